@@ -1,0 +1,19 @@
+// Three suites: pure unit tests, CDK template assertions, and integration tests that talk
+// real HTTP to the local cluster (started once for the whole suite by its global setup).
+const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { displayName: 'infra', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+    },
+  ],
+};
