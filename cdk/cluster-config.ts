@@ -1,0 +1,81 @@
+/**
+ * The cluster configuration, read from cdk.json context key `cluster` (what GeoServer keeps in
+ * hazelcast.xml and cluster.properties) and validated at synth time with errors naming the key.
+ */
+import { z } from 'zod';
+
+export const NODE_ROLES = ['master', 'slave', 'both'] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+// Node names become parts of queue names, IAM conditions and URLs, so keep them to a safe alphabet.
+const nodeName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'must be 1-31 lowercase letters, digits or dashes, starting with a letter or digit');
+
+const clusterSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be 1-20 lowercase letters, digits or dashes, starting with a letter'),
+    nodes: z
+      .array(z.object({ name: nodeName, role: z.enum(NODE_ROLES) }).strict())
+      .min(1, 'must declare at least one node'),
+    status: z
+      .object({
+        /** How long a completed status stays readable before cleanup removes it. */
+        retentionMinutes: z.number().int().min(1).max(525600).default(1440),
+        /** An active status with no write for this long is failed by the reaper. */
+        heartbeatTimeoutSeconds: z.number().int().min(10).max(86400).default(300),
+        cleanupSchedule: z.string().regex(/^rate\(\d+ (minute|minutes|hour|hours)\)$/, "must be like 'rate(5 minutes)'").default('rate(15 minutes)'),
+        reaperSchedule: z.string().regex(/^rate\(\d+ (minute|minutes|hour|hours)\)$/, "must be like 'rate(1 minute)'").default('rate(1 minute)'),
+        /** Write shards of the secondary indexes; each shard takes about 1,000 writes/s. */
+        indexShards: z.number().int().min(1).max(64).default(8),
+        /** When true, polls and listings need a node token like writes do. */
+        requireAuthForReads: z.boolean().default(false),
+        /** Seconds a client is told to wait before polling a running execution again. */
+        defaultRetryAfterSeconds: z.number().int().min(1).max(3600).default(5),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((cluster, ctx) => {
+    const seen = new Set<string>();
+    cluster.nodes.forEach((node, index) => {
+      if (seen.has(node.name)) {
+        ctx.addIssue({ code: 'custom', path: ['nodes', index, 'name'], message: `duplicate node name '${node.name}'` });
+      }
+      seen.add(node.name);
+    });
+  });
+
+export type ClusterConfig = z.output<typeof clusterSchema>;
+export type ClusterNode = ClusterConfig['nodes'][number];
+
+export class ClusterConfigError extends Error {}
+
+/** Validates raw context; throws one error listing every bad key as `cluster.nodes[1].role: ...`. */
+export function parseClusterConfig(raw: unknown): ClusterConfig {
+  if (raw === undefined) {
+    throw new ClusterConfigError("cdk.json context key 'cluster' is missing: declare the cluster name and its nodes");
+  }
+  const result = clusterSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `${formatPath(['cluster', ...issue.path])}: ${issue.message}`);
+  throw new ClusterConfigError(`Invalid cluster configuration in cdk.json context:\n  ${lines.join('\n  ')}`);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)),
+    '',
+  );
+}
+
+/** Parses an EventBridge `rate(...)` expression into milliseconds (the local runtime's timers use it). */
+export function rateToMs(expression: string): number {
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (!match) throw new Error(`Unsupported schedule expression '${expression}'`);
+  const unitMs = { minute: 60_000, minutes: 60_000, hour: 3_600_000, hours: 3_600_000, day: 86_400_000, days: 86_400_000 };
+  return Number(match[1]) * unitMs[match[2] as keyof typeof unitMs];
+}

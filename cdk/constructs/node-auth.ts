@@ -1,0 +1,48 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import type { ClusterConfig } from '../cluster-config';
+import { ClusterFunction } from './cluster-function';
+
+export interface NodeAuthProps {
+  readonly cluster: ClusterConfig;
+  /** How long API Gateway caches a verdict per token; a revoked token works this long. @default Duration.minutes(1) */
+  readonly cacheTtl?: Duration;
+}
+
+/**
+ * Node identity for every write route: a credentials table holding a hash of each node's token
+ * and a Lambda authorizer that checks it and hands the node's name and role to the route.
+ * A Lambda authorizer, rather than IAM auth, behaves the same in AWS and in the local runtime.
+ */
+export class NodeAuth extends Construct {
+  readonly credentialsTable: Table;
+  readonly authorizer: HttpLambdaAuthorizer;
+  readonly authorizerFunction: ClusterFunction;
+
+  constructor(scope: Construct, id: string, props: NodeAuthProps) {
+    super(scope, id);
+    this.credentialsTable = new Table(this, 'Credentials', {
+      partitionKey: { name: 'nodeId', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.authorizerFunction = new ClusterFunction(this, 'AuthorizeNode', {
+      entry: 'shared/handlers/authorize-node.ts',
+      environment: {
+        CREDENTIALS_TABLE_NAME: this.credentialsTable.tableName,
+        CLUSTER_NODES: JSON.stringify(Object.fromEntries(props.cluster.nodes.map((node) => [node.name, node.role]))),
+      },
+    });
+    this.credentialsTable.grant(this.authorizerFunction, 'dynamodb:GetItem');
+    this.authorizer = new HttpLambdaAuthorizer('NodeAuthorizer', this.authorizerFunction, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: ['$request.header.Authorization'],
+      resultsCacheTtl: props.cacheTtl ?? Duration.minutes(1),
+    });
+  }
+}

@@ -1,0 +1,77 @@
+import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ClusterConfig } from '../cluster-config';
+import { NodeAuth } from '../constructs/node-auth';
+import { StatusService } from '../constructs/status-service';
+
+export interface ClusterStackProps extends StackProps {
+  readonly cluster: ClusterConfig;
+}
+
+/**
+ * One cluster: its API (one endpoint and one node authorizer for both services) and the
+ * services behind it. Services are constructs rather than stacks of their own so that they
+ * share the API without cross-stack exports, which would pin each other's deployments.
+ */
+export class ClusterStack extends Stack {
+  readonly api: HttpApi;
+  readonly nodeAuth: NodeAuth;
+  readonly status: StatusService;
+
+  constructor(scope: Construct, id: string, props: ClusterStackProps) {
+    super(scope, id, props);
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new HttpApi(this, 'Api', {
+      apiName: `${props.cluster.name}-cluster`,
+      description: `Cluster services of GeoServer cluster '${props.cluster.name}'`,
+      createDefaultStage: false,
+    });
+    this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 1000, burstLimit: 2000 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.clf(),
+      },
+    });
+    this.nodeAuth = new NodeAuth(this, 'NodeAuth', { cluster: props.cluster });
+    this.status = new StatusService(this, 'Status', {
+      cluster: props.cluster,
+      api: this.api,
+      nodeAuthorizer: this.nodeAuth.authorizer,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the cluster API' });
+    new CfnOutput(this, 'CredentialsTableName', {
+      value: this.nodeAuth.credentialsTable.tableName,
+      description: 'Where `npm run node-token` stores node token hashes',
+    });
+    new CfnOutput(this, 'StatusTableName', { value: this.status.table.tableName });
+
+    for (const acknowledgement of [
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          'AWSLambdaBasicExecutionRole only lets each function write its own CloudWatch logs; every data permission is a scoped inline policy.',
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason: 'Functions run on Node.js 22, the runtime this project is built and tested on; moving runtime is a deliberate upgrade.',
+      },
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Poll and list routes are open by design, as GeoServer statusLocation URLs are: an execution id is an unguessable UUID. Set cluster.status.requireAuthForReads to authorize them too; every write route has the node authorizer.',
+      },
+    ]) {
+      Validations.of(this).acknowledge(acknowledgement);
+    }
+  }
+}

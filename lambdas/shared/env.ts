@@ -1,0 +1,30 @@
+/**
+ * Function configuration comes from environment variables, read once at cold start. A missing or
+ * malformed variable fails the cold start with a message naming it, rather than a vague error on
+ * the first request.
+ */
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`Environment variable ${name} is required but not set`);
+  }
+  return value;
+}
+
+export function intEnv(name: string, fallback?: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') {
+    if (fallback !== undefined) return fallback;
+    throw new Error(`Environment variable ${name} is required but not set`);
+  }
+  const value = Number(raw);
+  if (!Number.isInteger(value)) throw new Error(`Environment variable ${name} must be an integer, got '${raw}'`);
+  return value;
+}
+
+export function boolEnv(name: string, fallback: boolean): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new Error(`Environment variable ${name} must be 'true' or 'false', got '${raw}'`);
+  return raw === 'true';
+}

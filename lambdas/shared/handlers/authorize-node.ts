@@ -1,0 +1,39 @@
+/**
+ * HTTP API Lambda authorizer (payload 2.0, simple responses) for node routes. API Gateway
+ * answers 401 itself when the Authorization header is missing; a token that does not verify
+ * gets 403. The authorized context carries the node's name and role to the route's function.
+ */
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { requireEnv } from '../env';
+import type { NodeIdentity } from '../http';
+import { parseAuthorizationHeader, secretMatches } from '../node-token';
+
+const credentialsTable = requireEnv('CREDENTIALS_TABLE_NAME');
+const nodeRoles = parseNodeRoles(requireEnv('CLUSTER_NODES'));
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+function parseNodeRoles(raw: string): Map<string, string> {
+  try {
+    return new Map(Object.entries(JSON.parse(raw) as Record<string, string>));
+  } catch {
+    throw new Error(`Environment variable CLUSTER_NODES must be a JSON object of node name to role, got '${raw}'`);
+  }
+}
+
+type Result = APIGatewaySimpleAuthorizerWithContextResult<NodeIdentity | Record<string, never>>;
+const denied: Result = { isAuthorized: false, context: {} };
+
+export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result> => {
+  const token = parseAuthorizationHeader(event.headers?.authorization);
+  if (!token) return denied;
+  // Only nodes declared in the cluster configuration may act, whatever the table holds.
+  const role = nodeRoles.get(token.nodeId);
+  if (!role) return denied;
+  const { Item } = await doc.send(
+    new GetCommand({ TableName: credentialsTable, Key: { nodeId: token.nodeId }, ConsistentRead: true }),
+  );
+  if (typeof Item?.secretHash !== 'string' || !secretMatches(token.secret, Item.secretHash)) return denied;
+  return { isAuthorized: true, context: { nodeId: token.nodeId, role } };
+};

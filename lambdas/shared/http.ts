@@ -1,0 +1,101 @@
+/**
+ * The HTTP edge shared by every API function: body parsing with the limits and media type the
+ * API promises, the caller's node identity from the authorizer, and one mapping from typed
+ * errors to `{ code, message }` responses.
+ */
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
+import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
+
+/** What the node authorizer puts in the request context of an authenticated route. */
+export interface NodeIdentity {
+  nodeId: string;
+  role: string;
+}
+
+export type HttpEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<NodeIdentity> | APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** DynamoDB items top out at 400 KB; a status body is a few KB, so this leaves ample room. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function header(event: HttpEvent, name: string): string | undefined {
+  // API Gateway HTTP APIs lower-case header names in payload format 2.0.
+  return event.headers?.[name.toLowerCase()];
+}
+
+export function readBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTES): string {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  return text;
+}
+
+/** Parses a JSON request body: 415 unless it is JSON, 413 when too large, 400 when malformed. */
+export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTES): unknown {
+  const contentType = header(event, 'content-type');
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
+    throw new UnsupportedMediaTypeError(contentType);
+  }
+  const text = readBody(event, maxBytes);
+  if (text.trim() === '') throw new ValidationError('body', 'a JSON object is required');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new AppError(400, 'INVALID_JSON', `Request body is not valid JSON: ${(error as Error).message}`, 'body');
+  }
+}
+
+/** The node identity the authorizer attached; a route without it is misconfigured. */
+export function callerNode(event: HttpEvent): NodeIdentity {
+  const context = (event.requestContext as { authorizer?: { lambda?: Partial<NodeIdentity> } }).authorizer?.lambda;
+  if (!context?.nodeId || !context.role) {
+    throw new AppError(401, 'UNAUTHENTICATED', 'This route needs a node token: send Authorization: Bearer <token>');
+  }
+  return { nodeId: context.nodeId, role: context.role };
+}
+
+export function pathParam(event: HttpEvent, name: string): string {
+  const value = event.pathParameters?.[name];
+  if (value === undefined || value === '') throw new ValidationError(name, 'path parameter is required');
+  return value;
+}
+
+export function errorResponse(error: unknown): HttpResult {
+  if (error instanceof AppError) {
+    return json(error.status, {
+      code: error.code,
+      message: error.message,
+      ...(error.field ? { field: error.field } : {}),
+      ...error.details,
+    });
+  }
+  // Unknown failures are logged with their stack and answered without internals.
+  console.error('Unhandled error', error);
+  return json(500, { code: 'INTERNAL_ERROR', message: 'The request failed unexpectedly; it was logged' });
+}
+
+/** Wraps a route implementation so every thrown error is mapped the same way. */
+export function httpHandler<E extends HttpEvent>(
+  route: (event: E) => Promise<HttpResult>,
+): (event: E) => Promise<HttpResult> {
+  return async (event) => {
+    try {
+      return await route(event);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}

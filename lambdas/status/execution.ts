@@ -1,0 +1,266 @@
+/**
+ * The execution status model and its rules: which phase may follow which, what a node's write
+ * does to the stored status, dismissal, and when a status is lost or expired.
+ *
+ * Pure code: no AWS, no clock. Every function takes `now` so schedules and tests control time.
+ */
+import { AppError, ConflictError, GoneError, NotFoundError } from '../shared/errors';
+
+export const PHASES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'DISMISSING', 'FAILED'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const COMPLETED_PHASES: readonly Phase[] = ['SUCCEEDED', 'FAILED'];
+export const ACTIVE_PHASES: readonly Phase[] = ['QUEUED', 'RUNNING', 'DISMISSING'];
+
+export function isCompleted(phase: Phase): boolean {
+  return COMPLETED_PHASES.includes(phase);
+}
+
+/**
+ * Valid predecessors of each phase, as GeoServer's status tracker defines them
+ * (REFERENCE.md 1). A write to the same phase is always valid and is not listed.
+ */
+const PREDECESSORS: Record<Phase, readonly Phase[]> = {
+  QUEUED: [],
+  RUNNING: ['QUEUED'],
+  SUCCEEDED: ['RUNNING'],
+  DISMISSING: ['QUEUED', 'RUNNING'],
+  FAILED: ['QUEUED', 'RUNNING', 'DISMISSING'],
+};
+
+export function canTransition(from: Phase, to: Phase): boolean {
+  return from === to || PREDECESSORS[to].includes(from);
+}
+
+export interface ExecutionException {
+  code: string;
+  message: string;
+}
+
+export interface ExecutionStatus {
+  executionId: string;
+  processName: string;
+  phase: Phase;
+  /** 0-100. */
+  progress: number;
+  /** Text of the current step. */
+  task?: string;
+  /** The node that last wrote this status (the one running the execution). */
+  nodeId: string;
+  userName?: string;
+  creationTime: string;
+  /** The running node's heartbeat: set on every write by a node. */
+  lastUpdated: string;
+  /** Set once, when the phase first becomes SUCCEEDED or FAILED; never overwritten. */
+  completionTime?: string;
+  expirationDate?: string;
+  estimatedCompletion?: string;
+  nextPoll?: string;
+  exception?: ExecutionException;
+  resultLocation?: string;
+  /** True once a dismiss was requested; the execution then reads as dismissed in every protocol. */
+  dismissed?: boolean;
+  /** Incremented on every stored change; the compare-and-swap token and the ETag. */
+  version: number;
+}
+
+/** What a node sends to create or update a status. Omitted fields keep their stored value. */
+export interface StatusWrite {
+  phase: Phase;
+  processName?: string;
+  progress?: number;
+  task?: string;
+  userName?: string;
+  creationTime?: string;
+  expirationDate?: string;
+  estimatedCompletion?: string;
+  nextPoll?: string;
+  exception?: ExecutionException;
+  resultLocation?: string;
+}
+
+export class TransitionError extends ConflictError {
+  constructor(from: Phase | undefined, to: Phase) {
+    super(
+      'INVALID_TRANSITION',
+      from === undefined
+        ? `Cannot create process status in phase ${to}: a new execution starts QUEUED`
+        : `Cannot switch process status from ${from} to ${to}`,
+      { from: from ?? null, to },
+    );
+  }
+}
+
+/** Refuses a progress write to an execution a client dismissed: the node must stop the job. */
+export class ExecutionDismissedError extends ConflictError {
+  constructor(status: ExecutionStatus) {
+    super(
+      'EXECUTION_DISMISSED',
+      `Execution ${status.executionId} was dismissed: stop it and write phase FAILED`,
+      { status },
+    );
+  }
+}
+
+export const DISMISSED_EXCEPTION: ExecutionException = {
+  code: 'Dismissed',
+  message: 'The execution was dismissed by a client before it completed',
+};
+
+export interface WriteContext {
+  executionId: string;
+  /** The authenticated node making the write. */
+  nodeId: string;
+  now: Date;
+}
+
+export interface WriteOutcome {
+  status: ExecutionStatus;
+  /** True when the write was turned into FAILED because the execution had been dismissed. */
+  dismissed: boolean;
+}
+
+/**
+ * Computes the status a node's write produces, or throws the reason it is refused.
+ * The caller stores the result with a compare-and-swap on `current.version`.
+ */
+export function applyWrite(
+  current: ExecutionStatus | undefined,
+  write: StatusWrite,
+  ctx: WriteContext,
+): WriteOutcome {
+  const now = ctx.now.toISOString();
+
+  if (current === undefined) {
+    if (write.phase !== 'QUEUED') throw new TransitionError(undefined, write.phase);
+    if (write.processName === undefined) {
+      throw new AppError(400, 'INVALID_REQUEST', 'processName: required when an execution is created', 'processName');
+    }
+    return {
+      dismissed: false,
+      status: prune({
+        executionId: ctx.executionId,
+        processName: write.processName,
+        phase: 'QUEUED',
+        progress: write.progress ?? 0,
+        task: write.task,
+        nodeId: ctx.nodeId,
+        userName: write.userName,
+        creationTime: write.creationTime ?? now,
+        lastUpdated: now,
+        expirationDate: write.expirationDate,
+        estimatedCompletion: write.estimatedCompletion,
+        nextPoll: write.nextPoll,
+        exception: write.exception,
+        resultLocation: write.resultLocation,
+        version: 1,
+      }),
+    };
+  }
+
+  for (const field of ['processName', 'userName'] as const) {
+    const requested = write[field];
+    if (requested !== undefined && current[field] !== undefined && requested !== current[field]) {
+      throw new ConflictError(
+        'IMMUTABLE_FIELD',
+        `${field} of execution ${current.executionId} is '${current[field]}' and cannot change to '${requested}'`,
+      );
+    }
+  }
+
+  let phase = write.phase;
+  let exception = write.exception ?? current.exception;
+  let turnedToFailed = false;
+  if (current.phase === 'DISMISSING' || current.dismissed) {
+    if (phase === 'QUEUED' || phase === 'RUNNING') throw new ExecutionDismissedError(current);
+    // GeoServer's rule: a job that succeeds after a dismiss ends FAILED.
+    if (phase === 'SUCCEEDED' && !isCompleted(current.phase)) {
+      phase = 'FAILED';
+      exception = DISMISSED_EXCEPTION;
+      turnedToFailed = true;
+    } else if (phase === 'FAILED' && write.exception === undefined) {
+      exception = DISMISSED_EXCEPTION;
+    }
+  }
+  if (!canTransition(current.phase, phase)) throw new TransitionError(current.phase, phase);
+
+  const completing = isCompleted(phase);
+  const next: ExecutionStatus = {
+    ...current,
+    phase,
+    progress: phase === 'SUCCEEDED' ? 100 : (write.progress ?? current.progress),
+    task: write.task ?? current.task,
+    nodeId: ctx.nodeId,
+    userName: current.userName ?? write.userName,
+    lastUpdated: now,
+    completionTime: current.completionTime ?? (completing ? now : undefined),
+    expirationDate: write.expirationDate ?? current.expirationDate,
+    estimatedCompletion: write.estimatedCompletion ?? current.estimatedCompletion,
+    nextPoll: write.nextPoll ?? current.nextPoll,
+    exception,
+    resultLocation: write.resultLocation ?? current.resultLocation,
+    version: current.version + 1,
+  };
+  return { status: prune(next), dismissed: turnedToFailed || current.dismissed === true };
+}
+
+export type DismissOutcome =
+  /** The execution was queued or running: it is now DISMISSING until its node stops it. */
+  | { action: 'dismissing'; status: ExecutionStatus }
+  /** The execution had completed: the status is removed. */
+  | { action: 'remove'; status: ExecutionStatus };
+
+/** What a client's dismiss (cancel) does to an execution. */
+export function dismiss(current: ExecutionStatus | undefined, executionId: string): DismissOutcome {
+  if (current === undefined) throw new NotFoundError('Execution', executionId);
+  if (current.dismissed) {
+    throw new GoneError('ALREADY_DISMISSED', `Execution ${executionId} was already dismissed`);
+  }
+  if (isCompleted(current.phase)) return { action: 'remove', status: current };
+  return {
+    action: 'dismissing',
+    status: { ...current, phase: 'DISMISSING', dismissed: true, version: current.version + 1 },
+  };
+}
+
+/**
+ * The reaper's rule (GeoServer lacks it): an active status whose node stopped sending heartbeats
+ * for longer than the timeout becomes FAILED, so clients stop polling forever.
+ * Returns undefined when the status is not lost.
+ */
+export function reapIfLost(
+  current: ExecutionStatus,
+  now: Date,
+  heartbeatTimeoutMs: number,
+): ExecutionStatus | undefined {
+  if (isCompleted(current.phase)) return undefined;
+  const silentForMs = now.getTime() - Date.parse(current.lastUpdated);
+  if (silentForMs <= heartbeatTimeoutMs) return undefined;
+  return {
+    ...current,
+    phase: 'FAILED',
+    completionTime: current.completionTime ?? now.toISOString(),
+    exception: {
+      code: 'NodeLost',
+      message:
+        `Node ${current.nodeId} stopped sending heartbeats: no update since ${current.lastUpdated} ` +
+        `(timeout ${Math.round(heartbeatTimeoutMs / 1000)} s)`,
+    },
+    version: current.version + 1,
+  };
+}
+
+/**
+ * Cleanup's rule, as GeoServer's: a completed status expires once both its completion and its
+ * last update are older than the retention.
+ */
+export function isExpired(status: ExecutionStatus, now: Date, retentionMs: number): boolean {
+  if (status.completionTime === undefined) return false;
+  const cutoff = now.getTime() - retentionMs;
+  return Date.parse(status.completionTime) < cutoff && Date.parse(status.lastUpdated) < cutoff;
+}
+
+/** Drops undefined fields so stored items and JSON responses carry only what is known. */
+function prune<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

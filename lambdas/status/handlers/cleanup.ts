@@ -1,0 +1,18 @@
+/**
+ * Scheduled: removes completed statuses older than the retention, through the completion-time
+ * index. "Now" is the schedule event's time, so a replayed or test event controls the clock.
+ */
+import type { ScheduledEvent } from 'aws-lambda';
+import { intEnv } from '../../shared/env';
+import { statusStoreFromEnv } from '../adapters/store-from-env';
+import { cleanupExpired } from '../service';
+
+const store = statusStoreFromEnv();
+const retentionMs = intEnv('STATUS_RETENTION_MINUTES') * 60_000;
+
+export const handler = async (event: Pick<ScheduledEvent, 'time'>): Promise<{ removed: number }> => {
+  const now = event.time ? new Date(event.time) : new Date();
+  const removed = await cleanupExpired(store, now, retentionMs);
+  console.info(JSON.stringify({ message: 'cleanup finished', removed, now: now.toISOString() }));
+  return { removed };
+};

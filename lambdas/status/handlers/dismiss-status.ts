@@ -1,0 +1,19 @@
+/**
+ * DELETE /executions/{executionId}: dismiss. A queued or running execution becomes DISMISSING
+ * (202; its node sees it on its next write and stops); a completed one is removed (200).
+ */
+import { httpHandler, json, pathParam } from '../../shared/http';
+import { parseWith } from '../../shared/validation';
+import { statusStoreFromEnv } from '../adapters/store-from-env';
+import { executionIdSchema } from '../schemas';
+import { dismissExecution } from '../service';
+import { statusResponse } from '../status-http';
+
+const store = statusStoreFromEnv();
+
+export const handler = httpHandler(async (event) => {
+  const executionId = parseWith(executionIdSchema, pathParam(event, 'executionId'), 'executionId');
+  const result = await dismissExecution(store, executionId);
+  if (result.action === 'removed') return json(200, { removed: true, status: result.status });
+  return statusResponse(202, result.status);
+});

@@ -1,0 +1,19 @@
+/** GET /executions/{executionId}: any client polls an execution's status, from any node. */
+import { intEnv } from '../../shared/env';
+import { httpHandler, pathParam } from '../../shared/http';
+import { parseWith } from '../../shared/validation';
+import { statusStoreFromEnv } from '../adapters/store-from-env';
+import { executionIdSchema } from '../schemas';
+import { getStatus } from '../service';
+import { matchesIfNoneMatch, pollHeaders, statusResponse } from '../status-http';
+
+const store = statusStoreFromEnv();
+const defaultRetryAfterSeconds = intEnv('DEFAULT_RETRY_AFTER_SECONDS', 5);
+
+export const handler = httpHandler(async (event) => {
+  const executionId = parseWith(executionIdSchema, pathParam(event, 'executionId'), 'executionId');
+  const status = await getStatus(store, executionId);
+  const headers = pollHeaders(status, defaultRetryAfterSeconds);
+  if (matchesIfNoneMatch(event, headers.etag as string)) return { statusCode: 304, headers };
+  return statusResponse(200, status, headers);
+});

@@ -1,0 +1,26 @@
+/** PUT /executions/{executionId}: a cluster node creates or updates an execution's status. */
+import { ValidationError } from '../../shared/errors';
+import { callerNode, httpHandler, parseJsonBody, pathParam } from '../../shared/http';
+import { parseWith } from '../../shared/validation';
+import { statusStoreFromEnv } from '../adapters/store-from-env';
+import { executionIdSchema, SERVER_FIELDS, statusWriteSchema } from '../schemas';
+import { writeStatus } from '../service';
+import { ifMatchVersion, statusResponse } from '../status-http';
+
+const store = statusStoreFromEnv();
+
+export const handler = httpHandler(async (event) => {
+  const caller = callerNode(event);
+  const executionId = parseWith(executionIdSchema, pathParam(event, 'executionId'), 'executionId');
+  const body = parseJsonBody(event);
+  if (typeof body === 'object' && body !== null) {
+    const serverField = SERVER_FIELDS.find((field) => field in body);
+    if (serverField) throw new ValidationError(serverField, 'is set by the server and cannot be written');
+  }
+  const write = parseWith(statusWriteSchema, body);
+  const expectedVersion = ifMatchVersion(event);
+  if (Number.isNaN(expectedVersion)) throw new ValidationError('If-Match', 'must be an ETag returned by this API');
+
+  const outcome = await writeStatus(store, write, { executionId, nodeId: caller.nodeId, now: new Date() }, expectedVersion);
+  return statusResponse(outcome.created ? 201 : 200, outcome.status, outcome.dismissed ? { 'x-execution-dismissed': 'true' } : {});
+});

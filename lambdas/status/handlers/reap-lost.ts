@@ -1,0 +1,18 @@
+/**
+ * Scheduled: fails active statuses whose node stopped sending heartbeats (GeoServer's gap: a dead
+ * node's executions would otherwise be polled forever). "Now" is the schedule event's time.
+ */
+import type { ScheduledEvent } from 'aws-lambda';
+import { intEnv } from '../../shared/env';
+import { statusStoreFromEnv } from '../adapters/store-from-env';
+import { reapLostExecutions } from '../service';
+
+const store = statusStoreFromEnv();
+const heartbeatTimeoutMs = intEnv('HEARTBEAT_TIMEOUT_SECONDS') * 1000;
+
+export const handler = async (event: Pick<ScheduledEvent, 'time'>): Promise<{ reaped: number }> => {
+  const now = event.time ? new Date(event.time) : new Date();
+  const reaped = await reapLostExecutions(store, now, heartbeatTimeoutMs);
+  console.info(JSON.stringify({ message: 'reaper finished', reaped, now: now.toISOString() }));
+  return { reaped };
+};

@@ -1,0 +1,38 @@
+import type { ExecutionStatus, Phase } from './execution';
+
+export interface ListQuery {
+  phases?: Phase[];
+  processName?: string;
+  userName?: string;
+  nodeId?: string;
+  /** ISO 8601: only executions completed strictly before this instant. */
+  completedBefore?: string;
+  /** ISO 8601: only executions completed strictly after this instant. */
+  completedAfter?: string;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface Page {
+  items: ExecutionStatus[];
+  /** Present when more items may follow. */
+  cursor?: string;
+}
+
+/** The shared status map (GeoServer's wpsExecutionStatusMap). */
+export interface StatusStore {
+  get(executionId: string): Promise<ExecutionStatus | undefined>;
+  /**
+   * Stores `next` only if the stored version is still `expectedVersion` (0: must not exist yet).
+   * Returns false when another writer got there first.
+   */
+  put(next: ExecutionStatus, expectedVersion: number): Promise<boolean>;
+  /** Removes the status only if its stored version is still `expectedVersion`. */
+  remove(executionId: string, expectedVersion: number): Promise<boolean>;
+  list(query: ListQuery): Promise<Page>;
+  /** Completed statuses with completionTime before `cutoff`, oldest first, in pages. */
+  completedBefore(cutoff: string, limit: number, cursor?: string): Promise<Page>;
+  /** Active statuses whose last heartbeat is before `cutoff`, oldest first, in pages. */
+  silentSince(cutoff: string, limit: number, cursor?: string): Promise<Page>;
+}

@@ -1,0 +1,226 @@
+/**
+ * The OWS side of `GET /ows`: turns a KVP query into one of the four status operations this API
+ * serves, or an OWS exception naming the offending parameter.
+ *
+ * Version defaults (OGC KVP lets a client leave `version` out of most requests):
+ * - `GetExecutionStatus` is GeoServer's WPS 1.0.0 vendor operation (the `statusLocation` URL),
+ *   so it defaults to 1.0.0 and exists only in 1.0.0.
+ * - `GetStatus` exists only in WPS 2.0, so it defaults to 2.0.0.
+ * - `Dismiss` exists in both: GeoServer's 1.0.0 vendor operation takes `executionId`, WPS 2.0
+ *   takes `jobID`. Without a version, the id parameter present decides; `jobID` (the standard
+ *   one) wins when neither or both are given.
+ */
+import { AppError } from '../../shared/errors';
+
+export type WpsVersion = '1.0.0' | '2.0.0';
+
+/** OWS Common exception codes (OGC 06-121r9 Table 28) plus WPS 2.0's NoSuchJob. */
+export type OwsExceptionCode =
+  | 'MissingParameterValue'
+  | 'InvalidParameterValue'
+  | 'OperationNotSupported'
+  | 'OptionNotSupported'
+  | 'NoApplicableCode'
+  | 'NoSuchJob';
+
+/**
+ * The HTTP status each exception carries.
+ * - MissingParameterValue / InvalidParameterValue: 400, as OWS Common 2.0 Table 28 gives them.
+ * - OperationNotSupported / OptionNotSupported: 501 Not Implemented, as OWS Common 2.0 gives them:
+ *   the request is well-formed, this server just doesn't implement GetCapabilities, Execute, ...
+ * - NoApplicableCode: 400 for a request we could not make sense of (e.g. malformed XML). The
+ *   "unknown execution id" use of it gets 404 instead, see `unknownExecution`.
+ * - NoSuchJob: 404. An id that is unknown, expired or dismissed is a resource that is not there;
+ *   404 keeps it out of 5xx alarms, tells HTTP tooling and CDNs what happened, and matches the
+ *   OGC API `no-such-job` answer for the same id. The body is still the standard report.
+ */
+export const OWS_EXCEPTION_HTTP_STATUS: Readonly<Record<OwsExceptionCode, number>> = {
+  MissingParameterValue: 400,
+  InvalidParameterValue: 400,
+  OperationNotSupported: 501,
+  OptionNotSupported: 501,
+  NoApplicableCode: 400,
+  NoSuchJob: 404,
+};
+
+/**
+ * An error a WPS client gets as an OWS ExceptionReport. It is an AppError so a handler that
+ * forgets to render it still answers with the right status instead of a 500.
+ */
+export class OwsException extends AppError {
+  constructor(
+    readonly exceptionCode: OwsExceptionCode,
+    /** What the exception is about: a parameter name, an operation name or an execution id. */
+    readonly locator: string | undefined,
+    text: string,
+    /** Which report to render: OWS 1.1 for WPS 1.0.0 clients, OWS 2.0 for WPS 2.0 clients. */
+    readonly wpsVersion: WpsVersion,
+    httpStatus: number = OWS_EXCEPTION_HTTP_STATUS[exceptionCode],
+  ) {
+    super(httpStatus, exceptionCode, text, locator);
+  }
+}
+
+/**
+ * The exception for an execution id that is not (or no longer) visible: unknown, expired,
+ * dismissed or being dismissed. WPS 1.0.0 has no code for it; GeoServer's
+ * UnknownExecutionIdException carries no code, which its OWS 1.1 writer reports as
+ * NoApplicableCode, so WPS 1.0.0 clients see exactly what GeoServer sends them. WPS 2.0 defines
+ * NoSuchJob for it. Both use the id as locator and HTTP 404 (see OWS_EXCEPTION_HTTP_STATUS).
+ */
+export function unknownExecution(id: string, wpsVersion: WpsVersion): OwsException {
+  const text =
+    `Unknown execution id ${id}: either the execution was never submitted, was dismissed, ` +
+    'or too much time passed since the process completed';
+  return wpsVersion === '1.0.0'
+    ? new OwsException('NoApplicableCode', id, text, wpsVersion, 404)
+    : new OwsException('NoSuchJob', id, text, wpsVersion, 404);
+}
+
+export type StatusRequest =
+  | { kind: 'wps1-status'; executionId: string }
+  | { kind: 'wps1-dismiss'; executionId: string }
+  | { kind: 'wps2-status'; jobId: string }
+  | { kind: 'wps2-dismiss'; jobId: string };
+
+/** What API Gateway HTTP APIs (payload 2.0) put in `queryStringParameters`. */
+export type QueryParameters = Readonly<Record<string, string | undefined>> | null | undefined;
+
+/**
+ * Operations a WPS server may be asked for that this API does not serve: it only reads and
+ * dismisses statuses; the GeoServer nodes keep serving the rest. Listed so the message can say so.
+ */
+const OTHER_WPS_OPERATIONS = ['GetCapabilities', 'DescribeProcess', 'Execute', 'GetResult', 'GetExecutions'];
+
+/** A DynamoDB key is at most 2048 bytes; ids longer than this are not ids, they are abuse. */
+export const MAX_ID_LENGTH = 1024;
+
+/**
+ * Parses a `GET /ows` query. Keys are case-insensitive (OGC 06-121r9 11.5.2); values are
+ * case-sensitive except `service` and `request`, which are matched case-insensitively like
+ * GeoServer does, so `request=getstatus` from a sloppy client still works.
+ */
+export function parseKvp(query: QueryParameters): StatusRequest {
+  const params = lowerCaseKeys(query);
+  const requestName = params.get('request');
+  const versionValue = params.get('version');
+  const version = parseVersion(versionValue);
+  const hintVersion = version ?? inferVersion(requestName, params);
+
+  const service = params.get('service');
+  if (service === undefined) {
+    throw new OwsException('MissingParameterValue', 'service', 'Parameter service is required (service=WPS)', hintVersion);
+  }
+  if (service.toUpperCase() !== 'WPS') {
+    throw new OwsException('InvalidParameterValue', 'service', `Unknown service '${service}': this endpoint serves WPS`, hintVersion);
+  }
+  if (requestName === undefined) {
+    throw new OwsException(
+      'MissingParameterValue',
+      'request',
+      'Parameter request is required (GetExecutionStatus, GetStatus or Dismiss)',
+      hintVersion,
+    );
+  }
+  if (versionValue !== undefined && version === undefined) {
+    throw new OwsException(
+      'InvalidParameterValue',
+      'version',
+      `Unsupported version '${versionValue}': use 1.0.0 or 2.0.0`,
+      hintVersion,
+    );
+  }
+
+  const operation = requestName.toLowerCase();
+  if (operation === 'getexecutionstatus') {
+    if (version === '2.0.0') throw operationNotInVersion('GetExecutionStatus', '2.0.0', 'GetStatus with jobID');
+    return { kind: 'wps1-status', executionId: requireId(params, 'executionId', '1.0.0') };
+  }
+  if (operation === 'getstatus') {
+    if (version === '1.0.0') throw operationNotInVersion('GetStatus', '1.0.0', 'GetExecutionStatus with executionId');
+    return { kind: 'wps2-status', jobId: requireId(params, 'jobID', '2.0.0') };
+  }
+  if (operation === 'dismiss') {
+    const dismissVersion = version ?? inferDismissVersion(params);
+    return dismissVersion === '1.0.0'
+      ? { kind: 'wps1-dismiss', executionId: requireId(params, 'executionId', '1.0.0') }
+      : { kind: 'wps2-dismiss', jobId: requireId(params, 'jobID', '2.0.0') };
+  }
+  const known = OTHER_WPS_OPERATIONS.find((name) => name.toLowerCase() === operation);
+  throw new OwsException(
+    'OperationNotSupported',
+    requestName,
+    known
+      ? `${known} is not served by the cluster status API; send it to a GeoServer node. ` +
+          'Served here: GetExecutionStatus, GetStatus, Dismiss'
+      : `Unknown operation '${requestName}'. Served here: GetExecutionStatus, GetStatus, Dismiss`,
+    hintVersion,
+  );
+}
+
+/**
+ * Lower-cases keys and drops empty values: OGC treats `jobID=` like a missing parameter. When a
+ * client repeats a key in different cases with different values, the request is ambiguous and
+ * is refused rather than silently resolved one way.
+ */
+function lowerCaseKeys(query: QueryParameters): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const [key, raw] of Object.entries(query ?? {})) {
+    const value = raw?.trim();
+    if (value === undefined || value === '') continue;
+    const name = key.toLowerCase();
+    const previous = params.get(name);
+    if (previous !== undefined && previous !== value) {
+      throw new OwsException('InvalidParameterValue', key, `Parameter ${key} is given twice with different values`, '1.0.0');
+    }
+    params.set(name, value);
+  }
+  return params;
+}
+
+function parseVersion(value: string | undefined): WpsVersion | undefined {
+  return value === '1.0.0' || value === '2.0.0' ? value : undefined;
+}
+
+/** The version whose exception format a client most likely reads, when it did not say. */
+function inferVersion(requestName: string | undefined, params: Map<string, string>): WpsVersion {
+  const operation = requestName?.toLowerCase();
+  if (operation === 'getstatus') return '2.0.0';
+  if (operation === 'dismiss') return inferDismissVersion(params);
+  // GetExecutionStatus, and anything else: the statusLocation URLs GeoServer hands out are 1.0.0.
+  return '1.0.0';
+}
+
+function inferDismissVersion(params: Map<string, string>): WpsVersion {
+  return params.has('executionid') && !params.has('jobid') ? '1.0.0' : '2.0.0';
+}
+
+function operationNotInVersion(operation: string, version: WpsVersion, instead: string): OwsException {
+  return new OwsException(
+    'OperationNotSupported',
+    operation,
+    `${operation} is not a WPS ${version} operation; use ${instead}`,
+    version,
+  );
+}
+
+function requireId(params: Map<string, string>, name: 'executionId' | 'jobID', version: WpsVersion): string {
+  const value = params.get(name.toLowerCase());
+  if (value === undefined) {
+    throw new OwsException('MissingParameterValue', name, `Parameter ${name} is required`, version);
+  }
+  const problem = idProblem(value);
+  if (problem) throw new OwsException('InvalidParameterValue', name, `Parameter ${name} ${problem}`, version);
+  return value;
+}
+
+// C0/C1 controls never occur in the ids GeoServer generates (UUIDs); one in a log line, an XML
+// document or a DynamoDB key is only trouble, so such ids are refused at the edge.
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/** Why an id is refused, or undefined when it is acceptable. Shared with the XML body parser. */
+export function idProblem(id: string): string | undefined {
+  if (id.length > MAX_ID_LENGTH) return `is longer than ${MAX_ID_LENGTH} characters`;
+  if (CONTROL.test(id)) return 'contains control characters';
+  return undefined;
+}

@@ -1,0 +1,60 @@
+/** Request schemas of the status API, checked at the edge before any domain code runs. */
+import * as z from 'zod/mini';
+import { PHASES } from './execution';
+
+/** ISO 8601 with a zone; stored normalised to UTC so string order is time order. */
+const instant = z.pipe(
+  z.iso.datetime({ offset: true }),
+  z.transform((value: string) => new Date(value).toISOString()),
+);
+
+export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+export const executionIdSchema = z.string().check(
+  z.regex(EXECUTION_ID_PATTERN, 'must be 1-128 letters, digits, or _ . : - (a UUID fits)'),
+);
+
+/** Fields only the server sets; naming them explicitly gives a clearer error than "unrecognized". */
+export const SERVER_FIELDS = ['executionId', 'nodeId', 'version', 'lastUpdated', 'completionTime', 'dismissed'] as const;
+
+export const statusWriteSchema = z.strictObject({
+  phase: z.enum(PHASES),
+  processName: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  progress: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(100))),
+  task: z.optional(z.string().check(z.maxLength(1024))),
+  userName: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  creationTime: z.optional(instant),
+  expirationDate: z.optional(instant),
+  estimatedCompletion: z.optional(instant),
+  nextPoll: z.optional(instant),
+  exception: z.optional(
+    z.strictObject({
+      code: z.string().check(z.minLength(1), z.maxLength(256)),
+      message: z.string().check(z.maxLength(4096)),
+    }),
+  ),
+  resultLocation: z.optional(z.url().check(z.maxLength(2048))),
+});
+
+export const listQuerySchema = z.strictObject({
+  phase: z.optional(
+    z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((value: string) => value.split(',').map((phase) => phase.trim().toUpperCase())),
+      ),
+      z.array(z.enum(PHASES)),
+    ),
+  ),
+  processName: z.optional(z.string().check(z.minLength(1))),
+  userName: z.optional(z.string().check(z.minLength(1))),
+  nodeId: z.optional(z.string().check(z.minLength(1))),
+  completedBefore: z.optional(instant),
+  completedAfter: z.optional(instant),
+  limit: z.optional(
+    z.pipe(
+      z.string().check(z.regex(/^\d+$/, 'must be a whole number')),
+      z.pipe(z.transform(Number), z.number().check(z.minimum(1), z.maximum(1000))),
+    ),
+  ),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+});

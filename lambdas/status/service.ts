@@ -1,0 +1,127 @@
+/**
+ * Use cases of the status service: the domain rules of execution.ts run against a StatusStore
+ * with compare-and-swap, so concurrent writers on different nodes never lose an update or
+ * produce an invalid phase sequence.
+ */
+import { NotFoundError, PreconditionFailedError } from '../shared/errors';
+import {
+  applyWrite,
+  dismiss,
+  isExpired,
+  reapIfLost,
+  type ExecutionStatus,
+  type StatusWrite,
+  type WriteContext,
+  type WriteOutcome,
+} from './execution';
+import type { StatusStore } from './ports';
+
+/** Enough for every realistic burst of writers on one execution; each retry re-reads. */
+const MAX_CAS_ATTEMPTS = 10;
+
+export class WriteContentionError extends Error {
+  constructor(executionId: string) {
+    super(`Execution ${executionId} kept changing under ${MAX_CAS_ATTEMPTS} concurrent attempts`);
+  }
+}
+
+/**
+ * Applies a node's write. Without `ifMatchVersion`, a lost race is retried against the fresh
+ * state: safe, because the transition rules are checked again against what is now stored. With
+ * it, the caller asked for strict compare-and-swap and a changed status is a 412.
+ */
+export async function writeStatus(
+  store: StatusStore,
+  write: StatusWrite,
+  ctx: WriteContext,
+  ifMatchVersion?: number,
+): Promise<WriteOutcome & { created: boolean }> {
+  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    const current = await store.get(ctx.executionId);
+    if (ifMatchVersion !== undefined && (current?.version ?? 0) !== ifMatchVersion) {
+      throw new PreconditionFailedError(
+        `Execution ${ctx.executionId} is at version ${current?.version ?? 0}, not ${ifMatchVersion}`,
+        { currentVersion: current?.version ?? 0 },
+      );
+    }
+    const outcome = applyWrite(current, write, ctx);
+    if (await store.put(outcome.status, current?.version ?? 0)) {
+      return { ...outcome, created: current === undefined };
+    }
+  }
+  throw new WriteContentionError(ctx.executionId);
+}
+
+export type DismissResult = { action: 'dismissing' | 'removed'; status: ExecutionStatus };
+
+export async function dismissExecution(store: StatusStore, executionId: string): Promise<DismissResult> {
+  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    const current = await store.get(executionId);
+    const outcome = dismiss(current, executionId);
+    const expected = current?.version ?? 0;
+    if (outcome.action === 'remove') {
+      if (await store.remove(executionId, expected)) return { action: 'removed', status: outcome.status };
+    } else if (await store.put(outcome.status, expected)) {
+      return { action: 'dismissing', status: outcome.status };
+    }
+  }
+  throw new WriteContentionError(executionId);
+}
+
+export async function getStatus(store: StatusStore, executionId: string): Promise<ExecutionStatus> {
+  const status = await store.get(executionId);
+  if (!status) throw new NotFoundError('Execution', executionId);
+  return status;
+}
+
+const SWEEP_PAGE_SIZE = 100;
+
+/** Removes completed statuses past the retention. Returns how many were removed. */
+export async function cleanupExpired(
+  store: StatusStore,
+  now: Date,
+  retentionMs: number,
+  maxItems = 10_000,
+): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionMs).toISOString();
+  let removed = 0;
+  let seen = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await store.completedBefore(cutoff, SWEEP_PAGE_SIZE, cursor);
+    const expired = page.items.filter((status) => isExpired(status, now, retentionMs));
+    // A status rewritten meanwhile fails the version check and stays: it is no longer expired.
+    const results = await Promise.all(expired.map((status) => store.remove(status.executionId, status.version)));
+    removed += results.filter(Boolean).length;
+    seen += page.items.length;
+    cursor = page.cursor;
+  } while (cursor && seen < maxItems);
+  return removed;
+}
+
+/** Fails active statuses whose node stopped sending heartbeats. Returns how many were failed. */
+export async function reapLostExecutions(
+  store: StatusStore,
+  now: Date,
+  heartbeatTimeoutMs: number,
+  maxItems = 10_000,
+): Promise<number> {
+  const cutoff = new Date(now.getTime() - heartbeatTimeoutMs).toISOString();
+  let reaped = 0;
+  let seen = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await store.silentSince(cutoff, SWEEP_PAGE_SIZE, cursor);
+    const results = await Promise.all(
+      page.items.map(async (status) => {
+        const failed = reapIfLost(status, now, heartbeatTimeoutMs);
+        // A heartbeat that lands meanwhile bumps the version: the node is alive, leave it be.
+        return failed ? store.put(failed, status.version) : false;
+      }),
+    );
+    reaped += results.filter(Boolean).length;
+    seen += page.items.length;
+    cursor = page.cursor;
+  } while (cursor && seen < maxItems);
+  return reaped;
+}
