@@ -20,7 +20,7 @@ export function createClusterApp(options: ClusterAppOptions = {}): { app: App; s
   // The CLI passes cdk.json context in CDK_CONTEXT_JSON; in-process callers (tests, the local
   // runtime) get the same context from the file so that both see one configuration.
   const context = options.context ?? (process.env.CDK_CONTEXT_JSON ? undefined : cdkJsonContext());
-  const app = new App({ outdir: options.outdir, context: { 'aws:cdk:enable-asset-metadata': true, ...context } });
+  const app = new App({ outdir: options.outdir, context: { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true, ...context } });
   const cluster = parseClusterConfig(app.node.tryGetContext('cluster'));
   const stack = new ClusterStack(app, `${cluster.name}-cluster`, {
     cluster,

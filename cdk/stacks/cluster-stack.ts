@@ -17,12 +17,14 @@ export interface ClusterStackProps extends StackProps {
  * share the API without cross-stack exports, which would pin each other's deployments.
  */
 export class ClusterStack extends Stack {
+  readonly cluster: ClusterConfig;
   readonly api: HttpApi;
   readonly nodeAuth: NodeAuth;
   readonly status: StatusService;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
+    this.cluster = props.cluster;
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,

@@ -1,11 +1,20 @@
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { ValidationError } from './errors';
+
+// zod/mini ships without messages ("Invalid input"); the English locale costs ~3 KB of bundle
+// and tells a client what was wrong ("Too big: expected number to be <=100").
+z.config(en());
 
 /** Parses with a schema; a failure becomes a 400 naming the first offending field. */
 export function parseWith<T extends z.ZodMiniType>(schema: T, value: unknown, root = ''): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = [root, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
-  throw new ValidationError(field, issue?.message ?? 'invalid value');
+  const path = [root, ...(issue?.path ?? []).map(String)];
+  if (issue?.code === 'unrecognized_keys') {
+    const [key] = issue.keys;
+    throw new ValidationError([...path, key].filter(Boolean).join('.'), 'is not a known field');
+  }
+  throw new ValidationError(path.filter(Boolean).join('.'), issue?.message ?? 'invalid value');
 }

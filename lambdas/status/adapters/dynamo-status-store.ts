@@ -185,7 +185,9 @@ export class DynamoStatusStore implements StatusStore {
   }
 
   private async queryShard(spec: ShardQuery, shard: string): Promise<{ items: Item[]; more: boolean }> {
-    const names: Record<string, string> = { '#shard': spec.shardAttribute, '#sort': spec.sortAttribute, ...spec.filters.names };
+    const names: Record<string, string> = { '#shard': spec.shardAttribute, ...spec.filters.names };
+    // DynamoDB rejects declared names that no expression uses.
+    if (spec.below !== undefined || spec.above !== undefined) names['#sort'] = spec.sortAttribute;
     const values: Record<string, unknown> = { ':shard': shard, ...spec.filters.values };
     let keyCondition = '#shard = :shard';
     if (spec.below !== undefined && spec.above !== undefined) {
@@ -211,7 +213,8 @@ export class DynamoStatusStore implements StatusStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ScanIndexForward: !spec.newestFirst,
-          Limit: spec.limit,
+          // One more than a page tells whether another page exists without an empty extra read.
+          Limit: spec.limit + 1,
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
@@ -221,7 +224,7 @@ export class DynamoStatusStore implements StatusStore {
         if (sort !== spec.above && sort !== spec.below) items.push(item);
       }
       exclusiveStartKey = result.LastEvaluatedKey;
-    } while (exclusiveStartKey && items.length < spec.limit);
+    } while (exclusiveStartKey && items.length <= spec.limit);
     return { items: items.slice(0, spec.limit), more: items.length > spec.limit || exclusiveStartKey !== undefined };
   }
 

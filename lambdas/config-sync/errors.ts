@@ -1,0 +1,113 @@
+/**
+ * Typed errors of configuration sync. They extend the shared `AppError`, so the one HTTP
+ * mapping (status + `{ code, message }`) serves both services.
+ */
+import { AppError, ValidationError } from '../shared/errors';
+
+/** One problem in a request body, named by its dotted field path (e.g. `object.type`). */
+export interface FieldIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+/**
+ * 400: a publish request or a delivered event does not match the event schema. The error
+ * names the first offending field; `issues` lists every one.
+ */
+export class InvalidConfigEventError extends ValidationError {
+  readonly issues: readonly FieldIssue[];
+
+  constructor(issues: readonly [FieldIssue, ...FieldIssue[]]) {
+    const [first] = issues;
+    super(first.field, first.message);
+    this.issues = issues;
+  }
+}
+
+/** 403: GeoServer's rule "never change configuration using a pure slave", enforced. */
+export class PureSlavePublishError extends AppError {
+  constructor(readonly node: string) {
+    super(403, 'PURE_SLAVE', `Node ${node} is a pure slave: configuration changes must be published by a master`);
+  }
+}
+
+/** 404: a node name that the cluster configuration does not declare. */
+export class UnknownNodeError extends AppError {
+  constructor(
+    readonly node: string,
+    readonly cluster: string,
+  ) {
+    super(404, 'NODE_NOT_FOUND', `Node ${node} is not a member of cluster ${cluster}`);
+  }
+}
+
+/** 404: a node's store holds no object of this type and id. */
+export class CatalogObjectNotFoundError extends AppError {
+  constructor(node: string, type: string, id: string) {
+    super(404, 'OBJECT_NOT_FOUND', `Node ${node} holds no ${type} ${id}`);
+  }
+}
+
+/**
+ * 409: an event or snapshot of another cluster reached this node. Clusters sharing an account must
+ * never see each other's events (GeoServer's `group`), so this is a wiring fault; applying
+ * it would silently merge two clusters' configurations.
+ */
+export class WrongClusterError extends AppError {
+  /** @param what the event or snapshot, e.g. `Event 12` or `Snapshot at 40` */
+  constructor(node: string, nodeCluster: string, otherCluster: string, what: string) {
+    super(
+      409,
+      'CLUSTER_MISMATCH',
+      `${what} of cluster ${otherCluster} reached node ${node} of cluster ${nodeCluster}`,
+      undefined,
+      { node, nodeCluster, otherCluster },
+    );
+  }
+}
+
+/**
+ * 409: events a node needs to close a gap are not in the event log. The log is gap-free
+ * (a sequence is allocated and its event stored in one atomic write), so this means the log
+ * was trimmed past the node's cursor: the node must bootstrap again from a snapshot.
+ */
+export class EventsMissingFromLogError extends AppError {
+  constructor(
+    readonly cluster: string,
+    readonly node: string,
+    readonly missing: readonly number[],
+  ) {
+    super(
+      409,
+      'RESYNC_REQUIRED',
+      `Events ${describeSequences(missing)} of cluster ${cluster} are missing from the event log; node ${node} must resync from a snapshot`,
+      undefined,
+      { cluster, node, missing: [...missing] },
+    );
+  }
+}
+
+/**
+ * 409: a node store refused to advance the cursor although nobody else advanced it. The
+ * cursor write is a compare-and-swap; a refusal with an unchanged cursor means the store
+ * is misbehaving, and retrying would spin forever.
+ */
+export class CursorContentionError extends AppError {
+  constructor(node: string, cursor: number, sequence: number) {
+    super(
+      409,
+      'CURSOR_CONFLICT',
+      `Node ${node}: the store refused to advance its cursor from ${cursor} to ${sequence} but the cursor did not move`,
+      undefined,
+      { node, cursor, sequence },
+    );
+  }
+}
+
+function describeSequences(sequences: readonly number[]): string {
+  const first = sequences[0];
+  const last = sequences[sequences.length - 1];
+  if (first === undefined || last === undefined) return '(none)';
+  if (sequences.length === 1) return String(first);
+  return sequences.length === last - first + 1 ? `${first}..${last}` : sequences.join(', ');
+}

@@ -1,0 +1,404 @@
+/**
+ * The configuration-change event model: what a master publishes (`ConfigChange`, the body of
+ * `POST /config/events`) and what the event log stores and SNS carries (`PublishedEvent`,
+ * the change plus the sequence, cluster, origin node and publish time the service assigns).
+ *
+ * Object ids. Every object has a stable, human-readable id derived from GeoServer's own names,
+ * so the same object has the same id on every node and in URLs
+ * (`/nodes/{node}/catalog/{type}/{id}`):
+ * - `workspace`, `namespace` (its prefix), `workspaceSettings` (its workspace): a bare name,
+ *   e.g. `topp`.
+ * - stores and resources and layers live in a workspace, and GeoServer's names are unique only
+ *   inside it: the id is qualified, `workspace:name`, e.g. `topp:states`.
+ * - `style` and `layerGroup` may be global or belong to a workspace: `name` or `workspace:name`.
+ * - `service`: the service name in capitals, optionally qualified by a workspace for
+ *   per-workspace service settings: `WMS`, `topp:WFS`.
+ * - `global` and `logging` are singletons whose id is the type name; the request may omit it.
+ * Names contain no `:` (the qualifier separator), `/` (URL segments) or white space.
+ *
+ * References between objects (a layer's resource, a feature type's store) are ordinary
+ * properties: the sync service carries them as the master states them and never resolves
+ * them, exactly like GeoServer's JMS events.
+ */
+import { z } from 'zod/mini';
+import { clusterNameSchema, nodeNameSchema } from './cluster';
+import { InvalidConfigEventError, type FieldIssue } from './errors';
+import type { JsonObject } from './merge-patch';
+
+// ---------------------------------------------------------------------------------------------
+// Object types and ids
+
+export const CATALOG_OBJECT_TYPES = [
+  'workspace',
+  'namespace',
+  'dataStore',
+  'coverageStore',
+  'wmsStore',
+  'wmtsStore',
+  'featureType',
+  'coverage',
+  'wmsLayer',
+  'wmtsLayer',
+  'layer',
+  'layerGroup',
+  'style',
+] as const;
+
+/** Configuration that exists whether or not anyone configured it: it can only be modified. */
+export const CONFIGURATION_TYPES = ['global', 'workspaceSettings', 'service', 'logging'] as const;
+
+export const OBJECT_TYPES = [...CATALOG_OBJECT_TYPES, ...CONFIGURATION_TYPES] as const;
+
+export type CatalogObjectType = (typeof CATALOG_OBJECT_TYPES)[number];
+export type ConfigurationType = (typeof CONFIGURATION_TYPES)[number];
+export type ObjectType = (typeof OBJECT_TYPES)[number];
+
+export function isConfigurationType(type: ObjectType): type is ConfigurationType {
+  return (CONFIGURATION_TYPES as readonly ObjectType[]).includes(type);
+}
+
+export interface ObjectRef {
+  readonly type: ObjectType;
+  readonly id: string;
+}
+
+export const ID_SEPARATOR = ':';
+const NAME = String.raw`[^:/\s\p{Cc}]+`;
+const SERVICE = '[A-Z][A-Z0-9]*';
+const MAX_ID_LENGTH = 512;
+
+const nameId = idSchema(new RegExp(`^${NAME}$`, 'u'), 'must be a name without ":", "/" or white space');
+const qualifiedId = idSchema(
+  new RegExp(`^${NAME}:${NAME}$`, 'u'),
+  'must be "workspace:name" (names without ":", "/" or white space)',
+);
+const optionallyQualifiedId = idSchema(
+  new RegExp(`^(${NAME}:)?${NAME}$`, 'u'),
+  'must be "name" or "workspace:name" (names without ":", "/" or white space)',
+);
+const serviceId = idSchema(
+  new RegExp(`^(${NAME}:)?${SERVICE}$`, 'u'),
+  'must be a service name in capitals, optionally qualified by a workspace ("WMS", "topp:WFS")',
+);
+
+function idSchema(pattern: RegExp, rule: string) {
+  return z.string().check(z.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`), z.regex(pattern, rule));
+}
+
+function ref<const T extends ObjectType, Id extends z.ZodMiniType<string, unknown>>(type: T, id: Id) {
+  return z.strictObject({ type: z.literal(type), id });
+}
+
+function singletonRef<const T extends 'global' | 'logging'>(type: T) {
+  return z.strictObject({
+    type: z.literal(type),
+    id: z._default(z.literal(type, `must be "${type}" (or omitted)`), type),
+  });
+}
+
+export const objectRefSchema = z.discriminatedUnion('type', [
+  ref('workspace', nameId),
+  ref('namespace', nameId),
+  ref('dataStore', qualifiedId),
+  ref('coverageStore', qualifiedId),
+  ref('wmsStore', qualifiedId),
+  ref('wmtsStore', qualifiedId),
+  ref('featureType', qualifiedId),
+  ref('coverage', qualifiedId),
+  ref('wmsLayer', qualifiedId),
+  ref('wmtsLayer', qualifiedId),
+  ref('layer', qualifiedId),
+  ref('layerGroup', optionallyQualifiedId),
+  ref('style', optionallyQualifiedId),
+  singletonRef('global'),
+  ref('workspaceSettings', nameId),
+  ref('service', serviceId),
+  singletonRef('logging'),
+]);
+
+/** `workspace:name` from its parts; a global object's id is its bare name. */
+export function objectId(workspace: string | undefined, name: string): string {
+  return workspace === undefined ? name : `${workspace}${ID_SEPARATOR}${name}`;
+}
+
+/** The workspace (if the id is qualified) and the local name of an object id. */
+export function splitObjectId(id: string): { readonly workspace?: string; readonly name: string } {
+  const separator = id.indexOf(ID_SEPARATOR);
+  return separator < 0 ? { name: id } : { workspace: id.slice(0, separator), name: id.slice(separator + 1) };
+}
+
+/**
+ * One string per object, for map keys and DynamoDB sort keys: `type/id`. Neither part can
+ * contain `/`, so the key is unambiguous.
+ */
+export function objectStorageKey(object: ObjectRef): string {
+  return `${object.type}/${object.id}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The change a master publishes
+
+export interface AddChange {
+  readonly kind: 'add';
+  readonly object: ObjectRef;
+  /** The full object. */
+  readonly properties: JsonObject;
+}
+
+export interface ModifyChange {
+  readonly kind: 'modify';
+  readonly object: ObjectRef;
+  /** The changed properties, as a JSON Merge Patch (RFC 7386): `null` removes a property. */
+  readonly patch: JsonObject;
+}
+
+export interface RemoveChange {
+  readonly kind: 'remove';
+  readonly object: ObjectRef;
+}
+
+/** Body of `POST /config/events`. */
+export type ConfigChange = AddChange | ModifyChange | RemoveChange;
+export type ChangeKind = ConfigChange['kind'];
+
+/** The property of a style that holds its document (SLD unless `format` says otherwise). */
+export const STYLE_BODY_PROPERTY = 'body';
+
+const propertiesSchema = z.record(z.string(), z.json());
+
+const addShape = { kind: z.literal('add'), object: objectRefSchema, properties: propertiesSchema };
+const modifyShape = {
+  kind: z.literal('modify'),
+  object: objectRefSchema,
+  patch: z
+    .record(z.string(), z.json())
+    .check(z.refine((patch) => Object.keys(patch).length > 0, 'must change at least one property')),
+};
+const removeShape = { kind: z.literal('remove'), object: objectRefSchema };
+
+type ChangeFields = Pick<ConfigChange, 'kind' | 'object'> & { properties?: JsonObject; patch?: JsonObject };
+
+/** Rules that span fields, shared by the request and the stored-event schemas. */
+const changeRules = z.superRefine<ChangeFields>(({ kind, object, properties, patch }, ctx) => {
+  if (kind !== 'modify' && isConfigurationType(object.type)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kind'],
+      message: `must be "modify" for ${object.type} configuration, which always exists`,
+    });
+  }
+  if (object.type !== 'style') return;
+  if (properties !== undefined && !isDocument(properties[STYLE_BODY_PROPERTY])) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['properties', STYLE_BODY_PROPERTY],
+      message: 'a style must carry its document (e.g. the SLD) as a non-empty string',
+    });
+  }
+  if (patch !== undefined && STYLE_BODY_PROPERTY in patch && !isDocument(patch[STYLE_BODY_PROPERTY])) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['patch', STYLE_BODY_PROPERTY],
+      message: 'a style document can be replaced but not removed: expected a non-empty string',
+    });
+  }
+});
+
+function isDocument(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0;
+}
+
+export const configChangeSchema = z
+  .discriminatedUnion('kind', [z.strictObject(addShape), z.strictObject(modifyShape), z.strictObject(removeShape)])
+  .check(changeRules);
+
+// ---------------------------------------------------------------------------------------------
+// The event as stored in the log and carried by SNS
+
+export interface EventMetadata {
+  /** Cluster-wide, gap-free, starting at 1: the one total order every node applies. */
+  readonly sequence: number;
+  readonly cluster: string;
+  /** The node that published the change. */
+  readonly origin: string;
+  /**
+   * ISO-8601 instant at which the publishing node accepted the change. Informational: with
+   * several masters it need not grow with `sequence`, which alone orders events.
+   */
+  readonly publishedAt: string;
+}
+
+/** A change with everything a node needs to apply it. */
+export type ConfigEvent = EventMetadata & ConfigChange;
+
+/**
+ * An event whose change is too large for an SNS message or a DynamoDB item (styles can be
+ * large): the change itself is in the body store under `bodyRef`. `kind` and `object` stay
+ * inline so logs, filters and the catalog API can describe the event without fetching it.
+ */
+export type OffloadedEvent = EventMetadata & {
+  readonly kind: ChangeKind;
+  readonly object: ObjectRef;
+  readonly bodyRef: string;
+};
+
+/** What the event log stores and SNS carries. */
+export type PublishedEvent = ConfigEvent | OffloadedEvent;
+
+export function isOffloaded(event: PublishedEvent): event is OffloadedEvent {
+  return 'bodyRef' in event;
+}
+
+const metadataShape = {
+  sequence: z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER)),
+  cluster: clusterNameSchema,
+  origin: nodeNameSchema,
+  publishedAt: z.iso.datetime(),
+};
+
+export const configEventSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ ...metadataShape, ...addShape }),
+    z.strictObject({ ...metadataShape, ...modifyShape }),
+    z.strictObject({ ...metadataShape, ...removeShape }),
+  ])
+  .check(changeRules);
+
+export const offloadedEventSchema = z.strictObject({
+  ...metadataShape,
+  kind: z.enum(['add', 'modify', 'remove']),
+  object: objectRefSchema,
+  bodyRef: z.string().check(z.minLength(1, 'must not be empty')),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Parsing with errors that name the field
+
+/** Parses a publish request body; throws `InvalidConfigEventError` naming the first bad field. */
+export function parseConfigChange(body: unknown): ConfigChange {
+  const result = z.safeParse(configChangeSchema, body, { error: describeIssue });
+  if (!result.success) throw invalidEvent(result.error);
+  return result.data;
+}
+
+/**
+ * Parses a message from a node's queue or an item of the event log. A message that does not
+ * parse is poison: the caller lets it fail, and the queue moves it to the dead-letter queue.
+ */
+export function parsePublishedEvent(message: unknown): PublishedEvent {
+  const schema =
+    typeof message === 'object' && message !== null && 'bodyRef' in message ? offloadedEventSchema : configEventSchema;
+  const result = z.safeParse(schema, message, { error: describeIssue });
+  if (!result.success) throw invalidEvent(result.error);
+  return result.data;
+}
+
+/** Parses the text of an SQS message (raw SNS delivery: the event's JSON). */
+export function parseEventMessage(text: string): PublishedEvent {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    throw new InvalidConfigEventError([{ field: 'body', message: 'is not valid JSON' }]);
+  }
+  return parsePublishedEvent(message);
+}
+
+/** Every issue of a zod error as `{ field, message }`, the field as a dotted path. */
+export function fieldIssues(error: z.core.$ZodError): FieldIssue[] {
+  return error.issues.flatMap((issue): FieldIssue[] => {
+    const field = fieldPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: fieldPath([...issue.path, key]), message: 'is not a known field' }));
+    }
+    return [{ field, message: issue.message }];
+  });
+}
+
+/** `['object', 'type']` → `object.type`; `['keywords', 0]` → `keywords[0]`; `[]` → `body`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'body';
+  return path
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
+    .join('');
+}
+
+function invalidEvent(error: z.core.$ZodError): InvalidConfigEventError {
+  const [first, ...rest] = fieldIssues(error);
+  return new InvalidConfigEventError(first ? [first, ...rest] : [{ field: 'body', message: 'is invalid' }]);
+}
+
+/**
+ * Readable messages for zod's built-in checks. zod/mini ships no locale (that keeps Lambda
+ * bundles small), so without this every message would be "Invalid input". Checks that carry
+ * their own message keep it: a schema-level message wins over this per-parse map.
+ */
+function describeIssue(issue: z.core.$ZodRawIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      return `expected ${issue.expected === 'record' ? 'object' : issue.expected}, got ${describeInput(issue.input)}`;
+    case 'invalid_union':
+      if (issue.input === undefined) return 'is required';
+      if (issue.discriminator !== undefined) {
+        // zod reports a bad discriminator with the whole object as input.
+        if (typeof issue.input === 'object' && issue.input !== null && !(issue.discriminator in issue.input)) {
+          return 'is required';
+        }
+        const options: unknown = 'options' in issue ? issue.options : undefined;
+        if (Array.isArray(options)) return `must be one of: ${options.map(String).join(', ')}`;
+      }
+      // The only plain (non-discriminated) union in these schemas is zod's JSON value.
+      return 'expected a JSON value';
+    case 'invalid_value':
+      return issue.values.length === 1
+        ? `must be ${JSON.stringify(issue.values[0])}`
+        : `must be one of: ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return issue.format === 'datetime' ? 'must be an ISO-8601 date-time' : `must match ${issue.format}`;
+    case 'too_small':
+      return `must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}`;
+    default:
+      return 'is invalid';
+  }
+}
+
+function describeInput(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'array';
+  return typeof input;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transport
+
+/**
+ * Largest event sent inline. An SNS message (raw delivery to SQS) is at most 256 KiB
+ * including its attributes, and a DynamoDB log item at most 400 KB; 240 KiB leaves room
+ * for attributes and the item's own keys.
+ */
+export const MAX_INLINE_EVENT_BYTES = 240 * 1024;
+
+export function serializedBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+/**
+ * Whether a change must go to the body store. Measured with the largest metadata the event
+ * can carry, so the decision does not depend on the sequence the log will assign.
+ */
+export function mustOffload(change: ConfigChange, metadata: Omit<EventMetadata, 'sequence'>): boolean {
+  return serializedBytes({ ...change, ...metadata, sequence: Number.MAX_SAFE_INTEGER }) > MAX_INLINE_EVENT_BYTES;
+}
+
+/** One message group per cluster, so every node sees one total order. */
+export function messageGroupId(cluster: string): string {
+  return cluster;
+}
+
+/** SNS FIFO deduplication id: a republished event is recognised as the same message. */
+export function deduplicationId(event: EventMetadata): string {
+  return `${event.cluster}-${event.sequence}`;
+}

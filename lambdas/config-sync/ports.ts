@@ -1,0 +1,159 @@
+/**
+ * What configuration sync needs from storage and messaging, as interfaces. The DynamoDB,
+ * SNS and S3 adapters implement them for AWS; `adapters/memory.ts` implements them in
+ * memory for unit tests and the local runtime. Domain code depends only on these.
+ */
+import type { ConfigChange, ObjectRef, ObjectType, OffloadedEvent, PublishedEvent, ConfigEvent } from './events';
+import type { JsonObject } from './merge-patch';
+
+// ---------------------------------------------------------------------------------------------
+// A node's store
+
+/** One configuration object as a node's store holds it. */
+export interface StoredObject extends ObjectRef {
+  readonly properties: JsonObject;
+  /**
+   * Sequence of the last event applied to this object. An event at or below it changes
+   * nothing, which is what makes replaying the log over a snapshot harmless.
+   */
+  readonly lastSequence: number;
+  /** Node that published that last event, and when (copied from the event, so equal on every node). */
+  readonly lastOrigin: string;
+  readonly updatedAt: string;
+  /**
+   * Tombstone: the object was removed. Kept (with `lastSequence`) rather than deleted so a
+   * stale event for it is still recognised as stale, also across a snapshot.
+   */
+  readonly deleted: boolean;
+  /**
+   * Created by a `modify` of an object this node never saw added (GeoServer's JMS module
+   * dropped such events): it holds only the patched properties until an `add` replaces it.
+   */
+  readonly incomplete: boolean;
+}
+
+/** One event's effect on a node's store, committed atomically. */
+export interface StoreCommit {
+  /** The commit happens only if the node's cursor still equals this (compare-and-swap). */
+  readonly expectedCursor: number;
+  /** The new cursor: the sequence of the event being applied, `expectedCursor + 1`. */
+  readonly sequence: number;
+  /**
+   * The object's new state (a put, tombstones included), or absent when the event is stale
+   * for its object and only the cursor moves.
+   */
+  readonly object?: StoredObject;
+}
+
+/**
+ * `committed`: object written and cursor advanced. `cursor-moved`: the cursor was not
+ * `expectedCursor` (another invocation applied events meanwhile); nothing was written.
+ */
+export type CommitOutcome = 'committed' | 'cursor-moved';
+
+/**
+ * Everything up to and including `sequence` is reflected in `objects`. A snapshot may be
+ * read while its source keeps applying events, so some objects may already reflect later
+ * events (`lastSequence > sequence`); the per-object guard skips those events on replay.
+ */
+export interface Snapshot {
+  readonly cluster: string;
+  readonly sourceNode: string;
+  readonly sequence: number;
+  /** Live objects and tombstones. */
+  readonly objects: readonly StoredObject[];
+}
+
+export interface CatalogQuery {
+  readonly type?: ObjectType;
+  /** Tombstones are hidden unless asked for. */
+  readonly includeDeleted?: boolean;
+  readonly limit: number;
+  /** `next` of the previous page. */
+  readonly after?: string;
+}
+
+export interface CatalogPage {
+  /** Ordered by `objectStorageKey`. */
+  readonly objects: readonly StoredObject[];
+  /** Present when more objects follow. */
+  readonly next?: string;
+}
+
+/**
+ * Each node's current configuration objects, keyed by (node, type, id), and its cursor: the
+ * sequence of the last event applied, 0 before the first. In DynamoDB: partition key the
+ * node, sort key `objectStorageKey(object)`, and one cursor item per node.
+ */
+export interface NodeStore {
+  readCursor(node: string): Promise<number>;
+  /** The stored objects among `objects` (tombstones included); at most 100 at a time. */
+  readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]>;
+  /**
+   * Writes `commit.object` (if any) and moves the cursor from `expectedCursor` to `sequence`,
+   * atomically (one TransactWriteItems: the object put plus a cursor update conditioned on
+   * the expected value). This condition is what makes application exactly once in effect
+   * under concurrent invocations and redelivery.
+   */
+  commit(node: string, commit: StoreCommit): Promise<CommitOutcome>;
+  /**
+   * Makes the node's store equal to the snapshot: its objects written, every other object
+   * deleted, and the cursor set to `snapshot.sequence`, last. Need not be atomic: an
+   * interrupted bootstrap is simply run again.
+   */
+  replaceWithSnapshot(node: string, snapshot: Snapshot): Promise<void>;
+  /** The node's objects and cursor as a snapshot (read the cursor before the objects). */
+  readSnapshot(node: string, cluster: string): Promise<Snapshot>;
+  listObjects(node: string, query: CatalogQuery): Promise<CatalogPage>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event log
+
+/** An event before the log gives it its sequence. */
+export type EventDraft = WithoutSequence<ConfigEvent> | WithoutSequence<OffloadedEvent>;
+
+/** `Omit` applied to each member of a union, so kind-specific fields survive. */
+type WithoutSequence<T> = T extends unknown ? Omit<T, 'sequence'> : never;
+
+/**
+ * The cluster's durable, gap-free event log: the source of truth a node fills gaps from and
+ * bootstraps from.
+ */
+export interface EventLog {
+  /**
+   * Gives the draft the next sequence of its cluster and stores it, in one atomic write
+   * (counter update conditioned on its current value plus the event put), so a sequence is
+   * never allocated without its event: the log has no holes. The event starts unpublished.
+   */
+  append(draft: EventDraft): Promise<PublishedEvent>;
+  /** The stored events with `from <= sequence <= to`, ascending; the caller asks at most 100. */
+  readRange(cluster: string, from: number, to: number): Promise<PublishedEvent[]>;
+  /** The highest sequence of the cluster, 0 when the log is empty. */
+  head(cluster: string): Promise<number>;
+  markPublished(cluster: string, sequence: number): Promise<void>;
+  /** The oldest events not yet marked published, ascending, at most `limit`. */
+  listUnpublished(cluster: string, limit: number): Promise<PublishedEvent[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Large event bodies
+
+/** Where changes too large for a message go (S3 in AWS). */
+export interface EventBodyStore {
+  /** Stores the change and returns the reference an `OffloadedEvent` carries. */
+  put(cluster: string, change: ConfigChange): Promise<string>;
+  /** The stored body, unparsed: the domain validates it like any other input. */
+  get(bodyRef: string): Promise<unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The topic
+
+/**
+ * The SNS FIFO topic. The adapter sends the event as the message body with
+ * `messageGroupId(event.cluster)`, `deduplicationId(event)` and the `origin` attribute.
+ */
+export interface EventTopic {
+  publish(event: PublishedEvent): Promise<void>;
+}

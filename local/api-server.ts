@@ -1,0 +1,310 @@
+/**
+ * Serves the template's HTTP API routes the way API Gateway (HTTP API, payload 2.0) does:
+ * route matching with path parameters, Lambda REQUEST authorizers with simple responses
+ * (401 when the identity source is missing, 403 when denied, verdicts cached per identity),
+ * v2 events in and v2 results out.
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LocalFunctionHost } from './lambda-runner';
+import type { LocalAuthorizer, LocalRoute } from './template';
+
+/** API Gateway's payload limit for HTTP APIs. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export type AdminHandler = (request: { method: string; path: string; body: string }) => Promise<{ status: number; body: unknown }>;
+
+interface CompiledRoute extends LocalRoute {
+  regex: RegExp;
+  paramNames: string[];
+  /** Higher wins: literal segments beat parameters, which beat greedy parameters. */
+  specificity: number;
+}
+
+function compile(route: LocalRoute): CompiledRoute {
+  if (route.path === '$default') return { ...route, regex: /^.*$/, paramNames: [], specificity: -1 };
+  const paramNames: string[] = [];
+  let specificity = 0;
+  const pattern = route.path
+    .split('/')
+    .map((segment) => {
+      const greedy = /^\{(.+)\+\}$/.exec(segment);
+      if (greedy) {
+        paramNames.push(greedy[1] as string);
+        return '(.+)';
+      }
+      const param = /^\{(.+)\}$/.exec(segment);
+      if (param) {
+        paramNames.push(param[1] as string);
+        specificity += 1;
+        return '([^/]+)';
+      }
+      specificity += 2;
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { ...route, regex: new RegExp(`^${pattern}$`), paramNames, specificity };
+}
+
+const TEXT_TYPES = /^(application\/(json|xml|x-www-form-urlencoded|[\w.+-]+\+(json|xml))|text\/)/i;
+
+export interface ApiServerOptions {
+  routes: LocalRoute[];
+  hosts: Map<string, LocalFunctionHost>;
+  admin?: AdminHandler;
+  /** Path prefix of the local-only admin endpoints. */
+  adminPrefix?: string;
+}
+
+export class LocalApiServer {
+  private readonly routes: CompiledRoute[];
+  private readonly server: http.Server;
+  private readonly authCache = new Map<string, { expires: number; context: Record<string, unknown> | undefined }>();
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.routes = options.routes.map(compile).sort((a, b) => b.specificity - a.specificity);
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        console.error('local API error', error);
+        if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
+      });
+    });
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const body = await readBody(req);
+    if (body === undefined) return send(res, 413, { message: 'Request Entity Too Large' });
+
+    const adminPrefix = this.options.adminPrefix ?? '/__local';
+    if (this.options.admin && url.pathname.startsWith(`${adminPrefix}/`)) {
+      const answer = await this.options.admin({ method, path: url.pathname.slice(adminPrefix.length), body: body.toString('utf8') });
+      return send(res, answer.status, answer.body);
+    }
+
+    const match = this.match(method, url.pathname);
+    if (!match) return send(res, 404, { message: 'Not Found' });
+    const { route, pathParameters } = match;
+
+    const headers = headerMap(req);
+    const event = buildEvent(req, url, route, pathParameters, headers, body);
+
+    if (route.authorizer) {
+      const verdict = await this.authorize(route.authorizer, event);
+      if (verdict.status !== 200) return send(res, verdict.status, { message: verdict.status === 401 ? 'Unauthorized' : 'Forbidden' });
+      event.requestContext.authorizer = { lambda: verdict.context ?? {} };
+    }
+
+    const host = this.options.hosts.get(route.functionId);
+    if (!host) return send(res, 500, { message: 'Internal Server Error' });
+    let result: unknown;
+    try {
+      result = await host.invoke(event);
+    } catch (error) {
+      console.error(String(error));
+      return send(res, 500, { message: 'Internal Server Error' });
+    }
+    writeResult(res, result);
+  }
+
+  private match(method: string, pathname: string): { route: CompiledRoute; pathParameters: Record<string, string> } | undefined {
+    for (const route of this.routes) {
+      if (route.method !== 'ANY' && route.method !== method) continue;
+      const found = route.regex.exec(pathname);
+      if (!found) continue;
+      const pathParameters = Object.fromEntries(
+        route.paramNames.map((name, i) => [name, decodeURIComponent(found[i + 1] as string)]),
+      );
+      return { route, pathParameters };
+    }
+    return undefined;
+  }
+
+  private async authorize(
+    authorizer: LocalAuthorizer,
+    event: V2Event,
+  ): Promise<{ status: number; context?: Record<string, unknown> }> {
+    const identity = authorizer.identitySource.map((source) => identityValue(source, event));
+    if (identity.some((value) => value === undefined || value === '')) return { status: 401 };
+    const cacheKey = `${authorizer.functionId}\n${identity.join('\n')}`;
+    const cached = this.authCache.get(cacheKey);
+    if (cached && cached.expires > Date.now()) return cached.context ? { status: 200, context: cached.context } : { status: 403 };
+
+    const host = this.options.hosts.get(authorizer.functionId);
+    if (!host) return { status: 500 };
+    let verdict: { isAuthorized?: boolean; context?: Record<string, unknown> };
+    try {
+      verdict = await host.invoke({
+        version: '2.0',
+        type: 'REQUEST',
+        routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+        identitySource: identity,
+        routeKey: event.routeKey,
+        rawPath: event.rawPath,
+        rawQueryString: event.rawQueryString,
+        cookies: event.cookies,
+        headers: event.headers,
+        queryStringParameters: event.queryStringParameters,
+        requestContext: event.requestContext,
+        pathParameters: event.pathParameters,
+        stageVariables: undefined,
+      });
+    } catch (error) {
+      console.error(String(error));
+      return { status: 500 };
+    }
+    const context = verdict.isAuthorized === true ? (verdict.context ?? {}) : undefined;
+    if (authorizer.cacheTtlSeconds > 0) {
+      this.authCache.set(cacheKey, { expires: Date.now() + authorizer.cacheTtlSeconds * 1000, context });
+    }
+    return context ? { status: 200, context } : { status: 403 };
+  }
+}
+
+interface V2Event {
+  version: '2.0';
+  routeKey: string;
+  rawPath: string;
+  rawQueryString: string;
+  cookies?: string[];
+  headers: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  body?: string;
+  isBase64Encoded: boolean;
+  requestContext: {
+    accountId: string;
+    apiId: string;
+    domainName: string;
+    domainPrefix: string;
+    http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string };
+    requestId: string;
+    routeKey: string;
+    stage: string;
+    time: string;
+    timeEpoch: number;
+    authorizer?: { lambda: Record<string, unknown> };
+  };
+}
+
+function buildEvent(
+  req: http.IncomingMessage,
+  url: URL,
+  route: CompiledRoute,
+  pathParameters: Record<string, string>,
+  headers: Record<string, string>,
+  body: Buffer,
+): V2Event {
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
+  const now = new Date();
+  const contentType = headers['content-type'] ?? '';
+  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  const host = headers.host ?? 'localhost';
+  return {
+    version: '2.0',
+    routeKey: route.path === '$default' ? '$default' : `${route.method} ${route.path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    cookies: headers.cookie ? headers.cookie.split(';').map((cookie) => cookie.trim()) : undefined,
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    pathParameters: Object.keys(pathParameters).length ? pathParameters : undefined,
+    body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: !isText,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: host,
+      domainPrefix: host.split('.')[0] ?? host,
+      http: {
+        method: (req.method ?? 'GET').toUpperCase(),
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: route.path === '$default' ? '$default' : `${route.method} ${route.path}`,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+}
+
+function identityValue(source: string, event: V2Event): string | undefined {
+  const header = /^\$request\.header\.(.+)$/.exec(source);
+  if (header) return event.headers[(header[1] as string).toLowerCase()];
+  const query = /^\$request\.querystring\.(.+)$/.exec(source);
+  if (query) return event.queryStringParameters?.[query[1] as string];
+  return undefined;
+}
+
+/** Payload 2.0 headers: lower-case names, repeated headers joined with commas. */
+function headerMap(req: http.IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headersDistinct)) {
+    if (value) headers[name.toLowerCase()] = value.join(',');
+  }
+  return headers;
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** API Gateway's payload 2.0 response mapping, including its inference for bare values. */
+function writeResult(res: http.ServerResponse, result: unknown): void {
+  const structured =
+    typeof result === 'object' && result !== null && 'statusCode' in result
+      ? (result as { statusCode: number; headers?: Record<string, string | number | boolean>; body?: string; isBase64Encoded?: boolean; cookies?: string[] })
+      : undefined;
+  if (!structured) {
+    const text = typeof result === 'string' ? result : JSON.stringify(result ?? null);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
+  const body = structured.body === undefined ? Buffer.alloc(0) : Buffer.from(structured.body, structured.isBase64Encoded ? 'base64' : 'utf8');
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
+  if (structured.statusCode !== 304 && structured.statusCode !== 204) headers['content-length'] = body.length;
+  res.writeHead(structured.statusCode, headers);
+  res.end(structured.statusCode === 304 ? undefined : body);
+}

@@ -1,0 +1,263 @@
+/**
+ * The whole cluster on one machine: synthesizes the CDK app, starts the emulators, creates what
+ * the template declares, runs the bundled functions and serves the API. Used by `npm start`,
+ * the integration tests and the benchmarks alike.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { createClusterApp } from '../cdk/app';
+import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
+import { generateToken } from '../lambdas/shared/node-token';
+import { LocalApiServer, type AdminHandler } from './api-server';
+import {
+  assertPortFree,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localQueueUrl,
+  startEmulators,
+  type RunningEmulators,
+} from './emulators';
+import { LocalFunctionHost } from './lambda-runner';
+import { provisionMessaging, type RunningMessaging } from './messaging';
+import { readTopology, type CfnTemplate, type LocalTable, type LocalTopology } from './template';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+export const DEFAULT_STATE_DIR = path.join(REPO_ROOT, '.local');
+
+export interface LocalClusterOptions {
+  /** API port; 0 picks a free one. @default 3000 */
+  port?: number;
+  /** Keep data between runs under `stateDir`. @default true */
+  persist?: boolean;
+  /** Delete persisted data first. @default false */
+  fresh?: boolean;
+  /** @default <repo>/.local */
+  stateDir?: string;
+  /** @default 8000 (0 = any free port) */
+  dynamoPort?: number;
+  /** @default 4566 (0 = any free port) */
+  awsPort?: number;
+  /** Run schedules on their timers; tests trigger them explicitly instead. @default true */
+  runSchedules?: boolean;
+  /** Overrides cdk.json context, e.g. a test cluster. */
+  context?: Record<string, unknown>;
+  log?: (line: string) => void;
+}
+
+export interface LocalCluster {
+  url: string;
+  /** A working token per declared node. */
+  tokens: Record<string, string>;
+  cluster: ClusterConfig;
+  topology: LocalTopology;
+  emulators: RunningEmulators;
+  /** Fires a schedule now, with `time` as the event's clock. */
+  runSchedule(name: string, time?: Date): Promise<unknown[]>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const log = options.log ?? (() => undefined);
+  const port = options.port ?? 3000;
+  const persist = options.persist ?? true;
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const dataDir = path.join(stateDir, 'data');
+  if (port !== 0) await assertPortFree(port, 'API', 'stop the other process or pass --port N');
+  if (options.fresh && existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
+
+  log('Synthesizing the CDK app (bundling functions with esbuild)...');
+  const assemblyDir = path.join(stateDir, persist ? 'cdk.out' : `cdk.out-${process.pid}-${Date.now()}`);
+  const { app, stack } = createClusterApp({ outdir: assemblyDir, context: options.context });
+  const assembly = app.synth();
+  const artifact = assembly.getStackArtifact(stack.artifactId);
+  const template = artifact.template as CfnTemplate & { Outputs?: Record<string, { Value: unknown }> };
+
+  log('Starting DynamoDB Local and fauxqs (SNS/SQS/S3)...');
+  const emulators = await startEmulators({
+    dataDir: persist ? dataDir : undefined,
+    dynamoPort: options.dynamoPort ?? 8000,
+    fauxqsPort: options.awsPort ?? 4566,
+  });
+  const stopped: Array<() => Promise<void>> = [() => emulators.stop()];
+  const stopAll = async () => {
+    for (const stop of stopped.reverse()) await stop().catch(() => undefined);
+    if (!persist) rmSync(assemblyDir, { recursive: true, force: true });
+  };
+
+  try {
+    const topology = readTopology(template, assembly.directory, {
+      queueUrl: (name) => localQueueUrl(emulators.awsEndpoint, name),
+    });
+    const dynamo = new DynamoDBClient({ endpoint: emulators.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    for (const table of topology.tables) await ensureTable(dynamo, table);
+    const messaging: RunningMessaging = await provisionMessaging(topology, emulators);
+
+    const credentialsTable = outputValue(template, 'CredentialsTableName', topology);
+    const tokens = await ensureNodeTokens(dynamo, credentialsTable, stack.cluster, persist ? path.join(stateDir, 'node-tokens.json') : undefined);
+
+    const sharedEnvironment = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
+      AWS_ENDPOINT_URL_SNS: emulators.awsEndpoint,
+      AWS_ENDPOINT_URL_SQS: emulators.awsEndpoint,
+      AWS_ENDPOINT_URL_S3: emulators.awsEndpoint,
+      // The S3 emulator serves path-style requests only.
+      AWS_S3_FORCE_PATH_STYLE: 'true',
+    };
+    const hosts = new Map<string, LocalFunctionHost>();
+    for (const fn of topology.functions.values()) hosts.set(fn.logicalId, new LocalFunctionHost(fn, sharedEnvironment));
+    stopped.push(async () => {
+      await Promise.all([...hosts.values()].map((host) => host.stop()));
+    });
+    await Promise.all([...hosts.values()].map((host) => host.ready));
+
+    const runSchedule = async (name: string, time = new Date()): Promise<unknown[]> => {
+      const schedule = topology.schedules.find((candidate) => candidate.name === name);
+      if (!schedule) throw new Error(`No schedule named '${name}' (have: ${topology.schedules.map((s) => s.name).join(', ')})`);
+      const event = {
+        version: '0',
+        id: `local-${Date.now()}`,
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '000000000000',
+        time: time.toISOString(),
+        region: LOCAL_REGION,
+        resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${name}`],
+        detail: {},
+      };
+      return Promise.all(schedule.functionIds.map((id) => hosts.get(id)!.invoke(event)));
+    };
+
+    const admin: AdminHandler = async ({ method, path: adminPath, body }) => {
+      if (method === 'GET' && adminPath === '/health') return { status: 200, body: { ok: true } };
+      if (method === 'GET' && adminPath === '/schedules') return { status: 200, body: topology.schedules };
+      const schedule = /^\/schedules\/([^/]+)$/.exec(adminPath);
+      if (method === 'POST' && schedule) {
+        const requested = body ? (JSON.parse(body) as { time?: string }).time : undefined;
+        const time = requested ? new Date(requested) : new Date();
+        if (Number.isNaN(time.getTime())) return { status: 400, body: { code: 'INVALID_REQUEST', message: 'time: must be an ISO 8601 instant' } };
+        try {
+          return { status: 200, body: { results: await runSchedule(decodeURIComponent(schedule[1] as string), time) } };
+        } catch (error) {
+          return { status: 404, body: { code: 'NOT_FOUND', message: (error as Error).message } };
+        }
+      }
+      return messaging.admin({ method, path: adminPath, body });
+    };
+
+    const server = new LocalApiServer({ routes: topology.routes, hosts, admin });
+    const boundPort = await server.listen(port);
+    stopped.push(() => server.close());
+
+    await messaging.start(hosts);
+    stopped.push(() => messaging.stop());
+
+    if (options.runSchedules ?? true) {
+      const timers = topology.schedules.map((schedule) => {
+        let running = false;
+        const timer = setInterval(() => {
+          if (running) return; // a slow run is never overlapped by the next tick
+          running = true;
+          runSchedule(schedule.name)
+            .catch((error: unknown) => log(`schedule ${schedule.name} failed: ${String(error)}`))
+            .finally(() => (running = false));
+        }, rateToMs(schedule.expression));
+        timer.unref();
+        return timer;
+      });
+      stopped.push(async () => timers.forEach(clearInterval));
+    }
+
+    return {
+      url: `http://127.0.0.1:${boundPort}`,
+      tokens,
+      cluster: stack.cluster,
+      topology,
+      emulators,
+      runSchedule,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function outputValue(template: { Outputs?: Record<string, { Value: unknown }> }, name: string, topology: LocalTopology): string {
+  const value = template.Outputs?.[name]?.Value as { Ref?: string } | undefined;
+  const table = topology.tables.find((candidate) => candidate.logicalId === value?.Ref);
+  if (!table) throw new Error(`The stack has no output ${name} naming a table`);
+  return table.tableName;
+}
+
+async function ensureTable(dynamo: DynamoDBClient, table: LocalTable): Promise<void> {
+  try {
+    await dynamo.send(new DescribeTableCommand({ TableName: table.tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: table.tableName,
+      KeySchema: table.keySchema,
+      AttributeDefinitions: table.attributeDefinitions,
+      BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: table.globalSecondaryIndexes?.map((index) => ({
+        IndexName: index.IndexName,
+        KeySchema: index.KeySchema,
+        Projection: index.Projection,
+      })),
+    }),
+  );
+  if (table.ttlAttribute) {
+    await dynamo.send(
+      new UpdateTimeToLiveCommand({
+        TableName: table.tableName,
+        TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+      }),
+    );
+  }
+}
+
+/**
+ * Gives every declared node a token. Persisted runs keep tokens in a git-ignored file and
+ * re-register a token whose hash is missing (e.g. after --fresh) so printed tokens keep working.
+ */
+async function ensureNodeTokens(
+  dynamo: DynamoDBClient,
+  tableName: string,
+  cluster: ClusterConfig,
+  tokenFile: string | undefined,
+): Promise<Record<string, string>> {
+  const doc = DynamoDBDocumentClient.from(dynamo);
+  const saved: Record<string, string> = tokenFile && existsSync(tokenFile) ? JSON.parse(readFileSync(tokenFile, 'utf8')) : {};
+  const tokens: Record<string, string> = {};
+  for (const node of cluster.nodes) {
+    const existing = saved[node.name];
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { nodeId: node.name }, ConsistentRead: true }));
+    if (existing && Item) {
+      tokens[node.name] = existing;
+      continue;
+    }
+    const { token, secretHash } = generateToken(node.name);
+    await doc.send(new PutCommand({ TableName: tableName, Item: { nodeId: node.name, secretHash, createdAt: new Date().toISOString() } }));
+    tokens[node.name] = token;
+  }
+  if (tokenFile) {
+    mkdirSync(path.dirname(tokenFile), { recursive: true });
+    writeFileSync(tokenFile, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
+  }
+  return tokens;
+}

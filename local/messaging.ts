@@ -1,0 +1,233 @@
+/**
+ * The template's messaging on the emulator: SNS topics, SQS queues (with their dead-letter
+ * queues), subscriptions with raw delivery and filter policies, S3 buckets, and one poller per
+ * queue event source that drives its function the way the Lambda SQS event source does
+ * (batches, ReportBatchItemFailures, FIFO groups blocked behind a failed message).
+ */
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type RunningEmulators } from './emulators';
+import type { AdminHandler } from './api-server';
+import type { LocalFunctionHost } from './lambda-runner';
+import { LOCAL_ACCOUNT, type LocalQueue, type LocalQueueSource, type LocalTopology } from './template';
+
+export interface RunningMessaging {
+  start(hosts: Map<string, LocalFunctionHost>): Promise<void>;
+  stop(): Promise<void>;
+  admin: AdminHandler;
+}
+
+/** Lambda would wait for the queue's visibility timeout; locally a failed batch retries after this. */
+const LOCAL_RETRY_DELAY_SECONDS = 1;
+
+export async function provisionMessaging(topology: LocalTopology, emulators: RunningEmulators): Promise<RunningMessaging> {
+  const clientConfig = { endpoint: emulators.awsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const sqs = new SQSClient(clientConfig);
+  const sns = new SNSClient(clientConfig);
+  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+
+  for (const bucket of topology.buckets) {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket.bucketName })).catch((error: { name?: string }) => {
+      if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
+    });
+  }
+
+  const queueUrls = new Map<string, string>();
+  const queueArn = (queue: LocalQueue) => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${queue.queueName}`;
+  // Dead-letter queues first: a queue's redrive policy names its DLQ's ARN.
+  const ordered = [...topology.queues].sort((a, b) => Number(Boolean(a.deadLetterQueueId)) - Number(Boolean(b.deadLetterQueueId)));
+  for (const queue of ordered) {
+    const attributes: Record<string, string> = { ...queue.attributes };
+    const dlq = queue.deadLetterQueueId ? topology.queues.find((q) => q.logicalId === queue.deadLetterQueueId) : undefined;
+    if (dlq) attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: queueArn(dlq), maxReceiveCount: queue.maxReceiveCount ?? 3 });
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: queue.queueName, Attributes: attributes }));
+    queueUrls.set(queue.logicalId, created.QueueUrl as string);
+  }
+
+  for (const topic of topology.topics) {
+    const { TopicArn } = await sns.send(
+      new CreateTopicCommand({
+        Name: topic.topicName,
+        Attributes: topic.fifo
+          ? { FifoTopic: 'true', ContentBasedDeduplication: String(topic.contentBasedDeduplication) }
+          : undefined,
+      }),
+    );
+    const existing = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }));
+    for (const subscription of topology.subscriptions.filter((s) => s.topicId === topic.logicalId)) {
+      const queue = topology.queues.find((q) => q.logicalId === subscription.queueId);
+      if (!queue) continue;
+      const endpoint = queueArn(queue);
+      if (existing.Subscriptions?.some((s) => s.Endpoint === endpoint)) continue;
+      const attributes: Record<string, string> = { RawMessageDelivery: String(subscription.rawMessageDelivery) };
+      if (subscription.filterPolicy !== undefined) attributes.FilterPolicy = JSON.stringify(subscription.filterPolicy);
+      await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: endpoint, Attributes: attributes }));
+    }
+  }
+
+  const pollers: QueuePoller[] = [];
+  return {
+    async start(hosts) {
+      for (const source of topology.queueSources) {
+        const host = hosts.get(source.functionId);
+        const url = queueUrls.get(source.queueId);
+        if (!host || !url) continue;
+        const poller = new QueuePoller(sqs, source, url, queueArn(topology.queues.find((q) => q.logicalId === source.queueId)!), host);
+        pollers.push(poller);
+        poller.start();
+      }
+    },
+    async stop() {
+      await Promise.all(pollers.map((poller) => poller.stop()));
+    },
+    async admin({ method, path }) {
+      if (method === 'GET' && path === '/pollers') {
+        return { status: 200, body: pollers.map((poller) => poller.describe()) };
+      }
+      const action = /^\/pollers\/([^/]+)\/(pause|resume)$/.exec(path);
+      if (method === 'POST' && action) {
+        const name = decodeURIComponent(action[1] as string);
+        const poller = pollers.find((candidate) => candidate.name === name);
+        if (!poller) return { status: 404, body: { code: 'NOT_FOUND', message: `No queue poller named '${name}'` } };
+        if (action[2] === 'pause') await poller.pause();
+        else poller.start();
+        return { status: 200, body: poller.describe() };
+      }
+      if (method === 'GET' && path === '/queues') {
+        const depths = await Promise.all(
+          [...queueUrls.entries()].map(async ([id, url]) => {
+            const { Attributes } = await sqs.send(
+              new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+            );
+            return { id, url, visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0), inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) };
+          }),
+        );
+        return { status: 200, body: depths };
+      }
+      return { status: 404, body: { code: 'NOT_FOUND', message: `No local admin endpoint ${method} ${path}` } };
+    },
+  };
+}
+
+/** One Lambda SQS event source mapping: receive a batch, invoke, delete what succeeded. */
+class QueuePoller {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  readonly name: string;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly source: LocalQueueSource,
+    private readonly queueUrl: string,
+    private readonly queueArn: string,
+    private readonly host: LocalFunctionHost,
+  ) {
+    this.name = host.fn.name;
+  }
+
+  describe() {
+    return { name: this.name, queueUrl: this.queueUrl, running: this.running };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async pause(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  stop(): Promise<void> {
+    return this.pause();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let messages: Message[] = [];
+      try {
+        const received = await this.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.queueUrl,
+            MaxNumberOfMessages: Math.min(this.source.batchSize, 10),
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+        );
+        messages = received.Messages ?? [];
+      } catch (error) {
+        if (!this.running) return;
+        console.error(`poller ${this.name}: receive failed: ${String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      await this.deliver(messages);
+    }
+  }
+
+  private async deliver(messages: Message[]): Promise<void> {
+    const event = {
+      Records: messages.map((message) => ({
+        messageId: message.MessageId,
+        receiptHandle: message.ReceiptHandle,
+        body: message.Body ?? '',
+        attributes: message.Attributes ?? {},
+        messageAttributes: Object.fromEntries(
+          Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [
+            key,
+            { stringValue: value.StringValue, binaryValue: value.BinaryValue, stringListValues: [], binaryListValues: [], dataType: value.DataType },
+          ]),
+        ),
+        md5OfBody: message.MD5OfBody,
+        eventSource: 'aws:sqs',
+        eventSourceARN: this.queueArn,
+        awsRegion: LOCAL_REGION,
+      })),
+    };
+    let failedIds: Set<string>;
+    try {
+      const result = (await this.host.invoke(event)) as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
+      failedIds = new Set(
+        this.source.reportBatchItemFailures ? (result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier) : [],
+      );
+    } catch (error) {
+      console.error(`poller ${this.name}: ${String(error)}`);
+      failedIds = new Set(messages.map((message) => message.MessageId as string));
+    }
+    const succeeded = messages.filter((message) => !failedIds.has(message.MessageId as string));
+    const failed = messages.filter((message) => failedIds.has(message.MessageId as string));
+    if (succeeded.length) {
+      await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: succeeded.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle as string })),
+        }),
+      );
+    }
+    if (failed.length) {
+      await this.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: failed.map((message, i) => ({
+            Id: String(i),
+            ReceiptHandle: message.ReceiptHandle as string,
+            VisibilityTimeout: LOCAL_RETRY_DELAY_SECONDS,
+          })),
+        }),
+      );
+    }
+  }
+}

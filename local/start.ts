@@ -1,0 +1,103 @@
+/**
+ * `npm start`: the whole cluster on this machine, no AWS account and no Docker.
+ *
+ *   npm start                      API on http://127.0.0.1:3000, data kept in .local/
+ *   npm start -- --port 3100       another API port
+ *   npm start -- --fresh           forget the data of earlier runs first
+ *   npm start -- --in-memory       keep nothing
+ */
+import { parseArgs } from 'node:util';
+import { ClusterConfigError } from '../cdk/cluster-config';
+import { startLocalCluster, type LocalCluster } from './cluster';
+import { LocalStartError } from './emulators';
+
+const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules]`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: process.env.PORT ?? '3000' },
+      fresh: { type: 'boolean', default: false },
+      'in-memory': { type: 'boolean', default: false },
+      'dynamo-port': { type: 'string', default: '8000' },
+      'aws-port': { type: 'string', default: '4566' },
+      'no-schedules': { type: 'boolean', default: false },
+      'ready-json': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const port = (name: string, raw: string) => {
+    if (!/^\d+$/.test(raw)) throw new LocalStartError(`--${name} must be a port number, got '${raw}'`);
+    return Number(raw);
+  };
+  const quiet = values['ready-json'];
+  const cluster = await startLocalCluster({
+    port: port('port', values.port),
+    fresh: values.fresh,
+    persist: !values['in-memory'],
+    dynamoPort: port('dynamo-port', values['dynamo-port']),
+    awsPort: port('aws-port', values['aws-port']),
+    runSchedules: !values['no-schedules'],
+    log: quiet ? undefined : (line) => console.log(line),
+  });
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    if (!quiet) console.log('\nStopping the local cluster...');
+    await cluster.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  if (quiet) {
+    // Machine-readable readiness line for the test harness and benchmarks.
+    console.log(JSON.stringify({ ready: true, url: cluster.url, tokens: cluster.tokens, emulators: { dynamo: cluster.emulators.dynamoEndpoint, aws: cluster.emulators.awsEndpoint } }));
+  } else {
+    printBanner(cluster, values['in-memory']);
+  }
+}
+
+function printBanner(cluster: LocalCluster, inMemory: boolean): void {
+  const [firstNode] = cluster.cluster.nodes;
+  const token = firstNode ? cluster.tokens[firstNode.name] : '<token>';
+  const routes = cluster.topology.routes
+    .map((route) => `    ${route.method.padEnd(6)} ${route.path}${route.authorizer ? '   (node token)' : ''}`)
+    .join('\n');
+  console.log(`
+Local cluster '${cluster.cluster.name}' is running.
+  API          ${cluster.url}
+  DynamoDB     ${cluster.emulators.dynamoEndpoint} (DynamoDB Local)
+  SNS/SQS/S3   ${cluster.emulators.awsEndpoint} (fauxqs)
+  Data         ${inMemory ? 'in memory (nothing kept)' : '.local/ (kept between runs; --fresh starts over)'}
+  Schedules    ${cluster.topology.schedules.map((s) => `${s.name} ${s.expression}`).join(', ')}
+
+Routes (from the synthesized template):
+${routes}
+
+Node tokens (also in .local/node-tokens.json):
+${Object.entries(cluster.tokens).map(([node, value]) => `    ${node.padEnd(12)} ${value}`).join('\n')}
+
+Try it:
+  TOKEN=${token}
+  curl -s -X PUT ${cluster.url}/executions/demo-1 -H "Authorization: Bearer $TOKEN" \\
+       -H 'content-type: application/json' -d '{"processName":"gs:Buffer","phase":"QUEUED"}'
+  curl -s ${cluster.url}/executions/demo-1
+
+Ctrl-C stops everything.`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof LocalStartError || error instanceof ClusterConfigError) {
+    console.error(`npm start: ${error.message}`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});
