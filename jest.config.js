@@ -1,6 +1,6 @@
 // Three suites: pure unit tests, CDK template assertions, and integration tests that talk
 // real HTTP to the local cluster (started once for the whole suite by its global setup).
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+const transform = { '^.+\\.ts$': 'ts-jest' };
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -1,0 +1,148 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { functionId, statementsOf, synthesize, type Synthesized } from '../support/synth';
+
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthesize();
+});
+
+const actionsOf = (fn: string) =>
+  statementsOf(synth.json, functionId(synth.json, fn))
+    .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
+    .filter((action) => !action.startsWith('logs:') && !action.startsWith('xray:'))
+    .sort();
+
+describe('execution status table', () => {
+  it('is keyed by executionId, on demand, encrypted, with PITR, TTL and retained', () => {
+    synth.template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'executionId', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+  });
+
+  it('has sharded, sparse indexes on completion time and heartbeat', () => {
+    synth.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'byCompletionTime',
+          KeySchema: [
+            { AttributeName: 'completedShard', KeyType: 'HASH' },
+            { AttributeName: 'completedSort', KeyType: 'RANGE' },
+          ],
+        }),
+        Match.objectLike({
+          IndexName: 'byHeartbeat',
+          KeySchema: [
+            { AttributeName: 'activeShard', KeyType: 'HASH' },
+            { AttributeName: 'heartbeatSort', KeyType: 'RANGE' },
+          ],
+        }),
+      ]),
+    });
+  });
+});
+
+describe('API routes', () => {
+  const route = (routeKey: string) =>
+    Object.values(synth.json.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey)?.Properties;
+
+  it.each(['PUT /executions/{executionId}', 'DELETE /executions/{executionId}'])('%s needs a node token', (key) => {
+    expect(route(key)).toMatchObject({ AuthorizationType: 'CUSTOM' });
+  });
+
+  it.each(['GET /executions/{executionId}', 'GET /executions'])('%s is open by default', (key) => {
+    expect(route(key)).toBeDefined();
+    expect(route(key)?.AuthorizationType ?? 'NONE').toBe('NONE');
+  });
+
+  it('a single switch makes the read routes authenticated too', () => {
+    const locked = synthesize({ status: { requireAuthForReads: true } });
+    const routes = Object.values(locked.json.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+    expect(routes.length).toBeGreaterThanOrEqual(4);
+    for (const r of routes) expect(r.Properties).toMatchObject({ AuthorizationType: 'CUSTOM' });
+  });
+
+  it('uses a REQUEST Lambda authorizer with simple responses on the Authorization header', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerPayloadFormatVersion: '2.0',
+    });
+  });
+
+  it('logs access and throttles the default stage', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 1000 }),
+    });
+  });
+});
+
+describe('schedules', () => {
+  it.each([
+    ['CleanupExpired', 'rate(15 minutes)'],
+    ['ReapLostExecutions', 'rate(1 minute)'],
+  ])('%s runs on %s', (fn, expression) => {
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: expression,
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(synth.json, fn), 'Arn'] } })],
+    });
+  });
+});
+
+describe('functions', () => {
+  it('all run Node.js 22 on arm64 with JSON logs', () => {
+    const functions = Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBe(7);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
+    }
+  });
+
+  it.each([
+    ['PutStatus', ['dynamodb:GetItem', 'dynamodb:PutItem']],
+    ['GetStatus', ['dynamodb:GetItem']],
+    ['ListStatuses', ['dynamodb:Query', 'dynamodb:Scan']],
+    ['DismissStatus', ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']],
+    ['CleanupExpired', ['dynamodb:DeleteItem', 'dynamodb:Query']],
+    ['ReapLostExecutions', ['dynamodb:PutItem', 'dynamodb:Query']],
+    ['AuthorizeNode', ['dynamodb:GetItem']],
+  ])('%s may only %j', (fn, actions) => {
+    expect(actionsOf(fn)).toEqual(actions);
+  });
+
+  it('no statement grants a wildcard action or resource', () => {
+    const statements = Object.values(synth.json.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => r.Properties.PolicyDocument.Statement);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(JSON.stringify(statement.Action)).not.toMatch(/\*/);
+      expect(JSON.stringify(statement.Resource)).not.toMatch(/"\*"/);
+    }
+  });
+
+  it('the poll function can read only the status table', () => {
+    const resources = statementsOf(synth.json, functionId(synth.json, 'GetStatus'))
+      .filter((s) => JSON.stringify(s.Action).includes('dynamodb'))
+      .map((s) => JSON.stringify(s.Resource));
+    expect(resources).toHaveLength(1);
+    expect(resources[0]).toContain('StatusExecutions');
+  });
+});
+
+describe('security checks', () => {
+  it('cdk-nag AwsSolutions reports no unacknowledged finding', () => {
+    const failures = synth.validationReport.pluginReports.filter((report) => report.conclusion === 'failure');
+    expect(failures).toEqual([]);
+  });
+});

@@ -1,0 +1,52 @@
+/** Talks real HTTP to the local cluster started by the integration suite's global setup. */
+export const clusterUrl = (): string => {
+  const url = process.env.CLUSTER_URL;
+  if (!url) throw new Error('CLUSTER_URL is not set: integration tests run under the integration project');
+  return url;
+};
+
+export const tokens = (): Record<string, string> => JSON.parse(process.env.CLUSTER_TOKENS ?? '{}');
+
+export function tokenOf(node: string): string {
+  const token = tokens()[node];
+  if (!token) throw new Error(`No token for node ${node}`);
+  return token;
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export async function api<T = any>(
+  method: string,
+  path: string,
+  options: { node?: string; token?: string; json?: unknown; body?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  const token = options.token ?? (options.node ? tokenOf(options.node) : undefined);
+  if (token) headers.authorization = `Bearer ${token}`;
+  let body = options.body;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${clusterUrl()}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text (XML documents, for instance)
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+/** Fires a schedule of the local cluster with its own clock. */
+export async function runSchedule(name: string, time: Date): Promise<any[]> {
+  const response = await api('POST', `/__local/schedules/${name}`, { json: { time: time.toISOString() } });
+  if (response.status !== 200) throw new Error(`schedule ${name}: ${response.status} ${response.text}`);
+  return response.body.results;
+}

@@ -1,0 +1,42 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { createClusterApp } from '../../cdk/app';
+
+export interface Synthesized {
+  template: Template;
+  json: { Resources: Record<string, { Type: string; Properties?: any; DeletionPolicy?: string }> };
+  validationReport: { pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[] };
+}
+
+/** Synthesizes the app (with cdk-nag, which throws on unacknowledged findings) for assertions. */
+export function synthesize(clusterOverrides: Record<string, unknown> = {}): Synthesized {
+  const base = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+  const outdir = mkdtempSync(path.join(tmpdir(), 'sgc-synth-'));
+  try {
+    const { app, stack } = createClusterApp({ outdir, context: { ...base, cluster: { ...base.cluster, ...clusterOverrides } } });
+    const assembly = app.synth();
+    const json = assembly.getStackArtifact(stack.artifactId).template;
+    const validationReport = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    return { template: Template.fromJSON(json), json, validationReport };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Every IAM statement attached to a function's execution role. */
+export function statementsOf(json: Synthesized['json'], functionLogicalId: string): { Action: string | string[]; Resource: unknown; Effect: string }[] {
+  const role = json.Resources[functionLogicalId]?.Properties?.Role?.['Fn::GetAtt']?.[0];
+  return Object.values(json.Resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy' && resource.Properties.Roles.some((r: { Ref: string }) => r.Ref === role))
+    .flatMap((resource) => resource.Properties.PolicyDocument.Statement);
+}
+
+export function functionId(json: Synthesized['json'], constructId: string): string {
+  const id = Object.keys(json.Resources).find(
+    (logicalId) => json.Resources[logicalId]!.Type === 'AWS::Lambda::Function' && logicalId.includes(constructId),
+  );
+  if (!id) throw new Error(`No function ${constructId} in the template`);
+  return id;
+}

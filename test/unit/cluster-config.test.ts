@@ -1,0 +1,34 @@
+import { parseClusterConfig, rateToMs } from '../../cdk/cluster-config';
+
+const valid = { name: 'geo', nodes: [{ name: 'master-1', role: 'master' }, { name: 'slave-1', role: 'slave' }] };
+
+describe('cluster configuration', () => {
+  it('fills defaults for status settings', () => {
+    const config = parseClusterConfig(valid);
+    expect(config.status).toMatchObject({ retentionMinutes: 1440, heartbeatTimeoutSeconds: 300, indexShards: 8, requireAuthForReads: false });
+  });
+
+  it('says when the cluster key is missing', () => {
+    expect(() => parseClusterConfig(undefined)).toThrow("cdk.json context key 'cluster' is missing");
+  });
+
+  it.each([
+    [{ ...valid, nodes: [{ name: 'a', role: 'boss' }] }, 'cluster.nodes[0].role'],
+    [{ ...valid, nodes: [] }, 'cluster.nodes: must declare at least one node'],
+    [{ ...valid, name: 'Geo Cluster' }, 'cluster.name'],
+    [{ ...valid, nodes: [{ name: 'UPPER', role: 'slave' }] }, 'cluster.nodes[0].name'],
+    [{ ...valid, status: { indexShards: 0 } }, 'cluster.status.indexShards'],
+    [{ ...valid, status: { reaperSchedule: 'every minute' } }, 'cluster.status.reaperSchedule'],
+    [{ ...valid, status: { retentionMinute: 5 } }, 'cluster.status'],
+    [{ ...valid, nodes: [{ name: 'a', role: 'master' }, { name: 'a', role: 'slave' }] }, "cluster.nodes[1].name: duplicate node name 'a'"],
+  ])('names the bad key (%#)', (raw, expected) => {
+    expect(() => parseClusterConfig(raw)).toThrow(expected);
+  });
+
+  it('parses schedule rates', () => {
+    expect(rateToMs('rate(1 minute)')).toBe(60_000);
+    expect(rateToMs('rate(15 minutes)')).toBe(900_000);
+    expect(rateToMs('rate(2 hours)')).toBe(7_200_000);
+    expect(() => rateToMs('cron(0 * * * ? *)')).toThrow('Unsupported schedule expression');
+  });
+});

@@ -1,0 +1,179 @@
+import {
+  applyWrite,
+  canTransition,
+  dismiss,
+  isExpired,
+  PHASES,
+  reapIfLost,
+  type ExecutionStatus,
+  type Phase,
+} from '../../../lambdas/status/execution';
+import { AppError } from '../../../lambdas/shared/errors';
+
+const T0 = new Date('2026-01-01T00:00:00.000Z');
+const later = (ms: number) => new Date(T0.getTime() + ms);
+const ctx = (now = T0, nodeId = 'node-a') => ({ executionId: 'exec-1', nodeId, now });
+
+function status(phase: Phase, overrides: Partial<ExecutionStatus> = {}): ExecutionStatus {
+  return {
+    executionId: 'exec-1',
+    processName: 'gs:Buffer',
+    phase,
+    progress: 0,
+    nodeId: 'node-a',
+    creationTime: T0.toISOString(),
+    lastUpdated: T0.toISOString(),
+    ...(phase === 'SUCCEEDED' || phase === 'FAILED' ? { completionTime: T0.toISOString() } : {}),
+    version: 3,
+    ...overrides,
+  };
+}
+
+// The table of REFERENCE.md 1, written out pair by pair: [from, to, allowed].
+const EXPECTED: Record<Phase, Record<Phase, boolean>> = {
+  QUEUED: { QUEUED: true, RUNNING: true, SUCCEEDED: false, DISMISSING: true, FAILED: true },
+  RUNNING: { QUEUED: false, RUNNING: true, SUCCEEDED: true, DISMISSING: true, FAILED: true },
+  SUCCEEDED: { QUEUED: false, RUNNING: false, SUCCEEDED: true, DISMISSING: false, FAILED: false },
+  DISMISSING: { QUEUED: false, RUNNING: false, SUCCEEDED: false, DISMISSING: true, FAILED: true },
+  FAILED: { QUEUED: false, RUNNING: false, SUCCEEDED: false, DISMISSING: false, FAILED: true },
+};
+
+describe('phase transitions', () => {
+  const pairs = PHASES.flatMap((from) => PHASES.map((to) => [from, to, EXPECTED[from][to]] as const));
+
+  it.each(pairs)('%s -> %s allowed: %s', (from, to, allowed) => {
+    expect(canTransition(from, to)).toBe(allowed);
+  });
+
+  // Through applyWrite, for executions that were not dismissed (DISMISSING always is).
+  it.each(pairs.filter(([from]) => from !== 'DISMISSING'))('a node writing %s -> %s is accepted: %s', (from, to, allowed) => {
+    const write = () => applyWrite(status(from), { phase: to }, ctx(later(1000)));
+    if (allowed) {
+      expect(write().status.phase).toBe(to);
+    } else {
+      expect(write).toThrow(`Cannot switch process status from ${from} to ${to}`);
+    }
+  });
+
+  it.each(PHASES)('a new execution can start only QUEUED (%s)', (phase) => {
+    const write = () => applyWrite(undefined, { phase, processName: 'gs:Buffer' }, ctx());
+    if (phase === 'QUEUED') expect(write().status).toMatchObject({ phase: 'QUEUED', version: 1, nodeId: 'node-a' });
+    else expect(write).toThrow(`Cannot create process status in phase ${phase}`);
+  });
+
+  it('refuses a create without processName, naming the field', () => {
+    expect(() => applyWrite(undefined, { phase: 'QUEUED' }, ctx())).toThrow(
+      expect.objectContaining({ status: 400, field: 'processName' }),
+    );
+  });
+});
+
+describe('applyWrite', () => {
+  it('keeps unsent fields, bumps the version and records the heartbeat and writer', () => {
+    const current = status('RUNNING', { task: 'reading', userName: 'alice', progress: 10 });
+    const { status: next } = applyWrite(current, { phase: 'RUNNING', progress: 40 }, ctx(later(5000), 'node-b'));
+    expect(next).toMatchObject({ progress: 40, task: 'reading', userName: 'alice', version: 4, nodeId: 'node-b' });
+    expect(next.lastUpdated).toBe(later(5000).toISOString());
+    expect(next.creationTime).toBe(current.creationTime);
+  });
+
+  it('sets completionTime once, when the phase first completes, and never again', () => {
+    const running = status('RUNNING');
+    const succeeded = applyWrite(running, { phase: 'SUCCEEDED' }, ctx(later(1000))).status;
+    expect(succeeded.completionTime).toBe(later(1000).toISOString());
+    expect(succeeded.progress).toBe(100);
+    const rewritten = applyWrite(succeeded, { phase: 'SUCCEEDED', task: 'done' }, ctx(later(9000))).status;
+    expect(rewritten.completionTime).toBe(later(1000).toISOString());
+    expect(rewritten.lastUpdated).toBe(later(9000).toISOString());
+  });
+
+  it('does not set completionTime for an active phase', () => {
+    expect(applyWrite(status('QUEUED'), { phase: 'RUNNING' }, ctx()).status.completionTime).toBeUndefined();
+  });
+
+  it('refuses to change processName or userName', () => {
+    expect(() => applyWrite(status('RUNNING'), { phase: 'RUNNING', processName: 'other' }, ctx())).toThrow(
+      expect.objectContaining({ code: 'IMMUTABLE_FIELD' }),
+    );
+    expect(() =>
+      applyWrite(status('RUNNING', { userName: 'alice' }), { phase: 'RUNNING', userName: 'bob' }, ctx()),
+    ).toThrow(expect.objectContaining({ code: 'IMMUTABLE_FIELD' }));
+  });
+});
+
+describe('dismissal', () => {
+  it.each(['QUEUED', 'RUNNING'] as const)('%s becomes DISMISSING', (phase) => {
+    const outcome = dismiss(status(phase), 'exec-1');
+    expect(outcome).toMatchObject({ action: 'dismissing', status: { phase: 'DISMISSING', dismissed: true, version: 4 } });
+  });
+
+  it.each(['SUCCEEDED', 'FAILED'] as const)('a %s execution is removed', (phase) => {
+    expect(dismiss(status(phase), 'exec-1').action).toBe('remove');
+  });
+
+  it('an unknown execution is 404 and a second dismiss is 410', () => {
+    expect(() => dismiss(undefined, 'nope')).toThrow(expect.objectContaining({ status: 404 }));
+    expect(() => dismiss(status('DISMISSING', { dismissed: true }), 'exec-1')).toThrow(
+      expect.objectContaining({ status: 410, code: 'ALREADY_DISMISSED' }),
+    );
+  });
+
+  it.each(['QUEUED', 'RUNNING'] as const)('a node writing %s after a dismiss is told to stop', (phase) => {
+    const dismissed = status('DISMISSING', { dismissed: true });
+    let error: unknown;
+    try {
+      applyWrite(dismissed, { phase }, ctx());
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ status: 409, code: 'EXECUTION_DISMISSED', details: { status: dismissed } });
+  });
+
+  it('a job that succeeds after a dismiss ends FAILED', () => {
+    const outcome = applyWrite(status('DISMISSING', { dismissed: true }), { phase: 'SUCCEEDED' }, ctx(later(100)));
+    expect(outcome.dismissed).toBe(true);
+    expect(outcome.status).toMatchObject({ phase: 'FAILED', exception: { code: 'Dismissed' } });
+    expect(outcome.status.completionTime).toBe(later(100).toISOString());
+  });
+
+  it('a node acknowledging with FAILED keeps its own exception, or gets the dismissal one', () => {
+    const dismissed = status('DISMISSING', { dismissed: true });
+    expect(applyWrite(dismissed, { phase: 'FAILED' }, ctx()).status.exception?.code).toBe('Dismissed');
+    const own = { code: 'Cancelled', message: 'stopped at step 3' };
+    expect(applyWrite(dismissed, { phase: 'FAILED', exception: own }, ctx()).status.exception).toEqual(own);
+  });
+});
+
+describe('reaper rule', () => {
+  const timeout = 300_000;
+
+  it.each(['QUEUED', 'RUNNING', 'DISMISSING'] as const)('fails a silent %s execution, naming the node', (phase) => {
+    const reaped = reapIfLost(status(phase, { nodeId: 'node-7' }), later(timeout + 1), timeout);
+    expect(reaped).toMatchObject({ phase: 'FAILED', exception: { code: 'NodeLost' }, version: 4 });
+    expect(reaped?.exception?.message).toContain('node-7');
+    expect(reaped?.completionTime).toBe(later(timeout + 1).toISOString());
+  });
+
+  it('leaves an execution with a recent heartbeat alone', () => {
+    expect(reapIfLost(status('RUNNING'), later(timeout), timeout)).toBeUndefined();
+  });
+
+  it.each(['SUCCEEDED', 'FAILED'] as const)('never reaps a %s execution', (phase) => {
+    expect(reapIfLost(status(phase), later(timeout * 10), timeout)).toBeUndefined();
+  });
+});
+
+describe('expiry rule', () => {
+  const retention = 60_000;
+
+  it('expires a completed status once completion and last update are both past the retention', () => {
+    const done = status('SUCCEEDED', { completionTime: T0.toISOString(), lastUpdated: later(30_000).toISOString() });
+    expect(isExpired(done, later(retention + 1), retention)).toBe(false); // last update too recent
+    expect(isExpired(done, later(30_000 + retention + 1), retention)).toBe(true);
+  });
+
+  it('never expires an active status', () => {
+    expect(isExpired(status('RUNNING'), later(retention * 100), retention)).toBe(false);
+  });
+});
