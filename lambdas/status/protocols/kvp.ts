@@ -14,7 +14,7 @@ import { AppError } from '../../shared/errors';
 
 export type WpsVersion = '1.0.0' | '2.0.0';
 
-/** OWS Common exception codes (OGC 06-121r9 Table 28) plus WPS 2.0's NoSuchJob. */
+/** OWS Common standard exception codes (OGC 06-121r9) plus WPS 2.0's NoSuchJob. */
 export type OwsExceptionCode =
   | 'MissingParameterValue'
   | 'InvalidParameterValue'
@@ -25,7 +25,7 @@ export type OwsExceptionCode =
 
 /**
  * The HTTP status each exception carries.
- * - MissingParameterValue / InvalidParameterValue: 400, as OWS Common 2.0 Table 28 gives them.
+ * - MissingParameterValue / InvalidParameterValue: 400, as OWS Common 2.0 gives them.
  * - OperationNotSupported / OptionNotSupported: 501 Not Implemented, as OWS Common 2.0 gives them:
  *   the request is well-formed, this server just doesn't implement GetCapabilities, Execute, ...
  * - NoApplicableCode: 400 for a request we could not make sense of (e.g. malformed XML). The
@@ -96,16 +96,25 @@ const OTHER_WPS_OPERATIONS = ['GetCapabilities', 'DescribeProcess', 'Execute', '
 export const MAX_ID_LENGTH = 1024;
 
 /**
- * Parses a `GET /ows` query. Keys are case-insensitive (OGC 06-121r9 11.5.2); values are
+ * Parses a `GET /ows` query. Keys are case-insensitive (OWS Common KVP encoding); values are
  * case-sensitive except `service` and `request`, which are matched case-insensitively like
  * GeoServer does, so `request=getstatus` from a sloppy client still works.
  */
 export function parseKvp(query: QueryParameters): StatusRequest {
-  const params = lowerCaseKeys(query);
+  const { params, conflictingKey } = lowerCaseKeys(query);
   const requestName = params.get('request');
   const versionValue = params.get('version');
   const version = parseVersion(versionValue);
   const hintVersion = version ?? inferVersion(requestName, params);
+
+  if (conflictingKey !== undefined) {
+    throw new OwsException(
+      'InvalidParameterValue',
+      conflictingKey,
+      `Parameter ${conflictingKey} is given twice with different values`,
+      hintVersion,
+    );
+  }
 
   const service = params.get('service');
   if (service === undefined) {
@@ -160,22 +169,21 @@ export function parseKvp(query: QueryParameters): StatusRequest {
 
 /**
  * Lower-cases keys and drops empty values: OGC treats `jobID=` like a missing parameter. When a
- * client repeats a key in different cases with different values, the request is ambiguous and
- * is refused rather than silently resolved one way.
+ * client repeats a key in different cases with different values, the request is ambiguous; the
+ * key is reported so the request is refused rather than silently resolved one way.
  */
-function lowerCaseKeys(query: QueryParameters): Map<string, string> {
+function lowerCaseKeys(query: QueryParameters): { params: Map<string, string>; conflictingKey?: string } {
   const params = new Map<string, string>();
+  let conflictingKey: string | undefined;
   for (const [key, raw] of Object.entries(query ?? {})) {
     const value = raw?.trim();
     if (value === undefined || value === '') continue;
     const name = key.toLowerCase();
     const previous = params.get(name);
-    if (previous !== undefined && previous !== value) {
-      throw new OwsException('InvalidParameterValue', key, `Parameter ${key} is given twice with different values`, '1.0.0');
-    }
-    params.set(name, value);
+    if (previous !== undefined && previous !== value) conflictingKey ??= key;
+    else params.set(name, value);
   }
-  return params;
+  return { params, conflictingKey };
 }
 
 function parseVersion(value: string | undefined): WpsVersion | undefined {

@@ -31,6 +31,33 @@ export interface Wps1Context {
 }
 
 /**
+ * GeoServer's statusLocation URL for an execution, on this API's `/ows` (the cluster answers it
+ * from any node's URL, which is the point of sharing the status).
+ */
+export function statusLocationUrl(owsUrl: string, executionId: string): string {
+  return `${owsUrl}?service=WPS&version=1.0.0&request=GetExecutionStatus&executionId=${encodeURIComponent(executionId)}`;
+}
+
+/**
+ * The context for one execution's document, built from the absolute URL of `/ows` (from the
+ * request's host or a configured public base URL).
+ * `serviceInstance` must be a GetCapabilities URL; this API does not serve GetCapabilities (the
+ * GeoServer nodes do), so pass the nodes' public WPS URL when there is one; by default it
+ * points at this API's `/ows`, whose answer says where to go.
+ */
+export function wps1Context(
+  owsUrl: string,
+  executionId: string,
+  options: { lang?: string; serviceInstance?: string } = {},
+): Wps1Context {
+  return {
+    serviceInstance: options.serviceInstance ?? `${owsUrl}?service=WPS&version=1.0.0&request=GetCapabilities`,
+    statusLocation: statusLocationUrl(owsUrl, executionId),
+    lang: options.lang,
+  };
+}
+
+/**
  * Identifier of the single output a recorded `resultLocation` is published as. The status table
  * keeps one result URL, not the process's output names; `result` is the name GeoServer's own
  * processes use for their main output.

@@ -85,6 +85,11 @@ export function getStatusResponse(jobId: string, status: ExecutionStatus | undef
   return { statusCode: 200, contentType: XML_CONTENT_TYPE, body: statusInfo(status, ctx) };
 }
 
+/** The KVP GetStatus URL of a job, e.g. for a README or a Location header. */
+export function getStatusUrl(owsUrl: string, jobId: string): string {
+  return `${owsUrl}?service=WPS&version=2.0.0&request=GetStatus&jobID=${encodeURIComponent(jobId)}`;
+}
+
 /** A standalone OWS 2.0 exception report. Version 2.0.0: the OWS Common version it follows. */
 export function ows2ExceptionReport(code: string, locator: string | undefined, text: string, lang?: string): string {
   return renderXml(
@@ -158,6 +163,9 @@ export function parseWps2PostBody(xml: string): Wps2PostRequest {
     throw new OwsException('InvalidParameterValue', 'version', `Unsupported version '${version}': XML requests must be WPS 2.0.0`, '2.0.0');
   }
 
+  if (root.text.trim() !== '') {
+    throw new OwsException('InvalidParameterValue', root.localName, `Unexpected text directly inside ${root.localName}`, '2.0.0');
+  }
   const jobIds: ParsedElement[] = [];
   for (const child of root.children) {
     if (child.namespace === NS.wps2 && child.localName === 'JobID') jobIds.push(child);
