@@ -64,6 +64,15 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
+/** Synthesizes the app into `outdir` and reads its topology (names and bundles; no emulator needed). */
+export function synthesizeTopology(outdir: string, context?: Record<string, unknown>): LocalTopology {
+  const { app, stack } = createClusterApp({ outdir, context });
+  const assembly = app.synth();
+  return readTopology(assembly.getStackArtifact(stack.artifactId).template as CfnTemplate, assembly.directory, {
+    queueUrl: (name) => name,
+  });
+}
+
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
   const log = options.log ?? (() => undefined);
   const port = options.port ?? 3000;

@@ -1,0 +1,244 @@
+/**
+ * `npm run bench`: figures as ratios against baselines measured in the same run, on the same
+ * emulator, so a busy machine shifts both sides alike.
+ *
+ * 1. Poll: GET /executions/{id} through the local API vs raw GetItem on the same DynamoDB Local.
+ * 2. Write: PUT /executions/{id} (RUNNING progress) through the API vs raw conditional PutItem.
+ * 3. Each function's bundle size and cold import time in a fresh Node process, against a bare
+ *    GetItem handler bundled the same way.
+ */
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { synthesizeTopology } from '../local/cluster';
+import { spawnLocalCluster, type SpawnedCluster } from '../local/spawn';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '16' },
+    rounds: { type: 'string', default: '3' },
+    'import-runs': { type: 'string', default: '7' },
+  },
+});
+const REQUESTS = Number(args.requests);
+const CONCURRENCY = Number(args.concurrency);
+const ROUNDS = Number(args.rounds);
+const IMPORT_RUNS = Number(args['import-runs']);
+
+interface RunResult {
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Runs `count` operations with `concurrency` in flight; latency per operation in ms. */
+async function load(count: number, concurrency: number, operation: (i: number, worker: number) => Promise<void>): Promise<RunResult> {
+  const latencies: number[] = new Array(count);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (next < count) {
+        const i = next++;
+        const t = performance.now();
+        await operation(i, worker);
+        latencies[i] = performance.now() - t;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(count - 1, Math.floor(q * count))] as number;
+  return { perSecond: count / elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** Alternates baseline and subject rounds and keeps the median round of each. */
+async function compare(baseline: () => Promise<RunResult>, subject: () => Promise<RunResult>) {
+  const b: RunResult[] = [];
+  const s: RunResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    b.push(await baseline());
+    s.push(await subject());
+  }
+  const pick = (rs: RunResult[]) => ({
+    perSecond: median(rs.map((r) => r.perSecond)),
+    p50: median(rs.map((r) => r.p50)),
+    p99: median(rs.map((r) => r.p99)),
+  });
+  return { baseline: pick(b), subject: pick(s) };
+}
+
+function fmt(r: RunResult): string {
+  return `${r.perSecond.toFixed(0).padStart(6)}/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms`;
+}
+
+async function benchPolls(cluster: SpawnedCluster, dynamo: DynamoDBClient, table: string, token: string) {
+  const ids = Array.from({ length: 200 }, () => `bench-${randomUUID()}`);
+  for (const id of ids) {
+    const response = await fetch(`${cluster.url}/executions/${id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ processName: 'bench:poll', phase: 'QUEUED' }),
+    });
+    if (response.status !== 201) throw new Error(`seed failed: ${response.status} ${await response.text()}`);
+  }
+  const warm = () => load(200, CONCURRENCY, async (i) => void (await (await fetch(`${cluster.url}/executions/${ids[i % ids.length]}`)).text()));
+  await warm();
+  return compare(
+    () =>
+      load(REQUESTS, CONCURRENCY, async (i) => {
+        const result = await dynamo.send(
+          new GetItemCommand({ TableName: table, Key: { executionId: { S: ids[i % ids.length] as string } }, ConsistentRead: true }),
+        );
+        if (!result.Item) throw new Error('raw GetItem found nothing');
+      }),
+    () =>
+      load(REQUESTS, CONCURRENCY, async (i) => {
+        const response = await fetch(`${cluster.url}/executions/${ids[i % ids.length]}`);
+        await response.text();
+        if (response.status !== 200) throw new Error(`poll answered ${response.status}`);
+      }),
+  );
+}
+
+async function benchWrites(cluster: SpawnedCluster, dynamo: DynamoDBClient, table: string, token: string) {
+  // One execution per concurrent writer, so both sides measure uncontended compare-and-swap.
+  const apiIds = Array.from({ length: CONCURRENCY }, () => `bench-${randomUUID()}`);
+  for (const id of apiIds) {
+    await fetch(`${cluster.url}/executions/${id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ processName: 'bench:write', phase: 'QUEUED' }),
+    });
+  }
+  const rawVersions = new Map<string, number>();
+  const writes = Math.max(CONCURRENCY, Math.floor(REQUESTS / 2));
+  let progress = 0;
+  return compare(
+    () =>
+      load(writes, CONCURRENCY, async (i, worker) => {
+        const id = `raw-${worker}`;
+        const version = rawVersions.get(id) ?? 0;
+        rawVersions.set(id, version + 1);
+        await dynamo.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: {
+              executionId: { S: id },
+              processName: { S: 'bench:raw' },
+              phase: { S: 'RUNNING' },
+              progress: { N: String(i % 100) },
+              version: { N: String(version + 1) },
+              lastUpdated: { S: new Date().toISOString() },
+            },
+            ConditionExpression: version === 0 ? 'attribute_not_exists(executionId)' : '#v = :v',
+            ...(version === 0 ? {} : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': { N: String(version) } } }),
+          }),
+        );
+      }),
+    () =>
+      load(writes, CONCURRENCY, async (_, worker) => {
+        const response = await fetch(`${cluster.url}/executions/${apiIds[worker]}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ phase: 'RUNNING', progress: progress++ % 100 }),
+        });
+        await response.text();
+        if (response.status !== 200) throw new Error(`write answered ${response.status}`);
+      }),
+  );
+}
+
+/** Median wall time of `require(bundle)` in a fresh Node process, module init included. */
+function coldImportMs(bundleFile: string, env: Record<string, string>): number {
+  const script = `const t=performance.now();require(${JSON.stringify(bundleFile)});process.stdout.write(String(performance.now()-t));`;
+  const runs = Array.from({ length: IMPORT_RUNS }, () =>
+    Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env, AWS_REGION: 'us-east-1' } }).toString()),
+  );
+  return median(runs);
+}
+
+async function baselineBundle(dir: string): Promise<string> {
+  const entry = path.join(dir, 'get-item.ts');
+  writeFileSync(
+    entry,
+    `import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+const client = new DynamoDBClient({});
+export const handler = async (event: { id: string }) =>
+  client.send(new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: { executionId: { S: event.id } } }));
+`,
+  );
+  const outfile = path.join(dir, 'index.js');
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    nodePaths: [path.join(__dirname, '..', 'node_modules')],
+    outfile,
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+async function main(): Promise<void> {
+  console.log(`Node ${process.version}; ${REQUESTS} requests per round, ${CONCURRENCY} in flight, median of ${ROUNDS} rounds\n`);
+  const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-bench-'));
+  // The same synthesized template the cluster runs: its table names and bundles.
+  const topology = synthesizeTopology(path.join(scratch, 'cdk.out'));
+  const cluster = await spawnLocalCluster({ logFile: path.join(__dirname, '..', '.local', 'bench-cluster.log') });
+  try {
+    const dynamo = new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const statusTable = topology.tables.find((t) => t.logicalId.startsWith('StatusExecutions'))?.tableName;
+    if (!statusTable) throw new Error('status table not found in the template');
+    const token = Object.values(cluster.tokens)[0] as string;
+
+    const polls = await benchPolls(cluster, dynamo, statusTable, token);
+    console.log('Poll (GET /executions/{id})');
+    console.log(`  raw GetItem      ${fmt(polls.baseline)}`);
+    console.log(`  API              ${fmt(polls.subject)}`);
+    console.log(`  ratio API/raw    ${(polls.subject.perSecond / polls.baseline.perSecond).toFixed(2)} (goal >= 0.60)\n`);
+
+    const writes = await benchWrites(cluster, dynamo, statusTable, token);
+    console.log('Write (PUT /executions/{id}, RUNNING progress)');
+    console.log(`  raw PutItem+cond ${fmt(writes.baseline)}`);
+    console.log(`  API              ${fmt(writes.subject)}`);
+    console.log(`  ratio API/raw    ${(writes.subject.perSecond / writes.baseline.perSecond).toFixed(2)}\n`);
+
+    const baseline = await baselineBundle(scratch);
+    const baselineSize = statSync(baseline).size;
+    const baselineMs = coldImportMs(baseline, { TABLE_NAME: statusTable });
+    console.log('Bundles (minified, AWS SDK included) and cold import in a fresh process');
+    console.log(`  ${'bare GetItem handler (baseline)'.padEnd(38)} ${(baselineSize / 1024).toFixed(1).padStart(6)} KB  ${baselineMs.toFixed(1).padStart(5)} ms`);
+    let worst = { size: 0, ms: 0 };
+    for (const fn of topology.functions.values()) {
+      const size = statSync(fn.bundleFile).size;
+      const ms = coldImportMs(fn.bundleFile, fn.environment);
+      worst = { size: Math.max(worst.size, size), ms: Math.max(worst.ms, ms) };
+      console.log(
+        `  ${fn.name.padEnd(38)} ${(size / 1024).toFixed(1).padStart(6)} KB  ${ms.toFixed(1).padStart(5)} ms  (x${(size / baselineSize).toFixed(2)} size, x${(ms / baselineMs).toFixed(2)} import)`,
+      );
+    }
+    console.log(`  largest ${(worst.size / 1024).toFixed(1)} KB (goal < 400 KB), slowest import ${worst.ms.toFixed(1)} ms (goal < 60 ms)`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+    await cluster.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

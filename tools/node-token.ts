@@ -1,0 +1,39 @@
+/**
+ * Issues (or rotates) a node's API token. Prints the token once; only its hash is stored.
+ *
+ *   npm run node-token -- master-1 --table <CredentialsTableName output of cdk deploy>
+ *   npm run node-token -- master-1 --table NodeAuthCredentials... --endpoint http://127.0.0.1:8000   (local)
+ *
+ * A rotated token replaces the old one; API Gateway may accept the old one until its cached
+ * verdict expires (one minute by default).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { parseArgs } from 'node:util';
+import { generateToken } from '../lambdas/shared/node-token';
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { table: { type: 'string' }, endpoint: { type: 'string' }, region: { type: 'string' } },
+  });
+  const [nodeId] = positionals;
+  if (!nodeId || !/^[a-z0-9][a-z0-9-]{0,30}$/.test(nodeId) || !values.table) {
+    console.error('Usage: npm run node-token -- <node-name> --table <CredentialsTableName> [--endpoint URL] [--region R]');
+    process.exit(2);
+  }
+  const client = new DynamoDBClient({
+    region: values.region,
+    ...(values.endpoint ? { endpoint: values.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, region: values.region ?? 'us-east-1' } : {}),
+  });
+  const { token, secretHash } = generateToken(nodeId);
+  await DynamoDBDocumentClient.from(client).send(
+    new PutCommand({ TableName: values.table, Item: { nodeId, secretHash, createdAt: new Date().toISOString() } }),
+  );
+  console.log(token);
+}
+
+main().catch((error: unknown) => {
+  console.error(`node-token: ${(error as Error).message}`);
+  process.exit(1);
+});
