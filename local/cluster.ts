@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import * as path from 'node:path';
 import { createClusterApp } from '../cdk/app';
 import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
-import { generateToken } from '../lambdas/shared/node-token';
+import { generateToken, parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
 import {
   assertPortFree,
@@ -251,13 +251,14 @@ async function ensureNodeTokens(
   tokenFile: string | undefined,
 ): Promise<Record<string, string>> {
   const doc = DynamoDBDocumentClient.from(dynamo);
-  const saved: Record<string, string> = tokenFile && existsSync(tokenFile) ? JSON.parse(readFileSync(tokenFile, 'utf8')) : {};
+  const savedTokens: Record<string, string> = tokenFile && existsSync(tokenFile) ? JSON.parse(readFileSync(tokenFile, 'utf8')) : {};
   const tokens: Record<string, string> = {};
   for (const node of cluster.nodes) {
-    const existing = saved[node.name];
+    const existing = savedTokens[node.name];
     const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { nodeId: node.name }, ConsistentRead: true }));
-    if (existing && Item) {
-      tokens[node.name] = existing;
+    const saved = parseAuthorizationHeader(existing ? `Bearer ${existing}` : undefined);
+    if (saved && typeof Item?.secretHash === 'string' && secretMatches(saved.secret, Item.secretHash)) {
+      tokens[node.name] = existing as string;
       continue;
     }
     const { token, secretHash } = generateToken(node.name);
