@@ -115,7 +115,12 @@ export function applyChange(existing: StoredObject | undefined, event: ConfigEve
       return live
         ? {
             effect: 'patched',
-            object: { ...stamp, properties: mergePatchObject(live.properties, event.patch), deleted: false, incomplete: live.incomplete },
+            object: {
+              ...stamp,
+              properties: mergePatchObject(live.properties, event.patch),
+              deleted: false,
+              incomplete: live.incomplete,
+            },
           }
         : {
             effect: 'recorded-incomplete',
@@ -268,12 +273,20 @@ class NodeApplier {
   async deliver(event: PublishedEvent): Promise<DeliveryResult> {
     const { node, cluster } = this.context;
     if (event.cluster !== cluster) throw new WrongClusterError(node, cluster, event.cluster, `Event ${event.sequence}`);
-    if (classifyDelivery(node, await this.cursor(), event).kind === 'own-event') {
-      return { disposition: 'own-event', sequence: event.sequence };
+    const known = await this.cursor();
+    switch (classifyDelivery(node, known, event).kind) {
+      case 'own-event':
+        return { disposition: 'own-event', sequence: event.sequence };
+      case 'duplicate':
+        return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor: known };
+      case 'next':
+      case 'gap': {
+        const { applied, cursor } = await this.advanceTo(event.sequence, event);
+        // A concurrent invocation may have applied it while this one filled the gap.
+        const appliedHere = applied.some((step) => step.sequence === event.sequence);
+        return { disposition: appliedHere ? 'applied' : 'duplicate', sequence: event.sequence, applied, cursor };
+      }
     }
-    const { applied, cursor } = await this.advanceTo(event.sequence, event);
-    const appliedDelivered = applied.some((step) => step.sequence === event.sequence);
-    return { disposition: appliedDelivered ? 'applied' : 'duplicate', sequence: event.sequence, applied, cursor };
   }
 
   /**
@@ -298,7 +311,9 @@ class NodeApplier {
           fromLog = await this.readLog(sequence, Math.min(lastFromLog, sequence + LOG_PAGE_SIZE - 1));
         }
         const next = fromLog.shift();
-        if (next === undefined) throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
+        if (next === undefined) {
+          throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
+        }
         event = next;
       }
       const step = await this.applyNext(cursor, event, event !== delivered);
@@ -315,7 +330,11 @@ class NodeApplier {
     return { applied, cursor };
   }
 
-  private async applyNext(cursor: number, event: PublishedEvent, fromLog: boolean): Promise<AppliedEvent | 'cursor-moved'> {
+  private async applyNext(
+    cursor: number,
+    event: PublishedEvent,
+    fromLog: boolean,
+  ): Promise<AppliedEvent | 'cursor-moved'> {
     const complete = await resolveBody(this.deps.bodies, event);
     const key = objectStorageKey(complete.object);
     await this.prefetch([complete.object]);
@@ -368,7 +387,9 @@ export async function resolveBody(bodies: EventBodyStore, event: PublishedEvent)
     throw new InvalidConfigEventError([
       {
         field: 'bodyRef',
-        message: `holds a ${change.kind} of ${change.object.type} ${change.object.id}, not the event's ${event.kind} of ${event.object.type} ${event.object.id}`,
+        message:
+          `holds a ${change.kind} of ${change.object.type} ${change.object.id}, ` +
+          `not the event's ${event.kind} of ${event.object.type} ${event.object.id}`,
       },
     ]);
   }

@@ -26,7 +26,11 @@ export interface BootstrapResult {
  * Replaces the node's store with `snapshot` and catches up with the log head. The node's
  * queue may keep delivering meanwhile: its events are duplicates or are filled in order.
  */
-export async function bootstrapNode(deps: ApplyDeps, context: NodeContext, snapshot: Snapshot): Promise<BootstrapResult> {
+export async function bootstrapNode(
+  deps: ApplyDeps,
+  context: NodeContext,
+  snapshot: Snapshot,
+): Promise<BootstrapResult> {
   if (snapshot.cluster !== context.cluster) {
     throw new WrongClusterError(context.node, context.cluster, snapshot.cluster, `Snapshot at ${snapshot.sequence}`);
   }

@@ -6,7 +6,7 @@
  * changed directly, so its publish path refuses; a pure master consumes nothing, so it gets
  * no queue.
  */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { PureSlavePublishError, UnknownNodeError } from './errors';
 
 export const NODE_ROLES = ['master', 'slave', 'both'] as const;
@@ -34,6 +34,19 @@ export interface ClusterMembership {
   readonly cluster: string;
   readonly nodes: readonly ClusterNode[];
 }
+
+/**
+ * The cluster's declared nodes (from the cluster configuration): names unique, at least one
+ * node that can publish, otherwise no change could ever enter the cluster.
+ */
+export const clusterMembershipSchema = z.strictObject({
+  cluster: clusterNameSchema,
+  nodes: z.array(z.strictObject({ name: nodeNameSchema, role: nodeRoleSchema })).check(
+    z.minLength(1, 'must declare at least one node'),
+    z.refine((nodes) => new Set(nodes.map((node) => node.name)).size === nodes.length, 'node names must be unique'),
+    z.refine((nodes) => nodes.some((node) => canPublish(node.role)), 'must include a master or both node'),
+  ),
+});
 
 /** Masters and `both` nodes publish changes. */
 export function canPublish(role: NodeRole): boolean {

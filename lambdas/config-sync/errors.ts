@@ -80,7 +80,8 @@ export class EventsMissingFromLogError extends AppError {
     super(
       409,
       'RESYNC_REQUIRED',
-      `Events ${describeSequences(missing)} of cluster ${cluster} are missing from the event log; node ${node} must resync from a snapshot`,
+      `Events ${describeSequences(missing)} of cluster ${cluster} are missing from the event log; ` +
+        `node ${node} must resync from a snapshot`,
       undefined,
       { cluster, node, missing: [...missing] },
     );

@@ -19,8 +19,13 @@
  * References between objects (a layer's resource, a feature type's store) are ordinary
  * properties: the sync service carries them as the master states them and never resolves
  * them, exactly like GeoServer's JMS events.
+ *
+ * Properties are free JSON (GeoServer's objects have many, version-dependent fields); two
+ * rules are enforced: configuration (`global`, `workspaceSettings`, `service`, `logging`)
+ * always exists, so it is only ever modified; a style carries its document (the SLD, or the
+ * format `properties.format` names) as the string `properties.body`.
  */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { clusterNameSchema, nodeNameSchema } from './cluster';
 import { InvalidConfigEventError, type FieldIssue } from './errors';
 import type { JsonObject } from './merge-patch';
@@ -82,7 +87,9 @@ const serviceId = idSchema(
 );
 
 function idSchema(pattern: RegExp, rule: string) {
-  return z.string().check(z.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`), z.regex(pattern, rule));
+  return z
+    .string()
+    .check(z.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`), z.regex(pattern, rule));
 }
 
 function ref<const T extends ObjectType, Id extends z.ZodMiniType<string, unknown>>(type: T, id: Id) {
@@ -170,9 +177,9 @@ const addShape = { kind: z.literal('add'), object: objectRefSchema, properties: 
 const modifyShape = {
   kind: z.literal('modify'),
   object: objectRefSchema,
-  patch: z
-    .record(z.string(), z.json())
-    .check(z.refine((patch) => Object.keys(patch).length > 0, 'must change at least one property')),
+  patch: propertiesSchema.check(
+    z.refine((patch) => Object.keys(patch).length > 0, 'must change at least one property'),
+  ),
 };
 const removeShape = { kind: z.literal('remove'), object: objectRefSchema };
 
@@ -319,7 +326,10 @@ export function fieldIssues(error: z.core.$ZodError): FieldIssue[] {
 export function fieldPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return 'body';
   return path
-    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
+    .map((segment, index) => {
+      if (typeof segment === 'number') return `[${segment}]`;
+      return index === 0 ? String(segment) : `.${String(segment)}`;
+    })
     .join('');
 }
 

@@ -68,7 +68,8 @@ export async function publishChange(deps: PublishDeps, context: PublishContext, 
   );
   // The master keeps its own configuration: bring its store up to and including this event,
   // in sequence order (events of other masters before it come from the log).
-  const appliedLocally = await catchUp(deps, { cluster: context.cluster, node: context.node.name }, event.sequence).then(
+  const ownStore = { cluster: context.cluster, node: context.node.name };
+  const appliedLocally = await catchUp(deps, ownStore, event.sequence).then(
     ({ cursor }) => cursor >= event.sequence,
     (error: unknown) => {
       deferredFailures.push({ stage: 'apply-locally', error });

@@ -59,7 +59,8 @@ export class MemoryNodeStore implements NodeStore {
 
   async readSnapshot(node: string, cluster: string): Promise<Snapshot> {
     const { cursor, objects } = this.state(node);
-    return { cluster, sourceNode: node, sequence: cursor, objects: sortedByKey([...objects.values()]).map((o) => structuredClone(o)) };
+    const copies = sortedByKey([...objects.values()]).map((object) => structuredClone(object));
+    return { cluster, sourceNode: node, sequence: cursor, objects: copies };
   }
 
   async listObjects(node: string, query: CatalogQuery): Promise<CatalogPage> {

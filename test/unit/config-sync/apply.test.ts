@@ -1,0 +1,486 @@
+import {
+  applyChange,
+  applyDeliveredBatch,
+  applyDeliveredEvent,
+  catchUp,
+  classifyDelivery,
+  type ApplyDeps,
+  type DeliveryResult,
+  type NodeContext,
+} from '../../../lambdas/config-sync/apply';
+import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
+import {
+  CursorContentionError,
+  EventsMissingFromLogError,
+  InvalidConfigEventError,
+  WrongClusterError,
+} from '../../../lambdas/config-sync/errors';
+import type { ConfigEvent, ObjectRef, PublishedEvent } from '../../../lambdas/config-sync/events';
+import type { CommitOutcome, StoreCommit, StoredObject } from '../../../lambdas/config-sync/ports';
+import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
+
+const SLAVE: NodeContext = { cluster: CLUSTER, node: 'slave-1' };
+
+function applied(result: DeliveryResult): number[] {
+  return 'applied' in result ? result.applied.map((step) => step.sequence) : [];
+}
+
+/** An event on layer topp:states; `extra` carries its properties or patch. */
+function event(sequence: number, kind: ConfigEvent['kind'], extra: object): ConfigEvent {
+  const metadata = { sequence, cluster: CLUSTER, origin: 'master-1', publishedAt: '2025-01-01T00:00:00.000Z' };
+  return { ...metadata, kind, object: ref('layer', 'topp:states'), ...extra } as ConfigEvent;
+}
+
+const stored = (overrides: Partial<StoredObject> = {}): StoredObject => ({
+  type: 'layer',
+  id: 'topp:states',
+  properties: { title: 'States', enabled: true },
+  lastSequence: 3,
+  lastOrigin: 'master-1',
+  updatedAt: '2025-01-01T00:00:00.000Z',
+  deleted: false,
+  incomplete: false,
+  ...overrides,
+});
+
+describe('classifyDelivery', () => {
+  const at = (sequence: number, origin = 'master-1') => ({ sequence, origin, cluster: CLUSTER, publishedAt: '' });
+
+  it.each([
+    [5, at(6), { kind: 'next' }],
+    [5, at(5), { kind: 'duplicate' }],
+    [5, at(2), { kind: 'duplicate' }],
+    [5, at(9), { kind: 'gap', from: 6, to: 8 }],
+    [0, at(1), { kind: 'next' }],
+    [0, at(4), { kind: 'gap', from: 1, to: 3 }],
+    [5, at(6, 'slave-1'), { kind: 'own-event' }],
+    [5, at(9, 'slave-1'), { kind: 'own-event' }],
+  ])('cursor %i, event %j → %j', (cursor, metadata, expected) => {
+    expect(classifyDelivery('slave-1', cursor, metadata)).toEqual(expected);
+  });
+});
+
+describe('applyChange (the per-object rule)', () => {
+  it('add creates an unknown object', () => {
+    const change = applyChange(undefined, event(4, 'add', { properties: { title: 'New' } }));
+    expect(change).toEqual({
+      effect: 'created',
+      object: stored({ properties: { title: 'New' }, lastSequence: 4 }),
+    });
+  });
+
+  it('add replaces a known object whole', () => {
+    const change = applyChange(stored(), event(4, 'add', { properties: { title: 'New' } }));
+    expect(change.effect).toBe('replaced');
+    expect(change.object?.properties).toEqual({ title: 'New' });
+  });
+
+  it('add over a tombstone creates the object again', () => {
+    const change = applyChange(stored({ deleted: true, properties: {} }), event(4, 'add', { properties: { a: 1 } }));
+    expect(change).toMatchObject({ effect: 'created', object: { deleted: false, properties: { a: 1 } } });
+  });
+
+  it('add completes an incomplete object', () => {
+    const change = applyChange(stored({ incomplete: true }), event(4, 'add', { properties: { a: 1 } }));
+    expect(change.object).toMatchObject({ incomplete: false, properties: { a: 1 } });
+  });
+
+  it('modify merge-patches a known object', () => {
+    const change = applyChange(stored(), event(4, 'modify', { patch: { enabled: null, style: { name: 'polygon' } } }));
+    expect(change).toMatchObject({ effect: 'patched', object: { properties: { title: 'States', style: { name: 'polygon' } }, lastSequence: 4 } });
+  });
+
+  it('modify of an unknown object is recorded as incomplete, not dropped', () => {
+    const change = applyChange(undefined, event(4, 'modify', { patch: { title: 'T', gone: null } }));
+    expect(change).toEqual({
+      effect: 'recorded-incomplete',
+      object: stored({ properties: { title: 'T' }, lastSequence: 4, incomplete: true }),
+    });
+  });
+
+  it('modify of a removed object records it again as incomplete (last writer wins)', () => {
+    const change = applyChange(stored({ deleted: true, properties: {} }), event(4, 'modify', { patch: { title: 'T' } }));
+    expect(change).toMatchObject({ effect: 'recorded-incomplete', object: { deleted: false, incomplete: true, properties: { title: 'T' } } });
+  });
+
+  it('modify of an incomplete object keeps it incomplete', () => {
+    const change = applyChange(stored({ incomplete: true }), event(4, 'modify', { patch: { b: 2 } }));
+    expect(change.object).toMatchObject({ incomplete: true, properties: { title: 'States', enabled: true, b: 2 } });
+  });
+
+  it('remove leaves a tombstone, known object or not', () => {
+    for (const existing of [stored(), undefined, stored({ deleted: true })]) {
+      expect(applyChange(existing, event(4, 'remove', {}))).toEqual({
+        effect: 'removed',
+        object: stored({ properties: {}, lastSequence: 4, deleted: true }),
+      });
+    }
+  });
+
+  it.each(['add', 'modify', 'remove'] as const)('%s at or below the object’s last sequence is stale', (kind) => {
+    const extra = kind === 'add' ? { properties: {} } : kind === 'modify' ? { patch: { a: 1 } } : {};
+    expect(applyChange(stored({ lastSequence: 4 }), event(4, kind, extra))).toEqual({ effect: 'stale' });
+    expect(applyChange(stored({ lastSequence: 4 }), event(2, kind, extra))).toEqual({ effect: 'stale' });
+    expect(applyChange(stored({ lastSequence: 4, deleted: true }), event(3, kind, extra))).toEqual({ effect: 'stale' });
+  });
+
+  it('stamps the object with the event’s sequence, origin and time', () => {
+    const change = applyChange(undefined, { ...event(9, 'add', { properties: {} }), origin: 'both-2', publishedAt: '2025-02-02T00:00:00.000Z' });
+    expect(change.object).toMatchObject({ lastSequence: 9, lastOrigin: 'both-2', updatedAt: '2025-02-02T00:00:00.000Z' });
+  });
+});
+
+describe('applying delivered events', () => {
+  it('applies the next event and advances the cursor', async () => {
+    const h = harness();
+    const [first] = await h.appendAll([add('workspace', 'topp', { isolated: false })]);
+    const result = await applyDeliveredEvent(applyDeps(h), SLAVE, first!);
+    expect(result).toEqual({
+      disposition: 'applied',
+      sequence: 1,
+      cursor: 1,
+      applied: [{ sequence: 1, origin: 'master-1', object: ref('workspace', 'topp'), effect: 'created', fromLog: false }],
+    });
+    expect(await h.store.readCursor('slave-1')).toBe(1);
+    expect(h.store.liveObjects('slave-1')).toEqual([
+      {
+        type: 'workspace',
+        id: 'topp',
+        properties: { isolated: false },
+        lastSequence: 1,
+        lastOrigin: 'master-1',
+        updatedAt: first!.publishedAt,
+        deleted: false,
+        incomplete: false,
+      },
+    ]);
+  });
+
+  it('ignores a duplicate: nothing changes', async () => {
+    const h = harness();
+    const events = await h.appendAll([add('workspace', 'topp'), modify('workspace', 'topp', { a: 1 })]);
+    for (const e of events) await applyDeliveredEvent(applyDeps(h), SLAVE, e);
+    const before = h.store.allObjects('slave-1');
+    for (const e of [...events, ...events]) {
+      const result = await applyDeliveredEvent(applyDeps(h), SLAVE, e);
+      expect(result).toMatchObject({ disposition: 'duplicate', applied: [], cursor: 2 });
+    }
+    expect(h.store.allObjects('slave-1')).toEqual(before);
+  });
+
+  it('applies an older event delivered after a newer one only once, in order', async () => {
+    const h = harness();
+    const events = await h.appendAll([
+      add('dataStore', 'topp:shp', { type: 'Shapefile' }),
+      add('featureType', 'topp:states', { store: 'topp:shp' }),
+      add('layer', 'topp:states', { resource: 'topp:states' }),
+    ]);
+    // Under load GeoServer's JMS delivered a layer before its store; here the layer's
+    // arrival fills the store and resource from the log first.
+    const third = await applyDeliveredEvent(applyDeps(h), SLAVE, events[2]!);
+    expect(third).toMatchObject({ disposition: 'applied', cursor: 3 });
+    expect('applied' in third && third.applied.map((step) => [step.sequence, step.fromLog])).toEqual([
+      [1, true],
+      [2, true],
+      [3, false],
+    ]);
+    for (const late of [events[0]!, events[1]!]) {
+      expect(await applyDeliveredEvent(applyDeps(h), SLAVE, late)).toMatchObject({ disposition: 'duplicate', applied: [] });
+    }
+    expect(h.store.liveObjects('slave-1').map((o) => `${o.type}/${o.id}@${o.lastSequence}`)).toEqual([
+      'dataStore/topp:shp@1',
+      'featureType/topp:states@2',
+      'layer/topp:states@3',
+    ]);
+  });
+
+  it('fills a gap larger than one log page', async () => {
+    const h = harness();
+    const events = await h.appendAll(Array.from({ length: 250 }, (_, i) => modify('global', 'global', { counter: i + 1 })));
+    const result = await applyDeliveredEvent(applyDeps(h), SLAVE, events[249]!);
+    expect(applied(result)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+    expect(h.store.liveObjects('slave-1')[0]).toMatchObject({ properties: { counter: 250 }, lastSequence: 250 });
+  });
+
+  it('drops its own event delivered by the queue, changing nothing', async () => {
+    const h = harness();
+    const both: NodeContext = { cluster: CLUSTER, node: 'both-1' };
+    const [own] = await h.appendAll([add('workspace', 'mine')], 'both-1');
+    expect(await applyDeliveredEvent(applyDeps(h), both, own!)).toEqual({ disposition: 'own-event', sequence: 1 });
+    expect(await h.store.readCursor('both-1')).toBe(0);
+    expect(h.store.allObjects('both-1')).toEqual([]);
+  });
+
+  it('fills a gap made of its own events from the log (the deferred local write)', async () => {
+    const h = harness();
+    const both: NodeContext = { cluster: CLUSTER, node: 'both-1' };
+    const events = [
+      await h.append(add('workspace', 'a'), 'master-1'),
+      await h.append(add('workspace', 'b'), 'both-1'),
+      await h.append(modify('workspace', 'b', { x: 1 }), 'both-1'),
+      await h.append(add('workspace', 'c'), 'master-1'),
+    ];
+    await applyDeliveredEvent(applyDeps(h), both, events[0]!);
+    // The subscription filter kept events 2 and 3 out of the queue.
+    const result = await applyDeliveredEvent(applyDeps(h), both, events[3]!);
+    expect(result).toMatchObject({ disposition: 'applied', cursor: 4 });
+    expect('applied' in result && result.applied.map((step) => [step.sequence, step.origin, step.fromLog])).toEqual([
+      [2, 'both-1', true],
+      [3, 'both-1', true],
+      [4, 'master-1', false],
+    ]);
+    expect(h.store.liveObjects('both-1').map((o) => [o.id, o.properties])).toEqual([
+      ['a', {}],
+      ['b', { x: 1 }],
+      ['c', {}],
+    ]);
+  });
+
+  it('applies a remove of an object that others still reference, as the master stated it', async () => {
+    const h = harness();
+    const events = await h.appendAll([
+      add('dataStore', 'topp:shp', { type: 'Shapefile' }),
+      add('featureType', 'topp:states', { store: 'topp:shp' }),
+      add('layer', 'topp:states', { resource: 'topp:states' }),
+      remove('dataStore', 'topp:shp'),
+    ]);
+    const result = await applyDeliveredEvent(applyDeps(h), SLAVE, events[3]!);
+    expect('applied' in result && result.applied.map((step) => step.effect)).toEqual(['created', 'created', 'created', 'removed']);
+    expect(h.store.liveObjects('slave-1').map((o) => `${o.type}/${o.id}`)).toEqual(['featureType/topp:states', 'layer/topp:states']);
+    const page = await h.store.listObjects('slave-1', { limit: 10, includeDeleted: true });
+    expect(page.objects.find((o) => o.type === 'dataStore')).toMatchObject({ deleted: true, lastSequence: 4, properties: {} });
+  });
+
+  it('records a modify of an unknown object instead of dropping it', async () => {
+    const h = harness();
+    const events = await h.appendAll([
+      modify('featureType', 'topp:roads', { title: 'Roads', abstract: null }),
+      modify('featureType', 'topp:roads', { keywords: ['roads'] }),
+      add('featureType', 'topp:roads', { title: 'Roads', srs: 'EPSG:4326' }),
+    ]);
+    await applyDeliveredEvent(applyDeps(h), SLAVE, events[1]!);
+    expect(h.store.liveObjects('slave-1')).toEqual([
+      expect.objectContaining({ properties: { title: 'Roads', keywords: ['roads'] }, incomplete: true, lastSequence: 2 }),
+    ]);
+    await applyDeliveredEvent(applyDeps(h), SLAVE, events[2]!);
+    expect(h.store.liveObjects('slave-1')).toEqual([
+      expect.objectContaining({ properties: { title: 'Roads', srs: 'EPSG:4326' }, incomplete: false, lastSequence: 3 }),
+    ]);
+  });
+
+  it('applies modify as a JSON merge patch', async () => {
+    const h = harness();
+    const events = await h.appendAll([
+      modify('service', 'WMS', { title: 'WMS', metadata: { cache: { enabled: true, maxAge: 60 } }, srs: ['EPSG:4326'] }),
+      modify('service', 'WMS', { metadata: { cache: { maxAge: null, size: 10 } }, srs: ['EPSG:3857'], title: null }),
+    ]);
+    for (const e of events) await applyDeliveredEvent(applyDeps(h), SLAVE, e);
+    expect(h.store.liveObjects('slave-1')[0]?.properties).toEqual({
+      metadata: { cache: { enabled: true, size: 10 } },
+      srs: ['EPSG:3857'],
+    });
+  });
+
+  it('fetches an offloaded body transparently', async () => {
+    const h = harness();
+    const sld = `<StyledLayerDescriptor>${'x'.repeat(300 * 1024)}</StyledLayerDescriptor>`;
+    const change = add('style', 'big', { body: sld, format: 'sld' });
+    const bodyRef = await h.bodies.put(CLUSTER, change);
+    const offloaded = await h.log.append({
+      cluster: CLUSTER,
+      origin: 'master-1',
+      publishedAt: '2025-01-01T00:00:00.000Z',
+      kind: 'add',
+      object: ref('style', 'big'),
+      bodyRef,
+    });
+    await applyDeliveredEvent(applyDeps(h), SLAVE, offloaded);
+    expect(h.store.liveObjects('slave-1')[0]?.properties).toEqual({ body: sld, format: 'sld' });
+  });
+
+  it('refuses an offloaded body that does not match its event', async () => {
+    const h = harness();
+    const bodyRef = await h.bodies.put(CLUSTER, add('style', 'other', { body: '<sld/>' }));
+    const offloaded = await h.log.append({
+      cluster: CLUSTER,
+      origin: 'master-1',
+      publishedAt: '2025-01-01T00:00:00.000Z',
+      kind: 'add',
+      object: ref('style', 'big'),
+      bodyRef,
+    });
+    await expect(applyDeliveredEvent(applyDeps(h), SLAVE, offloaded)).rejects.toMatchObject({
+      constructor: InvalidConfigEventError,
+      field: 'bodyRef',
+    });
+    expect(await h.store.readCursor('slave-1')).toBe(0);
+  });
+
+  it('asks for a resync when the events of a gap are no longer in the log', async () => {
+    const h = harness();
+    const events = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c'), add('workspace', 'd')]);
+    await applyDeliveredEvent(applyDeps(h), SLAVE, events[0]!);
+    h.log.trimThrough(CLUSTER, 3);
+    const attempt = applyDeliveredEvent(applyDeps(h), SLAVE, events[3]!);
+    await expect(attempt).rejects.toBeInstanceOf(EventsMissingFromLogError);
+    await expect(applyDeliveredEvent(applyDeps(h), SLAVE, events[3]!)).rejects.toMatchObject({
+      status: 409,
+      code: 'RESYNC_REQUIRED',
+      details: { missing: [2, 3] },
+      message: `Events 2..3 of cluster ${CLUSTER} are missing from the event log; node slave-1 must resync from a snapshot`,
+    });
+    expect(await h.store.readCursor('slave-1')).toBe(1);
+  });
+
+  it('refuses an event of another cluster', async () => {
+    const h = harness();
+    const [e] = await h.appendAll([add('workspace', 'a')]);
+    await expect(applyDeliveredEvent(applyDeps(h), SLAVE, { ...e!, cluster: 'other' })).rejects.toBeInstanceOf(WrongClusterError);
+    expect(await h.store.readCursor('slave-1')).toBe(0);
+  });
+});
+
+describe('concurrent application', () => {
+  /** A store that lets `interloper` run to completion just before the first commit. */
+  class InterleavingStore extends MemoryNodeStore {
+    interloper: (() => Promise<unknown>) | undefined;
+    override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+      const run = this.interloper;
+      this.interloper = undefined;
+      if (run) await run();
+      return super.commit(node, commit);
+    }
+  }
+
+  it('applies each event once when two invocations race on the same events', async () => {
+    const h = harness();
+    const store = new InterleavingStore();
+    const deps: ApplyDeps = { store, log: h.log, bodies: h.bodies };
+    const events = await h.appendAll([add('workspace', 'a'), modify('workspace', 'a', { n: 1 }), modify('workspace', 'a', { m: 2 })]);
+    let other: DeliveryResult | undefined;
+    store.interloper = async () => {
+      other = await applyDeliveredEvent(deps, SLAVE, events[1]!);
+    };
+    const first = await applyDeliveredEvent(deps, SLAVE, events[2]!);
+    // The interloper applied 1 and 2; the first invocation's commit of 1 found the cursor
+    // moved, re-read it and went on with 3 only.
+    expect(other && applied(other)).toEqual([1, 2]);
+    expect(applied(first)).toEqual([3]);
+    expect(store.liveObjects('slave-1')).toEqual([expect.objectContaining({ properties: { n: 1, m: 2 }, lastSequence: 3 })]);
+  });
+
+  it('reports a delivered event applied by a concurrent invocation as a duplicate', async () => {
+    const h = harness();
+    const store = new InterleavingStore();
+    const deps: ApplyDeps = { store, log: h.log, bodies: h.bodies };
+    const [e] = await h.appendAll([add('workspace', 'a')]);
+    store.interloper = () => applyDeliveredEvent(deps, SLAVE, e!);
+    expect(await applyDeliveredEvent(deps, SLAVE, e!)).toEqual({ disposition: 'duplicate', sequence: 1, applied: [], cursor: 1 });
+  });
+
+  it('gives up with a conflict when the store refuses a commit without the cursor moving', async () => {
+    class StuckStore extends MemoryNodeStore {
+      override async commit(): Promise<CommitOutcome> {
+        return 'cursor-moved';
+      }
+    }
+    const h = harness();
+    const [e] = await h.appendAll([add('workspace', 'a')]);
+    const attempt = applyDeliveredEvent({ store: new StuckStore(), log: h.log, bodies: h.bodies }, SLAVE, e!);
+    await expect(attempt).rejects.toBeInstanceOf(CursorContentionError);
+    await expect(applyDeliveredEvent({ store: new StuckStore(), log: h.log, bodies: h.bodies }, SLAVE, e!)).rejects.toMatchObject({
+      status: 409,
+      code: 'CURSOR_CONFLICT',
+    });
+  });
+});
+
+describe('applying an SQS batch', () => {
+  class CountingStore extends MemoryNodeStore {
+    objectReads = 0;
+    cursorReads = 0;
+    failCommitOf: number | undefined;
+    override async readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]> {
+      this.objectReads += 1;
+      return super.readObjects(node, objects);
+    }
+    override async readCursor(node: string): Promise<number> {
+      this.cursorReads += 1;
+      return super.readCursor(node);
+    }
+    override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+      if (commit.sequence === this.failCommitOf) throw new Error('DynamoDB is unavailable');
+      return super.commit(node, commit);
+    }
+  }
+
+  async function setUp(count: number) {
+    const h = harness();
+    const store = new CountingStore();
+    const events = await h.appendAll(Array.from({ length: count }, (_, i) => add('layer', `topp:layer${i + 1}`, { i })));
+    return { h, store, deps: { store, log: h.log, bodies: h.bodies } as ApplyDeps, messages: events.map((e) => JSON.stringify(e)) };
+  }
+
+  it('applies a batch of 10 with one cursor read and one object read', async () => {
+    const { store, deps, messages } = await setUp(10);
+    const batch = await applyDeliveredBatch(deps, SLAVE, messages);
+    expect(batch.failure).toBeUndefined();
+    expect(batch.results.map((r) => r.disposition)).toEqual(Array(10).fill('applied'));
+    expect(store.cursorReads).toBe(1);
+    expect(store.objectReads).toBe(1);
+    expect(await store.readCursor('slave-1')).toBe(10);
+  });
+
+  it('stops at a poison message: earlier ones applied, it and later ones failed', async () => {
+    const { store, deps, messages } = await setUp(4);
+    const batch = await applyDeliveredBatch(deps, SLAVE, [messages[0]!, messages[1]!, '{"kind":"add"}', messages[2]!, messages[3]!]);
+    expect(batch.results.map((r) => r.sequence)).toEqual([1, 2]);
+    expect(batch.failure?.index).toBe(2);
+    expect(batch.failure?.error).toBeInstanceOf(InvalidConfigEventError);
+    expect(await store.readCursor('slave-1')).toBe(2);
+  });
+
+  it('stops at the first message that fails to apply', async () => {
+    const { store, deps, messages } = await setUp(5);
+    store.failCommitOf = 3;
+    const batch = await applyDeliveredBatch(deps, SLAVE, messages);
+    expect(batch.results.map((r) => r.sequence)).toEqual([1, 2]);
+    expect(batch.failure).toMatchObject({ index: 2, error: new Error('DynamoDB is unavailable') });
+    expect(await store.readCursor('slave-1')).toBe(2);
+    // The queue redelivers the failed messages; the batch then completes.
+    store.failCommitOf = undefined;
+    const retry = await applyDeliveredBatch(deps, SLAVE, messages.slice(2));
+    expect(retry.failure).toBeUndefined();
+    expect(await store.readCursor('slave-1')).toBe(5);
+  });
+
+  it('handles duplicates, reordering and own events within one batch', async () => {
+    const h = harness();
+    const events = [
+      await h.append(add('workspace', 'a'), 'master-1'),
+      await h.append(add('workspace', 'b'), 'both-1'),
+      await h.append(add('workspace', 'c'), 'master-1'),
+    ];
+    const both: NodeContext = { cluster: CLUSTER, node: 'both-1' };
+    const batch = await applyDeliveredBatch(
+      applyDeps(h),
+      both,
+      [events[2]!, events[0]!, events[1]!, events[2]!].map((e) => JSON.stringify(e)),
+    );
+    expect(batch.results.map((r) => r.disposition)).toEqual(['applied', 'duplicate', 'own-event', 'duplicate']);
+    expect(applied(batch.results[0]!)).toEqual([1, 2, 3]);
+    expect(h.store.liveObjects('both-1').map((o) => o.id)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('catchUp', () => {
+  it('applies the log up to its head, or up to a given sequence', async () => {
+    const h = harness();
+    await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+    expect(await catchUp(applyDeps(h), SLAVE, 2)).toMatchObject({ fromCursor: 0, cursor: 2 });
+    const rest = await catchUp(applyDeps(h), SLAVE);
+    expect(rest).toMatchObject({ fromCursor: 2, cursor: 3 });
+    expect(rest.applied.map((step) => step.sequence)).toEqual([3]);
+    expect(await catchUp(applyDeps(h), SLAVE)).toEqual({ fromCursor: 3, cursor: 3, applied: [] });
+  });
+});

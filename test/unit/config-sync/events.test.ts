@@ -1,0 +1,279 @@
+import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
+import {
+  deduplicationId,
+  fieldPath,
+  MAX_INLINE_EVENT_BYTES,
+  messageGroupId,
+  mustOffload,
+  objectId,
+  objectStorageKey,
+  OBJECT_TYPES,
+  parseConfigChange,
+  parseEventMessage,
+  parsePublishedEvent,
+  splitObjectId,
+  type ObjectType,
+} from '../../../lambdas/config-sync/events';
+
+/** The field and message of the error `parseConfigChange(body)` throws. */
+function rejection(parse: () => unknown): { field: string | undefined; message: string; status: number; code: string } {
+  try {
+    parse();
+  } catch (error) {
+    if (!(error instanceof InvalidConfigEventError)) throw error;
+    return { field: error.field, message: error.message, status: error.status, code: error.code };
+  }
+  throw new Error('expected the input to be rejected');
+}
+
+const metadata = { sequence: 7, cluster: 'prod', origin: 'master-1', publishedAt: '2025-01-01T00:00:00.000Z' };
+
+describe('object ids', () => {
+  const valid: [ObjectType, string][] = [
+    ['workspace', 'topp'],
+    ['namespace', 'topp'],
+    ['dataStore', 'topp:states_shapefile'],
+    ['coverageStore', 'nurc:arcGridSample'],
+    ['wmsStore', 'topp:remote-wms'],
+    ['wmtsStore', 'topp:remote-wmts'],
+    ['featureType', 'topp:states'],
+    ['coverage', 'nurc:Arc_Sample'],
+    ['wmsLayer', 'topp:cascaded'],
+    ['wmtsLayer', 'topp:cascaded-tiles'],
+    ['layer', 'topp:states'],
+    ['layerGroup', 'spearfish'],
+    ['layerGroup', 'topp:tasmania'],
+    ['style', 'polygon'],
+    ['style', 'topp:states-style'],
+    ['workspaceSettings', 'topp'],
+    ['service', 'WMS'],
+    ['service', 'topp:WFS'],
+    ['global', 'global'],
+    ['logging', 'logging'],
+  ];
+
+  it.each(valid)('accepts a %s with id %s', (type, id) => {
+    const change = parseConfigChange({ kind: 'modify', object: { type, id }, patch: { title: 'x' } });
+    expect(change.object).toEqual({ type, id });
+  });
+
+  const invalid: [ObjectType, string][] = [
+    ['workspace', 'topp:states'],
+    ['workspace', ''],
+    ['workspace', 'has space'],
+    ['namespace', 'a/b'],
+    ['dataStore', 'states_shapefile'],
+    ['featureType', 'topp:'],
+    ['layer', ':states'],
+    ['layer', 'a:b:c'],
+    ['style', 'a:b:c'],
+    ['service', 'wms'],
+    ['service', 'topp:wfs'],
+    ['workspaceSettings', 'topp:x'],
+    ['global', 'other'],
+    ['logging', 'global'],
+  ];
+
+  it.each(invalid)('rejects a %s with id "%s", naming object.id', (type, id) => {
+    expect(rejection(() => parseConfigChange({ kind: 'modify', object: { type, id }, patch: { a: 1 } }))).toMatchObject({
+      field: 'object.id',
+      status: 400,
+      code: 'INVALID_REQUEST',
+    });
+  });
+
+  it('lets singletons omit their id', () => {
+    expect(parseConfigChange({ kind: 'modify', object: { type: 'global' }, patch: { verbose: true } }).object).toEqual({
+      type: 'global',
+      id: 'global',
+    });
+    expect(parseConfigChange({ kind: 'modify', object: { type: 'logging' }, patch: { level: 'DEBUG' } }).object.id).toBe(
+      'logging',
+    );
+  });
+
+  it('requires an id for every other type', () => {
+    expect(rejection(() => parseConfigChange({ kind: 'remove', object: { type: 'layer' } }))).toMatchObject({
+      field: 'object.id',
+      message: 'object.id: is required',
+    });
+  });
+
+  it('splits and builds qualified ids', () => {
+    expect(splitObjectId('topp:states')).toEqual({ workspace: 'topp', name: 'states' });
+    expect(splitObjectId('polygon')).toEqual({ name: 'polygon' });
+    expect(objectId('topp', 'states')).toBe('topp:states');
+    expect(objectId(undefined, 'polygon')).toBe('polygon');
+    expect(objectStorageKey({ type: 'style', id: 'topp:roads' })).toBe('style/topp:roads');
+  });
+
+  it('covers every GeoServer catalog and configuration type', () => {
+    expect([...OBJECT_TYPES].sort()).toEqual(
+      [
+        'coverage',
+        'coverageStore',
+        'dataStore',
+        'featureType',
+        'global',
+        'layer',
+        'layerGroup',
+        'logging',
+        'namespace',
+        'service',
+        'style',
+        'wmsLayer',
+        'wmsStore',
+        'wmtsLayer',
+        'wmtsStore',
+        'workspace',
+        'workspaceSettings',
+      ].sort(),
+    );
+  });
+});
+
+describe('publish request body', () => {
+  it('accepts add, modify and remove of catalog objects', () => {
+    expect(parseConfigChange({ kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { isolated: false } })).toEqual({
+      kind: 'add',
+      object: { type: 'workspace', id: 'topp' },
+      properties: { isolated: false },
+    });
+    expect(
+      parseConfigChange({ kind: 'modify', object: { type: 'layer', id: 'topp:states' }, patch: { enabled: null } }),
+    ).toEqual({ kind: 'modify', object: { type: 'layer', id: 'topp:states' }, patch: { enabled: null } });
+    expect(parseConfigChange({ kind: 'remove', object: { type: 'dataStore', id: 'topp:shp' } })).toEqual({
+      kind: 'remove',
+      object: { type: 'dataStore', id: 'topp:shp' },
+    });
+  });
+
+  it('carries nested JSON properties unchanged', () => {
+    const properties = {
+      connectionParameters: { url: 'file:data/states.shp', charset: 'UTF-8', 'create spatial index': true },
+      keywords: ['a', 'b'],
+      bbox: [-124.7, 24.9, -66.9, 49.4],
+      description: null,
+    };
+    const change = parseConfigChange({ kind: 'add', object: { type: 'dataStore', id: 'topp:states' }, properties });
+    expect(change).toMatchObject({ properties });
+  });
+
+  const rejected: [string, unknown, string, string][] = [
+    ['a body that is not an object', 'add', 'body', 'expected object, got string'],
+    ['a missing kind', { object: { type: 'workspace', id: 'a' } }, 'kind', 'is required'],
+    ['an unknown kind', { kind: 'rename', object: { type: 'workspace', id: 'a' } }, 'kind', 'must be one of: add, modify, remove'],
+    ['a missing object', { kind: 'remove' }, 'object', 'is required'],
+    ['an object that is not an object', { kind: 'remove', object: 'topp' }, 'object', 'expected object, got string'],
+    ['a missing object type', { kind: 'remove', object: { id: 'a' } }, 'object.type', 'is required'],
+    ['an unknown object type', { kind: 'remove', object: { type: 'table', id: 'a' } }, 'object.type', 'must be one of: workspace'],
+    ['an id that is not a string', { kind: 'remove', object: { type: 'workspace', id: 3 } }, 'object.id', 'expected string, got number'],
+    ['missing properties on add', { kind: 'add', object: { type: 'workspace', id: 'a' } }, 'properties', 'is required'],
+    ['properties that are an array', { kind: 'add', object: { type: 'workspace', id: 'a' }, properties: [] }, 'properties', 'expected object, got array'],
+    ['a missing patch', { kind: 'modify', object: { type: 'workspace', id: 'a' } }, 'patch', 'is required'],
+    ['an empty patch', { kind: 'modify', object: { type: 'workspace', id: 'a' }, patch: {} }, 'patch', 'must change at least one property'],
+    ['an unknown top-level field', { kind: 'remove', object: { type: 'workspace', id: 'a' }, force: true }, 'force', 'is not a known field'],
+    ['an unknown object field', { kind: 'remove', object: { type: 'workspace', id: 'a', name: 'a' } }, 'object.name', 'is not a known field'],
+    ['a patch on remove', { kind: 'remove', object: { type: 'workspace', id: 'a' }, patch: { a: 1 } }, 'patch', 'is not a known field'],
+    ['a non-JSON value', { kind: 'add', object: { type: 'workspace', id: 'a' }, properties: { when: new Date(0) } }, 'properties.when', 'expected a JSON value'],
+    ['an add of global settings', { kind: 'add', object: { type: 'global' }, properties: {} }, 'kind', 'must be "modify" for global configuration'],
+    ['a remove of a service', { kind: 'remove', object: { type: 'service', id: 'WMS' } }, 'kind', 'must be "modify" for service configuration'],
+    ['a style without its document', { kind: 'add', object: { type: 'style', id: 'roads' }, properties: { format: 'sld' } }, 'properties.body', 'a style must carry its document'],
+    ['a style with an empty document', { kind: 'add', object: { type: 'style', id: 'roads' }, properties: { body: '' } }, 'properties.body', 'a style must carry its document'],
+    ['a patch removing a style document', { kind: 'modify', object: { type: 'style', id: 'roads' }, patch: { body: null } }, 'patch.body', 'a style document can be replaced but not removed'],
+  ];
+
+  it.each(rejected)('rejects %s, naming the field', (_case, body, field, message) => {
+    const error = rejection(() => parseConfigChange(body));
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(`${field}: ${message}`);
+    expect(error.status).toBe(400);
+  });
+
+  it('lists every issue, not only the first', () => {
+    try {
+      parseConfigChange({ kind: 'remove', object: { type: 'workspace', id: 'a b' }, extra: 1, other: 2 });
+      throw new Error('expected a rejection');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidConfigEventError);
+      expect((error as InvalidConfigEventError).issues.map((issue) => issue.field).sort()).toEqual(['extra', 'object.id', 'other']);
+    }
+  });
+
+  it('accepts a style with its SLD and a patch replacing it', () => {
+    const sld = '<StyledLayerDescriptor version="1.0.0"/>';
+    expect(parseConfigChange({ kind: 'add', object: { type: 'style', id: 'roads' }, properties: { body: sld } })).toMatchObject({
+      properties: { body: sld },
+    });
+    expect(parseConfigChange({ kind: 'modify', object: { type: 'style', id: 'roads' }, patch: { body: sld } })).toMatchObject({
+      patch: { body: sld },
+    });
+  });
+});
+
+describe('field paths', () => {
+  it('joins keys with dots and indexes with brackets', () => {
+    expect(fieldPath(['object', 'type'])).toBe('object.type');
+    expect(fieldPath(['properties', 'keywords', 0, 'value'])).toBe('properties.keywords[0].value');
+    expect(fieldPath([])).toBe('body');
+  });
+});
+
+describe('published events', () => {
+  it('parses an inline event', () => {
+    const event = { ...metadata, kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: {} };
+    expect(parsePublishedEvent(event)).toEqual(event);
+    expect(parseEventMessage(JSON.stringify(event))).toEqual(event);
+  });
+
+  it('parses an offloaded event, whose body is elsewhere', () => {
+    const event = { ...metadata, kind: 'add', object: { type: 'style', id: 'big' }, bodyRef: 's3://bucket/prod/7.json' };
+    expect(parsePublishedEvent(event)).toEqual(event);
+  });
+
+  it.each([
+    ['sequence', { ...metadata, sequence: 0 }],
+    ['sequence', { ...metadata, sequence: 1.5 }],
+    ['cluster', { ...metadata, cluster: 'no spaces allowed' }],
+    ['origin', { ...metadata, origin: undefined }],
+    ['publishedAt', { ...metadata, publishedAt: 'yesterday' }],
+  ])('rejects bad metadata, naming %s', (field, bad) => {
+    const event = { ...bad, kind: 'remove', object: { type: 'workspace', id: 'topp' } };
+    expect(rejection(() => parsePublishedEvent(event)).field).toBe(field);
+  });
+
+  it('applies the same rules to stored events as to requests', () => {
+    const event = { ...metadata, kind: 'add', object: { type: 'logging' }, properties: {} };
+    expect(rejection(() => parsePublishedEvent(event)).field).toBe('kind');
+  });
+
+  it('rejects an offloaded event that also carries its body inline', () => {
+    const event = { ...metadata, kind: 'add', object: { type: 'workspace', id: 'a' }, bodyRef: 'x', properties: {} };
+    expect(rejection(() => parsePublishedEvent(event)).field).toBe('properties');
+  });
+
+  it('rejects a message that is not JSON', () => {
+    expect(rejection(() => parseEventMessage('{"sequence": 1,'))).toMatchObject({ field: 'body', message: 'body: is not valid JSON' });
+  });
+
+  it('derives the FIFO group from the cluster and the deduplication id from the sequence', () => {
+    expect(messageGroupId('prod')).toBe('prod');
+    expect(deduplicationId(metadata)).toBe('prod-7');
+  });
+
+  it('offloads a change only when the event would not fit in a message', () => {
+    const style = (bytes: number) => ({
+      kind: 'add' as const,
+      object: { type: 'style' as const, id: 'big' },
+      properties: { body: 'x'.repeat(bytes) },
+    });
+    const meta = { cluster: 'prod', origin: 'master-1', publishedAt: metadata.publishedAt };
+    expect(mustOffload(style(1024), meta)).toBe(false);
+    expect(mustOffload(style(MAX_INLINE_EVENT_BYTES - 1024), meta)).toBe(false);
+    expect(mustOffload(style(MAX_INLINE_EVENT_BYTES), meta)).toBe(true);
+    expect(mustOffload(style(300 * 1024), meta)).toBe(true);
+    // Multi-byte characters count by their UTF-8 size.
+    expect(mustOffload(style(MAX_INLINE_EVENT_BYTES / 2), meta)).toBe(false);
+    expect(mustOffload({ ...style(0), properties: { body: 'é'.repeat(MAX_INLINE_EVENT_BYTES / 2) } }, meta)).toBe(true);
+  });
+});

@@ -1,0 +1,89 @@
+import {
+  MemoryEventBodyStore,
+  MemoryEventLog,
+  MemoryEventTopic,
+  MemoryNodeStore,
+} from '../../../lambdas/config-sync/adapters/memory';
+import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
+import type { ConfigChange, ObjectRef, ObjectType, PublishedEvent } from '../../../lambdas/config-sync/events';
+import type { JsonObject } from '../../../lambdas/config-sync/merge-patch';
+import type { PublishDeps } from '../../../lambdas/config-sync/publish';
+
+export const CLUSTER = 'test-cluster';
+
+export function ref(type: ObjectType, id: string): ObjectRef {
+  return { type, id };
+}
+
+export function add(type: ObjectType, id: string, properties: JsonObject = {}): ConfigChange {
+  return { kind: 'add', object: ref(type, id), properties };
+}
+
+export function modify(type: ObjectType, id: string, patch: JsonObject): ConfigChange {
+  return { kind: 'modify', object: ref(type, id), patch };
+}
+
+export function remove(type: ObjectType, id: string): ConfigChange {
+  return { kind: 'remove', object: ref(type, id) };
+}
+
+/** A clock that moves one second per reading, from a fixed start. */
+export function steppingClock(start = Date.parse('2025-01-01T00:00:00.000Z')): () => Date {
+  let next = start;
+  return () => {
+    const now = new Date(next);
+    next += 1000;
+    return now;
+  };
+}
+
+export interface Harness {
+  readonly store: MemoryNodeStore;
+  readonly log: MemoryEventLog;
+  readonly bodies: MemoryEventBodyStore;
+  readonly topic: MemoryEventTopic;
+  readonly deps: PublishDeps;
+  /** Appends a change to the log as `origin` would publish it (no topic, no local apply). */
+  append(change: ConfigChange, origin?: string): Promise<PublishedEvent>;
+  appendAll(changes: readonly ConfigChange[], origin?: string): Promise<PublishedEvent[]>;
+}
+
+export function harness(): Harness {
+  const store = new MemoryNodeStore();
+  const log = new MemoryEventLog();
+  const bodies = new MemoryEventBodyStore();
+  const topic = new MemoryEventTopic();
+  const now = steppingClock();
+  const deps: PublishDeps = { store, log, bodies, topic, now };
+  const append = (change: ConfigChange, origin = 'master-1') =>
+    log.append({ cluster: CLUSTER, origin, publishedAt: now().toISOString(), ...change });
+  const appendAll = async (changes: readonly ConfigChange[], origin?: string) => {
+    const events: PublishedEvent[] = [];
+    for (const change of changes) events.push(await append(change, origin));
+    return events;
+  };
+  return { store, log, bodies, topic, deps, append, appendAll };
+}
+
+/** The ports an applier needs, from a harness. */
+export function applyDeps(h: Harness): ApplyDeps {
+  return { store: h.store, log: h.log, bodies: h.bodies };
+}
+
+/** mulberry32: a tiny seeded PRNG, so the randomised tests are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function pick<T>(random: () => number, items: readonly T[]): T {
+  const item = items[Math.floor(random() * items.length)];
+  if (item === undefined) throw new Error('pick from an empty list');
+  return item;
+}

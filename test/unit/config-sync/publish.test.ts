@@ -1,0 +1,179 @@
+import { applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
+import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
+import type { ClusterNode } from '../../../lambdas/config-sync/cluster';
+import { InvalidConfigEventError, PureSlavePublishError } from '../../../lambdas/config-sync/errors';
+import { isOffloaded, parseEventMessage, serializedBytes } from '../../../lambdas/config-sync/events';
+import type { CommitOutcome } from '../../../lambdas/config-sync/ports';
+import { publishChange, republishPending, type PublishContext } from '../../../lambdas/config-sync/publish';
+import { add, applyDeps, CLUSTER, harness, modify } from './fixtures';
+
+const MASTER: PublishContext = { cluster: CLUSTER, node: { name: 'master-1', role: 'master' } };
+const BOTH: PublishContext = { cluster: CLUSTER, node: { name: 'both-1', role: 'both' } };
+const PURE_SLAVE: ClusterNode = { name: 'slave-1', role: 'slave' };
+const SLAVE_CONTEXT = { cluster: CLUSTER, node: 'slave-1' };
+
+const SNS_MESSAGE_LIMIT = 256 * 1024;
+
+describe('publishing a change', () => {
+  it('refuses a pure slave with 403 and writes nothing', async () => {
+    const h = harness();
+    const attempt = publishChange(h.deps, { cluster: CLUSTER, node: PURE_SLAVE }, add('workspace', 'topp'));
+    await expect(attempt).rejects.toBeInstanceOf(PureSlavePublishError);
+    await expect(publishChange(h.deps, { cluster: CLUSTER, node: PURE_SLAVE }, add('workspace', 'topp'))).rejects.toMatchObject({
+      status: 403,
+      message: 'Node slave-1 is a pure slave: configuration changes must be published by a master',
+    });
+    expect(await h.log.head(CLUSTER)).toBe(0);
+    expect(h.topic.published).toEqual([]);
+    expect(h.bodies.size).toBe(0);
+    expect(h.store.allObjects('slave-1')).toEqual([]);
+  });
+
+  it('refuses an invalid body with 400 naming the field, and publishes nothing', async () => {
+    const h = harness();
+    const attempt = publishChange(h.deps, MASTER, { kind: 'add', object: { type: 'table', id: 'x' }, properties: {} });
+    await expect(attempt).rejects.toBeInstanceOf(InvalidConfigEventError);
+    await expect(publishChange(h.deps, MASTER, { kind: 'modify', object: { type: 'layer', id: 'topp:a' } })).rejects.toMatchObject({
+      status: 400,
+      field: 'patch',
+    });
+    expect(await h.log.head(CLUSTER)).toBe(0);
+    expect(h.topic.published).toEqual([]);
+  });
+
+  it('logs the event with a sequence, publishes it with its origin, and updates the master’s own store', async () => {
+    const h = harness();
+    const messages: [string, string][] = [];
+    h.topic.subscribe((message, origin) => messages.push([message, origin]));
+    const first = await publishChange(h.deps, MASTER, add('workspace', 'topp', { isolated: false }));
+    const second = await publishChange(h.deps, MASTER, modify('workspace', 'topp', { isolated: true }));
+
+    expect(first).toMatchObject({ published: true, appliedLocally: true, deferredFailures: [] });
+    expect(first.event).toEqual({
+      sequence: 1,
+      cluster: CLUSTER,
+      origin: 'master-1',
+      publishedAt: '2025-01-01T00:00:00.000Z',
+      kind: 'add',
+      object: { type: 'workspace', id: 'topp' },
+      properties: { isolated: false },
+    });
+    expect(second.event.sequence).toBe(2);
+    expect(await h.log.readRange(CLUSTER, 1, 2)).toEqual([first.event, second.event]);
+    expect(await h.log.listUnpublished(CLUSTER, 10)).toEqual([]);
+    expect(messages.map(([message, origin]) => [parseEventMessage(message).sequence, origin])).toEqual([
+      [1, 'master-1'],
+      [2, 'master-1'],
+    ]);
+    expect(await h.store.readCursor('master-1')).toBe(2);
+    expect(h.store.liveObjects('master-1')).toEqual([
+      expect.objectContaining({ id: 'topp', properties: { isolated: true }, lastSequence: 2, lastOrigin: 'master-1' }),
+    ]);
+  });
+
+  it('brings a both-node’s store up to its own event in sequence order', async () => {
+    const h = harness();
+    await publishChange(h.deps, MASTER, add('layer', 'topp:roads', { title: 'Roads' }));
+    await publishChange(h.deps, MASTER, modify('layer', 'topp:roads', { title: 'Main roads' }));
+    // both-1 has not consumed its queue yet; its own change must land after events 1 and 2.
+    const result = await publishChange(h.deps, BOTH, modify('layer', 'topp:roads', { enabled: false }));
+    expect(result).toMatchObject({ appliedLocally: true, event: { sequence: 3 } });
+    expect(h.store.liveObjects('both-1')).toEqual([
+      expect.objectContaining({ properties: { title: 'Main roads', enabled: false }, lastSequence: 3, lastOrigin: 'both-1' }),
+    ]);
+    // Its queue then delivers 1 and 2 (its own event 3 is filtered): nothing changes.
+    for (const event of h.topic.published.filter((e) => e.origin !== 'both-1')) {
+      expect(await applyDeliveredEvent(applyDeps(h), { cluster: CLUSTER, node: 'both-1' }, event)).toMatchObject({
+        disposition: 'duplicate',
+      });
+    }
+  });
+
+  it('keeps a committed event when publishing fails, and republishes it later', async () => {
+    const h = harness();
+    h.topic.failNextPublishes(1);
+    const result = await publishChange(h.deps, MASTER, add('workspace', 'topp'));
+    expect(result).toMatchObject({ published: false, appliedLocally: true, event: { sequence: 1 } });
+    expect(result.deferredFailures).toEqual([{ stage: 'publish', error: new Error('Injected publish failure for event 1') }]);
+    expect(h.topic.published).toEqual([]);
+    expect((await h.log.listUnpublished(CLUSTER, 10)).map((e) => e.sequence)).toEqual([1]);
+
+    // A later publish succeeds; a slave receiving it fills the unpublished event from the log.
+    const later = await publishChange(h.deps, MASTER, add('workspace', 'sf'));
+    expect(later.published).toBe(true);
+    const applied = await applyDeliveredEvent(applyDeps(h), SLAVE_CONTEXT, later.event);
+    expect('applied' in applied && applied.applied.map((step) => [step.sequence, step.fromLog])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+
+    // The recovery job sends what is still unpublished, in order.
+    expect(await republishPending(h.deps, CLUSTER)).toEqual([1]);
+    expect(h.topic.published.map((e) => e.sequence)).toEqual([2, 1]);
+    expect(await h.log.listUnpublished(CLUSTER, 10)).toEqual([]);
+    expect(await applyDeliveredEvent(applyDeps(h), SLAVE_CONTEXT, h.topic.published[1]!)).toMatchObject({
+      disposition: 'duplicate',
+    });
+  });
+
+  it('stops republishing at the first failure, keeping the rest for the next run', async () => {
+    const h = harness();
+    h.topic.failNextPublishes(3);
+    for (const id of ['a', 'b', 'c']) await publishChange(h.deps, MASTER, add('workspace', id));
+    h.topic.failNextPublishes(1);
+    await expect(republishPending(h.deps, CLUSTER)).rejects.toThrow('Injected publish failure for event 1');
+    expect(await republishPending(h.deps, CLUSTER)).toEqual([1, 2, 3]);
+  });
+
+  it('succeeds when the local write fails; the next catch-up applies the event', async () => {
+    class FailingStore extends MemoryNodeStore {
+      failing = true;
+      override async commit(...args: Parameters<MemoryNodeStore['commit']>): Promise<CommitOutcome> {
+        if (this.failing) throw new Error('throttled');
+        return super.commit(...args);
+      }
+    }
+    const h = harness();
+    const store = new FailingStore();
+    const result = await publishChange({ ...h.deps, store }, MASTER, add('workspace', 'topp'));
+    expect(result).toMatchObject({ published: true, appliedLocally: false });
+    expect(result.deferredFailures).toEqual([{ stage: 'apply-locally', error: new Error('throttled') }]);
+    store.failing = false;
+    await catchUp({ store, log: h.log, bodies: h.bodies }, { cluster: CLUSTER, node: 'master-1' });
+    expect(store.liveObjects('master-1').map((o) => o.id)).toEqual(['topp']);
+  });
+
+  it('sends a style over 256 KiB through the body store, and a slave applies it whole', async () => {
+    const h = harness();
+    const sld = `<?xml version="1.0"?><StyledLayerDescriptor version="1.0.0">${'<Rule/>'.repeat(45_000)}</StyledLayerDescriptor>`;
+    expect(sld.length).toBeGreaterThan(300 * 1024);
+    const messages: string[] = [];
+    h.topic.subscribe((message) => messages.push(message));
+
+    const result = await publishChange(h.deps, MASTER, add('style', 'topp:roads', { body: sld, format: 'sld' }));
+    expect(isOffloaded(result.event)).toBe(true);
+    expect(result.event).not.toHaveProperty('properties');
+    expect(h.bodies.size).toBe(1);
+    expect(Buffer.byteLength(messages[0]!)).toBeLessThan(SNS_MESSAGE_LIMIT);
+    expect(serializedBytes((await h.log.readRange(CLUSTER, 1, 1))[0])).toBeLessThan(1024);
+
+    await applyDeliveredEvent(applyDeps(h), SLAVE_CONTEXT, parseEventMessage(messages[0]!));
+    expect(h.store.liveObjects('slave-1')).toEqual([
+      expect.objectContaining({ type: 'style', id: 'topp:roads', properties: { body: sld, format: 'sld' } }),
+    ]);
+    expect(h.store.liveObjects('master-1')).toEqual(h.store.liveObjects('slave-1'));
+
+    // A patch replacing the document goes the same way.
+    const patched = await publishChange(h.deps, MASTER, modify('style', 'topp:roads', { body: `${sld}<!-- v2 -->` }));
+    expect(isOffloaded(patched.event)).toBe(true);
+    await applyDeliveredEvent(applyDeps(h), SLAVE_CONTEXT, parseEventMessage(messages[1]!));
+    expect(h.store.liveObjects('slave-1')[0]?.properties['body']).toBe(`${sld}<!-- v2 -->`);
+  });
+
+  it('keeps small changes inline', async () => {
+    const h = harness();
+    const result = await publishChange(h.deps, MASTER, add('style', 'point', { body: '<StyledLayerDescriptor/>' }));
+    expect(isOffloaded(result.event)).toBe(false);
+    expect(h.bodies.size).toBe(0);
+  });
+});
