@@ -1,14 +1,14 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { COMPLETION_INDEX, HEARTBEAT_INDEX } from '../../lambdas/status/adapters/dynamo-status-store';
 import type { ClusterConfig } from '../cluster-config';
 import { ClusterFunction } from './cluster-function';
+import { addLambdaRoute, allow } from './routes';
 
 export interface StatusServiceProps {
   readonly cluster: ClusterConfig;
@@ -67,7 +67,6 @@ export class StatusService extends Construct {
       this.functions[name] = created;
       return created;
     };
-    const allow = (actions: string[], resources: string[]) => new PolicyStatement({ actions, resources });
 
     const putStatus = fn('PutStatus', 'status/handlers/put-status.ts', [
       allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [tableArn]),
@@ -91,12 +90,7 @@ export class StatusService extends Construct {
 
     const readAuthorizer = settings.requireAuthForReads ? props.nodeAuthorizer : undefined;
     const route = (path: string, method: HttpMethod, target: ClusterFunction, authorizer?: IHttpRouteAuthorizer) =>
-      props.api.addRoutes({
-        path,
-        methods: [method],
-        integration: new HttpLambdaIntegration(`${target.node.id}Integration`, target),
-        authorizer,
-      });
+      addLambdaRoute(props.api, path, method, target, authorizer);
     route('/executions/{executionId}', HttpMethod.PUT, putStatus, props.nodeAuthorizer);
     route('/executions/{executionId}', HttpMethod.DELETE, dismissStatus, props.nodeAuthorizer);
     route('/executions/{executionId}', HttpMethod.GET, getStatus, readAuthorizer);

@@ -1,0 +1,258 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ClusterConfig, ClusterNode } from '../cluster-config';
+import { ClusterFunction } from './cluster-function';
+import { addLambdaRoute, allow } from './routes';
+
+export interface ConfigSyncServiceProps {
+  readonly cluster: ClusterConfig;
+  readonly api: HttpApi;
+  /** Authorizer of node routes (publish, resync, redrive). */
+  readonly nodeAuthorizer: IHttpRouteAuthorizer;
+  /** Authorizer of read routes, when reads need a token too. @default none (open reads) */
+  readonly readAuthorizer?: IHttpRouteAuthorizer;
+  /** Deliveries of one event to a node before it moves to the node's dead-letter queue. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** How long a node that is down keeps receiving into its queue. @default Duration.days(14), the SQS maximum */
+  readonly queueRetention?: Duration;
+  /** How often committed but unpublished events are published again. @default rate(1 minute) */
+  readonly republishSchedule?: string;
+}
+
+export interface NodeQueues {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly apply: ClusterFunction;
+}
+
+const APPLY_TIMEOUT = Duration.seconds(30);
+
+/**
+ * GeoServer's JMS master/slave clustering on SNS and SQS: masters publish configuration
+ * changes, which get a cluster-wide sequence in the event log and go to an SNS FIFO topic (one
+ * message group per cluster: one total order). Each consuming node has its own durable SQS
+ * FIFO queue (the virtual topic), a dead-letter queue, and an apply function that writes the
+ * changes to that node's store.
+ */
+export class ConfigSyncService extends Construct {
+  readonly eventLog: Table;
+  readonly nodeStore: Table;
+  readonly bodies: Bucket;
+  readonly topic: Topic;
+  readonly nodeQueues: Record<string, NodeQueues> = {};
+  readonly functions: Record<string, ClusterFunction> = {};
+
+  constructor(scope: Construct, id: string, props: ConfigSyncServiceProps) {
+    super(scope, id);
+    const { cluster } = props;
+    const stack = Stack.of(this);
+    const publishers = cluster.nodes.filter((node) => node.role !== 'slave');
+    const consumers = cluster.nodes.filter((node) => node.role !== 'master');
+
+    const table = (name: string, partitionKey: string, sortKey: { name: string; type: AttributeType }) =>
+      new Table(this, name, {
+        partitionKey: { name: partitionKey, type: AttributeType.STRING },
+        sortKey,
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        encryption: TableEncryption.AWS_MANAGED,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.eventLog = table('EventLog', 'cluster', { name: 'sequence', type: AttributeType.NUMBER });
+    this.nodeStore = table('NodeStore', 'node', { name: 'key', type: AttributeType.STRING });
+
+    this.bodies = new Bucket(this, 'EventBodies', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1), noncurrentVersionExpiration: Duration.days(30) }],
+    });
+    Validations.of(this.bodies).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Private bucket of large event bodies, written and read only by the cluster functions; access is audited with CloudTrail data events where required rather than a second log bucket per cluster.',
+    });
+
+    this.topic = new Topic(this, 'Changes', {
+      topicName: `${cluster.name}-config-changes.fifo`,
+      fifo: true,
+      contentBasedDeduplication: false,
+      enforceSSL: true,
+      masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+    });
+
+    const queueUrls: Record<string, { queueUrl: string; deadLetterQueueUrl: string }> = {};
+    const queuePairs = new Map<string, Omit<NodeQueues, 'apply'>>();
+    for (const node of consumers) {
+      const deadLetterQueue = new Queue(this, `${node.name}-dlq`, {
+        queueName: `${cluster.name}-${node.name}-dlq.fifo`,
+        fifo: true,
+        retentionPeriod: props.queueRetention ?? Duration.days(14),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const queue = new Queue(this, `${node.name}-queue`, {
+        queueName: `${cluster.name}-${node.name}.fifo`,
+        fifo: true,
+        contentBasedDeduplication: false,
+        retentionPeriod: props.queueRetention ?? Duration.days(14),
+        // AWS's advice for Lambda sources: at least six times the function timeout.
+        visibilityTimeout: Duration.seconds(APPLY_TIMEOUT.toSeconds() * 6),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.topic.addSubscription(
+        new SqsSubscription(queue, {
+          rawMessageDelivery: true,
+          // A node never receives its own events (the apply code drops them too: filter policy
+          // changes take minutes to propagate).
+          filterPolicy: { origin: SubscriptionFilter.stringFilter({ denylist: [node.name] }) },
+        }),
+      );
+      queueUrls[node.name] = { queueUrl: queue.queueUrl, deadLetterQueueUrl: deadLetterQueue.queueUrl };
+      queuePairs.set(node.name, { queue, deadLetterQueue });
+    }
+
+    const environment = {
+      CLUSTER_NAME: cluster.name,
+      CLUSTER_NODES: JSON.stringify(Object.fromEntries(cluster.nodes.map((node) => [node.name, node.role]))),
+      EVENT_LOG_TABLE_NAME: this.eventLog.tableName,
+      NODE_STORE_TABLE_NAME: this.nodeStore.tableName,
+      CONFIG_TOPIC_ARN: this.topic.topicArn,
+      EVENT_BODY_BUCKET_NAME: this.bodies.bucketName,
+      NODE_QUEUES: stack.toJsonString(queueUrls),
+    };
+
+    // Least privilege, spelled out per function.
+    const logRead = allow(['dynamodb:GetItem', 'dynamodb:Query'], [this.eventLog.tableArn]);
+    const logWrite = allow(
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+      [this.eventLog.tableArn],
+    );
+    const storeRead = allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'], [this.nodeStore.tableArn]);
+    /** Read and write only the store items of these nodes (partition key = node name). */
+    const storeWrite = (nodes: readonly ClusterNode[]) =>
+      allow(
+        [
+          'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:ConditionCheckItem',
+        ],
+        [this.nodeStore.tableArn],
+        { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': nodes.map((node) => node.name) } },
+      );
+    const bucketObjects = (prefix: string) => this.bodies.arnForObjects(prefix);
+    const eventBodiesRead = allow(['s3:GetObject'], [bucketObjects(`events/${cluster.name}/*`)]);
+    const eventBodiesWrite = allow(['s3:GetObject', 's3:PutObject'], [bucketObjects(`events/${cluster.name}/*`)]);
+    const objectBodies = (nodes: readonly ClusterNode[], actions: string[]) =>
+      allow(actions, nodes.map((node) => bucketObjects(`objects/${node.name}/*`)));
+    const publish = allow(['sns:Publish'], [this.topic.topicArn]);
+
+    const fn = (name: string, entry: string, statements: PolicyStatement[], extra: Record<string, string> = {}) => {
+      const created = new ClusterFunction(this, name, {
+        entry,
+        environment: { ...environment, ...extra },
+        timeout: name.startsWith('Apply') ? APPLY_TIMEOUT : Duration.seconds(29),
+        memorySize: 512,
+      });
+      statements.forEach((statement) => created.addToRolePolicy(statement));
+      this.functions[name] = created;
+      return created;
+    };
+
+    // Queue URLs go into every function's environment, so the apply functions come second.
+    for (const node of consumers) {
+      const pair = queuePairs.get(node.name) as Omit<NodeQueues, 'apply'>;
+      const apply = fn(
+        `Apply-${node.name}`,
+        'config-sync/handlers/apply-events.ts',
+        [logRead, storeWrite([node]), eventBodiesRead, objectBodies([node], ['s3:GetObject', 's3:PutObject'])],
+        { NODE_NAME: node.name },
+      );
+      apply.addEventSource(new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true }));
+      this.nodeQueues[node.name] = { ...pair, apply };
+    }
+
+    const allQueues = Object.values(this.nodeQueues);
+    const publishEvent = fn('PublishEvent', 'config-sync/handlers/publish-event.ts', [
+      logWrite,
+      storeWrite(publishers),
+      publish,
+      eventBodiesWrite,
+      objectBodies(publishers, ['s3:GetObject', 's3:PutObject']),
+    ]);
+    const listNodes = fn('ListNodes', 'config-sync/handlers/list-nodes.ts', [
+      logRead,
+      storeRead,
+      ...(allQueues.length
+        ? [allow(['sqs:GetQueueAttributes'], allQueues.flatMap((q) => [q.queue.queueArn, q.deadLetterQueue.queueArn]))]
+        : []),
+    ]);
+    const getCatalog = fn('GetCatalog', 'config-sync/handlers/get-catalog.ts', [storeRead]);
+    const getCatalogObject = fn('GetCatalogObject', 'config-sync/handlers/get-catalog-object.ts', [
+      storeRead,
+      objectBodies(cluster.nodes, ['s3:GetObject']),
+    ]);
+    const resyncNode = fn('ResyncNode', 'config-sync/handlers/resync-node.ts', [
+      logRead,
+      storeWrite(cluster.nodes),
+      eventBodiesRead,
+      objectBodies(cluster.nodes, ['s3:GetObject', 's3:PutObject']),
+    ]);
+    const redriveNode = fn('RedriveNode', 'config-sync/handlers/redrive-node.ts', [
+      ...(allQueues.length
+        ? [
+            allow(
+              ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+              allQueues.map((q) => q.deadLetterQueue.queueArn),
+            ),
+            allow(['sqs:SendMessage'], allQueues.map((q) => q.queue.queueArn)),
+          ]
+        : []),
+    ]);
+    const republish = fn('RepublishPending', 'config-sync/handlers/republish-pending.ts', [
+      logWrite,
+      publish,
+      eventBodiesRead,
+      storeWrite(publishers),
+      objectBodies(publishers, ['s3:GetObject', 's3:PutObject']),
+    ]);
+
+    const route = (path: string, method: HttpMethod, target: ClusterFunction, authorizer?: IHttpRouteAuthorizer) =>
+      addLambdaRoute(props.api, path, method, target, authorizer);
+    route('/config/events', HttpMethod.POST, publishEvent, props.nodeAuthorizer);
+    route('/nodes', HttpMethod.GET, listNodes, props.readAuthorizer);
+    route('/nodes/{node}/catalog', HttpMethod.GET, getCatalog, props.readAuthorizer);
+    route('/nodes/{node}/catalog/{type}/{id}', HttpMethod.GET, getCatalogObject, props.readAuthorizer);
+    route('/nodes/{node}/resync', HttpMethod.POST, resyncNode, props.nodeAuthorizer);
+    route('/nodes/{node}/redrive', HttpMethod.POST, redriveNode, props.nodeAuthorizer);
+
+    new Rule(this, 'RepublishSchedule', {
+      description: 'Publishes configuration events committed to the log but not yet published, and catches up master stores',
+      schedule: Schedule.expression(props.republishSchedule ?? 'rate(1 minute)'),
+      targets: [new LambdaFunction(republish)],
+    });
+  }
+}
