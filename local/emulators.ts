@@ -13,11 +13,16 @@
  *    so every client must use LOCAL_REGION.
  *  - Account id: always 000000000000 (LOCAL_ACCOUNT_ID), e.g.
  *      arn:aws:sqs:us-east-1:000000000000:<queue>   arn:aws:sns:us-east-1:000000000000:<topic>
- *  - Queue URLs: http://sqs.us-east-1.localhost:<fauxqsPort>/000000000000/<queue> (see localQueueUrl).
- *    That host does not resolve in DNS here, so SQS clients MUST be built with `endpoint: awsEndpoint`
- *    (the SDK then sends to the endpoint and ignores the URL's host). fauxqs finds the queue by
- *    the region in the host, if any, and the name, so http://127.0.0.1:<port>/000000000000/<queue> works too.
- *  - S3: clients need `forcePathStyle: true`; virtual-hosted style would need *.localhost DNS.
+ *  - Queue URLs: CreateQueue/GetQueueUrl/ListQueues return
+ *      http://sqs.us-east-1.localhost:<fauxqsPort>/000000000000/<queue>
+ *    whose host does not resolve (no *.localhost DNS). An SQS client built with an explicit
+ *    `endpoint` ignores that host, but one configured through AWS_ENDPOINT_URL_SQS (or with no
+ *    endpoint) sends the request to the queue URL's host and fails with ENOTFOUND. So hand out
+ *    localQueueUrl() instead, http://127.0.0.1:<fauxqsPort>/000000000000/<queue>: fauxqs finds
+ *    a queue by its name when the URL carries no region, so both forms address the same queue.
+ *  - S3: set `forcePathStyle: true`. The SDK happens to use path style for an IP endpoint such as
+ *    awsEndpoint, but with a host name (e.g. localhost) it goes virtual-hosted, which needs
+ *    <bucket>.localhost DNS that does not exist here.
  *
  * Neither tool can be told which interface to listen on: DynamoDB Local always binds 0.0.0.0, and
  * fauxqs hard-codes 0.0.0.0 in startFauxqs(), which we redirect to 127.0.0.1 (see loopbackOnly).
@@ -72,9 +77,9 @@ export class LocalStartError extends Error {
   override name = 'LocalStartError';
 }
 
-/** The URL fauxqs returns from CreateQueue/GetQueueUrl for a queue created in LOCAL_REGION. */
+/** A queue URL that works with every SQS client configuration (see the queue URL note above). */
 export function localQueueUrl(awsEndpoint: string, queueName: string): string {
-  return `http://sqs.${LOCAL_REGION}.localhost:${new URL(awsEndpoint).port}/${LOCAL_ACCOUNT_ID}/${queueName}`;
+  return `${awsEndpoint.replace(/\/+$/, '')}/${LOCAL_ACCOUNT_ID}/${queueName}`;
 }
 
 export async function findFreePort(): Promise<number> {
@@ -110,8 +115,14 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Runnin
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
   // Pick concrete ports up front: DynamoDB Local cannot report a port it chose itself, and a
   // pre-check turns "address in use" into a readable message instead of a Java stack trace.
-  const dynamoPort = await resolvePort(opts.dynamoPort ?? 8000, 'DynamoDB Local');
-  let fauxqsPort = await resolvePort(opts.fauxqsPort ?? 4566, 'fauxqs SNS/SQS/S3');
+  const wantedDynamoPort = opts.dynamoPort ?? 8000;
+  const wantedFauxqsPort = opts.fauxqsPort ?? 4566;
+  if (wantedDynamoPort !== 0 && wantedDynamoPort === wantedFauxqsPort) {
+    throw new LocalStartError(`DynamoDB Local and fauxqs cannot share port ${wantedDynamoPort}: give them different ports`);
+  }
+  const dynamoPort = await resolvePort(wantedDynamoPort, 'DynamoDB Local');
+  let fauxqsPort = await resolvePort(wantedFauxqsPort, 'fauxqs SNS/SQS/S3');
+  // Two automatic picks can coincide, since nothing holds the first port yet.
   while (fauxqsPort === dynamoPort) fauxqsPort = await findFreePort();
 
   const dynamoDataDir = opts.dataDir === undefined ? undefined : ensureDir(path.join(opts.dataDir, 'dynamodb'));
@@ -155,7 +166,11 @@ async function resolvePort(port: number, what: string): Promise<number> {
 }
 
 function ensureDir(dir: string): string {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new LocalStartError(`Cannot create data folder ${dir} (${errorCode(err) ?? oneLine(err)}): choose a writable folder`);
+  }
   return dir;
 }
 
@@ -167,7 +182,7 @@ async function assertJava17(): Promise<void> {
   let output: string;
   try {
     output = await new Promise<string>((resolve, reject) => {
-      execFile('java', ['-version'], { timeout: 30_000 }, (err, stdout, stderr) => {
+      execFile('java', ['-version'], { env: process.env, timeout: 30_000 }, (err, stdout, stderr) => {
         if (err) reject(err);
         else resolve(`${stderr}\n${stdout}`);
       });
@@ -241,6 +256,8 @@ async function startDynamoDbLocal(port: number, dataDir: string | undefined, tim
   const child = new ManagedChild(
     'DynamoDB Local',
     spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'dynamodb-local', 'java', ...javaArgs], {
+      // Explicit env so java is looked up on the PATH this module sees (Jest sandboxes process.env).
+      env: process.env,
       // Own process group: Ctrl+C in a terminal reaches only us, and we can kill the group.
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -260,6 +277,10 @@ async function startDynamoDbLocal(port: number, dataDir: string | undefined, tim
     });
   } catch (err) {
     await child.stop();
+    // Our pre-check only sees IPv4 loopback; Java binds all interfaces, IPv6 included.
+    if (child.outputTail().includes('java.net.BindException')) {
+      throw new LocalStartError(`Port ${port} (DynamoDB Local) is in use: stop the other process or choose another port`);
+    }
     throw err;
   } finally {
     client.destroy();
@@ -420,7 +441,7 @@ async function probeSqs(endpoint: string): Promise<void> {
 
 // ---------------------------------------------------------------- child processes and readiness
 
-const OUTPUT_TAIL_LINES = 20;
+const OUTPUT_TAIL_LINES = 8;
 
 /** A detached child (own process group) that is killed when this process exits. */
 class ManagedChild {
@@ -435,7 +456,8 @@ class ManagedChild {
   ) {
     const collect = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split(/\r?\n/)) {
-        if (line.trim() === '') continue;
+        // Java stack frames would crowd the exception messages out of the tail.
+        if (line.trim() === '' || /^\s+(at |\.\.\. \d+ more)/.test(line)) continue;
         this.tail.push(line);
         if (this.tail.length > OUTPUT_TAIL_LINES) this.tail.shift();
       }
@@ -464,7 +486,7 @@ class ManagedChild {
   }
 
   outputTail(): string {
-    return this.tail.length === 0 ? '(no output)' : this.tail.join(' | ');
+    return this.tail.length === 0 ? '(no output)' : this.tail.map((line) => line.trim()).join(' | ');
   }
 
   /** For process exit paths, where only synchronous work runs. */

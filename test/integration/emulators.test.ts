@@ -1,0 +1,262 @@
+// Starts the real emulators (DynamoDB Local on Java, fauxqs) on free ports. Inside Jest, fauxqs
+// runs as a child process (the test VM cannot import() ES modules); the in-process mode that
+// `npm start` uses is exercised through a tsx child process below.
+import { spawn } from 'node:child_process';
+import * as net from 'node:net';
+import { networkInterfaces } from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  LOCAL_ACCOUNT_ID,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LocalStartError,
+  assertPortFree,
+  findFreePort,
+  localQueueUrl,
+  startEmulators,
+  type RunningEmulators,
+} from '../../local/emulators';
+
+jest.setTimeout(90_000);
+
+const clientConfig = (endpoint: string) => ({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+const portOf = (endpoint: string): number => Number(new URL(endpoint).port);
+
+/** A non-loopback IPv4 address of this machine, if it has one. */
+function externalIPv4(): string | undefined {
+  for (const addresses of Object.values(networkInterfaces())) {
+    const found = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (found) return found.address;
+  }
+  return undefined;
+}
+
+/** Resolves true when `port` can be bound on `host`, i.e. nothing listens there or on 0.0.0.0. */
+function canBind(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return check();
+}
+
+describe('startEmulators', () => {
+  let emulators: RunningEmulators | undefined;
+
+  afterEach(async () => {
+    await emulators?.stop();
+    emulators = undefined;
+  });
+
+  test('serves DynamoDB, SNS FIFO -> SQS FIFO and S3, then releases both ports on stop', async () => {
+    emulators = await startEmulators({ dynamoPort: 0, fauxqsPort: 0 });
+    const { dynamoEndpoint, awsEndpoint } = emulators;
+    expect(dynamoEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(awsEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(emulators.fauxqsMode).toBe('child');
+
+    // DynamoDB Local: create a table through one region/credential pair, read it through another
+    // (-sharedDb makes both see the same tables).
+    const dynamo = new DynamoDBClient(clientConfig(dynamoEndpoint));
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: 'executions',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await dynamo.send(new PutItemCommand({ TableName: 'executions', Item: { id: { S: 'e1' }, status: { S: 'RUNNING' } } }));
+    const otherDynamo = new DynamoDBClient({
+      endpoint: dynamoEndpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'other', secretAccessKey: 'other' },
+    });
+    expect((await otherDynamo.send(new ListTablesCommand({}))).TableNames).toEqual(['executions']);
+    const item = await otherDynamo.send(new GetItemCommand({ TableName: 'executions', Key: { id: { S: 'e1' } } }));
+    expect(item.Item?.['status']).toEqual({ S: 'RUNNING' });
+
+    // SNS FIFO topic -> SQS FIFO queue.
+    const sqs = new SQSClient(clientConfig(awsEndpoint));
+    const sns = new SNSClient(clientConfig(awsEndpoint));
+    const { QueueUrl: queueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'config-events.fifo', Attributes: { FifoQueue: 'true' } }),
+    );
+    // fauxqs's own URL has an unresolvable host; localQueueUrl() must address the same queue and
+    // also work for clients configured only through AWS_ENDPOINT_URL_SQS, as the Lambdas are.
+    expect(queueUrl).toBe(`http://sqs.${LOCAL_REGION}.localhost:${portOf(awsEndpoint)}/${LOCAL_ACCOUNT_ID}/config-events.fifo`);
+    const usableQueueUrl = localQueueUrl(awsEndpoint, 'config-events.fifo');
+    expect(usableQueueUrl).toBe(`${awsEndpoint}/${LOCAL_ACCOUNT_ID}/config-events.fifo`);
+    const queueArn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes?.['QueueArn'];
+    expect(queueArn).toBe(`arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:config-events.fifo`);
+    const { TopicArn: topicArn } = await sns.send(
+      new CreateTopicCommand({ Name: 'config-events.fifo', Attributes: { FifoTopic: 'true' } }),
+    );
+    expect(topicArn).toBe(`arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:config-events.fifo`);
+    await sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }),
+    );
+
+    const publish = (message: string) =>
+      sns.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Message: message,
+          MessageGroupId: 'workspace-topp',
+          MessageDeduplicationId: 'change-1',
+          MessageAttributes: { origin: { DataType: 'String', StringValue: 'node-a' } },
+        }),
+      );
+    await publish('{"change":1}');
+    await publish('{"change":1,"duplicate":true}'); // same deduplication id: must be dropped
+
+    process.env['AWS_ENDPOINT_URL_SQS'] = awsEndpoint;
+    const envConfiguredSqs = new SQSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const received = await envConfiguredSqs
+      .send(
+        new ReceiveMessageCommand({
+          QueueUrl: usableQueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 2,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+        }),
+      )
+      .finally(() => delete process.env['AWS_ENDPOINT_URL_SQS']);
+    expect(received.Messages).toHaveLength(1);
+    const [message] = received.Messages ?? [];
+    expect(message?.Body).toBe('{"change":1}');
+    expect(message?.Attributes?.['MessageGroupId']).toBe('workspace-topp');
+    expect(message?.MessageAttributes?.['origin']?.StringValue).toBe('node-a');
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message?.ReceiptHandle }));
+    const after = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(after.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+
+    // S3 on the same endpoint.
+    const s3 = new S3Client({ ...clientConfig(awsEndpoint), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'cluster-config' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'cluster-config', Key: 'workspaces/topp.xml', Body: '<workspace/>', ContentType: 'text/xml' }),
+    );
+    const object = await s3.send(new GetObjectCommand({ Bucket: 'cluster-config', Key: 'workspaces/topp.xml' }));
+    expect(await object.Body?.transformToString()).toBe('<workspace/>');
+
+    // fauxqs must only listen on loopback.
+    const external = externalIPv4();
+    if (external !== undefined) expect(await canBind(external, portOf(awsEndpoint))).toBe(true);
+
+    for (const client of [dynamo, otherDynamo, sqs, envConfiguredSqs, sns, s3]) client.destroy();
+    const stopping = emulators.stop();
+    expect(emulators.stop()).toBe(stopping); // idempotent
+    await stopping;
+    await expect(assertPortFree(portOf(dynamoEndpoint), 'DynamoDB Local')).resolves.toBeUndefined();
+    await expect(assertPortFree(portOf(awsEndpoint), 'fauxqs')).resolves.toBeUndefined();
+    await expect(new DynamoDBClient({ ...clientConfig(dynamoEndpoint), maxAttempts: 1 }).send(new ListTablesCommand({}))).rejects.toThrow();
+  });
+
+  test('a busy port fails fast with a one-line LocalStartError', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen({ port: 0, host: '127.0.0.1' }, resolve));
+    const busyPort = (blocker.address() as net.AddressInfo).port;
+    try {
+      await expect(assertPortFree(busyPort, 'API')).rejects.toThrow(
+        new LocalStartError(`Port ${busyPort} (API) is in use: stop the other process or pass --port N`),
+      );
+      const failure = startEmulators({ dynamoPort: busyPort, fauxqsPort: 0 });
+      await expect(failure).rejects.toBeInstanceOf(LocalStartError);
+      await expect(failure).rejects.toThrow(new RegExp(`^Port ${busyPort} \\(DynamoDB Local\\) is in use: [^\\n]+$`));
+      await expect(startEmulators({ dynamoPort: 0, fauxqsPort: busyPort })).rejects.toThrow(
+        new RegExp(`^Port ${busyPort} \\(fauxqs SNS/SQS/S3\\) is in use: [^\\n]+$`),
+      );
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  test('missing Java is reported with what to install', async () => {
+    const savedPath = process.env['PATH'];
+    process.env['PATH'] = '/nonexistent';
+    const attempt = startEmulators({ dynamoPort: 0, fauxqsPort: 0 });
+    try {
+      await expect(attempt).rejects.toThrow(
+        /^Java 17\+ is required for DynamoDB Local but `java` is not on PATH: install it \(apt-get install openjdk-17-jre-headless\) and retry$/,
+      );
+    } finally {
+      process.env['PATH'] = savedPath;
+      await attempt.then((started) => started.stop(), () => undefined);
+    }
+  });
+
+  test('in-process fauxqs (as under npm start) works and SIGTERM leaves no emulator behind', async () => {
+    const repoRoot = path.resolve(__dirname, '..', '..');
+    const script = `
+      const { startEmulators } = require('./local/emulators.ts');
+      startEmulators({ dynamoPort: 0, fauxqsPort: 0, fauxqsMode: 'in-process' }).then(
+        (e) => console.log(JSON.stringify({ dynamoEndpoint: e.dynamoEndpoint, awsEndpoint: e.awsEndpoint, fauxqsMode: e.fauxqsMode })),
+        (err) => { console.error(err); process.exit(1); },
+      );`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--eval', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+    try {
+      const firstLine = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        void exited.then(() => reject(new Error(`child exited early: ${stderr}`)));
+      });
+      const started = JSON.parse(firstLine) as Pick<RunningEmulators, 'dynamoEndpoint' | 'awsEndpoint' | 'fauxqsMode'>;
+      expect(started.fauxqsMode).toBe('in-process');
+
+      const sqs = new SQSClient(clientConfig(started.awsEndpoint));
+      await sqs.send(new CreateQueueCommand({ QueueName: 'probe' }));
+      expect((await sqs.send(new ListQueuesCommand({}))).QueueUrls).toEqual([
+        `http://sqs.${LOCAL_REGION}.localhost:${portOf(started.awsEndpoint)}/${LOCAL_ACCOUNT_ID}/probe`,
+      ]);
+      sqs.destroy();
+      const external = externalIPv4();
+      if (external !== undefined) expect(await canBind(external, portOf(started.awsEndpoint))).toBe(true);
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe('SIGTERM'); // the default signal action is kept after our cleanup
+      // DynamoDB Local runs in its own process group; it must still go away with its parent.
+      expect(await eventually(() => canBind('127.0.0.1', portOf(started.dynamoEndpoint)), 10_000)).toBe(true);
+      expect(await canBind('127.0.0.1', portOf(started.awsEndpoint))).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+test('findFreePort returns a bindable port', async () => {
+  const port = await findFreePort();
+  expect(port).toBeGreaterThan(0);
+  expect(await canBind('127.0.0.1', port)).toBe(true);
+});
