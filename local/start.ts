@@ -5,13 +5,15 @@
  *   npm start -- --port 3100       another API port
  *   npm start -- --fresh           forget the data of earlier runs first
  *   npm start -- --in-memory       keep nothing
+ *   npm start -- --cluster-file c.json   run another cluster shape than cdk.json's (benchmarks)
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ClusterConfigError } from '../cdk/cluster-config';
 import { startLocalCluster, type LocalCluster } from './cluster';
 import { LocalStartError } from './emulators';
 
-const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules]`;
+const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--cluster-file FILE]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
       'aws-port': { type: 'string', default: '4566' },
       'no-schedules': { type: 'boolean', default: false },
       'ready-json': { type: 'boolean', default: false },
+      'cluster-file': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -35,6 +38,16 @@ async function main(): Promise<void> {
     return Number(raw);
   };
   const quiet = values['ready-json'];
+  const clusterFile = values['cluster-file'];
+  let context: Record<string, unknown> | undefined;
+  if (clusterFile) {
+    const base = JSON.parse(readFileSync(new URL('../cdk.json', `file://${__filename}`), 'utf8')).context;
+    try {
+      context = { ...base, cluster: JSON.parse(readFileSync(clusterFile, 'utf8')) };
+    } catch (error) {
+      throw new LocalStartError(`--cluster-file ${clusterFile}: ${(error as Error).message}`);
+    }
+  }
   const cluster = await startLocalCluster({
     port: port('port', values.port),
     fresh: values.fresh,
@@ -42,6 +55,7 @@ async function main(): Promise<void> {
     dynamoPort: port('dynamo-port', values['dynamo-port']),
     awsPort: port('aws-port', values['aws-port']),
     runSchedules: !values['no-schedules'],
+    context,
     log: quiet ? undefined : (line) => console.log(line),
   });
 
