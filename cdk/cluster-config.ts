@@ -34,6 +34,15 @@ const clusterSchema = z
         requireAuthForReads: z.boolean().default(false),
         /** Seconds a client is told to wait before polling a running execution again. */
         defaultRetryAfterSeconds: z.number().int().min(1).max(3600).default(5),
+        /**
+         * Where clients reach the API (a custom domain, possibly with a base path, or a CDN), for the
+         * absolute URLs in status documents (statusLocation, links). By default each request's own
+         * scheme and host are used, which is right when clients call API Gateway directly.
+         */
+        publicBaseUrl: z
+          .url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' })
+          .refine((value) => !URL.canParse(value) || !/[?#]/.test(value), 'must have no query or fragment')
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -5,6 +5,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../cluster-config';
 import { NodeAuth } from '../constructs/node-auth';
+import { PollingProtocols } from '../constructs/polling-protocols';
 import { StatusService } from '../constructs/status-service';
 
 export interface ClusterStackProps extends StackProps {
@@ -49,6 +50,7 @@ export class ClusterStack extends Stack {
       api: this.api,
       nodeAuthorizer: this.nodeAuth.authorizer,
     });
+    new PollingProtocols(this, 'Polling', { cluster: props.cluster, api: this.api, nodeAuthorizer: this.nodeAuth.authorizer, statusTable: this.status.table });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the cluster API' });
     new CfnOutput(this, 'CredentialsTableName', {

@@ -99,3 +99,32 @@ export function httpHandler<E extends HttpEvent>(
     }
   };
 }
+
+/** A response whose body is already serialised (XML documents, for instance). */
+export function textResult(statusCode: number, contentType: string, body: string, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { 'content-type': contentType, ...headers }, body };
+}
+
+// A host as RFC 3986 allows it in a URL authority: a DNS name or IPv4, or a bracketed IPv6,
+// with an optional port. Anything else is not put into documents other clients will follow.
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+
+/**
+ * The absolute base URL (no trailing slash) clients reach this API at, for the links and URLs
+ * written into documents: the configured public base URL when there is one (a custom domain
+ * with a base path, a CDN in front), else built from the request. The host comes from the
+ * `host` header (API Gateway routes on it, so it names a domain of this API), else from the
+ * request context's domain name; the scheme from `x-forwarded-proto`, which API Gateway sets.
+ * Without that header the scheme is `http` for a loopback host (the local runtime) and `https`
+ * otherwise, the only scheme API Gateway serves.
+ */
+export function requestBaseUrl(event: HttpEvent, configured?: string): string {
+  if (configured !== undefined && configured !== '') return configured.replace(/\/+$/, '');
+  const candidates = [header(event, 'host'), event.requestContext?.domainName];
+  const host = candidates.map((value) => value?.trim()).find((value): value is string => value !== undefined && HOST.test(value));
+  if (host === undefined) throw new AppError(400, 'INVALID_HOST', 'The request names no valid host to build URLs from', 'host');
+  const forwarded = header(event, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  const scheme = forwarded === 'http' || forwarded === 'https' ? forwarded : LOOPBACK.test(host) ? 'http' : 'https';
+  return `${scheme}://${host}`;
+}

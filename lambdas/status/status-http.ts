@@ -1,21 +1,21 @@
 /** How the status API renders a status over HTTP: body, validator and poll hints. */
 import { header, json, type HttpEvent, type HttpResult } from '../shared/http';
 import { isCompleted, type ExecutionStatus } from './execution';
+import { hintedNextPollAt, ifNoneMatchMatches, secondsUntil } from './protocols/http-cache';
 
 /**
  * Strong validator of one stored state. The version alone would repeat if an id were removed
- * and reused, so the last update instant is folded in.
+ * and reused, so the last update instant is folded in. Strong (unlike the protocol documents'
+ * weak tags, see protocols/http-cache.ts) because nodes send it back in If-Match, which RFC 9110
+ * 13.1.1 evaluates with the strong comparison: this JSON is the stored state, byte for byte.
  */
 export function etagOf(status: ExecutionStatus): string {
   return `"${status.version}-${Date.parse(status.lastUpdated).toString(36)}"`;
 }
 
-/** If-None-Match per RFC 9110: a list of tags, weak or strong, or `*`. */
+/** If-None-Match per RFC 9110 (weak comparison, lists, `*`): the same matcher every poll route uses. */
 export function matchesIfNoneMatch(event: HttpEvent, etag: string): boolean {
-  const value = header(event, 'if-none-match');
-  if (value === undefined) return false;
-  if (value.trim() === '*') return true;
-  return value.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+  return ifNoneMatchMatches(header(event, 'if-none-match'), etag);
 }
 
 /** Version a client asked for with If-Match (`"<version>-..."` as handed out in ETag). */
@@ -26,13 +26,17 @@ export function ifMatchVersion(event: HttpEvent): number | undefined {
   return match ? Number(match[1]) : Number.NaN;
 }
 
+/**
+ * Poll hints of the node API. Unlike the client protocols, a DISMISSING status still gets
+ * Retry-After here: its node has yet to stop the job and write FAILED, and callers of this API
+ * watch for that. The hint arithmetic is the protocols' own (node's nextPoll, capped, or default).
+ */
 export function pollHeaders(status: ExecutionStatus, defaultRetryAfterSeconds: number, now = new Date()): Record<string, string> {
   const headers: Record<string, string> = { etag: etagOf(status) };
   if (isCompleted(status.phase)) {
     headers['cache-control'] = 'private, max-age=60';
   } else {
-    const hinted = status.nextPoll ? Math.ceil((Date.parse(status.nextPoll) - now.getTime()) / 1000) : undefined;
-    headers['retry-after'] = String(hinted !== undefined && hinted > 0 ? hinted : defaultRetryAfterSeconds);
+    headers['retry-after'] = String(secondsUntil(hintedNextPollAt(status.nextPoll, now, defaultRetryAfterSeconds), now));
     headers['cache-control'] = 'no-cache';
   }
   return headers;

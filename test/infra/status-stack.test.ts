@@ -102,7 +102,7 @@ describe('schedules', () => {
 describe('functions', () => {
   it('all run Node.js 22 on arm64 with JSON logs', () => {
     const functions = Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.length).toBe(7);
+    expect(functions.length).toBe(14);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
     }

@@ -84,17 +84,30 @@ export const MAX_RETRY_AFTER_SECONDS = 3600;
  */
 export function nextPollAt(status: ExecutionStatus, now: Date, defaultSeconds: number): Date | undefined {
   if (!isPollable(status)) return undefined;
-  const hinted = status.nextPoll === undefined ? Number.NaN : Date.parse(status.nextPoll);
+  return hintedNextPollAt(status.nextPoll, now, defaultSeconds);
+}
+
+/**
+ * The poll instant from a node's `nextPoll` hint alone, without asking whether the job is still
+ * worth polling (callers that decide that differently, like the node JSON API, use this).
+ */
+export function hintedNextPollAt(nextPoll: string | undefined, now: Date, defaultSeconds: number): Date {
+  const hinted = nextPoll === undefined ? Number.NaN : Date.parse(nextPoll);
   const latest = now.getTime() + MAX_RETRY_AFTER_SECONDS * 1000;
   if (!Number.isNaN(hinted) && hinted > now.getTime()) return new Date(Math.min(hinted, latest));
   return new Date(now.getTime() + Math.max(1, defaultSeconds) * 1000);
+}
+
+/** Whole seconds (at least 1) from `now` until `next`: the `Retry-After` value. */
+export function secondsUntil(next: Date, now: Date): number {
+  return Math.max(1, Math.ceil((next.getTime() - now.getTime()) / 1000));
 }
 
 /** `Retry-After` in whole seconds (at least 1) for a pollable job, else undefined. */
 export function retryAfterSeconds(status: ExecutionStatus, now: Date, defaultSeconds: number): number | undefined {
   const next = nextPollAt(status, now, defaultSeconds);
   if (next === undefined) return undefined;
-  return Math.max(1, Math.ceil((next.getTime() - now.getTime()) / 1000));
+  return secondsUntil(next, now);
 }
 
 export interface CacheOptions {

@@ -1,0 +1,45 @@
+/**
+ * GET /jobs: OGC API - Processes job list, filtered by `processID` and `status`, paged by `limit`
+ * with a `next` link that carries the store's cursor.
+ */
+import { createHash } from 'node:crypto';
+import { header, textResult } from '../../shared/http';
+import { statusStoreFromEnv } from '../adapters/store-from-env';
+import { ifNoneMatchMatches } from '../protocols/http-cache';
+import { baseUrlOf, ogcApiHandler, protocolSettingsFromEnv } from '../protocols/http-edge';
+import { listJobs } from '../protocols/job-list';
+import { OGC_JSON_CONTENT_TYPE, invalidParameter, jobList, jobListLinks, parseJobListQuery } from '../protocols/ogcapi';
+
+const store = statusStoreFromEnv();
+const settings = protocolSettingsFromEnv();
+
+/**
+ * The page cursor's query parameter (Processes 1.0 leaves paging parameters to the server). A
+ * cursor the store did not issue for the same filters is refused by it as a 400 naming `cursor`.
+ */
+const CURSOR = 'cursor';
+
+export const handler = ogcApiHandler(async (event) => {
+  const params = event.queryStringParameters ?? {};
+  const query = parseJobListQuery(params, event.rawPath);
+  const cursor = params[CURSOR]?.trim() || undefined;
+  if (cursor !== undefined && cursor.length > 2048) throw invalidParameter(CURSOR, 'is not a cursor from a next link', event.rawPath);
+  const page = await listJobs(store, query, cursor);
+
+  const baseUrl = baseUrlOf(event, settings);
+  const pageUrl = (pageCursor: string | undefined): string => {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) if (key !== CURSOR && value !== undefined) search.set(key, value);
+    if (pageCursor !== undefined) search.set(CURSOR, pageCursor);
+    const text = search.toString();
+    return text === '' ? `${baseUrl}/jobs` : `${baseUrl}/jobs?${text}`;
+  };
+  const links = jobListLinks(pageUrl(cursor), page.cursor === undefined ? undefined : pageUrl(page.cursor));
+  const body = JSON.stringify(jobList(page.statuses, links, baseUrl));
+
+  // A list changes with any write to any job on it: validated by its content, revalidated always.
+  const etag = `W/"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  const headers = { etag, 'cache-control': `${settings.sharedCache ? 'public' : 'private'}, no-cache` };
+  if (ifNoneMatchMatches(header(event, 'if-none-match'), etag)) return { statusCode: 304, headers };
+  return textResult(200, OGC_JSON_CONTENT_TYPE, body, headers);
+});

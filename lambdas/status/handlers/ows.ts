@@ -1,0 +1,129 @@
+/**
+ * GET and POST /ows: the OWS face of the shared status, so a WPS client polling any node's URL
+ * gets the standard document.
+ * - WPS 1.0.0: GeoServer's `GetExecutionStatus` (the statusLocation URL) and its vendor `Dismiss`.
+ * - WPS 2.0: `GetStatus` and `Dismiss`, as KVP (GET, or a form POST) or as XML request bodies.
+ *
+ * Dismiss is open to whoever knows the id unless `requireAuthForReads` is set, exactly like the
+ * poll it sits beside: that is GeoServer's own Dismiss (anyone holding the statusLocation URL may
+ * cancel), and an execution id is an unguessable UUID handed only to its client. With the
+ * switch on, both /ows routes need a node token (cdk/constructs/polling-protocols.ts).
+ */
+import { GoneError, NotFoundError } from '../../shared/errors';
+import { header, readBody, type HttpEvent, type HttpResult } from '../../shared/http';
+import { statusStoreFromEnv } from '../adapters/store-from-env';
+import type { ExecutionStatus } from '../execution';
+import { dismissExecution } from '../service';
+import {
+  NO_STORE,
+  baseUrlOf,
+  isPossibleExecutionId,
+  owsErrorResponse,
+  pollAnswer,
+  protocolSettingsFromEnv,
+  xmlResult,
+} from '../protocols/http-edge';
+import { parseKvp, unknownExecution, type QueryParameters, type StatusRequest, type WpsVersion } from '../protocols/kvp';
+import { dismissResponse, executeResponse, isVisibleToWps1, wps1Context } from '../protocols/wps1';
+import { MAX_POST_BODY_CHARS, parseWps2PostBody, statusInfo } from '../protocols/wps2';
+import { XML_CONTENT_TYPE } from '../protocols/xml';
+
+const store = statusStoreFromEnv();
+const settings = protocolSettingsFromEnv();
+
+export const handler = async (event: HttpEvent): Promise<HttpResult> => {
+  const post = event.requestContext.http.method === 'POST';
+  // Until the request says otherwise: XML bodies are WPS 2.0, statusLocation URLs are 1.0.0.
+  let version: WpsVersion = post && !isFormPost(event) ? '2.0.0' : '1.0.0';
+  try {
+    const request = post ? parsePost(event) : parseKvp(event.queryStringParameters);
+    version = request.kind.startsWith('wps1') ? '1.0.0' : '2.0.0';
+    return await serve(request, event);
+  } catch (error) {
+    return owsErrorResponse(error, version);
+  }
+};
+
+async function serve(request: StatusRequest, event: HttpEvent): Promise<HttpResult> {
+  const now = new Date();
+  const owsUrl = `${baseUrlOf(event, settings)}/ows`;
+  switch (request.kind) {
+    case 'wps1-status': {
+      const id = request.executionId;
+      const status = await read(id);
+      // Dismissed reads as unknown in 1.0.0, as GeoServer forgets a dismissed execution.
+      if (!isVisibleToWps1(status)) throw unknownExecution(id, '1.0.0');
+      return pollAnswer(event, status, settings, now, () => ({
+        contentType: XML_CONTENT_TYPE,
+        body: executeResponse(status, wps1Context(owsUrl, id)),
+      }));
+    }
+    case 'wps2-status': {
+      const status = await read(request.jobId);
+      if (status === undefined) throw unknownExecution(request.jobId, '2.0.0');
+      return pollAnswer(event, status, settings, now, () => ({
+        contentType: XML_CONTENT_TYPE,
+        body: statusInfo(status, { now, defaultNextPollSeconds: settings.defaultRetryAfterSeconds }),
+      }));
+    }
+    case 'wps1-dismiss': {
+      const id = request.executionId;
+      let dismissed: ExecutionStatus;
+      try {
+        dismissed = (await dismiss(id)).status;
+      } catch (error) {
+        // Never known, or already dismissed (which GeoServer has forgotten): unknown either way.
+        if (error instanceof NotFoundError || error instanceof GoneError) throw unknownExecution(id, '1.0.0');
+        throw error;
+      }
+      return xmlResult(
+        { statusCode: 200, contentType: XML_CONTENT_TYPE, body: dismissResponse(dismissed, wps1Context(owsUrl, id)) },
+        NO_STORE,
+      );
+    }
+    case 'wps2-dismiss': {
+      const id = request.jobId;
+      let dismissed: ExecutionStatus | undefined;
+      try {
+        dismissed = (await dismiss(id)).status;
+      } catch (error) {
+        if (error instanceof NotFoundError) throw unknownExecution(id, '2.0.0');
+        if (!(error instanceof GoneError)) throw error;
+        // Dismissed before and still stopping: WPS 2.0 has no "gone", and the answer a client
+        // retrying a lost response needs is the same StatusInfo saying Dismissed.
+        dismissed = await read(id);
+        if (dismissed === undefined) throw unknownExecution(id, '2.0.0');
+      }
+      const body = statusInfo({ ...dismissed, dismissed: true }, { now, defaultNextPollSeconds: settings.defaultRetryAfterSeconds });
+      return xmlResult({ statusCode: 200, contentType: XML_CONTENT_TYPE, body }, NO_STORE);
+    }
+  }
+}
+
+function read(id: string): Promise<ExecutionStatus | undefined> {
+  return isPossibleExecutionId(id) ? store.get(id) : Promise.resolve(undefined);
+}
+
+function dismiss(id: string): ReturnType<typeof dismissExecution> {
+  if (!isPossibleExecutionId(id)) throw new NotFoundError('Execution', id);
+  return dismissExecution(store, id);
+}
+
+function isFormPost(event: HttpEvent): boolean {
+  const mediaType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  return mediaType === 'application/x-www-form-urlencoded';
+}
+
+/**
+ * A POST is either the XML `wps:GetStatus` / `wps:Dismiss` document (WPS 2.0's POST binding) or,
+ * as OGC KVP allows, the same key-value pairs form-encoded.
+ */
+function parsePost(event: HttpEvent): StatusRequest {
+  // Bytes can exceed characters, never the reverse: this bound lets every allowed body through.
+  const body = readBody(event, MAX_POST_BODY_CHARS * 4);
+  if (!isFormPost(event)) return parseWps2PostBody(body);
+  const query: Record<string, string> = {};
+  // Repeated keys joined with commas, as API Gateway does for a query string.
+  for (const [key, value] of new URLSearchParams(body)) query[key] = key in query ? `${query[key]},${value}` : value;
+  return parseKvp(query as QueryParameters);
+}

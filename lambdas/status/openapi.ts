@@ -1,0 +1,514 @@
+/**
+ * The OpenAPI 3.0 description of the whole cluster API, served at `GET /openapi.json`.
+ *
+ * Kept true by construction where it can be and by test where it cannot:
+ * - the node API's request body and list query come from the zod schemas that validate them;
+ * - test/infra/openapi.test.ts synthesizes the stack and fails when a route of the stack is not
+ *   described here (or an operation here is not a route), and when an operation's security does
+ *   not match its route's authorizer, with reads open and with `requireAuthForReads`.
+ * A route added to the stack therefore needs its operation added here.
+ */
+import * as z from 'zod/mini';
+import { DISMISSED_EXCEPTION, PHASES } from './execution';
+import { CONFORMANCE_CLASSES, DEFAULT_LIMIT, EXCEPTION_TYPES, MAX_LIMIT, OGC_STATUS_CODES, REL_RESULTS } from './protocols/ogcapi';
+import { MAX_PAGE_SIZE } from './protocols/job-list';
+import { executionIdSchema, listQuerySchema, statusWriteSchema } from './schemas';
+
+export const OPENAPI_CONTENT_TYPE = 'application/vnd.oai.openapi+json;version=3.0';
+
+export interface OpenApiOptions {
+  /** Absolute base URL of the API, for `servers`. */
+  serverUrl: string;
+  /** cluster.status.requireAuthForReads: whether polls, listings and client dismisses need a node token. */
+  requireAuthForReads: boolean;
+}
+
+type Json = Record<string, unknown>;
+const ref = (kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: string): Json => ({ $ref: `#/components/${kind}/${name}` });
+const jsonContent = (schema: Json, type = 'application/json'): Json => ({ [type]: { schema } });
+
+/** Who may call an operation: nodes only, or (by default) anyone who knows the ids. */
+type Access = 'node' | 'read';
+
+interface Operation {
+  access: Access;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  parameters?: Json[];
+  requestBody?: Json;
+  responses: Record<string, Json>;
+}
+
+const XML_TYPE = 'text/xml';
+const xmlDocument = (description: string, schemaUrl: string): Json => ({
+  type: 'string',
+  description,
+  externalDocs: { description: 'Official XML schema', url: schemaUrl },
+});
+
+const pollHeaders = { ETag: ref('headers', 'ETag'), 'Cache-Control': ref('headers', 'CacheControl'), 'Retry-After': ref('headers', 'RetryAfter') };
+const notModified: Json = { description: 'Not modified: the If-None-Match tag is current', headers: { ETag: ref('headers', 'ETag') } };
+const ifNoneMatch = ref('parameters', 'IfNoneMatch');
+
+function operations(): Record<string, Record<string, Operation>> {
+  const executionId = ref('parameters', 'executionId');
+  const jobId = ref('parameters', 'jobId');
+  const error = (description: string): Json => ({ description, content: jsonContent(ref('schemas', 'Error')) });
+  const ogcError = (description: string): Json => ({ description, content: jsonContent(ref('schemas', 'exception')) });
+  const owsReport = (description: string): Json => ({
+    description,
+    content: {
+      [XML_TYPE]: {
+        schema: xmlDocument(
+          'ows:ExceptionReport: OWS 1.1 for WPS 1.0.0 requests, OWS 2.0 for WPS 2.0 requests',
+          'http://schemas.opengis.net/ows/2.0/owsExceptionReport.xsd',
+        ),
+      },
+    },
+  });
+  const owsResponses: Record<string, Json> = {
+    '200': {
+      description:
+        'GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). ' +
+        'Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0).',
+      headers: pollHeaders,
+      content: {
+        [XML_TYPE]: {
+          schema: xmlDocument(
+            'wps:ExecuteResponse or wps:StatusInfo',
+            'http://schemas.opengis.net/wps/2.0/wps.xsd',
+          ),
+        },
+      },
+    },
+    '304': notModified,
+    '400': owsReport('MissingParameterValue or InvalidParameterValue, naming the parameter as locator'),
+    '404': owsReport('Unknown, expired or dismissed execution: NoApplicableCode (1.0.0) or NoSuchJob (2.0), the id as locator'),
+    '501': owsReport('OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes'),
+  };
+  const kvp = (name: string, description: string, required = false): Json => ({
+    name,
+    in: 'query',
+    required,
+    description: `${description} Key names are case-insensitive (OWS KVP).`,
+    schema: { type: 'string' },
+  });
+
+  return {
+    '/executions': {
+      get: {
+        access: 'read',
+        operationId: 'listExecutions',
+        summary: "List execution statuses (GeoServer's GetExecutions)",
+        tags: ['Execution status'],
+        parameters: listQueryParameters(),
+        responses: {
+          '200': {
+            description: 'One page of statuses, newest first where an index serves the filter',
+            content: jsonContent({
+              type: 'object',
+              required: ['executions'],
+              properties: {
+                executions: { type: 'array', items: ref('schemas', 'ExecutionStatus') },
+                nextCursor: { type: 'string', description: 'Pass as `cursor` for the next page' },
+              },
+            }),
+          },
+          '400': error('A filter is invalid; `field` names it'),
+        },
+      },
+    },
+    '/executions/{executionId}': {
+      get: {
+        access: 'read',
+        operationId: 'getExecution',
+        summary: 'Poll one execution status',
+        tags: ['Execution status'],
+        parameters: [executionId, ifNoneMatch],
+        responses: {
+          '200': { description: 'The stored status', headers: pollHeaders, content: jsonContent(ref('schemas', 'ExecutionStatus')) },
+          '304': notModified,
+          '404': error('No such execution'),
+        },
+      },
+      put: {
+        access: 'node',
+        operationId: 'putExecution',
+        summary: 'Create or update an execution status (nodes only)',
+        description:
+          'The phase must follow the transition rules (QUEUED, RUNNING, SUCCEEDED | FAILED; DISMISSING is set by a dismiss). ' +
+          'A write to a dismissed execution is refused while queued or running and turned to FAILED when it succeeds.',
+        tags: ['Execution status'],
+        parameters: [
+          executionId,
+          {
+            name: 'If-Match',
+            in: 'header',
+            required: false,
+            description: 'An ETag from this API: write only if the status is still at that version (strong comparison)',
+            schema: { type: 'string' },
+          },
+        ],
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'StatusWrite')) },
+        responses: {
+          '200': { description: 'Updated', headers: { ETag: ref('headers', 'ETag') }, content: jsonContent(ref('schemas', 'ExecutionStatus')) },
+          '201': { description: 'Created', headers: { ETag: ref('headers', 'ETag') }, content: jsonContent(ref('schemas', 'ExecutionStatus')) },
+          '400': error('Invalid body; `field` names the offending member'),
+          '409': error('Refused transition (INVALID_TRANSITION), immutable field, or the execution was dismissed (EXECUTION_DISMISSED)'),
+          '412': error('If-Match names a version that is no longer current'),
+          '413': error('Body too large'),
+          '415': error('Body is not JSON'),
+        },
+      },
+      delete: {
+        access: 'node',
+        operationId: 'dismissExecution',
+        summary: 'Dismiss an execution (nodes only)',
+        tags: ['Execution status'],
+        parameters: [executionId],
+        responses: {
+          '200': {
+            description: 'The execution had completed and its status was removed',
+            content: jsonContent({
+              type: 'object',
+              required: ['removed', 'status'],
+              properties: { removed: { type: 'boolean', enum: [true] }, status: ref('schemas', 'ExecutionStatus') },
+            }),
+          },
+          '202': { description: 'The execution is DISMISSING until its node stops it', content: jsonContent(ref('schemas', 'ExecutionStatus')) },
+          '404': error('No such execution'),
+          '410': error('Already dismissed'),
+        },
+      },
+    },
+    '/ows': {
+      get: {
+        access: 'read',
+        operationId: 'owsGet',
+        summary: 'WPS 1.0.0 GetExecutionStatus and Dismiss; WPS 2.0 GetStatus and Dismiss (KVP)',
+        description:
+          "`request=GetExecutionStatus&executionId=ID` is the statusLocation URL GeoServer hands out (version 1.0.0). " +
+          '`request=GetStatus&jobID=ID` and `request=Dismiss&jobID=ID` are WPS 2.0; `request=Dismiss&executionId=ID` is ' +
+          "GeoServer's 1.0.0 vendor Dismiss. A dismissed execution reads as unknown in 1.0.0 and as Dismissed in 2.0.",
+        tags: ['WPS'],
+        parameters: [
+          kvp('service', 'Must be WPS.', true),
+          { ...kvp('version', '1.0.0 or 2.0.0; defaults from the operation.'), schema: { type: 'string', enum: ['1.0.0', '2.0.0'] } },
+          { ...kvp('request', 'The operation.', true), schema: { type: 'string', enum: ['GetExecutionStatus', 'GetStatus', 'Dismiss'] } },
+          kvp('executionId', 'Execution id (WPS 1.0.0 operations).'),
+          kvp('jobID', 'Job id (WPS 2.0 operations).'),
+          ifNoneMatch,
+        ],
+        responses: owsResponses,
+      },
+      post: {
+        access: 'read',
+        operationId: 'owsPost',
+        summary: 'WPS 2.0 GetStatus and Dismiss as XML request documents (or the KVP form-encoded)',
+        tags: ['WPS'],
+        requestBody: {
+          required: true,
+          content: {
+            [XML_TYPE]: { schema: xmlDocument('wps:GetStatus or wps:Dismiss', 'http://schemas.opengis.net/wps/2.0/wps.xsd') },
+            'application/xml': { schema: xmlDocument('wps:GetStatus or wps:Dismiss', 'http://schemas.opengis.net/wps/2.0/wps.xsd') },
+            'application/x-www-form-urlencoded': {
+              schema: { type: 'object', additionalProperties: { type: 'string' }, description: 'The same keys as GET /ows' },
+            },
+          },
+        },
+        // Conditional requests are for GET: a POST is never answered 304.
+        responses: Object.fromEntries(Object.entries(owsResponses).filter(([code]) => code !== '304')),
+      },
+    },
+    '/jobs': {
+      get: {
+        access: 'read',
+        operationId: 'getJobs',
+        summary: 'List jobs (OGC API - Processes job-list)',
+        tags: ['OGC API - Processes'],
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            description: `Jobs per page. At most ${MAX_PAGE_SIZE} are returned per page whatever the limit; follow the \`next\` link.`,
+            schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+          },
+          {
+            name: 'processID',
+            in: 'query',
+            required: false,
+            description: 'Only jobs of these processes (comma-separated or repeated)',
+            schema: { type: 'array', items: { type: 'string' } },
+            style: 'form',
+            explode: false,
+          },
+          {
+            name: 'status',
+            in: 'query',
+            required: false,
+            description: 'Only jobs in these statuses (comma-separated or repeated)',
+            schema: { type: 'array', items: ref('schemas', 'statusCode') },
+            style: 'form',
+            explode: false,
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            required: false,
+            description: 'Opaque page position, as found in a `next` link',
+            schema: { type: 'string' },
+          },
+          ifNoneMatch,
+        ],
+        responses: {
+          '200': { description: 'One page of jobs, with `self` and (when more exist) `next` links', content: jsonContent(ref('schemas', 'jobList')) },
+          '304': notModified,
+          '400': ogcError('Invalid limit, status or cursor'),
+        },
+      },
+    },
+    '/jobs/{jobId}': {
+      get: {
+        access: 'read',
+        operationId: 'getStatus',
+        summary: 'Status of a job (OGC API - Processes statusInfo)',
+        tags: ['OGC API - Processes'],
+        parameters: [jobId, ifNoneMatch],
+        responses: {
+          '200': { description: 'The job status', headers: pollHeaders, content: jsonContent(ref('schemas', 'statusInfo')) },
+          '304': notModified,
+          '404': ogcError(`No such job (${EXCEPTION_TYPES.noSuchJob})`),
+        },
+      },
+      delete: {
+        access: 'read',
+        operationId: 'dismiss',
+        summary: 'Dismiss a job (OGC API - Processes dismiss)',
+        description:
+          'A queued or running job is dismissed and stopped by its node; a finished job is removed, so dismissing it again is 404. ' +
+          'Dismissing a job that is still stopping after a dismiss is 410.',
+        tags: ['OGC API - Processes'],
+        parameters: [jobId],
+        responses: {
+          '200': { description: 'The job, now dismissed', content: jsonContent(ref('schemas', 'statusInfo')) },
+          '404': ogcError(`No such job (${EXCEPTION_TYPES.noSuchJob})`),
+          '410': ogcError('The job was already dismissed'),
+        },
+      },
+    },
+    '/jobs/{jobId}/results': {
+      get: {
+        access: 'read',
+        operationId: 'getResult',
+        summary: 'Results of a job: a link to the recorded result location',
+        tags: ['OGC API - Processes'],
+        parameters: [jobId, ifNoneMatch],
+        responses: {
+          '200': { description: 'Output id to link', headers: pollHeaders, content: jsonContent(ref('schemas', 'results')) },
+          '304': notModified,
+          '400': ogcError("The job failed: the job's exception code and message"),
+          '404': ogcError(`No such job (${EXCEPTION_TYPES.noSuchJob}) or not finished yet (${EXCEPTION_TYPES.resultNotReady}, with Retry-After)`),
+          '410': ogcError('The job was dismissed; it has no results'),
+        },
+      },
+    },
+    '/conformance': {
+      get: {
+        access: 'read',
+        operationId: 'getConformanceClasses',
+        summary: 'OGC API conformance classes implemented',
+        tags: ['OGC API - Processes'],
+        responses: { '200': { description: 'Conformance classes', content: jsonContent(ref('schemas', 'confClasses')) } },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        access: 'read',
+        operationId: 'getOpenApi',
+        summary: 'This document',
+        tags: ['API'],
+        responses: { '200': { description: 'OpenAPI 3.0 document', content: jsonContent({ type: 'object' }, OPENAPI_CONTENT_TYPE) } },
+      },
+    },
+  };
+}
+
+/** The node API's list filters, from the zod schema that validates them. */
+function listQueryParameters(): Json[] {
+  const schema = z.toJSONSchema(listQuerySchema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as {
+    properties: Record<string, Json>;
+  };
+  const descriptions: Record<string, string> = {
+    phase: `Comma-separated phases: ${PHASES.join(', ')}`,
+    limit: 'Statuses per page, 1-1000 (default 100)',
+    cursor: 'The `nextCursor` of the previous page',
+    completedBefore: 'Only executions completed before this instant',
+    completedAfter: 'Only executions completed after this instant',
+  };
+  return Object.entries(schema.properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    ...(descriptions[name] ? { description: descriptions[name] } : {}),
+    schema: property,
+  }));
+}
+
+function schemas(): Record<string, Json> {
+  const toOpenApi = (schema: z.ZodMiniType): Json => z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input' }) as Json;
+  const dateTime = { type: 'string', format: 'date-time' };
+  return {
+    Error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', example: 'INVALID_TRANSITION' },
+        message: { type: 'string' },
+        field: { type: 'string', description: 'The request field the error is about' },
+      },
+      additionalProperties: true,
+    },
+    ExecutionStatus: {
+      type: 'object',
+      required: ['executionId', 'processName', 'phase', 'progress', 'nodeId', 'creationTime', 'lastUpdated', 'version'],
+      properties: {
+        executionId: toOpenApi(executionIdSchema),
+        processName: { type: 'string' },
+        phase: { type: 'string', enum: [...PHASES] },
+        progress: { type: 'integer', minimum: 0, maximum: 100 },
+        task: { type: 'string' },
+        nodeId: { type: 'string', description: 'The node that last wrote the status' },
+        userName: { type: 'string' },
+        creationTime: dateTime,
+        lastUpdated: { ...dateTime, description: "The node's heartbeat" },
+        completionTime: dateTime,
+        expirationDate: dateTime,
+        estimatedCompletion: dateTime,
+        nextPoll: dateTime,
+        exception: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: { code: { type: 'string', example: DISMISSED_EXCEPTION.code }, message: { type: 'string' } },
+        },
+        resultLocation: { type: 'string', format: 'uri' },
+        dismissed: { type: 'boolean' },
+        version: { type: 'integer', minimum: 1 },
+      },
+    },
+    StatusWrite: toOpenApi(statusWriteSchema),
+    // OGC API - Processes - Part 1: Core 1.0 schemas (schemas.opengis.net/ogcapi/processes/part1/1.0/openapi/schemas/).
+    link: {
+      type: 'object',
+      required: ['href'],
+      properties: { href: { type: 'string' }, rel: { type: 'string', example: REL_RESULTS }, type: { type: 'string' }, hreflang: { type: 'string' }, title: { type: 'string' } },
+    },
+    statusCode: { type: 'string', enum: [...OGC_STATUS_CODES] },
+    statusInfo: {
+      type: 'object',
+      required: ['jobID', 'status', 'type'],
+      properties: {
+        processID: { type: 'string' },
+        type: { type: 'string', enum: ['process'] },
+        jobID: { type: 'string' },
+        status: ref('schemas', 'statusCode'),
+        message: { type: 'string' },
+        created: dateTime,
+        started: dateTime,
+        finished: dateTime,
+        updated: dateTime,
+        progress: { type: 'integer', minimum: 0, maximum: 100 },
+        links: { type: 'array', items: ref('schemas', 'link') },
+      },
+    },
+    jobList: {
+      type: 'object',
+      required: ['jobs', 'links'],
+      properties: { jobs: { type: 'array', items: ref('schemas', 'statusInfo') }, links: { type: 'array', items: ref('schemas', 'link') } },
+    },
+    exception: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' } },
+      additionalProperties: true,
+    },
+    confClasses: {
+      type: 'object',
+      required: ['conformsTo'],
+      properties: { conformsTo: { type: 'array', items: { type: 'string' }, example: [...CONFORMANCE_CLASSES] } },
+    },
+    results: { type: 'object', additionalProperties: ref('schemas', 'link') },
+  };
+}
+
+export function openApiDocument(options: OpenApiOptions): Json {
+  const nodeOnly = [{ nodeToken: [] }];
+  const securityOf = (access: Access) => (access === 'node' || options.requireAuthForReads ? nodeOnly : []);
+  const authResponses = {
+    '401': { description: 'No Authorization header', content: jsonContent({ type: 'object', properties: { message: { type: 'string' } } }) },
+    '403': { description: 'The token does not verify', content: jsonContent({ type: 'object', properties: { message: { type: 'string' } } }) },
+  };
+
+  const paths: Record<string, Json> = {};
+  for (const [path, methods] of Object.entries(operations())) {
+    paths[path] = Object.fromEntries(
+      Object.entries(methods).map(([method, { access, responses, ...operation }]) => {
+        const security = securityOf(access);
+        return [method, { ...operation, security, responses: security.length > 0 ? { ...responses, ...authResponses } : responses }];
+      }),
+    );
+  }
+
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'GeoServer cluster API',
+      version: '1.0.0',
+      description:
+        'Cluster services for GeoServer-style nodes: the shared WPS execution status, written by nodes and polled by clients ' +
+        'through WPS 1.0.0, WPS 2.0 and OGC API - Processes. ' +
+        (options.requireAuthForReads
+          ? 'Every route needs a node token.'
+          : 'Writes need a node token; polls, listings and client dismisses are open to whoever knows the ids, as GeoServer\'s are.'),
+    },
+    servers: [{ url: options.serverUrl }],
+    tags: [
+      { name: 'Execution status', description: "The nodes' JSON API of the shared status" },
+      { name: 'WPS', description: 'OGC Web Processing Service 1.0.0 and 2.0 status operations' },
+      { name: 'OGC API - Processes', description: 'OGC API - Processes - Part 1: Core 1.0 jobs' },
+      { name: 'API', description: 'This description' },
+    ],
+    paths,
+    components: {
+      securitySchemes: {
+        nodeToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A node token (`npm run node-token`), checked by the node authorizer against the credentials table',
+        },
+      },
+      parameters: {
+        executionId: { name: 'executionId', in: 'path', required: true, schema: z.toJSONSchema(executionIdSchema, { target: 'openapi-3.0' }) },
+        jobId: { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } },
+        IfNoneMatch: {
+          name: 'If-None-Match',
+          in: 'header',
+          required: false,
+          description: 'An ETag from an earlier answer: 304 with no body while it is current',
+          schema: { type: 'string' },
+        },
+      },
+      headers: {
+        ETag: { description: 'Validator of the stored state', schema: { type: 'string' } },
+        CacheControl: {
+          description: 'Finished jobs may be kept for a while; active ones must be revalidated (cheap, with If-None-Match)',
+          schema: { type: 'string' },
+        },
+        RetryAfter: { description: 'Seconds until the next poll is worth making; only while the job is active', schema: { type: 'integer' } },
+      },
+      schemas: schemas(),
+    },
+  };
+}

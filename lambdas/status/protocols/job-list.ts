@@ -1,0 +1,61 @@
+/**
+ * `GET /jobs` against the status store: OGC statuses and process ids become the store's phase and
+ * processName filters (so an index serves the listing where one can), and what the store cannot
+ * express is filtered here, page by page, without breaking the store's cursors.
+ */
+import type { ExecutionStatus, Phase } from '../execution';
+import type { StatusStore } from '../ports';
+import { ogcStatusOf, type JobListQuery, type OgcStatusCode } from './ogcapi';
+
+/**
+ * Stored phases an OGC status can come from. `dismissed` is a dismiss in progress (DISMISSING) or
+ * done (FAILED with `dismissed`); a FAILED row may be either, which the in-memory filter settles.
+ */
+const PHASES_OF: Readonly<Record<OgcStatusCode, readonly Phase[]>> = {
+  accepted: ['QUEUED'],
+  running: ['RUNNING'],
+  successful: ['SUCCEEDED'],
+  failed: ['FAILED'],
+  dismissed: ['DISMISSING', 'FAILED'],
+};
+
+/**
+ * The most jobs one page carries, whatever `limit` asks (Processes 1.0 lets a server serve less
+ * than the limit and link `next`). 1000 statusInfo objects are well under a megabyte; 10,000
+ * could approach Lambda's 6 MB response limit and its timeout.
+ */
+export const MAX_PAGE_SIZE = 1000;
+
+/**
+ * Store reads per page at most. Filters the store cannot apply (several process ids, failed vs
+ * dismissed) can leave a store page with few matches; a few more reads fill the page, and past
+ * that the client follows `next` rather than one request scanning without bound.
+ */
+const MAX_READS_PER_PAGE = 5;
+
+export interface JobPage {
+  statuses: ExecutionStatus[];
+  /** The store cursor for the next page, when more may follow. */
+  cursor?: string;
+}
+
+export async function listJobs(store: StatusStore, query: JobListQuery, cursor?: string): Promise<JobPage> {
+  const pageSize = Math.min(query.limit, MAX_PAGE_SIZE);
+  const phases = query.statuses ? [...new Set(query.statuses.flatMap((status) => PHASES_OF[status]))] : undefined;
+  const processName = query.processIds?.length === 1 ? query.processIds[0] : undefined;
+  const wanted = (status: ExecutionStatus): boolean =>
+    (query.statuses === undefined || query.statuses.includes(ogcStatusOf(status))) &&
+    (query.processIds === undefined || query.processIds.includes(status.processName));
+
+  const statuses: ExecutionStatus[] = [];
+  let next = cursor;
+  for (let read = 0; read < MAX_READS_PER_PAGE; read++) {
+    // Asking only for what is still missing means every item read is consumed, so the store's
+    // cursor after this read is exactly where the next page starts.
+    const page = await store.list({ phases, processName, limit: pageSize - statuses.length, cursor: next });
+    statuses.push(...page.items.filter(wanted));
+    next = page.cursor;
+    if (next === undefined || statuses.length >= pageSize) break;
+  }
+  return { statuses, cursor: next };
+}
