@@ -1,5 +1,7 @@
 // Three suites: pure unit tests, CDK template assertions, and integration tests that talk
 // real HTTP to the local cluster (started once for the whole suite by its global setup).
+// `npm test` runs the integration files one at a time (--runInBand): they share one cluster,
+// and the cleanup and reaper tests fire scheduled functions that act on the whole status table.
 const transform = { '^.+\\.ts$': 'ts-jest' };
 
 /** @type {import('jest').Config} */

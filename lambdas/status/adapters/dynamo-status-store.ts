@@ -228,7 +228,12 @@ export class DynamoStatusStore implements StatusStore {
     return { items: items.slice(0, spec.limit), more: items.length > spec.limit || exclusiveStartKey !== undefined };
   }
 
-  /** Listings that no index serves (mixed phases, no completion bounds) read the table in pages. */
+  /**
+   * Listings that no index serves (mixed phases, no completion bounds) read the table in pages.
+   * DynamoDB's Limit counts items read, not matches, so each read takes a full page and the
+   * result is cut at `limit`; the cursor is then the last item returned, which DynamoDB accepts
+   * as a start key like any other.
+   */
   private async scan(limit: number, filters: Filters, cursor?: string): Promise<Page> {
     let exclusiveStartKey: Record<string, unknown> | undefined = cursor
       ? { executionId: decodeCursor(cursor, 's') }
@@ -241,7 +246,7 @@ export class DynamoStatusStore implements StatusStore {
           FilterExpression: filters.expression,
           ExpressionAttributeNames: filters.expression ? filters.names : undefined,
           ExpressionAttributeValues: filters.expression ? filters.values : undefined,
-          Limit: limit - items.length,
+          Limit: Math.max(SCAN_PAGE_ITEMS, limit),
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
@@ -249,13 +254,18 @@ export class DynamoStatusStore implements StatusStore {
       exclusiveStartKey = result.LastEvaluatedKey;
       if (!exclusiveStartKey) break;
     }
-    const last = items.at(-1);
+    const page = items.slice(0, limit);
+    const more = items.length > limit || exclusiveStartKey !== undefined;
+    const last = page.at(-1);
     return {
-      items: items.map(fromItem),
-      cursor: exclusiveStartKey && last ? encodeCursor('s', last.executionId as string) : undefined,
+      items: page.map(fromItem),
+      cursor: more && last ? encodeCursor('s', last.executionId as string) : undefined,
     };
   }
 }
+
+/** Items one scan request reads; filters are applied after the read. */
+const SCAN_PAGE_ITEMS = 500;
 
 interface Filters {
   expression?: string;
