@@ -3,7 +3,7 @@
  * with compare-and-swap, so concurrent writers on different nodes never lose an update or
  * produce an invalid phase sequence.
  */
-import { NotFoundError, PreconditionFailedError } from '../shared/errors';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../shared/errors';
 import {
   applyWrite,
   dismiss,
@@ -16,13 +16,33 @@ import {
 } from './execution';
 import type { StatusStore } from './ports';
 
-/** Enough for every realistic burst of writers on one execution; each retry re-reads. */
-const MAX_CAS_ATTEMPTS = 10;
+/**
+ * Enough for every realistic burst of writers on one execution; each retry re-reads. Every round
+ * of contenders lets at least one through, and the jittered backoff below spreads the rest out, so
+ * a burst of N writers needs far fewer than N rounds (20 parallel writers are an integration test).
+ */
+const MAX_CAS_ATTEMPTS = 25;
+/** Upper bound of one backoff pause; the bound doubles per lost race from 2 ms up to this. */
+const MAX_BACKOFF_MS = 100;
 
-export class WriteContentionError extends Error {
+/** A write that kept losing the compare-and-swap race: a clear 409 the node may retry, not a 500. */
+export class WriteContentionError extends ConflictError {
   constructor(executionId: string) {
-    super(`Execution ${executionId} kept changing under ${MAX_CAS_ATTEMPTS} concurrent attempts`);
+    super(
+      'WRITE_CONTENTION',
+      `Execution ${executionId} kept changing under ${MAX_CAS_ATTEMPTS} concurrent attempts: retry the write`,
+    );
   }
+}
+
+/**
+ * Full-jitter exponential backoff before a retry: without it the losers of one round re-read and
+ * collide again in lock step, and a writer can lose every round of a 10+ writer burst.
+ */
+function backoff(attempt: number): Promise<void> {
+  if (attempt === 0) return Promise.resolve();
+  const boundMs = Math.min(MAX_BACKOFF_MS, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * boundMs));
 }
 
 /**
@@ -37,6 +57,7 @@ export async function writeStatus(
   ifMatchVersion?: number,
 ): Promise<WriteOutcome & { created: boolean }> {
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    await backoff(attempt);
     const current = await store.get(ctx.executionId);
     if (ifMatchVersion !== undefined && (current?.version ?? 0) !== ifMatchVersion) {
       throw new PreconditionFailedError(
@@ -56,6 +77,7 @@ export type DismissResult = { action: 'dismissing' | 'removed'; status: Executio
 
 export async function dismissExecution(store: StatusStore, executionId: string): Promise<DismissResult> {
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    await backoff(attempt);
     const current = await store.get(executionId);
     const outcome = dismiss(current, executionId);
     const expected = current?.version ?? 0;

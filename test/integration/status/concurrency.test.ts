@@ -1,0 +1,101 @@
+/**
+ * Concurrent writers on one execution, over real HTTP: compare-and-swap with retry never loses an
+ * update or produces an invalid phase sequence; If-Match asks for strict compare-and-swap.
+ */
+import { randomUUID } from 'node:crypto';
+import { create, executionIn, expectUnchanged, put, stored } from './support';
+
+jest.setTimeout(30_000);
+
+describe('concurrent writers', () => {
+  test('20 parallel RUNNING writes from two nodes all succeed; no update is lost', async () => {
+    const id = randomUUID();
+    await create(id);
+    const writes = 20;
+    const responses = await Promise.all(
+      Array.from({ length: writes }, (_, i) =>
+        put(id, { phase: 'RUNNING', progress: i + 1, task: `step ${i + 1}` }, i % 2 === 0 ? 'master-1' : 'slave-1'),
+      ),
+    );
+    const failures = responses.filter((response) => response.status !== 200).map((response) => `${response.status} ${response.text}`);
+    expect(failures).toEqual([]);
+    // Each write got its own version: none overwrote another.
+    const versions = responses.map((response) => response.body.version as number).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: writes }, (_, i) => i + 2));
+
+    const final = await stored(id);
+    expect(final.version).toBe(1 + writes);
+    expect(final.phase).toBe('RUNNING');
+    // The stored state is exactly what the write that got the last version produced.
+    const last = responses.find((response) => response.body.version === final.version)!;
+    expect(final).toEqual(last.body);
+    expect(['master-1', 'slave-1']).toContain(final.nodeId);
+  });
+
+  test('racing SUCCEEDED against FAILED from two nodes: exactly one wins, the other gets 409', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { id, status } = await executionIn('RUNNING');
+      const [succeeded, failed] = await Promise.all([
+        put(id, { phase: 'SUCCEEDED' }, 'master-1'),
+        put(id, { phase: 'FAILED', exception: { code: 'NoApplicableCode', message: 'lost the race' } }, 'slave-1'),
+      ]);
+      const statuses = [succeeded.status, failed.status].sort();
+      expect(statuses).toEqual([200, 409]);
+      const [winner, loser, winnerPhase, loserPhase] =
+        succeeded.status === 200
+          ? [succeeded, failed, 'SUCCEEDED', 'FAILED']
+          : [failed, succeeded, 'FAILED', 'SUCCEEDED'];
+      expect(loser.body).toMatchObject({
+        code: 'INVALID_TRANSITION',
+        message: `Cannot switch process status from ${winnerPhase} to ${loserPhase}`,
+      });
+      const final = await stored(id);
+      expect(final).toEqual(winner.body);
+      expect(final).toMatchObject({ phase: winnerPhase, version: status.version + 1 });
+    }
+  });
+
+  test('racing the same completed phase from two nodes: both succeed, completionTime set once', async () => {
+    const { id, status } = await executionIn('RUNNING');
+    const [a, b] = await Promise.all([put(id, { phase: 'SUCCEEDED' }, 'master-1'), put(id, { phase: 'SUCCEEDED' }, 'slave-1')]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.body.completionTime).toBe(b.body.completionTime);
+    const final = await stored(id);
+    expect(final.version).toBe(status.version + 2);
+    expect(final.completionTime).toBe(a.body.completionTime);
+  });
+
+  test('If-Match: the current ETag writes; a stale one is 412 and writes nothing', async () => {
+    const id = randomUUID();
+    const created = await put(id, { phase: 'QUEUED', processName: 'gs:Buffer' });
+    const staleTag = created.headers.get('etag')!;
+
+    const strict = await put(id, { phase: 'RUNNING', progress: 10 }, 'master-1', { 'if-match': staleTag });
+    expect(strict.status).toBe(200);
+    expect(strict.body.version).toBe(2);
+
+    const before = await stored(id);
+    const stale = await put(id, { phase: 'RUNNING', progress: 20 }, 'slave-1', { 'if-match': staleTag });
+    expect(stale.status).toBe(412);
+    expect(stale.body).toMatchObject({ code: 'PRECONDITION_FAILED', currentVersion: 2 });
+    await expectUnchanged(id, before);
+
+    const garbage = await put(id, { phase: 'RUNNING' }, 'slave-1', { 'if-match': 'not-an-etag' });
+    expect(garbage.status).toBe(400);
+    expect(garbage.body.field).toBe('If-Match');
+    await expectUnchanged(id, before);
+  });
+
+  test('If-Match racing: of two writers holding the same ETag exactly one wins', async () => {
+    const id = randomUUID();
+    const created = await put(id, { phase: 'QUEUED', processName: 'gs:Buffer' });
+    const tag = created.headers.get('etag')!;
+    const responses = await Promise.all([
+      put(id, { phase: 'RUNNING', progress: 1 }, 'master-1', { 'if-match': tag }),
+      put(id, { phase: 'RUNNING', progress: 2 }, 'slave-1', { 'if-match': tag }),
+    ]);
+    expect(responses.map((response) => response.status).sort()).toEqual([200, 412]);
+    const winner = responses.find((response) => response.status === 200)!;
+    expect(await stored(id)).toEqual(winner.body);
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * GET /executions over real HTTP: filters, completion-time bounds, cursor paging and its errors.
+ * Each test lists only its own unique processName, since other test files share the table.
+ */
+import { executionIn, ids, listAll, listPage, uniqueProcess, type Phase } from './support';
+
+jest.setTimeout(30_000);
+
+describe('listing (GET /executions)', () => {
+  /** Creates executions of one unique process, in the given final phases, one after another. */
+  async function seed(label: string, phases: Phase[], extra: (i: number) => Record<string, unknown> = () => ({})) {
+    const processName = uniqueProcess(label);
+    const made: any[] = [];
+    for (const [i, phase] of phases.entries()) {
+      const node = ['master-1', 'slave-1', 'slave-2'][i % 3] as string;
+      const { status } = await executionIn(phase, { processName, ...extra(i) }, node);
+      made.push(status);
+    }
+    return { processName, made };
+  }
+
+  test('filters by processName, phase (comma list), userName and nodeId', async () => {
+    const { processName, made } = await seed(
+      'filters',
+      ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'RUNNING', 'SUCCEEDED'],
+      (i) => ({ userName: i % 2 === 0 ? 'alice' : 'bob' }),
+    );
+    const idsWhere = (predicate: (status: any) => boolean) => ids(made.filter(predicate)).sort();
+
+    const all = await listAll({ processName });
+    expect(ids(all.items).sort()).toEqual(idsWhere(() => true));
+    // The listing returns the stored statuses, as a poll would.
+    for (const item of all.items) expect(item).toEqual(made.find((status) => status.executionId === item.executionId));
+
+    const cases: Array<[Record<string, string>, (status: any) => boolean]> = [
+      [{ phase: 'RUNNING' }, (s) => s.phase === 'RUNNING'],
+      [{ phase: 'SUCCEEDED' }, (s) => s.phase === 'SUCCEEDED'],
+      [{ phase: 'SUCCEEDED,FAILED' }, (s) => s.phase === 'SUCCEEDED' || s.phase === 'FAILED'],
+      [{ phase: 'queued,running' }, (s) => s.phase === 'QUEUED' || s.phase === 'RUNNING'],
+      [{ phase: 'RUNNING,SUCCEEDED' }, (s) => s.phase === 'RUNNING' || s.phase === 'SUCCEEDED'],
+      [{ phase: 'DISMISSING' }, () => false],
+      [{ userName: 'alice' }, (s) => s.userName === 'alice'],
+      [{ userName: 'bob', phase: 'SUCCEEDED' }, (s) => s.userName === 'bob' && s.phase === 'SUCCEEDED'],
+      [{ nodeId: 'slave-1' }, (s) => s.nodeId === 'slave-1'],
+      [{ nodeId: 'slave-2', phase: 'SUCCEEDED,FAILED' }, (s) => s.nodeId === 'slave-2' && (s.phase === 'SUCCEEDED' || s.phase === 'FAILED')],
+    ];
+    for (const [filters, predicate] of cases) {
+      const listed = await listAll({ processName, ...filters });
+      expect({ filters, ids: ids(listed.items).sort() }).toEqual({ filters, ids: idsWhere(predicate) });
+    }
+  });
+
+  test('completedBefore / completedAfter select by completion time, strictly, newest first', async () => {
+    const { processName, made } = await seed('completed', ['SUCCEEDED', 'FAILED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SUCCEEDED']);
+    const completed = made.filter((status) => status.completionTime !== undefined);
+    expect(completed).toHaveLength(5);
+    const times = completed.map((status) => status.completionTime as string).sort();
+    const [first, , middle, , last] = times as [string, string, string, string, string];
+    const expected = (predicate: (time: string) => boolean) =>
+      ids(completed.filter((status) => predicate(status.completionTime))).sort();
+
+    const after = await listAll({ processName, completedAfter: first });
+    expect(ids(after.items).sort()).toEqual(expected((t) => t > first));
+    const before = await listAll({ processName, completedBefore: last });
+    expect(ids(before.items).sort()).toEqual(expected((t) => t < last));
+    const between = await listAll({ processName, completedAfter: first, completedBefore: last });
+    expect(ids(between.items).sort()).toEqual(expected((t) => t > first && t < last));
+    const upToMiddle = await listAll({ processName, completedBefore: middle, phase: 'SUCCEEDED' });
+    expect(ids(upToMiddle.items).sort()).toEqual(
+      ids(completed.filter((status) => status.completionTime < middle && status.phase === 'SUCCEEDED')).sort(),
+    );
+
+    // Everything this test completed lies in (start - 1 s, now]; the running one never matches.
+    const window = await listAll({
+      processName,
+      completedAfter: new Date(Date.parse(first) - 1000).toISOString(),
+      completedBefore: new Date(Date.now() + 1000).toISOString(),
+    });
+    expect(ids(window.items).sort()).toEqual(ids(completed).sort());
+    const order = window.items.map((item) => item.completionTime as string);
+    expect(order).toEqual([...order].sort().reverse());
+
+    // Nothing this test made completed in the future or long ago.
+    expect((await listAll({ processName, completedAfter: new Date(Date.now() + 60_000).toISOString() })).items).toEqual([]);
+    expect((await listAll({ processName, completedBefore: '2000-01-01T00:00:00Z' })).items).toEqual([]);
+  });
+
+  test.each([
+    ['no phase filter (table pages)', {}, ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'RUNNING', 'SUCCEEDED', 'QUEUED']],
+    ['completed phases (completion index)', { phase: 'SUCCEEDED,FAILED' }, ['SUCCEEDED', 'FAILED', 'SUCCEEDED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED']],
+    ['active phases (heartbeat index)', { phase: 'RUNNING' }, ['RUNNING', 'RUNNING', 'RUNNING', 'RUNNING', 'RUNNING', 'RUNNING', 'RUNNING']],
+  ] as Array<[string, Record<string, string>, Phase[]]>)(
+    'limit + nextCursor visit every item exactly once: %s',
+    async (_label, filters, phases) => {
+      const { processName, made } = await seed('paging', phases);
+      for (const limit of [1, 2, 3]) {
+        const { items, pages } = await listAll({ processName, ...filters, limit });
+        const seen = ids(items);
+        expect(new Set(seen).size).toBe(seen.length);
+        expect([...seen].sort()).toEqual(ids(made).sort());
+        expect(pages).toBeGreaterThanOrEqual(Math.ceil(made.length / limit));
+      }
+      const one = await listAll({ processName, ...filters, limit: 1000 });
+      expect(ids(one.items).sort()).toEqual(ids(made).sort());
+    },
+  );
+
+  test('a page of limit items carries a nextCursor when more match', async () => {
+    const { processName } = await seed('cursor', ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    const page = await listPage({ processName, phase: 'SUCCEEDED', limit: 2 });
+    expect(page.status).toBe(200);
+    expect(page.body.executions).toHaveLength(2);
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+    const next = await listPage({ processName, phase: 'SUCCEEDED', limit: 2, cursor: page.body.nextCursor });
+    expect(next.body.executions).toHaveLength(1);
+    expect(next.body.nextCursor).toBeUndefined();
+  });
+
+  test.each([
+    ['an invalid cursor', { cursor: 'not-a-cursor' }, 'cursor'],
+    ['a cursor of another listing', { phase: 'RUNNING', cursor: Buffer.from(JSON.stringify({ k: 'c', p: 'x' })).toString('base64url') }, 'cursor'],
+    ['limit 0', { limit: '0' }, 'limit'],
+    ['limit 1001', { limit: '1001' }, 'limit'],
+    ['limit abc', { limit: 'abc' }, 'limit'],
+    ['a bad phase', { phase: 'RUNNING,DONE' }, 'phase'],
+    ['a bad completedBefore', { completedBefore: 'yesterday' }, 'completedBefore'],
+    ['completedAfter not before completedBefore', { completedAfter: '2024-02-01T00:00:00Z', completedBefore: '2024-01-01T00:00:00Z' }, 'completedAfter'],
+    ['an unknown parameter', { owner: 'alice' }, 'owner'],
+  ])('400 for %s', async (_label, query, field) => {
+    const response = await listPage(query);
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('INVALID_REQUEST');
+    expect(String(response.body.field)).toMatch(new RegExp(`^${field}`));
+  });
+});
