@@ -17,6 +17,16 @@ export interface ClusterFunctionProps {
   readonly logRetention?: RetentionDays;
 }
 
+const UNUSED_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/token-providers',
+];
+
 /**
  * Every function of the cluster, with its defaults set once: Node.js 22 on arm64 (cheaper per
  * GB-second), JSON logs from Lambda's own runtime (no logging library in the bundle), and an
@@ -46,7 +56,11 @@ export class ClusterFunction extends NodejsFunction {
         target: 'node22',
         format: OutputFormat.CJS,
         sourceMap: false,
-        externalModules: [],
+        // Lambda always hands functions credentials in environment variables, so the SDK's
+        // other credential providers (SSO, profiles, web identity, ...) never run there; the
+        // Node.js 22 runtime ships them should they ever be reached. Leaving them out keeps
+        // ~115 KB out of every bundle.
+        externalModules: UNUSED_CREDENTIAL_PROVIDERS,
         // Smithy packages publish ES module builds that tree-shake better than their CJS ones.
         mainFields: ['module', 'main'],
       },

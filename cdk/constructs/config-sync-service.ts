@@ -6,7 +6,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -140,35 +140,39 @@ export class ConfigSyncService extends Construct {
       NODE_QUEUES: stack.toJsonString(queueUrls),
     };
 
-    // Least privilege, spelled out per function.
-    const logRead = allow(['dynamodb:GetItem', 'dynamodb:Query'], [this.eventLog.tableArn]);
-    const logWrite = allow(
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-      [this.eventLog.tableArn],
-    );
-    const storeRead = allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'], [this.nodeStore.tableArn]);
-    /** Read and write only the store items of these nodes (partition key = node name). */
-    const storeWrite = (nodes: readonly ClusterNode[]) =>
-      allow(
-        [
-          'dynamodb:GetItem',
-          'dynamodb:BatchGetItem',
-          'dynamodb:Query',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:BatchWriteItem',
-          'dynamodb:ConditionCheckItem',
-        ],
-        [this.nodeStore.tableArn],
-        { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': nodes.map((node) => node.name) } },
-      );
-    const bucketObjects = (prefix: string) => this.bodies.arnForObjects(prefix);
-    const eventBodiesRead = allow(['s3:GetObject'], [bucketObjects(`events/${cluster.name}/*`)]);
-    const eventBodiesWrite = allow(['s3:GetObject', 's3:PutObject'], [bucketObjects(`events/${cluster.name}/*`)]);
-    const objectBodies = (nodes: readonly ClusterNode[], actions: string[]) =>
-      allow(actions, nodes.map((node) => bucketObjects(`objects/${node.name}/*`)));
+    // Least privilege, spelled out per function: exactly the calls its handler makes.
+    const pureMasters = cluster.nodes.filter((node) => node.role === 'master');
+    const eventLog = (actions: string[]) => allow(actions.map((a) => `dynamodb:${a}`), [this.eventLog.tableArn]);
+    /** Store items of these nodes only (the partition key is the node name). */
+    const storeOf = (nodes: readonly ClusterNode[], actions: string[]) =>
+      nodes.length
+        ? [
+            allow(actions.map((a) => `dynamodb:${a}`), [this.nodeStore.tableArn], {
+              'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': nodes.map((node) => node.name) },
+            }),
+          ]
+        : [];
+    const storeWrite = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'];
+    const eventBodies = (actions: string[]) =>
+      allow(actions.map((a) => `s3:${a}`), [this.bodies.arnForObjects(`events/${cluster.name}/*`)]);
+    /** Offloaded object properties live under objects/<node>/; superseded ones are deleted. */
+    const objectBodies = (nodes: readonly ClusterNode[] | 'all', actions: string[]) =>
+      nodes === 'all'
+        ? [allow(actions.map((a) => `s3:${a}`), [this.bodies.arnForObjects('objects/*')])]
+        : nodes.length
+          ? [allow(actions.map((a) => `s3:${a}`), nodes.map((node) => this.bodies.arnForObjects(`objects/${node.name}/*`)))]
+          : [];
     const publish = allow(['sns:Publish'], [this.topic.topicArn]);
+    // Object keys are generated per event and per object version, so S3 grants name key
+    // prefixes; each prefix wildcard is acknowledged below with that reason.
+    const bucketArnToken = `<${stack.resolve(stack.getLogicalId(this.bodies.node.defaultChild as CfnBucket))}.Arn>`;
+    const prefixes = [`events/${cluster.name}/*`, 'objects/*', ...cluster.nodes.map((node) => `objects/${node.name}/*`)];
+    for (const prefix of prefixes) {
+      Validations.of(this).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${bucketArnToken}/${prefix}]`,
+        reason: `Keys under ${prefix} are generated per event or object version; the grant is limited to that prefix of the cluster's private bucket.`,
+      });
+    }
 
     const fn = (name: string, entry: string, statements: PolicyStatement[], extra: Record<string, string> = {}) => {
       const created = new ClusterFunction(this, name, {
@@ -188,7 +192,12 @@ export class ConfigSyncService extends Construct {
       const apply = fn(
         `Apply-${node.name}`,
         'config-sync/handlers/apply-events.ts',
-        [logRead, storeWrite([node]), eventBodiesRead, objectBodies([node], ['s3:GetObject', 's3:PutObject'])],
+        [
+          eventLog(['GetItem', 'Query']),
+          ...storeOf([node], storeWrite),
+          eventBodies(['GetObject']),
+          ...objectBodies([node], ['GetObject', 'PutObject', 'DeleteObject']),
+        ],
         { NODE_NAME: node.name },
       );
       apply.addEventSource(new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true }));
@@ -197,47 +206,47 @@ export class ConfigSyncService extends Construct {
 
     const allQueues = Object.values(this.nodeQueues);
     const publishEvent = fn('PublishEvent', 'config-sync/handlers/publish-event.ts', [
-      logWrite,
-      storeWrite(publishers),
+      eventLog(['GetItem', 'Query', 'PutItem', 'UpdateItem']),
+      ...storeOf(publishers, storeWrite),
       publish,
-      eventBodiesWrite,
-      objectBodies(publishers, ['s3:GetObject', 's3:PutObject']),
+      eventBodies(['GetObject', 'PutObject']),
+      ...objectBodies(publishers, ['GetObject', 'PutObject', 'DeleteObject']),
     ]);
     const listNodes = fn('ListNodes', 'config-sync/handlers/list-nodes.ts', [
-      logRead,
-      storeRead,
+      eventLog(['GetItem']),
+      allow(['dynamodb:GetItem'], [this.nodeStore.tableArn]),
       ...(allQueues.length
         ? [allow(['sqs:GetQueueAttributes'], allQueues.flatMap((q) => [q.queue.queueArn, q.deadLetterQueue.queueArn]))]
         : []),
     ]);
-    const getCatalog = fn('GetCatalog', 'config-sync/handlers/get-catalog.ts', [storeRead]);
+    const getCatalog = fn('GetCatalog', 'config-sync/handlers/get-catalog.ts', [
+      allow(['dynamodb:GetItem', 'dynamodb:Query'], [this.nodeStore.tableArn]),
+      ...objectBodies('all', ['GetObject']),
+    ]);
     const getCatalogObject = fn('GetCatalogObject', 'config-sync/handlers/get-catalog-object.ts', [
-      storeRead,
-      objectBodies(cluster.nodes, ['s3:GetObject']),
+      allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [this.nodeStore.tableArn]),
+      ...objectBodies('all', ['GetObject']),
     ]);
     const resyncNode = fn('ResyncNode', 'config-sync/handlers/resync-node.ts', [
-      logRead,
-      storeWrite(cluster.nodes),
-      eventBodiesRead,
-      objectBodies(cluster.nodes, ['s3:GetObject', 's3:PutObject']),
+      eventLog(['GetItem', 'Query']),
+      ...storeOf(cluster.nodes, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']),
+      eventBodies(['GetObject']),
+      ...objectBodies('all', ['GetObject', 'PutObject', 'DeleteObject']),
     ]);
     const redriveNode = fn('RedriveNode', 'config-sync/handlers/redrive-node.ts', [
       ...(allQueues.length
         ? [
-            allow(
-              ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
-              allQueues.map((q) => q.deadLetterQueue.queueArn),
-            ),
+            allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage'], allQueues.map((q) => q.deadLetterQueue.queueArn)),
             allow(['sqs:SendMessage'], allQueues.map((q) => q.queue.queueArn)),
           ]
         : []),
     ]);
     const republish = fn('RepublishPending', 'config-sync/handlers/republish-pending.ts', [
-      logWrite,
+      eventLog(['GetItem', 'Query', 'UpdateItem']),
       publish,
-      eventBodiesRead,
-      storeWrite(publishers),
-      objectBodies(publishers, ['s3:GetObject', 's3:PutObject']),
+      eventBodies(['GetObject']),
+      ...storeOf(pureMasters, storeWrite),
+      ...objectBodies(pureMasters, ['GetObject', 'PutObject', 'DeleteObject']),
     ]);
 
     const route = (path: string, method: HttpMethod, target: ClusterFunction, authorizer?: IHttpRouteAuthorizer) =>

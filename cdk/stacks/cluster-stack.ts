@@ -5,6 +5,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../cluster-config';
 import { NodeAuth } from '../constructs/node-auth';
+import { ConfigSyncService } from '../constructs/config-sync-service';
 import { PollingProtocols } from '../constructs/polling-protocols';
 import { StatusService } from '../constructs/status-service';
 
@@ -22,6 +23,7 @@ export class ClusterStack extends Stack {
   readonly api: HttpApi;
   readonly nodeAuth: NodeAuth;
   readonly status: StatusService;
+  readonly configSync: ConfigSyncService;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
@@ -50,7 +52,18 @@ export class ClusterStack extends Stack {
       api: this.api,
       nodeAuthorizer: this.nodeAuth.authorizer,
     });
-    new PollingProtocols(this, 'Polling', { cluster: props.cluster, api: this.api, nodeAuthorizer: this.nodeAuth.authorizer, statusTable: this.status.table });
+    new PollingProtocols(this, 'Polling', {
+      cluster: props.cluster,
+      api: this.api,
+      nodeAuthorizer: this.nodeAuth.authorizer,
+      statusTable: this.status.table,
+    });
+    this.configSync = new ConfigSyncService(this, 'ConfigSync', {
+      cluster: props.cluster,
+      api: this.api,
+      nodeAuthorizer: this.nodeAuth.authorizer,
+      readAuthorizer: props.cluster.status.requireAuthForReads ? this.nodeAuth.authorizer : undefined,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the cluster API' });
     new CfnOutput(this, 'CredentialsTableName', {
@@ -58,6 +71,7 @@ export class ClusterStack extends Stack {
       description: 'Where `npm run node-token` stores node token hashes',
     });
     new CfnOutput(this, 'StatusTableName', { value: this.status.table.tableName });
+    new CfnOutput(this, 'ConfigTopicArn', { value: this.configSync.topic.topicArn });
 
     for (const acknowledgement of [
       {

@@ -42,7 +42,7 @@ import {
   type PublishedEvent,
 } from './events';
 import { mergePatchObject } from './merge-patch';
-import type { EventBodyStore, EventLog, NodeStore, StoredObject } from './ports';
+import type { CommitOutcome, EventBodyStore, EventLog, NodeStore, StoredObject } from './ports';
 
 export interface ApplyDeps {
   readonly store: NodeStore;
@@ -174,6 +174,8 @@ export interface CatchUpResult {
 const LOG_PAGE_SIZE = 100;
 /** BatchGetItem's limit. */
 const OBJECT_READ_BATCH = 100;
+/** A re-read object is newer than the event, so one retry settles it; more means a faulty store. */
+const MAX_OBJECT_MOVED_RETRIES = 3;
 
 /**
  * Applies one event delivered by the node's queue: drops it if it is the node's own,
@@ -337,13 +339,23 @@ class NodeApplier {
   ): Promise<AppliedEvent | 'cursor-moved'> {
     const complete = await resolveBody(this.deps.bodies, event);
     const key = objectStorageKey(complete.object);
-    await this.prefetch([complete.object]);
-    const change = applyChange(this.objects.get(key) ?? undefined, complete);
-    const outcome = await this.deps.store.commit(this.context.node, {
-      expectedCursor: cursor,
-      sequence: complete.sequence,
-      object: change.object,
-    });
+    let change: ObjectChange;
+    let outcome: CommitOutcome;
+    for (let attempt = 1; ; attempt += 1) {
+      await this.prefetch([complete.object]);
+      change = applyChange(this.objects.get(key) ?? undefined, complete);
+      outcome = await this.deps.store.commit(this.context.node, {
+        expectedCursor: cursor,
+        sequence: complete.sequence,
+        object: change.object,
+      });
+      if (outcome !== 'object-moved') break;
+      // A bootstrap stored a newer version meanwhile: read it; the event is now stale for it.
+      this.objects.delete(key);
+      if (attempt >= MAX_OBJECT_MOVED_RETRIES) {
+        throw new CursorContentionError(this.context.node, cursor, complete.sequence);
+      }
+    }
     if (outcome === 'cursor-moved') {
       // What we read may be older than what the other invocation wrote.
       this.objects.clear();

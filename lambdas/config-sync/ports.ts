@@ -48,8 +48,11 @@ export interface StoreCommit {
 /**
  * `committed`: object written and cursor advanced. `cursor-moved`: the cursor was not
  * `expectedCursor` (another invocation applied events meanwhile); nothing was written.
+ * `object-moved`: the store already holds a version of the object at or above
+ * `commit.sequence` (a bootstrap wrote it while this event was being applied); nothing was
+ * written, and the applier reads the object again, which makes the event stale for it.
  */
-export type CommitOutcome = 'committed' | 'cursor-moved';
+export type CommitOutcome = 'committed' | 'cursor-moved' | 'object-moved';
 
 /**
  * Everything up to and including `sequence` is reflected in `objects`. A snapshot may be
@@ -93,7 +96,9 @@ export interface NodeStore {
    * Writes `commit.object` (if any) and moves the cursor from `expectedCursor` to `sequence`,
    * atomically (one TransactWriteItems: the object put plus a cursor update conditioned on
    * the expected value). This condition is what makes application exactly once in effect
-   * under concurrent invocations and redelivery.
+   * under concurrent invocations and redelivery. A store whose snapshot writes can race with
+   * commits (DynamoDB) also conditions the object put on the stored version being older than
+   * `commit.sequence`, and answers `object-moved` when it is not.
    */
   commit(node: string, commit: StoreCommit): Promise<CommitOutcome>;
   /**

@@ -1,0 +1,424 @@
+/**
+ * Every node's store on DynamoDB.
+ *
+ * Table: partition key `node` (S), sort key `key` (S). An object's item has the key
+ * `objectStorageKey(object)` (`type/id`) and its fields as attributes, the properties as JSON
+ * text (`properties`) or, above `offloadAboveBytes`, in S3 (`propertiesRef`; items are
+ * limited to 400 KB). The node's cursor is the item with key `#cursor` (`#` sorts before
+ * every type name, so object listings start above it).
+ *
+ * Every read and write of a node touches only that node's partition, so a function's IAM
+ * policy can be limited to its own node's items (`dynamodb:LeadingKeys`). A snapshot read
+ * touches the source node's partition and a bootstrap the target's.
+ *
+ * Two conditions keep each store exact under concurrency:
+ * - The cursor moves by compare-and-swap (`commit`), so each sequence is applied once.
+ * - An object is written only over an older version (`lastSequence` below the new one; a
+ *   snapshot also over the same one). That is what lets a bootstrap run while the node's
+ *   queue keeps delivering: the snapshot's objects and the applier's never replace a newer
+ *   version of each other. So a resync keeps an object the node holds at a later version than
+ *   the snapshot (its queue applied that event meanwhile) and repairs every other.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type BatchGetItemCommandOutput,
+  type KeysAndAttributes,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { objectStorageKey, type ObjectRef, type ObjectType } from '../events';
+import type { JsonObject } from '../merge-patch';
+import type { CatalogPage, CatalogQuery, CommitOutcome, NodeStore, Snapshot, StoreCommit, StoredObject } from '../ports';
+import {
+  bool,
+  cancellationCodes,
+  num,
+  optionalNumber,
+  optionalString,
+  pause,
+  readBoolean,
+  readNumber,
+  readString,
+  str,
+  type Item,
+} from './dynamo-attributes';
+import type { ObjectBodies } from './s3-body-store';
+
+/** Sort key of a node's cursor item. */
+export const CURSOR_KEY = '#cursor';
+/**
+ * Lower bound (exclusive) of object keys: above `#cursor`, below every type name (types
+ * start with a lower-case letter).
+ */
+const OBJECTS_START = '$';
+/** Properties above this size go to S3: the rest of an item stays far below DynamoDB's 400 KB. */
+export const OFFLOAD_PROPERTIES_BYTES = 300_000;
+/** Parallel writes while bootstrapping, and parallel S3 reads while listing. */
+const CONCURRENCY = 16;
+const MAX_TRANSACTION_CONFLICT_RETRIES = 8;
+
+export interface DynamoNodeStoreOptions {
+  readonly tableName: string;
+  readonly client?: DynamoDBClient;
+  /** Where properties too large for an item go. Without it, such an object fails to write. */
+  readonly bodies?: ObjectBodies;
+  /** @default OFFLOAD_PROPERTIES_BYTES */
+  readonly offloadAboveBytes?: number;
+}
+
+export class DynamoNodeStore implements NodeStore {
+  private readonly client: DynamoDBClient;
+  /**
+   * The S3 body each offloaded object had when this instance last read or wrote it, so that
+   * a write replacing it can delete the body it superseded (best effort: a body missed here is
+   * only storage, never a wrong read).
+   */
+  private readonly knownBodies = new Map<string, string>();
+
+  constructor(private readonly options: DynamoNodeStoreOptions) {
+    this.client = options.client ?? new DynamoDBClient({});
+  }
+
+  async readCursor(node: string): Promise<number> {
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.options.tableName,
+        Key: { node: str(node), key: str(CURSOR_KEY) },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? (optionalNumber(result.Item, 'cursor') ?? 0) : 0;
+  }
+
+  async readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]> {
+    const keys = [...new Set(objects.map(objectStorageKey))];
+    const items: Item[] = [];
+    for (let start = 0; start < keys.length; start += 100) {
+      let request: Record<string, KeysAndAttributes> | undefined = {
+        [this.options.tableName]: {
+          Keys: keys.slice(start, start + 100).map((key) => ({ node: str(node), key: str(key) })),
+          ConsistentRead: true,
+        },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt += 1) {
+        if (attempt > 0) await pause(attempt, 20, 1000);
+        const result: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
+        items.push(...(result.Responses?.[this.options.tableName] ?? []));
+        request = result.UnprocessedKeys;
+      }
+    }
+    return mapConcurrently(items, CONCURRENCY, (item) => this.toObject(node, item));
+  }
+
+  async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+    if (commit.sequence !== commit.expectedCursor + 1) {
+      throw new Error(`commit must advance the cursor by one (from ${commit.expectedCursor} to ${commit.sequence})`);
+    }
+    const cursorUpdate = {
+      TableName: this.options.tableName,
+      Key: { node: str(node), key: str(CURSOR_KEY) },
+      UpdateExpression: 'SET #cursor = :next',
+      ConditionExpression:
+        commit.expectedCursor === 0 ? 'attribute_not_exists(#cursor) OR #cursor = :expected' : '#cursor = :expected',
+      ExpressionAttributeNames: { '#cursor': 'cursor' },
+      ExpressionAttributeValues: { ':next': num(commit.sequence), ':expected': num(commit.expectedCursor) },
+    };
+    if (!commit.object) {
+      try {
+        await this.client.send(new UpdateItemCommand(cursorUpdate));
+        return 'committed';
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'cursor-moved';
+        throw error;
+      }
+    }
+
+    const item = await this.toItem(node, commit.object);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.client.send(
+          new TransactWriteItemsCommand({
+            ClientRequestToken: randomUUID(),
+            TransactItems: [{ Update: cursorUpdate }, { Put: this.versionPut(item, commit.object.lastSequence, 'older') }],
+          }),
+        );
+        break;
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (codes === undefined) throw error;
+        // Nothing was written. The body stored for this version stays: a concurrent invocation
+        // committing the same sequence records the same key.
+        if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved';
+        if (codes[1] === 'ConditionalCheckFailed') return 'object-moved';
+        if (attempt >= MAX_TRANSACTION_CONFLICT_RETRIES) throw error;
+        await pause(attempt, 20, 1000);
+      }
+    }
+    await this.supersede(node, item);
+    return 'committed';
+  }
+
+  async replaceWithSnapshot(node: string, snapshot: Snapshot): Promise<void> {
+    const existing = new Map<string, { lastSequence: number; ref?: string }>();
+    for (const item of await this.queryObjects(node, { projection: true })) {
+      existing.set(readString(item, 'key'), { lastSequence: readNumber(item, 'lastSequence'), ref: optionalString(item, 'propertiesRef') });
+    }
+    const wanted = new Set<string>();
+    await mapConcurrently(snapshot.objects, CONCURRENCY, async (object) => {
+      const key = objectStorageKey(object);
+      wanted.add(key);
+      const item = await this.toItem(node, object);
+      try {
+        await this.client.send(new PutItemCommand(this.versionPut(item, object.lastSequence, 'same-or-older')));
+      } catch (error) {
+        // The node already holds this version or a newer one (its queue kept applying).
+        if (error instanceof ConditionalCheckFailedException) return;
+        throw error;
+      }
+      const before = existing.get(key)?.ref;
+      if (before !== undefined) this.knownBodies.set(bodyKey(node, key), before);
+      await this.supersede(node, item);
+    });
+    // Objects the snapshot does not know, unless a later event than the snapshot wrote them.
+    const stale = [...existing].filter(([key, { lastSequence }]) => !wanted.has(key) && lastSequence <= snapshot.sequence);
+    await mapConcurrently(stale, CONCURRENCY, async ([key, { ref }]) => {
+      try {
+        await this.client.send(
+          new DeleteItemCommand({
+            TableName: this.options.tableName,
+            Key: { node: str(node), key: str(key) },
+            ConditionExpression: '#lastSequence <= :snapshot',
+            ExpressionAttributeNames: { '#lastSequence': 'lastSequence' },
+            ExpressionAttributeValues: { ':snapshot': num(snapshot.sequence) },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return;
+        throw error;
+      }
+      if (ref !== undefined) await this.deleteBody(ref);
+    });
+    // Last: an interrupted bootstrap leaves the old cursor, and is simply run again.
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.options.tableName,
+        Item: { node: str(node), key: str(CURSOR_KEY), cursor: num(snapshot.sequence) },
+      }),
+    );
+  }
+
+  async readSnapshot(node: string, cluster: string): Promise<Snapshot> {
+    const sequence = await this.readCursor(node);
+    const items = await this.queryObjects(node, {});
+    const objects = await mapConcurrently(items, CONCURRENCY, (item) => this.toObject(node, item));
+    return { cluster, sourceNode: node, sequence, objects };
+  }
+
+  async listObjects(node: string, query: CatalogQuery): Promise<CatalogPage> {
+    const names: Record<string, string> = { '#node': 'node', '#key': 'key' };
+    const values: Item = { ':node': str(node) };
+    // A position below the listed range starts the listing at its beginning, never below it
+    // (the cursor item, or keys of another type).
+    const rangeStart = query.type === undefined ? OBJECTS_START : `${query.type}/`;
+    const after = query.after !== undefined && query.after > rangeStart ? query.after : undefined;
+    let keyCondition: string;
+    if (query.type === undefined) {
+      keyCondition = '#node = :node AND #key > :after';
+      values[':after'] = str(after ?? OBJECTS_START);
+    } else if (after === undefined) {
+      keyCondition = '#node = :node AND begins_with(#key, :prefix)';
+      values[':prefix'] = str(`${query.type}/`);
+    } else {
+      // BETWEEN is inclusive: the item equal to `after` is dropped below. `type0` follows
+      // every `type/...` key (`0` is the character after `/`).
+      if (after >= `${query.type}0`) return { objects: [] };
+      keyCondition = '#node = :node AND #key BETWEEN :after AND :end';
+      values[':after'] = str(after);
+      values[':end'] = str(`${query.type}0`);
+    }
+    let filter: string | undefined;
+    if (query.includeDeleted !== true) {
+      filter = '#deleted = :false';
+      names['#deleted'] = 'deleted';
+      values[':false'] = bool(false);
+    }
+    const matching: Item[] = [];
+    let exclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+    // One more than a page tells whether another page follows.
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          ConsistentRead: true,
+          KeyConditionExpression: keyCondition,
+          FilterExpression: filter,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          Limit: query.limit + 1 - matching.length,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (after !== undefined && readString(item, 'key') === after) continue;
+        matching.push(item);
+      }
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey && matching.length <= query.limit);
+    const pageItems = matching.slice(0, query.limit);
+    const objects = await mapConcurrently(pageItems, CONCURRENCY, (item) => this.toObject(node, item));
+    const last = objects[objects.length - 1];
+    return matching.length > query.limit && last ? { objects, next: objectStorageKey(last) } : { objects };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * A put that replaces only an older version of the object (or none). A snapshot also
+   * replaces the same version: in a sound store it is identical, and a store in doubt is
+   * repaired. An applier never does: the same version means the event is already applied.
+   */
+  private versionPut(item: Item, lastSequence: number, replaces: 'older' | 'same-or-older') {
+    return {
+      TableName: this.options.tableName,
+      Item: item,
+      ConditionExpression: `attribute_not_exists(#lastSequence) OR #lastSequence ${replaces === 'older' ? '<' : '<='} :sequence`,
+      ExpressionAttributeNames: { '#lastSequence': 'lastSequence' },
+      ExpressionAttributeValues: { ':sequence': num(lastSequence) },
+    };
+  }
+
+  private async toItem(node: string, object: StoredObject): Promise<Item> {
+    const key = objectStorageKey(object);
+    const properties = JSON.stringify(object.properties);
+    const item: Item = {
+      node: str(node),
+      key: str(key),
+      type: str(object.type),
+      id: str(object.id),
+      lastSequence: num(object.lastSequence),
+      lastOrigin: str(object.lastOrigin),
+      updatedAt: str(object.updatedAt),
+      deleted: bool(object.deleted),
+      incomplete: bool(object.incomplete),
+    };
+    if (Buffer.byteLength(properties, 'utf8') <= (this.options.offloadAboveBytes ?? OFFLOAD_PROPERTIES_BYTES)) {
+      item.properties = str(properties);
+      return item;
+    }
+    const bodies = this.options.bodies;
+    if (!bodies) throw new Error(`Properties of ${key} on node ${node} need the S3 body store, which is not configured`);
+    item.propertiesRef = str(await bodies.put(node, key, object.lastSequence, properties));
+    return item;
+  }
+
+  private async toObject(node: string, item: Item): Promise<StoredObject> {
+    const key = readString(item, 'key');
+    let properties: JsonObject;
+    const ref = optionalString(item, 'propertiesRef');
+    if (ref === undefined) {
+      this.knownBodies.delete(bodyKey(node, key));
+      properties = JSON.parse(readString(item, 'properties')) as JsonObject;
+    } else {
+      const text = await this.options.bodies?.get(ref);
+      if (text === undefined) {
+        // Replaced by a newer version between reading the item and its body: read again.
+        const fresh = await this.client.send(
+          new GetItemCommand({ TableName: this.options.tableName, Key: { node: str(node), key: str(key) }, ConsistentRead: true }),
+        );
+        if (!fresh.Item || optionalString(fresh.Item, 'propertiesRef') === ref) {
+          throw new Error(`Properties of ${key} on node ${node} are missing from S3 (${ref})`);
+        }
+        return this.toObject(node, fresh.Item);
+      }
+      this.rememberBody(node, key, ref);
+      properties = JSON.parse(text) as JsonObject;
+    }
+    return {
+      type: readString(item, 'type') as ObjectType,
+      id: readString(item, 'id'),
+      properties,
+      lastSequence: readNumber(item, 'lastSequence'),
+      lastOrigin: readString(item, 'lastOrigin'),
+      updatedAt: readString(item, 'updatedAt'),
+      deleted: readBoolean(item, 'deleted'),
+      incomplete: readBoolean(item, 'incomplete'),
+    };
+  }
+
+  /** After `item` replaced its object: deletes the S3 body of the version it replaced, if known. */
+  private async supersede(node: string, item: Item): Promise<void> {
+    const key = readString(item, 'key');
+    const previous = this.knownBodies.get(bodyKey(node, key));
+    const current = optionalString(item, 'propertiesRef');
+    if (current === undefined) this.knownBodies.delete(bodyKey(node, key));
+    else this.rememberBody(node, key, current);
+    if (previous !== undefined && previous !== current) await this.deleteBody(previous);
+  }
+
+  private async deleteBody(ref: string): Promise<void> {
+    try {
+      await this.options.bodies?.delete(ref);
+    } catch (error) {
+      // Only storage is lost: the bucket's lifecycle rules bound it.
+      console.warn(JSON.stringify({ message: 'could not delete a superseded object body', ref, error: String(error) }));
+    }
+  }
+
+  private rememberBody(node: string, key: string, ref: string): void {
+    if (this.knownBodies.size >= 10_000) this.knownBodies.clear();
+    this.knownBodies.set(bodyKey(node, key), ref);
+  }
+
+  /** All object items of a node, tombstones included, in key order. */
+  private async queryObjects(node: string, { projection }: { projection?: boolean }): Promise<Item[]> {
+    const items: Item[] = [];
+    let exclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          ConsistentRead: true,
+          KeyConditionExpression: '#node = :node AND #key > :start',
+          ExpressionAttributeNames: {
+            '#node': 'node',
+            '#key': 'key',
+            ...(projection ? { '#lastSequence': 'lastSequence', '#ref': 'propertiesRef' } : {}),
+          },
+          ExpressionAttributeValues: { ':node': str(node), ':start': str(OBJECTS_START) },
+          ProjectionExpression: projection ? '#key, #lastSequence, #ref' : undefined,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return items;
+  }
+}
+
+function bodyKey(node: string, key: string): string {
+  return `${node}\n${key}`;
+}
+
+/** `map` with at most `limit` calls in flight; results in input order. */
+async function mapConcurrently<T, R>(inputs: readonly T[], limit: number, map: (input: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(inputs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < inputs.length) {
+      const index = next;
+      next += 1;
+      results[index] = await map(inputs[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
+  return results;
+}

@@ -1,0 +1,162 @@
+/**
+ * The consuming nodes' SQS FIFO queues and dead-letter queues: their depths (`GET /nodes`) and
+ * the redrive of a node's dead-letter queue (`POST /nodes/{node}/redrive`).
+ *
+ * The redrive uses the SDK's SQS client. The depths are read with one signed
+ * `GetQueueAttributes` request instead (SQS's JSON protocol, see aws-fetch.ts): `GET /nodes`
+ * also needs the DynamoDB client, and both SDK clients together exceed the 400 KB bundle budget.
+ */
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  SendMessageCommand,
+  type GetQueueAttributesResult,
+  type Message,
+  type MessageAttributeValue,
+} from '@aws-sdk/client-sqs';
+import { AwsServiceError, endpointOverride, type SignedFetch } from './aws-fetch';
+
+export interface QueuePair {
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+}
+
+export interface QueueDepths {
+  /** Messages waiting or in flight in the node's queue. */
+  readonly queueDepth: number;
+  /** Messages in the node's dead-letter queue. */
+  readonly deadLetterDepth: number;
+}
+
+export interface RedriveResult {
+  readonly moved: number;
+  /** True when the dead-letter queue may still hold messages (the time budget ran out). */
+  readonly more: boolean;
+}
+
+/**
+ * An SQS client that sends to the configured endpoint. By default the SDK sends each request
+ * to its queue URL's host (`useQueueUrlAsEndpoint`), even when `AWS_ENDPOINT_URL_SQS` is set;
+ * the local emulator's queue URLs name a host that does not resolve, so with an endpoint
+ * override the queue URL only names the queue.
+ */
+export function sqsClient(): SQSClient {
+  return new SQSClient({ useQueueUrlAsEndpoint: endpointOverride('SQS') === undefined });
+}
+
+/** Node name -> its queue and dead-letter queue (`NODE_QUEUES`); pure masters have none. */
+export type NodeQueueMap = Readonly<Record<string, QueuePair>>;
+
+export function queuesOf(queues: NodeQueueMap, node: string): QueuePair | undefined {
+  return Object.hasOwn(queues, node) ? queues[node] : undefined;
+}
+
+/** Queue depths through signed `GetQueueAttributes` requests. */
+export class SqsQueueDepths {
+  constructor(
+    private readonly queues: NodeQueueMap,
+    private readonly fetcher: SignedFetch,
+    /** Endpoint override (`AWS_ENDPOINT_URL_SQS`); default the queue URL's own origin. */
+    private readonly endpoint: string | undefined = endpointOverride('SQS'),
+  ) {}
+
+  async depths(node: string): Promise<QueueDepths | undefined> {
+    const pair = queuesOf(this.queues, node);
+    if (!pair) return undefined;
+    const [queueDepth, deadLetterDepth] = await Promise.all([this.depth(pair.queueUrl), this.depth(pair.deadLetterQueueUrl)]);
+    return { queueDepth, deadLetterDepth };
+  }
+
+  private async depth(queueUrl: string): Promise<number> {
+    const response = await this.fetcher.send({
+      method: 'POST',
+      url: `${this.endpoint ?? new URL(queueUrl).origin}/`,
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.GetQueueAttributes' },
+      body: JSON.stringify({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    });
+    if (response.status === 404) throw new AwsServiceError('sqs', 404, 'NotFound', `${queueUrl} answered 404`);
+    const { Attributes: attributes = {} } = JSON.parse(response.body) as GetQueueAttributesResult;
+    return Number(attributes.ApproximateNumberOfMessages ?? 0) + Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  }
+}
+
+/** Dead-letter redrive with the SDK's SQS client. */
+export class SqsRedrive {
+  constructor(
+    private readonly queues: NodeQueueMap,
+    private readonly client: SQSClient = sqsClient(),
+  ) {}
+
+  hasQueues(node: string): boolean {
+    return queuesOf(this.queues, node) !== undefined;
+  }
+
+  /**
+   * Moves the node's dead-letter messages back to its queue, oldest first: each is sent again
+   * with its message group, its attributes (`origin`) and a new deduplication id (the original
+   * one is still remembered by the queue for 5 minutes), then deleted from the dead-letter
+   * queue. A crash between the two sends a message twice, which the applier ignores as a
+   * duplicate sequence.
+   * @param deadline epoch milliseconds after which no new batch is started
+   */
+  async redrive(node: string, deadline: number): Promise<RedriveResult> {
+    const pair = queuesOf(this.queues, node);
+    if (!pair) return { moved: 0, more: false };
+    let moved = 0;
+    let emptyReceives = 0;
+    while (Date.now() < deadline) {
+      const { Messages: messages = [] } = await this.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: pair.deadLetterQueueUrl,
+          MaxNumberOfMessages: 10,
+          // Short polls sample the queue's servers; a second, waiting poll confirms it is empty.
+          WaitTimeSeconds: emptyReceives === 0 ? 0 : 1,
+          VisibilityTimeout: 60,
+          MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId', 'ApproximateReceiveCount'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      if (messages.length === 0) {
+        emptyReceives += 1;
+        if (emptyReceives >= 2) return { moved, more: false };
+        continue;
+      }
+      emptyReceives = 0;
+      for (const message of messages) {
+        await this.client.send(
+          new SendMessageCommand({
+            QueueUrl: pair.queueUrl,
+            MessageBody: message.Body ?? '',
+            MessageGroupId: message.Attributes?.MessageGroupId,
+            MessageDeduplicationId: redriveDeduplicationId(message),
+            MessageAttributes: sendableAttributes(message.MessageAttributes),
+          }),
+        );
+        await this.client.send(new DeleteMessageCommand({ QueueUrl: pair.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle }));
+        moved += 1;
+      }
+    }
+    return { moved, more: true };
+  }
+}
+
+/** `<original>-redrive-<receive count>`: distinct per redrive, within SQS's 128 characters. */
+export function redriveDeduplicationId(message: Message): string {
+  const original = message.Attributes?.MessageDeduplicationId ?? message.MessageId ?? 'message';
+  const count = message.Attributes?.ApproximateReceiveCount ?? '0';
+  return `${original.slice(0, 100)}-redrive-${count}`;
+}
+
+/** Received attributes in the shape SendMessage accepts (string or binary values only). */
+function sendableAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): Record<string, MessageAttributeValue> | undefined {
+  if (!attributes) return undefined;
+  const sendable: Record<string, MessageAttributeValue> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value.StringValue !== undefined) sendable[name] = { DataType: value.DataType, StringValue: value.StringValue };
+    else if (value.BinaryValue !== undefined) sendable[name] = { DataType: value.DataType, BinaryValue: value.BinaryValue };
+  }
+  return Object.keys(sendable).length > 0 ? sendable : undefined;
+}

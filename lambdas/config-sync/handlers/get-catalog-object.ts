@@ -1,0 +1,29 @@
+/**
+ * GET /nodes/{node}/catalog/{type}/{id}: one object as the node's store holds it now, its
+ * properties read from S3 if they were too large for the table. A removed object (a
+ * tombstone) is not found, like one the node never had.
+ */
+import { ValidationError } from '../../shared/errors';
+import { httpHandler, json, pathParam } from '../../shared/http';
+import { findNode } from '../cluster';
+import { CatalogObjectNotFoundError } from '../errors';
+import { OBJECT_TYPES, type ObjectType } from '../events';
+import { membershipFromEnv, nodeStoreFromEnv } from '../adapters/from-env';
+
+const membership = membershipFromEnv();
+const store = nodeStoreFromEnv();
+const MAX_ID_LENGTH = 512;
+
+export const handler = httpHandler(async (event) => {
+  const node = findNode(membership, pathParam(event, 'node')).name;
+  const type = pathParam(event, 'type');
+  if (!(OBJECT_TYPES as readonly string[]).includes(type)) {
+    throw new ValidationError('type', `must be one of: ${OBJECT_TYPES.join(', ')}`);
+  }
+  const id = pathParam(event, 'id');
+  // Longer ids are refused when published (and would exceed DynamoDB's key size).
+  if (id.length > MAX_ID_LENGTH) throw new CatalogObjectNotFoundError(node, type, id.slice(0, 64));
+  const [object] = await store.readObjects(node, [{ type: type as ObjectType, id }]);
+  if (!object || object.deleted) throw new CatalogObjectNotFoundError(node, type, id);
+  return json(200, object, { 'cache-control': 'no-store' });
+});

@@ -1,0 +1,68 @@
+/**
+ * Scheduled (EventBridge): the recovery half of the publish path.
+ * 1. Publishes, in order, the events the log holds but the topic never accepted (a publish
+ *    that failed after the log append). SNS FIFO drops a resend within 5 minutes by its
+ *    deduplication id; later, appliers drop it as an old sequence.
+ * 2. Brings every pure master's store up to the log head. Pure masters have no queue: their
+ *    store gets their own events on publish, and everything else (other masters' events, an
+ *    own event whose local write failed) here.
+ */
+import type { ScheduledEvent } from 'aws-lambda';
+import { catchUp } from '../apply';
+import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv } from '../adapters/from-env';
+import { republishPending } from '../publish';
+
+const membership = membershipFromEnv();
+const applyDeps = applyDepsFromEnv();
+const topic = eventTopicFromEnv();
+const pureMasters = membership.nodes.filter((node) => node.role === 'master');
+
+/** Pages of unpublished events per run; what is left waits for the next run. */
+const MAX_PAGES = 20;
+const PAGE_SIZE = 100;
+
+export interface RepublishResult {
+  readonly republished: number;
+  /** Pure master -> events applied to its store from the log. */
+  readonly caughtUp: Record<string, number>;
+  readonly failures: number;
+}
+
+export const handler = async (event: Partial<Pick<ScheduledEvent, 'time'>>): Promise<RepublishResult> => {
+  const now = event.time ? new Date(event.time) : new Date();
+  const failures: unknown[] = [];
+  let republished = 0;
+  try {
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const sent = await republishPending({ log: applyDeps.log, topic }, membership.cluster, PAGE_SIZE);
+      republished += sent.length;
+      if (sent.length < PAGE_SIZE) break;
+    }
+  } catch (error) {
+    failures.push(error);
+    logFailure('republish', membership.cluster, error);
+  }
+  const caughtUp: Record<string, number> = {};
+  await Promise.all(
+    pureMasters.map(async (node) => {
+      try {
+        const result = await catchUp(applyDeps, { cluster: membership.cluster, node: node.name });
+        caughtUp[node.name] = result.applied.length;
+      } catch (error) {
+        failures.push(error);
+        logFailure('catch-up', node.name, error);
+      }
+    }),
+  );
+  const result = { republished, caughtUp, failures: failures.length };
+  console.info(JSON.stringify({ message: 'republish finished', now: now.toISOString(), ...result }));
+  // A failed run is reported to Lambda (errors metric, alarms); the next run retries.
+  if (failures.length > 0) throw failures[0];
+  return result;
+};
+
+function logFailure(stage: string, subject: string, error: unknown): void {
+  console.error(
+    JSON.stringify({ message: `${stage} failed`, subject, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * POST /nodes/{node}/resync, body optional `{ "source": "<node>" }`: bootstraps the node's
+ * store from a snapshot of the source node's store plus the event log after it (a new node,
+ * one away longer than its queue's retention, or one whose store is in doubt). The default
+ * source is the first master or `both` node other than the target. A full "reload" of a
+ * master is this same single snapshot, never a storm of per-object events (GeoServer's
+ * "NEVER RELOAD").
+ *
+ * The node's queue may keep delivering meanwhile: the store only ever replaces an object by
+ * a newer version, so the snapshot and the applier cannot undo each other's writes.
+ */
+import * as z from 'zod/mini';
+import { ConflictError, ValidationError } from '../../shared/errors';
+import { callerNode, httpHandler, json, parseJsonBody, pathParam, type HttpEvent } from '../../shared/http';
+import { resyncFrom } from '../bootstrap';
+import { canPublish, findNode, nodeNameSchema, type ClusterNode } from '../cluster';
+import { fieldIssues } from '../events';
+import { applyDepsFromEnv, membershipFromEnv } from '../adapters/from-env';
+
+const membership = membershipFromEnv();
+const deps = applyDepsFromEnv();
+
+const resyncRequestSchema = z.strictObject({ source: z.optional(nodeNameSchema) });
+
+export const handler = httpHandler(async (event) => {
+  callerNode(event);
+  const target = findNode(membership, pathParam(event, 'node'));
+  const source = sourceNode(target, requestedSource(event));
+  const result = await resyncFrom(deps, { cluster: membership.cluster, node: target.name }, source.name);
+  console.info(
+    JSON.stringify({
+      message: 'node resynced',
+      node: target.name,
+      source: source.name,
+      snapshotSequence: result.snapshotSequence,
+      cursor: result.cursor,
+      appliedFromLog: result.applied.length,
+    }),
+  );
+  return json(200, {
+    node: target.name,
+    source: source.name,
+    sequence: result.cursor,
+    snapshotSequence: result.snapshotSequence,
+    appliedFromLog: result.applied.length,
+  });
+});
+
+function requestedSource(event: HttpEvent): string | undefined {
+  // The body is optional: an empty one means the default source.
+  if ((event.body ?? '').trim() === '') return undefined;
+  const result = z.safeParse(resyncRequestSchema, parseJsonBody(event));
+  if (!result.success) {
+    const [issue] = fieldIssues(result.error);
+    throw new ValidationError(issue?.field ?? 'body', issue?.message ?? 'is invalid');
+  }
+  return result.data.source;
+}
+
+function sourceNode(target: ClusterNode, requested: string | undefined): ClusterNode {
+  if (requested !== undefined) {
+    const source = membership.nodes.find((node) => node.name === requested);
+    if (!source) throw new ValidationError('source', `must be a node of cluster ${membership.cluster}`);
+    if (source.name === target.name) throw new ValidationError('source', 'must be another node than the one to resync');
+    return source;
+  }
+  const source = membership.nodes.find((node) => node.name !== target.name && canPublish(node.role));
+  if (!source) {
+    throw new ConflictError('NO_RESYNC_SOURCE', `Cluster ${membership.cluster} has no master other than ${target.name} to resync it from: name a source node`);
+  }
+  return source;
+}

@@ -1,0 +1,433 @@
+// The config-sync adapters against the real emulators (DynamoDB Local, fauxqs for SNS, SQS and
+// S3), started by this file on free ports with the tables, topic, queues and bucket created
+// through the SDK.
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
+import { CURSOR_KEY, DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
+import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
+import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
+import { SqsQueueDepths, SqsRedrive, sqsClient } from '../../../lambdas/config-sync/adapters/sqs-queues';
+import { applyDeliveredBatch } from '../../../lambdas/config-sync/apply';
+import { resyncFrom } from '../../../lambdas/config-sync/bootstrap';
+import { objectStorageKey, type ConfigChange, type ObjectType, type PublishedEvent } from '../../../lambdas/config-sync/events';
+import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
+import type { StoredObject } from '../../../lambdas/config-sync/ports';
+import { publishChange } from '../../../lambdas/config-sync/publish';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
+import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+
+jest.setTimeout(120_000);
+
+const CLUSTER = 'adapters';
+const KIB = 1024;
+
+let aws: EmulatedAws;
+let log: DynamoEventLog;
+let store: DynamoNodeStore;
+let bucket: S3Bucket;
+let bodies: S3EventBodyStore;
+let topic: SnsEventTopic;
+
+beforeAll(async () => {
+  aws = await startEmulatedAws({ cluster: CLUSTER, consumers: ['slave-1', 'both-1'] });
+  log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
+  bucket = new S3Bucket(aws.signedFetch('s3'), {
+    bucket: aws.bucket,
+    region: LOCAL_REGION,
+    endpoint: aws.emulators.awsEndpoint,
+    forcePathStyle: true,
+  });
+  store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(bucket) });
+  bodies = new S3EventBodyStore(bucket);
+  topic = new SnsEventTopic(aws.signedFetch('sns'), { topicArn: aws.topicArn, endpoint: aws.emulators.awsEndpoint });
+});
+
+afterAll(async () => {
+  await aws?.stop();
+});
+
+function stored(type: ObjectType, id: string, lastSequence: number, properties: StoredObject['properties'] = {}): StoredObject {
+  return {
+    type,
+    id,
+    properties,
+    lastSequence,
+    lastOrigin: 'master-1',
+    updatedAt: '2025-01-01T00:00:00.000Z',
+    deleted: false,
+    incomplete: false,
+  };
+}
+
+/** A style whose SLD is `bytes` long. */
+function largeStyle(id: string, bytes: number): ConfigChange {
+  const rule = '<Rule><PolygonSymbolizer><Fill><CssParameter name="fill">#AAAAAA</CssParameter></Fill></PolygonSymbolizer></Rule>';
+  const body = `<StyledLayerDescriptor>${rule.repeat(Math.ceil(bytes / rule.length))}</StyledLayerDescriptor>`.slice(0, bytes);
+  return { kind: 'add', object: { type: 'style', id }, properties: { format: 'sld', body } };
+}
+
+async function receiveAll(sqs: SQSClient, queueUrl: string, expected: number): Promise<Message[]> {
+  const messages: Message[] = [];
+  const deadline = Date.now() + 15_000;
+  while (messages.length < expected && Date.now() < deadline) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    messages.push(...Messages);
+    // Deleted as received: a FIFO group stays locked while any of its messages is in flight.
+    for (const message of Messages) {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+  return messages;
+}
+
+describe('DynamoEventLog', () => {
+  const cluster = 'log-test';
+  const draft = (id: string) => ({
+    cluster,
+    origin: 'master-1',
+    publishedAt: '2025-01-01T00:00:00.000Z',
+    kind: 'add' as const,
+    object: { type: 'workspace' as const, id },
+    properties: { name: id },
+  });
+
+  test('50 parallel appends from separate writers get exactly the sequences 1..50', async () => {
+    // Separate instances: none may learn the head from another's memory.
+    const writers = Array.from({ length: 5 }, () => new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }));
+    const appended = await Promise.all(
+      Array.from({ length: 50 }, (_, index) => (writers[index % writers.length] as DynamoEventLog).append(draft(`ws${index}`))),
+    );
+    expect(appended.map((event) => event.sequence).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(await log.head(cluster)).toBe(50);
+
+    const read = await log.readRange(cluster, 1, 50);
+    expect(read.map((event) => event.sequence)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    // Each sequence holds the event its appender was told it got.
+    const bySequence = new Map(appended.map((event) => [event.sequence, event]));
+    for (const event of read) expect(event).toEqual(bySequence.get(event.sequence));
+    expect((await log.readRange(cluster, 48, 200)).map((event) => event.sequence)).toEqual([48, 49, 50]);
+    expect(await log.readRange(cluster, 0, 0)).toEqual([]);
+    expect(await log.head('no-such-cluster')).toBe(0);
+  });
+
+  test('unpublished events are listed oldest first until marked, and the watermark follows', async () => {
+    expect((await log.listUnpublished(cluster, 100)).map((event) => event.sequence)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+    for (let sequence = 1; sequence <= 10; sequence += 1) await log.markPublished(cluster, sequence);
+    // Out of order: 12 before 11.
+    await log.markPublished(cluster, 12);
+    const pending = await log.listUnpublished(cluster, 3);
+    expect(pending.map((event) => event.sequence)).toEqual([11, 13, 14]);
+
+    const watermark = async () => {
+      const { Item } = await aws.dynamo.send(
+        new GetItemCommand({ TableName: aws.eventLogTable, Key: { cluster: { S: cluster }, sequence: { N: '0' } }, ConsistentRead: true }),
+      );
+      return Number(Item?.publishedThrough?.N ?? 0);
+    };
+    expect(await watermark()).toBe(10);
+    await log.markPublished(cluster, 11);
+    expect(await watermark()).toBe(11);
+    // 12 was published before 11: the next listing moves the watermark over it.
+    expect((await log.listUnpublished(cluster, 1)).map((event) => event.sequence)).toEqual([13]);
+    expect(await watermark()).toBe(12);
+    // Marking an event the log does not hold creates nothing.
+    await log.markPublished(cluster, 999);
+    expect(await log.head(cluster)).toBe(50);
+    expect(await log.readRange(cluster, 999, 999)).toEqual([]);
+  });
+});
+
+describe('DynamoNodeStore', () => {
+  test('commit is a compare-and-swap on the cursor: a stale expectedCursor writes nothing', async () => {
+    const node = 'cas-node';
+    expect(await store.readCursor(node)).toBe(0);
+    const workspace = stored('workspace', 'topp', 1, { name: 'topp' });
+    expect(await store.commit(node, { expectedCursor: 0, sequence: 1, object: workspace })).toBe('committed');
+    expect(await store.readCursor(node)).toBe(1);
+
+    const stale = stored('workspace', 'topp', 1, { name: 'overwritten' });
+    expect(await store.commit(node, { expectedCursor: 0, sequence: 1, object: stale })).toBe('cursor-moved');
+    expect(await store.commit(node, { expectedCursor: 0, sequence: 1 })).toBe('cursor-moved');
+    expect(await store.readObjects(node, [{ type: 'workspace', id: 'topp' }])).toEqual([workspace]);
+
+    // A cursor-only commit (the event was stale for its object).
+    expect(await store.commit(node, { expectedCursor: 1, sequence: 2 })).toBe('committed');
+    expect(await store.readCursor(node)).toBe(2);
+    await expect(store.commit(node, { expectedCursor: 2, sequence: 4 })).rejects.toThrow(/advance the cursor by one/);
+
+    // Concurrent commits of the same sequence: exactly one wins.
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        store.commit(node, { expectedCursor: 2, sequence: 3, object: stored('namespace', `ns${index}`, 3) }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'committed')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome === 'cursor-moved')).toHaveLength(7);
+    const page = await store.listObjects(node, { type: 'namespace', limit: 10 });
+    expect(page.objects).toHaveLength(1);
+  });
+
+  test('an object is never replaced by an older version: object-moved', async () => {
+    const node = 'version-node';
+    // A snapshot taken while its source kept applying: the object is ahead of the cursor.
+    await store.replaceWithSnapshot(node, {
+      cluster: CLUSTER,
+      sourceNode: 'master-1',
+      sequence: 3,
+      objects: [stored('layer', 'topp:states', 7, { enabled: true })],
+    });
+    expect(await store.readCursor(node)).toBe(3);
+    const older = stored('layer', 'topp:states', 4, { enabled: false });
+    expect(await store.commit(node, { expectedCursor: 3, sequence: 4, object: older })).toBe('object-moved');
+    expect(await store.readCursor(node)).toBe(3);
+    const [current] = await store.readObjects(node, [{ type: 'layer', id: 'topp:states' }]);
+    expect(current?.properties).toEqual({ enabled: true });
+    const newer = stored('layer', 'topp:states', 8, { enabled: false });
+    expect(await store.commit(node, { expectedCursor: 3, sequence: 4 })).toBe('committed');
+    expect(await store.replaceWithSnapshot(node, { cluster: CLUSTER, sourceNode: 'x', sequence: 4, objects: [newer] })).toBeUndefined();
+    expect((await store.readObjects(node, [{ type: 'layer', id: 'topp:states' }]))[0]?.lastSequence).toBe(8);
+  });
+
+  test('lists by type with paging, hides tombstones unless asked, and never lists the cursor', async () => {
+    const node = 'list-node';
+    const objects: StoredObject[] = [];
+    for (let index = 0; index < 12; index += 1) objects.push(stored('layer', `topp:l${String(index).padStart(2, '0')}`, index + 1));
+    for (let index = 0; index < 5; index += 1) objects.push(stored('layerGroup', `g${index}`, 20 + index));
+    objects.push(stored('style', 'point', 30), { ...stored('style', 'removed', 31), deleted: true });
+    objects.push(stored('workspace', 'topp', 32));
+    await store.replaceWithSnapshot(node, { cluster: CLUSTER, sourceNode: 'master-1', sequence: 40, objects });
+
+    const collect = async (query: { type?: ObjectType; limit: number; includeDeleted?: boolean }) => {
+      const pages: string[][] = [];
+      let after: string | undefined;
+      do {
+        const page = await store.listObjects(node, { ...query, after });
+        pages.push(page.objects.map(objectStorageKey));
+        after = page.next;
+      } while (after !== undefined);
+      return pages;
+    };
+    const all = await collect({ limit: 5 });
+    expect(all.map((page) => page.length)).toEqual([5, 5, 5, 4]);
+    const keys = all.flat();
+    expect(keys).toEqual([...keys].sort());
+    expect(keys).toHaveLength(19);
+    expect(keys).not.toContain('style/removed');
+    expect(keys).not.toContain(CURSOR_KEY);
+
+    // `layer/` must not match `layerGroup/`.
+    const layers = await collect({ type: 'layer', limit: 5 });
+    expect(layers.map((page) => page.length)).toEqual([5, 5, 2]);
+    expect(layers.flat().every((key) => key.startsWith('layer/'))).toBe(true);
+    expect((await collect({ type: 'layerGroup', limit: 100 })).flat()).toHaveLength(5);
+    expect((await collect({ type: 'style', limit: 1, includeDeleted: true })).flat()).toEqual(['style/point', 'style/removed']);
+    expect((await collect({ type: 'coverage', limit: 10 })).flat()).toEqual([]);
+    // A position outside the listed range never widens it.
+    expect((await store.listObjects(node, { limit: 1, after: '!/x' })).objects.map(objectStorageKey)).toEqual(['layer/topp:l00']);
+    expect((await store.listObjects(node, { type: 'style', limit: 5, after: 'layer/x' })).objects.map(objectStorageKey)).toEqual([
+      'style/point',
+    ]);
+    expect((await store.listObjects(node, { type: 'layer', limit: 5, after: 'style/a' })).objects).toEqual([]);
+    // An exact page has no `next`.
+    expect((await store.listObjects(node, { type: 'layerGroup', limit: 5 })).next).toBeUndefined();
+  });
+
+  test('a snapshot replaces a store: its objects written, others removed, cursor last', async () => {
+    const source = 'snapshot-source';
+    const target = 'snapshot-target';
+    await store.replaceWithSnapshot(source, {
+      cluster: CLUSTER,
+      sourceNode: 'seed',
+      sequence: 10,
+      objects: [stored('workspace', 'a', 1), stored('workspace', 'b', 2), { ...stored('workspace', 'c', 3), deleted: true }],
+    });
+    await store.replaceWithSnapshot(target, {
+      cluster: CLUSTER,
+      sourceNode: 'seed',
+      sequence: 5,
+      objects: [stored('workspace', 'a', 1, { doubtful: true }), stored('workspace', 'junk', 4)],
+    });
+    const snapshot = await store.readSnapshot(source, CLUSTER);
+    expect(snapshot.sequence).toBe(10);
+    await store.replaceWithSnapshot(target, snapshot);
+    // Same versions are overwritten (a store in doubt is repaired), unknown ones removed.
+    expect(await store.readSnapshot(target, CLUSTER)).toEqual({ ...snapshot, sourceNode: target });
+
+    // A version newer than the snapshot (the node's queue applied it meanwhile) is kept, also
+    // when the snapshot does not know the object yet.
+    const applied = [stored('workspace', 'b', 12, { newer: true }), stored('workspace', 'd', 11)];
+    expect(await store.commit(target, { expectedCursor: 10, sequence: 11, object: applied[1] })).toBe('committed');
+    expect(await store.commit(target, { expectedCursor: 11, sequence: 12, object: applied[0] })).toBe('committed');
+    await store.replaceWithSnapshot(target, snapshot);
+    const objects = (await store.readSnapshot(target, CLUSTER)).objects;
+    expect(objects.map((object) => [object.id, object.lastSequence])).toEqual([
+      ['a', 1],
+      ['b', 12],
+      ['c', 3],
+      ['d', 11],
+    ]);
+  });
+});
+
+describe('large bodies through S3', () => {
+  test('a 300 KiB style is offloaded as an event body and as object properties, and read back whole', async () => {
+    const change = largeStyle('big', 300 * KIB);
+    const ref = await bodies.put(CLUSTER, change);
+    expect(ref).toMatch(new RegExp(`^s3://${aws.bucket}/events/${CLUSTER}/[0-9a-f-]{36}\\.json$`));
+    expect(await bodies.get(ref)).toEqual(change);
+    await expect(bodies.get(`s3://other-bucket/events/${CLUSTER}/x.json`)).rejects.toThrow(/bodyRef/);
+    await expect(bodies.get(`s3://${aws.bucket}/events/${CLUSTER}/missing.json`)).rejects.toThrow(/does not exist/);
+
+    const node = 'offload-node';
+    const properties = change.kind === 'add' ? change.properties : {};
+    const style = stored('style', 'topp:big', 1, properties);
+    expect(await store.commit(node, { expectedCursor: 0, sequence: 1, object: style })).toBe('committed');
+    const { Item } = await aws.dynamo.send(
+      new GetItemCommand({ TableName: aws.nodeStoreTable, Key: { node: { S: node }, key: { S: 'style/topp:big' } } }),
+    );
+    expect(Item?.properties).toBeUndefined();
+    const firstKey = Item?.propertiesRef?.S;
+    expect(firstKey).toBe(`objects/${node}/style/topp%3Abig/1.json`);
+    const object = await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key: firstKey }));
+    expect(JSON.parse((await object.Body?.transformToString()) ?? '')).toEqual(properties);
+
+    expect(await store.readObjects(node, [{ type: 'style', id: 'topp:big' }])).toEqual([style]);
+    expect((await store.listObjects(node, { limit: 10 })).objects).toEqual([style]);
+    expect((await store.readSnapshot(node, CLUSTER)).objects).toEqual([style]);
+
+    // A new version gets a new body; the one it replaced is deleted.
+    const modified = stored('style', 'topp:big', 2, { ...properties, title: 'Big' });
+    expect(await store.commit(node, { expectedCursor: 1, sequence: 2, object: modified })).toBe('committed');
+    const listed = await aws.s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `objects/${node}/` }));
+    expect((listed.Contents ?? []).map((entry) => entry.Key)).toEqual([`objects/${node}/style/topp%3Abig/2.json`]);
+    // Another store instance (another function) still reads it.
+    const other = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(bucket) });
+    expect(await other.readObjects(node, [{ type: 'style', id: 'topp:big' }])).toEqual([modified]);
+    // Removing it leaves a small tombstone.
+    const removed = { ...stored('style', 'topp:big', 3), deleted: true };
+    expect(await store.commit(node, { expectedCursor: 2, sequence: 3, object: removed })).toBe('committed');
+    const after = await aws.s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `objects/${node}/` }));
+    expect(after.Contents ?? []).toEqual([]);
+  });
+
+  test('publish -> SNS FIFO -> raw SQS delivery -> apply: a 300 KiB style reaches a slave whole', async () => {
+    const cluster = CLUSTER;
+    const deps = { store, log, bodies, topic, now: () => new Date('2025-02-01T00:00:00.000Z') };
+    const workspace: ConfigChange = { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } };
+    const style = largeStyle('topp:roads', 300 * KIB);
+    const first = await publishChange(deps, { cluster, node: { name: 'master-1', role: 'master' } }, workspace);
+    const second = await publishChange(deps, { cluster, node: { name: 'master-1', role: 'master' } }, style);
+    for (const result of [first, second]) {
+      expect(result).toMatchObject({ published: true, appliedLocally: true, deferredFailures: [] });
+    }
+    expect(second.event).toHaveProperty('bodyRef');
+    expect(second.event).not.toHaveProperty('properties');
+    expect(await log.listUnpublished(cluster, 10)).toEqual([]);
+
+    // The consuming node's queue got both, in order, raw, with the origin attribute.
+    const queue = aws.queues['slave-1']?.queueUrl as string;
+    const messages = await receiveAll(aws.sqs, queue, 2);
+    expect(messages).toHaveLength(2);
+    const events = messages.map((message) => JSON.parse(message.Body ?? '') as PublishedEvent);
+    expect(events.map((event) => event.sequence)).toEqual([first.event.sequence, second.event.sequence]);
+    for (const message of messages) {
+      expect(message.MessageAttributes?.origin?.StringValue).toBe('master-1');
+      expect(message.Attributes?.MessageGroupId).toBe(cluster);
+    }
+    expect(messages[1]?.Attributes?.MessageDeduplicationId).toBe(`${cluster}-${second.event.sequence}`);
+
+    const applyDeps: ApplyDeps = { store, log, bodies };
+    const batch = await applyDeliveredBatch(applyDeps, { cluster, node: 'slave-1' }, messages.map((message) => message.Body ?? ''));
+    expect(batch.failure).toBeUndefined();
+    const [onSlave] = await store.readObjects('slave-1', [{ type: 'style', id: 'topp:roads' }]);
+    expect(onSlave?.properties).toEqual(style.kind === 'add' ? style.properties : undefined);
+    // The master's own store holds the same.
+    const [onMaster] = await store.readObjects('master-1', [{ type: 'style', id: 'topp:roads' }]);
+    expect(onMaster).toEqual(onSlave);
+
+    // A node bootstrapped from the slave's store converges too.
+    const result = await resyncFrom(applyDeps, { cluster, node: 'new-node' }, 'slave-1');
+    expect(result.cursor).toBe(await log.head(cluster));
+    expect((await store.readSnapshot('new-node', cluster)).objects).toEqual((await store.readSnapshot('slave-1', cluster)).objects);
+  });
+});
+
+describe('SQS queues', () => {
+  test('depths and redrive from the dead-letter queue keep group, attributes and body', async () => {
+    const pair = aws.queues['both-1'];
+    if (!pair) throw new Error('no queues');
+    // Drain what publishing sent (both-1 is subscribed too).
+    await receiveAll(aws.sqs, pair.queueUrl, 2);
+
+    const depths = new SqsQueueDepths(aws.queues, aws.signedFetch('sqs'), aws.emulators.awsEndpoint);
+    expect(await depths.depths('master-1')).toBeUndefined();
+    for (let index = 1; index <= 3; index += 1) {
+      await aws.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: pair.deadLetterQueueUrl,
+          MessageBody: `{"poison":${index}}`,
+          MessageGroupId: CLUSTER,
+          MessageDeduplicationId: `${CLUSTER}-${index}`,
+          MessageAttributes: { origin: { DataType: 'String', StringValue: 'master-1' } },
+        }),
+      );
+    }
+    expect(await depths.depths('both-1')).toEqual({ queueDepth: expect.any(Number), deadLetterDepth: 3 });
+
+    // As the functions build it: with AWS_ENDPOINT_URL_SQS set, the client must send to that
+    // endpoint although the queue URLs name a host that does not resolve.
+    expect(new URL(pair.queueUrl).hostname).toBe('sqs.us-east-1.localhost');
+    await withEnv(
+      {
+        AWS_ENDPOINT_URL_SQS: aws.emulators.awsEndpoint,
+        AWS_REGION: LOCAL_REGION,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      },
+      async () => {
+        const client = sqsClient();
+        try {
+          const redrive = new SqsRedrive(aws.queues, client);
+          expect(redrive.hasQueues('master-1')).toBe(false);
+          expect(await redrive.redrive('both-1', Date.now() + 20_000)).toEqual({ moved: 3, more: false });
+        } finally {
+          client.destroy();
+        }
+      },
+    );
+    expect(await depths.depths('both-1')).toEqual({ queueDepth: 3, deadLetterDepth: 0 });
+
+    const moved = await receiveAll(aws.sqs, pair.queueUrl, 3);
+    expect(moved.map((message) => message.Body)).toEqual(['{"poison":1}', '{"poison":2}', '{"poison":3}']);
+    for (const message of moved) {
+      expect(message.Attributes?.MessageGroupId).toBe(CLUSTER);
+      expect(message.Attributes?.MessageDeduplicationId).toMatch(new RegExp(`^${CLUSTER}-\\d-redrive-\\d+$`));
+      expect(message.MessageAttributes?.origin?.StringValue).toBe('master-1');
+    }
+  });
+});
+
+async function withEnv<T>(variables: Record<string, string>, run: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, variables);
+  try {
+    return await run();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}

@@ -1,0 +1,271 @@
+// The config-sync Lambda handlers, invoked directly with API Gateway / SQS / EventBridge events
+// and the environment the CDK construct gives them, against freshly started emulators. (The
+// end-to-end scenarios over HTTP and the local runtime live elsewhere.)
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { HttpResult } from '../../../lambdas/shared/http';
+import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+
+jest.setTimeout(120_000);
+
+const CLUSTER = 'handlers';
+const NODES = { 'master-1': 'master', 'master-2': 'both', 'slave-1': 'slave', 'slave-2': 'slave' };
+
+type HttpHandler = (event: unknown, context?: unknown) => Promise<HttpResult>;
+interface Handlers {
+  publish: HttpHandler;
+  listNodes: HttpHandler;
+  catalog: HttpHandler;
+  catalogObject: HttpHandler;
+  resync: HttpHandler;
+  redrive: HttpHandler;
+  republish: (event: { time?: string }) => Promise<{ republished: number; caughtUp: Record<string, number> }>;
+  apply: (node: string) => Promise<(event: SQSEvent) => Promise<SQSBatchResponse>>;
+}
+
+let aws: EmulatedAws;
+let handlers: Handlers;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  aws = await startEmulatedAws({ cluster: CLUSTER, consumers: ['master-2', 'slave-1', 'slave-2'] });
+  Object.assign(process.env, aws.environment(CLUSTER, NODES));
+  // Loaded after the environment is set: handlers read it at cold start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = <T>(path: string): T => (require(path) as { handler: T }).handler;
+  handlers = {
+    publish: load('../../../lambdas/config-sync/handlers/publish-event'),
+    listNodes: load('../../../lambdas/config-sync/handlers/list-nodes'),
+    catalog: load('../../../lambdas/config-sync/handlers/get-catalog'),
+    catalogObject: load('../../../lambdas/config-sync/handlers/get-catalog-object'),
+    resync: load('../../../lambdas/config-sync/handlers/resync-node'),
+    redrive: load('../../../lambdas/config-sync/handlers/redrive-node'),
+    republish: load('../../../lambdas/config-sync/handlers/republish-pending'),
+    // NODE_NAME is read at cold start: one module instance per node.
+    apply: async (node) => {
+      let handler: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
+      process.env.NODE_NAME = node;
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        handler = (require('../../../lambdas/config-sync/handlers/apply-events') as { handler: typeof handler }).handler;
+      });
+      delete process.env.NODE_NAME;
+      if (!handler) throw new Error('apply handler not loaded');
+      return handler;
+    },
+  };
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await aws?.stop();
+});
+
+function http(options: {
+  node?: string;
+  body?: unknown;
+  contentType?: string;
+  path?: Record<string, string>;
+  query?: Record<string, string>;
+}): unknown {
+  const role = options.node === undefined ? undefined : (NODES as Record<string, string>)[options.node] ?? 'master';
+  return {
+    version: '2.0',
+    headers: options.contentType === undefined ? {} : { 'content-type': options.contentType },
+    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+    isBase64Encoded: false,
+    pathParameters: options.path,
+    queryStringParameters: options.query,
+    requestContext: {
+      http: { method: 'POST' },
+      ...(options.node === undefined ? {} : { authorizer: { lambda: { nodeId: options.node, role } } }),
+    },
+  };
+}
+
+function body(result: HttpResult): Record<string, unknown> {
+  return JSON.parse(result.body ?? '{}') as Record<string, unknown>;
+}
+
+const publishAs = (node: string, change: unknown) =>
+  handlers.publish(http({ node, body: change, contentType: 'application/json' }));
+
+async function drain(node: string, expected: number): Promise<Message[]> {
+  const queueUrl = aws.queues[node]?.queueUrl as string;
+  const messages: Message[] = [];
+  const deadline = Date.now() + 15_000;
+  while (messages.length < expected && Date.now() < deadline) {
+    const { Messages = [] } = await aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    messages.push(...Messages);
+    // As the event source does once a batch succeeded (a FIFO group stays locked meanwhile).
+    for (const message of Messages) {
+      await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+  return messages;
+}
+
+function sqsEvent(messages: readonly Message[]): SQSEvent {
+  return {
+    Records: messages.map((message) => ({
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: message.Attributes as never,
+      messageAttributes: Object.fromEntries(
+        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+          name,
+          { dataType: value.DataType ?? 'String', stringValue: value.StringValue },
+        ]),
+      ),
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+describe('POST /config/events', () => {
+  test('refuses pure slaves, undeclared nodes, non-JSON, bad fields and oversized bodies, writing nothing', async () => {
+    const slave = await publishAs('slave-1', { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: {} });
+    expect(slave.statusCode).toBe(403);
+    expect(body(slave)).toMatchObject({ code: 'PURE_SLAVE' });
+    expect(body(slave).message).toMatch(/pure slave/);
+
+    expect((await publishAs('ghost', { kind: 'remove', object: { type: 'workspace', id: 'x' } })).statusCode).toBe(403);
+    expect((await handlers.publish(http({ body: '{}', contentType: 'application/json' }))).statusCode).toBe(401);
+    expect((await handlers.publish(http({ node: 'master-1', body: 'kind=add', contentType: 'text/plain' }))).statusCode).toBe(415);
+
+    const invalid = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id: 'a b' }, properties: {} });
+    expect(invalid.statusCode).toBe(400);
+    expect(body(invalid)).toMatchObject({ code: 'INVALID_REQUEST', field: 'object.id' });
+
+    const huge = 'x'.repeat(1024 * 1024 + 1);
+    const tooLarge = await publishAs('master-1', { kind: 'add', object: { type: 'style', id: 'huge' }, properties: { body: huge } });
+    expect(tooLarge.statusCode).toBe(413);
+
+    const list = body(await handlers.listNodes(http({})));
+    expect(list.head).toBe(0);
+  });
+
+  test('a master change is logged, published and applied locally; slaves apply it from their queue', async () => {
+    const created = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } });
+    expect(created.statusCode).toBe(201);
+    expect(body(created)).toMatchObject({ sequence: 1, published: true, appliedLocally: true, event: { sequence: 1, origin: 'master-1' } });
+    const style = { kind: 'add', object: { type: 'style', id: 'topp:big' }, properties: { body: `<sld>${'x'.repeat(300 * 1024)}</sld>` } };
+    const large = await publishAs('master-2', style);
+    expect(large.statusCode).toBe(201);
+    expect(body(large)).toMatchObject({ sequence: 2, published: true, appliedLocally: true });
+    expect(body(large).event).toHaveProperty('bodyRef');
+
+    // master-2 (`both`) has a queue but never receives its own event.
+    const applyMaster2 = await handlers.apply('master-2');
+    const toMaster2 = await drain('master-2', 1);
+    expect(toMaster2.map((message) => (JSON.parse(message.Body ?? '') as { sequence: number }).sequence)).toEqual([1]);
+    expect(await applyMaster2(sqsEvent(toMaster2))).toEqual({ batchItemFailures: [] });
+
+    const applySlave = await handlers.apply('slave-1');
+    const messages = await drain('slave-1', 2);
+    expect(messages).toHaveLength(2);
+    expect(await applySlave(sqsEvent(messages))).toEqual({ batchItemFailures: [] });
+
+    const object = await handlers.catalogObject(http({ path: { node: 'slave-1', type: 'style', id: 'topp:big' } }));
+    expect(object.statusCode).toBe(200);
+    expect(body(object)).toMatchObject({ type: 'style', id: 'topp:big', lastSequence: 2, lastOrigin: 'master-2', properties: style.properties });
+
+    const nodes = body(await handlers.listNodes(http({})));
+    expect(nodes.head).toBe(2);
+    expect(nodes.nodes).toEqual([
+      { name: 'master-1', role: 'master', lastAppliedSequence: 1, lag: 1, queueDepth: null, deadLetterDepth: null },
+      { name: 'master-2', role: 'both', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0 },
+      { name: 'slave-1', role: 'slave', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0 },
+      { name: 'slave-2', role: 'slave', lastAppliedSequence: 0, lag: 2, queueDepth: 2, deadLetterDepth: 0 },
+    ]);
+
+    // The schedule catches the pure master up with master-2's event.
+    const run = await handlers.republish({ time: new Date().toISOString() });
+    expect(run).toMatchObject({ republished: 0, caughtUp: { 'master-1': 1 } });
+  });
+
+  test('a poison message fails with every later one of its batch (FIFO)', async () => {
+    await publishAs('master-1', { kind: 'add', object: { type: 'namespace', id: 'topp' }, properties: { uri: 'http://topp' } });
+    const messages = await drain('slave-1', 1);
+    expect(messages).toHaveLength(1);
+    const poison: Message = { MessageId: 'poison-1', Body: '{"not":"an event"}', MessageAttributes: {} };
+    const event = sqsEvent([poison, ...messages]);
+    const response = await (await handlers.apply('slave-1'))(event);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['poison-1', messages[0]?.MessageId]);
+  });
+});
+
+describe('catalog', () => {
+  test('lists with type filter and paging; 404 for unknown nodes and objects; 400 for bad parameters', async () => {
+    const page = await handlers.catalog(http({ path: { node: 'master-1' }, query: { limit: '1' } }));
+    expect(page.statusCode).toBe(200);
+    const first = body(page);
+    expect(first).toMatchObject({ node: 'master-1', cursor: 3, next: 'namespace/topp' });
+    expect((first.objects as unknown[]).length).toBe(1);
+    const rest = body(await handlers.catalog(http({ path: { node: 'master-1' }, query: { limit: '10', next: 'namespace/topp' } })));
+    expect((rest.objects as { id: string }[]).map((object) => object.id)).toEqual(['topp:big', 'topp']);
+    expect(rest.next).toBeUndefined();
+    const styles = body(await handlers.catalog(http({ path: { node: 'master-1' }, query: { type: 'style' } })));
+    expect((styles.objects as { id: string }[]).map((object) => object.id)).toEqual(['topp:big']);
+
+    expect(body(await handlers.catalog(http({ path: { node: 'nobody' } })))).toMatchObject({ code: 'NODE_NOT_FOUND' });
+    expect((await handlers.catalog(http({ path: { node: 'master-1' }, query: { type: 'bogus' } }))).statusCode).toBe(400);
+    expect((await handlers.catalog(http({ path: { node: 'master-1' }, query: { limit: '0' } }))).statusCode).toBe(400);
+    const missing = await handlers.catalogObject(http({ path: { node: 'master-1', type: 'layer', id: 'topp:none' } }));
+    expect(missing.statusCode).toBe(404);
+    expect(body(missing)).toMatchObject({ code: 'OBJECT_NOT_FOUND' });
+
+    await publishAs('master-1', { kind: 'remove', object: { type: 'namespace', id: 'topp' } });
+    const tombstone = await handlers.catalogObject(http({ path: { node: 'master-1', type: 'namespace', id: 'topp' } }));
+    expect(tombstone.statusCode).toBe(404);
+  });
+});
+
+describe('resync and redrive', () => {
+  test('a node that never applied anything resyncs from the first master to the same store', async () => {
+    const result = await handlers.resync(http({ node: 'slave-1', path: { node: 'slave-2' } }));
+    expect(result.statusCode).toBe(200);
+    expect(body(result)).toMatchObject({ node: 'slave-2', source: 'master-1', sequence: 4 });
+    const objectsOf = async (node: string) =>
+      body(await handlers.catalog(http({ path: { node }, query: { includeDeleted: 'true' } }))).objects;
+    expect(await objectsOf('slave-2')).toEqual(await objectsOf('master-1'));
+
+    const explicit = await handlers.resync(http({ node: 'slave-1', path: { node: 'slave-2' }, body: { source: 'master-2' }, contentType: 'application/json' }));
+    expect(body(explicit)).toMatchObject({ source: 'master-2' });
+    const self = await handlers.resync(http({ node: 'slave-1', path: { node: 'slave-2' }, body: { source: 'slave-2' }, contentType: 'application/json' }));
+    expect(self.statusCode).toBe(400);
+    expect(body(self)).toMatchObject({ field: 'source' });
+  });
+
+  test('redrive moves dead letters back; a pure master has no queue', async () => {
+    const pair = aws.queues['slave-2'];
+    if (!pair) throw new Error('no queues');
+    await aws.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: pair.deadLetterQueueUrl,
+        MessageBody: '{"poison":true}',
+        MessageGroupId: CLUSTER,
+        MessageDeduplicationId: 'poison-1',
+        MessageAttributes: { origin: { DataType: 'String', StringValue: 'master-1' } },
+      }),
+    );
+    const context = { getRemainingTimeInMillis: () => 25_000 };
+    const result = await handlers.redrive(http({ node: 'slave-1', path: { node: 'slave-2' } }), context);
+    expect(result.statusCode).toBe(200);
+    expect(body(result)).toEqual({ node: 'slave-2', moved: 1, more: false });
+    const master = await handlers.redrive(http({ node: 'slave-1', path: { node: 'master-1' } }), context);
+    expect(master.statusCode).toBe(409);
+  });
+});
