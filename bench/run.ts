@@ -6,6 +6,11 @@
  * 2. Write: PUT /executions/{id} (RUNNING progress) through the API vs raw conditional PutItem.
  * 3. Each function's bundle size and cold import time in a fresh Node process, against a bare
  *    GetItem handler bundled the same way.
+ * 4. Configuration propagation for 3, 10 and 30 nodes against the emulator's raw fan-out
+ *    (bench/propagation.ts).
+ *
+ *   npm run bench                                   everything
+ *   npm run bench -- --only status|bundles|propagation --nodes 3,10
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { execFileSync } from 'node:child_process';
@@ -18,6 +23,7 @@ import { build } from 'esbuild';
 import { synthesizeTopology } from '../local/cluster';
 import { spawnLocalCluster, type SpawnedCluster } from '../local/spawn';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
+import { benchPropagation } from './propagation';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,6 +31,10 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '3' },
     'import-runs': { type: 'string', default: '7' },
+    only: { type: 'string' },
+    nodes: { type: 'string', default: '3,10,30' },
+    'propagation-events': { type: 'string', default: '30' },
+    'propagation-burst': { type: 'string', default: '100' },
   },
 });
 const REQUESTS = Number(args.requests);
@@ -194,10 +204,21 @@ export const handler = async (event: { id: string }) =>
 }
 
 async function main(): Promise<void> {
+  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation']);
   console.log(`Node ${process.version}; ${REQUESTS} requests per round, ${CONCURRENCY} in flight, median of ${ROUNDS} rounds\n`);
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-bench-'));
-  // The same synthesized template the cluster runs: its table names and bundles.
-  const topology = synthesizeTopology(path.join(scratch, 'cdk.out'));
+  try {
+    // The same synthesized template the cluster runs: its table names and bundles.
+    const topology = synthesizeTopology(path.join(scratch, 'cdk.out'));
+    if (parts.has('status')) await statusFigures(topology);
+    if (parts.has('bundles')) await bundleFigures(topology, scratch);
+    if (parts.has('propagation')) await propagationFigures();
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function statusFigures(topology: ReturnType<typeof synthesizeTopology>): Promise<void> {
   const cluster = await spawnLocalCluster({ logFile: path.join(__dirname, '..', '.local', 'bench-cluster.log') });
   try {
     const dynamo = new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -216,25 +237,45 @@ async function main(): Promise<void> {
     console.log(`  raw PutItem+cond ${fmt(writes.baseline)}`);
     console.log(`  API              ${fmt(writes.subject)}`);
     console.log(`  ratio API/raw    ${(writes.subject.perSecond / writes.baseline.perSecond).toFixed(2)}\n`);
-
-    const baseline = await baselineBundle(scratch);
-    const baselineSize = statSync(baseline).size;
-    const baselineMs = coldImportMs(baseline, { TABLE_NAME: statusTable });
-    console.log('Bundles (minified, AWS SDK included) and cold import in a fresh process');
-    console.log(`  ${'bare GetItem handler (baseline)'.padEnd(38)} ${(baselineSize / 1024).toFixed(1).padStart(6)} KB  ${baselineMs.toFixed(1).padStart(5)} ms`);
-    let worst = { size: 0, ms: 0 };
-    for (const fn of topology.functions.values()) {
-      const size = statSync(fn.bundleFile).size;
-      const ms = coldImportMs(fn.bundleFile, fn.environment);
-      worst = { size: Math.max(worst.size, size), ms: Math.max(worst.ms, ms) };
-      console.log(
-        `  ${fn.name.padEnd(38)} ${(size / 1024).toFixed(1).padStart(6)} KB  ${ms.toFixed(1).padStart(5)} ms  (x${(size / baselineSize).toFixed(2)} size, x${(ms / baselineMs).toFixed(2)} import)`,
-      );
-    }
-    console.log(`  largest ${(worst.size / 1024).toFixed(1)} KB (goal < 400 KB), slowest import ${worst.ms.toFixed(1)} ms (goal < 60 ms)`);
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
     await cluster.stop();
+  }
+}
+
+async function bundleFigures(topology: ReturnType<typeof synthesizeTopology>, scratch: string): Promise<void> {
+  const statusTable = topology.tables.find((t) => t.logicalId.startsWith('StatusExecutions'))?.tableName ?? 'table';
+  const baseline = await baselineBundle(scratch);
+  const baselineSize = statSync(baseline).size;
+  const baselineMs = coldImportMs(baseline, { TABLE_NAME: statusTable });
+  console.log('Bundles (minified, AWS SDK included) and cold import in a fresh process');
+  console.log(`  ${'bare GetItem handler (baseline)'.padEnd(38)} ${(baselineSize / 1024).toFixed(1).padStart(6)} KB  ${baselineMs.toFixed(1).padStart(5)} ms`);
+  let worst = { size: 0, ms: 0 };
+  // Apply functions of every node share one bundle; measure one of them.
+  const measured = [...topology.functions.values()].filter(
+    (fn, i, all) => all.findIndex((other) => other.bundleFile === fn.bundleFile) === i && !/Apply-(?!slave-1$)/.test(fn.name),
+  );
+  for (const fn of measured) {
+    const size = statSync(fn.bundleFile).size;
+    const ms = coldImportMs(fn.bundleFile, fn.environment);
+    worst = { size: Math.max(worst.size, size), ms: Math.max(worst.ms, ms) };
+    console.log(
+      `  ${fn.name.padEnd(38)} ${(size / 1024).toFixed(1).padStart(6)} KB  ${ms.toFixed(1).padStart(5)} ms  (x${(size / baselineSize).toFixed(2)} size, x${(ms / baselineMs).toFixed(2)} import)`,
+    );
+  }
+  console.log(`  largest ${(worst.size / 1024).toFixed(1)} KB (goal < 400 KB), slowest import ${worst.ms.toFixed(1)} ms (goal < 60 ms)\n`);
+}
+
+async function propagationFigures(): Promise<void> {
+  const events = Number(args['propagation-events']);
+  const burst = Number(args['propagation-burst']);
+  console.log(`Config propagation: publish on the master -> applied on every node (${events} sequential events, burst of ${burst})`);
+  console.log('  nodes | publish p50  p99 | applied everywhere p50   p99 | raw fan-out p50   p99 | ratio p50 | applied/s  raw recv/s');
+  for (const nodes of (args.nodes ?? '3,10,30').split(',').map(Number)) {
+    const f = await benchPropagation(nodes, { events, burst });
+    const ms = (x: number, width: number) => x.toFixed(1).padStart(width);
+    console.log(
+      `  ${String(nodes).padStart(5)} | ${ms(f.publishLatency.p50, 11)} ${ms(f.publishLatency.p99, 4)} | ${ms(f.latency.p50, 22)} ${ms(f.latency.p99, 5)} | ${ms(f.rawLatency.p50, 15)} ${ms(f.rawLatency.p99, 5)} | ${(f.latency.p50 / f.rawLatency.p50).toFixed(2).padStart(9)} | ${ms(f.appliedPerSecond, 9)} ${ms(f.rawReceivedPerSecond, 11)}`,
+    );
   }
 }
 

@@ -58,24 +58,28 @@ export async function publishChange(deps: PublishDeps, context: PublishContext, 
     : { ...metadata, ...change };
   const event = await deps.log.append(draft);
 
+  // Once the event is in the log, publishing it and the master's own store are independent:
+  // run them together so the publish request pays for the slower one only.
   const deferredFailures: DeferredFailure[] = [];
-  const published = await publishAndMark(deps, event).then(
-    () => true,
-    (error: unknown) => {
-      deferredFailures.push({ stage: 'publish', error });
-      return false;
-    },
-  );
-  // The master keeps its own configuration: bring its store up to and including this event,
-  // in sequence order (events of other masters before it come from the log).
   const ownStore = { cluster: context.cluster, node: context.node.name };
-  const appliedLocally = await catchUp(deps, ownStore, event.sequence).then(
-    ({ cursor }) => cursor >= event.sequence,
-    (error: unknown) => {
-      deferredFailures.push({ stage: 'apply-locally', error });
-      return false;
-    },
-  );
+  const [published, appliedLocally] = await Promise.all([
+    publishAndMark(deps, event).then(
+      () => true,
+      (error: unknown) => {
+        deferredFailures.push({ stage: 'publish', error });
+        return false;
+      },
+    ),
+    // The master keeps its own configuration: bring its store up to and including this
+    // event, in sequence order (events of other masters before it come from the log).
+    catchUp(deps, ownStore, event.sequence).then(
+      ({ cursor }) => cursor >= event.sequence,
+      (error: unknown) => {
+        deferredFailures.push({ stage: 'apply-locally', error });
+        return false;
+      },
+    ),
+  ]);
   return { event, published, appliedLocally, deferredFailures };
 }
 

@@ -1,0 +1,182 @@
+/**
+ * Configuration propagation, for clusters of 3, 10 and 30 consuming nodes:
+ * - latency: time from a master's publish request to "applied on every node" (every node's
+ *   cursor in its store at the event's sequence), p50/p99 over sequential events;
+ * - throughput: events applied per second per node during a burst;
+ * against the raw publish-to-receive time of the same emulator in the same run: one SNS FIFO
+ * topic fanned out to the same number of raw-delivery FIFO queues, each drained by a long-poll
+ * receiver, measured from publish to "received by every queue".
+ */
+import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CURSOR_KEY } from '../lambdas/config-sync/adapters/dynamo-node-store';
+import { synthesizeTopology } from '../local/cluster';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
+import { spawnLocalCluster, type SpawnedCluster } from '../local/spawn';
+
+export interface PropagationFigures {
+  nodes: number;
+  /** The publish request alone (log append, master's own store, SNS publish). */
+  publishLatency: { p50: number; p99: number };
+  latency: { p50: number; p99: number };
+  rawLatency: { p50: number; p99: number };
+  appliedPerSecond: number;
+  rawReceivedPerSecond: number;
+}
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function benchPropagation(nodeCount: number, options: { events: number; burst: number }): Promise<PropagationFigures> {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-prop-'));
+  const clusterFile = path.join(scratch, 'cluster.json');
+  const slaves = Array.from({ length: nodeCount }, (_, i) => `slave-${i + 1}`);
+  const clusterConfig = { name: 'bench', nodes: [{ name: 'master-1', role: 'master' }, ...slaves.map((name) => ({ name, role: 'slave' }))] };
+  writeFileSync(clusterFile, JSON.stringify(clusterConfig));
+  const base = JSON.parse(require('node:fs').readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
+  const topology = synthesizeTopology(path.join(scratch, 'cdk.out'), { ...base, cluster: clusterConfig });
+  const storeTable = topology.tables.find((table) => table.logicalId.startsWith('ConfigSyncNodeStore'))?.tableName;
+  if (!storeTable) throw new Error('node store table not found in the template');
+
+  const cluster = await spawnLocalCluster({
+    logFile: path.join(__dirname, '..', '.local', `bench-propagation-${nodeCount}.log`),
+    extraArgs: ['--cluster-file', clusterFile],
+  });
+  try {
+    const clients = {
+      dynamo: new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+      sns: new SNSClient({ endpoint: cluster.emulators.aws, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+      sqs: new SQSClient({ endpoint: cluster.emulators.aws, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false }),
+    };
+    const cursors = async (): Promise<number[]> => {
+      const result = await clients.dynamo.send(
+        new BatchGetItemCommand({
+          RequestItems: { [storeTable]: { Keys: slaves.map((node) => ({ node: { S: node }, key: { S: CURSOR_KEY } })), ConsistentRead: true } },
+        }),
+      );
+      const items = result.Responses?.[storeTable] ?? [];
+      return slaves.map((node) => Number(items.find((item) => item.node?.S === node)?.cursor?.N ?? 0));
+    };
+    const appliedEverywhere = async (sequence: number, deadlineMs = 60_000) => {
+      const deadline = Date.now() + deadlineMs;
+      while (Date.now() < deadline) {
+        if ((await cursors()).every((cursor) => cursor >= sequence)) return;
+        await sleep(2);
+      }
+      throw new Error(`sequence ${sequence} not applied on every node within ${deadlineMs} ms`);
+    };
+    let counter = 0;
+    const publish = async (): Promise<number> => {
+      const id = `ws${counter++}`;
+      const response = await fetch(`${cluster.url}/config/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${cluster.tokens['master-1']}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'add', object: { type: 'workspace', id }, properties: { name: id } }),
+      });
+      const body = (await response.json()) as { sequence: number };
+      if (response.status !== 201) throw new Error(`publish answered ${response.status}: ${JSON.stringify(body)}`);
+      return body.sequence;
+    };
+
+    // Warm every node's apply function (first delivery pays module init).
+    await appliedEverywhere(await publish());
+
+    const latencies: number[] = [];
+    const publishLatencies: number[] = [];
+    for (let i = 0; i < options.events; i++) {
+      const started = performance.now();
+      const sequence = await publish();
+      publishLatencies.push(performance.now() - started);
+      await appliedEverywhere(sequence);
+      latencies.push(performance.now() - started);
+    }
+    // A burst from several publishers at once, as from a busy master.
+    const burstStart = performance.now();
+    let remaining = options.burst;
+    let last = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (remaining-- > 0) last = Math.max(last, await publish());
+      }),
+    );
+    await appliedEverywhere(last, 120_000);
+    const appliedPerSecond = options.burst / ((performance.now() - burstStart) / 1000);
+
+    const raw = await rawFanOut(clients.sns, clients.sqs, nodeCount, options);
+    return {
+      nodes: nodeCount,
+      publishLatency: { p50: quantile(publishLatencies, 0.5), p99: quantile(publishLatencies, 0.99) },
+      latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
+      rawLatency: raw.latency,
+      appliedPerSecond,
+      rawReceivedPerSecond: raw.perSecond,
+    };
+  } finally {
+    await cluster.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The emulator alone: SNS FIFO -> N raw FIFO queues, each drained by a long-poll receiver. */
+async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, options: { events: number; burst: number }) {
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'raw-baseline.fifo', Attributes: { FifoTopic: 'true' } }));
+  const queueUrls: string[] = [];
+  for (let i = 0; i < nodeCount; i++) {
+    const name = `raw-baseline-${i}.fifo`;
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true' } }));
+    await sns.send(
+      new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: `arn:aws:sqs:${LOCAL_REGION}:000000000000:${name}`, Attributes: { RawMessageDelivery: 'true' } }),
+    );
+    queueUrls.push(QueueUrl as string);
+  }
+  // seen[i] = how many messages queue i has received so far.
+  const seen = new Array(nodeCount).fill(0) as number[];
+  let running = true;
+  const receivers = queueUrls.map(async (url, i) => {
+    while (running) {
+      const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      if (!Messages?.length) continue;
+      seen[i] = (seen[i] as number) + Messages.length;
+      await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle as string })) }),
+      );
+    }
+  });
+  let sent = 0;
+  const send = () =>
+    sns.send(new PublishCommand({ TopicArn, Message: JSON.stringify({ n: sent }), MessageGroupId: 'bench', MessageDeduplicationId: `m${sent++}` }));
+  const receivedEverywhere = async (count: number) => {
+    while (!seen.every((n) => n >= count)) await sleep(2);
+  };
+  try {
+    await send();
+    await receivedEverywhere(sent);
+    const latencies: number[] = [];
+    for (let i = 0; i < options.events; i++) {
+      const started = performance.now();
+      await send();
+      await receivedEverywhere(sent);
+      latencies.push(performance.now() - started);
+    }
+    const burstStart = performance.now();
+    let remaining = options.burst;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (remaining-- > 0) await send();
+    }),
+  );
+    await receivedEverywhere(sent);
+    const perSecond = options.burst / ((performance.now() - burstStart) / 1000);
+    return { latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }, perSecond };
+  } finally {
+    running = false;
+    await Promise.all(receivers);
+  }
+}
