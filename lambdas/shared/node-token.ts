@@ -20,7 +20,9 @@ export function hashSecret(secret: string): string {
 
 /** Accepts `Bearer <token>` (case-insensitive scheme); undefined for anything else. */
 export function parseAuthorizationHeader(header: string | undefined): ParsedToken | undefined {
-  const match = /^bearer\s+([a-z0-9-]{1,31})\.([A-Za-z0-9_-]{20,})$/i.exec(header?.trim() ?? '');
+  // Only the scheme is case-insensitive: a node name is what the cluster configuration allows
+  // (lowercase letters, digits and dashes, not starting with a dash) and the secret is exact.
+  const match = /^[Bb][Ee][Aa][Rr][Ee][Rr]\s+([a-z0-9][a-z0-9-]{0,30})\.([A-Za-z0-9_-]{20,})$/.exec(header?.trim() ?? '');
   return match ? { nodeId: match[1] as string, secret: match[2] as string } : undefined;
 }
 

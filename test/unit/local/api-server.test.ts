@@ -1,0 +1,388 @@
+import { LocalApiServer } from '../../../local/api-server';
+import type { LocalFunctionHost } from '../../../local/lambda-runner';
+import type { LocalAuthorizer, LocalRoute } from '../../../local/template';
+
+/** A stand-in for a function host: answers with `respond` and records every event. */
+interface FakeHost {
+  events: any[];
+  invoke(event: unknown): Promise<unknown>;
+}
+
+function fakeHost(respond: (event: any) => unknown = () => ({ statusCode: 200, body: 'ok' })): FakeHost {
+  const events: any[] = [];
+  return {
+    events,
+    async invoke(event: unknown) {
+      // Copy as a real host would (the event crosses a process boundary as JSON).
+      events.push(JSON.parse(JSON.stringify(event)));
+      return respond(event);
+    },
+  };
+}
+
+const servers: LocalApiServer[] = [];
+async function start(routes: LocalRoute[], hosts: Record<string, FakeHost>): Promise<string> {
+  const server = new LocalApiServer({
+    routes,
+    hosts: new Map(Object.entries(hosts)) as unknown as Map<string, LocalFunctionHost>,
+  });
+  servers.push(server);
+  const port = await server.listen(0);
+  return `http://127.0.0.1:${port}`;
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+  jest.restoreAllMocks();
+});
+
+const route = (method: string, path: string, functionId: string, authorizer?: LocalAuthorizer): LocalRoute => ({
+  method,
+  path,
+  functionId,
+  authorizer,
+});
+
+describe('route matching', () => {
+  const hosts = {
+    job: fakeHost(() => ({ route: 'job' })),
+    conformance: fakeHost(() => ({ route: 'conformance' })),
+    results: fakeHost(() => ({ route: 'results' })),
+    proxy: fakeHost(() => ({ route: 'proxy' })),
+    fallback: fakeHost(() => ({ route: 'fallback' })),
+    postJob: fakeHost(() => ({ route: 'postJob' })),
+  };
+  // Listed with the parameter and greedy routes first: the order must not decide.
+  const routes = [
+    route('ANY', '$default', 'fallback'),
+    route('GET', '/files/{path+}', 'proxy'),
+    route('GET', '/jobs/{jobId}', 'job'),
+    route('GET', '/jobs/{jobId}/results', 'results'),
+    route('GET', '/jobs/conformance', 'conformance'),
+    route('POST', '/jobs/{jobId}', 'postJob'),
+  ];
+  let base: string;
+  beforeEach(async () => {
+    for (const host of Object.values(hosts)) host.events.length = 0;
+    base = await start(routes, hosts);
+  });
+
+  const routeOf = async (path: string, method = 'GET') => ((await (await fetch(`${base}${path}`, { method })).json()) as { route: string }).route;
+
+  it('prefers a literal segment over a path parameter', async () => {
+    expect(await routeOf('/jobs/conformance')).toBe('conformance');
+    expect(await routeOf('/jobs/conformance2')).toBe('job');
+    expect(await routeOf('/jobs/e1')).toBe('job');
+  });
+
+  it('matches the method and the whole path', async () => {
+    expect(await routeOf('/jobs/e1', 'POST')).toBe('postJob');
+    expect(await routeOf('/jobs/e1/results')).toBe('results');
+  });
+
+  it('prefers a parameter route over a greedy one, and any route over $default', async () => {
+    expect(await routeOf('/files/a/b/c.txt')).toBe('proxy');
+    expect(await routeOf('/elsewhere')).toBe('fallback');
+    expect(await routeOf('/jobs/e1', 'DELETE')).toBe('fallback');
+  });
+
+  it('passes path parameters decoded, and the greedy parameter with its slashes', async () => {
+    await fetch(`${base}/jobs/a%20b%2Fc%3A1`);
+    expect(hosts.job.events[0].pathParameters).toEqual({ jobId: 'a b/c:1' });
+    await fetch(`${base}/files/dir/sub/file.txt`);
+    expect(hosts.proxy.events[0].pathParameters).toEqual({ path: 'dir/sub/file.txt' });
+  });
+
+  it('answers 404 Not Found when no route matches', async () => {
+    const only = await start([route('GET', '/jobs/{jobId}', 'job')], hosts);
+    for (const [method, path] of [
+      ['GET', '/nothing'],
+      ['GET', '/jobs'],
+      ['GET', '/jobs/e1/extra'],
+      ['PUT', '/jobs/e1'],
+    ] as const) {
+      const response = await fetch(`${only}${path}`, { method });
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(await response.text()).toBe('{"message":"Not Found"}');
+    }
+  });
+});
+
+describe('the Lambda REQUEST authorizer', () => {
+  const authorizer = (cacheTtlSeconds = 60): LocalAuthorizer => ({
+    functionId: 'auth',
+    identitySource: ['$request.header.Authorization'],
+    cacheTtlSeconds,
+  });
+  const allowOnly = (token: string) =>
+    fakeHost((event: any) =>
+      event.headers.authorization === `Bearer ${token}`
+        ? { isAuthorized: true, context: { nodeId: 'master-1', role: 'master' } }
+        : { isAuthorized: false, context: {} },
+    );
+
+  it('answers 401 without the identity source and does not invoke the authorizer or the route', async () => {
+    const auth = allowOnly('good');
+    const target = fakeHost();
+    const base = await start([route('PUT', '/executions/{id}', 'target', authorizer())], { auth, target });
+    for (const headers of [{}, { authorization: '' }] as Record<string, string>[]) {
+      const response = await fetch(`${base}/executions/e1`, { method: 'PUT', headers });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ message: 'Unauthorized' });
+    }
+    expect(auth.events).toHaveLength(0);
+    expect(target.events).toHaveLength(0);
+  });
+
+  it('answers 403 when the authorizer denies, without invoking the route', async () => {
+    const auth = allowOnly('good');
+    const target = fakeHost();
+    const base = await start([route('PUT', '/executions/{id}', 'target', authorizer())], { auth, target });
+    const response = await fetch(`${base}/executions/e1`, { method: 'PUT', headers: { authorization: 'Bearer bad' } });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: 'Forbidden' });
+    expect(auth.events).toHaveLength(1);
+    expect(target.events).toHaveLength(0);
+  });
+
+  it('gives the authorizer a v2 REQUEST event with the identity', async () => {
+    const auth = allowOnly('good');
+    const base = await start([route('PUT', '/executions/{id}', 'target', authorizer())], { auth, target: fakeHost() });
+    await fetch(`${base}/executions/e1?x=1`, { method: 'PUT', headers: { authorization: 'Bearer good' } });
+    expect(auth.events[0]).toMatchObject({
+      version: '2.0',
+      type: 'REQUEST',
+      identitySource: ['Bearer good'],
+      routeKey: 'PUT /executions/{id}',
+      rawPath: '/executions/e1',
+      rawQueryString: 'x=1',
+      pathParameters: { id: 'e1' },
+    });
+    expect(auth.events[0].routeArn).toMatch(/\/PUT\/executions\/e1$/);
+  });
+
+  it("passes an allowed request on with the authorizer's context in requestContext.authorizer.lambda", async () => {
+    const auth = allowOnly('good');
+    const target = fakeHost();
+    const base = await start([route('PUT', '/executions/{id}', 'target', authorizer())], { auth, target });
+    const response = await fetch(`${base}/executions/e1`, { method: 'PUT', headers: { authorization: 'Bearer good' } });
+    expect(response.status).toBe(200);
+    expect(target.events[0].requestContext.authorizer).toEqual({ lambda: { nodeId: 'master-1', role: 'master' } });
+  });
+
+  it('does not run the authorizer for a route without one', async () => {
+    const auth = allowOnly('good');
+    const target = fakeHost();
+    const base = await start([route('GET', '/open', 'target')], { auth, target });
+    expect((await fetch(`${base}/open`)).status).toBe(200);
+    expect(auth.events).toHaveLength(0);
+    expect(target.events[0].requestContext.authorizer).toBeUndefined();
+  });
+
+  it('caches a verdict per identity for the TTL', async () => {
+    const auth = allowOnly('good');
+    const target = fakeHost();
+    const base = await start([route('PUT', '/executions/{id}', 'target', authorizer(60))], { auth, target });
+    const put = (token: string) => fetch(`${base}/executions/e1`, { method: 'PUT', headers: { authorization: `Bearer ${token}` } });
+
+    expect((await put('good')).status).toBe(200);
+    expect((await put('good')).status).toBe(200);
+    expect(auth.events).toHaveLength(1);
+    expect(target.events).toHaveLength(2);
+    expect(target.events[1].requestContext.authorizer).toEqual({ lambda: { nodeId: 'master-1', role: 'master' } });
+
+    // A denial is cached too, separately from the allowed identity.
+    expect((await put('bad')).status).toBe(403);
+    expect((await put('bad')).status).toBe(403);
+    expect(auth.events).toHaveLength(2);
+
+    // Past the TTL the authorizer is asked again.
+    const now = Date.now();
+    jest.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+    expect((await put('good')).status).toBe(200);
+    expect(auth.events).toHaveLength(3);
+  });
+
+  it('asks the authorizer every time when the TTL is 0', async () => {
+    const auth = allowOnly('good');
+    const base = await start([route('GET', '/x', 'target', authorizer(0))], { auth, target: fakeHost() });
+    await fetch(`${base}/x`, { headers: { authorization: 'Bearer good' } });
+    await fetch(`${base}/x`, { headers: { authorization: 'Bearer good' } });
+    expect(auth.events).toHaveLength(2);
+  });
+
+  it('answers 500 when the authorizer fails', async () => {
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const auth = fakeHost(() => {
+      throw new Error('authorizer crashed');
+    });
+    const target = fakeHost();
+    const base = await start([route('GET', '/x', 'target', authorizer())], { auth, target });
+    const response = await fetch(`${base}/x`, { headers: { authorization: 'Bearer good' } });
+    expect(response.status).toBe(500);
+    expect(target.events).toHaveLength(0);
+  });
+});
+
+describe('the v2 event', () => {
+  const target = fakeHost();
+  let base: string;
+  beforeEach(async () => {
+    target.events.length = 0;
+    base = await start([route('ANY', '/jobs/{jobId}', 'target'), route('GET', '/jobs', 'target')], { target });
+  });
+
+  it('carries the route key, raw path and raw query string', async () => {
+    await fetch(`${base}/jobs/e1?status=running&limit=5`);
+    const [event] = target.events;
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: 'ANY /jobs/{jobId}',
+      rawPath: '/jobs/e1',
+      rawQueryString: 'status=running&limit=5',
+      requestContext: { routeKey: 'ANY /jobs/{jobId}', stage: '$default', http: { method: 'GET', path: '/jobs/e1' } },
+    });
+  });
+
+  it('joins repeated query parameters with commas', async () => {
+    await fetch(`${base}/jobs?status=running&status=accepted&limit=5&processID=a%2Cb`);
+    expect(target.events[0].queryStringParameters).toEqual({ status: 'running,accepted', limit: '5', processID: 'a,b' });
+  });
+
+  it('has no query parameters or path parameters when there are none', async () => {
+    await fetch(`${base}/jobs`);
+    expect(target.events[0].queryStringParameters).toBeUndefined();
+    expect(target.events[0].pathParameters).toBeUndefined();
+    expect(target.events[0].rawQueryString).toBe('');
+  });
+
+  it('lower-cases header names', async () => {
+    await fetch(`${base}/jobs/e1`, { headers: { 'X-Custom-Header': 'Value', 'If-None-Match': 'W/"1"' } });
+    const { headers } = target.events[0];
+    expect(headers['x-custom-header']).toBe('Value');
+    expect(headers['if-none-match']).toBe('W/"1"');
+    expect(Object.keys(headers).filter((name) => name !== name.toLowerCase())).toEqual([]);
+    expect(target.events[0].requestContext.domainName).toBe(headers.host);
+  });
+
+  it('passes a JSON body as text', async () => {
+    await fetch(`${base}/jobs/e1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"phase":"RUNNING"}' });
+    expect(target.events[0]).toMatchObject({ body: '{"phase":"RUNNING"}', isBase64Encoded: false });
+  });
+
+  it('passes a binary body base64-encoded', async () => {
+    const bytes = Buffer.from([0, 1, 2, 254, 255]);
+    await fetch(`${base}/jobs/e1`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+    expect(target.events[0].isBase64Encoded).toBe(true);
+    expect(Buffer.from(target.events[0].body, 'base64')).toEqual(bytes);
+  });
+
+  it('has no body for a request without one', async () => {
+    await fetch(`${base}/jobs/e1`);
+    expect(target.events[0].body).toBeUndefined();
+    expect(target.events[0].isBase64Encoded).toBe(false);
+  });
+});
+
+describe('the response mapping', () => {
+  async function answer(result: unknown, init?: RequestInit): Promise<Response> {
+    const base = await start([route('ANY', '/r', 'target')], { target: fakeHost(() => result) });
+    return fetch(`${base}/r`, init);
+  }
+
+  it('maps a structured result: status, headers and body', async () => {
+    const response = await answer({
+      statusCode: 201,
+      headers: { 'Content-Type': 'text/xml', ETag: '"v1"', 'Retry-After': 5 },
+      body: '<ok/>',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('content-type')).toBe('text/xml');
+    expect(response.headers.get('etag')).toBe('"v1"');
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.text()).toBe('<ok/>');
+  });
+
+  it('decodes a base64 body', async () => {
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 255]);
+    const response = await answer({
+      statusCode: 200,
+      headers: { 'content-type': 'image/png' },
+      body: bytes.toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
+    expect(response.headers.get('content-length')).toBe(String(bytes.length));
+  });
+
+  it('sends no body with a 304', async () => {
+    const response = await answer({ statusCode: 304, headers: { etag: '"v1"' }, body: 'should not be sent' });
+    expect(response.status).toBe(304);
+    expect(response.headers.get('etag')).toBe('"v1"');
+    expect(await response.text()).toBe('');
+  });
+
+  it('sends cookies as Set-Cookie', async () => {
+    const response = await answer({ statusCode: 200, cookies: ['a=1', 'b=2'], body: '' });
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+  });
+
+  it('turns a bare object into a 200 JSON response', async () => {
+    const response = await answer({ jobs: [], links: [{ rel: 'self' }] });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.json()).toEqual({ jobs: [], links: [{ rel: 'self' }] });
+  });
+
+  it('turns a bare string into a 200 with that string', async () => {
+    const response = await answer('hello');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('hello');
+  });
+
+  it('answers 500 Internal Server Error when the function throws', async () => {
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const base = await start([route('GET', '/r', 'target')], {
+      target: fakeHost(() => {
+        throw new Error('handler crashed: secret detail');
+      }),
+    });
+    const response = await fetch(`${base}/r`);
+    expect(response.status).toBe(500);
+    expect(await response.text()).toBe('{"message":"Internal Server Error"}');
+  });
+
+  it('answers 500 when the route names a function that is not hosted', async () => {
+    const base = await start([route('GET', '/r', 'missing')], {});
+    expect((await fetch(`${base}/r`)).status).toBe(500);
+  });
+});
+
+describe('the payload limit', () => {
+  const LIMIT = 10 * 1024 * 1024;
+
+  it('answers 413 to a body over 10 MiB without invoking the function', async () => {
+    const target = fakeHost();
+    const base = await start([route('POST', '/upload', 'target')], { target });
+    const response = await fetch(`${base}/upload`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(LIMIT + 1, 1),
+    });
+    expect(response.status).toBe(413);
+    expect(target.events).toHaveLength(0);
+  });
+
+  it('passes a body of exactly 10 MiB on', async () => {
+    const target = fakeHost(() => ({ statusCode: 204 }));
+    const base = await start([route('POST', '/upload', 'target')], { target });
+    const response = await fetch(`${base}/upload`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x'.repeat(LIMIT),
+    });
+    expect(response.status).toBe(204);
+    expect(target.events[0].body).toHaveLength(LIMIT);
+  });
+});

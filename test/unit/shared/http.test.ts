@@ -1,0 +1,274 @@
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  callerNode,
+  errorResponse,
+  parseJsonBody,
+  requestBaseUrl,
+  type HttpEvent,
+} from '../../../lambdas/shared/http';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
+
+function event(overrides: { headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean } = {}): HttpEvent {
+  return {
+    version: '2.0',
+    routeKey: 'PUT /executions/{executionId}',
+    rawPath: '/executions/e1',
+    rawQueryString: '',
+    headers: {},
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method: 'PUT', path: '/executions/e1', protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'test' },
+      requestId: 'r1',
+      routeKey: 'PUT /executions/{executionId}',
+      stage: '$default',
+      time: '01/Jan/2026:00:00:00 +0000',
+      timeEpoch: 0,
+    },
+    ...overrides,
+  } as HttpEvent;
+}
+
+const jsonEvent = (body: string | undefined, contentType = 'application/json', extra: { isBase64Encoded?: boolean } = {}) =>
+  event({ headers: { 'content-type': contentType }, ...(body === undefined ? {} : { body }), ...extra });
+
+function thrown(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error('expected an AppError to be thrown');
+}
+
+describe('parseJsonBody', () => {
+  it('parses a JSON body', () => {
+    expect(parseJsonBody(jsonEvent('{"phase":"QUEUED","progress":0}'))).toEqual({ phase: 'QUEUED', progress: 0 });
+  });
+
+  it.each(['application/json; charset=utf-8', 'Application/JSON', 'application/merge-patch+json', 'application/vnd.geo+json;v=1'])(
+    'accepts content type %s',
+    (contentType) => {
+      expect(parseJsonBody(jsonEvent('{"a":1}', contentType))).toEqual({ a: 1 });
+    },
+  );
+
+  it('answers 415 without a content type', () => {
+    const error = thrown(() => parseJsonBody(event({ body: '{"a":1}' })));
+    expect(error.status).toBe(415);
+    expect(error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(error.message).toContain('got none');
+  });
+
+  it.each(['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'application/jsonp', 'multipart/form-data'])(
+    'answers 415 for %s, naming it',
+    (contentType) => {
+      const error = thrown(() => parseJsonBody(jsonEvent('{"a":1}', contentType)));
+      expect(error.status).toBe(415);
+      expect(error.message).toContain(`'${contentType}'`);
+    },
+  );
+
+  it('checks the media type before the body', () => {
+    expect(thrown(() => parseJsonBody(jsonEvent('not json', 'text/plain'))).status).toBe(415);
+  });
+
+  it('accepts a body of exactly the limit and answers 413 one byte over it', () => {
+    const body = (size: number) => JSON.stringify({ pad: 'x'.repeat(size - '{"pad":""}'.length) });
+    expect(body(100)).toHaveLength(100);
+    expect(parseJsonBody(jsonEvent(body(100)), 100)).toEqual({ pad: expect.any(String) });
+    const error = thrown(() => parseJsonBody(jsonEvent(body(101)), 100));
+    expect(error.status).toBe(413);
+    expect(error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('has a 64 KiB default limit', () => {
+    const over = JSON.stringify({ pad: 'x'.repeat(DEFAULT_MAX_BODY_BYTES) });
+    expect(thrown(() => parseJsonBody(jsonEvent(over))).status).toBe(413);
+  });
+
+  it('counts the UTF-8 bytes, not the characters', () => {
+    const text = JSON.stringify({ s: 'é'.repeat(50) }); // 58 characters, 108 bytes
+    expect(text.length).toBeLessThan(100);
+    expect(thrown(() => parseJsonBody(jsonEvent(text), 100)).status).toBe(413);
+  });
+
+  it('decodes a base64 body and counts its decoded size against the limit', () => {
+    const text = JSON.stringify({ pad: 'x'.repeat(80 - '{"pad":""}'.length) }); // 80 bytes, 108 in base64
+    const encoded = Buffer.from(text).toString('base64');
+    expect(encoded.length).toBeGreaterThan(100);
+    expect(parseJsonBody(jsonEvent(encoded, 'application/json', { isBase64Encoded: true }), 100)).toEqual(JSON.parse(text));
+
+    const tooBig = Buffer.from(JSON.stringify({ pad: 'x'.repeat(100) })).toString('base64');
+    expect(thrown(() => parseJsonBody(jsonEvent(tooBig, 'application/json', { isBase64Encoded: true }), 100)).status).toBe(413);
+  });
+
+  it.each(['{"a":', "{'a':1}", '{"a":1}}', 'undefined'])('answers 400 INVALID_JSON for %s', (body) => {
+    const error = thrown(() => parseJsonBody(jsonEvent(body)));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('INVALID_JSON');
+    expect(error.field).toBe('body');
+    expect(error.message).toMatch(/^Request body is not valid JSON: /);
+  });
+
+  it.each([
+    ['no body', undefined],
+    ['an empty body', ''],
+    ['a blank body', '  \n\t '],
+  ])('answers 400 for %s', (_, body) => {
+    const error = thrown(() => parseJsonBody(jsonEvent(body)));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.field).toBe('body');
+  });
+});
+
+describe('callerNode', () => {
+  it('reads the node identity the authorizer attached', () => {
+    const authorized = event();
+    (authorized.requestContext as unknown as Record<string, unknown>).authorizer = { lambda: { nodeId: 'master-1', role: 'master' } };
+    expect(callerNode(authorized)).toEqual({ nodeId: 'master-1', role: 'master' });
+  });
+
+  it.each([
+    ['no authorizer context', undefined],
+    ['no lambda context', {}],
+    ['an empty lambda context', { lambda: {} }],
+    ['no role', { lambda: { nodeId: 'master-1' } }],
+    ['no node', { lambda: { role: 'master' } }],
+  ])('answers 401 with %s', (_, authorizer) => {
+    const unauthorized = event();
+    if (authorizer !== undefined) (unauthorized.requestContext as unknown as Record<string, unknown>).authorizer = authorizer;
+    const error = thrown(() => callerNode(unauthorized));
+    expect(error.status).toBe(401);
+    expect(error.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('errorResponse', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('maps an AppError to its status and a { code, message } JSON body', () => {
+    const result = errorResponse(new NotFoundError('Execution', 'e1'));
+    expect(result.statusCode).toBe(404);
+    expect(result.headers).toEqual({ 'content-type': 'application/json' });
+    expect(JSON.parse(result.body!)).toEqual({ code: 'NOT_FOUND', message: 'Execution e1 does not exist' });
+  });
+
+  it('names the field of a validation error', () => {
+    const result = errorResponse(new ValidationError('progress', 'must be at most 100'));
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body!)).toEqual({ code: 'INVALID_REQUEST', message: 'progress: must be at most 100', field: 'progress' });
+  });
+
+  it('spreads the details a client can act on into the body', () => {
+    const result = errorResponse(new ConflictError('INVALID_TRANSITION', 'no', { from: 'SUCCEEDED', to: 'RUNNING' }));
+    expect(result.statusCode).toBe(409);
+    expect(JSON.parse(result.body!)).toEqual({ code: 'INVALID_TRANSITION', message: 'no', from: 'SUCCEEDED', to: 'RUNNING' });
+  });
+
+  it('answers an unknown error with a 500 that does not leak its message, and logs it', () => {
+    const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const secret = new Error('connect ECONNREFUSED 10.1.2.3:5432 password=hunter2');
+    const result = errorResponse(secret);
+    expect(result.statusCode).toBe(500);
+    expect(result.body).not.toContain('hunter2');
+    expect(result.body).not.toContain('ECONNREFUSED');
+    expect(JSON.parse(result.body!)).toEqual({ code: 'INTERNAL_ERROR', message: expect.any(String) });
+    expect(log).toHaveBeenCalledWith(expect.any(String), secret);
+  });
+
+  it('answers a thrown non-Error with a 500 too', () => {
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect(errorResponse('boom').statusCode).toBe(500);
+    expect(errorResponse(undefined).statusCode).toBe(500);
+  });
+});
+
+describe('requestBaseUrl', () => {
+  const withHeaders = (headers: Record<string, string>, domainName = 'api.example.com') => {
+    const e = event({ headers });
+    e.requestContext.domainName = domainName;
+    return e;
+  };
+
+  it('uses the configured public base URL over the request, without trailing slashes', () => {
+    const e = withHeaders({ host: 'other.example.org' });
+    expect(requestBaseUrl(e, 'https://maps.example.com/wps/')).toBe('https://maps.example.com/wps');
+    expect(requestBaseUrl(e, 'https://maps.example.com//')).toBe('https://maps.example.com');
+  });
+
+  it('ignores an empty configured URL', () => {
+    expect(requestBaseUrl(withHeaders({ host: 'h.example.com' }), '')).toBe('https://h.example.com');
+  });
+
+  it('builds the URL from the host header, over the request context domain', () => {
+    expect(requestBaseUrl(withHeaders({ host: 'custom.example.com' }, 'abc.execute-api.us-east-1.amazonaws.com'))).toBe(
+      'https://custom.example.com',
+    );
+  });
+
+  it('falls back to the request context domain without a host header', () => {
+    expect(requestBaseUrl(withHeaders({}, 'abc.execute-api.us-east-1.amazonaws.com'))).toBe(
+      'https://abc.execute-api.us-east-1.amazonaws.com',
+    );
+  });
+
+  it('falls back to the request context domain when the host header is malformed', () => {
+    expect(requestBaseUrl(withHeaders({ host: 'evil.example.com/path' }, 'api.example.com'))).toBe('https://api.example.com');
+  });
+
+  it('keeps a port', () => {
+    expect(requestBaseUrl(withHeaders({ host: 'api.example.com:8443' }))).toBe('https://api.example.com:8443');
+  });
+
+  it.each([
+    ['http', 'http'],
+    ['HTTPS', 'https'],
+    ['http, https', 'http'],
+  ])('takes the scheme from x-forwarded-proto %s', (proto, scheme) => {
+    expect(requestBaseUrl(withHeaders({ host: 'api.example.com', 'x-forwarded-proto': proto }))).toBe(`${scheme}://api.example.com`);
+  });
+
+  it('ignores an x-forwarded-proto that is not http or https', () => {
+    expect(requestBaseUrl(withHeaders({ host: 'api.example.com', 'x-forwarded-proto': 'javascript' }))).toBe('https://api.example.com');
+    expect(requestBaseUrl(withHeaders({ host: 'localhost:3000', 'x-forwarded-proto': 'ftp' }))).toBe('http://localhost:3000');
+  });
+
+  it.each(['localhost', 'localhost:3000', 'LOCALHOST:3000', '127.0.0.1:4000', '127.1.2.3', '[::1]:3000'])(
+    'defaults to http for the loopback host %s',
+    (host) => {
+      expect(requestBaseUrl(withHeaders({ host }))).toBe(`http://${host}`);
+    },
+  );
+
+  it.each(['api.example.com', '10.0.0.1:3000', '[2001:db8::1]', 'localhost.example.com', '127.0.0.1.nip.io'])(
+    'defaults to https for the non-loopback host %s',
+    (host) => {
+      expect(requestBaseUrl(withHeaders({ host }))).toBe(`https://${host}`);
+    },
+  );
+
+  it('lets x-forwarded-proto override the loopback default', () => {
+    expect(requestBaseUrl(withHeaders({ host: 'localhost:3000', 'x-forwarded-proto': 'https' }))).toBe('https://localhost:3000');
+  });
+
+  it.each(['evil.com/x', 'user@evil.com', 'a b', 'evil.com:port', 'evil.com:123456', '-bad.com', '"><script>', ''])(
+    'refuses the malformed host %j when there is nothing else to build from',
+    (host) => {
+      const error = thrown(() => requestBaseUrl(withHeaders({ host }, '')));
+      expect(error.status).toBe(400);
+      expect(error.code).toBe('INVALID_HOST');
+      expect(error.field).toBe('host');
+    },
+  );
+
+  it('trims whitespace around the host', () => {
+    expect(requestBaseUrl(withHeaders({ host: ' api.example.com ' }))).toBe('https://api.example.com');
+  });
+});

@@ -1,0 +1,186 @@
+import type { ExecutionStatus, Phase } from '../../../lambdas/status/execution';
+import type { ListQuery, Page, StatusStore } from '../../../lambdas/status/ports';
+import { MAX_PAGE_SIZE, listJobs } from '../../../lambdas/status/protocols/job-list';
+import type { JobListQuery, OgcStatusCode } from '../../../lambdas/status/protocols/ogcapi';
+
+let sequence = 0;
+function status(phase: Phase, overrides: Partial<ExecutionStatus> = {}): ExecutionStatus {
+  sequence += 1;
+  return {
+    executionId: `exec-${sequence}`,
+    processName: 'gs:Buffer',
+    phase,
+    progress: 0,
+    nodeId: 'node-a',
+    creationTime: '2026-01-01T00:00:00.000Z',
+    lastUpdated: '2026-01-01T00:00:00.000Z',
+    version: 1,
+    ...overrides,
+  };
+}
+
+/** A store that answers `list` from canned pages and records every query it was asked. */
+function fakeStore(pages: Page[] | ((query: ListQuery, call: number) => Page)) {
+  const queries: ListQuery[] = [];
+  const list = jest.fn(async (query: ListQuery): Promise<Page> => {
+    queries.push(query);
+    const call = queries.length - 1;
+    if (typeof pages === 'function') return pages(query, call);
+    const page = pages[call];
+    if (!page) throw new Error(`unexpected read #${call + 1}`);
+    return page;
+  });
+  const unused = () => Promise.reject(new Error('not used by listJobs'));
+  const store: StatusStore = {
+    list,
+    get: unused,
+    put: unused,
+    remove: unused,
+    completedBefore: unused,
+    silentSince: unused,
+  };
+  return { store, queries, list };
+}
+
+const query = (overrides: Partial<JobListQuery> = {}): JobListQuery => ({ limit: 10, ...overrides });
+
+describe('listJobs: OGC filters become store filters', () => {
+  it.each<[OgcStatusCode[], Phase[]]>([
+    [['accepted'], ['QUEUED']],
+    [['running'], ['RUNNING']],
+    [['successful'], ['SUCCEEDED']],
+    [['failed'], ['FAILED']],
+    [['dismissed'], ['DISMISSING', 'FAILED']],
+    [['accepted', 'running'], ['QUEUED', 'RUNNING']],
+    [['failed', 'dismissed'], ['FAILED', 'DISMISSING']],
+  ])('status %j reads phases %j', async (statuses, phases) => {
+    const { store, queries } = fakeStore([{ items: [] }]);
+    await listJobs(store, query({ statuses }));
+    expect(queries[0]?.phases).toEqual(phases);
+  });
+
+  it('reads every phase when no status is asked for', async () => {
+    const { store, queries } = fakeStore([{ items: [] }]);
+    await listJobs(store, query());
+    expect(queries[0]?.phases).toBeUndefined();
+  });
+
+  it('lets the store filter by process only for a single process id', async () => {
+    const single = fakeStore([{ items: [] }]);
+    await listJobs(single.store, query({ processIds: ['gs:Buffer'] }));
+    expect(single.queries[0]?.processName).toBe('gs:Buffer');
+
+    const several = fakeStore([{ items: [] }]);
+    await listJobs(several.store, query({ processIds: ['gs:Buffer', 'gs:Clip'] }));
+    expect(several.queries[0]?.processName).toBeUndefined();
+  });
+
+  it('starts at the cursor it was given and asks for one page', async () => {
+    const { store, queries } = fakeStore([{ items: [] }]);
+    await listJobs(store, query({ limit: 25 }), 'cursor-1');
+    expect(queries[0]).toMatchObject({ cursor: 'cursor-1', limit: 25 });
+  });
+
+  it(`asks for at most ${MAX_PAGE_SIZE} jobs whatever the limit`, async () => {
+    const { store, queries } = fakeStore([{ items: [] }]);
+    await listJobs(store, query({ limit: 10_000 }));
+    expect(queries[0]?.limit).toBe(MAX_PAGE_SIZE);
+  });
+});
+
+describe('listJobs: what the store cannot filter', () => {
+  it('tells failed from dismissed among FAILED rows', async () => {
+    const failed = status('FAILED');
+    const dismissedFailed = status('FAILED', { dismissed: true });
+    const dismissing = status('DISMISSING');
+
+    const asFailed = fakeStore([{ items: [failed, dismissedFailed] }]);
+    expect((await listJobs(asFailed.store, query({ statuses: ['failed'] }))).statuses).toEqual([failed]);
+
+    const asDismissed = fakeStore([{ items: [dismissing, failed, dismissedFailed] }]);
+    expect((await listJobs(asDismissed.store, query({ statuses: ['dismissed'] }))).statuses).toEqual([dismissing, dismissedFailed]);
+  });
+
+  it('reads a running job that a client dismissed as dismissed, not running', async () => {
+    const dismissedRunning = status('RUNNING', { dismissed: true });
+    const running = status('RUNNING');
+    const { store } = fakeStore([{ items: [dismissedRunning, running] }]);
+    expect((await listJobs(store, query({ statuses: ['running'] }))).statuses).toEqual([running]);
+  });
+
+  it('keeps only the asked-for processes when there are several', async () => {
+    const buffer = status('RUNNING', { processName: 'gs:Buffer' });
+    const clip = status('RUNNING', { processName: 'gs:Clip' });
+    const other = status('RUNNING', { processName: 'gs:Other' });
+    const { store } = fakeStore([{ items: [buffer, other, clip] }]);
+    expect((await listJobs(store, query({ processIds: ['gs:Buffer', 'gs:Clip'] }))).statuses).toEqual([buffer, clip]);
+  });
+
+  it('returns everything the store returns when nothing is filtered', async () => {
+    const items = [status('QUEUED'), status('SUCCEEDED'), status('FAILED', { dismissed: true })];
+    const { store } = fakeStore([{ items }]);
+    expect((await listJobs(store, query())).statuses).toEqual(items);
+  });
+});
+
+describe('listJobs: paging', () => {
+  it('reads once and has no next cursor when the store has no more', async () => {
+    const items = [status('RUNNING'), status('RUNNING')];
+    const { store, list } = fakeStore([{ items }]);
+    expect(await listJobs(store, query({ limit: 5 }))).toEqual({ statuses: items });
+    expect(list).toHaveBeenCalledTimes(1);
+  });
+
+  it("stops at a full page and hands on the store's cursor as the next page", async () => {
+    const items = [status('RUNNING'), status('RUNNING')];
+    const { store, list } = fakeStore([{ items, cursor: 'after-2' }]);
+    expect(await listJobs(store, query({ limit: 2 }))).toEqual({ statuses: items, cursor: 'after-2' });
+    expect(list).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads on, asking only for what is missing, when the filter left the page short', async () => {
+    const wantedA = status('FAILED');
+    const wantedB = status('FAILED');
+    const wantedC = status('FAILED');
+    const dismissed = status('FAILED', { dismissed: true });
+    const { store, queries } = fakeStore([
+      { items: [wantedA, dismissed, dismissed], cursor: 'c1' },
+      { items: [wantedB], cursor: 'c2' },
+      { items: [wantedC], cursor: 'c3' },
+    ]);
+    const page = await listJobs(store, query({ limit: 3, statuses: ['failed'] }));
+    expect(page).toEqual({ statuses: [wantedA, wantedB, wantedC], cursor: 'c3' });
+    expect(queries.map((q) => [q.limit, q.cursor])).toEqual([
+      [3, undefined],
+      [2, 'c1'],
+      [1, 'c2'],
+    ]);
+  });
+
+  it('keeps the same store filters on every read of a page', async () => {
+    const { store, queries } = fakeStore([
+      { items: [], cursor: 'c1' },
+      { items: [] },
+    ]);
+    await listJobs(store, query({ statuses: ['dismissed'], processIds: ['gs:Buffer'] }));
+    expect(queries).toHaveLength(2);
+    for (const q of queries) expect(q).toMatchObject({ phases: ['DISMISSING', 'FAILED'], processName: 'gs:Buffer' });
+  });
+
+  it('gives up after five reads and returns a next cursor instead of scanning on', async () => {
+    const { store, list } = fakeStore((_, call) => ({ items: [status('FAILED', { dismissed: true })], cursor: `c${call + 1}` }));
+    const page = await listJobs(store, query({ statuses: ['failed'] }));
+    expect(list).toHaveBeenCalledTimes(5);
+    expect(page).toEqual({ statuses: [], cursor: 'c5' });
+  });
+
+  it('ends without a cursor when the store ends during the extra reads', async () => {
+    const only = status('FAILED');
+    const { store, list } = fakeStore([
+      { items: [status('FAILED', { dismissed: true })], cursor: 'c1' },
+      { items: [only] },
+    ]);
+    expect(await listJobs(store, query({ statuses: ['failed'] }))).toEqual({ statuses: [only] });
+    expect(list).toHaveBeenCalledTimes(2);
+  });
+});
