@@ -99,7 +99,12 @@ export class LocalApiServer {
       return send(res, answer.status, answer.body);
     }
 
-    const match = this.match(method, url.pathname);
+    let match: ReturnType<LocalApiServer['match']>;
+    try {
+      match = this.match(method, url.pathname);
+    } catch {
+      return send(res, 400, { message: 'Bad Request' }); // a malformed %-escape in the path
+    }
     if (!match) return send(res, 404, { message: 'Not Found' });
     const { route, pathParameters } = match;
 

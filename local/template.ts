@@ -298,8 +298,16 @@ export function readTopology(template: CfnTemplate, assemblyDir: string, endpoin
     if (!functionId) continue;
     const routeKey = String(p.RouteKey);
     const [method, routePath] = routeKey === '$default' ? ['ANY', '$default'] : (routeKey.split(' ') as [string, string]);
-    const authorizerId = p.AuthorizationType === 'CUSTOM' ? referencedResource(p.AuthorizerId) : undefined;
-    routes.push({ method, path: routePath, functionId, authorizer: authorizerId ? authorizers.get(authorizerId) : undefined });
+    let authorizer: LocalAuthorizer | undefined;
+    if (p.AuthorizationType === 'CUSTOM') {
+      // Never fail open: a route the template protects is not served without its authorizer.
+      const authorizerId = referencedResource(p.AuthorizerId);
+      authorizer = authorizerId ? authorizers.get(authorizerId) : undefined;
+      if (!authorizer) throw new Error(`Route ${routeKey} needs an authorizer the local runtime cannot resolve`);
+    } else if (p.AuthorizationType !== undefined && p.AuthorizationType !== 'NONE') {
+      throw new Error(`Route ${routeKey} uses ${String(p.AuthorizationType)} authorization, which the local runtime does not serve`);
+    }
+    routes.push({ method, path: routePath, functionId, authorizer });
   }
 
   const schedules: LocalSchedule[] = ofType('AWS::Events::Rule')

@@ -69,6 +69,13 @@ describe('route matching', () => {
 
   const routeOf = async (path: string, method = 'GET') => ((await (await fetch(`${base}${path}`, { method })).json()) as { route: string }).route;
 
+  it('answers 400 to a path with a malformed escape, without invoking anything', async () => {
+    const response = await fetch(`${base}/jobs/%E0%A4%A`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ message: 'Bad Request' });
+    expect(hosts.job.events).toHaveLength(0);
+  });
+
   it('prefers a literal segment over a path parameter', async () => {
     expect(await routeOf('/jobs/conformance')).toBe('conformance');
     expect(await routeOf('/jobs/conformance2')).toBe('job');

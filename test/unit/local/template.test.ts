@@ -303,6 +303,16 @@ describe('readTopology', () => {
     });
   });
 
+  it('refuses to serve a CUSTOM route whose authorizer it cannot resolve, rather than serve it open', () => {
+    const broken = structuredClone(template);
+    for (const resource of Object.values(broken.Resources)) {
+      if (resource.Type === 'AWS::ApiGatewayV2::Route' && resource.Properties?.AuthorizationType === 'CUSTOM') {
+        resource.Properties.AuthorizerId = { Ref: 'NoSuchAuthorizer' };
+      }
+    }
+    expect(() => readTopology(broken, assemblyDir, endpoints)).toThrow('needs an authorizer the local runtime cannot resolve');
+  });
+
   it('reads the routes with their function and, for CUSTOM routes, the REQUEST authorizer', () => {
     expect(topology.routes).toHaveLength(2);
     expect(topology.routes).toEqual(
