@@ -21,6 +21,7 @@ import {
   assertPortFree,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
+  localAwsEnvironment,
   localQueueUrl,
   startEmulators,
   type RunningEmulators,
@@ -112,18 +113,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const credentialsTable = outputValue(template, 'CredentialsTableName', topology);
     const tokens = await ensureNodeTokens(dynamo, credentialsTable, stack.cluster, persist ? path.join(stateDir, 'node-tokens.json') : undefined);
 
-    const sharedEnvironment = {
-      AWS_REGION: LOCAL_REGION,
-      AWS_DEFAULT_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-      AWS_ENDPOINT_URL_SNS: emulators.awsEndpoint,
-      AWS_ENDPOINT_URL_SQS: emulators.awsEndpoint,
-      AWS_ENDPOINT_URL_S3: emulators.awsEndpoint,
-      // The S3 emulator serves path-style requests only.
-      AWS_S3_FORCE_PATH_STYLE: 'true',
-    };
+    const sharedEnvironment = localAwsEnvironment(emulators);
     const hosts = new Map<string, LocalFunctionHost>();
     for (const fn of topology.functions.values()) hosts.set(fn.logicalId, new LocalFunctionHost(fn, sharedEnvironment));
     stopped.push(async () => {

@@ -77,6 +77,25 @@ export class LocalStartError extends Error {
   override name = 'LocalStartError';
 }
 
+/**
+ * What a function needs in its environment to reach the emulators with unchanged code: the
+ * SDK reads service endpoints from AWS_ENDPOINT_URL_<SERVICE>.
+ */
+export function localAwsEnvironment(emulators: Pick<RunningEmulators, 'dynamoEndpoint' | 'awsEndpoint'>): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
+    AWS_ENDPOINT_URL_SNS: emulators.awsEndpoint,
+    AWS_ENDPOINT_URL_SQS: emulators.awsEndpoint,
+    AWS_ENDPOINT_URL_S3: emulators.awsEndpoint,
+    // The S3 emulator serves path-style requests only.
+    AWS_S3_FORCE_PATH_STYLE: 'true',
+  };
+}
+
 /** A queue URL that works with every SQS client configuration (see the queue URL note above). */
 export function localQueueUrl(awsEndpoint: string, queueName: string): string {
   return `${awsEndpoint.replace(/\/+$/, '')}/${LOCAL_ACCOUNT_ID}/${queueName}`;

@@ -11,7 +11,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { SignedFetch } from '../../../lambdas/config-sync/adapters/aws-fetch';
 import type { QueuePair } from '../../../lambdas/config-sync/adapters/sqs-queues';
 import { ownEventsFilterPolicy } from '../../../lambdas/config-sync/cluster';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type RunningEmulators } from '../../../local/emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localAwsEnvironment, startEmulators, type RunningEmulators } from '../../../local/emulators';
 
 export interface EmulatedAws {
   readonly emulators: RunningEmulators;
@@ -116,14 +116,7 @@ export async function startEmulatedAws(options: { cluster: string; consumers: re
       CONFIG_TOPIC_ARN: topicArn,
       EVENT_BODY_BUCKET_NAME: bucket,
       NODE_QUEUES: JSON.stringify(queues),
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-      AWS_ENDPOINT_URL_SNS: emulators.awsEndpoint,
-      AWS_ENDPOINT_URL_SQS: emulators.awsEndpoint,
-      AWS_ENDPOINT_URL_S3: emulators.awsEndpoint,
-      AWS_S3_FORCE_PATH_STYLE: 'true',
+      ...localAwsEnvironment(emulators),
     }),
     async stop() {
       for (const client of [dynamo, sqs, sns, s3]) client.destroy();
