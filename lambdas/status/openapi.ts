@@ -13,6 +13,16 @@ import { DISMISSED_EXCEPTION, PHASES } from './execution';
 import { CONFORMANCE_CLASSES, DEFAULT_LIMIT, EXCEPTION_TYPES, MAX_LIMIT, OGC_STATUS_CODES, REL_RESULTS } from './protocols/ogcapi';
 import { MAX_PAGE_SIZE } from './protocols/job-list';
 import { executionIdSchema, listQuerySchema, statusWriteSchema } from './schemas';
+import { nodeNameSchema, NODE_ROLES } from '../config-sync/cluster';
+import {
+  CONFIGURATION_TYPES,
+  OBJECT_TYPES,
+  STYLE_BODY_PROPERTY,
+  configChangeSchema,
+  configEventSchema,
+  objectRefSchema,
+  offloadedEventSchema,
+} from '../config-sync/events';
 
 export const OPENAPI_CONTENT_TYPE = 'application/vnd.oai.openapi+json;version=3.0';
 
@@ -324,6 +334,7 @@ function operations(): Record<string, Record<string, Operation>> {
         responses: { '200': { description: 'Conformance classes', content: jsonContent(ref('schemas', 'confClasses')) } },
       },
     },
+    ...configSyncOperations(error),
     '/openapi.json': {
       get: {
         access: 'read',
@@ -334,6 +345,360 @@ function operations(): Record<string, Record<string, Operation>> {
       },
     },
   };
+}
+
+const CONFIG_TAG = 'Configuration sync';
+/** Limits of the config-sync handlers (lambdas/config-sync/handlers), stated to clients. */
+const CATALOG_DEFAULT_LIMIT = 100;
+const CATALOG_MAX_LIMIT = 1000;
+const MAX_CHANGE_BYTES = 1024 * 1024;
+
+/**
+ * POST /config/events and the node routes (lambdas/config-sync/handlers). The publish body and
+ * the published event are the zod schemas that validate them (`configSyncSchemas`).
+ */
+function configSyncOperations(error: (description: string) => Json): Record<string, Record<string, Operation>> {
+  const node = ref('parameters', 'node');
+  const unknownNode = error('The cluster configuration declares no such node (NODE_NOT_FOUND)');
+  const objectType = { type: 'string', enum: [...OBJECT_TYPES] };
+  return {
+    '/config/events': {
+      post: {
+        access: 'node',
+        operationId: 'publishConfigEvent',
+        summary: 'Publish a configuration change (master and `both` nodes only)',
+        description:
+          'The change gets the next cluster-wide sequence in the event log (the commit point), is published to the SNS FIFO ' +
+          "topic for every consuming node's queue, and is applied to the publishing node's own store. Once the log has it, " +
+          'the change is never lost: a publish or local write that fails afterwards is recovered automatically (see ' +
+          '`published` and `appliedLocally`), so a 201 must not be retried. A change too large for a message (a large style) ' +
+          'is carried through S3 transparently. A pure slave is refused (403 PURE_SLAVE) before its body is read; an ' +
+          'invalid body is a 400 naming the field, and nothing is published.',
+        tags: [CONFIG_TAG],
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'ConfigChange')) },
+        responses: {
+          '201': {
+            description: 'Committed to the event log with its sequence',
+            content: jsonContent({
+              type: 'object',
+              required: ['sequence', 'event', 'published', 'appliedLocally'],
+              properties: {
+                sequence: { type: 'integer', minimum: 1, description: 'The cluster-wide sequence of the event' },
+                event: ref('schemas', 'PublishedEvent'),
+                published: {
+                  type: 'boolean',
+                  description: 'False when the topic refused it: the republish schedule sends it within a minute or so',
+                },
+                appliedLocally: {
+                  type: 'boolean',
+                  description: "False when the node's own store could not be updated: its next catch-up applies it from the log",
+                },
+              },
+            }),
+          },
+          '400': error('Invalid change (INVALID_REQUEST, `field` names the first offending member) or malformed JSON (INVALID_JSON)'),
+          '403': error(
+            'The calling node is a pure slave (PURE_SLAVE) or is not a member of the cluster (FORBIDDEN); nothing is published',
+          ),
+          '413': error(`Body larger than ${MAX_CHANGE_BYTES} bytes`),
+          '415': error('Body is not JSON'),
+        },
+      },
+    },
+    '/nodes': {
+      get: {
+        access: 'read',
+        operationId: 'listNodes',
+        summary: 'Every node of the cluster with its role, applied sequence, lag and queue depths',
+        tags: [CONFIG_TAG],
+        responses: {
+          '200': {
+            description: 'The event log head and every declared node',
+            content: jsonContent({
+              type: 'object',
+              required: ['head', 'nodes'],
+              properties: {
+                head: { type: 'integer', minimum: 0, description: 'Highest sequence in the event log (0 when empty)' },
+                nodes: { type: 'array', items: ref('schemas', 'NodeState') },
+              },
+            }),
+          },
+        },
+      },
+    },
+    '/nodes/{node}/catalog': {
+      get: {
+        access: 'read',
+        operationId: 'getNodeCatalog',
+        summary: "What a node's store holds now, one page at a time",
+        description: `Objects ordered by \`type/id\`. A page is cut short at about 5 MB (large styles); follow \`next\`.`,
+        tags: [CONFIG_TAG],
+        parameters: [
+          node,
+          { name: 'type', in: 'query', required: false, description: 'Only objects of this type', schema: objectType },
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            description: 'Objects per page',
+            schema: { type: 'integer', minimum: 1, maximum: CATALOG_MAX_LIMIT, default: CATALOG_DEFAULT_LIMIT },
+          },
+          {
+            name: 'next',
+            in: 'query',
+            required: false,
+            description: 'The `next` of the previous page (an object key, `type/id`)',
+            schema: { type: 'string', maxLength: 1024 },
+          },
+          {
+            name: 'includeDeleted',
+            in: 'query',
+            required: false,
+            description: 'Include the tombstones of removed objects',
+            schema: { type: 'boolean', default: false },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'One page of objects',
+            content: jsonContent({
+              type: 'object',
+              required: ['node', 'cursor', 'objects'],
+              properties: {
+                node: { type: 'string' },
+                cursor: {
+                  type: 'integer',
+                  minimum: 0,
+                  description: "The node's last applied sequence, read before the objects: the page reflects at least that much",
+                },
+                objects: { type: 'array', items: ref('schemas', 'StoredObject') },
+                next: { type: 'string', description: 'Present when more objects follow: pass it as `next`' },
+              },
+            }),
+          },
+          '400': error('Invalid type, limit, next or includeDeleted; `field` names it'),
+          '404': unknownNode,
+        },
+      },
+    },
+    '/nodes/{node}/catalog/{type}/{id}': {
+      get: {
+        access: 'read',
+        operationId: 'getNodeCatalogObject',
+        summary: 'One object as a node holds it now',
+        tags: [CONFIG_TAG],
+        parameters: [
+          node,
+          { name: 'type', in: 'path', required: true, schema: objectType },
+          {
+            name: 'id',
+            in: 'path',
+            required: true,
+            description: 'The object id: `name`, `workspace:name`, a service such as `WMS` or `topp:WFS`, or the type name of a singleton',
+            schema: { type: 'string', maxLength: 512 },
+          },
+        ],
+        responses: {
+          '200': { description: 'The object', content: jsonContent(ref('schemas', 'StoredObject')) },
+          '400': error('Unknown object type; `field` is `type`'),
+          '404': error('No such node (NODE_NOT_FOUND), or the node holds no such object or it was removed (OBJECT_NOT_FOUND)'),
+        },
+      },
+    },
+    '/nodes/{node}/resync': {
+      post: {
+        access: 'node',
+        operationId: 'resyncNode',
+        summary: "Bootstrap a node's store from a snapshot of another node's store plus the event log after it",
+        description:
+          'For a new node, one that was away longer than its queue retention, or one whose store is in doubt. The default ' +
+          'source is the first master or `both` node other than the target. The node keeps following its queue meanwhile.',
+        tags: [CONFIG_TAG],
+        parameters: [node],
+        requestBody: {
+          required: false,
+          content: jsonContent({
+            type: 'object',
+            properties: { source: { ...nodeNameJson(), description: 'The node whose store is copied; another node than the target' } },
+            additionalProperties: false,
+          }),
+        },
+        responses: {
+          '200': {
+            description: 'The node was resynced',
+            content: jsonContent({
+              type: 'object',
+              required: ['node', 'source', 'sequence', 'snapshotSequence', 'appliedFromLog'],
+              properties: {
+                node: { type: 'string' },
+                source: { type: 'string' },
+                sequence: { type: 'integer', minimum: 0, description: "The node's cursor after catching up with the log" },
+                snapshotSequence: { type: 'integer', minimum: 0, description: "The source's cursor when the snapshot was read" },
+                appliedFromLog: { type: 'integer', minimum: 0, description: 'Events applied from the log after the snapshot' },
+              },
+            }),
+          },
+          '400': error('`source` is not another node of the cluster, the body is invalid (`field` names it) or malformed'),
+          '404': unknownNode,
+          '409': error(
+            'No master other than the target to resync from (NO_RESYNC_SOURCE): name a source; or events after the snapshot ' +
+              'are missing from the log (RESYNC_REQUIRED)',
+          ),
+          '415': error('A body was sent that is not JSON'),
+        },
+      },
+    },
+    '/nodes/{node}/redrive': {
+      post: {
+        access: 'node',
+        operationId: 'redriveNode',
+        summary: "Move the messages of a node's dead-letter queue back to its queue",
+        description: 'Call once the cause of their failure is fixed. `more` is true when the time budget ran out first: call again.',
+        tags: [CONFIG_TAG],
+        parameters: [node],
+        responses: {
+          '200': {
+            description: 'Messages moved',
+            content: jsonContent({
+              type: 'object',
+              required: ['node', 'moved', 'more'],
+              properties: {
+                node: { type: 'string' },
+                moved: { type: 'integer', minimum: 0 },
+                more: { type: 'boolean', description: 'The dead-letter queue may still hold messages' },
+              },
+            }),
+          },
+          '404': unknownNode,
+          '409': error('The node is a pure master: it has no queue (NO_QUEUE)'),
+        },
+      },
+    },
+  };
+}
+
+function nodeNameJson(): Json {
+  return z.toJSONSchema(nodeNameSchema, { target: 'openapi-3.0' }) as Json;
+}
+
+let configSyncSchemaCache: Record<string, Json> | undefined;
+
+/**
+ * The publish body (`ConfigChange`), the stored and published event (`PublishedEvent`) and
+ * the object reference they share, from the zod schemas of lambdas/config-sync/events.ts,
+ * plus the hand-written shapes of what the config-sync handlers answer.
+ */
+function configSyncSchemas(): Record<string, Json> {
+  if (configSyncSchemaCache) return configSyncSchemaCache;
+  const registry = z.registry<{ id: string }>();
+  registry.add(objectRefSchema, { id: 'ObjectRef' });
+  registry.add(configChangeSchema, { id: 'ConfigChange' });
+  registry.add(configEventSchema, { id: 'ConfigEvent' });
+  registry.add(offloadedEventSchema, { id: 'OffloadedEvent' });
+  const converted = z.toJSONSchema(registry, {
+    target: 'openapi-3.0',
+    io: 'input',
+    uri: (id) => `#/components/schemas/${id}`,
+  }) as { schemas: Record<string, Json> };
+  const generated = openApiComponents(converted.schemas);
+
+  const describe = (schema: Json | undefined, description: string): Json => ({ ...(schema ?? {}), description });
+  const schemas: Record<string, Json> = {
+    ...generated,
+    ObjectRef: describe(
+      generated.ObjectRef,
+      'A configuration object: its type and its stable id, derived from GeoServer names. `workspace`, `namespace`, ' +
+        '`workspaceSettings`: a bare name; stores, resources and layers: `workspace:name`; `style`, `layerGroup`: `name` or ' +
+        '`workspace:name`; `service`: the service in capitals, optionally qualified (`WMS`, `topp:WFS`); `global` and ' +
+        '`logging` are singletons whose id may be omitted.',
+    ),
+    ConfigChange: describe(
+      generated.ConfigChange,
+      'Body of POST /config/events: `add` (the full object as `properties`), `modify` (a JSON Merge Patch, RFC 7386, of the ' +
+        'changed properties in `patch`: `null` removes a property), or `remove`. Configuration ' +
+        `(${CONFIGURATION_TYPES.join(', ')}) always exists and is only ever modified. A style carries its document (SLD ` +
+        `unless \`format\` says otherwise) as the non-empty string \`properties.${STYLE_BODY_PROPERTY}\`; a patch may ` +
+        'replace it but not remove it. References between objects are ordinary properties, carried as stated.',
+    ),
+    ConfigEvent: describe(generated.ConfigEvent, 'A change with the sequence, cluster, origin node and publish time the service assigned'),
+    OffloadedEvent: describe(
+      generated.OffloadedEvent,
+      'An event whose change was too large for a message: the change is stored under `bodyRef` and fetched by the nodes',
+    ),
+    PublishedEvent: {
+      description: 'An event as the event log stores it and the topic carries it',
+      oneOf: [ref('schemas', 'ConfigEvent'), ref('schemas', 'OffloadedEvent')],
+    },
+    StoredObject: {
+      type: 'object',
+      required: ['type', 'id', 'properties', 'lastSequence', 'lastOrigin', 'updatedAt', 'deleted', 'incomplete'],
+      properties: {
+        type: { type: 'string', enum: [...OBJECT_TYPES] },
+        id: { type: 'string' },
+        properties: { type: 'object', additionalProperties: true, description: 'The object as the master stated it' },
+        lastSequence: { type: 'integer', minimum: 1, description: 'Sequence of the last event applied to the object' },
+        lastOrigin: { type: 'string', description: 'The node that published that event' },
+        updatedAt: { type: 'string', format: 'date-time', description: 'When that event was published' },
+        deleted: { type: 'boolean', description: 'A tombstone of a removed object (listed only with includeDeleted)' },
+        incomplete: {
+          type: 'boolean',
+          description: 'Created by a modify of an object the node never saw added: holds only the patched properties',
+        },
+      },
+    },
+    NodeState: {
+      type: 'object',
+      required: ['name', 'role', 'lastAppliedSequence', 'lag', 'queueDepth', 'deadLetterDepth'],
+      properties: {
+        name: { type: 'string' },
+        role: { type: 'string', enum: [...NODE_ROLES] },
+        lastAppliedSequence: { type: 'integer', minimum: 0 },
+        lag: { type: 'integer', minimum: 0, description: 'Events in the log the node has not applied yet' },
+        queueDepth: { type: 'integer', minimum: 0, nullable: true, description: 'Messages waiting in its queue; null for a pure master' },
+        deadLetterDepth: {
+          type: 'integer',
+          minimum: 0,
+          nullable: true,
+          description: 'Events it could not apply (redrive them); null for a pure master',
+        },
+      },
+    },
+  };
+  configSyncSchemaCache = schemas;
+  return schemas;
+}
+
+/**
+ * zod's registry conversion as OpenAPI 3.0 components: no `$id` (not an OpenAPI keyword), and
+ * the shared recursive definitions it emits under `__shared` (zod's JSON value, for object
+ * properties and patches) as components of their own, `JsonValue` for the first.
+ */
+function openApiComponents(converted: Record<string, Json>): Record<string, Json> {
+  const { __shared: shared, ...named } = converted;
+  const sharedDefinitions = ((shared as { definitions?: Record<string, Json> } | undefined)?.definitions ?? {}) as Record<string, Json>;
+  const sharedNames = Object.fromEntries(
+    Object.keys(sharedDefinitions).map((name, index) => [name, index === 0 ? 'JsonValue' : `JsonValue${index}`]),
+  );
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => key !== '$id')
+        .map(([key, inner]) => {
+          if (key !== '$ref' || typeof inner !== 'string') return [key, rewrite(inner)];
+          const match = /^#\/components\/schemas\/__shared#\/definitions\/(.+)$/.exec(inner);
+          const name = match ? sharedNames[match[1] as string] : undefined;
+          return [key, name ? `#/components/schemas/${name}` : inner];
+        }),
+    );
+  };
+  const components: Record<string, Json> = {};
+  for (const [name, schema] of Object.entries(named)) components[name] = rewrite(schema) as Json;
+  for (const [definition, name] of Object.entries(sharedNames)) {
+    components[name] = { ...(rewrite(sharedDefinitions[definition]) as Json), description: 'Any JSON value' };
+  }
+  return components;
 }
 
 /** The node API's list filters, from the zod schema that validates them. */
@@ -440,15 +805,32 @@ function schemas(): Record<string, Json> {
       properties: { conformsTo: { type: 'array', items: { type: 'string' }, example: [...CONFORMANCE_CLASSES] } },
     },
     results: { type: 'object', additionalProperties: ref('schemas', 'link') },
+    ...configSyncSchemas(),
   };
 }
 
 export function openApiDocument(options: OpenApiOptions): Json {
   const nodeOnly = [{ nodeToken: [] }];
   const securityOf = (access: Access) => (access === 'node' || options.requireAuthForReads ? nodeOnly : []);
-  const authResponses = {
-    '401': { description: 'No Authorization header', content: jsonContent({ type: 'object', properties: { message: { type: 'string' } } }) },
-    '403': { description: 'The token does not verify', content: jsonContent({ type: 'object', properties: { message: { type: 'string' } } }) },
+  const authorizerMessage: Json = { type: 'object', properties: { message: { type: 'string' } } };
+  const authResponses: Record<string, Json> = {
+    '401': { description: 'No Authorization header', content: jsonContent(authorizerMessage) },
+    '403': { description: 'The token does not verify', content: jsonContent(authorizerMessage) },
+  };
+  /** The authorizer's answer, or the operation's own when it has one for the same status too. */
+  const withAuthResponses = (responses: Record<string, Json>): Record<string, Json> => {
+    const merged = { ...responses };
+    for (const [status, auth] of Object.entries(authResponses)) {
+      const own = responses[status] as { description: string; content?: Record<string, { schema: Json }> } | undefined;
+      const ownSchema = own?.content?.['application/json']?.schema;
+      merged[status] = own
+        ? {
+            description: `${auth.description as string} (authorizer); or: ${own.description}`,
+            content: jsonContent(ownSchema ? { anyOf: [authorizerMessage, ownSchema] } : authorizerMessage),
+          }
+        : auth;
+    }
+    return merged;
   };
 
   const paths: Record<string, Json> = {};
@@ -456,7 +838,7 @@ export function openApiDocument(options: OpenApiOptions): Json {
     paths[path] = Object.fromEntries(
       Object.entries(methods).map(([method, { access, responses, ...operation }]) => {
         const security = securityOf(access);
-        return [method, { ...operation, security, responses: security.length > 0 ? { ...responses, ...authResponses } : responses }];
+        return [method, { ...operation, security, responses: security.length > 0 ? withAuthResponses(responses) : responses }];
       }),
     );
   }
@@ -468,16 +850,18 @@ export function openApiDocument(options: OpenApiOptions): Json {
       version: '1.0.0',
       description:
         'Cluster services for GeoServer-style nodes: the shared WPS execution status, written by nodes and polled by clients ' +
-        'through WPS 1.0.0, WPS 2.0 and OGC API - Processes. ' +
+        'through WPS 1.0.0, WPS 2.0 and OGC API - Processes; and configuration sync, where master nodes publish catalog and ' +
+        "configuration changes that every other node's store applies in one total order. " +
         (options.requireAuthForReads
           ? 'Every route needs a node token.'
-          : 'Writes need a node token; polls, listings and client dismisses are open to whoever knows the ids, as GeoServer\'s are.'),
+          : 'Writes need a node token; polls, listings, catalog reads and client dismisses are open to whoever knows the ids, as GeoServer\'s are.'),
     },
     servers: [{ url: options.serverUrl }],
     tags: [
       { name: 'Execution status', description: "The nodes' JSON API of the shared status" },
       { name: 'WPS', description: 'OGC Web Processing Service 1.0.0 and 2.0 status operations' },
       { name: 'OGC API - Processes', description: 'OGC API - Processes - Part 1: Core 1.0 jobs' },
+      { name: CONFIG_TAG, description: "GeoServer's JMS master/slave configuration clustering on SNS and SQS" },
       { name: 'API', description: 'This description' },
     ],
     paths,
@@ -492,6 +876,7 @@ export function openApiDocument(options: OpenApiOptions): Json {
       parameters: {
         executionId: { name: 'executionId', in: 'path', required: true, schema: z.toJSONSchema(executionIdSchema, { target: 'openapi-3.0' }) },
         jobId: { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } },
+        node: { name: 'node', in: 'path', required: true, description: 'A node declared in the cluster configuration', schema: nodeNameJson() },
         IfNoneMatch: {
           name: 'If-None-Match',
           in: 'header',

@@ -4,6 +4,10 @@
  * deployed, and each operation's security says what the route's authorizer does, with reads open
  * and with `requireAuthForReads`. A route added to the stack fails here until it is documented.
  */
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import * as z from 'zod/mini';
+import { OBJECT_TYPES, configChangeSchema } from '../../lambdas/config-sync/events';
 import { openApiDocument } from '../../lambdas/status/openapi';
 import { synthesize, type Synthesized } from '../support/synth';
 
@@ -27,7 +31,7 @@ function routesOf(synth: Synthesized): Route[] {
 type Doc = {
   openapi: string;
   paths: Record<string, Record<string, { operationId: string; security?: Record<string, string[]>[]; responses: Record<string, unknown> }>>;
-  components: { securitySchemes: Record<string, { type: string; scheme?: string }> } & Record<string, unknown>;
+  components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, unknown> } & Record<string, unknown>;
 };
 
 function operationsOf(doc: Doc): { method: string; path: string; operation: Doc['paths'][string][string] }[] {
@@ -99,5 +103,41 @@ describe.each([
     };
     visit(doc);
     expect(dangling).toEqual([]);
+  });
+});
+
+describe('the configuration-sync publish body', () => {
+  // The document's ConfigChange is generated from the zod schema the publish handler validates
+  // with; ajv (OpenAPI 3.0's `nullable` aside, plain JSON Schema) must agree with zod on it.
+  const doc = openApiDocument({ serverUrl: 'https://api.example', requireAuthForReads: false }) as unknown as Doc;
+  const ajv = new Ajv({ strict: false, unicodeRegExp: true, validateSchema: false });
+  addFormats(ajv);
+  ajv.addSchema({ components: doc.components }, 'doc');
+  const validate = ajv.getSchema('doc#/components/schemas/ConfigChange');
+
+  it.each([
+    { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp', uri: 'http://topp', nested: [1, null, { a: true }] } },
+    { kind: 'add', object: { type: 'style', id: 'topp:roads' }, properties: { format: 'sld', body: '<StyledLayerDescriptor/>' } },
+    { kind: 'modify', object: { type: 'featureType', id: 'topp:states' }, patch: { title: 'States', abstract: null } },
+    { kind: 'modify', object: { type: 'global' }, patch: { proxyBaseUrl: 'https://geo.example' } },
+    { kind: 'modify', object: { type: 'service', id: 'topp:WFS' }, patch: { maxFeatures: 1000 } },
+    { kind: 'remove', object: { type: 'layerGroup', id: 'basemap' } },
+    { kind: 'remove', object: { type: 'layer', id: 'states' } },
+    { kind: 'remove', object: { type: 'layer', id: 'topp:states' }, properties: {} },
+    { kind: 'rename', object: { type: 'workspace', id: 'topp' } },
+    { kind: 'add', object: { type: 'table', id: 'topp:x' }, properties: {} },
+    { kind: 'add', object: { type: 'workspace', id: 'a/b' }, properties: {} },
+    { kind: 'modify', object: { type: 'logging', id: 'global' }, patch: { level: 'DEBUG' } },
+  ])('accepts what the publish schema accepts: %j', (body) => {
+    expect(validate).toBeDefined();
+    expect(validate!(body)).toBe(z.safeParse(configChangeSchema, body).success);
+  });
+
+  it('lists every object type and is what POST /config/events takes', () => {
+    expect(doc.paths['/config/events']?.post).toMatchObject({
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ConfigChange' } } } },
+    });
+    const types = JSON.stringify(doc.components.schemas).match(/"enum":\["([A-Za-z]+)"\]/g) ?? [];
+    for (const type of OBJECT_TYPES) expect(types).toContain(`"enum":["${type}"]`);
   });
 });

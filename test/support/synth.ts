@@ -6,7 +6,7 @@ import { createClusterApp } from '../../cdk/app';
 
 export interface Synthesized {
   template: Template;
-  json: { Resources: Record<string, { Type: string; Properties?: any; DeletionPolicy?: string }> };
+  json: { Resources: Record<string, { Type: string; Properties?: any; DeletionPolicy?: string; UpdateReplacePolicy?: string }> };
   validationReport: { pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[] };
 }
 
@@ -26,7 +26,10 @@ export function synthesize(clusterOverrides: Record<string, unknown> = {}): Synt
 }
 
 /** Every IAM statement attached to a function's execution role. */
-export function statementsOf(json: Synthesized['json'], functionLogicalId: string): { Action: string | string[]; Resource: unknown; Effect: string }[] {
+export function statementsOf(
+  json: Synthesized['json'],
+  functionLogicalId: string,
+): { Action: string | string[]; Resource: unknown; Effect: string; Condition?: Record<string, Record<string, unknown>> }[] {
   const role = json.Resources[functionLogicalId]?.Properties?.Role?.['Fn::GetAtt']?.[0];
   return Object.values(json.Resources)
     .filter((resource) => resource.Type === 'AWS::IAM::Policy' && resource.Properties.Roles.some((r: { Ref: string }) => r.Ref === role))
@@ -39,4 +42,14 @@ export function functionId(json: Synthesized['json'], constructId: string): stri
   );
   if (!id) throw new Error(`No function ${constructId} in the template`);
   return id;
+}
+
+/** The logical ids of the template's resources of one type, in template order. */
+export function logicalIdsOf(json: Synthesized['json'], type: string): string[] {
+  return Object.keys(json.Resources).filter((logicalId) => json.Resources[logicalId]!.Type === type);
+}
+
+/** The actions of an IAM statement as an array. */
+export function actionsOfStatement(statement: { Action: string | string[] }): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 }

@@ -1,0 +1,493 @@
+/**
+ * Configuration sync in the synthesized stack (cdk/constructs/config-sync-service.ts): the
+ * virtual topic (an SNS FIFO topic fanned out to one durable SQS FIFO queue per consuming
+ * node, each with its dead-letter queue and filter policy), the apply function per node and
+ * what each function may do, the storage, the routes, and what adding a node changes.
+ *
+ * The cluster here has every role: a pure master (no queue), a `both` node and two slaves.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { ORIGIN_ATTRIBUTE } from '../../lambdas/config-sync/cluster';
+import { actionsOfStatement, functionId, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
+
+const CLUSTER: string = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context.cluster.name;
+const NODES = [
+  { name: 'master-a', role: 'master' },
+  { name: 'hub', role: 'both' },
+  { name: 'edge-1', role: 'slave' },
+  { name: 'edge-2', role: 'slave' },
+];
+const CONSUMERS = ['hub', 'edge-1', 'edge-2'];
+const PUBLISHERS = ['master-a', 'hub'];
+const PURE_MASTERS = ['master-a'];
+const ADDED = { name: 'edge-3', role: 'slave' };
+
+const RETENTION_SECONDS = 14 * 24 * 3600;
+const MAX_RECEIVE_COUNT = 5;
+
+let synth: Synthesized;
+let grown: Synthesized;
+beforeAll(() => {
+  synth = synthesize({ nodes: NODES });
+  grown = synthesize({ nodes: [...NODES, ADDED] });
+});
+
+type Json = Synthesized['json'];
+type Statement = ReturnType<typeof statementsOf>[number];
+
+const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+function queueNamed(json: Json, queueName: string): string | undefined {
+  const ids = logicalIdsOf(json, 'AWS::SQS::Queue').filter((id) => json.Resources[id]!.Properties.QueueName === queueName);
+  if (ids.length > 1) throw new Error(`${ids.length} queues are named ${queueName}`);
+  return ids[0];
+}
+const queueOf = (json: Json, node: string) => queueNamed(json, `${CLUSTER}-${node}.fifo`);
+const dlqOf = (json: Json, node: string) => queueNamed(json, `${CLUSTER}-${node}-dlq.fifo`);
+const must = (id: string | undefined, what: string): string => {
+  if (id === undefined) throw new Error(`No ${what} in the template`);
+  return id;
+};
+
+/** Apply functions by the node they serve (their NODE_NAME). */
+function applyFunctions(json: Json): Record<string, string> {
+  const byNode: Record<string, string> = {};
+  for (const id of logicalIdsOf(json, 'AWS::Lambda::Function')) {
+    const node = json.Resources[id]!.Properties.Environment?.Variables?.NODE_NAME;
+    if (node === undefined) continue;
+    if (byNode[node]) throw new Error(`Two functions apply node ${node}`);
+    byNode[node] = id;
+  }
+  return byNode;
+}
+const applyOf = (json: Json, node: string) => must(applyFunctions(json)[node], `apply function of ${node}`);
+
+function topicId(json: Json): string {
+  const topics = logicalIdsOf(json, 'AWS::SNS::Topic');
+  expect(topics).toHaveLength(1);
+  return topics[0]!;
+}
+const tableId = (json: Json, name: 'EventLog' | 'NodeStore') =>
+  must(logicalIdsOf(json, 'AWS::DynamoDB::Table').find((id) => id.startsWith(`ConfigSync${name}`)), `${name} table`);
+const bucketId = (json: Json) =>
+  must(logicalIdsOf(json, 'AWS::S3::Bucket').find((id) => id.startsWith('ConfigSyncEventBodies')), 'event body bucket');
+
+/** Statements of a function's role that touch a resource (by logical id). */
+const statementsOn = (json: Json, fn: string, resourceId: string) =>
+  statementsOf(json, fn).filter((statement) => JSON.stringify(statement.Resource).includes(`"${resourceId}"`));
+
+/** The key patterns an S3 statement grants in the event body bucket, e.g. `objects/hub/*`. */
+function bucketKeys(json: Json, statement: Statement): string[] {
+  const bucket = bucketId(json);
+  return asArray(statement.Resource as unknown).map((resource) => {
+    const parts = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']?.[1];
+    if (!parts || JSON.stringify(parts[0]) !== JSON.stringify(arnOf(bucket)) || typeof parts[1] !== 'string') {
+      throw new Error(`Unexpected S3 resource ${JSON.stringify(resource)}`);
+    }
+    return parts[1].replace(/^\//, '');
+  });
+}
+const s3Statements = (json: Json, fn: string) => statementsOf(json, fn).filter((s) => actionsOfStatement(s).some((a) => a.startsWith('s3:')));
+const S3_WRITES = ['s3:PutObject', 's3:DeleteObject'];
+
+/** The node-store statements of a function: each must name the nodes whose items it may touch. */
+function storeNodesOf(json: Json, fn: string): string[][] {
+  return statementsOn(json, fn, tableId(json, 'NodeStore')).map((statement) => {
+    expect(Object.keys(statement.Condition ?? {})).toEqual(['ForAllValues:StringEquals']);
+    expect(Object.keys(statement.Condition!['ForAllValues:StringEquals']!)).toEqual(['dynamodb:LeadingKeys']);
+    return statement.Condition!['ForAllValues:StringEquals']!['dynamodb:LeadingKeys'] as string[];
+  });
+}
+
+/** The keys of a policy resource (queue or topic policy) that applies to the resource. */
+function policiesOf(json: Json, type: 'AWS::SQS::QueuePolicy' | 'AWS::SNS::TopicPolicy', resourceId: string): Statement[] {
+  const listKey = type === 'AWS::SQS::QueuePolicy' ? 'Queues' : 'Topics';
+  return logicalIdsOf(json, type)
+    .map((id) => json.Resources[id]!.Properties)
+    .filter((properties) => (properties[listKey] as unknown[]).some((entry) => JSON.stringify(entry) === JSON.stringify({ Ref: resourceId })))
+    .flatMap((properties) => properties.PolicyDocument.Statement);
+}
+
+function routeOf(json: Json, routeKey: string) {
+  return Object.values(json.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey)?.Properties;
+}
+
+/** The logical id of the function a route's integration invokes. */
+function targetFunction(json: Json, routeKey: string): string | undefined {
+  const integrationId = JSON.stringify(routeOf(json, routeKey)?.Target ?? '').match(/"Ref":"([^"]+)"/)?.[1];
+  return integrationId ? json.Resources[integrationId]?.Properties?.IntegrationUri?.['Fn::GetAtt']?.[0] : undefined;
+}
+
+describe('per-node queues (the virtual topic)', () => {
+  it('one FIFO queue and one FIFO dead-letter queue per consuming node, none for a pure master', () => {
+    for (const node of CONSUMERS) {
+      for (const id of [must(queueOf(synth.json, node), `queue of ${node}`), must(dlqOf(synth.json, node), `DLQ of ${node}`)]) {
+        expect(synth.json.Resources[id]!.Properties).toMatchObject({ FifoQueue: true });
+      }
+    }
+    expect(logicalIdsOf(synth.json, 'AWS::SQS::Queue')).toHaveLength(2 * CONSUMERS.length);
+    for (const master of PURE_MASTERS) {
+      const names = logicalIdsOf(synth.json, 'AWS::SQS::Queue').map((id) => String(synth.json.Resources[id]!.Properties.QueueName));
+      expect(names.filter((name) => name.includes(master))).toEqual([]);
+    }
+  });
+
+  it('keeps messages 14 days in every queue and dead-letter queue, the SQS maximum', () => {
+    for (const id of logicalIdsOf(synth.json, 'AWS::SQS::Queue')) {
+      expect(synth.json.Resources[id]!.Properties.MessageRetentionPeriod).toBe(RETENTION_SECONDS);
+    }
+  });
+
+  it("moves an event to the node's own dead-letter queue after 5 receives", () => {
+    for (const node of CONSUMERS) {
+      const queue = synth.json.Resources[must(queueOf(synth.json, node), node)]!.Properties;
+      expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(must(dlqOf(synth.json, node), node)), maxReceiveCount: MAX_RECEIVE_COUNT });
+      expect(synth.json.Resources[must(dlqOf(synth.json, node), node)]!.Properties.RedrivePolicy).toBeUndefined();
+    }
+  });
+
+  it('encrypts every queue (SSE-SQS)', () => {
+    for (const id of logicalIdsOf(synth.json, 'AWS::SQS::Queue')) {
+      expect(synth.json.Resources[id]!.Properties).toMatchObject({ SqsManagedSseEnabled: true });
+    }
+  });
+
+  it('dedups by the id the publisher derives from the sequence, not by content', () => {
+    for (const node of CONSUMERS) {
+      expect(synth.json.Resources[must(queueOf(synth.json, node), node)]!.Properties.ContentBasedDeduplication).toBe(false);
+    }
+  });
+
+  it("hides a message for at least six times the apply function's timeout", () => {
+    for (const node of CONSUMERS) {
+      const visibility = synth.json.Resources[must(queueOf(synth.json, node), node)]!.Properties.VisibilityTimeout as number;
+      const timeout = synth.json.Resources[applyOf(synth.json, node)]!.Properties.Timeout as number;
+      expect(visibility).toBeGreaterThanOrEqual(6 * timeout);
+    }
+  });
+
+  it('every queue is TLS-only; only the topic may send to a node queue, and nobody to a dead-letter queue', () => {
+    const topic = topicId(synth.json);
+    for (const id of logicalIdsOf(synth.json, 'AWS::SQS::Queue')) {
+      const statements = policiesOf(synth.json, 'AWS::SQS::QueuePolicy', id);
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Principal: { AWS: '*' },
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          Resource: arnOf(id),
+        }),
+      );
+      const allows = statements.filter((statement) => statement.Effect === 'Allow');
+      const isDeadLetter = String(synth.json.Resources[id]!.Properties.QueueName).endsWith('-dlq.fifo');
+      expect(allows).toEqual(
+        isDeadLetter
+          ? []
+          : [
+              expect.objectContaining({
+                Action: 'sqs:SendMessage',
+                Principal: { Service: 'sns.amazonaws.com' },
+                Condition: { ArnEquals: { 'aws:SourceArn': { Ref: topic } } },
+                Resource: arnOf(id),
+              }),
+            ],
+      );
+    }
+  });
+});
+
+describe('the topic and its subscriptions', () => {
+  it('is one SNS FIFO topic per cluster, encrypted with KMS, deduplicated by explicit ids', () => {
+    const topic = synth.json.Resources[topicId(synth.json)]!.Properties;
+    expect(topic).toMatchObject({ FifoTopic: true, ContentBasedDeduplication: false, TopicName: `${CLUSTER}-config-changes.fifo` });
+    expect(JSON.stringify(topic.KmsMasterKeyId)).toContain('alias/aws/sns');
+  });
+
+  it('is TLS-only', () => {
+    const statements = policiesOf(synth.json, 'AWS::SNS::TopicPolicy', topicId(synth.json));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        Resource: { Ref: topicId(synth.json) },
+      }),
+    );
+  });
+
+  it("subscribes each consuming node's queue with raw delivery and a filter dropping that node's own events", () => {
+    const topic = topicId(synth.json);
+    const subscriptions = logicalIdsOf(synth.json, 'AWS::SNS::Subscription').map((id) => synth.json.Resources[id]!.Properties);
+    expect(subscriptions).toHaveLength(CONSUMERS.length);
+    for (const node of CONSUMERS) {
+      const queue = must(queueOf(synth.json, node), node);
+      const own = subscriptions.filter((s) => JSON.stringify(s.Endpoint) === JSON.stringify(arnOf(queue)));
+      expect(own).toHaveLength(1);
+      expect(own[0]).toMatchObject({ Protocol: 'sqs', TopicArn: { Ref: topic }, RawMessageDelivery: true });
+      // Matched against message attributes (the default scope): `origin` is an attribute.
+      expect(own[0].FilterPolicyScope ?? 'MessageAttributes').toBe('MessageAttributes');
+      expect(own[0].FilterPolicy).toEqual({ [ORIGIN_ATTRIBUTE]: [{ 'anything-but': [node] }] });
+    }
+  });
+});
+
+describe('apply functions', () => {
+  it('one per consuming node, none for a pure master', () => {
+    expect(Object.keys(applyFunctions(synth.json)).sort()).toEqual([...CONSUMERS].sort());
+  });
+
+  it('each is fed by its own queue only: batches of 10, partial batch failures reported', () => {
+    const mappings = logicalIdsOf(synth.json, 'AWS::Lambda::EventSourceMapping').map((id) => synth.json.Resources[id]!.Properties);
+    expect(mappings).toHaveLength(CONSUMERS.length);
+    for (const node of CONSUMERS) {
+      const fn = applyOf(synth.json, node);
+      const own = mappings.filter((m) => JSON.stringify(m.FunctionName) === JSON.stringify({ Ref: fn }));
+      expect(own).toEqual([
+        expect.objectContaining({
+          EventSourceArn: arnOf(must(queueOf(synth.json, node), node)),
+          BatchSize: 10,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        }),
+      ]);
+    }
+  });
+
+  it("may consume its own queue and touch no other node's queue or dead-letter queue", () => {
+    const allQueues = logicalIdsOf(synth.json, 'AWS::SQS::Queue');
+    for (const node of CONSUMERS) {
+      const fn = applyOf(synth.json, node);
+      const queue = must(queueOf(synth.json, node), node);
+      const sqs = statementsOf(synth.json, fn).filter((s) => actionsOfStatement(s).some((a) => a.startsWith('sqs:')));
+      expect(sqs.length).toBeGreaterThan(0);
+      for (const statement of sqs) expect(statement.Resource).toEqual(arnOf(queue));
+      const everything = JSON.stringify(statementsOf(synth.json, fn));
+      for (const other of allQueues.filter((id) => id !== queue)) expect(everything).not.toContain(`"${other}"`);
+    }
+  });
+
+  it("writes only its own node's items of the node store (dynamodb:LeadingKeys)", () => {
+    for (const node of CONSUMERS) {
+      const fn = applyOf(synth.json, node);
+      const conditions = storeNodesOf(synth.json, fn);
+      expect(conditions.length).toBeGreaterThan(0);
+      for (const nodes of conditions) expect(nodes).toEqual([node]);
+      for (const statement of statementsOn(synth.json, fn, tableId(synth.json, 'NodeStore'))) {
+        expect(actionsOfStatement(statement)).not.toContain('dynamodb:Scan');
+      }
+    }
+  });
+
+  it('only reads the event log', () => {
+    for (const node of CONSUMERS) {
+      const actions = statementsOn(synth.json, applyOf(synth.json, node), tableId(synth.json, 'EventLog')).flatMap(actionsOfStatement);
+      expect(actions.length).toBeGreaterThan(0);
+      for (const action of actions) expect(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']).toContain(action);
+    }
+  });
+
+  it("reads event bodies and reads and writes object bodies under its own node's prefix only", () => {
+    for (const node of CONSUMERS) {
+      const statements = s3Statements(synth.json, applyOf(synth.json, node));
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        const keys = bucketKeys(synth.json, statement);
+        const writes = actionsOfStatement(statement).some((action) => S3_WRITES.includes(action));
+        for (const key of keys) {
+          if (writes) expect(key).toBe(`objects/${node}/*`);
+          else expect([`events/${CLUSTER}/*`, `objects/${node}/*`]).toContain(key);
+        }
+      }
+      const keys = statements.flatMap((statement) => bucketKeys(synth.json, statement));
+      expect(keys).toContain(`objects/${node}/*`);
+    }
+  });
+
+  it('knows which node it applies and has no access to the topic', () => {
+    for (const node of CONSUMERS) {
+      const fn = applyOf(synth.json, node);
+      expect(synth.json.Resources[fn]!.Properties.Environment.Variables.NODE_NAME).toBe(node);
+      expect(statementsOf(synth.json, fn).flatMap(actionsOfStatement)).not.toContain('sns:Publish');
+    }
+  });
+});
+
+describe('the other functions', () => {
+  it("publishing writes only publisher nodes' store items and object bodies", () => {
+    const fn = functionId(synth.json, 'PublishEvent');
+    const conditions = storeNodesOf(synth.json, fn);
+    expect(conditions.length).toBeGreaterThan(0);
+    for (const nodes of conditions) expect([...nodes].sort()).toEqual([...PUBLISHERS].sort());
+    for (const statement of s3Statements(synth.json, fn)) {
+      if (!actionsOfStatement(statement).some((action) => S3_WRITES.includes(action))) continue;
+      for (const key of bucketKeys(synth.json, statement)) {
+        expect([`events/${CLUSTER}/*`, ...PUBLISHERS.map((node) => `objects/${node}/*`)]).toContain(key);
+      }
+    }
+    const sns = statementsOf(synth.json, fn).filter((s) => actionsOfStatement(s).some((a) => a.startsWith('sns:')));
+    expect(sns).toEqual([expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId(synth.json) } })]);
+    expect(JSON.stringify(statementsOf(synth.json, fn))).not.toContain('sqs:');
+  });
+
+  it("the republish schedule writes only pure masters' stores (the others have queues)", () => {
+    const fn = functionId(synth.json, 'RepublishPending');
+    for (const nodes of storeNodesOf(synth.json, fn)) expect(nodes).toEqual(PURE_MASTERS);
+    for (const statement of s3Statements(synth.json, fn)) {
+      if (!actionsOfStatement(statement).some((action) => S3_WRITES.includes(action))) continue;
+      for (const key of bucketKeys(synth.json, statement)) expect(PURE_MASTERS.map((node) => `objects/${node}/*`)).toContain(key);
+    }
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: arnOf(fn) })],
+    });
+  });
+
+  it('redrive moves messages from dead-letter queues to node queues and nothing else', () => {
+    const statements = statementsOf(synth.json, functionId(synth.json, 'RedriveNode'));
+    const resourcesOf = (action: string) =>
+      statements.filter((s) => actionsOfStatement(s).includes(action)).flatMap((s) => asArray(s.Resource as unknown));
+    const sorted = (values: unknown[]) => values.map((v) => JSON.stringify(v)).sort();
+    const dlqs = CONSUMERS.map((node) => arnOf(must(dlqOf(synth.json, node), node)));
+    const queues = CONSUMERS.map((node) => arnOf(must(queueOf(synth.json, node), node)));
+    expect(sorted(resourcesOf('sqs:ReceiveMessage'))).toEqual(sorted(dlqs));
+    expect(sorted(resourcesOf('sqs:DeleteMessage'))).toEqual(sorted(dlqs));
+    expect(sorted(resourcesOf('sqs:SendMessage'))).toEqual(sorted(queues));
+    expect(statements.flatMap(actionsOfStatement).filter((a) => !a.startsWith('logs:')).sort()).toEqual([
+      'sqs:DeleteMessage',
+      'sqs:ReceiveMessage',
+      'sqs:SendMessage',
+    ]);
+  });
+
+  it.each(['ListNodes', 'GetCatalog', 'GetCatalogObject'])('%s only reads', (name) => {
+    const actions = statementsOf(synth.json, functionId(synth.json, name)).flatMap(actionsOfStatement);
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) {
+      expect(action).toMatch(/^(dynamodb:(GetItem|BatchGetItem|Query)|s3:GetObject|sqs:GetQueueAttributes)$/);
+    }
+  });
+
+  it('no statement grants a wildcard action', () => {
+    for (const id of logicalIdsOf(synth.json, 'AWS::Lambda::Function')) {
+      for (const action of statementsOf(synth.json, id).flatMap(actionsOfStatement)) expect(action).not.toContain('*');
+    }
+  });
+});
+
+describe('storage', () => {
+  it.each([
+    ['EventLog', 'cluster', 'sequence'],
+    ['NodeStore', 'node', 'key'],
+  ] as const)('the %s table is keyed by %s, encrypted, with PITR and deletion protection, and retained', (name, hash, range) => {
+    const table = synth.json.Resources[tableId(synth.json, name)]!;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: hash, KeyType: 'HASH' },
+        { AttributeName: range, KeyType: 'RANGE' },
+      ],
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it('the event body bucket blocks public access, is encrypted, enforces TLS and is retained', () => {
+    const id = bucketId(synth.json);
+    const bucket = synth.json.Resources[id]!;
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: expect.stringMatching(/^(AES256|aws:kms|aws:kms:dsse)$/) } }],
+      },
+    });
+    synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: id },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('routes', () => {
+  const ROUTES: [string, string, boolean][] = [
+    ['POST /config/events', 'PublishEvent', true],
+    ['POST /nodes/{node}/resync', 'ResyncNode', true],
+    ['POST /nodes/{node}/redrive', 'RedriveNode', true],
+    ['GET /nodes', 'ListNodes', false],
+    ['GET /nodes/{node}/catalog', 'GetCatalog', false],
+    ['GET /nodes/{node}/catalog/{type}/{id}', 'GetCatalogObject', false],
+  ];
+
+  it.each(ROUTES)('%s is served by %s; node token required: %s', (routeKey, fn, authorized) => {
+    expect(targetFunction(synth.json, routeKey)).toBe(functionId(synth.json, fn));
+    if (authorized) expect(routeOf(synth.json, routeKey)).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: expect.anything() });
+    else expect(routeOf(synth.json, routeKey)?.AuthorizationType ?? 'NONE').toBe('NONE');
+  });
+});
+
+describe('security checks', () => {
+  it('cdk-nag AwsSolutions reports no unacknowledged finding', () => {
+    // synthesize() would have thrown on an error; the report must also hold no failure.
+    const failures = synth.validationReport.pluginReports.filter((report) => report.conclusion === 'failure');
+    expect(failures).toEqual([]);
+    expect(grown.validationReport.pluginReports.filter((report) => report.conclusion === 'failure')).toEqual([]);
+  });
+});
+
+describe('adding a node', () => {
+  it("keeps every other node's queue, dead-letter queue, subscription, event source and apply function", () => {
+    for (const node of CONSUMERS) {
+      const ids = (json: Json) => {
+        const queue = must(queueOf(json, node), node);
+        const apply = applyOf(json, node);
+        return {
+          queue,
+          dlq: must(dlqOf(json, node), node),
+          apply,
+          subscription: logicalIdsOf(json, 'AWS::SNS::Subscription').find(
+            (id) => JSON.stringify(json.Resources[id]!.Properties.Endpoint) === JSON.stringify(arnOf(queue)),
+          ),
+          mapping: logicalIdsOf(json, 'AWS::Lambda::EventSourceMapping').find(
+            (id) => JSON.stringify(json.Resources[id]!.Properties.FunctionName) === JSON.stringify({ Ref: apply }),
+          ),
+        };
+      };
+      const before = ids(synth.json);
+      expect(ids(grown.json)).toEqual(before);
+      // Queues, subscriptions and event sources are not even updated; the apply function's
+      // configuration changes only in its environment (the member list), an in-place update.
+      for (const id of [before.queue, before.dlq, before.subscription!, before.mapping!]) {
+        expect(grown.json.Resources[id]).toEqual(synth.json.Resources[id]);
+      }
+      const { Environment: _before, ...applyBefore } = synth.json.Resources[before.apply]!.Properties;
+      const { Environment: _after, ...applyAfter } = grown.json.Resources[before.apply]!.Properties;
+      expect(applyAfter).toEqual(applyBefore);
+    }
+  });
+
+  it('only adds resources, all of them for the new node, and removes none', () => {
+    const before = new Set(Object.keys(synth.json.Resources));
+    const after = new Set(Object.keys(grown.json.Resources));
+    expect([...before].filter((id) => !after.has(id))).toEqual([]);
+    const added = [...after].filter((id) => !before.has(id));
+    const prefix = `ConfigSync${ADDED.name.replace(/[^A-Za-z0-9]/g, '')}`;
+    const applyPrefix = `ConfigSyncApply${ADDED.name.replace(/[^A-Za-z0-9]/g, '')}`;
+    expect(added.length).toBeGreaterThan(0);
+    expect(added.filter((id) => !id.startsWith(prefix) && !id.startsWith(applyPrefix))).toEqual([]);
+    expect(added).toEqual(
+      expect.arrayContaining([must(queueOf(grown.json, ADDED.name), 'new queue'), must(dlqOf(grown.json, ADDED.name), 'new DLQ'), applyOf(grown.json, ADDED.name)]),
+    );
+    // Stateful shared resources keep their definition.
+    for (const id of [topicId(synth.json), tableId(synth.json, 'EventLog'), tableId(synth.json, 'NodeStore'), bucketId(synth.json)]) {
+      expect(grown.json.Resources[id]).toEqual(synth.json.Resources[id]);
+    }
+  });
+});
