@@ -7,6 +7,7 @@
  * no queue.
  */
 import * as z from 'zod/mini';
+import { ForbiddenError } from '../shared/errors';
 import { PureSlavePublishError, UnknownNodeError } from './errors';
 
 export const NODE_ROLES = ['master', 'slave', 'both'] as const;
@@ -60,6 +61,16 @@ export function consumes(role: NodeRole): boolean {
 
 export function assertCanPublish(node: ClusterNode): void {
   if (!canPublish(node.role)) throw new PureSlavePublishError(node.name);
+}
+
+/**
+ * Who may resync or redrive a node: the node itself, or a master (which owns the
+ * configuration). A slave acting on another slave's store is refused.
+ */
+export function assertCanOperate(caller: ClusterNode, target: ClusterNode, action: 'resync' | 'redrive'): void {
+  if (caller.name !== target.name && !canPublish(caller.role)) {
+    throw new ForbiddenError(`Node ${caller.name} may not ${action} node ${target.name}: only the node itself or a master may`);
+  }
 }
 
 export function findNode(membership: ClusterMembership, name: string): ClusterNode {

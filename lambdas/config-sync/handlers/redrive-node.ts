@@ -6,7 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { ConflictError } from '../../shared/errors';
 import { callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
-import { findNode } from '../cluster';
+import { assertCanOperate, findNode } from '../cluster';
 import { membershipFromEnv, redriveFromEnv } from '../adapters/from-env';
 
 const membership = membershipFromEnv();
@@ -18,8 +18,9 @@ const DEFAULT_BUDGET_MS = 20_000;
 
 export const handler = (event: HttpEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) =>
   httpHandler(async (request: HttpEvent) => {
-    callerNode(request);
+    const caller = findNode(membership, callerNode(request).nodeId);
     const node = findNode(membership, pathParam(request, 'node'));
+    assertCanOperate(caller, node, 'redrive');
     if (!redrive.hasQueues(node.name)) {
       throw new ConflictError('NO_QUEUE', `Node ${node.name} is a pure ${node.role}: it has no queue to redrive`);
     }

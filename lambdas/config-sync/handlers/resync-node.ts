@@ -13,7 +13,7 @@ import * as z from 'zod/mini';
 import { ConflictError, ValidationError } from '../../shared/errors';
 import { callerNode, httpHandler, json, parseJsonBody, pathParam, type HttpEvent } from '../../shared/http';
 import { resyncFrom } from '../bootstrap';
-import { canPublish, findNode, nodeNameSchema, type ClusterNode } from '../cluster';
+import { assertCanOperate, canPublish, findNode, nodeNameSchema, type ClusterNode } from '../cluster';
 import { fieldIssues } from '../events';
 import { applyDepsFromEnv, membershipFromEnv } from '../adapters/from-env';
 
@@ -23,8 +23,9 @@ const deps = applyDepsFromEnv();
 const resyncRequestSchema = z.strictObject({ source: z.optional(nodeNameSchema) });
 
 export const handler = httpHandler(async (event) => {
-  callerNode(event);
+  const caller = findNode(membership, callerNode(event).nodeId);
   const target = findNode(membership, pathParam(event, 'node'));
+  assertCanOperate(caller, target, 'resync');
   const source = sourceNode(target, requestedSource(event));
   const result = await resyncFrom(deps, { cluster: membership.cluster, node: target.name }, source.name);
   console.info(

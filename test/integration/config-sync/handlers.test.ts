@@ -235,16 +235,18 @@ describe('catalog', () => {
 
 describe('resync and redrive', () => {
   test('a node that never applied anything resyncs from the first master to the same store', async () => {
-    const result = await handlers.resync(http({ node: 'slave-1', path: { node: 'slave-2' } }));
+    const refused = await handlers.resync(http({ node: 'slave-1', path: { node: 'slave-2' } }));
+    expect(refused.statusCode).toBe(403); // a slave may resync only itself
+    const result = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' } }));
     expect(result.statusCode).toBe(200);
     expect(body(result)).toMatchObject({ node: 'slave-2', source: 'master-1', sequence: 4 });
     const objectsOf = async (node: string) =>
       body(await handlers.catalog(http({ path: { node }, query: { includeDeleted: 'true' } }))).objects;
     expect(await objectsOf('slave-2')).toEqual(await objectsOf('master-1'));
 
-    const explicit = await handlers.resync(http({ node: 'slave-1', path: { node: 'slave-2' }, body: { source: 'master-2' }, contentType: 'application/json' }));
+    const explicit = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' }, body: { source: 'master-2' }, contentType: 'application/json' }));
     expect(body(explicit)).toMatchObject({ source: 'master-2' });
-    const self = await handlers.resync(http({ node: 'slave-1', path: { node: 'slave-2' }, body: { source: 'slave-2' }, contentType: 'application/json' }));
+    const self = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' }, body: { source: 'slave-2' }, contentType: 'application/json' }));
     expect(self.statusCode).toBe(400);
     expect(body(self)).toMatchObject({ field: 'source' });
   });
@@ -262,10 +264,12 @@ describe('resync and redrive', () => {
       }),
     );
     const context = { getRemainingTimeInMillis: () => 25_000 };
-    const result = await handlers.redrive(http({ node: 'slave-1', path: { node: 'slave-2' } }), context);
+    const refused = await handlers.redrive(http({ node: 'slave-1', path: { node: 'slave-2' } }), context);
+    expect(refused.statusCode).toBe(403); // a slave may redrive only itself
+    const result = await handlers.redrive(http({ node: 'master-1', path: { node: 'slave-2' } }), context);
     expect(result.statusCode).toBe(200);
     expect(body(result)).toEqual({ node: 'slave-2', moved: 1, more: false });
-    const master = await handlers.redrive(http({ node: 'slave-1', path: { node: 'master-1' } }), context);
+    const master = await handlers.redrive(http({ node: 'master-1', path: { node: 'master-1' } }), context);
     expect(master.statusCode).toBe(409);
   });
 });

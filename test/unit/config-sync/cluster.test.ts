@@ -1,4 +1,5 @@
 import {
+  assertCanOperate,
   assertCanPublish,
   clusterMembershipSchema,
   canPublish,
@@ -89,5 +90,27 @@ describe('membership', () => {
       { cluster: 'prod', nodes: [{ name: 'm', role: 'primary' }] },
     ];
     for (const membership of invalid) expect(z.safeParse(clusterMembershipSchema, membership).success).toBe(false);
+  });
+});
+
+describe('who may resync or redrive a node', () => {
+  const master = { name: 'master-1', role: 'master' as const };
+  const both = { name: 'hub', role: 'both' as const };
+  const slave1 = { name: 'slave-1', role: 'slave' as const };
+  const slave2 = { name: 'slave-2', role: 'slave' as const };
+
+  it.each([
+    [master, slave1],
+    [both, slave2],
+    [slave1, slave1],
+  ])('%o may act on %o', (caller, target) => {
+    expect(() => assertCanOperate(caller, target, 'resync')).not.toThrow();
+  });
+
+  it("refuses a slave acting on another node's store with a 403 naming both", () => {
+    expect(() => assertCanOperate(slave1, slave2, 'redrive')).toThrow(
+      expect.objectContaining({ status: 403, message: 'Node slave-1 may not redrive node slave-2: only the node itself or a master may' }),
+    );
+    expect(() => assertCanOperate(slave1, master, 'resync')).toThrow(expect.objectContaining({ status: 403 }));
   });
 });
