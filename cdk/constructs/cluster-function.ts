@@ -17,7 +17,7 @@ export interface ClusterFunctionProps {
   readonly logRetention?: RetentionDays;
 }
 
-const UNUSED_CREDENTIAL_PROVIDERS = [
+export const UNUSED_CREDENTIAL_PROVIDERS = [
   '@aws-sdk/nested-clients',
   '@aws-sdk/credential-provider-ini',
   '@aws-sdk/credential-provider-sso',
