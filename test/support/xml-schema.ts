@@ -1,15 +1,14 @@
 /**
  * Validates XML against the official OGC schemas with xmllint, offline: the catalog in
- * ../shared/ogc-schemas maps every schemas.opengis.net and w3.org URL to a local copy, and
+ * test/fixtures/ogc-schemas maps every schemas.opengis.net and w3.org URL to a local copy, and
  * --nonet makes a missing mapping fail instead of silently fetching from the internet.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/** shared/ sits beside the repository clone (/work/main and /work/shared; the same in CI). */
-export const SHARED_DIR = path.resolve(__dirname, '../../../shared');
-const SCHEMAS_DIR = path.join(SHARED_DIR, 'ogc-schemas');
+/** Kept in the repository, so a clean clone validates the same anywhere. */
+const SCHEMAS_DIR = path.resolve(__dirname, '../fixtures/ogc-schemas');
 const CATALOG = path.join(SCHEMAS_DIR, 'catalog.xml');
 
 export type SchemaName = 'wps1-execute-response' | 'wps2' | 'ows11' | 'ows20';
