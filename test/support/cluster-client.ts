@@ -20,20 +20,54 @@ export interface ApiResponse<T = any> {
   text: string;
 }
 
-export async function api<T = any>(
+export interface RequestOptions {
+  node?: string;
+  token?: string;
+  json?: unknown;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+export async function api<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  return request<T>(clusterUrl(), tokenOf, method, path, options);
+}
+
+/** A client of one cluster given by its base URL and node tokens (e.g. a cluster a test file spawned itself). */
+export interface ClusterClient {
+  readonly url: string;
+  api<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  tokenOf(node: string): string;
+}
+
+export function clusterClient(url: string, nodeTokens: Record<string, string>): ClusterClient {
+  const tokenOfNode = (node: string): string => {
+    const token = nodeTokens[node];
+    if (!token) throw new Error(`No token for node ${node}`);
+    return token;
+  };
+  return {
+    url,
+    tokenOf: tokenOfNode,
+    api: (method, path, options = {}) => request(url, tokenOfNode, method, path, options),
+  };
+}
+
+async function request<T>(
+  baseUrl: string,
+  tokenOfNode: (node: string) => string,
   method: string,
   path: string,
-  options: { node?: string; token?: string; json?: unknown; body?: string; headers?: Record<string, string> } = {},
+  options: RequestOptions,
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
-  const token = options.token ?? (options.node ? tokenOf(options.node) : undefined);
+  const token = options.token ?? (options.node ? tokenOfNode(options.node) : undefined);
   if (token) headers.authorization = `Bearer ${token}`;
   let body = options.body;
   if (options.json !== undefined) {
     body = JSON.stringify(options.json);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(`${clusterUrl()}${path}`, { method, headers, body });
+  const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
   const text = await response.text();
   let parsed: unknown = text;
   try {

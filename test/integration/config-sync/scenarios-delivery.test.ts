@@ -1,0 +1,348 @@
+/**
+ * Configuration sync end to end, over real HTTP and the emulators, when delivery is not
+ * ideal: a slave that is down and comes back, duplicated and reordered deliveries, a poison
+ * message, a node's own events, a node that joins later and bootstraps.
+ *
+ * This file starts its own local cluster (through `npm start`'s entry point): a pure master,
+ * a `both` node and four slaves, each scenario disturbing its own node. A node "is down" when
+ * its queue poller (the local stand-in for the Lambda event source) is paused. Messages are
+ * injected straight into a node's SQS FIFO queue on the emulator with the AWS SDK.
+ */
+import type { Message } from '@aws-sdk/client-sqs';
+import { ChangeStream, comparable, sleep, SyncCluster, type Change, type PublishAnswer } from './scenario-support';
+
+jest.setTimeout(120_000);
+
+const MASTER = 'master-1';
+const BOTH = 'both-1';
+const CLUSTER = 'delivery';
+/** Joins "later": down from the start, bootstrapped by the last scenario. */
+const NEW_NODE = 'slave-4';
+
+let cluster: SyncCluster;
+
+beforeAll(async () => {
+  cluster = await SyncCluster.start(
+    CLUSTER,
+    [
+      { name: MASTER, role: 'master' },
+      { name: BOTH, role: 'both' },
+      { name: 'slave-1', role: 'slave' },
+      { name: 'slave-2', role: 'slave' },
+      { name: 'slave-3', role: 'slave' },
+      { name: NEW_NODE, role: 'slave' },
+    ],
+    'config-sync-delivery',
+  );
+  await cluster.pause(NEW_NODE);
+  // A common starting configuration.
+  await cluster.publishAll(MASTER, new ChangeStream(42).take(40), 4);
+  await cluster.waitConverged();
+}, 180_000);
+
+afterEach(async () => {
+  // A scenario that failed half-way must not leave its node down for the next ones.
+  for (const node of [...(cluster?.paused ?? [])]) if (node !== NEW_NODE) await cluster.resume(node);
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** `node`'s whole store equals the master's and the model of the log. */
+async function expectSameStore(node: string): Promise<void> {
+  const expected = cluster.expectedCatalog();
+  const master = await cluster.catalog(MASTER);
+  expect(master.map(comparable)).toEqual(expected);
+  const store = await cluster.catalog(node);
+  expect({ node, objects: store }).toEqual({ node, objects: master });
+}
+
+function sequenceOf(message: Message): number {
+  return (JSON.parse(message.Body ?? '{}') as { sequence: number }).sequence;
+}
+
+/** Changes where the order of application shows: successive patches of one object, removed and added again. */
+function orderSensitiveChanges(id: string, count: number): Change[] {
+  const object = { type: 'layer', id };
+  const changes: Change[] = [{ kind: 'add', object, properties: { name: id, step: 0, history: ['added'] } }];
+  for (let step = 1; changes.length < count; step += 1) {
+    if (step % 7 === 0) {
+      changes.push({ kind: 'remove', object });
+      changes.push({ kind: 'add', object, properties: { name: id, step, history: [`re-added at ${step}`] } });
+    } else {
+      changes.push({ kind: 'modify', object, patch: { step, [`key${step % 3}`]: step % 4 === 0 ? null : `set at ${step}`, history: [`patched at ${step}`] } });
+    }
+  }
+  return changes.slice(0, count);
+}
+
+test('a slave stopped mid-stream keeps receiving into its queue and catches up, in order, to the same store', async () => {
+  const node = 'slave-1';
+  const stream = new ChangeStream(1001);
+  const ordered = orderSensitiveChanges('topp:mid_stream', 20);
+  const changes = ordered.flatMap((change) => [change, stream.next()]); // 40 changes, interleaved
+
+  // Publish one after the other, in the background; stop the slave once 10 are out.
+  let publishedCount = 0;
+  const publishing = (async () => {
+    for (const change of changes) {
+      await cluster.publish(MASTER, change);
+      publishedCount += 1;
+    }
+  })();
+  while (publishedCount < 10) await sleep(20);
+  await cluster.pause(node);
+  const publishedBeforePause = publishedCount;
+  const cursorAtPause = (await cluster.nodeStatus(node)).lastAppliedSequence;
+
+  // While it is down, its queue keeps receiving.
+  const depths: number[] = [];
+  while (publishedCount < changes.length) {
+    const status = await cluster.nodeStatus(node);
+    expect(status.lastAppliedSequence).toBe(cursorAtPause);
+    depths.push(status.queueDepth as number);
+    await sleep(150);
+  }
+  await publishing;
+  await cluster.waitConverged(); // every other node
+  const down = await cluster.status();
+  const status = down.nodes.find((candidate) => candidate.name === node)!;
+  expect(status.lastAppliedSequence).toBe(cursorAtPause);
+  expect(status.lag).toBe(down.head - cursorAtPause);
+  // Most of the stream came while it was down (the pause itself may let one more event through).
+  expect(status.lag).toBeGreaterThanOrEqual(changes.length - publishedBeforePause - 1);
+  // Exactly the events it has not applied wait in its queue.
+  expect(status.queueDepth).toBe(status.lag);
+  expect(depths.length).toBeGreaterThan(1);
+  for (let i = 1; i < depths.length; i += 1) expect(depths[i]).toBeGreaterThanOrEqual(depths[i - 1] as number);
+  expect(status.queueDepth).toBeGreaterThan(depths[0] as number);
+
+  // Back up: it applies the backlog in order (its cursor only moves forward, one event at a time).
+  await cluster.resume(node);
+  const cursors: number[] = [];
+  await cluster.waitForNodes(`${node} caught up`, (answer) => {
+    const current = answer.nodes.find((candidate) => candidate.name === node)!;
+    cursors.push(current.lastAppliedSequence);
+    return current.lastAppliedSequence === answer.head && current.queueDepth === 0;
+  });
+  for (let i = 1; i < cursors.length; i += 1) expect(cursors[i]).toBeGreaterThanOrEqual(cursors[i - 1] as number);
+  await cluster.waitConverged();
+  await expectSameStore(node);
+
+  // The order-sensitive object ended where the last change left it.
+  const final = await cluster.objectOf(node, 'layer', 'topp:mid_stream');
+  expect(final.status).toBe(200);
+  expect(final.body.properties).toEqual(cluster.expected.objects().get('layer/topp:mid_stream')?.properties);
+  expect(final.body.properties.history).toEqual(['patched at 17']);
+});
+
+test('duplicated and reordered deliveries have no effect', async () => {
+  const node = 'slave-2';
+  await cluster.waitConverged();
+
+  // 1. Old events delivered again (redelivery, a republish) after later ones were applied.
+  const styleA = { type: 'style', id: 'sf:duplicates' };
+  const layerB = { type: 'layer', id: 'sf:duplicates' };
+  const old: PublishAnswer[] = [];
+  old.push(await cluster.publish(MASTER, { kind: 'add', object: styleA, properties: { name: 'duplicates', format: 'sld', title: 'v1', body: '<sld v1/>' } }));
+  old.push(await cluster.publish(MASTER, { kind: 'modify', object: styleA, patch: { title: 'v2', body: '<sld v2/>' } }));
+  old.push(await cluster.publish(MASTER, { kind: 'add', object: layerB, properties: { name: 'duplicates', resource: { type: 'featureType', id: 'sf:duplicates' } } }));
+  old.push(await cluster.publish(MASTER, { kind: 'remove', object: layerB }));
+  await cluster.waitConverged();
+  const before = await cluster.catalog(node);
+  const cursorBefore = (await cluster.nodeStatus(node)).lastAppliedSequence;
+  expect(cursorBefore).toBe(cluster.expected.head);
+
+  // The add of A (which would undo the modify), the add of B (which would bring it back) and
+  // the modify, each sent again with a new deduplication id, the add of A twice.
+  for (const answer of [old[0]!, old[2]!, old[1]!, old[0]!]) {
+    await cluster.inject(node, JSON.stringify(answer.event), { origin: MASTER });
+  }
+  await cluster.waitForNodes(`${node} consumed the re-sent events`, (answer) => {
+    const current = answer.nodes.find((candidate) => candidate.name === node)!;
+    return current.queueDepth === 0;
+  });
+  const afterDuplicates = await cluster.nodeStatus(node);
+  expect(afterDuplicates).toMatchObject({ lastAppliedSequence: cursorBefore, lag: 0, queueDepth: 0, deadLetterDepth: 0 });
+  expect(await cluster.catalog(node)).toEqual(before);
+  expect((await cluster.objectOf(node, 'style', styleA.id)).body.properties.title).toBe('v2');
+  expect((await cluster.objectOf(node, 'layer', layerB.id)).status).toBe(404);
+
+  // 2. A backlog delivered out of order, with duplicates: the node is down while 9 events are
+  // published, then its queue holds them shuffled, later ones first, some twice.
+  await cluster.pause(node);
+  const reordered = orderSensitiveChanges('sf:reordered', 9);
+  const answers: PublishAnswer[] = [];
+  for (const change of reordered) answers.push(await cluster.publish(MASTER, change));
+  await cluster.waitConverged();
+  const backlog = await cluster.drain(node);
+  expect(backlog.map(sequenceOf)).toEqual(answers.map((answer) => answer.sequence));
+  expect(backlog.every((message) => message.Attributes?.MessageGroupId === CLUSTER)).toBe(true);
+  for (const index of [5, 1, 1, 8, 7, 0, 3, 2, 6, 4, 7, 0]) {
+    await cluster.inject(node, backlog[index]!.Body!, { origin: MASTER });
+  }
+  // And an old one on top.
+  await cluster.inject(node, JSON.stringify(old[2]!.event), { origin: MASTER });
+  await cluster.resume(node);
+
+  const converged = await cluster.waitConverged();
+  expect(converged.nodes.find((candidate) => candidate.name === node)).toMatchObject({
+    lastAppliedSequence: cluster.expected.head,
+    queueDepth: 0,
+    deadLetterDepth: 0,
+  });
+  await expectSameStore(node);
+  const final = await cluster.objectOf(node, 'layer', 'sf:reordered');
+  expect(final.body).toMatchObject({ lastSequence: answers[answers.length - 1]!.sequence, properties: { step: 7, history: ['re-added at 7'] } });
+});
+
+test('a node never applies its own event: the publish path applies it, the other nodes get it from their queues', async () => {
+  await cluster.waitConverged();
+  // The `both` node is down: whatever reaches its queue stays there to be counted.
+  await cluster.pause(BOTH);
+  const style = { type: 'style', id: 'nurc:own' };
+  const own1 = await cluster.publish(BOTH, { kind: 'add', object: style, properties: { name: 'own', format: 'sld', body: '<sld own 1/>' } });
+  const other1 = await cluster.publish(MASTER, { kind: 'modify', object: { type: 'global', id: 'global' }, patch: { title: 'from the master' } });
+  const own2 = await cluster.publish(BOTH, { kind: 'modify', object: style, patch: { body: '<sld own 2/>', title: 'mine' } });
+  const other2 = await cluster.publish(MASTER, { kind: 'add', object: { type: 'workspace', id: 'theirs' }, properties: { name: 'theirs' } });
+  for (const own of [own1, own2]) {
+    expect(own).toMatchObject({ published: true, appliedLocally: true, event: { origin: BOTH } });
+  }
+  const slaves = ['slave-1', 'slave-2', 'slave-3'];
+  await cluster.waitConverged(slaves);
+
+  // Its own store got its own events through the publish path (and the master's event before
+  // the second one from the log), although its poller is stopped...
+  const both = await cluster.nodeStatus(BOTH);
+  expect(both.lastAppliedSequence).toBe(own2.sequence);
+  const mine = await cluster.objectOf(BOTH, 'style', style.id);
+  expect(mine.body).toMatchObject({ lastSequence: own2.sequence, lastOrigin: BOTH, properties: { name: 'own', format: 'sld', body: '<sld own 2/>', title: 'mine' } });
+  // ...and its queue received only the other node's events, never its own.
+  expect(both.queueDepth).toBe(2);
+  const waiting = await cluster.drain(BOTH);
+  expect(waiting.map(sequenceOf)).toEqual([other1.sequence, other2.sequence]);
+  for (const message of waiting) await cluster.inject(BOTH, message.Body!, { origin: MASTER });
+
+  // Every other consumer got the events from its queue.
+  for (const slave of slaves) {
+    expect((await cluster.objectOf(slave, 'style', style.id)).body).toEqual(mine.body);
+  }
+
+  // An own event that leaks into its queue (filter policies take a while to change) is
+  // dropped by the apply code: here a forged one claiming the next sequence.
+  const head = (await cluster.status()).head;
+  const forged = {
+    sequence: head + 1,
+    cluster: CLUSTER,
+    origin: BOTH,
+    publishedAt: new Date().toISOString(),
+    kind: 'add',
+    object: { type: 'workspace', id: 'forged' },
+    properties: { name: 'forged' },
+  };
+  await cluster.inject(BOTH, JSON.stringify(forged), { origin: BOTH });
+  await cluster.resume(BOTH);
+  await cluster.waitForNodes(`${BOTH} consumed its queue`, (answer) => {
+    const current = answer.nodes.find((candidate) => candidate.name === BOTH)!;
+    return current.queueDepth === 0 && current.lastAppliedSequence >= answer.head;
+  });
+  const after = await cluster.nodeStatus(BOTH);
+  expect(after).toMatchObject({ lastAppliedSequence: head, deadLetterDepth: 0 });
+  expect((await cluster.objectOf(BOTH, 'workspace', 'forged')).status).toBe(404);
+
+  // The real event with that sequence is then applied normally.
+  const real = await cluster.publish(MASTER, { kind: 'add', object: { type: 'workspace', id: 'real' }, properties: { name: 'real' } });
+  expect(real.sequence).toBe(head + 1);
+  await cluster.waitConverged();
+  expect((await cluster.objectOf(BOTH, 'workspace', 'real')).status).toBe(200);
+  await expectSameStore(BOTH);
+});
+
+test('a poison event goes to the dead-letter queue, the rest apply, and a redrive puts it back', async () => {
+  const node = 'slave-3';
+  await cluster.waitConverged();
+  // In the cluster's message group, ahead of the next events: FIFO blocks them behind it.
+  await cluster.inject(node, '{"this is": not an event', { origin: MASTER });
+  const after = await cluster.publishAll(MASTER, new ChangeStream(4004).take(5), 1);
+
+  // After maxReceiveCount (5) failed deliveries it is dead-lettered and the events behind it apply.
+  await cluster.waitForNodes(
+    `${node} dead-lettered the poison message and applied the rest`,
+    (answer) => {
+      const current = answer.nodes.find((candidate) => candidate.name === node)!;
+      return current.deadLetterDepth === 1 && current.queueDepth === 0 && current.lastAppliedSequence === answer.head;
+    },
+    45_000,
+  );
+  expect((await cluster.nodeStatus(node)).lastAppliedSequence).toBe(after[after.length - 1]!.sequence);
+  await cluster.waitConverged();
+  await expectSameStore(node);
+
+  // Redrive (after the "fix"): the message goes back to the queue.
+  const redrive = await cluster.api('POST', `/nodes/${node}/redrive`, { node: MASTER });
+  expect(redrive.status).toBe(200);
+  expect(redrive.body).toEqual({ node, moved: 1, more: false });
+  const redriven = await cluster.nodeStatus(node);
+  expect(redriven.deadLetterDepth).toBe(0);
+  expect(redriven.queueDepth).toBe(1);
+
+  // It is still poison: it fails again and returns to the dead-letter queue, while the node
+  // keeps applying what comes after it.
+  const more = await cluster.publishAll(MASTER, new ChangeStream(4005).take(3), 1);
+  await cluster.waitForNodes(
+    `${node} dead-lettered the redriven message again and applied the rest`,
+    (answer) => {
+      const current = answer.nodes.find((candidate) => candidate.name === node)!;
+      return current.deadLetterDepth === 1 && current.queueDepth === 0 && current.lastAppliedSequence === answer.head;
+    },
+    45_000,
+  );
+  expect((await cluster.nodeStatus(node)).lastAppliedSequence).toBe(more[more.length - 1]!.sequence);
+  await cluster.waitConverged();
+  await expectSameStore(node);
+
+  // Only consumers have queues to redrive.
+  const pureMaster = await cluster.api('POST', `/nodes/${MASTER}/redrive`, { node: MASTER });
+  expect(pureMaster.status).toBe(409);
+  expect(pureMaster.body.code).toBe('NO_QUEUE');
+});
+
+test('a new node bootstraps to the same store with a resync, then follows its queue', async () => {
+  await cluster.waitConverged();
+  // The node has been down since the cluster started, and its queue kept every event.
+  const before = await cluster.status();
+  const joining = before.nodes.find((node) => node.name === NEW_NODE)!;
+  expect(joining).toMatchObject({ lastAppliedSequence: 0, lag: before.head, queueDepth: before.head });
+  expect(await cluster.catalog(NEW_NODE)).toEqual([]);
+  // A node that is new (its queue created after those events) or was away longer than the
+  // retention has none of them: empty its queue.
+  expect((await cluster.drain(NEW_NODE)).length).toBe(before.head);
+  expect(await cluster.nodeStatus(NEW_NODE)).toMatchObject({ lastAppliedSequence: 0, queueDepth: 0 });
+
+  const resync = await cluster.api('POST', `/nodes/${NEW_NODE}/resync`, { node: MASTER });
+  expect(resync.status).toBe(200);
+  expect(resync.body).toMatchObject({ node: NEW_NODE, source: MASTER, sequence: before.head });
+  expect(resync.body.snapshotSequence).toBeLessThanOrEqual(before.head);
+  expect(resync.body.snapshotSequence + resync.body.appliedFromLog).toBe(before.head);
+  // Its poller is still stopped: the store comes from the snapshot and the log alone.
+  expect(await cluster.nodeStatus(NEW_NODE)).toMatchObject({ lastAppliedSequence: before.head, lag: 0 });
+  await expectSameStore(NEW_NODE);
+
+  // From now on it follows its queue.
+  await cluster.resume(NEW_NODE);
+  await cluster.publishAll(MASTER, new ChangeStream(5005).take(10), 4);
+  await cluster.waitConverged();
+  await expectSameStore(NEW_NODE);
+
+  // Resync from another source (a `both` node) gives the same store too.
+  const again = await cluster.api('POST', '/nodes/slave-1/resync', { node: MASTER, json: { source: BOTH } });
+  expect(again.status).toBe(200);
+  expect(again.body).toMatchObject({ node: 'slave-1', source: BOTH, sequence: cluster.expected.head });
+  await expectSameStore('slave-1');
+
+  // Finally, every node of the cluster holds the same store.
+  const everyone = await cluster.waitConverged(cluster.nodes.map((node) => node.name));
+  expect(everyone.nodes.every((node) => node.lastAppliedSequence === cluster.expected.head)).toBe(true);
+  for (const node of cluster.consumers) await expectSameStore(node);
+});
