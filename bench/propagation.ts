@@ -2,7 +2,7 @@
  * Configuration propagation, for clusters of 3, 10 and 30 consuming nodes:
  * - latency: time from a master's publish request to "applied on every node" (every node's
  *   cursor in its store at the event's sequence), p50/p99 over sequential events;
- * - throughput: events applied per second per node during a burst;
+ * - throughput: events per second applied on every node during a burst;
  * against the raw publish-to-receive time of the same emulator in the same run: one SNS FIFO
  * topic fanned out to the same number of raw-delivery FIFO queues, each drained by a long-poll
  * receiver, measured from publish to "received by every queue".
