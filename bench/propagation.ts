@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { CURSOR_KEY } from '../lambdas/config-sync/adapters/dynamo-node-store';
 import { synthesizeTopology } from '../local/cluster';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
-import { spawnLocalCluster, type SpawnedCluster } from '../local/spawn';
+import { spawnLocalCluster } from '../local/spawn';
 
 export interface PropagationFigures {
   nodes: number;

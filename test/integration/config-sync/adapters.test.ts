@@ -3,7 +3,7 @@
 // through the SDK.
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
 import { CURSOR_KEY, DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
@@ -16,7 +16,7 @@ import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
 import type { StoredObject } from '../../../lambdas/config-sync/ports';
 import { publishChange } from '../../../lambdas/config-sync/publish';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
-import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
 
@@ -66,28 +66,6 @@ function largeStyle(id: string, bytes: number): ConfigChange {
   const rule = '<Rule><PolygonSymbolizer><Fill><CssParameter name="fill">#AAAAAA</CssParameter></Fill></PolygonSymbolizer></Rule>';
   const body = `<StyledLayerDescriptor>${rule.repeat(Math.ceil(bytes / rule.length))}</StyledLayerDescriptor>`.slice(0, bytes);
   return { kind: 'add', object: { type: 'style', id }, properties: { format: 'sld', body } };
-}
-
-async function receiveAll(sqs: SQSClient, queueUrl: string, expected: number): Promise<Message[]> {
-  const messages: Message[] = [];
-  const deadline = Date.now() + 15_000;
-  while (messages.length < expected && Date.now() < deadline) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    messages.push(...Messages);
-    // Deleted as received: a FIFO group stays locked while any of its messages is in flight.
-    for (const message of Messages) {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-    }
-  }
-  return messages;
 }
 
 describe('DynamoEventLog', () => {

@@ -7,7 +7,14 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import { SignedFetch } from '../../../lambdas/config-sync/adapters/aws-fetch';
 import type { QueuePair } from '../../../lambdas/config-sync/adapters/sqs-queues';
 import { ownEventsFilterPolicy } from '../../../lambdas/config-sync/cluster';
@@ -141,4 +148,30 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   const arn = Attributes?.QueueArn;
   if (!arn) throw new Error(`no ARN for ${queueUrl}`);
   return arn;
+}
+
+/**
+ * Receives (and deletes) messages from a queue until `expected` arrived or 15 s passed, as the
+ * event source does once a batch succeeded: a FIFO group stays locked while any of its
+ * messages is in flight.
+ */
+export async function receiveAll(sqs: SQSClient, queueUrl: string, expected: number): Promise<Message[]> {
+  const messages: Message[] = [];
+  const deadline = Date.now() + 15_000;
+  while (messages.length < expected && Date.now() < deadline) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    messages.push(...Messages);
+    for (const message of Messages) {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+  return messages;
 }

@@ -1,10 +1,10 @@
 // The config-sync Lambda handlers, invoked directly with API Gateway / SQS / EventBridge events
 // and the environment the CDK construct gives them, against freshly started emulators. (The
 // end-to-end scenarios over HTTP and the local runtime live elsewhere.)
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { HttpResult } from '../../../lambdas/shared/http';
-import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
 
@@ -90,27 +90,8 @@ function body(result: HttpResult): Record<string, unknown> {
 const publishAs = (node: string, change: unknown) =>
   handlers.publish(http({ node, body: change, contentType: 'application/json' }));
 
-async function drain(node: string, expected: number): Promise<Message[]> {
-  const queueUrl = aws.queues[node]?.queueUrl as string;
-  const messages: Message[] = [];
-  const deadline = Date.now() + 15_000;
-  while (messages.length < expected && Date.now() < deadline) {
-    const { Messages = [] } = await aws.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    messages.push(...Messages);
-    // As the event source does once a batch succeeded (a FIFO group stays locked meanwhile).
-    for (const message of Messages) {
-      await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-    }
-  }
-  return messages;
+function drain(node: string, expected: number): Promise<Message[]> {
+  return receiveAll(aws.sqs, aws.queues[node]?.queueUrl as string, expected);
 }
 
 function sqsEvent(messages: readonly Message[]): SQSEvent {

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { spawnLocalCluster, type SpawnedCluster } from '../../../local/spawn';
 import { clusterClient, type ApiResponse, type ClusterClient } from '../../support/cluster-client';
+import { pick, seededRandom } from '../../support/random';
 
 // ---------------------------------------------------------------------------------------------
 // JSON, changes and stored objects as the tests see them (deliberately not the product's types)
@@ -423,22 +424,6 @@ export class SyncCluster {
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic changes
-
-/** mulberry32: the same seed gives the same sequence of changes on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function pick<T>(random: () => number, values: readonly T[]): T {
-  return values[Math.floor(random() * values.length)] as T;
-}
 
 /** An SLD document of about `bytes` bytes (many rules), named `name`. */
 export function sld(name: string, bytes: number, variant = 0): string {

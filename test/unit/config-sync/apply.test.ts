@@ -15,7 +15,7 @@ import {
   InvalidConfigEventError,
   WrongClusterError,
 } from '../../../lambdas/config-sync/errors';
-import type { ConfigEvent, ObjectRef, PublishedEvent } from '../../../lambdas/config-sync/events';
+import type { ConfigEvent, ObjectRef } from '../../../lambdas/config-sync/events';
 import type { CommitOutcome, StoreCommit, StoredObject } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
 
