@@ -69,7 +69,7 @@ export class StatusService extends Construct {
     };
 
     const putStatus = fn('PutStatus', 'status/handlers/put-status.ts', [
-      allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [tableArn]),
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tableArn]),
     ]);
     const getStatus = fn('GetStatus', 'status/handlers/get-status.ts', [allow(['dynamodb:GetItem'], [tableArn])]);
     const listStatuses = fn('ListStatuses', 'status/handlers/list-statuses.ts', [

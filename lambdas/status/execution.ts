@@ -204,6 +204,49 @@ export function applyWrite(
   return { status: prune(next), dismissed: turnedToFailed || current.dismissed === true };
 }
 
+/**
+ * A write to QUEUED or RUNNING (a node's progress report, the most frequent write by far) as
+ * one conditional update: it applies exactly as `applyWrite` would whenever the stored status
+ * is in one of `from`, is not dismissed, and matches the write's immutable fields. When those
+ * conditions fail the caller falls back to reading the status and `applyWrite`, which then
+ * gives the precise answer (created, refused transition, dismissed, conflicting field).
+ */
+export interface ActiveWrite {
+  /** Phases the stored status may be in: the written one and its predecessors. */
+  readonly from: readonly Phase[];
+  /** The stored processName must equal this, when the write names one. */
+  readonly processName?: string;
+  /** The stored userName must be absent or equal to this, which it then becomes. */
+  readonly userName?: string;
+  /** Fields the write replaces; the version is incremented. */
+  readonly set: Readonly<
+    Pick<ExecutionStatus, 'phase' | 'nodeId' | 'lastUpdated'> &
+      Partial<Pick<ExecutionStatus, 'progress' | 'task' | 'expirationDate' | 'estimatedCompletion' | 'nextPoll' | 'exception' | 'resultLocation'>>
+  >;
+}
+
+/** The single-update form of `write`, or undefined when it may complete or dismiss (those always read first). */
+export function activeWrite(write: StatusWrite, ctx: WriteContext): ActiveWrite | undefined {
+  if (write.phase !== 'QUEUED' && write.phase !== 'RUNNING') return undefined;
+  return prune({
+    from: [write.phase, ...PREDECESSORS[write.phase]],
+    processName: write.processName,
+    userName: write.userName,
+    set: prune({
+      phase: write.phase,
+      nodeId: ctx.nodeId,
+      lastUpdated: ctx.now.toISOString(),
+      progress: write.progress,
+      task: write.task,
+      expirationDate: write.expirationDate,
+      estimatedCompletion: write.estimatedCompletion,
+      nextPoll: write.nextPoll,
+      exception: write.exception,
+      resultLocation: write.resultLocation,
+    }),
+  });
+}
+
 export type DismissOutcome =
   /** The execution was queued or running: it is now DISMISSING until its node stops it. */
   | { action: 'dismissing'; status: ExecutionStatus }

@@ -1,4 +1,4 @@
-import type { ExecutionStatus, Phase } from './execution';
+import type { ActiveWrite, ExecutionStatus, Phase } from './execution';
 
 export interface ListQuery {
   phases?: Phase[];
@@ -28,6 +28,11 @@ export interface StatusStore {
    * Returns false when another writer got there first.
    */
   put(next: ExecutionStatus, expectedVersion: number): Promise<boolean>;
+  /**
+   * Applies `write` in one conditional update when the stored status meets its conditions, and
+   * returns the new status; returns undefined (changing nothing) when it does not, or is absent.
+   */
+  applyActiveWrite(executionId: string, write: ActiveWrite): Promise<ExecutionStatus | undefined>;
   /** Removes the status only if its stored version is still `expectedVersion`. */
   remove(executionId: string, expectedVersion: number): Promise<boolean>;
   list(query: ListQuery): Promise<Page>;

@@ -5,6 +5,7 @@
  */
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../shared/errors';
 import {
+  activeWrite,
   applyWrite,
   dismiss,
   isExpired,
@@ -56,6 +57,13 @@ export async function writeStatus(
   ctx: WriteContext,
   ifMatchVersion?: number,
 ): Promise<WriteOutcome & { created: boolean }> {
+  // A progress report on a live execution: one conditional update, no read. Anything else (a
+  // creation, a refused or completing write, a dismissed execution) takes the read-and-CAS path.
+  const active = ifMatchVersion === undefined ? activeWrite(write, ctx) : undefined;
+  if (active !== undefined) {
+    const status = await store.applyActiveWrite(ctx.executionId, active);
+    if (status !== undefined) return { status, dismissed: false, created: false };
+  }
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     await backoff(attempt);
     const current = await store.get(ctx.executionId);

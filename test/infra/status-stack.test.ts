@@ -111,7 +111,7 @@ describe('functions', () => {
   });
 
   it.each([
-    ['PutStatus', ['dynamodb:GetItem', 'dynamodb:PutItem']],
+    ['PutStatus', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']],
     ['GetStatus', ['dynamodb:GetItem']],
     ['ListStatuses', ['dynamodb:Query', 'dynamodb:Scan']],
     ['DismissStatus', ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']],

@@ -20,10 +20,11 @@ import {
   PutCommand,
   QueryCommand,
   ScanCommand,
+  UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../shared/errors';
-import { COMPLETED_PHASES, ACTIVE_PHASES, isCompleted, type ExecutionStatus } from '../execution';
+import { COMPLETED_PHASES, ACTIVE_PHASES, isCompleted, type ActiveWrite, type ExecutionStatus } from '../execution';
 import type { ListQuery, Page, StatusStore } from '../ports';
 
 export const COMPLETION_INDEX = 'byCompletionTime';
@@ -65,6 +66,55 @@ export class DynamoStatusStore implements StatusStore {
         ...versionCondition(expectedVersion),
       }),
     );
+  }
+
+  async applyActiveWrite(executionId: string, write: ActiveWrite): Promise<ExecutionStatus | undefined> {
+    const names: Record<string, string> = { '#phase': 'phase', '#version': 'version', '#dismissed': 'dismissed' };
+    const values: Record<string, unknown> = { ':one': 1, ':true': true };
+    const sets = ['#version = #version + :one'];
+    const set = (attribute: string, value: unknown) => {
+      names[`#${attribute}`] = attribute;
+      values[`:${attribute}`] = value;
+      sets.push(`#${attribute} = :${attribute}`);
+    };
+    for (const [attribute, value] of Object.entries(write.set)) set(attribute, value);
+    // The written phase is active, so the item stays in the heartbeat index, under its new beat.
+    set('heartbeatSort', heartbeatSort(write.set.lastUpdated, executionId));
+    set('expiresAt', this.expiresAt(write.set.lastUpdated));
+
+    const from = write.from.map((phase, index) => {
+      values[`:from${index}`] = phase;
+      return `:from${index}`;
+    });
+    const conditions = [`#phase IN (${from.join(', ')})`, '(attribute_not_exists(#dismissed) OR #dismissed <> :true)'];
+    if (write.processName !== undefined) {
+      names['#processName'] = 'processName';
+      values[':processName'] = write.processName;
+      conditions.push('#processName = :processName');
+    }
+    if (write.userName !== undefined) {
+      names['#userName'] = 'userName';
+      values[':userName'] = write.userName;
+      conditions.push('(attribute_not_exists(#userName) OR #userName = :userName)');
+      sets.push('#userName = if_not_exists(#userName, :userName)');
+    }
+    try {
+      const result = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { executionId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? fromItem(result.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   }
 
   async remove(executionId: string, expectedVersion: number): Promise<boolean> {
@@ -146,11 +196,16 @@ export class DynamoStatusStore implements StatusStore {
 
   private toItem(status: ExecutionStatus): Item {
     const shard = `s${shardOf(status.executionId, this.options.shards)}`;
-    const expiresAt = Math.floor(Date.parse(status.lastUpdated) / 1000) + this.options.ttlBackstopSeconds;
+    const expiresAt = this.expiresAt(status.lastUpdated);
     if (isCompleted(status.phase)) {
       return { ...status, completedShard: shard, completedSort: `${status.completionTime}#${status.executionId}`, expiresAt };
     }
-    return { ...status, activeShard: shard, heartbeatSort: `${status.lastUpdated}#${status.executionId}`, expiresAt };
+    return { ...status, activeShard: shard, heartbeatSort: heartbeatSort(status.lastUpdated, status.executionId), expiresAt };
+  }
+
+  /** The TTL backstop: epoch seconds after the last update. */
+  private expiresAt(lastUpdated: string): number {
+    return Math.floor(Date.parse(lastUpdated) / 1000) + this.options.ttlBackstopSeconds;
   }
 
   private async conditional(command: PutCommand | DeleteCommand): Promise<boolean> {
@@ -320,6 +375,10 @@ function versionCondition(expectedVersion: number) {
         ExpressionAttributeNames: { '#version': 'version' },
         ExpressionAttributeValues: { ':expected': expectedVersion },
       };
+}
+
+function heartbeatSort(lastUpdated: string, executionId: string): string {
+  return `${lastUpdated}#${executionId}`;
 }
 
 function fromItem(item: Item): ExecutionStatus {

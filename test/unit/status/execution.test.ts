@@ -1,4 +1,5 @@
 import {
+  activeWrite,
   applyWrite,
   canTransition,
   dismiss,
@@ -175,5 +176,30 @@ describe('expiry rule', () => {
 
   it('never expires an active status', () => {
     expect(isExpired(status('RUNNING'), later(retention * 100), retention)).toBe(false);
+  });
+});
+
+describe('activeWrite (the single-update form of a progress write)', () => {
+  const ctx = { executionId: 'e-1', nodeId: 'node-2', now: new Date('2026-11-23T12:00:00.000Z') };
+
+  it('describes a RUNNING write as allowed from QUEUED or RUNNING, setting only what the write carries', () => {
+    expect(activeWrite({ phase: 'RUNNING', progress: 40, task: 'buffering' }, ctx)).toEqual({
+      from: ['RUNNING', 'QUEUED'],
+      set: { phase: 'RUNNING', nodeId: 'node-2', lastUpdated: '2026-11-23T12:00:00.000Z', progress: 40, task: 'buffering' },
+    });
+  });
+
+  it('carries the immutable fields as conditions, not as values to set', () => {
+    const write = activeWrite({ phase: 'QUEUED', processName: 'gs:Buffer', userName: 'alice', nextPoll: '2026-11-23T12:00:05.000Z' }, ctx);
+    expect(write).toEqual({
+      from: ['QUEUED'],
+      processName: 'gs:Buffer',
+      userName: 'alice',
+      set: { phase: 'QUEUED', nodeId: 'node-2', lastUpdated: '2026-11-23T12:00:00.000Z', nextPoll: '2026-11-23T12:00:05.000Z' },
+    });
+  });
+
+  it.each(['SUCCEEDED', 'FAILED', 'DISMISSING'] as const)('leaves a %s write to the read-first path', (phase) => {
+    expect(activeWrite({ phase }, ctx)).toBeUndefined();
   });
 });

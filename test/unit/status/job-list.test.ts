@@ -38,6 +38,7 @@ function fakeStore(pages: Page[] | ((query: ListQuery, call: number) => Page)) {
     remove: unused,
     completedBefore: unused,
     silentSince: unused,
+    applyActiveWrite: unused,
   };
   return { store, queries, list };
 }
