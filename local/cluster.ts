@@ -26,6 +26,7 @@ import {
   startEmulators,
   type RunningEmulators,
 } from './emulators';
+import { startDynamoGate } from './dynamo-gate';
 import { LocalFunctionHost } from './lambda-runner';
 import { provisionMessaging, type RunningMessaging } from './messaging';
 import { readTopology, type CfnTemplate, type LocalTable, type LocalTopology } from './template';
@@ -50,6 +51,12 @@ export interface LocalClusterOptions {
   runSchedules?: boolean;
   /** Overrides cdk.json context, e.g. a test cluster. */
   context?: Record<string, unknown>;
+  /**
+   * Refuse a function's DynamoDB call its role's policy does not allow, as AWS does (see
+   * local/dynamo-gate.ts). Off only for benchmarks, which measure our code, not the emulation.
+   * @default true
+   */
+  enforceIam?: boolean;
   log?: (line: string) => void;
 }
 
@@ -114,8 +121,23 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const tokens = await ensureNodeTokens(dynamo, credentialsTable, stack.cluster, persist ? path.join(stateDir, 'node-tokens.json') : undefined);
 
     const sharedEnvironment = localAwsEnvironment(emulators);
+    const gate =
+      options.enforceIam === false
+        ? undefined
+        : await startDynamoGate(
+            emulators.dynamoEndpoint,
+            new Map([...topology.functions.values()].map((fn) => [fn.logicalId, fn.policy])),
+            // Always shown, even when quiet: it is a bug in the stack's policies.
+            (message) => (options.log ?? console.error)(`IAM denied: ${message}`),
+          );
+    if (gate) stopped.push(() => gate.close());
     const hosts = new Map<string, LocalFunctionHost>();
-    for (const fn of topology.functions.values()) hosts.set(fn.logicalId, new LocalFunctionHost(fn, sharedEnvironment));
+    for (const fn of topology.functions.values()) {
+      const environment = gate
+        ? { ...sharedEnvironment, AWS_ENDPOINT_URL_DYNAMODB: gate.endpoint, AWS_ACCESS_KEY_ID: gate.accessKeyOf(fn.logicalId) }
+        : sharedEnvironment;
+      hosts.set(fn.logicalId, new LocalFunctionHost(fn, environment));
+    }
     stopped.push(async () => {
       await Promise.all([...hosts.values()].map((host) => host.stop()));
     });

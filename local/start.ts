@@ -6,6 +6,7 @@
  *   npm start -- --fresh           forget the data of earlier runs first
  *   npm start -- --in-memory       keep nothing
  *   npm start -- --cluster-file c.json   run another cluster shape than cdk.json's (benchmarks)
+ *   npm start -- --no-iam          do not enforce the functions' IAM policies on DynamoDB (benchmarks)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,7 @@ import { ClusterConfigError } from '../cdk/cluster-config';
 import { startLocalCluster, type LocalCluster } from './cluster';
 import { LocalStartError } from './emulators';
 
-const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--cluster-file FILE]`;
+const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--cluster-file FILE]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
       'dynamo-port': { type: 'string', default: '8000' },
       'aws-port': { type: 'string', default: '4566' },
       'no-schedules': { type: 'boolean', default: false },
+      'no-iam': { type: 'boolean', default: false },
       'ready-json': { type: 'boolean', default: false },
       'cluster-file': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     dynamoPort: port('dynamo-port', values['dynamo-port']),
     awsPort: port('aws-port', values['aws-port']),
     runSchedules: !values['no-schedules'],
+    enforceIam: !values['no-iam'],
     context,
     log: quiet ? undefined : (line) => console.log(line),
   });

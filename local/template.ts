@@ -5,6 +5,7 @@
  * one source of truth: a resource added there is served here without touching local/.
  */
 import * as path from 'node:path';
+import type { PolicyStatement } from './iam';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
@@ -40,6 +41,8 @@ export interface LocalFunction {
   handlerExport: string;
   environment: Record<string, string>;
   timeoutMs: number;
+  /** Its role's policy statements (inline and attached policies), resolved to local ARNs. */
+  policy: PolicyStatement[];
 }
 
 export interface LocalRoute {
@@ -196,6 +199,35 @@ export function resolver(template: CfnTemplate, endpoints: LocalEndpoints) {
   return resolve;
 }
 
+const asList = (value: Json | undefined): Json[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/** The statements of every policy a role has: its inline policies and the AWS::IAM::Policy resources attached to it. */
+function rolePolicy(template: CfnTemplate, roleId: string | undefined, resolve: (value: Json) => Json): PolicyStatement[] {
+  if (roleId === undefined) return [];
+  const documents: Json[] = [];
+  const role = template.Resources[roleId];
+  for (const inline of asList(role?.Properties?.Policies)) documents.push((inline as { PolicyDocument?: Json }).PolicyDocument ?? null);
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    const roles = asList(resource.Properties?.Roles).map((ref) => referencedResource(ref));
+    if (roles.includes(roleId)) documents.push(resource.Properties?.PolicyDocument ?? null);
+  }
+  return documents.flatMap((document) =>
+    asList((document as { Statement?: Json } | null)?.Statement).flatMap((statement) => {
+      const s = statement as { Effect?: string; Action?: Json; Resource?: Json };
+      // NotAction / NotResource statements are not used by this stack; skipping one can only deny.
+      if (s.Action === undefined || s.Resource === undefined) return [];
+      return [
+        {
+          effect: s.Effect === 'Deny' ? ('Deny' as const) : ('Allow' as const),
+          actions: asList(s.Action).map(String),
+          resources: asList(resolve(s.Resource)).map(String),
+        },
+      ];
+    }),
+  );
+}
+
 /** The logical id of the first `Fn::GetAtt [X, 'Arn']` of a function inside a value. */
 function referencedFunction(template: CfnTemplate, value: Json): string | undefined {
   if (Array.isArray(value)) {
@@ -271,6 +303,7 @@ export function readTopology(template: CfnTemplate, assemblyDir: string, endpoin
         Object.entries(resolve(variables) as Record<string, Json>).map(([key, value]) => [key, String(value)]),
       ),
       timeoutMs: Number(p.Timeout ?? 3) * 1000,
+      policy: rolePolicy(template, referencedResource(p.Role), resolve),
     });
   }
 

@@ -24,10 +24,43 @@ const template: CfnTemplate = {
         TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: false },
       },
     },
+    PutStatusRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Policies: [
+          {
+            PolicyName: 'inline',
+            PolicyDocument: {
+              Statement: [{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [getAtt('StatusTable'), '/index/*']] } }],
+            },
+          },
+        ],
+      },
+    },
+    PutStatusPolicy: {
+      Type: 'AWS::IAM::Policy',
+      Properties: {
+        PolicyDocument: {
+          Statement: [
+            { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: getAtt('StatusTable') },
+            { Effect: 'Deny', Action: 'dynamodb:DeleteItem', Resource: '*' },
+          ],
+        },
+        Roles: [{ Ref: 'PutStatusRole' }],
+      },
+    },
+    OtherRolePolicy: {
+      Type: 'AWS::IAM::Policy',
+      Properties: {
+        PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] },
+        Roles: [{ Ref: 'SomeOtherRole' }],
+      },
+    },
     PutStatusFn: {
       Type: 'AWS::Lambda::Function',
       Properties: {
         Handler: 'index.handler',
+        Role: getAtt('PutStatusRole'),
         Timeout: 10,
         Environment: {
           Variables: {
@@ -290,7 +323,14 @@ describe('readTopology', () => {
         FLAG: 'true',
       },
       timeoutMs: 10_000,
+      policy: [
+        { effect: 'Allow', actions: ['dynamodb:Query'], resources: ['arn:aws:dynamodb:us-east-1:000000000000:table/geo-status/index/*'] },
+        { effect: 'Allow', actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: ['arn:aws:dynamodb:us-east-1:000000000000:table/geo-status'] },
+        { effect: 'Deny', actions: ['dynamodb:DeleteItem'], resources: ['*'] },
+      ],
     });
+    // A function without a role has no permissions at all.
+    expect(topology.functions.get('CleanupFn')?.policy).toEqual([]);
   });
 
   it('splits a handler at its last dot and defaults the timeout to 3 s', () => {
