@@ -139,28 +139,22 @@ export class DynamoStatusStore implements StatusStore {
       const cursor = query.cursor ? decodeCursor(query.cursor, 'c') : undefined;
       if (cursor !== undefined && (upper === undefined || cursor < upper)) upper = cursor;
       return this.queryShards({
-        index: COMPLETION_INDEX,
-        shardAttribute: 'completedShard',
-        sortAttribute: 'completedSort',
+        ...BY_COMPLETION,
         below: upper,
         // Strictly after T: skip every `T#id`, whatever the id.
         above: query.completedAfter === undefined ? undefined : `${query.completedAfter}#\uffff`,
         newestFirst: true,
         limit: query.limit,
         filters,
-        cursorKind: 'c',
       });
     }
     if (phases !== undefined && phases.every((phase) => ACTIVE_PHASES.includes(phase))) {
       return this.queryShards({
-        index: HEARTBEAT_INDEX,
-        shardAttribute: 'activeShard',
-        sortAttribute: 'heartbeatSort',
+        ...BY_HEARTBEAT,
         below: query.cursor ? decodeCursor(query.cursor, 'a') : undefined,
         newestFirst: true,
         limit: query.limit,
         filters,
-        cursorKind: 'a',
       });
     }
     return this.scan(query.limit, filters, query.cursor);
@@ -168,29 +162,23 @@ export class DynamoStatusStore implements StatusStore {
 
   completedBefore(cutoff: string, limit: number, cursor?: string): Promise<Page> {
     return this.queryShards({
-      index: COMPLETION_INDEX,
-      shardAttribute: 'completedShard',
-      sortAttribute: 'completedSort',
+      ...BY_COMPLETION,
       below: cutoff,
       above: cursor ? decodeCursor(cursor, 'c') : undefined,
       newestFirst: false,
       limit,
       filters: noFilters,
-      cursorKind: 'c',
     });
   }
 
   silentSince(cutoff: string, limit: number, cursor?: string): Promise<Page> {
     return this.queryShards({
-      index: HEARTBEAT_INDEX,
-      shardAttribute: 'activeShard',
-      sortAttribute: 'heartbeatSort',
+      ...BY_HEARTBEAT,
       below: cutoff,
       above: cursor ? decodeCursor(cursor, 'a') : undefined,
       newestFirst: false,
       limit,
       filters: noFilters,
-      cursorKind: 'a',
     });
   }
 
@@ -330,10 +318,18 @@ interface Filters {
 
 const noFilters: Filters = { names: {}, values: {} };
 
-interface ShardQuery {
+/** One sharded index: its name, key attributes, and the tag of its page cursors. */
+interface ShardedIndex {
   index: string;
   shardAttribute: string;
   sortAttribute: string;
+  cursorKind: CursorKind;
+}
+
+const BY_COMPLETION: ShardedIndex = { index: COMPLETION_INDEX, shardAttribute: 'completedShard', sortAttribute: 'completedSort', cursorKind: 'c' };
+const BY_HEARTBEAT: ShardedIndex = { index: HEARTBEAT_INDEX, shardAttribute: 'activeShard', sortAttribute: 'heartbeatSort', cursorKind: 'a' };
+
+interface ShardQuery extends ShardedIndex {
   /** Exclusive upper bound of the sort key. */
   below?: string;
   /** Exclusive lower bound of the sort key. */
@@ -341,7 +337,6 @@ interface ShardQuery {
   newestFirst: boolean;
   limit: number;
   filters: Filters;
-  cursorKind: CursorKind;
 }
 
 function attributeFilters(query: ListQuery): Filters {
