@@ -20,9 +20,18 @@ export interface Permission {
   readonly resource: string;
 }
 
+/** Compiled patterns: the gate checks every DynamoDB call against the same few statements. */
+const compiled = new Map<string, RegExp>();
+
 function wildcard(pattern: string, flags = ''): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, flags);
+  const key = `${flags}:${pattern}`;
+  let regexp = compiled.get(key);
+  if (regexp === undefined) {
+    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    regexp = new RegExp(`^${body}$`, flags);
+    compiled.set(key, regexp);
+  }
+  return regexp;
 }
 
 function matches(statement: PolicyStatement, permission: Permission): boolean {
