@@ -1,0 +1,559 @@
+/**
+ * The stand-in GeoServer's catalog: what a GeoServer holds after the REST calls it was sent, kept
+ * as the JSON representations GeoServer answers (the object inside its wrapper), keyed by the
+ * project's object types and ids (`workspace:name` for workspace-scoped objects, `WMS` or
+ * `topp:WMS` for service settings).
+ *
+ * Behaviour the reference documents leave out is reproduced where the apply depends on it, each
+ * with its source (geoserver/geoserver, src/restconfig/src/main/java/org/geoserver/rest/...):
+ * - PUT is a partial update that ignores nulls: `CatalogBuilder.update*` copies with
+ *   `OwsUtils.copy`, whose Javadoc says "Null values from the update object are ignored"
+ *   (fixture README, "PUT is a partial update"). Top-level properties are replaced whole, so a
+ *   map such as `connectionParameters` is replaced by the one sent (datastores.yaml says so).
+ * - A workspace POST also creates its namespace (`http://<name>`) when none exists
+ *   (WorkspaceController.workspacePost); deleting an empty workspace removes that namespace.
+ * - DELETE of a workspace holding stores answers 403 "Workspace not empty" unless `recurse=true`
+ *   (WorkspaceController.workspaceDelete); of a store holding resources 403 (DataStoreController
+ *   .dataStoreDelete maps the catalog's IllegalArgumentException to FORBIDDEN, the other store
+ *   controllers do the same); of a style used by a layer 403 "Can't delete style referenced by
+ *   existing layers." (StyleController.styleDelete). `recurse=true` cascades
+ *   (CascadeDeleteVisitor): stores, resources, their layers, and group entries naming them.
+ * - Publishing a feature type, coverage, WMS or WMTS layer creates its layer (REFERENCE.md §4:
+ *   "A layer is never POSTed"); deleting the resource needs `recurse` while the layer exists.
+ * - Styles: the catalog entry and the document are separate (fixture README, "How a style body is
+ *   uploaded"). A PUT with a style media type stores the document; a PUT of a document to a
+ *   style with no catalog entry fails with 500, since StyleController.stylePut looks the entry up
+ *   without a null check. The stand-in keeps the bytes as sent; a real GeoServer re-encodes an
+ *   SLD 1.0 document unless `?raw=true` (StyleController.writeStyle), so the record says whether
+ *   raw was asked for.
+ * - Status codes: a missing object is 404 (ResourceNotFoundException ->
+ *   RestControllerAdvice.handleResourceNotFound); an existing workspace on POST is 409
+ *   (workspacePost); any other duplicate add fails catalog validation, which
+ *   RestControllerAdvice.handleGeneralException answers with 500.
+ */
+
+export const CATALOG_TYPES = [
+  'workspace',
+  'namespace',
+  'dataStore',
+  'coverageStore',
+  'wmsStore',
+  'wmtsStore',
+  'featureType',
+  'coverage',
+  'wmsLayer',
+  'wmtsLayer',
+  'layer',
+  'layerGroup',
+  'style',
+] as const;
+export const SETTINGS_TYPES = ['global', 'workspaceSettings', 'service', 'logging'] as const;
+export type CatalogType = (typeof CATALOG_TYPES)[number];
+export type SettingsType = (typeof SETTINGS_TYPES)[number];
+export type StandInType = CatalogType | SettingsType;
+
+export type Representation = Record<string, unknown>;
+
+export interface StyleBody {
+  bytes: Buffer;
+  contentType: string;
+  /** `?raw=true` was sent: a real GeoServer keeps these bytes exactly */
+  raw: boolean;
+}
+
+export class GeoServerError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const STORE_TYPES = ['dataStore', 'coverageStore', 'wmsStore', 'wmtsStore'] as const;
+export const RESOURCE_TYPES = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'] as const;
+export type StoreType = (typeof STORE_TYPES)[number];
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+/** Which store type holds each resource type. */
+export const STORE_OF: Record<ResourceType, StoreType> = {
+  featureType: 'dataStore',
+  coverage: 'coverageStore',
+  wmsLayer: 'wmsStore',
+  wmtsLayer: 'wmtsStore',
+};
+
+const qualified = (workspace: string | undefined, name: string): string => (workspace ? `${workspace}:${name}` : name);
+const workspaceOf = (id: string): string | undefined => (id.includes(':') ? id.slice(0, id.indexOf(':')) : undefined);
+const localName = (id: string): string => id.slice(id.indexOf(':') + 1);
+
+/** OwsUtils.copy as CatalogBuilder.update uses it: every non-null top-level value replaces. */
+export function updateIgnoringNulls(original: Representation, update: Representation): Representation {
+  const result = { ...original };
+  for (const [key, value] of Object.entries(update)) {
+    if (value !== null && value !== undefined) result[key] = value;
+  }
+  return result;
+}
+
+export class StandInCatalog {
+  /** Live maps, type -> id -> the representation GeoServer would answer inside its wrapper. */
+  readonly objects: Record<StandInType, Map<string, Representation>>;
+  /** Style documents by style id, exactly as received. */
+  readonly styleBodies = new Map<string, StyleBody>();
+
+  constructor() {
+    this.objects = Object.fromEntries(
+      [...CATALOG_TYPES, ...SETTINGS_TYPES].map((type) => [type, new Map<string, Representation>()]),
+    ) as Record<StandInType, Map<string, Representation>>;
+    // Configuration that exists in every GeoServer before anyone changes it (a fresh data
+    // directory's global.xml, logging.xml, wms.xml, wfs.xml, wcs.xml, wmts.xml).
+    this.objects.global.set('global', {
+      settings: { charset: 'UTF-8', numDecimals: 8, verbose: false, verboseExceptions: false },
+      updateSequence: 0,
+      globalServices: true,
+    });
+    this.objects.logging.set('logging', { level: 'DEFAULT_LOGGING', location: 'logs/geoserver.log', stdOutLogging: true });
+    for (const service of ['WMS', 'WFS', 'WCS', 'WMTS']) {
+      this.objects.service.set(service, { name: service, enabled: true });
+    }
+  }
+
+  get(type: StandInType, id: string): Representation | undefined {
+    return this.objects[type].get(id);
+  }
+
+  private require(type: StandInType, id: string, what: string = type): Representation {
+    const found = this.objects[type].get(id);
+    if (!found) throw new GeoServerError(404, `No such ${what}: ${id}`);
+    return found;
+  }
+
+  requireWorkspace(name: string): void {
+    this.require('workspace', name);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Workspaces and namespaces
+
+  addWorkspace(body: Representation): string {
+    const name = String(body.name ?? '');
+    if (!name) throw new GeoServerError(400, 'Workspace name is required');
+    if (this.objects.workspace.has(name)) throw new GeoServerError(409, `Workspace '${name}' already exists`);
+    this.objects.workspace.set(name, { ...body, name });
+    if (!this.objects.namespace.has(name)) {
+      this.objects.namespace.set(name, { prefix: name, uri: `http://${name}`, isolated: body.isolated === true });
+    }
+    return name;
+  }
+
+  addNamespace(body: Representation): string {
+    const prefix = String(body.prefix ?? '');
+    if (!prefix || typeof body.uri !== 'string') throw new GeoServerError(400, 'Namespace prefix and uri are required');
+    if (this.objects.namespace.has(prefix)) throw new GeoServerError(500, `Namespace with prefix '${prefix}' already exists`);
+    this.objects.namespace.set(prefix, { ...body, prefix });
+    // NamespaceController.namespacePost creates the matching workspace too.
+    if (!this.objects.workspace.has(prefix)) this.objects.workspace.set(prefix, { name: prefix });
+    return prefix;
+  }
+
+  deleteWorkspace(name: string, recurse: boolean): void {
+    this.require('workspace', name);
+    const stores = STORE_TYPES.flatMap((type) => [...this.objects[type].keys()].filter((id) => workspaceOf(id) === name));
+    if (!recurse && stores.length > 0) throw new GeoServerError(403, 'Workspace not empty');
+    for (const type of STORE_TYPES) {
+      for (const id of [...this.objects[type].keys()]) if (workspaceOf(id) === name) this.deleteStore(type, id, true);
+    }
+    for (const type of ['layerGroup', 'style'] as const) {
+      for (const id of [...this.objects[type].keys()]) {
+        if (workspaceOf(id) !== name) continue;
+        if (type === 'style') this.deleteStyle(id, true);
+        else this.objects.layerGroup.delete(id);
+      }
+    }
+    this.objects.workspaceSettings.delete(name);
+    for (const id of [...this.objects.service.keys()]) if (workspaceOf(id) === name) this.objects.service.delete(id);
+    this.objects.namespace.delete(name);
+    this.objects.workspace.delete(name);
+  }
+
+  deleteNamespace(prefix: string): void {
+    this.require('namespace', prefix);
+    const used = RESOURCE_TYPES.some((type) => [...this.objects[type].keys()].some((id) => workspaceOf(id) === prefix));
+    if (used) throw new GeoServerError(403, 'Namespace not empty');
+    this.objects.namespace.delete(prefix);
+  }
+
+  /** Renames re-key every object of the workspace, as GeoServer's catalog does by reference. */
+  renameWorkspace(from: string, to: string): void {
+    if (from === to) return;
+    if (this.objects.workspace.has(to)) throw new GeoServerError(500, `Workspace '${to}' already exists`);
+    for (const type of [...CATALOG_TYPES, ...SETTINGS_TYPES]) {
+      const map = this.objects[type];
+      for (const [id, value] of [...map.entries()]) {
+        if (workspaceOf(id) !== from) continue;
+        map.delete(id);
+        map.set(qualified(to, localName(id)), this.rewriteReferences(value, from, to));
+      }
+    }
+    for (const [id, body] of [...this.styleBodies.entries()]) {
+      if (workspaceOf(id) === from) {
+        this.styleBodies.delete(id);
+        this.styleBodies.set(qualified(to, localName(id)), body);
+      }
+    }
+    const settings = this.objects.workspaceSettings.get(from);
+    if (settings) {
+      this.objects.workspaceSettings.delete(from);
+      this.objects.workspaceSettings.set(to, settings);
+    }
+    const namespace = this.objects.namespace.get(from);
+    if (namespace) {
+      this.objects.namespace.delete(from);
+      this.objects.namespace.set(to, { ...namespace, prefix: to });
+    }
+  }
+
+  private rewriteReferences(value: Representation, from: string, to: string): Representation {
+    const text = JSON.stringify(value)
+      .split(`"name":"${from}:`)
+      .join(`"name":"${to}:`)
+      .split(`"workspace":{"name":"${from}"}`)
+      .join(`"workspace":{"name":"${to}"}`)
+      .split(`"namespace":{"name":"${from}"}`)
+      .join(`"namespace":{"name":"${to}"}`);
+    return JSON.parse(text) as Representation;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Stores
+
+  addStore(type: StoreType, workspace: string, body: Representation): string {
+    this.requireWorkspace(workspace);
+    const name = String(body.name ?? '');
+    if (!name) throw new GeoServerError(500, 'Store name must not be null');
+    const id = qualified(workspace, name);
+    if (this.objects[type].has(id)) {
+      throw new GeoServerError(500, `Store '${name}' already exists in workspace '${workspace}'`);
+    }
+    this.objects[type].set(id, { enabled: true, ...body, name, workspace: { name: workspace } });
+    return id;
+  }
+
+  deleteStore(type: StoreType, id: string, recurse: boolean): void {
+    this.require(type, id);
+    const resourceType = RESOURCE_TYPES.find((resource) => STORE_OF[resource] === type)!;
+    const resources = [...this.objects[resourceType].entries()].filter(([, value]) => storeIdOf(value) === id);
+    if (!recurse && resources.length > 0) throw new GeoServerError(403, 'Unable to delete non-empty store.');
+    for (const [resourceId] of resources) this.deleteResource(resourceType, resourceId, true);
+    this.objects[type].delete(id);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Resources and their layers
+
+  addResource(type: ResourceType, workspace: string, storeName: string | undefined, body: Representation): string {
+    this.requireWorkspace(workspace);
+    const name = String(body.name ?? '');
+    if (!name) throw new GeoServerError(500, 'Resource name must not be null');
+    const storeRef = storeName ?? nameOf(body.store);
+    if (!storeRef) throw new GeoServerError(400, `No store named for ${type} ${name}`);
+    const storeId = storeRef.includes(':') ? storeRef : qualified(workspace, storeRef);
+    this.require(STORE_OF[type], storeId, STORE_OF[type]);
+    const id = qualified(workspace, name);
+    if (this.objects[type].has(id) || this.objects.layer.has(id)) {
+      throw new GeoServerError(500, `Resource named '${name}' already exists in namespace: '${workspace}'`);
+    }
+    this.objects[type].set(id, {
+      enabled: true,
+      ...body,
+      name,
+      nativeName: body.nativeName ?? name,
+      namespace: { name: workspace },
+      store: { '@class': STORE_OF[type], name: storeId },
+    });
+    this.objects.layer.set(id, {
+      name,
+      type: type === 'featureType' ? 'VECTOR' : type === 'coverage' ? 'RASTER' : type === 'wmsLayer' ? 'WMS' : 'WMTS',
+      defaultStyle: { name: type === 'featureType' ? 'generic' : 'raster' },
+      resource: { '@class': type, name: id },
+      enabled: true,
+    });
+    return id;
+  }
+
+  deleteResource(type: ResourceType, id: string, recurse: boolean): void {
+    this.require(type, id);
+    const layers = [...this.objects.layer.entries()].filter(([, layer]) => nameOf(layer.resource) === id);
+    if (!recurse && layers.length > 0) {
+      throw new GeoServerError(403, `Resource ${id} is published as a layer: delete with recurse=true`);
+    }
+    for (const [layerId] of layers) this.deleteLayer(layerId, true);
+    this.objects[type].delete(id);
+  }
+
+  renameResource(type: ResourceType, from: string, toName: string): string {
+    const to = qualified(workspaceOf(from), toName);
+    if (from === to) return from;
+    if (this.objects[type].has(to)) throw new GeoServerError(500, `Resource named '${toName}' already exists`);
+    const value = this.objects[type].get(from)!;
+    this.objects[type].delete(from);
+    this.objects[type].set(to, { ...value, name: toName });
+    // A layer takes its resource's name (LayerInfo.getName delegates to the resource).
+    const layer = this.objects.layer.get(from);
+    if (layer) {
+      this.objects.layer.delete(from);
+      this.objects.layer.set(to, { ...layer, name: toName, resource: { '@class': type, name: to } });
+      this.renameInGroups(from, to);
+    }
+    return to;
+  }
+
+  deleteLayer(id: string, recurse: boolean): void {
+    const layer = this.require('layer', id, 'layer');
+    this.objects.layer.delete(id);
+    this.removeFromGroups(id);
+    if (recurse) {
+      const resource = layer.resource as { '@class'?: string; name?: string } | undefined;
+      const type = resource?.['@class'] as ResourceType | undefined;
+      if (type && resource?.name) this.objects[type]?.delete(resource.name);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Layer groups
+
+  addLayerGroup(workspace: string | undefined, body: Representation): string {
+    if (workspace) this.requireWorkspace(workspace);
+    const name = String(body.name ?? '');
+    if (!name) throw new GeoServerError(500, 'Layer group name must not be null');
+    const id = qualified(workspace, name);
+    if (this.objects.layerGroup.has(id)) throw new GeoServerError(500, `Layer group named '${name}' already exists`);
+    for (const member of publishedNames(body)) {
+      const memberId = member.includes(':') || !workspace ? member : qualified(workspace, member);
+      if (!this.objects.layer.has(memberId) && !this.objects.layerGroup.has(memberId) && !this.objects.layer.has(member)) {
+        throw new GeoServerError(500, `No such layer or layer group: ${member}`);
+      }
+    }
+    this.objects.layerGroup.set(id, { ...body, name, ...(workspace ? { workspace: { name: workspace } } : {}) });
+    return id;
+  }
+
+  private removeFromGroups(layerId: string): void {
+    for (const [id, group] of this.objects.layerGroup) {
+      const published = publishedList(group);
+      if (!published) continue;
+      const kept = published.filter((entry) => nameOf(entry) !== layerId && nameOf(entry) !== localName(layerId));
+      if (kept.length !== published.length) {
+        this.objects.layerGroup.set(id, { ...group, publishables: { published: kept } });
+      }
+    }
+  }
+
+  private renameInGroups(from: string, to: string): void {
+    for (const [id, group] of this.objects.layerGroup) {
+      const published = publishedList(group);
+      if (!published) continue;
+      const renamed = published.map((entry) =>
+        nameOf(entry) === from ? { ...(entry as Representation), name: to } : entry,
+      );
+      this.objects.layerGroup.set(id, { ...group, publishables: { published: renamed } });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Styles
+
+  addStyleInfo(workspace: string | undefined, body: Representation): string {
+    if (workspace) this.requireWorkspace(workspace);
+    const name = String(body.name ?? '');
+    if (!name) throw new GeoServerError(500, 'Style name must not be null');
+    const id = qualified(workspace, name);
+    // catalog.add of a duplicate fails validation -> RestControllerAdvice 500
+    if (this.objects.style.has(id)) throw new GeoServerError(500, `Style named '${name}' already exists`);
+    this.objects.style.set(id, {
+      format: 'sld',
+      filename: `${name}.sld`,
+      ...body,
+      name,
+      ...(workspace ? { workspace: { name: workspace } } : {}),
+    });
+    return id;
+  }
+
+  /** One-step upload: the entry and its document (StyleController.styleSLDPost). */
+  addStyleWithBody(workspace: string | undefined, name: string, body: StyleBody): string {
+    if (workspace) this.requireWorkspace(workspace);
+    const id = qualified(workspace, name);
+    // checkStyleNotExists: "Style <name> already exists" (FORBIDDEN)
+    if (this.objects.style.has(id)) throw new GeoServerError(403, `Style ${name} already exists.`);
+    this.objects.style.set(id, {
+      name,
+      format: styleFormat(body.contentType),
+      languageVersion: { version: styleVersion(body.contentType) },
+      filename: `${name}.${styleExtension(body.contentType)}`,
+      ...(workspace ? { workspace: { name: workspace } } : {}),
+    });
+    this.styleBodies.set(id, body);
+    return id;
+  }
+
+  putStyleBody(id: string, body: StyleBody): void {
+    const info = this.objects.style.get(id);
+    // StyleController.stylePut: no null check before using the entry -> NullPointerException -> 500
+    if (!info) throw new GeoServerError(500, 'java.lang.NullPointerException');
+    this.objects.style.set(id, {
+      ...info,
+      format: styleFormat(body.contentType),
+      languageVersion: { version: styleVersion(body.contentType) },
+    });
+    this.styleBodies.set(id, body);
+  }
+
+  deleteStyle(id: string, recurse: boolean): void {
+    this.require('style', id, 'style');
+    const users = [...this.objects.layer.entries()].filter(([, layer]) => layerUsesStyle(layer, id));
+    if (!recurse && users.length > 0) {
+      throw new GeoServerError(403, "Can't delete style referenced by existing layers.");
+    }
+    // CascadeDeleteVisitor: layers fall back to a default style, extra styles lose it.
+    for (const [layerId, layer] of users) {
+      const styles = (layer.styles as { style?: unknown[] } | undefined)?.style?.filter((s) => nameOf(s) !== id);
+      this.objects.layer.set(layerId, {
+        ...layer,
+        ...(nameOf(layer.defaultStyle) === id ? { defaultStyle: { name: 'generic' } } : {}),
+        ...(styles ? { styles: { style: styles } } : {}),
+      });
+    }
+    this.objects.style.delete(id);
+    this.styleBodies.delete(id);
+  }
+
+  renameStyle(from: string, toName: string): string {
+    const to = qualified(workspaceOf(from), toName);
+    if (from === to) return from;
+    if (this.objects.style.has(to)) throw new GeoServerError(500, `Style named '${toName}' already exists`);
+    const info = this.objects.style.get(from)!;
+    this.objects.style.delete(from);
+    this.objects.style.set(to, { ...info, name: toName });
+    const body = this.styleBodies.get(from);
+    if (body) {
+      this.styleBodies.delete(from);
+      this.styleBodies.set(to, body);
+    }
+    for (const [layerId, layer] of this.objects.layer) {
+      if (nameOf(layer.defaultStyle) === from) this.objects.layer.set(layerId, { ...layer, defaultStyle: { name: to } });
+    }
+    return to;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Generic update (PUT) and rename
+
+  update(type: CatalogType, id: string, body: Representation): string {
+    const original = this.require(type, id, type);
+    const nameKey = type === 'namespace' ? 'prefix' : 'name';
+    const newName = body[nameKey];
+    let currentId = id;
+    if (typeof newName === 'string' && newName !== localName(id)) {
+      if (newName === '') throw new GeoServerError(403, `The ${type} name cannot be empty`);
+      currentId = this.rename(type, id, newName);
+    }
+    const current = this.objects[type].get(currentId) ?? original;
+    // references come from the path, never from the body (they are re-set after the copy)
+    const { workspace: _w, store: _s, namespace: _n, resource: _r, ...rest } = body;
+    const keep = pick(current, ['workspace', 'store', 'namespace', 'resource']);
+    const updated = updateIgnoringNulls(current, type === 'layer' ? { ...rest } : rest);
+    this.objects[type].set(currentId, { ...updated, ...keep, [nameKey]: current[nameKey] });
+    if (type === 'layer' && typeof body.defaultStyle === 'object' && body.defaultStyle !== null) {
+      const styleName = nameOf(body.defaultStyle);
+      if (styleName && !this.objects.style.has(styleName) && !['generic', 'raster', 'point', 'line', 'polygon'].includes(styleName)) {
+        this.objects[type].set(currentId, current);
+        throw new GeoServerError(500, `No such style: ${styleName}`);
+      }
+    }
+    return currentId;
+  }
+
+  private rename(type: CatalogType, id: string, newName: string): string {
+    switch (type) {
+      case 'workspace':
+        this.renameWorkspace(id, newName);
+        return newName;
+      case 'featureType':
+      case 'coverage':
+      case 'wmsLayer':
+      case 'wmtsLayer':
+        return this.renameResource(type, id, newName);
+      case 'style':
+        return this.renameStyle(id, newName);
+      case 'dataStore':
+      case 'coverageStore':
+      case 'wmsStore':
+      case 'wmtsStore':
+      case 'layerGroup': {
+        const to = qualified(workspaceOf(id), newName);
+        if (this.objects[type].has(to)) throw new GeoServerError(500, `${type} named '${newName}' already exists`);
+        const value = this.objects[type].get(id)!;
+        this.objects[type].delete(id);
+        this.objects[type].set(to, { ...value, name: newName });
+        if (type !== 'layerGroup') {
+          const resourceType = RESOURCE_TYPES.find((resource) => STORE_OF[resource] === type)!;
+          for (const [resourceId, resource] of this.objects[resourceType]) {
+            if (storeIdOf(resource) === id) this.objects[resourceType].set(resourceId, { ...resource, store: { '@class': type, name: to } });
+          }
+        }
+        return to;
+      }
+      default:
+        // a layer's name is its resource's; a namespace prefix follows its workspace
+        throw new GeoServerError(403, `Renaming a ${type} through REST is not supported`);
+    }
+  }
+}
+
+function pick(value: Representation, keys: string[]): Representation {
+  return Object.fromEntries(keys.filter((key) => value[key] !== undefined).map((key) => [key, value[key]]));
+}
+
+export function nameOf(reference: unknown): string | undefined {
+  if (typeof reference === 'string') return reference;
+  if (typeof reference === 'object' && reference !== null && typeof (reference as Representation).name === 'string') {
+    return (reference as Representation).name as string;
+  }
+  return undefined;
+}
+
+function storeIdOf(resource: Representation): string | undefined {
+  return nameOf(resource.store);
+}
+
+function publishedList(group: Representation): unknown[] | undefined {
+  const published = (group.publishables as { published?: unknown } | undefined)?.published;
+  if (published === undefined) return undefined;
+  return Array.isArray(published) ? published : [published];
+}
+
+function publishedNames(group: Representation): string[] {
+  return (publishedList(group) ?? []).map(nameOf).filter((name): name is string => name !== undefined);
+}
+
+function layerUsesStyle(layer: Representation, styleId: string): boolean {
+  if (nameOf(layer.defaultStyle) === styleId) return true;
+  const styles = (layer.styles as { style?: unknown } | undefined)?.style;
+  const list = Array.isArray(styles) ? styles : styles ? [styles] : [];
+  return list.some((style) => nameOf(style) === styleId);
+}
+
+/** Style media types (fixture README, "How a style body is uploaded"). */
+export const STYLE_MEDIA_TYPES: Record<string, { format: string; version: string; extension: string }> = {
+  'application/vnd.ogc.sld+xml': { format: 'sld', version: '1.0.0', extension: 'sld' },
+  'application/vnd.ogc.se+xml': { format: 'sld', version: '1.1.0', extension: 'sld' },
+  'application/vnd.geoserver.geocss+css': { format: 'css', version: '1.0.0', extension: 'css' },
+  'application/vnd.geoserver.ysld+yaml': { format: 'ysld', version: '1.0.0', extension: 'yaml' },
+  'application/vnd.geoserver.mbstyle+json': { format: 'mbstyle', version: '1.0.0', extension: 'json' },
+};
+
+const styleFormat = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.format ?? 'sld';
+const styleVersion = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.version ?? '1.0.0';
+const styleExtension = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.extension ?? 'sld';

@@ -1,0 +1,359 @@
+/**
+ * GeoServer's REST reference (the Swagger 2.0 files in test/fixtures/geoserver-rest-api/, CC BY 4.0,
+ * © Open Source Geospatial Foundation, copied without changes from geoserver/geoserver
+ * doc/en/api/1.0.0) loaded with a YAML parser and turned into a request checker: does the
+ * reference describe this method on this path, with this content type, and (where it defines a
+ * body schema) this JSON body?
+ *
+ * Hand-written because no library validates requests against Swagger 2.0 documents this loose:
+ * the fixture README lists the caveats honoured here (doubled `/rest` prefix in styles.yaml,
+ * flat body definitions where GeoServer wants a wrapper, lists written as `{"entry": [...]}`).
+ * A few facts the YAML leaves out but GeoServer's own documentation or source states are added
+ * in `SUPPLEMENTS`, each with where it is documented.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+export const REFERENCE_DIR = join(__dirname, '..', '..', 'fixtures', 'geoserver-rest-api');
+
+type Schema = {
+  type?: string;
+  $ref?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  required?: string[];
+};
+
+interface SwaggerParameter {
+  name: string;
+  in: 'path' | 'query' | 'body' | 'header' | 'formData';
+  schema?: Schema;
+}
+
+interface SwaggerOperation {
+  operationId?: string;
+  consumes?: string[];
+  parameters?: SwaggerParameter[];
+  responses?: Record<string, unknown>;
+}
+
+export interface DocumentedOperation {
+  /** reference file that documents it, e.g. `workspaces.yaml` */
+  file: string;
+  /** path template relative to `/geoserver/rest`, with the styles.yaml `/rest` doubling removed */
+  template: string;
+  method: string;
+  /** media types the operation accepts; undefined when the reference names none */
+  consumes: string[] | undefined;
+  queryParameters: Set<string>;
+  /** the body parameter's schema, resolved against its file's definitions */
+  bodySchema: Schema | undefined;
+  definitions: Record<string, Schema>;
+  /** the reference documents this method only as "405 not permitted" */
+  documentedNotAllowed: boolean;
+  /** where a supplement (not the YAML) documents it */
+  supplementedBy?: string;
+}
+
+export type Match =
+  | { ok: true; operation: DocumentedOperation; params: Record<string, string>; extension: string | undefined }
+  | { ok: false; status: 404 | 405; reason: string };
+
+/**
+ * Facts GeoServer documents outside these 18 files, each cited. They extend the reference; they
+ * never relax a check the YAML makes.
+ */
+const SUPPLEMENTS: {
+  template: string;
+  method: string;
+  consumes?: string[];
+  query?: string[];
+  citation: string;
+}[] = [
+  {
+    template: '/about/version',
+    method: 'GET',
+    citation:
+      "GeoServer's manifests.yaml (doc/en/api/1.0.0/manifests.yaml, not among the copied files) documents GET /about/version; AboutController serves it",
+  },
+  {
+    template: '/styles',
+    method: 'POST',
+    query: ['raw'],
+    citation:
+      'StyleController.styleSLDPost (src/restconfig/.../rest/catalog/StyleController.java) reads ?raw= on the one-step upload, as the REST user manual says for PUT',
+  },
+  {
+    template: '/workspaces/{workspace}/styles',
+    method: 'POST',
+    query: ['raw'],
+    citation: 'StyleController.styleSLDPost reads ?raw= for workspace styles too',
+  },
+];
+
+/** Extensions GeoServer strips from the last path segment to choose the representation
+ * (the YAML descriptions: 'append an extension to the endpoint (example "/workspaces.xml")'). */
+const REPRESENTATION_EXTENSIONS = ['json', 'xml', 'html', 'sld'];
+
+/** Media types GeoServer's catalog controllers accept for an object body when the YAML lists
+ * none (e.g. POST .../coverages): `consumes` of those controllers' @PostMapping/@PutMapping. */
+const DEFAULT_OBJECT_MEDIA_TYPES = ['application/json', 'text/json', 'application/xml', 'text/xml'];
+
+interface CompiledPath {
+  template: string;
+  pattern: RegExp;
+  names: string[];
+  operations: Map<string, DocumentedOperation>;
+}
+
+export class RestReference {
+  private readonly paths: CompiledPath[] = [];
+
+  static load(dir: string = REFERENCE_DIR): RestReference {
+    const reference = new RestReference();
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort()) {
+      const document = parse(repairClosingQuotes(readFileSync(join(dir, file), 'utf8'))) as {
+        paths: Record<string, Record<string, SwaggerOperation | SwaggerParameter[]>>;
+        definitions?: Record<string, Schema>;
+      };
+      const definitions = document.definitions ?? {};
+      for (const [rawTemplate, item] of Object.entries(document.paths)) {
+        // README caveat: styles.yaml writes two path groups with the base path's /rest doubled.
+        const template = rawTemplate.startsWith('/rest/') ? rawTemplate.slice('/rest'.length) : rawTemplate;
+        for (const [method, operation] of Object.entries(item)) {
+          if (method === 'parameters' || Array.isArray(operation)) continue;
+          reference.add(template, method.toUpperCase(), file, operation, definitions);
+        }
+      }
+    }
+    for (const supplement of SUPPLEMENTS) {
+      const existing = reference.compiled(supplement.template).operations.get(supplement.method);
+      if (existing) {
+        for (const name of supplement.query ?? []) existing.queryParameters.add(name);
+        existing.supplementedBy = supplement.citation;
+      } else {
+        reference.compiled(supplement.template).operations.set(supplement.method, {
+          file: '(supplement)',
+          template: supplement.template,
+          method: supplement.method,
+          consumes: supplement.consumes,
+          queryParameters: new Set(supplement.query ?? []),
+          bodySchema: undefined,
+          definitions: {},
+          documentedNotAllowed: false,
+          supplementedBy: supplement.citation,
+        });
+      }
+    }
+    return reference;
+  }
+
+  /** Every documented (method, template) pair: the unit tests walk it. */
+  operations(): DocumentedOperation[] {
+    return this.paths.flatMap((path) => [...path.operations.values()]);
+  }
+
+  private compiled(template: string): CompiledPath {
+    let path = this.paths.find((candidate) => candidate.template === template);
+    if (!path) {
+      const names: string[] = [];
+      const source = template
+        .split('/')
+        .map((segment) =>
+          segment.replace(/\{([^}]+)\}|([^{]+)/g, (_whole, name: string | undefined, literal: string | undefined) => {
+            if (name !== undefined) {
+              names.push(name);
+              // `{method}.{format}` shares one segment: a name stops at the dot that follows it.
+              return '([^/.]+|[^/]+?)';
+            }
+            return (literal ?? '').replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+          }),
+        )
+        .join('/');
+      path = { template, pattern: new RegExp(`^${source}$`), names, operations: new Map() };
+      this.paths.push(path);
+    }
+    return path;
+  }
+
+  private add(
+    template: string,
+    method: string,
+    file: string,
+    operation: SwaggerOperation,
+    definitions: Record<string, Schema>,
+  ): void {
+    const parameters = operation.parameters ?? [];
+    const statuses = Object.keys(operation.responses ?? {});
+    const body = parameters.find((parameter) => parameter.in === 'body');
+    const path = this.compiled(template);
+    if (path.operations.has(method)) return; // duplicated operationIds (README caveat): first wins
+    path.operations.set(method, {
+      file,
+      template,
+      method,
+      consumes: operation.consumes,
+      queryParameters: new Set(parameters.filter((p) => p.in === 'query').map((p) => p.name)),
+      bodySchema: body?.schema,
+      definitions,
+      documentedNotAllowed: statuses.length > 0 && statuses.every((status) => status === '405' || status === '401'),
+    });
+  }
+
+  /** Finds what documents `method` on `restPath` (the path after `/geoserver/rest`). */
+  match(method: string, restPath: string): Match {
+    const last = restPath.slice(restPath.lastIndexOf('/') + 1);
+    const dot = last.lastIndexOf('.');
+    const extension = dot > 0 ? last.slice(dot + 1) : undefined;
+    const candidates: { path: string; extension: string | undefined }[] = [];
+    if (extension && REPRESENTATION_EXTENSIONS.includes(extension)) {
+      candidates.push({ path: restPath.slice(0, restPath.length - extension.length - 1), extension });
+    }
+    candidates.push({ path: restPath, extension: undefined });
+
+    let pathKnown = false;
+    for (const candidate of candidates) {
+      // Literal segments beat variables: /workspaces/{ws}/settings before /workspaces/{ws}/{x}.
+      const hits = this.paths
+        .map((path) => ({ path, found: path.pattern.exec(candidate.path) }))
+        .filter((hit) => hit.found !== null)
+        .sort((a, b) => a.path.names.length - b.path.names.length);
+      for (const { path, found } of hits) {
+        pathKnown = true;
+        const operation = path.operations.get(method);
+        if (!operation) continue;
+        const params: Record<string, string> = {};
+        path.names.forEach((name, index) => {
+          params[name] = decodeURIComponent(found![index + 1] ?? '');
+        });
+        if (operation.documentedNotAllowed) {
+          return {
+            ok: false,
+            status: 405,
+            reason: `${operation.file} documents ${method} ${operation.template} only as not permitted (405)`,
+          };
+        }
+        return { ok: true, operation, params, extension: candidate.extension };
+      }
+    }
+    return pathKnown
+      ? { ok: false, status: 405, reason: `the reference documents no ${method} on ${restPath}` }
+      : { ok: false, status: 404, reason: `the reference documents no path matching ${restPath}` };
+  }
+}
+
+/**
+ * layergroups.yaml closes two multi-line single-quoted examples with a quote indented at its
+ * key's level. PyYAML accepts that; YAML 1.2 (the `yaml` package) requires continuation lines
+ * to be indented deeper, and fails. The repair, in memory only, indents such a lone closing
+ * quote two spaces further; the parsed paths then equal PyYAML's for every file (checked when
+ * this was written), and the files on disk stay unmodified copies.
+ */
+function repairClosingQuotes(source: string): string {
+  return source.replace(/^( *)'$/gm, "$1  '");
+}
+
+/** The media type without parameters (`application/json; charset=UTF-8` -> `application/json`). */
+export function mediaType(contentType: string | undefined): string | undefined {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  return type ? type : undefined;
+}
+
+export function acceptedMediaTypes(operation: DocumentedOperation): string[] {
+  return operation.consumes ?? (operation.bodySchema ? DEFAULT_OBJECT_MEDIA_TYPES : []);
+}
+
+export function isJsonMediaType(type: string | undefined): boolean {
+  return type === 'application/json' || type === 'text/json';
+}
+
+function resolve(schema: Schema, definitions: Record<string, Schema>): Schema {
+  let current = schema;
+  for (let depth = 0; current.$ref && depth < 10; depth++) {
+    const name = current.$ref.replace('#/definitions/', '');
+    current = definitions[name] ?? {};
+  }
+  return current;
+}
+
+/**
+ * Checks a JSON body against the operation's body definition, returning the problems found.
+ * `root` is the wrapper GeoServer's JSON carries (`{"featureType": {...}}`); the reference's
+ * definitions are mostly written without it (README caveat), so a definition that is not itself
+ * the wrapper is applied to the object inside it. Types are checked where declared; properties
+ * the definitions do not list are allowed (the README: they lag behind GeoServer's objects).
+ * Declared arrays also accept GeoServer's JSON list form, an object such as `{"entry": [...]}` or
+ * `{"string": [...]}` (REFERENCE.md: "Maps are written {"entry": [...]}").
+ */
+export function checkJsonBody(
+  body: unknown,
+  root: string,
+  operation: DocumentedOperation,
+): { problems: string[]; inner: Record<string, unknown> | undefined } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { problems: ['the body is not a JSON object'], inner: undefined };
+  }
+  const keys = Object.keys(body);
+  if (keys.length !== 1 || keys[0] !== root) {
+    return {
+      problems: [`the body must be wrapped as {"${root}": {...}}, found keys [${keys.join(', ')}]`],
+      inner: undefined,
+    };
+  }
+  const inner = (body as Record<string, unknown>)[root];
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) {
+    return { problems: [`"${root}" must be an object`], inner: undefined };
+  }
+  const problems: string[] = [];
+  if (operation.bodySchema) {
+    const definition = resolve(operation.bodySchema, operation.definitions);
+    const wrapped = definition.properties && Object.keys(definition.properties).length === 1 && definition.properties[root];
+    if (wrapped) checkValue(body, definition, operation.definitions, '', problems);
+    else checkValue(inner, definition, operation.definitions, root, problems);
+  }
+  return { problems, inner: inner as Record<string, unknown> };
+}
+
+function checkValue(value: unknown, schema: Schema, definitions: Record<string, Schema>, at: string, problems: string[]): void {
+  if (value === null || value === undefined) return; // GeoServer ignores nulls (see catalog.ts)
+  const resolved = resolve(schema, definitions);
+  const where = at || '(body)';
+  switch (resolved.type) {
+    case 'string':
+      if (typeof value !== 'string') problems.push(`${where} must be a string`);
+      return;
+    case 'integer':
+      if (!Number.isInteger(value)) problems.push(`${where} must be an integer`);
+      return;
+    case 'number':
+      if (typeof value !== 'number') problems.push(`${where} must be a number`);
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') problems.push(`${where} must be a boolean`);
+      return;
+    case 'array':
+      if (Array.isArray(value)) {
+        if (resolved.items) value.forEach((item, i) => checkValue(item, resolved.items!, definitions, `${where}[${i}]`, problems));
+      } else if (typeof value !== 'object') problems.push(`${where} must be a list`);
+      return;
+    case 'object':
+    case undefined:
+      if (resolved.type === 'object' && (typeof value !== 'object' || Array.isArray(value))) {
+        problems.push(`${where} must be an object`);
+        return;
+      }
+      if (typeof value === 'object' && !Array.isArray(value) && resolved.properties) {
+        for (const [name, child] of Object.entries(value as Record<string, unknown>)) {
+          const property = resolved.properties[name];
+          if (property) checkValue(child, property, definitions, at ? `${at}.${name}` : name, problems);
+        }
+        for (const name of resolved.required ?? []) {
+          if (!(name in (value as Record<string, unknown>))) problems.push(`${where} lacks required "${name}"`);
+        }
+      }
+      return;
+    default:
+      return;
+  }
+}

@@ -1,0 +1,664 @@
+/**
+ * A stand-in GeoServer for tests: a stateful HTTP server on 127.0.0.1 that answers GeoServer's REST
+ * catalog and configuration calls (`/geoserver/rest/...`) from an in-memory catalog
+ * (./catalog.ts), and checks every request against GeoServer's REST reference (./reference.ts).
+ * A request the reference does not describe (path, method, query parameter, content type, JSON
+ * body shape) is recorded in `violations` and answered as GeoServer fails it (404 unknown path,
+ * 405 method, 415 media type, 400 body); tests assert `violations` is empty.
+ *
+ * TEST CODE ONLY: product code never imports it. GeoServer itself cannot run on this machine.
+ * Hand-written because no library emulates GeoServer; Node's http server is all it needs.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import {
+  GeoServerError,
+  RESOURCE_TYPES,
+  STYLE_MEDIA_TYPES,
+  StandInCatalog,
+  updateIgnoringNulls,
+  type CatalogType,
+  type Representation,
+  type ResourceType,
+  type StoreType,
+} from './catalog';
+import { acceptedMediaTypes, checkJsonBody, isJsonMediaType, mediaType, RestReference, type DocumentedOperation } from './reference';
+
+export interface StandInRequest {
+  method: string;
+  /** the full path as received, e.g. `/geoserver/rest/workspaces/topp` */
+  path: string;
+  query: Record<string, string>;
+  contentType: string | undefined;
+  /** the answer's status; 0 when the stand-in held the request without answering (`timeout`) */
+  status: number;
+}
+
+export interface Violation {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  contentType: string | undefined;
+  reason: string;
+}
+
+export interface RejectableRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
+export type DownMode = 'refuse' | '503' | 'timeout' | null;
+
+export interface GeoServerStandIn {
+  /** `http://127.0.0.1:PORT/geoserver` */
+  url: string;
+  /** `url + '/rest'` */
+  restUrl: string;
+  catalog: StandInCatalog;
+  requests: StandInRequest[];
+  violations: Violation[];
+  /**
+   * `refuse`: stop listening (connections are refused); `503`: answer every request 503;
+   * `timeout`: accept and never answer; null: back to normal. Resolves once the mode is in force.
+   */
+  setDown(mode: DownMode): Promise<void>;
+  /** The next request `predicate` accepts is answered `status` with `body` and changes nothing. */
+  rejectNext(predicate: (request: RejectableRequest) => boolean, status: number, body: string): void;
+  close(): Promise<void>;
+}
+
+export interface StandInOptions {
+  /** default: any free port */
+  port?: number;
+  /** what /rest/about/version answers; default 2.26.2 */
+  version?: string;
+  /** HTTP Basic users; default admin/geoserver, GeoServer's own default */
+  users?: { name: string; password: string }[];
+}
+
+/** Bodies larger than this are refused (413) before they are buffered: a test bound, not GeoServer's. */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+const REFERENCE = RestReference.load();
+
+/** The JSON wrapper (XStream alias) of each object in GeoServer's representations. */
+const COLLECTION_SEGMENTS: Record<string, CatalogType> = {
+  workspaces: 'workspace',
+  namespaces: 'namespace',
+  datastores: 'dataStore',
+  coveragestores: 'coverageStore',
+  wmsstores: 'wmsStore',
+  wmtsstores: 'wmtsStore',
+  featuretypes: 'featureType',
+  coverages: 'coverage',
+  wmslayers: 'wmsLayer',
+  wmtslayers: 'wmtsLayer',
+  layers: 'layer',
+  layergroups: 'layerGroup',
+  styles: 'style',
+};
+
+const SERVICE_ROOT: Record<string, string> = { wms: 'wms', wfs: 'wfs', wcs: 'wcs', wmts: 'wmts' };
+
+interface Route {
+  kind: 'collection' | 'item' | 'layerStyles' | 'settings' | 'contact' | 'workspaceSettings' | 'service' | 'logging' | 'about';
+  type?: CatalogType;
+  workspace?: string;
+  store?: string;
+  name?: string;
+  service?: string;
+}
+
+/** Reads what a documented template addresses: its object type and the names in the path. */
+function routeOf(operation: DocumentedOperation, params: Record<string, string>): Route | undefined {
+  const template = operation.template;
+  const workspace = params.workspaceName ?? params.workspace;
+  if (template === '/about/version') return { kind: 'about' };
+  if (template === '/settings') return { kind: 'settings' };
+  if (template === '/settings/contact') return { kind: 'contact' };
+  if (template === '/logging') return { kind: 'logging' };
+  if (template === '/workspaces/{workspace}/settings') return { kind: 'workspaceSettings', workspace };
+  const service = /^\/services\/(\w+)\//.exec(template)?.[1];
+  if (service) return { kind: 'service', service, workspace };
+  if (template === '/layers/{layer}/styles') return { kind: 'layerStyles', name: params.layer };
+  const segments = template.split('/').filter(Boolean);
+  const last = segments[segments.length - 1]!;
+  const isItem = last.startsWith('{');
+  const collection = isItem ? segments[segments.length - 2]! : last;
+  let type = COLLECTION_SEGMENTS[collection];
+  if (!type) return undefined;
+  if (collection === 'layers' && segments.includes('wmtsstores')) type = 'wmtsLayer';
+  const store = params.storeName ?? params.store ?? params.wmsstore ?? params.wmtsstore;
+  return {
+    kind: isItem ? 'item' : 'collection',
+    type,
+    workspace,
+    // the enclosing store of a resource path (.../datastores/{storeName}/featuretypes/...)
+    store: (RESOURCE_TYPES as readonly string[]).includes(type) ? store : undefined,
+    name: isItem ? params[last.slice(1, -1)] : undefined,
+  };
+}
+
+function idOf(workspace: string | undefined, name: string): string {
+  return workspace ? `${workspace}:${name}` : name;
+}
+
+export async function startGeoServerStandIn(options: StandInOptions = {}): Promise<GeoServerStandIn> {
+  const users = options.users ?? [{ name: 'admin', password: 'geoserver' }];
+  const version = options.version ?? '2.26.2';
+  const catalog = new StandInCatalog();
+  const requests: StandInRequest[] = [];
+  const violations: Violation[] = [];
+  const rejections: { predicate: (request: RejectableRequest) => boolean; status: number; body: string }[] = [];
+  const sockets = new Set<Socket>();
+  const held = new Set<ServerResponse>();
+  let mode: DownMode = null;
+  let port = options.port ?? 0;
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(error instanceof Error ? error.message : String(error));
+      }
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  const listen = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        const address = server.address();
+        if (address && typeof address === 'object') port = address.port;
+        resolve();
+      });
+    });
+
+  const stopListening = (): Promise<void> =>
+    new Promise((resolve) => {
+      for (const response of held) response.destroy();
+      held.clear();
+      for (const socket of sockets) socket.destroy();
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+    });
+
+  await listen();
+  const base = (): string => `http://127.0.0.1:${port}/geoserver`;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const query = Object.fromEntries(url.searchParams.entries());
+    const contentType = req.headers['content-type'];
+    const entry: StandInRequest = { method, path: url.pathname, query, contentType, status: 0 };
+    requests.push(entry);
+
+    if (mode === 'timeout') {
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      return;
+    }
+    const answer = (status: number, body: string | Buffer = '', headers: Record<string, string> = {}): void => {
+      entry.status = status;
+      const type = headers['content-type'] ?? (body.length > 0 ? 'text/plain' : undefined);
+      res.writeHead(status, { ...(type ? { 'content-type': type } : {}), ...headers });
+      res.end(body);
+    };
+    const json = (status: number, value: unknown): void =>
+      answer(status, JSON.stringify(value), { 'content-type': 'application/json' });
+    if (mode === '503') {
+      req.resume();
+      return answer(503, 'Service Unavailable');
+    }
+
+    const declaredLength = Number(req.headers['content-length'] ?? 0);
+    if (declaredLength > MAX_BODY_BYTES) {
+      req.resume();
+      return answer(413, 'Request body too large for the stand-in');
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) return answer(413, 'Request body too large for the stand-in');
+      chunks.push(chunk as Buffer);
+    }
+    const body = Buffer.concat(chunks);
+
+    const violate = (reason: string): void => {
+      violations.push({ method, path: url.pathname, query, contentType, reason });
+    };
+
+    const prefix = '/geoserver/rest';
+    if (!url.pathname.startsWith(prefix + '/') && url.pathname !== prefix) {
+      violate('outside the REST base path /geoserver/rest');
+      return answer(404, 'Not Found');
+    }
+    const restPath = url.pathname.slice(prefix.length) || '/';
+
+    // 1. Is it described by the reference?
+    const match = REFERENCE.match(method, restPath);
+    let problem: { status: number; reason: string } | undefined;
+    if (!match.ok) problem = { status: match.status, reason: match.reason };
+    let inner: Representation | undefined;
+    let bodyMediaType = mediaType(contentType);
+    if (match.ok) {
+      const { operation } = match;
+      const unknown = Object.keys(query).filter((name) => !operation.queryParameters.has(name));
+      if (unknown.length > 0) {
+        problem = { status: 400, reason: `query parameter(s) ${unknown.join(', ')} not documented for ${method} ${operation.template} (${operation.file})` };
+      } else if ((method === 'POST' || method === 'PUT') && (operation.consumes || operation.bodySchema)) {
+        const accepted = acceptedMediaTypes(operation);
+        if (!bodyMediaType || !accepted.includes(bodyMediaType)) {
+          problem = { status: 415, reason: `content type ${contentType ?? '(none)'} not among ${accepted.join(', ')} for ${method} ${operation.template} (${operation.file})` };
+        } else if (isJsonMediaType(bodyMediaType)) {
+          const root = jsonRoot(operation, match.params);
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(body.toString('utf8'));
+          } catch {
+            problem = { status: 400, reason: `the body is not JSON (${operation.file} ${method} ${operation.template})` };
+          }
+          if (!problem && root) {
+            const checked = checkJsonBody(parsed, root, operation);
+            if (checked.problems.length > 0) {
+              problem = { status: 400, reason: `${operation.file} ${method} ${operation.template}: ${checked.problems.join('; ')}` };
+            }
+            inner = checked.inner;
+          }
+        } else if (bodyMediaType.endsWith('xml') && !STYLE_MEDIA_TYPES[bodyMediaType]) {
+          problem = { status: 415, reason: 'stand-in limitation: XML object bodies are documented but not parsed here; send JSON' };
+        }
+      }
+    }
+    if (problem) violate(problem.reason);
+
+    // 2. GeoServer's security: HTTP Basic as a known user.
+    if (!authorized(req.headers.authorization, users)) {
+      return answer(401, 'HTTP Status 401 - Unauthorized', { 'www-authenticate': 'Basic realm="GeoServer Realm"' });
+    }
+    if (problem) return answer(problem.status, problem.reason);
+    if (!match.ok) return answer(500, 'unreachable');
+
+    // 3. Injected rejections.
+    const rejection = rejections.findIndex((candidate) =>
+      candidate.predicate({ method, path: url.pathname, query, contentType, body }),
+    );
+    if (rejection >= 0) {
+      const [chosen] = rejections.splice(rejection, 1);
+      return answer(chosen!.status, chosen!.body);
+    }
+
+    // 4. The catalog.
+    try {
+      const route = routeOf(match.operation, match.params);
+      if (!route) {
+        violate(`stand-in limitation: ${method} ${match.operation.template} (${match.operation.file}) is documented but not emulated`);
+        return answer(501, 'Not emulated by the stand-in');
+      }
+      const wantsStyleBody =
+        match.extension === 'sld' || Object.keys(STYLE_MEDIA_TYPES).some((type) => (req.headers.accept ?? '').includes(type));
+      const extensionLength = match.extension ? match.extension.length + 1 : 0;
+      const result = serve({
+        method,
+        route,
+        restPath: restPath.slice(0, restPath.length - extensionLength),
+        query,
+        body,
+        bodyMediaType,
+        inner,
+        wantsStyleBody,
+      });
+      if (result.kind === 'json') return json(result.status, result.value);
+      if (result.kind === 'created') {
+        return answer(201, result.name, { 'content-type': 'text/plain', location: `${base()}/rest${result.location}` });
+      }
+      if (result.kind === 'bytes') return answer(200, result.bytes, { 'content-type': result.contentType });
+      if (result.kind === 'unsupported') {
+        violate(`stand-in limitation: ${result.reason}`);
+        return answer(501, result.reason);
+      }
+      return answer(200);
+    } catch (error) {
+      if (error instanceof GeoServerError) return answer(error.status, error.message);
+      throw error;
+    }
+  }
+
+  type Outcome =
+    | { kind: 'json'; status: number; value: unknown }
+    | { kind: 'created'; name: string; location: string }
+    | { kind: 'bytes'; bytes: Buffer; contentType: string }
+    | { kind: 'ok' }
+    | { kind: 'unsupported'; reason: string };
+
+  function serve(request: {
+    method: string;
+    route: Route;
+    /** the request's path after /geoserver/rest, without a representation extension */
+    restPath: string;
+    query: Record<string, string>;
+    body: Buffer;
+    bodyMediaType: string | undefined;
+    inner: Representation | undefined;
+    wantsStyleBody: boolean;
+  }): Outcome {
+    const { method, route, query, inner } = request;
+    const recurse = query.recurse === 'true';
+    const href = (name: string): string => `${base()}/rest${request.restPath}/${encodeURIComponent(name)}.json`;
+    const created = (name: string): Outcome => ({ kind: 'created', name, location: `${request.restPath}/${name}` });
+
+    switch (route.kind) {
+      case 'about':
+        return {
+          kind: 'json',
+          status: 200,
+          value: {
+            about: {
+              resource: [
+                { '@name': 'GeoServer', 'Build-Timestamp': '01-Dec-2026 00:00', Version: version, 'Git-Revision': 'stand-in' },
+              ],
+            },
+          },
+        };
+      case 'settings':
+      case 'logging': {
+        const type = route.kind === 'settings' ? 'global' : 'logging';
+        if (method === 'GET') return { kind: 'json', status: 200, value: { [type]: catalog.get(type, type) } };
+        catalog.objects[type].set(type, updateIgnoringNulls(catalog.get(type, type)!, inner!));
+        return { kind: 'ok' };
+      }
+      case 'contact': {
+        const global = catalog.get('global', 'global')!;
+        const settings = (global.settings ?? {}) as Representation;
+        const contact = (settings.contact ?? {}) as Representation;
+        if (method === 'GET') return { kind: 'json', status: 200, value: { contact } };
+        catalog.objects.global.set('global', { ...global, settings: { ...settings, contact: updateIgnoringNulls(contact, inner!) } });
+        return { kind: 'ok' };
+      }
+      case 'workspaceSettings': {
+        const ws = route.workspace!;
+        catalog.requireWorkspace(ws);
+        const existing = catalog.get('workspaceSettings', ws);
+        if (method === 'GET') {
+          if (!existing) throw new GeoServerError(404, `No settings for workspace ${ws}`);
+          return { kind: 'json', status: 200, value: { settings: existing } };
+        }
+        if (method === 'POST') {
+          // settings.yaml documents 500 when they already exist
+          if (existing) throw new GeoServerError(500, `Settings already exist for workspace '${ws}'`);
+          catalog.objects.workspaceSettings.set(ws, { ...inner!, workspace: { name: ws } });
+          return { kind: 'created', name: ws, location: `/workspaces/${ws}/settings` };
+        }
+        if (method === 'PUT') {
+          // The reference documents PUT as modifying existing settings: none yet is a 404 here
+          // (conservative: an apply that creates with POST works against either reading).
+          if (!existing) throw new GeoServerError(404, `No settings for workspace ${ws}`);
+          catalog.objects.workspaceSettings.set(ws, { ...updateIgnoringNulls(existing, inner!), workspace: { name: ws } });
+          return { kind: 'ok' };
+        }
+        if (!existing) throw new GeoServerError(404, `No settings for workspace ${ws}`);
+        catalog.objects.workspaceSettings.delete(ws);
+        return { kind: 'ok' };
+      }
+      case 'service': {
+        const serviceName = route.service!.toUpperCase();
+        const id = idOf(route.workspace, serviceName);
+        const root = SERVICE_ROOT[route.service!]!;
+        if (route.workspace) catalog.requireWorkspace(route.workspace);
+        const existing = catalog.get('service', id);
+        if (method === 'GET') {
+          if (!existing) throw new GeoServerError(404, `No ${serviceName} settings for workspace ${route.workspace}`);
+          return { kind: 'json', status: 200, value: { [root]: existing } };
+        }
+        if (method === 'PUT') {
+          // Per-workspace service settings are created by the first PUT (ServiceSettingsController
+          // adds them when the workspace has none).
+          const updated = updateIgnoringNulls(existing ?? { name: serviceName }, inner!);
+          catalog.objects.service.set(id, route.workspace ? { ...updated, workspace: { name: route.workspace } } : updated);
+          return { kind: 'ok' };
+        }
+        if (!existing) throw new GeoServerError(404, `No ${serviceName} settings for workspace ${route.workspace}`);
+        catalog.objects.service.delete(id);
+        return { kind: 'ok' };
+      }
+      case 'layerStyles': {
+        const layerId = resolveLayerId(route.name!);
+        const layer = catalog.get('layer', layerId);
+        if (!layer) throw new GeoServerError(404, `No such layer: ${route.name}`);
+        const styles = (layer.styles as { style?: unknown[] } | undefined)?.style ?? [];
+        if (method === 'GET') {
+          return { kind: 'json', status: 200, value: listOf('styles', 'style', styles.map((s) => ({ name: (s as Representation).name }))) };
+        }
+        const styleName = String(inner!.name ?? '');
+        if (!catalog.get('style', styleName)) throw new GeoServerError(404, `No such style: ${styleName}`);
+        catalog.objects.layer.set(layerId, {
+          ...layer,
+          styles: { style: [...styles, { name: styleName }] },
+          ...(query.default === 'true' ? { defaultStyle: { name: styleName } } : {}),
+        });
+        return { kind: 'created', name: styleName, location: request.restPath };
+      }
+      case 'collection':
+        return collection(method, route, request);
+      case 'item':
+        return item(method, route, request, recurse);
+    }
+
+    function listOf(outer: string, element: string, items: unknown[]): unknown {
+      // GeoServer answers an empty list as {"<outer>": ""} (XStreamCatalogListConverter).
+      return { [outer]: items.length === 0 ? '' : { [element]: items } };
+    }
+
+    function collection(method: string, route: Route, request: { bodyMediaType: string | undefined; body: Buffer; inner: Representation | undefined; query: Record<string, string> }): Outcome {
+      const type = route.type!;
+      const ws = route.workspace;
+      if (ws) catalog.requireWorkspace(ws);
+      if (method === 'GET') {
+        const wrapper = `${type}s`;
+        const entries = [...catalog.objects[type].entries()].filter(([id, value]) => {
+          if (type === 'workspace' || type === 'namespace') return true;
+          const inWorkspace = ws ? id.startsWith(`${ws}:`) : !(type === 'style' || type === 'layerGroup') || !id.includes(':');
+          if (!inWorkspace) return false;
+          if (route.store && (RESOURCE_TYPES as readonly string[]).includes(type)) {
+            return (value.store as Representation | undefined)?.name === idOf(ws, route.store);
+          }
+          return true;
+        });
+        const items = entries.map(([id, value]) => {
+          // /layers lists qualified names (topp:roads); everything else its own name
+          const name = type === 'layer' && !ws ? id : String(value.name ?? value.prefix ?? id);
+          return { name, href: href(name) };
+        });
+        return { kind: 'json', status: 200, value: listOf(wrapper, type, items) };
+      }
+      // POST
+      if (type === 'style') {
+        if (request.bodyMediaType && STYLE_MEDIA_TYPES[request.bodyMediaType]) {
+          const name = request.query.name;
+          if (!name) return { kind: 'unsupported', reason: 'one-step style upload without ?name= (GeoServer reads the name from the document; the stand-in does not parse it)' };
+          catalog.addStyleWithBody(ws, name, { bytes: request.body, contentType: request.bodyMediaType, raw: request.query.raw === 'true' });
+          return created(name);
+        }
+        if (request.bodyMediaType === 'application/zip') return { kind: 'unsupported', reason: 'zipped style packages' };
+        catalog.addStyleInfo(ws, request.inner!);
+        return created(String(request.inner!.name));
+      }
+      const inner = request.inner!;
+      switch (type) {
+        case 'workspace': {
+          return created(catalog.addWorkspace(inner));
+        }
+        case 'namespace': {
+          return created(catalog.addNamespace(inner));
+        }
+        case 'dataStore':
+        case 'coverageStore':
+        case 'wmsStore':
+        case 'wmtsStore': {
+          catalog.addStore(type, ws!, inner);
+          return created(String(inner.name));
+        }
+        case 'featureType':
+        case 'coverage':
+        case 'wmsLayer':
+        case 'wmtsLayer': {
+          catalog.addResource(type, ws!, route.store, inner);
+          return created(String(inner.name));
+        }
+        case 'layerGroup': {
+          catalog.addLayerGroup(ws, inner);
+          return created(String(inner.name));
+        }
+        default:
+          return { kind: 'unsupported', reason: `POST of ${type}` };
+      }
+    }
+
+    function item(method: string, route: Route, request: { bodyMediaType: string | undefined; body: Buffer; inner: Representation | undefined; query: Record<string, string>; wantsStyleBody: boolean }, recurse: boolean): Outcome {
+      const type = route.type!;
+      const ws = route.workspace;
+      const name = route.name!;
+      if (ws) catalog.requireWorkspace(ws);
+      let id = type === 'workspace' || type === 'namespace' ? name : type === 'layer' && !ws ? resolveLayerId(name) : idOf(ws, name);
+      if (type === 'namespace' && name === 'default') id = [...catalog.objects.namespace.keys()][0] ?? name;
+      const existing = catalog.get(type, id);
+      if (existing && route.store && (RESOURCE_TYPES as readonly string[]).includes(type)) {
+        const storeId = idOf(ws, route.store);
+        if ((existing.store as Representation | undefined)?.name !== storeId) throw new GeoServerError(404, `No such ${type} ${name} in store ${route.store}`);
+      }
+      if (method === 'GET') {
+        if (!existing) throw new GeoServerError(404, `No such ${type}: ${name}`);
+        if (type === 'style' && request.wantsStyleBody) {
+          const styleBody = catalog.styleBodies.get(id);
+          if (!styleBody) throw new GeoServerError(404, `No document for style ${name}`);
+          return { kind: 'bytes', bytes: styleBody.bytes, contentType: styleBody.contentType };
+        }
+        return { kind: 'json', status: 200, value: { [type]: existing } };
+      }
+      if (method === 'PUT') {
+        if (type === 'style' && request.bodyMediaType && STYLE_MEDIA_TYPES[request.bodyMediaType]) {
+          catalog.putStyleBody(id, { bytes: request.body, contentType: request.bodyMediaType, raw: request.query.raw === 'true' });
+          return { kind: 'ok' };
+        }
+        if (type === 'style' && request.bodyMediaType === 'application/zip') return { kind: 'unsupported', reason: 'zipped style packages' };
+        if (!existing) throw new GeoServerError(404, `No such ${type}: ${name}`);
+        catalog.update(type, id, request.inner!);
+        return { kind: 'ok' };
+      }
+      // DELETE
+      if (!existing) throw new GeoServerError(404, `No such ${type}: ${name}`);
+      switch (type) {
+        case 'workspace':
+          catalog.deleteWorkspace(id, recurse);
+          break;
+        case 'namespace':
+          catalog.deleteNamespace(id);
+          break;
+        case 'dataStore':
+        case 'coverageStore':
+        case 'wmsStore':
+        case 'wmtsStore':
+          catalog.deleteStore(type as StoreType, id, recurse);
+          break;
+        case 'featureType':
+        case 'coverage':
+        case 'wmsLayer':
+        case 'wmtsLayer':
+          catalog.deleteResource(type as ResourceType, id, recurse);
+          break;
+        case 'layer':
+          catalog.deleteLayer(id, recurse);
+          break;
+        case 'layerGroup':
+          catalog.objects.layerGroup.delete(id);
+          break;
+        case 'style':
+          catalog.deleteStyle(id, recurse);
+          break;
+      }
+      return { kind: 'ok' };
+    }
+  }
+
+  /** `/layers/{name}` takes `ws:name`, or a bare name GeoServer resolves when it is unique. */
+  function resolveLayerId(name: string): string {
+    if (name.includes(':') || catalog.objects.layer.has(name)) return name;
+    const matches = [...catalog.objects.layer.keys()].filter((id) => id.endsWith(`:${name}`));
+    return matches.length === 1 ? matches[0]! : name;
+  }
+
+  const standIn: GeoServerStandIn = {
+    get url() {
+      return base();
+    },
+    get restUrl() {
+      return `${base()}/rest`;
+    },
+    catalog,
+    requests,
+    violations,
+    async setDown(next: DownMode) {
+      const previous = mode;
+      mode = next;
+      if (next === 'refuse' && previous !== 'refuse') await stopListening();
+      if (next !== 'refuse' && previous === 'refuse') await listen();
+      if (next === null && previous === 'timeout') {
+        for (const response of held) response.destroy();
+        held.clear();
+      }
+    },
+    rejectNext(predicate, status, body) {
+      rejections.push({ predicate, status, body });
+    },
+    async close() {
+      mode = 'refuse';
+      await stopListening();
+    },
+  };
+  return standIn;
+}
+
+function authorized(header: string | undefined, users: { name: string; password: string }[]): boolean {
+  if (!header?.startsWith('Basic ')) return false;
+  const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return false;
+  const name = decoded.slice(0, colon);
+  const password = decoded.slice(colon + 1);
+  return users.some((user) => user.name === name && user.password === password);
+}
+
+/** The wrapper a JSON body for this operation carries (XStream's alias of the object). */
+function jsonRoot(operation: DocumentedOperation, params: Record<string, string>): string | undefined {
+  const route = routeOf(operation, params);
+  if (!route) return undefined;
+  switch (route.kind) {
+    case 'settings':
+      return 'global';
+    case 'contact':
+      return 'contact';
+    case 'logging':
+      return 'logging';
+    case 'workspaceSettings':
+      return 'settings';
+    case 'service':
+      return SERVICE_ROOT[route.service!];
+    case 'layerStyles':
+      return 'style';
+    case 'about':
+      return undefined;
+    default:
+      return route.type;
+  }
+}
+

@@ -1,0 +1,288 @@
+/**
+ * The GeoServer stand-in the end-to-end tests run against: it must answer what GeoServer answers
+ * and refuse (and record) every request GeoServer's REST reference does not describe, or the
+ * tests built on it prove nothing.
+ */
+import { RestReference, startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
+
+const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
+
+let gs: GeoServerStandIn;
+
+beforeEach(async () => {
+  gs = await startGeoServerStandIn({ version: '2.25.3' });
+});
+afterEach(async () => {
+  await gs.close();
+});
+
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Headers; bytes: Buffer }> {
+  const response = await fetch(gs.restUrl + path, {
+    method,
+    headers: {
+      authorization: ADMIN,
+      ...(body === undefined ? {} : { 'content-type': contentType }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+  });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  return { status: response.status, text: bytes.toString('utf8'), headers: response.headers, bytes };
+}
+
+async function seedFeatureType(): Promise<void> {
+  expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+  const store = {
+    dataStore: {
+      name: 'pg',
+      description: 'roads database',
+      connectionParameters: { entry: [{ '@key': 'host', $: 'db' }, { '@key': 'port', $: '5432' }] },
+    },
+  };
+  expect((await call('POST', '/workspaces/topp/datastores', store)).status).toBe(201);
+  const featureType = { featureType: { name: 'roads', title: 'Roads', srs: 'EPSG:4326', maxFeatures: 0 } };
+  expect((await call('POST', '/workspaces/topp/datastores/pg/featuretypes', featureType)).status).toBe(201);
+}
+
+describe('the reference it checks against', () => {
+  const reference = RestReference.load();
+
+  it('loads every documented operation of the 18 files and finds each by its own path', () => {
+    const operations = reference.operations().filter((op) => op.file !== '(supplement)');
+    expect(new Set(operations.map((op) => op.file)).size).toBe(18);
+    for (const operation of operations) {
+      const path = operation.template.replace(/\{[^}]+\}/g, 'x');
+      const match = reference.match(operation.method, path);
+      if (operation.documentedNotAllowed) expect(match).toMatchObject({ ok: false, status: 405 });
+      else expect(match).toMatchObject({ ok: true, operation: { template: operation.template, method: operation.method } });
+    }
+  });
+
+  it('serves the styles.yaml paths written with a doubled /rest at their working path', () => {
+    expect(reference.match('PUT', '/workspaces/topp/styles/roads')).toMatchObject({ ok: true, params: { style: 'roads' } });
+    expect(reference.match('PUT', '/rest/workspaces/topp/styles/roads').ok).toBe(false);
+  });
+
+  it('strips representation extensions but keeps dotted names', () => {
+    expect(reference.match('GET', '/workspaces/it.geosolutions.json')).toMatchObject({
+      ok: true,
+      params: { workspaceName: 'it.geosolutions' },
+      extension: 'json',
+    });
+  });
+});
+
+describe('requests the reference does not describe', () => {
+  it.each([
+    ['an unknown path', 'GET', '/nothing/here', undefined, undefined, 404],
+    ['a method documented as not permitted', 'PUT', '/workspaces', { workspace: { name: 'a' } }, 'application/json', 405],
+    ['an undocumented method', 'PATCH', '/workspaces/topp', { workspace: { name: 'a' } }, 'application/json', 405],
+    ['an undocumented media type', 'POST', '/workspaces', 'name=a', 'text/plain', 415],
+    ['a body without its wrapper', 'POST', '/workspaces', { name: 'a' }, 'application/json', 400],
+    ['a property of the wrong type', 'PUT', '/logging', { logging: { stdOutLogging: 'yes' } }, 'application/json', 400],
+    ['an undocumented query parameter', 'DELETE', '/layergroups/g?recurse=true', undefined, undefined, 400],
+    ['the doubled /rest prefix', 'GET', '/rest/layers/roads/styles', undefined, undefined, 404],
+  ])('%s is refused and recorded', async (_what, method, path, body, contentType, status) => {
+    const answer = await call(method, path, body, contentType);
+    expect(answer.status).toBe(status);
+    expect(gs.violations).toHaveLength(1);
+    expect(gs.violations[0]).toMatchObject({ method, path: '/geoserver/rest' + path.split('?')[0] });
+    expect(gs.catalog.objects.workspace.size).toBe(0);
+  });
+
+  it('records nothing for documented calls', async () => {
+    await seedFeatureType();
+    await call('GET', '/workspaces/topp/datastores/pg/featuretypes/roads.json');
+    await call('PUT', '/layers/topp:roads', { layer: { opaque: true } });
+    expect(gs.violations).toEqual([]);
+  });
+});
+
+describe('authentication', () => {
+  it('asks for HTTP Basic credentials and refuses wrong ones', async () => {
+    const none = await fetch(gs.restUrl + '/workspaces');
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Basic realm="GeoServer Realm"');
+    const wrong = await fetch(gs.restUrl + '/workspaces', {
+      headers: { authorization: 'Basic ' + Buffer.from('admin:nope').toString('base64') },
+    });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('accepts the users it is given', async () => {
+    const other = await startGeoServerStandIn({ users: [{ name: 'ops', password: 's3cret:x' }] });
+    try {
+      const ok = await fetch(other.restUrl + '/workspaces', {
+        headers: { authorization: 'Basic ' + Buffer.from('ops:s3cret:x').toString('base64') },
+      });
+      expect(ok.status).toBe(200);
+      const admin = await fetch(other.restUrl + '/workspaces', { headers: { authorization: ADMIN } });
+      expect(admin.status).toBe(401);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('catalog behaviour', () => {
+  it('answers lists and objects in GeoServer wrappers, an empty list as ""', async () => {
+    expect(JSON.parse((await call('GET', '/workspaces.json')).text)).toEqual({ workspaces: '' });
+    const created = await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    expect(created.status).toBe(201);
+    expect(created.text).toBe('topp');
+    expect(created.headers.get('location')).toBe(gs.restUrl + '/workspaces/topp');
+    expect(JSON.parse((await call('GET', '/workspaces')).text)).toEqual({
+      workspaces: { workspace: [{ name: 'topp', href: gs.restUrl + '/workspaces/topp.json' }] },
+    });
+    expect(JSON.parse((await call('GET', '/workspaces/topp')).text)).toEqual({ workspace: { name: 'topp' } });
+    // the namespace GeoServer creates with a workspace
+    expect(JSON.parse((await call('GET', '/namespaces/topp')).text)).toMatchObject({
+      namespace: { prefix: 'topp', uri: 'http://topp' },
+    });
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(409);
+    expect((await call('GET', '/workspaces/nope')).status).toBe(404);
+  });
+
+  it('ignores nulls on PUT and replaces a map property whole', async () => {
+    await seedFeatureType();
+    const put = await call('PUT', '/workspaces/topp/datastores/pg', {
+      dataStore: { description: null, enabled: false, connectionParameters: { entry: [{ '@key': 'host', $: 'db2' }] } },
+    });
+    expect(put.status).toBe(200);
+    expect(gs.catalog.objects.dataStore.get('topp:pg')).toMatchObject({
+      name: 'pg',
+      description: 'roads database',
+      enabled: false,
+      connectionParameters: { entry: [{ '@key': 'host', $: 'db2' }] },
+      workspace: { name: 'topp' },
+    });
+  });
+
+  it('answers 404 for a missing object and 500 for a duplicate store, as GeoServer does', async () => {
+    await seedFeatureType();
+    expect((await call('PUT', '/workspaces/topp/datastores/nope', { dataStore: { enabled: true } })).status).toBe(404);
+    expect((await call('DELETE', '/workspaces/topp/datastores/nope')).status).toBe(404);
+    expect((await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } })).status).toBe(500);
+  });
+
+  it('refuses to delete a non-empty workspace or store without recurse, and cascades with it', async () => {
+    await seedFeatureType();
+    expect((await call('DELETE', '/workspaces/topp')).status).toBe(403);
+    expect((await call('DELETE', '/workspaces/topp/datastores/pg')).status).toBe(403);
+    expect((await call('DELETE', '/workspaces/topp/datastores/pg/featuretypes/roads')).status).toBe(403);
+    expect(gs.catalog.objects.featureType.has('topp:roads')).toBe(true);
+    expect((await call('DELETE', '/workspaces/topp?recurse=true')).status).toBe(200);
+    for (const type of ['workspace', 'namespace', 'dataStore', 'featureType', 'layer'] as const) {
+      expect(gs.catalog.objects[type].size).toBe(0);
+    }
+  });
+
+  it('publishes a layer with its feature type, and a recursive layer delete removes the resource', async () => {
+    await seedFeatureType();
+    expect(JSON.parse((await call('GET', '/layers')).text)).toEqual({
+      layers: { layer: [{ name: 'topp:roads', href: gs.restUrl + '/layers/topp%3Aroads.json' }] },
+    });
+    expect(gs.catalog.objects.layer.get('topp:roads')).toMatchObject({ resource: { '@class': 'featureType', name: 'topp:roads' } });
+    expect((await call('DELETE', '/layers/topp:roads?recurse=true')).status).toBe(200);
+    expect(gs.catalog.objects.featureType.size).toBe(0);
+  });
+
+  it('renames a feature type and its layer together', async () => {
+    await seedFeatureType();
+    expect((await call('PUT', '/workspaces/topp/featuretypes/roads', { featureType: { name: 'streets' } })).status).toBe(200);
+    expect([...gs.catalog.objects.featureType.keys()]).toEqual(['topp:streets']);
+    expect([...gs.catalog.objects.layer.keys()]).toEqual(['topp:streets']);
+  });
+});
+
+describe('styles', () => {
+  const sld = Buffer.from('<?xml version="1.0"?>\n<StyledLayerDescriptor version="1.0.0">  <!-- é -->\n</StyledLayerDescriptor>\n');
+
+  it('takes the two-step upload and keeps the document as the exact bytes with its content type', async () => {
+    expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
+    expect(gs.catalog.styleBodies.has('roads')).toBe(false);
+    expect((await call('PUT', '/styles/roads?raw=true', sld, 'application/vnd.ogc.sld+xml')).status).toBe(200);
+    expect(gs.catalog.styleBodies.get('roads')).toEqual({ bytes: sld, contentType: 'application/vnd.ogc.sld+xml', raw: true });
+    const back = await call('GET', '/styles/roads.sld');
+    expect(back.bytes.equals(sld)).toBe(true);
+    expect(back.headers.get('content-type')).toBe('application/vnd.ogc.sld+xml');
+  });
+
+  it('takes the one-step upload with ?name= and records SE 1.1', async () => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    const se = await call('POST', '/workspaces/topp/styles?name=lines&raw=true', sld, 'application/vnd.ogc.se+xml');
+    expect(se.status).toBe(201);
+    expect(gs.catalog.objects.style.get('topp:lines')).toMatchObject({ format: 'sld', languageVersion: { version: '1.1.0' } });
+    expect(gs.catalog.styleBodies.get('topp:lines')?.contentType).toBe('application/vnd.ogc.se+xml');
+    expect(gs.violations).toEqual([]);
+  });
+
+  it('fails a document PUT to a style with no entry with 500, as StyleController does', async () => {
+    expect((await call('PUT', '/styles/ghost', sld, 'application/vnd.ogc.sld+xml')).status).toBe(500);
+    expect(gs.catalog.objects.style.size).toBe(0);
+  });
+
+  it('refuses to delete a style a layer uses unless recurse', async () => {
+    await seedFeatureType();
+    await call('POST', '/styles?name=roads&raw=true', sld, 'application/vnd.ogc.sld+xml');
+    expect((await call('PUT', '/layers/topp:roads', { layer: { defaultStyle: { name: 'roads' } } })).status).toBe(200);
+    expect((await call('DELETE', '/styles/roads')).status).toBe(403);
+    expect((await call('DELETE', '/styles/roads?recurse=true')).status).toBe(200);
+    expect(gs.catalog.objects.layer.get('topp:roads')).toMatchObject({ defaultStyle: { name: 'generic' } });
+  });
+});
+
+describe('settings, logging and version', () => {
+  it('updates global, service and workspace settings and logging', async () => {
+    expect((await call('PUT', '/settings', { global: { settings: { numDecimals: 4 }, globalServices: null } })).status).toBe(200);
+    expect(gs.catalog.objects.global.get('global')).toMatchObject({ settings: { numDecimals: 4 }, globalServices: true });
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    expect((await call('PUT', '/services/wms/workspaces/topp/settings', { wms: { title: 'Topp maps' } })).status).toBe(200);
+    expect(gs.catalog.objects.service.get('topp:WMS')).toMatchObject({ title: 'Topp maps' });
+    expect((await call('PUT', '/workspaces/topp/settings', { settings: { charset: 'UTF-8' } })).status).toBe(404);
+    expect((await call('POST', '/workspaces/topp/settings', { settings: { charset: 'UTF-8' } })).status).toBe(201);
+    expect((await call('POST', '/workspaces/topp/settings', { settings: { charset: 'UTF-8' } })).status).toBe(500);
+    expect((await call('PUT', '/logging', { logging: { level: 'VERBOSE_LOGGING' } })).status).toBe(200);
+    expect(JSON.parse((await call('GET', '/logging')).text)).toMatchObject({ logging: { level: 'VERBOSE_LOGGING', stdOutLogging: true } });
+    expect(gs.violations).toEqual([]);
+  });
+
+  it('names its version', async () => {
+    const about = JSON.parse((await call('GET', '/about/version.json')).text);
+    expect(about.about.resource[0]).toMatchObject({ '@name': 'GeoServer', Version: '2.25.3' });
+  });
+});
+
+describe('failure modes and the request log', () => {
+  it('refuses connections, answers 503, holds requests, and recovers', async () => {
+    await gs.setDown('refuse');
+    await expect(fetch(gs.restUrl + '/workspaces', { headers: { authorization: ADMIN } })).rejects.toThrow();
+    await gs.setDown('503');
+    expect((await call('GET', '/workspaces')).status).toBe(503);
+    await gs.setDown('timeout');
+    await expect(
+      fetch(gs.restUrl + '/workspaces', { headers: { authorization: ADMIN }, signal: AbortSignal.timeout(300) }),
+    ).rejects.toThrow();
+    await gs.setDown(null);
+    expect((await call('GET', '/workspaces')).status).toBe(200);
+    expect(gs.requests.map((r) => r.status)).toEqual([503, 0, 200]);
+  });
+
+  it('rejects the next matching request once, changing nothing', async () => {
+    gs.rejectNext((request) => request.method === 'POST' && request.body.toString().includes('"bad"'), 400, 'no thanks');
+    const refused = await call('POST', '/workspaces', { workspace: { name: 'bad' } });
+    expect(refused).toMatchObject({ status: 400, text: 'no thanks' });
+    expect(gs.catalog.objects.workspace.has('bad')).toBe(false);
+    expect((await call('POST', '/workspaces', { workspace: { name: 'bad' } })).status).toBe(201);
+    expect(gs.requests).toEqual([
+      { method: 'POST', path: '/geoserver/rest/workspaces', query: {}, contentType: 'application/json', status: 400 },
+      { method: 'POST', path: '/geoserver/rest/workspaces', query: {}, contentType: 'application/json', status: 201 },
+    ]);
+  });
+});
