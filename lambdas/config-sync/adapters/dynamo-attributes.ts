@@ -1,8 +1,8 @@
 /**
  * The few DynamoDB attribute shapes the config-sync tables use (strings, numbers, booleans),
  * read and written with the low-level client. The document client (`@aws-sdk/lib-dynamodb`)
- * would cost 11 KB of a bundle budget that has none to spare (see aws-fetch.ts), for items
- * this flat.
+ * would add 11 KB to bundles that already carry the S3 client (see the cold-import budget in
+ * docs/architecture.md), for items this flat.
  */
 import { TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
 

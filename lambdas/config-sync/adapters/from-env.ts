@@ -10,15 +10,20 @@
  * - `EVENT_BODY_BUCKET_NAME` (large event bodies and object properties)
  * - `NODE_QUEUES`: JSON object node -> `{ queueUrl, deadLetterQueueUrl }` for consuming nodes
  * - `NODE_NAME`: the node whose queue an apply function consumes
- * - Locally: `AWS_ENDPOINT_URL_<SERVICE>` and `AWS_S3_FORCE_PATH_STYLE=true`
+ * - Locally: `AWS_ENDPOINT_URL_<SERVICE>` (read by the SDK itself) and `AWS_S3_FORCE_PATH_STYLE=true`
+ *
+ * Each SDK client is created once per function, on first use, with the SDK's default (standard)
+ * retry strategy.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { requireEnv } from '../../shared/env';
 import type { ApplyDeps } from '../apply';
 import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership, type ClusterNode } from '../cluster';
 import { fieldIssues } from '../events';
-import { SignedFetch, endpointOverride } from './aws-fetch';
 import { DynamoEventLog } from './dynamo-event-log';
 import { DynamoNodeStore } from './dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
@@ -52,27 +57,31 @@ export function ownNodeFromEnv(membership: ClusterMembership): ClusterNode {
 
 let dynamo: DynamoDBClient | undefined;
 
-/** One DynamoDB client per function; its credentials and region also sign the S3 and SNS requests. */
 function dynamoClient(): DynamoDBClient {
   dynamo ??= new DynamoDBClient({});
   return dynamo;
 }
 
-function signedFetch(service: string): SignedFetch {
-  const { config } = dynamoClient();
-  return new SignedFetch({ service, region: config.region, credentials: config.credentials });
-}
-
 let bucket: S3Bucket | undefined;
 
 function bodyBucket(): S3Bucket {
-  bucket ??= new S3Bucket(signedFetch('s3'), {
-    bucket: requireEnv('EVENT_BODY_BUCKET_NAME'),
-    region: dynamoClient().config.region,
-    endpoint: endpointOverride('S3'),
-    forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-  });
+  // The local emulator serves path-style requests only; AWS takes both.
+  const forcePathStyle = process.env.AWS_S3_FORCE_PATH_STYLE === 'true';
+  bucket ??= new S3Bucket(new S3Client({ forcePathStyle }), requireEnv('EVENT_BODY_BUCKET_NAME'));
   return bucket;
+}
+
+let sqs: SQSClient | undefined;
+
+/**
+ * The SQS client. By default the SDK sends each request to its queue URL's host
+ * (`useQueueUrlAsEndpoint`), even when `AWS_ENDPOINT_URL_SQS` is set; the local emulator's
+ * queue URLs name a host that does not resolve, so with an endpoint override the queue URL
+ * only names the queue.
+ */
+export function sqsClientFromEnv(): SQSClient {
+  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: !(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL) });
+  return sqs;
 }
 
 export function eventLogFromEnv(): DynamoEventLog {
@@ -97,7 +106,7 @@ export function applyDepsFromEnv(): ApplyDeps {
 }
 
 export function eventTopicFromEnv(): SnsEventTopic {
-  return new SnsEventTopic(signedFetch('sns'), { topicArn: requireEnv('CONFIG_TOPIC_ARN'), endpoint: endpointOverride('SNS') });
+  return new SnsEventTopic(new SNSClient({}), requireEnv('CONFIG_TOPIC_ARN'));
 }
 
 const queuePairSchema = z.strictObject({ queueUrl: z.string(), deadLetterQueueUrl: z.string() });
@@ -117,12 +126,11 @@ export function nodeQueuesFromEnv(membership: ClusterMembership): NodeQueueMap {
 }
 
 export function queueDepthsFromEnv(membership: ClusterMembership): SqsQueueDepths {
-  return new SqsQueueDepths(nodeQueuesFromEnv(membership), signedFetch('sqs'));
+  return new SqsQueueDepths(nodeQueuesFromEnv(membership), sqsClientFromEnv());
 }
 
-/** The redrive needs no DynamoDB client: it uses the SDK's SQS client alone. */
 export function redriveFromEnv(membership: ClusterMembership): SqsRedrive {
-  return new SqsRedrive(nodeQueuesFromEnv(membership));
+  return new SqsRedrive(nodeQueuesFromEnv(membership), sqsClientFromEnv());
 }
 
 function parseJsonEnv<T extends z.ZodMiniType>(name: string, schema: T): z.infer<T> {

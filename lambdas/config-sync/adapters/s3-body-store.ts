@@ -9,67 +9,38 @@
  *   object version, never overwritten, so a slow writer can never replace a newer version's
  *   body with an older one.
  *
- * Requests are signed by `SignedFetch` (see aws-fetch.ts for why not `@aws-sdk/client-s3`).
+ * Requests go through the SDK's S3 client, with its own retry strategy (standard mode).
  */
 import { randomUUID } from 'node:crypto';
-import type { Provider } from '@smithy/types';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvalidConfigEventError } from '../errors';
 import type { ConfigChange } from '../events';
 import type { EventBodyStore } from '../ports';
-import { dnsSuffix, encodePathSegment, type SignedFetch } from './aws-fetch';
-
-export interface S3BucketOptions {
-  readonly bucket: string;
-  readonly region: string | Provider<string>;
-  /** Endpoint override (`AWS_ENDPOINT_URL_S3`); default the bucket's AWS endpoint. */
-  readonly endpoint?: string;
-  /** Path-style URLs (`<endpoint>/<bucket>/<key>`), which the local emulator needs. @default false */
-  readonly forcePathStyle?: boolean;
-}
 
 /** The three object operations the bodies need, on one bucket. */
 export class S3Bucket {
   constructor(
-    private readonly fetcher: SignedFetch,
-    readonly options: S3BucketOptions,
+    private readonly client: S3Client,
+    readonly name: string,
   ) {}
 
-  get name(): string {
-    return this.options.bucket;
-  }
-
   async putText(key: string, text: string, contentType = 'application/json'): Promise<void> {
-    const response = await this.fetcher.send({
-      method: 'PUT',
-      url: await this.url(key),
-      headers: { 'content-type': contentType },
-      body: text,
-    });
-    if (response.status === 404) throw new Error(`S3 bucket ${this.options.bucket} does not exist`);
+    await this.client.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: text, ContentType: contentType }));
   }
 
   /** The object's text, or `undefined` when there is no such key. */
   async getText(key: string): Promise<string | undefined> {
-    const response = await this.fetcher.send({ method: 'GET', url: await this.url(key) });
-    return response.status === 404 ? undefined : response.body;
+    try {
+      const { Body: body } = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
+      return body === undefined ? '' : await body.transformToString('utf-8');
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
   }
 
   async delete(key: string): Promise<void> {
-    await this.fetcher.send({ method: 'DELETE', url: await this.url(key) });
-  }
-
-  private async url(key: string): Promise<string> {
-    const { bucket, endpoint, forcePathStyle } = this.options;
-    const path = key.split('/').map(encodePathSegment).join('/');
-    if (endpoint !== undefined) {
-      if (forcePathStyle) return `${endpoint}/${bucket}/${path}`;
-      const base = new URL(endpoint);
-      return `${base.protocol}//${bucket}.${base.host}/${path}`;
-    }
-    const region = typeof this.options.region === 'string' ? this.options.region : await this.options.region();
-    return forcePathStyle
-      ? `https://s3.${region}.${dnsSuffix(region)}/${bucket}/${path}`
-      : `https://${bucket}.s3.${region}.${dnsSuffix(region)}/${path}`;
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key }));
   }
 }
 

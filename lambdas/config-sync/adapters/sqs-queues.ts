@@ -2,20 +2,17 @@
  * The consuming nodes' SQS FIFO queues and dead-letter queues: their depths (`GET /nodes`) and
  * the redrive of a node's dead-letter queue (`POST /nodes/{node}/redrive`).
  *
- * The redrive uses the SDK's SQS client. The depths are read with one signed
- * `GetQueueAttributes` request instead (SQS's JSON protocol, see aws-fetch.ts): `GET /nodes`
- * also needs the DynamoDB client, and both SDK clients together exceed the 400 KB bundle budget.
+ * Both go through the SDK's SQS client and its own retry strategy.
  */
 import {
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
   SendMessageCommand,
-  type GetQueueAttributesResult,
   type Message,
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
-import { AwsServiceError, endpointOverride, type SignedFetch } from './aws-fetch';
 
 export interface QueuePair {
   readonly queueUrl: string;
@@ -35,16 +32,6 @@ export interface RedriveResult {
   readonly more: boolean;
 }
 
-/**
- * An SQS client that sends to the configured endpoint. By default the SDK sends each request
- * to its queue URL's host (`useQueueUrlAsEndpoint`), even when `AWS_ENDPOINT_URL_SQS` is set;
- * the local emulator's queue URLs name a host that does not resolve, so with an endpoint
- * override the queue URL only names the queue.
- */
-export function sqsClient(): SQSClient {
-  return new SQSClient({ useQueueUrlAsEndpoint: endpointOverride('SQS') === undefined });
-}
-
 /** Node name -> its queue and dead-letter queue (`NODE_QUEUES`); pure masters have none. */
 export type NodeQueueMap = Readonly<Record<string, QueuePair>>;
 
@@ -52,13 +39,11 @@ export function queuesOf(queues: NodeQueueMap, node: string): QueuePair | undefi
   return Object.hasOwn(queues, node) ? queues[node] : undefined;
 }
 
-/** Queue depths through signed `GetQueueAttributes` requests. */
+/** Queue depths through `GetQueueAttributes`. */
 export class SqsQueueDepths {
   constructor(
     private readonly queues: NodeQueueMap,
-    private readonly fetcher: SignedFetch,
-    /** Endpoint override (`AWS_ENDPOINT_URL_SQS`); default the queue URL's own origin. */
-    private readonly endpoint: string | undefined = endpointOverride('SQS'),
+    private readonly client: SQSClient,
   ) {}
 
   async depths(node: string): Promise<QueueDepths | undefined> {
@@ -69,14 +54,12 @@ export class SqsQueueDepths {
   }
 
   private async depth(queueUrl: string): Promise<number> {
-    const response = await this.fetcher.send({
-      method: 'POST',
-      url: `${this.endpoint ?? new URL(queueUrl).origin}/`,
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.GetQueueAttributes' },
-      body: JSON.stringify({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-    });
-    if (response.status === 404) throw new AwsServiceError('sqs', 404, 'NotFound', `${queueUrl} answered 404`);
-    const { Attributes: attributes = {} } = JSON.parse(response.body) as GetQueueAttributesResult;
+    const { Attributes: attributes = {} } = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
     return Number(attributes.ApproximateNumberOfMessages ?? 0) + Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
   }
 }
@@ -85,7 +68,7 @@ export class SqsQueueDepths {
 export class SqsRedrive {
   constructor(
     private readonly queues: NodeQueueMap,
-    private readonly client: SQSClient = sqsClient(),
+    private readonly client: SQSClient,
   ) {}
 
   hasQueues(node: string): boolean {

@@ -1,7 +1,7 @@
 /**
  * A small XML writer for the OGC status documents. The documents are tiny and fixed in shape,
  * so a tree of plain objects rendered by one function is enough; a full XML library would cost
- * Lambda bundle size (limit 400 KB) for nothing.
+ * Lambda bundle size and cold-start time for nothing.
  *
  * Everything that comes from the status table (task text, exception messages, ids, URLs) passes
  * through the escapers here, so a node cannot break or inject markup into a client's document.

@@ -8,7 +8,8 @@ import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-eve
 import { CURSOR_KEY, DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
 import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
-import { SqsQueueDepths, SqsRedrive, sqsClient } from '../../../lambdas/config-sync/adapters/sqs-queues';
+import { sqsClientFromEnv } from '../../../lambdas/config-sync/adapters/from-env';
+import { SqsQueueDepths, SqsRedrive } from '../../../lambdas/config-sync/adapters/sqs-queues';
 import { applyDeliveredBatch } from '../../../lambdas/config-sync/apply';
 import { resyncFrom } from '../../../lambdas/config-sync/bootstrap';
 import { objectStorageKey, type ConfigChange, type ObjectType, type PublishedEvent } from '../../../lambdas/config-sync/events';
@@ -33,15 +34,10 @@ let topic: SnsEventTopic;
 beforeAll(async () => {
   aws = await startEmulatedAws({ cluster: CLUSTER, consumers: ['slave-1', 'both-1'] });
   log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
-  bucket = new S3Bucket(aws.signedFetch('s3'), {
-    bucket: aws.bucket,
-    region: LOCAL_REGION,
-    endpoint: aws.emulators.awsEndpoint,
-    forcePathStyle: true,
-  });
+  bucket = new S3Bucket(aws.s3, aws.bucket);
   store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(bucket) });
   bodies = new S3EventBodyStore(bucket);
-  topic = new SnsEventTopic(aws.signedFetch('sns'), { topicArn: aws.topicArn, endpoint: aws.emulators.awsEndpoint });
+  topic = new SnsEventTopic(aws.sns, aws.topicArn);
 });
 
 afterAll(async () => {
@@ -260,6 +256,28 @@ describe('DynamoNodeStore', () => {
 });
 
 describe('large bodies through S3', () => {
+  // Keys as the stores make them: node names, object ids with a workspace prefix, and characters
+  // that URL encoding treats differently (space, +, =, !, ', parentheses, *, non-ASCII).
+  test.each([
+    'events/geo/000000000042.json',
+    'objects/slave 1/style/topp:roads+rivers=v2.json',
+    "objects/slave-1/layerGroup/tiger:ny (old)!'*.json",
+    'objects/slave-1/style/sf:straße_€.json',
+  ])('put, get and delete of %s', async (key) => {
+    const body = `<StyledLayerDescriptor><Name>${key} äöü €</Name></StyledLayerDescriptor>`;
+    await bucket.putText(key, body, 'application/vnd.ogc.sld+xml');
+    const object = await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key: key }));
+    expect(await object.Body?.transformToString('utf-8')).toBe(body);
+    expect(await bucket.getText(key)).toBe(body);
+    await bucket.delete(key);
+    expect(await bucket.getText(key)).toBeUndefined();
+  });
+
+  test('a missing bucket is an error, not an absent object', async () => {
+    const missing = new S3Bucket(aws.s3, 'no-such-bucket');
+    await expect(missing.putText('events/x.json', '{}')).rejects.toThrow();
+  });
+
   test('a 300 KiB style is offloaded as an event body and as object properties, and read back whole', async () => {
     const change = largeStyle('big', 300 * KIB);
     const ref = await bodies.put(CLUSTER, change);
@@ -349,7 +367,7 @@ describe('SQS queues', () => {
     // Drain what publishing sent (both-1 is subscribed too).
     await receiveAll(aws.sqs, pair.queueUrl, 2);
 
-    const depths = new SqsQueueDepths(aws.queues, aws.signedFetch('sqs'), aws.emulators.awsEndpoint);
+    const depths = new SqsQueueDepths(aws.queues, aws.sqs);
     expect(await depths.depths('master-1')).toBeUndefined();
     for (let index = 1; index <= 3; index += 1) {
       await aws.sqs.send(
@@ -375,7 +393,7 @@ describe('SQS queues', () => {
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       },
       async () => {
-        const client = sqsClient();
+        const client = sqsClientFromEnv();
         try {
           const redrive = new SqsRedrive(aws.queues, client);
           expect(redrive.hasQueues('master-1')).toBe(false);

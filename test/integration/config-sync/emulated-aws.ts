@@ -15,7 +15,6 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { SignedFetch } from '../../../lambdas/config-sync/adapters/aws-fetch';
 import type { QueuePair } from '../../../lambdas/config-sync/adapters/sqs-queues';
 import { ownEventsFilterPolicy } from '../../../lambdas/config-sync/cluster';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localAwsEnvironment, startEmulators, type RunningEmulators } from '../../../local/emulators';
@@ -31,7 +30,6 @@ export interface EmulatedAws {
   readonly topicArn: string;
   readonly bucket: string;
   readonly queues: Record<string, QueuePair>;
-  signedFetch(service: string): SignedFetch;
   /** The environment the CDK construct gives every config-sync function, pointed at the emulators. */
   environment(cluster: string, nodes: Record<string, string>): Record<string, string>;
   stop(): Promise<void>;
@@ -113,8 +111,6 @@ export async function startEmulatedAws(options: { cluster: string; consumers: re
     topicArn,
     bucket,
     queues,
-    signedFetch: (service) =>
-      new SignedFetch({ service, region: LOCAL_REGION, credentials: async () => LOCAL_CREDENTIALS }),
     environment: (cluster, nodes) => ({
       CLUSTER_NAME: cluster,
       CLUSTER_NODES: JSON.stringify(nodes),
