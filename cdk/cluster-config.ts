@@ -3,23 +3,13 @@
  * hazelcast.xml and cluster.properties) and validated at synth time with errors naming the key.
  */
 import { z } from 'zod';
+import { clusterNameSchema, clusterNodesSchema } from '../lambdas/shared/cluster-model';
 
-export const NODE_ROLES = ['master', 'slave', 'both'] as const;
-export type NodeRole = (typeof NODE_ROLES)[number];
-
-// Node names become parts of queue names, IAM conditions and URLs, so keep them to a safe alphabet.
-const nodeName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'must be 1-31 lowercase letters, digits or dashes, starting with a letter or digit');
-
+// Names and roles follow the one cluster model the functions use too.
 const clusterSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be 1-20 lowercase letters, digits or dashes, starting with a letter'),
-    nodes: z
-      .array(z.object({ name: nodeName, role: z.enum(NODE_ROLES) }).strict())
-      .min(1, 'must declare at least one node'),
+    name: clusterNameSchema,
+    nodes: clusterNodesSchema,
     status: z
       .object({
         /** How long a completed status stays readable before cleanup removes it. */
@@ -47,19 +37,10 @@ const clusterSchema = z
       .strict()
       .prefault({}),
   })
-  .strict()
-  .superRefine((cluster, ctx) => {
-    const seen = new Set<string>();
-    cluster.nodes.forEach((node, index) => {
-      if (seen.has(node.name)) {
-        ctx.addIssue({ code: 'custom', path: ['nodes', index, 'name'], message: `duplicate node name '${node.name}'` });
-      }
-      seen.add(node.name);
-    });
-  });
+  .strict();
 
 export type ClusterConfig = z.output<typeof clusterSchema>;
-export type ClusterNode = ClusterConfig['nodes'][number];
+export type { ClusterNode } from '../lambdas/shared/cluster-model';
 
 export class ClusterConfigError extends Error {}
 

@@ -10,12 +10,12 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createClusterApp } from '../cdk/app';
 import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
-import { generateToken, parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
+import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
+import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
 import {
   assertPortFree,
@@ -262,20 +262,18 @@ async function ensureNodeTokens(
   cluster: ClusterConfig,
   tokenFile: string | undefined,
 ): Promise<Record<string, string>> {
-  const doc = DynamoDBDocumentClient.from(dynamo);
+  const credentials = new CredentialsStore(dynamo, tableName);
   const savedTokens: Record<string, string> = tokenFile && existsSync(tokenFile) ? JSON.parse(readFileSync(tokenFile, 'utf8')) : {};
   const tokens: Record<string, string> = {};
   for (const node of cluster.nodes) {
     const existing = savedTokens[node.name];
-    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { nodeId: node.name }, ConsistentRead: true }));
+    const secretHash = await credentials.secretHashOf(node.name);
     const saved = parseAuthorizationHeader(existing ? `Bearer ${existing}` : undefined);
-    if (saved && typeof Item?.secretHash === 'string' && secretMatches(saved.secret, Item.secretHash)) {
+    if (saved && secretHash !== undefined && secretMatches(saved.secret, secretHash)) {
       tokens[node.name] = existing as string;
       continue;
     }
-    const { token, secretHash } = generateToken(node.name);
-    await doc.send(new PutCommand({ TableName: tableName, Item: { nodeId: node.name, secretHash, createdAt: new Date().toISOString() } }));
-    tokens[node.name] = token;
+    tokens[node.name] = await credentials.issue(node.name);
   }
   if (tokenFile) {
     mkdirSync(path.dirname(tokenFile), { recursive: true });

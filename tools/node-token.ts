@@ -8,9 +8,9 @@
  * verdict expires (one minute by default).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
-import { generateToken } from '../lambdas/shared/node-token';
+import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
+import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -18,19 +18,19 @@ async function main(): Promise<void> {
     options: { table: { type: 'string' }, endpoint: { type: 'string' }, region: { type: 'string' } },
   });
   const [nodeId] = positionals;
-  if (!nodeId || !/^[a-z0-9][a-z0-9-]{0,30}$/.test(nodeId) || !values.table) {
+  if (!nodeId || !values.table) {
     console.error('Usage: npm run node-token -- <node-name> --table <CredentialsTableName> [--endpoint URL] [--region R]');
+    process.exit(2);
+  }
+  if (!isNodeName(nodeId)) {
+    console.error(`node-token: node name '${nodeId}' ${NODE_NAME_RULE}`);
     process.exit(2);
   }
   const client = new DynamoDBClient({
     region: values.region,
     ...(values.endpoint ? { endpoint: values.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, region: values.region ?? 'us-east-1' } : {}),
   });
-  const { token, secretHash } = generateToken(nodeId);
-  await DynamoDBDocumentClient.from(client).send(
-    new PutCommand({ TableName: values.table, Item: { nodeId, secretHash, createdAt: new Date().toISOString() } }),
-  );
-  console.log(token);
+  console.log(await new CredentialsStore(client, values.table).issue(nodeId));
 }
 
 main().catch((error: unknown) => {

@@ -11,7 +11,9 @@ import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { ClusterConfig, ClusterNode } from '../cluster-config';
+import { ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
+import { canPublish, consumes, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
+import type { ClusterConfig } from '../cluster-config';
 import { ClusterFunction } from './cluster-function';
 import { addLambdaRoute, allow } from './routes';
 
@@ -57,8 +59,8 @@ export class ConfigSyncService extends Construct {
     super(scope, id);
     const { cluster } = props;
     const stack = Stack.of(this);
-    const publishers = cluster.nodes.filter((node) => node.role !== 'slave');
-    const consumers = cluster.nodes.filter((node) => node.role !== 'master');
+    const publishers = cluster.nodes.filter((node) => canPublish(node.role));
+    const consumers = cluster.nodes.filter((node) => consumes(node.role));
 
     const table = (name: string, partitionKey: string, sortKey: { name: string; type: AttributeType }) =>
       new Table(this, name, {
@@ -123,7 +125,7 @@ export class ConfigSyncService extends Construct {
           rawMessageDelivery: true,
           // A node never receives its own events (the apply code drops them too: filter policy
           // changes take minutes to propagate).
-          filterPolicy: { origin: SubscriptionFilter.stringFilter({ denylist: [node.name] }) },
+          filterPolicy: subscriptionFilters(ownEventsFilterPolicy(node.name)),
         }),
       );
       queueUrls[node.name] = { queueUrl: queue.queueUrl, deadLetterQueueUrl: deadLetterQueue.queueUrl };
@@ -132,7 +134,7 @@ export class ConfigSyncService extends Construct {
 
     const environment = {
       CLUSTER_NAME: cluster.name,
-      CLUSTER_NODES: JSON.stringify(Object.fromEntries(cluster.nodes.map((node) => [node.name, node.role]))),
+      CLUSTER_NODES: nodeRolesJson(cluster.nodes),
       EVENT_LOG_TABLE_NAME: this.eventLog.tableName,
       NODE_STORE_TABLE_NAME: this.nodeStore.tableName,
       CONFIG_TOPIC_ARN: this.topic.topicArn,
@@ -141,7 +143,7 @@ export class ConfigSyncService extends Construct {
     };
 
     // Least privilege, spelled out per function: exactly the calls its handler makes.
-    const pureMasters = cluster.nodes.filter((node) => node.role === 'master');
+    const pureMasters = cluster.nodes.filter((node) => !consumes(node.role));
     const eventLog = (actions: string[]) => allow(actions.map((a) => `dynamodb:${a}`), [this.eventLog.tableArn]);
     /** Store items of these nodes only (the partition key is the node name). */
     const storeOf = (nodes: readonly ClusterNode[], actions: string[]) =>
@@ -264,4 +266,9 @@ export class ConfigSyncService extends Construct {
       targets: [new LambdaFunction(republish)],
     });
   }
+}
+
+/** The function side's filter policy (SNS's JSON form) as CDK subscription filters. */
+function subscriptionFilters(policy: Record<string, readonly unknown[]>): Record<string, SubscriptionFilter> {
+  return Object.fromEntries(Object.entries(policy).map(([attribute, conditions]) => [attribute, new SubscriptionFilter([...conditions])]));
 }

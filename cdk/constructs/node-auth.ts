@@ -2,6 +2,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { nodeRolesJson } from '../../lambdas/shared/cluster-model';
+import { CREDENTIALS_TABLE } from '../../lambdas/shared/credentials-table';
 import type { ClusterConfig } from '../cluster-config';
 import { ClusterFunction } from './cluster-function';
 
@@ -24,7 +26,7 @@ export class NodeAuth extends Construct {
   constructor(scope: Construct, id: string, props: NodeAuthProps) {
     super(scope, id);
     this.credentialsTable = new Table(this, 'Credentials', {
-      partitionKey: { name: 'nodeId', type: AttributeType.STRING },
+      partitionKey: { name: CREDENTIALS_TABLE.partitionKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -35,7 +37,7 @@ export class NodeAuth extends Construct {
       entry: 'shared/handlers/authorize-node.ts',
       environment: {
         CREDENTIALS_TABLE_NAME: this.credentialsTable.tableName,
-        CLUSTER_NODES: JSON.stringify(Object.fromEntries(props.cluster.nodes.map((node) => [node.name, node.role]))),
+        CLUSTER_NODES: nodeRolesJson(props.cluster.nodes),
       },
     });
     this.credentialsTable.grant(this.authorizerFunction, 'dynamodb:GetItem');

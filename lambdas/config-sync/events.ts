@@ -26,7 +26,7 @@
  * format `properties.format` names) as the string `properties.body`.
  */
 import * as z from 'zod/mini';
-import { clusterNameSchema, nodeNameSchema } from './cluster';
+import { clusterNameSchema, nodeNameSchema } from '../shared/cluster-model';
 import { InvalidConfigEventError, type FieldIssue } from './errors';
 import type { JsonObject } from './merge-patch';
 

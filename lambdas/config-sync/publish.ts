@@ -11,7 +11,8 @@
  * would publish it twice, under a second sequence).
  */
 import { catchUp, type ApplyDeps } from './apply';
-import { assertCanPublish, type ClusterNode } from './cluster';
+import type { ClusterNode } from '../shared/cluster-model';
+import { assertCanPublish } from './cluster';
 import { mustOffload, parseConfigChange, type PublishedEvent } from './events';
 import type { EventDraft, EventLog, EventTopic } from './ports';
 

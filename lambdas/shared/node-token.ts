@@ -3,6 +3,7 @@
  * table, keyed by node), so a leaked table does not leak tokens; comparison is constant-time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { NODE_NAME_PATTERN } from './cluster-model';
 
 export interface ParsedToken {
   nodeId: string;
@@ -20,10 +21,11 @@ export function hashSecret(secret: string): string {
 
 /** Accepts `Bearer <token>` (case-insensitive scheme); undefined for anything else. */
 export function parseAuthorizationHeader(header: string | undefined): ParsedToken | undefined {
-  // Only the scheme is case-insensitive: a node name is what the cluster configuration allows
-  // (lowercase letters, digits and dashes, not starting with a dash) and the secret is exact.
-  const match = /^[Bb][Ee][Aa][Rr][Ee][Rr]\s+([a-z0-9][a-z0-9-]{0,30})\.([A-Za-z0-9_-]{20,})$/.exec(header?.trim() ?? '');
-  return match ? { nodeId: match[1] as string, secret: match[2] as string } : undefined;
+  // Only the scheme is case-insensitive: the node name must follow the cluster model's rule
+  // (which allows no dot) and the secret is exact.
+  const match = /^[Bb][Ee][Aa][Rr][Ee][Rr]\s+([^.\s]+)\.([A-Za-z0-9_-]{20,})$/.exec(header?.trim() ?? '');
+  if (!match || !NODE_NAME_PATTERN.test(match[1] as string)) return undefined;
+  return { nodeId: match[1] as string, secret: match[2] as string };
 }
 
 export function secretMatches(secret: string, storedHash: string): boolean {

@@ -13,7 +13,7 @@ import { DISMISSED_EXCEPTION, PHASES } from './execution';
 import { CONFORMANCE_CLASSES, DEFAULT_LIMIT, EXCEPTION_TYPES, MAX_LIMIT, OGC_STATUS_CODES, REL_RESULTS } from './protocols/ogcapi';
 import { MAX_PAGE_SIZE } from './protocols/job-list';
 import { executionIdSchema, listQuerySchema, statusWriteSchema } from './schemas';
-import { nodeNameSchema, NODE_ROLES } from '../config-sync/cluster';
+import { nodeNameSchema, NODE_ROLES } from '../shared/cluster-model';
 import {
   CONFIGURATION_TYPES,
   OBJECT_TYPES,

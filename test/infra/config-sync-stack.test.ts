@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ORIGIN_ATTRIBUTE } from '../../lambdas/config-sync/cluster';
+import { ORIGIN_ATTRIBUTE, ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
 import { actionsOfStatement, functionId, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
 const CLUSTER: string = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context.cluster.name;
@@ -229,7 +229,8 @@ describe('the topic and its subscriptions', () => {
       expect(own[0]).toMatchObject({ Protocol: 'sqs', TopicArn: { Ref: topic }, RawMessageDelivery: true });
       // Matched against message attributes (the default scope): `origin` is an attribute.
       expect(own[0].FilterPolicyScope ?? 'MessageAttributes').toBe('MessageAttributes');
-      expect(own[0].FilterPolicy).toEqual({ [ORIGIN_ATTRIBUTE]: [{ 'anything-but': [node] }] });
+      expect(own[0].FilterPolicy).toEqual(ownEventsFilterPolicy(node));
+      expect(own[0].FilterPolicy).toEqual({ [ORIGIN_ATTRIBUTE]: [{ 'anything-but': node }] });
     }
   });
 });

@@ -21,6 +21,7 @@ describe('cluster configuration', () => {
     [{ ...valid, status: { reaperSchedule: 'every minute' } }, 'cluster.status.reaperSchedule'],
     [{ ...valid, status: { retentionMinute: 5 } }, 'cluster.status'],
     [{ ...valid, nodes: [{ name: 'a', role: 'master' }, { name: 'a', role: 'slave' }] }, "cluster.nodes[1].name: duplicate node name 'a'"],
+    [{ ...valid, nodes: [{ name: 's', role: 'slave' }] }, 'cluster.nodes: must include a master or both node'],
   ])('names the bad key (%#)', (raw, expected) => {
     expect(() => parseClusterConfig(raw)).toThrow(expected);
   });

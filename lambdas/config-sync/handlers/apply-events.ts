@@ -10,7 +10,7 @@
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { applyDeliveredBatch, type NodeContext } from '../apply';
-import { consumes } from '../cluster';
+import { consumes } from '../../shared/cluster-model';
 import { applyDepsFromEnv, membershipFromEnv, ownNodeFromEnv } from '../adapters/from-env';
 
 const membership = membershipFromEnv();

@@ -6,7 +6,8 @@
  */
 import { ForbiddenError } from '../../shared/errors';
 import { callerNode, httpHandler, json, parseJsonBody } from '../../shared/http';
-import { assertCanPublish, type ClusterNode } from '../cluster';
+import type { ClusterNode } from '../../shared/cluster-model';
+import { assertCanPublish } from '../cluster';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv } from '../adapters/from-env';
 import { publishChange, type PublishDeps } from '../publish';
 

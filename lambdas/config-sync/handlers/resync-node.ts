@@ -13,7 +13,8 @@ import * as z from 'zod/mini';
 import { ConflictError, ValidationError } from '../../shared/errors';
 import { callerNode, httpHandler, json, parseJsonBody, pathParam, type HttpEvent } from '../../shared/http';
 import { resyncFrom } from '../bootstrap';
-import { assertCanOperate, canPublish, findNode, nodeNameSchema, type ClusterNode } from '../cluster';
+import { canPublish, nodeNameSchema, type ClusterNode } from '../../shared/cluster-model';
+import { assertCanOperate, findNode } from '../cluster';
 import { fieldIssues } from '../events';
 import { applyDepsFromEnv, membershipFromEnv } from '../adapters/from-env';
 

@@ -5,14 +5,13 @@
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { CredentialsStore } from '../adapters/credentials-store';
 import { requireEnv } from '../env';
 import type { NodeIdentity } from '../http';
 import { parseAuthorizationHeader, secretMatches } from '../node-token';
 
-const credentialsTable = requireEnv('CREDENTIALS_TABLE_NAME');
+const credentials = new CredentialsStore(new DynamoDBClient({}), requireEnv('CREDENTIALS_TABLE_NAME'));
 const nodeRoles = parseNodeRoles(requireEnv('CLUSTER_NODES'));
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
 function parseNodeRoles(raw: string): Map<string, string> {
   try {
@@ -31,9 +30,7 @@ export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promis
   // Only nodes declared in the cluster configuration may act, whatever the table holds.
   const role = nodeRoles.get(token.nodeId);
   if (!role) return denied;
-  const { Item } = await doc.send(
-    new GetCommand({ TableName: credentialsTable, Key: { nodeId: token.nodeId }, ConsistentRead: true }),
-  );
-  if (typeof Item?.secretHash !== 'string' || !secretMatches(token.secret, Item.secretHash)) return denied;
+  const secretHash = await credentials.secretHashOf(token.nodeId);
+  if (secretHash === undefined || !secretMatches(token.secret, secretHash)) return denied;
   return { isAuthorized: true, context: { nodeId: token.nodeId, role } };
 };

@@ -2,15 +2,13 @@ import {
   assertCanOperate,
   assertCanPublish,
   clusterMembershipSchema,
-  canPublish,
-  consumes,
   consumingNodes,
   findNode,
-  nodeNameSchema,
   ownEventsFilterPolicy,
   type ClusterMembership,
-  type NodeRole,
 } from '../../../lambdas/config-sync/cluster';
+import { canPublish, consumes, nodeNameSchema, type NodeRole } from '../../../lambdas/shared/cluster-model';
+import { parseAuthorizationHeader } from '../../../lambdas/shared/node-token';
 import { PureSlavePublishError, UnknownNodeError } from '../../../lambdas/config-sync/errors';
 import { AppError } from '../../../lambdas/shared/errors';
 import * as z from 'zod/mini';
@@ -73,9 +71,14 @@ describe('membership', () => {
     expect(ownEventsFilterPolicy('both-1')).toEqual({ origin: [{ 'anything-but': 'both-1' }] });
   });
 
-  it('accepts node names that fit in queue names and rejects the rest', () => {
-    for (const name of ['a', 'node-1', 'Node_2', 'x'.repeat(32)]) expect(z.safeParse(nodeNameSchema, name).success).toBe(true);
-    for (const name of ['', '-lead', 'has space', 'dot.ted', 'x'.repeat(33), 'colon:s']) {
+  it('accepts node names that fit in queue names and tokens, and rejects the rest', () => {
+    const secret = 'A'.repeat(43);
+    for (const name of ['a', 'node-1', '0lead', 'x'.repeat(31)]) {
+      expect(z.safeParse(nodeNameSchema, name).success).toBe(true);
+      // Every valid name can also be presented in a token.
+      expect(parseAuthorizationHeader(`Bearer ${name}.${secret}`)).toEqual({ nodeId: name, secret });
+    }
+    for (const name of ['', '-lead', 'has space', 'dot.ted', 'x'.repeat(32), 'colon:s', 'Node_2', 'UPPER']) {
       expect(z.safeParse(nodeNameSchema, name).success).toBe(false);
     }
   });

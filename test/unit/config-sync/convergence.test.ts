@@ -9,7 +9,7 @@
 import { applyDeliveredBatch, catchUp, type DeliveryResult, type NodeContext } from '../../../lambdas/config-sync/apply';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { bootstrapNode } from '../../../lambdas/config-sync/bootstrap';
-import type { ClusterNode } from '../../../lambdas/config-sync/cluster';
+import type { ClusterNode } from '../../../lambdas/shared/cluster-model';
 import {
   isOffloaded,
   objectStorageKey,

@@ -1,6 +1,6 @@
 import { applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
-import type { ClusterNode } from '../../../lambdas/config-sync/cluster';
+import type { ClusterNode } from '../../../lambdas/shared/cluster-model';
 import { InvalidConfigEventError, PureSlavePublishError } from '../../../lambdas/config-sync/errors';
 import { isOffloaded, parseEventMessage, serializedBytes } from '../../../lambdas/config-sync/events';
 import type { CommitOutcome } from '../../../lambdas/config-sync/ports';

@@ -1,0 +1,76 @@
+/**
+ * The cluster model, defined once for the CDK app (which validates the cluster file at synth),
+ * the functions (which read the same facts from their environment), the token tool and the
+ * OpenAPI document: node roles and what each may do, and the naming rules of nodes and
+ * clusters.
+ *
+ * GeoServer's JMS module has the same three roles: a master publishes the changes made on it,
+ * a slave applies what masters publish, a node may be both. A pure slave must never be
+ * changed directly, so its publish path refuses; a pure master consumes nothing, so it gets
+ * no queue.
+ *
+ * Written with `zod/mini` (it ships in every function bundle); the CDK side embeds these
+ * schemas in its full-`zod` configuration schema.
+ */
+import * as z from 'zod/mini';
+
+export const NODE_ROLES = ['master', 'slave', 'both'] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+/**
+ * Node names become parts of SQS queue names (at most 80 characters of letters, digits, `-`
+ * and `_`, `.fifo` included), IAM conditions (`dynamodb:LeadingKeys`, S3 prefixes), SNS filter
+ * policies, URL path segments and the `<node>.<secret>` token, whose parser relies on the name
+ * holding no dot. `<cluster>-<node>-dlq.fifo` stays within 20 + 1 + 31 + 9 = 61 characters.
+ */
+export const NODE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,30}$/;
+export const NODE_NAME_RULE = 'must be 1-31 lowercase letters, digits or dashes, starting with a letter or digit';
+/** Cluster names prefix stack, table, topic and queue names. */
+export const CLUSTER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
+export const CLUSTER_NAME_RULE = 'must be 1-20 lowercase letters, digits or dashes, starting with a letter';
+
+export const nodeNameSchema = z.string().check(z.regex(NODE_NAME_PATTERN, NODE_NAME_RULE));
+export const clusterNameSchema = z.string().check(z.regex(CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE));
+export const nodeRoleSchema = z.enum(NODE_ROLES);
+
+export function isNodeName(value: string): boolean {
+  return NODE_NAME_PATTERN.test(value);
+}
+
+export interface ClusterNode {
+  readonly name: string;
+  readonly role: NodeRole;
+}
+
+/** Masters and `both` nodes publish changes. */
+export function canPublish(role: NodeRole): boolean {
+  return role === 'master' || role === 'both';
+}
+
+/** Slaves and `both` nodes consume: each gets a durable queue and an apply function. */
+export function consumes(role: NodeRole): boolean {
+  return role === 'slave' || role === 'both';
+}
+
+/**
+ * The declared nodes: at least one, names unique, and at least one that can publish, otherwise
+ * no change could ever enter the cluster.
+ */
+export const clusterNodesSchema = z.array(z.strictObject({ name: nodeNameSchema, role: nodeRoleSchema })).check(
+  z.minLength(1, 'must declare at least one node'),
+  z.superRefine((nodes, ctx) => {
+    const seen = new Set<string>();
+    nodes.forEach((node, index) => {
+      if (seen.has(node.name)) ctx.issues.push({ code: 'custom', input: node.name, path: [index, 'name'], message: `duplicate node name '${node.name}'` });
+      seen.add(node.name);
+    });
+    if (nodes.length > 0 && !nodes.some((node) => canPublish(node.role))) {
+      ctx.issues.push({ code: 'custom', input: nodes, message: 'must include a master or both node' });
+    }
+  }),
+);
+
+/** The nodes as functions receive them (`CLUSTER_NODES`): node name -> role. */
+export function nodeRolesJson(nodes: readonly ClusterNode[]): string {
+  return JSON.stringify(Object.fromEntries(nodes.map((node) => [node.name, node.role])));
+}
