@@ -8,8 +8,10 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createClusterApp } from '../cdk/app';
@@ -78,6 +80,7 @@ export function synthesizeTopology(outdir: string, context?: Record<string, unkn
   const assembly = app.synth();
   return readTopology(assembly.getStackArtifact(stack.artifactId).template as CfnTemplate, assembly.directory, {
     queueUrl: (name) => name,
+    secretString: localSecrets(undefined),
   });
 }
 
@@ -112,6 +115,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   try {
     const topology = readTopology(template, assembly.directory, {
       queueUrl: (name) => localQueueUrl(emulators.awsEndpoint, name),
+      secretString: localSecrets(persist ? path.join(stateDir, 'secrets.json') : undefined),
     });
     const dynamo = new DynamoDBClient({ endpoint: emulators.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     for (const table of topology.tables) await ensureTable(dynamo, table);
@@ -222,9 +226,42 @@ function outputValue(template: { Outputs?: Record<string, { Value: unknown }> },
   return table.tableName;
 }
 
+/**
+ * What Secrets Manager's GenerateSecretString does on deploy: a random value per secret, kept in
+ * a git-ignored file by persisted runs (so cursors a client holds survive a restart), else new
+ * each run.
+ */
+function localSecrets(file: string | undefined): (logicalId: string) => string {
+  const secrets: Record<string, string> = file && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  return (logicalId) => {
+    let value = secrets[logicalId];
+    if (value === undefined) {
+      value = randomBytes(48).toString('base64url');
+      secrets[logicalId] = value;
+      if (file) {
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+      }
+    }
+    return value;
+  };
+}
+
 async function ensureTable(dynamo: DynamoDBClient, table: LocalTable): Promise<void> {
   try {
-    await dynamo.send(new DescribeTableCommand({ TableName: table.tableName }));
+    const { Table: existing } = await dynamo.send(new DescribeTableCommand({ TableName: table.tableName }));
+    // A table kept from an earlier run gets the indexes the stack has added since, as a deploy would.
+    const present = new Set((existing?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+    for (const index of table.globalSecondaryIndexes ?? []) {
+      if (present.has(index.IndexName)) continue;
+      await dynamo.send(
+        new UpdateTableCommand({
+          TableName: table.tableName,
+          AttributeDefinitions: table.attributeDefinitions,
+          GlobalSecondaryIndexUpdates: [{ Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection } }],
+        }),
+      );
+    }
     return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;

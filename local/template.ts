@@ -117,7 +117,15 @@ export interface LocalTopology {
 export interface LocalEndpoints {
   /** Used to build queue URLs the way the SQS emulator names them. */
   queueUrl(queueName: string): string;
+  /**
+   * The value of a generated Secrets Manager secret (by logical id), where the template resolves
+   * one at deploy time with a `{{resolve:secretsmanager:...}}` dynamic reference.
+   */
+  secretString(logicalId: string): string;
 }
+
+/** CloudFormation's dynamic reference to a whole secret string, as CDK's `secretValue` renders it. */
+const SECRET_REFERENCE = /\{\{resolve:secretsmanager:([A-Za-z0-9]+):SecretString:::\}\}/g;
 
 /** Physical names: logical ids are stable across synths, so persisted local data survives. */
 function physicalName(logicalId: string, resource: Resource): string {
@@ -300,7 +308,16 @@ export function readTopology(template: CfnTemplate, assemblyDir: string, endpoin
       bundleFile: path.join(assemblyDir, assetPath, `${file}.js`),
       handlerExport,
       environment: Object.fromEntries(
-        Object.entries(resolve(variables) as Record<string, Json>).map(([key, value]) => [key, String(value)]),
+        Object.entries(resolve(variables) as Record<string, Json>).map(([key, value]) => [
+          key,
+          // What CloudFormation does on deploy: the secret's value in place of the reference.
+          String(value).replace(SECRET_REFERENCE, (reference, secretId: string) => {
+            if (template.Resources[secretId]?.Type !== 'AWS::SecretsManager::Secret') {
+              throw new Error(`Function ${id} refers to ${reference}, which is no secret of the template`);
+            }
+            return endpoints.secretString(secretId);
+          }),
+        ]),
       ),
       timeoutMs: Number(p.Timeout ?? 3) * 1000,
       policy: rolePolicy(template, referencedResource(p.Role), resolve),

@@ -3,7 +3,6 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { COMPLETION_INDEX, HEARTBEAT_INDEX } from '../../lambdas/status/adapters/dynamo-status-store';
 import type { ClusterConfig } from '../cluster-config';
 import { ClusterFunction } from './cluster-function';
 
@@ -14,6 +13,10 @@ export interface PollingProtocolsProps {
   readonly nodeAuthorizer: IHttpRouteAuthorizer;
   /** The shared execution status table (StatusService.table), with its two sharded indexes. */
   readonly statusTable: ITable;
+  /** Every index of the status table (StatusService.listingIndexArns): the job list uses them all. */
+  readonly listingIndexArns: string[];
+  /** The cursor key's environment (StatusService.cursorKeyEnvironment), for the job list's `next` links. */
+  readonly cursorKeyEnvironment: Record<string, string>;
 }
 
 /**
@@ -49,10 +52,10 @@ export class PollingProtocols extends Construct {
     };
     const tableArn = props.statusTable.tableArn;
     const allow = (actions: string[], resources: string[]) => new PolicyStatement({ actions, resources });
-    const fn = (name: string, entry: string, statements: PolicyStatement[]) => {
+    const fn = (name: string, entry: string, statements: PolicyStatement[], extra: Record<string, string> = {}) => {
       const created = new ClusterFunction(this, name, {
         entry,
-        environment: { ...(statements.length > 0 ? storeEnvironment : {}), ...protocolEnvironment },
+        environment: { ...(statements.length > 0 ? storeEnvironment : {}), ...protocolEnvironment, ...extra },
       });
       statements.forEach((statement) => created.addToRolePolicy(statement));
       this.functions[name] = created;
@@ -67,11 +70,14 @@ export class PollingProtocols extends Construct {
     const jobStatus = fn('JobStatus', 'status/handlers/get-job.ts', [readItem]);
     const jobResults = fn('JobResults', 'status/handlers/get-job-results.ts', [readItem]);
     const jobDismiss = fn('JobDismiss', 'status/handlers/dismiss-job.ts', [dismissItem]);
-    // The store lists through an index when the filter allows, else it scans (dynamo-status-store.ts).
-    const jobList = fn('JobList', 'status/handlers/list-jobs.ts', [
-      allow(['dynamodb:Query'], [`${tableArn}/index/${COMPLETION_INDEX}`, `${tableArn}/index/${HEARTBEAT_INDEX}`]),
-      allow(['dynamodb:Scan'], [tableArn]),
-    ]);
+    // The same listing paths as GET /executions (dynamo-status-store.ts): any index, the page's
+    // items by key, a scan only without filters.
+    const jobList = fn(
+      'JobList',
+      'status/handlers/list-jobs.ts',
+      [allow(['dynamodb:Query'], props.listingIndexArns), allow(['dynamodb:Scan', 'dynamodb:BatchGetItem'], [tableArn])],
+      props.cursorKeyEnvironment,
+    );
     const conformance = fn('ConformanceDocument', 'status/handlers/conformance.ts', []);
     const openApi = fn('OpenApiDocument', 'status/handlers/openapi-document.ts', []);
 

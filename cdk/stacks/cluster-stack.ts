@@ -57,6 +57,8 @@ export class ClusterStack extends Stack {
       api: this.api,
       nodeAuthorizer: this.nodeAuth.authorizer,
       statusTable: this.status.table,
+      listingIndexArns: this.status.listingIndexArns,
+      cursorKeyEnvironment: this.status.cursorKeyEnvironment,
     });
     this.configSync = new ConfigSyncService(this, 'ConfigSync', {
       cluster: props.cluster,

@@ -82,7 +82,7 @@ describe('least privilege', () => {
     ['JobDismiss', ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']],
     ['JobStatus', ['dynamodb:GetItem']],
     ['JobResults', ['dynamodb:GetItem']],
-    ['JobList', ['dynamodb:Query', 'dynamodb:Scan']],
+    ['JobList', ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']],
     ['ConformanceDocument', []],
     ['OpenApiDocument', []],
   ])('%s may only %j', (fn, actions) => {
@@ -96,16 +96,24 @@ describe('least privilege', () => {
     expect(resources[0]).not.toContain('/index/');
   });
 
-  it('the job list queries only the two status indexes and scans only the status table', () => {
+  it('the job list queries exactly the five status indexes, and scans and batch-reads only the status table', () => {
     const statements = dynamoStatements(open, 'JobList');
     const query = statements.find((s) => s.Action === 'dynamodb:Query' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Query')));
     const scan = statements.find((s) => s.Action === 'dynamodb:Scan' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Scan')));
-    const queryResources = JSON.stringify(query?.Resource);
-    expect(queryResources).toContain('/index/byCompletionTime');
-    expect(queryResources).toContain('/index/byHeartbeat');
-    expect(Array.isArray(query?.Resource) ? query.Resource : [query?.Resource]).toHaveLength(2);
+    const queried = (Array.isArray(query?.Resource) ? query.Resource : [query?.Resource]).map((resource: unknown) =>
+      JSON.stringify(resource).match(/\/index\/(\w+)/)?.[1],
+    );
+    expect(queried.sort()).toEqual(['byCompletionTime', 'byHeartbeat', 'byNode', 'byProcess', 'byUser']);
+    expect(scan?.Action).toEqual(['dynamodb:Scan', 'dynamodb:BatchGetItem']);
     expect(JSON.stringify(scan?.Resource)).toContain('StatusExecutions');
     expect(JSON.stringify(scan?.Resource)).not.toContain('/index/');
+  });
+
+  it('the job list signs its next links with the cluster cursor key; no other protocol function gets the key', () => {
+    expect(JSON.stringify(environmentOf(open, 'JobList').STATUS_CURSOR_KEY)).toMatch(/resolve:secretsmanager:.*SecretString/);
+    for (const fn of ['OwsEndpoint', 'JobStatus', 'JobResults', 'JobDismiss', 'ConformanceDocument', 'OpenApiDocument']) {
+      expect(environmentOf(open, fn)).not.toHaveProperty('STATUS_CURSOR_KEY');
+    }
   });
 
   it('functions without table access get no table settings', () => {

@@ -49,6 +49,57 @@ describe('execution status table', () => {
   });
 });
 
+describe('listing indexes', () => {
+  const indexes = () =>
+    (Object.values(synth.json.Resources).find((r) => r.Type === 'AWS::DynamoDB::Table' && JSON.stringify(r.Properties.GlobalSecondaryIndexes ?? []).includes('byHeartbeat'))
+      ?.Properties.GlobalSecondaryIndexes ?? []) as Array<{ IndexName: string; KeySchema: unknown; Projection: unknown }>;
+
+  it.each([
+    ['byUser', 'userKey'],
+    ['byProcess', 'processKey'],
+    ['byNode', 'nodeKey'],
+  ])('%s is keyed by %s and listSort and carries only the filter fields, so progress writes leave it alone', (name, partition) => {
+    expect(indexes().find((index) => index.IndexName === name)).toEqual({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: partition, KeyType: 'HASH' },
+        { AttributeName: 'listSort', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['phase', 'userName', 'processName', 'nodeId'] },
+    });
+  });
+
+  it('the table has five indexes of the twenty DynamoDB allows', () => {
+    expect(indexes().map((index) => index.IndexName).sort()).toEqual(['byCompletionTime', 'byHeartbeat', 'byNode', 'byProcess', 'byUser']);
+  });
+
+  const queriedIndexes = (fn: string) =>
+    statementsOf(synth.json, functionId(synth.json, fn))
+      .filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:Query'))
+      .flatMap((statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]))
+      .map((resource) => JSON.stringify(resource).match(/\/index\/(\w+)/)?.[1])
+      .sort();
+
+  it.each([
+    ['ListStatuses', ['byCompletionTime', 'byHeartbeat', 'byNode', 'byProcess', 'byUser']],
+    ['CleanupExpired', ['byCompletionTime']],
+    ['ReapLostExecutions', ['byHeartbeat']],
+  ])('%s may query exactly %j', (fn, names) => {
+    expect(queriedIndexes(fn)).toEqual(names);
+  });
+
+  it('page cursors are signed with a key Secrets Manager generates, given only to the functions that list or sweep', () => {
+    synth.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
+    });
+    const keyed = Object.values(synth.json.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.STATUS_CURSOR_KEY !== undefined)
+      .map((r) => String((r as { Metadata?: Record<string, unknown> }).Metadata?.['aws:cdk:path']).split('/').at(-2))
+      .sort();
+    expect(keyed).toEqual(['CleanupExpired', 'JobList', 'ListStatuses', 'ReapLostExecutions']);
+  });
+});
+
 describe('API routes', () => {
   const route = (routeKey: string) =>
     Object.values(synth.json.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey)?.Properties;
@@ -113,7 +164,7 @@ describe('functions', () => {
   it.each([
     ['PutStatus', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']],
     ['GetStatus', ['dynamodb:GetItem']],
-    ['ListStatuses', ['dynamodb:Query', 'dynamodb:Scan']],
+    ['ListStatuses', ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']],
     ['DismissStatus', ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']],
     ['CleanupExpired', ['dynamodb:DeleteItem', 'dynamodb:Query']],
     ['ReapLostExecutions', ['dynamodb:PutItem', 'dynamodb:Query']],

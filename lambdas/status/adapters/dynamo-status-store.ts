@@ -1,19 +1,18 @@
 /**
  * The status map on DynamoDB.
  *
- * Table: partition key `executionId`. Two sparse, write-sharded global secondary indexes:
- * - `byCompletionTime`: only completed statuses; partition `completedShard` (one of N shards,
- *   from a hash of the id), sort `completedSort` = `<completionTime>#<executionId>`. Serves
- *   "completed before/after T" listings and cleanup without a scan.
- * - `byHeartbeat`: only active statuses; partition `activeShard`, sort `heartbeatSort` =
- *   `<lastUpdated>#<executionId>`. Serves the reaper and listings by active phase.
- * A single constant index partition would cap the cluster at about 1,000 index writes/s; N shards
- * raise that N-fold at the cost of N queries per read of an index (docs/architecture.md).
- * Putting the execution id in the sort key makes every sort value unique, so a page cursor is
- * just the last sort value seen, valid across all shards at once.
+ * Table: partition key `executionId`; every poll and write is one item. Listings read sparse,
+ * write-sharded global secondary indexes (their layout: ./status-table.ts; which partitions a
+ * listing reads: ./listing-plan.ts): each partition is queried in parallel for one page past the
+ * cursor, newest first, and the results merged. A page cursor is the last sort value returned,
+ * valid across every partition at once, signed with the cluster's cursor key
+ * (../../shared/signed-cursor.ts) and bound to the listing's filters. Only a listing with no
+ * filter at all scans, one page per request. Reads per listing shape: docs/architecture.md.
  */
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -23,20 +22,37 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { CursorSigner } from '../../shared/signed-cursor';
 import { ValidationError } from '../../shared/errors';
-import { COMPLETED_PHASES, ACTIVE_PHASES, isCompleted, type ActiveWrite, type ExecutionStatus } from '../execution';
+import { type ActiveWrite, type ExecutionStatus, type Phase } from '../execution';
 import type { ListQuery, Page, StatusStore } from '../ports';
-
-export const COMPLETION_INDEX = 'byCompletionTime';
-export const HEARTBEAT_INDEX = 'byHeartbeat';
-
-const INDEX_ATTRIBUTES = ['completedShard', 'completedSort', 'activeShard', 'heartbeatSort', 'expiresAt'] as const;
+import { listingFingerprint, planListing, type PartitionSource } from './listing-plan';
+import {
+  BY_ATTRIBUTE,
+  COMPLETION,
+  HEARTBEAT,
+  INDEX_ATTRIBUTES,
+  attributePartition,
+  completedPartition,
+  indexAttributes,
+  shardName,
+  shardOf,
+  sortValue,
+  type ListingAttribute,
+} from './status-table';
 
 export interface DynamoStatusStoreOptions {
   tableName: string;
   shards: number;
   /** Seconds after the last update at which DynamoDB TTL may delete an item: a backstop only. */
   ttlBackstopSeconds: number;
+  /**
+   * Signs and checks page cursors. Only functions that list or sweep need it; the others never
+   * see a cursor.
+   */
+  cursors?: CursorSigner;
+  /** Items one filtered index read evaluates at most. @default 200 */
+  filteredReadItems?: number;
   client?: DynamoDBClient;
 }
 
@@ -81,6 +97,9 @@ export class DynamoStatusStore implements StatusStore {
     // The written phase is active, so the item stays in the heartbeat index, under its new beat.
     set('heartbeatSort', heartbeatSort(write.set.lastUpdated, executionId));
     set('expiresAt', this.expiresAt(write.set.lastUpdated));
+    // Still ACTIVE, so the attribute index keys only follow the writing node (and a first userName).
+    const shard = shardOf(executionId, this.options.shards);
+    set(BY_ATTRIBUTE.nodeId.partitionAttribute, attributePartition(write.set.nodeId, 'ACTIVE', shard));
 
     const from = write.from.map((phase, index) => {
       values[`:from${index}`] = phase;
@@ -97,6 +116,9 @@ export class DynamoStatusStore implements StatusStore {
       values[':userName'] = write.userName;
       conditions.push('(attribute_not_exists(#userName) OR #userName = :userName)');
       sets.push('#userName = if_not_exists(#userName, :userName)');
+      names['#userKey'] = BY_ATTRIBUTE.userName.partitionAttribute;
+      values[':userKey'] = attributePartition(write.userName, 'ACTIVE', shard);
+      sets.push('#userKey = if_not_exists(#userKey, :userKey)');
     }
     try {
       const result = await this.doc.send(
@@ -128,67 +150,68 @@ export class DynamoStatusStore implements StatusStore {
   }
 
   async list(query: ListQuery): Promise<Page> {
-    const phases = query.phases;
-    const filters = attributeFilters(query);
-    const byCompletion =
-      query.completedBefore !== undefined ||
-      query.completedAfter !== undefined ||
-      (phases !== undefined && phases.every((phase) => COMPLETED_PHASES.includes(phase)));
-    if (byCompletion) {
-      let upper = query.completedBefore;
-      const cursor = query.cursor ? decodeCursor(query.cursor, 'c') : undefined;
-      if (cursor !== undefined && (upper === undefined || cursor < upper)) upper = cursor;
-      return this.queryShards({
-        ...BY_COMPLETION,
-        below: upper,
-        // Strictly after T: skip every `T#id`, whatever the id.
-        above: query.completedAfter === undefined ? undefined : `${query.completedAfter}#\uffff`,
-        newestFirst: true,
-        limit: query.limit,
-        filters,
-      });
-    }
-    if (phases !== undefined && phases.every((phase) => ACTIVE_PHASES.includes(phase))) {
-      return this.queryShards({
-        ...BY_HEARTBEAT,
-        below: query.cursor ? decodeCursor(query.cursor, 'a') : undefined,
-        newestFirst: true,
-        limit: query.limit,
-        filters,
-      });
-    }
-    return this.scan(query.limit, filters, query.cursor);
+    const fingerprint = fingerprintOf(listingFingerprint(query));
+    const position = query.cursor === undefined ? undefined : this.readCursor(query.cursor, fingerprint);
+    const plan = planListing(query, this.options.shards);
+    if (plan.kind === 'empty') return { items: [] };
+    if (plan.kind === 'scan') return this.scanPage(query.limit, fingerprint, position);
+    const below = position !== undefined && (plan.below === undefined || position < plan.below) ? position : plan.below;
+    const page = await this.queryMerged({
+      sources: plan.sources,
+      below,
+      above: plan.above,
+      newestFirst: true,
+      limit: query.limit,
+      attributes: plan.attributes,
+    });
+    // An index answers what it held a moment ago: an item read from the table since then may have
+    // moved on (completed, dismissed, removed) and is left out rather than listed under a stale key.
+    const items = (await this.whole(page.items)).filter((status) => matches(status, query));
+    return { items, cursor: page.position === undefined ? undefined : this.writeCursor(fingerprint, page.position) };
   }
 
   completedBefore(cutoff: string, limit: number, cursor?: string): Promise<Page> {
-    return this.queryShards({
-      ...BY_COMPLETION,
-      below: cutoff,
-      above: cursor ? decodeCursor(cursor, 'c') : undefined,
-      newestFirst: false,
+    const everyShard = Array.from({ length: this.options.shards }, (_, shard) => shard);
+    return this.sweep(
+      'sweep:completed',
+      [
+        ...(['SUCCEEDED', 'FAILED'] as const).flatMap((phase) =>
+          everyShard.map((shard): PartitionSource => ({ index: COMPLETION, partition: completedPartition(phase, shard) })),
+        ),
+        // Statuses completed before the index was split by phase sit under plain `s<k>` until
+        // they are removed; cleanup still finds them there.
+        ...everyShard.map((shard): PartitionSource => ({ index: COMPLETION, partition: shardName(shard) })),
+      ],
+      cutoff,
       limit,
-      filters: noFilters,
-    });
+      cursor,
+    );
   }
 
   silentSince(cutoff: string, limit: number, cursor?: string): Promise<Page> {
-    return this.queryShards({
-      ...BY_HEARTBEAT,
+    const sources = Array.from({ length: this.options.shards }, (_, shard): PartitionSource => ({ index: HEARTBEAT, partition: shardName(shard) }));
+    return this.sweep('sweep:silent', sources, cutoff, limit, cursor);
+  }
+
+  /** Oldest first, strictly before `cutoff`: the schedules' walks through an index. */
+  private async sweep(kind: string, sources: PartitionSource[], cutoff: string, limit: number, cursor?: string): Promise<Page> {
+    const fingerprint = fingerprintOf(kind);
+    const page = await this.queryMerged({
+      sources,
       below: cutoff,
-      above: cursor ? decodeCursor(cursor, 'a') : undefined,
+      above: cursor === undefined ? undefined : this.readCursor(cursor, fingerprint),
       newestFirst: false,
       limit,
-      filters: noFilters,
+      attributes: {},
     });
+    return {
+      items: page.items.map(fromItem),
+      cursor: page.position === undefined ? undefined : this.writeCursor(fingerprint, page.position),
+    };
   }
 
   private toItem(status: ExecutionStatus): Item {
-    const shard = `s${shardOf(status.executionId, this.options.shards)}`;
-    const expiresAt = this.expiresAt(status.lastUpdated);
-    if (isCompleted(status.phase)) {
-      return { ...status, completedShard: shard, completedSort: `${status.completionTime}#${status.executionId}`, expiresAt };
-    }
-    return { ...status, activeShard: shard, heartbeatSort: heartbeatSort(status.lastUpdated, status.executionId), expiresAt };
+    return { ...status, ...indexAttributes(status, this.options.shards), expiresAt: this.expiresAt(status.lastUpdated) };
   }
 
   /** The TTL backstop: epoch seconds after the last update. */
@@ -207,32 +230,39 @@ export class DynamoStatusStore implements StatusStore {
   }
 
   /**
-   * Reads one ordered page across every shard of an index: each shard is queried (in parallel)
-   * for up to `limit` matching items past the cursor, then the results are merged and cut.
+   * One ordered page across several index partitions: each is queried in parallel for up to
+   * `limit` matches past the bounds, within a read budget, and the results are merged.
+   *
+   * A partition that stopped before it was exhausted (it found more than a page, or spent its
+   * budget on items its filter dropped) has been read down to its frontier only. The page keeps
+   * just the items every partition has been read past, so nothing is skipped: its next page
+   * starts after the last item returned, or at the frontier when the page came out short (then
+   * possibly empty, with a cursor: a listing whose filter drops most of what it reads costs a
+   * bounded amount per request, and the client follows the cursor).
    */
-  private async queryShards(spec: ShardQuery): Promise<Page> {
-    const perShard = await Promise.all(
-      Array.from({ length: this.options.shards }, (_, shard) => this.queryShard(spec, `s${shard}`)),
-    );
-    const sortKey = (item: Item) => item[spec.sortAttribute] as string;
-    const merged = perShard
+  private async queryMerged(spec: MergedQuery): Promise<{ items: Item[]; position?: string }> {
+    const results = await Promise.all(spec.sources.map((source) => this.queryPartition(source, spec)));
+    const sortOf = (item: Item) => item[SORT] as string;
+    const first = (a: string, b: string) => (spec.newestFirst ? a > b : a < b);
+    let boundary: string | undefined;
+    for (const { frontier } of results) {
+      if (frontier !== undefined && (boundary === undefined || first(frontier, boundary))) boundary = frontier;
+    }
+    const merged = results
       .flatMap((result) => result.items)
-      .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1) * (spec.newestFirst ? -1 : 1));
-    const page = merged.slice(0, spec.limit);
-    const more = merged.length > spec.limit || perShard.some((result) => result.more);
-    const last = page.at(-1);
-    return {
-      items: page.map(fromItem),
-      cursor: more && last ? encodeCursor(spec.cursorKind, sortKey(last)) : undefined,
-    };
+      .filter((item) => boundary === undefined || sortOf(item) === boundary || first(sortOf(item), boundary))
+      .sort((a, b) => (first(sortOf(a), sortOf(b)) ? -1 : 1));
+    const items = merged.slice(0, spec.limit);
+    if (merged.length > spec.limit) return { items, position: sortOf(items.at(-1) as Item) };
+    return { items, position: boundary };
   }
 
-  private async queryShard(spec: ShardQuery, shard: string): Promise<{ items: Item[]; more: boolean }> {
-    const names: Record<string, string> = { '#shard': spec.shardAttribute, ...spec.filters.names };
-    // DynamoDB rejects declared names that no expression uses.
-    if (spec.below !== undefined || spec.above !== undefined) names['#sort'] = spec.sortAttribute;
-    const values: Record<string, unknown> = { ':shard': shard, ...spec.filters.values };
-    let keyCondition = '#shard = :shard';
+  private async queryPartition(source: PartitionSource, spec: MergedQuery): Promise<{ items: Item[]; frontier?: string }> {
+    const { index } = source;
+    const names: Record<string, string> = { '#partition': index.partitionAttribute };
+    const values: Record<string, unknown> = { ':partition': source.partition };
+    let keyCondition = '#partition = :partition';
+    if (spec.below !== undefined || spec.above !== undefined) names['#sort'] = index.sortAttribute;
     if (spec.below !== undefined && spec.above !== undefined) {
       keyCondition += ' AND #sort BETWEEN :above AND :below';
       values[':above'] = spec.above;
@@ -244,122 +274,168 @@ export class DynamoStatusStore implements StatusStore {
       keyCondition += ' AND #sort > :above';
       values[':above'] = spec.above;
     }
+    const filter = filterOf(source.phases, spec.attributes);
+    Object.assign(names, filter.names);
+    Object.assign(values, filter.values);
+
     const items: Item[] = [];
     let exclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+    let reads = 0;
     do {
       const result = await this.doc.send(
         new QueryCommand({
           TableName: this.options.tableName,
-          IndexName: spec.index,
+          IndexName: index.name,
           KeyConditionExpression: keyCondition,
-          FilterExpression: spec.filters.expression,
+          FilterExpression: filter.expression,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ScanIndexForward: !spec.newestFirst,
-          // One more than a page tells whether another page exists without an empty extra read.
-          Limit: spec.limit + 1,
+          // One more than a page tells whether another page exists. With a filter, Limit counts
+          // the items read, not the matches: read more at once, within the budget.
+          Limit: filter.expression === undefined ? spec.limit + 1 : Math.max(spec.limit + 1, this.options.filteredReadItems ?? FILTERED_READ_ITEMS),
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
-      // BETWEEN is inclusive; the bounds here are exclusive cursors and cut-offs.
+      reads++;
       for (const item of result.Items ?? []) {
-        const sort = item[spec.sortAttribute] as string;
-        if (sort !== spec.above && sort !== spec.below) items.push(item);
+        const sort = item[index.sortAttribute] as string;
+        // BETWEEN is inclusive; the bounds here are exclusive cursors and cut-offs.
+        if (sort !== spec.above && sort !== spec.below) items.push({ ...item, [SORT]: sort });
       }
       exclusiveStartKey = result.LastEvaluatedKey;
-    } while (exclusiveStartKey && items.length <= spec.limit);
-    return { items: items.slice(0, spec.limit), more: items.length > spec.limit || exclusiveStartKey !== undefined };
+    } while (exclusiveStartKey !== undefined && items.length <= spec.limit && reads < MAX_READS_PER_PARTITION);
+
+    if (items.length > spec.limit) return { items: items.slice(0, spec.limit + 1), frontier: items[spec.limit]?.[SORT] as string };
+    return { items, frontier: exclusiveStartKey === undefined ? undefined : (exclusiveStartKey[index.sortAttribute] as string) };
   }
 
   /**
-   * Listings that no index serves (mixed phases, no completion bounds) read the table in pages.
-   * DynamoDB's Limit counts items read, not matches, so each read takes a full page and the
-   * result is cut at `limit`; the cursor is then the last item returned, which DynamoDB accepts
-   * as a start key like any other.
+   * Whole statuses for index items: the heartbeat and completion indexes carry whole items, the
+   * attribute indexes only their keys and filter fields, whose statuses are read by key (in the
+   * page's order; one that was removed meanwhile is left out).
    */
-  private async scan(limit: number, filters: Filters, cursor?: string): Promise<Page> {
-    let exclusiveStartKey: Record<string, unknown> | undefined = cursor
-      ? { executionId: decodeCursor(cursor, 's') }
-      : undefined;
-    const items: Item[] = [];
-    while (items.length < limit) {
-      const result = await this.doc.send(
-        new ScanCommand({
-          TableName: this.options.tableName,
-          FilterExpression: filters.expression,
-          ExpressionAttributeNames: filters.expression ? filters.names : undefined,
-          ExpressionAttributeValues: filters.expression ? filters.values : undefined,
-          Limit: Math.max(SCAN_PAGE_ITEMS, limit),
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      items.push(...(result.Items ?? []));
-      exclusiveStartKey = result.LastEvaluatedKey;
-      if (!exclusiveStartKey) break;
+  private async whole(items: Item[]): Promise<ExecutionStatus[]> {
+    const missing = items.filter((item) => item.version === undefined).map((item) => item.executionId as string);
+    const read = new Map<string, Item>();
+    for (let start = 0; start < missing.length; start += BATCH_GET_ITEMS) {
+      let keys: Array<Record<string, unknown>> = missing.slice(start, start + BATCH_GET_ITEMS).map((executionId) => ({ executionId }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt === MAX_BATCH_ATTEMPTS) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt * 10));
+        const result = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: keys } } }));
+        for (const item of result.Responses?.[this.options.tableName] ?? []) read.set(item.executionId as string, item);
+        keys = (result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
+      }
     }
-    const page = items.slice(0, limit);
-    const more = items.length > limit || exclusiveStartKey !== undefined;
-    const last = page.at(-1);
-    return {
-      items: page.map(fromItem),
-      cursor: more && last ? encodeCursor('s', last.executionId as string) : undefined,
-    };
+    return items
+      .map((item) => (item.version === undefined ? read.get(item.executionId as string) : item))
+      .filter((item): item is Item => item !== undefined)
+      .map(fromItem);
+  }
+
+  /**
+   * The listing with no filter at all: one Scan page per request, in table order. Limit counts
+   * items read, and with no filter every item read is listed, so a page costs what it returns.
+   */
+  private async scanPage(limit: number, fingerprint: string, position?: string): Promise<Page> {
+    const result = await this.doc.send(
+      new ScanCommand({
+        TableName: this.options.tableName,
+        Limit: limit,
+        ExclusiveStartKey: position === undefined ? undefined : { executionId: position },
+      }),
+    );
+    const next = result.LastEvaluatedKey?.executionId as string | undefined;
+    return { items: (result.Items ?? []).map(fromItem), cursor: next === undefined ? undefined : this.writeCursor(fingerprint, next) };
+  }
+
+  private writeCursor(fingerprint: string, position: string): string {
+    return this.signer().sign({ l: fingerprint, p: position });
+  }
+
+  /** The position a cursor resumes at, if this deployment issued it for the same listing. */
+  private readCursor(cursor: string, fingerprint: string): string {
+    const payload = this.signer().verify(cursor) as { l?: unknown; p?: unknown } | null;
+    if (payload === null || typeof payload !== 'object' || payload.l !== fingerprint) {
+      throw new ValidationError('cursor', 'belongs to a listing with other filters: repeat the filters of the page it came from');
+    }
+    // Signed by us, so well formed; checked anyway, as nothing empty may reach a key condition.
+    if (typeof payload.p !== 'string' || payload.p === '' || payload.p.length > 1024) {
+      throw new ValidationError('cursor', 'is not a cursor this listing issued');
+    }
+    return payload.p;
+  }
+
+  private signer(): CursorSigner {
+    if (this.options.cursors === undefined) throw new Error('This function lists statuses but was given no cursor key');
+    return this.options.cursors;
   }
 }
 
-/** Items one scan request reads; filters are applied after the read. */
-const SCAN_PAGE_ITEMS = 500;
+/** Items one filtered index read takes at most (DynamoDB's Limit counts items read). */
+const FILTERED_READ_ITEMS = 200;
+/** Reads of one partition per request: past that the page comes out short, with a cursor. */
+const MAX_READS_PER_PARTITION = 2;
+/** BatchGetItem's own limit of keys per request. */
+const BATCH_GET_ITEMS = 100;
+const MAX_BATCH_ATTEMPTS = 6;
+/** Where a merged item keeps the sort value of the index it came from. */
+const SORT = Symbol('sort') as unknown as string;
 
-interface Filters {
-  expression?: string;
-  names: Record<string, string>;
-  values: Record<string, unknown>;
-}
-
-const noFilters: Filters = { names: {}, values: {} };
-
-/** One sharded index: its name, key attributes, and the tag of its page cursors. */
-interface ShardedIndex {
-  index: string;
-  shardAttribute: string;
-  sortAttribute: string;
-  cursorKind: CursorKind;
-}
-
-const BY_COMPLETION: ShardedIndex = { index: COMPLETION_INDEX, shardAttribute: 'completedShard', sortAttribute: 'completedSort', cursorKind: 'c' };
-const BY_HEARTBEAT: ShardedIndex = { index: HEARTBEAT_INDEX, shardAttribute: 'activeShard', sortAttribute: 'heartbeatSort', cursorKind: 'a' };
-
-interface ShardQuery extends ShardedIndex {
-  /** Exclusive upper bound of the sort key. */
+interface MergedQuery {
+  sources: readonly PartitionSource[];
+  /** Exclusive upper bound of the sort value. */
   below?: string;
-  /** Exclusive lower bound of the sort key. */
+  /** Exclusive lower bound of the sort value. */
   above?: string;
   newestFirst: boolean;
   limit: number;
-  filters: Filters;
+  /** Attributes to filter on as the partitions are read. */
+  attributes: Partial<Record<ListingAttribute, string>>;
 }
 
-function attributeFilters(query: ListQuery): Filters {
+function filterOf(
+  phases: readonly Phase[] | undefined,
+  attributes: Partial<Record<ListingAttribute, string>>,
+): { expression?: string; names: Record<string, string>; values: Record<string, unknown> } {
   const clauses: string[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
-  if (query.phases?.length) {
+  if (phases !== undefined) {
     names['#phase'] = 'phase';
-    const placeholders = query.phases.map((phase, i) => {
+    const placeholders = phases.map((phase, i) => {
       values[`:phase${i}`] = phase;
       return `:phase${i}`;
     });
     clauses.push(`#phase IN (${placeholders.join(', ')})`);
   }
-  for (const field of ['processName', 'userName', 'nodeId'] as const) {
-    const value = query[field];
-    if (value !== undefined) {
-      names[`#${field}`] = field;
-      values[`:${field}`] = value;
-      clauses.push(`#${field} = :${field}`);
-    }
+  for (const [attribute, value] of Object.entries(attributes)) {
+    if (value === undefined) continue;
+    names[`#${attribute}`] = attribute;
+    values[`:${attribute}`] = value;
+    clauses.push(`#${attribute} = :${attribute}`);
   }
   return { expression: clauses.length ? clauses.join(' AND ') : undefined, names, values };
+}
+
+/** Whether a status read from the table still answers the listing. */
+function matches(status: ExecutionStatus, query: ListQuery): boolean {
+  if (query.phases?.length && !query.phases.includes(status.phase)) return false;
+  if (query.userName !== undefined && status.userName !== query.userName) return false;
+  if (query.processName !== undefined && status.processName !== query.processName) return false;
+  if (query.nodeId !== undefined && status.nodeId !== query.nodeId) return false;
+  if (query.completedBefore !== undefined || query.completedAfter !== undefined) {
+    if (status.completionTime === undefined) return false;
+    if (query.completedBefore !== undefined && !(status.completionTime < query.completedBefore)) return false;
+    if (query.completedAfter !== undefined && !(status.completionTime > query.completedAfter)) return false;
+  }
+  return true;
+}
+
+/** A short digest of what a cursor is bound to: cursors stay short whatever the filters. */
+function fingerprintOf(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 16);
 }
 
 function versionCondition(expectedVersion: number) {
@@ -373,37 +449,14 @@ function versionCondition(expectedVersion: number) {
 }
 
 function heartbeatSort(lastUpdated: string, executionId: string): string {
-  return `${lastUpdated}#${executionId}`;
+  return sortValue(lastUpdated, executionId);
 }
 
 function fromItem(item: Item): ExecutionStatus {
   const status = { ...item };
   for (const attribute of INDEX_ATTRIBUTES) delete status[attribute];
+  delete status[SORT];
   return status as unknown as ExecutionStatus;
 }
 
-/** FNV-1a: stable, fast and evenly spread over UUIDs; any node computes the same shard. */
-export function shardOf(executionId: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < executionId.length; i++) {
-    hash ^= executionId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % shards;
-}
-
-type CursorKind = 'c' | 'a' | 's';
-
-function encodeCursor(kind: CursorKind, position: string): string {
-  return Buffer.from(JSON.stringify({ k: kind, p: position })).toString('base64url');
-}
-
-function decodeCursor(cursor: string, kind: CursorKind): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown; p?: unknown };
-    if (parsed.k === kind && typeof parsed.p === 'string') return parsed.p;
-  } catch {
-    // fall through to the validation error
-  }
-  throw new ValidationError('cursor', 'is not a cursor returned by this listing with the same filters');
-}
+export { shardOf };

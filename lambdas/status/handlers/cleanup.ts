@@ -7,7 +7,7 @@ import { intEnv } from '../../shared/env';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { cleanupExpired } from '../service';
 
-const store = statusStoreFromEnv();
+const store = statusStoreFromEnv({ listing: true });
 const retentionMs = intEnv('STATUS_RETENTION_MINUTES') * 60_000;
 
 export const handler = async (event: Pick<ScheduledEvent, 'time'>): Promise<{ removed: number }> => {

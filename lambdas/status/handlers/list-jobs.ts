@@ -4,18 +4,19 @@
  */
 import { createHash } from 'node:crypto';
 import { header, textResult } from '../../shared/http';
+import { MAX_CURSOR_LENGTH } from '../../shared/signed-cursor';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { ifNoneMatchMatches } from '../protocols/http-cache';
 import { baseUrlOf, ogcApiHandler, protocolSettingsFromEnv } from '../protocols/http-edge';
 import { listJobs } from '../protocols/job-list';
 import { OGC_JSON_CONTENT_TYPE, invalidParameter, jobList, jobListLinks, parseJobListQuery } from '../protocols/ogcapi';
 
-const store = statusStoreFromEnv();
+const store = statusStoreFromEnv({ listing: true });
 const settings = protocolSettingsFromEnv();
 
 /**
  * The page cursor's query parameter (Processes 1.0 leaves paging parameters to the server). A
- * cursor the store did not issue for the same filters is refused by it as a 400 naming `cursor`.
+ * cursor the store did not sign for the same filters is refused by it as a 400 naming `cursor`.
  */
 const CURSOR = 'cursor';
 
@@ -23,7 +24,7 @@ export const handler = ogcApiHandler(async (event) => {
   const params = event.queryStringParameters ?? {};
   const query = parseJobListQuery(params, event.rawPath);
   const cursor = params[CURSOR]?.trim() || undefined;
-  if (cursor !== undefined && cursor.length > 2048) throw invalidParameter(CURSOR, 'is not a cursor from a next link', event.rawPath);
+  if (cursor !== undefined && cursor.length > MAX_CURSOR_LENGTH) throw invalidParameter(CURSOR, 'is not a cursor from a next link', event.rawPath);
   const page = await listJobs(store, query, cursor);
 
   const baseUrl = baseUrlOf(event, settings);

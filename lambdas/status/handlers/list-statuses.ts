@@ -5,7 +5,7 @@ import { parseWith } from '../../shared/validation';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { listQuerySchema } from '../schemas';
 
-const store = statusStoreFromEnv();
+const store = statusStoreFromEnv({ listing: true });
 const DEFAULT_LIMIT = 100;
 
 export const handler = httpHandler(async (event) => {

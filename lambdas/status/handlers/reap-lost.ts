@@ -7,7 +7,7 @@ import { intEnv } from '../../shared/env';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { reapLostExecutions } from '../service';
 
-const store = statusStoreFromEnv();
+const store = statusStoreFromEnv({ listing: true });
 const heartbeatTimeoutMs = intEnv('HEARTBEAT_TIMEOUT_SECONDS') * 1000;
 
 export const handler = async (event: Pick<ScheduledEvent, 'time'>): Promise<{ reaped: number }> => {

@@ -1,7 +1,10 @@
 import * as path from 'node:path';
 import { LOCAL_ACCOUNT, LOCAL_REGION, readTopology, resolver, type CfnTemplate } from '../../../local/template';
 
-const endpoints = { queueUrl: (name: string) => `http://sqs.local:9324/${LOCAL_ACCOUNT}/${name}` };
+const endpoints = {
+  queueUrl: (name: string) => `http://sqs.local:9324/${LOCAL_ACCOUNT}/${name}`,
+  secretString: (logicalId: string) => `value-of-${logicalId}`,
+};
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
 
 // A small stack in the shape CDK synthesizes.
@@ -79,9 +82,15 @@ const template: CfnTemplate = {
       Properties: { Handler: 'auth/main.authorize' },
       Metadata: { 'aws:cdk:path': 'geo-cluster/NodeAuth/AuthorizeNode/Resource', 'aws:asset:path': 'asset.auth' },
     },
+    CursorKey: { Type: 'AWS::SecretsManager::Secret', Properties: { GenerateSecretString: { PasswordLength: 64 } } },
     CleanupFn: {
       Type: 'AWS::Lambda::Function',
-      Properties: { Handler: 'index.handler', Timeout: 60 },
+      Properties: {
+        Handler: 'index.handler',
+        Timeout: 60,
+        // As CDK renders `secret.secretValue` into an environment variable.
+        Environment: { Variables: { KEY: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: 'CursorKey' }, ':SecretString:::}}']] } } },
+      },
       Metadata: { 'aws:cdk:path': 'geo-cluster/Status/CleanupExpired/Resource', 'aws:asset:path': 'asset.cleanup' },
     },
     ApplyFn: {
@@ -331,6 +340,14 @@ describe('readTopology', () => {
     });
     // A function without a role has no permissions at all.
     expect(topology.functions.get('CleanupFn')?.policy).toEqual([]);
+  });
+
+  it('puts the local value of a generated secret where the environment resolves it on deploy', () => {
+    expect(topology.functions.get('CleanupFn')?.environment).toEqual({ KEY: 'value-of-CursorKey' });
+    const broken = structuredClone(template);
+    const cleanup = broken.Resources.CleanupFn as unknown as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    cleanup.Properties.Environment.Variables.KEY = '{{resolve:secretsmanager:StatusTable:SecretString:::}}';
+    expect(() => readTopology(broken, assemblyDir, endpoints)).toThrow('which is no secret of the template');
   });
 
   it('splits a handler at its last dot and defaults the timeout to 3 s', () => {

@@ -1,0 +1,112 @@
+/**
+ * Which index partitions a listing reads (pure, so every filter combination is unit-tested):
+ *
+ * - an owner, process or node (the first given of userName, processName, nodeId): that
+ *   attribute's index, the partitions of the groups the phases ask for;
+ * - otherwise completed phases: the completion index, one partition set per phase;
+ *   active phases: the heartbeat index;
+ * - a completion-time range keeps only completed phases and bounds the sort key;
+ * - no filter at all: a table scan, one page per request.
+ *
+ * Whatever a partition holds beyond the listing (a second attribute; one active phase of the
+ * ACTIVE group or the heartbeat index) is filtered by DynamoDB as it reads, within a read budget.
+ */
+import { ACTIVE_PHASES, PHASES, type Phase } from '../execution';
+import type { ListQuery } from '../ports';
+import {
+  BY_ATTRIBUTE,
+  COMPLETION,
+  HEARTBEAT,
+  LISTING_ATTRIBUTES,
+  attributePartition,
+  completedPartition,
+  shardName,
+  type ListingAttribute,
+  type ListingGroup,
+  type StatusIndex,
+} from './status-table';
+
+/** One index partition a listing reads. */
+export interface PartitionSource {
+  readonly index: StatusIndex;
+  readonly partition: string;
+  /** Keep only these phases (the partition holds others too). */
+  readonly phases?: readonly Phase[];
+}
+
+export interface IndexPlan {
+  readonly kind: 'index';
+  readonly sources: readonly PartitionSource[];
+  /** Exclusive upper bound of the sort value. */
+  readonly below?: string;
+  /** Exclusive lower bound of the sort value. */
+  readonly above?: string;
+  /** Attributes no chosen index partition is keyed by, filtered as read. */
+  readonly attributes: Partial<Record<ListingAttribute, string>>;
+}
+
+export type ListingPlan = { readonly kind: 'scan' } | { readonly kind: 'empty' } | IndexPlan;
+
+const COMPLETED: readonly Phase[] = ['SUCCEEDED', 'FAILED'];
+
+export function planListing(query: ListQuery, shards: number): ListingPlan {
+  const bounded = query.completedBefore !== undefined || query.completedAfter !== undefined;
+  const given = LISTING_ATTRIBUTES.filter((attribute) => query[attribute] !== undefined);
+  if (query.phases === undefined && given.length === 0 && !bounded) return { kind: 'scan' };
+
+  let phases: readonly Phase[] = query.phases?.length ? [...new Set(query.phases)] : PHASES;
+  // Only a completed execution has a completion time.
+  if (bounded) phases = phases.filter((phase) => COMPLETED.includes(phase));
+  if (phases.length === 0) return { kind: 'empty' };
+  const active = phases.filter((phase) => ACTIVE_PHASES.includes(phase));
+  // A partition of active statuses holds all three active phases; filter only when asked for fewer.
+  const activeFilter = active.length < ACTIVE_PHASES.length ? active : undefined;
+  const completed = phases.filter((phase) => COMPLETED.includes(phase));
+  const everyShard = Array.from({ length: shards }, (_, shard) => shard);
+
+  const sources: PartitionSource[] = [];
+  const [primary, ...secondary] = given;
+  if (primary !== undefined) {
+    const index = BY_ATTRIBUTE[primary];
+    const value = query[primary] as string;
+    const groups: Array<[ListingGroup, readonly Phase[] | undefined]> = [
+      ...(active.length > 0 ? [['ACTIVE', activeFilter] as [ListingGroup, readonly Phase[] | undefined]] : []),
+      ...completed.map((phase): [ListingGroup, undefined] => [phase as ListingGroup, undefined]),
+    ];
+    for (const [group, filter] of groups) {
+      for (const shard of everyShard) sources.push({ index, partition: attributePartition(value, group, shard), phases: filter });
+    }
+  } else {
+    for (const phase of completed) {
+      for (const shard of everyShard) sources.push({ index: COMPLETION, partition: completedPartition(phase, shard) });
+    }
+    if (active.length > 0) {
+      for (const shard of everyShard) sources.push({ index: HEARTBEAT, partition: shardName(shard), phases: activeFilter });
+    }
+  }
+  const attributes: Partial<Record<ListingAttribute, string>> = {};
+  for (const attribute of secondary) attributes[attribute] = query[attribute];
+  return {
+    kind: 'index',
+    sources,
+    below: query.completedBefore,
+    // Strictly after T: past every `T#<id>`, whatever the id.
+    above: query.completedAfter === undefined ? undefined : `${query.completedAfter}#\uffff`,
+    attributes,
+  };
+}
+
+/**
+ * What a cursor is bound to: the filters of the listing that issued it (not its limit, which a
+ * client may change between pages). A cursor presented with other filters is refused.
+ */
+export function listingFingerprint(query: ListQuery): string {
+  return JSON.stringify([
+    query.phases === undefined ? null : [...new Set(query.phases)].sort(),
+    query.userName ?? null,
+    query.processName ?? null,
+    query.nodeId ?? null,
+    query.completedBefore ?? null,
+    query.completedAfter ?? null,
+  ]);
+}
