@@ -8,9 +8,11 @@
  *    handler bundled the same way (goal: at most 1.5x); bundle sizes for information.
  * 4. Configuration propagation for 3, 10 and 30 nodes against the emulator's raw fan-out
  *    (bench/propagation.ts).
+ * 5. Every listing shape at 1,000 and at 100,000 stored executions (bench/listing.ts).
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation --nodes 3,10
+ *   npm run bench -- --only status|bundles|propagation|listing --nodes 3,10
+ *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { execFileSync } from 'node:child_process';
@@ -24,6 +26,7 @@ import { synthesizeTopology } from '../local/cluster';
 import { spawnLocalCluster, type SpawnedCluster } from '../local/spawn';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { UNUSED_CREDENTIAL_PROVIDERS } from '../cdk/constructs/cluster-function';
+import { benchListing } from './listing';
 import { benchPropagation } from './propagation';
 
 const { values: args } = parseArgs({
@@ -36,6 +39,8 @@ const { values: args } = parseArgs({
     nodes: { type: 'string', default: '3,10,30' },
     'propagation-events': { type: 'string', default: '30' },
     'propagation-burst': { type: 'string', default: '100' },
+    'listing-sizes': { type: 'string', default: '1000,100000' },
+    'listing-runs': { type: 'string', default: '15' },
   },
 });
 const REQUESTS = Number(args.requests);
@@ -219,7 +224,7 @@ export const handler = async (event: { id: string }) =>
 }
 
 async function main(): Promise<void> {
-  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation']);
+  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'listing']);
   console.log(`Node ${process.version}; ${REQUESTS} requests per round, ${CONCURRENCY} in flight, median of ${ROUNDS} rounds; local IAM gate off (npm start -- --no-iam)\n`);
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-bench-'));
   try {
@@ -228,6 +233,7 @@ async function main(): Promise<void> {
     if (parts.has('status')) await statusFigures(topology);
     if (parts.has('bundles')) await bundleFigures(topology, scratch);
     if (parts.has('propagation')) await propagationFigures();
+    if (parts.has('listing')) await listingFigures(topology);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -298,6 +304,41 @@ async function propagationFigures(): Promise<void> {
     console.log(
       `  ${String(nodes).padStart(5)} | ${ms(f.publishLatency.p50, 11)} ${ms(f.publishLatency.p99, 4)} | ${ms(f.latency.p50, 22)} ${ms(f.latency.p99, 5)} | ${ms(f.rawLatency.p50, 15)} ${ms(f.rawLatency.p99, 5)} | ${(f.latency.p50 / f.rawLatency.p50).toFixed(2).padStart(9)} | ${ms(f.appliedPerSecond, 9)} ${ms(f.rawReceivedPerSecond, 11)}`,
     );
+  }
+}
+
+async function listingFigures(topology: ReturnType<typeof synthesizeTopology>): Promise<void> {
+  const [small, large] = (args['listing-sizes'] ?? '1000,100000').split(',').map(Number) as [number, number];
+  const runs = Number(args['listing-runs']);
+  const cluster = await spawnLocalCluster({ logFile: path.join(__dirname, '..', '.local', 'bench-listing.log'), extraArgs: ['--no-iam'] });
+  try {
+    const dynamo = new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const statusTable = topology.tables.find((t) => t.logicalId.startsWith('StatusExecutions'))?.tableName;
+    const shards = Number([...topology.functions.values()].find((fn) => fn.name.endsWith('ListStatuses'))?.environment.STATUS_INDEX_SHARDS);
+    if (!statusTable || !Number.isInteger(shards)) throw new Error('status table or its shard count not found in the template');
+    console.log(`Listing: each shape's median of ${runs} sequential requests (limit 10) at ${small.toLocaleString('en')} and ${large.toLocaleString('en')} stored executions, ${shards} index shards`);
+    const figures = await benchListing({
+      apiUrl: cluster.url,
+      dynamo,
+      table: statusTable,
+      shards,
+      token: Object.values(cluster.tokens)[0] as string,
+      small,
+      large,
+      runs,
+      log: (line) => console.log(line),
+    });
+    console.log(`  ${'shape'.padEnd(40)} ${`at ${small}`.padStart(12)} ${`at ${large}`.padStart(12)}  ratio (goal <= 1.50)   items`);
+    for (const row of figures.rows) {
+      console.log(
+        `  ${row.label.padEnd(40)} ${`${row.small.toFixed(1)} ms`.padStart(12)} ${`${row.large.toFixed(1)} ms`.padStart(12)}  ${row.ratio.toFixed(2).padStart(5)}${row.ratio <= 1.5 ? '' : ' (over)'}${' '.repeat(row.ratio <= 1.5 ? 16 : 9)}${row.itemsSmall}/${row.itemsLarge}`,
+      );
+    }
+    const worst = Math.max(...figures.rows.map((row) => row.ratio));
+    console.log(`  reference: a single poll GET /executions/{id}: ${figures.reference.small.toFixed(1)} ms, then ${figures.reference.large.toFixed(1)} ms (x${(figures.reference.large / figures.reference.small).toFixed(2)})`);
+    console.log(`  worst ratio ${worst.toFixed(2)} (goal <= 1.50)\n`);
+  } finally {
+    await cluster.stop();
   }
 }
 

@@ -532,6 +532,11 @@ describe('OGC API - Processes', () => {
     ['limit=ten', 'limit'],
     ['status=done', 'status'],
     ['cursor=not-a-cursor', 'cursor'],
+    // Issue 9: an unsigned cursor with an empty key value reached DynamoDB and answered 500.
+    ['cursor=eyJrIjoicyIsInAiOiIifQ', 'cursor'],
+    ['status=successful&cursor=eyJrIjoicyIsInAiOiIifQ', 'cursor'],
+    ['status=running&cursor=eyJrIjoicyIsInAiOiIifQ', 'cursor'],
+    ['processID=gs:Buffer&cursor=eyJrIjoicyIsInAiOiIifQ', 'cursor'],
   ])('GET /jobs?%s is a 400 naming the parameter', async (query, name) => {
     const body = expectOgc(await get(`/jobs?${query}`), 'exception', 400);
     expect(body.title).toContain(name);

@@ -2,6 +2,8 @@
  * GET /executions over real HTTP: filters, completion-time bounds, cursor paging and its errors.
  * Each test lists only its own unique processName, since other test files share the table.
  */
+import { randomUUID } from 'node:crypto';
+import { api } from '../../support/cluster-client';
 import { executionIn, ids, listAll, listPage, uniqueProcess, type Phase } from './support';
 
 jest.setTimeout(30_000);
@@ -114,6 +116,68 @@ describe('listing (GET /executions)', () => {
     const next = await listPage({ processName, phase: 'SUCCEEDED', limit: 2, cursor: page.body.nextCursor });
     expect(next.body.executions).toHaveLength(1);
     expect(next.body.nextCursor).toBeUndefined();
+  });
+
+  test('by owner and by node through their indexes: alone, with phases, with a completion range, paged', async () => {
+    const userName = `user-${randomUUID()}`;
+    const processName = uniqueProcess('owner');
+    const { made } = await seed('owner', ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SUCCEEDED', 'RUNNING', 'DISMISSING', 'SUCCEEDED'], (i) => ({
+      userName,
+      // Half of them under a process of their own, so a second attribute filters.
+      ...(i % 2 === 0 ? { processName } : {}),
+    }));
+    const completed = made.filter((status) => status.completionTime !== undefined);
+    const firstCompletion = completed.map((status) => status.completionTime as string).sort()[0] as string;
+    const cases: Array<[Record<string, string>, (status: any) => boolean]> = [
+      [{}, () => true],
+      [{ phase: 'SUCCEEDED' }, (s) => s.phase === 'SUCCEEDED'],
+      [{ phase: 'RUNNING,DISMISSING' }, (s) => s.phase === 'RUNNING' || s.phase === 'DISMISSING'],
+      [{ phase: 'QUEUED,FAILED' }, (s) => s.phase === 'QUEUED' || s.phase === 'FAILED'],
+      [{ completedAfter: firstCompletion }, (s) => s.completionTime !== undefined && s.completionTime > firstCompletion],
+      [{ processName }, (s) => s.processName === processName],
+      [{ nodeId: 'slave-2' }, (s) => s.nodeId === 'slave-2'],
+      [{ nodeId: 'slave-1', phase: 'SUCCEEDED,RUNNING' }, (s) => s.nodeId === 'slave-1' && (s.phase === 'SUCCEEDED' || s.phase === 'RUNNING')],
+    ];
+    for (const [filters, predicate] of cases) {
+      const want = ids(made.filter(predicate)).sort();
+      for (const limit of [1, 3]) {
+        const listed = await listAll({ userName, ...filters, limit });
+        expect({ filters, limit, ids: ids(listed.items).sort() }).toEqual({ filters, limit, ids: want });
+      }
+    }
+    // A node's listing holds this owner's executions on it (and maybe others' too).
+    const onSlave1 = ids((await listAll({ nodeId: 'slave-1', processName })).items).sort();
+    expect(onSlave1).toEqual(ids(made.filter((s) => s.nodeId === 'slave-1' && s.processName === processName)).sort());
+  });
+
+  test.each([
+    ['no filter', {}],
+    ['phase=SUCCEEDED', { phase: 'SUCCEEDED' }],
+    ['phase=RUNNING', { phase: 'RUNNING' }],
+    ['userName=alice', { userName: 'alice' }],
+  ])('a cursor we did not sign is a 400 naming cursor, not a 500 (issue 9), with %s', async (_label, filters) => {
+    const response = await listPage({ ...filters, cursor: 'eyJrIjoicyIsInAiOiIifQ' });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'INVALID_REQUEST', field: 'cursor' });
+  });
+
+  test('a signed cursor is refused with other filters, and once altered', async () => {
+    const { processName } = await seed('signed', ['SUCCEEDED', 'SUCCEEDED']);
+    const first = await listPage({ processName, limit: 1 });
+    const cursor = first.body.nextCursor as string;
+    expect(cursor).toEqual(expect.any(String));
+    expect((await listPage({ processName, limit: 1, cursor })).status).toBe(200);
+    expect((await listPage({ processName, phase: 'FAILED', limit: 1, cursor })).body).toMatchObject({ field: 'cursor' });
+    const altered = `${cursor.slice(0, 3)}${cursor[3] === 'A' ? 'B' : 'A'}${cursor.slice(4)}`;
+    expect((await listPage({ processName, limit: 1, cursor: altered })).status).toBe(400);
+    // The same cursor reaches the OGC API job list of the same process through its next link only.
+    const jobs = await api('GET', `/jobs?processID=${encodeURIComponent(processName)}&limit=1`);
+    expect(jobs.status).toBe(200);
+    const next = (jobs.body.links as Array<{ rel: string; href: string }>).find((link) => link.rel === 'next');
+    expect(next).toBeDefined();
+    const nextPage = await api('GET', new URL(next!.href).pathname + new URL(next!.href).search);
+    expect(nextPage.status).toBe(200);
+    expect(nextPage.body.jobs).toHaveLength(1);
   });
 
   test.each([

@@ -1,0 +1,172 @@
+/**
+ * Listing cost against table size: the status table of a local cluster is seeded directly
+ * (BatchWriteItem, items in the stored form the store writes, index keys included) with 1,000
+ * executions, every listing shape is timed through the API, then the table is grown to 100,000
+ * and the same shapes are timed again. Printed: each shape's median at both sizes and the ratio
+ * (goal: at most 1.5).
+ *
+ * The seeded cluster looks like a busy one in its retention period: almost every execution is
+ * completed (SUCCEEDED or FAILED) over the last day, a fixed set is queued or running (what the
+ * nodes run right now does not grow with the retention), twenty users share the work, and one
+ * rare user has five executions, all in the first thousand.
+ */
+import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { indexAttributes } from '../lambdas/status/adapters/status-table';
+import type { ExecutionStatus, Phase } from '../lambdas/status/execution';
+import { seededRandom } from '../test/support/random';
+
+export interface ListingShape {
+  label: string;
+  query: string;
+}
+
+export interface ListingFigures {
+  seedSeconds: { small: number; large: number };
+  sizes: { small: number; large: number };
+  rows: Array<{ label: string; small: number; large: number; ratio: number; itemsSmall: number; itemsLarge: number }>;
+  /** A single-item poll at both sizes: how much the machine itself drifted between the two. */
+  reference: { small: number; large: number };
+}
+
+const NOW = Date.parse('2026-12-01T12:00:00.000Z');
+const DAY_MS = 86_400_000;
+const USERS = Array.from({ length: 20 }, (_, i) => `user-${i}`);
+const PROCESSES = ['gs:Buffer', 'gs:Clip', 'gs:Reproject', 'ras:Contour', 'vec:Heatmap', 'gs:Aggregate'];
+const NODES = ['master-1', 'slave-1', 'slave-2'];
+const RARE_USER = 'rare-user';
+/** Queued and running executions at any moment: what the cluster runs, not what it retains. */
+const ACTIVE = 60;
+
+export const SHAPES: ListingShape[] = [
+  { label: 'no filter (one scan page)', query: 'limit=10' },
+  { label: 'userName (rare user, 5 items)', query: `userName=${RARE_USER}&limit=10` },
+  { label: 'userName (a user with 5% of all)', query: 'userName=user-3&limit=10' },
+  { label: 'userName + phase=SUCCEEDED', query: 'userName=user-3&phase=SUCCEEDED&limit=10' },
+  { label: 'userName + phase=RUNNING', query: 'userName=user-3&phase=RUNNING&limit=10' },
+  { label: 'userName + completion range', query: `userName=user-3&completedAfter=${iso(NOW - 6 * 3600_000)}&completedBefore=${iso(NOW - 3600_000)}&limit=10` },
+  { label: 'userName + processName', query: 'userName=user-3&processName=gs:Clip&limit=10' },
+  { label: 'processName', query: 'processName=gs:Buffer&limit=10' },
+  { label: 'processName + phase=FAILED', query: 'processName=gs:Buffer&phase=FAILED&limit=10' },
+  { label: 'nodeId', query: 'nodeId=slave-1&limit=10' },
+  { label: 'nodeId + phase=QUEUED,RUNNING', query: 'nodeId=slave-1&phase=QUEUED,RUNNING&limit=10' },
+  { label: 'phase=FAILED', query: 'phase=FAILED&limit=10' },
+  { label: 'phase=RUNNING', query: 'phase=RUNNING&limit=10' },
+  { label: 'completedAfter (last hour)', query: `completedAfter=${iso(NOW - 3600_000)}&limit=10` },
+  { label: 'GET /jobs?processID&status=successful', query: '/jobs?processID=gs:Buffer&status=successful&limit=10' },
+];
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The i-th seeded execution: the same on every run. */
+function execution(i: number, shards: number): Record<string, unknown> {
+  const random = seededRandom(1_000_003 * (i + 1));
+  const executionId = `bench-${String(i).padStart(7, '0')}`;
+  const rare = i % 200 === 7 && i < 1000; // five of the first thousand
+  const active = i < ACTIVE;
+  const phase: Phase = active ? (random() < 0.3 ? 'QUEUED' : 'RUNNING') : random() < 0.92 ? 'SUCCEEDED' : 'FAILED';
+  const completedAt = NOW - Math.floor(random() * DAY_MS);
+  const created = active ? NOW - Math.floor(random() * 600_000) : completedAt - 1000 - Math.floor(random() * 600_000);
+  const lastUpdated = active ? NOW - Math.floor(random() * 30_000) : completedAt;
+  const status: ExecutionStatus = {
+    executionId,
+    processName: PROCESSES[Math.floor(random() * PROCESSES.length)] as string,
+    phase,
+    progress: active ? Math.floor(random() * 100) : 100,
+    nodeId: NODES[Math.floor(random() * NODES.length)] as string,
+    userName: rare ? RARE_USER : (USERS[Math.floor(random() * USERS.length)] as string),
+    creationTime: iso(created),
+    lastUpdated: iso(lastUpdated),
+    ...(active ? {} : { completionTime: iso(completedAt) }),
+    ...(phase === 'SUCCEEDED' ? { resultLocation: `https://results.example/${executionId}` } : {}),
+    ...(phase === 'FAILED' ? { exception: { code: 'ProcessError', message: 'The process failed' } } : {}),
+    version: 3,
+  };
+  return { ...status, ...indexAttributes(status, shards), expiresAt: Math.floor((NOW + 7 * DAY_MS) / 1000) };
+}
+
+/** Writes executions [from, to) with BatchWriteItem, `concurrency` batches in flight. */
+export async function seed(dynamo: DynamoDBClient, table: string, shards: number, from: number, to: number, concurrency = 8): Promise<number> {
+  const started = performance.now();
+  let next = from;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < to) {
+        const start = next;
+        next = Math.min(to, next + 25);
+        let requests: WriteRequest[] = [];
+        for (let i = start; i < Math.min(to, start + 25); i++) {
+          requests.push({ PutRequest: { Item: marshall(execution(i, shards), { removeUndefinedValues: true }) } });
+        }
+        for (let attempt = 0; requests.length > 0; attempt++) {
+          if (attempt === 10) throw new Error(`BatchWriteItem left ${requests.length} items unprocessed`);
+          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+          const result = await dynamo.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
+          requests = result.UnprocessedItems?.[table] ?? [];
+        }
+      }
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+/** Median latency of `runs` sequential requests (after a warm-up), and the page's item count. */
+async function time(url: string, headers: Record<string, string>, runs: number): Promise<{ ms: number; items: number }> {
+  let items = 0;
+  const once = async () => {
+    const t = performance.now();
+    const response = await fetch(url, { headers });
+    const body = (await response.json()) as { executions?: unknown[]; jobs?: unknown[] };
+    if (response.status !== 200) throw new Error(`${url} answered ${response.status} ${JSON.stringify(body)}`);
+    items = (body.executions ?? body.jobs ?? []).length;
+    return performance.now() - t;
+  };
+  for (let i = 0; i < 3; i++) await once();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) samples.push(await once());
+  return { ms: median(samples), items };
+}
+
+export async function benchListing(options: {
+  apiUrl: string;
+  dynamo: DynamoDBClient;
+  table: string;
+  shards: number;
+  token: string;
+  small: number;
+  large: number;
+  runs: number;
+  log: (line: string) => void;
+}): Promise<ListingFigures> {
+  const headers = { authorization: `Bearer ${options.token}` };
+  const urlOf = (shape: ListingShape) => (shape.query.startsWith('/') ? `${options.apiUrl}${shape.query}` : `${options.apiUrl}/executions?${shape.query}`);
+  const pollUrl = `${options.apiUrl}/executions/bench-0000100`;
+
+  const measure = async () => {
+    const figures = new Map<string, { ms: number; items: number }>();
+    for (const shape of SHAPES) figures.set(shape.label, await time(urlOf(shape), headers, options.runs));
+    return { figures, reference: (await time(pollUrl, headers, options.runs)).ms };
+  };
+
+  const seedSmall = await seed(options.dynamo, options.table, options.shards, 0, options.small);
+  options.log(`  seeded ${options.small.toLocaleString('en')} executions in ${seedSmall.toFixed(1)} s`);
+  const small = await measure();
+  const seedLarge = await seed(options.dynamo, options.table, options.shards, options.small, options.large);
+  options.log(`  grew the table to ${options.large.toLocaleString('en')} executions in ${seedLarge.toFixed(1)} s (${((options.large - options.small) / seedLarge).toFixed(0)} items/s)`);
+  const large = await measure();
+
+  return {
+    seedSeconds: { small: seedSmall, large: seedLarge },
+    sizes: { small: options.small, large: options.large },
+    rows: SHAPES.map((shape) => {
+      const a = small.figures.get(shape.label)!;
+      const b = large.figures.get(shape.label)!;
+      return { label: shape.label, small: a.ms, large: b.ms, ratio: b.ms / a.ms, itemsSmall: a.items, itemsLarge: b.items };
+    }),
+    reference: { small: small.reference, large: large.reference },
+  };
+}
