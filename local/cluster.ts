@@ -178,7 +178,35 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           return { status: 404, body: { code: 'NOT_FOUND', message: (error as Error).message } };
         }
       }
+      if (adminPath === '/faults/refuse-writes') return faultAdmin(method, body);
       return messaging.admin({ method, path: adminPath, body });
+    };
+
+    /**
+     * Test fault injection, local only: `POST {"function": "<construct name or logical id>",
+     * "itemKey": "<sort key>"}` makes the IAM gate refuse that function's writes of that item;
+     * `DELETE` lifts every refusal. Needs the gate (not with --no-iam).
+     */
+    const faultAdmin = (method: string, body: string): { status: number; body: unknown } => {
+      if (!gate) return { status: 409, body: { code: 'NO_IAM_GATE', message: 'fault injection needs the IAM gate: start without --no-iam' } };
+      if (method === 'DELETE') {
+        gate.clearFaults();
+        return { status: 200, body: { cleared: true } };
+      }
+      if (method !== 'POST') return { status: 405, body: { code: 'METHOD_NOT_ALLOWED', message: 'POST or DELETE' } };
+      let request: { function?: unknown; itemKey?: unknown };
+      try {
+        request = JSON.parse(body) as typeof request;
+      } catch {
+        return { status: 400, body: { code: 'INVALID_JSON', message: 'body: expected {"function": ..., "itemKey": ...}' } };
+      }
+      const fn = [...topology.functions.values()].find((candidate) => candidate.name === request.function || candidate.logicalId === request.function);
+      if (!fn) return { status: 404, body: { code: 'NOT_FOUND', message: `function: no function named ${String(request.function)}`, field: 'function' } };
+      if (typeof request.itemKey !== 'string' || request.itemKey === '') {
+        return { status: 400, body: { code: 'INVALID_REQUEST', message: 'itemKey: must be a non-empty string', field: 'itemKey' } };
+      }
+      gate.refuseWrites(fn.logicalId, request.itemKey);
+      return { status: 200, body: { function: fn.name, itemKey: request.itemKey } };
     };
 
     const server = new LocalApiServer({ routes: topology.routes, hosts, admin });

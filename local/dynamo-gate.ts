@@ -14,7 +14,35 @@ export interface DynamoGate {
   readonly endpoint: string;
   /** The access key a function signs with: how the gate knows who calls. */
   accessKeyOf(functionId: string): string;
+  /**
+   * Fault injection for tests (`POST /__local/faults/refuse-writes`): from now on, refuse with
+   * `AccessDeniedException` every write by this function of an item whose sort key `key` is
+   * `itemKey`, as an explicit deny in its role would. It lets a test make exactly one node
+   * unable to apply one object, which nothing in the deployed product can ask for.
+   */
+  refuseWrites(functionId: string, itemKey: string): void;
+  /** Lifts every refusal `refuseWrites` added. */
+  clearFaults(): void;
   close(): Promise<void>;
+}
+
+const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+
+/** The sort keys (`key` attribute) of the items a write request touches. */
+function writtenItemKeys(operation: string, body: Record<string, unknown>): string[] {
+  type Request = { Item?: { key?: { S?: string } }; Key?: { key?: { S?: string } } };
+  const keyOf = (request: Request | undefined) => request?.Item?.key?.S ?? request?.Key?.key?.S;
+  const requests: (Request | undefined)[] = [];
+  if (operation === 'TransactWriteItems') {
+    for (const item of (body.TransactItems as Record<string, Request>[] | undefined) ?? []) requests.push(...Object.values(item));
+  } else if (operation === 'BatchWriteItem') {
+    for (const writes of Object.values((body.RequestItems as Record<string, { PutRequest?: Request; DeleteRequest?: Request }[]> | undefined) ?? {})) {
+      for (const write of writes) requests.push(write.PutRequest ?? write.DeleteRequest);
+    }
+  } else {
+    requests.push(body as Request);
+  }
+  return requests.map(keyOf).filter((key): key is string => key !== undefined);
 }
 
 const ACCESS_KEY_PREFIX = 'LOCALFN';
@@ -52,6 +80,7 @@ export async function startDynamoGate(
   const target = new URL(upstream);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const functionByKey = new Map([...policies.keys()].map((id) => [`${ACCESS_KEY_PREFIX}${id}`, id]));
+  const refusedWrites = new Map<string, Set<string>>();
 
   const server = createServer((request, response) => {
     void (async () => {
@@ -72,6 +101,16 @@ export async function startDynamoGate(
           const message =
             `User: arn:aws:sts::000000000000:assumed-role/${functionId}/local is not authorized to perform: ` +
             `${refused.action} on resource: ${refused.resource} because no identity-based policy allows the ${refused.action} action`;
+          onDenied(message);
+          deny(response, message);
+          return;
+        }
+        const refusedKeys = refusedWrites.get(functionId);
+        const refusedKey = refusedKeys && WRITE_OPERATIONS.has(operation) ? writtenItemKeys(operation, parsed).find((key) => refusedKeys.has(key)) : undefined;
+        if (refusedKey !== undefined) {
+          const message =
+            `User: arn:aws:sts::000000000000:assumed-role/${functionId}/local is not authorized to perform: ` +
+            `dynamodb:${operation} on item ${refusedKey} with an explicit deny (local fault injection)`;
           onDenied(message);
           deny(response, message);
           return;
@@ -101,6 +140,12 @@ export async function startDynamoGate(
   return {
     endpoint: `http://127.0.0.1:${port}`,
     accessKeyOf: (functionId) => `${ACCESS_KEY_PREFIX}${functionId}`,
+    refuseWrites: (functionId, itemKey) => {
+      const keys = refusedWrites.get(functionId) ?? new Set<string>();
+      keys.add(itemKey);
+      refusedWrites.set(functionId, keys);
+    },
+    clearFaults: () => refusedWrites.clear(),
     close: async () => {
       agent.destroy();
       server.closeAllConnections();

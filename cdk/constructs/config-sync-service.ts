@@ -216,7 +216,8 @@ export class ConfigSyncService extends Construct {
     ]);
     const listNodes = fn('ListNodes', 'config-sync/handlers/list-nodes.ts', [
       eventLog(['GetItem']),
-      allow(['dynamodb:GetItem'], [this.nodeStore.tableArn]),
+      // Query: the node's parking records.
+      allow(['dynamodb:GetItem', 'dynamodb:Query'], [this.nodeStore.tableArn]),
       ...(allQueues.length
         ? [allow(['sqs:GetQueueAttributes'], allQueues.flatMap((q) => [q.queue.queueArn, q.deadLetterQueue.queueArn]))]
         : []),
@@ -236,6 +237,11 @@ export class ConfigSyncService extends Construct {
       ...objectBodies('all', ['GetObject', 'PutObject', 'DeleteObject']),
     ]);
     const redriveNode = fn('RedriveNode', 'config-sync/handlers/redrive-node.ts', [
+      // Retrying parked events: read them from the log, apply them to the node's store.
+      eventLog(['GetItem', 'Query']),
+      ...storeOf(cluster.nodes, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']),
+      eventBodies(['GetObject']),
+      ...objectBodies('all', ['GetObject', 'PutObject', 'DeleteObject']),
       ...(allQueues.length
         ? [
             allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage'], allQueues.map((q) => q.deadLetterQueue.queueArn)),

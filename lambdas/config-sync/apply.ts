@@ -29,26 +29,53 @@
  * interrupted, the own event is simply one more missing sequence, and the next gap fill or
  * catch-up applies it from the log. So a gap made of a node's own events is filled like any
  * other, and the cursor never has to skip a sequence.
+ *
+ * Parking. An event this node cannot apply (its body unreadable, its object refused by the
+ * store, any failure that is not transient) must not stop the node: strict order would hold
+ * every later sequence behind it forever, since gap filling retries it. Each failed attempt at
+ * `cursor + 1` is counted in the node's store; after `MAX_APPLY_ATTEMPTS` the event is parked:
+ * a parking record for its object holds the sequence and the reason, and the cursor moves past
+ * it in the same atomic write. Later events of the same object are parked behind it (one more
+ * sequence in the record, cursor moved), never applied over it, because merge patches do not
+ * commute; events of every other object keep flowing. `GET /nodes` lists the records. A
+ * redrive (`retryParked`) applies a record's sequences in order, out of cursor order, which is
+ * sound because nothing of that object was applied since its first parked sequence and an
+ * object's state depends only on its own events; a resync drops the records, the snapshot
+ * holding their effect and the log after it replaying the rest. Transient failures (throttling,
+ * timeouts, 5xx) are never counted: they are retried by the queue and never park an event.
  */
 import { CursorContentionError, EventsMissingFromLogError, InvalidConfigEventError, WrongClusterError } from './errors';
 import {
   isOffloaded,
+  isUnreadable,
   objectStorageKey,
+  parkingKey,
   parseConfigChange,
   parseEventMessage,
   type ConfigEvent,
+  type DeliveredEvent,
   type EventMetadata,
   type ObjectRef,
   type PublishedEvent,
 } from './events';
 import { mergePatchObject } from './merge-patch';
-import type { CommitOutcome, EventBodyStore, EventLog, NodeStore, StoredObject } from './ports';
+import type { CommitOutcome, EventBodyStore, EventLog, NodeStore, ParkedObject, StoredObject } from './ports';
 
 export interface ApplyDeps {
   readonly store: NodeStore;
   readonly log: EventLog;
   readonly bodies: EventBodyStore;
+  /** The clock for parking records. @default () => new Date() */
+  readonly now?: () => Date;
 }
+
+/**
+ * Failed attempts at one event before it is parked. Below the queue's `maxReceiveCount` (5),
+ * so a delivered event is parked before its message would go to the dead-letter queue.
+ */
+export const MAX_APPLY_ATTEMPTS = 3;
+/** Reasons are kept to this many characters in the store and in `GET /nodes`. */
+const MAX_REASON_LENGTH = 1000;
 
 /** The node whose store is being written, and its cluster. */
 export interface NodeContext {
@@ -86,7 +113,9 @@ export type ObjectEffect =
   /** `remove`: a tombstone, whatever still references the object (the master decided). */
   | 'removed'
   /** The object already reflects this or a later event: nothing to write. */
-  | 'stale';
+  | 'stale'
+  /** Parked on this node (it failed, or an earlier event of its object is parked): not applied. */
+  | 'parked';
 
 export interface ObjectChange {
   readonly effect: ObjectEffect;
@@ -137,7 +166,8 @@ export function applyChange(existing: StoredObject | undefined, event: ConfigEve
 export interface AppliedEvent {
   readonly sequence: number;
   readonly origin: string;
-  readonly object: ObjectRef;
+  /** Absent only for a parked unreadable event that names no valid object. */
+  readonly object?: ObjectRef;
   readonly effect: ObjectEffect;
   /** Read from the event log to close a gap, rather than delivered. */
   readonly fromLog: boolean;
@@ -172,8 +202,8 @@ export interface CatchUpResult {
 
 /** Events read from the log per request while filling a gap or catching up. */
 const LOG_PAGE_SIZE = 100;
-/** BatchGetItem's limit. */
-const OBJECT_READ_BATCH = 100;
+/** BatchGetItem's limit is 100 keys: an object and its parking record each. */
+const OBJECT_READ_BATCH = 50;
 /** A re-read object is newer than the event, so one retry settles it; more means a faulty store. */
 const MAX_OBJECT_MOVED_RETRIES = 3;
 
@@ -184,7 +214,7 @@ const MAX_OBJECT_MOVED_RETRIES = 3;
 export async function applyDeliveredEvent(
   deps: ApplyDeps,
   context: NodeContext,
-  event: PublishedEvent,
+  event: DeliveredEvent,
 ): Promise<DeliveryResult> {
   return new NodeApplier(deps, context).deliver(event);
 }
@@ -199,7 +229,7 @@ export async function applyDeliveredBatch(
   messages: readonly string[],
 ): Promise<BatchResult> {
   const applier = new NodeApplier(deps, context);
-  const events: PublishedEvent[] = [];
+  const events: DeliveredEvent[] = [];
   let parseFailure: BatchResult['failure'];
   for (const [index, message] of messages.entries()) {
     try {
@@ -211,7 +241,9 @@ export async function applyDeliveredBatch(
   }
   const results: DeliveryResult[] = [];
   try {
-    await applier.prefetch(events.filter((event) => event.origin !== context.node).map((event) => event.object));
+    await applier.prefetch(
+      events.flatMap((event) => (event.origin !== context.node && event.object !== undefined ? [event.object] : [])),
+    );
   } catch (error) {
     return { results, failure: { index: 0, error } };
   }
@@ -245,6 +277,8 @@ export async function catchUp(deps: ApplyDeps, context: NodeContext, toSequence?
 class NodeApplier {
   /** `null`: known to be absent from the store. */
   private readonly objects = new Map<string, StoredObject | null>();
+  /** By object key: whether the object has a parking record on this node. */
+  private readonly parked = new Map<string, boolean>();
   private knownCursor: number | undefined;
 
   constructor(
@@ -266,13 +300,26 @@ class NodeApplier {
     const pending = [...wanted.values()];
     for (let start = 0; start < pending.length; start += OBJECT_READ_BATCH) {
       const chunk = pending.slice(start, start + OBJECT_READ_BATCH);
-      const found = await this.deps.store.readObjects(this.context.node, chunk);
-      for (const ref of chunk) this.objects.set(objectStorageKey(ref), null);
-      for (const object of found) this.objects.set(objectStorageKey(object), object);
+      const found = await this.deps.store.readApplyState(
+        this.context.node,
+        chunk,
+        chunk.map((ref) => parkingKey(ref, 0)),
+      );
+      for (const ref of chunk) {
+        this.objects.set(objectStorageKey(ref), null);
+        this.parked.set(objectStorageKey(ref), false);
+      }
+      for (const object of found.objects) this.objects.set(objectStorageKey(object), object);
+      for (const record of found.parked) if (record.object) this.parked.set(objectStorageKey(record.object), true);
     }
   }
 
-  async deliver(event: PublishedEvent): Promise<DeliveryResult> {
+  private forget(ref: ObjectRef): void {
+    this.objects.delete(objectStorageKey(ref));
+    this.parked.delete(objectStorageKey(ref));
+  }
+
+  async deliver(event: DeliveredEvent): Promise<DeliveryResult> {
     const { node, cluster } = this.context;
     if (event.cluster !== cluster) throw new WrongClusterError(node, cluster, event.cluster, `Event ${event.sequence}`);
     const known = await this.cursor();
@@ -297,14 +344,14 @@ class NodeApplier {
    * (another invocation is applying the same events), it re-reads the cursor and goes on
    * from there.
    */
-  async advanceTo(target: number, delivered?: PublishedEvent): Promise<{ applied: AppliedEvent[]; cursor: number }> {
+  async advanceTo(target: number, delivered?: DeliveredEvent): Promise<{ applied: AppliedEvent[]; cursor: number }> {
     const applied: AppliedEvent[] = [];
     const lastFromLog = delivered ? delivered.sequence - 1 : target;
-    let fromLog: PublishedEvent[] = [];
+    let fromLog: DeliveredEvent[] = [];
     let cursor = await this.cursor();
     while (cursor < target) {
       const sequence = cursor + 1;
-      let event: PublishedEvent;
+      let event: DeliveredEvent;
       if (delivered && sequence === delivered.sequence) {
         event = delivered;
       } else {
@@ -334,46 +381,107 @@ class NodeApplier {
 
   private async applyNext(
     cursor: number,
-    event: PublishedEvent,
+    event: DeliveredEvent,
     fromLog: boolean,
   ): Promise<AppliedEvent | 'cursor-moved'> {
-    const complete = await resolveBody(this.deps.bodies, event);
-    const key = objectStorageKey(complete.object);
-    let change: ObjectChange;
-    let outcome: CommitOutcome;
-    for (let attempt = 1; ; attempt += 1) {
-      await this.prefetch([complete.object]);
-      change = applyChange(this.objects.get(key) ?? undefined, complete);
-      outcome = await this.deps.store.commit(this.context.node, {
-        expectedCursor: cursor,
-        sequence: complete.sequence,
-        object: change.object,
-      });
-      if (outcome !== 'object-moved') break;
-      // A bootstrap stored a newer version meanwhile: read it; the event is now stale for it.
-      this.objects.delete(key);
-      if (attempt >= MAX_OBJECT_MOVED_RETRIES) {
-        throw new CursorContentionError(this.context.node, cursor, complete.sequence);
-      }
-    }
-    if (outcome === 'cursor-moved') {
-      // What we read may be older than what the other invocation wrote.
-      this.objects.clear();
-      return outcome;
-    }
-    this.knownCursor = complete.sequence;
-    if (change.object) this.objects.set(key, change.object);
-    return {
-      sequence: complete.sequence,
-      origin: complete.origin,
-      object: { type: complete.object.type, id: complete.object.id },
-      effect: change.effect,
+    const ref = event.object === undefined ? undefined : { type: event.object.type, id: event.object.id };
+    const step = (effect: ObjectEffect): AppliedEvent => ({
+      sequence: event.sequence,
+      origin: event.origin,
+      ...(ref ? { object: ref } : {}),
+      effect,
       fromLog,
-    };
+    });
+    for (let attempt = 1; ; attempt += 1) {
+      if (ref) await this.prefetch([ref]);
+      if (ref && this.parked.get(objectStorageKey(ref)) === true) {
+        // An earlier event of this object is parked here: this one waits behind it.
+        const outcome = await this.deps.store.park(this.context.node, {
+          expectedCursor: cursor,
+          sequence: event.sequence,
+          key: parkingKey(ref, event.sequence),
+          object: ref,
+        });
+        if (outcome === 'unparked') {
+          // A redrive cleared the record meanwhile: read the object again and apply normally.
+          this.forget(ref);
+          if (attempt >= MAX_OBJECT_MOVED_RETRIES) throw new CursorContentionError(this.context.node, cursor, event.sequence);
+          continue;
+        }
+        if (outcome === 'cursor-moved') return this.cursorMoved();
+        this.knownCursor = event.sequence;
+        return step('parked');
+      }
+      let change: ObjectChange;
+      let outcome: CommitOutcome;
+      try {
+        if (isUnreadable(event)) throw new InvalidConfigEventError([{ field: 'event', message: event.reason }]);
+        const complete = await resolveBody(this.deps.bodies, event);
+        change = applyChange(this.objects.get(objectStorageKey(complete.object)) ?? undefined, complete);
+        outcome = await this.deps.store.commit(this.context.node, {
+          expectedCursor: cursor,
+          sequence: complete.sequence,
+          object: change.object,
+        });
+      } catch (error) {
+        return this.failed(cursor, event, ref, error, step);
+      }
+      if (outcome === 'object-moved') {
+        // A bootstrap stored a newer version meanwhile: read it; the event is now stale for it.
+        if (ref) this.forget(ref);
+        if (attempt >= MAX_OBJECT_MOVED_RETRIES) throw new CursorContentionError(this.context.node, cursor, event.sequence);
+        continue;
+      }
+      if (outcome === 'cursor-moved') return this.cursorMoved();
+      this.knownCursor = event.sequence;
+      if (ref && change.object) this.objects.set(objectStorageKey(ref), change.object);
+      return step(change.effect);
+    }
+  }
+
+  private cursorMoved(): 'cursor-moved' {
+    // What we read may be older than what the other invocation wrote.
+    this.objects.clear();
+    this.parked.clear();
+    return 'cursor-moved';
+  }
+
+  /**
+   * An attempt at `cursor + 1` failed: a transient failure is thrown as it is (the queue
+   * retries it); any other is counted, thrown again while under `MAX_APPLY_ATTEMPTS`, and
+   * then parks the event.
+   */
+  private async failed(
+    cursor: number,
+    event: DeliveredEvent,
+    ref: ObjectRef | undefined,
+    error: unknown,
+    step: (effect: ObjectEffect) => AppliedEvent,
+  ): Promise<AppliedEvent | 'cursor-moved'> {
+    if (isTransientFailure(error)) throw error;
+    const { node } = this.context;
+    const reason = describeFailure(error);
+    const at = (this.deps.now?.() ?? new Date()).toISOString();
+    const attempts = await this.deps.store.recordFailure(node, cursor, { sequence: event.sequence, reason, at });
+    if (attempts === 'cursor-moved') return this.cursorMoved();
+    if (attempts < MAX_APPLY_ATTEMPTS) throw error;
+    const outcome = await this.deps.store.park(node, {
+      expectedCursor: cursor,
+      sequence: event.sequence,
+      key: parkingKey(ref, event.sequence),
+      ...(ref ? { object: ref } : {}),
+      cause: { reason, attempts, parkedAt: at },
+    });
+    if (outcome === 'cursor-moved') return this.cursorMoved();
+    if (outcome === 'unparked') throw new Error(`Node ${node}: the store answered "unparked" to the parking of event ${event.sequence}`);
+    console.warn(JSON.stringify({ message: 'event parked', node, sequence: event.sequence, object: ref, attempts, reason }));
+    this.knownCursor = event.sequence;
+    if (ref) this.parked.set(objectStorageKey(ref), true);
+    return step('parked');
   }
 
   /** Log events `from..to`, which must start at `from` (the log has no holes unless trimmed). */
-  private async readLog(from: number, to: number): Promise<PublishedEvent[]> {
+  private async readLog(from: number, to: number): Promise<DeliveredEvent[]> {
     const { cluster, node } = this.context;
     const events = (await this.deps.log.readRange(cluster, from, to)).filter(
       (event) => event.sequence >= from && event.sequence <= to,
@@ -412,6 +520,114 @@ export async function resolveBody(bodies: EventBodyStore, event: PublishedEvent)
     publishedAt: event.publishedAt,
   };
   return { ...metadata, ...change };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parked events: failures, and the redrive that clears them
+
+/** Error names of AWS and network failures that pass by themselves: retried, never counted. */
+const TRANSIENT_ERROR_NAMES = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'SlowDown',
+  'TimeoutError',
+  'AbortError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+const TRANSIENT_CANCELLATION_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
+
+/**
+ * Whether a failure may pass by itself (and so never counts toward parking): an error that
+ * says so (`transient: true`; `transient: false` says the opposite, for callers that know
+ * better), the SDK's retryable errors, throttling, server-side (5xx) and network failures, a
+ * transaction cancelled only by conflicts or throttling. Everything else (an invalid event,
+ * a refused write, an exhausted stack) would fail the same way again.
+ */
+export function isTransientFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const candidate = error as {
+    name?: unknown;
+    transient?: unknown;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    CancellationReasons?: { Code?: string }[];
+    cause?: unknown;
+  };
+  if (typeof candidate.transient === 'boolean') return candidate.transient;
+  if (candidate.$retryable) return true;
+  if ((candidate.$metadata?.httpStatusCode ?? 0) >= 500) return true;
+  if (typeof candidate.name === 'string' && TRANSIENT_ERROR_NAMES.has(candidate.name)) return true;
+  if (candidate.name === 'TransactionCanceledException') {
+    const codes = (candidate.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None').filter((code) => code !== 'None');
+    return codes.length > 0 && codes.every((code) => TRANSIENT_CANCELLATION_CODES.has(code));
+  }
+  // fetch() rejects with a TypeError whose cause is the socket error.
+  if (error instanceof TypeError && candidate.cause !== undefined) return true;
+  return false;
+}
+
+function describeFailure(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH - 1)}…` : text;
+}
+
+export interface RetryParkedResult {
+  /** Sequences applied (or found stale) and removed from their records. */
+  readonly cleared: readonly number[];
+  /** Records that still hold events, with the reason of the last failure. */
+  readonly stillParked: readonly ParkedObject[];
+}
+
+/**
+ * The redrive of a node's parked events: each record's sequences are read from the log and
+ * applied to their object in order, each removed from the record as it commits. A record whose
+ * head fails again keeps it (with the new reason) and the rest behind it. Runs concurrently
+ * with the node's applier: a follower parked meanwhile joins the record and is applied here
+ * too; once the record is removed, the applier applies the object's events itself.
+ */
+export async function retryParked(deps: ApplyDeps, context: NodeContext): Promise<RetryParkedResult> {
+  const { store, log } = deps;
+  const { node, cluster } = context;
+  const cleared: number[] = [];
+  const stillParked: ParkedObject[] = [];
+  for (const listed of await store.listParked(node)) {
+    let record: ParkedObject | undefined = listed;
+    for (let rounds = 0; record !== undefined && rounds < 100_000; rounds += 1) {
+      const sequence = record.sequences[0];
+      if (sequence === undefined) {
+        if (await store.removeParked(node, record.key)) break;
+        record = (await store.listParked(node)).find((candidate) => candidate.key === listed.key);
+        continue;
+      }
+      let outcome: 'committed' | 'moved';
+      try {
+        const [event] = (await log.readRange(cluster, sequence, sequence)).filter((candidate) => candidate.sequence === sequence);
+        if (event === undefined) throw new EventsMissingFromLogError(cluster, node, [sequence]);
+        if (isUnreadable(event)) throw new InvalidConfigEventError([{ field: 'event', message: event.reason }]);
+        if (event.cluster !== cluster) throw new WrongClusterError(node, cluster, event.cluster, `Event ${sequence}`);
+        const complete = await resolveBody(deps.bodies, event);
+        const [existing] = await store.readObjects(node, [complete.object]);
+        const change = applyChange(existing, complete);
+        outcome = await store.applyParked(node, { key: record.key, sequence, ...(change.object ? { object: change.object } : {}) });
+      } catch (error) {
+        const reason = describeFailure(error);
+        await store.noteParkedFailure(node, record.key, sequence, reason);
+        const fresh = (await store.listParked(node)).find((candidate) => candidate.key === listed.key);
+        if (fresh) stillParked.push(fresh);
+        break;
+      }
+      if (outcome === 'committed') cleared.push(sequence);
+      record = (await store.listParked(node)).find((candidate) => candidate.key === listed.key);
+    }
+  }
+  return { cleared, stillParked };
 }
 
 function range(from: number, to: number): number[] {

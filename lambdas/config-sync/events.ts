@@ -142,6 +142,17 @@ export function objectStorageKey(object: ObjectRef): string {
   return `${object.type}/${object.id}`;
 }
 
+/**
+ * Store key of the parking record of an object's parked events on a node (see apply.ts), or,
+ * for an unreadable event that names no valid object, of that one sequence. `#` sorts before
+ * every object key, so catalog listings never see these records.
+ */
+export function parkingKey(object: ObjectRef | undefined, sequence: number): string {
+  return object === undefined ? `${PARKING_KEY_PREFIX}#${sequence}` : `${PARKING_KEY_PREFIX}${objectStorageKey(object)}`;
+}
+
+export const PARKING_KEY_PREFIX = '#parked/';
+
 // ---------------------------------------------------------------------------------------------
 // The change a master publishes
 
@@ -279,10 +290,78 @@ export const offloadedEventSchema = z.strictObject({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Bounds: what a stranger's JSON may cost before any recursive code touches it
+
+/**
+ * Deepest nesting of `properties` or `patch` (an object holding a scalar is 1 level). GeoServer's
+ * deepest objects (a layer group's nested metadata maps, a store's connection parameters) stay
+ * below 10; 64 leaves room and keeps every recursive step (schema check, merge patch,
+ * `JSON.stringify`) thousands of frames away from the stack limit.
+ */
+export const MAX_PROPERTIES_DEPTH = 64;
+/**
+ * Largest `properties` or `patch` of one change, as JSON text. One change's object must fit
+ * the body store (S3) and a node's store (DynamoDB items offload above 300 KB to S3); 1 MiB is
+ * far above any real GeoServer object, SLD bodies included.
+ */
+export const MAX_PROPERTIES_BYTES = 1024 * 1024;
+/** Depth of a whole event or request around its properties (the envelope adds 2 levels). */
+const MAX_MESSAGE_DEPTH = MAX_PROPERTIES_DEPTH + 4;
+
+/**
+ * The nesting depth of a parsed JSON value, measured without recursion (an explicit stack), so
+ * a hostile document cannot overflow the call stack here. Stops as soon as `limit` is exceeded
+ * and returns `limit + 1` then. Primitives are 0, `{}` and `[]` are 1.
+ */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
+    if (typeof current !== 'object' || current === null) continue;
+    const level = depth + 1;
+    if (level > limit) return limit + 1;
+    if (level > deepest) deepest = level;
+    const children = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: level });
+  }
+  return deepest;
+}
+
+/**
+ * Refuses `properties`/`patch` deeper than `MAX_PROPERTIES_DEPTH` or larger than
+ * `MAX_PROPERTIES_BYTES`, and any other part of the message nested deeper than an event can
+ * be, before the schema (which recurses) sees it. `prefix` names the change in a change set.
+ */
+export function assertWithinBounds(message: unknown, prefix: readonly PropertyKey[] = []): void {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) return;
+  const record = message as Record<string, unknown>;
+  for (const field of ['properties', 'patch'] as const) {
+    if (!Object.hasOwn(record, field)) continue;
+    const value = record[field];
+    if (jsonDepth(value, MAX_PROPERTIES_DEPTH) > MAX_PROPERTIES_DEPTH) {
+      throw new InvalidConfigEventError([
+        { field: fieldPath([...prefix, field]), message: `nests deeper than ${MAX_PROPERTIES_DEPTH} levels, the limit` },
+      ]);
+    }
+    const bytes = serializedBytes(value);
+    if (bytes > MAX_PROPERTIES_BYTES) {
+      throw new InvalidConfigEventError([
+        { field: fieldPath([...prefix, field]), message: `is ${bytes} bytes of JSON, over the limit of ${MAX_PROPERTIES_BYTES}` },
+      ]);
+    }
+  }
+  if (jsonDepth(message, MAX_MESSAGE_DEPTH) > MAX_MESSAGE_DEPTH) {
+    throw new InvalidConfigEventError([{ field: fieldPath(prefix), message: `nests deeper than ${MAX_MESSAGE_DEPTH} levels, the limit` }]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Parsing with errors that name the field
 
 /** Parses a publish request body; throws `InvalidConfigEventError` naming the first bad field. */
 export function parseConfigChange(body: unknown): ConfigChange {
+  assertWithinBounds(body);
   const result = z.safeParse(configChangeSchema, body, { error: describeIssue });
   if (!result.success) throw invalidEvent(result.error);
   return result.data;
@@ -293,6 +372,7 @@ export function parseConfigChange(body: unknown): ConfigChange {
  * parse is poison: the caller lets it fail, and the queue moves it to the dead-letter queue.
  */
 export function parsePublishedEvent(message: unknown): PublishedEvent {
+  assertWithinBounds(message);
   const schema =
     typeof message === 'object' && message !== null && 'bodyRef' in message ? offloadedEventSchema : configEventSchema;
   const result = z.safeParse(schema, message, { error: describeIssue });
@@ -300,15 +380,61 @@ export function parsePublishedEvent(message: unknown): PublishedEvent {
   return result.data;
 }
 
+/**
+ * An event in the log or a queue that carries a sequence but cannot be read as an event (one
+ * written before a bound existed, a hand-edited log item). It still occupies its place in the
+ * total order: the applier parks it (see apply.ts) instead of blocking every later sequence.
+ */
+export interface UnreadableEvent extends EventMetadata {
+  readonly unreadable: true;
+  /** The event's object, when that part at least is valid: its later events wait behind it. */
+  readonly object?: ObjectRef;
+  readonly reason: string;
+}
+
+export type DeliveredEvent = PublishedEvent | UnreadableEvent;
+
+export function isUnreadable(event: DeliveredEvent): event is UnreadableEvent {
+  return 'unreadable' in event;
+}
+
+/**
+ * Like `parsePublishedEvent`, but an invalid event whose sequence, cluster and origin are
+ * readable comes back as an `UnreadableEvent` rather than an error. Only a message without
+ * even those (no place in the order) throws: it is poison for the dead-letter queue.
+ */
+export function parseDeliveredEvent(message: unknown): DeliveredEvent {
+  try {
+    return parsePublishedEvent(message);
+  } catch (error) {
+    if (!(error instanceof InvalidConfigEventError)) throw error;
+    const record = typeof message === 'object' && message !== null ? (message as Record<string, unknown>) : {};
+    const metadata = z.safeParse(z.object(metadataShape), {
+      sequence: record.sequence,
+      cluster: record.cluster,
+      origin: record.origin,
+      publishedAt: record.publishedAt,
+    });
+    if (!metadata.success) throw error;
+    const object = z.safeParse(objectRefSchema, record.object);
+    return {
+      ...metadata.data,
+      unreadable: true,
+      ...(object.success ? { object: object.data } : {}),
+      reason: error.message,
+    };
+  }
+}
+
 /** Parses the text of an SQS message (raw SNS delivery: the event's JSON). */
-export function parseEventMessage(text: string): PublishedEvent {
+export function parseEventMessage(text: string): DeliveredEvent {
   let message: unknown;
   try {
     message = JSON.parse(text);
   } catch {
     throw new InvalidConfigEventError([{ field: 'body', message: 'is not valid JSON' }]);
   }
-  return parsePublishedEvent(message);
+  return parseDeliveredEvent(message);
 }
 
 /** Every issue of a zod error as `{ field, message }`, the field as a dotted path. */

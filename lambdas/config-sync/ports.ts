@@ -3,7 +3,7 @@
  * SNS and S3 adapters implement them for AWS; `adapters/memory.ts` implements them in
  * memory for unit tests and the local runtime. Domain code depends only on these.
  */
-import type { ConfigChange, ObjectRef, ObjectType, OffloadedEvent, PublishedEvent, ConfigEvent } from './events';
+import type { ConfigChange, ConfigEvent, DeliveredEvent, ObjectRef, ObjectType, OffloadedEvent, PublishedEvent } from './events';
 import type { JsonObject } from './merge-patch';
 
 // ---------------------------------------------------------------------------------------------
@@ -83,6 +83,69 @@ export interface CatalogPage {
   readonly next?: string;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Parking (see apply.ts): events a node could not apply, held back per object
+
+/** The event at `cursor + 1` that keeps failing on this node, until it applies or is parked. */
+export interface ApplyFailure {
+  readonly sequence: number;
+  /** Failed attempts so far (each delivery or gap fill that tried it). */
+  readonly attempts: number;
+  readonly reason: string;
+  readonly at: string;
+}
+
+/** Progress of a node: its cursor and, if any, the event that is failing right after it. */
+export interface NodeProgress {
+  readonly cursor: number;
+  readonly failing?: ApplyFailure;
+}
+
+/**
+ * The parked events of one object on one node. The first sequence is the one that failed;
+ * every later event of the same object was parked behind it (never applied over it), while
+ * the node's cursor moved on and other objects kept changing.
+ */
+export interface ParkedObject {
+  /** Store key of the parking record: `parkingKey(object)`, or one per sequence when the object is unknown. */
+  readonly key: string;
+  /** Absent when the parked event is unreadable and names no valid object. */
+  readonly object?: ObjectRef;
+  /** Ascending. Never empty while parked (an emptied record is removed). */
+  readonly sequences: readonly number[];
+  /** Why `sequences[0]` could not be applied (the last error), and after how many attempts. */
+  readonly reason: string;
+  readonly attempts: number;
+  readonly parkedAt: string;
+}
+
+/**
+ * Parks `sequence` on a node and moves its cursor past it, atomically. `cause` is present for
+ * the event that failed (it creates the record or joins an existing one); absent for a later
+ * event of an object that is already parked, which only joins an existing record.
+ */
+export interface ParkCommit {
+  readonly expectedCursor: number;
+  readonly sequence: number;
+  readonly key: string;
+  readonly object?: ObjectRef;
+  readonly cause?: { readonly reason: string; readonly attempts: number; readonly parkedAt: string };
+}
+
+/** `unparked`: a follower's record was cleared meanwhile (a redrive); nothing was written. */
+export type ParkOutcome = 'committed' | 'cursor-moved' | 'unparked';
+
+/**
+ * Applies the first parked sequence of a record out of cursor order (a redrive): writes
+ * `object` (unless absent: the event is stale for it) and removes `sequence` from the head of
+ * the record, atomically, on condition that it is still the head.
+ */
+export interface ParkedApply {
+  readonly key: string;
+  readonly sequence: number;
+  readonly object?: StoredObject;
+}
+
 /**
  * Each node's current configuration objects, keyed by (node, type, id), and its cursor: the
  * sequence of the last event applied, 0 before the first. In DynamoDB: partition key the
@@ -90,8 +153,36 @@ export interface CatalogPage {
  */
 export interface NodeStore {
   readCursor(node: string): Promise<number>;
+  /** The cursor and the failing event after it, if any. */
+  readProgress(node: string): Promise<NodeProgress>;
   /** The stored objects among `objects` (tombstones included); at most 100 at a time. */
   readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]>;
+  /**
+   * What the applier needs before applying events of `objects`: their stored states and the
+   * parking records among `parkingKeys`, read together (one request in DynamoDB); at most 50
+   * objects at a time.
+   */
+  readApplyState(
+    node: string,
+    objects: readonly ObjectRef[],
+    parkingKeys: readonly string[],
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[] }>;
+  /**
+   * Counts one more failed attempt at `failure.sequence`, which must be `expectedCursor + 1`
+   * (a failure of another sequence restarts the count at 1).
+   * @returns the attempts so far, or `cursor-moved` when the cursor is no longer `expectedCursor`
+   */
+  recordFailure(node: string, expectedCursor: number, failure: Omit<ApplyFailure, 'attempts'>): Promise<number | 'cursor-moved'>;
+  /** See `ParkCommit`. Clears the failure record when it parks the failing event. */
+  park(node: string, commit: ParkCommit): Promise<ParkOutcome>;
+  /** Every parking record of the node, by key. */
+  listParked(node: string): Promise<ParkedObject[]>;
+  /** See `ParkedApply`. `moved`: the record's head is no longer `sequence`; nothing was written. */
+  applyParked(node: string, apply: ParkedApply): Promise<'committed' | 'moved'>;
+  /** A retry of the record's head failed again: records why. */
+  noteParkedFailure(node: string, key: string, sequence: number, reason: string): Promise<void>;
+  /** Removes an emptied record. @returns false when it is not empty (a follower joined) */
+  removeParked(node: string, key: string): Promise<boolean>;
   /**
    * Writes `commit.object` (if any) and moves the cursor from `expectedCursor` to `sequence`,
    * atomically (one TransactWriteItems: the object put plus a cursor update conditioned on
@@ -103,7 +194,8 @@ export interface NodeStore {
   commit(node: string, commit: StoreCommit): Promise<CommitOutcome>;
   /**
    * Makes the node's store equal to the snapshot: its objects written, every other object
-   * deleted, and the cursor set to `snapshot.sequence`, last. Need not be atomic: an
+   * deleted, its parking records and failure record removed (the snapshot holds their effect,
+   * or the log after it replays them), and the cursor set to `snapshot.sequence`, last. Need not be atomic: an
    * interrupted bootstrap is simply run again.
    */
   replaceWithSnapshot(node: string, snapshot: Snapshot): Promise<void>;
@@ -132,8 +224,11 @@ export interface EventLog {
    * never allocated without its event: the log has no holes. The event starts unpublished.
    */
   append(draft: EventDraft): Promise<PublishedEvent>;
-  /** The stored events with `from <= sequence <= to`, ascending; the caller asks at most 100. */
-  readRange(cluster: string, from: number, to: number): Promise<PublishedEvent[]>;
+  /**
+   * The stored events with `from <= sequence <= to`, ascending; the caller asks at most 100.
+   * An item that is not a valid event comes back as an `UnreadableEvent` in its place.
+   */
+  readRange(cluster: string, from: number, to: number): Promise<DeliveredEvent[]>;
   /** The highest sequence of the cluster, 0 when the log is empty. */
   head(cluster: string): Promise<number>;
   markPublished(cluster: string, sequence: number): Promise<void>;

@@ -552,25 +552,34 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
       post: {
         access: 'node',
         operationId: 'redriveNode',
-        summary: "Move the messages of a node's dead-letter queue back to its queue",
-        description: 'Call once the cause of their failure is fixed. `more` is true when the time budget ran out first: call again.',
+        summary: "Move the messages of a node's dead-letter queue back to its queue and retry its parked events",
+        description:
+          'Call once the cause of their failure is fixed. `more` is true when the time budget ran out first: call again. ' +
+          'A pure master has no queue (`moved` 0); its parked events are retried all the same.',
         tags: [CONFIG_TAG],
         parameters: [node],
         responses: {
           '200': {
-            description: 'Messages moved',
+            description: 'Messages moved, parked events retried',
             content: jsonContent({
               type: 'object',
-              required: ['node', 'moved', 'more'],
+              required: ['node', 'moved', 'more', 'parked'],
               properties: {
                 node: { type: 'string' },
                 moved: { type: 'integer', minimum: 0 },
                 more: { type: 'boolean', description: 'The dead-letter queue may still hold messages' },
+                parked: {
+                  type: 'object',
+                  required: ['cleared', 'stillParked'],
+                  properties: {
+                    cleared: { type: 'array', items: { type: 'integer' }, description: 'Parked sequences now applied' },
+                    stillParked: { type: 'array', items: { $ref: '#/components/schemas/ParkedEvents' } },
+                  },
+                },
               },
             }),
           },
           '404': unknownNode,
-          '409': error('The node is a pure master: it has no queue (NO_QUEUE)'),
         },
       },
     },
@@ -659,8 +668,42 @@ function configSyncSchemas(): Record<string, Json> {
           type: 'integer',
           minimum: 0,
           nullable: true,
-          description: 'Events it could not apply (redrive them); null for a pure master',
+          description: 'Messages it could not read as events (redrive them); null for a pure master',
         },
+        failing: {
+          type: 'object',
+          nullable: true,
+          description: 'The event after its cursor that failed and is being retried',
+          required: ['sequence', 'attempts', 'reason', 'at'],
+          properties: {
+            sequence: { type: 'integer', minimum: 1 },
+            attempts: { type: 'integer', minimum: 1 },
+            reason: { type: 'string' },
+            at: { type: 'string', format: 'date-time' },
+          },
+        },
+        parked: {
+          type: 'array',
+          description: 'Events the node could not apply, per object (redrive after a fix, or resync)',
+          items: { $ref: '#/components/schemas/ParkedEvents' },
+        },
+      },
+    },
+    ParkedEvents: {
+      type: 'object',
+      required: ['object', 'sequences', 'reason', 'attempts', 'parkedAt'],
+      properties: {
+        object: {
+          type: 'object',
+          nullable: true,
+          description: 'The object whose events wait; null for an unreadable event that names none',
+          required: ['type', 'id'],
+          properties: { type: { type: 'string' }, id: { type: 'string' } },
+        },
+        sequences: { type: 'array', items: { type: 'integer' }, description: 'The first failed; the later ones wait behind it' },
+        reason: { type: 'string', description: 'The last error of the first sequence' },
+        attempts: { type: 'integer', minimum: 0 },
+        parkedAt: { type: 'string', format: 'date-time' },
       },
     },
   };

@@ -345,7 +345,7 @@ describe('the other functions', () => {
     });
   });
 
-  it('redrive moves messages from dead-letter queues to node queues and nothing else', () => {
+  it('redrive moves messages from dead-letter queues to node queues, and applies parked events to node stores read from the log', () => {
     const statements = statementsOf(synth.json, functionId(synth.json, 'RedriveNode'));
     const resourcesOf = (action: string) =>
       statements.filter((s) => actionsOfStatement(s).includes(action)).flatMap((s) => asArray(s.Resource as unknown));
@@ -355,11 +355,25 @@ describe('the other functions', () => {
     expect(sorted(resourcesOf('sqs:ReceiveMessage'))).toEqual(sorted(dlqs));
     expect(sorted(resourcesOf('sqs:DeleteMessage'))).toEqual(sorted(dlqs));
     expect(sorted(resourcesOf('sqs:SendMessage'))).toEqual(sorted(queues));
-    expect(statements.flatMap(actionsOfStatement).filter((a) => !a.startsWith('logs:')).sort()).toEqual([
+    expect([...new Set(statements.flatMap(actionsOfStatement).filter((a) => !a.startsWith('logs:')))].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      's3:DeleteObject',
+      's3:GetObject',
+      's3:PutObject',
       'sqs:DeleteMessage',
       'sqs:ReceiveMessage',
       'sqs:SendMessage',
     ]);
+    // The event log is only read; store writes are limited to the declared nodes' partitions.
+    const logWrites = statements.filter(
+      (s) => JSON.stringify(s.Resource).includes('EventLog') && actionsOfStatement(s).some((a) => /Put|Update|Delete/.test(a)),
+    );
+    expect(logWrites).toEqual([]);
   });
 
   it.each(['ListNodes', 'GetCatalog', 'GetCatalogObject'])('%s only reads', (name) => {

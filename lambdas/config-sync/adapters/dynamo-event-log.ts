@@ -25,7 +25,7 @@ import {
   UpdateItemCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { parsePublishedEvent, type PublishedEvent } from '../events';
+import { parseDeliveredEvent, parsePublishedEvent, type DeliveredEvent, type PublishedEvent } from '../events';
 import type { EventDraft, EventLog } from '../ports';
 import { cancellationCodes, num, optionalNumber, pause, readNumber, readString, str, type Item } from './dynamo-attributes';
 
@@ -117,7 +117,7 @@ export class DynamoEventLog implements EventLog {
     }
   }
 
-  async readRange(cluster: string, from: number, to: number): Promise<PublishedEvent[]> {
+  async readRange(cluster: string, from: number, to: number): Promise<DeliveredEvent[]> {
     const low = Math.max(1, from);
     if (to < low) return [];
     const items = await this.query({
@@ -125,7 +125,7 @@ export class DynamoEventLog implements EventLog {
       ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence' },
       ExpressionAttributeValues: { ':cluster': str(cluster), ':from': num(low), ':to': num(to) },
     });
-    return items.map(toEvent);
+    return items.map((item) => parseDeliveredEvent(JSON.parse(readString(item, 'event')) as unknown));
   }
 
   async head(cluster: string): Promise<number> {

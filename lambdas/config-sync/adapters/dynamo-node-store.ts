@@ -34,9 +34,23 @@ import {
   type KeysAndAttributes,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { objectStorageKey, type ObjectRef, type ObjectType } from '../events';
+import { objectStorageKey, PARKING_KEY_PREFIX, type ObjectRef, type ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
-import type { CatalogPage, CatalogQuery, CommitOutcome, NodeStore, Snapshot, StoreCommit, StoredObject } from '../ports';
+import type {
+  ApplyFailure,
+  CatalogPage,
+  CatalogQuery,
+  CommitOutcome,
+  NodeProgress,
+  NodeStore,
+  ParkCommit,
+  ParkedApply,
+  ParkedObject,
+  ParkOutcome,
+  Snapshot,
+  StoreCommit,
+  StoredObject,
+} from '../ports';
 import {
   bool,
   cancellationCodes,
@@ -98,8 +112,208 @@ export class DynamoNodeStore implements NodeStore {
     return result.Item ? (optionalNumber(result.Item, 'cursor') ?? 0) : 0;
   }
 
+  async readProgress(node: string): Promise<NodeProgress> {
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.options.tableName,
+        Key: { node: str(node), key: str(CURSOR_KEY) },
+        ConsistentRead: true,
+      }),
+    );
+    const item = result.Item;
+    const cursor = item ? (optionalNumber(item, 'cursor') ?? 0) : 0;
+    const sequence = item ? optionalNumber(item, 'failingSequence') : undefined;
+    if (!item || sequence === undefined || sequence <= cursor) return { cursor };
+    return {
+      cursor,
+      failing: {
+        sequence,
+        attempts: optionalNumber(item, 'failingAttempts') ?? 0,
+        reason: optionalString(item, 'failingReason') ?? '',
+        at: optionalString(item, 'failingAt') ?? '',
+      },
+    };
+  }
+
+  async readApplyState(
+    node: string,
+    objects: readonly ObjectRef[],
+    parkingKeys: readonly string[],
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[] }> {
+    const items = await this.batchGet(node, [...objects.map(objectStorageKey), ...parkingKeys]);
+    const parked = items.filter((item) => readString(item, 'key').startsWith(PARKING_KEY_PREFIX)).map(toParked);
+    const stored = items.filter((item) => !readString(item, 'key').startsWith(PARKING_KEY_PREFIX));
+    return { objects: await mapConcurrently(stored, CONCURRENCY, (item) => this.toObject(node, item)), parked };
+  }
+
+  async recordFailure(node: string, expectedCursor: number, failure: Omit<ApplyFailure, 'attempts'>): Promise<number | 'cursor-moved'> {
+    const cursorIs = expectedCursor === 0 ? '(attribute_not_exists(#cursor) OR #cursor = :expected)' : '#cursor = :expected';
+    const names = { '#cursor': 'cursor', '#sequence': 'failingSequence', '#attempts': 'failingAttempts', '#reason': 'failingReason', '#at': 'failingAt' };
+    const values = { ':expected': num(expectedCursor), ':sequence': num(failure.sequence), ':reason': str(failure.reason), ':at': str(failure.at), ':one': num(1) };
+    const key = { node: str(node), key: str(CURSOR_KEY) };
+    try {
+      const counted = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: key,
+          UpdateExpression: 'SET #attempts = #attempts + :one, #reason = :reason, #at = :at',
+          ConditionExpression: `${cursorIs} AND #sequence = :sequence`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return optionalNumber(counted.Attributes ?? {}, 'failingAttempts') ?? 1;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: key,
+          UpdateExpression: 'SET #sequence = :sequence, #attempts = :one, #reason = :reason, #at = :at',
+          ConditionExpression: cursorIs,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return 1;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'cursor-moved';
+      throw error;
+    }
+  }
+
+  async park(node: string, commit: ParkCommit): Promise<ParkOutcome> {
+    if (commit.sequence !== commit.expectedCursor + 1) {
+      throw new Error(`park must advance the cursor by one (from ${commit.expectedCursor} to ${commit.sequence})`);
+    }
+    const cursorUpdate = this.cursorUpdate(node, commit.expectedCursor, commit.sequence);
+    const names: Record<string, string> = { '#sequences': 'sequences' };
+    const values: Item = { ':sequence': { L: [num(commit.sequence)] }, ':empty': { L: [] } };
+    const sets = ['#sequences = list_append(if_not_exists(#sequences, :empty), :sequence)'];
+    if (commit.cause) {
+      Object.assign(names, { '#reason': 'reason', '#attempts': 'attempts', '#parkedAt': 'parkedAt' });
+      Object.assign(values, { ':reason': str(commit.cause.reason), ':attempts': num(commit.cause.attempts), ':parkedAt': str(commit.cause.parkedAt) });
+      sets.push('#reason = if_not_exists(#reason, :reason)', '#attempts = if_not_exists(#attempts, :attempts)', '#parkedAt = if_not_exists(#parkedAt, :parkedAt)');
+    }
+    if (commit.object) {
+      Object.assign(names, { '#objectType': 'objectType', '#objectId': 'objectId' });
+      Object.assign(values, { ':objectType': str(commit.object.type), ':objectId': str(commit.object.id) });
+      sets.push('#objectType = :objectType', '#objectId = :objectId');
+    }
+    const recordUpdate = {
+      TableName: this.options.tableName,
+      Key: { node: str(node), key: str(commit.key) },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      // A follower only joins a record that exists: once a redrive removed it, it applies.
+      ConditionExpression: commit.cause ? undefined : 'attribute_exists(#sequences)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+    return this.transact([{ Update: cursorUpdate }, { Update: recordUpdate }], (codes) => {
+      if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved';
+      if (codes[1] === 'ConditionalCheckFailed') return 'unparked';
+      return undefined;
+    }).then((outcome) => outcome ?? 'committed');
+  }
+
+  async listParked(node: string): Promise<ParkedObject[]> {
+    const items: Item[] = [];
+    let exclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          ConsistentRead: true,
+          KeyConditionExpression: '#node = :node AND begins_with(#key, :prefix)',
+          ExpressionAttributeNames: { '#node': 'node', '#key': 'key' },
+          ExpressionAttributeValues: { ':node': str(node), ':prefix': str(PARKING_KEY_PREFIX) },
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return items.map(toParked);
+  }
+
+  async applyParked(node: string, apply: ParkedApply): Promise<'committed' | 'moved'> {
+    const pop = {
+      TableName: this.options.tableName,
+      Key: { node: str(node), key: str(apply.key) },
+      UpdateExpression: 'REMOVE #sequences[0]',
+      ConditionExpression: '#sequences[0] = :sequence',
+      ExpressionAttributeNames: { '#sequences': 'sequences' },
+      ExpressionAttributeValues: { ':sequence': num(apply.sequence) },
+    };
+    if (apply.object) {
+      const item = await this.toItem(node, apply.object);
+      const outcome = await this.transact([{ Update: pop }, { Put: this.versionPut(item, apply.object.lastSequence, 'older') }], (codes) => {
+        if (codes[0] === 'ConditionalCheckFailed') return 'moved' as const;
+        // The store holds this or a newer version (a resync wrote it): only the pop remains.
+        if (codes[1] === 'ConditionalCheckFailed') return 'stale' as const;
+        return undefined;
+      });
+      if (outcome === 'moved') return 'moved';
+      if (outcome === undefined) {
+        await this.supersede(node, item);
+        return 'committed';
+      }
+    }
+    try {
+      await this.client.send(new UpdateItemCommand(pop));
+      return 'committed';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'moved';
+      throw error;
+    }
+  }
+
+  async noteParkedFailure(node: string, key: string, sequence: number, reason: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: { node: str(node), key: str(key) },
+          UpdateExpression: 'SET #reason = :reason, #attempts = #attempts + :one',
+          ConditionExpression: '#sequences[0] = :sequence',
+          ExpressionAttributeNames: { '#sequences': 'sequences', '#reason': 'reason', '#attempts': 'attempts' },
+          ExpressionAttributeValues: { ':sequence': num(sequence), ':reason': str(reason), ':one': num(1) },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async removeParked(node: string, key: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.options.tableName,
+          Key: { node: str(node), key: str(key) },
+          ConditionExpression: 'attribute_not_exists(#sequences) OR size(#sequences) = :zero',
+          ExpressionAttributeNames: { '#sequences': 'sequences' },
+          ExpressionAttributeValues: { ':zero': num(0) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]> {
-    const keys = [...new Set(objects.map(objectStorageKey))];
+    const items = await this.batchGet(node, objects.map(objectStorageKey));
+    return mapConcurrently(items, CONCURRENCY, (item) => this.toObject(node, item));
+  }
+
+  /** The items of `keys` in the node's partition (consistent reads, unprocessed keys retried). */
+  private async batchGet(node: string, wantedKeys: readonly string[]): Promise<Item[]> {
+    const keys = [...new Set(wantedKeys)];
     const items: Item[] = [];
     for (let start = 0; start < keys.length; start += 100) {
       let request: Record<string, KeysAndAttributes> | undefined = {
@@ -115,22 +329,52 @@ export class DynamoNodeStore implements NodeStore {
         request = result.UnprocessedKeys;
       }
     }
-    return mapConcurrently(items, CONCURRENCY, (item) => this.toObject(node, item));
+    return items;
+  }
+
+  /**
+   * The cursor's compare-and-swap from `expected` to `next`; it also clears the failure record
+   * (which concerned `next` or an earlier sequence).
+   */
+  private cursorUpdate(node: string, expected: number, next: number) {
+    return {
+      TableName: this.options.tableName,
+      Key: { node: str(node), key: str(CURSOR_KEY) },
+      UpdateExpression: 'SET #cursor = :next REMOVE failingSequence, failingAttempts, failingReason, failingAt',
+      ConditionExpression: expected === 0 ? 'attribute_not_exists(#cursor) OR #cursor = :expected' : '#cursor = :expected',
+      ExpressionAttributeNames: { '#cursor': 'cursor' },
+      ExpressionAttributeValues: { ':next': num(next), ':expected': num(expected) },
+    };
+  }
+
+  /**
+   * One TransactWriteItems, retried on conflicts and throttling; `onCancel` maps a cancellation
+   * to an outcome (or `undefined` to retry it as a conflict).
+   */
+  private async transact<T>(
+    items: NonNullable<ConstructorParameters<typeof TransactWriteItemsCommand>[0]['TransactItems']>,
+    onCancel: (codes: string[]) => T | undefined,
+  ): Promise<T | undefined> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.client.send(new TransactWriteItemsCommand({ ClientRequestToken: randomUUID(), TransactItems: items }));
+        return undefined;
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (codes === undefined) throw error;
+        const outcome = onCancel(codes);
+        if (outcome !== undefined) return outcome;
+        if (attempt >= MAX_TRANSACTION_CONFLICT_RETRIES) throw error;
+        await pause(attempt, 20, 1000);
+      }
+    }
   }
 
   async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
     if (commit.sequence !== commit.expectedCursor + 1) {
       throw new Error(`commit must advance the cursor by one (from ${commit.expectedCursor} to ${commit.sequence})`);
     }
-    const cursorUpdate = {
-      TableName: this.options.tableName,
-      Key: { node: str(node), key: str(CURSOR_KEY) },
-      UpdateExpression: 'SET #cursor = :next',
-      ConditionExpression:
-        commit.expectedCursor === 0 ? 'attribute_not_exists(#cursor) OR #cursor = :expected' : '#cursor = :expected',
-      ExpressionAttributeNames: { '#cursor': 'cursor' },
-      ExpressionAttributeValues: { ':next': num(commit.sequence), ':expected': num(commit.expectedCursor) },
-    };
+    const cursorUpdate = this.cursorUpdate(node, commit.expectedCursor, commit.sequence);
     if (!commit.object) {
       try {
         await this.client.send(new UpdateItemCommand(cursorUpdate));
@@ -206,7 +450,13 @@ export class DynamoNodeStore implements NodeStore {
       }
       if (ref !== undefined) await this.deleteBody(ref);
     });
-    // Last: an interrupted bootstrap leaves the old cursor, and is simply run again.
+    // The snapshot holds the effect of every parked event up to its sequence, and the log
+    // after it replays the rest: the parking records go.
+    await mapConcurrently(await this.listParked(node), CONCURRENCY, (record) =>
+      this.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: { node: str(node), key: str(record.key) } })),
+    );
+    // Last (a put: the failure record goes too): an interrupted bootstrap leaves the old
+    // cursor, and is simply run again.
     await this.client.send(
       new PutItemCommand({
         TableName: this.options.tableName,
@@ -402,6 +652,19 @@ export class DynamoNodeStore implements NodeStore {
     } while (exclusiveStartKey);
     return items;
   }
+}
+
+function toParked(item: Item): ParkedObject {
+  const type = optionalString(item, 'objectType');
+  const id = optionalString(item, 'objectId');
+  return {
+    key: readString(item, 'key'),
+    ...(type !== undefined && id !== undefined ? { object: { type: type as ObjectType, id } } : {}),
+    sequences: (item.sequences?.L ?? []).map((value) => Number(value.N)),
+    reason: optionalString(item, 'reason') ?? '',
+    attempts: optionalNumber(item, 'attempts') ?? 0,
+    parkedAt: optionalString(item, 'parkedAt') ?? '',
+  };
 }
 
 function bodyKey(node: string, key: string): string {

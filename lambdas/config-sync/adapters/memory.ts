@@ -4,11 +4,17 @@
  * gap-free log, opaque body references) and copy values in and out, so a caller mutating
  * what it passed or got back cannot change stored state, as with a real database.
  */
-import { objectStorageKey, type ConfigChange, type ObjectRef, type PublishedEvent } from '../events';
+import { objectStorageKey, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent } from '../events';
 import type {
+  ApplyFailure,
   CatalogPage,
   CatalogQuery,
   CommitOutcome,
+  NodeProgress,
+  ParkCommit,
+  ParkedApply,
+  ParkedObject,
+  ParkOutcome,
   EventBodyStore,
   EventDraft,
   EventLog,
@@ -21,14 +27,116 @@ import type {
 
 interface NodeState {
   cursor: number;
+  failing?: ApplyFailure;
   readonly objects: Map<string, StoredObject>;
+  readonly parked: Map<string, ParkedObject>;
 }
 
 export class MemoryNodeStore implements NodeStore {
   private readonly nodes = new Map<string, NodeState>();
+  /** Object keys whose writes this store refuses, per node (a test's stand-in for a refused write). */
+  private readonly refusedWrites = new Map<string, Set<string>>();
 
   async readCursor(node: string): Promise<number> {
     return this.state(node).cursor;
+  }
+
+  async readProgress(node: string): Promise<NodeProgress> {
+    const { cursor, failing } = this.state(node);
+    return failing && failing.sequence > cursor ? { cursor, failing: { ...failing } } : { cursor };
+  }
+
+  async readApplyState(
+    node: string,
+    objects: readonly ObjectRef[],
+    parkingKeys: readonly string[],
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[] }> {
+    const { parked } = this.state(node);
+    return {
+      objects: await this.readObjects(node, objects),
+      parked: parkingKeys.flatMap((key) => {
+        const record = parked.get(key);
+        return record ? [structuredClone(record)] : [];
+      }),
+    };
+  }
+
+  async recordFailure(node: string, expectedCursor: number, failure: Omit<ApplyFailure, 'attempts'>): Promise<number | 'cursor-moved'> {
+    const state = this.state(node);
+    if (state.cursor !== expectedCursor) return 'cursor-moved';
+    const attempts = state.failing?.sequence === failure.sequence ? state.failing.attempts + 1 : 1;
+    state.failing = { ...failure, attempts };
+    return attempts;
+  }
+
+  async park(node: string, commit: ParkCommit): Promise<ParkOutcome> {
+    const state = this.state(node);
+    if (state.cursor !== commit.expectedCursor) return 'cursor-moved';
+    const existing = state.parked.get(commit.key);
+    if (!existing && !commit.cause) return 'unparked';
+    const record: ParkedObject = existing
+      ? { ...existing, sequences: [...existing.sequences, commit.sequence] }
+      : {
+          key: commit.key,
+          ...(commit.object ? { object: { ...commit.object } } : {}),
+          sequences: [commit.sequence],
+          reason: commit.cause!.reason,
+          attempts: commit.cause!.attempts,
+          parkedAt: commit.cause!.parkedAt,
+        };
+    state.parked.set(commit.key, record);
+    state.cursor = commit.sequence;
+    if (commit.cause) delete state.failing;
+    return 'committed';
+  }
+
+  async listParked(node: string): Promise<ParkedObject[]> {
+    return [...this.state(node).parked.values()]
+      .sort((a, b) => compareStrings(a.key, b.key))
+      .map((record) => structuredClone(record));
+  }
+
+  async applyParked(node: string, apply: ParkedApply): Promise<'committed' | 'moved'> {
+    const state = this.state(node);
+    const record = state.parked.get(apply.key);
+    if (!record || record.sequences[0] !== apply.sequence) return 'moved';
+    if (apply.object) {
+      this.assertWritable(node, apply.object);
+      const key = objectStorageKey(apply.object);
+      const stored = state.objects.get(key);
+      if (!stored || stored.lastSequence < apply.object.lastSequence) state.objects.set(key, structuredClone(apply.object));
+    }
+    state.parked.set(apply.key, { ...record, sequences: record.sequences.slice(1) });
+    return 'committed';
+  }
+
+  async noteParkedFailure(node: string, key: string, sequence: number, reason: string): Promise<void> {
+    const record = this.state(node).parked.get(key);
+    if (record && record.sequences[0] === sequence) {
+      this.state(node).parked.set(key, { ...record, reason, attempts: record.attempts + 1 });
+    }
+  }
+
+  async removeParked(node: string, key: string): Promise<boolean> {
+    const { parked } = this.state(node);
+    const record = parked.get(key);
+    if (record && record.sequences.length > 0) return false;
+    parked.delete(key);
+    return true;
+  }
+
+  /** Tests: the store refuses every write of this object on this node (or stops refusing). */
+  refuseWrites(node: string, object: ObjectRef, refuse = true): void {
+    const keys = this.refusedWrites.get(node) ?? new Set<string>();
+    if (refuse) keys.add(objectStorageKey(object));
+    else keys.delete(objectStorageKey(object));
+    this.refusedWrites.set(node, keys);
+  }
+
+  private assertWritable(node: string, object: ObjectRef): void {
+    if (this.refusedWrites.get(node)?.has(objectStorageKey(object))) {
+      throw Object.assign(new Error(`Writes of ${objectStorageKey(object)} on node ${node} are refused`), { name: 'AccessDeniedException' });
+    }
   }
 
   async readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]> {
@@ -45,7 +153,10 @@ export class MemoryNodeStore implements NodeStore {
     if (commit.sequence !== commit.expectedCursor + 1) {
       throw new Error(`commit must advance the cursor by one (from ${commit.expectedCursor} to ${commit.sequence})`);
     }
-    if (commit.object) state.objects.set(objectStorageKey(commit.object), structuredClone(commit.object));
+    if (commit.object) {
+      this.assertWritable(node, commit.object);
+      state.objects.set(objectStorageKey(commit.object), structuredClone(commit.object));
+    }
     state.cursor = commit.sequence;
     return 'committed';
   }
@@ -54,6 +165,7 @@ export class MemoryNodeStore implements NodeStore {
     this.nodes.set(node, {
       cursor: snapshot.sequence,
       objects: new Map(snapshot.objects.map((object) => [objectStorageKey(object), structuredClone(object)])),
+      parked: new Map(),
     });
   }
 
@@ -90,7 +202,7 @@ export class MemoryNodeStore implements NodeStore {
   private state(node: string): NodeState {
     let state = this.nodes.get(node);
     if (!state) {
-      state = { cursor: 0, objects: new Map() };
+      state = { cursor: 0, objects: new Map(), parked: new Map() };
       this.nodes.set(node, state);
     }
     return state;
@@ -115,7 +227,7 @@ export class MemoryEventLog implements EventLog {
     return structuredClone(event);
   }
 
-  async readRange(cluster: string, from: number, to: number): Promise<PublishedEvent[]> {
+  async readRange(cluster: string, from: number, to: number): Promise<DeliveredEvent[]> {
     return this.log(cluster)
       .events.slice(Math.max(1, from), to + 1)
       .flatMap((event) => (event ? [structuredClone(event)] : []));

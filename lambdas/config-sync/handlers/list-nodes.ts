@@ -1,8 +1,13 @@
 /**
  * GET /nodes: every declared node with its role, the last sequence applied to its store, its
  * lag behind the event log's head, and, for consuming nodes, the depth of its queue and of its
- * dead-letter queue (a pure master has neither: `null`). A non-zero dead-letter depth is an
- * event the node could not apply: `POST /nodes/{node}/redrive` retries it.
+ * dead-letter queue (a pure master has neither: `null`). A non-zero dead-letter depth is a
+ * message the node could not even read: `POST /nodes/{node}/redrive` retries it.
+ *
+ * `failing` is the event after the cursor that failed and is being retried (with its attempts
+ * and last error); `parked` lists the events the node parked (see apply.ts), per object, with
+ * why: the node applied everything else, and `POST /nodes/{node}/redrive` (after a fix) or
+ * `POST /nodes/{node}/resync` clears them.
  */
 import { httpHandler, json } from '../../shared/http';
 import { eventLogFromEnv, membershipFromEnv, nodeStoreFromEnv, queueDepthsFromEnv } from '../adapters/from-env';
@@ -18,7 +23,8 @@ export const handler = httpHandler(async () => {
   const head = await log.head(membership.cluster);
   const nodes = await Promise.all(
     membership.nodes.map(async ({ name, role }) => {
-      const [cursor, depths] = await Promise.all([store.readCursor(name), queues.depths(name)]);
+      const [progress, parked, depths] = await Promise.all([store.readProgress(name), store.listParked(name), queues.depths(name)]);
+      const { cursor, failing } = progress;
       return {
         name,
         role,
@@ -26,6 +32,14 @@ export const handler = httpHandler(async () => {
         lag: Math.max(0, head - cursor),
         queueDepth: depths?.queueDepth ?? null,
         deadLetterDepth: depths?.deadLetterDepth ?? null,
+        failing: failing ?? null,
+        parked: parked.map(({ object, sequences, reason, attempts, parkedAt }) => ({
+          object: object ?? null,
+          sequences,
+          reason,
+          attempts,
+          parkedAt,
+        })),
       };
     }),
   );

@@ -1,16 +1,21 @@
 /**
- * POST /nodes/{node}/redrive: moves the messages of the node's dead-letter queue back to its
- * queue, after the cause of their failure has been fixed. `more` is true when the time budget
- * ran out first: call again.
+ * POST /nodes/{node}/redrive, after the cause of a failure has been fixed:
+ * 1. moves the messages of the node's dead-letter queue back to its queue (`moved`; `more` is
+ *    true when the time budget ran out first: call again);
+ * 2. retries the node's parked events (see apply.ts), each object's in order: `parked.cleared`
+ *    lists the sequences now applied, `parked.stillParked` the records whose first event
+ *    failed again, with the new reason.
+ * A pure master has no queue: only its parked events are retried.
  */
 import type { Context } from 'aws-lambda';
-import { ConflictError } from '../../shared/errors';
 import { callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
+import { retryParked } from '../apply';
 import { assertCanOperate, findNode } from '../cluster';
-import { membershipFromEnv, redriveFromEnv } from '../adapters/from-env';
+import { applyDepsFromEnv, membershipFromEnv, redriveFromEnv } from '../adapters/from-env';
 
 const membership = membershipFromEnv();
 const redrive = redriveFromEnv(membership);
+const applyDeps = applyDepsFromEnv();
 
 /** Time kept back from the function's timeout to answer. */
 const RESERVE_MS = 5_000;
@@ -21,11 +26,36 @@ export const handler = (event: HttpEvent, context?: Pick<Context, 'getRemainingT
     const caller = findNode(membership, callerNode(request).nodeId);
     const node = findNode(membership, pathParam(request, 'node'));
     assertCanOperate(caller, node, 'redrive');
-    if (!redrive.hasQueues(node.name)) {
-      throw new ConflictError('NO_QUEUE', `Node ${node.name} is a pure ${node.role}: it has no queue to redrive`);
+    let moved = 0;
+    let more = false;
+    if (redrive.hasQueues(node.name)) {
+      const budget = context ? context.getRemainingTimeInMillis() - RESERVE_MS : DEFAULT_BUDGET_MS;
+      ({ moved, more } = await redrive.redrive(node.name, Date.now() + Math.max(1_000, budget)));
     }
-    const budget = context ? context.getRemainingTimeInMillis() - RESERVE_MS : DEFAULT_BUDGET_MS;
-    const result = await redrive.redrive(node.name, Date.now() + Math.max(1_000, budget));
-    console.info(JSON.stringify({ message: 'dead-letter queue redriven', node: node.name, ...result }));
-    return json(200, { node: node.name, moved: result.moved, more: result.more });
+    const parked = await retryParked(applyDeps, { cluster: membership.cluster, node: node.name });
+    console.info(
+      JSON.stringify({
+        message: 'node redriven',
+        node: node.name,
+        moved,
+        more,
+        clearedParked: parked.cleared,
+        stillParked: parked.stillParked.map((record) => ({ key: record.key, sequences: record.sequences, reason: record.reason })),
+      }),
+    );
+    return json(200, {
+      node: node.name,
+      moved,
+      more,
+      parked: {
+        cleared: parked.cleared,
+        stillParked: parked.stillParked.map(({ object, sequences, reason, attempts, parkedAt }) => ({
+          object: object ?? null,
+          sequences,
+          reason,
+          attempts,
+          parkedAt,
+        })),
+      },
+    });
   })(event);

@@ -166,10 +166,10 @@ describe('POST /config/events', () => {
     const nodes = body(await handlers.listNodes(http({})));
     expect(nodes.head).toBe(2);
     expect(nodes.nodes).toEqual([
-      { name: 'master-1', role: 'master', lastAppliedSequence: 1, lag: 1, queueDepth: null, deadLetterDepth: null },
-      { name: 'master-2', role: 'both', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0 },
-      { name: 'slave-1', role: 'slave', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0 },
-      { name: 'slave-2', role: 'slave', lastAppliedSequence: 0, lag: 2, queueDepth: 2, deadLetterDepth: 0 },
+      { name: 'master-1', role: 'master', lastAppliedSequence: 1, lag: 1, queueDepth: null, deadLetterDepth: null, failing: null, parked: [] },
+      { name: 'master-2', role: 'both', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [] },
+      { name: 'slave-1', role: 'slave', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [] },
+      { name: 'slave-2', role: 'slave', lastAppliedSequence: 0, lag: 2, queueDepth: 2, deadLetterDepth: 0, failing: null, parked: [] },
     ]);
 
     // The schedule catches the pure master up with master-2's event.
@@ -232,7 +232,7 @@ describe('resync and redrive', () => {
     expect(body(self)).toMatchObject({ field: 'source' });
   });
 
-  test('redrive moves dead letters back; a pure master has no queue', async () => {
+  test('redrive moves dead letters back and retries parked events; a pure master has only parked events', async () => {
     const pair = aws.queues['slave-2'];
     if (!pair) throw new Error('no queues');
     await aws.sqs.send(
@@ -249,8 +249,9 @@ describe('resync and redrive', () => {
     expect(refused.statusCode).toBe(403); // a slave may redrive only itself
     const result = await handlers.redrive(http({ node: 'master-1', path: { node: 'slave-2' } }), context);
     expect(result.statusCode).toBe(200);
-    expect(body(result)).toEqual({ node: 'slave-2', moved: 1, more: false });
+    expect(body(result)).toEqual({ node: 'slave-2', moved: 1, more: false, parked: { cleared: [], stillParked: [] } });
     const master = await handlers.redrive(http({ node: 'master-1', path: { node: 'master-1' } }), context);
-    expect(master.statusCode).toBe(409);
+    expect(master.statusCode).toBe(200);
+    expect(body(master)).toEqual({ node: 'master-1', moved: 0, more: false, parked: { cleared: [], stillParked: [] } });
   });
 });

@@ -82,13 +82,19 @@ function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** RFC 7386, written here independently of the product's implementation. */
+/**
+ * RFC 7386, written here independently of the product's implementation. Keys are defined, not
+ * assigned, so `__proto__` is an ordinary key here as in JSON.
+ */
 export function mergePatch(target: Json | undefined, patch: Json): Json {
   if (!isObject(patch)) return patch;
   const result: JsonObject = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
+    else {
+      const current = Object.hasOwn(result, key) ? result[key] : undefined;
+      Object.defineProperty(result, key, { value: mergePatch(current, value), enumerable: true, writable: true, configurable: true });
+    }
   }
   return result;
 }

@@ -282,7 +282,7 @@ test('a poison event goes to the dead-letter queue, the rest apply, and a redriv
   // Redrive (after the "fix"): the message goes back to the queue.
   const redrive = await cluster.api('POST', `/nodes/${node}/redrive`, { node: MASTER });
   expect(redrive.status).toBe(200);
-  expect(redrive.body).toEqual({ node, moved: 1, more: false });
+  expect(redrive.body).toEqual({ node, moved: 1, more: false, parked: { cleared: [], stillParked: [] } });
   const redriven = await cluster.nodeStatus(node);
   expect(redriven.deadLetterDepth).toBe(0);
   expect(redriven.queueDepth).toBe(1);
@@ -302,10 +302,93 @@ test('a poison event goes to the dead-letter queue, the rest apply, and a redriv
   await cluster.waitConverged();
   await expectSameStore(node);
 
-  // Only consumers have queues to redrive.
+  // Only consumers have queues to redrive; a pure master may still have parked events.
   const pureMaster = await cluster.api('POST', `/nodes/${MASTER}/redrive`, { node: MASTER });
-  expect(pureMaster.status).toBe(409);
-  expect(pureMaster.body.code).toBe('NO_QUEUE');
+  expect(pureMaster.status).toBe(200);
+  expect(pureMaster.body).toEqual({ node: MASTER, moved: 0, more: false, parked: { cleared: [], stillParked: [] } });
+});
+
+test('an event only one node cannot apply is parked there with its reason; the node keeps applying; redrive after the fix clears it', async () => {
+  const node = 'slave-2';
+  const refusedObject = { type: 'layer', id: 'tiger:refused' };
+  await cluster.waitConverged();
+  // Only slave-2's store refuses writes of this one object (an explicit deny in its role).
+  const fault = await cluster.api('POST', '/__local/faults/refuse-writes', {
+    json: { function: `ConfigSync/Apply-${node}`, itemKey: `${refusedObject.type}/${refusedObject.id}` },
+  });
+  expect(fault.status).toBe(200);
+  try {
+    // The redrive function writes that store too: the same refusal holds for it until the fix.
+    const redriveFault = await cluster.api('POST', '/__local/faults/refuse-writes', {
+      json: { function: 'ConfigSync/RedriveNode', itemKey: `${refusedObject.type}/${refusedObject.id}` },
+    });
+    expect(redriveFault.status).toBe(200);
+    const stream = new ChangeStream(6006);
+    const first = await cluster.publish(MASTER, { kind: 'add', object: refusedObject, properties: { name: 'refused', step: 1 } });
+    await cluster.publishAll(MASTER, stream.take(3), 1);
+    const second = await cluster.publish(MASTER, { kind: 'modify', object: refusedObject, patch: { step: 2, extra: { a: 1 } } });
+    await cluster.publishAll(MASTER, stream.take(3), 1);
+    const third = await cluster.publish(BOTH, { kind: 'modify', object: refusedObject, patch: { step: null, title: 'from both' } });
+    // The pure master's store follows on its next publish (the schedule is off in tests).
+    await cluster.publishAll(MASTER, stream.take(1), 1);
+
+    // Every node reaches the head: slave-2 by parking the object's three events.
+    const settled = await cluster.waitForNodes(`${node} parked the refused object's events and applied the rest`, (answer) => {
+      const current = answer.nodes.find((candidate) => candidate.name === node) as unknown as { lastAppliedSequence: number; parked: unknown[] };
+      return current.lastAppliedSequence === answer.head && current.parked.length === 1;
+    });
+    await cluster.waitConverged();
+    const status = settled.nodes.find((candidate) => candidate.name === node) as unknown as Record<string, unknown>;
+    expect(status).toMatchObject({
+      deadLetterDepth: 0,
+      failing: null,
+      parked: [
+        {
+          object: refusedObject,
+          sequences: [first.sequence, second.sequence, third.sequence],
+          reason: expect.stringContaining('explicit deny'),
+          attempts: 3,
+        },
+      ],
+    });
+    for (const other of settled.nodes.filter((candidate) => candidate.name !== node)) {
+      expect((other as unknown as { parked: unknown[] | undefined }).parked ?? []).toEqual([]);
+    }
+    // slave-2 holds everything but the refused object; the others hold that too.
+    const expected = cluster.expectedCatalog();
+    const key = (object: { type: string; id: string }) => `${object.type}/${object.id}`;
+    expect((await cluster.catalog(node)).map(comparable)).toEqual(expected.filter((object) => key(object as never) !== key(refusedObject)));
+    expect((await cluster.objectOf('slave-1', refusedObject.type, refusedObject.id)).body.properties).toEqual({ name: 'refused', extra: { a: 1 }, title: 'from both' });
+
+    // A redrive before the fix: still refused, still parked, with the new attempt.
+    const early = await cluster.api('POST', `/nodes/${node}/redrive`, { node: MASTER });
+    expect(early.status).toBe(200);
+    expect(early.body.parked).toMatchObject({ cleared: [], stillParked: [{ sequences: [first.sequence, second.sequence, third.sequence], attempts: 4 }] });
+  } finally {
+    await cluster.api('DELETE', '/__local/faults/refuse-writes');
+  }
+
+  // The fix, then a redrive: the parked events apply in order; the node equals the others.
+  const redrive = await cluster.api('POST', `/nodes/${node}/redrive`, { node: MASTER });
+  expect(redrive.status).toBe(200);
+  expect(redrive.body.parked).toEqual({ cleared: expect.any(Array), stillParked: [] });
+  expect(redrive.body.parked.cleared).toHaveLength(3);
+  expect((await cluster.nodeStatus(node)) as unknown).toMatchObject({ parked: [], failing: null });
+  await expectSameStore(node);
+});
+
+test('a change nested beyond the bound is refused at publish with a 400 naming the limit, and writes nothing', async () => {
+  const head = (await cluster.status()).head;
+  let deep = '1';
+  for (let i = 0; i < 10_000; i += 1) deep = `{"a":${deep}}`;
+  const response = await cluster.api('POST', '/config/events', {
+    node: MASTER,
+    body: `{"kind":"add","object":{"type":"layer","id":"topp:deep"},"properties":{"x":${deep}}}`,
+    headers: { 'content-type': 'application/json' },
+  });
+  expect(response.status).toBe(400);
+  expect(response.body).toEqual({ code: 'INVALID_REQUEST', message: 'properties: nests deeper than 64 levels, the limit', field: 'properties' });
+  expect((await cluster.status()).head).toBe(head);
 });
 
 test('a new node bootstraps to the same store with a resync, then follows its queue', async () => {

@@ -14,6 +14,7 @@ import {
   isOffloaded,
   objectStorageKey,
   OBJECT_TYPES,
+  isUnreadable,
   parseConfigChange,
   type ConfigChange,
   type ObjectType,
@@ -245,6 +246,7 @@ class Simulation {
     const state = new Map<string, { type: ObjectType; id: string; properties: JsonObject; incomplete: boolean }>();
     const head = await this.h.log.head(CLUSTER);
     for (const stored of await this.h.log.readRange(CLUSTER, 1, head)) {
+      if (isUnreadable(stored)) throw new Error(`the log holds an unreadable event at ${stored.sequence}: ${stored.reason}`);
       const change = isOffloaded(stored) ? parseConfigChange(await this.h.bodies.get(stored.bodyRef)) : stored;
       const key = objectStorageKey(change.object);
       const existing = state.get(key);

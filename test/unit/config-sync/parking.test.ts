@@ -1,0 +1,246 @@
+/**
+ * Parking: an event one node cannot apply is retried a bounded number of times, then parked on
+ * that node with its reason; the cursor moves on, later events of the same object wait behind
+ * it, every other object keeps changing; a redrive after a fix, or a resync, clears it.
+ */
+import {
+  applyDeliveredBatch,
+  applyDeliveredEvent,
+  catchUp,
+  isTransientFailure,
+  MAX_APPLY_ATTEMPTS,
+  retryParked,
+  type NodeContext,
+} from '../../../lambdas/config-sync/apply';
+import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
+import { resyncFrom } from '../../../lambdas/config-sync/bootstrap';
+import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
+import { MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH, parseConfigChange, type ConfigChange, type PublishedEvent } from '../../../lambdas/config-sync/events';
+import type { StoreCommit } from '../../../lambdas/config-sync/ports';
+import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
+
+const SLAVE: NodeContext = { cluster: CLUSTER, node: 'slave-1' };
+const OTHER: NodeContext = { cluster: CLUSTER, node: 'slave-2' };
+const MASTER: NodeContext = { cluster: CLUSTER, node: 'master-1' };
+const BAD = ref('layer', 'topp:refused');
+
+/** Delivers `event` until it stops throwing; returns the errors seen. */
+async function deliverUntilSettled(deliver: () => Promise<unknown>, limit = 10): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  for (let i = 0; i < limit; i += 1) {
+    try {
+      await deliver();
+      return errors;
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  throw new Error(`still failing after ${limit} deliveries`);
+}
+
+const history: ConfigChange[] = [
+  add('workspace', 'topp', { name: 'topp' }), // 1
+  add('layer', BAD.id, { title: 'v1', step: 1 }), // 2: refused on slave-1
+  add('layer', 'topp:fine', { title: 'fine' }), // 3
+  modify('layer', BAD.id, { title: 'v2', extra: { a: 1 } }), // 4: waits behind 2
+  modify('layer', 'topp:fine', { title: 'fine 2' }), // 5
+  remove('layer', BAD.id), // 6: waits behind 2
+  add('layer', BAD.id, { title: 'v3' }), // 7: waits behind 2
+  modify('layer', BAD.id, { step: 4 }), // 8: waits behind 2
+];
+
+async function setUp() {
+  const h = harness();
+  const events = await h.appendAll(history);
+  h.store.refuseWrites(SLAVE.node, BAD);
+  return { h, events, deps: applyDeps(h) };
+}
+
+beforeEach(() => {
+  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+function nested(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i += 1) value = { a: value };
+  return value;
+}
+
+describe('publish bounds', () => {
+  const refusal = (body: unknown) => {
+    try {
+      parseConfigChange(body);
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidConfigEventError);
+      return { field: (error as InvalidConfigEventError).field, message: (error as Error).message };
+    }
+    throw new Error('accepted');
+  };
+
+  it('accepts properties nested exactly to the limit', () => {
+    const change = parseConfigChange({ kind: 'add', object: { type: 'layer', id: 'a:b' }, properties: nested(MAX_PROPERTIES_DEPTH) });
+    expect(change.kind).toBe('add');
+  });
+
+  it.each([65, 10_000, 50_000])('refuses properties and patches nested %i levels with a 400 naming the limit', (depth) => {
+    expect(refusal({ kind: 'add', object: { type: 'layer', id: 'a:b' }, properties: nested(depth) })).toEqual({
+      field: 'properties',
+      message: `properties: nests deeper than ${MAX_PROPERTIES_DEPTH} levels, the limit`,
+    });
+    expect(refusal({ kind: 'modify', object: { type: 'layer', id: 'a:b' }, patch: nested(depth) })).toMatchObject({ field: 'patch' });
+  });
+
+  it('refuses properties larger than the limit', () => {
+    const big = { body: '<sld/>', padding: 'x'.repeat(MAX_PROPERTIES_BYTES) };
+    expect(refusal({ kind: 'add', object: { type: 'style', id: 'big' }, properties: big })).toEqual({
+      field: 'properties',
+      message: expect.stringMatching(new RegExp(`^properties: is \\d+ bytes of JSON, over the limit of ${MAX_PROPERTIES_BYTES}$`)),
+    });
+  });
+
+  it('refuses deep nesting anywhere else in the body before the schema recurses into it', () => {
+    expect(refusal({ kind: 'add', object: nested(20_000), properties: {} })).toMatchObject({ field: 'body' });
+  });
+});
+
+describe('parking', () => {
+  it('retries a refused event a bounded number of times, then parks it and its object’s later events while the rest applies', async () => {
+    const { h, events, deps } = await setUp();
+    await applyDeliveredEvent(deps, SLAVE, events[0] as PublishedEvent);
+
+    // Each delivery of event 2 fails and is counted; the progress shows it.
+    for (let attempt = 1; attempt < MAX_APPLY_ATTEMPTS; attempt += 1) {
+      await expect(applyDeliveredEvent(deps, SLAVE, events[1] as PublishedEvent)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      expect(await h.store.readProgress(SLAVE.node)).toEqual({
+        cursor: 1,
+        failing: { sequence: 2, attempts: attempt, reason: expect.stringContaining('refused'), at: expect.any(String) },
+      });
+    }
+    // A later delivery needs the gap filled through event 2: that attempt parks it.
+    const result = await applyDeliveredEvent(deps, SLAVE, events[7] as PublishedEvent);
+    expect(result).toMatchObject({ disposition: 'applied', cursor: 8 });
+    const effects = 'applied' in result ? result.applied.map((step) => [step.sequence, step.effect]) : [];
+    expect(effects).toEqual([
+      [2, 'parked'],
+      [3, 'created'],
+      [4, 'parked'],
+      [5, 'patched'],
+      [6, 'parked'],
+      [7, 'parked'],
+      [8, 'parked'],
+    ]);
+    expect(await h.store.readProgress(SLAVE.node)).toEqual({ cursor: 8 });
+    expect(await h.store.listParked(SLAVE.node)).toEqual([
+      {
+        key: '#parked/layer/topp:refused',
+        object: BAD,
+        sequences: [2, 4, 6, 7, 8],
+        reason: expect.stringContaining(`Writes of layer/${BAD.id} on node slave-1 are refused`),
+        attempts: MAX_APPLY_ATTEMPTS,
+        parkedAt: expect.any(String),
+      },
+    ]);
+    // Nothing of the parked object was written; the other object has every change.
+    expect((await h.store.readObjects(SLAVE.node, [BAD])).length).toBe(0);
+    expect((await h.store.readObjects(SLAVE.node, [ref('layer', 'topp:fine')]))[0]?.properties).toEqual({ title: 'fine 2' });
+
+    // Another node is not affected at all.
+    await catchUp(deps, OTHER);
+    expect(await h.store.listParked(OTHER.node)).toEqual([]);
+    expect((await h.store.readObjects(OTHER.node, [BAD]))[0]?.properties).toEqual({ title: 'v3', step: 4 });
+  });
+
+  it('a redrive after the fix applies the parked events in order: the same state as in-order application', async () => {
+    const { h, events, deps } = await setUp();
+    await deliverUntilSettled(() => applyDeliveredEvent(deps, SLAVE, events[7] as PublishedEvent));
+    expect((await h.store.listParked(SLAVE.node))[0]?.sequences).toEqual([2, 4, 6, 7, 8]);
+
+    // Still refused: the redrive keeps the record, with the new attempt counted.
+    const refused = await retryParked(deps, SLAVE);
+    expect(refused.cleared).toEqual([]);
+    expect(refused.stillParked).toEqual([expect.objectContaining({ sequences: [2, 4, 6, 7, 8], attempts: MAX_APPLY_ATTEMPTS + 1 })]);
+
+    h.store.refuseWrites(SLAVE.node, BAD, false);
+    const fixed = await retryParked(deps, SLAVE);
+    expect(fixed).toEqual({ cleared: [2, 4, 6, 7, 8], stillParked: [] });
+    expect(await h.store.listParked(SLAVE.node)).toEqual([]);
+    await catchUp(deps, OTHER);
+    expect(h.store.allObjects(SLAVE.node)).toEqual(h.store.allObjects(OTHER.node));
+
+    // The object's next event applies normally.
+    const [next] = await h.appendAll([modify('layer', BAD.id, { title: 'after' })]);
+    await applyDeliveredEvent(deps, SLAVE, next as PublishedEvent);
+    expect((await h.store.readObjects(SLAVE.node, [BAD]))[0]).toMatchObject({ lastSequence: 9, properties: { title: 'after', step: 4 } });
+  });
+
+  it('a resync clears the parked events: the snapshot holds their effect', async () => {
+    const { h, events, deps } = await setUp();
+    await deliverUntilSettled(() => applyDeliveredEvent(deps, SLAVE, events[7] as PublishedEvent));
+    await catchUp(deps, MASTER);
+    await resyncFrom(deps, SLAVE, MASTER.node);
+    expect(await h.store.listParked(SLAVE.node)).toEqual([]);
+    expect(h.store.allObjects(SLAVE.node)).toEqual(h.store.allObjects(MASTER.node));
+  });
+
+  it('never parks on a transient failure: the queue retries it', async () => {
+    const h = harness();
+    const [first] = await h.appendAll([add('workspace', 'topp')]);
+    let failures = 0;
+    const store = new (class extends MemoryNodeStore {
+      override async commit(node: string, commit: StoreCommit) {
+        failures += 1;
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        return super.commit(node, commit);
+      }
+    })();
+    const deps = { ...applyDeps(h), store };
+    for (let i = 0; i < MAX_APPLY_ATTEMPTS * 3; i += 1) {
+      await expect(applyDeliveredEvent(deps, SLAVE, first as PublishedEvent)).rejects.toMatchObject({ name: 'ThrottlingException' });
+    }
+    expect(failures).toBe(MAX_APPLY_ATTEMPTS * 3);
+    expect(await store.readProgress(SLAVE.node)).toEqual({ cursor: 0 });
+    expect(await store.listParked(SLAVE.node)).toEqual([]);
+  });
+
+  it('parks an unreadable event from the queue (nested beyond any bound) without stopping the batch for good', async () => {
+    const h = harness();
+    const deps = applyDeps(h);
+    const [before] = await h.appendAll([add('workspace', 'topp')]);
+    let deep = '1';
+    for (let i = 0; i < 50_000; i += 1) deep = `{"a":${deep}}`;
+    // As an older version might have logged and sent it: sequence 2, with a valid object.
+    const unreadable = `{"sequence":2,"cluster":"${CLUSTER}","origin":"master-1","publishedAt":"2025-01-01T00:00:00.000Z","kind":"add","object":{"type":"layer","id":"topp:deep"},"properties":{"x":${deep}}}`;
+    const after = { ...(before as PublishedEvent), sequence: 3, object: ref('workspace', 'sf'), properties: { name: 'sf' } } as PublishedEvent;
+    const batch = [JSON.stringify(before), unreadable, JSON.stringify(after)];
+    const failures: number[] = [];
+    for (let delivery = 1; delivery <= MAX_APPLY_ATTEMPTS; delivery += 1) {
+      const result = await applyDeliveredBatch(deps, SLAVE, batch);
+      if (result.failure) failures.push(result.failure.index);
+      else break;
+    }
+    expect(failures).toEqual(Array(MAX_APPLY_ATTEMPTS - 1).fill(1));
+    expect(await h.store.readCursor(SLAVE.node)).toBe(3);
+    expect(await h.store.listParked(SLAVE.node)).toEqual([
+      expect.objectContaining({ object: ref('layer', 'topp:deep'), sequences: [2], reason: expect.stringContaining('deeper than 64 levels') }),
+    ]);
+  });
+
+  it('tells transient failures from the rest', () => {
+    expect(isTransientFailure(Object.assign(new Error('x'), { name: 'ThrottlingException' }))).toBe(true);
+    expect(isTransientFailure(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 503 } }))).toBe(true);
+    expect(isTransientFailure(new TypeError('fetch failed', { cause: new Error('ECONNRESET') }))).toBe(true);
+    expect(
+      isTransientFailure(Object.assign(new Error('x'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }] })),
+    ).toBe(true);
+    expect(
+      isTransientFailure(Object.assign(new Error('x'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'ValidationError' }] })),
+    ).toBe(false);
+    expect(isTransientFailure(Object.assign(new Error('x'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }))).toBe(false);
+    expect(isTransientFailure(new RangeError('Maximum call stack size exceeded'))).toBe(false);
+    expect(isTransientFailure(Object.assign(new Error('GeoServer said 500'), { transient: false, $metadata: { httpStatusCode: 500 } }))).toBe(false);
+  });
+});
