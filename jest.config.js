@@ -3,16 +3,18 @@
 // `npm test` runs the integration files one at a time (--runInBand): they share one cluster,
 // and the cleanup and reaper tests fire scheduled functions that act on the whole status table.
 const transform = { '^.+\\.ts$': 'ts-jest' };
+const setupFiles = ['<rootDir>/test/support/quiet-powertools.ts'];
 
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { displayName: 'unit', testEnvironment: 'node', transform, setupFiles, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { displayName: 'infra', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
+      setupFiles,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',

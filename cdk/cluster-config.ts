@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { clusterNameSchema, clusterNodesSchema } from '../lambdas/shared/cluster-model';
 
 // Names and roles follow the one cluster model the functions use too.
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 const clusterSchema = z
   .object({
     name: clusterNameSchema,
@@ -33,6 +34,25 @@ const clusterSchema = z
           .url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' })
           .refine((value) => !URL.canParse(value) || !/[?#]/.test(value), 'must have no query or fragment')
           .optional(),
+      })
+      .strict()
+      .prefault({}),
+    observability: z
+      .object({
+        /** Level of the functions' application logs (Powertools Logger and Lambda's log filter). */
+        logLevel: z.enum(LOG_LEVELS).default('INFO'),
+        /** Addresses subscribed to the alarm topic (each confirms by e-mail once). */
+        alarmEmails: z.array(z.email({ error: 'must be an e-mail address' })).max(20).default([]),
+        /** A node is alarmed when its lag (sequences behind the log head) stays above this ... */
+        lagThreshold: z.number().int().min(0).max(1_000_000).default(100),
+        /** ... for this many consecutive minutes. */
+        lagMinutes: z.number().int().min(1).max(60).default(5),
+        /** A node's queue is alarmed when its oldest message is older than this. */
+        oldestMessageAgeSeconds: z.number().int().min(60).max(1_209_600).default(900),
+        /** The API is alarmed when more than this percentage of requests in 5 minutes answer 5xx. */
+        api5xxPercent: z.number().min(0.1).max(100).default(1),
+        /** Publishing is alarmed when committed events stay unpublished for this many minutes. */
+        republishBacklogMinutes: z.number().int().min(1).max(60).default(10),
       })
       .strict()
       .prefault({}),

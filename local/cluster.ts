@@ -12,7 +12,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createClusterApp } from '../cdk/app';
 import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
@@ -59,6 +59,11 @@ export interface LocalClusterOptions {
    * @default true
    */
   enforceIam?: boolean;
+  /**
+   * Where the functions' own output goes (their JSON log lines and metrics), appended.
+   * @default this process's stdout and stderr
+   */
+  functionLogFile?: string;
   log?: (line: string) => void;
 }
 
@@ -135,12 +140,19 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
             (message) => (options.log ?? console.error)(`IAM denied: ${message}`),
           );
     if (gate) stopped.push(() => gate.close());
+    let functionOutput: ReturnType<typeof createWriteStream> | undefined;
+    if (options.functionLogFile) {
+      mkdirSync(path.dirname(options.functionLogFile), { recursive: true });
+      const output = createWriteStream(options.functionLogFile, { flags: 'a' });
+      functionOutput = output;
+      stopped.push(() => new Promise<void>((resolve) => output.end(resolve)));
+    }
     const hosts = new Map<string, LocalFunctionHost>();
     for (const fn of topology.functions.values()) {
       const environment = gate
         ? { ...sharedEnvironment, AWS_ENDPOINT_URL_DYNAMODB: gate.endpoint, AWS_ACCESS_KEY_ID: gate.accessKeyOf(fn.logicalId) }
         : sharedEnvironment;
-      hosts.set(fn.logicalId, new LocalFunctionHost(fn, environment));
+      hosts.set(fn.logicalId, new LocalFunctionHost(fn, environment, functionOutput));
     }
     stopped.push(async () => {
       await Promise.all([...hosts.values()].map((host) => host.stop()));

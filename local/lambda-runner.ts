@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { LocalFunction } from './template';
 
@@ -26,7 +27,8 @@ export class LocalFunctionHost {
   private nextId = 0;
   readonly ready: Promise<void>;
 
-  constructor(readonly fn: LocalFunction, sharedEnvironment: Record<string, string>) {
+  /** `output` receives what the function writes to stdout and stderr (its log lines); by default this process's own. */
+  constructor(readonly fn: LocalFunction, sharedEnvironment: Record<string, string>, output?: Writable) {
     this.worker = new Worker(path.join(__dirname, 'lambda-worker.cjs'), {
       workerData: {
         bundleFile: fn.bundleFile,
@@ -41,7 +43,13 @@ export class LocalFunctionHost {
         ...sharedEnvironment,
         ...fn.environment,
       },
+      stdout: output !== undefined,
+      stderr: output !== undefined,
     });
+    if (output) {
+      this.worker.stdout.pipe(output, { end: false });
+      this.worker.stderr.pipe(output, { end: false });
+    }
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('message', (message: { ready?: boolean; initError?: string }) => {
         if (message.initError) reject(new FunctionError(fn.name, `init failed: ${message.initError}`));

@@ -7,14 +7,19 @@
  *   npm start -- --in-memory       keep nothing
  *   npm start -- --cluster-file c.json   run another cluster shape than cdk.json's (benchmarks)
  *   npm start -- --no-iam          do not enforce the functions' IAM policies on DynamoDB (benchmarks)
+ *   npm start -- --function-log F  where the functions' JSON log lines go (default .local/functions.log;
+ *                                  with --ready-json, this process's output, which the test harness files)
  */
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterConfigError } from '../cdk/cluster-config';
 import { startLocalCluster, type LocalCluster } from './cluster';
 import { LocalStartError } from './emulators';
 
-const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--cluster-file FILE]`;
+const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--cluster-file FILE] [--function-log FILE]`;
+
+const FUNCTION_LOG = path.resolve(__dirname, '..', '.local', 'functions.log');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -28,6 +33,7 @@ async function main(): Promise<void> {
       'no-iam': { type: 'boolean', default: false },
       'ready-json': { type: 'boolean', default: false },
       'cluster-file': { type: 'string' },
+      'function-log': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -59,6 +65,7 @@ async function main(): Promise<void> {
     runSchedules: !values['no-schedules'],
     enforceIam: !values['no-iam'],
     context,
+    functionLogFile: values['function-log'] ?? (quiet ? undefined : FUNCTION_LOG),
     log: quiet ? undefined : (line) => console.log(line),
   });
 
@@ -93,6 +100,7 @@ Local cluster '${cluster.cluster.name}' is running.
   DynamoDB     ${cluster.emulators.dynamoEndpoint} (DynamoDB Local)
   SNS/SQS/S3   ${cluster.emulators.awsEndpoint} (fauxqs)
   Data         ${inMemory ? 'in memory (nothing kept)' : '.local/ (kept between runs; --fresh starts over)'}
+  Function logs ${path.relative(process.cwd(), FUNCTION_LOG)} (JSON lines: tail -f it)
   Schedules    ${cluster.topology.schedules.map((s) => `${s.name} ${s.expression}`).join(', ')}
 
 Routes (from the synthesized template):

@@ -1,5 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, ApplicationLogLevel, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Architecture, ApplicationLogLevel, LoggingFormat, Runtime, SystemLogLevel, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -27,10 +27,19 @@ export const UNUSED_CREDENTIAL_PROVIDERS = [
   '@aws-sdk/token-providers',
 ];
 
+/** What every function's logger and metrics are told (cdk/stacks/cluster-stack.ts sets it once for all). */
+export interface FunctionObservability {
+  /** The `service` of every log line and the dimension of every metric: the cluster's name. */
+  readonly serviceName: string;
+  /** CloudWatch namespace of the custom metrics. */
+  readonly metricsNamespace: string;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
 /**
  * Every function of the cluster, with its defaults set once: Node.js 22 on arm64 (cheaper per
- * GB-second), JSON logs from Lambda's own runtime (no logging library in the bundle), and an
- * esbuild bundle that includes the AWS SDK so cold starts don't pay for resolving the runtime's
+ * GB-second), JSON logs (Powertools Logger lines in Lambda's JSON log format), X-Ray active
+ * tracing, and an esbuild bundle that includes the AWS SDK so cold starts don't pay for resolving the runtime's
  * copy and versions are pinned by our lockfile.
  */
 export class ClusterFunction extends NodejsFunction {
@@ -47,6 +56,7 @@ export class ClusterFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
       environment: props.environment,
+      tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
       systemLogLevelV2: SystemLogLevel.WARN,
@@ -65,5 +75,22 @@ export class ClusterFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
       },
     });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so CDK grants them on *; acknowledged on each function's own role only.",
+    });
+  }
+
+  /**
+   * Points the function's Powertools logger and metrics at the cluster and sets its log level,
+   * both Powertools' own (read locally) and Lambda's log filter (which Powertools follows in AWS).
+   */
+  observe(settings: FunctionObservability): void {
+    this.addEnvironment('POWERTOOLS_SERVICE_NAME', settings.serviceName);
+    this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', settings.metricsNamespace);
+    this.addEnvironment('POWERTOOLS_LOG_LEVEL', settings.logLevel);
+    const cfn = this.node.defaultChild as CfnFunction;
+    cfn.loggingConfig = { ...(cfn.loggingConfig as CfnFunction.LoggingConfigProperty), applicationLogLevel: settings.logLevel };
   }
 }

@@ -257,6 +257,11 @@ export class ConfigSyncService extends Construct {
       ...objectBodies(pureMasters, ['GetObject', 'PutObject', 'DeleteObject']),
     ]);
 
+    const measureLag = fn('MeasureLag', 'config-sync/handlers/measure-lag.ts', [
+      eventLog(['GetItem']),
+      allow(['dynamodb:GetItem'], [this.nodeStore.tableArn]),
+    ]);
+
     const route = (path: string, method: HttpMethod, target: ClusterFunction, authorizer?: IHttpRouteAuthorizer) =>
       addLambdaRoute(props.api, path, method, target, authorizer);
     route('/config/events', HttpMethod.POST, publishEvent, props.nodeAuthorizer);
@@ -270,6 +275,11 @@ export class ConfigSyncService extends Construct {
       description: 'Publishes configuration events committed to the log but not yet published, and catches up master stores',
       schedule: Schedule.expression(props.republishSchedule ?? 'rate(1 minute)'),
       targets: [new LambdaFunction(republish)],
+    });
+    new Rule(this, 'LagSchedule', {
+      description: "Records every node's lag behind the event log as a metric, for the lag alarms",
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(measureLag)],
     });
   }
 }

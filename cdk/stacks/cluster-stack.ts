@@ -4,10 +4,38 @@ import { HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../cluster-config';
+import { ClusterFunction } from '../constructs/cluster-function';
 import { NodeAuth } from '../constructs/node-auth';
 import { ConfigSyncService } from '../constructs/config-sync-service';
 import { PollingProtocols } from '../constructs/polling-protocols';
 import { StatusService } from '../constructs/status-service';
+
+/** CloudWatch namespace of the functions' custom metrics; the cluster is their `service` dimension. */
+export const METRICS_NAMESPACE = 'GeoServerCluster';
+
+/**
+ * API Gateway access log lines as JSON, so Logs Insights filters them by field; `requestId` is
+ * the `apiRequestId` every function logs for the same request.
+ */
+const JSON_ACCESS_LOG = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    time: '$context.requestTime',
+    method: '$context.httpMethod',
+    path: '$context.path',
+    routeKey: '$context.routeKey',
+    protocol: '$context.protocol',
+    status: '$context.status',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationLatency: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+    authorizerError: '$context.authorizer.error',
+    node: '$context.authorizer.nodeId',
+    sourceIp: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+  }),
+);
 
 export interface ClusterStackProps extends StackProps {
   readonly cluster: ClusterConfig;
@@ -43,7 +71,7 @@ export class ClusterStack extends Stack {
       throttle: { rateLimit: 1000, burstLimit: 2000 },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.clf(),
+        format: JSON_ACCESS_LOG,
       },
     });
     this.nodeAuth = new NodeAuth(this, 'NodeAuth', { cluster: props.cluster });
@@ -66,6 +94,11 @@ export class ClusterStack extends Stack {
       nodeAuthorizer: this.nodeAuth.authorizer,
       readAuthorizer: props.cluster.status.requireAuthForReads ? this.nodeAuth.authorizer : undefined,
     });
+
+    // Every function logs and counts for this cluster, at the configured level.
+    for (const fn of this.node.findAll().filter((child): child is ClusterFunction => child instanceof ClusterFunction)) {
+      fn.observe({ serviceName: props.cluster.name, metricsNamespace: METRICS_NAMESPACE, logLevel: props.cluster.observability.logLevel });
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the cluster API' });
     new CfnOutput(this, 'CredentialsTableName', {

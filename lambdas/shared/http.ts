@@ -8,7 +8,9 @@ import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import { instrumented, logger, logUnhandled } from './observability';
 
 /** What the node authorizer puts in the request context of an authenticated route. */
 export interface NodeIdentity {
@@ -84,21 +86,36 @@ export function errorResponse(error: unknown): HttpResult {
     });
   }
   // Unknown failures are logged with their stack and answered without internals.
-  console.error('Unhandled error', error);
+  logUnhandled(error);
   return json(500, { code: 'INTERNAL_ERROR', message: 'The request failed unexpectedly; it was logged' });
 }
 
-/** Wraps a route implementation so every thrown error is mapped the same way. */
+/**
+ * Wraps a route implementation so every thrown error is mapped the same way, and every log line
+ * of the request carries API Gateway's request id (the `requestId` of the access log) and the
+ * calling node.
+ */
 export function httpHandler<E extends HttpEvent>(
-  route: (event: E) => Promise<HttpResult>,
-): (event: E) => Promise<HttpResult> {
-  return async (event) => {
+  route: (event: E, context?: Context) => Promise<HttpResult>,
+): (event: E, context?: Context) => Promise<HttpResult> {
+  return instrumented(async (event: E, context?: Context) => {
+    appendRequestKeys(event);
     try {
-      return await route(event);
+      return await route(event, context);
     } catch (error) {
       return errorResponse(error);
     }
-  };
+  });
+}
+
+/** Correlation keys every API function logs: the API request id, the route and the calling node. */
+export function appendRequestKeys(event: HttpEvent): void {
+  const authorizer = (event.requestContext as { authorizer?: { lambda?: Partial<NodeIdentity> } } | undefined)?.authorizer?.lambda;
+  logger.appendKeys({
+    apiRequestId: event.requestContext?.requestId,
+    route: event.routeKey,
+    ...(authorizer?.nodeId ? { caller: authorizer.nodeId } : {}),
+  });
 }
 
 /** A response whose body is already serialised (XML documents, for instance). */

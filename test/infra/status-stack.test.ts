@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { functionId, statementsOf, synthesize, type Synthesized } from '../support/synth';
+import { XRAY_ACTIONS, functionId, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
 let synth: Synthesized;
 beforeAll(() => {
@@ -153,12 +153,46 @@ describe('schedules', () => {
 describe('functions', () => {
   it('all run Node.js 22 on arm64 with JSON logs', () => {
     const functions = Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    // 14 for execution status, polling protocols and the authorizer; 7 for configuration sync
+    // 14 for execution status, polling protocols and the authorizer; 8 for configuration sync
     // plus one apply function per consuming node (cdk.json declares two slaves).
-    expect(functions.length).toBe(23);
+    expect(functions.length).toBe(24);
     for (const fn of functions) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
+        TracingConfig: { Mode: 'Active' },
+        Environment: {
+          Variables: {
+            POWERTOOLS_SERVICE_NAME: 'geo',
+            POWERTOOLS_METRICS_NAMESPACE: 'GeoServerCluster',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+          },
+        },
+      });
     }
+  });
+
+  it('take their log level from the cluster configuration', () => {
+    const debug = synthesize({ observability: { logLevel: 'DEBUG' } });
+    const functions = Object.values(debug.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) {
+      expect(fn.Properties.LoggingConfig.ApplicationLogLevel).toBe('DEBUG');
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+    }
+  });
+
+  it('the API writes JSON access logs naming the request id, route, status and calling node', () => {
+    const stage = Object.values(synth.json.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage')!;
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format);
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      node: '$context.authorizer.nodeId',
+      responseLatency: '$context.responseLatency',
+    });
   });
 
   it.each([
@@ -180,6 +214,8 @@ describe('functions', () => {
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
       expect(JSON.stringify(statement.Action)).not.toMatch(/\*/);
+      // Tracing's statement is the one exception: X-Ray has no resource-level permissions.
+      if (JSON.stringify(statement.Action) === JSON.stringify(XRAY_ACTIONS)) continue;
       expect(JSON.stringify(statement.Resource)).not.toMatch(/"\*"/);
     }
   });

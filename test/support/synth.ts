@@ -53,3 +53,6 @@ export function logicalIdsOf(json: Synthesized['json'], type: string): string[] 
 export function actionsOfStatement(statement: { Action: string | string[] }): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 }
+
+/** What X-Ray active tracing grants every function (on `*`: these actions have no resource-level permissions). */
+export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];

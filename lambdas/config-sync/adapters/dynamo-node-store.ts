@@ -64,6 +64,7 @@ import {
   str,
   type Item,
 } from './dynamo-attributes';
+import { describeError, logger } from '../../shared/observability';
 import type { ObjectBodies } from './s3-body-store';
 
 /** Sort key of a node's cursor item. */
@@ -618,7 +619,7 @@ export class DynamoNodeStore implements NodeStore {
       await this.options.bodies?.delete(ref);
     } catch (error) {
       // Only storage is lost: the bucket's lifecycle rules bound it.
-      console.warn(JSON.stringify({ message: 'could not delete a superseded object body', ref, error: String(error) }));
+      logger.warn('could not delete a superseded object body', { ref, error: describeError(error) });
     }
   }
 

@@ -8,6 +8,7 @@ import { ForbiddenError } from '../../shared/errors';
 import { callerNode, httpHandler, json, parseJsonBody } from '../../shared/http';
 import type { ClusterNode } from '../../shared/cluster-model';
 import { assertCanPublish } from '../cluster';
+import { describeError, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv } from '../adapters/from-env';
 import { publishChange, type PublishDeps } from '../publish';
 
@@ -18,22 +19,24 @@ const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(), n
 const MAX_CHANGE_BYTES = 1024 * 1024;
 
 export const handler = httpHandler(async (event) => {
+  const started = performance.now();
   const caller = callerNode(event);
+  logger.appendKeys({ node: caller.nodeId });
   const node = declaredNode(caller.nodeId);
   // Refused before the body is even read: a pure slave never publishes, whatever it sends.
   assertCanPublish(node);
   const body = parseJsonBody(event, MAX_CHANGE_BYTES);
   const result = await publishChange(deps, { cluster: membership.cluster, node }, body);
+  logger.appendKeys({ sequence: result.event.sequence });
+  metrics.addMetric(METRIC.publishLatency, MetricUnit.Milliseconds, performance.now() - started);
+  if (result.published) metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, 1);
   for (const failure of result.deferredFailures) {
-    console.error(
-      JSON.stringify({
-        message: 'configuration event committed; a later step failed and will be recovered',
-        stage: failure.stage,
-        sequence: result.event.sequence,
-        error: describe(failure.error),
-      }),
-    );
+    logger.error('configuration event committed; a later step failed and will be recovered', {
+      stage: failure.stage,
+      error: describeError(failure.error),
+    });
   }
+  logger.info('configuration event published', { kind: result.event.kind, published: result.published });
   return json(201, {
     sequence: result.event.sequence,
     event: result.event,
@@ -47,8 +50,4 @@ function declaredNode(name: string): ClusterNode {
   const node = membership.nodes.find((candidate) => candidate.name === name);
   if (!node) throw new ForbiddenError(`Node ${name} is not a member of cluster ${membership.cluster}`);
   return node;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

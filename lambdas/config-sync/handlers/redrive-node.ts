@@ -10,6 +10,7 @@
 import type { Context } from 'aws-lambda';
 import { callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
 import { retryParked } from '../apply';
+import { logger } from '../../shared/observability';
 import { assertCanOperate, findNode } from '../cluster';
 import { applyDepsFromEnv, membershipFromEnv, redriveFromEnv } from '../adapters/from-env';
 
@@ -21,41 +22,37 @@ const applyDeps = applyDepsFromEnv();
 const RESERVE_MS = 5_000;
 const DEFAULT_BUDGET_MS = 20_000;
 
-export const handler = (event: HttpEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) =>
-  httpHandler(async (request: HttpEvent) => {
-    const caller = findNode(membership, callerNode(request).nodeId);
-    const node = findNode(membership, pathParam(request, 'node'));
-    assertCanOperate(caller, node, 'redrive');
-    let moved = 0;
-    let more = false;
-    if (redrive.hasQueues(node.name)) {
-      const budget = context ? context.getRemainingTimeInMillis() - RESERVE_MS : DEFAULT_BUDGET_MS;
-      ({ moved, more } = await redrive.redrive(node.name, Date.now() + Math.max(1_000, budget)));
-    }
-    const parked = await retryParked(applyDeps, { cluster: membership.cluster, node: node.name });
-    console.info(
-      JSON.stringify({
-        message: 'node redriven',
-        node: node.name,
-        moved,
-        more,
-        clearedParked: parked.cleared,
-        stillParked: parked.stillParked.map((record) => ({ key: record.key, sequences: record.sequences, reason: record.reason })),
-      }),
-    );
-    return json(200, {
-      node: node.name,
-      moved,
-      more,
-      parked: {
-        cleared: parked.cleared,
-        stillParked: parked.stillParked.map(({ object, sequences, reason, attempts, parkedAt }) => ({
-          object: object ?? null,
-          sequences,
-          reason,
-          attempts,
-          parkedAt,
-        })),
-      },
-    });
-  })(event);
+export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
+  const caller = findNode(membership, callerNode(request).nodeId);
+  const node = findNode(membership, pathParam(request, 'node'));
+  logger.appendKeys({ node: node.name });
+  assertCanOperate(caller, node, 'redrive');
+  let moved = 0;
+  let more = false;
+  if (redrive.hasQueues(node.name)) {
+    const budget = context ? context.getRemainingTimeInMillis() - RESERVE_MS : DEFAULT_BUDGET_MS;
+    ({ moved, more } = await redrive.redrive(node.name, Date.now() + Math.max(1_000, budget)));
+  }
+  const parked = await retryParked(applyDeps, { cluster: membership.cluster, node: node.name });
+  logger.info('node redriven', {
+    moved,
+    more,
+    clearedParked: parked.cleared,
+    stillParked: parked.stillParked.map((record) => ({ key: record.key, sequences: record.sequences, reason: record.reason })),
+  });
+  return json(200, {
+    node: node.name,
+    moved,
+    more,
+    parked: {
+      cleared: parked.cleared,
+      stillParked: parked.stillParked.map(({ object, sequences, reason, attempts, parkedAt }) => ({
+        object: object ?? null,
+        sequences,
+        reason,
+        attempts,
+        parkedAt,
+      })),
+    },
+  });
+});

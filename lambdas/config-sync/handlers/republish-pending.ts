@@ -8,6 +8,7 @@
  *    own event whose local write failed) here.
  */
 import type { ScheduledEvent } from 'aws-lambda';
+import { describeError, instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { catchUp } from '../apply';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv } from '../adapters/from-env';
 import { republishPending } from '../publish';
@@ -28,7 +29,7 @@ export interface RepublishResult {
   readonly failures: number;
 }
 
-export const handler = async (event: Partial<Pick<ScheduledEvent, 'time'>>): Promise<RepublishResult> => {
+export const handler = instrumented(async (event: Partial<Pick<ScheduledEvent, 'time'>>): Promise<RepublishResult> => {
   const now = event.time ? new Date(event.time) : new Date();
   const failures: unknown[] = [];
   let republished = 0;
@@ -54,15 +55,29 @@ export const handler = async (event: Partial<Pick<ScheduledEvent, 'time'>>): Pro
       }
     }),
   );
-  const result = { republished, caughtUp, failures: failures.length };
-  console.info(JSON.stringify({ message: 'republish finished', now: now.toISOString(), ...result }));
+  const backlog = await measureBacklog();
+  const result = { republished, caughtUp, failures: failures.length, ...(backlog === undefined ? {} : { backlog }) };
+  metrics.addMetric(METRIC.eventsRepublished, MetricUnit.Count, republished);
+  if (backlog !== undefined) metrics.addMetric(METRIC.republishBacklog, MetricUnit.Count, backlog);
+  logger.info('republish finished', { now: now.toISOString(), ...result });
   // A failed run is reported to Lambda (errors metric, alarms); the next run retries.
   if (failures.length > 0) throw failures[0];
   return result;
-};
+});
+
+/**
+ * Events still unpublished after this run (counted up to one page): the backlog alarm fires
+ * when it stays above zero, which a publish in flight at this instant cannot make it do.
+ */
+async function measureBacklog(): Promise<number | undefined> {
+  try {
+    return (await applyDeps.log.listUnpublished(membership.cluster, PAGE_SIZE)).length;
+  } catch (error) {
+    logFailure('backlog measure', membership.cluster, error);
+    return undefined;
+  }
+}
 
 function logFailure(stage: string, subject: string, error: unknown): void {
-  console.error(
-    JSON.stringify({ message: `${stage} failed`, subject, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
-  );
+  logger.error(`${stage} failed`, { subject, error: describeError(error) });
 }

@@ -16,6 +16,7 @@ import { resyncFrom } from '../bootstrap';
 import { canPublish, nodeNameSchema, type ClusterNode } from '../../shared/cluster-model';
 import { assertCanOperate, findNode } from '../cluster';
 import { fieldIssues } from '../events';
+import { logger } from '../../shared/observability';
 import { applyDepsFromEnv, membershipFromEnv } from '../adapters/from-env';
 
 const membership = membershipFromEnv();
@@ -27,18 +28,15 @@ export const handler = httpHandler(async (event) => {
   const caller = findNode(membership, callerNode(event).nodeId);
   const target = findNode(membership, pathParam(event, 'node'));
   assertCanOperate(caller, target, 'resync');
+  logger.appendKeys({ node: target.name });
   const source = sourceNode(target, requestedSource(event));
   const result = await resyncFrom(deps, { cluster: membership.cluster, node: target.name }, source.name);
-  console.info(
-    JSON.stringify({
-      message: 'node resynced',
-      node: target.name,
-      source: source.name,
-      snapshotSequence: result.snapshotSequence,
-      cursor: result.cursor,
-      appliedFromLog: result.applied.length,
-    }),
-  );
+  logger.info('node resynced', {
+    source: source.name,
+    snapshotSequence: result.snapshotSequence,
+    sequence: result.cursor,
+    appliedFromLog: result.applied.length,
+  });
   return json(200, {
     node: target.name,
     source: source.name,

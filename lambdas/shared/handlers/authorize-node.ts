@@ -9,6 +9,7 @@ import { CredentialsStore } from '../adapters/credentials-store';
 import { requireEnv } from '../env';
 import type { NodeIdentity } from '../http';
 import { parseAuthorizationHeader, secretMatches } from '../node-token';
+import { instrumented, logger } from '../observability';
 
 const credentials = new CredentialsStore(new DynamoDBClient({}), requireEnv('CREDENTIALS_TABLE_NAME'));
 const nodeRoles = parseNodeRoles(requireEnv('CLUSTER_NODES'));
@@ -24,13 +25,24 @@ function parseNodeRoles(raw: string): Map<string, string> {
 type Result = APIGatewaySimpleAuthorizerWithContextResult<NodeIdentity | Record<string, never>>;
 const denied: Result = { isAuthorized: false, context: {} };
 
-export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result> => {
+// A refusal is logged with the node the token names and never the token itself.
+export const handler = instrumented(async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result> => {
+  logger.appendKeys({ apiRequestId: event.requestContext?.requestId, route: event.routeKey });
   const token = parseAuthorizationHeader(event.headers?.authorization);
-  if (!token) return denied;
+  if (!token) {
+    logger.info('request refused: malformed bearer token');
+    return denied;
+  }
   // Only nodes declared in the cluster configuration may act, whatever the table holds.
   const role = nodeRoles.get(token.nodeId);
-  if (!role) return denied;
+  if (!role) {
+    logger.info('request refused: token of a node not in the cluster', { node: token.nodeId });
+    return denied;
+  }
   const secretHash = await credentials.secretHashOf(token.nodeId);
-  if (secretHash === undefined || !secretMatches(token.secret, secretHash)) return denied;
+  if (secretHash === undefined || !secretMatches(token.secret, secretHash)) {
+    logger.info('request refused: token does not verify', { node: token.nodeId });
+    return denied;
+  }
   return { isAuthorized: true, context: { nodeId: token.nodeId, role } };
-};
+});

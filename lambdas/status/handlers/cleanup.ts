@@ -4,15 +4,17 @@
  */
 import type { ScheduledEvent } from 'aws-lambda';
 import { intEnv } from '../../shared/env';
+import { instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { cleanupExpired } from '../service';
 
 const store = statusStoreFromEnv({ listing: true });
 const retentionMs = intEnv('STATUS_RETENTION_MINUTES') * 60_000;
 
-export const handler = async (event: Pick<ScheduledEvent, 'time'>): Promise<{ removed: number }> => {
+export const handler = instrumented(async (event: Pick<ScheduledEvent, 'time'>): Promise<{ removed: number }> => {
   const now = event.time ? new Date(event.time) : new Date();
   const removed = await cleanupExpired(store, now, retentionMs);
-  console.info(JSON.stringify({ message: 'cleanup finished', removed, now: now.toISOString() }));
+  metrics.addMetric(METRIC.executionsCleaned, MetricUnit.Count, removed);
+  logger.info('cleanup finished', { removed, now: now.toISOString() });
   return { removed };
-};
+});

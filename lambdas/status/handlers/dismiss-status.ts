@@ -3,6 +3,7 @@
  * (202; its node sees it on its next write and stops); a completed one is removed (200).
  */
 import { httpHandler, json, pathParam } from '../../shared/http';
+import { logger } from '../../shared/observability';
 import { parseWith } from '../../shared/validation';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { executionIdSchema } from '../schemas';
@@ -13,6 +14,7 @@ const store = statusStoreFromEnv();
 
 export const handler = httpHandler(async (event) => {
   const executionId = parseWith(executionIdSchema, pathParam(event, 'executionId'), 'executionId');
+  logger.appendKeys({ executionId });
   const result = await dismissExecution(store, executionId);
   if (result.action === 'removed') return json(200, { removed: true, status: result.status });
   return statusResponse(202, result.status);

@@ -1,6 +1,7 @@
 /** GET /executions/{executionId}: any client polls an execution's status, from any node. */
 import { intEnv } from '../../shared/env';
 import { httpHandler, pathParam } from '../../shared/http';
+import { logger } from '../../shared/observability';
 import { parseWith } from '../../shared/validation';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { executionIdSchema } from '../schemas';
@@ -12,6 +13,7 @@ const defaultRetryAfterSeconds = intEnv('DEFAULT_RETRY_AFTER_SECONDS', 5);
 
 export const handler = httpHandler(async (event) => {
   const executionId = parseWith(executionIdSchema, pathParam(event, 'executionId'), 'executionId');
+  logger.appendKeys({ executionId });
   const status = await getStatus(store, executionId);
   const headers = pollHeaders(status, defaultRetryAfterSeconds);
   if (matchesIfNoneMatch(event, headers.etag as string)) return { statusCode: 304, headers };

@@ -10,7 +10,8 @@
  * switch on, both /ows routes need a node token (cdk/constructs/polling-protocols.ts).
  */
 import { GoneError, NotFoundError } from '../../shared/errors';
-import { header, readBody, type HttpEvent, type HttpResult } from '../../shared/http';
+import { appendRequestKeys, header, readBody, type HttpEvent, type HttpResult } from '../../shared/http';
+import { instrumented, logger } from '../../shared/observability';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import type { ExecutionStatus } from '../execution';
 import { dismissExecution } from '../service';
@@ -31,18 +32,20 @@ import { XML_CONTENT_TYPE } from '../protocols/xml';
 const store = statusStoreFromEnv();
 const settings = protocolSettingsFromEnv();
 
-export const handler = async (event: HttpEvent): Promise<HttpResult> => {
+export const handler = instrumented(async (event: HttpEvent): Promise<HttpResult> => {
+  appendRequestKeys(event);
   const post = event.requestContext.http.method === 'POST';
   // Until the request says otherwise: XML bodies are WPS 2.0, statusLocation URLs are 1.0.0.
   let version: WpsVersion = post && !isFormPost(event) ? '2.0.0' : '1.0.0';
   try {
     const request = post ? parsePost(event) : parseKvp(event.queryStringParameters);
     version = request.kind.startsWith('wps1') ? '1.0.0' : '2.0.0';
+    logger.appendKeys({ executionId: 'executionId' in request ? request.executionId : request.jobId });
     return await serve(request, event);
   } catch (error) {
     return owsErrorResponse(error, version);
   }
-};
+});
 
 async function serve(request: StatusRequest, event: HttpEvent): Promise<HttpResult> {
   const now = new Date();

@@ -4,15 +4,17 @@
  */
 import type { ScheduledEvent } from 'aws-lambda';
 import { intEnv } from '../../shared/env';
+import { instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { reapLostExecutions } from '../service';
 
 const store = statusStoreFromEnv({ listing: true });
 const heartbeatTimeoutMs = intEnv('HEARTBEAT_TIMEOUT_SECONDS') * 1000;
 
-export const handler = async (event: Pick<ScheduledEvent, 'time'>): Promise<{ reaped: number }> => {
+export const handler = instrumented(async (event: Pick<ScheduledEvent, 'time'>): Promise<{ reaped: number }> => {
   const now = event.time ? new Date(event.time) : new Date();
   const reaped = await reapLostExecutions(store, now, heartbeatTimeoutMs);
-  console.info(JSON.stringify({ message: 'reaper finished', reaped, now: now.toISOString() }));
+  metrics.addMetric(METRIC.executionsReaped, MetricUnit.Count, reaped);
+  logger.info('reaper finished', { reaped, now: now.toISOString() });
   return { reaped };
-};
+});

@@ -6,7 +6,8 @@
  */
 import { AppError } from '../../shared/errors';
 import { boolEnv, intEnv } from '../../shared/env';
-import { header, json, requestBaseUrl, textResult, type HttpEvent, type HttpResult } from '../../shared/http';
+import { appendRequestKeys, header, json, requestBaseUrl, textResult, type HttpEvent, type HttpResult } from '../../shared/http';
+import { instrumented, logUnhandled } from '../../shared/observability';
 import type { ExecutionStatus } from '../execution';
 import { ifNoneMatchMatches, pollHeaders } from './http-cache';
 import { OwsException, type WpsVersion } from './kvp';
@@ -124,7 +125,7 @@ export function owsErrorResponse(error: unknown, version: WpsVersion): HttpResul
   else if (error instanceof AppError) {
     exception = new OwsException('NoApplicableCode', error.field, error.message, version, error.status);
   } else {
-    console.error('Unhandled error', error);
+    logUnhandled(error);
     exception = new OwsException('NoApplicableCode', undefined, 'The request failed unexpectedly; it was logged', version, 500);
   }
   const rendered = exception.wpsVersion === '1.0.0' ? wps1ExceptionResponse(exception) : wps2ExceptionResponse(exception);
@@ -141,7 +142,8 @@ export function ogcErrorResponse(error: OgcApiException, headers: Record<string,
  * AppErrors (a bad cursor, a bad host) with their status and message, anything else a logged 500.
  */
 export function ogcApiHandler<E extends HttpEvent>(route: (event: E) => Promise<HttpResult>): (event: E) => Promise<HttpResult> {
-  return async (event) => {
+  return instrumented(async (event: E) => {
+    appendRequestKeys(event);
     try {
       return await route(event);
     } catch (error) {
@@ -157,7 +159,7 @@ export function ogcApiHandler<E extends HttpEvent>(route: (event: E) => Promise<
           }),
         );
       }
-      console.error('Unhandled error', error);
+      logUnhandled(error);
       return ogcErrorResponse(
         new OgcApiException(500, {
           type: EXCEPTION_TYPES.generic,
@@ -167,5 +169,5 @@ export function ogcApiHandler<E extends HttpEvent>(route: (event: E) => Promise<
         }),
       );
     }
-  };
+  });
 }

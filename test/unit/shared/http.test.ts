@@ -6,6 +6,7 @@ import {
   requestBaseUrl,
   type HttpEvent,
 } from '../../../lambdas/shared/http';
+import { logger } from '../../../lambdas/shared/observability';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
 
 function event(overrides: { headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean } = {}): HttpEvent {
@@ -173,18 +174,18 @@ describe('errorResponse', () => {
   });
 
   it('answers an unknown error with a 500 that does not leak its message, and logs it', () => {
-    const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const secret = new Error('connect ECONNREFUSED 10.1.2.3:5432 password=hunter2');
     const result = errorResponse(secret);
     expect(result.statusCode).toBe(500);
     expect(result.body).not.toContain('hunter2');
     expect(result.body).not.toContain('ECONNREFUSED');
     expect(JSON.parse(result.body!)).toEqual({ code: 'INTERNAL_ERROR', message: expect.any(String) });
-    expect(log).toHaveBeenCalledWith(expect.any(String), secret);
+    expect(log).toHaveBeenCalledWith('Unhandled error', secret);
   });
 
   it('answers a thrown non-Error with a 500 too', () => {
-    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     expect(errorResponse('boom').statusCode).toBe(500);
     expect(errorResponse(undefined).statusCode).toBe(500);
   });

@@ -1,3 +1,4 @@
+import { logger } from '../../../lambdas/shared/observability';
 import { AppError, NotFoundError } from '../../../lambdas/shared/errors';
 import type { HttpEvent } from '../../../lambdas/shared/http';
 import type { ExecutionStatus } from '../../../lambdas/status/execution';
@@ -207,7 +208,7 @@ describe('owsErrorResponse', () => {
   });
 
   it('renders an unknown error as a 500 report without its message', () => {
-    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const result = owsErrorResponse(new Error('secret internals'), '2.0.0');
     expect(result.statusCode).toBe(500);
     expect(result.body).toContain('exceptionCode="NoApplicableCode"');
@@ -250,11 +251,11 @@ describe('ogcApiHandler', () => {
   });
 
   it('renders anything else as a logged 500 that does not leak the message', async () => {
-    const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const result = await failing(new TypeError('x is undefined at secret.ts:12'))(event('GET'));
     expect(result.statusCode).toBe(500);
     expect(result.body).not.toContain('secret.ts');
     expect(JSON.parse(result.body!)).toMatchObject({ type: 'about:blank', status: 500, instance: '/jobs/e1' });
-    expect(log).toHaveBeenCalled();
+    expect(log).toHaveBeenCalledWith('Unhandled error', expect.any(TypeError));
   });
 });

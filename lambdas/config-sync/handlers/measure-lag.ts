@@ -1,0 +1,23 @@
+/**
+ * Scheduled (every minute): records each node's lag (the sequences its store is behind the
+ * event log's head) as a metric, so an alarm can fire on a node that falls behind or stops.
+ * The apply functions cannot report it: a node that is down, paused or stuck runs nothing,
+ * and that is exactly when the lag grows.
+ */
+import type { ScheduledEvent } from 'aws-lambda';
+import { addNodeMetric, instrumented, logger, METRIC, MetricUnit } from '../../shared/observability';
+import { eventLogFromEnv, membershipFromEnv, nodeStoreFromEnv } from '../adapters/from-env';
+
+const membership = membershipFromEnv();
+const log = eventLogFromEnv();
+const store = nodeStoreFromEnv();
+
+export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 'time'>>): Promise<{ head: number; lag: Record<string, number> }> => {
+  // The head first, as GET /nodes does: a cursor read after it is never ahead of it.
+  const head = await log.head(membership.cluster);
+  const cursors = await Promise.all(membership.nodes.map(async (node) => [node.name, await store.readCursor(node.name)] as const));
+  const lag = Object.fromEntries(cursors.map(([node, cursor]) => [node, Math.max(0, head - cursor)]));
+  for (const [node, value] of Object.entries(lag)) addNodeMetric(METRIC.lag, node, MetricUnit.Count, value);
+  logger.info('lag measured', { head, lag });
+  return { head, lag };
+});
