@@ -5,6 +5,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../cluster-config';
 import { ClusterFunction } from '../constructs/cluster-function';
+import { Monitoring } from '../constructs/monitoring';
 import { NodeAuth } from '../constructs/node-auth';
 import { ConfigSyncService } from '../constructs/config-sync-service';
 import { PollingProtocols } from '../constructs/polling-protocols';
@@ -52,6 +53,7 @@ export class ClusterStack extends Stack {
   readonly nodeAuth: NodeAuth;
   readonly status: StatusService;
   readonly configSync: ConfigSyncService;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
@@ -95,10 +97,18 @@ export class ClusterStack extends Stack {
       readAuthorizer: props.cluster.status.requireAuthForReads ? this.nodeAuth.authorizer : undefined,
     });
 
-    // Every function logs and counts for this cluster, at the configured level.
-    for (const fn of this.node.findAll().filter((child): child is ClusterFunction => child instanceof ClusterFunction)) {
+    // Every function logs and counts for this cluster, at the configured level, and is alarmed on.
+    const functions = this.node.findAll().filter((child): child is ClusterFunction => child instanceof ClusterFunction);
+    for (const fn of functions) {
       fn.observe({ serviceName: props.cluster.name, metricsNamespace: METRICS_NAMESPACE, logLevel: props.cluster.observability.logLevel });
     }
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      cluster: props.cluster,
+      metricsNamespace: METRICS_NAMESPACE,
+      api: this.api,
+      functions: Object.fromEntries(functions.map((fn) => [`${fn.node.scope?.node.id}-${fn.node.id}`, fn])),
+      nodeQueues: this.configSync.nodeQueues,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the cluster API' });
     new CfnOutput(this, 'CredentialsTableName', {
@@ -107,6 +117,8 @@ export class ClusterStack extends Stack {
     });
     new CfnOutput(this, 'StatusTableName', { value: this.status.table.tableName });
     new CfnOutput(this, 'ConfigTopicArn', { value: this.configSync.topic.topicArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn, description: 'Subscribe here to receive the cluster alarms' });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
 
     for (const acknowledgement of [
       {

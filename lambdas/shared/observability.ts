@@ -6,47 +6,20 @@
  * executionId), and its metrics are flushed once, as one embedded-metric-format line, before
  * the invocation returns.
  *
- * Metric names and the dimension keys here are read by the alarms and the dashboard in
- * cdk/constructs/monitoring.ts: this file is their one definition.
+ * Metric names and dimension keys are defined once in ./metric-names.ts, which the alarms and
+ * the dashboard (cdk/constructs/monitoring.ts) read too.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { NODE_DIMENSION } from './metric-names';
 
 export const logger = new Logger();
 export const metrics = new Metrics();
 
 export { MetricUnit };
+export { METRIC, NODE_DIMENSION } from './metric-names';
 export type MetricUnitName = (typeof MetricUnit)[keyof typeof MetricUnit];
-
-/** The dimension that carries the cluster's node name on per-node metrics. */
-export const NODE_DIMENSION = 'node';
-
-/** Every custom metric the functions emit (namespace POWERTOOLS_METRICS_NAMESPACE, dimension `service` = cluster). */
-export const METRIC = {
-  /** Per node: configuration events written to the node's store. */
-  eventsApplied: 'EventsApplied',
-  /** Per node: sequences the node's cursor is behind the log head (measured every minute). */
-  lag: 'Lag',
-  /** Per node: ms from a publish to its apply on the node. */
-  applyLatency: 'ApplyLatency',
-  /** Per node: deliveries that failed to apply and will be retried (then dead-lettered). */
-  applyFailures: 'ApplyFailures',
-  /** Per node: errors of the node's GeoServer REST calls. */
-  geoServerErrors: 'GeoServerErrors',
-  executionsCreated: 'ExecutionsCreated',
-  executionsCompleted: 'ExecutionsCompleted',
-  executionsFailed: 'ExecutionsFailed',
-  executionsReaped: 'ExecutionsReaped',
-  executionsCleaned: 'ExecutionsCleaned',
-  /** ms from a publish request's arrival to the event being committed and published. */
-  publishLatency: 'PublishLatency',
-  eventsPublished: 'EventsPublished',
-  /** Events the republish schedule published after their first publish failed. */
-  eventsRepublished: 'EventsRepublished',
-  /** Events committed to the log that no publish has reached yet (the republish backlog). */
-  republishBacklog: 'RepublishBacklog',
-} as const;
 
 /** Records one value of a per-node metric (its own EMF line: the node dimension must not leak into other metrics). */
 export function addNodeMetric(name: string, node: string, unit: MetricUnitName, value: number): void {

@@ -44,7 +44,7 @@ afterEach(() => {
 describe('instrumented handlers', () => {
   it('log JSON lines with the Lambda and API request ids and the keys the handler appended, and only for that request', async () => {
     const { http, observability, lines } = loadInstrumented();
-    const handler = http.httpHandler(async (event: { pathParameters?: Record<string, string> }) => {
+    const handler = http.httpHandler(async (event: { pathParameters?: Record<string, string | undefined> }) => {
       if (event.pathParameters?.executionId) observability.logger.appendKeys({ executionId: event.pathParameters.executionId });
       observability.logger.info('written');
       return http.json(200, {});

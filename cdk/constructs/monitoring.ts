@@ -1,0 +1,196 @@
+import { Duration } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRIC, NODE_DIMENSION } from '../../lambdas/shared/metric-names';
+import type { ClusterConfig } from '../cluster-config';
+import type { ClusterFunction } from './cluster-function';
+
+export interface MonitoringProps {
+  readonly cluster: ClusterConfig;
+  /** CloudWatch namespace of the functions' custom metrics. */
+  readonly metricsNamespace: string;
+  readonly api: HttpApi;
+  /** Every function of the cluster, by a name for alarms and the dashboard. */
+  readonly functions: Record<string, ClusterFunction>;
+  /** Each consuming node's queue and dead-letter queue. */
+  readonly nodeQueues: Record<string, { readonly queue: Queue; readonly deadLetterQueue: Queue }>;
+}
+
+/**
+ * The cluster's alarms, one SNS topic they notify (with the configured e-mail subscriptions),
+ * and one dashboard. Thresholds come from `cluster.observability` (cdk/cluster-config.ts).
+ *
+ * Written with aws-cloudwatch directly rather than cdk-monitoring-constructs (its aws-cdk-lib
+ * peer range would fit): see docs/architecture.md, "Alarms and the dashboard".
+ */
+export class Monitoring extends Construct {
+  readonly alarmTopic: Topic;
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { cluster, metricsNamespace } = props;
+    const thresholds = cluster.observability;
+
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      topicName: `${cluster.name}-cluster-alarms`,
+      displayName: `GeoServer cluster ${cluster.name} alarms`,
+      enforceSSL: true,
+      masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+    });
+    for (const email of thresholds.alarmEmails) this.alarmTopic.addSubscription(new EmailSubscription(email));
+    const notify = new SnsAction(this.alarmTopic);
+
+    const alarm = (alarmId: string, description: string, settings: Omit<ConstructorParameters<typeof Alarm>[2], 'alarmDescription' | 'alarmName'>) => {
+      const created = new Alarm(this, alarmId, {
+        alarmName: `${cluster.name}-${alarmId}`,
+        alarmDescription: description,
+        ...settings,
+      });
+      created.addAlarmAction(notify);
+      created.addOkAction(notify);
+      this.alarms.push(created);
+      return created;
+    };
+
+    const custom = (metricName: string, statistic: string, dimensions: Record<string, string> = {}, period = Duration.minutes(1)) =>
+      new Metric({ namespace: metricsNamespace, metricName, statistic, period, dimensionsMap: { service: cluster.name, ...dimensions } });
+
+    // Per node: dead letters, stale queue, lag.
+    for (const [node, { queue, deadLetterQueue }] of Object.entries(props.nodeQueues)) {
+      alarm(`${node}-dead-letters`, `Node ${node} could not apply events: they are in its dead-letter queue. Fix the cause, then POST /nodes/${node}/redrive.`, {
+        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm(`${node}-oldest-message`, `Node ${node} has a queued event older than ${thresholds.oldestMessageAgeSeconds} s: it is down, paused or failing.`, {
+        metric: queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(1) }),
+        threshold: thresholds.oldestMessageAgeSeconds,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+    for (const { name: node } of cluster.nodes) {
+      alarm(`${node}-lag`, `Node ${node} has been more than ${thresholds.lagThreshold} events behind the log for ${thresholds.lagMinutes} minutes.`, {
+        metric: custom(METRIC.lag, 'Maximum', { [NODE_DIMENSION]: node }),
+        threshold: thresholds.lagThreshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: thresholds.lagMinutes,
+        datapointsToAlarm: thresholds.lagMinutes,
+        // No measure: the MeasureLag function failed or did not run, which its errors alarm reports.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    // Per function: errors and throttles.
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(`${name}-errors`, `Function ${name} failed (an unhandled error, a timeout or a failed batch).`, {
+        metric: fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm(`${name}-throttles`, `Function ${name} was throttled: raise its concurrency or the account limit.`, {
+        metric: fn.metricThrottles({ statistic: 'Sum', period: Duration.minutes(5) }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    // The API: share of 5xx answers.
+    const period = Duration.minutes(5);
+    const api5xxPercent = new MathExpression({
+      expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+      usingMetrics: {
+        errors: props.api.metricServerError({ statistic: 'Sum', period }),
+        requests: props.api.metricCount({ statistic: 'Sum', period }),
+      },
+      period,
+      label: 'API 5xx %',
+    });
+    alarm('api-5xx', `More than ${thresholds.api5xxPercent}% of API requests answered 5xx in 5 minutes.`, {
+      metric: api5xxPercent,
+      threshold: thresholds.api5xxPercent,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    // Publishing: events committed but not on the topic.
+    alarm('republish-backlog', `Committed configuration events have stayed unpublished for ${thresholds.republishBacklogMinutes} minutes: SNS publishes keep failing.`, {
+      metric: custom(METRIC.republishBacklog, 'Maximum'),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: thresholds.republishBacklogMinutes,
+      datapointsToAlarm: thresholds.republishBacklogMinutes,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${cluster.name}-cluster` });
+    const graph = (title: string, left: IMetric[], right: IMetric[] = []) => new GraphWidget({ title, left, right, width: 8, height: 6 });
+    const perNode = (metricName: string, statistic: string) =>
+      cluster.nodes.map(({ name }) => custom(metricName, statistic, { [NODE_DIMENSION]: name }).with({ label: name, period: Duration.minutes(1) }));
+    this.dashboard.addWidgets(
+      new TextWidget({ markdown: `# GeoServer cluster \`${cluster.name}\`\nAlarms notify the SNS topic \`${cluster.name}-cluster-alarms\`.`, width: 24, height: 2 }),
+    );
+    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 }));
+    this.dashboard.addWidgets(
+      graph('API requests and 5xx', [props.api.metricCount({ statistic: 'Sum', period })], [props.api.metricServerError({ statistic: 'Sum', period })]),
+      graph('API 5xx %', [api5xxPercent]),
+      graph('API latency p99 (ms)', [props.api.metricLatency({ statistic: 'p99', period }), props.api.metricIntegrationLatency({ statistic: 'p99', period })]),
+    );
+    this.dashboard.addWidgets(
+      graph('Lag (events behind the log)', perNode(METRIC.lag, 'Maximum')),
+      graph('Events applied', perNode(METRIC.eventsApplied, 'Sum')),
+      graph('Apply latency p99 (ms)', perNode(METRIC.applyLatency, 'p99')),
+    );
+    const queues = Object.entries(props.nodeQueues);
+    this.dashboard.addWidgets(
+      graph('Queue depth', queues.map(([node, q]) => q.queue.metricApproximateNumberOfMessagesVisible({ label: node, statistic: 'Maximum', period: Duration.minutes(1) }))),
+      graph('Dead-letter depth', queues.map(([node, q]) => q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: node, statistic: 'Maximum', period: Duration.minutes(1) }))),
+      graph('Oldest queued event (s)', queues.map(([node, q]) => q.queue.metricApproximateAgeOfOldestMessage({ label: node, statistic: 'Maximum', period: Duration.minutes(1) }))),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Executions',
+        [METRIC.executionsCreated, METRIC.executionsCompleted, METRIC.executionsFailed, METRIC.executionsReaped, METRIC.executionsCleaned].map((name) =>
+          custom(name, 'Sum', {}, period).with({ label: name }),
+        ),
+      ),
+      graph(
+        'Publishing',
+        [METRIC.eventsPublished, METRIC.eventsRepublished, METRIC.republishBacklog].map((name) => custom(name, name === METRIC.republishBacklog ? 'Maximum' : 'Sum', {}, period).with({ label: name })),
+        [custom(METRIC.publishLatency, 'p99', {}, period).with({ label: 'publish latency p99 (ms)' })],
+      ),
+      graph(
+        'Function errors and throttles',
+        Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ label: name, statistic: 'Sum', period })),
+        Object.entries(props.functions).map(([name, fn]) => fn.metricThrottles({ label: `${name} throttles`, statistic: 'Sum', period })),
+      ),
+    );
+  }
+}

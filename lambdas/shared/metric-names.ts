@@ -1,0 +1,35 @@
+/**
+ * The custom metrics the functions emit (namespace POWERTOOLS_METRICS_NAMESPACE, dimension
+ * `service` = the cluster's name), defined once for the functions (./observability.ts) and the
+ * alarms and dashboard that read them (cdk/constructs/monitoring.ts). No imports: CDK loads it.
+ */
+
+/** The dimension that carries the cluster's node name on per-node metrics. */
+export const NODE_DIMENSION = 'node';
+
+/** Every custom metric the functions emit (namespace POWERTOOLS_METRICS_NAMESPACE, dimension `service` = cluster). */
+export const METRIC = {
+  /** Per node: configuration events written to the node's store. */
+  eventsApplied: 'EventsApplied',
+  /** Per node: sequences the node's cursor is behind the log head (measured every minute). */
+  lag: 'Lag',
+  /** Per node: ms from a publish to its apply on the node. */
+  applyLatency: 'ApplyLatency',
+  /** Per node: deliveries that failed to apply and will be retried (then dead-lettered). */
+  applyFailures: 'ApplyFailures',
+  /** Per node: errors of the node's GeoServer REST calls. */
+  geoServerErrors: 'GeoServerErrors',
+  executionsCreated: 'ExecutionsCreated',
+  executionsCompleted: 'ExecutionsCompleted',
+  executionsFailed: 'ExecutionsFailed',
+  executionsReaped: 'ExecutionsReaped',
+  executionsCleaned: 'ExecutionsCleaned',
+  /** ms from a publish request's arrival to the event being committed and published. */
+  publishLatency: 'PublishLatency',
+  eventsPublished: 'EventsPublished',
+  /** Events the republish schedule published after their first publish failed. */
+  eventsRepublished: 'EventsRepublished',
+  /** Events committed to the log that no publish has reached yet (the republish backlog). */
+  republishBacklog: 'RepublishBacklog',
+} as const;
+

@@ -1,0 +1,166 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { XRAY_ACTIONS, actionsOfStatement, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
+
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthesize();
+});
+
+type Resource = Synthesized['json']['Resources'][string];
+const alarms = (json: Synthesized['json']) =>
+  Object.values(json.Resources).filter((r): r is Resource => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+const alarmNamed = (json: Synthesized['json'], name: string) => {
+  const found = alarms(json).find((alarm) => alarm.AlarmName === name);
+  if (!found) throw new Error(`No alarm named ${name}; have ${alarms(json).map((a) => a.AlarmName).join(', ')}`);
+  return found;
+};
+const topicId = (json: Synthesized['json']) =>
+  logicalIdsOf(json, 'AWS::SNS::Topic').find((id) => json.Resources[id]!.Properties.TopicName === 'geo-cluster-alarms')!;
+
+describe('alarm topic', () => {
+  it('is encrypted and refuses anything but TLS', () => {
+    const id = topicId(synth.json);
+    expect(synth.json.Resources[id]!.Properties.KmsMasterKeyId).toBeDefined();
+    synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: id }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('has no subscriptions by default and one e-mail subscription per configured address', () => {
+    expect(logicalIdsOf(synth.json, 'AWS::SNS::Subscription').map((id) => synth.json.Resources[id]!.Properties.Protocol)).not.toContain('email');
+    const withEmails = synthesize({ observability: { alarmEmails: ['ops@example.com', 'oncall@example.com'] } });
+    const emails = Object.values(withEmails.json.Resources)
+      .filter((r) => r.Type === 'AWS::SNS::Subscription' && r.Properties.Protocol === 'email')
+      .map((r) => ({ endpoint: r.Properties.Endpoint, topic: r.Properties.TopicArn }));
+    expect(emails).toEqual([
+      { endpoint: 'ops@example.com', topic: { Ref: topicId(withEmails.json) } },
+      { endpoint: 'oncall@example.com', topic: { Ref: topicId(withEmails.json) } },
+    ]);
+  });
+
+  it('every alarm notifies it when it fires and when it clears', () => {
+    const all = alarms(synth.json);
+    expect(all.length).toBeGreaterThan(0);
+    for (const alarm of all) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topicId(synth.json) }]);
+      expect(alarm.OKActions).toEqual([{ Ref: topicId(synth.json) }]);
+    }
+  });
+});
+
+describe('per node alarms', () => {
+  it.each(['slave-1', 'slave-2'])('%s: dead-letter queue depth above 0', (node) => {
+    const alarm = alarmNamed(synth.json, `geo-${node}-dead-letters`);
+    expect(alarm).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/dlq/), 'QueueName'] } }],
+    });
+  });
+
+  it.each(['slave-1', 'slave-2'])('%s: oldest message older than the configured age (default 900 s)', (node) => {
+    expect(alarmNamed(synth.json, `geo-${node}-oldest-message`)).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 900,
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/queue/), 'QueueName'] } }],
+    });
+  });
+
+  it.each(['master-1', 'slave-1', 'slave-2'])('%s: lag above the threshold for the configured minutes (the custom Lag metric)', (node) => {
+    expect(alarmNamed(synth.json, `geo-${node}-lag`)).toMatchObject({
+      Namespace: 'GeoServerCluster',
+      MetricName: 'Lag',
+      Dimensions: expect.arrayContaining([
+        { Name: 'service', Value: 'geo' },
+        { Name: 'node', Value: node },
+      ]),
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 100,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+    });
+  });
+
+  it('thresholds follow the cluster configuration', () => {
+    const tuned = synthesize({
+      observability: { lagThreshold: 7, lagMinutes: 3, oldestMessageAgeSeconds: 120, api5xxPercent: 2.5, republishBacklogMinutes: 4 },
+    });
+    expect(alarmNamed(tuned.json, 'geo-slave-1-lag')).toMatchObject({ Threshold: 7, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    expect(alarmNamed(tuned.json, 'geo-slave-1-oldest-message')).toMatchObject({ Threshold: 120 });
+    expect(alarmNamed(tuned.json, 'geo-api-5xx')).toMatchObject({ Threshold: 2.5 });
+    expect(alarmNamed(tuned.json, 'geo-republish-backlog')).toMatchObject({ EvaluationPeriods: 4, DatapointsToAlarm: 4 });
+  });
+});
+
+describe('per function alarms', () => {
+  it('every function has an errors alarm and a throttles alarm on its own metrics', () => {
+    const functions = logicalIdsOf(synth.json, 'AWS::Lambda::Function');
+    const byFunction = (metricName: string) =>
+      alarms(synth.json)
+        .filter((alarm) => alarm.Namespace === 'AWS/Lambda' && alarm.MetricName === metricName)
+        .map((alarm) => alarm.Dimensions[0].Value.Ref)
+        .sort();
+    expect(byFunction('Errors')).toEqual([...functions].sort());
+    expect(byFunction('Throttles')).toEqual([...functions].sort());
+  });
+});
+
+describe('API and publishing alarms', () => {
+  it('the API alarms on its 5xx percentage (default above 1%)', () => {
+    const alarm = alarmNamed(synth.json, 'geo-api-5xx');
+    expect(alarm.Threshold).toBe(1);
+    const expression = alarm.Metrics.find((m: { Expression?: string }) => m.Expression);
+    expect(expression.Expression).toBe('IF(requests > 0, 100 * errors / requests, 0)');
+    const metricNames = alarm.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map(
+      (m: { Id: string; MetricStat: { Metric: { MetricName: string; Namespace: string } } }) => [m.Id, m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName],
+    );
+    expect(metricNames.sort()).toEqual([
+      ['errors', 'AWS/ApiGateway', '5xx'],
+      ['requests', 'AWS/ApiGateway', 'Count'],
+    ]);
+  });
+
+  it('the republish backlog alarms when it stays above zero', () => {
+    expect(alarmNamed(synth.json, 'geo-republish-backlog')).toMatchObject({
+      Namespace: 'GeoServerCluster',
+      MetricName: 'RepublishBacklog',
+      Threshold: 0,
+      EvaluationPeriods: 10,
+    });
+  });
+});
+
+describe('dashboard', () => {
+  it('is one dashboard for the cluster showing its alarms, lag per node, queues and executions', () => {
+    const ids = logicalIdsOf(synth.json, 'AWS::CloudWatch::Dashboard');
+    expect(ids).toHaveLength(1);
+    // The body is a Fn::Join of escaped JSON; without the escapes its metric arrays read plainly.
+    const body = JSON.stringify(synth.json.Resources[ids[0]!]!.Properties.DashboardBody).replace(/\\/g, '');
+    for (const title of ['Alarms', 'Lag (events behind the log)', 'Dead-letter depth', 'Oldest queued event (s)', 'Executions', 'API 5xx %']) {
+      expect(body).toContain(title);
+    }
+    for (const node of ['master-1', 'slave-1', 'slave-2']) expect(body).toContain(`"GeoServerCluster","Lag","node","${node}"`);
+  });
+});
+
+describe('the lag measure', () => {
+  it('runs every minute and may only read the log head and node cursors', () => {
+    const fn = logicalIdsOf(synth.json, 'AWS::Lambda::Function').find((id) => id.includes('MeasureLag'))!;
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] } })],
+    });
+    const actions = statementsOf(synth.json, fn)
+      .flatMap(actionsOfStatement)
+      .filter((action) => !action.startsWith('logs:') && !XRAY_ACTIONS.includes(action));
+    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
+  });
+});
