@@ -65,8 +65,9 @@ function applyFunctions(json: Json): Record<string, string> {
 }
 const applyOf = (json: Json, node: string) => must(applyFunctions(json)[node], `apply function of ${node}`);
 
+/** The configuration topic (the other topic of the stack is the alarm topic, test/infra/monitoring.test.ts). */
 function topicId(json: Json): string {
-  const topics = logicalIdsOf(json, 'AWS::SNS::Topic');
+  const topics = logicalIdsOf(json, 'AWS::SNS::Topic').filter((id) => id.startsWith('ConfigSync'));
   expect(topics).toHaveLength(1);
   return topics[0]!;
 }
@@ -497,8 +498,15 @@ describe('adding a node', () => {
     const added = [...after].filter((id) => !before.has(id));
     const prefix = `ConfigSync${ADDED.name.replace(/[^A-Za-z0-9]/g, '')}`;
     const applyPrefix = `ConfigSyncApply${ADDED.name.replace(/[^A-Za-z0-9]/g, '')}`;
+    // The new node's alarms: lag, dead letters, oldest message, and its apply function's errors and throttles.
+    const alarmPrefixes = [`Monitoring${ADDED.name.replace(/[^A-Za-z0-9]/g, '')}`, `MonitoringConfigSyncApply${ADDED.name.replace(/[^A-Za-z0-9]/g, '')}`];
     expect(added.length).toBeGreaterThan(0);
-    expect(added.filter((id) => !id.startsWith(prefix) && !id.startsWith(applyPrefix))).toEqual([]);
+    expect(
+      added.filter((id) => !id.startsWith(prefix) && !id.startsWith(applyPrefix) && !alarmPrefixes.some((alarm) => id.startsWith(alarm))),
+    ).toEqual([]);
+    expect(added.filter((id) => alarmPrefixes.some((alarm) => id.startsWith(alarm))).map((id) => grown.json.Resources[id]!.Type)).toEqual(
+      Array(5).fill('AWS::CloudWatch::Alarm'),
+    );
     expect(added).toEqual(
       expect.arrayContaining([must(queueOf(grown.json, ADDED.name), 'new queue'), must(dlqOf(grown.json, ADDED.name), 'new DLQ'), applyOf(grown.json, ADDED.name)]),
     );
