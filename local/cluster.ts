@@ -29,6 +29,7 @@ import {
   type RunningEmulators,
 } from './emulators';
 import { startDynamoGate } from './dynamo-gate';
+import { startLocalLambdaApi } from './lambda-api';
 import { LocalFunctionHost } from './lambda-runner';
 import { provisionMessaging, type RunningMessaging } from './messaging';
 import { readTopology, type CfnTemplate, type LocalTable, type LocalTopology } from './template';
@@ -129,7 +130,6 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const credentialsTable = outputValue(template, 'CredentialsTableName', topology);
     const tokens = await ensureNodeTokens(dynamo, credentialsTable, stack.cluster, persist ? path.join(stateDir, 'node-tokens.json') : undefined);
 
-    const sharedEnvironment = localAwsEnvironment(emulators);
     const gate =
       options.enforceIam === false
         ? undefined
@@ -140,6 +140,18 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
             (message) => (options.log ?? console.error)(`IAM denied: ${message}`),
           );
     if (gate) stopped.push(() => gate.close());
+    // Pausing a node switches its apply function's event source mapping through the Lambda API.
+    const lambdaApi = await startLocalLambdaApi({
+      pollers: () => messaging.pollersByMapping(),
+      ...(gate
+        ? {
+            identify: (accessKey: string) => gate.functionOf(accessKey),
+            policies: new Map([...topology.functions.values()].map((fn) => [fn.logicalId, fn.policy])),
+          }
+        : {}),
+    });
+    stopped.push(() => lambdaApi.close());
+    const sharedEnvironment = { ...localAwsEnvironment(emulators), AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint };
     let functionOutput: ReturnType<typeof createWriteStream> | undefined;
     if (options.functionLogFile) {
       mkdirSync(path.dirname(options.functionLogFile), { recursive: true });

@@ -23,6 +23,8 @@ export interface DynamoGate {
   refuseWrites(functionId: string, itemKey: string): void;
   /** Lifts every refusal `refuseWrites` added. */
   clearFaults(): void;
+  /** The function an access key belongs to (other local endpoints identify callers by it too). */
+  functionOf(accessKey: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -146,6 +148,7 @@ export async function startDynamoGate(
       refusedWrites.set(functionId, keys);
     },
     clearFaults: () => refusedWrites.clear(),
+    functionOf: (accessKey) => functionByKey.get(accessKey),
     close: async () => {
       agent.destroy();
       server.closeAllConnections();

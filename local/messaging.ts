@@ -24,6 +24,8 @@ export interface RunningMessaging {
   start(hosts: Map<string, LocalFunctionHost>): Promise<void>;
   stop(): Promise<void>;
   admin: AdminHandler;
+  /** The queue pollers by event source mapping UUID (locally, the mapping's logical id). */
+  pollersByMapping(): ReadonlyMap<string, QueuePoller>;
 }
 
 /** Lambda would wait for the queue's visibility timeout; locally a failed batch retries after this. */
@@ -89,6 +91,9 @@ export async function provisionMessaging(topology: LocalTopology, emulators: Run
     async stop() {
       await Promise.all(pollers.map((poller) => poller.stop()));
     },
+    pollersByMapping() {
+      return new Map(pollers.map((poller) => [poller.mappingId, poller]));
+    },
     async admin({ method, path }) {
       if (method === 'GET' && path === '/pollers') {
         return { status: 200, body: pollers.map((poller) => poller.describe()) };
@@ -119,10 +124,12 @@ export async function provisionMessaging(topology: LocalTopology, emulators: Run
 }
 
 /** One Lambda SQS event source mapping: receive a batch, invoke, delete what succeeded. */
-class QueuePoller {
+export class QueuePoller {
   private running = false;
   private loop: Promise<void> | undefined;
   readonly name: string;
+  readonly mappingId: string;
+  readonly functionId: string;
 
   constructor(
     private readonly sqs: SQSClient,
@@ -132,10 +139,16 @@ class QueuePoller {
     private readonly host: LocalFunctionHost,
   ) {
     this.name = host.fn.name;
+    this.mappingId = source.logicalId;
+    this.functionId = source.functionId;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
   }
 
   describe() {
-    return { name: this.name, queueUrl: this.queueUrl, running: this.running };
+    return { name: this.name, mappingId: this.mappingId, queueUrl: this.queueUrl, running: this.running };
   }
 
   start(): void {

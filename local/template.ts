@@ -91,6 +91,8 @@ export interface LocalSubscription {
 }
 
 export interface LocalQueueSource {
+  /** The mapping's logical id, which is also its UUID locally (what its Ref resolves to). */
+  logicalId: string;
   queueId: string;
   functionId: string;
   batchSize: number;
@@ -414,9 +416,10 @@ export function readTopology(template: CfnTemplate, assemblyDir: string, endpoin
     });
 
   const queueSources: LocalQueueSource[] = ofType('AWS::Lambda::EventSourceMapping')
-    .map(([, resource]) => {
+    .map(([logicalId, resource]) => {
       const p = props(resource);
       return {
+        logicalId,
         queueId: referencedResource(p.EventSourceArn) ?? '',
         functionId: referencedResource(p.FunctionName) ?? '',
         batchSize: Number(p.BatchSize ?? 10),

@@ -16,6 +16,7 @@ import { canPublish, consumes, nodeRolesJson, type ClusterNode } from '../../lam
 import type { ClusterConfig } from '../cluster-config';
 import { ClusterFunction } from './cluster-function';
 import { addLambdaRoute, allow } from './routes';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 
 export interface ConfigSyncServiceProps {
   readonly cluster: ClusterConfig;
@@ -36,6 +37,8 @@ export interface NodeQueues {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly apply: ClusterFunction;
+  /** The apply function's event source mapping: disabled while the node is paused. */
+  readonly eventSource: SqsEventSource;
 }
 
 const APPLY_TIMEOUT = Duration.seconds(30);
@@ -98,7 +101,7 @@ export class ConfigSyncService extends Construct {
     });
 
     const queueUrls: Record<string, { queueUrl: string; deadLetterQueueUrl: string }> = {};
-    const queuePairs = new Map<string, Omit<NodeQueues, 'apply'>>();
+    const queuePairs = new Map<string, Omit<NodeQueues, 'apply' | 'eventSource'>>();
     for (const node of consumers) {
       const deadLetterQueue = new Queue(this, `${node.name}-dlq`, {
         queueName: `${cluster.name}-${node.name}-dlq.fifo`,
@@ -190,7 +193,7 @@ export class ConfigSyncService extends Construct {
 
     // Queue URLs go into every function's environment, so the apply functions come second.
     for (const node of consumers) {
-      const pair = queuePairs.get(node.name) as Omit<NodeQueues, 'apply'>;
+      const pair = queuePairs.get(node.name) as Omit<NodeQueues, 'apply' | 'eventSource'>;
       const apply = fn(
         `Apply-${node.name}`,
         'config-sync/handlers/apply-events.ts',
@@ -202,8 +205,9 @@ export class ConfigSyncService extends Construct {
         ],
         { NODE_NAME: node.name },
       );
-      apply.addEventSource(new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true }));
-      this.nodeQueues[node.name] = { ...pair, apply };
+      const eventSource = new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true });
+      apply.addEventSource(eventSource);
+      this.nodeQueues[node.name] = { ...pair, apply, eventSource };
     }
 
     const allQueues = Object.values(this.nodeQueues);
@@ -257,6 +261,18 @@ export class ConfigSyncService extends Construct {
       ...objectBodies(pureMasters, ['GetObject', 'PutObject', 'DeleteObject']),
     ]);
 
+    // Pause and resume: the node's pause item (in its own store partition) and exactly the
+    // event source mappings of the cluster's consuming nodes.
+    const switchConsumption = fn(
+      'SwitchConsumption',
+      'config-sync/handlers/switch-consumption.ts',
+      [
+        ...storeOf(cluster.nodes, ['GetItem', 'PutItem', 'DeleteItem']),
+        ...(allQueues.length ? [allow(['lambda:UpdateEventSourceMapping'], allQueues.map((q) => q.eventSource.eventSourceMappingArn))] : []),
+      ],
+      { NODE_EVENT_SOURCES: stack.toJsonString(Object.fromEntries(Object.entries(this.nodeQueues).map(([node, q]) => [node, q.eventSource.eventSourceMappingId]))) },
+    );
+
     const measureLag = fn('MeasureLag', 'config-sync/handlers/measure-lag.ts', [
       eventLog(['GetItem']),
       allow(['dynamodb:GetItem'], [this.nodeStore.tableArn]),
@@ -270,6 +286,11 @@ export class ConfigSyncService extends Construct {
     route('/nodes/{node}/catalog/{type}/{id}', HttpMethod.GET, getCatalogObject, props.readAuthorizer);
     route('/nodes/{node}/resync', HttpMethod.POST, resyncNode, props.nodeAuthorizer);
     route('/nodes/{node}/redrive', HttpMethod.POST, redriveNode, props.nodeAuthorizer);
+    // One function serves both switches: one integration, two routes.
+    const switchIntegration = new HttpLambdaIntegration('SwitchConsumptionIntegration', switchConsumption);
+    for (const path of ['/nodes/{node}/pause', '/nodes/{node}/resume']) {
+      props.api.addRoutes({ path, methods: [HttpMethod.POST], integration: switchIntegration, authorizer: props.nodeAuthorizer });
+    }
 
     new Rule(this, 'RepublishSchedule', {
       description: 'Publishes configuration events committed to the log but not yet published, and catches up master stores',

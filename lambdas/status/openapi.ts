@@ -400,6 +400,7 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
           '403': error(
             'The calling node is a pure slave (PURE_SLAVE) or is not a member of the cluster (FORBIDDEN); nothing is published',
           ),
+          '409': error('The publishing node is paused (NODE_PAUSED, with `pausedSince` and `pausedBy`): resume it first'),
           '413': error(`Body larger than ${MAX_CHANGE_BYTES} bytes`),
           '415': error('Body is not JSON'),
         },
@@ -583,6 +584,36 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
         },
       },
     },
+    '/nodes/{node}/pause': {
+      post: {
+        access: 'node',
+        operationId: 'pauseNode',
+        summary: 'Pause a node: stop its queue consumption and refuse its publishes',
+        description: "Its queue keeps every event meanwhile. While paused, the node's `POST /config/events` answers 409 NODE_PAUSED. Only the node itself or a master may; pausing again changes nothing.",
+        tags: [CONFIG_TAG],
+        parameters: [node],
+        responses: {
+          '200': { description: 'The node\'s state after the call', content: jsonContent(ref('schemas', 'PauseOutcome')) },
+          '403': error('Neither the node itself nor a master'),
+          '404': unknownNode,
+        },
+      },
+    },
+    '/nodes/{node}/resume': {
+      post: {
+        access: 'node',
+        operationId: 'resumeNode',
+        summary: 'Resume a paused node: restart its consumption and accept its publishes',
+        description: 'The queue then delivers what accumulated, in order. Resuming a node that is not paused changes nothing.',
+        tags: [CONFIG_TAG],
+        parameters: [node],
+        responses: {
+          '200': { description: 'The node\'s state after the call', content: jsonContent(ref('schemas', 'PauseOutcome')) },
+          '403': error('Neither the node itself nor a master'),
+          '404': unknownNode,
+        },
+      },
+    },
   };
 }
 
@@ -657,7 +688,7 @@ function configSyncSchemas(): Record<string, Json> {
     },
     NodeState: {
       type: 'object',
-      required: ['name', 'role', 'lastAppliedSequence', 'lag', 'queueDepth', 'deadLetterDepth'],
+      required: ['name', 'role', 'lastAppliedSequence', 'lag', 'queueDepth', 'deadLetterDepth', 'paused'],
       properties: {
         name: { type: 'string' },
         role: { type: 'string', enum: [...NODE_ROLES] },
@@ -686,6 +717,24 @@ function configSyncSchemas(): Record<string, Json> {
           type: 'array',
           description: 'Events the node could not apply, per object (redrive after a fix, or resync)',
           items: { $ref: '#/components/schemas/ParkedEvents' },
+        },
+        paused: { type: 'boolean', description: 'Paused: consumes nothing and may not publish (POST /nodes/{node}/resume)' },
+        pausedSince: { type: 'string', format: 'date-time', description: 'When it was paused (only while paused)' },
+        pausedBy: { type: 'string', description: 'The node that paused it (only while paused)' },
+      },
+    },
+    PauseOutcome: {
+      type: 'object',
+      required: ['node', 'paused', 'consumption'],
+      properties: {
+        node: { type: 'string' },
+        paused: { type: 'boolean' },
+        since: { type: 'string', format: 'date-time', description: 'When the pause began (a repeated pause keeps the first)' },
+        by: { type: 'string', description: 'The node that paused it' },
+        consumption: {
+          type: 'string',
+          enum: ['disabled', 'enabled', 'none'],
+          description: "The node's queue consumption after the call; `none` for a pure master, which has no queue",
         },
       },
     },

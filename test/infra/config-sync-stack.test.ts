@@ -434,6 +434,36 @@ describe('storage', () => {
   });
 });
 
+describe('pause and resume', () => {
+  const mappingOf = (node: string) =>
+    logicalIdsOf(synth.json, 'AWS::Lambda::EventSourceMapping').find(
+      (id) => JSON.stringify(synth.json.Resources[id]!.Properties.FunctionName) === JSON.stringify({ Ref: applyFunctions(synth.json)[node] }),
+    )!;
+
+  it('may update exactly the consuming nodes\' event source mappings, and their UUIDs are in its environment', () => {
+    const fn = functionId(synth.json, 'SwitchConsumption');
+    const statements = statementsOf(synth.json, fn).filter((statement) => actionsOfStatement(statement).some((a) => a.startsWith('lambda:')));
+    expect(statements).toHaveLength(1);
+    expect(actionsOfStatement(statements[0]!)).toEqual(['lambda:UpdateEventSourceMapping']);
+    const resources = asArray(statements[0]!.Resource as unknown).map((r) => JSON.stringify(r));
+    expect(resources).toHaveLength(CONSUMERS.length);
+    for (const node of CONSUMERS) expect(resources.some((r) => r.includes(`"Ref":"${mappingOf(node)}"`) && r.includes(':event-source-mapping:'))).toBe(true);
+    const environment = JSON.stringify(synth.json.Resources[fn]!.Properties.Environment.Variables.NODE_EVENT_SOURCES);
+    for (const node of CONSUMERS) expect(environment).toContain(`"Ref":"${mappingOf(node)}"`);
+  });
+
+  it('writes only store items of declared nodes, and no other DynamoDB, SQS or S3 action', () => {
+    const fn = functionId(synth.json, 'SwitchConsumption');
+    const actions = statementsOf(synth.json, fn)
+      .flatMap(actionsOfStatement)
+      .filter((a) => !a.startsWith('logs:') && !XRAY_ACTIONS.includes(a))
+      .sort();
+    expect(actions).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'lambda:UpdateEventSourceMapping']);
+    const dynamo = statementsOf(synth.json, fn).find((statement) => actionsOfStatement(statement).includes('dynamodb:PutItem'))!;
+    expect(dynamo.Condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys']).toEqual(NODES.map((node) => node.name));
+  });
+});
+
 describe('routes', () => {
   const ROUTES: [string, string, boolean][] = [
     ['POST /config/events', 'PublishEvent', true],
@@ -442,6 +472,8 @@ describe('routes', () => {
     ['GET /nodes', 'ListNodes', false],
     ['GET /nodes/{node}/catalog', 'GetCatalog', false],
     ['GET /nodes/{node}/catalog/{type}/{id}', 'GetCatalogObject', false],
+    ['POST /nodes/{node}/pause', 'SwitchConsumption', true],
+    ['POST /nodes/{node}/resume', 'SwitchConsumption', true],
   ];
 
   it.each(ROUTES)('%s is served by %s; node token required: %s', (routeKey, fn, authorized) => {

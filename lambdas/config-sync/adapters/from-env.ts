@@ -10,6 +10,7 @@
  * - `EVENT_BODY_BUCKET_NAME` (large event bodies and object properties)
  * - `NODE_QUEUES`: JSON object node -> `{ queueUrl, deadLetterQueueUrl }` for consuming nodes
  * - `NODE_NAME`: the node whose queue an apply function consumes
+ * - `NODE_EVENT_SOURCES`: JSON object node -> UUID of its apply function's SQS event source mapping
  * - Locally: `AWS_ENDPOINT_URL_<SERVICE>` (read by the SDK itself) and `AWS_S3_FORCE_PATH_STYLE=true`
  *
  * Each SDK client is created once per function, on first use, with the SDK's default (standard)
@@ -25,7 +26,9 @@ import type { ApplyDeps } from '../apply';
 import type { ClusterNode } from '../../shared/cluster-model';
 import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership } from '../cluster';
 import { fieldIssues } from '../events';
+import type { NodePauses } from '../pause';
 import { DynamoEventLog } from './dynamo-event-log';
+import { DynamoNodePauses } from './dynamo-node-pauses';
 import { DynamoNodeStore } from './dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
 import { SnsEventTopic } from './sns-event-topic';
@@ -58,7 +61,7 @@ export function ownNodeFromEnv(membership: ClusterMembership): ClusterNode {
 
 let dynamo: DynamoDBClient | undefined;
 
-function dynamoClient(): DynamoDBClient {
+export function dynamoClient(): DynamoDBClient {
   dynamo ??= new DynamoDBClient({});
   return dynamo;
 }
@@ -95,6 +98,11 @@ export function nodeStoreFromEnv(): DynamoNodeStore {
     client: dynamoClient(),
     bodies: new S3ObjectBodies(bodyBucket()),
   });
+}
+
+/** Each node's pause, in the node store (`NODE_STORE_TABLE_NAME`). */
+export function nodePausesFromEnv(): NodePauses {
+  return new DynamoNodePauses(requireEnv('NODE_STORE_TABLE_NAME'), dynamoClient());
 }
 
 export function eventBodiesFromEnv(): S3EventBodyStore {
@@ -134,7 +142,7 @@ export function redriveFromEnv(membership: ClusterMembership): SqsRedrive {
   return new SqsRedrive(nodeQueuesFromEnv(membership), sqsClientFromEnv());
 }
 
-function parseJsonEnv<T extends z.ZodMiniType>(name: string, schema: T): z.infer<T> {
+export function parseJsonEnv<T extends z.ZodMiniType>(name: string, schema: T): z.infer<T> {
   const raw = requireEnv(name);
   let value: unknown;
   try {

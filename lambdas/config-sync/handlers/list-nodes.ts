@@ -1,7 +1,8 @@
 /**
  * GET /nodes: every declared node with its role, the last sequence applied to its store, its
  * lag behind the event log's head, and, for consuming nodes, the depth of its queue and of its
- * dead-letter queue (a pure master has neither: `null`). A non-zero dead-letter depth is a
+ * dead-letter queue (a pure master has neither: `null`), and whether it is paused (`paused`,
+ * `pausedSince`, `pausedBy`). A non-zero dead-letter depth is a
  * message the node could not even read: `POST /nodes/{node}/redrive` retries it.
  *
  * `failing` is the event after the cursor that failed and is being retried (with its attempts
@@ -10,12 +11,13 @@
  * `POST /nodes/{node}/resync` clears them.
  */
 import { httpHandler, json } from '../../shared/http';
-import { eventLogFromEnv, membershipFromEnv, nodeStoreFromEnv, queueDepthsFromEnv } from '../adapters/from-env';
+import { eventLogFromEnv, membershipFromEnv, nodePausesFromEnv, nodeStoreFromEnv, queueDepthsFromEnv } from '../adapters/from-env';
 
 const membership = membershipFromEnv();
 const log = eventLogFromEnv();
 const store = nodeStoreFromEnv();
 const queues = queueDepthsFromEnv(membership);
+const pauses = nodePausesFromEnv();
 
 export const handler = httpHandler(async () => {
   // The head first: a cursor read after it can only be closer, so lag is never negative
@@ -23,7 +25,7 @@ export const handler = httpHandler(async () => {
   const head = await log.head(membership.cluster);
   const nodes = await Promise.all(
     membership.nodes.map(async ({ name, role }) => {
-      const [progress, parked, depths] = await Promise.all([store.readProgress(name), store.listParked(name), queues.depths(name)]);
+      const [progress, parked, depths, pause] = await Promise.all([store.readProgress(name), store.listParked(name), queues.depths(name), pauses.read(name)]);
       const { cursor, failing } = progress;
       return {
         name,
@@ -40,6 +42,8 @@ export const handler = httpHandler(async () => {
           attempts,
           parkedAt,
         })),
+        paused: pause !== undefined,
+        ...(pause ? { pausedSince: pause.since, pausedBy: pause.by } : {}),
       };
     }),
   );

@@ -9,10 +9,12 @@ import { callerNode, httpHandler, json, parseJsonBody } from '../../shared/http'
 import type { ClusterNode } from '../../shared/cluster-model';
 import { assertCanPublish } from '../cluster';
 import { describeError, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
-import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv } from '../adapters/from-env';
+import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
+import { assertNotPaused } from '../pause';
 import { publishChange, type PublishDeps } from '../publish';
 
 const membership = membershipFromEnv();
+const pauses = nodePausesFromEnv();
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(), now: () => new Date() };
 
 /** Styles carry their whole SLD; 1 MiB is far above any real one and well inside Lambda's 6 MB. */
@@ -25,6 +27,7 @@ export const handler = httpHandler(async (event) => {
   const node = declaredNode(caller.nodeId);
   // Refused before the body is even read: a pure slave never publishes, whatever it sends.
   assertCanPublish(node);
+  await assertNotPaused(pauses, node.name);
   const body = parseJsonBody(event, MAX_CHANGE_BYTES);
   const result = await publishChange(deps, { cluster: membership.cluster, node }, body);
   logger.appendKeys({ sequence: result.event.sequence });

@@ -10,12 +10,13 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { catchUp } from '../apply';
-import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv } from '../adapters/from-env';
+import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
 import { republishPending } from '../publish';
 
 const membership = membershipFromEnv();
 const applyDeps = applyDepsFromEnv();
 const topic = eventTopicFromEnv();
+const pauses = nodePausesFromEnv();
 const pureMasters = membership.nodes.filter((node) => node.role === 'master');
 
 /** Pages of unpublished events per run; what is left waits for the next run. */
@@ -47,6 +48,8 @@ export const handler = instrumented(async (event: Partial<Pick<ScheduledEvent, '
   await Promise.all(
     pureMasters.map(async (node) => {
       try {
+        // A paused master consumes nothing, as a paused slave's queue does: it catches up on resume.
+        if (await pauses.read(node.name)) return;
         const result = await catchUp(applyDeps, { cluster: membership.cluster, node: node.name });
         caughtUp[node.name] = result.applied.length;
       } catch (error) {

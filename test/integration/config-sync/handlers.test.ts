@@ -166,10 +166,10 @@ describe('POST /config/events', () => {
     const nodes = body(await handlers.listNodes(http({})));
     expect(nodes.head).toBe(2);
     expect(nodes.nodes).toEqual([
-      { name: 'master-1', role: 'master', lastAppliedSequence: 1, lag: 1, queueDepth: null, deadLetterDepth: null, failing: null, parked: [] },
-      { name: 'master-2', role: 'both', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [] },
-      { name: 'slave-1', role: 'slave', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [] },
-      { name: 'slave-2', role: 'slave', lastAppliedSequence: 0, lag: 2, queueDepth: 2, deadLetterDepth: 0, failing: null, parked: [] },
+      { name: 'master-1', role: 'master', lastAppliedSequence: 1, lag: 1, queueDepth: null, deadLetterDepth: null, failing: null, parked: [], paused: false },
+      { name: 'master-2', role: 'both', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false },
+      { name: 'slave-1', role: 'slave', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false },
+      { name: 'slave-2', role: 'slave', lastAppliedSequence: 0, lag: 2, queueDepth: 2, deadLetterDepth: 0, failing: null, parked: [], paused: false },
     ]);
 
     // The schedule catches the pure master up with master-2's event.

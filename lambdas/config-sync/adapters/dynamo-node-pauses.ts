@@ -1,0 +1,33 @@
+/**
+ * A node's pause as one item of the node store: partition the node, sort key `#paused`, which
+ * sorts below every object key (and beside `#cursor`), so catalog listings, snapshots and
+ * resyncs never see it.
+ */
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { NodePauses, PauseState } from '../pause';
+
+export const PAUSE_KEY = '#paused';
+
+export class DynamoNodePauses implements NodePauses {
+  constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBClient,
+  ) {}
+
+  async read(node: string): Promise<PauseState | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { node: { S: node }, key: { S: PAUSE_KEY } }, ConsistentRead: true }),
+    );
+    if (!Item?.since?.S || !Item.by?.S) return undefined;
+    return { since: Item.since.S, by: Item.by.S };
+  }
+
+  async write(node: string, state: PauseState | undefined): Promise<void> {
+    const Key = { node: { S: node }, key: { S: PAUSE_KEY } };
+    if (state === undefined) {
+      await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key }));
+      return;
+    }
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: { ...Key, since: { S: state.since }, by: { S: state.by } } }));
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The pause switch's composition root, apart from ./from-env.ts so that only the function that
+ * pauses nodes bundles the Lambda client.
+ */
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import * as z from 'zod/mini';
+import { consumingNodes, type ClusterMembership } from '../cluster';
+import type { PauseDeps } from '../pause';
+import { nodePausesFromEnv, parseJsonEnv } from './from-env';
+import { EventSourceMappingSwitch } from './lambda-event-sources';
+
+/** Pauses and the consumption switch (`NODE_EVENT_SOURCES`: node -> event source mapping UUID), for every consuming node. */
+export function pauseDepsFromEnv(membership: ClusterMembership): PauseDeps {
+  const mappings: Record<string, string> = parseJsonEnv('NODE_EVENT_SOURCES', z.record(z.string(), z.string()));
+  for (const node of consumingNodes(membership)) {
+    if (!Object.hasOwn(mappings, node.name)) throw new Error(`Environment variable NODE_EVENT_SOURCES has no mapping for node ${node.name}`);
+  }
+  return { pauses: nodePausesFromEnv(), consumption: new EventSourceMappingSwitch(mappings, new LambdaClient({})) };
+}

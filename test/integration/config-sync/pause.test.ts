@@ -1,0 +1,92 @@
+// Pause and resume over HTTP against the local cluster: consumption stops (the queue keeps
+// the events), the node's publishes are refused, GET /nodes shows it, and resuming delivers
+// what accumulated. Locally the switch is the apply function's event source mapping, driven
+// through the Lambda API endpoint the runtime serves (local/lambda-api.ts).
+import { randomUUID } from 'node:crypto';
+import { api } from '../../support/cluster-client';
+
+interface NodeView {
+  name: string;
+  role: string;
+  lastAppliedSequence: number;
+  lag: number;
+  queueDepth: number | null;
+  paused: boolean;
+  pausedSince?: string;
+  pausedBy?: string;
+}
+
+const nodes = async (): Promise<{ head: number; nodes: NodeView[] }> => (await api('GET', '/nodes')).body;
+const nodeView = async (name: string) => (await nodes()).nodes.find((node) => node.name === name)!;
+
+async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const style = (id: string) => ({
+  kind: 'add',
+  object: { type: 'style', id },
+  properties: { format: 'sld', body: '<StyledLayerDescriptor version="1.0.0"/>' },
+});
+
+afterAll(async () => {
+  // Never leave the shared cluster paused, whatever failed.
+  for (const node of ['slave-1', 'master-1']) await api('POST', `/nodes/${node}/resume`, { node: 'master-1' });
+});
+
+describe('POST /nodes/{node}/pause and /resume', () => {
+  it('a paused slave consumes nothing while its queue keeps the events; resumed, it catches up in order', async () => {
+    const paused = await api('POST', '/nodes/slave-1/pause', { node: 'master-1' });
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ node: 'slave-1', paused: true, by: 'master-1', consumption: 'disabled' });
+    expect(await nodeView('slave-1')).toMatchObject({ paused: true, pausedBy: 'master-1', pausedSince: paused.body.since });
+
+    const before = (await nodeView('slave-1')).lastAppliedSequence;
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    for (const id of ids) expect((await api('POST', '/config/events', { node: 'master-1', json: style(`pause-${id}`) })).status).toBe(201);
+    // The unpaused slave gets them all; the paused one's queue holds them.
+    const head = (await nodes()).head;
+    await eventually('slave-2 applies the events', () => nodeView('slave-2'), (node) => node.lastAppliedSequence >= head);
+    const held = await eventually('slave-1 queue holds the events', () => nodeView('slave-1'), (node) => (node.queueDepth ?? 0) >= ids.length);
+    expect(held.lastAppliedSequence).toBe(before);
+    expect(held.lag).toBeGreaterThanOrEqual(ids.length);
+    // Repeating the pause keeps the first one's time and author.
+    expect((await api('POST', '/nodes/slave-1/pause', { node: 'slave-1' })).body).toMatchObject({ paused: true, since: paused.body.since, by: 'master-1' });
+
+    const resumed = await api('POST', '/nodes/slave-1/resume', { node: 'slave-1' });
+    expect(resumed.status).toBe(200);
+    expect(resumed.body).toEqual({ node: 'slave-1', paused: false, consumption: 'enabled' });
+    const caughtUp = await eventually('slave-1 catches up', () => nodeView('slave-1'), (node) => node.lastAppliedSequence >= head);
+    expect(caughtUp).toMatchObject({ paused: false, lag: 0, queueDepth: 0 });
+    expect(caughtUp).not.toHaveProperty('pausedSince');
+    for (const id of ids) expect((await api('GET', `/nodes/slave-1/catalog/style/pause-${id}`)).status).toBe(200);
+  });
+
+  it("a paused node's publishes are refused with 409 NODE_PAUSED and write nothing; resumed, they are accepted", async () => {
+    expect((await api('POST', '/nodes/master-1/pause', { node: 'master-1' })).body).toMatchObject({ paused: true, consumption: 'none' });
+    const headBefore = (await nodes()).head;
+    const refused = await api('POST', '/config/events', { node: 'master-1', json: style(`refused-${randomUUID()}`) });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'NODE_PAUSED', pausedBy: 'master-1', message: expect.stringContaining('/nodes/master-1/resume') });
+    expect((await nodes()).head).toBe(headBefore);
+
+    expect((await api('POST', '/nodes/master-1/resume', { node: 'master-1' })).status).toBe(200);
+    expect((await api('POST', '/config/events', { node: 'master-1', json: style(`accepted-${randomUUID()}`) })).status).toBe(201);
+  });
+
+  it('only the node itself or a master may switch a node; unknown nodes and missing tokens are refused', async () => {
+    const bySlave = await api('POST', '/nodes/slave-1/pause', { node: 'slave-2' });
+    expect(bySlave.status).toBe(403);
+    expect(bySlave.body.message).toContain('only the node itself or a master');
+    expect((await nodeView('slave-1')).paused).toBe(false);
+    expect((await api('POST', '/nodes/no-such-node/pause', { node: 'master-1' })).body).toMatchObject({ code: 'NODE_NOT_FOUND' });
+    expect((await api('POST', '/nodes/slave-1/pause')).status).toBe(401);
+    expect((await api('POST', '/nodes/slave-1/resume', { token: 'slave-1.wrong-secret' })).status).toBe(403);
+  });
+});
