@@ -236,6 +236,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const server = new LocalApiServer({ routes: topology.routes, hosts, admin });
     const boundPort = await server.listen(port);
     stopped.push(() => server.close());
+    if (persist) {
+      // Where `npx geocluster` finds the running cluster (beside node-tokens.json).
+      writeFileSync(path.join(stateDir, 'cluster.json'), `${JSON.stringify({ url: `http://127.0.0.1:${boundPort}` }, null, 2)}\n`);
+    }
 
     await messaging.start(hosts);
     stopped.push(() => messaging.stop());

@@ -1,0 +1,359 @@
+/**
+ * `npx geocluster <command>`: the operator CLI of a cluster, over the typed API client.
+ *
+ * The API URL and token come from flags (--url, --token), else the environment
+ * (GEOCLUSTER_URL, GEOCLUSTER_TOKEN), else the local cluster's .local/ (cluster.json written by
+ * `npm start`, node-tokens.json; --node picks whose token, by default the first master).
+ *
+ * Exit codes: 0 done; 1 the API refused or failed (its error is printed); 2 bad usage;
+ * 3 the API could not be reached; 4 `watch` saw the execution fail or be dismissed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { components } from './api-types';
+import { createClusterClient, type ClusterApi } from './client';
+
+type NodeState = components['schemas']['NodeState'] & { geoServer?: { reachable?: boolean } };
+type ExecutionStatus = components['schemas']['ExecutionStatus'];
+
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, executionFailed: 4 } as const;
+
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+const HELP: Record<string, string> = {
+  main: `Usage: geocluster <command> [options]
+
+Commands:
+  nodes                         every node: role, cursor, lag, queue, dead letters, paused
+  pause <node>                  stop a node's consumption and refuse its publishes
+  resume <node>                 restart it
+  redrive <node>                move the node's dead-lettered events back to its queue
+  resync <node> [--source N]    rebuild the node's store from a master's snapshot and the log
+  executions list [--phase P] [--process NAME] [--node N] [--limit N]
+  executions get <id>
+  watch <id> [--interval MS]    a live progress bar until the execution ends
+  config publish <file>         publish one change, or a JSON list of changes in order
+
+Options (every command):
+  --url URL      API base URL (env GEOCLUSTER_URL; default: the local cluster's)
+  --token T      node token (env GEOCLUSTER_TOKEN; default: .local/node-tokens.json)
+  --node NAME    whose token to take from .local/node-tokens.json (default: the first master)
+  --json         machine-readable output
+  --help         this help, or a command's: geocluster <command> --help
+
+Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watched execution failed.`,
+  nodes: 'Usage: geocluster nodes [--json]\n  Every node of the cluster with its role, applied sequence (cursor), lag, queue and dead-letter depth, and whether it is paused.',
+  pause: 'Usage: geocluster pause <node> [--json]\n  Stops the node consuming its queue (which keeps every event) and refuses its publishes. Needs the node\'s own or a master\'s token.',
+  resume: 'Usage: geocluster resume <node> [--json]\n  Restarts a paused node: its queue delivers what accumulated, in order.',
+  redrive: 'Usage: geocluster redrive <node> [--json]\n  Moves the node\'s dead-lettered events back to its queue (fix their cause first).',
+  resync: 'Usage: geocluster resync <node> [--source NODE] [--json]\n  Rebuilds the node\'s store from a snapshot of a master (or --source) plus the log after it.',
+  executions: 'Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n       geocluster executions get <id> [--json]',
+  watch: 'Usage: geocluster watch <executionId> [--interval MS] [--json]\n  Polls the execution and draws its progress until it ends; prints its result or error.\n  Exit 0 when it succeeded, 4 when it failed or was dismissed.',
+  config: 'Usage: geocluster config publish <file> [--json]\n  <file> holds one change ({"kind":"add","object":{...},"properties":{...}}) or a JSON list of them, published in order; stops at the first refused one.',
+};
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether output is a terminal (progress bars redraw in place). */
+  readonly tty: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        node: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+        source: { type: 'string' },
+        phase: { type: 'string' },
+        process: { type: 'string' },
+        limit: { type: 'string' },
+        interval: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    io.err(`geocluster: ${(error as Error).message}\n${HELP.main}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (command === undefined || (values.help && !(command in HELP))) {
+    (command === undefined && !values.help ? io.err : io.out)(HELP.main);
+    return command === undefined && !values.help ? EXIT.usage : EXIT.ok;
+  }
+  if (values.help) {
+    io.out(HELP[command] as string);
+    return EXIT.ok;
+  }
+  try {
+    const target = resolveTarget(values, io);
+    const client = createClusterClient(target.url, target.token);
+    const print = (human: string, data: unknown) => io.out(values.json ? JSON.stringify(data, null, 2) : human);
+    switch (command) {
+      case 'nodes': {
+        const data = await call(client.GET('/nodes'));
+        print(nodesTable(data.nodes as NodeState[], data.head), data);
+        return EXIT.ok;
+      }
+      case 'pause':
+      case 'resume': {
+        const node = required(rest[0], command, '<node>');
+        const data = await call(client.POST(command === 'pause' ? '/nodes/{node}/pause' : '/nodes/{node}/resume', { params: { path: { node } } }));
+        print(data.paused ? `${node} paused (since ${data.since}, by ${data.by}); consumption ${data.consumption}` : `${node} resumed; consumption ${data.consumption}`, data);
+        return EXIT.ok;
+      }
+      case 'redrive': {
+        const node = required(rest[0], command, '<node>');
+        const data = await call(client.POST('/nodes/{node}/redrive', { params: { path: { node } } }));
+        print(`${node}: ${data.moved} event(s) moved back to the queue${data.more ? '; more remain: run again' : ''}`, data);
+        return EXIT.ok;
+      }
+      case 'resync': {
+        const node = required(rest[0], command, '<node>');
+        const data = await call(
+          client.POST('/nodes/{node}/resync', {
+            params: { path: { node } },
+            ...(values.source ? { body: { source: values.source } } : {}),
+          } as never),
+        );
+        print(`${node} resynced from ${data.source}: at sequence ${data.sequence} (snapshot ${data.snapshotSequence}, ${data.appliedFromLog} from the log)`, data);
+        return EXIT.ok;
+      }
+      case 'executions':
+        return await executions(client, rest, values, io, print);
+      case 'watch':
+        return await watch(client, required(rest[0], command, '<executionId>'), values, io);
+      case 'config':
+        return await config(client, rest, io, print, target.cwd, values.json);
+      default:
+        io.err(`geocluster: unknown command '${command}'\n${HELP.main}`);
+        return EXIT.usage;
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`geocluster: ${error.message}`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
+
+interface Target {
+  url: string;
+  token?: string;
+  cwd: string;
+}
+
+function resolveTarget(values: { url?: string; token?: string; node?: string }, io: CliIo): Target {
+  const local = path.join(io.cwd, '.local');
+  const readJson = (file: string): Record<string, string> | undefined => {
+    const full = path.join(local, file);
+    if (!existsSync(full)) return undefined;
+    try {
+      return JSON.parse(readFileSync(full, 'utf8')) as Record<string, string>;
+    } catch {
+      throw new CliError(`${full} is not valid JSON`, EXIT.usage);
+    }
+  };
+  const url = values.url ?? io.env.GEOCLUSTER_URL ?? readJson('cluster.json')?.url ?? 'http://127.0.0.1:3000';
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new CliError(`--url must be an http or https URL, got '${url}'`, EXIT.usage);
+  let token = values.token ?? io.env.GEOCLUSTER_TOKEN;
+  if (token === undefined) {
+    const tokens = readJson('node-tokens.json');
+    if (tokens) {
+      const node = values.node ?? Object.keys(tokens).find((name) => /master/.test(name)) ?? Object.keys(tokens)[0];
+      token = node === undefined ? undefined : tokens[node];
+      if (values.node && token === undefined) throw new CliError(`.local/node-tokens.json has no token for node '${values.node}'`, EXIT.usage);
+    }
+  }
+  return { url, token, cwd: io.cwd };
+}
+
+function required(value: string | undefined, command: string, what: string): string {
+  if (value === undefined || value === '') throw new CliError(`${command} needs ${what}\n${HELP[command] ?? HELP.main}`, EXIT.usage);
+  return value;
+}
+
+/** Awaits an openapi-fetch call: its data, or a CliError with the API's `{code, message}`. */
+async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  let result;
+  try {
+    result = await pending;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new CliError(`cannot reach the API (${cause}): is the cluster running? Pass --url or set GEOCLUSTER_URL`, EXIT.unreachable);
+  }
+  if (result.error !== undefined || !result.response.ok) {
+    const body = result.error as { code?: string; message?: string; field?: string } | undefined;
+    const status = result.response.status;
+    const detail = body?.code ? `${body.code}: ${body.message ?? ''}${body.field ? ` (field ${body.field})` : ''}` : `HTTP ${status}`;
+    const hint = status === 401 ? ' (no token: pass --token or set GEOCLUSTER_TOKEN)' : status === 403 && !body?.code ? ' (the token was refused)' : '';
+    throw new CliError(`${status} ${detail}${hint}`, EXIT.refused);
+  }
+  return result.data as T;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function nodesTable(nodes: NodeState[], head: number): string {
+  const withGeoServer = nodes.some((node) => node.geoServer !== undefined);
+  const header = ['NODE', 'ROLE', 'CURSOR', 'LAG', 'QUEUE', 'DLQ', 'PAUSED', ...(withGeoServer ? ['GEOSERVER'] : [])];
+  const rows = nodes.map((node) => [
+    node.name,
+    node.role,
+    String(node.lastAppliedSequence),
+    String(node.lag),
+    node.queueDepth === null ? '-' : String(node.queueDepth),
+    node.deadLetterDepth === null ? '-' : String(node.deadLetterDepth),
+    node.paused ? `yes (by ${node.pausedBy})` : 'no',
+    ...(withGeoServer ? [node.geoServer?.reachable === undefined ? '-' : node.geoServer.reachable ? 'reachable' : 'UNREACHABLE'] : []),
+  ]);
+  return `log head ${head}\n${table(header, rows)}`;
+}
+
+async function executions(
+  client: ClusterApi,
+  rest: string[],
+  values: { phase?: string; process?: string; node?: string; limit?: string },
+  io: CliIo,
+  print: (human: string, data: unknown) => void,
+): Promise<number> {
+  const [sub, id] = rest;
+  if (sub === 'get') {
+    const status = await call(client.GET('/executions/{executionId}', { params: { path: { executionId: required(id, 'executions', '<id>') } } }));
+    print(describeExecution(status), status);
+    return EXIT.ok;
+  }
+  if (sub !== 'list') {
+    io.err(HELP.executions as string);
+    return EXIT.usage;
+  }
+  const query: Record<string, string | number> = {};
+  if (values.phase) query.phase = values.phase;
+  if (values.process) query.processName = values.process;
+  if (values.node) query.nodeId = values.node;
+  if (values.limit) query.limit = Number(values.limit);
+  const data = await call(client.GET('/executions', { params: { query: query as never } }));
+  const rows = data.executions.map((status: ExecutionStatus) => [
+    status.executionId,
+    status.processName,
+    status.phase,
+    `${status.progress}%`,
+    status.nodeId ?? '-',
+    status.lastUpdated ?? '-',
+  ]);
+  print(table(['EXECUTION', 'PROCESS', 'PHASE', 'PROGRESS', 'NODE', 'UPDATED'], rows) + (data.nextCursor ? `\n(more: --cursor not shown; narrow with --phase or --limit)` : ''), data);
+  return EXIT.ok;
+}
+
+function describeExecution(status: ExecutionStatus): string {
+  const lines = [
+    `${status.executionId}  ${status.processName}  ${status.phase}  ${status.progress}%`,
+    status.task ? `  task: ${status.task}` : undefined,
+    status.nodeId ? `  node: ${status.nodeId}` : undefined,
+    status.resultLocation ? `  result: ${status.resultLocation}` : undefined,
+    status.exception ? `  error: ${status.exception.code ?? ''} ${status.exception.message ?? ''}`.trimEnd() : undefined,
+  ];
+  return lines.filter((line): line is string => line !== undefined).join('\n');
+}
+
+export function progressBar(progress: number, width = 30): string {
+  const clamped = Math.max(0, Math.min(100, progress));
+  const filled = Math.round((clamped / 100) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${clamped.toFixed(0).padStart(3)}%`;
+}
+
+async function watch(client: ClusterApi, executionId: string, values: { interval?: string; json?: boolean }, io: CliIo): Promise<number> {
+  const intervalMs = values.interval === undefined ? 1000 : Number(values.interval);
+  if (!Number.isInteger(intervalMs) || intervalMs < 50 || intervalMs > 60_000) throw new CliError('--interval must be a whole number of milliseconds from 50 to 60000', EXIT.usage);
+  let last = '';
+  for (;;) {
+    const status = await call(client.GET('/executions/{executionId}', { params: { path: { executionId } } }));
+    const line = `${progressBar(status.progress)} ${status.phase}${status.task ? `  ${status.task}` : ''}`;
+    if (values.json) {
+      if (line !== last) io.out(JSON.stringify({ phase: status.phase, progress: status.progress, task: status.task }));
+    } else if (io.tty) io.out(`\r${line}\u001b[K`);
+    else if (line !== last) io.out(line);
+    last = line;
+    const done = status.phase === 'SUCCEEDED' || status.phase === 'FAILED' || (status.phase === 'DISMISSING' && status.dismissed);
+    if (done) {
+      if (io.tty && !values.json) io.out('\n');
+      if (values.json) io.out(JSON.stringify(status));
+      else io.out(status.phase === 'SUCCEEDED' ? `succeeded${status.resultLocation ? `: ${status.resultLocation}` : ''}` : `${status.phase === 'FAILED' ? 'failed' : 'dismissed'}: ${status.exception?.code ?? ''} ${status.exception?.message ?? ''}`.trimEnd());
+      return status.phase === 'SUCCEEDED' ? EXIT.ok : EXIT.executionFailed;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+async function config(
+  client: ClusterApi,
+  rest: string[],
+  io: CliIo,
+  print: (human: string, data: unknown) => void,
+  cwd: string,
+  json: boolean,
+): Promise<number> {
+  const [sub, file] = rest;
+  if (sub !== 'publish') {
+    io.err(HELP.config as string);
+    return EXIT.usage;
+  }
+  const full = path.resolve(cwd, required(file, 'config', '<file>'));
+  if (!existsSync(full)) throw new CliError(`no such file: ${full}`, EXIT.usage);
+  let changes: unknown;
+  try {
+    changes = JSON.parse(readFileSync(full, 'utf8'));
+  } catch (error) {
+    throw new CliError(`${file} is not JSON: ${(error as Error).message}`, EXIT.usage);
+  }
+  const list = Array.isArray(changes) ? changes : [changes];
+  const published: { sequence: number; published: boolean }[] = [];
+  for (const [index, change] of list.entries()) {
+    try {
+      const data = await call(client.POST('/config/events', { body: change as never }));
+      published.push({ sequence: data.sequence, published: data.published });
+      if (!json) io.out(`#${index + 1}: sequence ${data.sequence}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
+    } catch (error) {
+      if (error instanceof CliError) throw new CliError(`change #${index + 1} of ${list.length} refused (${published.length} published before it): ${error.message}`, error.exitCode);
+      throw error;
+    }
+  }
+  print(`${published.length} change(s) published`, { published });
+  return EXIT.ok;
+}
+
+/** The process entry point (bin/geocluster.cjs): real stdout, stderr, environment and directory. */
+export function main(argv = process.argv.slice(2)): Promise<number> {
+  return runCli(argv, {
+    out: (text) => process.stdout.write(text.startsWith('\r') ? text : `${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    tty: Boolean(process.stdout.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+  }).catch((error: unknown) => {
+    process.stderr.write(`geocluster: unexpected failure: ${String(error)}\n`);
+    return 1;
+  });
+}

@@ -1,0 +1,165 @@
+// The operator CLI (bin/geocluster.cjs, what `npx geocluster` runs) as a separate process
+// against the local cluster: its tables, --json output, exit codes and the live watch.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { api, clusterUrl, tokenOf } from '../../support/cluster-client';
+
+const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'geocluster.cjs');
+let scratch: string;
+
+beforeAll(() => {
+  scratch = mkdtempSync(path.join(tmpdir(), 'geocluster-'));
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in an empty directory (no .local/), with the URL and token from the environment unless given. */
+function geocluster(args: string[], env: Record<string, string | undefined> = {}, onLine?: (line: string) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: scratch,
+      env: { PATH: process.env.PATH, GEOCLUSTER_URL: clusterUrl(), GEOCLUSTER_TOKEN: tokenOf('master-1'), ...env } as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      stdout += text;
+      if (onLine) for (const line of text.split('\n').filter(Boolean)) onLine(line);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const put = (id: string, body: Record<string, unknown>) => api('PUT', `/executions/${id}`, { node: 'master-1', json: body });
+
+describe('geocluster', () => {
+  it('nodes: a table of every node, and the same data with --json', async () => {
+    const table = await geocluster(['nodes']);
+    expect(table.code).toBe(0);
+    const [headLine, header, ...rows] = table.stdout.trim().split('\n');
+    expect(headLine).toMatch(/^log head \d+$/);
+    expect(header!.split(/\s+/)).toEqual(['NODE', 'ROLE', 'CURSOR', 'LAG', 'QUEUE', 'DLQ', 'PAUSED']);
+    expect(rows.map((row) => row.split(/\s+/).slice(0, 2))).toEqual([
+      ['master-1', 'master'],
+      ['slave-1', 'slave'],
+      ['slave-2', 'slave'],
+    ]);
+    const json = await geocluster(['nodes', '--json']);
+    expect(JSON.parse(json.stdout).nodes.map((node: { name: string }) => node.name)).toEqual(['master-1', 'slave-1', 'slave-2']);
+  });
+
+  it('watch: draws the progress as the node writes it and ends with the result (exit 0)', async () => {
+    const id = randomUUID();
+    await put(id, { processName: 'gs:Buffer', phase: 'QUEUED' });
+    const seen: string[] = [];
+    const watching = geocluster(['watch', id, '--interval', '100'], {}, (line) => seen.push(line));
+    const until = async (text: string) => {
+      const deadline = Date.now() + 15_000;
+      while (!seen.some((line) => line.includes(text))) {
+        if (Date.now() > deadline) throw new Error(`watch never printed '${text}': ${JSON.stringify(seen)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await until('QUEUED');
+    await put(id, { phase: 'RUNNING', progress: 30, task: 'buffering' });
+    await until(' 30%');
+    await put(id, { phase: 'RUNNING', progress: 70 });
+    await until(' 70%');
+    await put(id, { phase: 'SUCCEEDED', progress: 100, resultLocation: 'https://example.com/results/1' });
+    const run = await watching;
+    expect(run.code).toBe(0);
+    expect(seen.find((line) => line.includes(' 30%'))).toMatch(/^\[#{9}-{21}\]  30% RUNNING  buffering$/);
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('succeeded: https://example.com/results/1');
+  });
+
+  it('watch: exits 4 with the error when the execution fails', async () => {
+    const id = randomUUID();
+    await put(id, { processName: 'gs:Buffer', phase: 'QUEUED' });
+    await put(id, { phase: 'RUNNING', progress: 10 });
+    await put(id, { phase: 'FAILED', exception: { code: 'NoApplicableCode', message: 'the geometry was invalid' } });
+    const run = await geocluster(['watch', id, '--interval', '100']);
+    expect(run.code).toBe(4);
+    expect(run.stdout).toContain('failed: NoApplicableCode the geometry was invalid');
+  });
+
+  it('executions get and list', async () => {
+    const id = randomUUID();
+    await put(id, { processName: 'gs:Clip', phase: 'QUEUED', userName: 'alice' });
+    await put(id, { phase: 'RUNNING', progress: 55, task: 'clipping' });
+    const got = await geocluster(['executions', 'get', id]);
+    expect(got.code).toBe(0);
+    expect(got.stdout).toContain(`${id}  gs:Clip  RUNNING  55%`);
+    expect(got.stdout).toContain('task: clipping');
+    const listed = await geocluster(['executions', 'list', '--phase', 'RUNNING', '--process', 'gs:Clip', '--json']);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).executions.map((status: { executionId: string }) => status.executionId)).toContain(id);
+    const missing = await geocluster(['executions', 'get', randomUUID()]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('404 NOT_FOUND');
+  });
+
+  it('config publish: a list of changes in order, each with its sequence; a refused change stops it with the API error (exit 1)', async () => {
+    const file = path.join(scratch, 'changes.json');
+    const style = (id: string) => ({ kind: 'add', object: { type: 'style', id }, properties: { format: 'sld', body: '<StyledLayerDescriptor version="1.0.0"/>' } });
+    writeFileSync(file, JSON.stringify([style(`cli-${randomUUID()}`), style(`cli-${randomUUID()}`)]));
+    const run = await geocluster(['config', 'publish', file]);
+    expect(run.code).toBe(0);
+    const sequences = [...run.stdout.matchAll(/sequence (\d+)/g)].map((match) => Number(match[1]));
+    expect(sequences).toHaveLength(2);
+    expect(sequences[1]).toBe(sequences[0]! + 1);
+
+    writeFileSync(file, JSON.stringify([style(`cli-${randomUUID()}`), { kind: 'add', object: { type: 'nonsense', id: 'x' } }]));
+    const refused = await geocluster(['config', 'publish', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/change #2 of 2 refused \(1 published before it\): 400 INVALID_REQUEST/);
+  });
+
+  it('pause and resume, refused for a slave acting on another node (exit 1, 403)', async () => {
+    const refused = await geocluster(['pause', 'slave-1'], { GEOCLUSTER_TOKEN: tokenOf('slave-2') });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('403 FORBIDDEN');
+    const paused = await geocluster(['pause', 'slave-1', '--json']);
+    expect(paused.code).toBe(0);
+    expect(JSON.parse(paused.stdout)).toMatchObject({ node: 'slave-1', paused: true });
+    const table = await geocluster(['nodes']);
+    expect(table.stdout).toMatch(/slave-1\s+slave\s+\d+\s+\d+\s+\d+\s+\d+\s+yes \(by master-1\)/);
+    const resumed = await geocluster(['resume', 'slave-1']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('slave-1 resumed');
+  });
+
+  it('clear exit codes: no token 1, unreachable API 3, bad usage 2, --help 0', async () => {
+    const noToken = await geocluster(['redrive', 'slave-1'], { GEOCLUSTER_TOKEN: undefined });
+    expect(noToken.code).toBe(1);
+    expect(noToken.stderr).toContain('401');
+    const unreachable = await geocluster(['nodes'], { GEOCLUSTER_URL: 'http://127.0.0.1:9' });
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain('cannot reach the API');
+    expect((await geocluster(['pause'])).code).toBe(2);
+    expect((await geocluster(['nodes', '--bogus-flag'])).code).toBe(2);
+    const help = await geocluster(['watch', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: geocluster watch <executionId>');
+  });
+
+  it('redrive and resync through the CLI', async () => {
+    const redrive = await geocluster(['redrive', 'slave-2']);
+    expect(redrive.code).toBe(0);
+    expect(redrive.stdout).toMatch(/^slave-2: \d+ event\(s\) moved back to the queue/);
+    const resync = await geocluster(['resync', 'slave-2', '--json']);
+    expect(resync.code).toBe(0);
+    expect(JSON.parse(resync.stdout)).toMatchObject({ node: 'slave-2', source: 'master-1' });
+  });
+});
