@@ -577,9 +577,7 @@ export interface components {
             bodyRef: string;
         };
         /** @description Any JSON value */
-        JsonValue: string | number | boolean | (null) | components["schemas"]["JsonValue"][] | {
-            [key: string]: components["schemas"]["JsonValue"];
-        };
+        JsonValue: JsonValue;
         /** @description An event as the event log stores it and the topic carries it */
         PublishedEvent: components["schemas"]["ConfigEvent"] | components["schemas"]["OffloadedEvent"];
         StoredObject: {
@@ -1794,3 +1792,6 @@ export interface operations {
         };
     };
 }
+
+/** Any JSON value (the recursive `JsonValue` schema). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

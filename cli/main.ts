@@ -95,7 +95,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
   if (command === undefined || (values.help && !(command in HELP))) {
-    (command === undefined && !values.help ? io.err : io.out)(HELP.main);
+    (command === undefined && !values.help ? io.err : io.out)(HELP.main as string);
     return command === undefined && !values.help ? EXIT.usage : EXIT.ok;
   }
   if (values.help) {
@@ -127,12 +127,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'resync': {
         const node = required(rest[0], command, '<node>');
-        const data = await call(
-          client.POST('/nodes/{node}/resync', {
-            params: { path: { node } },
-            ...(values.source ? { body: { source: values.source } } : {}),
-          } as never),
-        );
+        const data = await call(client.POST('/nodes/{node}/resync', { params: { path: { node } }, body: values.source ? { source: values.source } : undefined }));
         print(`${node} resynced from ${data.source}: at sequence ${data.sequence} (snapshot ${data.snapshotSequence}, ${data.appliedFromLog} from the log)`, data);
         return EXIT.ok;
       }

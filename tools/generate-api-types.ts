@@ -21,7 +21,18 @@ const HEADER = `/**
 async function generate(): Promise<string> {
   const document = openApiDocument({ serverUrl: 'http://127.0.0.1:3000', requireAuthForReads: false });
   const ast = await openapiTS(document as unknown as Parameters<typeof openapiTS>[0]);
-  return HEADER + astToString(ast);
+  // The recursive JSON value of catalog properties: TypeScript refuses a recursive indexed
+  // access inside an interface, so it becomes a named recursive type.
+  const generated = astToString(ast);
+  const recursive = `JsonValue: string | number | boolean | (null) | components["schemas"]["JsonValue"][] | {
+            [key: string]: components["schemas"]["JsonValue"];
+        };`;
+  if (!generated.includes(recursive)) throw new Error('openapi-typescript no longer emits JsonValue as expected: revisit tools/generate-api-types.ts');
+  return (
+    HEADER +
+    generated.replace(recursive, 'JsonValue: JsonValue;') +
+    '\n/** Any JSON value (the recursive `JsonValue` schema). */\nexport type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };\n'
+  );
 }
 
 async function main(): Promise<void> {

@@ -73,6 +73,8 @@ export class ClusterFunction extends NodejsFunction {
         externalModules: UNUSED_CREDENTIAL_PROVIDERS,
         // Smithy packages publish ES module builds that tree-shake better than their CJS ones.
         mainFields: ['module', 'main'],
+        // Static pages (the operator console) are embedded in their function's bundle as text.
+        loader: { '.html': 'text' },
       },
     });
     Validations.of(this).acknowledge({

@@ -7,6 +7,7 @@ import type { ClusterConfig } from '../cluster-config';
 import { ClusterFunction } from '../constructs/cluster-function';
 import { Monitoring } from '../constructs/monitoring';
 import { NodeAuth } from '../constructs/node-auth';
+import { OperatorConsole } from '../constructs/operator-console';
 import { ConfigSyncService } from '../constructs/config-sync-service';
 import { PollingProtocols } from '../constructs/polling-protocols';
 import { StatusService } from '../constructs/status-service';
@@ -96,6 +97,8 @@ export class ClusterStack extends Stack {
       nodeAuthorizer: this.nodeAuth.authorizer,
       readAuthorizer: props.cluster.status.requireAuthForReads ? this.nodeAuth.authorizer : undefined,
     });
+
+    new OperatorConsole(this, 'Console', { api: this.api });
 
     // Every function logs and counts for this cluster, at the configured level, and is alarmed on.
     const functions = this.node.findAll().filter((child): child is ClusterFunction => child instanceof ClusterFunction);

@@ -164,3 +164,15 @@ describe('the lag measure', () => {
     expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
   });
 });
+
+describe('the operator console', () => {
+  it('GET /console is served by a function with no data permissions at all', () => {
+    const route = Object.values(synth.json.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === 'GET /console');
+    expect(route?.Properties.AuthorizationType).toBe('NONE');
+    const fn = logicalIdsOf(synth.json, 'AWS::Lambda::Function').find((id) => id.includes('ServeConsole'))!;
+    const actions = statementsOf(synth.json, fn)
+      .flatMap(actionsOfStatement)
+      .filter((action) => !action.startsWith('logs:') && !XRAY_ACTIONS.includes(action));
+    expect(actions).toEqual([]);
+  });
+});
