@@ -239,8 +239,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Move the messages of a node's dead-letter queue back to its queue
-         * @description Call once the cause of their failure is fixed. `more` is true when the time budget ran out first: call again.
+         * Move the messages of a node's dead-letter queue back to its queue and retry its parked events
+         * @description Call once the cause of their failure is fixed. `more` is true when the time budget ran out first: call again. A pure master has no queue (`moved` 0); its parked events are retried all the same.
          */
         post: operations["redriveNode"];
         delete?: never;
@@ -611,8 +611,18 @@ export interface components {
             lag: number;
             /** @description Messages waiting in its queue; null for a pure master */
             queueDepth: number | null;
-            /** @description Events it could not apply (redrive them); null for a pure master */
+            /** @description Messages it could not read as events (redrive them); null for a pure master */
             deadLetterDepth: number | null;
+            /** @description The event after its cursor that failed and is being retried */
+            failing?: {
+                sequence: number;
+                attempts: number;
+                reason: string;
+                /** Format: date-time */
+                at: string;
+            } | null;
+            /** @description Events the node could not apply, per object (redrive after a fix, or resync) */
+            parked?: components["schemas"]["ParkedEvents"][];
             /** @description Paused: consumes nothing and may not publish (POST /nodes/{node}/resume) */
             paused: boolean;
             /**
@@ -638,6 +648,20 @@ export interface components {
              * @enum {string}
              */
             consumption: "disabled" | "enabled" | "none";
+        };
+        ParkedEvents: {
+            /** @description The object whose events wait; null for an unreadable event that names none */
+            object: {
+                type: string;
+                id: string;
+            } | null;
+            /** @description The first failed; the later ones wait behind it */
+            sequences: number[];
+            /** @description The last error of the first sequence */
+            reason: string;
+            attempts: number;
+            /** Format: date-time */
+            parkedAt: string;
         };
     };
     responses: never;
@@ -1607,7 +1631,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Messages moved */
+            /** @description Messages moved, parked events retried */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1618,6 +1642,11 @@ export interface operations {
                         moved: number;
                         /** @description The dead-letter queue may still hold messages */
                         more: boolean;
+                        parked: {
+                            /** @description Parked sequences now applied */
+                            cleared: number[];
+                            stillParked: components["schemas"]["ParkedEvents"][];
+                        };
                     };
                 };
             };
@@ -1645,15 +1674,6 @@ export interface operations {
             };
             /** @description The cluster configuration declares no such node (NODE_NOT_FOUND) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The node is a pure master: it has no queue (NO_QUEUE) */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
