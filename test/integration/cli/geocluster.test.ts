@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { api, clusterUrl, tokenOf } from '../../support/cluster-client';
 
+// Each run starts a Node process that compiles the CLI with tsx: seconds on a busy machine.
+jest.setTimeout(60_000);
 const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'geocluster.cjs');
 let scratch: string;
 

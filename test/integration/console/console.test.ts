@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { api, clusterUrl, tokenOf } from '../../support/cluster-client';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+jest.setTimeout(60_000);
 let browser: Browser;
 let page: Page;
 const consoleErrors: string[] = [];
@@ -29,13 +30,11 @@ const put = (id: string, body: Record<string, unknown>) => api('PUT', `/executio
 const bar = (id: string) => page.locator(`tr[data-execution="${id}"] [role=progressbar]`);
 
 describe('the console at /console', () => {
-  it('loads quickly and shows every node with its cursor, lag, queue and dead-letter depth', async () => {
-    const started = Date.now();
+  it('loads and shows every node with its cursor, lag, queue and dead-letter depth', async () => {
     const response = await page.goto(`${clusterUrl()}/console`);
     expect(response?.status()).toBe(200);
     expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
     await page.locator('#nodes tbody tr').nth(2).waitFor();
-    const loadMs = Date.now() - started;
     const rows = await page.locator('#nodes tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 6).map((td) => td.textContent)));
     expect(rows.map((row) => row.slice(0, 2))).toEqual([
       ['master-1', 'master'],
@@ -46,8 +45,6 @@ describe('the console at /console', () => {
     expect(rows[0]![4]).toBe('–');
     expect(rows[1]![4]).toMatch(/^\d+$/);
     expect(await page.locator('#head').textContent()).toMatch(/^log head \d+$/);
-    // "Well under a second" on the local cluster (logged, not asserted: timing is the bench's business).
-    console.info(`console shows the nodes ${loadMs} ms after navigation`);
   });
 
   it('a progress bar moves as the node writes progress', async () => {
@@ -97,12 +94,21 @@ describe('the console at /console', () => {
   });
 });
 
-// Page-side predicates as strings: they run in the browser, and this project compiles without DOM types.
+// Page-side predicates run in the browser (as functions: the page's CSP forbids evaluating
+// strings); this project compiles without DOM types, hence the casts.
+type Doc = { querySelector(selector: string): { getAttribute(name: string): string | null; textContent: string | null } | null };
 async function expectAttribute(id: string, value: string): Promise<void> {
-  const selector = JSON.stringify(`tr[data-execution="${id}"] [role=progressbar]`);
-  await page.waitForFunction(`document.querySelector(${selector})?.getAttribute('aria-valuenow') === ${JSON.stringify(value)}`, undefined, { timeout: 10_000 });
+  await page.waitForFunction(
+    ([selector, expected]) => (globalThis as unknown as { document: Doc }).document.querySelector(selector)?.getAttribute('aria-valuenow') === expected,
+    [`tr[data-execution="${id}"] [role=progressbar]`, value] as const,
+    { timeout: 10_000 },
+  );
 }
 
 async function expectMessage(pattern: RegExp): Promise<void> {
-  await page.waitForFunction(`new RegExp(${JSON.stringify(pattern.source)}).test(document.querySelector('#message')?.textContent ?? '')`, undefined, { timeout: 10_000 });
+  await page.waitForFunction(
+    (source) => new RegExp(source).test((globalThis as unknown as { document: Doc }).document.querySelector('#message')?.textContent ?? ''),
+    pattern.source,
+    { timeout: 10_000 },
+  );
 }
