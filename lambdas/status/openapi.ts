@@ -37,8 +37,11 @@ type Json = Record<string, unknown>;
 const ref = (kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: string): Json => ({ $ref: `#/components/${kind}/${name}` });
 const jsonContent = (schema: Json, type = 'application/json'): Json => ({ [type]: { schema } });
 
-/** Who may call an operation: nodes only, or (by default) anyone who knows the ids. */
-type Access = 'node' | 'read';
+/**
+ * Who may call an operation: nodes only; (by default) anyone who knows the ids, or nodes only
+ * with requireAuthForReads; or always anyone (the console page, which holds no data).
+ */
+type Access = 'node' | 'read' | 'open';
 
 interface Operation {
   access: Access;
@@ -335,6 +338,15 @@ function operations(): Record<string, Record<string, Operation>> {
       },
     },
     ...configSyncOperations(error),
+    '/console': {
+      get: {
+        access: 'open',
+        operationId: 'getConsole',
+        summary: 'The operator console (an HTML page that reads this API; actions need a node token entered in the page)',
+        tags: ['Operations'],
+        responses: { '200': { description: 'The console page', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
     '/openapi.json': {
       get: {
         access: 'read',
@@ -903,7 +915,7 @@ function schemas(): Record<string, Json> {
 
 export function openApiDocument(options: OpenApiOptions): Json {
   const nodeOnly = [{ nodeToken: [] }];
-  const securityOf = (access: Access) => (access === 'node' || options.requireAuthForReads ? nodeOnly : []);
+  const securityOf = (access: Access) => (access === 'node' || (access === 'read' && options.requireAuthForReads) ? nodeOnly : []);
   const authorizerMessage: Json = { type: 'object', properties: { message: { type: 'string' } } };
   const authResponses: Record<string, Json> = {
     '401': { description: 'No Authorization header', content: jsonContent(authorizerMessage) },
