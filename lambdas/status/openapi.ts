@@ -268,7 +268,7 @@ function operations(): Record<string, Record<string, Operation>> {
             name: 'cursor',
             in: 'query',
             required: false,
-            description: 'Opaque page position, as found in a `next` link',
+            description: 'Opaque page position, as found in a `next` link; signed by the server, any other value is a 400',
             schema: { type: 'string' },
           },
           ifNoneMatch,
@@ -752,7 +752,10 @@ function listQueryParameters(): Json[] {
   const descriptions: Record<string, string> = {
     phase: `Comma-separated phases: ${PHASES.join(', ')}`,
     limit: 'Statuses per page, 1-1000 (default 100)',
-    cursor: 'The `nextCursor` of the previous page',
+    cursor: 'The `nextCursor` of the previous page, with the same filters; signed by the server, any other value is a 400',
+    userName: 'Only executions of this owner (served by an index)',
+    processName: 'Only executions of this process (served by an index)',
+    nodeId: 'Only executions last written by this node (served by an index)',
     completedBefore: 'Only executions completed before this instant',
     completedAfter: 'Only executions completed after this instant',
   };
