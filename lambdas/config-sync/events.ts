@@ -364,7 +364,23 @@ export function parseConfigChange(body: unknown): ConfigChange {
   assertWithinBounds(body);
   const result = z.safeParse(configChangeSchema, body, { error: describeIssue });
   if (!result.success) throw invalidEvent(result.error);
-  return result.data;
+  return withOriginalJson(result.data, body);
+}
+
+/**
+ * The parsed change with `properties`/`patch` exactly as the input held them. zod's record and
+ * JSON schemas rebuild objects by assignment, which drops a key named `__proto__` (assigning it
+ * sets the prototype instead); user data must never be dropped silently, so the validated
+ * input itself is kept. It is JSON already (it came from `JSON.parse`, where `__proto__` is an
+ * ordinary own key, and the schema accepted it), and every later step keeps such keys: spreads
+ * and `JSON.stringify` copy own keys, merge patch rebuilds objects with `Object.fromEntries`.
+ */
+function withOriginalJson<T extends { readonly kind: ChangeKind }>(parsed: T, input: unknown): T {
+  if (typeof input !== 'object' || input === null) return parsed;
+  const record = input as Record<string, unknown>;
+  if ('properties' in parsed && Object.hasOwn(record, 'properties')) return { ...parsed, properties: record.properties };
+  if ('patch' in parsed && Object.hasOwn(record, 'patch')) return { ...parsed, patch: record.patch };
+  return parsed;
 }
 
 /**
@@ -377,7 +393,7 @@ export function parsePublishedEvent(message: unknown): PublishedEvent {
     typeof message === 'object' && message !== null && 'bodyRef' in message ? offloadedEventSchema : configEventSchema;
   const result = z.safeParse(schema, message, { error: describeIssue });
   if (!result.success) throw invalidEvent(result.error);
-  return result.data;
+  return withOriginalJson(result.data, message);
 }
 
 /**

@@ -429,3 +429,23 @@ test('a new node bootstraps to the same store with a resync, then follows its qu
   expect(everyone.nodes.every((node) => node.lastAppliedSequence === cluster.expected.head)).toBe(true);
   for (const node of cluster.consumers) await expectSameStore(node);
 });
+
+test('__proto__, constructor and prototype keys are kept as ordinary keys, published on a master and read back on a slave', async () => {
+  await cluster.waitConverged();
+  const object = { type: 'layer', id: 'cite:reserved_keys' };
+  const added = JSON.parse(
+    `{"kind":"add","object":${JSON.stringify(object)},"properties":{"__proto__":{"admin":true},"constructor":"c","prototype":{"p":1},"nested":{"__proto__":[1,2]}}}`,
+  ) as Change;
+  const patched = JSON.parse(`{"kind":"modify","object":${JSON.stringify(object)},"patch":{"__proto__":{"extra":1},"nested":{"__proto__":null,"kept":true}}}`) as Change;
+  const answer = await cluster.publish(MASTER, added);
+  expect(JSON.stringify(answer.event.properties)).toBe('{"__proto__":{"admin":true},"constructor":"c","prototype":{"p":1},"nested":{"__proto__":[1,2]}}');
+  await cluster.publish(MASTER, patched);
+  await cluster.waitConverged();
+  const expected = '{"__proto__":{"admin":true,"extra":1},"constructor":"c","prototype":{"p":1},"nested":{"kept":true}}';
+  for (const node of ['slave-1', BOTH, MASTER]) {
+    const read = await cluster.objectOf(node, object.type, object.id);
+    expect(read.status).toBe(200);
+    expect(JSON.stringify(read.body.properties)).toBe(expected);
+  }
+  await expectSameStore('slave-1');
+});
