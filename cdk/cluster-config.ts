@@ -2,6 +2,8 @@
  * The cluster configuration, read from cdk.json context key `cluster` (what GeoServer keeps in
  * hazelcast.xml and cluster.properties) and validated at synth time with errors naming the key.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { z } from 'zod';
 import { clusterNameSchema, clusterNodesSchema } from '../lambdas/shared/cluster-model';
 
@@ -44,15 +46,42 @@ export type { ClusterNode } from '../lambdas/shared/cluster-model';
 
 export class ClusterConfigError extends Error {}
 
-/** Validates raw context; throws one error listing every bad key as `cluster.nodes[1].role: ...`. */
-export function parseClusterConfig(raw: unknown): ClusterConfig {
+/**
+ * Validates the raw configuration; throws one error listing every bad key as
+ * `cluster.nodes[1].role: ...`.
+ * @param source where it came from, for the message
+ */
+export function parseClusterConfig(raw: unknown, source = 'cdk.json context'): ClusterConfig {
   if (raw === undefined) {
-    throw new ClusterConfigError("cdk.json context key 'cluster' is missing: declare the cluster name and its nodes");
+    throw new ClusterConfigError("cdk.json context key 'cluster' is missing: declare the cluster name and its nodes (or pass -c clusterFile=path.json)");
   }
   const result = clusterSchema.safeParse(raw);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `${formatPath(['cluster', ...issue.path])}: ${issue.message}`);
-  throw new ClusterConfigError(`Invalid cluster configuration in cdk.json context:\n  ${lines.join('\n  ')}`);
+  throw new ClusterConfigError(`Invalid cluster configuration in ${source}:\n  ${lines.join('\n  ')}`);
+}
+
+/**
+ * The cluster of a synth: the JSON file named by context `clusterFile` (`-c clusterFile=...`,
+ * relative to the working directory) when given, else the `cluster` context of cdk.json.
+ */
+export function clusterConfigFromContext(context: (key: string) => unknown): ClusterConfig {
+  const file = context('clusterFile');
+  if (file === undefined || file === '') return parseClusterConfig(context('cluster'));
+  if (typeof file !== 'string') throw new ClusterConfigError('Context clusterFile must be a file path');
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(file), 'utf8');
+  } catch (error) {
+    throw new ClusterConfigError(`Cannot read cluster file ${file}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ClusterConfigError(`Cluster file ${file} is not JSON: ${(error as Error).message}`);
+  }
+  return parseClusterConfig(raw, `cluster file ${file}`);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -14,7 +14,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createClusterApp } from '../cdk/app';
+import { createClusterApp, withQuietBundling } from '../cdk/app';
 import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
@@ -76,8 +76,10 @@ export interface LocalCluster {
 
 /** Synthesizes the app into `outdir` and reads its topology (names and bundles; no emulator needed). */
 export function synthesizeTopology(outdir: string, context?: Record<string, unknown>): LocalTopology {
-  const { app, stack } = createClusterApp({ outdir, context });
-  const assembly = app.synth();
+  const { assembly, stack } = withQuietBundling(() => {
+    const { app, stack } = createClusterApp({ outdir, context });
+    return { assembly: app.synth(), stack };
+  });
   return readTopology(assembly.getStackArtifact(stack.artifactId).template as CfnTemplate, assembly.directory, {
     queueUrl: (name) => name,
     secretString: localSecrets(undefined),
@@ -95,8 +97,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 
   log('Synthesizing the CDK app (bundling functions with esbuild)...');
   const assemblyDir = path.join(stateDir, persist ? 'cdk.out' : `cdk.out-${process.pid}-${Date.now()}`);
-  const { app, stack } = createClusterApp({ outdir: assemblyDir, context: options.context });
-  const assembly = app.synth();
+  const { assembly, stack } = withQuietBundling(() => {
+    const { app, stack } = createClusterApp({ outdir: assemblyDir, context: options.context });
+    return { assembly: app.synth(), stack };
+  });
   const artifact = assembly.getStackArtifact(stack.artifactId);
   const template = artifact.template as CfnTemplate & { Outputs?: Record<string, { Value: unknown }> };
 

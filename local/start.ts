@@ -5,7 +5,7 @@
  *   npm start -- --port 3100       another API port
  *   npm start -- --fresh           forget the data of earlier runs first
  *   npm start -- --in-memory       keep nothing
- *   npm start -- --cluster-file c.json   run another cluster shape than cdk.json's (benchmarks)
+ *   npm start -- --cluster-file c.json   run another cluster than cdk.json's (as cdk synth -c clusterFile=c.json)
  *   npm start -- --no-iam          do not enforce the functions' IAM policies on DynamoDB (benchmarks)
  */
 import { readFileSync } from 'node:fs';
@@ -41,14 +41,11 @@ async function main(): Promise<void> {
   };
   const quiet = values['ready-json'];
   const clusterFile = values['cluster-file'];
+  // The same cluster file `cdk synth -c clusterFile=...` takes, read by the CDK app itself.
   let context: Record<string, unknown> | undefined;
   if (clusterFile) {
     const base = JSON.parse(readFileSync(new URL('../cdk.json', `file://${__filename}`), 'utf8')).context;
-    try {
-      context = { ...base, cluster: JSON.parse(readFileSync(clusterFile, 'utf8')) };
-    } catch (error) {
-      throw new LocalStartError(`--cluster-file ${clusterFile}: ${(error as Error).message}`);
-    }
+    context = { ...base, clusterFile };
   }
   const cluster = await startLocalCluster({
     port: port('port', values.port),

@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Architecture, ApplicationLogLevel, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
@@ -56,6 +56,9 @@ export class ClusterFunction extends NodejsFunction {
         target: 'node22',
         format: OutputFormat.CJS,
         sourceMap: false,
+        // Warnings and errors only: esbuild's per-bundle size summary adds two lines per
+        // function to every synth, test run and `npm start`.
+        logLevel: LogLevel.WARNING,
         // Lambda always hands functions credentials in environment variables, so the SDK's
         // other credential providers (SSO, profiles, web identity, ...) never run there; the
         // Node.js 22 runtime ships them should they ever be reached. Leaving them out keeps

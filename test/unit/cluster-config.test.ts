@@ -1,4 +1,7 @@
-import { parseClusterConfig, rateToMs } from '../../cdk/cluster-config';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { clusterConfigFromContext, parseClusterConfig, rateToMs } from '../../cdk/cluster-config';
 
 const valid = { name: 'geo', nodes: [{ name: 'master-1', role: 'master' }, { name: 'slave-1', role: 'slave' }] };
 
@@ -24,6 +27,35 @@ describe('cluster configuration', () => {
     [{ ...valid, nodes: [{ name: 's', role: 'slave' }] }, 'cluster.nodes: must include a master or both node'],
   ])('names the bad key (%#)', (raw, expected) => {
     expect(() => parseClusterConfig(raw)).toThrow(expected);
+  });
+
+  describe('-c clusterFile=path.json', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'sgc-cluster-file-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const context = (values: Record<string, unknown>) => (key: string) => values[key];
+
+    it('takes the cluster from the file instead of cdk.json context', () => {
+      const file = path.join(dir, 'second.json');
+      writeFileSync(file, JSON.stringify({ name: 'second', nodes: [{ name: 'm', role: 'master' }] }));
+      const config = clusterConfigFromContext(context({ clusterFile: file, cluster: valid }));
+      expect(config.name).toBe('second');
+      expect(config.nodes).toEqual([{ name: 'm', role: 'master' }]);
+      expect(clusterConfigFromContext(context({ cluster: valid })).name).toBe('geo');
+    });
+
+    it('names the file when it is missing, not JSON, or invalid', () => {
+      const missing = path.join(dir, 'missing.json');
+      expect(() => clusterConfigFromContext(context({ clusterFile: missing }))).toThrow(`Cannot read cluster file ${missing}`);
+      const broken = path.join(dir, 'broken.json');
+      writeFileSync(broken, '{ name: ');
+      expect(() => clusterConfigFromContext(context({ clusterFile: broken }))).toThrow(`Cluster file ${broken} is not JSON`);
+      const invalid = path.join(dir, 'invalid.json');
+      writeFileSync(invalid, JSON.stringify({ ...valid, name: 'Bad Name' }));
+      expect(() => clusterConfigFromContext(context({ clusterFile: invalid }))).toThrow(`Invalid cluster configuration in cluster file ${invalid}:\n  cluster.name`);
+    });
   });
 
   it('parses schedule rates', () => {
