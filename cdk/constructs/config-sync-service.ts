@@ -1,8 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { HttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -12,10 +10,21 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
+import {
+  CONFIG_SYNC_ENV,
+  CONFIG_SYNC_MANIFEST,
+  type ConfigSyncEnv,
+  type ConfigSyncResource,
+  type ConfigSyncSchedule,
+  type ConfigSyncScope,
+} from '../../lambdas/config-sync/manifest';
+import { EVENT_LOG_TABLE, NODE_STORE_TABLE } from '../../lambdas/config-sync/tables';
+import type { Grant } from '../../lambdas/shared/manifest';
 import { canPublish, consumes, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
 import type { ClusterConfig } from '../cluster-config';
-import { ClusterFunction } from './cluster-function';
-import { addLambdaRoute, allow } from './routes';
+import type { ClusterFunction } from './cluster-function';
+import { declaredFunction, type ManifestBinding } from './declared-functions';
+import { allow } from './routes';
 
 export interface ConfigSyncServiceProps {
   readonly cluster: ClusterConfig;
@@ -72,8 +81,8 @@ export class ConfigSyncService extends Construct {
         deletionProtection: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-    this.eventLog = table('EventLog', 'cluster', { name: 'sequence', type: AttributeType.NUMBER });
-    this.nodeStore = table('NodeStore', 'node', { name: 'key', type: AttributeType.STRING });
+    this.eventLog = table('EventLog', EVENT_LOG_TABLE.partitionKey, { name: EVENT_LOG_TABLE.sortKey, type: AttributeType.NUMBER });
+    this.nodeStore = table('NodeStore', NODE_STORE_TABLE.partitionKey, { name: NODE_STORE_TABLE.sortKey, type: AttributeType.STRING });
 
     this.bodies = new Bucket(this, 'EventBodies', {
       encryption: BucketEncryption.S3_MANAGED,
@@ -132,39 +141,6 @@ export class ConfigSyncService extends Construct {
       queuePairs.set(node.name, { queue, deadLetterQueue });
     }
 
-    const environment = {
-      CLUSTER_NAME: cluster.name,
-      CLUSTER_NODES: nodeRolesJson(cluster.nodes),
-      EVENT_LOG_TABLE_NAME: this.eventLog.tableName,
-      NODE_STORE_TABLE_NAME: this.nodeStore.tableName,
-      CONFIG_TOPIC_ARN: this.topic.topicArn,
-      EVENT_BODY_BUCKET_NAME: this.bodies.bucketName,
-      NODE_QUEUES: stack.toJsonString(queueUrls),
-    };
-
-    // Least privilege, spelled out per function: exactly the calls its handler makes.
-    const pureMasters = cluster.nodes.filter((node) => !consumes(node.role));
-    const eventLog = (actions: string[]) => allow(actions.map((a) => `dynamodb:${a}`), [this.eventLog.tableArn]);
-    /** Store items of these nodes only (the partition key is the node name). */
-    const storeOf = (nodes: readonly ClusterNode[], actions: string[]) =>
-      nodes.length
-        ? [
-            allow(actions.map((a) => `dynamodb:${a}`), [this.nodeStore.tableArn], {
-              'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': nodes.map((node) => node.name) },
-            }),
-          ]
-        : [];
-    const storeWrite = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'];
-    const eventBodies = (actions: string[]) =>
-      allow(actions.map((a) => `s3:${a}`), [this.bodies.arnForObjects(`events/${cluster.name}/*`)]);
-    /** Offloaded object properties live under objects/<node>/; superseded ones are deleted. */
-    const objectBodies = (nodes: readonly ClusterNode[] | 'all', actions: string[]) =>
-      nodes === 'all'
-        ? [allow(actions.map((a) => `s3:${a}`), [this.bodies.arnForObjects('objects/*')])]
-        : nodes.length
-          ? [allow(actions.map((a) => `s3:${a}`), nodes.map((node) => this.bodies.arnForObjects(`objects/${node.name}/*`)))]
-          : [];
-    const publish = allow(['sns:Publish'], [this.topic.topicArn]);
     // Object keys are generated per event and per object version, so S3 grants name key
     // prefixes; each prefix wildcard is acknowledged below with that reason.
     const bucketArnToken = `<${stack.resolve(stack.getLogicalId(this.bodies.node.defaultChild as CfnBucket))}.Arn>`;
@@ -176,101 +152,77 @@ export class ConfigSyncService extends Construct {
       });
     }
 
-    const fn = (name: string, entry: string, statements: PolicyStatement[], extra: Record<string, string> = {}) => {
-      const created = new ClusterFunction(this, name, {
-        entry,
-        environment: { ...environment, ...extra },
-        timeout: name.startsWith('Apply') ? APPLY_TIMEOUT : Duration.seconds(29),
-        memorySize: 512,
-      });
-      statements.forEach((statement) => created.addToRolePolicy(statement));
-      this.functions[name] = created;
-      return created;
+    const nodeNames = (nodes: readonly ClusterNode[]) => nodes.map((node) => node.name);
+    const scoped: Record<Exclude<ConfigSyncScope, 'ownNode'>, string[]> = {
+      publishers: nodeNames(publishers),
+      pureMasters: nodeNames(cluster.nodes.filter((node) => !consumes(node.role))),
+      allNodes: nodeNames(cluster.nodes),
     };
-
-    // Queue URLs go into every function's environment, so the apply functions come second.
-    for (const node of consumers) {
-      const pair = queuePairs.get(node.name) as Omit<NodeQueues, 'apply'>;
-      const apply = fn(
-        `Apply-${node.name}`,
-        'config-sync/handlers/apply-events.ts',
-        [
-          eventLog(['GetItem', 'Query']),
-          ...storeOf([node], storeWrite),
-          eventBodies(['GetObject']),
-          ...objectBodies([node], ['GetObject', 'PutObject', 'DeleteObject']),
-        ],
-        { NODE_NAME: node.name },
-      );
-      apply.addEventSource(new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true }));
-      this.nodeQueues[node.name] = { ...pair, apply };
-    }
-
-    const allQueues = Object.values(this.nodeQueues);
-    const publishEvent = fn('PublishEvent', 'config-sync/handlers/publish-event.ts', [
-      eventLog(['GetItem', 'Query', 'PutItem', 'UpdateItem']),
-      ...storeOf(publishers, storeWrite),
-      publish,
-      eventBodies(['GetObject', 'PutObject']),
-      ...objectBodies(publishers, ['GetObject', 'PutObject', 'DeleteObject']),
-    ]);
-    const listNodes = fn('ListNodes', 'config-sync/handlers/list-nodes.ts', [
-      eventLog(['GetItem']),
-      // Query: the node's parking records.
-      allow(['dynamodb:GetItem', 'dynamodb:Query'], [this.nodeStore.tableArn]),
-      ...(allQueues.length
-        ? [allow(['sqs:GetQueueAttributes'], allQueues.flatMap((q) => [q.queue.queueArn, q.deadLetterQueue.queueArn]))]
-        : []),
-    ]);
-    const getCatalog = fn('GetCatalog', 'config-sync/handlers/get-catalog.ts', [
-      allow(['dynamodb:GetItem', 'dynamodb:Query'], [this.nodeStore.tableArn]),
-      ...objectBodies('all', ['GetObject']),
-    ]);
-    const getCatalogObject = fn('GetCatalogObject', 'config-sync/handlers/get-catalog-object.ts', [
-      allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [this.nodeStore.tableArn]),
-      ...objectBodies('all', ['GetObject']),
-    ]);
-    const resyncNode = fn('ResyncNode', 'config-sync/handlers/resync-node.ts', [
-      eventLog(['GetItem', 'Query']),
-      ...storeOf(cluster.nodes, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']),
-      eventBodies(['GetObject']),
-      ...objectBodies('all', ['GetObject', 'PutObject', 'DeleteObject']),
-    ]);
-    const redriveNode = fn('RedriveNode', 'config-sync/handlers/redrive-node.ts', [
-      // Retrying parked events: read them from the log, apply them to the node's store.
-      eventLog(['GetItem', 'Query']),
-      ...storeOf(cluster.nodes, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']),
-      eventBodies(['GetObject']),
-      ...objectBodies('all', ['GetObject', 'PutObject', 'DeleteObject']),
-      ...(allQueues.length
-        ? [
-            allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage'], allQueues.map((q) => q.deadLetterQueue.queueArn)),
-            allow(['sqs:SendMessage'], allQueues.map((q) => q.queue.queueArn)),
-          ]
-        : []),
-    ]);
-    const republish = fn('RepublishPending', 'config-sync/handlers/republish-pending.ts', [
-      eventLog(['GetItem', 'Query', 'UpdateItem']),
-      publish,
-      eventBodies(['GetObject']),
-      ...storeOf(pureMasters, storeWrite),
-      ...objectBodies(pureMasters, ['GetObject', 'PutObject', 'DeleteObject']),
-    ]);
-
-    const route = (path: string, method: HttpMethod, target: ClusterFunction, authorizer?: IHttpRouteAuthorizer) =>
-      addLambdaRoute(props.api, path, method, target, authorizer);
-    route('/config/events', HttpMethod.POST, publishEvent, props.nodeAuthorizer);
-    route('/nodes', HttpMethod.GET, listNodes, props.readAuthorizer);
-    route('/nodes/{node}/catalog', HttpMethod.GET, getCatalog, props.readAuthorizer);
-    route('/nodes/{node}/catalog/{type}/{id}', HttpMethod.GET, getCatalogObject, props.readAuthorizer);
-    route('/nodes/{node}/resync', HttpMethod.POST, resyncNode, props.nodeAuthorizer);
-    route('/nodes/{node}/redrive', HttpMethod.POST, redriveNode, props.nodeAuthorizer);
-
-    new Rule(this, 'RepublishSchedule', {
-      description: 'Publishes configuration events committed to the log but not yet published, and catches up master stores',
-      schedule: Schedule.expression(props.republishSchedule ?? 'rate(1 minute)'),
-      targets: [new LambdaFunction(republish)],
+    const environment: Record<ConfigSyncEnv, string | undefined> = {
+      [CONFIG_SYNC_ENV.clusterName]: cluster.name,
+      [CONFIG_SYNC_ENV.clusterNodes]: nodeRolesJson(cluster.nodes),
+      [CONFIG_SYNC_ENV.eventLogTable]: this.eventLog.tableName,
+      [CONFIG_SYNC_ENV.nodeStoreTable]: this.nodeStore.tableName,
+      [CONFIG_SYNC_ENV.topicArn]: this.topic.topicArn,
+      [CONFIG_SYNC_ENV.bodyBucket]: this.bodies.bucketName,
+      [CONFIG_SYNC_ENV.nodeQueues]: stack.toJsonString(queueUrls),
+      // Set per apply function.
+      [CONFIG_SYNC_ENV.nodeName]: undefined,
+    };
+    const queueArns = (kind: 'queue' | 'deadLetterQueue') => [...queuePairs.values()].map((pair) => pair[kind].queueArn);
+    /** The statements of one grant; `ownNode` is the apply function's node. */
+    const statements = (grant: Grant<ConfigSyncResource, ConfigSyncScope>, ownNode?: string): PolicyStatement[] => {
+      const nodes = grant.scope === undefined ? undefined : grant.scope === 'ownNode' ? (ownNode ? [ownNode] : []) : scoped[grant.scope];
+      const actions = [...grant.actions];
+      switch (grant.on) {
+        case 'eventLog':
+          return [allow(actions, [this.eventLog.tableArn])];
+        case 'nodeStore':
+          // Store items of these nodes only (the partition key is the node name).
+          if (nodes === undefined) return [allow(actions, [this.nodeStore.tableArn])];
+          return nodes.length ? [allow(actions, [this.nodeStore.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': nodes } })] : [];
+        case 'eventBodies':
+          return [allow(actions, [this.bodies.arnForObjects(`events/${cluster.name}/*`)])];
+        case 'objectBodies':
+          // Offloaded object properties live under objects/<node>/; superseded ones are deleted.
+          if (nodes === undefined || grant.scope === 'allNodes') return [allow(actions, [this.bodies.arnForObjects('objects/*')])];
+          return nodes.length ? [allow(actions, nodes.map((node) => this.bodies.arnForObjects(`objects/${node}/*`)))] : [];
+        case 'topic':
+          return [allow(actions, [this.topic.topicArn])];
+        case 'queues':
+        case 'deadLetterQueues': {
+          const arns = queueArns(grant.on === 'queues' ? 'queue' : 'deadLetterQueue');
+          return arns.length ? [allow(actions, arns)] : [];
+        }
+      }
+    };
+    const binding = (ownNode?: string): ManifestBinding<ConfigSyncEnv, ConfigSyncResource, ConfigSyncScope, ConfigSyncSchedule> => ({
+      environment: (name) => environment[name],
+      grant: (grant) => statements(grant, ownNode),
+      schedule: () => props.republishSchedule ?? 'rate(1 minute)',
+      api: props.api,
+      authorizers: { node: props.nodeAuthorizer, read: props.readAuthorizer },
     });
+    const options = (name: string) => ({ timeout: name === 'Apply' ? APPLY_TIMEOUT : Duration.seconds(29), memorySize: 512 });
+
+    for (const [name, declaration] of Object.entries(CONFIG_SYNC_MANIFEST)) {
+      if (!('queueConsumer' in declaration)) {
+        this.functions[name] = declaredFunction(this, name, declaration, binding(), options(name));
+        continue;
+      }
+      // One consumer per consuming node, on that node's queue.
+      for (const node of consumers) {
+        const pair = queuePairs.get(node.name) as Omit<NodeQueues, 'apply'>;
+        const id = `${name}-${node.name}`;
+        const apply = declaredFunction(this, id, declaration, binding(node.name), {
+          ...options(name),
+          environment: { [CONFIG_SYNC_ENV.nodeName]: node.name },
+        });
+        apply.addEventSource(new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true }));
+        this.functions[id] = apply;
+        this.nodeQueues[node.name] = { ...pair, apply };
+      }
+    }
   }
 }
 

@@ -25,6 +25,7 @@ import type { ApplyDeps } from '../apply';
 import type { ClusterNode } from '../../shared/cluster-model';
 import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership } from '../cluster';
 import { fieldIssues } from '../events';
+import { CONFIG_SYNC_ENV } from '../manifest';
 import { DynamoEventLog } from './dynamo-event-log';
 import { DynamoNodeStore } from './dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
@@ -33,8 +34,8 @@ import { SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from '.
 
 /** The cluster's name and declared nodes (`CLUSTER_NAME`, `CLUSTER_NODES`). */
 export function membershipFromEnv(): ClusterMembership {
-  const cluster = requireEnv('CLUSTER_NAME');
-  const roles = parseJsonEnv('CLUSTER_NODES', z.record(z.string(), z.string()));
+  const cluster = requireEnv(CONFIG_SYNC_ENV.clusterName);
+  const roles = parseJsonEnv(CONFIG_SYNC_ENV.clusterNodes, z.record(z.string(), z.string()));
   const result = z.safeParse(clusterMembershipSchema, {
     cluster,
     nodes: Object.entries(roles).map(([name, role]) => ({ name, role })),
@@ -48,7 +49,7 @@ export function membershipFromEnv(): ClusterMembership {
 
 /** `NODE_NAME`, which must be a declared node. */
 export function ownNodeFromEnv(membership: ClusterMembership): ClusterNode {
-  const name = requireEnv('NODE_NAME');
+  const name = requireEnv(CONFIG_SYNC_ENV.nodeName);
   try {
     return findNode(membership, name);
   } catch {
@@ -68,7 +69,7 @@ let bucket: S3Bucket | undefined;
 function bodyBucket(): S3Bucket {
   // The local emulator serves path-style requests only; AWS takes both.
   const forcePathStyle = process.env.AWS_S3_FORCE_PATH_STYLE === 'true';
-  bucket ??= new S3Bucket(new S3Client({ forcePathStyle }), requireEnv('EVENT_BODY_BUCKET_NAME'));
+  bucket ??= new S3Bucket(new S3Client({ forcePathStyle }), requireEnv(CONFIG_SYNC_ENV.bodyBucket));
   return bucket;
 }
 
@@ -86,12 +87,12 @@ export function sqsClientFromEnv(): SQSClient {
 }
 
 export function eventLogFromEnv(): DynamoEventLog {
-  return new DynamoEventLog({ tableName: requireEnv('EVENT_LOG_TABLE_NAME'), client: dynamoClient() });
+  return new DynamoEventLog({ tableName: requireEnv(CONFIG_SYNC_ENV.eventLogTable), client: dynamoClient() });
 }
 
 export function nodeStoreFromEnv(): DynamoNodeStore {
   return new DynamoNodeStore({
-    tableName: requireEnv('NODE_STORE_TABLE_NAME'),
+    tableName: requireEnv(CONFIG_SYNC_ENV.nodeStoreTable),
     client: dynamoClient(),
     bodies: new S3ObjectBodies(bodyBucket()),
   });
@@ -107,14 +108,14 @@ export function applyDepsFromEnv(): ApplyDeps {
 }
 
 export function eventTopicFromEnv(): SnsEventTopic {
-  return new SnsEventTopic(new SNSClient({}), requireEnv('CONFIG_TOPIC_ARN'));
+  return new SnsEventTopic(new SNSClient({}), requireEnv(CONFIG_SYNC_ENV.topicArn));
 }
 
 const queuePairSchema = z.strictObject({ queueUrl: z.string(), deadLetterQueueUrl: z.string() });
 
 /** `NODE_QUEUES`: every consuming node must have its queues, and only declared nodes may. */
 export function nodeQueuesFromEnv(membership: ClusterMembership): NodeQueueMap {
-  const queues: Record<string, QueuePair> = parseJsonEnv('NODE_QUEUES', z.record(z.string(), queuePairSchema));
+  const queues: Record<string, QueuePair> = parseJsonEnv(CONFIG_SYNC_ENV.nodeQueues, z.record(z.string(), queuePairSchema));
   for (const node of consumingNodes(membership)) {
     if (!Object.hasOwn(queues, node.name)) throw new Error(`Environment variable NODE_QUEUES has no queues for node ${node.name}`);
   }

@@ -1,0 +1,147 @@
+/**
+ * Configuration sync, declared once: each function's handler, routes, schedule, queue, the
+ * environment it reads and the IAM actions it needs. The CDK construct
+ * (cdk/constructs/config-sync-service.ts) builds exactly this, one apply function per
+ * consuming node; the OpenAPI document takes paths and security from it.
+ */
+import type { ServiceManifest } from '../shared/manifest';
+
+/** Environment variable names, shared by the construct (which sets them) and adapters/from-env.ts (which reads them). */
+export const CONFIG_SYNC_ENV = {
+  clusterName: 'CLUSTER_NAME',
+  /** JSON object node name -> role. */
+  clusterNodes: 'CLUSTER_NODES',
+  eventLogTable: 'EVENT_LOG_TABLE_NAME',
+  nodeStoreTable: 'NODE_STORE_TABLE_NAME',
+  topicArn: 'CONFIG_TOPIC_ARN',
+  bodyBucket: 'EVENT_BODY_BUCKET_NAME',
+  /** JSON object node -> `{ queueUrl, deadLetterQueueUrl }` of every consuming node. */
+  nodeQueues: 'NODE_QUEUES',
+  /** The node whose queue an apply function consumes. */
+  nodeName: 'NODE_NAME',
+} as const;
+export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_ENV];
+
+/**
+ * - `eventLog`, `nodeStore`: the tables (lambdas/config-sync/tables.ts); node store grants with a
+ *   scope are limited to those nodes' partitions (`dynamodb:LeadingKeys`).
+ * - `eventBodies`: `events/<cluster>/*` of the bodies bucket; `objectBodies`: `objects/<node>/*`
+ *   of the scoped nodes, `objects/*` for `allNodes`.
+ * - `topic`; `queues`, `deadLetterQueues`: every consuming node's.
+ */
+export type ConfigSyncResource = 'eventLog' | 'nodeStore' | 'eventBodies' | 'objectBodies' | 'topic' | 'queues' | 'deadLetterQueues';
+/** Which nodes' partitions or prefixes: the apply function's own node, the publishers, the pure masters, all. */
+export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'allNodes';
+export type ConfigSyncSchedule = 'republishSchedule';
+
+const ddb = (...actions: string[]) => actions.map((action) => `dynamodb:${action}`);
+const s3 = (...actions: string[]) => actions.map((action) => `s3:${action}`);
+const COMMON: readonly ConfigSyncEnv[] = [
+  CONFIG_SYNC_ENV.clusterName,
+  CONFIG_SYNC_ENV.clusterNodes,
+  CONFIG_SYNC_ENV.eventLogTable,
+  CONFIG_SYNC_ENV.nodeStoreTable,
+  CONFIG_SYNC_ENV.topicArn,
+  CONFIG_SYNC_ENV.bodyBucket,
+  CONFIG_SYNC_ENV.nodeQueues,
+];
+const STORE_WRITE = ddb('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem');
+const BODY_WRITE = s3('GetObject', 'PutObject', 'DeleteObject');
+
+// Least privilege, spelled out per function: exactly the calls its handler makes.
+export const CONFIG_SYNC_MANIFEST = {
+  /** One per consuming node, on that node's queue. */
+  Apply: {
+    entry: 'config-sync/handlers/apply-events.ts',
+    environment: [...COMMON, CONFIG_SYNC_ENV.nodeName],
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },
+      { on: 'eventBodies', actions: s3('GetObject') },
+      { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
+    ],
+    queueConsumer: true,
+  },
+  PublishEvent: {
+    entry: 'config-sync/handlers/publish-event.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
+      { on: 'nodeStore', actions: STORE_WRITE, scope: 'publishers' },
+      { on: 'topic', actions: ['sns:Publish'] },
+      { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
+      { on: 'objectBodies', actions: BODY_WRITE, scope: 'publishers' },
+    ],
+    routes: [{ method: 'POST', path: '/config/events', access: 'node' }],
+  },
+  ListNodes: {
+    entry: 'config-sync/handlers/list-nodes.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem') },
+      // Query: the node's parking records.
+      { on: 'nodeStore', actions: ddb('GetItem', 'Query') },
+      { on: 'queues', actions: ['sqs:GetQueueAttributes'] },
+      { on: 'deadLetterQueues', actions: ['sqs:GetQueueAttributes'] },
+    ],
+    routes: [{ method: 'GET', path: '/nodes', access: 'read' }],
+  },
+  GetCatalog: {
+    entry: 'config-sync/handlers/get-catalog.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'nodeStore', actions: ddb('GetItem', 'Query') },
+      { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
+    ],
+    routes: [{ method: 'GET', path: '/nodes/{node}/catalog', access: 'read' }],
+  },
+  GetCatalogObject: {
+    entry: 'config-sync/handlers/get-catalog-object.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem') },
+      { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
+    ],
+    routes: [{ method: 'GET', path: '/nodes/{node}/catalog/{type}/{id}', access: 'read' }],
+  },
+  ResyncNode: {
+    entry: 'config-sync/handlers/resync-node.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
+      { on: 'eventBodies', actions: s3('GetObject') },
+      { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
+    ],
+    routes: [{ method: 'POST', path: '/nodes/{node}/resync', access: 'node' }],
+  },
+  RedriveNode: {
+    entry: 'config-sync/handlers/redrive-node.ts',
+    environment: COMMON,
+    grants: [
+      // Retrying parked events: read them from the log, apply them to the node's store.
+      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
+      { on: 'eventBodies', actions: s3('GetObject') },
+      { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
+      { on: 'deadLetterQueues', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'] },
+      { on: 'queues', actions: ['sqs:SendMessage'] },
+    ],
+    routes: [{ method: 'POST', path: '/nodes/{node}/redrive', access: 'node' }],
+  },
+  RepublishPending: {
+    entry: 'config-sync/handlers/republish-pending.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem', 'Query', 'UpdateItem') },
+      { on: 'topic', actions: ['sns:Publish'] },
+      { on: 'eventBodies', actions: s3('GetObject') },
+      { on: 'nodeStore', actions: STORE_WRITE, scope: 'pureMasters' },
+      { on: 'objectBodies', actions: BODY_WRITE, scope: 'pureMasters' },
+    ],
+    schedule: {
+      setting: 'republishSchedule',
+      description: 'Publishes configuration events committed to the log but not yet published, and catches up master stores',
+    },
+  },
+} as const satisfies ServiceManifest<ConfigSyncEnv, ConfigSyncResource, ConfigSyncScope, ConfigSyncSchedule>;
