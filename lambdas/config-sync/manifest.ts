@@ -48,6 +48,14 @@ const COMMON: readonly ConfigSyncEnv[] = [
 const STORE_WRITE = ddb('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem');
 const BODY_WRITE = s3('GetObject', 'PutObject', 'DeleteObject');
 
+/** Rebuilding any node's store from the log and its bodies (resync, retrying parked events). */
+const REWRITE_ANY_STORE = [
+  { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+  { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
+  { on: 'eventBodies', actions: s3('GetObject') },
+  { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
+] as const;
+
 // Least privilege, spelled out per function: exactly the calls its handler makes.
 export const CONFIG_SYNC_MANIFEST = {
   /** One per consuming node, on that node's queue. */
@@ -107,12 +115,7 @@ export const CONFIG_SYNC_MANIFEST = {
   ResyncNode: {
     entry: 'config-sync/handlers/resync-node.ts',
     environment: COMMON,
-    grants: [
-      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
-      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
-      { on: 'eventBodies', actions: s3('GetObject') },
-      { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
-    ],
+    grants: REWRITE_ANY_STORE,
     routes: [{ method: 'POST', path: '/nodes/{node}/resync', access: 'node' }],
   },
   RedriveNode: {
@@ -120,10 +123,7 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: COMMON,
     grants: [
       // Retrying parked events: read them from the log, apply them to the node's store.
-      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
-      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
-      { on: 'eventBodies', actions: s3('GetObject') },
-      { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
+      ...REWRITE_ANY_STORE,
       { on: 'deadLetterQueues', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'] },
       { on: 'queues', actions: ['sqs:SendMessage'] },
     ],
