@@ -71,17 +71,19 @@ export class ConfigSyncService extends Construct {
     const publishers = cluster.nodes.filter((node) => canPublish(node.role));
     const consumers = cluster.nodes.filter((node) => consumes(node.role));
 
-    const table = (name: string, partitionKey: string, sortKey: { name: string; type: AttributeType }) =>
+    // A TTL attribute (the event log's: `expiresAt` of Idempotency-Key claims, which events never carry).
+    const table = (name: string, partitionKey: string, sortKey: { name: string; type: AttributeType }, timeToLiveAttribute?: string) =>
       new Table(this, name, {
         partitionKey: { name: partitionKey, type: AttributeType.STRING },
         sortKey,
+        timeToLiveAttribute,
         billingMode: BillingMode.PAY_PER_REQUEST,
         encryption: TableEncryption.AWS_MANAGED,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-    this.eventLog = table('EventLog', EVENT_LOG_TABLE.partitionKey, { name: EVENT_LOG_TABLE.sortKey, type: AttributeType.NUMBER });
+    this.eventLog = table('EventLog', EVENT_LOG_TABLE.partitionKey, { name: EVENT_LOG_TABLE.sortKey, type: AttributeType.NUMBER }, 'expiresAt');
     this.nodeStore = table('NodeStore', NODE_STORE_TABLE.partitionKey, { name: NODE_STORE_TABLE.sortKey, type: AttributeType.STRING });
 
     this.bodies = new Bucket(this, 'EventBodies', {

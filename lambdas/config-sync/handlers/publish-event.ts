@@ -3,13 +3,20 @@
  * gets its cluster-wide sequence in the event log (the commit point), is published to the
  * topic and applied to the node's own store; failures after the commit point are recovered
  * by the republish schedule and the next catch-up, so they are logged, not returned as errors.
+ *
+ * `Idempotency-Key`: a retry with the same key and body gets the first answer again (201, with
+ * `Idempotent-Replayed: true`), the same key with another body a 422; keys bind for 24 hours
+ * (publish.ts `publishIdempotently`).
  */
-import { ForbiddenError } from '../../shared/errors';
-import { callerNode, httpHandler, json, parseJsonBody } from '../../shared/http';
+import { createHash } from 'node:crypto';
+import { ForbiddenError, ValidationError } from '../../shared/errors';
+import { callerNode, header, httpHandler, json, parseJsonBody, readBody } from '../../shared/http';
 import type { ClusterNode } from '../../shared/cluster-model';
 import { assertCanPublish } from '../cluster';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv } from '../adapters/from-env';
-import { publishChange, type PublishDeps } from '../publish';
+import { publishIdempotently, type PublishDeps } from '../publish';
+
+const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 const membership = membershipFromEnv();
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(), now: () => new Date() };
@@ -22,8 +29,15 @@ export const handler = httpHandler(async (event) => {
   const node = declaredNode(caller.nodeId);
   // Refused before the body is even read: a pure slave never publishes, whatever it sends.
   assertCanPublish(node);
+  const idempotencyKey = parseIdempotencyKey(header(event, IDEMPOTENCY_KEY_HEADER));
   const body = parseJsonBody(event, MAX_CHANGE_BYTES);
-  const result = await publishChange(deps, { cluster: membership.cluster, node }, body);
+  const idempotency =
+    idempotencyKey === undefined
+      ? undefined
+      : { key: idempotencyKey, bodyHash: createHash('sha256').update(readBody(event, MAX_CHANGE_BYTES)).digest('hex') };
+  const outcome = await publishIdempotently(deps, { cluster: membership.cluster, node }, body, idempotency);
+  if (outcome.replayed) return json(201, outcome.answer, { 'idempotent-replayed': 'true' });
+  const { result } = outcome;
   for (const failure of result.deferredFailures) {
     console.error(
       JSON.stringify({
@@ -34,13 +48,20 @@ export const handler = httpHandler(async (event) => {
       }),
     );
   }
-  return json(201, {
-    sequence: result.event.sequence,
-    event: result.event,
-    published: result.published,
-    appliedLocally: result.appliedLocally,
-  });
+  return json(201, outcome.answer);
 });
+
+/**
+ * The `Idempotency-Key` header: optional; 1 to 255 visible ASCII characters (a UUID fits),
+ * since it becomes part of a DynamoDB key and of error messages.
+ */
+function parseIdempotencyKey(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(raw)) {
+    throw new ValidationError(IDEMPOTENCY_KEY_HEADER, 'must be 1 to 255 visible ASCII characters (e.g. a UUID)');
+  }
+  return raw;
+}
 
 /** The caller as CLUSTER_NODES declares it: a token of a node since removed from the cluster publishes nothing. */
 function declaredNode(name: string): ClusterNode {

@@ -449,3 +449,50 @@ test('__proto__, constructor and prototype keys are kept as ordinary keys, publi
   }
   await expectSameStore('slave-1');
 });
+
+test('Idempotency-Key: a retry with the same key and body gets the original answer, another body a 422, and only one event is committed', async () => {
+  await cluster.waitConverged();
+  const key = `retry-${Date.now()}`;
+  const change: Change = { kind: 'add', object: { type: 'workspace', id: 'idempotent' }, properties: { name: 'idempotent' } };
+  const body = JSON.stringify(change);
+  const send = (text: string, idempotencyKey = key) =>
+    cluster.api<PublishAnswer & { code?: string; field?: string }>('POST', '/config/events', {
+      node: MASTER,
+      body: text,
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+    });
+  const headBefore = (await cluster.status()).head;
+
+  const first = await send(body);
+  expect(first.status).toBe(201);
+  expect(first.headers.get('idempotent-replayed')).toBeNull();
+  cluster.expected.record(change, first.body);
+  expect(first.body.sequence).toBe(headBefore + 1);
+
+  // Retries, also several at once (a client that timed out and retried in a loop).
+  const retries = await Promise.all([send(body), send(body), send(body)]);
+  for (const retry of retries) {
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.text).toBe(first.text);
+  }
+
+  // The same key with another body is refused, and commits nothing.
+  const other = await send(JSON.stringify({ ...change, properties: { name: 'something else' } }));
+  expect(other.status).toBe(422);
+  expect(other.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key', sequence: first.body.sequence });
+
+  // A key that cannot be one is a 400 naming the header; nothing is written.
+  const bad = await send(body, 'has spaces in it');
+  expect(bad.status).toBe(400);
+  expect(bad.body).toMatchObject({ field: 'Idempotency-Key' });
+
+  expect((await cluster.status()).head).toBe(headBefore + 1);
+  // A new key publishes again.
+  const fresh = await send(JSON.stringify({ ...change, properties: { name: 'idempotent', v: 2 } }), `${key}-2`);
+  expect(fresh.status).toBe(201);
+  cluster.expected.record({ ...change, properties: { name: 'idempotent', v: 2 } }, fresh.body);
+  expect(fresh.body.sequence).toBe(headBefore + 2);
+  await cluster.waitConverged();
+  await expectSameStore('slave-1');
+});
