@@ -5,13 +5,67 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { clusterNameSchema, clusterNodesSchema } from '../lambdas/shared/cluster-model';
+import { clusterNameSchema, clusterNodesSchema, nodeNameSchema, nodeRoleSchema } from '../lambdas/shared/cluster-model';
+
+const awsId = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be an id like '${prefix}-0123456789abcdef0'`);
+
+/**
+ * A consuming node's own GeoServer, which its apply function changes through the REST API.
+ * `network` puts the function in the GeoServer's VPC (subnets that route to it, security
+ * groups it may leave through) and says how it reaches DynamoDB, SQS, S3 and Secrets Manager
+ * from there: through a NAT the VPC already has, or through VPC endpoints the stack creates.
+ */
+const geoserverSchema = z
+  .object({
+    /** The GeoServer's base URL; its REST API is under `<url>/rest`. */
+    url: z
+      .url({ protocol: /^https?$/, error: "must be the GeoServer's http or https URL, e.g. http://10.0.3.21:8080/geoserver" })
+      .refine((value) => !URL.canParse(value) || !/[?#]/.test(value), 'must have no query or fragment')
+      .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'must not carry credentials: name a secret in credentialsSecret'),
+    /** Secrets Manager secret (name or ARN) holding `{"username": ..., "password": ...}` of a GeoServer administrator. */
+    credentialsSecret: z
+      .string()
+      .regex(
+        /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/,
+        'must be a Secrets Manager secret name or ARN',
+      ),
+    network: z
+      .object({
+        vpcId: awsId('vpc'),
+        subnetIds: z.array(awsId('subnet')).min(1, 'must name at least one subnet'),
+        securityGroupIds: z.array(awsId('sg')).min(1, 'must name at least one security group'),
+        /**
+         * `nat`: the subnets route to the internet through a NAT gateway; `vpc-endpoints`: the
+         * stack creates gateway endpoints (DynamoDB, S3) on `routeTableIds` and interface
+         * endpoints (SQS, Secrets Manager) in the subnets.
+         */
+        reachAws: z.enum(['nat', 'vpc-endpoints']),
+        routeTableIds: z.array(awsId('rtb')).min(1, 'must name at least one route table').optional(),
+      })
+      .strict()
+      .superRefine((network, ctx) => {
+        if (network.reachAws === 'vpc-endpoints' && !network.routeTableIds) {
+          ctx.addIssue({ code: 'custom', path: ['routeTableIds'], message: "is required with reachAws 'vpc-endpoints': the DynamoDB and S3 gateway endpoints attach to route tables" });
+        }
+      })
+      .optional(),
+  })
+  .strict();
+
+/** A declared node: the cluster model's name and role, and optionally its own GeoServer. */
+const nodeSchema = z.object({ name: nodeNameSchema, role: nodeRoleSchema, geoserver: geoserverSchema.optional() }).strict();
 
 // Names and roles follow the one cluster model the functions use too.
 const clusterSchema = z
   .object({
     name: clusterNameSchema,
-    nodes: clusterNodesSchema,
+    nodes: z.array(nodeSchema).superRefine((nodes, ctx) => {
+      // The cluster model's rules on the declared nodes (unique names, a publisher, ...).
+      const result = clusterNodesSchema.safeParse(nodes.map(({ name, role }) => ({ name, role })));
+      if (result.success) return;
+      for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    }),
     status: z
       .object({
         /** How long a completed status stays readable before cleanup removes it. */
@@ -39,10 +93,33 @@ const clusterSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((cluster, ctx) => {
+    cluster.nodes.forEach((node, index) => {
+      if (node.geoserver && node.role === 'master') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodes', index, 'geoserver'],
+          message: 'a pure master applies no events, so it has no GeoServer to keep in sync: make it a slave or both',
+        });
+      }
+    });
+    const vpcs = new Map<string, string>();
+    cluster.nodes.forEach((node, index) => {
+      const network = node.geoserver?.network;
+      if (!network) return;
+      const seenMode = vpcs.get(network.vpcId);
+      if (seenMode !== undefined && seenMode !== network.reachAws) {
+        ctx.addIssue({ code: 'custom', path: ['nodes', index, 'geoserver', 'network', 'reachAws'], message: `must be the same for every node in ${network.vpcId}` });
+      }
+      vpcs.set(network.vpcId, network.reachAws);
+    });
+  });
 
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type { ClusterNode } from '../lambdas/shared/cluster-model';
+/** A declared node as the configuration states it, its GeoServer included. */
+export type ClusterConfigNode = ClusterConfig['nodes'][number];
 
 export class ClusterConfigError extends Error {}
 

@@ -29,6 +29,7 @@ import {
   type RunningEmulators,
 } from './emulators';
 import { startDynamoGate } from './dynamo-gate';
+import { localGeoServerCredentials } from './geoserver';
 import { LocalFunctionHost } from './lambda-runner';
 import { provisionMessaging, type RunningMessaging } from './messaging';
 import { readTopology, type CfnTemplate, type LocalTable, type LocalTopology } from './template';
@@ -141,9 +142,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     if (gate) stopped.push(() => gate.close());
     const hosts = new Map<string, LocalFunctionHost>();
     for (const fn of topology.functions.values()) {
-      const environment = gate
+      const base = gate
         ? { ...sharedEnvironment, AWS_ENDPOINT_URL_DYNAMODB: gate.endpoint, AWS_ACCESS_KEY_ID: gate.accessKeyOf(fn.logicalId) }
         : sharedEnvironment;
+      // No Secrets Manager here: a GeoServer node's credentials come from this process's environment.
+      const geoserverNode = fn.environment.GEOSERVER_CREDENTIALS_SECRET ? fn.environment.NODE_NAME : undefined;
+      const environment = geoserverNode ? { ...base, GEOSERVER_CREDENTIALS: localGeoServerCredentials(geoserverNode) } : base;
       hosts.set(fn.logicalId, new LocalFunctionHost(fn, environment));
     }
     stopped.push(async () => {

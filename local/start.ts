@@ -7,12 +7,15 @@
  *   npm start -- --in-memory       keep nothing
  *   npm start -- --cluster-file c.json   run another cluster than cdk.json's (as cdk synth -c clusterFile=c.json)
  *   npm start -- --no-iam          do not enforce the functions' IAM policies on DynamoDB (benchmarks)
+ *   GEOSERVER_URLS=slave-1=http://localhost:8081/geoserver npm start   give nodes real GeoServers
+ *     (credentials: GEOSERVER_CREDENTIALS_<NODE> or GEOSERVER_CREDENTIALS, default admin:geoserver)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ClusterConfigError } from '../cdk/cluster-config';
 import { startLocalCluster, type LocalCluster } from './cluster';
 import { LocalStartError } from './emulators';
+import { parseGeoServerUrls, withGeoServerUrls } from './geoserver';
 
 const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--cluster-file FILE]`;
 
@@ -43,9 +46,20 @@ async function main(): Promise<void> {
   const clusterFile = values['cluster-file'];
   // The same cluster file `cdk synth -c clusterFile=...` takes, read by the CDK app itself.
   let context: Record<string, unknown> | undefined;
+  const base = JSON.parse(readFileSync(new URL('../cdk.json', `file://${__filename}`), 'utf8')).context;
   if (clusterFile) {
-    const base = JSON.parse(readFileSync(new URL('../cdk.json', `file://${__filename}`), 'utf8')).context;
     context = { ...base, clusterFile };
+  }
+  if (process.env.GEOSERVER_URLS) {
+    try {
+      // The cluster (from the file, if any) with the GeoServers given, passed whole.
+      const cluster = clusterFile ? JSON.parse(readFileSync(clusterFile, 'utf8')) : base.cluster;
+      const { clusterFile: _fromFile, ...rest } = base as Record<string, unknown>;
+      void _fromFile;
+      context = { ...rest, cluster: withGeoServerUrls(cluster, parseGeoServerUrls(process.env.GEOSERVER_URLS)) };
+    } catch (error) {
+      throw new LocalStartError((error as Error).message);
+    }
   }
   const cluster = await startLocalCluster({
     port: port('port', values.port),

@@ -1,4 +1,6 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { HttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -21,7 +23,7 @@ import {
 import { EVENT_LOG_TABLE, NODE_STORE_TABLE } from '../../lambdas/config-sync/tables';
 import type { Grant } from '../../lambdas/shared/manifest';
 import { canPublish, consumes, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
-import type { ClusterConfig } from '../cluster-config';
+import type { ClusterConfig, ClusterConfigNode } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
 import { declaredFunction, type ManifestBinding } from './declared-functions';
 import { allow } from './routes';
@@ -48,6 +50,19 @@ export interface NodeQueues {
 }
 
 const APPLY_TIMEOUT = Duration.seconds(30);
+/**
+ * A node with a GeoServer makes REST calls per event (up to 10 s each), so its apply function
+ * gets longer; its queue's visibility timeout follows (six times, AWS's advice).
+ */
+const GEOSERVER_APPLY_TIMEOUT = Duration.seconds(120);
+/**
+ * Deliveries before the dead-letter queue, for a node with a GeoServer: the SQS maximum.
+ * A GeoServer that is down makes the function back off (10 s doubling to 25 min per
+ * delivery), so 1,000 deliveries last longer than the queue keeps a message (14 days): a
+ * GeoServer that is down sends nothing to the dead-letter queue. Changes the GeoServer
+ * refuses are parked by the function (apply.ts), with GeoServer's answer.
+ */
+const GEOSERVER_MAX_RECEIVE_COUNT = 1000;
 
 /**
  * GeoServer's JMS master/slave clustering on SNS and SQS: masters publish configuration
@@ -125,10 +140,13 @@ export class ConfigSyncService extends Construct {
         contentBasedDeduplication: false,
         retentionPeriod: props.queueRetention ?? Duration.days(14),
         // AWS's advice for Lambda sources: at least six times the function timeout.
-        visibilityTimeout: Duration.seconds(APPLY_TIMEOUT.toSeconds() * 6),
+        visibilityTimeout: Duration.seconds((node.geoserver ? GEOSERVER_APPLY_TIMEOUT : APPLY_TIMEOUT).toSeconds() * 6),
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+        deadLetterQueue: {
+          queue: deadLetterQueue,
+          maxReceiveCount: node.geoserver ? GEOSERVER_MAX_RECEIVE_COUNT : (props.maxReceiveCount ?? 5),
+        },
         removalPolicy: RemovalPolicy.RETAIN,
       });
       this.topic.addSubscription(
@@ -170,6 +188,9 @@ export class ConfigSyncService extends Construct {
       [CONFIG_SYNC_ENV.nodeQueues]: stack.toJsonString(queueUrls),
       // Set per apply function.
       [CONFIG_SYNC_ENV.nodeName]: undefined,
+      [CONFIG_SYNC_ENV.geoserverNodes]: JSON.stringify(
+        Object.fromEntries(consumers.flatMap((node) => (node.geoserver ? [[node.name, node.geoserver.url.replace(/\/+$/, '')]] : []))),
+      ),
     };
     const queueArns = (kind: 'queue' | 'deadLetterQueue') => [...queuePairs.values()].map((pair) => pair[kind].queueArn);
     /** The statements of one grant; `ownNode` is the apply function's node. */
@@ -216,14 +237,74 @@ export class ConfigSyncService extends Construct {
       for (const node of consumers) {
         const pair = queuePairs.get(node.name) as Omit<NodeQueues, 'apply'>;
         const id = `${name}-${node.name}`;
+        const geoserver = node.geoserver;
         const apply = declaredFunction(this, id, declaration, binding(node.name), {
           ...options(name),
-          environment: { [CONFIG_SYNC_ENV.nodeName]: node.name },
+          ...(geoserver ? { timeout: GEOSERVER_APPLY_TIMEOUT } : {}),
+          environment: {
+            [CONFIG_SYNC_ENV.nodeName]: node.name,
+            // A node with a GeoServer (cluster.nodes[].geoserver): its URL and secret name, never credentials.
+            ...(geoserver ? { GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS_SECRET: geoserver.credentialsSecret } : {}),
+          },
         });
+        if (geoserver) {
+          // Its own secret only; it retries its own parked events on a redrive's request
+          // (listing and clearing records); the event source already grants
+          // ChangeMessageVisibility on its queue (the backoff).
+          apply.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, geoserver.credentialsSecret)]));
+          apply.addToRolePolicy(
+            allow(['dynamodb:Query', 'dynamodb:DeleteItem'], [this.nodeStore.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [node.name] } }),
+          );
+          if (geoserver.network) this.placeInVpc(apply, node.name, geoserver.network);
+        }
         apply.addEventSource(new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true }));
         this.functions[id] = apply;
         this.nodeQueues[node.name] = { ...pair, apply };
       }
+    }
+  }
+
+  private readonly vpcEndpoints = new Set<string>();
+
+  /**
+   * Runs a node's apply function in its GeoServer's VPC. Lambda needs to create network
+   * interfaces there (AWS's AWSLambdaVPCAccessExecutionRole, spelled out: EC2 has no resource
+   * scoping for these calls). With `reachAws: 'vpc-endpoints'` the stack creates, once per
+   * VPC, gateway endpoints for DynamoDB and S3 and interface endpoints for SQS and Secrets
+   * Manager, which is everything the function calls.
+   */
+  private placeInVpc(fn: ClusterFunction, node: string, network: NonNullable<NonNullable<ClusterConfigNode['geoserver']>['network']>): void {
+    const stack = Stack.of(this);
+    (fn.node.defaultChild as CfnFunction).addPropertyOverride('VpcConfig', {
+      SubnetIds: network.subnetIds,
+      SecurityGroupIds: network.securityGroupIds,
+    });
+    fn.addToRolePolicy(
+      allow(['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], ['*']),
+    );
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `Lambda creates and deletes the network interfaces of node ${node}'s apply function in its GeoServer's VPC; EC2 offers no resource-level scoping for these calls (the same statement as AWS's AWSLambdaVPCAccessExecutionRole).`,
+    });
+    if (network.reachAws !== 'vpc-endpoints' || this.vpcEndpoints.has(network.vpcId)) return;
+    this.vpcEndpoints.add(network.vpcId);
+    for (const service of ['dynamodb', 's3']) {
+      new CfnVPCEndpoint(this, `${network.vpcId}-${service}`, {
+        vpcId: network.vpcId,
+        serviceName: `com.amazonaws.${stack.region}.${service}`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds: network.routeTableIds,
+      });
+    }
+    for (const service of ['sqs', 'secretsmanager']) {
+      new CfnVPCEndpoint(this, `${network.vpcId}-${service}`, {
+        vpcId: network.vpcId,
+        serviceName: `com.amazonaws.${stack.region}.${service}`,
+        vpcEndpointType: 'Interface',
+        subnetIds: network.subnetIds,
+        securityGroupIds: network.securityGroupIds,
+        privateDnsEnabled: true,
+      });
     }
   }
 }
@@ -231,4 +312,13 @@ export class ConfigSyncService extends Construct {
 /** The function side's filter policy (SNS's JSON form) as CDK subscription filters. */
 function subscriptionFilters(policy: Record<string, readonly unknown[]>): Record<string, SubscriptionFilter> {
   return Object.fromEntries(Object.entries(policy).map(([attribute, conditions]) => [attribute, new SubscriptionFilter([...conditions])]));
+}
+
+/**
+ * The ARN to grant for a secret named by name or ARN. A name gets Secrets Manager's random
+ * six-character suffix (`-??????`), so the grant matches that secret and no other.
+ */
+function secretArn(stack: Stack, secret: string): string {
+  if (secret.startsWith('arn:')) return secret;
+  return stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${secret}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }

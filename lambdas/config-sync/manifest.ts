@@ -19,6 +19,12 @@ export const CONFIG_SYNC_ENV = {
   nodeQueues: 'NODE_QUEUES',
   /** The node whose queue an apply function consumes. */
   nodeName: 'NODE_NAME',
+  /**
+   * JSON object node -> GeoServer URL of the nodes that have one (`{}` when none). An apply
+   * function of such a node also gets `GEOSERVER_URL` and `GEOSERVER_CREDENTIALS_SECRET`,
+   * only when its node has a GeoServer (see adapters/from-env.ts).
+   */
+  geoserverNodes: 'GEOSERVER_NODES',
 } as const;
 export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_ENV];
 
@@ -84,7 +90,7 @@ export const CONFIG_SYNC_MANIFEST = {
   },
   ListNodes: {
     entry: 'config-sync/handlers/list-nodes.ts',
-    environment: COMMON,
+    environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],
     grants: [
       { on: 'eventLog', actions: ddb('GetItem') },
       // Query: the node's parking records.
@@ -120,7 +126,7 @@ export const CONFIG_SYNC_MANIFEST = {
   },
   RedriveNode: {
     entry: 'config-sync/handlers/redrive-node.ts',
-    environment: COMMON,
+    environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],
     grants: [
       // Retrying parked events: read them from the log, apply them to the node's store.
       ...REWRITE_ANY_STORE,

@@ -58,6 +58,36 @@ describe('cluster configuration', () => {
     });
   });
 
+  const geoserver = {
+    url: 'http://10.0.3.21:8080/geoserver',
+    credentialsSecret: 'geo/slave-1/geoserver-admin',
+    network: { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'], securityGroupIds: ['sg-0a1b2c3d'], reachAws: 'nat' },
+  };
+  const withGeoServer = (node: Record<string, unknown>) => ({ ...valid, nodes: [valid.nodes[0], { name: 'slave-1', role: 'slave', ...node }] });
+
+  it('accepts a consuming node with its GeoServer, its secret and its network', () => {
+    expect(parseClusterConfig(withGeoServer({ geoserver })).nodes[1]).toEqual({ name: 'slave-1', role: 'slave', geoserver });
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:geo/slave-1-AbCdEf';
+    const endpoints = { ...geoserver.network, reachAws: 'vpc-endpoints', routeTableIds: ['rtb-0a1b2c3d'] };
+    expect(() => parseClusterConfig(withGeoServer({ geoserver: { ...geoserver, credentialsSecret: arn, network: endpoints } }))).not.toThrow();
+    expect(() => parseClusterConfig(withGeoServer({ geoserver: { url: 'https://maps.example.org/geoserver', credentialsSecret: 'x' } }))).not.toThrow();
+  });
+
+  it.each([
+    [{ geoserver: { ...geoserver, url: 'ftp://host/geoserver' } }, 'cluster.nodes[1].geoserver.url'],
+    [{ geoserver: { ...geoserver, url: 'http://admin:secret@host/geoserver' } }, 'cluster.nodes[1].geoserver.url: must not carry credentials'],
+    [{ geoserver: { url: geoserver.url } }, 'cluster.nodes[1].geoserver.credentialsSecret'],
+    [{ geoserver: { ...geoserver, credentialsSecret: 'has spaces' } }, 'cluster.nodes[1].geoserver.credentialsSecret: must be a Secrets Manager secret name or ARN'],
+    [{ geoserver: { ...geoserver, network: { ...geoserver.network, subnetIds: [] } } }, 'cluster.nodes[1].geoserver.network.subnetIds: must name at least one subnet'],
+    [{ geoserver: { ...geoserver, network: { ...geoserver.network, securityGroupIds: ['default'] } } }, 'cluster.nodes[1].geoserver.network.securityGroupIds[0]'],
+    [{ geoserver: { ...geoserver, network: { ...geoserver.network, reachAws: 'vpc-endpoints' } } }, 'cluster.nodes[1].geoserver.network.routeTableIds: is required'],
+    [{ geoserver: { ...geoserver, network: { ...geoserver.network, reachAws: 'internet' } } }, 'cluster.nodes[1].geoserver.network.reachAws'],
+    [{ geoserver: { ...geoserver, user: 'admin' } }, 'cluster.nodes[1].geoserver'],
+    [{ role: 'master', geoserver }, 'cluster.nodes[1].geoserver: a pure master applies no events'],
+  ])('names the bad GeoServer key (%#)', (node, expected) => {
+    expect(() => parseClusterConfig(withGeoServer(node))).toThrow(expected);
+  });
+
   it('parses schedule rates', () => {
     expect(rateToMs('rate(1 minute)')).toBe(60_000);
     expect(rateToMs('rate(15 minutes)')).toBe(900_000);

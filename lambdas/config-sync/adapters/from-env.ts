@@ -10,6 +10,11 @@
  * - `EVENT_BODY_BUCKET_NAME` (large event bodies and object properties)
  * - `NODE_QUEUES`: JSON object node -> `{ queueUrl, deadLetterQueueUrl }` for consuming nodes
  * - `NODE_NAME`: the node whose queue an apply function consumes
+ * - `GEOSERVER_NODES`: JSON node -> GeoServer URL, for GET /nodes
+ * - `GEOSERVER_URL`, `GEOSERVER_CREDENTIALS_SECRET` (Secrets Manager name or ARN): the apply
+ *   function's own GeoServer, when its node has one. `GEOSERVER_CREDENTIALS`
+ *   (`user:password` or `{"username","password"}`) replaces the secret where there is no
+ *   Secrets Manager: the local runtime sets it, CDK never does.
  * - Locally: `AWS_ENDPOINT_URL_<SERVICE>` (read by the SDK itself) and `AWS_S3_FORCE_PATH_STYLE=true`
  *
  * Each SDK client is created once per function, on first use, with the SDK's default (standard)
@@ -27,6 +32,9 @@ import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembersh
 import { fieldIssues } from '../events';
 import { CONFIG_SYNC_ENV } from '../manifest';
 import { DynamoEventLog } from './dynamo-event-log';
+import { DynamoGeoServerStatusStore } from './dynamo-geoserver-status';
+import { CachedCredentials, HttpGeoServer, parseCredentials, type GeoServerCredentials } from './geoserver-http';
+import { secretsManagerCredentials } from './secrets-manager-credentials';
 import { DynamoNodeStore } from './dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
 import { SnsEventTopic } from './sns-event-topic';
@@ -133,6 +141,40 @@ export function queueDepthsFromEnv(membership: ClusterMembership): SqsQueueDepth
 
 export function redriveFromEnv(membership: ClusterMembership): SqsRedrive {
   return new SqsRedrive(nodeQueuesFromEnv(membership), sqsClientFromEnv());
+}
+
+/** The node's GeoServer (`GEOSERVER_URL`), or undefined when the node has none. */
+export function geoServerFromEnv(): HttpGeoServer | undefined {
+  const url = process.env.GEOSERVER_URL;
+  if (url === undefined || url === '') return undefined;
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new Error(`Environment variable GEOSERVER_URL must be an http(s) URL, got '${url}'`);
+  }
+  const inline = process.env.GEOSERVER_CREDENTIALS;
+  let load: () => Promise<GeoServerCredentials>;
+  if (inline !== undefined && inline !== '') {
+    const credentials = parseCredentials(inline, 'Environment variable GEOSERVER_CREDENTIALS');
+    load = async () => credentials;
+  } else {
+    load = secretsManagerCredentials(requireEnv('GEOSERVER_CREDENTIALS_SECRET'));
+  }
+  return new HttpGeoServer({ url, credentials: new CachedCredentials(load) });
+}
+
+/** `GEOSERVER_NODES`: JSON node -> GeoServer URL of the nodes that have one (default none). */
+export function geoServerNodesFromEnv(membership: ClusterMembership): Readonly<Record<string, string>> {
+  if (!process.env.GEOSERVER_NODES) return {};
+  const nodes = parseJsonEnv('GEOSERVER_NODES', z.record(z.string(), z.string()));
+  for (const name of Object.keys(nodes)) {
+    if (!membership.nodes.some((node) => node.name === name)) {
+      throw new Error(`Environment variable GEOSERVER_NODES names ${name}, which CLUSTER_NODES does not declare`);
+    }
+  }
+  return nodes;
+}
+
+export function geoServerStatusFromEnv(): DynamoGeoServerStatusStore {
+  return new DynamoGeoServerStatusStore(requireEnv('NODE_STORE_TABLE_NAME'), dynamoClient());
 }
 
 function parseJsonEnv<T extends z.ZodMiniType>(name: string, schema: T): z.infer<T> {

@@ -8,14 +8,29 @@
  * and last error); `parked` lists the events the node parked (see apply.ts), per object, with
  * why: the node applied everything else, and `POST /nodes/{node}/redrive` (after a fix) or
  * `POST /nodes/{node}/resync` clears them.
+ *
+ * A node with a GeoServer also shows `geoserver`: its URL, whether it takes changes
+ * (`reachable`), its version, the last error with its time, the changes it refused (each also
+ * parked) and the properties a PUT could not clear, as the node's apply function last
+ * recorded them (`reachable: null` before its first change).
  */
 import { httpHandler, json } from '../../shared/http';
-import { eventLogFromEnv, membershipFromEnv, nodeStoreFromEnv, queueDepthsFromEnv } from '../adapters/from-env';
+import {
+  eventLogFromEnv,
+  geoServerNodesFromEnv,
+  geoServerStatusFromEnv,
+  membershipFromEnv,
+  nodeStoreFromEnv,
+  queueDepthsFromEnv,
+} from '../adapters/from-env';
+import { initialStatus } from '../geoserver/status';
 
 const membership = membershipFromEnv();
 const log = eventLogFromEnv();
 const store = nodeStoreFromEnv();
 const queues = queueDepthsFromEnv(membership);
+const geoservers = geoServerNodesFromEnv(membership);
+const statuses = geoServerStatusFromEnv();
 
 export const handler = httpHandler(async () => {
   // The head first: a cursor read after it can only be closer, so lag is never negative
@@ -23,7 +38,13 @@ export const handler = httpHandler(async () => {
   const head = await log.head(membership.cluster);
   const nodes = await Promise.all(
     membership.nodes.map(async ({ name, role }) => {
-      const [progress, parked, depths] = await Promise.all([store.readProgress(name), store.listParked(name), queues.depths(name)]);
+      const url = Object.hasOwn(geoservers, name) ? geoservers[name] : undefined;
+      const [progress, parked, depths, status] = await Promise.all([
+        store.readProgress(name),
+        store.listParked(name),
+        queues.depths(name),
+        url === undefined ? undefined : statuses.read(name),
+      ]);
       const { cursor, failing } = progress;
       return {
         name,
@@ -40,6 +61,7 @@ export const handler = httpHandler(async () => {
           attempts,
           parkedAt,
         })),
+        ...(url === undefined ? {} : { geoserver: status && status.url === url ? status : initialStatus(url) }),
       };
     }),
   );

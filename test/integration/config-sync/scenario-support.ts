@@ -608,23 +608,23 @@ export class ChangeStream {
       case 'featureType':
         return {
           ...common,
-          store: { type: 'dataStore', id: `${ws}:${pick(this.random, DATA_STORES)}` },
+          store: { '@class': 'dataStore', name: `${ws}:${pick(this.random, DATA_STORES)}` },
           nativeName: name,
           srs: pick(this.random, ['EPSG:4326', 'EPSG:3857', 'EPSG:32633']),
           keywords: [name, 'features', `k${n % 7}`],
           nativeBoundingBox: { minx: -180 + (n % 10), miny: -90, maxx: 180, maxy: 90 },
         };
       case 'coverage':
-        return { ...common, store: { type: 'coverageStore', id: `${ws}:${pick(this.random, COVERAGE_STORES)}` }, nativeFormat: 'GeoTIFF', srs: 'EPSG:4326' };
+        return { ...common, store: { '@class': 'coverageStore', name: `${ws}:${pick(this.random, COVERAGE_STORES)}` }, nativeFormat: 'GeoTIFF', srs: 'EPSG:4326' };
       case 'wmsLayer':
-        return { ...common, store: { type: 'wmsStore', id: `${ws}:remote_wms` }, nativeName: `remote_${n}` };
+        return { ...common, store: { '@class': 'wmsStore', name: `${ws}:remote_wms` }, nativeName: `remote_${n}` };
       case 'wmtsLayer':
-        return { ...common, store: { type: 'wmtsStore', id: `${ws}:tiles` }, nativeName: `tiles_${n}` };
+        return { ...common, store: { '@class': 'wmtsStore', name: `${ws}:tiles` }, nativeName: `tiles_${n}` };
       case 'layer': {
         const resourceType = COVERAGES.includes(name) ? 'coverage' : 'featureType';
         return {
           name,
-          resource: { type: resourceType, id },
+          resource: { '@class': resourceType, name: id },
           defaultStyle: { type: 'style', id: this.styleRef(ws) },
           styles: [{ type: 'style', id: this.styleRef(ws) }],
           queryable: this.random() < 0.7,

@@ -65,11 +65,13 @@ function sequenceOf(message: Message): number {
 /** Changes where the order of application shows: successive patches of one object, removed and added again. */
 function orderSensitiveChanges(id: string, count: number): Change[] {
   const object = { type: 'layer', id };
-  const changes: Change[] = [{ kind: 'add', object, properties: { name: id, step: 0, history: ['added'] } }];
+  // GeoServer's layer representation: its name (the id's local part) and its resource.
+  const named = { name: id.slice(id.indexOf(':') + 1), resource: { '@class': 'featureType', name: id } };
+  const changes: Change[] = [{ kind: 'add', object, properties: { ...named, step: 0, history: ['added'] } }];
   for (let step = 1; changes.length < count; step += 1) {
     if (step % 7 === 0) {
       changes.push({ kind: 'remove', object });
-      changes.push({ kind: 'add', object, properties: { name: id, step, history: [`re-added at ${step}`] } });
+      changes.push({ kind: 'add', object, properties: { ...named, step, history: [`re-added at ${step}`] } });
     } else {
       changes.push({ kind: 'modify', object, patch: { step, [`key${step % 3}`]: step % 4 === 0 ? null : `set at ${step}`, history: [`patched at ${step}`] } });
     }
@@ -147,7 +149,7 @@ test('duplicated and reordered deliveries have no effect', async () => {
   const old: PublishAnswer[] = [];
   old.push(await cluster.publish(MASTER, { kind: 'add', object: styleA, properties: { name: 'duplicates', format: 'sld', title: 'v1', body: '<sld v1/>' } }));
   old.push(await cluster.publish(MASTER, { kind: 'modify', object: styleA, patch: { title: 'v2', body: '<sld v2/>' } }));
-  old.push(await cluster.publish(MASTER, { kind: 'add', object: layerB, properties: { name: 'duplicates', resource: { type: 'featureType', id: 'sf:duplicates' } } }));
+  old.push(await cluster.publish(MASTER, { kind: 'add', object: layerB, properties: { name: 'duplicates', resource: { '@class': 'featureType', name: 'sf:duplicates' } } }));
   old.push(await cluster.publish(MASTER, { kind: 'remove', object: layerB }));
   await cluster.waitConverged();
   const before = await cluster.catalog(node);
