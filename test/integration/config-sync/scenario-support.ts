@@ -74,6 +74,8 @@ export interface PublishAnswer {
 export interface ClusterNodeDecl {
   name: string;
   role: 'master' | 'slave' | 'both';
+  /** The node's own GeoServer (a stand-in in tests); credentials come from the environment locally. */
+  geoserver?: { url: string; credentialsSecret: string };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
