@@ -375,7 +375,10 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
           'is carried through S3 transparently. A pure slave is refused (403 PURE_SLAVE) before its body is read; an ' +
           'invalid body is a 400 naming the field, and nothing is published.',
         tags: [CONFIG_TAG],
-        requestBody: { required: true, content: jsonContent(ref('schemas', 'ConfigChange')) },
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: ref('schemas', 'ConfigChange'), examples: CONFIG_CHANGE_EXAMPLES } },
+        },
         responses: {
           '201': {
             description: 'Committed to the event log with its sequence',
@@ -590,6 +593,105 @@ function nodeNameJson(): Json {
   return z.toJSONSchema(nodeNameSchema, { target: 'openapi-3.0' }) as Json;
 }
 
+const SLD_EXAMPLE =
+  '<?xml version="1.0" encoding="UTF-8"?><StyledLayerDescriptor version="1.0.0" xmlns="http://www.opengis.net/sld" ' +
+  'xmlns:ogc="http://www.opengis.net/ogc"><NamedLayer><Name>roads</Name><UserStyle><FeatureTypeStyle><Rule><LineSymbolizer>' +
+  '<Stroke><CssParameter name="stroke">#333333</CssParameter><CssParameter name="stroke-width">2</CssParameter></Stroke>' +
+  '</LineSymbolizer></Rule></FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>';
+
+/** Real GeoServer representations, as its REST API answers them (inside the wrapper). */
+export const CONFIG_CHANGE_EXAMPLES: Record<string, { summary: string; value: Json }> = {
+  workspace: {
+    summary: 'A workspace',
+    value: { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp', isolated: false } },
+  },
+  postgisDataStore: {
+    summary: 'A PostGIS data store',
+    value: {
+      kind: 'add',
+      object: { type: 'dataStore', id: 'topp:roads_pg' },
+      properties: {
+        name: 'roads_pg',
+        description: 'Road network',
+        type: 'PostGIS',
+        enabled: true,
+        workspace: { name: 'topp' },
+        connectionParameters: {
+          entry: [
+            { '@key': 'host', $: 'db.internal' },
+            { '@key': 'port', $: '5432' },
+            { '@key': 'database', $: 'gis' },
+            { '@key': 'schema', $: 'public' },
+            { '@key': 'user', $: 'geoserver' },
+            { '@key': 'dbtype', $: 'postgis' },
+          ],
+        },
+      },
+    },
+  },
+  featureType: {
+    summary: 'A feature type of that store',
+    value: {
+      kind: 'add',
+      object: { type: 'featureType', id: 'topp:roads' },
+      properties: {
+        name: 'roads',
+        nativeName: 'roads',
+        title: 'Roads',
+        keywords: { string: ['roads', 'transport'] },
+        srs: 'EPSG:4326',
+        nativeBoundingBox: { minx: -180, maxx: 180, miny: -90, maxy: 90, crs: 'EPSG:4326' },
+        latLonBoundingBox: { minx: -180, maxx: 180, miny: -90, maxy: 90, crs: 'EPSG:4326' },
+        projectionPolicy: 'FORCE_DECLARED',
+        enabled: true,
+        store: { '@class': 'dataStore', name: 'topp:roads_pg' },
+      },
+    },
+  },
+  layer: {
+    summary: 'Its layer',
+    value: {
+      kind: 'add',
+      object: { type: 'layer', id: 'topp:roads' },
+      properties: {
+        name: 'roads',
+        type: 'VECTOR',
+        defaultStyle: { name: 'topp:roads' },
+        resource: { '@class': 'featureType', name: 'topp:roads' },
+        queryable: true,
+        opaque: false,
+      },
+    },
+  },
+  style: {
+    summary: 'A style with its SLD',
+    value: {
+      kind: 'add',
+      object: { type: 'style', id: 'topp:roads' },
+      properties: {
+        name: 'roads',
+        workspace: { name: 'topp' },
+        format: 'sld',
+        languageVersion: { version: '1.0.0' },
+        filename: 'roads.sld',
+        body: SLD_EXAMPLE,
+      },
+    },
+  },
+  modify: {
+    summary: 'A change of one field (JSON Merge Patch)',
+    value: { kind: 'modify', object: { type: 'featureType', id: 'topp:roads' }, patch: { title: 'Main roads' } },
+  },
+  serviceSettings: {
+    summary: 'WMS settings of a workspace',
+    value: { kind: 'modify', object: { type: 'service', id: 'topp:WMS' }, patch: { enabled: true, maxRenderingTime: 60 } },
+  },
+  remove: {
+    summary: 'A workspace removed with its contents',
+    value: { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true },
+  },
+};
+
 let configSyncSchemaCache: Record<string, Json> | undefined;
 
 /**
@@ -624,10 +726,15 @@ function configSyncSchemas(): Record<string, Json> {
     ConfigChange: describe(
       generated.ConfigChange,
       'Body of POST /config/events: `add` (the full object as `properties`), `modify` (a JSON Merge Patch, RFC 7386, of the ' +
-        'changed properties in `patch`: `null` removes a property), or `remove`. Configuration ' +
-        `(${CONFIGURATION_TYPES.join(', ')}) always exists and is only ever modified. A style carries its document (SLD ` +
-        `unless \`format\` says otherwise) as the non-empty string \`properties.${STYLE_BODY_PROPERTY}\`; a patch may ` +
-        'replace it but not remove it. References between objects are ordinary properties, carried as stated.',
+        'changed properties in `patch`: `null` removes a property), or `remove` (`recurse: true` cascades, as GeoServer\'s ' +
+        'DELETE does). `properties` are GeoServer\'s REST JSON representation of the object, the value inside its wrapper ' +
+        '(`{"dataStore": {...}}`); settings are the representations of `/settings`, `/workspaces/{ws}/settings`, ' +
+        '`/services/{service}/settings` and `/logging`. Configuration ' +
+        `(${CONFIGURATION_TYPES.join(', ')}) always exists and is only ever modified. What a GeoServer needs to apply it is ` +
+        'checked (400 naming the field): the name (`prefix` for a namespace) agrees with the id; a feature type, coverage or ' +
+        'WMS/WMTS layer names its store (`store.name`), a layer its resource (`resource.name`); a style states its `format` ' +
+        `(sld, css, ysld, mbstyle) and carries its document as the non-empty string \`properties.${STYLE_BODY_PROPERTY}\`; ` +
+        'a patch may not rename nor remove those.',
     ),
     ConfigEvent: describe(generated.ConfigEvent, 'A change with the sequence, cluster, origin node and publish time the service assigned'),
     OffloadedEvent: describe(

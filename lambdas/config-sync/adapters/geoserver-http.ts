@@ -42,7 +42,14 @@ export class HttpGeoServer implements GeoServerRest {
   }
 
   async send(request: RestRequest): Promise<RestResponse> {
-    const { username, password } = await this.options.credentials.get();
+    let credentials: GeoServerCredentials;
+    try {
+      credentials = await this.options.credentials.get();
+    } catch (error) {
+      // The node's setup, not the change: the node waits (and says why) until it is fixed.
+      throw new GeoServerUnreachableError(`could not read the GeoServer credentials: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const { username, password } = credentials;
     const query = request.query && Object.keys(request.query).length > 0 ? `?${new URLSearchParams(request.query).toString()}` : '';
     const headers: Record<string, string> = {
       authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`,
@@ -98,12 +105,10 @@ async function readLimited(response: Response, limit: number): Promise<string> {
 }
 
 function describeFailure(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'no answer before the timeout';
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ?? cause?.message ?? error.message;
-  }
-  return String(error);
+  // AbortSignal.timeout rejects with a DOMException, which is not always an Error instance.
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; cause?: { code?: string; message?: string } };
+  if (failure.name === 'TimeoutError') return 'no answer before the timeout';
+  return failure.cause?.code ?? failure.cause?.message ?? (typeof failure.message === 'string' ? failure.message : String(error));
 }
 
 /**

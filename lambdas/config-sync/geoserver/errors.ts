@@ -17,6 +17,9 @@ export class GeoServerUnreachableError extends Error {
  * refused the node's credentials). Nothing was applied; the node's queue retries later.
  */
 export class GeoServerUnavailableError extends AppError {
+  /** It passes by itself: retried by the queue with backoff, never counted against the event. */
+  readonly transient = true;
+
   constructor(
     readonly url: string,
     readonly request: string,

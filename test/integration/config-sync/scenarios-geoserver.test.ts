@@ -127,7 +127,9 @@ async function expectGeoServerMatchesMaster(node: string): Promise<void> {
   const master = await masterObjects();
   const removedWorkspaces = (await cluster.catalog(MASTER)).filter((object) => object.deleted && object.type === 'workspace').map((object) => object.id);
   for (const [key, object] of master) {
-    if (removedWorkspaces.some((ws) => object.id.startsWith(`${ws}:`))) continue; // cascaded away with its workspace
+    // Cascaded away with its workspace (GeoServer's recursive DELETE): its contents, its
+    // namespace and its settings.
+    if (removedWorkspaces.some((ws) => object.id === ws || object.id.startsWith(`${ws}:`))) continue;
     const held = geoserver.catalog.get(object.type as never, object.id);
     const { body, ...info } = object.properties as JsonObject & { body?: string };
     expect({ node, key, held: held === undefined ? 'missing' : 'held' }).toEqual({ node, key, held: 'held' });
