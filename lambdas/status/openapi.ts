@@ -794,6 +794,7 @@ function configSyncSchemas(): Record<string, Json> {
           description: 'Events the node could not apply, per object (redrive after a fix, or resync)',
           items: { $ref: '#/components/schemas/ParkedEvents' },
         },
+        geoserver: ref('schemas', 'GeoServerState'),
       },
     },
     ParkedEvents: {
@@ -811,6 +812,62 @@ function configSyncSchemas(): Record<string, Json> {
         reason: { type: 'string', description: 'The last error of the first sequence' },
         attempts: { type: 'integer', minimum: 0 },
         parkedAt: { type: 'string', format: 'date-time' },
+      },
+    },
+    GeoServerState: {
+      type: 'object',
+      description:
+        "Only for a node with its own GeoServer: how the GeoServer is doing, as the node's apply function last saw it " +
+        '(`reachable: null` before its first change)',
+      required: ['url', 'reachable', 'version', 'checkedAt', 'lastError', 'rejected', 'unclearedProperties'],
+      properties: {
+        url: { type: 'string', description: "The GeoServer's base URL (its REST API is under /rest)" },
+        reachable: { type: 'boolean', nullable: true, description: 'Whether it takes changes: false while unreachable, timing out, answering 5xx or refusing the credentials' },
+        version: { type: 'string', nullable: true, description: "GeoServer's version from /rest/about/version" },
+        checkedAt: { type: 'string', format: 'date-time', nullable: true },
+        lastError: {
+          type: 'object',
+          nullable: true,
+          required: ['message', 'status', 'sequence', 'at'],
+          properties: {
+            message: { type: 'string' },
+            status: { type: 'integer', nullable: true, description: "GeoServer's HTTP status; null when it did not answer" },
+            sequence: { type: 'integer', nullable: true, description: 'The event being applied' },
+            at: { type: 'string', format: 'date-time' },
+          },
+        },
+        rejected: {
+          type: 'array',
+          description: 'Changes the GeoServer refused (4xx), most recent first, at most 20; each was sent to the dead-letter queue',
+          items: {
+            type: 'object',
+            required: ['sequence', 'type', 'id', 'request', 'status', 'answer', 'at'],
+            properties: {
+              sequence: { type: 'integer' },
+              type: { type: 'string', enum: [...OBJECT_TYPES] },
+              id: { type: 'string' },
+              request: { type: 'string', description: 'The refused call, e.g. POST /workspaces/topp/datastores' },
+              status: { type: 'integer', nullable: true },
+              answer: { type: 'string', description: "GeoServer's answer" },
+              at: { type: 'string', format: 'date-time' },
+            },
+          },
+        },
+        unclearedProperties: {
+          type: 'array',
+          description: 'Properties a merge patch deleted that the GeoServer keeps (its PUT ignores nulls), most recent first, at most 20',
+          items: {
+            type: 'object',
+            required: ['sequence', 'type', 'id', 'properties', 'at'],
+            properties: {
+              sequence: { type: 'integer' },
+              type: { type: 'string', enum: [...OBJECT_TYPES] },
+              id: { type: 'string' },
+              properties: { type: 'array', items: { type: 'string' }, description: 'Dotted paths, e.g. metadata.cacheAgeMax' },
+              at: { type: 'string', format: 'date-time' },
+            },
+          },
+        },
       },
     },
   };
