@@ -838,7 +838,7 @@ function configSyncSchemas(): Record<string, Json> {
         },
         rejected: {
           type: 'array',
-          description: 'Changes the GeoServer refused (4xx), most recent first, at most 20; each was sent to the dead-letter queue',
+          description: 'Changes the GeoServer refused (4xx), most recent first, at most 20; each is parked on the node (see parked)',
           items: {
             type: 'object',
             required: ['sequence', 'type', 'id', 'request', 'status', 'answer', 'at'],

@@ -5,10 +5,10 @@
  * reference). Every change the master publishes reaches each GeoServer through its REST API:
  * a long mixed stream converges every GeoServer's catalog to the master's store; a GeoServer
  * that refuses connections, then answers 503, then recovers catches up in order with nothing
- * in the dead-letter queue; a change one GeoServer refuses goes to that node's dead-letter
- * queue with GeoServer's answer while the rest apply; a 300 KiB style arrives as the same bytes.
+ * in the dead-letter queue; a change one GeoServer refuses is parked on that node with
+ * GeoServer's answer while the rest apply, and a redrive after the fix applies it to the
+ * GeoServer; a 300 KiB style arrives as the same bytes.
  */
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { pick, seededRandom } from '../../support/random';
 import { sld, SyncCluster, type CatalogObject, type Change, type JsonObject } from './scenario-support';
@@ -200,25 +200,33 @@ test('a GeoServer that refuses connections, then answers 503, then recovers catc
   expect(geoserver.violations).toEqual([]);
 }, 150_000);
 
-test('a change one GeoServer refuses goes to that node’s dead-letter queue with GeoServer’s answer, and the rest apply', async () => {
+test('a change one GeoServer refuses is parked on that node with GeoServer’s answer, the rest apply, and a redrive after the fix applies it', async () => {
   const refusing = standIn('gs-2');
   await cluster.publish(MASTER, { kind: 'add', object: { type: 'workspace', id: 'refusal' }, properties: { name: 'refusal' } });
   await cluster.waitConverged();
   // GeoServer refuses the store (its connection parameters, say) every time it is sent.
-  for (let i = 0; i < 5; i += 1) {
+  for (let i = 0; i < 3; i += 1) {
     refusing.rejectNext((request) => request.method === 'POST' && request.path.endsWith('/workspaces/refusal/datastores'), 400, 'Could not connect to database: bad host');
   }
   const bad = await cluster.publish(MASTER, {
     kind: 'add',
     object: { type: 'dataStore', id: 'refusal:pg' },
-    properties: { name: 'pg', type: 'PostGIS', connectionParameters: { entry: [{ '@key': 'host', $: 'nowhere' }] } },
+    properties: { name: 'pg', type: 'PostGIS', connectionParameters: { entry: [{ '@key': 'host', $: 'db.internal' }] } },
   });
+  const later = await cluster.publish(MASTER, { kind: 'modify', object: { type: 'dataStore', id: 'refusal:pg' }, patch: { description: 'v2' } });
   await cluster.publish(MASTER, { kind: 'add', object: { type: 'workspace', id: 'after_refusal' }, properties: { name: 'after_refusal' } });
-  const converged = await cluster.waitForNodes('the refusal is dead-lettered and every node is current', (answer) =>
+  const converged = await cluster.waitForNodes('the refusal is parked and every node is current', (answer) =>
     answer.nodes.every((node) => node.lastAppliedSequence === cluster.expected.head && (node.queueDepth ?? 0) === 0) &&
-    answer.nodes.find((node) => node.name === 'gs-2')!.deadLetterDepth === 1,
+    ((answer.nodes.find((node) => node.name === 'gs-2') as unknown as Record<string, any>).parked?.length ?? 0) === 1,
   );
   const gs2 = converged.nodes.find((node) => node.name === 'gs-2') as unknown as Record<string, any>;
+  expect(gs2.parked).toEqual([
+    expect.objectContaining({
+      object: { type: 'dataStore', id: 'refusal:pg' },
+      sequences: [bad.sequence, later.sequence],
+      reason: expect.stringContaining('Could not connect to database: bad host'),
+    }),
+  ]);
   expect(gs2.geoserver.rejected[0]).toMatchObject({
     sequence: bad.sequence,
     type: 'dataStore',
@@ -228,19 +236,25 @@ test('a change one GeoServer refuses goes to that node’s dead-letter queue wit
     answer: 'Could not connect to database: bad host',
   });
   expect(gs2.geoserver.lastError).toMatchObject({ status: 400, sequence: bad.sequence });
-  expect(converged.nodes.find((node) => node.name === 'gs-1')!.deadLetterDepth).toBe(0);
-  // The later change applied on the refusing node; the other GeoServer took both.
+  // Nothing dead-lettered anywhere; the other GeoServer node took it all.
+  for (const node of converged.nodes) if (node.role !== 'master') expect(node.deadLetterDepth).toBe(0);
+  expect((converged.nodes.find((node) => node.name === 'gs-1') as unknown as Record<string, any>).parked).toEqual([]);
   expect(refusing.catalog.get('workspace', 'after_refusal')).toBeDefined();
   expect(refusing.catalog.get('dataStore', 'refusal:pg')).toBeUndefined();
-  expect(standIn('gs-1').catalog.get('dataStore', 'refusal:pg')).toMatchObject({ name: 'pg', type: 'PostGIS' });
-  // The dead-letter message is the event, with GeoServer's answer beside it.
-  const [message] = await receiveAll(cluster.deadLetterQueueUrl('gs-2'));
-  expect(JSON.parse(message!.Body!)).toMatchObject({ sequence: bad.sequence, object: { type: 'dataStore', id: 'refusal:pg' } });
-  expect(message!.MessageAttributes).toMatchObject({
-    rejectedBy: { StringValue: 'geoserver' },
-    geoserverStatus: { StringValue: '400' },
-    geoserverAnswer: { StringValue: 'Could not connect to database: bad host' },
+  expect(standIn('gs-1').catalog.get('dataStore', 'refusal:pg')).toMatchObject({ name: 'pg', type: 'PostGIS', description: 'v2' });
+
+  // The cause is fixed (the stand-in no longer refuses): a redrive has gs-2's apply function
+  // apply the parked events to its GeoServer, in order.
+  const redrive = await cluster.api('POST', '/nodes/gs-2/redrive', { node: 'gs-2' });
+  expect(redrive.status).toBe(202);
+  expect(redrive.body).toMatchObject({ node: 'gs-2', parked: { retriedBy: 'apply function' } });
+  await cluster.waitForNodes('gs-2 cleared its parked events', (answer) => {
+    const node = answer.nodes.find((candidate) => candidate.name === 'gs-2') as unknown as Record<string, any>;
+    return node.parked.length === 0 && (node.queueDepth ?? 0) === 0;
   });
+  expect(refusing.catalog.get('dataStore', 'refusal:pg')).toMatchObject({ name: 'pg', type: 'PostGIS', description: 'v2' });
+  expect((await cluster.objectOf('gs-2', 'dataStore', 'refusal:pg')).body).toMatchObject({ lastSequence: later.sequence, properties: { description: 'v2' } });
+  expect(refusing.violations).toEqual([]);
 }, 120_000);
 
 test('a 300 KiB style reaches every GeoServer as the same bytes', async () => {
@@ -260,9 +274,3 @@ test('a 300 KiB style reaches every GeoServer as the same bytes', async () => {
   }
 });
 
-async function receiveAll(queueUrl: string) {
-  const { Messages = [] } = await cluster.sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 5, MessageAttributeNames: ['All'] }),
-  );
-  return Messages;
-}

@@ -4,7 +4,7 @@
  * missing one, a crash before the commit), styles, merge-patch deletions, and the two kinds of
  * failure (unavailable: the node waits; refused: recorded and the node goes on).
  */
-import { applyDeliveredBatch, applyDeliveredEvent, catchUp, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
+import { applyDeliveredBatch, applyDeliveredEvent, catchUp, retryParked, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
 import type { ConfigChange, PublishedEvent } from '../../../../lambdas/config-sync/events';
 import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
 import { add, applyDeps, harness, modify, type Harness } from '../fixtures';
@@ -210,7 +210,7 @@ describe('applying events to a GeoServer', () => {
     expect(await h.store.readCursor('slave-1')).toBe(0);
   });
 
-  it('retries a refused change a bounded number of times, records GeoServer’s answer, and goes on', async () => {
+  it('retries a refused change a bounded number of times, then parks it with GeoServer’s answer, and goes on', async () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
     geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces/x/datastores', 400, 'Unsupported data store type: Nope');
@@ -219,11 +219,17 @@ describe('applying events to a GeoServer', () => {
       add('workspace', 'x'),
       add('dataStore', 'x:bad', { type: 'Nope' }),
       add('workspace', 'y'),
+      modify('dataStore', 'x:bad', { description: 'waits behind the refused add' }),
     ]);
     const result = await applyDeliveredBatch(deps, SLAVE, events.map((event) => JSON.stringify(event)));
     expect(result.failure).toBeUndefined();
     const applied = result.results.flatMap((delivery) => ('applied' in delivery ? delivery.applied : []));
-    expect(applied.map((event) => event.geoserver?.kind)).toEqual(['applied', 'rejected', 'applied']);
+    expect(applied.map((event) => [event.effect, event.geoserver?.kind])).toEqual([
+      ['created', 'applied'],
+      ['parked', 'rejected'],
+      ['created', 'applied'],
+      ['parked', undefined],
+    ]);
     expect(applied[1]?.geoserver).toEqual({
       kind: 'rejected',
       request: 'POST /workspaces/x/datastores',
@@ -232,9 +238,27 @@ describe('applying events to a GeoServer', () => {
       attempts: 3,
     });
     expect(geoserver.requests.filter((request) => request === 'POST /workspaces/x/datastores')).toHaveLength(3);
-    // The store is the ledger: it holds the master's change; the node went on to the next one.
-    expect(await h.store.readCursor('slave-1')).toBe(3);
+    // Parked at once (already retried), with GeoServer's answer; the later change of the same
+    // object waits behind it; other objects went on.
+    expect(await h.store.listParked('slave-1')).toEqual([
+      expect.objectContaining({ object: { type: 'dataStore', id: 'x:bad' }, sequences: [2, 4], reason: expect.stringContaining('Unsupported data store type: Nope') }),
+    ]);
+    expect(await h.store.readCursor('slave-1')).toBe(4);
     expect(geoserver.objects.has('/workspaces/y')).toBe(true);
+    expect(h.store.liveObjects('slave-1').map((object) => `${object.type}/${object.id}`)).toEqual(['workspace/x', 'workspace/y']);
+  });
+
+  it('retries parked events against the GeoServer after a fix, in order', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces/x/datastores', 400, 'No such host', 3);
+    const deps = withGeoServer(h, geoserver);
+    await applyAll(h, deps, [add('workspace', 'x'), add('dataStore', 'x:pg', { type: 'PostGIS' }), modify('dataStore', 'x:pg', { description: 'v2' })]);
+    expect(await h.store.listParked('slave-1')).toHaveLength(1);
+    const retried = await retryParked(deps, SLAVE);
+    expect(retried).toEqual({ cleared: [2, 3], stillParked: [] });
+    expect(geoserver.objects.get('/workspaces/x/datastores/pg')).toEqual({ dataStore: { name: 'pg', type: 'PostGIS', description: 'v2' } });
+    expect(h.store.liveObjects('slave-1').map((object) => `${object.type}/${object.id}`)).toEqual(['dataStore/x:pg', 'workspace/x']);
   });
 
   it('refuses a layer whose resource the GeoServer lacks, and a modify of an object it holds only in part', async () => {
