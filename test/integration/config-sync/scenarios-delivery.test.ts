@@ -434,7 +434,7 @@ test('a new node bootstraps to the same store with a resync, then follows its qu
 
 test('__proto__, constructor and prototype keys are kept as ordinary keys, published on a master and read back on a slave', async () => {
   await cluster.waitConverged();
-  const object = { type: 'layer', id: 'cite:reserved_keys' };
+  const object = { type: 'layerGroup', id: 'cite:reserved_keys' };
   const added = JSON.parse(
     `{"kind":"add","object":${JSON.stringify(object)},"properties":{"__proto__":{"admin":true},"constructor":"c","prototype":{"p":1},"nested":{"__proto__":[1,2]}}}`,
   ) as Change;

@@ -13,11 +13,11 @@ const SLAVE = { cluster: CLUSTER, node: 'slave-1' };
 
 // As the HTTP edge hands bodies over: parsed by JSON.parse, where `__proto__` is an own key.
 const addBody = JSON.parse(
-  '{"kind":"add","object":{"type":"layer","id":"topp:keys"},' +
+  '{"kind":"add","object":{"type":"layerGroup","id":"topp:keys"},' +
     '"properties":{"__proto__":{"polluted":true},"constructor":"c","prototype":{"p":1},"nested":{"__proto__":[1,2]}}}',
 ) as unknown;
 const patchBody = JSON.parse(
-  '{"kind":"modify","object":{"type":"layer","id":"topp:keys"},"patch":{"__proto__":{"extra":1},"nested":{"__proto__":null,"kept":true}}}',
+  '{"kind":"modify","object":{"type":"layerGroup","id":"topp:keys"},"patch":{"__proto__":{"extra":1},"nested":{"__proto__":null,"kept":true}}}',
 ) as unknown;
 
 describe('reserved JavaScript keys in properties and patches', () => {
@@ -29,7 +29,7 @@ describe('reserved JavaScript keys in properties and patches', () => {
       await applyDeliveredEvent(applyDeps(h), SLAVE, parseEventMessage(JSON.stringify(event)) as never);
     }
     await catchUp(applyDeps(h), SLAVE);
-    const [stored] = await h.store.readObjects('slave-1', [{ type: 'layer', id: 'topp:keys' }]);
+    const [stored] = await h.store.readObjects('slave-1', [{ type: 'layerGroup', id: 'topp:keys' }]);
     const expected = '{"__proto__":{"polluted":true,"extra":1},"constructor":"c","prototype":{"p":1},"nested":{"kept":true}}';
     expect(JSON.stringify(stored?.properties)).toBe(expected);
     // An own data property, not the prototype: nothing leaked into objects.
@@ -40,7 +40,7 @@ describe('reserved JavaScript keys in properties and patches', () => {
     expect(Object.keys(stored?.properties ?? {})).toEqual(['__proto__', 'constructor', 'prototype', 'nested']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // The master's own store and the log hold the same.
-    const [own] = await h.store.readObjects('master-1', [{ type: 'layer', id: 'topp:keys' }]);
+    const [own] = await h.store.readObjects('master-1', [{ type: 'layerGroup', id: 'topp:keys' }]);
     expect(JSON.stringify(own?.properties)).toBe(expected);
     expect(JSON.stringify(added.event)).toContain('"__proto__":{"polluted":true}');
   });
