@@ -177,9 +177,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       if (method === 'GET' && adminPath === '/schedules') return { status: 200, body: topology.schedules };
       const schedule = /^\/schedules\/([^/]+)$/.exec(adminPath);
       if (method === 'POST' && schedule) {
-        const requested = body ? (JSON.parse(body) as { time?: string }).time : undefined;
-        const time = requested ? new Date(requested) : new Date();
-        if (Number.isNaN(time.getTime())) return { status: 400, body: { code: 'INVALID_REQUEST', message: 'time: must be an ISO 8601 instant' } };
+        const parsed = parseScheduleBody(body);
+        if ('error' in parsed) return { status: 400, body: parsed.error };
+        const time = parsed.time;
         try {
           return { status: 200, body: { results: await runSchedule(decodeURIComponent(schedule[1] as string), time) } };
         } catch (error) {
@@ -253,6 +253,27 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     await stopAll();
     throw error;
   }
+}
+
+/** The body of `POST /__local/schedules/{name}`: empty, or `{"time": "<ISO 8601 instant>"}`. */
+function parseScheduleBody(body: string): { time: Date } | { error: { code: string; message: string; field?: string } } {
+  if (body.trim() === '') return { time: new Date() };
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    return { error: { code: 'INVALID_JSON', message: `Request body is not valid JSON: ${(error as Error).message}`, field: 'body' } };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { error: { code: 'INVALID_REQUEST', message: 'body: must be a JSON object like {"time": "2030-01-01T00:00:00Z"}', field: 'body' } };
+  }
+  const requested = (value as { time?: unknown }).time;
+  if (requested === undefined) return { time: new Date() };
+  const time = typeof requested === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(requested) ? new Date(requested) : new Date(Number.NaN);
+  if (Number.isNaN(time.getTime())) {
+    return { error: { code: 'INVALID_REQUEST', message: 'time: must be an ISO 8601 instant', field: 'time' } };
+  }
+  return { time };
 }
 
 function outputValue(template: { Outputs?: Record<string, { Value: unknown }> }, name: string, topology: LocalTopology): string {

@@ -122,8 +122,9 @@ function parsePost(event: HttpEvent): StatusRequest {
   // Bytes can exceed characters, never the reverse: this bound lets every allowed body through.
   const body = readBody(event, MAX_POST_BODY_CHARS * 4);
   if (!isFormPost(event)) return parseWps2PostBody(body);
-  const query: Record<string, string> = {};
+  // No prototype: a key named __proto__ stays an ordinary key, as in the query strings API Gateway parses.
+  const query = Object.create(null) as Record<string, string>;
   // Repeated keys joined with commas, as API Gateway does for a query string.
-  for (const [key, value] of new URLSearchParams(body)) query[key] = key in query ? `${query[key]},${value}` : value;
+  for (const [key, value] of new URLSearchParams(body)) query[key] = Object.hasOwn(query, key) ? `${query[key]},${value}` : value;
   return parseKvp(query as QueryParameters);
 }

@@ -109,7 +109,7 @@ test('the single-update path stores and answers exactly what the read-and-compar
         nextPoll: maybe(new Date(now.getTime() + 5000).toISOString(), 0.3),
         estimatedCompletion: maybe(new Date(now.getTime() + 60_000).toISOString(), 0.2),
         expirationDate: maybe(new Date(now.getTime() + 3_600_000).toISOString(), 0.1),
-        resultLocation: maybe(`s3://results/${executionId}/${step}`, 0.1),
+        resultLocation: maybe(`https://results.example/${executionId}/${step}`, 0.1),
         exception: maybe({ code: 'ProcessError', message: `failure at ${step}` }, 0.1),
       };
       for (const key of Object.keys(write) as (keyof StatusWrite)[]) if (write[key] === undefined) delete write[key];

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { api } from '../../support/cluster-client';
-import { executionIn, ids, listAll, listPage, uniqueProcess, type Phase } from './support';
+import { executionIn, ids, listAll, listPage, listRaw, uniqueProcess, type Phase } from './support';
 
 jest.setTimeout(30_000);
 
@@ -195,5 +195,14 @@ describe('listing (GET /executions)', () => {
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('INVALID_REQUEST');
     expect(String(response.body.field)).toMatch(new RegExp(`^${field}`));
+  });
+
+  test('400 for a parameter named __proto__, like any other unknown parameter', async () => {
+    // Written into the URL by hand: an object literal key __proto__ would set a prototype instead.
+    for (const query of ['__proto__=1', 'limit=5&__proto__=x', 'constructor=1']) {
+      const response = await listRaw(query);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: 'INVALID_REQUEST', field: query.split('&').pop()!.split('=')[0] });
+    }
   });
 });

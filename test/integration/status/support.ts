@@ -77,6 +77,11 @@ export async function listPage(query: Record<string, string | number>): Promise<
   return api('GET', `/executions?${search.toString()}`);
 }
 
+/** GET /executions with a query string written as is. */
+export function listRaw(queryString: string): Promise<ApiResponse> {
+  return api('GET', `/executions?${queryString}`);
+}
+
 /** Follows nextCursor to the end; returns every page's items in order and the page count. */
 export async function listAll(query: Record<string, string | number>): Promise<{ items: any[]; pages: number }> {
   const items: any[] = [];
