@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { api, clusterUrl, type ApiResponse } from '../support/cluster-client';
 import { validateOgc, type OgcSchemaName } from '../support/ogcapi-schemas';
+import { namespaceBombXml } from '../support/hostile-xml';
 import { assertXmllintAvailable, validateXml, type SchemaName } from '../support/xml-schema';
 
 jest.setTimeout(60_000);
@@ -391,6 +392,9 @@ describe('WPS over /ows', () => {
   test.each([
     ['not XML', 'jobID=1', 400, 'NoApplicableCode', undefined],
     ['malformed XML', '<wps:GetStatus xmlns:wps="http://www.opengis.net/wps/2.0"', 400, 'NoApplicableCode', undefined],
+    ['an entity named constructor', '<GetStatus xmlns="http://www.opengis.net/wps/2.0" service="WPS" version="2.0.0"><JobID>&constructor;</JobID></GetStatus>', 400, 'NoApplicableCode', undefined],
+    ['a malformed comment', '<!--><GetStatus xmlns="http://www.opengis.net/wps/2.0" service="WPS" version="2.0.0"><JobID>x</JobID></GetStatus>', 400, 'NoApplicableCode', undefined],
+    ['the xml prefix rebound', '<GetStatus xmlns="http://www.opengis.net/wps/2.0" xmlns:xml="urn:x" service="WPS" version="2.0.0"><JobID>x</JobID></GetStatus>', 400, 'NoApplicableCode', undefined],
     ['a DOCTYPE', '<!DOCTYPE x [<!ENTITY e "boom">]><GetStatus xmlns="http://www.opengis.net/wps/2.0" service="WPS" version="2.0.0"><JobID>&e;</JobID></GetStatus>', 400, 'NoApplicableCode', undefined],
     ['Execute', '<wps:Execute xmlns:wps="http://www.opengis.net/wps/2.0" service="WPS" version="2.0.0"/>', 501, 'OperationNotSupported', 'Execute'],
     ['no JobID', '<wps:GetStatus xmlns:wps="http://www.opengis.net/wps/2.0" service="WPS" version="2.0.0"/>', 400, 'MissingParameterValue', 'JobID'],
@@ -398,6 +402,19 @@ describe('WPS over /ows', () => {
     ['a WPS 1.0.0 version', '<wps:Dismiss xmlns:wps="http://www.opengis.net/wps/2.0" service="WPS" version="1.0.0"><wps:JobID>x</wps:JobID></wps:Dismiss>', 400, 'InvalidParameterValue', 'version'],
   ] as const)('POST of %s: an OWS 2.0 exception', async (_label, body, status, code, locator) => {
     expectOwsException(await postXml(body), '2.0', status, code, locator);
+  });
+
+  test('the namespace-declaration bomb is refused with an OWS exception naming the limit, and polls still answer', async () => {
+    const id = await create(uniqueProcess('bomb'));
+    const bomb = namespaceBombXml(id);
+    expect(Buffer.byteLength(bomb)).toBeLessThanOrEqual(64 * 1024);
+    // Six at once, as in the report, with a poll beside them: nothing times out or fails.
+    const [poll, ...refused] = await Promise.all([postXml(getStatusXml(id)), ...Array.from({ length: 6 }, () => postXml(bomb))]);
+    for (const response of refused) {
+      const xml = expectOwsException(response, '2.0', 400, 'NoApplicableCode');
+      expect(xml).toContain('maxAttributesPerElement');
+    }
+    expect(text(expectXml(poll!, 'wps2'), 'wps:JobID')).toBe(id);
   });
 
   test('WPS 2.0 Dismiss (KVP, then again): StatusInfo with Dismissed each time', async () => {
