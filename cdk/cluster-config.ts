@@ -66,6 +66,12 @@ const clusterSchema = z
       if (result.success) return;
       for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     }),
+    /**
+     * Read-only operator credentials (people and tools that watch the cluster): a token issued
+     * like a node's (`npm run node-token -- <name>`) that may list and read, never write. Only
+     * names declared here are accepted, so removing one revokes its token on the next deploy.
+     */
+    operators: z.array(z.object({ name: nodeNameSchema }).strict()).default([]),
     status: z
       .object({
         /** How long a completed status stays readable before cleanup removes it. */
@@ -76,7 +82,7 @@ const clusterSchema = z
         reaperSchedule: z.string().regex(/^rate\(\d+ (minute|minutes|hour|hours)\)$/, "must be like 'rate(1 minute)'").default('rate(1 minute)'),
         /** Write shards of the secondary indexes; each shard takes about 1,000 writes/s. */
         indexShards: z.number().int().min(1).max(64).default(8),
-        /** When true, polls and listings need a node token like writes do. */
+        /** When true, polls and client dismisses need a token too (listings always do). */
         requireAuthForReads: z.boolean().default(false),
         /** Seconds a client is told to wait before polling a running execution again. */
         defaultRetryAfterSeconds: z.number().int().min(1).max(3600).default(5),
@@ -113,6 +119,14 @@ const clusterSchema = z
         ctx.addIssue({ code: 'custom', path: ['nodes', index, 'geoserver', 'network', 'reachAws'], message: `must be the same for every node in ${network.vpcId}` });
       }
       vpcs.set(network.vpcId, network.reachAws);
+    });
+    // One credentials table keyed by name holds both kinds of token, so the names must differ.
+    const seen = new Set(cluster.nodes.map((node) => node.name));
+    cluster.operators.forEach((operator, index) => {
+      if (seen.has(operator.name)) {
+        ctx.addIssue({ code: 'custom', path: ['operators', index, 'name'], message: `'${operator.name}' is already a node or operator name` });
+      }
+      seen.add(operator.name);
     });
   });
 

@@ -65,7 +65,7 @@ export interface LocalClusterOptions {
 
 export interface LocalCluster {
   url: string;
-  /** A working token per declared node. */
+  /** A working token per declared node and operator. */
   tokens: Record<string, string>;
   cluster: ClusterConfig;
   topology: LocalTopology;
@@ -359,7 +359,8 @@ async function ensureNodeTokens(
   const credentials = new CredentialsStore(dynamo, tableName);
   const savedTokens: Record<string, string> = tokenFile && existsSync(tokenFile) ? JSON.parse(readFileSync(tokenFile, 'utf8')) : {};
   const tokens: Record<string, string> = {};
-  for (const node of cluster.nodes) {
+  // Operators get tokens too: the same table, the same format, a read-only role (cdk/cluster-config.ts).
+  for (const node of [...cluster.nodes, ...cluster.operators]) {
     const existing = savedTokens[node.name];
     const secretHash = await credentials.secretHashOf(node.name);
     const saved = parseAuthorizationHeader(existing ? `Bearer ${existing}` : undefined);

@@ -96,7 +96,7 @@ function printBanner(cluster: LocalCluster, inMemory: boolean): void {
   const [firstNode] = cluster.cluster.nodes;
   const token = firstNode ? cluster.tokens[firstNode.name] : '<token>';
   const routes = cluster.topology.routes
-    .map((route) => `    ${route.method.padEnd(6)} ${route.path}${route.authorizer ? '   (node token)' : ''}`)
+    .map((route) => `    ${route.method.padEnd(6)} ${route.path}${route.authorizer ? '   (token)' : ''}`)
     .join('\n');
   console.log(`
 Local cluster '${cluster.cluster.name}' is running.
@@ -109,7 +109,7 @@ Local cluster '${cluster.cluster.name}' is running.
 Routes (from the synthesized template):
 ${routes}
 
-Node tokens (also in .local/node-tokens.json):
+Node and operator tokens (also in .local/node-tokens.json; operators may list and read, not write):
 ${Object.entries(cluster.tokens).map(([node, value]) => `    ${node.padEnd(12)} ${value}`).join('\n')}
 
 Try it:

@@ -27,7 +27,7 @@ export interface PollingProtocolsProps {
  *   OGC API - Processes - Part 1: Core 1.0;
  * - `GET /openapi.json`: the OpenAPI description of the whole API.
  *
- * Every route follows the read-route switch, the client-facing dismisses included: open by default
+ * Every route but the job list follows the read-route switch, the client-facing dismisses included: open by default
  * (GeoServer lets whoever holds the statusLocation URL poll and dismiss; ids are unguessable
  * UUIDs), node-authorized when `requireAuthForReads` is set. Reads and dismisses are separate
  * functions so that only the dismissing ones can write.
@@ -81,9 +81,9 @@ export class PollingProtocols extends Construct {
     const conformance = fn('ConformanceDocument', 'status/handlers/conformance.ts', []);
     const openApi = fn('OpenApiDocument', 'status/handlers/openapi-document.ts', []);
 
-    const authorizer = settings.requireAuthForReads ? props.nodeAuthorizer : undefined;
+    const readAuthorizer = settings.requireAuthForReads ? props.nodeAuthorizer : undefined;
     const integrations = new Map<ClusterFunction, HttpLambdaIntegration>();
-    const route = (path: string, method: HttpMethod, target: ClusterFunction) => {
+    const route = (path: string, method: HttpMethod, target: ClusterFunction, authorizer = readAuthorizer) => {
       // One integration per function, shared by its routes (GET and POST /ows).
       let integration = integrations.get(target);
       if (integration === undefined) {
@@ -94,7 +94,8 @@ export class PollingProtocols extends Construct {
     };
     route('/ows', HttpMethod.GET, ows);
     route('/ows', HttpMethod.POST, ows);
-    route('/jobs', HttpMethod.GET, jobList);
+    // The job list hands out ids: it always needs a node or operator token.
+    route('/jobs', HttpMethod.GET, jobList, props.nodeAuthorizer);
     route('/jobs/{jobId}', HttpMethod.GET, jobStatus);
     route('/jobs/{jobId}', HttpMethod.DELETE, jobDismiss);
     route('/jobs/{jobId}/results', HttpMethod.GET, jobResults);

@@ -14,7 +14,7 @@ import { addLambdaRoute, allow } from './routes';
 export interface StatusServiceProps {
   readonly cluster: ClusterConfig;
   readonly api: HttpApi;
-  /** Authorizer of node (write) routes; read routes use it too when `requireAuthForReads` is set. */
+  /** Authorizer of node (write) and listing routes; polls use it too when `requireAuthForReads` is set. */
   readonly nodeAuthorizer: IHttpRouteAuthorizer;
 }
 
@@ -124,7 +124,8 @@ export class StatusService extends Construct {
     route('/executions/{executionId}', HttpMethod.PUT, putStatus, props.nodeAuthorizer);
     route('/executions/{executionId}', HttpMethod.DELETE, dismissStatus, props.nodeAuthorizer);
     route('/executions/{executionId}', HttpMethod.GET, getStatus, readAuthorizer);
-    route('/executions', HttpMethod.GET, listStatuses, readAuthorizer);
+    // Listings hand out ids, and an id is what lets anyone poll or dismiss: always authorized.
+    route('/executions', HttpMethod.GET, listStatuses, props.nodeAuthorizer);
 
     new Rule(this, 'CleanupSchedule', {
       description: 'Removes completed execution statuses past their retention',

@@ -88,7 +88,7 @@ export class ClusterStack extends Stack {
       {
         id: 'AwsSolutions-APIG4',
         reason:
-          'Poll and list routes are open by design, as GeoServer statusLocation URLs are: an execution id is an unguessable UUID. Set cluster.status.requireAuthForReads to authorize them too; every write route has the node authorizer.',
+          'Open by design: polls of one execution by its id and client dismisses by id, as GeoServer statusLocation URLs are (an execution id is an unguessable UUID); the conformance and OpenAPI documents; config sync node progress and catalog reads. The listings that hand out execution ids and every write route have the authorizer (node or read-only operator tokens; writes refuse operators). Set cluster.status.requireAuthForReads to authorize the open routes too.',
       },
     ]) {
       Validations.of(this).acknowledge(acknowledgement);

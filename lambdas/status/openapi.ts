@@ -38,7 +38,11 @@ const ref = (kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: str
 const jsonContent = (schema: Json, type = 'application/json'): Json => ({ [type]: { schema } });
 
 /** Who may call an operation: nodes only, or (by default) anyone who knows the ids. */
-type Access = 'node' | 'read';
+/**
+ * Who may call an operation: `node` a node token (writes); `list` a node or operator token
+ * (listings, always); `read` anyone, or a token when `requireAuthForReads` is set.
+ */
+type Access = 'node' | 'list' | 'read';
 
 interface Operation {
   access: Access;
@@ -82,7 +86,10 @@ function operations(): Record<string, Record<string, Operation>> {
     '200': {
       description:
         'GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). ' +
-        'Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0).',
+        'Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). ' +
+        'Every WPS 1.0.0 exception report (ows:ExceptionReport 1.1: a bad parameter, an unknown, expired or ' +
+        'dismissed execution as NoApplicableCode with the id as locator, an operation served by the GeoServer nodes) ' +
+        'is sent with 200 as well, as GeoServer does.',
       headers: pollHeaders,
       content: {
         [XML_TYPE]: {
@@ -94,9 +101,11 @@ function operations(): Record<string, Record<string, Operation>> {
       },
     },
     '304': notModified,
-    '400': owsReport('MissingParameterValue or InvalidParameterValue, naming the parameter as locator'),
-    '404': owsReport('Unknown, expired or dismissed execution: NoApplicableCode (1.0.0) or NoSuchJob (2.0), the id as locator'),
-    '501': owsReport('OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes'),
+    '400': owsReport(
+      'WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or ' +
+        'dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits',
+    ),
+    '501': owsReport('WPS 2.0: OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes'),
   };
   const kvp = (name: string, description: string, required = false): Json => ({
     name,
@@ -109,7 +118,7 @@ function operations(): Record<string, Record<string, Operation>> {
   return {
     '/executions': {
       get: {
-        access: 'read',
+        access: 'list',
         operationId: 'listExecutions',
         summary: "List execution statuses (GeoServer's GetExecutions)",
         tags: ['Execution status'],
@@ -234,7 +243,7 @@ function operations(): Record<string, Record<string, Operation>> {
     },
     '/jobs': {
       get: {
-        access: 'read',
+        access: 'list',
         operationId: 'getJobs',
         summary: 'List jobs (OGC API - Processes job-list)',
         tags: ['OGC API - Processes'],
@@ -1021,7 +1030,7 @@ function schemas(): Record<string, Json> {
 
 export function openApiDocument(options: OpenApiOptions): Json {
   const nodeOnly = [{ nodeToken: [] }];
-  const securityOf = (access: Access) => (access === 'node' || options.requireAuthForReads ? nodeOnly : []);
+  const securityOf = (access: Access) => (access !== 'read' || options.requireAuthForReads ? nodeOnly : []);
   const authorizerMessage: Json = { type: 'object', properties: { message: { type: 'string' } } };
   const authResponses: Record<string, Json> = {
     '401': { description: 'No Authorization header', content: jsonContent(authorizerMessage) },
@@ -1064,7 +1073,7 @@ export function openApiDocument(options: OpenApiOptions): Json {
         "configuration changes that every other node's store applies in one total order. " +
         (options.requireAuthForReads
           ? 'Every route needs a node token.'
-          : 'Writes need a node token; polls, listings, catalog reads and client dismisses are open to whoever knows the ids, as GeoServer\'s are.'),
+          : 'Writes need a node token and listings a node or operator token; polls, catalog reads and client dismisses are open to whoever knows the ids, as GeoServer\'s statusLocation URLs are.'),
     },
     servers: [{ url: options.serverUrl }],
     tags: [
@@ -1080,7 +1089,9 @@ export function openApiDocument(options: OpenApiOptions): Json {
         nodeToken: {
           type: 'http',
           scheme: 'bearer',
-          description: 'A node token (`npm run node-token`), checked by the node authorizer against the credentials table',
+          description:
+            'A node token or a read-only operator token (`npm run node-token`), checked by the authorizer against the credentials table; ' +
+            'operators may list and read, and are refused (403) on every write',
         },
       },
       parameters: {

@@ -18,7 +18,6 @@ beforeAll(() => {
 const ROUTES: Record<string, string> = {
   'GET /ows': 'OwsEndpoint',
   'POST /ows': 'OwsEndpoint',
-  'GET /jobs': 'JobList',
   'GET /jobs/{jobId}': 'JobStatus',
   'GET /jobs/{jobId}/results': 'JobResults',
   'DELETE /jobs/{jobId}': 'JobDismiss',
@@ -51,6 +50,13 @@ const environmentOf = (synth: Synthesized, fn: string): Record<string, unknown> 
   synth.json.Resources[functionId(synth.json, fn)]?.Properties?.Environment?.Variables ?? {};
 
 describe('routes', () => {
+  it('GET /jobs is served by JobList and needs a token whatever the switch: the list hands out job ids', () => {
+    for (const synth of [open, locked]) {
+      expect(targetFunction(synth.json.Resources, 'GET /jobs')).toBe(functionId(synth.json, 'JobList'));
+      expect(routeOf(synth.json.Resources, 'GET /jobs')?.AuthorizationType).toBe('CUSTOM');
+    }
+  });
+
   it.each(Object.entries(ROUTES))('%s is served by %s', (routeKey, fn) => {
     expect(routeOf(open.json.Resources, routeKey)).toBeDefined();
     expect(targetFunction(open.json.Resources, routeKey)).toBe(functionId(open.json, fn));

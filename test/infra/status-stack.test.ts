@@ -108,7 +108,11 @@ describe('API routes', () => {
     expect(route(key)).toMatchObject({ AuthorizationType: 'CUSTOM' });
   });
 
-  it.each(['GET /executions/{executionId}', 'GET /executions'])('%s is open by default', (key) => {
+  it('GET /executions needs a token by default: a listing hands out the ids that let anyone poll or dismiss', () => {
+    expect(route('GET /executions')).toMatchObject({ AuthorizationType: 'CUSTOM' });
+  });
+
+  it.each(['GET /executions/{executionId}'])('%s is open by default', (key) => {
     expect(route(key)).toBeDefined();
     expect(route(key)?.AuthorizationType ?? 'NONE').toBe('NONE');
   });

@@ -11,6 +11,11 @@ describe('cluster configuration', () => {
     expect(config.status).toMatchObject({ retentionMinutes: 1440, heartbeatTimeoutSeconds: 300, indexShards: 8, requireAuthForReads: false });
   });
 
+  it('declares no operators unless asked', () => {
+    expect(parseClusterConfig(valid).operators).toEqual([]);
+    expect(parseClusterConfig({ ...valid, operators: [{ name: 'ops' }] }).operators).toEqual([{ name: 'ops' }]);
+  });
+
   it('says when the cluster key is missing', () => {
     expect(() => parseClusterConfig(undefined)).toThrow("cdk.json context key 'cluster' is missing");
   });
@@ -25,6 +30,10 @@ describe('cluster configuration', () => {
     [{ ...valid, status: { retentionMinute: 5 } }, 'cluster.status'],
     [{ ...valid, nodes: [{ name: 'a', role: 'master' }, { name: 'a', role: 'slave' }] }, "cluster.nodes[1].name: duplicate node name 'a'"],
     [{ ...valid, nodes: [{ name: 's', role: 'slave' }] }, 'cluster.nodes: must include a master or both node'],
+    [{ ...valid, operators: [{ name: 'slave-1' }] }, "cluster.operators[0].name: 'slave-1' is already a node or operator name"],
+    [{ ...valid, operators: [{ name: 'ops' }, { name: 'ops' }] }, "cluster.operators[1].name: 'ops' is already a node or operator name"],
+    [{ ...valid, operators: [{ name: 'Ops Team' }] }, 'cluster.operators[0].name'],
+    [{ ...valid, operators: [{ name: 'ops', role: 'admin' }] }, 'cluster.operators[0]'],
   ])('names the bad key (%#)', (raw, expected) => {
     expect(() => parseClusterConfig(raw)).toThrow(expected);
   });

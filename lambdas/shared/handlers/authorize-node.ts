@@ -1,17 +1,21 @@
 /**
- * HTTP API Lambda authorizer (payload 2.0, simple responses) for node routes. API Gateway
- * answers 401 itself when the Authorization header is missing; a token that does not verify
- * gets 403. The authorized context carries the node's name and role to the route's function.
+ * HTTP API Lambda authorizer (payload 2.0, simple responses) for node and listing routes. API
+ * Gateway answers 401 itself when the Authorization header is missing; a token that does not
+ * verify gets 403. The authorized context carries the caller's name and role to the route's
+ * function: a node's role from the cluster configuration, or `operator` for a declared
+ * read-only operator. API Gateway caches a verdict per token for every route of the authorizer,
+ * so the authorizer cannot refuse an operator on writes: write functions do (`callerNode`).
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../adapters/credentials-store';
 import { requireEnv } from '../env';
 import type { NodeIdentity } from '../http';
-import { parseAuthorizationHeader, secretMatches } from '../node-token';
+import { OPERATOR_ROLE, parseAuthorizationHeader, secretMatches } from '../node-token';
 
 const credentials = new CredentialsStore(new DynamoDBClient({}), requireEnv('CREDENTIALS_TABLE_NAME'));
 const nodeRoles = parseNodeRoles(requireEnv('CLUSTER_NODES'));
+const operators = parseOperators(process.env.CLUSTER_OPERATORS ?? '[]');
 
 function parseNodeRoles(raw: string): Map<string, string> {
   try {
@@ -21,14 +25,24 @@ function parseNodeRoles(raw: string): Map<string, string> {
   }
 }
 
+function parseOperators(raw: string): Set<string> {
+  try {
+    const names = JSON.parse(raw) as unknown;
+    if (Array.isArray(names) && names.every((name) => typeof name === 'string')) return new Set(names);
+  } catch {
+    // reported below
+  }
+  throw new Error(`Environment variable CLUSTER_OPERATORS must be a JSON array of operator names, got '${raw}'`);
+}
+
 type Result = APIGatewaySimpleAuthorizerWithContextResult<NodeIdentity | Record<string, never>>;
 const denied: Result = { isAuthorized: false, context: {} };
 
 export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result> => {
   const token = parseAuthorizationHeader(event.headers?.authorization);
   if (!token) return denied;
-  // Only nodes declared in the cluster configuration may act, whatever the table holds.
-  const role = nodeRoles.get(token.nodeId);
+  // Only nodes and operators declared in the cluster configuration may act, whatever the table holds.
+  const role = nodeRoles.get(token.nodeId) ?? (operators.has(token.nodeId) ? OPERATOR_ROLE : undefined);
   if (!role) return denied;
   const secretHash = await credentials.secretHashOf(token.nodeId);
   if (secretHash === undefined || !secretMatches(token.secret, secretHash)) return denied;

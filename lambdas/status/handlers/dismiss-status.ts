@@ -1,8 +1,9 @@
 /**
  * DELETE /executions/{executionId}: dismiss. A queued or running execution becomes DISMISSING
  * (202; its node sees it on its next write and stops); a completed one is removed (200).
+ * Nodes only: an operator token is refused (403), as on every write.
  */
-import { httpHandler, json, pathParam } from '../../shared/http';
+import { callerNode, httpHandler, json, pathParam } from '../../shared/http';
 import { parseWith } from '../../shared/validation';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { executionIdSchema } from '../schemas';
@@ -12,6 +13,7 @@ import { statusResponse } from '../status-http';
 const store = statusStoreFromEnv();
 
 export const handler = httpHandler(async (event) => {
+  callerNode(event);
   const executionId = parseWith(executionIdSchema, pathParam(event, 'executionId'), 'executionId');
   const result = await dismissExecution(store, executionId);
   if (result.action === 'removed') return json(200, { removed: true, status: result.status });

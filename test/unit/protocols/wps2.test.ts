@@ -132,9 +132,9 @@ describe('getStatusResponse and exceptions', () => {
   });
 
 
-  it('answers an unknown job with a 404 NoSuchJob OWS 2.0 report naming the id', () => {
+  it('answers an unknown job with a NoSuchJob OWS 2.0 report naming the id, HTTP 400 as WPS 2.0 gives it', () => {
     const response = getStatusResponse('nope<&>', undefined, ctx);
-    expect(response.statusCode).toBe(404);
+    expect(response.statusCode).toBe(400);
     expectValid(response.body, 'ows20');
     expect(response.body).toContain('exceptionCode="NoSuchJob" locator="nope&lt;&amp;&gt;"');
   });
