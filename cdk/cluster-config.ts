@@ -84,6 +84,20 @@ const clusterSchema = z
         indexShards: z.number().int().min(1).max(64).default(8),
         /** When true, polls and client dismisses need a token too (listings always do). */
         requireAuthForReads: z.boolean().default(false),
+        /**
+         * Origins whose browser scripts may poll (GET /executions/{id}, /ows, /jobs/{id},
+         * /jobs/{id}/results, /conformance, /openapi.json): `["*"]` for any (a poll carries no
+         * credentials; the id is the capability), a list of origins, or `[]` for none. Write
+         * routes are never opened to browsers.
+         */
+        corsAllowedOrigins: z
+          .array(
+            z.union([
+              z.literal('*'),
+              z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be '*' or an origin like 'https://maps.example.org'"),
+            ]),
+          )
+          .default(['*']),
         /** Seconds a client is told to wait before polling a running execution again. */
         defaultRetryAfterSeconds: z.number().int().min(1).max(3600).default(5),
         /**

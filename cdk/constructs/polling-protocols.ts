@@ -4,7 +4,9 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../cluster-config';
+import { CORS_POLLING_PATHS } from '../../lambdas/shared/cors';
 import { ClusterFunction } from './cluster-function';
+
 
 export interface PollingProtocolsProps {
   readonly cluster: ClusterConfig;
@@ -41,6 +43,7 @@ export class PollingProtocols extends Construct {
     const protocolEnvironment: Record<string, string> = {
       DEFAULT_RETRY_AFTER_SECONDS: String(settings.defaultRetryAfterSeconds),
       REQUIRE_AUTH_FOR_READS: String(settings.requireAuthForReads),
+      CORS_ALLOWED_ORIGINS: JSON.stringify(settings.corsAllowedOrigins),
       ...(settings.publicBaseUrl !== undefined ? { PUBLIC_BASE_URL: settings.publicBaseUrl } : {}),
     };
     // What lambdas/status/adapters/store-from-env.ts reads.
@@ -83,7 +86,9 @@ export class PollingProtocols extends Construct {
 
     const readAuthorizer = settings.requireAuthForReads ? props.nodeAuthorizer : undefined;
     const integrations = new Map<ClusterFunction, HttpLambdaIntegration>();
-    const route = (path: string, method: HttpMethod, target: ClusterFunction, authorizer = readAuthorizer) => {
+    /** `read`: the read-route switch; `token`: always a node or operator token; `open`: never. */
+    const route = (path: string, method: HttpMethod, target: ClusterFunction, access: 'read' | 'token' | 'open' = 'read') => {
+      const authorizer = access === 'read' ? readAuthorizer : access === 'token' ? props.nodeAuthorizer : undefined;
       // One integration per function, shared by its routes (GET and POST /ows).
       let integration = integrations.get(target);
       if (integration === undefined) {
@@ -95,11 +100,18 @@ export class PollingProtocols extends Construct {
     route('/ows', HttpMethod.GET, ows);
     route('/ows', HttpMethod.POST, ows);
     // The job list hands out ids: it always needs a node or operator token.
-    route('/jobs', HttpMethod.GET, jobList, props.nodeAuthorizer);
+    route('/jobs', HttpMethod.GET, jobList, 'token');
     route('/jobs/{jobId}', HttpMethod.GET, jobStatus);
     route('/jobs/{jobId}', HttpMethod.DELETE, jobDismiss);
     route('/jobs/{jobId}/results', HttpMethod.GET, jobResults);
     route('/conformance', HttpMethod.GET, conformance);
     route('/openapi.json', HttpMethod.GET, openApi);
+
+    // CORS preflight on exactly the polling paths, never on a write path, always open (a browser
+    // sends no token with it). Per path, the methods a browser may use there.
+    const corsMethods: Record<string, string[]> = Object.fromEntries(CORS_POLLING_PATHS.map(({ path, methods }) => [path, methods]));
+    const preflight = fn('CorsPreflight', 'shared/handlers/cors-preflight.ts', []);
+    preflight.addEnvironment('CORS_PREFLIGHT_METHODS', JSON.stringify(corsMethods));
+    for (const { path } of CORS_POLLING_PATHS) route(path, HttpMethod.OPTIONS, preflight, 'open');
   }
 }

@@ -94,6 +94,8 @@ export class StatusService extends Construct {
       allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tableArn]),
     ]);
     const getStatus = fn('GetStatus', 'status/handlers/get-status.ts', [allow(['dynamodb:GetItem'], [tableArn])]);
+    // Browsers may poll (lambdas/shared/cors.ts); the preflight route is PollingProtocols'.
+    getStatus.addEnvironment('CORS_ALLOWED_ORIGINS', JSON.stringify(settings.corsAllowedOrigins));
     // Lists through every index (the filters pick one), reads the page's items by key, and scans
     // only for a listing with no filter at all.
     const listStatuses = fn(

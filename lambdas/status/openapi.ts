@@ -14,6 +14,7 @@ import { CONFORMANCE_CLASSES, DEFAULT_LIMIT, EXCEPTION_TYPES, MAX_LIMIT, OGC_STA
 import { MAX_PAGE_SIZE } from './protocols/job-list';
 import { executionIdSchema, listQuerySchema, statusWriteSchema } from './schemas';
 import { nodeNameSchema, NODE_ROLES } from '../shared/cluster-model';
+import { CORS_POLLING_PATHS } from '../shared/cors';
 import {
   CONFIGURATION_TYPES,
   OBJECT_TYPES,
@@ -40,9 +41,10 @@ const jsonContent = (schema: Json, type = 'application/json'): Json => ({ [type]
 /** Who may call an operation: nodes only, or (by default) anyone who knows the ids. */
 /**
  * Who may call an operation: `node` a node token (writes); `list` a node or operator token
- * (listings, always); `read` anyone, or a token when `requireAuthForReads` is set.
+ * (listings, always); `read` anyone, or a token when `requireAuthForReads` is set; `open` anyone,
+ * always (CORS preflights, which browsers send without credentials).
  */
-type Access = 'node' | 'list' | 'read';
+type Access = 'node' | 'list' | 'read' | 'open';
 
 interface Operation {
   access: Access;
@@ -1030,7 +1032,7 @@ function schemas(): Record<string, Json> {
 
 export function openApiDocument(options: OpenApiOptions): Json {
   const nodeOnly = [{ nodeToken: [] }];
-  const securityOf = (access: Access) => (access !== 'read' || options.requireAuthForReads ? nodeOnly : []);
+  const securityOf = (access: Access) => (access === 'open' ? [] : access !== 'read' || options.requireAuthForReads ? nodeOnly : []);
   const authorizerMessage: Json = { type: 'object', properties: { message: { type: 'string' } } };
   const authResponses: Record<string, Json> = {
     '401': { description: 'No Authorization header', content: jsonContent(authorizerMessage) },
@@ -1053,7 +1055,23 @@ export function openApiDocument(options: OpenApiOptions): Json {
   };
 
   const paths: Record<string, Json> = {};
-  for (const [path, methods] of Object.entries(operations())) {
+  const withPreflights = operations();
+  for (const { path, methods } of CORS_POLLING_PATHS) {
+    withPreflights[path] = {
+      ...withPreflights[path],
+      options: {
+        access: 'open',
+        operationId: `preflight${path.replace(/[^A-Za-z0-9]+(.)?/g, (_match: string, c: string | undefined) => (c ?? '').toUpperCase())}`,
+        summary: `CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may ${methods.join(' and ')} here`,
+        tags: ['API'],
+        responses: {
+          '204': { description: 'Allowed: Access-Control-Allow-Origin, -Methods, -Headers and -Max-Age' },
+          '403': { description: 'The origin or the requested method is not allowed from a browser' },
+        },
+      },
+    };
+  }
+  for (const [path, methods] of Object.entries(withPreflights)) {
     paths[path] = Object.fromEntries(
       Object.entries(methods).map(([method, { access, responses, ...operation }]) => {
         const security = securityOf(access);

@@ -121,7 +121,10 @@ describe('API routes', () => {
     const locked = synthesize({ status: { requireAuthForReads: true } });
     const routes = Object.values(locked.json.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
     expect(routes.length).toBeGreaterThanOrEqual(4);
-    for (const r of routes) expect(r.Properties).toMatchObject({ AuthorizationType: 'CUSTOM' });
+    // All but the CORS preflights, which browsers send without credentials (lambdas/shared/cors.ts).
+    for (const r of routes.filter((route) => !String(route.Properties.RouteKey).startsWith('OPTIONS '))) {
+      expect(r.Properties).toMatchObject({ AuthorizationType: 'CUSTOM' });
+    }
   });
 
   it('uses a REQUEST Lambda authorizer with simple responses on the Authorization header', () => {
@@ -157,9 +160,9 @@ describe('schedules', () => {
 describe('functions', () => {
   it('all run Node.js 22 on arm64 with JSON logs', () => {
     const functions = Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    // 14 for execution status, polling protocols and the authorizer; 7 for configuration sync
-    // plus one apply function per consuming node (cdk.json declares two slaves).
-    expect(functions.length).toBe(23);
+    // 15 for execution status, polling protocols (with the CORS preflight) and the authorizer; 7 for
+    // configuration sync plus one apply function per consuming node (cdk.json declares two slaves).
+    expect(functions.length).toBe(24);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
     }

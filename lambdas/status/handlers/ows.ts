@@ -10,6 +10,7 @@
  * switch on, both /ows routes need a node token (cdk/constructs/polling-protocols.ts).
  */
 import { GoneError, NotFoundError } from '../../shared/errors';
+import { corsOriginsFromEnv, withCors } from '../../shared/cors';
 import { header, readBody, type HttpEvent, type HttpResult } from '../../shared/http';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import type { ExecutionStatus } from '../execution';
@@ -31,7 +32,8 @@ import { XML_CONTENT_TYPE } from '../protocols/xml';
 const store = statusStoreFromEnv();
 const settings = protocolSettingsFromEnv();
 
-export const handler = async (event: HttpEvent): Promise<HttpResult> => {
+// Browsers on other origins may poll (lambdas/shared/cors.ts).
+export const handler = withCors(corsOriginsFromEnv(), async (event: HttpEvent): Promise<HttpResult> => {
   const post = event.requestContext.http.method === 'POST';
   // Until the request says otherwise: XML bodies are WPS 2.0, statusLocation URLs are 1.0.0.
   let version: WpsVersion = post && !isFormPost(event) ? '2.0.0' : '1.0.0';
@@ -42,7 +44,7 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
   } catch (error) {
     return owsErrorResponse(error, version);
   }
-};
+});
 
 async function serve(request: StatusRequest, event: HttpEvent): Promise<HttpResult> {
   const now = new Date();
