@@ -175,6 +175,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const admin: AdminHandler = async ({ method, path: adminPath, body }) => {
       if (method === 'GET' && adminPath === '/health') return { status: 200, body: { ok: true } };
       if (method === 'GET' && adminPath === '/schedules') return { status: 200, body: topology.schedules };
+      // The routes the template declares, as served: what a test reads to cover every route.
+      if (method === 'GET' && adminPath === '/routes') {
+        return { status: 200, body: topology.routes.map((route) => ({ method: route.method, path: route.path, authorized: route.authorizer !== undefined })) };
+      }
       const schedule = /^\/schedules\/([^/]+)$/.exec(adminPath);
       if (method === 'POST' && schedule) {
         const parsed = parseScheduleBody(body);
