@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { api } from '../../support/cluster-client';
-import { executionIn, ids, listAll, listPage, listRaw, uniqueProcess, type Phase } from './support';
+import { LISTING_TOKEN, executionIn, ids, listAll, listPage, listRaw, uniqueProcess, type Phase } from './support';
 
 jest.setTimeout(30_000);
 
@@ -171,11 +171,11 @@ describe('listing (GET /executions)', () => {
     const altered = `${cursor.slice(0, 3)}${cursor[3] === 'A' ? 'B' : 'A'}${cursor.slice(4)}`;
     expect((await listPage({ processName, limit: 1, cursor: altered })).status).toBe(400);
     // The same cursor reaches the OGC API job list of the same process through its next link only.
-    const jobs = await api('GET', `/jobs?processID=${encodeURIComponent(processName)}&limit=1`);
+    const jobs = await api('GET', `/jobs?processID=${encodeURIComponent(processName)}&limit=1`, { token: LISTING_TOKEN() });
     expect(jobs.status).toBe(200);
     const next = (jobs.body.links as Array<{ rel: string; href: string }>).find((link) => link.rel === 'next');
     expect(next).toBeDefined();
-    const nextPage = await api('GET', new URL(next!.href).pathname + new URL(next!.href).search);
+    const nextPage = await api('GET', new URL(next!.href).pathname + new URL(next!.href).search, { token: LISTING_TOKEN() });
     expect(nextPage.status).toBe(200);
     expect(nextPage.body.jobs).toHaveLength(1);
   });
