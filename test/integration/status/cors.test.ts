@@ -34,14 +34,17 @@ describe('CORS', () => {
     expect(response.headers.get('access-control-allow-headers')).toMatch(/If-None-Match/i);
   });
 
-  test('preflight of a write on a polling path (DELETE /jobs/{id}) is refused', async () => {
-    const response = await preflight(`/jobs/${id}`, 'DELETE');
+  test.each([
+    ['/jobs/{id}', 'DELETE'],
+    ['/executions/{id}', 'PUT'],
+    ['/executions/{id}', 'DELETE'],
+  ])('preflight of a write on a polling path (%s %s) is refused', async (path, method) => {
+    const response = await preflight(path.replace('{id}', id), method);
     expect(response.status).toBe(403);
     expect(response.headers.get('access-control-allow-methods')).toBeNull();
   });
 
   test.each([
-    ['/executions/{id}', 'PUT'],
     ['/executions', 'GET'],
     ['/jobs', 'GET'],
     ['/config/events', 'POST'],
