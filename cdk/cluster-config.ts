@@ -112,9 +112,41 @@ const clusterSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The GeoServer REST gateway, `ANY /geoserver/rest/{proxy+}`: the master GeoServer's REST API
+     * wherever the cluster API is, each write to a replicated type published to the cluster.
+     */
+    gateway: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** The node whose GeoServer it forwards to: a `both` node that declares `geoserver`. Required when several do. */
+        master: z.optional(nodeNameSchema),
+        /** Steady requests per second API Gateway lets through on the gateway route. */
+        rateLimit: z.number().int().min(1).max(10000).default(20),
+        /** Burst the route absorbs above the rate. */
+        burstLimit: z.number().int().min(1).max(5000).default(40),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((cluster, ctx) => {
+    if (cluster.gateway.enabled) {
+      const masters = cluster.nodes.filter((node) => node.role !== 'slave' && node.geoserver);
+      const named = cluster.gateway.master;
+      if (named !== undefined && !masters.some((node) => node.name === named)) {
+        ctx.addIssue({ code: 'custom', path: ['gateway', 'master'], message: `must name a 'both' node that declares geoserver; '${named}' is not one` });
+      } else if (named === undefined && masters.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: masters.length === 0 ? ['gateway', 'enabled'] : ['gateway', 'master'],
+          message:
+            masters.length === 0
+              ? "needs a node with role 'both' that declares geoserver: the gateway forwards to its GeoServer"
+              : `must name which of ${masters.map((node) => node.name).join(', ')} the gateway forwards to`,
+        });
+      }
+    }
     cluster.nodes.forEach((node, index) => {
       if (node.geoserver && node.role === 'master') {
         ctx.addIssue({
@@ -148,6 +180,15 @@ export type ClusterConfig = z.output<typeof clusterSchema>;
 export type { ClusterNode } from '../lambdas/shared/cluster-model';
 /** A declared node as the configuration states it, its GeoServer included. */
 export type ClusterConfigNode = ClusterConfig['nodes'][number];
+
+/** The node whose GeoServer the REST gateway forwards to, when the gateway is switched on. */
+export function gatewayMaster(cluster: ClusterConfig): (ClusterConfigNode & { geoserver: NonNullable<ClusterConfigNode['geoserver']> }) | undefined {
+  if (!cluster.gateway.enabled) return undefined;
+  const node = cluster.nodes.find(
+    (candidate) => candidate.role !== 'slave' && candidate.geoserver && (cluster.gateway.master === undefined || candidate.name === cluster.gateway.master),
+  );
+  return node?.geoserver ? (node as ClusterConfigNode & { geoserver: NonNullable<ClusterConfigNode['geoserver']> }) : undefined;
+}
 
 export class ClusterConfigError extends Error {}
 

@@ -1,7 +1,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import type { HttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpMethod, type HttpApi, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
@@ -15,6 +15,8 @@ import { ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
 import {
   CONFIG_SYNC_ENV,
   CONFIG_SYNC_MANIFEST,
+  GATEWAY_ROUTE_PATH,
+  GEOSERVER_GATEWAY,
   type ConfigSyncEnv,
   type ConfigSyncResource,
   type ConfigSyncSchedule,
@@ -23,10 +25,10 @@ import {
 import { EVENT_LOG_TABLE, NODE_STORE_TABLE } from '../../lambdas/config-sync/tables';
 import type { Grant } from '../../lambdas/shared/manifest';
 import { canPublish, consumes, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
-import type { ClusterConfig, ClusterConfigNode } from '../cluster-config';
+import { gatewayMaster, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
 import { declaredFunction, type ManifestBinding } from './declared-functions';
-import { allow } from './routes';
+import { addLambdaRoute, allow } from './routes';
 
 export interface ConfigSyncServiceProps {
   readonly cluster: ClusterConfig;
@@ -188,6 +190,8 @@ export class ConfigSyncService extends Construct {
       [CONFIG_SYNC_ENV.nodeQueues]: stack.toJsonString(queueUrls),
       // Set per apply function.
       [CONFIG_SYNC_ENV.nodeName]: undefined,
+      [CONFIG_SYNC_ENV.gatewayMasterNode]: gatewayMaster(cluster)?.name,
+      [CONFIG_SYNC_ENV.gatewayGeoserverUrl]: gatewayMaster(cluster)?.geoserver.url,
       [CONFIG_SYNC_ENV.geoserverNodes]: JSON.stringify(
         Object.fromEntries(consumers.flatMap((node) => (node.geoserver ? [[node.name, node.geoserver.url.replace(/\/+$/, '')]] : []))),
       ),
@@ -261,6 +265,14 @@ export class ConfigSyncService extends Construct {
         this.functions[id] = apply;
         this.nodeQueues[node.name] = { ...pair, apply };
       }
+    }
+
+    const master = gatewayMaster(cluster);
+    if (master) {
+      const gateway = declaredFunction(this, 'GeoServerGateway', GEOSERVER_GATEWAY, binding(master.name), options('GeoServerGateway'));
+      if (master.geoserver.network) this.placeInVpc(gateway, master.name, master.geoserver.network);
+      addLambdaRoute(props.api, GATEWAY_ROUTE_PATH, HttpMethod.ANY, gateway);
+      this.functions.GeoServerGateway = gateway;
     }
   }
 

@@ -1,10 +1,11 @@
 import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../cluster-config';
 import { NodeAuth } from '../constructs/node-auth';
+import { GATEWAY_ROUTE_PATH } from '../../lambdas/config-sync/manifest';
 import { ConfigSyncService } from '../constructs/config-sync-service';
 import { PollingProtocols } from '../constructs/polling-protocols';
 import { StatusService } from '../constructs/status-service';
@@ -37,7 +38,7 @@ export class ClusterStack extends Stack {
       description: `Cluster services of GeoServer cluster '${props.cluster.name}'`,
       createDefaultStage: false,
     });
-    this.api.addStage('DefaultStage', {
+    const stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: 1000, burstLimit: 2000 },
@@ -67,6 +68,16 @@ export class ClusterStack extends Stack {
       readAuthorizer: props.cluster.status.requireAuthForReads ? this.nodeAuth.authorizer : undefined,
     });
 
+    if (props.cluster.gateway.enabled) {
+      // The gateway route gets its own, lower throttle than the stage's (cluster.gateway).
+      (stage.node.defaultChild as CfnStage).addPropertyOverride('RouteSettings', {
+        [`ANY ${GATEWAY_ROUTE_PATH}`]: {
+          ThrottlingRateLimit: props.cluster.gateway.rateLimit,
+          ThrottlingBurstLimit: props.cluster.gateway.burstLimit,
+        },
+      });
+    }
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the cluster API' });
     new CfnOutput(this, 'CredentialsTableName', {
       value: this.nodeAuth.credentialsTable.tableName,
@@ -88,7 +99,7 @@ export class ClusterStack extends Stack {
       {
         id: 'AwsSolutions-APIG4',
         reason:
-          'Open by design: polls of one execution by its id and client dismisses by id, as GeoServer statusLocation URLs are (an execution id is an unguessable UUID); the conformance and OpenAPI documents; config sync node progress and catalog reads. The listings that hand out execution ids and every write route have the authorizer (node or read-only operator tokens; writes refuse operators). Set cluster.status.requireAuthForReads to authorize the open routes too.',
+          'Open by design: polls of one execution by its id and client dismisses by id, as GeoServer statusLocation URLs are (an execution id is an unguessable UUID); the conformance and OpenAPI documents; config sync node progress and catalog reads. The listings that hand out execution ids and every write route have the authorizer (node or read-only operator tokens; writes refuse operators). Set cluster.status.requireAuthForReads to authorize the open routes too. The GeoServer REST gateway route (cluster.gateway) passes the caller\'s HTTP Basic credentials to the master GeoServer, whose security decides: the cluster adds no other way in.',
       },
     ]) {
       Validations.of(this).acknowledge(acknowledgement);

@@ -25,6 +25,9 @@ export const CONFIG_SYNC_ENV = {
    * only when its node has a GeoServer (see adapters/from-env.ts).
    */
   geoserverNodes: 'GEOSERVER_NODES',
+  /** The REST gateway's master node and its GeoServer's URL (cluster.gateway). */
+  gatewayMasterNode: 'GATEWAY_MASTER_NODE',
+  gatewayGeoserverUrl: 'GATEWAY_GEOSERVER_URL',
 } as const;
 export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_ENV];
 
@@ -151,3 +154,22 @@ export const CONFIG_SYNC_MANIFEST = {
     },
   },
 } as const satisfies ServiceManifest<ConfigSyncEnv, ConfigSyncResource, ConfigSyncScope, ConfigSyncSchedule>;
+
+/**
+ * The GeoServer REST gateway, built only when `cluster.gateway` switches it on. Its route
+ * `ANY /geoserver/rest/{proxy+}` has no authorizer of the cluster's: the caller's HTTP Basic
+ * credentials go to the master GeoServer, whose security decides. It publishes as that master
+ * (`ownNode` is the gateway's master), so it may do what PublishEvent does for that node only.
+ */
+export const GATEWAY_ROUTE_PATH = '/geoserver/rest/{proxy+}';
+export const GEOSERVER_GATEWAY = {
+  entry: 'config-sync/handlers/geoserver-gateway.ts',
+  environment: [...COMMON, CONFIG_SYNC_ENV.gatewayMasterNode, CONFIG_SYNC_ENV.gatewayGeoserverUrl],
+  grants: [
+    { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
+    { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },
+    { on: 'topic', actions: ['sns:Publish'] },
+    { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
+    { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
+  ],
+} as const;

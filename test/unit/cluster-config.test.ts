@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { clusterConfigFromContext, parseClusterConfig, rateToMs } from '../../cdk/cluster-config';
+import { clusterConfigFromContext, gatewayMaster, parseClusterConfig, rateToMs } from '../../cdk/cluster-config';
 
 const valid = { name: 'geo', nodes: [{ name: 'master-1', role: 'master' }, { name: 'slave-1', role: 'slave' }] };
 
@@ -95,6 +95,32 @@ describe('cluster configuration', () => {
     [{ role: 'master', geoserver }, 'cluster.nodes[1].geoserver: a pure master applies no events'],
   ])('names the bad GeoServer key (%#)', (node, expected) => {
     expect(() => parseClusterConfig(withGeoServer(node))).toThrow(expected);
+  });
+
+  describe('the GeoServer REST gateway', () => {
+    const gs = (name: string, role = 'both') => ({ name, role, geoserver: { url: `http://${name}:8080/geoserver`, credentialsSecret: `geo/${name}` } });
+
+    it('is off by default', () => {
+      const config = parseClusterConfig(valid);
+      expect(config.gateway).toEqual({ enabled: false, rateLimit: 20, burstLimit: 40 });
+      expect(gatewayMaster(config)).toBeUndefined();
+    });
+
+    it("forwards to the only 'both' node with a GeoServer, or the one it names", () => {
+      expect(gatewayMaster(parseClusterConfig({ ...valid, nodes: [...valid.nodes, gs('gs-a'), gs('gs-s', 'slave')], gateway: { enabled: true } }))?.name).toBe('gs-a');
+      const two = { ...valid, nodes: [gs('gs-a'), gs('gs-b')], gateway: { enabled: true, master: 'gs-b' } };
+      expect(gatewayMaster(parseClusterConfig(two))?.name).toBe('gs-b');
+    });
+
+    it.each([
+      [{ nodes: valid.nodes, gateway: { enabled: true } }, "cluster.gateway.enabled: needs a node with role 'both' that declares geoserver"],
+      [{ nodes: [gs('gs-a'), gs('gs-b')], gateway: { enabled: true } }, 'cluster.gateway.master: must name which of gs-a, gs-b'],
+      [{ nodes: [gs('gs-a'), gs('gs-s', 'slave')], gateway: { enabled: true, master: 'gs-s' } }, "cluster.gateway.master: must name a 'both' node that declares geoserver; 'gs-s'"],
+      [{ nodes: valid.nodes, gateway: { enabled: true, rateLimit: 0 } }, 'cluster.gateway.rateLimit'],
+      [{ nodes: valid.nodes, gateway: { enable: true } }, 'cluster.gateway'],
+    ])('names the bad gateway key (%#)', (overrides, expected) => {
+      expect(() => parseClusterConfig({ ...valid, ...overrides })).toThrow(expected);
+    });
   });
 
   it('parses schedule rates', () => {

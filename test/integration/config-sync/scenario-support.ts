@@ -201,10 +201,11 @@ export class SyncCluster {
     private readonly tempDir: string,
   ) {}
 
-  static async start(name: string, nodes: readonly ClusterNodeDecl[], logName: string): Promise<SyncCluster> {
+  /** `settings`: more cluster configuration keys, e.g. `{ gateway: { enabled: true } }`. */
+  static async start(name: string, nodes: readonly ClusterNodeDecl[], logName: string, settings: Record<string, unknown> = {}): Promise<SyncCluster> {
     const tempDir = mkdtempSync(path.join(tmpdir(), `config-sync-${name}-`));
     const clusterFile = path.join(tempDir, 'cluster.json');
-    writeFileSync(clusterFile, JSON.stringify({ name, nodes }));
+    writeFileSync(clusterFile, JSON.stringify({ name, nodes, ...settings }));
     const spawned = await spawnLocalCluster({
       logFile: path.resolve(__dirname, '..', '..', '..', '.local', `integration-${logName}-cluster.log`),
       extraArgs: ['--cluster-file', clusterFile],
