@@ -326,7 +326,11 @@ test('an event only one node cannot apply is parked there with its reason; the n
     });
     expect(redriveFault.status).toBe(200);
     const stream = new ChangeStream(6006);
-    const first = await cluster.publish(MASTER, { kind: 'add', object: refusedObject, properties: { name: 'refused', step: 1 } });
+    const first = await cluster.publish(MASTER, {
+      kind: 'add',
+      object: refusedObject,
+      properties: { name: 'refused', resource: { '@class': 'featureType', name: refusedObject.id }, step: 1 },
+    });
     await cluster.publishAll(MASTER, stream.take(3), 1);
     const second = await cluster.publish(MASTER, { kind: 'modify', object: refusedObject, patch: { step: 2, extra: { a: 1 } } });
     await cluster.publishAll(MASTER, stream.take(3), 1);
@@ -480,7 +484,7 @@ test('Idempotency-Key: a retry with the same key and body gets the original answ
   }
 
   // The same key with another body is refused, and commits nothing.
-  const other = await send(JSON.stringify({ ...change, properties: { name: 'something else' } }));
+  const other = await send(JSON.stringify({ ...change, properties: { ...change.properties, title: 'something else' } }));
   expect(other.status).toBe(422);
   expect(other.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key', sequence: first.body.sequence });
 
