@@ -326,10 +326,12 @@ test('an event only one node cannot apply is parked there with its reason; the n
     });
     expect(redriveFault.status).toBe(200);
     const stream = new ChangeStream(6006);
+    // A layer names its resource, as GeoServer's representation does.
+    const refusedResource = { '@class': 'featureType', name: refusedObject.id };
     const first = await cluster.publish(MASTER, {
       kind: 'add',
       object: refusedObject,
-      properties: { name: 'refused', resource: { '@class': 'featureType', name: refusedObject.id }, step: 1 },
+      properties: { name: 'refused', resource: refusedResource, step: 1 },
     });
     await cluster.publishAll(MASTER, stream.take(3), 1);
     const second = await cluster.publish(MASTER, { kind: 'modify', object: refusedObject, patch: { step: 2, extra: { a: 1 } } });
@@ -364,7 +366,12 @@ test('an event only one node cannot apply is parked there with its reason; the n
     const expected = cluster.expectedCatalog();
     const key = (object: { type: string; id: string }) => `${object.type}/${object.id}`;
     expect((await cluster.catalog(node)).map(comparable)).toEqual(expected.filter((object) => key(object as never) !== key(refusedObject)));
-    expect((await cluster.objectOf('slave-1', refusedObject.type, refusedObject.id)).body.properties).toEqual({ name: 'refused', extra: { a: 1 }, title: 'from both' });
+    expect((await cluster.objectOf('slave-1', refusedObject.type, refusedObject.id)).body.properties).toEqual({
+      name: 'refused',
+      resource: refusedResource,
+      extra: { a: 1 },
+      title: 'from both',
+    });
 
     // A redrive before the fix: still refused, still parked, with the new attempt.
     const early = await cluster.api('POST', `/nodes/${node}/redrive`, { node: MASTER });
