@@ -23,7 +23,7 @@
  * A patch may not rename (the id would no longer name the object: publish a remove and an
  * add) nor remove any of those fields.
  */
-import { splitObjectId, type ObjectType } from './events';
+import { CATALOG_OBJECT_TYPES, splitObjectId, type ObjectType } from './events';
 import { isJsonObject, type JsonObject, type JsonValue } from './merge-patch';
 
 /** One problem, `path` relative to `properties` (or `patch`). */
@@ -50,21 +50,12 @@ export const STYLE_FORMATS = ['sld', 'css', 'ysld', 'mbstyle'] as const;
 export type StyleFormat = (typeof STYLE_FORMATS)[number];
 export const SLD_VERSIONS = ['1.0.0', '1.1.0'] as const;
 
-const NAMED_TYPES: readonly ObjectType[] = [
-  'workspace',
-  'namespace',
-  'dataStore',
-  'coverageStore',
-  'wmsStore',
-  'wmtsStore',
-  'featureType',
-  'coverage',
-  'wmsLayer',
-  'wmtsLayer',
-  'layer',
-  'layerGroup',
-  'style',
-];
+/**
+ * Every catalog type carries its name in its representation. The list is events.ts's
+ * CATALOG_OBJECT_TYPES, read at call time: events.ts imports this module, so a module-level
+ * alias could be read before events.ts has defined it.
+ */
+const isNamedType = (type: ObjectType): boolean => (CATALOG_OBJECT_TYPES as readonly string[]).includes(type);
 
 /** Types whose representation may state the workspace they belong to. */
 const WORKSPACE_SCOPED: readonly ObjectType[] = [
@@ -105,7 +96,7 @@ export function representationIssues(type: ObjectType, id: string, properties: J
 export function patchIssues(type: ObjectType, id: string, patch: JsonObject): RepresentationIssue[] {
   const issues: RepresentationIssue[] = [];
   const { workspace, name } = splitObjectId(id);
-  const nameKey = NAMED_TYPES.includes(type) ? nameProperty(type) : undefined;
+  const nameKey = isNamedType(type) ? nameProperty(type) : undefined;
   if (nameKey !== undefined && nameKey in patch) {
     if (patch[nameKey] === null) {
       issues.push({ path: [nameKey], message: `cannot be removed: it names the ${type}` });
@@ -150,7 +141,7 @@ export function localName(qualified: string): string {
 }
 
 function checkName(type: ObjectType, id: string, name: string, properties: JsonObject, issues: RepresentationIssue[]): void {
-  if (!NAMED_TYPES.includes(type)) return;
+  if (!isNamedType(type)) return;
   const key = nameProperty(type);
   const stated = properties[key];
   if (stated === undefined) return;
