@@ -13,7 +13,7 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, S
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CURSOR_KEY } from '../lambdas/config-sync/adapters/dynamo-node-store';
+import { NODE_STORE_TABLE } from '../lambdas/config-sync/tables';
 import { synthesizeTopology } from '../local/cluster';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { spawnLocalCluster } from '../local/spawn';
@@ -59,7 +59,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     const cursors = async (): Promise<number[]> => {
       const result = await clients.dynamo.send(
         new BatchGetItemCommand({
-          RequestItems: { [storeTable]: { Keys: slaves.map((node) => ({ node: { S: node }, key: { S: CURSOR_KEY } })), ConsistentRead: true } },
+          RequestItems: { [storeTable]: { Keys: slaves.map((node) => ({ node: { S: node }, key: { S: NODE_STORE_TABLE.cursorKey } })), ConsistentRead: true } },
         }),
       );
       const items = result.Responses?.[storeTable] ?? [];

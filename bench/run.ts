@@ -9,9 +9,12 @@
  * 4. Configuration propagation for 3, 10 and 30 nodes against the emulator's raw fan-out
  *    (bench/propagation.ts).
  * 5. Every listing shape at 1,000 and at 100,000 stored executions (bench/listing.ts).
+ * 6. Hostile XML: POST /ows with the namespace-declaration bomb (64 KB, 2,500 declarations,
+ *    6,500 children) against a normal GetStatus document, over HTTP and as parse CPU alone;
+ *    the goal is a hostile document costing at most 10x a normal one.
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation|listing --nodes 3,10
+ *   npm run bench -- --only status|bundles|propagation|listing|xml --nodes 3,10
  *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -28,6 +31,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { UNUSED_CREDENTIAL_PROVIDERS } from '../cdk/constructs/cluster-function';
 import { benchListing } from './listing';
 import { benchPropagation } from './propagation';
+import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
+import { getStatusXml, namespaceBombXml } from '../test/support/hostile-xml';
 
 const { values: args } = parseArgs({
   options: {
@@ -224,7 +229,7 @@ export const handler = async (event: { id: string }) =>
 }
 
 async function main(): Promise<void> {
-  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'listing']);
+  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'listing', 'xml']);
   console.log(`Node ${process.version}; ${REQUESTS} requests per round, ${CONCURRENCY} in flight, median of ${ROUNDS} rounds; local IAM gate off (npm start -- --no-iam)\n`);
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-bench-'));
   try {
@@ -234,6 +239,7 @@ async function main(): Promise<void> {
     if (parts.has('bundles')) await bundleFigures(topology, scratch);
     if (parts.has('propagation')) await propagationFigures();
     if (parts.has('listing')) await listingFigures(topology);
+    if (parts.has('xml')) await hostileXmlFigures();
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -259,6 +265,56 @@ async function statusFigures(topology: ReturnType<typeof synthesizeTopology>): P
     console.log(`  raw PutItem+cond ${fmt(writes.baseline)}`);
     console.log(`  API              ${fmt(writes.subject)}`);
     console.log(`  ratio API/raw    ${(writes.subject.perSecond / writes.baseline.perSecond).toFixed(2)}\n`);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** Mean CPU milliseconds of `operation`, run `runs` times after a warm-up. */
+function cpuMs(runs: number, operation: () => void): number {
+  for (let i = 0; i < Math.min(50, runs); i++) operation();
+  const started = process.cpuUsage();
+  for (let i = 0; i < runs; i++) operation();
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / 1000 / runs;
+}
+
+async function hostileXmlFigures(): Promise<void> {
+  const cluster = await spawnLocalCluster({ logFile: path.join(__dirname, '..', '.local', 'bench-cluster.log'), extraArgs: ['--no-iam'] });
+  try {
+    const token = Object.values(cluster.tokens)[0] as string;
+    const id = `bench-${randomUUID()}`;
+    const created = await fetch(`${cluster.url}/executions/${id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ processName: 'bench:xml', phase: 'QUEUED' }),
+    });
+    if (created.status !== 201) throw new Error(`seed failed: ${created.status} ${await created.text()}`);
+    const normal = getStatusXml(id);
+    const bomb = namespaceBombXml(id);
+    const post = (body: string, expected: number) => async () => {
+      const response = await fetch(`${cluster.url}/ows`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+      await response.text();
+      if (response.status !== expected) throw new Error(`POST /ows answered ${response.status}, expected ${expected}`);
+    };
+    const count = Math.max(50, Math.floor(REQUESTS / 10));
+    const http = await compare(
+      () => load(count, 1, post(normal, 200)),
+      () => load(count, 1, post(bomb, 400)),
+    );
+    console.log(`Hostile XML (POST /ows, one at a time, ${count} per round; the bomb is ${(bomb.length / 1024).toFixed(0)} KB)`);
+    console.log(`  normal GetStatus ${fmt(http.baseline)}`);
+    console.log(`  namespace bomb   ${fmt(http.subject)}`);
+    console.log(`  ratio bomb/normal p50 ${(http.subject.p50 / http.baseline.p50).toFixed(2)} (goal <= 10)`);
+    const parseNormal = cpuMs(2000, () => readXmlDocument(normal));
+    const parseBomb = cpuMs(200, () => {
+      try {
+        readXmlDocument(bomb);
+      } catch {
+        // refused, as it must be: the cost of refusing is what is measured
+      }
+    });
+    console.log(`  parse CPU: normal ${(parseNormal * 1000).toFixed(1)} us, bomb ${(parseBomb * 1000).toFixed(1)} us, ratio ${(parseBomb / parseNormal).toFixed(1)}\n`);
   } finally {
     await cluster.stop();
   }

@@ -1,10 +1,11 @@
 /**
  * CDK entry point: `npx cdk synth` / `npx cdk deploy`. The cluster configuration lives in
- * cdk.json context (`cluster`), validated here before anything is built.
+ * cdk.json context (`cluster`), or in a file chosen at synth with `-c clusterFile=path.json`
+ * (one checkout, several clusters), validated here before anything is built.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseClusterConfig, ClusterConfigError } from './cluster-config';
+import { clusterConfigFromContext, ClusterConfigError } from './cluster-config';
 import { ClusterStack } from './stacks/cluster-stack';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -21,13 +22,33 @@ export function createClusterApp(options: ClusterAppOptions = {}): { app: App; s
   // runtime) get the same context from the file so that both see one configuration.
   const context = options.context ?? (process.env.CDK_CONTEXT_JSON ? undefined : cdkJsonContext());
   const app = new App({ outdir: options.outdir, context: { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true, ...context } });
-  const cluster = parseClusterConfig(app.node.tryGetContext('cluster'));
+  const cluster = clusterConfigFromContext((key) => app.node.tryGetContext(key));
   const stack = new ClusterStack(app, `${cluster.name}-cluster`, {
     cluster,
     description: `GeoServer cluster services for '${cluster.name}' (serverless-geoserver-cluster)`,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
+}
+
+/**
+ * Runs `build` (app construction and synth: CDK bundles each asset when its construct is
+ * created) without the "Bundling asset ..." line CDK writes to stderr for each of the ~20
+ * functions, which buries what a test run or `npm start` has to say. For in-process callers
+ * (tests, the local runtime, the bench); `cdk synth` keeps them. Anything else written to
+ * stderr (errors, esbuild warnings) passes through.
+ */
+export function withQuietBundling<T>(build: () => T): T {
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) =>
+    typeof chunk === 'string' && /^Bundling asset [^\n]*\.\.\.\n$/.test(chunk)
+      ? true
+      : (write as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest)) as typeof process.stderr.write;
+  try {
+    return build();
+  } finally {
+    process.stderr.write = write;
+  }
 }
 
 function cdkJsonContext(): Record<string, unknown> {

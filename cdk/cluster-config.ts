@@ -2,15 +2,77 @@
  * The cluster configuration, read from cdk.json context key `cluster` (what GeoServer keeps in
  * hazelcast.xml and cluster.properties) and validated at synth time with errors naming the key.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { z } from 'zod';
-import { clusterNameSchema, clusterNodesSchema } from '../lambdas/shared/cluster-model';
+import { clusterNameSchema, clusterNodesSchema, nodeNameSchema, nodeRoleSchema } from '../lambdas/shared/cluster-model';
+
+const awsId = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be an id like '${prefix}-0123456789abcdef0'`);
+
+/**
+ * A consuming node's own GeoServer, which its apply function changes through the REST API.
+ * `network` puts the function in the GeoServer's VPC (subnets that route to it, security
+ * groups it may leave through) and says how it reaches DynamoDB, SQS, S3 and Secrets Manager
+ * from there: through a NAT the VPC already has, or through VPC endpoints the stack creates.
+ */
+const geoserverSchema = z
+  .object({
+    /** The GeoServer's base URL; its REST API is under `<url>/rest`. */
+    url: z
+      .url({ protocol: /^https?$/, error: "must be the GeoServer's http or https URL, e.g. http://10.0.3.21:8080/geoserver" })
+      .refine((value) => !URL.canParse(value) || !/[?#]/.test(value), 'must have no query or fragment')
+      .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'must not carry credentials: name a secret in credentialsSecret'),
+    /** Secrets Manager secret (name or ARN) holding `{"username": ..., "password": ...}` of a GeoServer administrator. */
+    credentialsSecret: z
+      .string()
+      .regex(
+        /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/,
+        'must be a Secrets Manager secret name or ARN',
+      ),
+    network: z
+      .object({
+        vpcId: awsId('vpc'),
+        subnetIds: z.array(awsId('subnet')).min(1, 'must name at least one subnet'),
+        securityGroupIds: z.array(awsId('sg')).min(1, 'must name at least one security group'),
+        /**
+         * `nat`: the subnets route to the internet through a NAT gateway; `vpc-endpoints`: the
+         * stack creates gateway endpoints (DynamoDB, S3) on `routeTableIds` and interface
+         * endpoints (SQS, Secrets Manager) in the subnets.
+         */
+        reachAws: z.enum(['nat', 'vpc-endpoints']),
+        routeTableIds: z.array(awsId('rtb')).min(1, 'must name at least one route table').optional(),
+      })
+      .strict()
+      .superRefine((network, ctx) => {
+        if (network.reachAws === 'vpc-endpoints' && !network.routeTableIds) {
+          ctx.addIssue({ code: 'custom', path: ['routeTableIds'], message: "is required with reachAws 'vpc-endpoints': the DynamoDB and S3 gateway endpoints attach to route tables" });
+        }
+      })
+      .optional(),
+  })
+  .strict();
+
+/** A declared node: the cluster model's name and role, and optionally its own GeoServer. */
+const nodeSchema = z.object({ name: nodeNameSchema, role: nodeRoleSchema, geoserver: geoserverSchema.optional() }).strict();
 
 // Names and roles follow the one cluster model the functions use too.
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 const clusterSchema = z
   .object({
     name: clusterNameSchema,
-    nodes: clusterNodesSchema,
+    nodes: z.array(nodeSchema).superRefine((nodes, ctx) => {
+      // The cluster model's rules on the declared nodes (unique names, a publisher, ...).
+      const result = clusterNodesSchema.safeParse(nodes.map(({ name, role }) => ({ name, role })));
+      if (result.success) return;
+      for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    }),
+    /**
+     * Read-only operator credentials (people and tools that watch the cluster): a token issued
+     * like a node's (`npm run node-token -- <name>`) that may list and read, never write. Only
+     * names declared here are accepted, so removing one revokes its token on the next deploy.
+     */
+    operators: z.array(z.object({ name: nodeNameSchema }).strict()).default([]),
     status: z
       .object({
         /** How long a completed status stays readable before cleanup removes it. */
@@ -21,8 +83,22 @@ const clusterSchema = z
         reaperSchedule: z.string().regex(/^rate\(\d+ (minute|minutes|hour|hours)\)$/, "must be like 'rate(1 minute)'").default('rate(1 minute)'),
         /** Write shards of the secondary indexes; each shard takes about 1,000 writes/s. */
         indexShards: z.number().int().min(1).max(64).default(8),
-        /** When true, polls and listings need a node token like writes do. */
+        /** When true, polls and client dismisses need a token too (listings always do). */
         requireAuthForReads: z.boolean().default(false),
+        /**
+         * Origins whose browser scripts may poll (GET /executions/{id}, /ows, /jobs/{id},
+         * /jobs/{id}/results, /conformance, /openapi.json): `["*"]` for any (a poll carries no
+         * credentials; the id is the capability), a list of origins, or `[]` for none. Write
+         * routes are never opened to browsers.
+         */
+        corsAllowedOrigins: z
+          .array(
+            z.union([
+              z.literal('*'),
+              z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be '*' or an origin like 'https://maps.example.org'"),
+            ]),
+          )
+          .default(['*']),
         /** Seconds a client is told to wait before polling a running execution again. */
         defaultRetryAfterSeconds: z.number().int().min(1).max(3600).default(5),
         /**
@@ -34,6 +110,22 @@ const clusterSchema = z
           .url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' })
           .refine((value) => !URL.canParse(value) || !/[?#]/.test(value), 'must have no query or fragment')
           .optional(),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * The GeoServer REST gateway, `ANY /geoserver/rest/{proxy+}`: the master GeoServer's REST API
+     * wherever the cluster API is, each write to a replicated type published to the cluster.
+     */
+    gateway: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** The node whose GeoServer it forwards to: a `both` node that declares `geoserver`. Required when several do. */
+        master: z.optional(nodeNameSchema),
+        /** Steady requests per second API Gateway lets through on the gateway route. */
+        rateLimit: z.number().int().min(1).max(10000).default(20),
+        /** Burst the route absorbs above the rate. */
+        burstLimit: z.number().int().min(1).max(5000).default(40),
       })
       .strict()
       .prefault({}),
@@ -57,22 +149,105 @@ const clusterSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((cluster, ctx) => {
+    if (cluster.gateway.enabled) {
+      const masters = cluster.nodes.filter((node) => node.role !== 'slave' && node.geoserver);
+      const named = cluster.gateway.master;
+      if (named !== undefined && !masters.some((node) => node.name === named)) {
+        ctx.addIssue({ code: 'custom', path: ['gateway', 'master'], message: `must name a 'both' node that declares geoserver; '${named}' is not one` });
+      } else if (named === undefined && masters.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: masters.length === 0 ? ['gateway', 'enabled'] : ['gateway', 'master'],
+          message:
+            masters.length === 0
+              ? "needs a node with role 'both' that declares geoserver: the gateway forwards to its GeoServer"
+              : `must name which of ${masters.map((node) => node.name).join(', ')} the gateway forwards to`,
+        });
+      }
+    }
+    cluster.nodes.forEach((node, index) => {
+      if (node.geoserver && node.role === 'master') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodes', index, 'geoserver'],
+          message: 'a pure master applies no events, so it has no GeoServer to keep in sync: make it a slave or both',
+        });
+      }
+    });
+    const vpcs = new Map<string, string>();
+    cluster.nodes.forEach((node, index) => {
+      const network = node.geoserver?.network;
+      if (!network) return;
+      const seenMode = vpcs.get(network.vpcId);
+      if (seenMode !== undefined && seenMode !== network.reachAws) {
+        ctx.addIssue({ code: 'custom', path: ['nodes', index, 'geoserver', 'network', 'reachAws'], message: `must be the same for every node in ${network.vpcId}` });
+      }
+      vpcs.set(network.vpcId, network.reachAws);
+    });
+    // One credentials table keyed by name holds both kinds of token, so the names must differ.
+    const seen = new Set(cluster.nodes.map((node) => node.name));
+    cluster.operators.forEach((operator, index) => {
+      if (seen.has(operator.name)) {
+        ctx.addIssue({ code: 'custom', path: ['operators', index, 'name'], message: `'${operator.name}' is already a node or operator name` });
+      }
+      seen.add(operator.name);
+    });
+  });
 
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type { ClusterNode } from '../lambdas/shared/cluster-model';
+/** A declared node as the configuration states it, its GeoServer included. */
+export type ClusterConfigNode = ClusterConfig['nodes'][number];
+
+/** The node whose GeoServer the REST gateway forwards to, when the gateway is switched on. */
+export function gatewayMaster(cluster: ClusterConfig): (ClusterConfigNode & { geoserver: NonNullable<ClusterConfigNode['geoserver']> }) | undefined {
+  if (!cluster.gateway.enabled) return undefined;
+  const node = cluster.nodes.find(
+    (candidate) => candidate.role !== 'slave' && candidate.geoserver && (cluster.gateway.master === undefined || candidate.name === cluster.gateway.master),
+  );
+  return node?.geoserver ? (node as ClusterConfigNode & { geoserver: NonNullable<ClusterConfigNode['geoserver']> }) : undefined;
+}
 
 export class ClusterConfigError extends Error {}
 
-/** Validates raw context; throws one error listing every bad key as `cluster.nodes[1].role: ...`. */
-export function parseClusterConfig(raw: unknown): ClusterConfig {
+/**
+ * Validates the raw configuration; throws one error listing every bad key as
+ * `cluster.nodes[1].role: ...`.
+ * @param source where it came from, for the message
+ */
+export function parseClusterConfig(raw: unknown, source = 'cdk.json context'): ClusterConfig {
   if (raw === undefined) {
-    throw new ClusterConfigError("cdk.json context key 'cluster' is missing: declare the cluster name and its nodes");
+    throw new ClusterConfigError("cdk.json context key 'cluster' is missing: declare the cluster name and its nodes (or pass -c clusterFile=path.json)");
   }
   const result = clusterSchema.safeParse(raw);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `${formatPath(['cluster', ...issue.path])}: ${issue.message}`);
-  throw new ClusterConfigError(`Invalid cluster configuration in cdk.json context:\n  ${lines.join('\n  ')}`);
+  throw new ClusterConfigError(`Invalid cluster configuration in ${source}:\n  ${lines.join('\n  ')}`);
+}
+
+/**
+ * The cluster of a synth: the JSON file named by context `clusterFile` (`-c clusterFile=...`,
+ * relative to the working directory) when given, else the `cluster` context of cdk.json.
+ */
+export function clusterConfigFromContext(context: (key: string) => unknown): ClusterConfig {
+  const file = context('clusterFile');
+  if (file === undefined || file === '') return parseClusterConfig(context('cluster'));
+  if (typeof file !== 'string') throw new ClusterConfigError('Context clusterFile must be a file path');
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(file), 'utf8');
+  } catch (error) {
+    throw new ClusterConfigError(`Cannot read cluster file ${file}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ClusterConfigError(`Cluster file ${file} is not JSON: ${(error as Error).message}`);
+  }
+  return parseClusterConfig(raw, `cluster file ${file}`);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

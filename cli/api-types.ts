@@ -37,7 +37,8 @@ export interface paths {
         post?: never;
         /** Dismiss an execution (nodes only) */
         delete: operations["dismissExecution"];
-        options?: never;
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET here */
+        options: operations["preflightExecutionsExecutionId"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -58,7 +59,8 @@ export interface paths {
         /** WPS 2.0 GetStatus and Dismiss as XML request documents (or the KVP form-encoded) */
         post: operations["owsPost"];
         delete?: never;
-        options?: never;
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET and POST here */
+        options: operations["preflightOws"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -96,7 +98,8 @@ export interface paths {
          * @description A queued or running job is dismissed and stopped by its node; a finished job is removed, so dismissing it again is 404. Dismissing a job that is still stopping after a dismiss is 410.
          */
         delete: operations["dismiss"];
-        options?: never;
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET here */
+        options: operations["preflightJobsJobId"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -113,7 +116,8 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET here */
+        options: operations["preflightJobsJobIdResults"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -130,7 +134,8 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET here */
+        options: operations["preflightConformance"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -318,7 +323,8 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET here */
+        options: operations["preflightOpenapiJson"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -526,7 +532,7 @@ export interface components {
              */
             id: "logging";
         };
-        /** @description Body of POST /config/events: `add` (the full object as `properties`), `modify` (a JSON Merge Patch, RFC 7386, of the changed properties in `patch`: `null` removes a property), or `remove`. Configuration (global, workspaceSettings, service, logging) always exists and is only ever modified. A style carries its document (SLD unless `format` says otherwise) as the non-empty string `properties.body`; a patch may replace it but not remove it. References between objects are ordinary properties, carried as stated. */
+        /** @description Body of POST /config/events: `add` (the full object as `properties`), `modify` (a JSON Merge Patch, RFC 7386, of the changed properties in `patch`: `null` removes a property), or `remove` (`recurse: true` cascades, as GeoServer's DELETE does). `properties` are GeoServer's REST JSON representation of the object, the value inside its wrapper (`{"dataStore": {...}}`); settings are the representations of `/settings`, `/workspaces/{ws}/settings`, `/services/{service}/settings` and `/logging`. Configuration (global, workspaceSettings, service, logging) always exists and is only ever modified. What a GeoServer needs to apply it is checked (400 naming the field): the name (`prefix` for a namespace) agrees with the id; a feature type, coverage or WMS/WMTS layer names its store (`store.name`), a layer its resource (`resource.name`); a style states its `format` (sld, css, ysld, mbstyle) and carries its document as the non-empty string `properties.body`; a patch may not rename nor remove those. */
         ConfigChange: {
             /** @enum {string} */
             kind: "add";
@@ -545,6 +551,7 @@ export interface components {
             /** @enum {string} */
             kind: "remove";
             object: components["schemas"]["ObjectRef"];
+            recurse?: boolean;
         };
         /** @description A change with the sequence, cluster, origin node and publish time the service assigned */
         ConfigEvent: {
@@ -580,6 +587,7 @@ export interface components {
             /** @enum {string} */
             kind: "remove";
             object: components["schemas"]["ObjectRef"];
+            recurse?: boolean;
         };
         /** @description An event whose change was too large for a message: the change is stored under `bodyRef` and fetched by the nodes */
         OffloadedEvent: {
@@ -640,6 +648,7 @@ export interface components {
             } | null;
             /** @description Events the node could not apply, per object (redrive after a fix, or resync) */
             parked?: components["schemas"]["ParkedEvents"][];
+            geoserver?: components["schemas"]["GeoServerState"];
             /** @description Paused: consumes nothing and may not publish (POST /nodes/{node}/resume) */
             paused: boolean;
             /**
@@ -680,6 +689,51 @@ export interface components {
             /** Format: date-time */
             parkedAt: string;
         };
+        /** @description Only for a node with its own GeoServer: how the GeoServer is doing, as the node's apply function last saw it (`reachable: null` before its first change) */
+        GeoServerState: {
+            /** @description The GeoServer's base URL (its REST API is under /rest) */
+            url: string;
+            /** @description Whether it takes changes: false while unreachable, timing out, answering 5xx or refusing the credentials */
+            reachable: boolean | null;
+            /** @description GeoServer's version from /rest/about/version */
+            version: string | null;
+            /** Format: date-time */
+            checkedAt: string | null;
+            lastError: {
+                message: string;
+                /** @description GeoServer's HTTP status; null when it did not answer */
+                status: number | null;
+                /** @description The event being applied */
+                sequence: number | null;
+                /** Format: date-time */
+                at: string;
+            } | null;
+            /** @description Changes the GeoServer refused (4xx), most recent first, at most 20; each is parked on the node (see parked) */
+            rejected: {
+                sequence: number;
+                /** @enum {string} */
+                type: "workspace" | "namespace" | "dataStore" | "coverageStore" | "wmsStore" | "wmtsStore" | "featureType" | "coverage" | "wmsLayer" | "wmtsLayer" | "layer" | "layerGroup" | "style" | "global" | "workspaceSettings" | "service" | "logging";
+                id: string;
+                /** @description The refused call, e.g. POST /workspaces/topp/datastores */
+                request: string;
+                status: number | null;
+                /** @description GeoServer's answer */
+                answer: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+            /** @description Properties a merge patch deleted that the GeoServer keeps (its PUT ignores nulls), most recent first, at most 20 */
+            unclearedProperties: {
+                sequence: number;
+                /** @enum {string} */
+                type: "workspace" | "namespace" | "dataStore" | "coverageStore" | "wmsStore" | "wmtsStore" | "featureType" | "coverage" | "wmsLayer" | "wmtsLayer" | "layer" | "layerGroup" | "style" | "global" | "workspaceSettings" | "service" | "logging";
+                id: string;
+                /** @description Dotted paths, e.g. metadata.cacheAgeMax */
+                properties: string[];
+                /** Format: date-time */
+                at: string;
+            }[];
+        };
     };
     responses: never;
     parameters: {
@@ -708,8 +762,11 @@ export interface operations {
             query?: {
                 /** @description Comma-separated phases: QUEUED, RUNNING, SUCCEEDED, DISMISSING, FAILED */
                 phase?: string;
+                /** @description Only executions of this process (served by an index) */
                 processName?: string;
+                /** @description Only executions of this owner (served by an index) */
                 userName?: string;
+                /** @description Only executions last written by this node (served by an index) */
                 nodeId?: string;
                 /** @description Only executions completed before this instant */
                 completedBefore?: string;
@@ -717,7 +774,7 @@ export interface operations {
                 completedAfter?: string;
                 /** @description Statuses per page, 1-1000 (default 100) */
                 limit?: string;
-                /** @description The `nextCursor` of the previous page */
+                /** @description The `nextCursor` of the previous page, with the same filters; signed by the server, any other value is a 400 */
                 cursor?: string;
             };
             header?: never;
@@ -746,6 +803,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
                 };
             };
         };
@@ -977,6 +1056,31 @@ export interface operations {
             };
         };
     };
+    preflightExecutionsExecutionId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed: Access-Control-Allow-Origin, -Methods, -Headers and -Max-Age */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The origin or the requested method is not allowed from a browser */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     owsGet: {
         parameters: {
             query: {
@@ -1000,7 +1104,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). */
+            /** @description GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). Every WPS 1.0.0 exception report (ows:ExceptionReport 1.1: a bad parameter, an unknown, expired or dismissed execution as NoApplicableCode with the id as locator, an operation served by the GeoServer nodes) is sent with 200 as well, as GeoServer does. */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
@@ -1020,7 +1124,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description MissingParameterValue or InvalidParameterValue, naming the parameter as locator */
+            /** @description WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1029,16 +1133,7 @@ export interface operations {
                     "text/xml": string;
                 };
             };
-            /** @description Unknown, expired or dismissed execution: NoApplicableCode (1.0.0) or NoSuchJob (2.0), the id as locator */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/xml": string;
-                };
-            };
-            /** @description OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes */
+            /** @description WPS 2.0: OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes */
             501: {
                 headers: {
                     [name: string]: unknown;
@@ -1066,7 +1161,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). */
+            /** @description GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). Every WPS 1.0.0 exception report (ows:ExceptionReport 1.1: a bad parameter, an unknown, expired or dismissed execution as NoApplicableCode with the id as locator, an operation served by the GeoServer nodes) is sent with 200 as well, as GeoServer does. */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
@@ -1078,7 +1173,7 @@ export interface operations {
                     "text/xml": string;
                 };
             };
-            /** @description MissingParameterValue or InvalidParameterValue, naming the parameter as locator */
+            /** @description WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1087,16 +1182,7 @@ export interface operations {
                     "text/xml": string;
                 };
             };
-            /** @description Unknown, expired or dismissed execution: NoApplicableCode (1.0.0) or NoSuchJob (2.0), the id as locator */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/xml": string;
-                };
-            };
-            /** @description OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes */
+            /** @description WPS 2.0: OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes */
             501: {
                 headers: {
                     [name: string]: unknown;
@@ -1104,6 +1190,31 @@ export interface operations {
                 content: {
                     "text/xml": string;
                 };
+            };
+        };
+    };
+    preflightOws: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed: Access-Control-Allow-Origin, -Methods, -Headers and -Max-Age */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The origin or the requested method is not allowed from a browser */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1116,7 +1227,7 @@ export interface operations {
                 processID?: string[];
                 /** @description Only jobs in these statuses (comma-separated or repeated) */
                 status?: components["schemas"]["statusCode"][];
-                /** @description Opaque page position, as found in a `next` link */
+                /** @description Opaque page position, as found in a `next` link; signed by the server, any other value is a 400 */
                 cursor?: string;
             };
             header?: {
@@ -1152,6 +1263,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["exception"];
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
                 };
             };
         };
@@ -1241,6 +1374,31 @@ export interface operations {
             };
         };
     };
+    preflightJobsJobId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed: Access-Control-Allow-Origin, -Methods, -Headers and -Max-Age */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The origin or the requested method is not allowed from a browser */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     getResult: {
         parameters: {
             query?: never;
@@ -1304,6 +1462,31 @@ export interface operations {
             };
         };
     };
+    preflightJobsJobIdResults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed: Access-Control-Allow-Origin, -Methods, -Headers and -Max-Age */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The origin or the requested method is not allowed from a browser */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     getConformanceClasses: {
         parameters: {
             query?: never;
@@ -1321,6 +1504,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["confClasses"];
                 };
+            };
+        };
+    };
+    preflightConformance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed: Access-Control-Allow-Origin, -Methods, -Headers and -Max-Age */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The origin or the requested method is not allowed from a browser */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1845,6 +2053,31 @@ export interface operations {
                 content: {
                     "application/vnd.oai.openapi+json;version=3.0": Record<string, never>;
                 };
+            };
+        };
+    };
+    preflightOpenapiJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed: Access-Control-Allow-Origin, -Methods, -Headers and -Max-Age */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The origin or the requested method is not allowed from a browser */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

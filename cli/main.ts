@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import type { components } from './api-types';
 import { createClusterClient, type ClusterApi } from './client';
 
-type NodeState = components['schemas']['NodeState'] & { geoServer?: { reachable?: boolean } };
+type NodeState = components['schemas']['NodeState'];
 type ExecutionStatus = components['schemas']['ExecutionStatus'];
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, executionFailed: 4 } as const;
@@ -212,7 +212,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 export function nodesTable(nodes: NodeState[], head: number): string {
-  const withGeoServer = nodes.some((node) => node.geoServer !== undefined);
+  const withGeoServer = nodes.some((node) => node.geoserver !== undefined);
   const header = ['NODE', 'ROLE', 'CURSOR', 'LAG', 'QUEUE', 'DLQ', 'PAUSED', ...(withGeoServer ? ['GEOSERVER'] : [])];
   const rows = nodes.map((node) => [
     node.name,
@@ -222,9 +222,16 @@ export function nodesTable(nodes: NodeState[], head: number): string {
     node.queueDepth === null ? '-' : String(node.queueDepth),
     node.deadLetterDepth === null ? '-' : String(node.deadLetterDepth),
     node.paused ? `yes (by ${node.pausedBy})` : 'no',
-    ...(withGeoServer ? [node.geoServer?.reachable === undefined ? '-' : node.geoServer.reachable ? 'reachable' : 'UNREACHABLE'] : []),
+    ...(withGeoServer ? [geoServerCell(node.geoserver)] : []),
   ]);
   return `log head ${head}\n${table(header, rows)}`;
+}
+
+/** A GeoServer node's reachability as its apply function last saw it; `-` for a node without one. */
+function geoServerCell(state: NodeState['geoserver']): string {
+  if (state === undefined) return '-';
+  if (state.reachable === null) return 'not yet checked';
+  return state.reachable ? `reachable${state.version ? ` (${state.version})` : ''}` : 'UNREACHABLE';
 }
 
 async function executions(

@@ -217,8 +217,8 @@ function buildEvent(
   headers: Record<string, string>,
   body: Buffer,
 ): V2Event {
-  const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
+  const query = ownRecord();
+  for (const [key, value] of url.searchParams) query[key] = Object.hasOwn(query, key) ? `${query[key]},${value}` : value;
   const now = new Date();
   const contentType = headers['content-type'] ?? '';
   const isText = body.length === 0 || TEXT_TYPES.test(contentType);
@@ -263,9 +263,18 @@ function identityValue(source: string, event: V2Event): string | undefined {
   return undefined;
 }
 
+/**
+ * A record without a prototype, so that a key such as `__proto__` (from a query string or a
+ * header a stranger chose) is an ordinary own key, as it is in the JSON event API Gateway sends,
+ * instead of silently vanishing into the object's prototype.
+ */
+function ownRecord(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
 /** Payload 2.0 headers: lower-case names, repeated headers joined with commas. */
 function headerMap(req: http.IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const headers = ownRecord();
   for (const [name, value] of Object.entries(req.headersDistinct)) {
     if (value) headers[name.toLowerCase()] = value.join(',');
   }

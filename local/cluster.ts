@@ -14,7 +14,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createClusterApp } from '../cdk/app';
+import { createClusterApp, withQuietBundling } from '../cdk/app';
 import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
@@ -30,6 +30,7 @@ import {
 } from './emulators';
 import { startDynamoGate } from './dynamo-gate';
 import { startLocalLambdaApi } from './lambda-api';
+import { localGeoServerCredentials } from './geoserver';
 import { LocalFunctionHost } from './lambda-runner';
 import { provisionMessaging, type RunningMessaging } from './messaging';
 import { readTopology, type CfnTemplate, type LocalTable, type LocalTopology } from './template';
@@ -70,7 +71,7 @@ export interface LocalClusterOptions {
 
 export interface LocalCluster {
   url: string;
-  /** A working token per declared node. */
+  /** A working token per declared node and operator. */
   tokens: Record<string, string>;
   cluster: ClusterConfig;
   topology: LocalTopology;
@@ -82,8 +83,10 @@ export interface LocalCluster {
 
 /** Synthesizes the app into `outdir` and reads its topology (names and bundles; no emulator needed). */
 export function synthesizeTopology(outdir: string, context?: Record<string, unknown>): LocalTopology {
-  const { app, stack } = createClusterApp({ outdir, context });
-  const assembly = app.synth();
+  const { assembly, stack } = withQuietBundling(() => {
+    const { app, stack } = createClusterApp({ outdir, context });
+    return { assembly: app.synth(), stack };
+  });
   return readTopology(assembly.getStackArtifact(stack.artifactId).template as CfnTemplate, assembly.directory, {
     queueUrl: (name) => name,
     secretString: localSecrets(undefined),
@@ -101,8 +104,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 
   log('Synthesizing the CDK app (bundling functions with esbuild)...');
   const assemblyDir = path.join(stateDir, persist ? 'cdk.out' : `cdk.out-${process.pid}-${Date.now()}`);
-  const { app, stack } = createClusterApp({ outdir: assemblyDir, context: options.context });
-  const assembly = app.synth();
+  const { assembly, stack } = withQuietBundling(() => {
+    const { app, stack } = createClusterApp({ outdir: assemblyDir, context: options.context });
+    return { assembly: app.synth(), stack };
+  });
   const artifact = assembly.getStackArtifact(stack.artifactId);
   const template = artifact.template as CfnTemplate & { Outputs?: Record<string, { Value: unknown }> };
 
@@ -161,9 +166,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     }
     const hosts = new Map<string, LocalFunctionHost>();
     for (const fn of topology.functions.values()) {
-      const environment = gate
+      const base = gate
         ? { ...sharedEnvironment, AWS_ENDPOINT_URL_DYNAMODB: gate.endpoint, AWS_ACCESS_KEY_ID: gate.accessKeyOf(fn.logicalId) }
         : sharedEnvironment;
+      // No Secrets Manager here: a GeoServer node's credentials come from this process's environment.
+      const geoserverNode = fn.environment.GEOSERVER_CREDENTIALS_SECRET ? fn.environment.NODE_NAME : undefined;
+      const environment = geoserverNode ? { ...base, GEOSERVER_CREDENTIALS: localGeoServerCredentials(geoserverNode) } : base;
       hosts.set(fn.logicalId, new LocalFunctionHost(fn, environment, functionOutput));
     }
     stopped.push(async () => {
@@ -191,11 +199,15 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const admin: AdminHandler = async ({ method, path: adminPath, body }) => {
       if (method === 'GET' && adminPath === '/health') return { status: 200, body: { ok: true } };
       if (method === 'GET' && adminPath === '/schedules') return { status: 200, body: topology.schedules };
+      // The routes the template declares, as served: what a test reads to cover every route.
+      if (method === 'GET' && adminPath === '/routes') {
+        return { status: 200, body: topology.routes.map((route) => ({ method: route.method, path: route.path, authorized: route.authorizer !== undefined })) };
+      }
       const schedule = /^\/schedules\/([^/]+)$/.exec(adminPath);
       if (method === 'POST' && schedule) {
-        const requested = body ? (JSON.parse(body) as { time?: string }).time : undefined;
-        const time = requested ? new Date(requested) : new Date();
-        if (Number.isNaN(time.getTime())) return { status: 400, body: { code: 'INVALID_REQUEST', message: 'time: must be an ISO 8601 instant' } };
+        const parsed = parseScheduleBody(body);
+        if ('error' in parsed) return { status: 400, body: parsed.error };
+        const time = parsed.time;
         try {
           return { status: 200, body: { results: await runSchedule(decodeURIComponent(schedule[1] as string), time) } };
         } catch (error) {
@@ -273,6 +285,27 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     await stopAll();
     throw error;
   }
+}
+
+/** The body of `POST /__local/schedules/{name}`: empty, or `{"time": "<ISO 8601 instant>"}`. */
+function parseScheduleBody(body: string): { time: Date } | { error: { code: string; message: string; field?: string } } {
+  if (body.trim() === '') return { time: new Date() };
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    return { error: { code: 'INVALID_JSON', message: `Request body is not valid JSON: ${(error as Error).message}`, field: 'body' } };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { error: { code: 'INVALID_REQUEST', message: 'body: must be a JSON object like {"time": "2030-01-01T00:00:00Z"}', field: 'body' } };
+  }
+  const requested = (value as { time?: unknown }).time;
+  if (requested === undefined) return { time: new Date() };
+  const time = typeof requested === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(requested) ? new Date(requested) : new Date(Number.NaN);
+  if (Number.isNaN(time.getTime())) {
+    return { error: { code: 'INVALID_REQUEST', message: 'time: must be an ISO 8601 instant', field: 'time' } };
+  }
+  return { time };
 }
 
 function outputValue(template: { Outputs?: Record<string, { Value: unknown }> }, name: string, topology: LocalTopology): string {
@@ -358,7 +391,8 @@ async function ensureNodeTokens(
   const credentials = new CredentialsStore(dynamo, tableName);
   const savedTokens: Record<string, string> = tokenFile && existsSync(tokenFile) ? JSON.parse(readFileSync(tokenFile, 'utf8')) : {};
   const tokens: Record<string, string> = {};
-  for (const node of cluster.nodes) {
+  // Operators get tokens too: the same table, the same format, a read-only role (cdk/cluster-config.ts).
+  for (const node of [...cluster.nodes, ...cluster.operators]) {
     const existing = savedTokens[node.name];
     const secretHash = await credentials.secretHashOf(node.name);
     const saved = parseAuthorizationHeader(existing ? `Bearer ${existing}` : undefined);

@@ -5,10 +5,12 @@
  *   npm start -- --port 3100       another API port
  *   npm start -- --fresh           forget the data of earlier runs first
  *   npm start -- --in-memory       keep nothing
- *   npm start -- --cluster-file c.json   run another cluster shape than cdk.json's (benchmarks)
+ *   npm start -- --cluster-file c.json   run another cluster than cdk.json's (as cdk synth -c clusterFile=c.json)
  *   npm start -- --no-iam          do not enforce the functions' IAM policies on DynamoDB (benchmarks)
  *   npm start -- --function-log F  where the functions' JSON log lines go (default .local/functions.log;
  *                                  with --ready-json, this process's output, which the test harness files)
+ *   GEOSERVER_URLS=slave-1=http://localhost:8081/geoserver npm start   give nodes real GeoServers
+ *     (credentials: GEOSERVER_CREDENTIALS_<NODE> or GEOSERVER_CREDENTIALS, default admin:geoserver)
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { ClusterConfigError } from '../cdk/cluster-config';
 import { startLocalCluster, type LocalCluster } from './cluster';
 import { LocalStartError } from './emulators';
+import { parseGeoServerUrls, withGeoServerUrls } from './geoserver';
 
 const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--cluster-file FILE] [--function-log FILE]`;
 
@@ -47,13 +50,21 @@ async function main(): Promise<void> {
   };
   const quiet = values['ready-json'];
   const clusterFile = values['cluster-file'];
+  // The same cluster file `cdk synth -c clusterFile=...` takes, read by the CDK app itself.
   let context: Record<string, unknown> | undefined;
+  const base = JSON.parse(readFileSync(new URL('../cdk.json', `file://${__filename}`), 'utf8')).context;
   if (clusterFile) {
-    const base = JSON.parse(readFileSync(new URL('../cdk.json', `file://${__filename}`), 'utf8')).context;
+    context = { ...base, clusterFile };
+  }
+  if (process.env.GEOSERVER_URLS) {
     try {
-      context = { ...base, cluster: JSON.parse(readFileSync(clusterFile, 'utf8')) };
+      // The cluster (from the file, if any) with the GeoServers given, passed whole.
+      const cluster = clusterFile ? JSON.parse(readFileSync(clusterFile, 'utf8')) : base.cluster;
+      const { clusterFile: _fromFile, ...rest } = base as Record<string, unknown>;
+      void _fromFile;
+      context = { ...rest, cluster: withGeoServerUrls(cluster, parseGeoServerUrls(process.env.GEOSERVER_URLS)) };
     } catch (error) {
-      throw new LocalStartError(`--cluster-file ${clusterFile}: ${(error as Error).message}`);
+      throw new LocalStartError((error as Error).message);
     }
   }
   const cluster = await startLocalCluster({
@@ -92,7 +103,7 @@ function printBanner(cluster: LocalCluster, inMemory: boolean): void {
   const [firstNode] = cluster.cluster.nodes;
   const token = firstNode ? cluster.tokens[firstNode.name] : '<token>';
   const routes = cluster.topology.routes
-    .map((route) => `    ${route.method.padEnd(6)} ${route.path}${route.authorizer ? '   (node token)' : ''}`)
+    .map((route) => `    ${route.method.padEnd(6)} ${route.path}${route.authorizer ? '   (token)' : ''}`)
     .join('\n');
   console.log(`
 Local cluster '${cluster.cluster.name}' is running.
@@ -106,7 +117,7 @@ Local cluster '${cluster.cluster.name}' is running.
 Routes (from the synthesized template):
 ${routes}
 
-Node tokens (also in .local/node-tokens.json):
+Node and operator tokens (also in .local/node-tokens.json; operators may list and read, not write):
 ${Object.entries(cluster.tokens).map(([node, value]) => `    ${node.padEnd(12)} ${value}`).join('\n')}
 
 Try it:

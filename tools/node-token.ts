@@ -1,5 +1,8 @@
 /**
- * Issues (or rotates) a node's API token. Prints the token once; only its hash is stored.
+ * Issues (or rotates) a node's or an operator's API token. Prints the token once; only its hash
+ * is stored. The role comes from the cluster configuration: a name under `nodes` gets its node
+ * role, a name under `operators` the read-only operator role; any other name is refused by the
+ * authorizer whatever the table holds.
  *
  *   npm run node-token -- master-1 --table <CredentialsTableName output of cdk deploy>
  *   npm run node-token -- master-1 --table NodeAuthCredentials... --endpoint http://127.0.0.1:8000   (local)

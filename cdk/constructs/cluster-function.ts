@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Architecture, ApplicationLogLevel, LoggingFormat, Runtime, SystemLogLevel, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
@@ -26,6 +26,9 @@ export const UNUSED_CREDENTIAL_PROVIDERS = [
   '@aws-sdk/credential-provider-process',
   '@aws-sdk/token-providers',
 ];
+
+/** The environment observe() sets on every function, whatever its service manifest declares. */
+export const OBSERVABILITY_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL'] as const;
 
 /** What every function's logger and metrics are told (cdk/stacks/cluster-stack.ts sets it once for all). */
 export interface FunctionObservability {
@@ -66,6 +69,9 @@ export class ClusterFunction extends NodejsFunction {
         target: 'node22',
         format: OutputFormat.CJS,
         sourceMap: false,
+        // Warnings and errors only: esbuild's per-bundle size summary adds two lines per
+        // function to every synth, test run and `npm start`.
+        logLevel: LogLevel.WARNING,
         // Lambda always hands functions credentials in environment variables, so the SDK's
         // other credential providers (SSO, profiles, web identity, ...) never run there; the
         // Node.js 22 runtime ships them should they ever be reached. Leaving them out keeps
@@ -89,9 +95,10 @@ export class ClusterFunction extends NodejsFunction {
    * both Powertools' own (read locally) and Lambda's log filter (which Powertools follows in AWS).
    */
   observe(settings: FunctionObservability): void {
-    this.addEnvironment('POWERTOOLS_SERVICE_NAME', settings.serviceName);
-    this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', settings.metricsNamespace);
-    this.addEnvironment('POWERTOOLS_LOG_LEVEL', settings.logLevel);
+    const [service, namespace, level] = OBSERVABILITY_ENV;
+    this.addEnvironment(service, settings.serviceName);
+    this.addEnvironment(namespace, settings.metricsNamespace);
+    this.addEnvironment(level, settings.logLevel);
     const cfn = this.node.defaultChild as CfnFunction;
     cfn.loggingConfig = { ...(cfn.loggingConfig as CfnFunction.LoggingConfigProperty), applicationLogLevel: settings.logLevel };
   }

@@ -1,8 +1,8 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { HttpMethod, type HttpApi, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -12,11 +12,23 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
+import {
+  CONFIG_SYNC_ENV,
+  CONFIG_SYNC_MANIFEST,
+  GATEWAY_ROUTE_PATH,
+  GEOSERVER_GATEWAY,
+  type ConfigSyncEnv,
+  type ConfigSyncResource,
+  type ConfigSyncSchedule,
+  type ConfigSyncScope,
+} from '../../lambdas/config-sync/manifest';
+import { EVENT_LOG_TABLE, NODE_STORE_TABLE } from '../../lambdas/config-sync/tables';
+import type { Grant } from '../../lambdas/shared/manifest';
 import { canPublish, consumes, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
-import type { ClusterConfig } from '../cluster-config';
-import { ClusterFunction } from './cluster-function';
+import { gatewayMaster, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
+import type { ClusterFunction } from './cluster-function';
+import { declaredFunction, type ManifestBinding } from './declared-functions';
 import { addLambdaRoute, allow } from './routes';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 
 export interface ConfigSyncServiceProps {
   readonly cluster: ClusterConfig;
@@ -42,6 +54,19 @@ export interface NodeQueues {
 }
 
 const APPLY_TIMEOUT = Duration.seconds(30);
+/**
+ * A node with a GeoServer makes REST calls per event (up to 10 s each), so its apply function
+ * gets longer; its queue's visibility timeout follows (six times, AWS's advice).
+ */
+const GEOSERVER_APPLY_TIMEOUT = Duration.seconds(120);
+/**
+ * Deliveries before the dead-letter queue, for a node with a GeoServer: the SQS maximum.
+ * A GeoServer that is down makes the function back off (10 s doubling to 25 min per
+ * delivery), so 1,000 deliveries last longer than the queue keeps a message (14 days): a
+ * GeoServer that is down sends nothing to the dead-letter queue. Changes the GeoServer
+ * refuses are parked by the function (apply.ts), with GeoServer's answer.
+ */
+const GEOSERVER_MAX_RECEIVE_COUNT = 1000;
 
 /**
  * GeoServer's JMS master/slave clustering on SNS and SQS: masters publish configuration
@@ -65,18 +90,20 @@ export class ConfigSyncService extends Construct {
     const publishers = cluster.nodes.filter((node) => canPublish(node.role));
     const consumers = cluster.nodes.filter((node) => consumes(node.role));
 
-    const table = (name: string, partitionKey: string, sortKey: { name: string; type: AttributeType }) =>
+    // A TTL attribute (the event log's: `expiresAt` of Idempotency-Key claims, which events never carry).
+    const table = (name: string, partitionKey: string, sortKey: { name: string; type: AttributeType }, timeToLiveAttribute?: string) =>
       new Table(this, name, {
         partitionKey: { name: partitionKey, type: AttributeType.STRING },
         sortKey,
+        timeToLiveAttribute,
         billingMode: BillingMode.PAY_PER_REQUEST,
         encryption: TableEncryption.AWS_MANAGED,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-    this.eventLog = table('EventLog', 'cluster', { name: 'sequence', type: AttributeType.NUMBER });
-    this.nodeStore = table('NodeStore', 'node', { name: 'key', type: AttributeType.STRING });
+    this.eventLog = table('EventLog', EVENT_LOG_TABLE.partitionKey, { name: EVENT_LOG_TABLE.sortKey, type: AttributeType.NUMBER }, 'expiresAt');
+    this.nodeStore = table('NodeStore', NODE_STORE_TABLE.partitionKey, { name: NODE_STORE_TABLE.sortKey, type: AttributeType.STRING });
 
     this.bodies = new Bucket(this, 'EventBodies', {
       encryption: BucketEncryption.S3_MANAGED,
@@ -117,10 +144,13 @@ export class ConfigSyncService extends Construct {
         contentBasedDeduplication: false,
         retentionPeriod: props.queueRetention ?? Duration.days(14),
         // AWS's advice for Lambda sources: at least six times the function timeout.
-        visibilityTimeout: Duration.seconds(APPLY_TIMEOUT.toSeconds() * 6),
+        visibilityTimeout: Duration.seconds((node.geoserver ? GEOSERVER_APPLY_TIMEOUT : APPLY_TIMEOUT).toSeconds() * 6),
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+        deadLetterQueue: {
+          queue: deadLetterQueue,
+          maxReceiveCount: node.geoserver ? GEOSERVER_MAX_RECEIVE_COUNT : (props.maxReceiveCount ?? 5),
+        },
         removalPolicy: RemovalPolicy.RETAIN,
       });
       this.topic.addSubscription(
@@ -135,39 +165,6 @@ export class ConfigSyncService extends Construct {
       queuePairs.set(node.name, { queue, deadLetterQueue });
     }
 
-    const environment = {
-      CLUSTER_NAME: cluster.name,
-      CLUSTER_NODES: nodeRolesJson(cluster.nodes),
-      EVENT_LOG_TABLE_NAME: this.eventLog.tableName,
-      NODE_STORE_TABLE_NAME: this.nodeStore.tableName,
-      CONFIG_TOPIC_ARN: this.topic.topicArn,
-      EVENT_BODY_BUCKET_NAME: this.bodies.bucketName,
-      NODE_QUEUES: stack.toJsonString(queueUrls),
-    };
-
-    // Least privilege, spelled out per function: exactly the calls its handler makes.
-    const pureMasters = cluster.nodes.filter((node) => !consumes(node.role));
-    const eventLog = (actions: string[]) => allow(actions.map((a) => `dynamodb:${a}`), [this.eventLog.tableArn]);
-    /** Store items of these nodes only (the partition key is the node name). */
-    const storeOf = (nodes: readonly ClusterNode[], actions: string[]) =>
-      nodes.length
-        ? [
-            allow(actions.map((a) => `dynamodb:${a}`), [this.nodeStore.tableArn], {
-              'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': nodes.map((node) => node.name) },
-            }),
-          ]
-        : [];
-    const storeWrite = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'];
-    const eventBodies = (actions: string[]) =>
-      allow(actions.map((a) => `s3:${a}`), [this.bodies.arnForObjects(`events/${cluster.name}/*`)]);
-    /** Offloaded object properties live under objects/<node>/; superseded ones are deleted. */
-    const objectBodies = (nodes: readonly ClusterNode[] | 'all', actions: string[]) =>
-      nodes === 'all'
-        ? [allow(actions.map((a) => `s3:${a}`), [this.bodies.arnForObjects('objects/*')])]
-        : nodes.length
-          ? [allow(actions.map((a) => `s3:${a}`), nodes.map((node) => this.bodies.arnForObjects(`objects/${node.name}/*`)))]
-          : [];
-    const publish = allow(['sns:Publish'], [this.topic.topicArn]);
     // Object keys are generated per event and per object version, so S3 grants name key
     // prefixes; each prefix wildcard is acknowledged below with that reason.
     const bucketArnToken = `<${stack.resolve(stack.getLogicalId(this.bodies.node.defaultChild as CfnBucket))}.Arn>`;
@@ -179,133 +176,176 @@ export class ConfigSyncService extends Construct {
       });
     }
 
-    const fn = (name: string, entry: string, statements: PolicyStatement[], extra: Record<string, string> = {}) => {
-      const created = new ClusterFunction(this, name, {
-        entry,
-        environment: { ...environment, ...extra },
-        timeout: name.startsWith('Apply') ? APPLY_TIMEOUT : Duration.seconds(29),
-        memorySize: 512,
-      });
-      statements.forEach((statement) => created.addToRolePolicy(statement));
-      this.functions[name] = created;
-      return created;
+    const nodeNames = (nodes: readonly ClusterNode[]) => nodes.map((node) => node.name);
+    const scoped: Record<Exclude<ConfigSyncScope, 'ownNode'>, string[]> = {
+      publishers: nodeNames(publishers),
+      pureMasters: nodeNames(cluster.nodes.filter((node) => !consumes(node.role))),
+      allNodes: nodeNames(cluster.nodes),
     };
+    const environment: Record<ConfigSyncEnv, string | undefined> = {
+      [CONFIG_SYNC_ENV.clusterName]: cluster.name,
+      [CONFIG_SYNC_ENV.clusterNodes]: nodeRolesJson(cluster.nodes),
+      [CONFIG_SYNC_ENV.eventLogTable]: this.eventLog.tableName,
+      [CONFIG_SYNC_ENV.nodeStoreTable]: this.nodeStore.tableName,
+      [CONFIG_SYNC_ENV.topicArn]: this.topic.topicArn,
+      [CONFIG_SYNC_ENV.bodyBucket]: this.bodies.bucketName,
+      [CONFIG_SYNC_ENV.nodeQueues]: stack.toJsonString(queueUrls),
+      // Set per apply function.
+      [CONFIG_SYNC_ENV.nodeName]: undefined,
+      [CONFIG_SYNC_ENV.gatewayMasterNode]: gatewayMaster(cluster)?.name,
+      [CONFIG_SYNC_ENV.gatewayGeoserverUrl]: gatewayMaster(cluster)?.geoserver.url,
+      // Resolved at synth, when every apply function's event source mapping exists.
+      [CONFIG_SYNC_ENV.nodeEventSources]: Lazy.string({
+        produce: () => stack.toJsonString(Object.fromEntries(Object.entries(this.nodeQueues).map(([node, q]) => [node, q.eventSource.eventSourceMappingId]))),
+      }),
+      [CONFIG_SYNC_ENV.geoserverNodes]: JSON.stringify(
+        Object.fromEntries(consumers.flatMap((node) => (node.geoserver ? [[node.name, node.geoserver.url.replace(/\/+$/, '')]] : []))),
+      ),
+    };
+    const queueArns = (kind: 'queue' | 'deadLetterQueue') => [...queuePairs.values()].map((pair) => pair[kind].queueArn);
+    /** The statements of one grant; `ownNode` is the apply function's node. */
+    const statements = (grant: Grant<ConfigSyncResource, ConfigSyncScope>, ownNode?: string): PolicyStatement[] => {
+      const nodes = grant.scope === undefined ? undefined : grant.scope === 'ownNode' ? (ownNode ? [ownNode] : []) : scoped[grant.scope];
+      const actions = [...grant.actions];
+      switch (grant.on) {
+        case 'eventLog':
+          return [allow(actions, [this.eventLog.tableArn])];
+        case 'nodeStore':
+          // Store items of these nodes only (the partition key is the node name).
+          if (nodes === undefined) return [allow(actions, [this.nodeStore.tableArn])];
+          return nodes.length ? [allow(actions, [this.nodeStore.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': nodes } })] : [];
+        case 'eventBodies':
+          return [allow(actions, [this.bodies.arnForObjects(`events/${cluster.name}/*`)])];
+        case 'objectBodies':
+          // Offloaded object properties live under objects/<node>/; superseded ones are deleted.
+          if (nodes === undefined || grant.scope === 'allNodes') return [allow(actions, [this.bodies.arnForObjects('objects/*')])];
+          return nodes.length ? [allow(actions, nodes.map((node) => this.bodies.arnForObjects(`objects/${node}/*`)))] : [];
+        case 'topic':
+          return [allow(actions, [this.topic.topicArn])];
+        case 'eventSourceMappings': {
+          // The consumers come first (below), so every mapping exists when a grant names them.
+          const arns = Object.values(this.nodeQueues).map((q) => q.eventSource.eventSourceMappingArn);
+          return arns.length ? [allow(actions, arns)] : [];
+        }
+        case 'queues':
+        case 'deadLetterQueues': {
+          const arns = queueArns(grant.on === 'queues' ? 'queue' : 'deadLetterQueue');
+          return arns.length ? [allow(actions, arns)] : [];
+        }
+      }
+    };
+    const binding = (ownNode?: string): ManifestBinding<ConfigSyncEnv, ConfigSyncResource, ConfigSyncScope, ConfigSyncSchedule> => ({
+      environment: (name) => environment[name],
+      grant: (grant) => statements(grant, ownNode),
+      // The lag is measured every minute: the lag alarm counts minutes (cluster.observability.lagMinutes).
+      schedule: (setting) => (setting === 'lagSchedule' ? 'rate(1 minute)' : (props.republishSchedule ?? 'rate(1 minute)')),
+      api: props.api,
+      authorizers: { node: props.nodeAuthorizer, read: props.readAuthorizer, open: undefined },
+    });
+    const options = (name: string) => ({ timeout: name === 'Apply' ? APPLY_TIMEOUT : Duration.seconds(29), memorySize: 512 });
 
-    // Queue URLs go into every function's environment, so the apply functions come second.
-    for (const node of consumers) {
-      const pair = queuePairs.get(node.name) as Omit<NodeQueues, 'apply' | 'eventSource'>;
-      const apply = fn(
-        `Apply-${node.name}`,
-        'config-sync/handlers/apply-events.ts',
-        [
-          eventLog(['GetItem', 'Query']),
-          ...storeOf([node], storeWrite),
-          eventBodies(['GetObject']),
-          ...objectBodies([node], ['GetObject', 'PutObject', 'DeleteObject']),
-        ],
-        { NODE_NAME: node.name },
-      );
-      const eventSource = new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true });
-      apply.addEventSource(eventSource);
-      this.nodeQueues[node.name] = { ...pair, apply, eventSource };
+    // Queue consumers first: the pause switch's grant and environment name their event source mappings.
+    const declarations = Object.entries(CONFIG_SYNC_MANIFEST).sort(([, a], [, b]) => Number('queueConsumer' in b) - Number('queueConsumer' in a));
+    for (const [name, declaration] of declarations) {
+      if (!('queueConsumer' in declaration)) {
+        this.functions[name] = declaredFunction(this, name, declaration, binding(), options(name));
+        continue;
+      }
+      // One consumer per consuming node, on that node's queue.
+      for (const node of consumers) {
+        const pair = queuePairs.get(node.name) as Omit<NodeQueues, 'apply' | 'eventSource'>;
+        const id = `${name}-${node.name}`;
+        const geoserver = node.geoserver;
+        const apply = declaredFunction(this, id, declaration, binding(node.name), {
+          ...options(name),
+          ...(geoserver ? { timeout: GEOSERVER_APPLY_TIMEOUT } : {}),
+          environment: {
+            [CONFIG_SYNC_ENV.nodeName]: node.name,
+            // A node with a GeoServer (cluster.nodes[].geoserver): its URL and secret name, never credentials.
+            ...(geoserver ? { GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS_SECRET: geoserver.credentialsSecret } : {}),
+          },
+        });
+        if (geoserver) {
+          // Its own secret only; it retries its own parked events on a redrive's request
+          // (listing and clearing records); the event source already grants
+          // ChangeMessageVisibility on its queue (the backoff).
+          apply.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, geoserver.credentialsSecret)]));
+          apply.addToRolePolicy(
+            allow(['dynamodb:Query', 'dynamodb:DeleteItem'], [this.nodeStore.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [node.name] } }),
+          );
+          if (geoserver.network) this.placeInVpc(apply, node.name, geoserver.network);
+        }
+        const eventSource = new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true });
+        apply.addEventSource(eventSource);
+        this.functions[id] = apply;
+        this.nodeQueues[node.name] = { ...pair, apply, eventSource };
+      }
     }
 
-    const allQueues = Object.values(this.nodeQueues);
-    const publishEvent = fn('PublishEvent', 'config-sync/handlers/publish-event.ts', [
-      eventLog(['GetItem', 'Query', 'PutItem', 'UpdateItem']),
-      ...storeOf(publishers, storeWrite),
-      publish,
-      eventBodies(['GetObject', 'PutObject']),
-      ...objectBodies(publishers, ['GetObject', 'PutObject', 'DeleteObject']),
-    ]);
-    const listNodes = fn('ListNodes', 'config-sync/handlers/list-nodes.ts', [
-      eventLog(['GetItem']),
-      // Query: the node's parking records.
-      allow(['dynamodb:GetItem', 'dynamodb:Query'], [this.nodeStore.tableArn]),
-      ...(allQueues.length
-        ? [allow(['sqs:GetQueueAttributes'], allQueues.flatMap((q) => [q.queue.queueArn, q.deadLetterQueue.queueArn]))]
-        : []),
-    ]);
-    const getCatalog = fn('GetCatalog', 'config-sync/handlers/get-catalog.ts', [
-      allow(['dynamodb:GetItem', 'dynamodb:Query'], [this.nodeStore.tableArn]),
-      ...objectBodies('all', ['GetObject']),
-    ]);
-    const getCatalogObject = fn('GetCatalogObject', 'config-sync/handlers/get-catalog-object.ts', [
-      allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [this.nodeStore.tableArn]),
-      ...objectBodies('all', ['GetObject']),
-    ]);
-    const resyncNode = fn('ResyncNode', 'config-sync/handlers/resync-node.ts', [
-      eventLog(['GetItem', 'Query']),
-      ...storeOf(cluster.nodes, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']),
-      eventBodies(['GetObject']),
-      ...objectBodies('all', ['GetObject', 'PutObject', 'DeleteObject']),
-    ]);
-    const redriveNode = fn('RedriveNode', 'config-sync/handlers/redrive-node.ts', [
-      // Retrying parked events: read them from the log, apply them to the node's store.
-      eventLog(['GetItem', 'Query']),
-      ...storeOf(cluster.nodes, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']),
-      eventBodies(['GetObject']),
-      ...objectBodies('all', ['GetObject', 'PutObject', 'DeleteObject']),
-      ...(allQueues.length
-        ? [
-            allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage'], allQueues.map((q) => q.deadLetterQueue.queueArn)),
-            allow(['sqs:SendMessage'], allQueues.map((q) => q.queue.queueArn)),
-          ]
-        : []),
-    ]);
-    const republish = fn('RepublishPending', 'config-sync/handlers/republish-pending.ts', [
-      eventLog(['GetItem', 'Query', 'UpdateItem']),
-      publish,
-      eventBodies(['GetObject']),
-      ...storeOf(pureMasters, storeWrite),
-      ...objectBodies(pureMasters, ['GetObject', 'PutObject', 'DeleteObject']),
-    ]);
+    const master = gatewayMaster(cluster);
+    if (master) {
+      const gateway = declaredFunction(this, 'GeoServerGateway', GEOSERVER_GATEWAY, binding(master.name), options('GeoServerGateway'));
+      if (master.geoserver.network) this.placeInVpc(gateway, master.name, master.geoserver.network);
+      addLambdaRoute(props.api, GATEWAY_ROUTE_PATH, HttpMethod.ANY, gateway);
+      this.functions.GeoServerGateway = gateway;
+    }
+  }
 
-    // Pause and resume: the node's pause item (in its own store partition) and exactly the
-    // event source mappings of the cluster's consuming nodes.
-    const switchConsumption = fn(
-      'SwitchConsumption',
-      'config-sync/handlers/switch-consumption.ts',
-      [
-        ...storeOf(cluster.nodes, ['GetItem', 'PutItem', 'DeleteItem']),
-        ...(allQueues.length ? [allow(['lambda:UpdateEventSourceMapping'], allQueues.map((q) => q.eventSource.eventSourceMappingArn))] : []),
-      ],
-      { NODE_EVENT_SOURCES: stack.toJsonString(Object.fromEntries(Object.entries(this.nodeQueues).map(([node, q]) => [node, q.eventSource.eventSourceMappingId]))) },
+  private readonly vpcEndpoints = new Set<string>();
+
+  /**
+   * Runs a node's apply function in its GeoServer's VPC. Lambda needs to create network
+   * interfaces there (AWS's AWSLambdaVPCAccessExecutionRole, spelled out: EC2 has no resource
+   * scoping for these calls). With `reachAws: 'vpc-endpoints'` the stack creates, once per
+   * VPC, gateway endpoints for DynamoDB and S3 and interface endpoints for SQS and Secrets
+   * Manager, which is everything the function calls.
+   */
+  private placeInVpc(fn: ClusterFunction, node: string, network: NonNullable<NonNullable<ClusterConfigNode['geoserver']>['network']>): void {
+    const stack = Stack.of(this);
+    (fn.node.defaultChild as CfnFunction).addPropertyOverride('VpcConfig', {
+      SubnetIds: network.subnetIds,
+      SecurityGroupIds: network.securityGroupIds,
+    });
+    fn.addToRolePolicy(
+      allow(['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], ['*']),
     );
-
-    const measureLag = fn('MeasureLag', 'config-sync/handlers/measure-lag.ts', [
-      eventLog(['GetItem']),
-      allow(['dynamodb:GetItem'], [this.nodeStore.tableArn]),
-    ]);
-
-    const route = (path: string, method: HttpMethod, target: ClusterFunction, authorizer?: IHttpRouteAuthorizer) =>
-      addLambdaRoute(props.api, path, method, target, authorizer);
-    route('/config/events', HttpMethod.POST, publishEvent, props.nodeAuthorizer);
-    route('/nodes', HttpMethod.GET, listNodes, props.readAuthorizer);
-    route('/nodes/{node}/catalog', HttpMethod.GET, getCatalog, props.readAuthorizer);
-    route('/nodes/{node}/catalog/{type}/{id}', HttpMethod.GET, getCatalogObject, props.readAuthorizer);
-    route('/nodes/{node}/resync', HttpMethod.POST, resyncNode, props.nodeAuthorizer);
-    route('/nodes/{node}/redrive', HttpMethod.POST, redriveNode, props.nodeAuthorizer);
-    // One function serves both switches: one integration, two routes.
-    const switchIntegration = new HttpLambdaIntegration('SwitchConsumptionIntegration', switchConsumption);
-    for (const path of ['/nodes/{node}/pause', '/nodes/{node}/resume']) {
-      props.api.addRoutes({ path, methods: [HttpMethod.POST], integration: switchIntegration, authorizer: props.nodeAuthorizer });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `Lambda creates and deletes the network interfaces of node ${node}'s apply function in its GeoServer's VPC; EC2 offers no resource-level scoping for these calls (the same statement as AWS's AWSLambdaVPCAccessExecutionRole).`,
+    });
+    if (network.reachAws !== 'vpc-endpoints' || this.vpcEndpoints.has(network.vpcId)) return;
+    this.vpcEndpoints.add(network.vpcId);
+    for (const service of ['dynamodb', 's3']) {
+      new CfnVPCEndpoint(this, `${network.vpcId}-${service}`, {
+        vpcId: network.vpcId,
+        serviceName: `com.amazonaws.${stack.region}.${service}`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds: network.routeTableIds,
+      });
     }
-
-    new Rule(this, 'RepublishSchedule', {
-      description: 'Publishes configuration events committed to the log but not yet published, and catches up master stores',
-      schedule: Schedule.expression(props.republishSchedule ?? 'rate(1 minute)'),
-      targets: [new LambdaFunction(republish)],
-    });
-    new Rule(this, 'LagSchedule', {
-      description: "Records every node's lag behind the event log as a metric, for the lag alarms",
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [new LambdaFunction(measureLag)],
-    });
+    for (const service of ['sqs', 'secretsmanager']) {
+      new CfnVPCEndpoint(this, `${network.vpcId}-${service}`, {
+        vpcId: network.vpcId,
+        serviceName: `com.amazonaws.${stack.region}.${service}`,
+        vpcEndpointType: 'Interface',
+        subnetIds: network.subnetIds,
+        securityGroupIds: network.securityGroupIds,
+        privateDnsEnabled: true,
+      });
+    }
   }
 }
 
 /** The function side's filter policy (SNS's JSON form) as CDK subscription filters. */
 function subscriptionFilters(policy: Record<string, readonly unknown[]>): Record<string, SubscriptionFilter> {
   return Object.fromEntries(Object.entries(policy).map(([attribute, conditions]) => [attribute, new SubscriptionFilter([...conditions])]));
+}
+
+/**
+ * The ARN to grant for a secret named by name or ARN. A name gets Secrets Manager's random
+ * six-character suffix (`-??????`), so the grant matches that secret and no other.
+ */
+function secretArn(stack: Stack, secret: string): string {
+  if (secret.startsWith('arn:')) return secret;
+  return stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${secret}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }

@@ -14,8 +14,9 @@ export interface NodeAuthProps {
 }
 
 /**
- * Node identity for every write route: a credentials table holding a hash of each node's token
- * and a Lambda authorizer that checks it and hands the node's name and role to the route.
+ * Identity for every write and listing route: a credentials table holding a hash of each node's
+ * and operator's token and a Lambda authorizer that checks it and hands the caller's name and
+ * role (a node's, or `operator`) to the route.
  * A Lambda authorizer, rather than IAM auth, behaves the same in AWS and in the local runtime.
  */
 export class NodeAuth extends Construct {
@@ -38,6 +39,7 @@ export class NodeAuth extends Construct {
       environment: {
         CREDENTIALS_TABLE_NAME: this.credentialsTable.tableName,
         CLUSTER_NODES: nodeRolesJson(props.cluster.nodes),
+        CLUSTER_OPERATORS: JSON.stringify(props.cluster.operators.map((operator) => operator.name)),
       },
     });
     this.credentialsTable.grant(this.authorizerFunction, 'dynamodb:GetItem');

@@ -4,7 +4,9 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../cluster-config';
+import { CORS_POLLING_PATHS } from '../../lambdas/shared/cors';
 import { ClusterFunction } from './cluster-function';
+
 
 export interface PollingProtocolsProps {
   readonly cluster: ClusterConfig;
@@ -27,7 +29,7 @@ export interface PollingProtocolsProps {
  *   OGC API - Processes - Part 1: Core 1.0;
  * - `GET /openapi.json`: the OpenAPI description of the whole API.
  *
- * Every route follows the read-route switch, the client-facing dismisses included: open by default
+ * Every route but the job list follows the read-route switch, the client-facing dismisses included: open by default
  * (GeoServer lets whoever holds the statusLocation URL poll and dismiss; ids are unguessable
  * UUIDs), node-authorized when `requireAuthForReads` is set. Reads and dismisses are separate
  * functions so that only the dismissing ones can write.
@@ -41,6 +43,7 @@ export class PollingProtocols extends Construct {
     const protocolEnvironment: Record<string, string> = {
       DEFAULT_RETRY_AFTER_SECONDS: String(settings.defaultRetryAfterSeconds),
       REQUIRE_AUTH_FOR_READS: String(settings.requireAuthForReads),
+      CORS_ALLOWED_ORIGINS: JSON.stringify(settings.corsAllowedOrigins),
       ...(settings.publicBaseUrl !== undefined ? { PUBLIC_BASE_URL: settings.publicBaseUrl } : {}),
     };
     // What lambdas/status/adapters/store-from-env.ts reads.
@@ -81,9 +84,11 @@ export class PollingProtocols extends Construct {
     const conformance = fn('ConformanceDocument', 'status/handlers/conformance.ts', []);
     const openApi = fn('OpenApiDocument', 'status/handlers/openapi-document.ts', []);
 
-    const authorizer = settings.requireAuthForReads ? props.nodeAuthorizer : undefined;
+    const readAuthorizer = settings.requireAuthForReads ? props.nodeAuthorizer : undefined;
     const integrations = new Map<ClusterFunction, HttpLambdaIntegration>();
-    const route = (path: string, method: HttpMethod, target: ClusterFunction) => {
+    /** `read`: the read-route switch; `token`: always a node or operator token; `open`: never. */
+    const route = (path: string, method: HttpMethod, target: ClusterFunction, access: 'read' | 'token' | 'open' = 'read') => {
+      const authorizer = access === 'read' ? readAuthorizer : access === 'token' ? props.nodeAuthorizer : undefined;
       // One integration per function, shared by its routes (GET and POST /ows).
       let integration = integrations.get(target);
       if (integration === undefined) {
@@ -94,11 +99,19 @@ export class PollingProtocols extends Construct {
     };
     route('/ows', HttpMethod.GET, ows);
     route('/ows', HttpMethod.POST, ows);
-    route('/jobs', HttpMethod.GET, jobList);
+    // The job list hands out ids: it always needs a node or operator token.
+    route('/jobs', HttpMethod.GET, jobList, 'token');
     route('/jobs/{jobId}', HttpMethod.GET, jobStatus);
     route('/jobs/{jobId}', HttpMethod.DELETE, jobDismiss);
     route('/jobs/{jobId}/results', HttpMethod.GET, jobResults);
     route('/conformance', HttpMethod.GET, conformance);
     route('/openapi.json', HttpMethod.GET, openApi);
+
+    // CORS preflight on exactly the polling paths, never on a write path, always open (a browser
+    // sends no token with it). Per path, the methods a browser may use there.
+    const corsMethods: Record<string, string[]> = Object.fromEntries(CORS_POLLING_PATHS.map(({ path, methods }) => [path, methods]));
+    const preflight = fn('CorsPreflight', 'shared/handlers/cors-preflight.ts', []);
+    preflight.addEnvironment('CORS_PREFLIGHT_METHODS', JSON.stringify(corsMethods));
+    for (const { path } of CORS_POLLING_PATHS) route(path, HttpMethod.OPTIONS, preflight, 'open');
   }
 }

@@ -14,7 +14,7 @@ import { addLambdaRoute, allow } from './routes';
 export interface StatusServiceProps {
   readonly cluster: ClusterConfig;
   readonly api: HttpApi;
-  /** Authorizer of node (write) routes; read routes use it too when `requireAuthForReads` is set. */
+  /** Authorizer of node (write) and listing routes; polls use it too when `requireAuthForReads` is set. */
   readonly nodeAuthorizer: IHttpRouteAuthorizer;
 }
 
@@ -94,6 +94,8 @@ export class StatusService extends Construct {
       allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tableArn]),
     ]);
     const getStatus = fn('GetStatus', 'status/handlers/get-status.ts', [allow(['dynamodb:GetItem'], [tableArn])]);
+    // Browsers may poll (lambdas/shared/cors.ts); the preflight route is PollingProtocols'.
+    getStatus.addEnvironment('CORS_ALLOWED_ORIGINS', JSON.stringify(settings.corsAllowedOrigins));
     // Lists through every index (the filters pick one), reads the page's items by key, and scans
     // only for a listing with no filter at all.
     const listStatuses = fn(
@@ -124,7 +126,8 @@ export class StatusService extends Construct {
     route('/executions/{executionId}', HttpMethod.PUT, putStatus, props.nodeAuthorizer);
     route('/executions/{executionId}', HttpMethod.DELETE, dismissStatus, props.nodeAuthorizer);
     route('/executions/{executionId}', HttpMethod.GET, getStatus, readAuthorizer);
-    route('/executions', HttpMethod.GET, listStatuses, readAuthorizer);
+    // Listings hand out ids, and an id is what lets anyone poll or dismiss: always authorized.
+    route('/executions', HttpMethod.GET, listStatuses, props.nodeAuthorizer);
 
     new Rule(this, 'CleanupSchedule', {
       description: 'Removes completed execution statuses past their retention',

@@ -1,6 +1,6 @@
 import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../cluster-config';
@@ -8,6 +8,7 @@ import { ClusterFunction } from '../constructs/cluster-function';
 import { Monitoring } from '../constructs/monitoring';
 import { NodeAuth } from '../constructs/node-auth';
 import { OperatorConsole } from '../constructs/operator-console';
+import { GATEWAY_ROUTE_PATH } from '../../lambdas/config-sync/manifest';
 import { ConfigSyncService } from '../constructs/config-sync-service';
 import { PollingProtocols } from '../constructs/polling-protocols';
 import { StatusService } from '../constructs/status-service';
@@ -68,7 +69,7 @@ export class ClusterStack extends Stack {
       description: `Cluster services of GeoServer cluster '${props.cluster.name}'`,
       createDefaultStage: false,
     });
-    this.api.addStage('DefaultStage', {
+    const stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: 1000, burstLimit: 2000 },
@@ -98,6 +99,15 @@ export class ClusterStack extends Stack {
       readAuthorizer: props.cluster.status.requireAuthForReads ? this.nodeAuth.authorizer : undefined,
     });
 
+    if (props.cluster.gateway.enabled) {
+      // The gateway route gets its own, lower throttle than the stage's (cluster.gateway).
+      (stage.node.defaultChild as CfnStage).addPropertyOverride('RouteSettings', {
+        [`ANY ${GATEWAY_ROUTE_PATH}`]: {
+          ThrottlingRateLimit: props.cluster.gateway.rateLimit,
+          ThrottlingBurstLimit: props.cluster.gateway.burstLimit,
+        },
+      });
+    }
     new OperatorConsole(this, 'Console', { api: this.api });
 
     // Every function logs and counts for this cluster, at the configured level, and is alarmed on.
@@ -136,7 +146,7 @@ export class ClusterStack extends Stack {
       {
         id: 'AwsSolutions-APIG4',
         reason:
-          'Poll and list routes are open by design, as GeoServer statusLocation URLs are: an execution id is an unguessable UUID. Set cluster.status.requireAuthForReads to authorize them too; every write route has the node authorizer.',
+          'Open by design: polls of one execution by its id and client dismisses by id, as GeoServer statusLocation URLs are (an execution id is an unguessable UUID); the conformance and OpenAPI documents; config sync node progress and catalog reads. The listings that hand out execution ids and every write route have the authorizer (node or read-only operator tokens; writes refuse operators). Set cluster.status.requireAuthForReads to authorize the open routes too. The GeoServer REST gateway route (cluster.gateway) passes the caller\'s HTTP Basic credentials to the master GeoServer, whose security decides: the cluster adds no other way in.',
       },
     ]) {
       Validations.of(this).acknowledge(acknowledgement);

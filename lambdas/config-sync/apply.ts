@@ -46,6 +46,7 @@
  */
 import { CursorContentionError, EventsMissingFromLogError, InvalidConfigEventError, WrongClusterError } from './errors';
 import {
+  isConfigurationType,
   isOffloaded,
   isUnreadable,
   objectStorageKey,
@@ -58,6 +59,9 @@ import {
   type ObjectRef,
   type PublishedEvent,
 } from './events';
+import { applyToGeoServer, deletedPaths, type GeoServerApplyOptions, type GeoServerOutcome, type GeoServerStep } from './geoserver/apply';
+import { GeoServerRejectedError } from './geoserver/errors';
+import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject } from './merge-patch';
 import type { CommitOutcome, EventBodyStore, EventLog, NodeStore, ParkedObject, StoredObject } from './ports';
 
@@ -67,6 +71,11 @@ export interface ApplyDeps {
   readonly bodies: EventBodyStore;
   /** The clock for parking records. @default () => new Date() */
   readonly now?: () => Date;
+  /**
+   * The node's own GeoServer, when it has one: each event is applied to it before the
+   * node's cursor moves (geoserver/apply.ts).
+   */
+  readonly geoserver?: { readonly rest: GeoServerRest; readonly options?: GeoServerApplyOptions };
 }
 
 /**
@@ -171,6 +180,8 @@ export interface AppliedEvent {
   readonly effect: ObjectEffect;
   /** Read from the event log to close a gap, rather than delivered. */
   readonly fromLog: boolean;
+  /** What the node's GeoServer made of it (absent without a GeoServer or for a stale event). */
+  readonly geoserver?: GeoServerOutcome;
 }
 
 /** What happened to one delivered event. `applied` lists, in order, every event this call applied. */
@@ -392,6 +403,7 @@ class NodeApplier {
       effect,
       fromLog,
     });
+    let geoserver: GeoServerOutcome | undefined;
     for (let attempt = 1; ; attempt += 1) {
       if (ref) await this.prefetch([ref]);
       if (ref && this.parked.get(objectStorageKey(ref)) === true) {
@@ -417,7 +429,14 @@ class NodeApplier {
       try {
         if (isUnreadable(event)) throw new InvalidConfigEventError([{ field: 'event', message: event.reason }]);
         const complete = await resolveBody(this.deps.bodies, event);
-        change = applyChange(this.objects.get(objectStorageKey(complete.object)) ?? undefined, complete);
+        const existing = this.objects.get(objectStorageKey(complete.object)) ?? undefined;
+        change = applyChange(existing, complete);
+        // The node's GeoServer first: if the commit never happens (crash, contention), the
+        // event is applied again, and every GeoServer call is idempotent. A GeoServer that is
+        // down throws a transient error (the queue retries it); a refusal parks the event.
+        if (this.deps.geoserver && geoserver === undefined && change.object !== undefined) {
+          geoserver = await applyToGeoServerOrThrow(this.deps.geoserver, complete, existing, change.object);
+        }
         outcome = await this.deps.store.commit(this.context.node, {
           expectedCursor: cursor,
           sequence: complete.sequence,
@@ -435,7 +454,7 @@ class NodeApplier {
       if (outcome === 'cursor-moved') return this.cursorMoved();
       this.knownCursor = event.sequence;
       if (ref && change.object) this.objects.set(objectStorageKey(ref), change.object);
-      return step(change.effect);
+      return geoserver === undefined ? step(change.effect) : { ...step(change.effect), geoserver };
     }
   }
 
@@ -464,7 +483,8 @@ class NodeApplier {
     const at = (this.deps.now?.() ?? new Date()).toISOString();
     const attempts = await this.deps.store.recordFailure(node, cursor, { sequence: event.sequence, reason, at });
     if (attempts === 'cursor-moved') return this.cursorMoved();
-    if (attempts < MAX_APPLY_ATTEMPTS) throw error;
+    // A GeoServer refusal was already retried where it happened (geoserver/apply.ts).
+    if (attempts < MAX_APPLY_ATTEMPTS && !(error instanceof GeoServerRejectedError)) throw error;
     const outcome = await this.deps.store.park(node, {
       expectedCursor: cursor,
       sequence: event.sequence,
@@ -477,7 +497,7 @@ class NodeApplier {
     console.warn(JSON.stringify({ message: 'event parked', node, sequence: event.sequence, object: ref, attempts, reason }));
     this.knownCursor = event.sequence;
     if (ref) this.parked.set(objectStorageKey(ref), true);
-    return step('parked');
+    return error instanceof GeoServerRejectedError ? { ...step('parked'), geoserver: error.outcome } : step('parked');
   }
 
   /** Log events `from..to`, which must start at `from` (the log has no holes unless trimmed). */
@@ -615,6 +635,11 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
         const complete = await resolveBody(deps.bodies, event);
         const [existing] = await store.readObjects(node, [complete.object]);
         const change = applyChange(existing, complete);
+        // A GeoServer node's parked events are retried by its apply function (which can
+        // reach the GeoServer): the GeoServer first, as in the applier.
+        if (deps.geoserver && change.object !== undefined) {
+          await applyToGeoServerOrThrow(deps.geoserver, complete, existing, change.object);
+        }
         outcome = await store.applyParked(node, { key: record.key, sequence, ...(change.object ? { object: change.object } : {}) });
       } catch (error) {
         const reason = describeFailure(error);
@@ -628,6 +653,39 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
     }
   }
   return { cleared, stillParked };
+}
+
+/**
+ * Applies an event's effect to the node's GeoServer; a refusal (after the retries the apply
+ * makes) is thrown as `GeoServerRejectedError`, which parks the event at once.
+ */
+async function applyToGeoServerOrThrow(
+  geoserver: NonNullable<ApplyDeps['geoserver']>,
+  event: ConfigEvent,
+  before: StoredObject | undefined,
+  after: StoredObject,
+): Promise<GeoServerOutcome> {
+  const outcome = await applyToGeoServer(geoserver.rest, geoServerStep(event, before, after), geoserver.options);
+  if (outcome.kind === 'rejected') throw new GeoServerRejectedError(geoserver.rest.url, outcome);
+  return outcome;
+}
+
+/** The GeoServer calls an event's effect on the store stands for. */
+function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, after: StoredObject): GeoServerStep {
+  const { type, id } = event.object;
+  if (after.deleted) {
+    return { kind: 'remove', type, id, properties: before?.properties ?? {}, recurse: event.kind === 'remove' && event.recurse === true };
+  }
+  const live = before !== undefined && !before.deleted ? before.properties : {};
+  return {
+    kind: 'upsert',
+    type,
+    id,
+    properties: after.properties,
+    // Settings are only ever modified: the store never holds them whole, and they need not be.
+    incomplete: after.incomplete && !isConfigurationType(type),
+    deleted: event.kind === 'modify' ? deletedPaths(live, event.patch) : [],
+  };
 }
 
 function range(from: number, to: number): number[] {

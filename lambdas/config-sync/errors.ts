@@ -112,3 +112,40 @@ function describeSequences(sequences: readonly number[]): string {
   if (sequences.length === 1) return String(first);
   return sequences.length === last - first + 1 ? `${first}..${last}` : sequences.join(', ');
 }
+
+/**
+ * Not an HTTP answer by itself: the event log found the `Idempotency-Key` already claimed. The
+ * publish path turns it into the original answer, or a 422 when the body differs.
+ */
+export class IdempotencyKeyTakenError extends Error {
+  constructor(readonly record: import('./ports').IdempotencyRecord) {
+    super(`Idempotency-Key ${record.key} of node ${record.node} already committed sequence ${record.sequence}`);
+    this.name = 'IdempotencyKeyTakenError';
+  }
+}
+
+/** 422: the same `Idempotency-Key` was sent with another body. */
+export class IdempotencyKeyReusedError extends AppError {
+  constructor(key: string, sequence: number) {
+    super(
+      422,
+      'IDEMPOTENCY_KEY_REUSED',
+      `Idempotency-Key ${key} was used for another request body (it committed sequence ${sequence}); use a new key for a new change`,
+      'Idempotency-Key',
+      { sequence },
+    );
+  }
+}
+
+/** 409: the request that claimed this key committed its change and has not answered yet. */
+export class IdempotentRequestInProgressError extends AppError {
+  constructor(key: string, sequence: number) {
+    super(
+      409,
+      'IDEMPOTENT_REQUEST_IN_PROGRESS',
+      `The request with Idempotency-Key ${key} committed sequence ${sequence} and is still finishing; retry in a second`,
+      'Idempotency-Key',
+      { sequence },
+    );
+  }
+}

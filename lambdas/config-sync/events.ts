@@ -29,6 +29,7 @@ import * as z from 'zod/mini';
 import { clusterNameSchema, nodeNameSchema } from '../shared/cluster-model';
 import { InvalidConfigEventError, type FieldIssue } from './errors';
 import type { JsonObject } from './merge-patch';
+import { patchIssues, representationIssues } from './representations';
 
 // ---------------------------------------------------------------------------------------------
 // Object types and ids
@@ -173,6 +174,13 @@ export interface ModifyChange {
 export interface RemoveChange {
   readonly kind: 'remove';
   readonly object: ObjectRef;
+  /**
+   * Whether the remove cascades to what the object contains or what references it (a
+   * workspace's stores, a store's resources, a style's use by layers), as GeoServer's
+   * `DELETE ...?recurse=true` does. Without it, a GeoServer refuses to remove a non-empty
+   * workspace or store. Data files are never purged on other nodes: they live in shared storage.
+   */
+  readonly recurse?: boolean;
 }
 
 /** Body of `POST /config/events`. */
@@ -192,7 +200,7 @@ const modifyShape = {
     z.refine((patch) => Object.keys(patch).length > 0, 'must change at least one property'),
   ),
 };
-const removeShape = { kind: z.literal('remove'), object: objectRefSchema };
+const removeShape = { kind: z.literal('remove'), object: objectRefSchema, recurse: z.optional(z.boolean()) };
 
 type ChangeFields = Pick<ConfigChange, 'kind' | 'object'> & { properties?: JsonObject; patch?: JsonObject };
 
@@ -226,9 +234,24 @@ function isDocument(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0;
 }
 
+/**
+ * What applying to a GeoServer needs from each type's representation (representations.ts).
+ * Checked on what a master publishes (and on offloaded bodies, which are publish requests
+ * stored whole); events already in the log are not judged again by later rules.
+ */
+const representationRules = z.superRefine<ChangeFields>(({ kind, object, properties, patch }, ctx) => {
+  const issues =
+    kind === 'add' && properties !== undefined
+      ? representationIssues(object.type, object.id, properties).map((issue) => ({ ...issue, root: 'properties' }))
+      : kind === 'modify' && patch !== undefined
+        ? patchIssues(object.type, object.id, patch).map((issue) => ({ ...issue, root: 'patch' }))
+        : [];
+  for (const issue of issues) ctx.addIssue({ code: 'custom', path: [issue.root, ...issue.path], message: issue.message });
+});
+
 export const configChangeSchema = z
   .discriminatedUnion('kind', [z.strictObject(addShape), z.strictObject(modifyShape), z.strictObject(removeShape)])
-  .check(changeRules);
+  .check(changeRules, representationRules);
 
 // ---------------------------------------------------------------------------------------------
 // The event as stored in the log and carried by SNS
@@ -364,7 +387,23 @@ export function parseConfigChange(body: unknown): ConfigChange {
   assertWithinBounds(body);
   const result = z.safeParse(configChangeSchema, body, { error: describeIssue });
   if (!result.success) throw invalidEvent(result.error);
-  return result.data;
+  return withOriginalJson(result.data, body);
+}
+
+/**
+ * The parsed change with `properties`/`patch` exactly as the input held them. zod's record and
+ * JSON schemas rebuild objects by assignment, which drops a key named `__proto__` (assigning it
+ * sets the prototype instead); user data must never be dropped silently, so the validated
+ * input itself is kept. It is JSON already (it came from `JSON.parse`, where `__proto__` is an
+ * ordinary own key, and the schema accepted it), and every later step keeps such keys: spreads
+ * and `JSON.stringify` copy own keys, merge patch rebuilds objects with `Object.fromEntries`.
+ */
+function withOriginalJson<T extends { readonly kind: ChangeKind }>(parsed: T, input: unknown): T {
+  if (typeof input !== 'object' || input === null) return parsed;
+  const record = input as Record<string, unknown>;
+  if ('properties' in parsed && Object.hasOwn(record, 'properties')) return { ...parsed, properties: record.properties };
+  if ('patch' in parsed && Object.hasOwn(record, 'patch')) return { ...parsed, patch: record.patch };
+  return parsed;
 }
 
 /**
@@ -377,7 +416,7 @@ export function parsePublishedEvent(message: unknown): PublishedEvent {
     typeof message === 'object' && message !== null && 'bodyRef' in message ? offloadedEventSchema : configEventSchema;
   const result = z.safeParse(schema, message, { error: describeIssue });
   if (!result.success) throw invalidEvent(result.error);
-  return result.data;
+  return withOriginalJson(result.data, message);
 }
 
 /**

@@ -223,7 +223,12 @@ export interface EventLog {
    * (counter update conditioned on its current value plus the event put), so a sequence is
    * never allocated without its event: the log has no holes. The event starts unpublished.
    */
-  append(draft: EventDraft): Promise<PublishedEvent>;
+  append(draft: EventDraft, claim?: IdempotencyClaim): Promise<PublishedEvent>;
+  /**
+   * Records the answer given to the request that made `claim` (after the commit, so it may be
+   * missing if the function died in between).
+   */
+  saveIdempotentAnswer(cluster: string, node: string, key: string, answer: string): Promise<void>;
   /**
    * The stored events with `from <= sequence <= to`, ascending; the caller asks at most 100.
    * An item that is not a valid event comes back as an `UnreadableEvent` in its place.
@@ -234,6 +239,26 @@ export interface EventLog {
   markPublished(cluster: string, sequence: number): Promise<void>;
   /** The oldest events not yet marked published, ascending, at most `limit`. */
   listUnpublished(cluster: string, limit: number): Promise<PublishedEvent[]>;
+}
+
+/**
+ * An `Idempotency-Key` claimed in the same transaction as the append it answers: the key,
+ * scoped to the publishing node, with the hash of the request body, until `expiresAt`.
+ */
+export interface IdempotencyClaim {
+  readonly node: string;
+  readonly key: string;
+  readonly bodyHash: string;
+  /** Epoch seconds; an expired claim no longer binds its key. */
+  readonly expiresAt: number;
+  readonly createdAt: string;
+}
+
+/** What an earlier request with the same key committed. */
+export interface IdempotencyRecord extends IdempotencyClaim {
+  readonly sequence: number;
+  /** The answer's JSON body, once recorded. */
+  readonly answer?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import { catchUp, type ApplyDeps } from './apply';
 import type { ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
 import { mustOffload, parseConfigChange, type PublishedEvent } from './events';
-import type { EventDraft, EventLog, EventTopic } from './ports';
+import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError } from './errors';
+import type { EventDraft, EventLog, EventTopic, IdempotencyClaim } from './ports';
 
 export interface PublishDeps extends ApplyDeps {
   readonly topic: EventTopic;
@@ -28,7 +29,7 @@ export interface PublishContext {
 }
 
 export interface DeferredFailure {
-  readonly stage: 'publish' | 'apply-locally';
+  readonly stage: 'publish' | 'apply-locally' | 'record-answer';
   readonly error: unknown;
 }
 
@@ -48,7 +49,12 @@ export interface PublishResult {
  * node is a pure slave (`PureSlavePublishError`, 403) or the body is invalid
  * (`InvalidConfigEventError`, 400 naming the field).
  */
-export async function publishChange(deps: PublishDeps, context: PublishContext, body: unknown): Promise<PublishResult> {
+export async function publishChange(
+  deps: PublishDeps,
+  context: PublishContext,
+  body: unknown,
+  claim?: IdempotencyClaim,
+): Promise<PublishResult> {
   assertCanPublish(context.node);
   const change = parseConfigChange(body);
   const metadata = { cluster: context.cluster, origin: context.node.name, publishedAt: deps.now().toISOString() };
@@ -57,7 +63,7 @@ export async function publishChange(deps: PublishDeps, context: PublishContext, 
   const draft: EventDraft = mustOffload(change, metadata)
     ? { ...metadata, kind: change.kind, object: change.object, bodyRef: await deps.bodies.put(context.cluster, change) }
     : { ...metadata, ...change };
-  const event = await deps.log.append(draft);
+  const event = await deps.log.append(draft, claim);
 
   // Once the event is in the log, publishing it and the master's own store are independent:
   // run them together so the publish request pays for the slower one only.
@@ -82,6 +88,81 @@ export async function publishChange(deps: PublishDeps, context: PublishContext, 
     ),
   ]);
   return { event, published, appliedLocally, deferredFailures };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency-Key
+
+/** How long a key binds its answer: a client retrying a timed-out publish does so within a day. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/** A claim without a recorded answer younger than this may belong to a request still running (API Gateway waits at most 30 s). */
+const IN_PROGRESS_WINDOW_MS = 60_000;
+
+/** The answer of `POST /config/events`, as JSON; what a retry with the same key gets again. */
+export interface PublishAnswer {
+  readonly sequence: number;
+  readonly event: unknown;
+  readonly published: boolean;
+  readonly appliedLocally: boolean;
+}
+
+export type IdempotentPublish =
+  | { readonly replayed: false; readonly result: PublishResult; readonly answer: PublishAnswer }
+  | { readonly replayed: true; readonly answer: PublishAnswer };
+
+export function answerOf(result: PublishResult): PublishAnswer {
+  return { sequence: result.event.sequence, event: result.event, published: result.published, appliedLocally: result.appliedLocally };
+}
+
+/**
+ * `publishChange` under an `Idempotency-Key` (when `key` is given): the key is claimed in the
+ * log append's own transaction, so a change is committed with its key or not at all. A retry
+ * with the same key and body gets the first answer again, without publishing anything; the same
+ * key with another body is a 422. If the first request committed but never recorded its answer
+ * (still running: 409, retry; or its function died after the commit: the answer is rebuilt from
+ * the log, with `published`/`appliedLocally` false because this answer cannot confirm them; the
+ * republish schedule and catch-up complete both in any case).
+ */
+export async function publishIdempotently(
+  deps: PublishDeps,
+  context: PublishContext,
+  body: unknown,
+  idempotency?: { readonly key: string; readonly bodyHash: string },
+): Promise<IdempotentPublish> {
+  if (!idempotency) {
+    const result = await publishChange(deps, context, body);
+    return { replayed: false, result, answer: answerOf(result) };
+  }
+  const now = deps.now();
+  const claim: IdempotencyClaim = {
+    node: context.node.name,
+    key: idempotency.key,
+    bodyHash: idempotency.bodyHash,
+    createdAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+  };
+  let result: PublishResult;
+  try {
+    result = await publishChange(deps, context, body, claim);
+  } catch (error) {
+    if (!(error instanceof IdempotencyKeyTakenError)) throw error;
+    const record = error.record;
+    if (record.bodyHash !== idempotency.bodyHash) throw new IdempotencyKeyReusedError(idempotency.key, record.sequence);
+    if (record.answer !== undefined) return { replayed: true, answer: JSON.parse(record.answer) as PublishAnswer };
+    if (now.getTime() - Date.parse(record.createdAt) < IN_PROGRESS_WINDOW_MS) {
+      throw new IdempotentRequestInProgressError(idempotency.key, record.sequence);
+    }
+    const [event] = await deps.log.readRange(context.cluster, record.sequence, record.sequence);
+    return { replayed: true, answer: { sequence: record.sequence, event, published: false, appliedLocally: false } };
+  }
+  const answer = answerOf(result);
+  try {
+    await deps.log.saveIdempotentAnswer(context.cluster, context.node.name, idempotency.key, JSON.stringify(answer));
+  } catch (failure) {
+    // The change is committed; a retry rebuilds the answer from the log instead.
+    return { replayed: false, result: { ...result, deferredFailures: [...result.deferredFailures, { stage: 'record-answer', error: failure }] }, answer };
+  }
+  return { replayed: false, result, answer };
 }
 
 /**

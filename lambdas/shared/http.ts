@@ -9,12 +9,15 @@ import type {
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
 import type { Context } from 'aws-lambda';
-import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import { AppError, ForbiddenError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import { OPERATOR_ROLE } from './node-token';
 import { instrumented, logger, logUnhandled } from './observability';
 
-/** What the node authorizer puts in the request context of an authenticated route. */
+/** What the authorizer puts in the request context of an authenticated route. */
 export interface NodeIdentity {
+  /** The node's name, or an operator's name when `role` is `operator`. */
   nodeId: string;
+  /** A node's role from the cluster configuration (master, slave, both), or `operator`. */
   role: string;
 }
 
@@ -60,13 +63,25 @@ export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTE
   }
 }
 
-/** The node identity the authorizer attached; a route without it is misconfigured. */
-export function callerNode(event: HttpEvent): NodeIdentity {
+/** Whoever the authorizer let in, node or operator; a route without it is misconfigured. */
+export function callerIdentity(event: HttpEvent): NodeIdentity {
   const context = (event.requestContext as { authorizer?: { lambda?: Partial<NodeIdentity> } }).authorizer?.lambda;
   if (!context?.nodeId || !context.role) {
     throw new AppError(401, 'UNAUTHENTICATED', 'This route needs a node token: send Authorization: Bearer <token>');
   }
   return { nodeId: context.nodeId, role: context.role };
+}
+
+/**
+ * The node making a write. An operator token passes the authorizer (its verdict is cached per
+ * token for every route), so every write route refuses it here: operators list and read only.
+ */
+export function callerNode(event: HttpEvent): NodeIdentity {
+  const caller = callerIdentity(event);
+  if (caller.role === OPERATOR_ROLE) {
+    throw new ForbiddenError(`${caller.nodeId} is a read-only operator: it may list and read, not write`);
+  }
+  return caller;
 }
 
 export function pathParam(event: HttpEvent, name: string): string {

@@ -1,5 +1,8 @@
+/** The role the authorizer gives an operator token: it may list and read, never write. */
+export const OPERATOR_ROLE = 'operator';
+
 /**
- * Node tokens: `<nodeId>.<secret>`. Only a SHA-256 hash of the secret is stored (credentials
+ * Node and operator tokens: `<name>.<secret>`. Only a SHA-256 hash of the secret is stored (credentials
  * table, keyed by node), so a leaked table does not leak tokens; comparison is constant-time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';

@@ -129,7 +129,9 @@ export function applyWrite(
   write: StatusWrite,
   ctx: WriteContext,
 ): WriteOutcome {
-  const now = ctx.now.toISOString();
+  // Never behind what is stored: another writer's clock may run ahead of ours, and a status
+  // whose lastUpdated went backwards (or ended before its completionTime) misleads every poller.
+  const now = notBefore(ctx.now, current?.lastUpdated);
 
   if (current === undefined) {
     if (write.phase !== 'QUEUED') throw new TransitionError(undefined, write.phase);
@@ -279,10 +281,13 @@ export function reapIfLost(
   if (isCompleted(current.phase)) return undefined;
   const silentForMs = now.getTime() - Date.parse(current.lastUpdated);
   if (silentForMs <= heartbeatTimeoutMs) return undefined;
+  // Failing it is an update: lastUpdated moves with completionTime so completionTime <= lastUpdated.
+  const at = notBefore(now, current.lastUpdated);
   return {
     ...current,
     phase: 'FAILED',
-    completionTime: current.completionTime ?? now.toISOString(),
+    lastUpdated: at,
+    completionTime: current.completionTime ?? at,
     exception: {
       code: 'NodeLost',
       message:
@@ -291,6 +296,16 @@ export function reapIfLost(
     },
     version: current.version + 1,
   };
+}
+
+/**
+ * `now` as an ISO instant, or `stored` when that is later. Every write takes its time through
+ * this, so `lastUpdated` never decreases and a completion time set on a write is never later
+ * than any `lastUpdated` after it.
+ */
+export function notBefore(now: Date, stored: string | undefined): string {
+  const iso = now.toISOString();
+  return stored !== undefined && stored > iso ? stored : iso;
 }
 
 /**

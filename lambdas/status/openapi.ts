@@ -14,6 +14,7 @@ import { CONFORMANCE_CLASSES, DEFAULT_LIMIT, EXCEPTION_TYPES, MAX_LIMIT, OGC_STA
 import { MAX_PAGE_SIZE } from './protocols/job-list';
 import { executionIdSchema, listQuerySchema, statusWriteSchema } from './schemas';
 import { nodeNameSchema, NODE_ROLES } from '../shared/cluster-model';
+import { CORS_POLLING_PATHS } from '../shared/cors';
 import {
   CONFIGURATION_TYPES,
   OBJECT_TYPES,
@@ -37,11 +38,13 @@ type Json = Record<string, unknown>;
 const ref = (kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: string): Json => ({ $ref: `#/components/${kind}/${name}` });
 const jsonContent = (schema: Json, type = 'application/json'): Json => ({ [type]: { schema } });
 
+/** Who may call an operation: nodes only, or (by default) anyone who knows the ids. */
 /**
- * Who may call an operation: nodes only; (by default) anyone who knows the ids, or nodes only
- * with requireAuthForReads; or always anyone (the console page, which holds no data).
+ * Who may call an operation: `node` a node token (writes); `list` a node or operator token
+ * (listings, always); `read` anyone, or a token when `requireAuthForReads` is set; `open` anyone,
+ * always (CORS preflights, which browsers send without credentials).
  */
-type Access = 'node' | 'read' | 'open';
+type Access = 'node' | 'list' | 'read' | 'open';
 
 interface Operation {
   access: Access;
@@ -85,7 +88,10 @@ function operations(): Record<string, Record<string, Operation>> {
     '200': {
       description:
         'GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). ' +
-        'Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0).',
+        'Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). ' +
+        'Every WPS 1.0.0 exception report (ows:ExceptionReport 1.1: a bad parameter, an unknown, expired or ' +
+        'dismissed execution as NoApplicableCode with the id as locator, an operation served by the GeoServer nodes) ' +
+        'is sent with 200 as well, as GeoServer does.',
       headers: pollHeaders,
       content: {
         [XML_TYPE]: {
@@ -97,9 +103,11 @@ function operations(): Record<string, Record<string, Operation>> {
       },
     },
     '304': notModified,
-    '400': owsReport('MissingParameterValue or InvalidParameterValue, naming the parameter as locator'),
-    '404': owsReport('Unknown, expired or dismissed execution: NoApplicableCode (1.0.0) or NoSuchJob (2.0), the id as locator'),
-    '501': owsReport('OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes'),
+    '400': owsReport(
+      'WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or ' +
+        'dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits',
+    ),
+    '501': owsReport('WPS 2.0: OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes'),
   };
   const kvp = (name: string, description: string, required = false): Json => ({
     name,
@@ -112,7 +120,7 @@ function operations(): Record<string, Record<string, Operation>> {
   return {
     '/executions': {
       get: {
-        access: 'read',
+        access: 'list',
         operationId: 'listExecutions',
         summary: "List execution statuses (GeoServer's GetExecutions)",
         tags: ['Execution status'],
@@ -237,7 +245,7 @@ function operations(): Record<string, Record<string, Operation>> {
     },
     '/jobs': {
       get: {
-        access: 'read',
+        access: 'list',
         operationId: 'getJobs',
         summary: 'List jobs (OGC API - Processes job-list)',
         tags: ['OGC API - Processes'],
@@ -271,7 +279,7 @@ function operations(): Record<string, Record<string, Operation>> {
             name: 'cursor',
             in: 'query',
             required: false,
-            description: 'Opaque page position, as found in a `next` link',
+            description: 'Opaque page position, as found in a `next` link; signed by the server, any other value is a 400',
             schema: { type: 'string' },
           },
           ifNoneMatch,
@@ -387,7 +395,10 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
           'is carried through S3 transparently. A pure slave is refused (403 PURE_SLAVE) before its body is read; an ' +
           'invalid body is a 400 naming the field, and nothing is published.',
         tags: [CONFIG_TAG],
-        requestBody: { required: true, content: jsonContent(ref('schemas', 'ConfigChange')) },
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: ref('schemas', 'ConfigChange'), examples: CONFIG_CHANGE_EXAMPLES } },
+        },
         responses: {
           '201': {
             description: 'Committed to the event log with its sequence',
@@ -633,6 +644,105 @@ function nodeNameJson(): Json {
   return z.toJSONSchema(nodeNameSchema, { target: 'openapi-3.0' }) as Json;
 }
 
+const SLD_EXAMPLE =
+  '<?xml version="1.0" encoding="UTF-8"?><StyledLayerDescriptor version="1.0.0" xmlns="http://www.opengis.net/sld" ' +
+  'xmlns:ogc="http://www.opengis.net/ogc"><NamedLayer><Name>roads</Name><UserStyle><FeatureTypeStyle><Rule><LineSymbolizer>' +
+  '<Stroke><CssParameter name="stroke">#333333</CssParameter><CssParameter name="stroke-width">2</CssParameter></Stroke>' +
+  '</LineSymbolizer></Rule></FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>';
+
+/** Real GeoServer representations, as its REST API answers them (inside the wrapper). */
+export const CONFIG_CHANGE_EXAMPLES: Record<string, { summary: string; value: Json }> = {
+  workspace: {
+    summary: 'A workspace',
+    value: { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp', isolated: false } },
+  },
+  postgisDataStore: {
+    summary: 'A PostGIS data store',
+    value: {
+      kind: 'add',
+      object: { type: 'dataStore', id: 'topp:roads_pg' },
+      properties: {
+        name: 'roads_pg',
+        description: 'Road network',
+        type: 'PostGIS',
+        enabled: true,
+        workspace: { name: 'topp' },
+        connectionParameters: {
+          entry: [
+            { '@key': 'host', $: 'db.internal' },
+            { '@key': 'port', $: '5432' },
+            { '@key': 'database', $: 'gis' },
+            { '@key': 'schema', $: 'public' },
+            { '@key': 'user', $: 'geoserver' },
+            { '@key': 'dbtype', $: 'postgis' },
+          ],
+        },
+      },
+    },
+  },
+  featureType: {
+    summary: 'A feature type of that store',
+    value: {
+      kind: 'add',
+      object: { type: 'featureType', id: 'topp:roads' },
+      properties: {
+        name: 'roads',
+        nativeName: 'roads',
+        title: 'Roads',
+        keywords: { string: ['roads', 'transport'] },
+        srs: 'EPSG:4326',
+        nativeBoundingBox: { minx: -180, maxx: 180, miny: -90, maxy: 90, crs: 'EPSG:4326' },
+        latLonBoundingBox: { minx: -180, maxx: 180, miny: -90, maxy: 90, crs: 'EPSG:4326' },
+        projectionPolicy: 'FORCE_DECLARED',
+        enabled: true,
+        store: { '@class': 'dataStore', name: 'topp:roads_pg' },
+      },
+    },
+  },
+  layer: {
+    summary: 'Its layer',
+    value: {
+      kind: 'add',
+      object: { type: 'layer', id: 'topp:roads' },
+      properties: {
+        name: 'roads',
+        type: 'VECTOR',
+        defaultStyle: { name: 'topp:roads' },
+        resource: { '@class': 'featureType', name: 'topp:roads' },
+        queryable: true,
+        opaque: false,
+      },
+    },
+  },
+  style: {
+    summary: 'A style with its SLD',
+    value: {
+      kind: 'add',
+      object: { type: 'style', id: 'topp:roads' },
+      properties: {
+        name: 'roads',
+        workspace: { name: 'topp' },
+        format: 'sld',
+        languageVersion: { version: '1.0.0' },
+        filename: 'roads.sld',
+        body: SLD_EXAMPLE,
+      },
+    },
+  },
+  modify: {
+    summary: 'A change of one field (JSON Merge Patch)',
+    value: { kind: 'modify', object: { type: 'featureType', id: 'topp:roads' }, patch: { title: 'Main roads' } },
+  },
+  serviceSettings: {
+    summary: 'WMS settings of a workspace',
+    value: { kind: 'modify', object: { type: 'service', id: 'topp:WMS' }, patch: { enabled: true, maxRenderingTime: 60 } },
+  },
+  remove: {
+    summary: 'A workspace removed with its contents',
+    value: { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true },
+  },
+};
+
 let configSyncSchemaCache: Record<string, Json> | undefined;
 
 /**
@@ -667,10 +777,15 @@ function configSyncSchemas(): Record<string, Json> {
     ConfigChange: describe(
       generated.ConfigChange,
       'Body of POST /config/events: `add` (the full object as `properties`), `modify` (a JSON Merge Patch, RFC 7386, of the ' +
-        'changed properties in `patch`: `null` removes a property), or `remove`. Configuration ' +
-        `(${CONFIGURATION_TYPES.join(', ')}) always exists and is only ever modified. A style carries its document (SLD ` +
-        `unless \`format\` says otherwise) as the non-empty string \`properties.${STYLE_BODY_PROPERTY}\`; a patch may ` +
-        'replace it but not remove it. References between objects are ordinary properties, carried as stated.',
+        'changed properties in `patch`: `null` removes a property), or `remove` (`recurse: true` cascades, as GeoServer\'s ' +
+        'DELETE does). `properties` are GeoServer\'s REST JSON representation of the object, the value inside its wrapper ' +
+        '(`{"dataStore": {...}}`); settings are the representations of `/settings`, `/workspaces/{ws}/settings`, ' +
+        '`/services/{service}/settings` and `/logging`. Configuration ' +
+        `(${CONFIGURATION_TYPES.join(', ')}) always exists and is only ever modified. What a GeoServer needs to apply it is ` +
+        'checked (400 naming the field): the name (`prefix` for a namespace) agrees with the id; a feature type, coverage or ' +
+        'WMS/WMTS layer names its store (`store.name`), a layer its resource (`resource.name`); a style states its `format` ' +
+        `(sld, css, ysld, mbstyle) and carries its document as the non-empty string \`properties.${STYLE_BODY_PROPERTY}\`; ` +
+        'a patch may not rename nor remove those.',
     ),
     ConfigEvent: describe(generated.ConfigEvent, 'A change with the sequence, cluster, origin node and publish time the service assigned'),
     OffloadedEvent: describe(
@@ -730,6 +845,7 @@ function configSyncSchemas(): Record<string, Json> {
           description: 'Events the node could not apply, per object (redrive after a fix, or resync)',
           items: { $ref: '#/components/schemas/ParkedEvents' },
         },
+        geoserver: ref('schemas', 'GeoServerState'),
         paused: { type: 'boolean', description: 'Paused: consumes nothing and may not publish (POST /nodes/{node}/resume)' },
         pausedSince: { type: 'string', format: 'date-time', description: 'When it was paused (only while paused)' },
         pausedBy: { type: 'string', description: 'The node that paused it (only while paused)' },
@@ -765,6 +881,62 @@ function configSyncSchemas(): Record<string, Json> {
         reason: { type: 'string', description: 'The last error of the first sequence' },
         attempts: { type: 'integer', minimum: 0 },
         parkedAt: { type: 'string', format: 'date-time' },
+      },
+    },
+    GeoServerState: {
+      type: 'object',
+      description:
+        "Only for a node with its own GeoServer: how the GeoServer is doing, as the node's apply function last saw it " +
+        '(`reachable: null` before its first change)',
+      required: ['url', 'reachable', 'version', 'checkedAt', 'lastError', 'rejected', 'unclearedProperties'],
+      properties: {
+        url: { type: 'string', description: "The GeoServer's base URL (its REST API is under /rest)" },
+        reachable: { type: 'boolean', nullable: true, description: 'Whether it takes changes: false while unreachable, timing out, answering 5xx or refusing the credentials' },
+        version: { type: 'string', nullable: true, description: "GeoServer's version from /rest/about/version" },
+        checkedAt: { type: 'string', format: 'date-time', nullable: true },
+        lastError: {
+          type: 'object',
+          nullable: true,
+          required: ['message', 'status', 'sequence', 'at'],
+          properties: {
+            message: { type: 'string' },
+            status: { type: 'integer', nullable: true, description: "GeoServer's HTTP status; null when it did not answer" },
+            sequence: { type: 'integer', nullable: true, description: 'The event being applied' },
+            at: { type: 'string', format: 'date-time' },
+          },
+        },
+        rejected: {
+          type: 'array',
+          description: 'Changes the GeoServer refused (4xx), most recent first, at most 20; each is parked on the node (see parked)',
+          items: {
+            type: 'object',
+            required: ['sequence', 'type', 'id', 'request', 'status', 'answer', 'at'],
+            properties: {
+              sequence: { type: 'integer' },
+              type: { type: 'string', enum: [...OBJECT_TYPES] },
+              id: { type: 'string' },
+              request: { type: 'string', description: 'The refused call, e.g. POST /workspaces/topp/datastores' },
+              status: { type: 'integer', nullable: true },
+              answer: { type: 'string', description: "GeoServer's answer" },
+              at: { type: 'string', format: 'date-time' },
+            },
+          },
+        },
+        unclearedProperties: {
+          type: 'array',
+          description: 'Properties a merge patch deleted that the GeoServer keeps (its PUT ignores nulls), most recent first, at most 20',
+          items: {
+            type: 'object',
+            required: ['sequence', 'type', 'id', 'properties', 'at'],
+            properties: {
+              sequence: { type: 'integer' },
+              type: { type: 'string', enum: [...OBJECT_TYPES] },
+              id: { type: 'string' },
+              properties: { type: 'array', items: { type: 'string' }, description: 'Dotted paths, e.g. metadata.cacheAgeMax' },
+              at: { type: 'string', format: 'date-time' },
+            },
+          },
+        },
       },
     },
   };
@@ -813,7 +985,10 @@ function listQueryParameters(): Json[] {
   const descriptions: Record<string, string> = {
     phase: `Comma-separated phases: ${PHASES.join(', ')}`,
     limit: 'Statuses per page, 1-1000 (default 100)',
-    cursor: 'The `nextCursor` of the previous page',
+    cursor: 'The `nextCursor` of the previous page, with the same filters; signed by the server, any other value is a 400',
+    userName: 'Only executions of this owner (served by an index)',
+    processName: 'Only executions of this process (served by an index)',
+    nodeId: 'Only executions last written by this node (served by an index)',
     completedBefore: 'Only executions completed before this instant',
     completedAfter: 'Only executions completed after this instant',
   };
@@ -915,7 +1090,7 @@ function schemas(): Record<string, Json> {
 
 export function openApiDocument(options: OpenApiOptions): Json {
   const nodeOnly = [{ nodeToken: [] }];
-  const securityOf = (access: Access) => (access === 'node' || (access === 'read' && options.requireAuthForReads) ? nodeOnly : []);
+  const securityOf = (access: Access) => (access === 'open' ? [] : access !== 'read' || options.requireAuthForReads ? nodeOnly : []);
   const authorizerMessage: Json = { type: 'object', properties: { message: { type: 'string' } } };
   const authResponses: Record<string, Json> = {
     '401': { description: 'No Authorization header', content: jsonContent(authorizerMessage) },
@@ -938,7 +1113,23 @@ export function openApiDocument(options: OpenApiOptions): Json {
   };
 
   const paths: Record<string, Json> = {};
-  for (const [path, methods] of Object.entries(operations())) {
+  const withPreflights = operations();
+  for (const { path, methods } of CORS_POLLING_PATHS) {
+    withPreflights[path] = {
+      ...withPreflights[path],
+      options: {
+        access: 'open',
+        operationId: `preflight${path.replace(/[^A-Za-z0-9]+(.)?/g, (_match: string, c: string | undefined) => (c ?? '').toUpperCase())}`,
+        summary: `CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may ${methods.join(' and ')} here`,
+        tags: ['API'],
+        responses: {
+          '204': { description: 'Allowed: Access-Control-Allow-Origin, -Methods, -Headers and -Max-Age' },
+          '403': { description: 'The origin or the requested method is not allowed from a browser' },
+        },
+      },
+    };
+  }
+  for (const [path, methods] of Object.entries(withPreflights)) {
     paths[path] = Object.fromEntries(
       Object.entries(methods).map(([method, { access, responses, ...operation }]) => {
         const security = securityOf(access);
@@ -958,7 +1149,7 @@ export function openApiDocument(options: OpenApiOptions): Json {
         "configuration changes that every other node's store applies in one total order. " +
         (options.requireAuthForReads
           ? 'Every route needs a node token.'
-          : 'Writes need a node token; polls, listings, catalog reads and client dismisses are open to whoever knows the ids, as GeoServer\'s are.'),
+          : 'Writes need a node token and listings a node or operator token; polls, catalog reads and client dismisses are open to whoever knows the ids, as GeoServer\'s statusLocation URLs are.'),
     },
     servers: [{ url: options.serverUrl }],
     tags: [
@@ -974,7 +1165,9 @@ export function openApiDocument(options: OpenApiOptions): Json {
         nodeToken: {
           type: 'http',
           scheme: 'bearer',
-          description: 'A node token (`npm run node-token`), checked by the node authorizer against the credentials table',
+          description:
+            'A node token or a read-only operator token (`npm run node-token`), checked by the authorizer against the credentials table; ' +
+            'operators may list and read, and are refused (403) on every write',
         },
       },
       parameters: {

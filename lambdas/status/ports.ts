@@ -29,8 +29,9 @@ export interface StatusStore {
    */
   put(next: ExecutionStatus, expectedVersion: number): Promise<boolean>;
   /**
-   * Applies `write` in one conditional update when the stored status meets its conditions, and
-   * returns the new status; returns undefined (changing nothing) when it does not, or is absent.
+   * Applies `write` in one conditional update when the stored status meets its conditions (its
+   * phase is one of `from`, not dismissed, matching immutable fields, and a stored `lastUpdated`
+   * no later than the write's), and returns the new status; returns undefined (changing nothing) when it does not, or is absent.
    */
   applyActiveWrite(executionId: string, write: ActiveWrite): Promise<ExecutionStatus | undefined>;
   /** Removes the status only if its stored version is still `expectedVersion`. */

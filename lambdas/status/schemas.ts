@@ -32,7 +32,12 @@ export const statusWriteSchema = z.strictObject({
       message: z.string().check(z.maxLength(4096)),
     }),
   ),
-  resultLocation: z.optional(z.url().check(z.maxLength(2048))),
+  // Served to every poller as a link (WPS Reference href, OGC API results link): only schemes a
+  // client fetches results over. javascript:, data: or file: links would run script in a
+  // viewer's page or point it at its own disk; ftp: and the like no current client follows.
+  resultLocation: z.optional(
+    z.url({ protocol: /^https?$/, error: 'must be an absolute http: or https: URL' }).check(z.maxLength(2048)),
+  ),
 });
 
 export const listQuerySchema = z.strictObject({

@@ -50,16 +50,22 @@ function backoff(attempt: number): Promise<void> {
  * Applies a node's write. Without `ifMatchVersion`, a lost race is retried against the fresh
  * state: safe, because the transition rules are checked again against what is now stored. With
  * it, the caller asked for strict compare-and-swap and a changed status is a 412.
+ *
+ * The time is read from `clock` inside every attempt, after the read it is applied to: a time
+ * taken once before the retries lags behind whatever the winners of earlier rounds stored. The
+ * domain rule then keeps it at or after the stored `lastUpdated` (execution.ts `notBefore`).
  */
 export async function writeStatus(
   store: StatusStore,
   write: StatusWrite,
-  ctx: WriteContext,
+  ctx: Omit<WriteContext, 'now'> & { now?: Date },
   ifMatchVersion?: number,
+  clock: () => Date = () => ctx.now ?? new Date(),
 ): Promise<WriteOutcome & { created: boolean }> {
   // A progress report on a live execution: one conditional update, no read. Anything else (a
   // creation, a refused or completing write, a dismissed execution) takes the read-and-CAS path.
-  const active = ifMatchVersion === undefined ? activeWrite(write, ctx) : undefined;
+  // The update is conditioned on the stored lastUpdated not being later than its own.
+  const active = ifMatchVersion === undefined ? activeWrite(write, { ...ctx, now: clock() }) : undefined;
   if (active !== undefined) {
     const status = await store.applyActiveWrite(ctx.executionId, active);
     if (status !== undefined) return { status, dismissed: false, created: false };
@@ -73,7 +79,7 @@ export async function writeStatus(
         { currentVersion: current?.version ?? 0 },
       );
     }
-    const outcome = applyWrite(current, write, ctx);
+    const outcome = applyWrite(current, write, { ...ctx, now: clock() });
     if (await store.put(outcome.status, current?.version ?? 0)) {
       return { ...outcome, created: current === undefined };
     }

@@ -10,6 +10,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ORIGIN_ATTRIBUTE, ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
+import { OBSERVABILITY_ENV } from '../../cdk/constructs/cluster-function';
+import { CONFIG_SYNC_MANIFEST } from '../../lambdas/config-sync/manifest';
+import { routesOf } from '../../lambdas/shared/manifest';
 import { XRAY_ACTIONS, actionsOfStatement, functionId, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
 const CLUSTER: string = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context.cluster.name;
@@ -545,6 +548,33 @@ describe('adding a node', () => {
     // Stateful shared resources keep their definition.
     for (const id of [topicId(synth.json), tableId(synth.json, 'EventLog'), tableId(synth.json, 'NodeStore'), bucketId(synth.json)]) {
       expect(grown.json.Resources[id]).toEqual(synth.json.Resources[id]);
+    }
+  });
+});
+
+describe('the config-sync manifest (lambdas/config-sync/manifest.ts) is what the stack builds', () => {
+  const declared = routesOf(CONFIG_SYNC_MANIFEST).map((route) => ({
+    key: `${route.method} ${route.path}`,
+    authorized: route.access === 'node',
+    function: route.function,
+  }));
+
+  it("every declared route, and no other config-sync route, is in the template with its access", () => {
+    const inTemplate = logicalIdsOf(synth.json, 'AWS::ApiGatewayV2::Route')
+      .map((id) => synth.json.Resources[id]!.Properties)
+      .filter((route) => /^\w+ \/(config|nodes)\b/.test(String(route.RouteKey)))
+      .map((route) => ({ key: String(route.RouteKey), authorized: route.AuthorizationType === 'CUSTOM' }));
+    const byKey = (a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key);
+    expect(inTemplate.sort(byKey)).toEqual(declared.map(({ key, authorized }) => ({ key, authorized })).sort(byKey));
+  });
+
+  it('each function gets exactly the environment variables its declaration names (besides the logger settings every function gets)', () => {
+    for (const [name, declaration] of Object.entries(CONFIG_SYNC_MANIFEST)) {
+      const id = functionId(synth.json, 'queueConsumer' in declaration ? `${name}${(CONSUMERS[0] as string).replace(/[^A-Za-z0-9]/g, '')}` : name);
+      const variables = Object.keys(synth.json.Resources[id]!.Properties.Environment.Variables)
+        .filter((variable) => !(OBSERVABILITY_ENV as readonly string[]).includes(variable))
+        .sort();
+      expect(variables).toEqual([...declaration.environment].sort());
     }
   });
 });

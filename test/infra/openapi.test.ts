@@ -7,8 +7,8 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import * as z from 'zod/mini';
-import { OBJECT_TYPES, configChangeSchema } from '../../lambdas/config-sync/events';
-import { openApiDocument } from '../../lambdas/status/openapi';
+import { OBJECT_TYPES, configChangeSchema, parseConfigChange } from '../../lambdas/config-sync/events';
+import { CONFIG_CHANGE_EXAMPLES, openApiDocument } from '../../lambdas/status/openapi';
 import { synthesize, type Synthesized } from '../support/synth';
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
@@ -131,6 +131,17 @@ describe('the configuration-sync publish body', () => {
   ])('accepts what the publish schema accepts: %j', (body) => {
     expect(validate).toBeDefined();
     expect(validate!(body)).toBe(z.safeParse(configChangeSchema, body).success);
+  });
+
+  it('shows real GeoServer representations as examples, each one a valid publish', () => {
+    const examples = Object.values(CONFIG_CHANGE_EXAMPLES).map((example) => example.value);
+    expect(examples.map((example) => (example as { object: { type: string } }).object.type)).toEqual(
+      expect.arrayContaining(['workspace', 'dataStore', 'featureType', 'layer', 'style']),
+    );
+    for (const example of examples) {
+      expect(() => parseConfigChange(example)).not.toThrow();
+      expect(validate!(example)).toBe(true);
+    }
   });
 
   it('lists every object type and is what POST /config/events takes', () => {

@@ -7,6 +7,7 @@ import { parseClusterConfig } from '../../cdk/cluster-config';
 import { POSSIBLE_EXECUTION_ID } from '../../lambdas/status/protocols/http-edge';
 import { EXECUTION_ID_PATTERN } from '../../lambdas/status/schemas';
 import { functionId, statementsOf, synthesize, type Synthesized } from '../support/synth';
+import { CORS_POLLING_PATHS } from '../../lambdas/shared/cors';
 
 let open: Synthesized;
 let locked: Synthesized;
@@ -18,7 +19,6 @@ beforeAll(() => {
 const ROUTES: Record<string, string> = {
   'GET /ows': 'OwsEndpoint',
   'POST /ows': 'OwsEndpoint',
-  'GET /jobs': 'JobList',
   'GET /jobs/{jobId}': 'JobStatus',
   'GET /jobs/{jobId}/results': 'JobResults',
   'DELETE /jobs/{jobId}': 'JobDismiss',
@@ -51,6 +51,13 @@ const environmentOf = (synth: Synthesized, fn: string): Record<string, unknown> 
   synth.json.Resources[functionId(synth.json, fn)]?.Properties?.Environment?.Variables ?? {};
 
 describe('routes', () => {
+  it('GET /jobs is served by JobList and needs a token whatever the switch: the list hands out job ids', () => {
+    for (const synth of [open, locked]) {
+      expect(targetFunction(synth.json.Resources, 'GET /jobs')).toBe(functionId(synth.json, 'JobList'));
+      expect(routeOf(synth.json.Resources, 'GET /jobs')?.AuthorizationType).toBe('CUSTOM');
+    }
+  });
+
   it.each(Object.entries(ROUTES))('%s is served by %s', (routeKey, fn) => {
     expect(routeOf(open.json.Resources, routeKey)).toBeDefined();
     expect(targetFunction(open.json.Resources, routeKey)).toBe(functionId(open.json, fn));
@@ -166,5 +173,42 @@ describe('security checks', () => {
     for (const synth of [open, locked]) {
       expect(synth.validationReport.pluginReports.filter((report) => report.conclusion === 'failure')).toEqual([]);
     }
+  });
+});
+
+describe('CORS', () => {
+  const allRouteKeys = (synth: Synthesized) =>
+    Object.values(synth.json.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey as string);
+
+  it.each(CORS_POLLING_PATHS.map(({ path }) => path))('OPTIONS %s is an open preflight route, even with requireAuthForReads', (path) => {
+    for (const synth of [open, locked]) {
+      expect(targetFunction(synth.json.Resources, `OPTIONS ${path}`)).toBe(functionId(synth.json, 'CorsPreflight'));
+      expect(routeOf(synth.json.Resources, `OPTIONS ${path}`)?.AuthorizationType ?? 'NONE').toBe('NONE');
+    }
+  });
+
+  it('has a preflight route on no other path: writes and listings stay closed to browsers', () => {
+    const preflights = allRouteKeys(open).filter((key) => key.startsWith('OPTIONS ')).map((key) => key.slice(8)).sort();
+    expect(preflights).toEqual(CORS_POLLING_PATHS.map(({ path }) => path).sort());
+    // API Gateway's API-wide CORS would open every route.
+    for (const api of Object.values(open.json.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Api')) {
+      expect(api.Properties.CorsConfiguration).toBeUndefined();
+    }
+  });
+
+  it('gives the polling functions the configured origins', () => {
+    const configured = synthesize({ status: { corsAllowedOrigins: ['https://maps.example.org'] } });
+    for (const fn of ['OwsEndpoint', 'JobStatus', 'JobResults', 'ConformanceDocument', 'OpenApiDocument', 'CorsPreflight', 'GetStatus']) {
+      expect(environmentOf(configured, fn).CORS_ALLOWED_ORIGINS).toBe('["https://maps.example.org"]');
+      expect(environmentOf(open, fn).CORS_ALLOWED_ORIGINS).toBe('["*"]');
+    }
+  });
+
+  it('refuses an origin that is not one', () => {
+    expect(() => parseClusterConfig({ name: 'geo', nodes: [{ name: 'm', role: 'master' }], status: { corsAllowedOrigins: ['maps.example.org/'] } })).toThrow(
+      'cluster.status.corsAllowedOrigins[0]',
+    );
   });
 });

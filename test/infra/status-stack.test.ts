@@ -108,7 +108,11 @@ describe('API routes', () => {
     expect(route(key)).toMatchObject({ AuthorizationType: 'CUSTOM' });
   });
 
-  it.each(['GET /executions/{executionId}', 'GET /executions'])('%s is open by default', (key) => {
+  it('GET /executions needs a token by default: a listing hands out the ids that let anyone poll or dismiss', () => {
+    expect(route('GET /executions')).toMatchObject({ AuthorizationType: 'CUSTOM' });
+  });
+
+  it.each(['GET /executions/{executionId}'])('%s is open by default', (key) => {
     expect(route(key)).toBeDefined();
     expect(route(key)?.AuthorizationType ?? 'NONE').toBe('NONE');
   });
@@ -117,9 +121,10 @@ describe('API routes', () => {
     const locked = synthesize({ status: { requireAuthForReads: true } });
     const routes = Object.values(locked.json.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
     expect(routes.length).toBeGreaterThanOrEqual(4);
-    // The console page holds no data: it must load so the operator can enter a token, which its
-    // own reads then send.
-    for (const r of routes) {
+    // All but the CORS preflights, which browsers send without credentials (lambdas/shared/cors.ts),
+    // and the console page, which holds no data: it must load so the operator can enter a token,
+    // which its own reads then send.
+    for (const r of routes.filter((route) => !String(route.Properties.RouteKey).startsWith('OPTIONS '))) {
       if (r.Properties.RouteKey === 'GET /console') expect(r.Properties.AuthorizationType).toBe('NONE');
       else expect(r.Properties).toMatchObject({ AuthorizationType: 'CUSTOM' });
     }
@@ -158,9 +163,10 @@ describe('schedules', () => {
 describe('functions', () => {
   it('all run Node.js 22 on arm64 with JSON logs', () => {
     const functions = Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    // 14 for execution status, polling protocols and the authorizer; 9 for configuration sync
-    // plus one apply function per consuming node (cdk.json declares two slaves); the console.
-    expect(functions.length).toBe(26);
+    // 15 for execution status, polling protocols (with the CORS preflight) and the authorizer; 9 for
+    // configuration sync plus one apply function per consuming node (cdk.json declares two slaves);
+    // the console.
+    expect(functions.length).toBe(27);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',

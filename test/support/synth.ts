@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { createClusterApp } from '../../cdk/app';
+import { createClusterApp, withQuietBundling } from '../../cdk/app';
 
 export interface Synthesized {
   template: Template;
@@ -15,8 +15,10 @@ export function synthesize(clusterOverrides: Record<string, unknown> = {}): Synt
   const base = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
   const outdir = mkdtempSync(path.join(tmpdir(), 'sgc-synth-'));
   try {
-    const { app, stack } = createClusterApp({ outdir, context: { ...base, cluster: { ...base.cluster, ...clusterOverrides } } });
-    const assembly = app.synth();
+    const { assembly, stack } = withQuietBundling(() => {
+      const { app, stack } = createClusterApp({ outdir, context: { ...base, cluster: { ...base.cluster, ...clusterOverrides } } });
+      return { assembly: app.synth(), stack };
+    });
     const json = assembly.getStackArtifact(stack.artifactId).template;
     const validationReport = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
     return { template: Template.fromJSON(json), json, validationReport };

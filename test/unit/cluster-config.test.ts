@@ -1,4 +1,7 @@
-import { parseClusterConfig, rateToMs } from '../../cdk/cluster-config';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { clusterConfigFromContext, gatewayMaster, parseClusterConfig, rateToMs } from '../../cdk/cluster-config';
 
 const valid = { name: 'geo', nodes: [{ name: 'master-1', role: 'master' }, { name: 'slave-1', role: 'slave' }] };
 
@@ -6,6 +9,11 @@ describe('cluster configuration', () => {
   it('fills defaults for status settings', () => {
     const config = parseClusterConfig(valid);
     expect(config.status).toMatchObject({ retentionMinutes: 1440, heartbeatTimeoutSeconds: 300, indexShards: 8, requireAuthForReads: false });
+  });
+
+  it('declares no operators unless asked', () => {
+    expect(parseClusterConfig(valid).operators).toEqual([]);
+    expect(parseClusterConfig({ ...valid, operators: [{ name: 'ops' }] }).operators).toEqual([{ name: 'ops' }]);
   });
 
   it('says when the cluster key is missing', () => {
@@ -22,8 +30,97 @@ describe('cluster configuration', () => {
     [{ ...valid, status: { retentionMinute: 5 } }, 'cluster.status'],
     [{ ...valid, nodes: [{ name: 'a', role: 'master' }, { name: 'a', role: 'slave' }] }, "cluster.nodes[1].name: duplicate node name 'a'"],
     [{ ...valid, nodes: [{ name: 's', role: 'slave' }] }, 'cluster.nodes: must include a master or both node'],
+    [{ ...valid, operators: [{ name: 'slave-1' }] }, "cluster.operators[0].name: 'slave-1' is already a node or operator name"],
+    [{ ...valid, operators: [{ name: 'ops' }, { name: 'ops' }] }, "cluster.operators[1].name: 'ops' is already a node or operator name"],
+    [{ ...valid, operators: [{ name: 'Ops Team' }] }, 'cluster.operators[0].name'],
+    [{ ...valid, operators: [{ name: 'ops', role: 'admin' }] }, 'cluster.operators[0]'],
   ])('names the bad key (%#)', (raw, expected) => {
     expect(() => parseClusterConfig(raw)).toThrow(expected);
+  });
+
+  describe('-c clusterFile=path.json', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'sgc-cluster-file-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const context = (values: Record<string, unknown>) => (key: string) => values[key];
+
+    it('takes the cluster from the file instead of cdk.json context', () => {
+      const file = path.join(dir, 'second.json');
+      writeFileSync(file, JSON.stringify({ name: 'second', nodes: [{ name: 'm', role: 'master' }] }));
+      const config = clusterConfigFromContext(context({ clusterFile: file, cluster: valid }));
+      expect(config.name).toBe('second');
+      expect(config.nodes).toEqual([{ name: 'm', role: 'master' }]);
+      expect(clusterConfigFromContext(context({ cluster: valid })).name).toBe('geo');
+    });
+
+    it('names the file when it is missing, not JSON, or invalid', () => {
+      const missing = path.join(dir, 'missing.json');
+      expect(() => clusterConfigFromContext(context({ clusterFile: missing }))).toThrow(`Cannot read cluster file ${missing}`);
+      const broken = path.join(dir, 'broken.json');
+      writeFileSync(broken, '{ name: ');
+      expect(() => clusterConfigFromContext(context({ clusterFile: broken }))).toThrow(`Cluster file ${broken} is not JSON`);
+      const invalid = path.join(dir, 'invalid.json');
+      writeFileSync(invalid, JSON.stringify({ ...valid, name: 'Bad Name' }));
+      expect(() => clusterConfigFromContext(context({ clusterFile: invalid }))).toThrow(`Invalid cluster configuration in cluster file ${invalid}:\n  cluster.name`);
+    });
+  });
+
+  const geoserver = {
+    url: 'http://10.0.3.21:8080/geoserver',
+    credentialsSecret: 'geo/slave-1/geoserver-admin',
+    network: { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'], securityGroupIds: ['sg-0a1b2c3d'], reachAws: 'nat' },
+  };
+  const withGeoServer = (node: Record<string, unknown>) => ({ ...valid, nodes: [valid.nodes[0], { name: 'slave-1', role: 'slave', ...node }] });
+
+  it('accepts a consuming node with its GeoServer, its secret and its network', () => {
+    expect(parseClusterConfig(withGeoServer({ geoserver })).nodes[1]).toEqual({ name: 'slave-1', role: 'slave', geoserver });
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:geo/slave-1-AbCdEf';
+    const endpoints = { ...geoserver.network, reachAws: 'vpc-endpoints', routeTableIds: ['rtb-0a1b2c3d'] };
+    expect(() => parseClusterConfig(withGeoServer({ geoserver: { ...geoserver, credentialsSecret: arn, network: endpoints } }))).not.toThrow();
+    expect(() => parseClusterConfig(withGeoServer({ geoserver: { url: 'https://maps.example.org/geoserver', credentialsSecret: 'x' } }))).not.toThrow();
+  });
+
+  it.each([
+    [{ geoserver: { ...geoserver, url: 'ftp://host/geoserver' } }, 'cluster.nodes[1].geoserver.url'],
+    [{ geoserver: { ...geoserver, url: 'http://admin:secret@host/geoserver' } }, 'cluster.nodes[1].geoserver.url: must not carry credentials'],
+    [{ geoserver: { url: geoserver.url } }, 'cluster.nodes[1].geoserver.credentialsSecret'],
+    [{ geoserver: { ...geoserver, credentialsSecret: 'has spaces' } }, 'cluster.nodes[1].geoserver.credentialsSecret: must be a Secrets Manager secret name or ARN'],
+    [{ geoserver: { ...geoserver, network: { ...geoserver.network, subnetIds: [] } } }, 'cluster.nodes[1].geoserver.network.subnetIds: must name at least one subnet'],
+    [{ geoserver: { ...geoserver, network: { ...geoserver.network, securityGroupIds: ['default'] } } }, 'cluster.nodes[1].geoserver.network.securityGroupIds[0]'],
+    [{ geoserver: { ...geoserver, network: { ...geoserver.network, reachAws: 'vpc-endpoints' } } }, 'cluster.nodes[1].geoserver.network.routeTableIds: is required'],
+    [{ geoserver: { ...geoserver, network: { ...geoserver.network, reachAws: 'internet' } } }, 'cluster.nodes[1].geoserver.network.reachAws'],
+    [{ geoserver: { ...geoserver, user: 'admin' } }, 'cluster.nodes[1].geoserver'],
+    [{ role: 'master', geoserver }, 'cluster.nodes[1].geoserver: a pure master applies no events'],
+  ])('names the bad GeoServer key (%#)', (node, expected) => {
+    expect(() => parseClusterConfig(withGeoServer(node))).toThrow(expected);
+  });
+
+  describe('the GeoServer REST gateway', () => {
+    const gs = (name: string, role = 'both') => ({ name, role, geoserver: { url: `http://${name}:8080/geoserver`, credentialsSecret: `geo/${name}` } });
+
+    it('is off by default', () => {
+      const config = parseClusterConfig(valid);
+      expect(config.gateway).toEqual({ enabled: false, rateLimit: 20, burstLimit: 40 });
+      expect(gatewayMaster(config)).toBeUndefined();
+    });
+
+    it("forwards to the only 'both' node with a GeoServer, or the one it names", () => {
+      expect(gatewayMaster(parseClusterConfig({ ...valid, nodes: [...valid.nodes, gs('gs-a'), gs('gs-s', 'slave')], gateway: { enabled: true } }))?.name).toBe('gs-a');
+      const two = { ...valid, nodes: [gs('gs-a'), gs('gs-b')], gateway: { enabled: true, master: 'gs-b' } };
+      expect(gatewayMaster(parseClusterConfig(two))?.name).toBe('gs-b');
+    });
+
+    it.each([
+      [{ nodes: valid.nodes, gateway: { enabled: true } }, "cluster.gateway.enabled: needs a node with role 'both' that declares geoserver"],
+      [{ nodes: [gs('gs-a'), gs('gs-b')], gateway: { enabled: true } }, 'cluster.gateway.master: must name which of gs-a, gs-b'],
+      [{ nodes: [gs('gs-a'), gs('gs-s', 'slave')], gateway: { enabled: true, master: 'gs-s' } }, "cluster.gateway.master: must name a 'both' node that declares geoserver; 'gs-s'"],
+      [{ nodes: valid.nodes, gateway: { enabled: true, rateLimit: 0 } }, 'cluster.gateway.rateLimit'],
+      [{ nodes: valid.nodes, gateway: { enable: true } }, 'cluster.gateway'],
+    ])('names the bad gateway key (%#)', (overrides, expected) => {
+      expect(() => parseClusterConfig({ ...valid, ...overrides })).toThrow(expected);
+    });
   });
 
   it('parses schedule rates', () => {

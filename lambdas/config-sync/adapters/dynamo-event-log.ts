@@ -26,8 +26,9 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { parseDeliveredEvent, parsePublishedEvent, type DeliveredEvent, type PublishedEvent } from '../events';
-import type { EventDraft, EventLog } from '../ports';
-import { cancellationCodes, num, optionalNumber, pause, readNumber, readString, str, type Item } from './dynamo-attributes';
+import { IdempotencyKeyTakenError } from '../errors';
+import type { EventDraft, EventLog, IdempotencyClaim, IdempotencyRecord } from '../ports';
+import { cancellationCodes, num, optionalNumber, optionalString, pause, readNumber, readString, str, type Item } from './dynamo-attributes';
 
 /** Sort key of the head item. Events start at 1. */
 export const HEAD_SEQUENCE = 0;
@@ -51,7 +52,7 @@ export class DynamoEventLog implements EventLog {
     this.client = options.client ?? new DynamoDBClient({});
   }
 
-  async append(draft: EventDraft): Promise<PublishedEvent> {
+  async append(draft: EventDraft, claim?: IdempotencyClaim): Promise<PublishedEvent> {
     const deadline = Date.now() + (this.options.appendTimeoutMs ?? 20_000);
     let head = this.knownHeads.get(draft.cluster) ?? (await this.head(draft.cluster));
     for (let attempt = 0; ; attempt += 1) {
@@ -87,6 +88,7 @@ export class DynamoEventLog implements EventLog {
                   ExpressionAttributeNames: { '#sequence': 'sequence' },
                 },
               },
+              ...(claim ? [{ Put: this.claimPut(draft.cluster, claim, sequence) }] : []),
             ],
           }),
         );
@@ -98,7 +100,11 @@ export class DynamoEventLog implements EventLog {
         if (Date.now() > deadline) {
           throw new Error(`Event log of cluster ${draft.cluster}: no sequence allocated after ${attempt + 1} attempts`, { cause: error });
         }
-        const [headCode, eventCode] = codes;
+        const [headCode, eventCode, claimCode] = codes;
+        if (claim && claimCode === 'ConditionalCheckFailed') {
+          const image = (error as TransactionCanceledException).CancellationReasons?.[2]?.Item;
+          throw new IdempotencyKeyTakenError(image ? toRecord(image) : await this.readClaim(draft.cluster, claim));
+        }
         if (headCode === 'ConditionalCheckFailed') {
           // Another appender won: its head is in the cancellation's old image.
           const image = (error as TransactionCanceledException).CancellationReasons?.[0]?.Item;
@@ -115,6 +121,57 @@ export class DynamoEventLog implements EventLog {
         }
       }
     }
+  }
+
+  async saveIdempotentAnswer(cluster: string, node: string, key: string, answer: string): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.options.tableName,
+        Key: { cluster: str(claimPartition(cluster, node, key)), sequence: num(HEAD_SEQUENCE) },
+        UpdateExpression: 'SET #answer = :answer',
+        ConditionExpression: 'attribute_exists(#bodyHash)',
+        ExpressionAttributeNames: { '#answer': 'answer', '#bodyHash': 'bodyHash' },
+        ExpressionAttributeValues: { ':answer': str(answer) },
+      }),
+    );
+  }
+
+  /**
+   * The claim of an `Idempotency-Key`: an item of its own partition (`<cluster>#idempotency#
+   * <node>#<key>`), put in the append's transaction on condition that no live claim holds the
+   * key. `expiresAt` is the table's TTL attribute: DynamoDB deletes it some time after.
+   */
+  private claimPut(cluster: string, claim: IdempotencyClaim, sequence: number) {
+    return {
+      TableName: this.options.tableName,
+      Item: {
+        cluster: str(claimPartition(cluster, claim.node, claim.key)),
+        sequence: num(HEAD_SEQUENCE),
+        node: str(claim.node),
+        idempotencyKey: str(claim.key),
+        bodyHash: str(claim.bodyHash),
+        eventSequence: num(sequence),
+        createdAt: str(claim.createdAt),
+        expiresAt: num(claim.expiresAt),
+      },
+      ConditionExpression: 'attribute_not_exists(#bodyHash) OR #expiresAt < :now',
+      ExpressionAttributeNames: { '#bodyHash': 'bodyHash', '#expiresAt': 'expiresAt' },
+      // "Now" is the claiming request's clock, the one its own `expiresAt` derives from.
+      ExpressionAttributeValues: { ':now': num(Math.floor(Date.parse(claim.createdAt) / 1000)) },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+  }
+
+  private async readClaim(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord> {
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.options.tableName,
+        Key: { cluster: str(claimPartition(cluster, claim.node, claim.key)), sequence: num(HEAD_SEQUENCE) },
+        ConsistentRead: true,
+      }),
+    );
+    if (!result.Item) throw new Error(`Idempotency-Key ${claim.key}: the claim that refused this append is gone`);
+    return toRecord(result.Item);
   }
 
   async readRange(cluster: string, from: number, to: number): Promise<DeliveredEvent[]> {
@@ -236,4 +293,21 @@ export class DynamoEventLog implements EventLog {
 
 function toEvent(item: Item): PublishedEvent {
   return parsePublishedEvent(JSON.parse(readString(item, 'event')) as unknown);
+}
+
+function claimPartition(cluster: string, node: string, key: string): string {
+  return `${cluster}#idempotency#${node}#${key}`;
+}
+
+function toRecord(item: Item): IdempotencyRecord {
+  const answer = optionalString(item, 'answer');
+  return {
+    node: readString(item, 'node'),
+    key: readString(item, 'idempotencyKey'),
+    bodyHash: readString(item, 'bodyHash'),
+    sequence: readNumber(item, 'eventSequence'),
+    createdAt: readString(item, 'createdAt'),
+    expiresAt: readNumber(item, 'expiresAt'),
+    ...(answer === undefined ? {} : { answer }),
+  };
 }

@@ -5,8 +5,10 @@
  */
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { NodePauses, PauseState } from '../pause';
+import { NODE_STORE_TABLE } from '../tables';
 
-export const PAUSE_KEY = '#paused';
+export const PAUSE_KEY = NODE_STORE_TABLE.pauseKey;
+const keyOf = (node: string) => ({ [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: PAUSE_KEY } });
 
 export class DynamoNodePauses implements NodePauses {
   constructor(
@@ -16,14 +18,14 @@ export class DynamoNodePauses implements NodePauses {
 
   async read(node: string): Promise<PauseState | undefined> {
     const { Item } = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { node: { S: node }, key: { S: PAUSE_KEY } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: this.tableName, Key: keyOf(node), ConsistentRead: true }),
     );
     if (!Item?.since?.S || !Item.by?.S) return undefined;
     return { since: Item.since.S, by: Item.by.S };
   }
 
   async write(node: string, state: PauseState | undefined): Promise<void> {
-    const Key = { node: { S: node }, key: { S: PAUSE_KEY } };
+    const Key = keyOf(node);
     if (state === undefined) {
       await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key }));
       return;

@@ -66,9 +66,10 @@ import {
 } from './dynamo-attributes';
 import { describeError, logger } from '../../shared/observability';
 import type { ObjectBodies } from './s3-body-store';
+import { NODE_STORE_TABLE } from '../tables';
 
 /** Sort key of a node's cursor item. */
-export const CURSOR_KEY = '#cursor';
+export const CURSOR_KEY = NODE_STORE_TABLE.cursorKey;
 /**
  * Lower bound (exclusive) of object keys: above `#cursor`, below every type name (types
  * start with a lower-case letter).

@@ -10,6 +10,11 @@
  * - `EVENT_BODY_BUCKET_NAME` (large event bodies and object properties)
  * - `NODE_QUEUES`: JSON object node -> `{ queueUrl, deadLetterQueueUrl }` for consuming nodes
  * - `NODE_NAME`: the node whose queue an apply function consumes
+ * - `GEOSERVER_NODES`: JSON node -> GeoServer URL, for GET /nodes
+ * - `GEOSERVER_URL`, `GEOSERVER_CREDENTIALS_SECRET` (Secrets Manager name or ARN): the apply
+ *   function's own GeoServer, when its node has one. `GEOSERVER_CREDENTIALS`
+ *   (`user:password` or `{"username","password"}`) replaces the secret where there is no
+ *   Secrets Manager: the local runtime sets it, CDK never does.
  * - `NODE_EVENT_SOURCES`: JSON object node -> UUID of its apply function's SQS event source mapping
  * - Locally: `AWS_ENDPOINT_URL_<SERVICE>` (read by the SDK itself) and `AWS_S3_FORCE_PATH_STYLE=true`
  *
@@ -26,8 +31,12 @@ import type { ApplyDeps } from '../apply';
 import type { ClusterNode } from '../../shared/cluster-model';
 import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership } from '../cluster';
 import { fieldIssues } from '../events';
-import type { NodePauses } from '../pause';
+import { CONFIG_SYNC_ENV } from '../manifest';
 import { DynamoEventLog } from './dynamo-event-log';
+import { DynamoGeoServerStatusStore } from './dynamo-geoserver-status';
+import { CachedCredentials, HttpGeoServer, parseCredentials, type GeoServerCredentials } from './geoserver-http';
+import { secretsManagerCredentials } from './secrets-manager-credentials';
+import type { NodePauses } from '../pause';
 import { DynamoNodePauses } from './dynamo-node-pauses';
 import { DynamoNodeStore } from './dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
@@ -36,8 +45,8 @@ import { SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from '.
 
 /** The cluster's name and declared nodes (`CLUSTER_NAME`, `CLUSTER_NODES`). */
 export function membershipFromEnv(): ClusterMembership {
-  const cluster = requireEnv('CLUSTER_NAME');
-  const roles = parseJsonEnv('CLUSTER_NODES', z.record(z.string(), z.string()));
+  const cluster = requireEnv(CONFIG_SYNC_ENV.clusterName);
+  const roles = parseJsonEnv(CONFIG_SYNC_ENV.clusterNodes, z.record(z.string(), z.string()));
   const result = z.safeParse(clusterMembershipSchema, {
     cluster,
     nodes: Object.entries(roles).map(([name, role]) => ({ name, role })),
@@ -51,7 +60,7 @@ export function membershipFromEnv(): ClusterMembership {
 
 /** `NODE_NAME`, which must be a declared node. */
 export function ownNodeFromEnv(membership: ClusterMembership): ClusterNode {
-  const name = requireEnv('NODE_NAME');
+  const name = requireEnv(CONFIG_SYNC_ENV.nodeName);
   try {
     return findNode(membership, name);
   } catch {
@@ -71,7 +80,7 @@ let bucket: S3Bucket | undefined;
 function bodyBucket(): S3Bucket {
   // The local emulator serves path-style requests only; AWS takes both.
   const forcePathStyle = process.env.AWS_S3_FORCE_PATH_STYLE === 'true';
-  bucket ??= new S3Bucket(new S3Client({ forcePathStyle }), requireEnv('EVENT_BODY_BUCKET_NAME'));
+  bucket ??= new S3Bucket(new S3Client({ forcePathStyle }), requireEnv(CONFIG_SYNC_ENV.bodyBucket));
   return bucket;
 }
 
@@ -89,12 +98,12 @@ export function sqsClientFromEnv(): SQSClient {
 }
 
 export function eventLogFromEnv(): DynamoEventLog {
-  return new DynamoEventLog({ tableName: requireEnv('EVENT_LOG_TABLE_NAME'), client: dynamoClient() });
+  return new DynamoEventLog({ tableName: requireEnv(CONFIG_SYNC_ENV.eventLogTable), client: dynamoClient() });
 }
 
 export function nodeStoreFromEnv(): DynamoNodeStore {
   return new DynamoNodeStore({
-    tableName: requireEnv('NODE_STORE_TABLE_NAME'),
+    tableName: requireEnv(CONFIG_SYNC_ENV.nodeStoreTable),
     client: dynamoClient(),
     bodies: new S3ObjectBodies(bodyBucket()),
   });
@@ -102,7 +111,7 @@ export function nodeStoreFromEnv(): DynamoNodeStore {
 
 /** Each node's pause, in the node store (`NODE_STORE_TABLE_NAME`). */
 export function nodePausesFromEnv(): NodePauses {
-  return new DynamoNodePauses(requireEnv('NODE_STORE_TABLE_NAME'), dynamoClient());
+  return new DynamoNodePauses(requireEnv(CONFIG_SYNC_ENV.nodeStoreTable), dynamoClient());
 }
 
 export function eventBodiesFromEnv(): S3EventBodyStore {
@@ -115,14 +124,14 @@ export function applyDepsFromEnv(): ApplyDeps {
 }
 
 export function eventTopicFromEnv(): SnsEventTopic {
-  return new SnsEventTopic(new SNSClient({}), requireEnv('CONFIG_TOPIC_ARN'));
+  return new SnsEventTopic(new SNSClient({}), requireEnv(CONFIG_SYNC_ENV.topicArn));
 }
 
 const queuePairSchema = z.strictObject({ queueUrl: z.string(), deadLetterQueueUrl: z.string() });
 
 /** `NODE_QUEUES`: every consuming node must have its queues, and only declared nodes may. */
 export function nodeQueuesFromEnv(membership: ClusterMembership): NodeQueueMap {
-  const queues: Record<string, QueuePair> = parseJsonEnv('NODE_QUEUES', z.record(z.string(), queuePairSchema));
+  const queues: Record<string, QueuePair> = parseJsonEnv(CONFIG_SYNC_ENV.nodeQueues, z.record(z.string(), queuePairSchema));
   for (const node of consumingNodes(membership)) {
     if (!Object.hasOwn(queues, node.name)) throw new Error(`Environment variable NODE_QUEUES has no queues for node ${node.name}`);
   }
@@ -140,6 +149,40 @@ export function queueDepthsFromEnv(membership: ClusterMembership): SqsQueueDepth
 
 export function redriveFromEnv(membership: ClusterMembership): SqsRedrive {
   return new SqsRedrive(nodeQueuesFromEnv(membership), sqsClientFromEnv());
+}
+
+/** The node's GeoServer (`GEOSERVER_URL`), or undefined when the node has none. */
+export function geoServerFromEnv(): HttpGeoServer | undefined {
+  const url = process.env.GEOSERVER_URL;
+  if (url === undefined || url === '') return undefined;
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new Error(`Environment variable GEOSERVER_URL must be an http(s) URL, got '${url}'`);
+  }
+  const inline = process.env.GEOSERVER_CREDENTIALS;
+  let load: () => Promise<GeoServerCredentials>;
+  if (inline !== undefined && inline !== '') {
+    const credentials = parseCredentials(inline, 'Environment variable GEOSERVER_CREDENTIALS');
+    load = async () => credentials;
+  } else {
+    load = secretsManagerCredentials(requireEnv('GEOSERVER_CREDENTIALS_SECRET'));
+  }
+  return new HttpGeoServer({ url, credentials: new CachedCredentials(load) });
+}
+
+/** `GEOSERVER_NODES`: JSON node -> GeoServer URL of the nodes that have one (default none). */
+export function geoServerNodesFromEnv(membership: ClusterMembership): Readonly<Record<string, string>> {
+  if (!process.env.GEOSERVER_NODES) return {};
+  const nodes = parseJsonEnv('GEOSERVER_NODES', z.record(z.string(), z.string()));
+  for (const name of Object.keys(nodes)) {
+    if (!membership.nodes.some((node) => node.name === name)) {
+      throw new Error(`Environment variable GEOSERVER_NODES names ${name}, which CLUSTER_NODES does not declare`);
+    }
+  }
+  return nodes;
+}
+
+export function geoServerStatusFromEnv(): DynamoGeoServerStatusStore {
+  return new DynamoGeoServerStatusStore(requireEnv('NODE_STORE_TABLE_NAME'), dynamoClient());
 }
 
 export function parseJsonEnv<T extends z.ZodMiniType>(name: string, schema: T): z.infer<T> {

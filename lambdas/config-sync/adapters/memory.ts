@@ -5,8 +5,11 @@
  * what it passed or got back cannot change stored state, as with a real database.
  */
 import { objectStorageKey, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent } from '../events';
+import { IdempotencyKeyTakenError } from '../errors';
 import type {
   ApplyFailure,
+  IdempotencyClaim,
+  IdempotencyRecord,
   CatalogPage,
   CatalogQuery,
   CommitOutcome,
@@ -218,13 +221,27 @@ interface ClusterLog {
 export class MemoryEventLog implements EventLog {
   private readonly clusters = new Map<string, ClusterLog>();
 
-  async append(draft: EventDraft): Promise<PublishedEvent> {
+  private readonly claims = new Map<string, IdempotencyRecord>();
+
+  async append(draft: EventDraft, claim?: IdempotencyClaim): Promise<PublishedEvent> {
     const log = this.log(draft.cluster);
     const sequence = log.events.length;
+    if (claim) {
+      const id = `${draft.cluster}\n${claim.node}\n${claim.key}`;
+      const existing = this.claims.get(id);
+      if (existing && existing.expiresAt >= Math.floor(Date.parse(claim.createdAt) / 1000)) throw new IdempotencyKeyTakenError({ ...existing });
+      this.claims.set(id, { ...claim, sequence });
+    }
     const event: PublishedEvent = { ...structuredClone(draft), sequence };
     log.events.push(event);
     log.unpublished.add(sequence);
     return structuredClone(event);
+  }
+
+  async saveIdempotentAnswer(cluster: string, node: string, key: string, answer: string): Promise<void> {
+    const id = `${cluster}\n${node}\n${key}`;
+    const existing = this.claims.get(id);
+    if (existing) this.claims.set(id, { ...existing, answer });
   }
 
   async readRange(cluster: string, from: number, to: number): Promise<DeliveredEvent[]> {

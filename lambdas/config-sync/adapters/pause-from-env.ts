@@ -5,15 +5,16 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod/mini';
 import { consumingNodes, type ClusterMembership } from '../cluster';
+import { CONFIG_SYNC_ENV } from '../manifest';
 import type { PauseDeps } from '../pause';
 import { nodePausesFromEnv, parseJsonEnv } from './from-env';
 import { EventSourceMappingSwitch } from './lambda-event-sources';
 
 /** Pauses and the consumption switch (`NODE_EVENT_SOURCES`: node -> event source mapping UUID), for every consuming node. */
 export function pauseDepsFromEnv(membership: ClusterMembership): PauseDeps {
-  const mappings: Record<string, string> = parseJsonEnv('NODE_EVENT_SOURCES', z.record(z.string(), z.string()));
+  const mappings: Record<string, string> = parseJsonEnv(CONFIG_SYNC_ENV.nodeEventSources, z.record(z.string(), z.string()));
   for (const node of consumingNodes(membership)) {
-    if (!Object.hasOwn(mappings, node.name)) throw new Error(`Environment variable NODE_EVENT_SOURCES has no mapping for node ${node.name}`);
+    if (!Object.hasOwn(mappings, node.name)) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.nodeEventSources} has no mapping for node ${node.name}`);
   }
   return { pauses: nodePausesFromEnv(), consumption: new EventSourceMappingSwitch(mappings, new LambdaClient({})) };
 }

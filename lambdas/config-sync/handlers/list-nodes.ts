@@ -9,15 +9,31 @@
  * and last error); `parked` lists the events the node parked (see apply.ts), per object, with
  * why: the node applied everything else, and `POST /nodes/{node}/redrive` (after a fix) or
  * `POST /nodes/{node}/resync` clears them.
+ *
+ * A node with a GeoServer also shows `geoserver`: its URL, whether it takes changes
+ * (`reachable`), its version, the last error with its time, the changes it refused (each also
+ * parked) and the properties a PUT could not clear, as the node's apply function last
+ * recorded them (`reachable: null` before its first change).
  */
 import { httpHandler, json } from '../../shared/http';
-import { eventLogFromEnv, membershipFromEnv, nodePausesFromEnv, nodeStoreFromEnv, queueDepthsFromEnv } from '../adapters/from-env';
+import {
+  eventLogFromEnv,
+  geoServerNodesFromEnv,
+  geoServerStatusFromEnv,
+  membershipFromEnv,
+  nodePausesFromEnv,
+  nodeStoreFromEnv,
+  queueDepthsFromEnv,
+} from '../adapters/from-env';
+import { initialStatus } from '../geoserver/status';
 
 const membership = membershipFromEnv();
 const log = eventLogFromEnv();
 const store = nodeStoreFromEnv();
 const queues = queueDepthsFromEnv(membership);
 const pauses = nodePausesFromEnv();
+const geoservers = geoServerNodesFromEnv(membership);
+const statuses = geoServerStatusFromEnv();
 
 export const handler = httpHandler(async () => {
   // The head first: a cursor read after it can only be closer, so lag is never negative
@@ -25,7 +41,14 @@ export const handler = httpHandler(async () => {
   const head = await log.head(membership.cluster);
   const nodes = await Promise.all(
     membership.nodes.map(async ({ name, role }) => {
-      const [progress, parked, depths, pause] = await Promise.all([store.readProgress(name), store.listParked(name), queues.depths(name), pauses.read(name)]);
+      const url = Object.hasOwn(geoservers, name) ? geoservers[name] : undefined;
+      const [progress, parked, depths, pause, status] = await Promise.all([
+        store.readProgress(name),
+        store.listParked(name),
+        queues.depths(name),
+        pauses.read(name),
+        url === undefined ? undefined : statuses.read(name),
+      ]);
       const { cursor, failing } = progress;
       return {
         name,
@@ -44,6 +67,7 @@ export const handler = httpHandler(async () => {
         })),
         paused: pause !== undefined,
         ...(pause ? { pausedSince: pause.since, pausedBy: pause.by } : {}),
+        ...(url === undefined ? {} : { geoserver: status && status.url === url ? status : initialStatus(url) }),
       };
     }),
   );

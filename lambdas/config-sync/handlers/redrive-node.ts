@@ -6,17 +6,33 @@
  *    lists the sequences now applied, `parked.stillParked` the records whose first event
  *    failed again, with the new reason.
  * A pure master has no queue: only its parked events are retried.
+ *
+ * A node with a GeoServer: its parked events must reach the GeoServer too, which only the
+ * node's apply function can reach (network, credentials). So the redrive puts a retry request
+ * in the node's queue, and the apply function retries them (`parked.retriedBy` says so; the
+ * outcome shows in GET /nodes).
  */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
 import { retryParked } from '../apply';
 import { logger } from '../../shared/observability';
 import { assertCanOperate, findNode } from '../cluster';
-import { applyDepsFromEnv, membershipFromEnv, redriveFromEnv } from '../adapters/from-env';
+import {
+  applyDepsFromEnv,
+  geoServerNodesFromEnv,
+  membershipFromEnv,
+  nodeQueuesFromEnv,
+  nodeStoreFromEnv,
+  redriveFromEnv,
+  sqsClientFromEnv,
+} from '../adapters/from-env';
+import { retryParkedMessage } from '../geoserver/invocation';
 
 const membership = membershipFromEnv();
 const redrive = redriveFromEnv(membership);
 const applyDeps = applyDepsFromEnv();
+const geoservers = geoServerNodesFromEnv(membership);
 
 /** Time kept back from the function's timeout to answer. */
 const RESERVE_MS = 5_000;
@@ -32,6 +48,30 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
   if (redrive.hasQueues(node.name)) {
     const budget = context ? context.getRemainingTimeInMillis() - RESERVE_MS : DEFAULT_BUDGET_MS;
     ({ moved, more } = await redrive.redrive(node.name, Date.now() + Math.max(1_000, budget)));
+  }
+  if (Object.hasOwn(geoservers, node.name)) {
+    const queues = nodeQueuesFromEnv(membership);
+    const requestedAt = new Date();
+    await sqsClientFromEnv().send(
+      new SendMessageCommand({
+        QueueUrl: queues[node.name]!.queueUrl,
+        MessageBody: retryParkedMessage(requestedAt),
+        MessageGroupId: membership.cluster,
+        MessageDeduplicationId: `${node.name}-retry-parked-${requestedAt.getTime()}`,
+      }),
+    );
+    const parked = await nodeStoreFromEnv().listParked(node.name);
+    logger.info('node redriven; its apply function retries the parked events', { moved, more, parked: parked.length });
+    return json(202, {
+      node: node.name,
+      moved,
+      more,
+      parked: {
+        retriedBy: 'apply function',
+        cleared: [],
+        stillParked: parked.map(({ object, sequences, reason, attempts, parkedAt }) => ({ object: object ?? null, sequences, reason, attempts, parkedAt })),
+      },
+    });
   }
   const parked = await retryParked(applyDeps, { cluster: membership.cluster, node: node.name });
   logger.info('node redriven', {

@@ -1,18 +1,22 @@
 /**
- * HTTP API Lambda authorizer (payload 2.0, simple responses) for node routes. API Gateway
- * answers 401 itself when the Authorization header is missing; a token that does not verify
- * gets 403. The authorized context carries the node's name and role to the route's function.
+ * HTTP API Lambda authorizer (payload 2.0, simple responses) for node and listing routes. API
+ * Gateway answers 401 itself when the Authorization header is missing; a token that does not
+ * verify gets 403. The authorized context carries the caller's name and role to the route's
+ * function: a node's role from the cluster configuration, or `operator` for a declared
+ * read-only operator. API Gateway caches a verdict per token for every route of the authorizer,
+ * so the authorizer cannot refuse an operator on writes: write functions do (`callerNode`).
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../adapters/credentials-store';
 import { requireEnv } from '../env';
 import type { NodeIdentity } from '../http';
-import { parseAuthorizationHeader, secretMatches } from '../node-token';
+import { OPERATOR_ROLE, parseAuthorizationHeader, secretMatches } from '../node-token';
 import { instrumented, logger } from '../observability';
 
 const credentials = new CredentialsStore(new DynamoDBClient({}), requireEnv('CREDENTIALS_TABLE_NAME'));
 const nodeRoles = parseNodeRoles(requireEnv('CLUSTER_NODES'));
+const operators = parseOperators(process.env.CLUSTER_OPERATORS ?? '[]');
 
 function parseNodeRoles(raw: string): Map<string, string> {
   try {
@@ -20,6 +24,16 @@ function parseNodeRoles(raw: string): Map<string, string> {
   } catch {
     throw new Error(`Environment variable CLUSTER_NODES must be a JSON object of node name to role, got '${raw}'`);
   }
+}
+
+function parseOperators(raw: string): Set<string> {
+  try {
+    const names = JSON.parse(raw) as unknown;
+    if (Array.isArray(names) && names.every((name) => typeof name === 'string')) return new Set(names);
+  } catch {
+    // reported below
+  }
+  throw new Error(`Environment variable CLUSTER_OPERATORS must be a JSON array of operator names, got '${raw}'`);
 }
 
 type Result = APIGatewaySimpleAuthorizerWithContextResult<NodeIdentity | Record<string, never>>;
@@ -33,10 +47,10 @@ export const handler = instrumented(async (event: APIGatewayRequestAuthorizerEve
     logger.info('request refused: malformed bearer token');
     return denied;
   }
-  // Only nodes declared in the cluster configuration may act, whatever the table holds.
-  const role = nodeRoles.get(token.nodeId);
+  // Only nodes and operators declared in the cluster configuration may act, whatever the table holds.
+  const role = nodeRoles.get(token.nodeId) ?? (operators.has(token.nodeId) ? OPERATOR_ROLE : undefined);
   if (!role) {
-    logger.info('request refused: token of a node not in the cluster', { node: token.nodeId });
+    logger.info('request refused: token of a node or operator not in the cluster', { node: token.nodeId });
     return denied;
   }
   const secretHash = await credentials.secretHashOf(token.nodeId);

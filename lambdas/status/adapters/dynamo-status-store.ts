@@ -105,7 +105,13 @@ export class DynamoStatusStore implements StatusStore {
       values[`:from${index}`] = phase;
       return `:from${index}`;
     });
-    const conditions = [`#phase IN (${from.join(', ')})`, '(attribute_not_exists(#dismissed) OR #dismissed <> :true)'];
+    // lastUpdated never goes backwards: a stored beat later than ours (another node's clock, or a
+    // writer that read the time earlier) sends this write down the read path, which keeps the later one.
+    const conditions = [
+      `#phase IN (${from.join(', ')})`,
+      '(attribute_not_exists(#dismissed) OR #dismissed <> :true)',
+      '#lastUpdated <= :lastUpdated',
+    ];
     if (write.processName !== undefined) {
       names['#processName'] = 'processName';
       values[':processName'] = write.processName;

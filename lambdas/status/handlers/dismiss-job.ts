@@ -10,7 +10,7 @@
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { dismissExecution } from '../service';
 import { NO_STORE, baseUrlOf, isPossibleExecutionId, ogcApiHandler, protocolSettingsFromEnv } from '../protocols/http-edge';
-import { OGC_JSON_CONTENT_TYPE, noSuchJob, statusInfo, toOgcApiException } from '../protocols/ogcapi';
+import { OGC_JSON_CONTENT_TYPE, REMOVED_COMPLETED_JOB, noSuchJob, statusInfo, toOgcApiException } from '../protocols/ogcapi';
 import { json } from '../../shared/http';
 
 const store = statusStoreFromEnv();
@@ -21,8 +21,9 @@ export const handler = ogcApiHandler(async (event) => {
   if (!isPossibleExecutionId(jobId)) throw noSuchJob(jobId, event.rawPath);
   const baseUrl = baseUrlOf(event, settings);
   try {
-    const { status } = await dismissExecution(store, jobId);
-    return json(200, statusInfo({ ...status, dismissed: true }, baseUrl), { 'content-type': OGC_JSON_CONTENT_TYPE, ...NO_STORE });
+    const { action, status } = await dismissExecution(store, jobId);
+    const answered = action === 'removed' ? { ...status, dismissed: true, exception: REMOVED_COMPLETED_JOB } : { ...status, dismissed: true };
+    return json(200, statusInfo(answered, baseUrl), { 'content-type': OGC_JSON_CONTENT_TYPE, ...NO_STORE });
   } catch (error) {
     throw toOgcApiException(error, jobId, event.rawPath) ?? error;
   }

@@ -1,8 +1,9 @@
 /**
  * DELETE /executions/{executionId}: dismiss. A queued or running execution becomes DISMISSING
  * (202; its node sees it on its next write and stops); a completed one is removed (200).
+ * Nodes only: an operator token is refused (403), as on every write.
  */
-import { httpHandler, json, pathParam } from '../../shared/http';
+import { callerNode, httpHandler, json, pathParam } from '../../shared/http';
 import { logger } from '../../shared/observability';
 import { parseWith } from '../../shared/validation';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
@@ -13,6 +14,7 @@ import { statusResponse } from '../status-http';
 const store = statusStoreFromEnv();
 
 export const handler = httpHandler(async (event) => {
+  callerNode(event);
   const executionId = parseWith(executionIdSchema, pathParam(event, 'executionId'), 'executionId');
   logger.appendKeys({ executionId });
   const result = await dismissExecution(store, executionId);

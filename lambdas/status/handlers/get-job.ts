@@ -1,4 +1,5 @@
 /** GET /jobs/{jobId}: OGC API - Processes statusInfo of one execution, from any node's status. */
+import { corsOriginsFromEnv, withCors } from '../../shared/cors';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { baseUrlOf, isPossibleExecutionId, ogcApiHandler, pollAnswer, protocolSettingsFromEnv } from '../protocols/http-edge';
 import { OGC_JSON_CONTENT_TYPE, noSuchJob, statusInfo } from '../protocols/ogcapi';
@@ -6,7 +7,7 @@ import { OGC_JSON_CONTENT_TYPE, noSuchJob, statusInfo } from '../protocols/ogcap
 const store = statusStoreFromEnv();
 const settings = protocolSettingsFromEnv();
 
-export const handler = ogcApiHandler(async (event) => {
+export const handler = withCors(corsOriginsFromEnv(), ogcApiHandler(async (event) => {
   const jobId = event.pathParameters?.jobId ?? '';
   const status = isPossibleExecutionId(jobId) ? await store.get(jobId) : undefined;
   if (status === undefined) throw noSuchJob(jobId, event.rawPath);
@@ -15,4 +16,4 @@ export const handler = ogcApiHandler(async (event) => {
     contentType: OGC_JSON_CONTENT_TYPE,
     body: JSON.stringify(statusInfo(status, baseUrl)),
   }));
-});
+}));

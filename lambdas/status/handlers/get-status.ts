@@ -1,5 +1,6 @@
 /** GET /executions/{executionId}: any client polls an execution's status, from any node. */
 import { intEnv } from '../../shared/env';
+import { corsOriginsFromEnv, withCors } from '../../shared/cors';
 import { httpHandler, pathParam } from '../../shared/http';
 import { logger } from '../../shared/observability';
 import { parseWith } from '../../shared/validation';
@@ -10,12 +11,14 @@ import { matchesIfNoneMatch, pollHeaders, statusResponse } from '../status-http'
 
 const store = statusStoreFromEnv();
 const defaultRetryAfterSeconds = intEnv('DEFAULT_RETRY_AFTER_SECONDS', 5);
+const corsOrigins = corsOriginsFromEnv();
 
-export const handler = httpHandler(async (event) => {
+// Browsers on other origins may poll (lambdas/shared/cors.ts).
+export const handler = withCors(corsOrigins, httpHandler(async (event) => {
   const executionId = parseWith(executionIdSchema, pathParam(event, 'executionId'), 'executionId');
   logger.appendKeys({ executionId });
   const status = await getStatus(store, executionId);
   const headers = pollHeaders(status, defaultRetryAfterSeconds);
   if (matchesIfNoneMatch(event, headers.etag as string)) return { statusCode: 304, headers };
   return statusResponse(200, status, headers);
-});
+}));

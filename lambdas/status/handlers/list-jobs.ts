@@ -1,9 +1,10 @@
 /**
  * GET /jobs: OGC API - Processes job list, filtered by `processID` and `status`, paged by `limit`
- * with a `next` link that carries the store's cursor.
+ * with a `next` link that carries the store's cursor. Needs a node or operator token, like
+ * GET /executions: a listing hands out the ids that let anyone poll or dismiss a job.
  */
 import { createHash } from 'node:crypto';
-import { header, textResult } from '../../shared/http';
+import { callerIdentity, header, textResult } from '../../shared/http';
 import { MAX_CURSOR_LENGTH } from '../../shared/signed-cursor';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { ifNoneMatchMatches } from '../protocols/http-cache';
@@ -21,6 +22,8 @@ const settings = protocolSettingsFromEnv();
 const CURSOR = 'cursor';
 
 export const handler = ogcApiHandler(async (event) => {
+  // The route has the authorizer; should it ever lose it, this fails closed.
+  callerIdentity(event);
   const params = event.queryStringParameters ?? {};
   const query = parseJobListQuery(params, event.rawPath);
   const cursor = params[CURSOR]?.trim() || undefined;

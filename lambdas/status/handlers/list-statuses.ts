@@ -1,5 +1,9 @@
-/** GET /executions: list statuses with filters and cursor paging (GeoServer's GetExecutions). */
-import { httpHandler, json } from '../../shared/http';
+/**
+ * GET /executions: list statuses with filters and cursor paging (GeoServer's GetExecutions).
+ * Needs a node or operator token: a listing hands out ids, which are what lets anyone poll or
+ * dismiss an execution. Both see every execution (see docs/architecture.md, "Who may list").
+ */
+import { callerIdentity, httpHandler, json } from '../../shared/http';
 import { ValidationError } from '../../shared/errors';
 import { parseWith } from '../../shared/validation';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
@@ -9,6 +13,8 @@ const store = statusStoreFromEnv({ listing: true });
 const DEFAULT_LIMIT = 100;
 
 export const handler = httpHandler(async (event) => {
+  // The route has the authorizer; should it ever lose it, this fails closed.
+  callerIdentity(event);
   const query = parseWith(listQuerySchema, event.queryStringParameters ?? {});
   if (query.completedAfter && query.completedBefore && query.completedAfter >= query.completedBefore) {
     throw new ValidationError('completedAfter', 'must be earlier than completedBefore');

@@ -10,6 +10,7 @@
  * switch on, both /ows routes need a node token (cdk/constructs/polling-protocols.ts).
  */
 import { GoneError, NotFoundError } from '../../shared/errors';
+import { corsOriginsFromEnv, withCors } from '../../shared/cors';
 import { appendRequestKeys, header, readBody, type HttpEvent, type HttpResult } from '../../shared/http';
 import { instrumented, logger } from '../../shared/observability';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
@@ -32,7 +33,8 @@ import { XML_CONTENT_TYPE } from '../protocols/xml';
 const store = statusStoreFromEnv();
 const settings = protocolSettingsFromEnv();
 
-export const handler = instrumented(async (event: HttpEvent): Promise<HttpResult> => {
+// Browsers on other origins may poll (lambdas/shared/cors.ts).
+export const handler = withCors(corsOriginsFromEnv(), instrumented(async (event: HttpEvent): Promise<HttpResult> => {
   appendRequestKeys(event);
   const post = event.requestContext.http.method === 'POST';
   // Until the request says otherwise: XML bodies are WPS 2.0, statusLocation URLs are 1.0.0.
@@ -45,7 +47,7 @@ export const handler = instrumented(async (event: HttpEvent): Promise<HttpResult
   } catch (error) {
     return owsErrorResponse(error, version);
   }
-});
+}));
 
 async function serve(request: StatusRequest, event: HttpEvent): Promise<HttpResult> {
   const now = new Date();
@@ -125,8 +127,9 @@ function parsePost(event: HttpEvent): StatusRequest {
   // Bytes can exceed characters, never the reverse: this bound lets every allowed body through.
   const body = readBody(event, MAX_POST_BODY_CHARS * 4);
   if (!isFormPost(event)) return parseWps2PostBody(body);
-  const query: Record<string, string> = {};
+  // No prototype: a key named __proto__ stays an ordinary key, as in the query strings API Gateway parses.
+  const query = Object.create(null) as Record<string, string>;
   // Repeated keys joined with commas, as API Gateway does for a query string.
-  for (const [key, value] of new URLSearchParams(body)) query[key] = key in query ? `${query[key]},${value}` : value;
+  for (const [key, value] of new URLSearchParams(body)) query[key] = Object.hasOwn(query, key) ? `${query[key]},${value}` : value;
   return parseKvp(query as QueryParameters);
 }

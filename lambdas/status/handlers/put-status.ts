@@ -24,7 +24,7 @@ export const handler = httpHandler(async (event) => {
   const expectedVersion = ifMatchVersion(event);
   if (Number.isNaN(expectedVersion)) throw new ValidationError('If-Match', 'must be an ETag returned by this API');
 
-  const outcome = await writeStatus(store, write, { executionId, nodeId: caller.nodeId, now: new Date() }, expectedVersion);
+  const outcome = await writeStatus(store, write, { executionId, nodeId: caller.nodeId }, expectedVersion, () => new Date());
   countTransition(outcome.created, outcome.status);
   return statusResponse(outcome.created ? 201 : 200, outcome.status, outcome.dismissed ? { 'x-execution-dismissed': 'true' } : {});
 });

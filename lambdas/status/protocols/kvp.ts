@@ -28,11 +28,11 @@ export type OwsExceptionCode =
  * - MissingParameterValue / InvalidParameterValue: 400, as OWS Common 2.0 gives them.
  * - OperationNotSupported / OptionNotSupported: 501 Not Implemented, as OWS Common 2.0 gives them:
  *   the request is well-formed, this server just doesn't implement GetCapabilities, Execute, ...
- * - NoApplicableCode: 400 for a request we could not make sense of (e.g. malformed XML). The
- *   "unknown execution id" use of it gets 404 instead, see `unknownExecution`.
- * - NoSuchJob: 404. An id that is unknown, expired or dismissed is a resource that is not there;
- *   404 keeps it out of 5xx alarms, tells HTTP tooling and CDNs what happened, and matches the
- *   OGC API `no-such-job` answer for the same id. The body is still the standard report.
+ * - NoApplicableCode: 400 for a request we could not make sense of (e.g. malformed XML).
+ * - NoSuchJob: 400, the status WPS 2.0 (OGC 14-065) gives it in its exception tables for
+ *   GetStatus, GetResult and Dismiss, like its other request-level exceptions.
+ * These are the WPS 2.0 statuses. WPS 1.0.0 reports are all sent with HTTP 200, as GeoServer
+ * does for OWS 1.1 (wps1.ts `wps1HttpStatus`); OGC API - Processes has its own (ogcapi.ts).
  */
 export const OWS_EXCEPTION_HTTP_STATUS: Readonly<Record<OwsExceptionCode, number>> = {
   MissingParameterValue: 400,
@@ -40,7 +40,7 @@ export const OWS_EXCEPTION_HTTP_STATUS: Readonly<Record<OwsExceptionCode, number
   OperationNotSupported: 501,
   OptionNotSupported: 501,
   NoApplicableCode: 400,
-  NoSuchJob: 404,
+  NoSuchJob: 400,
 };
 
 /**
@@ -66,15 +66,16 @@ export class OwsException extends AppError {
  * dismissed or being dismissed. WPS 1.0.0 has no code for it; GeoServer's
  * UnknownExecutionIdException carries no code, which its OWS 1.1 writer reports as
  * NoApplicableCode, so WPS 1.0.0 clients see exactly what GeoServer sends them. WPS 2.0 defines
- * NoSuchJob for it. Both use the id as locator and HTTP 404 (see OWS_EXCEPTION_HTTP_STATUS).
+ * NoSuchJob for it. Both use the id as locator; the HTTP status is each version's (WPS 2.0: 400,
+ * WPS 1.0.0: 200 like every 1.0.0 report, see wps1.ts `wps1HttpStatus`).
  */
 export function unknownExecution(id: string, wpsVersion: WpsVersion): OwsException {
   const text =
     `Unknown execution id ${id}: either the execution was never submitted, was dismissed, ` +
     'or too much time passed since the process completed';
   return wpsVersion === '1.0.0'
-    ? new OwsException('NoApplicableCode', id, text, wpsVersion, 404)
-    : new OwsException('NoSuchJob', id, text, wpsVersion, 404);
+    ? new OwsException('NoApplicableCode', id, text, wpsVersion, 200)
+    : new OwsException('NoSuchJob', id, text, wpsVersion);
 }
 
 export type StatusRequest =

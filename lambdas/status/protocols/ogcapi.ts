@@ -5,7 +5,7 @@
  * jobList.yaml, exception.yaml, link.yaml, confClasses.yaml, results.yaml).
  */
 import { AppError, GoneError, NotFoundError } from '../../shared/errors';
-import { DISMISSED_EXCEPTION, isCompleted, type ExecutionStatus } from '../execution';
+import { DISMISSED_EXCEPTION, isCompleted, type ExecutionException, type ExecutionStatus } from '../execution';
 import type { QueryParameters } from './kvp';
 // One output name for the recorded result location in every protocol.
 import { RESULT_OUTPUT_ID } from './wps1';
@@ -110,8 +110,9 @@ export function ogcStatusOf(status: ExecutionStatus): OgcStatusCode {
  * - `finished`: `completionTime`, set once when the job completed.
  * - `updated`: `lastUpdated`, the node's last write (heartbeat).
  *
- * For the answer to a DELETE, pass `{ ...status, dismissed: true }`: a completed job is removed
- * by the dismiss and its last stored state would otherwise not say dismissed.
+ * For the answer to a DELETE, pass `{ ...status, dismissed: true }`, and for a job the dismiss
+ * removed because it had completed, also `exception: REMOVED_COMPLETED_JOB`: its last stored
+ * state would otherwise not say dismissed, or say it was dismissed before it completed.
  */
 export function statusInfo(status: ExecutionStatus, baseUrl: string): StatusInfo {
   const ogcStatus = ogcStatusOf(status);
@@ -143,6 +144,16 @@ function messageOf(status: ExecutionStatus, ogcStatus: OgcStatusCode): string | 
   if (ogcStatus === 'successful') return 'Process succeeded';
   return status.task;
 }
+
+/**
+ * What the answer to a DELETE of a job that had already completed says: the dismiss removed it
+ * and its results (GeoServer's rule). The stored exception, if any, is the job's own failure and
+ * says nothing about the dismiss; "dismissed before it completed" would be false.
+ */
+export const REMOVED_COMPLETED_JOB: ExecutionException = {
+  code: 'Dismissed',
+  message: 'The job had already completed; dismissing it removed the job and its results',
+};
 
 /** `GET /jobs`: the page of jobs with the list's own links (self, next). */
 export function jobList(statuses: readonly ExecutionStatus[], links: readonly OgcLink[], baseUrl: string): JobList {

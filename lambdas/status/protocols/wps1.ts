@@ -238,10 +238,22 @@ export function owsExceptionReport(code: string, locator: string | undefined, te
   );
 }
 
-/** Renders an OwsException for a WPS 1.0.0 client, with the status it carries. */
+/**
+ * The HTTP status of a WPS 1.0.0 exception report: 200, as GeoServer answers every OWS 1.1
+ * report. WPS 1.0.0 and OWS Common 1.1 define no HTTP statuses for exceptions, and widely used
+ * WPS 1.0.0 clients read the report only from a 200: given a 404 they report neither a status
+ * nor an error, and one polling a statusLocation until completion polls forever. Only a failure
+ * of our own (NoApplicableCode with a 5xx: a crash, a store that did not answer) keeps its
+ * status, for the alarms and retries HTTP tooling builds on it.
+ */
+export function wps1HttpStatus(error: OwsException): number {
+  return error.exceptionCode === 'NoApplicableCode' && error.status >= 500 ? error.status : 200;
+}
+
+/** Renders an OwsException for a WPS 1.0.0 client (HTTP 200, see wps1HttpStatus). */
 export function wps1ExceptionResponse(error: OwsException, lang?: string): XmlResponse {
   return {
-    statusCode: error.status,
+    statusCode: wps1HttpStatus(error),
     contentType: XML_CONTENT_TYPE,
     body: owsExceptionReport(error.exceptionCode, error.locator, error.message, lang),
   };

@@ -6,6 +6,7 @@ import { type ExecutionStatus } from '../execution';
 import { nextPollAt } from './http-cache';
 import { OwsException, idProblem, unknownExecution } from './kvp';
 import { NS, XML_CONTENT_TYPE, el, renderXml, toXsDateTime, xmlLanguage, type XmlResponse } from './xml';
+import { REQUEST_DOCUMENT_LIMITS, XmlReadError, readXmlDocument, type ParsedElement } from './xml-reader';
 
 export type Wps2Status = 'Accepted' | 'Running' | 'Succeeded' | 'Failed' | 'Dismissed';
 
@@ -131,16 +132,20 @@ export const MAX_POST_BODY_CHARS = 64 * 1024;
  * `<GetStatus xmlns="...wps/2.0">` and `<w:GetStatus xmlns:w="...">` are all the same request.
  *
  * @throws OwsException
- *   - NoApplicableCode (400): not well-formed XML, or it has a DOCTYPE (refused: no entity
- *     expansion, no external fetches; the requests never need one);
+ *   - NoApplicableCode (400): not well-formed XML, a DOCTYPE (refused: no entity expansion, no
+ *     external fetches; the requests never need one), or past a limit of xml-reader.ts
+ *     (size, elements, depth, attributes, namespace declarations), which the text names;
  *   - OperationNotSupported (501): another root (Execute, GetCapabilities, a WPS 1.0.0 request);
  *   - MissingParameterValue / InvalidParameterValue (400): service, version or JobID absent/wrong.
  */
 export function parseWps2PostBody(xml: string): Wps2PostRequest {
-  if (xml.length > MAX_POST_BODY_CHARS) {
-    throw malformed(`the body is larger than ${MAX_POST_BODY_CHARS} characters`);
+  let root: ParsedElement;
+  try {
+    root = readXmlDocument(xml, { ...REQUEST_DOCUMENT_LIMITS, maxChars: MAX_POST_BODY_CHARS });
+  } catch (error) {
+    if (error instanceof XmlReadError) throw malformed(error.message);
+    throw error;
   }
-  const root = parseDocument(xml);
 
   if (root.namespace !== NS.wps2 || (root.localName !== 'GetStatus' && root.localName !== 'Dismiss')) {
     const where = root.namespace === undefined ? 'no namespace' : `namespace ${root.namespace}`;
@@ -195,227 +200,3 @@ export function parseWps2PostBody(xml: string): Wps2PostRequest {
 function malformed(reason: string): OwsException {
   return new OwsException('NoApplicableCode', undefined, `The request body is not a well-formed XML request: ${reason}`, '2.0.0');
 }
-
-// A deliberately small XML reader: enough of XML 1.0 to read any well-formed request document
-// (declaration, comments, PIs, CDATA, character and predefined entity references, namespaces),
-// refusing what these requests never need (DTDs). It checks well-formedness (tag nesting, one
-// root, quoting, duplicate attributes, bound prefixes) so garbage is refused, not guessed at.
-
-interface ParsedElement {
-  qualifiedName: string;
-  localName: string;
-  namespace: string | undefined;
-  /** Unprefixed attributes by name (the only ones the requests define). */
-  attributes: Map<string, string>;
-  children: ParsedElement[];
-  /** Concatenated character data directly inside this element. */
-  text: string;
-}
-
-const NAME = /[\p{L}_][\p{L}\p{N}._-]*(?::[\p{L}_][\p{L}\p{N}._-]*)?/uy;
-const MAX_DEPTH = 32;
-
-function parseDocument(xml: string): ParsedElement {
-  const reader = new Reader(xml.startsWith('\uFEFF') ? xml.slice(1) : xml);
-  reader.skipMisc(true);
-  if (reader.atEnd()) throw malformed('the body is empty');
-  if (reader.peek() !== '<') throw malformed(`${reader.where()}: content before the root element`);
-  const root = reader.element(new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]), 0);
-  reader.skipMisc(false);
-  if (!reader.atEnd()) throw malformed(`${reader.where()}: content after the root element`);
-  return root;
-}
-
-class Reader {
-  private position = 0;
-
-  constructor(private readonly source: string) {}
-
-  atEnd(): boolean {
-    return this.position >= this.source.length;
-  }
-
-  peek(): string | undefined {
-    return this.source[this.position];
-  }
-
-  where(): string {
-    const before = this.source.slice(0, this.position);
-    const line = before.split('\n').length;
-    const column = this.position - before.lastIndexOf('\n');
-    return `line ${line}, column ${column}`;
-  }
-
-  /** Whitespace, comments and PIs around the root; the XML declaration only at the very start. */
-  skipMisc(prolog: boolean): void {
-    if (prolog && this.source.startsWith('<?xml', this.position) && /\s/.test(this.source[this.position + 5] ?? '')) {
-      this.skipUntil('?>', 'XML declaration');
-    }
-    for (;;) {
-      this.skipWhitespace();
-      if (this.source.startsWith('<!--', this.position)) this.skipUntil('-->', 'comment');
-      else if (this.source.startsWith('<?', this.position)) this.skipProcessingInstruction();
-      else if (this.source.startsWith('<!DOCTYPE', this.position)) {
-        throw malformed(`${this.where()}: DOCTYPE declarations are not accepted`);
-      } else return;
-    }
-  }
-
-  element(parentScope: ReadonlyMap<string, string>, depth: number): ParsedElement {
-    if (depth > MAX_DEPTH) throw malformed(`${this.where()}: elements nested deeper than ${MAX_DEPTH}`);
-    this.expect('<');
-    const qualifiedName = this.name();
-    const rawAttributes = new Map<string, string>();
-    for (;;) {
-      const hadSpace = this.skipWhitespace();
-      const next = this.peek();
-      if (next === '>' || next === '/') break;
-      if (!hadSpace) throw malformed(`${this.where()}: expected whitespace between attributes`);
-      const attributeName = this.name();
-      this.skipWhitespace();
-      this.expect('=');
-      this.skipWhitespace();
-      const value = this.quoted();
-      if (rawAttributes.has(attributeName)) throw malformed(`${this.where()}: duplicate attribute ${attributeName}`);
-      rawAttributes.set(attributeName, value);
-    }
-
-    const scope = new Map(parentScope);
-    const attributes = new Map<string, string>();
-    for (const [name, value] of rawAttributes) {
-      if (name === 'xmlns') {
-        if (value === '') scope.delete('');
-        else scope.set('', value);
-      } else if (name.startsWith('xmlns:')) {
-        if (value === '') throw malformed(`${this.where()}: prefix ${name.slice(6)} cannot be undeclared in XML 1.0`);
-        scope.set(name.slice(6), value);
-      } else if (!name.includes(':')) {
-        attributes.set(name, value);
-      } else if (!scope.has(name.split(':')[0] ?? '')) {
-        throw malformed(`${this.where()}: attribute ${name} uses an undeclared prefix`);
-      }
-    }
-    const [prefix, localName] = splitName(qualifiedName);
-    const namespace = scope.get(prefix);
-    if (prefix !== '' && namespace === undefined) {
-      throw malformed(`${this.where()}: element ${qualifiedName} uses an undeclared prefix`);
-    }
-    const element: ParsedElement = { qualifiedName, localName, namespace, attributes, children: [], text: '' };
-
-    if (this.source.startsWith('/>', this.position)) {
-      this.position += 2;
-      return element;
-    }
-    this.expect('>');
-    for (;;) {
-      if (this.atEnd()) throw malformed(`end of body inside element ${qualifiedName}`);
-      if (this.source.startsWith('</', this.position)) {
-        this.position += 2;
-        const closing = this.name();
-        if (closing !== qualifiedName) {
-          throw malformed(`${this.where()}: end tag </${closing}> does not match <${qualifiedName}>`);
-        }
-        this.skipWhitespace();
-        this.expect('>');
-        return element;
-      }
-      if (this.source.startsWith('<!--', this.position)) this.skipUntil('-->', 'comment');
-      else if (this.source.startsWith('<![CDATA[', this.position)) {
-        const end = this.source.indexOf(']]>', this.position + 9);
-        if (end < 0) throw malformed(`${this.where()}: unterminated CDATA section`);
-        element.text += this.source.slice(this.position + 9, end);
-        this.position = end + 3;
-      } else if (this.source.startsWith('<?', this.position)) this.skipProcessingInstruction();
-      else if (this.source.startsWith('<!', this.position)) {
-        throw malformed(`${this.where()}: markup declarations are not accepted`);
-      } else if (this.peek() === '<') {
-        element.children.push(this.element(scope, depth + 1));
-      } else {
-        const end = this.source.indexOf('<', this.position);
-        const raw = this.source.slice(this.position, end < 0 ? this.source.length : end);
-        element.text += decodeReferences(raw, () => this.where());
-        this.position += raw.length;
-      }
-    }
-  }
-
-  private name(): string {
-    NAME.lastIndex = this.position;
-    const match = NAME.exec(this.source);
-    if (!match) throw malformed(`${this.where()}: expected a name`);
-    this.position += match[0].length;
-    return match[0];
-  }
-
-  private quoted(): string {
-    const quote = this.peek();
-    if (quote !== '"' && quote !== "'") throw malformed(`${this.where()}: attribute values must be quoted`);
-    const end = this.source.indexOf(quote, this.position + 1);
-    if (end < 0) throw malformed(`${this.where()}: unterminated attribute value`);
-    const raw = this.source.slice(this.position + 1, end);
-    if (raw.includes('<')) throw malformed(`${this.where()}: '<' inside an attribute value`);
-    this.position = end + 1;
-    // Attribute-value normalisation (XML 1.0 3.3.3): literal whitespace characters become spaces.
-    return decodeReferences(raw.replace(/[\t\n\r]/g, ' '), () => this.where());
-  }
-
-  private expect(text: string): void {
-    if (!this.source.startsWith(text, this.position)) throw malformed(`${this.where()}: expected '${text}'`);
-    this.position += text.length;
-  }
-
-  private skipWhitespace(): boolean {
-    const start = this.position;
-    while (this.position < this.source.length && /[ \t\r\n]/.test(this.source[this.position] ?? '')) this.position++;
-    return this.position > start;
-  }
-
-  private skipUntil(terminator: string, what: string): void {
-    const end = this.source.indexOf(terminator, this.position + 2);
-    if (end < 0) throw malformed(`${this.where()}: unterminated ${what}`);
-    this.position = end + terminator.length;
-  }
-
-  private skipProcessingInstruction(): void {
-    // `<?xml` is reserved for the declaration, which may only open the document.
-    if (/^<\?xml[\s?]/i.test(this.source.slice(this.position, this.position + 6))) {
-      throw malformed(`${this.where()}: XML declaration not at the start of the body`);
-    }
-    this.skipUntil('?>', 'processing instruction');
-  }
-}
-
-function splitName(qualifiedName: string): [prefix: string, localName: string] {
-  const colon = qualifiedName.indexOf(':');
-  return colon < 0 ? ['', qualifiedName] : [qualifiedName.slice(0, colon), qualifiedName.slice(colon + 1)];
-}
-
-const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-/** Expands the five predefined entities and character references; anything else is an error. */
-function decodeReferences(raw: string, where: () => string): string {
-  return raw.replace(/&([^;&\s]*);?/g, (whole, body: string) => {
-    if (!whole.endsWith(';')) throw malformed(`${where()}: '&' must start an entity reference`);
-    const named = PREDEFINED[body];
-    if (named !== undefined) return named;
-    const numeric = /^#(?:x([0-9A-Fa-f]+)|([0-9]+))$/.exec(body);
-    if (numeric) {
-      const codePoint = numeric[1] !== undefined ? parseInt(numeric[1], 16) : Number(numeric[2]);
-      if (isXmlChar(codePoint)) return String.fromCodePoint(codePoint);
-      throw malformed(`${where()}: &${body}; is not an XML character`);
-    }
-    throw malformed(`${where()}: unknown entity &${body};`);
-  });
-}
-
-function isXmlChar(codePoint: number): boolean {
-  return (
-    codePoint === 0x9 ||
-    codePoint === 0xa ||
-    codePoint === 0xd ||
-    (codePoint >= 0x20 && codePoint <= 0xd7ff) ||
-    (codePoint >= 0xe000 && codePoint <= 0xfffd) ||
-    (codePoint >= 0x10000 && codePoint <= 0x10ffff)
-  );
-}
-

@@ -131,7 +131,7 @@ describe('POST /config/events', () => {
     expect(body(invalid)).toMatchObject({ code: 'INVALID_REQUEST', field: 'object.id' });
 
     const huge = 'x'.repeat(1024 * 1024 + 1);
-    const tooLarge = await publishAs('master-1', { kind: 'add', object: { type: 'style', id: 'huge' }, properties: { body: huge } });
+    const tooLarge = await publishAs('master-1', { kind: 'add', object: { type: 'style', id: 'huge' }, properties: { format: 'sld', body: huge } });
     expect(tooLarge.statusCode).toBe(413);
 
     const list = body(await handlers.listNodes(http({})));
@@ -142,7 +142,7 @@ describe('POST /config/events', () => {
     const created = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } });
     expect(created.statusCode).toBe(201);
     expect(body(created)).toMatchObject({ sequence: 1, published: true, appliedLocally: true, event: { sequence: 1, origin: 'master-1' } });
-    const style = { kind: 'add', object: { type: 'style', id: 'topp:big' }, properties: { body: `<sld>${'x'.repeat(300 * 1024)}</sld>` } };
+    const style = { kind: 'add', object: { type: 'style', id: 'topp:big' }, properties: { format: 'sld', body: `<sld>${'x'.repeat(300 * 1024)}</sld>` } };
     const large = await publishAs('master-2', style);
     expect(large.statusCode).toBe(201);
     expect(body(large)).toMatchObject({ sequence: 2, published: true, appliedLocally: true });

@@ -3,7 +3,7 @@
 // what accumulated. Locally the switch is the apply function's event source mapping, driven
 // through the Lambda API endpoint the runtime serves (local/lambda-api.ts).
 import { randomUUID } from 'node:crypto';
-import { api } from '../../support/cluster-client';
+import { api, tokenOf } from '../../support/cluster-client';
 
 interface NodeView {
   name: string;
@@ -88,5 +88,19 @@ describe('POST /nodes/{node}/pause and /resume', () => {
     expect((await api('POST', '/nodes/no-such-node/pause', { node: 'master-1' })).body).toMatchObject({ code: 'NODE_NOT_FOUND' });
     expect((await api('POST', '/nodes/slave-1/pause')).status).toBe(401);
     expect((await api('POST', '/nodes/slave-1/resume', { token: 'slave-1.wrong-secret' })).status).toBe(403);
+  });
+
+  it('a read-only operator token (cdk.json operator ops) may neither pause nor resume', async () => {
+    const token = tokenOf('ops');
+    const pause = await api('POST', '/nodes/slave-1/pause', { token });
+    expect(pause.status).toBe(403);
+    expect(pause.body).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('read-only operator') });
+    expect((await nodeView('slave-1')).paused).toBe(false);
+
+    expect((await api('POST', '/nodes/slave-1/pause', { node: 'master-1' })).status).toBe(200);
+    const resume = await api('POST', '/nodes/slave-1/resume', { token });
+    expect(resume.status).toBe(403);
+    expect(await nodeView('slave-1')).toMatchObject({ paused: true, pausedBy: 'master-1' });
+    expect((await api('POST', '/nodes/slave-1/resume', { node: 'master-1' })).status).toBe(200);
   });
 });

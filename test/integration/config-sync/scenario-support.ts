@@ -74,6 +74,8 @@ export interface PublishAnswer {
 export interface ClusterNodeDecl {
   name: string;
   role: 'master' | 'slave' | 'both';
+  /** The node's own GeoServer (a stand-in in tests); credentials come from the environment locally. */
+  geoserver?: { url: string; credentialsSecret: string };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -199,10 +201,11 @@ export class SyncCluster {
     private readonly tempDir: string,
   ) {}
 
-  static async start(name: string, nodes: readonly ClusterNodeDecl[], logName: string): Promise<SyncCluster> {
+  /** `settings`: more cluster configuration keys, e.g. `{ gateway: { enabled: true } }`. */
+  static async start(name: string, nodes: readonly ClusterNodeDecl[], logName: string, settings: Record<string, unknown> = {}): Promise<SyncCluster> {
     const tempDir = mkdtempSync(path.join(tmpdir(), `config-sync-${name}-`));
     const clusterFile = path.join(tempDir, 'cluster.json');
-    writeFileSync(clusterFile, JSON.stringify({ name, nodes }));
+    writeFileSync(clusterFile, JSON.stringify({ name, nodes, ...settings }));
     const spawned = await spawnLocalCluster({
       logFile: path.resolve(__dirname, '..', '..', '..', '.local', `integration-${logName}-cluster.log`),
       extraArgs: ['--cluster-file', clusterFile],
@@ -608,23 +611,23 @@ export class ChangeStream {
       case 'featureType':
         return {
           ...common,
-          store: { type: 'dataStore', id: `${ws}:${pick(this.random, DATA_STORES)}` },
+          store: { '@class': 'dataStore', name: `${ws}:${pick(this.random, DATA_STORES)}` },
           nativeName: name,
           srs: pick(this.random, ['EPSG:4326', 'EPSG:3857', 'EPSG:32633']),
           keywords: [name, 'features', `k${n % 7}`],
           nativeBoundingBox: { minx: -180 + (n % 10), miny: -90, maxx: 180, maxy: 90 },
         };
       case 'coverage':
-        return { ...common, store: { type: 'coverageStore', id: `${ws}:${pick(this.random, COVERAGE_STORES)}` }, nativeFormat: 'GeoTIFF', srs: 'EPSG:4326' };
+        return { ...common, store: { '@class': 'coverageStore', name: `${ws}:${pick(this.random, COVERAGE_STORES)}` }, nativeFormat: 'GeoTIFF', srs: 'EPSG:4326' };
       case 'wmsLayer':
-        return { ...common, store: { type: 'wmsStore', id: `${ws}:remote_wms` }, nativeName: `remote_${n}` };
+        return { ...common, store: { '@class': 'wmsStore', name: `${ws}:remote_wms` }, nativeName: `remote_${n}` };
       case 'wmtsLayer':
-        return { ...common, store: { type: 'wmtsStore', id: `${ws}:tiles` }, nativeName: `tiles_${n}` };
+        return { ...common, store: { '@class': 'wmtsStore', name: `${ws}:tiles` }, nativeName: `tiles_${n}` };
       case 'layer': {
         const resourceType = COVERAGES.includes(name) ? 'coverage' : 'featureType';
         return {
           name,
-          resource: { type: resourceType, id },
+          resource: { '@class': resourceType, name: id },
           defaultStyle: { type: 'style', id: this.styleRef(ws) },
           styles: [{ type: 'style', id: this.styleRef(ws) }],
           queryable: this.random() < 0.7,

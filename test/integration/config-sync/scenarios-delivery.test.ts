@@ -65,11 +65,13 @@ function sequenceOf(message: Message): number {
 /** Changes where the order of application shows: successive patches of one object, removed and added again. */
 function orderSensitiveChanges(id: string, count: number): Change[] {
   const object = { type: 'layer', id };
-  const changes: Change[] = [{ kind: 'add', object, properties: { name: id, step: 0, history: ['added'] } }];
+  // GeoServer's layer representation: its name (the id's local part) and its resource.
+  const named = { name: id.slice(id.indexOf(':') + 1), resource: { '@class': 'featureType', name: id } };
+  const changes: Change[] = [{ kind: 'add', object, properties: { ...named, step: 0, history: ['added'] } }];
   for (let step = 1; changes.length < count; step += 1) {
     if (step % 7 === 0) {
       changes.push({ kind: 'remove', object });
-      changes.push({ kind: 'add', object, properties: { name: id, step, history: [`re-added at ${step}`] } });
+      changes.push({ kind: 'add', object, properties: { ...named, step, history: [`re-added at ${step}`] } });
     } else {
       changes.push({ kind: 'modify', object, patch: { step, [`key${step % 3}`]: step % 4 === 0 ? null : `set at ${step}`, history: [`patched at ${step}`] } });
     }
@@ -147,7 +149,7 @@ test('duplicated and reordered deliveries have no effect', async () => {
   const old: PublishAnswer[] = [];
   old.push(await cluster.publish(MASTER, { kind: 'add', object: styleA, properties: { name: 'duplicates', format: 'sld', title: 'v1', body: '<sld v1/>' } }));
   old.push(await cluster.publish(MASTER, { kind: 'modify', object: styleA, patch: { title: 'v2', body: '<sld v2/>' } }));
-  old.push(await cluster.publish(MASTER, { kind: 'add', object: layerB, properties: { name: 'duplicates', resource: { type: 'featureType', id: 'sf:duplicates' } } }));
+  old.push(await cluster.publish(MASTER, { kind: 'add', object: layerB, properties: { name: 'duplicates', resource: { '@class': 'featureType', name: 'sf:duplicates' } } }));
   old.push(await cluster.publish(MASTER, { kind: 'remove', object: layerB }));
   await cluster.waitConverged();
   const before = await cluster.catalog(node);
@@ -324,7 +326,13 @@ test('an event only one node cannot apply is parked there with its reason; the n
     });
     expect(redriveFault.status).toBe(200);
     const stream = new ChangeStream(6006);
-    const first = await cluster.publish(MASTER, { kind: 'add', object: refusedObject, properties: { name: 'refused', step: 1 } });
+    // A layer names its resource, as GeoServer's representation does.
+    const refusedResource = { '@class': 'featureType', name: refusedObject.id };
+    const first = await cluster.publish(MASTER, {
+      kind: 'add',
+      object: refusedObject,
+      properties: { name: 'refused', resource: refusedResource, step: 1 },
+    });
     await cluster.publishAll(MASTER, stream.take(3), 1);
     const second = await cluster.publish(MASTER, { kind: 'modify', object: refusedObject, patch: { step: 2, extra: { a: 1 } } });
     await cluster.publishAll(MASTER, stream.take(3), 1);
@@ -358,7 +366,12 @@ test('an event only one node cannot apply is parked there with its reason; the n
     const expected = cluster.expectedCatalog();
     const key = (object: { type: string; id: string }) => `${object.type}/${object.id}`;
     expect((await cluster.catalog(node)).map(comparable)).toEqual(expected.filter((object) => key(object as never) !== key(refusedObject)));
-    expect((await cluster.objectOf('slave-1', refusedObject.type, refusedObject.id)).body.properties).toEqual({ name: 'refused', extra: { a: 1 }, title: 'from both' });
+    expect((await cluster.objectOf('slave-1', refusedObject.type, refusedObject.id)).body.properties).toEqual({
+      name: 'refused',
+      resource: refusedResource,
+      extra: { a: 1 },
+      title: 'from both',
+    });
 
     // A redrive before the fix: still refused, still parked, with the new attempt.
     const early = await cluster.api('POST', `/nodes/${node}/redrive`, { node: MASTER });
@@ -428,4 +441,71 @@ test('a new node bootstraps to the same store with a resync, then follows its qu
   const everyone = await cluster.waitConverged(cluster.nodes.map((node) => node.name));
   expect(everyone.nodes.every((node) => node.lastAppliedSequence === cluster.expected.head)).toBe(true);
   for (const node of cluster.consumers) await expectSameStore(node);
+});
+
+test('__proto__, constructor and prototype keys are kept as ordinary keys, published on a master and read back on a slave', async () => {
+  await cluster.waitConverged();
+  const object = { type: 'layerGroup', id: 'cite:reserved_keys' };
+  const added = JSON.parse(
+    `{"kind":"add","object":${JSON.stringify(object)},"properties":{"__proto__":{"admin":true},"constructor":"c","prototype":{"p":1},"nested":{"__proto__":[1,2]}}}`,
+  ) as Change;
+  const patched = JSON.parse(`{"kind":"modify","object":${JSON.stringify(object)},"patch":{"__proto__":{"extra":1},"nested":{"__proto__":null,"kept":true}}}`) as Change;
+  const answer = await cluster.publish(MASTER, added);
+  expect(JSON.stringify(answer.event.properties)).toBe('{"__proto__":{"admin":true},"constructor":"c","prototype":{"p":1},"nested":{"__proto__":[1,2]}}');
+  await cluster.publish(MASTER, patched);
+  await cluster.waitConverged();
+  const expected = '{"__proto__":{"admin":true,"extra":1},"constructor":"c","prototype":{"p":1},"nested":{"kept":true}}';
+  for (const node of ['slave-1', BOTH, MASTER]) {
+    const read = await cluster.objectOf(node, object.type, object.id);
+    expect(read.status).toBe(200);
+    expect(JSON.stringify(read.body.properties)).toBe(expected);
+  }
+  await expectSameStore('slave-1');
+});
+
+test('Idempotency-Key: a retry with the same key and body gets the original answer, another body a 422, and only one event is committed', async () => {
+  await cluster.waitConverged();
+  const key = `retry-${Date.now()}`;
+  const change: Change = { kind: 'add', object: { type: 'workspace', id: 'idempotent' }, properties: { name: 'idempotent' } };
+  const body = JSON.stringify(change);
+  const send = (text: string, idempotencyKey = key) =>
+    cluster.api<PublishAnswer & { code?: string; field?: string }>('POST', '/config/events', {
+      node: MASTER,
+      body: text,
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+    });
+  const headBefore = (await cluster.status()).head;
+
+  const first = await send(body);
+  expect(first.status).toBe(201);
+  expect(first.headers.get('idempotent-replayed')).toBeNull();
+  cluster.expected.record(change, first.body);
+  expect(first.body.sequence).toBe(headBefore + 1);
+
+  // Retries, also several at once (a client that timed out and retried in a loop).
+  const retries = await Promise.all([send(body), send(body), send(body)]);
+  for (const retry of retries) {
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.text).toBe(first.text);
+  }
+
+  // The same key with another body is refused, and commits nothing.
+  const other = await send(JSON.stringify({ ...change, properties: { ...change.properties, title: 'something else' } }));
+  expect(other.status).toBe(422);
+  expect(other.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key', sequence: first.body.sequence });
+
+  // A key that cannot be one is a 400 naming the header; nothing is written.
+  const bad = await send(body, 'has spaces in it');
+  expect(bad.status).toBe(400);
+  expect(bad.body).toMatchObject({ field: 'Idempotency-Key' });
+
+  expect((await cluster.status()).head).toBe(headBefore + 1);
+  // A new key publishes again.
+  const fresh = await send(JSON.stringify({ ...change, properties: { name: 'idempotent', v: 2 } }), `${key}-2`);
+  expect(fresh.status).toBe(201);
+  cluster.expected.record({ ...change, properties: { name: 'idempotent', v: 2 } }, fresh.body);
+  expect(fresh.body.sequence).toBe(headBefore + 2);
+  await cluster.waitConverged();
+  await expectSameStore('slave-1');
 });

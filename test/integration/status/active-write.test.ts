@@ -5,8 +5,8 @@
  * taking the single-update path whenever it can, the other always reading first, and after
  * every step the answers (or refusals) and the stored items, index attributes included, match.
  */
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoStatusStore } from '../../../lambdas/status/adapters/dynamo-status-store';
 import type { ActiveWrite, ExecutionStatus, Phase, StatusWrite } from '../../../lambdas/status/execution';
 import { dismissExecution, writeStatus } from '../../../lambdas/status/service';
@@ -47,8 +47,8 @@ async function createTable(name: string): Promise<void> {
 }
 
 async function rawItem(table: string, executionId: string): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await client.send(new GetItemCommand({ TableName: table, Key: { executionId: { S: executionId } }, ConsistentRead: true }));
-  return Item ? unmarshall(Item) : undefined;
+  const { Item } = await DynamoDBDocumentClient.from(client).send(new GetCommand({ TableName: table, Key: { executionId }, ConsistentRead: true }));
+  return Item;
 }
 
 /** The outcome of a call, or what refused it, in comparable form. */
@@ -109,7 +109,7 @@ test('the single-update path stores and answers exactly what the read-and-compar
         nextPoll: maybe(new Date(now.getTime() + 5000).toISOString(), 0.3),
         estimatedCompletion: maybe(new Date(now.getTime() + 60_000).toISOString(), 0.2),
         expirationDate: maybe(new Date(now.getTime() + 3_600_000).toISOString(), 0.1),
-        resultLocation: maybe(`s3://results/${executionId}/${step}`, 0.1),
+        resultLocation: maybe(`https://results.example/${executionId}/${step}`, 0.1),
         exception: maybe({ code: 'ProcessError', message: `failure at ${step}` }, 0.1),
       };
       for (const key of Object.keys(write) as (keyof StatusWrite)[]) if (write[key] === undefined) delete write[key];

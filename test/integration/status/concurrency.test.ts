@@ -32,6 +32,35 @@ describe('concurrent writers', () => {
     expect(['master-1', 'slave-1']).toContain(final.nodeId);
   });
 
+  test('20 progress writers racing a completer: lastUpdated never decreases, completionTime <= lastUpdated', async () => {
+    // Several rounds: a backwards step needs an unlucky interleaving, and each round is cheap.
+    for (let round = 0; round < 4; round++) {
+      const { id } = await executionIn('RUNNING');
+      const responses = await Promise.all([
+        ...Array.from({ length: 20 }, (_, i) =>
+          put(id, { phase: 'RUNNING', progress: i + 1 }, i % 2 === 0 ? 'master-1' : 'slave-1'),
+        ),
+        put(id, { phase: 'SUCCEEDED' }, 'slave-2'),
+      ]);
+      const completer = responses[20]!;
+      expect(completer.status).toBe(200);
+      // Writers that lost to the completion are refused; every accepted write is a version.
+      const accepted = responses.filter((response) => response.status === 200).map((response) => response.body);
+      for (const response of responses) expect([200, 409]).toContain(response.status);
+      accepted.sort((a, b) => a.version - b.version);
+      for (let i = 1; i < accepted.length; i++) {
+        expect({ version: accepted[i].version, lastUpdated: accepted[i].lastUpdated >= accepted[i - 1].lastUpdated }).toEqual({
+          version: accepted[i].version,
+          lastUpdated: true,
+        });
+      }
+      const final = await stored(id);
+      expect(final.phase).toBe('SUCCEEDED');
+      expect(final.completionTime <= final.lastUpdated).toBe(true);
+      expect(final.lastUpdated >= accepted[accepted.length - 1].lastUpdated).toBe(true);
+    }
+  });
+
   test('racing SUCCEEDED against FAILED from two nodes: exactly one wins, the other gets 409', async () => {
     for (let round = 0; round < 5; round++) {
       const { id, status } = await executionIn('RUNNING');

@@ -36,6 +36,10 @@ describe('error statuses', () => {
     ['no phase', { progress: 5 }, 'phase'],
     ['an exception without code', { phase: 'FAILED', exception: { message: 'x' } }, 'exception.code'],
     ['a bad resultLocation', { phase: 'RUNNING', resultLocation: 'not a url' }, 'resultLocation'],
+    ['a javascript: resultLocation', { phase: 'RUNNING', resultLocation: 'javascript:alert(document.cookie)' }, 'resultLocation'],
+    ['a file: resultLocation', { phase: 'RUNNING', resultLocation: 'file:///etc/passwd' }, 'resultLocation'],
+    ['a data: resultLocation', { phase: 'RUNNING', resultLocation: 'data:text/html,<script>alert(1)</script>' }, 'resultLocation'],
+    ['an s3: resultLocation', { phase: 'RUNNING', resultLocation: 's3://bucket/key' }, 'resultLocation'],
   ])('400 for %s, naming the field', async (_label, body, field) => {
     const response = await put(id, body, 'slave-1');
     expect(response.status).toBe(400);

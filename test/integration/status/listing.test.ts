@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { api } from '../../support/cluster-client';
-import { executionIn, ids, listAll, listPage, uniqueProcess, type Phase } from './support';
+import { LISTING_TOKEN, executionIn, ids, listAll, listPage, listRaw, uniqueProcess, type Phase } from './support';
 
 jest.setTimeout(30_000);
 
@@ -171,11 +171,11 @@ describe('listing (GET /executions)', () => {
     const altered = `${cursor.slice(0, 3)}${cursor[3] === 'A' ? 'B' : 'A'}${cursor.slice(4)}`;
     expect((await listPage({ processName, limit: 1, cursor: altered })).status).toBe(400);
     // The same cursor reaches the OGC API job list of the same process through its next link only.
-    const jobs = await api('GET', `/jobs?processID=${encodeURIComponent(processName)}&limit=1`);
+    const jobs = await api('GET', `/jobs?processID=${encodeURIComponent(processName)}&limit=1`, { token: LISTING_TOKEN() });
     expect(jobs.status).toBe(200);
     const next = (jobs.body.links as Array<{ rel: string; href: string }>).find((link) => link.rel === 'next');
     expect(next).toBeDefined();
-    const nextPage = await api('GET', new URL(next!.href).pathname + new URL(next!.href).search);
+    const nextPage = await api('GET', new URL(next!.href).pathname + new URL(next!.href).search, { token: LISTING_TOKEN() });
     expect(nextPage.status).toBe(200);
     expect(nextPage.body.jobs).toHaveLength(1);
   });
@@ -195,5 +195,14 @@ describe('listing (GET /executions)', () => {
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('INVALID_REQUEST');
     expect(String(response.body.field)).toMatch(new RegExp(`^${field}`));
+  });
+
+  test('400 for a parameter named __proto__, like any other unknown parameter', async () => {
+    // Written into the URL by hand: an object literal key __proto__ would set a prototype instead.
+    for (const query of ['__proto__=1', 'limit=5&__proto__=x', 'constructor=1']) {
+      const response = await listRaw(query);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: 'INVALID_REQUEST', field: query.split('&').pop()!.split('=')[0] });
+    }
   });
 });

@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { spawnLocalCluster, type SpawnedCluster } from '../../../local/spawn';
-import { clusterUrl, runSchedule } from '../../support/cluster-client';
+import { api, clusterUrl, runSchedule } from '../../support/cluster-client';
 import {
   HEARTBEAT_TIMEOUT_MS,
   RETENTION_MS,
@@ -38,6 +38,19 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
+});
+
+describe('firing a schedule (local admin endpoint)', () => {
+  test.each([
+    ['a body that is not JSON', 'time=2030-01-01', 'body'],
+    ['a JSON array', '[]', 'body'],
+    ['a time that is not an instant', '{"time":"soon"}', 'time'],
+    ['a time that is a number', '{"time":12}', 'time'],
+  ])('400 for %s, naming %s', async (_label, body, field) => {
+    const response = await api('POST', '/__local/schedules/CleanupSchedule', { body, headers: { 'content-type': 'application/json' } });
+    expect(response.status).toBe(400);
+    expect(response.body.field).toBe(field);
+  });
 });
 
 describe('cleanup schedule (controllable clock)', () => {

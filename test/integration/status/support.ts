@@ -5,7 +5,7 @@
  * because the shared cluster's table is shared with every other integration test file.
  */
 import { randomUUID } from 'node:crypto';
-import { api, type ApiResponse } from '../../support/cluster-client';
+import { api, tokenOf, type ApiResponse } from '../../support/cluster-client';
 
 export type Phase = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'DISMISSING' | 'FAILED';
 export const PHASES: Phase[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'DISMISSING', 'FAILED'];
@@ -72,9 +72,17 @@ export async function expectUnchanged(id: string, before: any): Promise<void> {
   expect(await stored(id)).toEqual(before);
 }
 
+/** Listings need a token; these helpers list as the read-only operator `ops` of cdk.json. */
+export const LISTING_TOKEN = () => tokenOf('ops');
+
 export async function listPage(query: Record<string, string | number>): Promise<ApiResponse> {
   const search = new URLSearchParams(Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]));
-  return api('GET', `/executions?${search.toString()}`);
+  return api('GET', `/executions?${search.toString()}`, { token: LISTING_TOKEN() });
+}
+
+/** GET /executions with a query string written as is. */
+export function listRaw(queryString: string): Promise<ApiResponse> {
+  return api('GET', `/executions?${queryString}`, { token: LISTING_TOKEN() });
 }
 
 /** Follows nextCursor to the end; returns every page's items in order and the page count. */

@@ -172,8 +172,8 @@ describe('applying delivered events', () => {
     const h = harness();
     const events = await h.appendAll([
       add('dataStore', 'topp:shp', { type: 'Shapefile' }),
-      add('featureType', 'topp:states', { store: 'topp:shp' }),
-      add('layer', 'topp:states', { resource: 'topp:states' }),
+      add('featureType', 'topp:states', { store: { '@class': 'dataStore', name: 'topp:shp' } }),
+      add('layer', 'topp:states', { resource: { '@class': 'featureType', name: 'topp:states' } }),
     ]);
     // Under load GeoServer's JMS delivered a layer before its store; here the layer's
     // arrival fills the store and resource from the log first.
@@ -240,8 +240,8 @@ describe('applying delivered events', () => {
     const h = harness();
     const events = await h.appendAll([
       add('dataStore', 'topp:shp', { type: 'Shapefile' }),
-      add('featureType', 'topp:states', { store: 'topp:shp' }),
-      add('layer', 'topp:states', { resource: 'topp:states' }),
+      add('featureType', 'topp:states', { store: { '@class': 'dataStore', name: 'topp:shp' } }),
+      add('layer', 'topp:states', { resource: { '@class': 'featureType', name: 'topp:states' } }),
       remove('dataStore', 'topp:shp'),
     ]);
     const result = await applyDeliveredEvent(applyDeps(h), SLAVE, events[3]!);
@@ -300,7 +300,7 @@ describe('applying delivered events', () => {
 
   it('refuses an offloaded body that does not match its event', async () => {
     const h = harness();
-    const bodyRef = await h.bodies.put(CLUSTER, add('style', 'other', { body: '<sld/>' }));
+    const bodyRef = await h.bodies.put(CLUSTER, add('style', 'other', { format: 'sld', body: '<sld/>' }));
     const offloaded = await h.log.append({
       cluster: CLUSTER,
       origin: 'master-1',

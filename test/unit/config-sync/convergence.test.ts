@@ -93,7 +93,15 @@ class RandomChanges {
   private properties(type: ObjectType): JsonObject {
     const properties: JsonObject = {};
     for (const key of KEYS) if (this.random() < 0.5) properties[key] = this.value(2);
-    if (type === 'style') properties['body'] = this.styleBody();
+    // What a GeoServer needs to apply each type (representations.ts).
+    if (type === 'featureType' || type === 'coverage' || type === 'wmsLayer' || type === 'wmtsLayer') {
+      properties['store'] = { name: 'shp' };
+    }
+    if (type === 'layer') properties['resource'] = { name: 'resource' };
+    if (type === 'style') {
+      properties['format'] = 'sld';
+      properties['body'] = this.styleBody();
+    }
     return properties;
   }
 

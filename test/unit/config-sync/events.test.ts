@@ -179,7 +179,7 @@ describe('publish request body', () => {
     ['an add of global settings', { kind: 'add', object: { type: 'global' }, properties: {} }, 'kind', 'must be "modify" for global configuration'],
     ['a remove of a service', { kind: 'remove', object: { type: 'service', id: 'WMS' } }, 'kind', 'must be "modify" for service configuration'],
     ['a style without its document', { kind: 'add', object: { type: 'style', id: 'roads' }, properties: { format: 'sld' } }, 'properties.body', 'a style must carry its document'],
-    ['a style with an empty document', { kind: 'add', object: { type: 'style', id: 'roads' }, properties: { body: '' } }, 'properties.body', 'a style must carry its document'],
+    ['a style with an empty document', { kind: 'add', object: { type: 'style', id: 'roads' }, properties: { format: 'sld', body: '' } }, 'properties.body', 'a style must carry its document'],
     ['a patch removing a style document', { kind: 'modify', object: { type: 'style', id: 'roads' }, patch: { body: null } }, 'patch.body', 'a style document can be replaced but not removed'],
   ];
 
@@ -202,8 +202,8 @@ describe('publish request body', () => {
 
   it('accepts a style with its SLD and a patch replacing it', () => {
     const sld = '<StyledLayerDescriptor version="1.0.0"/>';
-    expect(parseConfigChange({ kind: 'add', object: { type: 'style', id: 'roads' }, properties: { body: sld } })).toMatchObject({
-      properties: { body: sld },
+    expect(parseConfigChange({ kind: 'add', object: { type: 'style', id: 'roads' }, properties: { format: 'sld', body: sld } })).toMatchObject({
+      properties: { format: 'sld', body: sld },
     });
     expect(parseConfigChange({ kind: 'modify', object: { type: 'style', id: 'roads' }, patch: { body: sld } })).toMatchObject({
       patch: { body: sld },

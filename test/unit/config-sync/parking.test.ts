@@ -82,7 +82,7 @@ describe('publish bounds', () => {
   };
 
   it('accepts properties nested exactly to the limit', () => {
-    const change = parseConfigChange({ kind: 'add', object: { type: 'layer', id: 'a:b' }, properties: nested(MAX_PROPERTIES_DEPTH) });
+    const change = parseConfigChange({ kind: 'add', object: { type: 'workspace', id: 'a' }, properties: nested(MAX_PROPERTIES_DEPTH) });
     expect(change.kind).toBe('add');
   });
 

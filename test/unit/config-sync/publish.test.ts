@@ -73,13 +73,17 @@ describe('publishing a change', () => {
 
   it('brings a both-node’s store up to its own event in sequence order', async () => {
     const h = harness();
-    await publishChange(h.deps, MASTER, add('layer', 'topp:roads', { title: 'Roads' }));
+    await publishChange(h.deps, MASTER, add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, title: 'Roads' }));
     await publishChange(h.deps, MASTER, modify('layer', 'topp:roads', { title: 'Main roads' }));
     // both-1 has not consumed its queue yet; its own change must land after events 1 and 2.
     const result = await publishChange(h.deps, BOTH, modify('layer', 'topp:roads', { enabled: false }));
     expect(result).toMatchObject({ appliedLocally: true, event: { sequence: 3 } });
     expect(h.store.liveObjects('both-1')).toEqual([
-      expect.objectContaining({ properties: { title: 'Main roads', enabled: false }, lastSequence: 3, lastOrigin: 'both-1' }),
+      expect.objectContaining({
+        properties: { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, title: 'Main roads', enabled: false },
+        lastSequence: 3,
+        lastOrigin: 'both-1',
+      }),
     ]);
     // Its queue then delivers 1 and 2 (its own event 3 is filtered): nothing changes.
     for (const event of h.topic.published.filter((e) => e.origin !== 'both-1')) {
@@ -172,7 +176,7 @@ describe('publishing a change', () => {
 
   it('keeps small changes inline', async () => {
     const h = harness();
-    const result = await publishChange(h.deps, MASTER, add('style', 'point', { body: '<StyledLayerDescriptor/>' }));
+    const result = await publishChange(h.deps, MASTER, add('style', 'point', { format: 'sld', body: '<StyledLayerDescriptor/>' }));
     expect(isOffloaded(result.event)).toBe(false);
     expect(h.bodies.size).toBe(0);
   });

@@ -435,8 +435,8 @@ describe('readTopology', () => {
 
   it('reads SQS event sources with batch size (default 10) and partial batch failures, and skips other sources', () => {
     expect(topology.queueSources).toEqual([
-      { queueId: 'ChangesQueue', functionId: 'ApplyFn', batchSize: 7, reportBatchItemFailures: true },
-      { queueId: 'ChangesDlq', functionId: 'ApplyFn', batchSize: 10, reportBatchItemFailures: false },
+      { logicalId: 'ApplySource', queueId: 'ChangesQueue', functionId: 'ApplyFn', batchSize: 7, reportBatchItemFailures: true },
+      { logicalId: 'DefaultBatchSource', queueId: 'ChangesDlq', functionId: 'ApplyFn', batchSize: 10, reportBatchItemFailures: false },
     ]);
   });
 

@@ -115,18 +115,18 @@ describe('exceptions and their HTTP status', () => {
       InvalidParameterValue: 400,
       OperationNotSupported: 501,
       NoApplicableCode: 400,
-      NoSuchJob: 404,
+      NoSuchJob: 400,
     });
   });
 
-  it('answers an unknown id as GeoServer does in 1.0.0 (NoApplicableCode) and with NoSuchJob in 2.0.0, both 404', () => {
-    expect(unknownExecution(ID, '1.0.0')).toMatchObject({ exceptionCode: 'NoApplicableCode', locator: ID, status: 404 });
-    expect(unknownExecution(ID, '2.0.0')).toMatchObject({ exceptionCode: 'NoSuchJob', locator: ID, status: 404 });
+  it('answers an unknown id as GeoServer does in 1.0.0 (NoApplicableCode, HTTP 200) and with NoSuchJob (400) in 2.0.0', () => {
+    expect(unknownExecution(ID, '1.0.0')).toMatchObject({ exceptionCode: 'NoApplicableCode', locator: ID, status: 200 });
+    expect(unknownExecution(ID, '2.0.0')).toMatchObject({ exceptionCode: 'NoSuchJob', locator: ID, status: 400 });
   });
 
   it('is an AppError, so the shared error mapping never turns it into a 500', () => {
     const error = unknownExecution(ID, '2.0.0');
     expect(error).toBeInstanceOf(AppError);
-    expect(error).toMatchObject({ status: 404, code: 'NoSuchJob', field: ID });
+    expect(error).toMatchObject({ status: 400, code: 'NoSuchJob', field: ID });
   });
 });

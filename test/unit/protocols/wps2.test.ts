@@ -10,6 +10,7 @@ import {
   wps2StatusOf,
 } from '../../../lambdas/status/protocols/wps2';
 import { assertXmllintAvailable, validateXml } from '../../support/xml-schema';
+import { namespaceBombXml } from '../../support/hostile-xml';
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 const ID = 'job-7f3a';
@@ -131,9 +132,9 @@ describe('getStatusResponse and exceptions', () => {
   });
 
 
-  it('answers an unknown job with a 404 NoSuchJob OWS 2.0 report naming the id', () => {
+  it('answers an unknown job with a NoSuchJob OWS 2.0 report naming the id, HTTP 400 as WPS 2.0 gives it', () => {
     const response = getStatusResponse('nope<&>', undefined, ctx);
-    expect(response.statusCode).toBe(404);
+    expect(response.statusCode).toBe(400);
     expectValid(response.body, 'ows20');
     expect(response.body).toContain('exceptionCode="NoSuchJob" locator="nope&lt;&amp;&gt;"');
   });
@@ -236,7 +237,46 @@ describe('parseWps2PostBody', () => {
 
   it('says where a malformed document broke', () => {
     const error = thrown(() => parseWps2PostBody('<a>\n  <b>\n</a>'));
-    expect(error.message).toMatch(/line 3, column \d+: end tag <\/a> does not match <b>/);
+    expect(error.message).toMatch(/line 3, column \d+: unexpected close tag/);
+  });
+
+  it.each([
+    ['an entity named like an object property', wrap('<wps:JobID>&constructor;</wps:JobID>'), 'undefined entity'],
+    ['an entity named __proto__', wrap('<wps:JobID>&__proto__;</wps:JobID>'), 'undefined entity'],
+    ['an entity named toString in an attribute', wrap('<wps:JobID>1</wps:JobID>', 'service="&toString;" version="2.0.0"'), 'undefined entity'],
+    ['a malformed comment <!-->', `<!-->${wrap('<wps:JobID>1</wps:JobID>')}`, ''],
+    ['a malformed comment inside the root', wrap('<!--><wps:JobID>1</wps:JobID>'), ''],
+    ['the xml prefix rebound', wrap('<wps:JobID>1</wps:JobID>', 'xmlns:xml="urn:x" service="WPS" version="2.0.0"'), 'xml prefix'],
+    ['the xmlns prefix declared', wrap('<wps:JobID>1</wps:JobID>', 'xmlns:xmlns="urn:x" service="WPS" version="2.0.0"'), 'xmlns prefix'],
+  ])('refuses %s as not well-formed', (_label, xml, reason) => {
+    const error = thrown(() => parseWps2PostBody(xml));
+    expect(error).toMatchObject({ exceptionCode: 'NoApplicableCode', status: 400 });
+    expect(error.message).toContain(reason);
+  });
+
+  // The documents of the namespace-declaration bomb and its relatives: each is refused at the
+  // first declaration, element or attribute past its limit, and the message names the limit.
+  const declarations = (count: number) => Array.from({ length: count }, (_, i) => `xmlns:p${i}="urn:p${i}"`).join(' ');
+  it('the namespace-declaration bomb is the 64 KB body of the report', () => {
+    const bomb = namespaceBombXml(ID);
+    expect(bomb.length).toBeLessThanOrEqual(64 * 1024);
+    expect(bomb.length).toBeGreaterThan(60 * 1024);
+    expect(bomb.match(/xmlns:/g)).toHaveLength(2501);
+  });
+
+  it.each([
+    ['the namespace-declaration bomb (2,500 declarations on the root, 6,500 empty children)', namespaceBombXml(ID), 'maxAttributesPerElement'],
+    ['the bomb with its declarations spread two per child', wrap(`${'<a xmlns:a1="u" xmlns:a2="u"/>'.repeat(20)}<wps:JobID>1</wps:JobID>`), 'maxNamespaceDeclarations'],
+    ['the bomb with 6,500 empty children only', namespaceBombXml(ID, 0), 'maxElements'],
+    ['33 namespace declarations over several elements', wrap(`<x ${declarations(20)}><y ${declarations(13)}/></x><wps:JobID>1</wps:JobID>`), 'maxNamespaceDeclarations'],
+    ['an element flood', wrap(`${'<wps:Extension/>'.repeat(300)}<wps:JobID>1</wps:JobID>`), 'maxElements'],
+    ['deep nesting', wrap(`${'<e>'.repeat(40)}${'</e>'.repeat(40)}<wps:JobID>1</wps:JobID>`), 'maxDepth'],
+    ['an element with 40 attributes', wrap(`<e ${Array.from({ length: 40 }, (_, i) => `a${i}="1"`).join(' ')}/><wps:JobID>1</wps:JobID>`), 'maxAttributesPerElement'],
+    ['a body over 64 KiB', wrap(`<wps:JobID>${'x'.repeat(70_000)}</wps:JobID>`), 'maxChars'],
+  ])('refuses %s, naming the limit', (_label, xml, limit) => {
+    const error = thrown(() => parseWps2PostBody(xml));
+    expect(error).toMatchObject({ exceptionCode: 'NoApplicableCode', status: 400 });
+    expect(error.message).toContain(limit);
   });
 
   it('answers a WPS 1.0.0 document in the WPS 1.0.0 exception format', () => {

@@ -1,5 +1,6 @@
 import {
   DEFAULT_MAX_BODY_BYTES,
+  callerIdentity,
   callerNode,
   errorResponse,
   parseJsonBody,
@@ -148,6 +149,14 @@ describe('callerNode', () => {
     const error = thrown(() => callerNode(unauthorized));
     expect(error.status).toBe(401);
     expect(error.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a read-only operator with 403 on a write, while callerIdentity lets it read', () => {
+    const operator = event();
+    (operator.requestContext as unknown as Record<string, unknown>).authorizer = { lambda: { nodeId: 'ops', role: 'operator' } };
+    const error = thrown(() => callerNode(operator));
+    expect(error).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(callerIdentity(operator)).toEqual({ nodeId: 'ops', role: 'operator' });
   });
 });
 

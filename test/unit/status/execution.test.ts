@@ -146,6 +146,26 @@ describe('dismissal', () => {
   });
 });
 
+describe('timestamps never go backwards', () => {
+  it('a write whose clock is behind the stored lastUpdated keeps the stored one', () => {
+    const stored = status('RUNNING', { lastUpdated: later(5000).toISOString() });
+    const written = applyWrite(stored, { phase: 'RUNNING', progress: 50 }, ctx(later(1000))).status;
+    expect(written.lastUpdated).toBe(later(5000).toISOString());
+  });
+
+  it('a completion by a writer with a lagging clock is not before the last update', () => {
+    const stored = status('RUNNING', { lastUpdated: later(5000).toISOString() });
+    const done = applyWrite(stored, { phase: 'SUCCEEDED' }, ctx(later(1000))).status;
+    expect(done.completionTime).toBe(later(5000).toISOString());
+    expect(done.completionTime! <= done.lastUpdated).toBe(true);
+  });
+
+  it('a write with a later clock takes its own time', () => {
+    const stored = status('RUNNING', { lastUpdated: later(1000).toISOString() });
+    expect(applyWrite(stored, { phase: 'RUNNING' }, ctx(later(2000))).status.lastUpdated).toBe(later(2000).toISOString());
+  });
+});
+
 describe('reaper rule', () => {
   const timeout = 300_000;
 
@@ -154,6 +174,8 @@ describe('reaper rule', () => {
     expect(reaped).toMatchObject({ phase: 'FAILED', exception: { code: 'NodeLost' }, version: 4 });
     expect(reaped?.exception?.message).toContain('node-7');
     expect(reaped?.completionTime).toBe(later(timeout + 1).toISOString());
+    // Failing it is an update: completionTime never after lastUpdated.
+    expect(reaped?.lastUpdated).toBe(reaped?.completionTime);
   });
 
   it('leaves an execution with a recent heartbeat alone', () => {

@@ -198,9 +198,10 @@ describe('owsErrorResponse', () => {
     expect(result.body).toContain('locator="jobID"');
   });
 
-  it('renders another AppError as NoApplicableCode with its status, in the request version', () => {
+  it('renders another AppError as NoApplicableCode in the request version: its status in 2.0.0, 200 in 1.0.0', () => {
+    expect(owsErrorResponse(new AppError(400, 'INVALID_HOST', 'no host', 'host'), '2.0.0').statusCode).toBe(400);
     const result = owsErrorResponse(new AppError(400, 'INVALID_HOST', 'no host', 'host'), '1.0.0');
-    expect(result.statusCode).toBe(400);
+    expect(result.statusCode).toBe(200);
     expect(result.body).toContain('http://www.opengis.net/ows/1.1');
     expect(result.body).toContain('exceptionCode="NoApplicableCode"');
     expect(result.body).toContain('locator="host"');

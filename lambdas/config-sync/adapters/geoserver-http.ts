@@ -1,0 +1,158 @@
+/**
+ * A GeoServer's REST API over HTTP(S) with Basic authentication (GeoServer's REST security:
+ * an administrator's user and password). Hand-written on `fetch` because a GeoServer REST
+ * client is a few lines of HTTP: no maintained npm library covers GeoServer's REST API as a
+ * whole, and the mapping of object types to calls lives in geoserver/rest-mapping.ts.
+ *
+ * The credentials are asked for on each call (the provider caches them) and never logged or
+ * put in an error message; a 401 drops the cached ones, so a rotated secret is picked up.
+ */
+import { GeoServerUnreachableError } from '../geoserver/errors';
+import type { GeoServerRest, RestRequest, RestResponse } from '../geoserver/ports';
+
+export interface GeoServerCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface CredentialsProvider {
+  get(): Promise<GeoServerCredentials>;
+  /** Forget cached credentials (they were refused). */
+  invalidate(): void;
+}
+
+export interface HttpGeoServerOptions {
+  /** The GeoServer's base URL, e.g. `http://10.0.3.21:8080/geoserver` (its REST API is under `/rest`). */
+  readonly url: string;
+  readonly credentials: CredentialsProvider;
+  /** Longest wait for one answer. @default 10 s */
+  readonly timeoutMs?: number;
+}
+
+/** Longest answer read: GeoServer explains refusals in a line or two. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+export class HttpGeoServer implements GeoServerRest {
+  readonly url: string;
+  private readonly base: string;
+
+  constructor(private readonly options: HttpGeoServerOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.base = `${this.url}/rest`;
+  }
+
+  async send(request: RestRequest): Promise<RestResponse> {
+    let credentials: GeoServerCredentials;
+    try {
+      credentials = await this.options.credentials.get();
+    } catch (error) {
+      // The node's setup, not the change: the node waits (and says why) until it is fixed.
+      throw new GeoServerUnreachableError(`could not read the GeoServer credentials: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const { username, password } = credentials;
+    const query = request.query && Object.keys(request.query).length > 0 ? `?${new URLSearchParams(request.query).toString()}` : '';
+    const headers: Record<string, string> = {
+      authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`,
+      accept: 'application/json',
+    };
+    let body: string | undefined;
+    if (request.body && 'json' in request.body) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(request.body.json);
+    } else if (request.body) {
+      headers['content-type'] = request.body.contentType;
+      body = request.body.text;
+    }
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${request.path}${query}`, {
+        method: request.method,
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      throw new GeoServerUnreachableError(describeFailure(error));
+    }
+    if (response.status === 401) this.options.credentials.invalidate();
+    let text: string;
+    try {
+      text = await readLimited(response, MAX_ANSWER_BYTES);
+    } catch (error) {
+      throw new GeoServerUnreachableError(describeFailure(error));
+    }
+    return { status: response.status, text };
+  }
+}
+
+async function readLimited(response: Response, limit: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size >= limit) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+function describeFailure(error: unknown): string {
+  // AbortSignal.timeout rejects with a DOMException, which is not always an Error instance.
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; cause?: { code?: string; message?: string } };
+  if (failure.name === 'TimeoutError') return 'no answer before the timeout';
+  return failure.cause?.code ?? failure.cause?.message ?? (typeof failure.message === 'string' ? failure.message : String(error));
+}
+
+/**
+ * Credentials cached for `ttlMs`: a Secrets Manager read per invocation would cost latency
+ * and money, and a rotation is picked up within the TTL (or at once after a 401).
+ */
+export class CachedCredentials implements CredentialsProvider {
+  private cached: { value: GeoServerCredentials; until: number } | undefined;
+
+  constructor(
+    private readonly load: () => Promise<GeoServerCredentials>,
+    private readonly ttlMs = 5 * 60_000,
+  ) {}
+
+  async get(): Promise<GeoServerCredentials> {
+    if (this.cached && this.cached.until > Date.now()) return this.cached.value;
+    const value = await this.load();
+    this.cached = { value, until: Date.now() + this.ttlMs };
+    return value;
+  }
+
+  invalidate(): void {
+    this.cached = undefined;
+  }
+}
+
+/**
+ * A secret's text: `{"username": "...", "password": "..."}` (Secrets Manager's convention for
+ * credentials), or `user:password`. The error never quotes the text.
+ */
+export function parseCredentials(text: string, source: string): GeoServerCredentials {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const value = JSON.parse(trimmed) as { username?: unknown; password?: unknown };
+      if (typeof value.username === 'string' && value.username && typeof value.password === 'string') {
+        return { username: value.username, password: value.password };
+      }
+    } catch {
+      // reported below
+    }
+    throw new Error(`${source} must be JSON {"username": "...", "password": "..."}`);
+  }
+  const separator = trimmed.indexOf(':');
+  if (separator <= 0) throw new Error(`${source} must be {"username": "...", "password": "..."} or user:password`);
+  return { username: trimmed.slice(0, separator), password: trimmed.slice(separator + 1) };
+}

@@ -1,0 +1,309 @@
+/**
+ * The cluster's GeoServer REST endpoint: every call to `/geoserver/rest/...` is forwarded, with
+ * the caller's own HTTP Basic credentials, to the master's GeoServer, whose security decides; its
+ * status, content type and body come back unchanged. After a successful write (POST, PUT, DELETE)
+ * to a path of a replicated type, the gateway reads what the master now holds, with the same
+ * credentials, and publishes it to the cluster as the master's change:
+ * - POST to a collection: `add` of the created object (GeoServer answers its name), plus the
+ *   layer GeoServer creates when a resource is published and the namespace it creates with a
+ *   workspace;
+ * - PUT: `modify` carrying the whole object after the write, with null for each property the
+ *   write removed (so every node ends with the master's object, whatever it held), or, when the
+ *   name changed, `remove` of the old id and `add` of the new one; nothing when nothing changed;
+ * - DELETE: `remove`, with `recurse` as the caller asked.
+ * A refused write publishes nothing. A path the cluster does not replicate is forwarded, logged
+ * and answered with `X-Cluster-Replicated: false`.
+ *
+ * The route and its configuration (handlers/geoserver-gateway.ts, `cluster.gateway`) build on
+ * the nodes' `geoserver` declaration and land with it.
+ *
+ * Not done yet: writes are not serialized across concurrent
+ * administrators, and a process that dies between the master's answer and the log append loses
+ * that change until a drift capture publishes it.
+ */
+import { isConfigurationType, type ConfigChange, type ObjectType } from '../events';
+import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
+import { classifyRestPath, type ClassifiedPath, type ManagedPath } from './rest-paths';
+
+export interface GatewayRequest {
+  readonly method: string;
+  /** Path under `/geoserver/rest`, e.g. `/workspaces/topp.json` (as received, still escaped). */
+  readonly path: string;
+  /** Raw query string without `?`. */
+  readonly query: string;
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Buffer;
+}
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+/** The master's GeoServer REST API (`<url>/rest`). */
+export interface Upstream {
+  send(request: GatewayRequest): Promise<UpstreamResponse>;
+}
+
+/** Appends a change to the cluster's log as the master's; answers its sequence. */
+export interface ChangePublisher {
+  publish(change: ConfigChange): Promise<number>;
+}
+
+export interface GatewayResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+  /** What a log line should say about it. */
+  readonly replication: 'not-replicated' | 'read' | 'refused' | 'published' | 'nothing-changed' | 'publish-failed';
+  readonly sequences: number[];
+  readonly category?: string;
+  readonly error?: string;
+}
+
+export const REPLICATED_HEADER = 'x-cluster-replicated';
+export const SEQUENCE_HEADER = 'x-cluster-sequence';
+
+/** Headers a GeoServer REST call depends on; nothing else of the caller's is passed on. */
+const FORWARDED_HEADERS = ['authorization', 'content-type', 'accept', 'if-match', 'if-none-match'];
+
+const STYLE_FORMATS_WITH_SLD = new Set(['sld']);
+
+export function forwardedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of FORWARDED_HEADERS) {
+    const value = headers[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
+}
+
+export async function handleGatewayCall(upstream: Upstream, publisher: ChangePublisher, request: GatewayRequest): Promise<GatewayResponse> {
+  const classified = classifyRestPath(request.path);
+  const method = request.method.toUpperCase();
+  const headers = forwardedHeaders(request.headers);
+  const forward = (): Promise<UpstreamResponse> => upstream.send({ ...request, method, headers });
+
+  if (!classified.managed) {
+    const answer = await forward();
+    return {
+      ...answer,
+      headers: { ...answer.headers, [REPLICATED_HEADER]: 'false' },
+      replication: 'not-replicated',
+      sequences: [],
+      category: classified.category,
+    };
+  }
+  if (method !== 'POST' && method !== 'PUT' && method !== 'DELETE') {
+    return { ...(await forward()), replication: 'read', sequences: [] };
+  }
+
+  const read = readerFor(upstream, headers);
+  const before = method !== 'DELETE' && classified.id ? await read.object(classified, classified.path) : undefined;
+  const answer = await forward();
+  if (answer.status < 200 || answer.status >= 300) {
+    return { ...answer, replication: 'refused', sequences: [] };
+  }
+
+  let changes: ConfigChange[];
+  try {
+    changes = await changesOf(read, classified, method, request, answer, before);
+  } catch (error) {
+    return publishFailure(answer, error);
+  }
+  if (changes.length === 0) {
+    return { ...answer, headers: { ...answer.headers, [REPLICATED_HEADER]: 'true' }, replication: 'nothing-changed', sequences: [] };
+  }
+  const sequences: number[] = [];
+  try {
+    for (const change of changes) sequences.push(await publisher.publish(change));
+  } catch (error) {
+    return { ...publishFailure(answer, error), sequences };
+  }
+  return {
+    ...answer,
+    headers: { ...answer.headers, [REPLICATED_HEADER]: 'true', [SEQUENCE_HEADER]: sequences.join(',') },
+    replication: 'published',
+    sequences,
+  };
+}
+
+function publishFailure(answer: UpstreamResponse, error: unknown): GatewayResponse {
+  return {
+    ...answer,
+    headers: { ...answer.headers, [REPLICATED_HEADER]: 'failed' },
+    replication: 'publish-failed',
+    sequences: [],
+    error: error instanceof Error ? error.message : String(error),
+  };
+}
+
+/** The master's JSON representation of what a path addresses, or undefined when it has none. */
+function readerFor(upstream: Upstream, headers: Record<string, string>) {
+  const get = (path: string, accept: string) =>
+    upstream.send({ method: 'GET', path, query: '', headers: { ...pick(headers, 'authorization'), accept } });
+  return {
+    async object(target: { type: ObjectType }, path: string): Promise<JsonObject | undefined> {
+      const answer = await get(`${path}.json`, 'application/json');
+      if (answer.status === 404) return undefined;
+      if (answer.status !== 200) throw new Error(`reading ${path} back from the master answered ${answer.status}`);
+      const parsed = JSON.parse(answer.body.toString('utf8')) as JsonValue;
+      if (!isJsonObject(parsed)) throw new Error(`the master's ${path} is not a JSON object`);
+      const inner = Object.values(parsed)[0];
+      if (!isJsonObject(inner)) throw new Error(`the master's ${path} has no ${target.type} inside its wrapper`);
+      if (target.type !== 'style') return inner;
+      return { ...inner, ...(await styleDocument(get, path, inner)) };
+    },
+  };
+}
+
+/** A style's properties carry its document (`body`); GeoServer serves an SLD at `<style>.sld`. */
+async function styleDocument(
+  get: (path: string, accept: string) => Promise<UpstreamResponse>,
+  path: string,
+  info: JsonObject,
+): Promise<JsonObject> {
+  const format = typeof info.format === 'string' ? info.format : 'sld';
+  if (!STYLE_FORMATS_WITH_SLD.has(format)) throw new Error(`styles in format ${format} are not replicated by the gateway yet`);
+  const answer = await get(`${path}.sld`, 'application/vnd.ogc.sld+xml');
+  if (answer.status !== 200) return {}; // no document yet (first step of a two-step upload)
+  return { format, body: answer.body.toString('utf8') };
+}
+
+async function changesOf(
+  read: ReturnType<typeof readerFor>,
+  target: ManagedPath,
+  method: string,
+  request: GatewayRequest,
+  answer: UpstreamResponse,
+  before: JsonObject | undefined,
+): Promise<ConfigChange[]> {
+  const query = new URLSearchParams(request.query);
+  if (method === 'DELETE') {
+    if (!target.id) return [];
+    return [{ kind: 'remove', object: { type: target.type, id: target.id }, recurse: query.get('recurse') === 'true' } as ConfigChange];
+  }
+  if (target.layerStyles) {
+    const layer = await read.object({ type: 'layer' }, `/layers/${encodeURIComponent(target.id!)}`);
+    return layer ? [add('layer', target.id!, layer)] : [];
+  }
+  if (method === 'POST' && !target.id) {
+    const name = answer.body.toString('utf8').trim();
+    if (!name) throw new Error('the master answered the POST without the created name');
+    const created = classifyRestPath(`${target.path}/${encodeURIComponent(name)}`) as ClassifiedPath;
+    if (!created.managed || !created.id) throw new Error(`cannot tell what ${target.path}/${name} is`);
+    const properties = await read.object(created, created.path);
+    if (!properties) throw new Error(`the master has no ${created.path} after creating it`);
+    if (created.type === 'style' && properties.body === undefined) return []; // published with its document
+    const changes: ConfigChange[] = [add(created.type, created.id, properties)];
+    if (created.type === 'workspace') {
+      const namespace = await read.object({ type: 'namespace' }, `/namespaces/${encodeURIComponent(name)}`);
+      if (namespace) changes.push(add('namespace', name, namespace));
+    }
+    if (['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'].includes(created.type)) {
+      const layerId = created.id;
+      const layer = await read.object({ type: 'layer' }, `/layers/${encodeURIComponent(layerId)}`);
+      if (layer) changes.push(add('layer', layerId, layer));
+    }
+    return changes;
+  }
+  // PUT (or POST to an item path GeoServer accepts, such as workspace settings)
+  if (!target.id) return [];
+  const renamed = renamedTo(target, request);
+  if (renamed) {
+    const moved = classifyRestPath(`${target.path.slice(0, target.path.lastIndexOf('/'))}/${encodeURIComponent(renamed)}`);
+    if (!moved.managed || !moved.id) throw new Error(`cannot tell what ${target.path} was renamed to`);
+    const after = await read.object(moved, moved.path);
+    if (!after) throw new Error(`the master has no ${moved.path} after the rename`);
+    const isResource = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'].includes(target.type);
+    const changes: ConfigChange[] = [
+      // a resource's layer takes its name, so the old one goes with it (recurse) and comes back renamed
+      { kind: 'remove', object: { type: target.type, id: target.id }, recurse: isResource } as ConfigChange,
+      add(moved.type, moved.id, after),
+    ];
+    if (isResource) {
+      const layer = await read.object({ type: 'layer' }, `/layers/${encodeURIComponent(moved.id)}`);
+      if (layer) changes.push(add('layer', moved.id, layer));
+    }
+    return changes;
+  }
+  const after = await read.object(target, target.path);
+  if (!after) throw new Error(`the master has no ${target.path} after the write`);
+  if (isConfigurationType(target.type)) {
+    // Settings always exist on every node: only ever modified, with the whole of them.
+    if (before && Object.keys(mergePatchBetween(before, after)).length === 0) return [];
+    return [{ kind: 'modify', object: { type: target.type, id: target.id }, patch: wholeStatePatch(before ?? {}, after) } as ConfigChange];
+  }
+  if (!before) {
+    if (target.type === 'style' && after.body === undefined) return [];
+    return [add(target.type, target.id, after)];
+  }
+  if (target.type === 'style' && before.body === undefined && after.body !== undefined) {
+    return [add(target.type, target.id, after)]; // second step of a two-step upload: the first published nothing
+  }
+  if (Object.keys(mergePatchBetween(before, after)).length === 0) return [];
+  return [{ kind: 'modify', object: { type: target.type, id: target.id }, patch: wholeStatePatch(before, after) } as ConfigChange];
+}
+
+function add(type: ObjectType, id: string, properties: JsonObject): ConfigChange {
+  return { kind: 'add', object: { type, id }, properties } as ConfigChange;
+}
+
+/** The new name a PUT gives the object, when its JSON body renames it. */
+function renamedTo(target: ManagedPath, request: GatewayRequest): string | undefined {
+  if (!(request.headers['content-type'] ?? '').includes('json') || !request.body) return undefined;
+  if (!['workspace', 'dataStore', 'coverageStore', 'wmsStore', 'wmtsStore', 'featureType', 'coverage', 'wmsLayer', 'wmtsLayer', 'layerGroup', 'style'].includes(target.type)) {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(request.body.toString('utf8')) as JsonValue;
+    const inner = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
+    const name = isJsonObject(inner) ? inner.name : undefined;
+    const current = target.id!.slice(target.id!.indexOf(':') + 1);
+    return typeof name === 'string' && name !== '' && name !== current ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 7396: the merge patch that turns `before` into `after` (null deletes a property). */
+export function mergePatchBetween(before: JsonObject, after: JsonObject): JsonObject {
+  const patch: JsonObject = {};
+  for (const key of Object.keys(before)) {
+    if (!(key in after)) patch[key] = null;
+  }
+  for (const [key, value] of Object.entries(after)) {
+    const old = before[key];
+    if (isJsonObject(value) && isJsonObject(old)) {
+      const inner = mergePatchBetween(old, value);
+      if (Object.keys(inner).length > 0) patch[key] = inner;
+    } else if (JSON.stringify(old) !== JSON.stringify(value)) {
+      patch[key] = value;
+    }
+  }
+  return patch;
+}
+
+/**
+ * A merge patch that leaves any target equal to `after`, whatever it held (RFC 7396 merges
+ * objects key by key): every value of `after`, and null for every key `before` had that `after`
+ * lacks. A node whose store never saw the object's earlier state (settings that existed before
+ * anyone published them, objects made outside the gateway) still ends with the master's.
+ */
+export function wholeStatePatch(before: JsonObject, after: JsonObject): JsonObject {
+  const patch: JsonObject = {};
+  for (const key of Object.keys(before)) {
+    if (!(key in after)) patch[key] = null;
+  }
+  for (const [key, value] of Object.entries(after)) {
+    const old = before[key];
+    patch[key] = isJsonObject(value) ? wholeStatePatch(isJsonObject(old) ? old : {}, value) : value;
+  }
+  return patch;
+}
+
+function pick(headers: Record<string, string>, name: string): Record<string, string> {
+  return headers[name] === undefined ? {} : { [name]: headers[name] };
+}

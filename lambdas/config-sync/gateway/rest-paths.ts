@@ -1,0 +1,175 @@
+/**
+ * Which GeoServer REST paths the cluster replicates, and which object each one addresses: the
+ * gateway (`ANY /geoserver/rest/{proxy+}`) forwards every call to the master's GeoServer, then
+ * publishes what a successful write to a managed path changed. Paths are those of GeoServer's
+ * REST reference (doc/en/api/1.0.0/*.yaml, copied in test/fixtures/geoserver-rest-api/),
+ * relative to `<geoserver>/rest`; a representation extension (`.json`, `.xml`, `.sld`, `.html`)
+ * on the last segment addresses the same object.
+ *
+ * Everything else (security, GeoWebCache, the importer, data-directory resources, reload/reset,
+ * file uploads into stores, and any path not listed) is forwarded and answered with a header
+ * saying it was not replicated.
+ */
+import { objectId, type ObjectType } from '../events';
+
+export type UnmanagedCategory =
+  | 'security'
+  | 'geowebcache'
+  | 'importer'
+  | 'resource'
+  | 'reload'
+  | 'upload'
+  | 'about'
+  | 'other';
+
+/** A path of a replicated type: the object it addresses, or the collection a POST creates in. */
+export interface ManagedPath {
+  readonly managed: true;
+  readonly type: ObjectType;
+  /** The workspace the path is under, if any. */
+  readonly workspace?: string;
+  /** The addressed object's id; absent for a collection (a POST names the object in its body). */
+  readonly id?: string;
+  /** The path without its representation extension. */
+  readonly path: string;
+  /** `/layers/{layer}/styles`: a POST changes the layer's styles. */
+  readonly layerStyles?: boolean;
+}
+
+export interface UnmanagedPath {
+  readonly managed: false;
+  readonly category: UnmanagedCategory;
+  readonly path: string;
+}
+
+export type ClassifiedPath = ManagedPath | UnmanagedPath;
+
+const EXTENSIONS = /\.(json|xml|html|sld)$/;
+const SERVICES = new Set(['wms', 'wfs', 'wcs', 'wmts']);
+
+/** Collection segment -> object type, for `/workspaces/{ws}/<segment>[/{name}]` and deeper. */
+const COLLECTIONS: Record<string, ObjectType> = {
+  datastores: 'dataStore',
+  coveragestores: 'coverageStore',
+  wmsstores: 'wmsStore',
+  wmtsstores: 'wmtsStore',
+  featuretypes: 'featureType',
+  coverages: 'coverage',
+  wmslayers: 'wmsLayer',
+  wmtslayers: 'wmtsLayer',
+  layers: 'layer',
+  layergroups: 'layerGroup',
+  styles: 'style',
+};
+const STORE_COLLECTIONS = new Set(['datastores', 'coveragestores', 'wmsstores', 'wmtsstores']);
+const RESOURCE_UNDER_STORE: Record<string, ObjectType> = {
+  featuretypes: 'featureType',
+  coverages: 'coverage',
+  wmslayers: 'wmsLayer',
+  layers: 'wmtsLayer', // /workspaces/{ws}/wmtsstores/{store}/layers
+};
+
+/**
+ * Classifies a REST path (`/workspaces/topp/datastores/pg.json`, already percent-decoded per
+ * segment by the caller or not: segments are decoded here).
+ */
+export function classifyRestPath(rawPath: string): ClassifiedPath {
+  const path = rawPath.replace(/\/+$/, '').replace(EXTENSIONS, '') || '/';
+  const unmanaged = (category: UnmanagedCategory): UnmanagedPath => ({ managed: false, category, path });
+  let segments: string[];
+  try {
+    segments = path.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+  } catch {
+    return unmanaged('other');
+  }
+  const [first, second, third, fourth, fifth, sixth, seventh] = segments;
+  const n = segments.length;
+  const managed = (type: ObjectType, workspace: string | undefined, name?: string, extra: Partial<ManagedPath> = {}): ManagedPath => ({
+    managed: true,
+    type,
+    path,
+    ...(workspace === undefined ? {} : { workspace }),
+    ...(name === undefined ? {} : { id: idFor(type, workspace, name) }),
+    ...extra,
+  });
+
+  switch (first) {
+    case 'security':
+    case 'usergroup':
+    case 'roles':
+      return unmanaged('security');
+    case 'gwc':
+      return unmanaged('geowebcache');
+    case 'imports':
+      return unmanaged('importer');
+    case 'resource':
+      return unmanaged('resource');
+    case 'reload':
+    case 'reset':
+      return unmanaged('reload');
+    case 'about':
+      return unmanaged('about');
+    case 'settings':
+      if (n === 1) return managed('global', undefined, 'global');
+      // the contact is part of the global settings: read back (and published) as a whole
+      if (n === 2 && second === 'contact') return { ...managed('global', undefined, 'global'), path: '/settings' };
+      return unmanaged('other');
+    case 'logging':
+      return n === 1 ? managed('logging', undefined, 'logging') : unmanaged('other');
+    case 'namespaces':
+      if (n === 1) return managed('namespace', undefined);
+      if (n === 2) return managed('namespace', undefined, second);
+      return unmanaged('other');
+    case 'layergroups':
+      if (n === 1) return managed('layerGroup', undefined);
+      if (n === 2) return managed('layerGroup', undefined, second);
+      return unmanaged('other');
+    case 'styles':
+      if (n === 1) return managed('style', undefined);
+      if (n === 2) return managed('style', undefined, second);
+      return unmanaged('other');
+    case 'layers':
+      if (n === 1) return managed('layer', undefined);
+      if (n === 2) return managed('layer', undefined, second);
+      if (n === 3 && third === 'styles') return managed('layer', undefined, second, { layerStyles: true });
+      return unmanaged('other');
+    case 'services':
+      if (second && SERVICES.has(second)) {
+        const service = second.toUpperCase();
+        if (n === 3 && third === 'settings') return managed('service', undefined, service);
+        if (n === 5 && third === 'workspaces' && fifth === 'settings') return managed('service', fourth, service);
+      }
+      return unmanaged('other');
+    case 'workspaces': {
+      if (n === 1) return managed('workspace', undefined);
+      if (n === 2) return managed('workspace', undefined, second);
+      const ws = second!;
+      if (n === 3 && third === 'settings') return managed('workspaceSettings', ws, ws);
+      const collection = third!;
+      const type = COLLECTIONS[collection];
+      if (!type) return unmanaged('other');
+      if (n === 3) return managed(type, ws);
+      if (n === 4) return managed(type, ws, fourth);
+      if (STORE_COLLECTIONS.has(collection)) {
+        // /workspaces/{ws}/datastores/{ds}/{method}.{format}: uploads whose data lands on the master
+        if (n === 5 && /\./.test(rawPath.split('/').pop() ?? '') && !RESOURCE_UNDER_STORE[fifth!]) return unmanaged('upload');
+        const resource = RESOURCE_UNDER_STORE[fifth!];
+        if (!resource || (fifth === 'layers' && collection !== 'wmtsstores')) return unmanaged('other');
+        if (n === 5) return managed(resource, ws);
+        if (n === 6) return managed(resource, ws, sixth);
+        if (n === 7 && seventh === 'reset') return unmanaged('reload');
+      }
+      if (n === 5 && fifth === 'reset') return unmanaged('reload');
+      return unmanaged('other');
+    }
+    default:
+      return unmanaged('other');
+  }
+}
+
+function idFor(type: ObjectType, workspace: string | undefined, name: string): string {
+  if (type === 'global' || type === 'logging') return type;
+  if (type === 'workspace' || type === 'namespace' || type === 'workspaceSettings') return name;
+  if (type === 'layer' && name.includes(':')) return name;
+  return workspace === undefined ? name : objectId(workspace, name);
+}

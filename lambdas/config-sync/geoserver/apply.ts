@@ -1,0 +1,214 @@
+/**
+ * Applying one change to a node's GeoServer through its REST API (rest-mapping.ts), so that
+ * applying it again has the same effect (a crash between the GeoServer call and the store
+ * commit applies it again):
+ * - an add or a modify sends the whole object as the node's store now holds it: PUT, and
+ *   when GeoServer answers 404, POST to create it (so an add of an existing object updates
+ *   it, and a modify of an object a rebuilt GeoServer lost creates it again). An object the
+ *   store holds only in part (a modify of an object never added) is only PUT: a partial
+ *   object cannot create one;
+ * - a remove DELETEs, and a 404 is success;
+ * - a style's document follows its info: PUT with its format's content type and `raw=true`.
+ *
+ * GeoServer ignores absent and null fields in a PUT, so a merge patch that deletes a property
+ * cannot be one PUT. Where nothing refers to the object (workspace settings) it is deleted
+ * and created again; elsewhere the property stays on the GeoServer and the outcome says
+ * which ones (`uncleared`), which GET /nodes reports.
+ *
+ * Failures are told apart, because they call for opposite responses:
+ * - no answer, a timeout, 5xx, 408, 429, or 401/403 (credentials: the GeoServer's setup, not
+ *   the change): `GeoServerUnavailableError`, thrown. The change is not applied and the node
+ *   waits (the caller keeps its cursor, and its queue retries with backoff).
+ * - any other 4xx: GeoServer refuses this change. Retried `rejectionAttempts` times in all
+ *   (a refusal can be a passing race), then returned as `rejected` with GeoServer's answer:
+ *   the caller records it and moves on, so one bad change never stops the node.
+ */
+import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
+import type { ObjectType } from '../events';
+import type { JsonObject } from '../merge-patch';
+import type { GeoServerRest, RestRequest, RestResponse } from './ports';
+import { REST_MAPPING, REST_SERVICES, restBody, restTarget, styleDocument, UnmappableError } from './rest-mapping';
+
+export type GeoServerStep =
+  | {
+      readonly kind: 'upsert';
+      readonly type: ObjectType;
+      readonly id: string;
+      /** The whole object as the node's store holds it after the event. */
+      readonly properties: JsonObject;
+      /** Only the patched properties of an object the node never saw added. */
+      readonly incomplete: boolean;
+      /** Dotted paths of properties the event's patch deleted. */
+      readonly deleted: readonly string[];
+    }
+  | { readonly kind: 'remove'; readonly type: ObjectType; readonly id: string; readonly properties: JsonObject; readonly recurse: boolean };
+
+export type GeoServerOutcome =
+  | { readonly kind: 'applied'; readonly calls: number; readonly uncleared: readonly string[] }
+  | {
+      readonly kind: 'rejected';
+      readonly request: string;
+      readonly status: number | null;
+      readonly answer: string;
+      readonly attempts: number;
+    };
+
+export interface GeoServerApplyOptions {
+  /** Attempts at a change GeoServer refuses before it is given up as rejected. @default 3 */
+  readonly rejectionAttempts?: number;
+  /** Wait before attempt `n + 1` of a refused change. @default 200 ms, then 1 s */
+  readonly rejectionDelayMs?: (attempt: number) => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Longest GeoServer answer kept (in errors, GET /nodes and dead-letter messages). */
+export const MAX_ANSWER_CHARS = 2000;
+
+class Refusal extends Error {
+  constructor(
+    readonly request: string,
+    readonly status: number | null,
+    readonly answer: string,
+  ) {
+    super(`${request}: ${status ?? 'not sent'} ${answer}`);
+  }
+}
+
+export async function applyToGeoServer(
+  rest: GeoServerRest,
+  step: GeoServerStep,
+  options: GeoServerApplyOptions = {},
+): Promise<GeoServerOutcome> {
+  const attempts = options.rejectionAttempts ?? 3;
+  const delay = options.rejectionDelayMs ?? ((attempt: number) => (attempt === 1 ? 200 : 1000));
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await applyOnce(rest, step);
+    } catch (caught) {
+      const error = caught instanceof UnmappableError ? new Refusal(`${step.kind} ${step.type} ${step.id}`, null, caught.message) : caught;
+      if (!(error instanceof Refusal)) throw error;
+      if (error.status === null || attempt >= attempts) {
+        return { kind: 'rejected', request: error.request, status: error.status, answer: error.answer, attempts: attempt };
+      }
+      await sleep(delay(attempt));
+    }
+  }
+}
+
+async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoServerOutcome> {
+  const mapping = REST_MAPPING[step.type];
+  const target = restTarget(step.type, step.id, step.properties);
+  let calls = 0;
+  const call = async (request: RestRequest, accept404 = false): Promise<RestResponse> => {
+    calls += 1;
+    const response = await send(rest, request);
+    if (isSuccess(response.status) || (accept404 && response.status === 404)) return response;
+    throw classify(rest, request, response);
+  };
+
+  if (step.type === 'service' && !(REST_SERVICES as readonly string[]).includes(target.name)) {
+    throw new Refusal(`settings of service ${target.name}`, null, `GeoServer's REST API has settings only for ${REST_SERVICES.join(', ')}`);
+  }
+
+  if (step.kind === 'remove') {
+    if (!mapping.remove) throw new Refusal(`remove ${step.type}`, null, `a ${step.type} cannot be removed through GeoServer's REST API`);
+    await call({ method: 'DELETE', path: mapping.item(target), query: mapping.remove(step.recurse) }, true);
+    return { kind: 'applied', calls, uncleared: [] };
+  }
+
+  const body = { json: restBody(step.type, target, step.properties) };
+  const item = mapping.item(target);
+  let uncleared: readonly string[] = [];
+  if (step.deleted.length > 0 && mapping.recreatable && mapping.collection && !step.incomplete) {
+    await call({ method: 'DELETE', path: item }, true);
+    await call({ method: 'POST', path: mapping.collection(target), body });
+  } else {
+    uncleared = step.deleted;
+    const updated = await call({ method: 'PUT', path: item, body }, true);
+    if (updated.status === 404) {
+      if (!mapping.collection || step.incomplete) {
+        throw new Refusal(
+          `PUT ${item}`,
+          404,
+          truncate(updated.text) ||
+            (step.incomplete
+              ? `the GeoServer has no ${step.type} ${step.id}, and this node holds only part of it (a modify of an object it never saw added)`
+              : `the GeoServer has no ${step.type} ${step.id}`),
+        );
+      }
+      await call({ method: 'POST', path: mapping.collection(target), body });
+      uncleared = [];
+    }
+  }
+  if (step.type === 'style' && typeof step.properties.body === 'string') {
+    const document = styleDocument(target, step.properties);
+    await call({
+      method: 'PUT',
+      path: document.path,
+      query: document.query,
+      body: { text: step.properties.body, contentType: document.contentType },
+    });
+  }
+  return { kind: 'applied', calls, uncleared };
+}
+
+async function send(rest: GeoServerRest, request: RestRequest): Promise<RestResponse> {
+  try {
+    return await rest.send(request);
+  } catch (error) {
+    if (error instanceof GeoServerUnreachableError) {
+      throw new GeoServerUnavailableError(rest.url, describe(request), null, error.message);
+    }
+    throw error;
+  }
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/** The GeoServer cannot take changes now (retry later), or refuses this one. */
+function classify(rest: GeoServerRest, request: RestRequest, response: RestResponse): Error {
+  const { status } = response;
+  const answer = truncate(response.text);
+  if (status >= 500 || status === 408 || status === 429 || status === 401 || status === 403 || status < 400) {
+    const why =
+      status === 401 || status === 403
+        ? `the GeoServer refused the node's credentials (${status}); check the secret`
+        : answer;
+    return new GeoServerUnavailableError(rest.url, describe(request), status, why);
+  }
+  return new Refusal(describe(request), status, answer);
+}
+
+export function describe(request: RestRequest): string {
+  const query = request.query && Object.keys(request.query).length > 0 ? `?${new URLSearchParams(request.query).toString()}` : '';
+  return `${request.method} ${request.path}${query}`;
+}
+
+export function truncate(text: string): string {
+  return text.length > MAX_ANSWER_CHARS ? `${text.slice(0, MAX_ANSWER_CHARS)}…` : text;
+}
+
+/**
+ * Dotted paths of the properties a merge patch deletes from `before` (`null` where `before`
+ * has a value), e.g. `abstract`, `metadata.cacheAgeMax`.
+ */
+export function deletedPaths(before: JsonObject, patch: JsonObject, prefix = ''): string[] {
+  const paths: string[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    if (!(key in before)) continue;
+    const previous = before[key];
+    if (value === null) {
+      paths.push(`${prefix}${key}`);
+    } else if (isObject(value) && isObject(previous)) {
+      paths.push(...deletedPaths(previous, value, `${prefix}${key}.`));
+    }
+  }
+  return paths;
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,55 @@
+/**
+ * Errors of the GeoServer apply. Unavailability is thrown (the node waits and retries);
+ * a refused change is an outcome, not an error (see apply.ts).
+ */
+import { AppError } from '../../shared/errors';
+
+/** No HTTP answer at all: connection refused or reset, DNS failure, timeout. */
+export class GeoServerUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GeoServerUnreachableError';
+  }
+}
+
+/**
+ * 503: the node's GeoServer cannot take changes now (unreachable, timed out, 5xx, or it
+ * refused the node's credentials). Nothing was applied; the node's queue retries later.
+ */
+export class GeoServerUnavailableError extends AppError {
+  /** It passes by itself: retried by the queue with backoff, never counted against the event. */
+  readonly transient = true;
+
+  constructor(
+    readonly url: string,
+    readonly request: string,
+    /** GeoServer's HTTP status, `null` when it did not answer. */
+    readonly geoserverStatus: number | null,
+    readonly answer: string,
+  ) {
+    super(
+      503,
+      'GEOSERVER_UNAVAILABLE',
+      `GeoServer ${url} ${geoserverStatus === null ? 'did not answer' : `answered ${geoserverStatus}`} to ${request}: ${answer}`,
+      undefined,
+      { url, request, status: geoserverStatus },
+    );
+  }
+}
+
+/**
+ * A change the node's GeoServer refused (4xx), after the retries the apply makes. Not
+ * transient: the event is parked on the node at once (apply.ts), with GeoServer's answer as
+ * the reason, and the node goes on with other objects' changes; a redrive after a fix retries it.
+ */
+export class GeoServerRejectedError extends Error {
+  readonly transient = false;
+
+  constructor(
+    readonly url: string,
+    readonly outcome: { readonly kind: 'rejected'; readonly request: string; readonly status: number | null; readonly answer: string; readonly attempts: number },
+  ) {
+    super(`GeoServer ${url} refused ${outcome.request}: ${outcome.status ?? 'not sent'} ${outcome.answer}`);
+    this.name = 'GeoServerRejectedError';
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * What an apply invocation of a GeoServer node does around the applier: it reads the
+ * GeoServer's version when it does not know it and records the GeoServer's status for GET
+ * /nodes (changes it refused are parked by the applier, with GeoServer's answer), and, when
+ * the GeoServer cannot take changes, tells how long the queue should wait before delivering
+ * again (exponential backoff, so a GeoServer that is down for hours costs one attempt every
+ * few minutes, never a spin).
+ */
+import type { AppliedEvent, BatchResult } from '../apply';
+import { GeoServerUnavailableError } from './errors';
+import type { GeoServerRest, GeoServerStatus, GeoServerStatusStore } from './ports';
+import { initialStatus, nextStatus, parseVersion } from './status';
+
+export interface GeoServerInvocationDeps {
+  readonly rest: GeoServerRest;
+  readonly status: GeoServerStatusStore;
+  readonly now?: () => Date;
+}
+
+/** First wait after a GeoServer turned out unavailable; it doubles per delivery. */
+export const BACKOFF_BASE_SECONDS = 10;
+/**
+ * Longest wait between two attempts while a GeoServer stays unavailable: 1,000 deliveries
+ * (the queue's maxReceiveCount for GeoServer nodes) then outlast the queue's 14-day retention.
+ */
+export const BACKOFF_CAP_SECONDS = 25 * 60;
+
+/**
+ * Seconds the failed message should stay invisible after its `receiveCount`th delivery:
+ * 10 s, 20 s, 40 s, ... up to 25 min, with up to 20% jitter so many nodes do not retry in step.
+ */
+export function backoffSeconds(receiveCount: number, random: () => number = Math.random): number {
+  const exponent = Math.max(0, Math.min(receiveCount - 1, 20));
+  const base = Math.min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** exponent);
+  return Math.min(BACKOFF_CAP_SECONDS, Math.round(base * (1 + 0.2 * random())));
+}
+
+export class GeoServerInvocation {
+  private status: GeoServerStatus | undefined;
+
+  constructor(
+    private readonly node: string,
+    private readonly deps: GeoServerInvocationDeps,
+  ) {}
+
+  /** After a batch (or a retry of parked events): records the status. Never throws: it is a report. */
+  async after(result: Pick<BatchResult, 'results' | 'failure'>): Promise<void> {
+    const applied = result.results.flatMap((delivery) => ('applied' in delivery ? delivery.applied : []));
+    const previous = await this.current();
+    const unavailable = result.failure?.error instanceof GeoServerUnavailableError;
+    const answered = applied.some((event) => event.geoserver !== undefined);
+    const version = (previous.version === null || previous.reachable === false) && !unavailable && answered ? await this.version() : undefined;
+    const now = (this.deps.now ?? (() => new Date()))();
+    const failedSequence = unavailable ? failedSequenceOf(result, applied) : undefined;
+    const next = nextStatus(
+      previous,
+      {
+        applied,
+        ...(result.failure ? { failure: result.failure.error } : {}),
+        ...(failedSequence === undefined ? {} : { failedSequence }),
+        ...(version === undefined ? {} : { version }),
+      },
+      now,
+    );
+    if (next !== previous) {
+      this.status = next;
+      await this.deps.status.write(this.node, next).catch((error: unknown) => {
+        console.warn(JSON.stringify({ message: 'could not record the GeoServer status', node: this.node, error: String(error) }));
+      });
+    }
+  }
+
+  private async current(): Promise<GeoServerStatus> {
+    if (this.status === undefined) {
+      const stored = await this.deps.status.read(this.node).catch(() => undefined);
+      this.status = stored && stored.url === this.deps.rest.url ? stored : initialStatus(this.deps.rest.url);
+    }
+    return this.status;
+  }
+
+  private async version(): Promise<string | undefined> {
+    try {
+      const response = await this.deps.rest.send({ method: 'GET', path: '/about/version' });
+      return response.status === 200 ? parseVersion(response.text) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** The sequence the invocation was applying when the GeoServer turned out unavailable. */
+function failedSequenceOf(result: Pick<BatchResult, 'results'>, applied: readonly AppliedEvent[]): number | undefined {
+  const last = applied[applied.length - 1];
+  if (last) return last.sequence + 1;
+  const lastResult = result.results[result.results.length - 1];
+  return lastResult && 'cursor' in lastResult ? lastResult.cursor + 1 : undefined;
+}
+
+/**
+ * The message a redrive sends to a GeoServer node's own queue: its apply function, which can
+ * reach the GeoServer, then retries the node's parked events (the redrive function cannot).
+ */
+export const RETRY_PARKED_FIELD = 'retryParked';
+
+export function retryParkedMessage(requestedAt: Date): string {
+  return JSON.stringify({ [RETRY_PARKED_FIELD]: requestedAt.toISOString() });
+}
+
+export function isRetryParkedMessage(body: string): boolean {
+  if (!body.startsWith(`{"${RETRY_PARKED_FIELD}"`)) return false;
+  try {
+    const value = JSON.parse(body) as Record<string, unknown>;
+    return Object.keys(value).length === 1 && typeof value[RETRY_PARKED_FIELD] === 'string';
+  } catch {
+    return false;
+  }
+}

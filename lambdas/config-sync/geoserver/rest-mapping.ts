@@ -1,0 +1,240 @@
+/**
+ * Every object type events carry, mapped to GeoServer's REST calls: ONE table, to hold against
+ * GeoServer's REST reference (doc/en/api/1.0.0/*.yaml in geoserver/geoserver; a copy is in
+ * test/fixtures/geoserver-rest-api/). Paths are relative to `<geoserver>/rest`.
+ *
+ * Per type: the JSON wrapper of its representation (`{"dataStore": {...}}`), the item path
+ * (GET/PUT/DELETE), the collection a POST creates it in (absent: GeoServer offers no create,
+ * e.g. a layer comes into being when its resource is published, settings always exist), and
+ * the DELETE query (absent: it cannot be removed).
+ *
+ * Stores, resources and layers live in a workspace: their id is `workspace:name`. A resource's
+ * path goes through its store, named by the representation (`store.name`, which
+ * representations.ts requires). A style also has its document, uploaded after its info with
+ * the content type of its format (`styleDocument`).
+ */
+import { splitObjectId, type ObjectType } from '../events';
+import { isJsonObject, type JsonObject } from '../merge-patch';
+import { localName, referencedName, type StyleFormat } from '../representations';
+
+/** What the paths of one object are built from. */
+export interface RestTarget {
+  /** The id's workspace, if qualified. */
+  readonly workspace?: string;
+  /** The id's local name (a service's name for `service`, e.g. `WMS`). */
+  readonly name: string;
+  /** The store a resource's path goes through (feature types, coverages, WMS/WMTS layers). */
+  readonly store?: string;
+}
+
+export interface TypeMapping {
+  /** The representation's wrapper: `{"<wrapper>": properties}`. */
+  readonly wrapper: (target: RestTarget) => string;
+  /** GET, PUT and DELETE. */
+  readonly item: (target: RestTarget) => string;
+  /** Where POST creates the object; absent when GeoServer has no create for it. */
+  readonly collection?: (target: RestTarget) => string;
+  /** Query of the DELETE; absent when the object cannot be removed. */
+  readonly remove?: (recurse: boolean) => Record<string, string>;
+  /**
+   * The object can be deleted and created again without losing anything else (nothing refers
+   * to it): how a merge patch that deletes a property reaches GeoServer, whose PUT ignores
+   * absent and null fields.
+   */
+  readonly recreatable?: boolean;
+}
+
+const seg = encodeURIComponent;
+const ws = (target: RestTarget) => `/workspaces/${seg(required(target.workspace, 'workspace'))}`;
+const store = (target: RestTarget) => seg(required(target.store, 'store'));
+const recurse = (value: boolean) => ({ recurse: String(value) });
+const fixed = (name: string) => () => name;
+
+export const REST_MAPPING: Readonly<Record<ObjectType, TypeMapping>> = {
+  // workspaces.yaml
+  workspace: {
+    wrapper: fixed('workspace'),
+    collection: () => '/workspaces',
+    item: (t) => `/workspaces/${seg(t.name)}`,
+    remove: recurse,
+  },
+  // namespaces.yaml (DELETE documents no recurse)
+  namespace: {
+    wrapper: fixed('namespace'),
+    collection: () => '/namespaces',
+    item: (t) => `/namespaces/${seg(t.name)}`,
+    remove: () => ({}),
+  },
+  // datastores.yaml
+  dataStore: {
+    wrapper: fixed('dataStore'),
+    collection: (t) => `${ws(t)}/datastores`,
+    item: (t) => `${ws(t)}/datastores/${seg(t.name)}`,
+    remove: recurse,
+  },
+  // coveragestores.yaml: purge=none, data files live in shared storage
+  coverageStore: {
+    wrapper: fixed('coverageStore'),
+    collection: (t) => `${ws(t)}/coveragestores`,
+    item: (t) => `${ws(t)}/coveragestores/${seg(t.name)}`,
+    remove: (value) => ({ ...recurse(value), purge: 'none' }),
+  },
+  // wmsstores.yaml
+  wmsStore: {
+    wrapper: fixed('wmsStore'),
+    collection: (t) => `${ws(t)}/wmsstores`,
+    item: (t) => `${ws(t)}/wmsstores/${seg(t.name)}`,
+    remove: recurse,
+  },
+  // wmtsstores.yaml
+  wmtsStore: {
+    wrapper: fixed('wmtsStore'),
+    collection: (t) => `${ws(t)}/wmtsstores`,
+    item: (t) => `${ws(t)}/wmtsstores/${seg(t.name)}`,
+    remove: recurse,
+  },
+  // featuretypes.yaml
+  featureType: {
+    wrapper: fixed('featureType'),
+    collection: (t) => `${ws(t)}/datastores/${store(t)}/featuretypes`,
+    item: (t) => `${ws(t)}/datastores/${store(t)}/featuretypes/${seg(t.name)}`,
+    remove: recurse,
+  },
+  // coverages.yaml
+  coverage: {
+    wrapper: fixed('coverage'),
+    collection: (t) => `${ws(t)}/coveragestores/${store(t)}/coverages`,
+    item: (t) => `${ws(t)}/coveragestores/${store(t)}/coverages/${seg(t.name)}`,
+    remove: recurse,
+  },
+  // wmslayers.yaml
+  wmsLayer: {
+    wrapper: fixed('wmsLayer'),
+    collection: (t) => `${ws(t)}/wmsstores/${store(t)}/wmslayers`,
+    item: (t) => `${ws(t)}/wmsstores/${store(t)}/wmslayers/${seg(t.name)}`,
+    remove: recurse,
+  },
+  // wmtslayers.yaml: under a store the collection is `layers`, not `wmtslayers`
+  wmtsLayer: {
+    wrapper: fixed('wmtsLayer'),
+    collection: (t) => `${ws(t)}/wmtsstores/${store(t)}/layers`,
+    item: (t) => `${ws(t)}/wmtsstores/${store(t)}/layers/${seg(t.name)}`,
+    remove: recurse,
+  },
+  // layers.yaml: no POST (405); a layer appears when its resource is published
+  layer: {
+    wrapper: fixed('layer'),
+    item: (t) => `${ws(t)}/layers/${seg(t.name)}`,
+    remove: recurse,
+  },
+  // layergroups.yaml: global or per workspace; DELETE documents no parameters
+  layerGroup: {
+    wrapper: fixed('layerGroup'),
+    collection: (t) => `${t.workspace === undefined ? '' : ws(t)}/layergroups`,
+    item: (t) => `${t.workspace === undefined ? '' : ws(t)}/layergroups/${seg(t.name)}`,
+    remove: () => ({}),
+  },
+  // styles.yaml: info here, document by `styleDocument`; purge=false keeps other files
+  style: {
+    wrapper: fixed('style'),
+    collection: (t) => `${t.workspace === undefined ? '' : ws(t)}/styles`,
+    item: (t) => `${t.workspace === undefined ? '' : ws(t)}/styles/${seg(t.name)}`,
+    remove: (value) => ({ ...recurse(value), purge: 'false' }),
+  },
+  // settings.yaml: GET/PUT /settings, {"global": {...}}
+  global: {
+    wrapper: fixed('global'),
+    item: () => '/settings',
+  },
+  // settings.yaml: POST creates them (500 when they exist), PUT changes them, DELETE drops them
+  workspaceSettings: {
+    wrapper: fixed('settings'),
+    collection: (t) => `/workspaces/${seg(t.name)}/settings`,
+    item: (t) => `/workspaces/${seg(t.name)}/settings`,
+    recreatable: true,
+  },
+  // owsservices.yaml: /services/{wms|wfs|wcs|wmts}/settings, per workspace under workspaces/{ws}
+  service: {
+    wrapper: (t) => t.name.toLowerCase(),
+    item: (t) =>
+      t.workspace === undefined
+        ? `/services/${seg(t.name.toLowerCase())}/settings`
+        : `/services/${seg(t.name.toLowerCase())}/workspaces/${seg(t.workspace)}/settings`,
+  },
+  // logging.yaml
+  logging: {
+    wrapper: fixed('logging'),
+    item: () => '/logging',
+  },
+};
+
+/** The services whose settings owsservices.yaml documents. */
+export const REST_SERVICES = ['WMS', 'WFS', 'WCS', 'WMTS'] as const;
+
+/** The target of an object of `type` and `id` with the representation `properties`. */
+export function restTarget(type: ObjectType, id: string, properties: JsonObject): RestTarget {
+  const { workspace, name } = splitObjectId(id);
+  const storeName = referencedName(properties.store);
+  return {
+    ...(workspace === undefined ? {} : { workspace }),
+    name,
+    ...(storeName === undefined ? {} : { store: localName(storeName) }),
+  };
+}
+
+/**
+ * The JSON body of a POST or PUT: the representation in its wrapper, named as the id names
+ * it (a master may leave the name out), a style without its document.
+ */
+export function restBody(type: ObjectType, target: RestTarget, properties: JsonObject): JsonObject {
+  const representation: JsonObject = { ...properties };
+  if (type === 'style') delete representation.body;
+  if (type === 'namespace') representation.prefix = target.name;
+  else if (type !== 'global' && type !== 'workspaceSettings' && type !== 'service' && type !== 'logging') {
+    representation.name = target.name;
+  }
+  if (type === 'style' && typeof representation.filename !== 'string') {
+    representation.filename = `${target.name}.${STYLE_FILE_EXTENSION[styleFormat(properties)]}`;
+  }
+  return { [REST_MAPPING[type].wrapper(target)]: representation };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Style documents (styles.yaml: PUT /styles/{style} with the document's media type)
+
+const STYLE_FILE_EXTENSION: Record<StyleFormat, string> = { sld: 'sld', css: 'css', ysld: 'yaml', mbstyle: 'json' };
+
+export function styleFormat(properties: JsonObject): StyleFormat {
+  const format = properties.format;
+  return format === 'css' || format === 'ysld' || format === 'mbstyle' ? format : 'sld';
+}
+
+/**
+ * The content type a style document is uploaded with: SLD 1.0 `application/vnd.ogc.sld+xml`,
+ * SLD 1.1 / SE `application/vnd.ogc.se+xml`, and the types of the CSS, YSLD and MBStyle
+ * extensions. `raw=true` stores the bytes as sent (no parse and re-encode), so every node
+ * holds the same document.
+ */
+export function styleDocument(target: RestTarget, properties: JsonObject): { path: string; query: Record<string, string>; contentType: string } {
+  const format = styleFormat(properties);
+  const version = isJsonObject(properties.languageVersion) ? properties.languageVersion.version : undefined;
+  const contentType =
+    format === 'css'
+      ? 'application/vnd.geoserver.geocss+css'
+      : format === 'ysld'
+        ? 'application/vnd.geoserver.ysld+yaml'
+        : format === 'mbstyle'
+          ? 'application/vnd.geoserver.mbstyle+json'
+          : version === '1.1.0'
+            ? 'application/vnd.ogc.se+xml'
+            : 'application/vnd.ogc.sld+xml';
+  return { path: REST_MAPPING.style.item(target), query: { raw: 'true' }, contentType };
+}
+
+/** A path needs what the object does not state (e.g. a feature type removed before this node saw it added). */
+export class UnmappableError extends Error {}
+
+function required(value: string | undefined, what: string): string {
+  if (value === undefined) throw new UnmappableError(`the object names no ${what}, which its REST path needs`);
+  return value;
+}

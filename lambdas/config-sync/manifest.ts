@@ -1,0 +1,206 @@
+/**
+ * Configuration sync, declared once: each function's handler, routes, schedule, queue, the
+ * environment it reads and the IAM actions it needs. The CDK construct
+ * (cdk/constructs/config-sync-service.ts) builds exactly this, one apply function per
+ * consuming node; the OpenAPI document takes paths and security from it.
+ */
+import type { ServiceManifest } from '../shared/manifest';
+
+/** Environment variable names, shared by the construct (which sets them) and adapters/from-env.ts (which reads them). */
+export const CONFIG_SYNC_ENV = {
+  clusterName: 'CLUSTER_NAME',
+  /** JSON object node name -> role. */
+  clusterNodes: 'CLUSTER_NODES',
+  eventLogTable: 'EVENT_LOG_TABLE_NAME',
+  nodeStoreTable: 'NODE_STORE_TABLE_NAME',
+  topicArn: 'CONFIG_TOPIC_ARN',
+  bodyBucket: 'EVENT_BODY_BUCKET_NAME',
+  /** JSON object node -> `{ queueUrl, deadLetterQueueUrl }` of every consuming node. */
+  nodeQueues: 'NODE_QUEUES',
+  /** The node whose queue an apply function consumes. */
+  nodeName: 'NODE_NAME',
+  /**
+   * JSON object node -> GeoServer URL of the nodes that have one (`{}` when none). An apply
+   * function of such a node also gets `GEOSERVER_URL` and `GEOSERVER_CREDENTIALS_SECRET`,
+   * only when its node has a GeoServer (see adapters/from-env.ts).
+   */
+  geoserverNodes: 'GEOSERVER_NODES',
+  /** The REST gateway's master node and its GeoServer's URL (cluster.gateway). */
+  gatewayMasterNode: 'GATEWAY_MASTER_NODE',
+  gatewayGeoserverUrl: 'GATEWAY_GEOSERVER_URL',
+  /** JSON object node -> UUID of its apply function's SQS event source mapping (pause and resume). */
+  nodeEventSources: 'NODE_EVENT_SOURCES',
+} as const;
+export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_ENV];
+
+/**
+ * - `eventLog`, `nodeStore`: the tables (lambdas/config-sync/tables.ts); node store grants with a
+ *   scope are limited to those nodes' partitions (`dynamodb:LeadingKeys`).
+ * - `eventBodies`: `events/<cluster>/*` of the bodies bucket; `objectBodies`: `objects/<node>/*`
+ *   of the scoped nodes, `objects/*` for `allNodes`.
+ * - `topic`; `queues`, `deadLetterQueues`: every consuming node's.
+ * - `eventSourceMappings`: the SQS event source mappings of every consuming node's apply function.
+ */
+export type ConfigSyncResource = 'eventLog' | 'nodeStore' | 'eventBodies' | 'objectBodies' | 'topic' | 'queues' | 'deadLetterQueues' | 'eventSourceMappings';
+/** Which nodes' partitions or prefixes: the apply function's own node, the publishers, the pure masters, all. */
+export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'allNodes';
+/** `republishSchedule`: cluster setting (default every minute); `lagSchedule`: every minute, the lag alarms' period. */
+export type ConfigSyncSchedule = 'republishSchedule' | 'lagSchedule';
+
+const ddb = (...actions: string[]) => actions.map((action) => `dynamodb:${action}`);
+const s3 = (...actions: string[]) => actions.map((action) => `s3:${action}`);
+const COMMON: readonly ConfigSyncEnv[] = [
+  CONFIG_SYNC_ENV.clusterName,
+  CONFIG_SYNC_ENV.clusterNodes,
+  CONFIG_SYNC_ENV.eventLogTable,
+  CONFIG_SYNC_ENV.nodeStoreTable,
+  CONFIG_SYNC_ENV.topicArn,
+  CONFIG_SYNC_ENV.bodyBucket,
+  CONFIG_SYNC_ENV.nodeQueues,
+];
+const STORE_WRITE = ddb('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem');
+const BODY_WRITE = s3('GetObject', 'PutObject', 'DeleteObject');
+
+/** Rebuilding any node's store from the log and its bodies (resync, retrying parked events). */
+const REWRITE_ANY_STORE = [
+  { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+  { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
+  { on: 'eventBodies', actions: s3('GetObject') },
+  { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
+] as const;
+
+// Least privilege, spelled out per function: exactly the calls its handler makes.
+export const CONFIG_SYNC_MANIFEST = {
+  /** One per consuming node, on that node's queue. */
+  Apply: {
+    entry: 'config-sync/handlers/apply-events.ts',
+    environment: [...COMMON, CONFIG_SYNC_ENV.nodeName],
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },
+      { on: 'eventBodies', actions: s3('GetObject') },
+      { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
+    ],
+    queueConsumer: true,
+  },
+  PublishEvent: {
+    entry: 'config-sync/handlers/publish-event.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
+      { on: 'nodeStore', actions: STORE_WRITE, scope: 'publishers' },
+      { on: 'topic', actions: ['sns:Publish'] },
+      { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
+      { on: 'objectBodies', actions: BODY_WRITE, scope: 'publishers' },
+    ],
+    routes: [{ method: 'POST', path: '/config/events', access: 'node' }],
+  },
+  ListNodes: {
+    entry: 'config-sync/handlers/list-nodes.ts',
+    environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem') },
+      // Query: the node's parking records.
+      { on: 'nodeStore', actions: ddb('GetItem', 'Query') },
+      { on: 'queues', actions: ['sqs:GetQueueAttributes'] },
+      { on: 'deadLetterQueues', actions: ['sqs:GetQueueAttributes'] },
+    ],
+    routes: [{ method: 'GET', path: '/nodes', access: 'read' }],
+  },
+  GetCatalog: {
+    entry: 'config-sync/handlers/get-catalog.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'nodeStore', actions: ddb('GetItem', 'Query') },
+      { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
+    ],
+    routes: [{ method: 'GET', path: '/nodes/{node}/catalog', access: 'read' }],
+  },
+  GetCatalogObject: {
+    entry: 'config-sync/handlers/get-catalog-object.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem') },
+      { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
+    ],
+    routes: [{ method: 'GET', path: '/nodes/{node}/catalog/{type}/{id}', access: 'read' }],
+  },
+  ResyncNode: {
+    entry: 'config-sync/handlers/resync-node.ts',
+    environment: COMMON,
+    grants: REWRITE_ANY_STORE,
+    routes: [{ method: 'POST', path: '/nodes/{node}/resync', access: 'node' }],
+  },
+  RedriveNode: {
+    entry: 'config-sync/handlers/redrive-node.ts',
+    environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],
+    grants: [
+      // Retrying parked events: read them from the log, apply them to the node's store.
+      ...REWRITE_ANY_STORE,
+      { on: 'deadLetterQueues', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'] },
+      { on: 'queues', actions: ['sqs:SendMessage'] },
+    ],
+    routes: [{ method: 'POST', path: '/nodes/{node}/redrive', access: 'node' }],
+  },
+  RepublishPending: {
+    entry: 'config-sync/handlers/republish-pending.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem', 'Query', 'UpdateItem') },
+      { on: 'topic', actions: ['sns:Publish'] },
+      { on: 'eventBodies', actions: s3('GetObject') },
+      { on: 'nodeStore', actions: STORE_WRITE, scope: 'pureMasters' },
+      { on: 'objectBodies', actions: BODY_WRITE, scope: 'pureMasters' },
+    ],
+    schedule: {
+      setting: 'republishSchedule',
+      description: 'Publishes configuration events committed to the log but not yet published, and catches up master stores',
+    },
+  },
+  /**
+   * POST /nodes/{node}/pause and /resume (the node itself or a master; operators are refused):
+   * records the pause in the node's store partition and disables or enables the node's event
+   * source mapping, exactly those of the cluster's consuming nodes.
+   */
+  SwitchConsumption: {
+    entry: 'config-sync/handlers/switch-consumption.ts',
+    environment: [CONFIG_SYNC_ENV.clusterName, CONFIG_SYNC_ENV.clusterNodes, CONFIG_SYNC_ENV.nodeStoreTable, CONFIG_SYNC_ENV.nodeEventSources],
+    grants: [
+      { on: 'nodeStore', actions: ddb('GetItem', 'PutItem', 'DeleteItem'), scope: 'allNodes' },
+      { on: 'eventSourceMappings', actions: ['lambda:UpdateEventSourceMapping'] },
+    ],
+    routes: [
+      { method: 'POST', path: '/nodes/{node}/pause', access: 'node' },
+      { method: 'POST', path: '/nodes/{node}/resume', access: 'node' },
+    ],
+  },
+  /** Every minute: each node's lag behind the log head as a metric (the apply functions of a stopped node cannot report it). */
+  MeasureLag: {
+    entry: 'config-sync/handlers/measure-lag.ts',
+    environment: COMMON,
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem') },
+      { on: 'nodeStore', actions: ddb('GetItem'), scope: 'allNodes' },
+    ],
+    schedule: { setting: 'lagSchedule', description: "Records every node's lag behind the event log as a metric, for the lag alarms" },
+  },
+} as const satisfies ServiceManifest<ConfigSyncEnv, ConfigSyncResource, ConfigSyncScope, ConfigSyncSchedule>;
+
+/**
+ * The GeoServer REST gateway, built only when `cluster.gateway` switches it on. Its route
+ * `ANY /geoserver/rest/{proxy+}` has no authorizer of the cluster's: the caller's HTTP Basic
+ * credentials go to the master GeoServer, whose security decides. It publishes as that master
+ * (`ownNode` is the gateway's master), so it may do what PublishEvent does for that node only.
+ */
+export const GATEWAY_ROUTE_PATH = '/geoserver/rest/{proxy+}';
+export const GEOSERVER_GATEWAY = {
+  entry: 'config-sync/handlers/geoserver-gateway.ts',
+  environment: [...COMMON, CONFIG_SYNC_ENV.gatewayMasterNode, CONFIG_SYNC_ENV.gatewayGeoserverUrl],
+  grants: [
+    { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
+    { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },
+    { on: 'topic', actions: ['sns:Publish'] },
+    { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
+    { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
+  ],
+} as const;

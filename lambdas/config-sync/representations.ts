@@ -1,0 +1,208 @@
+/**
+ * What applying a change to a GeoServer needs from the object's representation, checked per
+ * type when a master publishes, so that a change every node's GeoServer would have to refuse
+ * is answered 400 at the source, naming the field, instead of failing on every node.
+ *
+ * A catalog object's `properties` are its GeoServer REST JSON representation: the object
+ * inside the wrapper (the value of `dataStore` in `{"dataStore": {...}}`, as
+ * `GET /rest/workspaces/{ws}/datastores/{ds}.json` answers it). Settings are the
+ * representations of `/settings` (`global`), `/workspaces/{ws}/settings` (`settings`),
+ * `/services/{service}/settings` (`wms`, `wfs`, ...) and `/logging` (`logging`).
+ *
+ * Only what the REST calls depend on is checked; every other field travels as the master
+ * stated it and is GeoServer's to judge:
+ * - the object's name (`prefix` for a namespace) agrees with its id, because the id is what
+ *   names it in every URL; it may be omitted (the apply fills it in from the id);
+ * - a `workspace` stated in the object agrees with the id's workspace;
+ * - a feature type names its data store, a coverage its coverage store, a WMS or WMTS layer
+ *   its store (`store.name`, `name` or `workspace:name`), since their REST paths go
+ *   through the store;
+ * - a layer names its resource (`resource.name`);
+ * - a style states its `format` (sld, css, ysld, mbstyle) and carries its document as the
+ *   string `body`, which the apply uploads with the content type the format needs.
+ * A patch may not rename (the id would no longer name the object: publish a remove and an
+ * add) nor remove any of those fields.
+ */
+import { CATALOG_OBJECT_TYPES, splitObjectId, type ObjectType } from './events';
+import { isJsonObject, type JsonObject, type JsonValue } from './merge-patch';
+
+/** One problem, `path` relative to `properties` (or `patch`). */
+export interface RepresentationIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/** The property that names an object of each catalog type. */
+export function nameProperty(type: ObjectType): 'name' | 'prefix' {
+  return type === 'namespace' ? 'prefix' : 'name';
+}
+
+/** The store a resource's REST path goes through, and what the store is called in messages. */
+export const STORE_OF: Partial<Record<ObjectType, string>> = {
+  featureType: 'data store',
+  coverage: 'coverage store',
+  wmsLayer: 'WMS store',
+  wmtsLayer: 'WMTS store',
+};
+
+/** Style formats GeoServer's REST API uploads, and the document's content type for each. */
+export const STYLE_FORMATS = ['sld', 'css', 'ysld', 'mbstyle'] as const;
+export type StyleFormat = (typeof STYLE_FORMATS)[number];
+export const SLD_VERSIONS = ['1.0.0', '1.1.0'] as const;
+
+/**
+ * Every catalog type carries its name in its representation. The list is events.ts's
+ * CATALOG_OBJECT_TYPES, read at call time: events.ts imports this module, so a module-level
+ * alias could be read before events.ts has defined it.
+ */
+const isNamedType = (type: ObjectType): boolean => (CATALOG_OBJECT_TYPES as readonly string[]).includes(type);
+
+/** Types whose representation may state the workspace they belong to. */
+const WORKSPACE_SCOPED: readonly ObjectType[] = [
+  'dataStore',
+  'coverageStore',
+  'wmsStore',
+  'wmtsStore',
+  'layerGroup',
+  'style',
+];
+
+/** Issues of a full representation (an `add`). */
+export function representationIssues(type: ObjectType, id: string, properties: JsonObject): RepresentationIssue[] {
+  const issues: RepresentationIssue[] = [];
+  const { workspace, name } = splitObjectId(id);
+  checkName(type, id, name, properties, issues);
+  checkWorkspace(type, workspace, properties, issues);
+  const store = STORE_OF[type];
+  if (store !== undefined) {
+    const named = referencedName(properties.store);
+    if (named === undefined) {
+      issues.push({ path: ['store'], message: `a ${type} must name its ${store}: expected {"name": "<store>"}` });
+    } else {
+      checkQualifier(['store', 'name'], named, workspace, issues);
+    }
+  }
+  if (type === 'layer' && referencedName(properties.resource) === undefined) {
+    issues.push({
+      path: ['resource'],
+      message: 'a layer must name its resource (feature type, coverage, WMS or WMTS layer): expected {"name": "<workspace:name>"}',
+    });
+  }
+  if (type === 'style') checkStyle(properties, issues, false);
+  return issues;
+}
+
+/** Issues of a merge patch (a `modify`): it may not rename nor remove what applying needs. */
+export function patchIssues(type: ObjectType, id: string, patch: JsonObject): RepresentationIssue[] {
+  const issues: RepresentationIssue[] = [];
+  const { workspace, name } = splitObjectId(id);
+  const nameKey = isNamedType(type) ? nameProperty(type) : undefined;
+  if (nameKey !== undefined && nameKey in patch) {
+    if (patch[nameKey] === null) {
+      issues.push({ path: [nameKey], message: `cannot be removed: it names the ${type}` });
+    } else {
+      checkName(type, id, name, patch, issues);
+    }
+  }
+  if (WORKSPACE_SCOPED.includes(type) && 'workspace' in patch) {
+    if (patch.workspace !== null) checkWorkspace(type, workspace, patch, issues);
+  }
+  const store = STORE_OF[type];
+  if (store !== undefined && 'store' in patch) {
+    const named = referencedName(patch.store);
+    const removesName = isJsonObject(patch.store) && 'name' in patch.store && named === undefined;
+    if (patch.store === null || removesName) {
+      issues.push({ path: ['store'], message: `a ${type} must keep naming its ${store}` });
+    } else if (named !== undefined) {
+      checkQualifier(['store', 'name'], named, workspace, issues);
+    }
+  }
+  if (type === 'layer' && 'resource' in patch) {
+    const removesName = isJsonObject(patch.resource) && 'name' in patch.resource && referencedName(patch.resource) === undefined;
+    if (patch.resource === null || removesName) {
+      issues.push({ path: ['resource'], message: 'a layer must keep naming its resource' });
+    }
+  }
+  if (type === 'style') checkStyle(patch, issues, true);
+  return issues;
+}
+
+/** `{"name": "x"}` or `{"@class": ..., "name": "ws:x", "href": ...}` → its non-empty name. */
+export function referencedName(value: JsonValue | undefined): string | undefined {
+  if (!isJsonObject(value)) return undefined;
+  const name = value.name;
+  return typeof name === 'string' && name.length > 0 ? name : undefined;
+}
+
+/** A reference's local name: `topp:states` → `states`. */
+export function localName(qualified: string): string {
+  const separator = qualified.indexOf(':');
+  return separator < 0 ? qualified : qualified.slice(separator + 1);
+}
+
+function checkName(type: ObjectType, id: string, name: string, properties: JsonObject, issues: RepresentationIssue[]): void {
+  if (!isNamedType(type)) return;
+  const key = nameProperty(type);
+  const stated = properties[key];
+  if (stated === undefined) return;
+  if (stated !== name) {
+    issues.push({
+      path: [key],
+      message: `must agree with the object id ${id}: expected "${name}", got ${JSON.stringify(stated)}`,
+    });
+  }
+}
+
+function checkWorkspace(
+  type: ObjectType,
+  workspace: string | undefined,
+  properties: JsonObject,
+  issues: RepresentationIssue[],
+): void {
+  if (!WORKSPACE_SCOPED.includes(type) || !('workspace' in properties)) return;
+  const stated = properties.workspace;
+  const statedName = typeof stated === 'string' ? stated : referencedName(stated);
+  if (statedName !== workspace) {
+    issues.push({
+      path: ['workspace'],
+      message:
+        workspace === undefined
+          ? `the id names no workspace, so the ${type} is global: leave "workspace" out or qualify the id`
+          : `must agree with the id's workspace: expected {"name": "${workspace}"}, got ${JSON.stringify(stated)}`,
+    });
+  }
+}
+
+function checkQualifier(
+  path: readonly string[],
+  named: string,
+  workspace: string | undefined,
+  issues: RepresentationIssue[],
+): void {
+  const separator = named.indexOf(':');
+  if (separator >= 0 && named.slice(0, separator) !== workspace) {
+    issues.push({ path, message: `names a store of workspace ${named.slice(0, separator)}, not of the object's workspace ${workspace}` });
+  }
+}
+
+function checkStyle(properties: JsonObject, issues: RepresentationIssue[], patch: boolean): void {
+  if (!patch || 'format' in properties) {
+    const format = properties.format;
+    if (!(STYLE_FORMATS as readonly JsonValue[]).includes(format ?? null)) {
+      issues.push({
+        path: ['format'],
+        message: `a style must state its format, one of: ${STYLE_FORMATS.join(', ')}${format === undefined ? '' : `; got ${JSON.stringify(format)}`}`,
+      });
+    }
+  }
+  if ('languageVersion' in properties && properties.languageVersion !== null) {
+    const version = isJsonObject(properties.languageVersion) ? properties.languageVersion.version : undefined;
+    const format = properties.format;
+    if (format === 'sld' && version !== undefined && !(SLD_VERSIONS as readonly JsonValue[]).includes(version)) {
+      issues.push({
+        path: ['languageVersion', 'version'],
+        message: `an SLD style is version ${SLD_VERSIONS.join(' or ')}, got ${JSON.stringify(version)}`,
+      });
+    }
+  }
+}

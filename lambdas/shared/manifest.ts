@@ -1,0 +1,51 @@
+/**
+ * The shape of a service manifest: what each function of a service is, declared once and read
+ * by the CDK constructs (functions, routes, schedules, environment, IAM), by the OpenAPI
+ * document (paths and security) and, through the synthesized template, by the local runtime.
+ * No CDK or AWS SDK imports: the functions' own code may import the manifest's constants.
+ */
+
+/**
+ * Who may call a route: `node` needs a node token; `read` is open unless the cluster sets
+ * `requireAuthForReads`; `open` never has an authorizer (a page that holds no data).
+ */
+export type RouteAccess = 'node' | 'read' | 'open';
+
+export interface RouteDeclaration {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API Gateway path, parameters in braces: `/executions/{executionId}`. */
+  readonly path: string;
+  readonly access: RouteAccess;
+}
+
+/**
+ * One IAM grant, named by the service's own resources (`on`), which the service's construct
+ * turns into ARNs; `scope` narrows per-node resources where the service has them.
+ */
+export interface Grant<Resource extends string, Scope extends string = never> {
+  readonly on: Resource;
+  readonly actions: readonly string[];
+  readonly scope?: Scope;
+}
+
+export interface FunctionDeclaration<Env extends string, Resource extends string, Scope extends string = never, Schedule extends string = never> {
+  /** Handler file relative to `lambdas/`. */
+  readonly entry: string;
+  /** Environment variables the function reads (names shared with the function side). */
+  readonly environment: readonly Env[];
+  readonly grants: readonly Grant<Resource, Scope>[];
+  readonly routes?: readonly RouteDeclaration[];
+  /** An EventBridge schedule: which cluster setting holds its rate, and what it does. */
+  readonly schedule?: { readonly setting: Schedule; readonly description: string };
+  /** Consumes SQS messages (config sync: each consuming node's queue). */
+  readonly queueConsumer?: true;
+}
+
+export type ServiceManifest<Env extends string, Resource extends string, Scope extends string = never, Schedule extends string = never> = Readonly<
+  Record<string, FunctionDeclaration<Env, Resource, Scope, Schedule>>
+>;
+
+/** Every route of a manifest, with the function that serves it. */
+export function routesOf(manifest: ServiceManifest<string, string, string, string>): (RouteDeclaration & { readonly function: string })[] {
+  return Object.entries(manifest).flatMap(([name, declaration]) => (declaration.routes ?? []).map((route) => ({ ...route, function: name })));
+}

@@ -1,0 +1,71 @@
+/**
+ * The GeoServer REST gateway in the synthesized stack: switched on by cluster.gateway, one
+ * `ANY /geoserver/rest/{proxy+}` route with no authorizer of the cluster's (GeoServer's own
+ * Basic authentication decides), a function that knows only the master's GeoServer URL, may
+ * publish as that master and nothing else, runs in its VPC, and a throttle of its own.
+ */
+import { actionsOfStatement, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
+
+const NODES = [
+  { name: 'master-1', role: 'master' },
+  {
+    name: 'gs-main',
+    role: 'both',
+    geoserver: {
+      url: 'http://10.0.3.20:8080/geoserver',
+      credentialsSecret: 'geo/gs-main',
+      network: { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'], securityGroupIds: ['sg-0a1b2c3d'], reachAws: 'nat' },
+    },
+  },
+  { name: 'gs-1', role: 'slave', geoserver: { url: 'http://10.0.3.21:8080/geoserver', credentialsSecret: 'geo/gs-1' } },
+];
+
+const gatewayFunction = (json: Synthesized['json']) =>
+  logicalIdsOf(json, 'AWS::Lambda::Function').find((id) => json.Resources[id]!.Properties.Environment?.Variables?.GATEWAY_MASTER_NODE);
+
+describe('switched on', () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize({ nodes: NODES, gateway: { enabled: true, rateLimit: 5, burstLimit: 10 } });
+  });
+
+  test('one ANY route to the gateway function, without an authorizer, throttled on its own', () => {
+    const routes = logicalIdsOf(synth.json, 'AWS::ApiGatewayV2::Route')
+      .map((id) => synth.json.Resources[id]!.Properties)
+      .filter((route) => route.RouteKey.includes('/geoserver/rest'));
+    expect(routes).toHaveLength(1);
+    expect(routes[0]).toMatchObject({ RouteKey: 'ANY /geoserver/rest/{proxy+}' });
+    expect(routes[0]!.AuthorizerId).toBeUndefined();
+    expect(routes[0]!.AuthorizationType ?? 'NONE').toBe('NONE');
+    const stage = logicalIdsOf(synth.json, 'AWS::ApiGatewayV2::Stage').map((id) => synth.json.Resources[id]!.Properties)[0]!;
+    expect(stage.RouteSettings).toEqual({ 'ANY /geoserver/rest/{proxy+}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 } });
+  });
+
+  test("the function knows the master's GeoServer URL and no credentials, and runs in its VPC", () => {
+    const id = gatewayFunction(synth.json)!;
+    const properties = synth.json.Resources[id]!.Properties;
+    expect(properties.Environment.Variables).toMatchObject({ GATEWAY_MASTER_NODE: 'gs-main', GATEWAY_GEOSERVER_URL: 'http://10.0.3.20:8080/geoserver' });
+    expect(JSON.stringify(properties.Environment.Variables)).not.toMatch(/CREDENTIALS|password/i);
+    expect(properties.VpcConfig).toEqual({ SubnetIds: ['subnet-0a1b2c3d'], SecurityGroupIds: ['sg-0a1b2c3d'] });
+    const actions = statementsOf(synth.json, id).flatMap(actionsOfStatement);
+    expect(actions.some((action) => action.startsWith('secretsmanager:'))).toBe(false);
+    expect(actions).toContain('sns:Publish');
+  });
+
+  test("it writes only the master's own node store items", () => {
+    const id = gatewayFunction(synth.json)!;
+    const keyed = statementsOf(synth.json, id).filter((statement) => statement.Condition?.['ForAllValues:StringEquals']);
+    expect(keyed.map((statement) => statement.Condition!['ForAllValues:StringEquals'])).toEqual([{ 'dynamodb:LeadingKeys': ['gs-main'] }]);
+  });
+
+  test('cdk-nag finds nothing unacknowledged', () => {
+    for (const report of synth.validationReport.pluginReports) expect(report.conclusion).toBe('success');
+  });
+});
+
+test('switched off (the default): no route and no function', () => {
+  const synth = synthesize({ nodes: NODES });
+  expect(gatewayFunction(synth.json)).toBeUndefined();
+  const keys = logicalIdsOf(synth.json, 'AWS::ApiGatewayV2::Route').map((id) => synth.json.Resources[id]!.Properties.RouteKey as string);
+  expect(keys.some((key) => key.includes('/geoserver/rest'))).toBe(false);
+});

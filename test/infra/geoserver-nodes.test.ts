@@ -1,0 +1,122 @@
+/**
+ * GeoServer nodes in the synthesized stack: each apply function gets its GeoServer's URL and
+ * secret name, may read only its own secret and touch only its own queues, runs in the VPC
+ * the configuration names, and the stack creates the VPC endpoints it was asked for; the
+ * queue of a GeoServer node never dead-letters a change because its GeoServer is down.
+ * cdk-nag runs on this synth too (it throws on an unacknowledged finding).
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { BACKOFF_CAP_SECONDS } from '../../lambdas/config-sync/geoserver/invocation';
+import { actionsOfStatement, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
+
+const CLUSTER: string = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context.cluster.name;
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:geo/gs-2-AbCdEf';
+const NODES = [
+  { name: 'master-1', role: 'master' },
+  {
+    name: 'gs-1',
+    role: 'slave',
+    geoserver: {
+      url: 'http://10.0.3.21:8080/geoserver',
+      credentialsSecret: 'geo/gs-1',
+      network: { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d', 'subnet-0a1b2c3e'], securityGroupIds: ['sg-0a1b2c3d'], reachAws: 'vpc-endpoints', routeTableIds: ['rtb-0a1b2c3d'] },
+    },
+  },
+  { name: 'gs-2', role: 'both', geoserver: { url: 'https://maps.example.org/geoserver', credentialsSecret: SECRET_ARN } },
+  { name: 'plain', role: 'slave' },
+];
+
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthesize({ nodes: NODES });
+});
+
+type Json = Synthesized['json'];
+
+function applyOf(json: Json, node: string): string {
+  const id = logicalIdsOf(json, 'AWS::Lambda::Function').find((candidate) => json.Resources[candidate]!.Properties.Environment?.Variables?.NODE_NAME === node);
+  if (!id) throw new Error(`no apply function for ${node}`);
+  return id;
+}
+
+function queueOf(json: Json, queueName: string): string {
+  const id = logicalIdsOf(json, 'AWS::SQS::Queue').find((candidate) => json.Resources[candidate]!.Properties.QueueName === queueName);
+  if (!id) throw new Error(`no queue ${queueName}`);
+  return id;
+}
+
+const resolvedJson = (value: unknown) => JSON.stringify(value);
+
+test("each GeoServer node's apply function knows its GeoServer and its secret, and no credentials", () => {
+  const env = (node: string) => synth.json.Resources[applyOf(synth.json, node)]!.Properties.Environment.Variables;
+  expect(env('gs-1')).toMatchObject({ GEOSERVER_URL: 'http://10.0.3.21:8080/geoserver', GEOSERVER_CREDENTIALS_SECRET: 'geo/gs-1' });
+  expect(env('gs-2')).toMatchObject({ GEOSERVER_URL: 'https://maps.example.org/geoserver', GEOSERVER_CREDENTIALS_SECRET: SECRET_ARN });
+  expect(env('plain').GEOSERVER_URL).toBeUndefined();
+  for (const node of ['gs-1', 'gs-2', 'plain']) expect(env(node).GEOSERVER_CREDENTIALS).toBeUndefined();
+  // GET /nodes knows which nodes have a GeoServer.
+  const listNodes = logicalIdsOf(synth.json, 'AWS::Lambda::Function').find((id) => id.includes('ListNodes'))!;
+  expect(JSON.parse(synth.json.Resources[listNodes]!.Properties.Environment.Variables.GEOSERVER_NODES)).toEqual({
+    'gs-1': 'http://10.0.3.21:8080/geoserver',
+    'gs-2': 'https://maps.example.org/geoserver',
+  });
+});
+
+test('an apply function may read only its own secret; no other function reads any', () => {
+  const secretReads = (id: string) =>
+    statementsOf(synth.json, id).filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('secretsmanager:')));
+  const gs1 = secretReads(applyOf(synth.json, 'gs-1'));
+  expect(gs1).toHaveLength(1);
+  expect(actionsOfStatement(gs1[0]!)).toEqual(['secretsmanager:GetSecretValue']);
+  expect(resolvedJson(gs1[0]!.Resource)).toContain(':secret:geo/gs-1-??????');
+  const gs2 = secretReads(applyOf(synth.json, 'gs-2'));
+  expect(gs2.map((statement) => statement.Resource)).toEqual([SECRET_ARN]);
+  const others = logicalIdsOf(synth.json, 'AWS::Lambda::Function').filter(
+    (id) => id !== applyOf(synth.json, 'gs-1') && id !== applyOf(synth.json, 'gs-2'),
+  );
+  for (const id of others) expect(secretReads(id)).toEqual([]);
+});
+
+test('a GeoServer node may delay retries on its own queue only, and send nothing', () => {
+  const sqsOf = (node: string) =>
+    statementsOf(synth.json, applyOf(synth.json, node)).filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('sqs:')));
+  const queue = { 'Fn::GetAtt': [queueOf(synth.json, `${CLUSTER}-gs-1.fifo`), 'Arn'] };
+  const gs1 = sqsOf('gs-1');
+  // Its event source lets it change visibility on its own queue: the backoff.
+  expect(gs1).toEqual([expect.objectContaining({ Action: expect.arrayContaining(['sqs:ChangeMessageVisibility']), Resource: queue })]);
+  expect(gs1.some((statement) => actionsOfStatement(statement).includes('sqs:SendMessage'))).toBe(false);
+});
+
+test('a GeoServer that is down never sends a change to the dead-letter queue: 1,000 receives with backoff outlast the 14-day retention', () => {
+  const queue = (node: string) => synth.json.Resources[queueOf(synth.json, `${CLUSTER}-${node}.fifo`)]!.Properties;
+  expect(queue('gs-1').RedrivePolicy.maxReceiveCount).toBe(1000);
+  expect(queue('gs-2').RedrivePolicy.maxReceiveCount).toBe(1000);
+  expect(queue('plain').RedrivePolicy.maxReceiveCount).toBe(5);
+  // 10 s doubling to the cap: 1,000 deliveries take longer than the retention.
+  expect(990 * BACKOFF_CAP_SECONDS).toBeGreaterThan(queue('gs-1').MessageRetentionPeriod);
+  const timeout = synth.json.Resources[applyOf(synth.json, 'gs-1')]!.Properties.Timeout as number;
+  expect(queue('gs-1').VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+});
+
+test("runs a node's apply function in its GeoServer's VPC, with the endpoints asked for, once per VPC", () => {
+  const gs1 = synth.json.Resources[applyOf(synth.json, 'gs-1')]!.Properties;
+  expect(gs1.VpcConfig).toEqual({ SubnetIds: ['subnet-0a1b2c3d', 'subnet-0a1b2c3e'], SecurityGroupIds: ['sg-0a1b2c3d'] });
+  expect(synth.json.Resources[applyOf(synth.json, 'gs-2')]!.Properties.VpcConfig).toBeUndefined();
+  const endpoints = logicalIdsOf(synth.json, 'AWS::EC2::VPCEndpoint').map((id) => synth.json.Resources[id]!.Properties);
+  const services = endpoints.map((endpoint) => `${/\.([a-z0-9]+)"\]\]\}$/.exec(resolvedJson(endpoint.ServiceName))?.[1]} ${endpoint.VpcEndpointType}`);
+  expect(services.sort()).toEqual(['dynamodb Gateway', 's3 Gateway', 'secretsmanager Interface', 'sqs Interface']);
+  for (const endpoint of endpoints) expect(endpoint.VpcId).toBe('vpc-0a1b2c3d');
+  const gateway = endpoints.find((endpoint) => endpoint.VpcEndpointType === 'Gateway');
+  expect(gateway?.RouteTableIds).toEqual(['rtb-0a1b2c3d']);
+  const ec2 = statementsOf(synth.json, applyOf(synth.json, 'gs-1')).filter((statement) => actionsOfStatement(statement).includes('ec2:CreateNetworkInterface'));
+  expect(ec2).toHaveLength(1);
+  expect(
+    statementsOf(synth.json, applyOf(synth.json, 'gs-2')).some((statement) => actionsOfStatement(statement).includes('ec2:CreateNetworkInterface')),
+  ).toBe(false);
+});
+
+test('cdk-nag finds nothing unacknowledged', () => {
+  for (const report of synth.validationReport.pluginReports) {
+    expect({ plugin: report.pluginName, conclusion: report.conclusion }).toEqual({ plugin: report.pluginName, conclusion: 'success' });
+  }
+});

@@ -1,0 +1,222 @@
+/**
+ * The GeoServer REST gateway's domain against a stand-in master GeoServer over real HTTP: what it
+ * forwards, what it flags as not replicated, and which changes it publishes after the master
+ * applied a write.
+ */
+import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
+import type { ConfigChange } from '../../../../lambdas/config-sync/events';
+import { handleGatewayCall, mergePatchBetween, wholeStatePatch, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
+import { classifyRestPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+
+const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
+
+describe('which REST paths are replicated', () => {
+  it.each([
+    ['/workspaces', { managed: true, type: 'workspace' }],
+    ['/workspaces/topp.json', { managed: true, type: 'workspace', id: 'topp' }],
+    ['/namespaces/topp', { managed: true, type: 'namespace', id: 'topp' }],
+    ['/workspaces/topp/datastores/pg', { managed: true, type: 'dataStore', id: 'topp:pg' }],
+    ['/workspaces/topp/datastores/pg/featuretypes/roads.xml', { managed: true, type: 'featureType', id: 'topp:roads' }],
+    ['/workspaces/topp/featuretypes', { managed: true, type: 'featureType', workspace: 'topp' }],
+    ['/workspaces/topp/coveragestores/dem/coverages/dem', { managed: true, type: 'coverage', id: 'topp:dem' }],
+    ['/workspaces/topp/wmsstores/remote/wmslayers/states', { managed: true, type: 'wmsLayer', id: 'topp:states' }],
+    ['/workspaces/topp/wmtsstores/tiles/layers/osm', { managed: true, type: 'wmtsLayer', id: 'topp:osm' }],
+    ['/workspaces/topp/wmtslayers/osm', { managed: true, type: 'wmtsLayer', id: 'topp:osm' }],
+    ['/layers/topp:roads', { managed: true, type: 'layer', id: 'topp:roads' }],
+    ['/workspaces/topp/layers/roads', { managed: true, type: 'layer', id: 'topp:roads' }],
+    ['/layers/topp:roads/styles', { managed: true, type: 'layer', id: 'topp:roads', layerStyles: true }],
+    ['/layergroups/base', { managed: true, type: 'layerGroup', id: 'base' }],
+    ['/workspaces/topp/layergroups/base', { managed: true, type: 'layerGroup', id: 'topp:base' }],
+    ['/styles/roads.sld', { managed: true, type: 'style', id: 'roads' }],
+    ['/workspaces/topp/styles/roads', { managed: true, type: 'style', id: 'topp:roads' }],
+    ['/settings', { managed: true, type: 'global', id: 'global' }],
+    ['/settings/contact', { managed: true, type: 'global', id: 'global' }],
+    ['/workspaces/topp/settings', { managed: true, type: 'workspaceSettings', id: 'topp' }],
+    ['/services/wms/settings', { managed: true, type: 'service', id: 'WMS' }],
+    ['/services/wfs/workspaces/topp/settings', { managed: true, type: 'service', id: 'topp:WFS' }],
+    ['/logging', { managed: true, type: 'logging', id: 'logging' }],
+    ['/security/acl/layers', { managed: false, category: 'security' }],
+    ['/gwc/rest/layers/topp:roads', { managed: false, category: 'geowebcache' }],
+    ['/imports/1', { managed: false, category: 'importer' }],
+    ['/resource/styles/x.png', { managed: false, category: 'resource' }],
+    ['/reload', { managed: false, category: 'reload' }],
+    ['/about/version', { managed: false, category: 'about' }],
+    ['/workspaces/topp/datastores/pg/file.shp', { managed: false, category: 'upload' }],
+    ['/fonts', { managed: false, category: 'other' }],
+    ['/workspaces/topp/unknown/x', { managed: false, category: 'other' }],
+    ['/workspaces/%E0%A4%A', { managed: false, category: 'other' }],
+  ])('%s', (path, expected) => {
+    expect(classifyRestPath(path)).toMatchObject(expected);
+  });
+});
+
+describe('merge patch between two representations', () => {
+  it('sets changed values, nulls removed ones, recurses into objects and leaves equal ones out', () => {
+    expect(
+      mergePatchBetween(
+        { name: 'pg', description: 'old', enabled: true, params: { host: 'a', port: 1 }, keywords: ['x'] },
+        { name: 'pg', enabled: false, params: { host: 'a', port: 2 }, keywords: ['x', 'y'] },
+      ),
+    ).toEqual({ description: null, enabled: false, params: { port: 2 }, keywords: ['x', 'y'] });
+    expect(mergePatchBetween({ a: 1 }, { a: 1 })).toEqual({});
+  });
+
+  it('the whole-state patch makes any target equal to the new object', () => {
+    const before = { name: 'pg', description: 'old', params: { host: 'a', port: 1 } };
+    const after = { name: 'pg', params: { host: 'a' }, enabled: true };
+    const patch = wholeStatePatch(before, after);
+    expect(patch).toEqual({ name: 'pg', description: null, params: { host: 'a', port: null }, enabled: true });
+    // applied (RFC 7396) to what the master had, or to an unrelated target, it gives `after`
+    const apply = (target: any, p: any): any => {
+      const out = { ...target };
+      for (const [k, v] of Object.entries(p)) {
+        if (v === null) delete out[k];
+        else if (typeof v === 'object' && !Array.isArray(v)) out[k] = apply(typeof out[k] === 'object' && out[k] ? out[k] : {}, v);
+        else out[k] = v;
+      }
+      return out;
+    };
+    expect(apply(before, patch)).toEqual(after);
+    expect(apply({ params: { host: 'b', user: 'x' } }, patch)).toEqual({ ...after, params: { host: 'a', user: 'x' } });
+  });
+});
+
+describe('the gateway in front of a master GeoServer', () => {
+  let master: GeoServerStandIn;
+  let published: ConfigChange[];
+  const publisher = {
+    async publish(change: ConfigChange) {
+      published.push(change);
+      return published.length;
+    },
+  };
+
+  beforeEach(async () => {
+    master = await startGeoServerStandIn();
+    published = [];
+  });
+  afterEach(async () => {
+    expect(master.violations).toEqual([]);
+    await master.close();
+  });
+
+  const call = (method: string, path: string, body?: unknown, contentType = 'application/json', authorization = ADMIN) => {
+    const [pathPart, query = ''] = path.split('?') as [string, string?];
+    const request: GatewayRequest = {
+      method,
+      path: pathPart,
+      query,
+      headers: { authorization, ...(body === undefined ? {} : { 'content-type': contentType }), 'x-forwarded-for': '10.0.0.1' },
+      body: body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    };
+    return handleGatewayCall(new HttpUpstream(master.url, 5000, 6 * 1024 * 1024), publisher, request);
+  };
+
+  it('forwards an unmanaged path unchanged and flags it as not replicated', async () => {
+    const answer = await call('GET', '/about/version.json');
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body.toString()).about.resource[0]['@name']).toBe('GeoServer');
+    expect(answer.headers['x-cluster-replicated']).toBe('false');
+    expect(answer).toMatchObject({ replication: 'not-replicated', category: 'about' });
+    expect(published).toEqual([]);
+  });
+
+  it("passes the caller's credentials through: the master's security decides, nothing is published", async () => {
+    const refused = await call('POST', '/workspaces', { workspace: { name: 'topp' } }, 'application/json', 'Basic ' + Buffer.from('admin:wrong').toString('base64'));
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toContain('Basic');
+    expect(published).toEqual([]);
+    expect(master.catalog.objects.workspace.size).toBe(0);
+  });
+
+  it('publishes a created workspace and the namespace GeoServer made with it, then nothing for a refused duplicate', async () => {
+    const created = await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    expect(created.status).toBe(201);
+    expect(created.body.toString()).toBe('topp');
+    expect(created.headers['x-cluster-sequence']).toBe('1,2');
+    expect(published).toEqual([
+      { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } },
+      { kind: 'add', object: { type: 'namespace', id: 'topp' }, properties: { prefix: 'topp', uri: 'http://topp', isolated: false } },
+    ]);
+    const duplicate = await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    expect(duplicate.status).toBe(409);
+    expect(duplicate.replication).toBe('refused');
+    expect(published).toHaveLength(2);
+  });
+
+  it('publishes a feature type with the layer GeoServer creates for it, a change as a merge patch, a rename and a recursive delete', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg', description: 'roads db' } });
+    published = [];
+    await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads', title: 'Roads' } });
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+      ['add', 'featureType', 'topp:roads'],
+      ['add', 'layer', 'topp:roads'],
+    ]);
+
+    published = [];
+    const modified = await call('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: 'the roads database' } });
+    expect(modified.status).toBe(200);
+    expect(published).toEqual([
+      {
+        kind: 'modify',
+        object: { type: 'dataStore', id: 'topp:pg' },
+        patch: { enabled: true, name: 'pg', description: 'the roads database', workspace: { name: 'topp' } },
+      },
+    ]);
+
+    published = [];
+    const unchanged = await call('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: 'the roads database' } });
+    expect(unchanged).toMatchObject({ status: 200, replication: 'nothing-changed' });
+    expect(published).toEqual([]);
+
+    published = [];
+    await call('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { name: 'streets' } });
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+      ['remove', 'featureType', 'topp:roads'],
+      ['add', 'featureType', 'topp:streets'],
+      ['add', 'layer', 'topp:streets'],
+    ]);
+    expect(published[published.length - 3]).toMatchObject({ recurse: true });
+
+    published = [];
+    await call('DELETE', '/workspaces/topp?recurse=true');
+    expect(published).toEqual([{ kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true }]);
+  });
+
+  it('publishes a style uploaded in two steps once its document is there, with the document', async () => {
+    const sld = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
+    await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } });
+    expect(published).toEqual([]);
+    const uploaded = await call('PUT', '/styles/roads?raw=true', sld, 'application/vnd.ogc.sld+xml');
+    expect(uploaded.status).toBe(200);
+    expect(published).toEqual([
+      { kind: 'add', object: { type: 'style', id: 'roads' }, properties: expect.objectContaining({ name: 'roads', format: 'sld', body: sld }) },
+    ]);
+  });
+
+  it('publishes settings as modifications of the whole, the contact inside the global settings', async () => {
+    await call('PUT', '/settings/contact', { contact: { contactPerson: 'Ops' } });
+    expect(published).toEqual([{ kind: 'modify', object: { type: 'global', id: 'global' }, patch: expect.objectContaining({ settings: expect.objectContaining({ charset: 'UTF-8', contact: { contactPerson: 'Ops' } }) }) }]);
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    published = [];
+    await call('POST', '/workspaces/topp/settings', { settings: { charset: 'UTF-8' } });
+    expect(published).toEqual([
+      { kind: 'modify', object: { type: 'workspaceSettings', id: 'topp' }, patch: { charset: 'UTF-8', workspace: { name: 'topp' } } },
+    ]);
+  });
+
+  it('answers with the master\'s status when publishing fails, flagged as failed', async () => {
+    const failing = { publish: async () => Promise.reject(new Error('log unavailable')) };
+    const answer = await handleGatewayCall(new HttpUpstream(master.url, 5000, 1024 * 1024), failing, {
+      method: 'POST',
+      path: '/workspaces',
+      query: '',
+      headers: { authorization: ADMIN, 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ workspace: { name: 'x' } })),
+    });
+    expect(answer).toMatchObject({ status: 201, replication: 'publish-failed', error: 'log unavailable' });
+    expect(answer.headers['x-cluster-replicated']).toBe('failed');
+  });
+});

@@ -1,0 +1,331 @@
+/**
+ * Applying events to a node's GeoServer through the REST mapping, against an in-memory fake
+ * GeoServer: the calls each type makes, idempotence (add of an existing object, remove of a
+ * missing one, a crash before the commit), styles, merge-patch deletions, and the two kinds of
+ * failure (unavailable: the node waits; refused: recorded and the node goes on).
+ */
+import { applyDeliveredBatch, applyDeliveredEvent, catchUp, retryParked, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
+import type { ConfigChange, PublishedEvent } from '../../../../lambdas/config-sync/events';
+import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
+import { add, applyDeps, harness, modify, type Harness } from '../fixtures';
+import { FakeGeoServer } from './fake-geoserver';
+
+const SLAVE = { cluster: 'test-cluster', node: 'slave-1' };
+
+function withGeoServer(h: Harness, geoserver: FakeGeoServer): ApplyDeps {
+  return { ...applyDeps(h), geoserver: { rest: geoserver, options: { sleep: async () => undefined } } };
+}
+
+const remove = (type: ConfigChange['object']['type'], id: string, recurse?: boolean): ConfigChange => ({
+  kind: 'remove',
+  object: { type, id },
+  ...(recurse === undefined ? {} : { recurse }),
+});
+
+const SLD = '<?xml version="1.0"?><StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
+
+/** A small catalog in dependency order, in GeoServer's representations. */
+const CATALOG: ConfigChange[] = [
+  add('workspace', 'topp', { name: 'topp', isolated: false }),
+  add('namespace', 'topp', { prefix: 'topp', uri: 'http://topp.example.org' }),
+  add('dataStore', 'topp:pg', {
+    name: 'pg',
+    type: 'PostGIS',
+    enabled: true,
+    workspace: { name: 'topp' },
+    connectionParameters: { entry: [{ '@key': 'host', $: 'db' }, { '@key': 'dbtype', $: 'postgis' }] },
+  }),
+  add('featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', srs: 'EPSG:4326', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+  add('coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', url: 'file:data/dem.tif', workspace: { name: 'topp' } }),
+  add('coverage', 'topp:elevation', { name: 'elevation', store: { '@class': 'coverageStore', name: 'topp:dem' } }),
+  add('wmsStore', 'topp:remote', { name: 'remote', capabilitiesURL: 'https://wms.example.org?request=GetCapabilities' }),
+  add('wmsLayer', 'topp:weather', { name: 'weather', store: { '@class': 'wmsStore', name: 'remote' } }),
+  add('wmtsStore', 'topp:tiles', { name: 'tiles', capabilitiesURL: 'https://wmts.example.org/caps.xml' }),
+  add('wmtsLayer', 'topp:osm', { name: 'osm', store: { '@class': 'wmtsStore', name: 'topp:tiles' } }),
+  add('style', 'topp:roads', { name: 'roads', format: 'sld', languageVersion: { version: '1.0.0' }, body: SLD }),
+  add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, defaultStyle: { name: 'topp:roads' } }),
+  add('layerGroup', 'basemap', { name: 'basemap', mode: 'SINGLE', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } }),
+  modify('global', 'global', { settings: { verbose: false, numDecimals: 6 } }),
+  modify('workspaceSettings', 'topp', { settings: { charset: 'UTF-8' } }),
+  modify('service', 'WMS', { enabled: true, maxRenderingTime: 60 }),
+  modify('service', 'topp:WFS', { maxFeatures: 1000 }),
+  modify('logging', 'logging', { level: 'PRODUCTION_LOGGING', stdOutLogging: true }),
+];
+
+async function applyAll(h: Harness, deps: ApplyDeps, changes: readonly ConfigChange[]): Promise<PublishedEvent[]> {
+  const events = await h.appendAll(changes);
+  for (const event of events) await applyDeliveredEvent(deps, SLAVE, event);
+  return events;
+}
+
+describe('applying events to a GeoServer', () => {
+  it('maps every type to its REST calls, creating what the GeoServer lacks', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    // The layer appears when its feature type is published, as in GeoServer.
+    geoserver.objects.set('/workspaces/topp/layers/roads', { layer: { name: 'roads' } });
+    // Settings always exist in a GeoServer.
+    for (const path of ['/settings', '/services/wms/settings', '/services/wfs/workspaces/topp/settings', '/logging']) {
+      geoserver.objects.set(path, {});
+    }
+    await applyAll(h, withGeoServer(h, geoserver), CATALOG);
+    expect(geoserver.requests).toEqual([
+      'PUT /workspaces/topp',
+      'POST /workspaces',
+      'PUT /namespaces/topp',
+      'POST /namespaces',
+      'PUT /workspaces/topp/datastores/pg',
+      'POST /workspaces/topp/datastores',
+      'PUT /workspaces/topp/datastores/pg/featuretypes/roads',
+      'POST /workspaces/topp/datastores/pg/featuretypes',
+      'PUT /workspaces/topp/coveragestores/dem',
+      'POST /workspaces/topp/coveragestores',
+      'PUT /workspaces/topp/coveragestores/dem/coverages/elevation',
+      'POST /workspaces/topp/coveragestores/dem/coverages',
+      'PUT /workspaces/topp/wmsstores/remote',
+      'POST /workspaces/topp/wmsstores',
+      'PUT /workspaces/topp/wmsstores/remote/wmslayers/weather',
+      'POST /workspaces/topp/wmsstores/remote/wmslayers',
+      'PUT /workspaces/topp/wmtsstores/tiles',
+      'POST /workspaces/topp/wmtsstores',
+      'PUT /workspaces/topp/wmtsstores/tiles/layers/osm',
+      'POST /workspaces/topp/wmtsstores/tiles/layers',
+      'PUT /workspaces/topp/styles/roads',
+      'POST /workspaces/topp/styles',
+      'PUT /workspaces/topp/styles/roads?raw=true',
+      'PUT /workspaces/topp/layers/roads',
+      'PUT /layergroups/basemap',
+      'POST /layergroups',
+      'PUT /settings',
+      'PUT /workspaces/topp/settings',
+      'POST /workspaces/topp/settings',
+      'PUT /services/wms/settings',
+      'PUT /services/wfs/workspaces/topp/settings',
+      'PUT /logging',
+    ]);
+    // Bodies are the representation in its wrapper; a style's info leaves its document out.
+    expect(geoserver.objects.get('/workspaces/topp/datastores/pg')).toEqual({
+      dataStore: expect.objectContaining({ name: 'pg', type: 'PostGIS', connectionParameters: expect.any(Object) }),
+    });
+    expect(geoserver.objects.get('/workspaces/topp/styles/roads')).toEqual({
+      style: { name: 'roads', format: 'sld', languageVersion: { version: '1.0.0' }, filename: 'roads.sld' },
+    });
+    expect(geoserver.objects.get('/workspaces/topp/styles/roads#document')).toBe(`application/vnd.ogc.sld+xml\n${SLD}`);
+    expect(geoserver.objects.get('/services/wms/settings')).toEqual({ wms: { enabled: true, maxRenderingTime: 60 } });
+    expect(geoserver.objects.get('/settings')).toEqual({ global: { settings: { verbose: false, numDecimals: 6 } } });
+    expect(await h.store.readCursor('slave-1')).toBe(CATALOG.length);
+  });
+
+  it('updates an object the GeoServer already has, and removes one it lacks without complaint', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.objects.set('/workspaces/sf', { workspace: { name: 'sf', isolated: true } });
+    await applyAll(h, withGeoServer(h, geoserver), [add('workspace', 'sf', { isolated: false }), remove('dataStore', 'sf:gone', true)]);
+    expect(geoserver.requests).toEqual(['PUT /workspaces/sf', 'DELETE /workspaces/sf/datastores/gone?recurse=true']);
+    // The name comes from the id when the master left it out.
+    expect(geoserver.objects.get('/workspaces/sf')).toEqual({ workspace: { name: 'sf', isolated: false } });
+    expect(await h.store.readCursor('slave-1')).toBe(2);
+  });
+
+  it('sends the whole object from the node store on a modify, and cascades a remove only when asked', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    await applyAll(h, withGeoServer(h, geoserver), [
+      add('workspace', 'topp'),
+      add('dataStore', 'topp:pg', { type: 'PostGIS', description: 'roads', connectionParameters: { entry: [] } }),
+      modify('dataStore', 'topp:pg', { description: 'all roads' }),
+      remove('dataStore', 'topp:pg'),
+      remove('workspace', 'topp', true),
+    ]);
+    expect(geoserver.requests.slice(4)).toEqual([
+      'PUT /workspaces/topp/datastores/pg',
+      'DELETE /workspaces/topp/datastores/pg?recurse=false',
+      'DELETE /workspaces/topp?recurse=true',
+    ]);
+    expect(geoserver.objects.size).toBe(0);
+  });
+
+  it('uploads SLD 1.1 as SE with raw=true and keeps the bytes', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const se = `<StyledLayerDescriptor version="1.1.0">${'<se:Rule/>'.repeat(5000)} é ü</StyledLayerDescriptor>`;
+    await applyAll(h, withGeoServer(h, geoserver), [add('style', 'lines', { format: 'sld', languageVersion: { version: '1.1.0' }, body: se })]);
+    expect(geoserver.requests).toEqual(['PUT /styles/lines', 'POST /styles', 'PUT /styles/lines?raw=true']);
+    expect(geoserver.objects.get('/styles/lines#document')).toBe(`application/vnd.ogc.se+xml\n${se}`);
+  });
+
+  it('applies an event again after a crash before the commit, with the same result', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const [event] = await h.appendAll([add('workspace', 'topp', { isolated: true })]);
+    // First attempt: the GeoServer took it, then the store refused to move the cursor.
+    const failing = withGeoServer(h, geoserver);
+    const commit = h.store.commit.bind(h.store);
+    let crash = true;
+    h.store.commit = async (node, change) => {
+      if (crash) {
+        crash = false;
+        throw new Error('crash before the commit');
+      }
+      return commit(node, change);
+    };
+    await expect(applyDeliveredEvent(failing, SLAVE, event!)).rejects.toThrow('crash before the commit');
+    await applyDeliveredEvent(failing, SLAVE, event!);
+    expect(geoserver.requests).toEqual(['PUT /workspaces/topp', 'POST /workspaces', 'PUT /workspaces/topp']);
+    expect([...geoserver.objects.entries()]).toEqual([['/workspaces/topp', { workspace: { name: 'topp', isolated: true } }]]);
+    expect(await h.store.readCursor('slave-1')).toBe(1);
+  });
+
+  it('waits while the GeoServer is down (refused, then 503), moves nothing, and catches up in order', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps = withGeoServer(h, geoserver);
+    const events = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+    await applyDeliveredEvent(deps, SLAVE, events[0]!);
+    geoserver.down = 'refuse';
+    const refused = await applyDeliveredBatch(deps, SLAVE, events.slice(1).map((event) => JSON.stringify(event)));
+    expect(refused.failure).toMatchObject({ index: 0 });
+    expect(refused.failure?.error).toBeInstanceOf(GeoServerUnavailableError);
+    expect((refused.failure?.error as GeoServerUnavailableError).geoserverStatus).toBeNull();
+    geoserver.down = 503;
+    const unavailable = await applyDeliveredBatch(deps, SLAVE, events.slice(1).map((event) => JSON.stringify(event)));
+    expect((unavailable.failure?.error as GeoServerUnavailableError).geoserverStatus).toBe(503);
+    expect(await h.store.readCursor('slave-1')).toBe(1);
+    geoserver.down = null;
+    const recovered = await applyDeliveredBatch(deps, SLAVE, events.slice(1).map((event) => JSON.stringify(event)));
+    expect(recovered.failure).toBeUndefined();
+    expect(await h.store.readCursor('slave-1')).toBe(3);
+    expect([...geoserver.objects.keys()]).toEqual(['/workspaces/a', '/workspaces/b', '/workspaces/c']);
+  });
+
+  it('treats refused credentials as the GeoServer being unavailable, not as the change being wrong', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.refuse(() => true, 401, 'Unauthorized', 1);
+    const [event] = await h.appendAll([add('workspace', 'a')]);
+    await expect(applyDeliveredEvent(withGeoServer(h, geoserver), SLAVE, event!)).rejects.toMatchObject({
+      constructor: GeoServerUnavailableError,
+      message: expect.stringContaining('credentials'),
+    });
+    expect(await h.store.readCursor('slave-1')).toBe(0);
+  });
+
+  it('retries a refused change a bounded number of times, then parks it with GeoServer’s answer, and goes on', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces/x/datastores', 400, 'Unsupported data store type: Nope');
+    const deps = withGeoServer(h, geoserver);
+    const events = await h.appendAll([
+      add('workspace', 'x'),
+      add('dataStore', 'x:bad', { type: 'Nope' }),
+      add('workspace', 'y'),
+      modify('dataStore', 'x:bad', { description: 'waits behind the refused add' }),
+    ]);
+    const result = await applyDeliveredBatch(deps, SLAVE, events.map((event) => JSON.stringify(event)));
+    expect(result.failure).toBeUndefined();
+    const applied = result.results.flatMap((delivery) => ('applied' in delivery ? delivery.applied : []));
+    expect(applied.map((event) => [event.effect, event.geoserver?.kind])).toEqual([
+      ['created', 'applied'],
+      ['parked', 'rejected'],
+      ['created', 'applied'],
+      ['parked', undefined],
+    ]);
+    expect(applied[1]?.geoserver).toEqual({
+      kind: 'rejected',
+      request: 'POST /workspaces/x/datastores',
+      status: 400,
+      answer: 'Unsupported data store type: Nope',
+      attempts: 3,
+    });
+    expect(geoserver.requests.filter((request) => request === 'POST /workspaces/x/datastores')).toHaveLength(3);
+    // Parked at once (already retried), with GeoServer's answer; the later change of the same
+    // object waits behind it; other objects went on.
+    expect(await h.store.listParked('slave-1')).toEqual([
+      expect.objectContaining({ object: { type: 'dataStore', id: 'x:bad' }, sequences: [2, 4], reason: expect.stringContaining('Unsupported data store type: Nope') }),
+    ]);
+    expect(await h.store.readCursor('slave-1')).toBe(4);
+    expect(geoserver.objects.has('/workspaces/y')).toBe(true);
+    expect(h.store.liveObjects('slave-1').map((object) => `${object.type}/${object.id}`)).toEqual(['workspace/x', 'workspace/y']);
+  });
+
+  it('retries parked events against the GeoServer after a fix, in order', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces/x/datastores', 400, 'No such host', 3);
+    const deps = withGeoServer(h, geoserver);
+    await applyAll(h, deps, [add('workspace', 'x'), add('dataStore', 'x:pg', { type: 'PostGIS' }), modify('dataStore', 'x:pg', { description: 'v2' })]);
+    expect(await h.store.listParked('slave-1')).toHaveLength(1);
+    const retried = await retryParked(deps, SLAVE);
+    expect(retried).toEqual({ cleared: [2, 3], stillParked: [] });
+    expect(geoserver.objects.get('/workspaces/x/datastores/pg')).toEqual({ dataStore: { name: 'pg', type: 'PostGIS', description: 'v2' } });
+    expect(h.store.liveObjects('slave-1').map((object) => `${object.type}/${object.id}`)).toEqual(['dataStore/x:pg', 'workspace/x']);
+  });
+
+  it('refuses a layer whose resource the GeoServer lacks, and a modify of an object it holds only in part', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const events = await applyAllResults(h, withGeoServer(h, geoserver), [
+      add('layer', 'topp:ghost', { resource: { name: 'topp:ghost' } }),
+      modify('dataStore', 'topp:never_added', { description: 'x' }),
+    ]);
+    expect(events.map((event) => event.geoserver)).toEqual([
+      expect.objectContaining({ kind: 'rejected', request: 'PUT /workspaces/topp/layers/ghost', status: 404 }),
+      expect.objectContaining({ kind: 'rejected', request: 'PUT /workspaces/topp/datastores/never_added', status: 404 }),
+    ]);
+    // A partial object never creates one.
+    expect(geoserver.requests.some((request) => request.startsWith('POST'))).toBe(false);
+  });
+
+  it('re-creates workspace settings to delete a property, and reports what a PUT could not clear elsewhere', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const events = await applyAllResults(h, withGeoServer(h, geoserver), [
+      add('workspace', 'topp'),
+      modify('workspaceSettings', 'topp', { settings: { charset: 'UTF-8', numDecimals: 4 } }),
+      modify('workspaceSettings', 'topp', { settings: { numDecimals: null } }),
+      add('featureType', 'topp:roads', { store: { name: 'pg' }, abstract: 'Roads', title: 'Roads', metadata: { cacheAgeMax: 60, x: 1 } }),
+      modify('featureType', 'topp:roads', { abstract: null, metadata: { cacheAgeMax: null } }),
+    ]);
+    expect(geoserver.objects.get('/workspaces/topp/settings')).toEqual({ settings: { settings: { charset: 'UTF-8' } } });
+    expect(geoserver.requests).toContain('DELETE /workspaces/topp/settings');
+    expect(events.map((event) => (event.geoserver?.kind === 'applied' ? event.geoserver.uncleared : event.geoserver))).toEqual([
+      [],
+      [],
+      [],
+      [],
+      ['abstract', 'metadata.cacheAgeMax'],
+    ]);
+    // The GeoServer kept them (its PUT ignores nulls), which is what GET /nodes reports.
+    expect(geoserver.objects.get('/workspaces/topp/datastores/pg/featuretypes/roads')).toMatchObject({
+      featureType: { abstract: 'Roads', metadata: { cacheAgeMax: 60, x: 1 } },
+    });
+  });
+
+  it('applies gap-filled events from the log to the GeoServer too, in sequence order', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    await h.appendAll([add('workspace', 'one'), add('workspace', 'two'), add('workspace', 'three')]);
+    const result = await catchUp(withGeoServer(h, geoserver), SLAVE);
+    expect(result.cursor).toBe(3);
+    expect(geoserver.requests.filter((request) => request.startsWith('POST'))).toEqual(['POST /workspaces', 'POST /workspaces', 'POST /workspaces']);
+    expect([...geoserver.objects.keys()]).toEqual(['/workspaces/one', '/workspaces/two', '/workspaces/three']);
+  });
+
+  it('refuses settings of a service the REST API does not cover without calling the GeoServer', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const [event] = await applyAllResults(h, withGeoServer(h, geoserver), [modify('service', 'WPS', { enabled: true })]);
+    expect(event?.geoserver).toMatchObject({ kind: 'rejected', status: null, answer: expect.stringContaining('WMS, WFS, WCS, WMTS') });
+    expect(geoserver.requests).toEqual([]);
+  });
+});
+
+async function applyAllResults(h: Harness, deps: ApplyDeps, changes: readonly ConfigChange[]) {
+  const events = await h.appendAll(changes);
+  const results = [];
+  for (const event of events) {
+    const delivery = await applyDeliveredEvent(deps, SLAVE, event);
+    if ('applied' in delivery) results.push(...delivery.applied);
+  }
+  return results;
+}

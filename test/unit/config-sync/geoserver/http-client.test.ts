@@ -1,0 +1,121 @@
+/**
+ * The HTTP adapter of a GeoServer's REST API, against a local HTTP server on 127.0.0.1: Basic
+ * authentication, bodies and content types as sent, no answer told from an answer, cached
+ * credentials dropped on a 401, and credentials never in an error.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CachedCredentials, HttpGeoServer, parseCredentials } from '../../../../lambdas/config-sync/adapters/geoserver-http';
+import { GeoServerUnreachableError } from '../../../../lambdas/config-sync/geoserver/errors';
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: string;
+}
+
+let server: Server;
+let base: string;
+const seen: Seen[] = [];
+let answer: { status: number; text: string; hang?: boolean } = { status: 200, text: '' };
+
+beforeAll(async () => {
+  server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, contentType: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') });
+      if (answer.hang) return;
+      res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/geoserver`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  seen.length = 0;
+  answer = { status: 200, text: '' };
+});
+
+const credentials = (username = 'admin', password = 's3cr:et') => {
+  let loads = 0;
+  const provider = new CachedCredentials(async () => {
+    loads += 1;
+    return { username, password };
+  });
+  return { provider, loads: () => loads };
+};
+
+test('sends JSON and documents with Basic authentication under <url>/rest', async () => {
+  const { provider } = credentials();
+  const geoserver = new HttpGeoServer({ url: `${base}/`, credentials: provider });
+  answer = { status: 201, text: 'topp' };
+  expect(await geoserver.send({ method: 'POST', path: '/workspaces', body: { json: { workspace: { name: 'topp' } } } })).toEqual({ status: 201, text: 'topp' });
+  const sld = '<StyledLayerDescriptor>é</StyledLayerDescriptor>';
+  await geoserver.send({ method: 'PUT', path: '/styles/roads', query: { raw: 'true' }, body: { text: sld, contentType: 'application/vnd.ogc.sld+xml' } });
+  expect(seen).toEqual([
+    {
+      method: 'POST',
+      url: '/geoserver/rest/workspaces',
+      authorization: `Basic ${Buffer.from('admin:s3cr:et').toString('base64')}`,
+      contentType: 'application/json',
+      body: '{"workspace":{"name":"topp"}}',
+    },
+    expect.objectContaining({ method: 'PUT', url: '/geoserver/rest/styles/roads?raw=true', contentType: 'application/vnd.ogc.sld+xml', body: sld }),
+  ]);
+});
+
+test('hands back 4xx and 5xx answers as they are', async () => {
+  const geoserver = new HttpGeoServer({ url: base, credentials: credentials().provider });
+  answer = { status: 500, text: 'java.lang.NullPointerException' };
+  expect(await geoserver.send({ method: 'GET', path: '/about/version' })).toEqual({ status: 500, text: 'java.lang.NullPointerException' });
+});
+
+test('tells no answer (refused, timeout) apart, without the credentials in the message', async () => {
+  const refused = new HttpGeoServer({ url: 'http://127.0.0.1:9/geoserver', credentials: credentials('admin', 'topsecret').provider });
+  const error = await refused.send({ method: 'GET', path: '/about/version' }).catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(GeoServerUnreachableError);
+  expect(String((error as Error).message)).not.toContain('topsecret');
+  answer = { status: 200, text: '', hang: true };
+  const slow = new HttpGeoServer({ url: base, credentials: credentials().provider, timeoutMs: 200 });
+  await expect(slow.send({ method: 'GET', path: '/about/version' })).rejects.toThrow('no answer before the timeout');
+  const unreadable = new HttpGeoServer({
+    url: base,
+    credentials: new CachedCredentials(async () => {
+      throw new Error('AccessDeniedException: not allowed');
+    }),
+  });
+  await expect(unreadable.send({ method: 'GET', path: '/about/version' })).rejects.toThrow('could not read the GeoServer credentials');
+});
+
+test('caches the credentials, and reads them again after a 401', async () => {
+  const { provider, loads } = credentials();
+  const geoserver = new HttpGeoServer({ url: base, credentials: provider });
+  await geoserver.send({ method: 'GET', path: '/about/version' });
+  await geoserver.send({ method: 'GET', path: '/about/version' });
+  expect(loads()).toBe(1);
+  answer = { status: 401, text: 'Unauthorized' };
+  await geoserver.send({ method: 'GET', path: '/about/version' });
+  await geoserver.send({ method: 'GET', path: '/about/version' });
+  expect(loads()).toBe(2);
+});
+
+test('reads a secret as JSON or user:password, and never quotes it when it is malformed', () => {
+  expect(parseCredentials('{"username":"admin","password":"p:w"}', 'Secret x')).toEqual({ username: 'admin', password: 'p:w' });
+  expect(parseCredentials('admin:p:w', 'Secret x')).toEqual({ username: 'admin', password: 'p:w' });
+  expect(() => parseCredentials('{"user":"admin","pass":"hunter2"}', 'Secret x')).toThrow('Secret x must be JSON');
+  expect(() => parseCredentials('hunter2', 'Secret x')).toThrow(/^Secret x must be/);
+  try {
+    parseCredentials('{"password":"hunter2"}', 'Secret x');
+  } catch (error) {
+    expect(String(error)).not.toContain('hunter2');
+  }
+});

@@ -1,0 +1,76 @@
+/**
+ * What a publish must carry for every node's GeoServer to apply it: 400 naming the field
+ * otherwise, and real GeoServer representations accepted as they are.
+ */
+import { parseConfigChange } from '../../../../lambdas/config-sync/events';
+import { InvalidConfigEventError } from '../../../../lambdas/config-sync/errors';
+
+function refusal(body: unknown): { field: string; message: string } {
+  try {
+    parseConfigChange(body);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidConfigEventError);
+    const { field, message } = error as InvalidConfigEventError;
+    return { field: field ?? '', message };
+  }
+  throw new Error(`accepted ${JSON.stringify(body)}`);
+}
+
+const add = (type: string, id: string, properties: unknown) => ({ kind: 'add', object: { type, id }, properties });
+const modify = (type: string, id: string, patch: unknown) => ({ kind: 'modify', object: { type, id }, patch });
+
+describe('GeoServer representations in events', () => {
+  it('accepts what GET on GeoServer’s REST API answers (inside the wrapper)', () => {
+    const accepted = [
+      add('workspace', 'topp', { name: 'topp', isolated: false }),
+      add('namespace', 'topp', { prefix: 'topp', uri: 'http://www.openplans.org/topp', isolated: false }),
+      add('dataStore', 'topp:roads_pg', {
+        name: 'roads_pg',
+        type: 'PostGIS',
+        enabled: true,
+        workspace: { name: 'topp', href: 'http://localhost:8080/geoserver/rest/workspaces/topp.json' },
+        connectionParameters: { entry: [{ '@key': 'host', $: 'db.internal' }, { '@key': 'dbtype', $: 'postgis' }] },
+      }),
+      add('featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', store: { '@class': 'dataStore', name: 'topp:roads_pg' } }),
+      add('coverage', 'nurc:dem', { name: 'dem', store: { '@class': 'coverageStore', name: 'dem_store' } }),
+      add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, defaultStyle: { name: 'line' } }),
+      add('style', 'line', { name: 'line', format: 'sld', languageVersion: { version: '1.0.0' }, filename: 'line.sld', body: '<StyledLayerDescriptor/>' }),
+      add('style', 'topp:css', { format: 'css', body: '* { stroke: black; }' }),
+      add('layerGroup', 'topp:base', { name: 'base', workspace: { name: 'topp' }, mode: 'SINGLE' }),
+      { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true },
+    ];
+    for (const change of accepted) expect(() => parseConfigChange(change)).not.toThrow();
+    expect(parseConfigChange({ kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true })).toEqual({
+      kind: 'remove',
+      object: { type: 'workspace', id: 'topp' },
+      recurse: true,
+    });
+  });
+
+  it.each([
+    ['a name that disagrees with the id', add('dataStore', 'topp:pg', { name: 'other' }), 'properties.name', 'must agree with the object id topp:pg'],
+    ['a namespace prefix that disagrees', add('namespace', 'topp', { prefix: 'sf' }), 'properties.prefix', 'expected "topp"'],
+    ['a workspace that disagrees', add('dataStore', 'topp:pg', { workspace: { name: 'sf' } }), 'properties.workspace', 'expected {"name": "topp"}'],
+    ['a feature type without its store', add('featureType', 'topp:roads', { name: 'roads' }), 'properties.store', 'must name its data store'],
+    ['a store reference without a name', add('featureType', 'topp:roads', { store: { '@class': 'dataStore' } }), 'properties.store', 'must name its data store'],
+    ['a store of another workspace', add('featureType', 'topp:roads', { store: { name: 'sf:pg' } }), 'properties.store.name', 'workspace sf'],
+    ['a coverage without its store', add('coverage', 'nurc:dem', {}), 'properties.store', 'coverage store'],
+    ['a WMS layer without its store', add('wmsLayer', 'topp:w', {}), 'properties.store', 'WMS store'],
+    ['a WMTS layer without its store', add('wmtsLayer', 'topp:w', {}), 'properties.store', 'WMTS store'],
+    ['a layer without its resource', add('layer', 'topp:roads', { name: 'roads' }), 'properties.resource', 'must name its resource'],
+    ['a style without a format', add('style', 'line', { body: '<sld/>' }), 'properties.format', 'must state its format'],
+    ['a style of an unknown format', add('style', 'line', { format: 'svg', body: '<svg/>' }), 'properties.format', 'got "svg"'],
+    ['an SLD of an unknown version', add('style', 'line', { format: 'sld', languageVersion: { version: '2.0' }, body: '<sld/>' }), 'properties.languageVersion.version', '1.0.0 or 1.1.0'],
+    ['a rename in a patch', modify('layer', 'topp:roads', { name: 'streets' }), 'patch.name', 'expected "roads"'],
+    ['a patch removing the name', modify('workspace', 'topp', { name: null }), 'patch.name', 'cannot be removed'],
+    ['a patch removing a feature type’s store', modify('featureType', 'topp:roads', { store: null }), 'patch.store', 'must keep naming its data store'],
+    ['a patch removing the store’s name', modify('coverage', 'nurc:dem', { store: { name: null } }), 'patch.store', 'must keep naming'],
+    ['a patch removing a layer’s resource', modify('layer', 'topp:roads', { resource: null }), 'patch.resource', 'must keep naming its resource'],
+    ['a patch removing a style’s format', modify('style', 'line', { format: null }), 'patch.format', 'must state its format'],
+    ['a remove with a recurse that is not a boolean', { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: 'yes' }, 'recurse', 'expected boolean'],
+  ])('refuses %s, naming the field', (_what, body, field, message) => {
+    const answer = refusal(body);
+    expect(answer.field).toBe(field);
+    expect(answer.message).toContain(message);
+  });
+});
