@@ -1,6 +1,7 @@
 // The operator console in a real headless browser (Debian's chromium, driven by playwright-core)
-// against the local cluster: the page loads and shows the nodes, a progress bar follows what a
-// node writes, and a redrive works with a token and is refused without one.
+// against the local cluster: the page loads and shows the nodes, executions are listed once a
+// token is entered (listings need one) and a progress bar follows what a node writes, and a
+// redrive works with a node's token and is refused without one or with the read-only operator's.
 // CONSOLE_SCREENSHOT=docs/console.png also saves a screenshot of the page (for the README).
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
@@ -47,11 +48,17 @@ describe('the console at /console', () => {
     expect(await page.locator('#head').textContent()).toMatch(/^log head \d+$/);
   });
 
-  it('a progress bar moves as the node writes progress', async () => {
+  it('lists executions once an operator token is entered, and a progress bar moves as the node writes progress', async () => {
     const id = randomUUID();
     await put(id, { processName: 'gs:Buffer', phase: 'QUEUED' });
     await put(id, { phase: 'RUNNING', progress: 20, task: 'buffering' });
+    // Without a token the page asks for one and lists nothing.
+    await page.locator('#executions-hint').waitFor();
+    expect(await page.locator('#executions tbody tr').count()).toBe(0);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
     await bar(id).waitFor();
+    expect(await page.locator('#executions-hint').isHidden()).toBe(true);
     await expectAttribute(id, '20');
     await put(id, { phase: 'RUNNING', progress: 75, task: 'writing' });
     await expectAttribute(id, '75');
@@ -69,7 +76,12 @@ describe('the console at /console', () => {
     await expectAttribute(id, '100');
   });
 
-  it('a redrive is refused without a token and works with one; the token stays in session storage', async () => {
+  it("a redrive is refused without a token and with the operator's, and works with the node's; the token stays in session storage", async () => {
+    // The operator token of the test before lists and reads, but writes nothing.
+    await page.locator('tr[data-node="slave-1"] button[data-action=redrive]').click();
+    await expectMessage(/redrive slave-1 refused: 403 FORBIDDEN: ops is a read-only operator/);
+
+    await page.click('#token-clear');
     await page.locator('tr[data-node="slave-1"] button[data-action=redrive]').click();
     await expectMessage(/redrive slave-1 refused: enter a token first/);
 
