@@ -58,6 +58,7 @@ describe('listing indexes', () => {
     ['byUser', 'userKey'],
     ['byProcess', 'processKey'],
     ['byNode', 'nodeKey'],
+    ['byUserProcess', 'userProcessKey'],
   ])('%s is keyed by %s and listSort and carries only the filter fields, so progress writes leave it alone', (name, partition) => {
     expect(indexes().find((index) => index.IndexName === name)).toEqual({
       IndexName: name,
@@ -69,8 +70,8 @@ describe('listing indexes', () => {
     });
   });
 
-  it('the table has five indexes of the twenty DynamoDB allows', () => {
-    expect(indexes().map((index) => index.IndexName).sort()).toEqual(['byCompletionTime', 'byHeartbeat', 'byNode', 'byProcess', 'byUser']);
+  it('the table has six indexes of the twenty DynamoDB allows', () => {
+    expect(indexes().map((index) => index.IndexName).sort()).toEqual(['byCompletionTime', 'byHeartbeat', 'byNode', 'byProcess', 'byUser', 'byUserProcess']);
   });
 
   const queriedIndexes = (fn: string) =>
@@ -81,7 +82,7 @@ describe('listing indexes', () => {
       .sort();
 
   it.each([
-    ['ListStatuses', ['byCompletionTime', 'byHeartbeat', 'byNode', 'byProcess', 'byUser']],
+    ['ListStatuses', ['byCompletionTime', 'byHeartbeat', 'byNode', 'byProcess', 'byUser', 'byUserProcess']],
     ['CleanupExpired', ['byCompletionTime']],
     ['ReapLostExecutions', ['byHeartbeat']],
   ])('%s may query exactly %j', (fn, names) => {
