@@ -161,9 +161,9 @@ describe('schedules', () => {
 describe('functions', () => {
   it('all run Node.js 22 on arm64 with JSON logs', () => {
     const functions = Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    // 15 for execution status, polling protocols (with the CORS preflight) and the authorizer; 7 for
+    // 15 for execution status, polling protocols (with the CORS preflight) and the authorizer; 9 for
     // configuration sync plus one apply function per consuming node (cdk.json declares two slaves).
-    expect(functions.length).toBe(24);
+    expect(functions.length).toBe(26);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
     }

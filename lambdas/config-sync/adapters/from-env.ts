@@ -33,6 +33,7 @@ import { fieldIssues } from '../events';
 import { CONFIG_SYNC_ENV } from '../manifest';
 import { DynamoEventLog } from './dynamo-event-log';
 import { DynamoGeoServerStatusStore } from './dynamo-geoserver-status';
+import { DynamoJobStore } from './dynamo-jobs';
 import { CachedCredentials, HttpGeoServer, parseCredentials, type GeoServerCredentials } from './geoserver-http';
 import { secretsManagerCredentials } from './secrets-manager-credentials';
 import { DynamoNodeStore } from './dynamo-node-store';
@@ -171,6 +172,10 @@ export function geoServerNodesFromEnv(membership: ClusterMembership): Readonly<R
     }
   }
   return nodes;
+}
+
+export function jobStoreFromEnv(): DynamoJobStore {
+  return new DynamoJobStore(requireEnv(CONFIG_SYNC_ENV.nodeStoreTable), dynamoClient());
 }
 
 export function geoServerStatusFromEnv(): DynamoGeoServerStatusStore {
