@@ -12,9 +12,13 @@
  * 6. Hostile XML: POST /ows with the namespace-declaration bomb (64 KB, 2,500 declarations,
  *    6,500 children) against a normal GetStatus document, over HTTP and as parse CPU alone;
  *    the goal is a hostile document costing at most 10x a normal one.
+ * 7. GeoServer nodes (bench/geoserver.ts): events applied per second to two stand-in GeoServers
+ *    against the same REST calls sent directly to fresh stand-ins; a reconcile of 20,000 objects
+ *    into an empty stand-in, as a job, against the same objects POSTed directly.
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation|listing|xml --nodes 3,10
+ *   npm run bench -- --only status|bundles|propagation|listing|xml|geoserver --nodes 3,10
+ *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
  *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -31,6 +35,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { UNUSED_CREDENTIAL_PROVIDERS } from '../cdk/constructs/cluster-function';
 import { benchListing } from './listing';
 import { benchPropagation } from './propagation';
+import { benchGeoServer } from './geoserver';
 import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
 import { getStatusXml, namespaceBombXml } from '../test/support/hostile-xml';
 
@@ -46,6 +51,8 @@ const { values: args } = parseArgs({
     'propagation-burst': { type: 'string', default: '100' },
     'listing-sizes': { type: 'string', default: '1000,100000' },
     'listing-runs': { type: 'string', default: '15' },
+    'geoserver-events': { type: 'string', default: '300' },
+    'reconcile-objects': { type: 'string', default: '20000' },
   },
 });
 const REQUESTS = Number(args.requests);
@@ -229,7 +236,7 @@ export const handler = async (event: { id: string }) =>
 }
 
 async function main(): Promise<void> {
-  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'listing', 'xml']);
+  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'listing', 'xml', 'geoserver']);
   console.log(`Node ${process.version}; ${REQUESTS} requests per round, ${CONCURRENCY} in flight, median of ${ROUNDS} rounds; local IAM gate off (npm start -- --no-iam)\n`);
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-bench-'));
   try {
@@ -240,9 +247,21 @@ async function main(): Promise<void> {
     if (parts.has('propagation')) await propagationFigures();
     if (parts.has('listing')) await listingFigures(topology);
     if (parts.has('xml')) await hostileXmlFigures();
+    if (parts.has('geoserver')) await geoServerFigures();
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+async function geoServerFigures(): Promise<void> {
+  const figures = await benchGeoServer({ events: Number(args['geoserver-events']), reconcileObjects: Number(args['reconcile-objects']) });
+  console.log('\nGeoServer nodes (2 slaves with stand-in GeoServers)');
+  console.log(`  apply: ${figures.events} events, applied on both GeoServers  ${figures.appliedPerSecond.toFixed(1).padStart(8)} events/s`);
+  console.log(`         same REST calls sent directly         ${figures.directPerSecond.toFixed(1).padStart(8)} events/s`);
+  console.log(`         ratio (cluster / direct)              ${(figures.appliedPerSecond / figures.directPerSecond).toFixed(3).padStart(8)}`);
+  console.log(`  reconcile job: ${figures.reconcileObjects} objects into an empty GeoServer  ${figures.reconciledPerSecond.toFixed(1).padStart(8)} objects/s (${figures.reconcileSlices} slices)`);
+  console.log(`         same objects POSTed directly          ${figures.directPostsPerSecond.toFixed(1).padStart(8)} objects/s`);
+  console.log(`         ratio (job / direct)                  ${(figures.reconciledPerSecond / figures.directPostsPerSecond).toFixed(3).padStart(8)}`);
 }
 
 async function statusFigures(topology: ReturnType<typeof synthesizeTopology>): Promise<void> {

@@ -234,6 +234,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/nodes/{node}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The differences the node's latest drift check found between its GeoServer and its store
+         * @description The report of the latest drift, reconcile or capture job of the node (a check reads the whole GeoServer over REST, longer than a request may last for a large catalog: POST /nodes/{node}/drift starts one). `missing`: the store holds the object, the GeoServer does not; `extra`: the reverse; `different`: both hold it, `properties` name what differs. Paged: follow `next`. The node itself, a master or an operator may read it.
+         */
+        get: operations["getNodeDrift"];
+        put?: never;
+        /** Start a drift check of the node's GeoServer against its store (a job) */
+        post: operations["checkNodeDrift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes/{node}/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make the node's GeoServer match its store (a job): add what is missing, update what differs, remove extras
+         * @description Adds and updates go in dependency order (workspaces, stores, styles, resources, layers, groups, settings), removals in the reverse, without recurse. What the GeoServer refuses is counted in `progress.failed` and listed in `failures`.
+         */
+        post: operations["reconcileNode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes/{node}/capture": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish the differences between a master's GeoServer and its store as its events (a job)
+         * @description The master's GeoServer is the truth: what it holds that the store does not is added, what differs is modified with its whole state, what it lacks is removed. Finds changes made in its web UI, and a gateway write whose publish was lost.
+         */
+        post: operations["captureNode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes/{node}/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job of the node, with its progress and outcome */
+        get: operations["getNodeJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/nodes/{node}/redrive": {
         parameters: {
             query?: never;
@@ -658,6 +736,54 @@ export interface components {
             pausedSince?: string;
             /** @description The node that paused it (only while paused) */
             pausedBy?: string;
+            /** @description The node's latest job (GeoServer nodes), running or not */
+            job?: components["schemas"]["NodeJob"];
+        };
+        /** @description A background job of a node, run in slices by its apply function from its queue (see docs/operations.md) */
+        NodeJob: {
+            id: string;
+            node: string;
+            /** @enum {string} */
+            kind: "drift" | "reconcile" | "capture" | "resync";
+            /** @enum {string} */
+            state: "queued" | "running" | "succeeded" | "failed";
+            /** @enum {string} */
+            phase: "bootstrap" | "scan-store" | "scan-geoserver" | "fix" | "done";
+            requestedBy?: string;
+            progress: {
+                compared?: number;
+                missing?: number;
+                extra?: number;
+                different?: number;
+                toFix?: number | null;
+                fixed?: number;
+                failed?: number;
+                restCalls?: number;
+                published?: number;
+            };
+            failures: {
+                type?: string;
+                id?: string;
+                message?: string;
+            }[];
+            slices?: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            finishedAt: string | null;
+            error: string | null;
+        };
+        DriftEntry: {
+            /** @enum {string} */
+            kind: "missing" | "extra" | "different";
+            type: string;
+            id: string;
+            /** @description Dotted paths that differ (`different` only) */
+            properties?: string[];
+            /** @description The GeoServer store an extra resource is listed under */
+            store?: string;
         };
         PauseOutcome: {
             node: string;
@@ -1835,6 +1961,338 @@ export interface operations {
             };
             /** @description A body was sent that is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getNodeDrift: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next` of the previous page */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A node declared in the cluster configuration */
+                node: components["parameters"]["node"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest check and one page of its differences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        node: string;
+                        job: components["schemas"]["NodeJob"];
+                        /** @description False while the check is still reading (no differences shown yet) */
+                        complete: boolean;
+                        counts: {
+                            missing?: number;
+                            extra?: number;
+                            different?: number;
+                        };
+                        differences: components["schemas"]["DriftEntry"][];
+                        /** @description Present when more differences follow: pass it as `after` */
+                        next?: string;
+                    };
+                };
+            };
+            /** @description Invalid limit or after; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify (authorizer); or: A slave asking about another node */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description No such node (NODE_NOT_FOUND), or no drift check has run on it yet (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkNodeDrift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node declared in the cluster configuration */
+                node: components["parameters"]["node"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job was started; `Location` names it. Its progress shows in GET /nodes and GET /nodes/{node}/jobs/{id} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        job: components["schemas"]["NodeJob"];
+                    };
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify (authorizer); or: A slave acting on another node, or an operator (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description The cluster configuration declares no such node (NODE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), or runs another job (JOB_RUNNING, with that `job`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reconcileNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node declared in the cluster configuration */
+                node: components["parameters"]["node"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job was started; `Location` names it. Its progress shows in GET /nodes and GET /nodes/{node}/jobs/{id} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        job: components["schemas"]["NodeJob"];
+                    };
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify (authorizer); or: A slave acting on another node, or an operator (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description The cluster configuration declares no such node (NODE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), or runs another job (JOB_RUNNING, with that `job`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    captureNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node declared in the cluster configuration */
+                node: components["parameters"]["node"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job was started; `Location` names it. Its progress shows in GET /nodes and GET /nodes/{node}/jobs/{id} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        job: components["schemas"]["NodeJob"];
+                    };
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify (authorizer); or: A slave acting on another node, or an operator (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description The cluster configuration declares no such node (NODE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), or runs another job (JOB_RUNNING, with that `job`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getNodeJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node declared in the cluster configuration */
+                node: components["parameters"]["node"];
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        job: components["schemas"]["NodeJob"];
+                    };
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify (authorizer); or: A slave asking about another node */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description No such node (NODE_NOT_FOUND) or job (NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -18,7 +18,8 @@ export interface DynamoGate {
    * Fault injection for tests (`POST /__local/faults/refuse-writes`): from now on, refuse with
    * `AccessDeniedException` every write by this function of an item whose sort key `key` is
    * `itemKey`, as an explicit deny in its role would. It lets a test make exactly one node
-   * unable to apply one object, which nothing in the deployed product can ask for.
+   * unable to apply one object, which nothing in the deployed product can ask for. `itemKey`
+   * `*` refuses every write of the function.
    */
   refuseWrites(functionId: string, itemKey: string): void;
   /** Lifts every refusal `refuseWrites` added. */
@@ -108,7 +109,13 @@ export async function startDynamoGate(
           return;
         }
         const refusedKeys = refusedWrites.get(functionId);
-        const refusedKey = refusedKeys && WRITE_OPERATIONS.has(operation) ? writtenItemKeys(operation, parsed).find((key) => refusedKeys.has(key)) : undefined;
+        // `*` refuses every write of the function (e.g. a publish that dies before its log append).
+        const refusedKey =
+          refusedKeys && WRITE_OPERATIONS.has(operation)
+            ? refusedKeys.has('*')
+              ? '*'
+              : writtenItemKeys(operation, parsed).find((key) => refusedKeys.has(key))
+            : undefined;
         if (refusedKey !== undefined) {
           const message =
             `User: arn:aws:sts::000000000000:assumed-role/${functionId}/local is not authorized to perform: ` +

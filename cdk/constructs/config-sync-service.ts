@@ -273,6 +273,13 @@ export class ConfigSyncService extends Construct {
           apply.addToRolePolicy(
             allow(['dynamodb:Query', 'dynamodb:DeleteItem'], [this.nodeStore.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [node.name] } }),
           );
+          // Its jobs (jobs.ts) run in slices through its own queue: each slice queues the next.
+          apply.addToRolePolicy(allow(['sqs:SendMessage'], [pair.queue.queueArn]));
+          if (canPublish(node.role)) {
+            // A capture publishes the master GeoServer's differences as this node's events,
+            // through the publish path: exactly what the gateway may do for its master.
+            for (const grant of GEOSERVER_GATEWAY.grants) for (const statement of statements(grant, node.name)) apply.addToRolePolicy(statement);
+          }
           if (geoserver.network) this.placeInVpc(apply, node.name, geoserver.network);
         }
         const eventSource = new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true });

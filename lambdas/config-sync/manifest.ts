@@ -142,6 +142,31 @@ export const CONFIG_SYNC_MANIFEST = {
     ],
     routes: [{ method: 'POST', path: '/nodes/{node}/redrive', access: 'node' }],
   },
+  /** Starts a drift check, reconcile or capture job on a GeoServer node (jobs.ts): its apply function runs it. */
+  StartNodeJob: {
+    entry: 'config-sync/handlers/start-node-job.ts',
+    environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],
+    grants: [
+      // The node's job lock and job items (TransactWriteItems of an Update and a Put).
+      { on: 'nodeStore', actions: ddb('GetItem', 'PutItem', 'UpdateItem'), scope: 'allNodes' },
+      { on: 'queues', actions: ['sqs:SendMessage'] },
+    ],
+    routes: [
+      { method: 'POST', path: '/nodes/{node}/drift', access: 'node' },
+      { method: 'POST', path: '/nodes/{node}/reconcile', access: 'node' },
+      { method: 'POST', path: '/nodes/{node}/capture', access: 'node' },
+    ],
+  },
+  /** A node's jobs and the differences its latest drift check found. Operators may read them. */
+  ReadNodeJobs: {
+    entry: 'config-sync/handlers/read-node-jobs.ts',
+    environment: COMMON,
+    grants: [{ on: 'nodeStore', actions: ddb('GetItem', 'Query'), scope: 'allNodes' }],
+    routes: [
+      { method: 'GET', path: '/nodes/{node}/drift', access: 'node' },
+      { method: 'GET', path: '/nodes/{node}/jobs/{id}', access: 'node' },
+    ],
+  },
   RepublishPending: {
     entry: 'config-sync/handlers/republish-pending.ts',
     environment: COMMON,

@@ -572,6 +572,96 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
         },
       },
     },
+    '/nodes/{node}/drift': {
+      get: {
+        access: 'node',
+        operationId: 'getNodeDrift',
+        summary: "The differences the node's latest drift check found between its GeoServer and its store",
+        description:
+          'The report of the latest drift, reconcile or capture job of the node (a check reads the whole GeoServer over REST, ' +
+          'longer than a request may last for a large catalog: POST /nodes/{node}/drift starts one). `missing`: the store holds ' +
+          'the object, the GeoServer does not; `extra`: the reverse; `different`: both hold it, `properties` name what differs. ' +
+          'Paged: follow `next`. The node itself, a master or an operator may read it.',
+        tags: [CONFIG_TAG],
+        parameters: [
+          node,
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          { name: 'after', in: 'query', required: false, description: 'The `next` of the previous page', schema: { type: 'string', pattern: '^\\d{1,9}$' } },
+        ],
+        responses: {
+          '200': {
+            description: 'The latest check and one page of its differences',
+            content: jsonContent({
+              type: 'object',
+              required: ['node', 'job', 'complete', 'counts', 'differences'],
+              properties: {
+                node: { type: 'string' },
+                job: ref('schemas', 'NodeJob'),
+                complete: { type: 'boolean', description: 'False while the check is still reading (no differences shown yet)' },
+                counts: {
+                  type: 'object',
+                  properties: { missing: { type: 'integer' }, extra: { type: 'integer' }, different: { type: 'integer' } },
+                },
+                differences: { type: 'array', items: ref('schemas', 'DriftEntry') },
+                next: { type: 'string', description: 'Present when more differences follow: pass it as `after`' },
+              },
+            }),
+          },
+          '400': error('Invalid limit or after; `field` names it'),
+          '403': error('A slave asking about another node'),
+          '404': error('No such node (NODE_NOT_FOUND), or no drift check has run on it yet (NOT_FOUND)'),
+        },
+      },
+      post: {
+        access: 'node',
+        operationId: 'checkNodeDrift',
+        summary: "Start a drift check of the node's GeoServer against its store (a job)",
+        tags: [CONFIG_TAG],
+        parameters: [node],
+        responses: jobStartResponses(error),
+      },
+    },
+    '/nodes/{node}/reconcile': {
+      post: {
+        access: 'node',
+        operationId: 'reconcileNode',
+        summary: "Make the node's GeoServer match its store (a job): add what is missing, update what differs, remove extras",
+        description:
+          'Adds and updates go in dependency order (workspaces, stores, styles, resources, layers, groups, settings), removals ' +
+          'in the reverse, without recurse. What the GeoServer refuses is counted in `progress.failed` and listed in `failures`.',
+        tags: [CONFIG_TAG],
+        parameters: [node],
+        responses: jobStartResponses(error),
+      },
+    },
+    '/nodes/{node}/capture': {
+      post: {
+        access: 'node',
+        operationId: 'captureNode',
+        summary: "Publish the differences between a master's GeoServer and its store as its events (a job)",
+        description:
+          "The master's GeoServer is the truth: what it holds that the store does not is added, what differs is modified " +
+          "with its whole state, what it lacks is removed. Finds changes made in its web UI, and a gateway write whose " +
+          'publish was lost.',
+        tags: [CONFIG_TAG],
+        parameters: [node],
+        responses: jobStartResponses(error),
+      },
+    },
+    '/nodes/{node}/jobs/{id}': {
+      get: {
+        access: 'node',
+        operationId: 'getNodeJob',
+        summary: 'A job of the node, with its progress and outcome',
+        tags: [CONFIG_TAG],
+        parameters: [node, { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } }],
+        responses: {
+          '200': { description: 'The job', content: jsonContent({ type: 'object', required: ['job'], properties: { job: ref('schemas', 'NodeJob') } }) },
+          '403': error('A slave asking about another node'),
+          '404': error('No such node (NODE_NOT_FOUND) or job (NOT_FOUND)'),
+        },
+      },
+    },
     '/nodes/{node}/redrive': {
       post: {
         access: 'node',
@@ -637,6 +727,21 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
         },
       },
     },
+  };
+}
+
+function jobStartResponses(error: (description: string) => Json): Record<string, Json> {
+  return {
+    '202': {
+      description: 'The job was started; `Location` names it. Its progress shows in GET /nodes and GET /nodes/{node}/jobs/{id}',
+      content: jsonContent({ type: 'object', required: ['job'], properties: { job: ref('schemas', 'NodeJob') } }),
+    },
+    '403': error('A slave acting on another node, or an operator (read-only)'),
+    '404': error('The cluster configuration declares no such node (NODE_NOT_FOUND)'),
+    '409': error(
+      'The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), or runs another job ' +
+        '(JOB_RUNNING, with that `job`)',
+    ),
   };
 }
 
@@ -849,6 +954,54 @@ function configSyncSchemas(): Record<string, Json> {
         paused: { type: 'boolean', description: 'Paused: consumes nothing and may not publish (POST /nodes/{node}/resume)' },
         pausedSince: { type: 'string', format: 'date-time', description: 'When it was paused (only while paused)' },
         pausedBy: { type: 'string', description: 'The node that paused it (only while paused)' },
+        job: { ...ref('schemas', 'NodeJob'), nullable: true, description: "The node's latest job (GeoServer nodes), running or not" },
+      },
+    },
+    NodeJob: {
+      type: 'object',
+      description: 'A background job of a node, run in slices by its apply function from its queue (see docs/operations.md)',
+      required: ['id', 'node', 'kind', 'state', 'phase', 'progress', 'failures', 'createdAt', 'updatedAt', 'finishedAt', 'error'],
+      properties: {
+        id: { type: 'string' },
+        node: { type: 'string' },
+        kind: { type: 'string', enum: ['drift', 'reconcile', 'capture', 'resync'] },
+        state: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed'] },
+        phase: { type: 'string', enum: ['bootstrap', 'scan-store', 'scan-geoserver', 'fix', 'done'] },
+        requestedBy: { type: 'string' },
+        progress: {
+          type: 'object',
+          properties: {
+            compared: { type: 'integer' },
+            missing: { type: 'integer' },
+            extra: { type: 'integer' },
+            different: { type: 'integer' },
+            toFix: { type: 'integer', nullable: true },
+            fixed: { type: 'integer' },
+            failed: { type: 'integer' },
+            restCalls: { type: 'integer' },
+            published: { type: 'integer' },
+          },
+        },
+        failures: {
+          type: 'array',
+          items: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, message: { type: 'string' } } },
+        },
+        slices: { type: 'integer' },
+        createdAt: { type: 'string', format: 'date-time' },
+        updatedAt: { type: 'string', format: 'date-time' },
+        finishedAt: { type: 'string', format: 'date-time', nullable: true },
+        error: { type: 'string', nullable: true },
+      },
+    },
+    DriftEntry: {
+      type: 'object',
+      required: ['kind', 'type', 'id'],
+      properties: {
+        kind: { type: 'string', enum: ['missing', 'extra', 'different'] },
+        type: { type: 'string' },
+        id: { type: 'string' },
+        properties: { type: 'array', items: { type: 'string' }, description: 'Dotted paths that differ (`different` only)' },
+        store: { type: 'string', description: 'The GeoServer store an extra resource is listed under' },
       },
     },
     PauseOutcome: {

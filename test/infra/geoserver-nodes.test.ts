@@ -77,14 +77,19 @@ test('an apply function may read only its own secret; no other function reads an
   for (const id of others) expect(secretReads(id)).toEqual([]);
 });
 
-test('a GeoServer node may delay retries on its own queue only, and send nothing', () => {
+test('a GeoServer node may delay retries on its own queue only, and send only to its own queue (its next job slice)', () => {
   const sqsOf = (node: string) =>
     statementsOf(synth.json, applyOf(synth.json, node)).filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('sqs:')));
   const queue = { 'Fn::GetAtt': [queueOf(synth.json, `${CLUSTER}-gs-1.fifo`), 'Arn'] };
   const gs1 = sqsOf('gs-1');
   // Its event source lets it change visibility on its own queue: the backoff.
-  expect(gs1).toEqual([expect.objectContaining({ Action: expect.arrayContaining(['sqs:ChangeMessageVisibility']), Resource: queue })]);
-  expect(gs1.some((statement) => actionsOfStatement(statement).includes('sqs:SendMessage'))).toBe(false);
+  expect(gs1).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:ChangeMessageVisibility']), Resource: queue }));
+  // A job runs in slices through the node's own queue: each slice queues the next, there only.
+  const sends = gs1.filter((statement) => actionsOfStatement(statement).includes('sqs:SendMessage'));
+  expect(sends).toEqual([expect.objectContaining({ Action: 'sqs:SendMessage', Resource: queue })]);
+  for (const statement of gs1) expect(statement.Resource).toEqual(queue);
+  // A node without a GeoServer runs no jobs: it sends nothing.
+  expect(sqsOf('plain').some((statement) => actionsOfStatement(statement).includes('sqs:SendMessage'))).toBe(false);
 });
 
 test('a GeoServer that is down never sends a change to the dead-letter queue: 1,000 receives with backoff outlast the 14-day retention', () => {

@@ -103,14 +103,14 @@ describe('least privilege', () => {
     expect(resources[0]).not.toContain('/index/');
   });
 
-  it('the job list queries exactly the five status indexes, and scans and batch-reads only the status table', () => {
+  it('the job list queries exactly the six status indexes, and scans and batch-reads only the status table', () => {
     const statements = dynamoStatements(open, 'JobList');
     const query = statements.find((s) => s.Action === 'dynamodb:Query' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Query')));
     const scan = statements.find((s) => s.Action === 'dynamodb:Scan' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Scan')));
     const queried = (Array.isArray(query?.Resource) ? query.Resource : [query?.Resource]).map((resource: unknown) =>
       JSON.stringify(resource).match(/\/index\/(\w+)/)?.[1],
     );
-    expect(queried.sort()).toEqual(['byCompletionTime', 'byHeartbeat', 'byNode', 'byProcess', 'byUser']);
+    expect(queried.sort()).toEqual(['byCompletionTime', 'byHeartbeat', 'byNode', 'byProcess', 'byUser', 'byUserProcess']);
     expect(scan?.Action).toEqual(['dynamodb:Scan', 'dynamodb:BatchGetItem']);
     expect(JSON.stringify(scan?.Resource)).toContain('StatusExecutions');
     expect(JSON.stringify(scan?.Resource)).not.toContain('/index/');

@@ -34,6 +34,7 @@ import { fieldIssues } from '../events';
 import { CONFIG_SYNC_ENV } from '../manifest';
 import { DynamoEventLog } from './dynamo-event-log';
 import { DynamoGeoServerStatusStore } from './dynamo-geoserver-status';
+import { DynamoJobStore } from './dynamo-jobs';
 import { CachedCredentials, HttpGeoServer, parseCredentials, type GeoServerCredentials } from './geoserver-http';
 import { secretsManagerCredentials } from './secrets-manager-credentials';
 import type { NodePauses } from '../pause';
@@ -179,6 +180,10 @@ export function geoServerNodesFromEnv(membership: ClusterMembership): Readonly<R
     }
   }
   return nodes;
+}
+
+export function jobStoreFromEnv(): DynamoJobStore {
+  return new DynamoJobStore(requireEnv(CONFIG_SYNC_ENV.nodeStoreTable), dynamoClient());
 }
 
 export function geoServerStatusFromEnv(): DynamoGeoServerStatusStore {

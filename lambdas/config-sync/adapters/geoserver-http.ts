@@ -53,7 +53,7 @@ export class HttpGeoServer implements GeoServerRest {
     const query = request.query && Object.keys(request.query).length > 0 ? `?${new URLSearchParams(request.query).toString()}` : '';
     const headers: Record<string, string> = {
       authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`,
-      accept: 'application/json',
+      accept: request.accept ?? 'application/json',
     };
     let body: string | undefined;
     if (request.body && 'json' in request.body) {

@@ -6,6 +6,8 @@
  */
 import { objectStorageKey, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent } from '../events';
 import { IdempotencyKeyTakenError } from '../errors';
+import type { DriftEntry } from '../geoserver/drift';
+import { isFinal, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
 import type {
   ApplyFailure,
   IdempotencyClaim,
@@ -349,4 +351,66 @@ function sortedByKey(objects: StoredObject[]): StoredObject[] {
 function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
   return a < b ? -1 : 1;
+}
+
+/** Jobs in memory, with the DynamoDB adapter's lock rules (one running job per node, replaced only when stale). */
+export class MemoryJobStore implements JobStore {
+  private readonly jobs = new Map<string, Job>();
+  private readonly locks = new Map<string, { active?: string; last?: string; lastScan?: string; heartbeat: number }>();
+  private readonly differences = new Map<string, Map<number, DriftEntry[]>>();
+
+  async start(job: Job, now: Date): Promise<StartOutcome> {
+    const lock = this.locks.get(job.node);
+    if (lock?.active !== undefined && lock.heartbeat >= now.getTime() - STALE_AFTER_MS) {
+      return { started: false, active: structuredClone(this.jobs.get(`${job.node}/${lock.active}`)!) };
+    }
+    this.locks.set(job.node, {
+      active: job.id,
+      last: job.id,
+      lastScan: job.kind === 'resync' ? lock?.lastScan : job.id,
+      heartbeat: now.getTime(),
+    });
+    this.jobs.set(`${job.node}/${job.id}`, structuredClone(job));
+    return { started: true };
+  }
+
+  async read(node: string, id: string): Promise<Job | undefined> {
+    const job = this.jobs.get(`${node}/${id}`);
+    return job && structuredClone(job);
+  }
+
+  async latest(node: string): Promise<Job | undefined> {
+    const id = this.locks.get(node)?.last;
+    return id === undefined ? undefined : this.read(node, id);
+  }
+
+  async latestScan(node: string): Promise<Job | undefined> {
+    const id = this.locks.get(node)?.lastScan;
+    return id === undefined ? undefined : this.read(node, id);
+  }
+
+  async save(job: Job): Promise<'saved' | 'superseded'> {
+    const lock = this.locks.get(job.node);
+    if (lock?.active !== job.id) return 'superseded';
+    if (isFinal(job.state)) delete lock.active;
+    else lock.heartbeat = Date.parse(job.updatedAt);
+    this.jobs.set(`${job.node}/${job.id}`, structuredClone(job));
+    return 'saved';
+  }
+
+  async putDifferences(node: string, id: string, index: number, entries: readonly DriftEntry[]): Promise<void> {
+    const key = `${node}/${id}`;
+    const chunks = this.differences.get(key) ?? new Map<number, DriftEntry[]>();
+    chunks.set(index, structuredClone([...entries]));
+    this.differences.set(key, chunks);
+  }
+
+  async readDifferences(node: string, id: string): Promise<DriftEntry[]> {
+    const chunks = this.differences.get(`${node}/${id}`) ?? new Map<number, DriftEntry[]>();
+    return [...chunks.entries()].sort(([a], [b]) => a - b).flatMap(([, entries]) => structuredClone(entries));
+  }
+
+  async pruneDifferences(node: string, keep: string): Promise<void> {
+    for (const key of [...this.differences.keys()]) if (key.startsWith(`${node}/`) && key !== `${node}/${keep}`) this.differences.delete(key);
+  }
 }

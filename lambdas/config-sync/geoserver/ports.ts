@@ -12,6 +12,8 @@ export interface RestRequest {
   readonly query?: Readonly<Record<string, string>>;
   /** A JSON value (sent as `application/json`) or a document with its content type. */
   readonly body?: { readonly json: unknown } | { readonly text: string; readonly contentType: string };
+  /** The media type asked for; JSON unless said (a style's document is read as SLD). */
+  readonly accept?: string;
 }
 
 export interface RestResponse {

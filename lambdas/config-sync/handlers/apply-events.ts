@@ -17,15 +17,17 @@
  * should already have).
  */
 import { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit, NODE_DIMENSION } from '../../shared/observability';
 import { applyDeliveredBatch, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
-import { consumes } from '../../shared/cluster-model';
+import { canPublish, consumes } from '../../shared/cluster-model';
 import { GeoServerUnavailableError } from '../geoserver/errors';
 import { backoffSeconds, GeoServerInvocation, isRetryParkedMessage } from '../geoserver/invocation';
 import {
   applyDepsFromEnv,
+  eventTopicFromEnv,
   geoServerFromEnv,
+  jobStoreFromEnv,
   geoServerStatusFromEnv,
   membershipFromEnv,
   nodeQueuesFromEnv,
@@ -33,6 +35,10 @@ import {
   sqsClientFromEnv,
 } from '../adapters/from-env';
 import { queuesOf } from '../adapters/sqs-queues';
+import { enqueueJob } from '../adapters/sqs-jobs';
+import { jobIdOfMessage } from '../jobs';
+import { runJobSlice, type JobRunnerDeps } from '../job-runner';
+import { publishChange } from '../publish';
 
 const membership = membershipFromEnv();
 const node = ownNodeFromEnv(membership);
@@ -44,14 +50,40 @@ const deps: ApplyDeps = rest ? { ...base, geoserver: { rest } } : base;
 const queues = rest ? queuesOf(nodeQueuesFromEnv(membership), node.name) : undefined;
 const sqs = rest ? sqsClientFromEnv() : undefined;
 const geoserver = rest ? new GeoServerInvocation(node.name, { rest, status: geoServerStatusFromEnv() }) : undefined;
+const jobs = rest ? jobStoreFromEnv() : undefined;
+const publishing = rest && canPublish(node.role) ? { ...base, topic: eventTopicFromEnv(), now: () => new Date() } : undefined;
+const jobDeps: JobRunnerDeps | undefined =
+  rest && jobs
+    ? {
+        cluster: context.cluster,
+        store: base.store,
+        jobs,
+        apply: deps,
+        rest,
+        // A publishing node's store holds what its own GeoServer answered: compared both ways.
+        compareMode: canPublish(node.role) ? 'both-ways' : 'stored-properties',
+        ...(publishing
+          ? { publish: async (change) => (await publishChange(publishing, { cluster: context.cluster, node }, change)).event.sequence }
+          : {}),
+        now: () => new Date(),
+      }
+    : undefined;
+/** Time kept back from the invocation's timeout; a slice also ends by this, so events are not held up for long. */
+const JOB_RESERVE_MS = 20_000;
+const MAX_SLICE_MS = 60_000;
 // This function serves one node: every log line and metric of it is that node's.
 logger.appendPersistentKeys({ node: node.name });
 metrics.setDefaultDimensions({ [NODE_DIMENSION]: node.name });
 
-export const handler = instrumented(async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
-  const retryRequests = geoserver ? event.Records.filter((record) => isRetryParkedMessage(record.body)) : [];
-  const records = retryRequests.length > 0 ? event.Records.filter((record) => !retryRequests.includes(record)) : event.Records;
+export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
+  const jobRecords = jobDeps ? event.Records.filter((record) => jobIdOfMessage(record.body) !== undefined) : [];
+  const others = jobRecords.length > 0 ? event.Records.filter((record) => !jobRecords.includes(record)) : event.Records;
+  const retryRequests = geoserver ? others.filter((record) => isRetryParkedMessage(record.body)) : [];
+  const records = retryRequests.length > 0 ? others.filter((record) => !retryRequests.includes(record)) : others;
   const failedRequests: string[] = [];
+  for (const record of jobRecords) {
+    if (!(await runJobRecord(record, lambdaContext))) failedRequests.push(record.messageId);
+  }
   if (retryRequests.length > 0) {
     try {
       const parked = await retryParked(deps, context);
@@ -154,5 +186,37 @@ function fieldOf(body: string | undefined, field: string): unknown {
     return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)[field] : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Runs a slice of the job a message names; queues the next slice when there is more to do.
+ * False when the slice must be delivered again (the GeoServer cannot be reached: the message
+ * waits with the same backoff as events, and the job resumes from its checkpoint).
+ */
+async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<boolean> {
+  const id = jobIdOfMessage(record.body)!;
+  const remaining = lambdaContext ? lambdaContext.getRemainingTimeInMillis() - JOB_RESERVE_MS : MAX_SLICE_MS;
+  const deadline = Date.now() + Math.max(5_000, Math.min(MAX_SLICE_MS, remaining));
+  try {
+    const outcome = await runJobSlice(jobDeps!, node.name, id, deadline);
+    const job = await jobs!.read(node.name, id);
+    logger.info('job slice run', { job: id, outcome, phase: job?.phase, state: job?.state, progress: job?.progress });
+    if (outcome === 'more' && job) await enqueueJob(sqs!, jobs!, queues!.queueUrl, context.cluster, job);
+    return true;
+  } catch (error) {
+    logger.error('job slice failed; it will be delivered again', { job: id, error: describeError(error) });
+    if (error instanceof GeoServerUnavailableError && sqs && queues) {
+      const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+      await sqs
+        .send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queues.queueUrl,
+            Entries: [{ Id: '0', ReceiptHandle: record.receiptHandle, VisibilityTimeout: backoffSeconds(receiveCount) }],
+          }),
+        )
+        .catch(() => undefined);
+    }
+    return false;
   }
 }

@@ -13,19 +13,22 @@
  * A node with a GeoServer also shows `geoserver`: its URL, whether it takes changes
  * (`reachable`), its version, the last error with its time, the changes it refused (each also
  * parked) and the properties a PUT could not clear, as the node's apply function last
- * recorded them (`reachable: null` before its first change).
+ * recorded them (`reachable: null` before its first change), and `job`: its latest job (drift
+ * check, reconcile, capture; see jobs.ts) with its state and progress, or null.
  */
 import { httpHandler, json } from '../../shared/http';
 import {
   eventLogFromEnv,
   geoServerNodesFromEnv,
   geoServerStatusFromEnv,
+  jobStoreFromEnv,
   membershipFromEnv,
   nodePausesFromEnv,
   nodeStoreFromEnv,
   queueDepthsFromEnv,
 } from '../adapters/from-env';
 import { initialStatus } from '../geoserver/status';
+import { jobView } from '../jobs';
 
 const membership = membershipFromEnv();
 const log = eventLogFromEnv();
@@ -34,6 +37,7 @@ const queues = queueDepthsFromEnv(membership);
 const pauses = nodePausesFromEnv();
 const geoservers = geoServerNodesFromEnv(membership);
 const statuses = geoServerStatusFromEnv();
+const jobs = jobStoreFromEnv();
 
 export const handler = httpHandler(async () => {
   // The head first: a cursor read after it can only be closer, so lag is never negative
@@ -42,12 +46,13 @@ export const handler = httpHandler(async () => {
   const nodes = await Promise.all(
     membership.nodes.map(async ({ name, role }) => {
       const url = Object.hasOwn(geoservers, name) ? geoservers[name] : undefined;
-      const [progress, parked, depths, pause, status] = await Promise.all([
+      const [progress, parked, depths, pause, status, job] = await Promise.all([
         store.readProgress(name),
         store.listParked(name),
         queues.depths(name),
         pauses.read(name),
         url === undefined ? undefined : statuses.read(name),
+        url === undefined ? undefined : jobs.latest(name),
       ]);
       const { cursor, failing } = progress;
       return {
@@ -67,7 +72,7 @@ export const handler = httpHandler(async () => {
         })),
         paused: pause !== undefined,
         ...(pause ? { pausedSince: pause.since, pausedBy: pause.by } : {}),
-        ...(url === undefined ? {} : { geoserver: status && status.url === url ? status : initialStatus(url) }),
+        ...(url === undefined ? {} : { geoserver: status && status.url === url ? status : initialStatus(url), job: job ? jobView(job) : null }),
       };
     }),
   );

@@ -29,10 +29,12 @@ import type { ListQuery, Page, StatusStore } from '../ports';
 import { listingFingerprint, planListing, type PartitionSource } from './listing-plan';
 import {
   BY_ATTRIBUTE,
+  BY_USER_PROCESS,
   COMPLETION,
   HEARTBEAT,
   INDEX_ATTRIBUTES,
   attributePartition,
+  userProcessValue,
   completedPartition,
   indexAttributes,
   shardName,
@@ -57,6 +59,16 @@ export interface DynamoStatusStoreOptions {
 }
 
 type Item = Record<string, unknown>;
+
+export interface ReindexPage {
+  readonly scanned: number;
+  /** Statuses whose index keys were rewritten. */
+  readonly rewritten: number;
+  /** Stale statuses written by someone else meanwhile (their keys are fresh from that write). */
+  readonly skipped: number;
+  /** Where the next page starts; absent after the last. */
+  readonly next?: Record<string, unknown>;
+}
 
 export class DynamoStatusStore implements StatusStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -117,7 +129,7 @@ export class DynamoStatusStore implements StatusStore {
       values[':processName'] = write.processName;
       conditions.push('#processName = :processName');
     }
-    if (write.userName !== undefined) {
+    if (write.userName !== undefined && write.processName !== undefined) {
       names['#userName'] = 'userName';
       values[':userName'] = write.userName;
       conditions.push('(attribute_not_exists(#userName) OR #userName = :userName)');
@@ -125,6 +137,16 @@ export class DynamoStatusStore implements StatusStore {
       names['#userKey'] = BY_ATTRIBUTE.userName.partitionAttribute;
       values[':userKey'] = attributePartition(write.userName, 'ACTIVE', shard);
       sets.push('#userKey = if_not_exists(#userKey, :userKey)');
+      names['#userProcessKey'] = BY_USER_PROCESS.partitionAttribute;
+      values[':userProcessKey'] = attributePartition(userProcessValue(write.userName, write.processName), 'ACTIVE', shard);
+      sets.push('#userProcessKey = if_not_exists(#userProcessKey, :userProcessKey)');
+    } else if (write.userName !== undefined) {
+      // A first owner without the process cannot key the owner-and-process index in one update
+      // (the stored process is not readable here): only an owner already stored passes, and a
+      // first one goes down the read path, whose put writes every index key.
+      names['#userName'] = 'userName';
+      values[':userName'] = write.userName;
+      conditions.push('#userName = :userName');
     }
     try {
       const result = await this.doc.send(
@@ -214,6 +236,35 @@ export class DynamoStatusStore implements StatusStore {
       items: page.items.map(fromItem),
       cursor: page.position === undefined ? undefined : this.writeCursor(fingerprint, page.position),
     };
+  }
+
+  /**
+   * Rewrites the index keys of one scan page of stored statuses where they differ from what this
+   * version writes (a status stored before an index existed, or under another shard count), so
+   * it is listed again. Each rewrite is conditional on the version read: a status written
+   * meanwhile already carries fresh keys and is left alone. The status itself and its TTL are
+   * kept as they are.
+   */
+  async reindexPage(limit: number, startKey?: Record<string, unknown>): Promise<ReindexPage> {
+    const page = await this.doc.send(
+      new ScanCommand({ TableName: this.options.tableName, Limit: limit, ExclusiveStartKey: startKey, ConsistentRead: true }),
+    );
+    let rewritten = 0;
+    let skipped = 0;
+    for (const item of page.Items ?? []) {
+      const status = fromItem(item);
+      const keys = indexAttributes(status, this.options.shards);
+      const stale = INDEX_ATTRIBUTES.some((attribute) => attribute !== 'expiresAt' && item[attribute] !== keys[attribute]);
+      if (!stale) continue;
+      const fresh: Item = { ...status, ...keys };
+      if (item.expiresAt !== undefined) fresh.expiresAt = item.expiresAt;
+      const written = await this.conditional(
+        new PutCommand({ TableName: this.options.tableName, Item: fresh, ...versionCondition(status.version) }),
+      );
+      if (written) rewritten += 1;
+      else skipped += 1;
+    }
+    return { scanned: page.Items?.length ?? 0, rewritten, skipped, next: page.LastEvaluatedKey };
   }
 
   private toItem(status: ExecutionStatus): Item {

@@ -1,8 +1,9 @@
 /**
  * Which index partitions a listing reads (pure, so every filter combination is unit-tested):
  *
- * - an owner, process or node (the first given of userName, processName, nodeId): that
- *   attribute's index, the partitions of the groups the phases ask for;
+ * - an owner and a process together: the owner-and-process index; otherwise an owner, process
+ *   or node (the first given of userName, processName, nodeId): that attribute's index; the
+ *   partitions of the groups the phases ask for;
  * - otherwise completed phases: the completion index, one partition set per phase;
  *   active phases: the heartbeat index;
  * - a completion-time range keeps only completed phases and bounds the sort key;
@@ -15,12 +16,14 @@ import { ACTIVE_PHASES, PHASES, type Phase } from '../execution';
 import type { ListQuery } from '../ports';
 import {
   BY_ATTRIBUTE,
+  BY_USER_PROCESS,
   COMPLETION,
   HEARTBEAT,
   LISTING_ATTRIBUTES,
   attributePartition,
   completedPartition,
   shardName,
+  userProcessValue,
   type ListingAttribute,
   type ListingGroup,
   type StatusIndex,
@@ -65,10 +68,14 @@ export function planListing(query: ListQuery, shards: number): ListingPlan {
   const everyShard = Array.from({ length: shards }, (_, shard) => shard);
 
   const sources: PartitionSource[] = [];
-  const [primary, ...secondary] = given;
+  // An owner and a process together have their own index; otherwise the first attribute given.
+  const paired = query.userName !== undefined && query.processName !== undefined;
+  const keyedBy: readonly ListingAttribute[] = paired ? ['userName', 'processName'] : given.slice(0, 1);
+  const secondary = given.filter((attribute) => !keyedBy.includes(attribute));
+  const primary = given[0];
   if (primary !== undefined) {
-    const index = BY_ATTRIBUTE[primary];
-    const value = query[primary] as string;
+    const index = paired ? BY_USER_PROCESS : BY_ATTRIBUTE[primary];
+    const value = paired ? userProcessValue(query.userName as string, query.processName as string) : (query[primary] as string);
     const groups: Array<[ListingGroup, readonly Phase[] | undefined]> = [
       ...(active.length > 0 ? [['ACTIVE', activeFilter] as [ListingGroup, readonly Phase[] | undefined]] : []),
       ...completed.map((phase): [ListingGroup, undefined] => [phase as ListingGroup, undefined]),

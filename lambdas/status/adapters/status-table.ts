@@ -54,7 +54,20 @@ export const BY_ATTRIBUTE: Readonly<Record<ListingAttribute, StatusIndex>> = {
   nodeId: { name: 'byNode', partitionAttribute: 'nodeKey', sortAttribute: 'listSort', projection: LISTED_FIELDS },
 };
 
-export const STATUS_INDEXES: readonly StatusIndex[] = [COMPLETION, HEARTBEAT, ...LISTING_ATTRIBUTES.map((attribute) => BY_ATTRIBUTE[attribute])];
+/**
+ * Statuses by owner and process together (GeoServer's GetExecutions filters by both):
+ * `<owner and process>#<group>#s<k>` / `<listed time>#<id>`. Filtering one attribute index by
+ * the other reads every execution of the owner to find the few of one process; this index reads
+ * only the page. It exists only for executions that name an owner.
+ */
+export const BY_USER_PROCESS: StatusIndex = { name: 'byUserProcess', partitionAttribute: 'userProcessKey', sortAttribute: 'listSort', projection: LISTED_FIELDS };
+
+export const STATUS_INDEXES: readonly StatusIndex[] = [
+  COMPLETION,
+  HEARTBEAT,
+  ...LISTING_ATTRIBUTES.map((attribute) => BY_ATTRIBUTE[attribute]),
+  BY_USER_PROCESS,
+];
 
 /** Attributes the table stores only for its indexes; they never leave the adapter. */
 export const INDEX_ATTRIBUTES: readonly string[] = [
@@ -100,6 +113,14 @@ export function attributePartition(value: string, group: ListingGroup, shard: nu
   return `${value}#${group}#${shardName(shard)}`;
 }
 
+/**
+ * The owner and process as one partition value: the owner's length first, so no two different
+ * (owner, process) pairs give the same string whatever characters either contains.
+ */
+export function userProcessValue(userName: string, processName: string): string {
+  return `${userName.length}:${userName}:${processName}`;
+}
+
 export function sortValue(time: string, executionId: string): string {
   return `${time}#${executionId}`;
 }
@@ -114,6 +135,8 @@ export function indexAttributes(status: ExecutionStatus, shards: number): Record
     [BY_ATTRIBUTE.processName.partitionAttribute]: attributePartition(status.processName, group, shard),
     [BY_ATTRIBUTE.nodeId.partitionAttribute]: attributePartition(status.nodeId, group, shard),
     [BY_ATTRIBUTE.userName.partitionAttribute]: status.userName === undefined ? undefined : attributePartition(status.userName, group, shard),
+    [BY_USER_PROCESS.partitionAttribute]:
+      status.userName === undefined ? undefined : attributePartition(userProcessValue(status.userName, status.processName), group, shard),
     listSort: sortValue(listedAt, status.executionId),
   };
   if (completed) {

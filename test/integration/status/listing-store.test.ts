@@ -5,11 +5,11 @@
  * item once, newest first; also with a read budget so tight that pages come out short. And the
  * cursors: only signed ones, for the same filters, are accepted.
  */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { DynamoStatusStore } from '../../../lambdas/status/adapters/dynamo-status-store';
 import { planListing } from '../../../lambdas/status/adapters/listing-plan';
-import { STATUS_INDEXES } from '../../../lambdas/status/adapters/status-table';
+import { BY_USER_PROCESS, STATUS_INDEXES, indexAttributes } from '../../../lambdas/status/adapters/status-table';
 import { PHASES, isCompleted, type ExecutionStatus, type Phase } from '../../../lambdas/status/execution';
 import type { ListQuery } from '../../../lambdas/status/ports';
 import { CursorSigner } from '../../../lambdas/shared/signed-cursor';
@@ -293,4 +293,49 @@ test('cleanup walks every completed status oldest first, those stored before the
   expect(seen.map((s) => s.executionId).sort()).toEqual([...completed.map((s) => s.executionId), 'legacy-completed'].sort());
   const order = seen.map((s) => `${s.completionTime}#${s.executionId}`);
   expect(order).toEqual([...order].sort());
+});
+
+test('reindexing keys the statuses an older version stored, so a newer index lists them, and changes nothing else', async () => {
+  const older: ExecutionStatus[] = [0, 1, 2].map((i) => ({
+    executionId: `older-${i}`,
+    processName: 'gs:Clip#2',
+    phase: i === 2 ? 'RUNNING' : 'SUCCEEDED',
+    progress: 50,
+    nodeId: 'slave-1',
+    userName: 'carol',
+    creationTime: at(1000 + i),
+    lastUpdated: at(2000 + i),
+    ...(i === 2 ? {} : { completionTime: at(2000 + i) }),
+    version: 2,
+  }));
+  for (const status of older) {
+    // What a version without the owner-and-process index stored: every other key, and a TTL.
+    const keys = indexAttributes(status, SHARDS);
+    delete keys[BY_USER_PROCESS.partitionAttribute];
+    await client.send(new PutItemCommand({ TableName: TABLE, Item: marshall({ ...status, ...keys, expiresAt: 4_000_000_000 }, { removeUndefinedValues: true }) }));
+  }
+  const query: ListQuery = { userName: 'carol', processName: 'gs:Clip#2', limit: 2 };
+  expect((await listAll(store, query)).items).toEqual([]);
+
+  const reindexAll = async () => {
+    const totals = { scanned: 0, rewritten: 0, skipped: 0 };
+    let next: Record<string, unknown> | undefined;
+    do {
+      const page = await store.reindexPage(10, next);
+      totals.scanned += page.scanned;
+      totals.rewritten += page.rewritten;
+      totals.skipped += page.skipped;
+      next = page.next;
+    } while (next !== undefined);
+    return totals;
+  };
+  // The three, and the status stored under the completion index's older partition format.
+  expect(await reindexAll()).toEqual({ scanned: statuses.length + 1 + older.length, rewritten: older.length + 1, skipped: 0 });
+  const listed = (await listAll(store, query)).items;
+  expect(listed.map((s) => s.executionId)).toEqual(['older-1', 'older-0', 'older-2']);
+  for (const status of older) expect(await store.get(status.executionId)).toEqual(status);
+  const raw = await client.send(new GetItemCommand({ TableName: TABLE, Key: marshall({ executionId: 'older-0' }) }));
+  expect(unmarshall(raw.Item ?? {}).expiresAt).toBe(4_000_000_000);
+  // Nothing left to do.
+  expect(await reindexAll()).toMatchObject({ rewritten: 0, skipped: 0 });
 });

@@ -3,6 +3,7 @@
  * node and completion range, checked against the rules in listing-plan.ts written out here
  * independently as expectations per shape.
  */
+import { userProcessValue } from '../../../lambdas/status/adapters/status-table';
 import { PHASES, type Phase } from '../../../lambdas/status/execution';
 import { listingFingerprint, planListing, type IndexPlan } from '../../../lambdas/status/adapters/listing-plan';
 import type { ListQuery } from '../../../lambdas/status/ports';
@@ -71,11 +72,21 @@ describe('planListing', () => {
     });
   });
 
-  it('with several attributes, reads by owner before process before node and filters the rest', () => {
+  it('with several attributes, reads by owner and process together, else owner before process before node, and filters the rest', () => {
     const plan = (query: Omit<ListQuery, 'limit'>) => planListing({ ...query, limit: 1 }, SHARDS) as IndexPlan;
     const all = plan({ userName: 'alice', processName: 'gs:Buffer', nodeId: 'slave-1' });
-    expect(new Set(all.sources.map((s) => s.index.name))).toEqual(new Set(['byUser']));
-    expect(all.attributes).toEqual({ processName: 'gs:Buffer', nodeId: 'slave-1' });
+    expect(all.sources.map((s) => `${s.index.name} ${s.partition}`).sort()).toEqual(
+      [...shards('byUserProcess 5:alice:gs:Buffer#ACTIVE#'), ...shards('byUserProcess 5:alice:gs:Buffer#SUCCEEDED#'), ...shards('byUserProcess 5:alice:gs:Buffer#FAILED#')].sort(),
+    );
+    expect(all.attributes).toEqual({ nodeId: 'slave-1' });
+    const userAndProcess = plan({ userName: 'alice', processName: 'gs:Buffer', phases: ['RUNNING'] });
+    expect(userAndProcess.sources.map((s) => `${s.index.name} ${s.partition}${s.phases ? ` [${s.phases.join(',')}]` : ''}`)).toEqual(
+      shards('byUserProcess 5:alice:gs:Buffer#ACTIVE#', ' [RUNNING]'),
+    );
+    expect(userAndProcess.attributes).toEqual({});
+    const userAndNode = plan({ userName: 'alice', nodeId: 'slave-1' });
+    expect(new Set(userAndNode.sources.map((s) => s.index.name))).toEqual(new Set(['byUser']));
+    expect(userAndNode.attributes).toEqual({ nodeId: 'slave-1' });
     const processAndNode = plan({ processName: 'gs:Buffer', nodeId: 'slave-1', phases: ['SUCCEEDED'] });
     expect(processAndNode.sources.map((s) => s.partition)).toEqual(shards('gs:Buffer#SUCCEEDED#'));
     expect(processAndNode.attributes).toEqual({ nodeId: 'slave-1' });
@@ -117,5 +128,22 @@ describe('listingFingerprint', () => {
       { ...base, completedAfter: '2026-01-01T00:00:00.000Z' },
     ];
     expect(new Set(variants.map(listingFingerprint)).size).toBe(variants.length);
+  });
+});
+
+describe('userProcessValue', () => {
+  it('never gives two different (owner, process) pairs one partition, whatever characters they hold', () => {
+    const pairs: Array<[string, string]> = [
+      ['a', 'b:c'],
+      ['a:b', 'c'],
+      ['a#b', 'c'],
+      ['a', 'b#c'],
+      ['1:a', 'b'],
+      ['1', 'a:b'],
+      ['', ':x'],
+      [':', 'x'],
+    ];
+    const values = pairs.map(([user, process]) => userProcessValue(user, process));
+    expect(new Set(values).size).toBe(pairs.length);
   });
 });

@@ -1,0 +1,171 @@
+/**
+ * A node's jobs in the node store table, in the node's partition (so an apply function's
+ * grants, scoped to its node's partition, cover them), all below the object keys (`#` sorts
+ * before every type name, so catalog listings and snapshots never see them):
+ * - `#job`: the node's job lock: `active` (the running job's id, absent when none), `last`
+ *   (the most recent job), `lastScan` (the most recent that compared the GeoServer),
+ *   `heartbeat` (epoch ms of the running job's last save);
+ * - `#jobs/<id>`: the job, as JSON text;
+ * - `#jobs/<id>/diff/<chunk>`: the differences its scan found, a chunk per page.
+ * Saving a job is a transaction with a condition on the lock (`active = id`), so a replaced
+ * job's late slice writes nothing.
+ */
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  PutItemCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import type { DriftEntry } from '../geoserver/drift';
+import { isFinal, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { cancellationCodes, num, optionalString, readString, str, type Item } from './dynamo-attributes';
+
+export const JOB_LOCK_KEY = '#job';
+const JOB_PREFIX = '#jobs/';
+const jobKey = (id: string) => `${JOB_PREFIX}${id}`;
+const chunkKey = (id: string, index: number) => `${JOB_PREFIX}${id}/diff/${String(index).padStart(6, '0')}`;
+
+export class DynamoJobStore implements JobStore {
+  constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBClient,
+  ) {}
+
+  async start(job: Job, now: Date): Promise<StartOutcome> {
+    const scans = job.kind !== 'resync';
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: this.key(job.node, JOB_LOCK_KEY),
+                UpdateExpression: `SET #active = :id, #last = :id, #heartbeat = :now${scans ? ', #lastScan = :id' : ''}`,
+                ConditionExpression: 'attribute_not_exists(#active) OR #heartbeat < :stale',
+                ExpressionAttributeNames: { '#active': 'active', '#last': 'last', '#heartbeat': 'heartbeat', ...(scans ? { '#lastScan': 'lastScan' } : {}) },
+                ExpressionAttributeValues: { ':id': str(job.id), ':now': num(now.getTime()), ':stale': num(now.getTime() - STALE_AFTER_MS) },
+              },
+            },
+            { Put: { TableName: this.tableName, Item: this.jobItem(job), ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } } },
+          ],
+        }),
+      );
+      return { started: true };
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (codes?.[0] !== 'ConditionalCheckFailed') throw error;
+      const lock = await this.lock(job.node);
+      const activeId = lock ? optionalString(lock, 'active') : undefined;
+      const active = activeId ? await this.read(job.node, activeId) : undefined;
+      if (!active) throw new Error(`node ${job.node} has a running job that cannot be read`);
+      return { started: false, active };
+    }
+  }
+
+  async read(node: string, id: string): Promise<Job | undefined> {
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key(node, jobKey(id)), ConsistentRead: true }));
+    return Item ? (JSON.parse(readString(Item, 'job')) as Job) : undefined;
+  }
+
+  async latest(node: string): Promise<Job | undefined> {
+    const lock = await this.lock(node);
+    const id = lock ? optionalString(lock, 'last') : undefined;
+    return id ? this.read(node, id) : undefined;
+  }
+
+  async latestScan(node: string): Promise<Job | undefined> {
+    const lock = await this.lock(node);
+    const id = lock ? optionalString(lock, 'lastScan') : undefined;
+    return id ? this.read(node, id) : undefined;
+  }
+
+  async save(job: Job): Promise<'saved' | 'superseded'> {
+    const final = isFinal(job.state);
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: this.key(job.node, JOB_LOCK_KEY),
+                UpdateExpression: final ? 'REMOVE #active' : 'SET #heartbeat = :now',
+                ConditionExpression: '#active = :id',
+                ExpressionAttributeNames: { '#active': 'active', ...(final ? {} : { '#heartbeat': 'heartbeat' }) },
+                ExpressionAttributeValues: { ':id': str(job.id), ...(final ? {} : { ':now': num(Date.parse(job.updatedAt)) }) },
+              },
+            },
+            { Put: { TableName: this.tableName, Item: this.jobItem(job) } },
+          ],
+        }),
+      );
+      return 'saved';
+    } catch (error) {
+      if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return 'superseded';
+      throw error;
+    }
+  }
+
+  async putDifferences(node: string, id: string, index: number, entries: readonly DriftEntry[]): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({ TableName: this.tableName, Item: { ...this.key(node, chunkKey(id, index)), entries: str(JSON.stringify(entries)) } }),
+    );
+  }
+
+  async readDifferences(node: string, id: string): Promise<DriftEntry[]> {
+    const entries: DriftEntry[] = [];
+    for (const item of await this.query(node, `${jobKey(id)}/diff/`)) entries.push(...(JSON.parse(readString(item, 'entries')) as DriftEntry[]));
+    return entries;
+  }
+
+  async pruneDifferences(node: string, keep: string): Promise<void> {
+    for (const item of await this.query(node, JOB_PREFIX, true)) {
+      const key = readString(item, 'key');
+      if (!key.includes('/diff/') || key.startsWith(`${jobKey(keep)}/`)) continue;
+      try {
+        await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: this.key(node, key) }));
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+  }
+
+  private async lock(node: string): Promise<Item | undefined> {
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key(node, JOB_LOCK_KEY), ConsistentRead: true }));
+    return Item;
+  }
+
+  private async query(node: string, prefix: string, keysOnly = false): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ConsistentRead: true,
+          KeyConditionExpression: '#node = :node AND begins_with(#key, :prefix)',
+          ExpressionAttributeNames: { '#node': 'node', '#key': 'key' },
+          ExpressionAttributeValues: { ':node': str(node), ':prefix': str(prefix) },
+          ...(keysOnly ? { ProjectionExpression: '#key' } : {}),
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  private key(node: string, key: string): Item {
+    return { node: str(node), key: str(key) };
+  }
+
+  private jobItem(job: Job): Item {
+    return { ...this.key(job.node, jobKey(job.id)), job: str(JSON.stringify(job)) };
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * Drift: what a node's GeoServer holds, read over its REST API (the same table,
+ * rest-mapping.ts, the apply writes with), against what the node's store holds, for every
+ * managed type: objects `missing` from the GeoServer, `extra` on it, or `different`, with the
+ * dotted paths of the properties that differ.
+ *
+ * How two representations are compared:
+ * - `href` members are ignored everywhere: GeoServer writes links with its own host name, so
+ *   they differ between nodes that hold the same object.
+ * - On a node that only consumes (a slave), only the properties the store states count:
+ *   GeoServer fills in defaults (`enabled`, `nativeName`, `namespace`, ...) for what a master
+ *   left out, and those are not drift. On a node that publishes (`master` or `both`), whose
+ *   store holds what its own GeoServer answered (the gateway reads every write back),
+ *   properties only the GeoServer has count too: that is how a change made in its web UI that
+ *   sets a new property is found.
+ * - A style's document (`body`) is not compared (GeoServer serves it apart from the info);
+ *   a missing style is re-created with it.
+ *
+ * The store's objects whose workspace, store or resource the store has removed are gone from
+ * the GeoServer too (GeoServer's recursive DELETE cascades; the store keeps them as they were
+ * until a resync), so they count as removed, not as missing.
+ */
+import { splitObjectId, type ObjectRef, type ObjectType } from '../events';
+import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
+import type { StoredObject } from '../ports';
+import { localName, referencedName } from '../representations';
+import { REST_MAPPING, REST_SERVICES, restTarget } from './rest-mapping';
+import type { GeoServerRest, RestResponse } from './ports';
+import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
+
+export type DriftKind = 'missing' | 'extra' | 'different';
+
+export interface DriftEntry extends ObjectRef {
+  readonly kind: DriftKind;
+  /** `different` only: the dotted paths that differ (at most `MAX_PATHS`). */
+  readonly properties?: readonly string[];
+  /** `extra` resources: the GeoServer store they are in (their REST path goes through it). */
+  readonly store?: string;
+}
+
+/** An object a GeoServer lists; a resource with the store it is listed under. */
+export type ListedObject = ObjectRef & { readonly store?: string };
+
+/** Paths kept per different object: enough to see what changed, bounded for the report. */
+export const MAX_PATHS = 20;
+
+/**
+ * Dependency order of the catalog: a workspace before its namespace, stores, styles; a store
+ * before its resources; a resource before its layer; layers before the groups and settings
+ * that name them. Adds and updates go in this order, removals in the reverse.
+ */
+export const DEPENDENCY_ORDER: readonly ObjectType[] = [
+  'workspace',
+  'namespace',
+  'dataStore',
+  'coverageStore',
+  'wmsStore',
+  'wmtsStore',
+  'style',
+  'featureType',
+  'coverage',
+  'wmsLayer',
+  'wmtsLayer',
+  'layer',
+  'layerGroup',
+  'global',
+  'workspaceSettings',
+  'service',
+  'logging',
+];
+
+export function dependencyRank(type: ObjectType): number {
+  return DEPENDENCY_ORDER.indexOf(type);
+}
+
+/** Adds and updates in dependency order, then removals in the reverse (extras last, deepest first). */
+export function fixOrder(entries: readonly DriftEntry[]): DriftEntry[] {
+  const upserts = entries.filter((entry) => entry.kind !== 'extra').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type) || compare(a.id, b.id));
+  const removals = entries.filter((entry) => entry.kind === 'extra').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type) || compare(a.id, b.id));
+  return [...upserts, ...removals];
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Which side a comparison trusts: see the file comment. */
+export type CompareMode = 'stored-properties' | 'both-ways';
+
+/** Dotted paths where `held` (GeoServer's) differs from `stored` (the store's), ignoring `href`. */
+export function differingPaths(stored: JsonObject, held: JsonObject, mode: CompareMode, prefix = ''): string[] {
+  const paths: string[] = [];
+  const keys = new Set(Object.keys(stored));
+  if (mode === 'both-ways') for (const key of Object.keys(held)) keys.add(key);
+  for (const key of keys) {
+    if (key === 'href') continue;
+    const a = stored[key];
+    const b = held[key];
+    if (isJsonObject(a) && isJsonObject(b)) {
+      paths.push(...differingPaths(a, b, mode, `${prefix}${key}.`));
+    } else if (!sameValue(a, b)) {
+      paths.push(`${prefix}${key}`);
+    }
+  }
+  return paths;
+}
+
+function sameValue(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((value, index) => sameValue(value, b[index]));
+  }
+  if (isJsonObject(a) && isJsonObject(b)) return differingPaths(a, b, 'both-ways').length === 0;
+  // GeoServer answers some numbers as strings and the reverse (XStream): compare as text.
+  if (typeof a !== 'object' && typeof b !== 'object' && a !== null && b !== null) return String(a) === String(b);
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the GeoServer
+
+/** GeoServer's REST API, for reading (every answer but 200 and 404 is an error). */
+export class GeoServerReader {
+  /** REST calls made, for the job's progress. */
+  calls = 0;
+
+  constructor(private readonly rest: GeoServerRest) {}
+
+  /** The representation inside its wrapper, or undefined when GeoServer has no such object. */
+  async object(type: ObjectType, id: string, stored?: JsonObject): Promise<JsonObject | undefined> {
+    const target = restTarget(type, id, stored ?? {});
+    if (type === 'service' && !(REST_SERVICES as readonly string[]).includes(target.name)) return undefined;
+    const response = await this.get(`${REST_MAPPING[type].item(target)}.json`);
+    if (response.status === 404) return undefined;
+    const parsed = parse(response, `${type} ${id}`);
+    const inner = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
+    if (!isJsonObject(inner)) throw new Error(`GeoServer's ${type} ${id} has no representation inside its wrapper`);
+    return inner;
+  }
+
+  /** A style's document, or undefined when it has none yet. */
+  async styleBody(id: string): Promise<string | undefined> {
+    const target = restTarget('style', id, {});
+    const response = await this.get(`${REST_MAPPING.style.item(target)}.sld`, 'application/vnd.ogc.sld+xml');
+    return response.status === 200 ? response.text : undefined;
+  }
+
+  /** Names in a collection listing (`{"workspaces": {"workspace": [{"name": ...}]}}`, or `""` when empty). */
+  async names(path: string): Promise<string[]> {
+    const response = await this.get(`${path}.json`);
+    if (response.status === 404) return [];
+    const parsed = parse(response, path);
+    const outer = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
+    if (!isJsonObject(outer)) return [];
+    const inner = Object.values(outer)[0];
+    const items = Array.isArray(inner) ? inner : inner === undefined ? [] : [inner];
+    return items.flatMap((item) => (isJsonObject(item) && typeof item.name === 'string' ? [item.name] : []));
+  }
+
+  /**
+   * Every catalog object the GeoServer holds, by type and id (ids as the cluster writes them:
+   * `workspace:name` inside a workspace). Settings are not listed: they always exist, and are
+   * compared where the store states them.
+   */
+  async catalog(): Promise<ListedObject[]> {
+    const refs: ListedObject[] = [];
+    const push = (type: ObjectType, id: string, store?: string) => refs.push({ type, id, ...(store === undefined ? {} : { store }) } as ListedObject);
+    const workspaces = await this.names('/workspaces');
+    for (const ws of workspaces) push('workspace', ws);
+    for (const prefix of await this.names('/namespaces')) push('namespace', prefix);
+    for (const name of await this.names('/styles')) push('style', name);
+    for (const name of await this.names('/layergroups')) push('layerGroup', name);
+    // /layers lists every layer, qualified.
+    for (const name of await this.names('/layers')) if (name.includes(':')) push('layer', name);
+    const stores: [ObjectType, string, ObjectType, string][] = [
+      ['dataStore', 'datastores', 'featureType', 'featuretypes'],
+      ['coverageStore', 'coveragestores', 'coverage', 'coverages'],
+      ['wmsStore', 'wmsstores', 'wmsLayer', 'wmslayers'],
+      ['wmtsStore', 'wmtsstores', 'wmtsLayer', 'layers'],
+    ];
+    for (const ws of workspaces) {
+      const base = `/workspaces/${encodeURIComponent(ws)}`;
+      for (const name of await this.names(`${base}/styles`)) push('style', `${ws}:${name}`);
+      for (const name of await this.names(`${base}/layergroups`)) push('layerGroup', `${ws}:${name}`);
+      for (const [storeType, storeSegment, resourceType, resourceSegment] of stores) {
+        for (const store of await this.names(`${base}/${storeSegment}`)) {
+          push(storeType, `${ws}:${store}`);
+          for (const resource of await this.names(`${base}/${storeSegment}/${encodeURIComponent(store)}/${resourceSegment}`)) {
+            push(resourceType, `${ws}:${resource}`, store);
+          }
+        }
+      }
+    }
+    return refs;
+  }
+
+  private async get(path: string, accept?: string): Promise<RestResponse> {
+    this.calls += 1;
+    let response: RestResponse;
+    try {
+      response = await this.rest.send({ method: 'GET', path, ...(accept ? { accept } : {}) });
+    } catch (error) {
+      if (error instanceof GeoServerUnreachableError) throw new GeoServerUnavailableError(this.rest.url, `GET ${path}`, null, error.message);
+      throw error;
+    }
+    if (response.status === 200 || response.status === 404) return response;
+    throw new GeoServerUnavailableError(this.rest.url, `GET ${path}`, response.status, response.text.slice(0, 500));
+  }
+}
+
+function parse(response: RestResponse, what: string): JsonValue {
+  try {
+    return JSON.parse(response.text) as JsonValue;
+  } catch {
+    throw new Error(`GeoServer's answer for ${what} is not JSON`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparing
+
+/** The store objects that are live on the node: live, and their workspace, store and resource live too. */
+export class Liveness {
+  constructor(private readonly lookup: (refs: readonly ObjectRef[]) => Promise<readonly StoredObject[]>) {}
+  private readonly known = new Map<string, boolean>();
+
+  /** Whether each object counts as held by the store. */
+  async live(objects: readonly StoredObject[]): Promise<boolean[]> {
+    const parents = new Map<string, ObjectRef>();
+    for (const object of objects) for (const parent of parentsOf(object)) parents.set(`${parent.type}/${parent.id}`, parent);
+    const unknown = [...parents].filter(([key]) => !this.known.has(key)).map(([, ref]) => ref);
+    for (let i = 0; i < unknown.length; i += 100) {
+      const chunk = unknown.slice(i, i + 100);
+      const found = new Map((await this.lookup(chunk)).map((object) => [`${object.type}/${object.id}`, object]));
+      for (const ref of chunk) {
+        const object = found.get(`${ref.type}/${ref.id}`);
+        this.known.set(`${ref.type}/${ref.id}`, object !== undefined && !object.deleted);
+      }
+    }
+    return objects.map((object) => !object.deleted && parentsOf(object).every((parent) => this.known.get(`${parent.type}/${parent.id}`) !== false));
+  }
+}
+
+const STORE_TYPE_OF: Partial<Record<ObjectType, ObjectType>> = {
+  featureType: 'dataStore',
+  coverage: 'coverageStore',
+  wmsLayer: 'wmsStore',
+  wmtsLayer: 'wmtsStore',
+};
+
+/** What an object lives in: its workspace, the store of a resource, the resource of a layer. */
+export function parentsOf(object: { readonly type: ObjectType; readonly id: string; readonly properties: JsonObject }): ObjectRef[] {
+  if (object.type === 'workspace' || object.type === 'global' || object.type === 'logging') return [];
+  if (object.type === 'namespace' || object.type === 'workspaceSettings') return [{ type: 'workspace', id: object.id } as ObjectRef];
+  const { workspace } = splitObjectId(object.id);
+  const parents: ObjectRef[] = workspace === undefined ? [] : [{ type: 'workspace', id: workspace } as ObjectRef];
+  const storeType = STORE_TYPE_OF[object.type];
+  const storeName = referencedName(object.properties.store);
+  if (storeType && storeName !== undefined && workspace !== undefined) {
+    parents.push({ type: storeType, id: storeName.includes(':') ? storeName : `${workspace}:${localName(storeName)}` } as ObjectRef);
+  }
+  if (object.type === 'layer') {
+    const resource = object.properties.resource;
+    const resourceClass = isJsonObject(resource) && typeof resource['@class'] === 'string' ? (resource['@class'] as ObjectType) : undefined;
+    const resourceName = referencedName(resource);
+    if (resourceClass && STORE_TYPE_OF[resourceClass] && resourceName !== undefined) {
+      parents.push({ type: resourceClass, id: resourceName.includes(':') || workspace === undefined ? resourceName : `${workspace}:${resourceName}` } as ObjectRef);
+    }
+  }
+  return parents;
+}
+
+/**
+ * Compares one page of live store objects with the GeoServer: a GET per object, except where
+ * the GeoServer lacks the object's workspace (`heldWorkspaces`), which makes it missing outright.
+ */
+export async function comparePage(
+  reader: GeoServerReader,
+  objects: readonly StoredObject[],
+  heldWorkspaces: ReadonlySet<string>,
+  mode: CompareMode,
+  concurrency = 8,
+): Promise<DriftEntry[]> {
+  const entries = await mapConcurrently(objects, concurrency, async (object): Promise<DriftEntry | undefined> => {
+    const workspace =
+      object.type === 'workspace' || object.type === 'namespace' || object.type === 'workspaceSettings' ? object.id : splitObjectId(object.id).workspace;
+    if (workspace !== undefined && !heldWorkspaces.has(workspace)) return { kind: 'missing', type: object.type, id: object.id } as DriftEntry;
+    const held = await reader.object(object.type, object.id, object.properties);
+    if (held === undefined) return { kind: 'missing', type: object.type, id: object.id } as DriftEntry;
+    const { body: _body, ...stored } = object.properties;
+    const paths = differingPaths(object.type === 'style' ? stored : object.properties, comparable(object.type, object.id, held), mode);
+    return paths.length > 0 ? ({ kind: 'different', type: object.type, id: object.id, properties: paths.slice(0, MAX_PATHS) } as DriftEntry) : undefined;
+  });
+  return entries.filter((entry): entry is DriftEntry => entry !== undefined);
+}
+
+/** `map` with at most `limit` calls in flight; after a failure none starts, and it is thrown once the others settled. */
+async function mapConcurrently<T, R>(inputs: readonly T[], limit: number, map: (input: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(inputs.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < inputs.length && failure === undefined) {
+      const index = next;
+      next += 1;
+      try {
+        results[index] = await map(inputs[index] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}
+
+/** GeoServer's representation as the store would hold it: named as the id names it. */
+function comparable(type: ObjectType, id: string, held: JsonObject): JsonObject {
+  if (type === 'namespace') return { ...held, prefix: held.prefix ?? id };
+  return held;
+}

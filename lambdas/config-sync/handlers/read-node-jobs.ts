@@ -1,0 +1,61 @@
+/**
+ * GET /nodes/{node}/jobs/{id}: a job of the node, with its progress and outcome.
+ * GET /nodes/{node}/drift: the differences the node's latest drift check, reconcile or capture
+ * found between its GeoServer and its store (`missing`, `extra`, `different` with the
+ * properties that differ), with that job; paged (`limit`, default 100, at most 1000; `after`,
+ * the `next` of the previous page). A check reads the whole GeoServer, which takes longer than
+ * a request may last for a large catalog: POST /nodes/{node}/drift starts one.
+ * The node itself, a master, or an operator may read.
+ */
+import { ForbiddenError, NotFoundError, ValidationError } from '../../shared/errors';
+import { callerIdentity, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
+import { OPERATOR_ROLE } from '../../shared/node-token';
+import { assertCanOperate, findNode } from '../cluster';
+import { jobStoreFromEnv, membershipFromEnv } from '../adapters/from-env';
+import { isFinal, jobView } from '../jobs';
+
+const membership = membershipFromEnv();
+const jobs = jobStoreFromEnv();
+const MAX_LIMIT = 1000;
+
+export const handler = httpHandler(async (event: HttpEvent) => {
+  const caller = callerIdentity(event);
+  const target = findNode(membership, pathParam(event, 'node'));
+  if (caller.role !== OPERATOR_ROLE) assertCanOperate(findNode(membership, caller.nodeId), target, 'read the jobs of');
+  else if (!caller.nodeId) throw new ForbiddenError('unknown operator');
+  const id = event.pathParameters?.id;
+  if (id !== undefined) {
+    const job = await jobs.read(target.name, id);
+    if (!job) throw new NotFoundError('job', id);
+    return json(200, { job: jobView(job) }, { 'cache-control': 'no-store' });
+  }
+  const { limit, after } = paging(event);
+  const job = await jobs.latestScan(target.name);
+  if (!job) throw new NotFoundError('drift check of node', target.name);
+  const scanned = isFinal(job.state) ? job.state === 'succeeded' || job.phase === 'fix' : job.phase === 'fix' || job.phase === 'done';
+  const entries = scanned ? await jobs.readDifferences(target.name, job.id) : [];
+  const page = entries.slice(after, after + limit);
+  const next = after + limit < entries.length ? String(after + limit) : undefined;
+  return json(
+    200,
+    {
+      node: target.name,
+      job: jobView(job),
+      complete: scanned,
+      counts: { missing: job.progress.missing, extra: job.progress.extra, different: job.progress.different },
+      differences: page,
+      ...(next === undefined ? {} : { next }),
+    },
+    { 'cache-control': 'no-store' },
+  );
+});
+
+function paging(event: HttpEvent): { limit: number; after: number } {
+  const query = event.queryStringParameters ?? {};
+  for (const key of Object.keys(query)) if (key !== 'limit' && key !== 'after') throw new ValidationError(key, 'is not a parameter of this route (limit, after)');
+  const limit = query.limit === undefined ? 100 : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new ValidationError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+  const after = query.after === undefined ? 0 : Number(query.after);
+  if (!/^\d{1,9}$/.test(query.after ?? '0') || !Number.isInteger(after)) throw new ValidationError('after', 'must be the next of a previous page');
+  return { limit, after };
+}

@@ -1,0 +1,57 @@
+/**
+ * POST /nodes/{node}/drift, /nodes/{node}/reconcile, /nodes/{node}/capture: starts a job on a
+ * node with a GeoServer (jobs.ts) and answers 202 with it (`Location` names
+ * GET /nodes/{node}/jobs/{id}); its progress and outcome also show in GET /nodes.
+ * - drift: compares the node's GeoServer with its store (the report: GET /nodes/{node}/drift);
+ * - reconcile: the same, then makes the GeoServer match the store;
+ * - capture (a master or `both` node): the same, then publishes the differences as the node's
+ *   events, its GeoServer being the truth (changes made in its web UI, or a gateway write whose
+ *   publish was lost).
+ * The node itself or a master may ask; 409 while the node runs another job.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConflictError } from '../../shared/errors';
+import { callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
+import { canPublish } from '../../shared/cluster-model';
+import { logger } from '../../shared/observability';
+import { assertCanOperate, findNode } from '../cluster';
+import { geoServerNodesFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsClientFromEnv } from '../adapters/from-env';
+import { jobView, newJob, type JobKind } from '../jobs';
+import { enqueueJob } from '../adapters/sqs-jobs';
+
+const membership = membershipFromEnv();
+const geoservers = geoServerNodesFromEnv(membership);
+const queues = nodeQueuesFromEnv(membership);
+const jobs = jobStoreFromEnv();
+const sqs = sqsClientFromEnv();
+
+export const handler = httpHandler(async (event: HttpEvent) => {
+  const caller = findNode(membership, callerNode(event).nodeId);
+  const target = findNode(membership, pathParam(event, 'node'));
+  const kind = kindOf(event);
+  assertCanOperate(caller, target, kind === 'drift' ? 'check the drift of' : kind);
+  if (!Object.hasOwn(geoservers, target.name)) {
+    throw new ConflictError('NO_GEOSERVER', `Node ${target.name} declares no GeoServer: there is nothing to compare its store with`);
+  }
+  if (kind === 'capture' && !canPublish(target.role)) {
+    throw new ConflictError('NOT_A_MASTER', `Node ${target.name} is a ${target.role}: only a master's GeoServer is the truth a capture publishes`);
+  }
+  const now = new Date();
+  const job = newJob({ id: randomUUID(), node: target.name, kind, requestedBy: caller.name, hasGeoServer: true, now });
+  const started = await jobs.start(job, now);
+  if (!started.started) {
+    throw new ConflictError('JOB_RUNNING', `Node ${target.name} is running job ${started.active.id} (${started.active.kind}); wait for it to end`, {
+      job: jobView(started.active),
+    });
+  }
+  await enqueueJob(sqs, jobs, queues[target.name]!.queueUrl, membership.cluster, job);
+  logger.info('job started', { node: target.name, job: job.id, kind, requestedBy: caller.name });
+  return json(202, { job: jobView(job) }, { location: `/nodes/${encodeURIComponent(target.name)}/jobs/${job.id}` });
+});
+
+function kindOf(event: HttpEvent): JobKind {
+  const path = event.rawPath ?? '';
+  if (path.endsWith('/reconcile')) return 'reconcile';
+  if (path.endsWith('/capture')) return 'capture';
+  return 'drift';
+}

@@ -1,0 +1,344 @@
+/**
+ * One slice of a node's job (jobs.ts), run by the node's apply function until `deadline`:
+ * picks up at the job's checkpoint, saves it after every page, and says whether another slice
+ * is needed. A GeoServer that cannot be reached throws `GeoServerUnavailableError` out of the
+ * slice (its message is delivered again after the same backoff as events, from the last
+ * checkpoint); any other error fails the job, so a job never blocks the node's queue.
+ */
+import { resyncFrom } from './bootstrap';
+import type { ApplyDeps } from './apply';
+import { objectStorageKey, type ConfigChange, type ObjectRef } from './events';
+import { applyToGeoServer } from './geoserver/apply';
+import { comparePage, fixOrder, GeoServerReader, Liveness, dependencyRank, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
+import { GeoServerUnavailableError } from './geoserver/errors';
+import type { GeoServerRest } from './geoserver/ports';
+import { wholeStatePatch } from './gateway/gateway';
+import { isFinal, MAX_JOB_FAILURES, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
+import type { JsonObject } from './merge-patch';
+import type { NodeStore, StoredObject } from './ports';
+
+export interface JobRunnerDeps {
+  readonly cluster: string;
+  readonly store: NodeStore;
+  readonly jobs: JobStore;
+  /** For a resync: the store, the log and the event bodies. */
+  readonly apply: ApplyDeps;
+  /** The node's GeoServer; absent for a node without one. */
+  readonly rest?: GeoServerRest;
+  readonly compareMode: CompareMode;
+  /** Publishes a change as the node's (capture); absent where the node cannot publish. */
+  readonly publish?: (change: ConfigChange) => Promise<number>;
+  readonly now: () => Date;
+  /** Store objects compared per page (and per checkpoint). @default 100 */
+  readonly pageSize?: number;
+  /** Parallel REST calls. @default 8 */
+  readonly concurrency?: number;
+}
+
+export type SliceOutcome = 'more' | 'done' | 'superseded' | 'not-found';
+
+export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string, deadline: number): Promise<SliceOutcome> {
+  let job = await deps.jobs.read(node, id);
+  if (!job) return 'not-found';
+  if (isFinal(job.state)) return 'done';
+  const save = async (next: Job): Promise<boolean> => {
+    job = { ...next, updatedAt: deps.now().toISOString() };
+    return (await deps.jobs.save(job)) === 'saved';
+  };
+  if (!(await save({ ...job, state: 'running', slices: job.slices + 1 }))) return 'superseded';
+  if (job.slices === 1) await deps.jobs.pruneDifferences(node, id).catch(() => undefined);
+
+  try {
+    // At least one step per slice, so every slice moves the job on.
+    do {
+      const current: Job = job;
+      const step = await runStep(deps, current, deadline);
+      if (!(await save(step))) return 'superseded';
+      if (step.phase === 'done') {
+        const finished: Job = { ...step, state: 'succeeded', finishedAt: deps.now().toISOString() };
+        return (await save(finished)) ? 'done' : 'superseded';
+      }
+    } while (Date.now() < deadline);
+    return 'more';
+  } catch (error) {
+    if (error instanceof GeoServerUnavailableError) throw error;
+    const failed: Job = {
+      ...job,
+      state: 'failed',
+      finishedAt: deps.now().toISOString(),
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    };
+    return (await save(failed)) ? 'done' : 'superseded';
+  }
+}
+
+/** One page of work: returns the job with its progress and checkpoint moved on. */
+async function runStep(deps: JobRunnerDeps, job: Job, deadline: number): Promise<Job> {
+  const progress = (changes: Partial<JobProgress>): JobProgress => ({ ...job.progress, ...changes });
+  switch (job.phase) {
+    case 'bootstrap': {
+      if (!job.source) throw new Error('a resync job names no source');
+      const result = await resyncFrom(deps.apply, { cluster: deps.cluster, node: job.node }, job.source);
+      return {
+        ...job,
+        phase: deps.rest ? 'scan-store' : 'done',
+        resync: { snapshotSequence: result.snapshotSequence, cursor: result.cursor, appliedFromLog: result.applied.length },
+      };
+    }
+    case 'scan-store': {
+      const rest = requireRest(deps, job);
+      const reader = new GeoServerReader(rest);
+      const held = new Set(await reader.names('/workspaces'));
+      const liveness = new Liveness((refs) => deps.store.readObjects(job.node, refs));
+      const page = await deps.store.listObjects(job.node, { limit: deps.pageSize ?? 100, ...(job.checkpoint.after ? { after: job.checkpoint.after } : {}) });
+      const alive = await liveness.live(page.objects);
+      const live = page.objects.filter((_, index) => alive[index]);
+      const entries = await comparePage(reader, live, held, deps.compareMode, deps.concurrency ?? 8);
+      const chunks = job.checkpoint.chunks ?? 0;
+      if (entries.length > 0) await deps.jobs.putDifferences(job.node, job.id, chunks, entries);
+      const last = page.objects[page.objects.length - 1];
+      return {
+        ...job,
+        phase: page.next === undefined ? 'scan-geoserver' : 'scan-store',
+        checkpoint: { ...(last ? { after: page.next ?? objectStorageKey(last) } : {}), chunks: entries.length > 0 ? chunks + 1 : chunks },
+        progress: progress({
+          compared: job.progress.compared + live.length,
+          missing: job.progress.missing + entries.filter((entry) => entry.kind === 'missing').length,
+          different: job.progress.different + entries.filter((entry) => entry.kind === 'different').length,
+          restCalls: job.progress.restCalls + reader.calls,
+        }),
+      };
+    }
+    case 'scan-geoserver': {
+      const rest = requireRest(deps, job);
+      const reader = new GeoServerReader(rest);
+      const refs = await reader.catalog();
+      const extras = await extraObjects(deps.store, job.node, refs);
+      let chunks = job.checkpoint.chunks ?? 0;
+      for (let i = 0; i < extras.length; i += 500) {
+        await deps.jobs.putDifferences(job.node, job.id, chunks, extras.slice(i, i + 500));
+        chunks += 1;
+      }
+      const fixes = job.kind === 'reconcile' || job.kind === 'resync' || job.kind === 'capture';
+      const total = job.progress.missing + job.progress.different + extras.length;
+      return {
+        ...job,
+        phase: fixes && total > 0 ? 'fix' : 'done',
+        checkpoint: { chunks, index: 0 },
+        progress: progress({ extra: extras.length, toFix: fixes ? total : null, restCalls: job.progress.restCalls + reader.calls }),
+      };
+    }
+    case 'fix':
+      return job.kind === 'capture' ? captureStep(deps, job, deadline) : reconcileStep(deps, job, deadline);
+    case 'done':
+      return job;
+  }
+}
+
+/**
+ * Extras: what the GeoServer lists that the store does not hold live. The namespace GeoServer
+ * creates with each workspace and the layer it creates with each resource are not extras when
+ * the store holds the workspace or the resource (a master may publish only the workspace).
+ */
+async function extraObjects(store: NodeStore, node: string, refs: readonly ListedObject[]): Promise<DriftEntry[]> {
+  const liveness = new Liveness((chunk) => store.readObjects(node, chunk));
+  const extras: DriftEntry[] = [];
+  const heldLive = new Set<string>();
+  const candidates: { ref: ListedObject; implied: ObjectRef[] }[] = [];
+  for (let i = 0; i < refs.length; i += 100) {
+    const chunk = refs.slice(i, i + 100);
+    const found = new Map((await store.readObjects(node, chunk)).map((object) => [objectStorageKey(object), object]));
+    const stored = chunk.map((ref) => found.get(objectStorageKey(ref)));
+    const present = stored.filter((object): object is StoredObject => object !== undefined);
+    const alive = await liveness.live(present);
+    present.forEach((object, index) => {
+      if (alive[index]) heldLive.add(objectStorageKey(object));
+    });
+    for (const ref of chunk) {
+      if (heldLive.has(objectStorageKey(ref))) continue;
+      candidates.push({ ref, implied: impliedBy(ref) });
+    }
+  }
+  const impliedRefs = candidates.flatMap((candidate) => candidate.implied.filter((ref) => !heldLive.has(objectStorageKey(ref))));
+  for (let i = 0; i < impliedRefs.length; i += 100) {
+    const chunk = impliedRefs.slice(i, i + 100);
+    const present = await store.readObjects(node, chunk);
+    const alive = await liveness.live(present);
+    present.forEach((object, index) => {
+      if (alive[index]) heldLive.add(objectStorageKey(object));
+    });
+  }
+  for (const { ref, implied } of candidates) {
+    if (implied.some((parent) => heldLive.has(objectStorageKey(parent)))) continue;
+    extras.push({ kind: 'extra', type: ref.type, id: ref.id, ...(ref.store === undefined ? {} : { store: ref.store }) } as DriftEntry);
+  }
+  return extras;
+}
+
+const RESOURCE_TYPES = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'] as const;
+
+/** What GeoServer creates an object alongside: a workspace's namespace, a resource's layer (same id, any resource type). */
+function impliedBy(ref: ObjectRef): ObjectRef[] {
+  if (ref.type === 'namespace') return [{ type: 'workspace', id: ref.id } as ObjectRef];
+  if (ref.type === 'layer') return RESOURCE_TYPES.map((type) => ({ type, id: ref.id }) as ObjectRef);
+  return [];
+}
+
+/** The differences to fix, in the order they are made good, loaded once per slice. */
+async function loadFixes(deps: JobRunnerDeps, job: Job, order: (entries: DriftEntry[]) => DriftEntry[]): Promise<DriftEntry[]> {
+  return order(await deps.jobs.readDifferences(job.node, job.id));
+}
+
+/**
+ * Reconcile: the GeoServer made equal to the store. Missing and different objects are sent
+ * whole from the store (the apply's idempotent PUT, or POST when absent), in dependency order,
+ * objects of one type in parallel; extras are deleted deepest first, without `recurse`, so a
+ * delete never takes anything the store holds with it (GeoServer refuses it instead, and the
+ * job records that).
+ */
+async function reconcileStep(deps: JobRunnerDeps, job: Job, deadline: number): Promise<Job> {
+  const rest = requireRest(deps, job);
+  const entries = await loadFixes(deps, job, fixOrder);
+  let index = job.checkpoint.index ?? 0;
+  let { fixed, failed, restCalls } = job.progress;
+  const failures: JobFailure[] = [...job.failures];
+  for (let first = true; index < entries.length && (first || Date.now() < deadline); first = false) {
+    // A batch: consecutive entries of one type and kind (independent of each other).
+    const first = entries[index]!;
+    let end = index;
+    while (end < entries.length && end - index < 100 && entries[end]!.type === first.type && (entries[end]!.kind === 'extra') === (first.kind === 'extra')) end += 1;
+    const batch = entries.slice(index, end);
+    const stored = new Map(
+      first.kind === 'extra' ? [] : (await deps.store.readObjects(job.node, batch)).map((object) => [objectStorageKey(object), object] as const),
+    );
+    const outcomes = await mapConcurrently(batch, deps.concurrency ?? 8, async (entry) => {
+      if (entry.kind === 'extra') {
+        const properties = extraProperties(entry);
+        return applyToGeoServer(rest, { kind: 'remove', type: entry.type, id: entry.id, properties, recurse: false }, { rejectionAttempts: 1 });
+      }
+      const object = stored.get(objectStorageKey(entry));
+      if (!object || object.deleted) return undefined; // changed since the scan: its events apply it
+      return applyToGeoServer(
+        rest,
+        { kind: 'upsert', type: entry.type, id: entry.id, properties: object.properties, incomplete: object.incomplete, deleted: [] },
+        { rejectionAttempts: 1 },
+      );
+    });
+    batch.forEach((entry, i) => {
+      const outcome = outcomes[i];
+      if (outcome === undefined) return;
+      if (outcome.kind === 'applied') {
+        fixed += 1;
+        restCalls += outcome.calls;
+      } else {
+        failed += 1;
+        restCalls += outcome.attempts;
+        if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: `${outcome.request}: ${outcome.status ?? ''} ${outcome.answer}`.trim() } as JobFailure);
+      }
+    });
+    index = end;
+  }
+  return {
+    ...job,
+    phase: index >= entries.length ? 'done' : 'fix',
+    checkpoint: { ...job.checkpoint, index },
+    progress: { ...job.progress, fixed, failed, restCalls },
+    failures,
+  };
+}
+
+/** A resource's REST path goes through its store, which the GeoServer's listing named. */
+function extraProperties(entry: DriftEntry): JsonObject {
+  if (!(RESOURCE_TYPES as readonly string[]).includes(entry.type) || entry.store === undefined) return {};
+  return { store: { name: `${entry.id.split(':')[0]}:${entry.store}` } };
+}
+
+/**
+ * Capture (a master's GeoServer is the truth): what it holds and the store does not is
+ * published as an `add`, what differs as a `modify` carrying its whole state, what the store
+ * holds and it does not as a `remove`, through the same publish path as the gateway. Each
+ * difference is read again before it is published, so a slice redone after a crash publishes
+ * only what still differs.
+ */
+async function captureStep(deps: JobRunnerDeps, job: Job, deadline: number): Promise<Job> {
+  const rest = requireRest(deps, job);
+  const publish = deps.publish;
+  if (!publish) throw new Error(`node ${job.node} cannot publish: only a master's GeoServer can be captured`);
+  const reader = new GeoServerReader(rest);
+  const entries = await loadFixes(deps, job, captureOrder);
+  let index = job.checkpoint.index ?? 0;
+  let { fixed, failed, published } = job.progress;
+  const failures: JobFailure[] = [...job.failures];
+  for (let first = true; index < entries.length && (first || Date.now() < deadline); first = false) {
+    const entry = entries[index]!;
+    const [object] = await deps.store.readObjects(job.node, [entry]);
+    const stored = object && !object.deleted ? object : undefined;
+    const held = await reader.object(entry.type, entry.id, stored?.properties ?? extraProperties(entry));
+    const heldWhole = held && entry.type === 'style' ? { ...held, ...(await styleBodyOf(reader, entry.id)) } : held;
+    let change: ConfigChange | undefined;
+    if (!heldWhole && stored) change = { kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange;
+    else if (heldWhole && !stored) change = { kind: 'add', object: { type: entry.type, id: entry.id }, properties: heldWhole } as ConfigChange;
+    else if (heldWhole && stored) change = { kind: 'modify', object: { type: entry.type, id: entry.id }, patch: wholeStatePatch(stored.properties, heldWhole) } as ConfigChange;
+    if (change) {
+      try {
+        await publish(change);
+        published += 1;
+        fixed += 1;
+      } catch (error) {
+        failed += 1;
+        if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: error instanceof Error ? error.message : String(error) } as JobFailure);
+      }
+    }
+    index += 1;
+  }
+  return {
+    ...job,
+    phase: index >= entries.length ? 'done' : 'fix',
+    checkpoint: { ...job.checkpoint, index },
+    progress: { ...job.progress, fixed, failed, published, restCalls: job.progress.restCalls + reader.calls },
+    failures,
+  };
+}
+
+async function styleBodyOf(reader: GeoServerReader, id: string): Promise<JsonObject> {
+  const body = await reader.styleBody(id);
+  return body === undefined ? {} : { body };
+}
+
+/** Capture order: what the GeoServer has (adds, modifies) in dependency order, then removals deepest first. */
+function captureOrder(entries: DriftEntry[]): DriftEntry[] {
+  const upserts = entries.filter((entry) => entry.kind !== 'missing').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type));
+  const removals = entries.filter((entry) => entry.kind === 'missing').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type));
+  return [...upserts, ...removals];
+}
+
+function requireRest(deps: JobRunnerDeps, job: Job): GeoServerRest {
+  if (!deps.rest) throw new Error(`node ${job.node} has no GeoServer`);
+  return deps.rest;
+}
+
+/**
+ * `map` with at most `limit` calls in flight; results in input order. After a failure no new
+ * call starts, and the first error is thrown only once every call in flight has settled: a
+ * slice that ends with an error leaves nothing running behind it that could race the slice
+ * delivered next.
+ */
+export async function mapConcurrently<T, R>(inputs: readonly T[], limit: number, map: (input: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(inputs.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < inputs.length && failure === undefined) {
+      const index = next;
+      next += 1;
+      try {
+        results[index] = await map(inputs[index] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}

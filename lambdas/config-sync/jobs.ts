@@ -1,0 +1,173 @@
+/**
+ * Background jobs of a node: work that takes longer than an API request may last (29 s in API
+ * Gateway): a drift check of its GeoServer, a reconcile, a capture of a master's GeoServer, a
+ * resync. The route answers 202 with the job; the node's own apply function runs it in
+ * slices, each within its invocation's time, from its own queue:
+ *
+ * - The job item (in the node store, the node's partition) holds the phase and a checkpoint
+ *   (the last store key compared, the index of the next difference to fix). A slice reads it,
+ *   works until its time runs out, saves the checkpoint after each page, and puts the next
+ *   slice's message in the queue. A slice that dies midway leaves its message in the queue,
+ *   which delivers it again: it resumes from the last checkpoint. Every step is idempotent
+ *   (a comparison is read-only; a fix is the apply's idempotent PUT/POST/DELETE; a capture
+ *   re-reads the difference before publishing it), so redoing a page is safe.
+ * - Why the node's queue rather than a function that invokes itself or Step Functions: the
+ *   apply function is the one that can reach the node's GeoServer (its network, its secret);
+ *   the queue is FIFO in the cluster's message group, so a slice never runs beside an event
+ *   being applied (a reconcile cannot write an older object over a newer one); a GeoServer
+ *   that goes down mid-job makes the slice wait with the same backoff as events; and the
+ *   local runtime already runs queues, not Step Functions.
+ * - One job per node at a time: starting one while another runs is a 409. A job whose slices
+ *   have not saved anything for `STALE_AFTER_MS` (its messages lost) may be replaced, so no
+ *   request can block a node's jobs for good; the replaced job's late slices find they are
+ *   no longer the node's job and stop.
+ */
+import type { ObjectRef } from './events';
+import type { DriftEntry } from './geoserver/drift';
+
+export const JOB_KINDS = ['drift', 'reconcile', 'capture', 'resync'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
+/**
+ * `bootstrap`: a resync's store snapshot and log catch-up; `scan-store`: the store's objects
+ * against the GeoServer, page by page; `scan-geoserver`: the GeoServer's listings against the
+ * store (extras); `fix`: the differences made good (reconcile) or published (capture).
+ */
+export type JobPhase = 'bootstrap' | 'scan-store' | 'scan-geoserver' | 'fix' | 'done';
+
+export interface JobProgress {
+  /** Store objects compared so far. */
+  readonly compared: number;
+  readonly missing: number;
+  readonly extra: number;
+  readonly different: number;
+  /** Differences to fix or publish, once the scan is done. */
+  readonly toFix: number | null;
+  /** Differences fixed on the GeoServer (reconcile) or published as events (capture). */
+  readonly fixed: number;
+  /** Differences the GeoServer refused to take (reconcile) or that could not be published. */
+  readonly failed: number;
+  /** REST calls made to the GeoServer. */
+  readonly restCalls: number;
+  /** Events published (capture). */
+  readonly published: number;
+}
+
+export interface JobFailure extends ObjectRef {
+  readonly message: string;
+}
+
+export interface Job {
+  readonly id: string;
+  readonly node: string;
+  readonly kind: JobKind;
+  readonly state: JobState;
+  readonly phase: JobPhase;
+  /** The node that asked for it. */
+  readonly requestedBy: string;
+  /** A resync's source node. */
+  readonly source?: string;
+  readonly checkpoint: { readonly after?: string; readonly index?: number; readonly chunks?: number };
+  readonly progress: JobProgress;
+  /** The first `MAX_JOB_FAILURES` differences that could not be fixed or published, with why. */
+  readonly failures: readonly JobFailure[];
+  /** Slices run so far (a slice delivered again counts again). */
+  readonly slices: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+  /** Why the job failed as a whole. */
+  readonly error: string | null;
+  /** A resync's outcome for the store: the snapshot's sequence and the cursor after catching up. */
+  readonly resync?: { readonly snapshotSequence: number; readonly cursor: number; readonly appliedFromLog: number };
+}
+
+export const MAX_JOB_FAILURES = 20;
+/** A running job that saved nothing for this long may be replaced by a new one. */
+export const STALE_AFTER_MS = 15 * 60 * 1000;
+
+export const EMPTY_PROGRESS: JobProgress = {
+  compared: 0,
+  missing: 0,
+  extra: 0,
+  different: 0,
+  toFix: null,
+  fixed: 0,
+  failed: 0,
+  restCalls: 0,
+  published: 0,
+};
+
+/** `started`, or the node's running job that prevents it. */
+export type StartOutcome = { readonly started: true } | { readonly started: false; readonly active: Job };
+
+/** Where jobs and the differences they found are kept (the node store table in AWS). */
+export interface JobStore {
+  /** Records `job` as the node's job, unless another is running (and not stale). */
+  start(job: Job, now: Date): Promise<StartOutcome>;
+  read(node: string, id: string): Promise<Job | undefined>;
+  /** The node's most recent job, running or not. */
+  latest(node: string): Promise<Job | undefined>;
+  /** The most recent job of the node that compared its GeoServer (drift, reconcile, capture, a GeoServer node's resync). */
+  latestScan(node: string): Promise<Job | undefined>;
+  /**
+   * Saves the job's progress, on condition that it is still the node's job (a replaced job's
+   * slice gets `superseded` and stops). A job in a final state releases the node.
+   */
+  save(job: Job): Promise<'saved' | 'superseded'>;
+  /** Stores chunk `index` of the differences a scan found (idempotent: a redone page writes the same chunk). */
+  putDifferences(node: string, id: string, index: number, entries: readonly DriftEntry[]): Promise<void>;
+  /** Every difference of the job, in chunk order. */
+  readDifferences(node: string, id: string): Promise<DriftEntry[]>;
+  /** Removes the differences of the node's jobs other than `keep` (storage only). */
+  pruneDifferences(node: string, keep: string): Promise<void>;
+}
+
+export function newJob(params: { id: string; node: string; kind: JobKind; requestedBy: string; source?: string; hasGeoServer: boolean; now: Date }): Job {
+  const at = params.now.toISOString();
+  return {
+    id: params.id,
+    node: params.node,
+    kind: params.kind,
+    state: 'queued',
+    phase: params.kind === 'resync' ? 'bootstrap' : 'scan-store',
+    requestedBy: params.requestedBy,
+    ...(params.source === undefined ? {} : { source: params.source }),
+    checkpoint: {},
+    progress: EMPTY_PROGRESS,
+    failures: [],
+    slices: 0,
+    createdAt: at,
+    updatedAt: at,
+    finishedAt: null,
+    error: null,
+  };
+}
+
+/** What GET /nodes and the job routes show of a job. */
+export function jobView(job: Job): Record<string, unknown> {
+  const { checkpoint: _checkpoint, ...view } = job;
+  return view;
+}
+
+export function isFinal(state: JobState): boolean {
+  return state === 'succeeded' || state === 'failed';
+}
+
+/** The message that asks the node's apply function to run the job's next slice. */
+export const JOB_MESSAGE_FIELD = 'runJob';
+
+export function jobMessage(job: Pick<Job, 'id'>): string {
+  return JSON.stringify({ [JOB_MESSAGE_FIELD]: job.id });
+}
+
+export function jobIdOfMessage(body: string): string | undefined {
+  if (!body.startsWith(`{"${JOB_MESSAGE_FIELD}"`)) return undefined;
+  try {
+    const value = JSON.parse(body) as Record<string, unknown>;
+    const id = value[JOB_MESSAGE_FIELD];
+    return Object.keys(value).length === 1 && typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}

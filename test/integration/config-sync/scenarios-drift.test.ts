@@ -1,0 +1,241 @@
+/**
+ * Drift, reconcile and capture end to end, over real HTTP on a spawned local cluster: a master
+ * (`both`, behind the GeoServer REST gateway) and two slaves, each with its own stand-in
+ * GeoServer (which checks every request against GeoServer's REST reference). Jobs run in
+ * slices in each node's apply function, from its queue.
+ * - A slave's GeoServer changed behind the cluster's back: a drift check names exactly what is
+ *   missing, extra and different; a reconcile makes it equal to the store again; a second job
+ *   while one waits is a 409.
+ * - Changes made directly on the master's GeoServer (its web UI, bypassing the gateway) are
+ *   found by the master's drift check and published by a capture, and reach every slave.
+ * - The crash window of the gateway: a write the master applied whose publish failed (the
+ *   gateway's log append refused) is published by a capture.
+ */
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
+import { sleep, SyncCluster } from './scenario-support';
+
+jest.setTimeout(180_000);
+
+const MASTER = 'gs-main';
+const SLAVES = ['gs-1', 'gs-2'];
+const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
+
+let cluster: SyncCluster;
+const geoservers = new Map<string, GeoServerStandIn>();
+
+beforeAll(async () => {
+  for (const node of [MASTER, ...SLAVES]) geoservers.set(node, await startGeoServerStandIn());
+  cluster = await SyncCluster.start(
+    'drift',
+    [
+      { name: MASTER, role: 'both', geoserver: { url: geoservers.get(MASTER)!.url, credentialsSecret: `local/${MASTER}` } },
+      ...SLAVES.map((name) => ({ name, role: 'slave' as const, geoserver: { url: geoservers.get(name)!.url, credentialsSecret: `local/${name}` } })),
+    ],
+    'config-sync-drift',
+    { gateway: { enabled: true } },
+  );
+}, 240_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  for (const geoserver of geoservers.values()) {
+    expect(geoserver.violations).toEqual([]);
+    await geoserver.close();
+  }
+});
+
+/** A REST call to `base` (the gateway, or a GeoServer directly). */
+async function rest(base: string, method: string, path: string, body?: string | object, contentType = 'application/json') {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': contentType }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+const gateway = () => `${cluster.spawned.url}/geoserver/rest`;
+
+async function write(base: string, method: string, path: string, body?: string | object, contentType?: string) {
+  const answer = await rest(base, method, path, body, contentType);
+  if (answer.status < 200 || answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${answer.text}`);
+  return answer;
+}
+
+/** Every catalog object and settings of a stand-in, as comparable JSON (links carry each GeoServer's host: left out). */
+function snapshot(geoserver: GeoServerStandIn): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(
+      Object.fromEntries(
+        Object.entries(geoserver.catalog.objects).map(([type, map]) => [type, Object.fromEntries([...map.entries()].sort(([a], [b]) => a.localeCompare(b)))]),
+      ),
+      (key, value) => (key === 'href' ? undefined : value),
+    ),
+  ) as Record<string, unknown>;
+}
+
+async function converged(): Promise<void> {
+  const head = (await cluster.api('GET', '/nodes')).body.head as number;
+  await cluster.waitForNodes(`every node applied every event up to ${head}`, (answer) =>
+    [MASTER, ...SLAVES].every((name) => answer.nodes.find((node) => node.name === name)?.lastAppliedSequence === head),
+  );
+}
+
+/** Starts a job; expects 202 and answers it. */
+async function startJob(node: string, kind: 'drift' | 'reconcile' | 'capture', as = MASTER) {
+  const response = await cluster.api('POST', `/nodes/${node}/${kind}`, { node: as });
+  expect({ status: response.status, body: response.body }).toMatchObject({ status: 202, body: { job: { node, kind, state: 'queued' } } });
+  expect(response.headers.get('location')).toBe(`/nodes/${node}/jobs/${response.body.job.id}`);
+  return response.body.job as { id: string };
+}
+
+/** Waits until the job has ended; answers it as GET /nodes/{node}/jobs/{id} shows it. */
+async function jobEnded(node: string, id: string, timeoutMs = 90_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await cluster.api('GET', `/nodes/${node}/jobs/${id}`, { node });
+    expect(response.status).toBe(200);
+    const job = response.body.job;
+    if (job.state === 'succeeded' || job.state === 'failed') return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} on ${node} still ${job.state} in ${job.phase}: ${JSON.stringify(job.progress)}`);
+    await sleep(250);
+  }
+}
+
+async function drift(node: string): Promise<{ missing: string[]; extra: string[]; different: Record<string, string[]> }> {
+  const job = await startJob(node, 'drift');
+  const ended = await jobEnded(node, job.id);
+  expect(ended).toMatchObject({ state: 'succeeded', error: null });
+  const differences: any[] = [];
+  let after: string | undefined;
+  do {
+    const page = await cluster.api('GET', `/nodes/${node}/drift?limit=2${after ? `&after=${after}` : ''}`, { node });
+    expect(page.status).toBe(200);
+    expect(page.body.job.id).toBe(job.id);
+    differences.push(...page.body.differences);
+    after = page.body.next;
+  } while (after);
+  return {
+    missing: differences.filter((entry) => entry.kind === 'missing').map((entry) => `${entry.type}/${entry.id}`).sort(),
+    extra: differences.filter((entry) => entry.kind === 'extra').map((entry) => `${entry.type}/${entry.id}`).sort(),
+    different: Object.fromEntries(differences.filter((entry) => entry.kind === 'different').map((entry) => [`${entry.type}/${entry.id}`, entry.properties])),
+  };
+}
+
+const NO_DRIFT = { missing: [], extra: [], different: {} };
+
+test('a base catalog through the gateway leaves no drift anywhere', async () => {
+  await write(gateway(), 'POST', '/workspaces', { workspace: { name: 'topp' } });
+  await write(gateway(), 'POST', '/workspaces/topp/datastores', {
+    dataStore: { name: 'states_pg', type: 'PostGIS', connectionParameters: { entry: [{ '@key': 'host', $: 'db' }, { '@key': 'dbtype', $: 'postgis' }] } },
+  });
+  for (const table of ['roads', 'rivers', 'parcels']) {
+    await write(gateway(), 'POST', '/workspaces/topp/datastores/states_pg/featuretypes', { featureType: { name: table, title: `${table} of topp`, srs: 'EPSG:4326' } });
+  }
+  await write(gateway(), 'POST', '/styles', { style: { name: 'line', format: 'sld', languageVersion: { version: '1.0.0' }, filename: 'line.sld' } });
+  await write(
+    gateway(),
+    'PUT',
+    '/styles/line?raw=true',
+    '<?xml version="1.0" encoding="UTF-8"?><StyledLayerDescriptor version="1.0.0" xmlns="http://www.opengis.net/sld"><NamedLayer><Name>line</Name></NamedLayer></StyledLayerDescriptor>',
+    'application/vnd.ogc.sld+xml',
+  );
+  await converged();
+  for (const node of [MASTER, ...SLAVES]) expect({ node, drift: await drift(node) }).toEqual({ node, drift: NO_DRIFT });
+  for (const slave of SLAVES) expect(snapshot(geoservers.get(slave)!)).toEqual(snapshot(geoservers.get(MASTER)!));
+});
+
+test("a slave GeoServer changed behind the cluster's back: drift names each difference, reconcile repairs it", async () => {
+  const gs1 = geoservers.get('gs-1')!;
+  const direct = gs1.restUrl;
+  // Behind the cluster's back: a feature type and its layer deleted, a title changed, a workspace added.
+  await write(direct, 'DELETE', '/workspaces/topp/datastores/states_pg/featuretypes/rivers?recurse=true');
+  await write(direct, 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/roads', { featureType: { title: 'edited by hand' } });
+  await write(direct, 'POST', '/workspaces', { workspace: { name: 'scratch' } });
+  await write(direct, 'POST', '/workspaces/scratch/datastores', { dataStore: { name: 'tmp', type: 'Shapefile' } });
+
+  expect(await drift('gs-1')).toEqual({
+    missing: ['featureType/topp:rivers', 'layer/topp:rivers'],
+    // GeoServer made the namespace with the workspace: an extra all the same, the store holds no `scratch`.
+    extra: ['dataStore/scratch:tmp', 'namespace/scratch', 'workspace/scratch'],
+    different: { 'featureType/topp:roads': ['title'] },
+  });
+  // The other slave is untouched.
+  expect(await drift('gs-2')).toEqual(NO_DRIFT);
+
+  // One job per node at a time: with gs-1's queue held, its reconcile waits, and another is a 409.
+  await cluster.pause('gs-1');
+  const reconcile = await startJob('gs-1', 'reconcile');
+  const second = await cluster.api('POST', '/nodes/gs-1/drift', { node: MASTER });
+  expect({ status: second.status, code: second.body.code, running: second.body.job?.id }).toEqual({ status: 409, code: 'JOB_RUNNING', running: reconcile.id });
+  const listed = (await cluster.api('GET', '/nodes')).body.nodes.find((node: { name: string }) => node.name === 'gs-1');
+  expect(listed.job).toMatchObject({ id: reconcile.id, kind: 'reconcile', state: 'queued' });
+  await cluster.resume('gs-1');
+
+  const ended = await jobEnded('gs-1', reconcile.id);
+  expect(ended).toMatchObject({ state: 'succeeded', progress: { missing: 2, extra: 3, different: 1, toFix: 6, fixed: 6, failed: 0 }, failures: [] });
+  expect(snapshot(gs1)).toEqual(snapshot(geoservers.get(MASTER)!));
+  expect(await drift('gs-1')).toEqual(NO_DRIFT);
+  const shown = (await cluster.api('GET', '/nodes')).body.nodes.find((node: { name: string }) => node.name === 'gs-1');
+  expect(shown.job).toMatchObject({ kind: 'drift', state: 'succeeded' });
+});
+
+test("changes made in the master's web UI are found by its drift check, and a capture publishes them to every slave", async () => {
+  const master = geoservers.get(MASTER)!;
+  const direct = master.restUrl;
+  // The web UI writes to the master's GeoServer without the gateway.
+  await write(direct, 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/parcels', { featureType: { title: 'Parcels (UI)', abstract: 'set in the web UI' } });
+  await write(direct, 'POST', '/workspaces', { workspace: { name: 'ui' } });
+  await write(direct, 'POST', '/workspaces/ui/datastores', { dataStore: { name: 'shapes', type: 'Shapefile', enabled: true } });
+  await write(direct, 'POST', '/workspaces/ui/datastores/shapes/featuretypes', { featureType: { name: 'points', title: 'points of ui', srs: 'EPSG:4326' } });
+  await write(direct, 'DELETE', '/workspaces/topp/datastores/states_pg/featuretypes/roads?recurse=true');
+
+  const found = await drift(MASTER);
+  expect(found).toEqual({
+    missing: ['featureType/topp:roads', 'layer/topp:roads'],
+    extra: ['dataStore/ui:shapes', 'featureType/ui:points', 'layer/ui:points', 'namespace/ui', 'workspace/ui'],
+    different: { 'featureType/topp:parcels': ['title', 'abstract'] },
+  });
+  const headBefore = (await cluster.api('GET', '/nodes')).body.head as number;
+  const capture = await startJob(MASTER, 'capture');
+  const ended = await jobEnded(MASTER, capture.id);
+  expect(ended).toMatchObject({ state: 'succeeded', progress: { toFix: 8, published: 8, failed: 0 } });
+  await converged();
+  expect((await cluster.api('GET', '/nodes')).body.head).toBe(headBefore + 8);
+  for (const slave of SLAVES) expect({ slave, catalog: snapshot(geoservers.get(slave)!) }).toEqual({ slave, catalog: snapshot(master) });
+  for (const node of [MASTER, ...SLAVES]) expect({ node, drift: await drift(node) }).toEqual({ node, drift: NO_DRIFT });
+});
+
+test("the gateway's crash window: a write the master applied whose publish failed is published by a capture", async () => {
+  // The gateway's log append is refused: the master applies the write, the cluster never hears of it.
+  const fault = await cluster.api('POST', '/__local/faults/refuse-writes', { json: { function: 'ConfigSync/GeoServerGateway', itemKey: '*' } });
+  expect(fault.status).toBe(200);
+  const headBefore = (await cluster.api('GET', '/nodes')).body.head as number;
+  try {
+    const answer = await rest(gateway(), 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/rivers', { featureType: { title: 'rivers (lost publish)' } });
+    expect({ status: answer.status, replicated: answer.headers.get('x-cluster-replicated') }).toEqual({ status: 200, replicated: 'failed' });
+  } finally {
+    expect((await cluster.api('DELETE', '/__local/faults/refuse-writes')).status).toBe(200);
+  }
+  expect((await cluster.api('GET', '/nodes')).body.head).toBe(headBefore);
+  expect(geoservers.get('gs-1')!.catalog.get('featureType', 'topp:rivers')?.title).not.toBe('rivers (lost publish)');
+
+  expect(await drift(MASTER)).toEqual({ missing: [], extra: [], different: { 'featureType/topp:rivers': ['title'] } });
+  const capture = await startJob(MASTER, 'capture');
+  expect(await jobEnded(MASTER, capture.id)).toMatchObject({ state: 'succeeded', progress: { published: 1 } });
+  await converged();
+  for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.get('featureType', 'topp:rivers')?.title).toBe('rivers (lost publish)');
+});
+
+test('job routes refuse what they cannot do, with clear errors', async () => {
+  const slaveOnSlave = await cluster.api('POST', '/nodes/gs-2/reconcile', { node: 'gs-1' });
+  expect({ status: slaveOnSlave.status, code: slaveOnSlave.body.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
+  const captureSlave = await cluster.api('POST', '/nodes/gs-1/capture', { node: MASTER });
+  expect({ status: captureSlave.status, code: captureSlave.body.code }).toEqual({ status: 409, code: 'NOT_A_MASTER' });
+  const unknown = await cluster.api('GET', '/nodes/gs-1/jobs/no-such-job', { node: 'gs-1' });
+  expect(unknown.status).toBe(404);
+  const badLimit = await cluster.api('GET', '/nodes/gs-1/drift?limit=0', { node: 'gs-1' });
+  expect({ status: badLimit.status, field: badLimit.body.field }).toEqual({ status: 400, field: 'limit' });
+  const noToken = await fetch(`${cluster.spawned.url}/nodes/gs-1/drift`);
+  expect(noToken.status).toBe(401);
+});

@@ -1,0 +1,199 @@
+/**
+ * Drift checks, reconciles and their jobs against the stand-in GeoServer over HTTP (the node's
+ * store in memory): how representations are compared, the order differences are made good in,
+ * a reconcile run in many small slices that is interrupted midway (the GeoServer answering 503)
+ * and resumes from its checkpoint to a GeoServer equal to the store, and the one-job-per-node
+ * lock with its takeover of a stale job.
+ */
+import { MemoryJobStore, MemoryNodeStore } from '../../../../lambdas/config-sync/adapters/memory';
+import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
+import { differingPaths, fixOrder, type DriftEntry } from '../../../../lambdas/config-sync/geoserver/drift';
+import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
+import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
+import { newJob, STALE_AFTER_MS, type Job } from '../../../../lambdas/config-sync/jobs';
+import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
+import type { StoredObject } from '../../../../lambdas/config-sync/ports';
+import { MemoryEventBodyStore, MemoryEventLog } from '../../../../lambdas/config-sync/adapters/memory';
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+
+const NODE = 'gs-1';
+const CLUSTER = 'test-cluster';
+
+describe('comparing representations', () => {
+  test("a slave counts only what its store states; links and GeoServer's defaults are not drift", () => {
+    const stored = { name: 'roads', title: 'Roads', store: { '@class': 'dataStore', name: 'topp:pg' } };
+    const held = { name: 'roads', title: 'Roads', enabled: true, store: { '@class': 'dataStore', name: 'topp:pg', href: 'http://gs-1/rest/x.json' } };
+    expect(differingPaths(stored, held, 'stored-properties')).toEqual([]);
+    expect(differingPaths(stored, held, 'both-ways')).toEqual(['enabled']);
+    expect(differingPaths({ ...stored, title: 'Other' }, held, 'stored-properties')).toEqual(['title']);
+    expect(differingPaths({ ...stored, store: { name: 'topp:other' } }, held, 'stored-properties')).toEqual(['store.name']);
+    // XStream answers some numbers as text.
+    expect(differingPaths({ numDecimals: 8 }, { numDecimals: '8' }, 'stored-properties')).toEqual([]);
+    expect(differingPaths({ keywords: { string: ['a', 'b'] } }, { keywords: { string: ['b', 'a'] } }, 'stored-properties')).toEqual(['keywords.string']);
+  });
+
+  test('differences are made good in dependency order, removals in the reverse', () => {
+    const entry = (kind: DriftEntry['kind'], type: DriftEntry['type'], id: string) => ({ kind, type, id }) as DriftEntry;
+    const ordered = fixOrder([
+      entry('missing', 'layer', 'a:roads'),
+      entry('extra', 'workspace', 'x'),
+      entry('different', 'featureType', 'a:roads'),
+      entry('missing', 'workspace', 'a'),
+      entry('extra', 'dataStore', 'x:s'),
+      entry('missing', 'dataStore', 'a:pg'),
+      entry('extra', 'featureType', 'x:t'),
+    ]);
+    expect(ordered.map((e) => `${e.kind} ${e.type}`)).toEqual([
+      'missing workspace',
+      'missing dataStore',
+      'different featureType',
+      'missing layer',
+      'extra featureType',
+      'extra dataStore',
+      'extra workspace',
+    ]);
+  });
+});
+
+describe('jobs against the stand-in GeoServer', () => {
+  let geoserver: GeoServerStandIn;
+  let rest: HttpGeoServer;
+
+  beforeEach(async () => {
+    geoserver = await startGeoServerStandIn();
+    rest = new HttpGeoServer({ url: geoserver.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
+  });
+
+  afterEach(async () => {
+    expect(geoserver.violations).toEqual([]);
+    await geoserver.close();
+  });
+
+  function stored(type: StoredObject['type'], id: string, properties: JsonObject, sequence: number): StoredObject {
+    return { type, id, properties, lastSequence: sequence, lastOrigin: 'master-1', updatedAt: '2026-12-01T00:00:00.000Z', deleted: false, incomplete: false } as StoredObject;
+  }
+
+  /** Workspaces with a data store and feature types (each with its layer), and a removed workspace whose contents the store still holds. */
+  function catalog(workspaces: number, tables: number): StoredObject[] {
+    const objects: StoredObject[] = [];
+    let sequence = 0;
+    for (let w = 0; w < workspaces; w += 1) {
+      const ws = `ws${w}`;
+      objects.push(stored('workspace', ws, { name: ws }, (sequence += 1)));
+      objects.push(stored('dataStore', `${ws}:pg`, { name: 'pg', type: 'PostGIS', workspace: { name: ws } }, (sequence += 1)));
+      for (let t = 0; t < tables; t += 1) {
+        const id = `${ws}:t${t}`;
+        objects.push(stored('featureType', id, { name: `t${t}`, title: `table ${t} of ${ws}`, store: { '@class': 'dataStore', name: `${ws}:pg` } }, (sequence += 1)));
+        objects.push(stored('layer', id, { name: `t${t}`, resource: { '@class': 'featureType', name: id }, queryable: true }, (sequence += 1)));
+      }
+    }
+    // Removed with recurse: GeoServer removed its contents too, the store keeps them as they were.
+    objects.push({ ...stored('workspace', 'gone', { name: 'gone' }, (sequence += 1)), deleted: true });
+    objects.push(stored('dataStore', 'gone:pg', { name: 'pg', type: 'PostGIS' }, 1));
+    return objects;
+  }
+
+  async function setUp(objects: StoredObject[]): Promise<{ deps: JobRunnerDeps; jobs: MemoryJobStore; store: MemoryNodeStore }> {
+    const store = new MemoryNodeStore();
+    await store.replaceWithSnapshot(NODE, { cluster: CLUSTER, sourceNode: 'master-1', sequence: objects.length, objects });
+    const jobs = new MemoryJobStore();
+    const deps: JobRunnerDeps = {
+      cluster: CLUSTER,
+      store,
+      jobs,
+      apply: { store, log: new MemoryEventLog(), bodies: new MemoryEventBodyStore() },
+      rest,
+      compareMode: 'stored-properties',
+      now: () => new Date(),
+      pageSize: 7,
+    };
+    return { deps, jobs, store };
+  }
+
+  async function start(jobs: MemoryJobStore, kind: Job['kind']): Promise<Job> {
+    const job = newJob({ id: `${kind}-${Math.random().toString(36).slice(2)}`, node: NODE, kind, requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+    expect(await jobs.start(job, new Date())).toEqual({ started: true });
+    return job;
+  }
+
+  test('a reconcile run one step per slice, interrupted by a GeoServer answering 503, resumes from its checkpoint to a GeoServer equal to the store', async () => {
+    const objects = catalog(4, 6);
+    const { deps, jobs } = await setUp(objects);
+    // The GeoServer holds something else: a workspace of the store with a changed feature type, and an extra one.
+    geoserver.catalog.addWorkspace({ name: 'ws0' });
+    geoserver.catalog.addStore('dataStore', 'ws0', { name: 'pg', type: 'PostGIS' });
+    geoserver.catalog.addResource('featureType', 'ws0', 'pg', { name: 't0', title: 'edited by hand' });
+    geoserver.catalog.addWorkspace({ name: 'extra' });
+    geoserver.catalog.addStore('dataStore', 'extra', { name: 'shapes', type: 'Shapefile' });
+    geoserver.catalog.addResource('featureType', 'extra', 'shapes', { name: 'pts' });
+
+    const job = await start(jobs, 'reconcile');
+    let outcome: string | undefined;
+    let interrupted = 0;
+    for (let slice = 0; slice < 500 && outcome !== 'done'; slice += 1) {
+      if (slice === 12) await geoserver.setDown('503');
+      if (slice === 15) await geoserver.setDown(null);
+      try {
+        // A deadline already past: every slice runs exactly one step, then checkpoints.
+        outcome = await runJobSlice(deps, NODE, job.id, Date.now() - 1);
+      } catch (error) {
+        expect(error).toBeInstanceOf(GeoServerUnavailableError);
+        interrupted += 1;
+      }
+    }
+    expect(outcome).toBe('done');
+    expect(interrupted).toBe(3);
+    const ended = (await jobs.read(NODE, job.id))!;
+    // 4 workspaces: 1 + 1 + 6 * 2 objects each. The GeoServer held ws0, ws0:pg, and ws0:t0 with the
+    // layer GeoServer made for it: the feature type's title and the layer's `queryable` differ.
+    const live = objects.filter((object) => !object.deleted && !object.id.startsWith('gone'));
+    expect(ended).toMatchObject({
+      state: 'succeeded',
+      phase: 'done',
+      error: null,
+      failures: [],
+      progress: {
+        compared: live.length,
+        missing: live.length - 4,
+        different: 2,
+        // the extra workspace, its namespace, store, feature type and layer
+        extra: 5,
+        toFix: live.length - 4 + 2 + 5,
+        failed: 0,
+      },
+    });
+    expect(ended.progress.fixed).toBe(ended.progress.toFix);
+    expect(ended.slices).toBeGreaterThan(20);
+    for (const object of live) {
+      const held = geoserver.catalog.get(object.type as never, object.id);
+      expect({ id: `${object.type}/${object.id}`, held }).toMatchObject({ id: `${object.type}/${object.id}`, held: { name: object.properties.name } });
+      if (object.type === 'featureType') expect(held?.title).toBe(object.properties.title);
+    }
+    expect(geoserver.catalog.get('workspace', 'extra')).toBeUndefined();
+    expect(geoserver.catalog.get('workspace', 'gone')).toBeUndefined();
+    expect(geoserver.catalog.get('dataStore', 'gone:pg')).toBeUndefined();
+
+    // A drift check afterwards finds nothing.
+    const check = await start(jobs, 'drift');
+    let checked: string | undefined;
+    for (let slice = 0; slice < 100 && checked !== 'done'; slice += 1) checked = await runJobSlice(deps, NODE, check.id, Date.now() + 10_000);
+    expect((await jobs.read(NODE, check.id))!.progress).toMatchObject({ missing: 0, extra: 0, different: 0, toFix: null, fixed: 0 });
+    expect(await jobs.readDifferences(NODE, check.id)).toEqual([]);
+  });
+
+  test('one job per node: a second waits for the first to end; a stale one is replaced, and its late slice stops', async () => {
+    const { deps, jobs } = await setUp(catalog(1, 1));
+    const first = await start(jobs, 'drift');
+    const second = newJob({ id: 'second', node: NODE, kind: 'reconcile', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+    const refused = await jobs.start(second, new Date());
+    expect(refused).toMatchObject({ started: false, active: { id: first.id, kind: 'drift' } });
+    // Nothing saved for longer than STALE_AFTER_MS: the node may start another job.
+    const later = new Date(Date.now() + STALE_AFTER_MS + 1000);
+    expect(await jobs.start({ ...second, createdAt: later.toISOString() }, later)).toEqual({ started: true });
+    expect(await runJobSlice(deps, NODE, first.id, Date.now() + 10_000)).toBe('superseded');
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, NODE, 'second', Date.now() + 10_000);
+    expect((await jobs.read(NODE, 'second'))!.state).toBe('succeeded');
+    expect((await jobs.latest(NODE))!.id).toBe('second');
+  });
+});
