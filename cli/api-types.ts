@@ -147,7 +147,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The configuration event log, one page of event summaries oldest first (nodes and operators)
+         * @description Each summary names the change (kind, object, publishing node, time), never its properties: the object is one `GET /nodes/{node}/catalog/{type}/{id}` away. With `since`, the events after that sequence and `next` to continue; without it, the latest `limit` events.
+         */
+        get: operations["listConfigEvents"];
         put?: never;
         /**
          * Publish a configuration change (master and `both` nodes only)
@@ -784,6 +788,26 @@ export interface components {
             properties?: string[];
             /** @description The GeoServer store an extra resource is listed under */
             store?: string;
+        };
+        EventSummary: {
+            sequence: number;
+            /**
+             * @description null for an unreadable stored event
+             * @enum {string|null}
+             */
+            kind: "add" | "modify" | "remove" | null;
+            object: {
+                type: string;
+                id: string;
+            } | null;
+            /** @description The node that published it */
+            origin: string;
+            /** Format: date-time */
+            publishedAt: string;
+            /** @description Its change is kept in S3 (a large body) */
+            offloaded: boolean;
+            /** @description Why the stored event cannot be read (only for such an event) */
+            unreadable?: string;
         };
         PauseOutcome: {
             node: string;
@@ -1655,6 +1679,68 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    listConfigEvents: {
+        parameters: {
+            query?: {
+                /** @description Events after this sequence (0 for the first page of the whole log) */
+                since?: number;
+                /** @description Events per page, at most 100 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Highest sequence in the event log when the page was read */
+                        head: number;
+                        events: components["schemas"]["EventSummary"][];
+                        /** @description Pass as `since` for the next page; null when the page reaches the head */
+                        next: number | null;
+                    };
+                };
+            };
+            /** @description `since` or `limit` out of range, or another query parameter (INVALID_REQUEST, `field` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
             };
         };
     };

@@ -95,6 +95,13 @@ export const CONFIG_SYNC_MANIFEST = {
     ],
     routes: [{ method: 'POST', path: '/config/events', access: 'node' }],
   },
+  /** A bounded page of event summaries (head, then the range); nodes and operators. */
+  ListEvents: {
+    entry: 'config-sync/handlers/list-events.ts',
+    environment: COMMON,
+    grants: [{ on: 'eventLog', actions: ddb('GetItem', 'Query') }],
+    routes: [{ method: 'GET', path: '/config/events', access: 'node' }],
+  },
   ListNodes: {
     entry: 'config-sync/handlers/list-nodes.ts',
     environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],

@@ -14,6 +14,7 @@ import { CONFORMANCE_CLASSES, DEFAULT_LIMIT, EXCEPTION_TYPES, MAX_LIMIT, OGC_STA
 import { MAX_PAGE_SIZE } from './protocols/job-list';
 import { executionIdSchema, listQuerySchema, statusWriteSchema } from './schemas';
 import { nodeNameSchema, NODE_ROLES } from '../shared/cluster-model';
+import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from '../config-sync/event-log-view';
 import { CORS_POLLING_PATHS } from '../shared/cors';
 import {
   CONFIGURATION_TYPES,
@@ -426,6 +427,47 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
           '409': error('The publishing node is paused (NODE_PAUSED, with `pausedSince` and `pausedBy`): resume it first'),
           '413': error(`Body larger than ${MAX_CHANGE_BYTES} bytes`),
           '415': error('Body is not JSON'),
+        },
+      },
+      get: {
+        access: 'list',
+        operationId: 'listConfigEvents',
+        summary: 'The configuration event log, one page of event summaries oldest first (nodes and operators)',
+        description:
+          'Each summary names the change (kind, object, publishing node, time), never its properties: the object is one ' +
+          '`GET /nodes/{node}/catalog/{type}/{id}` away. With `since`, the events after that sequence and `next` to continue; ' +
+          'without it, the latest `limit` events.',
+        tags: [CONFIG_TAG],
+        parameters: [
+          {
+            name: 'since',
+            in: 'query',
+            required: false,
+            description: 'Events after this sequence (0 for the first page of the whole log)',
+            schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            description: `Events per page, at most ${MAX_EVENT_PAGE}`,
+            schema: { type: 'integer', minimum: 1, maximum: MAX_EVENT_PAGE, default: DEFAULT_EVENT_PAGE },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'One page of the log',
+            content: jsonContent({
+              type: 'object',
+              required: ['head', 'events', 'next'],
+              properties: {
+                head: { type: 'integer', minimum: 0, description: 'Highest sequence in the event log when the page was read' },
+                events: { type: 'array', items: ref('schemas', 'EventSummary') },
+                next: { type: 'integer', nullable: true, description: 'Pass as `since` for the next page; null when the page reaches the head' },
+              },
+            }),
+          },
+          '400': error('`since` or `limit` out of range, or another query parameter (INVALID_REQUEST, `field` names it)'),
         },
       },
     },
@@ -1002,6 +1044,24 @@ function configSyncSchemas(): Record<string, Json> {
         id: { type: 'string' },
         properties: { type: 'array', items: { type: 'string' }, description: 'Dotted paths that differ (`different` only)' },
         store: { type: 'string', description: 'The GeoServer store an extra resource is listed under' },
+      },
+    },
+    EventSummary: {
+      type: 'object',
+      required: ['sequence', 'kind', 'object', 'origin', 'publishedAt', 'offloaded'],
+      properties: {
+        sequence: { type: 'integer', minimum: 1 },
+        kind: { type: 'string', enum: ['add', 'modify', 'remove'], nullable: true, description: 'null for an unreadable stored event' },
+        object: {
+          type: 'object',
+          nullable: true,
+          required: ['type', 'id'],
+          properties: { type: { type: 'string' }, id: { type: 'string' } },
+        },
+        origin: { type: 'string', description: 'The node that published it' },
+        publishedAt: { type: 'string', format: 'date-time' },
+        offloaded: { type: 'boolean', description: 'Its change is kept in S3 (a large body)' },
+        unreadable: { type: 'string', description: 'Why the stored event cannot be read (only for such an event)' },
       },
     },
     PauseOutcome: {

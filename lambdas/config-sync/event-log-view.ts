@@ -1,0 +1,72 @@
+/**
+ * The event log as operators read it (GET /config/events): one page of event summaries, oldest
+ * first. A summary names what changed (kind, object, origin, time) and never carries the
+ * properties: an event can hold a 1 MiB style, and the object itself is one catalog read away
+ * (GET /nodes/{node}/catalog/{type}/{id}). So a page of at most MAX_EVENT_PAGE summaries stays
+ * a few tens of KB however large the events are.
+ */
+import { ValidationError } from '../shared/errors';
+import { isOffloaded, isUnreadable, type ChangeKind, type DeliveredEvent, type ObjectRef } from './events';
+import type { EventLog } from './ports';
+
+export const DEFAULT_EVENT_PAGE = 50;
+/** Also the most the event log's `readRange` is asked for at once. */
+export const MAX_EVENT_PAGE = 100;
+
+export interface EventLogQuery {
+  /** Events after this sequence; absent: the latest `limit` events. */
+  readonly since?: number;
+  readonly limit: number;
+}
+
+export interface EventSummary {
+  readonly sequence: number;
+  /** `null` for an event stored unreadable (see `unreadable`). */
+  readonly kind: ChangeKind | null;
+  readonly object: ObjectRef | null;
+  readonly origin: string;
+  readonly publishedAt: string;
+  /** Its change is in the body store (a large style, for instance). */
+  readonly offloaded: boolean;
+  /** Why a stored event cannot be read (nodes park it); only for such an event. */
+  readonly unreadable?: string;
+}
+
+export interface EventLogPage {
+  /** The log's highest sequence when the page was read. */
+  readonly head: number;
+  readonly events: EventSummary[];
+  /** Pass as `since` for the next page; `null` when the page reaches the head. */
+  readonly next: number | null;
+}
+
+/** Query parameters `since` and `limit`, each optional; any other parameter is refused. */
+export function parseEventLogQuery(params: Readonly<Record<string, string | undefined>>): EventLogQuery {
+  for (const name of Object.keys(params)) {
+    if (name !== 'since' && name !== 'limit') throw new ValidationError(name, 'is not a known parameter (since, limit)');
+  }
+  const since = params.since === undefined ? undefined : wholeNumber(params.since, 'since', 0, Number.MAX_SAFE_INTEGER);
+  const limit = params.limit === undefined ? DEFAULT_EVENT_PAGE : wholeNumber(params.limit, 'limit', 1, MAX_EVENT_PAGE);
+  return { ...(since === undefined ? {} : { since }), limit };
+}
+
+function wholeNumber(raw: string, field: string, min: number, max: number): number {
+  const value = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new ValidationError(field, `must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+export async function readEventLog(log: EventLog, cluster: string, query: EventLogQuery): Promise<EventLogPage> {
+  // The head first: every sequence up to it is stored (the log has no holes).
+  const head = await log.head(cluster);
+  const from = query.since === undefined ? Math.max(1, head - query.limit + 1) : query.since + 1;
+  const to = Math.min(head, from + query.limit - 1);
+  const events = to >= from ? await log.readRange(cluster, from, to) : [];
+  return { head, events: events.map(summarize), next: to < head ? to : null };
+}
+
+export function summarize(event: DeliveredEvent): EventSummary {
+  const base = { sequence: event.sequence, origin: event.origin, publishedAt: event.publishedAt };
+  if (isUnreadable(event)) return { ...base, kind: null, object: event.object ?? null, offloaded: false, unreadable: event.reason };
+  return { ...base, kind: event.kind, object: event.object, offloaded: isOffloaded(event) };
+}
