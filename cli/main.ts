@@ -7,15 +7,25 @@
  *
  * Exit codes: 0 done; 1 the API refused or failed (its error is printed); 2 bad usage;
  * 3 the API could not be reached; 4 `watch` saw the execution fail or be dismissed.
+ *
+ * `token issue|revoke` is the one command that does not go through the API: tokens are minted
+ * and revoked in the credentials table with the operator's own AWS credentials, as
+ * `npm run node-token` does. No API route mints tokens, on purpose: a route that did would let
+ * one leaked master token mint lasting tokens for every name, while the table path needs the
+ * deployer's IAM permission on that one table.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
+import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
 import type { components } from './api-types';
 import { createClusterClient, type ClusterApi } from './client';
 
 type NodeState = components['schemas']['NodeState'];
 type ExecutionStatus = components['schemas']['ExecutionStatus'];
+type EventSummary = components['schemas']['EventSummary'];
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, executionFailed: 4 } as const;
 
@@ -41,6 +51,9 @@ Commands:
   executions get <id>
   watch <id> [--interval MS]    a live progress bar until the execution ends
   config publish <file>         publish one change, or a JSON list of changes in order
+  config log [--since SEQ] [--limit N]   the event log: the latest events, or those after SEQ
+  token issue <name>            mint a node's or operator's token (replaces its old one)
+  token revoke <name>           delete a node's or operator's token
 
 Options (every command):
   --url URL      API base URL (env GEOCLUSTER_URL; default: the local cluster's)
@@ -57,7 +70,16 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
   resync: 'Usage: geocluster resync <node> [--source NODE] [--json]\n  Rebuilds the node\'s store from a snapshot of a master (or --source) plus the log after it.',
   executions: 'Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n       geocluster executions get <id> [--json]',
   watch: 'Usage: geocluster watch <executionId> [--interval MS] [--json]\n  Polls the execution and draws its progress until it ends; prints its result or error.\n  Exit 0 when it succeeded, 4 when it failed or was dismissed.',
-  config: 'Usage: geocluster config publish <file> [--json]\n  <file> holds one change ({"kind":"add","object":{...},"properties":{...}}) or a JSON list of them, published in order; stops at the first refused one.',
+  config:
+    'Usage: geocluster config publish <file> [--json]\n  <file> holds one change ({"kind":"add","object":{...},"properties":{...}}) or a JSON list of them, published in order; stops at the first refused one.\n' +
+    '       geocluster config log [--since SEQ] [--limit N] [--json]\n  The configuration event log (a node or operator token): without --since the latest N events (default 50);\n  with --since every event after SEQ, oldest first, paging through the log until its head.',
+  token:
+    'Usage: geocluster token issue|revoke <name> [--table T] [--endpoint URL] [--region R] [--json]\n' +
+    '  Mints (prints once; only its hash is stored) or deletes the token of a node or operator named in the cluster\n' +
+    '  configuration, in the credentials table itself, with your AWS credentials (as npm run node-token): no API\n' +
+    '  route mints tokens. --table: the stack output CredentialsTableName (env GEOCLUSTER_CREDENTIALS_TABLE; default\n' +
+    '  the running npm start\'s, with its DynamoDB Local endpoint). A revoked or replaced token may pass for up to a\n' +
+    "  minute more in AWS (API Gateway's cached verdict).",
 };
 
 export interface CliIo {
@@ -86,6 +108,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         process: { type: 'string' },
         limit: { type: 'string' },
         interval: { type: 'string' },
+        since: { type: 'string' },
+        table: { type: 'string' },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
       },
     });
   } catch (error) {
@@ -103,6 +129,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   try {
+    if (command === 'token') return await token(rest, values, io);
     const target = resolveTarget(values, io);
     const client = createClusterClient(target.url, target.token);
     const print = (human: string, data: unknown) => io.out(values.json ? JSON.stringify(data, null, 2) : human);
@@ -136,7 +163,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'watch':
         return await watch(client, required(rest[0], command, '<executionId>'), values, io);
       case 'config':
-        return await config(client, rest, io, print, target.cwd, values.json);
+        return rest[0] === 'log' ? await configLog(client, values, print) : await config(client, rest, io, print, target.cwd, values.json);
       default:
         io.err(`geocluster: unknown command '${command}'\n${HELP.main}`);
         return EXIT.usage;
@@ -344,6 +371,96 @@ async function config(
   }
   print(`${published.length} change(s) published`, { published });
   return EXIT.ok;
+}
+
+const MAX_LOG_EVENTS = 10_000;
+
+/**
+ * `config log`: the latest events, or (with --since) every event after that sequence, paged
+ * through GET /config/events until the head (at most 10,000 events per run).
+ */
+async function configLog(client: ClusterApi, values: { since?: string; limit?: string; json?: boolean }, print: (human: string, data: unknown) => void): Promise<number> {
+  const since = values.since === undefined ? undefined : wholeNumber(values.since, '--since', 0);
+  const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, '--limit', 1);
+  const events: EventSummary[] = [];
+  let head = 0;
+  let after = since;
+  for (;;) {
+    // The API bounds a page (100); --since pages on, the latest-events form asks once.
+    const pageLimit = since === undefined ? Math.min(limit ?? 50, 100) : Math.min(limit ?? 100, 100);
+    const query = { ...(after === undefined ? {} : { since: after }), limit: pageLimit };
+    const page = await call(client.GET('/config/events', { params: { query } }));
+    head = page.head;
+    events.push(...page.events);
+    if (page.next === null || since === undefined || (limit !== undefined && events.length >= limit) || events.length >= MAX_LOG_EVENTS) break;
+    after = page.next;
+  }
+  const shown = limit === undefined ? events : events.slice(0, limit);
+  const rows = shown.map((event) => [
+    String(event.sequence),
+    event.kind ?? 'UNREADABLE',
+    event.object ? `${event.object.type}/${event.object.id}` : '-',
+    event.origin,
+    event.publishedAt,
+    event.unreadable ?? (event.offloaded ? 'body in S3' : ''),
+  ]);
+  print(`log head ${head}\n${table(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE'], rows)}`, { head, events: shown });
+  return EXIT.ok;
+}
+
+function wholeNumber(raw: string, flag: string, min: number): number {
+  const value = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min)) throw new CliError(`${flag} must be a whole number of at least ${min}, got '${raw}'`, EXIT.usage);
+  return value;
+}
+
+/** `token issue|revoke <name>`, straight on the credentials table (see the file's opening comment). */
+async function token(rest: string[], values: { table?: string; endpoint?: string; region?: string; json?: boolean }, io: CliIo): Promise<number> {
+  const [sub, name] = rest;
+  if (sub !== 'issue' && sub !== 'revoke') {
+    io.err(HELP.token as string);
+    return EXIT.usage;
+  }
+  const nodeId = required(name, 'token', '<name>');
+  if (!isNodeName(nodeId)) throw new CliError(`name '${nodeId}' ${NODE_NAME_RULE}`, EXIT.usage);
+  const local = readLocalCluster(io.cwd);
+  const table = values.table ?? io.env.GEOCLUSTER_CREDENTIALS_TABLE ?? local?.credentialsTable;
+  if (!table) throw new CliError('token needs the credentials table: pass --table (the stack output CredentialsTableName) or set GEOCLUSTER_CREDENTIALS_TABLE', EXIT.usage);
+  // Locally the table is in DynamoDB Local, which takes any credentials; in AWS the SDK's own chain applies.
+  const endpoint = values.endpoint ?? (values.table === undefined && io.env.GEOCLUSTER_CREDENTIALS_TABLE === undefined ? local?.dynamoEndpoint : undefined);
+  const client = new DynamoDBClient({
+    ...(values.region ? { region: values.region } : {}),
+    ...(endpoint ? { endpoint, region: values.region ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  const store = new CredentialsStore(client, table);
+  try {
+    if (sub === 'issue') {
+      const issued = await store.issue(nodeId);
+      io.out(values.json ? JSON.stringify({ name: nodeId, token: issued }) : issued);
+      return EXIT.ok;
+    }
+    const revoked = await store.revoke(nodeId);
+    io.out(values.json ? JSON.stringify({ name: nodeId, revoked }) : revoked ? `${nodeId}: token revoked` : `${nodeId} had no token`);
+    return EXIT.ok;
+  } catch (error) {
+    const problem = error as { name?: string; message?: string };
+    if (problem.name === 'ResourceNotFoundException') throw new CliError(`no credentials table '${table}' there`, EXIT.refused);
+    if (problem.name === 'AccessDeniedException' || problem.name === 'UnrecognizedClientException') throw new CliError(`the credentials table refused: ${problem.message}`, EXIT.refused);
+    throw new CliError(`cannot reach DynamoDB (${problem.name ?? 'error'}: ${problem.message ?? String(error)})`, EXIT.unreachable);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** What a running `npm start` wrote to .local/cluster.json, if anything. */
+function readLocalCluster(cwd: string): { url?: string; credentialsTable?: string; dynamoEndpoint?: string } | undefined {
+  const file = path.join(cwd, '.local', 'cluster.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as { url?: string; credentialsTable?: string; dynamoEndpoint?: string };
+  } catch {
+    throw new CliError(`${file} is not valid JSON`, EXIT.usage);
+  }
 }
 
 /** The process entry point (bin/geocluster.cjs): real stdout, stderr, environment and directory. */

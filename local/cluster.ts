@@ -249,8 +249,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const boundPort = await server.listen(port);
     stopped.push(() => server.close());
     if (persist) {
-      // Where `npx geocluster` finds the running cluster (beside node-tokens.json).
-      writeFileSync(path.join(stateDir, 'cluster.json'), `${JSON.stringify({ url: `http://127.0.0.1:${boundPort}` }, null, 2)}\n`);
+      // Where `npx geocluster` finds the running cluster (beside node-tokens.json), and the
+      // credentials table `geocluster token` writes (in DynamoDB Local, as npm run node-token does).
+      const local = { url: `http://127.0.0.1:${boundPort}`, credentialsTable, dynamoEndpoint: emulators.dynamoEndpoint };
+      writeFileSync(path.join(stateDir, 'cluster.json'), `${JSON.stringify(local, null, 2)}\n`);
     }
 
     await messaging.start(hosts);

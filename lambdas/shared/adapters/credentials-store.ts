@@ -3,7 +3,7 @@
  * DynamoDB document client. The only place a credentials item is written.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CREDENTIALS_TABLE, type CredentialsItem } from '../credentials-table';
 import { generateToken } from '../node-token';
 
@@ -31,5 +31,13 @@ export class CredentialsStore {
     const item: CredentialsItem = { nodeId, secretHash, createdAt: now.toISOString() };
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
     return token;
+  }
+
+  /** Deletes the name's token; false when it had none. The authorizer refuses it from then on (after its cached verdicts expire). */
+  async revoke(nodeId: string): Promise<boolean> {
+    const { Attributes } = await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { [CREDENTIALS_TABLE.partitionKey]: nodeId }, ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes !== undefined;
   }
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { api, clusterUrl, tokenOf } from '../../support/cluster-client';
 
 // Each run starts a Node process that compiles the CLI with tsx: seconds on a busy machine.
@@ -154,6 +155,69 @@ describe('geocluster', () => {
     const help = await geocluster(['watch', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: geocluster watch <executionId>');
+  });
+
+  it('config log: the latest events, and with --since every event after it, paged, in order (an operator token reads it)', async () => {
+    const ids = [0, 1, 2].map(() => `log-${randomUUID().slice(0, 8)}`);
+    const sequences: number[] = [];
+    for (const id of ids) {
+      const published = await api('POST', '/config/events', { node: 'master-1', json: { kind: 'add', object: { type: 'workspace', id }, properties: { workspace: { name: id } } } });
+      sequences.push(published.body.sequence);
+    }
+    const latest = await geocluster(['config', 'log', '--limit', '3'], { GEOCLUSTER_TOKEN: tokenOf('ops') });
+    expect(latest.code).toBe(0);
+    const [headLine, header, ...rows] = latest.stdout.trim().split('\n');
+    expect(headLine).toBe(`log head ${sequences[2]}`);
+    expect(header!.split(/\s+/)).toEqual(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE']);
+    expect(rows.map((row) => row.split(/\s+/).slice(0, 4))).toEqual(ids.map((id, i) => [String(sequences[i]), 'add', `workspace/${id}`, 'master-1']));
+
+    // From before the first: every later event, across pages of at most 2, oldest first.
+    const since = await geocluster(['config', 'log', '--since', String(sequences[0]! - 1), '--json']);
+    expect(since.code).toBe(0);
+    const events = JSON.parse(since.stdout).events as { sequence: number; object: { id: string } }[];
+    expect(events.map((event) => event.sequence)).toEqual(sequences);
+    expect(events.map((event) => event.object.id)).toEqual(ids);
+    const paged = await geocluster(['config', 'log', '--since', String(sequences[0]! - 1), '--limit', '2', '--json']);
+    expect(JSON.parse(paged.stdout).events.map((event: { sequence: number }) => event.sequence)).toEqual(sequences.slice(0, 2));
+
+    expect((await geocluster(['config', 'log'], { GEOCLUSTER_TOKEN: undefined })).code).toBe(1);
+    const bad = await geocluster(['config', 'log', '--since', '-3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--since');
+  });
+
+  it('token issue and revoke: a new operator token works and the old one no longer does; revoked, it is refused', async () => {
+    const dynamo = new DynamoDBClient({ endpoint: process.env.CLUSTER_DYNAMO_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const table = (await dynamo.send(new ListTablesCommand({}))).TableNames!.find((name) => /Credentials/.test(name))!;
+    const key = { nodeId: { S: 'ops' } };
+    // The other suites keep using the operator's token: its item is put back afterwards.
+    const saved = (await dynamo.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item!;
+    const flags = ['--table', table, '--endpoint', process.env.CLUSTER_DYNAMO_ENDPOINT!];
+    const list = (token: string | undefined) => api('GET', '/executions?limit=1', { token });
+    try {
+      const issued = await geocluster(['token', 'issue', 'ops', ...flags]);
+      expect(issued.code).toBe(0);
+      const token = issued.stdout.trim();
+      expect(token).toMatch(/^ops\.\S+$/);
+      expect((await list(token)).status).toBe(200);
+      expect((await list(tokenOf('ops'))).status).toBe(403);
+      // Operators stay read-only whatever their token.
+      expect((await api('POST', '/nodes/slave-1/pause', { token })).status).toBe(403);
+
+      const revoked = await geocluster(['token', 'revoke', 'ops', ...flags, '--json']);
+      expect(revoked.code).toBe(0);
+      expect(JSON.parse(revoked.stdout)).toEqual({ name: 'ops', revoked: true });
+      expect((await list(token)).status).toBe(403);
+      expect((await geocluster(['token', 'revoke', 'ops', ...flags])).stdout).toContain('ops had no token');
+
+      expect((await geocluster(['token', 'issue', 'Not A Name', ...flags])).code).toBe(2);
+      expect((await geocluster(['token', 'issue', 'ops', '--table', 'no-such-table', '--endpoint', process.env.CLUSTER_DYNAMO_ENDPOINT!])).code).toBe(1);
+      expect((await geocluster(['token', 'issue', 'ops'], { GEOCLUSTER_TOKEN: undefined })).code).toBe(2);
+    } finally {
+      await dynamo.send(new PutItemCommand({ TableName: table, Item: saved }));
+      dynamo.destroy();
+    }
+    expect((await list(tokenOf('ops'))).status).toBe(200);
   });
 
   it('redrive and resync through the CLI', async () => {
