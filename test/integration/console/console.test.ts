@@ -55,6 +55,7 @@ describe('the console at /console', () => {
     // Without a token the page asks for one and lists nothing.
     await page.locator('#executions-hint').waitFor();
     expect(await page.locator('#executions tbody tr').count()).toBe(0);
+    expect(await page.locator('#events-hint').isVisible()).toBe(true);
     await page.fill('#token', tokenOf('ops'));
     await page.click('#token-save');
     await bar(id).waitFor();
@@ -74,6 +75,19 @@ describe('the console at /console', () => {
     // ...and show with the succeeded filter on.
     await page.locator('#phases input[value=SUCCEEDED]').check();
     await expectAttribute(id, '100');
+  });
+
+  it('shows a change in the recent event log as soon as a master publishes it', async () => {
+    // The operator token entered in the test before reads the log.
+    const id = `console-${randomUUID().slice(0, 8)}`;
+    const published = await api('POST', '/config/events', { node: 'master-1', json: { kind: 'add', object: { type: 'workspace', id }, properties: { workspace: { name: id } } } });
+    expect(published.status).toBe(201);
+    const row = page.locator(`#events tr[data-sequence="${published.body.sequence}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(0, 4)).toEqual([String(published.body.sequence), 'add', `workspace/${id}`, 'master-1']);
+    // Newest on top.
+    expect(await page.locator('#events tbody tr').first().getAttribute('data-sequence')).toBe(String(published.body.sequence));
   });
 
   it("a redrive is refused without a token and with the operator's, and works with the node's; the token stays in session storage", async () => {
