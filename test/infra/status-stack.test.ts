@@ -166,8 +166,8 @@ describe('functions', () => {
     const functions = Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     // 15 for execution status, polling protocols (with the CORS preflight) and the authorizer; 9 for
     // configuration sync plus one apply function per consuming node (cdk.json declares two slaves),
-    // with pause/resume and the lag measure; the console.
-    expect(functions.length).toBe(29);
+    // with pause/resume, the lag measure and the event log reader; the console.
+    expect(functions.length).toBe(30);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
