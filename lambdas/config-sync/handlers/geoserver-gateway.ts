@@ -10,7 +10,7 @@
  * takes 6 MB per request, API Gateway 10 MB); a GeoServer answer over 4 MiB is 502 (it travels
  * base64-encoded inside Lambda's 6 MB response; reading a write back may read more); the master's calls of one request share a 26 s
  * budget and running out of it is 504 (API Gateway ends the request at 30 s); a master that
- * cannot be reached is 502; a write that cannot get the cluster's write lease within 8 s is 503
+ * cannot be reached is 502; a write that cannot get the cluster's write lease within 10 s is 503
  * with Retry-After.
  */
 import { AppError } from '../../shared/errors';
