@@ -25,8 +25,8 @@
  * Every call to the master of one request shares one time budget (./limits.ts): a write's forward
  * leaves time for reading it back and publishing it.
  *
- * Not done here: a process that dies between the master's answer and the log append loses that
- * change until a drift capture publishes it.
+ * A process that dies between the master's answer and the log append leaves that change on the
+ * master only, until a capture (`POST /nodes/{master}/capture`) publishes it.
  */
 import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, type ConfigChange, type ObjectType } from '../events';
