@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { allowListEntryProblem } from '../lambdas/config-sync/gateway/source-allow-list';
 import { clusterNameSchema, clusterNodesSchema, nodeNameSchema, nodeRoleSchema } from '../lambdas/shared/cluster-model';
 
 const awsId = (prefix: string) =>
@@ -126,6 +127,21 @@ const clusterSchema = z
         rateLimit: z.number().int().min(1).max(10000).default(20),
         /** Burst the route absorbs above the rate. */
         burstLimit: z.number().int().min(1).max(5000).default(40),
+        /**
+         * Keeps the gateway private: only these IPv4/IPv6 addresses and CIDR blocks (for example
+         * an office's or a VPN's egress, a NAT gateway's Elastic IP) may call it; every other
+         * caller gets 403 before anything reaches the master GeoServer. Checked by the gateway
+         * function against the connection's source address (HTTP APIs have no resource policy,
+         * WAF or private endpoint). @default every address may call
+         */
+        allowedSourceIps: z
+          .array(z.string().superRefine((entry, ctx) => {
+            const problem = allowListEntryProblem(entry);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }))
+          .min(1, 'must list at least one address or CIDR block; leave the key out to let every address call the gateway')
+          .max(100)
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -19,7 +19,8 @@ export interface DynamoGate {
    * `AccessDeniedException` every write by this function of an item whose sort key `key` is
    * `itemKey`, as an explicit deny in its role would. It lets a test make exactly one node
    * unable to apply one object, which nothing in the deployed product can ask for. `itemKey`
-   * `*` refuses every write of the function.
+   * `*` refuses every write of the function; `<cluster>/0` refuses the event log's head item,
+   * which every log append writes.
    */
   refuseWrites(functionId: string, itemKey: string): void;
   /** Lifts every refusal `refuseWrites` added. */
@@ -33,8 +34,16 @@ const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchW
 
 /** The sort keys (`key` attribute) of the items a write request touches. */
 function writtenItemKeys(operation: string, body: Record<string, unknown>): string[] {
-  type Request = { Item?: { key?: { S?: string } }; Key?: { key?: { S?: string } } };
-  const keyOf = (request: Request | undefined) => request?.Item?.key?.S ?? request?.Key?.key?.S;
+  type Keyed = { key?: { S?: string }; cluster?: { S?: string }; sequence?: { N?: string } };
+  type Request = { Item?: Keyed; Key?: Keyed };
+  // Node store items by their sort key `key`; event log items (partition `cluster`, sort
+  // `sequence`) as `<cluster>/<sequence>`, so a test can refuse the log head (`<cluster>/0`, which
+  // every append's transaction writes) and nothing else of the table.
+  const keyOf = (request: Request | undefined) => {
+    const item = request?.Item ?? request?.Key;
+    if (item?.key?.S !== undefined) return item.key.S;
+    return item?.cluster?.S !== undefined && item.sequence?.N !== undefined ? `${item.cluster.S}/${item.sequence.N}` : undefined;
+  };
   const requests: (Request | undefined)[] = [];
   if (operation === 'TransactWriteItems') {
     for (const item of (body.TransactItems as Record<string, Request>[] | undefined) ?? []) requests.push(...Object.values(item));

@@ -25,6 +25,7 @@ import {
 import { EVENT_LOG_TABLE, NODE_STORE_TABLE } from '../../lambdas/config-sync/tables';
 import type { Grant } from '../../lambdas/shared/manifest';
 import { canPublish, consumes, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
+import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambdas/config-sync/gateway/limits';
 import { gatewayMaster, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
 import { declaredFunction, type ManifestBinding } from './declared-functions';
@@ -194,6 +195,7 @@ export class ConfigSyncService extends Construct {
       [CONFIG_SYNC_ENV.nodeName]: undefined,
       [CONFIG_SYNC_ENV.gatewayMasterNode]: gatewayMaster(cluster)?.name,
       [CONFIG_SYNC_ENV.gatewayGeoserverUrl]: gatewayMaster(cluster)?.geoserver.url,
+      [CONFIG_SYNC_ENV.gatewayAllowedSourceIps]: cluster.gateway.allowedSourceIps ? JSON.stringify(cluster.gateway.allowedSourceIps) : undefined,
       // Resolved at synth, when every apply function's event source mapping exists.
       [CONFIG_SYNC_ENV.nodeEventSources]: Lazy.string({
         produce: () => stack.toJsonString(Object.fromEntries(Object.entries(this.nodeQueues).map(([node, q]) => [node, q.eventSource.eventSourceMappingId]))),
@@ -291,7 +293,11 @@ export class ConfigSyncService extends Construct {
 
     const master = gatewayMaster(cluster);
     if (master) {
-      const gateway = declaredFunction(this, 'GeoServerGateway', GEOSERVER_GATEWAY, binding(master.name), options('GeoServerGateway'));
+      // Its timeout is what the gateway's time budget and its write lease's expiry are sized against.
+      const gateway = declaredFunction(this, 'GeoServerGateway', GEOSERVER_GATEWAY, binding(master.name), {
+        ...options('GeoServerGateway'),
+        timeout: Duration.millis(GATEWAY_FUNCTION_TIMEOUT_MS),
+      });
       if (master.geoserver.network) this.placeInVpc(gateway, master.name, master.geoserver.network);
       addLambdaRoute(props.api, GATEWAY_ROUTE_PATH, HttpMethod.ANY, gateway);
       this.functions.GeoServerGateway = gateway;

@@ -28,6 +28,8 @@ export const CONFIG_SYNC_ENV = {
   /** The REST gateway's master node and its GeoServer's URL (cluster.gateway). */
   gatewayMasterNode: 'GATEWAY_MASTER_NODE',
   gatewayGeoserverUrl: 'GATEWAY_GEOSERVER_URL',
+  /** JSON array of the addresses and CIDR blocks that may call the gateway; unset: any. */
+  gatewayAllowedSourceIps: 'GATEWAY_ALLOWED_SOURCE_IPS',
   /** JSON object node -> UUID of its apply function's SQS event source mapping (pause and resume). */
   nodeEventSources: 'NODE_EVENT_SOURCES',
 } as const;
@@ -227,7 +229,7 @@ export const CONFIG_SYNC_MANIFEST = {
 export const GATEWAY_ROUTE_PATH = '/geoserver/rest/{proxy+}';
 export const GEOSERVER_GATEWAY = {
   entry: 'config-sync/handlers/geoserver-gateway.ts',
-  environment: [...COMMON, CONFIG_SYNC_ENV.gatewayMasterNode, CONFIG_SYNC_ENV.gatewayGeoserverUrl],
+  environment: [...COMMON, CONFIG_SYNC_ENV.gatewayMasterNode, CONFIG_SYNC_ENV.gatewayGeoserverUrl, CONFIG_SYNC_ENV.gatewayAllowedSourceIps],
   grants: [
     { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
     { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },

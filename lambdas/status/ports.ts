@@ -1,8 +1,15 @@
 import type { ActiveWrite, ExecutionStatus, Phase } from './execution';
 
+/**
+ * The most processes one listing may name: each is read from its own index partitions (groups x
+ * shards). A caller with more filters the rest itself.
+ */
+export const MAX_PROCESS_NAMES = 5;
+
 export interface ListQuery {
   phases?: Phase[];
-  processName?: string;
+  /** One process, or any of a few (at most MAX_PROCESS_NAMES, each read from its own partitions). */
+  processName?: string | readonly string[];
   userName?: string;
   nodeId?: string;
   /** ISO 8601: only executions completed strictly before this instant. */

@@ -4,6 +4,13 @@
  * Basic authentication decides), a function that knows only the master's GeoServer URL, may
  * publish as that master and nothing else, runs in its VPC, and a throttle of its own.
  */
+import {
+  API_GATEWAY_TIMEOUT_MS,
+  LEASE_TTL_MS,
+  LEASE_WAIT_MS,
+  PUBLISH_RESERVE_MS,
+  REQUEST_BUDGET_MS,
+} from '../../lambdas/config-sync/gateway/limits';
 import { actionsOfStatement, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
 const NODES = [
@@ -26,7 +33,7 @@ const gatewayFunction = (json: Synthesized['json']) =>
 describe('switched on', () => {
   let synth: Synthesized;
   beforeAll(() => {
-    synth = synthesize({ nodes: NODES, gateway: { enabled: true, rateLimit: 5, burstLimit: 10 } });
+    synth = synthesize({ nodes: NODES, gateway: { enabled: true, rateLimit: 5, burstLimit: 10, allowedSourceIps: ['203.0.113.0/24', '2001:db8::/32'] } });
   });
 
   test('one ANY route to the gateway function, without an authorizer, throttled on its own', () => {
@@ -52,10 +59,26 @@ describe('switched on', () => {
     expect(actions).toContain('sns:Publish');
   });
 
+  test('its allow list reaches the function, which checks each caller against it', () => {
+    const variables = synth.json.Resources[gatewayFunction(synth.json)!]!.Properties.Environment.Variables;
+    expect(JSON.parse(variables.GATEWAY_ALLOWED_SOURCE_IPS)).toEqual(['203.0.113.0/24', '2001:db8::/32']);
+  });
+
   test("it writes only the master's own node store items", () => {
     const id = gatewayFunction(synth.json)!;
     const keyed = statementsOf(synth.json, id).filter((statement) => statement.Condition?.['ForAllValues:StringEquals']);
     expect(keyed.map((statement) => statement.Condition!['ForAllValues:StringEquals'])).toEqual([{ 'dynamodb:LeadingKeys': ['gs-main'] }]);
+  });
+
+  test('its timeout leaves the request budget room, stays under API Gateway\'s, and a dead holder\'s write lease outlasts it', () => {
+    const id = gatewayFunction(synth.json)!;
+    const timeoutSeconds = synth.json.Resources[id]!.Properties.Timeout as number;
+    expect(timeoutSeconds).toBe(29);
+    expect(REQUEST_BUDGET_MS).toBeLessThan(timeoutSeconds * 1000);
+    expect(timeoutSeconds * 1000).toBeLessThan(API_GATEWAY_TIMEOUT_MS);
+    // a live holder is stopped by Lambda before its lease could expire under it
+    expect(LEASE_TTL_MS).toBeGreaterThan(timeoutSeconds * 1000 + 5000);
+    expect(LEASE_WAIT_MS + PUBLISH_RESERVE_MS).toBeLessThan(REQUEST_BUDGET_MS);
   });
 
   test('cdk-nag finds nothing unacknowledged', () => {

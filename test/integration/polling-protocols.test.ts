@@ -505,6 +505,23 @@ describe('OGC API - Processes', () => {
     expect(whole.jobs.length).toBeLessThanOrEqual(10);
   });
 
+  test('GET /jobs with several processID values pages through the jobs of each, newest first, each once', async () => {
+    const first = uniqueProcess('several-a');
+    const second = uniqueProcess('several-b');
+    const other = uniqueProcess('several-other');
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push(await create(first));
+      ids.push(await create(second));
+    }
+    await create(other);
+    const { jobs, pages } = await allPages(`/jobs?processID=${encodeURIComponent(first)},${encodeURIComponent(second)}&limit=3`);
+    expect(jobs.map((job) => job.jobID).sort()).toEqual([...ids].sort());
+    expect(pages).toBeGreaterThanOrEqual(3);
+    const created = jobs.map((job) => job.created as string);
+    expect(created).toEqual([...created].sort().reverse());
+  });
+
   test('GET /jobs filters by status, mapping the stored phases (dismissed included)', async () => {
     const processID = uniqueProcess('filter');
     const queued = await create(processID);

@@ -116,6 +116,9 @@ describe('cluster configuration', () => {
       [{ nodes: valid.nodes, gateway: { enabled: true } }, "cluster.gateway.enabled: needs a node with role 'both' that declares geoserver"],
       [{ nodes: [gs('gs-a'), gs('gs-b')], gateway: { enabled: true } }, 'cluster.gateway.master: must name which of gs-a, gs-b'],
       [{ nodes: [gs('gs-a'), gs('gs-s', 'slave')], gateway: { enabled: true, master: 'gs-s' } }, "cluster.gateway.master: must name a 'both' node that declares geoserver; 'gs-s'"],
+      [{ nodes: [gs('gs-a')], gateway: { enabled: true, allowedSourceIps: ['203.0.113.0/24', 'office'] } }, "cluster.gateway.allowedSourceIps[1]: 'office' is not an IPv4 or IPv6 address or CIDR block"],
+      [{ nodes: [gs('gs-a')], gateway: { enabled: true, allowedSourceIps: ['203.0.113.0/40'] } }, "cluster.gateway.allowedSourceIps[0]: '203.0.113.0/40' has a prefix length that is not 0-32"],
+      [{ nodes: [gs('gs-a')], gateway: { enabled: true, allowedSourceIps: [] } }, 'cluster.gateway.allowedSourceIps: must list at least one address or CIDR block'],
       [{ nodes: valid.nodes, gateway: { enabled: true, rateLimit: 0 } }, 'cluster.gateway.rateLimit'],
       [{ nodes: valid.nodes, gateway: { enable: true } }, 'cluster.gateway'],
     ])('names the bad gateway key (%#)', (overrides, expected) => {

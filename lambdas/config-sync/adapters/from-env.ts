@@ -33,6 +33,7 @@ import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembersh
 import { fieldIssues } from '../events';
 import { CONFIG_SYNC_ENV } from '../manifest';
 import { DynamoEventLog } from './dynamo-event-log';
+import { DynamoGatewayLease } from './dynamo-gateway-lease';
 import { DynamoGeoServerStatusStore } from './dynamo-geoserver-status';
 import { DynamoJobStore } from './dynamo-jobs';
 import { CachedCredentials, HttpGeoServer, parseCredentials, type GeoServerCredentials } from './geoserver-http';
@@ -100,6 +101,11 @@ export function sqsClientFromEnv(): SQSClient {
 
 export function eventLogFromEnv(): DynamoEventLog {
   return new DynamoEventLog({ tableName: requireEnv(CONFIG_SYNC_ENV.eventLogTable), client: dynamoClient() });
+}
+
+/** The cluster's gateway write lease, an item of the event log table. */
+export function gatewayLeaseFromEnv(cluster: string): DynamoGatewayLease {
+  return new DynamoGatewayLease(dynamoClient(), requireEnv(CONFIG_SYNC_ENV.eventLogTable), cluster);
 }
 
 export function nodeStoreFromEnv(): DynamoNodeStore {

@@ -1,6 +1,7 @@
 /**
  * The master GeoServer's REST API over HTTP (Node's fetch): the gateway's Upstream. A call that
- * cannot reach the GeoServer or outlasts `timeoutMs` throws UpstreamUnavailableError, which the
+ * cannot reach the GeoServer or outlasts its timeout (the call's own, at most the adapter's
+ * `timeoutMs`) throws UpstreamUnavailableError, which the
  * gateway answers 502/504 with a JSON error; GeoServer's own answers, errors included, are
  * returned as they are.
  */
@@ -27,7 +28,8 @@ export class HttpUpstream implements Upstream {
     private readonly maxResponseBytes: number,
   ) {}
 
-  async send(request: GatewayRequest): Promise<UpstreamResponse> {
+  async send(request: GatewayRequest, timeoutMs = this.timeoutMs): Promise<UpstreamResponse> {
+    const limit = Math.min(timeoutMs, this.timeoutMs);
     const url = `${this.geoserverUrl.replace(/\/+$/, '')}/rest${request.path}${request.query ? `?${request.query}` : ''}`;
     let response: Response;
     try {
@@ -36,24 +38,47 @@ export class HttpUpstream implements Upstream {
         headers: request.headers,
         body: request.body && request.body.length > 0 ? request.body : undefined,
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(limit),
       });
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       throw new UpstreamUnavailableError(
-        timedOut ? `the master GeoServer did not answer within ${this.timeoutMs} ms` : 'the master GeoServer cannot be reached',
+        timedOut
+          ? `the master GeoServer did not answer ${request.method} ${request.path} within ${limit} ms`
+          : 'the master GeoServer cannot be reached',
         timedOut,
       );
     }
-    const body = Buffer.from(await response.arrayBuffer());
-    if (body.length > this.maxResponseBytes) {
-      throw new UpstreamUnavailableError(`the master GeoServer's answer (${body.length} bytes) is over the gateway's ${this.maxResponseBytes}-byte limit`, false);
-    }
+    const body = await this.readCapped(response);
     const headers: Record<string, string> = {};
     for (const name of RETURNED_HEADERS) {
       const value = response.headers.get(name);
       if (value !== null) headers[name] = value;
     }
     return { status: response.status, headers, body };
+  }
+
+  /** The answer's body, refused as soon as it passes the cap rather than buffered whole. */
+  private async readCapped(response: Response): Promise<Buffer> {
+    const tooLarge = (bytes: string) =>
+      new UpstreamUnavailableError(`the master GeoServer's answer (${bytes} bytes) is over the gateway's ${this.maxResponseBytes}-byte limit`, false);
+    const declared = Number(response.headers.get('content-length'));
+    if (declared > this.maxResponseBytes) {
+      await response.body?.cancel();
+      throw tooLarge(String(declared));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    if (response.body) {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        size += chunk.length;
+        if (size > this.maxResponseBytes) {
+          await response.body.cancel().catch(() => undefined);
+          throw tooLarge(`more than ${this.maxResponseBytes}`);
+        }
+        chunks.push(Buffer.from(chunk));
+      }
+    }
+    return Buffer.concat(chunks);
   }
 }

@@ -17,13 +17,23 @@
  * The route and its configuration (handlers/geoserver-gateway.ts, `cluster.gateway`) build on
  * the nodes' `geoserver` declaration and land with it.
  *
- * Not done yet: writes are not serialized across concurrent
- * administrators, and a process that dies between the master's answer and the log append loses
- * that change until a drift capture publishes it.
+ * Writes to replicated paths are serialized per cluster (./write-lease.ts): each holds the
+ * cluster's write lease from reading the object before the write until its changes are in the
+ * log, so the log's order is the order in which the master applied them. Reads and unmanaged
+ * paths are not serialized.
+ *
+ * Every call to the master of one request shares one time budget (./limits.ts): a write's forward
+ * leaves time for reading it back and publishing it.
+ *
+ * A process that dies between the master's answer and the log append leaves that change on the
+ * master only, until a capture (`POST /nodes/{master}/capture`) publishes it.
  */
+import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import { classifyRestPath, type ClassifiedPath, type ManagedPath } from './rest-paths';
+import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
+import { UNSERIALIZED, type WriteSerializer } from './write-lease';
 
 export interface GatewayRequest {
   readonly method: string;
@@ -44,7 +54,18 @@ export interface UpstreamResponse {
 
 /** The master's GeoServer REST API (`<url>/rest`). */
 export interface Upstream {
-  send(request: GatewayRequest): Promise<UpstreamResponse>;
+  /** @param timeoutMs how long this call may wait for the master's answer (the adapter's own cap otherwise) */
+  send(request: GatewayRequest, timeoutMs?: number): Promise<UpstreamResponse>;
+}
+
+export interface GatewayOptions {
+  /** Serializes the writes to replicated paths; default none. */
+  readonly writes?: WriteSerializer;
+  /** When the request must be answered by (epoch ms); calls to the master get what is left. */
+  readonly deadline?: number;
+  /** Kept back from a write's forward for reading it back and publishing it. */
+  readonly publishReserveMs?: number;
+  readonly now?: () => number;
 }
 
 /** Appends a change to the cluster's log as the master's; answers its sequence. */
@@ -69,8 +90,6 @@ export const SEQUENCE_HEADER = 'x-cluster-sequence';
 /** Headers a GeoServer REST call depends on; nothing else of the caller's is passed on. */
 const FORWARDED_HEADERS = ['authorization', 'content-type', 'accept', 'if-match', 'if-none-match'];
 
-const STYLE_FORMATS_WITH_SLD = new Set(['sld']);
-
 export function forwardedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const name of FORWARDED_HEADERS) {
@@ -80,11 +99,21 @@ export function forwardedHeaders(headers: Readonly<Record<string, string>>): Rec
   return kept;
 }
 
-export async function handleGatewayCall(upstream: Upstream, publisher: ChangePublisher, request: GatewayRequest): Promise<GatewayResponse> {
+export async function handleGatewayCall(
+  upstream: Upstream,
+  publisher: ChangePublisher,
+  request: GatewayRequest,
+  options: GatewayOptions = {},
+): Promise<GatewayResponse> {
   const classified = classifyRestPath(request.path);
   const method = request.method.toUpperCase();
   const headers = forwardedHeaders(request.headers);
-  const forward = (): Promise<UpstreamResponse> => upstream.send({ ...request, method, headers });
+  const now = options.now ?? Date.now;
+  /** What is left of the request's budget, less `reserve`; at least 1 ms so the call fails fast. */
+  const remaining = (reserve = 0): number | undefined =>
+    options.deadline === undefined ? undefined : Math.max(1, options.deadline - now() - reserve);
+  const budgeted: Upstream = { send: (call) => upstream.send(call, remaining()) };
+  const forward = (reserve = 0): Promise<UpstreamResponse> => upstream.send({ ...request, method, headers }, remaining(reserve));
 
   if (!classified.managed) {
     const answer = await forward();
@@ -99,9 +128,32 @@ export async function handleGatewayCall(upstream: Upstream, publisher: ChangePub
   if (method !== 'POST' && method !== 'PUT' && method !== 'DELETE') {
     return { ...(await forward()), replication: 'read', sequences: [] };
   }
+  // Refused before anything is forwarded: the master would apply what no other node could.
+  if ((request.body?.length ?? 0) > MAX_REPLICATED_WRITE_BYTES) throw new ReplicatedWriteTooLargeError(request.body!.length);
+  return (options.writes ?? UNSERIALIZED).run(() => write(budgeted, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, headers, request));
+}
 
+/** A write to a replicated path, under the cluster's write lease: forward, read back, publish. */
+async function write(
+  upstream: Upstream,
+  forward: () => Promise<UpstreamResponse>,
+  publisher: ChangePublisher,
+  classified: ManagedPath,
+  method: string,
+  headers: Record<string, string>,
+  request: GatewayRequest,
+): Promise<GatewayResponse> {
   const read = readerFor(upstream, headers);
-  const before = method !== 'DELETE' && classified.id ? await read.object(classified, classified.path) : undefined;
+  // What the object was, to tell a change from nothing. A master that will not show it (the
+  // caller's credentials do not allow reading it, say) is left to decide on the write itself.
+  // `/layers/{layer}/styles` is a list, not the object: the layer is read after the write.
+  const before =
+    method !== 'DELETE' && classified.id && !classified.layerStyles
+      ? await read.object(classified, classified.path).catch((error: unknown) => {
+          if (error instanceof UnreadableError) return undefined;
+          throw error;
+        })
+      : undefined;
   const answer = await forward();
   if (answer.status < 200 || answer.status >= 300) {
     return { ...answer, replication: 'refused', sequences: [] };
@@ -140,6 +192,9 @@ function publishFailure(answer: UpstreamResponse, error: unknown): GatewayRespon
   };
 }
 
+/** The master answered a read of an object, but not with its representation. */
+class UnreadableError extends Error {}
+
 /** The master's JSON representation of what a path addresses, or undefined when it has none. */
 function readerFor(upstream: Upstream, headers: Record<string, string>) {
   const get = (path: string, accept: string) =>
@@ -148,28 +203,35 @@ function readerFor(upstream: Upstream, headers: Record<string, string>) {
     async object(target: { type: ObjectType }, path: string): Promise<JsonObject | undefined> {
       const answer = await get(`${path}.json`, 'application/json');
       if (answer.status === 404) return undefined;
-      if (answer.status !== 200) throw new Error(`reading ${path} back from the master answered ${answer.status}`);
-      const parsed = JSON.parse(answer.body.toString('utf8')) as JsonValue;
-      if (!isJsonObject(parsed)) throw new Error(`the master's ${path} is not a JSON object`);
+      if (answer.status !== 200) throw new UnreadableError(`reading ${path} back from the master answered ${answer.status}`);
+      let parsed: JsonValue;
+      try {
+        parsed = JSON.parse(answer.body.toString('utf8')) as JsonValue;
+      } catch {
+        throw new UnreadableError(`the master's ${path} is not JSON`);
+      }
+      if (!isJsonObject(parsed)) throw new UnreadableError(`the master's ${path} is not a JSON object`);
       const inner = Object.values(parsed)[0];
-      if (!isJsonObject(inner)) throw new Error(`the master's ${path} has no ${target.type} inside its wrapper`);
+      if (!isJsonObject(inner)) throw new UnreadableError(`the master's ${path} has no ${target.type} inside its wrapper`);
       if (target.type !== 'style') return inner;
       return { ...inner, ...(await styleDocument(get, path, inner)) };
     },
   };
 }
 
-/** A style's properties carry its document (`body`); GeoServer serves an SLD at `<style>.sld`. */
+/**
+ * A style's properties carry its document (`body`). It is read in its own format, chosen by the
+ * `Accept` header (styles.yaml: the media type of SLD 1.0, SE 1.1, CSS, YSLD or MBStyle): the
+ * `.sld` extension would give an SE 1.1 style converted to SLD 1.0, and nothing for the others.
+ */
 async function styleDocument(
   get: (path: string, accept: string) => Promise<UpstreamResponse>,
   path: string,
   info: JsonObject,
 ): Promise<JsonObject> {
-  const format = typeof info.format === 'string' ? info.format : 'sld';
-  if (!STYLE_FORMATS_WITH_SLD.has(format)) throw new Error(`styles in format ${format} are not replicated by the gateway yet`);
-  const answer = await get(`${path}.sld`, 'application/vnd.ogc.sld+xml');
+  const answer = await get(path, styleContentType(info));
   if (answer.status !== 200) return {}; // no document yet (first step of a two-step upload)
-  return { format, body: answer.body.toString('utf8') };
+  return { format: styleFormat(info), body: answer.body.toString('utf8') };
 }
 
 async function changesOf(

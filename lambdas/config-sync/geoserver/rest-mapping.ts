@@ -216,10 +216,14 @@ export function styleFormat(properties: JsonObject): StyleFormat {
  * holds the same document.
  */
 export function styleDocument(target: RestTarget, properties: JsonObject): { path: string; query: Record<string, string>; contentType: string } {
+  return { path: REST_MAPPING.style.item(target), query: { raw: 'true' }, contentType: styleContentType(properties) };
+}
+
+/** The media type of a style's document, from its `format` and `languageVersion` (read and written alike). */
+export function styleContentType(properties: JsonObject): string {
   const format = styleFormat(properties);
   const version = isJsonObject(properties.languageVersion) ? properties.languageVersion.version : undefined;
-  const contentType =
-    format === 'css'
+  return format === 'css'
       ? 'application/vnd.geoserver.geocss+css'
       : format === 'ysld'
         ? 'application/vnd.geoserver.ysld+yaml'
@@ -228,7 +232,6 @@ export function styleDocument(target: RestTarget, properties: JsonObject): { pat
           : version === '1.1.0'
             ? 'application/vnd.ogc.se+xml'
             : 'application/vnd.ogc.sld+xml';
-  return { path: REST_MAPPING.style.item(target), query: { raw: 'true' }, contentType };
 }
 
 /** A path needs what the object does not state (e.g. a feature type removed before this node saw it added). */

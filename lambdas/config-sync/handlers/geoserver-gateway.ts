@@ -3,34 +3,80 @@
  * The route has no authorizer: the caller's HTTP Basic credentials go to the master's GeoServer,
  * whose security decides, and are never stored or logged.
  *
- * Limits, answered with JSON errors: a request body over 6 MiB is 413 (Lambda's synchronous
- * payload limit; API Gateway allows 10 MB); a GeoServer answer over 4 MiB is 502 (it travels
- * base64-encoded, byte for byte, inside Lambda's 6 MB response); a GeoServer that does not answer
- * within 25 s is 504 (API Gateway ends the request at 30 s); one that cannot be reached is 502.
+ * Only callers from `cluster.gateway.allowedSourceIps` pass, when it is set
+ * (gateway/source-allow-list.ts): others get 403 before anything is read or forwarded.
+ *
+ * Limits (gateway/limits.ts), answered with JSON errors: a request body over 5 MiB is 413 (Lambda
+ * takes 6 MB per request, API Gateway 10 MB); a GeoServer answer over 4 MiB is 502 (it travels
+ * base64-encoded inside Lambda's 6 MB response; reading a write back may read more); the master's calls of one request share a 26 s
+ * budget and running out of it is 504 (API Gateway ends the request at 30 s); a master that
+ * cannot be reached is 502; a write that cannot get the cluster's write lease within 10 s is 503
+ * with Retry-After.
  */
-import { AppError, PayloadTooLargeError } from '../../shared/errors';
-import { httpHandler, type HttpEvent, type HttpResult } from '../../shared/http';
+import { AppError } from '../../shared/errors';
+import { errorResponse, httpHandler, type HttpEvent, type HttpResult } from '../../shared/http';
 import { requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
-import { logger } from '../../shared/observability';
-import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
+import { describeError, logger } from '../../shared/observability';
+import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
 import { assertNotPaused } from '../pause';
 import { HttpUpstream, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
 import { handleGatewayCall, type ChangePublisher } from '../gateway/gateway';
+import {
+  GatewayBodyTooLargeError,
+  LEASE_TTL_MS,
+  LEASE_WAIT_MS,
+  MasterAnswerTooLargeError,
+  MasterTimeoutError,
+  MAX_READ_BACK_BYTES,
+  MAX_REQUEST_BODY_BYTES,
+  MAX_RESPONSE_BODY_BYTES,
+  PUBLISH_RESERVE_MS,
+  REQUEST_BUDGET_MS,
+  UPSTREAM_CALL_TIMEOUT_MS,
+} from '../gateway/limits';
+import { ALLOW_ALL, SourceNotAllowedError, sourceAllowList, type SourceAllowList } from '../gateway/source-allow-list';
+import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
+import { CONFIG_SYNC_ENV } from '../manifest';
 import { publishChange, type PublishDeps } from '../publish';
 
-const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
-const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
-const UPSTREAM_TIMEOUT_MS = 25_000;
 const REST_PREFIX = '/geoserver/rest';
 
 const membership = membershipFromEnv();
 const master = findNode(membership, requireEnv('GATEWAY_MASTER_NODE'));
-const upstream = new HttpUpstream(requireEnv('GATEWAY_GEOSERVER_URL'), UPSTREAM_TIMEOUT_MS, MAX_RESPONSE_BYTES);
+const upstream = new HttpUpstream(requireEnv('GATEWAY_GEOSERVER_URL'), UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_BACK_BYTES);
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(), now: () => new Date() };
 const pauses = nodePausesFromEnv();
 /** Methods that never change GeoServer's configuration, forwarded even while the master is paused. */
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const writes = leaseSerializer(gatewayLeaseFromEnv(membership.cluster), {
+  waitMs: LEASE_WAIT_MS,
+  ttlMs: LEASE_TTL_MS,
+  onReleaseFailure: (error) =>
+    logger.error('gateway write lease not released; it ends at its expiry', { error: describeError(error) }),
+});
+
+const allowed = allowListFromEnv();
+
+/** `GATEWAY_ALLOWED_SOURCE_IPS` (cluster.gateway.allowedSourceIps): unset lets every address call. */
+function allowListFromEnv(): SourceAllowList {
+  const raw = process.env[CONFIG_SYNC_ENV.gatewayAllowedSourceIps];
+  if (raw === undefined || raw === '') return ALLOW_ALL;
+  let entries: unknown;
+  try {
+    entries = JSON.parse(raw);
+  } catch {
+    entries = undefined;
+  }
+  if (!Array.isArray(entries) || entries.length === 0 || !entries.every((entry) => typeof entry === 'string')) {
+    throw new Error(`Environment variable ${CONFIG_SYNC_ENV.gatewayAllowedSourceIps} must be a JSON array of addresses and CIDR blocks, got '${raw}'`);
+  }
+  try {
+    return sourceAllowList(entries as string[]);
+  } catch (error) {
+    throw new Error(`Environment variable ${CONFIG_SYNC_ENV.gatewayAllowedSourceIps}: ${(error as Error).message}`);
+  }
+}
 
 const publisher: ChangePublisher = {
   async publish(change) {
@@ -40,9 +86,17 @@ const publisher: ChangePublisher = {
 };
 
 export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult> => {
+  const arrived = Date.now();
+  const sourceIp = event.requestContext.http.sourceIp;
+  if (!allowed.allows(sourceIp)) {
+    logger.warn('geoserver gateway call refused: source address not allowed', { sourceIp, method: event.requestContext.http.method });
+    throw new SourceNotAllowedError(sourceIp);
+  }
   const raw = event.body ?? '';
+  // Counted as Lambda received it (base64 for binary bodies): that is what its limit applies to.
+  const carried = event.isBase64Encoded ? raw.length : Buffer.byteLength(raw, 'utf8');
+  if (carried > MAX_REQUEST_BODY_BYTES) throw new GatewayBodyTooLargeError(carried);
   const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (body.length > MAX_REQUEST_BYTES) throw new PayloadTooLargeError(MAX_REQUEST_BYTES);
   const rawPath = event.rawPath;
   const path = rawPath.startsWith(`${REST_PREFIX}/`) ? rawPath.slice(REST_PREFIX.length) : '/';
   const method = event.requestContext.http.method;
@@ -51,13 +105,12 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
   // which would otherwise change without the cluster following.
   if (!READS.has(method)) await assertNotPaused(pauses, master.name);
   try {
-    const answer = await handleGatewayCall(upstream, publisher, {
-      method,
-      path,
-      query: event.rawQueryString ?? '',
-      headers: event.headers as Record<string, string>,
-      body,
-    });
+    const answer = await handleGatewayCall(
+      upstream,
+      publisher,
+      { method, path, query: event.rawQueryString ?? '', headers: event.headers as Record<string, string>, body },
+      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS },
+    );
     const log = {
       method,
       path,
@@ -69,6 +122,8 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
     };
     if (answer.replication === 'publish-failed') logger.error('geoserver gateway call', log);
     else logger.info('geoserver gateway call', log);
+    // Checked after publishing: what the master applied is published whatever it answered.
+    if (answer.body.length > MAX_RESPONSE_BODY_BYTES) throw new MasterAnswerTooLargeError(answer.body.length);
     return {
       statusCode: answer.status,
       headers: answer.headers,
@@ -76,8 +131,14 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       isBase64Encoded: true,
     };
   } catch (error) {
+    if (error instanceof GatewayBusyError) {
+      logger.warn('geoserver gateway write refused: write lease busy', { method, path, waitedMs: error.waitedMs });
+      const result = errorResponse(error);
+      return { ...result, headers: { ...result.headers, 'retry-after': String(error.retryAfterSeconds) } };
+    }
     if (error instanceof UpstreamUnavailableError) {
-      throw new AppError(error.timedOut ? 504 : 502, error.timedOut ? 'GEOSERVER_TIMEOUT' : 'GEOSERVER_UNAVAILABLE', error.message);
+      logger.error('geoserver gateway call failed', { method, path, error: error.message });
+      throw error.timedOut ? new MasterTimeoutError(error.message, method.toUpperCase(), master.name) : new AppError(502, 'GEOSERVER_UNAVAILABLE', error.message);
     }
     throw error;
   }

@@ -26,7 +26,7 @@ import type { CursorSigner } from '../../shared/signed-cursor';
 import { ValidationError } from '../../shared/errors';
 import { type ActiveWrite, type ExecutionStatus, type Phase } from '../execution';
 import type { ListQuery, Page, StatusStore } from '../ports';
-import { listingFingerprint, planListing, type PartitionSource } from './listing-plan';
+import { listingFingerprint, planListing, processNamesOf, type PartitionSource } from './listing-plan';
 import {
   BY_ATTRIBUTE,
   BY_USER_PROCESS,
@@ -480,7 +480,8 @@ function filterOf(
 function matches(status: ExecutionStatus, query: ListQuery): boolean {
   if (query.phases?.length && !query.phases.includes(status.phase)) return false;
   if (query.userName !== undefined && status.userName !== query.userName) return false;
-  if (query.processName !== undefined && status.processName !== query.processName) return false;
+  const processes = processNamesOf(query);
+  if (processes !== undefined && !processes.includes(status.processName)) return false;
   if (query.nodeId !== undefined && status.nodeId !== query.nodeId) return false;
   if (query.completedBefore !== undefined || query.completedAfter !== undefined) {
     if (status.completionTime === undefined) return false;

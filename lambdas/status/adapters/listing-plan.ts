@@ -13,7 +13,7 @@
  * ACTIVE group or the heartbeat index) is filtered by DynamoDB as it reads, within a read budget.
  */
 import { ACTIVE_PHASES, PHASES, type Phase } from '../execution';
-import type { ListQuery } from '../ports';
+import { MAX_PROCESS_NAMES, type ListQuery } from '../ports';
 import {
   BY_ATTRIBUTE,
   BY_USER_PROCESS,
@@ -52,7 +52,18 @@ export type ListingPlan = { readonly kind: 'scan' } | { readonly kind: 'empty' }
 
 const COMPLETED: readonly Phase[] = ['SUCCEEDED', 'FAILED'];
 
+/** The processes a listing asks for, each once, or undefined for any. */
+export function processNamesOf(query: Pick<ListQuery, 'processName'>): readonly string[] | undefined {
+  if (query.processName === undefined) return undefined;
+  return typeof query.processName === 'string' ? [query.processName] : [...new Set(query.processName)].sort();
+}
+
 export function planListing(query: ListQuery, shards: number): ListingPlan {
+  const processes = processNamesOf(query);
+  if (processes !== undefined && processes.length === 0) return { kind: 'empty' };
+  if (processes !== undefined && processes.length > MAX_PROCESS_NAMES) {
+    throw new RangeError(`A listing reads at most ${MAX_PROCESS_NAMES} processes by index, not ${processes.length}`);
+  }
   const bounded = query.completedBefore !== undefined || query.completedAfter !== undefined;
   const given = LISTING_ATTRIBUTES.filter((attribute) => query[attribute] !== undefined);
   if (query.phases === undefined && given.length === 0 && !bounded) return { kind: 'scan' };
@@ -75,13 +86,21 @@ export function planListing(query: ListQuery, shards: number): ListingPlan {
   const primary = given[0];
   if (primary !== undefined) {
     const index = paired ? BY_USER_PROCESS : BY_ATTRIBUTE[primary];
-    const value = paired ? userProcessValue(query.userName as string, query.processName as string) : (query[primary] as string);
+    // Several processes: each one's partitions, merged like the shards of one.
+    const processes = processNamesOf(query) ?? [];
+    const values = paired
+      ? processes.map((process) => userProcessValue(query.userName as string, process))
+      : primary === 'processName'
+        ? processes
+        : [query[primary] as string];
     const groups: Array<[ListingGroup, readonly Phase[] | undefined]> = [
       ...(active.length > 0 ? [['ACTIVE', activeFilter] as [ListingGroup, readonly Phase[] | undefined]] : []),
       ...completed.map((phase): [ListingGroup, undefined] => [phase as ListingGroup, undefined]),
     ];
-    for (const [group, filter] of groups) {
-      for (const shard of everyShard) sources.push({ index, partition: attributePartition(value, group, shard), phases: filter });
+    for (const value of values) {
+      for (const [group, filter] of groups) {
+        for (const shard of everyShard) sources.push({ index, partition: attributePartition(value, group, shard), phases: filter });
+      }
     }
   } else {
     for (const phase of completed) {
@@ -91,8 +110,9 @@ export function planListing(query: ListQuery, shards: number): ListingPlan {
       for (const shard of everyShard) sources.push({ index: HEARTBEAT, partition: shardName(shard), phases: activeFilter });
     }
   }
+  // The process is always read by index (alone or with the owner), so what is left is one value each.
   const attributes: Partial<Record<ListingAttribute, string>> = {};
-  for (const attribute of secondary) attributes[attribute] = query[attribute];
+  for (const attribute of secondary) attributes[attribute] = query[attribute] as string;
   return {
     kind: 'index',
     sources,
@@ -111,7 +131,7 @@ export function listingFingerprint(query: ListQuery): string {
   return JSON.stringify([
     query.phases === undefined ? null : [...new Set(query.phases)].sort(),
     query.userName ?? null,
-    query.processName ?? null,
+    processNamesOf(query) ?? null,
     query.nodeId ?? null,
     query.completedBefore ?? null,
     query.completedAfter ?? null,

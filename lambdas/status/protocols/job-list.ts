@@ -4,7 +4,7 @@
  * express is filtered here, page by page, without breaking the store's cursors.
  */
 import type { ExecutionStatus, Phase } from '../execution';
-import type { StatusStore } from '../ports';
+import { MAX_PROCESS_NAMES, type StatusStore } from '../ports';
 import { ogcStatusOf, type JobListQuery, type OgcStatusCode } from './ogcapi';
 
 /**
@@ -27,8 +27,8 @@ const PHASES_OF: Readonly<Record<OgcStatusCode, readonly Phase[]>> = {
 export const MAX_PAGE_SIZE = 1000;
 
 /**
- * Store reads per page at most. Filters the store cannot apply (several process ids, failed vs
- * dismissed) can leave a store page with few matches; a few more reads fill the page, and past
+ * Store reads per page at most. Filters the store cannot apply (more than a few process ids,
+ * failed vs dismissed) can leave a store page with few matches; a few more reads fill the page, and past
  * that the client follows `next` rather than one request scanning without bound.
  */
 const MAX_READS_PER_PAGE = 5;
@@ -42,7 +42,9 @@ export interface JobPage {
 export async function listJobs(store: StatusStore, query: JobListQuery, cursor?: string): Promise<JobPage> {
   const pageSize = Math.min(query.limit, MAX_PAGE_SIZE);
   const phases = query.statuses ? [...new Set(query.statuses.flatMap((status) => PHASES_OF[status]))] : undefined;
-  const processName = query.processIds?.length === 1 ? query.processIds[0] : undefined;
+  // Up to a few process ids are read by index; more are filtered here, as read.
+  const ids = query.processIds;
+  const processName = ids === undefined || ids.length > MAX_PROCESS_NAMES ? undefined : ids.length === 1 ? ids[0] : ids;
   const wanted = (status: ExecutionStatus): boolean =>
     (query.statuses === undefined || query.statuses.includes(ogcStatusOf(status))) &&
     (query.processIds === undefined || query.processIds.includes(status.processName));

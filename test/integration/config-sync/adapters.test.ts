@@ -5,6 +5,8 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
+import { DynamoGatewayLease, gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dynamo-gateway-lease';
+import { leaseSerializer } from '../../../lambdas/config-sync/gateway/write-lease';
 import { CURSOR_KEY, DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
 import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
@@ -120,6 +122,43 @@ describe('DynamoEventLog', () => {
     await log.markPublished(cluster, 999);
     expect(await log.head(cluster)).toBe(50);
     expect(await log.readRange(cluster, 999, 999)).toEqual([]);
+  });
+});
+
+describe('DynamoGatewayLease', () => {
+  test('one holder at a time; an expired lease is taken over; only its owner releases it', async () => {
+    const lease = (cluster = 'lease-test') => new DynamoGatewayLease(aws.dynamo, aws.eventLogTable, cluster);
+    const now = Date.now();
+    expect(await lease().tryAcquire('a', now, now + 30_000)).toEqual({ acquired: true });
+    expect(await lease().tryAcquire('b', now + 10, now + 30_010)).toEqual({ acquired: false, heldUntil: now + 30_000 });
+    // another cluster's lease is its own
+    expect(await lease('lease-other').tryAcquire('c', now, now + 30_000)).toEqual({ acquired: true });
+    // after a's expiry, b takes it over; a (which outlived its lease) cannot free b's
+    expect(await lease().tryAcquire('b', now + 30_001, now + 60_001)).toEqual({ acquired: true });
+    await lease().release('a');
+    expect(await lease().tryAcquire('d', now + 30_002, now + 60_002)).toEqual({ acquired: false, heldUntil: now + 60_001 });
+    await lease().release('b');
+    expect(await lease().tryAcquire('d', now + 30_003, now + 60_003)).toEqual({ acquired: true });
+    // the lease item is not an event: the log of the cluster is untouched
+    const item = await aws.dynamo.send(new GetItemCommand({ TableName: aws.eventLogTable, Key: { cluster: { S: gatewayLeasePartition('lease-test') }, sequence: { N: '0' } } }));
+    expect(item.Item?.owner?.S).toBe('d');
+    expect(await new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }).head('lease-test')).toBe(0);
+  });
+
+  test('20 writers from separate instances never overlap', async () => {
+    let inside = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        leaseSerializer(new DynamoGatewayLease(aws.dynamo, aws.eventLogTable, 'lease-race'), { waitMs: 20_000, ttlMs: 30_000 }).run(async () => {
+          inside += 1;
+          most = Math.max(most, inside);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          inside -= 1;
+        }),
+      ),
+    );
+    expect(most).toBe(1);
   });
 });
 

@@ -5,7 +5,12 @@
  * REST reference), what it applied is published, and every slave's GeoServer ends equal to the
  * master's. A refused write publishes nothing; an unmanaged path is forwarded and flagged.
  */
+import { DeleteItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dynamo-gateway-lease';
+import { request as httpRequest } from 'node:http';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
+import { seededRandom } from '../../support/random';
 import { SyncCluster } from './scenario-support';
 
 jest.setTimeout(120_000);
@@ -26,7 +31,8 @@ beforeAll(async () => {
       ...SLAVES.map((name) => ({ name, role: 'slave' as const, geoserver: { url: geoservers.get(name)!.url, credentialsSecret: `local/${name}` } })),
     ],
     'config-sync-gateway',
-    { gateway: { enabled: true } },
+    // Only this machine's loopback address may call the gateway (cluster.gateway.allowedSourceIps).
+    { gateway: { enabled: true, allowedSourceIps: ['127.0.0.1/32', '::1'] } },
   );
 }, 180_000);
 
@@ -118,6 +124,45 @@ test("an administrator's REST session through the gateway configures every slave
   expect(((await cluster.api('GET', '/nodes')).body.head as number) - before).toBeGreaterThan(15);
 });
 
+test("more of the documented calls: styles in every format, a style's new document and rename, layer styles, groups, the contact, a workspace deleted recursively", async () => {
+  const master = geoservers.get(MASTER)!;
+  // styles.yaml: one-step uploads of SE 1.1 (in a workspace), CSS and MBStyle; YSLD in two steps
+  await write('POST', '/workspaces/topp/styles?name=topp-se&raw=true', se11('topp-se'), 'application/vnd.ogc.se+xml');
+  await write('POST', '/styles?name=roads-css&raw=true', '* { stroke: #333333; stroke-width: 2; }\n', 'application/vnd.geoserver.geocss+css');
+  await write('POST', '/styles?name=roads-mb&raw=true', JSON.stringify({ version: 8, name: 'roads-mb', layers: [{ id: 'roads', type: 'line' }] }), 'application/vnd.geoserver.mbstyle+json');
+  expect((await rest('POST', '/styles', { style: { name: 'rivers-ysld', filename: 'rivers-ysld.yaml', format: 'ysld' } })).status).toBe(201);
+  await write('PUT', '/styles/rivers-ysld?raw=true', 'feature-styles:\n- rules:\n  - symbolizers:\n    - line:\n        stroke-color: "#0000ff"\n', 'application/vnd.geoserver.ysld+yaml');
+  // a style's document replaced, and a style renamed
+  await write('PUT', '/styles/roads?raw=true', sld10('roads').replace('<LineSymbolizer/>', '<LineSymbolizer><Stroke/></LineSymbolizer>'), 'application/vnd.ogc.sld+xml');
+  await write('POST', '/styles?name=scratch-style&raw=true', sld10('scratch-style'), 'application/vnd.ogc.sld+xml');
+  await write('PUT', '/styles/scratch-style', { style: { name: 'renamed-style' } });
+  // a layer's extra style, a layer group changed, a workspace layer group, the contact, WCS settings
+  await write('POST', '/layers/topp:roads/styles', { style: { name: 'roads-css' } });
+  await write('PUT', '/layergroups/base', { layerGroup: { title: 'Base map' } });
+  await write('POST', '/workspaces/topp/layergroups', { layerGroup: { name: 'topp-base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } });
+  await write('PUT', '/settings/contact', { contact: { contactPerson: 'GIS operations', contactOrganization: 'Example' } });
+  await write('PUT', '/services/wcs/settings', { wcs: { title: 'Cluster WCS' } });
+  // a workspace with a store and a feature type, deleted recursively
+  await write('POST', '/workspaces', { workspace: { name: 'scratch' } });
+  await write('POST', '/workspaces/scratch/datastores', { dataStore: { name: 'tmp', type: 'PostGIS' } });
+  await write('POST', '/workspaces/scratch/datastores/tmp/featuretypes', { featureType: { name: 'tmp_lines', srs: 'EPSG:4326' } });
+  await write('DELETE', '/workspaces/scratch?recurse=true');
+
+  await converged();
+  expect(master.catalog.objects.workspace.has('scratch')).toBe(false);
+  expect(master.catalog.objects.style.has('renamed-style')).toBe(true);
+  expect(master.catalog.styleBodies.get('rivers-ysld')?.contentType).toBe('application/vnd.geoserver.ysld+yaml');
+  const expected = snapshot(master);
+  for (const slave of SLAVES) expect(snapshot(geoservers.get(slave)!)).toEqual(expected);
+  // the SE 1.1 document arrives as SE 1.1, byte for byte, not converted to SLD 1.0
+  for (const slave of SLAVES) {
+    const body = geoservers.get(slave)!.catalog.styleBodies.get('topp:topp-se');
+    expect(body?.contentType).toBe('application/vnd.ogc.se+xml');
+    expect(body?.bytes.toString('utf8')).toBe(se11('topp-se'));
+  }
+  for (const geoserver of geoservers.values()) expect(geoserver.violations).toEqual([]);
+});
+
 test('a write the master refuses publishes nothing; an unmanaged path is forwarded and flagged', async () => {
   const head = (await cluster.api('GET', '/nodes')).body.head as number;
   const duplicate = await rest('POST', '/workspaces', { workspace: { name: 'topp' } });
@@ -133,4 +178,224 @@ test('a write the master refuses publishes nothing; an unmanaged path is forward
   expect(about.headers.get('x-cluster-replicated')).toBe('false');
 
   expect((await cluster.api('GET', '/nodes')).body.head).toBe(head);
+});
+
+/** A client that honours 503 + Retry-After (the gateway's answer when the write lease stayed busy), a few times. */
+let busyRetries = 0;
+async function writeRetryingWhenBusy(method: string, path: string, body: object) {
+  for (let attempt = 0; ; attempt += 1) {
+    const answer = await rest(method, path, body);
+    if (answer.status !== 503 || attempt === 3) {
+      if (answer.status < 200 || answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${answer.text}`);
+      expect(answer.headers.get('x-cluster-replicated')).toBe('true');
+      return answer;
+    }
+    busyRetries += 1;
+    await new Promise((resolve) => setTimeout(resolve, Number(answer.headers.get('retry-after')) * 1000));
+  }
+}
+
+test('concurrent administrators: the log holds their writes in the order the master applied them, and every slave converges', async () => {
+  await write('POST', '/workspaces', { workspace: { name: 'race' } });
+  await write('POST', '/workspaces/race/datastores', { dataStore: { name: 'shared', type: 'PostGIS' } });
+  const master = geoservers.get(MASTER)!;
+  const random = seededRandom(20261201);
+  // The master answers each write up to 40 ms after applying it: without serialization, answers
+  // (and so publishes) overtake each other.
+  master.setWriteAnswerDelay(() => Math.floor(random() * 40));
+  const appliedBefore = master.applied.length;
+  const ADMINISTRATORS = 6;
+  const WRITES_EACH = 4;
+  let answers: { label: string; sequences: number[] }[];
+  try {
+    answers = (
+      await Promise.all(
+        Array.from({ length: ADMINISTRATORS }, async (_, admin) => {
+          const mine: { label: string; sequences: number[] }[] = [];
+          for (let step = 0; step < WRITES_EACH; step += 1) {
+            const label = `administrator ${admin} write ${step}`;
+            // every administrator changes the same store; some also publish feature types (two events each)
+            const answer =
+              step % 2 === 0
+                ? await writeRetryingWhenBusy('PUT', '/workspaces/race/datastores/shared', { dataStore: { description: label } })
+                : await writeRetryingWhenBusy('POST', '/workspaces/race/datastores/shared/featuretypes', { featureType: { name: `a${admin}_s${step}`, title: label } });
+            const sequences = (answer.headers.get('x-cluster-sequence') ?? '').split(',').map(Number);
+            mine.push({ label, sequences });
+          }
+          return mine;
+        }),
+      )
+    ).flat();
+  } finally {
+    master.setWriteAnswerDelay(null);
+  }
+
+  const appliedOrder = master.applied.slice(appliedBefore).map((applied) => {
+    const body = JSON.parse(applied.body) as { dataStore?: { description: string }; featureType?: { title: string } };
+    return body.dataStore?.description ?? body.featureType?.title;
+  });
+  const logOrder = [...answers].sort((a, b) => a.sequences[0]! - b.sequences[0]!).map((answer) => answer.label);
+  expect(appliedOrder).toHaveLength(ADMINISTRATORS * WRITES_EACH);
+  expect(logOrder).toEqual(appliedOrder);
+  // one write's events are contiguous: no other write's event lands between a feature type and its layer
+  const all = answers.flatMap((answer) => answer.sequences).sort((a, b) => a - b);
+  for (const answer of answers) {
+    expect(answer.sequences).toEqual(answer.sequences.map((_, i) => answer.sequences[0]! + i));
+  }
+  expect(all).toEqual(all.map((_, i) => all[0]! + i));
+
+  await converged();
+  const expected = snapshot(master);
+  for (const slave of SLAVES) expect(snapshot(geoservers.get(slave)!)).toEqual(expected);
+  expect(geoservers.get(SLAVES[0]!)!.catalog.get('dataStore', 'race:shared')?.description).toBe(appliedOrder.filter((label) => /write [02]$/.test(label!)).at(-1));
+  for (const geoserver of geoservers.values()) expect(geoserver.violations).toEqual([]);
+  // a refused (503) write reaches nothing: it is not among the applied writes, its retry is
+  if (busyRetries > 0) console.log(`concurrent administrators: ${busyRetries} writes were answered 503 and retried`);
+});
+
+describe("the cluster's write lease", () => {
+  let dynamo: DynamoDBClient;
+  let table: string;
+  const key = () => ({ cluster: { S: gatewayLeasePartition('gateway') }, sequence: { N: '0' } });
+
+  beforeAll(async () => {
+    dynamo = new DynamoDBClient({ endpoint: cluster.spawned.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    for (const name of (await dynamo.send(new ListTablesCommand({}))).TableNames ?? []) {
+      const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: name }));
+      if (Table?.KeySchema?.some((part) => part.AttributeName === 'sequence')) table = name;
+    }
+    if (!table) throw new Error('no event log table in the local cluster');
+  });
+  afterAll(() => dynamo?.destroy());
+
+  /** What a gateway function that died while holding the lease leaves behind. */
+  const deadHolder = (leaseUntil: number) =>
+    dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { ...key(), owner: { S: 'gateway-instance-that-crashed' }, leaseUntil: { N: String(leaseUntil) }, acquiredAt: { S: new Date(leaseUntil - 35_000).toISOString() } },
+      }),
+    );
+
+  test("a dead holder's lease blocks writes only until it expires, then the next write takes it over", async () => {
+    await deadHolder(Date.now() + 3000);
+    const started = Date.now();
+    const created = await write('POST', '/workspaces', { workspace: { name: 'after-crash' } });
+    const waited = Date.now() - started;
+    expect(created.status).toBe(201);
+    expect(waited).toBeGreaterThanOrEqual(2500);
+    expect(waited).toBeLessThan(8000);
+    expect(geoservers.get(MASTER)!.catalog.objects.workspace.has('after-crash')).toBe(true);
+    // given back after the write: no owner left
+    const lease = await dynamo.send(new GetItemCommand({ TableName: table, Key: key(), ConsistentRead: true }));
+    expect(lease.Item?.owner).toBeUndefined();
+    await converged();
+    for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.objects.workspace.has('after-crash')).toBe(true);
+  });
+
+  test('a write that cannot get the lease in time is refused with 503 and Retry-After and reaches nothing; reads are not held up', async () => {
+    const head = (await cluster.api('GET', '/nodes')).body.head as number;
+    const master = geoservers.get(MASTER)!;
+    await deadHolder(Date.now() + 60_000);
+    try {
+      const read = await rest('GET', '/workspaces/race.json');
+      expect(read.status).toBe(200);
+      const requestsBefore = master.requests.length;
+      const refused = await rest('POST', '/workspaces', { workspace: { name: 'blocked' } });
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(5);
+      expect(JSON.parse(refused.text)).toMatchObject({ code: 'GATEWAY_BUSY', message: expect.stringContaining('write lease') });
+      expect(master.requests.length).toBe(requestsBefore);
+      expect(master.catalog.objects.workspace.has('blocked')).toBe(false);
+    } finally {
+      await dynamo.send(new DeleteItemCommand({ TableName: table, Key: key() }));
+    }
+    expect((await cluster.api('GET', '/nodes')).body.head).toBe(head);
+  });
+});
+
+describe('limits', () => {
+  const MiB = 1024 * 1024;
+  const style = (bytes: number) => {
+    const rule = '<Rule><LineSymbolizer><Stroke><CssParameter name="stroke">#333333</CssParameter></Stroke></LineSymbolizer></Rule>';
+    const head = '<StyledLayerDescriptor version="1.0.0" xmlns="http://www.opengis.net/sld"><NamedLayer><Name>big</Name><UserStyle><FeatureTypeStyle>';
+    const tail = '</FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>';
+    return head + rule.repeat(Math.ceil((bytes - head.length - tail.length) / rule.length)) + tail;
+  };
+
+  test('a body over the gateway limit is 413 naming the limit, and reaches nothing; over API Gateway\'s 10 MB the API refuses it', async () => {
+    const master = geoservers.get(MASTER)!;
+    const requestsBefore = master.requests.length;
+    const head = (await cluster.api('GET', '/nodes')).body.head as number;
+
+    const tooLarge = await rest('POST', '/styles?name=big&raw=true', style(5 * MiB + 1), 'application/vnd.ogc.sld+xml');
+    expect(tooLarge.status).toBe(413);
+    const error = JSON.parse(tooLarge.text);
+    expect(error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'body' });
+    expect(error.message).toContain('at most 5242880 bytes');
+    expect(error.message).toMatch(/6 MB/);
+
+    // the most the cluster replicates of one object: the master must not apply what no other node would
+    const unreplicable = await rest('POST', '/styles?name=big&raw=true', style(MiB + 1), 'application/vnd.ogc.sld+xml');
+    expect(unreplicable.status).toBe(413);
+    expect(JSON.parse(unreplicable.text).message).toContain('at most 1048576 bytes');
+
+    const overApiGateway = await rest('POST', '/styles?name=big&raw=true', style(10 * MiB + 1), 'application/vnd.ogc.sld+xml');
+    expect(overApiGateway.status).toBe(413);
+
+    expect(master.requests.length).toBe(requestsBefore);
+    expect(master.catalog.objects.style.has('big')).toBe(false);
+    expect((await cluster.api('GET', '/nodes')).body.head).toBe(head);
+
+    // under the limit it goes through and is published, document and all
+    const fits = await write('POST', '/styles?name=big&raw=true', style(MiB - 64 * 1024), 'application/vnd.ogc.sld+xml');
+    expect(fits.status).toBe(201);
+    await converged();
+    for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.styleBodies.get('big')?.bytes.equals(master.catalog.styleBodies.get('big')!.bytes)).toBe(true);
+  });
+
+  test('a master that does not answer is 504 with a clear message before API Gateway gives up at 30 s', async () => {
+    const master = geoservers.get(MASTER)!;
+    const head = (await cluster.api('GET', '/nodes')).body.head as number;
+    await master.setDown('timeout');
+    try {
+      const started = Date.now();
+      const [read, created] = await Promise.all([rest('GET', '/workspaces.json'), rest('POST', '/workspaces', { workspace: { name: 'never-answered' } })]);
+      const elapsed = Date.now() - started;
+      for (const answer of [read, created]) {
+        expect(answer.status).toBe(504);
+        expect(JSON.parse(answer.text)).toMatchObject({ code: 'GEOSERVER_TIMEOUT', message: expect.stringMatching(/did not answer .* within \d+ ms/) });
+      }
+      expect(JSON.parse(created.text).message).toMatch(/may still apply this write/);
+      expect(elapsed).toBeLessThan(29_000);
+    } finally {
+      await master.setDown(null);
+    }
+    expect((await cluster.api('GET', '/nodes')).body.head).toBe(head);
+  }, 60_000);
+});
+
+test('a caller outside cluster.gateway.allowedSourceIps is refused with 403 before anything reaches the master', async () => {
+  const master = geoservers.get(MASTER)!;
+  const requestsBefore = master.requests.length;
+  const url = new URL(`${cluster.spawned.url}/geoserver/rest/workspaces.json`);
+  // Linux routes all of 127/8 to the loopback interface: this connection comes from 127.0.0.2.
+  const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const request = httpRequest(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'GET', localAddress: '127.0.0.2', headers: { authorization: ADMIN, 'x-forwarded-for': '127.0.0.1' } },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
+  expect(answer.status).toBe(403);
+  expect(JSON.parse(answer.body)).toMatchObject({ code: 'SOURCE_NOT_ALLOWED', message: expect.stringContaining('127.0.0.2') });
+  expect(master.requests.length).toBe(requestsBefore);
+  // from the allowed address, the same call is forwarded
+  expect((await rest('GET', '/workspaces.json')).status).toBe(200);
 });

@@ -98,7 +98,7 @@ function expected(query: ListQuery): ExecutionStatus[] {
     (s) =>
       (query.phases === undefined || query.phases.includes(s.phase)) &&
       (query.userName === undefined || s.userName === query.userName) &&
-      (query.processName === undefined || s.processName === query.processName) &&
+      (query.processName === undefined || [query.processName].flat().includes(s.processName)) &&
       (query.nodeId === undefined || s.nodeId === query.nodeId) &&
       (query.completedBefore === undefined || (s.completionTime !== undefined && s.completionTime < query.completedBefore)) &&
       (query.completedAfter === undefined || (s.completionTime !== undefined && s.completionTime > query.completedAfter)),
@@ -142,12 +142,16 @@ const PHASE_SETS: Array<Phase[] | undefined> = [
   [...PHASES],
 ];
 const ATTRIBUTE_SETS: Array<Partial<Pick<ListQuery, 'userName' | 'processName' | 'nodeId'>>> = [];
-for (let mask = 0; mask < 8; mask++) {
-  ATTRIBUTE_SETS.push({
-    ...(mask & 1 ? { userName: 'alice' } : {}),
-    ...(mask & 2 ? { processName: 'gs:Clip#2' } : {}),
-    ...(mask & 4 ? { nodeId: 'slave-1' } : {}),
-  });
+// The process: none, one, or several (each read from its own partitions and merged).
+const PROCESS_CHOICES: Array<ListQuery['processName']> = [undefined, 'gs:Clip#2', ['gs:Clip#2', 'gs:Buffer']];
+for (const processName of PROCESS_CHOICES) {
+  for (let mask = 0; mask < 4; mask++) {
+    ATTRIBUTE_SETS.push({
+      ...(mask & 1 ? { userName: 'alice' } : {}),
+      ...(processName !== undefined ? { processName } : {}),
+      ...(mask & 2 ? { nodeId: 'slave-1' } : {}),
+    });
+  }
 }
 const RANGES: Array<Pick<ListQuery, 'completedBefore' | 'completedAfter'>> = [
   {},

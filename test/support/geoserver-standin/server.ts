@@ -52,6 +52,15 @@ export interface RejectableRequest {
 
 export type DownMode = 'refuse' | '503' | 'timeout' | null;
 
+/** A write the stand-in applied to its catalog, in the order it applied them. */
+export interface AppliedWrite {
+  method: string;
+  /** the full path as received */
+  path: string;
+  query: Record<string, string>;
+  body: string;
+}
+
 export interface GeoServerStandIn {
   /** `http://127.0.0.1:PORT/geoserver` */
   url: string;
@@ -60,6 +69,13 @@ export interface GeoServerStandIn {
   catalog: StandInCatalog;
   requests: StandInRequest[];
   violations: Violation[];
+  /** Every write applied to the catalog, in the order it was applied (not the order answered). */
+  applied: AppliedWrite[];
+  /**
+   * Holds the answer of each write for `delay(request)` ms after applying it (null: no delay), so
+   * concurrent writes are answered in another order than the one they were applied in.
+   */
+  setWriteAnswerDelay(delay: ((request: AppliedWrite) => number) | null): void;
   /**
    * `refuse`: stop listening (connections are refused); `503`: answer every request 503;
    * `timeout`: accept and never answer; null: back to normal. Resolves once the mode is in force.
@@ -152,6 +168,8 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
   const catalog = new StandInCatalog();
   const requests: StandInRequest[] = [];
   const violations: Violation[] = [];
+  const applied: AppliedWrite[] = [];
+  let writeAnswerDelay: ((request: AppliedWrite) => number) | null = null;
   const rejections: { predicate: (request: RejectableRequest) => boolean; status: number; body: string }[] = [];
   const sockets = new Set<Socket>();
   const held = new Set<ServerResponse>();
@@ -318,6 +336,12 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         inner,
         wantsStyleBody,
       });
+      if ((method === 'POST' || method === 'PUT' || method === 'DELETE') && result.kind !== 'unsupported') {
+        const write: AppliedWrite = { method, path: url.pathname, query, body: body.toString('utf8') };
+        applied.push(write);
+        const delay = writeAnswerDelay?.(write) ?? 0;
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      }
       if (result.kind === 'json') return json(result.status, result.value);
       if (result.kind === 'created') {
         return answer(201, result.name, { 'content-type': 'text/plain', location: `${base()}/rest${result.location}` });
@@ -607,6 +631,10 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
     catalog,
     requests,
     violations,
+    applied,
+    setWriteAnswerDelay(delay) {
+      writeAnswerDelay = delay;
+    },
     async setDown(next: DownMode) {
       const previous = mode;
       mode = next;

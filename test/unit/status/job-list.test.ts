@@ -1,5 +1,5 @@
 import type { ExecutionStatus, Phase } from '../../../lambdas/status/execution';
-import type { ListQuery, Page, StatusStore } from '../../../lambdas/status/ports';
+import { MAX_PROCESS_NAMES, type ListQuery, type Page, type StatusStore } from '../../../lambdas/status/ports';
 import { MAX_PAGE_SIZE, listJobs } from '../../../lambdas/status/protocols/job-list';
 import type { JobListQuery, OgcStatusCode } from '../../../lambdas/status/protocols/ogcapi';
 
@@ -66,14 +66,23 @@ describe('listJobs: OGC filters become store filters', () => {
     expect(queries[0]?.phases).toBeUndefined();
   });
 
-  it('lets the store filter by process only for a single process id', async () => {
+  it('lets the store read by process for up to MAX_PROCESS_NAMES process ids, and filters more itself', async () => {
     const single = fakeStore([{ items: [] }]);
     await listJobs(single.store, query({ processIds: ['gs:Buffer'] }));
     expect(single.queries[0]?.processName).toBe('gs:Buffer');
 
     const several = fakeStore([{ items: [] }]);
     await listJobs(several.store, query({ processIds: ['gs:Buffer', 'gs:Clip'] }));
-    expect(several.queries[0]?.processName).toBeUndefined();
+    expect(several.queries[0]?.processName).toEqual(['gs:Buffer', 'gs:Clip']);
+
+    const most = Array.from({ length: MAX_PROCESS_NAMES }, (_, i) => `gs:P${i}`);
+    const atMost = fakeStore([{ items: [] }]);
+    await listJobs(atMost.store, query({ processIds: most }));
+    expect(atMost.queries[0]?.processName).toEqual(most);
+
+    const tooMany = fakeStore([{ items: [] }]);
+    await listJobs(tooMany.store, query({ processIds: [...most, 'gs:Extra'] }));
+    expect(tooMany.queries[0]?.processName).toBeUndefined();
   });
 
   it('starts at the cursor it was given and asks for one page', async () => {

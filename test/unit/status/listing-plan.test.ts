@@ -6,7 +6,7 @@
 import { userProcessValue } from '../../../lambdas/status/adapters/status-table';
 import { PHASES, type Phase } from '../../../lambdas/status/execution';
 import { listingFingerprint, planListing, type IndexPlan } from '../../../lambdas/status/adapters/listing-plan';
-import type { ListQuery } from '../../../lambdas/status/ports';
+import { MAX_PROCESS_NAMES, type ListQuery } from '../../../lambdas/status/ports';
 
 const SHARDS = 3;
 
@@ -145,5 +145,35 @@ describe('userProcessValue', () => {
     ];
     const values = pairs.map(([user, process]) => userProcessValue(user, process));
     expect(new Set(values).size).toBe(pairs.length);
+  });
+});
+
+describe('planListing with several processes', () => {
+  const plan = (query: Omit<ListQuery, 'limit'>) => planListing({ ...query, limit: 1 }, SHARDS) as IndexPlan;
+  const named = (p: IndexPlan) => p.sources.map((s) => `${s.index.name} ${s.partition}`).sort();
+
+  it("reads each process's partitions of the process index, and one process as a list is that process", () => {
+    expect(named(plan({ processName: ['gs:Clip', 'gs:Buffer'], phases: ['FAILED'] }))).toEqual(
+      [...shards('byProcess gs:Buffer#FAILED#'), ...shards('byProcess gs:Clip#FAILED#')].sort(),
+    );
+    expect(named(plan({ processName: ['gs:Buffer', 'gs:Buffer'] }))).toEqual(named(plan({ processName: 'gs:Buffer' })));
+  });
+
+  it("with an owner, each (owner, process) partition of the owner-and-process index; a node stays a filter", () => {
+    const p = plan({ userName: 'alice', processName: ['gs:Clip', 'gs:Buffer'], nodeId: 'n', phases: ['SUCCEEDED'] });
+    expect(named(p)).toEqual([...shards('byUserProcess 5:alice:gs:Buffer#SUCCEEDED#'), ...shards('byUserProcess 5:alice:gs:Clip#SUCCEEDED#')].sort());
+    expect(p.attributes).toEqual({ nodeId: 'n' });
+  });
+
+  it('an empty list matches nothing; more than MAX_PROCESS_NAMES is refused rather than read without bound', () => {
+    expect(planListing({ processName: [], limit: 1 }, SHARDS)).toEqual({ kind: 'empty' });
+    const many = Array.from({ length: MAX_PROCESS_NAMES + 1 }, (_, i) => `p${i}`);
+    expect(() => planListing({ processName: many, limit: 1 }, SHARDS)).toThrow(RangeError);
+  });
+
+  it('a cursor does not depend on the order the processes were named in', () => {
+    expect(listingFingerprint({ processName: ['b', 'a'], limit: 1 })).toBe(listingFingerprint({ processName: ['a', 'b', 'a'], limit: 1 }));
+    expect(listingFingerprint({ processName: ['a'], limit: 1 })).toBe(listingFingerprint({ processName: 'a', limit: 1 }));
+    expect(listingFingerprint({ processName: ['a', 'b'], limit: 1 })).not.toBe(listingFingerprint({ processName: 'a', limit: 1 }));
   });
 });

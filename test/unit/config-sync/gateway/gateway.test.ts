@@ -130,6 +130,28 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(master.catalog.objects.workspace.size).toBe(0);
   });
 
+  it("answers a write to an existing object with the master's own refusal when the caller may not even read it", async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    published = [];
+    const refused = await call('PUT', '/workspaces/topp', { workspace: { name: 'topp' } }, 'application/json', 'Basic ' + Buffer.from('admin:wrong').toString('base64'));
+    expect(refused.status).toBe(401);
+    expect(refused.replication).toBe('refused');
+    expect(published).toEqual([]);
+  });
+
+  it("publishes the layer after a style is added to its styles (POST /layers/{layer}/styles)", async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } });
+    await call('POST', '/styles', { style: { name: 'dashed', filename: 'dashed.sld' } });
+    published = [];
+    const added = await call('POST', '/layers/topp:roads/styles', { style: { name: 'dashed' } });
+    expect(added.status).toBe(201);
+    expect(published).toEqual([
+      { kind: 'add', object: { type: 'layer', id: 'topp:roads' }, properties: expect.objectContaining({ styles: { style: [{ name: 'dashed' }] } }) },
+    ]);
+  });
+
   it('publishes a created workspace and the namespace GeoServer made with it, then nothing for a refused duplicate', async () => {
     const created = await call('POST', '/workspaces', { workspace: { name: 'topp' } });
     expect(created.status).toBe(201);

@@ -1,0 +1,118 @@
+/**
+ * The GeoServer REST gateway's limits, stated once: the handler enforces them, the CDK construct
+ * sizes the function from them, and docs/operations.md explains them. They follow from the
+ * platform it runs on:
+ * - API Gateway (HTTP API) accepts request bodies up to 10 MB and ends a request whose
+ *   integration has not answered after 30 s (the most an HTTP API allows).
+ * - Lambda takes a synchronous invocation of at most 6 MB (6,291,456 bytes) of event JSON: the
+ *   body travels inside it with the headers, as a JSON string, base64-encoded when it is binary.
+ *   A body too large for that is refused by Lambda before the function runs, so the gateway
+ *   refuses well below it, with its own 413, whatever the body's encoding.
+ * - The answer travels base64-encoded inside Lambda's 6 MB response, hence the cap on what the
+ *   master may answer.
+ */
+import { AppError } from '../../shared/errors';
+import { MAX_PROPERTIES_BYTES } from '../events';
+
+/** API Gateway's own limit on request bodies (HTTP APIs), for the docs and the error message. */
+export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Lambda's synchronous invocation payload limit (request event and response). */
+export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/**
+ * The largest request body the gateway forwards, counted as the event carries it (base64 for
+ * binary bodies): 1 MiB under Lambda's limit leaves room for the headers and the JSON escaping
+ * of a text body.
+ */
+export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
+/** The largest answer of the master returned to the caller (4 MiB is 5.3 MiB base64-encoded). */
+export const MAX_RESPONSE_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * The largest answer the gateway reads from the master at all: reading a written object back
+ * (a style document as large as the request limit) is not returned to the caller, so only memory
+ * bounds it.
+ */
+export const MAX_READ_BACK_BYTES = 4 * MAX_REQUEST_BODY_BYTES;
+
+/** API Gateway (HTTP API) gives up on the integration after this long. */
+export const API_GATEWAY_TIMEOUT_MS = 30_000;
+/** The gateway function's Lambda timeout, under API Gateway's. */
+export const FUNCTION_TIMEOUT_MS = 29_000;
+/**
+ * Every call to the master of one request shares this budget from the request's arrival, so the
+ * gateway answers (504 at worst) before Lambda or API Gateway cut it off with a bare error.
+ */
+export const REQUEST_BUDGET_MS = 26_000;
+/** No single call to the master waits longer than this, even with budget left. */
+export const UPSTREAM_CALL_TIMEOUT_MS = 25_000;
+/** Kept back from the budget when the write is forwarded: reading it back and publishing it. */
+export const PUBLISH_RESERVE_MS = 3_000;
+
+/** How long a write waits for the cluster's write lease before it is answered 503. */
+export const LEASE_WAIT_MS = 10_000;
+/**
+ * How long a lease lasts unless released. Longer than the function may run (Lambda stops it at
+ * FUNCTION_TIMEOUT_MS) plus clock skew between instances, so a live holder never loses it; a
+ * holder that died blocks writes at most this long.
+ */
+export const LEASE_TTL_MS = 35_000;
+
+/** 413: a request body over MAX_REQUEST_BODY_BYTES, refused before anything is forwarded. */
+export class GatewayBodyTooLargeError extends AppError {
+  constructor(bytes: number) {
+    super(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `Request body is ${bytes} bytes; the GeoServer gateway forwards at most ${MAX_REQUEST_BODY_BYTES} bytes (5 MiB, binary bodies counted base64-encoded) ` +
+        `because Lambda takes at most ${LAMBDA_SYNC_PAYLOAD_BYTES} bytes (6 MB) per request, below API Gateway's ${API_GATEWAY_MAX_BODY_BYTES} bytes (10 MB). ` +
+        'Send larger uploads to the master GeoServer directly.',
+      'body',
+    );
+  }
+}
+
+/**
+ * The largest body of a write to a replicated path: the cluster replicates an object of at most
+ * this much JSON (events.ts, a style with its document included), so a larger write would be
+ * applied by the master and reach no other node.
+ */
+export const MAX_REPLICATED_WRITE_BYTES = MAX_PROPERTIES_BYTES;
+
+/** 413: a write to a replicated path larger than the cluster can replicate, refused before it reaches the master. */
+export class ReplicatedWriteTooLargeError extends AppError {
+  constructor(bytes: number) {
+    super(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `Request body is ${bytes} bytes; a write to a replicated path may carry at most ${MAX_REPLICATED_WRITE_BYTES} bytes (1 MiB), ` +
+        'the most the cluster replicates of one object: the master would apply it and no other node would.',
+      'body',
+    );
+  }
+}
+
+/** 502: the master's answer to the caller's own call is too large to return through Lambda. */
+export class MasterAnswerTooLargeError extends AppError {
+  constructor(bytes: number) {
+    super(
+      502,
+      'GEOSERVER_ANSWER_TOO_LARGE',
+      `The master GeoServer's answer is ${bytes} bytes; the gateway returns at most ${MAX_RESPONSE_BODY_BYTES} bytes (4 MiB, base64-encoded inside Lambda's ${LAMBDA_SYNC_PAYLOAD_BYTES}-byte response). ` +
+        'Ask for less (paging, a narrower path), or read it from the master GeoServer directly.',
+    );
+  }
+}
+
+/** 504: the master did not answer in time. The write may still be applied there, unpublished. */
+export class MasterTimeoutError extends AppError {
+  constructor(detail: string, method: string, master: string) {
+    const write = method === 'POST' || method === 'PUT' || method === 'DELETE';
+    super(
+      504,
+      'GEOSERVER_TIMEOUT',
+      `${detail}. The gateway answers every request within ${REQUEST_BUDGET_MS / 1000} s, before API Gateway ends it at ${API_GATEWAY_TIMEOUT_MS / 1000} s.` +
+        (write
+          ? ` The master may still apply this write without it being published: read it back from the master, and compare the master with the cluster (GET /nodes/${master}/drift) before retrying.`
+          : ''),
+    );
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The cluster's gateway write lease, as the gateway uses it: writes run one at a time, a dead
+ * holder's lease is taken over once it expires, a waiter gives up with a 503 after a bounded wait,
+ * and the lease is given back whatever the write did. The store here keeps the DynamoDB
+ * adapter's contract (a conditional take, an owner-checked release); the adapter itself is tested
+ * against DynamoDB Local in test/integration/config-sync/adapters.test.ts.
+ */
+import { GatewayBusyError, leaseSerializer, type LeaseAttempt, type LeaseStore } from '../../../../lambdas/config-sync/gateway/write-lease';
+import { handleGatewayCall, type GatewayRequest, type Upstream, type UpstreamResponse } from '../../../../lambdas/config-sync/gateway/gateway';
+
+class MemoryLease implements LeaseStore {
+  holder: { owner: string; until: number } | undefined;
+  attempts = 0;
+
+  async tryAcquire(owner: string, now: number, until: number): Promise<LeaseAttempt> {
+    this.attempts += 1;
+    await Promise.resolve();
+    if (this.holder && this.holder.until >= now) return { acquired: false, heldUntil: this.holder.until };
+    this.holder = { owner, until };
+    return { acquired: true };
+  }
+
+  async release(owner: string): Promise<void> {
+    await Promise.resolve();
+    if (this.holder?.owner === owner) this.holder = undefined;
+  }
+}
+
+/** A clock the sleeps move forward, so waits of seconds take no time. */
+function fakeTime(start = 1_000_000) {
+  let now = start;
+  return { now: () => now, sleep: async (ms: number) => void (now += ms), advance: (ms: number) => void (now += ms) };
+}
+
+test('concurrent writes run one at a time, each until its work is done', async () => {
+  const store = new MemoryLease();
+  const writes = leaseSerializer(store, { waitMs: 5000, ttlMs: 30_000, backoff: { baseMs: 1, capMs: 5 } });
+  let running = 0;
+  let most = 0;
+  const finished: number[] = [];
+  await Promise.all(
+    Array.from({ length: 8 }, (_, index) =>
+      writes.run(async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 3));
+        running -= 1;
+        finished.push(index);
+      }),
+    ),
+  );
+  expect(most).toBe(1);
+  expect(finished.sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  expect(store.holder).toBeUndefined();
+});
+
+test("a dead holder's lease is taken over once it has expired, not before", async () => {
+  const time = fakeTime();
+  const store = new MemoryLease();
+  store.holder = { owner: 'crashed', until: time.now() + 3000 };
+  const writes = leaseSerializer(store, { waitMs: 8000, ttlMs: 30_000, now: time.now, sleep: time.sleep });
+  let ranAt: number | undefined;
+  await writes.run(async () => {
+    ranAt = time.now();
+  });
+  expect(ranAt).toBeGreaterThan(1_000_000 + 3000);
+  // it woke up close to the expiry rather than sleeping far past it
+  expect(ranAt).toBeLessThan(1_000_000 + 3000 + 300);
+  expect(store.holder).toBeUndefined();
+});
+
+test('a write that cannot get the lease within the wait is refused with 503 and Retry-After, and never runs', async () => {
+  const time = fakeTime();
+  const store = new MemoryLease();
+  store.holder = { owner: 'slow-or-dead', until: time.now() + 20_000 };
+  const writes = leaseSerializer(store, { waitMs: 8000, ttlMs: 30_000, now: time.now, sleep: time.sleep });
+  let ran = false;
+  const refused = await writes.run(async () => void (ran = true)).catch((error: unknown) => error);
+  expect(refused).toBeInstanceOf(GatewayBusyError);
+  const busy = refused as GatewayBusyError;
+  expect(busy.status).toBe(503);
+  expect(busy.code).toBe('GATEWAY_BUSY');
+  expect(busy.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+  expect(busy.retryAfterSeconds).toBeLessThanOrEqual(5);
+  expect(busy.waitedMs).toBeLessThanOrEqual(8000);
+  expect(busy.waitedMs).toBeGreaterThan(7000);
+  expect(busy.message).toMatch(/write lease/);
+  expect(ran).toBe(false);
+  expect(store.holder?.owner).toBe('slow-or-dead');
+  // bounded backoff: a few dozen attempts over 8 s, not thousands
+  expect(store.attempts).toBeGreaterThan(8);
+  expect(store.attempts).toBeLessThan(200);
+});
+
+test('the lease is given back when the write fails, and a failed release does not fail the write', async () => {
+  const store = new MemoryLease();
+  const writes = leaseSerializer(store, { waitMs: 1000, ttlMs: 30_000 });
+  await expect(writes.run(async () => Promise.reject(new Error('master down')))).rejects.toThrow('master down');
+  expect(store.holder).toBeUndefined();
+
+  const failures: unknown[] = [];
+  const broken: LeaseStore = { tryAcquire: (o, n, u) => store.tryAcquire(o, n, u), release: async () => Promise.reject(new Error('throttled')) };
+  const result = await leaseSerializer(broken, { waitMs: 1000, ttlMs: 30_000, onReleaseFailure: (error) => failures.push(error) }).run(async () => 'done');
+  expect(result).toBe('done');
+  expect(failures).toHaveLength(1);
+});
+
+describe('which calls the gateway serializes, and their time budget', () => {
+  const answers: Record<string, UpstreamResponse> = {
+    'GET /about/version.json': { status: 200, headers: {}, body: Buffer.from('{}') },
+    'POST /security/acl/layers': { status: 200, headers: {}, body: Buffer.alloc(0) },
+    'GET /workspaces.json': { status: 200, headers: {}, body: Buffer.from('{"workspaces":""}') },
+    'POST /workspaces': { status: 201, headers: {}, body: Buffer.from('topp') },
+    'GET /workspaces/topp.json': { status: 200, headers: {}, body: Buffer.from('{"workspace":{"name":"topp"}}') },
+    'GET /namespaces/topp.json': { status: 404, headers: {}, body: Buffer.alloc(0) },
+  };
+  const calls: { call: string; timeoutMs?: number }[] = [];
+  const upstream: Upstream = {
+    async send(request: GatewayRequest, timeoutMs?: number) {
+      const call = `${request.method} ${request.path}`;
+      calls.push({ call, timeoutMs });
+      const answer = answers[call];
+      if (!answer) throw new Error(`unexpected ${call}`);
+      return answer;
+    },
+  };
+  const serialized: string[] = [];
+  const writes = { run: <T>(work: () => Promise<T>) => (serialized.push('run'), work()) };
+  const publisher = { publish: async () => 7 };
+  const request = (method: string, path: string): GatewayRequest => ({ method, path, query: '', headers: {}, body: Buffer.from(method === 'GET' ? '' : '{"workspace":{"name":"topp"}}') });
+
+  beforeEach(() => {
+    calls.length = 0;
+    serialized.length = 0;
+  });
+
+  test('reads and unmanaged paths are not serialized; a write to a replicated path is', async () => {
+    await handleGatewayCall(upstream, publisher, request('GET', '/about/version.json'), { writes });
+    await handleGatewayCall(upstream, publisher, request('POST', '/security/acl/layers'), { writes });
+    await handleGatewayCall(upstream, publisher, request('GET', '/workspaces.json'), { writes });
+    expect(serialized).toEqual([]);
+    const created = await handleGatewayCall(upstream, publisher, request('POST', '/workspaces'), { writes });
+    expect(created.sequences).toEqual([7]);
+    expect(serialized).toEqual(['run']);
+  });
+
+  test('a write to a replicated path larger than the cluster replicates is refused before anything is sent; an unmanaged one is not', async () => {
+    const big = Buffer.alloc(1024 * 1024 + 1, 'a');
+    const refused = await handleGatewayCall(upstream, publisher, { ...request('POST', '/workspaces'), body: big }, { writes }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body', message: expect.stringContaining('at most 1048576 bytes') });
+    expect(calls).toEqual([]);
+    expect(serialized).toEqual([]);
+    const unmanaged = await handleGatewayCall(upstream, publisher, { ...request('POST', '/security/acl/layers'), body: big }, { writes });
+    expect(unmanaged.status).toBe(200);
+  });
+
+  test("every call gets what is left of the request's budget; a write's forward leaves the publish reserve", async () => {
+    const now = 50_000;
+    await handleGatewayCall(upstream, publisher, request('POST', '/workspaces'), { deadline: now + 10_000, publishReserveMs: 3000, now: () => now });
+    expect(calls).toEqual([
+      { call: 'POST /workspaces', timeoutMs: 7000 },
+      { call: 'GET /workspaces/topp.json', timeoutMs: 10_000 },
+      { call: 'GET /namespaces/topp.json', timeoutMs: 10_000 },
+    ]);
+    calls.length = 0;
+    await handleGatewayCall(upstream, publisher, request('GET', '/about/version.json'), { deadline: now - 5, now: () => now });
+    expect(calls).toEqual([{ call: 'GET /about/version.json', timeoutMs: 1 }]); // out of budget: fails fast
+  });
+});
