@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
 import type { LocalFunction } from './template';
 
 export class FunctionError extends Error {
@@ -33,6 +34,7 @@ export class LocalFunctionHost {
         handlerExport: fn.handlerExport,
         functionName: fn.logicalId,
         timeoutMs: fn.timeoutMs,
+        functionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${fn.logicalId}`,
       },
       env: {
         PATH: process.env.PATH ?? '',
