@@ -2,27 +2,11 @@
  * Typed errors of configuration sync. They extend the shared `AppError`, so the one HTTP
  * mapping (status + `{ code, message }`) serves both services.
  */
-import { AppError, ValidationError } from '../shared/errors';
+import { AppError } from '../shared/errors';
 
-/** One problem in a request body, named by its dotted field path (e.g. `object.type`). */
-export interface FieldIssue {
-  readonly field: string;
-  readonly message: string;
-}
-
-/**
- * 400: a publish request or a delivered event does not match the event schema. The error
- * names the first offending field; `issues` lists every one.
- */
-export class InvalidConfigEventError extends ValidationError {
-  readonly issues: readonly FieldIssue[];
-
-  constructor(issues: readonly [FieldIssue, ...FieldIssue[]]) {
-    const [first] = issues;
-    super(first.field, first.message);
-    this.issues = issues;
-  }
-}
+// The event model throws these, and the ports (which IdempotencyKeyTakenError below names)
+// import the event model: they live apart so that no module imports itself through the others.
+export { InvalidConfigEventError, type FieldIssue } from './event-errors';
 
 /** 403: GeoServer's rule "never change configuration using a pure slave", enforced. */
 export class PureSlavePublishError extends AppError {
