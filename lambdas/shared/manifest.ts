@@ -5,11 +5,14 @@
  * No CDK or AWS SDK imports: the functions' own code may import the manifest's constants.
  */
 
-/** Who may call a route: `node` needs a node token; `read` is open unless the cluster sets `requireAuthForReads`. */
-export type RouteAccess = 'node' | 'read';
+/**
+ * Who may call a route: `node` needs a node token; `read` is open unless the cluster sets
+ * `requireAuthForReads`; `open` never has an authorizer (a page that holds no data).
+ */
+export type RouteAccess = 'node' | 'read' | 'open';
 
 export interface RouteDeclaration {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'OPTIONS';
   /** API Gateway path, parameters in braces: `/executions/{executionId}`. */
   readonly path: string;
   readonly access: RouteAccess;
