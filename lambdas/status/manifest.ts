@@ -4,7 +4,7 @@
  * CDK constructs (cdk/constructs/status-service.ts, polling-protocols.ts) build exactly this;
  * the local runtime serves what they synthesize.
  */
-import { CORS_POLLING_PATHS } from '../shared/cors';
+import { CORS_ENV, CORS_POLLING_PATHS } from '../shared/cors';
 import type { RouteDeclaration, ServiceManifest } from '../shared/manifest';
 
 /** Environment variable names, shared by the constructs (which set them) and the functions (which read them). */
@@ -17,12 +17,12 @@ export const STATUS_ENV = {
   /** The key page cursors are signed with (docs/architecture.md, "Page cursors"). */
   cursorKey: 'STATUS_CURSOR_KEY',
   /** JSON array of the origins browsers may poll from (lambdas/shared/cors.ts). */
-  corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',
+  corsAllowedOrigins: CORS_ENV.allowedOrigins,
   requireAuthForReads: 'REQUIRE_AUTH_FOR_READS',
   /** Optional: the base URL documents link to, when clients reach the API through another name. */
   publicBaseUrl: 'PUBLIC_BASE_URL',
   /** JSON object path -> methods a browser may use there (the CORS preflight function). */
-  corsPreflightMethods: 'CORS_PREFLIGHT_METHODS',
+  corsPreflightMethods: CORS_ENV.preflightMethods,
 } as const;
 export type StatusEnv = (typeof STATUS_ENV)[keyof typeof STATUS_ENV];
 
