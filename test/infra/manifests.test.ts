@@ -16,11 +16,14 @@ const MANIFESTS: [string, AnyManifest][] = [
 /** The paths these manifests own: everything but config sync's, the gateway's and the console's. */
 const OWN_PATH = /^\w+ \/(executions|ows|jobs|conformance|openapi\.json)\b/;
 
+const PUBLIC_BASE_URL = 'https://maps.example.org/api';
+
 let open: Synthesized;
 let authorized: Synthesized;
 beforeAll(() => {
   open = synthesize();
-  authorized = synthesize({ status: { requireAuthForReads: true } });
+  // One synth for both: reads behind the authorizer, and a public base URL the documents link to.
+  authorized = synthesize({ status: { requireAuthForReads: true, publicBaseUrl: PUBLIC_BASE_URL } });
 });
 
 function templateRoutes(synth: Synthesized) {
@@ -80,10 +83,9 @@ describe('the status, polling and authorizer manifests are what the stack builds
   });
 
   it('sets PUBLIC_BASE_URL on the protocol functions when the cluster gives one', () => {
-    const synth = synthesize({ status: { publicBaseUrl: 'https://maps.example.org/api' } });
     for (const [fn, declaration] of Object.entries(POLLING_MANIFEST)) {
-      const variables = synth.json.Resources[functionId(synth.json, fn)]!.Properties.Environment.Variables;
-      expect(variables[STATUS_ENV.publicBaseUrl]).toBe((declaration.environment as readonly string[]).includes(STATUS_ENV.publicBaseUrl) ? 'https://maps.example.org/api' : undefined);
+      const variables = authorized.json.Resources[functionId(authorized.json, fn)]!.Properties.Environment.Variables;
+      expect(variables[STATUS_ENV.publicBaseUrl]).toBe((declaration.environment as readonly string[]).includes(STATUS_ENV.publicBaseUrl) ? PUBLIC_BASE_URL : undefined);
     }
   });
 });
