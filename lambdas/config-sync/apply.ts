@@ -49,6 +49,7 @@ import {
   isConfigurationType,
   isOffloaded,
   isUnreadable,
+  isVoided,
   objectStorageKey,
   parkingKey,
   parseConfigChange,
@@ -76,6 +77,8 @@ export interface ApplyDeps {
    * node's cursor moves (geoserver/apply.ts).
    */
   readonly geoserver?: { readonly rest: GeoServerRest; readonly options?: GeoServerApplyOptions };
+  /** How long to wait for a young hole in the log (see `readLog`). @default 12000 */
+  readonly holeWaitMs?: number;
 }
 
 /**
@@ -124,7 +127,9 @@ export type ObjectEffect =
   /** The object already reflects this or a later event: nothing to write. */
   | 'stale'
   /** Parked on this node (it failed, or an earlier event of its object is parked): not applied. */
-  | 'parked';
+  | 'parked'
+  /** A void sequence of the log (allocated, never written): only the cursor moved. */
+  | 'void';
 
 export interface ObjectChange {
   readonly effect: ObjectEffect;
@@ -210,6 +215,13 @@ export interface CatchUpResult {
   readonly cursor: number;
   readonly applied: readonly AppliedEvent[];
 }
+
+/**
+ * How long an applier waits for a hole in the log to be written or to become old enough to
+ * close (the log's grace period, 10 s by default, plus margin); within the apply function's
+ * 30 s timeout.
+ */
+const HOLE_WAIT_MS = 12_000;
 
 /** Events read from the log per request while filling a gap or catching up. */
 const LOG_PAGE_SIZE = 100;
@@ -424,6 +436,13 @@ class NodeApplier {
         this.knownCursor = event.sequence;
         return step('parked');
       }
+      if (isVoided(event)) {
+        // A hole closed in the log: nothing to apply, the cursor moves past it.
+        const moved = await this.deps.store.commit(this.context.node, { expectedCursor: cursor, sequence: event.sequence });
+        if (moved !== 'committed') return this.cursorMoved();
+        this.knownCursor = event.sequence;
+        return step('void');
+      }
       let change: ObjectChange;
       let outcome: CommitOutcome;
       try {
@@ -500,18 +519,30 @@ class NodeApplier {
     return error instanceof GeoServerRejectedError ? { ...step('parked'), geoserver: error.outcome } : step('parked');
   }
 
-  /** Log events `from..to`, which must start at `from` (the log has no holes unless trimmed). */
+  /**
+   * Log events `from..to`, which must start at `from`. A missing sequence below the head is a
+   * hole: a publisher allocated it and has not written it yet (it usually follows within
+   * milliseconds) or never will (it died). Young holes are waited for, up to
+   * `HOLE_WAIT_MS`; old ones are closed as void by the log (`EventLog.closeHoles`) and read
+   * back as such. Anything else missing was trimmed: the node must resync.
+   */
   private async readLog(from: number, to: number): Promise<DeliveredEvent[]> {
     const { cluster, node } = this.context;
-    const events = (await this.deps.log.readRange(cluster, from, to)).filter(
-      (event) => event.sequence >= from && event.sequence <= to,
-    );
-    const first = events[0];
-    if (first?.sequence !== from) {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt += 1) {
+      const events = (await this.deps.log.readRange(cluster, from, to)).filter(
+        (event) => event.sequence >= from && event.sequence <= to,
+      );
+      const first = events[0];
+      if (first?.sequence === from) return events;
       const missingUpTo = first === undefined ? to : first.sequence - 1;
-      throw new EventsMissingFromLogError(cluster, node, range(from, missingUpTo));
+      const closing = await this.deps.log.closeHoles(cluster, from, missingUpTo);
+      if (closing.voided > 0) continue;
+      if (closing.waiting === 0 || Date.now() - started > (this.deps.holeWaitMs ?? HOLE_WAIT_MS)) {
+        throw new EventsMissingFromLogError(cluster, node, range(from, missingUpTo));
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500, 5 * 2 ** attempt)));
     }
-    return events;
   }
 }
 
@@ -630,6 +661,7 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
       try {
         const [event] = (await log.readRange(cluster, sequence, sequence)).filter((candidate) => candidate.sequence === sequence);
         if (event === undefined) throw new EventsMissingFromLogError(cluster, node, [sequence]);
+        if (isVoided(event)) throw new InvalidConfigEventError([{ field: 'event', message: `sequence ${sequence} is void in the log` }]);
         if (isUnreadable(event)) throw new InvalidConfigEventError([{ field: 'event', message: event.reason }]);
         if (event.cluster !== cluster) throw new WrongClusterError(node, cluster, event.cluster, `Event ${sequence}`);
         const complete = await resolveBody(deps.bodies, event);

@@ -133,3 +133,27 @@ export class IdempotentRequestInProgressError extends AppError {
     );
   }
 }
+
+/**
+ * 503: the sequences allocated to a change set were voided before it was written (the write
+ * came later than the log's grace period, so readers closed the hole). Nothing was stored;
+ * the same request can be sent again.
+ */
+export class SequenceRangeAbandonedError extends AppError {
+  constructor(first: number, last: number) {
+    super(
+      503,
+      'SEQUENCES_ABANDONED',
+      `Sequences ${first}..${last} were given up as void before this change was written; nothing was stored, send it again`,
+      undefined,
+      { first, last },
+    );
+  }
+}
+
+/** 413: a change set whose stored form exceeds one DynamoDB transaction (4 MB, 100 items). */
+export class ChangeSetTooLargeError extends AppError {
+  constructor(message: string) {
+    super(413, 'CHANGE_SET_TOO_LARGE', message);
+  }
+}

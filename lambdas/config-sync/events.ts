@@ -311,10 +311,26 @@ export interface UnreadableEvent extends EventMetadata {
   readonly reason: string;
 }
 
-export type DeliveredEvent = PublishedEvent | UnreadableEvent;
+/**
+ * A sequence that was allocated to a publisher who never wrote its events (it died between
+ * the allocation and the log write, or its write lost to this one): the log records it as
+ * void so that the total order has no hole. A node applies it by moving its cursor past it;
+ * nothing else changes. Voids exist only in the log, never on the topic.
+ */
+export interface VoidedEvent extends EventMetadata {
+  readonly voided: true;
+  /** `origin` is the node (or schedule) that closed the hole, `publishedAt` when. */
+  readonly object?: undefined;
+}
+
+export type DeliveredEvent = PublishedEvent | UnreadableEvent | VoidedEvent;
 
 export function isUnreadable(event: DeliveredEvent): event is UnreadableEvent {
   return 'unreadable' in event;
+}
+
+export function isVoided(event: DeliveredEvent): event is VoidedEvent {
+  return 'voided' in event;
 }
 
 /**

@@ -225,6 +225,23 @@ export interface EventLog {
    */
   append(draft: EventDraft, claim?: IdempotencyClaim): Promise<PublishedEvent>;
   /**
+   * A change set: gives the drafts (all of one cluster, at most `MAX_CHANGE_SET_ITEMS`) one
+   * contiguous range of sequences, in order, and stores them all or none. The allocation
+   * takes no retry under contention (one atomic counter increment); the write of the range
+   * is the commit point. A range whose write never happens (the publisher died in between)
+   * is a hole that `closeHoles` fills with void sequences once it is old enough; a write that
+   * finds its range already voided fails with nothing stored.
+   */
+  appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim): Promise<PublishedEvent[]>;
+  /**
+   * Closes the holes among `from..to` (sequences allocated but never written) whose
+   * allocation is older than the log's grace period, by storing them as void; younger holes
+   * are left to their publisher. Safe against a publisher still writing: exactly one of its
+   * write and the void succeeds.
+   * @returns how many sequences were voided, and how many are holes still too young to void
+   */
+  closeHoles(cluster: string, from: number, to: number): Promise<HoleClosing>;
+  /**
    * Records the answer given to the request that made `claim` (after the commit, so it may be
    * missing if the function died in between).
    */
@@ -236,9 +253,16 @@ export interface EventLog {
   readRange(cluster: string, from: number, to: number): Promise<DeliveredEvent[]>;
   /** The highest sequence of the cluster, 0 when the log is empty. */
   head(cluster: string): Promise<number>;
-  markPublished(cluster: string, sequence: number): Promise<void>;
+  /** Marks the events `from..to` (default: `from` alone) published. */
+  markPublished(cluster: string, from: number, to?: number): Promise<void>;
   /** The oldest events not yet marked published, ascending, at most `limit`. */
   listUnpublished(cluster: string, limit: number): Promise<PublishedEvent[]>;
+}
+
+export interface HoleClosing {
+  readonly voided: number;
+  /** Allocated, unwritten sequences younger than the grace period: their publisher may still write them. */
+  readonly waiting: number;
 }
 
 /**
@@ -252,6 +276,8 @@ export interface IdempotencyClaim {
   /** Epoch seconds; an expired claim no longer binds its key. */
   readonly expiresAt: number;
   readonly createdAt: string;
+  /** How many events the claiming request committed (a change set's size). @default 1 */
+  readonly count?: number;
 }
 
 /** What an earlier request with the same key committed. */
@@ -281,4 +307,9 @@ export interface EventBodyStore {
  */
 export interface EventTopic {
   publish(event: PublishedEvent): Promise<void>;
+  /**
+   * Publishes the events in order (SNS `PublishBatch`, 10 per call, one call after the other so
+   * the message group keeps their order). Throws if any was refused; a resend is harmless.
+   */
+  publishBatch(events: readonly PublishedEvent[]): Promise<void>;
 }

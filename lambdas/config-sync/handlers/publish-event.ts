@@ -1,8 +1,10 @@
 /**
- * POST /config/events: a master (or `both`) node publishes a configuration change. The change
- * gets its cluster-wide sequence in the event log (the commit point), is published to the
- * topic and applied to the node's own store; failures after the commit point are recovered
- * by the republish schedule and the next catch-up, so they are logged, not returned as errors.
+ * POST /config/events: a master (or `both`) node publishes a configuration change, or a change
+ * set (`{"changes": [...]}`, up to 1,000 changes, committed all or nothing under one
+ * contiguous range of sequences). The events get their cluster-wide sequences in the event log
+ * (the commit point), are published to the topic and applied to the node's own store; failures
+ * after the commit point are recovered by the republish schedule and the next catch-up, so they
+ * are logged, not returned as errors.
  *
  * `Idempotency-Key`: a retry with the same key and body gets the first answer again (201, with
  * `Idempotent-Replayed: true`), the same key with another body a 422; keys bind for 24 hours
@@ -14,15 +16,18 @@ import { callerNode, header, httpHandler, json, parseJsonBody, readBody } from '
 import type { ClusterNode } from '../../shared/cluster-model';
 import { assertCanPublish } from '../cluster';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv } from '../adapters/from-env';
-import { publishIdempotently, type PublishDeps } from '../publish';
+import { MAX_CHANGE_SET_BYTES, publishIdempotently, type PublishDeps } from '../publish';
 
 const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 const membership = membershipFromEnv();
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(), now: () => new Date() };
 
-/** Styles carry their whole SLD; 1 MiB is far above any real one and well inside Lambda's 6 MB. */
-const MAX_CHANGE_BYTES = 1024 * 1024;
+/**
+ * A change set's JSON (one change's `properties` are bounded at 1 MiB by the event rules):
+ * inside Lambda's 6 MB request payload and, stored, inside one DynamoDB transaction.
+ */
+const MAX_CHANGE_BYTES = MAX_CHANGE_SET_BYTES;
 
 export const handler = httpHandler(async (event) => {
   const caller = callerNode(event);
@@ -43,7 +48,7 @@ export const handler = httpHandler(async (event) => {
       JSON.stringify({
         message: 'configuration event committed; a later step failed and will be recovered',
         stage: failure.stage,
-        sequence: result.event.sequence,
+        sequences: `${result.events[0]?.sequence}..${result.events[result.events.length - 1]?.sequence}`,
         error: describe(failure.error),
       }),
     );

@@ -15,6 +15,7 @@ import {
   objectStorageKey,
   OBJECT_TYPES,
   isUnreadable,
+  isVoided,
   parseConfigChange,
   type ConfigChange,
   type ObjectType,
@@ -255,6 +256,7 @@ class Simulation {
     const head = await this.h.log.head(CLUSTER);
     for (const stored of await this.h.log.readRange(CLUSTER, 1, head)) {
       if (isUnreadable(stored)) throw new Error(`the log holds an unreadable event at ${stored.sequence}: ${stored.reason}`);
+      if (isVoided(stored)) continue;
       const change = isOffloaded(stored) ? parseConfigChange(await this.h.bodies.get(stored.bodyRef)) : stored;
       const key = objectStorageKey(change.object);
       const existing = state.get(key);

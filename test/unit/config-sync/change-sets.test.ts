@@ -1,0 +1,114 @@
+// Change sets on the in-memory ports: one contiguous range, all or nothing, validated item by
+// item before anything is written; holes left by a publisher that died after allocating are
+// closed as void and every node moves past them.
+import { applyDeliveredBatch, applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
+import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
+import { parseEventMessage, type ConfigChange } from '../../../lambdas/config-sync/events';
+import { MAX_CHANGE_SET_ITEMS, parsePublishRequest, publishIdempotently, type PublishContext } from '../../../lambdas/config-sync/publish';
+import { add, applyDeps, CLUSTER, harness, modify, remove } from './fixtures';
+
+const MASTER: PublishContext = { cluster: CLUSTER, node: { name: 'master-1', role: 'master' } };
+const SLAVE = { cluster: CLUSTER, node: 'slave-1' };
+
+const workspaces = (count: number, from = 0): ConfigChange[] =>
+  Array.from({ length: count }, (_, index) => add('workspace', `ws${from + index}`, { name: `ws${from + index}` }));
+
+describe('change sets', () => {
+  it('commits a change set as one contiguous range in request order, publishes it in order and every node applies it', async () => {
+    const h = harness();
+    await publishIdempotently(h.deps, MASTER, add('workspace', 'before', { name: 'before' }));
+    const changes = [...workspaces(25), modify('workspace', 'ws3', { isolated: true }), remove('workspace', 'ws4')];
+    const outcome = await publishIdempotently(h.deps, MASTER, { changes });
+
+    expect(outcome.answer).toEqual({ firstSequence: 2, lastSequence: 28, count: 27, published: true, appliedLocally: true });
+    const logged = await h.log.readRange(CLUSTER, 2, 28);
+    expect(logged.map((event) => event.sequence)).toEqual(Array.from({ length: 27 }, (_, i) => i + 2));
+    expect(logged.map((event) => ('object' in event ? event.object?.id : undefined))).toEqual(changes.map((change) => change.object.id));
+    expect(h.topic.published.map((event) => event.sequence)).toEqual(Array.from({ length: 28 }, (_, i) => i + 1));
+    expect(await h.log.listUnpublished(CLUSTER, 100)).toEqual([]);
+
+    // A slave delivered the whole set in queue batches of 10 ends with the master's state.
+    const messages = h.topic.published.map((event) => JSON.stringify(event));
+    for (let start = 0; start < messages.length; start += 10) {
+      const result = await applyDeliveredBatch(applyDeps(h), SLAVE, messages.slice(start, start + 10));
+      expect(result.failure).toBeUndefined();
+    }
+    expect(await h.store.readCursor('slave-1')).toBe(28);
+    expect(h.store.allObjects('slave-1')).toEqual(h.store.allObjects('master-1'));
+    expect(h.store.allObjects('slave-1').find((object) => object.id === 'ws3')?.properties).toEqual({ name: 'ws3', isolated: true });
+    expect(h.store.allObjects('slave-1').find((object) => object.id === 'ws4')?.deleted).toBe(true);
+  });
+
+  it('refuses a change set with any bad item (400 naming each item index and field) and writes nothing', async () => {
+    const h = harness();
+    const changes: unknown[] = [
+      ...workspaces(3),
+      { kind: 'add', object: { type: 'table', id: 'x' }, properties: {} },
+      add('workspace', 'ok'),
+      { kind: 'modify', object: { type: 'layer', id: 'topp:a' } },
+    ];
+    const attempt = publishIdempotently(h.deps, MASTER, { changes });
+    await expect(attempt).rejects.toBeInstanceOf(InvalidConfigEventError);
+    const error = (await attempt.catch((caught: unknown) => caught)) as InvalidConfigEventError;
+    expect(error.status).toBe(400);
+    expect(error.field).toBe('changes[3].object.type');
+    expect(error.issues.map((issue) => issue.field)).toEqual(['changes[3].object.type', 'changes[5].patch']);
+    expect(await h.log.head(CLUSTER)).toBe(0);
+    expect(h.topic.published).toEqual([]);
+    expect(h.store.allObjects('master-1')).toEqual([]);
+  });
+
+  it('answers 400 naming `changes` for an empty list, a list over the limit, a non-list, and another field beside it', () => {
+    const fieldOf = (body: unknown) => {
+      try {
+        parsePublishRequest(body);
+      } catch (error) {
+        return { field: (error as InvalidConfigEventError).field, message: (error as Error).message };
+      }
+      throw new Error('accepted');
+    };
+    expect(fieldOf({ changes: [] })).toEqual({ field: 'changes', message: 'changes: must hold at least one change' });
+    expect(fieldOf({ changes: workspaces(MAX_CHANGE_SET_ITEMS + 1) }).message).toContain(`over the limit of ${MAX_CHANGE_SET_ITEMS}`);
+    expect(fieldOf({ changes: add('workspace', 'a') }).field).toBe('changes');
+    expect(fieldOf({ changes: workspaces(1), atomic: true }).field).toBe('atomic');
+    expect(parsePublishRequest({ changes: workspaces(MAX_CHANGE_SET_ITEMS) })).toMatchObject({ form: 'set' });
+    // The single-change form is unchanged.
+    expect(parsePublishRequest(add('workspace', 'a'))).toMatchObject({ form: 'single', change: { object: { id: 'a' } } });
+  });
+
+  it('replays a change set under the same Idempotency-Key without committing it again', async () => {
+    const h = harness();
+    const body = { changes: workspaces(5) };
+    const first = await publishIdempotently(h.deps, MASTER, body, { key: 'set-1', bodyHash: 'h' });
+    const again = await publishIdempotently(h.deps, MASTER, body, { key: 'set-1', bodyHash: 'h' });
+    expect(again).toEqual({ replayed: true, answer: first.answer });
+    expect(await h.log.head(CLUSTER)).toBe(5);
+  });
+});
+
+describe('holes left by a publisher that died between allocation and commit', () => {
+  it('are closed as void: a slave that receives the next event moves its cursor past them and applies it', async () => {
+    const h = harness();
+    await publishIdempotently(h.deps, MASTER, add('workspace', 'a', { name: 'a' }));
+    const abandoned = h.log.abandonAllocation(CLUSTER, 3);
+    expect(abandoned).toEqual([2, 3, 4]);
+    await publishIdempotently(h.deps, MASTER, { changes: workspaces(2) });
+
+    const delivered = h.topic.published.filter((event) => event.sequence === 5)[0];
+    if (!delivered) throw new Error('sequence 5 was not published');
+    const result = await applyDeliveredEvent(applyDeps(h), SLAVE, parseEventMessage(JSON.stringify(delivered)));
+    expect(result).toMatchObject({ disposition: 'applied', cursor: 5 });
+    if (result.disposition === 'own-event') throw new Error('unexpected');
+    expect(result.applied.map((step) => [step.sequence, step.effect])).toEqual([
+      [1, 'created'],
+      [2, 'void'],
+      [3, 'void'],
+      [4, 'void'],
+      [5, 'created'],
+    ]);
+    const log = await h.log.readRange(CLUSTER, 1, 6);
+    expect(log.map((event) => ('voided' in event ? 'void' : event.sequence))).toEqual([1, 'void', 'void', 'void', 5, 6]);
+    // The master's own store, caught up again, went past them too.
+    expect((await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' })).cursor).toBe(6);
+  });
+});
