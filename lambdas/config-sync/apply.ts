@@ -54,6 +54,7 @@ import {
   parkingKey,
   parseConfigChange,
   parseEventMessage,
+  serializedBytes,
   type ConfigEvent,
   type DeliveredEvent,
   type EventMetadata,
@@ -223,6 +224,14 @@ export interface CatchUpResult {
  */
 const HOLE_WAIT_MS = 12_000;
 
+/**
+ * Events committed together in one store transaction by `applyRun`: DynamoDB's
+ * `TransactWriteItems` takes 100 items (the objects plus the cursor) and 4 MB.
+ */
+const MAX_RUN = 200;
+const MAX_RUN_OBJECTS = 99;
+const MAX_RUN_BYTES = 3 * 1024 * 1024;
+
 /** Events read from the log per request while filling a gap or catching up. */
 const LOG_PAGE_SIZE = 100;
 /** BatchGetItem's limit is 100 keys: an object and its parking record each. */
@@ -270,12 +279,35 @@ export async function applyDeliveredBatch(
   } catch (error) {
     return { results, failure: { index: 0, error } };
   }
-  for (const [index, event] of events.entries()) {
-    try {
-      results.push(await applier.deliver(event));
-    } catch (error) {
-      return { results, failure: { index, error } };
+  let index = 0;
+  while (index < events.length) {
+    // Messages of consecutive sequences (none the node's own) are applied together, so the
+    // store can commit them in few transactions; each still gets its own result.
+    let end = index;
+    if (!deps.geoserver) {
+      while (
+        end + 1 < events.length &&
+        events[end + 1]?.origin !== context.node &&
+        events[index]?.origin !== context.node &&
+        events[end + 1]?.sequence === (events[end]?.sequence ?? 0) + 1
+      ) {
+        end += 1;
+      }
     }
+    try {
+      if (end === index) results.push(await applier.deliver(events[index] as DeliveredEvent));
+      else results.push(...(await applier.deliverRun(events.slice(index, end + 1))));
+    } catch (error) {
+      // The first message of the run not applied yet is the one that failed.
+      const cursor = await applier.cursor().catch(() => -1);
+      const failed = events.findIndex((event, position) => position >= index && position <= end && event.sequence > cursor);
+      for (let position = index; position < (failed < 0 ? index : failed); position += 1) {
+        const event = events[position] as DeliveredEvent;
+        results.push({ disposition: 'applied', sequence: event.sequence, applied: [], cursor });
+      }
+      return { results, failure: { index: failed < 0 ? index : failed, error } };
+    }
+    index = end + 1;
   }
   return parseFailure ? { results, failure: parseFailure } : { results };
 }
@@ -353,7 +385,7 @@ class NodeApplier {
         return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor: known };
       case 'next':
       case 'gap': {
-        const { applied, cursor } = await this.advanceTo(event.sequence, event);
+        const { applied, cursor } = await this.advanceTo(event.sequence, new Map([[event.sequence, event]]));
         // A concurrent invocation may have applied it while this one filled the gap.
         const appliedHere = applied.some((step) => step.sequence === event.sequence);
         return { disposition: appliedHere ? 'applied' : 'duplicate', sequence: event.sequence, applied, cursor };
@@ -362,44 +394,167 @@ class NodeApplier {
   }
 
   /**
-   * Moves the cursor to `target`, one event at a time, taking `delivered` for its own
-   * sequence and every other event from the log. When a commit finds the cursor moved
-   * (another invocation is applying the same events), it re-reads the cursor and goes on
-   * from there.
+   * Delivers consecutive events (none the node's own) together: one `advanceTo` the last of
+   * them, then a result per event, each listing the steps up to its own sequence that no
+   * earlier result listed.
    */
-  async advanceTo(target: number, delivered?: DeliveredEvent): Promise<{ applied: AppliedEvent[]; cursor: number }> {
+  async deliverRun(events: readonly DeliveredEvent[]): Promise<DeliveryResult[]> {
+    const { node, cluster } = this.context;
+    for (const event of events) {
+      if (event.cluster !== cluster) throw new WrongClusterError(node, cluster, event.cluster, `Event ${event.sequence}`);
+    }
+    const last = events[events.length - 1];
+    if (last === undefined) return [];
+    const before = await this.cursor();
+    const { applied, cursor } = await this.advanceTo(last.sequence, new Map(events.map((event) => [event.sequence, event])));
+    let listed = 0;
+    return events.map((event): DeliveryResult => {
+      if (event.sequence <= before) return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor };
+      const upTo = applied.findIndex((step) => step.sequence === event.sequence);
+      if (upTo < 0) return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor };
+      const steps = applied.slice(listed, upTo + 1);
+      listed = upTo + 1;
+      return { disposition: 'applied', sequence: event.sequence, applied: steps, cursor };
+    });
+  }
+
+  /**
+   * Moves the cursor to `target`, taking the events `inHand` (delivered by the queue) for their
+   * own sequences and every other event from the log. Consecutive events that need nothing
+   * but a store write (readable, their object not parked, no GeoServer to call) are committed
+   * together, up to `MAX_RUN` per transaction (`applyRun`); anything else, or a run the store
+   * refuses, goes one event at a time (`applyNext`), with parking and failure counting. When a
+   * commit finds the cursor moved (another invocation is applying the same events), it
+   * re-reads the cursor and goes on from there.
+   */
+  async advanceTo(target: number, inHand: ReadonlyMap<number, DeliveredEvent> = new Map()): Promise<{ applied: AppliedEvent[]; cursor: number }> {
     const applied: AppliedEvent[] = [];
-    const lastFromLog = delivered ? delivered.sequence - 1 : target;
     let fromLog: DeliveredEvent[] = [];
     let cursor = await this.cursor();
+    const nextInHand = (after: number) => {
+      let next = Infinity;
+      for (const sequence of inHand.keys()) if (sequence > after && sequence < next) next = sequence;
+      return next;
+    };
     while (cursor < target) {
       const sequence = cursor + 1;
-      let event: DeliveredEvent;
-      if (delivered && sequence === delivered.sequence) {
-        event = delivered;
-      } else {
-        fromLog = fromLog.filter((candidate) => candidate.sequence >= sequence);
-        if (fromLog[0]?.sequence !== sequence) {
-          fromLog = await this.readLog(sequence, Math.min(lastFromLog, sequence + LOG_PAGE_SIZE - 1));
+      fromLog = fromLog.filter((candidate) => candidate.sequence >= sequence);
+      let event = inHand.get(sequence);
+      if (event === undefined) {
+        const wanted = Math.min(target, nextInHand(sequence) - 1, sequence + LOG_PAGE_SIZE - 1);
+        // Read a page, or the next one when only this event is left of the last page (so a
+        // run is not cut at a page boundary).
+        if (fromLog[0]?.sequence !== sequence || (fromLog.length === 1 && wanted > sequence)) {
+          fromLog = await this.readLog(sequence, wanted);
         }
-        const next = fromLog.shift();
-        if (next === undefined) {
-          throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
-        }
-        event = next;
+        event = fromLog[0];
+        if (event === undefined) throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
       }
-      const step = await this.applyNext(cursor, event, event !== delivered);
+      if (this.deps.geoserver === undefined) {
+        // The events in hand right after this one, in order.
+        const run: DeliveredEvent[] = [event];
+        const buffered = new Map(fromLog.map((candidate) => [candidate.sequence, candidate]));
+        for (let next = sequence + 1; next <= target && run.length < MAX_RUN; next += 1) {
+          const candidate = inHand.get(next) ?? buffered.get(next);
+          if (candidate === undefined) break;
+          run.push(candidate);
+        }
+        if (run.length > 1) {
+          const outcome = await this.applyRun(cursor, run, inHand);
+          if (outcome === 'cursor-moved') {
+            cursor = await this.reReadCursor(cursor, sequence);
+            continue;
+          }
+          if (outcome.length > 0) {
+            applied.push(...outcome);
+            cursor = (outcome[outcome.length - 1] as AppliedEvent).sequence;
+            continue;
+          }
+        }
+      }
+      const step = await this.applyNext(cursor, event, !inHand.has(sequence));
       if (step === 'cursor-moved') {
-        this.knownCursor = undefined;
-        const moved = await this.cursor();
-        if (moved === cursor) throw new CursorContentionError(this.context.node, cursor, sequence);
-        cursor = moved;
+        cursor = await this.reReadCursor(cursor, sequence);
         continue;
       }
       applied.push(step);
       cursor = sequence;
     }
     return { applied, cursor };
+  }
+
+  private async reReadCursor(cursor: number, sequence: number): Promise<number> {
+    this.knownCursor = undefined;
+    const moved = await this.cursor();
+    if (moved === cursor) throw new CursorContentionError(this.context.node, cursor, sequence);
+    return moved;
+  }
+
+  /**
+   * Applies the longest prefix of `run` (consecutive events from `cursor + 1`) that needs
+   * nothing but store writes, in one `commitBatch`: each object written once with its final
+   * state, the cursor moved to the prefix's last sequence. Returns the steps applied (none
+   * when the first event needs the one-at-a-time path, or the store refused the batch for a
+   * reason the one-at-a-time path reports precisely), or `cursor-moved`.
+   */
+  private async applyRun(
+    cursor: number,
+    run: readonly DeliveredEvent[],
+    inHand: ReadonlyMap<number, DeliveredEvent>,
+  ): Promise<AppliedEvent[] | 'cursor-moved'> {
+    await this.prefetch(run.flatMap((event) => (event.object === undefined ? [] : [event.object])));
+    const steps: AppliedEvent[] = [];
+    /** Object key -> its final state in this run and the sequence of its first event in it. */
+    const writes = new Map<string, { object: StoredObject; since: number }>();
+    const states = new Map<string, StoredObject | undefined>();
+    let bytes = 0;
+    for (const event of run) {
+      const base = { sequence: event.sequence, origin: event.origin, fromLog: !inHand.has(event.sequence) };
+      if (isVoided(event)) {
+        steps.push({ ...base, effect: 'void' });
+        continue;
+      }
+      if (isUnreadable(event)) break;
+      const key = objectStorageKey(event.object);
+      if (this.parked.get(key) !== false) break;
+      let change: ObjectChange;
+      try {
+        const complete = await resolveBody(this.deps.bodies, event);
+        const existing = states.has(key) ? states.get(key) : (this.objects.get(key) ?? undefined);
+        change = applyChange(existing, complete);
+      } catch {
+        break; // the one-at-a-time path counts and reports it
+      }
+      if (change.object) {
+        const size = serializedBytes(change.object.properties);
+        if (!writes.has(key) && (writes.size >= MAX_RUN_OBJECTS || bytes + size > MAX_RUN_BYTES)) break;
+        bytes += size;
+        states.set(key, change.object);
+        writes.set(key, { object: change.object, since: writes.get(key)?.since ?? event.sequence });
+      }
+      steps.push({ ...base, object: { type: event.object.type, id: event.object.id }, effect: change.effect });
+    }
+    const last = steps[steps.length - 1];
+    if (steps.length < 2 || last === undefined) return [];
+    let outcome: CommitOutcome;
+    try {
+      outcome = await this.deps.store.commitBatch(this.context.node, {
+        expectedCursor: cursor,
+        sequence: last.sequence,
+        objects: [...writes.values()],
+      });
+    } catch (error) {
+      if (isTransientFailure(error)) throw error;
+      return [];
+    }
+    if (outcome === 'cursor-moved') return this.cursorMoved();
+    if (outcome === 'object-moved') {
+      for (const { object } of writes.values()) this.forget(object);
+      return [];
+    }
+    this.knownCursor = last.sequence;
+    for (const [key, { object }] of writes) this.objects.set(key, object);
+    return steps;
   }
 
   private async applyNext(

@@ -45,6 +45,18 @@ export interface StoreCommit {
   readonly object?: StoredObject;
 }
 
+/** A run of consecutive events committed together (`NodeStore.commitBatch`). */
+export interface BatchCommit {
+  readonly expectedCursor: number;
+  /** The new cursor: the run's last sequence. */
+  readonly sequence: number;
+  /**
+   * Each object the run changes, once, in its final state, with the sequence of its first
+   * event in the run: the store must hold an older version of it (or none).
+   */
+  readonly objects: readonly { readonly object: StoredObject; readonly since: number }[];
+}
+
 /**
  * `committed`: object written and cursor advanced. `cursor-moved`: the cursor was not
  * `expectedCursor` (another invocation applied events meanwhile); nothing was written.
@@ -192,6 +204,13 @@ export interface NodeStore {
    * `commit.sequence`, and answers `object-moved` when it is not.
    */
   commit(node: string, commit: StoreCommit): Promise<CommitOutcome>;
+  /**
+   * Several consecutive events' effect at once: every object of `commit.objects` written
+   * (each only over a version older than `since`, else `object-moved`) and the cursor moved
+   * from `expectedCursor` to `sequence`, atomically (in DynamoDB one TransactWriteItems: at
+   * most 99 objects and 4 MB, which the caller keeps to).
+   */
+  commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome>;
   /**
    * Makes the node's store equal to the snapshot: its objects written, every other object
    * deleted, its parking records and failure record removed (the snapshot holds their effect,

@@ -38,6 +38,7 @@ import { AGAIN, retry, UNPROCESSED_ITEMS_BACKOFF, type Backoff } from '../../sha
 import { objectStorageKey, PARKING_KEY_PREFIX, type ObjectRef, type ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
 import type {
+  BatchCommit,
   ApplyFailure,
   CatalogPage,
   CatalogQuery,
@@ -378,6 +379,23 @@ export class DynamoNodeStore implements NodeStore {
       },
       { maxAttempts: MAX_TRANSACTION_CONFLICT_RETRIES + 1, backoff: TRANSACTION_CONFLICT_BACKOFF, retryable: (error) => cancellationCodes(error) !== undefined },
     );
+  }
+
+  async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
+    if (commit.objects.length > 99) throw new Error(`commitBatch takes at most 99 objects, not ${commit.objects.length}`);
+    const cursorUpdate = this.cursorUpdate(node, commit.expectedCursor, commit.sequence);
+    const items = await Promise.all(commit.objects.map(({ object }) => this.toItem(node, object)));
+    const puts = items.map((item, index) => ({ Put: this.versionPut(item, (commit.objects[index] as { since: number }).since, 'older') }));
+    const outcome = await this.transact<CommitOutcome>([{ Update: cursorUpdate }, ...puts], (codes) => {
+      // Nothing was written. Bodies stored for these versions stay: a concurrent invocation
+      // committing the same sequences records the same keys.
+      if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved';
+      if (codes.slice(1).includes('ConditionalCheckFailed')) return 'object-moved';
+      return undefined;
+    });
+    if (outcome !== undefined) return outcome;
+    for (const item of items) await this.supersede(node, item);
+    return 'committed';
   }
 
   async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {

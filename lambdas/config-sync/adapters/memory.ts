@@ -9,6 +9,7 @@ import { IdempotencyKeyTakenError } from '../errors';
 import type { DriftEntry } from '../geoserver/drift';
 import { isFinal, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
 import type {
+  BatchCommit,
   ApplyFailure,
   IdempotencyClaim,
   IdempotencyRecord,
@@ -163,6 +164,19 @@ export class MemoryNodeStore implements NodeStore {
       this.assertWritable(node, commit.object);
       state.objects.set(objectStorageKey(commit.object), structuredClone(commit.object));
     }
+    state.cursor = commit.sequence;
+    return 'committed';
+  }
+
+  async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
+    const state = this.state(node);
+    if (state.cursor !== commit.expectedCursor) return 'cursor-moved';
+    for (const { object, since } of commit.objects) {
+      this.assertWritable(node, object);
+      const stored = state.objects.get(objectStorageKey(object));
+      if (stored && stored.lastSequence >= since) return 'object-moved';
+    }
+    for (const { object } of commit.objects) state.objects.set(objectStorageKey(object), structuredClone(object));
     state.cursor = commit.sequence;
     return 'committed';
   }

@@ -16,7 +16,7 @@ import {
   WrongClusterError,
 } from '../../../lambdas/config-sync/errors';
 import type { ConfigEvent, ObjectRef } from '../../../lambdas/config-sync/events';
-import type { CommitOutcome, StoreCommit, StoredObject } from '../../../lambdas/config-sync/ports';
+import type { BatchCommit, CommitOutcome, StoreCommit, StoredObject } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
 
 const SLAVE: NodeContext = { cluster: CLUSTER, node: 'slave-1' };
@@ -350,6 +350,12 @@ describe('concurrent application', () => {
       if (run) await run();
       return super.commit(node, commit);
     }
+    override async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
+      const run = this.interloper;
+      this.interloper = undefined;
+      if (run) await run();
+      return super.commitBatch(node, commit);
+    }
   }
 
   it('applies each event once when two invocations race on the same events', async () => {
@@ -411,6 +417,11 @@ describe('applying an SQS batch', () => {
     override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
       if (commit.sequence === this.failCommitOf) throw new Error('DynamoDB is unavailable');
       return super.commit(node, commit);
+    }
+    override async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
+      const failing = this.failCommitOf;
+      if (failing !== undefined && failing > commit.expectedCursor && failing <= commit.sequence) throw new Error('DynamoDB is unavailable');
+      return super.commitBatch(node, commit);
     }
   }
 

@@ -5,7 +5,10 @@ import { applyDeliveredBatch, applyDeliveredEvent, catchUp } from '../../../lamb
 import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
 import { parseEventMessage, type ConfigChange } from '../../../lambdas/config-sync/events';
 import { MAX_CHANGE_SET_ITEMS, parsePublishRequest, publishIdempotently, type PublishContext } from '../../../lambdas/config-sync/publish';
-import { add, applyDeps, CLUSTER, harness, modify, remove } from './fixtures';
+import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
+import { parkingKey } from '../../../lambdas/config-sync/events';
+import type { BatchCommit, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
+import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
 
 const MASTER: PublishContext = { cluster: CLUSTER, node: { name: 'master-1', role: 'master' } };
 const SLAVE = { cluster: CLUSTER, node: 'slave-1' };
@@ -83,6 +86,52 @@ describe('change sets', () => {
     const again = await publishIdempotently(h.deps, MASTER, body, { key: 'set-1', bodyHash: 'h' });
     expect(again).toEqual({ replayed: true, answer: first.answer });
     expect(await h.log.head(CLUSTER)).toBe(5);
+  });
+});
+
+describe('applying runs of events in few store writes', () => {
+  class CountingStore extends MemoryNodeStore {
+    commits = 0;
+    batches: number[] = [];
+    override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+      this.commits += 1;
+      return super.commit(node, commit);
+    }
+    override async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
+      const outcome = await super.commitBatch(node, commit);
+      if (outcome === 'committed') this.batches.push(commit.sequence - commit.expectedCursor);
+      return outcome;
+    }
+  }
+
+  it('commits a queue batch of 10 consecutive events in one store write, one object written once with its last state', async () => {
+    const h = harness();
+    const store = new CountingStore();
+    const events = await h.appendAll([...workspaces(8), modify('workspace', 'ws1', { a: 1 }), modify('workspace', 'ws1', { b: 2 })]);
+    const result = await applyDeliveredBatch({ store, log: h.log, bodies: h.bodies }, SLAVE, events.map((event) => JSON.stringify(event)));
+    expect(result.failure).toBeUndefined();
+    expect(result.results.map((delivery) => delivery.disposition)).toEqual(Array(10).fill('applied'));
+    expect(store.batches).toEqual([10]);
+    expect(store.commits).toBe(0);
+    expect(store.liveObjects('slave-1').find((object) => object.id === 'ws1')).toMatchObject({ properties: { name: 'ws1', a: 1, b: 2 }, lastSequence: 10 });
+  });
+
+  it('a catch-up of 1,000 events takes a few transactions, and an event of a parked object splits the run and waits behind its record', async () => {
+    const h = harness();
+    const store = new CountingStore();
+    await h.appendAll(workspaces(1000));
+    const result = await catchUp({ store, log: h.log, bodies: h.bodies }, SLAVE);
+    expect(result.cursor).toBe(1000);
+    expect(store.batches.reduce((sum, n) => sum + n, 0)).toBe(1000);
+    expect(store.batches.length).toBeLessThanOrEqual(11);
+
+    // ws5 is parked on this node (its change 1001): its next change 1004 waits behind it, the others around it are applied.
+    await store.park('slave-1', { expectedCursor: 1000, sequence: 1001, key: parkingKey(ref('workspace', 'ws5'), 1001), object: ref('workspace', 'ws5'), cause: { reason: 'test', attempts: 3, parkedAt: '2025-01-01T00:00:00Z' } });
+    await h.append(modify('workspace', 'ws5', { x: 1 }));
+    await h.appendAll([modify('workspace', 'ws6', { x: 1 }), modify('workspace', 'ws7', { x: 1 }), modify('workspace', 'ws5', { y: 1 }), modify('workspace', 'ws8', { x: 1 }), modify('workspace', 'ws9', { x: 1 })]);
+    const rest = await catchUp({ store, log: h.log, bodies: h.bodies }, SLAVE);
+    expect(rest.applied.map((step) => [step.sequence, step.effect])).toEqual([[1002, 'patched'], [1003, 'patched'], [1004, 'parked'], [1005, 'patched'], [1006, 'patched']]);
+    expect((await store.listParked('slave-1'))[0]?.sequences).toEqual([1001, 1004]);
   });
 });
 

@@ -21,7 +21,7 @@ import {
   type ObjectType,
 } from '../../../lambdas/config-sync/events';
 import { mergePatchObject, type JsonObject, type JsonValue } from '../../../lambdas/config-sync/merge-patch';
-import type { CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
+import type { BatchCommit, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
 import { publishChange, republishPending, type PublishDeps } from '../../../lambdas/config-sync/publish';
 import { CLUSTER, harness, pick, seededRandom } from './fixtures';
 
@@ -39,6 +39,15 @@ class RecordingStore extends MemoryNodeStore {
   override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
     const outcome = await super.commit(node, commit);
     if (outcome === 'committed') this.commits.set(node, [...(this.commits.get(node) ?? []), commit.sequence]);
+    return outcome;
+  }
+  /** A run committed at once counts as each of its sequences committed once. */
+  override async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
+    const outcome = await super.commitBatch(node, commit);
+    if (outcome === 'committed') {
+      const sequences = Array.from({ length: commit.sequence - commit.expectedCursor }, (_, i) => commit.expectedCursor + 1 + i);
+      this.commits.set(node, [...(this.commits.get(node) ?? []), ...sequences]);
+    }
     return outcome;
   }
 }
