@@ -17,7 +17,7 @@
  *    into an empty stand-in, as a job, against the same objects POSTed directly.
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation|listing|xml|geoserver --nodes 3,10
+ *   npm run bench -- --only status|bundles|propagation|profile|listing|xml|geoserver --nodes 3,10
  *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
  *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
  */
@@ -34,6 +34,7 @@ import { spawnLocalCluster, type SpawnedCluster } from '../local/spawn';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { UNUSED_CREDENTIAL_PROVIDERS } from '../cdk/constructs/cluster-function';
 import { benchListing } from './listing';
+import { benchProfile } from './profile';
 import { benchPropagation } from './propagation';
 import { benchGeoServer } from './geoserver';
 import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
@@ -49,6 +50,8 @@ const { values: args } = parseArgs({
     nodes: { type: 'string', default: '3,10,30' },
     'propagation-events': { type: 'string', default: '30' },
     'propagation-burst': { type: 'string', default: '100' },
+    'change-set': { type: 'string', default: '1000' },
+    'profile-requests': { type: 'string', default: '30' },
     'listing-sizes': { type: 'string', default: '1000,100000' },
     'listing-runs': { type: 'string', default: '15' },
     'geoserver-events': { type: 'string', default: '300' },
@@ -236,7 +239,7 @@ export const handler = async (event: { id: string }) =>
 }
 
 async function main(): Promise<void> {
-  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'listing', 'xml', 'geoserver']);
+  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'profile', 'listing', 'xml', 'geoserver']);
   console.log(`Node ${process.version}; ${REQUESTS} requests per round, ${CONCURRENCY} in flight, median of ${ROUNDS} rounds; local IAM gate off (npm start -- --no-iam)\n`);
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-bench-'));
   try {
@@ -245,6 +248,7 @@ async function main(): Promise<void> {
     if (parts.has('status')) await statusFigures(topology);
     if (parts.has('bundles')) await bundleFigures(topology, scratch);
     if (parts.has('propagation')) await propagationFigures();
+    if (parts.has('profile')) await benchProfile({ requests: Number(args['profile-requests']) });
     if (parts.has('listing')) await listingFigures(topology);
     if (parts.has('xml')) await hostileXmlFigures();
     if (parts.has('geoserver')) await geoServerFigures();

@@ -317,11 +317,21 @@ export async function applyDeliveredBatch(
  * from the log. Used by the publish path (a master's own store), after a bootstrap, and by
  * any repair job.
  */
-export async function catchUp(deps: ApplyDeps, context: NodeContext, toSequence?: number): Promise<CatchUpResult> {
+export async function catchUp(
+  deps: ApplyDeps,
+  context: NodeContext,
+  toSequence?: number,
+  /** Events the caller holds already (a publisher's own): not read from the log again. */
+  inHand: readonly DeliveredEvent[] = [],
+): Promise<CatchUpResult> {
   const applier = new NodeApplier(deps, context);
-  const fromCursor = await applier.cursor();
+  // The cursor and the objects of the events in hand are independent reads.
+  const [fromCursor] = await Promise.all([
+    applier.cursor(),
+    applier.prefetch(inHand.slice(0, MAX_RUN_OBJECTS).flatMap((event) => (event.object === undefined ? [] : [event.object]))),
+  ]);
   const target = toSequence ?? (await deps.log.head(context.cluster));
-  const { applied, cursor } = await applier.advanceTo(target);
+  const { applied, cursor } = await applier.advanceTo(target, new Map(inHand.map((event) => [event.sequence, event])));
   return { fromCursor, cursor, applied };
 }
 

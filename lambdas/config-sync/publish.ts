@@ -174,7 +174,7 @@ export async function publishChanges(
     ),
     // The master keeps its own configuration: bring its store up to and including the last
     // event, in sequence order (events of other masters before it come from the log).
-    catchUp(deps, ownStore, last.sequence).then(
+    catchUp(deps, ownStore, last.sequence, events).then(
       ({ cursor }) => cursor >= last.sequence,
       (error: unknown) => {
         deferredFailures.push({ stage: 'apply-locally', error });

@@ -114,6 +114,13 @@ export class DynamoEventLog implements EventLog {
       );
     }
 
+    if (claim) {
+      // A retry of a committed request is the usual reason a key is taken: answer it without
+      // allocating (and so voiding) a range. Two first attempts racing are still settled by
+      // the claim's condition in the commit below.
+      const existing = await this.readClaimIfAny(cluster, claim);
+      if (existing && existing.expiresAt >= Math.floor(Date.parse(claim.createdAt) / 1000)) throw new IdempotencyKeyTakenError(existing);
+    }
     const last = await this.allocate(cluster, drafts.length);
     const first = last - drafts.length + 1;
     const events = drafts.map((draft, index) => ({ ...draft, sequence: first + index }) as PublishedEvent);
@@ -308,6 +315,17 @@ export class DynamoEventLog implements EventLog {
     };
   }
 
+  private async readClaimIfAny(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.options.tableName,
+        Key: { cluster: str(claimPartition(cluster, claim.node, claim.key)), sequence: num(HEAD_SEQUENCE) },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? toRecord(result.Item) : undefined;
+  }
+
   private async readClaim(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord> {
     const result = await this.client.send(
       new GetItemCommand({
@@ -395,7 +413,12 @@ export class DynamoEventLog implements EventLog {
           )
             .filter((item) => item.unpublished?.BOOL === true)
             .map((item) => readNumber(item, 'sequence'));
-    let marked = 0;
+    // The watermark moves in parallel with the items: it only says where the search for
+    // unpublished events starts, and every event below it has been accepted by the topic.
+    const watermark = this.advanceWatermark(cluster, from - 1, to).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
     await Promise.all(
       keys.map(async (key) => {
         try {
@@ -409,14 +432,13 @@ export class DynamoEventLog implements EventLog {
               ExpressionAttributeNames: { '#unpublished': 'unpublished', '#sequence': 'sequence' },
             }),
           );
-          marked += 1;
         } catch (error) {
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
         }
       }),
     );
-    // Usually events are marked in order: move the watermark along with them.
-    if (marked > 0 || from !== to) await this.advanceWatermark(cluster, from - 1, to);
+    const failed = await watermark;
+    if (failed) throw failed.error;
   }
 
   async listUnpublished(cluster: string, limit: number): Promise<PublishedEvent[]> {

@@ -11,7 +11,7 @@
  * (publish.ts `publishIdempotently`).
  */
 import { createHash } from 'node:crypto';
-import { ForbiddenError, ValidationError } from '../../shared/errors';
+import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../../shared/errors';
 import { callerNode, header, httpHandler, json, parseJsonBody, readBody } from '../../shared/http';
 import type { ClusterNode } from '../../shared/cluster-model';
 import { assertCanPublish } from '../cluster';
@@ -28,6 +28,12 @@ const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(), n
  * inside Lambda's 6 MB request payload and, stored, inside one DynamoDB transaction.
  */
 const MAX_CHANGE_BYTES = MAX_CHANGE_SET_BYTES;
+/** Styles carry their whole SLD; 1 MiB is far above any real one. */
+const MAX_SINGLE_CHANGE_BYTES = 1024 * 1024;
+
+function isChangeSet(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && Object.hasOwn(body, 'changes');
+}
 
 export const handler = httpHandler(async (event) => {
   const caller = callerNode(event);
@@ -36,6 +42,10 @@ export const handler = httpHandler(async (event) => {
   assertCanPublish(node);
   const idempotencyKey = parseIdempotencyKey(header(event, IDEMPOTENCY_KEY_HEADER));
   const body = parseJsonBody(event, MAX_CHANGE_BYTES);
+  // One change keeps its own bound (its properties are at most 1 MiB of JSON).
+  if (!isChangeSet(body) && Buffer.byteLength(readBody(event, MAX_CHANGE_BYTES), 'utf8') > MAX_SINGLE_CHANGE_BYTES) {
+    throw new PayloadTooLargeError(MAX_SINGLE_CHANGE_BYTES);
+  }
   const idempotency =
     idempotencyKey === undefined
       ? undefined
