@@ -18,8 +18,10 @@
  * Gaps. The SNS FIFO topic keeps order per message group, but concurrent publishers can
  * hand SNS their events out of sequence order, and a node's own events never reach its
  * queue. So an event above `cursor + 1` is not an error: the applier reads the missing
- * events from the event log (which holds every sequence, see `EventLog.append`) and applies
- * them first.
+ * events from the event log and applies them first. The log holds every sequence once its
+ * publisher has committed it; a sequence allocated and not yet written is waited for, and one
+ * whose publisher died is closed as void by the log (`EventLog.closeHoles`), which the applier
+ * applies by moving its cursor past it.
  *
  * Own events. A node never applies its own event from its queue (the subscription filter
  * drops it; the applier drops it too, because filter policy changes take minutes). A master

@@ -51,9 +51,10 @@ export class WrongClusterError extends AppError {
 }
 
 /**
- * 409: events a node needs to close a gap are not in the event log. The log is gap-free
- * (a sequence is allocated and its event stored in one atomic write), so this means the log
- * was trimmed past the node's cursor: the node must bootstrap again from a snapshot.
+ * 409: events a node needs to close a gap are not in the event log. Holes left by publishers
+ * are waited for and closed as void (see `EventLog.closeHoles`), so this means the log was
+ * trimmed past the node's cursor (the node must bootstrap again from a snapshot), or a hole
+ * stayed younger than the grace period for longer than the applier waits (the queue retries).
  */
 export class EventsMissingFromLogError extends AppError {
   constructor(
