@@ -233,11 +233,13 @@ const HOLE_WAIT_MS = 12_000;
 const MAX_RUN = 200;
 const MAX_RUN_OBJECTS = 99;
 const MAX_RUN_BYTES = 3 * 1024 * 1024;
+/** Events applied ahead of the queue for a change set, per invocation (a change set's maximum). */
+const MAX_AHEAD = 1000;
 
 /** Events read from the log per request while filling a gap or catching up. */
 const LOG_PAGE_SIZE = 100;
-/** BatchGetItem's limit is 100 keys: an object and its parking record each. */
-const OBJECT_READ_BATCH = 50;
+/** BatchGetItem's limit is 100 keys: the cursor, and an object and its parking record each. */
+const OBJECT_READ_BATCH = 49;
 /** A re-read object is newer than the event, so one retry settles it; more means a faulty store. */
 const MAX_OBJECT_MOVED_RETRIES = 3;
 
@@ -261,6 +263,12 @@ export async function applyDeliveredBatch(
   deps: ApplyDeps,
   context: NodeContext,
   messages: readonly string[],
+  /**
+   * The last sequence of a change set one of the messages belongs to: once the messages are
+   * applied, the rest of the set is applied from the log too (not on a GeoServer node, whose
+   * apply calls the GeoServer per event). Best effort: the set's own messages apply it anyway.
+   */
+  options: { readonly aheadTo?: number } = {},
 ): Promise<BatchResult> {
   const applier = new NodeApplier(deps, context);
   const events: DeliveredEvent[] = [];
@@ -311,7 +319,16 @@ export async function applyDeliveredBatch(
     }
     index = end + 1;
   }
-  return parseFailure ? { results, failure: parseFailure } : { results };
+  if (parseFailure) return { results, failure: parseFailure };
+  if (options.aheadTo !== undefined && !deps.geoserver) {
+    try {
+      const cursor = await applier.cursor();
+      await applier.advanceTo(Math.min(options.aheadTo, cursor + MAX_AHEAD));
+    } catch (error) {
+      console.warn(JSON.stringify({ message: 'applying the rest of a change set ahead failed; its messages will', node: context.node, error: String(error) }));
+    }
+  }
+  return { results };
 }
 
 /**
@@ -327,11 +344,9 @@ export async function catchUp(
   inHand: readonly DeliveredEvent[] = [],
 ): Promise<CatchUpResult> {
   const applier = new NodeApplier(deps, context);
-  // The cursor and the objects of the events in hand are independent reads.
-  const [fromCursor] = await Promise.all([
-    applier.cursor(),
-    applier.prefetch(inHand.slice(0, MAX_RUN_OBJECTS).flatMap((event) => (event.object === undefined ? [] : [event.object]))),
-  ]);
+  // The objects of the events in hand are read with the cursor, in one request.
+  await applier.prefetch(inHand.slice(0, MAX_RUN_OBJECTS).flatMap((event) => (event.object === undefined ? [] : [event.object])));
+  const fromCursor = await applier.cursor();
   const target = toSequence ?? (await deps.log.head(context.cluster));
   const { applied, cursor } = await applier.advanceTo(target, new Map(inHand.map((event) => [event.sequence, event])));
   return { fromCursor, cursor, applied };
@@ -377,6 +392,8 @@ class NodeApplier {
         this.parked.set(objectStorageKey(ref), false);
       }
       for (const object of found.objects) this.objects.set(objectStorageKey(object), object);
+      // Read with the objects at no extra cost: the first read of an invocation needs no GetItem.
+      this.knownCursor ??= found.cursor;
       for (const record of found.parked) if (record.object) this.parked.set(objectStorageKey(record.object), true);
     }
   }

@@ -171,14 +171,14 @@ export interface NodeStore {
   readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]>;
   /**
    * What the applier needs before applying events of `objects`: their stored states and the
-   * parking records among `parkingKeys`, read together (one request in DynamoDB); at most 50
-   * objects at a time.
+   * parking records among `parkingKeys`, and the node's cursor, read together (one request in
+   * DynamoDB); at most 49 objects at a time.
    */
   readApplyState(
     node: string,
     objects: readonly ObjectRef[],
     parkingKeys: readonly string[],
-  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[] }>;
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor: number }>;
   /**
    * Counts one more failed attempt at `failure.sequence`, which must be `expectedCursor + 1`
    * (a failure of another sequence restarts the count at 1).

@@ -145,11 +145,17 @@ export class DynamoNodeStore implements NodeStore {
     node: string,
     objects: readonly ObjectRef[],
     parkingKeys: readonly string[],
-  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[] }> {
-    const items = await this.batchGet(node, [...objects.map(objectStorageKey), ...parkingKeys]);
-    const parked = items.filter((item) => readString(item, 'key').startsWith(PARKING_KEY_PREFIX)).map(toParked);
-    const stored = items.filter((item) => !readString(item, 'key').startsWith(PARKING_KEY_PREFIX));
-    return { objects: await mapConcurrently(stored, CONCURRENCY, (item) => this.toObject(node, item)), parked };
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor: number }> {
+    const items = await this.batchGet(node, [CURSOR_KEY, ...objects.map(objectStorageKey), ...parkingKeys]);
+    const cursorItem = items.find((item) => readString(item, 'key') === CURSOR_KEY);
+    const rest = items.filter((item) => item !== cursorItem);
+    const parked = rest.filter((item) => readString(item, 'key').startsWith(PARKING_KEY_PREFIX)).map(toParked);
+    const stored = rest.filter((item) => !readString(item, 'key').startsWith(PARKING_KEY_PREFIX));
+    return {
+      objects: await mapConcurrently(stored, CONCURRENCY, (item) => this.toObject(node, item)),
+      parked,
+      cursor: cursorItem ? (optionalNumber(cursorItem, 'cursor') ?? 0) : 0,
+    };
   }
 
   async recordFailure(node: string, expectedCursor: number, failure: Omit<ApplyFailure, 'attempts'>): Promise<number | 'cursor-moved'> {

@@ -57,9 +57,10 @@ export class MemoryNodeStore implements NodeStore {
     node: string,
     objects: readonly ObjectRef[],
     parkingKeys: readonly string[],
-  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[] }> {
-    const { parked } = this.state(node);
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor: number }> {
+    const { parked, cursor } = this.state(node);
     return {
+      cursor,
       objects: await this.readObjects(node, objects),
       parked: parkingKeys.flatMap((key) => {
         const record = parked.get(key);

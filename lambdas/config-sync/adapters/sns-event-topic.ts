@@ -8,7 +8,7 @@
  * order of the calls and of the entries of each.
  */
 import { PublishBatchCommand, PublishCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
-import { ORIGIN_ATTRIBUTE } from '../cluster';
+import { ORIGIN_ATTRIBUTE, RANGE_LAST_ATTRIBUTE } from '../cluster';
 import { deduplicationId, messageGroupId, type PublishedEvent } from '../events';
 import type { EventTopic } from '../ports';
 
@@ -23,12 +23,13 @@ export class SnsEventTopic implements EventTopic {
   }
 
   async publishBatch(events: readonly PublishedEvent[]): Promise<void> {
+    const rangeLast = events.length > 1 ? events[events.length - 1]?.sequence : undefined;
     for (const batch of batches(events)) {
       if (batch.length === 1) {
-        await this.publish(batch[0] as PublishedEvent);
+        await this.client.send(new PublishCommand({ TopicArn: this.topicArn, ...message(batch[0] as PublishedEvent, rangeLast) }));
         continue;
       }
-      const entries: PublishBatchRequestEntry[] = batch.map((event, index) => ({ Id: String(index), ...message(event) }));
+      const entries: PublishBatchRequestEntry[] = batch.map((event, index) => ({ Id: String(index), ...message(event, rangeLast) }));
       const result = await this.client.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: entries }));
       const failed = result.Failed ?? [];
       if (failed.length > 0) {
@@ -67,11 +68,15 @@ function batches(events: readonly PublishedEvent[]): PublishedEvent[][] {
   return result;
 }
 
-function message(event: PublishedEvent) {
+/** One event's message; `rangeLast` (a change set's last sequence) as an attribute when given. */
+function message(event: PublishedEvent, rangeLast?: number) {
   return {
     Message: JSON.stringify(event),
     MessageGroupId: messageGroupId(event.cluster),
     MessageDeduplicationId: deduplicationId(event),
-    MessageAttributes: { [ORIGIN_ATTRIBUTE]: { DataType: 'String', StringValue: event.origin } },
+    MessageAttributes: {
+      [ORIGIN_ATTRIBUTE]: { DataType: 'String', StringValue: event.origin },
+      ...(rangeLast === undefined ? {} : { [RANGE_LAST_ATTRIBUTE]: { DataType: 'Number', StringValue: String(rangeLast) } }),
+    },
   };
 }

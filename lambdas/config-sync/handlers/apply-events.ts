@@ -38,6 +38,7 @@ import { enqueueJob } from '../adapters/sqs-jobs';
 import { jobIdOfMessage } from '../jobs';
 import { runJobSlice, type JobRunnerDeps } from '../job-runner';
 import { publishChange } from '../publish';
+import { RANGE_LAST_ATTRIBUTE } from '../cluster';
 
 const membership = membershipFromEnv();
 const node = ownNodeFromEnv(membership);
@@ -100,6 +101,7 @@ export const handler = async (event: SQSEvent, lambdaContext?: Pick<Context, 'ge
     deps,
     context,
     records.map((record) => record.body),
+    { aheadTo: rangeLastOf(records) },
   );
   const applied = result.results.reduce((count, delivery) => count + ('applied' in delivery ? delivery.applied.length : 0), 0);
   const last = result.results[result.results.length - 1];
@@ -181,4 +183,14 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
     }
     return false;
   }
+}
+
+/** The highest change-set end the records announce (`rangeLast` attribute), if any. */
+function rangeLastOf(records: SQSEvent['Records']): number | undefined {
+  let last: number | undefined;
+  for (const record of records) {
+    const value = Number(record.messageAttributes?.[RANGE_LAST_ATTRIBUTE]?.stringValue);
+    if (Number.isSafeInteger(value) && value > 0 && (last === undefined || value > last)) last = value;
+  }
+  return last;
 }

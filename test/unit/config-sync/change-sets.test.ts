@@ -135,6 +135,21 @@ describe('applying runs of events in few store writes', () => {
   });
 });
 
+describe('a change set announced by its messages', () => {
+  it('is applied ahead from the log by the first message that names its end; its later messages find their events applied', async () => {
+    const h = harness();
+    const store = new MemoryNodeStore();
+    const events = await h.appendAll(workspaces(25));
+    const deps = { store, log: h.log, bodies: h.bodies };
+    const first = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[0])], { aheadTo: 25 });
+    expect(first.failure).toBeUndefined();
+    expect(await store.readCursor('slave-1')).toBe(25);
+    const later = await applyDeliveredBatch(deps, SLAVE, events.slice(1, 11).map((event) => JSON.stringify(event)), { aheadTo: 25 });
+    expect(later.results.map((delivery) => delivery.disposition)).toEqual(Array(10).fill('duplicate'));
+    expect(store.liveObjects('slave-1')).toHaveLength(25);
+  });
+});
+
 describe('holes left by a publisher that died between allocation and commit', () => {
   it('are closed as void: a slave that receives the next event moves its cursor past them and applies it', async () => {
     const h = harness();
