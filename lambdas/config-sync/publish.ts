@@ -206,6 +206,9 @@ export interface ChangeSetAnswer {
   readonly firstSequence: number;
   readonly lastSequence: number;
   readonly count: number;
+  /** The node that published the set and when (every event of the set carries both). */
+  readonly origin: string;
+  readonly publishedAt: string;
   readonly published: boolean;
   readonly appliedLocally: boolean;
 }
@@ -225,6 +228,8 @@ function answerFor(request: PublishRequest, result: ChangeSetResult): PublishAns
     firstSequence: first.sequence,
     lastSequence: first.sequence + result.events.length - 1,
     count: result.events.length,
+    origin: first.origin,
+    publishedAt: first.publishedAt,
     published: result.published,
     appliedLocally: result.appliedLocally,
   };
@@ -273,14 +278,22 @@ export async function publishIdempotently(
     if (now.getTime() - Date.parse(record.createdAt) < IN_PROGRESS_WINDOW_MS) {
       throw new IdempotentRequestInProgressError(idempotency.key, record.sequence);
     }
+    const [event] = await deps.log.readRange(context.cluster, record.sequence, record.sequence);
     if (request.form === 'set') {
       const count = record.count ?? changes.length;
       return {
         replayed: true,
-        answer: { firstSequence: record.sequence, lastSequence: record.sequence + count - 1, count, published: false, appliedLocally: false },
+        answer: {
+          firstSequence: record.sequence,
+          lastSequence: record.sequence + count - 1,
+          count,
+          origin: event?.origin ?? context.node.name,
+          publishedAt: event?.publishedAt ?? record.createdAt,
+          published: false,
+          appliedLocally: false,
+        },
       };
     }
-    const [event] = await deps.log.readRange(context.cluster, record.sequence, record.sequence);
     return { replayed: true, answer: { sequence: record.sequence, event, published: false, appliedLocally: false } };
   }
   const answer = answerFor(request, result);

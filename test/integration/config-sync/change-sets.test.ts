@@ -196,7 +196,7 @@ describe('change sets in the DynamoDB event log', () => {
     const deps = { store, log, bodies, topic, now: () => new Date('2025-02-01T00:00:00.000Z') };
     const changes = Array.from({ length: 25 }, (_, i) => ({ kind: 'add' as const, object: { type: 'workspace' as const, id: `w${i}` }, properties: { name: `w${i}` } }));
     const outcome = await publishIdempotently(deps, { cluster, node: { name: 'master-1', role: 'master' } }, { changes });
-    expect(outcome.answer).toEqual({ firstSequence: 1, lastSequence: 25, count: 25, published: true, appliedLocally: true });
+    expect(outcome.answer).toEqual({ firstSequence: 1, lastSequence: 25, count: 25, origin: 'master-1', publishedAt: '2025-02-01T00:00:00.000Z', published: true, appliedLocally: true });
     const queue = aws.queues['slave-1'];
     if (!queue) throw new Error('no queue for slave-1');
     const messages = await receiveAll(aws.sqs, queue.queueUrl, 25);

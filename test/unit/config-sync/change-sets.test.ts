@@ -23,7 +23,7 @@ describe('change sets', () => {
     const changes = [...workspaces(25), modify('workspace', 'ws3', { isolated: true }), remove('workspace', 'ws4')];
     const outcome = await publishIdempotently(h.deps, MASTER, { changes });
 
-    expect(outcome.answer).toEqual({ firstSequence: 2, lastSequence: 28, count: 27, published: true, appliedLocally: true });
+    expect(outcome.answer).toEqual({ firstSequence: 2, lastSequence: 28, count: 27, origin: 'master-1', publishedAt: '2025-01-01T00:00:01.000Z', published: true, appliedLocally: true });
     const logged = await h.log.readRange(CLUSTER, 2, 28);
     expect(logged.map((event) => event.sequence)).toEqual(Array.from({ length: 27 }, (_, i) => i + 2));
     expect(logged.map((event) => ('object' in event ? event.object?.id : undefined))).toEqual(changes.map((change) => change.object.id));
