@@ -150,6 +150,19 @@ describe('a change set announced by its messages', () => {
   });
 });
 
+describe('applying ahead of the queue', () => {
+  it('applies what the log already holds after the delivered messages; a GeoServer node does not', async () => {
+    const h = harness();
+    const events = await h.appendAll(workspaces(5));
+    const store = new MemoryNodeStore();
+    const result = await applyDeliveredBatch({ store, log: h.log, bodies: h.bodies }, SLAVE, [JSON.stringify(events[0])]);
+    expect(result.results.map((delivery) => delivery.disposition)).toEqual(['applied']);
+    expect(await store.readCursor('slave-1')).toBe(5);
+    const rest = await applyDeliveredBatch({ store, log: h.log, bodies: h.bodies }, SLAVE, events.slice(1).map((event) => JSON.stringify(event)));
+    expect(rest.results.map((delivery) => delivery.disposition)).toEqual(Array(4).fill('duplicate'));
+  });
+});
+
 describe('holes left by a publisher that died between allocation and commit', () => {
   it('are closed as void: a slave that receives the next event moves its cursor past them and applies it', async () => {
     const h = harness();
