@@ -172,19 +172,37 @@ describe('change sets in the DynamoDB event log', () => {
     const read = await closer.readRange(cluster, 1, 2);
     expect(read.map((event) => 'voided' in event)).toEqual([true, true]);
 
-    // The key is taken: the range allocated for the refused request is voided by its publisher.
+    // A retry whose key is already claimed is answered before anything is allocated.
     const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo, now: () => clock });
     const claim = { node: 'master-1', key: 'k', bodyHash: 'h', createdAt: new Date(clock).toISOString(), expiresAt: Math.floor(clock / 1000) + 3600 };
     await log.appendAll([draft(cluster, 'z')], claim);
     await expect(log.appendAll([draft(cluster, 'w'), draft(cluster, 'v')], claim)).rejects.toBeInstanceOf(IdempotencyKeyTakenError);
+    expect(await log.head(cluster)).toBe(3);
+
+    // Two first attempts race with one key: the loser's commit is refused by the claim, and it
+    // voids its own range at once (no reader has to wait for the grace period).
+    const racingClient = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: aws.emulators.dynamoEndpoint });
+    const racingSend = racingClient.send.bind(racingClient) as (command: unknown) => Promise<unknown>;
+    const otherClaim = { ...claim, key: 'k2' };
+    let raced = false;
+    (racingClient as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
+      if (!raced && (command as { constructor: { name: string } }).constructor.name === 'TransactWriteItemsCommand') {
+        raced = true;
+        await log.appendAll([draft(cluster, 'winner')], otherClaim);
+      }
+      return racingSend(command);
+    };
+    const loser = new DynamoEventLog({ tableName: aws.eventLogTable, client: racingClient, now: () => clock });
+    await expect(loser.appendAll([draft(cluster, 'w'), draft(cluster, 'v')], otherClaim)).rejects.toBeInstanceOf(IdempotencyKeyTakenError);
     expect((await log.readRange(cluster, 1, 10)).map((event) => ('voided' in event ? 'void' : event.sequence))).toEqual([
       'void',
       'void',
       3,
       'void',
       'void',
+      6,
     ]);
-    expect(await log.closeHoles(cluster, 1, 5)).toEqual({ voided: 0, waiting: 0 });
+    expect(await log.closeHoles(cluster, 1, 6)).toEqual({ voided: 0, waiting: 0 });
   });
 
   test('published through SNS in batches: a slave receives a 25-event change set in order and applies it', async () => {
