@@ -22,7 +22,7 @@ import {
   type ConfigSyncSchedule,
   type ConfigSyncScope,
 } from '../../lambdas/config-sync/manifest';
-import { EVENT_LOG_TABLE, NODE_STORE_TABLE } from '../../lambdas/config-sync/tables';
+import { EVENT_LOG_TABLE, NODE_STORE_TABLE, VOID_ITEM_ATTRIBUTES } from '../../lambdas/config-sync/tables';
 import type { Grant } from '../../lambdas/shared/manifest';
 import { canPublish, consumes, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
 import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambdas/config-sync/gateway/limits';
@@ -206,6 +206,9 @@ export class ConfigSyncService extends Construct {
       switch (grant.on) {
         case 'eventLog':
           return [allow(actions, [this.eventLog.tableArn])];
+        case 'eventLogVoids':
+          // Void items only (dynamo-event-log.ts closeHoles): never an event.
+          return [allow(actions, [this.eventLog.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...VOID_ITEM_ATTRIBUTES] } })];
         case 'nodeStore':
           // Store items of these nodes only (the partition key is the node name).
           if (nodes === undefined) return [allow(actions, [this.nodeStore.tableArn])];

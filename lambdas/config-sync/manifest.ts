@@ -36,11 +36,13 @@ export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_EN
 /**
  * - `eventLog`, `nodeStore`: the tables (lambdas/config-sync/tables.ts); node store grants with a
  *   scope are limited to those nodes' partitions (`dynamodb:LeadingKeys`).
+ * - `eventLogVoids`: the event log, for items of the void attributes only (`dynamodb:Attributes`):
+ *   a reader closing a hole (`EventLog.closeHoles`) may write voids, never an event.
  * - `eventBodies`: `events/<cluster>/*` of the bodies bucket; `objectBodies`: `objects/<node>/*`
  *   of the scoped nodes, `objects/*` for `allNodes`.
  * - `topic`; `queues`, `deadLetterQueues`: every consuming node's.
  */
-export type ConfigSyncResource = 'eventLog' | 'nodeStore' | 'eventBodies' | 'objectBodies' | 'topic' | 'queues' | 'deadLetterQueues';
+export type ConfigSyncResource = 'eventLog' | 'eventLogVoids' | 'nodeStore' | 'eventBodies' | 'objectBodies' | 'topic' | 'queues' | 'deadLetterQueues';
 /** Which nodes' partitions or prefixes: the apply function's own node, the publishers, the pure masters, all. */
 export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'allNodes';
 export type ConfigSyncSchedule = 'republishSchedule';
@@ -62,6 +64,7 @@ const BODY_WRITE = s3('GetObject', 'PutObject', 'DeleteObject');
 /** Rebuilding any node's store from the log and its bodies (resync, retrying parked events). */
 const REWRITE_ANY_STORE = [
   { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+  { on: 'eventLogVoids', actions: ddb('PutItem') },
   { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
   { on: 'eventBodies', actions: s3('GetObject') },
   { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
@@ -75,6 +78,7 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: [...COMMON, CONFIG_SYNC_ENV.nodeName],
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      { on: 'eventLogVoids', actions: ddb('PutItem') },
       { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },
       { on: 'eventBodies', actions: s3('GetObject') },
       { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
@@ -170,6 +174,7 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: COMMON,
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query', 'UpdateItem') },
+      { on: 'eventLogVoids', actions: ddb('PutItem') },
       { on: 'topic', actions: ['sns:Publish'] },
       { on: 'eventBodies', actions: s3('GetObject') },
       { on: 'nodeStore', actions: STORE_WRITE, scope: 'pureMasters' },

@@ -93,6 +93,10 @@ test('change sets from two masters, interleaved, converge every node to the log 
   const expected = cluster.expectedCatalog();
   expect(cluster.expected.head).toBe(changes.length + 2);
 
+  // A pure master has no queue: the other master's events reach its store through the
+  // republish schedule's catch-up (the consuming nodes have theirs from their queues).
+  const fired = await cluster.api('POST', '/__local/schedules/RepublishPendingSchedule', { json: { time: new Date().toISOString() } });
+  expect(fired.status).toBe(200);
   const converged = await cluster.waitConverged(undefined, 120_000);
   expect(converged.head).toBe(changes.length + 2);
   for (const node of converged.nodes) {
