@@ -261,11 +261,6 @@ export class ConfigSyncService extends Construct {
           // (listing and clearing records); the event source already grants
           // ChangeMessageVisibility on its queue (the backoff).
           apply.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, geoserver.credentialsSecret)]));
-          apply.addToRolePolicy(
-            allow(['dynamodb:Query', 'dynamodb:DeleteItem'], [this.nodeStore.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [node.name] } }),
-          );
-          // Its jobs (jobs.ts) run in slices through its own queue: each slice queues the next.
-          apply.addToRolePolicy(allow(['sqs:SendMessage'], [pair.queue.queueArn]));
           if (canPublish(node.role)) {
             // A capture publishes the master GeoServer's differences as this node's events,
             // through the publish path: exactly what the gateway may do for its master.
@@ -273,6 +268,8 @@ export class ConfigSyncService extends Construct {
           }
           if (geoserver.network) this.placeInVpc(apply, node.name, geoserver.network);
         }
+        // Its jobs (jobs.ts) run in slices through its own queue: each slice queues the next.
+        apply.addToRolePolicy(allow(['sqs:SendMessage'], [pair.queue.queueArn]));
         apply.addEventSource(new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true }));
         this.functions[id] = apply;
         this.nodeQueues[node.name] = { ...pair, apply };

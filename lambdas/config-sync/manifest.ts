@@ -80,8 +80,13 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'eventLog', actions: ddb('GetItem', 'Query') },
       { on: 'eventLogVoids', actions: ddb('PutItem') },
       { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },
+      // Its jobs (jobs.ts): their differences (Query, DeleteItem), and a resync replacing its store.
+      { on: 'nodeStore', actions: ddb('Query', 'DeleteItem'), scope: 'ownNode' },
+      // A resync job reads its source's store: any node's, read only.
+      { on: 'nodeStore', actions: ddb('GetItem', 'Query'), scope: 'allNodes' },
       { on: 'eventBodies', actions: s3('GetObject') },
       { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
+      { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
     ],
     queueConsumer: true,
   },
@@ -130,7 +135,9 @@ export const CONFIG_SYNC_MANIFEST = {
   ResyncNode: {
     entry: 'config-sync/handlers/resync-node.ts',
     environment: COMMON,
-    grants: REWRITE_ANY_STORE,
+    // A consuming node's resync is a job its apply function runs (queued here); a pure master,
+    // which has no queue, is resynced within the request.
+    grants: [...REWRITE_ANY_STORE, { on: 'queues', actions: ['sqs:SendMessage'] }],
     routes: [{ method: 'POST', path: '/nodes/{node}/resync', access: 'node' }],
   },
   RedriveNode: {

@@ -272,15 +272,23 @@ describe('apply functions', () => {
     }
   });
 
-  it("writes only its own node's items of the node store (dynamodb:LeadingKeys)", () => {
+  it("writes only its own node's items of the node store (dynamodb:LeadingKeys); reads any node's (a resync job's source)", () => {
     for (const node of CONSUMERS) {
       const fn = applyOf(synth.json, node);
+      const statements = statementsOn(synth.json, fn, tableId(synth.json, 'NodeStore'));
       const conditions = storeNodesOf(synth.json, fn);
       expect(conditions.length).toBeGreaterThan(0);
-      for (const nodes of conditions) expect(nodes).toEqual([node]);
-      for (const statement of statementsOn(synth.json, fn, tableId(synth.json, 'NodeStore'))) {
+      statements.forEach((statement, index) => {
+        const nodes = conditions[index]!;
+        if (nodes.length === 1) expect(nodes).toEqual([node]);
+        // Beyond its own partition: every node's, to read only.
+        else {
+          expect([...nodes].sort()).toEqual([...NODES.map((declared) => declared.name)].sort());
+          expect(actionsOfStatement(statement).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+        }
         expect(actionsOfStatement(statement)).not.toContain('dynamodb:Scan');
-      }
+      });
+      expect(conditions).toContainEqual([node]);
     }
   });
 
@@ -298,7 +306,7 @@ describe('apply functions', () => {
     }
   });
 
-  it("reads event bodies and reads and writes object bodies under its own node's prefix only", () => {
+  it("reads event bodies and any node's object bodies, and writes object bodies under its own node's prefix only", () => {
     for (const node of CONSUMERS) {
       const statements = s3Statements(synth.json, applyOf(synth.json, node));
       expect(statements.length).toBeGreaterThan(0);
@@ -307,7 +315,8 @@ describe('apply functions', () => {
         const writes = actionsOfStatement(statement).some((action) => S3_WRITES.includes(action));
         for (const key of keys) {
           if (writes) expect(key).toBe(`objects/${node}/*`);
-          else expect([`events/${CLUSTER}/*`, `objects/${node}/*`]).toContain(key);
+          // `objects/*`: a resync job reads its source node's offloaded objects.
+          else expect([`events/${CLUSTER}/*`, `objects/${node}/*`, 'objects/*']).toContain(key);
         }
       }
       const keys = statements.flatMap((statement) => bucketKeys(synth.json, statement));
