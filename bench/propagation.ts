@@ -3,12 +3,16 @@
  * - latency: time from a master's publish request to "applied on every node" (every node's
  *   cursor in its store at the event's sequence), p50/p99 over sequential events;
  * - throughput: events per second applied on every node during a burst;
+ * - change set: one request carrying `changeSet` objects, from the request to "applied on
+ *   every node" (asked for at 3 nodes);
  * against the raw publish-to-receive time of the same emulator in the same run: one SNS FIFO
  * topic fanned out to the same number of raw-delivery FIFO queues, each drained by a long-poll
- * receiver, measured from publish to "received by every queue".
+ * receiver, measured from publish to "received by every queue" (for the change set: the same
+ * number of messages sent with PublishBatch, 10 per call, one call after the other, as the
+ * fastest ordered way to fan them out).
  */
 import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +30,8 @@ export interface PropagationFigures {
   rawLatency: { p50: number; p99: number };
   appliedPerSecond: number;
   rawReceivedPerSecond: number;
+  /** Present when a change set was asked for. */
+  changeSet?: { size: number; appliedMs: number; rawMs: number };
 }
 
 const quantile = (values: number[], q: number) => {
@@ -34,7 +40,7 @@ const quantile = (values: number[], q: number) => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function benchPropagation(nodeCount: number, options: { events: number; burst: number }): Promise<PropagationFigures> {
+export async function benchPropagation(nodeCount: number, options: { events: number; burst: number; changeSet?: number }): Promise<PropagationFigures> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-prop-'));
   const clusterFile = path.join(scratch, 'cluster.json');
   const slaves = Array.from({ length: nodeCount }, (_, i) => `slave-${i + 1}`);
@@ -110,6 +116,24 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     await appliedEverywhere(last, 120_000);
     const appliedPerSecond = options.burst / ((performance.now() - burstStart) / 1000);
 
+    let changeSetMs: number | undefined;
+    if (options.changeSet) {
+      const changes = Array.from({ length: options.changeSet }, () => {
+        const id = `set${counter++}`;
+        return { kind: 'add', object: { type: 'workspace', id }, properties: { name: id } };
+      });
+      const started = performance.now();
+      const response = await fetch(`${cluster.url}/config/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${cluster.tokens['master-1']}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ changes }),
+      });
+      const body = (await response.json()) as { lastSequence: number };
+      if (response.status !== 201) throw new Error(`change set answered ${response.status}: ${JSON.stringify(body)}`);
+      await appliedEverywhere(body.lastSequence, 300_000);
+      changeSetMs = performance.now() - started;
+    }
+
     const raw = await rawFanOut(clients.sns, clients.sqs, nodeCount, options);
     return {
       nodes: nodeCount,
@@ -118,6 +142,9 @@ export async function benchPropagation(nodeCount: number, options: { events: num
       rawLatency: raw.latency,
       appliedPerSecond,
       rawReceivedPerSecond: raw.perSecond,
+      ...(changeSetMs !== undefined && raw.changeSetMs !== undefined
+        ? { changeSet: { size: options.changeSet as number, appliedMs: changeSetMs, rawMs: raw.changeSetMs } }
+        : {}),
     };
   } finally {
     await cluster.stop();
@@ -126,7 +153,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
 }
 
 /** The emulator alone: SNS FIFO -> N raw FIFO queues, each drained by a long-poll receiver. */
-async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, options: { events: number; burst: number }) {
+async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, options: { events: number; burst: number; changeSet?: number }) {
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'raw-baseline.fifo', Attributes: { FifoTopic: 'true' } }));
   const queueUrls: string[] = [];
   for (let i = 0; i < nodeCount; i++) {
@@ -175,7 +202,22 @@ async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, opti
   );
     await receivedEverywhere(sent);
     const perSecond = options.burst / ((performance.now() - burstStart) / 1000);
-    return { latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }, perSecond };
+    let changeSetMs: number | undefined;
+    if (options.changeSet) {
+      const started = performance.now();
+      for (let batch = 0; batch < options.changeSet; batch += 10) {
+        const entries = Array.from({ length: Math.min(10, options.changeSet - batch) }, (_, i) => ({
+          Id: String(i),
+          Message: JSON.stringify({ n: sent }),
+          MessageGroupId: 'bench',
+          MessageDeduplicationId: `m${sent++}`,
+        }));
+        await sns.send(new PublishBatchCommand({ TopicArn, PublishBatchRequestEntries: entries }));
+      }
+      await receivedEverywhere(sent);
+      changeSetMs = performance.now() - started;
+    }
+    return { latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }, perSecond, changeSetMs };
   } finally {
     running = false;
     await Promise.all(receivers);

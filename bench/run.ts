@@ -17,7 +17,7 @@
  *    into an empty stand-in, as a job, against the same objects POSTed directly.
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation|listing|xml|geoserver --nodes 3,10
+ *   npm run bench -- --only status|bundles|propagation|profile|listing|xml|geoserver --nodes 3,10
  *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
  *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
  */
@@ -34,6 +34,7 @@ import { spawnLocalCluster, type SpawnedCluster } from '../local/spawn';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { UNUSED_CREDENTIAL_PROVIDERS } from '../cdk/constructs/cluster-function';
 import { benchListing } from './listing';
+import { benchProfile } from './profile';
 import { benchPropagation } from './propagation';
 import { benchGeoServer } from './geoserver';
 import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
@@ -49,6 +50,8 @@ const { values: args } = parseArgs({
     nodes: { type: 'string', default: '3,10,30' },
     'propagation-events': { type: 'string', default: '30' },
     'propagation-burst': { type: 'string', default: '100' },
+    'change-set': { type: 'string', default: '1000' },
+    'profile-requests': { type: 'string', default: '30' },
     'listing-sizes': { type: 'string', default: '1000,100000' },
     'listing-runs': { type: 'string', default: '15' },
     'geoserver-events': { type: 'string', default: '300' },
@@ -236,7 +239,7 @@ export const handler = async (event: { id: string }) =>
 }
 
 async function main(): Promise<void> {
-  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'listing', 'xml', 'geoserver']);
+  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'profile', 'listing', 'xml', 'geoserver']);
   console.log(`Node ${process.version}; ${REQUESTS} requests per round, ${CONCURRENCY} in flight, median of ${ROUNDS} rounds; local IAM gate off (npm start -- --no-iam)\n`);
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-bench-'));
   try {
@@ -245,6 +248,7 @@ async function main(): Promise<void> {
     if (parts.has('status')) await statusFigures(topology);
     if (parts.has('bundles')) await bundleFigures(topology, scratch);
     if (parts.has('propagation')) await propagationFigures();
+    if (parts.has('profile')) await benchProfile({ requests: Number(args['profile-requests']) });
     if (parts.has('listing')) await listingFigures(topology);
     if (parts.has('xml')) await hostileXmlFigures();
     if (parts.has('geoserver')) await geoServerFigures();
@@ -283,7 +287,7 @@ async function statusFigures(topology: ReturnType<typeof synthesizeTopology>): P
     console.log('Write (PUT /executions/{id}, RUNNING progress)');
     console.log(`  raw PutItem+cond ${fmt(writes.baseline)}`);
     console.log(`  API              ${fmt(writes.subject)}`);
-    console.log(`  ratio API/raw    ${(writes.subject.perSecond / writes.baseline.perSecond).toFixed(2)}\n`);
+    console.log(`  ratio API/raw    ${(writes.subject.perSecond / writes.baseline.perSecond).toFixed(2)} (goal >= 0.60)\n`);
   } finally {
     await cluster.stop();
   }
@@ -371,15 +375,30 @@ async function bundleFigures(topology: ReturnType<typeof synthesizeTopology>, sc
 async function propagationFigures(): Promise<void> {
   const events = Number(args['propagation-events']);
   const burst = Number(args['propagation-burst']);
-  console.log(`Config propagation: publish on the master -> applied on every node (${events} sequential events, burst of ${burst})`);
-  console.log('  nodes | publish p50  p99 | applied everywhere p50   p99 | raw fan-out p50   p99 | ratio p50 | applied/s  raw recv/s');
+  const changeSet = Number(args['change-set']);
+  console.log(`Config propagation: publish on the master -> applied on every node (${events} sequential events, burst of ${burst}; at 3 nodes also a change set of ${changeSet} in one request)`);
+  console.log('  nodes | publish p50  p99 | applied everywhere p50   p99 | raw fan-out p50   p99 | ratio p50 | applied/s  raw recv/s  ratio');
+  const goals: string[] = [];
   for (const nodes of (args.nodes ?? '3,10,30').split(',').map(Number)) {
-    const f = await benchPropagation(nodes, { events, burst });
+    const f = await benchPropagation(nodes, { events, burst, ...(nodes === 3 && changeSet > 0 ? { changeSet } : {}) });
     const ms = (x: number, width: number) => x.toFixed(1).padStart(width);
+    const latencyRatio = f.latency.p50 / f.rawLatency.p50;
+    const burstRatio = f.appliedPerSecond / f.rawReceivedPerSecond;
     console.log(
-      `  ${String(nodes).padStart(5)} | ${ms(f.publishLatency.p50, 11)} ${ms(f.publishLatency.p99, 4)} | ${ms(f.latency.p50, 22)} ${ms(f.latency.p99, 5)} | ${ms(f.rawLatency.p50, 15)} ${ms(f.rawLatency.p99, 5)} | ${(f.latency.p50 / f.rawLatency.p50).toFixed(2).padStart(9)} | ${ms(f.appliedPerSecond, 9)} ${ms(f.rawReceivedPerSecond, 11)}`,
+      `  ${String(nodes).padStart(5)} | ${ms(f.publishLatency.p50, 11)} ${ms(f.publishLatency.p99, 4)} | ${ms(f.latency.p50, 22)} ${ms(f.latency.p99, 5)} | ${ms(f.rawLatency.p50, 15)} ${ms(f.rawLatency.p99, 5)} | ${latencyRatio.toFixed(2).padStart(9)} | ${ms(f.appliedPerSecond, 9)} ${ms(f.rawReceivedPerSecond, 11)} ${burstRatio.toFixed(2).padStart(6)}`,
     );
+    goals.push(`p50 applied everywhere / raw at ${nodes} nodes: ${latencyRatio.toFixed(2)} (goal <= 3)`);
+    if (nodes === 3) goals.push(`burst applied/s / raw received/s at 3 nodes: ${burstRatio.toFixed(2)} (goal >= 0.5)`);
+    if (nodes === 30) goals.push(`burst applied/s / raw received/s at 30 nodes: ${burstRatio.toFixed(2)} (goal >= 0.3)`);
+    if (f.changeSet) {
+      goals.push(
+        `change set of ${f.changeSet.size} in one request, applied on 3 nodes: ${f.changeSet.appliedMs.toFixed(0)} ms vs raw fan-out of ${f.changeSet.size} messages ${f.changeSet.rawMs.toFixed(0)} ms: ${(f.changeSet.appliedMs / f.changeSet.rawMs).toFixed(2)} (goal <= 3)`,
+      );
+    }
   }
+  console.log('  Goals, ratios from this run:');
+  for (const line of goals) console.log(`    ${line}`);
+  console.log('');
 }
 
 async function listingFigures(topology: ReturnType<typeof synthesizeTopology>): Promise<void> {

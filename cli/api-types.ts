@@ -229,7 +229,7 @@ export interface paths {
         put?: never;
         /**
          * Bootstrap a node's store from a snapshot of another node's store plus the event log after it
-         * @description For a new node, one that was away longer than its queue retention, or one whose store is in doubt. The default source is the first master or `both` node other than the target. The node keeps following its queue meanwhile.
+         * @description For a new node, one that was away longer than its queue retention, or one whose store is in doubt. The default source is the first master or `both` node other than the target. The node keeps following its queue meanwhile. A consuming node's resync is a background job run by its own apply function (202 with the job; progress in GET /nodes/{node}/jobs/{id} and GET /nodes); for a node with a GeoServer it ends with a reconcile of that GeoServer. A pure master (no queue) is resynced within the request (200).
          */
         post: operations["resyncNode"];
         delete?: never;
@@ -792,7 +792,7 @@ export interface components {
         EventSummary: {
             sequence: number;
             /**
-             * @description null for an unreadable stored event
+             * @description null for an unreadable or voided stored event
              * @enum {string|null}
              */
             kind: "add" | "modify" | "remove" | null;
@@ -808,6 +808,11 @@ export interface components {
             offloaded: boolean;
             /** @description Why the stored event cannot be read (only for such an event) */
             unreadable?: string;
+            /**
+             * @description A sequence given up with nothing committed under it (kind and object null)
+             * @enum {boolean}
+             */
+            voided?: true;
         };
         PauseOutcome: {
             node: string;
@@ -1978,7 +1983,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The node was resynced */
+            /** @description A pure master was resynced */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1993,6 +1998,19 @@ export interface operations {
                         snapshotSequence: number;
                         /** @description Events applied from the log after the snapshot */
                         appliedFromLog: number;
+                    };
+                };
+            };
+            /** @description A consuming node: the resync job was started; `Location` names it */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        node: string;
+                        source: string;
+                        job: components["schemas"]["NodeJob"];
                     };
                 };
             };
@@ -2036,7 +2054,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No master other than the target to resync from (NO_RESYNC_SOURCE): name a source; or events after the snapshot are missing from the log (RESYNC_REQUIRED) */
+            /** @description No master other than the target to resync from (NO_RESYNC_SOURCE): name a source; events after the snapshot are missing from the log (RESYNC_REQUIRED); or the node runs another job (JOB_RUNNING, with that `job`) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -155,7 +155,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'resync': {
         const node = required(rest[0], command, '<node>');
         const data = await call(client.POST('/nodes/{node}/resync', { params: { path: { node } }, body: values.source ? { source: values.source } : undefined }));
-        print(`${node} resynced from ${data.source}: at sequence ${data.sequence} (snapshot ${data.snapshotSequence}, ${data.appliedFromLog} from the log)`, data);
+        // A consuming node resyncs in a background job (202); a pure master within the request.
+        print(
+          'job' in data
+            ? `${node}: resync from ${data.source} started as job ${data.job.id} (${data.job.state}); follow it in geocluster nodes`
+            : `${node} resynced from ${data.source}: at sequence ${data.sequence} (snapshot ${data.snapshotSequence}, ${data.appliedFromLog} from the log)`,
+          data,
+        );
         return EXIT.ok;
       }
       case 'executions':
@@ -398,11 +404,11 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
   const shown = limit === undefined ? events : events.slice(0, limit);
   const rows = shown.map((event) => [
     String(event.sequence),
-    event.kind ?? 'UNREADABLE',
+    event.kind ?? (event.voided ? 'VOID' : 'UNREADABLE'),
     event.object ? `${event.object.type}/${event.object.id}` : '-',
     event.origin,
     event.publishedAt,
-    event.unreadable ?? (event.offloaded ? 'body in S3' : ''),
+    event.unreadable ?? (event.voided ? 'sequence given up, nothing committed' : event.offloaded ? 'body in S3' : ''),
   ]);
   print(`log head ${head}\n${table(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE'], rows)}`, { head, events: shown });
   return EXIT.ok;

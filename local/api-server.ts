@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
 import type { LocalFunctionHost } from './lambda-runner';
 import type { LocalAuthorizer, LocalRoute } from './template';
 
@@ -159,7 +160,7 @@ export class LocalApiServer {
       verdict = await host.invoke({
         version: '2.0',
         type: 'REQUEST',
-        routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+        routeArn: `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:local/$default/${event.requestContext.http.method}${event.rawPath}`,
         identitySource: identity,
         routeKey: event.routeKey,
         rawPath: event.rawPath,
@@ -235,7 +236,7 @@ function buildEvent(
     body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
     isBase64Encoded: !isText,
     requestContext: {
-      accountId: '000000000000',
+      accountId: LOCAL_ACCOUNT_ID,
       apiId: 'local',
       domainName: host,
       domainPrefix: host.split('.')[0] ?? host,

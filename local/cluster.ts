@@ -19,10 +19,9 @@ import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import {
   assertPortFree,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
   localAwsEnvironment,
   localQueueUrl,
   startEmulators,
@@ -187,10 +186,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         id: `local-${Date.now()}`,
         'detail-type': 'Scheduled Event',
         source: 'aws.events',
-        account: '000000000000',
+        account: LOCAL_ACCOUNT_ID,
         time: time.toISOString(),
         region: LOCAL_REGION,
-        resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${name}`],
+        resources: [`arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:rule/${name}`],
         detail: {},
       };
       return Promise.all(schedule.functionIds.map((id) => hosts.get(id)!.invoke(event)));

@@ -7,6 +7,7 @@
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LOCAL_ACCOUNT_ID } from './account';
 import { dynamoPermissions, isAllowed, type PolicyStatement } from './iam';
 
 export interface DynamoGate {
@@ -111,7 +112,7 @@ export async function startDynamoGate(
         const refused = dynamoPermissions(operation, parsed).find((permission) => !isAllowed(statements, permission));
         if (refused) {
           const message =
-            `User: arn:aws:sts::000000000000:assumed-role/${functionId}/local is not authorized to perform: ` +
+            `User: arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/${functionId}/local is not authorized to perform: ` +
             `${refused.action} on resource: ${refused.resource} because no identity-based policy allows the ${refused.action} action`;
           onDenied(message);
           deny(response, message);
@@ -127,7 +128,7 @@ export async function startDynamoGate(
             : undefined;
         if (refusedKey !== undefined) {
           const message =
-            `User: arn:aws:sts::000000000000:assumed-role/${functionId}/local is not authorized to perform: ` +
+            `User: arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/${functionId}/local is not authorized to perform: ` +
             `dynamodb:${operation} on item ${refusedKey} with an explicit deny (local fault injection)`;
           onDenied(message);
           deny(response, message);

@@ -6,7 +6,7 @@
  * not evaluated: a statement with a condition counts as if it held, so the local check can
  * miss a condition that would refuse a call, never refuse a call AWS would allow.
  */
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './template';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
 
 export interface PolicyStatement {
   readonly effect: 'Allow' | 'Deny';
@@ -47,7 +47,7 @@ export function isAllowed(statements: readonly PolicyStatement[], permission: Pe
 }
 
 export function tableArn(tableName: string, indexName?: string): string {
-  const table = `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${tableName}`;
+  const table = `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${tableName}`;
   return indexName === undefined ? table : `${table}/index/${indexName}`;
 }
 

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { isAllowed, type PolicyStatement } from './iam';
 import type { QueuePoller } from './messaging';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './template';
+import { LOCAL_ACCOUNT_ID as LOCAL_ACCOUNT, LOCAL_REGION } from './account';
 
 export interface LocalLambdaApi {
   readonly endpoint: string;

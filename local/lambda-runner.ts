@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
 import type { LocalFunction } from './template';
 
 export class FunctionError extends Error {
@@ -35,6 +36,7 @@ export class LocalFunctionHost {
         handlerExport: fn.handlerExport,
         functionName: fn.logicalId,
         timeoutMs: fn.timeoutMs,
+        functionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${fn.logicalId}`,
       },
       env: {
         PATH: process.env.PATH ?? '',

@@ -3,7 +3,7 @@
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 
-const { bundleFile, handlerExport, functionName, timeoutMs } = workerData;
+const { bundleFile, handlerExport, functionName, timeoutMs, functionArn } = workerData;
 let handler;
 let initError;
 try {
@@ -22,7 +22,7 @@ parentPort.on('message', async ({ id, event, requestId }) => {
   const context = {
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    invokedFunctionArn: functionArn,
     memoryLimitInMB: '256',
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,

@@ -15,10 +15,11 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, type RunningEmulators } from './emulators';
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
+import type { RunningEmulators } from './emulators';
 import type { AdminHandler } from './api-server';
 import type { LocalFunctionHost } from './lambda-runner';
-import { LOCAL_ACCOUNT, type LocalQueue, type LocalQueueSource, type LocalTopology } from './template';
+import type { LocalQueue, LocalQueueSource, LocalTopology } from './template';
 
 export interface RunningMessaging {
   start(hosts: Map<string, LocalFunctionHost>): Promise<void>;
@@ -44,7 +45,7 @@ export async function provisionMessaging(topology: LocalTopology, emulators: Run
   }
 
   const queueUrls = new Map<string, string>();
-  const queueArn = (queue: LocalQueue) => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${queue.queueName}`;
+  const queueArn = (queue: LocalQueue) => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${queue.queueName}`;
   // Dead-letter queues first: a queue's redrive policy names its DLQ's ARN.
   const ordered = [...topology.queues].sort((a, b) => Number(Boolean(a.deadLetterQueueId)) - Number(Boolean(b.deadLetterQueueId)));
   for (const queue of ordered) {

@@ -25,7 +25,9 @@ export async function spawnLocalCluster(options: { logFile: string; timeoutMs?: 
   const child = spawn(
     path.join(ROOT, 'node_modules', '.bin', 'tsx'),
     ['local/start.ts', '--in-memory', '--port', '0', '--dynamo-port', '0', '--aws-port', '0', '--no-schedules', '--ready-json', ...(options.extraArgs ?? [])],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    // GEOSERVER_URLS is for `npm start` by hand: a spawned cluster (tests, benches) declares its
+    // GeoServers in its own cluster file, so an opt-in suite's GEOSERVER_URLS never reaches it.
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: withoutGeoServerUrls(process.env) },
   );
   child.stderr.pipe(log);
 
@@ -54,4 +56,9 @@ export async function stopSpawned(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+function withoutGeoServerUrls(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { GEOSERVER_URLS: _urls, ...rest } = env;
+  return rest;
 }

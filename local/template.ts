@@ -5,10 +5,8 @@
  * one source of truth: a resource added there is served here without touching local/.
  */
 import * as path from 'node:path';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
 import type { PolicyStatement } from './iam';
-
-export const LOCAL_ACCOUNT = '000000000000';
-export const LOCAL_REGION = 'us-east-1';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 interface Resource {
@@ -150,17 +148,17 @@ function arnOf(logicalId: string, resource: Resource): string {
   const name = physicalName(logicalId, resource);
   switch (resource.Type) {
     case 'AWS::DynamoDB::Table':
-      return `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${name}`;
+      return `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${name}`;
     case 'AWS::SQS::Queue':
-      return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
+      return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${name}`;
     case 'AWS::SNS::Topic':
-      return `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
+      return `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${name}`;
     case 'AWS::S3::Bucket':
       return `arn:aws:s3:::${name}`;
     case 'AWS::Lambda::Function':
-      return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
+      return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${logicalId}`;
     default:
-      return `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
+      return `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${logicalId}`;
   }
 }
 
@@ -173,7 +171,7 @@ export function resolver(template: CfnTemplate, endpoints: LocalEndpoints) {
     if ('Ref' in value) {
       const id = value.Ref as string;
       if (id === 'AWS::Region') return LOCAL_REGION;
-      if (id === 'AWS::AccountId') return LOCAL_ACCOUNT;
+      if (id === 'AWS::AccountId') return LOCAL_ACCOUNT_ID;
       if (id === 'AWS::Partition') return 'aws';
       if (id === 'AWS::URLSuffix') return 'amazonaws.com';
       const resource = resources[id];

@@ -22,7 +22,7 @@ import {
   type ConfigSyncSchedule,
   type ConfigSyncScope,
 } from '../../lambdas/config-sync/manifest';
-import { EVENT_LOG_TABLE, NODE_STORE_TABLE } from '../../lambdas/config-sync/tables';
+import { EVENT_LOG_TABLE, NODE_STORE_TABLE, VOID_ITEM_ATTRIBUTES } from '../../lambdas/config-sync/tables';
 import type { Grant } from '../../lambdas/shared/manifest';
 import { canPublish, consumes, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
 import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambdas/config-sync/gateway/limits';
@@ -212,6 +212,9 @@ export class ConfigSyncService extends Construct {
       switch (grant.on) {
         case 'eventLog':
           return [allow(actions, [this.eventLog.tableArn])];
+        case 'eventLogVoids':
+          // Void items only (dynamo-event-log.ts closeHoles): never an event.
+          return [allow(actions, [this.eventLog.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...VOID_ITEM_ATTRIBUTES] } })];
         case 'nodeStore':
           // Store items of these nodes only (the partition key is the node name).
           if (nodes === undefined) return [allow(actions, [this.nodeStore.tableArn])];
@@ -272,11 +275,6 @@ export class ConfigSyncService extends Construct {
           // (listing and clearing records); the event source already grants
           // ChangeMessageVisibility on its queue (the backoff).
           apply.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, geoserver.credentialsSecret)]));
-          apply.addToRolePolicy(
-            allow(['dynamodb:Query', 'dynamodb:DeleteItem'], [this.nodeStore.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [node.name] } }),
-          );
-          // Its jobs (jobs.ts) run in slices through its own queue: each slice queues the next.
-          apply.addToRolePolicy(allow(['sqs:SendMessage'], [pair.queue.queueArn]));
           if (canPublish(node.role)) {
             // A capture publishes the master GeoServer's differences as this node's events,
             // through the publish path: exactly what the gateway may do for its master.
@@ -284,6 +282,8 @@ export class ConfigSyncService extends Construct {
           }
           if (geoserver.network) this.placeInVpc(apply, node.name, geoserver.network);
         }
+        // Its jobs (jobs.ts) run in slices through its own queue: each slice queues the next.
+        apply.addToRolePolicy(allow(['sqs:SendMessage'], [pair.queue.queueArn]));
         const eventSource = new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true });
         apply.addEventSource(eventSource);
         this.functions[id] = apply;

@@ -15,8 +15,10 @@ export interface ManifestBinding<Env extends string, Resource extends string, Sc
   readonly grant: (grant: Grant<Resource, Scope>) => PolicyStatement[];
   /** The rate expression of a schedule setting. */
   readonly schedule?: (setting: Schedule) => string;
-  readonly api: HttpApi;
-  readonly authorizers: Readonly<Record<RouteAccess, IHttpRouteAuthorizer | undefined>>;
+  /** Where routes go; a service without routes (the node authorizer) binds none. */
+  readonly api?: HttpApi;
+  /** The authorizer of each access; `open` routes never have one. */
+  readonly authorizers?: Readonly<Record<Exclude<RouteAccess, 'open'>, IHttpRouteAuthorizer | undefined>> & { readonly open?: undefined };
 }
 
 /** One declared function: its bundle, environment, grants, routes and schedule. */
@@ -37,8 +39,10 @@ export function declaredFunction<Env extends string, Resource extends string, Sc
   // One integration per function, shared by its routes (GET and POST /ows).
   let integration: HttpLambdaIntegration | undefined;
   for (const route of declaration.routes ?? []) {
+    if (!binding.api || !binding.authorizers) throw new Error(`${id} declares routes, but its service binds no API`);
     integration ??= new HttpLambdaIntegration(`${id}Integration`, fn);
-    binding.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration, authorizer: binding.authorizers[route.access] });
+    const authorizer = route.access === 'open' ? undefined : binding.authorizers[route.access];
+    binding.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration, authorizer });
   }
   if (declaration.schedule) {
     if (!binding.schedule) throw new Error(`${id} declares a schedule, but its service binds none`);

@@ -4,8 +4,11 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { Construct } from 'constructs';
 import { nodeRolesJson } from '../../lambdas/shared/cluster-model';
 import { CREDENTIALS_TABLE } from '../../lambdas/shared/credentials-table';
+import { NODE_AUTH_ENV, NODE_AUTH_MANIFEST, type NodeAuthEnv } from '../../lambdas/shared/node-auth-manifest';
 import type { ClusterConfig } from '../cluster-config';
-import { ClusterFunction } from './cluster-function';
+import type { ClusterFunction } from './cluster-function';
+import { declaredFunction } from './declared-functions';
+import { allow } from './routes';
 
 export interface NodeAuthProps {
   readonly cluster: ClusterConfig;
@@ -34,15 +37,15 @@ export class NodeAuth extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.authorizerFunction = new ClusterFunction(this, 'AuthorizeNode', {
-      entry: 'shared/handlers/authorize-node.ts',
-      environment: {
-        CREDENTIALS_TABLE_NAME: this.credentialsTable.tableName,
-        CLUSTER_NODES: nodeRolesJson(props.cluster.nodes),
-        CLUSTER_OPERATORS: JSON.stringify(props.cluster.operators.map((operator) => operator.name)),
-      },
+    const environment: Record<NodeAuthEnv, string> = {
+      [NODE_AUTH_ENV.credentialsTable]: this.credentialsTable.tableName,
+      [NODE_AUTH_ENV.clusterNodes]: nodeRolesJson(props.cluster.nodes),
+      [NODE_AUTH_ENV.clusterOperators]: JSON.stringify(props.cluster.operators.map((operator) => operator.name)),
+    };
+    this.authorizerFunction = declaredFunction(this, 'AuthorizeNode', NODE_AUTH_MANIFEST.AuthorizeNode, {
+      environment: (name) => environment[name],
+      grant: (grant) => [allow([...grant.actions], [this.credentialsTable.tableArn])],
     });
-    this.credentialsTable.grant(this.authorizerFunction, 'dynamodb:GetItem');
     this.authorizer = new HttpLambdaAuthorizer('NodeAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: ['$request.header.Authorization'],

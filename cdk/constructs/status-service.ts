@@ -1,15 +1,14 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { HttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { COMPLETION, HEARTBEAT, STATUS_INDEXES } from '../../lambdas/status/adapters/status-table';
+import { STATUS_ENV, STATUS_MANIFEST, type StatusEnv, type StatusResource } from '../../lambdas/status/manifest';
 import type { ClusterConfig } from '../cluster-config';
-import { ClusterFunction } from './cluster-function';
-import { addLambdaRoute, allow } from './routes';
+import type { ClusterFunction } from './cluster-function';
+import { declaredFunctions } from './declared-functions';
+import { allow } from './routes';
 
 export interface StatusServiceProps {
   readonly cluster: ClusterConfig;
@@ -31,7 +30,7 @@ export class StatusService extends Construct {
   readonly cursorKeyEnvironment: Record<string, string>;
   /** The index ARNs every listing function may query: all of them, as any filter may be given. */
   readonly listingIndexArns: string[];
-  readonly functions: Record<string, ClusterFunction> = {};
+  readonly functions: Record<keyof typeof STATUS_MANIFEST, ClusterFunction>;
 
   constructor(scope: Construct, id: string, props: StatusServiceProps) {
     super(scope, id);
@@ -70,74 +69,51 @@ export class StatusService extends Construct {
       reason:
         'The cursor key only authenticates page cursors, which hold no data: rotating it would only invalidate the cursors clients hold. Replace it by redeploying with a new secret (docs/architecture.md, "Page cursors").',
     });
-    this.cursorKeyEnvironment = { STATUS_CURSOR_KEY: cursorKey.secretValue.unsafeUnwrap() };
+    this.cursorKeyEnvironment = { [STATUS_ENV.cursorKey]: cursorKey.secretValue.unsafeUnwrap() };
 
-    const environment = {
-      STATUS_TABLE_NAME: this.table.tableName,
-      STATUS_INDEX_SHARDS: String(settings.indexShards),
-      STATUS_RETENTION_MINUTES: String(settings.retentionMinutes),
-      HEARTBEAT_TIMEOUT_SECONDS: String(settings.heartbeatTimeoutSeconds),
-      DEFAULT_RETRY_AFTER_SECONDS: String(settings.defaultRetryAfterSeconds),
-    };
     const tableArn = this.table.tableArn;
     const indexArn = (name: string) => `${tableArn}/index/${name}`;
     this.listingIndexArns = STATUS_INDEXES.map((index) => indexArn(index.name));
-    const withCursorKey = { ...environment, ...this.cursorKeyEnvironment };
-    const fn = (name: string, entry: string, statements: PolicyStatement[], env: Record<string, string> = environment) => {
-      const created = new ClusterFunction(this, name, { entry, environment: env });
-      statements.forEach((statement) => created.addToRolePolicy(statement));
-      this.functions[name] = created;
-      return created;
+    const resources: Record<StatusResource, string[]> = {
+      table: [tableArn],
+      listingIndexes: this.listingIndexArns,
+      completionIndex: [indexArn(COMPLETION.name)],
+      heartbeatIndex: [indexArn(HEARTBEAT.name)],
     };
-
-    const putStatus = fn('PutStatus', 'status/handlers/put-status.ts', [
-      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tableArn]),
-    ]);
-    const getStatus = fn('GetStatus', 'status/handlers/get-status.ts', [allow(['dynamodb:GetItem'], [tableArn])]);
-    // Browsers may poll (lambdas/shared/cors.ts); the preflight route is PollingProtocols'.
-    getStatus.addEnvironment('CORS_ALLOWED_ORIGINS', JSON.stringify(settings.corsAllowedOrigins));
-    // Lists through every index (the filters pick one), reads the page's items by key, and scans
-    // only for a listing with no filter at all.
-    const listStatuses = fn(
-      'ListStatuses',
-      'status/handlers/list-statuses.ts',
-      [allow(['dynamodb:Query'], this.listingIndexArns), allow(['dynamodb:Scan', 'dynamodb:BatchGetItem'], [tableArn])],
-      withCursorKey,
-    );
-    const dismissStatus = fn('DismissStatus', 'status/handlers/dismiss-status.ts', [
-      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [tableArn]),
-    ]);
-    const cleanup = fn(
-      'CleanupExpired',
-      'status/handlers/cleanup.ts',
-      [allow(['dynamodb:Query'], [indexArn(COMPLETION.name)]), allow(['dynamodb:DeleteItem'], [tableArn])],
-      withCursorKey,
-    );
-    const reaper = fn(
-      'ReapLostExecutions',
-      'status/handlers/reap-lost.ts',
-      [allow(['dynamodb:Query'], [indexArn(HEARTBEAT.name)]), allow(['dynamodb:PutItem'], [tableArn])],
-      withCursorKey,
-    );
-
     const readAuthorizer = settings.requireAuthForReads ? props.nodeAuthorizer : undefined;
-    const route = (path: string, method: HttpMethod, target: ClusterFunction, authorizer?: IHttpRouteAuthorizer) =>
-      addLambdaRoute(props.api, path, method, target, authorizer);
-    route('/executions/{executionId}', HttpMethod.PUT, putStatus, props.nodeAuthorizer);
-    route('/executions/{executionId}', HttpMethod.DELETE, dismissStatus, props.nodeAuthorizer);
-    route('/executions/{executionId}', HttpMethod.GET, getStatus, readAuthorizer);
-    // Listings hand out ids, and an id is what lets anyone poll or dismiss: always authorized.
-    route('/executions', HttpMethod.GET, listStatuses, props.nodeAuthorizer);
-
-    new Rule(this, 'CleanupSchedule', {
-      description: 'Removes completed execution statuses past their retention',
-      schedule: Schedule.expression(settings.cleanupSchedule),
-      targets: [new LambdaFunction(cleanup)],
-    });
-    new Rule(this, 'ReaperSchedule', {
-      description: 'Fails executions whose node stopped sending heartbeats',
-      schedule: Schedule.expression(settings.reaperSchedule),
-      targets: [new LambdaFunction(reaper)],
+    this.functions = declaredFunctions(this, STATUS_MANIFEST, {
+      environment: statusEnvironment(props.cluster, { [STATUS_ENV.tableName]: this.table.tableName, ...this.cursorKeyEnvironment }),
+      grant: (grant) => [allow([...grant.actions], resources[grant.on])],
+      schedule: (setting) => settings[setting],
+      api: props.api,
+      authorizers: { node: props.nodeAuthorizer, read: readAuthorizer },
     });
   }
+}
+
+/**
+ * The value of every status setting a status or polling function may read, from the cluster
+ * file; `deployed` holds what only exists at deploy (table name, cursor key).
+ */
+export function statusEnvironment(cluster: ClusterConfig, deployed: Partial<Record<StatusEnv, string>>): (name: StatusEnv) => string | undefined {
+  const settings = cluster.status;
+  const values: Record<StatusEnv, string | undefined> = {
+    [STATUS_ENV.tableName]: undefined,
+    [STATUS_ENV.cursorKey]: undefined,
+    [STATUS_ENV.corsPreflightMethods]: undefined,
+    [STATUS_ENV.indexShards]: String(settings.indexShards),
+    [STATUS_ENV.retentionMinutes]: String(settings.retentionMinutes),
+    [STATUS_ENV.heartbeatTimeoutSeconds]: String(settings.heartbeatTimeoutSeconds),
+    [STATUS_ENV.defaultRetryAfterSeconds]: String(settings.defaultRetryAfterSeconds),
+    [STATUS_ENV.corsAllowedOrigins]: JSON.stringify(settings.corsAllowedOrigins),
+    [STATUS_ENV.requireAuthForReads]: String(settings.requireAuthForReads),
+    [STATUS_ENV.publicBaseUrl]: settings.publicBaseUrl,
+    ...deployed,
+  };
+  return (name) => {
+    const value = values[name];
+    // An unset optional setting (publicBaseUrl) is left out; a deploy-time value must be there.
+    if (value === undefined && name !== STATUS_ENV.publicBaseUrl) throw new Error(`No value bound for ${name}`);
+    return value;
+  };
 }

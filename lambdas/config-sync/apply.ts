@@ -18,8 +18,10 @@
  * Gaps. The SNS FIFO topic keeps order per message group, but concurrent publishers can
  * hand SNS their events out of sequence order, and a node's own events never reach its
  * queue. So an event above `cursor + 1` is not an error: the applier reads the missing
- * events from the event log (which holds every sequence, see `EventLog.append`) and applies
- * them first.
+ * events from the event log and applies them first. The log holds every sequence once its
+ * publisher has committed it; a sequence allocated and not yet written is waited for, and one
+ * whose publisher died is closed as void by the log (`EventLog.closeHoles`), which the applier
+ * applies by moving its cursor past it.
  *
  * Own events. A node never applies its own event from its queue (the subscription filter
  * drops it; the applier drops it too, because filter policy changes take minutes). A master
@@ -49,10 +51,12 @@ import {
   isConfigurationType,
   isOffloaded,
   isUnreadable,
+  isVoided,
   objectStorageKey,
   parkingKey,
   parseConfigChange,
   parseEventMessage,
+  serializedBytes,
   type ConfigEvent,
   type DeliveredEvent,
   type EventMetadata,
@@ -76,6 +80,8 @@ export interface ApplyDeps {
    * node's cursor moves (geoserver/apply.ts).
    */
   readonly geoserver?: { readonly rest: GeoServerRest; readonly options?: GeoServerApplyOptions };
+  /** How long to wait for a young hole in the log (see `readLog`). @default 12000 */
+  readonly holeWaitMs?: number;
 }
 
 /**
@@ -124,7 +130,9 @@ export type ObjectEffect =
   /** The object already reflects this or a later event: nothing to write. */
   | 'stale'
   /** Parked on this node (it failed, or an earlier event of its object is parked): not applied. */
-  | 'parked';
+  | 'parked'
+  /** A void sequence of the log (allocated, never written): only the cursor moved. */
+  | 'void';
 
 export interface ObjectChange {
   readonly effect: ObjectEffect;
@@ -211,10 +219,27 @@ export interface CatchUpResult {
   readonly applied: readonly AppliedEvent[];
 }
 
+/**
+ * How long an applier waits for a hole in the log to be written or to become old enough to
+ * close (the log's grace period, 10 s by default, plus margin); within the apply function's
+ * 30 s timeout.
+ */
+const HOLE_WAIT_MS = 12_000;
+
+/**
+ * Events committed together in one store transaction by `applyRun`: DynamoDB's
+ * `TransactWriteItems` takes 100 items (the objects plus the cursor) and 4 MB.
+ */
+const MAX_RUN = 200;
+const MAX_RUN_OBJECTS = 99;
+const MAX_RUN_BYTES = 3 * 1024 * 1024;
+/** Events applied ahead of the queue for a change set, per invocation (a change set's maximum). */
+const MAX_AHEAD = 1000;
+
 /** Events read from the log per request while filling a gap or catching up. */
 const LOG_PAGE_SIZE = 100;
-/** BatchGetItem's limit is 100 keys: an object and its parking record each. */
-const OBJECT_READ_BATCH = 50;
+/** BatchGetItem's limit is 100 keys: the cursor, and an object and its parking record each. */
+const OBJECT_READ_BATCH = 49;
 /** A re-read object is newer than the event, so one retry settles it; more means a faulty store. */
 const MAX_OBJECT_MOVED_RETRIES = 3;
 
@@ -238,6 +263,12 @@ export async function applyDeliveredBatch(
   deps: ApplyDeps,
   context: NodeContext,
   messages: readonly string[],
+  /**
+   * The last sequence of a change set one of the messages belongs to: once the messages are
+   * applied, the rest of the set is applied from the log too (not on a GeoServer node, whose
+   * apply calls the GeoServer per event). Best effort: the set's own messages apply it anyway.
+   */
+  options: { readonly aheadTo?: number } = {},
 ): Promise<BatchResult> {
   const applier = new NodeApplier(deps, context);
   const events: DeliveredEvent[] = [];
@@ -251,6 +282,14 @@ export async function applyDeliveredBatch(
     }
   }
   const results: DeliveryResult[] = [];
+  // What the log already holds after these messages (a burst, a change set), read while they
+  // are applied: applied too, it spares the next invocations their writes. Not on a GeoServer
+  // node, whose apply calls the GeoServer per event.
+  const highest = events.reduce((max, event) => Math.max(max, event.sequence), 0);
+  const ahead =
+    deps.geoserver || events.length === 0
+      ? Promise.resolve<DeliveredEvent[]>([])
+      : deps.log.readRange(context.cluster, highest + 1, highest + LOG_PAGE_SIZE).catch((): DeliveredEvent[] => []);
   try {
     await applier.prefetch(
       events.flatMap((event) => (event.origin !== context.node && event.object !== undefined ? [event.object] : [])),
@@ -258,14 +297,54 @@ export async function applyDeliveredBatch(
   } catch (error) {
     return { results, failure: { index: 0, error } };
   }
-  for (const [index, event] of events.entries()) {
+  let index = 0;
+  while (index < events.length) {
+    // Messages of consecutive sequences (none the node's own) are applied together, so the
+    // store can commit them in few transactions; each still gets its own result.
+    let end = index;
+    if (!deps.geoserver) {
+      while (
+        end + 1 < events.length &&
+        events[end + 1]?.origin !== context.node &&
+        events[index]?.origin !== context.node &&
+        events[end + 1]?.sequence === (events[end]?.sequence ?? 0) + 1
+      ) {
+        end += 1;
+      }
+    }
     try {
-      results.push(await applier.deliver(event));
+      if (end === index) results.push(await applier.deliver(events[index] as DeliveredEvent));
+      else results.push(...(await applier.deliverRun(events.slice(index, end + 1))));
     } catch (error) {
-      return { results, failure: { index, error } };
+      // The first message of the run not applied yet is the one that failed.
+      const cursor = await applier.cursor().catch(() => -1);
+      const failed = events.findIndex((event, position) => position >= index && position <= end && event.sequence > cursor);
+      for (let position = index; position < (failed < 0 ? index : failed); position += 1) {
+        const event = events[position] as DeliveredEvent;
+        results.push({ disposition: 'applied', sequence: event.sequence, applied: [], cursor });
+      }
+      return { results, failure: { index: failed < 0 ? index : failed, error } };
+    }
+    index = end + 1;
+  }
+  if (parseFailure) return { results, failure: parseFailure };
+  if (!deps.geoserver) {
+    try {
+      // The events right after the cursor that the log held when this batch began: all
+      // committed (a range is written whole before it is published), in hand, applied at once.
+      const cursor = await applier.cursor();
+      const next = new Map<number, DeliveredEvent>();
+      for (const event of await ahead) if (event.sequence > cursor) next.set(event.sequence, event);
+      let last = cursor;
+      while (next.has(last + 1)) last += 1;
+      if (last > cursor) await applier.advanceTo(last, next);
+      // The rest of a change set the messages announced, from the log.
+      if (options.aheadTo !== undefined && options.aheadTo > last) await applier.advanceTo(Math.min(options.aheadTo, cursor + MAX_AHEAD));
+    } catch (error) {
+      console.warn(JSON.stringify({ message: 'applying ahead of the queue failed; the messages will bring the events', node: context.node, error: String(error) }));
     }
   }
-  return parseFailure ? { results, failure: parseFailure } : { results };
+  return { results };
 }
 
 /**
@@ -273,11 +352,19 @@ export async function applyDeliveredBatch(
  * from the log. Used by the publish path (a master's own store), after a bootstrap, and by
  * any repair job.
  */
-export async function catchUp(deps: ApplyDeps, context: NodeContext, toSequence?: number): Promise<CatchUpResult> {
+export async function catchUp(
+  deps: ApplyDeps,
+  context: NodeContext,
+  toSequence?: number,
+  /** Events the caller holds already (a publisher's own): not read from the log again. */
+  inHand: readonly DeliveredEvent[] = [],
+): Promise<CatchUpResult> {
   const applier = new NodeApplier(deps, context);
+  // The objects of the events in hand are read with the cursor, in one request.
+  await applier.prefetch(inHand.slice(0, MAX_RUN_OBJECTS).flatMap((event) => (event.object === undefined ? [] : [event.object])));
   const fromCursor = await applier.cursor();
   const target = toSequence ?? (await deps.log.head(context.cluster));
-  const { applied, cursor } = await applier.advanceTo(target);
+  const { applied, cursor } = await applier.advanceTo(target, new Map(inHand.map((event) => [event.sequence, event])));
   return { fromCursor, cursor, applied };
 }
 
@@ -321,6 +408,8 @@ class NodeApplier {
         this.parked.set(objectStorageKey(ref), false);
       }
       for (const object of found.objects) this.objects.set(objectStorageKey(object), object);
+      // Read with the objects at no extra cost: the first read of an invocation needs no GetItem.
+      this.knownCursor ??= found.cursor;
       for (const record of found.parked) if (record.object) this.parked.set(objectStorageKey(record.object), true);
     }
   }
@@ -341,7 +430,7 @@ class NodeApplier {
         return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor: known };
       case 'next':
       case 'gap': {
-        const { applied, cursor } = await this.advanceTo(event.sequence, event);
+        const { applied, cursor } = await this.advanceTo(event.sequence, new Map([[event.sequence, event]]));
         // A concurrent invocation may have applied it while this one filled the gap.
         const appliedHere = applied.some((step) => step.sequence === event.sequence);
         return { disposition: appliedHere ? 'applied' : 'duplicate', sequence: event.sequence, applied, cursor };
@@ -350,44 +439,167 @@ class NodeApplier {
   }
 
   /**
-   * Moves the cursor to `target`, one event at a time, taking `delivered` for its own
-   * sequence and every other event from the log. When a commit finds the cursor moved
-   * (another invocation is applying the same events), it re-reads the cursor and goes on
-   * from there.
+   * Delivers consecutive events (none the node's own) together: one `advanceTo` the last of
+   * them, then a result per event, each listing the steps up to its own sequence that no
+   * earlier result listed.
    */
-  async advanceTo(target: number, delivered?: DeliveredEvent): Promise<{ applied: AppliedEvent[]; cursor: number }> {
+  async deliverRun(events: readonly DeliveredEvent[]): Promise<DeliveryResult[]> {
+    const { node, cluster } = this.context;
+    for (const event of events) {
+      if (event.cluster !== cluster) throw new WrongClusterError(node, cluster, event.cluster, `Event ${event.sequence}`);
+    }
+    const last = events[events.length - 1];
+    if (last === undefined) return [];
+    const before = await this.cursor();
+    const { applied, cursor } = await this.advanceTo(last.sequence, new Map(events.map((event) => [event.sequence, event])));
+    let listed = 0;
+    return events.map((event): DeliveryResult => {
+      if (event.sequence <= before) return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor };
+      const upTo = applied.findIndex((step) => step.sequence === event.sequence);
+      if (upTo < 0) return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor };
+      const steps = applied.slice(listed, upTo + 1);
+      listed = upTo + 1;
+      return { disposition: 'applied', sequence: event.sequence, applied: steps, cursor };
+    });
+  }
+
+  /**
+   * Moves the cursor to `target`, taking the events `inHand` (delivered by the queue) for their
+   * own sequences and every other event from the log. Consecutive events that need nothing
+   * but a store write (readable, their object not parked, no GeoServer to call) are committed
+   * together, up to `MAX_RUN` per transaction (`applyRun`); anything else, or a run the store
+   * refuses, goes one event at a time (`applyNext`), with parking and failure counting. When a
+   * commit finds the cursor moved (another invocation is applying the same events), it
+   * re-reads the cursor and goes on from there.
+   */
+  async advanceTo(target: number, inHand: ReadonlyMap<number, DeliveredEvent> = new Map()): Promise<{ applied: AppliedEvent[]; cursor: number }> {
     const applied: AppliedEvent[] = [];
-    const lastFromLog = delivered ? delivered.sequence - 1 : target;
     let fromLog: DeliveredEvent[] = [];
     let cursor = await this.cursor();
+    const nextInHand = (after: number) => {
+      let next = Infinity;
+      for (const sequence of inHand.keys()) if (sequence > after && sequence < next) next = sequence;
+      return next;
+    };
     while (cursor < target) {
       const sequence = cursor + 1;
-      let event: DeliveredEvent;
-      if (delivered && sequence === delivered.sequence) {
-        event = delivered;
-      } else {
-        fromLog = fromLog.filter((candidate) => candidate.sequence >= sequence);
-        if (fromLog[0]?.sequence !== sequence) {
-          fromLog = await this.readLog(sequence, Math.min(lastFromLog, sequence + LOG_PAGE_SIZE - 1));
+      fromLog = fromLog.filter((candidate) => candidate.sequence >= sequence);
+      let event = inHand.get(sequence);
+      if (event === undefined) {
+        const wanted = Math.min(target, nextInHand(sequence) - 1, sequence + LOG_PAGE_SIZE - 1);
+        // Read a page, or the next one when only this event is left of the last page (so a
+        // run is not cut at a page boundary).
+        if (fromLog[0]?.sequence !== sequence || (fromLog.length === 1 && wanted > sequence)) {
+          fromLog = await this.readLog(sequence, wanted);
         }
-        const next = fromLog.shift();
-        if (next === undefined) {
-          throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
-        }
-        event = next;
+        event = fromLog[0];
+        if (event === undefined) throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
       }
-      const step = await this.applyNext(cursor, event, event !== delivered);
+      if (this.deps.geoserver === undefined) {
+        // The events in hand right after this one, in order.
+        const run: DeliveredEvent[] = [event];
+        const buffered = new Map(fromLog.map((candidate) => [candidate.sequence, candidate]));
+        for (let next = sequence + 1; next <= target && run.length < MAX_RUN; next += 1) {
+          const candidate = inHand.get(next) ?? buffered.get(next);
+          if (candidate === undefined) break;
+          run.push(candidate);
+        }
+        if (run.length > 1) {
+          const outcome = await this.applyRun(cursor, run, inHand);
+          if (outcome === 'cursor-moved') {
+            cursor = await this.reReadCursor(cursor, sequence);
+            continue;
+          }
+          if (outcome.length > 0) {
+            applied.push(...outcome);
+            cursor = (outcome[outcome.length - 1] as AppliedEvent).sequence;
+            continue;
+          }
+        }
+      }
+      const step = await this.applyNext(cursor, event, !inHand.has(sequence));
       if (step === 'cursor-moved') {
-        this.knownCursor = undefined;
-        const moved = await this.cursor();
-        if (moved === cursor) throw new CursorContentionError(this.context.node, cursor, sequence);
-        cursor = moved;
+        cursor = await this.reReadCursor(cursor, sequence);
         continue;
       }
       applied.push(step);
       cursor = sequence;
     }
     return { applied, cursor };
+  }
+
+  private async reReadCursor(cursor: number, sequence: number): Promise<number> {
+    this.knownCursor = undefined;
+    const moved = await this.cursor();
+    if (moved === cursor) throw new CursorContentionError(this.context.node, cursor, sequence);
+    return moved;
+  }
+
+  /**
+   * Applies the longest prefix of `run` (consecutive events from `cursor + 1`) that needs
+   * nothing but store writes, in one `commitBatch`: each object written once with its final
+   * state, the cursor moved to the prefix's last sequence. Returns the steps applied (none
+   * when the first event needs the one-at-a-time path, or the store refused the batch for a
+   * reason the one-at-a-time path reports precisely), or `cursor-moved`.
+   */
+  private async applyRun(
+    cursor: number,
+    run: readonly DeliveredEvent[],
+    inHand: ReadonlyMap<number, DeliveredEvent>,
+  ): Promise<AppliedEvent[] | 'cursor-moved'> {
+    await this.prefetch(run.flatMap((event) => (event.object === undefined ? [] : [event.object])));
+    const steps: AppliedEvent[] = [];
+    /** Object key -> its final state in this run and the sequence of its first event in it. */
+    const writes = new Map<string, { object: StoredObject; since: number }>();
+    const states = new Map<string, StoredObject | undefined>();
+    let bytes = 0;
+    for (const event of run) {
+      const base = { sequence: event.sequence, origin: event.origin, fromLog: !inHand.has(event.sequence) };
+      if (isVoided(event)) {
+        steps.push({ ...base, effect: 'void' });
+        continue;
+      }
+      if (isUnreadable(event)) break;
+      const key = objectStorageKey(event.object);
+      if (this.parked.get(key) !== false) break;
+      let change: ObjectChange;
+      try {
+        const complete = await resolveBody(this.deps.bodies, event);
+        const existing = states.has(key) ? states.get(key) : (this.objects.get(key) ?? undefined);
+        change = applyChange(existing, complete);
+      } catch {
+        break; // the one-at-a-time path counts and reports it
+      }
+      if (change.object) {
+        const size = serializedBytes(change.object.properties);
+        if (!writes.has(key) && (writes.size >= MAX_RUN_OBJECTS || bytes + size > MAX_RUN_BYTES)) break;
+        bytes += size;
+        states.set(key, change.object);
+        writes.set(key, { object: change.object, since: writes.get(key)?.since ?? event.sequence });
+      }
+      steps.push({ ...base, object: { type: event.object.type, id: event.object.id }, effect: change.effect });
+    }
+    const last = steps[steps.length - 1];
+    if (steps.length < 2 || last === undefined) return [];
+    let outcome: CommitOutcome;
+    try {
+      outcome = await this.deps.store.commitBatch(this.context.node, {
+        expectedCursor: cursor,
+        sequence: last.sequence,
+        objects: [...writes.values()],
+      });
+    } catch (error) {
+      if (isTransientFailure(error)) throw error;
+      return [];
+    }
+    if (outcome === 'cursor-moved') return this.cursorMoved();
+    if (outcome === 'object-moved') {
+      for (const { object } of writes.values()) this.forget(object);
+      return [];
+    }
+    this.knownCursor = last.sequence;
+    for (const [key, { object }] of writes) this.objects.set(key, object);
+    return steps;
   }
 
   private async applyNext(
@@ -423,6 +635,13 @@ class NodeApplier {
         if (outcome === 'cursor-moved') return this.cursorMoved();
         this.knownCursor = event.sequence;
         return step('parked');
+      }
+      if (isVoided(event)) {
+        // A hole closed in the log: nothing to apply, the cursor moves past it.
+        const moved = await this.deps.store.commit(this.context.node, { expectedCursor: cursor, sequence: event.sequence });
+        if (moved !== 'committed') return this.cursorMoved();
+        this.knownCursor = event.sequence;
+        return step('void');
       }
       let change: ObjectChange;
       let outcome: CommitOutcome;
@@ -500,18 +719,30 @@ class NodeApplier {
     return error instanceof GeoServerRejectedError ? { ...step('parked'), geoserver: error.outcome } : step('parked');
   }
 
-  /** Log events `from..to`, which must start at `from` (the log has no holes unless trimmed). */
+  /**
+   * Log events `from..to`, which must start at `from`. A missing sequence below the head is a
+   * hole: a publisher allocated it and has not written it yet (it usually follows within
+   * milliseconds) or never will (it died). Young holes are waited for, up to
+   * `HOLE_WAIT_MS`; old ones are closed as void by the log (`EventLog.closeHoles`) and read
+   * back as such. Anything else missing was trimmed: the node must resync.
+   */
   private async readLog(from: number, to: number): Promise<DeliveredEvent[]> {
     const { cluster, node } = this.context;
-    const events = (await this.deps.log.readRange(cluster, from, to)).filter(
-      (event) => event.sequence >= from && event.sequence <= to,
-    );
-    const first = events[0];
-    if (first?.sequence !== from) {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt += 1) {
+      const events = (await this.deps.log.readRange(cluster, from, to)).filter(
+        (event) => event.sequence >= from && event.sequence <= to,
+      );
+      const first = events[0];
+      if (first?.sequence === from) return events;
       const missingUpTo = first === undefined ? to : first.sequence - 1;
-      throw new EventsMissingFromLogError(cluster, node, range(from, missingUpTo));
+      const closing = await this.deps.log.closeHoles(cluster, from, missingUpTo);
+      if (closing.voided > 0) continue;
+      if (closing.waiting === 0 || Date.now() - started > (this.deps.holeWaitMs ?? HOLE_WAIT_MS)) {
+        throw new EventsMissingFromLogError(cluster, node, range(from, missingUpTo));
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500, 5 * 2 ** attempt)));
     }
-    return events;
   }
 }
 
@@ -630,6 +861,7 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
       try {
         const [event] = (await log.readRange(cluster, sequence, sequence)).filter((candidate) => candidate.sequence === sequence);
         if (event === undefined) throw new EventsMissingFromLogError(cluster, node, [sequence]);
+        if (isVoided(event)) throw new InvalidConfigEventError([{ field: 'event', message: `sequence ${sequence} is void in the log` }]);
         if (isUnreadable(event)) throw new InvalidConfigEventError([{ field: 'event', message: event.reason }]);
         if (event.cluster !== cluster) throw new WrongClusterError(node, cluster, event.cluster, `Event ${sequence}`);
         const complete = await resolveBody(deps.bodies, event);

@@ -45,6 +45,14 @@ export function consumingNodes(membership: ClusterMembership): ClusterNode[] {
 export const ORIGIN_ATTRIBUTE = 'origin';
 
 /**
+ * Message attribute on each event of a change set: the set's last sequence. The whole set is in
+ * the log before any of it is published, so a node that receives one of its events may apply
+ * the rest from the log at once (few reads and transactions) instead of one queue batch at a
+ * time; the later messages then find their events applied.
+ */
+export const RANGE_LAST_ATTRIBUTE = 'rangeLast';
+
+/**
  * Subscription filter policy of a node's queue: every event except the node's own. SNS
  * applies policy changes only after a few minutes, so the apply code drops own events too.
  */

@@ -2,27 +2,11 @@
  * Typed errors of configuration sync. They extend the shared `AppError`, so the one HTTP
  * mapping (status + `{ code, message }`) serves both services.
  */
-import { AppError, ValidationError } from '../shared/errors';
+import { AppError } from '../shared/errors';
 
-/** One problem in a request body, named by its dotted field path (e.g. `object.type`). */
-export interface FieldIssue {
-  readonly field: string;
-  readonly message: string;
-}
-
-/**
- * 400: a publish request or a delivered event does not match the event schema. The error
- * names the first offending field; `issues` lists every one.
- */
-export class InvalidConfigEventError extends ValidationError {
-  readonly issues: readonly FieldIssue[];
-
-  constructor(issues: readonly [FieldIssue, ...FieldIssue[]]) {
-    const [first] = issues;
-    super(first.field, first.message);
-    this.issues = issues;
-  }
-}
+// The event model throws these, and the ports (which IdempotencyKeyTakenError below names)
+// import the event model: they live apart so that no module imports itself through the others.
+export { InvalidConfigEventError, type FieldIssue } from './event-errors';
 
 /** 403: GeoServer's rule "never change configuration using a pure slave", enforced. */
 export class PureSlavePublishError extends AppError {
@@ -67,9 +51,10 @@ export class WrongClusterError extends AppError {
 }
 
 /**
- * 409: events a node needs to close a gap are not in the event log. The log is gap-free
- * (a sequence is allocated and its event stored in one atomic write), so this means the log
- * was trimmed past the node's cursor: the node must bootstrap again from a snapshot.
+ * 409: events a node needs to close a gap are not in the event log. Holes left by publishers
+ * are waited for and closed as void (see `EventLog.closeHoles`), so this means the log was
+ * trimmed past the node's cursor (the node must bootstrap again from a snapshot), or a hole
+ * stayed younger than the grace period for longer than the applier waits (the queue retries).
  */
 export class EventsMissingFromLogError extends AppError {
   constructor(
@@ -147,5 +132,29 @@ export class IdempotentRequestInProgressError extends AppError {
       'Idempotency-Key',
       { sequence },
     );
+  }
+}
+
+/**
+ * 503: the sequences allocated to a change set were voided before it was written (the write
+ * came later than the log's grace period, so readers closed the hole). Nothing was stored;
+ * the same request can be sent again.
+ */
+export class SequenceRangeAbandonedError extends AppError {
+  constructor(first: number, last: number) {
+    super(
+      503,
+      'SEQUENCES_ABANDONED',
+      `Sequences ${first}..${last} were given up as void before this change was written; nothing was stored, send it again`,
+      undefined,
+      { first, last },
+    );
+  }
+}
+
+/** 413: a change set whose stored form exceeds one DynamoDB transaction (4 MB, 100 items). */
+export class ChangeSetTooLargeError extends AppError {
+  constructor(message: string) {
+    super(413, 'CHANGE_SET_TOO_LARGE', message);
   }
 }

@@ -6,7 +6,7 @@
  * a few tens of KB however large the events are.
  */
 import { ValidationError } from '../shared/errors';
-import { isOffloaded, isUnreadable, type ChangeKind, type DeliveredEvent, type ObjectRef } from './events';
+import { isOffloaded, isUnreadable, isVoided, type ChangeKind, type DeliveredEvent, type ObjectRef } from './events';
 import type { EventLog } from './ports';
 
 export const DEFAULT_EVENT_PAGE = 50;
@@ -30,6 +30,8 @@ export interface EventSummary {
   readonly offloaded: boolean;
   /** Why a stored event cannot be read (nodes park it); only for such an event. */
   readonly unreadable?: string;
+  /** A sequence given up before anything was committed under it (no change; `origin` closed it). */
+  readonly voided?: true;
 }
 
 export interface EventLogPage {
@@ -67,6 +69,7 @@ export async function readEventLog(log: EventLog, cluster: string, query: EventL
 
 export function summarize(event: DeliveredEvent): EventSummary {
   const base = { sequence: event.sequence, origin: event.origin, publishedAt: event.publishedAt };
+  if (isVoided(event)) return { ...base, kind: null, object: null, offloaded: false, voided: true };
   if (isUnreadable(event)) return { ...base, kind: null, object: event.object ?? null, offloaded: false, unreadable: event.reason };
   return { ...base, kind: event.kind, object: event.object, offloaded: isOffloaded(event) };
 }

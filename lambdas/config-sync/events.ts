@@ -3,18 +3,7 @@
  * `POST /config/events`) and what the event log stores and SNS carries (`PublishedEvent`,
  * the change plus the sequence, cluster, origin node and publish time the service assigns).
  *
- * Object ids. Every object has a stable, human-readable id derived from GeoServer's own names,
- * so the same object has the same id on every node and in URLs
- * (`/nodes/{node}/catalog/{type}/{id}`):
- * - `workspace`, `namespace` (its prefix), `workspaceSettings` (its workspace): a bare name,
- *   e.g. `topp`.
- * - stores and resources and layers live in a workspace, and GeoServer's names are unique only
- *   inside it: the id is qualified, `workspace:name`, e.g. `topp:states`.
- * - `style` and `layerGroup` may be global or belong to a workspace: `name` or `workspace:name`.
- * - `service`: the service name in capitals, optionally qualified by a workspace for
- *   per-workspace service settings: `WMS`, `topp:WFS`.
- * - `global` and `logging` are singletons whose id is the type name; the request may omit it.
- * Names contain no `:` (the qualifier separator), `/` (URL segments) or white space.
+ * Object types and ids are in objects.ts (re-exported here).
  *
  * References between objects (a layer's resource, a feature type's store) are ordinary
  * properties: the sync service carries them as the master states them and never resolves
@@ -27,121 +16,12 @@
  */
 import * as z from 'zod/mini';
 import { clusterNameSchema, nodeNameSchema } from '../shared/cluster-model';
-import { InvalidConfigEventError, type FieldIssue } from './errors';
+import { InvalidConfigEventError, type FieldIssue } from './event-errors';
 import type { JsonObject } from './merge-patch';
+import { isConfigurationType, objectRefSchema, objectStorageKey, type ObjectRef } from './objects';
 import { patchIssues, representationIssues } from './representations';
 
-// ---------------------------------------------------------------------------------------------
-// Object types and ids
-
-export const CATALOG_OBJECT_TYPES = [
-  'workspace',
-  'namespace',
-  'dataStore',
-  'coverageStore',
-  'wmsStore',
-  'wmtsStore',
-  'featureType',
-  'coverage',
-  'wmsLayer',
-  'wmtsLayer',
-  'layer',
-  'layerGroup',
-  'style',
-] as const;
-
-/** Configuration that exists whether or not anyone configured it: it can only be modified. */
-export const CONFIGURATION_TYPES = ['global', 'workspaceSettings', 'service', 'logging'] as const;
-
-export const OBJECT_TYPES = [...CATALOG_OBJECT_TYPES, ...CONFIGURATION_TYPES] as const;
-
-export type CatalogObjectType = (typeof CATALOG_OBJECT_TYPES)[number];
-export type ConfigurationType = (typeof CONFIGURATION_TYPES)[number];
-export type ObjectType = (typeof OBJECT_TYPES)[number];
-
-export function isConfigurationType(type: ObjectType): type is ConfigurationType {
-  return (CONFIGURATION_TYPES as readonly ObjectType[]).includes(type);
-}
-
-export interface ObjectRef {
-  readonly type: ObjectType;
-  readonly id: string;
-}
-
-export const ID_SEPARATOR = ':';
-const NAME = String.raw`[^:/\s\p{Cc}]+`;
-const SERVICE = '[A-Z][A-Z0-9]*';
-const MAX_ID_LENGTH = 512;
-
-const nameId = idSchema(new RegExp(`^${NAME}$`, 'u'), 'must be a name without ":", "/" or white space');
-const qualifiedId = idSchema(
-  new RegExp(`^${NAME}:${NAME}$`, 'u'),
-  'must be "workspace:name" (names without ":", "/" or white space)',
-);
-const optionallyQualifiedId = idSchema(
-  new RegExp(`^(${NAME}:)?${NAME}$`, 'u'),
-  'must be "name" or "workspace:name" (names without ":", "/" or white space)',
-);
-const serviceId = idSchema(
-  new RegExp(`^(${NAME}:)?${SERVICE}$`, 'u'),
-  'must be a service name in capitals, optionally qualified by a workspace ("WMS", "topp:WFS")',
-);
-
-function idSchema(pattern: RegExp, rule: string) {
-  return z
-    .string()
-    .check(z.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`), z.regex(pattern, rule));
-}
-
-function ref<const T extends ObjectType, Id extends z.ZodMiniType<string, unknown>>(type: T, id: Id) {
-  return z.strictObject({ type: z.literal(type), id });
-}
-
-function singletonRef<const T extends 'global' | 'logging'>(type: T) {
-  return z.strictObject({
-    type: z.literal(type),
-    id: z._default(z.literal(type, `must be "${type}" (or omitted)`), type),
-  });
-}
-
-export const objectRefSchema = z.discriminatedUnion('type', [
-  ref('workspace', nameId),
-  ref('namespace', nameId),
-  ref('dataStore', qualifiedId),
-  ref('coverageStore', qualifiedId),
-  ref('wmsStore', qualifiedId),
-  ref('wmtsStore', qualifiedId),
-  ref('featureType', qualifiedId),
-  ref('coverage', qualifiedId),
-  ref('wmsLayer', qualifiedId),
-  ref('wmtsLayer', qualifiedId),
-  ref('layer', qualifiedId),
-  ref('layerGroup', optionallyQualifiedId),
-  ref('style', optionallyQualifiedId),
-  singletonRef('global'),
-  ref('workspaceSettings', nameId),
-  ref('service', serviceId),
-  singletonRef('logging'),
-]);
-
-/** `workspace:name` from its parts; a global object's id is its bare name. */
-export function objectId(workspace: string | undefined, name: string): string {
-  return workspace === undefined ? name : `${workspace}${ID_SEPARATOR}${name}`;
-}
-
-/** The workspace (if the id is qualified) and the local name of an object id. */
-export function splitObjectId(id: string): { readonly workspace?: string; readonly name: string } {
-  const separator = id.indexOf(ID_SEPARATOR);
-  return separator < 0 ? { name: id } : { workspace: id.slice(0, separator), name: id.slice(separator + 1) };
-}
-
-/**
- * One string per object, for map keys and DynamoDB sort keys: `type/id`. Neither part can
- * contain `/`, so the key is unambiguous.
- */
-export function objectStorageKey(object: ObjectRef): string {
-  return `${object.type}/${object.id}`;
-}
+export * from './objects';
 
 /**
  * Store key of the parking record of an object's parked events on a node (see apply.ts), or,
@@ -431,10 +311,26 @@ export interface UnreadableEvent extends EventMetadata {
   readonly reason: string;
 }
 
-export type DeliveredEvent = PublishedEvent | UnreadableEvent;
+/**
+ * A sequence that was allocated to a publisher who never wrote its events (it died between
+ * the allocation and the log write, or its write lost to this one): the log records it as
+ * void so that the total order has no hole. A node applies it by moving its cursor past it;
+ * nothing else changes. Voids exist only in the log, never on the topic.
+ */
+export interface VoidedEvent extends EventMetadata {
+  readonly voided: true;
+  /** `origin` is the node (or schedule) that closed the hole, `publishedAt` when. */
+  readonly object?: undefined;
+}
+
+export type DeliveredEvent = PublishedEvent | UnreadableEvent | VoidedEvent;
 
 export function isUnreadable(event: DeliveredEvent): event is UnreadableEvent {
   return 'unreadable' in event;
+}
+
+export function isVoided(event: DeliveredEvent): event is VoidedEvent {
+  return 'voided' in event;
 }
 
 /**

@@ -108,7 +108,7 @@ export interface JobStore {
   read(node: string, id: string): Promise<Job | undefined>;
   /** The node's most recent job, running or not. */
   latest(node: string): Promise<Job | undefined>;
-  /** The most recent job of the node that compared its GeoServer (drift, reconcile, capture, a GeoServer node's resync). */
+  /** The most recent drift check, reconcile or capture of the node (the jobs GET /nodes/{node}/drift reports on). */
   latestScan(node: string): Promise<Job | undefined>;
   /**
    * Saves the job's progress, on condition that it is still the node's job (a replaced job's
@@ -154,6 +154,8 @@ export function isFinal(state: JobState): boolean {
   return state === 'succeeded' || state === 'failed';
 }
 
+export const JOB_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
 /** The message that asks the node's apply function to run the job's next slice. */
 export const JOB_MESSAGE_FIELD = 'runJob';
 
@@ -166,7 +168,8 @@ export function jobIdOfMessage(body: string): string | undefined {
   try {
     const value = JSON.parse(body) as Record<string, unknown>;
     const id = value[JOB_MESSAGE_FIELD];
-    return Object.keys(value).length === 1 && typeof id === 'string' ? id : undefined;
+    // A job id is a UUID; a message naming anything else is no job of ours.
+    return Object.keys(value).length === 1 && typeof id === 'string' && JOB_ID_PATTERN.test(id) ? id : undefined;
   } catch {
     return undefined;
   }

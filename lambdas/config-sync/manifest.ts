@@ -38,12 +38,23 @@ export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_EN
 /**
  * - `eventLog`, `nodeStore`: the tables (lambdas/config-sync/tables.ts); node store grants with a
  *   scope are limited to those nodes' partitions (`dynamodb:LeadingKeys`).
+ * - `eventLogVoids`: the event log, for items of the void attributes only (`dynamodb:Attributes`):
+ *   a reader closing a hole (`EventLog.closeHoles`) may write voids, never an event.
  * - `eventBodies`: `events/<cluster>/*` of the bodies bucket; `objectBodies`: `objects/<node>/*`
  *   of the scoped nodes, `objects/*` for `allNodes`.
  * - `topic`; `queues`, `deadLetterQueues`: every consuming node's.
  * - `eventSourceMappings`: the SQS event source mappings of every consuming node's apply function.
  */
-export type ConfigSyncResource = 'eventLog' | 'nodeStore' | 'eventBodies' | 'objectBodies' | 'topic' | 'queues' | 'deadLetterQueues' | 'eventSourceMappings';
+export type ConfigSyncResource =
+  | 'eventLog'
+  | 'eventLogVoids'
+  | 'nodeStore'
+  | 'eventBodies'
+  | 'objectBodies'
+  | 'topic'
+  | 'queues'
+  | 'deadLetterQueues'
+  | 'eventSourceMappings';
 /** Which nodes' partitions or prefixes: the apply function's own node, the publishers, the pure masters, all. */
 export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'allNodes';
 /** `republishSchedule`: cluster setting (default every minute); `lagSchedule`: every minute, the lag alarms' period. */
@@ -66,6 +77,7 @@ const BODY_WRITE = s3('GetObject', 'PutObject', 'DeleteObject');
 /** Rebuilding any node's store from the log and its bodies (resync, retrying parked events). */
 const REWRITE_ANY_STORE = [
   { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+  { on: 'eventLogVoids', actions: ddb('PutItem') },
   { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
   { on: 'eventBodies', actions: s3('GetObject') },
   { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
@@ -79,9 +91,15 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: [...COMMON, CONFIG_SYNC_ENV.nodeName],
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      { on: 'eventLogVoids', actions: ddb('PutItem') },
       { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },
+      // Its jobs (jobs.ts): their differences (Query, DeleteItem), and a resync replacing its store.
+      { on: 'nodeStore', actions: ddb('Query', 'DeleteItem'), scope: 'ownNode' },
+      // A resync job reads its source's store: any node's, read only.
+      { on: 'nodeStore', actions: ddb('GetItem', 'Query'), scope: 'allNodes' },
       { on: 'eventBodies', actions: s3('GetObject') },
       { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
+      { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
     ],
     queueConsumer: true,
   },
@@ -137,7 +155,9 @@ export const CONFIG_SYNC_MANIFEST = {
   ResyncNode: {
     entry: 'config-sync/handlers/resync-node.ts',
     environment: COMMON,
-    grants: REWRITE_ANY_STORE,
+    // A consuming node's resync is a job its apply function runs (queued here); a pure master,
+    // which has no queue, is resynced within the request.
+    grants: [...REWRITE_ANY_STORE, { on: 'queues', actions: ['sqs:SendMessage'] }],
     routes: [{ method: 'POST', path: '/nodes/{node}/resync', access: 'node' }],
   },
   RedriveNode: {
@@ -181,6 +201,7 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: COMMON,
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query', 'UpdateItem') },
+      { on: 'eventLogVoids', actions: ddb('PutItem') },
       { on: 'topic', actions: ['sns:Publish'] },
       { on: 'eventBodies', actions: s3('GetObject') },
       { on: 'nodeStore', actions: STORE_WRITE, scope: 'pureMasters' },

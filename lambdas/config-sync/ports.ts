@@ -45,6 +45,18 @@ export interface StoreCommit {
   readonly object?: StoredObject;
 }
 
+/** A run of consecutive events committed together (`NodeStore.commitBatch`). */
+export interface BatchCommit {
+  readonly expectedCursor: number;
+  /** The new cursor: the run's last sequence. */
+  readonly sequence: number;
+  /**
+   * Each object the run changes, once, in its final state, with the sequence of its first
+   * event in the run: the store must hold an older version of it (or none).
+   */
+  readonly objects: readonly { readonly object: StoredObject; readonly since: number }[];
+}
+
 /**
  * `committed`: object written and cursor advanced. `cursor-moved`: the cursor was not
  * `expectedCursor` (another invocation applied events meanwhile); nothing was written.
@@ -159,14 +171,14 @@ export interface NodeStore {
   readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]>;
   /**
    * What the applier needs before applying events of `objects`: their stored states and the
-   * parking records among `parkingKeys`, read together (one request in DynamoDB); at most 50
-   * objects at a time.
+   * parking records among `parkingKeys`, and the node's cursor, read together (one request in
+   * DynamoDB); at most 49 objects at a time.
    */
   readApplyState(
     node: string,
     objects: readonly ObjectRef[],
     parkingKeys: readonly string[],
-  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[] }>;
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor: number }>;
   /**
    * Counts one more failed attempt at `failure.sequence`, which must be `expectedCursor + 1`
    * (a failure of another sequence restarts the count at 1).
@@ -192,6 +204,13 @@ export interface NodeStore {
    * `commit.sequence`, and answers `object-moved` when it is not.
    */
   commit(node: string, commit: StoreCommit): Promise<CommitOutcome>;
+  /**
+   * Several consecutive events' effect at once: every object of `commit.objects` written
+   * (each only over a version older than `since`, else `object-moved`) and the cursor moved
+   * from `expectedCursor` to `sequence`, atomically (in DynamoDB one TransactWriteItems: at
+   * most 99 objects and 4 MB, which the caller keeps to).
+   */
+  commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome>;
   /**
    * Makes the node's store equal to the snapshot: its objects written, every other object
    * deleted, its parking records and failure record removed (the snapshot holds their effect,
@@ -225,6 +244,23 @@ export interface EventLog {
    */
   append(draft: EventDraft, claim?: IdempotencyClaim): Promise<PublishedEvent>;
   /**
+   * A change set: gives the drafts (all of one cluster, at most `MAX_CHANGE_SET_ITEMS`) one
+   * contiguous range of sequences, in order, and stores them all or none. The allocation
+   * takes no retry under contention (one atomic counter increment); the write of the range
+   * is the commit point. A range whose write never happens (the publisher died in between)
+   * is a hole that `closeHoles` fills with void sequences once it is old enough; a write that
+   * finds its range already voided fails with nothing stored.
+   */
+  appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim): Promise<PublishedEvent[]>;
+  /**
+   * Closes the holes among `from..to` (sequences allocated but never written) whose
+   * allocation is older than the log's grace period, by storing them as void; younger holes
+   * are left to their publisher. Safe against a publisher still writing: exactly one of its
+   * write and the void succeeds.
+   * @returns how many sequences were voided, and how many are holes still too young to void
+   */
+  closeHoles(cluster: string, from: number, to: number): Promise<HoleClosing>;
+  /**
    * Records the answer given to the request that made `claim` (after the commit, so it may be
    * missing if the function died in between).
    */
@@ -236,9 +272,16 @@ export interface EventLog {
   readRange(cluster: string, from: number, to: number): Promise<DeliveredEvent[]>;
   /** The highest sequence of the cluster, 0 when the log is empty. */
   head(cluster: string): Promise<number>;
-  markPublished(cluster: string, sequence: number): Promise<void>;
+  /** Marks the events `from..to` (default: `from` alone) published. */
+  markPublished(cluster: string, from: number, to?: number): Promise<void>;
   /** The oldest events not yet marked published, ascending, at most `limit`. */
   listUnpublished(cluster: string, limit: number): Promise<PublishedEvent[]>;
+}
+
+export interface HoleClosing {
+  readonly voided: number;
+  /** Allocated, unwritten sequences younger than the grace period: their publisher may still write them. */
+  readonly waiting: number;
 }
 
 /**
@@ -252,6 +295,8 @@ export interface IdempotencyClaim {
   /** Epoch seconds; an expired claim no longer binds its key. */
   readonly expiresAt: number;
   readonly createdAt: string;
+  /** How many events the claiming request committed (a change set's size). @default 1 */
+  readonly count?: number;
 }
 
 /** What an earlier request with the same key committed. */
@@ -281,4 +326,9 @@ export interface EventBodyStore {
  */
 export interface EventTopic {
   publish(event: PublishedEvent): Promise<void>;
+  /**
+   * Publishes the events in order (SNS `PublishBatch`, 10 per call, one call after the other so
+   * the message group keeps their order). Throws if any was refused; a resend is harmless.
+   */
+  publishBatch(events: readonly PublishedEvent[]): Promise<void>;
 }

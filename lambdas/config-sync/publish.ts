@@ -13,8 +13,8 @@
 import { catchUp, type ApplyDeps } from './apply';
 import type { ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
-import { mustOffload, parseConfigChange, type PublishedEvent } from './events';
-import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError } from './errors';
+import { mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
+import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
 import type { EventDraft, EventLog, EventTopic, IdempotencyClaim } from './ports';
 
 export interface PublishDeps extends ApplyDeps {
@@ -44,6 +44,69 @@ export interface PublishResult {
   readonly deferredFailures: readonly DeferredFailure[];
 }
 
+export interface ChangeSetResult {
+  /** The events as the log stored them: one contiguous range of sequences, in request order. */
+  readonly events: readonly PublishedEvent[];
+  readonly published: boolean;
+  readonly appliedLocally: boolean;
+  readonly deferredFailures: readonly DeferredFailure[];
+}
+
+/**
+ * The most changes one request may carry. A change set is committed in one DynamoDB
+ * transaction (at most 100 items and 4 MB; events are packed into items of up to 300 KB), so
+ * both bounds below keep it well inside; 1,000 covers a GeoServer reload of a large catalog
+ * in a few requests.
+ */
+export const MAX_CHANGE_SET_ITEMS = 1000;
+/** The most JSON one change-set request may carry (413 beyond, before it is parsed). */
+export const MAX_CHANGE_SET_BYTES = 3 * 1024 * 1024;
+/** Bodies stored in S3 at once for one change set. */
+const OFFLOAD_CONCURRENCY = 8;
+
+/** A publish request: one change (the original form) or an ordered change set. */
+export type PublishRequest =
+  | { readonly form: 'single'; readonly change: ConfigChange }
+  | { readonly form: 'set'; readonly changes: readonly ConfigChange[] };
+
+/**
+ * Reads a publish body: `{"changes": [...]}` is a change set, anything else a single change.
+ * Every change is validated before anything is written; errors name the item, e.g.
+ * `changes[3].object.type` (every item's first problem, in `issues`).
+ */
+export function parsePublishRequest(body: unknown): PublishRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !Object.hasOwn(body, 'changes')) {
+    return { form: 'single', change: parseConfigChange(body) };
+  }
+  const record = body as Record<string, unknown>;
+  const extra = Object.keys(record).find((key) => key !== 'changes');
+  if (extra !== undefined) throw new InvalidConfigEventError([{ field: extra, message: 'is not a known field of a change set (only "changes")' }]);
+  const list = record.changes;
+  if (!Array.isArray(list)) throw new InvalidConfigEventError([{ field: 'changes', message: 'must be a list of changes' }]);
+  if (list.length === 0) throw new InvalidConfigEventError([{ field: 'changes', message: 'must hold at least one change' }]);
+  if (list.length > MAX_CHANGE_SET_ITEMS) {
+    throw new InvalidConfigEventError([
+      { field: 'changes', message: `holds ${list.length} changes, over the limit of ${MAX_CHANGE_SET_ITEMS} per request; send several change sets` },
+    ]);
+  }
+  const changes: ConfigChange[] = [];
+  const issues: FieldIssue[] = [];
+  for (const [index, item] of list.entries()) {
+    try {
+      changes.push(parseConfigChange(item));
+    } catch (error) {
+      if (!(error instanceof InvalidConfigEventError)) throw error;
+      const prefix = `changes[${index}]`;
+      const [first] = error.issues;
+      // One issue per bad item (its first), enough to find it.
+      if (first) issues.push({ field: first.field === 'body' ? prefix : `${prefix}.${first.field}`, message: first.message });
+    }
+  }
+  const [first, ...rest] = issues;
+  if (first) throw new InvalidConfigEventError([first, ...rest]);
+  return { form: 'set', changes };
+}
+
 /**
  * Publishes a change on behalf of `context.node`. Throws before writing anything when the
  * node is a pure slave (`PureSlavePublishError`, 403) or the body is invalid
@@ -57,37 +120,69 @@ export async function publishChange(
 ): Promise<PublishResult> {
   assertCanPublish(context.node);
   const change = parseConfigChange(body);
+  const { events, ...rest } = await publishChanges(deps, context, [change], claim);
+  return { event: events[0] as PublishedEvent, ...rest };
+}
+
+/**
+ * Publishes validated changes as one change set: bodies too large for a message go to the
+ * body store first, then the log commits them all under one contiguous range of sequences
+ * (the commit point: all or nothing), then the topic gets them in batches while the node's
+ * own store is brought up to the last one.
+ */
+export async function publishChanges(
+  deps: PublishDeps,
+  context: PublishContext,
+  changes: readonly ConfigChange[],
+  claim?: IdempotencyClaim,
+): Promise<ChangeSetResult> {
+  assertCanPublish(context.node);
   const metadata = { cluster: context.cluster, origin: context.node.name, publishedAt: deps.now().toISOString() };
   // A body stored for a log append that then fails is orphaned; the bucket's lifecycle
   // rule removes it. Storing it first keeps the log append the single commit point.
-  const draft: EventDraft = mustOffload(change, metadata)
-    ? { ...metadata, kind: change.kind, object: change.object, bodyRef: await deps.bodies.put(context.cluster, change) }
-    : { ...metadata, ...change };
-  const event = await deps.log.append(draft, claim);
+  const drafts: EventDraft[] = new Array(changes.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(OFFLOAD_CONCURRENCY, changes.length) }, async () => {
+      while (next < changes.length) {
+        const index = next++;
+        const change = changes[index] as ConfigChange;
+        drafts[index] = mustOffload(change, metadata)
+          ? { ...metadata, kind: change.kind, object: change.object, bodyRef: await deps.bodies.put(context.cluster, change) }
+          : { ...metadata, ...change };
+      }
+    }),
+  );
+  const events = await deps.log.appendAll(drafts, claim);
+  const first = events[0] as PublishedEvent;
+  const last = events[events.length - 1] as PublishedEvent;
 
-  // Once the event is in the log, publishing it and the master's own store are independent:
-  // run them together so the publish request pays for the slower one only.
+  // Once the events are in the log, publishing them and the master's own store are
+  // independent: run them together so the request pays for the slower one only.
   const deferredFailures: DeferredFailure[] = [];
   const ownStore = { cluster: context.cluster, node: context.node.name };
   const [published, appliedLocally] = await Promise.all([
-    publishAndMark(deps, event).then(
+    (async () => {
+      await deps.topic.publishBatch(events);
+      await deps.log.markPublished(context.cluster, first.sequence, last.sequence);
+    })().then(
       () => true,
       (error: unknown) => {
         deferredFailures.push({ stage: 'publish', error });
         return false;
       },
     ),
-    // The master keeps its own configuration: bring its store up to and including this
+    // The master keeps its own configuration: bring its store up to and including the last
     // event, in sequence order (events of other masters before it come from the log).
-    catchUp(deps, ownStore, event.sequence).then(
-      ({ cursor }) => cursor >= event.sequence,
+    catchUp(deps, ownStore, last.sequence, events).then(
+      ({ cursor }) => cursor >= last.sequence,
       (error: unknown) => {
         deferredFailures.push({ stage: 'apply-locally', error });
         return false;
       },
     ),
   ]);
-  return { event, published, appliedLocally, deferredFailures };
+  return { events, published, appliedLocally, deferredFailures };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -98,7 +193,7 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /** A claim without a recorded answer younger than this may belong to a request still running (API Gateway waits at most 30 s). */
 const IN_PROGRESS_WINDOW_MS = 60_000;
 
-/** The answer of `POST /config/events`, as JSON; what a retry with the same key gets again. */
+/** The answer of `POST /config/events` for one change, as JSON; what a retry with the same key gets again. */
 export interface PublishAnswer {
   readonly sequence: number;
   readonly event: unknown;
@@ -106,21 +201,48 @@ export interface PublishAnswer {
   readonly appliedLocally: boolean;
 }
 
-export type IdempotentPublish =
-  | { readonly replayed: false; readonly result: PublishResult; readonly answer: PublishAnswer }
-  | { readonly replayed: true; readonly answer: PublishAnswer };
+/** The answer for a change set: its range of sequences (the events are the request's, in order). */
+export interface ChangeSetAnswer {
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+  readonly count: number;
+  /** The node that published the set and when (every event of the set carries both). */
+  readonly origin: string;
+  readonly publishedAt: string;
+  readonly published: boolean;
+  readonly appliedLocally: boolean;
+}
+
+export type IdempotentPublish<A = PublishAnswer | ChangeSetAnswer> =
+  | { readonly replayed: false; readonly result: ChangeSetResult; readonly answer: A }
+  | { readonly replayed: true; readonly answer: A };
 
 export function answerOf(result: PublishResult): PublishAnswer {
   return { sequence: result.event.sequence, event: result.event, published: result.published, appliedLocally: result.appliedLocally };
 }
 
+function answerFor(request: PublishRequest, result: ChangeSetResult): PublishAnswer | ChangeSetAnswer {
+  const first = result.events[0] as PublishedEvent;
+  if (request.form === 'single') return { sequence: first.sequence, event: first, published: result.published, appliedLocally: result.appliedLocally };
+  return {
+    firstSequence: first.sequence,
+    lastSequence: first.sequence + result.events.length - 1,
+    count: result.events.length,
+    origin: first.origin,
+    publishedAt: first.publishedAt,
+    published: result.published,
+    appliedLocally: result.appliedLocally,
+  };
+}
+
 /**
- * `publishChange` under an `Idempotency-Key` (when `key` is given): the key is claimed in the
- * log append's own transaction, so a change is committed with its key or not at all. A retry
- * with the same key and body gets the first answer again, without publishing anything; the same
- * key with another body is a 422. If the first request committed but never recorded its answer
- * (still running: 409, retry; or its function died after the commit: the answer is rebuilt from
- * the log, with `published`/`appliedLocally` false because this answer cannot confirm them; the
+ * A publish request (one change or a change set, `parsePublishRequest`) under an
+ * `Idempotency-Key` (when `idempotency` is given): the key is claimed in the log append's own
+ * transaction, so a change set is committed with its key or not at all. A retry with the same
+ * key and body gets the first answer again, without publishing anything; the same key with
+ * another body is a 422. If the first request committed but never recorded its answer (still
+ * running: 409, retry; or its function died after the commit: the answer is rebuilt from the
+ * log, with `published`/`appliedLocally` false because this answer cannot confirm them; the
  * republish schedule and catch-up complete both in any case).
  */
 export async function publishIdempotently(
@@ -129,9 +251,12 @@ export async function publishIdempotently(
   body: unknown,
   idempotency?: { readonly key: string; readonly bodyHash: string },
 ): Promise<IdempotentPublish> {
+  assertCanPublish(context.node);
+  const request = parsePublishRequest(body);
+  const changes = request.form === 'single' ? [request.change] : request.changes;
   if (!idempotency) {
-    const result = await publishChange(deps, context, body);
-    return { replayed: false, result, answer: answerOf(result) };
+    const result = await publishChanges(deps, context, changes);
+    return { replayed: false, result, answer: answerFor(request, result) };
   }
   const now = deps.now();
   const claim: IdempotencyClaim = {
@@ -140,22 +265,38 @@ export async function publishIdempotently(
     bodyHash: idempotency.bodyHash,
     createdAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+    count: changes.length,
   };
-  let result: PublishResult;
+  let result: ChangeSetResult;
   try {
-    result = await publishChange(deps, context, body, claim);
+    result = await publishChanges(deps, context, changes, claim);
   } catch (error) {
     if (!(error instanceof IdempotencyKeyTakenError)) throw error;
     const record = error.record;
     if (record.bodyHash !== idempotency.bodyHash) throw new IdempotencyKeyReusedError(idempotency.key, record.sequence);
-    if (record.answer !== undefined) return { replayed: true, answer: JSON.parse(record.answer) as PublishAnswer };
+    if (record.answer !== undefined) return { replayed: true, answer: JSON.parse(record.answer) as PublishAnswer | ChangeSetAnswer };
     if (now.getTime() - Date.parse(record.createdAt) < IN_PROGRESS_WINDOW_MS) {
       throw new IdempotentRequestInProgressError(idempotency.key, record.sequence);
     }
     const [event] = await deps.log.readRange(context.cluster, record.sequence, record.sequence);
+    if (request.form === 'set') {
+      const count = record.count ?? changes.length;
+      return {
+        replayed: true,
+        answer: {
+          firstSequence: record.sequence,
+          lastSequence: record.sequence + count - 1,
+          count,
+          origin: event?.origin ?? context.node.name,
+          publishedAt: event?.publishedAt ?? record.createdAt,
+          published: false,
+          appliedLocally: false,
+        },
+      };
+    }
     return { replayed: true, answer: { sequence: record.sequence, event, published: false, appliedLocally: false } };
   }
-  const answer = answerOf(result);
+  const answer = answerFor(request, result);
   try {
     await deps.log.saveIdempotentAnswer(context.cluster, context.node.name, idempotency.key, JSON.stringify(answer));
   } catch (failure) {
@@ -179,17 +320,23 @@ export async function republishPending(
   limit = 100,
 ): Promise<number[]> {
   const sent: number[] = [];
-  for (const event of await deps.log.listUnpublished(cluster, limit)) {
-    await publishAndMark(deps, event);
-    sent.push(event.sequence);
+  const events = await deps.log.listUnpublished(cluster, limit);
+  // Consecutive runs go out as batches and are marked as one range.
+  let run: PublishedEvent[] = [];
+  const flush = async () => {
+    const first = run[0];
+    const last = run[run.length - 1];
+    if (!first || !last) return;
+    await deps.topic.publishBatch(run);
+    await deps.log.markPublished(cluster, first.sequence, last.sequence);
+    sent.push(...run.map((event) => event.sequence));
+    run = [];
+  };
+  for (const event of events) {
+    const previous = run[run.length - 1];
+    if (previous && event.sequence !== previous.sequence + 1) await flush();
+    run.push(event);
   }
+  await flush();
   return sent;
-}
-
-async function publishAndMark(
-  deps: { readonly log: EventLog; readonly topic: EventTopic },
-  event: PublishedEvent,
-): Promise<void> {
-  await deps.topic.publish(event);
-  await deps.log.markPublished(event.cluster, event.sequence);
 }

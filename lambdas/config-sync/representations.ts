@@ -23,7 +23,7 @@
  * A patch may not rename (the id would no longer name the object: publish a remove and an
  * add) nor remove any of those fields.
  */
-import { CATALOG_OBJECT_TYPES, splitObjectId, type ObjectType } from './events';
+import { CATALOG_OBJECT_TYPES, splitObjectId, type ObjectType } from './objects';
 import { isJsonObject, type JsonObject, type JsonValue } from './merge-patch';
 
 /** One problem, `path` relative to `properties` (or `patch`). */
@@ -50,11 +50,7 @@ export const STYLE_FORMATS = ['sld', 'css', 'ysld', 'mbstyle'] as const;
 export type StyleFormat = (typeof STYLE_FORMATS)[number];
 export const SLD_VERSIONS = ['1.0.0', '1.1.0'] as const;
 
-/**
- * Every catalog type carries its name in its representation. The list is events.ts's
- * CATALOG_OBJECT_TYPES, read at call time: events.ts imports this module, so a module-level
- * alias could be read before events.ts has defined it.
- */
+/** Every catalog type carries its name in its representation. */
 const isNamedType = (type: ObjectType): boolean => (CATALOG_OBJECT_TYPES as readonly string[]).includes(type);
 
 /** Types whose representation may state the workspace they belong to. */

@@ -6,3 +6,9 @@
  */
 export const EVENT_LOG_TABLE = { partitionKey: 'cluster', sortKey: 'sequence' } as const;
 export const NODE_STORE_TABLE = { partitionKey: 'node', sortKey: 'key', cursorKey: '#cursor', pauseKey: '#paused' } as const;
+
+/**
+ * Every attribute of a void item of the event log (adapters/dynamo-event-log.ts `closeHoles`):
+ * functions that may only close holes are granted writes of these attributes alone.
+ */
+export const VOID_ITEM_ATTRIBUTES = ['cluster', 'sequence', 'voided', 'committedAt', 'voidedBy'] as const;

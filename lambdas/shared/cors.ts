@@ -39,8 +39,16 @@ export const CORS_POLLING_PATHS: ReadonlyArray<{ path: string; methods: string[]
 
 export type CorsOrigins = readonly string[];
 
+/** Environment variable names, shared by the stack (lambdas/status/manifest.ts) and the functions. */
+export const CORS_ENV = {
+  /** JSON array of the origins browsers may poll from. */
+  allowedOrigins: 'CORS_ALLOWED_ORIGINS',
+  /** JSON object path -> methods a browser may use there (the preflight function). */
+  preflightMethods: 'CORS_PREFLIGHT_METHODS',
+} as const;
+
 /** Reads CORS_ALLOWED_ORIGINS once; absent means `["*"]`. */
-export function corsOriginsFromEnv(raw = process.env.CORS_ALLOWED_ORIGINS): CorsOrigins {
+export function corsOriginsFromEnv(raw = process.env[CORS_ENV.allowedOrigins]): CorsOrigins {
   if (raw === undefined || raw === '') return ['*'];
   try {
     const parsed = JSON.parse(raw) as unknown;

@@ -12,7 +12,7 @@
 export type RouteAccess = 'node' | 'read' | 'open';
 
 export interface RouteDeclaration {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'OPTIONS';
   /** API Gateway path, parameters in braces: `/executions/{executionId}`. */
   readonly path: string;
   readonly access: RouteAccess;

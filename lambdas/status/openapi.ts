@@ -578,7 +578,10 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
         summary: "Bootstrap a node's store from a snapshot of another node's store plus the event log after it",
         description:
           'For a new node, one that was away longer than its queue retention, or one whose store is in doubt. The default ' +
-          'source is the first master or `both` node other than the target. The node keeps following its queue meanwhile.',
+          'source is the first master or `both` node other than the target. The node keeps following its queue meanwhile. ' +
+          "A consuming node's resync is a background job run by its own apply function (202 with the job; progress in GET " +
+          '/nodes/{node}/jobs/{id} and GET /nodes); for a node with a GeoServer it ends with a reconcile of that GeoServer. ' +
+          'A pure master (no queue) is resynced within the request (200).',
         tags: [CONFIG_TAG],
         parameters: [node],
         requestBody: {
@@ -590,8 +593,16 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
           }),
         },
         responses: {
+          '202': {
+            description: 'A consuming node: the resync job was started; `Location` names it',
+            content: jsonContent({
+              type: 'object',
+              required: ['node', 'source', 'job'],
+              properties: { node: { type: 'string' }, source: { type: 'string' }, job: ref('schemas', 'NodeJob') },
+            }),
+          },
           '200': {
-            description: 'The node was resynced',
+            description: 'A pure master was resynced',
             content: jsonContent({
               type: 'object',
               required: ['node', 'source', 'sequence', 'snapshotSequence', 'appliedFromLog'],
@@ -607,8 +618,8 @@ function configSyncOperations(error: (description: string) => Json): Record<stri
           '400': error('`source` is not another node of the cluster, the body is invalid (`field` names it) or malformed'),
           '404': unknownNode,
           '409': error(
-            'No master other than the target to resync from (NO_RESYNC_SOURCE): name a source; or events after the snapshot ' +
-              'are missing from the log (RESYNC_REQUIRED)',
+            'No master other than the target to resync from (NO_RESYNC_SOURCE): name a source; events after the snapshot ' +
+              'are missing from the log (RESYNC_REQUIRED); or the node runs another job (JOB_RUNNING, with that `job`)',
           ),
           '415': error('A body was sent that is not JSON'),
         },
@@ -1051,7 +1062,7 @@ function configSyncSchemas(): Record<string, Json> {
       required: ['sequence', 'kind', 'object', 'origin', 'publishedAt', 'offloaded'],
       properties: {
         sequence: { type: 'integer', minimum: 1 },
-        kind: { type: 'string', enum: ['add', 'modify', 'remove'], nullable: true, description: 'null for an unreadable stored event' },
+        kind: { type: 'string', enum: ['add', 'modify', 'remove'], nullable: true, description: 'null for an unreadable or voided stored event' },
         object: {
           type: 'object',
           nullable: true,
@@ -1062,6 +1073,7 @@ function configSyncSchemas(): Record<string, Json> {
         publishedAt: { type: 'string', format: 'date-time' },
         offloaded: { type: 'boolean', description: 'Its change is kept in S3 (a large body)' },
         unreadable: { type: 'string', description: 'Why the stored event cannot be read (only for such an event)' },
+        voided: { type: 'boolean', enum: [true], description: 'A sequence given up with nothing committed under it (kind and object null)' },
       },
     },
     PauseOutcome: {

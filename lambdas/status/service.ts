@@ -4,6 +4,7 @@
  * produce an invalid phase sequence.
  */
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../shared/errors';
+import { AGAIN, retry, type RetryOptions } from '../shared/retry';
 import {
   activeWrite,
   applyWrite,
@@ -23,8 +24,6 @@ import type { StatusStore } from './ports';
  * a burst of N writers needs far fewer than N rounds (20 parallel writers are an integration test).
  */
 const MAX_CAS_ATTEMPTS = 25;
-/** Upper bound of one backoff pause; the bound doubles per lost race from 2 ms up to this. */
-const MAX_BACKOFF_MS = 100;
 
 /** A write that kept losing the compare-and-swap race: a clear 409 the node may retry, not a 500. */
 export class WriteContentionError extends ConflictError {
@@ -37,13 +36,12 @@ export class WriteContentionError extends ConflictError {
 }
 
 /**
- * Full-jitter exponential backoff before a retry: without it the losers of one round re-read and
- * collide again in lock step, and a writer can lose every round of a 10+ writer burst.
+ * Full-jitter backoff between compare-and-swap rounds, its bound doubling per lost race from
+ * 2 ms to 100 ms: without it the losers of one round re-read and collide again in lock step, and
+ * a writer can lose every round of a 10+ writer burst.
  */
-function backoff(attempt: number): Promise<void> {
-  if (attempt === 0) return Promise.resolve();
-  const boundMs = Math.min(MAX_BACKOFF_MS, 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * boundMs));
+function casRetries(executionId: string): RetryOptions {
+  return { maxAttempts: MAX_CAS_ATTEMPTS, backoff: { baseMs: 2, capMs: 100 }, exhausted: () => new WriteContentionError(executionId) };
 }
 
 /**
@@ -70,8 +68,7 @@ export async function writeStatus(
     const status = await store.applyActiveWrite(ctx.executionId, active);
     if (status !== undefined) return { status, dismissed: false, created: false };
   }
-  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-    await backoff(attempt);
+  return retry(async () => {
     const current = await store.get(ctx.executionId);
     if (ifMatchVersion !== undefined && (current?.version ?? 0) !== ifMatchVersion) {
       throw new PreconditionFailedError(
@@ -83,15 +80,14 @@ export async function writeStatus(
     if (await store.put(outcome.status, current?.version ?? 0)) {
       return { ...outcome, created: current === undefined };
     }
-  }
-  throw new WriteContentionError(ctx.executionId);
+    return AGAIN;
+  }, casRetries(ctx.executionId));
 }
 
 export type DismissResult = { action: 'dismissing' | 'removed'; status: ExecutionStatus };
 
 export async function dismissExecution(store: StatusStore, executionId: string): Promise<DismissResult> {
-  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-    await backoff(attempt);
+  return retry(async (): Promise<DismissResult | typeof AGAIN> => {
     const current = await store.get(executionId);
     const outcome = dismiss(current, executionId);
     const expected = current?.version ?? 0;
@@ -100,8 +96,8 @@ export async function dismissExecution(store: StatusStore, executionId: string):
     } else if (await store.put(outcome.status, expected)) {
       return { action: 'dismissing', status: outcome.status };
     }
-  }
-  throw new WriteContentionError(executionId);
+    return AGAIN;
+  }, casRetries(executionId));
 }
 
 export async function getStatus(store: StatusStore, executionId: string): Promise<ExecutionStatus> {

@@ -7,6 +7,7 @@
  * The cluster here has every role: a pure master (no queue), a `both` node and two slaves.
  */
 import { readFileSync } from 'node:fs';
+import { VOID_ITEM_ATTRIBUTES } from '../../lambdas/config-sync/tables';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ORIGIN_ATTRIBUTE, ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
@@ -273,27 +274,41 @@ describe('apply functions', () => {
     }
   });
 
-  it("writes only its own node's items of the node store (dynamodb:LeadingKeys)", () => {
+  it("writes only its own node's items of the node store (dynamodb:LeadingKeys); reads any node's (a resync job's source)", () => {
     for (const node of CONSUMERS) {
       const fn = applyOf(synth.json, node);
+      const statements = statementsOn(synth.json, fn, tableId(synth.json, 'NodeStore'));
       const conditions = storeNodesOf(synth.json, fn);
       expect(conditions.length).toBeGreaterThan(0);
-      for (const nodes of conditions) expect(nodes).toEqual([node]);
-      for (const statement of statementsOn(synth.json, fn, tableId(synth.json, 'NodeStore'))) {
+      statements.forEach((statement, index) => {
+        const nodes = conditions[index]!;
+        if (nodes.length === 1) expect(nodes).toEqual([node]);
+        // Beyond its own partition: every node's, to read only.
+        else {
+          expect([...nodes].sort()).toEqual([...NODES.map((declared) => declared.name)].sort());
+          expect(actionsOfStatement(statement).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+        }
         expect(actionsOfStatement(statement)).not.toContain('dynamodb:Scan');
+      });
+      expect(conditions).toContainEqual([node]);
+    }
+  });
+
+  it('reads the event log, and writes nothing to it but void items (closing a hole)', () => {
+    for (const node of CONSUMERS) {
+      const statements = statementsOn(synth.json, applyOf(synth.json, node), tableId(synth.json, 'EventLog'));
+      const reads = statements.filter((statement) => statement.Condition === undefined).flatMap(actionsOfStatement);
+      expect(reads.length).toBeGreaterThan(0);
+      for (const action of reads) expect(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']).toContain(action);
+      const writes = statements.filter((statement) => statement.Condition !== undefined);
+      expect(writes.flatMap(actionsOfStatement)).toEqual(['dynamodb:PutItem']);
+      for (const statement of writes) {
+        expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...VOID_ITEM_ATTRIBUTES] } });
       }
     }
   });
 
-  it('only reads the event log', () => {
-    for (const node of CONSUMERS) {
-      const actions = statementsOn(synth.json, applyOf(synth.json, node), tableId(synth.json, 'EventLog')).flatMap(actionsOfStatement);
-      expect(actions.length).toBeGreaterThan(0);
-      for (const action of actions) expect(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']).toContain(action);
-    }
-  });
-
-  it("reads event bodies and reads and writes object bodies under its own node's prefix only", () => {
+  it("reads event bodies and any node's object bodies, and writes object bodies under its own node's prefix only", () => {
     for (const node of CONSUMERS) {
       const statements = s3Statements(synth.json, applyOf(synth.json, node));
       expect(statements.length).toBeGreaterThan(0);
@@ -302,7 +317,8 @@ describe('apply functions', () => {
         const writes = actionsOfStatement(statement).some((action) => S3_WRITES.includes(action));
         for (const key of keys) {
           if (writes) expect(key).toBe(`objects/${node}/*`);
-          else expect([`events/${CLUSTER}/*`, `objects/${node}/*`]).toContain(key);
+          // `objects/*`: a resync job reads its source node's offloaded objects.
+          else expect([`events/${CLUSTER}/*`, `objects/${node}/*`, 'objects/*']).toContain(key);
         }
       }
       const keys = statements.flatMap((statement) => bucketKeys(synth.json, statement));
@@ -373,11 +389,15 @@ describe('the other functions', () => {
       'sqs:ReceiveMessage',
       'sqs:SendMessage',
     ]);
-    // The event log is only read; store writes are limited to the declared nodes' partitions.
+    // The event log is only read, but for void items (a hole closed by a catch-up); store writes
+    // are limited to the declared nodes' partitions.
     const logWrites = statements.filter(
       (s) => JSON.stringify(s.Resource).includes('EventLog') && actionsOfStatement(s).some((a) => /Put|Update|Delete/.test(a)),
     );
-    expect(logWrites).toEqual([]);
+    for (const statement of logWrites) {
+      expect(actionsOfStatement(statement)).toEqual(['dynamodb:PutItem']);
+      expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...VOID_ITEM_ATTRIBUTES] } });
+    }
   });
 
   it.each(['ListNodes', 'GetCatalog', 'GetCatalogObject'])('%s only reads', (name) => {

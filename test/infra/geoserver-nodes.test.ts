@@ -77,7 +77,7 @@ test('an apply function may read only its own secret; no other function reads an
   for (const id of others) expect(secretReads(id)).toEqual([]);
 });
 
-test('a GeoServer node may delay retries on its own queue only, and send only to its own queue (its next job slice)', () => {
+test('an apply function may delay retries on its own queue only, and send only to its own queue (its next job slice)', () => {
   const sqsOf = (node: string) =>
     statementsOf(synth.json, applyOf(synth.json, node)).filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('sqs:')));
   const queue = { 'Fn::GetAtt': [queueOf(synth.json, `${CLUSTER}-gs-1.fifo`), 'Arn'] };
@@ -88,8 +88,9 @@ test('a GeoServer node may delay retries on its own queue only, and send only to
   const sends = gs1.filter((statement) => actionsOfStatement(statement).includes('sqs:SendMessage'));
   expect(sends).toEqual([expect.objectContaining({ Action: 'sqs:SendMessage', Resource: queue })]);
   for (const statement of gs1) expect(statement.Resource).toEqual(queue);
-  // A node without a GeoServer runs no jobs: it sends nothing.
-  expect(sqsOf('plain').some((statement) => actionsOfStatement(statement).includes('sqs:SendMessage'))).toBe(false);
+  // Every node runs its jobs (a resync) the same way: each sends to its own queue only.
+  const plainQueue = { 'Fn::GetAtt': [queueOf(synth.json, `${CLUSTER}-plain.fifo`), 'Arn'] };
+  for (const statement of sqsOf('plain')) expect(statement.Resource).toEqual(plainQueue);
 });
 
 test('a GeoServer that is down never sends a change to the dead-letter queue: 1,000 receives with backoff outlast the 14-day retention', () => {

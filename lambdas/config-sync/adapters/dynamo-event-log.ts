@@ -1,18 +1,35 @@
 /**
  * The event log on DynamoDB.
  *
- * Table: partition key `cluster` (S), sort key `sequence` (N). One item per event
- * (`event`: its JSON; `unpublished`: present until the topic accepted it) and, at sequence 0
- * of the same partition, the cluster's log head: `head` (the highest sequence) and
- * `publishedThrough` (every event up to it is published: where the search for unpublished
- * events starts, so it never reads the whole log).
+ * Table: partition key `cluster` (S), sort key `sequence` (N). At sequence 0 of the partition,
+ * the cluster's log head: `head` (the highest sequence allocated), `allocatedAt` (epoch ms of
+ * the last allocation) and `publishedThrough` (every event up to it is published: where the
+ * search for unpublished events starts, so it never reads the whole log). Then one item per
+ * written range, keyed by its first sequence:
+ * - one event: `event` (its JSON);
+ * - a chunk of a change set: `events` (a JSON array of consecutive events) and `last`;
+ * - a void: `voided`, for a sequence allocated to a publisher that never wrote it.
+ * Written items carry `committedAt` (epoch ms) and, until the topic accepted them,
+ * `unpublished`.
  *
- * Append is one transaction: the head moves from `h` to `h + 1` on condition that it is still
- * `h`, and the event is put at `h + 1` on condition that no item is there. A sequence is thus
- * never allocated without its event, and two appenders never get the same one: the log has no
- * holes. An appender that lost the race learns the new head from the cancellation (the head
- * item's old image) and tries again. Writes to one cluster's log are serialised by this,
- * which SNS FIFO's ~300 messages/s per group caps anyway.
+ * Appending a change set of n events:
+ * 1. Allocation: one `UpdateItem` `ADD head :n` returning the new head h: the range is
+ *    h-n+1..h. Concurrent publishers never retry: each increment is atomic and gets its own
+ *    range, and ranges follow each other without overlap in allocation order.
+ * 2. Commit: one `TransactWriteItems` putting every chunk of the range (each on condition that
+ *    its key is free), plus the `Idempotency-Key` claim if any. All or nothing: a change set is
+ *    at most 100 items and 4 MB of stored JSON, which `MAX_CHANGE_SET_*` in publish.ts keep it
+ *    well under.
+ *
+ * Holes. A publisher that dies between 1 and 2 leaves its range unwritten. Readers wait for a
+ * young hole (its publisher is a few milliseconds behind), and close an old one by writing
+ * void items, one per sequence, each on condition that its key is free, in transactions over
+ * consecutive runs (`closeHoles`). Exactly one of the publisher's commit and a void wins,
+ * because the commit puts the range's first key, which the void of that range also puts:
+ * either the range is written whole, or it is void whole (the publisher then gets
+ * `SequenceRangeAbandonedError` with nothing stored). A hole is old when the first written item
+ * above it, or the last allocation if none, is older than `holeGraceMs`: allocation order is
+ * sequence order, so the hole's own allocation is older still.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -24,103 +41,238 @@ import {
   TransactionCanceledException,
   UpdateItemCommand,
   type QueryCommandInput,
+  type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import { parseDeliveredEvent, parsePublishedEvent, type DeliveredEvent, type PublishedEvent } from '../events';
-import { IdempotencyKeyTakenError } from '../errors';
-import type { EventDraft, EventLog, IdempotencyClaim, IdempotencyRecord } from '../ports';
+import { parseDeliveredEvent, type DeliveredEvent, type PublishedEvent } from '../events';
+import { ChangeSetTooLargeError, IdempotencyKeyTakenError, SequenceRangeAbandonedError } from '../errors';
+import type { EventDraft, EventLog, HoleClosing, IdempotencyClaim, IdempotencyRecord } from '../ports';
 import { cancellationCodes, num, optionalNumber, optionalString, pause, readNumber, readString, str, type Item } from './dynamo-attributes';
 
 /** Sort key of the head item. Events start at 1. */
 export const HEAD_SEQUENCE = 0;
 
+/** JSON per chunk item: DynamoDB's item limit is 400 KB, and one inline event is at most 240 KiB. */
+const CHUNK_BYTES = 300 * 1024;
+/** One transaction: 100 items and 4 MB; leave room for keys, attributes and the claim. */
+const MAX_TRANSACTION_ITEMS = 100;
+const MAX_TRANSACTION_BYTES = 3_900_000;
+/** Void items per transaction (DynamoDB's limit of items per transaction). */
+const VOID_BATCH = 100;
+
 export interface DynamoEventLogOptions {
   readonly tableName: string;
   readonly client?: DynamoDBClient;
   /**
-   * How long an append keeps retrying when other appenders keep winning the race.
+   * How long a commit keeps retrying transaction conflicts and throttling.
    * @default 20000
    */
   readonly appendTimeoutMs?: number;
+  /**
+   * Age after which an allocated, unwritten range is closed as void by readers. Longer than
+   * any publisher takes between allocation and commit (two calls in a row); a publisher later
+   * than this gets a 503 and nothing is stored.
+   * @default 10000
+   */
+  readonly holeGraceMs?: number;
+  /** The clock for `committedAt`, `allocatedAt` and hole ages. @default Date.now */
+  readonly now?: () => number;
+  /** The name a void records as its origin. @default 'log' */
+  readonly voidedBy?: string;
+}
+
+/** A written item's place in the order. */
+interface Span {
+  readonly first: number;
+  readonly last: number;
+  readonly committedAt: number;
+  readonly item: Item;
 }
 
 export class DynamoEventLog implements EventLog {
   private readonly client: DynamoDBClient;
-  /** Last head seen per cluster: the first append attempt needs no read when it is current. */
-  private readonly knownHeads = new Map<string, number>();
+  private readonly now: () => number;
 
   constructor(private readonly options: DynamoEventLogOptions) {
     this.client = options.client ?? new DynamoDBClient({});
+    this.now = options.now ?? Date.now;
   }
 
   async append(draft: EventDraft, claim?: IdempotencyClaim): Promise<PublishedEvent> {
+    const [event] = await this.appendAll([draft], claim);
+    return event as PublishedEvent;
+  }
+
+  async appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim): Promise<PublishedEvent[]> {
+    const cluster = drafts[0]?.cluster;
+    if (cluster === undefined) return [];
+    if (drafts.some((draft) => draft.cluster !== cluster)) throw new Error('A change set belongs to one cluster');
+    const chunks = chunked(drafts.map((draft) => JSON.stringify(draft)));
+    const bytes = chunks.reduce((sum, chunk) => sum + chunk.bytes, 0);
+    if (chunks.length + (claim ? 1 : 0) > MAX_TRANSACTION_ITEMS || bytes > MAX_TRANSACTION_BYTES) {
+      throw new ChangeSetTooLargeError(
+        `The change set is ${bytes} bytes in ${chunks.length} log items; one commit holds at most ${MAX_TRANSACTION_BYTES} bytes in ${MAX_TRANSACTION_ITEMS} items`,
+      );
+    }
+
+    if (claim) {
+      // A retry of a committed request is the usual reason a key is taken: answer it without
+      // allocating (and so voiding) a range. Two first attempts racing are still settled by
+      // the claim's condition in the commit below.
+      const existing = await this.readClaimIfAny(cluster, claim);
+      if (existing && existing.expiresAt >= Math.floor(Date.parse(claim.createdAt) / 1000)) throw new IdempotencyKeyTakenError(existing);
+    }
+    const last = await this.allocate(cluster, drafts.length);
+    const first = last - drafts.length + 1;
+    const events = drafts.map((draft, index) => ({ ...draft, sequence: first + index }) as PublishedEvent);
+    const committedAt = this.now();
+    const items: TransactWriteItem[] = [];
+    let offset = 0;
+    for (const chunk of chunks) {
+      const chunkEvents = events.slice(offset, offset + chunk.count);
+      offset += chunk.count;
+      const start = first + offset - chunk.count;
+      const item: Item = {
+        cluster: str(cluster),
+        sequence: num(start),
+        committedAt: num(committedAt),
+        unpublished: { BOOL: true },
+        ...(chunk.count === 1
+          ? { event: str(JSON.stringify(chunkEvents[0])) }
+          : { events: str(JSON.stringify(chunkEvents)), last: num(start + chunk.count - 1) }),
+      };
+      items.push({
+        Put: {
+          TableName: this.options.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#sequence)',
+          ExpressionAttributeNames: { '#sequence': 'sequence' },
+        },
+      });
+    }
+    if (claim) items.push({ Put: this.claimPut(cluster, claim, first) });
+
+    try {
+      await this.commit(items);
+      return events;
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      const claimRefused = claim !== undefined && codes?.[items.length - 1] === 'ConditionalCheckFailed';
+      const rangeVoided = codes !== undefined && codes.slice(0, chunks.length).some((code) => code === 'ConditionalCheckFailed');
+      if (!rangeVoided) {
+        // Nothing of ours was written (or, after a timeout, maybe all of it: then the voids
+        // below find the range's first key taken and change nothing). Give the range up now
+        // rather than make readers wait for the grace period.
+        await this.voidRun(cluster, first, last).catch(() => undefined);
+      }
+      if (claimRefused) {
+        const image = (error as TransactionCanceledException).CancellationReasons?.[items.length - 1]?.Item;
+        throw new IdempotencyKeyTakenError(image ? toRecord(image) : await this.readClaim(cluster, claim));
+      }
+      if (rangeVoided) throw new SequenceRangeAbandonedError(first, last);
+      throw error;
+    }
+  }
+
+  /** One atomic increment of the head: the new head, the last sequence of the range. */
+  private async allocate(cluster: string, count: number): Promise<number> {
+    const result = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.options.tableName,
+        Key: { cluster: str(cluster), sequence: num(HEAD_SEQUENCE) },
+        UpdateExpression: 'ADD #head :count SET #allocatedAt = :now',
+        ExpressionAttributeNames: { '#head': 'head', '#allocatedAt': 'allocatedAt' },
+        ExpressionAttributeValues: { ':count': num(count), ':now': num(this.now()) },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const head = result.Attributes ? optionalNumber(result.Attributes, 'head') : undefined;
+    if (head === undefined) throw new Error(`Event log of cluster ${cluster}: the allocation returned no head`);
+    return head;
+  }
+
+  /** The commit transaction, retried (same request token: idempotent) on conflicts and throttling only. */
+  private async commit(items: TransactWriteItem[]): Promise<void> {
     const deadline = Date.now() + (this.options.appendTimeoutMs ?? 20_000);
-    let head = this.knownHeads.get(draft.cluster) ?? (await this.head(draft.cluster));
+    const token = randomUUID();
     for (let attempt = 0; ; attempt += 1) {
-      const sequence = head + 1;
-      const event = { ...draft, sequence } as PublishedEvent;
       try {
-        await this.client.send(
-          new TransactWriteItemsCommand({
-            // Makes the SDK's own retries of this exact request idempotent (10 minutes).
-            ClientRequestToken: randomUUID(),
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.options.tableName,
-                  Key: { cluster: str(draft.cluster), sequence: num(HEAD_SEQUENCE) },
-                  UpdateExpression: 'SET #head = :next',
-                  ConditionExpression: head === 0 ? 'attribute_not_exists(#head) OR #head = :previous' : '#head = :previous',
-                  ExpressionAttributeNames: { '#head': 'head' },
-                  ExpressionAttributeValues: { ':next': num(sequence), ':previous': num(head) },
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-                },
-              },
-              {
-                Put: {
-                  TableName: this.options.tableName,
-                  Item: {
-                    cluster: str(draft.cluster),
-                    sequence: num(sequence),
-                    event: str(JSON.stringify(event)),
-                    unpublished: { BOOL: true },
-                  },
-                  ConditionExpression: 'attribute_not_exists(#sequence)',
-                  ExpressionAttributeNames: { '#sequence': 'sequence' },
-                },
-              },
-              ...(claim ? [{ Put: this.claimPut(draft.cluster, claim, sequence) }] : []),
-            ],
-          }),
-        );
-        this.knownHeads.set(draft.cluster, sequence);
-        return event;
+        await this.client.send(new TransactWriteItemsCommand({ ClientRequestToken: token, TransactItems: items }));
+        return;
       } catch (error) {
         const codes = cancellationCodes(error);
-        if (codes === undefined) throw error;
-        if (Date.now() > deadline) {
-          throw new Error(`Event log of cluster ${draft.cluster}: no sequence allocated after ${attempt + 1} attempts`, { cause: error });
-        }
-        const [headCode, eventCode, claimCode] = codes;
-        if (claim && claimCode === 'ConditionalCheckFailed') {
-          const image = (error as TransactionCanceledException).CancellationReasons?.[2]?.Item;
-          throw new IdempotencyKeyTakenError(image ? toRecord(image) : await this.readClaim(draft.cluster, claim));
-        }
-        if (headCode === 'ConditionalCheckFailed') {
-          // Another appender won: its head is in the cancellation's old image.
-          const image = (error as TransactionCanceledException).CancellationReasons?.[0]?.Item;
-          const seen = image ? optionalNumber(image, 'head') : undefined;
-          head = seen ?? (await this.head(draft.cluster));
-          await pause(attempt, 2, 50);
-        } else if (eventCode === 'ConditionalCheckFailed') {
-          // An event above the head: only a hand-edited log could hold one. Never overwrite it.
-          throw new Error(`Event log of cluster ${draft.cluster} holds event ${sequence} above its head ${head}`, { cause: error });
-        } else {
-          // TransactionConflict (a concurrent transaction on the head item) or throttling.
-          await pause(attempt, 10, 200);
-          head = await this.head(draft.cluster);
-        }
+        const retryable = codes !== undefined && codes.every((code) => code === 'None' || code === 'TransactionConflict' || code === 'ThrottlingError');
+        if (!retryable || Date.now() > deadline) throw error;
+        await pause(attempt, 10, 200);
       }
     }
+  }
+
+  async closeHoles(cluster: string, from: number, to: number): Promise<HoleClosing> {
+    const headItem = await this.headItem(cluster);
+    const head = headItem ? (optionalNumber(headItem, 'head') ?? 0) : 0;
+    const upper = Math.min(to, head);
+    const low = Math.max(1, from);
+    if (upper < low) return { voided: 0, waiting: 0 };
+    const spans = await this.spans(cluster, low, upper);
+    const runs: { from: number; to: number }[] = [];
+    let next = low;
+    for (const span of spans) {
+      if (span.last < next) continue;
+      if (span.first > next) runs.push({ from: next, to: Math.min(upper, span.first - 1) });
+      next = span.last + 1;
+    }
+    if (next <= upper) runs.push({ from: next, to: upper });
+
+    let voided = 0;
+    let waiting = 0;
+    const now = this.now();
+    const grace = this.options.holeGraceMs ?? 10_000;
+    for (const [index, run] of runs.entries()) {
+      const above = spans.find((span) => span.first > run.to) ?? (await this.firstSpanAbove(cluster, run.to));
+      const reference = above?.committedAt ?? (headItem ? (optionalNumber(headItem, 'allocatedAt') ?? 0) : 0);
+      if (now - reference < grace) {
+        waiting += runs.slice(index).reduce((sum, r) => sum + r.to - r.from + 1, 0);
+        break;
+      }
+      const written = await this.voidRun(cluster, run.from, run.to);
+      voided += written;
+      if (written < run.to - run.from + 1) break;
+    }
+    return { voided, waiting };
+  }
+
+  /**
+   * Voids `from..to`, in transactions of consecutive sequences, each sequence on condition
+   * that its key is free; stops at the first refused transaction (something was written
+   * meanwhile: the caller reads again).
+   * @returns how many were voided
+   */
+  private async voidRun(cluster: string, from: number, to: number): Promise<number> {
+    let voided = 0;
+    const at = this.now();
+    for (let start = from; start <= to; start += VOID_BATCH) {
+      const end = Math.min(to, start + VOID_BATCH - 1);
+      const puts: TransactWriteItem[] = [];
+      for (let sequence = start; sequence <= end; sequence += 1) {
+        puts.push({
+          Put: {
+            TableName: this.options.tableName,
+            Item: { cluster: str(cluster), sequence: num(sequence), voided: { BOOL: true }, committedAt: num(at), voidedBy: str(this.options.voidedBy ?? 'log') },
+            ConditionExpression: 'attribute_not_exists(#sequence)',
+            ExpressionAttributeNames: { '#sequence': 'sequence' },
+          },
+        });
+      }
+      try {
+        await this.commit(puts);
+      } catch (error) {
+        if (cancellationCodes(error)?.includes('ConditionalCheckFailed')) return voided;
+        throw error;
+      }
+      voided += end - start + 1;
+      console.warn(JSON.stringify({ message: 'event log hole closed as void', cluster, from: start, to: end }));
+    }
+    return voided;
   }
 
   async saveIdempotentAnswer(cluster: string, node: string, key: string, answer: string): Promise<void> {
@@ -153,6 +305,7 @@ export class DynamoEventLog implements EventLog {
         eventSequence: num(sequence),
         createdAt: str(claim.createdAt),
         expiresAt: num(claim.expiresAt),
+        ...(claim.count === undefined ? {} : { eventCount: num(claim.count) }),
       },
       ConditionExpression: 'attribute_not_exists(#bodyHash) OR #expiresAt < :now',
       ExpressionAttributeNames: { '#bodyHash': 'bodyHash', '#expiresAt': 'expiresAt' },
@@ -160,6 +313,17 @@ export class DynamoEventLog implements EventLog {
       ExpressionAttributeValues: { ':now': num(Math.floor(Date.parse(claim.createdAt) / 1000)) },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
+  }
+
+  private async readClaimIfAny(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.options.tableName,
+        Key: { cluster: str(claimPartition(cluster, claim.node, claim.key)), sequence: num(HEAD_SEQUENCE) },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? toRecord(result.Item) : undefined;
   }
 
   private async readClaim(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord> {
@@ -177,39 +341,104 @@ export class DynamoEventLog implements EventLog {
   async readRange(cluster: string, from: number, to: number): Promise<DeliveredEvent[]> {
     const low = Math.max(1, from);
     if (to < low) return [];
+    const spans = await this.spans(cluster, low, to);
+    return spans.flatMap((span) => expand(span.item, cluster)).filter((event) => event.sequence >= low && event.sequence <= to);
+  }
+
+  /**
+   * The written items covering any of `from..to`, ascending: those keyed in the range, and the
+   * one before it when a chunk reaches into it (asked only when the range does not start
+   * with a key).
+   */
+  private async spans(cluster: string, from: number, to: number): Promise<Span[]> {
     const items = await this.query({
       KeyConditionExpression: '#cluster = :cluster AND #sequence BETWEEN :from AND :to',
       ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence' },
-      ExpressionAttributeValues: { ':cluster': str(cluster), ':from': num(low), ':to': num(to) },
+      ExpressionAttributeValues: { ':cluster': str(cluster), ':from': num(from), ':to': num(to) },
     });
-    return items.map((item) => parseDeliveredEvent(JSON.parse(readString(item, 'event')) as unknown));
+    const spans = items.map(toSpan);
+    if (spans[0]?.first !== from && from > 1) {
+      const before = await this.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          ConsistentRead: true,
+          KeyConditionExpression: '#cluster = :cluster AND #sequence BETWEEN :one AND :below',
+          ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence' },
+          ExpressionAttributeValues: { ':cluster': str(cluster), ':one': num(1), ':below': num(from - 1) },
+          ScanIndexForward: false,
+          Limit: 1,
+        }),
+      );
+      const previous = before.Items?.[0];
+      if (previous) {
+        const span = toSpan(previous);
+        if (span.last >= from) spans.unshift(span);
+      }
+    }
+    return spans;
+  }
+
+  private async firstSpanAbove(cluster: string, sequence: number): Promise<Span | undefined> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        ConsistentRead: true,
+        KeyConditionExpression: '#cluster = :cluster AND #sequence > :after',
+        ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence' },
+        ExpressionAttributeValues: { ':cluster': str(cluster), ':after': num(sequence) },
+        Limit: 1,
+      }),
+    );
+    const item = result.Items?.[0];
+    return item ? toSpan(item) : undefined;
   }
 
   async head(cluster: string): Promise<number> {
     const item = await this.headItem(cluster);
-    const head = item ? (optionalNumber(item, 'head') ?? 0) : 0;
-    this.knownHeads.set(cluster, head);
-    return head;
+    return item ? (optionalNumber(item, 'head') ?? 0) : 0;
   }
 
-  async markPublished(cluster: string, sequence: number): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.options.tableName,
-          Key: { cluster: str(cluster), sequence: num(sequence) },
-          UpdateExpression: 'REMOVE #unpublished',
-          // Never create an item for a sequence the log does not hold.
-          ConditionExpression: 'attribute_exists(#sequence)',
-          ExpressionAttributeNames: { '#unpublished': 'unpublished', '#sequence': 'sequence' },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
-      throw error;
-    }
-    // Usually events are marked in order: move the watermark along with them.
-    await this.advanceWatermark(cluster, sequence - 1, sequence);
+  async markPublished(cluster: string, from: number, to = from): Promise<void> {
+    // The items keyed in the range: usually one (an event, or a change set in one chunk).
+    const keys =
+      from === to
+        ? [from]
+        : (
+            await this.query({
+              KeyConditionExpression: '#cluster = :cluster AND #sequence BETWEEN :from AND :to',
+              ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence' },
+              ExpressionAttributeValues: { ':cluster': str(cluster), ':from': num(from), ':to': num(to) },
+              ProjectionExpression: '#sequence, unpublished',
+            })
+          )
+            .filter((item) => item.unpublished?.BOOL === true)
+            .map((item) => readNumber(item, 'sequence'));
+    // The watermark moves in parallel with the items: it only says where the search for
+    // unpublished events starts, and every event below it has been accepted by the topic.
+    const watermark = this.advanceWatermark(cluster, from - 1, to).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    await Promise.all(
+      keys.map(async (key) => {
+        try {
+          await this.client.send(
+            new UpdateItemCommand({
+              TableName: this.options.tableName,
+              Key: { cluster: str(cluster), sequence: num(key) },
+              UpdateExpression: 'REMOVE #unpublished',
+              // Never create an item for a sequence the log does not hold.
+              ConditionExpression: 'attribute_exists(#sequence)',
+              ExpressionAttributeNames: { '#unpublished': 'unpublished', '#sequence': 'sequence' },
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }),
+    );
+    const failed = await watermark;
+    if (failed) throw failed.error;
   }
 
   async listUnpublished(cluster: string, limit: number): Promise<PublishedEvent[]> {
@@ -233,12 +462,14 @@ export class DynamoEventLog implements EventLog {
         }),
       );
       for (const item of page.Items ?? []) {
+        const span = toSpan(item);
+        if (prefixOpen && span.first !== publishedPrefix + 1) prefixOpen = false; // a hole: not published
         if (item.unpublished?.BOOL === true) {
           prefixOpen = false;
-          unpublished.push(toEvent(item));
+          for (const event of expand(item, cluster)) if (!('voided' in event) && !('unreadable' in event)) unpublished.push(event);
           if (unpublished.length >= limit) break;
         } else if (prefixOpen) {
-          publishedPrefix = readNumber(item, 'sequence');
+          publishedPrefix = span.last;
         }
       }
       exclusiveStartKey = page.LastEvaluatedKey;
@@ -291,8 +522,42 @@ export class DynamoEventLog implements EventLog {
   }
 }
 
-function toEvent(item: Item): PublishedEvent {
-  return parsePublishedEvent(JSON.parse(readString(item, 'event')) as unknown);
+function toSpan(item: Item): Span {
+  const first = readNumber(item, 'sequence');
+  return { first, last: optionalNumber(item, 'last') ?? first, committedAt: optionalNumber(item, 'committedAt') ?? 0, item };
+}
+
+/** The events an item holds (a void as a `VoidedEvent`). */
+function expand(item: Item, cluster: string): DeliveredEvent[] {
+  const sequence = readNumber(item, 'sequence');
+  if (item.voided?.BOOL === true) {
+    const at = optionalNumber(item, 'committedAt') ?? 0;
+    return [{ sequence, cluster, origin: optionalString(item, 'voidedBy') ?? 'log', publishedAt: new Date(at).toISOString(), voided: true }];
+  }
+  const many = optionalString(item, 'events');
+  if (many !== undefined) {
+    const parsed = JSON.parse(many) as unknown;
+    if (!Array.isArray(parsed)) throw new Error(`Event log item ${sequence} of cluster ${cluster}: events is not a list`);
+    return parsed.map((event) => parseDeliveredEvent(event));
+  }
+  return [parseDeliveredEvent(JSON.parse(readString(item, 'event')) as unknown)];
+}
+
+/** Drafts packed into chunk items of consecutive events, each at most `CHUNK_BYTES` of JSON. */
+function chunked(serialized: readonly string[]): { count: number; bytes: number }[] {
+  const chunks: { count: number; bytes: number }[] = [];
+  let current = { count: 0, bytes: 0 };
+  for (const text of serialized) {
+    // Each event gains a sequence (about 30 bytes) when it is written.
+    const bytes = Buffer.byteLength(text, 'utf8') + 32;
+    if (current.count > 0 && current.bytes + bytes > CHUNK_BYTES) {
+      chunks.push(current);
+      current = { count: 0, bytes: 0 };
+    }
+    current = { count: current.count + 1, bytes: current.bytes + bytes };
+  }
+  if (current.count > 0) chunks.push(current);
+  return chunks;
 }
 
 function claimPartition(cluster: string, node: string, key: string): string {
@@ -301,7 +566,9 @@ function claimPartition(cluster: string, node: string, key: string): string {
 
 function toRecord(item: Item): IdempotencyRecord {
   const answer = optionalString(item, 'answer');
+  const count = optionalNumber(item, 'eventCount');
   return {
+    ...(count === undefined ? {} : { count }),
     node: readString(item, 'node'),
     key: readString(item, 'idempotencyKey'),
     bodyHash: readString(item, 'bodyHash'),

@@ -26,17 +26,19 @@ import {
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
+  paginateQuery,
   PutItemCommand,
-  QueryCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type BatchGetItemCommandOutput,
   type KeysAndAttributes,
-  type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { queryAll } from '../../shared/adapters/query-all';
+import { AGAIN, retry, UNPROCESSED_ITEMS_BACKOFF, type Backoff } from '../../shared/retry';
 import { objectStorageKey, PARKING_KEY_PREFIX, type ObjectRef, type ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
 import type {
+  BatchCommit,
   ApplyFailure,
   CatalogPage,
   CatalogQuery,
@@ -57,7 +59,6 @@ import {
   num,
   optionalNumber,
   optionalString,
-  pause,
   readBoolean,
   readNumber,
   readString,
@@ -80,6 +81,10 @@ export const OFFLOAD_PROPERTIES_BYTES = 300_000;
 /** Parallel writes while bootstrapping, and parallel S3 reads while listing. */
 const CONCURRENCY = 16;
 const MAX_TRANSACTION_CONFLICT_RETRIES = 8;
+/** Between retries of a transaction cancelled by a conflict or throttling. */
+const TRANSACTION_CONFLICT_BACKOFF: Backoff = { baseMs: 20, capMs: 1000 };
+/** Reads of a batch's unprocessed keys before the invocation fails (and its queue retries it). */
+const MAX_UNPROCESSED_ATTEMPTS = 10;
 
 export interface DynamoNodeStoreOptions {
   readonly tableName: string;
@@ -141,11 +146,17 @@ export class DynamoNodeStore implements NodeStore {
     node: string,
     objects: readonly ObjectRef[],
     parkingKeys: readonly string[],
-  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[] }> {
-    const items = await this.batchGet(node, [...objects.map(objectStorageKey), ...parkingKeys]);
-    const parked = items.filter((item) => readString(item, 'key').startsWith(PARKING_KEY_PREFIX)).map(toParked);
-    const stored = items.filter((item) => !readString(item, 'key').startsWith(PARKING_KEY_PREFIX));
-    return { objects: await mapConcurrently(stored, CONCURRENCY, (item) => this.toObject(node, item)), parked };
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor: number }> {
+    const items = await this.batchGet(node, [CURSOR_KEY, ...objects.map(objectStorageKey), ...parkingKeys]);
+    const cursorItem = items.find((item) => readString(item, 'key') === CURSOR_KEY);
+    const rest = items.filter((item) => item !== cursorItem);
+    const parked = rest.filter((item) => readString(item, 'key').startsWith(PARKING_KEY_PREFIX)).map(toParked);
+    const stored = rest.filter((item) => !readString(item, 'key').startsWith(PARKING_KEY_PREFIX));
+    return {
+      objects: await mapConcurrently(stored, CONCURRENCY, (item) => this.toObject(node, item)),
+      parked,
+      cursor: cursorItem ? (optionalNumber(cursorItem, 'cursor') ?? 0) : 0,
+    };
   }
 
   async recordFailure(node: string, expectedCursor: number, failure: Omit<ApplyFailure, 'attempts'>): Promise<number | 'cursor-moved'> {
@@ -222,22 +233,18 @@ export class DynamoNodeStore implements NodeStore {
   }
 
   async listParked(node: string): Promise<ParkedObject[]> {
-    const items: Item[] = [];
-    let exclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
+    const { items } = await queryAll(
+      paginateQuery(
+        { client: this.client },
+        {
           TableName: this.options.tableName,
           ConsistentRead: true,
           KeyConditionExpression: '#node = :node AND begins_with(#key, :prefix)',
           ExpressionAttributeNames: { '#node': 'node', '#key': 'key' },
           ExpressionAttributeValues: { ':node': str(node), ':prefix': str(PARKING_KEY_PREFIX) },
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+        },
+      ),
+    );
     return items.map(toParked);
   }
 
@@ -324,12 +331,19 @@ export class DynamoNodeStore implements NodeStore {
           ConsistentRead: true,
         },
       };
-      for (let attempt = 0; request && Object.keys(request).length > 0; attempt += 1) {
-        if (attempt > 0) await pause(attempt, 20, 1000);
-        const result: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
-        items.push(...(result.Responses?.[this.options.tableName] ?? []));
-        request = result.UnprocessedKeys;
-      }
+      await retry(
+        async () => {
+          const result: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
+          items.push(...(result.Responses?.[this.options.tableName] ?? []));
+          request = result.UnprocessedKeys;
+          return request && Object.keys(request).length > 0 ? AGAIN : undefined;
+        },
+        {
+          maxAttempts: MAX_UNPROCESSED_ATTEMPTS,
+          backoff: UNPROCESSED_ITEMS_BACKOFF,
+          exhausted: (attempts) => new Error(`BatchGetItem left keys of node ${node} unprocessed after ${attempts} attempts`),
+        },
+      );
     }
     return items;
   }
@@ -357,19 +371,38 @@ export class DynamoNodeStore implements NodeStore {
     items: NonNullable<ConstructorParameters<typeof TransactWriteItemsCommand>[0]['TransactItems']>,
     onCancel: (codes: string[]) => T | undefined,
   ): Promise<T | undefined> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await this.client.send(new TransactWriteItemsCommand({ ClientRequestToken: randomUUID(), TransactItems: items }));
-        return undefined;
-      } catch (error) {
-        const codes = cancellationCodes(error);
-        if (codes === undefined) throw error;
-        const outcome = onCancel(codes);
-        if (outcome !== undefined) return outcome;
-        if (attempt >= MAX_TRANSACTION_CONFLICT_RETRIES) throw error;
-        await pause(attempt, 20, 1000);
-      }
-    }
+    return retry(
+      async () => {
+        try {
+          await this.client.send(new TransactWriteItemsCommand({ ClientRequestToken: randomUUID(), TransactItems: items }));
+          return undefined;
+        } catch (error) {
+          const codes = cancellationCodes(error);
+          if (codes === undefined) throw error;
+          const outcome = onCancel(codes);
+          if (outcome !== undefined) return outcome;
+          throw error;
+        }
+      },
+      { maxAttempts: MAX_TRANSACTION_CONFLICT_RETRIES + 1, backoff: TRANSACTION_CONFLICT_BACKOFF, retryable: (error) => cancellationCodes(error) !== undefined },
+    );
+  }
+
+  async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
+    if (commit.objects.length > 99) throw new Error(`commitBatch takes at most 99 objects, not ${commit.objects.length}`);
+    const cursorUpdate = this.cursorUpdate(node, commit.expectedCursor, commit.sequence);
+    const items = await Promise.all(commit.objects.map(({ object }) => this.toItem(node, object)));
+    const puts = items.map((item, index) => ({ Put: this.versionPut(item, (commit.objects[index] as { since: number }).since, 'older') }));
+    const outcome = await this.transact<CommitOutcome>([{ Update: cursorUpdate }, ...puts], (codes) => {
+      // Nothing was written. Bodies stored for these versions stay: a concurrent invocation
+      // committing the same sequences records the same keys.
+      if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved';
+      if (codes.slice(1).includes('ConditionalCheckFailed')) return 'object-moved';
+      return undefined;
+    });
+    if (outcome !== undefined) return outcome;
+    for (const item of items) await this.supersede(node, item);
+    return 'committed';
   }
 
   async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
@@ -388,26 +421,14 @@ export class DynamoNodeStore implements NodeStore {
     }
 
     const item = await this.toItem(node, commit.object);
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await this.client.send(
-          new TransactWriteItemsCommand({
-            ClientRequestToken: randomUUID(),
-            TransactItems: [{ Update: cursorUpdate }, { Put: this.versionPut(item, commit.object.lastSequence, 'older') }],
-          }),
-        );
-        break;
-      } catch (error) {
-        const codes = cancellationCodes(error);
-        if (codes === undefined) throw error;
-        // Nothing was written. The body stored for this version stays: a concurrent invocation
-        // committing the same sequence records the same key.
-        if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved';
-        if (codes[1] === 'ConditionalCheckFailed') return 'object-moved';
-        if (attempt >= MAX_TRANSACTION_CONFLICT_RETRIES) throw error;
-        await pause(attempt, 20, 1000);
-      }
-    }
+    const moved = await this.transact([{ Update: cursorUpdate }, { Put: this.versionPut(item, commit.object.lastSequence, 'older') }], (codes) => {
+      // Nothing was written. The body stored for this version stays: a concurrent invocation
+      // committing the same sequence records the same key.
+      if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved' as const;
+      if (codes[1] === 'ConditionalCheckFailed') return 'object-moved' as const;
+      return undefined;
+    });
+    if (moved !== undefined) return moved;
     await this.supersede(node, item);
     return 'committed';
   }
@@ -502,28 +523,25 @@ export class DynamoNodeStore implements NodeStore {
       names['#deleted'] = 'deleted';
       values[':false'] = bool(false);
     }
-    const matching: Item[] = [];
-    let exclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
     // One more than a page tells whether another page follows.
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
+    const { items: matching } = await queryAll(
+      paginateQuery(
+        { client: this.client },
+        {
           TableName: this.options.tableName,
           ConsistentRead: true,
           KeyConditionExpression: keyCondition,
           FilterExpression: filter,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
-          Limit: query.limit + 1 - matching.length,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (after !== undefined && readString(item, 'key') === after) continue;
-        matching.push(item);
-      }
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey && matching.length <= query.limit);
+          Limit: query.limit + 1,
+        },
+      ),
+      {
+        keep: (item) => after === undefined || readString(item, 'key') !== after,
+        enough: (items) => items.length > query.limit,
+      },
+    );
     const pageItems = matching.slice(0, query.limit);
     const objects = await mapConcurrently(pageItems, CONCURRENCY, (item) => this.toObject(node, item));
     const last = objects[objects.length - 1];
@@ -631,11 +649,10 @@ export class DynamoNodeStore implements NodeStore {
 
   /** All object items of a node, tombstones included, in key order. */
   private async queryObjects(node: string, { projection }: { projection?: boolean }): Promise<Item[]> {
-    const items: Item[] = [];
-    let exclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
+    const { items } = await queryAll(
+      paginateQuery(
+        { client: this.client },
+        {
           TableName: this.options.tableName,
           ConsistentRead: true,
           KeyConditionExpression: '#node = :node AND #key > :start',
@@ -646,12 +663,9 @@ export class DynamoNodeStore implements NodeStore {
           },
           ExpressionAttributeValues: { ':node': str(node), ':start': str(OBJECTS_START) },
           ProjectionExpression: projection ? '#key, #lastSequence, #ref' : undefined,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+        },
+      ),
+    );
     return items;
   }
 }

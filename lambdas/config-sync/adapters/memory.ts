@@ -4,11 +4,12 @@
  * gap-free log, opaque body references) and copy values in and out, so a caller mutating
  * what it passed or got back cannot change stored state, as with a real database.
  */
-import { objectStorageKey, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent } from '../events';
+import { objectStorageKey, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent, type VoidedEvent } from '../events';
 import { IdempotencyKeyTakenError } from '../errors';
 import type { DriftEntry } from '../geoserver/drift';
 import { isFinal, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
 import type {
+  BatchCommit,
   ApplyFailure,
   IdempotencyClaim,
   IdempotencyRecord,
@@ -24,6 +25,7 @@ import type {
   EventDraft,
   EventLog,
   EventTopic,
+  HoleClosing,
   NodeStore,
   Snapshot,
   StoreCommit,
@@ -55,9 +57,10 @@ export class MemoryNodeStore implements NodeStore {
     node: string,
     objects: readonly ObjectRef[],
     parkingKeys: readonly string[],
-  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[] }> {
-    const { parked } = this.state(node);
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor: number }> {
+    const { parked, cursor } = this.state(node);
     return {
+      cursor,
       objects: await this.readObjects(node, objects),
       parked: parkingKeys.flatMap((key) => {
         const record = parked.get(key);
@@ -166,6 +169,19 @@ export class MemoryNodeStore implements NodeStore {
     return 'committed';
   }
 
+  async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
+    const state = this.state(node);
+    if (state.cursor !== commit.expectedCursor) return 'cursor-moved';
+    for (const { object, since } of commit.objects) {
+      this.assertWritable(node, object);
+      const stored = state.objects.get(objectStorageKey(object));
+      if (stored && stored.lastSequence >= since) return 'object-moved';
+    }
+    for (const { object } of commit.objects) state.objects.set(objectStorageKey(object), structuredClone(object));
+    state.cursor = commit.sequence;
+    return 'committed';
+  }
+
   async replaceWithSnapshot(node: string, snapshot: Snapshot): Promise<void> {
     this.nodes.set(node, {
       cursor: snapshot.sequence,
@@ -215,9 +231,11 @@ export class MemoryNodeStore implements NodeStore {
 }
 
 interface ClusterLog {
-  /** Index = sequence; `undefined` below the retention floor. */
-  readonly events: (PublishedEvent | undefined)[];
+  /** Index = sequence; `undefined` below the retention floor or in a hole. */
+  readonly events: (PublishedEvent | VoidedEvent | undefined)[];
   readonly unpublished: Set<number>;
+  /** Allocated, never written (a publisher that died between allocation and commit). */
+  readonly holes: Set<number>;
 }
 
 export class MemoryEventLog implements EventLog {
@@ -226,18 +244,51 @@ export class MemoryEventLog implements EventLog {
   private readonly claims = new Map<string, IdempotencyRecord>();
 
   async append(draft: EventDraft, claim?: IdempotencyClaim): Promise<PublishedEvent> {
-    const log = this.log(draft.cluster);
-    const sequence = log.events.length;
+    const [event] = await this.appendAll([draft], claim);
+    return event as PublishedEvent;
+  }
+
+  async appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim): Promise<PublishedEvent[]> {
+    const cluster = drafts[0]?.cluster;
+    if (cluster === undefined) return [];
+    const log = this.log(cluster);
+    const first = log.events.length;
     if (claim) {
-      const id = `${draft.cluster}\n${claim.node}\n${claim.key}`;
+      const id = `${cluster}\n${claim.node}\n${claim.key}`;
       const existing = this.claims.get(id);
       if (existing && existing.expiresAt >= Math.floor(Date.parse(claim.createdAt) / 1000)) throw new IdempotencyKeyTakenError({ ...existing });
-      this.claims.set(id, { ...claim, sequence });
+      this.claims.set(id, { ...claim, sequence: first });
     }
-    const event: PublishedEvent = { ...structuredClone(draft), sequence };
-    log.events.push(event);
-    log.unpublished.add(sequence);
-    return structuredClone(event);
+    const events = drafts.map((draft, index): PublishedEvent => ({ ...structuredClone(draft), sequence: first + index }) as PublishedEvent);
+    for (const event of events) {
+      log.events.push(event);
+      log.unpublished.add(event.sequence);
+    }
+    return structuredClone(events);
+  }
+
+  /** Simulates a publisher that died after allocating `count` sequences: a hole in the log. */
+  abandonAllocation(cluster: string, count: number): number[] {
+    const log = this.log(cluster);
+    const sequences: number[] = [];
+    for (let index = 0; index < count; index += 1) {
+      sequences.push(log.events.length);
+      log.holes.add(log.events.length);
+      log.events.push(undefined);
+    }
+    return sequences;
+  }
+
+  /** Memory holes are closed at once: no publisher can still be writing them. */
+  async closeHoles(cluster: string, from: number, to: number): Promise<HoleClosing> {
+    const log = this.log(cluster);
+    let voided = 0;
+    for (let sequence = Math.max(1, from); sequence <= Math.min(to, log.events.length - 1); sequence += 1) {
+      if (!log.holes.delete(sequence)) continue;
+      log.events[sequence] = { sequence, cluster, origin: 'log', publishedAt: new Date(0).toISOString(), voided: true };
+      voided += 1;
+    }
+    return { voided, waiting: 0 };
   }
 
   async saveIdempotentAnswer(cluster: string, node: string, key: string, answer: string): Promise<void> {
@@ -256,8 +307,8 @@ export class MemoryEventLog implements EventLog {
     return this.log(cluster).events.length - 1;
   }
 
-  async markPublished(cluster: string, sequence: number): Promise<void> {
-    this.log(cluster).unpublished.delete(sequence);
+  async markPublished(cluster: string, from: number, to = from): Promise<void> {
+    for (let sequence = from; sequence <= to; sequence += 1) this.log(cluster).unpublished.delete(sequence);
   }
 
   async listUnpublished(cluster: string, limit: number): Promise<PublishedEvent[]> {
@@ -267,7 +318,7 @@ export class MemoryEventLog implements EventLog {
       .slice(0, limit)
       .flatMap((sequence) => {
         const event = log.events[sequence];
-        return event ? [structuredClone(event)] : [];
+        return event && !('voided' in event) ? [structuredClone(event)] : [];
       });
   }
 
@@ -284,7 +335,7 @@ export class MemoryEventLog implements EventLog {
     let log = this.clusters.get(cluster);
     if (!log) {
       // Index 0 is a placeholder so that `events[sequence]` is the event: sequences start at 1.
-      log = { events: [undefined], unpublished: new Set() };
+      log = { events: [undefined], unpublished: new Set(), holes: new Set() };
       this.clusters.set(cluster, log);
     }
     return log;
@@ -337,6 +388,10 @@ export class MemoryEventTopic implements EventTopic {
 
   subscribe(listener: TopicListener): void {
     this.listeners.push(listener);
+  }
+
+  async publishBatch(events: readonly PublishedEvent[]): Promise<void> {
+    for (const event of events) await this.publish(event);
   }
 
   failNextPublishes(count: number): void {

@@ -23,6 +23,7 @@
  *   (a refusal can be a passing race), then returned as `rejected` with GeoServer's answer:
  *   the caller records it and moves on, so one bad change never stops the node.
  */
+import { retry, type Backoff } from '../../shared/retry';
 import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
 import type { ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
@@ -56,10 +57,15 @@ export type GeoServerOutcome =
 export interface GeoServerApplyOptions {
   /** Attempts at a change GeoServer refuses before it is given up as rejected. @default 3 */
   readonly rejectionAttempts?: number;
-  /** Wait before attempt `n + 1` of a refused change. @default 200 ms, then 1 s */
-  readonly rejectionDelayMs?: (attempt: number) => number;
+  /** For tests: how to wait between attempts. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * Between attempts at a change GeoServer refused: a refusal can be a race inside GeoServer (a
+ * store still being created) that passes within a second; up to 0.5 s, then up to 1 s.
+ */
+const REFUSAL_BACKOFF: Backoff = { baseMs: 500, capMs: 1000 };
 
 /** Longest GeoServer answer kept (in errors, GET /nodes and dead-letter messages). */
 export const MAX_ANSWER_CHARS = 2000;
@@ -79,20 +85,28 @@ export async function applyToGeoServer(
   step: GeoServerStep,
   options: GeoServerApplyOptions = {},
 ): Promise<GeoServerOutcome> {
-  const attempts = options.rejectionAttempts ?? 3;
-  const delay = options.rejectionDelayMs ?? ((attempt: number) => (attempt === 1 ? 200 : 1000));
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await applyOnce(rest, step);
-    } catch (caught) {
-      const error = caught instanceof UnmappableError ? new Refusal(`${step.kind} ${step.type} ${step.id}`, null, caught.message) : caught;
-      if (!(error instanceof Refusal)) throw error;
-      if (error.status === null || attempt >= attempts) {
-        return { kind: 'rejected', request: error.request, status: error.status, answer: error.answer, attempts: attempt };
-      }
-      await sleep(delay(attempt));
-    }
+  let tried = 0;
+  try {
+    return await retry(
+      async () => {
+        tried += 1;
+        try {
+          return await applyOnce(rest, step);
+        } catch (caught) {
+          throw caught instanceof UnmappableError ? new Refusal(`${step.kind} ${step.type} ${step.id}`, null, caught.message) : caught;
+        }
+      },
+      {
+        maxAttempts: options.rejectionAttempts ?? 3,
+        backoff: REFUSAL_BACKOFF,
+        // A refusal without a status is ours (nothing to send): another attempt would be the same.
+        retryable: (error) => error instanceof Refusal && error.status !== null,
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error;
+    return { kind: 'rejected', request: error.request, status: error.status, answer: error.answer, attempts: tried };
   }
 }
 

@@ -39,6 +39,7 @@ import { enqueueJob } from '../adapters/sqs-jobs';
 import { jobIdOfMessage } from '../jobs';
 import { runJobSlice, type JobRunnerDeps } from '../job-runner';
 import { publishChange } from '../publish';
+import { RANGE_LAST_ATTRIBUTE } from '../cluster';
 
 const membership = membershipFromEnv();
 const node = ownNodeFromEnv(membership);
@@ -47,27 +48,25 @@ const context: NodeContext = { cluster: membership.cluster, node: node.name };
 const base = applyDepsFromEnv();
 const rest = geoServerFromEnv();
 const deps: ApplyDeps = rest ? { ...base, geoserver: { rest } } : base;
-const queues = rest ? queuesOf(nodeQueuesFromEnv(membership), node.name) : undefined;
-const sqs = rest ? sqsClientFromEnv() : undefined;
+const ownQueues = queuesOf(nodeQueuesFromEnv(membership), node.name);
+if (!ownQueues) throw new Error(`Environment variable NODE_QUEUES has no queues for node ${node.name}`);
+const queues = ownQueues;
+const sqs = sqsClientFromEnv();
 const geoserver = rest ? new GeoServerInvocation(node.name, { rest, status: geoServerStatusFromEnv() }) : undefined;
-const jobs = rest ? jobStoreFromEnv() : undefined;
+const jobs = jobStoreFromEnv();
 const publishing = rest && canPublish(node.role) ? { ...base, topic: eventTopicFromEnv(), now: () => new Date() } : undefined;
-const jobDeps: JobRunnerDeps | undefined =
-  rest && jobs
-    ? {
-        cluster: context.cluster,
-        store: base.store,
-        jobs,
-        apply: deps,
-        rest,
-        // A publishing node's store holds what its own GeoServer answered: compared both ways.
-        compareMode: canPublish(node.role) ? 'both-ways' : 'stored-properties',
-        ...(publishing
-          ? { publish: async (change) => (await publishChange(publishing, { cluster: context.cluster, node }, change)).event.sequence }
-          : {}),
-        now: () => new Date(),
-      }
-    : undefined;
+const jobDeps: JobRunnerDeps = {
+  cluster: context.cluster,
+  store: base.store,
+  jobs,
+  // A resync's catch-up applies the log to the GeoServer too.
+  apply: deps,
+  ...(rest ? { rest } : {}),
+  // A publishing node's store holds what its own GeoServer answered: compared both ways.
+  compareMode: canPublish(node.role) ? 'both-ways' : 'stored-properties',
+  ...(publishing ? { publish: async (change) => (await publishChange(publishing, { cluster: context.cluster, node }, change)).event.sequence } : {}),
+  now: () => new Date(),
+};
 /** Time kept back from the invocation's timeout; a slice also ends by this, so events are not held up for long. */
 const JOB_RESERVE_MS = 20_000;
 const MAX_SLICE_MS = 60_000;
@@ -76,7 +75,7 @@ logger.appendPersistentKeys({ node: node.name });
 metrics.setDefaultDimensions({ [NODE_DIMENSION]: node.name });
 
 export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
-  const jobRecords = jobDeps ? event.Records.filter((record) => jobIdOfMessage(record.body) !== undefined) : [];
+  const jobRecords = event.Records.filter((record) => jobIdOfMessage(record.body) !== undefined);
   const others = jobRecords.length > 0 ? event.Records.filter((record) => !jobRecords.includes(record)) : event.Records;
   const retryRequests = geoserver ? others.filter((record) => isRetryParkedMessage(record.body)) : [];
   const records = retryRequests.length > 0 ? others.filter((record) => !retryRequests.includes(record)) : others;
@@ -100,6 +99,7 @@ export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick
     deps,
     context,
     records.map((record) => record.body),
+    { aheadTo: rangeLastOf(records) },
   );
   const applied = result.results.reduce((count, delivery) => count + ('applied' in delivery ? delivery.applied.length : 0), 0);
   const last = result.results[result.results.length - 1];
@@ -128,7 +128,7 @@ export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick
     retryInSeconds: waitSeconds,
     error: describeError(error),
   });
-  if (waitSeconds !== undefined && sqs && queues) {
+  if (waitSeconds !== undefined) {
     // Best effort: without it the message returns after the queue's visibility timeout.
     await sqs
       .send(
@@ -199,14 +199,14 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
   const remaining = lambdaContext ? lambdaContext.getRemainingTimeInMillis() - JOB_RESERVE_MS : MAX_SLICE_MS;
   const deadline = Date.now() + Math.max(5_000, Math.min(MAX_SLICE_MS, remaining));
   try {
-    const outcome = await runJobSlice(jobDeps!, node.name, id, deadline);
-    const job = await jobs!.read(node.name, id);
+    const outcome = await runJobSlice(jobDeps, node.name, id, deadline);
+    const job = await jobs.read(node.name, id);
     logger.info('job slice run', { job: id, outcome, phase: job?.phase, state: job?.state, progress: job?.progress });
-    if (outcome === 'more' && job) await enqueueJob(sqs!, jobs!, queues!.queueUrl, context.cluster, job);
+    if (outcome === 'more' && job) await enqueueJob(sqs, jobs, queues.queueUrl, context.cluster, job);
     return true;
   } catch (error) {
     logger.error('job slice failed; it will be delivered again', { job: id, error: describeError(error) });
-    if (error instanceof GeoServerUnavailableError && sqs && queues) {
+    if (error instanceof GeoServerUnavailableError) {
       const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
       await sqs
         .send(
@@ -219,4 +219,14 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
     }
     return false;
   }
+}
+
+/** The highest change-set end the records announce (`rangeLast` attribute), if any. */
+function rangeLastOf(records: SQSEvent['Records']): number | undefined {
+  let last: number | undefined;
+  for (const record of records) {
+    const value = Number(record.messageAttributes?.[RANGE_LAST_ATTRIBUTE]?.stringValue);
+    if (Number.isSafeInteger(value) && value > 0 && (last === undefined || value > last)) last = value;
+  }
+  return last;
 }

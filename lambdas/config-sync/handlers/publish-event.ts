@@ -1,22 +1,24 @@
 /**
- * POST /config/events: a master (or `both`) node publishes a configuration change. The change
- * gets its cluster-wide sequence in the event log (the commit point), is published to the
- * topic and applied to the node's own store; failures after the commit point are recovered
- * by the republish schedule and the next catch-up, so they are logged, not returned as errors.
+ * POST /config/events: a master (or `both`) node publishes a configuration change, or a change
+ * set (`{"changes": [...]}`, up to 1,000 changes, committed all or nothing under one
+ * contiguous range of sequences). The events get their cluster-wide sequences in the event log
+ * (the commit point), are published to the topic and applied to the node's own store; failures
+ * after the commit point are recovered by the republish schedule and the next catch-up, so they
+ * are logged, not returned as errors.
  *
  * `Idempotency-Key`: a retry with the same key and body gets the first answer again (201, with
  * `Idempotent-Replayed: true`), the same key with another body a 422; keys bind for 24 hours
  * (publish.ts `publishIdempotently`).
  */
 import { createHash } from 'node:crypto';
-import { ForbiddenError, ValidationError } from '../../shared/errors';
+import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../../shared/errors';
 import { callerNode, header, httpHandler, json, parseJsonBody, readBody } from '../../shared/http';
 import type { ClusterNode } from '../../shared/cluster-model';
 import { assertCanPublish } from '../cluster';
 import { describeError, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
 import { assertNotPaused } from '../pause';
-import { publishIdempotently, type PublishDeps } from '../publish';
+import { MAX_CHANGE_SET_BYTES, publishIdempotently, type PublishDeps } from '../publish';
 
 const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
@@ -24,8 +26,17 @@ const membership = membershipFromEnv();
 const pauses = nodePausesFromEnv();
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(), now: () => new Date() };
 
-/** Styles carry their whole SLD; 1 MiB is far above any real one and well inside Lambda's 6 MB. */
-const MAX_CHANGE_BYTES = 1024 * 1024;
+/**
+ * A change set's JSON (one change's `properties` are bounded at 1 MiB by the event rules):
+ * inside Lambda's 6 MB request payload and, stored, inside one DynamoDB transaction.
+ */
+const MAX_CHANGE_BYTES = MAX_CHANGE_SET_BYTES;
+/** Styles carry their whole SLD; 1 MiB is far above any real one. */
+const MAX_SINGLE_CHANGE_BYTES = 1024 * 1024;
+
+function isChangeSet(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && Object.hasOwn(body, 'changes');
+}
 
 export const handler = httpHandler(async (event) => {
   const started = performance.now();
@@ -37,26 +48,28 @@ export const handler = httpHandler(async (event) => {
   await assertNotPaused(pauses, node.name);
   const idempotencyKey = parseIdempotencyKey(header(event, IDEMPOTENCY_KEY_HEADER));
   const body = parseJsonBody(event, MAX_CHANGE_BYTES);
+  // One change keeps its own bound (its properties are at most 1 MiB of JSON).
+  if (!isChangeSet(body) && Buffer.byteLength(readBody(event, MAX_CHANGE_BYTES), 'utf8') > MAX_SINGLE_CHANGE_BYTES) {
+    throw new PayloadTooLargeError(MAX_SINGLE_CHANGE_BYTES);
+  }
   const idempotency =
     idempotencyKey === undefined
       ? undefined
       : { key: idempotencyKey, bodyHash: createHash('sha256').update(readBody(event, MAX_CHANGE_BYTES)).digest('hex') };
   const outcome = await publishIdempotently(deps, { cluster: membership.cluster, node }, body, idempotency);
   if (outcome.replayed) {
-    logger.info('configuration event replayed for its idempotency key');
+    logger.info('configuration change replayed for its idempotency key');
     return json(201, outcome.answer, { 'idempotent-replayed': 'true' });
   }
   const { result } = outcome;
-  logger.appendKeys({ sequence: result.event.sequence });
+  const sequences = `${result.events[0]?.sequence}..${result.events[result.events.length - 1]?.sequence}`;
+  logger.appendKeys({ sequence: result.events[0]?.sequence, sequences });
   metrics.addMetric(METRIC.publishLatency, MetricUnit.Milliseconds, performance.now() - started);
-  if (result.published) metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, 1);
+  if (result.published) metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, result.events.length);
   for (const failure of result.deferredFailures) {
-    logger.error('configuration event committed; a later step failed and will be recovered', {
-      stage: failure.stage,
-      error: describeError(failure.error),
-    });
+    logger.error('configuration change committed; a later step failed and will be recovered', { stage: failure.stage, error: describeError(failure.error) });
   }
-  logger.info('configuration event published', { kind: result.event.kind, published: result.published });
+  logger.info('configuration change published', { events: result.events.length, published: result.published });
   return json(201, outcome.answer);
 });
 

@@ -12,7 +12,7 @@ import { callerIdentity, httpHandler, json, pathParam, type HttpEvent } from '..
 import { OPERATOR_ROLE } from '../../shared/node-token';
 import { assertCanOperate, findNode } from '../cluster';
 import { jobStoreFromEnv, membershipFromEnv } from '../adapters/from-env';
-import { isFinal, jobView } from '../jobs';
+import { isFinal, JOB_ID_PATTERN, jobView } from '../jobs';
 
 const membership = membershipFromEnv();
 const jobs = jobStoreFromEnv();
@@ -25,7 +25,8 @@ export const handler = httpHandler(async (event: HttpEvent) => {
   else if (!caller.nodeId) throw new ForbiddenError('unknown operator');
   const id = event.pathParameters?.id;
   if (id !== undefined) {
-    const job = await jobs.read(target.name, id);
+    // Job ids are UUIDs: anything else names no job (and never reaches the table as a key).
+    const job = JOB_ID_PATTERN.test(id) ? await jobs.read(target.name, id) : undefined;
     if (!job) throw new NotFoundError('job', id);
     return json(200, { job: jobView(job) }, { 'cache-control': 'no-store' });
   }

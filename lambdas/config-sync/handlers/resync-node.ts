@@ -6,21 +6,33 @@
  * master is this same single snapshot, never a storm of per-object events (GeoServer's
  * "NEVER RELOAD").
  *
+ * A consuming node's resync is a background job (jobs.ts), answered 202 with the job: its own
+ * apply function runs it from its queue (a snapshot of a large store takes longer than a request
+ * may last), and for a node with a GeoServer the job goes on with a reconcile of that GeoServer
+ * against the new store, so a new node, or a GeoServer rebuilt from an empty data directory,
+ * converges with this one call. 409 while the node runs another job. A pure master has no queue
+ * (and no GeoServer): it is resynced within the request, answered 200.
+ *
  * The node's queue may keep delivering meanwhile: the store only ever replaces an object by
  * a newer version, so the snapshot and the applier cannot undo each other's writes.
  */
+import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { ConflictError, ValidationError } from '../../shared/errors';
 import { callerNode, httpHandler, json, parseJsonBody, pathParam, type HttpEvent } from '../../shared/http';
 import { resyncFrom } from '../bootstrap';
-import { canPublish, nodeNameSchema, type ClusterNode } from '../../shared/cluster-model';
+import { canPublish, consumes, nodeNameSchema, type ClusterNode } from '../../shared/cluster-model';
 import { assertCanOperate, findNode } from '../cluster';
 import { fieldIssues } from '../events';
 import { logger } from '../../shared/observability';
-import { applyDepsFromEnv, membershipFromEnv } from '../adapters/from-env';
+import { applyDepsFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsClientFromEnv } from '../adapters/from-env';
+import { enqueueJob } from '../adapters/sqs-jobs';
+import { jobView, newJob } from '../jobs';
 
 const membership = membershipFromEnv();
 const deps = applyDepsFromEnv();
+const queues = nodeQueuesFromEnv(membership);
+const jobs = jobStoreFromEnv();
 
 const resyncRequestSchema = z.strictObject({ source: z.optional(nodeNameSchema) });
 
@@ -30,6 +42,19 @@ export const handler = httpHandler(async (event) => {
   assertCanOperate(caller, target, 'resync');
   logger.appendKeys({ node: target.name });
   const source = sourceNode(target, requestedSource(event));
+  if (consumes(target.role) && Object.hasOwn(queues, target.name)) {
+    const now = new Date();
+    const job = newJob({ id: randomUUID(), node: target.name, kind: 'resync', requestedBy: caller.name, source: source.name, hasGeoServer: false, now });
+    const started = await jobs.start(job, now);
+    if (!started.started) {
+      throw new ConflictError('JOB_RUNNING', `Node ${target.name} is running job ${started.active.id} (${started.active.kind}); wait for it to end`, {
+        job: jobView(started.active),
+      });
+    }
+    await enqueueJob(sqsClientFromEnv(), jobs, queues[target.name]!.queueUrl, membership.cluster, job);
+    logger.info('resync job started', { source: source.name, job: job.id });
+    return json(202, { node: target.name, source: source.name, job: jobView(job) }, { location: `/nodes/${encodeURIComponent(target.name)}/jobs/${job.id}` });
+  }
   const result = await resyncFrom(deps, { cluster: membership.cluster, node: target.name }, source.name);
   logger.info('node resynced', {
     source: source.name,

@@ -5,11 +5,11 @@
  * so the paths and the methods are declared once, beside the routes.
  */
 import type { HttpEvent, HttpResult } from '../http';
-import { corsOriginsFromEnv, preflightResponse } from '../cors';
+import { CORS_ENV, corsOriginsFromEnv, preflightResponse } from '../cors';
 import { requireEnv } from '../env';
 
 const origins = corsOriginsFromEnv();
-const methodsByPath = parseMethods(requireEnv('CORS_PREFLIGHT_METHODS'));
+const methodsByPath = parseMethods(requireEnv(CORS_ENV.preflightMethods));
 
 function parseMethods(raw: string): Map<string, string[]> {
   try {

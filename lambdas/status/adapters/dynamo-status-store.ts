@@ -16,14 +16,15 @@ import {
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  paginateQuery,
   PutCommand,
-  QueryCommand,
   ScanCommand,
   UpdateCommand,
-  type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from '../../shared/adapters/query-all';
 import type { CursorSigner } from '../../shared/signed-cursor';
 import { ValidationError } from '../../shared/errors';
+import { AGAIN, retry, UNPROCESSED_ITEMS_BACKOFF } from '../../shared/retry';
 import { type ActiveWrite, type ExecutionStatus, type Phase } from '../execution';
 import type { ListQuery, Page, StatusStore } from '../ports';
 import { listingFingerprint, planListing, processNamesOf, type PartitionSource } from './listing-plan';
@@ -335,12 +336,10 @@ export class DynamoStatusStore implements StatusStore {
     Object.assign(names, filter.names);
     Object.assign(values, filter.values);
 
-    const items: Item[] = [];
-    let exclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    let reads = 0;
-    do {
-      const result = await this.doc.send(
-        new QueryCommand({
+    const { items: read, next: exclusiveStartKey } = await queryAll(
+      paginateQuery(
+        { client: this.doc },
+        {
           TableName: this.options.tableName,
           IndexName: index.name,
           KeyConditionExpression: keyCondition,
@@ -351,17 +350,15 @@ export class DynamoStatusStore implements StatusStore {
           // One more than a page tells whether another page exists. With a filter, Limit counts
           // the items read, not the matches: read more at once, within the budget.
           Limit: filter.expression === undefined ? spec.limit + 1 : Math.max(spec.limit + 1, this.options.filteredReadItems ?? FILTERED_READ_ITEMS),
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      reads++;
-      for (const item of result.Items ?? []) {
-        const sort = item[index.sortAttribute] as string;
+        },
+      ),
+      {
         // BETWEEN is inclusive; the bounds here are exclusive cursors and cut-offs.
-        if (sort !== spec.above && sort !== spec.below) items.push({ ...item, [SORT]: sort });
-      }
-      exclusiveStartKey = result.LastEvaluatedKey;
-    } while (exclusiveStartKey !== undefined && items.length <= spec.limit && reads < MAX_READS_PER_PARTITION);
+        keep: (item) => item[index.sortAttribute] !== spec.above && item[index.sortAttribute] !== spec.below,
+        enough: (items, reads) => items.length > spec.limit || reads >= MAX_READS_PER_PARTITION,
+      },
+    );
+    const items: Item[] = read.map((item) => ({ ...item, [SORT]: item[index.sortAttribute] as string }));
 
     if (items.length > spec.limit) return { items: items.slice(0, spec.limit + 1), frontier: items[spec.limit]?.[SORT] as string };
     return { items, frontier: exclusiveStartKey === undefined ? undefined : (exclusiveStartKey[index.sortAttribute] as string) };
@@ -377,13 +374,19 @@ export class DynamoStatusStore implements StatusStore {
     const read = new Map<string, Item>();
     for (let start = 0; start < missing.length; start += BATCH_GET_ITEMS) {
       let keys: Array<Record<string, unknown>> = missing.slice(start, start + BATCH_GET_ITEMS).map((executionId) => ({ executionId }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt === MAX_BATCH_ATTEMPTS) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt * 10));
-        const result = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: keys } } }));
-        for (const item of result.Responses?.[this.options.tableName] ?? []) read.set(item.executionId as string, item);
-        keys = (result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
-      }
+      await retry(
+        async () => {
+          const result = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: keys } } }));
+          for (const item of result.Responses?.[this.options.tableName] ?? []) read.set(item.executionId as string, item);
+          keys = (result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
+          return keys.length === 0 ? undefined : AGAIN;
+        },
+        {
+          maxAttempts: MAX_BATCH_ATTEMPTS,
+          backoff: UNPROCESSED_ITEMS_BACKOFF,
+          exhausted: (attempts) => new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempts} attempts`),
+        },
+      );
     }
     return items
       .map((item) => (item.version === undefined ? read.get(item.executionId as string) : item))

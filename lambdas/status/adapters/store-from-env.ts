@@ -1,5 +1,6 @@
 import { intEnv, requireEnv } from '../../shared/env';
 import { CursorSigner } from '../../shared/signed-cursor';
+import { STATUS_ENV } from '../manifest';
 import { DynamoStatusStore } from './dynamo-status-store';
 
 /**
@@ -8,13 +9,13 @@ import { DynamoStatusStore } from './dynamo-status-store';
  * cursor key is missing, rather than their first listing.
  */
 export function statusStoreFromEnv(options: { listing?: boolean } = {}): DynamoStatusStore {
-  const retentionSeconds = intEnv('STATUS_RETENTION_MINUTES') * 60;
-  const heartbeatTimeoutSeconds = intEnv('HEARTBEAT_TIMEOUT_SECONDS');
+  const retentionSeconds = intEnv(STATUS_ENV.retentionMinutes) * 60;
+  const heartbeatTimeoutSeconds = intEnv(STATUS_ENV.heartbeatTimeoutSeconds);
   return new DynamoStatusStore({
-    tableName: requireEnv('STATUS_TABLE_NAME'),
-    shards: intEnv('STATUS_INDEX_SHARDS'),
+    tableName: requireEnv(STATUS_ENV.tableName),
+    shards: intEnv(STATUS_ENV.indexShards),
     // TTL is a backstop behind the reaper and cleanup: a day past when both should have acted.
     ttlBackstopSeconds: heartbeatTimeoutSeconds + retentionSeconds + 86_400,
-    cursors: options.listing ? new CursorSigner(requireEnv('STATUS_CURSOR_KEY')) : undefined,
+    cursors: options.listing ? new CursorSigner(requireEnv(STATUS_ENV.cursorKey)) : undefined,
   });
 }

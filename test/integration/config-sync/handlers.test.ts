@@ -1,9 +1,11 @@
 // The config-sync Lambda handlers, invoked directly with API Gateway / SQS / EventBridge events
 // and the environment the CDK construct gives them, against freshly started emulators. (The
 // end-to-end scenarios over HTTP and the local runtime live elsewhere.)
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { HttpResult } from '../../../lambdas/shared/http';
+import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
@@ -214,19 +216,48 @@ describe('catalog', () => {
   });
 });
 
+/**
+ * Hands the job's message to the node's apply function, as its queue would deliver it (the
+ * queue itself is behind earlier tests' undeleted messages here; the scenarios over the local
+ * runtime deliver job messages through the queue).
+ */
+async function runJob(node: string, id: string): Promise<void> {
+  const apply = await handlers.apply(node);
+  const message: Message = { MessageId: `job-${id}`, ReceiptHandle: `job-${id}`, Body: JSON.stringify({ runJob: id }), Attributes: { ApproximateReceiveCount: '1' } };
+  expect(await apply(sqsEvent([message]))).toEqual({ batchItemFailures: [] });
+}
+
+const jobs = {
+  read: (node: string, id: string) => new DynamoJobStore(process.env.NODE_STORE_TABLE_NAME!, new DynamoDBClient({})).read(node, id),
+};
+
 describe('resync and redrive', () => {
   test('a node that never applied anything resyncs from the first master to the same store', async () => {
     const refused = await handlers.resync(http({ node: 'slave-1', path: { node: 'slave-2' } }));
     expect(refused.statusCode).toBe(403); // a slave may resync only itself
+    // A consuming node's resync is a job its own apply function runs from its queue.
     const result = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' } }));
-    expect(result.statusCode).toBe(200);
-    expect(body(result)).toMatchObject({ node: 'slave-2', source: 'master-1', sequence: 4 });
+    expect(result.statusCode).toBe(202);
+    expect(body(result)).toMatchObject({ node: 'slave-2', source: 'master-1', job: { node: 'slave-2', kind: 'resync', state: 'queued', phase: 'bootstrap' } });
+    const job = (body(result).job as { id: string }).id;
+    // One job per node at a time.
+    const busy = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' } }));
+    expect({ status: busy.statusCode, code: body(busy).code }).toEqual({ status: 409, code: 'JOB_RUNNING' });
+    await runJob('slave-2', job);
+    const ended = await jobs.read('slave-2', job);
+    expect(ended).toMatchObject({ state: 'succeeded', phase: 'done', source: 'master-1', resync: { cursor: 4 }, error: null });
     const objectsOf = async (node: string) =>
       body(await handlers.catalog(http({ path: { node }, query: { includeDeleted: 'true' } }))).objects;
     expect(await objectsOf('slave-2')).toEqual(await objectsOf('master-1'));
 
     const explicit = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' }, body: { source: 'master-2' }, contentType: 'application/json' }));
-    expect(body(explicit)).toMatchObject({ source: 'master-2' });
+    expect(body(explicit)).toMatchObject({ source: 'master-2', job: { source: 'master-2' } });
+    await runJob('slave-2', (body(explicit).job as { id: string }).id);
+    expect(await jobs.read('slave-2', (body(explicit).job as { id: string }).id)).toMatchObject({ state: 'succeeded', resync: { cursor: 4 } });
+    // A pure master has no queue: it is resynced within the request.
+    const master = await handlers.resync(http({ node: 'master-1', path: { node: 'master-1' }, body: { source: 'master-2' }, contentType: 'application/json' }));
+    expect(master.statusCode).toBe(200);
+    expect(body(master)).toMatchObject({ node: 'master-1', source: 'master-2', sequence: 4 });
     const self = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' }, body: { source: 'slave-2' }, contentType: 'application/json' }));
     expect(self.statusCode).toBe(400);
     expect(body(self)).toMatchObject({ field: 'source' });

@@ -35,10 +35,11 @@ const GEOSERVERS: Record<string, string> = Object.fromEntries(
 const SLAVES = Object.keys(GEOSERVERS);
 
 if (SLAVES.length === 0) {
-  // Printed on every run without GeoServers, so nobody mistakes the skip for a pass.
-  console.info(
+  // Printed on every run without GeoServers, so nobody mistakes the skip for a pass (straight to
+  // stderr: Jest does not show the console output of a suite whose tests are all skipped).
+  process.stderr.write(
     'real-geoservers.test.ts skipped: GEOSERVER_URLS is not set. Set it to real GeoServers\' URLs (comma-separated), ' +
-      'with GEOSERVER_USER/GEOSERVER_PASSWORD, to run the convergence scenario against them (README: "Real GeoServers as cluster members").',
+      'with GEOSERVER_USER/GEOSERVER_PASSWORD, to run the convergence scenario against them (README: "Real GeoServers as cluster members").\n',
   );
 }
 
@@ -48,10 +49,10 @@ suite(`convergence against real GeoServers (${SLAVES.length === 0 ? 'skipped: GE
   let cluster: SyncCluster;
 
   beforeAll(async () => {
-    const saved = { urls: process.env.GEOSERVER_URLS, credentials: process.env.GEOSERVER_CREDENTIALS };
-    // The spawned cluster reads credentials from GEOSERVER_CREDENTIALS; the URLs come from its cluster file.
+    const saved = { credentials: process.env.GEOSERVER_CREDENTIALS };
+    // The spawned cluster reads credentials from GEOSERVER_CREDENTIALS; the URLs come from its
+    // cluster file (a spawned cluster never sees GEOSERVER_URLS: local/spawn.ts).
     process.env.GEOSERVER_CREDENTIALS = `${process.env.GEOSERVER_USER ?? 'admin'}:${process.env.GEOSERVER_PASSWORD ?? 'geoserver'}`;
-    delete process.env.GEOSERVER_URLS;
     try {
       cluster = await SyncCluster.start(
         'real-geoservers',
@@ -59,7 +60,6 @@ suite(`convergence against real GeoServers (${SLAVES.length === 0 ? 'skipped: GE
         'config-sync-real-geoservers',
       );
     } finally {
-      if (saved.urls !== undefined) process.env.GEOSERVER_URLS = saved.urls;
       if (saved.credentials === undefined) delete process.env.GEOSERVER_CREDENTIALS;
       else process.env.GEOSERVER_CREDENTIALS = saved.credentials;
     }

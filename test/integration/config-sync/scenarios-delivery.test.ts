@@ -404,6 +404,18 @@ test('a change nested beyond the bound is refused at publish with a 400 naming t
   expect((await cluster.status()).head).toBe(head);
 });
 
+/** Waits for a resync job to succeed; answers it. */
+async function resyncEnded(node: string, id: string): Promise<any> {
+  for (const deadline = Date.now() + 60_000; ; await sleep(200)) {
+    const answer = await cluster.api('GET', `/nodes/${node}/jobs/${id}`, { node: MASTER });
+    expect(answer.status).toBe(200);
+    const job = answer.body.job;
+    if (job.state === 'failed') throw new Error(`resync of ${node} failed: ${job.error}`);
+    if (job.state === 'succeeded') return job;
+    if (Date.now() > deadline) throw new Error(`resync of ${node} still ${job.state}`);
+  }
+}
+
 test('a new node bootstraps to the same store with a resync, then follows its queue', async () => {
   await cluster.waitConverged();
   // The node has been down since the cluster started, and its queue kept every event.
@@ -416,25 +428,29 @@ test('a new node bootstraps to the same store with a resync, then follows its qu
   expect((await cluster.drain(NEW_NODE)).length).toBe(before.head);
   expect(await cluster.nodeStatus(NEW_NODE)).toMatchObject({ lastAppliedSequence: 0, queueDepth: 0 });
 
+  // A resync is a job the node's own apply function runs from its queue: it waits while the node is down.
   const resync = await cluster.api('POST', `/nodes/${NEW_NODE}/resync`, { node: MASTER });
-  expect(resync.status).toBe(200);
-  expect(resync.body).toMatchObject({ node: NEW_NODE, source: MASTER, sequence: before.head });
-  expect(resync.body.snapshotSequence).toBeLessThanOrEqual(before.head);
-  expect(resync.body.snapshotSequence + resync.body.appliedFromLog).toBe(before.head);
-  // Its poller is still stopped: the store comes from the snapshot and the log alone.
+  expect(resync.status).toBe(202);
+  expect(resync.body).toMatchObject({ node: NEW_NODE, source: MASTER, job: { kind: 'resync', state: 'queued', source: MASTER } });
+  expect(await cluster.nodeStatus(NEW_NODE)).toMatchObject({ lastAppliedSequence: 0 });
+  await cluster.resume(NEW_NODE);
+  const job = await resyncEnded(NEW_NODE, resync.body.job.id);
+  // Its queue was empty: the store comes from the snapshot and the log alone.
+  expect(job.resync.cursor).toBe(before.head);
+  expect(job.resync.snapshotSequence).toBeLessThanOrEqual(before.head);
+  expect(job.resync.snapshotSequence + job.resync.appliedFromLog).toBe(before.head);
   expect(await cluster.nodeStatus(NEW_NODE)).toMatchObject({ lastAppliedSequence: before.head, lag: 0 });
   await expectSameStore(NEW_NODE);
 
   // From now on it follows its queue.
-  await cluster.resume(NEW_NODE);
   await cluster.publishAll(MASTER, new ChangeStream(5005).take(10), 4);
   await cluster.waitConverged();
   await expectSameStore(NEW_NODE);
 
   // Resync from another source (a `both` node) gives the same store too.
   const again = await cluster.api('POST', '/nodes/slave-1/resync', { node: MASTER, json: { source: BOTH } });
-  expect(again.status).toBe(200);
-  expect(again.body).toMatchObject({ node: 'slave-1', source: BOTH, sequence: cluster.expected.head });
+  expect(again.status).toBe(202);
+  expect(await resyncEnded('slave-1', again.body.job.id)).toMatchObject({ source: BOTH, resync: { cursor: cluster.expected.head } });
   await expectSameStore('slave-1');
 
   // Finally, every node of the cluster holds the same store.

@@ -11,6 +11,9 @@
  * - The crash window of the gateway: a write the master applied whose publish failed (the
  *   gateway's log append refused) is published by a capture.
  */
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
+import type { StoredObject } from '../../../lambdas/config-sync/ports';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { sleep, SyncCluster } from './scenario-support';
 
@@ -229,6 +232,29 @@ test("the gateway's crash window: a write the master applied whose publish faile
   for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.get('featureType', 'topp:rivers')?.title).toBe('rivers (lost publish)');
 });
 
+test('a GeoServer rebuilt from an empty data directory converges with one resync: the job ends with a reconcile', async () => {
+  const gs2 = standInReset('gs-2');
+  expect(gs2.catalog.objects.workspace.size).toBe(0);
+  const resync = await cluster.api('POST', '/nodes/gs-2/resync', { node: MASTER });
+  expect(resync.status).toBe(202);
+  expect(resync.body).toMatchObject({ node: 'gs-2', source: MASTER, job: { kind: 'resync', phase: 'bootstrap' } });
+  const ended = await jobEnded('gs-2', resync.body.job.id);
+  expect(ended).toMatchObject({ state: 'succeeded', phase: 'done', failures: [], progress: { extra: 0, different: 0, failed: 0 } });
+  expect(ended.progress.missing).toBeGreaterThan(0);
+  expect(ended.progress.fixed).toBe(ended.progress.missing);
+  expect(snapshot(gs2)).toEqual(snapshot(geoservers.get(MASTER)!));
+});
+
+/** Empties a stand-in's catalog as a new data directory would be (settings stay: every GeoServer has them). */
+function standInReset(node: string): GeoServerStandIn {
+  const geoserver = geoservers.get(node)!;
+  for (const type of ['workspace', 'namespace', 'dataStore', 'coverageStore', 'wmsStore', 'wmtsStore', 'featureType', 'coverage', 'wmsLayer', 'wmtsLayer', 'layer', 'layerGroup', 'style', 'workspaceSettings'] as const) {
+    geoserver.catalog.objects[type].clear();
+  }
+  geoserver.catalog.styleBodies.clear();
+  return geoserver;
+}
+
 test('job routes refuse what they cannot do, with clear errors', async () => {
   const slaveOnSlave = await cluster.api('POST', '/nodes/gs-2/reconcile', { node: 'gs-1' });
   expect({ status: slaveOnSlave.status, code: slaveOnSlave.body.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
@@ -241,3 +267,49 @@ test('job routes refuse what they cannot do, with clear errors', async () => {
   const noToken = await fetch(`${cluster.spawned.url}/nodes/gs-1/drift`);
   expect(noToken.status).toBe(401);
 });
+
+/**
+ * A large catalog (2,000 objects here, `DRIFT_TEST_OBJECTS` to change it; the bench reconciles
+ * 20,000: `npm run bench -- --only geoserver`) seeded straight into a node's store, its GeoServer
+ * holding a different catalog: one reconcile job, in slices, leaves the GeoServer holding it all.
+ */
+test('a large catalog seeded into the store is reconciled into a GeoServer that holds another one', async () => {
+  const count = Number(process.env.DRIFT_TEST_OBJECTS ?? 2000);
+  const dynamo = new DynamoDBClient({ endpoint: cluster.spawned.emulators.dynamo, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const tables = (await dynamo.send(new ListTablesCommand({}))).TableNames ?? [];
+  const table = tables.find((name) => name.includes('NodeStore'));
+  if (!table) throw new Error(`no node store table among ${tables.join(', ')}`);
+  const objects = seedObjects(count);
+  const head = (await cluster.api('GET', '/nodes')).body.head as number;
+  await new DynamoNodeStore({ tableName: table, client: dynamo }).replaceWithSnapshot('gs-1', { cluster: 'drift', sourceNode: MASTER, sequence: head, objects });
+  const gs1 = standInReset('gs-1');
+  await write(gs1.restUrl, 'POST', '/workspaces', { workspace: { name: 'other' } });
+
+  const started = Date.now();
+  const job = await startJob('gs-1', 'reconcile');
+  const ended = await jobEnded('gs-1', job.id, 600_000);
+  expect(ended).toMatchObject({ state: 'succeeded', failures: [], progress: { compared: count, missing: count, extra: 2, different: 0, fixed: count + 2, failed: 0 } });
+  console.info(`reconciled ${count} objects in ${((Date.now() - started) / 1000).toFixed(1)} s, ${ended.slices} slices, ${ended.progress.restCalls} REST calls`);
+  for (const object of objects) {
+    expect({ key: `${object.type}/${object.id}`, held: gs1.catalog.get(object.type as never, object.id) !== undefined }).toEqual({ key: `${object.type}/${object.id}`, held: true });
+  }
+  expect(gs1.catalog.get('workspace', 'other')).toBeUndefined();
+}, 660_000);
+
+/** Workspaces of a data store and 99 feature types, each with its layer, `count` objects in all. */
+function seedObjects(count: number): StoredObject[] {
+  const objects: StoredObject[] = [];
+  const stored = (type: StoredObject['type'], id: string, properties: Record<string, unknown>): StoredObject =>
+    ({ type, id, properties, lastSequence: 1, lastOrigin: MASTER, updatedAt: '2026-12-01T00:00:00.000Z', deleted: false, incomplete: false }) as StoredObject;
+  for (let w = 0; objects.length < count; w += 1) {
+    const ws = `big${w}`;
+    objects.push(stored('workspace', ws, { name: ws }));
+    objects.push(stored('dataStore', `${ws}:pg`, { name: 'pg', type: 'PostGIS', workspace: { name: ws } }));
+    for (let t = 0; t < 99 && objects.length + 2 <= count; t += 1) {
+      const id = `${ws}:t${t}`;
+      objects.push(stored('featureType', id, { name: `t${t}`, title: `t${t}`, store: { '@class': 'dataStore', name: `${ws}:pg` } }));
+      objects.push(stored('layer', id, { name: `t${t}`, resource: { '@class': 'featureType', name: id } }));
+    }
+  }
+  return objects.slice(0, count);
+}

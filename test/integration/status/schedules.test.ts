@@ -47,7 +47,7 @@ describe('firing a schedule (local admin endpoint)', () => {
     ['a time that is not an instant', '{"time":"soon"}', 'time'],
     ['a time that is a number', '{"time":12}', 'time'],
   ])('400 for %s, naming %s', async (_label, body, field) => {
-    const response = await api('POST', '/__local/schedules/CleanupSchedule', { body, headers: { 'content-type': 'application/json' } });
+    const response = await api('POST', '/__local/schedules/CleanupExpiredSchedule', { body, headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(400);
     expect(response.body.field).toBe(field);
   });
@@ -64,12 +64,12 @@ describe('cleanup schedule (controllable clock)', () => {
     const mine = [succeeded, failed, running, queued, dismissing];
 
     // Now: nothing of this test has expired.
-    const [notYet] = await runSchedule('CleanupSchedule', new Date());
+    const [notYet] = await runSchedule('CleanupExpiredSchedule', new Date());
     expect(notYet).toEqual({ removed: expect.any(Number) });
     for (const { id, status } of mine) await expectUnchanged(id, status);
 
     // One minute past the retention.
-    const [result] = await runSchedule('CleanupSchedule', new Date(Date.now() + RETENTION_MS + 60_000));
+    const [result] = await runSchedule('CleanupExpiredSchedule', new Date(Date.now() + RETENTION_MS + 60_000));
     expect(result.removed).toBeGreaterThanOrEqual(2);
     for (const { id } of [succeeded, failed]) expect((await read(id)).status).toBe(404);
     for (const { id, status } of [running, queued, dismissing]) await expectUnchanged(id, status);
@@ -86,11 +86,11 @@ describe('cleanup schedule (controllable clock)', () => {
     expect(lastUpdate - completion).toBeGreaterThanOrEqual(1000);
 
     // Completion is past the retention, the last update is not: kept.
-    await runSchedule('CleanupSchedule', new Date(completion + RETENTION_MS + 500));
+    await runSchedule('CleanupExpiredSchedule', new Date(completion + RETENTION_MS + 500));
     await expectUnchanged(id, touched);
 
     // Both are past it: removed.
-    await runSchedule('CleanupSchedule', new Date(lastUpdate + RETENTION_MS + 500));
+    await runSchedule('CleanupExpiredSchedule', new Date(lastUpdate + RETENTION_MS + 500));
     expect((await read(id)).status).toBe(404);
   });
 });
@@ -106,10 +106,10 @@ describe('reaper schedule (controllable clock)', () => {
     const now = Date.now();
 
     // 100 s of silence is within the 300 s timeout: untouched.
-    await runSchedule('ReaperSchedule', new Date(now + 100_000));
+    await runSchedule('ReapLostExecutionsSchedule', new Date(now + 100_000));
     for (const { id, status } of all) await expectUnchanged(id, status);
 
-    const [result] = await runSchedule('ReaperSchedule', new Date(now + HEARTBEAT_TIMEOUT_MS + 1000));
+    const [result] = await runSchedule('ReapLostExecutionsSchedule', new Date(now + HEARTBEAT_TIMEOUT_MS + 1000));
     expect(result.reaped).toBeGreaterThanOrEqual(3);
     for (const { id, status } of [running, queued, dismissing]) {
       const reaped = await stored(id);
@@ -137,7 +137,7 @@ describe('reaper schedule (controllable clock)', () => {
     const heartbeat = await write(id, { phase: 'RUNNING', progress: 50 }, 'slave-1');
     const lastUpdate = Date.parse(heartbeat.lastUpdated);
     // Silent for just under the timeout as of the heartbeat: untouched, though the first write is older.
-    await runSchedule('ReaperSchedule', new Date(lastUpdate + HEARTBEAT_TIMEOUT_MS - 500));
+    await runSchedule('ReapLostExecutionsSchedule', new Date(lastUpdate + HEARTBEAT_TIMEOUT_MS - 500));
     await expectUnchanged(id, heartbeat);
   });
 });

@@ -15,12 +15,13 @@ import {
   objectStorageKey,
   OBJECT_TYPES,
   isUnreadable,
+  isVoided,
   parseConfigChange,
   type ConfigChange,
   type ObjectType,
 } from '../../../lambdas/config-sync/events';
 import { mergePatchObject, type JsonObject, type JsonValue } from '../../../lambdas/config-sync/merge-patch';
-import type { CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
+import type { BatchCommit, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
 import { publishChange, republishPending, type PublishDeps } from '../../../lambdas/config-sync/publish';
 import { CLUSTER, harness, pick, seededRandom } from './fixtures';
 
@@ -38,6 +39,15 @@ class RecordingStore extends MemoryNodeStore {
   override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
     const outcome = await super.commit(node, commit);
     if (outcome === 'committed') this.commits.set(node, [...(this.commits.get(node) ?? []), commit.sequence]);
+    return outcome;
+  }
+  /** A run committed at once counts as each of its sequences committed once. */
+  override async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
+    const outcome = await super.commitBatch(node, commit);
+    if (outcome === 'committed') {
+      const sequences = Array.from({ length: commit.sequence - commit.expectedCursor }, (_, i) => commit.expectedCursor + 1 + i);
+      this.commits.set(node, [...(this.commits.get(node) ?? []), ...sequences]);
+    }
     return outcome;
   }
 }
@@ -255,6 +265,7 @@ class Simulation {
     const head = await this.h.log.head(CLUSTER);
     for (const stored of await this.h.log.readRange(CLUSTER, 1, head)) {
       if (isUnreadable(stored)) throw new Error(`the log holds an unreadable event at ${stored.sequence}: ${stored.reason}`);
+      if (isVoided(stored)) continue;
       const change = isOffloaded(stored) ? parseConfigChange(await this.h.bodies.get(stored.bodyRef)) : stored;
       const key = objectStorageKey(change.object);
       const existing = state.get(key);

@@ -1,8 +1,9 @@
 import * as path from 'node:path';
-import { LOCAL_ACCOUNT, LOCAL_REGION, readTopology, resolver, type CfnTemplate } from '../../../local/template';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../../local/account';
+import { readTopology, resolver, type CfnTemplate } from '../../../local/template';
 
 const endpoints = {
-  queueUrl: (name: string) => `http://sqs.local:9324/${LOCAL_ACCOUNT}/${name}`,
+  queueUrl: (name: string) => `http://sqs.local:9324/${LOCAL_ACCOUNT_ID}/${name}`,
   secretString: (logicalId: string) => `value-of-${logicalId}`,
 };
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
@@ -233,14 +234,14 @@ describe('resolver', () => {
   });
 
   it('resolves Ref of a queue to its URL through the endpoints', () => {
-    expect(resolve({ Ref: 'ChangesQueue' })).toBe(`http://sqs.local:9324/${LOCAL_ACCOUNT}/geo-slave-1.fifo`);
+    expect(resolve({ Ref: 'ChangesQueue' })).toBe(`http://sqs.local:9324/${LOCAL_ACCOUNT_ID}/geo-slave-1.fifo`);
     // An unnamed FIFO queue gets the .fifo suffix SQS requires.
-    expect(resolve({ Ref: 'ChangesDlq' })).toBe(`http://sqs.local:9324/${LOCAL_ACCOUNT}/ChangesDlq.fifo`);
+    expect(resolve({ Ref: 'ChangesDlq' })).toBe(`http://sqs.local:9324/${LOCAL_ACCOUNT_ID}/ChangesDlq.fifo`);
   });
 
   it('resolves Ref of a topic to its ARN', () => {
-    expect(resolve({ Ref: 'ChangesTopic' })).toBe(`arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:geo-config-changes.fifo`);
-    expect(resolve({ Ref: 'PlainTopic' })).toBe(`arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:PlainTopic`);
+    expect(resolve({ Ref: 'ChangesTopic' })).toBe(`arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:geo-config-changes.fifo`);
+    expect(resolve({ Ref: 'PlainTopic' })).toBe(`arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:PlainTopic`);
   });
 
   it('resolves Ref of a function or bucket to its name, and an unknown Ref to itself', () => {
@@ -268,7 +269,7 @@ describe('resolver', () => {
 
   it('resolves the queue and topic name and URL attributes', () => {
     expect(resolve(getAtt('ChangesQueue', 'QueueName'))).toBe('geo-slave-1.fifo');
-    expect(resolve(getAtt('ChangesQueue', 'QueueUrl'))).toBe(`http://sqs.local:9324/${LOCAL_ACCOUNT}/geo-slave-1.fifo`);
+    expect(resolve(getAtt('ChangesQueue', 'QueueUrl'))).toBe(`http://sqs.local:9324/${LOCAL_ACCOUNT_ID}/geo-slave-1.fifo`);
     expect(resolve(getAtt('ChangesTopic', 'TopicName'))).toBe('geo-config-changes.fifo');
   });
 
@@ -326,7 +327,7 @@ describe('readTopology', () => {
       handlerExport: 'handler',
       environment: {
         TABLE_NAME: 'geo-status',
-        QUEUE_URL: `http://sqs.local:9324/${LOCAL_ACCOUNT}/geo-slave-1.fifo`,
+        QUEUE_URL: `http://sqs.local:9324/${LOCAL_ACCOUNT_ID}/geo-slave-1.fifo`,
         TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:geo-config-changes.fifo',
         RETRY: '5',
         FLAG: 'true',

@@ -1,0 +1,100 @@
+/**
+ * Where the time of the publish and apply paths goes: the domain code run in-process against
+ * DynamoDB Local and fauxqs (the emulators the local cluster uses), with every port call timed.
+ * No HTTP, no function host: what is left of a request's time beyond these calls is ours (zod,
+ * JSON) or the local runtime's.
+ *
+ *   npm run bench -- --only profile
+ */
+import { DynamoEventLog } from '../lambdas/config-sync/adapters/dynamo-event-log';
+import { DynamoNodeStore } from '../lambdas/config-sync/adapters/dynamo-node-store';
+import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../lambdas/config-sync/adapters/s3-body-store';
+import { SnsEventTopic } from '../lambdas/config-sync/adapters/sns-event-topic';
+import { applyDeliveredBatch } from '../lambdas/config-sync/apply';
+import type { EventLog, EventTopic, NodeStore } from '../lambdas/config-sync/ports';
+import { publishIdempotently, type PublishDeps } from '../lambdas/config-sync/publish';
+import { receiveAll, startEmulatedAws } from '../test/integration/config-sync/emulated-aws';
+
+type Timings = Map<string, number[]>;
+
+/** The same object, with every method's (async) duration added to `timings` under `label.method`. */
+function timed<T extends object>(target: T, label: string, timings: Timings): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return async (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(object, args);
+        } finally {
+          const key = `${label}.${property}`;
+          timings.set(key, [...(timings.get(key) ?? []), performance.now() - started]);
+        }
+      };
+    },
+  });
+}
+
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+function report(title: string, timings: Timings, totals: number[], requests: number): void {
+  console.log(`  ${title}: request median ${median(totals).toFixed(1)} ms over ${requests}`);
+  for (const [key, values] of [...timings].sort((a, b) => median(b[1]) * b[1].length - median(a[1]) * a[1].length)) {
+    console.log(`    ${key.padEnd(32)} ${(values.length / requests).toFixed(1).padStart(5)} calls/request, median ${median(values).toFixed(1).padStart(6)} ms`);
+  }
+}
+
+export async function benchProfile(options: { requests: number }): Promise<void> {
+  const aws = await startEmulatedAws({ cluster: 'profile', consumers: ['slave-1'] });
+  try {
+    const bucket = new S3Bucket(aws.s3, aws.bucket);
+    const timings: Timings = new Map();
+    const log = timed<EventLog>(new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }), 'log', timings);
+    const store = timed<NodeStore>(new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(bucket) }), 'store', timings);
+    const topic = timed<EventTopic>(new SnsEventTopic(aws.sns, aws.topicArn), 'topic', timings);
+    const deps: PublishDeps = { store, log, bodies: new S3EventBodyStore(bucket), topic, now: () => new Date() };
+    const master = { cluster: 'profile', node: { name: 'master-1', role: 'master' as const } };
+    let counter = 0;
+    const change = () => ({ kind: 'add' as const, object: { type: 'workspace' as const, id: `p${counter}` }, properties: { name: `p${counter++}` } });
+
+    console.log('Profile of the publish and apply paths (domain code in-process on DynamoDB Local + fauxqs, medians)');
+    await publishIdempotently(deps, master, change());
+    timings.clear();
+    const singles: number[] = [];
+    for (let i = 0; i < options.requests; i++) {
+      const started = performance.now();
+      await publishIdempotently(deps, master, change());
+      singles.push(performance.now() - started);
+    }
+    report('publish one change (log allocate+commit, then topic+mark || own store catch-up)', timings, singles, options.requests);
+
+    timings.clear();
+    const sets: number[] = [];
+    const setRequests = Math.max(3, Math.floor(options.requests / 10));
+    for (let i = 0; i < setRequests; i++) {
+      const started = performance.now();
+      await publishIdempotently(deps, master, { changes: Array.from({ length: 100 }, change) });
+      sets.push(performance.now() - started);
+    }
+    report('publish a change set of 100', timings, sets, setRequests);
+
+    // The apply path: one queue batch of 10 on a slave.
+    const queue = aws.queues['slave-1'];
+    if (!queue) throw new Error('no queue for slave-1');
+    const total = 1 + options.requests + setRequests * 100;
+    const messages = (await receiveAll(aws.sqs, queue.queueUrl, total)).map((message) => message.Body as string);
+    timings.clear();
+    const batches: number[] = [];
+    for (let start = 0; start + 10 <= messages.length && batches.length < options.requests; start += 10) {
+      const started = performance.now();
+      const result = await applyDeliveredBatch({ store, log, bodies: deps.bodies }, { cluster: 'profile', node: 'slave-1' }, messages.slice(start, start + 10));
+      if (result.failure) throw result.failure.error;
+      batches.push(performance.now() - started);
+    }
+    report('apply a queue batch of 10 on a slave', timings, batches, batches.length);
+    console.log('');
+  } finally {
+    await aws.stop();
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The status service and the polling protocols over it, declared once: each function's handler,
+ * routes with their access, schedule, the environment it reads and the IAM actions it needs. The
+ * CDK constructs (cdk/constructs/status-service.ts, polling-protocols.ts) build exactly this;
+ * the local runtime serves what they synthesize.
+ */
+import { CORS_ENV, CORS_POLLING_PATHS } from '../shared/cors';
+import type { RouteDeclaration, ServiceManifest } from '../shared/manifest';
+
+/** Environment variable names, shared by the constructs (which set them) and the functions (which read them). */
+export const STATUS_ENV = {
+  tableName: 'STATUS_TABLE_NAME',
+  indexShards: 'STATUS_INDEX_SHARDS',
+  retentionMinutes: 'STATUS_RETENTION_MINUTES',
+  heartbeatTimeoutSeconds: 'HEARTBEAT_TIMEOUT_SECONDS',
+  defaultRetryAfterSeconds: 'DEFAULT_RETRY_AFTER_SECONDS',
+  /** The key page cursors are signed with (docs/architecture.md, "Page cursors"). */
+  cursorKey: 'STATUS_CURSOR_KEY',
+  /** JSON array of the origins browsers may poll from (lambdas/shared/cors.ts). */
+  corsAllowedOrigins: CORS_ENV.allowedOrigins,
+  requireAuthForReads: 'REQUIRE_AUTH_FOR_READS',
+  /** Optional: the base URL documents link to, when clients reach the API through another name. */
+  publicBaseUrl: 'PUBLIC_BASE_URL',
+  /** JSON object path -> methods a browser may use there (the CORS preflight function). */
+  corsPreflightMethods: CORS_ENV.preflightMethods,
+} as const;
+export type StatusEnv = (typeof STATUS_ENV)[keyof typeof STATUS_ENV];
+
+/**
+ * - `table`: the Executions table (lambdas/status/adapters/status-table.ts);
+ * - `listingIndexes`: every index of it (a listing's filters may pick any);
+ * - `completionIndex`, `heartbeatIndex`: the one index the cleanup and the reaper read.
+ */
+export type StatusResource = 'table' | 'listingIndexes' | 'completionIndex' | 'heartbeatIndex';
+export type StatusSchedule = 'cleanupSchedule' | 'reaperSchedule';
+
+const ddb = (...actions: string[]) => actions.map((action) => `dynamodb:${action}`);
+const STORE: readonly StatusEnv[] = [STATUS_ENV.tableName, STATUS_ENV.indexShards, STATUS_ENV.retentionMinutes, STATUS_ENV.heartbeatTimeoutSeconds];
+const SERVICE: readonly StatusEnv[] = [...STORE, STATUS_ENV.defaultRetryAfterSeconds];
+const PROTOCOL: readonly StatusEnv[] = [
+  STATUS_ENV.defaultRetryAfterSeconds,
+  STATUS_ENV.requireAuthForReads,
+  STATUS_ENV.corsAllowedOrigins,
+  STATUS_ENV.publicBaseUrl,
+];
+/** The listing paths (dynamo-status-store.ts): any index, the page's items by key, a scan only without filters. */
+const LIST = [
+  { on: 'listingIndexes', actions: ddb('Query') },
+  { on: 'table', actions: ddb('Scan', 'BatchGetItem') },
+] as const;
+const READ_ITEM = [{ on: 'table', actions: ddb('GetItem') }] as const;
+/** dismissExecution: read, then a conditional put (DISMISSING) or delete (a completed execution). */
+const DISMISS_ITEM = [{ on: 'table', actions: ddb('GetItem', 'PutItem', 'DeleteItem') }] as const;
+
+/**
+ * The shared execution status map: the API that nodes write and clients poll, and the scheduled
+ * cleanup and reaper. Listings hand out ids, and an id is what lets anyone poll or dismiss: they
+ * always need a token (`node`), like writes.
+ */
+export const STATUS_MANIFEST = {
+  PutStatus: {
+    entry: 'status/handlers/put-status.ts',
+    environment: SERVICE,
+    grants: [{ on: 'table', actions: ddb('GetItem', 'PutItem', 'UpdateItem') }],
+    routes: [{ method: 'PUT', path: '/executions/{executionId}', access: 'node' }],
+  },
+  GetStatus: {
+    entry: 'status/handlers/get-status.ts',
+    // Browsers may poll (lambdas/shared/cors.ts); the preflight route is the polling protocols'.
+    environment: [...SERVICE, STATUS_ENV.corsAllowedOrigins],
+    grants: READ_ITEM,
+    routes: [{ method: 'GET', path: '/executions/{executionId}', access: 'read' }],
+  },
+  ListStatuses: {
+    entry: 'status/handlers/list-statuses.ts',
+    environment: [...SERVICE, STATUS_ENV.cursorKey],
+    grants: LIST,
+    routes: [{ method: 'GET', path: '/executions', access: 'node' }],
+  },
+  DismissStatus: {
+    entry: 'status/handlers/dismiss-status.ts',
+    environment: SERVICE,
+    grants: DISMISS_ITEM,
+    routes: [{ method: 'DELETE', path: '/executions/{executionId}', access: 'node' }],
+  },
+  CleanupExpired: {
+    entry: 'status/handlers/cleanup.ts',
+    environment: [...SERVICE, STATUS_ENV.cursorKey],
+    grants: [
+      { on: 'completionIndex', actions: ddb('Query') },
+      { on: 'table', actions: ddb('DeleteItem') },
+    ],
+    schedule: { setting: 'cleanupSchedule', description: 'Removes completed execution statuses past their retention' },
+  },
+  ReapLostExecutions: {
+    entry: 'status/handlers/reap-lost.ts',
+    environment: [...SERVICE, STATUS_ENV.cursorKey],
+    grants: [
+      { on: 'heartbeatIndex', actions: ddb('Query') },
+      { on: 'table', actions: ddb('PutItem') },
+    ],
+    schedule: { setting: 'reaperSchedule', description: 'Fails executions whose node stopped sending heartbeats' },
+  },
+} as const satisfies ServiceManifest<StatusEnv, StatusResource, never, StatusSchedule>;
+
+/**
+ * The standard polling protocols over the shared status table, so any WPS or OGC API client
+ * polling any node's URL gets the standard document (lambdas/status/protocols/):
+ * - `GET|POST /ows`: WPS 1.0.0 GetExecutionStatus and Dismiss, WPS 2.0 GetStatus and Dismiss;
+ * - `/jobs`, `/jobs/{jobId}`, `/jobs/{jobId}/results`, `DELETE /jobs/{jobId}`, `/conformance`:
+ *   OGC API - Processes - Part 1: Core 1.0;
+ * - `GET /openapi.json`: the OpenAPI description of the whole API;
+ * - `OPTIONS` on exactly the polling paths browsers may use (CORS preflight, always open: a
+ *   browser sends no token with it), never on a write path.
+ *
+ * Every route but the job list follows the read-route switch, the client-facing dismisses
+ * included: open by default (GeoServer lets whoever holds the statusLocation URL poll and
+ * dismiss; ids are unguessable UUIDs), node-authorized when `requireAuthForReads` is set. The job
+ * list hands out ids, so it always needs a token. Reads and dismisses are separate functions so
+ * that only the dismissing ones can write; GET /ows carries the KVP Dismiss, so /ows dismisses.
+ */
+export const POLLING_MANIFEST = {
+  OwsEndpoint: {
+    entry: 'status/handlers/ows.ts',
+    environment: [...STORE, ...PROTOCOL],
+    grants: DISMISS_ITEM,
+    routes: [
+      { method: 'GET', path: '/ows', access: 'read' },
+      { method: 'POST', path: '/ows', access: 'read' },
+    ],
+  },
+  JobStatus: {
+    entry: 'status/handlers/get-job.ts',
+    environment: [...STORE, ...PROTOCOL],
+    grants: READ_ITEM,
+    routes: [{ method: 'GET', path: '/jobs/{jobId}', access: 'read' }],
+  },
+  JobResults: {
+    entry: 'status/handlers/get-job-results.ts',
+    environment: [...STORE, ...PROTOCOL],
+    grants: READ_ITEM,
+    routes: [{ method: 'GET', path: '/jobs/{jobId}/results', access: 'read' }],
+  },
+  JobDismiss: {
+    entry: 'status/handlers/dismiss-job.ts',
+    environment: [...STORE, ...PROTOCOL],
+    grants: DISMISS_ITEM,
+    routes: [{ method: 'DELETE', path: '/jobs/{jobId}', access: 'read' }],
+  },
+  JobList: {
+    entry: 'status/handlers/list-jobs.ts',
+    environment: [...STORE, ...PROTOCOL, STATUS_ENV.cursorKey],
+    grants: LIST,
+    routes: [{ method: 'GET', path: '/jobs', access: 'node' }],
+  },
+  ConformanceDocument: {
+    entry: 'status/handlers/conformance.ts',
+    environment: PROTOCOL,
+    grants: [],
+    routes: [{ method: 'GET', path: '/conformance', access: 'read' }],
+  },
+  OpenApiDocument: {
+    entry: 'status/handlers/openapi-document.ts',
+    environment: PROTOCOL,
+    grants: [],
+    routes: [{ method: 'GET', path: '/openapi.json', access: 'read' }],
+  },
+  CorsPreflight: {
+    entry: 'shared/handlers/cors-preflight.ts',
+    environment: [...PROTOCOL, STATUS_ENV.corsPreflightMethods],
+    grants: [],
+    routes: CORS_POLLING_PATHS.map(({ path }): RouteDeclaration => ({ method: 'OPTIONS', path, access: 'open' })),
+  },
+} as const satisfies ServiceManifest<StatusEnv, StatusResource, never, never>;

@@ -1,0 +1,229 @@
+// Change sets and sequence ranges in the DynamoDB event log, on DynamoDB Local and fauxqs:
+// ranges allocated by one atomic increment, committed all or nothing in chunk items; holes
+// left by a publisher that died between allocation and commit are waited for while young and
+// closed as void once old; a publisher whose range was voided first stores nothing.
+import { DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
+import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
+import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
+import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
+import { applyDeliveredBatch, catchUp, type ApplyDeps } from '../../../lambdas/config-sync/apply';
+import { IdempotencyKeyTakenError, SequenceRangeAbandonedError } from '../../../lambdas/config-sync/errors';
+import type { EventDraft } from '../../../lambdas/config-sync/ports';
+import { publishIdempotently } from '../../../lambdas/config-sync/publish';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
+import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
+
+jest.setTimeout(120_000);
+
+let aws: EmulatedAws;
+
+beforeAll(async () => {
+  aws = await startEmulatedAws({ cluster: 'sets', consumers: ['slave-1'] });
+});
+
+afterAll(async () => {
+  await aws?.stop();
+});
+
+const draft = (cluster: string, id: string, padding = 0): EventDraft => ({
+  cluster,
+  origin: 'master-1',
+  publishedAt: '2025-01-01T00:00:00.000Z',
+  kind: 'add',
+  object: { type: 'workspace', id },
+  properties: padding > 0 ? { name: id, description: 'x'.repeat(padding) } : { name: id },
+});
+
+const logItems = async (cluster: string) =>
+  (
+    await aws.dynamo.send(
+      new QueryCommand({
+        TableName: aws.eventLogTable,
+        KeyConditionExpression: '#c = :c AND #s > :zero',
+        ExpressionAttributeNames: { '#c': 'cluster', '#s': 'sequence' },
+        ExpressionAttributeValues: { ':c': { S: cluster }, ':zero': { N: '0' } },
+        ConsistentRead: true,
+      }),
+    )
+  ).Items ?? [];
+
+/** What a publisher that dies right after its allocation leaves: the head moved, nothing written. */
+const allocateAndDie = (cluster: string, count: number, at: number) =>
+  aws.dynamo.send(
+    new UpdateItemCommand({
+      TableName: aws.eventLogTable,
+      Key: { cluster: { S: cluster }, sequence: { N: '0' } },
+      UpdateExpression: 'ADD #head :n SET #at = :at',
+      ExpressionAttributeNames: { '#head': 'head', '#at': 'allocatedAt' },
+      ExpressionAttributeValues: { ':n': { N: String(count) }, ':at': { N: String(at) } },
+    }),
+  );
+
+describe('change sets in the DynamoDB event log', () => {
+  test('a change set of 40 events of 20 KB is one range in chunk items, read back whole from any point, marked as one range', async () => {
+    const cluster = 'chunks';
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
+    await log.append(draft(cluster, 'first'));
+    const events = await log.appendAll(Array.from({ length: 40 }, (_, i) => draft(cluster, `ws${i}`, 20_000)));
+    expect(events.map((event) => event.sequence)).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
+
+    const items = await logItems(cluster);
+    // 800 KB in items of at most 300 KB: three chunks, plus the single event before.
+    expect(items.length).toBe(4);
+    expect(items.slice(1).every((item) => item.events?.S !== undefined && item.last?.N !== undefined)).toBe(true);
+
+    const all = await log.readRange(cluster, 1, 41);
+    expect(all.map((event) => event.sequence)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    expect(all.slice(1)).toEqual(events);
+    // From the middle of a chunk, across a chunk boundary, past the head.
+    const chunkStarts = items.map((item) => Number(item.sequence?.N));
+    const boundary = chunkStarts[2] as number;
+    expect((await log.readRange(cluster, boundary - 2, boundary + 1)).map((event) => event.sequence)).toEqual([
+      boundary - 2,
+      boundary - 1,
+      boundary,
+      boundary + 1,
+    ]);
+    expect((await log.readRange(cluster, 40, 500)).map((event) => event.sequence)).toEqual([40, 41]);
+
+    expect((await log.listUnpublished(cluster, 100)).map((event) => event.sequence)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    await log.markPublished(cluster, 1);
+    await log.markPublished(cluster, 2, 41);
+    expect(await log.listUnpublished(cluster, 100)).toEqual([]);
+  });
+
+  test('concurrent change sets from four writers get disjoint contiguous ranges, with no retry and no hole', async () => {
+    const cluster = 'concurrent';
+    const writers = Array.from({ length: 4 }, () => new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }));
+    const sizes = [1, 7, 30, 2, 12, 1, 25, 5, 9, 3, 18, 4];
+    const results = await Promise.all(
+      sizes.map((size, set) =>
+        (writers[set % writers.length] as DynamoEventLog).appendAll(Array.from({ length: size }, (_, i) => draft(cluster, `s${set}-${i}`))),
+      ),
+    );
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    for (const events of results) {
+      const first = events[0]?.sequence as number;
+      expect(events.map((event) => event.sequence)).toEqual(events.map((_, i) => first + i));
+    }
+    expect(results.flat().map((event) => event.sequence).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(await writers[0]?.head(cluster)).toBe(total);
+    const read = await writers[1]!.readRange(cluster, 1, total);
+    const told = new Map(results.flat().map((event) => [event.sequence, event]));
+    for (const event of read) expect(event).toEqual(told.get(event.sequence));
+  });
+
+  test('a hole is waited for while young and closed as void once older than the grace period; a node applies past it', async () => {
+    const cluster = 'holes';
+    let clock = 1_000_000;
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo, holeGraceMs: 5_000, now: () => clock, voidedBy: 'slave-1' });
+    await log.append(draft(cluster, 'a'));
+    await allocateAndDie(cluster, 5, clock);
+    await log.append(draft(cluster, 'b'));
+    expect((await log.readRange(cluster, 1, 7)).map((event) => event.sequence)).toEqual([1, 7]);
+
+    clock += 1_000;
+    expect(await log.closeHoles(cluster, 1, 7)).toEqual({ voided: 0, waiting: 5 });
+    clock += 10_000;
+    expect(await log.closeHoles(cluster, 1, 7)).toEqual({ voided: 5, waiting: 0 });
+    const read = await log.readRange(cluster, 1, 7);
+    expect(read.map((event) => ('voided' in event ? 'void' : event.sequence))).toEqual([1, 'void', 'void', 'void', 'void', 'void', 7]);
+    expect(read[1]).toMatchObject({ origin: 'slave-1', voided: true });
+
+    const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+    const bodies = new S3EventBodyStore(new S3Bucket(aws.s3, aws.bucket));
+    const result = await catchUp({ store, log, bodies }, { cluster, node: 'holes-node' });
+    expect(result.cursor).toBe(7);
+    expect(result.applied.map((step) => step.effect)).toEqual(['created', 'void', 'void', 'void', 'void', 'void', 'created']);
+  });
+
+  test('an applier waits for a young hole and goes on once its grace period has passed', async () => {
+    const cluster = 'young-hole';
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo, holeGraceMs: 400 });
+    await log.append(draft(cluster, 'a'));
+    await allocateAndDie(cluster, 2, Date.now());
+    const last = await log.append(draft(cluster, 'b'));
+    const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+    const bodies = new S3EventBodyStore(new S3Bucket(aws.s3, aws.bucket));
+    const started = Date.now();
+    const result = await catchUp({ store, log, bodies }, { cluster, node: 'waiting-node' }, last.sequence);
+    expect(result.applied.map((step) => step.effect)).toEqual(['created', 'void', 'void', 'created']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
+  test('a publisher whose range was voided before its commit stores nothing and gets a 503; a refused Idempotency-Key voids its own range at once', async () => {
+    const cluster = 'late-publisher';
+    let clock = 2_000_000;
+    const closer = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo, holeGraceMs: 1_000, now: () => clock + 60_000 });
+    // The late publisher's commit is held until a reader has closed its range.
+    const slowClient = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: aws.emulators.dynamoEndpoint });
+    const send = slowClient.send.bind(slowClient) as (command: unknown) => Promise<unknown>;
+    let holdCommit = true;
+    (slowClient as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
+      if (holdCommit && (command as { constructor: { name: string } }).constructor.name === 'TransactWriteItemsCommand') {
+        holdCommit = false;
+        await closer.closeHoles(cluster, 1, 10);
+      }
+      return send(command);
+    };
+    const late = new DynamoEventLog({ tableName: aws.eventLogTable, client: slowClient, now: () => clock });
+    await expect(late.appendAll([draft(cluster, 'x'), draft(cluster, 'y')])).rejects.toBeInstanceOf(SequenceRangeAbandonedError);
+    const read = await closer.readRange(cluster, 1, 2);
+    expect(read.map((event) => 'voided' in event)).toEqual([true, true]);
+
+    // A retry whose key is already claimed is answered before anything is allocated.
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo, now: () => clock });
+    const claim = { node: 'master-1', key: 'k', bodyHash: 'h', createdAt: new Date(clock).toISOString(), expiresAt: Math.floor(clock / 1000) + 3600 };
+    await log.appendAll([draft(cluster, 'z')], claim);
+    await expect(log.appendAll([draft(cluster, 'w'), draft(cluster, 'v')], claim)).rejects.toBeInstanceOf(IdempotencyKeyTakenError);
+    expect(await log.head(cluster)).toBe(3);
+
+    // Two first attempts race with one key: the loser's commit is refused by the claim, and it
+    // voids its own range at once (no reader has to wait for the grace period).
+    const racingClient = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: aws.emulators.dynamoEndpoint });
+    const racingSend = racingClient.send.bind(racingClient) as (command: unknown) => Promise<unknown>;
+    const otherClaim = { ...claim, key: 'k2' };
+    let raced = false;
+    (racingClient as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
+      if (!raced && (command as { constructor: { name: string } }).constructor.name === 'TransactWriteItemsCommand') {
+        raced = true;
+        await log.appendAll([draft(cluster, 'winner')], otherClaim);
+      }
+      return racingSend(command);
+    };
+    const loser = new DynamoEventLog({ tableName: aws.eventLogTable, client: racingClient, now: () => clock });
+    await expect(loser.appendAll([draft(cluster, 'w'), draft(cluster, 'v')], otherClaim)).rejects.toBeInstanceOf(IdempotencyKeyTakenError);
+    expect((await log.readRange(cluster, 1, 10)).map((event) => ('voided' in event ? 'void' : event.sequence))).toEqual([
+      'void',
+      'void',
+      3,
+      'void',
+      'void',
+      6,
+    ]);
+    expect(await log.closeHoles(cluster, 1, 6)).toEqual({ voided: 0, waiting: 0 });
+  });
+
+  test('published through SNS in batches: a slave receives a 25-event change set in order and applies it', async () => {
+    const cluster = 'sets';
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
+    const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(new S3Bucket(aws.s3, aws.bucket)) });
+    const bodies = new S3EventBodyStore(new S3Bucket(aws.s3, aws.bucket));
+    const topic = new SnsEventTopic(aws.sns, aws.topicArn);
+    const deps = { store, log, bodies, topic, now: () => new Date('2025-02-01T00:00:00.000Z') };
+    const changes = Array.from({ length: 25 }, (_, i) => ({ kind: 'add' as const, object: { type: 'workspace' as const, id: `w${i}` }, properties: { name: `w${i}` } }));
+    const outcome = await publishIdempotently(deps, { cluster, node: { name: 'master-1', role: 'master' } }, { changes });
+    expect(outcome.answer).toEqual({ firstSequence: 1, lastSequence: 25, count: 25, origin: 'master-1', publishedAt: '2025-02-01T00:00:00.000Z', published: true, appliedLocally: true });
+    const queue = aws.queues['slave-1'];
+    if (!queue) throw new Error('no queue for slave-1');
+    const messages = await receiveAll(aws.sqs, queue.queueUrl, 25);
+    expect(messages.map((message) => JSON.parse(message.Body as string).sequence)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    const applyDeps: ApplyDeps = { store, log, bodies };
+    for (let start = 0; start < 25; start += 10) {
+      const result = await applyDeliveredBatch(applyDeps, { cluster, node: 'slave-1' }, messages.slice(start, start + 10).map((m) => m.Body as string));
+      expect(result.failure).toBeUndefined();
+    }
+    expect(await store.readCursor('slave-1')).toBe(25);
+  });
+});

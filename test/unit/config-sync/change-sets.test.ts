@@ -1,0 +1,191 @@
+// Change sets on the in-memory ports: one contiguous range, all or nothing, validated item by
+// item before anything is written; holes left by a publisher that died after allocating are
+// closed as void and every node moves past them.
+import { applyDeliveredBatch, applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
+import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
+import { parseEventMessage, type ConfigChange } from '../../../lambdas/config-sync/events';
+import { MAX_CHANGE_SET_ITEMS, parsePublishRequest, publishIdempotently, type PublishContext } from '../../../lambdas/config-sync/publish';
+import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
+import { parkingKey } from '../../../lambdas/config-sync/events';
+import type { BatchCommit, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
+import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
+
+const MASTER: PublishContext = { cluster: CLUSTER, node: { name: 'master-1', role: 'master' } };
+const SLAVE = { cluster: CLUSTER, node: 'slave-1' };
+
+const workspaces = (count: number, from = 0): ConfigChange[] =>
+  Array.from({ length: count }, (_, index) => add('workspace', `ws${from + index}`, { name: `ws${from + index}` }));
+
+describe('change sets', () => {
+  it('commits a change set as one contiguous range in request order, publishes it in order and every node applies it', async () => {
+    const h = harness();
+    await publishIdempotently(h.deps, MASTER, add('workspace', 'before', { name: 'before' }));
+    const changes = [...workspaces(25), modify('workspace', 'ws3', { isolated: true }), remove('workspace', 'ws4')];
+    const outcome = await publishIdempotently(h.deps, MASTER, { changes });
+
+    expect(outcome.answer).toEqual({ firstSequence: 2, lastSequence: 28, count: 27, origin: 'master-1', publishedAt: '2025-01-01T00:00:01.000Z', published: true, appliedLocally: true });
+    const logged = await h.log.readRange(CLUSTER, 2, 28);
+    expect(logged.map((event) => event.sequence)).toEqual(Array.from({ length: 27 }, (_, i) => i + 2));
+    expect(logged.map((event) => ('object' in event ? event.object?.id : undefined))).toEqual(changes.map((change) => change.object.id));
+    expect(h.topic.published.map((event) => event.sequence)).toEqual(Array.from({ length: 28 }, (_, i) => i + 1));
+    expect(await h.log.listUnpublished(CLUSTER, 100)).toEqual([]);
+
+    // A slave delivered the whole set in queue batches of 10 ends with the master's state.
+    const messages = h.topic.published.map((event) => JSON.stringify(event));
+    for (let start = 0; start < messages.length; start += 10) {
+      const result = await applyDeliveredBatch(applyDeps(h), SLAVE, messages.slice(start, start + 10));
+      expect(result.failure).toBeUndefined();
+    }
+    expect(await h.store.readCursor('slave-1')).toBe(28);
+    expect(h.store.allObjects('slave-1')).toEqual(h.store.allObjects('master-1'));
+    expect(h.store.allObjects('slave-1').find((object) => object.id === 'ws3')?.properties).toEqual({ name: 'ws3', isolated: true });
+    expect(h.store.allObjects('slave-1').find((object) => object.id === 'ws4')?.deleted).toBe(true);
+  });
+
+  it('refuses a change set with any bad item (400 naming each item index and field) and writes nothing', async () => {
+    const h = harness();
+    const changes: unknown[] = [
+      ...workspaces(3),
+      { kind: 'add', object: { type: 'table', id: 'x' }, properties: {} },
+      add('workspace', 'ok'),
+      { kind: 'modify', object: { type: 'layer', id: 'topp:a' } },
+    ];
+    const attempt = publishIdempotently(h.deps, MASTER, { changes });
+    await expect(attempt).rejects.toBeInstanceOf(InvalidConfigEventError);
+    const error = (await attempt.catch((caught: unknown) => caught)) as InvalidConfigEventError;
+    expect(error.status).toBe(400);
+    expect(error.field).toBe('changes[3].object.type');
+    expect(error.issues.map((issue) => issue.field)).toEqual(['changes[3].object.type', 'changes[5].patch']);
+    expect(await h.log.head(CLUSTER)).toBe(0);
+    expect(h.topic.published).toEqual([]);
+    expect(h.store.allObjects('master-1')).toEqual([]);
+  });
+
+  it('answers 400 naming `changes` for an empty list, a list over the limit, a non-list, and another field beside it', () => {
+    const fieldOf = (body: unknown) => {
+      try {
+        parsePublishRequest(body);
+      } catch (error) {
+        return { field: (error as InvalidConfigEventError).field, message: (error as Error).message };
+      }
+      throw new Error('accepted');
+    };
+    expect(fieldOf({ changes: [] })).toEqual({ field: 'changes', message: 'changes: must hold at least one change' });
+    expect(fieldOf({ changes: workspaces(MAX_CHANGE_SET_ITEMS + 1) }).message).toContain(`over the limit of ${MAX_CHANGE_SET_ITEMS}`);
+    expect(fieldOf({ changes: add('workspace', 'a') }).field).toBe('changes');
+    expect(fieldOf({ changes: workspaces(1), atomic: true }).field).toBe('atomic');
+    expect(parsePublishRequest({ changes: workspaces(MAX_CHANGE_SET_ITEMS) })).toMatchObject({ form: 'set' });
+    // The single-change form is unchanged.
+    expect(parsePublishRequest(add('workspace', 'a'))).toMatchObject({ form: 'single', change: { object: { id: 'a' } } });
+  });
+
+  it('replays a change set under the same Idempotency-Key without committing it again', async () => {
+    const h = harness();
+    const body = { changes: workspaces(5) };
+    const first = await publishIdempotently(h.deps, MASTER, body, { key: 'set-1', bodyHash: 'h' });
+    const again = await publishIdempotently(h.deps, MASTER, body, { key: 'set-1', bodyHash: 'h' });
+    expect(again).toEqual({ replayed: true, answer: first.answer });
+    expect(await h.log.head(CLUSTER)).toBe(5);
+  });
+});
+
+describe('applying runs of events in few store writes', () => {
+  class CountingStore extends MemoryNodeStore {
+    commits = 0;
+    batches: number[] = [];
+    override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+      this.commits += 1;
+      return super.commit(node, commit);
+    }
+    override async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
+      const outcome = await super.commitBatch(node, commit);
+      if (outcome === 'committed') this.batches.push(commit.sequence - commit.expectedCursor);
+      return outcome;
+    }
+  }
+
+  it('commits a queue batch of 10 consecutive events in one store write, one object written once with its last state', async () => {
+    const h = harness();
+    const store = new CountingStore();
+    const events = await h.appendAll([...workspaces(8), modify('workspace', 'ws1', { a: 1 }), modify('workspace', 'ws1', { b: 2 })]);
+    const result = await applyDeliveredBatch({ store, log: h.log, bodies: h.bodies }, SLAVE, events.map((event) => JSON.stringify(event)));
+    expect(result.failure).toBeUndefined();
+    expect(result.results.map((delivery) => delivery.disposition)).toEqual(Array(10).fill('applied'));
+    expect(store.batches).toEqual([10]);
+    expect(store.commits).toBe(0);
+    expect(store.liveObjects('slave-1').find((object) => object.id === 'ws1')).toMatchObject({ properties: { name: 'ws1', a: 1, b: 2 }, lastSequence: 10 });
+  });
+
+  it('a catch-up of 1,000 events takes a few transactions, and an event of a parked object splits the run and waits behind its record', async () => {
+    const h = harness();
+    const store = new CountingStore();
+    await h.appendAll(workspaces(1000));
+    const result = await catchUp({ store, log: h.log, bodies: h.bodies }, SLAVE);
+    expect(result.cursor).toBe(1000);
+    expect(store.batches.reduce((sum, n) => sum + n, 0)).toBe(1000);
+    expect(store.batches.length).toBeLessThanOrEqual(11);
+
+    // ws5 is parked on this node (its change 1001): its next change 1004 waits behind it, the others around it are applied.
+    await store.park('slave-1', { expectedCursor: 1000, sequence: 1001, key: parkingKey(ref('workspace', 'ws5'), 1001), object: ref('workspace', 'ws5'), cause: { reason: 'test', attempts: 3, parkedAt: '2025-01-01T00:00:00Z' } });
+    await h.append(modify('workspace', 'ws5', { x: 1 }));
+    await h.appendAll([modify('workspace', 'ws6', { x: 1 }), modify('workspace', 'ws7', { x: 1 }), modify('workspace', 'ws5', { y: 1 }), modify('workspace', 'ws8', { x: 1 }), modify('workspace', 'ws9', { x: 1 })]);
+    const rest = await catchUp({ store, log: h.log, bodies: h.bodies }, SLAVE);
+    expect(rest.applied.map((step) => [step.sequence, step.effect])).toEqual([[1002, 'patched'], [1003, 'patched'], [1004, 'parked'], [1005, 'patched'], [1006, 'patched']]);
+    expect((await store.listParked('slave-1'))[0]?.sequences).toEqual([1001, 1004]);
+  });
+});
+
+describe('a change set announced by its messages', () => {
+  it('is applied ahead from the log by the first message that names its end; its later messages find their events applied', async () => {
+    const h = harness();
+    const store = new MemoryNodeStore();
+    const events = await h.appendAll(workspaces(25));
+    const deps = { store, log: h.log, bodies: h.bodies };
+    const first = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[0])], { aheadTo: 25 });
+    expect(first.failure).toBeUndefined();
+    expect(await store.readCursor('slave-1')).toBe(25);
+    const later = await applyDeliveredBatch(deps, SLAVE, events.slice(1, 11).map((event) => JSON.stringify(event)), { aheadTo: 25 });
+    expect(later.results.map((delivery) => delivery.disposition)).toEqual(Array(10).fill('duplicate'));
+    expect(store.liveObjects('slave-1')).toHaveLength(25);
+  });
+});
+
+describe('applying ahead of the queue', () => {
+  it('applies what the log already holds after the delivered messages; a GeoServer node does not', async () => {
+    const h = harness();
+    const events = await h.appendAll(workspaces(5));
+    const store = new MemoryNodeStore();
+    const result = await applyDeliveredBatch({ store, log: h.log, bodies: h.bodies }, SLAVE, [JSON.stringify(events[0])]);
+    expect(result.results.map((delivery) => delivery.disposition)).toEqual(['applied']);
+    expect(await store.readCursor('slave-1')).toBe(5);
+    const rest = await applyDeliveredBatch({ store, log: h.log, bodies: h.bodies }, SLAVE, events.slice(1).map((event) => JSON.stringify(event)));
+    expect(rest.results.map((delivery) => delivery.disposition)).toEqual(Array(4).fill('duplicate'));
+  });
+});
+
+describe('holes left by a publisher that died between allocation and commit', () => {
+  it('are closed as void: a slave that receives the next event moves its cursor past them and applies it', async () => {
+    const h = harness();
+    await publishIdempotently(h.deps, MASTER, add('workspace', 'a', { name: 'a' }));
+    const abandoned = h.log.abandonAllocation(CLUSTER, 3);
+    expect(abandoned).toEqual([2, 3, 4]);
+    await publishIdempotently(h.deps, MASTER, { changes: workspaces(2) });
+
+    const delivered = h.topic.published.filter((event) => event.sequence === 5)[0];
+    if (!delivered) throw new Error('sequence 5 was not published');
+    const result = await applyDeliveredEvent(applyDeps(h), SLAVE, parseEventMessage(JSON.stringify(delivered)));
+    expect(result).toMatchObject({ disposition: 'applied', cursor: 5 });
+    if (result.disposition === 'own-event') throw new Error('unexpected');
+    expect(result.applied.map((step) => [step.sequence, step.effect])).toEqual([
+      [1, 'created'],
+      [2, 'void'],
+      [3, 'void'],
+      [4, 'void'],
+      [5, 'created'],
+    ]);
+    const log = await h.log.readRange(CLUSTER, 1, 6);
+    expect(log.map((event) => ('voided' in event ? 'void' : event.sequence))).toEqual([1, 'void', 'void', 'void', 5, 6]);
+    // The master's own store, caught up again, went past them too.
+    expect((await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' })).cursor).toBe(6);
+  });
+});
