@@ -62,7 +62,8 @@ describe('POST /nodes/{node}/pause and /resume', () => {
     const resumed = await api('POST', '/nodes/slave-1/resume', { node: 'slave-1' });
     expect(resumed.status).toBe(200);
     expect(resumed.body).toEqual({ node: 'slave-1', paused: false, consumption: 'enabled' });
-    const caughtUp = await eventually('slave-1 catches up', () => nodeView('slave-1'), (node) => node.lastAppliedSequence >= head);
+    // The apply reads ahead from the log, so its cursor can reach the head before the queue drains.
+    const caughtUp = await eventually('slave-1 catches up and drains its queue', () => nodeView('slave-1'), (node) => node.lastAppliedSequence >= head && node.queueDepth === 0);
     expect(caughtUp).toMatchObject({ paused: false, lag: 0, queueDepth: 0 });
     expect(caughtUp).not.toHaveProperty('pausedSince');
     for (const id of ids) expect((await api('GET', `/nodes/slave-1/catalog/style/pause-${id}`)).status).toBe(200);
