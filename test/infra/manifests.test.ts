@@ -2,6 +2,7 @@
 // declared route (and no other route on their paths) with its access, in both read-route modes;
 // each function's environment exactly as declared; each function's DynamoDB actions exactly its
 // grants. (The config-sync manifest has the same checks in config-sync-stack.test.ts.)
+import { OBSERVABILITY_ENV } from '../../cdk/constructs/cluster-function';
 import { routesOf, type ServiceManifest } from '../../lambdas/shared/manifest';
 import { NODE_AUTH_MANIFEST } from '../../lambdas/shared/node-auth-manifest';
 import { POLLING_MANIFEST, STATUS_ENV, STATUS_MANIFEST } from '../../lambdas/status/manifest';
@@ -66,7 +67,10 @@ describe('the status, polling and authorizer manifests are what the stack builds
 
   it.each(MANIFESTS)('each %s function gets exactly the environment variables its declaration names', (_name, manifest) => {
     for (const [fn, declaration] of Object.entries(manifest)) {
-      const variables = Object.keys(open.json.Resources[functionId(open.json, fn)]!.Properties.Environment.Variables).sort();
+      // Besides the logger settings every function gets (ClusterFunction.observe).
+      const variables = Object.keys(open.json.Resources[functionId(open.json, fn)]!.Properties.Environment.Variables)
+        .filter((name) => !(OBSERVABILITY_ENV as readonly string[]).includes(name))
+        .sort();
       // PUBLIC_BASE_URL is optional: set only when the cluster file gives one.
       expect(variables).toEqual([...declaration.environment].filter((name) => name !== STATUS_ENV.publicBaseUrl).sort());
     }
