@@ -27,6 +27,7 @@ import { localName, referencedName } from '../representations';
 import { REST_MAPPING, REST_SERVICES, restTarget } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
+import { mapConcurrently } from '../../shared/concurrency';
 
 export type DriftKind = 'missing' | 'extra' | 'different';
 
@@ -292,27 +293,6 @@ export async function comparePage(
     return paths.length > 0 ? ({ kind: 'different', type: object.type, id: object.id, properties: paths.slice(0, MAX_PATHS) } as DriftEntry) : undefined;
   });
   return entries.filter((entry): entry is DriftEntry => entry !== undefined);
-}
-
-/** `map` with at most `limit` calls in flight; after a failure none starts, and it is thrown once the others settled. */
-async function mapConcurrently<T, R>(inputs: readonly T[], limit: number, map: (input: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(inputs.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (next < inputs.length && failure === undefined) {
-      const index = next;
-      next += 1;
-      try {
-        results[index] = await map(inputs[index] as T);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
 }
 
 /** GeoServer's representation as the store would hold it: named as the id names it. */
