@@ -195,7 +195,7 @@ export class DynamoStatusStore implements StatusStore {
     });
     // An index answers what it held a moment ago: an item read from the table since then may have
     // moved on (completed, dismissed, removed) and is left out rather than listed under a stale key.
-    const items = (await this.whole(page.items)).filter((status) => matches(status, query));
+    const items = (await this.whole(page.items)).filter(matcher(query));
     return { items, cursor: page.position === undefined ? undefined : this.writeCursor(fingerprint, page.position) };
   }
 
@@ -480,18 +480,21 @@ function filterOf(
 }
 
 /** Whether a status read from the table still answers the listing. */
-function matches(status: ExecutionStatus, query: ListQuery): boolean {
-  if (query.phases?.length && !query.phases.includes(status.phase)) return false;
-  if (query.userName !== undefined && status.userName !== query.userName) return false;
+/** Whether a status read from the table still belongs to the listing (the processes worked out once per listing). */
+function matcher(query: ListQuery): (status: ExecutionStatus) => boolean {
   const processes = processNamesOf(query);
-  if (processes !== undefined && !processes.includes(status.processName)) return false;
-  if (query.nodeId !== undefined && status.nodeId !== query.nodeId) return false;
-  if (query.completedBefore !== undefined || query.completedAfter !== undefined) {
-    if (status.completionTime === undefined) return false;
-    if (query.completedBefore !== undefined && !(status.completionTime < query.completedBefore)) return false;
-    if (query.completedAfter !== undefined && !(status.completionTime > query.completedAfter)) return false;
-  }
-  return true;
+  return (status) => {
+    if (query.phases?.length && !query.phases.includes(status.phase)) return false;
+    if (query.userName !== undefined && status.userName !== query.userName) return false;
+    if (processes !== undefined && !processes.includes(status.processName)) return false;
+    if (query.nodeId !== undefined && status.nodeId !== query.nodeId) return false;
+    if (query.completedBefore !== undefined || query.completedAfter !== undefined) {
+      if (status.completionTime === undefined) return false;
+      if (query.completedBefore !== undefined && !(status.completionTime < query.completedBefore)) return false;
+      if (query.completedAfter !== undefined && !(status.completionTime > query.completedAfter)) return false;
+    }
+    return true;
+  };
 }
 
 /** A short digest of what a cursor is bound to: cursors stay short whatever the filters. */

@@ -87,11 +87,10 @@ export function planListing(query: ListQuery, shards: number): ListingPlan {
   if (primary !== undefined) {
     const index = paired ? BY_USER_PROCESS : BY_ATTRIBUTE[primary];
     // Several processes: each one's partitions, merged like the shards of one.
-    const processes = processNamesOf(query) ?? [];
     const values = paired
-      ? processes.map((process) => userProcessValue(query.userName as string, process))
+      ? (processes ?? []).map((process) => userProcessValue(query.userName as string, process))
       : primary === 'processName'
-        ? processes
+        ? (processes ?? [])
         : [query[primary] as string];
     const groups: Array<[ListingGroup, readonly Phase[] | undefined]> = [
       ...(active.length > 0 ? [['ACTIVE', activeFilter] as [ListingGroup, readonly Phase[] | undefined]] : []),
