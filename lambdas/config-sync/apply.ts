@@ -360,7 +360,7 @@ export async function catchUp(
   inHand: readonly DeliveredEvent[] = [],
 ): Promise<CatchUpResult> {
   const applier = new NodeApplier(deps, context);
-  // The objects of the events in hand are read with the cursor, in one request.
+  // The objects of the events in hand are read together with the cursor (readApplyState).
   await applier.prefetch(inHand.slice(0, MAX_RUN_OBJECTS).flatMap((event) => (event.object === undefined ? [] : [event.object])));
   const fromCursor = await applier.cursor();
   const target = toSequence ?? (await deps.log.head(context.cluster));
@@ -408,7 +408,7 @@ class NodeApplier {
         this.parked.set(objectStorageKey(ref), false);
       }
       for (const object of found.objects) this.objects.set(objectStorageKey(object), object);
-      // Read with the objects at no extra cost: the first read of an invocation needs no GetItem.
+      // Read with the objects: the first read of an invocation needs no read of its own.
       this.knownCursor ??= found.cursor;
       for (const record of found.parked) if (record.object) this.parked.set(objectStorageKey(record.object), true);
     }

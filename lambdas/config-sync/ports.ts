@@ -171,8 +171,10 @@ export interface NodeStore {
   readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]>;
   /**
    * What the applier needs before applying events of `objects`: their stored states and the
-   * parking records among `parkingKeys`, and the node's cursor, read together (one request in
-   * DynamoDB); at most 49 objects at a time.
+   * parking records among `parkingKeys`, and the node's cursor; at most 49 objects at a time.
+   * Every object and parking record answered is at least as new as the cursor answered (the
+   * applier applies `cursor + 1` on top of them, and the cursor's compare-and-swap only catches
+   * objects that are newer).
    */
   readApplyState(
     node: string,

@@ -192,6 +192,39 @@ describe('DynamoNodeStore', () => {
     expect(page.objects).toHaveLength(1);
   });
 
+  test('readApplyState never answers an object older than the cursor it answers, while another writer commits', async () => {
+    // An applier trusts the pair: it applies event cursor + 1 on top of the objects read. Every
+    // commit below writes all 40 objects at the new cursor's sequence, so an object read older
+    // than the cursor read with it is a state that never existed in the store.
+    const node = 'read-state-node';
+    const refs = Array.from({ length: 40 }, (_, index) => ({ type: 'layer' as const, id: `topp:layer${index}` }));
+    const commits = 120;
+    let done = false;
+    const writer = (async () => {
+      try {
+        for (let sequence = 1; sequence <= commits; sequence += 1) {
+          const objects = refs.map((ref) => ({ object: stored(ref.type, ref.id, sequence), since: sequence }));
+          expect(await store.commitBatch(node, { expectedCursor: sequence - 1, sequence, objects })).toBe('committed');
+        }
+      } finally {
+        done = true;
+      }
+    })();
+    const torn: string[] = [];
+    let reads = 0;
+    while (!done) {
+      const state = await store.readApplyState(node, refs, []);
+      reads += 1;
+      if (state.cursor > 0 && state.objects.length < refs.length) torn.push(`cursor ${state.cursor} with ${state.objects.length} objects`);
+      for (const object of state.objects) {
+        if (object.lastSequence < state.cursor) torn.push(`cursor ${state.cursor}, ${object.id} at ${object.lastSequence}`);
+      }
+    }
+    await writer;
+    expect(reads).toBeGreaterThan(10);
+    expect(torn.slice(0, 5)).toEqual([]);
+  });
+
   test('an object is never replaced by an older version: object-moved', async () => {
     const node = 'version-node';
     // A snapshot taken while its source kept applying: the object is ahead of the cursor.
