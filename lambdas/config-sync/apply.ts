@@ -46,7 +46,13 @@
  * holding their effect and the log after it replaying the rest. Transient failures (throttling,
  * timeouts, 5xx) are never counted: they are retried by the queue and never park an event.
  */
-import { CursorContentionError, EventsMissingFromLogError, InvalidConfigEventError, WrongClusterError } from './errors';
+import {
+  CursorContentionError,
+  EventsMissingFromLogError,
+  EventsNotYetWrittenError,
+  InvalidConfigEventError,
+  WrongClusterError,
+} from './errors';
 import {
   isConfigurationType,
   isOffloaded,
@@ -723,8 +729,9 @@ class NodeApplier {
    * Log events `from..to`, which must start at `from`. A missing sequence below the head is a
    * hole: a publisher allocated it and has not written it yet (it usually follows within
    * milliseconds) or never will (it died). Young holes are waited for, up to
-   * `HOLE_WAIT_MS`; old ones are closed as void by the log (`EventLog.closeHoles`) and read
-   * back as such. Anything else missing was trimmed: the node must resync.
+   * `HOLE_WAIT_MS` (then `EventsNotYetWrittenError`, transient: the queue retries); old ones
+   * are closed as void by the log (`EventLog.closeHoles`) and read back as such. Anything else
+   * missing was trimmed: the node must resync.
    */
   private async readLog(from: number, to: number): Promise<DeliveredEvent[]> {
     const { cluster, node } = this.context;
@@ -738,8 +745,9 @@ class NodeApplier {
       const missingUpTo = first === undefined ? to : first.sequence - 1;
       const closing = await this.deps.log.closeHoles(cluster, from, missingUpTo);
       if (closing.voided > 0) continue;
-      if (closing.waiting === 0 || Date.now() - started > (this.deps.holeWaitMs ?? HOLE_WAIT_MS)) {
-        throw new EventsMissingFromLogError(cluster, node, range(from, missingUpTo));
+      if (closing.waiting === 0) throw new EventsMissingFromLogError(cluster, node, range(from, missingUpTo));
+      if (Date.now() - started > (this.deps.holeWaitMs ?? HOLE_WAIT_MS)) {
+        throw new EventsNotYetWrittenError(cluster, node, range(from, missingUpTo));
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(500, 5 * 2 ** attempt)));
     }

@@ -53,8 +53,8 @@ export class WrongClusterError extends AppError {
 /**
  * 409: events a node needs to close a gap are not in the event log. Holes left by publishers
  * are waited for and closed as void (see `EventLog.closeHoles`), so this means the log was
- * trimmed past the node's cursor (the node must bootstrap again from a snapshot), or a hole
- * stayed younger than the grace period for longer than the applier waits (the queue retries).
+ * trimmed past the node's cursor: the node must bootstrap again from a snapshot. (A hole still
+ * younger than the grace period is `EventsNotYetWrittenError`.)
  */
 export class EventsMissingFromLogError extends AppError {
   constructor(
@@ -69,6 +69,33 @@ export class EventsMissingFromLogError extends AppError {
         `node ${node} must resync from a snapshot`,
       undefined,
       { cluster, node, missing: [...missing] },
+    );
+  }
+}
+
+/**
+ * 503: events a node needs are allocated in the log but not written yet, and stayed so for
+ * longer than the applier waits. Their publisher is still within the log's grace period (or
+ * died so recently that the hole cannot be closed yet); nothing is wrong with the node, and a
+ * later attempt reads them or finds them closed as void. Transient: never counted toward
+ * parking, retried by the queue.
+ */
+export class EventsNotYetWrittenError extends AppError {
+  readonly transient = true;
+
+  constructor(
+    readonly cluster: string,
+    readonly node: string,
+    readonly waiting: readonly number[],
+  ) {
+    super(
+      503,
+      'EVENTS_NOT_YET_WRITTEN',
+      `Events ${describeSequences(waiting)} of cluster ${cluster} are allocated but not written yet; ` +
+        `node ${node} applies them once their publisher writes them or the log closes them as void ` +
+        `(a publisher that died leaves them for the log's grace period)`,
+      undefined,
+      { cluster, node, waiting: [...waiting] },
     );
   }
 }

@@ -4,6 +4,7 @@ import {
   applyDeliveredEvent,
   catchUp,
   classifyDelivery,
+  isTransientFailure,
   type ApplyDeps,
   type DeliveryResult,
   type NodeContext,
@@ -12,6 +13,7 @@ import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import {
   CursorContentionError,
   EventsMissingFromLogError,
+  EventsNotYetWrittenError,
   InvalidConfigEventError,
   WrongClusterError,
 } from '../../../lambdas/config-sync/errors';
@@ -330,6 +332,36 @@ describe('applying delivered events', () => {
       message: `Events 2..3 of cluster ${CLUSTER} are missing from the event log; node slave-1 must resync from a snapshot`,
     });
     expect(await h.store.readCursor('slave-1')).toBe(1);
+  });
+
+  it('a hole its publisher may still write is waited for, then retried as transient, never a resync', async () => {
+    const h = harness();
+    const [first] = await h.appendAll([add('workspace', 'a')]);
+    h.log.abandonAllocation(CLUSTER, 2);
+    const [fourth] = await h.appendAll([add('workspace', 'd')]);
+    await applyDeliveredEvent(applyDeps(h), SLAVE, first!);
+    // A log whose holes 2..3 stay younger than the grace period (the memory log closes them at once).
+    let closings = 0;
+    const log = Object.assign(Object.create(h.log) as typeof h.log, {
+      closeHoles: async () => {
+        closings += 1;
+        return { voided: 0, waiting: 2 };
+      },
+    });
+    const error: unknown = await applyDeliveredEvent({ ...applyDeps(h), log, holeWaitMs: 50 }, SLAVE, fourth!).catch((thrown: unknown) => thrown);
+    expect(error).toMatchObject({
+      constructor: EventsNotYetWrittenError,
+      status: 503,
+      code: 'EVENTS_NOT_YET_WRITTEN',
+      details: { waiting: [2, 3] },
+    });
+    expect(isTransientFailure(error)).toBe(true);
+    expect(closings).toBeGreaterThan(1);
+    expect(await h.store.readCursor('slave-1')).toBe(1);
+    // Once the log closes them (here at once), the same delivery applies through them.
+    const result = await applyDeliveredEvent(applyDeps(h), SLAVE, fourth!);
+    expect(applied(result)).toEqual([2, 3, 4]);
+    expect(await h.store.readCursor('slave-1')).toBe(4);
   });
 
   it('refuses an event of another cluster', async () => {
