@@ -73,6 +73,7 @@ import { applyToGeoServer, deletedPaths, type GeoServerApplyOptions, type GeoSer
 import { GeoServerRejectedError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject } from './merge-patch';
+import { consoleWarn, type Warn } from '../shared/warn';
 import type { CommitOutcome, EventBodyStore, EventLog, NodeStore, ParkedObject, StoredObject } from './ports';
 
 export interface ApplyDeps {
@@ -88,6 +89,8 @@ export interface ApplyDeps {
   readonly geoserver?: { readonly rest: GeoServerRest; readonly options?: GeoServerApplyOptions };
   /** How long to wait for a young hole in the log (see `readLog`). @default 12000 */
   readonly holeWaitMs?: number;
+  /** Where an event parked or a failed apply-ahead is reported. @default consoleWarn */
+  readonly warn?: Warn;
 }
 
 /**
@@ -347,7 +350,7 @@ export async function applyDeliveredBatch(
       // The rest of a change set the messages announced, from the log.
       if (options.aheadTo !== undefined && options.aheadTo > last) await applier.advanceTo(Math.min(options.aheadTo, cursor + MAX_AHEAD));
     } catch (error) {
-      console.warn(JSON.stringify({ message: 'applying ahead of the queue failed; the messages will bring the events', node: context.node, error: String(error) }));
+      (deps.warn ?? consoleWarn)('applying ahead of the queue failed; the messages will bring the events', { node: context.node, error: String(error) });
     }
   }
   return { results };
@@ -719,7 +722,7 @@ class NodeApplier {
     });
     if (outcome === 'cursor-moved') return this.cursorMoved();
     if (outcome === 'unparked') throw new Error(`Node ${node}: the store answered "unparked" to the parking of event ${event.sequence}`);
-    console.warn(JSON.stringify({ message: 'event parked', node, sequence: event.sequence, object: ref, attempts, reason }));
+    (this.deps.warn ?? consoleWarn)('event parked', { node, sequence: event.sequence, object: ref, attempts, reason });
     this.knownCursor = event.sequence;
     if (ref) this.parked.set(objectStorageKey(ref), true);
     return error instanceof GeoServerRejectedError ? { ...step('parked'), geoserver: error.outcome } : step('parked');

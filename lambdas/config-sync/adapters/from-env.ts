@@ -27,6 +27,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { requireEnv } from '../../shared/env';
+import { logger } from '../../shared/observability';
 import type { ApplyDeps } from '../apply';
 import type { ClusterNode } from '../../shared/cluster-model';
 import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership } from '../cluster';
@@ -127,7 +128,7 @@ export function eventBodiesFromEnv(): S3EventBodyStore {
 
 /** What applying events to a store needs: the store, the log, the event bodies. */
 export function applyDepsFromEnv(): ApplyDeps {
-  return { store: nodeStoreFromEnv(), log: eventLogFromEnv(), bodies: eventBodiesFromEnv() };
+  return { store: nodeStoreFromEnv(), log: eventLogFromEnv(), bodies: eventBodiesFromEnv(), warn: (message, fields) => logger.warn(message, fields) };
 }
 
 export function eventTopicFromEnv(): SnsEventTopic {

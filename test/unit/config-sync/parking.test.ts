@@ -120,8 +120,13 @@ describe('parking', () => {
         failing: { sequence: 2, attempts: attempt, reason: expect.stringContaining('refused'), at: expect.any(String) },
       });
     }
-    // A later delivery needs the gap filled through event 2: that attempt parks it.
-    const result = await applyDeliveredEvent(deps, SLAVE, events[7] as PublishedEvent);
+    // A later delivery needs the gap filled through event 2: that attempt parks it, and says so
+    // through the function's logger, as fields.
+    const warnings: [string, Readonly<Record<string, unknown>>][] = [];
+    const result = await applyDeliveredEvent({ ...deps, warn: (message, fields) => warnings.push([message, fields]) }, SLAVE, events[7] as PublishedEvent);
+    expect(warnings).toEqual([
+      ['event parked', { node: SLAVE.node, sequence: 2, object: BAD, attempts: MAX_APPLY_ATTEMPTS, reason: expect.stringContaining('refused') }],
+    ]);
     expect(result).toMatchObject({ disposition: 'applied', cursor: 8 });
     const effects = 'applied' in result ? result.applied.map((step) => [step.sequence, step.effect]) : [];
     expect(effects).toEqual([
