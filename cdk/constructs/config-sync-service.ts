@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { HttpMethod, type HttpApi, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -300,6 +300,15 @@ export class ConfigSyncService extends Construct {
       });
       if (master.geoserver.network) this.placeInVpc(gateway, master.name, master.geoserver.network);
       addLambdaRoute(props.api, GATEWAY_ROUTE_PATH, HttpMethod.ANY, gateway);
+      if (cluster.gateway.allowedSourceIps === undefined) {
+        // Allowed (GeoServer's own authentication still decides), but rarely what an operator meant.
+        Annotations.of(gateway).addWarningV2(
+          'serverless-geoserver-cluster:gatewayOpenToEveryAddress',
+          `cluster.gateway is enabled without allowedSourceIps: every address on the internet can reach the REST API of master ${master.name}'s GeoServer, ` +
+            'which then relies on its own authentication alone. List the addresses your administrators and tools call from ' +
+            '(docs/operations.md, "Keeping it private").',
+        );
+      }
       this.functions.GeoServerGateway = gateway;
     }
   }

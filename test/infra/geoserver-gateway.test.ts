@@ -84,6 +84,18 @@ describe('switched on', () => {
   test('cdk-nag finds nothing unacknowledged', () => {
     for (const report of synth.validationReport.pluginReports) expect(report.conclusion).toBe('success');
   });
+
+  test('with an allow list, synth warns about nothing of the gateway', () => {
+    expect(synth.warnings.filter((warning) => warning.includes('gateway'))).toEqual([]);
+  });
+});
+
+test('switched on without an allow list: synth warns that every address can reach the master GeoServer', () => {
+  const synth = synthesize({ nodes: NODES, gateway: { enabled: true } });
+  expect(gatewayFunction(synth.json)).toBeDefined();
+  expect(synth.warnings).toEqual([
+    expect.stringMatching(/^cluster\.gateway is enabled without allowedSourceIps: every address .* master gs-main's GeoServer.*Keeping it private/),
+  ]);
 });
 
 test('switched off (the default): no route and no function', () => {

@@ -8,6 +8,8 @@ export interface Synthesized {
   template: Template;
   json: { Resources: Record<string, { Type: string; Properties?: any; DeletionPolicy?: string; UpdateReplacePolicy?: string }> };
   validationReport: { pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[] };
+  /** The synth's warnings (`Annotations.addWarningV2`), as `cdk synth` prints them. */
+  warnings: string[];
 }
 
 /** Synthesizes the app (with cdk-nag, which throws on unacknowledged findings) for assertions. */
@@ -19,9 +21,11 @@ export function synthesize(clusterOverrides: Record<string, unknown> = {}): Synt
       const { app, stack } = createClusterApp({ outdir, context: { ...base, cluster: { ...base.cluster, ...clusterOverrides } } });
       return { assembly: app.synth(), stack };
     });
-    const json = assembly.getStackArtifact(stack.artifactId).template;
+    const artifact = assembly.getStackArtifact(stack.artifactId);
+    const json = artifact.template;
     const validationReport = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
-    return { template: Template.fromJSON(json), json, validationReport };
+    const warnings = artifact.messages.filter((message) => message.level === 'warning').map((message) => String(message.entry.data));
+    return { template: Template.fromJSON(json), json, validationReport, warnings };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
