@@ -29,8 +29,18 @@ export interface HttpGeoServerOptions {
   readonly timeoutMs?: number;
 }
 
-/** Longest answer read: GeoServer explains refusals in a line or two. */
-const MAX_ANSWER_BYTES = 64 * 1024;
+/** Longest answer to a write kept: GeoServer explains refusals in a line or two; the rest is cut. */
+const MAX_WRITE_ANSWER_BYTES = 64 * 1024;
+/**
+ * Longest answer to a read: a drift check reads whole listings (`/layers.json` of a catalog of
+ * 20,000 layers is about 2 MB) and style documents. A read answer longer than this fails
+ * with an error naming the limit rather than being cut, since a cut listing or document would
+ * be read as wrong.
+ */
+export const MAX_READ_ANSWER_BYTES = 32 * 1024 * 1024;
+
+/** A GeoServer's answer to a read that is longer than this adapter reads. */
+export class GeoServerAnswerTooLargeError extends Error {}
 
 export class HttpGeoServer implements GeoServerRest {
   readonly url: string;
@@ -76,18 +86,23 @@ export class HttpGeoServer implements GeoServerRest {
       throw new GeoServerUnreachableError(describeFailure(error));
     }
     if (response.status === 401) this.options.credentials.invalidate();
-    let text: string;
+    const read = request.method === 'GET';
+    let answer: { text: string; cut: boolean };
     try {
-      text = await readLimited(response, MAX_ANSWER_BYTES);
+      answer = await readLimited(response, read ? MAX_READ_ANSWER_BYTES : MAX_WRITE_ANSWER_BYTES);
     } catch (error) {
       throw new GeoServerUnreachableError(describeFailure(error));
     }
-    return { status: response.status, text };
+    if (read && answer.cut) {
+      throw new GeoServerAnswerTooLargeError(`the GeoServer's answer to GET ${request.path} is longer than ${MAX_READ_ANSWER_BYTES} bytes, more than this node reads`);
+    }
+    return { status: response.status, text: answer.text };
   }
 }
 
-async function readLimited(response: Response, limit: number): Promise<string> {
-  if (!response.body) return '';
+/** The answer's text up to `limit` bytes, and whether there was more. */
+async function readLimited(response: Response, limit: number): Promise<{ text: string; cut: boolean }> {
+  if (!response.body) return { text: '', cut: false };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -96,12 +111,12 @@ async function readLimited(response: Response, limit: number): Promise<string> {
     if (done) break;
     chunks.push(value);
     size += value.byteLength;
-    if (size >= limit) {
+    if (size > limit) {
       await reader.cancel();
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+  return { text: Buffer.concat(chunks).subarray(0, limit).toString('utf8'), cut: size > limit };
 }
 
 function describeFailure(error: unknown): string {

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CachedCredentials, HttpGeoServer, parseCredentials } from '../../../../lambdas/config-sync/adapters/geoserver-http';
+import { CachedCredentials, GeoServerAnswerTooLargeError, HttpGeoServer, MAX_READ_ANSWER_BYTES, parseCredentials } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 import { GeoServerUnreachableError } from '../../../../lambdas/config-sync/geoserver/errors';
 
 interface Seen {
@@ -77,6 +77,19 @@ test('hands back 4xx and 5xx answers as they are', async () => {
   const geoserver = new HttpGeoServer({ url: base, credentials: credentials().provider });
   answer = { status: 500, text: 'java.lang.NullPointerException' };
   expect(await geoserver.send({ method: 'GET', path: '/about/version' })).toEqual({ status: 500, text: 'java.lang.NullPointerException' });
+});
+
+test("reads a large catalog listing whole, cuts a write's long answer, and refuses a read it would have to cut", async () => {
+  const geoserver = new HttpGeoServer({ url: base, credentials: credentials().provider });
+  // About what /layers.json answers for a catalog of 20,000 layers.
+  const listing = JSON.stringify({ layers: { layer: Array.from({ length: 20_000 }, (_, i) => ({ name: `ws${i % 200}:t${i}`, href: `http://127.0.0.1/geoserver/rest/layers/ws${i % 200}:t${i}.json` })) } });
+  expect(listing.length).toBeGreaterThan(1024 * 1024);
+  answer = { status: 200, text: listing };
+  expect((await geoserver.send({ method: 'GET', path: '/layers.json' })).text).toBe(listing);
+  answer = { status: 500, text: 'x'.repeat(200 * 1024) };
+  expect((await geoserver.send({ method: 'PUT', path: '/workspaces/topp', body: { json: { workspace: { name: 'topp' } } } })).text).toHaveLength(64 * 1024);
+  answer = { status: 200, text: 'y'.repeat(MAX_READ_ANSWER_BYTES + 1) };
+  await expect(geoserver.send({ method: 'GET', path: '/layers.json' })).rejects.toBeInstanceOf(GeoServerAnswerTooLargeError);
 });
 
 test('tells no answer (refused, timeout) apart, without the credentials in the message', async () => {
