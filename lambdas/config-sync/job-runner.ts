@@ -51,9 +51,10 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
 
   try {
     // At least one step per slice, so every slice moves the job on.
+    const cache: SliceCache = {};
     do {
       const current: Job = job;
-      const step = await runStep(deps, current, deadline);
+      const step = await runStep(deps, current, cache);
       if (!(await save(step))) return 'superseded';
       if (step.phase === 'done') {
         const finished: Job = { ...step, state: 'succeeded', finishedAt: deps.now().toISOString() };
@@ -73,8 +74,20 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
   }
 }
 
-/** One page of work: returns the job with its progress and checkpoint moved on. */
-async function runStep(deps: JobRunnerDeps, job: Job, deadline: number): Promise<Job> {
+/**
+ * What the steps of one slice share: the differences to fix, read from the job store once per
+ * slice rather than once per step (they do not change during the fix phase).
+ */
+interface SliceCache {
+  fixes?: DriftEntry[];
+}
+
+/**
+ * One page of work (a page of store objects, the GeoServer's listing, or one batch of fixes):
+ * returns the job with its progress and checkpoint moved on. The slice saves it after every
+ * step, so a slice that dies loses at most one step's work, which its redelivery redoes.
+ */
+async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const progress = (changes: Partial<JobProgress>): JobProgress => ({ ...job.progress, ...changes });
   switch (job.phase) {
     case 'bootstrap': {
@@ -130,7 +143,7 @@ async function runStep(deps: JobRunnerDeps, job: Job, deadline: number): Promise
       };
     }
     case 'fix':
-      return job.kind === 'capture' ? captureStep(deps, job, deadline) : reconcileStep(deps, job, deadline);
+      return job.kind === 'capture' ? captureStep(deps, job, cache) : reconcileStep(deps, job, cache);
     case 'done':
       return job;
   }
@@ -186,9 +199,15 @@ function impliedBy(ref: ObjectRef): ObjectRef[] {
 }
 
 /** The differences to fix, in the order they are made good, loaded once per slice. */
-async function loadFixes(deps: JobRunnerDeps, job: Job, order: (entries: DriftEntry[]) => DriftEntry[]): Promise<DriftEntry[]> {
-  return order(await deps.jobs.readDifferences(job.node, job.id));
+async function loadFixes(deps: JobRunnerDeps, job: Job, cache: SliceCache, order: (entries: DriftEntry[]) => DriftEntry[]): Promise<DriftEntry[]> {
+  cache.fixes ??= order(await deps.jobs.readDifferences(job.node, job.id));
+  return cache.fixes;
 }
+
+/** Differences fixed per step (one checkpoint each): consecutive entries of one type and kind, fixed in parallel. */
+const FIX_BATCH = 100;
+/** Differences captured per step: each is read again and published one at a time. */
+const CAPTURE_BATCH = 20;
 
 /**
  * Reconcile: the GeoServer made equal to the store. Missing and different objects are sent
@@ -197,17 +216,17 @@ async function loadFixes(deps: JobRunnerDeps, job: Job, order: (entries: DriftEn
  * delete never takes anything the store holds with it (GeoServer refuses it instead, and the
  * job records that).
  */
-async function reconcileStep(deps: JobRunnerDeps, job: Job, deadline: number): Promise<Job> {
+async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
-  const entries = await loadFixes(deps, job, fixOrder);
+  const entries = await loadFixes(deps, job, cache, fixOrder);
   let index = job.checkpoint.index ?? 0;
   let { fixed, failed, restCalls } = job.progress;
   const failures: JobFailure[] = [...job.failures];
-  for (let first = true; index < entries.length && (first || Date.now() < deadline); first = false) {
-    // A batch: consecutive entries of one type and kind (independent of each other).
+  if (index < entries.length) {
+    // One batch: consecutive entries of one type and kind (independent of each other).
     const first = entries[index]!;
     let end = index;
-    while (end < entries.length && end - index < 100 && entries[end]!.type === first.type && (entries[end]!.kind === 'extra') === (first.kind === 'extra')) end += 1;
+    while (end < entries.length && end - index < FIX_BATCH && entries[end]!.type === first.type && (entries[end]!.kind === 'extra') === (first.kind === 'extra')) end += 1;
     const batch = entries.slice(index, end);
     const stored = new Map(
       first.kind === 'extra' ? [] : (await deps.store.readObjects(job.node, batch)).map((object) => [objectStorageKey(object), object] as const),
@@ -219,9 +238,11 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, deadline: number): P
       }
       const object = stored.get(objectStorageKey(entry));
       if (!object || object.deleted) return undefined; // changed since the scan: its events apply it
+      // A missing object is POSTed first (one call, not a PUT answered 404 then the POST), but a
+      // namespace, which GeoServer made with its workspace a moment ago, is PUT.
       return applyToGeoServer(
         rest,
-        { kind: 'upsert', type: entry.type, id: entry.id, properties: object.properties, incomplete: object.incomplete, deleted: [] },
+        { kind: 'upsert', type: entry.type, id: entry.id, properties: object.properties, incomplete: object.incomplete, deleted: [], absent: entry.kind === 'missing' && entry.type !== 'namespace' },
         { rejectionAttempts: 1 },
       );
     });
@@ -261,21 +282,21 @@ function extraProperties(entry: DriftEntry): JsonObject {
  * difference is read again before it is published, so a slice redone after a crash publishes
  * only what still differs.
  */
-async function captureStep(deps: JobRunnerDeps, job: Job, deadline: number): Promise<Job> {
+async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
   const publish = deps.publish;
   if (!publish) throw new Error(`node ${job.node} cannot publish: only a master's GeoServer can be captured`);
   const reader = new GeoServerReader(rest);
-  const entries = await loadFixes(deps, job, captureOrder);
+  const entries = await loadFixes(deps, job, cache, captureOrder);
   let index = job.checkpoint.index ?? 0;
   let { fixed, failed, published } = job.progress;
   const failures: JobFailure[] = [...job.failures];
-  for (let first = true; index < entries.length && (first || Date.now() < deadline); first = false) {
+  for (const end = Math.min(entries.length, index + CAPTURE_BATCH); index < end; ) {
     const entry = entries[index]!;
     const [object] = await deps.store.readObjects(job.node, [entry]);
     const stored = object && !object.deleted ? object : undefined;
     const held = await reader.object(entry.type, entry.id, stored?.properties ?? extraProperties(entry));
-    const heldWhole = held && entry.type === 'style' ? { ...held, ...(await styleBodyOf(reader, entry.id)) } : held;
+    const heldWhole = held && entry.type === 'style' ? { ...held, ...(await styleBodyOf(reader, entry.id, held)) } : held;
     let change: ConfigChange | undefined;
     if (!heldWhole && stored) change = { kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange;
     else if (heldWhole && !stored) change = { kind: 'add', object: { type: entry.type, id: entry.id }, properties: heldWhole } as ConfigChange;
@@ -301,8 +322,8 @@ async function captureStep(deps: JobRunnerDeps, job: Job, deadline: number): Pro
   };
 }
 
-async function styleBodyOf(reader: GeoServerReader, id: string): Promise<JsonObject> {
-  const body = await reader.styleBody(id);
+async function styleBodyOf(reader: GeoServerReader, id: string, info: JsonObject): Promise<JsonObject> {
+  const body = await reader.styleBody(id, info);
   return body === undefined ? {} : { body };
 }
 

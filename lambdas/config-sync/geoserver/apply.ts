@@ -7,6 +7,8 @@
  *   it, and a modify of an object a rebuilt GeoServer lost creates it again). An object the
  *   store holds only in part (a modify of an object never added) is only PUT: a partial
  *   object cannot create one;
+ *   A caller that just found the object absent (a reconcile) may ask for the POST first,
+ *   which saves the PUT; should the POST not succeed, the PUT-then-POST path follows;
  * - a remove DELETEs, and a 404 is success;
  * - a style's document follows its info: PUT with its format's content type and `raw=true`.
  *
@@ -41,6 +43,12 @@ export type GeoServerStep =
       readonly incomplete: boolean;
       /** Dotted paths of properties the event's patch deleted. */
       readonly deleted: readonly string[];
+      /**
+       * The caller just found the GeoServer without the object (a reconcile's `missing`): POST
+       * it first, saving the PUT that would answer 404. Any answer but success (it was created
+       * since, and GeoServer refuses a second one) falls back to the PUT-then-POST path.
+       */
+      readonly absent?: boolean;
     }
   | { readonly kind: 'remove'; readonly type: ObjectType; readonly id: string; readonly properties: JsonObject; readonly recurse: boolean };
 
@@ -134,7 +142,14 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
   const body = { json: restBody(step.type, target, step.properties) };
   const item = mapping.item(target);
   let uncleared: readonly string[] = [];
-  if (step.deleted.length > 0 && mapping.recreatable && mapping.collection && !step.incomplete) {
+  let created = false;
+  if (step.absent === true && mapping.collection && !step.incomplete && step.deleted.length === 0) {
+    calls += 1;
+    created = isSuccess((await send(rest, { method: 'POST', path: mapping.collection(target), body })).status);
+  }
+  if (created) {
+    // Made whole by the POST: only the style's document is left to send.
+  } else if (step.deleted.length > 0 && mapping.recreatable && mapping.collection && !step.incomplete) {
     await call({ method: 'DELETE', path: item }, true);
     await call({ method: 'POST', path: mapping.collection(target), body });
   } else {

@@ -6,6 +6,7 @@
  */
 import { applyDeliveredBatch, applyDeliveredEvent, catchUp, retryParked, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
 import type { ConfigChange, PublishedEvent } from '../../../../lambdas/config-sync/events';
+import { applyToGeoServer } from '../../../../lambdas/config-sync/geoserver/apply';
 import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
 import { add, applyDeps, harness, modify, type Harness } from '../fixtures';
 import { FakeGeoServer } from './fake-geoserver';
@@ -318,6 +319,23 @@ describe('applying events to a GeoServer', () => {
     expect(event?.geoserver).toMatchObject({ kind: 'rejected', status: null, answer: expect.stringContaining('WMS, WFS, WCS, WMTS') });
     expect(geoserver.requests).toEqual([]);
   });
+
+  it('creates an object a reconcile found absent with one POST, and falls back to PUT when it exists after all', async () => {
+    const geoserver = new FakeGeoServer();
+    const featureType = { name: 'roads', title: 'Roads', store: { '@class': 'dataStore', name: 'topp:pg' } };
+    const step = { kind: 'upsert', type: 'featureType', id: 'topp:roads', properties: featureType, incomplete: false, deleted: [], absent: true } as const;
+    expect(await applyToGeoServer(geoserver, step)).toEqual({ kind: 'applied', calls: 1, uncleared: [] });
+    expect(geoserver.requests).toEqual(['POST /workspaces/topp/datastores/pg/featuretypes']);
+    // Applied again (a redone slice): the POST is refused (409 here), the PUT updates it.
+    geoserver.requests.length = 0;
+    expect(await applyToGeoServer(geoserver, { ...step, properties: { ...featureType, title: 'Roads again' } })).toEqual({ kind: 'applied', calls: 2, uncleared: [] });
+    expect(geoserver.requests).toEqual(['POST /workspaces/topp/datastores/pg/featuretypes', 'PUT /workspaces/topp/datastores/pg/featuretypes/roads']);
+    expect(geoserver.objects.get('/workspaces/topp/datastores/pg/featuretypes/roads')).toMatchObject({ featureType: { title: 'Roads again' } });
+    // A GeoServer answering 503 to both is unavailable, as without the hint.
+    geoserver.down = 503;
+    await expect(applyToGeoServer(geoserver, step)).rejects.toBeInstanceOf(GeoServerUnavailableError);
+  });
+
 });
 
 async function applyAllResults(h: Harness, deps: ApplyDeps, changes: readonly ConfigChange[]) {
