@@ -13,8 +13,11 @@
  *   store holds what its own GeoServer answered (the gateway reads every write back),
  *   properties only the GeoServer has count too: that is how a change made in its web UI that
  *   sets a new property is found.
- * - A style's document (`body`) is not compared (GeoServer serves it apart from the info);
- *   a missing style is re-created with it.
+ * - A style's document (`body`), which GeoServer serves apart from the info, is read in the
+ *   style's own format (the `Accept` media type of its format and version) and compared as
+ *   text, exactly: the apply uploads it with `raw=true`, which keeps the bytes as sent, and a
+ *   master's store holds what its GeoServer served (the gateway reads each style back the same
+ *   way), so no whitespace is normalized. It is compared only where the store holds one.
  *
  * The store's objects whose workspace, store or resource the store has removed are gone from
  * the GeoServer too (GeoServer's recursive DELETE cascades; the store keeps them as they were
@@ -24,7 +27,7 @@ import { splitObjectId, type ObjectRef, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { localName, referencedName } from '../representations';
-import { REST_MAPPING, REST_SERVICES, restTarget } from './rest-mapping';
+import { REST_MAPPING, REST_SERVICES, restTarget, styleContentType } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
 import { mapConcurrently } from '../../shared/concurrency';
@@ -139,10 +142,15 @@ export class GeoServerReader {
     return inner;
   }
 
-  /** A style's document, or undefined when it has none yet. */
-  async styleBody(id: string): Promise<string | undefined> {
-    const target = restTarget('style', id, {});
-    const response = await this.get(`${REST_MAPPING.style.item(target)}.sld`, 'application/vnd.ogc.sld+xml');
+  /**
+   * A style's document in the style's own format (chosen by `Accept`, as styles.yaml lists:
+   * `.sld` would give an SE 1.1 style converted to SLD 1.0, and nothing for CSS, YSLD or
+   * MBStyle), or undefined when it has none yet. `info` is the style's info (its `format` and
+   * `languageVersion`).
+   */
+  async styleBody(id: string, info: JsonObject): Promise<string | undefined> {
+    const target = restTarget('style', id, info);
+    const response = await this.get(REST_MAPPING.style.item(target), styleContentType(info));
     return response.status === 200 ? response.text : undefined;
   }
 
@@ -288,8 +296,9 @@ export async function comparePage(
     if (workspace !== undefined && !heldWorkspaces.has(workspace)) return { kind: 'missing', type: object.type, id: object.id } as DriftEntry;
     const held = await reader.object(object.type, object.id, object.properties);
     if (held === undefined) return { kind: 'missing', type: object.type, id: object.id } as DriftEntry;
-    const { body: _body, ...stored } = object.properties;
+    const { body, ...stored } = object.properties;
     const paths = differingPaths(object.type === 'style' ? stored : object.properties, comparable(object.type, object.id, held), mode);
+    if (object.type === 'style' && typeof body === 'string' && (await reader.styleBody(object.id, object.properties)) !== body) paths.push('body');
     return paths.length > 0 ? ({ kind: 'different', type: object.type, id: object.id, properties: paths.slice(0, MAX_PATHS) } as DriftEntry) : undefined;
   });
   return entries.filter((entry): entry is DriftEntry => entry !== undefined);

@@ -181,6 +181,37 @@ describe('jobs against the stand-in GeoServer', () => {
     expect(await jobs.readDifferences(NODE, check.id)).toEqual([]);
   });
 
+  test("a style's document is compared in its own format: one changed on the GeoServer is different at `body`, and a reconcile sends it back", async () => {
+    const sld = '<?xml version="1.0" encoding="UTF-8"?><StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
+    const css = '* { stroke: #ff0000; }';
+    const objects = [
+      stored('style', 'roads', { name: 'roads', format: 'sld', languageVersion: { version: '1.0.0' }, body: sld }, 1),
+      stored('style', 'red', { name: 'red', format: 'css', languageVersion: { version: '1.0.0' }, body: css }, 2),
+      stored('style', 'plain', { name: 'plain', format: 'sld', languageVersion: { version: '1.0.0' } }, 3),
+    ];
+    const { deps, jobs } = await setUp(objects);
+    geoserver.catalog.addStyleWithBody(undefined, 'roads', { bytes: Buffer.from(sld.replace('roads', 'edited')), contentType: 'application/vnd.ogc.sld+xml', raw: true });
+    geoserver.catalog.addStyleWithBody(undefined, 'red', { bytes: Buffer.from(css), contentType: 'application/vnd.geoserver.geocss+css', raw: true });
+    // The store holds no document of `plain`: whatever the GeoServer has is not compared.
+    geoserver.catalog.addStyleWithBody(undefined, 'plain', { bytes: Buffer.from(sld), contentType: 'application/vnd.ogc.sld+xml', raw: true });
+    const runToEnd = async (kind: Job['kind']) => {
+      const job = await start(jobs, kind);
+      let outcome: string | undefined;
+      for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, NODE, job.id, Date.now() + 10_000);
+      return job;
+    };
+    const check = await runToEnd('drift');
+    expect(await jobs.readDifferences(NODE, check.id)).toEqual([{ kind: 'different', type: 'style', id: 'roads', properties: ['body'] }]);
+    // The CSS document was read as CSS (Accept: its media type), not as its SLD rendering.
+    expect(geoserver.requests.filter((request) => request.method === 'GET' && request.path.endsWith('/styles/red')).length).toBe(1);
+
+    const reconcile = await runToEnd('reconcile');
+    expect((await jobs.read(NODE, reconcile.id))!).toMatchObject({ state: 'succeeded', progress: { different: 1, fixed: 1, failed: 0 } });
+    expect(geoserver.catalog.styleBodies.get('roads')?.bytes.toString('utf8')).toBe(sld);
+    const after = await runToEnd('drift');
+    expect(await jobs.readDifferences(NODE, after.id)).toEqual([]);
+  });
+
   test('one job per node: a second waits for the first to end; a stale one is replaced, and its late slice stops', async () => {
     const { deps, jobs } = await setUp(catalog(1, 1));
     const first = await start(jobs, 'drift');
