@@ -104,7 +104,8 @@ export class ConfigSyncService extends Construct {
         removalPolicy: RemovalPolicy.RETAIN,
       });
     this.eventLog = table('EventLog', EVENT_LOG_TABLE.partitionKey, { name: EVENT_LOG_TABLE.sortKey, type: AttributeType.NUMBER }, 'expiresAt');
-    this.nodeStore = table('NodeStore', NODE_STORE_TABLE.partitionKey, { name: NODE_STORE_TABLE.sortKey, type: AttributeType.STRING });
+    // Its TTL attribute expires finished (and abandoned) job records: see JOB_RETENTION_MS.
+    this.nodeStore = table('NodeStore', NODE_STORE_TABLE.partitionKey, { name: NODE_STORE_TABLE.sortKey, type: AttributeType.STRING }, NODE_STORE_TABLE.ttlAttribute);
 
     this.bodies = new Bucket(this, 'EventBodies', {
       encryption: BucketEncryption.S3_MANAGED,

@@ -85,6 +85,18 @@ export interface Job {
 export const MAX_JOB_FAILURES = 20;
 /** A running job that saved nothing for this long may be replaced by a new one. */
 export const STALE_AFTER_MS = 15 * 60 * 1000;
+/**
+ * How long a job's record and its differences are kept after its last save (for a finished
+ * job, after it finished; for one abandoned midway, after its last slice), then expired by the
+ * store's TTL so records do not pile up. Longer than SQS keeps a message (14 days at most), so
+ * no slice still in a queue finds its job gone.
+ */
+export const JOB_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** When a job record saved at `savedAt` expires: epoch seconds, as DynamoDB's TTL wants. */
+export function jobExpiry(savedAt: Date): number {
+  return Math.floor((savedAt.getTime() + JOB_RETENTION_MS) / 1000);
+}
 
 export const EMPTY_PROGRESS: JobProgress = {
   compared: 0,

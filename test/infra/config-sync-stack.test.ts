@@ -436,6 +436,15 @@ describe('storage', () => {
     });
   });
 
+  it('the node store expires job records by its TTL attribute (expiresAt), which the event log uses for Idempotency-Key claims', () => {
+    for (const name of ['NodeStore', 'EventLog'] as const) {
+      expect({ name, ttl: synth.json.Resources[tableId(synth.json, name)]!.Properties.TimeToLiveSpecification }).toEqual({
+        name,
+        ttl: { AttributeName: 'expiresAt', Enabled: true },
+      });
+    }
+  });
+
   it('the event body bucket blocks public access, is encrypted, enforces TLS and is retained', () => {
     const id = bucketId(synth.json);
     const bucket = synth.json.Resources[id]!;

@@ -8,7 +8,9 @@
  * - `#jobs/<id>`: the job, as JSON text;
  * - `#jobs/<id>/diff/<chunk>`: the differences its scan found, a chunk per page.
  * Saving a job is a transaction with a condition on the lock (`active = id`), so a replaced
- * job's late slice writes nothing.
+ * job's late slice writes nothing. The job and its differences carry the table's TTL attribute
+ * (`expiresAt`, JOB_RETENTION_MS after each save), so finished and abandoned jobs expire; the
+ * lock item, which only names jobs, does not.
  */
 import {
   ConditionalCheckFailedException,
@@ -21,7 +23,8 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { isFinal, jobExpiry, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { NODE_STORE_TABLE } from '../tables';
 import { cancellationCodes, num, optionalString, readString, str, type Item } from './dynamo-attributes';
 
 export const JOB_LOCK_KEY = '#job';
@@ -113,7 +116,10 @@ export class DynamoJobStore implements JobStore {
 
   async putDifferences(node: string, id: string, index: number, entries: readonly DriftEntry[]): Promise<void> {
     await this.client.send(
-      new PutItemCommand({ TableName: this.tableName, Item: { ...this.key(node, chunkKey(id, index)), entries: str(JSON.stringify(entries)) } }),
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: { ...this.key(node, chunkKey(id, index)), entries: str(JSON.stringify(entries)), [NODE_STORE_TABLE.ttlAttribute]: num(jobExpiry(new Date())) },
+      }),
     );
   }
 
@@ -166,6 +172,6 @@ export class DynamoJobStore implements JobStore {
   }
 
   private jobItem(job: Job): Item {
-    return { ...this.key(job.node, jobKey(job.id)), job: str(JSON.stringify(job)) };
+    return { ...this.key(job.node, jobKey(job.id)), job: str(JSON.stringify(job)), [NODE_STORE_TABLE.ttlAttribute]: num(jobExpiry(new Date(job.updatedAt))) };
   }
 }

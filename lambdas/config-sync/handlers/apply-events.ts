@@ -191,8 +191,11 @@ function fieldOf(body: string | undefined, field: string): unknown {
 
 /**
  * Runs a slice of the job a message names; queues the next slice when there is more to do.
- * False when the slice must be delivered again (the GeoServer cannot be reached: the message
- * waits with the same backoff as events, and the job resumes from its checkpoint).
+ * False when the slice must be delivered again: the job resumes from its checkpoint. Whatever
+ * the failure (a GeoServer that cannot be reached, or anything else a slice could not survive:
+ * a store write refused or throttled, a job record that cannot be read), the message waits
+ * with the same growing backoff as events (10 s, 20 s, ... up to 25 min), so a job that keeps
+ * failing costs one attempt every few minutes and never spins in the queue.
  */
 async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<boolean> {
   const id = jobIdOfMessage(record.body)!;
@@ -205,18 +208,23 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
     if (outcome === 'more' && job) await enqueueJob(sqs, jobs, queues.queueUrl, context.cluster, job);
     return true;
   } catch (error) {
-    logger.error('job slice failed; it will be delivered again', { job: id, error: describeError(error) });
-    if (error instanceof GeoServerUnavailableError) {
-      const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-      await sqs
-        .send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: queues.queueUrl,
-            Entries: [{ Id: '0', ReceiptHandle: record.receiptHandle, VisibilityTimeout: backoffSeconds(receiveCount) }],
-          }),
-        )
-        .catch(() => undefined);
-    }
+    const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+    const waitSeconds = backoffSeconds(receiveCount);
+    logger.error('job slice failed; it will be delivered again', {
+      job: id,
+      receiveCount,
+      retryInSeconds: waitSeconds,
+      geoServerUnavailable: error instanceof GeoServerUnavailableError,
+      error: describeError(error),
+    });
+    await sqs
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queues.queueUrl,
+          Entries: [{ Id: '0', ReceiptHandle: record.receiptHandle, VisibilityTimeout: waitSeconds }],
+        }),
+      )
+      .catch((cause: unknown) => logger.warn('could not delay the job slice', { job: id, error: describeError(cause) }));
     return false;
   }
 }

@@ -1,11 +1,12 @@
 // The config-sync Lambda handlers, invoked directly with API Gateway / SQS / EventBridge events
 // and the environment the CDK construct gives them, against freshly started emulators. (The
 // end-to-end scenarios over HTTP and the local runtime live elsewhere.)
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { HttpResult } from '../../../lambdas/shared/http';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
+import { JOB_RETENTION_MS } from '../../../lambdas/config-sync/jobs';
 import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
@@ -246,6 +247,11 @@ describe('resync and redrive', () => {
     await runJob('slave-2', job);
     const ended = await jobs.read('slave-2', job);
     expect(ended).toMatchObject({ state: 'succeeded', phase: 'done', source: 'master-1', resync: { cursor: 4 }, error: null });
+    // The finished job's record carries the node store's TTL attribute: it expires JOB_RETENTION_MS after it finished.
+    const { Item: record } = await aws.dynamo.send(new GetItemCommand({ TableName: aws.nodeStoreTable, Key: { node: { S: 'slave-2' }, key: { S: `#jobs/${job}` } } }));
+    const kept = Number(record?.expiresAt?.N) - Date.parse(ended!.finishedAt!) / 1000;
+    expect(kept).toBeGreaterThan(JOB_RETENTION_MS / 1000 - 1);
+    expect(kept).toBeLessThan(JOB_RETENTION_MS / 1000 + 5);
     const objectsOf = async (node: string) =>
       body(await handlers.catalog(http({ path: { node }, query: { includeDeleted: 'true' } }))).objects;
     expect(await objectsOf('slave-2')).toEqual(await objectsOf('master-1'));
@@ -284,5 +290,34 @@ describe('resync and redrive', () => {
     const master = await handlers.redrive(http({ node: 'master-1', path: { node: 'master-1' } }), context);
     expect(master.statusCode).toBe(200);
     expect(body(master)).toEqual({ node: 'master-1', moved: 0, more: false, parked: { cleared: [], stillParked: [] } });
+  });
+});
+
+describe('job slices', () => {
+  test('a slice that fails for a reason other than the GeoServer is delivered again only after a backoff, never at once', async () => {
+    const node = 'slave-1';
+    const queueUrl = aws.queues[node]?.queueUrl as string;
+    // A job record that cannot be read: the slice fails before it starts, every time.
+    await aws.dynamo.send(
+      new PutItemCommand({ TableName: aws.nodeStoreTable, Item: { node: { S: node }, key: { S: '#jobs/unreadable-job' }, job: { S: '{not json' } } }),
+    );
+    const body = JSON.stringify({ runJob: 'unreadable-job' });
+    // A group of its own: the cluster's group is behind earlier tests' undeleted messages.
+    await aws.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: 'job-backoff', MessageDeduplicationId: 'job-backoff-1' }));
+    const receive = async (): Promise<Message | undefined> => {
+      const { Messages = [] } = await aws.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
+      );
+      return Messages.find((message) => message.Body === body);
+    };
+    let message: Message | undefined;
+    for (let attempt = 0; attempt < 10 && !message; attempt += 1) message = await receive();
+    if (!message) throw new Error('the job message never arrived');
+    const failedAt = Date.now();
+    expect(await (await handlers.apply(node))(sqsEvent([message]))).toEqual({ batchItemFailures: [{ itemIdentifier: message.MessageId }] });
+    // The queue's own visibility timeout here is 5 s; the backoff after a first delivery is 10-12 s.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 6_500 - (Date.now() - failedAt))));
+    expect(await receive()).toBeUndefined();
+    await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
   });
 });
