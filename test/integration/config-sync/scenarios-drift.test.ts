@@ -10,6 +10,8 @@
  *   found by the master's drift check and published by a capture, and reach every slave.
  * - The crash window of the gateway: a write the master applied whose publish failed (the
  *   gateway's log append refused) is published by a capture.
+ * - A reconcile whose invocation dies midway resumes from its checkpoint; the issue's
+ *   20,000-object catalog is reconciled by one job, in slices.
  */
 import { BatchWriteItemCommand, DynamoDBClient, ListTablesCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
