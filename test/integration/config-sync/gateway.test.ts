@@ -399,3 +399,29 @@ test('a caller outside cluster.gateway.allowedSourceIps is refused with 403 befo
   // from the allowed address, the same call is forwarded
   expect((await rest('GET', '/workspaces.json')).status).toBe(200);
 });
+
+test("a paused master's writes are refused with 409 NODE_PAUSED before they reach its GeoServer; reads still pass; resumed, writes are published again", async () => {
+  const master = geoservers.get(MASTER)!;
+  const head = (await cluster.api('GET', '/nodes')).body.head as number;
+  const paused = await cluster.api('POST', `/nodes/${MASTER}/pause`, { node: MASTER });
+  expect(paused.status).toBe(200);
+  try {
+    const requestsBefore = master.requests.length;
+    const refused = await rest('POST', '/workspaces', { workspace: { name: 'while_paused' } });
+    expect(refused.status).toBe(409);
+    expect(JSON.parse(refused.text)).toMatchObject({ code: 'NODE_PAUSED', message: expect.stringContaining(`POST /nodes/${MASTER}/resume`) });
+    // Nothing reached the master GeoServer, so nothing it applied can go unpublished.
+    expect(master.requests.length).toBe(requestsBefore);
+    expect(master.catalog.objects.workspace.has('while_paused')).toBe(false);
+    // Reads change nothing and are forwarded as usual.
+    expect((await rest('GET', '/workspaces.json')).status).toBe(200);
+    expect((await cluster.api('GET', '/nodes')).body.head).toBe(head);
+  } finally {
+    expect((await cluster.api('POST', `/nodes/${MASTER}/resume`, { node: MASTER })).status).toBe(200);
+  }
+  const accepted = await write('POST', '/workspaces', { workspace: { name: 'after_resume' } });
+  // The workspace and the namespace GeoServer created with it, right after the head of before the pause.
+  expect(accepted.headers.get('x-cluster-sequence')).toBe(`${head + 1},${head + 2}`);
+  await converged();
+  for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.objects.workspace.has('after_resume')).toBe(true);
+});
