@@ -17,7 +17,8 @@
  *    into an empty stand-in, as a job, against the same objects POSTed directly.
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation|profile|listing|xml|geoserver --nodes 3,10
+ *   npm run bench -- --only status|bundles|propagation|profile|status-profile|listing|xml|geoserver --nodes 3,10
+ *   (profile: config sync's publish and apply paths, then the status profile; status-profile: only that)
  *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
  *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
  */
@@ -35,6 +36,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { UNUSED_CREDENTIAL_PROVIDERS } from '../cdk/constructs/cluster-function';
 import { benchListing } from './listing';
 import { benchProfile } from './profile';
+import { benchStatusProfile } from './status-profile';
 import { benchPropagation } from './propagation';
 import { benchGeoServer } from './geoserver';
 import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
@@ -249,6 +251,9 @@ async function main(): Promise<void> {
     if (parts.has('bundles')) await bundleFigures(topology, scratch);
     if (parts.has('propagation')) await propagationFigures();
     if (parts.has('profile')) await benchProfile({ requests: Number(args['profile-requests']) });
+    if (parts.has('profile') || parts.has('status-profile')) {
+      await benchStatusProfile({ requests: Math.max(100, Number(args['profile-requests'])), topology, logFile: path.join(__dirname, '..', '.local', 'bench-status-profile.log') });
+    }
     if (parts.has('listing')) await listingFigures(topology);
     if (parts.has('xml')) await hostileXmlFigures();
     if (parts.has('geoserver')) await geoServerFigures();

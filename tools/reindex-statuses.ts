@@ -13,7 +13,7 @@
  * The shard count is the cluster configuration's (cdk.json's `cluster` context, or the file given
  * with --cluster-file as `cdk deploy -c clusterFile=` takes it): it must be the deployed one.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   });
   const store = new DynamoStatusStore({ tableName: values.table, shards: cluster.status.indexShards, ttlBackstopSeconds: 0, client });
   const totals = { scanned: 0, rewritten: 0, skipped: 0 };
-  let next: Record<string, unknown> | undefined;
+  let next: Record<string, AttributeValue> | undefined;
   do {
     const result = await store.reindexPage(page, next);
     totals.scanned += result.scanned;

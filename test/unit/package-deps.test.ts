@@ -64,7 +64,7 @@ describe('package.json', () => {
   });
 
   // Clients and lib-* packages are released together under one version; util-* packages have
-  // their own numbering (lib-dynamodb itself depends on util-dynamodb 3.996.x).
+  // their own numbering (util-dynamodb, which tests use, is at 3.996.x).
   it('pins every AWS SDK client and lib package at one version', () => {
     const versions = new Set(
       Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })

@@ -10,17 +10,18 @@
  * filter at all scans, one page per request. Reads per listing shape: docs/architecture.md.
  */
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
   paginateQuery,
-  PutCommand,
+  PutItemCommand,
   ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { queryAll } from '../../shared/adapters/query-all';
 import type { CursorSigner } from '../../shared/signed-cursor';
 import { ValidationError } from '../../shared/errors';
@@ -28,6 +29,7 @@ import { AGAIN, retry, UNPROCESSED_ITEMS_BACKOFF } from '../../shared/retry';
 import { type ActiveWrite, type ExecutionStatus, type Phase } from '../execution';
 import type { ListQuery, Page, StatusStore } from '../ports';
 import { listingFingerprint, planListing, processNamesOf, type PartitionSource } from './listing-plan';
+import { attributeOf, num, statusAttributes, statusOf, str, type Item } from './status-item';
 import {
   BY_ATTRIBUTE,
   BY_USER_PROCESS,
@@ -59,8 +61,6 @@ export interface DynamoStatusStoreOptions {
   client?: DynamoDBClient;
 }
 
-type Item = Record<string, unknown>;
-
 export interface ReindexPage {
   readonly scanned: number;
   /** Statuses whose index keys were rewritten. */
@@ -68,28 +68,26 @@ export interface ReindexPage {
   /** Stale statuses written by someone else meanwhile (their keys are fresh from that write). */
   readonly skipped: number;
   /** Where the next page starts; absent after the last. */
-  readonly next?: Record<string, unknown>;
+  readonly next?: Record<string, AttributeValue>;
 }
 
 export class DynamoStatusStore implements StatusStore {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly client: DynamoDBClient;
 
   constructor(private readonly options: DynamoStatusStoreOptions) {
-    this.doc = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.client = options.client ?? new DynamoDBClient({});
   }
 
   async get(executionId: string): Promise<ExecutionStatus | undefined> {
-    const result = await this.doc.send(
-      new GetCommand({ TableName: this.options.tableName, Key: { executionId }, ConsistentRead: true }),
+    const result = await this.client.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: keyOf(executionId), ConsistentRead: true }),
     );
-    return result.Item ? fromItem(result.Item) : undefined;
+    return result.Item ? statusOf(result.Item) : undefined;
   }
 
   async put(next: ExecutionStatus, expectedVersion: number): Promise<boolean> {
     return this.conditional(
-      new PutCommand({
+      new PutItemCommand({
         TableName: this.options.tableName,
         Item: this.toItem(next),
         ...versionCondition(expectedVersion),
@@ -99,11 +97,11 @@ export class DynamoStatusStore implements StatusStore {
 
   async applyActiveWrite(executionId: string, write: ActiveWrite): Promise<ExecutionStatus | undefined> {
     const names: Record<string, string> = { '#phase': 'phase', '#version': 'version', '#dismissed': 'dismissed' };
-    const values: Record<string, unknown> = { ':one': 1, ':true': true };
+    const values: Item = { ':one': num(1), ':true': { BOOL: true } };
     const sets = ['#version = #version + :one'];
-    const set = (attribute: string, value: unknown) => {
+    const set = (attribute: string, value: Parameters<typeof attributeOf>[0]) => {
       names[`#${attribute}`] = attribute;
-      values[`:${attribute}`] = value;
+      values[`:${attribute}`] = attributeOf(value);
       sets.push(`#${attribute} = :${attribute}`);
     };
     for (const [attribute, value] of Object.entries(write.set)) set(attribute, value);
@@ -115,7 +113,7 @@ export class DynamoStatusStore implements StatusStore {
     set(BY_ATTRIBUTE.nodeId.partitionAttribute, attributePartition(write.set.nodeId, 'ACTIVE', shard));
 
     const from = write.from.map((phase, index) => {
-      values[`:from${index}`] = phase;
+      values[`:from${index}`] = str(phase);
       return `:from${index}`;
     });
     // lastUpdated never goes backwards: a stored beat later than ours (another node's clock, or a
@@ -127,33 +125,33 @@ export class DynamoStatusStore implements StatusStore {
     ];
     if (write.processName !== undefined) {
       names['#processName'] = 'processName';
-      values[':processName'] = write.processName;
+      values[':processName'] = str(write.processName);
       conditions.push('#processName = :processName');
     }
     if (write.userName !== undefined && write.processName !== undefined) {
       names['#userName'] = 'userName';
-      values[':userName'] = write.userName;
+      values[':userName'] = str(write.userName);
       conditions.push('(attribute_not_exists(#userName) OR #userName = :userName)');
       sets.push('#userName = if_not_exists(#userName, :userName)');
       names['#userKey'] = BY_ATTRIBUTE.userName.partitionAttribute;
-      values[':userKey'] = attributePartition(write.userName, 'ACTIVE', shard);
+      values[':userKey'] = str(attributePartition(write.userName, 'ACTIVE', shard));
       sets.push('#userKey = if_not_exists(#userKey, :userKey)');
       names['#userProcessKey'] = BY_USER_PROCESS.partitionAttribute;
-      values[':userProcessKey'] = attributePartition(userProcessValue(write.userName, write.processName), 'ACTIVE', shard);
+      values[':userProcessKey'] = str(attributePartition(userProcessValue(write.userName, write.processName), 'ACTIVE', shard));
       sets.push('#userProcessKey = if_not_exists(#userProcessKey, :userProcessKey)');
     } else if (write.userName !== undefined) {
       // A first owner without the process cannot key the owner-and-process index in one update
       // (the stored process is not readable here): only an owner already stored passes, and a
       // first one goes down the read path, whose put writes every index key.
       names['#userName'] = 'userName';
-      values[':userName'] = write.userName;
+      values[':userName'] = str(write.userName);
       conditions.push('#userName = :userName');
     }
     try {
-      const result = await this.doc.send(
-        new UpdateCommand({
+      const result = await this.client.send(
+        new UpdateItemCommand({
           TableName: this.options.tableName,
-          Key: { executionId },
+          Key: keyOf(executionId),
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
@@ -161,7 +159,7 @@ export class DynamoStatusStore implements StatusStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return result.Attributes ? fromItem(result.Attributes) : undefined;
+      return result.Attributes ? statusOf(result.Attributes) : undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
@@ -170,9 +168,9 @@ export class DynamoStatusStore implements StatusStore {
 
   async remove(executionId: string, expectedVersion: number): Promise<boolean> {
     return this.conditional(
-      new DeleteCommand({
+      new DeleteItemCommand({
         TableName: this.options.tableName,
-        Key: { executionId },
+        Key: keyOf(executionId),
         ...versionCondition(expectedVersion),
       }),
     );
@@ -234,7 +232,7 @@ export class DynamoStatusStore implements StatusStore {
       attributes: {},
     });
     return {
-      items: page.items.map(fromItem),
+      items: page.items.map(({ item }) => statusOf(item)),
       cursor: page.position === undefined ? undefined : this.writeCursor(fingerprint, page.position),
     };
   }
@@ -246,21 +244,21 @@ export class DynamoStatusStore implements StatusStore {
    * meanwhile already carries fresh keys and is left alone. The status itself and its TTL are
    * kept as they are.
    */
-  async reindexPage(limit: number, startKey?: Record<string, unknown>): Promise<ReindexPage> {
-    const page = await this.doc.send(
+  async reindexPage(limit: number, startKey?: Record<string, AttributeValue>): Promise<ReindexPage> {
+    const page = await this.client.send(
       new ScanCommand({ TableName: this.options.tableName, Limit: limit, ExclusiveStartKey: startKey, ConsistentRead: true }),
     );
     let rewritten = 0;
     let skipped = 0;
     for (const item of page.Items ?? []) {
-      const status = fromItem(item);
+      const status = statusOf(item);
       const keys = indexAttributes(status, this.options.shards);
-      const stale = INDEX_ATTRIBUTES.some((attribute) => attribute !== 'expiresAt' && item[attribute] !== keys[attribute]);
+      const stale = INDEX_ATTRIBUTES.some((attribute) => attribute !== 'expiresAt' && item[attribute]?.S !== keys[attribute]);
       if (!stale) continue;
-      const fresh: Item = { ...status, ...keys };
+      const fresh: Item = { ...statusAttributes(status), ...indexItem(keys) };
       if (item.expiresAt !== undefined) fresh.expiresAt = item.expiresAt;
       const written = await this.conditional(
-        new PutCommand({ TableName: this.options.tableName, Item: fresh, ...versionCondition(status.version) }),
+        new PutItemCommand({ TableName: this.options.tableName, Item: fresh, ...versionCondition(status.version) }),
       );
       if (written) rewritten += 1;
       else skipped += 1;
@@ -269,7 +267,11 @@ export class DynamoStatusStore implements StatusStore {
   }
 
   private toItem(status: ExecutionStatus): Item {
-    return { ...status, ...indexAttributes(status, this.options.shards), expiresAt: this.expiresAt(status.lastUpdated) };
+    return {
+      ...statusAttributes(status),
+      ...indexItem(indexAttributes(status, this.options.shards)),
+      expiresAt: num(this.expiresAt(status.lastUpdated)),
+    };
   }
 
   /** The TTL backstop: epoch seconds after the last update. */
@@ -277,9 +279,9 @@ export class DynamoStatusStore implements StatusStore {
     return Math.floor(Date.parse(lastUpdated) / 1000) + this.options.ttlBackstopSeconds;
   }
 
-  private async conditional(command: PutCommand | DeleteCommand): Promise<boolean> {
+  private async conditional(command: PutItemCommand | DeleteItemCommand): Promise<boolean> {
     try {
-      await this.doc.send(command as PutCommand);
+      await this.client.send(command as PutItemCommand);
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -298,9 +300,9 @@ export class DynamoStatusStore implements StatusStore {
    * possibly empty, with a cursor: a listing whose filter drops most of what it reads costs a
    * bounded amount per request, and the client follows the cursor).
    */
-  private async queryMerged(spec: MergedQuery): Promise<{ items: Item[]; position?: string }> {
+  private async queryMerged(spec: MergedQuery): Promise<{ items: SortedItem[]; position?: string }> {
     const results = await Promise.all(spec.sources.map((source) => this.queryPartition(source, spec)));
-    const sortOf = (item: Item) => item[SORT] as string;
+    const sortOf = (item: SortedItem) => item.sort;
     const first = (a: string, b: string) => (spec.newestFirst ? a > b : a < b);
     let boundary: string | undefined;
     for (const { frontier } of results) {
@@ -311,26 +313,26 @@ export class DynamoStatusStore implements StatusStore {
       .filter((item) => boundary === undefined || sortOf(item) === boundary || first(sortOf(item), boundary))
       .sort((a, b) => (first(sortOf(a), sortOf(b)) ? -1 : 1));
     const items = merged.slice(0, spec.limit);
-    if (merged.length > spec.limit) return { items, position: sortOf(items.at(-1) as Item) };
+    if (merged.length > spec.limit) return { items, position: sortOf(items.at(-1) as SortedItem) };
     return { items, position: boundary };
   }
 
-  private async queryPartition(source: PartitionSource, spec: MergedQuery): Promise<{ items: Item[]; frontier?: string }> {
+  private async queryPartition(source: PartitionSource, spec: MergedQuery): Promise<{ items: SortedItem[]; frontier?: string }> {
     const { index } = source;
     const names: Record<string, string> = { '#partition': index.partitionAttribute };
-    const values: Record<string, unknown> = { ':partition': source.partition };
+    const values: Item = { ':partition': str(source.partition) };
     let keyCondition = '#partition = :partition';
     if (spec.below !== undefined || spec.above !== undefined) names['#sort'] = index.sortAttribute;
     if (spec.below !== undefined && spec.above !== undefined) {
       keyCondition += ' AND #sort BETWEEN :above AND :below';
-      values[':above'] = spec.above;
-      values[':below'] = spec.below;
+      values[':above'] = str(spec.above);
+      values[':below'] = str(spec.below);
     } else if (spec.below !== undefined) {
       keyCondition += ' AND #sort < :below';
-      values[':below'] = spec.below;
+      values[':below'] = str(spec.below);
     } else if (spec.above !== undefined) {
       keyCondition += ' AND #sort > :above';
-      values[':above'] = spec.above;
+      values[':above'] = str(spec.above);
     }
     const filter = filterOf(source.phases, spec.attributes);
     Object.assign(names, filter.names);
@@ -338,7 +340,7 @@ export class DynamoStatusStore implements StatusStore {
 
     const { items: read, next: exclusiveStartKey } = await queryAll(
       paginateQuery(
-        { client: this.doc },
+        { client: this.client },
         {
           TableName: this.options.tableName,
           IndexName: index.name,
@@ -354,14 +356,14 @@ export class DynamoStatusStore implements StatusStore {
       ),
       {
         // BETWEEN is inclusive; the bounds here are exclusive cursors and cut-offs.
-        keep: (item) => item[index.sortAttribute] !== spec.above && item[index.sortAttribute] !== spec.below,
+        keep: (item) => item[index.sortAttribute]?.S !== spec.above && item[index.sortAttribute]?.S !== spec.below,
         enough: (items, reads) => items.length > spec.limit || reads >= MAX_READS_PER_PARTITION,
       },
     );
-    const items: Item[] = read.map((item) => ({ ...item, [SORT]: item[index.sortAttribute] as string }));
+    const items: SortedItem[] = read.map((item) => ({ item, sort: item[index.sortAttribute]?.S as string }));
 
-    if (items.length > spec.limit) return { items: items.slice(0, spec.limit + 1), frontier: items[spec.limit]?.[SORT] as string };
-    return { items, frontier: exclusiveStartKey === undefined ? undefined : (exclusiveStartKey[index.sortAttribute] as string) };
+    if (items.length > spec.limit) return { items: items.slice(0, spec.limit + 1), frontier: items[spec.limit]?.sort };
+    return { items, frontier: exclusiveStartKey === undefined ? undefined : exclusiveStartKey[index.sortAttribute]?.S };
   }
 
   /**
@@ -369,16 +371,17 @@ export class DynamoStatusStore implements StatusStore {
    * attribute indexes only their keys and filter fields, whose statuses are read by key (in the
    * page's order; one that was removed meanwhile is left out).
    */
-  private async whole(items: Item[]): Promise<ExecutionStatus[]> {
-    const missing = items.filter((item) => item.version === undefined).map((item) => item.executionId as string);
+  private async whole(sorted: SortedItem[]): Promise<ExecutionStatus[]> {
+    const items = sorted.map(({ item }) => item);
+    const missing = items.filter((item) => item.version === undefined).map((item) => item.executionId?.S as string);
     const read = new Map<string, Item>();
     for (let start = 0; start < missing.length; start += BATCH_GET_ITEMS) {
-      let keys: Array<Record<string, unknown>> = missing.slice(start, start + BATCH_GET_ITEMS).map((executionId) => ({ executionId }));
+      let keys: Item[] = missing.slice(start, start + BATCH_GET_ITEMS).map(keyOf);
       await retry(
         async () => {
-          const result = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: keys } } }));
-          for (const item of result.Responses?.[this.options.tableName] ?? []) read.set(item.executionId as string, item);
-          keys = (result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
+          const result = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.options.tableName]: { Keys: keys } } }));
+          for (const item of result.Responses?.[this.options.tableName] ?? []) read.set(item.executionId?.S as string, item);
+          keys = result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? [];
           return keys.length === 0 ? undefined : AGAIN;
         },
         {
@@ -389,9 +392,9 @@ export class DynamoStatusStore implements StatusStore {
       );
     }
     return items
-      .map((item) => (item.version === undefined ? read.get(item.executionId as string) : item))
+      .map((item) => (item.version === undefined ? read.get(item.executionId?.S as string) : item))
       .filter((item): item is Item => item !== undefined)
-      .map(fromItem);
+      .map(statusOf);
   }
 
   /**
@@ -399,15 +402,15 @@ export class DynamoStatusStore implements StatusStore {
    * items read, and with no filter every item read is listed, so a page costs what it returns.
    */
   private async scanPage(limit: number, fingerprint: string, position?: string): Promise<Page> {
-    const result = await this.doc.send(
+    const result = await this.client.send(
       new ScanCommand({
         TableName: this.options.tableName,
         Limit: limit,
-        ExclusiveStartKey: position === undefined ? undefined : { executionId: position },
+        ExclusiveStartKey: position === undefined ? undefined : keyOf(position),
       }),
     );
-    const next = result.LastEvaluatedKey?.executionId as string | undefined;
-    return { items: (result.Items ?? []).map(fromItem), cursor: next === undefined ? undefined : this.writeCursor(fingerprint, next) };
+    const next = result.LastEvaluatedKey?.executionId?.S;
+    return { items: (result.Items ?? []).map(statusOf), cursor: next === undefined ? undefined : this.writeCursor(fingerprint, next) };
   }
 
   private writeCursor(fingerprint: string, position: string): string {
@@ -440,8 +443,11 @@ const MAX_READS_PER_PARTITION = 2;
 /** BatchGetItem's own limit of keys per request. */
 const BATCH_GET_ITEMS = 100;
 const MAX_BATCH_ATTEMPTS = 6;
-/** Where a merged item keeps the sort value of the index it came from. */
-const SORT = Symbol('sort') as unknown as string;
+/** An item read from an index, with the sort value of that index beside it (what pages merge on). */
+interface SortedItem {
+  readonly item: Item;
+  readonly sort: string;
+}
 
 interface MergedQuery {
   sources: readonly PartitionSource[];
@@ -458,14 +464,14 @@ interface MergedQuery {
 function filterOf(
   phases: readonly Phase[] | undefined,
   attributes: Partial<Record<ListingAttribute, string>>,
-): { expression?: string; names: Record<string, string>; values: Record<string, unknown> } {
+): { expression?: string; names: Record<string, string>; values: Item } {
   const clauses: string[] = [];
   const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
+  const values: Item = {};
   if (phases !== undefined) {
     names['#phase'] = 'phase';
     const placeholders = phases.map((phase, i) => {
-      values[`:phase${i}`] = phase;
+      values[`:phase${i}`] = str(phase);
       return `:phase${i}`;
     });
     clauses.push(`#phase IN (${placeholders.join(', ')})`);
@@ -473,7 +479,7 @@ function filterOf(
   for (const [attribute, value] of Object.entries(attributes)) {
     if (value === undefined) continue;
     names[`#${attribute}`] = attribute;
-    values[`:${attribute}`] = value;
+    values[`:${attribute}`] = str(value);
     clauses.push(`#${attribute} = :${attribute}`);
   }
   return { expression: clauses.length ? clauses.join(' AND ') : undefined, names, values };
@@ -508,7 +514,7 @@ function versionCondition(expectedVersion: number) {
     : {
         ConditionExpression: '#version = :expected',
         ExpressionAttributeNames: { '#version': 'version' },
-        ExpressionAttributeValues: { ':expected': expectedVersion },
+        ExpressionAttributeValues: { ':expected': num(expectedVersion) },
       };
 }
 
@@ -516,11 +522,15 @@ function heartbeatSort(lastUpdated: string, executionId: string): string {
   return sortValue(lastUpdated, executionId);
 }
 
-function fromItem(item: Item): ExecutionStatus {
-  const status = { ...item };
-  for (const attribute of INDEX_ATTRIBUTES) delete status[attribute];
-  delete status[SORT];
-  return status as unknown as ExecutionStatus;
+function keyOf(executionId: string): Item {
+  return { executionId: str(executionId) };
+}
+
+/** The index key attributes a status is stored with (absent keys are not stored: the indexes are sparse). */
+function indexItem(keys: Record<string, string | undefined>): Item {
+  const item: Item = {};
+  for (const [attribute, value] of Object.entries(keys)) if (value !== undefined) item[attribute] = str(value);
+  return item;
 }
 
 export { shardOf };

@@ -5,8 +5,8 @@
  * taking the single-update path whenever it can, the other always reading first, and after
  * every step the answers (or refusals) and the stored items, index attributes included, match.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DynamoStatusStore } from '../../../lambdas/status/adapters/dynamo-status-store';
 import type { ActiveWrite, ExecutionStatus, Phase, StatusWrite } from '../../../lambdas/status/execution';
 import { dismissExecution, writeStatus } from '../../../lambdas/status/service';
@@ -47,8 +47,8 @@ async function createTable(name: string): Promise<void> {
 }
 
 async function rawItem(table: string, executionId: string): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await DynamoDBDocumentClient.from(client).send(new GetCommand({ TableName: table, Key: { executionId }, ConsistentRead: true }));
-  return Item;
+  const { Item } = await client.send(new GetItemCommand({ TableName: table, Key: { executionId: { S: executionId } }, ConsistentRead: true }));
+  return Item === undefined ? undefined : unmarshall(Item);
 }
 
 /** The outcome of a call, or what refused it, in comparable form. */

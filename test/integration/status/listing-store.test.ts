@@ -5,7 +5,7 @@
  * item once, newest first; also with a read budget so tight that pages come out short. And the
  * cursors: only signed ones, for the same filters, are accepted.
  */
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { DynamoStatusStore } from '../../../lambdas/status/adapters/dynamo-status-store';
 import { planListing } from '../../../lambdas/status/adapters/listing-plan';
@@ -323,7 +323,7 @@ test('reindexing keys the statuses an older version stored, so a newer index lis
 
   const reindexAll = async () => {
     const totals = { scanned: 0, rewritten: 0, skipped: 0 };
-    let next: Record<string, unknown> | undefined;
+    let next: Record<string, AttributeValue> | undefined;
     do {
       const page = await store.reindexPage(10, next);
       totals.scanned += page.scanned;
