@@ -368,6 +368,8 @@ async function config(
   for (const [index, change] of list.entries()) {
     try {
       const data = await call(client.POST('/config/events', { body: change as never }));
+      // One change sent, so one change's answer (a change set would answer with its range).
+      if (!('sequence' in data)) throw new CliError('the API answered with a change set\'s range, not one change\'s sequence', EXIT.refused);
       published.push({ sequence: data.sequence, published: data.published });
       if (!json) io.out(`#${index + 1}: sequence ${data.sequence}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
     } catch (error) {

@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Architecture, ApplicationLogLevel, LoggingFormat, Runtime, SystemLogLevel, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
@@ -15,6 +15,11 @@ export interface ClusterFunctionProps {
   readonly memorySize?: number;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /**
+   * Files built at synth that the function reads beside its bundle: name in the bundle ->
+   * absolute path now (the OpenAPI document). Part of the bundle, so of its asset hash.
+   */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
 }
 
 export const UNUSED_CREDENTIAL_PROVIDERS = [
@@ -81,6 +86,7 @@ export class ClusterFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
         // Static pages (the operator console) are embedded in their function's bundle as text.
         loader: { '.html': 'text' },
+        ...(props.bundledFiles ? { commandHooks: copyInto(props.bundledFiles) } : {}),
       },
     });
     Validations.of(this).acknowledge({
@@ -102,4 +108,18 @@ export class ClusterFunction extends NodejsFunction {
     const cfn = this.node.defaultChild as CfnFunction;
     cfn.loggingConfig = { ...(cfn.loggingConfig as CfnFunction.LoggingConfigProperty), applicationLogLevel: settings.logLevel };
   }
+}
+
+/** Bundling hooks that copy synth-built files next to the bundle. */
+function copyInto(files: Readonly<Record<string, string>>): ICommandHooks {
+  const quote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) =>
+      Object.entries(files).map(([name, source]) => {
+        if (!/^[\w.-]+$/.test(name)) throw new Error(`Bundled file name ${name} must be a plain file name`);
+        return `cp ${quote(source)} ${quote(path.join(outputDir, name))}`;
+      }),
+  };
 }

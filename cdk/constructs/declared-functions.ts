@@ -19,6 +19,8 @@ export interface ManifestBinding<Env extends string, Resource extends string, Sc
   readonly api?: HttpApi;
   /** The authorizer of each access; `open` routes never have one. */
   readonly authorizers?: Readonly<Record<Exclude<RouteAccess, 'open'>, IHttpRouteAuthorizer | undefined>> & { readonly open?: undefined };
+  /** Synth-built files a function reads beside its bundle (ClusterFunctionProps.bundledFiles), by function name. */
+  readonly bundledFiles?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** One declared function: its bundle, environment, grants, routes and schedule. */
@@ -34,7 +36,13 @@ export function declaredFunction<Env extends string, Resource extends string, Sc
     const value = binding.environment(name);
     if (value !== undefined) environment[name] = value;
   }
-  const fn = new ClusterFunction(scope, id, { entry: declaration.entry, environment: { ...environment, ...extra.environment }, timeout: extra.timeout, memorySize: extra.memorySize });
+  const fn = new ClusterFunction(scope, id, {
+    entry: declaration.entry,
+    environment: { ...environment, ...extra.environment },
+    timeout: extra.timeout,
+    memorySize: extra.memorySize,
+    bundledFiles: binding.bundledFiles?.[id],
+  });
   for (const grant of declaration.grants) binding.grant(grant).forEach((statement) => fn.addToRolePolicy(statement));
   // One integration per function, shared by its routes (GET and POST /ows).
   let integration: HttpLambdaIntegration | undefined;

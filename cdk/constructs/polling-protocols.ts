@@ -1,7 +1,14 @@
 import type { HttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Stage } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { buildOpenApiDocument } from '../../api/openapi';
+import { OPENAPI_DOCUMENT_FILE } from '../../lambdas/shared/openapi-file';
 import { CORS_POLLING_PATHS } from '../../lambdas/shared/cors';
 import { POLLING_MANIFEST, STATUS_ENV, type StatusResource } from '../../lambdas/status/manifest';
 import type { ClusterConfig } from '../cluster-config';
@@ -24,7 +31,8 @@ export interface PollingProtocolsProps {
 
 /**
  * The standard polling protocols over the shared status table, declared in
- * lambdas/status/manifest.ts (POLLING_MANIFEST, which says which route is open to whom).
+ * lambdas/status/manifest.ts (POLLING_MANIFEST, which says which route is open to whom), and
+ * the OpenAPI document of every manifest, built here at synth.
  */
 export class PollingProtocols extends Construct {
   readonly functions: Record<keyof typeof POLLING_MANIFEST, ClusterFunction>;
@@ -49,6 +57,18 @@ export class PollingProtocols extends Construct {
       grant: (grant) => [new PolicyStatement({ actions: [...grant.actions], resources: resources[grant.on] })],
       api: props.api,
       authorizers: { node: props.nodeAuthorizer, read: settings.requireAuthForReads ? props.nodeAuthorizer : undefined },
+      // The OpenAPI document, built now from every manifest, travels inside its function's bundle.
+      bundledFiles: { OpenApiDocument: { [OPENAPI_DOCUMENT_FILE]: this.writeOpenApiDocument(settings.requireAuthForReads) } },
     });
+  }
+
+  /** Writes the document into the assembly's folder (a temporary one outside an app) and returns its path. */
+  private writeOpenApiDocument(requireAuthForReads: boolean): string {
+    const text = JSON.stringify(buildOpenApiDocument({ requireAuthForReads }));
+    const folder = path.join(Stage.of(this)?.outdir ?? tmpdir(), 'openapi');
+    mkdirSync(folder, { recursive: true });
+    const file = path.join(folder, `openapi-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`);
+    writeFileSync(file, text);
+    return file;
   }
 }

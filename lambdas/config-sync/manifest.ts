@@ -2,38 +2,13 @@
  * Configuration sync, declared once: each function's handler, routes, schedule, queue, the
  * environment it reads and the IAM actions it needs. The CDK construct
  * (cdk/constructs/config-sync-service.ts) builds exactly this, one apply function per
- * consuming node; the OpenAPI document takes paths and security from it.
+ * consuming node; the OpenAPI document (api/openapi.ts) takes every operation from it.
  */
 import type { ServiceManifest } from '../shared/manifest';
+import { CONFIG_SYNC_API as API } from './api';
+import { CONFIG_SYNC_ENV, type ConfigSyncEnv } from './env-names';
 
-/** Environment variable names, shared by the construct (which sets them) and adapters/from-env.ts (which reads them). */
-export const CONFIG_SYNC_ENV = {
-  clusterName: 'CLUSTER_NAME',
-  /** JSON object node name -> role. */
-  clusterNodes: 'CLUSTER_NODES',
-  eventLogTable: 'EVENT_LOG_TABLE_NAME',
-  nodeStoreTable: 'NODE_STORE_TABLE_NAME',
-  topicArn: 'CONFIG_TOPIC_ARN',
-  bodyBucket: 'EVENT_BODY_BUCKET_NAME',
-  /** JSON object node -> `{ queueUrl, deadLetterQueueUrl }` of every consuming node. */
-  nodeQueues: 'NODE_QUEUES',
-  /** The node whose queue an apply function consumes. */
-  nodeName: 'NODE_NAME',
-  /**
-   * JSON object node -> GeoServer URL of the nodes that have one (`{}` when none). An apply
-   * function of such a node also gets `GEOSERVER_URL` and `GEOSERVER_CREDENTIALS_SECRET`,
-   * only when its node has a GeoServer (see adapters/from-env.ts).
-   */
-  geoserverNodes: 'GEOSERVER_NODES',
-  /** The REST gateway's master node and its GeoServer's URL (cluster.gateway). */
-  gatewayMasterNode: 'GATEWAY_MASTER_NODE',
-  gatewayGeoserverUrl: 'GATEWAY_GEOSERVER_URL',
-  /** JSON array of the addresses and CIDR blocks that may call the gateway; unset: any. */
-  gatewayAllowedSourceIps: 'GATEWAY_ALLOWED_SOURCE_IPS',
-  /** JSON object node -> UUID of its apply function's SQS event source mapping (pause and resume). */
-  nodeEventSources: 'NODE_EVENT_SOURCES',
-} as const;
-export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_ENV];
+export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
 
 /**
  * - `eventLog`, `nodeStore`: the tables (lambdas/config-sync/tables.ts); node store grants with a
@@ -113,14 +88,14 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
       { on: 'objectBodies', actions: BODY_WRITE, scope: 'publishers' },
     ],
-    routes: [{ method: 'POST', path: '/config/events', access: 'node' }],
+    routes: [{ method: 'POST', path: '/config/events', access: 'node', api: API.publishConfigEvent }],
   },
   /** A bounded page of event summaries (head, then the range); nodes and operators. */
   ListEvents: {
     entry: 'config-sync/handlers/list-events.ts',
     environment: COMMON,
     grants: [{ on: 'eventLog', actions: ddb('GetItem', 'Query') }],
-    routes: [{ method: 'GET', path: '/config/events', access: 'node' }],
+    routes: [{ method: 'GET', path: '/config/events', access: 'node', api: API.listConfigEvents }],
   },
   ListNodes: {
     entry: 'config-sync/handlers/list-nodes.ts',
@@ -132,7 +107,7 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'queues', actions: ['sqs:GetQueueAttributes'] },
       { on: 'deadLetterQueues', actions: ['sqs:GetQueueAttributes'] },
     ],
-    routes: [{ method: 'GET', path: '/nodes', access: 'read' }],
+    routes: [{ method: 'GET', path: '/nodes', access: 'read', api: API.listNodes }],
   },
   GetCatalog: {
     entry: 'config-sync/handlers/get-catalog.ts',
@@ -141,7 +116,7 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'nodeStore', actions: ddb('GetItem', 'Query') },
       { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
     ],
-    routes: [{ method: 'GET', path: '/nodes/{node}/catalog', access: 'read' }],
+    routes: [{ method: 'GET', path: '/nodes/{node}/catalog', access: 'read', api: API.getNodeCatalog }],
   },
   GetCatalogObject: {
     entry: 'config-sync/handlers/get-catalog-object.ts',
@@ -150,7 +125,7 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem') },
       { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
     ],
-    routes: [{ method: 'GET', path: '/nodes/{node}/catalog/{type}/{id}', access: 'read' }],
+    routes: [{ method: 'GET', path: '/nodes/{node}/catalog/{type}/{id}', access: 'read', api: API.getNodeCatalogObject }],
   },
   ResyncNode: {
     entry: 'config-sync/handlers/resync-node.ts',
@@ -158,7 +133,7 @@ export const CONFIG_SYNC_MANIFEST = {
     // A consuming node's resync is a job its apply function runs (queued here); a pure master,
     // which has no queue, is resynced within the request.
     grants: [...REWRITE_ANY_STORE, { on: 'queues', actions: ['sqs:SendMessage'] }],
-    routes: [{ method: 'POST', path: '/nodes/{node}/resync', access: 'node' }],
+    routes: [{ method: 'POST', path: '/nodes/{node}/resync', access: 'node', api: API.resyncNode }],
   },
   RedriveNode: {
     entry: 'config-sync/handlers/redrive-node.ts',
@@ -169,7 +144,7 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'deadLetterQueues', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'] },
       { on: 'queues', actions: ['sqs:SendMessage'] },
     ],
-    routes: [{ method: 'POST', path: '/nodes/{node}/redrive', access: 'node' }],
+    routes: [{ method: 'POST', path: '/nodes/{node}/redrive', access: 'node', api: API.redriveNode }],
   },
   /** Starts a drift check, reconcile or capture job on a GeoServer node (jobs.ts): its apply function runs it. */
   StartNodeJob: {
@@ -181,9 +156,9 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'queues', actions: ['sqs:SendMessage'] },
     ],
     routes: [
-      { method: 'POST', path: '/nodes/{node}/drift', access: 'node' },
-      { method: 'POST', path: '/nodes/{node}/reconcile', access: 'node' },
-      { method: 'POST', path: '/nodes/{node}/capture', access: 'node' },
+      { method: 'POST', path: '/nodes/{node}/drift', access: 'node', api: API.checkNodeDrift },
+      { method: 'POST', path: '/nodes/{node}/reconcile', access: 'node', api: API.reconcileNode },
+      { method: 'POST', path: '/nodes/{node}/capture', access: 'node', api: API.captureNode },
     ],
   },
   /** A node's jobs and the differences its latest drift check found. Operators may read them. */
@@ -192,8 +167,8 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: COMMON,
     grants: [{ on: 'nodeStore', actions: ddb('GetItem', 'Query'), scope: 'allNodes' }],
     routes: [
-      { method: 'GET', path: '/nodes/{node}/drift', access: 'node' },
-      { method: 'GET', path: '/nodes/{node}/jobs/{id}', access: 'node' },
+      { method: 'GET', path: '/nodes/{node}/drift', access: 'node', api: API.getNodeDrift },
+      { method: 'GET', path: '/nodes/{node}/jobs/{id}', access: 'node', api: API.getNodeJob },
     ],
   },
   RepublishPending: {
@@ -225,8 +200,8 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'eventSourceMappings', actions: ['lambda:UpdateEventSourceMapping'] },
     ],
     routes: [
-      { method: 'POST', path: '/nodes/{node}/pause', access: 'node' },
-      { method: 'POST', path: '/nodes/{node}/resume', access: 'node' },
+      { method: 'POST', path: '/nodes/{node}/pause', access: 'node', api: API.pauseNode },
+      { method: 'POST', path: '/nodes/{node}/resume', access: 'node', api: API.resumeNode },
     ],
   },
   /** Every minute: each node's lag behind the log head as a metric (the apply functions of a stopped node cannot report it). */

@@ -1,9 +1,10 @@
 /**
  * The shape of a service manifest: what each function of a service is, declared once and read
  * by the CDK constructs (functions, routes, schedules, environment, IAM), by the OpenAPI
- * document (paths and security) and, through the synthesized template, by the local runtime.
+ * document (api/openapi.ts: every operation, its schemas and security) and, through the synthesized template, by the local runtime.
  * No CDK or AWS SDK imports: the functions' own code may import the manifest's constants.
  */
+import type { OperationDeclaration } from './api';
 
 /**
  * Who may call a route: `node` needs a node token; `read` is open unless the cluster sets
@@ -16,6 +17,8 @@ export interface RouteDeclaration {
   /** API Gateway path, parameters in braces: `/executions/{executionId}`. */
   readonly path: string;
   readonly access: RouteAccess;
+  /** What the route takes and answers (lambdas/shared/api.ts): the OpenAPI document is built from it at synth. */
+  readonly api: OperationDeclaration;
 }
 
 /**

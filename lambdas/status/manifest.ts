@@ -4,27 +4,12 @@
  * CDK constructs (cdk/constructs/status-service.ts, polling-protocols.ts) build exactly this;
  * the local runtime serves what they synthesize.
  */
-import { CORS_ENV, CORS_POLLING_PATHS } from '../shared/cors';
+import { CORS_POLLING_PATHS } from '../shared/cors';
 import type { RouteDeclaration, ServiceManifest } from '../shared/manifest';
+import { preflightOperation, STATUS_API as API } from './api';
+import { STATUS_ENV, type StatusEnv } from './env-names';
 
-/** Environment variable names, shared by the constructs (which set them) and the functions (which read them). */
-export const STATUS_ENV = {
-  tableName: 'STATUS_TABLE_NAME',
-  indexShards: 'STATUS_INDEX_SHARDS',
-  retentionMinutes: 'STATUS_RETENTION_MINUTES',
-  heartbeatTimeoutSeconds: 'HEARTBEAT_TIMEOUT_SECONDS',
-  defaultRetryAfterSeconds: 'DEFAULT_RETRY_AFTER_SECONDS',
-  /** The key page cursors are signed with (docs/architecture.md, "Page cursors"). */
-  cursorKey: 'STATUS_CURSOR_KEY',
-  /** JSON array of the origins browsers may poll from (lambdas/shared/cors.ts). */
-  corsAllowedOrigins: CORS_ENV.allowedOrigins,
-  requireAuthForReads: 'REQUIRE_AUTH_FOR_READS',
-  /** Optional: the base URL documents link to, when clients reach the API through another name. */
-  publicBaseUrl: 'PUBLIC_BASE_URL',
-  /** JSON object path -> methods a browser may use there (the CORS preflight function). */
-  corsPreflightMethods: CORS_ENV.preflightMethods,
-} as const;
-export type StatusEnv = (typeof STATUS_ENV)[keyof typeof STATUS_ENV];
+export { STATUS_ENV, type StatusEnv };
 
 /**
  * - `table`: the Executions table (lambdas/status/adapters/status-table.ts);
@@ -62,26 +47,26 @@ export const STATUS_MANIFEST = {
     entry: 'status/handlers/put-status.ts',
     environment: SERVICE,
     grants: [{ on: 'table', actions: ddb('GetItem', 'PutItem', 'UpdateItem') }],
-    routes: [{ method: 'PUT', path: '/executions/{executionId}', access: 'node' }],
+    routes: [{ method: 'PUT', path: '/executions/{executionId}', access: 'node', api: API.putExecution }],
   },
   GetStatus: {
     entry: 'status/handlers/get-status.ts',
     // Browsers may poll (lambdas/shared/cors.ts); the preflight route is the polling protocols'.
     environment: [...SERVICE, STATUS_ENV.corsAllowedOrigins],
     grants: READ_ITEM,
-    routes: [{ method: 'GET', path: '/executions/{executionId}', access: 'read' }],
+    routes: [{ method: 'GET', path: '/executions/{executionId}', access: 'read', api: API.getExecution }],
   },
   ListStatuses: {
     entry: 'status/handlers/list-statuses.ts',
     environment: [...SERVICE, STATUS_ENV.cursorKey],
     grants: LIST,
-    routes: [{ method: 'GET', path: '/executions', access: 'node' }],
+    routes: [{ method: 'GET', path: '/executions', access: 'node', api: API.listExecutions }],
   },
   DismissStatus: {
     entry: 'status/handlers/dismiss-status.ts',
     environment: SERVICE,
     grants: DISMISS_ITEM,
-    routes: [{ method: 'DELETE', path: '/executions/{executionId}', access: 'node' }],
+    routes: [{ method: 'DELETE', path: '/executions/{executionId}', access: 'node', api: API.dismissExecution }],
   },
   CleanupExpired: {
     entry: 'status/handlers/cleanup.ts',
@@ -109,7 +94,8 @@ export const STATUS_MANIFEST = {
  * - `GET|POST /ows`: WPS 1.0.0 GetExecutionStatus and Dismiss, WPS 2.0 GetStatus and Dismiss;
  * - `/jobs`, `/jobs/{jobId}`, `/jobs/{jobId}/results`, `DELETE /jobs/{jobId}`, `/conformance`:
  *   OGC API - Processes - Part 1: Core 1.0;
- * - `GET /openapi.json`: the OpenAPI description of the whole API;
+ * - `GET /openapi.json`: the OpenAPI description of the whole API, built from every manifest at
+ *   synth (api/openapi.ts) and bundled with its function as a static document;
  * - `OPTIONS` on exactly the polling paths browsers may use (CORS preflight, always open: a
  *   browser sends no token with it), never on a write path.
  *
@@ -125,50 +111,52 @@ export const POLLING_MANIFEST = {
     environment: [...STORE, ...PROTOCOL],
     grants: DISMISS_ITEM,
     routes: [
-      { method: 'GET', path: '/ows', access: 'read' },
-      { method: 'POST', path: '/ows', access: 'read' },
+      { method: 'GET', path: '/ows', access: 'read', api: API.owsGet },
+      { method: 'POST', path: '/ows', access: 'read', api: API.owsPost },
     ],
   },
   JobStatus: {
     entry: 'status/handlers/get-job.ts',
     environment: [...STORE, ...PROTOCOL],
     grants: READ_ITEM,
-    routes: [{ method: 'GET', path: '/jobs/{jobId}', access: 'read' }],
+    routes: [{ method: 'GET', path: '/jobs/{jobId}', access: 'read', api: API.getStatus }],
   },
   JobResults: {
     entry: 'status/handlers/get-job-results.ts',
     environment: [...STORE, ...PROTOCOL],
     grants: READ_ITEM,
-    routes: [{ method: 'GET', path: '/jobs/{jobId}/results', access: 'read' }],
+    routes: [{ method: 'GET', path: '/jobs/{jobId}/results', access: 'read', api: API.getResult }],
   },
   JobDismiss: {
     entry: 'status/handlers/dismiss-job.ts',
     environment: [...STORE, ...PROTOCOL],
     grants: DISMISS_ITEM,
-    routes: [{ method: 'DELETE', path: '/jobs/{jobId}', access: 'read' }],
+    routes: [{ method: 'DELETE', path: '/jobs/{jobId}', access: 'read', api: API.dismiss }],
   },
   JobList: {
     entry: 'status/handlers/list-jobs.ts',
     environment: [...STORE, ...PROTOCOL, STATUS_ENV.cursorKey],
     grants: LIST,
-    routes: [{ method: 'GET', path: '/jobs', access: 'node' }],
+    routes: [{ method: 'GET', path: '/jobs', access: 'node', api: API.getJobs }],
   },
   ConformanceDocument: {
     entry: 'status/handlers/conformance.ts',
     environment: PROTOCOL,
     grants: [],
-    routes: [{ method: 'GET', path: '/conformance', access: 'read' }],
+    routes: [{ method: 'GET', path: '/conformance', access: 'read', api: API.getConformanceClasses }],
   },
   OpenApiDocument: {
     entry: 'status/handlers/openapi-document.ts',
     environment: PROTOCOL,
     grants: [],
-    routes: [{ method: 'GET', path: '/openapi.json', access: 'read' }],
+    routes: [{ method: 'GET', path: '/openapi.json', access: 'read', api: API.getOpenApi }],
   },
   CorsPreflight: {
     entry: 'shared/handlers/cors-preflight.ts',
     environment: [...PROTOCOL, STATUS_ENV.corsPreflightMethods],
     grants: [],
-    routes: CORS_POLLING_PATHS.map(({ path }): RouteDeclaration => ({ method: 'OPTIONS', path, access: 'open' })),
+    routes: CORS_POLLING_PATHS.map(
+      ({ path, methods }): RouteDeclaration => ({ method: 'OPTIONS', path, access: 'open', api: preflightOperation(path, methods) }),
+    ),
   },
 } as const satisfies ServiceManifest<StatusEnv, StatusResource, never, never>;

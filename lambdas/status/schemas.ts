@@ -40,26 +40,39 @@ export const statusWriteSchema = z.strictObject({
   ),
 });
 
+/** A description for the document (api/openapi.ts); validation is unchanged. */
+const doc = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description)) as T;
+
+/** GET /executions; the descriptions are what the OpenAPI document says of each filter. */
 export const listQuerySchema = z.strictObject({
-  phase: z.optional(
-    z.pipe(
+  phase: doc(
+    z.optional(
       z.pipe(
-        z.string(),
-        z.transform((value: string) => value.split(',').map((phase) => phase.trim().toUpperCase())),
+        z.pipe(
+          z.string(),
+          z.transform((value: string) => value.split(',').map((phase) => phase.trim().toUpperCase())),
+        ),
+        z.array(z.enum(PHASES)),
       ),
-      z.array(z.enum(PHASES)),
     ),
+    `Comma-separated phases: ${PHASES.join(', ')}`,
   ),
-  processName: z.optional(z.string().check(z.minLength(1))),
-  userName: z.optional(z.string().check(z.minLength(1))),
-  nodeId: z.optional(z.string().check(z.minLength(1))),
-  completedBefore: z.optional(instant),
-  completedAfter: z.optional(instant),
-  limit: z.optional(
-    z.pipe(
-      z.string().check(z.regex(/^\d+$/, 'must be a whole number')),
-      z.pipe(z.transform(Number), z.number().check(z.minimum(1), z.maximum(1000))),
+  processName: doc(z.optional(z.string().check(z.minLength(1))), 'Only executions of this process (served by an index)'),
+  userName: doc(z.optional(z.string().check(z.minLength(1))), 'Only executions of this owner (served by an index)'),
+  nodeId: doc(z.optional(z.string().check(z.minLength(1))), 'Only executions last written by this node (served by an index)'),
+  completedBefore: doc(z.optional(instant), 'Only executions completed before this instant'),
+  completedAfter: doc(z.optional(instant), 'Only executions completed after this instant'),
+  limit: doc(
+    z.optional(
+      z.pipe(
+        z.string().check(z.regex(/^\d+$/, 'must be a whole number')),
+        z.pipe(z.transform(Number), z.number().check(z.minimum(1), z.maximum(1000))),
+      ),
     ),
+    'Statuses per page, 1-1000 (default 100)',
   ),
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  cursor: doc(
+    z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+    'The `nextCursor` of the previous page, with the same filters; signed by the server, any other value is a 400',
+  ),
 });

@@ -9,6 +9,7 @@
  * execution ids and, where it lists, a processID unique to this run and test.
  */
 import { randomUUID } from 'node:crypto';
+import { buildOpenApiDocument } from '../../api/openapi';
 import { api, clusterUrl, tokenOf, type ApiResponse } from '../support/cluster-client';
 import { validateOgc, type OgcSchemaName } from '../support/ogcapi-schemas';
 import { namespaceBombXml } from '../support/hostile-xml';
@@ -635,5 +636,7 @@ describe('GET /openapi.json', () => {
       expect(doc.paths).toHaveProperty([path]);
     }
     expect(doc.components.securitySchemes.nodeToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+    // The very document synth built from the manifests (this cluster leaves reads open), bundled with the function.
+    expect(doc).toEqual(buildOpenApiDocument({ requireAuthForReads: false, serverUrl: clusterUrl() }));
   });
 });

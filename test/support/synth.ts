@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createClusterApp, withQuietBundling } from '../../cdk/app';
+import { OPENAPI_DOCUMENT_FILE } from '../../lambdas/shared/openapi-file';
 
 export interface Synthesized {
   template: Template;
@@ -10,6 +11,8 @@ export interface Synthesized {
   validationReport: { pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[] };
   /** The synth's warnings (`Annotations.addWarningV2`), as `cdk synth` prints them. */
   warnings: string[];
+  /** The OpenAPI document as bundled with the function that serves GET /openapi.json (read from its asset). */
+  openApiDocument: unknown;
 }
 
 /** Synthesizes the app (with cdk-nag, which throws on unacknowledged findings) for assertions. */
@@ -25,10 +28,17 @@ export function synthesize(clusterOverrides: Record<string, unknown> = {}): Synt
     const json = artifact.template;
     const validationReport = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
     const warnings = artifact.messages.filter((message) => message.level === 'warning').map((message) => String(message.entry.data));
-    return { template: Template.fromJSON(json), json, validationReport, warnings };
+    return { template: Template.fromJSON(json), json, validationReport, warnings, openApiDocument: bundledOpenApiDocument(json, outdir) };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+function bundledOpenApiDocument(json: { Resources: Record<string, { Type: string; Metadata?: Record<string, unknown> }> }, outdir: string): unknown {
+  const fn = Object.entries(json.Resources).find(([id, resource]) => resource.Type === 'AWS::Lambda::Function' && id.includes('OpenApiDocument'))?.[1];
+  const assetPath = fn?.Metadata?.['aws:asset:path'];
+  if (typeof assetPath !== 'string') throw new Error('The template has no OpenApiDocument function with a bundled asset');
+  return JSON.parse(readFileSync(path.join(outdir, assetPath, OPENAPI_DOCUMENT_FILE), 'utf8'));
 }
 
 /** Every IAM statement attached to a function's execution role. */

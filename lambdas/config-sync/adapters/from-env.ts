@@ -32,7 +32,7 @@ import type { ApplyDeps } from '../apply';
 import type { ClusterNode } from '../../shared/cluster-model';
 import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership } from '../cluster';
 import { fieldIssues } from '../events';
-import { CONFIG_SYNC_ENV } from '../manifest';
+import { CONFIG_SYNC_ENV } from '../env-names';
 import { DynamoEventLog } from './dynamo-event-log';
 import { DynamoGatewayLease } from './dynamo-gateway-lease';
 import { DynamoGeoServerStatusStore } from './dynamo-geoserver-status';

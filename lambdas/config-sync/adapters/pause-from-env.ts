@@ -5,7 +5,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod/mini';
 import { consumingNodes, type ClusterMembership } from '../cluster';
-import { CONFIG_SYNC_ENV } from '../manifest';
+import { CONFIG_SYNC_ENV } from '../env-names';
 import type { PauseDeps } from '../pause';
 import { nodePausesFromEnv, parseJsonEnv } from './from-env';
 import { EventSourceMappingSwitch } from './lambda-event-sources';

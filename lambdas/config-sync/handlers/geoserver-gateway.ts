@@ -37,7 +37,7 @@ import {
 } from '../gateway/limits';
 import { ALLOW_ALL, SourceNotAllowedError, sourceAllowList, type SourceAllowList } from '../gateway/source-allow-list';
 import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
-import { CONFIG_SYNC_ENV } from '../manifest';
+import { CONFIG_SYNC_ENV } from '../env-names';
 import { publishChange, type PublishDeps } from '../publish';
 
 const REST_PREFIX = '/geoserver/rest';

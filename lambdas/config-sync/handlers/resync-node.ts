@@ -17,24 +17,22 @@
  * a newer version, so the snapshot and the applier cannot undo each other's writes.
  */
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod/mini';
 import { ConflictError, ValidationError } from '../../shared/errors';
 import { callerNode, httpHandler, json, parseJsonBody, pathParam, type HttpEvent } from '../../shared/http';
 import { resyncFrom } from '../bootstrap';
-import { canPublish, consumes, nodeNameSchema, type ClusterNode } from '../../shared/cluster-model';
+import { canPublish, consumes, type ClusterNode } from '../../shared/cluster-model';
 import { assertCanOperate, findNode } from '../cluster';
 import { fieldIssues } from '../events';
 import { logger } from '../../shared/observability';
 import { applyDepsFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsClientFromEnv } from '../adapters/from-env';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import { jobView, newJob } from '../jobs';
+import { resyncRequestSchema } from '../request-schemas';
 
 const membership = membershipFromEnv();
 const deps = applyDepsFromEnv();
 const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
-
-const resyncRequestSchema = z.strictObject({ source: z.optional(nodeNameSchema) });
 
 export const handler = httpHandler(async (event) => {
   const caller = findNode(membership, callerNode(event).nodeId);
@@ -74,7 +72,7 @@ export const handler = httpHandler(async (event) => {
 function requestedSource(event: HttpEvent): string | undefined {
   // The body is optional: an empty one means the default source.
   if ((event.body ?? '').trim() === '') return undefined;
-  const result = z.safeParse(resyncRequestSchema, parseJsonBody(event));
+  const result = resyncRequestSchema.safeParse(parseJsonBody(event));
   if (!result.success) {
     const [issue] = fieldIssues(result.error);
     throw new ValidationError(issue?.field ?? 'body', issue?.message ?? 'is invalid');

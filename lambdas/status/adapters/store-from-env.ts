@@ -1,6 +1,6 @@
 import { intEnv, requireEnv } from '../../shared/env';
 import { CursorSigner } from '../../shared/signed-cursor';
-import { STATUS_ENV } from '../manifest';
+import { STATUS_ENV } from '../env-names';
 import { DynamoStatusStore } from './dynamo-status-store';
 
 /**

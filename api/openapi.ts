@@ -1,0 +1,304 @@
+/**
+ * The OpenAPI 3.0 document of the whole cluster API, assembled from the service manifests: every
+ * route a manifest declares becomes an operation, its parameters, bodies and answers converted
+ * from the route's zod schemas by zod's own `toJSONSchema`, its security from the route's access.
+ * Nothing here describes a route: a route added to a manifest is in the document.
+ *
+ * It runs at synth (cdk/constructs/polling-protocols.ts bundles the result with the function
+ * that serves `GET /openapi.json`, which fills in the deployment's base URL) and in
+ * tools/generate-api-types.ts; never inside a function.
+ *
+ * All schemas go through one conversion of one registry: the named ones (`components/schemas`)
+ * under their names, every other body and parameter object under a temporary name that is put
+ * back in place afterwards. So a named schema used anywhere becomes a `$ref`, never a copy.
+ */
+import * as z from 'zod/mini';
+import type { Content, OperationDeclaration, ResponseDeclaration } from '../lambdas/shared/api';
+import { routesOf, type RouteAccess, type ServiceManifest } from '../lambdas/shared/manifest';
+import { CONFIG_SYNC_MANIFEST } from '../lambdas/config-sync/manifest';
+import { CONFIG_SYNC_SCHEMA_DESCRIPTIONS, CONFIG_SYNC_SCHEMAS } from '../lambdas/config-sync/api';
+import { CONSOLE_MANIFEST } from '../lambdas/console/manifest';
+import { POLLING_MANIFEST, STATUS_MANIFEST } from '../lambdas/status/manifest';
+import { STATUS_SCHEMAS } from '../lambdas/status/api';
+
+export const OPENAPI_CONTENT_TYPE = 'application/vnd.oai.openapi+json;version=3.0';
+/** The `servers` URL of the built document; the serving function puts the deployment's base URL in its place. */
+export const SERVER_URL_PLACEHOLDER = 'https://api.invalid';
+
+type Json = Record<string, unknown>;
+type AnyManifest = ServiceManifest<string, string, string, string>;
+
+/** Every manifest whose routes the cluster's API serves. */
+export const API_MANIFESTS: readonly AnyManifest[] = [STATUS_MANIFEST, POLLING_MANIFEST, CONFIG_SYNC_MANIFEST, CONSOLE_MANIFEST];
+
+/** The named schemas of the document, by component name. */
+export const NAMED_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = { ...STATUS_SCHEMAS, ...CONFIG_SYNC_SCHEMAS };
+const NAMED_DESCRIPTIONS: Readonly<Record<string, string | undefined>> = CONFIG_SYNC_SCHEMA_DESCRIPTIONS;
+
+export interface OpenApiOptions {
+  /** cluster.status.requireAuthForReads: whether polls, catalog reads and client dismisses need a node token. */
+  readonly requireAuthForReads: boolean;
+  /** Defaults to {@link SERVER_URL_PLACEHOLDER}. */
+  readonly serverUrl?: string;
+  /** Defaults to {@link API_MANIFESTS}. */
+  readonly manifests?: readonly AnyManifest[];
+}
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options'] as const;
+const TAGS = [
+  { name: 'Execution status', description: "The nodes' JSON API of the shared status" },
+  { name: 'WPS', description: 'OGC Web Processing Service 1.0.0 and 2.0 status operations' },
+  { name: 'OGC API - Processes', description: 'OGC API - Processes - Part 1: Core 1.0 jobs' },
+  { name: 'Configuration sync', description: "GeoServer's JMS master/slave configuration clustering on SNS and SQS" },
+  { name: 'Operations', description: 'Pages for operators' },
+  { name: 'API', description: 'This description' },
+];
+
+/** Response headers named by the manifests' answers. */
+const HEADERS: Record<string, Json> = {
+  ETag: { description: 'Validator of the stored state', schema: { type: 'string' } },
+  CacheControl: {
+    description: 'Finished jobs may be kept for a while; active ones must be revalidated (cheap, with If-None-Match)',
+    schema: { type: 'string' },
+  },
+  RetryAfter: { description: 'Seconds until the next poll is worth making; only while the job is active', schema: { type: 'integer' } },
+  Location: { description: 'The URL of what was created (a job)', schema: { type: 'string' } },
+};
+
+const AUTHORIZER_MESSAGE: Json = { type: 'object', properties: { message: { type: 'string' } } };
+const AUTH_RESPONSES: Record<string, Json> = {
+  '401': { description: 'No Authorization header', content: { 'application/json': { schema: AUTHORIZER_MESSAGE } } },
+  '403': { description: 'The token does not verify', content: { 'application/json': { schema: AUTHORIZER_MESSAGE } } },
+};
+
+/** Parameter-level keys a parameter's schema may carry as metadata (lambdas/shared/api.ts). */
+const PARAMETER_KEYS = ['description', 'style', 'explode'] as const;
+
+/** Collects the schemas of all operations into one registry, each under an id; converts once. */
+class SchemaSet {
+  private readonly registry = z.registry<{ id: string }>();
+  private readonly ids = new Map<z.ZodMiniType, string>();
+  private counter = 0;
+
+  constructor(named: Readonly<Record<string, z.ZodMiniType>>) {
+    for (const [name, schema] of Object.entries(named)) this.add(schema, name);
+  }
+
+  /** A placeholder for the schema: its component `$ref` if named, else an inline marker resolved by `resolve`. */
+  use(schema: z.ZodMiniType): Json {
+    const existing = this.ids.get(schema);
+    if (existing !== undefined) return { [MARK]: existing };
+    return { [MARK]: this.add(schema, `__inline${this.counter++}`) };
+  }
+
+  private add(schema: z.ZodMiniType, id: string): string {
+    const existing = this.ids.get(schema);
+    if (existing !== undefined) {
+      if (!existing.startsWith('__inline')) return existing;
+    }
+    this.ids.set(schema, id);
+    this.registry.add(schema, { id });
+    return id;
+  }
+
+  /** zod's conversion, as OpenAPI 3.0: named schemas as components, inline ones by id. */
+  convert(): { components: Record<string, Json>; inline: Map<string, Json> } {
+    const converted = z.toJSONSchema(this.registry, {
+      target: 'openapi-3.0',
+      io: 'input',
+      unrepresentable: 'any',
+      uri: (id) => `#/components/schemas/${id}`,
+    }) as unknown as { schemas: Record<string, Json> };
+    const { __shared: shared, ...byId } = converted.schemas;
+    // Definitions zod shares between schemas without a name of ours (its recursive JSON value):
+    // components of their own, `JsonValue` for the first.
+    const sharedDefinitions = ((shared as { definitions?: Record<string, Json> } | undefined)?.definitions ?? {}) as Record<string, Json>;
+    const sharedNames = Object.fromEntries(Object.keys(sharedDefinitions).map((name, index) => [name, index === 0 ? 'JsonValue' : `JsonValue${index}`]));
+    const inlineIds = new Set([...this.ids.values()].filter((id) => id.startsWith('__inline')));
+    const rewrite = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(rewrite);
+      if (value === null || typeof value !== 'object') return value;
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([key]) => key !== '$id')
+          .map(([key, inner]) => {
+            if (key !== '$ref' || typeof inner !== 'string') return [key, rewrite(inner)];
+            const shared = /^#\/components\/schemas\/__shared#\/definitions\/(.+)$/.exec(inner);
+            if (shared) return [key, `#/components/schemas/${sharedNames[shared[1] as string]}`];
+            const id = /^#\/components\/schemas\/(.+)$/.exec(inner)?.[1];
+            if (id !== undefined && inlineIds.has(id)) throw new Error(`An unnamed schema (${id}) is used inside another schema: name it in the service's schemas`);
+            return [key, inner];
+          }),
+      );
+    };
+    const components: Record<string, Json> = {};
+    const inline = new Map<string, Json>();
+    for (const [id, schema] of Object.entries(byId)) {
+      if (inlineIds.has(id)) inline.set(id, rewrite(schema) as Json);
+      else components[id] = rewrite(schema) as Json;
+    }
+    for (const [definition, name] of Object.entries(sharedNames)) {
+      components[name] = { ...(rewrite(sharedDefinitions[definition]) as Json), description: 'Any JSON value' };
+    }
+    return { components, inline };
+  }
+}
+
+const MARK = '__schema';
+
+/** Replaces every placeholder of `use` with the converted schema (inline) or its `$ref` (named). */
+function resolvePlaceholders(value: unknown, inline: Map<string, Json>): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolvePlaceholders(item, inline));
+  if (value === null || typeof value !== 'object') return value;
+  const id = (value as Json)[MARK];
+  if (typeof id === 'string') return inline.get(id) ?? { $ref: `#/components/schemas/${id}` };
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, resolvePlaceholders(inner, inline)]));
+}
+
+function contentOf(content: Content, schemas: SchemaSet): Json {
+  return Object.fromEntries(
+    Object.entries(content).map(([type, media]) => [
+      type,
+      { schema: schemas.use(media.schema), ...(media.examples ? { examples: media.examples } : {}) },
+    ]),
+  );
+}
+
+function responseOf(response: ResponseDeclaration, schemas: SchemaSet): Json {
+  return {
+    description: response.description,
+    ...(response.headers ? { headers: Object.fromEntries(response.headers.map((name) => [headerName(name), { $ref: `#/components/headers/${name}` }])) } : {}),
+    ...(response.content ? { content: contentOf(response.content, schemas) } : {}),
+  };
+}
+
+const headerName = (name: string): string => (name === 'CacheControl' ? 'Cache-Control' : name === 'RetryAfter' ? 'Retry-After' : name);
+
+/** One placeholder per parameter location; split into parameters once converted. */
+function parametersOf(operation: OperationDeclaration, schemas: SchemaSet): { in: string; schema: Json }[] {
+  const locations = [
+    ['path', operation.path],
+    ['query', operation.query],
+    ['header', operation.headers],
+  ] as const;
+  return locations.flatMap(([location, object]) => (object ? [{ in: location, schema: schemas.use(object) }] : []));
+}
+
+function splitParameters(groups: { in: string; schema: Json }[]): Json[] {
+  return groups.flatMap((group) => {
+    const object = group.schema as { properties?: Record<string, Json>; required?: string[] };
+    return Object.entries(object.properties ?? {}).map(([name, property]) => {
+      const schema: Json = { ...property };
+      const lifted: Json = {};
+      for (const key of PARAMETER_KEYS) {
+        if (key in schema) {
+          lifted[key] = schema[key];
+          delete schema[key];
+        }
+      }
+      return { name, in: group.in, required: group.in === 'path' || (object.required ?? []).includes(name), ...lifted, schema };
+    });
+  });
+}
+
+/** The authorizer's answer, or the operation's own when it has one for the same status too. */
+function withAuthResponses(responses: Record<string, Json>): Record<string, Json> {
+  const merged = { ...responses };
+  for (const [status, auth] of Object.entries(AUTH_RESPONSES)) {
+    const own = responses[status] as { description: string; content?: Record<string, { schema: Json }> } | undefined;
+    const ownSchema = own?.content?.['application/json']?.schema;
+    merged[status] = own
+      ? {
+          description: `${auth.description as string} (authorizer); or: ${own.description}`,
+          content: { 'application/json': { schema: ownSchema ? { anyOf: [AUTHORIZER_MESSAGE, ownSchema] } : AUTHORIZER_MESSAGE } },
+        }
+      : auth;
+  }
+  return merged;
+}
+
+function securityOf(access: RouteAccess, requireAuthForReads: boolean): Json[] {
+  if (access === 'open') return [];
+  return access === 'node' || requireAuthForReads ? [{ nodeToken: [] }] : [];
+}
+
+/** The whole document, for one setting of `requireAuthForReads`. */
+export function buildOpenApiDocument(options: OpenApiOptions): Json {
+  const schemas = new SchemaSet(NAMED_SCHEMAS);
+  const pending: { path: string; method: string; operation: Json; parameters: { in: string; schema: Json }[]; secured: boolean }[] = [];
+  const seen = new Set<string>();
+  for (const manifest of options.manifests ?? API_MANIFESTS) {
+    for (const route of routesOf(manifest)) {
+      const method = route.method.toLowerCase();
+      const key = `${method} ${route.path}`;
+      if (seen.has(key)) throw new Error(`Two manifests declare ${route.method} ${route.path}`);
+      seen.add(key);
+      const api = route.api;
+      const security = securityOf(route.access, options.requireAuthForReads);
+      const operation: Json = {
+        operationId: api.operationId,
+        summary: api.summary,
+        ...(api.description ? { description: api.description } : {}),
+        tags: [api.tag],
+        ...(api.body ? { requestBody: { required: api.body.required, content: contentOf(api.body.content, schemas) } } : {}),
+        responses: Object.fromEntries(Object.entries(api.responses).map(([status, response]) => [status, responseOf(response, schemas)])),
+        security,
+      };
+      pending.push({ path: route.path, method, operation, parameters: parametersOf(api, schemas), secured: security.length > 0 });
+    }
+  }
+
+  const { components, inline } = schemas.convert();
+  for (const [name, description] of Object.entries(NAMED_DESCRIPTIONS)) {
+    if (description !== undefined && components[name]) components[name] = { ...components[name], description };
+  }
+  const paths: Record<string, Record<string, Json>> = {};
+  for (const { path, method, operation, parameters, secured } of pending) {
+    const resolved = resolvePlaceholders(operation, inline) as Json;
+    const resolvedParameters = splitParameters(resolvePlaceholders(parameters, inline) as { in: string; schema: Json }[]);
+    const item = (paths[path] ??= {});
+    item[method] = {
+      ...resolved,
+      ...(resolvedParameters.length > 0 ? { parameters: resolvedParameters } : {}),
+      responses: secured ? withAuthResponses(resolved.responses as Record<string, Json>) : resolved.responses,
+    };
+  }
+  // Methods in a stable order within each path.
+  const orderedPaths = Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => [
+      path,
+      Object.fromEntries(HTTP_METHODS.filter((method) => item[method]).map((method) => [method, item[method]])),
+    ]),
+  );
+
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'GeoServer cluster API',
+      version: '1.0.0',
+      description:
+        'Cluster services for GeoServer-style nodes: the shared WPS execution status, written by nodes and polled by clients ' +
+        'through WPS 1.0.0, WPS 2.0 and OGC API - Processes; and configuration sync, where master nodes publish catalog and ' +
+        "configuration changes that every other node's store applies in one total order. " +
+        (options.requireAuthForReads
+          ? 'Every route needs a node token.'
+          : "Writes need a node token and listings a node or operator token; polls, catalog reads and client dismisses are open to whoever knows the ids, as GeoServer's statusLocation URLs are."),
+    },
+    servers: [{ url: options.serverUrl ?? SERVER_URL_PLACEHOLDER }],
+    tags: TAGS,
+    paths: orderedPaths,
+    components: {
+      securitySchemes: {
+        nodeToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A node token or a read-only operator token (`npm run node-token`), checked by the authorizer against the credentials table; ' +
+            'operators may list and read, and are refused (403) on every write',
+        },
+      },
+      headers: HEADERS,
+      schemas: components,
+    },
+  };
+}

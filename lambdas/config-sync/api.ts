@@ -1,0 +1,672 @@
+/**
+ * What the config-sync routes take and answer, as manifest.ts declares them and api/openapi.ts
+ * publishes them. The publish body and the published event are the zod schemas events.ts
+ * validates with; the resync body is the schema resync-node.ts validates with (request-schemas.ts); the answers are
+ * the handlers' shapes as zod schemas (test/unit/api-schemas.test.ts holds them to the types
+ * and to real answers).
+ */
+import * as z from 'zod/mini';
+import { dateTime, errorResponse, jsonContent, type OperationDeclaration, type ResponseDeclaration } from '../shared/api';
+import { nodeNameSchema, NODE_ROLES } from '../shared/cluster-model';
+import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from './event-log-view';
+import {
+  CONFIGURATION_TYPES,
+  OBJECT_TYPES,
+  STYLE_BODY_PROPERTY,
+  configChangeSchema,
+  configEventSchema,
+  objectRefSchema,
+  offloadedEventSchema,
+} from './events';
+import { JOB_KINDS } from './jobs';
+import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from './publish';
+import { resyncRequestSchema } from './request-schemas';
+
+export { resyncRequestSchema };
+
+const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description)) as T;
+const count = () => z.int().check(z.minimum(0));
+const objectType = z.enum(OBJECT_TYPES);
+
+// ---- Requests ----
+
+
+/**
+ * A change set of POST /config/events, as publish.ts `parsePublishRequest` reads it (each item
+ * with `configChangeSchema`); test/unit/api-schemas.test.ts holds the two in agreement.
+ */
+export const configChangeSetSchema = z.strictObject({
+  changes: z.array(configChangeSchema).check(z.minLength(1), z.maxLength(MAX_CHANGE_SET_ITEMS)),
+});
+
+// ---- Answers ----
+
+const objectSummary = z.object({ type: z.string(), id: z.string() });
+
+export const storedObjectSchema = z.object({
+  type: objectType,
+  id: z.string(),
+  properties: described(z.record(z.string(), z.unknown()), 'The object as the master stated it'),
+  lastSequence: described(z.int().check(z.minimum(1)), 'Sequence of the last event applied to the object'),
+  lastOrigin: described(z.string(), 'The node that published that event'),
+  updatedAt: described(dateTime(), 'When that event was published'),
+  deleted: described(z.boolean(), 'A tombstone of a removed object (listed only with includeDeleted)'),
+  incomplete: described(z.boolean(), 'Created by a modify of an object the node never saw added: holds only the patched properties'),
+});
+
+export const parkedEventsSchema = z.object({
+  object: described(z.nullable(objectSummary), 'The object whose events wait; null for an unreadable event that names none'),
+  sequences: described(z.array(z.int()), 'The first failed; the later ones wait behind it'),
+  reason: described(z.string(), 'The last error of the first sequence'),
+  attempts: count(),
+  parkedAt: dateTime(),
+});
+
+const geoserverChange = { sequence: z.int(), type: objectType, id: z.string() };
+export const geoserverStateSchema = described(
+  z.object({
+    url: described(z.string(), "The GeoServer's base URL (its REST API is under /rest)"),
+    reachable: described(
+      z.nullable(z.boolean()),
+      'Whether it takes changes: false while unreachable, timing out, answering 5xx or refusing the credentials',
+    ),
+    version: described(z.nullable(z.string()), "GeoServer's version from /rest/about/version"),
+    checkedAt: z.nullable(dateTime()),
+    lastError: z.nullable(
+      z.object({
+        message: z.string(),
+        status: described(z.nullable(z.int()), "GeoServer's HTTP status; null when it did not answer"),
+        sequence: described(z.nullable(z.int()), 'The event being applied'),
+        at: dateTime(),
+      }),
+    ),
+    rejected: described(
+      z.array(
+        z.object({
+          ...geoserverChange,
+          request: described(z.string(), 'The refused call, e.g. POST /workspaces/topp/datastores'),
+          status: z.nullable(z.int()),
+          answer: described(z.string(), "GeoServer's answer"),
+          at: dateTime(),
+        }),
+      ),
+      'Changes the GeoServer refused (4xx), most recent first, at most 20; each is parked on the node (see parked)',
+    ),
+    unclearedProperties: described(
+      z.array(
+        z.object({
+          ...geoserverChange,
+          properties: described(z.array(z.string()), 'Dotted paths, e.g. metadata.cacheAgeMax'),
+          at: dateTime(),
+        }),
+      ),
+      'Properties a merge patch deleted that the GeoServer keeps (its PUT ignores nulls), most recent first, at most 20',
+    ),
+  }),
+  "Only for a node with its own GeoServer: how the GeoServer is doing, as the node's apply function last saw it " +
+    '(`reachable: null` before its first change)',
+);
+
+export const nodeJobSchema = described(
+  z.object({
+    id: z.string(),
+    node: z.string(),
+    kind: z.enum(JOB_KINDS),
+    state: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    phase: z.enum(['bootstrap', 'scan-store', 'scan-geoserver', 'fix', 'done']),
+    requestedBy: z.optional(z.string()),
+    source: z.optional(described(z.string(), "A resync's source node")),
+    progress: z.object({
+      compared: z.optional(z.int()),
+      missing: z.optional(z.int()),
+      extra: z.optional(z.int()),
+      different: z.optional(z.int()),
+      toFix: z.optional(z.nullable(z.int())),
+      fixed: z.optional(z.int()),
+      failed: z.optional(z.int()),
+      restCalls: z.optional(z.int()),
+      published: z.optional(z.int()),
+    }),
+    failures: z.array(z.object({ type: z.optional(z.string()), id: z.optional(z.string()), message: z.optional(z.string()) })),
+    slices: z.optional(z.int()),
+    createdAt: dateTime(),
+    updatedAt: dateTime(),
+    finishedAt: z.nullable(dateTime()),
+    error: z.nullable(z.string()),
+    resync: z.optional(
+      described(
+        z.object({ snapshotSequence: count(), cursor: count(), appliedFromLog: count() }),
+        "A resync's outcome for the store: the snapshot's sequence and the cursor after catching up",
+      ),
+    ),
+  }),
+  'A background job of a node, run in slices by its apply function from its queue (see docs/operations.md)',
+);
+
+export const nodeStateSchema = z.object({
+  name: z.string(),
+  role: z.enum(NODE_ROLES),
+  lastAppliedSequence: count(),
+  lag: described(count(), 'Events in the log the node has not applied yet'),
+  queueDepth: described(z.nullable(count()), 'Messages waiting in its queue; null for a pure master'),
+  deadLetterDepth: described(z.nullable(count()), 'Messages it could not read as events (redrive them); null for a pure master'),
+  failing: z.optional(
+    described(
+      z.nullable(z.object({ sequence: z.int().check(z.minimum(1)), attempts: z.int().check(z.minimum(1)), reason: z.string(), at: dateTime() })),
+      'The event after its cursor that failed and is being retried',
+    ),
+  ),
+  parked: z.optional(described(z.array(parkedEventsSchema), 'Events the node could not apply, per object (redrive after a fix, or resync)')),
+  geoserver: z.optional(geoserverStateSchema),
+  paused: described(z.boolean(), 'Paused: consumes nothing and may not publish (POST /nodes/{node}/resume)'),
+  pausedSince: z.optional(described(dateTime(), 'When it was paused (only while paused)')),
+  pausedBy: z.optional(described(z.string(), 'The node that paused it (only while paused)')),
+  job: z.optional(described(z.nullable(nodeJobSchema), "The node's latest job (GeoServer nodes), running or not")),
+});
+
+export const driftEntrySchema = z.object({
+  kind: z.enum(['missing', 'extra', 'different']),
+  type: z.string(),
+  id: z.string(),
+  properties: z.optional(described(z.array(z.string()), 'Dotted paths that differ (`different` only)')),
+  store: z.optional(described(z.string(), 'The GeoServer store an extra resource is listed under')),
+});
+
+export const eventSummarySchema = z.object({
+  sequence: z.int().check(z.minimum(1)),
+  kind: described(z.nullable(z.enum(['add', 'modify', 'remove'])), 'null for an unreadable or voided stored event'),
+  object: z.nullable(objectSummary),
+  origin: described(z.string(), 'The node that published it'),
+  publishedAt: dateTime(),
+  offloaded: described(z.boolean(), 'Its change is kept in S3 (a large body)'),
+  unreadable: z.optional(described(z.string(), 'Why the stored event cannot be read (only for such an event)')),
+  voided: z.optional(described(z.literal(true), 'A sequence given up with nothing committed under it (kind and object null)')),
+});
+
+export const pauseOutcomeSchema = z.object({
+  node: z.string(),
+  paused: z.boolean(),
+  since: z.optional(described(dateTime(), 'When the pause began (a repeated pause keeps the first)')),
+  by: z.optional(described(z.string(), 'The node that paused it')),
+  consumption: described(
+    z.enum(['disabled', 'enabled', 'none']),
+    "The node's queue consumption after the call; `none` for a pure master, which has no queue",
+  ),
+});
+
+export const publishedEventSchema = described(
+  z.union([configEventSchema, offloadedEventSchema]),
+  'An event as the event log stores it and the topic carries it',
+);
+
+export const publishAnswerSchema = z.object({
+  sequence: described(z.int().check(z.minimum(1)), 'The cluster-wide sequence of the event'),
+  event: publishedEventSchema,
+  published: described(z.boolean(), 'False when the topic refused it: the republish schedule sends it within a minute or so'),
+  appliedLocally: described(z.boolean(), "False when the node's own store could not be updated: its next catch-up applies it from the log"),
+});
+
+export const changeSetAnswerSchema = z.object({
+  firstSequence: z.int().check(z.minimum(1)),
+  lastSequence: z.int().check(z.minimum(1)),
+  count: z.int().check(z.minimum(1)),
+  origin: described(z.string(), 'The node that published the set (every event of the set carries it)'),
+  publishedAt: dateTime(),
+  published: z.boolean(),
+  appliedLocally: z.boolean(),
+});
+
+export const eventLogPageSchema = z.object({
+  head: described(count(), 'Highest sequence in the event log when the page was read'),
+  events: z.array(eventSummarySchema),
+  next: described(z.nullable(count()), 'Pass as `since` for the next page; null when the page reaches the head'),
+});
+
+export const nodeListSchema = z.object({
+  head: described(count(), 'Highest sequence in the event log (0 when empty)'),
+  nodes: z.array(nodeStateSchema),
+});
+
+export const catalogPageSchema = z.object({
+  node: z.string(),
+  cursor: described(count(), "The node's last applied sequence, read before the objects: the page reflects at least that much"),
+  objects: z.array(storedObjectSchema),
+  next: z.optional(described(z.string(), 'Present when more objects follow: pass it as `next`')),
+});
+
+export const jobAnswerSchema = z.object({ job: nodeJobSchema });
+
+export const driftReportSchema = z.object({
+  node: z.string(),
+  job: nodeJobSchema,
+  complete: described(z.boolean(), 'False while the check is still reading (no differences shown yet)'),
+  counts: z.object({ missing: z.optional(z.int()), extra: z.optional(z.int()), different: z.optional(z.int()) }),
+  differences: z.array(driftEntrySchema),
+  next: z.optional(described(z.string(), 'Present when more differences follow: pass it as `after`')),
+});
+
+export const resyncJobAnswerSchema = z.object({ node: z.string(), source: z.string(), job: nodeJobSchema });
+export const resyncAnswerSchema = z.object({
+  node: z.string(),
+  source: z.string(),
+  sequence: described(count(), "The node's cursor after catching up with the log"),
+  snapshotSequence: described(count(), "The source's cursor when the snapshot was read"),
+  appliedFromLog: described(count(), 'Events applied from the log after the snapshot'),
+});
+
+export const redriveAnswerSchema = z.object({
+  node: z.string(),
+  moved: count(),
+  more: described(z.boolean(), 'The dead-letter queue may still hold messages'),
+  parked: z.object({
+    cleared: described(z.array(z.int()), 'Parked sequences now applied'),
+    stillParked: z.array(parkedEventsSchema),
+  }),
+});
+
+/** Config sync's named schemas in the document (components/schemas). */
+export const CONFIG_SYNC_SCHEMAS = {
+  ObjectRef: objectRefSchema,
+  ConfigChange: configChangeSchema,
+  ConfigChangeSet: configChangeSetSchema,
+  ConfigEvent: configEventSchema,
+  OffloadedEvent: offloadedEventSchema,
+  PublishedEvent: publishedEventSchema,
+  StoredObject: storedObjectSchema,
+  NodeState: nodeStateSchema,
+  NodeJob: nodeJobSchema,
+  DriftEntry: driftEntrySchema,
+  EventSummary: eventSummarySchema,
+  PauseOutcome: pauseOutcomeSchema,
+  ParkedEvents: parkedEventsSchema,
+  GeoServerState: geoserverStateSchema,
+} as const;
+
+/** Descriptions of schemas owned by events.ts and objects.ts, which the document adds to them. */
+export const CONFIG_SYNC_SCHEMA_DESCRIPTIONS: Readonly<Partial<Record<keyof typeof CONFIG_SYNC_SCHEMAS, string>>> = {
+  ObjectRef:
+    'A configuration object: its type and its stable id, derived from GeoServer names. `workspace`, `namespace`, ' +
+    '`workspaceSettings`: a bare name; stores, resources and layers: `workspace:name`; `style`, `layerGroup`: `name` or ' +
+    '`workspace:name`; `service`: the service in capitals, optionally qualified (`WMS`, `topp:WFS`); `global` and ' +
+    '`logging` are singletons whose id may be omitted.',
+  ConfigChange:
+    'One change of POST /config/events: `add` (the full object as `properties`), `modify` (a JSON Merge Patch, RFC 7386, of the ' +
+    'changed properties in `patch`: `null` removes a property), or `remove` (`recurse: true` cascades, as GeoServer\'s ' +
+    'DELETE does). `properties` are GeoServer\'s REST JSON representation of the object, the value inside its wrapper ' +
+    '(`{"dataStore": {...}}`); settings are the representations of `/settings`, `/workspaces/{ws}/settings`, ' +
+    '`/services/{service}/settings` and `/logging`. Configuration ' +
+    `(${CONFIGURATION_TYPES.join(', ')}) always exists and is only ever modified. What a GeoServer needs to apply it is ` +
+    'checked (400 naming the field): the name (`prefix` for a namespace) agrees with the id; a feature type, coverage or ' +
+    'WMS/WMTS layer names its store (`store.name`), a layer its resource (`resource.name`); a style states its `format` ' +
+    `(sld, css, ysld, mbstyle) and carries its document as the non-empty string \`properties.${STYLE_BODY_PROPERTY}\`; ` +
+    'a patch may not rename nor remove those.',
+  ConfigChangeSet: `Up to ${MAX_CHANGE_SET_ITEMS} changes committed all or nothing under one contiguous range of sequences, in order`,
+  ConfigEvent: 'A change with the sequence, cluster, origin node and publish time the service assigned',
+  OffloadedEvent: 'An event whose change was too large for a message: the change is stored under `bodyRef` and fetched by the nodes',
+};
+
+// ---- Examples: real GeoServer representations, as its REST API answers them (inside the wrapper) ----
+
+const SLD_EXAMPLE =
+  '<?xml version="1.0" encoding="UTF-8"?><StyledLayerDescriptor version="1.0.0" xmlns="http://www.opengis.net/sld" ' +
+  'xmlns:ogc="http://www.opengis.net/ogc"><NamedLayer><Name>roads</Name><UserStyle><FeatureTypeStyle><Rule><LineSymbolizer>' +
+  '<Stroke><CssParameter name="stroke">#333333</CssParameter><CssParameter name="stroke-width">2</CssParameter></Stroke>' +
+  '</LineSymbolizer></Rule></FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>';
+
+export const CONFIG_CHANGE_EXAMPLES = {
+  workspace: {
+    summary: 'A workspace',
+    value: { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp', isolated: false } },
+  },
+  postgisDataStore: {
+    summary: 'A PostGIS data store',
+    value: {
+      kind: 'add',
+      object: { type: 'dataStore', id: 'topp:roads_pg' },
+      properties: {
+        name: 'roads_pg',
+        description: 'Road network',
+        type: 'PostGIS',
+        enabled: true,
+        workspace: { name: 'topp' },
+        connectionParameters: {
+          entry: [
+            { '@key': 'host', $: 'db.internal' },
+            { '@key': 'port', $: '5432' },
+            { '@key': 'database', $: 'gis' },
+            { '@key': 'schema', $: 'public' },
+            { '@key': 'user', $: 'geoserver' },
+            { '@key': 'dbtype', $: 'postgis' },
+          ],
+        },
+      },
+    },
+  },
+  featureType: {
+    summary: 'A feature type of that store',
+    value: {
+      kind: 'add',
+      object: { type: 'featureType', id: 'topp:roads' },
+      properties: {
+        name: 'roads',
+        nativeName: 'roads',
+        title: 'Roads',
+        keywords: { string: ['roads', 'transport'] },
+        srs: 'EPSG:4326',
+        nativeBoundingBox: { minx: -180, maxx: 180, miny: -90, maxy: 90, crs: 'EPSG:4326' },
+        latLonBoundingBox: { minx: -180, maxx: 180, miny: -90, maxy: 90, crs: 'EPSG:4326' },
+        projectionPolicy: 'FORCE_DECLARED',
+        enabled: true,
+        store: { '@class': 'dataStore', name: 'topp:roads_pg' },
+      },
+    },
+  },
+  layer: {
+    summary: 'Its layer',
+    value: {
+      kind: 'add',
+      object: { type: 'layer', id: 'topp:roads' },
+      properties: {
+        name: 'roads',
+        type: 'VECTOR',
+        defaultStyle: { name: 'topp:roads' },
+        resource: { '@class': 'featureType', name: 'topp:roads' },
+        queryable: true,
+        opaque: false,
+      },
+    },
+  },
+  style: {
+    summary: 'A style with its SLD',
+    value: {
+      kind: 'add',
+      object: { type: 'style', id: 'topp:roads' },
+      properties: {
+        name: 'roads',
+        workspace: { name: 'topp' },
+        format: 'sld',
+        languageVersion: { version: '1.0.0' },
+        filename: 'roads.sld',
+        [STYLE_BODY_PROPERTY]: SLD_EXAMPLE,
+      },
+    },
+  },
+  modify: {
+    summary: 'A change of one field (JSON Merge Patch)',
+    value: { kind: 'modify', object: { type: 'featureType', id: 'topp:roads' }, patch: { title: 'Main roads' } },
+  },
+  serviceSettings: {
+    summary: 'WMS settings of a workspace',
+    value: { kind: 'modify', object: { type: 'service', id: 'topp:WMS' }, patch: { enabled: true, maxRenderingTime: 60 } },
+  },
+  remove: {
+    summary: 'A workspace removed with its contents',
+    value: { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true },
+  },
+} as const;
+
+/** The same workspace, store, feature type, layer and style, published as one change set. */
+export const CHANGE_SET_EXAMPLE = {
+  summary: 'A workspace with its store, feature type, style and layer, all or nothing',
+  value: {
+    changes: [
+      CONFIG_CHANGE_EXAMPLES.workspace.value,
+      CONFIG_CHANGE_EXAMPLES.postgisDataStore.value,
+      CONFIG_CHANGE_EXAMPLES.featureType.value,
+      CONFIG_CHANGE_EXAMPLES.style.value,
+      CONFIG_CHANGE_EXAMPLES.layer.value,
+    ],
+  },
+};
+
+// ---- Operations ----
+
+const nodePath = z.object({ node: described(nodeNameSchema, 'A node declared in the cluster configuration') });
+const unknownNode = errorResponse('The cluster configuration declares no such node (NODE_NOT_FOUND)');
+const TAG = 'Configuration sync';
+
+const jobStartResponses: Readonly<Record<number, ResponseDeclaration>> = {
+  202: {
+    description: 'The job was started; `Location` names it. Its progress shows in GET /nodes and GET /nodes/{node}/jobs/{id}',
+    headers: ['Location'],
+    content: jsonContent(jobAnswerSchema),
+  },
+  403: errorResponse('A slave acting on another node, or an operator (read-only)'),
+  404: unknownNode,
+  409: errorResponse(
+    'The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), or runs another job ' +
+      '(JOB_RUNNING, with that `job`)',
+  ),
+};
+const pauseResponses: Readonly<Record<number, ResponseDeclaration>> = {
+  200: { description: "The node's state after the call", content: jsonContent(pauseOutcomeSchema) },
+  403: errorResponse('Neither the node itself nor a master'),
+  404: unknownNode,
+};
+
+export const CONFIG_SYNC_API = {
+  publishConfigEvent: {
+    operationId: 'publishConfigEvent',
+    summary: 'Publish a configuration change, or a change set (master and `both` nodes only)',
+    description:
+      'The change gets the next cluster-wide sequence in the event log (the commit point), is published to the SNS FIFO ' +
+      "topic for every consuming node's queue, and is applied to the publishing node's own store. Once the log has it, " +
+      'the change is never lost: a publish or local write that fails afterwards is recovered automatically (see ' +
+      '`published` and `appliedLocally`), so a 201 must not be retried without an `Idempotency-Key`. A change set ' +
+      `(\`{"changes": [...]}\`, at most ${MAX_CHANGE_SET_ITEMS}) is validated whole and committed all or nothing under one ` +
+      'contiguous range of sequences. A change too large for a message (a large style) is carried through S3 ' +
+      'transparently. A pure slave is refused (403 PURE_SLAVE) before its body is read; an invalid body is a 400 naming ' +
+      'the field (`changes[3].object.type` in a set), and nothing is published.',
+    tag: TAG,
+    headers: z.object({
+      'Idempotency-Key': z.optional(
+        described(
+          z.string().check(z.regex(/^[\x21-\x7e]{1,255}$/)),
+          'Makes a retry safe: the same key with the same body within 24 hours gets the first answer again (with ' +
+            '`Idempotent-Replayed: true`) and publishes nothing; the same key with another body is a 422',
+        ),
+      ),
+    }),
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z.union([configChangeSchema, configChangeSetSchema]),
+          examples: { ...CONFIG_CHANGE_EXAMPLES, changeSet: CHANGE_SET_EXAMPLE },
+        },
+      },
+    },
+    responses: {
+      201: {
+        description: 'Committed to the event log: one change with its sequence, or a change set with its range',
+        content: jsonContent(z.union([publishAnswerSchema, changeSetAnswerSchema])),
+      },
+      400: errorResponse('Invalid change (INVALID_REQUEST, `field` names the first offending member) or malformed JSON (INVALID_JSON)'),
+      403: errorResponse('The calling node is a pure slave (PURE_SLAVE) or is not a member of the cluster (FORBIDDEN); nothing is published'),
+      409: errorResponse(
+        'The publishing node is paused (NODE_PAUSED, with `pausedSince` and `pausedBy`): resume it first; or a request ' +
+          'with the same Idempotency-Key is still running: retry',
+      ),
+      413: errorResponse(`One change larger than 1 MiB, or a change set larger than ${MAX_CHANGE_SET_BYTES} bytes`),
+      415: errorResponse('Body is not JSON'),
+      422: errorResponse('The Idempotency-Key was used with another body'),
+    },
+  },
+  listConfigEvents: {
+    operationId: 'listConfigEvents',
+    summary: 'The configuration event log, one page of event summaries oldest first (nodes and operators)',
+    description:
+      'Each summary names the change (kind, object, publishing node, time), never its properties: the object is one ' +
+      '`GET /nodes/{node}/catalog/{type}/{id}` away. With `since`, the events after that sequence and `next` to continue; ' +
+      'without it, the latest `limit` events.',
+    tag: TAG,
+    query: z.object({
+      since: z.optional(
+        described(z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER)), 'Events after this sequence (0 for the first page of the whole log)'),
+      ),
+      limit: z.optional(
+        z.int().check(z.minimum(1), z.maximum(MAX_EVENT_PAGE), z.meta({ default: DEFAULT_EVENT_PAGE, description: `Events per page, at most ${MAX_EVENT_PAGE}` })),
+      ),
+    }),
+    responses: {
+      200: { description: 'One page of the log', content: jsonContent(eventLogPageSchema) },
+      400: errorResponse('`since` or `limit` out of range, or another query parameter (INVALID_REQUEST, `field` names it)'),
+    },
+  },
+  listNodes: {
+    operationId: 'listNodes',
+    summary: 'Every node of the cluster with its role, applied sequence, lag and queue depths',
+    tag: TAG,
+    responses: { 200: { description: 'The event log head and every declared node', content: jsonContent(nodeListSchema) } },
+  },
+  getNodeCatalog: {
+    operationId: 'getNodeCatalog',
+    summary: "What a node's store holds now, one page at a time",
+    description: 'Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`.',
+    tag: TAG,
+    path: nodePath,
+    query: z.object({
+      type: z.optional(described(objectType, 'Only objects of this type')),
+      limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000), z.meta({ default: 100, description: 'Objects per page' }))),
+      next: z.optional(described(z.string().check(z.maxLength(1024)), 'The `next` of the previous page (an object key, `type/id`)')),
+      includeDeleted: z.optional(z.boolean().check(z.meta({ default: false, description: 'Include the tombstones of removed objects' }))),
+    }),
+    responses: {
+      200: { description: 'One page of objects', content: jsonContent(catalogPageSchema) },
+      400: errorResponse('Invalid type, limit, next or includeDeleted; `field` names it'),
+      404: unknownNode,
+    },
+  },
+  getNodeCatalogObject: {
+    operationId: 'getNodeCatalogObject',
+    summary: 'One object as a node holds it now',
+    tag: TAG,
+    path: z.object({
+      node: nodePath.shape.node,
+      type: objectType,
+      id: described(
+        z.string().check(z.maxLength(512)),
+        'The object id: `name`, `workspace:name`, a service such as `WMS` or `topp:WFS`, or the type name of a singleton',
+      ),
+    }),
+    responses: {
+      200: { description: 'The object', content: jsonContent(storedObjectSchema) },
+      400: errorResponse('Unknown object type; `field` is `type`'),
+      404: errorResponse('No such node (NODE_NOT_FOUND), or the node holds no such object or it was removed (OBJECT_NOT_FOUND)'),
+    },
+  },
+  resyncNode: {
+    operationId: 'resyncNode',
+    summary: "Bootstrap a node's store from a snapshot of another node's store plus the event log after it",
+    description:
+      'For a new node, one that was away longer than its queue retention, or one whose store is in doubt. The default ' +
+      'source is the first master or `both` node other than the target. The node keeps following its queue meanwhile. ' +
+      "A consuming node's resync is a background job run by its own apply function (202 with the job; progress in GET " +
+      '/nodes/{node}/jobs/{id} and GET /nodes); for a node with a GeoServer it ends with a reconcile of that GeoServer. ' +
+      'A pure master (no queue) is resynced within the request (200).',
+    tag: TAG,
+    path: nodePath,
+    body: { required: false, content: jsonContent(resyncRequestSchema) },
+    responses: {
+      200: { description: 'A pure master was resynced', content: jsonContent(resyncAnswerSchema) },
+      202: { description: 'A consuming node: the resync job was started; `Location` names it', headers: ['Location'], content: jsonContent(resyncJobAnswerSchema) },
+      400: errorResponse('`source` is not another node of the cluster, the body is invalid (`field` names it) or malformed'),
+      404: unknownNode,
+      409: errorResponse(
+        'No master other than the target to resync from (NO_RESYNC_SOURCE): name a source; events after the snapshot ' +
+          'are missing from the log (RESYNC_REQUIRED); or the node runs another job (JOB_RUNNING, with that `job`)',
+      ),
+      415: errorResponse('A body was sent that is not JSON'),
+    },
+  },
+  getNodeDrift: {
+    operationId: 'getNodeDrift',
+    summary: "The differences the node's latest drift check found between its GeoServer and its store",
+    description:
+      'The report of the latest drift, reconcile or capture job of the node (a check reads the whole GeoServer over REST, ' +
+      'longer than a request may last for a large catalog: POST /nodes/{node}/drift starts one). `missing`: the store holds ' +
+      'the object, the GeoServer does not; `extra`: the reverse; `different`: both hold it, `properties` name what differs. ' +
+      'Paged: follow `next`. The node itself, a master or an operator may read it.',
+    tag: TAG,
+    path: nodePath,
+    query: z.object({
+      limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000), z.meta({ default: 100 }))),
+      after: z.optional(described(z.string().check(z.regex(/^\d{1,9}$/)), 'The `next` of the previous page')),
+    }),
+    responses: {
+      200: { description: 'The latest check and one page of its differences', content: jsonContent(driftReportSchema) },
+      400: errorResponse('Invalid limit or after; `field` names it'),
+      403: errorResponse('A slave asking about another node'),
+      404: errorResponse('No such node (NODE_NOT_FOUND), or no drift check has run on it yet (NOT_FOUND)'),
+    },
+  },
+  checkNodeDrift: {
+    operationId: 'checkNodeDrift',
+    summary: "Start a drift check of the node's GeoServer against its store (a job)",
+    tag: TAG,
+    path: nodePath,
+    responses: jobStartResponses,
+  },
+  reconcileNode: {
+    operationId: 'reconcileNode',
+    summary: "Make the node's GeoServer match its store (a job): add what is missing, update what differs, remove extras",
+    description:
+      'Adds and updates go in dependency order (workspaces, stores, styles, resources, layers, groups, settings), removals ' +
+      'in the reverse, without recurse. What the GeoServer refuses is counted in `progress.failed` and listed in `failures`.',
+    tag: TAG,
+    path: nodePath,
+    responses: jobStartResponses,
+  },
+  captureNode: {
+    operationId: 'captureNode',
+    summary: "Publish the differences between a master's GeoServer and its store as its events (a job)",
+    description:
+      "The master's GeoServer is the truth: what it holds that the store does not is added, what differs is modified " +
+      "with its whole state, what it lacks is removed. Finds changes made in its web UI, and a gateway write whose " +
+      'publish was lost.',
+    tag: TAG,
+    path: nodePath,
+    responses: jobStartResponses,
+  },
+  getNodeJob: {
+    operationId: 'getNodeJob',
+    summary: 'A job of the node, with its progress and outcome',
+    tag: TAG,
+    path: z.object({ node: nodePath.shape.node, id: z.string().check(z.maxLength(64)) }),
+    responses: {
+      200: { description: 'The job', content: jsonContent(jobAnswerSchema) },
+      403: errorResponse('A slave asking about another node'),
+      404: errorResponse('No such node (NODE_NOT_FOUND) or job (NOT_FOUND)'),
+    },
+  },
+  redriveNode: {
+    operationId: 'redriveNode',
+    summary: "Move the messages of a node's dead-letter queue back to its queue and retry its parked events",
+    description:
+      'Call once the cause of their failure is fixed. `more` is true when the time budget ran out first: call again. ' +
+      'A pure master has no queue (`moved` 0); its parked events are retried all the same.',
+    tag: TAG,
+    path: nodePath,
+    responses: {
+      200: { description: 'Messages moved, parked events retried', content: jsonContent(redriveAnswerSchema) },
+      404: unknownNode,
+    },
+  },
+  pauseNode: {
+    operationId: 'pauseNode',
+    summary: 'Pause a node: stop its queue consumption and refuse its publishes',
+    description:
+      "Its queue keeps every event meanwhile. While paused, the node's `POST /config/events` answers 409 NODE_PAUSED. Only the node itself or a master may; pausing again changes nothing.",
+    tag: TAG,
+    path: nodePath,
+    responses: pauseResponses,
+  },
+  resumeNode: {
+    operationId: 'resumeNode',
+    summary: 'Resume a paused node: restart its consumption and accept its publishes',
+    description: 'The queue then delivers what accumulated, in order. Resuming a node that is not paused changes nothing.',
+    tag: TAG,
+    path: nodePath,
+    responses: pauseResponses,
+  },
+} as const satisfies Record<string, OperationDeclaration>;

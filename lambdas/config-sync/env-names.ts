@@ -1,0 +1,34 @@
+/**
+ * Config sync's environment variable names, apart from its manifest: the functions read them,
+ * and the manifest (which also carries the API schemas, lambdas/config-sync/api.ts) is for the
+ * CDK side and the OpenAPI document, so no function bundles those schemas for a name.
+ */
+
+/** Environment variable names, shared by the construct (which sets them) and adapters/from-env.ts (which reads them). */
+export const CONFIG_SYNC_ENV = {
+  clusterName: 'CLUSTER_NAME',
+  /** JSON object node name -> role. */
+  clusterNodes: 'CLUSTER_NODES',
+  eventLogTable: 'EVENT_LOG_TABLE_NAME',
+  nodeStoreTable: 'NODE_STORE_TABLE_NAME',
+  topicArn: 'CONFIG_TOPIC_ARN',
+  bodyBucket: 'EVENT_BODY_BUCKET_NAME',
+  /** JSON object node -> `{ queueUrl, deadLetterQueueUrl }` of every consuming node. */
+  nodeQueues: 'NODE_QUEUES',
+  /** The node whose queue an apply function consumes. */
+  nodeName: 'NODE_NAME',
+  /**
+   * JSON object node -> GeoServer URL of the nodes that have one (`{}` when none). An apply
+   * function of such a node also gets `GEOSERVER_URL` and `GEOSERVER_CREDENTIALS_SECRET`,
+   * only when its node has a GeoServer (see adapters/from-env.ts).
+   */
+  geoserverNodes: 'GEOSERVER_NODES',
+  /** The REST gateway's master node and its GeoServer's URL (cluster.gateway). */
+  gatewayMasterNode: 'GATEWAY_MASTER_NODE',
+  gatewayGeoserverUrl: 'GATEWAY_GEOSERVER_URL',
+  /** JSON array of the addresses and CIDR blocks that may call the gateway; unset: any. */
+  gatewayAllowedSourceIps: 'GATEWAY_ALLOWED_SOURCE_IPS',
+  /** JSON object node -> UUID of its apply function's SQS event source mapping (pause and resume). */
+  nodeEventSources: 'NODE_EVENT_SOURCES',
+} as const;
+export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_ENV];
