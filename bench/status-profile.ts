@@ -30,19 +30,22 @@ import { writeStatus } from '../lambdas/status/service';
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
-async function sequential(count: number, operation: (i: number) => Promise<void>): Promise<number> {
+/** Median latency, and this process's mean CPU per operation (the in-process layers' own cost). */
+async function sequential(count: number, operation: (i: number) => Promise<void>): Promise<{ ms: number; cpuMs: number }> {
   for (let i = 0; i < Math.min(20, count); i++) await operation(-1 - i); // warm-up
   const times: number[] = [];
+  const cpu = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const started = performance.now();
     await operation(i);
     times.push(performance.now() - started);
   }
-  return median(times);
+  const used = process.cpuUsage(cpu);
+  return { ms: median(times), cpuMs: (used.user + used.system) / 1000 / count };
 }
 
-/** CPU seconds (user + system) used so far by a process and its threads, from /proc. */
-function cpuSeconds(pid: number): number {
+/** CPU seconds (user + system) used so far by a process and its threads (or by one thread: `pid/task/tid`), from /proc. */
+function cpuSeconds(pid: number | string): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -83,11 +86,16 @@ function descendants(root: number): { pid: number; command: string }[] {
   return found;
 }
 
-type Side = 'client' | 'cluster' | 'dynamodb' | 'other';
+/**
+ * Where the CPU goes: this benchmark's client; the cluster process's main thread (the API
+ * emulation: HTTP server, event building, handing events to the functions) and its other threads
+ * (the functions' worker threads, the SDK's and V8's helpers); DynamoDB Local; anything else.
+ */
+type Side = 'client' | 'api' | 'functions' | 'dynamodb' | 'other';
 
 /** CPU milliseconds per operation of each process, under `concurrency` operations in flight. */
 async function cpuPerRequest(
-  processes: { pid: number; side: Side }[],
+  processes: { pid: number | string; side: Side }[],
   count: number,
   concurrency: number,
   operation: (i: number, worker: number) => Promise<void>,
@@ -103,7 +111,7 @@ async function cpuPerRequest(
   );
   const elapsed = (performance.now() - started) / 1000;
   const own = process.cpuUsage(ownBefore);
-  const cpu: Record<Side, number> = { client: (own.user + own.system) / 1000 / count, cluster: 0, dynamodb: 0, other: 0 };
+  const cpu: Record<Side, number> = { client: (own.user + own.system) / 1000 / count, api: 0, functions: 0, dynamodb: 0, other: 0 };
   processes.forEach((p, i) => (cpu[p.side] += ((cpuSeconds(p.pid) - (before[i] as number)) * 1000) / count));
   return { perSecond: count / elapsed, cpu };
 }
@@ -214,7 +222,7 @@ export async function benchStatusProfile(options: { requests: number; topology: 
       if (response.status !== 200) throw new Error(`write answered ${response.status}`);
     };
 
-    const lines: [string, number][] = [];
+    const lines: [string, { ms: number; cpuMs: number }][] = [];
     lines.push(['raw conditional PutItem (baseline)', await sequential(requests, (i) => rawPut(rawId, i))]);
     lines.push([
       "store: the conditional UpdateItem",
@@ -247,14 +255,17 @@ export async function benchStatusProfile(options: { requests: number; topology: 
     lines.push(['whole request through the API', await sequential(requests, (i) => api(apiId, Math.abs(i) % 100)())]);
 
     console.log(`Profile of a progress write (PUT /executions/{id}, RUNNING progress) in the local cluster, IAM gate off`);
-    console.log(`  latency, one at a time, median of ${requests} (each line includes the ones it builds on)`);
-    for (const [label, ms] of lines) console.log(`    ${label.padEnd(44)} ${ms.toFixed(2).padStart(7)} ms`);
+    console.log(`  one at a time, ${requests} each: median latency, and this process's CPU per call (each line includes the ones it builds on)`);
+    for (const [label, { ms, cpuMs }] of lines) console.log(`    ${label.padEnd(44)} ${ms.toFixed(2).padStart(7)} ms   CPU here ${cpuMs.toFixed(2).padStart(5)} ms`);
 
     // CPU per request under the bench's load.
-    const processes = descendants(cluster.process.pid as number).map(({ pid, command }) => ({
-      pid,
-      side: (/java/.test(command) ? 'dynamodb' : /local\/start\.ts/.test(command) ? 'cluster' : 'other') as Side,
-    }));
+    const processes = descendants(cluster.process.pid as number).flatMap(({ pid, command }): { pid: number | string; side: Side }[] => {
+      if (/java/.test(command)) return [{ pid, side: 'dynamodb' }];
+      if (!/local\/start\.ts/.test(command)) return [{ pid, side: 'other' }];
+      // The cluster process: its main thread (thread id = process id) serves the API; its other
+      // threads run the functions. Threads started later (none during the load) are not counted.
+      return readdirSync(`/proc/${pid}/task`).map((tid) => ({ pid: `${pid}/task/${tid}`, side: Number(tid) === pid ? 'api' : 'functions' }));
+    });
     const concurrency = 16;
     const loadCount = Math.max(requests * 4, 400);
     const apiIds = await Promise.all(Array.from({ length: concurrency }, () => created('load')));
@@ -262,8 +273,8 @@ export async function benchStatusProfile(options: { requests: number; topology: 
     const raw = await cpuPerRequest(processes, loadCount, concurrency, (i, worker) => rawPut(`raw-load-${worker}-${rawId}`, i));
     const viaApi = await cpuPerRequest(processes, loadCount, concurrency, (_, worker) => api(apiIds[worker] as string, progress++ % 100)());
     const fmt = (r: typeof raw) =>
-      `${r.perSecond.toFixed(0).padStart(6)}/s   client ${r.cpu.client.toFixed(2)}  cluster ${r.cpu.cluster.toFixed(2)}  DynamoDB Local ${r.cpu.dynamodb.toFixed(2)}  other ${r.cpu.other.toFixed(2)}  total ${(r.cpu.client + r.cpu.cluster + r.cpu.dynamodb + r.cpu.other).toFixed(2)} ms`;
-    console.log(`  CPU per request, ${loadCount} requests, ${concurrency} in flight (CPU ms per request by process)`);
+      `${r.perSecond.toFixed(0).padStart(6)}/s   client ${r.cpu.client.toFixed(2)}  API emulation ${r.cpu.api.toFixed(2)}  functions ${r.cpu.functions.toFixed(2)}  DynamoDB Local ${r.cpu.dynamodb.toFixed(2)}  other ${r.cpu.other.toFixed(2)}  total ${Object.values(r.cpu).reduce((a, b) => a + b, 0).toFixed(2)} ms`;
+    console.log(`  CPU per request, ${loadCount} requests, ${concurrency} in flight (CPU ms per request by process and thread; on 2 shared cores the throughput follows the total)`);
     console.log(`    raw PutItem   ${fmt(raw)}`);
     console.log(`    API write     ${fmt(viaApi)}`);
     console.log('');
