@@ -42,6 +42,9 @@ export interface DriftEntry extends ObjectRef {
   readonly store?: string;
 }
 
+/** Answers to a style document read that mean "not in the format asked for": 400, 406 Not Acceptable, 415. */
+const NOT_IN_THIS_FORMAT: readonly number[] = [400, 406, 415];
+
 /** An object a GeoServer lists; a resource with the store it is listed under. */
 export type ListedObject = ObjectRef & { readonly store?: string };
 
@@ -150,8 +153,15 @@ export class GeoServerReader {
    */
   async styleBody(id: string, info: JsonObject): Promise<string | undefined> {
     const target = restTarget('style', id, info);
-    const response = await this.get(REST_MAPPING.style.item(target), styleContentType(info));
-    return response.status === 200 ? response.text : undefined;
+    try {
+      const response = await this.get(REST_MAPPING.style.item(target), styleContentType(info));
+      return response.status === 200 ? response.text : undefined;
+    } catch (error) {
+      // The GeoServer holds the style in another format than `info` states and cannot serve
+      // it in this one: no document to compare (it differs), not a GeoServer that is down.
+      if (error instanceof GeoServerUnavailableError && NOT_IN_THIS_FORMAT.includes(error.geoserverStatus ?? 0)) return undefined;
+      throw error;
+    }
   }
 
   /** Names in a collection listing (`{"workspaces": {"workspace": [{"name": ...}]}}`, or `""` when empty). */

@@ -210,6 +210,11 @@ describe('jobs against the stand-in GeoServer', () => {
     expect(geoserver.catalog.styleBodies.get('roads')?.bytes.toString('utf8')).toBe(sld);
     const after = await runToEnd('drift');
     expect(await jobs.readDifferences(NODE, after.id)).toEqual([]);
+    // A GeoServer that cannot serve the document in the stored format (406): it differs; the job does not wait as for a GeoServer that is down.
+    geoserver.rejectNext((request) => request.method === 'GET' && request.path.endsWith('/styles/red'), 406, 'Not Acceptable');
+    const refused = await runToEnd('drift');
+    expect((await jobs.read(NODE, refused.id))!.state).toBe('succeeded');
+    expect(await jobs.readDifferences(NODE, refused.id)).toEqual([{ kind: 'different', type: 'style', id: 'red', properties: ['body'] }]);
   });
 
   test('one job per node: a second waits for the first to end; a stale one is replaced, and its late slice stops', async () => {
