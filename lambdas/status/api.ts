@@ -149,15 +149,13 @@ const owsQuery = z.object({
 const commaList = <T extends z.ZodMiniType>(items: T, description: string) =>
   z.optional(z.array(items).check(z.meta({ description, style: 'form', explode: false })));
 
-/** Descriptions of the list filters, on the very schema GET /executions validates with. */
-const listQuery = listQuerySchema;
-
 export const STATUS_API = {
   listExecutions: {
     operationId: 'listExecutions',
     summary: "List execution statuses (GeoServer's GetExecutions)",
     tag: 'Execution status',
-    query: listQuery,
+    // The very schema the handler validates with; its filters carry their descriptions (schemas.ts).
+    query: listQuerySchema,
     responses: {
       200: { description: 'One page of statuses, newest first where an index serves the filter', content: jsonContent(executionListSchema) },
       400: errorResponse('A filter is invalid; `field` names it'),
