@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Architecture, ApplicationLogLevel, LoggingFormat, Runtime, SystemLogLevel, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
@@ -32,6 +32,20 @@ export const UNUSED_CREDENTIAL_PROVIDERS = [
   '@aws-sdk/token-providers',
 ];
 
+/**
+ * Modules a function requires only when it first needs them, by a `require()` of exactly this
+ * specifier. The bundling leaves such a `require` in index.js (external) and bundles the module
+ * into a file of its own beside it (`<name>.js`), so a function pays for parsing and running
+ * it on first use instead of at every cold start. Each holds an SDK client most invocations
+ * never use: the S3 client for large bodies (lambdas/config-sync/adapters/s3-body-store.ts),
+ * the Secrets Manager client for GeoServer credentials (secrets-manager-credentials.ts).
+ * A chunk is built only for a function whose index.js requires it.
+ */
+export const DEFERRED_MODULES: readonly { readonly specifier: string; readonly entry: string }[] = [
+  { specifier: './s3-sdk', entry: 'config-sync/adapters/s3-sdk.ts' },
+  { specifier: './secrets-manager-sdk', entry: 'config-sync/adapters/secrets-manager-sdk.ts' },
+];
+
 /** The environment observe() sets on every function, whatever its service manifest declares. */
 export const OBSERVABILITY_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL'] as const;
 
@@ -43,6 +57,15 @@ export interface FunctionObservability {
   readonly metricsNamespace: string;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
+
+/** esbuild settings shared by a function's index.js and its deferred modules. */
+const BUNDLE_SETTINGS = {
+  minify: true,
+  target: 'node22',
+  format: OutputFormat.CJS,
+  // Smithy packages publish ES module builds that tree-shake better than their CJS ones.
+  mainFields: ['module', 'main'],
+} as const;
 
 /**
  * Every function of the cluster, with its defaults set once: Node.js 22 on arm64 (cheaper per
@@ -70,9 +93,8 @@ export class ClusterFunction extends NodejsFunction {
       systemLogLevelV2: SystemLogLevel.WARN,
       logGroup,
       bundling: {
-        minify: true,
-        target: 'node22',
-        format: OutputFormat.CJS,
+        ...BUNDLE_SETTINGS,
+        mainFields: [...BUNDLE_SETTINGS.mainFields],
         sourceMap: false,
         // Warnings and errors only: esbuild's per-bundle size summary adds two lines per
         // function to every synth, test run and `npm start`.
@@ -81,12 +103,17 @@ export class ClusterFunction extends NodejsFunction {
         // other credential providers (SSO, profiles, web identity, ...) never run there; the
         // Node.js 22 runtime ships them should they ever be reached. Leaving them out keeps
         // ~115 KB out of every bundle.
-        externalModules: UNUSED_CREDENTIAL_PROVIDERS,
-        // Smithy packages publish ES module builds that tree-shake better than their CJS ones.
-        mainFields: ['module', 'main'],
+        externalModules: [...UNUSED_CREDENTIAL_PROVIDERS, ...DEFERRED_MODULES.map((deferred) => deferred.specifier)],
         // Static pages (the operator console) are embedded in their function's bundle as text.
         loader: { '.html': 'text' },
-        ...(props.bundledFiles ? { commandHooks: copyInto(props.bundledFiles) } : {}),
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => [
+            ...copyCommands(props.bundledFiles ?? {}, outputDir),
+            ...DEFERRED_MODULES.map((deferred) => deferredBundleCommand(deferred, outputDir)),
+          ],
+        },
       },
     });
     Validations.of(this).acknowledge({
@@ -110,16 +137,36 @@ export class ClusterFunction extends NodejsFunction {
   }
 }
 
-/** Bundling hooks that copy synth-built files next to the bundle. */
-function copyInto(files: Readonly<Record<string, string>>): ICommandHooks {
-  const quote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
-  return {
-    beforeBundling: () => [],
-    beforeInstall: () => [],
-    afterBundling: (_inputDir: string, outputDir: string) =>
-      Object.entries(files).map(([name, source]) => {
-        if (!/^[\w.-]+$/.test(name)) throw new Error(`Bundled file name ${name} must be a plain file name`);
-        return `cp ${quote(source)} ${quote(path.join(outputDir, name))}`;
-      }),
-  };
+const quote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
+
+/** The shell commands that copy synth-built files next to the bundle. */
+function copyCommands(files: Readonly<Record<string, string>>, outputDir: string): string[] {
+  return Object.entries(files).map(([name, source]) => {
+    if (!/^[\w.-]+$/.test(name)) throw new Error(`Bundled file name ${name} must be a plain file name`);
+    return `cp ${quote(source)} ${quote(path.join(outputDir, name))}`;
+  });
+}
+
+/**
+ * The shell command that bundles one deferred module beside the function's index.js, with the
+ * function's own esbuild settings, when (and only when) index.js requires it.
+ */
+function deferredBundleCommand(deferred: (typeof DEFERRED_MODULES)[number], outputDir: string): string {
+  const esbuild = require.resolve('esbuild/bin/esbuild');
+  const entry = path.join(__dirname, '..', '..', 'lambdas', deferred.entry);
+  const outfile = path.join(outputDir, `${path.posix.basename(deferred.specifier)}.js`);
+  const args = [
+    '--bundle',
+    entry,
+    '--platform=node',
+    `--target=${BUNDLE_SETTINGS.target}`,
+    `--format=${BUNDLE_SETTINGS.format}`,
+    ...(BUNDLE_SETTINGS.minify ? ['--minify'] : []),
+    `--main-fields=${BUNDLE_SETTINGS.mainFields.join(',')}`,
+    ...UNUSED_CREDENTIAL_PROVIDERS.map((external) => `--external:${external}`),
+    '--log-level=warning',
+    `--outfile=${outfile}`,
+  ];
+  const required = `require("${deferred.specifier}")`;
+  return `if grep -qF ${quote(required)} ${quote(path.join(outputDir, 'index.js'))}; then ${[esbuild, ...args].map(quote).join(' ')}; fi`;
 }

@@ -22,7 +22,6 @@
  * retry strategy.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
@@ -83,7 +82,7 @@ let bucket: S3Bucket | undefined;
 function bodyBucket(): S3Bucket {
   // The local emulator serves path-style requests only; AWS takes both.
   const forcePathStyle = process.env.AWS_S3_FORCE_PATH_STYLE === 'true';
-  bucket ??= new S3Bucket(new S3Client({ forcePathStyle }), requireEnv(CONFIG_SYNC_ENV.bodyBucket));
+  bucket ??= new S3Bucket((sdk) => new sdk.S3Client({ forcePathStyle }), requireEnv(CONFIG_SYNC_ENV.bodyBucket));
   return bucket;
 }
 

@@ -10,37 +10,71 @@
  *   body with an older one.
  *
  * Requests go through the SDK's S3 client, with its own retry strategy (standard mode).
+ *
+ * The S3 client is loaded on the first request, not at cold start: few changes are large
+ * enough to be offloaded, yet the client took a config-sync function's cold import from
+ * about 1.3x to 1.6-1.9x a bare GetItem handler's (`npm run bench -- --only bundles`). It is
+ * required from ./s3-sdk.ts, which the functions' bundling leaves out of index.js and bundles
+ * into a file of its own beside it (DEFERRED_MODULES in cdk/constructs/cluster-function.ts):
+ * a function that never offloads a body neither parses nor runs it. `require`, not `import()`:
+ * the bundles are CommonJS, and Jest runs the sources without ES module support.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidConfigEventError } from '../errors';
 import type { ConfigChange } from '../events';
 import type { EventBodyStore } from '../ports';
 
+/** The S3 client and the commands the bodies send (./s3-sdk.ts). */
+export type S3Sdk = typeof import('./s3-sdk');
+
+/** Loads the S3 client's module on first use (Node keeps it for the process). */
+function loadS3Sdk(): S3Sdk {
+  // The specifier is DEFERRED_MODULES' (cdk/constructs/cluster-function.ts): keep them alike.
+  return require('./s3-sdk') as S3Sdk;
+}
+
 /** The three object operations the bodies need, on one bucket. */
 export class S3Bucket {
+  private connection: { sdk: S3Sdk; client: S3Client } | undefined;
+
+  /**
+   * @param client the client to send with, or a function that creates it from the SDK module
+   *   on the first request (so a function that never offloads a body never loads the module)
+   */
   constructor(
-    private readonly client: S3Client,
+    private readonly client: S3Client | ((sdk: S3Sdk) => S3Client),
     readonly name: string,
   ) {}
 
   async putText(key: string, text: string, contentType = 'application/json'): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: text, ContentType: contentType }));
+    const { sdk, client } = this.connect();
+    await client.send(new sdk.PutObjectCommand({ Bucket: this.name, Key: key, Body: text, ContentType: contentType }));
   }
 
   /** The object's text, or `undefined` when there is no such key. */
   async getText(key: string): Promise<string | undefined> {
+    const { sdk, client } = this.connect();
     try {
-      const { Body: body } = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
+      const { Body: body } = await client.send(new sdk.GetObjectCommand({ Bucket: this.name, Key: key }));
       return body === undefined ? '' : await body.transformToString('utf-8');
     } catch (error) {
-      if (error instanceof NoSuchKey) return undefined;
+      if (error instanceof sdk.NoSuchKey) return undefined;
       throw error;
     }
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key }));
+    const { sdk, client } = this.connect();
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: this.name, Key: key }));
+  }
+
+  private connect(): { sdk: S3Sdk; client: S3Client } {
+    if (this.connection === undefined) {
+      const sdk = loadS3Sdk();
+      this.connection = { sdk, client: typeof this.client === 'function' ? this.client(sdk) : this.client };
+    }
+    return this.connection;
   }
 }
 
