@@ -16,6 +16,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import * as path from 'node:path';
 import { createClusterApp, withQuietBundling } from '../cdk/app';
 import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
+import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV } from '../lambdas/config-sync/env-names';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
@@ -169,8 +170,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         ? { ...sharedEnvironment, AWS_ENDPOINT_URL_DYNAMODB: gate.endpoint, AWS_ACCESS_KEY_ID: gate.accessKeyOf(fn.logicalId) }
         : sharedEnvironment;
       // No Secrets Manager here: a GeoServer node's credentials come from this process's environment.
-      const geoserverNode = fn.environment.GEOSERVER_CREDENTIALS_SECRET ? fn.environment.NODE_NAME : undefined;
-      const environment = geoserverNode ? { ...base, GEOSERVER_CREDENTIALS: localGeoServerCredentials(geoserverNode) } : base;
+      const geoserverNode = fn.environment[CONFIG_SYNC_ENV.geoserverCredentialsSecret] ? fn.environment[CONFIG_SYNC_ENV.nodeName] : undefined;
+      const environment = geoserverNode ? { ...base, [CONFIG_SYNC_LOCAL_ENV.geoserverCredentials]: localGeoServerCredentials(geoserverNode) } : base;
       hosts.set(fn.logicalId, new LocalFunctionHost(fn, environment, functionOutput));
     }
     stopped.push(async () => {

@@ -9,6 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { CONFIG_SYNC_LOCAL_ENV } from '../lambdas/config-sync/env-names';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import { assertJava17, startDynamoDbLocal } from './dynamodb-local';
 import { LocalStartError, errorCode, oneLine } from './errors';
@@ -60,10 +61,10 @@ export function localAwsEnvironment(emulators: Pick<RunningEmulators, 'dynamoEnd
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
     AWS_ENDPOINT_URL_SNS: emulators.awsEndpoint,
-    AWS_ENDPOINT_URL_SQS: emulators.awsEndpoint,
+    [CONFIG_SYNC_LOCAL_ENV.sqsEndpoint]: emulators.awsEndpoint,
     AWS_ENDPOINT_URL_S3: emulators.awsEndpoint,
     // The S3 emulator serves path-style requests only.
-    AWS_S3_FORCE_PATH_STYLE: 'true',
+    [CONFIG_SYNC_LOCAL_ENV.s3ForcePathStyle]: 'true',
   };
 }
 

@@ -192,8 +192,10 @@ export class ConfigSyncService extends Construct {
       [CONFIG_SYNC_ENV.topicArn]: this.topic.topicArn,
       [CONFIG_SYNC_ENV.bodyBucket]: this.bodies.bucketName,
       [CONFIG_SYNC_ENV.nodeQueues]: stack.toJsonString(queueUrls),
-      // Set per apply function.
+      // Set per apply function (of a node with a GeoServer, for the GeoServer's two).
       [CONFIG_SYNC_ENV.nodeName]: undefined,
+      [CONFIG_SYNC_ENV.geoserverUrl]: undefined,
+      [CONFIG_SYNC_ENV.geoserverCredentialsSecret]: undefined,
       [CONFIG_SYNC_ENV.gatewayMasterNode]: gatewayMaster(cluster)?.name,
       [CONFIG_SYNC_ENV.gatewayGeoserverUrl]: gatewayMaster(cluster)?.geoserver.url,
       [CONFIG_SYNC_ENV.gatewayAllowedSourceIps]: cluster.gateway.allowedSourceIps ? JSON.stringify(cluster.gateway.allowedSourceIps) : undefined,
@@ -268,7 +270,7 @@ export class ConfigSyncService extends Construct {
           environment: {
             [CONFIG_SYNC_ENV.nodeName]: node.name,
             // A node with a GeoServer (cluster.nodes[].geoserver): its URL and secret name, never credentials.
-            ...(geoserver ? { GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS_SECRET: geoserver.credentialsSecret } : {}),
+            ...(geoserver ? { [CONFIG_SYNC_ENV.geoserverUrl]: geoserver.url, [CONFIG_SYNC_ENV.geoserverCredentialsSecret]: geoserver.credentialsSecret } : {}),
           },
         });
         if (geoserver) {

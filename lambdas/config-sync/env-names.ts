@@ -23,6 +23,10 @@ export const CONFIG_SYNC_ENV = {
    * only when its node has a GeoServer (see adapters/from-env.ts).
    */
   geoserverNodes: 'GEOSERVER_NODES',
+  /** An apply function's own GeoServer (cluster.nodes[].geoserver.url); unset: the node has none. */
+  geoserverUrl: 'GEOSERVER_URL',
+  /** The Secrets Manager name or ARN of that GeoServer's credentials (never the credentials). */
+  geoserverCredentialsSecret: 'GEOSERVER_CREDENTIALS_SECRET',
   /** The REST gateway's master node and its GeoServer's URL (cluster.gateway). */
   gatewayMasterNode: 'GATEWAY_MASTER_NODE',
   gatewayGeoserverUrl: 'GATEWAY_GEOSERVER_URL',
@@ -32,3 +36,17 @@ export const CONFIG_SYNC_ENV = {
   nodeEventSources: 'NODE_EVENT_SOURCES',
 } as const;
 export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_ENV];
+
+/** Variables the local runtime sets (local/) and CDK never does; the functions read them when set. */
+export const CONFIG_SYNC_LOCAL_ENV = {
+  /**
+   * A GeoServer's credentials themselves (`user:password` or `{"username","password"}`), in
+   * place of the secret where there is no Secrets Manager.
+   */
+  geoserverCredentials: 'GEOSERVER_CREDENTIALS',
+  /** `true` where the S3 endpoint serves path-style requests only (the emulator). */
+  s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+  /** The SDK's own endpoint overrides (the SDK reads them too): the SQS client must know of them. */
+  sqsEndpoint: 'AWS_ENDPOINT_URL_SQS',
+  awsEndpoint: 'AWS_ENDPOINT_URL',
+} as const;

@@ -11,6 +11,7 @@
  * listed (with `Vary: Origin`); an empty list turns CORS off.
  */
 import type { Context } from 'aws-lambda';
+import { optionalEnv } from './env';
 import type { HttpEvent, HttpResult } from './http';
 
 /** Response headers a browser script may read besides the safelisted ones: the poll hints. */
@@ -48,7 +49,7 @@ export const CORS_ENV = {
 } as const;
 
 /** Reads CORS_ALLOWED_ORIGINS once; absent means `["*"]`. */
-export function corsOriginsFromEnv(raw = process.env[CORS_ENV.allowedOrigins]): CorsOrigins {
+export function corsOriginsFromEnv(raw = optionalEnv(CORS_ENV.allowedOrigins)): CorsOrigins {
   if (raw === undefined || raw === '') return ['*'];
   try {
     const parsed = JSON.parse(raw) as unknown;
@@ -56,7 +57,7 @@ export function corsOriginsFromEnv(raw = process.env[CORS_ENV.allowedOrigins]): 
   } catch {
     // reported below
   }
-  throw new Error(`Environment variable CORS_ALLOWED_ORIGINS must be a JSON array of origins, got '${raw}'`);
+  throw new Error(`Environment variable ${CORS_ENV.allowedOrigins} must be a JSON array of origins, got '${raw}'`);
 }
 
 /** The `Access-Control-Allow-Origin` (and `Vary`) for this request, or none. */

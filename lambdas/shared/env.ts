@@ -11,6 +11,12 @@ export function requireEnv(name: string): string {
   return value;
 }
 
+/** The variable's value, or `undefined` when it is unset or empty (an optional setting). */
+export function optionalEnv(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
 export function intEnv(name: string, fallback?: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') {

@@ -17,6 +17,7 @@
  *   Secrets Manager: the local runtime sets it, CDK never does.
  * - `NODE_EVENT_SOURCES`: JSON object node -> UUID of its apply function's SQS event source mapping
  * - Locally: `AWS_ENDPOINT_URL_<SERVICE>` (read by the SDK itself) and `AWS_S3_FORCE_PATH_STYLE=true`
+ * Names are CONFIG_SYNC_ENV's (what CDK sets) and CONFIG_SYNC_LOCAL_ENV's (what only local/ sets).
  *
  * Each SDK client is created once per function, on first use, with the SDK's default (standard)
  * retry strategy.
@@ -25,13 +26,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
-import { requireEnv } from '../../shared/env';
+import { boolEnv, optionalEnv, requireEnv } from '../../shared/env';
 import { logger } from '../../shared/observability';
 import type { ApplyDeps } from '../apply';
 import type { ClusterNode } from '../../shared/cluster-model';
 import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership } from '../cluster';
 import { fieldIssues } from '../events';
-import { CONFIG_SYNC_ENV } from '../env-names';
+import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV } from '../env-names';
 import { DynamoEventLog } from './dynamo-event-log';
 import { DynamoGatewayLease } from './dynamo-gateway-lease';
 import { DynamoGeoServerStatusStore } from './dynamo-geoserver-status';
@@ -81,7 +82,7 @@ let bucket: S3Bucket | undefined;
 
 function bodyBucket(): S3Bucket {
   // The local emulator serves path-style requests only; AWS takes both.
-  const forcePathStyle = process.env.AWS_S3_FORCE_PATH_STYLE === 'true';
+  const forcePathStyle = boolEnv(CONFIG_SYNC_LOCAL_ENV.s3ForcePathStyle, false);
   bucket ??= new S3Bucket((sdk) => new sdk.S3Client({ forcePathStyle }), requireEnv(CONFIG_SYNC_ENV.bodyBucket));
   return bucket;
 }
@@ -95,7 +96,7 @@ let sqs: SQSClient | undefined;
  * only names the queue.
  */
 export function sqsClientFromEnv(): SQSClient {
-  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: !(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL) });
+  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: !(optionalEnv(CONFIG_SYNC_LOCAL_ENV.sqsEndpoint) ?? optionalEnv(CONFIG_SYNC_LOCAL_ENV.awsEndpoint)) });
   return sqs;
 }
 
@@ -160,26 +161,26 @@ export function redriveFromEnv(membership: ClusterMembership): SqsRedrive {
 
 /** The node's GeoServer (`GEOSERVER_URL`), or undefined when the node has none. */
 export function geoServerFromEnv(): HttpGeoServer | undefined {
-  const url = process.env.GEOSERVER_URL;
-  if (url === undefined || url === '') return undefined;
+  const url = optionalEnv(CONFIG_SYNC_ENV.geoserverUrl);
+  if (url === undefined) return undefined;
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new Error(`Environment variable GEOSERVER_URL must be an http(s) URL, got '${url}'`);
   }
-  const inline = process.env.GEOSERVER_CREDENTIALS;
+  const inline = optionalEnv(CONFIG_SYNC_LOCAL_ENV.geoserverCredentials);
   let load: () => Promise<GeoServerCredentials>;
-  if (inline !== undefined && inline !== '') {
+  if (inline !== undefined) {
     const credentials = parseCredentials(inline, 'Environment variable GEOSERVER_CREDENTIALS');
     load = async () => credentials;
   } else {
-    load = secretsManagerCredentials(requireEnv('GEOSERVER_CREDENTIALS_SECRET'));
+    load = secretsManagerCredentials(requireEnv(CONFIG_SYNC_ENV.geoserverCredentialsSecret));
   }
   return new HttpGeoServer({ url, credentials: new CachedCredentials(load) });
 }
 
 /** `GEOSERVER_NODES`: JSON node -> GeoServer URL of the nodes that have one (default none). */
 export function geoServerNodesFromEnv(membership: ClusterMembership): Readonly<Record<string, string>> {
-  if (!process.env.GEOSERVER_NODES) return {};
-  const nodes = parseJsonEnv('GEOSERVER_NODES', z.record(z.string(), z.string()));
+  if (optionalEnv(CONFIG_SYNC_ENV.geoserverNodes) === undefined) return {};
+  const nodes = parseJsonEnv(CONFIG_SYNC_ENV.geoserverNodes, z.record(z.string(), z.string()));
   for (const name of Object.keys(nodes)) {
     if (!membership.nodes.some((node) => node.name === name)) {
       throw new Error(`Environment variable GEOSERVER_NODES names ${name}, which CLUSTER_NODES does not declare`);
@@ -193,7 +194,7 @@ export function jobStoreFromEnv(): DynamoJobStore {
 }
 
 export function geoServerStatusFromEnv(): DynamoGeoServerStatusStore {
-  return new DynamoGeoServerStatusStore(requireEnv('NODE_STORE_TABLE_NAME'), dynamoClient());
+  return new DynamoGeoServerStatusStore(requireEnv(CONFIG_SYNC_ENV.nodeStoreTable), dynamoClient());
 }
 
 export function parseJsonEnv<T extends z.ZodMiniType>(name: string, schema: T): z.infer<T> {

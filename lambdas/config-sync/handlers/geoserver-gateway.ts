@@ -15,7 +15,7 @@
  */
 import { AppError } from '../../shared/errors';
 import { errorResponse, httpHandler, type HttpEvent, type HttpResult } from '../../shared/http';
-import { requireEnv } from '../../shared/env';
+import { optionalEnv, requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
 import { describeError, logger } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
@@ -43,8 +43,8 @@ import { publishChange, type PublishDeps } from '../publish';
 const REST_PREFIX = '/geoserver/rest';
 
 const membership = membershipFromEnv();
-const master = findNode(membership, requireEnv('GATEWAY_MASTER_NODE'));
-const upstream = new HttpUpstream(requireEnv('GATEWAY_GEOSERVER_URL'), UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_BACK_BYTES);
+const master = findNode(membership, requireEnv(CONFIG_SYNC_ENV.gatewayMasterNode));
+const upstream = new HttpUpstream(requireEnv(CONFIG_SYNC_ENV.gatewayGeoserverUrl), UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_BACK_BYTES);
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(), now: () => new Date() };
 const pauses = nodePausesFromEnv();
 /** Methods that never change GeoServer's configuration, forwarded even while the master is paused. */
@@ -60,8 +60,8 @@ const allowed = allowListFromEnv();
 
 /** `GATEWAY_ALLOWED_SOURCE_IPS` (cluster.gateway.allowedSourceIps): unset lets every address call. */
 function allowListFromEnv(): SourceAllowList {
-  const raw = process.env[CONFIG_SYNC_ENV.gatewayAllowedSourceIps];
-  if (raw === undefined || raw === '') return ALLOW_ALL;
+  const raw = optionalEnv(CONFIG_SYNC_ENV.gatewayAllowedSourceIps);
+  if (raw === undefined) return ALLOW_ALL;
   let entries: unknown;
   try {
     entries = JSON.parse(raw);

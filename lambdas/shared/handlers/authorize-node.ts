@@ -9,14 +9,15 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../adapters/credentials-store';
-import { requireEnv } from '../env';
+import { optionalEnv, requireEnv } from '../env';
 import type { NodeIdentity } from '../http';
 import { OPERATOR_ROLE, parseAuthorizationHeader, secretMatches } from '../node-token';
+import { NODE_AUTH_ENV } from '../node-auth-manifest';
 import { instrumented, logger } from '../observability';
 
-const credentials = new CredentialsStore(new DynamoDBClient({}), requireEnv('CREDENTIALS_TABLE_NAME'));
-const nodeRoles = parseNodeRoles(requireEnv('CLUSTER_NODES'));
-const operators = parseOperators(process.env.CLUSTER_OPERATORS ?? '[]');
+const credentials = new CredentialsStore(new DynamoDBClient({}), requireEnv(NODE_AUTH_ENV.credentialsTable));
+const nodeRoles = parseNodeRoles(requireEnv(NODE_AUTH_ENV.clusterNodes));
+const operators = parseOperators(optionalEnv(NODE_AUTH_ENV.clusterOperators) ?? '[]');
 
 function parseNodeRoles(raw: string): Map<string, string> {
   try {

@@ -6,10 +6,11 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { intEnv } from '../../shared/env';
 import { instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
+import { STATUS_ENV } from '../env-names';
 import { cleanupExpired } from '../service';
 
 const store = statusStoreFromEnv({ listing: true });
-const retentionMs = intEnv('STATUS_RETENTION_MINUTES') * 60_000;
+const retentionMs = intEnv(STATUS_ENV.retentionMinutes) * 60_000;
 
 export const handler = instrumented(async (event: Pick<ScheduledEvent, 'time'>): Promise<{ removed: number }> => {
   const now = event.time ? new Date(event.time) : new Date();

@@ -5,12 +5,13 @@ import { httpHandler, pathParam } from '../../shared/http';
 import { logger } from '../../shared/observability';
 import { parseWith } from '../../shared/validation';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
+import { STATUS_ENV } from '../env-names';
 import { executionIdSchema } from '../schemas';
 import { getStatus } from '../service';
 import { matchesIfNoneMatch, pollHeaders, statusResponse } from '../status-http';
 
 const store = statusStoreFromEnv();
-const defaultRetryAfterSeconds = intEnv('DEFAULT_RETRY_AFTER_SECONDS', 5);
+const defaultRetryAfterSeconds = intEnv(STATUS_ENV.defaultRetryAfterSeconds, 5);
 const corsOrigins = corsOriginsFromEnv();
 
 // Browsers on other origins may poll (lambdas/shared/cors.ts).

@@ -6,10 +6,11 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { intEnv } from '../../shared/env';
 import { instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
+import { STATUS_ENV } from '../env-names';
 import { reapLostExecutions } from '../service';
 
 const store = statusStoreFromEnv({ listing: true });
-const heartbeatTimeoutMs = intEnv('HEARTBEAT_TIMEOUT_SECONDS') * 1000;
+const heartbeatTimeoutMs = intEnv(STATUS_ENV.heartbeatTimeoutSeconds) * 1000;
 
 export const handler = instrumented(async (event: Pick<ScheduledEvent, 'time'>): Promise<{ reaped: number }> => {
   const now = event.time ? new Date(event.time) : new Date();

@@ -5,10 +5,11 @@
  * protocol's errors become its own exception format. No AWS imports: handlers pass the store.
  */
 import { AppError } from '../../shared/errors';
-import { boolEnv, intEnv } from '../../shared/env';
+import { boolEnv, intEnv, optionalEnv } from '../../shared/env';
 import { appendRequestKeys, header, json, requestBaseUrl, textResult, type HttpEvent, type HttpResult } from '../../shared/http';
 import { instrumented, logUnhandled } from '../../shared/observability';
 import type { ExecutionStatus } from '../execution';
+import { STATUS_ENV } from '../env-names';
 import { ifNoneMatchMatches, pollHeaders } from './http-cache';
 import { OwsException, type WpsVersion } from './kvp';
 import { EXCEPTION_TYPES, OGC_JSON_CONTENT_TYPE, OgcApiException } from './ogcapi';
@@ -31,15 +32,15 @@ export interface ProtocolSettings {
 /** The environment the PollingProtocols construct gives every protocol function. */
 export function protocolSettingsFromEnv(): ProtocolSettings {
   return {
-    publicBaseUrl: publicBaseUrlFromEnv('PUBLIC_BASE_URL'),
-    defaultRetryAfterSeconds: intEnv('DEFAULT_RETRY_AFTER_SECONDS', 5),
-    sharedCache: !boolEnv('REQUIRE_AUTH_FOR_READS', false),
+    publicBaseUrl: publicBaseUrlFromEnv(STATUS_ENV.publicBaseUrl),
+    defaultRetryAfterSeconds: intEnv(STATUS_ENV.defaultRetryAfterSeconds, 5),
+    sharedCache: !boolEnv(STATUS_ENV.requireAuthForReads, false),
   };
 }
 
 function publicBaseUrlFromEnv(name: string): string | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
+  const raw = optionalEnv(name);
+  if (raw === undefined) return undefined;
   let url: URL;
   try {
     url = new URL(raw);
