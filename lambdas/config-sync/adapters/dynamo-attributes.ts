@@ -5,7 +5,6 @@
  * docs/architecture.md), for items this flat.
  */
 import { TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { backoffCeilingMs } from '../../shared/retry';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -42,14 +41,4 @@ export function readBoolean(item: Item, name: string): boolean {
 export function cancellationCodes(error: unknown): string[] | undefined {
   if (!(error instanceof TransactionCanceledException)) return undefined;
   return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
-}
-
-/**
- * The backoff after failed attempt `attempt` (0 for the first) of a hand-rolled loop. New loops
- * use `retry` (lambdas/shared/retry.ts), which owns the loop as well; this remains for the event
- * log's loops while they are being rewritten for change sets.
- */
-export function pause(attempt: number, baseMs = 10, capMs = 1000): Promise<void> {
-  const ceiling = backoffCeilingMs({ baseMs, capMs }, attempt + 1);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }

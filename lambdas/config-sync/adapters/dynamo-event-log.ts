@@ -40,13 +40,17 @@ import {
   TransactWriteItemsCommand,
   TransactionCanceledException,
   UpdateItemCommand,
+  paginateQuery,
   type QueryCommandInput,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
+import { queryAll } from '../../shared/adapters/query-all';
+import { logger } from '../../shared/observability';
+import { retry, type Backoff } from '../../shared/retry';
 import { parseDeliveredEvent, type DeliveredEvent, type PublishedEvent } from '../events';
 import { ChangeSetTooLargeError, IdempotencyKeyTakenError, SequenceRangeAbandonedError } from '../errors';
 import type { EventDraft, EventLog, HoleClosing, IdempotencyClaim, IdempotencyRecord } from '../ports';
-import { cancellationCodes, num, optionalNumber, optionalString, pause, readNumber, readString, str, type Item } from './dynamo-attributes';
+import { cancellationCodes, num, optionalNumber, optionalString, readNumber, readString, str, type Item } from './dynamo-attributes';
 
 /** Sort key of the head item. Events start at 1. */
 export const HEAD_SEQUENCE = 0;
@@ -58,6 +62,10 @@ const MAX_TRANSACTION_ITEMS = 100;
 const MAX_TRANSACTION_BYTES = 3_900_000;
 /** Void items per transaction (DynamoDB's limit of items per transaction). */
 const VOID_BATCH = 100;
+/** Between attempts of a commit that met a conflicting transaction or throttling. */
+const COMMIT_BACKOFF: Backoff = { baseMs: 10, capMs: 200 };
+/** Log items per page of the search for unpublished events. */
+const UNPUBLISHED_PAGE = 100;
 
 export interface DynamoEventLogOptions {
   readonly tableName: string;
@@ -192,19 +200,17 @@ export class DynamoEventLog implements EventLog {
 
   /** The commit transaction, retried (same request token: idempotent) on conflicts and throttling only. */
   private async commit(items: TransactWriteItem[]): Promise<void> {
-    const deadline = Date.now() + (this.options.appendTimeoutMs ?? 20_000);
     const token = randomUUID();
-    for (let attempt = 0; ; attempt += 1) {
-      try {
+    await retry(
+      async () => {
         await this.client.send(new TransactWriteItemsCommand({ ClientRequestToken: token, TransactItems: items }));
-        return;
-      } catch (error) {
-        const codes = cancellationCodes(error);
-        const retryable = codes !== undefined && codes.every((code) => code === 'None' || code === 'TransactionConflict' || code === 'ThrottlingError');
-        if (!retryable || Date.now() > deadline) throw error;
-        await pause(attempt, 10, 200);
-      }
-    }
+      },
+      {
+        backoff: COMMIT_BACKOFF,
+        deadlineMs: this.options.appendTimeoutMs ?? 20_000,
+        retryable: (error) => cancellationCodes(error)?.every((code) => code === 'None' || code === 'TransactionConflict' || code === 'ThrottlingError') ?? false,
+      },
+    );
   }
 
   async closeHoles(cluster: string, from: number, to: number): Promise<HoleClosing> {
@@ -270,7 +276,7 @@ export class DynamoEventLog implements EventLog {
         throw error;
       }
       voided += end - start + 1;
-      console.warn(JSON.stringify({ message: 'event log hole closed as void', cluster, from: start, to: end }));
+      logger.warn('event log hole closed as void', { cluster, from: start, to: end });
     }
     return voided;
   }
@@ -448,32 +454,39 @@ export class DynamoEventLog implements EventLog {
     // The published events right above the watermark, which a later run need not read again.
     let publishedPrefix = watermark;
     let prefixOpen = true;
-    let exclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
+    const visit = (item: Item) => {
+      // The rest of a page is left alone once enough events were found.
+      if (unpublished.length >= limit) return;
+      const span = toSpan(item);
+      if (prefixOpen && span.first !== publishedPrefix + 1) prefixOpen = false; // a hole: not published
+      if (item.unpublished?.BOOL === true) {
+        prefixOpen = false;
+        for (const event of expand(item, cluster)) if (!('voided' in event) && !('unreadable' in event)) unpublished.push(event);
+      } else if (prefixOpen) {
+        publishedPrefix = span.last;
+      }
+    };
+    await queryAll(
+      paginateQuery(
+        { client: this.client },
+        {
           TableName: this.options.tableName,
           ConsistentRead: true,
           KeyConditionExpression: '#cluster = :cluster AND #sequence > :watermark',
           ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence' },
           ExpressionAttributeValues: { ':cluster': str(cluster), ':watermark': num(watermark) },
-          Limit: 100,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const span = toSpan(item);
-        if (prefixOpen && span.first !== publishedPrefix + 1) prefixOpen = false; // a hole: not published
-        if (item.unpublished?.BOOL === true) {
-          prefixOpen = false;
-          for (const event of expand(item, cluster)) if (!('voided' in event) && !('unreadable' in event)) unpublished.push(event);
-          if (unpublished.length >= limit) break;
-        } else if (prefixOpen) {
-          publishedPrefix = span.last;
-        }
-      }
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey && unpublished.length < limit);
+          Limit: UNPUBLISHED_PAGE,
+        },
+      ),
+      {
+        // Each item is looked at once, in order, and none is kept: `visit` gathers the events.
+        keep: (item) => {
+          visit(item);
+          return false;
+        },
+        enough: () => unpublished.length >= limit,
+      },
+    );
     if (publishedPrefix > watermark) await this.advanceWatermark(cluster, watermark, publishedPrefix);
     return unpublished;
   }
@@ -508,16 +521,9 @@ export class DynamoEventLog implements EventLog {
     return result.Item;
   }
 
+  /** Every item the query matches, all pages read, consistently. */
   private async query(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let exclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    do {
-      const page = await this.client.send(
-        new QueryCommand({ ...input, TableName: this.options.tableName, ConsistentRead: true, ExclusiveStartKey: exclusiveStartKey }),
-      );
-      items.push(...(page.Items ?? []));
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    const { items } = await queryAll(paginateQuery({ client: this.client }, { ...input, TableName: this.options.tableName, ConsistentRead: true }));
     return items;
   }
 }
