@@ -411,6 +411,7 @@ class NodeApplier {
         this.context.node,
         chunk,
         chunk.map((ref) => parkingKey(ref, 0)),
+        this.knownCursor === undefined,
       );
       for (const ref of chunk) {
         this.objects.set(objectStorageKey(ref), null);

@@ -171,16 +171,18 @@ export interface NodeStore {
   readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]>;
   /**
    * What the applier needs before applying events of `objects`: their stored states and the
-   * parking records among `parkingKeys`, and the node's cursor; at most 49 objects at a time.
-   * Every object and parking record answered is at least as new as the cursor answered (the
-   * applier applies `cursor + 1` on top of them, and the cursor's compare-and-swap only catches
-   * objects that are newer).
+   * parking records among `parkingKeys`, and with `withCursor` the node's cursor (an applier
+   * that knows it already does not need it again); at most 49 objects at a time. Every object
+   * and parking record answered is at least as new as the cursor answered (the applier applies
+   * `cursor + 1` on top of them, and the cursor's compare-and-swap only catches objects that
+   * are newer).
    */
   readApplyState(
     node: string,
     objects: readonly ObjectRef[],
     parkingKeys: readonly string[],
-  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor: number }>;
+    withCursor: boolean,
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor?: number }>;
   /**
    * Counts one more failed attempt at `failure.sequence`, which must be `expectedCursor + 1`
    * (a failure of another sequence restarts the count at 1).

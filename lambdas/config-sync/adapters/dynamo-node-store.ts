@@ -146,7 +146,8 @@ export class DynamoNodeStore implements NodeStore {
     node: string,
     objects: readonly ObjectRef[],
     parkingKeys: readonly string[],
-  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor: number }> {
+    withCursor: boolean,
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor?: number }> {
     // The cursor first, then the rest. A commit writes its objects and moves the cursor in one
     // transaction, but a BatchGetItem is no snapshot: it may read an object before such a commit
     // and the cursor after it, and the applier would then apply the next event on top of a state
@@ -154,14 +155,14 @@ export class DynamoNodeStore implements NodeStore {
     // order, an object can only be newer than the cursor, and that the compare-and-swap catches.
     // (TransactGetItems would be one request, but it refuses more than 4 MB of items and fails
     // on conflicts with the very commits it must read past.)
-    const cursor = await this.readCursor(node);
+    const cursor = withCursor ? await this.readCursor(node) : undefined;
     const rest = await this.batchGet(node, [...objects.map(objectStorageKey), ...parkingKeys]);
     const parked = rest.filter((item) => readString(item, 'key').startsWith(PARKING_KEY_PREFIX)).map(toParked);
     const stored = rest.filter((item) => !readString(item, 'key').startsWith(PARKING_KEY_PREFIX));
     return {
       objects: await mapConcurrently(stored, CONCURRENCY, (item) => this.toObject(node, item)),
       parked,
-      cursor,
+      ...(cursor === undefined ? {} : { cursor }),
     };
   }
 

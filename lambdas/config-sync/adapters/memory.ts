@@ -57,10 +57,11 @@ export class MemoryNodeStore implements NodeStore {
     node: string,
     objects: readonly ObjectRef[],
     parkingKeys: readonly string[],
-  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor: number }> {
+    withCursor: boolean,
+  ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor?: number }> {
     const { parked, cursor } = this.state(node);
     return {
-      cursor,
+      ...(withCursor ? { cursor } : {}),
       objects: await this.readObjects(node, objects),
       parked: parkingKeys.flatMap((key) => {
         const record = parked.get(key);

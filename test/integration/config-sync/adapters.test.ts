@@ -213,16 +213,21 @@ describe('DynamoNodeStore', () => {
     const torn: string[] = [];
     let reads = 0;
     while (!done) {
-      const state = await store.readApplyState(node, refs, []);
+      const { cursor, objects } = await store.readApplyState(node, refs, [], true);
       reads += 1;
-      if (state.cursor > 0 && state.objects.length < refs.length) torn.push(`cursor ${state.cursor} with ${state.objects.length} objects`);
-      for (const object of state.objects) {
-        if (object.lastSequence < state.cursor) torn.push(`cursor ${state.cursor}, ${object.id} at ${object.lastSequence}`);
+      if (cursor === undefined) throw new Error('readApplyState answered no cursor although asked for it');
+      if (cursor > 0 && objects.length < refs.length) torn.push(`cursor ${cursor} with ${objects.length} objects`);
+      for (const object of objects) {
+        if (object.lastSequence < cursor) torn.push(`cursor ${cursor}, ${object.id} at ${object.lastSequence}`);
       }
     }
     await writer;
     expect(reads).toBeGreaterThan(10);
     expect(torn.slice(0, 5)).toEqual([]);
+    // An applier that knows the cursor reads the objects alone.
+    const withoutCursor = await store.readApplyState(node, refs, [], false);
+    expect(withoutCursor.cursor).toBeUndefined();
+    expect(withoutCursor.objects).toHaveLength(refs.length);
   });
 
   test('an object is never replaced by an older version: object-moved', async () => {
