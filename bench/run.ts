@@ -22,7 +22,7 @@
  *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
  *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
  */
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -37,6 +37,7 @@ import { DEFERRED_MODULES, UNUSED_CREDENTIAL_PROVIDERS } from '../cdk/constructs
 import { benchListing } from './listing';
 import { benchProfile } from './profile';
 import { benchStatusProfile } from './status-profile';
+import { rawConditionalPut } from './raw-write';
 import { benchPropagation } from './propagation';
 import { benchGeoServer } from './geoserver';
 import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
@@ -153,31 +154,11 @@ async function benchWrites(cluster: SpawnedCluster, dynamo: DynamoDBClient, tabl
       body: JSON.stringify({ processName: 'bench:write', phase: 'QUEUED' }),
     });
   }
-  const rawVersions = new Map<string, number>();
+  const rawPut = rawConditionalPut(dynamo, table);
   const writes = Math.max(CONCURRENCY, Math.floor(REQUESTS / 2));
   let progress = 0;
   return compare(
-    () =>
-      load(writes, CONCURRENCY, async (i, worker) => {
-        const id = `raw-${worker}`;
-        const version = rawVersions.get(id) ?? 0;
-        rawVersions.set(id, version + 1);
-        await dynamo.send(
-          new PutItemCommand({
-            TableName: table,
-            Item: {
-              executionId: { S: id },
-              processName: { S: 'bench:raw' },
-              phase: { S: 'RUNNING' },
-              progress: { N: String(i % 100) },
-              version: { N: String(version + 1) },
-              lastUpdated: { S: new Date().toISOString() },
-            },
-            ConditionExpression: version === 0 ? 'attribute_not_exists(executionId)' : '#v = :v',
-            ...(version === 0 ? {} : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': { N: String(version) } } }),
-          }),
-        );
-      }),
+    () => load(writes, CONCURRENCY, (i, worker) => rawPut(`raw-${worker}`, i)),
     () =>
       load(writes, CONCURRENCY, async (_, worker) => {
         const response = await fetch(`${cluster.url}/executions/${apiIds[worker]}`, {

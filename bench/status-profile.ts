@@ -17,7 +17,7 @@
  *
  *   npm run bench -- --only status-profile [--profile-requests 300]
  */
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/account';
@@ -27,6 +27,7 @@ import { DynamoStatusStore } from '../lambdas/status/adapters/dynamo-status-stor
 import { activeWrite } from '../lambdas/status/execution';
 import type { StatusStore } from '../lambdas/status/ports';
 import { writeStatus } from '../lambdas/status/service';
+import { rawConditionalPut } from './raw-write';
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
@@ -174,26 +175,7 @@ export async function benchStatusProfile(options: { requests: number; topology: 
       },
     });
 
-    const rawVersions = new Map<string, number>();
-    const rawPut = async (id: string, i: number) => {
-      const version = rawVersions.get(id) ?? 0;
-      rawVersions.set(id, version + 1);
-      await client.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: {
-            executionId: { S: id },
-            processName: { S: 'bench:raw' },
-            phase: { S: 'RUNNING' },
-            progress: { N: String(Math.abs(i) % 100) },
-            version: { N: String(version + 1) },
-            lastUpdated: { S: new Date().toISOString() },
-          },
-          ConditionExpression: version === 0 ? 'attribute_not_exists(executionId)' : '#v = :v',
-          ...(version === 0 ? {} : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': { N: String(version) } } }),
-        }),
-      );
-    };
+    const rawPut = rawConditionalPut(client, table);
     const storeId = await created('store');
     const serviceId = await created('service');
     const handlerId = await created('handler');
