@@ -18,11 +18,11 @@ import type { ConfigChange } from '../lambdas/config-sync/events';
 import { applyToGeoServer } from '../lambdas/config-sync/geoserver/apply';
 import { REST_MAPPING, restBody, restTarget } from '../lambdas/config-sync/geoserver/rest-mapping';
 import { mergePatchObject, type JsonObject } from '../lambdas/config-sync/merge-patch';
-import type { StoredObject } from '../lambdas/config-sync/ports';
 import { synthesizeTopology } from '../local/cluster';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { spawnLocalCluster } from '../local/spawn';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../test/support/geoserver-standin';
+import { seedObjects } from '../test/support/seed-catalog';
 
 export interface GeoServerFigures {
   events: number;
@@ -149,7 +149,7 @@ export async function benchGeoServer(options: { events: number; reconcileObjects
     for (const geoserver of direct) await geoserver.close();
 
     // Reconcile: a large store seeded straight into gs-2's partition, its GeoServer emptied.
-    const objects = seedObjects(options.reconcileObjects);
+    const objects = seedObjects(options.reconcileObjects, 'master-1');
     const store = new DynamoNodeStore({
       tableName: storeTable,
       client: new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
@@ -201,22 +201,4 @@ export async function benchGeoServer(options: { events: number; reconcileObjects
     for (const geoserver of standIns.values()) await geoserver.close();
     rmSync(scratch, { recursive: true, force: true });
   }
-}
-
-/** `count` objects in dependency-consistent groups: a workspace, a data store, feature types each with its layer. */
-export function seedObjects(count: number): StoredObject[] {
-  const objects: StoredObject[] = [];
-  const stored = (type: StoredObject['type'], id: string, properties: JsonObject): StoredObject =>
-    ({ type, id, properties, lastSequence: 1, lastOrigin: 'master-1', updatedAt: '2026-12-01T00:00:00.000Z', deleted: false, incomplete: false }) as StoredObject;
-  for (let w = 0; objects.length < count; w += 1) {
-    const ws = `big${w}`;
-    objects.push(stored('workspace', ws, { name: ws }));
-    objects.push(stored('dataStore', `${ws}:pg`, { name: 'pg', type: 'PostGIS', workspace: { name: ws } }));
-    for (let t = 0; t < 99 && objects.length + 2 <= count; t += 1) {
-      const id = `${ws}:t${t}`;
-      objects.push(stored('featureType', id, { name: `t${t}`, title: `t${t}`, store: { '@class': 'dataStore', name: `${ws}:pg` } }));
-      objects.push(stored('layer', id, { name: `t${t}`, resource: { '@class': 'featureType', name: id } }));
-    }
-  }
-  return objects.slice(0, count);
 }

@@ -16,6 +16,7 @@
 import { BatchWriteItemCommand, DynamoDBClient, ListTablesCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import type { StoredObject } from '../../../lambdas/config-sync/ports';
+import { seedObjects } from '../../support/seed-catalog';
 import { objectStorageKey } from '../../../lambdas/config-sync/objects';
 import { mapConcurrently } from '../../../lambdas/shared/concurrency';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
@@ -338,7 +339,7 @@ function writtenObject(write: { method: string; path: string; body: string }): s
  * the batch in flight when it died written a second time (an idempotent PUT of the same state).
  */
 test('a reconcile whose invocation dies midway resumes from its checkpoint and ends with the GeoServer equal to the store', async () => {
-  const objects = seedObjects(2000);
+  const objects = seedObjects(2000, MASTER);
   await seedStore('gs-2', objects);
   const gs2 = standInReset('gs-2');
   gs2.applied.length = 0;
@@ -387,7 +388,7 @@ test('a reconcile whose invocation dies midway resumes from its checkpoint and e
 test('a large catalog seeded into the store is reconciled into a GeoServer that holds another one', async () => {
   const count = Number(process.env.DRIFT_TEST_OBJECTS ?? 20_000);
   const seedStart = Date.now();
-  const objects = seedObjects(count);
+  const objects = seedObjects(count, MASTER);
   await seedStore('gs-1', objects);
   const gs1 = standInReset('gs-1');
   await write(gs1.restUrl, 'POST', '/workspaces', { workspace: { name: 'other' } });
@@ -404,21 +405,3 @@ test('a large catalog seeded into the store is reconciled into a GeoServer that 
     `reconciled ${count} objects in ${((reconciled - started) / 1000).toFixed(1)} s (${ended.slices} slices, ${ended.progress.restCalls} REST calls); seeded in ${((started - seedStart) / 1000).toFixed(1)} s, checked in ${((Date.now() - reconciled) / 1000).toFixed(1)} s`,
   );
 }, 660_000);
-
-/** Workspaces of a data store and 99 feature types, each with its layer, `count` objects in all. */
-function seedObjects(count: number): StoredObject[] {
-  const objects: StoredObject[] = [];
-  const stored = (type: StoredObject['type'], id: string, properties: Record<string, unknown>): StoredObject =>
-    ({ type, id, properties, lastSequence: 1, lastOrigin: MASTER, updatedAt: '2026-12-01T00:00:00.000Z', deleted: false, incomplete: false }) as StoredObject;
-  for (let w = 0; objects.length < count; w += 1) {
-    const ws = `big${w}`;
-    objects.push(stored('workspace', ws, { name: ws }));
-    objects.push(stored('dataStore', `${ws}:pg`, { name: 'pg', type: 'PostGIS', workspace: { name: ws } }));
-    for (let t = 0; t < 99 && objects.length + 2 <= count; t += 1) {
-      const id = `${ws}:t${t}`;
-      objects.push(stored('featureType', id, { name: `t${t}`, title: `t${t}`, store: { '@class': 'dataStore', name: `${ws}:pg` } }));
-      objects.push(stored('layer', id, { name: `t${t}`, resource: { '@class': 'featureType', name: id } }));
-    }
-  }
-  return objects.slice(0, count);
-}
