@@ -74,7 +74,7 @@ describe.each([
   let routes: Route[];
   let doc: Doc;
   beforeAll(() => {
-    const synth = synthesize(overrides);
+    const synth = synthesize(overrides, { bundle: true });
     routes = stackRoutes(synth);
     doc = synth.openApiDocument as Doc;
   });

@@ -11,24 +11,37 @@ export interface Synthesized {
   validationReport: { pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[] };
   /** The synth's warnings (`Annotations.addWarningV2`), as `cdk synth` prints them. */
   warnings: string[];
-  /** The OpenAPI document as bundled with the function that serves GET /openapi.json (read from its asset). */
+  /** The OpenAPI document as bundled with the function that serves GET /openapi.json (read from its asset), when bundled. */
   openApiDocument: unknown;
 }
 
+export interface SynthesizeOptions {
+  /**
+   * Bundle every function's code with esbuild, as `cdk synth` does. Most assertions read the
+   * template only, and bundling ~30 functions is most of a synth's time, so it is off unless a
+   * test reads a bundle (`openApiDocument`). Without it each function's asset is a placeholder.
+   * @default false
+   */
+  readonly bundle?: boolean;
+}
+
 /** Synthesizes the app (with cdk-nag, which throws on unacknowledged findings) for assertions. */
-export function synthesize(clusterOverrides: Record<string, unknown> = {}): Synthesized {
+export function synthesize(clusterOverrides: Record<string, unknown> = {}, options: SynthesizeOptions = {}): Synthesized {
   const base = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
   const outdir = mkdtempSync(path.join(tmpdir(), 'sgc-synth-'));
+  // CDK's own switch (`cdk synth --exclusively` uses it): the stacks whose assets are bundled.
+  const bundling = options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] };
   try {
     const { assembly, stack } = withQuietBundling(() => {
-      const { app, stack } = createClusterApp({ outdir, context: { ...base, cluster: { ...base.cluster, ...clusterOverrides } } });
+      const { app, stack } = createClusterApp({ outdir, context: { ...base, ...bundling, cluster: { ...base.cluster, ...clusterOverrides } } });
       return { assembly: app.synth(), stack };
     });
     const artifact = assembly.getStackArtifact(stack.artifactId);
     const json = artifact.template;
     const validationReport = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
     const warnings = artifact.messages.filter((message) => message.level === 'warning').map((message) => String(message.entry.data));
-    return { template: Template.fromJSON(json), json, validationReport, warnings, openApiDocument: bundledOpenApiDocument(json, outdir) };
+    const openApiDocument = options.bundle ? bundledOpenApiDocument(json, outdir) : undefined;
+    return { template: Template.fromJSON(json), json, validationReport, warnings, openApiDocument };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
