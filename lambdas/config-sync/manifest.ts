@@ -83,7 +83,8 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: COMMON,
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
-      { on: 'nodeStore', actions: STORE_WRITE, scope: 'publishers' },
+      // ConditionCheckItem: the publisher's pause item, checked in the log append's transaction.
+      { on: 'nodeStore', actions: [...STORE_WRITE, 'dynamodb:ConditionCheckItem'], scope: 'publishers' },
       { on: 'topic', actions: ['sns:Publish'] },
       { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
       { on: 'objectBodies', actions: BODY_WRITE, scope: 'publishers' },

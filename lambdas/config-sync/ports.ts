@@ -5,6 +5,7 @@
  */
 import type { ConfigChange, ConfigEvent, DeliveredEvent, ObjectRef, ObjectType, OffloadedEvent, PublishedEvent } from './events';
 import type { JsonObject } from './merge-patch';
+import type { NodePauses } from './pause';
 
 // ---------------------------------------------------------------------------------------------
 // A node's store
@@ -240,6 +241,16 @@ type WithoutSequence<T> = T extends unknown ? Omit<T, 'sequence'> : never;
  * The cluster's durable, gap-free event log: the source of truth a node fills gaps from and
  * bootstraps from.
  */
+/**
+ * A publisher's precondition: the append is refused (`NodePausedError`, nothing stored) while
+ * `unlessPaused` is paused. A log that can checks it in the append's own atomic write; any
+ * other reads `pauses` before it allocates.
+ */
+export interface AppendGuard {
+  readonly unlessPaused: string;
+  readonly pauses: NodePauses;
+}
+
 export interface EventLog {
   /**
    * Gives the draft the next sequence of its cluster and stores it, in one atomic write
@@ -255,7 +266,7 @@ export interface EventLog {
    * is a hole that `closeHoles` fills with void sequences once it is old enough; a write that
    * finds its range already voided fails with nothing stored.
    */
-  appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim): Promise<PublishedEvent[]>;
+  appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim, guard?: AppendGuard): Promise<PublishedEvent[]>;
   /**
    * Closes the holes among `from..to` (sequences allocated but never written) whose
    * allocation is older than the log's grace period, by storing them as void; younger holes

@@ -16,10 +16,16 @@ import { assertCanPublish } from './cluster';
 import { mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
 import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
 import type { EventDraft, EventLog, EventTopic, IdempotencyClaim } from './ports';
+import type { NodePauses } from './pause';
 
 export interface PublishDeps extends ApplyDeps {
   readonly topic: EventTopic;
   readonly now: () => Date;
+  /**
+   * Where pauses are recorded: with it, a paused node's publish is refused (409 NODE_PAUSED)
+   * with nothing stored, checked in the log append itself (`AppendGuard`).
+   */
+  readonly pauses?: NodePauses;
 }
 
 /** The node publishing (from the request's authentication) and its cluster. */
@@ -153,7 +159,8 @@ export async function publishChanges(
       }
     }),
   );
-  const events = await deps.log.appendAll(drafts, claim);
+  const guard = deps.pauses ? { unlessPaused: context.node.name, pauses: deps.pauses } : undefined;
+  const events = await deps.log.appendAll(drafts, claim, guard);
   const first = events[0] as PublishedEvent;
   const last = events[events.length - 1] as PublishedEvent;
 

@@ -21,6 +21,14 @@
  *    at most 100 items and 4 MB of stored JSON, which `MAX_CHANGE_SET_*` in publish.ts keep it
  *    well under.
  *
+ * An uncontended append is one call instead: an instance that knows the head (from its own
+ * last append, or from the refusal of a wrong guess) puts the range in one `TransactWriteItems`
+ * that also moves the head from that value, on condition that it still holds it (and, for a
+ * publisher's guard, that the node is not paused: a `ConditionCheck` of its pause item). The
+ * head and the range then change together, so no hole can be left. A wrong guess (another
+ * publisher appended meanwhile, a conflicting transaction) writes nothing and falls back to 1
+ * and 2; an instance with an append in flight, or whose last guess was wrong, skips the guess.
+ *
  * Holes. A publisher that dies between 1 and 2 leaves its range unwritten. Readers wait for a
  * young hole (its publisher is a few milliseconds behind), and close an old one by writing
  * void items, one per sequence, each on condition that its key is free, in transactions over
@@ -49,7 +57,9 @@ import { logger } from '../../shared/observability';
 import { retry, type Backoff } from '../../shared/retry';
 import { parseDeliveredEvent, type DeliveredEvent, type PublishedEvent } from '../events';
 import { ChangeSetTooLargeError, IdempotencyKeyTakenError, SequenceRangeAbandonedError } from '../errors';
-import type { EventDraft, EventLog, HoleClosing, IdempotencyClaim, IdempotencyRecord } from '../ports';
+import type { AppendGuard, EventDraft, EventLog, HoleClosing, IdempotencyClaim, IdempotencyRecord } from '../ports';
+import { NodePausedError } from '../pause';
+import { pauseItemKey } from './dynamo-node-pauses';
 import { cancellationCodes, num, optionalNumber, optionalString, readNumber, readString, str, type Item } from './dynamo-attributes';
 
 /** Sort key of the head item. Events start at 1. */
@@ -86,6 +96,11 @@ export interface DynamoEventLogOptions {
   readonly now?: () => number;
   /** The name a void records as its origin. @default 'log' */
   readonly voidedBy?: string;
+  /**
+   * The node store table holding pause items: with it, an append's guard is checked inside
+   * the one-call append (a `ConditionCheck`); without it, the guard is read first.
+   */
+  readonly pausesTableName?: string;
 }
 
 /** A written item's place in the order. */
@@ -99,6 +114,11 @@ interface Span {
 export class DynamoEventLog implements EventLog {
   private readonly client: DynamoDBClient;
   private readonly now: () => number;
+  /** Per cluster, the head as this instance last saw it: what a one-call append guesses. */
+  private readonly knownHeads = new Map<string, number>();
+  private appendsInFlight = 0;
+  /** The last guess was wrong: the next append allocates first (contention is likely). */
+  private lastGuessMissed = false;
 
   constructor(private readonly options: DynamoEventLogOptions) {
     this.client = options.client ?? new DynamoDBClient({});
@@ -110,7 +130,16 @@ export class DynamoEventLog implements EventLog {
     return event as PublishedEvent;
   }
 
-  async appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim): Promise<PublishedEvent[]> {
+  async appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim, guard?: AppendGuard): Promise<PublishedEvent[]> {
+    this.appendsInFlight += 1;
+    try {
+      return await this.appendOnce(drafts, claim, guard);
+    } finally {
+      this.appendsInFlight -= 1;
+    }
+  }
+
+  private async appendOnce(drafts: readonly EventDraft[], claim?: IdempotencyClaim, guard?: AppendGuard): Promise<PublishedEvent[]> {
     const cluster = drafts[0]?.cluster;
     if (cluster === undefined) return [];
     if (drafts.some((draft) => draft.cluster !== cluster)) throw new Error('A change set belongs to one cluster');
@@ -129,9 +158,123 @@ export class DynamoEventLog implements EventLog {
       const existing = await this.readClaimIfAny(cluster, claim);
       if (existing && existing.expiresAt >= Math.floor(Date.parse(claim.createdAt) / 1000)) throw new IdempotencyKeyTakenError(existing);
     }
+    const guess = this.knownHeads.get(cluster);
+    const foldGuard = guard === undefined || this.options.pausesTableName !== undefined;
+    // The head update and the guard's check ride in the same transaction.
+    const fits = chunks.length + (claim ? 1 : 0) + 2 <= MAX_TRANSACTION_ITEMS;
+    if (guess !== undefined && foldGuard && fits && this.appendsInFlight === 1 && !this.lastGuessMissed) {
+      const appended = await this.appendAfter(cluster, guess, drafts, chunks, claim, guard);
+      if (appended) return appended;
+    }
+    this.lastGuessMissed = false;
+    if (guard) {
+      const paused = await guard.pauses.read(guard.unlessPaused);
+      if (paused) throw new NodePausedError(guard.unlessPaused, paused);
+    }
     const last = await this.allocate(cluster, drafts.length);
     const first = last - drafts.length + 1;
     const events = drafts.map((draft, index) => ({ ...draft, sequence: first + index }) as PublishedEvent);
+    const items = this.rangePuts(cluster, first, events, chunks);
+    if (claim) items.push({ Put: this.claimPut(cluster, claim, first) });
+
+    try {
+      await this.commit(items);
+      this.sawHead(cluster, last);
+      return events;
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      const claimRefused = claim !== undefined && codes?.[items.length - 1] === 'ConditionalCheckFailed';
+      const rangeVoided = codes !== undefined && codes.slice(0, chunks.length).some((code) => code === 'ConditionalCheckFailed');
+      if (!rangeVoided) {
+        // Nothing of ours was written (or, after a timeout, maybe all of it: then the voids
+        // below find the range's first key taken and change nothing). Give the range up now
+        // rather than make readers wait for the grace period.
+        await this.voidRun(cluster, first, last).catch(() => undefined);
+      }
+      if (claimRefused) {
+        const image = (error as TransactionCanceledException).CancellationReasons?.[items.length - 1]?.Item;
+        throw new IdempotencyKeyTakenError(image ? toRecord(image) : await this.readClaim(cluster, claim));
+      }
+      if (rangeVoided) throw new SequenceRangeAbandonedError(first, last);
+      throw error;
+    }
+  }
+
+  /**
+   * The one-call append: the range right after `head`, put in one transaction with the head
+   * moved from `head` to its last sequence (and the guard's pause check, and the claim).
+   * `undefined` when the guess was wrong or the transaction met a conflict: nothing was
+   * written, and the caller allocates instead.
+   */
+  private async appendAfter(
+    cluster: string,
+    head: number,
+    drafts: readonly EventDraft[],
+    chunks: readonly { count: number; bytes: number }[],
+    claim: IdempotencyClaim | undefined,
+    guard: AppendGuard | undefined,
+  ): Promise<PublishedEvent[] | undefined> {
+    const first = head + 1;
+    const last = head + drafts.length;
+    const events = drafts.map((draft, index) => ({ ...draft, sequence: first + index }) as PublishedEvent);
+    const headUpdate: TransactWriteItem = {
+      Update: {
+        TableName: this.options.tableName,
+        Key: { cluster: str(cluster), sequence: num(HEAD_SEQUENCE) },
+        UpdateExpression: 'SET #head = :last, #allocatedAt = :now',
+        ConditionExpression: head === 0 ? 'attribute_not_exists(#head) OR #head = :head' : '#head = :head',
+        ExpressionAttributeNames: { '#head': 'head', '#allocatedAt': 'allocatedAt' },
+        ExpressionAttributeValues: { ':head': num(head), ':last': num(last), ':now': num(this.now()) },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+    const items: TransactWriteItem[] = [headUpdate, ...this.rangePuts(cluster, first, events, chunks)];
+    const claimIndex = claim ? items.push({ Put: this.claimPut(cluster, claim, first) }) - 1 : -1;
+    const guardIndex =
+      guard && this.options.pausesTableName !== undefined
+        ? items.push({
+            ConditionCheck: {
+              TableName: this.options.pausesTableName,
+              Key: pauseItemKey(guard.unlessPaused),
+              ConditionExpression: 'attribute_not_exists(#since) OR attribute_not_exists(#by)',
+              ExpressionAttributeNames: { '#since': 'since', '#by': 'by' },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          }) - 1
+        : -1;
+    try {
+      // A timeout or a 5xx is retried by the SDK with the same token, which DynamoDB answers
+      // idempotently; anything else but a cancellation is thrown as it is (committed or not,
+      // as after any commit that fails that way).
+      await this.client.send(new TransactWriteItemsCommand({ ClientRequestToken: randomUUID(), TransactItems: items }));
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (codes === undefined) throw error;
+      const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+      if (guard && guardIndex >= 0 && codes[guardIndex] === 'ConditionalCheckFailed') {
+        const image = reasons[guardIndex]?.Item;
+        const state = image?.since?.S && image.by?.S ? { since: image.since.S, by: image.by.S } : await guard.pauses.read(guard.unlessPaused);
+        if (state) throw new NodePausedError(guard.unlessPaused, state);
+      }
+      if (claim && claimIndex >= 0 && codes[claimIndex] === 'ConditionalCheckFailed') {
+        const image = reasons[claimIndex]?.Item;
+        throw new IdempotencyKeyTakenError(image ? toRecord(image) : await this.readClaim(cluster, claim));
+      }
+      const current = reasons[0]?.Item ? optionalNumber(reasons[0].Item, 'head') : undefined;
+      if (current !== undefined) this.knownHeads.set(cluster, current);
+      this.lastGuessMissed = true;
+      return undefined;
+    }
+    this.sawHead(cluster, last);
+    return events;
+  }
+
+  private sawHead(cluster: string, head: number): void {
+    if (head > (this.knownHeads.get(cluster) ?? 0)) this.knownHeads.set(cluster, head);
+  }
+
+  /** The chunk items of a range, each on condition that its key is free. */
+  private rangePuts(cluster: string, first: number, events: readonly PublishedEvent[], chunks: readonly { count: number }[]): TransactWriteItem[] {
     const committedAt = this.now();
     const items: TransactWriteItem[] = [];
     let offset = 0;
@@ -157,28 +300,7 @@ export class DynamoEventLog implements EventLog {
         },
       });
     }
-    if (claim) items.push({ Put: this.claimPut(cluster, claim, first) });
-
-    try {
-      await this.commit(items);
-      return events;
-    } catch (error) {
-      const codes = cancellationCodes(error);
-      const claimRefused = claim !== undefined && codes?.[items.length - 1] === 'ConditionalCheckFailed';
-      const rangeVoided = codes !== undefined && codes.slice(0, chunks.length).some((code) => code === 'ConditionalCheckFailed');
-      if (!rangeVoided) {
-        // Nothing of ours was written (or, after a timeout, maybe all of it: then the voids
-        // below find the range's first key taken and change nothing). Give the range up now
-        // rather than make readers wait for the grace period.
-        await this.voidRun(cluster, first, last).catch(() => undefined);
-      }
-      if (claimRefused) {
-        const image = (error as TransactionCanceledException).CancellationReasons?.[items.length - 1]?.Item;
-        throw new IdempotencyKeyTakenError(image ? toRecord(image) : await this.readClaim(cluster, claim));
-      }
-      if (rangeVoided) throw new SequenceRangeAbandonedError(first, last);
-      throw error;
-    }
+    return items;
   }
 
   /** One atomic increment of the head: the new head, the last sequence of the range. */

@@ -8,7 +8,9 @@ import type { NodePauses, PauseState } from '../pause';
 import { NODE_STORE_TABLE } from '../tables';
 
 export const PAUSE_KEY = NODE_STORE_TABLE.pauseKey;
-const keyOf = (node: string) => ({ [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: PAUSE_KEY } });
+/** The key of a node's pause item (also checked inside the event log's append transaction). */
+export const pauseItemKey = (node: string) => ({ [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: PAUSE_KEY } });
+const keyOf = pauseItemKey;
 
 export class DynamoNodePauses implements NodePauses {
   constructor(

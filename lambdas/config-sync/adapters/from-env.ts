@@ -100,8 +100,13 @@ export function sqsClientFromEnv(): SQSClient {
   return sqs;
 }
 
-export function eventLogFromEnv(): DynamoEventLog {
-  return new DynamoEventLog({ tableName: requireEnv(CONFIG_SYNC_ENV.eventLogTable), client: dynamoClient() });
+/** `pausesInLog`: the log checks a publisher's pause (in the node store) inside its append. */
+export function eventLogFromEnv(options: { pausesInLog?: boolean } = {}): DynamoEventLog {
+  return new DynamoEventLog({
+    tableName: requireEnv(CONFIG_SYNC_ENV.eventLogTable),
+    client: dynamoClient(),
+    ...(options.pausesInLog ? { pausesTableName: requireEnv(CONFIG_SYNC_ENV.nodeStoreTable) } : {}),
+  });
 }
 
 /** The cluster's gateway write lease, an item of the event log table. */
@@ -127,8 +132,8 @@ export function eventBodiesFromEnv(): S3EventBodyStore {
 }
 
 /** What applying events to a store needs: the store, the log, the event bodies. */
-export function applyDepsFromEnv(): ApplyDeps {
-  return { store: nodeStoreFromEnv(), log: eventLogFromEnv(), bodies: eventBodiesFromEnv(), warn: (message, fields) => logger.warn(message, fields) };
+export function applyDepsFromEnv(options: { pausesInLog?: boolean } = {}): ApplyDeps {
+  return { store: nodeStoreFromEnv(), log: eventLogFromEnv(options), bodies: eventBodiesFromEnv(), warn: (message, fields) => logger.warn(message, fields) };
 }
 
 export function eventTopicFromEnv(): SnsEventTopic {

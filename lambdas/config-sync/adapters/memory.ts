@@ -6,9 +6,11 @@
  */
 import { objectStorageKey, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent, type VoidedEvent } from '../events';
 import { IdempotencyKeyTakenError } from '../errors';
+import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
 import { isFinal, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
 import type {
+  AppendGuard,
   BatchCommit,
   ApplyFailure,
   IdempotencyClaim,
@@ -249,9 +251,13 @@ export class MemoryEventLog implements EventLog {
     return event as PublishedEvent;
   }
 
-  async appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim): Promise<PublishedEvent[]> {
+  async appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim, guard?: AppendGuard): Promise<PublishedEvent[]> {
     const cluster = drafts[0]?.cluster;
     if (cluster === undefined) return [];
+    if (guard) {
+      const paused = await guard.pauses.read(guard.unlessPaused);
+      if (paused) throw new NodePausedError(guard.unlessPaused, paused);
+    }
     const log = this.log(cluster);
     const first = log.events.length;
     if (claim) {

@@ -17,14 +17,14 @@ import type { ClusterNode } from '../../shared/cluster-model';
 import { assertCanPublish } from '../cluster';
 import { describeError, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
-import { assertNotPaused } from '../pause';
 import { MAX_CHANGE_SET_BYTES, publishIdempotently, type PublishDeps } from '../publish';
 
 const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 const membership = membershipFromEnv();
-const pauses = nodePausesFromEnv();
-const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(), now: () => new Date() };
+// The pause is checked by the log append itself (one transaction with the range when the
+// log's instance knows the head), so an uncontended publish reads nothing before it commits.
+const deps: PublishDeps = { ...applyDepsFromEnv({ pausesInLog: true }), topic: eventTopicFromEnv(), now: () => new Date(), pauses: nodePausesFromEnv() };
 
 /**
  * A change set's JSON (one change's `properties` are bounded at 1 MiB by the event rules):
@@ -44,8 +44,8 @@ export const handler = httpHandler(async (event) => {
   logger.appendKeys({ node: caller.nodeId });
   const node = declaredNode(caller.nodeId);
   // Refused before the body is even read: a pure slave never publishes, whatever it sends.
+  // A paused node is refused by the append (PublishDeps.pauses), before anything is stored.
   assertCanPublish(node);
-  await assertNotPaused(pauses, node.name);
   const idempotencyKey = parseIdempotencyKey(header(event, IDEMPOTENCY_KEY_HEADER));
   const body = parseJsonBody(event, MAX_CHANGE_BYTES);
   // One change keeps its own bound (its properties are at most 1 MiB of JSON).

@@ -2,8 +2,10 @@
 // ranges allocated by one atomic increment, committed all or nothing in chunk items; holes
 // left by a publisher that died between allocation and commit are waited for while young and
 // closed as void once old; a publisher whose range was voided first stores nothing.
-import { DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
+import { DynamoNodePauses } from '../../../lambdas/config-sync/adapters/dynamo-node-pauses';
+import { NodePausedError } from '../../../lambdas/config-sync/pause';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
 import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
@@ -225,5 +227,105 @@ describe('change sets in the DynamoDB event log', () => {
       expect(result.failure).toBeUndefined();
     }
     expect(await store.readCursor('slave-1')).toBe(25);
+  });
+});
+
+describe('one-call appends', () => {
+  /** A client of its own that records the name of every command it sends. */
+  const countedClient = () => {
+    const client = new DynamoDBClient({ endpoint: aws.emulators.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const calls: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName).replace(/Command$/, ''));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    return { client, calls };
+  };
+  const head = async (cluster: string) =>
+    Number((await aws.dynamo.send(new GetItemCommand({ TableName: aws.eventLogTable, Key: { cluster: { S: cluster }, sequence: { N: '0' } }, ConsistentRead: true }))).Item?.head?.N ?? 0);
+
+  test('an instance that knows the head appends in one transaction; a wrong guess stores nothing and falls back to allocating; the log stays gap-free', async () => {
+    const cluster = 'one-call';
+    const a = countedClient();
+    const b = countedClient();
+    const logA = new DynamoEventLog({ tableName: aws.eventLogTable, client: a.client });
+    const logB = new DynamoEventLog({ tableName: aws.eventLogTable, client: b.client });
+
+    expect((await logA.append(draft(cluster, 'w1'))).sequence).toBe(1);
+    expect(a.calls.splice(0)).toEqual(['UpdateItem', 'TransactWriteItems']); // nothing known yet: allocate, commit
+    expect((await logA.appendAll([draft(cluster, 'w2'), draft(cluster, 'w3')])).map((event) => event.sequence)).toEqual([2, 3]);
+    expect(a.calls.splice(0)).toEqual(['TransactWriteItems']);
+    expect((await logB.append(draft(cluster, 'w4'))).sequence).toBe(4);
+    // A guesses 3: refused (nothing written), then the allocation path.
+    expect((await logA.append(draft(cluster, 'w5'))).sequence).toBe(5);
+    expect(a.calls.splice(0)).toEqual(['TransactWriteItems', 'UpdateItem', 'TransactWriteItems']);
+    expect((await logA.append(draft(cluster, 'w6'))).sequence).toBe(6);
+    expect(a.calls.splice(0)).toEqual(['TransactWriteItems']);
+
+    expect(await head(cluster)).toBe(6);
+    const items = await logItems(cluster);
+    expect(items.map((item) => Number(item.sequence?.N))).toEqual([1, 2, 4, 5, 6]); // 2 is the chunk of 2..3
+    expect(items.some((item) => item.voided !== undefined)).toBe(false);
+    expect((await logB.readRange(cluster, 1, 6)).map((event) => [event.sequence, 'object' in event ? event.object?.id : undefined])).toEqual([
+      [1, 'w1'],
+      [2, 'w2'],
+      [3, 'w3'],
+      [4, 'w4'],
+      [5, 'w5'],
+      [6, 'w6'],
+    ]);
+  });
+
+  test('four instances appending one after the other each, all at once, get every sequence exactly once and leave no hole', async () => {
+    const cluster = 'one-call-race';
+    const writers = Array.from({ length: 4 }, () => new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }));
+    const sequences = await Promise.all(
+      writers.map(async (writer, w) => {
+        const mine: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          const events = await writer.appendAll(Array.from({ length: 1 + (i % 3) }, (_, j) => draft(cluster, `w${w}-${i}-${j}`)));
+          expect(events.map((event) => event.sequence)).toEqual(events.map((_, j) => (events[0]?.sequence as number) + j));
+          mine.push(...events.map((event) => event.sequence));
+        }
+        return mine;
+      }),
+    );
+    // Per writer: ten sets of 1, 2, 3, 1, 2, 3, 1, 2, 3, 1 events, 19 in all.
+    const all = sequences.flat().sort((x, y) => x - y);
+    expect(all).toEqual(Array.from({ length: 4 * 19 }, (_, i) => i + 1));
+    expect(await head(cluster)).toBe(all.length);
+    expect((await logItems(cluster)).some((item) => item.voided !== undefined)).toBe(false);
+    const read = await writers[0]!.readRange(cluster, 1, 100);
+    expect(read.map((event) => event.sequence)).toEqual(all.slice(0, 100));
+  });
+
+  test("a paused publisher's append stores nothing, whether its instance guesses the head (checked in the transaction) or allocates (read first)", async () => {
+    const cluster = 'one-call-paused';
+    const counted = countedClient();
+    const pauses = new DynamoNodePauses(aws.nodeStoreTable, counted.client);
+    const guard = { unlessPaused: 'master-1', pauses };
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: counted.client, pausesTableName: aws.nodeStoreTable });
+    await pauses.write('master-1', { since: '2025-01-01T00:00:00.000Z', by: 'master-2' });
+    try {
+      await expect(log.append(draft(cluster, 'unguarded'))).resolves.toMatchObject({ sequence: 1 }); // no guard (as the gateway, which checks first): appended
+      counted.calls.splice(0);
+      await expect(log.appendAll([draft(cluster, 'refused-2')], undefined, guard)).rejects.toMatchObject({ code: 'NODE_PAUSED', details: { pausedBy: 'master-2' } });
+      expect(counted.calls.splice(0)).toEqual(['TransactWriteItems']); // the guess (head 1) with the pause check, refused
+      expect(await head(cluster)).toBe(1);
+
+      const fresh = new DynamoEventLog({ tableName: aws.eventLogTable, client: counted.client, pausesTableName: aws.nodeStoreTable });
+      await expect(fresh.appendAll([draft(cluster, 'refused-3')], undefined, guard)).rejects.toBeInstanceOf(NodePausedError);
+      expect(counted.calls.splice(0)).toEqual(['GetItem']); // no guess: the pause read, nothing allocated
+      expect(await head(cluster)).toBe(1);
+      expect((await logItems(cluster)).map((item) => Number(item.sequence?.N))).toEqual([1]);
+    } finally {
+      await pauses.write('master-1', undefined);
+    }
+    counted.calls.splice(0);
+    expect((await log.appendAll([draft(cluster, 'accepted')], undefined, guard)).map((event) => event.sequence)).toEqual([2]);
+    expect(counted.calls.splice(0)).toEqual(['TransactWriteItems']);
   });
 });
