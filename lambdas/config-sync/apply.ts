@@ -220,6 +220,11 @@ export interface BatchResult {
    * reported as failed (`batchItemFailures`), so they are retried in order.
    */
   readonly failure?: { readonly index: number; readonly error: unknown };
+  /**
+   * The node's cursor after a batch that fully succeeded, as the applier last committed or
+   * read it: the `knownCursor` of the same consumer's next batch.
+   */
+  readonly cursor?: number;
 }
 
 export interface CatchUpResult {
@@ -277,9 +282,19 @@ export async function applyDeliveredBatch(
    * applied, the rest of the set is applied from the log too (not on a GeoServer node, whose
    * apply calls the GeoServer per event). Best effort: the set's own messages apply it anyway.
    */
-  options: { readonly aheadTo?: number } = {},
+  options: {
+    readonly aheadTo?: number;
+    /**
+     * The node's cursor as the caller last knew it (`BatchResult.cursor` of its previous batch),
+     * taken instead of reading it. Sound only for a caller that no resync of the node can run
+     * concurrently with (the node's own queue consumer: a resync is a job of that queue): a
+     * cursor only ever moves forward otherwise, so if it still holds this value when a commit
+     * compares it, it held it all along, and every object read since is as of it, as when the
+     * cursor is read first. A stale value fails the commit's compare-and-swap, which re-reads it.
+     */
+    readonly knownCursor?: number;
+  } = {},
 ): Promise<BatchResult> {
-  const applier = new NodeApplier(deps, context);
   const events: DeliveredEvent[] = [];
   let parseFailure: BatchResult['failure'];
   for (const [index, message] of messages.entries()) {
@@ -290,6 +305,11 @@ export async function applyDeliveredBatch(
       break;
     }
   }
+  // A known cursor may only make the applier try a commit (whose compare-and-swap checks it),
+  // never drop an event as applied: when a delivered event is at or below it, it is read.
+  const known = options.knownCursor;
+  const trusted = known !== undefined && events.every((event) => event.origin === context.node || event.sequence > known);
+  const applier = new NodeApplier(deps, context, trusted ? known : undefined);
   const results: DeliveryResult[] = [];
   // What the log already holds after these messages (a burst, a change set), read while they
   // are applied: applied too, it spares the next invocations their writes. Not on a GeoServer
@@ -351,9 +371,11 @@ export async function applyDeliveredBatch(
       if (options.aheadTo !== undefined && options.aheadTo > last) await applier.advanceTo(Math.min(options.aheadTo, cursor + MAX_AHEAD));
     } catch (error) {
       (deps.warn ?? consoleWarn)('applying ahead of the queue failed; the messages will bring the events', { node: context.node, error: String(error) });
+      return { results };
     }
   }
-  return { results };
+  const cursor = applier.knownCursorValue();
+  return cursor === undefined ? { results } : { results, cursor };
 }
 
 /**
@@ -391,7 +413,15 @@ class NodeApplier {
   constructor(
     private readonly deps: ApplyDeps,
     private readonly context: NodeContext,
-  ) {}
+    knownCursor?: number,
+  ) {
+    this.knownCursor = knownCursor;
+  }
+
+  /** The cursor as this applier last read or committed it, if it did. */
+  knownCursorValue(): number | undefined {
+    return this.knownCursor;
+  }
 
   async cursor(): Promise<number> {
     this.knownCursor ??= await this.deps.store.readCursor(this.context.node);

@@ -74,12 +74,22 @@ const MAX_SLICE_MS = 60_000;
 logger.appendPersistentKeys({ node: node.name });
 metrics.setDefaultDimensions({ [NODE_DIMENSION]: node.name });
 
+/**
+ * The node's cursor as this instance's last batch left it, so that the next batch need not read
+ * it (apply.ts, `knownCursor`): this function is the node's queue consumer, and the queue
+ * hands out one batch at a time (one message group), so no resync of the node runs meanwhile.
+ * Forgotten whenever anything but a fully applied batch ran (a job, a redrive, a failure).
+ */
+let knownCursor: number | undefined;
+
 export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
   const jobRecords = event.Records.filter((record) => jobIdOfMessage(record.body) !== undefined);
   const others = jobRecords.length > 0 ? event.Records.filter((record) => !jobRecords.includes(record)) : event.Records;
   const retryRequests = geoserver ? others.filter((record) => isRetryParkedMessage(record.body)) : [];
   const records = retryRequests.length > 0 ? others.filter((record) => !retryRequests.includes(record)) : others;
   const failedRequests: string[] = [];
+  const cursorKnown = jobRecords.length === 0 && retryRequests.length === 0 ? knownCursor : undefined;
+  knownCursor = undefined;
   for (const record of jobRecords) {
     if (!(await runJobRecord(record, lambdaContext))) failedRequests.push(record.messageId);
   }
@@ -99,8 +109,9 @@ export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick
     deps,
     context,
     records.map((record) => record.body),
-    { aheadTo: rangeLastOf(records) },
+    { aheadTo: rangeLastOf(records), ...(cursorKnown === undefined ? {} : { knownCursor: cursorKnown }) },
   );
+  if (!result.failure) knownCursor = result.cursor;
   const applied = result.results.reduce((count, delivery) => count + ('applied' in delivery ? delivery.applied.length : 0), 0);
   const last = result.results[result.results.length - 1];
   metrics.addMetric(METRIC.eventsApplied, MetricUnit.Count, applied);

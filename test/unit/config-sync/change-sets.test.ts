@@ -8,7 +8,7 @@ import { MAX_CHANGE_SET_ITEMS, parsePublishRequest, publishIdempotently, type Pu
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { parkingKey } from '../../../lambdas/config-sync/events';
 import type { BatchCommit, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
-import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
+import { add, applyDeps, CLUSTER, harness, modify, ref, remove, type Harness } from './fixtures';
 
 const MASTER: PublishContext = { cluster: CLUSTER, node: { name: 'master-1', role: 'master' } };
 const SLAVE = { cluster: CLUSTER, node: 'slave-1' };
@@ -187,5 +187,69 @@ describe('holes left by a publisher that died between allocation and commit', ()
     expect(log.map((event) => ('voided' in event ? 'void' : event.sequence))).toEqual([1, 'void', 'void', 'void', 5, 6]);
     // The master's own store, caught up again, went past them too.
     expect((await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' })).cursor).toBe(6);
+  });
+});
+
+describe("a queue consumer's known cursor", () => {
+  // Each event is appended just before it is delivered: the applier also applies what the log
+  // holds after the delivered events (apply-ahead), which would hide what these tests look at.
+  /** A store that counts cursor reads (alone, or with the objects). */
+  const countingStore = () => {
+    const store = new MemoryNodeStore();
+    let cursorReads = 0;
+    const readCursor = store.readCursor.bind(store);
+    const readApplyState = store.readApplyState.bind(store);
+    store.readCursor = async (node) => {
+      cursorReads += 1;
+      return readCursor(node);
+    };
+    store.readApplyState = async (node, objects, parkingKeys, withCursor) => {
+      if (withCursor) cursorReads += 1;
+      return readApplyState(node, objects, parkingKeys, withCursor);
+    };
+    return { store, reads: () => cursorReads };
+  };
+  const deliver = async (h: Harness, id: string) => JSON.stringify(await h.append(add('workspace', id, { name: id })));
+
+  it('spares the next batch its cursor read and applies every event once', async () => {
+    const h = harness();
+    const { store, reads } = countingStore();
+    const deps = { store, log: h.log, bodies: h.bodies };
+    const first = await applyDeliveredBatch(deps, SLAVE, [await deliver(h, 'ws0')]);
+    expect(first.cursor).toBe(1);
+    expect(reads()).toBe(1);
+    const second = await applyDeliveredBatch(deps, SLAVE, [await deliver(h, 'ws1')], { knownCursor: first.cursor });
+    expect(second).toMatchObject({ cursor: 2, results: [{ disposition: 'applied', sequence: 2 }] });
+    expect(reads()).toBe(1);
+    expect(await store.readCursor('slave-1')).toBe(2);
+    expect(store.allObjects('slave-1').map((object) => object.id)).toEqual(['ws0', 'ws1']);
+  });
+
+  it('a stale one (another consumer applied meanwhile) fails the compare-and-swap and is read again: nothing applied twice', async () => {
+    const h = harness();
+    const deps = applyDeps(h);
+    const first = await applyDeliveredBatch(deps, SLAVE, [await deliver(h, 'ws0')]);
+    // Another instance applies 2..4.
+    await applyDeliveredBatch(deps, SLAVE, [await deliver(h, 'ws1'), await deliver(h, 'ws2'), await deliver(h, 'ws3')]);
+    const late = await applyDeliveredBatch(deps, SLAVE, [await deliver(h, 'ws4')], { knownCursor: first.cursor });
+    expect(late).toMatchObject({ cursor: 5, results: [{ disposition: 'applied', sequence: 5 }] });
+    expect(late.results[0] && 'applied' in late.results[0] ? late.results[0].applied.map((step) => step.sequence) : []).toEqual([5]);
+    expect(h.store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([
+      ['ws0', 1],
+      ['ws1', 2],
+      ['ws2', 3],
+      ['ws3', 4],
+      ['ws4', 5],
+    ]);
+  });
+
+  it('is never taken to drop an event: one at or below it is checked against the stored cursor', async () => {
+    const h = harness();
+    await deliver(h, 'ws0');
+    // The store is below what the consumer remembers (as after a reset of its table).
+    const result = await applyDeliveredBatch(applyDeps(h), SLAVE, [await deliver(h, 'ws1')], { knownCursor: 3 });
+    expect(result).toMatchObject({ cursor: 2, results: [{ disposition: 'applied', sequence: 2 }] });
+    expect(await h.store.readCursor('slave-1')).toBe(2);
+    expect(h.store.allObjects('slave-1').map((object) => object.id)).toEqual(['ws0', 'ws1']);
   });
 });
