@@ -10,6 +10,7 @@ import { DynamoEventLog } from '../lambdas/config-sync/adapters/dynamo-event-log
 import { DynamoNodeStore } from '../lambdas/config-sync/adapters/dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../lambdas/config-sync/adapters/s3-body-store';
 import { SnsEventTopic } from '../lambdas/config-sync/adapters/sns-event-topic';
+import { snsWith } from '../lambdas/config-sync/adapters/deferred-sdk';
 import { applyDeliveredBatch } from '../lambdas/config-sync/apply';
 import type { EventLog, EventTopic, NodeStore } from '../lambdas/config-sync/ports';
 import { publishIdempotently, type PublishDeps } from '../lambdas/config-sync/publish';
@@ -52,7 +53,7 @@ export async function benchProfile(options: { requests: number }): Promise<void>
     const timings: Timings = new Map();
     const log = timed<EventLog>(new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }), 'log', timings);
     const store = timed<NodeStore>(new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(bucket) }), 'store', timings);
-    const topic = timed<EventTopic>(new SnsEventTopic(aws.sns, aws.topicArn), 'topic', timings);
+    const topic = timed<EventTopic>(new SnsEventTopic(snsWith(aws.sns), aws.topicArn), 'topic', timings);
     const deps: PublishDeps = { store, log, bodies: new S3EventBodyStore(bucket), topic, now: () => new Date() };
     const master = { cluster: 'profile', node: { name: 'master-1', role: 'master' as const } };
     let counter = 0;

@@ -37,13 +37,18 @@ export const UNUSED_CREDENTIAL_PROVIDERS = [
  * specifier. The bundling leaves such a `require` in index.js (external) and bundles the module
  * into a file of its own beside it (`<name>.js`), so a function pays for parsing and running
  * it on first use instead of at every cold start. Each holds an SDK client most invocations
- * never use: the S3 client for large bodies (lambdas/config-sync/adapters/s3-body-store.ts),
- * the Secrets Manager client for GeoServer credentials (secrets-manager-credentials.ts).
- * A chunk is built only for a function whose index.js requires it.
+ * of some function never use: the S3 client for large bodies (lambdas/config-sync/adapters/s3-body-store.ts),
+ * the Secrets Manager client for GeoServer credentials (secrets-manager-credentials.ts), the
+ * SNS and SQS clients (deferred-sdk.ts: an apply function sends to them only for a failure or
+ * a job, the republish schedule only when an event is pending; functions that send on every
+ * invocation require them at cold start). A chunk is built only for a function whose
+ * index.js requires it.
  */
 export const DEFERRED_MODULES: readonly { readonly specifier: string; readonly entry: string }[] = [
   { specifier: './s3-sdk', entry: 'config-sync/adapters/s3-sdk.ts' },
   { specifier: './secrets-manager-sdk', entry: 'config-sync/adapters/secrets-manager-sdk.ts' },
+  { specifier: './sns-sdk', entry: 'config-sync/adapters/sns-sdk.ts' },
+  { specifier: './sqs-sdk', entry: 'config-sync/adapters/sqs-sdk.ts' },
 ];
 
 /** The environment observe() sets on every function, whatever its service manifest declares. */

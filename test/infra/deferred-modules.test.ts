@@ -1,8 +1,11 @@
 /**
  * Deferred modules (DEFERRED_MODULES in cdk/constructs/cluster-function.ts): a function whose
  * code requires one gets it as a file of its own beside index.js, out of index.js; a function
- * that does not require it gets no such file.
+ * that does not require it gets no such file. And what a function's cold start loads, as the
+ * bench measures it (`require` of index.js in a fresh Node process): an apply function loads
+ * none of them, the publish function loads the SNS client it sends every request with.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -10,42 +13,106 @@ import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { withQuietBundling } from '../../cdk/app';
 import { ClusterFunction, DEFERRED_MODULES } from '../../cdk/constructs/cluster-function';
+import { CONFIG_SYNC_ENV } from '../../lambdas/config-sync/env-names';
+
+type Fn = 'catalogObject' | 'getStatus' | 'apply' | 'publish' | 'listNodes';
+const ENTRIES: Record<Fn, string> = {
+  catalogObject: 'config-sync/handlers/get-catalog-object.ts',
+  getStatus: 'status/handlers/get-status.ts',
+  apply: 'config-sync/handlers/apply-events.ts',
+  publish: 'config-sync/handlers/publish-event.ts',
+  listNodes: 'config-sync/handlers/list-nodes.ts',
+};
 
 let outdir: string;
-let assetDirs: Record<'catalogObject' | 'getStatus', string>;
+let assetDirs: Record<Fn, string>;
 
 beforeAll(() => {
   outdir = mkdtempSync(path.join(tmpdir(), 'sgc-deferred-'));
   const app = new App({ outdir });
   const stack = new Stack(app, 'Deferred');
-  const catalogObject = new ClusterFunction(stack, 'CatalogObject', { entry: 'config-sync/handlers/get-catalog-object.ts' });
-  const getStatus = new ClusterFunction(stack, 'GetStatus', { entry: 'status/handlers/get-status.ts' });
+  const functions = Object.entries(ENTRIES).map(([name, entry]) => [name, new ClusterFunction(stack, name, { entry })] as const);
   withQuietBundling(() => app.synth());
   const dirOf = (fn: ClusterFunction) => {
     const asset = stack.resolve((fn.node.defaultChild as CfnFunction).code) as { s3Key: string };
     return path.join(outdir, `asset.${asset.s3Key.replace(/\.zip$/, '')}`);
   };
-  assetDirs = { catalogObject: dirOf(catalogObject), getStatus: dirOf(getStatus) };
+  assetDirs = Object.fromEntries(functions.map(([name, fn]) => [name, dirOf(fn)])) as Record<Fn, string>;
 }, 300_000);
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
+const indexOf = (fn: Fn) => readFileSync(path.join(assetDirs[fn], 'index.js'), 'utf8');
+const chunkOf = (fn: Fn, name: string) => path.join(assetDirs[fn], `${name}.js`);
+
+/** What the chunk exports (requiring it runs the client's module code, as a first use would). */
+function exportsOf(chunk: string): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return Object.keys(require(chunk) as Record<string, unknown>).sort();
+}
+
 test('the S3 client is bundled beside index.js of a function that offloads bodies, not into it', () => {
-  const index = readFileSync(path.join(assetDirs.catalogObject, 'index.js'), 'utf8');
+  const index = indexOf('catalogObject');
   expect(index).toContain('require("./s3-sdk")');
   // The S3 client's service name: only the client's own code carries it.
   expect(index).not.toContain('AmazonS3');
-  const chunk = path.join(assetDirs.catalogObject, 's3-sdk.js');
+  const chunk = chunkOf('catalogObject', 's3-sdk');
   expect(readFileSync(chunk, 'utf8')).toContain('AmazonS3');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sdk = require(chunk) as Record<string, unknown>;
-  expect(Object.keys(sdk).sort()).toEqual(['DeleteObjectCommand', 'GetObjectCommand', 'NoSuchKey', 'PutObjectCommand', 'S3Client']);
-  // Secrets Manager is required by the apply function only.
-  expect(existsSync(path.join(assetDirs.catalogObject, 'secrets-manager-sdk.js'))).toBe(false);
+  expect(exportsOf(chunk)).toEqual(['DeleteObjectCommand', 'GetObjectCommand', 'NoSuchKey', 'PutObjectCommand', 'S3Client']);
+  // Secrets Manager is required by the apply function only, SNS by publishers, SQS by functions that send to queues.
+  for (const other of ['secrets-manager-sdk', 'sns-sdk', 'sqs-sdk']) expect(existsSync(chunkOf('catalogObject', other))).toBe(false);
+});
+
+test('the SNS and SQS clients are bundled beside the apply function, not into it', () => {
+  const index = indexOf('apply');
+  expect(index).toContain('require("./sns-sdk")');
+  expect(index).toContain('require("./sqs-sdk")');
+  // The clients' service names: only each client's own code carries it.
+  expect(index).not.toContain('AmazonSimpleNotificationService');
+  expect(index).not.toContain('AmazonSQS');
+  expect(readFileSync(chunkOf('apply', 'sns-sdk'), 'utf8')).toContain('AmazonSimpleNotificationService');
+  expect(readFileSync(chunkOf('apply', 'sqs-sdk'), 'utf8')).toContain('AmazonSQS');
+  expect(exportsOf(chunkOf('apply', 'sns-sdk'))).toEqual(['PublishBatchCommand', 'PublishCommand', 'SNSClient']);
+  expect(exportsOf(chunkOf('apply', 'sqs-sdk'))).toEqual([
+    'ChangeMessageVisibilityBatchCommand',
+    'DeleteMessageCommand',
+    'GetQueueAttributesCommand',
+    'ReceiveMessageCommand',
+    'SQSClient',
+    'SendMessageCommand',
+  ]);
 });
 
 test('a function that requires no deferred module gets none', () => {
   for (const deferred of DEFERRED_MODULES) {
-    expect(existsSync(path.join(assetDirs.getStatus, `${path.posix.basename(deferred.specifier)}.js`))).toBe(false);
+    expect(existsSync(chunkOf('getStatus', path.posix.basename(deferred.specifier)))).toBe(false);
   }
+});
+
+/** A cluster of a master and a slave without GeoServers, as the functions' environment declares it. */
+const CLUSTER_ENV: Record<string, string> = {
+  AWS_REGION: 'us-east-1',
+  [CONFIG_SYNC_ENV.clusterName]: 'deferred',
+  [CONFIG_SYNC_ENV.clusterNodes]: JSON.stringify({ 'master-1': 'master', 'slave-1': 'slave' }),
+  [CONFIG_SYNC_ENV.eventLogTable]: 'events',
+  [CONFIG_SYNC_ENV.nodeStoreTable]: 'store',
+  [CONFIG_SYNC_ENV.topicArn]: 'arn:aws:sns:us-east-1:111111111111:deferred.fifo',
+  [CONFIG_SYNC_ENV.bodyBucket]: 'bodies',
+  [CONFIG_SYNC_ENV.nodeQueues]: JSON.stringify({ 'slave-1': { queueUrl: 'https://sqs/q.fifo', deadLetterQueueUrl: 'https://sqs/dlq.fifo' } }),
+  [CONFIG_SYNC_ENV.nodeName]: 'slave-1',
+};
+
+/** The deferred modules a fresh Node process has loaded once `require(index.js)` returns: the cold import's. */
+function loadedAtColdStart(fn: Fn): string[] {
+  const index = path.join(assetDirs[fn], 'index.js');
+  const script = `require(${JSON.stringify(index)});process.stdout.write(JSON.stringify(Object.keys(require.cache)))`;
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...env, ...CLUSTER_ENV } }).toString()) as string[];
+  return loaded.filter((file) => file !== index).map((file) => path.basename(file, '.js')).sort();
+}
+
+test('an apply function loads no deferred client at cold start; the publish and GET /nodes functions load the client every request sends with', () => {
+  expect(loadedAtColdStart('apply')).toEqual([]);
+  expect(loadedAtColdStart('publish')).toEqual(['sns-sdk']);
+  expect(loadedAtColdStart('listNodes')).toEqual(['sqs-sdk']);
 });

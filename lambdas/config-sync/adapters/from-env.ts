@@ -20,11 +20,11 @@
  * Names are CONFIG_SYNC_ENV's (what CDK sets) and CONFIG_SYNC_LOCAL_ENV's (what only local/ sets).
  *
  * Each SDK client is created once per function, on first use, with the SDK's default (standard)
- * retry strategy.
+ * retry strategy. The SNS and SQS clients are deferred (deferred-sdk.ts): the handler says
+ * whether its cold start loads them (`'at cold start'`, every invocation sends) or its first
+ * send does (`'on first use'`, few do).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { boolEnv, optionalEnv, requireEnv } from '../../shared/env';
 import { logger } from '../../shared/observability';
@@ -33,6 +33,7 @@ import type { ClusterNode } from '../../shared/cluster-model';
 import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership } from '../cluster';
 import { fieldIssues } from '../events';
 import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV } from '../env-names';
+import { DeferredSdk, loadSnsSdk, loadSqsSdk, type SdkLoading, type Sns, type Sqs } from './deferred-sdk';
 import { DynamoEventLog } from './dynamo-event-log';
 import { DynamoGatewayLease } from './dynamo-gateway-lease';
 import { DynamoGeoServerStatusStore } from './dynamo-geoserver-status';
@@ -87,7 +88,7 @@ function bodyBucket(): S3Bucket {
   return bucket;
 }
 
-let sqs: SQSClient | undefined;
+let sqs: Sqs | undefined;
 
 /**
  * The SQS client. By default the SDK sends each request to its queue URL's host
@@ -95,8 +96,10 @@ let sqs: SQSClient | undefined;
  * queue URLs name a host that does not resolve, so with an endpoint override the queue URL
  * only names the queue.
  */
-export function sqsClientFromEnv(): SQSClient {
-  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: !(optionalEnv(CONFIG_SYNC_LOCAL_ENV.sqsEndpoint) ?? optionalEnv(CONFIG_SYNC_LOCAL_ENV.awsEndpoint)) });
+export function sqsFromEnv(loading: SdkLoading): Sqs {
+  const useQueueUrlAsEndpoint = !(optionalEnv(CONFIG_SYNC_LOCAL_ENV.sqsEndpoint) ?? optionalEnv(CONFIG_SYNC_LOCAL_ENV.awsEndpoint));
+  sqs ??= new DeferredSdk(loadSqsSdk, (sdk) => new sdk.SQSClient({ useQueueUrlAsEndpoint }));
+  if (loading === 'at cold start') sqs.connect();
   return sqs;
 }
 
@@ -136,8 +139,9 @@ export function applyDepsFromEnv(options: { pausesInLog?: boolean } = {}): Apply
   return { store: nodeStoreFromEnv(), log: eventLogFromEnv(options), bodies: eventBodiesFromEnv(), warn: (message, fields) => logger.warn(message, fields) };
 }
 
-export function eventTopicFromEnv(): SnsEventTopic {
-  return new SnsEventTopic(new SNSClient({}), requireEnv(CONFIG_SYNC_ENV.topicArn));
+export function eventTopicFromEnv(loading: SdkLoading): SnsEventTopic {
+  const sns: Sns = new DeferredSdk(loadSnsSdk, (sdk) => new sdk.SNSClient({}), loading);
+  return new SnsEventTopic(sns, requireEnv(CONFIG_SYNC_ENV.topicArn));
 }
 
 const queuePairSchema = z.strictObject({ queueUrl: z.string(), deadLetterQueueUrl: z.string() });
@@ -156,12 +160,14 @@ export function nodeQueuesFromEnv(membership: ClusterMembership): NodeQueueMap {
   return queues;
 }
 
+/** Every caller reads the depths on every invocation: the client loads at cold start. */
 export function queueDepthsFromEnv(membership: ClusterMembership): SqsQueueDepths {
-  return new SqsQueueDepths(nodeQueuesFromEnv(membership), sqsClientFromEnv());
+  return new SqsQueueDepths(nodeQueuesFromEnv(membership), sqsFromEnv('at cold start'));
 }
 
+/** Every redrive reads the dead-letter queue: the client loads at cold start. */
 export function redriveFromEnv(membership: ClusterMembership): SqsRedrive {
-  return new SqsRedrive(nodeQueuesFromEnv(membership), sqsClientFromEnv());
+  return new SqsRedrive(nodeQueuesFromEnv(membership), sqsFromEnv('at cold start'));
 }
 
 /** The node's GeoServer (`GEOSERVER_URL`), or undefined when the node has none. */

@@ -6,31 +6,37 @@
  * makes SNS drop the copy. A change set goes out with `PublishBatch` (10 messages per call, the
  * API's limit), the calls one after the other: within one message group SNS FIFO keeps the
  * order of the calls and of the entries of each.
+ *
+ * The client is deferred (deferred-sdk.ts): functions that rarely publish load it on the first
+ * publish.
  */
-import { PublishBatchCommand, PublishCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
+import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { ORIGIN_ATTRIBUTE, RANGE_LAST_ATTRIBUTE } from '../cluster';
 import { deduplicationId, messageGroupId, type PublishedEvent } from '../events';
 import type { EventTopic } from '../ports';
+import type { Sns } from './deferred-sdk';
 
 export class SnsEventTopic implements EventTopic {
   constructor(
-    private readonly client: SNSClient,
+    private readonly sns: Sns,
     private readonly topicArn: string,
   ) {}
 
   async publish(event: PublishedEvent): Promise<void> {
-    await this.client.send(new PublishCommand({ TopicArn: this.topicArn, ...message(event) }));
+    const { sdk, client } = this.sns.connect();
+    await client.send(new sdk.PublishCommand({ TopicArn: this.topicArn, ...message(event) }));
   }
 
   async publishBatch(events: readonly PublishedEvent[]): Promise<void> {
+    const { sdk, client } = this.sns.connect();
     const rangeLast = events.length > 1 ? events[events.length - 1]?.sequence : undefined;
     for (const batch of batches(events)) {
       if (batch.length === 1) {
-        await this.client.send(new PublishCommand({ TopicArn: this.topicArn, ...message(batch[0] as PublishedEvent, rangeLast) }));
+        await client.send(new sdk.PublishCommand({ TopicArn: this.topicArn, ...message(batch[0] as PublishedEvent, rangeLast) }));
         continue;
       }
       const entries: PublishBatchRequestEntry[] = batch.map((event, index) => ({ Id: String(index), ...message(event, rangeLast) }));
-      const result = await this.client.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: entries }));
+      const result = await client.send(new sdk.PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: entries }));
       const failed = result.Failed ?? [];
       if (failed.length > 0) {
         const first = failed[0];

@@ -3,17 +3,18 @@
  * a slice never runs beside an event being applied): one message per slice, deduplicated by
  * job and slice.
  */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { jobMessage, type Job, type JobStore } from '../jobs';
+import type { Sqs } from './deferred-sdk';
 
 /**
  * Sends the message of the job's next slice. When it cannot be sent the job is marked failed
  * (nothing would ever run it) and the error is thrown.
  */
-export async function enqueueJob(sqs: SQSClient, jobs: JobStore, queueUrl: string, cluster: string, job: Job): Promise<void> {
+export async function enqueueJob(sqs: Sqs, jobs: JobStore, queueUrl: string, cluster: string, job: Job): Promise<void> {
   try {
-    await sqs.send(
-      new SendMessageCommand({
+    const { sdk, client } = sqs.connect();
+    await client.send(
+      new sdk.SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: jobMessage(job),
         MessageGroupId: cluster,

@@ -4,15 +4,8 @@
  *
  * Both go through the SDK's SQS client and its own retry strategy.
  */
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  SendMessageCommand,
-  type Message,
-  type MessageAttributeValue,
-} from '@aws-sdk/client-sqs';
+import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
+import type { Sqs } from './deferred-sdk';
 
 export interface QueuePair {
   readonly queueUrl: string;
@@ -43,7 +36,7 @@ export function queuesOf(queues: NodeQueueMap, node: string): QueuePair | undefi
 export class SqsQueueDepths {
   constructor(
     private readonly queues: NodeQueueMap,
-    private readonly client: SQSClient,
+    private readonly sqs: Sqs,
   ) {}
 
   async depths(node: string): Promise<QueueDepths | undefined> {
@@ -54,8 +47,9 @@ export class SqsQueueDepths {
   }
 
   private async depth(queueUrl: string): Promise<number> {
-    const { Attributes: attributes = {} } = await this.client.send(
-      new GetQueueAttributesCommand({
+    const { sdk, client } = this.sqs.connect();
+    const { Attributes: attributes = {} } = await client.send(
+      new sdk.GetQueueAttributesCommand({
         QueueUrl: queueUrl,
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
@@ -68,7 +62,7 @@ export class SqsQueueDepths {
 export class SqsRedrive {
   constructor(
     private readonly queues: NodeQueueMap,
-    private readonly client: SQSClient,
+    private readonly sqs: Sqs,
   ) {}
 
   hasQueues(node: string): boolean {
@@ -86,11 +80,12 @@ export class SqsRedrive {
   async redrive(node: string, deadline: number): Promise<RedriveResult> {
     const pair = queuesOf(this.queues, node);
     if (!pair) return { moved: 0, more: false };
+    const { sdk, client } = this.sqs.connect();
     let moved = 0;
     let emptyReceives = 0;
     while (Date.now() < deadline) {
-      const { Messages: messages = [] } = await this.client.send(
-        new ReceiveMessageCommand({
+      const { Messages: messages = [] } = await client.send(
+        new sdk.ReceiveMessageCommand({
           QueueUrl: pair.deadLetterQueueUrl,
           MaxNumberOfMessages: 10,
           // Short polls sample the queue's servers; a second, waiting poll confirms it is empty.
@@ -107,8 +102,8 @@ export class SqsRedrive {
       }
       emptyReceives = 0;
       for (const message of messages) {
-        await this.client.send(
-          new SendMessageCommand({
+        await client.send(
+          new sdk.SendMessageCommand({
             QueueUrl: pair.queueUrl,
             MessageBody: message.Body ?? '',
             MessageGroupId: message.Attributes?.MessageGroupId,
@@ -116,7 +111,7 @@ export class SqsRedrive {
             MessageAttributes: sendableAttributes(message.MessageAttributes),
           }),
         );
-        await this.client.send(new DeleteMessageCommand({ QueueUrl: pair.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle }));
+        await client.send(new sdk.DeleteMessageCommand({ QueueUrl: pair.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle }));
         moved += 1;
       }
     }

@@ -16,7 +16,6 @@
  * attribute the publishing node. A node's own events are dropped (the subscription filter
  * should already have).
  */
-import { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit, NODE_DIMENSION } from '../../shared/observability';
 import { applyDeliveredBatch, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
@@ -32,7 +31,7 @@ import {
   membershipFromEnv,
   nodeQueuesFromEnv,
   ownNodeFromEnv,
-  sqsClientFromEnv,
+  sqsFromEnv,
 } from '../adapters/from-env';
 import { queuesOf } from '../adapters/sqs-queues';
 import { enqueueJob } from '../adapters/sqs-jobs';
@@ -51,10 +50,12 @@ const deps: ApplyDeps = rest ? { ...base, geoserver: { rest } } : base;
 const ownQueues = queuesOf(nodeQueuesFromEnv(membership), node.name);
 if (!ownQueues) throw new Error(`Environment variable NODE_QUEUES has no queues for node ${node.name}`);
 const queues = ownQueues;
-const sqs = sqsClientFromEnv();
+// SQS only delays a failed batch or queues a job's next slice, SNS only carries a capture
+// job's events: both load on first use, out of the cold start of every node's apply function.
+const sqs = sqsFromEnv('on first use');
 const geoserver = rest ? new GeoServerInvocation(node.name, { rest, status: geoServerStatusFromEnv() }) : undefined;
 const jobs = jobStoreFromEnv();
-const publishing = rest && canPublish(node.role) ? { ...base, topic: eventTopicFromEnv(), now: () => new Date() } : undefined;
+const publishing = rest && canPublish(node.role) ? { ...base, topic: eventTopicFromEnv('on first use'), now: () => new Date() } : undefined;
 const jobDeps: JobRunnerDeps = {
   cluster: context.cluster,
   store: base.store,
@@ -141,18 +142,13 @@ export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick
   });
   if (waitSeconds !== undefined) {
     // Best effort: without it the message returns after the queue's visibility timeout.
-    await sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queues.queueUrl,
-          Entries: failed.slice(0, 10).map((record, index) => ({
-            Id: String(index),
-            ReceiptHandle: record.receiptHandle,
-            VisibilityTimeout: waitSeconds,
-          })),
-        }),
-      )
-      .catch((cause: unknown) => logger.warn('could not delay the retry', { error: describeError(cause) }));
+    await delayRetry(
+      failed.slice(0, 10).map((record, index) => ({
+        Id: String(index),
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: waitSeconds,
+      })),
+    ).catch((cause: unknown) => logger.warn('could not delay the retry', { error: describeError(cause) }));
   }
   return {
     batchItemFailures: [...failedRequests, ...failed.map((record) => record.messageId)].map((itemIdentifier) => ({ itemIdentifier })),
@@ -228,16 +224,15 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
       geoServerUnavailable: error instanceof GeoServerUnavailableError,
       error: describeError(error),
     });
-    await sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queues.queueUrl,
-          Entries: [{ Id: '0', ReceiptHandle: record.receiptHandle, VisibilityTimeout: waitSeconds }],
-        }),
-      )
-      .catch((cause: unknown) => logger.warn('could not delay the job slice', { job: id, error: describeError(cause) }));
+    await delayRetry([{ Id: '0', ReceiptHandle: record.receiptHandle, VisibilityTimeout: waitSeconds }]).catch((cause: unknown) => logger.warn('could not delay the job slice', { job: id, error: describeError(cause) }));
     return false;
   }
+}
+
+/** Makes the given messages of the node's queue invisible for a while (ChangeMessageVisibilityBatch, at most 10). */
+async function delayRetry(entries: { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[]): Promise<void> {
+  const { sdk, client } = sqs.connect();
+  await client.send(new sdk.ChangeMessageVisibilityBatchCommand({ QueueUrl: queues.queueUrl, Entries: entries }));
 }
 
 /** The highest change-set end the records announce (`rangeLast` attribute), if any. */

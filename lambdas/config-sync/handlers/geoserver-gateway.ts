@@ -45,7 +45,7 @@ const REST_PREFIX = '/geoserver/rest';
 const membership = membershipFromEnv();
 const master = findNode(membership, requireEnv(CONFIG_SYNC_ENV.gatewayMasterNode));
 const upstream = new HttpUpstream(requireEnv(CONFIG_SYNC_ENV.gatewayGeoserverUrl), UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_BACK_BYTES);
-const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(), now: () => new Date() };
+const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv('at cold start'), now: () => new Date() };
 const pauses = nodePausesFromEnv();
 /** Methods that never change GeoServer's configuration, forwarded even while the master is paused. */
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);

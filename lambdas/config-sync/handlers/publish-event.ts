@@ -24,7 +24,7 @@ const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 const membership = membershipFromEnv();
 // The pause is checked by the log append itself (one transaction with the range when the
 // log's instance knows the head), so an uncontended publish reads nothing before it commits.
-const deps: PublishDeps = { ...applyDepsFromEnv({ pausesInLog: true }), topic: eventTopicFromEnv(), now: () => new Date(), pauses: nodePausesFromEnv() };
+const deps: PublishDeps = { ...applyDepsFromEnv({ pausesInLog: true }), topic: eventTopicFromEnv('at cold start'), now: () => new Date(), pauses: nodePausesFromEnv() };
 
 /**
  * A change set's JSON (one change's `properties` are bounded at 1 MiB by the event rules):

@@ -12,7 +12,6 @@
  * in the node's queue, and the apply function retries them (`parked.retriedBy` says so; the
  * outcome shows in GET /nodes).
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
 import { retryParked } from '../apply';
@@ -25,12 +24,13 @@ import {
   nodeQueuesFromEnv,
   nodeStoreFromEnv,
   redriveFromEnv,
-  sqsClientFromEnv,
+  sqsFromEnv,
 } from '../adapters/from-env';
 import { retryParkedMessage } from '../geoserver/invocation';
 
 const membership = membershipFromEnv();
 const redrive = redriveFromEnv(membership);
+const sqs = sqsFromEnv('at cold start');
 const applyDeps = applyDepsFromEnv();
 const geoservers = geoServerNodesFromEnv(membership);
 
@@ -52,8 +52,9 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
   if (Object.hasOwn(geoservers, node.name)) {
     const queues = nodeQueuesFromEnv(membership);
     const requestedAt = new Date();
-    await sqsClientFromEnv().send(
-      new SendMessageCommand({
+    const { sdk, client } = sqs.connect();
+    await client.send(
+      new sdk.SendMessageCommand({
         QueueUrl: queues[node.name]!.queueUrl,
         MessageBody: retryParkedMessage(requestedAt),
         MessageGroupId: membership.cluster,

@@ -15,7 +15,8 @@ import { republishPending } from '../publish';
 
 const membership = membershipFromEnv();
 const applyDeps = applyDepsFromEnv();
-const topic = eventTopicFromEnv();
+// Most runs find nothing unpublished: the SNS client loads on the first republish.
+const topic = eventTopicFromEnv('on first use');
 const pauses = nodePausesFromEnv();
 const pureMasters = membership.nodes.filter((node) => node.role === 'master');
 

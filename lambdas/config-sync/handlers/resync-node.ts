@@ -24,7 +24,7 @@ import { canPublish, consumes, type ClusterNode } from '../../shared/cluster-mod
 import { assertCanOperate, findNode } from '../cluster';
 import { fieldIssues } from '../events';
 import { logger } from '../../shared/observability';
-import { applyDepsFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsClientFromEnv } from '../adapters/from-env';
+import { applyDepsFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import { jobView, newJob } from '../jobs';
 import { resyncRequestSchema } from '../request-schemas';
@@ -33,6 +33,8 @@ const membership = membershipFromEnv();
 const deps = applyDepsFromEnv();
 const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
+// A consuming node (most nodes) resyncs in a job queued on SQS.
+const sqs = sqsFromEnv('at cold start');
 
 export const handler = httpHandler(async (event) => {
   const caller = findNode(membership, callerNode(event).nodeId);
@@ -49,7 +51,7 @@ export const handler = httpHandler(async (event) => {
         job: jobView(started.active),
       });
     }
-    await enqueueJob(sqsClientFromEnv(), jobs, queues[target.name]!.queueUrl, membership.cluster, job);
+    await enqueueJob(sqs, jobs, queues[target.name]!.queueUrl, membership.cluster, job);
     logger.info('resync job started', { source: source.name, job: job.id });
     return json(202, { node: target.name, source: source.name, job: jobView(job) }, { location: `/nodes/${encodeURIComponent(target.name)}/jobs/${job.id}` });
   }

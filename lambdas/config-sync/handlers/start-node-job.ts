@@ -15,7 +15,7 @@ import { callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../
 import { canPublish } from '../../shared/cluster-model';
 import { logger } from '../../shared/observability';
 import { assertCanOperate, findNode } from '../cluster';
-import { geoServerNodesFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsClientFromEnv } from '../adapters/from-env';
+import { geoServerNodesFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { jobView, newJob, type JobKind } from '../jobs';
 import { enqueueJob } from '../adapters/sqs-jobs';
 
@@ -23,7 +23,7 @@ const membership = membershipFromEnv();
 const geoservers = geoServerNodesFromEnv(membership);
 const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
-const sqs = sqsClientFromEnv();
+const sqs = sqsFromEnv('at cold start');
 
 export const handler = httpHandler(async (event: HttpEvent) => {
   const caller = findNode(membership, callerNode(event).nodeId);

@@ -10,7 +10,8 @@ import { leaseSerializer } from '../../../lambdas/config-sync/gateway/write-leas
 import { CURSOR_KEY, DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
 import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
-import { sqsClientFromEnv } from '../../../lambdas/config-sync/adapters/from-env';
+import { sqsFromEnv } from '../../../lambdas/config-sync/adapters/from-env';
+import { snsWith, sqsWith } from '../../../lambdas/config-sync/adapters/deferred-sdk';
 import { SqsQueueDepths, SqsRedrive } from '../../../lambdas/config-sync/adapters/sqs-queues';
 import { applyDeliveredBatch } from '../../../lambdas/config-sync/apply';
 import { resyncFrom } from '../../../lambdas/config-sync/bootstrap';
@@ -39,7 +40,7 @@ beforeAll(async () => {
   bucket = new S3Bucket(aws.s3, aws.bucket);
   store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(bucket) });
   bodies = new S3EventBodyStore(bucket);
-  topic = new SnsEventTopic(aws.sns, aws.topicArn);
+  topic = new SnsEventTopic(snsWith(aws.sns), aws.topicArn);
 });
 
 afterAll(async () => {
@@ -444,7 +445,7 @@ describe('SQS queues', () => {
     // Drain what publishing sent (both-1 is subscribed too).
     await receiveAll(aws.sqs, pair.queueUrl, 2);
 
-    const depths = new SqsQueueDepths(aws.queues, aws.sqs);
+    const depths = new SqsQueueDepths(aws.queues, sqsWith(aws.sqs));
     expect(await depths.depths('master-1')).toBeUndefined();
     for (let index = 1; index <= 3; index += 1) {
       await aws.sqs.send(
@@ -470,13 +471,13 @@ describe('SQS queues', () => {
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       },
       async () => {
-        const client = sqsClientFromEnv();
+        const sqs = sqsFromEnv('on first use');
         try {
-          const redrive = new SqsRedrive(aws.queues, client);
+          const redrive = new SqsRedrive(aws.queues, sqs);
           expect(redrive.hasQueues('master-1')).toBe(false);
           expect(await redrive.redrive('both-1', Date.now() + 20_000)).toEqual({ moved: 3, more: false });
         } finally {
-          client.destroy();
+          sqs.connect().client.destroy();
         }
       },
     );

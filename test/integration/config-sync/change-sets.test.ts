@@ -9,6 +9,7 @@ import { NodePausedError } from '../../../lambdas/config-sync/pause';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
 import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
+import { snsWith } from '../../../lambdas/config-sync/adapters/deferred-sdk';
 import { applyDeliveredBatch, catchUp, type ApplyDeps } from '../../../lambdas/config-sync/apply';
 import { IdempotencyKeyTakenError, SequenceRangeAbandonedError } from '../../../lambdas/config-sync/errors';
 import type { EventDraft } from '../../../lambdas/config-sync/ports';
@@ -212,7 +213,7 @@ describe('change sets in the DynamoDB event log', () => {
     const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
     const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(new S3Bucket(aws.s3, aws.bucket)) });
     const bodies = new S3EventBodyStore(new S3Bucket(aws.s3, aws.bucket));
-    const topic = new SnsEventTopic(aws.sns, aws.topicArn);
+    const topic = new SnsEventTopic(snsWith(aws.sns), aws.topicArn);
     const deps = { store, log, bodies, topic, now: () => new Date('2025-02-01T00:00:00.000Z') };
     const changes = Array.from({ length: 25 }, (_, i) => ({ kind: 'add' as const, object: { type: 'workspace' as const, id: `w${i}` }, properties: { name: `w${i}` } }));
     const outcome = await publishIdempotently(deps, { cluster, node: { name: 'master-1', role: 'master' } }, { changes });
