@@ -36,7 +36,7 @@ const objectType = z.enum(OBJECT_TYPES);
  * with `configChangeSchema`); test/unit/api-schemas.test.ts holds the two in agreement.
  */
 export const configChangeSetSchema = z.strictObject({
-  changes: z.array(configChangeSchema).check(z.minLength(1), z.maxLength(MAX_CHANGE_SET_ITEMS)),
+  changes: z.array(configChangeSchema()).check(z.minLength(1), z.maxLength(MAX_CHANGE_SET_ITEMS)),
 });
 
 // ---- Answers ----
@@ -195,7 +195,7 @@ export const pauseOutcomeSchema = z.object({
 });
 
 export const publishedEventSchema = described(
-  z.union([configEventSchema, offloadedEventSchema]),
+  z.union([configEventSchema(), offloadedEventSchema()]),
   'An event as the event log stores it and the topic carries it',
 );
 
@@ -266,11 +266,11 @@ export const redriveAnswerSchema = z.object({
 
 /** Config sync's named schemas in the document (components/schemas). */
 export const CONFIG_SYNC_SCHEMAS = {
-  ObjectRef: objectRefSchema,
-  ConfigChange: configChangeSchema,
+  ObjectRef: objectRefSchema(),
+  ConfigChange: configChangeSchema(),
   ConfigChangeSet: configChangeSetSchema,
-  ConfigEvent: configEventSchema,
-  OffloadedEvent: offloadedEventSchema,
+  ConfigEvent: configEventSchema(),
+  OffloadedEvent: offloadedEventSchema(),
   PublishedEvent: publishedEventSchema,
   StoredObject: storedObjectSchema,
   NodeState: nodeStateSchema,
@@ -471,7 +471,7 @@ export const CONFIG_SYNC_API = {
       required: true,
       content: {
         'application/json': {
-          schema: z.union([configChangeSchema, configChangeSetSchema]),
+          schema: z.union([configChangeSchema(), configChangeSetSchema]),
           examples: { ...CONFIG_CHANGE_EXAMPLES, changeSet: CHANGE_SET_EXAMPLE },
         },
       },

@@ -18,6 +18,7 @@ import * as z from 'zod/mini';
 import { clusterNameSchema, nodeNameSchema } from '../shared/cluster-model';
 import { InvalidConfigEventError, type FieldIssue } from './event-errors';
 import type { JsonObject } from './merge-patch';
+import { lazily } from '../shared/lazily';
 import { isConfigurationType, objectRefSchema, objectStorageKey, type ObjectRef } from './objects';
 import { patchIssues, representationIssues } from './representations';
 
@@ -70,22 +71,28 @@ export type ChangeKind = ConfigChange['kind'];
 /** The property of a style that holds its document (SLD unless `format` says otherwise). */
 export const STYLE_BODY_PROPERTY = 'body';
 
-const propertiesSchema = z.record(z.string(), z.json());
+// The schemas below are built on first use (lazily), not at import: every config-sync function
+// imports this module, most for its types and helpers alone. A function that parses changes or
+// events on every invocation builds them at cold start (buildEventSchemas).
 
-const addShape = { kind: z.literal('add'), object: objectRefSchema, properties: propertiesSchema };
-const modifyShape = {
-  kind: z.literal('modify'),
-  object: objectRefSchema,
-  patch: propertiesSchema.check(
-    z.refine((patch) => Object.keys(patch).length > 0, 'must change at least one property'),
-  ),
-};
-const removeShape = { kind: z.literal('remove'), object: objectRefSchema, recurse: z.optional(z.boolean()) };
+const changeShapes = lazily(() => {
+  const properties = z.record(z.string(), z.json());
+  return {
+    add: { kind: z.literal('add'), object: objectRefSchema(), properties },
+    modify: {
+      kind: z.literal('modify'),
+      object: objectRefSchema(),
+      patch: properties.check(z.refine((patch) => Object.keys(patch).length > 0, 'must change at least one property')),
+    },
+    remove: { kind: z.literal('remove'), object: objectRefSchema(), recurse: z.optional(z.boolean()) },
+  };
+});
 
 type ChangeFields = Pick<ConfigChange, 'kind' | 'object'> & { properties?: JsonObject; patch?: JsonObject };
 
 /** Rules that span fields, shared by the request and the stored-event schemas. */
-const changeRules = z.superRefine<ChangeFields>(({ kind, object, properties, patch }, ctx) => {
+const changeRules = lazily(() =>
+  z.superRefine<ChangeFields>(({ kind, object, properties, patch }, ctx) => {
   if (kind !== 'modify' && isConfigurationType(object.type)) {
     ctx.addIssue({
       code: 'custom',
@@ -108,7 +115,8 @@ const changeRules = z.superRefine<ChangeFields>(({ kind, object, properties, pat
       message: 'a style document can be replaced but not removed: expected a non-empty string',
     });
   }
-});
+}),
+);
 
 function isDocument(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0;
@@ -119,19 +127,24 @@ function isDocument(value: unknown): boolean {
  * Checked on what a master publishes (and on offloaded bodies, which are publish requests
  * stored whole); events already in the log are not judged again by later rules.
  */
-const representationRules = z.superRefine<ChangeFields>(({ kind, object, properties, patch }, ctx) => {
-  const issues =
-    kind === 'add' && properties !== undefined
-      ? representationIssues(object.type, object.id, properties).map((issue) => ({ ...issue, root: 'properties' }))
-      : kind === 'modify' && patch !== undefined
-        ? patchIssues(object.type, object.id, patch).map((issue) => ({ ...issue, root: 'patch' }))
-        : [];
-  for (const issue of issues) ctx.addIssue({ code: 'custom', path: [issue.root, ...issue.path], message: issue.message });
-});
+const representationRules = lazily(() =>
+  z.superRefine<ChangeFields>(({ kind, object, properties, patch }, ctx) => {
+    const issues =
+      kind === 'add' && properties !== undefined
+        ? representationIssues(object.type, object.id, properties).map((issue) => ({ ...issue, root: 'properties' }))
+        : kind === 'modify' && patch !== undefined
+          ? patchIssues(object.type, object.id, patch).map((issue) => ({ ...issue, root: 'patch' }))
+          : [];
+    for (const issue of issues) ctx.addIssue({ code: 'custom', path: [issue.root, ...issue.path], message: issue.message });
+  }),
+);
 
-export const configChangeSchema = z
-  .discriminatedUnion('kind', [z.strictObject(addShape), z.strictObject(modifyShape), z.strictObject(removeShape)])
-  .check(changeRules, representationRules);
+export const configChangeSchema = lazily(() => {
+  const { add, modify, remove } = changeShapes();
+  return z
+    .discriminatedUnion('kind', [z.strictObject(add), z.strictObject(modify), z.strictObject(remove)])
+    .check(changeRules(), representationRules());
+});
 
 // ---------------------------------------------------------------------------------------------
 // The event as stored in the log and carried by SNS
@@ -170,27 +183,43 @@ export function isOffloaded(event: PublishedEvent): event is OffloadedEvent {
   return 'bodyRef' in event;
 }
 
-const metadataShape = {
+const metadataShape = lazily(() => ({
   sequence: z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER)),
   cluster: clusterNameSchema,
   origin: nodeNameSchema,
   publishedAt: z.iso.datetime(),
-};
+}));
 
-export const configEventSchema = z
-  .discriminatedUnion('kind', [
-    z.strictObject({ ...metadataShape, ...addShape }),
-    z.strictObject({ ...metadataShape, ...modifyShape }),
-    z.strictObject({ ...metadataShape, ...removeShape }),
-  ])
-  .check(changeRules);
-
-export const offloadedEventSchema = z.strictObject({
-  ...metadataShape,
-  kind: z.enum(['add', 'modify', 'remove']),
-  object: objectRefSchema,
-  bodyRef: z.string().check(z.minLength(1, 'must not be empty')),
+export const configEventSchema = lazily(() => {
+  const { add, modify, remove } = changeShapes();
+  return z
+    .discriminatedUnion('kind', [
+      z.strictObject({ ...metadataShape(), ...add }),
+      z.strictObject({ ...metadataShape(), ...modify }),
+      z.strictObject({ ...metadataShape(), ...remove }),
+    ])
+    .check(changeRules());
 });
+
+export const offloadedEventSchema = lazily(() =>
+  z.strictObject({
+    ...metadataShape(),
+    kind: z.enum(['add', 'modify', 'remove']),
+    object: objectRefSchema(),
+    bodyRef: z.string().check(z.minLength(1, 'must not be empty')),
+  }),
+);
+
+/**
+ * Builds the schemas of changes and events now. Called at cold start by the functions that
+ * parse them on every invocation (apply, publish, the GeoServer gateway, the event listing),
+ * so that their first request does not pay for what their cold start would otherwise skip.
+ */
+export function buildEventSchemas(): void {
+  configChangeSchema();
+  configEventSchema();
+  offloadedEventSchema();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Bounds: what a stranger's JSON may cost before any recursive code touches it
@@ -265,7 +294,7 @@ export function assertWithinBounds(message: unknown, prefix: readonly PropertyKe
 /** Parses a publish request body; throws `InvalidConfigEventError` naming the first bad field. */
 export function parseConfigChange(body: unknown): ConfigChange {
   assertWithinBounds(body);
-  const result = z.safeParse(configChangeSchema, body, { error: describeIssue });
+  const result = z.safeParse(configChangeSchema(), body, { error: describeIssue });
   if (!result.success) throw invalidEvent(result.error);
   return withOriginalJson(result.data, body);
 }
@@ -293,7 +322,7 @@ function withOriginalJson<T extends { readonly kind: ChangeKind }>(parsed: T, in
 export function parsePublishedEvent(message: unknown): PublishedEvent {
   assertWithinBounds(message);
   const schema =
-    typeof message === 'object' && message !== null && 'bodyRef' in message ? offloadedEventSchema : configEventSchema;
+    typeof message === 'object' && message !== null && 'bodyRef' in message ? offloadedEventSchema() : configEventSchema();
   const result = z.safeParse(schema, message, { error: describeIssue });
   if (!result.success) throw invalidEvent(result.error);
   return withOriginalJson(result.data, message);
@@ -344,14 +373,14 @@ export function parseDeliveredEvent(message: unknown): DeliveredEvent {
   } catch (error) {
     if (!(error instanceof InvalidConfigEventError)) throw error;
     const record = typeof message === 'object' && message !== null ? (message as Record<string, unknown>) : {};
-    const metadata = z.safeParse(z.object(metadataShape), {
+    const metadata = z.safeParse(z.object(metadataShape()), {
       sequence: record.sequence,
       cluster: record.cluster,
       origin: record.origin,
       publishedAt: record.publishedAt,
     });
     if (!metadata.success) throw error;
-    const object = z.safeParse(objectRefSchema, record.object);
+    const object = z.safeParse(objectRefSchema(), record.object);
     return {
       ...metadata.data,
       unreadable: true,

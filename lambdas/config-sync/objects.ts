@@ -16,6 +16,7 @@
  * Names contain no `:` (the qualifier separator), `/` (URL segments) or white space.
  */
 import * as z from 'zod/mini';
+import { lazily } from '../shared/lazily';
 
 export const CATALOG_OBJECT_TYPES = [
   'workspace',
@@ -56,20 +57,6 @@ const NAME = String.raw`[^:/\s\p{Cc}]+`;
 const SERVICE = '[A-Z][A-Z0-9]*';
 const MAX_ID_LENGTH = 512;
 
-const nameId = idSchema(new RegExp(`^${NAME}$`, 'u'), 'must be a name without ":", "/" or white space');
-const qualifiedId = idSchema(
-  new RegExp(`^${NAME}:${NAME}$`, 'u'),
-  'must be "workspace:name" (names without ":", "/" or white space)',
-);
-const optionallyQualifiedId = idSchema(
-  new RegExp(`^(${NAME}:)?${NAME}$`, 'u'),
-  'must be "name" or "workspace:name" (names without ":", "/" or white space)',
-);
-const serviceId = idSchema(
-  new RegExp(`^(${NAME}:)?${SERVICE}$`, 'u'),
-  'must be a service name in capitals, optionally qualified by a workspace ("WMS", "topp:WFS")',
-);
-
 function idSchema(pattern: RegExp, rule: string) {
   return z
     .string()
@@ -87,25 +74,42 @@ function singletonRef<const T extends 'global' | 'logging'>(type: T) {
   });
 }
 
-export const objectRefSchema = z.discriminatedUnion('type', [
-  ref('workspace', nameId),
-  ref('namespace', nameId),
-  ref('dataStore', qualifiedId),
-  ref('coverageStore', qualifiedId),
-  ref('wmsStore', qualifiedId),
-  ref('wmtsStore', qualifiedId),
-  ref('featureType', qualifiedId),
-  ref('coverage', qualifiedId),
-  ref('wmsLayer', qualifiedId),
-  ref('wmtsLayer', qualifiedId),
-  ref('layer', qualifiedId),
-  ref('layerGroup', optionallyQualifiedId),
-  ref('style', optionallyQualifiedId),
-  singletonRef('global'),
-  ref('workspaceSettings', nameId),
-  ref('service', serviceId),
-  singletonRef('logging'),
-]);
+/**
+ * The schema of an object reference, built on first use (lazily): every config-sync function
+ * imports this module, for its types and helpers at least, and only those that parse a
+ * reference should pay for building its fifty-odd zod schema objects.
+ */
+export const objectRefSchema = lazily(() => {
+  const nameId = idSchema(new RegExp(`^${NAME}$`, 'u'), 'must be a name without ":", "/" or white space');
+  const qualifiedId = idSchema(new RegExp(`^${NAME}:${NAME}$`, 'u'), 'must be "workspace:name" (names without ":", "/" or white space)');
+  const optionallyQualifiedId = idSchema(
+    new RegExp(`^(${NAME}:)?${NAME}$`, 'u'),
+    'must be "name" or "workspace:name" (names without ":", "/" or white space)',
+  );
+  const serviceId = idSchema(
+    new RegExp(`^(${NAME}:)?${SERVICE}$`, 'u'),
+    'must be a service name in capitals, optionally qualified by a workspace ("WMS", "topp:WFS")',
+  );
+  return z.discriminatedUnion('type', [
+    ref('workspace', nameId),
+    ref('namespace', nameId),
+    ref('dataStore', qualifiedId),
+    ref('coverageStore', qualifiedId),
+    ref('wmsStore', qualifiedId),
+    ref('wmtsStore', qualifiedId),
+    ref('featureType', qualifiedId),
+    ref('coverage', qualifiedId),
+    ref('wmsLayer', qualifiedId),
+    ref('wmtsLayer', qualifiedId),
+    ref('layer', qualifiedId),
+    ref('layerGroup', optionallyQualifiedId),
+    ref('style', optionallyQualifiedId),
+    singletonRef('global'),
+    ref('workspaceSettings', nameId),
+    ref('service', serviceId),
+    singletonRef('logging'),
+  ]);
+});
 
 /** `workspace:name` from its parts; a global object's id is its bare name. */
 export function objectId(workspace: string | undefined, name: string): string {

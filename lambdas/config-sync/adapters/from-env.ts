@@ -20,11 +20,12 @@
  * Names are CONFIG_SYNC_ENV's (what CDK sets) and CONFIG_SYNC_LOCAL_ENV's (what only local/ sets).
  *
  * Each SDK client is created once per function, on first use, with the SDK's default (standard)
- * retry strategy. The SNS and SQS clients are deferred (deferred-sdk.ts): the handler says
- * whether its cold start loads them (`'at cold start'`, every invocation sends) or its first
- * send does (`'on first use'`, few do).
+ * retry strategy. The SNS and SQS modules come from the handler (deferred-sdk.ts): imported when
+ * every invocation sends with the client, created at cold start; their loader when few do.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { boolEnv, optionalEnv, requireEnv } from '../../shared/env';
 import { logger } from '../../shared/observability';
@@ -33,7 +34,7 @@ import type { ClusterNode } from '../../shared/cluster-model';
 import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership } from '../cluster';
 import { fieldIssues } from '../events';
 import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV } from '../env-names';
-import { DeferredSdk, loadSnsSdk, loadSqsSdk, type SdkLoading, type Sns, type Sqs } from './deferred-sdk';
+import { SdkClient, type SdkSource, type SnsSdk, type Sns, type SqsSdk, type Sqs } from './deferred-sdk';
 import { DynamoEventLog } from './dynamo-event-log';
 import { DynamoGatewayLease } from './dynamo-gateway-lease';
 import { DynamoGeoServerStatusStore } from './dynamo-geoserver-status';
@@ -88,19 +89,15 @@ function bodyBucket(): S3Bucket {
   return bucket;
 }
 
-let sqs: Sqs | undefined;
-
 /**
  * The SQS client. By default the SDK sends each request to its queue URL's host
  * (`useQueueUrlAsEndpoint`), even when `AWS_ENDPOINT_URL_SQS` is set; the local emulator's
  * queue URLs name a host that does not resolve, so with an endpoint override the queue URL
  * only names the queue.
  */
-export function sqsFromEnv(loading: SdkLoading): Sqs {
+export function sqsFromEnv(source: SdkSource<SqsSdk>): Sqs {
   const useQueueUrlAsEndpoint = !(optionalEnv(CONFIG_SYNC_LOCAL_ENV.sqsEndpoint) ?? optionalEnv(CONFIG_SYNC_LOCAL_ENV.awsEndpoint));
-  sqs ??= new DeferredSdk(loadSqsSdk, (sdk) => new sdk.SQSClient({ useQueueUrlAsEndpoint }));
-  if (loading === 'at cold start') sqs.connect();
-  return sqs;
+  return new SdkClient<SqsSdk, SQSClient>(source, (sdk) => new sdk.SQSClient({ useQueueUrlAsEndpoint }));
 }
 
 /** `pausesInLog`: the log checks a publisher's pause (in the node store) inside its append. */
@@ -139,8 +136,8 @@ export function applyDepsFromEnv(options: { pausesInLog?: boolean } = {}): Apply
   return { store: nodeStoreFromEnv(), log: eventLogFromEnv(options), bodies: eventBodiesFromEnv(), warn: (message, fields) => logger.warn(message, fields) };
 }
 
-export function eventTopicFromEnv(loading: SdkLoading): SnsEventTopic {
-  const sns: Sns = new DeferredSdk(loadSnsSdk, (sdk) => new sdk.SNSClient({}), loading);
+export function eventTopicFromEnv(source: SdkSource<SnsSdk>): SnsEventTopic {
+  const sns: Sns = new SdkClient<SnsSdk, SNSClient>(source, (sdk) => new sdk.SNSClient({}));
   return new SnsEventTopic(sns, requireEnv(CONFIG_SYNC_ENV.topicArn));
 }
 
@@ -160,14 +157,12 @@ export function nodeQueuesFromEnv(membership: ClusterMembership): NodeQueueMap {
   return queues;
 }
 
-/** Every caller reads the depths on every invocation: the client loads at cold start. */
-export function queueDepthsFromEnv(membership: ClusterMembership): SqsQueueDepths {
-  return new SqsQueueDepths(nodeQueuesFromEnv(membership), sqsFromEnv('at cold start'));
+export function queueDepthsFromEnv(membership: ClusterMembership, sqs: Sqs): SqsQueueDepths {
+  return new SqsQueueDepths(nodeQueuesFromEnv(membership), sqs);
 }
 
-/** Every redrive reads the dead-letter queue: the client loads at cold start. */
-export function redriveFromEnv(membership: ClusterMembership): SqsRedrive {
-  return new SqsRedrive(nodeQueuesFromEnv(membership), sqsFromEnv('at cold start'));
+export function redriveFromEnv(membership: ClusterMembership, sqs: Sqs): SqsRedrive {
+  return new SqsRedrive(nodeQueuesFromEnv(membership), sqs);
 }
 
 /** The node's GeoServer (`GEOSERVER_URL`), or undefined when the node has none. */

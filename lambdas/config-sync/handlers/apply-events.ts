@@ -35,10 +35,12 @@ import {
 } from '../adapters/from-env';
 import { queuesOf } from '../adapters/sqs-queues';
 import { enqueueJob } from '../adapters/sqs-jobs';
+import { loadSnsSdk, loadSqsSdk } from '../adapters/deferred-sdk';
 import { jobIdOfMessage } from '../jobs';
 import { runJobSlice, type JobRunnerDeps } from '../job-runner';
 import { publishChange } from '../publish';
 import { RANGE_LAST_ATTRIBUTE } from '../cluster';
+import { buildEventSchemas } from '../events';
 
 const membership = membershipFromEnv();
 const node = ownNodeFromEnv(membership);
@@ -52,10 +54,12 @@ if (!ownQueues) throw new Error(`Environment variable NODE_QUEUES has no queues 
 const queues = ownQueues;
 // SQS only delays a failed batch or queues a job's next slice, SNS only carries a capture
 // job's events: both load on first use, out of the cold start of every node's apply function.
-const sqs = sqsFromEnv('on first use');
+const sqs = sqsFromEnv(loadSqsSdk);
 const geoserver = rest ? new GeoServerInvocation(node.name, { rest, status: geoServerStatusFromEnv() }) : undefined;
 const jobs = jobStoreFromEnv();
-const publishing = rest && canPublish(node.role) ? { ...base, topic: eventTopicFromEnv('on first use'), now: () => new Date() } : undefined;
+// Every batch parses the events it delivers.
+buildEventSchemas();
+const publishing = rest && canPublish(node.role) ? { ...base, topic: eventTopicFromEnv(loadSnsSdk), now: () => new Date() } : undefined;
 const jobDeps: JobRunnerDeps = {
   cluster: context.cluster,
   store: base.store,

@@ -39,14 +39,19 @@ import { ALLOW_ALL, SourceNotAllowedError, sourceAllowList, type SourceAllowList
 import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
 import { CONFIG_SYNC_ENV } from '../env-names';
 import { publishChange, type PublishDeps } from '../publish';
+import { buildEventSchemas } from '../events';
+// Every request publishes: the SNS client is bundled and created at cold start.
+import * as snsSdk from '../adapters/sns-sdk';
 
 const REST_PREFIX = '/geoserver/rest';
 
 const membership = membershipFromEnv();
 const master = findNode(membership, requireEnv(CONFIG_SYNC_ENV.gatewayMasterNode));
 const upstream = new HttpUpstream(requireEnv(CONFIG_SYNC_ENV.gatewayGeoserverUrl), UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_BACK_BYTES);
-const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv('at cold start'), now: () => new Date() };
+const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(snsSdk), now: () => new Date() };
 const pauses = nodePausesFromEnv();
+// Every write parses the change it publishes.
+buildEventSchemas();
 /** Methods that never change GeoServer's configuration, forwarded even while the master is paused. */
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const writes = leaseSerializer(gatewayLeaseFromEnv(membership.cluster), {

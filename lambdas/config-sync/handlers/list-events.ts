@@ -6,9 +6,12 @@
 import { callerIdentity, httpHandler, json } from '../../shared/http';
 import { eventLogFromEnv, membershipFromEnv } from '../adapters/from-env';
 import { parseEventLogQuery, readEventLog } from '../event-log-view';
+import { buildEventSchemas } from '../events';
 
 const membership = membershipFromEnv();
 const log = eventLogFromEnv();
+// Every listing parses the events it reads.
+buildEventSchemas();
 
 export const handler = httpHandler(async (event) => {
   callerIdentity(event);

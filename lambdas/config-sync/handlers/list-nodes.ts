@@ -26,14 +26,17 @@ import {
   nodePausesFromEnv,
   nodeStoreFromEnv,
   queueDepthsFromEnv,
+  sqsFromEnv,
 } from '../adapters/from-env';
 import { initialStatus } from '../geoserver/status';
 import { jobView } from '../jobs';
+// Every listing reads the queues' depths: the SQS client is bundled and created at cold start.
+import * as sqsSdk from '../adapters/sqs-sdk';
 
 const membership = membershipFromEnv();
 const log = eventLogFromEnv();
 const store = nodeStoreFromEnv();
-const queues = queueDepthsFromEnv(membership);
+const queues = queueDepthsFromEnv(membership, sqsFromEnv(sqsSdk));
 const pauses = nodePausesFromEnv();
 const geoservers = geoServerNodesFromEnv(membership);
 const statuses = geoServerStatusFromEnv();

@@ -18,13 +18,18 @@ import { assertCanPublish } from '../cluster';
 import { describeError, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
 import { MAX_CHANGE_SET_BYTES, publishIdempotently, type PublishDeps } from '../publish';
+import { buildEventSchemas } from '../events';
+// Every request publishes: the SNS client is bundled and created at cold start.
+import * as snsSdk from '../adapters/sns-sdk';
 
 const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 const membership = membershipFromEnv();
 // The pause is checked by the log append itself (one transaction with the range when the
 // log's instance knows the head), so an uncontended publish reads nothing before it commits.
-const deps: PublishDeps = { ...applyDepsFromEnv({ pausesInLog: true }), topic: eventTopicFromEnv('at cold start'), now: () => new Date(), pauses: nodePausesFromEnv() };
+const deps: PublishDeps = { ...applyDepsFromEnv({ pausesInLog: true }), topic: eventTopicFromEnv(snsSdk), now: () => new Date(), pauses: nodePausesFromEnv() };
+// Every request parses a change.
+buildEventSchemas();
 
 /**
  * A change set's JSON (one change's `properties` are bounded at 1 MiB by the event rules):

@@ -27,10 +27,12 @@ import {
   sqsFromEnv,
 } from '../adapters/from-env';
 import { retryParkedMessage } from '../geoserver/invocation';
+// Every redrive reads the dead-letter queue: the SQS client is bundled and created at cold start.
+import * as sqsSdk from '../adapters/sqs-sdk';
 
 const membership = membershipFromEnv();
-const redrive = redriveFromEnv(membership);
-const sqs = sqsFromEnv('at cold start');
+const sqs = sqsFromEnv(sqsSdk);
+const redrive = redriveFromEnv(membership, sqs);
 const applyDeps = applyDepsFromEnv();
 const geoservers = geoServerNodesFromEnv(membership);
 

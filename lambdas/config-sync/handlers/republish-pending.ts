@@ -12,11 +12,12 @@ import { describeError, instrumented, logger, metrics, METRIC, MetricUnit } from
 import { catchUp } from '../apply';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
 import { republishPending } from '../publish';
+import { loadSnsSdk } from '../adapters/deferred-sdk';
 
 const membership = membershipFromEnv();
 const applyDeps = applyDepsFromEnv();
 // Most runs find nothing unpublished: the SNS client loads on the first republish.
-const topic = eventTopicFromEnv('on first use');
+const topic = eventTopicFromEnv(loadSnsSdk);
 const pauses = nodePausesFromEnv();
 const pureMasters = membership.nodes.filter((node) => node.role === 'master');
 

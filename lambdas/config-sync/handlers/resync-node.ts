@@ -26,6 +26,8 @@ import { fieldIssues } from '../events';
 import { logger } from '../../shared/observability';
 import { applyDepsFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { enqueueJob } from '../adapters/sqs-jobs';
+// A consuming node (most nodes) resyncs in a job queued on SQS: the client is bundled and created at cold start.
+import * as sqsSdk from '../adapters/sqs-sdk';
 import { jobView, newJob } from '../jobs';
 import { resyncRequestSchema } from '../request-schemas';
 
@@ -33,8 +35,7 @@ const membership = membershipFromEnv();
 const deps = applyDepsFromEnv();
 const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
-// A consuming node (most nodes) resyncs in a job queued on SQS.
-const sqs = sqsFromEnv('at cold start');
+const sqs = sqsFromEnv(sqsSdk);
 
 export const handler = httpHandler(async (event) => {
   const caller = findNode(membership, callerNode(event).nodeId);

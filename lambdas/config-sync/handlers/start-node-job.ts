@@ -18,12 +18,14 @@ import { assertCanOperate, findNode } from '../cluster';
 import { geoServerNodesFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { jobView, newJob, type JobKind } from '../jobs';
 import { enqueueJob } from '../adapters/sqs-jobs';
+// Every job starts with a message on SQS: the client is bundled and created at cold start.
+import * as sqsSdk from '../adapters/sqs-sdk';
 
 const membership = membershipFromEnv();
 const geoservers = geoServerNodesFromEnv(membership);
 const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
-const sqs = sqsFromEnv('at cold start');
+const sqs = sqsFromEnv(sqsSdk);
 
 export const handler = httpHandler(async (event: HttpEvent) => {
   const caller = findNode(membership, callerNode(event).nodeId);

@@ -11,7 +11,7 @@ import { CURSOR_KEY, DynamoNodeStore } from '../../../lambdas/config-sync/adapte
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
 import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
 import { sqsFromEnv } from '../../../lambdas/config-sync/adapters/from-env';
-import { snsWith, sqsWith } from '../../../lambdas/config-sync/adapters/deferred-sdk';
+import { loadSqsSdk, snsWith, sqsWith } from '../../../lambdas/config-sync/adapters/deferred-sdk';
 import { SqsQueueDepths, SqsRedrive } from '../../../lambdas/config-sync/adapters/sqs-queues';
 import { applyDeliveredBatch } from '../../../lambdas/config-sync/apply';
 import { resyncFrom } from '../../../lambdas/config-sync/bootstrap';
@@ -471,7 +471,7 @@ describe('SQS queues', () => {
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       },
       async () => {
-        const sqs = sqsFromEnv('on first use');
+        const sqs = sqsFromEnv(loadSqsSdk);
         try {
           const redrive = new SqsRedrive(aws.queues, sqs);
           expect(redrive.hasQueues('master-1')).toBe(false);
