@@ -771,6 +771,8 @@ export interface components {
                 failed?: number;
                 restCalls?: number;
                 published?: number;
+                /** @description Objects of the source's snapshot copied into the store so far (resync) */
+                copied?: number;
             };
             failures: {
                 type?: string;

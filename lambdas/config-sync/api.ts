@@ -126,6 +126,7 @@ export const nodeJobSchema = described(
       failed: z.optional(z.int()),
       restCalls: z.optional(z.int()),
       published: z.optional(z.int()),
+      copied: z.optional(described(z.int(), "Objects of the source's snapshot copied into the store so far (resync)")),
     }),
     failures: z.array(z.object({ type: z.optional(z.string()), id: z.optional(z.string()), message: z.optional(z.string()) })),
     slices: z.optional(z.int()),

@@ -5,15 +5,14 @@
  * slice (its message is delivered again after the same backoff as events, from the last
  * checkpoint); any other error fails the job, so a job never blocks the node's queue.
  */
-import { resyncFrom } from './bootstrap';
-import type { ApplyDeps } from './apply';
+import { catchUp, type ApplyDeps } from './apply';
 import { objectStorageKey, type ConfigChange, type ObjectRef } from './events';
 import { applyToGeoServer } from './geoserver/apply';
 import { comparePage, fixOrder, GeoServerReader, Liveness, dependencyRank, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { wholeStatePatch } from './gateway/gateway';
-import { isFinal, MAX_JOB_FAILURES, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
+import { isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import type { JsonObject } from './merge-patch';
 import type { NodeStore, StoredObject } from './ports';
 import { mapConcurrently } from '../shared/concurrency';
@@ -70,7 +69,12 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
       finishedAt: deps.now().toISOString(),
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     };
-    return (await save(failed)) ? 'done' : 'superseded';
+    if (!(await save(failed))) return 'superseded';
+    // A resync that failed gives its node back at once (the hold would lapse in any case),
+    // once its failure is recorded: a slice whose save fails is delivered again and goes on
+    // under the hold. Its store is then what the copy left, which the job's error says.
+    if (job.kind === 'resync') await deps.store.releaseResyncHold(node, id);
+    return 'done';
   }
 }
 
@@ -90,15 +94,8 @@ interface SliceCache {
 async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const progress = (changes: Partial<JobProgress>): JobProgress => ({ ...job.progress, ...changes });
   switch (job.phase) {
-    case 'bootstrap': {
-      if (!job.source) throw new Error('a resync job names no source');
-      const result = await resyncFrom(deps.apply, { cluster: deps.cluster, node: job.node }, job.source);
-      return {
-        ...job,
-        phase: deps.rest ? 'scan-store' : 'done',
-        resync: { snapshotSequence: result.snapshotSequence, cursor: result.cursor, appliedFromLog: result.applied.length },
-      };
-    }
+    case 'bootstrap':
+      return bootstrapStep(deps, job);
     case 'scan-store': {
       const rest = requireRest(deps, job);
       const reader = new GeoServerReader(rest);
@@ -146,6 +143,73 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
       return job.kind === 'capture' ? captureStep(deps, job, cache) : reconcileStep(deps, job, cache);
     case 'done':
       return job;
+  }
+}
+
+/** Events a resync's catch-up applies per step (and per checkpoint: the node's cursor is one). */
+const CATCH_UP_STEP = 1000;
+
+/**
+ * A resync's bootstrap, one step at a time: the store replaced with the source's snapshot as
+ * `NodeStore.replaceWithSnapshot` does it, in pages a checkpoint follows, then the log after
+ * the snapshot applied. The snapshot's sequence is the source's cursor read before its first
+ * object (objects read later may be newer, which the log's replay skips, as for any snapshot).
+ * While the copy runs, the node is held (`HELD_CURSOR`): the events its queue delivers between
+ * slices are acknowledged without being applied, and the catch-up applies them from the log.
+ * Every step is idempotent (a copy writes the same or an older version only, a prune deletes
+ * only what the snapshot does not hold and no later event wrote), so a step redone after a
+ * crash changes nothing more. The hold is renewed by every step and lapses `STALE_AFTER_MS`
+ * after the last, when the job may be replaced, so an abandoned resync never stops the node.
+ */
+async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
+  const source = job.source;
+  if (!source) throw new Error('a resync job names no source');
+  const node = job.node;
+  const limit = deps.pageSize ?? 100;
+  const { step, sequence = 0, after } = job.checkpoint;
+  const hold = () => deps.store.holdForResync(node, job.id, Date.now() + STALE_AFTER_MS);
+  switch (step) {
+    case undefined: {
+      const taken = await deps.store.readProgress(source);
+      if (taken.heldBy !== undefined) {
+        throw new Error(`source node ${source} is being resynced itself (job ${taken.heldBy}): its store is incomplete until that job ends`);
+      }
+      await hold();
+      return { ...job, checkpoint: { step: 'copy', sequence: taken.cursor }, progress: { ...job.progress, copied: 0 } };
+    }
+    case 'copy': {
+      await hold();
+      const page = await deps.store.listObjects(source, { limit, includeDeleted: true, ...(after === undefined ? {} : { after }) });
+      await deps.store.putSnapshotObjects(node, page.objects);
+      return {
+        ...job,
+        checkpoint: page.next === undefined ? { step: 'prune', sequence } : { step: 'copy', sequence, after: page.next },
+        progress: { ...job.progress, copied: (job.progress.copied ?? 0) + page.objects.length },
+      };
+    }
+    case 'prune': {
+      await hold();
+      const page = await deps.store.listObjects(node, { limit, includeDeleted: true, ...(after === undefined ? {} : { after }) });
+      const inSnapshot = new Set((await deps.store.readObjects(source, page.objects)).map(objectStorageKey));
+      await deps.store.removeUnlessNewer(node, page.objects.filter((object) => !inSnapshot.has(objectStorageKey(object))), sequence);
+      return { ...job, checkpoint: page.next === undefined ? { step: 'finish', sequence } : { step: 'prune', sequence, after: page.next } };
+    }
+    case 'finish':
+      await deps.store.finishSnapshot(node, sequence);
+      return { ...job, checkpoint: { step: 'catch-up', sequence, applied: 0 } };
+    case 'catch-up': {
+      const head = await deps.apply.log.head(deps.cluster);
+      const cursor = await deps.store.readCursor(node);
+      const result = await catchUp(deps.apply, { cluster: deps.cluster, node }, Math.min(head, cursor + CATCH_UP_STEP));
+      const applied = (job.checkpoint.applied ?? 0) + result.applied.length;
+      if (result.cursor < head) return { ...job, checkpoint: { step: 'catch-up', sequence, applied } };
+      return {
+        ...job,
+        phase: deps.rest ? 'scan-store' : 'done',
+        checkpoint: {},
+        resync: { snapshotSequence: sequence, cursor: result.cursor, appliedFromLog: applied },
+      };
+    }
   }
 }
 

@@ -29,7 +29,7 @@ export const JOB_KINDS = ['drift', 'reconcile', 'capture', 'resync'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
 /**
- * `bootstrap`: a resync's store snapshot and log catch-up; `scan-store`: the store's objects
+ * `bootstrap`: a resync's store snapshot (copied page by page) and log catch-up; `scan-store`: the store's objects
  * against the GeoServer, page by page; `scan-geoserver`: the GeoServer's listings against the
  * store (extras); `fix`: the differences made good (reconcile) or published (capture).
  */
@@ -51,10 +51,33 @@ export interface JobProgress {
   readonly restCalls: number;
   /** Events published (capture). */
   readonly published: number;
+  /** Objects of the source's snapshot copied into the store so far (resync). */
+  readonly copied?: number;
 }
 
 export interface JobFailure extends ObjectRef {
   readonly message: string;
+}
+
+/** Where a job's next slice picks up. */
+export interface JobCheckpoint {
+  /** The last store key dealt with (a scan, or a resync's copy or prune). */
+  readonly after?: string;
+  /** The next difference to fix. */
+  readonly index?: number;
+  /** Chunks of differences stored so far. */
+  readonly chunks?: number;
+  /**
+   * A resync's bootstrap: `copy` (the source's objects into the store, page by page), `prune`
+   * (the store's objects the source does not hold), `finish` (parking records dropped, cursor
+   * set to the snapshot's sequence), `catch-up` (the log after it); absent before the snapshot
+   * is taken.
+   */
+  readonly step?: 'copy' | 'prune' | 'finish' | 'catch-up';
+  /** A resync's snapshot sequence: the source's cursor, read before its first object. */
+  readonly sequence?: number;
+  /** Events a resync's catch-up has applied so far. */
+  readonly applied?: number;
 }
 
 export interface Job {
@@ -67,7 +90,7 @@ export interface Job {
   readonly requestedBy: string;
   /** A resync's source node. */
   readonly source?: string;
-  readonly checkpoint: { readonly after?: string; readonly index?: number; readonly chunks?: number };
+  readonly checkpoint: JobCheckpoint;
   readonly progress: JobProgress;
   /** The first `MAX_JOB_FAILURES` differences that could not be fixed or published, with why. */
   readonly failures: readonly JobFailure[];

@@ -70,8 +70,9 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },
       // Its jobs (jobs.ts): their differences (Query, DeleteItem), and a resync replacing its store.
       { on: 'nodeStore', actions: ddb('Query', 'DeleteItem'), scope: 'ownNode' },
-      // A resync job reads its source's store: any node's, read only.
-      { on: 'nodeStore', actions: ddb('GetItem', 'Query'), scope: 'allNodes' },
+      // A resync job reads its source's store: any node's, read only (its cursor, its objects
+      // page by page, and which of the node's own objects it holds).
+      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query'), scope: 'allNodes' },
       { on: 'eventBodies', actions: s3('GetObject') },
       { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
       { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },

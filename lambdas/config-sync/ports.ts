@@ -110,9 +110,23 @@ export interface ApplyFailure {
 
 /** Progress of a node: its cursor and, if any, the event that is failing right after it. */
 export interface NodeProgress {
+  /** The last sequence applied to the store (held or not). */
   readonly cursor: number;
   readonly failing?: ApplyFailure;
+  /** The resync job that holds the node while it copies a snapshot into the store (`NodeStore.holdForResync`). */
+  readonly heldBy?: string;
 }
+
+/**
+ * What `NodeStore.readCursor` answers while a resync holds the node (`holdForResync`): above
+ * every sequence, so the applier takes every event its queue delivers as a duplicate and
+ * acknowledges it without applying it (its publishes on a `both` node likewise leave the store
+ * alone). Nothing is lost: every delivered event is in the log, and the resync applies the log
+ * after its snapshot once the snapshot is in. Without the hold, events applied between the
+ * slices of a snapshot copy would be applied from the node's old cursor on top of objects the
+ * copy has not reached yet (a new node would even replay the whole log, one gap fill at a time).
+ */
+export const HELD_CURSOR = Number.MAX_SAFE_INTEGER;
 
 /**
  * The parked events of one object on one node. The first sequence is the one that failed;
@@ -165,8 +179,12 @@ export interface ParkedApply {
  * node, sort key `objectStorageKey(object)`, and one cursor item per node.
  */
 export interface NodeStore {
+  /**
+   * The sequence after which the node applies events: its cursor, or `HELD_CURSOR` while a
+   * resync holds the node. `readApplyState` answers the same.
+   */
   readCursor(node: string): Promise<number>;
-  /** The cursor and the failing event after it, if any. */
+  /** The cursor (held or not), the failing event after it, if any, and the resync holding the node, if any. */
   readProgress(node: string): Promise<NodeProgress>;
   /** The stored objects among `objects` (tombstones included); at most 100 at a time. */
   readObjects(node: string, objects: readonly ObjectRef[]): Promise<StoredObject[]>;
@@ -225,6 +243,32 @@ export interface NodeStore {
   replaceWithSnapshot(node: string, snapshot: Snapshot): Promise<void>;
   /** The node's objects and cursor as a snapshot (read the cursor before the objects). */
   readSnapshot(node: string, cluster: string): Promise<Snapshot>;
+
+  // A resync in slices (job-runner.ts): `replaceWithSnapshot` in steps a job can checkpoint.
+  /**
+   * Holds the node for resync job `job` until `until` (epoch ms): `readCursor` answers
+   * `HELD_CURSOR` meanwhile. Renewed by every step of the copy; a hold whose job stopped
+   * renewing it lapses, so an abandoned resync never stops a node for good.
+   */
+  holdForResync(node: string, job: string, until: number): Promise<void>;
+  /** Ends job `job`'s hold (a failed resync); another job's hold stays. */
+  releaseResyncHold(node: string, job: string): Promise<void>;
+  /**
+   * Writes objects of a snapshot: each replaces the stored version only if that is the same
+   * or older (a later event applied meanwhile is kept), as `replaceWithSnapshot` writes them.
+   */
+  putSnapshotObjects(node: string, objects: readonly StoredObject[]): Promise<void>;
+  /**
+   * Deletes the node's objects among `objects` that the snapshot at `sequence` does not hold,
+   * unless a later event than the snapshot wrote them (their stored `lastSequence` is above it).
+   * @returns how many were deleted
+   */
+  removeUnlessNewer(node: string, objects: readonly ObjectRef[], sequence: number): Promise<number>;
+  /**
+   * The last step of a snapshot's replacement: the parking records and the failure record
+   * removed, and the cursor set to `sequence`, which also ends any hold.
+   */
+  finishSnapshot(node: string, sequence: number): Promise<void>;
   listObjects(node: string, query: CatalogQuery): Promise<CatalogPage>;
 }
 

@@ -286,7 +286,7 @@ describe('apply functions', () => {
         // Beyond its own partition: every node's, to read only.
         else {
           expect([...nodes].sort()).toEqual([...NODES.map((declared) => declared.name)].sort());
-          expect(actionsOfStatement(statement).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+          expect(actionsOfStatement(statement).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
         }
         expect(actionsOfStatement(statement)).not.toContain('dynamodb:Scan');
       });

@@ -53,6 +53,7 @@ import type {
   StoreCommit,
   StoredObject,
 } from '../ports';
+import { HELD_CURSOR } from '../ports';
 import {
   bool,
   cancellationCodes,
@@ -109,28 +110,17 @@ export class DynamoNodeStore implements NodeStore {
   }
 
   async readCursor(node: string): Promise<number> {
-    const result = await this.client.send(
-      new GetItemCommand({
-        TableName: this.options.tableName,
-        Key: { node: str(node), key: str(CURSOR_KEY) },
-        ConsistentRead: true,
-      }),
-    );
-    return result.Item ? (optionalNumber(result.Item, 'cursor') ?? 0) : 0;
+    const item = await this.readCursorItem(node);
+    return heldBy(item) === undefined ? (optionalNumber(item, 'cursor') ?? 0) : HELD_CURSOR;
   }
 
   async readProgress(node: string): Promise<NodeProgress> {
-    const result = await this.client.send(
-      new GetItemCommand({
-        TableName: this.options.tableName,
-        Key: { node: str(node), key: str(CURSOR_KEY) },
-        ConsistentRead: true,
-      }),
-    );
-    const item = result.Item;
-    const cursor = item ? (optionalNumber(item, 'cursor') ?? 0) : 0;
-    const sequence = item ? optionalNumber(item, 'failingSequence') : undefined;
-    if (!item || sequence === undefined || sequence <= cursor) return { cursor };
+    const item = await this.readCursorItem(node);
+    const cursor = optionalNumber(item, 'cursor') ?? 0;
+    const job = heldBy(item);
+    const held = job === undefined ? {} : { heldBy: job };
+    const sequence = optionalNumber(item, 'failingSequence');
+    if (sequence === undefined || sequence <= cursor) return { cursor, ...held };
     return {
       cursor,
       failing: {
@@ -139,7 +129,20 @@ export class DynamoNodeStore implements NodeStore {
         reason: optionalString(item, 'failingReason') ?? '',
         at: optionalString(item, 'failingAt') ?? '',
       },
+      ...held,
     };
+  }
+
+  /** The node's cursor item (empty before its first event). */
+  private async readCursorItem(node: string): Promise<Item> {
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.options.tableName,
+        Key: { node: str(node), key: str(CURSOR_KEY) },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ?? {};
   }
 
   async readApplyState(
@@ -441,65 +444,113 @@ export class DynamoNodeStore implements NodeStore {
   }
 
   async replaceWithSnapshot(node: string, snapshot: Snapshot): Promise<void> {
-    const existing = new Map<string, { lastSequence: number; ref?: string }>();
-    for (const item of await this.queryObjects(node, { projection: true })) {
-      existing.set(readString(item, 'key'), { lastSequence: readNumber(item, 'lastSequence'), ref: optionalString(item, 'propertiesRef') });
+    const existing = (await this.queryObjects(node, { projection: true })).map((item) => readString(item, 'key'));
+    await this.putSnapshotObjects(node, snapshot.objects);
+    // Objects the snapshot does not know, unless a later event than the snapshot wrote them.
+    const wanted = new Set(snapshot.objects.map(objectStorageKey));
+    const stale = existing.filter((key) => !wanted.has(key)).map(refOfKey);
+    await this.removeUnlessNewer(node, stale, snapshot.sequence);
+    await this.finishSnapshot(node, snapshot.sequence);
+  }
+
+  async readSnapshot(node: string, cluster: string): Promise<Snapshot> {
+    // The stored cursor, held or not: the objects reflect it whatever the node applies now.
+    const { cursor: sequence } = await this.readProgress(node);
+    const items = await this.queryObjects(node, {});
+    const objects = await mapConcurrently(items, CONCURRENCY, (item) => this.toObject(node, item));
+    return { cluster, sourceNode: node, sequence, objects };
+  }
+
+  async holdForResync(node: string, job: string, until: number): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.options.tableName,
+        Key: { node: str(node), key: str(CURSOR_KEY) },
+        UpdateExpression: 'SET #holdJob = :job, #holdUntil = :until',
+        ExpressionAttributeNames: { '#holdJob': 'holdJob', '#holdUntil': 'holdUntil' },
+        ExpressionAttributeValues: { ':job': str(job), ':until': num(until) },
+      }),
+    );
+  }
+
+  async releaseResyncHold(node: string, job: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: { node: str(node), key: str(CURSOR_KEY) },
+          UpdateExpression: 'REMOVE #holdJob, #holdUntil',
+          ConditionExpression: '#holdJob = :job',
+          ExpressionAttributeNames: { '#holdJob': 'holdJob', '#holdUntil': 'holdUntil' },
+          ExpressionAttributeValues: { ':job': str(job) },
+        }),
+      );
+    } catch (error) {
+      // Another job's hold, or none: nothing of this job's to end.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const wanted = new Set<string>();
-    await mapConcurrently(snapshot.objects, CONCURRENCY, async (object) => {
-      const key = objectStorageKey(object);
-      wanted.add(key);
+  }
+
+  async putSnapshotObjects(node: string, objects: readonly StoredObject[]): Promise<void> {
+    await mapConcurrently(objects, CONCURRENCY, async (object) => {
       const item = await this.toItem(node, object);
+      let replaced: Item | undefined;
       try {
-        await this.client.send(new PutItemCommand(this.versionPut(item, object.lastSequence, 'same-or-older')));
+        replaced = (await this.client.send(new PutItemCommand({ ...this.versionPut(item, object.lastSequence, 'same-or-older'), ReturnValues: 'ALL_OLD' }))).Attributes;
       } catch (error) {
-        // The node already holds this version or a newer one (its queue kept applying).
+        // The node already holds a newer version (its queue kept applying). A body stored
+        // for this write is only storage: the bucket's lifecycle rules bound it.
         if (error instanceof ConditionalCheckFailedException) return;
         throw error;
       }
-      const before = existing.get(key)?.ref;
-      if (before !== undefined) this.knownBodies.set(bodyKey(node, key), before);
+      const before = replaced === undefined ? undefined : optionalString(replaced, 'propertiesRef');
+      if (before !== undefined) this.knownBodies.set(bodyKey(node, objectStorageKey(object)), before);
       await this.supersede(node, item);
     });
-    // Objects the snapshot does not know, unless a later event than the snapshot wrote them.
-    const stale = [...existing].filter(([key, { lastSequence }]) => !wanted.has(key) && lastSequence <= snapshot.sequence);
-    await mapConcurrently(stale, CONCURRENCY, async ([key, { ref }]) => {
+  }
+
+  async removeUnlessNewer(node: string, objects: readonly ObjectRef[], sequence: number): Promise<number> {
+    const removed = await mapConcurrently(objects, CONCURRENCY, async (object) => {
+      let old: Item | undefined;
       try {
-        await this.client.send(
-          new DeleteItemCommand({
-            TableName: this.options.tableName,
-            Key: { node: str(node), key: str(key) },
-            ConditionExpression: '#lastSequence <= :snapshot',
-            ExpressionAttributeNames: { '#lastSequence': 'lastSequence' },
-            ExpressionAttributeValues: { ':snapshot': num(snapshot.sequence) },
-          }),
-        );
+        old = (
+          await this.client.send(
+            new DeleteItemCommand({
+              TableName: this.options.tableName,
+              Key: { node: str(node), key: str(objectStorageKey(object)) },
+              ConditionExpression: '#lastSequence <= :snapshot',
+              ExpressionAttributeNames: { '#lastSequence': 'lastSequence' },
+              ExpressionAttributeValues: { ':snapshot': num(sequence) },
+              ReturnValues: 'ALL_OLD',
+            }),
+          )
+        ).Attributes;
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return;
+        // Written by a later event than the snapshot, or already gone.
+        if (error instanceof ConditionalCheckFailedException) return false;
         throw error;
       }
+      const ref = old === undefined ? undefined : optionalString(old, 'propertiesRef');
       if (ref !== undefined) await this.deleteBody(ref);
+      return true;
     });
+    return removed.filter(Boolean).length;
+  }
+
+  async finishSnapshot(node: string, sequence: number): Promise<void> {
     // The snapshot holds the effect of every parked event up to its sequence, and the log
     // after it replays the rest: the parking records go.
     await mapConcurrently(await this.listParked(node), CONCURRENCY, (record) =>
       this.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: { node: str(node), key: str(record.key) } })),
     );
-    // Last (a put: the failure record goes too): an interrupted bootstrap leaves the old
-    // cursor, and is simply run again.
+    // Last (a put: the failure record and any hold go too): an interrupted replacement leaves
+    // the old cursor, and is simply run again.
     await this.client.send(
       new PutItemCommand({
         TableName: this.options.tableName,
-        Item: { node: str(node), key: str(CURSOR_KEY), cursor: num(snapshot.sequence) },
+        Item: { node: str(node), key: str(CURSOR_KEY), cursor: num(sequence) },
       }),
     );
-  }
-
-  async readSnapshot(node: string, cluster: string): Promise<Snapshot> {
-    const sequence = await this.readCursor(node);
-    const items = await this.queryObjects(node, {});
-    const objects = await mapConcurrently(items, CONCURRENCY, (item) => this.toObject(node, item));
-    return { cluster, sourceNode: node, sequence, objects };
   }
 
   async listObjects(node: string, query: CatalogQuery): Promise<CatalogPage> {
@@ -688,6 +739,18 @@ function toParked(item: Item): ParkedObject {
     attempts: optionalNumber(item, 'attempts') ?? 0,
     parkedAt: optionalString(item, 'parkedAt') ?? '',
   };
+}
+
+/** The job holding the node, if its hold has not lapsed. */
+function heldBy(cursorItem: Item): string | undefined {
+  const until = optionalNumber(cursorItem, 'holdUntil');
+  return until !== undefined && until > Date.now() ? optionalString(cursorItem, 'holdJob') : undefined;
+}
+
+/** The object an object item's key names (`type/id`; an id may hold further slashes). */
+function refOfKey(key: string): ObjectRef {
+  const slash = key.indexOf('/');
+  return { type: key.slice(0, slash) as ObjectType, id: key.slice(slash + 1) } as ObjectRef;
 }
 
 function bodyKey(node: string, key: string): string {

@@ -33,10 +33,13 @@ import type {
   StoreCommit,
   StoredObject,
 } from '../ports';
+import { HELD_CURSOR } from '../ports';
 
 interface NodeState {
   cursor: number;
   failing?: ApplyFailure;
+  /** A resync's hold (`holdForResync`): the job and until when (epoch ms). */
+  hold?: { readonly job: string; readonly until: number };
   readonly objects: Map<string, StoredObject>;
   readonly parked: Map<string, ParkedObject>;
 }
@@ -47,12 +50,65 @@ export class MemoryNodeStore implements NodeStore {
   private readonly refusedWrites = new Map<string, Set<string>>();
 
   async readCursor(node: string): Promise<number> {
-    return this.state(node).cursor;
+    return this.appliedAfter(this.state(node));
+  }
+
+  /** What `readCursor` answers. */
+  private appliedAfter(state: NodeState): number {
+    return this.heldBy(state) === undefined ? state.cursor : HELD_CURSOR;
   }
 
   async readProgress(node: string): Promise<NodeProgress> {
-    const { cursor, failing } = this.state(node);
-    return failing && failing.sequence > cursor ? { cursor, failing: { ...failing } } : { cursor };
+    const state = this.state(node);
+    const { cursor, failing } = state;
+    const job = this.heldBy(state);
+    const held = job === undefined ? {} : { heldBy: job };
+    return failing && failing.sequence > cursor ? { cursor, failing: { ...failing }, ...held } : { cursor, ...held };
+  }
+
+  private heldBy(state: NodeState): string | undefined {
+    return state.hold && state.hold.until > Date.now() ? state.hold.job : undefined;
+  }
+
+  async holdForResync(node: string, job: string, until: number): Promise<void> {
+    this.state(node).hold = { job, until };
+  }
+
+  async releaseResyncHold(node: string, job: string): Promise<void> {
+    const state = this.state(node);
+    if (state.hold?.job === job) delete state.hold;
+  }
+
+  async putSnapshotObjects(node: string, objects: readonly StoredObject[]): Promise<void> {
+    const state = this.state(node);
+    for (const object of objects) {
+      this.assertWritable(node, object);
+      const key = objectStorageKey(object);
+      const stored = state.objects.get(key);
+      if (!stored || stored.lastSequence <= object.lastSequence) state.objects.set(key, structuredClone(object));
+    }
+  }
+
+  async removeUnlessNewer(node: string, objects: readonly ObjectRef[], sequence: number): Promise<number> {
+    const state = this.state(node);
+    let removed = 0;
+    for (const object of objects) {
+      const key = objectStorageKey(object);
+      const stored = state.objects.get(key);
+      if (stored && stored.lastSequence <= sequence) {
+        state.objects.delete(key);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  async finishSnapshot(node: string, sequence: number): Promise<void> {
+    const state = this.state(node);
+    state.parked.clear();
+    delete state.failing;
+    delete state.hold;
+    state.cursor = sequence;
   }
 
   async readApplyState(
@@ -61,9 +117,9 @@ export class MemoryNodeStore implements NodeStore {
     parkingKeys: readonly string[],
     withCursor: boolean,
   ): Promise<{ objects: StoredObject[]; parked: ParkedObject[]; cursor?: number }> {
-    const { parked, cursor } = this.state(node);
+    const { parked } = this.state(node);
     return {
-      ...(withCursor ? { cursor } : {}),
+      ...(withCursor ? { cursor: this.appliedAfter(this.state(node)) } : {}),
       objects: await this.readObjects(node, objects),
       parked: parkingKeys.flatMap((key) => {
         const record = parked.get(key);
@@ -194,6 +250,7 @@ export class MemoryNodeStore implements NodeStore {
   }
 
   async readSnapshot(node: string, cluster: string): Promise<Snapshot> {
+    // The stored cursor, held or not: the objects reflect it whatever the node applies now.
     const { cursor, objects } = this.state(node);
     const copies = sortedByKey([...objects.values()]).map((object) => structuredClone(object));
     return { cluster, sourceNode: node, sequence: cursor, objects: copies };

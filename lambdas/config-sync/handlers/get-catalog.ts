@@ -29,7 +29,8 @@ export const handler = httpHandler(async (event) => {
   const after = parseNext(params.next);
   const includeDeleted = parseBoolean(params.includeDeleted, 'includeDeleted');
 
-  const cursor = await store.readCursor(node);
+  // The stored cursor: a node held by a resync still shows the last sequence its store holds.
+  const { cursor } = await store.readProgress(node);
   const page = await store.listObjects(node, { type, limit, after, includeDeleted });
   const objects: StoredObject[] = [];
   let bytes = 0;

@@ -13,9 +13,10 @@ const log = eventLogFromEnv();
 const store = nodeStoreFromEnv();
 
 export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 'time'>>): Promise<{ head: number; lag: Record<string, number> }> => {
-  // The head first, as GET /nodes does: a cursor read after it is never ahead of it.
+  // The head first, as GET /nodes does: a cursor read after it is never ahead of it. The
+  // stored cursor, so a node held by a resync shows the lag it has until the resync catches up.
   const head = await log.head(membership.cluster);
-  const cursors = await Promise.all(membership.nodes.map(async (node) => [node.name, await store.readCursor(node.name)] as const));
+  const cursors = await Promise.all(membership.nodes.map(async (node) => [node.name, (await store.readProgress(node.name)).cursor] as const));
   const lag = Object.fromEntries(cursors.map(([node, cursor]) => [node, Math.max(0, head - cursor)]));
   for (const [node, value] of Object.entries(lag)) addNodeMetric(METRIC.lag, node, MetricUnit.Count, value);
   logger.info('lag measured', { head, lag });

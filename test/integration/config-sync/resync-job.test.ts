@@ -1,0 +1,151 @@
+/**
+ * A resync job's bootstrap against DynamoDB Local (started by this file), through the job runner
+ * the apply function runs: a snapshot far larger than one slice is copied page by page with a
+ * checkpoint, a slice that dies before its checkpoint is redone from the last one, and the node
+ * is held meanwhile (the events its queue delivers are acknowledged, not applied, and the
+ * catch-up applies them from the log). The DynamoDB store's conditional writes decide what a
+ * redone page and the prune may overwrite or delete, so they are tested here, not in memory.
+ */
+import { BatchWriteItemCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
+import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
+import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
+import { MemoryEventBodyStore } from '../../../lambdas/config-sync/adapters/memory';
+import { applyDeliveredEvent, type ApplyDeps } from '../../../lambdas/config-sync/apply';
+import { objectStorageKey } from '../../../lambdas/config-sync/objects';
+import { runJobSlice, type JobRunnerDeps } from '../../../lambdas/config-sync/job-runner';
+import { newJob, type Job, type JobStore } from '../../../lambdas/config-sync/jobs';
+import { HELD_CURSOR, type StoredObject } from '../../../lambdas/config-sync/ports';
+import { mapConcurrently } from '../../../lambdas/shared/concurrency';
+import { seedObjects } from '../../support/seed-catalog';
+import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+
+jest.setTimeout(300_000);
+
+const CLUSTER = 'resync-job';
+const SOURCE = 'master-1';
+const TARGET = 'slave-1';
+/** Larger than a slice of one second holds, at DynamoDB Local's pace of some milliseconds a write. */
+const OBJECTS = 1500;
+
+let aws: EmulatedAws;
+let store: DynamoNodeStore;
+let log: DynamoEventLog;
+
+beforeAll(async () => {
+  aws = await startEmulatedAws({ cluster: CLUSTER, consumers: [] });
+  store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+  log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
+}, 120_000);
+
+afterAll(async () => {
+  await aws?.stop();
+});
+
+/** Writes objects straight into a node's partition (BatchWriteItem, 25 an item), in the form the store writes small objects. */
+async function seed(node: string, objects: readonly StoredObject[]): Promise<void> {
+  const item = (object: StoredObject): Record<string, AttributeValue> => ({
+    node: { S: node },
+    key: { S: objectStorageKey(object) },
+    type: { S: object.type },
+    id: { S: object.id },
+    lastSequence: { N: String(object.lastSequence) },
+    lastOrigin: { S: object.lastOrigin },
+    updatedAt: { S: object.updatedAt },
+    deleted: { BOOL: object.deleted },
+    incomplete: { BOOL: object.incomplete },
+    properties: { S: JSON.stringify(object.properties) },
+  });
+  const batches: StoredObject[][] = [];
+  for (let i = 0; i < objects.length; i += 25) batches.push(objects.slice(i, i + 25));
+  await mapConcurrently(batches, 4, async (batch) => {
+    let requests: Record<string, WriteRequest[]> | undefined = { [aws.nodeStoreTable]: batch.map((object) => ({ PutRequest: { Item: item(object) } })) };
+    for (let attempt = 0; requests && Object.keys(requests).length > 0; attempt += 1) {
+      if (attempt > 20) throw new Error('DynamoDB Local left items unprocessed 20 times');
+      requests = (await aws.dynamo.send(new BatchWriteItemCommand({ RequestItems: requests }))).UnprocessedItems;
+    }
+  });
+}
+
+/** A job store whose saves fail once `allow` runs out: a slice that dies before its checkpoint. */
+function crashing(jobs: JobStore): JobStore & { allow: number } {
+  const wrapper = Object.create(jobs) as JobStore & { allow: number };
+  wrapper.allow = Infinity;
+  wrapper.save = async (job: Job) => {
+    if (wrapper.allow <= 0) throw new Error('the invocation died');
+    wrapper.allow -= 1;
+    return jobs.save(job);
+  };
+  return wrapper;
+}
+
+test('a snapshot far larger than one slice is copied in slices, survives a slice that dies midway, and leaves the store equal to its source', async () => {
+  const append = (id: string, sequence: number) => log.append({ cluster: CLUSTER, origin: SOURCE, publishedAt: new Date().toISOString(), kind: 'add', object: { type: 'workspace', id }, properties: { name: id } }).then((event) => {
+    expect(event.sequence).toBe(sequence);
+    return event;
+  });
+  const workspace = (id: string, lastSequence: number): StoredObject =>
+    ({ type: 'workspace', id, properties: { name: id }, lastSequence, lastOrigin: SOURCE, updatedAt: '2026-12-01T00:00:00.000Z', deleted: false, incomplete: false }) as StoredObject;
+  // The source's store: the log's first event and a seeded catalog (as if a change set); its cursor 1.
+  await append('first', 1);
+  const catalog = [workspace('first', 1), ...seedObjects(OBJECTS - 1, SOURCE)];
+  await seed(SOURCE, catalog);
+  await store.finishSnapshot(SOURCE, 1);
+  // The target's store, in doubt: objects the source never held (one of them written by an event
+  // after the snapshot, which the resync must keep), one the source holds in another state.
+  await seed(TARGET, [workspace('gone-1', 1), workspace('gone-2', 1), { ...catalog[1]!, properties: { name: 'wrong' }, lastSequence: 0 }, workspace('newer', 5)]);
+  await store.finishSnapshot(TARGET, 0);
+
+  const jobs = crashing(new DynamoJobStore(aws.nodeStoreTable, aws.dynamo));
+  const apply: ApplyDeps = { store, log, bodies: new MemoryEventBodyStore(), holeWaitMs: 0 };
+  const deps: JobRunnerDeps = { cluster: CLUSTER, store, jobs, apply, compareMode: 'stored-properties', now: () => new Date() };
+  const job = newJob({ id: 'resync-large', node: TARGET, kind: 'resync', requestedBy: SOURCE, source: SOURCE, hasGeoServer: false, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  const slice = () => runJobSlice(deps, TARGET, job.id, Date.now() + 1000);
+
+  // Slices of a second until a few pages are copied.
+  let slices = 0;
+  let current = (await jobs.read(TARGET, job.id))!;
+  while ((current.progress.copied ?? 0) < 300) {
+    expect(await slice()).toBe('more');
+    slices += 1;
+    current = (await jobs.read(TARGET, job.id))!;
+  }
+  expect(current.checkpoint.step).toBe('copy');
+  expect(await store.readCursor(TARGET)).toBe(HELD_CURSOR);
+
+  // Events published meanwhile reach the node's queue: acknowledged, not applied.
+  const during = [await append('during-1', 2), await append('during-2', 3)];
+  for (const event of during) expect(await applyDeliveredEvent(apply, { cluster: CLUSTER, node: TARGET }, event)).toMatchObject({ disposition: 'duplicate' });
+  expect(await store.readObjects(TARGET, [{ type: 'workspace', id: 'during-1' }])).toEqual([]);
+
+  // A slice saves that it runs, copies a page, and dies before its checkpoint.
+  jobs.allow = 1;
+  await expect(slice()).rejects.toThrow('the invocation died');
+  const stalled = (await jobs.read(TARGET, job.id))!;
+  expect({ state: stalled.state, checkpoint: stalled.checkpoint, copied: stalled.progress.copied }).toEqual({ state: 'running', checkpoint: current.checkpoint, copied: current.progress.copied });
+  expect(await store.readCursor(TARGET)).toBe(HELD_CURSOR);
+
+  // Delivered again: it resumes from the checkpoint.
+  jobs.allow = Infinity;
+  let outcome = 'more';
+  while (outcome === 'more' && slices < 500) {
+    outcome = await slice();
+    slices += 1;
+  }
+  const ended = (await jobs.read(TARGET, job.id))!;
+  expect(ended).toMatchObject({ state: 'succeeded', phase: 'done', error: null, progress: { copied: OBJECTS }, resync: { snapshotSequence: 1, cursor: 3, appliedFromLog: 2 } });
+  expect(ended.slices).toBeGreaterThan(5);
+  expect(await store.readProgress(TARGET)).toEqual({ cursor: 3 });
+
+  // The source's catalog, the events after the snapshot, and the object a later event wrote.
+  const source = await store.readSnapshot(SOURCE, CLUSTER);
+  const target = await store.readSnapshot(TARGET, CLUSTER);
+  const byKey = new Map(target.objects.map((object) => [objectStorageKey(object), object]));
+  expect(source.objects.filter((object) => JSON.stringify(byKey.get(objectStorageKey(object))) !== JSON.stringify(object))).toEqual([]);
+  expect(target.objects.map(objectStorageKey).filter((key) => !source.objects.some((object) => objectStorageKey(object) === key)).sort()).toEqual([
+    'workspace/during-1',
+    'workspace/during-2',
+    'workspace/newer',
+  ]);
+});

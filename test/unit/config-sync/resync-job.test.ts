@@ -1,0 +1,169 @@
+/**
+ * A resync job's bootstrap in slices (job-runner.ts), against the in-memory store: the source's
+ * snapshot is copied page by page with a checkpoint, the node is held meanwhile (the events its
+ * queue delivers are acknowledged, not applied, and the catch-up applies them from the log), a
+ * slice that dies before its checkpoint is redone from the last one, and a resync that fails
+ * gives its node back at once.
+ */
+import { MemoryJobStore } from '../../../lambdas/config-sync/adapters/memory';
+import { applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
+import type { ConfigChange, PublishedEvent } from '../../../lambdas/config-sync/events';
+import { runJobSlice, type JobRunnerDeps } from '../../../lambdas/config-sync/job-runner';
+import { newJob, type Job, type JobStore } from '../../../lambdas/config-sync/jobs';
+import { HELD_CURSOR } from '../../../lambdas/config-sync/ports';
+import { add, applyDeps, CLUSTER, harness, modify, remove, type Harness } from './fixtures';
+
+const SOURCE = 'master-1';
+const TARGET = 'slave-9';
+const PAGE = 7;
+
+/** 40 workspaces, then changes to some of them: the source's store ends with 40 objects, 5 of them tombstones. */
+function history(): ConfigChange[] {
+  const changes: ConfigChange[] = [];
+  for (let i = 0; i < 40; i += 1) changes.push(add('workspace', `ws${String(i).padStart(2, '0')}`, { name: `ws${i}` }));
+  for (let i = 0; i < 10; i += 1) changes.push(modify('workspace', `ws${String(i * 3).padStart(2, '0')}`, { title: `edited ${i}` }));
+  for (let i = 0; i < 5; i += 1) changes.push(remove('workspace', `ws${String(i * 7 + 1).padStart(2, '0')}`));
+  return changes;
+}
+
+/** The target's store before the resync: in doubt, with objects the source never held and a parked event. */
+async function storeInDoubt(h: Harness): Promise<void> {
+  await h.store.replaceWithSnapshot(TARGET, {
+    cluster: CLUSTER,
+    sourceNode: 'elsewhere',
+    sequence: 3,
+    objects: [
+      { type: 'workspace', id: 'stale', properties: { name: 'stale' }, lastSequence: 2, lastOrigin: SOURCE, updatedAt: '2025-01-01T00:00:00.000Z', deleted: false, incomplete: false },
+      { type: 'workspace', id: 'ws00', properties: { name: 'wrong' }, lastSequence: 1, lastOrigin: SOURCE, updatedAt: '2025-01-01T00:00:00.000Z', deleted: false, incomplete: false },
+    ],
+  });
+}
+
+function jobDeps(h: Harness, jobs: JobStore): JobRunnerDeps {
+  return { cluster: CLUSTER, store: h.store, jobs, apply: applyDeps(h), compareMode: 'stored-properties', now: () => new Date(), pageSize: PAGE };
+}
+
+async function startResync(jobs: JobStore, id = 'resync-1'): Promise<Job> {
+  const job = newJob({ id, node: TARGET, kind: 'resync', requestedBy: SOURCE, source: SOURCE, hasGeoServer: false, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  return job;
+}
+
+/** A job store whose saves fail while `crashing` is set, after `allow` more saves: a slice that dies before its checkpoint. */
+class CrashingJobStore extends MemoryJobStore {
+  allow = Infinity;
+  override async save(job: Job): Promise<'saved' | 'superseded'> {
+    if (this.allow <= 0) throw new Error('the invocation died');
+    this.allow -= 1;
+    return super.save(job);
+  }
+}
+
+test('a snapshot larger than one slice is copied page by page; events delivered meanwhile wait for the catch-up; the store ends equal to its source', async () => {
+  const h = harness();
+  await h.appendAll(history());
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  await storeInDoubt(h);
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs);
+  const deps = jobDeps(h, jobs);
+
+  // A deadline already past: every slice runs exactly one step, then checkpoints.
+  let outcome = await runJobSlice(deps, TARGET, job.id, Date.now() - 1); // takes the snapshot, holds the node
+  expect(outcome).toBe('more');
+  outcome = await runJobSlice(deps, TARGET, job.id, Date.now() - 1); // the first page
+  expect((await jobs.read(TARGET, job.id))?.progress.copied).toBe(PAGE);
+  expect(await h.store.readCursor(TARGET)).toBe(HELD_CURSOR);
+  expect((await h.store.readProgress(TARGET)).heldBy).toBe(job.id);
+
+  // Events published while the copy runs reach the node's queue: acknowledged as duplicates,
+  // nothing written (the held store keeps the copy's state), applied by the catch-up later.
+  const later: PublishedEvent[] = await h.appendAll([modify('workspace', 'ws02', { title: 'while copying' }), add('workspace', 'late', { name: 'late' })]);
+  for (const event of later) expect(await applyDeliveredEvent(applyDeps(h), { cluster: CLUSTER, node: TARGET }, event)).toMatchObject({ disposition: 'duplicate' });
+  expect(await h.store.readObjects(TARGET, [{ type: 'workspace', id: 'late' }])).toEqual([]);
+  expect((await h.store.readProgress(TARGET)).cursor).toBe(3);
+
+  let slices = 2;
+  while (outcome !== 'done' && slices < 100) {
+    outcome = await runJobSlice(deps, TARGET, job.id, Date.now() - 1);
+    slices += 1;
+  }
+  const ended = (await jobs.read(TARGET, job.id))!;
+  const head = await h.log.head(CLUSTER);
+  expect(ended).toMatchObject({ state: 'succeeded', phase: 'done', error: null, resync: { snapshotSequence: 55, cursor: head, appliedFromLog: 2 } });
+  expect(ended.progress.copied).toBe(40);
+  // 40 objects in pages of 7: 6 pages to copy, 6 to prune (the target's own objects too), and
+  // the snapshot, the finish and the catch-up: far more than one slice.
+  expect(ended.slices).toBeGreaterThanOrEqual(15);
+  expect(await h.store.readCursor(TARGET)).toBe(head);
+  expect((await h.store.readProgress(TARGET)).heldBy).toBeUndefined();
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  expect(h.store.allObjects(TARGET)).toEqual(h.store.allObjects(SOURCE));
+  expect(h.store.allObjects(TARGET).map((object) => object.id)).not.toContain('stale');
+});
+
+test('a slice that dies before its checkpoint is redone from the last one: the copy counts each object once and the store ends equal to its source', async () => {
+  const h = harness();
+  await h.appendAll(history());
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  await storeInDoubt(h);
+  const jobs = new CrashingJobStore();
+  const job = await startResync(jobs);
+  const deps = jobDeps(h, jobs);
+
+  for (let slice = 0; slice < 3; slice += 1) expect(await runJobSlice(deps, TARGET, job.id, Date.now() - 1)).toBe('more');
+  const before = (await jobs.read(TARGET, job.id))!;
+  expect(before.checkpoint.step).toBe('copy');
+  // The slice saves that it runs, copies a page, and dies before its checkpoint.
+  jobs.allow = 1;
+  await expect(runJobSlice(deps, TARGET, job.id, Date.now() - 1)).rejects.toThrow('the invocation died');
+  const stalled = (await jobs.read(TARGET, job.id))!;
+  expect({ state: stalled.state, checkpoint: stalled.checkpoint, copied: stalled.progress.copied }).toEqual({ state: 'running', checkpoint: before.checkpoint, copied: before.progress.copied });
+  expect(await h.store.readCursor(TARGET)).toBe(HELD_CURSOR);
+
+  // Delivered again: it resumes from the checkpoint, redoing the page that died.
+  jobs.allow = Infinity;
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 100 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, TARGET, job.id, Date.now() + 10_000);
+  const ended = (await jobs.read(TARGET, job.id))!;
+  expect(ended).toMatchObject({ state: 'succeeded', error: null, progress: { copied: 40 }, resync: { snapshotSequence: 55, cursor: 55, appliedFromLog: 0 } });
+  expect(h.store.allObjects(TARGET)).toEqual(h.store.allObjects(SOURCE));
+  expect(await h.store.readCursor(TARGET)).toBe(55);
+});
+
+test('a resync that fails gives its node back at once; a hold its job stopped renewing lapses by itself', async () => {
+  const h = harness();
+  await h.appendAll(history().slice(0, 10));
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  await storeInDoubt(h);
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs);
+  const deps = jobDeps(h, jobs);
+  expect(await runJobSlice(deps, TARGET, job.id, Date.now() - 1)).toBe('more');
+  expect(await h.store.readCursor(TARGET)).toBe(HELD_CURSOR);
+  // The source's store refuses to be read from now on: the job fails, the node is its own again.
+  const failing = { ...deps, store: Object.assign(Object.create(h.store) as typeof h.store, { listObjects: () => Promise.reject(new Error('source unreadable')) }) };
+  expect(await runJobSlice(failing, TARGET, job.id, Date.now() - 1)).toBe('done');
+  expect(await jobs.read(TARGET, job.id)).toMatchObject({ state: 'failed', error: 'Error: source unreadable' });
+  expect(await h.store.readCursor(TARGET)).toBe(3);
+  const next = await h.append(add('workspace', 'after'));
+  // The node applies again, from its own cursor, filling the gap from the log.
+  expect(await applyDeliveredEvent(applyDeps(h), { cluster: CLUSTER, node: TARGET }, next)).toMatchObject({ disposition: 'applied', cursor: next.sequence });
+
+  // A hold whose time is up no longer holds.
+  await h.store.holdForResync(TARGET, 'abandoned', Date.now() - 1);
+  expect(await h.store.readCursor(TARGET)).toBe(next.sequence);
+  expect((await h.store.readProgress(TARGET)).heldBy).toBeUndefined();
+});
+
+test('a source that is being resynced itself is refused: the job fails naming it, and holds nothing', async () => {
+  const h = harness();
+  await h.appendAll(history().slice(0, 5));
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  await h.store.holdForResync(SOURCE, 'other-resync', Date.now() + 60_000);
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs);
+  expect(await runJobSlice(jobDeps(h, jobs), TARGET, job.id, Date.now() + 10_000)).toBe('done');
+  expect((await jobs.read(TARGET, job.id))?.error).toBe(`Error: source node ${SOURCE} is being resynced itself (job other-resync): its store is incomplete until that job ends`);
+  expect((await h.store.readProgress(TARGET)).heldBy).toBeUndefined();
+});
