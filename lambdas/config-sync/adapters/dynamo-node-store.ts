@@ -360,16 +360,19 @@ export class DynamoNodeStore implements NodeStore {
 
   /**
    * The cursor's compare-and-swap from `expected` to `next`; it also clears the failure record
-   * (which concerned `next` or an earlier sequence).
+   * (which concerned `next` or an earlier sequence). It fails while a resync holds the node
+   * (`holdForResync`): an applier that took the cursor from its previous batch, not from a read,
+   * learns of the hold from the failure, reads the cursor again, and applies nothing.
    */
   private cursorUpdate(node: string, expected: number, next: number) {
+    const cursorIs = expected === 0 ? '(attribute_not_exists(#cursor) OR #cursor = :expected)' : '#cursor = :expected';
     return {
       TableName: this.options.tableName,
       Key: { node: str(node), key: str(CURSOR_KEY) },
       UpdateExpression: 'SET #cursor = :next REMOVE failingSequence, failingAttempts, failingReason, failingAt',
-      ConditionExpression: expected === 0 ? 'attribute_not_exists(#cursor) OR #cursor = :expected' : '#cursor = :expected',
-      ExpressionAttributeNames: { '#cursor': 'cursor' },
-      ExpressionAttributeValues: { ':next': num(next), ':expected': num(expected) },
+      ConditionExpression: `${cursorIs} AND (attribute_not_exists(#holdUntil) OR #holdUntil <= :now)`,
+      ExpressionAttributeNames: { '#cursor': 'cursor', '#holdUntil': 'holdUntil' },
+      ExpressionAttributeValues: { ':next': num(next), ':expected': num(expected), ':now': num(Date.now()) },
     };
   }
 

@@ -138,7 +138,7 @@ export class MemoryNodeStore implements NodeStore {
 
   async park(node: string, commit: ParkCommit): Promise<ParkOutcome> {
     const state = this.state(node);
-    if (state.cursor !== commit.expectedCursor) return 'cursor-moved';
+    if (state.cursor !== commit.expectedCursor || this.heldBy(state) !== undefined) return 'cursor-moved';
     const existing = state.parked.get(commit.key);
     if (!existing && !commit.cause) return 'unparked';
     const record: ParkedObject = existing
@@ -216,7 +216,7 @@ export class MemoryNodeStore implements NodeStore {
 
   async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
     const state = this.state(node);
-    if (state.cursor !== commit.expectedCursor) return 'cursor-moved';
+    if (state.cursor !== commit.expectedCursor || this.heldBy(state) !== undefined) return 'cursor-moved';
     if (commit.sequence !== commit.expectedCursor + 1) {
       throw new Error(`commit must advance the cursor by one (from ${commit.expectedCursor} to ${commit.sequence})`);
     }
@@ -230,7 +230,7 @@ export class MemoryNodeStore implements NodeStore {
 
   async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
     const state = this.state(node);
-    if (state.cursor !== commit.expectedCursor) return 'cursor-moved';
+    if (state.cursor !== commit.expectedCursor || this.heldBy(state) !== undefined) return 'cursor-moved';
     for (const { object, since } of commit.objects) {
       this.assertWritable(node, object);
       const stored = state.objects.get(objectStorageKey(object));

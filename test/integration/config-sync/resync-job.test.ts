@@ -11,7 +11,7 @@ import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-eve
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { MemoryEventBodyStore } from '../../../lambdas/config-sync/adapters/memory';
-import { applyDeliveredEvent, type ApplyDeps } from '../../../lambdas/config-sync/apply';
+import { applyDeliveredBatch, applyDeliveredEvent, type ApplyDeps } from '../../../lambdas/config-sync/apply';
 import { objectStorageKey } from '../../../lambdas/config-sync/objects';
 import { runJobSlice, type JobRunnerDeps } from '../../../lambdas/config-sync/job-runner';
 import { newJob, type Job, type JobStore } from '../../../lambdas/config-sync/jobs';
@@ -117,6 +117,10 @@ test('a snapshot far larger than one slice is copied in slices, survives a slice
   // Events published meanwhile reach the node's queue: acknowledged, not applied.
   const during = [await append('during-1', 2), await append('during-2', 3)];
   for (const event of during) expect(await applyDeliveredEvent(apply, { cluster: CLUSTER, node: TARGET }, event)).toMatchObject({ disposition: 'duplicate' });
+  // Also by a consumer that takes the cursor from its previous batch instead of reading it: its
+  // commit's compare-and-swap fails under the hold, and it reads the held cursor.
+  const batch = await applyDeliveredBatch(apply, { cluster: CLUSTER, node: TARGET }, during.map((event) => JSON.stringify(event)), { knownCursor: 0 });
+  expect({ failure: batch.failure, dispositions: batch.results.map((result) => result.disposition) }).toEqual({ failure: undefined, dispositions: ['duplicate', 'duplicate'] });
   expect(await store.readObjects(TARGET, [{ type: 'workspace', id: 'during-1' }])).toEqual([]);
 
   // A slice saves that it runs, copies a page, and dies before its checkpoint.

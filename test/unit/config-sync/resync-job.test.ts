@@ -6,7 +6,7 @@
  * gives its node back at once.
  */
 import { MemoryJobStore } from '../../../lambdas/config-sync/adapters/memory';
-import { applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
+import { applyDeliveredBatch, applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
 import type { ConfigChange, PublishedEvent } from '../../../lambdas/config-sync/events';
 import { runJobSlice, type JobRunnerDeps } from '../../../lambdas/config-sync/job-runner';
 import { newJob, type Job, type JobStore } from '../../../lambdas/config-sync/jobs';
@@ -80,6 +80,10 @@ test('a snapshot larger than one slice is copied page by page; events delivered 
   // nothing written (the held store keeps the copy's state), applied by the catch-up later.
   const later: PublishedEvent[] = await h.appendAll([modify('workspace', 'ws02', { title: 'while copying' }), add('workspace', 'late', { name: 'late' })]);
   for (const event of later) expect(await applyDeliveredEvent(applyDeps(h), { cluster: CLUSTER, node: TARGET }, event)).toMatchObject({ disposition: 'duplicate' });
+  // Also by a consumer that takes the cursor from its previous batch instead of reading it: its
+  // commit's compare-and-swap fails under the hold, and it reads the held cursor.
+  const batch = await applyDeliveredBatch(applyDeps(h), { cluster: CLUSTER, node: TARGET }, later.map((event) => JSON.stringify(event)), { knownCursor: 3 });
+  expect({ failure: batch.failure, dispositions: batch.results.map((result) => result.disposition) }).toEqual({ failure: undefined, dispositions: ['duplicate', 'duplicate'] });
   expect(await h.store.readObjects(TARGET, [{ type: 'workspace', id: 'late' }])).toEqual([]);
   expect((await h.store.readProgress(TARGET)).cursor).toBe(3);
 
