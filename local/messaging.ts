@@ -29,8 +29,16 @@ export interface RunningMessaging {
   pollersByMapping(): ReadonlyMap<string, QueuePoller>;
 }
 
-/** Lambda would wait for the queue's visibility timeout; locally a failed batch retries after this. */
+/**
+ * Lambda leaves a failed message alone: it returns when its visibility timeout ends, the
+ * queue's or the one the function set (ChangeMessageVisibility, e.g. the apply function's
+ * backoff while a GeoServer is down). Locally a failed message whose visibility the function
+ * did not change retries after this instead of the queue's timeout (minutes), so a retry is
+ * seen at once; one the function changed keeps the function's.
+ */
 const LOCAL_RETRY_DELAY_SECONDS = 1;
+/** A deadline further than this from the one the receive set was set by the function. */
+const DEADLINE_TOLERANCE_MS = 2000;
 
 export async function provisionMessaging(topology: LocalTopology, emulators: RunningEmulators): Promise<RunningMessaging> {
   const clientConfig = { endpoint: emulators.awsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
@@ -188,11 +196,11 @@ export class QueuePoller {
         continue;
       }
       if (messages.length === 0) continue;
-      await this.deliver(messages);
+      await this.deliver(messages, Date.now());
     }
   }
 
-  private async deliver(messages: Message[]): Promise<void> {
+  private async deliver(messages: Message[], receivedAt: number): Promise<void> {
     const event = {
       Records: messages.map((message) => ({
         messageId: message.MessageId,
@@ -231,11 +239,12 @@ export class QueuePoller {
         }),
       );
     }
-    if (failed.length) {
+    const unchanged = failed.length ? await this.visibilityUnchanged(failed, receivedAt) : [];
+    if (unchanged.length) {
       await this.sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.queueUrl,
-          Entries: failed.map((message, i) => ({
+          Entries: unchanged.map((message, i) => ({
             Id: String(i),
             ReceiptHandle: message.ReceiptHandle as string,
             VisibilityTimeout: LOCAL_RETRY_DELAY_SECONDS,
@@ -243,5 +252,32 @@ export class QueuePoller {
         }),
       );
     }
+  }
+
+  /**
+   * The failed messages whose visibility deadline is still the one their receive set (received
+   * at `receivedAt`, plus the queue's visibility timeout): the function did not change it. SQS
+   * cannot tell; the emulator's inspection endpoint (fauxqs `GET /_fauxqs/queues/<name>`, read
+   * only) shows each in-flight message's deadline. If it cannot be read, every failed message
+   * counts as unchanged, as before.
+   */
+  private async visibilityUnchanged(failed: Message[], receivedAt: number): Promise<Message[]> {
+    const url = new URL(this.queueUrl);
+    const name = url.pathname.split('/').pop() ?? '';
+    let inspected: { attributes?: Record<string, string>; messages?: { inflight?: { receiptHandle: string; visibilityDeadline: number }[] } };
+    try {
+      const response = await fetch(`${url.origin}/_fauxqs/queues/${encodeURIComponent(name)}`);
+      if (!response.ok) return failed;
+      inspected = (await response.json()) as typeof inspected;
+    } catch {
+      return failed;
+    }
+    const timeoutMs = Number(inspected.attributes?.VisibilityTimeout ?? Number.NaN) * 1000;
+    if (!Number.isFinite(timeoutMs)) return failed;
+    const deadlines = new Map((inspected.messages?.inflight ?? []).map((entry) => [entry.receiptHandle, entry.visibilityDeadline]));
+    return failed.filter((message) => {
+      const deadline = deadlines.get(message.ReceiptHandle as string);
+      return deadline === undefined || Math.abs(deadline - (receivedAt + timeoutMs)) <= DEADLINE_TOLERANCE_MS;
+    });
   }
 }

@@ -1,0 +1,66 @@
+/**
+ * The local queue poller (local/messaging.ts) against fauxqs (started by this file): as with the
+ * Lambda SQS event source, a failed message comes back when the visibility timeout the function
+ * set ends (the apply function's backoff, ChangeMessageVisibility), not sooner; one whose
+ * visibility the function left alone comes back after the local retry delay (1 s) rather than
+ * the queue's timeout.
+ */
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl } from '../../local/emulators';
+import { startFauxqsServer } from '../../local/fauxqs';
+import type { LocalFunctionHost } from '../../local/lambda-runner';
+import { QueuePoller } from '../../local/messaging';
+import { findFreePort } from '../../local/ports';
+import type { StartedService } from '../../local/supervisor';
+
+jest.setTimeout(60_000);
+
+let fauxqs: StartedService;
+let sqs: SQSClient;
+
+beforeAll(async () => {
+  fauxqs = await startFauxqsServer(await findFreePort(), undefined, 'child', 30_000);
+  sqs = new SQSClient({ endpoint: fauxqs.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  await fauxqs?.stop();
+});
+
+test('a failed message returns when the visibility the function set ends; one it left alone after the local retry delay', async () => {
+  const name = 'poller-backoff.fifo';
+  await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', VisibilityTimeout: '30' } }));
+  const queueUrl = localQueueUrl(fauxqs.endpoint, name);
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'event', MessageGroupId: 'cluster', MessageDeduplicationId: 'event-1' }));
+
+  const deliveries: number[] = [];
+  // The function: fails the first delivery with a 4 s backoff of its own, fails the second
+  // without one, and takes the third.
+  const invoke = async (event: SQSEvent) => {
+    deliveries.push(Date.now());
+    const [record] = event.Records;
+    if (deliveries.length === 1) {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record!.receiptHandle, VisibilityTimeout: 4 }));
+    }
+    return { batchItemFailures: deliveries.length < 3 ? [{ itemIdentifier: record!.messageId }] : [] };
+  };
+  const host = { fn: { name: 'Backoff' }, invoke } as unknown as LocalFunctionHost;
+  const source = { logicalId: 'Mapping', queueId: 'Queue', functionId: 'Backoff', batchSize: 10, reportBatchItemFailures: true };
+  const poller = new QueuePoller(sqs, source, queueUrl, `arn:aws:sqs:${LOCAL_REGION}:000000000000:${name}`, host);
+  poller.start();
+  try {
+    const deadline = Date.now() + 20_000;
+    while (deliveries.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  } finally {
+    await poller.stop();
+  }
+  expect(deliveries).toHaveLength(3);
+  const [first, second, third] = deliveries as [number, number, number];
+  // The function's 4 s, not the poller's 1 s (a receive waits up to 1 s more).
+  expect(second - first).toBeGreaterThanOrEqual(3900);
+  expect(second - first).toBeLessThan(8000);
+  // Left alone: the local retry delay, not the queue's 30 s.
+  expect(third - second).toBeLessThan(4000);
+});
