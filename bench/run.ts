@@ -358,7 +358,7 @@ async function bundleFigures(topology: ReturnType<typeof synthesizeTopology>, sc
   console.log(`  ${'bare GetItem handler (baseline)'.padEnd(38)} ${(baselineSize / 1024).toFixed(1).padStart(6)} KB`);
   // Apply functions of every node share one bundle; measure one of them.
   const measured = [...topology.functions.values()].filter(
-    (fn, i, all) => all.findIndex((other) => other.bundleFile === fn.bundleFile) === i && !/Apply-(?!slave-1$)/.test(fn.name),
+    (fn, i, all) => all.findIndex((other) => other.bundleFile === fn.bundleFile) === i && !/^ConfigSync\/(?!slave-1\/).+\/Apply$/.test(fn.name),
   );
   const over: string[] = [];
   let worst = 0;

@@ -33,6 +33,7 @@ import { startLocalLambdaApi } from './lambda-api';
 import { localGeoServerCredentials } from './geoserver';
 import { LocalFunctionHost } from './lambda-runner';
 import { provisionMessaging, type RunningMessaging } from './messaging';
+import { flattenNestedStacks } from './nested-stacks';
 import { readTopology, type CfnTemplate, type LocalTable, type LocalTopology } from './template';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -87,7 +88,7 @@ export function synthesizeTopology(outdir: string, context?: Record<string, unkn
     const { app, stack } = createClusterApp({ outdir, context });
     return { assembly: app.synth(), stack };
   });
-  return readTopology(assembly.getStackArtifact(stack.artifactId).template as CfnTemplate, assembly.directory, {
+  return readTopology(flattenNestedStacks(assembly.getStackArtifact(stack.artifactId).template, assembly.directory) as CfnTemplate, assembly.directory, {
     queueUrl: (name) => name,
     secretString: localSecrets(undefined),
   });
@@ -109,7 +110,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     return { assembly: app.synth(), stack };
   });
   const artifact = assembly.getStackArtifact(stack.artifactId);
-  const template = artifact.template as CfnTemplate & { Outputs?: Record<string, { Value: unknown }> };
+  const template = flattenNestedStacks(artifact.template, assembly.directory) as CfnTemplate & { Outputs?: Record<string, { Value: unknown }> };
 
   log('Starting DynamoDB Local and fauxqs (SNS/SQS/S3)...');
   const emulators = await startEmulators({

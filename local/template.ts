@@ -209,14 +209,15 @@ export function resolver(template: CfnTemplate, endpoints: LocalEndpoints) {
 
 const asList = (value: Json | undefined): Json[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
-/** The statements of every policy a role has: its inline policies and the AWS::IAM::Policy resources attached to it. */
+/** The statements of every policy a role has: its inline policies and the policy resources (inline and managed) attached to it. */
 function rolePolicy(template: CfnTemplate, roleId: string | undefined, resolve: (value: Json) => Json): PolicyStatement[] {
   if (roleId === undefined) return [];
   const documents: Json[] = [];
   const role = template.Resources[roleId];
   for (const inline of asList(role?.Properties?.Policies)) documents.push((inline as { PolicyDocument?: Json }).PolicyDocument ?? null);
   for (const resource of Object.values(template.Resources)) {
-    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    // CDK adds AWS::IAM::ManagedPolicy resources when a role's statements outgrow its inline policy.
+    if (resource.Type !== 'AWS::IAM::Policy' && resource.Type !== 'AWS::IAM::ManagedPolicy') continue;
     const roles = asList(resource.Properties?.Roles).map((ref) => referencedResource(ref));
     if (roles.includes(roleId)) documents.push(resource.Properties?.PolicyDocument ?? null);
   }

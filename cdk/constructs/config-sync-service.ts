@@ -1,14 +1,13 @@
-import { Annotations, ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, Duration, Lazy, Names, NestedStack, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { HttpMethod, type HttpApi, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
-import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
-import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
@@ -24,7 +23,7 @@ import {
 } from '../../lambdas/config-sync/manifest';
 import { EVENT_LOG_TABLE, NODE_STORE_TABLE, VOID_ITEM_ATTRIBUTES } from '../../lambdas/config-sync/tables';
 import type { Grant } from '../../lambdas/shared/manifest';
-import { canPublish, consumes, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
+import { canPublish, consumes, nodeQueueNames, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
 import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambdas/config-sync/gateway/limits';
 import { gatewayMaster, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
@@ -47,6 +46,11 @@ export interface ConfigSyncServiceProps {
 }
 
 export interface NodeQueues {
+  /**
+   * The nested stack that holds everything of this node: queues, subscription, apply function
+   * and their alarms (see ConfigSyncService).
+   */
+  readonly stack: NestedStack;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly apply: ClusterFunction;
@@ -75,6 +79,13 @@ const GEOSERVER_MAX_RECEIVE_COUNT = 1000;
  * message group per cluster: one total order). Each consuming node has its own durable SQS
  * FIFO queue (the virtual topic), a dead-letter queue, and an apply function that writes the
  * changes to that node's store.
+ *
+ * Each consuming node's resources (its queues and their policies, its subscription, its apply
+ * function with role, log group and event source, and their alarms: about 15) live in a
+ * CloudFormation nested stack of the node's own. In the cluster's stack a node then costs one
+ * resource, so the 500-resource limit of a stack no longer caps the cluster at 14 consuming
+ * nodes; each nested stack references the shared tables, topic and bucket and nothing of
+ * another node's.
  */
 export class ConfigSyncService extends Construct {
   readonly eventLog: Table;
@@ -129,19 +140,22 @@ export class ConfigSyncService extends Construct {
       masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
     });
 
-    const queueUrls: Record<string, { queueUrl: string; deadLetterQueueUrl: string }> = {};
     const queuePairs = new Map<string, Omit<NodeQueues, 'apply' | 'eventSource'>>();
     for (const node of consumers) {
-      const deadLetterQueue = new Queue(this, `${node.name}-dlq`, {
-        queueName: `${cluster.name}-${node.name}-dlq.fifo`,
+      const nodeStack = new NestedStack(this, node.name, {
+        description: `Node ${node.name} of GeoServer cluster '${cluster.name}': its queues, subscription and apply function (serverless-geoserver-cluster)`,
+      });
+      const names = nodeQueueNames(cluster.name, node.name);
+      const deadLetterQueue = new Queue(nodeStack, `${node.name}-dlq`, {
+        queueName: names.deadLetterQueue,
         fifo: true,
         retentionPeriod: props.queueRetention ?? Duration.days(14),
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      const queue = new Queue(this, `${node.name}-queue`, {
-        queueName: `${cluster.name}-${node.name}.fifo`,
+      const queue = new Queue(nodeStack, `${node.name}-queue`, {
+        queueName: names.queue,
         fifo: true,
         contentBasedDeduplication: false,
         retentionPeriod: props.queueRetention ?? Duration.days(14),
@@ -155,27 +169,50 @@ export class ConfigSyncService extends Construct {
         },
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      this.topic.addSubscription(
-        new SqsSubscription(queue, {
-          rawMessageDelivery: true,
-          // A node never receives its own events (the apply code drops them too: filter policy
-          // changes take minutes to propagate).
-          filterPolicy: subscriptionFilters(ownEventsFilterPolicy(node.name)),
+      // The subscription, with the queue policy that lets the topic send, in the node's stack.
+      // Written out rather than with SqsSubscription, which declares the queue's stack
+      // dependent on the topic's: a nested stack cannot be, it is deployed as part of it.
+      const sendFromTopic = queue.addToResourcePolicy(
+        new PolicyStatement({
+          actions: ['sqs:SendMessage'],
+          resources: [queue.queueArn],
+          principals: [new ServicePrincipal('sns.amazonaws.com')],
+          conditions: { ArnEquals: { 'aws:SourceArn': this.topic.topicArn } },
         }),
       );
-      queueUrls[node.name] = { queueUrl: queue.queueUrl, deadLetterQueueUrl: deadLetterQueue.queueUrl };
-      queuePairs.set(node.name, { queue, deadLetterQueue });
+      const subscription = new Subscription(nodeStack, 'Subscription', {
+        topic: this.topic,
+        protocol: SubscriptionProtocol.SQS,
+        endpoint: queue.queueArn,
+        rawMessageDelivery: true,
+        // A node never receives its own events (the apply code drops them too: filter policy
+        // changes take minutes to propagate).
+        filterPolicy: subscriptionFilters(ownEventsFilterPolicy(node.name)),
+      });
+      if (sendFromTopic.policyDependable) subscription.node.addDependency(sendFromTopic.policyDependable);
+      queuePairs.set(node.name, { stack: nodeStack, queue, deadLetterQueue });
     }
 
     // Object keys are generated per event and per object version, so S3 grants name key
     // prefixes; each prefix wildcard is acknowledged below with that reason.
-    const bucketArnToken = `<${stack.resolve(stack.getLogicalId(this.bodies.node.defaultChild as CfnBucket))}.Arn>`;
-    const prefixes = [`events/${cluster.name}/*`, 'objects/*', ...cluster.nodes.map((node) => `objects/${node.name}/*`)];
-    for (const prefix of prefixes) {
-      Validations.of(this).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${bucketArnToken}/${prefix}]`,
-        reason: `Keys under ${prefix} are generated per event or object version; the grant is limited to that prefix of the cluster's private bucket.`,
-      });
+    // cdk-nag names the bucket's ARN as the template does: in the cluster's stack by the bucket's
+    // logical id, in a node's nested stack by the parameter CDK passes it as.
+    const bucket = this.bodies.node.defaultChild as CfnBucket;
+    const acknowledgePrefixes = (scope: Construct, bucketArnToken: string, prefixes: readonly string[]) => {
+      for (const prefix of prefixes) {
+        Validations.of(scope).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${bucketArnToken}/${prefix}]`,
+          reason: `Keys under ${prefix} are generated per event or object version; the grant is limited to that prefix of the cluster's private bucket.`,
+        });
+      }
+    };
+    acknowledgePrefixes(this, `<${stack.resolve(stack.getLogicalId(bucket))}.Arn>`, [
+      `events/${cluster.name}/*`,
+      'objects/*',
+      ...cluster.nodes.map((node) => `objects/${node.name}/*`),
+    ]);
+    for (const [node, { stack: nodeStack }] of queuePairs) {
+      acknowledgePrefixes(nodeStack, `<referenceto${Names.uniqueId(bucket)}Arn>`, [`events/${cluster.name}/*`, 'objects/*', `objects/${node}/*`]);
     }
 
     const nodeNames = (nodes: readonly ClusterNode[]) => nodes.map((node) => node.name);
@@ -191,7 +228,8 @@ export class ConfigSyncService extends Construct {
       [CONFIG_SYNC_ENV.nodeStoreTable]: this.nodeStore.tableName,
       [CONFIG_SYNC_ENV.topicArn]: this.topic.topicArn,
       [CONFIG_SYNC_ENV.bodyBucket]: this.bodies.bucketName,
-      [CONFIG_SYNC_ENV.nodeQueues]: stack.toJsonString(queueUrls),
+      // Pseudo parameters only: the same value in the cluster's stack and in a node's.
+      [CONFIG_SYNC_ENV.queueUrlPrefix]: `https://sqs.${Aws.REGION}.${Aws.URL_SUFFIX}/${Aws.ACCOUNT_ID}/`,
       // Set per apply function (of a node with a GeoServer, for the GeoServer's two).
       [CONFIG_SYNC_ENV.nodeName]: undefined,
       [CONFIG_SYNC_ENV.geoserverUrl]: undefined,
@@ -262,9 +300,9 @@ export class ConfigSyncService extends Construct {
       // One consumer per consuming node, on that node's queue.
       for (const node of consumers) {
         const pair = queuePairs.get(node.name) as Omit<NodeQueues, 'apply' | 'eventSource'>;
-        const id = `${name}-${node.name}`;
         const geoserver = node.geoserver;
-        const apply = declaredFunction(this, id, declaration, binding(node.name), {
+        // In the node's own stack, so just `Apply` (its path: ConfigSync/<node>/Apply).
+        const apply = declaredFunction(pair.stack, name, declaration, binding(node.name), {
           ...options(name),
           ...(geoserver ? { timeout: GEOSERVER_APPLY_TIMEOUT } : {}),
           environment: {
@@ -289,7 +327,7 @@ export class ConfigSyncService extends Construct {
         apply.addToRolePolicy(allow(['sqs:SendMessage'], [pair.queue.queueArn]));
         const eventSource = new SqsEventSource(pair.queue, { batchSize: 10, reportBatchItemFailures: true });
         apply.addEventSource(eventSource);
-        this.functions[id] = apply;
+        this.functions[`${name}-${node.name}`] = apply;
         this.nodeQueues[node.name] = { ...pair, apply, eventSource };
       }
     }

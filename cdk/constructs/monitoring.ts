@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -59,8 +59,22 @@ export class Monitoring extends Construct {
     for (const email of thresholds.alarmEmails) this.alarmTopic.addSubscription(new EmailSubscription(email));
     const notify = new SnsAction(this.alarmTopic);
 
-    const alarm = (alarmId: string, description: string, settings: Omit<ConstructorParameters<typeof Alarm>[2], 'alarmDescription' | 'alarmName'>) => {
-      const created = new Alarm(this, alarmId, {
+    // An alarm lives in the stack of what it watches: a node's alarms in the node's nested stack
+    // (ConfigSyncService), so that a node costs the cluster's stack no resource beyond its own.
+    const homes = new Map<Stack, Construct>([[Stack.of(this), this]]);
+    const homeOf = (watched: Construct): Construct => {
+      const stack = Stack.of(watched);
+      let home = homes.get(stack);
+      if (!home) homes.set(stack, (home = new Construct(stack, 'Monitoring')));
+      return home;
+    };
+    const alarm = (
+      watched: Construct,
+      alarmId: string,
+      description: string,
+      settings: Omit<ConstructorParameters<typeof Alarm>[2], 'alarmDescription' | 'alarmName'>,
+    ) => {
+      const created = new Alarm(homeOf(watched), alarmId, {
         alarmName: `${cluster.name}-${alarmId}`,
         alarmDescription: description,
         ...settings,
@@ -76,14 +90,14 @@ export class Monitoring extends Construct {
 
     // Per node: dead letters, stale queue, lag.
     for (const [node, { queue, deadLetterQueue }] of Object.entries(props.nodeQueues)) {
-      alarm(`${node}-dead-letters`, `Node ${node} could not apply events: they are in its dead-letter queue. Fix the cause, then POST /nodes/${node}/redrive.`, {
+      alarm(deadLetterQueue, `${node}-dead-letters`, `Node ${node} could not apply events: they are in its dead-letter queue. Fix the cause, then POST /nodes/${node}/redrive.`, {
         metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
-      alarm(`${node}-oldest-message`, `Node ${node} has a queued event older than ${thresholds.oldestMessageAgeSeconds} s: it is down, paused or failing.`, {
+      alarm(queue, `${node}-oldest-message`, `Node ${node} has a queued event older than ${thresholds.oldestMessageAgeSeconds} s: it is down, paused or failing.`, {
         metric: queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(1) }),
         threshold: thresholds.oldestMessageAgeSeconds,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -92,7 +106,7 @@ export class Monitoring extends Construct {
       });
     }
     for (const { name: node } of cluster.nodes) {
-      alarm(`${node}-lag`, `Node ${node} has been more than ${thresholds.lagThreshold} events behind the log for ${thresholds.lagMinutes} minutes.`, {
+      alarm(props.nodeQueues[node]?.queue ?? this, `${node}-lag`, `Node ${node} has been more than ${thresholds.lagThreshold} events behind the log for ${thresholds.lagMinutes} minutes.`, {
         metric: custom(METRIC.lag, 'Maximum', { [NODE_DIMENSION]: node }),
         threshold: thresholds.lagThreshold,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -105,14 +119,14 @@ export class Monitoring extends Construct {
 
     // Per function: errors and throttles.
     for (const [name, fn] of Object.entries(props.functions)) {
-      alarm(`${name}-errors`, `Function ${name} failed (an unhandled error, a timeout or a failed batch).`, {
+      alarm(fn, `${name}-errors`, `Function ${name} failed (an unhandled error, a timeout or a failed batch).`, {
         metric: fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }),
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
-      alarm(`${name}-throttles`, `Function ${name} was throttled: raise its concurrency or the account limit.`, {
+      alarm(fn, `${name}-throttles`, `Function ${name} was throttled: raise its concurrency or the account limit.`, {
         metric: fn.metricThrottles({ statistic: 'Sum', period: Duration.minutes(5) }),
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -132,7 +146,7 @@ export class Monitoring extends Construct {
       period,
       label: 'API 5xx %',
     });
-    alarm('api-5xx', `More than ${thresholds.api5xxPercent}% of API requests answered 5xx in 5 minutes.`, {
+    alarm(this, 'api-5xx', `More than ${thresholds.api5xxPercent}% of API requests answered 5xx in 5 minutes.`, {
       metric: api5xxPercent,
       threshold: thresholds.api5xxPercent,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -141,7 +155,7 @@ export class Monitoring extends Construct {
     });
 
     // Publishing: events committed but not on the topic.
-    alarm('republish-backlog', `Committed configuration events have stayed unpublished for ${thresholds.republishBacklogMinutes} minutes: SNS publishes keep failing.`, {
+    alarm(this, 'republish-backlog', `Committed configuration events have stayed unpublished for ${thresholds.republishBacklogMinutes} minutes: SNS publishes keep failing.`, {
       metric: custom(METRIC.republishBacklog, 'Maximum'),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,

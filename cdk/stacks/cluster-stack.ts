@@ -119,7 +119,8 @@ export class ClusterStack extends Stack {
       cluster: props.cluster,
       metricsNamespace: METRICS_NAMESPACE,
       api: this.api,
-      functions: Object.fromEntries(functions.map((fn) => [`${fn.node.scope?.node.id}-${fn.node.id}`, fn])),
+      // Named by their place in the cluster: `Status-GetStatus`, `ConfigSync-<node>-Apply`.
+      functions: Object.fromEntries(functions.map((fn) => [fn.node.path.split('/').slice(1).join('-'), fn])),
       nodeQueues: this.configSync.nodeQueues,
     });
 

@@ -13,8 +13,12 @@ export const CONFIG_SYNC_ENV = {
   nodeStoreTable: 'NODE_STORE_TABLE_NAME',
   topicArn: 'CONFIG_TOPIC_ARN',
   bodyBucket: 'EVENT_BODY_BUCKET_NAME',
-  /** JSON object node -> `{ queueUrl, deadLetterQueueUrl }` of every consuming node. */
-  nodeQueues: 'NODE_QUEUES',
+  /**
+   * What every SQS queue URL of the account and region starts with
+   * (`https://sqs.<region>.<suffix>/<account>/`): a node's queue URLs are this prefix and its
+   * queue names (nodeQueueNames in lambdas/shared/cluster-model.ts).
+   */
+  queueUrlPrefix: 'QUEUE_URL_PREFIX',
   /** The node whose queue an apply function consumes. */
   nodeName: 'NODE_NAME',
   /**

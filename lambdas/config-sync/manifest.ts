@@ -17,7 +17,7 @@ export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
  *   a reader closing a hole (`EventLog.closeHoles`) may write voids, never an event.
  * - `eventBodies`: `events/<cluster>/*` of the bodies bucket; `objectBodies`: `objects/<node>/*`
  *   of the scoped nodes, `objects/*` for `allNodes`.
- * - `topic`; `queues`, `deadLetterQueues`: every consuming node's.
+ * - `topic`; `queues`, `deadLetterQueues`: every consuming node's (named by nodeQueueNames).
  * - `eventSourceMappings`: the SQS event source mappings of every consuming node's apply function.
  */
 export type ConfigSyncResource =
@@ -44,8 +44,9 @@ const COMMON: readonly ConfigSyncEnv[] = [
   CONFIG_SYNC_ENV.nodeStoreTable,
   CONFIG_SYNC_ENV.topicArn,
   CONFIG_SYNC_ENV.bodyBucket,
-  CONFIG_SYNC_ENV.nodeQueues,
 ];
+/** The functions that act on consuming nodes' queues (depths, redrives, job slices). */
+const WITH_QUEUES: readonly ConfigSyncEnv[] = [...COMMON, CONFIG_SYNC_ENV.queueUrlPrefix];
 const STORE_WRITE = ddb('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem');
 const BODY_WRITE = s3('GetObject', 'PutObject', 'DeleteObject');
 
@@ -63,7 +64,7 @@ export const CONFIG_SYNC_MANIFEST = {
   /** One per consuming node, on that node's queue. */
   Apply: {
     entry: 'config-sync/handlers/apply-events.ts',
-    environment: [...COMMON, CONFIG_SYNC_ENV.nodeName],
+    environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.nodeName],
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query') },
       { on: 'eventLogVoids', actions: ddb('PutItem') },
@@ -101,7 +102,7 @@ export const CONFIG_SYNC_MANIFEST = {
   },
   ListNodes: {
     entry: 'config-sync/handlers/list-nodes.ts',
-    environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],
+    environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.geoserverNodes],
     grants: [
       { on: 'eventLog', actions: ddb('GetItem') },
       // Query: the node's parking records.
@@ -131,7 +132,7 @@ export const CONFIG_SYNC_MANIFEST = {
   },
   ResyncNode: {
     entry: 'config-sync/handlers/resync-node.ts',
-    environment: COMMON,
+    environment: WITH_QUEUES,
     // A consuming node's resync is a job its apply function runs (queued here); a pure master,
     // which has no queue, is resynced within the request.
     grants: [...REWRITE_ANY_STORE, { on: 'queues', actions: ['sqs:SendMessage'] }],
@@ -139,7 +140,7 @@ export const CONFIG_SYNC_MANIFEST = {
   },
   RedriveNode: {
     entry: 'config-sync/handlers/redrive-node.ts',
-    environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],
+    environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.geoserverNodes],
     grants: [
       // Retrying parked events: read them from the log, apply them to the node's store.
       ...REWRITE_ANY_STORE,
@@ -151,7 +152,7 @@ export const CONFIG_SYNC_MANIFEST = {
   /** Starts a drift check, reconcile or capture job on a GeoServer node (jobs.ts): its apply function runs it. */
   StartNodeJob: {
     entry: 'config-sync/handlers/start-node-job.ts',
-    environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],
+    environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.geoserverNodes],
     grants: [
       // The node's job lock and job items (TransactWriteItems of an Update and a Put).
       { on: 'nodeStore', actions: ddb('GetItem', 'PutItem', 'UpdateItem'), scope: 'allNodes' },

@@ -33,6 +33,16 @@ export const nodeNameSchema = z.string().check(z.regex(NODE_NAME_PATTERN, NODE_N
 export const clusterNameSchema = z.string().check(z.regex(CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE));
 export const nodeRoleSchema = z.enum(NODE_ROLES);
 
+/**
+ * A consuming node's SQS FIFO queue and dead-letter queue names. Fixed by the cluster's and
+ * the node's names, so that a function finds every node's queues from one URL prefix
+ * (`QUEUE_URL_PREFIX`) instead of an environment variable listing each URL, which would outgrow
+ * Lambda's 4 KB of environment at about 20 nodes.
+ */
+export function nodeQueueNames(cluster: string, node: string): { readonly queue: string; readonly deadLetterQueue: string } {
+  return { queue: `${cluster}-${node}.fifo`, deadLetterQueue: `${cluster}-${node}-dlq.fifo` };
+}
+
 export function isNodeName(value: string): boolean {
   return NODE_NAME_PATTERN.test(value);
 }

@@ -3,12 +3,18 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createClusterApp, withQuietBundling } from '../../cdk/app';
+import { flattenNestedStacks } from '../../local/nested-stacks';
 import { OPENAPI_DOCUMENT_FILE } from '../../lambdas/shared/openapi-file';
 
 export interface Synthesized {
   template: Template;
   json: { Resources: Record<string, { Type: string; Properties?: any; DeletionPolicy?: string; UpdateReplacePolicy?: string }> };
   validationReport: { pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[] };
+  /**
+   * The cluster's stack as CloudFormation gets it (nested stacks as `AWS::CloudFormation::Stack`
+   * resources, not inlined), and each nested stack's own template by its logical id there.
+   */
+  stacks: { cluster: Synthesized['json']; nested: Record<string, Synthesized['json']> };
   /** The synth's warnings (`Annotations.addWarningV2`), as `cdk synth` prints them. */
   warnings: string[];
   /** The OpenAPI document as bundled with the function that serves GET /openapi.json (read from its asset), when bundled. */
@@ -37,11 +43,18 @@ export function synthesize(clusterOverrides: Record<string, unknown> = {}, optio
       return { assembly: app.synth(), stack };
     });
     const artifact = assembly.getStackArtifact(stack.artifactId);
-    const json = artifact.template;
+    // The cluster's stack with each node's nested stack inlined, as the local runtime reads it.
+    const json = flattenNestedStacks(artifact.template, outdir) as Synthesized['json'];
+    const cluster = artifact.template as Synthesized['json'];
+    const nested = Object.fromEntries(
+      Object.entries(cluster.Resources)
+        .filter(([, resource]) => resource.Type === 'AWS::CloudFormation::Stack')
+        .map(([id, resource]) => [id, JSON.parse(readFileSync(path.join(outdir, String((resource as { Metadata?: Record<string, unknown> }).Metadata?.['aws:asset:path'])), 'utf8'))]),
+    );
     const validationReport = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
     const warnings = artifact.messages.filter((message) => message.level === 'warning').map((message) => String(message.entry.data));
     const openApiDocument = options.bundle ? bundledOpenApiDocument(json, outdir) : undefined;
-    return { template: Template.fromJSON(json), json, validationReport, warnings, openApiDocument };
+    return { template: Template.fromJSON(json), json, stacks: { cluster, nested }, validationReport, warnings, openApiDocument };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -61,7 +74,7 @@ export function statementsOf(
 ): { Action: string | string[]; Resource: unknown; Effect: string; Condition?: Record<string, Record<string, unknown>> }[] {
   const role = json.Resources[functionLogicalId]?.Properties?.Role?.['Fn::GetAtt']?.[0];
   return Object.values(json.Resources)
-    .filter((resource) => resource.Type === 'AWS::IAM::Policy' && resource.Properties.Roles.some((r: { Ref: string }) => r.Ref === role))
+    .filter((resource) => ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].includes(resource.Type) && (resource.Properties.Roles ?? []).some((r: { Ref: string }) => r.Ref === role))
     .flatMap((resource) => resource.Properties.PolicyDocument.Statement);
 }
 

@@ -8,7 +8,7 @@
  * - `EVENT_LOG_TABLE_NAME`, `NODE_STORE_TABLE_NAME`
  * - `CONFIG_TOPIC_ARN` (SNS FIFO topic)
  * - `EVENT_BODY_BUCKET_NAME` (large event bodies and object properties)
- * - `NODE_QUEUES`: JSON object node -> `{ queueUrl, deadLetterQueueUrl }` for consuming nodes
+ * - `QUEUE_URL_PREFIX`: `https://sqs.<region>.<suffix>/<account>/`, to which a consuming node's queue names are added
  * - `NODE_NAME`: the node whose queue an apply function consumes
  * - `GEOSERVER_NODES`: JSON node -> GeoServer URL, for GET /nodes
  * - `GEOSERVER_URL`, `GEOSERVER_CREDENTIALS_SECRET` (Secrets Manager name or ARN): the apply
@@ -30,7 +30,7 @@ import * as z from 'zod/mini';
 import { boolEnv, optionalEnv, requireEnv } from '../../shared/env';
 import { logger } from '../../shared/observability';
 import type { ApplyDeps } from '../apply';
-import type { ClusterNode } from '../../shared/cluster-model';
+import { nodeQueueNames, type ClusterNode } from '../../shared/cluster-model';
 import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership } from '../cluster';
 import { fieldIssues } from '../events';
 import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV } from '../env-names';
@@ -46,7 +46,7 @@ import { DynamoNodePauses } from './dynamo-node-pauses';
 import { DynamoNodeStore } from './dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
 import { SnsEventTopic } from './sns-event-topic';
-import { SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from './sqs-queues';
+import { SqsQueueDepths, SqsRedrive, type NodeQueueMap } from './sqs-queues';
 
 /** The cluster's name and declared nodes (`CLUSTER_NAME`, `CLUSTER_NODES`). */
 export function membershipFromEnv(): ClusterMembership {
@@ -141,20 +141,21 @@ export function eventTopicFromEnv(source: SdkSource<SnsSdk>): SnsEventTopic {
   return new SnsEventTopic(sns, requireEnv(CONFIG_SYNC_ENV.topicArn));
 }
 
-const queuePairSchema = z.strictObject({ queueUrl: z.string(), deadLetterQueueUrl: z.string() });
-
-/** `NODE_QUEUES`: every consuming node must have its queues, and only declared nodes may. */
+/**
+ * Every consuming node's queue and dead-letter queue URLs: `QUEUE_URL_PREFIX` followed by the
+ * queue names the cluster model gives them.
+ */
 export function nodeQueuesFromEnv(membership: ClusterMembership): NodeQueueMap {
-  const queues: Record<string, QueuePair> = parseJsonEnv(CONFIG_SYNC_ENV.nodeQueues, z.record(z.string(), queuePairSchema));
-  for (const node of consumingNodes(membership)) {
-    if (!Object.hasOwn(queues, node.name)) throw new Error(`Environment variable NODE_QUEUES has no queues for node ${node.name}`);
+  const prefix = requireEnv(CONFIG_SYNC_ENV.queueUrlPrefix);
+  if (!URL.canParse(prefix) || !prefix.endsWith('/')) {
+    throw new Error(`Environment variable ${CONFIG_SYNC_ENV.queueUrlPrefix} must be a URL ending in '/', got '${prefix}'`);
   }
-  for (const name of Object.keys(queues)) {
-    if (!membership.nodes.some((node) => node.name === name)) {
-      throw new Error(`Environment variable NODE_QUEUES names ${name}, which CLUSTER_NODES does not declare`);
-    }
-  }
-  return queues;
+  return Object.fromEntries(
+    consumingNodes(membership).map((node) => {
+      const names = nodeQueueNames(membership.cluster, node.name);
+      return [node.name, { queueUrl: `${prefix}${names.queue}`, deadLetterQueueUrl: `${prefix}${names.deadLetterQueue}` }];
+    }),
+  );
 }
 
 export function queueDepthsFromEnv(membership: ClusterMembership, sqs: Sqs): SqsQueueDepths {

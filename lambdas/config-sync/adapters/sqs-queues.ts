@@ -25,7 +25,7 @@ export interface RedriveResult {
   readonly more: boolean;
 }
 
-/** Node name -> its queue and dead-letter queue (`NODE_QUEUES`); pure masters have none. */
+/** Node name -> its queue and dead-letter queue (from `QUEUE_URL_PREFIX`); pure masters have none. */
 export type NodeQueueMap = Readonly<Record<string, QueuePair>>;
 
 export function queuesOf(queues: NodeQueueMap, node: string): QueuePair | undefined {

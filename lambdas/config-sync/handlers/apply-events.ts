@@ -50,7 +50,7 @@ const base = applyDepsFromEnv();
 const rest = geoServerFromEnv();
 const deps: ApplyDeps = rest ? { ...base, geoserver: { rest } } : base;
 const ownQueues = queuesOf(nodeQueuesFromEnv(membership), node.name);
-if (!ownQueues) throw new Error(`Environment variable NODE_QUEUES has no queues for node ${node.name}`);
+if (!ownQueues) throw new Error(`Node ${node.name} consumes, yet has no queues`);
 const queues = ownQueues;
 // SQS only delays a failed batch or queues a job's next slice, SNS only carries a capture
 // job's events: both load on first use, out of the cold start of every node's apply function.

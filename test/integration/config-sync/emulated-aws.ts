@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { QueuePair } from '../../../lambdas/config-sync/adapters/sqs-queues';
 import { ownEventsFilterPolicy } from '../../../lambdas/config-sync/cluster';
+import { nodeQueueNames } from '../../../lambdas/shared/cluster-model';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localAwsEnvironment, startEmulators, type RunningEmulators } from '../../../local/emulators';
 
 export interface EmulatedAws {
@@ -81,9 +82,10 @@ export async function startEmulatedAws(options: { cluster: string; consumers: re
 
   const queues: Record<string, QueuePair> = {};
   for (const node of options.consumers) {
-    const deadLetterQueueUrl = await createQueue(sqs, `${options.cluster}-${node}-dlq.fifo`, {});
+    const names = nodeQueueNames(options.cluster, node);
+    const deadLetterQueueUrl = await createQueue(sqs, names.deadLetterQueue, {});
     const deadLetterArn = await queueArn(sqs, deadLetterQueueUrl);
-    const queueUrl = await createQueue(sqs, `${options.cluster}-${node}.fifo`, {
+    const queueUrl = await createQueue(sqs, names.queue, {
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: 3 }),
     });
     await sns.send(
@@ -118,7 +120,8 @@ export async function startEmulatedAws(options: { cluster: string; consumers: re
       NODE_STORE_TABLE_NAME: nodeStoreTable,
       CONFIG_TOPIC_ARN: topicArn,
       EVENT_BODY_BUCKET_NAME: bucket,
-      NODE_QUEUES: JSON.stringify(queues),
+      // What the functions derive each node's queue URLs from (the emulator's URLs share it).
+      QUEUE_URL_PREFIX: queueUrlPrefix(queues),
       ...localAwsEnvironment(emulators),
     }),
     async stop() {
@@ -137,6 +140,15 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
   );
   if (!url) throw new Error(`no URL for queue ${name}`);
   return url;
+}
+
+/** The one prefix of every queue URL (the emulator's), which the functions add names to. */
+function queueUrlPrefix(queues: Record<string, QueuePair>): string {
+  const prefixes = new Set(
+    Object.values(queues).flatMap((pair) => [pair.queueUrl, pair.deadLetterQueueUrl]).map((url) => url.slice(0, url.lastIndexOf('/') + 1)),
+  );
+  if (prefixes.size !== 1) throw new Error(`The emulator's queue URLs have ${prefixes.size} prefixes: ${[...prefixes].join(', ')}`);
+  return [...prefixes][0]!;
 }
 
 async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {

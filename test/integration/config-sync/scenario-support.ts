@@ -353,7 +353,7 @@ export class SyncCluster {
   // --- the local runtime: pollers and queues --------------------------------------------------
 
   pollerName(node: string): string {
-    return `ConfigSync/Apply-${node}`;
+    return `ConfigSync/${node}/Apply`;
   }
 
   /** Stops the node's queue poller: the node is down, its queue keeps receiving. */

@@ -316,7 +316,7 @@ test('an event only one node cannot apply is parked there with its reason; the n
   await cluster.waitConverged();
   // Only slave-2's store refuses writes of this one object (an explicit deny in its role).
   const fault = await cluster.api('POST', '/__local/faults/refuse-writes', {
-    json: { function: `ConfigSync/Apply-${node}`, itemKey: `${refusedObject.type}/${refusedObject.id}` },
+    json: { function: `ConfigSync/${node}/Apply`, itemKey: `${refusedObject.type}/${refusedObject.id}` },
   });
   expect(fault.status).toBe(200);
   try {

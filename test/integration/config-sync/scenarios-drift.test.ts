@@ -346,7 +346,7 @@ test('a reconcile whose invocation dies midway resumes from its checkpoint and e
   const job = await startJob('gs-2', 'reconcile');
   const before = await jobWhen('gs-2', job.id, (current) => current.phase === 'fix' && current.progress.fixed >= 400, 'fixing 400 objects');
 
-  const fault = await cluster.api('POST', '/__local/faults/refuse-writes', { json: { function: 'ConfigSync/Apply-gs-2', itemKey: `#jobs/${job.id}` } });
+  const fault = await cluster.api('POST', '/__local/faults/refuse-writes', { json: { function: 'ConfigSync/gs-2/Apply', itemKey: `#jobs/${job.id}` } });
   expect(fault.status).toBe(200);
   let stalled: any;
   try {

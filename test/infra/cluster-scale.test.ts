@@ -1,0 +1,97 @@
+/**
+ * A cluster of 30 consuming nodes (the largest the bench and docs/cost.md price) deploys within
+ * CloudFormation's and Lambda's limits: each consuming node's resources are in a nested stack of
+ * their own, so the cluster's stack grows by one resource per node (500 resources per stack),
+ * and no function's environment outgrows Lambda's 4 KB however many nodes there are to name.
+ */
+import { synthesize, type Synthesized } from '../support/synth';
+
+const CONSUMING = 30;
+const nodesOf = (consuming: number) => [
+  { name: 'master-1', role: 'master' },
+  { name: 'hub', role: 'both' },
+  ...Array.from({ length: consuming - 1 }, (_, i) => ({ name: `slave-${i + 1}`, role: 'slave' })),
+];
+/** CloudFormation's resources per stack; Lambda's environment variables per function, names and values. */
+const STACK_RESOURCE_LIMIT = 500;
+const ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
+
+let large: Synthesized;
+let small: Synthesized;
+beforeAll(() => {
+  large = synthesize({ nodes: nodesOf(CONSUMING) });
+  small = synthesize({ nodes: nodesOf(3) });
+}, 300_000);
+
+const nestedStackIds = (synth: Synthesized) =>
+  Object.keys(synth.stacks.cluster.Resources).filter((id) => synth.stacks.cluster.Resources[id]!.Type === 'AWS::CloudFormation::Stack');
+
+describe(`a cluster of ${CONSUMING} consuming nodes`, () => {
+  it('has one nested stack per consuming node, and a consuming node costs the cluster stack that one resource', () => {
+    expect(nestedStackIds(large)).toHaveLength(CONSUMING);
+    expect(nestedStackIds(small)).toHaveLength(3);
+    // Besides the nested stacks, and the managed policies CDK moves a role's statements into once
+    // its inline policy would pass IAM's 10,240 characters (a grant naming every node's queues).
+    const own = (synth: Synthesized) =>
+      Object.values(synth.stacks.cluster.Resources).filter((resource) => !['AWS::CloudFormation::Stack', 'AWS::IAM::ManagedPolicy'].includes(resource.Type)).length;
+    expect(own(large)).toBe(own(small));
+    expect(Object.keys(large.stacks.cluster.Resources).length).toBeLessThan(STACK_RESOURCE_LIMIT);
+  });
+
+  it("keeps each node's queues, subscription, apply function and alarms in the node's nested stack", () => {
+    for (const id of nestedStackIds(large)) {
+      const types = Object.values(large.stacks.nested[id]!.Resources).map((resource) => resource.Type);
+      const count = (type: string) => types.filter((t) => t === type).length;
+      expect({
+        queues: count('AWS::SQS::Queue'),
+        queuePolicies: count('AWS::SQS::QueuePolicy'),
+        subscriptions: count('AWS::SNS::Subscription'),
+        functions: count('AWS::Lambda::Function'),
+        eventSources: count('AWS::Lambda::EventSourceMapping'),
+        alarms: count('AWS::CloudWatch::Alarm'),
+      }).toEqual({ queues: 2, queuePolicies: 2, subscriptions: 1, functions: 1, eventSources: 1, alarms: 5 });
+      expect(types.length).toBeLessThan(STACK_RESOURCE_LIMIT);
+    }
+  });
+
+  it("gives no function an environment larger than Lambda's 4 KB, with every reference at its longest", () => {
+    const sizes = Object.entries(large.json.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function' && resource.Properties?.Environment?.Variables)
+      .map(([id, resource]) => {
+        const variables = resource.Properties.Environment.Variables as Record<string, unknown>;
+        const bytes = Object.entries(variables).reduce((sum, [name, value]) => sum + name.length + deployedLength(value, large.json), 0);
+        return { id, bytes };
+      });
+    expect(sizes.length).toBeGreaterThan(20);
+    const worst = sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    expect(worst.bytes).toBeLessThan(ENVIRONMENT_LIMIT_BYTES);
+    // The estimate is not vacuous: the worst names every node's event source.
+    expect(worst.bytes).toBeGreaterThan(CONSUMING * UUID_LENGTH);
+  });
+});
+
+const UUID_LENGTH = 36;
+/** At most, as CloudFormation would fill them in (region `ap-southeast-2`, suffix `amazonaws.com.cn`). */
+const PSEUDO_LENGTHS: Record<string, number> = { 'AWS::Region': 14, 'AWS::AccountId': 12, 'AWS::URLSuffix': 16, 'AWS::Partition': 10 };
+/** A generated name or ARN (CloudFormation's generated names stop well short of this). */
+const REFERENCE_LENGTH = 160;
+
+/** The length of a template value once deployed, at its longest. */
+function deployedLength(value: unknown, json: Synthesized['json']): number {
+  if (typeof value === 'string') return value.length;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value).length;
+  if (value === null || typeof value !== 'object') return 0;
+  const node = value as Record<string, unknown>;
+  if ('Ref' in node) {
+    const ref = String(node.Ref);
+    if (ref in PSEUDO_LENGTHS) return PSEUDO_LENGTHS[ref]!;
+    // An event source mapping's Ref is its UUID.
+    return json.Resources[ref]?.Type === 'AWS::Lambda::EventSourceMapping' ? UUID_LENGTH : REFERENCE_LENGTH;
+  }
+  if ('Fn::GetAtt' in node) return REFERENCE_LENGTH;
+  if ('Fn::Join' in node) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return parts.reduce<number>((sum, part) => sum + deployedLength(part, json), 0) + separator.length * Math.max(0, parts.length - 1);
+  }
+  throw new Error(`No length estimate for ${JSON.stringify(value).slice(0, 200)}`);
+}
