@@ -105,7 +105,7 @@ const CLUSTER_ENV: Record<string, string> = {
   [CONFIG_SYNC_ENV.nodeStoreTable]: 'store',
   [CONFIG_SYNC_ENV.topicArn]: 'arn:aws:sns:us-east-1:111111111111:deferred.fifo',
   [CONFIG_SYNC_ENV.bodyBucket]: 'bodies',
-  [CONFIG_SYNC_ENV.nodeQueues]: JSON.stringify({ 'slave-1': { queueUrl: 'https://sqs/q.fifo', deadLetterQueueUrl: 'https://sqs/dlq.fifo' } }),
+  [CONFIG_SYNC_ENV.queueUrlPrefix]: 'https://sqs.us-east-1.amazonaws.com/111111111111/',
   [CONFIG_SYNC_ENV.nodeName]: 'slave-1',
 };
 
