@@ -39,11 +39,33 @@ function timed<T extends object>(target: T, label: string, timings: Timings): T 
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
-function report(title: string, timings: Timings, totals: number[], requests: number): void {
+/** AWS calls by service and command, counted by a middleware on each client. */
+type CallCounts = Map<string, number>;
+
+function countCalls(client: { middlewareStack: { add: (...args: never[]) => void } }, service: string, counts: CallCounts): void {
+  const add = client.middlewareStack.add as unknown as (
+    middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>,
+    options: { step: 'initialize' },
+  ) => void;
+  add(
+    (next, context) => async (args) => {
+      const key = `${service}.${String(context.commandName).replace(/Command$/, '')}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+}
+
+function report(title: string, timings: Timings, totals: number[], requests: number, calls: CallCounts): void {
   console.log(`  ${title}: request median ${median(totals).toFixed(1)} ms over ${requests}`);
   for (const [key, values] of [...timings].sort((a, b) => median(b[1]) * b[1].length - median(a[1]) * a[1].length)) {
     console.log(`    ${key.padEnd(32)} ${(values.length / requests).toFixed(1).padStart(5)} calls/request, median ${median(values).toFixed(1).padStart(6)} ms`);
   }
+  // What the port calls above cost in AWS calls (a port call may make several, or none).
+  const total = [...calls.values()].reduce((sum, count) => sum + count, 0);
+  const each = [...calls].sort((a, b) => b[1] - a[1]).map(([key, count]) => `${key} ${(count / requests).toFixed(1)}`);
+  console.log(`    AWS calls/request: ${(total / requests).toFixed(1)} (${each.join(', ')})`);
 }
 
 export async function benchProfile(options: { requests: number }): Promise<void> {
@@ -51,6 +73,9 @@ export async function benchProfile(options: { requests: number }): Promise<void>
   try {
     const bucket = new S3Bucket(aws.s3, aws.bucket);
     const timings: Timings = new Map();
+    const calls: CallCounts = new Map();
+    countCalls(aws.dynamo, 'dynamodb', calls);
+    countCalls(aws.sns, 'sns', calls);
     const log = timed<EventLog>(new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }), 'log', timings);
     const store = timed<NodeStore>(new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(bucket) }), 'store', timings);
     const topic = timed<EventTopic>(new SnsEventTopic(snsWith(aws.sns), aws.topicArn), 'topic', timings);
@@ -62,15 +87,17 @@ export async function benchProfile(options: { requests: number }): Promise<void>
     console.log('Profile of the publish and apply paths (domain code in-process on DynamoDB Local + fauxqs, medians)');
     await publishIdempotently(deps, master, change());
     timings.clear();
+    calls.clear();
     const singles: number[] = [];
     for (let i = 0; i < options.requests; i++) {
       const started = performance.now();
       await publishIdempotently(deps, master, change());
       singles.push(performance.now() - started);
     }
-    report('publish one change (log allocate+commit, then topic+mark || own store catch-up)', timings, singles, options.requests);
+    report('publish one change (log append, then topic+mark || own store catch-up)', timings, singles, options.requests, calls);
 
     timings.clear();
+    calls.clear();
     const sets: number[] = [];
     const setRequests = Math.max(3, Math.floor(options.requests / 10));
     for (let i = 0; i < setRequests; i++) {
@@ -78,7 +105,7 @@ export async function benchProfile(options: { requests: number }): Promise<void>
       await publishIdempotently(deps, master, { changes: Array.from({ length: 100 }, change) });
       sets.push(performance.now() - started);
     }
-    report('publish a change set of 100', timings, sets, setRequests);
+    report('publish a change set of 100', timings, sets, setRequests, calls);
 
     // The apply path: one queue batch of 10 on a slave.
     const queue = aws.queues['slave-1'];
@@ -86,14 +113,42 @@ export async function benchProfile(options: { requests: number }): Promise<void>
     const total = 1 + options.requests + setRequests * 100;
     const messages = (await receiveAll(aws.sqs, queue.queueUrl, total)).map((message) => message.Body as string);
     timings.clear();
+    calls.clear();
     const batches: number[] = [];
+    // As the apply function does: each batch starts from the cursor the one before left.
+    let knownCursor: number | undefined;
     for (let start = 0; start + 10 <= messages.length && batches.length < options.requests; start += 10) {
       const started = performance.now();
-      const result = await applyDeliveredBatch({ store, log, bodies: deps.bodies }, { cluster: 'profile', node: 'slave-1' }, messages.slice(start, start + 10));
+      const result = await applyDeliveredBatch({ store, log, bodies: deps.bodies }, { cluster: 'profile', node: 'slave-1' }, messages.slice(start, start + 10), {
+        ...(knownCursor === undefined ? {} : { knownCursor }),
+      });
       if (result.failure) throw result.failure.error;
+      knownCursor = result.cursor;
       batches.push(performance.now() - started);
     }
-    report('apply a queue batch of 10 on a slave', timings, batches, batches.length);
+    report('apply a queue batch of 10 on a slave', timings, batches, batches.length, calls);
+
+    // The usual delivery: one event published, its message applied before the next is published
+    // (the log holds nothing beyond it, so nothing is applied ahead).
+    const singleTimings: Timings = new Map();
+    const singleCalls: CallCounts = new Map();
+    const deliveries: number[] = [];
+    for (let i = 0; i < options.requests; i++) {
+      await publishIdempotently(deps, master, change());
+      const [message] = await receiveAll(aws.sqs, queue.queueUrl, 1);
+      timings.clear();
+      calls.clear();
+      const started = performance.now();
+      const result = await applyDeliveredBatch({ store, log, bodies: deps.bodies }, { cluster: 'profile', node: 'slave-1' }, [message?.Body as string], {
+        ...(knownCursor === undefined ? {} : { knownCursor }),
+      });
+      if (result.failure) throw result.failure.error;
+      knownCursor = result.cursor;
+      deliveries.push(performance.now() - started);
+      for (const [key, values] of timings) singleTimings.set(key, [...(singleTimings.get(key) ?? []), ...values]);
+      for (const [key, count] of calls) singleCalls.set(key, (singleCalls.get(key) ?? 0) + count);
+    }
+    report('apply one delivered event on a slave (the cursor known from the batch before)', singleTimings, deliveries, deliveries.length, singleCalls);
     console.log('');
   } finally {
     await aws.stop();

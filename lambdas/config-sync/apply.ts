@@ -313,12 +313,15 @@ export async function applyDeliveredBatch(
   const results: DeliveryResult[] = [];
   // What the log already holds after these messages (a burst, a change set), read while they
   // are applied: applied too, it spares the next invocations their writes. Not on a GeoServer
-  // node, whose apply calls the GeoServer per event.
+  // node, whose apply calls the GeoServer per event. The read starts at the highest delivered
+  // sequence, not after it: that is usually the key of its own log item, and a range starting
+  // on a key is one query (one starting after it must also ask for the item before, in case a
+  // chunk reaches into the range: two queries in a row, the longest call of a delivery).
   const highest = events.reduce((max, event) => Math.max(max, event.sequence), 0);
   const ahead =
     deps.geoserver || events.length === 0
       ? Promise.resolve<DeliveredEvent[]>([])
-      : deps.log.readRange(context.cluster, highest + 1, highest + LOG_PAGE_SIZE).catch((): DeliveredEvent[] => []);
+      : deps.log.readRange(context.cluster, highest, highest + LOG_PAGE_SIZE - 1).catch((): DeliveredEvent[] => []);
   try {
     await applier.prefetch(
       events.flatMap((event) => (event.origin !== context.node && event.object !== undefined ? [event.object] : [])),
