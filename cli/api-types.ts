@@ -247,7 +247,7 @@ export interface paths {
         put?: never;
         /**
          * Bootstrap a node's store from a snapshot of another node's store plus the event log after it
-         * @description For a new node, one that was away longer than its queue retention, or one whose store is in doubt. The default source is the first master or `both` node other than the target. The node keeps following its queue meanwhile. A consuming node's resync is a background job run by its own apply function (202 with the job; progress in GET /nodes/{node}/jobs/{id} and GET /nodes); for a node with a GeoServer it ends with a reconcile of that GeoServer. A pure master (no queue) is resynced within the request (200).
+         * @description For a new node, one that was away longer than its queue retention, or one whose store is in doubt. The default source is the first master or `both` node other than the target. The node keeps following its queue meanwhile. A consuming node's resync is a background job run by its own apply function (202 with the job; progress in GET /nodes/{node}/jobs/{id} and GET /nodes); for a node with a GeoServer it ends with a reconcile of that GeoServer. A pure master has no queue: its resync is a job whose slices run within the requests asking for it, up to 20 s each: 200 once done, 202 with the job while it is not (send the same request again to go on from its checkpoint).
          */
         post: operations["resyncNode"];
         delete?: never;
@@ -2079,7 +2079,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A pure master was resynced */
+            /** @description A pure master was resynced (its job done within this request) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2094,10 +2094,12 @@ export interface operations {
                         snapshotSequence: number;
                         /** @description Events applied from the log after the snapshot */
                         appliedFromLog: number;
+                        /** @description The resync job, done */
+                        job?: components["schemas"]["NodeJob"];
                     };
                 };
             };
-            /** @description A consuming node: the resync job was started; `Location` names it */
+            /** @description A consuming node: the resync job was started. A pure master: its job went on and is not done yet (send the request again). `Location` names the job */
             202: {
                 headers: {
                     Location: components["headers"]["Location"];
@@ -2151,7 +2153,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No master other than the target to resync from (NO_RESYNC_SOURCE): name a source; events after the snapshot are missing from the log (RESYNC_REQUIRED); or the node runs another job (JOB_RUNNING, with that `job`) */
+            /** @description No master other than the target to resync from (NO_RESYNC_SOURCE): name a source; events after the snapshot are missing from the log (RESYNC_REQUIRED); the node runs another job (JOB_RUNNING, with that `job`); or a pure master's resync job failed (RESYNC_FAILED, with the `job` and its `error`) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -154,12 +154,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'resync': {
         const node = required(rest[0], command, '<node>');
-        const data = await call(client.POST('/nodes/{node}/resync', { params: { path: { node } }, body: values.source ? { source: values.source } : undefined }));
-        // A consuming node resyncs in a background job (202); a pure master within the request.
+        const resync = () => call(client.POST('/nodes/{node}/resync', { params: { path: { node } }, body: values.source ? { source: values.source } : undefined }));
+        // A consuming node resyncs in a background job (202, queued); a pure master's job runs
+        // within the requests that ask for it (202 while it runs, 200 once done): ask again.
+        let data = await resync();
+        while (!('sequence' in data) && data.job.state === 'running') data = await resync();
         print(
-          'job' in data
-            ? `${node}: resync from ${data.source} started as job ${data.job.id} (${data.job.state}); follow it in geocluster nodes`
-            : `${node} resynced from ${data.source}: at sequence ${data.sequence} (snapshot ${data.snapshotSequence}, ${data.appliedFromLog} from the log)`,
+          'sequence' in data
+            ? `${node} resynced from ${data.source}: at sequence ${data.sequence} (snapshot ${data.snapshotSequence}, ${data.appliedFromLog} from the log)`
+            : `${node}: resync from ${data.source} started as job ${data.job.id} (${data.job.state}); follow it in geocluster nodes`,
           data,
         );
         return EXIT.ok;

@@ -253,6 +253,7 @@ export const resyncAnswerSchema = z.object({
   sequence: described(count(), "The node's cursor after catching up with the log"),
   snapshotSequence: described(count(), "The source's cursor when the snapshot was read"),
   appliedFromLog: described(count(), 'Events applied from the log after the snapshot'),
+  job: z.optional(described(nodeJobSchema, 'The resync job, done')),
 });
 
 export const redriveAnswerSchema = z.object({
@@ -564,18 +565,24 @@ export const CONFIG_SYNC_API = {
       'source is the first master or `both` node other than the target. The node keeps following its queue meanwhile. ' +
       "A consuming node's resync is a background job run by its own apply function (202 with the job; progress in GET " +
       '/nodes/{node}/jobs/{id} and GET /nodes); for a node with a GeoServer it ends with a reconcile of that GeoServer. ' +
-      'A pure master (no queue) is resynced within the request (200).',
+      'A pure master has no queue: its resync is a job whose slices run within the requests asking for it, up to 20 s ' +
+      'each: 200 once done, 202 with the job while it is not (send the same request again to go on from its checkpoint).',
     tag: TAG,
     path: nodePath,
     body: { required: false, content: jsonContent(resyncRequestSchema) },
     responses: {
-      200: { description: 'A pure master was resynced', content: jsonContent(resyncAnswerSchema) },
-      202: { description: 'A consuming node: the resync job was started; `Location` names it', headers: ['Location'], content: jsonContent(resyncJobAnswerSchema) },
+      200: { description: 'A pure master was resynced (its job done within this request)', content: jsonContent(resyncAnswerSchema) },
+      202: {
+        description: 'A consuming node: the resync job was started. A pure master: its job went on and is not done yet (send the request again). `Location` names the job',
+        headers: ['Location'],
+        content: jsonContent(resyncJobAnswerSchema),
+      },
       400: errorResponse('`source` is not another node of the cluster, the body is invalid (`field` names it) or malformed'),
       404: unknownNode,
       409: errorResponse(
         'No master other than the target to resync from (NO_RESYNC_SOURCE): name a source; events after the snapshot ' +
-          'are missing from the log (RESYNC_REQUIRED); or the node runs another job (JOB_RUNNING, with that `job`)',
+          'are missing from the log (RESYNC_REQUIRED); the node runs another job (JOB_RUNNING, with that `job`); or a pure ' +
+          "master's resync job failed (RESYNC_FAILED, with the `job` and its `error`)",
       ),
       415: errorResponse('A body was sent that is not JSON'),
     },

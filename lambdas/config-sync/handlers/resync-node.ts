@@ -10,22 +10,31 @@
  * apply function runs it from its queue (a snapshot of a large store takes longer than a request
  * may last), and for a node with a GeoServer the job goes on with a reconcile of that GeoServer
  * against the new store, so a new node, or a GeoServer rebuilt from an empty data directory,
- * converges with this one call. 409 while the node runs another job. A pure master has no queue
- * (and no GeoServer): it is resynced within the request, answered 200.
+ * converges with this one call. 409 while the node runs another job.
  *
- * The node's queue may keep delivering meanwhile: the store only ever replaces an object by
- * a newer version, so the snapshot and the applier cannot undo each other's writes.
+ * A pure master has no queue and no apply function to run a job's slices (and no GeoServer), so
+ * its resync is a job whose slices run within the requests that ask for it: each POST runs it
+ * for at most `REQUEST_SLICE_MS` (under API Gateway's 29 s) and answers 200 with the outcome
+ * once it is done, or 202 with the job while it is not: the same POST again goes on from the
+ * job's checkpoint. So a store of any size is resynced, a request at a time, and none outlasts
+ * its gateway. Nothing runs between the requests: until the job is done the master's store is
+ * held (its own publishes reach it with the job's catch-up), and a job nobody continues lapses
+ * as any job does (15 minutes), the master then applying its publishes again.
+ *
+ * The node's queue may keep delivering meanwhile: the job holds the node while it copies the
+ * snapshot (job-runner.ts), and the store only ever replaces an object by a newer version.
  */
 import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
 import { ConflictError, ValidationError } from '../../shared/errors';
-import { callerNode, httpHandler, json, parseJsonBody, pathParam, type HttpEvent } from '../../shared/http';
-import { resyncFrom } from '../bootstrap';
+import { callerNode, httpHandler, json, parseJsonBody, pathParam, type HttpEvent, type HttpResult } from '../../shared/http';
 import { canPublish, consumes, type ClusterNode } from '../../shared/cluster-model';
 import { assertCanOperate, findNode } from '../cluster';
 import { fieldIssues } from '../events';
 import { logger } from '../../shared/observability';
 import { applyDepsFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { enqueueJob } from '../adapters/sqs-jobs';
+import { runJobSlice, type JobRunnerDeps } from '../job-runner';
 // A consuming node (most nodes) resyncs in a job queued on SQS: the client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
 import { jobView, newJob } from '../jobs';
@@ -35,9 +44,11 @@ const membership = membershipFromEnv();
 const deps = applyDepsFromEnv();
 const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
+/** A pure master's resync job, run within requests (no GeoServer: the bootstrap only). */
+const jobDeps: JobRunnerDeps = { cluster: membership.cluster, store: deps.store, jobs, apply: deps, compareMode: 'stored-properties', now: () => new Date() };
 const sqs = sqsFromEnv(sqsSdk);
 
-export const handler = httpHandler(async (event) => {
+export const handler = httpHandler(async (event, context) => {
   const caller = findNode(membership, callerNode(event).nodeId);
   const target = findNode(membership, pathParam(event, 'node'));
   assertCanOperate(caller, target, 'resync');
@@ -56,21 +67,47 @@ export const handler = httpHandler(async (event) => {
     logger.info('resync job started', { source: source.name, job: job.id });
     return json(202, { node: target.name, source: source.name, job: jobView(job) }, { location: `/nodes/${encodeURIComponent(target.name)}/jobs/${job.id}` });
   }
-  const result = await resyncFrom(deps, { cluster: membership.cluster, node: target.name }, source.name);
-  logger.info('node resynced', {
-    source: source.name,
-    snapshotSequence: result.snapshotSequence,
-    sequence: result.cursor,
-    appliedFromLog: result.applied.length,
-  });
+  return resyncWithinRequests(caller, target, source, context);
+});
+
+/** How long one request runs a pure master's resync job, at most. */
+const REQUEST_SLICE_MS = 20_000;
+/** Time kept back from the function's timeout for the answer. */
+const REQUEST_RESERVE_MS = 5_000;
+
+async function resyncWithinRequests(caller: ClusterNode, target: ClusterNode, source: ClusterNode, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<HttpResult> {
+  const now = new Date();
+  let job = newJob({ id: randomUUID(), node: target.name, kind: 'resync', requestedBy: caller.name, source: source.name, hasGeoServer: false, now });
+  const started = await jobs.start(job, now);
+  if (!started.started) {
+    // The same resync again goes on with it; anything else waits for it.
+    if (started.active.kind !== 'resync' || started.active.source !== source.name) {
+      throw new ConflictError('JOB_RUNNING', `Node ${target.name} is running job ${started.active.id} (${started.active.kind}); wait for it to end`, {
+        job: jobView(started.active),
+      });
+    }
+    job = started.active;
+  }
+  const remaining = context ? context.getRemainingTimeInMillis() - REQUEST_RESERVE_MS : REQUEST_SLICE_MS;
+  const outcome = await runJobSlice(jobDeps, target.name, job.id, Date.now() + Math.min(REQUEST_SLICE_MS, remaining));
+  const ran = (await jobs.read(target.name, job.id)) ?? job;
+  if (outcome === 'more') {
+    logger.info('resync job ran a slice within the request', { source: source.name, job: job.id, progress: ran.progress });
+    return json(202, { node: target.name, source: source.name, job: jobView(ran) }, { location: `/nodes/${encodeURIComponent(target.name)}/jobs/${job.id}` });
+  }
+  if (ran.state !== 'succeeded' || !ran.resync) {
+    throw new ConflictError('RESYNC_FAILED', `The resync of node ${target.name} (job ${job.id}) did not complete: ${ran.error ?? outcome}`, { job: jobView(ran) });
+  }
+  logger.info('node resynced', { source: source.name, job: job.id, snapshotSequence: ran.resync.snapshotSequence, sequence: ran.resync.cursor, appliedFromLog: ran.resync.appliedFromLog });
   return json(200, {
     node: target.name,
     source: source.name,
-    sequence: result.cursor,
-    snapshotSequence: result.snapshotSequence,
-    appliedFromLog: result.applied.length,
+    sequence: ran.resync.cursor,
+    snapshotSequence: ran.resync.snapshotSequence,
+    appliedFromLog: ran.resync.appliedFromLog,
+    job: jobView(ran),
   });
-});
+}
 
 function requestedSource(event: HttpEvent): string | undefined {
   // The body is optional: an empty one means the default source.

@@ -269,6 +269,33 @@ describe('resync and redrive', () => {
     expect(body(self)).toMatchObject({ field: 'source' });
   });
 
+  test("a pure master's resync is a job whose slices run within the requests asking for it: 202 while it goes on, 200 once done", async () => {
+    // A request with only 5 s left keeps them all for its answer: one step of the job each.
+    const short = { getRemainingTimeInMillis: () => 5_000 };
+    const resync = () => handlers.resync(http({ node: 'master-1', path: { node: 'master-1' }, body: { source: 'master-2' }, contentType: 'application/json' }), short);
+    const first = await resync();
+    expect(first.statusCode).toBe(202);
+    expect(body(first)).toMatchObject({ node: 'master-1', source: 'master-2', job: { node: 'master-1', kind: 'resync', state: 'running', phase: 'bootstrap', slices: 1 } });
+    const id = (body(first).job as { id: string }).id;
+    expect(first.headers?.location).toBe(`/nodes/master-1/jobs/${id}`);
+    // Another resync of the node (another source) waits for this one.
+    const other = await handlers.resync(http({ node: 'master-1', path: { node: 'master-1' }, body: { source: 'slave-1' }, contentType: 'application/json' }));
+    expect({ status: other.statusCode, code: body(other).code }).toEqual({ status: 409, code: 'JOB_RUNNING' });
+    // The same call again goes on with the job, from its checkpoint, until it is done.
+    const answers = [first];
+    while (answers.length < 20 && answers[answers.length - 1]!.statusCode === 202) answers.push(await resync());
+    const done = answers[answers.length - 1]!;
+    expect(done.statusCode).toBe(200);
+    expect(answers.length).toBeGreaterThan(3);
+    expect(new Set(answers.map((answer) => (body(answer).job as { id: string }).id))).toEqual(new Set([id]));
+    expect(body(done)).toMatchObject({ node: 'master-1', source: 'master-2', sequence: 4, job: { id, state: 'succeeded', slices: answers.length } });
+    // The snapshot at master-2's cursor, then the log after it.
+    expect(body(done).appliedFromLog).toBe(4 - (body(done).snapshotSequence as number));
+    const objectsOf = async (node: string) => body(await handlers.catalog(http({ path: { node }, query: { includeDeleted: 'true' } }))).objects;
+    // As every store at sequence 4 (slave-2 resynced to it above).
+    expect(await objectsOf('master-1')).toEqual(await objectsOf('slave-2'));
+  });
+
   test('redrive moves dead letters back and retries parked events; a pure master has only parked events', async () => {
     const pair = aws.queues['slave-2'];
     if (!pair) throw new Error('no queues');
