@@ -383,7 +383,8 @@ test('a reconcile whose invocation dies midway resumes from its checkpoint and e
 /**
  * The issue's 20,000-object catalog (`DRIFT_TEST_OBJECTS` to change it), seeded straight into a
  * node's store, its GeoServer holding a different catalog: one reconcile job, in slices, leaves
- * the GeoServer holding it all. The bench times the same: `npm run bench -- --only geoserver`.
+ * the GeoServer holding it all, and a drift check of the whole catalog then finds nothing. The
+ * bench times the reconcile: `npm run bench -- --only geoserver`.
  */
 test('a large catalog seeded into the store is reconciled into a GeoServer that holds another one', async () => {
   const count = Number(process.env.DRIFT_TEST_OBJECTS ?? 20_000);
@@ -401,7 +402,13 @@ test('a large catalog seeded into the store is reconciled into a GeoServer that 
   const absent = objects.filter((object) => gs1.catalog.get(object.type as never, object.id) === undefined);
   expect(absent).toEqual([]);
   expect(gs1.catalog.get('workspace', 'other')).toBeUndefined();
+  const checked = Date.now();
+  // A drift check of the whole catalog (a GET of each object, then the GeoServer's listings)
+  // finds the reconciled GeoServer equal to the store.
+  const check = await startJob('gs-1', 'drift');
+  const clean = await jobEnded('gs-1', check.id, 300_000);
+  expect(clean).toMatchObject({ state: 'succeeded', error: null, progress: { compared: count, missing: 0, extra: 0, different: 0 } });
   console.info(
-    `reconciled ${count} objects in ${((reconciled - started) / 1000).toFixed(1)} s (${ended.slices} slices, ${ended.progress.restCalls} REST calls); seeded in ${((started - seedStart) / 1000).toFixed(1)} s, checked in ${((Date.now() - reconciled) / 1000).toFixed(1)} s`,
+    `reconciled ${count} objects in ${((reconciled - started) / 1000).toFixed(1)} s (${ended.slices} slices, ${ended.progress.restCalls} REST calls); seeded in ${((started - seedStart) / 1000).toFixed(1)} s, checked in ${((checked - reconciled) / 1000).toFixed(1)} s; drift check of ${count} in ${((Date.now() - checked) / 1000).toFixed(1)} s (${clean.slices} slices, ${clean.progress.restCalls} REST calls)`,
   );
 }, 660_000);
