@@ -149,6 +149,27 @@ export async function benchProfile(options: { requests: number }): Promise<void>
       for (const [key, count] of calls) singleCalls.set(key, (singleCalls.get(key) ?? 0) + count);
     }
     report('apply one delivered event on a slave (the cursor known from the batch before)', singleTimings, deliveries, deliveries.length, singleCalls);
+
+    // A burst from four publishers at once, as the propagation bench's (last: its messages are
+    // left in the queue): the publish path under contention, where the concurrent requests'
+    // own-store catch-ups race for the master's cursor.
+    timings.clear();
+    calls.clear();
+    const burst: number[] = [];
+    let remaining = options.requests * 3;
+    const burstSize = remaining;
+    const burstStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (remaining-- > 0) {
+          const started = performance.now();
+          await publishIdempotently(deps, master, change());
+          burst.push(performance.now() - started);
+        }
+      }),
+    );
+    const burstSeconds = (performance.now() - burstStarted) / 1000;
+    report(`publish a burst of ${burstSize} from 4 publishers at once (${(burstSize / burstSeconds).toFixed(1)} publishes/s)`, timings, burst, burstSize, calls);
     console.log('');
   } finally {
     await aws.stop();
