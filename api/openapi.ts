@@ -118,6 +118,12 @@ class SchemaSet {
     const rewrite = (value: unknown): unknown => {
       if (Array.isArray(value)) return value.map(rewrite);
       if (value === null || typeof value !== 'object') return value;
+      const { nullable, allOf, ...rest } = value as Record<string, unknown>;
+      if (nullable === true && !('type' in rest) && Array.isArray(allOf) && allOf.length === 1) {
+        // zod writes a nullable reference as `nullable` beside `allOf: [$ref]`, but OpenAPI 3.0.3
+        // gives `nullable` no effect without `type` (and validators refuse it): say "it, or null".
+        return rewrite({ ...rest, anyOf: [allOf[0], { type: 'object', nullable: true, enum: [null] }] });
+      }
       return Object.fromEntries(
         Object.entries(value)
           .filter(([key]) => key !== '$id')

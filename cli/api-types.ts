@@ -746,7 +746,7 @@ export interface components {
             /** @description The node that paused it (only while paused) */
             pausedBy?: string;
             /** @description The node's latest job (GeoServer nodes), running or not */
-            job?: components["schemas"]["NodeJob"] | null;
+            job?: components["schemas"]["NodeJob"] | (never | null);
         };
         /** @description A background job of a node, run in slices by its apply function from its queue (see docs/operations.md) */
         NodeJob: {
@@ -958,6 +958,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The execution id is malformed (VALIDATION_ERROR, `field` executionId) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such execution */
             404: {
                 headers: {
@@ -1167,12 +1176,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The origin or the requested method is not allowed from a browser */
+            /** @description The origin or the requested method is not allowed from a browser (CORS_REFUSED) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1391,12 +1402,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The origin or the requested method is not allowed from a browser */
+            /** @description The origin or the requested method is not allowed from a browser (CORS_REFUSED) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1501,12 +1514,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The origin or the requested method is not allowed from a browser */
+            /** @description The origin or the requested method is not allowed from a browser (CORS_REFUSED) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1589,12 +1604,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The origin or the requested method is not allowed from a browser */
+            /** @description The origin or the requested method is not allowed from a browser (CORS_REFUSED) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1705,12 +1722,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The origin or the requested method is not allowed from a browser */
+            /** @description The origin or the requested method is not allowed from a browser (CORS_REFUSED) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1752,12 +1771,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The origin or the requested method is not allowed from a browser */
+            /** @description The origin or the requested method is not allowed from a browser (CORS_REFUSED) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2197,6 +2218,35 @@ export interface operations {
                         /** @description The dead-letter queue may still hold messages */
                         more: boolean;
                         parked: {
+                            /**
+                             * @description The node's apply function retries them after this answer (a node with a GeoServer): `cleared` is then empty
+                             * @enum {string}
+                             */
+                            retriedBy?: "apply function";
+                            /** @description Parked sequences now applied */
+                            cleared: number[];
+                            stillParked: components["schemas"]["ParkedEvents"][];
+                        };
+                    };
+                };
+            };
+            /** @description A node with a GeoServer: messages moved; its apply function retries the parked events next (they are listed as they stand) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        node: string;
+                        moved: number;
+                        /** @description The dead-letter queue may still hold messages */
+                        more: boolean;
+                        parked: {
+                            /**
+                             * @description The node's apply function retries them after this answer (a node with a GeoServer): `cleared` is then empty
+                             * @enum {string}
+                             */
+                            retriedBy?: "apply function";
                             /** @description Parked sequences now applied */
                             cleared: number[];
                             stillParked: components["schemas"]["ParkedEvents"][];

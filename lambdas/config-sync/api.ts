@@ -261,6 +261,9 @@ export const redriveAnswerSchema = z.object({
   moved: count(),
   more: described(z.boolean(), 'The dead-letter queue may still hold messages'),
   parked: z.object({
+    retriedBy: z.optional(
+      described(z.literal('apply function'), "The node's apply function retries them after this answer (a node with a GeoServer): `cleared` is then empty"),
+    ),
     cleared: described(z.array(z.int()), 'Parked sequences now applied'),
     stillParked: z.array(parkedEventsSchema),
   }),
@@ -657,6 +660,10 @@ export const CONFIG_SYNC_API = {
     path: nodePath,
     responses: {
       200: { description: 'Messages moved, parked events retried', content: jsonContent(redriveAnswerSchema) },
+      202: {
+        description: "A node with a GeoServer: messages moved; its apply function retries the parked events next (they are listed as they stand)",
+        content: jsonContent(redriveAnswerSchema),
+      },
       404: unknownNode,
     },
   },

@@ -170,6 +170,7 @@ export const STATUS_API = {
     responses: {
       200: { description: 'The stored status', headers: pollHeaders, content: jsonContent(executionStatusSchema) },
       304: NOT_MODIFIED,
+      400: errorResponse('The execution id is malformed (VALIDATION_ERROR, `field` executionId)'),
       404: errorResponse('No such execution'),
     },
   },
@@ -329,7 +330,7 @@ export function preflightOperation(path: string, methods: readonly string[]): Op
     tag: 'API',
     responses: {
       204: { description: 'Allowed: Access-Control-Allow-Origin, -Methods, -Headers and -Max-Age' },
-      403: { description: 'The origin or the requested method is not allowed from a browser' },
+      403: errorResponse('The origin or the requested method is not allowed from a browser (CORS_REFUSED)'),
     },
   };
 }

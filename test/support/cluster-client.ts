@@ -1,4 +1,10 @@
-/** Talks real HTTP to the local cluster started by the integration suite's global setup. */
+/**
+ * Talks real HTTP to the local cluster started by the integration suite's global setup. Every
+ * answer is held to the OpenAPI document the cluster serves (answer-check.ts).
+ */
+import { appendFileSync } from 'node:fs';
+import { answerProblem } from './answer-check';
+
 export const clusterUrl = (): string => {
   const url = process.env.CLUSTER_URL;
   if (!url) throw new Error('CLUSTER_URL is not set: integration tests run under the integration project');
@@ -74,6 +80,11 @@ async function request<T>(
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
     // not JSON: keep the text (XML documents, for instance)
+  }
+  const problem = await answerProblem(baseUrl, method, path, response.status, response.headers.get('content-type'), parsed);
+  if (problem !== undefined) {
+    if (process.env.ANSWER_CHECK_REPORT) appendFileSync(process.env.ANSWER_CHECK_REPORT, `${problem}\n`);
+    else throw new Error(`The answer is not what the cluster's OpenAPI document says: ${problem}`);
   }
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }

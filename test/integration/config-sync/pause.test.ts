@@ -35,8 +35,8 @@ const style = (id: string) => ({
   properties: { format: 'sld', body: '<StyledLayerDescriptor version="1.0.0"/>' },
 });
 
-afterAll(async () => {
-  // Never leave the shared cluster paused, whatever failed.
+afterEach(async () => {
+  // Never leave the shared cluster (or the next test) paused, whatever failed.
   for (const node of ['slave-1', 'master-1']) await api('POST', `/nodes/${node}/resume`, { node: 'master-1' });
 });
 
@@ -67,7 +67,8 @@ describe('POST /nodes/{node}/pause and /resume', () => {
     expect(caughtUp).toMatchObject({ paused: false, lag: 0, queueDepth: 0 });
     expect(caughtUp).not.toHaveProperty('pausedSince');
     for (const id of ids) expect((await api('GET', `/nodes/slave-1/catalog/style/pause-${id}`)).status).toBe(200);
-  });
+    // Catching up waits for the poller (`eventually`), longer than Jest's 5 s default on a busy machine.
+  }, 60_000);
 
   it("a paused node's publishes are refused with 409 NODE_PAUSED and write nothing; resumed, they are accepted", async () => {
     expect((await api('POST', '/nodes/master-1/pause', { node: 'master-1' })).body).toMatchObject({ paused: true, consumption: 'none' });
