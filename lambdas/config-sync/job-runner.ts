@@ -146,8 +146,13 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
   }
 }
 
-/** Events a resync's catch-up applies per step (and per checkpoint: the node's cursor is one). */
+/**
+ * Events a resync's catch-up applies per step (and per checkpoint: the node's cursor is one).
+ * Fewer on a GeoServer node, where each event is a REST call or more: a step is not cut by the
+ * slice's deadline, so it must end well within the invocation's time left after it.
+ */
 const CATCH_UP_STEP = 1000;
+const GEOSERVER_CATCH_UP_STEP = 100;
 
 /**
  * A resync's bootstrap, one step at a time: the store replaced with the source's snapshot as
@@ -200,7 +205,7 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
     case 'catch-up': {
       const head = await deps.apply.log.head(deps.cluster);
       const cursor = await deps.store.readCursor(node);
-      const result = await catchUp(deps.apply, { cluster: deps.cluster, node }, Math.min(head, cursor + CATCH_UP_STEP));
+      const result = await catchUp(deps.apply, { cluster: deps.cluster, node }, Math.min(head, cursor + (deps.rest ? GEOSERVER_CATCH_UP_STEP : CATCH_UP_STEP)));
       const applied = (job.checkpoint.applied ?? 0) + result.applied.length;
       if (result.cursor < head) return { ...job, checkpoint: { step: 'catch-up', sequence, applied } };
       return {
