@@ -6,7 +6,6 @@
  * catch-up applies them from the log). The DynamoDB store's conditional writes decide what a
  * redone page and the prune may overwrite or delete, so they are tested here, not in memory.
  */
-import { BatchWriteItemCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
@@ -16,8 +15,7 @@ import { objectStorageKey } from '../../../lambdas/config-sync/objects';
 import { runJobSlice, type JobRunnerDeps } from '../../../lambdas/config-sync/job-runner';
 import { newJob, type Job, type JobStore } from '../../../lambdas/config-sync/jobs';
 import { HELD_CURSOR, type StoredObject } from '../../../lambdas/config-sync/ports';
-import { mapConcurrently } from '../../../lambdas/shared/concurrency';
-import { seedObjects } from '../../support/seed-catalog';
+import { seedObjects, writeStoredObjects } from '../../support/seed-catalog';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(300_000);
@@ -44,27 +42,7 @@ afterAll(async () => {
 
 /** Writes objects straight into a node's partition (BatchWriteItem, 25 an item), in the form the store writes small objects. */
 async function seed(node: string, objects: readonly StoredObject[]): Promise<void> {
-  const item = (object: StoredObject): Record<string, AttributeValue> => ({
-    node: { S: node },
-    key: { S: objectStorageKey(object) },
-    type: { S: object.type },
-    id: { S: object.id },
-    lastSequence: { N: String(object.lastSequence) },
-    lastOrigin: { S: object.lastOrigin },
-    updatedAt: { S: object.updatedAt },
-    deleted: { BOOL: object.deleted },
-    incomplete: { BOOL: object.incomplete },
-    properties: { S: JSON.stringify(object.properties) },
-  });
-  const batches: StoredObject[][] = [];
-  for (let i = 0; i < objects.length; i += 25) batches.push(objects.slice(i, i + 25));
-  await mapConcurrently(batches, 4, async (batch) => {
-    let requests: Record<string, WriteRequest[]> | undefined = { [aws.nodeStoreTable]: batch.map((object) => ({ PutRequest: { Item: item(object) } })) };
-    for (let attempt = 0; requests && Object.keys(requests).length > 0; attempt += 1) {
-      if (attempt > 20) throw new Error('DynamoDB Local left items unprocessed 20 times');
-      requests = (await aws.dynamo.send(new BatchWriteItemCommand({ RequestItems: requests }))).UnprocessedItems;
-    }
-  });
+  await writeStoredObjects(aws.dynamo, aws.nodeStoreTable, node, objects, 4);
 }
 
 /** A job store whose saves fail once `allow` runs out: a slice that dies before its checkpoint. */

@@ -13,12 +13,10 @@
  * - A reconcile whose invocation dies midway resumes from its checkpoint; the issue's
  *   20,000-object catalog is reconciled by one job, in slices.
  */
-import { BatchWriteItemCommand, DynamoDBClient, ListTablesCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import type { StoredObject } from '../../../lambdas/config-sync/ports';
-import { seedObjects } from '../../support/seed-catalog';
-import { objectStorageKey } from '../../../lambdas/config-sync/objects';
-import { mapConcurrently } from '../../../lambdas/shared/concurrency';
+import { seedObjects, writeStoredObjects } from '../../support/seed-catalog';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { sleep, SyncCluster } from './scenario-support';
 
@@ -287,27 +285,7 @@ async function seedStore(node: string, objects: StoredObject[]): Promise<void> {
   if (!table) throw new Error(`no node store table among ${tables.join(', ')}`);
   const head = (await cluster.api('GET', '/nodes')).body.head as number;
   await new DynamoNodeStore({ tableName: table, client: dynamo }).replaceWithSnapshot(node, { cluster: 'drift', sourceNode: MASTER, sequence: head, objects: [] });
-  const item = (object: StoredObject): Record<string, AttributeValue> => ({
-    node: { S: node },
-    key: { S: objectStorageKey(object) },
-    type: { S: object.type },
-    id: { S: object.id },
-    lastSequence: { N: String(object.lastSequence) },
-    lastOrigin: { S: object.lastOrigin },
-    updatedAt: { S: object.updatedAt },
-    deleted: { BOOL: object.deleted },
-    incomplete: { BOOL: object.incomplete },
-    properties: { S: JSON.stringify(object.properties) },
-  });
-  const batches: StoredObject[][] = [];
-  for (let i = 0; i < objects.length; i += 25) batches.push(objects.slice(i, i + 25));
-  await mapConcurrently(batches, 8, async (batch) => {
-    let requests: Record<string, WriteRequest[]> | undefined = { [table]: batch.map((object) => ({ PutRequest: { Item: item(object) } })) };
-    for (let attempt = 0; requests && Object.keys(requests).length > 0; attempt += 1) {
-      if (attempt > 20) throw new Error('DynamoDB Local left items unprocessed 20 times');
-      requests = (await dynamo.send(new BatchWriteItemCommand({ RequestItems: requests }))).UnprocessedItems;
-    }
-  });
+  await writeStoredObjects(dynamo, table, node, objects, 8);
 }
 
 /** Polls the job until `until` holds of it; answers it. */
