@@ -15,7 +15,7 @@ import type { ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
 import { mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
 import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
-import type { EventDraft, EventLog, EventTopic, IdempotencyClaim } from './ports';
+import { HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim } from './ports';
 import type { NodePauses } from './pause';
 
 export interface PublishDeps extends ApplyDeps {
@@ -182,7 +182,8 @@ export async function publishChanges(
     // The master keeps its own configuration: bring its store up to and including the last
     // event, in sequence order (events of other masters before it come from the log).
     catchUp(deps, ownStore, last.sequence, events).then(
-      ({ cursor }) => cursor >= last.sequence,
+      // A store held by its resync (HELD_CURSOR) applies nothing now: the job's catch-up will.
+      ({ cursor }) => cursor !== HELD_CURSOR && cursor >= last.sequence,
       (error: unknown) => {
         deferredFailures.push({ stage: 'apply-locally', error });
         return false;

@@ -181,3 +181,17 @@ describe('publishing a change', () => {
     expect(h.bodies.size).toBe(0);
   });
 });
+
+describe("a publish on a node whose store a resync holds", () => {
+  it('is in the log, but not reported as applied to the store, which the resync catches up from the log', async () => {
+    const h = harness();
+    const both: PublishContext = { cluster: CLUSTER, node: { name: 'hub', role: 'both' } };
+    await h.store.holdForResync('hub', 'resync-1', Date.now() + 60_000);
+    const held = await publishChange(h.deps, both, add('workspace', 'during-hold'));
+    expect({ sequence: held.event.sequence, appliedLocally: held.appliedLocally }).toEqual({ sequence: 1, appliedLocally: false });
+    expect(await h.store.readObjects('hub', [{ type: 'workspace', id: 'during-hold' }])).toEqual([]);
+    await h.store.releaseResyncHold('hub', 'resync-1');
+    const after = await publishChange(h.deps, both, add('workspace', 'after-hold'));
+    expect({ sequence: after.event.sequence, appliedLocally: after.appliedLocally }).toEqual({ sequence: 2, appliedLocally: true });
+  });
+});
