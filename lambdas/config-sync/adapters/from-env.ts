@@ -46,7 +46,7 @@ import { DynamoNodePauses } from './dynamo-node-pauses';
 import { DynamoNodeStore } from './dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
 import { SnsEventTopic } from './sns-event-topic';
-import { SqsQueueDepths, SqsRedrive, type NodeQueueMap } from './sqs-queues';
+import { SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from './sqs-queues';
 
 /** The cluster's name and declared nodes (`CLUSTER_NAME`, `CLUSTER_NODES`). */
 export function membershipFromEnv(): ClusterMembership {
@@ -141,21 +141,29 @@ export function eventTopicFromEnv(source: SdkSource<SnsSdk>): SnsEventTopic {
   return new SnsEventTopic(sns, requireEnv(CONFIG_SYNC_ENV.topicArn));
 }
 
-/**
- * Every consuming node's queue and dead-letter queue URLs: `QUEUE_URL_PREFIX` followed by the
- * queue names the cluster model gives them.
- */
-export function nodeQueuesFromEnv(membership: ClusterMembership): NodeQueueMap {
+/** `QUEUE_URL_PREFIX`, to which the cluster model's queue names are added. */
+function queueUrlPrefix(): string {
   const prefix = requireEnv(CONFIG_SYNC_ENV.queueUrlPrefix);
   if (!URL.canParse(prefix) || !prefix.endsWith('/')) {
     throw new Error(`Environment variable ${CONFIG_SYNC_ENV.queueUrlPrefix} must be a URL ending in '/', got '${prefix}'`);
   }
-  return Object.fromEntries(
-    consumingNodes(membership).map((node) => {
-      const names = nodeQueueNames(membership.cluster, node.name);
-      return [node.name, { queueUrl: `${prefix}${names.queue}`, deadLetterQueueUrl: `${prefix}${names.deadLetterQueue}` }];
-    }),
-  );
+  return prefix;
+}
+
+function queuePair(prefix: string, cluster: string, node: string): QueuePair {
+  const names = nodeQueueNames(cluster, node);
+  return { queueUrl: `${prefix}${names.queue}`, deadLetterQueueUrl: `${prefix}${names.deadLetterQueue}` };
+}
+
+/** Every consuming node's queue and dead-letter queue URLs. */
+export function nodeQueuesFromEnv(membership: ClusterMembership): NodeQueueMap {
+  const prefix = queueUrlPrefix();
+  return Object.fromEntries(consumingNodes(membership).map((node) => [node.name, queuePair(prefix, membership.cluster, node.name)]));
+}
+
+/** One node's queue and dead-letter queue URLs (an apply function's own). */
+export function nodeQueuePairFromEnv(cluster: string, node: string): QueuePair {
+  return queuePair(queueUrlPrefix(), cluster, node);
 }
 
 export function queueDepthsFromEnv(membership: ClusterMembership, sqs: Sqs): SqsQueueDepths {

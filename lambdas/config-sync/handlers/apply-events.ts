@@ -29,11 +29,10 @@ import {
   jobStoreFromEnv,
   geoServerStatusFromEnv,
   membershipFromEnv,
-  nodeQueuesFromEnv,
+  nodeQueuePairFromEnv,
   ownNodeFromEnv,
   sqsFromEnv,
 } from '../adapters/from-env';
-import { queuesOf } from '../adapters/sqs-queues';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import { loadSnsSdk, loadSqsSdk } from '../adapters/deferred-sdk';
 import { jobIdOfMessage } from '../jobs';
@@ -49,9 +48,7 @@ const context: NodeContext = { cluster: membership.cluster, node: node.name };
 const base = applyDepsFromEnv();
 const rest = geoServerFromEnv();
 const deps: ApplyDeps = rest ? { ...base, geoserver: { rest } } : base;
-const ownQueues = queuesOf(nodeQueuesFromEnv(membership), node.name);
-if (!ownQueues) throw new Error(`Node ${node.name} consumes, yet has no queues`);
-const queues = ownQueues;
+const queues = nodeQueuePairFromEnv(membership.cluster, node.name);
 // SQS only delays a failed batch or queues a job's next slice, SNS only carries a capture
 // job's events: both load on first use, out of the cold start of every node's apply function.
 const sqs = sqsFromEnv(loadSqsSdk);
