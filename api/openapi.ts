@@ -19,6 +19,7 @@ import { CONFIG_SYNC_MANIFEST } from '../lambdas/config-sync/manifest';
 import { CONFIG_SYNC_SCHEMA_DESCRIPTIONS, CONFIG_SYNC_SCHEMAS } from '../lambdas/config-sync/api';
 import { CONSOLE_MANIFEST } from '../lambdas/console/manifest';
 import { POLLING_MANIFEST, STATUS_MANIFEST } from '../lambdas/status/manifest';
+import { documentedAs } from '../lambdas/shared/query';
 import { STATUS_SCHEMAS } from '../lambdas/status/api';
 
 export const OPENAPI_CONTENT_TYPE = 'application/vnd.oai.openapi+json;version=3.0';
@@ -108,6 +109,14 @@ class SchemaSet {
       io: 'input',
       unrepresentable: 'any',
       uri: (id) => `#/components/schemas/${id}`,
+      // A query value parsed from its text (lambdas/shared/query.ts): the document shows what the
+      // text stands for (an integer, a boolean), not the string pattern zod would derive.
+      override: (context) => {
+        const shown = documentedAs.get(context.zodSchema as unknown as z.ZodMiniType);
+        if (shown === undefined) return;
+        for (const key of Object.keys(context.jsonSchema)) delete (context.jsonSchema as Record<string, unknown>)[key];
+        Object.assign(context.jsonSchema, shown);
+      },
     }) as unknown as { schemas: Record<string, Json> };
     const { __shared: shared, ...byId } = converted.schemas;
     // Definitions zod shares between schemas without a name of ours (its recursive JSON value):

@@ -1203,7 +1203,7 @@ export interface operations {
                 /** @description Only executions completed after this instant */
                 completedAfter?: string;
                 /** @description Statuses per page, 1-1000 (default 100) */
-                limit?: string;
+                limit?: number;
                 /** @description The `nextCursor` of the previous page, with the same filters; signed by the server, any other value is a 400 */
                 cursor?: string;
             };
@@ -2290,9 +2290,10 @@ export interface operations {
     getNodeDrift: {
         parameters: {
             query?: {
+                /** @description Differences per page */
                 limit?: number;
                 /** @description The `next` of the previous page */
-                after?: string;
+                after?: number;
             };
             header?: never;
             path: {

@@ -1,14 +1,14 @@
 /**
  * What the config-sync routes take and answer, as manifest.ts declares them and api/openapi.ts
  * publishes them. The publish body and the published event are the zod schemas events.ts
- * validates with; the resync body is the schema resync-node.ts validates with (request-schemas.ts); the answers are
+ * validates with; the resync body and the query strings are the schemas their handlers validate with
+ * (request-schemas.ts); the answers are
  * the handlers' shapes as zod schemas (test/unit/api-schemas.test.ts holds them to the types
  * and to real answers).
  */
 import * as z from 'zod/mini';
 import { dateTime, errorResponse, jsonContent, type OperationDeclaration, type ResponseDeclaration } from '../shared/api';
 import { nodeNameSchema, NODE_ROLES } from '../shared/cluster-model';
-import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from './event-log-view';
 import {
   CONFIGURATION_TYPES,
   OBJECT_TYPES,
@@ -20,7 +20,7 @@ import {
 } from './events';
 import { JOB_KINDS } from './jobs';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from './publish';
-import { resyncRequestSchema } from './request-schemas';
+import { catalogQuerySchema, driftQuerySchema, eventLogQuerySchema, resyncRequestSchema } from './request-schemas';
 
 export { resyncRequestSchema };
 
@@ -505,14 +505,7 @@ export const CONFIG_SYNC_API = {
       '`GET /nodes/{node}/catalog/{type}/{id}` away. With `since`, the events after that sequence and `next` to continue; ' +
       'without it, the latest `limit` events.',
     tag: TAG,
-    query: z.object({
-      since: z.optional(
-        described(z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER)), 'Events after this sequence (0 for the first page of the whole log)'),
-      ),
-      limit: z.optional(
-        z.int().check(z.minimum(1), z.maximum(MAX_EVENT_PAGE), z.meta({ default: DEFAULT_EVENT_PAGE, description: `Events per page, at most ${MAX_EVENT_PAGE}` })),
-      ),
-    }),
+    query: eventLogQuerySchema,
     responses: {
       200: { description: 'One page of the log', content: jsonContent(eventLogPageSchema) },
       400: errorResponse('`since` or `limit` out of range, or another query parameter (INVALID_REQUEST, `field` names it)'),
@@ -530,12 +523,7 @@ export const CONFIG_SYNC_API = {
     description: 'Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`.',
     tag: TAG,
     path: nodePath,
-    query: z.object({
-      type: z.optional(described(objectType, 'Only objects of this type')),
-      limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000), z.meta({ default: 100, description: 'Objects per page' }))),
-      next: z.optional(described(z.string().check(z.maxLength(1024)), 'The `next` of the previous page (an object key, `type/id`)')),
-      includeDeleted: z.optional(z.boolean().check(z.meta({ default: false, description: 'Include the tombstones of removed objects' }))),
-    }),
+    query: catalogQuerySchema,
     responses: {
       200: { description: 'One page of objects', content: jsonContent(catalogPageSchema) },
       400: errorResponse('Invalid type, limit, next or includeDeleted; `field` names it'),
@@ -600,10 +588,7 @@ export const CONFIG_SYNC_API = {
       'Paged: follow `next`. The node itself, a master or an operator may read it.',
     tag: TAG,
     path: nodePath,
-    query: z.object({
-      limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000), z.meta({ default: 100 }))),
-      after: z.optional(described(z.string().check(z.regex(/^\d{1,9}$/)), 'The `next` of the previous page')),
-    }),
+    query: driftQuerySchema,
     responses: {
       200: { description: 'The latest check and one page of its differences', content: jsonContent(driftReportSchema) },
       400: errorResponse('Invalid limit or after; `field` names it'),

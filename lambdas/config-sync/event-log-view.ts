@@ -5,7 +5,6 @@
  * (GET /nodes/{node}/catalog/{type}/{id}). So a page of at most MAX_EVENT_PAGE summaries stays
  * a few tens of KB however large the events are.
  */
-import { ValidationError } from '../shared/errors';
 import { isOffloaded, isUnreadable, isVoided, type ChangeKind, type DeliveredEvent, type ObjectRef } from './events';
 import type { EventLog } from './ports';
 
@@ -40,22 +39,6 @@ export interface EventLogPage {
   readonly events: EventSummary[];
   /** Pass as `since` for the next page; `null` when the page reaches the head. */
   readonly next: number | null;
-}
-
-/** Query parameters `since` and `limit`, each optional; any other parameter is refused. */
-export function parseEventLogQuery(params: Readonly<Record<string, string | undefined>>): EventLogQuery {
-  for (const name of Object.keys(params)) {
-    if (name !== 'since' && name !== 'limit') throw new ValidationError(name, 'is not a known parameter (since, limit)');
-  }
-  const since = params.since === undefined ? undefined : wholeNumber(params.since, 'since', 0, Number.MAX_SAFE_INTEGER);
-  const limit = params.limit === undefined ? DEFAULT_EVENT_PAGE : wholeNumber(params.limit, 'limit', 1, MAX_EVENT_PAGE);
-  return { ...(since === undefined ? {} : { since }), limit };
-}
-
-function wholeNumber(raw: string, field: string, min: number, max: number): number {
-  const value = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(value >= min && value <= max)) throw new ValidationError(field, `must be a whole number from ${min} to ${max}`);
-  return value;
 }
 
 export async function readEventLog(log: EventLog, cluster: string, query: EventLogQuery): Promise<EventLogPage> {

@@ -1,5 +1,6 @@
 /** Request schemas of the status API, checked at the edge before any domain code runs. */
 import * as z from 'zod/mini';
+import { queryInteger } from '../shared/query';
 import { PHASES } from './execution';
 
 /** ISO 8601 with a zone; stored normalised to UTC so string order is time order. */
@@ -62,15 +63,7 @@ export const listQuerySchema = z.strictObject({
   nodeId: doc(z.optional(z.string().check(z.minLength(1))), 'Only executions last written by this node (served by an index)'),
   completedBefore: doc(z.optional(instant), 'Only executions completed before this instant'),
   completedAfter: doc(z.optional(instant), 'Only executions completed after this instant'),
-  limit: doc(
-    z.optional(
-      z.pipe(
-        z.string().check(z.regex(/^\d+$/, 'must be a whole number')),
-        z.pipe(z.transform(Number), z.number().check(z.minimum(1), z.maximum(1000))),
-      ),
-    ),
-    'Statuses per page, 1-1000 (default 100)',
-  ),
+  limit: z.optional(queryInteger(1, 1000, 'Statuses per page, 1-1000 (default 100)')),
   cursor: doc(
     z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
     'The `nextCursor` of the previous page, with the same filters; signed by the server, any other value is a 400',

@@ -3,18 +3,17 @@
  * ordered by `type/id`, one page at a time. `cursor` is the node's last applied sequence, read
  * before the objects (the page reflects at least that much).
  */
-import { ValidationError } from '../../shared/errors';
 import { httpHandler, json, pathParam } from '../../shared/http';
+import { parseQuery } from '../../shared/query';
 import { findNode } from '../cluster';
-import { OBJECT_TYPES, objectStorageKey, type ObjectType } from '../events';
+import { objectStorageKey } from '../events';
+import { catalogQuerySchema } from '../request-schemas';
 import { membershipFromEnv, nodeStoreFromEnv } from '../adapters/from-env';
 import type { StoredObject } from '../ports';
 
 const membership = membershipFromEnv();
 const store = nodeStoreFromEnv();
 
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
 /**
  * A Lambda response is at most 6 MB: a page of large styles is cut short at this size (its
  * `next` continues after the last object returned).
@@ -23,11 +22,8 @@ const MAX_PAGE_BYTES = 5 * 1024 * 1024;
 
 export const handler = httpHandler(async (event) => {
   const node = findNode(membership, pathParam(event, 'node')).name;
-  const params = event.queryStringParameters ?? {};
-  const type = parseType(params.type);
-  const limit = parseLimit(params.limit);
-  const after = parseNext(params.next);
-  const includeDeleted = parseBoolean(params.includeDeleted, 'includeDeleted');
+  const query = parseQuery(catalogQuerySchema, event.queryStringParameters);
+  const { type, next: after, limit, includeDeleted } = query;
 
   // The stored cursor: a node held by a resync still shows the last sequence its store holds.
   const { cursor } = await store.readProgress(node);
@@ -43,31 +39,3 @@ export const handler = httpHandler(async (event) => {
   const next = objects.length < page.objects.length && last ? objectStorageKey(last) : page.next;
   return json(200, { node, cursor, objects, ...(next === undefined ? {} : { next }) }, { 'cache-control': 'no-store' });
 });
-
-function parseType(raw: string | undefined): ObjectType | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  if (!(OBJECT_TYPES as readonly string[]).includes(raw)) {
-    throw new ValidationError('type', `must be one of: ${OBJECT_TYPES.join(', ')}`);
-  }
-  return raw as ObjectType;
-}
-
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return DEFAULT_LIMIT;
-  const limit = /^\d{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(limit >= 1 && limit <= MAX_LIMIT)) throw new ValidationError('limit', `must be a whole number from 1 to ${MAX_LIMIT}`);
-  return limit;
-}
-
-/** `next` of a previous page: an object's `type/id`. */
-function parseNext(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  if (Buffer.byteLength(raw, 'utf8') > 1024 || !raw.includes('/')) throw new ValidationError('next', 'is not the next value of a previous page');
-  return raw;
-}
-
-function parseBoolean(raw: string | undefined, field: string): boolean {
-  if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
-  throw new ValidationError(field, 'must be true or false');
-}

@@ -5,7 +5,9 @@
  */
 import { callerIdentity, httpHandler, json } from '../../shared/http';
 import { eventLogFromEnv, membershipFromEnv } from '../adapters/from-env';
-import { parseEventLogQuery, readEventLog } from '../event-log-view';
+import { parseQuery } from '../../shared/query';
+import { readEventLog } from '../event-log-view';
+import { eventLogQuerySchema } from '../request-schemas';
 import { buildEventSchemas } from '../events';
 
 const membership = membershipFromEnv();
@@ -15,7 +17,6 @@ buildEventSchemas();
 
 export const handler = httpHandler(async (event) => {
   callerIdentity(event);
-  const query = parseEventLogQuery(event.queryStringParameters ?? {});
-  const page = await readEventLog(log, membership.cluster, query);
+  const page = await readEventLog(log, membership.cluster, parseQuery(eventLogQuerySchema, event.queryStringParameters));
   return json(200, page, { 'cache-control': 'no-store' });
 });

@@ -7,16 +7,17 @@
  * a request may last for a large catalog: POST /nodes/{node}/drift starts one.
  * The node itself, a master, or an operator may read.
  */
-import { ForbiddenError, NotFoundError, ValidationError } from '../../shared/errors';
+import { ForbiddenError, NotFoundError } from '../../shared/errors';
 import { callerIdentity, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
 import { OPERATOR_ROLE } from '../../shared/node-token';
+import { parseQuery } from '../../shared/query';
 import { assertCanOperate, findNode } from '../cluster';
 import { jobStoreFromEnv, membershipFromEnv } from '../adapters/from-env';
 import { isFinal, JOB_ID_PATTERN, jobView } from '../jobs';
+import { driftQuerySchema } from '../request-schemas';
 
 const membership = membershipFromEnv();
 const jobs = jobStoreFromEnv();
-const MAX_LIMIT = 1000;
 
 export const handler = httpHandler(async (event: HttpEvent) => {
   const caller = callerIdentity(event);
@@ -30,7 +31,7 @@ export const handler = httpHandler(async (event: HttpEvent) => {
     if (!job) throw new NotFoundError('job', id);
     return json(200, { job: jobView(job) }, { 'cache-control': 'no-store' });
   }
-  const { limit, after } = paging(event);
+  const { limit, after } = parseQuery(driftQuerySchema, event.queryStringParameters);
   const job = await jobs.latestScan(target.name);
   if (!job) throw new NotFoundError('drift check of node', target.name);
   const scanned = isFinal(job.state) ? job.state === 'succeeded' || job.phase === 'fix' : job.phase === 'fix' || job.phase === 'done';
@@ -50,13 +51,3 @@ export const handler = httpHandler(async (event: HttpEvent) => {
     { 'cache-control': 'no-store' },
   );
 });
-
-function paging(event: HttpEvent): { limit: number; after: number } {
-  const query = event.queryStringParameters ?? {};
-  for (const key of Object.keys(query)) if (key !== 'limit' && key !== 'after') throw new ValidationError(key, 'is not a parameter of this route (limit, after)');
-  const limit = query.limit === undefined ? 100 : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new ValidationError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
-  const after = query.after === undefined ? 0 : Number(query.after);
-  if (!/^\d{1,9}$/.test(query.after ?? '0') || !Number.isInteger(after)) throw new ValidationError('after', 'must be the next of a previous page');
-  return { limit, after };
-}
