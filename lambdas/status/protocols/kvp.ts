@@ -9,6 +9,13 @@
  * - `Dismiss` exists in both: GeoServer's 1.0.0 vendor operation takes `executionId`, WPS 2.0
  *   takes `jobID`. Without a version, the id parameter present decides; `jobID` (the standard
  *   one) wins when neither or both are given.
+ *
+ * Written by hand rather than as a zod schema (as the JSON routes' queries are, shared/query.ts):
+ * OWS keys are case-insensitive, one key given twice with different values is an error of its
+ * own, which parameters are required depends on `request` and `version`, and every failure is an
+ * OWS exception report in the requested version's format naming the parameter as `locator`, not
+ * a JSON 400. The OpenAPI document describes these parameters (status/api.ts); the KVP tests
+ * (test/unit/protocols) hold this parser to them.
  */
 import { AppError } from '../../shared/errors';
 
