@@ -1872,7 +1872,7 @@ export interface operations {
                         event: components["schemas"]["PublishedEvent"];
                         /** @description False when the topic refused it: the republish schedule sends it within a minute or so */
                         published: boolean;
-                        /** @description False when the node's own store could not be updated: its next catch-up applies it from the log */
+                        /** @description Whether the publishing node's own store held the event when the answer was sent. False when its write failed, when a resync holds the store, or, on a pure master, when a concurrent publish of the same master was applying the events before it (the request makes one pass over its store and never waits for another): the next publish or the republish schedule's catch-up applies it from the log */
                         appliedLocally: boolean;
                     } | {
                         firstSequence: number;
@@ -1883,6 +1883,7 @@ export interface operations {
                         /** Format: date-time */
                         publishedAt: string;
                         published: boolean;
+                        /** @description Whether the publishing node's own store held the whole set when the answer was sent (as for one change) */
                         appliedLocally: boolean;
                     };
                 };

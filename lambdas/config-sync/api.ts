@@ -204,7 +204,13 @@ export const publishAnswerSchema = z.object({
   sequence: described(z.int().check(z.minimum(1)), 'The cluster-wide sequence of the event'),
   event: publishedEventSchema,
   published: described(z.boolean(), 'False when the topic refused it: the republish schedule sends it within a minute or so'),
-  appliedLocally: described(z.boolean(), "False when the node's own store could not be updated: its next catch-up applies it from the log"),
+  appliedLocally: described(
+    z.boolean(),
+    "Whether the publishing node's own store held the event when the answer was sent. False when its write failed, when a resync " +
+      'holds the store, or, on a pure master, when a concurrent publish of the same master was applying the events before it ' +
+      '(the request makes one pass over its store and never waits for another): the next publish or the republish ' +
+      "schedule's catch-up applies it from the log",
+  ),
 });
 
 export const changeSetAnswerSchema = z.object({
@@ -214,7 +220,7 @@ export const changeSetAnswerSchema = z.object({
   origin: described(z.string(), 'The node that published the set (every event of the set carries it)'),
   publishedAt: dateTime(),
   published: z.boolean(),
-  appliedLocally: z.boolean(),
+  appliedLocally: described(z.boolean(), "Whether the publishing node's own store held the whole set when the answer was sent (as for one change)"),
 });
 
 export const eventLogPageSchema = z.object({

@@ -6,12 +6,13 @@
  * The log write is the commit point. Everything after it may fail without losing the event:
  * an unpublished event stays marked so in the log and `republishPending` (run on a schedule)
  * sends it; a missed local write is filled from the log by the node's next catch-up or gap
- * fill. So once the log has accepted the event, the request succeeds, and the failures are
+ * fill (a pure master's request makes one pass over its store and leaves what a concurrent
+ * publish holds up to its next publish or the schedule's catch-up: `catchUpOnce`). So once the log has accepted the event, the request succeeds, and the failures are
  * returned for the handler to log instead of thrown (a client retrying a committed change
  * would publish it twice, under a second sequence).
  */
-import { catchUp, type ApplyDeps } from './apply';
-import type { ClusterNode } from '../shared/cluster-model';
+import { catchUp, catchUpOnce, type ApplyDeps } from './apply';
+import { consumes, type ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
 import { mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
 import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
@@ -180,8 +181,12 @@ export async function publishChanges(
       },
     ),
     // The master keeps its own configuration: bring its store up to and including the last
-    // event, in sequence order (events of other masters before it come from the log).
-    catchUp(deps, ownStore, last.sequence, events).then(
+    // event, in sequence order (events of other masters before it come from the log). A pure
+    // master's store has a catch-up of its own (the republish schedule's, and its next
+    // publish), so its request makes one pass that neither waits for a concurrent publisher's
+    // range nor races it for the cursor (`catchUpOnce`); a both-node's store has none for its
+    // own events (its queue never delivers them), so its request sees them applied.
+    (consumes(context.node.role) ? catchUp(deps, ownStore, last.sequence, events) : catchUpOnce(deps, ownStore, last.sequence, events)).then(
       // A store held by its resync (HELD_CURSOR) applies nothing now: the job's catch-up will.
       ({ cursor }) => cursor !== HELD_CURSOR && cursor >= last.sequence,
       (error: unknown) => {

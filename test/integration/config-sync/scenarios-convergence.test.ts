@@ -52,10 +52,14 @@ test('one master and three slaves converge to identical stores after a mixed seq
   const answers = await cluster.publishAll(MASTER, changes, 8);
   const published = Date.now();
 
-  // Every accepted change got its own sequence, with no gap, and was published and applied locally.
+  // Every accepted change got its own sequence, with no gap, and was published. Eight
+  // publishers at once race for the master's own store: a request whose one pass over it lost
+  // to another answers appliedLocally false, and the store gets the event from the catch-up.
   const sequences = answers.map((answer) => answer.sequence).sort((a, b) => a - b);
   expect(sequences).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
-  expect(answers.every((answer) => answer.published && answer.appliedLocally && answer.event.origin === MASTER)).toBe(true);
+  expect(answers.every((answer) => answer.published && answer.event.origin === MASTER)).toBe(true);
+  const appliedOnRequest = answers.filter((answer) => answer.appliedLocally).length;
+  await cluster.catchUpPureMasters();
   // At least one large style went through the body store.
   expect(answers.filter((answer) => typeof answer.event.bodyRef === 'string').length).toBeGreaterThanOrEqual(1);
 
@@ -65,7 +69,7 @@ test('one master and three slaves converge to identical stores after a mixed seq
     expect(node).toMatchObject({ lastAppliedSequence: 500, lag: 0 });
     if (node.role === 'slave') expect(node).toMatchObject({ queueDepth: 0, deadLetterDepth: 0 });
   }
-  console.info(`500 events: published in ${published - started} ms, applied everywhere after ${Date.now() - started} ms`);
+  console.info(`500 events: published in ${published - started} ms (${appliedOnRequest} applied to the master's store on the request), applied everywhere after ${Date.now() - started} ms`);
 
   await expectIdenticalStores();
   const expected = cluster.expected.objects();

@@ -195,3 +195,109 @@ describe("a publish on a node whose store a resync holds", () => {
     expect({ sequence: after.event.sequence, appliedLocally: after.appliedLocally }).toEqual({ sequence: 2, appliedLocally: true });
   });
 });
+
+describe("a pure master's own store on the publish request: one pass, never waiting or chasing", () => {
+  /** Counts the store's commits and lets a test run something just before the first one. */
+  class ObservedStore extends MemoryNodeStore {
+    commits = 0;
+    beforeFirstCommit: (() => Promise<void>) | undefined;
+    private async observe(): Promise<void> {
+      this.commits += 1;
+      const run = this.beforeFirstCommit;
+      this.beforeFirstCommit = undefined;
+      if (run) await run();
+    }
+    override async commit(...args: Parameters<MemoryNodeStore['commit']>): Promise<CommitOutcome> {
+      await this.observe();
+      return super.commit(...args);
+    }
+    override async commitBatch(...args: Parameters<MemoryNodeStore['commitBatch']>): Promise<CommitOutcome> {
+      await this.observe();
+      return super.commitBatch(...args);
+    }
+  }
+  const MASTER_STORE = { cluster: CLUSTER, node: 'master-1' };
+
+  it('applies the events the log holds before its own, in order (another master’s)', async () => {
+    const h = harness();
+    await h.append(add('workspace', 'other'), 'master-2');
+    const result = await publishChange(h.deps, MASTER, add('workspace', 'mine'));
+    expect(result).toMatchObject({ appliedLocally: true, event: { sequence: 2 } });
+    expect(await h.store.readCursor('master-1')).toBe(2);
+    expect(h.store.liveObjects('master-1').map((object) => [object.id, object.lastSequence])).toEqual([
+      ['mine', 2],
+      ['other', 1],
+    ]);
+  });
+
+  it('ends at a commit lost to a concurrent publish, answers what the store holds then, and leaves the rest to the catch-up', async () => {
+    const h = harness();
+    const store = new ObservedStore();
+    const deps = { ...h.deps, store };
+    // Another request of the same master committed event 1 and is applying it to the store.
+    const other = await h.append(add('workspace', 'first'));
+    store.beforeFirstCommit = async () => {
+      await catchUp({ store, log: h.log, bodies: h.bodies }, MASTER_STORE, other.sequence, [other]);
+    };
+    const result = await publishChange(deps, MASTER, add('workspace', 'second'));
+    // Its commit of 1..2 found the cursor at 1: no second attempt, and the answer says the
+    // store does not hold event 2 (it is in the log and was published).
+    expect(result).toMatchObject({ published: true, appliedLocally: false, deferredFailures: [], event: { sequence: 2 } });
+    expect(store.commits).toBe(2); // the other request's commit and this one's, none after
+    expect(await store.readCursor('master-1')).toBe(1);
+    // The asynchronous catch-up (the republish schedule's) applies it.
+    await catchUp({ store, log: h.log, bodies: h.bodies }, MASTER_STORE);
+    expect(await store.readCursor('master-1')).toBe(2);
+    expect(store.liveObjects('master-1').map((object) => object.id)).toEqual(['first', 'second']);
+  });
+
+  it('answers appliedLocally true when the concurrent publish that won the commit applied this one’s events too', async () => {
+    const h = harness();
+    const store = new ObservedStore();
+    const deps = { ...h.deps, store };
+    store.beforeFirstCommit = async () => {
+      // The other request read the log after this one's append: it applies 1 and beyond.
+      await catchUp({ store, log: h.log, bodies: h.bodies }, MASTER_STORE);
+    };
+    const result = await publishChange(deps, MASTER, add('workspace', 'only'));
+    expect(result).toMatchObject({ appliedLocally: true, deferredFailures: [] });
+    expect(await store.readCursor('master-1')).toBe(1);
+  });
+
+  it('stops at a sequence missing from the log without waiting for it or closing it', async () => {
+    const h = harness();
+    let closings = 0;
+    const log = h.log;
+    const counting = Object.assign(Object.create(Object.getPrototypeOf(log)) as typeof log, log, {
+      closeHoles: async (...args: Parameters<typeof log.closeHoles>) => {
+        closings += 1;
+        return log.closeHoles(...args);
+      },
+    });
+    // A concurrent publisher allocated 1 and has not written it; waiting for it would take the
+    // hour given here.
+    h.log.abandonAllocation(CLUSTER, 1);
+    const result = await publishChange({ ...h.deps, log: counting, holeWaitMs: 3_600_000 }, MASTER, add('workspace', 'after-hole'));
+    expect(result).toMatchObject({ published: true, appliedLocally: false, deferredFailures: [], event: { sequence: 2 } });
+    expect(closings).toBe(0);
+    expect(await h.store.readCursor('master-1')).toBe(0);
+    // The catch-up closes the hole (old enough in this log) and applies the event after it.
+    const caughtUp = await catchUp({ store: h.store, log: h.log, bodies: h.bodies }, MASTER_STORE);
+    expect(caughtUp.applied.map((step) => [step.sequence, step.effect])).toEqual([
+      [1, 'void'],
+      [2, 'created'],
+    ]);
+  });
+
+  it('a both-node, whose own events no queue brings, still sees them applied when a commit is lost', async () => {
+    const h = harness();
+    const store = new ObservedStore();
+    const other = await h.append(add('workspace', 'first'), 'both-1');
+    store.beforeFirstCommit = async () => {
+      await catchUp({ store, log: h.log, bodies: h.bodies }, { cluster: CLUSTER, node: 'both-1' }, other.sequence, [other]);
+    };
+    const result = await publishChange({ ...h.deps, store }, BOTH, add('workspace', 'second'));
+    expect(result).toMatchObject({ appliedLocally: true, event: { sequence: 2 } });
+    expect(await store.readCursor('both-1')).toBe(2);
+  });
+});
