@@ -15,7 +15,7 @@
 import * as z from 'zod/mini';
 import type { Content, OperationDeclaration, ResponseDeclaration } from '../lambdas/shared/api';
 import { routesOf, type RouteAccess, type ServiceManifest } from '../lambdas/shared/manifest';
-import { CONFIG_SYNC_MANIFEST } from '../lambdas/config-sync/manifest';
+import { CONFIG_SYNC_MANIFEST, GATEWAY_MANIFEST } from '../lambdas/config-sync/manifest';
 import { CONFIG_SYNC_SCHEMA_DESCRIPTIONS, CONFIG_SYNC_SCHEMAS } from '../lambdas/config-sync/api';
 import { CONSOLE_MANIFEST } from '../lambdas/console/manifest';
 import { POLLING_MANIFEST, STATUS_MANIFEST } from '../lambdas/status/manifest';
@@ -31,6 +31,8 @@ type AnyManifest = ServiceManifest<string, string, string, string>;
 
 /** Every manifest whose routes the cluster's API serves. */
 export const API_MANIFESTS: readonly AnyManifest[] = [STATUS_MANIFEST, POLLING_MANIFEST, CONFIG_SYNC_MANIFEST, CONSOLE_MANIFEST];
+/** The manifests of routes a cluster serves only when its configuration switches them on: the GeoServer REST gateway (cluster.gateway). */
+export const OPTIONAL_MANIFESTS = { gateway: GATEWAY_MANIFEST as AnyManifest } as const;
 
 /** The named schemas of the document, by component name. */
 export const NAMED_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = { ...STATUS_SCHEMAS, ...CONFIG_SYNC_SCHEMAS };
@@ -41,16 +43,39 @@ export interface OpenApiOptions {
   readonly requireAuthForReads: boolean;
   /** Defaults to {@link SERVER_URL_PLACEHOLDER}. */
   readonly serverUrl?: string;
-  /** Defaults to {@link API_MANIFESTS}. */
+  /** cluster.gateway.enabled: whether the GeoServer REST gateway's route is served. @default false */
+  readonly gateway?: boolean;
+  /** Defaults to {@link API_MANIFESTS}, with the gateway's when `gateway` is set. */
   readonly manifests?: readonly AnyManifest[];
 }
 
-const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options'] as const;
+/** The manifests whose routes a cluster with these settings serves. */
+export function servedManifests(options: Pick<OpenApiOptions, 'gateway'>): readonly AnyManifest[] {
+  return options.gateway ? [...API_MANIFESTS, OPTIONAL_MANIFESTS.gateway] : API_MANIFESTS;
+}
+
+/** What API Gateway's `ANY` route answers: every method, each an operation of its own in the document. */
+export const ANY_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH'] as const;
+/** Methods whose operations declare the route's request body (the others carry none). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** The operations of one route: itself, or one per method of an `ANY` route, its operation id suffixed with the method. */
+export function routeOperations(route: { readonly method: string }, operationId: string): { method: string; operationId: string; body: boolean }[] {
+  if (route.method !== 'ANY') return [{ method: route.method, operationId, body: true }];
+  return ANY_METHODS.map((method) => ({
+    method,
+    operationId: `${operationId}${method.charAt(0)}${method.slice(1).toLowerCase()}`,
+    body: BODY_METHODS.has(method),
+  }));
+}
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
 const TAGS = [
   { name: 'Execution status', description: "The nodes' JSON API of the shared status" },
   { name: 'WPS', description: 'OGC Web Processing Service 1.0.0 and 2.0 status operations' },
   { name: 'OGC API - Processes', description: 'OGC API - Processes - Part 1: Core 1.0 jobs' },
   { name: 'Configuration sync', description: "GeoServer's JMS master/slave configuration clustering on SNS and SQS" },
+  { name: 'GeoServer REST gateway', description: "The master GeoServer's REST API, each write it applies published to the cluster (cluster.gateway)" },
   { name: 'Operations', description: 'Pages for operators' },
   { name: 'API', description: 'This description' },
 ];
@@ -64,6 +89,36 @@ const HEADERS: Record<string, Json> = {
   },
   RetryAfter: { description: 'Seconds until the next poll is worth making; only while the job is active', schema: { type: 'integer' } },
   Location: { description: 'The URL of what was created (a job)', schema: { type: 'string' } },
+  XClusterReplicated: {
+    description:
+      "`true`: the write was published to the cluster; `false`: the path is of a type the cluster does not replicate; `failed`: the master applied it " +
+      'but publishing failed (a capture of the master publishes it). Absent on reads of replicated types and on writes the master refused',
+    schema: { type: 'string', enum: ['true', 'false', 'failed'] },
+  },
+  XClusterSequence: { description: "The sequences of the write's events in the cluster's log, comma-separated, in order", schema: { type: 'string', pattern: '^[0-9]+(,[0-9]+)*$' } },
+};
+const HEADER_NAMES: Record<string, string> = {
+  CacheControl: 'Cache-Control',
+  RetryAfter: 'Retry-After',
+  XClusterReplicated: 'X-Cluster-Replicated',
+  XClusterSequence: 'X-Cluster-Sequence',
+};
+
+const SECURITY_SCHEMES: Record<string, Json> = {
+  nodeToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'A node token or a read-only operator token (`npm run node-token`), checked by the authorizer against the credentials table; ' +
+      'operators may list and read, and are refused (403) on every write',
+  },
+  geoserverBasic: {
+    type: 'http',
+    scheme: 'basic',
+    description:
+      "The caller's GeoServer credentials, passed through to the master GeoServer, whose own security decides; the cluster checks, " +
+      'stores and logs none of them',
+  },
 };
 
 const AUTHORIZER_MESSAGE: Json = { type: 'object', properties: { message: { type: 'string' } } };
@@ -187,7 +242,7 @@ function responseOf(response: ResponseDeclaration, schemas: SchemaSet): Json {
   };
 }
 
-const headerName = (name: string): string => (name === 'CacheControl' ? 'Cache-Control' : name === 'RetryAfter' ? 'Retry-After' : name);
+const headerName = (name: string): string => HEADER_NAMES[name] ?? name;
 
 /** One placeholder per parameter location; split into parameters once converted. */
 function parametersOf(operation: OperationDeclaration, schemas: SchemaSet): { in: string; schema: Json }[] {
@@ -234,6 +289,7 @@ function withAuthResponses(responses: Record<string, Json>): Record<string, Json
 
 function securityOf(access: RouteAccess, requireAuthForReads: boolean): Json[] {
   if (access === 'open') return [];
+  if (access === 'geoserver') return [{ geoserverBasic: [] }];
   return access === 'node' || requireAuthForReads ? [{ nodeToken: [] }] : [];
 }
 
@@ -242,24 +298,28 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
   const schemas = new SchemaSet(NAMED_SCHEMAS);
   const pending: { path: string; method: string; operation: Json; parameters: { in: string; schema: Json }[]; secured: boolean }[] = [];
   const seen = new Set<string>();
-  for (const manifest of options.manifests ?? API_MANIFESTS) {
+  for (const manifest of options.manifests ?? servedManifests(options)) {
     for (const route of routesOf(manifest)) {
-      const method = route.method.toLowerCase();
-      const key = `${method} ${route.path}`;
-      if (seen.has(key)) throw new Error(`Two manifests declare ${route.method} ${route.path}`);
-      seen.add(key);
       const api = route.api;
-      const security = securityOf(route.access, options.requireAuthForReads);
-      const operation: Json = {
-        operationId: api.operationId,
-        summary: api.summary,
-        ...(api.description ? { description: api.description } : {}),
-        tags: [api.tag],
-        ...(api.body ? { requestBody: { required: api.body.required, content: contentOf(api.body.content, schemas) } } : {}),
-        responses: Object.fromEntries(Object.entries(api.responses).map(([status, response]) => [status, responseOf(response, schemas)])),
-        security,
-      };
-      pending.push({ path: route.path, method, operation, parameters: parametersOf(api, schemas), secured: security.length > 0 });
+      for (const { method: upper, operationId, body } of routeOperations(route, api.operationId)) {
+        const method = upper.toLowerCase();
+        const key = `${method} ${route.path}`;
+        if (seen.has(key)) throw new Error(`Two manifests declare ${upper} ${route.path}`);
+        seen.add(key);
+        const security = securityOf(route.access, options.requireAuthForReads);
+        const operation: Json = {
+          operationId,
+          summary: api.summary,
+          ...(api.description ? { description: api.description } : {}),
+          tags: [api.tag],
+          ...(api.body && body ? { requestBody: { required: api.body.required, content: contentOf(api.body.content, schemas) } } : {}),
+          responses: Object.fromEntries(Object.entries(api.responses).map(([status, response]) => [status, responseOf(response as ResponseDeclaration, schemas)])),
+          security,
+        };
+        // Only the cluster's authorizer answers 401 and 403 of its own (a GeoServer's Basic authentication is GeoServer's).
+        const secured = security.some((requirement) => 'nodeToken' in requirement);
+        pending.push({ path: route.path, method, operation, parameters: parametersOf(api, schemas), secured });
+      }
     }
   }
 
@@ -286,6 +346,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
     ]),
   );
 
+  const used = usedBy(pending.map(({ operation }) => operation));
   return {
     openapi: '3.0.3',
     info: {
@@ -297,23 +358,36 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
         "configuration changes that every other node's store applies in one total order. " +
         (options.requireAuthForReads
           ? 'Every route needs a node token.'
-          : "Writes need a node token and listings a node or operator token; polls, catalog reads and client dismisses are open to whoever knows the ids, as GeoServer's statusLocation URLs are."),
+          : "Writes need a node token and listings a node or operator token; polls, catalog reads and client dismisses are open to whoever knows the ids, as GeoServer's statusLocation URLs are.") +
+        (used.tags.has('GeoServer REST gateway')
+          ? " `/geoserver/rest/...` is the master GeoServer's REST API, authenticated by that GeoServer (cluster.gateway)."
+          : ''),
     },
     servers: [{ url: options.serverUrl ?? SERVER_URL_PLACEHOLDER }],
-    tags: TAGS,
+    // Only what the operations use: a cluster without the gateway documents none of its tag, scheme or headers.
+    tags: TAGS.filter((tag) => used.tags.has(tag.name)),
     paths: orderedPaths,
     components: {
-      securitySchemes: {
-        nodeToken: {
-          type: 'http',
-          scheme: 'bearer',
-          description:
-            'A node token or a read-only operator token (`npm run node-token`), checked by the authorizer against the credentials table; ' +
-            'operators may list and read, and are refused (403) on every write',
-        },
-      },
-      headers: HEADERS,
+      securitySchemes: pickKeys(SECURITY_SCHEMES, used.schemes),
+      headers: pickKeys(HEADERS, used.headers),
       schemas: components,
     },
   };
+}
+
+/** The tags, security schemes and response headers the operations name. */
+function usedBy(operations: readonly Json[]): { tags: Set<string>; schemes: Set<string>; headers: Set<string> } {
+  const used = { tags: new Set<string>(), schemes: new Set<string>(), headers: new Set<string>() };
+  for (const operation of operations) {
+    for (const tag of operation.tags as string[]) used.tags.add(tag);
+    for (const requirement of operation.security as Json[]) for (const scheme of Object.keys(requirement)) used.schemes.add(scheme);
+    for (const response of Object.values(operation.responses as Record<string, Json>)) {
+      for (const header of Object.values((response.headers ?? {}) as Record<string, { $ref: string }>)) used.headers.add(header.$ref.split('/').pop()!);
+    }
+  }
+  return used;
+}
+
+function pickKeys(record: Record<string, Json>, keys: ReadonlySet<string>): Record<string, Json> {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => keys.has(key)));
 }

@@ -19,6 +19,8 @@ const HEADER = `/**
 `;
 
 async function generate(): Promise<string> {
+  // The default local cluster's document: without the GeoServer REST gateway, whose calls are
+  // GeoServer's REST API (its bodies GeoServer's own), not the cluster's JSON API this CLI speaks.
   const document = buildOpenApiDocument({ serverUrl: 'http://127.0.0.1:3000', requireAuthForReads: false });
   const ast = await openapiTS(document as unknown as Parameters<typeof openapiTS>[0]);
   // The recursive JSON value of catalog properties: TypeScript refuses a recursive indexed

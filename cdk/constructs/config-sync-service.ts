@@ -1,7 +1,7 @@
 import { Annotations, ArnFormat, Aws, Duration, Lazy, Names, NestedStack, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { HttpMethod, type HttpApi, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { HttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
@@ -14,7 +14,7 @@ import { ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
 import {
   CONFIG_SYNC_ENV,
   CONFIG_SYNC_MANIFEST,
-  GATEWAY_ROUTE_PATH,
+  GATEWAY_MANIFEST,
   GEOSERVER_GATEWAY,
   type ConfigSyncEnv,
   type ConfigSyncResource,
@@ -28,7 +28,7 @@ import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambda
 import { gatewayMaster, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
 import { declaredFunction, type ManifestBinding } from './declared-functions';
-import { addLambdaRoute, allow } from './routes';
+import { allow } from './routes';
 
 export interface ConfigSyncServiceProps {
   readonly cluster: ClusterConfig;
@@ -335,12 +335,11 @@ export class ConfigSyncService extends Construct {
     const master = gatewayMaster(cluster);
     if (master) {
       // Its timeout is what the gateway's time budget and its write lease's expiry are sized against.
-      const gateway = declaredFunction(this, 'GeoServerGateway', GEOSERVER_GATEWAY, binding(master.name), {
+      const gateway = declaredFunction(this, 'GeoServerGateway', GATEWAY_MANIFEST.GeoServerGateway, binding(master.name), {
         ...options('GeoServerGateway'),
         timeout: Duration.millis(GATEWAY_FUNCTION_TIMEOUT_MS),
       });
       if (master.geoserver.network) this.placeInVpc(gateway, master.name, master.geoserver.network);
-      addLambdaRoute(props.api, GATEWAY_ROUTE_PATH, HttpMethod.ANY, gateway);
       if (cluster.gateway.allowedSourceIps === undefined) {
         // Allowed (GeoServer's own authentication still decides), but rarely what an operator meant.
         Annotations.of(gateway).addWarningV2(

@@ -4,7 +4,7 @@ import { Rule, Schedule as EventSchedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import type { FunctionDeclaration, Grant, RouteAccess, ServiceManifest } from '../../lambdas/shared/manifest';
+import type { AuthorizedAccess, FunctionDeclaration, Grant, ServiceManifest } from '../../lambdas/shared/manifest';
 import { ClusterFunction, type ClusterFunctionProps } from './cluster-function';
 
 /** How a service's construct resolves its manifest's names into this deployment's values. */
@@ -17,8 +17,8 @@ export interface ManifestBinding<Env extends string, Resource extends string, Sc
   readonly schedule?: (setting: Schedule) => string;
   /** Where routes go; a service without routes (the node authorizer) binds none. */
   readonly api?: HttpApi;
-  /** The authorizer of each access; `open` routes never have one. */
-  readonly authorizers?: Readonly<Record<Exclude<RouteAccess, 'open'>, IHttpRouteAuthorizer | undefined>> & { readonly open?: undefined };
+  /** The authorizer of each access; `open` and `geoserver` routes never have one. */
+  readonly authorizers?: Readonly<Record<AuthorizedAccess, IHttpRouteAuthorizer | undefined>> & { readonly open?: undefined };
   /** Synth-built files a function reads beside its bundle (ClusterFunctionProps.bundledFiles), by function name. */
   readonly bundledFiles?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
@@ -49,7 +49,7 @@ export function declaredFunction<Env extends string, Resource extends string, Sc
   for (const route of declaration.routes ?? []) {
     if (!binding.api || !binding.authorizers) throw new Error(`${id} declares routes, but its service binds no API`);
     integration ??= new HttpLambdaIntegration(`${id}Integration`, fn);
-    const authorizer = route.access === 'open' ? undefined : binding.authorizers[route.access];
+    const authorizer = route.access === 'open' || route.access === 'geoserver' ? undefined : binding.authorizers[route.access];
     binding.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration, authorizer });
   }
   if (declaration.schedule) {

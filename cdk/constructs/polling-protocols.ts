@@ -58,13 +58,14 @@ export class PollingProtocols extends Construct {
       api: props.api,
       authorizers: { node: props.nodeAuthorizer, read: settings.requireAuthForReads ? props.nodeAuthorizer : undefined },
       // The OpenAPI document, built now from every manifest, travels inside its function's bundle.
-      bundledFiles: { OpenApiDocument: { [OPENAPI_DOCUMENT_FILE]: this.writeOpenApiDocument(settings.requireAuthForReads) } },
+      bundledFiles: { OpenApiDocument: { [OPENAPI_DOCUMENT_FILE]: this.writeOpenApiDocument(settings.requireAuthForReads, props.cluster.gateway.enabled) } },
     });
   }
 
   /** Writes the document into the assembly's folder (a temporary one outside an app) and returns its path. */
-  private writeOpenApiDocument(requireAuthForReads: boolean): string {
-    const text = JSON.stringify(buildOpenApiDocument({ requireAuthForReads }));
+  private writeOpenApiDocument(requireAuthForReads: boolean, gateway: boolean): string {
+    // The gateway's route is in the document exactly when the stack builds it (cluster.gateway).
+    const text = JSON.stringify(buildOpenApiDocument({ requireAuthForReads, gateway }));
     const folder = path.join(Stage.of(this)?.outdir ?? tmpdir(), 'openapi');
     mkdirSync(folder, { recursive: true });
     const file = path.join(folder, `openapi-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`);

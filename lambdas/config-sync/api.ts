@@ -7,7 +7,7 @@
  * and to real answers).
  */
 import * as z from 'zod/mini';
-import { dateTime, errorResponse, jsonContent, type OperationDeclaration, type ResponseDeclaration } from '../shared/api';
+import { dateTime, errorResponse, errorSchema, jsonContent, type OperationDeclaration, type ResponseDeclaration } from '../shared/api';
 import { nodeNameSchema, NODE_ROLES } from '../shared/cluster-model';
 import {
   CONFIGURATION_TYPES,
@@ -18,6 +18,14 @@ import {
   objectRefSchema,
   offloadedEventSchema,
 } from './events';
+import {
+  API_GATEWAY_MAX_BODY_BYTES,
+  LEASE_WAIT_MS,
+  MAX_REPLICATED_WRITE_BYTES,
+  MAX_REQUEST_BODY_BYTES,
+  MAX_RESPONSE_BODY_BYTES,
+  REQUEST_BUDGET_MS,
+} from './gateway/limits';
 import { JOB_KINDS } from './jobs';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from './publish';
 import { catalogQuerySchema, driftQuerySchema, eventLogQuerySchema, resyncRequestSchema } from './request-schemas';
@@ -674,5 +682,86 @@ export const CONFIG_SYNC_API = {
     tag: TAG,
     path: nodePath,
     responses: pauseResponses,
+  },
+} as const satisfies Record<string, OperationDeclaration>;
+
+// ---- The GeoServer REST gateway (built only with cluster.gateway switched on) ----
+
+/** A body or answer of GeoServer's own, in any of its media types (XML, JSON, SLD, CSS, HTML, text). */
+const geoserverDocument = z.string().check(z.meta({ format: 'binary', description: "A GeoServer REST representation in the call's media type, passed through unchanged" }));
+/** API Gateway's own refusals (a body over its 10 MB, its throttle) carry only a message. */
+const apiGatewayMessageSchema = z.object({ message: z.string() }).check(z.describe("API Gateway's own answer, before the gateway function runs"));
+/** The gateway's `{code, message, field}`, or API Gateway's own `{message}` (a body over its limit). */
+const gatewayOrApiGatewayErrorSchema = z
+  .looseObject({ code: z.optional(z.string()), message: z.string(), field: z.optional(z.string()) })
+  .check(z.describe("The gateway's error `{code, message, field}`, or API Gateway's own `{message}` when it refused the request itself"));
+/** A gateway error (JSON, `{code, message}`), or the same status answered by the master GeoServer itself. */
+const gatewayOrGeoServer = (description: string, apiGateway = false): ResponseDeclaration => ({
+  description,
+  content: {
+    'application/json': { schema: apiGateway ? gatewayOrApiGatewayErrorSchema : errorSchema },
+    '*/*': { schema: geoserverDocument },
+  },
+});
+
+/**
+ * `ANY /geoserver/rest/{proxy+}`: one declaration for every method of the catch-all route (the
+ * document has one operation per method, each id suffixed with it). Its errors are those of
+ * handlers/geoserver-gateway.ts and gateway/limits.ts; every other answer is the master's.
+ */
+export const GATEWAY_API = {
+  geoserverRest: {
+    operationId: 'geoserverRest',
+    summary: "The master GeoServer's REST API: forwarded, and every write it applies to a replicated type published to the cluster",
+    description:
+      "Behaves as the REST API (`<geoserver>/rest/...`) of the master node's GeoServer (cluster.gateway): the call's query string, " +
+      "content type and body are forwarded unchanged, with the caller's HTTP Basic credentials, and the master's status, content type " +
+      'and body come back unchanged. After a successful POST, PUT or DELETE to a path of a replicated type (workspaces, namespaces, ' +
+      'stores, resources, layers, layer groups, styles, global, service and workspace settings, logging) the gateway reads the object ' +
+      'back from the master and publishes it as the master\'s events: `X-Cluster-Replicated: true` and `X-Cluster-Sequence` name them. ' +
+      'Other paths (security, GeoWebCache, the importer, resources, reload, uploads of data files) are forwarded and answered with ' +
+      '`X-Cluster-Replicated: false`. Writes to replicated paths are applied one at a time per cluster (a write lease), so the log ' +
+      "holds them in the master's order. The route has the cluster's own throttle (cluster.gateway.rateLimit, burstLimit) and, " +
+      'with cluster.gateway.allowedSourceIps, answers only those addresses. See docs/operations.md, "The GeoServer REST gateway".',
+    tag: 'GeoServer REST gateway',
+    path: z.object({
+      'proxy+': described(z.string(), 'The GeoServer REST path under `/geoserver/rest`, as in GeoServer\'s REST reference, e.g. `workspaces/topp/datastores.json`'),
+    }),
+    body: { required: false, content: { '*/*': { schema: geoserverDocument } } },
+    responses: {
+      403: gatewayOrGeoServer(
+        "The caller's address is not in cluster.gateway.allowedSourceIps (SOURCE_NOT_ALLOWED; nothing was forwarded); or the master GeoServer's own 403",
+      ),
+      409: gatewayOrGeoServer("A write while the master node is paused (NODE_PAUSED; nothing was forwarded); or the master GeoServer's own 409"),
+      413: gatewayOrGeoServer(
+        `A body over ${MAX_REQUEST_BODY_BYTES} bytes, or a write to a replicated path over ${MAX_REPLICATED_WRITE_BYTES} bytes (PAYLOAD_TOO_LARGE, ` +
+          `with field \`body\`; nothing was forwarded); over ${API_GATEWAY_MAX_BODY_BYTES} bytes API Gateway answers itself`,
+        true,
+      ),
+      429: { description: "API Gateway's throttle of the route (cluster.gateway.rateLimit, burstLimit)", content: jsonContent(apiGatewayMessageSchema) },
+      502: gatewayOrGeoServer(
+        `The master GeoServer cannot be reached (GEOSERVER_UNAVAILABLE), or answered more than ${MAX_RESPONSE_BODY_BYTES} bytes ` +
+          "(GEOSERVER_ANSWER_TOO_LARGE; a write it applied is still published); or the master GeoServer's own 502",
+      ),
+      503: {
+        ...gatewayOrGeoServer(
+          `A write that waited ${LEASE_WAIT_MS / 1000} s for the cluster's write lease (GATEWAY_BUSY; nothing was forwarded): retry after \`Retry-After\`; ` +
+            "or the master GeoServer's own 503",
+        ),
+        headers: ['RetryAfter'],
+      },
+      504: gatewayOrGeoServer(
+        `The master did not answer within the request's ${REQUEST_BUDGET_MS / 1000} s (GEOSERVER_TIMEOUT); a write may still be applied there, unpublished: ` +
+          'compare with GET /nodes/{master}/drift before retrying',
+      ),
+      default: {
+        description:
+          "The master GeoServer's answer, its status, content type and body unchanged (GeoServer's REST reference). " +
+          '`X-Cluster-Replicated` says whether a write was published (`true`, with `X-Cluster-Sequence`), is of a type the cluster does ' +
+          'not replicate (`false`), or was applied by the master but could not be published (`failed`: a capture of the master publishes it)',
+        headers: ['XClusterReplicated', 'XClusterSequence'],
+        content: { '*/*': { schema: geoserverDocument } },
+      },
+    },
   },
 } as const satisfies Record<string, OperationDeclaration>;

@@ -5,7 +5,7 @@
  * consuming node; the OpenAPI document (api/openapi.ts) takes every operation from it.
  */
 import type { ServiceManifest } from '../shared/manifest';
-import { CONFIG_SYNC_API as API } from './api';
+import { CONFIG_SYNC_API as API, GATEWAY_API } from './api';
 import { CONFIG_SYNC_ENV, type ConfigSyncEnv } from './env-names';
 
 export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
@@ -220,10 +220,12 @@ export const CONFIG_SYNC_MANIFEST = {
 } as const satisfies ServiceManifest<ConfigSyncEnv, ConfigSyncResource, ConfigSyncScope, ConfigSyncSchedule>;
 
 /**
- * The GeoServer REST gateway, built only when `cluster.gateway` switches it on. Its route
- * `ANY /geoserver/rest/{proxy+}` has no authorizer of the cluster's: the caller's HTTP Basic
- * credentials go to the master GeoServer, whose security decides. It publishes as that master
- * (`ownNode` is the gateway's master), so it may do what PublishEvent does for that node only.
+ * The GeoServer REST gateway, built only when `cluster.gateway` switches it on, so a manifest of
+ * its own: the stack builds it, and the OpenAPI document includes its route, only then. Its route
+ * `ANY /geoserver/rest/{proxy+}` has no authorizer of the cluster's (`geoserver` access): the
+ * caller's HTTP Basic credentials go to the master GeoServer, whose security decides. It publishes
+ * as that master (`ownNode` is the gateway's master), so it may do what PublishEvent does for
+ * that node only.
  */
 export const GATEWAY_ROUTE_PATH = '/geoserver/rest/{proxy+}';
 export const GEOSERVER_GATEWAY = {
@@ -236,4 +238,12 @@ export const GEOSERVER_GATEWAY = {
     { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
     { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
   ],
+  routes: [{ method: 'ANY', path: GATEWAY_ROUTE_PATH, access: 'geoserver', api: GATEWAY_API.geoserverRest }],
 } as const;
+
+export const GATEWAY_MANIFEST = { GeoServerGateway: GEOSERVER_GATEWAY } as const satisfies ServiceManifest<
+  ConfigSyncEnv,
+  ConfigSyncResource,
+  ConfigSyncScope,
+  ConfigSyncSchedule
+>;

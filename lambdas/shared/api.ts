@@ -19,7 +19,7 @@ export interface MediaDeclaration {
 export type Content = Readonly<Record<string, MediaDeclaration>>;
 
 /** Response headers the document defines once (api/openapi.ts) and answers name. */
-export type ResponseHeader = 'ETag' | 'CacheControl' | 'RetryAfter' | 'Location';
+export type ResponseHeader = 'ETag' | 'CacheControl' | 'RetryAfter' | 'Location' | 'XClusterReplicated' | 'XClusterSequence';
 
 export interface ResponseDeclaration {
   readonly description: string;
@@ -28,7 +28,7 @@ export interface ResponseDeclaration {
 }
 
 /** Tags group operations in the document; their descriptions are in api/openapi.ts. */
-export type ApiTag = 'Execution status' | 'WPS' | 'OGC API - Processes' | 'Configuration sync' | 'Operations' | 'API';
+export type ApiTag = 'Execution status' | 'WPS' | 'OGC API - Processes' | 'Configuration sync' | 'GeoServer REST gateway' | 'Operations' | 'API';
 
 export interface OperationDeclaration {
   readonly operationId: string;
@@ -44,8 +44,11 @@ export interface OperationDeclaration {
   readonly query?: z.ZodMiniObject;
   readonly headers?: z.ZodMiniObject;
   readonly body?: { readonly required: boolean; readonly content: Content };
-  /** Keyed by HTTP status. The authorizer's 401 and 403 are added to authorized routes by the document. */
-  readonly responses: Readonly<Record<number, ResponseDeclaration>>;
+  /**
+   * Keyed by HTTP status; `default` for every other status (an answer passed through from
+   * elsewhere). The authorizer's 401 and 403 are added to authorized routes by the document.
+   */
+  readonly responses: Readonly<Record<number, ResponseDeclaration>> & { readonly default?: ResponseDeclaration };
 }
 
 /** A JSON body of one schema. */

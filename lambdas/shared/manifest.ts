@@ -8,12 +8,17 @@ import type { OperationDeclaration } from './api';
 
 /**
  * Who may call a route: `node` needs a node token; `read` is open unless the cluster sets
- * `requireAuthForReads`; `open` never has an authorizer (a page that holds no data).
+ * `requireAuthForReads`; `open` never has an authorizer (a page that holds no data);
+ * `geoserver` has no authorizer of the cluster's either: the caller's HTTP Basic credentials are
+ * passed to the master GeoServer, whose own security decides (the REST gateway).
  */
-export type RouteAccess = 'node' | 'read' | 'open';
+export type RouteAccess = 'node' | 'read' | 'open' | 'geoserver';
+/** The accesses a cluster authorizer decides; the others have none. */
+export type AuthorizedAccess = Exclude<RouteAccess, 'open' | 'geoserver'>;
 
 export interface RouteDeclaration {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'OPTIONS';
+  /** `ANY`: every method (API Gateway's catch-all; the document has one operation per method). */
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'OPTIONS' | 'ANY';
   /** API Gateway path, parameters in braces: `/executions/{executionId}`. */
   readonly path: string;
   readonly access: RouteAccess;

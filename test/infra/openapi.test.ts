@@ -3,20 +3,27 @@
  * with the function that serves GET /openapi.json. These tests read that bundled document and
  * hold it to the stack and to the handlers' validation:
  * - every route the stack deploys is an operation, and no operation is not deployed; every
- *   manifest route is there under its declared operation id;
+ *   manifest route is there under its declared operation id (an `ANY` route, the GeoServer REST
+ *   gateway's, as one operation per method), with and without the gateway switched on;
  * - each operation's security says what the route's authorizer does (reads open, and with
- *   `requireAuthForReads`);
+ *   `requireAuthForReads`), and the gateway's says GeoServer's HTTP Basic, passed through;
  * - the schemas in the document accept what the handlers' zod schemas accept (ajv on the
  *   document against zod on the same inputs), and every example is a publish the handler takes.
  */
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import * as z from 'zod/mini';
-import { API_MANIFESTS, buildOpenApiDocument } from '../../api/openapi';
+import { ANY_METHODS, buildOpenApiDocument, routeOperations, servedManifests } from '../../api/openapi';
 import { CHANGE_SET_EXAMPLE, CONFIG_CHANGE_EXAMPLES, configChangeSetSchema } from '../../lambdas/config-sync/api';
 import { OBJECT_TYPES, configChangeSchema, parseConfigChange } from '../../lambdas/config-sync/events';
 import { parsePublishRequest } from '../../lambdas/config-sync/publish';
 import { routesOf } from '../../lambdas/shared/manifest';
+import { AppError } from '../../lambdas/shared/errors';
+import { errorResponse } from '../../lambdas/shared/http';
+import { GatewayBodyTooLargeError, MasterAnswerTooLargeError, MasterTimeoutError, ReplicatedWriteTooLargeError } from '../../lambdas/config-sync/gateway/limits';
+import { SourceNotAllowedError } from '../../lambdas/config-sync/gateway/source-allow-list';
+import { GatewayBusyError } from '../../lambdas/config-sync/gateway/write-lease';
+import { NodePausedError } from '../../lambdas/config-sync/pause';
 import { statusWriteSchema } from '../../lambdas/status/schemas';
 import { synthesize, type Synthesized } from '../support/synth';
 
@@ -28,14 +35,27 @@ interface Route {
   authorized: boolean;
 }
 
+/** Every method each route of the stack answers (API Gateway's `ANY` answers them all). */
 function stackRoutes(synth: Synthesized): Route[] {
   return Object.values(synth.json.Resources)
     .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
-    .map((r) => {
+    .flatMap((r) => {
       const [method, path] = String(r.Properties.RouteKey).split(' ') as [string, string];
-      return { method: method.toLowerCase(), path, authorized: r.Properties.AuthorizationType === 'CUSTOM' };
+      const methods = method === 'ANY' ? ANY_METHODS.map((any) => any.toLowerCase()) : [method.toLowerCase()];
+      return methods.map((one) => ({ method: one, path, authorized: r.Properties.AuthorizationType === 'CUSTOM' }));
     });
 }
+
+/** A cluster with the GeoServer REST gateway: a `both` node with a GeoServer, and a slave. */
+const WITH_GATEWAY = {
+  nodes: [
+    { name: 'master-1', role: 'master' },
+    { name: 'gs-main', role: 'both', geoserver: { url: 'http://10.0.3.20:8080/geoserver', credentialsSecret: 'geo/gs-main' } },
+    { name: 'gs-1', role: 'slave', geoserver: { url: 'http://10.0.3.21:8080/geoserver', credentialsSecret: 'geo/gs-1' } },
+  ],
+  gateway: { enabled: true, allowedSourceIps: ['203.0.113.0/24'] },
+};
+const GATEWAY_PATH = '/geoserver/rest/{proxy+}';
 
 interface Operation {
   operationId: string;
@@ -67,12 +87,15 @@ function ajvOf(doc: Doc): Ajv {
   return ajv;
 }
 
+// Two bundled synths (bundling is most of a synth's time): the second also switches the gateway on.
 describe.each([
-  ['reads open', {}],
-  ['requireAuthForReads', { status: { requireAuthForReads: true } }],
+  ['reads open and no gateway', {}],
+  ['requireAuthForReads and the GeoServer REST gateway', { status: { requireAuthForReads: true }, ...WITH_GATEWAY }],
 ])('the bundled OpenAPI document with %s', (_label, overrides) => {
   let routes: Route[];
   let doc: Doc;
+  const requireAuthForReads = (overrides as { status?: { requireAuthForReads?: boolean } }).status?.requireAuthForReads ?? false;
+  const gateway = 'gateway' in overrides;
   beforeAll(() => {
     const synth = synthesize(overrides, { bundle: true });
     routes = stackRoutes(synth);
@@ -80,9 +103,14 @@ describe.each([
   });
 
   it('is the document api/openapi.ts builds for this setting, with a placeholder server the function fills in', () => {
-    const requireAuthForReads = (overrides as { status?: { requireAuthForReads?: boolean } }).status?.requireAuthForReads ?? false;
-    expect(doc).toEqual(buildOpenApiDocument({ requireAuthForReads }));
+    expect(doc).toEqual(buildOpenApiDocument({ requireAuthForReads, gateway }));
     expect(doc.servers).toHaveLength(1);
+  });
+
+  it(gateway ? 'has the gateway route, deployed, as an operation per method' : 'has no gateway route, which is not deployed', () => {
+    expect(routes.some((route) => route.path === GATEWAY_PATH)).toBe(gateway);
+    expect(Object.keys(doc.paths[GATEWAY_PATH] ?? {})).toEqual(gateway ? ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] : []);
+    expect('geoserverBasic' in doc.components.securitySchemes).toBe(gateway);
   });
 
   it('describes every route of the stack with its method, and nothing else', () => {
@@ -97,14 +125,17 @@ describe.each([
   });
 
   it('has every manifest route under the operation id its manifest declares', () => {
-    const declared = API_MANIFESTS.flatMap((manifest) => routesOf(manifest));
+    const declared = servedManifests({ gateway }).flatMap((manifest) => routesOf(manifest));
     expect(declared.length).toBeGreaterThan(20);
     for (const route of declared) {
-      expect({ route: `${route.method} ${route.path}`, id: doc.paths[route.path]?.[route.method.toLowerCase()]?.operationId }).toEqual({
-        route: `${route.method} ${route.path}`,
-        id: route.api.operationId,
-      });
+      for (const { method, operationId } of routeOperations(route, route.api.operationId)) {
+        expect({ route: `${method} ${route.path}`, id: doc.paths[route.path]?.[method.toLowerCase()]?.operationId }).toEqual({
+          route: `${method} ${route.path}`,
+          id: operationId,
+        });
+      }
     }
+    if (gateway) expect(doc.paths[GATEWAY_PATH]?.delete?.operationId).toBe('geoserverRestDelete');
   });
 
   it("states each route's authorization: the node bearer token exactly where the authorizer sits", () => {
@@ -117,7 +148,13 @@ describe.each([
         secured: route.authorized,
       });
       if (route.authorized) expect(operation?.responses).toHaveProperty('401');
+      // The gateway's route: no token of the cluster's, the caller's GeoServer credentials (HTTP Basic) passed through.
+      if (route.path === GATEWAY_PATH) {
+        expect(operation?.security).toEqual([{ geoserverBasic: [] }]);
+        expect(operation?.responses).not.toHaveProperty('401');
+      }
     }
+    if (gateway) expect(doc.components.securitySchemes.geoserverBasic).toEqual(expect.objectContaining({ type: 'http', scheme: 'basic' }));
   });
 
   it('is OpenAPI 3.0 with unique operation ids, path parameters that match the path, and no dangling $ref', () => {
@@ -125,7 +162,8 @@ describe.each([
     const ids = operationsOf(doc).map(({ operation }) => operation.operationId);
     expect(new Set(ids).size).toBe(ids.length);
     for (const { path, operation } of operationsOf(doc)) {
-      const inPath = [...path.matchAll(/\{(\w+)\+?\}/g)].map((match) => match[1]).sort();
+      // A greedy parameter (`{proxy+}`) is named with its `+`, as API Gateway's own export names it.
+      const inPath = [...path.matchAll(/\{(\w+\+?)\}/g)].map((match) => match[1]).sort();
       const declared = (operation.parameters ?? []).filter((parameter) => parameter.in === 'path').map((parameter) => parameter.name);
       // A preflight needs no parameters; every other operation declares exactly its path's.
       if (declared.length > 0 || !operation.operationId.startsWith('preflight')) expect({ path, params: declared.sort() }).toEqual({ path, params: inPath });
@@ -227,5 +265,47 @@ describe('the document agrees with the handlers validation', () => {
     });
     const types = JSON.stringify(doc.components.schemas).match(/"enum":\["([A-Za-z]+)"\]/g) ?? [];
     for (const type of OBJECT_TYPES) expect(types).toContain(`"enum":["${type}"]`);
+  });
+});
+
+describe("the gateway's operations agree with the gateway's own answers", () => {
+  const doc = buildOpenApiDocument({ requireAuthForReads: false, gateway: true }) as unknown as Doc;
+  const ajv = ajvOf(doc);
+  const pointer = (method: string, status: string, media: string) =>
+    `doc#/paths/${GATEWAY_PATH.replace(/\//g, '~1')}/${method}/responses/${status}/content/${media.replace(/\//g, '~1')}/schema`;
+
+  it.each([
+    ['source not allowed', new SourceNotAllowedError('198.51.100.7')],
+    ['body over the gateway limit', new GatewayBodyTooLargeError(6_000_000)],
+    ['replicated write over the replication limit', new ReplicatedWriteTooLargeError(2_000_000)],
+    ['master answer too large', new MasterAnswerTooLargeError(5_000_000)],
+    ['write lease busy', new GatewayBusyError(10_000, 3, Date.now() + 3000)],
+    ['master timed out', new MasterTimeoutError('the master did not answer POST /workspaces within 23000 ms', 'POST', 'gs-main')],
+    ['master paused', new NodePausedError('gs-main', { since: '2026-12-02T07:00:00Z', by: 'gs-main' })],
+    ['master unreachable', new AppError(502, 'GEOSERVER_UNAVAILABLE', 'connect ECONNREFUSED')],
+  ])('%s: its status is documented on every method, and its JSON body is valid against that answer', (_label, error) => {
+    const answer = errorResponse(error);
+    for (const method of ANY_METHODS.map((one) => one.toLowerCase())) {
+      const responses = doc.paths[GATEWAY_PATH]![method]!.responses as Record<string, { content?: Record<string, unknown> }>;
+      expect({ method, status: answer.statusCode, documented: String(answer.statusCode) in responses }).toEqual({ method, status: answer.statusCode, documented: true });
+      const validate = ajv.compile({ $ref: pointer(method, String(answer.statusCode), 'application/json') });
+      expect({ method, valid: validate(JSON.parse(answer.body ?? "")), errors: validate.errors ?? null }).toEqual({ method, valid: true, errors: null });
+    }
+  });
+
+  it("documents API Gateway's own answers (over 10 MB, the route's throttle), the busy write's Retry-After, and the pass-through's headers", () => {
+    const post = doc.paths[GATEWAY_PATH]!.post!.responses as Record<string, { headers?: Record<string, unknown>; content?: Record<string, unknown> }>;
+    expect(ajv.compile({ $ref: pointer('post', '413', 'application/json') })({ message: 'Request Entity Too Large' })).toBe(true);
+    expect(ajv.compile({ $ref: pointer('post', '429', 'application/json') })({ message: 'Too Many Requests' })).toBe(true);
+    expect(Object.keys(post['503']!.headers ?? {})).toEqual(['Retry-After']);
+    expect(Object.keys(post.default!.headers ?? {})).toEqual(['X-Cluster-Replicated', 'X-Cluster-Sequence']);
+    expect(Object.keys(post.default!.content ?? {})).toEqual(['*/*']);
+    expect(doc.components.headers).toHaveProperty('XClusterReplicated');
+    const replicated = ajv.compile((doc.components.headers as Record<string, { schema: object }>).XClusterReplicated!.schema);
+    expect(['true', 'false', 'failed', 'yes'].map((value) => replicated(value))).toEqual([true, true, true, false]);
+    const sequence = ajv.compile((doc.components.headers as Record<string, { schema: object }>).XClusterSequence!.schema);
+    expect(['7', '7,8', '7,', 'a'].map((value) => sequence(value))).toEqual([true, true, false, false]);
+    // A body goes with the methods that carry one; GeoServer's reads take none.
+    expect(Object.keys(doc.paths[GATEWAY_PATH]!).filter((method) => doc.paths[GATEWAY_PATH]![method]!.requestBody)).toEqual(['put', 'post', 'patch']);
   });
 });

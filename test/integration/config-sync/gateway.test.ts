@@ -9,6 +9,7 @@ import { DeleteItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand
 import { gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dynamo-gateway-lease';
 import { request as httpRequest } from 'node:http';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
+import { answerProblem } from '../../support/answer-check';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { seededRandom } from '../../support/random';
 import { SyncCluster } from './scenario-support';
@@ -41,6 +42,7 @@ afterAll(async () => {
   for (const geoserver of geoservers.values()) await geoserver.close();
 });
 
+/** A call through the gateway; its answer is held to the OpenAPI document the cluster serves (its gateway operations). */
 async function rest(method: string, path: string, body?: string | object, contentType = 'application/json', authorization = ADMIN) {
   const response = await fetch(`${cluster.spawned.url}/geoserver/rest${path}`, {
     method,
@@ -48,8 +50,26 @@ async function rest(method: string, path: string, body?: string | object, conten
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
+  await expectDocumented(method, `/geoserver/rest${path}`, response.status, response.headers.get('content-type'), text);
   return { status: response.status, headers: response.headers, text };
 }
+
+async function expectDocumented(method: string, path: string, status: number, contentType: string | null, text: string): Promise<void> {
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  expect(await answerProblem(cluster.spawned.url, method, path, status, contentType, body)).toBeUndefined();
+}
+
+test('the cluster serves the gateway in its OpenAPI document: an operation per method, HTTP Basic passed through', async () => {
+  const doc = (await cluster.api('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { operationId: string; security: unknown }>> };
+  const item = doc.paths['/geoserver/rest/{proxy+}'] ?? {};
+  expect(Object.keys(item)).toEqual(['get', 'put', 'post', 'delete', 'options', 'head', 'patch']);
+  expect(item.post).toMatchObject({ operationId: 'geoserverRestPost', security: [{ geoserverBasic: [] }] });
+});
 
 async function write(method: string, path: string, body?: string | object, contentType?: string) {
   const answer = await rest(method, path, body, contentType);
@@ -381,13 +401,13 @@ test('a caller outside cluster.gateway.allowedSourceIps is refused with 403 befo
   const requestsBefore = master.requests.length;
   const url = new URL(`${cluster.spawned.url}/geoserver/rest/workspaces.json`);
   // Linux routes all of 127/8 to the loopback interface: this connection comes from 127.0.0.2.
-  const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+  const answer = await new Promise<{ status: number; contentType: string | null; body: string }>((resolve, reject) => {
     const request = httpRequest(
       { host: url.hostname, port: url.port, path: url.pathname, method: 'GET', localAddress: '127.0.0.2', headers: { authorization: ADMIN, 'x-forwarded-for': '127.0.0.1' } },
       (response) => {
         let body = '';
         response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'] ?? null, body }));
       },
     );
     request.on('error', reject);
@@ -395,6 +415,7 @@ test('a caller outside cluster.gateway.allowedSourceIps is refused with 403 befo
   });
   expect(answer.status).toBe(403);
   expect(JSON.parse(answer.body)).toMatchObject({ code: 'SOURCE_NOT_ALLOWED', message: expect.stringContaining('127.0.0.2') });
+  await expectDocumented('GET', url.pathname, answer.status, answer.contentType, answer.body);
   expect(master.requests.length).toBe(requestsBefore);
   // from the allowed address, the same call is forwarded
   expect((await rest('GET', '/workspaces.json')).status).toBe(200);
