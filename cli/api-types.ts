@@ -43,6 +43,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/executions/reindex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Key the statuses stored before a listing index existed, so listings find them (run once after such an upgrade)
+         * @description Scans the status table and rewrites the index keys of every status keyed differently from what this version writes (stored before an index existed, or under another `indexShards`), each conditional on the version it read, so a status a node writes meanwhile is never overwritten. A request runs for a few seconds: 202 with a `cursor` while the pass is not done (send it in the next request), 200 once it is. Idempotent: a new pass rewrites nothing that is current. `npx geocluster reindex` repeats the request until 200.
+         */
+        post: operations["reindexExecutions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ows": {
         parameters: {
             query?: never;
@@ -1259,6 +1279,106 @@ export interface operations {
             };
         };
     };
+    reindexExecutions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description The `cursor` of the previous answer (202): go on from there. Absent: start a pass over the table */
+                    cursor?: string;
+                    /** @description Statuses to read in this request at most, 1-100000 (default: as many as its time allows) */
+                    limit?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The pass is done (this request read the rest of the table) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Statuses this request read */
+                        scanned: number;
+                        /** @description Statuses whose index keys it rewrote (stored before an index existed, or under another shard count) */
+                        rewritten: number;
+                        /** @description Stale statuses a node wrote meanwhile: that write keyed them, so they were left alone */
+                        skipped: number;
+                        /** @description The pass over the table is complete */
+                        done: boolean;
+                        /** @description Send as `cursor` in the next request to go on (present while not done) */
+                        cursor?: string;
+                    };
+                };
+            };
+            /** @description More to read: send `cursor` in the next request */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Statuses this request read */
+                        scanned: number;
+                        /** @description Statuses whose index keys it rewrote (stored before an index existed, or under another shard count) */
+                        rewritten: number;
+                        /** @description Stale statuses a node wrote meanwhile: that write keyed them, so they were left alone */
+                        skipped: number;
+                        /** @description The pass over the table is complete */
+                        done: boolean;
+                        /** @description Send as `cursor` in the next request to go on (present while not done) */
+                        cursor?: string;
+                    };
+                };
+            };
+            /** @description The body is invalid (`field` names it) or the cursor was not issued by this pass */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description A body was sent that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     owsGet: {
         parameters: {
             query: {
@@ -1623,7 +1743,7 @@ export interface operations {
                 /** @description Only jobs of these processes (comma-separated or repeated) */
                 processID?: string[];
                 /** @description Only jobs in these statuses (comma-separated or repeated) */
-                status?: components["schemas"]["statusCode"][];
+                status?: ("accepted" | "running" | "successful" | "failed" | "dismissed")[];
                 /** @description Opaque page position, as found in a `next` link; signed by the server, any other value is a 400 */
                 cursor?: string;
             };

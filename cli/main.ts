@@ -49,6 +49,7 @@ Commands:
   resync <node> [--source N]    rebuild the node's store from a master's snapshot and the log
   executions list [--phase P] [--process NAME] [--node N] [--limit N]
   executions get <id>
+  executions reindex            key statuses stored before a listing index existed (after an upgrade)
   watch <id> [--interval MS]    a live progress bar until the execution ends
   config publish <file>         publish one change, or a JSON list of changes in order
   config log [--since SEQ] [--limit N]   the event log: the latest events, or those after SEQ
@@ -68,7 +69,10 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
   resume: 'Usage: geocluster resume <node> [--json]\n  Restarts a paused node: its queue delivers what accumulated, in order.',
   redrive: 'Usage: geocluster redrive <node> [--json]\n  Moves the node\'s dead-lettered events back to its queue (fix their cause first).',
   resync: 'Usage: geocluster resync <node> [--source NODE] [--json]\n  Rebuilds the node\'s store from a snapshot of a master (or --source) plus the log after it.',
-  executions: 'Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n       geocluster executions get <id> [--json]',
+  executions:
+    'Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n       geocluster executions get <id> [--json]\n' +
+    '       geocluster executions reindex [--json]\n  One pass over the status table that keys the statuses stored before a listing index existed (or under another\n' +
+    '  indexShards), so listings find them: run it once after such an upgrade. Safe while nodes write; re-runnable.',
   watch: 'Usage: geocluster watch <executionId> [--interval MS] [--json]\n  Polls the execution and draws its progress until it ends; prints its result or error.\n  Exit 0 when it succeeded, 4 when it failed or was dismissed.',
   config:
     'Usage: geocluster config publish <file> [--json]\n  <file> holds one change ({"kind":"add","object":{...},"properties":{...}}) or a JSON list of them, published in order; stops at the first refused one.\n' +
@@ -281,6 +285,21 @@ async function executions(
   if (sub === 'get') {
     const status = await call(client.GET('/executions/{executionId}', { params: { path: { executionId: required(id, 'executions', '<id>') } } }));
     print(describeExecution(status), status);
+    return EXIT.ok;
+  }
+  if (sub === 'reindex') {
+    // Each request scans for a few seconds and answers 202 with where to go on; 200 ends the pass.
+    const totals = { scanned: 0, rewritten: 0, skipped: 0 };
+    let cursor: string | undefined;
+    do {
+      const data = await call(client.POST('/executions/reindex', { body: cursor ? { cursor } : {} }));
+      totals.scanned += data.scanned;
+      totals.rewritten += data.rewritten;
+      totals.skipped += data.skipped;
+      cursor = data.cursor;
+      if (cursor !== undefined && io.tty) io.err(`reindex: ${totals.scanned} statuses read, ${totals.rewritten} rewritten so far`);
+    } while (cursor !== undefined);
+    print(`reindex done: ${totals.scanned} statuses read, ${totals.rewritten} rewritten, ${totals.skipped} written by a node meanwhile (already keyed)`, { ...totals, done: true });
     return EXIT.ok;
   }
   if (sub !== 'list') {

@@ -17,9 +17,9 @@ import {
   type ResponseDeclaration,
 } from '../shared/api';
 import { DISMISSED_EXCEPTION, PHASES } from './execution';
-import { CONFORMANCE_CLASSES, DEFAULT_LIMIT, EXCEPTION_TYPES, MAX_LIMIT, OGC_STATUS_CODES, REL_RESULTS } from './protocols/ogcapi';
-import { MAX_PAGE_SIZE } from './protocols/job-list';
-import { executionIdSchema, listQuerySchema, statusWriteSchema } from './schemas';
+import { CONFORMANCE_CLASSES, EXCEPTION_TYPES, OGC_STATUS_CODES, REL_RESULTS } from './protocols/ogcapi';
+import { jobListQuerySchema } from './protocols/job-list-query';
+import { executionIdSchema, listQuerySchema, reindexRequestSchema, statusWriteSchema } from './schemas';
 
 const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description)) as T;
 
@@ -48,6 +48,14 @@ export const executionStatusSchema = z.object({
 export const executionListSchema = z.object({
   executions: z.array(executionStatusSchema),
   nextCursor: z.optional(described(z.string(), 'Pass as `cursor` for the next page')),
+});
+
+export const reindexAnswerSchema = z.object({
+  scanned: described(z.int().check(z.minimum(0)), 'Statuses this request read'),
+  rewritten: described(z.int().check(z.minimum(0)), 'Statuses whose index keys it rewrote (stored before an index existed, or under another shard count)'),
+  skipped: described(z.int().check(z.minimum(0)), 'Stale statuses a node wrote meanwhile: that write keyed them, so they were left alone'),
+  done: described(z.boolean(), 'The pass over the table is complete'),
+  cursor: z.optional(described(z.string(), 'Send as `cursor` in the next request to go on (present while not done)')),
 });
 
 export const removedExecutionSchema = z.object({ removed: z.literal(true), status: executionStatusSchema });
@@ -146,9 +154,6 @@ const owsQuery = z.object({
   executionId: z.optional(kvp(z.string(), 'Execution id (WPS 1.0.0 operations).')),
   jobID: z.optional(kvp(z.string(), 'Job id (WPS 2.0 operations).')),
 });
-const commaList = <T extends z.ZodMiniType>(items: T, description: string) =>
-  z.optional(z.array(items).check(z.meta({ description, style: 'form', explode: false })));
-
 export const STATUS_API = {
   listExecutions: {
     operationId: 'listExecutions',
@@ -159,6 +164,24 @@ export const STATUS_API = {
     responses: {
       200: { description: 'One page of statuses, newest first where an index serves the filter', content: jsonContent(executionListSchema) },
       400: errorResponse('A filter is invalid; `field` names it'),
+    },
+  },
+  reindexExecutions: {
+    operationId: 'reindexExecutions',
+    summary: 'Key the statuses stored before a listing index existed, so listings find them (run once after such an upgrade)',
+    description:
+      'Scans the status table and rewrites the index keys of every status keyed differently from what this version ' +
+      'writes (stored before an index existed, or under another `indexShards`), each conditional on the version it ' +
+      'read, so a status a node writes meanwhile is never overwritten. A request runs for a few seconds: 202 with a ' +
+      '`cursor` while the pass is not done (send it in the next request), 200 once it is. Idempotent: a new pass ' +
+      'rewrites nothing that is current. `npx geocluster reindex` repeats the request until 200.',
+    tag: 'Execution status',
+    body: { required: false, content: jsonContent(reindexRequestSchema) },
+    responses: {
+      200: { description: 'The pass is done (this request read the rest of the table)', content: jsonContent(reindexAnswerSchema) },
+      202: { description: 'More to read: send `cursor` in the next request', content: jsonContent(reindexAnswerSchema) },
+      400: errorResponse('The body is invalid (`field` names it) or the cursor was not issued by this pass'),
+      415: errorResponse('A body was sent that is not JSON'),
     },
   },
   getExecution: {
@@ -241,21 +264,8 @@ export const STATUS_API = {
     operationId: 'getJobs',
     summary: 'List jobs (OGC API - Processes job-list)',
     tag: 'OGC API - Processes',
-    query: z.object({
-      limit: z.optional(
-        z.int().check(
-          z.minimum(1),
-          z.maximum(MAX_LIMIT),
-          z.meta({
-            default: DEFAULT_LIMIT,
-            description: `Jobs per page. At most ${MAX_PAGE_SIZE} are returned per page whatever the limit; follow the \`next\` link.`,
-          }),
-        ),
-      ),
-      processID: commaList(z.string(), 'Only jobs of these processes (comma-separated or repeated)'),
-      status: commaList(statusCodeSchema, 'Only jobs in these statuses (comma-separated or repeated)'),
-      cursor: z.optional(described(z.string(), 'Opaque page position, as found in a `next` link; signed by the server, any other value is a 400')),
-    }),
+    // The very schema the handler parses with (protocols/job-list-query.ts).
+    query: jobListQuerySchema,
     headers: z.object({ 'If-None-Match': ifNoneMatchHeader }),
     responses: {
       200: { description: 'One page of jobs, with `self` and (when more exist) `next` links', content: jsonContent(jobListSchema) },

@@ -68,6 +68,13 @@ export const STATUS_MANIFEST = {
     grants: DISMISS_ITEM,
     routes: [{ method: 'DELETE', path: '/executions/{executionId}', access: 'node', api: API.dismissExecution }],
   },
+  ReindexStatuses: {
+    entry: 'status/handlers/reindex-statuses.ts',
+    environment: [...SERVICE, STATUS_ENV.cursorKey],
+    // A scan of the table, and a conditional put of each stale status.
+    grants: [{ on: 'table', actions: ddb('Scan', 'PutItem') }],
+    routes: [{ method: 'POST', path: '/executions/reindex', access: 'node', api: API.reindexExecutions }],
+  },
   CleanupExpired: {
     entry: 'status/handlers/cleanup.ts',
     environment: [...SERVICE, STATUS_ENV.cursorKey],

@@ -69,3 +69,18 @@ export const listQuerySchema = z.strictObject({
     'The `nextCursor` of the previous page, with the same filters; signed by the server, any other value is a 400',
   ),
 });
+
+/** The most statuses one reindex request reads (its work is bounded by time as well). */
+export const MAX_REINDEX_ITEMS = 100_000;
+
+/** POST /executions/reindex: where to go on from, and how much to read at most in this request. */
+export const reindexRequestSchema = z.strictObject({
+  cursor: doc(
+    z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+    'The `cursor` of the previous answer (202): go on from there. Absent: start a pass over the table',
+  ),
+  limit: doc(
+    z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_REINDEX_ITEMS))),
+    `Statuses to read in this request at most, 1-${MAX_REINDEX_ITEMS} (default: as many as its time allows)`,
+  ),
+});

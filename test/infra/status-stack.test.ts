@@ -97,7 +97,7 @@ describe('listing indexes', () => {
       .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.STATUS_CURSOR_KEY !== undefined)
       .map((r) => String((r as { Metadata?: Record<string, unknown> }).Metadata?.['aws:cdk:path']).split('/').at(-2))
       .sort();
-    expect(keyed).toEqual(['CleanupExpired', 'JobList', 'ListStatuses', 'ReapLostExecutions']);
+    expect(keyed).toEqual(['CleanupExpired', 'JobList', 'ListStatuses', 'ReapLostExecutions', 'ReindexStatuses']);
   });
 });
 
@@ -164,10 +164,10 @@ describe('schedules', () => {
 describe('functions', () => {
   it('all run Node.js 22 on arm64 with JSON logs', () => {
     const functions = Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    // 15 for execution status, polling protocols (with the CORS preflight) and the authorizer; 9 for
+    // 16 for execution status (with the reindex), polling protocols (with the CORS preflight) and the authorizer; 9 for
     // configuration sync plus one apply function per consuming node (cdk.json declares two slaves),
     // with pause/resume, the lag measure and the event log reader; the console.
-    expect(functions.length).toBe(30);
+    expect(functions.length).toBe(31);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',

@@ -71,6 +71,14 @@ export interface ReindexPage {
   readonly next?: Record<string, AttributeValue>;
 }
 
+/** What one request of a reindex did, and where the next one starts (absent once the scan is done). */
+export interface ReindexRun {
+  readonly scanned: number;
+  readonly rewritten: number;
+  readonly skipped: number;
+  readonly cursor?: string;
+}
+
 export class DynamoStatusStore implements StatusStore {
   private readonly client: DynamoDBClient;
 
@@ -266,6 +274,28 @@ export class DynamoStatusStore implements StatusStore {
     return { scanned: page.Items?.length ?? 0, rewritten, skipped, next: page.LastEvaluatedKey };
   }
 
+  /**
+   * One request's share of a reindex (POST /executions/reindex): scan pages, each rewritten as
+   * reindexPage does, from a signed cursor until `maxItems` statuses are read or `deadline`
+   * (epoch ms) has passed, and a signed cursor for the next request while the scan is not done.
+   * The cursor is the scan's position only, so any number of requests, stopped and started at
+   * will, pass over the table once; running it again rewrites only what is still stale.
+   */
+  async reindex(options: { cursor?: string; maxItems: number; deadline: number }): Promise<ReindexRun> {
+    const fingerprint = fingerprintOf('reindex');
+    let next = options.cursor === undefined ? undefined : keyOf(this.readCursor(options.cursor, fingerprint));
+    const totals = { scanned: 0, rewritten: 0, skipped: 0 };
+    do {
+      const page = await this.reindexPage(Math.min(REINDEX_PAGE_ITEMS, options.maxItems - totals.scanned), next);
+      totals.scanned += page.scanned;
+      totals.rewritten += page.rewritten;
+      totals.skipped += page.skipped;
+      next = page.next;
+    } while (next !== undefined && totals.scanned < options.maxItems && Date.now() < options.deadline);
+    const position = next?.executionId?.S;
+    return { ...totals, cursor: position === undefined ? undefined : this.writeCursor(fingerprint, position) };
+  }
+
   private toItem(status: ExecutionStatus): Item {
     return {
       ...statusAttributes(status),
@@ -436,6 +466,8 @@ export class DynamoStatusStore implements StatusStore {
   }
 }
 
+/** Statuses one reindex scan page reads: each stale one costs a conditional put before the next page. */
+const REINDEX_PAGE_ITEMS = 100;
 /** Items one filtered index read takes at most (DynamoDB's Limit counts items read). */
 const FILTERED_READ_ITEMS = 200;
 /** Reads of one partition per request: past that the page comes out short, with a cursor. */

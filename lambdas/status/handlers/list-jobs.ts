@@ -5,12 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { callerIdentity, header, textResult } from '../../shared/http';
-import { MAX_CURSOR_LENGTH } from '../../shared/signed-cursor';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { ifNoneMatchMatches } from '../protocols/http-cache';
 import { baseUrlOf, ogcApiHandler, protocolSettingsFromEnv } from '../protocols/http-edge';
 import { listJobs } from '../protocols/job-list';
-import { OGC_JSON_CONTENT_TYPE, invalidParameter, jobList, jobListLinks, parseJobListQuery } from '../protocols/ogcapi';
+import { parseJobListQuery } from '../protocols/job-list-query';
+import { OGC_JSON_CONTENT_TYPE, jobList, jobListLinks } from '../protocols/ogcapi';
 
 const store = statusStoreFromEnv({ listing: true });
 const settings = protocolSettingsFromEnv();
@@ -25,9 +25,7 @@ export const handler = ogcApiHandler(async (event) => {
   // The route has the authorizer; should it ever lose it, this fails closed.
   callerIdentity(event);
   const params = event.queryStringParameters ?? {};
-  const query = parseJobListQuery(params, event.rawPath);
-  const cursor = params[CURSOR]?.trim() || undefined;
-  if (cursor !== undefined && cursor.length > MAX_CURSOR_LENGTH) throw invalidParameter(CURSOR, 'is not a cursor from a next link', event.rawPath);
+  const { cursor, ...query } = parseJobListQuery(params, event.rawPath);
   const page = await listJobs(store, query, cursor);
 
   const baseUrl = baseUrlOf(event, settings);

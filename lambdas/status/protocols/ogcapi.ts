@@ -6,7 +6,6 @@
  */
 import { AppError, GoneError, NotFoundError } from '../../shared/errors';
 import { DISMISSED_EXCEPTION, isCompleted, type ExecutionException, type ExecutionStatus } from '../execution';
-import type { QueryParameters } from './kvp';
 // One output name for the recorded result location in every protocol.
 import { RESULT_OUTPUT_ID } from './wps1';
 
@@ -280,51 +279,6 @@ export interface JobListQuery {
 
 export const DEFAULT_LIMIT = 10;
 export const MAX_LIMIT = 10_000;
-
-/**
- * Parses the `GET /jobs` query. OGC API parameters are case-sensitive (unlike OWS KVP).
- * `processID` and `status` take comma-separated lists (API Gateway also joins a repeated
- * parameter with commas, so `status=running&status=accepted` works the same).
- * `limit` above the maximum is served as the maximum, as the job-list requirements allow;
- * a limit that is not a positive integer is a 400.
- */
-export function parseJobListQuery(query: QueryParameters, instance?: string): JobListQuery {
-  const params = query ?? {};
-  const parsed: JobListQuery = { limit: DEFAULT_LIMIT };
-
-  const limit = params['limit']?.trim();
-  if (limit !== undefined && limit !== '') {
-    if (!/^\d+$/.test(limit) || Number(limit) < 1) {
-      throw invalidParameter('limit', `limit must be an integer from 1 to ${MAX_LIMIT} (got '${limit}')`, instance);
-    }
-    parsed.limit = Math.min(MAX_LIMIT, Number(limit));
-  }
-
-  const processIds = list(params['processID']);
-  if (processIds) parsed.processIds = processIds;
-
-  const statuses = list(params['status']);
-  if (statuses) {
-    const unknown = statuses.filter((value) => !(OGC_STATUS_CODES as readonly string[]).includes(value));
-    if (unknown.length > 0) {
-      throw invalidParameter(
-        'status',
-        `Unknown status ${unknown.map((value) => `'${value}'`).join(', ')}; use ${OGC_STATUS_CODES.join(', ')}`,
-        instance,
-      );
-    }
-    parsed.statuses = statuses as OgcStatusCode[];
-  }
-  return parsed;
-}
-
-function list(value: string | undefined): string[] | undefined {
-  const items = (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-  return items.length > 0 ? [...new Set(items)] : undefined;
-}
 
 function jobHref(baseUrl: string, jobId: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/jobs/${encodeURIComponent(jobId)}`;

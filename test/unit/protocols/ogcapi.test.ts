@@ -12,13 +12,14 @@ import {
   jobListLinks,
   noSuchJob,
   ogcStatusOf,
-  parseJobListQuery,
   resultNotReady,
   results,
   statusInfo,
   toOgcApiException,
   type StatusInfo,
 } from '../../../lambdas/status/protocols/ogcapi';
+import { jobListQuerySchema, parseJobListQuery } from '../../../lambdas/status/protocols/job-list-query';
+import { STATUS_API } from '../../../lambdas/status/api';
 import { validateOgc, type OgcSchemaName } from '../../support/ogcapi-schemas';
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
@@ -265,6 +266,18 @@ describe('parseJobListQuery', () => {
   it('refuses an unknown status, naming it', () => {
     const error = caught(() => parseJobListQuery({ status: 'running,paused' }));
     expect(error.status).toBe(400);
+    expect(error.body).toMatchObject({ title: 'Invalid parameter status' });
     expect(error.body.detail).toContain("'paused'");
+  });
+
+  it('takes the cursor, and refuses one longer than any the server issues', () => {
+    expect(parseJobListQuery({ cursor: ' abc ' })).toEqual({ limit: 10, cursor: 'abc' });
+    expect(parseJobListQuery({ cursor: '  ' })).toEqual({ limit: 10 });
+    const error = caught(() => parseJobListQuery({ cursor: 'x'.repeat(2049) }, '/jobs'));
+    expect(error.body).toMatchObject({ title: 'Invalid parameter cursor', detail: 'is not a cursor from a next link' });
+  });
+
+  it('is the schema the OpenAPI document publishes for GET /jobs', () => {
+    expect(STATUS_API.getJobs.query).toBe(jobListQuerySchema);
   });
 });
