@@ -12,6 +12,7 @@ import { comparePage, fixOrder, GeoServerReader, Liveness, dependencyRank, type 
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { wholeStatePatch } from './gateway/gateway';
+import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
 import { isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import type { JsonObject } from './merge-patch';
 import type { NodeStore, StoredObject } from './ports';
@@ -28,6 +29,12 @@ export interface JobRunnerDeps {
   readonly compareMode: CompareMode;
   /** Publishes a change as the node's (capture); absent where the node cannot publish. */
   readonly publish?: (change: ConfigChange) => Promise<number>;
+  /**
+   * The cluster's write lease, shared with the GeoServer REST gateway (gateway/write-lease.ts): a
+   * capture reads and publishes each difference under it, so a gateway write cannot land between
+   * the capture's read of an object and its publish. @default none (a cluster without the gateway)
+   */
+  readonly writes?: WriteSerializer;
   readonly now: () => Date;
   /** Store objects compared per page (and per checkpoint). @default 100 */
   readonly pageSize?: number;
@@ -350,6 +357,13 @@ function extraProperties(entry: DriftEntry): JsonObject {
  * holds and it does not as a `remove`, through the same publish path as the gateway. Each
  * difference is read again before it is published, so a slice redone after a crash publishes
  * only what still differs.
+ *
+ * Each difference is read and published under the cluster's write lease, as a gateway write is:
+ * otherwise a gateway write to the same object between the capture's read and its publish would
+ * be logged first and then overwritten by the capture's older state, on every node but the
+ * master. One difference at a time, so the lease is held for a few calls (well within its
+ * expiry) and gateway writes wait at most that long. A lease another writer holds past the wait
+ * ends the step where it is: the next step (or slice) goes on from there.
  */
 async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
@@ -360,25 +374,38 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   let index = job.checkpoint.index ?? 0;
   let { fixed, failed, published } = job.progress;
   const failures: JobFailure[] = [...job.failures];
+  const writes = deps.writes ?? UNSERIALIZED;
   for (const end = Math.min(entries.length, index + CAPTURE_BATCH); index < end; ) {
     const entry = entries[index]!;
-    const [object] = await deps.store.readObjects(job.node, [entry]);
-    const stored = object && !object.deleted ? object : undefined;
-    const held = await reader.object(entry.type, entry.id, stored?.properties ?? extraProperties(entry));
-    const heldWhole = held && entry.type === 'style' ? { ...held, ...(await styleBodyOf(reader, entry.id, held)) } : held;
-    let change: ConfigChange | undefined;
-    if (!heldWhole && stored) change = { kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange;
-    else if (heldWhole && !stored) change = { kind: 'add', object: { type: entry.type, id: entry.id }, properties: heldWhole } as ConfigChange;
-    else if (heldWhole && stored) change = { kind: 'modify', object: { type: entry.type, id: entry.id }, patch: wholeStatePatch(stored.properties, heldWhole) } as ConfigChange;
-    if (change) {
-      try {
-        await publish(change);
-        published += 1;
-        fixed += 1;
-      } catch (error) {
-        failed += 1;
-        if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: error instanceof Error ? error.message : String(error) } as JobFailure);
-      }
+    let outcome: 'published' | 'unchanged' | { failed: string };
+    try {
+      outcome = await writes.run(async () => {
+        const [object] = await deps.store.readObjects(job.node, [entry]);
+        const stored = object && !object.deleted ? object : undefined;
+        const held = await reader.object(entry.type, entry.id, stored?.properties ?? extraProperties(entry));
+        const heldWhole = held && entry.type === 'style' ? { ...held, ...(await styleBodyOf(reader, entry.id, held)) } : held;
+        let change: ConfigChange | undefined;
+        if (!heldWhole && stored) change = { kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange;
+        else if (heldWhole && !stored) change = { kind: 'add', object: { type: entry.type, id: entry.id }, properties: heldWhole } as ConfigChange;
+        else if (heldWhole && stored) change = { kind: 'modify', object: { type: entry.type, id: entry.id }, patch: wholeStatePatch(stored.properties, heldWhole) } as ConfigChange;
+        if (!change) return 'unchanged';
+        try {
+          await publish(change);
+          return 'published';
+        } catch (error) {
+          return { failed: error instanceof Error ? error.message : String(error) };
+        }
+      });
+    } catch (error) {
+      if (error instanceof GatewayBusyError) break; // gateway writes hold the lease: this entry again next step
+      throw error;
+    }
+    if (outcome === 'published') {
+      published += 1;
+      fixed += 1;
+    } else if (outcome !== 'unchanged') {
+      failed += 1;
+      if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: outcome.failed } as JobFailure);
     }
     index += 1;
   }

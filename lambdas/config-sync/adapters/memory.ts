@@ -9,6 +9,7 @@ import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
 import { isFinal, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
+import type { LeaseAttempt, LeaseStore } from '../gateway/write-lease';
 import type {
   AppendGuard,
   BatchCommit,
@@ -531,5 +532,20 @@ export class MemoryJobStore implements JobStore {
 
   async pruneDifferences(node: string, keep: string): Promise<void> {
     for (const key of [...this.differences.keys()]) if (key.startsWith(`${node}/`) && key !== `${node}/${keep}`) this.differences.delete(key);
+  }
+}
+
+/** The cluster's write lease (gateway/write-lease.ts) in memory, with the DynamoDB adapter's rules: a conditional take, an owner-checked release. */
+export class MemoryWriteLease implements LeaseStore {
+  private holder: { owner: string; until: number } | undefined;
+
+  async tryAcquire(owner: string, now: number, until: number): Promise<LeaseAttempt> {
+    if (this.holder && this.holder.until >= now) return { acquired: false, heldUntil: this.holder.until };
+    this.holder = { owner, until };
+    return { acquired: true };
+  }
+
+  async release(owner: string): Promise<void> {
+    if (this.holder?.owner === owner) this.holder = undefined;
   }
 }

@@ -25,6 +25,7 @@ import { backoffSeconds, GeoServerInvocation, isRetryParkedMessage } from '../ge
 import {
   applyDepsFromEnv,
   eventTopicFromEnv,
+  gatewayLeaseFromEnv,
   geoServerFromEnv,
   jobStoreFromEnv,
   geoServerStatusFromEnv,
@@ -38,6 +39,8 @@ import { loadSnsSdk, loadSqsSdk } from '../adapters/deferred-sdk';
 import { jobIdOfMessage } from '../jobs';
 import { runJobSlice, type JobRunnerDeps } from '../job-runner';
 import { publishChange } from '../publish';
+import { LEASE_TTL_MS, LEASE_WAIT_MS } from '../gateway/limits';
+import { leaseSerializer } from '../gateway/write-lease';
 import { RANGE_LAST_ATTRIBUTE } from '../cluster';
 import { buildEventSchemas } from '../events';
 
@@ -66,7 +69,17 @@ const jobDeps: JobRunnerDeps = {
   ...(rest ? { rest } : {}),
   // A publishing node's store holds what its own GeoServer answered: compared both ways.
   compareMode: canPublish(node.role) ? 'both-ways' : 'stored-properties',
-  ...(publishing ? { publish: async (change) => (await publishChange(publishing, { cluster: context.cluster, node }, change)).event.sequence } : {}),
+  ...(publishing
+    ? {
+        publish: async (change) => (await publishChange(publishing, { cluster: context.cluster, node }, change)).event.sequence,
+        // A capture publishes each difference under the gateway's write lease (job-runner.ts).
+        writes: leaseSerializer(gatewayLeaseFromEnv(context.cluster), {
+          waitMs: LEASE_WAIT_MS,
+          ttlMs: LEASE_TTL_MS,
+          onReleaseFailure: (error) => logger.error('capture: write lease not released; it ends at its expiry', { error: describeError(error) }),
+        }),
+      }
+    : {}),
   now: () => new Date(),
 };
 /** Time kept back from the invocation's timeout; a slice also ends by this, so events are not held up for long. */

@@ -2,10 +2,14 @@
  * Drift checks, reconciles and their jobs against the stand-in GeoServer over HTTP (the node's
  * store in memory): how representations are compared, the order differences are made good in,
  * a reconcile run in many small slices that is interrupted midway (the GeoServer answering 503)
- * and resumes from its checkpoint to a GeoServer equal to the store, and the one-job-per-node
- * lock with its takeover of a stale job.
+ * and resumes from its checkpoint to a GeoServer equal to the store, the one-job-per-node
+ * lock with its takeover of a stale job, and a capture that reads and publishes under the
+ * cluster's write lease, so a gateway write meanwhile is never overwritten by its older read.
  */
-import { MemoryJobStore, MemoryNodeStore } from '../../../../lambdas/config-sync/adapters/memory';
+import { MemoryJobStore, MemoryNodeStore, MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
+import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
+import type { ConfigChange } from '../../../../lambdas/config-sync/events';
+import type { GeoServerRest } from '../../../../lambdas/config-sync/geoserver/ports';
 import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 import { differingPaths, fixOrder, type DriftEntry } from '../../../../lambdas/config-sync/geoserver/drift';
 import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
@@ -215,6 +219,83 @@ describe('jobs against the stand-in GeoServer', () => {
     const refused = await runToEnd('drift');
     expect((await jobs.read(NODE, refused.id))!.state).toBe('succeeded');
     expect(await jobs.readDifferences(NODE, refused.id)).toEqual([{ kind: 'different', type: 'style', id: 'red', properties: ['body'] }]);
+  });
+
+  /**
+   * A gateway write to an object while a capture publishes it: the capture re-reads the object
+   * from the master's GeoServer, then publishes what it read. A gateway write between the two
+   * would be logged first and then overwritten, on every other node, by the capture's older
+   * state. Under the cluster's write lease the gateway write waits for the capture's publish.
+   * The test's gateway write starts right after the capture's re-read and is given 300 ms,
+   * ample for it to finish when nothing holds it back (the case without the lease shows it does).
+   */
+  test.each([
+    ['under the write lease, the gateway write waits and is logged after the capture: the log ends with the master\'s state', true, ['capture: B', 'gateway: C']],
+    ['without it (the race the lease closes), the capture\'s older read is logged last', false, ['gateway: C', 'capture: B']],
+  ])('a capture %s', async (_label, serialized, expectedLog) => {
+    const objects = catalog(1, 1);
+    const { deps, jobs } = await setUp(objects);
+    // The master GeoServer holds the store's catalog, but its feature type was retitled in the web UI.
+    geoserver.catalog.addWorkspace({ name: 'ws0' });
+    geoserver.catalog.addStore('dataStore', 'ws0', { name: 'pg', type: 'PostGIS' });
+    geoserver.catalog.addResource('featureType', 'ws0', 'pg', { name: 't0', title: 'B' });
+    const featureTypePath = '/workspaces/ws0/datastores/pg/featuretypes/t0';
+
+    const writes = leaseSerializer(new MemoryWriteLease(), { waitMs: 5000, ttlMs: 30_000, backoff: { baseMs: 5, capMs: 20 } });
+    const log: string[] = [];
+    let gatewayWrite: Promise<void> | undefined;
+    let armed = false;
+    /** What the gateway does, under the same lease: the master applies C, then the gateway publishes it. */
+    const writeThroughGateway = () =>
+      writes.run(async () => {
+        const answer = await fetch(`${geoserver.restUrl}${featureTypePath}`, {
+          method: 'PUT',
+          headers: { authorization: 'Basic ' + Buffer.from('admin:geoserver').toString('base64'), 'content-type': 'application/json' },
+          body: JSON.stringify({ featureType: { title: 'C' } }),
+        });
+        expect(answer.status).toBe(200);
+        log.push('gateway: C');
+      });
+    const hooked: GeoServerRest = {
+      url: rest.url,
+      async send(request) {
+        const answer = await rest.send(request);
+        if (armed && request.method === 'GET' && request.path.startsWith(featureTypePath) && !gatewayWrite) {
+          gatewayWrite = writeThroughGateway();
+          await Promise.race([gatewayWrite, new Promise((resolve) => setTimeout(resolve, 300))]);
+        }
+        return answer;
+      },
+    };
+    const published: ConfigChange[] = [];
+    const captureDeps: JobRunnerDeps = {
+      ...deps,
+      rest: hooked,
+      ...(serialized ? { writes } : {}),
+      publish: async (change) => {
+        published.push(change);
+        if (change.object.type === 'featureType') log.push(`capture: ${String((change as { patch: { title: string } }).patch.title)}`);
+        return published.length;
+      },
+    };
+    const job = newJob({ id: `capture-${serialized}`, node: NODE, kind: 'capture', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+    expect(await jobs.start(job, new Date())).toEqual({ started: true });
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
+      armed = (await jobs.read(NODE, job.id))!.phase === 'fix';
+      // A deadline already past: one step per slice, so the hook is armed for the fix phase only.
+      outcome = await runJobSlice(captureDeps, NODE, job.id, Date.now() - 1);
+    }
+    expect(outcome).toBe('done');
+    await gatewayWrite;
+    expect(gatewayWrite).toBeDefined();
+    const ended = (await jobs.read(NODE, job.id))!;
+    expect(ended).toMatchObject({ state: 'succeeded', progress: { failed: 0 } });
+    // The feature type, and the layer GeoServer made with it (its `queryable` differs from the store's).
+    expect(published.map((change) => `${change.kind} ${change.object.type}/${change.object.id}`)).toEqual(['modify featureType/ws0:t0', 'modify layer/ws0:t0']);
+    expect(ended.progress.published).toBe(published.length);
+    expect(log).toEqual(expectedLog);
+    expect(geoserver.catalog.get('featureType', 'ws0:t0')?.title).toBe('C');
   });
 
   test('one job per node: a second waits for the first to end; a stale one is replaced, and its late slice stops', async () => {
