@@ -274,7 +274,7 @@ describe('jobs against the stand-in GeoServer', () => {
       ...(serialized ? { writes } : {}),
       publish: async (change) => {
         published.push(change);
-        if (change.object.type === 'featureType') log.push(`capture: ${String((change as { patch: { title: string } }).patch.title)}`);
+        if (change.object.type === 'featureType') log.push(`capture: ${change.kind === 'modify' ? String(change.patch.title) : change.kind}`);
         return published.length;
       },
     };
