@@ -3,7 +3,13 @@
  * - apply: events applied per second to the stand-ins (publish on the master until both slaves'
  *   cursors reach the last event), against the SAME REST calls sent directly to two fresh
  *   stand-ins in the same run (the apply's own REST mapping, `applyToGeoServer`, driven
- *   in-process with the object as the store holds it after each event: no queue, no store);
+ *   in-process with the object as the store holds it after each event: no queue, no store).
+ *   Events are published one at a time, so this figure cannot exceed the publish requests' own
+ *   rate, which is printed beside it (the time spent in them alone);
+ * - backlog: a second stream published while both slaves' queue pollers are paused, then the
+ *   time from resuming them until both cursors reach its last event: the rate at which a node
+ *   applies what its queue holds (queue, function, store, GeoServer), without the publish
+ *   path, against the same direct figure;
  * - reconcile: a store of `reconcileObjects` objects (seeded straight into the node store)
  *   reconciled into an empty stand-in GeoServer by the job mechanism, objects per second,
  *   against the same objects POSTed directly to a fresh stand-in (one call each).
@@ -27,6 +33,12 @@ import { seedObjects } from '../test/support/seed-catalog';
 export interface GeoServerFigures {
   events: number;
   appliedPerSecond: number;
+  /** The publish requests of the first stream alone (their summed time). */
+  publishPerSecond: number;
+  /** Events a paused node's queue held, applied per second once its poller resumed. */
+  backlogPerSecond: number;
+  /** Apply invocations of the GeoServer nodes during the backlog's drain (both nodes). */
+  backlogInvocations: number;
   directPerSecond: number;
   reconcileObjects: number;
   reconciledPerSecond: number;
@@ -36,12 +48,13 @@ export interface GeoServerFigures {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SLAVES = ['gs-1', 'gs-2'];
+const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 250);
 
 /** A GeoServer-consistent stream: workspaces, stores, styles, feature types with their layers, modifies, removes. */
-export function geoServerEvents(count: number): ConfigChange[] {
+export function geoServerEvents(count: number, prefix = 'bench'): ConfigChange[] {
   const changes: ConfigChange[] = [];
   for (let round = 0; changes.length < count; round += 1) {
-    const ws = `bench${round}`;
+    const ws = `${prefix}${round}`;
     changes.push({ kind: 'add', object: { type: 'workspace', id: ws }, properties: { name: ws, isolated: false } });
     changes.push({ kind: 'add', object: { type: 'dataStore', id: `${ws}:pg` }, properties: { name: 'pg', type: 'PostGIS', enabled: true, workspace: { name: ws } } });
     changes.push({
@@ -88,6 +101,16 @@ async function applyDirectly(geoserver: GeoServerStandIn, changes: readonly Conf
   }
 }
 
+/** Apply invocations of the GeoServer nodes so far, counted from their log lines ("batch applied"). */
+function countInvocations(logFile: string): number {
+  const text = readFileSync(logFile, 'utf8');
+  let count = 0;
+  for (const line of text.split('\n')) {
+    if (line.includes('"message":"batch applied"') && SLAVES.some((node) => line.includes(`"node":"${node}"`))) count += 1;
+  }
+  return count;
+}
+
 export async function benchGeoServer(options: { events: number; reconcileObjects: number }): Promise<GeoServerFigures> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-geoserver-'));
   const standIns = new Map<string, GeoServerStandIn>();
@@ -102,8 +125,9 @@ export async function benchGeoServer(options: { events: number; reconcileObjects
   const topology = synthesizeTopology(path.join(scratch, 'cdk.out'), { ...base, cluster: clusterConfig });
   const storeTable = topology.tables.find((table) => table.logicalId.startsWith('ConfigSyncNodeStore'))?.tableName;
   if (!storeTable) throw new Error('node store table not found in the template');
+  const logFile = path.join(__dirname, '..', '.local', 'bench-geoserver.log');
   const cluster = await spawnLocalCluster({
-    logFile: path.join(__dirname, '..', '.local', 'bench-geoserver.log'),
+    logFile,
     extraArgs: ['--cluster-file', clusterFile, '--no-iam'],
   });
   const api = async (method: string, route: string, node = 'master-1', body?: unknown) => {
@@ -114,8 +138,10 @@ export async function benchGeoServer(options: { events: number; reconcileObjects
     });
     return { status: response.status, body: (await response.json()) as any };
   };
+  // Polled every 250 ms, not faster: GET /nodes reads every node's store, queues and jobs, and
+  // polled every 20 ms it took a large share of the two cores the nodes being timed run on.
   const cursorsAt = async (sequence: number, timeoutMs: number) => {
-    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(20)) {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(POLL_MS)) {
       const nodes = (await api('GET', '/nodes')).body.nodes as { name: string; lastAppliedSequence: number }[];
       if (SLAVES.every((name) => (nodes.find((node) => node.name === name)?.lastAppliedSequence ?? 0) >= sequence)) return;
     }
@@ -126,20 +152,48 @@ export async function benchGeoServer(options: { events: number; reconcileObjects
     const warm = await api('POST', '/config/events', 'master-1', { kind: 'add', object: { type: 'workspace', id: 'warm' }, properties: { name: 'warm' } });
     await cursorsAt(warm.body.sequence, 60_000);
 
+    const publishAll = async (stream: readonly ConfigChange[]) => {
+      let sequence = 0;
+      let publishing = 0;
+      for (const change of stream) {
+        const sent = performance.now();
+        const answer = await api('POST', '/config/events', 'master-1', change);
+        publishing += performance.now() - sent;
+        if (answer.status !== 201) throw new Error(`publish answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+        sequence = answer.body.sequence;
+      }
+      return { last: sequence, publishingMs: publishing };
+    };
+    const noneParked = async () => {
+      for (const node of SLAVES) {
+        const listed = (await api('GET', '/nodes')).body.nodes.find((entry: { name: string }) => entry.name === node);
+        if (listed.parked.length > 0) throw new Error(`${node} parked events: ${JSON.stringify(listed.parked)}`);
+      }
+    };
     const changes = geoServerEvents(options.events);
     const started = performance.now();
-    let last = 0;
-    for (const change of changes) {
-      const answer = await api('POST', '/config/events', 'master-1', change);
-      if (answer.status !== 201) throw new Error(`publish answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-      last = answer.body.sequence;
-    }
+    const published = await publishAll(changes);
+    let last = published.last;
     await cursorsAt(last, 300_000);
     const appliedPerSecond = changes.length / ((performance.now() - started) / 1000);
-    for (const node of SLAVES) {
-      const listed = (await api('GET', '/nodes')).body.nodes.find((entry: { name: string }) => entry.name === node);
-      if (listed.parked.length > 0) throw new Error(`${node} parked events: ${JSON.stringify(listed.parked)}`);
-    }
+    const publishPerSecond = changes.length / (published.publishingMs / 1000);
+    await noneParked();
+
+    // The backlog: the same shape of stream queued while both nodes' pollers are paused.
+    const poller = async (node: string, action: 'pause' | 'resume') => {
+      const answer = await api('POST', `/__local/pollers/${encodeURIComponent(`ConfigSync/${node}/Apply`)}/${action}`);
+      if (answer.status !== 200) throw new Error(`${action} ${node}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    };
+    for (const node of SLAVES) await poller(node, 'pause');
+    const backlog = geoServerEvents(options.events, 'backlog');
+    last = (await publishAll(backlog)).last;
+    const invocationsBefore = countInvocations(logFile);
+    const drainStart = performance.now();
+    for (const node of SLAVES) await poller(node, 'resume');
+    await cursorsAt(last, 300_000);
+    const backlogPerSecond = backlog.length / ((performance.now() - drainStart) / 1000);
+    const backlogInvocations = countInvocations(logFile) - invocationsBefore;
+    await noneParked();
 
     // The same REST calls, sent directly: two fresh stand-ins in parallel, as the two nodes apply.
     const direct = [await startGeoServerStandIn(), await startGeoServerStandIn()];
@@ -190,6 +244,9 @@ export async function benchGeoServer(options: { events: number; reconcileObjects
     return {
       events: changes.length,
       appliedPerSecond,
+      publishPerSecond,
+      backlogPerSecond,
+      backlogInvocations,
       directPerSecond,
       reconcileObjects: objects.length,
       reconciledPerSecond,

@@ -16,10 +16,10 @@ import type { EventLog, EventTopic, NodeStore } from '../lambdas/config-sync/por
 import { publishIdempotently, type PublishDeps } from '../lambdas/config-sync/publish';
 import { receiveAll, startEmulatedAws } from '../test/integration/config-sync/emulated-aws';
 
-type Timings = Map<string, number[]>;
+export type Timings = Map<string, number[]>;
 
 /** The same object, with every method's (async) duration added to `timings` under `label.method`. */
-function timed<T extends object>(target: T, label: string, timings: Timings): T {
+export function timed<T extends object>(target: T, label: string, timings: Timings): T {
   return new Proxy(target, {
     get(object, property, receiver) {
       const value = Reflect.get(object, property, receiver) as unknown;
@@ -37,12 +37,12 @@ function timed<T extends object>(target: T, label: string, timings: Timings): T 
   });
 }
 
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+export const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** AWS calls by service and command, counted by a middleware on each client. */
-type CallCounts = Map<string, number>;
+export type CallCounts = Map<string, number>;
 
-function countCalls(client: { middlewareStack: { add: (...args: never[]) => void } }, service: string, counts: CallCounts): void {
+export function countCalls(client: { middlewareStack: { add: (...args: never[]) => void } }, service: string, counts: CallCounts): void {
   const add = client.middlewareStack.add as unknown as (
     middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>,
     options: { step: 'initialize' },
@@ -57,7 +57,7 @@ function countCalls(client: { middlewareStack: { add: (...args: never[]) => void
   );
 }
 
-function report(title: string, timings: Timings, totals: number[], requests: number, calls: CallCounts): void {
+export function report(title: string, timings: Timings, totals: number[], requests: number, calls: CallCounts): void {
   console.log(`  ${title}: request median ${median(totals).toFixed(1)} ms over ${requests}`);
   for (const [key, values] of [...timings].sort((a, b) => median(b[1]) * b[1].length - median(a[1]) * a[1].length)) {
     console.log(`    ${key.padEnd(32)} ${(values.length / requests).toFixed(1).padStart(5)} calls/request, median ${median(values).toFixed(1).padStart(6)} ms`);

@@ -17,7 +17,7 @@
  *    into an empty stand-in, as a job, against the same objects POSTed directly.
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation|profile|status-profile|listing|xml|geoserver --nodes 3,10
+ *   npm run bench -- --only status|bundles|propagation|profile|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
  *   (profile: config sync's publish and apply paths, then the status profile; status-profile: only that)
  *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
  *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
@@ -40,6 +40,7 @@ import { benchStatusProfile } from './status-profile';
 import { rawConditionalPut } from './raw-write';
 import { benchPropagation } from './propagation';
 import { benchGeoServer } from './geoserver';
+import { benchGeoServerProfile } from './geoserver-profile';
 import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
 import { getStatusXml, namespaceBombXml } from '../test/support/hostile-xml';
 
@@ -253,6 +254,7 @@ async function main(): Promise<void> {
     if (parts.has('listing')) await listingFigures(topology);
     if (parts.has('xml')) await hostileXmlFigures();
     if (parts.has('geoserver')) await geoServerFigures();
+    if (parts.has('geoserver-profile')) await benchGeoServerProfile({ events: Number(args['geoserver-events']) });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -264,6 +266,9 @@ async function geoServerFigures(): Promise<void> {
   console.log(`  apply: ${figures.events} events, applied on both GeoServers  ${figures.appliedPerSecond.toFixed(1).padStart(8)} events/s`);
   console.log(`         same REST calls sent directly         ${figures.directPerSecond.toFixed(1).padStart(8)} events/s`);
   console.log(`         ratio (cluster / direct)              ${(figures.appliedPerSecond / figures.directPerSecond).toFixed(3).padStart(8)}`);
+  console.log(`         the publish requests alone (one at a time) ${figures.publishPerSecond.toFixed(1).padStart(8)} events/s: the ceiling of the figure above`);
+  console.log(`  backlog: ${figures.events} events queued while the nodes were paused  ${figures.backlogPerSecond.toFixed(1).padStart(8)} events/s (${figures.backlogInvocations} apply invocations)`);
+  console.log(`         ratio (backlog / direct)              ${(figures.backlogPerSecond / figures.directPerSecond).toFixed(3).padStart(8)}`);
   console.log(`  reconcile job: ${figures.reconcileObjects} objects into an empty GeoServer  ${figures.reconciledPerSecond.toFixed(1).padStart(8)} objects/s (${figures.reconcileSlices} slices)`);
   console.log(`         same objects POSTed directly          ${figures.directPostsPerSecond.toFixed(1).padStart(8)} objects/s`);
   console.log(`         ratio (job / direct)                  ${(figures.reconciledPerSecond / figures.directPostsPerSecond).toFixed(3).padStart(8)}`);

@@ -62,7 +62,7 @@ export class GeoServerInvocation {
       },
       now,
     );
-    if (next !== previous) {
+    if (next !== previous && worthRecording(previous, next)) {
       this.status = next;
       await this.deps.status.write(this.node, next).catch((error: unknown) => {
         console.warn(JSON.stringify({ message: 'could not record the GeoServer status', node: this.node, error: String(error) }));
@@ -86,6 +86,27 @@ export class GeoServerInvocation {
       return undefined;
     }
   }
+}
+
+/**
+ * How old the recorded `checkedAt` may grow while nothing else about the GeoServer changes.
+ * Rewriting the status after every invocation only to move `checkedAt` cost one DynamoDB write
+ * per delivered message (a third of a one-message delivery's AWS calls); GET /nodes then shows
+ * a `checkedAt` up to this old for a GeoServer that keeps taking changes.
+ */
+export const STATUS_REFRESH_MS = 60_000;
+
+/**
+ * Whether `next` says anything GET /nodes does not show yet: reachability, version, an error,
+ * a refused change or an uncleared property (anything but `checkedAt`), or a `checkedAt` that
+ * has aged past `STATUS_REFRESH_MS`.
+ */
+export function worthRecording(previous: GeoServerStatus, next: GeoServerStatus): boolean {
+  const { checkedAt: before, ...rest } = previous;
+  const { checkedAt: after, ...fresh } = next;
+  if (JSON.stringify(rest) !== JSON.stringify(fresh)) return true;
+  if (before === null || after === null) return before !== after;
+  return Date.parse(after) - Date.parse(before) >= STATUS_REFRESH_MS;
 }
 
 /** The sequence the invocation was applying when the GeoServer turned out unavailable. */

@@ -4,8 +4,8 @@
  */
 import type { AppliedEvent } from '../../../../lambdas/config-sync/apply';
 import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
-import { BACKOFF_CAP_SECONDS, backoffSeconds } from '../../../../lambdas/config-sync/geoserver/invocation';
-import { MAX_RECORDED } from '../../../../lambdas/config-sync/geoserver/ports';
+import { BACKOFF_CAP_SECONDS, backoffSeconds, GeoServerInvocation, STATUS_REFRESH_MS } from '../../../../lambdas/config-sync/geoserver/invocation';
+import { MAX_RECORDED, type GeoServerStatus } from '../../../../lambdas/config-sync/geoserver/ports';
 import { initialStatus, nextStatus, parseVersion } from '../../../../lambdas/config-sync/geoserver/status';
 
 const URL = 'http://10.0.3.21:8080/geoserver';
@@ -73,5 +73,55 @@ describe('GeoServer node status', () => {
     expect(backoffSeconds(50, noJitter)).toBe(BACKOFF_CAP_SECONDS);
     expect(backoffSeconds(1, () => 0.999)).toBeLessThanOrEqual(12);
     for (let count = 1; count < 1000; count += 37) expect(backoffSeconds(count)).toBeGreaterThanOrEqual(10);
+  });
+
+  it('records the status when something about the GeoServer changed, and otherwise only once checkedAt is a minute old', async () => {
+    let now = NOW.getTime();
+    const writes: GeoServerStatus[] = [];
+    const versionReads: string[] = [];
+    const invocation = new GeoServerInvocation('slave-1', {
+      rest: {
+        url: URL,
+        send: async (request) => {
+          versionReads.push(request.path);
+          return { status: 200, text: JSON.stringify({ about: { resource: [{ '@name': 'GeoServer', Version: '2.26.2' }] } }) };
+        },
+      },
+      status: { read: async () => undefined, write: async (_node, status) => void writes.push(status) },
+      now: () => new Date(now),
+    });
+    const applied = (sequence: number, geoserver: AppliedEvent['geoserver']) => ({
+      results: [{ disposition: 'applied' as const, sequence, applied: [event(sequence, geoserver)], cursor: sequence }],
+    });
+    const ok = { kind: 'applied', calls: 1, uncleared: [] } as const;
+
+    await invocation.after(applied(1, ok));
+    expect(writes.map((status) => [status.reachable, status.version])).toEqual([[true, '2.26.2']]);
+    now += 1000;
+    await invocation.after(applied(2, ok));
+    now += STATUS_REFRESH_MS - 2000;
+    await invocation.after(applied(3, ok));
+    expect(writes).toHaveLength(1); // only checkedAt would have moved, by less than a minute
+    now += 1000;
+    await invocation.after(applied(4, ok));
+    expect(writes).toHaveLength(2);
+    expect(writes[1]?.checkedAt).toBe(new Date(now).toISOString());
+
+    now += 1000;
+    await invocation.after({ results: [], failure: { index: 0, error: new GeoServerUnavailableError(URL, 'PUT /workspaces/topp', 503, 'down') } });
+    expect(writes).toHaveLength(3);
+    expect(writes[2]).toMatchObject({ reachable: false, lastError: { status: 503, sequence: null } });
+    now += 1000;
+    await invocation.after(applied(5, ok));
+    expect(writes).toHaveLength(4);
+    expect(writes[3]?.reachable).toBe(true);
+    now += 1000;
+    await invocation.after(applied(6, { kind: 'rejected', request: 'POST /workspaces', status: 400, answer: 'no', attempts: 3 }));
+    expect(writes).toHaveLength(5);
+    expect(writes[4]?.rejected[0]).toMatchObject({ sequence: 6, status: 400 });
+    now += 1000;
+    await invocation.after(applied(7, { kind: 'applied', calls: 1, uncleared: ['abstract'] }));
+    expect(writes).toHaveLength(6);
+    expect(writes[5]?.unclearedProperties[0]).toMatchObject({ sequence: 7, properties: ['abstract'] });
   });
 });
