@@ -12,7 +12,10 @@
  *   name changed, `remove` of the old id and `add` of the new one; nothing when nothing changed;
  * - DELETE: `remove`, with `recurse` as the caller asked.
  * A refused write publishes nothing. A path the cluster does not replicate is forwarded, logged
- * and answered with `X-Cluster-Replicated: false`.
+ * and answered with `X-Cluster-Replicated: false`. A write that carries something the cluster does
+ * not replicate besides what it does (a zipped style package: the style is published, its icons
+ * are data-directory resources) is published and answered `partial`, and logged with what was
+ * left out.
  *
  * The route and its configuration (handlers/geoserver-gateway.ts, `cluster.gateway`) build on
  * the nodes' `geoserver` declaration and land with it.
@@ -82,6 +85,8 @@ export interface GatewayResponse {
   readonly sequences: number[];
   readonly category?: string;
   readonly error?: string;
+  /** What the write carried that was not replicated (`X-Cluster-Replicated: partial`). */
+  readonly notReplicated?: string;
 }
 
 export const REPLICATED_HEADER = 'x-cluster-replicated';
@@ -165,8 +170,11 @@ async function write(
   } catch (error) {
     return publishFailure(answer, error);
   }
+  const leftOut = unreplicatedPart(classified, request);
+  const replicated = leftOut ? { [REPLICATED_HEADER]: 'partial' } : { [REPLICATED_HEADER]: 'true' };
+  const partial = leftOut ? { notReplicated: leftOut } : {};
   if (changes.length === 0) {
-    return { ...answer, headers: { ...answer.headers, [REPLICATED_HEADER]: 'true' }, replication: 'nothing-changed', sequences: [] };
+    return { ...answer, headers: { ...answer.headers, ...replicated }, replication: 'nothing-changed', sequences: [], ...partial };
   }
   const sequences: number[] = [];
   try {
@@ -176,10 +184,25 @@ async function write(
   }
   return {
     ...answer,
-    headers: { ...answer.headers, [REPLICATED_HEADER]: 'true', [SEQUENCE_HEADER]: sequences.join(',') },
+    headers: { ...answer.headers, ...replicated, [SEQUENCE_HEADER]: sequences.join(',') },
     replication: 'published',
     sequences,
+    ...partial,
   };
+}
+
+/**
+ * What a write to a replicated path carries that no other node receives. A style uploaded as a
+ * zip (styles.yaml: an SLD 1.0 document with its icon files) becomes the style, which is
+ * published with its document, and files in the master's data directory (`styles/`), which are
+ * resources: the cluster does not replicate those (rest-paths.ts).
+ */
+function unreplicatedPart(classified: ManagedPath, request: GatewayRequest): string | undefined {
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (classified.type === 'style' && mediaType === 'application/zip') {
+    return "the zipped style package's icons and other files (data-directory resources, not replicated)";
+  }
+  return undefined;
 }
 
 function publishFailure(answer: UpstreamResponse, error: unknown): GatewayResponse {

@@ -124,8 +124,10 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       ...(answer.category ? { category: answer.category } : {}),
       ...(answer.sequences.length ? { sequences: answer.sequences } : {}),
       ...(answer.error ? { error: answer.error } : {}),
+      ...(answer.notReplicated ? { notReplicated: answer.notReplicated } : {}),
     };
     if (answer.replication === 'publish-failed') logger.error('geoserver gateway call', log);
+    else if (answer.notReplicated) logger.warn('geoserver gateway call', log);
     else logger.info('geoserver gateway call', log);
     // Checked after publishing: what the master applied is published whatever it answered.
     if (answer.body.length > MAX_RESPONSE_BODY_BYTES) throw new MasterAnswerTooLargeError(answer.body.length);

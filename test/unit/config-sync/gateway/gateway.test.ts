@@ -5,7 +5,7 @@
  */
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
-import { handleGatewayCall, mergePatchBetween, wholeStatePatch, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
+import { handleGatewayCall, mergePatchBetween, wholeStatePatch, type GatewayRequest, type Upstream, type UpstreamResponse } from '../../../../lambdas/config-sync/gateway/gateway';
 import { classifyRestPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 
@@ -240,5 +240,71 @@ describe('the gateway in front of a master GeoServer', () => {
     });
     expect(answer).toMatchObject({ status: 201, replication: 'publish-failed', error: 'log unavailable' });
     expect(answer.headers['x-cluster-replicated']).toBe('failed');
+  });
+});
+
+/**
+ * A style uploaded as a zip (styles.yaml: an SLD 1.0 document and its icon files). The stand-in
+ * GeoServer does not unzip (it flags zipped style packages as its limitation), so the master here
+ * answers as GeoServer does for such an upload: the style is created from the package's SLD, and
+ * its icons land in the master's data directory, which the cluster does not replicate.
+ */
+describe('a zipped style package', () => {
+  const SLD = '<?xml version="1.0" encoding="UTF-8"?><StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>poi</Name></NamedLayer></StyledLayerDescriptor>';
+  const ZIP = Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.from('poi.sld and marker.png, compressed')]);
+
+  function zipMaster() {
+    const calls: GatewayRequest[] = [];
+    let created = false;
+    const upstream: Upstream = {
+      async send(request): Promise<UpstreamResponse> {
+        calls.push(request);
+        const reply = (status: number, body: string, contentType = 'text/plain') => ({ status, headers: { 'content-type': contentType }, body: Buffer.from(body) });
+        if (request.method === 'POST' && request.path === '/styles') {
+          created = true;
+          return reply(201, 'poi');
+        }
+        if (request.method === 'GET' && request.path === '/styles/poi.json') {
+          return created
+            ? reply(200, JSON.stringify({ style: { name: 'poi', format: 'sld', languageVersion: { version: '1.0.0' }, filename: 'poi.sld' } }), 'application/json')
+            : reply(404, 'No such style: poi');
+        }
+        if (request.method === 'GET' && request.path === '/styles/poi' && request.headers.accept === 'application/vnd.ogc.sld+xml') {
+          return reply(200, SLD, 'application/vnd.ogc.sld+xml');
+        }
+        return reply(500, `unexpected ${request.method} ${request.path}`);
+      },
+    };
+    return { upstream, calls };
+  }
+
+  it("is forwarded unchanged; the style is published with its SLD, answered `partial` and logged with the icons it left out", async () => {
+    const { upstream, calls } = zipMaster();
+    const published: ConfigChange[] = [];
+    const answer = await handleGatewayCall(
+      upstream,
+      { publish: async (change) => published.push(change) },
+      { method: 'POST', path: '/styles', query: 'name=poi', headers: { authorization: ADMIN, 'content-type': 'application/zip' }, body: ZIP },
+    );
+    expect(calls[0]).toMatchObject({ method: 'POST', path: '/styles', query: 'name=poi', headers: { authorization: ADMIN, 'content-type': 'application/zip' } });
+    expect(calls[0]!.body?.equals(ZIP)).toBe(true);
+    expect(answer).toMatchObject({ status: 201, replication: 'published', sequences: [1], notReplicated: expect.stringContaining('icons') });
+    expect(answer.headers).toMatchObject({ 'x-cluster-replicated': 'partial', 'x-cluster-sequence': '1' });
+    expect(published).toEqual([
+      { kind: 'add', object: { type: 'style', id: 'poi' }, properties: { name: 'poi', format: 'sld', languageVersion: { version: '1.0.0' }, filename: 'poi.sld', body: SLD } },
+    ]);
+  });
+
+  it('a package the master refuses publishes nothing and says nothing of replication', async () => {
+    const refusing: Upstream = { send: async () => ({ status: 400, headers: { 'content-type': 'text/plain' }, body: Buffer.from('Unable to find SLD in zip') }) };
+    const published: ConfigChange[] = [];
+    const answer = await handleGatewayCall(
+      refusing,
+      { publish: async (change) => published.push(change) },
+      { method: 'POST', path: '/styles', query: 'name=poi', headers: { authorization: ADMIN, 'content-type': 'application/zip' }, body: ZIP },
+    );
+    expect(answer).toMatchObject({ status: 400, replication: 'refused' });
+    expect(answer.headers['x-cluster-replicated']).toBeUndefined();
+    expect(published).toEqual([]);
   });
 });
