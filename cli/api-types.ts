@@ -1067,13 +1067,23 @@ export interface operations {
                     };
                 };
             };
-            /** @description Refused transition (INVALID_TRANSITION), immutable field, or the execution was dismissed (EXECUTION_DISMISSED) */
+            /** @description Refused transition (INVALID_TRANSITION), immutable field, or the execution was dismissed (EXECUTION_DISMISSED, with the stored `status` the node should stop) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @example INVALID_TRANSITION */
+                        code: string;
+                        message: string;
+                        /** @description The request field the error is about */
+                        field?: string;
+                        /** @description EXECUTION_DISMISSED: the stored status */
+                        status?: components["schemas"]["ExecutionStatus"];
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description If-Match names a version that is no longer current */

@@ -215,7 +215,10 @@ export const STATUS_API = {
       200: { description: 'Updated', headers: ['ETag'], content: jsonContent(executionStatusSchema) },
       201: { description: 'Created', headers: ['ETag'], content: jsonContent(executionStatusSchema) },
       400: errorResponse('Invalid body; `field` names the offending member'),
-      409: errorResponse('Refused transition (INVALID_TRANSITION), immutable field, or the execution was dismissed (EXECUTION_DISMISSED)'),
+      409: {
+        description: 'Refused transition (INVALID_TRANSITION), immutable field, or the execution was dismissed (EXECUTION_DISMISSED, with the stored `status` the node should stop)',
+        content: jsonContent(z.extend(errorSchema, { status: z.optional(described(executionStatusSchema, 'EXECUTION_DISMISSED: the stored status')) })),
+      },
       412: errorResponse('If-Match names a version that is no longer current'),
       413: errorResponse('Body too large'),
       415: errorResponse('Body is not JSON'),

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { buildOpenApiDocument } from '../../api/openapi';
-import { api, clusterUrl, tokenOf, type ApiResponse } from '../support/cluster-client';
+import { api, clusterUrl, tokenOf, type ApiResponse, type JsonBody } from '../support/cluster-client';
 import { validateOgc, type OgcSchemaName } from '../support/ogcapi-schemas';
 import { namespaceBombXml } from '../support/hostile-xml';
 import { assertXmllintAvailable, validateXml, type SchemaName } from '../support/xml-schema';
@@ -30,7 +30,7 @@ const DEFAULT_RETRY_AFTER = '5';
 // Node side: writes through the node API
 // ---------------------------------------------------------------------------------------------
 
-async function write(id: string, json: Record<string, unknown>, expected = 200): Promise<any> {
+async function write(id: string, json: JsonBody<'PUT', `/executions/${string}`>, expected = 200): Promise<any> {
   const response = await api('PUT', `/executions/${encodeURIComponent(id)}`, { node: 'master-1', json });
   if (response.status !== expected) {
     throw new Error(`PUT ${id} ${JSON.stringify(json)}: expected ${expected}, got ${response.status} ${response.text}`);

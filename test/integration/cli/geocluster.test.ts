@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { api, clusterUrl, tokenOf } from '../../support/cluster-client';
+import { api, clusterUrl, tokenOf, type JsonBody } from '../../support/cluster-client';
 
 // Each run starts a Node process that compiles the CLI with tsx: seconds on a busy machine.
 jest.setTimeout(60_000);
@@ -45,7 +45,7 @@ function geocluster(args: string[], env: Record<string, string | undefined> = {}
   });
 }
 
-const put = (id: string, body: Record<string, unknown>) => api('PUT', `/executions/${id}`, { node: 'master-1', json: body });
+const put = (id: string, body: JsonBody<'PUT', `/executions/${string}`>) => api('PUT', `/executions/${id}`, { node: 'master-1', json: body });
 
 describe('geocluster', () => {
   it('nodes: a table of every node, and the same data with --json', async () => {

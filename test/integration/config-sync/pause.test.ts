@@ -30,8 +30,8 @@ async function eventually<T>(what: string, read: () => Promise<T>, done: (value:
 }
 
 const style = (id: string) => ({
-  kind: 'add',
-  object: { type: 'style', id },
+  kind: 'add' as const,
+  object: { type: 'style' as const, id },
   properties: { format: 'sld', body: '<StyledLayerDescriptor version="1.0.0"/>' },
 });
 

@@ -120,8 +120,8 @@ suite(`convergence against real GeoServers (${SLAVES.length === 0 ? 'skipped: GE
     for (const change of stream()) await cluster.publish(MASTER, change);
     await cluster.waitConverged(undefined, 300_000);
     for (const node of SLAVES) {
-      const listed = (await cluster.api('GET', '/nodes')).body.nodes.find((entry: { name: string }) => entry.name === node);
-      expect({ node, parked: listed.parked, rejected: listed.geoserver.rejected, reachable: listed.geoserver.reachable }).toEqual({ node, parked: [], rejected: [], reachable: true });
+      const listed = (await cluster.api('GET', '/nodes')).body.nodes.find((entry: { name: string }) => entry.name === node)!;
+      expect({ node, parked: listed.parked, rejected: listed.geoserver?.rejected, reachable: listed.geoserver?.reachable }).toEqual({ node, parked: [], rejected: [], reachable: true });
       const started = await cluster.api('POST', `/nodes/${node}/drift`, { node: MASTER });
       expect(started.status).toBe(202);
       let job: any;

@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { spawnLocalCluster, type SpawnedCluster } from '../../../local/spawn';
-import { clusterClient, type ApiResponse, type ClusterClient } from '../../support/cluster-client';
+import { clusterClient, type ApiResponse, type ClusterClient, type JsonBody, type TypedApi } from '../../support/cluster-client';
 import { pick, seededRandom } from '../../support/random';
 
 // ---------------------------------------------------------------------------------------------
@@ -33,6 +33,9 @@ export interface Ref {
   type: string;
   id: string;
 }
+
+/** A change as the API takes it, from the model's Change (whose object types are any string; the generator picks documented ones). */
+export const asPublished = (change: Change | { changes: readonly Change[] }) => change as JsonBody<'POST', '/config/events'>;
 
 export type Change =
   | { kind: 'add'; object: Ref; properties: JsonObject }
@@ -217,7 +220,7 @@ export class SyncCluster {
       useQueueUrlAsEndpoint: false,
     });
     const cluster = new SyncCluster(name, nodes, spawned, clusterClient(spawned.url, spawned.tokens), sqs, tempDir);
-    const queues = await cluster.client.api<{ id: string; url: string }[]>('GET', '/__local/queues');
+    const queues = await cluster.client.api('GET', '/__local/queues');
     if (queues.status !== 200) throw new Error(`GET /__local/queues: ${queues.status} ${queues.text}`);
     cluster.queueUrls = queues.body;
     return cluster;
@@ -237,15 +240,16 @@ export class SyncCluster {
     return this.nodes.filter((node) => node.role !== 'master').map((node) => node.name);
   }
 
-  api<T = any>(...args: Parameters<ClusterClient['api']>): Promise<ApiResponse<T>> {
-    return this.client.api<T>(...args);
+  get api(): TypedApi {
+    return this.client.api;
   }
 
   // --- publishing -----------------------------------------------------------------------------
 
   /** Publishes a change from `node`; expects 201 and records the event in the model. */
   async publish(node: string, change: Change): Promise<PublishAnswer> {
-    const response = await this.api<PublishAnswer>('POST', '/config/events', { node, json: change });
+    // The model's Ref types its object type as any string; the generator only picks documented ones.
+    const response = await this.api('POST', '/config/events', { node, json: asPublished(change) });
     if (response.status !== 201) {
       throw new Error(`publish from ${node} of ${JSON.stringify(change).slice(0, 200)}: ${response.status} ${response.text.slice(0, 500)}`);
     }
@@ -283,7 +287,7 @@ export class SyncCluster {
   // --- observing ------------------------------------------------------------------------------
 
   async status(): Promise<NodesAnswer> {
-    const response = await this.api<NodesAnswer>('GET', '/nodes');
+    const response = await this.api('GET', '/nodes');
     if (response.status !== 200) throw new Error(`GET /nodes: ${response.status} ${response.text}`);
     return response.body;
   }
@@ -338,12 +342,13 @@ export class SyncCluster {
     do {
       const query = new URLSearchParams({ includeDeleted: 'true', limit: String(pageSize) });
       if (next !== undefined) query.set('next', next);
-      const response = await this.api<{ node: string; cursor: number; objects: CatalogObject[]; next?: string }>(
+      const response = await this.api(
         'GET',
         `/nodes/${encodeURIComponent(node)}/catalog?${query.toString()}`,
       );
       if (response.status !== 200) throw new Error(`GET catalog of ${node}: ${response.status} ${response.text.slice(0, 300)}`);
-      objects.push(...response.body.objects);
+      // The document types properties as unknown values; the model's as JSON, which they are.
+      objects.push(...(response.body.objects as CatalogObject[]));
       next = response.body.next;
       pages += 1;
       if (pages > 10_000) throw new Error('catalog paging does not end');
@@ -359,7 +364,7 @@ export class SyncCluster {
   }
 
   async objectOf(node: string, type: string, id: string): Promise<ApiResponse<CatalogObject>> {
-    return this.api<CatalogObject>('GET', `/nodes/${encodeURIComponent(node)}/catalog/${type}/${encodeURIComponent(id)}`);
+    return (await this.api('GET', `/nodes/${encodeURIComponent(node)}/catalog/${type}/${encodeURIComponent(id)}`)) as ApiResponse<CatalogObject>;
   }
 
   // --- the local runtime: pollers and queues --------------------------------------------------

@@ -9,7 +9,7 @@
  * This file starts its own local cluster of that shape (through `npm start`'s entry point).
  */
 import { seededRandom } from '../../support/random';
-import { ChangeStream, SyncCluster, comparable, type Change, type PublishAnswer } from './scenario-support';
+import { asPublished, ChangeStream, SyncCluster, comparable, type Change, type PublishAnswer } from './scenario-support';
 
 jest.setTimeout(60_000);
 
@@ -46,7 +46,7 @@ interface SetAnswer {
 
 /** Publishes a change set from `node` (201 expected) and records each of its events in the model. */
 async function publishSet(node: string, changes: readonly Change[]): Promise<SetAnswer> {
-  const response = await cluster.api<SetAnswer>('POST', '/config/events', { node, json: { changes } });
+  const response = await cluster.api('POST', '/config/events', { node, json: asPublished({ changes }) });
   if (response.status !== 201) throw new Error(`change set from ${node}: ${response.status} ${response.text.slice(0, 500)}`);
   const answer = response.body;
   expect(answer).toMatchObject({ count: changes.length, lastSequence: answer.firstSequence + changes.length - 1, origin: node, published: true, appliedLocally: true });
@@ -116,7 +116,7 @@ test('change sets from two masters, interleaved, converge every node to the log 
 
 test('a change set with one bad item is refused whole (400 naming the item) and nothing moves', async () => {
   const before = await cluster.status();
-  const response = await cluster.api<{ code: string; field: string }>('POST', '/config/events', {
+  const response = await cluster.api('POST', '/config/events', {
     node: 'master-1',
     json: {
       changes: [

@@ -5,7 +5,7 @@
  *
  * This file starts its own local cluster of that shape (through `npm start`'s entry point).
  */
-import { ChangeStream, sld, SyncCluster, comparable, type Change } from './scenario-support';
+import { asPublished, ChangeStream, sld, SyncCluster, comparable, type Change } from './scenario-support';
 
 jest.setTimeout(60_000);
 
@@ -86,13 +86,13 @@ test("a pure slave's publish is refused and nothing moves", async () => {
   const change: Change = { kind: 'add', object: { type: 'workspace', id: 'from_a_slave' }, properties: { name: 'from_a_slave' } };
 
   for (const slave of SLAVES) {
-    const refused = await cluster.api('POST', '/config/events', { node: slave, json: change });
+    const refused = await cluster.api('POST', '/config/events', { node: slave, json: asPublished(change) });
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ code: 'PURE_SLAVE' });
     expect(refused.body.message).toContain('pure slave');
   }
   // Also when the body is not even a valid change: the role is checked first.
-  const invalid = await cluster.api('POST', '/config/events', { node: 'slave-1', json: { kind: 'rename' } });
+  const invalid = await cluster.api('POST', '/config/events', { node: 'slave-1', invalidJson: { kind: 'rename' } });
   expect(invalid.status).toBe(403);
   expect(invalid.body.code).toBe('PURE_SLAVE');
 

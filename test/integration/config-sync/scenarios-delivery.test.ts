@@ -435,7 +435,7 @@ test('a new node bootstraps to the same store with a resync, then follows its qu
   expect(resync.body).toMatchObject({ node: NEW_NODE, source: MASTER, job: { kind: 'resync', state: 'queued', source: MASTER } });
   expect(await cluster.nodeStatus(NEW_NODE)).toMatchObject({ lastAppliedSequence: 0 });
   await cluster.resume(NEW_NODE);
-  const job = await resyncEnded(NEW_NODE, resync.body.job.id);
+  const job = await resyncEnded(NEW_NODE, resync.body.job!.id);
   // Its queue was empty: the store comes from the snapshot and the log alone.
   expect(job.resync.cursor).toBe(before.head);
   expect(job.resync.snapshotSequence).toBeLessThanOrEqual(before.head);
@@ -452,7 +452,7 @@ test('a new node bootstraps to the same store with a resync, then follows its qu
   // Resync from another source (a `both` node) gives the same store too.
   const again = await cluster.api('POST', '/nodes/slave-1/resync', { node: MASTER, json: { source: BOTH } });
   expect(again.status).toBe(202);
-  expect(await resyncEnded('slave-1', again.body.job.id)).toMatchObject({ source: BOTH, resync: { cursor: cluster.expected.head } });
+  expect(await resyncEnded('slave-1', again.body.job!.id)).toMatchObject({ source: BOTH, resync: { cursor: cluster.expected.head } });
   await expectSameStore('slave-1');
 
   // Finally, every node of the cluster holds the same store.
@@ -487,7 +487,7 @@ test('Idempotency-Key: a retry with the same key and body gets the original answ
   const change: Change = { kind: 'add', object: { type: 'workspace', id: 'idempotent' }, properties: { name: 'idempotent' } };
   const body = JSON.stringify(change);
   const send = (text: string, idempotencyKey = key) =>
-    cluster.api<PublishAnswer & { code?: string; field?: string }>('POST', '/config/events', {
+    cluster.api('POST', '/config/events', {
       node: MASTER,
       body: text,
       headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },

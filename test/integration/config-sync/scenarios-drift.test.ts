@@ -175,7 +175,7 @@ test("a slave GeoServer changed behind the cluster's back: drift names each diff
   const second = await cluster.api('POST', '/nodes/gs-1/drift', { node: MASTER });
   expect({ status: second.status, code: second.body.code, running: second.body.job?.id }).toEqual({ status: 409, code: 'JOB_RUNNING', running: reconcile.id });
   const listed = (await cluster.api('GET', '/nodes')).body.nodes.find((node: { name: string }) => node.name === 'gs-1');
-  expect(listed.job).toMatchObject({ id: reconcile.id, kind: 'reconcile', state: 'queued' });
+  expect(listed!.job).toMatchObject({ id: reconcile.id, kind: 'reconcile', state: 'queued' });
   await cluster.resume('gs-1');
 
   const ended = await jobEnded('gs-1', reconcile.id);
@@ -183,7 +183,7 @@ test("a slave GeoServer changed behind the cluster's back: drift names each diff
   expect(snapshot(gs1)).toEqual(snapshot(geoservers.get(MASTER)!));
   expect(await drift('gs-1')).toEqual(NO_DRIFT);
   const shown = (await cluster.api('GET', '/nodes')).body.nodes.find((node: { name: string }) => node.name === 'gs-1');
-  expect(shown.job).toMatchObject({ kind: 'drift', state: 'succeeded' });
+  expect(shown!.job).toMatchObject({ kind: 'drift', state: 'succeeded' });
 });
 
 test("changes made in the master's web UI are found by its drift check, and a capture publishes them to every slave", async () => {
@@ -241,7 +241,7 @@ test('a GeoServer rebuilt from an empty data directory converges with one resync
   const resync = await cluster.api('POST', '/nodes/gs-2/resync', { node: MASTER });
   expect(resync.status).toBe(202);
   expect(resync.body).toMatchObject({ node: 'gs-2', source: MASTER, job: { kind: 'resync', phase: 'bootstrap' } });
-  const ended = await jobEnded('gs-2', resync.body.job.id);
+  const ended = await jobEnded('gs-2', resync.body.job!.id);
   expect(ended).toMatchObject({ state: 'succeeded', phase: 'done', failures: [], progress: { extra: 0, different: 0, failed: 0 } });
   expect(ended.progress.missing).toBeGreaterThan(0);
   expect(ended.progress.fixed).toBe(ended.progress.missing);

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { api, clusterUrl, tokenOf } from '../../support/cluster-client';
+import { api, clusterUrl, tokenOf, type JsonBody } from '../../support/cluster-client';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 jest.setTimeout(60_000);
@@ -27,7 +27,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const put = (id: string, body: Record<string, unknown>) => api('PUT', `/executions/${id}`, { node: 'master-1', json: body });
+const put = (id: string, body: JsonBody<'PUT', `/executions/${string}`>) => api('PUT', `/executions/${id}`, { node: 'master-1', json: body });
 const bar = (id: string) => page.locator(`tr[data-execution="${id}"] [role=progressbar]`);
 
 describe('the console at /console', () => {

@@ -49,15 +49,15 @@ describe('concurrent writers', () => {
       for (const response of responses) expect([200, 409]).toContain(response.status);
       accepted.sort((a, b) => a.version - b.version);
       for (let i = 1; i < accepted.length; i++) {
-        expect({ version: accepted[i].version, lastUpdated: accepted[i].lastUpdated >= accepted[i - 1].lastUpdated }).toEqual({
-          version: accepted[i].version,
+        expect({ version: accepted[i]!.version, lastUpdated: accepted[i]!.lastUpdated >= accepted[i - 1]!.lastUpdated }).toEqual({
+          version: accepted[i]!.version,
           lastUpdated: true,
         });
       }
       const final = await stored(id);
       expect(final.phase).toBe('SUCCEEDED');
-      expect(final.completionTime <= final.lastUpdated).toBe(true);
-      expect(final.lastUpdated >= accepted[accepted.length - 1].lastUpdated).toBe(true);
+      expect(final.completionTime! <= final.lastUpdated).toBe(true);
+      expect(final.lastUpdated >= accepted[accepted.length - 1]!.lastUpdated).toBe(true);
     }
   });
 

@@ -101,7 +101,7 @@ describe('writing a status (PUT /executions/{executionId})', () => {
     const before = Date.now();
     const succeeded = await write(id, { phase: 'SUCCEEDED', resultLocation: `https://results.example/${id}` });
     expect(succeeded).toMatchObject({ phase: 'SUCCEEDED', progress: 100, version: 3, resultLocation: `https://results.example/${id}` });
-    expect(Date.parse(succeeded.completionTime)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(succeeded.completionTime!)).toBeGreaterThanOrEqual(before - 1000);
     expect(succeeded.exception).toBeUndefined();
 
     await sleep(20);

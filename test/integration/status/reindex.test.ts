@@ -24,7 +24,7 @@ const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', '..', '
 const shards = clusterConfigFromContext((key) => cdkJson.context?.[key]).status.indexShards;
 const ATTRIBUTE_KEYS = [...Object.values(BY_ATTRIBUTE).map((index) => index.partitionAttribute), BY_USER_PROCESS.partitionAttribute];
 
-const reindex = (json?: unknown, token: string | undefined = LISTING_TOKEN()) => api('POST', '/executions/reindex', json === undefined ? { token } : { token, json });
+const reindex = (json?: unknown, token: string | undefined = LISTING_TOKEN()) => api('POST', '/executions/reindex', json === undefined ? { token } : { token, invalidJson: json });
 
 /** Every request of one pass, the first reading `firstLimit` statuses at most. */
 async function pass(firstLimit?: number) {

@@ -81,7 +81,7 @@ describe('cleanup schedule (controllable clock)', () => {
     await sleep(1200);
     const touched = await write(id, { phase: 'SUCCEEDED', task: 'outputs archived' });
     expect(touched.completionTime).toBe(done.completionTime);
-    const completion = Date.parse(done.completionTime);
+    const completion = Date.parse(done.completionTime!);
     const lastUpdate = Date.parse(touched.lastUpdated);
     expect(lastUpdate - completion).toBeGreaterThanOrEqual(1000);
 
@@ -114,7 +114,7 @@ describe('reaper schedule (controllable clock)', () => {
     for (const { id, status } of [running, queued, dismissing]) {
       const reaped = await stored(id);
       expect(reaped).toMatchObject({ phase: 'FAILED', version: status.version + 1, exception: { code: 'NodeLost' } });
-      expect(reaped.exception.message).toContain(status.nodeId);
+      expect(reaped.exception?.message).toContain(status.nodeId);
       expect(reaped.completionTime).toEqual(expect.any(String));
       // Clients stop polling: no Retry-After on a completed status.
       expect((await read(id)).headers.get('retry-after')).toBeNull();

@@ -5,7 +5,13 @@
  * because the shared cluster's table is shared with every other integration test file.
  */
 import { randomUUID } from 'node:crypto';
-import { api, tokenOf, type ApiResponse } from '../../support/cluster-client';
+import type { components } from '../../../cli/api-types';
+import { api, tokenOf, type ApiResponse, type JsonBody } from '../../support/cluster-client';
+
+/** A status as the API documents it. */
+export type ExecutionStatus = components['schemas']['ExecutionStatus'];
+/** A status write as the API documents it. */
+export type StatusWrite = JsonBody<'PUT', `/executions/${string}`>;
 
 export type Phase = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'DISMISSING' | 'FAILED';
 export const PHASES: Phase[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'DISMISSING', 'FAILED'];
@@ -14,43 +20,44 @@ export const PHASES: Phase[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'DISMISSING', 
 export const RETENTION_MS = 1440 * 60_000;
 export const HEARTBEAT_TIMEOUT_MS = 300 * 1000;
 
-export const executionPath = (id: string) => `/executions/${encodeURIComponent(id)}`;
+export const executionPath = (id: string): `/executions/${string}` => `/executions/${encodeURIComponent(id)}`;
 export const uniqueProcess = (label: string) => `test:${label}-${randomUUID()}`;
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function put(id: string, json: unknown, node = 'master-1', headers?: Record<string, string>): Promise<ApiResponse> {
-  return api('PUT', executionPath(id), { node, json, headers });
+/** Any body, valid or not (tests of refused writes send it too); the answer is typed. */
+export function put(id: string, json: unknown, node = 'master-1', headers?: Record<string, string>) {
+  return api('PUT', executionPath(id), { node, invalidJson: json, headers });
 }
 
-export function read(id: string, headers?: Record<string, string>): Promise<ApiResponse> {
+export function read(id: string, headers?: Record<string, string>) {
   return api('GET', executionPath(id), { headers });
 }
 
-export function dismiss(id: string, node = 'master-1'): Promise<ApiResponse> {
+export function dismiss(id: string, node = 'master-1') {
   return api('DELETE', executionPath(id), { node });
 }
 
 /** Makes a write that must succeed, and says what came back when it does not. */
-export async function write(id: string, json: Record<string, unknown>, node = 'master-1', expected = 200): Promise<any> {
+export async function write(id: string, json: StatusWrite, node = 'master-1', expected = 200): Promise<ExecutionStatus> {
   const response = await put(id, json, node);
   if (response.status !== expected) {
     throw new Error(`PUT ${id} ${JSON.stringify(json)} as ${node}: expected ${expected}, got ${response.status} ${response.text}`);
   }
-  return response.body;
+  return response.body as ExecutionStatus;
 }
 
-export async function create(id: string, fields: Record<string, unknown> = {}, node = 'master-1'): Promise<any> {
+export async function create(id: string, fields: Partial<StatusWrite> = {}, node = 'master-1'): Promise<ExecutionStatus> {
   return write(id, { phase: 'QUEUED', processName: 'gs:Buffer', ...fields }, node, 201);
 }
 
-export async function stored(id: string): Promise<any> {
+export async function stored(id: string): Promise<ExecutionStatus> {
   const response = await read(id);
   if (response.status !== 200) throw new Error(`GET ${id}: expected 200, got ${response.status} ${response.text}`);
-  return response.body;
+  return response.body as ExecutionStatus;
 }
 
 /** A fresh execution brought to `phase` the way a cluster would get it there. */
-export async function executionIn(phase: Phase, fields: Record<string, unknown> = {}, node = 'master-1'): Promise<{ id: string; status: any }> {
+export async function executionIn(phase: Phase, fields: Partial<StatusWrite> = {}, node = 'master-1'): Promise<{ id: string; status: ExecutionStatus }> {
   const id = randomUUID();
   await create(id, fields, node);
   if (phase === 'RUNNING' || phase === 'SUCCEEDED' || phase === 'DISMISSING') {
