@@ -54,6 +54,8 @@ export const SHAPES: ListingShape[] = [
   { label: 'phase=RUNNING', query: 'phase=RUNNING&limit=10' },
   { label: 'completedAfter (last hour)', query: `completedAfter=${iso(NOW - 3600_000)}&limit=10` },
   { label: 'GET /jobs?processID&status=successful', query: '/jobs?processID=gs:Buffer&status=successful&limit=10' },
+  // Several processes: each one's byProcess partitions read and merged newest first, not a phase listing filtered.
+  { label: 'GET /jobs?processID=a,b,c (three processes)', query: '/jobs?processID=gs:Clip,ras:Contour,vec:Heatmap&limit=10' },
 ];
 
 function iso(ms: number): string {
