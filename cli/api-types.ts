@@ -767,6 +767,20 @@ export interface components {
             pausedBy?: string;
             /** @description The node's latest job (GeoServer nodes), running or not */
             job?: components["schemas"]["NodeJob"] | (never | null);
+            /** @description The resync holding the node (its queue's events are acknowledged and applied by the resync from the log), or null */
+            resync?: {
+                job: string;
+                /**
+                 * @description `incomplete`: the job failed or its slices stopped, and the node stays held until a resync finishes
+                 * @enum {string}
+                 */
+                state: "running" | "incomplete";
+                /** @description The store holds part of the snapshot: the node applies no events until a resync finishes */
+                storeIncomplete: boolean;
+                error: string | null;
+                /** @description The request that resumes the node (a new resync), when it needs one */
+                resume: string | null;
+            } | null;
         };
         /** @description A background job of a node, run in slices by its apply function from its queue (see docs/operations.md) */
         NodeJob: {

@@ -264,7 +264,18 @@ export function nodesTable(nodes: NodeState[], head: number): string {
     node.paused ? `yes (by ${node.pausedBy})` : 'no',
     ...(withGeoServer ? [geoServerCell(node.geoserver)] : []),
   ]);
-  return `log head ${head}\n${table(header, rows)}`;
+  const holds = nodes.flatMap((node) => (node.resync ? [resyncLine(node.name, node.resync)] : []));
+  return [`log head ${head}`, table(header, rows), ...holds].join('\n');
+}
+
+/** A node a resync holds: running, or left half-copied (it applies nothing until a resync finishes). */
+function resyncLine(name: string, hold: NonNullable<NodeState['resync']>): string {
+  if (hold.state === 'running') return `${name}: held by resync job ${hold.job} (running)`;
+  return (
+    `${name}: RESYNC INCOMPLETE (job ${hold.job}: ${hold.error ?? 'stopped'})` +
+    (hold.storeIncomplete ? '; its store holds part of a snapshot and it applies no events until a resync finishes' : '') +
+    `; resume: geocluster resync ${name}`
+  );
 }
 
 /** A GeoServer node's reachability as its apply function last saw it; `-` for a node without one. */

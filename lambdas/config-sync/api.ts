@@ -171,6 +171,20 @@ export const nodeStateSchema = z.object({
   pausedSince: z.optional(described(dateTime(), 'When it was paused (only while paused)')),
   pausedBy: z.optional(described(z.string(), 'The node that paused it (only while paused)')),
   job: z.optional(described(z.nullable(nodeJobSchema), "The node's latest job (GeoServer nodes), running or not")),
+  resync: z.optional(
+    described(
+      z.nullable(
+        z.object({
+          job: z.string(),
+          state: described(z.enum(['running', 'incomplete']), '`incomplete`: the job failed or its slices stopped, and the node stays held until a resync finishes'),
+          storeIncomplete: described(z.boolean(), 'The store holds part of the snapshot: the node applies no events until a resync finishes'),
+          error: z.nullable(z.string()),
+          resume: described(z.nullable(z.string()), 'The request that resumes the node (a new resync), when it needs one'),
+        }),
+      ),
+      'The resync holding the node (its queue\'s events are acknowledged and applied by the resync from the log), or null',
+    ),
+  ),
 });
 
 export const driftEntrySchema = z.object({

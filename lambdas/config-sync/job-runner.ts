@@ -1,11 +1,13 @@
 /**
  * One slice of a node's job (jobs.ts), run by the node's apply function until `deadline`:
  * picks up at the job's checkpoint, saves it after every page, and says whether another slice
- * is needed. A GeoServer that cannot be reached throws `GeoServerUnavailableError` out of the
- * slice (its message is delivered again after the same backoff as events, from the last
- * checkpoint); any other error fails the job, so a job never blocks the node's queue.
+ * is needed. A GeoServer that cannot be reached (`GeoServerUnavailableError`) or a failure that
+ * passes by itself (throttling, a timeout, a 5xx of AWS: `isTransientFailure`) is thrown out of
+ * the slice, whose message is delivered again after the same backoff as events and resumes
+ * from the last checkpoint; any other error fails the job, so a job never blocks the node's
+ * queue. A resync that fails after its copy began leaves the node held (see `bootstrapStep`).
  */
-import { catchUp, type ApplyDeps } from './apply';
+import { catchUp, isTransientFailure, type ApplyDeps } from './apply';
 import { objectStorageKey, type ConfigChange, type ObjectRef } from './events';
 import { applyToGeoServer } from './geoserver/apply';
 import { comparePage, fixOrder, GeoServerReader, Liveness, dependencyRank, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
@@ -69,7 +71,7 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
     } while (Date.now() < deadline);
     return 'more';
   } catch (error) {
-    if (error instanceof GeoServerUnavailableError) throw error;
+    if (error instanceof GeoServerUnavailableError || isTransientFailure(error)) throw error;
     const failed: Job = {
       ...job,
       state: 'failed',
@@ -77,9 +79,13 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     };
     if (!(await save(failed))) return 'superseded';
-    // A resync that failed gives its node back at once (the hold would lapse in any case),
-    // once its failure is recorded: a slice whose save fails is delivered again and goes on
-    // under the hold. Its store is then what the copy left, which the job's error says.
+    // A resync that failed before its copy began gives its node back at once (the hold would
+    // lapse in any case), once its failure is recorded: a slice whose save fails is delivered
+    // again and goes on under the hold. One that failed after its copy began leaves the store
+    // half-copied, and the node held until a resync finishes (GET /nodes shows `resync` with
+    // `storeIncomplete` and the request that resumes it): its objects are partly the snapshot's
+    // (a GeoServer never got the copied ones) and the log after its old cursor may be gone
+    // (often why it was resynced), so events applied from the old cursor would not make it whole.
     if (job.kind === 'resync') await deps.store.releaseResyncHold(node, id);
     return 'done';
   }
@@ -170,8 +176,12 @@ const GEOSERVER_CATCH_UP_STEP = 100;
  * slices are acknowledged without being applied, and the catch-up applies them from the log.
  * Every step is idempotent (a copy writes the same or an older version only, a prune deletes
  * only what the snapshot does not hold and no later event wrote), so a step redone after a
- * crash changes nothing more. The hold is renewed by every step and lapses `STALE_AFTER_MS`
- * after the last, when the job may be replaced, so an abandoned resync never stops the node.
+ * crash changes nothing more. The hold is renewed by every step; before the copy writes it
+ * lapses `STALE_AFTER_MS` after the last, when the job may be replaced. From the copy's first
+ * write until `finish`, the store is incomplete and the hold does not lapse, whatever becomes of the
+ * job (failed, or stopped with its messages lost): the node applies nothing until a resync
+ * finishes, which `POST /nodes/{node}/resync` starts (a failed job at once, a stopped one once
+ * it is stale). Its copy writes over the half-copied store as over any other.
  */
 async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
   const source = job.source;
@@ -179,19 +189,20 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
   const node = job.node;
   const limit = deps.pageSize ?? 100;
   const { step, sequence = 0, after } = job.checkpoint;
-  const hold = () => deps.store.holdForResync(node, job.id, Date.now() + STALE_AFTER_MS);
+  const hold = (copying: boolean) => deps.store.holdForResync(node, job.id, Date.now() + STALE_AFTER_MS, copying);
   switch (step) {
     case undefined: {
       const taken = await deps.store.readProgress(source);
       if (taken.heldBy !== undefined) {
         throw new Error(`source node ${source} is being resynced itself (job ${taken.heldBy}): its store is incomplete until that job ends`);
       }
-      await hold();
+      await hold(false);
       return { ...job, checkpoint: { step: 'copy', sequence: taken.cursor }, progress: { ...job.progress, copied: 0 } };
     }
     case 'copy': {
-      await hold();
       const page = await deps.store.listObjects(source, { limit, includeDeleted: true, ...(after === undefined ? {} : { after }) });
+      // From the first write on, the store is incomplete until `finish`.
+      await hold(page.objects.length > 0);
       await deps.store.putSnapshotObjects(node, page.objects);
       return {
         ...job,
@@ -200,7 +211,7 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       };
     }
     case 'prune': {
-      await hold();
+      await hold(true);
       const page = await deps.store.listObjects(node, { limit, includeDeleted: true, ...(after === undefined ? {} : { after }) });
       const inSnapshot = new Set((await deps.store.readObjects(source, page.objects)).map(objectStorageKey));
       await deps.store.removeUnlessNewer(node, page.objects.filter((object) => !inSnapshot.has(objectStorageKey(object))), sequence);

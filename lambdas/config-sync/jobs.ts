@@ -185,6 +185,47 @@ export function jobView(job: Job): Record<string, unknown> {
   return view;
 }
 
+/** What GET /nodes shows of a resync holding a node (`NodeProgress.heldBy`), or null when none does. */
+export interface ResyncHoldView {
+  readonly job: string;
+  /**
+   * `running`: the job is at work (its hold renewed by every step); `incomplete`: it failed, or
+   * saved nothing for `STALE_AFTER_MS` (its slices stopped), and left the store half-copied.
+   */
+  readonly state: 'running' | 'incomplete';
+  /** The store holds part of the job's snapshot: the node applies no events until a resync finishes. */
+  readonly storeIncomplete: boolean;
+  /** Why the job stopped, when it did. */
+  readonly error: string | null;
+  /** The request that resumes the node (a new resync, which copies over the half-copied store), when it needs one. */
+  readonly resume: string | null;
+}
+
+export function resyncHoldView(
+  node: string,
+  progress: { readonly heldBy?: string; readonly storeIncomplete?: boolean },
+  job: Job | undefined,
+  now: Date,
+): ResyncHoldView | null {
+  if (progress.heldBy === undefined) return null;
+  const storeIncomplete = progress.storeIncomplete === true;
+  const stale = job !== undefined && now.getTime() - Date.parse(job.updatedAt) >= STALE_AFTER_MS;
+  const running = job !== undefined && !isFinal(job.state) && !stale;
+  const error = running
+    ? null
+    : (job?.error ??
+      (job === undefined
+        ? `resync job ${progress.heldBy} is gone`
+        : `resync job ${progress.heldBy} saved nothing since ${job.updatedAt}: its slices stopped`));
+  return {
+    job: progress.heldBy,
+    state: running ? 'running' : 'incomplete',
+    storeIncomplete,
+    error,
+    resume: running ? null : `POST /nodes/${node}/resync`,
+  };
+}
+
 export function isFinal(state: JobState): boolean {
   return state === 'succeeded' || state === 'failed';
 }

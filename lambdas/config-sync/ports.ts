@@ -113,8 +113,16 @@ export interface NodeProgress {
   /** The last sequence applied to the store (held or not). */
   readonly cursor: number;
   readonly failing?: ApplyFailure;
-  /** The resync job that holds the node while it copies a snapshot into the store (`NodeStore.holdForResync`). */
+  /**
+   * The resync job that holds the node (`NodeStore.holdForResync`): while it copies a snapshot
+   * into the store, and after it failed or stopped with the copy unfinished (`storeIncomplete`).
+   */
   readonly heldBy?: string;
+  /**
+   * The store holds part of a resync's snapshot: a copy began and has not finished. The node
+   * applies no events until a resync finishes (the hold does not lapse meanwhile).
+   */
+  readonly storeIncomplete?: boolean;
 }
 
 /**
@@ -247,11 +255,17 @@ export interface NodeStore {
   // A resync in slices (job-runner.ts): `replaceWithSnapshot` in steps a job can checkpoint.
   /**
    * Holds the node for resync job `job` until `until` (epoch ms): `readCursor` answers
-   * `HELD_CURSOR` meanwhile. Renewed by every step of the copy; a hold whose job stopped
-   * renewing it lapses, so an abandoned resync never stops a node for good.
+   * `HELD_CURSOR` meanwhile. Renewed by every step of the copy. `copying`: the job is about to
+   * write the snapshot into the store, which is incomplete from then until `finishSnapshot`;
+   * the hold then stays past `until`, whatever becomes of the job (a half-copied store must not
+   * apply events from its old cursor: its objects are partly the snapshot's and a GeoServer
+   * would never get them). Before the copy, a hold whose job stopped renewing it lapses.
    */
-  holdForResync(node: string, job: string, until: number): Promise<void>;
-  /** Ends job `job`'s hold (a failed resync); another job's hold stays. */
+  holdForResync(node: string, job: string, until: number, copying?: boolean): Promise<void>;
+  /**
+   * Ends job `job`'s hold (a failed resync), unless the store is incomplete (a copy began):
+   * that hold stays until a resync finishes. Another job's hold stays.
+   */
   releaseResyncHold(node: string, job: string): Promise<void>;
   /**
    * Writes objects of a snapshot: each replaces the stored version only if that is the same
@@ -266,7 +280,8 @@ export interface NodeStore {
   removeUnlessNewer(node: string, objects: readonly ObjectRef[], sequence: number): Promise<number>;
   /**
    * The last step of a snapshot's replacement: the parking records and the failure record
-   * removed, and the cursor set to `sequence`, which also ends any hold.
+   * removed, and the cursor set to `sequence`, which also ends any hold and marks the store
+   * complete.
    */
   finishSnapshot(node: string, sequence: number): Promise<void>;
   listObjects(node: string, query: CatalogQuery): Promise<CatalogPage>;

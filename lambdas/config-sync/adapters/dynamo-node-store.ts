@@ -118,7 +118,7 @@ export class DynamoNodeStore implements NodeStore {
     const item = await this.readCursorItem(node);
     const cursor = optionalNumber(item, 'cursor') ?? 0;
     const job = heldBy(item);
-    const held = job === undefined ? {} : { heldBy: job };
+    const held = job === undefined ? {} : { heldBy: job, ...(item.holdIncomplete?.BOOL === true ? { storeIncomplete: true } : {}) };
     const sequence = optionalNumber(item, 'failingSequence');
     if (sequence === undefined || sequence <= cursor) return { cursor, ...held };
     return {
@@ -370,8 +370,8 @@ export class DynamoNodeStore implements NodeStore {
       TableName: this.options.tableName,
       Key: { node: str(node), key: str(CURSOR_KEY) },
       UpdateExpression: 'SET #cursor = :next REMOVE failingSequence, failingAttempts, failingReason, failingAt',
-      ConditionExpression: `${cursorIs} AND (attribute_not_exists(#holdUntil) OR #holdUntil <= :now)`,
-      ExpressionAttributeNames: { '#cursor': 'cursor', '#holdUntil': 'holdUntil' },
+      ConditionExpression: `${cursorIs} AND (attribute_not_exists(#holdUntil) OR #holdUntil <= :now) AND attribute_not_exists(#holdIncomplete)`,
+      ExpressionAttributeNames: { '#cursor': 'cursor', '#holdUntil': 'holdUntil', '#holdIncomplete': 'holdIncomplete' },
       ExpressionAttributeValues: { ':next': num(next), ':expected': num(expected), ':now': num(Date.now()) },
     };
   }
@@ -464,14 +464,14 @@ export class DynamoNodeStore implements NodeStore {
     return { cluster, sourceNode: node, sequence, objects };
   }
 
-  async holdForResync(node: string, job: string, until: number): Promise<void> {
+  async holdForResync(node: string, job: string, until: number, copying = false): Promise<void> {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.options.tableName,
         Key: { node: str(node), key: str(CURSOR_KEY) },
-        UpdateExpression: 'SET #holdJob = :job, #holdUntil = :until',
-        ExpressionAttributeNames: { '#holdJob': 'holdJob', '#holdUntil': 'holdUntil' },
-        ExpressionAttributeValues: { ':job': str(job), ':until': num(until) },
+        UpdateExpression: copying ? 'SET #holdJob = :job, #holdUntil = :until, #holdIncomplete = :incomplete' : 'SET #holdJob = :job, #holdUntil = :until',
+        ExpressionAttributeNames: { '#holdJob': 'holdJob', '#holdUntil': 'holdUntil', ...(copying ? { '#holdIncomplete': 'holdIncomplete' } : {}) },
+        ExpressionAttributeValues: { ':job': str(job), ':until': num(until), ...(copying ? { ':incomplete': { BOOL: true } } : {}) },
       }),
     );
   }
@@ -483,13 +483,14 @@ export class DynamoNodeStore implements NodeStore {
           TableName: this.options.tableName,
           Key: { node: str(node), key: str(CURSOR_KEY) },
           UpdateExpression: 'REMOVE #holdJob, #holdUntil',
-          ConditionExpression: '#holdJob = :job',
-          ExpressionAttributeNames: { '#holdJob': 'holdJob', '#holdUntil': 'holdUntil' },
+          // A store the job left half-copied stays held until a resync finishes.
+          ConditionExpression: '#holdJob = :job AND attribute_not_exists(#holdIncomplete)',
+          ExpressionAttributeNames: { '#holdJob': 'holdJob', '#holdUntil': 'holdUntil', '#holdIncomplete': 'holdIncomplete' },
           ExpressionAttributeValues: { ':job': str(job) },
         }),
       );
     } catch (error) {
-      // Another job's hold, or none: nothing of this job's to end.
+      // Another job's hold, none, or a half-copied store's: nothing of this job's to end.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
@@ -744,10 +745,11 @@ function toParked(item: Item): ParkedObject {
   };
 }
 
-/** The job holding the node, if its hold has not lapsed. */
+/** The job holding the node: its hold has not lapsed, or it left the store half-copied (which never lapses). */
 function heldBy(cursorItem: Item): string | undefined {
   const until = optionalNumber(cursorItem, 'holdUntil');
-  return until !== undefined && until > Date.now() ? optionalString(cursorItem, 'holdJob') : undefined;
+  const held = cursorItem.holdIncomplete?.BOOL === true || (until !== undefined && until > Date.now());
+  return held ? optionalString(cursorItem, 'holdJob') : undefined;
 }
 
 /** The object an object item's key names (`type/id`; an id may hold further slashes). */

@@ -39,8 +39,8 @@ import { HELD_CURSOR } from '../ports';
 interface NodeState {
   cursor: number;
   failing?: ApplyFailure;
-  /** A resync's hold (`holdForResync`): the job and until when (epoch ms). */
-  hold?: { readonly job: string; readonly until: number };
+  /** A resync's hold (`holdForResync`): the job, until when (epoch ms), and whether its copy began. */
+  hold?: { readonly job: string; readonly until: number; readonly incomplete?: boolean };
   readonly objects: Map<string, StoredObject>;
   readonly parked: Map<string, ParkedObject>;
 }
@@ -63,21 +63,22 @@ export class MemoryNodeStore implements NodeStore {
     const state = this.state(node);
     const { cursor, failing } = state;
     const job = this.heldBy(state);
-    const held = job === undefined ? {} : { heldBy: job };
+    const held = job === undefined ? {} : { heldBy: job, ...(state.hold?.incomplete === true ? { storeIncomplete: true } : {}) };
     return failing && failing.sequence > cursor ? { cursor, failing: { ...failing }, ...held } : { cursor, ...held };
   }
 
   private heldBy(state: NodeState): string | undefined {
-    return state.hold && state.hold.until > Date.now() ? state.hold.job : undefined;
+    return state.hold && (state.hold.incomplete === true || state.hold.until > Date.now()) ? state.hold.job : undefined;
   }
 
-  async holdForResync(node: string, job: string, until: number): Promise<void> {
-    this.state(node).hold = { job, until };
+  async holdForResync(node: string, job: string, until: number, copying = false): Promise<void> {
+    const state = this.state(node);
+    state.hold = { job, until, ...(copying || state.hold?.incomplete === true ? { incomplete: true } : {}) };
   }
 
   async releaseResyncHold(node: string, job: string): Promise<void> {
     const state = this.state(node);
-    if (state.hold?.job === job) delete state.hold;
+    if (state.hold?.job === job && state.hold.incomplete !== true) delete state.hold;
   }
 
   async putSnapshotObjects(node: string, objects: readonly StoredObject[]): Promise<void> {

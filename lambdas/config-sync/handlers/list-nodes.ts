@@ -15,6 +15,10 @@
  * parked) and the properties a PUT could not clear, as the node's apply function last
  * recorded them (`reachable: null` before its first change), and `job`: its latest job (drift
  * check, reconcile, capture; see jobs.ts) with its state and progress, or null.
+ *
+ * `resync` is the resync holding the node, if one does (every node): running, or `incomplete`
+ * when it failed or stopped after its copy began, with why and the request that resumes it
+ * (the node applies no events meanwhile; see job-runner.ts).
  */
 import { httpHandler, json } from '../../shared/http';
 import {
@@ -29,7 +33,7 @@ import {
   sqsFromEnv,
 } from '../adapters/from-env';
 import { initialStatus } from '../geoserver/status';
-import { jobView } from '../jobs';
+import { jobView, resyncHoldView } from '../jobs';
 // Every listing reads the queues' depths: the SQS client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
 
@@ -58,6 +62,7 @@ export const handler = httpHandler(async () => {
         url === undefined ? undefined : jobs.latest(name),
       ]);
       const { cursor, failing } = progress;
+      const holding = progress.heldBy === undefined ? undefined : await jobs.read(name, progress.heldBy);
       return {
         name,
         role,
@@ -75,6 +80,7 @@ export const handler = httpHandler(async () => {
         })),
         paused: pause !== undefined,
         ...(pause ? { pausedSince: pause.since, pausedBy: pause.by } : {}),
+        resync: resyncHoldView(name, progress, holding, new Date()),
         ...(url === undefined ? {} : { geoserver: status && status.url === url ? status : initialStatus(url), job: job ? jobView(job) : null }),
       };
     }),

@@ -6,6 +6,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type M
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { HttpResult } from '../../../lambdas/shared/http';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
+import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { JOB_RETENTION_MS } from '../../../lambdas/config-sync/jobs';
 import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
@@ -169,11 +170,24 @@ describe('POST /config/events', () => {
     const nodes = body(await handlers.listNodes(http({})));
     expect(nodes.head).toBe(2);
     expect(nodes.nodes).toEqual([
-      { name: 'master-1', role: 'master', lastAppliedSequence: 1, lag: 1, queueDepth: null, deadLetterDepth: null, failing: null, parked: [], paused: false },
-      { name: 'master-2', role: 'both', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false },
-      { name: 'slave-1', role: 'slave', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false },
-      { name: 'slave-2', role: 'slave', lastAppliedSequence: 0, lag: 2, queueDepth: 2, deadLetterDepth: 0, failing: null, parked: [], paused: false },
+      { name: 'master-1', role: 'master', lastAppliedSequence: 1, lag: 1, queueDepth: null, deadLetterDepth: null, failing: null, parked: [], paused: false, resync: null },
+      { name: 'master-2', role: 'both', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null },
+      { name: 'slave-1', role: 'slave', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null },
+      { name: 'slave-2', role: 'slave', lastAppliedSequence: 0, lag: 2, queueDepth: 2, deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null },
     ]);
+
+    // A resync that left slave-2's store half-copied (its job record gone here): held, and
+    // GET /nodes says so, with why and the request that resumes it.
+    await new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo }).holdForResync('slave-2', 'lost-resync', Date.now() - 1, true);
+    const held = body(await handlers.listNodes(http({})));
+    expect((held.nodes as { name: string; resync: unknown }[]).find((node) => node.name === 'slave-2')?.resync).toEqual({
+      job: 'lost-resync',
+      state: 'incomplete',
+      storeIncomplete: true,
+      error: 'resync job lost-resync is gone',
+      resume: 'POST /nodes/slave-2/resync',
+    });
+    await new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo }).finishSnapshot('slave-2', 0);
 
     // The schedule catches the pure master up with master-2's event.
     const run = await handlers.republish({ time: new Date().toISOString() });

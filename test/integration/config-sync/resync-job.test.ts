@@ -137,3 +137,48 @@ test('a snapshot of many pages is copied a page per slice, survives a slice that
     'workspace/newer',
   ]);
 });
+
+test('a resync that fails after its copy began leaves the node held on DynamoDB, past the hold\'s time and against a known cursor, until a new resync finishes', async () => {
+  const source = 'master-2';
+  const target = 'slave-2';
+  const objects = seedObjects(350, source);
+  await seed(source, objects);
+  await store.finishSnapshot(source, 3);
+  await store.finishSnapshot(target, 3);
+  const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+  const apply: ApplyDeps = { store, log, bodies: new MemoryEventBodyStore(), holeWaitMs: 0 };
+  const deps: JobRunnerDeps = { cluster: CLUSTER, store, jobs, apply, compareMode: 'stored-properties', now: () => new Date() };
+  const start = async (id: string) => {
+    const job = newJob({ id, node: target, kind: 'resync', requestedBy: source, source, hasGeoServer: false, now: new Date() });
+    expect(await jobs.start(job, new Date())).toEqual({ started: true });
+    return job;
+  };
+  const failed = await start('resync-fails');
+  // The snapshot and two pages, then the source's store cannot be read: the job fails midway.
+  for (let slice = 0; slice < 3; slice += 1) expect(await runJobSlice(deps, target, failed.id, Date.now() - 1)).toBe('more');
+  const unreadable = Object.assign(Object.create(store) as DynamoNodeStore, { listObjects: () => Promise.reject(new Error('source unreadable')) });
+  expect(await runJobSlice({ ...deps, store: unreadable }, target, failed.id, Date.now() - 1)).toBe('done');
+  expect(await jobs.read(target, failed.id)).toMatchObject({ state: 'failed', error: 'Error: source unreadable', progress: { copied: 200 } });
+  expect(await store.readProgress(target)).toEqual({ cursor: 3, heldBy: failed.id, storeIncomplete: true });
+
+  // Its time up (as if the job had stopped 15 minutes ago), the hold stays: the store is half-copied.
+  await store.holdForResync(target, failed.id, Date.now() - 1);
+  await store.releaseResyncHold(target, failed.id);
+  expect(await store.readCursor(target)).toBe(HELD_CURSOR);
+  // An event is acknowledged, not applied, also by a consumer that takes the cursor from its
+  // previous batch: the compare-and-swap fails on the half-copied store.
+  const event = await log.append({ cluster: CLUSTER, origin: source, publishedAt: new Date().toISOString(), kind: 'add', object: { type: 'workspace', id: 'while-held' }, properties: { name: 'while-held' } });
+  expect(await store.commit(target, { expectedCursor: 3, sequence: event.sequence })).toBe('cursor-moved');
+  const batch = await applyDeliveredBatch(apply, { cluster: CLUSTER, node: target }, [JSON.stringify(event)], { knownCursor: 3 });
+  expect(batch.results.map((result) => result.disposition)).toEqual(['duplicate']);
+  expect(await store.readObjects(target, [{ type: 'workspace', id: 'while-held' }])).toEqual([]);
+
+  // A new resync copies over the half-copied store and gives the node back, complete.
+  const again = await start('resync-again');
+  let outcome = 'more';
+  for (let slice = 0; slice < 100 && outcome === 'more'; slice += 1) outcome = await runJobSlice(deps, target, again.id, Date.now() + 30_000);
+  expect(await jobs.read(target, again.id)).toMatchObject({ state: 'succeeded', progress: { copied: 350 } });
+  const head = await log.head(CLUSTER);
+  expect(await store.readProgress(target)).toEqual({ cursor: head });
+  expect(await store.readObjects(target, [{ type: 'workspace', id: 'while-held' }])).toHaveLength(1);
+});

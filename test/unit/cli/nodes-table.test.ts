@@ -27,4 +27,19 @@ describe('geocluster nodes table', () => {
     const cell = (row: string) => row.split(/\s{2,}/).at(-1);
     expect(lines.slice(2).map(cell)).toEqual(['-', 'reachable (2.26.2)', 'UNREACHABLE', 'not yet checked']);
   });
+
+  it('names each node a resync holds under the table: running, or incomplete with why and the command that resumes it', () => {
+    const lines = nodesTable(
+      [
+        node('slave-1', { resync: { job: 'j-1', state: 'running', storeIncomplete: true, error: null, resume: null } }),
+        node('slave-2', { resync: { job: 'j-2', state: 'incomplete', storeIncomplete: true, error: 'Error: source unreadable', resume: 'POST /nodes/slave-2/resync' } }),
+        node('slave-3', { resync: null }),
+      ],
+      7,
+    ).split('\n');
+    expect(lines.slice(5)).toEqual([
+      'slave-1: held by resync job j-1 (running)',
+      'slave-2: RESYNC INCOMPLETE (job j-2: Error: source unreadable); its store holds part of a snapshot and it applies no events until a resync finishes; resume: geocluster resync slave-2',
+    ]);
+  });
 });

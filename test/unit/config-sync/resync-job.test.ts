@@ -2,14 +2,16 @@
  * A resync job's bootstrap in slices (job-runner.ts), against the in-memory store: the source's
  * snapshot is copied page by page with a checkpoint, the node is held meanwhile (the events its
  * queue delivers are acknowledged, not applied, and the catch-up applies them from the log), a
- * slice that dies before its checkpoint is redone from the last one, and a resync that fails
- * gives its node back at once.
+ * slice that dies before its checkpoint is redone from the last one, a resync that fails
+ * before its copy writes gives its node back at once, and one that fails or stops after it
+ * leaves the node held (applying nothing, shown as `incomplete` with the request that resumes
+ * it) until a new resync finishes; a failure that passes by itself only delays the slice.
  */
 import { MemoryJobStore } from '../../../lambdas/config-sync/adapters/memory';
 import { applyDeliveredBatch, applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
 import type { ConfigChange, PublishedEvent } from '../../../lambdas/config-sync/events';
 import { runJobSlice, type JobRunnerDeps } from '../../../lambdas/config-sync/job-runner';
-import { newJob, type Job, type JobStore } from '../../../lambdas/config-sync/jobs';
+import { newJob, resyncHoldView, STALE_AFTER_MS, type Job, type JobStore } from '../../../lambdas/config-sync/jobs';
 import { HELD_CURSOR } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, remove, type Harness } from './fixtures';
 
@@ -135,7 +137,7 @@ test('a slice that dies before its checkpoint is redone from the last one: the c
   expect(await h.store.readCursor(TARGET)).toBe(55);
 });
 
-test('a resync that fails gives its node back at once; a hold its job stopped renewing lapses by itself', async () => {
+test('a resync that fails before its copy wrote anything gives its node back at once; such a hold its job stopped renewing lapses by itself', async () => {
   const h = harness();
   await h.appendAll(history().slice(0, 10));
   await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
@@ -170,4 +172,85 @@ test('a source that is being resynced itself is refused: the job fails naming it
   expect(await runJobSlice(jobDeps(h, jobs), TARGET, job.id, Date.now() + 10_000)).toBe('done');
   expect((await jobs.read(TARGET, job.id))?.error).toBe(`Error: source node ${SOURCE} is being resynced itself (job other-resync): its store is incomplete until that job ends`);
   expect((await h.store.readProgress(TARGET)).heldBy).toBeUndefined();
+});
+
+test('a resync that fails after its copy began leaves the node held, applying nothing even once the hold would lapse, shown as incomplete, until a new resync finishes', async () => {
+  const h = harness();
+  await h.appendAll(history());
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  await storeInDoubt(h);
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs);
+  const deps = jobDeps(h, jobs);
+  // The snapshot, then two pages copied.
+  for (let slice = 0; slice < 3; slice += 1) expect(await runJobSlice(deps, TARGET, job.id, Date.now() - 1)).toBe('more');
+  expect((await jobs.read(TARGET, job.id))?.progress.copied).toBe(2 * PAGE);
+  // The source's store refuses to be read from now on: the job fails midway through its copy.
+  const failing = { ...deps, store: Object.assign(Object.create(h.store) as typeof h.store, { listObjects: () => Promise.reject(new Error('source unreadable')) }) };
+  expect(await runJobSlice(failing, TARGET, job.id, Date.now() - 1)).toBe('done');
+  const failed = (await jobs.read(TARGET, job.id))!;
+  expect(failed).toMatchObject({ state: 'failed', error: 'Error: source unreadable' });
+  expect(await h.store.readCursor(TARGET)).toBe(HELD_CURSOR);
+  expect(await h.store.readProgress(TARGET)).toEqual({ cursor: 3, heldBy: job.id, storeIncomplete: true });
+  expect(resyncHoldView(TARGET, await h.store.readProgress(TARGET), failed, new Date())).toEqual({
+    job: job.id,
+    state: 'incomplete',
+    storeIncomplete: true,
+    error: 'Error: source unreadable',
+    resume: `POST /nodes/${TARGET}/resync`,
+  });
+
+  // Events keep arriving: acknowledged, not applied on top of the half-copied store; also once
+  // the hold's time is up (renewed by a step for a job that is gone), and by a consumer that
+  // takes the cursor from its previous batch.
+  await h.store.holdForResync(TARGET, job.id, Date.now() - 1);
+  const later = await h.appendAll([modify('workspace', 'ws02', { title: 'while held' }), add('workspace', 'late', { name: 'late' })]);
+  for (const event of later) expect(await applyDeliveredEvent(applyDeps(h), { cluster: CLUSTER, node: TARGET }, event)).toMatchObject({ disposition: 'duplicate' });
+  const batch = await applyDeliveredBatch(applyDeps(h), { cluster: CLUSTER, node: TARGET }, later.map((event) => JSON.stringify(event)), { knownCursor: 3 });
+  expect(batch.results.map((result) => result.disposition)).toEqual(['duplicate', 'duplicate']);
+  expect(await h.store.readObjects(TARGET, [{ type: 'workspace', id: 'late' }])).toEqual([]);
+  expect((await h.store.readProgress(TARGET)).cursor).toBe(3);
+
+  // The request the view names: a new resync, which copies over the half-copied store.
+  const again = await startResync(jobs, 'resync-2');
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 100 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, TARGET, again.id, Date.now() + 10_000);
+  expect(await jobs.read(TARGET, again.id)).toMatchObject({ state: 'succeeded', error: null });
+  const head = await h.log.head(CLUSTER);
+  expect(await h.store.readProgress(TARGET)).toEqual({ cursor: head });
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  expect(h.store.allObjects(TARGET)).toEqual(h.store.allObjects(SOURCE));
+  expect(h.store.allObjects(TARGET).map((object) => object.id)).toContain('late');
+});
+
+test('a resync whose slices stopped after its copy began is shown incomplete once stale, and a failure that passes by itself only delays the slice', async () => {
+  const h = harness();
+  await h.appendAll(history().slice(0, 20));
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs);
+  const deps = jobDeps(h, jobs);
+  for (let slice = 0; slice < 2; slice += 1) expect(await runJobSlice(deps, TARGET, job.id, Date.now() - 1)).toBe('more');
+  const running = (await jobs.read(TARGET, job.id))!;
+  const progress = await h.store.readProgress(TARGET);
+  expect(resyncHoldView(TARGET, progress, running, new Date())).toMatchObject({ state: 'running', storeIncomplete: true, error: null, resume: null });
+  const later = new Date(Date.parse(running.updatedAt) + STALE_AFTER_MS);
+  expect(resyncHoldView(TARGET, progress, running, later)).toEqual({
+    job: job.id,
+    state: 'incomplete',
+    storeIncomplete: true,
+    error: `resync job ${job.id} saved nothing since ${running.updatedAt}: its slices stopped`,
+    resume: `POST /nodes/${TARGET}/resync`,
+  });
+
+  // Throttled: the slice is thrown out (delivered again after a backoff), the job goes on.
+  const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+  const slow = { ...deps, store: Object.assign(Object.create(h.store) as typeof h.store, { listObjects: () => Promise.reject(throttled) }) };
+  await expect(runJobSlice(slow, TARGET, job.id, Date.now() - 1)).rejects.toBe(throttled);
+  expect(await jobs.read(TARGET, job.id)).toMatchObject({ state: 'running', error: null });
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 100 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, TARGET, job.id, Date.now() + 10_000);
+  expect(await jobs.read(TARGET, job.id)).toMatchObject({ state: 'succeeded' });
+  expect((await h.store.readProgress(TARGET)).heldBy).toBeUndefined();
+  expect(resyncHoldView(TARGET, await h.store.readProgress(TARGET), undefined, new Date())).toBeNull();
 });
