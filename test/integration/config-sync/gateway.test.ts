@@ -3,9 +3,13 @@
  * administrator's session of standard REST calls sent to `<cluster>/geoserver/rest/...` is
  * forwarded to the master's GeoServer (a stand-in that checks every request against GeoServer's
  * REST reference), what it applied is published, and every slave's GeoServer ends equal to the
- * master's. A refused write publishes nothing; an unmanaged path is forwarded and flagged.
+ * master's. A refused write publishes nothing; an unmanaged path is forwarded and flagged. The
+ * caller's credentials are neither logged nor stored, and every answer is one the cluster's
+ * OpenAPI document describes.
  */
-import { DeleteItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dynamo-gateway-lease';
 import { request as httpRequest } from 'node:http';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
@@ -445,4 +449,43 @@ test("a paused master's writes are refused with 409 NODE_PAUSED before they reac
   expect(accepted.headers.get('x-cluster-sequence')).toBe(`${head + 1},${head + 2}`);
   await converged();
   for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.objects.workspace.has('after_resume')).toBe(true);
+});
+
+test("the gateway keeps none of the caller's credentials: not in the functions' logs, not in any table", async () => {
+  // A distinctive password the master refuses, and the administrator's own, both sent through the gateway.
+  const stranger = 'Basic ' + Buffer.from('mallory:gw-secret-7f3a9c').toString('base64');
+  const refused = await rest('POST', '/workspaces', { workspace: { name: 'creds_probe' } }, 'application/json', stranger);
+  expect(refused.status).toBe(401);
+  const created = await write('POST', '/workspaces', { workspace: { name: 'creds_probe' } });
+  expect(created.status).toBe(201);
+  const secrets = [ADMIN.slice('Basic '.length), stranger.slice('Basic '.length), 'gw-secret-7f3a9c', 'admin:geoserver'];
+
+  // The local runtime writes every function's log lines to this file, as CloudWatch Logs would keep them.
+  const logFile = path.resolve(__dirname, '..', '..', '..', '.local', 'integration-config-sync-gateway-cluster.log');
+  let logged = '';
+  for (let waited = 0; waited < 5000 && !logged.includes('/workspaces'); waited += 100) {
+    logged = readFileSync(logFile, 'utf8').split('\n').filter((line) => line.includes('geoserver gateway call')).join('\n');
+    if (!logged.includes('/workspaces')) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // Not vacuous: the gateway logged these calls (method, path, status), just not who sent them.
+  expect(logged).toContain('"path":"/workspaces"');
+  for (const secret of secrets) expect({ secret, inLogs: readFileSync(logFile, 'utf8').includes(secret) }).toEqual({ secret, inLogs: false });
+
+  const dynamo = new DynamoDBClient({ endpoint: cluster.spawned.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  try {
+    let items = 0;
+    for (const table of (await dynamo.send(new ListTablesCommand({}))).TableNames ?? []) {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await dynamo.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+        const text = JSON.stringify(page.Items ?? []);
+        items += page.Items?.length ?? 0;
+        for (const secret of secrets) expect({ table, secret, stored: text.includes(secret) }).toEqual({ table, secret, stored: false });
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
+    expect(items).toBeGreaterThan(0); // the log, the stores and the lease were read
+  } finally {
+    dynamo.destroy();
+  }
 });
