@@ -6,6 +6,7 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -16,6 +17,7 @@ import {
   CONFIG_SYNC_MANIFEST,
   GATEWAY_MANIFEST,
   GEOSERVER_GATEWAY,
+  MASTER_STORES_CONSUMER,
   type ConfigSyncEnv,
   type ConfigSyncResource,
   type ConfigSyncSchedule,
@@ -23,7 +25,7 @@ import {
 } from '../../lambdas/config-sync/manifest';
 import { EVENT_LOG_TABLE, NODE_STORE_TABLE, VOID_ITEM_ATTRIBUTES } from '../../lambdas/config-sync/tables';
 import type { Grant } from '../../lambdas/shared/manifest';
-import { canPublish, consumes, nodeQueueNames, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
+import { canPublish, consumes, masterStoresQueueNames, nodeQueueNames, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
 import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambdas/config-sync/gateway/limits';
 import { gatewayMaster, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
@@ -59,6 +61,8 @@ export interface NodeQueues {
 }
 
 const APPLY_TIMEOUT = Duration.seconds(30);
+/** The pure masters' stores' catch-up: a log read that may wait up to 12 s for a young hole, then the writes. */
+const MASTER_STORES_TIMEOUT = Duration.seconds(30);
 /**
  * A node with a GeoServer makes REST calls per event (up to 10 s each), so its apply function
  * gets longer; its queue's visibility timeout follows (six times, AWS's advice).
@@ -93,6 +97,8 @@ export class ConfigSyncService extends Construct {
   readonly bodies: Bucket;
   readonly topic: Topic;
   readonly nodeQueues: Record<string, NodeQueues> = {};
+  /** The pure masters' stores' queue pair, when the cluster has pure masters. */
+  masterStores?: { readonly queue: Queue; readonly deadLetterQueue: Queue };
   readonly functions: Record<string, ClusterFunction> = {};
 
   constructor(scope: Construct, id: string, props: ConfigSyncServiceProps) {
@@ -330,6 +336,38 @@ export class ConfigSyncService extends Construct {
         this.functions[`${name}-${node.name}`] = apply;
         this.nodeQueues[node.name] = { ...pair, apply, eventSource };
       }
+    }
+
+    // The pure masters' stores follow the log through a queue of their own: subscribed to every
+    // event (no filter: a pure master's own events too, which its publish request may have left),
+    // consumed one batch at a time (one message group) by a function that catches every pure
+    // master's store up to the batch's highest sequence (lambdas/config-sync/master-stores.ts).
+    const pureMasters = cluster.nodes.filter((node) => canPublish(node.role) && !consumes(node.role));
+    if (pureMasters.length > 0) {
+      const names = masterStoresQueueNames(cluster.name);
+      const deadLetterQueue = new Queue(this, 'MasterStoresDlq', {
+        queueName: names.deadLetterQueue,
+        fifo: true,
+        retentionPeriod: props.queueRetention ?? Duration.days(14),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      const queue = new Queue(this, 'MasterStores', {
+        queueName: names.queue,
+        fifo: true,
+        contentBasedDeduplication: false,
+        retentionPeriod: props.queueRetention ?? Duration.days(14),
+        visibilityTimeout: Duration.seconds(MASTER_STORES_TIMEOUT.toSeconds() * 6),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        // Nothing in it needs a redrive: the republish schedule catches the stores up to the head.
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      });
+      this.topic.addSubscription(new SqsSubscription(queue, { rawMessageDelivery: true }));
+      const consumer = declaredFunction(this, 'CatchUpMasterStores', MASTER_STORES_CONSUMER, binding(), { timeout: MASTER_STORES_TIMEOUT, memorySize: 512 });
+      consumer.addEventSource(new SqsEventSource(queue, { batchSize: 10 }));
+      this.functions.CatchUpMasterStores = consumer;
+      this.masterStores = { queue, deadLetterQueue };
     }
 
     const master = gatewayMaster(cluster);

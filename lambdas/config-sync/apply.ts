@@ -424,8 +424,23 @@ export async function catchUpOnce(
   context: NodeContext,
   toSequence: number,
   inHand: readonly DeliveredEvent[],
+  options: {
+    /**
+     * Only when the store is right before the events in hand (its cursor one below the first):
+     * for a store that a queue consumer of its own catches up (a pure master's, the
+     * master-stores queue), the request then reads just the cursor when it is behind, and
+     * leaves the log to that consumer instead of racing it.
+     */
+    readonly onlyWhenNext?: boolean;
+  } = {},
 ): Promise<CatchUpResult & { readonly settled: boolean }> {
-  const applier = new NodeApplier(deps, context, undefined, true);
+  const first = inHand[0]?.sequence;
+  let known: number | undefined;
+  if (options.onlyWhenNext && first !== undefined) {
+    known = await deps.store.readCursor(context.node);
+    if (known !== first - 1) return { fromCursor: known, cursor: known, applied: [], settled: known !== HELD_CURSOR && known >= toSequence };
+  }
+  const applier = new NodeApplier(deps, context, known, true);
   await applier.prefetch(inHand.slice(0, MAX_RUN_OBJECTS).flatMap((event) => (event.object === undefined ? [] : [event.object])));
   const fromCursor = await applier.cursor();
   if (fromCursor === HELD_CURSOR) return { fromCursor, cursor: fromCursor, applied: [], settled: false };

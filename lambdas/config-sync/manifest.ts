@@ -220,6 +220,24 @@ export const CONFIG_SYNC_MANIFEST = {
 } as const satisfies ServiceManifest<ConfigSyncEnv, ConfigSyncResource, ConfigSyncScope, ConfigSyncSchedule>;
 
 /**
+ * The consumer of the master-stores queue (`masterStoresQueueNames`), built only when the
+ * cluster has pure masters: the queue is subscribed to every event of the topic, and the
+ * function brings every pure master's store up to the highest sequence a batch delivered
+ * (master-stores.ts), with what RepublishPending's catch-up of the same stores needs.
+ */
+export const MASTER_STORES_CONSUMER = {
+  entry: 'config-sync/handlers/catch-up-master-stores.ts',
+  environment: COMMON,
+  grants: [
+    { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+    { on: 'eventLogVoids', actions: ddb('PutItem') },
+    { on: 'eventBodies', actions: s3('GetObject') },
+    { on: 'nodeStore', actions: STORE_WRITE, scope: 'pureMasters' },
+    { on: 'objectBodies', actions: BODY_WRITE, scope: 'pureMasters' },
+  ],
+} as const;
+
+/**
  * The GeoServer REST gateway, built only when `cluster.gateway` switches it on, so a manifest of
  * its own: the stack builds it, and the OpenAPI document includes its route, only then. Its route
  * `ANY /geoserver/rest/{proxy+}` has no authorizer of the cluster's (`geoserver` access): the

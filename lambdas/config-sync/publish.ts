@@ -27,6 +27,12 @@ export interface PublishDeps extends ApplyDeps {
    * with nothing stored, checked in the log append itself (`AppendGuard`).
    */
   readonly pauses?: NodePauses;
+  /**
+   * A pure master's store has a queue consumer of its own (the master-stores queue, which the
+   * cluster's construct builds whenever it has a pure master): the request then applies its
+   * events only when the store is right before them, and leaves the rest to that consumer.
+   */
+  readonly masterStoresQueued?: boolean;
 }
 
 /** The node publishing (from the request's authentication) and its cluster. */
@@ -182,11 +188,16 @@ export async function publishChanges(
     ),
     // The master keeps its own configuration: bring its store up to and including the last
     // event, in sequence order (events of other masters before it come from the log). A pure
-    // master's store has a catch-up of its own (the republish schedule's, and its next
-    // publish), so its request makes one pass that neither waits for a concurrent publisher's
-    // range nor races it for the cursor (`catchUpOnce`); a both-node's store has none for its
-    // own events (its queue never delivers them), so its request sees them applied.
-    (consumes(context.node.role) ? catchUp(deps, ownStore, last.sequence, events) : catchUpOnce(deps, ownStore, last.sequence, events)).then(
+    // master's store has a catch-up of its own (the master-stores queue's consumer, the
+    // republish schedule's, its next publish), so its request makes one pass that neither
+    // waits for a concurrent publisher's range nor races it for the cursor (`catchUpOnce`;
+    // with the queue, only when the store is right before these events); a both-node's store
+    // has none for its own events (its queue never delivers them), so its request sees them
+    // applied.
+    (consumes(context.node.role)
+      ? catchUp(deps, ownStore, last.sequence, events)
+      : catchUpOnce(deps, ownStore, last.sequence, events, { onlyWhenNext: deps.masterStoresQueued === true })
+    ).then(
       // A store held by its resync (HELD_CURSOR) applies nothing now: the job's catch-up will.
       ({ cursor }) => cursor !== HELD_CURSOR && cursor >= last.sequence,
       (error: unknown) => {

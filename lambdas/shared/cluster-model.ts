@@ -43,6 +43,15 @@ export function nodeQueueNames(cluster: string, node: string): { readonly queue:
   return { queue: `${cluster}-${node}.fifo`, deadLetterQueue: `${cluster}-${node}-dlq.fifo` };
 }
 
+/**
+ * The queue (and its dead-letter queue) whose consumer keeps the pure masters' stores up with
+ * the log (lambdas/config-sync/master-stores.ts): one per cluster with pure masters. The `_`
+ * is in neither cluster nor node names, so no node's queue (`<cluster>-<node>`) can take it.
+ */
+export function masterStoresQueueNames(cluster: string): { readonly queue: string; readonly deadLetterQueue: string } {
+  return { queue: `${cluster}_master-stores.fifo`, deadLetterQueue: `${cluster}_master-stores-dlq.fifo` };
+}
+
 export function isNodeName(value: string): boolean {
   return NODE_NAME_PATTERN.test(value);
 }

@@ -133,7 +133,8 @@ describe('per-node queues (the virtual topic)', () => {
         expect(synth.json.Resources[id]!.Properties).toMatchObject({ FifoQueue: true });
       }
     }
-    expect(logicalIdsOf(synth.json, 'AWS::SQS::Queue')).toHaveLength(2 * CONSUMERS.length);
+    // Besides them, the pure masters' stores' pair (below).
+    expect(logicalIdsOf(synth.json, 'AWS::SQS::Queue')).toHaveLength(2 * CONSUMERS.length + 2);
     for (const master of PURE_MASTERS) {
       const names = logicalIdsOf(synth.json, 'AWS::SQS::Queue').map((id) => String(synth.json.Resources[id]!.Properties.QueueName));
       expect(names.filter((name) => name.includes(master))).toEqual([]);
@@ -226,7 +227,8 @@ describe('the topic and its subscriptions', () => {
   it("subscribes each consuming node's queue with raw delivery and a filter dropping that node's own events", () => {
     const topic = topicId(synth.json);
     const subscriptions = logicalIdsOf(synth.json, 'AWS::SNS::Subscription').map((id) => synth.json.Resources[id]!.Properties);
-    expect(subscriptions).toHaveLength(CONSUMERS.length);
+    // And the pure masters' stores' queue (below).
+    expect(subscriptions).toHaveLength(CONSUMERS.length + 1);
     for (const node of CONSUMERS) {
       const queue = must(queueOf(synth.json, node), node);
       const own = subscriptions.filter((s) => JSON.stringify(s.Endpoint) === JSON.stringify(arnOf(queue)));
@@ -240,6 +242,51 @@ describe('the topic and its subscriptions', () => {
   });
 });
 
+describe("the pure masters' stores' queue", () => {
+  const masterStores = (json: Json) => must(queueNamed(json, `${CLUSTER}_master-stores.fifo`), 'master-stores queue');
+
+  it('is a FIFO queue with a dead-letter queue, subscribed to every event of the topic with raw delivery (no filter: a pure master’s own events too)', () => {
+    const queue = masterStores(synth.json);
+    const dlq = must(queueNamed(synth.json, `${CLUSTER}_master-stores-dlq.fifo`), 'master-stores DLQ');
+    expect(synth.json.Resources[queue]!.Properties).toMatchObject({
+      FifoQueue: true,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(dlq), maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    const subscriptions = logicalIdsOf(synth.json, 'AWS::SNS::Subscription')
+      .map((id) => synth.json.Resources[id]!.Properties)
+      .filter((subscription) => JSON.stringify(subscription.Endpoint) === JSON.stringify(arnOf(queue)));
+    expect(subscriptions).toEqual([{ Protocol: 'sqs', TopicArn: { Ref: topicId(synth.json) }, Endpoint: arnOf(queue), RawMessageDelivery: true }]);
+  });
+
+  it("feeds one function, in batches of 10, that writes only the pure masters' stores and reads the log", () => {
+    const fn = functionId(synth.json, 'CatchUpMasterStores');
+    const mappings = logicalIdsOf(synth.json, 'AWS::Lambda::EventSourceMapping')
+      .map((id) => synth.json.Resources[id]!.Properties)
+      .filter((mapping) => JSON.stringify(mapping.FunctionName) === JSON.stringify({ Ref: fn }));
+    expect(mappings).toEqual([expect.objectContaining({ EventSourceArn: arnOf(masterStores(synth.json)), BatchSize: 10 })]);
+    const visibility = synth.json.Resources[masterStores(synth.json)]!.Properties.VisibilityTimeout as number;
+    expect(visibility).toBeGreaterThanOrEqual(6 * (synth.json.Resources[fn]!.Properties.Timeout as number));
+    for (const nodes of storeNodesOf(synth.json, fn)) expect(nodes).toEqual(PURE_MASTERS);
+    for (const statement of s3Statements(synth.json, fn)) {
+      if (!actionsOfStatement(statement).some((action) => S3_WRITES.includes(action))) continue;
+      for (const key of bucketKeys(synth.json, statement)) expect(PURE_MASTERS.map((node) => `objects/${node}/*`)).toContain(key);
+    }
+    const everything = statementsOf(synth.json, fn).flatMap(actionsOfStatement);
+    expect(everything.filter((action) => action.startsWith('sns:'))).toEqual([]);
+    // It applies events only: no deletes; of SQS, only what the event source consumes its own queue with.
+    expect(everything).not.toContain('dynamodb:DeleteItem');
+    const sqs = statementsOf(synth.json, fn).filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('sqs:')));
+    expect(sqs.map((statement) => statement.Resource)).toEqual([arnOf(masterStores(synth.json))]);
+    expect(sqs.flatMap(actionsOfStatement)).not.toContain('sqs:SendMessage');
+  });
+
+  it('is not built for a cluster without pure masters', () => {
+    const withoutPureMaster = synthesize({ nodes: NODES.filter((node) => node.role !== 'master') });
+    expect(queueNamed(withoutPureMaster.json, `${CLUSTER}_master-stores.fifo`)).toBeUndefined();
+    expect(() => functionId(withoutPureMaster.json, 'CatchUpMasterStores')).toThrow('No function CatchUpMasterStores');
+  });
+});
+
 describe('apply functions', () => {
   it('one per consuming node, none for a pure master', () => {
     expect(Object.keys(applyFunctions(synth.json)).sort()).toEqual([...CONSUMERS].sort());
@@ -247,7 +294,8 @@ describe('apply functions', () => {
 
   it('each is fed by its own queue only: batches of 10, partial batch failures reported', () => {
     const mappings = logicalIdsOf(synth.json, 'AWS::Lambda::EventSourceMapping').map((id) => synth.json.Resources[id]!.Properties);
-    expect(mappings).toHaveLength(CONSUMERS.length);
+    // And the pure masters' stores' consumer (below).
+    expect(mappings).toHaveLength(CONSUMERS.length + 1);
     for (const node of CONSUMERS) {
       const fn = applyOf(synth.json, node);
       const own = mappings.filter((m) => JSON.stringify(m.FunctionName) === JSON.stringify({ Ref: fn }));

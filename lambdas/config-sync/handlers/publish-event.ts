@@ -27,7 +27,15 @@ const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 const membership = membershipFromEnv();
 // The pause is checked by the log append itself (one transaction with the range when the
 // log's instance knows the head), so an uncontended publish reads nothing before it commits.
-const deps: PublishDeps = { ...applyDepsFromEnv({ pausesInLog: true }), topic: eventTopicFromEnv(snsSdk), now: () => new Date(), pauses: nodePausesFromEnv() };
+// A pure master's store follows the log through the master-stores queue (built with every
+// cluster that has one): the request applies its own events only when nothing is before them.
+const deps: PublishDeps = {
+  ...applyDepsFromEnv({ pausesInLog: true }),
+  topic: eventTopicFromEnv(snsSdk),
+  now: () => new Date(),
+  pauses: nodePausesFromEnv(),
+  masterStoresQueued: true,
+};
 // Every request parses a change.
 buildEventSchemas();
 

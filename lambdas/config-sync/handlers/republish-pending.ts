@@ -3,13 +3,14 @@
  * 1. Publishes, in order, the events the log holds but the topic never accepted (a publish
  *    that failed after the log append). SNS FIFO drops a resend within 5 minutes by its
  *    deduplication id; later, appliers drop it as an old sequence.
- * 2. Brings every pure master's store up to the log head. Pure masters have no queue: their
- *    store gets their own events on publish, and everything else (other masters' events, an
- *    own event whose local write failed) here.
+ * 2. Brings every pure master's store up to the log head. A pure master's store gets its own
+ *    events on publish (when nothing concurrent holds them up) and everything else from the
+ *    master-stores queue's consumer (handlers/catch-up-master-stores.ts); this run is the
+ *    backstop for what that queue failed to bring.
  */
 import type { ScheduledEvent } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
-import { catchUp } from '../apply';
+import { catchUpMasterStores } from '../master-stores';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
 import { republishPending } from '../publish';
 import { loadSnsSdk } from '../adapters/deferred-sdk';
@@ -19,7 +20,7 @@ const applyDeps = applyDepsFromEnv();
 // Most runs find nothing unpublished: the SNS client loads on the first republish.
 const topic = eventTopicFromEnv(loadSnsSdk);
 const pauses = nodePausesFromEnv();
-const pureMasters = membership.nodes.filter((node) => node.role === 'master');
+const pureMasters = membership.nodes.filter((node) => node.role === 'master').map((node) => node.name);
 
 /** Pages of unpublished events per run; what is left waits for the next run. */
 const MAX_PAGES = 20;
@@ -28,7 +29,7 @@ const PAGE_SIZE = 100;
 export interface RepublishResult {
   readonly republished: number;
   /** Pure master -> events applied to its store from the log. */
-  readonly caughtUp: Record<string, number>;
+  readonly caughtUp: Readonly<Record<string, number>>;
   readonly failures: number;
 }
 
@@ -46,20 +47,14 @@ export const handler = instrumented(async (event: Partial<Pick<ScheduledEvent, '
     failures.push(error);
     logFailure('republish', membership.cluster, error);
   }
-  const caughtUp: Record<string, number> = {};
-  await Promise.all(
-    pureMasters.map(async (node) => {
-      try {
-        // A paused master consumes nothing, as a paused slave's queue does: it catches up on resume.
-        if (await pauses.read(node.name)) return;
-        const result = await catchUp(applyDeps, { cluster: membership.cluster, node: node.name });
-        caughtUp[node.name] = result.applied.length;
-      } catch (error) {
-        failures.push(error);
-        logFailure('catch-up', node.name, error);
-      }
-    }),
-  );
+  // To the log head: the backstop of the master-stores queue's catch-up (a paused master
+  // consumes nothing, as a paused slave's queue does: it catches up on resume).
+  const stores = await catchUpMasterStores({ ...applyDeps, pauses }, membership.cluster, pureMasters);
+  const caughtUp = stores.caughtUp;
+  for (const failure of stores.failures) {
+    failures.push(failure.error);
+    logFailure('catch-up', failure.node, failure.error);
+  }
   const backlog = await measureBacklog();
   const result = { republished, caughtUp, failures: failures.length, ...(backlog === undefined ? {} : { backlog }) };
   metrics.addMetric(METRIC.eventsRepublished, MetricUnit.Count, republished);

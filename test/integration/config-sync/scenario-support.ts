@@ -272,18 +272,6 @@ export class SyncCluster {
     return answers;
   }
 
-  /**
-   * Runs the republish schedule once, as its timer does in AWS (every minute by default): it
-   * brings every pure master's store up to the log head. A pure master has no queue; its
-   * publish request makes one pass over its store that a concurrent publish of the same
-   * master can end early (publish.ts), so after concurrent publishes its store may trail the
-   * log until this catch-up or its next publish.
-   */
-  async catchUpPureMasters(): Promise<void> {
-    const fired = await this.api('POST', '/__local/schedules/RepublishPendingSchedule', { json: { time: new Date().toISOString() } });
-    if (fired.status !== 200) throw new Error(`POST /__local/schedules/RepublishPendingSchedule: ${fired.status} ${fired.text}`);
-  }
-
   // --- observing ------------------------------------------------------------------------------
 
   async status(): Promise<NodesAnswer> {
