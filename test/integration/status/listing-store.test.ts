@@ -9,7 +9,7 @@ import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, typ
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { DynamoStatusStore } from '../../../lambdas/status/adapters/dynamo-status-store';
 import { planListing } from '../../../lambdas/status/adapters/listing-plan';
-import { BY_USER_PROCESS, STATUS_INDEXES, indexAttributes } from '../../../lambdas/status/adapters/status-table';
+import { BY_ATTRIBUTE, BY_USER_PROCESS, STATUS_INDEXES, indexAttributes } from '../../../lambdas/status/adapters/status-table';
 import { PHASES, isCompleted, type ExecutionStatus, type Phase } from '../../../lambdas/status/execution';
 import type { ListQuery } from '../../../lambdas/status/ports';
 import { CursorSigner } from '../../../lambdas/shared/signed-cursor';
@@ -342,4 +342,53 @@ test('reindexing keys the statuses an older version stored, so a newer index lis
   expect(unmarshall(raw.Item ?? {}).expiresAt).toBe(4_000_000_000);
   // Nothing left to do.
   expect(await reindexAll()).toMatchObject({ rewritten: 0, skipped: 0 });
+});
+
+test('a reindex never overwrites a status a node wrote after the scan read it: that write keyed it, and the rewrite is skipped', async () => {
+  const status: ExecutionStatus = {
+    executionId: 'raced-0',
+    processName: 'gs:Buffer',
+    phase: 'RUNNING',
+    progress: 10,
+    nodeId: 'slave-1',
+    userName: 'dave',
+    creationTime: at(5000),
+    lastUpdated: at(5001),
+    version: 2,
+  };
+  const keys = indexAttributes(status, SHARDS);
+  for (const index of [...Object.values(BY_ATTRIBUTE), BY_USER_PROCESS]) delete keys[index.partitionAttribute];
+  await client.send(new PutItemCommand({ TableName: TABLE, Item: marshall({ ...status, ...keys }, { removeUndefinedValues: true }) }));
+  const newer: ExecutionStatus = { ...status, progress: 60, task: 'written meanwhile', lastUpdated: at(5002), version: 3 };
+
+  // The node's write lands between the reindex's scan and its conditional put of this status.
+  const racing = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: emulators.dynamoEndpoint });
+  let raced = 0;
+  racing.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as { Item?: Record<string, AttributeValue> };
+      if (input.Item?.executionId?.S === status.executionId && raced === 0) {
+        raced += 1;
+        expect(await store.put(newer, status.version)).toBe(true);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'nodeWritesMeanwhile' },
+  );
+  const reindexing = new DynamoStatusStore({ tableName: TABLE, shards: SHARDS, ttlBackstopSeconds: 86_400, client: racing, cursors: new CursorSigner(KEY) });
+  const totals = { rewritten: 0, skipped: 0 };
+  let next: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await reindexing.reindexPage(1000, next);
+    totals.rewritten += page.rewritten;
+    totals.skipped += page.skipped;
+    next = page.next;
+  } while (next !== undefined);
+  racing.destroy();
+
+  expect(raced).toBe(1);
+  expect(totals).toEqual({ rewritten: 0, skipped: 1 });
+  // The node's write stands, and keyed the status: the owner's listing finds it.
+  expect(await store.get(status.executionId)).toEqual(newer);
+  expect((await listAll(store, { userName: 'dave', limit: 2 })).items).toEqual([newer]);
 });
