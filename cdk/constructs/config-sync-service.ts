@@ -25,7 +25,7 @@ import {
 } from '../../lambdas/config-sync/manifest';
 import { EVENT_LOG_TABLE, NODE_STORE_TABLE, VOID_ITEM_ATTRIBUTES } from '../../lambdas/config-sync/tables';
 import type { Grant } from '../../lambdas/shared/manifest';
-import { canPublish, consumes, masterStoresQueueNames, nodeQueueNames, nodeRolesJson, type ClusterNode } from '../../lambdas/shared/cluster-model';
+import { canPublish, consumes, masterStoresQueueNames, nodeQueueNames, nodeRolesJson, pureMasters, type ClusterNode } from '../../lambdas/shared/cluster-model';
 import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambdas/config-sync/gateway/limits';
 import { gatewayMaster, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
@@ -224,7 +224,7 @@ export class ConfigSyncService extends Construct {
     const nodeNames = (nodes: readonly ClusterNode[]) => nodes.map((node) => node.name);
     const scoped: Record<Exclude<ConfigSyncScope, 'ownNode'>, string[]> = {
       publishers: nodeNames(publishers),
-      pureMasters: nodeNames(cluster.nodes.filter((node) => !consumes(node.role))),
+      pureMasters: nodeNames(pureMasters(cluster.nodes)),
       allNodes: nodeNames(cluster.nodes),
     };
     const environment: Record<ConfigSyncEnv, string | undefined> = {
@@ -342,8 +342,7 @@ export class ConfigSyncService extends Construct {
     // event (no filter: a pure master's own events too, which its publish request may have left),
     // consumed one batch at a time (one message group) by a function that catches every pure
     // master's store up to the batch's highest sequence (lambdas/config-sync/master-stores.ts).
-    const pureMasters = cluster.nodes.filter((node) => canPublish(node.role) && !consumes(node.role));
-    if (pureMasters.length > 0) {
+    if (pureMasters(cluster.nodes).length > 0) {
       const names = masterStoresQueueNames(cluster.name);
       const deadLetterQueue = new Queue(this, 'MasterStoresDlq', {
         queueName: names.deadLetterQueue,

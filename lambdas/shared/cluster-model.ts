@@ -72,6 +72,14 @@ export function consumes(role: NodeRole): boolean {
 }
 
 /**
+ * Pure masters: they publish and consume no queue of their own, so their stores follow the log
+ * through the master-stores queue's consumer and the republish schedule.
+ */
+export function pureMasters<Node extends ClusterNode>(nodes: readonly Node[]): Node[] {
+  return nodes.filter((node) => canPublish(node.role) && !consumes(node.role));
+}
+
+/**
  * The declared nodes: at least one, names unique, and at least one that can publish, otherwise
  * no change could ever enter the cluster.
  */

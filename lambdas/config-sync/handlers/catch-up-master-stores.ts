@@ -12,19 +12,20 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 import { describeError, instrumented, logger } from '../../shared/observability';
+import { pureMasters } from '../../shared/cluster-model';
 import { applyDepsFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
 import { catchUpMasterStores, highestSequence } from '../master-stores';
 import { buildEventSchemas } from '../events';
 
 const membership = membershipFromEnv();
 const deps = { ...applyDepsFromEnv(), pauses: nodePausesFromEnv() };
-const pureMasters = membership.nodes.filter((node) => node.role === 'master').map((node) => node.name);
+const masters = pureMasters(membership.nodes).map((node) => node.name);
 // Every batch applies events read from the log.
 buildEventSchemas();
 
 export const handler = instrumented(async (event: SQSEvent): Promise<void> => {
   const toSequence = highestSequence(event.Records.map((record) => record.body));
-  const result = await catchUpMasterStores(deps, membership.cluster, pureMasters, toSequence);
+  const result = await catchUpMasterStores(deps, membership.cluster, masters, toSequence);
   for (const failure of result.failures) {
     logger.error('catch-up of a pure master store failed; the batch is retried', { subject: failure.node, error: describeError(failure.error) });
   }

@@ -11,6 +11,7 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { catchUpMasterStores } from '../master-stores';
+import { pureMasters } from '../../shared/cluster-model';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
 import { republishPending } from '../publish';
 import { loadSnsSdk } from '../adapters/deferred-sdk';
@@ -20,7 +21,7 @@ const applyDeps = applyDepsFromEnv();
 // Most runs find nothing unpublished: the SNS client loads on the first republish.
 const topic = eventTopicFromEnv(loadSnsSdk);
 const pauses = nodePausesFromEnv();
-const pureMasters = membership.nodes.filter((node) => node.role === 'master').map((node) => node.name);
+const masters = pureMasters(membership.nodes).map((node) => node.name);
 
 /** Pages of unpublished events per run; what is left waits for the next run. */
 const MAX_PAGES = 20;
@@ -49,7 +50,7 @@ export const handler = instrumented(async (event: Partial<Pick<ScheduledEvent, '
   }
   // To the log head: the backstop of the master-stores queue's catch-up (a paused master
   // consumes nothing, as a paused slave's queue does: it catches up on resume).
-  const stores = await catchUpMasterStores({ ...applyDeps, pauses }, membership.cluster, pureMasters);
+  const stores = await catchUpMasterStores({ ...applyDeps, pauses }, membership.cluster, masters);
   const caughtUp = stores.caughtUp;
   for (const failure of stores.failures) {
     failures.push(failure.error);
