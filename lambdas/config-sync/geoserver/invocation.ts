@@ -10,11 +10,14 @@ import type { AppliedEvent, BatchResult } from '../apply';
 import { GeoServerUnavailableError } from './errors';
 import type { GeoServerRest, GeoServerStatus, GeoServerStatusStore } from './ports';
 import { initialStatus, nextStatus, parseVersion } from './status';
+import { consoleWarn, type Warn } from '../../shared/warn';
 
 export interface GeoServerInvocationDeps {
   readonly rest: GeoServerRest;
   readonly status: GeoServerStatusStore;
   readonly now?: () => Date;
+  /** Where a status that could not be recorded is reported. @default consoleWarn */
+  readonly warn?: Warn;
 }
 
 /** First wait after a GeoServer turned out unavailable; it doubles per delivery. */
@@ -65,7 +68,10 @@ export class GeoServerInvocation {
     if (next !== previous && worthRecording(previous, next)) {
       this.status = next;
       await this.deps.status.write(this.node, next).catch((error: unknown) => {
-        console.warn(JSON.stringify({ message: 'could not record the GeoServer status', node: this.node, error: String(error) }));
+        (this.deps.warn ?? consoleWarn)('GeoServer status not recorded; GET /nodes shows the previous one until a later batch records it', {
+          node: this.node,
+          error: String(error),
+        });
       });
     }
   }

@@ -55,7 +55,7 @@ const queues = nodeQueuePairFromEnv(membership.cluster, node.name);
 // SQS only delays a failed batch or queues a job's next slice, SNS only carries a capture
 // job's events: both load on first use, out of the cold start of every node's apply function.
 const sqs = sqsFromEnv(loadSqsSdk);
-const geoserver = rest ? new GeoServerInvocation(node.name, { rest, status: geoServerStatusFromEnv() }) : undefined;
+const geoserver = rest ? new GeoServerInvocation(node.name, { rest, status: geoServerStatusFromEnv(), warn: base.warn }) : undefined;
 const jobs = jobStoreFromEnv();
 // Every batch parses the events it delivers.
 buildEventSchemas();

@@ -124,4 +124,16 @@ describe('GeoServer node status', () => {
     expect(writes).toHaveLength(6);
     expect(writes[5]?.unclearedProperties[0]).toMatchObject({ sequence: 7, properties: ['abstract'] });
   });
+
+  it('reports a status it could not record through the warn it was given, and does not fail the batch', async () => {
+    const warnings: Array<[string, Readonly<Record<string, unknown>>]> = [];
+    const invocation = new GeoServerInvocation('slave-1', {
+      rest: { url: URL, send: async () => ({ status: 200, text: JSON.stringify({ about: { resource: [{ '@name': 'GeoServer', Version: '2.26.2' }] } }) }) },
+      status: { read: async () => undefined, write: async () => Promise.reject(new Error('ProvisionedThroughputExceededException')) },
+      now: () => NOW,
+      warn: (message, fields) => void warnings.push([message, fields]),
+    });
+    await expect(invocation.after({ results: [{ disposition: 'applied', sequence: 1, applied: [event(1, { kind: 'applied', calls: 1, uncleared: [] })], cursor: 1 }] })).resolves.toBeUndefined();
+    expect(warnings).toEqual([[expect.stringContaining('GeoServer status not recorded'), { node: 'slave-1', error: 'Error: ProvisionedThroughputExceededException' }]]);
+  });
 });
