@@ -31,6 +31,8 @@ export interface MonitoringProps {
   readonly functions: Record<string, ClusterFunction>;
   /** Each consuming node's queue and dead-letter queue. */
   readonly nodeQueues: Record<string, { readonly queue: Queue; readonly deadLetterQueue: Queue }>;
+  /** The pure masters' catch-up queue and its dead-letter queue, when the cluster has a pure master. */
+  readonly masterStores?: { readonly queue: Queue; readonly deadLetterQueue: Queue };
 }
 
 /**
@@ -104,6 +106,24 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
+    }
+    if (props.masterStores) {
+      // Nothing there needs a redrive (the republish schedule catches the pure masters' stores up
+      // to the head), but a batch that failed five times is a fault to look into, not to let age out.
+      const { deadLetterQueue } = props.masterStores;
+      alarm(
+        deadLetterQueue,
+        'master-stores-dead-letters',
+        'CatchUpMasterStores failed a batch five times: it is in the master-stores dead-letter queue. Nothing is lost (the republish schedule catches ' +
+          "the pure masters' stores up to the log head); find the cause in the function's log, then purge the queue.",
+        {
+          metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        },
+      );
     }
     for (const { name: node } of cluster.nodes) {
       alarm(props.nodeQueues[node]?.queue ?? this, `${node}-lag`, `Node ${node} has been more than ${thresholds.lagThreshold} events behind the log for ${thresholds.lagMinutes} minutes.`, {
@@ -182,7 +202,8 @@ export class Monitoring extends Construct {
       graph('Events applied', perNode(METRIC.eventsApplied, 'Sum')),
       graph('Apply latency p99 (ms)', perNode(METRIC.applyLatency, 'p99')),
     );
-    const queues = Object.entries(props.nodeQueues);
+    // The pure masters' catch-up queue is drawn beside the nodes' queues, under its own label.
+    const queues = [...Object.entries(props.nodeQueues), ...(props.masterStores ? [['master-stores', props.masterStores] as const] : [])];
     this.dashboard.addWidgets(
       graph('Queue depth', queues.map(([node, q]) => q.queue.metricApproximateNumberOfMessagesVisible({ label: node, statistic: 'Maximum', period: Duration.minutes(1) }))),
       graph('Dead-letter depth', queues.map(([node, q]) => q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: node, statistic: 'Maximum', period: Duration.minutes(1) }))),

@@ -122,6 +122,7 @@ export class ClusterStack extends Stack {
       // Named by their place in the cluster: `Status-GetStatus`, `ConfigSync-<node>-Apply`.
       functions: Object.fromEntries(functions.map((fn) => [fn.node.path.split('/').slice(1).join('-'), fn])),
       nodeQueues: this.configSync.nodeQueues,
+      ...(this.configSync.masterStores ? { masterStores: this.configSync.masterStores } : {}),
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the cluster API' });

@@ -89,6 +89,19 @@ describe('per node alarms', () => {
     });
   });
 
+  it("the pure masters' catch-up: its dead-letter queue depth above 0, and no such alarm without a pure master", () => {
+    expect(alarmNamed(synth.json, 'geo-master-stores-dead-letters')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^ConfigSyncMasterStoresDlq/), 'QueueName'] } }],
+    });
+    const noPureMaster = synthesize({ nodes: [{ name: 'hub', role: 'both' }, { name: 'slave-1', role: 'slave' }] });
+    expect(alarms(noPureMaster.json).map((alarm) => alarm.AlarmName)).not.toContain('geo-master-stores-dead-letters');
+    expect(alarms(noPureMaster.json).map((alarm) => alarm.AlarmName)).toContain('geo-slave-1-dead-letters');
+  });
+
   it('thresholds follow the cluster configuration', () => {
     const tuned = synthesize({
       observability: { lagThreshold: 7, lagMinutes: 3, oldestMessageAgeSeconds: 120, api5xxPercent: 2.5, republishBacklogMinutes: 4 },
@@ -148,6 +161,7 @@ describe('dashboard', () => {
       expect(body).toContain(title);
     }
     for (const node of ['master-1', 'slave-1', 'slave-2']) expect(body).toContain(`"GeoServerCluster","Lag","node","${node}"`);
+    expect(body).toContain('"label":"master-stores"');
   });
 });
 
