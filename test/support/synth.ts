@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -17,7 +17,10 @@ export interface Synthesized {
   stacks: { cluster: Synthesized['json']; nested: Record<string, Synthesized['json']> };
   /** The synth's warnings (`Annotations.addWarningV2`), as `cdk synth` prints them. */
   warnings: string[];
-  /** The OpenAPI document as bundled with the function that serves GET /openapi.json (read from its asset), when bundled. */
+  /**
+   * The OpenAPI document of the function that serves GET /openapi.json: read from its asset when
+   * bundled; otherwise the file the synth wrote for its bundling to copy (`<outdir>/openapi/`).
+   */
   openApiDocument: unknown;
 }
 
@@ -53,11 +56,19 @@ export function synthesize(clusterOverrides: Record<string, unknown> = {}, optio
     );
     const validationReport = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
     const warnings = artifact.messages.filter((message) => message.level === 'warning').map((message) => String(message.entry.data));
-    const openApiDocument = options.bundle ? bundledOpenApiDocument(json, outdir) : undefined;
+    const openApiDocument = options.bundle ? bundledOpenApiDocument(json, outdir) : writtenOpenApiDocument(outdir);
     return { template: Template.fromJSON(json), json, stacks: { cluster, nested }, validationReport, warnings, openApiDocument };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** The document the synth wrote for the OpenApiDocument function's bundling to copy (one per synth). */
+function writtenOpenApiDocument(outdir: string): unknown {
+  const folder = path.join(outdir, 'openapi');
+  const files = existsSync(folder) ? readdirSync(folder) : [];
+  if (files.length > 1) throw new Error(`The synth wrote ${files.length} OpenAPI documents: ${files.join(', ')}`);
+  return files.length === 1 ? JSON.parse(readFileSync(path.join(folder, files[0]!), 'utf8')) : undefined;
 }
 
 function bundledOpenApiDocument(json: { Resources: Record<string, { Type: string; Metadata?: Record<string, unknown> }> }, outdir: string): unknown {
