@@ -99,6 +99,13 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
+      alarm(queue, `${node}-parked`, `Node ${node} parked events it could not apply (a change its GeoServer refused, or one its store cannot take): GET /nodes lists them under parked, with the reason. Fix the cause, then POST /nodes/${node}/redrive.`, {
+        metric: custom(METRIC.eventsParked, 'Sum', { [NODE_DIMENSION]: node }, Duration.minutes(5)),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
       alarm(queue, `${node}-oldest-message`, `Node ${node} has a queued event older than ${thresholds.oldestMessageAgeSeconds} s: it is down, paused or failing.`, {
         metric: queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(1) }),
         threshold: thresholds.oldestMessageAgeSeconds,

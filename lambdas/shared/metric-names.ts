@@ -17,6 +17,8 @@ export const METRIC = {
   applyLatency: 'ApplyLatency',
   /** Per node: deliveries that failed to apply and will be retried (then dead-lettered). */
   applyFailures: 'ApplyFailures',
+  /** Per node: events parked (not applied after bounded attempts; GET /nodes lists them). */
+  eventsParked: 'EventsParked',
   /** Per node: errors of the node's GeoServer REST calls. */
   geoServerErrors: 'GeoServerErrors',
   executionsCreated: 'ExecutionsCreated',

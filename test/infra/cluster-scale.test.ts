@@ -49,7 +49,7 @@ describe(`a cluster of ${CONSUMING} consuming nodes`, () => {
         functions: count('AWS::Lambda::Function'),
         eventSources: count('AWS::Lambda::EventSourceMapping'),
         alarms: count('AWS::CloudWatch::Alarm'),
-      }).toEqual({ queues: 2, queuePolicies: 2, subscriptions: 1, functions: 1, eventSources: 1, alarms: 5 });
+      }).toEqual({ queues: 2, queuePolicies: 2, subscriptions: 1, functions: 1, eventSources: 1, alarms: 6 });
       expect(types.length).toBeLessThan(STACK_RESOURCE_LIMIT);
     }
   });

@@ -612,8 +612,8 @@ describe('adding a node', () => {
     const prefix = `ConfigSync${ADDED.name.replace(/[^A-Za-z0-9]/g, '')}`;
     expect(added.length).toBeGreaterThan(0);
     expect(added.filter((id) => !id.startsWith(prefix))).toEqual([]);
-    // The new node's alarms: lag, dead letters, oldest message, and its apply function's errors and throttles.
-    expect(added.filter((id) => grown.json.Resources[id]!.Type === 'AWS::CloudWatch::Alarm')).toHaveLength(5);
+    // The new node's alarms: lag, dead letters, parked events, oldest message, and its apply function's errors and throttles.
+    expect(added.filter((id) => grown.json.Resources[id]!.Type === 'AWS::CloudWatch::Alarm')).toHaveLength(6);
     expect(added).toEqual(
       expect.arrayContaining([must(queueOf(grown.json, ADDED.name), 'new queue'), must(dlqOf(grown.json, ADDED.name), 'new DLQ'), applyOf(grown.json, ADDED.name)]),
     );

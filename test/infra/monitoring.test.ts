@@ -65,6 +65,22 @@ describe('per node alarms', () => {
     });
   });
 
+  it.each(['slave-1', 'slave-2'])('%s: any event parked in 5 minutes (the custom EventsParked metric the apply function emits)', (node) => {
+    expect(alarmNamed(synth.json, `geo-${node}-parked`)).toMatchObject({
+      Namespace: 'GeoServerCluster',
+      MetricName: 'EventsParked',
+      Dimensions: expect.arrayContaining([
+        { Name: 'service', Value: 'geo' },
+        { Name: 'node', Value: node },
+      ]),
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmDescription: expect.stringContaining(`POST /nodes/${node}/redrive`),
+    });
+  });
+
   it.each(['slave-1', 'slave-2'])('%s: oldest message older than the configured age (default 900 s)', (node) => {
     expect(alarmNamed(synth.json, `geo-${node}-oldest-message`)).toMatchObject({
       MetricName: 'ApproximateAgeOfOldestMessage',

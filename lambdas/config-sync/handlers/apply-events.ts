@@ -130,6 +130,7 @@ export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick
   const applied = result.results.reduce((count, delivery) => count + ('applied' in delivery ? delivery.applied.length : 0), 0);
   const last = result.results[result.results.length - 1];
   metrics.addMetric(METRIC.eventsApplied, MetricUnit.Count, applied);
+  recordParked(result.results);
   recordApplyLatency(result.results, records.map((record) => record.body));
   recordGeoServerErrors(result.results, result.failure?.error);
   logger.info('batch applied', {
@@ -177,6 +178,12 @@ function recordApplyLatency(results: readonly DeliveryResult[], bodies: readonly
     const publishedAt = publishedAtOf(bodies[index]);
     if (publishedAt !== undefined) metrics.addMetric(METRIC.applyLatency, MetricUnit.Milliseconds, Math.max(0, now - publishedAt));
   });
+}
+
+/** Events this batch parked: what a dead-letter queue's depth would have shown (they are alarmed on). */
+function recordParked(results: readonly DeliveryResult[]): void {
+  const parked = results.reduce((count, delivery) => count + ('applied' in delivery ? delivery.applied.filter((event) => event.effect === 'parked').length : 0), 0);
+  if (parked > 0) metrics.addMetric(METRIC.eventsParked, MetricUnit.Count, parked);
 }
 
 /** Changes the node's GeoServer refused, and a GeoServer that could not take changes at all. */

@@ -9,6 +9,8 @@
  * GeoServer's answer while the rest apply, and a redrive after the fix applies it to the
  * GeoServer; a 300 KiB style arrives as the same bytes.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { pick, seededRandom } from '../../support/random';
 import { sld, SyncCluster, type CatalogObject, type Change, type JsonObject } from './scenario-support';
@@ -37,6 +39,22 @@ afterAll(async () => {
   await cluster?.stop();
   for (const geoserver of geoservers.values()) await geoserver.close();
 });
+
+/**
+ * The `EventsParked` count each node's apply function emitted so far (Powertools EMF lines; the
+ * local runtime writes the functions' output to the harness's log file, as CloudWatch Logs
+ * would receive it). The node's `-parked` alarm reads this metric.
+ */
+function parkedMetricByNode(): Map<string, number> {
+  const logFile = path.resolve(__dirname, '..', '..', '..', '.local', 'integration-config-sync-geoserver-cluster.log');
+  const counts = new Map<string, number>();
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('"EventsParked"') || !line.startsWith('{')) continue;
+    const emf = JSON.parse(line) as { node?: string; EventsParked?: number };
+    if (emf.node !== undefined && typeof emf.EventsParked === 'number') counts.set(emf.node, (counts.get(emf.node) ?? 0) + emf.EventsParked);
+  }
+  return counts;
+}
 
 function standIn(node: string): GeoServerStandIn {
   return geoservers.get(node)!;
@@ -204,6 +222,7 @@ test('a change one GeoServer refuses is parked on that node with GeoServer’s a
   const refusing = standIn('gs-2');
   await cluster.publish(MASTER, { kind: 'add', object: { type: 'workspace', id: 'refusal' }, properties: { name: 'refusal' } });
   await cluster.waitConverged();
+  const parkedBefore = parkedMetricByNode();
   // GeoServer refuses the store (its connection parameters, say) every time it is sent.
   for (let i = 0; i < 3; i += 1) {
     refusing.rejectNext((request) => request.method === 'POST' && request.path.endsWith('/workspaces/refusal/datastores'), 400, 'Could not connect to database: bad host');
@@ -236,6 +255,14 @@ test('a change one GeoServer refuses is parked on that node with GeoServer’s a
     answer: 'Could not connect to database: bad host',
   });
   expect(gs2.geoserver.lastError).toMatchObject({ status: 400, sequence: bad.sequence });
+  // Counted for the node's -parked alarm: both held-back events on gs-2, none on gs-1.
+  let parkedSince: Record<string, number> = {};
+  for (let waited = 0; waited <= 5000 && parkedSince['gs-2'] !== 2; waited += 100) {
+    if (waited > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = parkedMetricByNode();
+    parkedSince = Object.fromEntries(SLAVES.map((node) => [node, (now.get(node) ?? 0) - (parkedBefore.get(node) ?? 0)]));
+  }
+  expect(parkedSince).toEqual({ 'gs-1': 0, 'gs-2': 2 });
   // Nothing dead-lettered anywhere; the other GeoServer node took it all.
   for (const node of converged.nodes) if (node.role !== 'master') expect(node.deadLetterDepth).toBe(0);
   expect((converged.nodes.find((node) => node.name === 'gs-1') as unknown as Record<string, any>).parked).toEqual([]);
