@@ -93,7 +93,7 @@ const HEADERS: Record<string, Json> = {
     description:
       "`true`: the write was published to the cluster; `partial`: published, but part of what it carried is not replicated (a zipped style " +
       "package's icons); `false`: the path is of a type the cluster does not replicate; `failed`: the master applied it " +
-      'but publishing failed (a capture of the master publishes it). Absent on reads of replicated types and on writes the master refused',
+      'but publishing failed (the next write through the gateway, or the gateway\'s sweep within a minute, publishes it). Absent on reads of replicated types and on writes the master refused',
     schema: { type: 'string', enum: ['true', 'partial', 'false', 'failed'] },
   },
   XClusterSequence: { description: "The sequences of the write's events in the cluster's log, comma-separated, in order", schema: { type: 'string', pattern: '^[0-9]+(,[0-9]+)*$' } },

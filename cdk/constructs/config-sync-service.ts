@@ -387,6 +387,18 @@ export class ConfigSyncService extends Construct {
         );
       }
       this.functions.GeoServerGateway = gateway;
+      // Its sweep: reads the master's GeoServer with the master node's own secret, as the master's apply function does.
+      const sweep = declaredFunction(this, 'RecoverGatewayWrites', GATEWAY_MANIFEST.RecoverGatewayWrites, binding(master.name), {
+        ...options('RecoverGatewayWrites'),
+        environment: {
+          [CONFIG_SYNC_ENV.nodeName]: master.name,
+          [CONFIG_SYNC_ENV.geoserverUrl]: master.geoserver.url,
+          [CONFIG_SYNC_ENV.geoserverCredentialsSecret]: master.geoserver.credentialsSecret,
+        },
+      });
+      sweep.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, master.geoserver.credentialsSecret)]));
+      if (master.geoserver.network) this.placeInVpc(sweep, master.name, master.geoserver.network);
+      this.functions.RecoverGatewayWrites = sweep;
     }
   }
 

@@ -773,7 +773,7 @@ export const GATEWAY_API = {
           "The master GeoServer's answer, its status, content type and body unchanged (GeoServer's REST reference). " +
           '`X-Cluster-Replicated` says whether a write was published (`true`, with `X-Cluster-Sequence`; `partial` when part of it is not ' +
           "replicated, a zipped style package's icons), is of a type the cluster does not replicate (`false`), or was applied by the master " +
-          'but could not be published (`failed`: a capture of the master publishes it)',
+          'but could not be published yet (`failed`: the next write through the gateway, or the gateway\'s sweep within a minute, publishes it)',
         headers: ['XClusterReplicated', 'XClusterSequence'],
         content: { '*/*': { schema: geoserverDocument } },
       },

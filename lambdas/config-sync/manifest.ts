@@ -251,7 +251,8 @@ export const GEOSERVER_GATEWAY = {
   environment: [...COMMON, CONFIG_SYNC_ENV.gatewayMasterNode, CONFIG_SYNC_ENV.gatewayGeoserverUrl, CONFIG_SYNC_ENV.gatewayAllowedSourceIps],
   grants: [
     { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
-    { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },
+    // Query: a style rename (and a recovery) finds the layers and layer groups that name a style in its master's store.
+    { on: 'nodeStore', actions: [...STORE_WRITE, 'dynamodb:Query'], scope: 'ownNode' },
     { on: 'topic', actions: ['sns:Publish'] },
     { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
     { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
@@ -259,7 +260,25 @@ export const GEOSERVER_GATEWAY = {
   routes: [{ method: 'ANY', path: GATEWAY_ROUTE_PATH, access: 'geoserver', api: GATEWAY_API.geoserverRest }],
 } as const;
 
-export const GATEWAY_MANIFEST = { GeoServerGateway: GEOSERVER_GATEWAY } as const satisfies ServiceManifest<
+/**
+ * The gateway's sweep (gateway/recovery.ts), built with the gateway: on the republish schedule,
+ * it publishes what an unfinished gateway write (its process died between the master's answer and
+ * the log append, or the append failed) left on the master, when no later write did. It reads the
+ * master's GeoServer with the master node's credentials (`NODE_NAME` is the gateway's master; the
+ * stack grants its secret alone and places it in the GeoServer's VPC) and publishes as that master:
+ * the gateway's grants, no more.
+ */
+export const GATEWAY_SWEEP = {
+  entry: 'config-sync/handlers/recover-gateway-writes.ts',
+  environment: [...COMMON, CONFIG_SYNC_ENV.nodeName, CONFIG_SYNC_ENV.geoserverUrl, CONFIG_SYNC_ENV.geoserverCredentialsSecret],
+  grants: GEOSERVER_GATEWAY.grants,
+  schedule: {
+    setting: 'republishSchedule',
+    description: "Publishes what a gateway write whose process died before its log append left on the master GeoServer, when no later write did",
+  },
+} as const;
+
+export const GATEWAY_MANIFEST = { GeoServerGateway: GEOSERVER_GATEWAY, RecoverGatewayWrites: GATEWAY_SWEEP } as const satisfies ServiceManifest<
   ConfigSyncEnv,
   ConfigSyncResource,
   ConfigSyncScope,

@@ -11,7 +11,7 @@ import {
   PUBLISH_RESERVE_MS,
   REQUEST_BUDGET_MS,
 } from '../../lambdas/config-sync/gateway/limits';
-import { actionsOfStatement, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
+import { actionsOfStatement, functionId, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
 const NODES = [
   { name: 'master-1', role: 'master' },
@@ -81,6 +81,24 @@ describe('switched on', () => {
     expect(LEASE_WAIT_MS + PUBLISH_RESERVE_MS).toBeLessThan(REQUEST_BUDGET_MS);
   });
 
+  test("its sweep runs on the republish schedule, reads the master's GeoServer with the master's own secret alone, in its VPC, and publishes as that master only", () => {
+    const id = functionId(synth.json, 'RecoverGatewayWrites');
+    expect(id).toBeDefined();
+    const properties = synth.json.Resources[id]!.Properties;
+    expect(properties.Environment.Variables).toMatchObject({ NODE_NAME: 'gs-main', GEOSERVER_URL: 'http://10.0.3.20:8080/geoserver' });
+    expect(properties.VpcConfig).toEqual({ SubnetIds: ['subnet-0a1b2c3d'], SecurityGroupIds: ['sg-0a1b2c3d'] });
+    const statements = statementsOf(synth.json, id);
+    const secrets = statements.filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('secretsmanager:')));
+    expect(secrets).toHaveLength(1);
+    expect(JSON.stringify(secrets[0]!.Resource)).toContain('geo/gs-main');
+    expect(JSON.stringify(secrets[0]!.Resource)).not.toContain('geo/gs-1');
+    const keyed = statements.filter((statement) => statement.Condition?.['ForAllValues:StringEquals']);
+    expect(keyed.map((statement) => statement.Condition!['ForAllValues:StringEquals'])).toEqual([{ 'dynamodb:LeadingKeys': ['gs-main'] }]);
+    const rules = logicalIdsOf(synth.json, 'AWS::Events::Rule').map((rule) => synth.json.Resources[rule]!.Properties);
+    const rule = rules.find((candidate) => JSON.stringify(candidate.Targets).includes(id));
+    expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)' });
+  });
+
   test('cdk-nag finds nothing unacknowledged', () => {
     for (const report of synth.validationReport.pluginReports) expect(report.conclusion).toBe('success');
   });
@@ -101,6 +119,8 @@ test('switched on without an allow list: synth warns that every address can reac
 test('switched off (the default): no route and no function', () => {
   const synth = synthesize({ nodes: NODES });
   expect(gatewayFunction(synth.json)).toBeUndefined();
+  // nor its sweep
+  expect(() => functionId(synth.json, 'RecoverGatewayWrites')).toThrow(/No function/);
   const keys = logicalIdsOf(synth.json, 'AWS::ApiGatewayV2::Route').map((id) => synth.json.Resources[id]!.Properties.RouteKey as string);
   expect(keys.some((key) => key.includes('/geoserver/rest'))).toBe(false);
 });

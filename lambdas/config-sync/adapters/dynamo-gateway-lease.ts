@@ -4,12 +4,18 @@
  * `leaseUntil` (epoch ms). It lives beside the log it orders, and the gateway already may write
  * that table; no event query reads that partition.
  *
- * Taking it is a conditional put: no owner, or a lease that ended before the taker's clock.
+ * Taking it is a conditional update: no owner, or a lease that ended before the taker's clock.
  * Giving it back removes the owner on condition that it is still ours, so a holder whose lease
  * was taken over (it outlived the expiry) never frees someone else's.
+ *
+ * Each write's intent (gateway/write-lease.ts `WriteIntent`) is an attribute of the same item,
+ * `intent_<owner>` (its JSON), set in the same update that takes the lease and removed in the
+ * one that gives it back once the write's changes are in the log; the take answers the item as
+ * it was, so the intents earlier holders left cost no extra call. An item holds at most 400 KB:
+ * an intent is a path and a few object ids, and each is cleared by the next holder.
  */
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { LeaseAttempt, LeaseStore } from '../gateway/write-lease';
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
 import { num, optionalNumber, str, type Item } from './dynamo-attributes';
 import { HEAD_SEQUENCE } from './dynamo-event-log';
 
@@ -28,19 +34,33 @@ export class DynamoGatewayLease implements LeaseStore {
     this.key = { cluster: str(gatewayLeasePartition(cluster)), sequence: num(HEAD_SEQUENCE) };
   }
 
-  async tryAcquire(owner: string, now: number, until: number): Promise<LeaseAttempt> {
+  async tryAcquire(owner: string, now: number, until: number, intent?: WriteIntent): Promise<LeaseAttempt> {
     try {
-      await this.client.send(
-        new PutItemCommand({
+      const result = await this.client.send(
+        new UpdateItemCommand({
           TableName: this.tableName,
-          Item: { ...this.key, owner: str(owner), leaseUntil: num(until), acquiredAt: str(new Date(now).toISOString()) },
+          Key: this.key,
+          UpdateExpression: `SET #owner = :owner, #leaseUntil = :until, #acquiredAt = :at${intent ? ', #intent = :intent' : ''}`,
           ConditionExpression: 'attribute_not_exists(#owner) OR #leaseUntil < :now',
-          ExpressionAttributeNames: { '#owner': 'owner', '#leaseUntil': 'leaseUntil' },
-          ExpressionAttributeValues: { ':now': num(now) },
+          ExpressionAttributeNames: {
+            '#owner': 'owner',
+            '#leaseUntil': 'leaseUntil',
+            '#acquiredAt': 'acquiredAt',
+            ...(intent ? { '#intent': intentAttribute(owner) } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':owner': str(owner),
+            ':until': num(until),
+            ':at': str(new Date(now).toISOString()),
+            ':now': num(now),
+            ...(intent ? { ':intent': str(JSON.stringify(intent)) } : {}),
+          },
+          ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { acquired: true };
+      const pending = intentsOf(result.Attributes);
+      return pending.length > 0 ? { acquired: true, pending } : { acquired: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const held = error.Item ?? (await this.read());
@@ -50,15 +70,16 @@ export class DynamoGatewayLease implements LeaseStore {
     }
   }
 
-  async release(owner: string): Promise<void> {
+  async release(owner: string, clear: readonly string[] = []): Promise<void> {
+    const cleared = Object.fromEntries([...new Set(clear)].map((cleared, index) => [`#cleared${index}`, intentAttribute(cleared)]));
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: this.key,
-          UpdateExpression: 'REMOVE #owner, #leaseUntil',
+          UpdateExpression: `REMOVE ${['#owner', '#leaseUntil', ...Object.keys(cleared)].join(', ')}`,
           ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner', '#leaseUntil': 'leaseUntil' },
+          ExpressionAttributeNames: { '#owner': 'owner', '#leaseUntil': 'leaseUntil', ...cleared },
           ExpressionAttributeValues: { ':owner': str(owner) },
         }),
       );
@@ -67,8 +88,35 @@ export class DynamoGatewayLease implements LeaseStore {
     }
   }
 
+  /** The intents left in the item and, while someone holds the lease, until when (a read, for the sweep). */
+  async pending(): Promise<{ readonly heldUntil?: number; readonly intents: readonly WriteIntent[] }> {
+    const item = await this.read();
+    const heldUntil = item?.owner ? optionalNumber(item, 'leaseUntil') : undefined;
+    return { ...(heldUntil === undefined ? {} : { heldUntil }), intents: intentsOf(item) };
+  }
+
   private async read(): Promise<Item | undefined> {
     const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: true }));
     return result.Item;
   }
+}
+
+const INTENT_PREFIX = 'intent_';
+
+function intentAttribute(owner: string): string {
+  return `${INTENT_PREFIX}${owner}`;
+}
+
+/** The intents an item holds, oldest first. */
+function intentsOf(item: Item | undefined): WriteIntent[] {
+  const intents: WriteIntent[] = [];
+  for (const [name, value] of Object.entries(item ?? {})) {
+    if (!name.startsWith(INTENT_PREFIX) || value.S === undefined) continue;
+    try {
+      intents.push(JSON.parse(value.S) as WriteIntent);
+    } catch {
+      // Not ours to read: left for an operator (it names no objects we could recover).
+    }
+  }
+  return intents.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }

@@ -9,7 +9,7 @@ import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
 import { isFinal, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
-import type { LeaseAttempt, LeaseStore } from '../gateway/write-lease';
+import type { LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
 import type {
   AppendGuard,
   BatchCommit,
@@ -538,15 +538,21 @@ export class MemoryJobStore implements JobStore {
 
 /** The cluster's write lease (gateway/write-lease.ts) in memory, with the DynamoDB adapter's rules: a conditional take, an owner-checked release. */
 export class MemoryWriteLease implements LeaseStore {
-  private holder: { owner: string; until: number } | undefined;
+  holder: { owner: string; until: number } | undefined;
+  /** The intents recorded and not cleared, by owner. */
+  readonly intents = new Map<string, WriteIntent>();
 
-  async tryAcquire(owner: string, now: number, until: number): Promise<LeaseAttempt> {
+  async tryAcquire(owner: string, now: number, until: number, intent?: WriteIntent): Promise<LeaseAttempt> {
     if (this.holder && this.holder.until >= now) return { acquired: false, heldUntil: this.holder.until };
+    const pending = [...this.intents.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((left) => structuredClone(left));
     this.holder = { owner, until };
-    return { acquired: true };
+    if (intent) this.intents.set(owner, structuredClone(intent));
+    return pending.length > 0 ? { acquired: true, pending } : { acquired: true };
   }
 
-  async release(owner: string): Promise<void> {
-    if (this.holder?.owner === owner) this.holder = undefined;
+  async release(owner: string, clear: readonly string[] = []): Promise<void> {
+    if (this.holder?.owner !== owner) return;
+    this.holder = undefined;
+    for (const cleared of clear) this.intents.delete(cleared);
   }
 }

@@ -28,15 +28,17 @@
  * Every call to the master of one request shares one time budget (./limits.ts): a write's forward
  * leaves time for reading it back and publishing it.
  *
- * A process that dies between the master's answer and the log append leaves that change on the
- * master only, until a capture (`POST /nodes/{master}/capture`) publishes it.
+ * A process that dies between the master's answer and the log append (or whose append fails)
+ * leaves the intent it recorded with the lease: the next holder of the lease (the next write, or
+ * the schedule's sweep) publishes what the master holds of those objects first (recovery.ts).
  */
 import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import { classifyRestPath, type ClassifiedPath, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
-import { UNSERIALIZED, type WriteSerializer } from './write-lease';
+import { UNSERIALIZED, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
+import { styleUserPath, type StyleUsers } from './style-users';
 
 export interface GatewayRequest {
   readonly method: string;
@@ -69,6 +71,24 @@ export interface GatewayOptions {
   /** Kept back from a write's forward for reading it back and publishing it. */
   readonly publishReserveMs?: number;
   readonly now?: () => number;
+  /**
+   * The layers and layer groups that name a style (the master's store): a style rename publishes
+   * their new state between the new style's add and the old one's remove. Without it, a rename
+   * publishes the style alone.
+   */
+  readonly styleUsers?: StyleUsers;
+  /**
+   * Closes the crash window (recovery.ts): each write records its intent with the lease, and
+   * publishes the intents earlier writes left before its own. Without it, nothing is recorded.
+   */
+  readonly recovery?: GatewayRecovery;
+}
+
+/** What a write records before it is forwarded, and how leftover intents are published (recovery.ts). */
+export interface GatewayRecovery {
+  intentOf(target: ManagedPath, method: string, request: GatewayRequest): Omit<WriteIntent, 'owner' | 'at'>;
+  /** Publishes what the master holds of the intents' objects, read with `read`; answers what it recovered. */
+  recover(pending: readonly WriteIntent[], read: MasterReader): Promise<{ readonly owners: readonly string[]; readonly sequences: readonly number[] }>;
 }
 
 /** Appends a change to the cluster's log as the master's; answers its sequence. */
@@ -87,6 +107,8 @@ export interface GatewayResponse {
   readonly error?: string;
   /** What the write carried that was not replicated (`X-Cluster-Replicated: partial`). */
   readonly notReplicated?: string;
+  /** Intents earlier writes left that this write published first (recovery.ts), and their sequences. */
+  readonly recovered?: { readonly intents: number; readonly sequences: readonly number[] };
 }
 
 export const REPLICATED_HEADER = 'x-cluster-replicated';
@@ -135,7 +157,25 @@ export async function handleGatewayCall(
   }
   // Refused before anything is forwarded: the master would apply what no other node could.
   if ((request.body?.length ?? 0) > MAX_REPLICATED_WRITE_BYTES) throw new ReplicatedWriteTooLargeError(request.body!.length);
-  return (options.writes ?? UNSERIALIZED).run(() => write(budgeted, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, headers, request));
+  const recovery = options.recovery;
+  let recovered: GatewayResponse['recovered'];
+  const runOptions: RunOptions<GatewayResponse> = recovery
+    ? {
+        intent: recovery.intentOf(classified, method, request),
+        // Kept when the changes did not reach the log (or the work threw): the next holder recovers it.
+        finished: (result) => result.replication !== 'publish-failed',
+        recover: async (pending) => {
+          const result = await recovery.recover(pending, readerFor(budgeted, headers));
+          recovered = { intents: result.owners.length, sequences: [...result.sequences] };
+          return result.owners;
+        },
+      }
+    : {};
+  const answer = await (options.writes ?? UNSERIALIZED).run(
+    () => write(budgeted, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, headers, request, options.styleUsers),
+    runOptions,
+  );
+  return recovered ? { ...answer, recovered } : answer;
 }
 
 /** A write to a replicated path, under the cluster's write lease: forward, read back, publish. */
@@ -147,6 +187,7 @@ async function write(
   method: string,
   headers: Record<string, string>,
   request: GatewayRequest,
+  styleUsers: StyleUsers | undefined,
 ): Promise<GatewayResponse> {
   const read = readerFor(upstream, headers);
   // What the object was, to tell a change from nothing. A master that will not show it (the
@@ -166,7 +207,7 @@ async function write(
 
   let changes: ConfigChange[];
   try {
-    changes = await changesOf(read, classified, method, request, answer, before);
+    changes = await changesOf(read, classified, method, request, answer, before, styleUsers);
   } catch (error) {
     return publishFailure(answer, error);
   }
@@ -216,10 +257,12 @@ function publishFailure(answer: UpstreamResponse, error: unknown): GatewayRespon
 }
 
 /** The master answered a read of an object, but not with its representation. */
-class UnreadableError extends Error {}
+export class UnreadableError extends Error {}
+
+export type MasterReader = ReturnType<typeof readerFor>;
 
 /** The master's JSON representation of what a path addresses, or undefined when it has none. */
-function readerFor(upstream: Upstream, headers: Record<string, string>) {
+export function readerFor(upstream: Upstream, headers: Record<string, string>) {
   const get = (path: string, accept: string) =>
     upstream.send({ method: 'GET', path, query: '', headers: { ...pick(headers, 'authorization'), accept } });
   return {
@@ -238,6 +281,22 @@ function readerFor(upstream: Upstream, headers: Record<string, string>) {
       if (!isJsonObject(inner)) throw new UnreadableError(`the master's ${path} has no ${target.type} inside its wrapper`);
       if (target.type !== 'style') return inner;
       return { ...inner, ...(await styleDocument(get, path, inner)) };
+    },
+    /** The names a collection lists (`{"workspaces": {"workspace": [{"name": ...}]}}`, or `""` when empty). */
+    async names(path: string): Promise<string[]> {
+      const answer = await get(`${path}.json`, 'application/json');
+      if (answer.status === 404) return [];
+      if (answer.status !== 200) throw new UnreadableError(`listing ${path} on the master answered ${answer.status}`);
+      let parsed: JsonValue;
+      try {
+        parsed = JSON.parse(answer.body.toString('utf8')) as JsonValue;
+      } catch {
+        throw new UnreadableError(`the master's listing of ${path} is not JSON`);
+      }
+      const outer = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
+      const inner = isJsonObject(outer) ? Object.values(outer)[0] : undefined;
+      const items = Array.isArray(inner) ? inner : inner === undefined ? [] : [inner];
+      return items.flatMap((item) => (isJsonObject(item) && typeof item.name === 'string' ? [item.name] : []));
     },
   };
 }
@@ -264,6 +323,7 @@ async function changesOf(
   request: GatewayRequest,
   answer: UpstreamResponse,
   before: JsonObject | undefined,
+  styleUsers?: StyleUsers,
 ): Promise<ConfigChange[]> {
   const query = new URLSearchParams(request.query);
   if (method === 'DELETE') {
@@ -302,6 +362,7 @@ async function changesOf(
     if (!moved.managed || !moved.id) throw new Error(`cannot tell what ${target.path} was renamed to`);
     const after = await read.object(moved, moved.path);
     if (!after) throw new Error(`the master has no ${moved.path} after the rename`);
+    if (target.type === 'style') return styleRenamed(read, target.id, moved.id, after, styleUsers);
     const isResource = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'].includes(target.type);
     const changes: ConfigChange[] = [
       // a resource's layer takes its name, so the old one goes with it (recurse) and comes back renamed
@@ -330,6 +391,30 @@ async function changesOf(
   }
   if (Object.keys(mergePatchBetween(before, after)).length === 0) return [];
   return [{ kind: 'modify', object: { type: target.type, id: target.id }, patch: wholeStatePatch(before, after) } as ConfigChange];
+}
+
+/**
+ * A style renamed: GeoServer moved every layer and layer group that named it to the new name
+ * (style-users.ts), while the other nodes still hold the old one and would refuse to remove a
+ * style something names. So: the new style first, then each of those objects as the master now
+ * holds it (read back: a modify carrying its whole state), then the old style's removal, which
+ * nothing names any more on any node.
+ */
+async function styleRenamed(
+  read: ReturnType<typeof readerFor>,
+  from: string,
+  to: string,
+  after: JsonObject,
+  styleUsers: StyleUsers | undefined,
+): Promise<ConfigChange[]> {
+  const changes: ConfigChange[] = [add('style', to, after)];
+  for (const user of styleUsers ? await styleUsers.of(from) : []) {
+    const now = await read.object({ type: user.type }, styleUserPath(user));
+    if (!now || Object.keys(mergePatchBetween(user.properties, now)).length === 0) continue; // gone or unchanged: nothing to move
+    changes.push({ kind: 'modify', object: { type: user.type, id: user.id }, patch: wholeStatePatch(user.properties, now) } as ConfigChange);
+  }
+  changes.push({ kind: 'remove', object: { type: 'style', id: from }, recurse: false } as ConfigChange);
+  return changes;
 }
 
 function add(type: ObjectType, id: string, properties: JsonObject): ConfigChange {

@@ -14,21 +14,76 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../shared/errors';
+import type { ObjectType } from '../events';
 
-export type LeaseAttempt = { readonly acquired: true } | { readonly acquired: false; readonly heldUntil: number };
+/**
+ * What a write through the gateway is about to change on the master, recorded with the lease
+ * before the write is forwarded and cleared once its changes are in the log (recovery.ts). One
+ * left behind (its writer died between the master's answer and the log append, or the append
+ * failed) is found by whoever takes the lease next, who publishes what the master then holds
+ * of those objects before going on.
+ */
+export interface WriteIntent {
+  /** The lease owner (the write's token) that recorded it. */
+  readonly owner: string;
+  /** When it was recorded (ISO 8601). */
+  readonly at: string;
+  readonly method: string;
+  /** The REST path written, under `<geoserver>/rest`, without its extension. */
+  readonly path: string;
+  /** A DELETE's `recurse`. */
+  readonly recurse?: boolean;
+  /** The objects the write may change, known before it was forwarded, with their REST paths on the master. */
+  readonly objects: readonly IntentObject[];
+  /** Collections in which the write may have created (or renamed to) a member it did not name beforehand. */
+  readonly collections?: readonly string[];
+}
 
-/** The cluster's write lease (one per cluster). */
+export interface IntentObject {
+  readonly type: ObjectType;
+  readonly id: string;
+  readonly path: string;
+}
+
+export type LeaseAttempt =
+  | { readonly acquired: true; /** Intents that earlier holders left (absent when none). */ readonly pending?: readonly WriteIntent[] }
+  | { readonly acquired: false; readonly heldUntil: number };
+
+/** The cluster's write lease (one per cluster), with the intents of the writes made under it. */
 export interface LeaseStore {
-  /** Takes the lease for `owner` until `until` (epoch ms) unless another owner holds an unexpired one at `now`. */
-  tryAcquire(owner: string, now: number, until: number): Promise<LeaseAttempt>;
-  /** Gives the lease back if `owner` still holds it; a no-op otherwise. */
-  release(owner: string): Promise<void>;
+  /**
+   * Takes the lease for `owner` until `until` (epoch ms) unless another owner holds an unexpired
+   * one at `now`, recording `intent` with it; answers the intents earlier holders left.
+   */
+  tryAcquire(owner: string, now: number, until: number, intent?: WriteIntent): Promise<LeaseAttempt>;
+  /**
+   * Gives the lease back if `owner` still holds it, clearing the intents of the owners in `clear`;
+   * a no-op otherwise (the intents then stay for the next holder).
+   */
+  release(owner: string, clear?: readonly string[]): Promise<void>;
+}
+
+/** What a write under the lease records and when it is done. */
+export interface RunOptions<T> {
+  /** Recorded with the lease before `work` runs (the write's `WriteIntent`, less its owner and time). */
+  readonly intent?: Omit<WriteIntent, 'owner' | 'at'>;
+  /** Whether `work`'s result means its changes are in the log (or there were none): its intent is cleared. @default always */
+  readonly finished?: (result: T) => boolean;
+  /** Recovers the intents earlier holders left, for this run (a gateway write reads the master with its caller's credentials). @default the serializer's */
+  readonly recover?: IntentRecovery;
 }
 
 /** Runs a write with the cluster's writes serialized around it. */
 export interface WriteSerializer {
-  run<T>(work: () => Promise<T>): Promise<T>;
+  run<T>(work: () => Promise<T>, options?: RunOptions<T>): Promise<T>;
 }
+
+/**
+ * Publishes what the master holds of the objects of intents that earlier holders left (recovery.ts),
+ * under the lease, before the new holder's own work; answers the owners whose intents it
+ * recovered (their intents are then cleared).
+ */
+export type IntentRecovery = (pending: readonly WriteIntent[]) => Promise<readonly string[]>;
 
 /** 503: another write held the lease for the whole wait. */
 export class GatewayBusyError extends AppError {
@@ -58,6 +113,10 @@ export interface LeaseOptions {
   readonly onReleaseFailure?: (error: unknown) => void;
   /** Backoff between attempts: the first ceiling and the cap, in ms. */
   readonly backoff?: { readonly baseMs: number; readonly capMs: number };
+  /** Recovers the intents earlier holders left; without it they stay for a holder that has it. */
+  readonly recover?: IntentRecovery;
+  /** Told when a recovery failed (the intents stay; the holder's own work goes on). */
+  readonly onRecoveryFailure?: (error: unknown, pending: readonly WriteIntent[]) => void;
 }
 
 /** A serializer over the cluster's lease. */
@@ -67,14 +126,15 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
   const newOwner = options.newOwner ?? randomUUID;
   const { baseMs, capMs } = options.backoff ?? { baseMs: 20, capMs: 250 };
 
-  async function acquire(): Promise<string> {
+  async function acquire(draft: RunOptions<unknown>['intent']): Promise<{ owner: string; pending: readonly WriteIntent[] }> {
     const owner = newOwner();
     const started = now();
     const giveUpAt = started + options.waitMs;
     for (let attempt = 0; ; attempt += 1) {
       const at = now();
-      const result = await store.tryAcquire(owner, at, at + options.ttlMs);
-      if (result.acquired) return owner;
+      const intent = draft ? { ...draft, owner, at: new Date(at).toISOString() } : undefined;
+      const result = await store.tryAcquire(owner, at, at + options.ttlMs, intent);
+      if (result.acquired) return { owner, pending: result.pending ?? [] };
       const after = now();
       const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 16));
       // Never sleep past the holder's expiry by much: a dead holder's lease is taken over then.
@@ -90,13 +150,24 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
   }
 
   return {
-    async run(work) {
-      const owner = await acquire();
+    async run(work, runOptions = {}) {
+      const { owner, pending } = await acquire(runOptions.intent);
+      const clear: string[] = [];
       try {
-        return await work();
+        const recover = runOptions.recover ?? options.recover;
+        if (pending.length > 0 && recover) {
+          try {
+            clear.push(...(await recover(pending)));
+          } catch (error) {
+            options.onRecoveryFailure?.(error, pending);
+          }
+        }
+        const result = await work();
+        if (runOptions.finished?.(result) ?? true) clear.push(owner);
+        return result;
       } finally {
         try {
-          await store.release(owner);
+          await store.release(owner, clear);
         } catch (error) {
           options.onReleaseFailure?.(error);
         }

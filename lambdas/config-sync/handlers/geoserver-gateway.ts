@@ -37,6 +37,8 @@ import {
 } from '../gateway/limits';
 import { ALLOW_ALL, SourceNotAllowedError, sourceAllowList, type SourceAllowList } from '../gateway/source-allow-list';
 import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
+import { styleUsersInStore } from '../gateway/style-users';
+import { gatewayRecovery } from '../gateway/recovery';
 import { CONFIG_SYNC_ENV } from '../env-names';
 import { publishChange, type PublishDeps } from '../publish';
 import { buildEventSchemas } from '../events';
@@ -50,6 +52,10 @@ const master = findNode(membership, requireEnv(CONFIG_SYNC_ENV.gatewayMasterNode
 const upstream = new HttpUpstream(requireEnv(CONFIG_SYNC_ENV.gatewayGeoserverUrl), UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_BACK_BYTES);
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(snsSdk), now: () => new Date() };
 const pauses = nodePausesFromEnv();
+// A style rename also publishes the layers and groups that name the style, found in the master's store.
+const styleUsers = styleUsersInStore(deps.store, master.name);
+// Each write records its intent with the lease; the next holder publishes what an unfinished one changed (recovery.ts).
+const recovery = gatewayRecovery({ stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers, publisher: { publish: (change) => publisher.publish(change) } });
 // Every write parses the change it publishes.
 buildEventSchemas();
 /** Methods that never change GeoServer's configuration, forwarded even while the master is paused. */
@@ -59,6 +65,12 @@ const writes = leaseSerializer(gatewayLeaseFromEnv(membership.cluster), {
   ttlMs: LEASE_TTL_MS,
   onReleaseFailure: (error) =>
     logger.error('gateway write lease not released; it ends at its expiry', { error: describeError(error) }),
+  // The intents stay for the next holder (another write, or the sweep with the master node's credentials).
+  onRecoveryFailure: (error, pending) =>
+    logger.error('gateway: writes an earlier holder left unpublished could not be recovered; this write goes on', {
+      error: describeError(error),
+      intents: pending.map((intent) => ({ method: intent.method, path: intent.path, at: intent.at })),
+    }),
 });
 
 const allowed = allowListFromEnv();
@@ -114,7 +126,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       upstream,
       publisher,
       { method, path, query: event.rawQueryString ?? '', headers: event.headers as Record<string, string>, body },
-      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS },
+      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, recovery },
     );
     const log = {
       method,
@@ -125,6 +137,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       ...(answer.sequences.length ? { sequences: answer.sequences } : {}),
       ...(answer.error ? { error: answer.error } : {}),
       ...(answer.notReplicated ? { notReplicated: answer.notReplicated } : {}),
+      ...(answer.recovered ? { recovered: answer.recovered } : {}),
     };
     if (answer.replication === 'publish-failed') logger.error('geoserver gateway call', log);
     else if (answer.notReplicated) logger.warn('geoserver gateway call', log);

@@ -9,11 +9,14 @@
  * - Changes made directly on the master's GeoServer (its web UI, bypassing the gateway) are
  *   found by the master's drift check and published by a capture, and reach every slave.
  * - The crash window of the gateway: a write the master applied whose publish failed (the
- *   gateway's log append refused) is published by a capture.
+ *   gateway's log append refused) is published by the next gateway write, before its own; one
+ *   whose process died (its intent left with an expired lease) by the sweep on a quiet cluster.
+ * - A style renamed through the gateway while layers and a layer group use it.
  * - A reconcile whose invocation dies midway resumes from its checkpoint; the issue's
  *   20,000-object catalog is reconciled by one job, in slices.
  */
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dynamo-gateway-lease';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import type { StoredObject } from '../../../lambdas/config-sync/ports';
 import { seedObjects, writeStoredObjects } from '../../support/seed-catalog';
@@ -212,7 +215,14 @@ test("changes made in the master's web UI are found by its drift check, and a ca
   for (const node of [MASTER, ...SLAVES]) expect({ node, drift: await drift(node) }).toEqual({ node, drift: NO_DRIFT });
 });
 
-test("the gateway's crash window: a write the master applied whose publish failed is published by a capture", async () => {
+/** The log's events after `after`, in order: kind, type and id. */
+async function eventsAfter(after: number): Promise<string[]> {
+  const listed = await cluster.api('GET', `/config/events?since=${after}&limit=100`, { node: MASTER });
+  expect(listed.status).toBe(200);
+  return listed.body.events.map((event) => `${event.kind} ${event.object?.type}/${event.object?.id}`);
+}
+
+test("the gateway's crash window: a write the master applied whose log append failed is published by the next write, before it, without a capture", async () => {
   // The gateway's log append is refused: the master applies the write, the cluster never hears of it.
   // Only the log head (every append's transaction writes it): the gateway's write lease, an item
   // of its own, still works, as it would when the append alone fails.
@@ -228,11 +238,100 @@ test("the gateway's crash window: a write the master applied whose publish faile
   expect((await cluster.api('GET', '/nodes')).body.head).toBe(headBefore);
   expect(geoservers.get('gs-1')!.catalog.get('featureType', 'topp:rivers')?.title).not.toBe('rivers (lost publish)');
 
-  expect(await drift(MASTER)).toEqual({ missing: [], extra: [], different: { 'featureType/topp:rivers': ['title'] } });
-  const capture = await startJob(MASTER, 'capture');
-  expect(await jobEnded(MASTER, capture.id)).toMatchObject({ state: 'succeeded', progress: { published: 1 } });
+  // The next write through the gateway (to another object) first publishes what the failed one changed.
+  const next = await write(gateway(), 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/parcels', { featureType: { abstract: 'after the lost publish' } });
+  expect(next.headers.get('x-cluster-sequence')).toBe(String(headBefore + 2));
+  expect(await eventsAfter(headBefore)).toEqual(['modify featureType/topp:rivers', 'modify featureType/topp:parcels']);
   await converged();
-  for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.get('featureType', 'topp:rivers')?.title).toBe('rivers (lost publish)');
+  for (const slave of SLAVES) {
+    expect(geoservers.get(slave)!.catalog.get('featureType', 'topp:rivers')?.title).toBe('rivers (lost publish)');
+    expect(geoservers.get(slave)!.catalog.get('featureType', 'topp:parcels')?.abstract).toBe('after the lost publish');
+  }
+  expect(await drift(MASTER)).toEqual(NO_DRIFT);
+});
+
+test("the gateway's crash window on a quiet cluster: a write whose process died after the master applied it is published by the sweep", async () => {
+  // What a gateway function that died between the master's answer and the log append leaves: the
+  // master holds the write (here made on the master GeoServer directly), and the lease item holds
+  // the write's intent, recorded when it took the lease, under a lease that has since expired.
+  const master = geoservers.get(MASTER)!;
+  await write(master.restUrl, 'POST', '/workspaces/topp/datastores/states_pg/featuretypes', { featureType: { name: 'canals', title: 'canals of topp', srs: 'EPSG:4326' } });
+  const intent = {
+    owner: 'gateway-instance-that-died',
+    at: new Date(Date.now() - 40_000).toISOString(),
+    method: 'POST',
+    path: '/workspaces/topp/datastores/states_pg/featuretypes',
+    objects: [
+      { type: 'featureType', id: 'topp:canals', path: '/workspaces/topp/datastores/states_pg/featuretypes/canals' },
+      { type: 'layer', id: 'topp:canals', path: '/layers/topp%3Acanals' },
+    ],
+  };
+  const dynamo = new DynamoDBClient({ endpoint: cluster.spawned.emulators.dynamo, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    const table = ((await dynamo.send(new ListTablesCommand({}))).TableNames ?? []).find((name) => name.includes('EventLog'));
+    if (!table) throw new Error('no event log table');
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          cluster: { S: gatewayLeasePartition('drift') },
+          sequence: { N: '0' },
+          owner: { S: intent.owner },
+          leaseUntil: { N: String(Date.now() - 5_000) },
+          acquiredAt: { S: intent.at },
+          [`intent_${intent.owner}`]: { S: JSON.stringify(intent) },
+        },
+      }),
+    );
+    const headBefore = (await cluster.api('GET', '/nodes')).body.head as number;
+    const schedules = (await cluster.api('GET', '/__local/schedules')).body as { name: string }[];
+    const sweep = schedules.find((schedule) => schedule.name.includes('RecoverGatewayWrites'));
+    expect(sweep).toBeDefined();
+    const fired = await cluster.api('POST', `/__local/schedules/${encodeURIComponent(sweep!.name)}`);
+    expect(fired.status).toBe(200);
+    expect(fired.body.results).toEqual([{ pending: 1, recovered: 1, sequences: [headBefore + 1, headBefore + 2] }]);
+    expect(await eventsAfter(headBefore)).toEqual(['add featureType/topp:canals', 'add layer/topp:canals']);
+    // the intent is cleared and the lease given back: a second run finds nothing
+    const lease = await dynamo.send(new GetItemCommand({ TableName: table, Key: { cluster: { S: gatewayLeasePartition('drift') }, sequence: { N: '0' } }, ConsistentRead: true }));
+    expect(Object.keys(lease.Item ?? {}).filter((name) => name === 'owner' || name.startsWith('intent_'))).toEqual([]);
+    expect((await cluster.api('POST', `/__local/schedules/${encodeURIComponent(sweep!.name)}`)).body.results).toEqual([{ pending: 0, recovered: 0, sequences: [] }]);
+  } finally {
+    dynamo.destroy();
+  }
+  await converged();
+  for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.get('featureType', 'topp:canals')).toMatchObject({ title: 'canals of topp' });
+  expect(await drift(MASTER)).toEqual(NO_DRIFT);
+});
+
+test('a style renamed through the gateway while layers and a layer group use it: every slave ends equal to the master, nothing refused', async () => {
+  await write(gateway(), 'PUT', '/layers/topp:rivers', { layer: { defaultStyle: { name: 'line' } } });
+  await write(gateway(), 'POST', '/layers/topp:parcels/styles', { style: { name: 'line' } });
+  await write(gateway(), 'POST', '/layergroups', {
+    layerGroup: { name: 'water', publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] }, styles: { style: [{ name: 'line' }] } },
+  });
+  await converged();
+
+  const renamed = await write(gateway(), 'PUT', '/styles/line', { style: { name: 'line_dashed' } });
+  expect(renamed.headers.get('x-cluster-replicated')).toBe('true');
+  // the new style, the two layers and the group GeoServer moved to it, the old style's removal
+  expect(renamed.headers.get('x-cluster-sequence')?.split(',')).toHaveLength(5);
+  await converged();
+
+  const master = geoservers.get(MASTER)!;
+  expect(master.catalog.get('layer', 'topp:rivers')).toMatchObject({ defaultStyle: { name: 'line_dashed' } });
+  expect(master.catalog.get('layerGroup', 'water')).toMatchObject({ styles: { style: [{ name: 'line_dashed' }] } });
+  for (const slave of SLAVES) {
+    const gs = geoservers.get(slave)!;
+    expect({ slave, catalog: snapshot(gs) }).toEqual({ slave, catalog: snapshot(master) });
+    expect(gs.catalog.styleBodies.get('line_dashed')?.bytes.equals(master.catalog.styleBodies.get('line_dashed')!.bytes)).toBe(true);
+    expect(gs.catalog.objects.style.has('line')).toBe(false);
+  }
+  const nodes = (await cluster.api('GET', '/nodes')).body.nodes as { name: string; parked: unknown[]; deadLetterDepth: number | null; geoserver?: { rejected: unknown[] } }[];
+  for (const node of nodes) {
+    expect({ node: node.name, parked: node.parked, dlq: node.deadLetterDepth, rejected: node.geoserver?.rejected }).toEqual({ node: node.name, parked: [], dlq: 0, rejected: [] });
+  }
+  // the master's store holds the moved references too
+  expect(await drift(MASTER)).toEqual(NO_DRIFT);
 });
 
 test('a GeoServer rebuilt from an empty data directory converges with one resync: the job ends with a reconcile', async () => {

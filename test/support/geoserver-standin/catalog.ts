@@ -16,8 +16,15 @@
  *   (WorkspaceController.workspaceDelete); of a store holding resources 403 (DataStoreController
  *   .dataStoreDelete maps the catalog's IllegalArgumentException to FORBIDDEN, the other store
  *   controllers do the same); of a style used by a layer 403 "Can't delete style referenced by
- *   existing layers." (StyleController.styleDelete). `recurse=true` cascades
+ *   existing layers." (StyleController.styleDelete); of a style a layer group names 500
+ *   (CatalogImpl.remove(StyleInfo) throws IllegalArgumentException). `recurse=true` cascades
  *   (CascadeDeleteVisitor): stores, resources, their layers, and group entries naming them.
+ * - Renaming a style (PUT of its info with a new name) moves every reference to it: a layer's
+ *   `defaultStyle` and `styles`, a layer group's `styles` and `rootLayerStyle` name it by the new
+ *   name. The catalog persists them as references to the style object by its id
+ *   (src/main/src/main/java/org/geoserver/config/util/XStreamPersister.java registers them as
+ *   `ReferenceConverter(StyleInfo.class)`), and StyleController.stylePut renames that object in
+ *   place (`CatalogBuilder.updateStyle(original, info)`, `catalog.save(original)`).
  * - Publishing a feature type, coverage, WMS or WMTS layer creates its layer (REFERENCE.md §4:
  *   "A layer is never POSTed"); deleting the resource needs `recurse` while the layer exists.
  * - Styles: the catalog entry and the document are separate (fixture README, "How a style body is
@@ -416,6 +423,13 @@ export class StandInCatalog {
     if (!recurse && users.length > 0) {
       throw new GeoServerError(403, "Can't delete style referenced by existing layers.");
     }
+    const group = [...this.objects.layerGroup.entries()].find(
+      ([, candidate]) => nameOf(candidate.rootLayerStyle) === id || styleList(candidate.styles).some((style) => nameOf(style) === id),
+    );
+    if (!recurse && group) {
+      // CatalogImpl.remove(StyleInfo): IllegalArgumentException -> RestControllerAdvice 500
+      throw new GeoServerError(500, `Unable to delete style referenced by layer group '${nameOf(group[1])}'`);
+    }
     // CascadeDeleteVisitor: layers fall back to a default style, extra styles lose it.
     for (const [layerId, layer] of users) {
       const styles = (layer.styles as { style?: unknown[] } | undefined)?.style?.filter((s) => nameOf(s) !== id);
@@ -441,8 +455,25 @@ export class StandInCatalog {
       this.styleBodies.delete(from);
       this.styleBodies.set(to, body);
     }
+    // Layers and layer groups hold the style by reference (its id), so they answer the new name.
+    const moved = (reference: unknown) => (nameOf(reference) === from ? { ...(reference as Representation), name: to } : reference);
     for (const [layerId, layer] of this.objects.layer) {
-      if (nameOf(layer.defaultStyle) === from) this.objects.layer.set(layerId, { ...layer, defaultStyle: { name: to } });
+      const styles = styleList(layer.styles);
+      if (nameOf(layer.defaultStyle) !== from && !styles.some((style) => nameOf(style) === from)) continue;
+      this.objects.layer.set(layerId, {
+        ...layer,
+        ...(layer.defaultStyle === undefined ? {} : { defaultStyle: moved(layer.defaultStyle) }),
+        ...(layer.styles === undefined ? {} : { styles: { ...(layer.styles as Representation), style: styles.map(moved) } }),
+      });
+    }
+    for (const [groupId, group] of this.objects.layerGroup) {
+      const styles = styleList(group.styles);
+      if (nameOf(group.rootLayerStyle) !== from && !styles.some((style) => nameOf(style) === from)) continue;
+      this.objects.layerGroup.set(groupId, {
+        ...group,
+        ...(group.rootLayerStyle === undefined ? {} : { rootLayerStyle: moved(group.rootLayerStyle) }),
+        ...(group.styles === undefined ? {} : { styles: { ...(group.styles as Representation), style: styles.map(moved) } }),
+      });
     }
     return to;
   }
@@ -540,9 +571,13 @@ function publishedNames(group: Representation): string[] {
 
 function layerUsesStyle(layer: Representation, styleId: string): boolean {
   if (nameOf(layer.defaultStyle) === styleId) return true;
-  const styles = (layer.styles as { style?: unknown } | undefined)?.style;
-  const list = Array.isArray(styles) ? styles : styles ? [styles] : [];
-  return list.some((style) => nameOf(style) === styleId);
+  return styleList(layer.styles).some((style) => nameOf(style) === styleId);
+}
+
+/** A layer's or layer group's `styles.style`, one entry or a list. */
+function styleList(styles: unknown): unknown[] {
+  const style = (styles as { style?: unknown } | undefined)?.style;
+  return Array.isArray(style) ? style : style ? [style] : [];
 }
 
 /** Style media types (fixture README, "How a style body is uploaded"). */

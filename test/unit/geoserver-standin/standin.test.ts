@@ -236,6 +236,25 @@ describe('styles', () => {
     expect((await call('DELETE', '/styles/roads?recurse=true')).status).toBe(200);
     expect(gs.catalog.objects.layer.get('topp:roads')).toMatchObject({ defaultStyle: { name: 'generic' } });
   });
+
+  it("renames a style in every layer's and layer group's reference to it, and refuses to delete a style a group names", async () => {
+    await seedFeatureType();
+    await call('POST', '/styles?name=roads&raw=true', sld, 'application/vnd.ogc.sld+xml');
+    await call('POST', '/styles?name=extra&raw=true', sld, 'application/vnd.ogc.sld+xml');
+    expect((await call('PUT', '/layers/topp:roads', { layer: { defaultStyle: { name: 'roads' }, styles: { style: [{ name: 'extra' }] } } })).status).toBe(200);
+    const group = { layerGroup: { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] }, styles: { style: [{ name: 'extra' }] } } };
+    expect((await call('POST', '/layergroups', group)).status).toBe(201);
+    expect((await call('PUT', '/styles/extra', { style: { name: 'extra2' } })).status).toBe(200);
+    expect((await call('PUT', '/styles/roads', { style: { name: 'roads2' } })).status).toBe(200);
+    expect(gs.catalog.objects.layer.get('topp:roads')).toMatchObject({ defaultStyle: { name: 'roads2' }, styles: { style: [{ name: 'extra2' }] } });
+    expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ styles: { style: [{ name: 'extra2' }] } });
+    // the layer no longer names it, the group does
+    expect((await call('PUT', '/layers/topp:roads', { layer: { styles: { style: [] } } })).status).toBe(200);
+    const refused = await call('DELETE', '/styles/extra2');
+    expect({ status: refused.status, text: refused.text }).toEqual({ status: 500, text: expect.stringContaining("layer group 'base'") });
+    expect(gs.catalog.objects.style.has('extra2')).toBe(true);
+    expect(gs.violations).toEqual([]);
+  });
 });
 
 describe('settings, logging and version', () => {

@@ -7,6 +7,9 @@ import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { handleGatewayCall, mergePatchBetween, wholeStatePatch, type GatewayRequest, type Upstream, type UpstreamResponse } from '../../../../lambdas/config-sync/gateway/gateway';
 import { classifyRestPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
+import { namesStyle, styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
+import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
+import { MASTER_NODE, storingPublisher } from './storing-publisher';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
@@ -48,6 +51,24 @@ describe('which REST paths are replicated', () => {
     ['/workspaces/%E0%A4%A', { managed: false, category: 'other' }],
   ])('%s', (path, expected) => {
     expect(classifyRestPath(path)).toMatchObject(expected);
+  });
+});
+
+describe('which objects name a style', () => {
+  it.each([
+    ['a layer default style', 'layer', { defaultStyle: { name: 'roads' } }, 'roads', true],
+    ['a layer extra style, one entry', 'layer', { styles: { style: { name: 'roads' } } }, 'roads', true],
+    ['a layer extra style in a list', 'layer', { styles: { '@class': 'linked-hash-set', style: [{ name: 'x' }, { name: 'roads' }] } }, 'roads', true],
+    ['a workspace style, qualified', 'layer', { defaultStyle: { name: 'topp:roads' } }, 'topp:roads', true],
+    ['a workspace style by local name and workspace', 'layer', { defaultStyle: { name: 'roads', workspace: 'topp' } }, 'topp:roads', true],
+    ['a global style of the same local name', 'layer', { defaultStyle: { name: 'roads' } }, 'topp:roads', false],
+    ['another style', 'layer', { defaultStyle: { name: 'roads2' } }, 'roads', false],
+    ['a group style', 'layerGroup', { styles: { style: [{ name: '' }, { name: 'roads' }] } }, 'roads', true],
+    ['a group root layer style', 'layerGroup', { rootLayerStyle: { name: 'roads' } }, 'roads', true],
+    ["a group's default style (empty)", 'layerGroup', { styles: { style: [''] } }, 'roads', false],
+    ['a feature type (never names a style)', 'featureType', { defaultStyle: { name: 'roads' } }, 'roads', false],
+  ] as const)('%s', (_, type, properties, styleId, expected) => {
+    expect(namesStyle(type, properties as unknown as JsonObject, styleId)).toBe(expected);
   });
 });
 
@@ -205,6 +226,56 @@ describe('the gateway in front of a master GeoServer', () => {
     published = [];
     await call('DELETE', '/workspaces/topp?recurse=true');
     expect(published).toEqual([{ kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true }]);
+  });
+
+  it('publishes a style rename as the new style, the layers and groups GeoServer moved to it (read back), then the old style removed', async () => {
+    const storing = storingPublisher();
+    const store = storing.store;
+    const published = storing.published;
+    const send = (method: string, path: string, body?: unknown, contentType = 'application/json') => {
+      const [pathPart, query = ''] = path.split('?') as [string, string?];
+      return handleGatewayCall(
+        new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
+        storing,
+        {
+          method,
+          path: pathPart,
+          query,
+          headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': contentType }) },
+          body: body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+        },
+        { styleUsers: styleUsersInStore(store, MASTER_NODE) },
+      );
+    };
+    const sld = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
+    await send('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await send('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    await send('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } });
+    await send('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'rivers' } });
+    await send('POST', '/styles?name=roads&raw=true', sld, 'application/vnd.ogc.sld+xml');
+    await send('PUT', '/layers/topp:roads', { layer: { defaultStyle: { name: 'roads' } } });
+    await send('POST', '/layers/topp:rivers/styles', { style: { name: 'roads' } });
+    await send('POST', '/layergroups', { layerGroup: { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] }, styles: { style: [{ name: 'roads' }] } } });
+    published.length = 0;
+
+    const renamed = await send('PUT', '/styles/roads', { style: { name: 'streets' } });
+    expect(renamed.status).toBe(200);
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+      ['add', 'style', 'streets'],
+      ['modify', 'layer', 'topp:rivers'],
+      ['modify', 'layer', 'topp:roads'],
+      ['modify', 'layerGroup', 'base'],
+      ['remove', 'style', 'roads'],
+    ]);
+    expect(renamed.headers['x-cluster-sequence']).toBe(published.map((_, i) => storing.sequence - published.length + 1 + i).join(','));
+    // each modify carries the whole object as the master now holds it
+    expect(published[1]).toMatchObject({ patch: { styles: { style: [{ name: 'streets' }] } } });
+    expect(published[2]).toMatchObject({ patch: { name: 'roads', defaultStyle: { name: 'streets' } } });
+    expect(published[3]).toMatchObject({ patch: { name: 'base', styles: { style: [{ name: 'streets' }] } } });
+    expect(published[4]).toMatchObject({ recurse: false });
+    // the store now names the new style only
+    expect((await styleUsersInStore(store, 'gs-main').of('roads')).map((user) => user.id)).toEqual([]);
+    expect((await styleUsersInStore(store, 'gs-main').of('streets')).map((user) => user.id)).toEqual(['topp:rivers', 'topp:roads', 'base']);
   });
 
   it('publishes a style uploaded in two steps once its document is there, with the document', async () => {

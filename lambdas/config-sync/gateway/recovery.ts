@@ -1,0 +1,201 @@
+/**
+ * The gateway's crash window, closed without anyone's help. A write through the gateway records
+ * what it is about to change (its `WriteIntent`: the objects, and the collections where it may
+ * create one it cannot name beforehand) with the cluster's write lease before it is forwarded to
+ * the master, and clears it once its changes are in the log (or the master refused it, or it
+ * changed nothing). An intent still there when someone next takes the lease belongs to a write
+ * whose process died between forwarding it and the log append, or whose append failed
+ * (`X-Cluster-Replicated: failed`): the master may hold a change the log does not.
+ *
+ * Whoever takes the lease next (the next gateway write, or the schedule's sweep,
+ * handlers/recover-gateway-writes.ts) first publishes, for each such intent, what the master now
+ * holds of its objects against what the master's store holds (the store is what the cluster
+ * holds): an `add` for what the master has and the store does not, a `modify` carrying the
+ * whole state for what differs, a `remove` for what the store holds and the master no longer
+ * does (with the write's `recurse`, for the object a DELETE named). A style the master no longer
+ * holds takes along the layers and layer groups that named it (style-users.ts), as a rename
+ * through the gateway does. Adds and modifies go in dependency order, removals deepest first.
+ * All of it under the lease, before the new holder's own write: so the recovered change is in
+ * the log before any later write, in the master's order. Objects unchanged publish nothing (a
+ * write that died before the master applied it, or a recovery done twice).
+ */
+import { isConfigurationType, objectStorageKey, type ConfigChange, type ObjectRef } from '../events';
+import { dependencyRank } from '../geoserver/drift';
+import type { JsonObject } from '../merge-patch';
+import type { StoredObject } from '../ports';
+import { mergePatchBetween, wholeStatePatch, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
+import { classifyRestPath, type ManagedPath } from './rest-paths';
+import { styleUserPath, type StyleUsers } from './style-users';
+import type { IntentObject, WriteIntent } from './write-lease';
+
+export interface RecoveryDeps {
+  /** The master's store: its objects by type and id. */
+  readonly stored: (refs: readonly ObjectRef[]) => Promise<readonly StoredObject[]>;
+  readonly styleUsers?: StyleUsers;
+  readonly publisher: ChangePublisher;
+}
+
+export interface Recovered {
+  /** The owners of the intents recovered (to clear). */
+  readonly owners: string[];
+  /** The sequences published, in order. */
+  readonly sequences: number[];
+}
+
+/** A gateway write's recovery: what it records, and how it publishes what earlier writes left. */
+export function gatewayRecovery(deps: RecoveryDeps): GatewayRecovery {
+  return { intentOf, recover: (pending, read) => recoverIntents({ ...deps, read }, pending) };
+}
+
+/**
+ * Publishes what the master holds of each intent's objects, oldest intent first, reading the
+ * master with `read` (the caller's credentials on a gateway write, the master node's in the
+ * sweep); throws (leaving the intents for the next holder) when the master or the log fails.
+ */
+export async function recoverIntents(deps: RecoveryDeps & { readonly read: MasterReader }, intents: readonly WriteIntent[]): Promise<Recovered> {
+  const recovered: Recovered = { owners: [], sequences: [] };
+  for (const intent of intents) {
+    for (const change of await changesOf(deps, intent)) recovered.sequences.push(await deps.publisher.publish(change));
+    recovered.owners.push(intent.owner);
+  }
+  return recovered;
+}
+
+/** The changes that bring the cluster to what the master holds of one intent's objects, in the order they are published. */
+export async function changesOf(deps: RecoveryDeps & { readonly read: MasterReader }, intent: WriteIntent): Promise<ConfigChange[]> {
+  const objects = new Map<string, IntentObject>();
+  for (const object of intent.objects) objects.set(objectStorageKey(object), object);
+  for (const collection of intent.collections ?? []) {
+    for (const member of await newMembers(deps, collection)) objects.set(objectStorageKey(member), member);
+  }
+  const upserts: ConfigChange[] = [];
+  const removals: ConfigChange[] = [];
+  for (const object of objects.values()) {
+    const stored = await liveStored(deps, object);
+    const held = await deps.read.object(object, object.path);
+    if (held) {
+      const change = upsert(object, stored, held);
+      if (change) upserts.push(change);
+      continue;
+    }
+    if (!stored) continue;
+    const recurse = intent.method === 'DELETE' && intent.recurse === true && object.path === intent.path;
+    removals.push({ kind: 'remove', object: { type: object.type, id: object.id }, recurse } as ConfigChange);
+    // The layers and groups GeoServer moved off a renamed (or recursively deleted) style.
+    if (object.type === 'style' && deps.styleUsers) {
+      for (const user of await deps.styleUsers.of(object.id)) {
+        if (objects.has(objectStorageKey(user))) continue;
+        const now = await deps.read.object(user, styleUserPath(user));
+        const change = now ? upsert(user, user, now) : undefined;
+        if (change) upserts.push(change);
+      }
+    }
+  }
+  upserts.sort((a, b) => dependencyRank(a.object.type) - dependencyRank(b.object.type));
+  removals.sort((a, b) => dependencyRank(b.object.type) - dependencyRank(a.object.type));
+  return [...upserts, ...removals];
+}
+
+/** The change that makes the store's object (if any) what the master holds, or none when they agree. */
+function upsert(object: ObjectRef, stored: { readonly properties: JsonObject } | undefined, held: JsonObject): ConfigChange | undefined {
+  const ref = { type: object.type, id: object.id };
+  if (isConfigurationType(object.type)) {
+    // Settings always exist on every node: only ever modified, with the whole of them.
+    if (stored && Object.keys(mergePatchBetween(stored.properties, held)).length === 0) return undefined;
+    return { kind: 'modify', object: ref, patch: wholeStatePatch(stored?.properties ?? {}, held) } as ConfigChange;
+  }
+  if (!stored) {
+    // A style's info without its document yet (the first step of a two-step upload) is published with its document.
+    if (object.type === 'style' && held.body === undefined) return undefined;
+    return { kind: 'add', object: ref, properties: held } as ConfigChange;
+  }
+  if (Object.keys(mergePatchBetween(stored.properties, held)).length === 0) return undefined;
+  return { kind: 'modify', object: ref, patch: wholeStatePatch(stored.properties, held) } as ConfigChange;
+}
+
+async function liveStored(deps: RecoveryDeps, object: ObjectRef): Promise<StoredObject | undefined> {
+  const [stored] = await deps.stored([{ type: object.type, id: object.id } as ObjectRef]);
+  return stored && !stored.deleted ? stored : undefined;
+}
+
+/**
+ * What a collection on the master holds that the store does not: a POST whose created name was
+ * not known beforehand, a rename to a name in a body the gateway does not read. With a
+ * workspace comes its namespace, with a resource its layer, as GeoServer creates them.
+ */
+async function newMembers(deps: RecoveryDeps & { readonly read: MasterReader }, collection: string): Promise<IntentObject[]> {
+  const listed: IntentObject[] = [];
+  for (const name of await deps.read.names(collection)) {
+    const member = classifyRestPath(`${collection}/${encodeURIComponent(name)}`);
+    if (member.managed && member.id) listed.push({ type: member.type, id: member.id, path: member.path });
+  }
+  const members: IntentObject[] = [];
+  for (let i = 0; i < listed.length; i += 100) {
+    const chunk = listed.slice(i, i + 100);
+    const live = new Set((await deps.stored(chunk)).filter((stored) => !stored.deleted).map(objectStorageKey));
+    for (const member of chunk) {
+      if (live.has(objectStorageKey(member))) continue;
+      members.push(member, ...impliedBy(member));
+    }
+  }
+  return members;
+}
+
+/** What GeoServer creates along with an object: a workspace's namespace, a resource's layer. */
+export function impliedBy(object: IntentObject): IntentObject[] {
+  if (object.type === 'workspace') return [{ type: 'namespace', id: object.id, path: `/namespaces/${encodeURIComponent(object.id)}` }];
+  if (['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'].includes(object.type)) return [{ type: 'layer', id: object.id, path: `/layers/${encodeURIComponent(object.id)}` }];
+  return [];
+}
+
+const RESOURCES = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'];
+/** The types a PUT may rename (the gateway's renamedTo). */
+const RENAMABLE = ['workspace', 'dataStore', 'coverageStore', 'wmsStore', 'wmtsStore', ...RESOURCES, 'layerGroup', 'style'];
+
+/**
+ * What a write to a replicated path may change, known before it is forwarded: the object it
+ * addresses (with a resource's layer, which a PUT may rename with it), the object a POST creates
+ * when its body or `?name=` names it (with the namespace or layer GeoServer creates along), the
+ * object a JSON body renames it to. When the name is not known beforehand (a POST whose body
+ * names it in XML or not at all, a PUT whose XML body may rename it), the collection it lands in.
+ */
+export function intentOf(target: ManagedPath, method: string, request: GatewayRequest): Omit<WriteIntent, 'owner' | 'at'> {
+  const query = new URLSearchParams(request.query);
+  const base = { method, path: target.path, ...(method === 'DELETE' ? { recurse: query.get('recurse') === 'true' } : {}) };
+  if (target.layerStyles) return { ...base, objects: [{ type: 'layer', id: target.id!, path: `/layers/${encodeURIComponent(target.id!)}` }] };
+  const member = (name: string): IntentObject | undefined => {
+    const path = target.id ? target.path.slice(0, target.path.lastIndexOf('/')) : target.path;
+    const found = classifyRestPath(`${path}/${encodeURIComponent(name)}`);
+    return found.managed && found.id && !found.layerStyles ? { type: found.type, id: found.id, path: found.path } : undefined;
+  };
+  const named = jsonName(request) ?? (target.type === 'style' ? (query.get('name') ?? undefined) : undefined);
+  if (!target.id) {
+    const created = named === undefined ? undefined : member(named);
+    return created ? { ...base, objects: [created, ...impliedBy(created)] } : { ...base, objects: [], collections: [target.path] };
+  }
+  const object: IntentObject = { type: target.type, id: target.id, path: target.path };
+  if (method === 'DELETE' || !RENAMABLE.includes(target.type)) return { ...base, objects: [object] };
+  const objects = [object, ...(RESOURCES.includes(target.type) ? impliedBy(object) : [])];
+  const current = target.id.slice(target.id.indexOf(':') + 1);
+  const renamed = named !== undefined && named !== current ? member(named) : undefined;
+  if (renamed) return { ...base, objects: [...objects, renamed, ...(RESOURCES.includes(renamed.type) ? impliedBy(renamed) : [])] };
+  // An info body the gateway does not read (XML) may rename it: the new name is listed in its collection.
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const info = /[/+]xml$/.test(mediaType) && !mediaType.startsWith('application/vnd.');
+  return info ? { ...base, objects, collections: [target.path.slice(0, target.path.lastIndexOf('/'))] } : { ...base, objects };
+}
+
+/** The name (or a namespace's prefix) a JSON body gives its object, if it states one. */
+function jsonName(request: GatewayRequest): string | undefined {
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if ((mediaType !== 'application/json' && mediaType !== 'text/json') || !request.body) return undefined;
+  try {
+    const parsed = JSON.parse(request.body.toString('utf8')) as unknown;
+    const inner = typeof parsed === 'object' && parsed !== null ? Object.values(parsed)[0] : undefined;
+    if (typeof inner !== 'object' || inner === null) return undefined;
+    const name = (inner as Record<string, unknown>).name ?? (inner as Record<string, unknown>).prefix;
+    return typeof name === 'string' && name !== '' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}

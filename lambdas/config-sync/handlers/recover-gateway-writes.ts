@@ -1,0 +1,102 @@
+/**
+ * Scheduled (EventBridge, the republish schedule's rate): the gateway's crash window closed on a
+ * quiet cluster. A gateway write records its intent with the cluster's write lease and clears it
+ * once its changes are in the log (gateway/recovery.ts); the next write publishes what an
+ * unfinished one left before its own. When no write comes, this sweep does it: it reads the
+ * lease item, and when intents are left and nobody holds the lease, it takes the lease and
+ * publishes what the master's GeoServer holds of their objects, reading it with the master
+ * node's own credentials (its secret, as the master's apply function does). An intent whose
+ * holder still runs is left to it; a lease held by another write waits for the next run.
+ *
+ * A run that finds no intent costs one DynamoDB read.
+ */
+import type { ScheduledEvent } from 'aws-lambda';
+import { describeError, instrumented, logger } from '../../shared/observability';
+import { requireEnv } from '../../shared/env';
+import { findNode } from '../cluster';
+import { CONFIG_SYNC_ENV } from '../env-names';
+import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, geoServerFromEnv, membershipFromEnv } from '../adapters/from-env';
+import { loadSnsSdk } from '../adapters/deferred-sdk';
+import { readerFor, type ChangePublisher, type Upstream } from '../gateway/gateway';
+import { recoverIntents, type Recovered } from '../gateway/recovery';
+import { styleUsersInStore } from '../gateway/style-users';
+import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
+import { LEASE_TTL_MS } from '../gateway/limits';
+import { publishChange, type PublishDeps } from '../publish';
+
+const membership = membershipFromEnv();
+// The gateway's master: this function reads its GeoServer with its credentials and publishes as it.
+const master = findNode(membership, requireEnv(CONFIG_SYNC_ENV.nodeName));
+const lease = gatewayLeaseFromEnv(membership.cluster);
+// Most runs find nothing to recover: the SNS client loads on the first publish.
+const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(loadSnsSdk), now: () => new Date() };
+const rest = geoServerFromEnv();
+if (!rest) throw new Error(`${CONFIG_SYNC_ENV.geoserverUrl} must name the gateway master's GeoServer`);
+const geoserver = rest;
+
+/** The master's GeoServer, read with the master node's credentials (the adapter adds them). */
+const upstream: Upstream = {
+  async send(request) {
+    const accept = request.headers.accept;
+    const answer = await geoserver.send({ method: 'GET', path: request.path, ...(accept ? { accept } : {}) });
+    return { status: answer.status, headers: {}, body: Buffer.from(answer.text, 'utf8') };
+  },
+};
+const publisher: ChangePublisher = {
+  async publish(change) {
+    return (await publishChange(deps, { cluster: membership.cluster, node: master }, change)).event.sequence;
+  },
+};
+
+/** How long a run waits for a lease another write holds: that write recovers the intents itself. */
+const LEASE_WAIT_MS = 2_000;
+
+export interface SweepResult {
+  /** Intents left in the lease item when the run began. */
+  readonly pending: number;
+  readonly recovered: number;
+  readonly sequences: readonly number[];
+  /** Why nothing was recovered although intents were left: `held` (a write holds the lease), `failed`. */
+  readonly skipped?: 'held' | 'failed';
+}
+
+export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 'time'>>): Promise<SweepResult> => {
+  const { heldUntil, intents } = await lease.pending();
+  if (intents.length === 0) return { pending: 0, recovered: 0, sequences: [] };
+  if (heldUntil !== undefined && heldUntil >= Date.now()) return { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' };
+  let recovered: Recovered = { owners: [], sequences: [] };
+  let failure: unknown;
+  const writes = leaseSerializer(lease, {
+    waitMs: LEASE_WAIT_MS,
+    ttlMs: LEASE_TTL_MS,
+    recover: async (pending) => {
+      recovered = await recoverIntents(
+        { read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers: styleUsersInStore(deps.store, master.name), publisher },
+        pending,
+      );
+      return recovered.owners;
+    },
+    onRecoveryFailure: (error) => (failure = error),
+    onReleaseFailure: (error) => logger.error('gateway sweep: write lease not released; it ends at its expiry', { error: describeError(error) }),
+  });
+  try {
+    await writes.run(async () => undefined);
+  } catch (error) {
+    if (!(error instanceof GatewayBusyError)) throw error;
+    return { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' };
+  }
+  const result: SweepResult = { pending: intents.length, recovered: recovered.owners.length, sequences: recovered.sequences, ...(failure ? { skipped: 'failed' as const } : {}) };
+  if (failure) {
+    logger.error('gateway sweep: unpublished gateway writes could not be recovered; the next run tries again', {
+      error: describeError(failure),
+      intents: intents.map((intent) => ({ method: intent.method, path: intent.path, at: intent.at })),
+    });
+  } else {
+    logger.info('gateway sweep: unpublished gateway writes recovered', {
+      recovered: result.recovered,
+      sequences: result.sequences,
+      intents: intents.map((intent) => ({ method: intent.method, path: intent.path, at: intent.at })),
+    });
+  }
+  return result;
+});

@@ -1,0 +1,218 @@
+/**
+ * The gateway's crash window closed by the next holder of the write lease (gateway/recovery.ts):
+ * a write records its intent with the lease before it is forwarded and clears it once its changes
+ * are in the log; one left behind is published, from what the master holds, before the next
+ * write's own changes. Against a stand-in master GeoServer over real HTTP, the lease in memory
+ * with the DynamoDB adapter's rules, and a master store that follows each publish.
+ */
+import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
+import { MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
+import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
+import { gatewayRecovery, intentOf } from '../../../../lambdas/config-sync/gateway/recovery';
+import { classifyRestPath, type ManagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
+import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
+import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+import { MASTER_NODE, storingPublisher } from './storing-publisher';
+
+const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
+const SLD = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
+
+function request(method: string, path: string, body?: unknown, contentType = 'application/json', authorization = ADMIN): GatewayRequest {
+  const [pathPart, query = ''] = path.split('?') as [string, string?];
+  return {
+    method,
+    path: pathPart,
+    query,
+    headers: { authorization, ...(body === undefined ? {} : { 'content-type': contentType }) },
+    body: body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+  };
+}
+
+describe('what a write records before it is forwarded', () => {
+  const intent = (method: string, path: string, body?: unknown, contentType?: string) => {
+    const call = request(method, path, body, contentType);
+    return intentOf(classifyRestPath(call.path) as ManagedPath, method, call);
+  };
+
+  it('a POST naming its object: the object, with what GeoServer creates along', () => {
+    expect(intent('POST', '/workspaces', { workspace: { name: 'topp' } })).toEqual({
+      method: 'POST',
+      path: '/workspaces',
+      objects: [
+        { type: 'workspace', id: 'topp', path: '/workspaces/topp' },
+        { type: 'namespace', id: 'topp', path: '/namespaces/topp' },
+      ],
+    });
+    expect(intent('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } }).objects).toEqual([
+      { type: 'featureType', id: 'topp:roads', path: '/workspaces/topp/datastores/pg/featuretypes/roads' },
+      { type: 'layer', id: 'topp:roads', path: '/layers/topp%3Aroads' },
+    ]);
+    expect(intent('POST', '/workspaces/topp/styles?name=lines&raw=true', SLD, 'application/vnd.ogc.sld+xml').objects).toEqual([
+      { type: 'style', id: 'topp:lines', path: '/workspaces/topp/styles/lines' },
+    ]);
+  });
+
+  it('a POST whose name it cannot read beforehand: the collection', () => {
+    expect(intent('POST', '/workspaces', '<workspace><name>topp</name></workspace>', 'application/xml')).toEqual({
+      method: 'POST',
+      path: '/workspaces',
+      objects: [],
+      collections: ['/workspaces'],
+    });
+    expect(intent('POST', '/styles?raw=true', SLD, 'application/vnd.ogc.sld+xml').collections).toEqual(['/styles']);
+  });
+
+  it('a PUT: the object, what a JSON body renames it to, or its collection when an XML body may rename it', () => {
+    expect(intent('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: 'x' } }).objects).toEqual([
+      { type: 'dataStore', id: 'topp:pg', path: '/workspaces/topp/datastores/pg' },
+    ]);
+    expect(intent('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { name: 'streets' } }).objects.map((o) => `${o.type}/${o.id}`)).toEqual([
+      'featureType/topp:roads',
+      'layer/topp:roads',
+      'featureType/topp:streets',
+      'layer/topp:streets',
+    ]);
+    expect(intent('PUT', '/styles/roads.xml', '<style><name>streets</name></style>', 'application/xml')).toMatchObject({
+      objects: [{ type: 'style', id: 'roads' }],
+      collections: ['/styles'],
+    });
+    // a style's document is not its info: no rename
+    expect(intent('PUT', '/styles/roads?raw=true', SLD, 'application/vnd.ogc.sld+xml').collections).toBeUndefined();
+    expect(intent('PUT', '/settings/contact', { contact: { contactPerson: 'Ops' } }).objects).toEqual([{ type: 'global', id: 'global', path: '/settings' }]);
+  });
+
+  it('a DELETE: the object and its recurse', () => {
+    expect(intent('DELETE', '/workspaces/topp?recurse=true')).toEqual({ method: 'DELETE', path: '/workspaces/topp', recurse: true, objects: [{ type: 'workspace', id: 'topp', path: '/workspaces/topp' }] });
+  });
+});
+
+describe('an unfinished write is published by the next holder of the lease', () => {
+  let master: GeoServerStandIn;
+  let lease: MemoryWriteLease;
+  let storing: ReturnType<typeof storingPublisher>;
+  let failures: unknown[];
+
+  beforeEach(async () => {
+    master = await startGeoServerStandIn();
+    lease = new MemoryWriteLease();
+    storing = storingPublisher();
+    failures = [];
+  });
+  afterEach(async () => {
+    expect(master.violations).toEqual([]);
+    await master.close();
+  });
+
+  function gateway(upstream: Upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024)) {
+    const writes = leaseSerializer(lease, { waitMs: 1000, ttlMs: 30_000, onRecoveryFailure: (error) => failures.push(error) });
+    const styleUsers = styleUsersInStore(storing.store, MASTER_NODE);
+    const recovery = gatewayRecovery({ stored: (refs) => storing.store.readObjects(MASTER_NODE, refs), styleUsers, publisher: storing });
+    return (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, recovery });
+  }
+  const changes = () => storing.published.map((change) => `${change.kind} ${change.object.type}/${change.object.id}`);
+
+  it('a write whose log append failed keeps its intent; the next write publishes its change first, then its own', async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+    expect(lease.intents.size).toBe(0); // finished writes leave nothing
+    storing.published.length = 0;
+
+    storing.failing = new Error('log unavailable');
+    const failed = await send(request('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: 'lost' } }));
+    expect(failed).toMatchObject({ status: 200, replication: 'publish-failed' });
+    expect([...lease.intents.values()]).toEqual([expect.objectContaining({ method: 'PUT', path: '/workspaces/topp/datastores/pg', objects: [{ type: 'dataStore', id: 'topp:pg', path: '/workspaces/topp/datastores/pg' }] })]);
+    expect(lease.holder).toBeUndefined();
+
+    storing.failing = undefined;
+    const next = await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'other' } }));
+    expect(changes()).toEqual(['modify dataStore/topp:pg', 'add dataStore/topp:other']);
+    expect(storing.published[0]).toMatchObject({ patch: { description: 'lost' } });
+    expect(next).toMatchObject({ replication: 'published', sequences: [5], recovered: { intents: 1, sequences: [4] } });
+    expect(lease.intents.size).toBe(0);
+    expect(failures).toEqual([]);
+  });
+
+  it("a write whose process died after the master applied it (its lease expired, its intent left): the next write publishes the master's state first", async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+    storing.published.length = 0;
+    // The dead write: a feature type created, its lease (expired) and intent left.
+    const dead = request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads', title: 'Roads' } });
+    const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, 'POST', dead);
+    expect((await fetch(`${master.restUrl}/workspaces/topp/datastores/pg/featuretypes`, { method: 'POST', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body })).status).toBe(201);
+    lease.holder = { owner: 'dead', until: 0 };
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+
+    await send(request('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { title: 'Main roads' } }));
+    // the dead write's feature type and layer, as the master holds them now, then this write's change
+    expect(changes()).toEqual(['add featureType/topp:roads', 'add layer/topp:roads', 'modify featureType/topp:roads']);
+    expect(storing.published[0]).toMatchObject({ properties: { name: 'roads', title: 'Roads' } });
+    expect(lease.intents.size).toBe(0);
+  });
+
+  it('a style rename that died: its recovery publishes the new style, the layers and groups moved to it, then the old one removed', async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+    await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } }));
+    await send(request('POST', '/styles?name=roads&raw=true', SLD, 'application/vnd.ogc.sld+xml'));
+    await send(request('PUT', '/layers/topp:roads', { layer: { defaultStyle: { name: 'roads' } } }));
+    await send(request('POST', '/layergroups', { layerGroup: { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] }, styles: { style: [{ name: 'roads' }] } } }));
+    storing.published.length = 0;
+    const dead = request('PUT', '/styles/roads', { style: { name: 'streets' } });
+    const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, 'PUT', dead);
+    expect((await fetch(`${master.restUrl}/styles/roads`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body })).status).toBe(200);
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+
+    await send(request('POST', '/workspaces', { workspace: { name: 'later' } }));
+    expect(changes()).toEqual([
+      'add style/streets',
+      'modify layer/topp:roads',
+      'modify layerGroup/base',
+      'remove style/roads',
+      'add workspace/later',
+      'add namespace/later',
+    ]);
+    expect(storing.published[3]).toMatchObject({ recurse: false });
+  });
+
+  it('an intent whose write never reached the master publishes nothing and is cleared; a recovery that fails leaves it and lets the write go on', async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    storing.published.length = 0;
+    lease.intents.set('never', { owner: 'never', at: new Date(0).toISOString(), method: 'POST', path: '/workspaces', objects: [{ type: 'workspace', id: 'ghost', path: '/workspaces/ghost' }] });
+    await send(request('PUT', '/workspaces/topp', { workspace: { name: 'topp' } }));
+    expect(changes()).toEqual([]);
+    expect(lease.intents.size).toBe(0);
+
+    // A caller the master refuses reads: the recovery fails, the intent stays for the next holder.
+    master.catalog.objects.workspace.set('ghost', { name: 'ghost' });
+    lease.intents.set('left', { owner: 'left', at: new Date(0).toISOString(), method: 'POST', path: '/workspaces', objects: [{ type: 'workspace', id: 'ghost', path: '/workspaces/ghost' }] });
+    const stranger = await send(request('POST', '/workspaces', { workspace: { name: 'x' } }, 'application/json', 'Basic ' + Buffer.from('admin:wrong').toString('base64')));
+    expect(stranger).toMatchObject({ status: 401, replication: 'refused' });
+    expect(failures).toHaveLength(1);
+    expect([...lease.intents.keys()]).toEqual(['left']);
+    await send(request('PUT', '/workspaces/topp', { workspace: { name: 'topp' } }));
+    expect(changes()).toEqual(['add workspace/ghost']);
+    expect(lease.intents.size).toBe(0);
+  });
+
+  it("a write whose forward fails after the master applied it (the master's answer never came) keeps its intent", async () => {
+    const real = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+    const flaky: Upstream = {
+      async send(call, timeoutMs) {
+        const answer = await real.send(call, timeoutMs);
+        if (call.method !== 'GET') throw new Error('timed out');
+        return answer;
+      },
+    };
+    await expect(gateway(flaky)(request('POST', '/workspaces', { workspace: { name: 'topp' } }))).rejects.toThrow('timed out');
+    expect([...lease.intents.values()].map((intent) => intent.path)).toEqual(['/workspaces']);
+    expect(lease.holder).toBeUndefined();
+    await gateway()(request('POST', '/workspaces', { workspace: { name: 'other' } }));
+    expect(changes()).toEqual(['add workspace/topp', 'add namespace/topp', 'add workspace/other', 'add namespace/other']);
+  });
+});
