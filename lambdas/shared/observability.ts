@@ -15,7 +15,21 @@ import type { Context } from 'aws-lambda';
 import { NODE_DIMENSION } from './metric-names';
 
 export const logger = new Logger();
-export const metrics = new Metrics();
+
+/**
+ * The metrics buffer, created when a function first records a metric. Most functions never
+ * record one (the listings, the node operations, the authorizer), and creating Powertools'
+ * Metrics costs about a tenth of a bare GetItem handler's cold import (its own console and
+ * environment reads); a function that records on every invocation creates it on the first.
+ */
+let buffer: Metrics | undefined;
+const metricsBuffer = (): Metrics => (buffer ??= new Metrics());
+
+/** What handlers record through; the buffer behind it is created on first use. */
+export const metrics = {
+  addMetric: (name: string, unit: MetricUnitName, value: number): void => void metricsBuffer().addMetric(name, unit, value),
+  setDefaultDimensions: (dimensions: Record<string, string>): void => void metricsBuffer().setDefaultDimensions(dimensions),
+};
 
 export { MetricUnit };
 export { METRIC, NODE_DIMENSION } from './metric-names';
@@ -23,7 +37,7 @@ export type MetricUnitName = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /** Records one value of a per-node metric (its own EMF line: the node dimension must not leak into other metrics). */
 export function addNodeMetric(name: string, node: string, unit: MetricUnitName, value: number): void {
-  const single = metrics.singleMetric();
+  const single = metricsBuffer().singleMetric();
   single.addDimension(NODE_DIMENSION, node);
   single.addMetric(name, unit, value);
 }
@@ -41,7 +55,7 @@ export function instrumented<E, R, C extends Partial<Context> = Context>(handler
       return await handler(event, context);
     } finally {
       // Only when something was recorded: Powertools warns about an empty flush.
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      if (buffer?.hasStoredMetrics()) buffer.publishStoredMetrics();
       logger.resetKeys();
     }
   };
