@@ -27,6 +27,11 @@ const metricsBuffer = (): Metrics => (buffer ??= new Metrics());
 
 /** What handlers record through; the buffer behind it is created on first use. */
 export const metrics = {
+  /**
+   * Creates the buffer now: a function that records a metric on every invocation calls this at
+   * module level, so that its cold start, not its first request, pays for it.
+   */
+  prepare: (): void => void metricsBuffer(),
   addMetric: (name: string, unit: MetricUnitName, value: number): void => void metricsBuffer().addMetric(name, unit, value),
   setDefaultDimensions: (dimensions: Record<string, string>): void => void metricsBuffer().setDefaultDimensions(dimensions),
 };

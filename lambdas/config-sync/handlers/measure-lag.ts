@@ -5,9 +5,11 @@
  * and that is exactly when the lag grows.
  */
 import type { ScheduledEvent } from 'aws-lambda';
-import { addNodeMetric, instrumented, logger, METRIC, MetricUnit } from '../../shared/observability';
+import { addNodeMetric, instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { eventLogFromEnv, membershipFromEnv, nodeStoreFromEnv } from '../adapters/from-env';
 
+// Records each node's lag on every run: the buffer is created at cold start.
+metrics.prepare();
 const membership = membershipFromEnv();
 const log = eventLogFromEnv();
 const store = nodeStoreFromEnv();

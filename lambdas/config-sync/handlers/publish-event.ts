@@ -24,6 +24,8 @@ import * as snsSdk from '../adapters/sns-sdk';
 
 const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
+// Records a metric on every invocation (publishes a latency on every request): the buffer is created at cold start.
+metrics.prepare();
 const membership = membershipFromEnv();
 // The pause is checked by the log append itself (one transaction with the range when the
 // log's instance knows the head), so an uncontended publish reads nothing before it commits.

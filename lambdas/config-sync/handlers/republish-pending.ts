@@ -16,6 +16,8 @@ import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromE
 import { republishPending } from '../publish';
 import { loadSnsSdk } from '../adapters/deferred-sdk';
 
+// Records a metric on every invocation (counts what it republished on every run): the buffer is created at cold start.
+metrics.prepare();
 const membership = membershipFromEnv();
 const applyDeps = applyDepsFromEnv();
 // Most runs find nothing unpublished: the SNS client loads on the first republish.

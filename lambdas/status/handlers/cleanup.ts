@@ -9,6 +9,8 @@ import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { STATUS_ENV } from '../env-names';
 import { cleanupExpired } from '../service';
 
+// Records a metric on every invocation (counts what it removed on every run): the buffer is created at cold start.
+metrics.prepare();
 const store = statusStoreFromEnv({ listing: true });
 const retentionMs = intEnv(STATUS_ENV.retentionMinutes) * 60_000;
 
