@@ -533,7 +533,7 @@ export const CONFIG_SYNC_API = {
       '`GET /nodes/{node}/catalog/{type}/{id}` away. With `since`, the events after that sequence and `next` to continue; ' +
       'without it, the latest `limit` events.',
     tag: TAG,
-    query: eventLogQuerySchema,
+    query: eventLogQuerySchema(),
     responses: {
       200: { description: 'One page of the log', content: jsonContent(eventLogPageSchema) },
       400: errorResponse('`since` or `limit` out of range, or another query parameter (INVALID_REQUEST, `field` names it)'),
@@ -551,7 +551,7 @@ export const CONFIG_SYNC_API = {
     description: 'Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`.',
     tag: TAG,
     path: nodePath,
-    query: catalogQuerySchema,
+    query: catalogQuerySchema(),
     responses: {
       200: { description: 'One page of objects', content: jsonContent(catalogPageSchema) },
       400: errorResponse('Invalid type, limit, next or includeDeleted; `field` names it'),
@@ -588,7 +588,7 @@ export const CONFIG_SYNC_API = {
       'each: 200 once done, 202 with the job while it is not (send the same request again to go on from its checkpoint).',
     tag: TAG,
     path: nodePath,
-    body: { required: false, content: jsonContent(resyncRequestSchema) },
+    body: { required: false, content: jsonContent(resyncRequestSchema()) },
     responses: {
       200: { description: 'A pure master was resynced (its job done within this request)', content: jsonContent(resyncAnswerSchema) },
       202: {
@@ -616,7 +616,7 @@ export const CONFIG_SYNC_API = {
       'Paged: follow `next`. The node itself, a master or an operator may read it.',
     tag: TAG,
     path: nodePath,
-    query: driftQuerySchema,
+    query: driftQuerySchema(),
     responses: {
       200: { description: 'The latest check and one page of its differences', content: jsonContent(driftReportSchema) },
       400: errorResponse('Invalid limit or after; `field` names it'),

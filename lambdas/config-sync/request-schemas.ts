@@ -1,39 +1,50 @@
 /**
  * Request bodies and query strings a config-sync handler validates with zod, apart from api.ts (which publishes
- * them in the OpenAPI document with every operation's prose and examples) so that a handler's
- * bundle carries its own schema only.
+ * them in the OpenAPI document with every operation's prose and examples). Each is built on first
+ * use (`lazily`): esbuild keeps every top-level zod call of an imported module, so the resync
+ * function built the event log's, catalog's and drift's query schemas (about 120 zod objects)
+ * at each cold start. A handler that parses on every request builds its schema at cold start.
  */
 import * as z from 'zod/mini';
+import { lazily } from '../shared/lazily';
 import { nodeNameSchema } from '../shared/cluster-model';
 import { queryFlag, queryInteger, queryIntegerOr } from '../shared/query';
 import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from './event-log-view';
 import { OBJECT_TYPES } from './objects';
 
 /** Body of POST /nodes/{node}/resync (handlers/resync-node.ts). */
-export const resyncRequestSchema = z.strictObject({
-  source: z.optional(nodeNameSchema.check(z.describe('The node whose store is copied; another node than the target'))),
-});
+export const resyncRequestSchema = lazily(() =>
+  z.strictObject({
+    source: z.optional(nodeNameSchema.check(z.describe('The node whose store is copied; another node than the target'))),
+  }),
+);
 
 /** Query of GET /config/events (handlers/list-events.ts). */
-export const eventLogQuerySchema = z.strictObject({
-  since: z.optional(queryInteger(0, Number.MAX_SAFE_INTEGER, 'Events after this sequence (0 for the first page of the whole log)')),
-  limit: queryIntegerOr(DEFAULT_EVENT_PAGE, 1, MAX_EVENT_PAGE, `Events per page, at most ${MAX_EVENT_PAGE}`),
-});
+export const eventLogQuerySchema = lazily(() =>
+  z.strictObject({
+    since: z.optional(queryInteger(0, Number.MAX_SAFE_INTEGER, 'Events after this sequence (0 for the first page of the whole log)')),
+    limit: queryIntegerOr(DEFAULT_EVENT_PAGE, 1, MAX_EVENT_PAGE, `Events per page, at most ${MAX_EVENT_PAGE}`),
+  }),
+);
 
 const NOT_A_NEXT = 'is not the next value of a previous page';
 
 /** Query of GET /nodes/{node}/catalog (handlers/get-catalog.ts). */
-export const catalogQuerySchema = z.strictObject({
-  type: z.optional(z.enum(OBJECT_TYPES).check(z.describe('Only objects of this type'))),
-  limit: queryIntegerOr(100, 1, 1000, 'Objects per page'),
-  next: z.optional(
-    z.string().check(z.maxLength(1024, NOT_A_NEXT), z.includes('/', NOT_A_NEXT), z.describe('The `next` of the previous page (an object key, `type/id`)')),
-  ),
-  includeDeleted: queryFlag('Include the tombstones of removed objects'),
-});
+export const catalogQuerySchema = lazily(() =>
+  z.strictObject({
+    type: z.optional(z.enum(OBJECT_TYPES).check(z.describe('Only objects of this type'))),
+    limit: queryIntegerOr(100, 1, 1000, 'Objects per page'),
+    next: z.optional(
+      z.string().check(z.maxLength(1024, NOT_A_NEXT), z.includes('/', NOT_A_NEXT), z.describe('The `next` of the previous page (an object key, `type/id`)')),
+    ),
+    includeDeleted: queryFlag('Include the tombstones of removed objects'),
+  }),
+);
 
 /** Query of GET /nodes/{node}/drift (handlers/read-node-jobs.ts). */
-export const driftQuerySchema = z.strictObject({
-  limit: queryIntegerOr(100, 1, 1000, 'Differences per page'),
-  after: queryIntegerOr(0, 0, 999_999_999, 'The `next` of the previous page'),
-});
+export const driftQuerySchema = lazily(() =>
+  z.strictObject({
+    limit: queryIntegerOr(100, 1, 1000, 'Differences per page'),
+    after: queryIntegerOr(0, 0, 999_999_999, 'The `next` of the previous page'),
+  }),
+);

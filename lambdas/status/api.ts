@@ -98,7 +98,7 @@ export const resultsSchema = z.record(z.string(), linkSchema);
 export const STATUS_SCHEMAS = {
   Error: errorSchema,
   ExecutionStatus: executionStatusSchema,
-  StatusWrite: statusWriteSchema,
+  StatusWrite: statusWriteSchema(),
   link: linkSchema,
   statusCode: statusCodeSchema,
   statusInfo: statusInfoSchema,
@@ -160,7 +160,7 @@ export const STATUS_API = {
     summary: "List execution statuses (GeoServer's GetExecutions)",
     tag: 'Execution status',
     // The very schema the handler validates with; its filters carry their descriptions (schemas.ts).
-    query: listQuerySchema,
+    query: listQuerySchema(),
     responses: {
       200: { description: 'One page of statuses, newest first where an index serves the filter', content: jsonContent(executionListSchema) },
       400: errorResponse('A filter is invalid; `field` names it'),
@@ -176,7 +176,7 @@ export const STATUS_API = {
       '`cursor` while the pass is not done (send it in the next request), 200 once it is. Idempotent: a new pass ' +
       'rewrites nothing that is current. `npx geocluster reindex` repeats the request until 200.',
     tag: 'Execution status',
-    body: { required: false, content: jsonContent(reindexRequestSchema) },
+    body: { required: false, content: jsonContent(reindexRequestSchema()) },
     responses: {
       200: { description: 'The pass is done (this request read the rest of the table)', content: jsonContent(reindexAnswerSchema) },
       202: { description: 'More to read: send `cursor` in the next request', content: jsonContent(reindexAnswerSchema) },
@@ -210,7 +210,7 @@ export const STATUS_API = {
         described(z.string(), 'An ETag from this API: write only if the status is still at that version (strong comparison)'),
       ),
     }),
-    body: { required: true, content: jsonContent(statusWriteSchema) },
+    body: { required: true, content: jsonContent(statusWriteSchema()) },
     responses: {
       200: { description: 'Updated', headers: ['ETag'], content: jsonContent(executionStatusSchema) },
       201: { description: 'Created', headers: ['ETag'], content: jsonContent(executionStatusSchema) },

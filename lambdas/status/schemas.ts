@@ -1,12 +1,23 @@
-/** Request schemas of the status API, checked at the edge before any domain code runs. */
+/**
+ * Request schemas of the status API, checked at the edge before any domain code runs.
+ *
+ * The write, listing and reindex schemas are built on first use (`lazily`): every status function
+ * imports this module, most for `executionIdSchema` alone, and building the others' hundred-odd
+ * zod objects was part of each one's cold start. A function that parses one of them on every
+ * request builds it at its own cold start (e.g. `const writeSchema = statusWriteSchema()` at
+ * module level), so its first request does not pay instead.
+ */
 import * as z from 'zod/mini';
+import { lazily } from '../shared/lazily';
 import { queryInteger } from '../shared/query';
 import { PHASES } from './execution';
 
 /** ISO 8601 with a zone; stored normalised to UTC so string order is time order. */
-const instant = z.pipe(
-  z.iso.datetime({ offset: true }),
-  z.transform((value: string) => new Date(value).toISOString()),
+const instant = lazily(() =>
+  z.pipe(
+    z.iso.datetime({ offset: true }),
+    z.transform((value: string) => new Date(value).toISOString()),
+  ),
 );
 
 export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -17,16 +28,17 @@ export const executionIdSchema = z.string().check(
 /** Fields only the server sets; naming them explicitly gives a clearer error than "unrecognized". */
 export const SERVER_FIELDS = ['executionId', 'nodeId', 'version', 'lastUpdated', 'completionTime', 'dismissed'] as const;
 
-export const statusWriteSchema = z.strictObject({
+export const statusWriteSchema = lazily(() =>
+  z.strictObject({
   phase: z.enum(PHASES),
   processName: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   progress: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(100))),
   task: z.optional(z.string().check(z.maxLength(1024))),
   userName: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  creationTime: z.optional(instant),
-  expirationDate: z.optional(instant),
-  estimatedCompletion: z.optional(instant),
-  nextPoll: z.optional(instant),
+  creationTime: z.optional(instant()),
+  expirationDate: z.optional(instant()),
+  estimatedCompletion: z.optional(instant()),
+  nextPoll: z.optional(instant()),
   exception: z.optional(
     z.strictObject({
       code: z.string().check(z.minLength(1), z.maxLength(256)),
@@ -39,13 +51,15 @@ export const statusWriteSchema = z.strictObject({
   resultLocation: z.optional(
     z.url({ protocol: /^https?$/, error: 'must be an absolute http: or https: URL' }).check(z.maxLength(2048)),
   ),
-});
+  }),
+);
 
 /** A description for the document (api/openapi.ts); validation is unchanged. */
 const doc = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description)) as T;
 
 /** GET /executions; the descriptions are what the OpenAPI document says of each filter. */
-export const listQuerySchema = z.strictObject({
+export const listQuerySchema = lazily(() =>
+  z.strictObject({
   phase: doc(
     z.optional(
       z.pipe(
@@ -61,20 +75,22 @@ export const listQuerySchema = z.strictObject({
   processName: doc(z.optional(z.string().check(z.minLength(1))), 'Only executions of this process (served by an index)'),
   userName: doc(z.optional(z.string().check(z.minLength(1))), 'Only executions of this owner (served by an index)'),
   nodeId: doc(z.optional(z.string().check(z.minLength(1))), 'Only executions last written by this node (served by an index)'),
-  completedBefore: doc(z.optional(instant), 'Only executions completed before this instant'),
-  completedAfter: doc(z.optional(instant), 'Only executions completed after this instant'),
+  completedBefore: doc(z.optional(instant()), 'Only executions completed before this instant'),
+  completedAfter: doc(z.optional(instant()), 'Only executions completed after this instant'),
   limit: z.optional(queryInteger(1, 1000, 'Statuses per page, 1-1000 (default 100)')),
   cursor: doc(
     z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
     'The `nextCursor` of the previous page, with the same filters; signed by the server, any other value is a 400',
   ),
-});
+  }),
+);
 
 /** The most statuses one reindex request reads (its work is bounded by time as well). */
 export const MAX_REINDEX_ITEMS = 100_000;
 
 /** POST /executions/reindex: where to go on from, and how much to read at most in this request. */
-export const reindexRequestSchema = z.strictObject({
+export const reindexRequestSchema = lazily(() =>
+  z.strictObject({
   cursor: doc(
     z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
     'The `cursor` of the previous answer (202): go on from there. Absent: start a pass over the table',
@@ -83,4 +99,5 @@ export const reindexRequestSchema = z.strictObject({
     z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_REINDEX_ITEMS))),
     `Statuses to read in this request at most, 1-${MAX_REINDEX_ITEMS} (default: as many as its time allows)`,
   ),
-});
+  }),
+);

@@ -12,6 +12,8 @@ import { membershipFromEnv, nodeStoreFromEnv } from '../adapters/from-env';
 import type { StoredObject } from '../ports';
 
 const membership = membershipFromEnv();
+/** Parsed on every request: built at cold start. */
+const catalogQuery = catalogQuerySchema();
 const store = nodeStoreFromEnv();
 
 /**
@@ -22,7 +24,7 @@ const MAX_PAGE_BYTES = 5 * 1024 * 1024;
 
 export const handler = httpHandler(async (event) => {
   const node = findNode(membership, pathParam(event, 'node')).name;
-  const query = parseQuery(catalogQuerySchema, event.queryStringParameters);
+  const query = parseQuery(catalogQuery, event.queryStringParameters);
   const { type, next: after, limit, includeDeleted } = query;
 
   // The stored cursor: a node held by a resync still shows the last sequence its store holds.

@@ -11,12 +11,14 @@ import { eventLogQuerySchema } from '../request-schemas';
 import { buildEventSchemas } from '../events';
 
 const membership = membershipFromEnv();
+/** Parsed on every request: built at cold start. */
+const eventLogQuery = eventLogQuerySchema();
 const log = eventLogFromEnv();
 // Every listing parses the events it reads.
 buildEventSchemas();
 
 export const handler = httpHandler(async (event) => {
   callerIdentity(event);
-  const page = await readEventLog(log, membership.cluster, parseQuery(eventLogQuerySchema, event.queryStringParameters));
+  const page = await readEventLog(log, membership.cluster, parseQuery(eventLogQuery, event.queryStringParameters));
   return json(200, page, { 'cache-control': 'no-store' });
 });

@@ -17,6 +17,8 @@ import { isFinal, JOB_ID_PATTERN, jobView } from '../jobs';
 import { driftQuerySchema } from '../request-schemas';
 
 const membership = membershipFromEnv();
+/** Parsed on every request: built at cold start. */
+const driftQuery = driftQuerySchema();
 const jobs = jobStoreFromEnv();
 
 export const handler = httpHandler(async (event: HttpEvent) => {
@@ -31,7 +33,7 @@ export const handler = httpHandler(async (event: HttpEvent) => {
     if (!job) throw new NotFoundError('job', id);
     return json(200, { job: jobView(job) }, { 'cache-control': 'no-store' });
   }
-  const { limit, after } = parseQuery(driftQuerySchema, event.queryStringParameters);
+  const { limit, after } = parseQuery(driftQuery, event.queryStringParameters);
   const job = await jobs.latestScan(target.name);
   if (!job) throw new NotFoundError('drift check of node', target.name);
   const scanned = isFinal(job.state) ? job.state === 'succeeded' || job.phase === 'fix' : job.phase === 'fix' || job.phase === 'done';

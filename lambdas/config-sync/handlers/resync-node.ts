@@ -112,7 +112,7 @@ async function resyncWithinRequests(caller: ClusterNode, target: ClusterNode, so
 function requestedSource(event: HttpEvent): string | undefined {
   // The body is optional: an empty one means the default source.
   if ((event.body ?? '').trim() === '') return undefined;
-  const result = resyncRequestSchema.safeParse(parseJsonBody(event));
+  const result = resyncRequestSchema().safeParse(parseJsonBody(event));
   if (!result.success) {
     const [issue] = fieldIssues(result.error);
     throw new ValidationError(issue?.field ?? 'body', issue?.message ?? 'is invalid');

@@ -10,6 +10,8 @@ import { writeStatus } from '../service';
 import { ifMatchVersion, statusResponse } from '../status-http';
 
 const store = statusStoreFromEnv();
+/** Parsed on every request: built at cold start. */
+const writeSchema = statusWriteSchema();
 
 export const handler = httpHandler(async (event) => {
   const caller = callerNode(event);
@@ -20,7 +22,7 @@ export const handler = httpHandler(async (event) => {
     const serverField = SERVER_FIELDS.find((field) => field in body);
     if (serverField) throw new ValidationError(serverField, 'is set by the server and cannot be written');
   }
-  const write = parseWith(statusWriteSchema, body);
+  const write = parseWith(writeSchema, body);
   const expectedVersion = ifMatchVersion(event);
   if (Number.isNaN(expectedVersion)) throw new ValidationError('If-Match', 'must be an ETag returned by this API');
 

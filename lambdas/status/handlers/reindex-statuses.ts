@@ -15,6 +15,7 @@ import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { MAX_REINDEX_ITEMS, reindexRequestSchema } from '../schemas';
 
 const store = statusStoreFromEnv({ listing: true });
+const requestSchema = reindexRequestSchema();
 
 /** How long one request scans at most (API Gateway ends a request at 29 s). */
 const REQUEST_SLICE_MS = 20_000;
@@ -24,7 +25,7 @@ const REQUEST_RESERVE_MS = 3_000;
 export const handler = httpHandler(async (event, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
   // The route has the authorizer; should it ever lose it, this fails closed.
   const caller = callerIdentity(event);
-  const request = (event.body ?? '').trim() === '' ? {} : parseWith(reindexRequestSchema, parseJsonBody(event));
+  const request = (event.body ?? '').trim() === '' ? {} : parseWith(requestSchema, parseJsonBody(event));
   const remaining = context ? context.getRemainingTimeInMillis() - REQUEST_RESERVE_MS : REQUEST_SLICE_MS;
   const run = await store.reindex({
     cursor: request.cursor,

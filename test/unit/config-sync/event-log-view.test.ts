@@ -2,7 +2,7 @@ import { readEventLog, MAX_EVENT_PAGE } from '../../../lambdas/config-sync/event
 import { eventLogQuerySchema } from '../../../lambdas/config-sync/request-schemas';
 import { parseQuery } from '../../../lambdas/shared/query';
 
-const parseEventLogQuery = (params: Record<string, string>) => parseQuery(eventLogQuerySchema, params);
+const parseEventLogQuery = (params: Record<string, string>) => parseQuery(eventLogQuerySchema(), params);
 import { publishChange, type PublishContext } from '../../../lambdas/config-sync/publish';
 import { add, CLUSTER, harness, modify, remove } from './fixtures';
 

@@ -7,34 +7,34 @@ const refused = (run: () => unknown, field: string, message: RegExp) =>
 
 describe('query strings parsed with the schemas the document publishes', () => {
   it('the catalog: type, limit, next and includeDeleted, with their defaults', () => {
-    expect(parseQuery(catalogQuerySchema, undefined)).toEqual({ limit: 100, includeDeleted: false });
-    expect(parseQuery(catalogQuerySchema, { type: 'layer', limit: '7', next: 'layer/topp:roads', includeDeleted: 'true' })).toEqual({
+    expect(parseQuery(catalogQuerySchema(), undefined)).toEqual({ limit: 100, includeDeleted: false });
+    expect(parseQuery(catalogQuerySchema(), { type: 'layer', limit: '7', next: 'layer/topp:roads', includeDeleted: 'true' })).toEqual({
       type: 'layer',
       limit: 7,
       next: 'layer/topp:roads',
       includeDeleted: true,
     });
-    expect(parseQuery(catalogQuerySchema, { includeDeleted: 'false' }).includeDeleted).toBe(false);
+    expect(parseQuery(catalogQuerySchema(), { includeDeleted: 'false' }).includeDeleted).toBe(false);
   });
 
   it('refuses each bad value with a 400 naming the parameter', () => {
-    refused(() => parseQuery(catalogQuerySchema, { type: 'featuretype' }), 'type', /type/);
+    refused(() => parseQuery(catalogQuerySchema(), { type: 'featuretype' }), 'type', /type/);
     for (const limit of ['0', '1001', '-1', '1.5', '1e3', ' 5', '', 'ten', '12345678901234567']) {
-      refused(() => parseQuery(catalogQuerySchema, { limit }), 'limit', /limit: must be a whole number from 1 to 1000/);
+      refused(() => parseQuery(catalogQuerySchema(), { limit }), 'limit', /limit: must be a whole number from 1 to 1000/);
     }
-    refused(() => parseQuery(catalogQuerySchema, { next: 'no-slash' }), 'next', /not the next value of a previous page/);
-    refused(() => parseQuery(catalogQuerySchema, { next: `layer/${'x'.repeat(1100)}` }), 'next', /not the next value/);
+    refused(() => parseQuery(catalogQuerySchema(), { next: 'no-slash' }), 'next', /not the next value of a previous page/);
+    refused(() => parseQuery(catalogQuerySchema(), { next: `layer/${'x'.repeat(1100)}` }), 'next', /not the next value/);
     for (const includeDeleted of ['yes', '1', 'TRUE', '']) {
-      refused(() => parseQuery(catalogQuerySchema, { includeDeleted }), 'includeDeleted', /must be true or false/);
+      refused(() => parseQuery(catalogQuerySchema(), { includeDeleted }), 'includeDeleted', /must be true or false/);
     }
-    refused(() => parseQuery(driftQuerySchema, { after: 'abc' }), 'after', /whole number/);
+    refused(() => parseQuery(driftQuerySchema(), { after: 'abc' }), 'after', /whole number/);
   });
 
   it('refuses a parameter the route does not take, listing those it does', () => {
-    refused(() => parseQuery(driftQuerySchema, { limit: '5', cursor: 'x' }), 'cursor', /not a parameter of this route \(limit, after\)/);
+    refused(() => parseQuery(driftQuerySchema(), { limit: '5', cursor: 'x' }), 'cursor', /not a parameter of this route \(limit, after\)/);
     // As API Gateway hands over a query string: an own key, not the prototype.
-    refused(() => parseQuery(catalogQuerySchema, JSON.parse('{"__proto__":"1"}') as Record<string, string>), '__proto__', /not a parameter/);
-    expect(parseQuery(driftQuerySchema, { limit: '5', after: '200' })).toEqual({ limit: 5, after: 200 });
+    refused(() => parseQuery(catalogQuerySchema(), JSON.parse('{"__proto__":"1"}') as Record<string, string>), '__proto__', /not a parameter/);
+    expect(parseQuery(driftQuerySchema(), { limit: '5', after: '200' })).toEqual({ limit: 5, after: 200 });
   });
 
   it('the document shows what each value stands for, with its range and default', () => {
