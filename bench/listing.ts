@@ -9,11 +9,24 @@
  * completed (SUCCEEDED or FAILED) over the last day, a fixed set is queued or running (what the
  * nodes run right now does not grow with the retention), twenty users share the work, and one
  * rare user has five executions, all in the first thousand.
+ *
+ * Beside each shape's time, what explains it: the DynamoDB calls one listing makes at each size
+ * and the items they read (counted by running the shape through the same store code in this
+ * process, on a client that counts), and how much DynamoDB Local's own time for exactly those
+ * calls grew (the recorded calls sent again raw, without the API, the function or the merge).
+ * A last line times one raw Query that reads the same 11 items of one partition at both sizes:
+ * what the table's size alone does to DynamoDB Local.
  */
-import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { indexAttributes } from '../lambdas/status/adapters/status-table';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/account';
+import { CursorSigner } from '../lambdas/shared/signed-cursor';
+import { DynamoStatusStore } from '../lambdas/status/adapters/dynamo-status-store';
+import { BY_ATTRIBUTE, attributePartition, indexAttributes } from '../lambdas/status/adapters/status-table';
 import type { ExecutionStatus, Phase } from '../lambdas/status/execution';
+import { listQueryOf } from '../lambdas/status/list-query';
+import { listJobs } from '../lambdas/status/protocols/job-list';
+import { parseJobListQuery } from '../lambdas/status/protocols/job-list-query';
 import { seededRandom } from '../test/support/random';
 
 export interface ListingShape {
@@ -24,9 +37,36 @@ export interface ListingShape {
 export interface ListingFigures {
   seedSeconds: { small: number; large: number };
   sizes: { small: number; large: number };
-  rows: Array<{ label: string; small: number; large: number; ratio: number; itemsSmall: number; itemsLarge: number }>;
+  rows: Array<{
+    label: string;
+    small: number;
+    large: number;
+    ratio: number;
+    itemsSmall: number;
+    itemsLarge: number;
+    /** What one listing read at each size. */
+    readsSmall: Reads;
+    readsLarge: Reads;
+    /** The same DynamoDB calls sent raw: median ms at each size. */
+    rawSmall: number;
+    rawLarge: number;
+  }>;
   /** A single-item poll at both sizes: how much the machine itself drifted between the two. */
   reference: { small: number; large: number };
+  /** One raw Query reading the same 11 items of one partition at both sizes: median ms. */
+  fixedQuery: { small: number; large: number };
+}
+
+/** The DynamoDB work of one listing call. */
+export interface Reads {
+  /** Query calls (each one partition of an index). */
+  queries: number;
+  /** Items the queries evaluated (ScannedCount): what a listing pays for. */
+  scanned: number;
+  /** Statuses read by key (BatchGetItem) for the page. */
+  byKey: number;
+  /** Read capacity DynamoDB Local reported. */
+  capacity: number;
 }
 
 const NOW = Date.parse('2026-12-01T12:00:00.000Z');
@@ -133,9 +173,80 @@ async function time(url: string, headers: Record<string, string>, runs: number):
   return { ms: median(samples), items };
 }
 
+/** A DynamoDB call a listing made, to send again raw. */
+type RecordedCall = QueryCommand | BatchGetItemCommand;
+
+/**
+ * A client that records the calls the store makes and counts what they read. The store then
+ * runs in this process with the function's own code (the same planning, reads and merge).
+ */
+function countingClient(endpoint: string): { client: DynamoDBClient; take: () => { reads: Reads; calls: RecordedCall[] } } {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  let reads: Reads = { queries: 0, scanned: 0, byKey: 0, capacity: 0 };
+  let calls: RecordedCall[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      if (context.commandName === 'QueryCommand') calls.push(new QueryCommand({ ...(input as unknown as QueryCommand['input']) }));
+      if (context.commandName === 'BatchGetItemCommand') calls.push(new BatchGetItemCommand({ ...(input as unknown as BatchGetItemCommand['input']) }));
+      input.ReturnConsumedCapacity = 'TOTAL';
+      const result = await next(args);
+      const output = result.output as { ScannedCount?: number; Responses?: Record<string, unknown[]>; ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> };
+      if (context.commandName === 'QueryCommand') {
+        reads.queries += 1;
+        reads.scanned += output.ScannedCount ?? 0;
+      }
+      if (context.commandName === 'BatchGetItemCommand') reads.byKey += Object.values(output.Responses ?? {}).reduce((sum, items) => sum + items.length, 0);
+      const capacity = output.ConsumedCapacity;
+      reads.capacity += Array.isArray(capacity) ? capacity.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0) : (capacity?.CapacityUnits ?? 0);
+      return result;
+    },
+    { step: 'initialize', name: 'benchListingReads' },
+  );
+  return {
+    client,
+    take: () => {
+      const taken = { reads, calls };
+      reads = { queries: 0, scanned: 0, byKey: 0, capacity: 0 };
+      calls = [];
+      return taken;
+    },
+  };
+}
+
+/** Runs a shape through the store in this process, as its function would: the GET /executions or GET /jobs mapping, then the store. */
+async function listInProcess(shape: ListingShape, store: DynamoStatusStore): Promise<void> {
+  const [path, search = ''] = shape.query.startsWith('/') ? (shape.query.split('?') as [string, string?]) : ['/executions', shape.query];
+  const params = Object.fromEntries(new URLSearchParams(search));
+  if (path === '/jobs') {
+    const { cursor, ...query } = parseJobListQuery(params, path);
+    await listJobs(store, query, cursor);
+  } else {
+    await store.list(listQueryOf(params));
+  }
+}
+
+/** Median of `runs` raw replays of a listing's calls: its queries in parallel, then its reads by key. */
+async function timeRaw(dynamo: DynamoDBClient, calls: RecordedCall[], runs: number): Promise<number> {
+  const queries = calls.filter((call): call is QueryCommand => call instanceof QueryCommand);
+  const byKey = calls.filter((call): call is BatchGetItemCommand => call instanceof BatchGetItemCommand);
+  const once = async () => {
+    const t = performance.now();
+    await Promise.all(queries.map((call) => dynamo.send(call)));
+    for (const call of byKey) await dynamo.send(call);
+    return performance.now() - t;
+  };
+  for (let i = 0; i < 3; i++) await once();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) samples.push(await once());
+  return median(samples);
+}
+
 export async function benchListing(options: {
   apiUrl: string;
   dynamo: DynamoDBClient;
+  /** The same DynamoDB Local, for the client that counts what the store reads. */
+  dynamoEndpoint: string;
   table: string;
   shards: number;
   token: string;
@@ -148,10 +259,38 @@ export async function benchListing(options: {
   const urlOf = (shape: ListingShape) => (shape.query.startsWith('/') ? `${options.apiUrl}${shape.query}` : `${options.apiUrl}/executions?${shape.query}`);
   const pollUrl = `${options.apiUrl}/executions/bench-0000100`;
 
+  const counting = countingClient(options.dynamoEndpoint);
+  const store = new DynamoStatusStore({
+    tableName: options.table,
+    shards: options.shards,
+    ttlBackstopSeconds: 86_400,
+    client: counting.client,
+    cursors: new CursorSigner('bench-listing-'.padEnd(48, 'x')),
+  });
+  // Newest first, a page and one: a SUCCEEDED partition of a common process, which holds more than 11 items at both sizes.
+  const fixedQuery = new QueryCommand({
+    TableName: options.table,
+    IndexName: BY_ATTRIBUTE.processName.name,
+    KeyConditionExpression: '#p = :p',
+    ExpressionAttributeNames: { '#p': BY_ATTRIBUTE.processName.partitionAttribute },
+    ExpressionAttributeValues: { ':p': { S: attributePartition('gs:Buffer', 'SUCCEEDED', 0) } },
+    ScanIndexForward: false,
+    Limit: 11,
+  });
+
   const measure = async () => {
-    const figures = new Map<string, { ms: number; items: number }>();
-    for (const shape of SHAPES) figures.set(shape.label, await time(urlOf(shape), headers, options.runs));
-    return { figures, reference: (await time(pollUrl, headers, options.runs)).ms };
+    const figures = new Map<string, { ms: number; items: number; reads: Reads; raw: number }>();
+    for (const shape of SHAPES) {
+      const timed = await time(urlOf(shape), headers, options.runs);
+      counting.take();
+      await listInProcess(shape, store);
+      const { reads, calls } = counting.take();
+      figures.set(shape.label, { ...timed, reads, raw: await timeRaw(options.dynamo, calls, options.runs) });
+    }
+    const fixed = await timeRaw(options.dynamo, [fixedQuery], options.runs);
+    const scanned = (await options.dynamo.send(fixedQuery)).ScannedCount;
+    if (scanned !== 11) throw new Error(`the fixed raw query read ${scanned} items, not 11: the seed no longer fills its partition`);
+    return { figures, reference: (await time(pollUrl, headers, options.runs)).ms, fixed };
   };
 
   const seedSmall = await seed(options.dynamo, options.table, options.shards, 0, options.small);
@@ -160,6 +299,7 @@ export async function benchListing(options: {
   const seedLarge = await seed(options.dynamo, options.table, options.shards, options.small, options.large);
   options.log(`  grew the table to ${options.large.toLocaleString('en')} executions in ${seedLarge.toFixed(1)} s (${((options.large - options.small) / seedLarge).toFixed(0)} items/s)`);
   const large = await measure();
+  counting.client.destroy();
 
   return {
     seedSeconds: { small: seedSmall, large: seedLarge },
@@ -167,8 +307,20 @@ export async function benchListing(options: {
     rows: SHAPES.map((shape) => {
       const a = small.figures.get(shape.label)!;
       const b = large.figures.get(shape.label)!;
-      return { label: shape.label, small: a.ms, large: b.ms, ratio: b.ms / a.ms, itemsSmall: a.items, itemsLarge: b.items };
+      return {
+        label: shape.label,
+        small: a.ms,
+        large: b.ms,
+        ratio: b.ms / a.ms,
+        itemsSmall: a.items,
+        itemsLarge: b.items,
+        readsSmall: a.reads,
+        readsLarge: b.reads,
+        rawSmall: a.raw,
+        rawLarge: b.raw,
+      };
     }),
     reference: { small: small.reference, large: large.reference },
+    fixedQuery: { small: small.fixed, large: large.fixed },
   };
 }
