@@ -86,7 +86,12 @@ export interface ApplyDeps {
    * The node's own GeoServer, when it has one: each event is applied to it before the
    * node's cursor moves (geoserver/apply.ts).
    */
-  readonly geoserver?: { readonly rest: GeoServerRest; readonly options?: GeoServerApplyOptions };
+  readonly geoserver?: {
+    readonly rest: GeoServerRest;
+    readonly options?: GeoServerApplyOptions;
+    /** No REST call of a run starts after this many ms of it (`applyRun`). @default 1000 */
+    readonly runBudgetMs?: number;
+  };
   /** How long to wait for a young hole in the log (see `readLog`). @default 12000 */
   readonly holeWaitMs?: number;
   /** Where an event parked or a failed apply-ahead is reported. @default consoleWarn */
@@ -247,6 +252,13 @@ const HOLE_WAIT_MS = 12_000;
 const MAX_RUN = 200;
 const MAX_RUN_OBJECTS = 99;
 const MAX_RUN_BYTES = 3 * 1024 * 1024;
+/**
+ * On a GeoServer node a run's REST calls are made before its one commit, so a crash re-applies
+ * the whole run (each call is idempotent). No REST call of a run starts after this long: a slow
+ * GeoServer commits its progress at least this often, and an invocation's timeout never takes
+ * more than this much applied work with it.
+ */
+const GEOSERVER_RUN_BUDGET_MS = 1000;
 /** Events applied ahead of the queue for a change set, per invocation (a change set's maximum). */
 const MAX_AHEAD = 1000;
 
@@ -333,28 +345,30 @@ export async function applyDeliveredBatch(
   while (index < events.length) {
     // Messages of consecutive sequences (none the node's own) are applied together, so the
     // store can commit them in few transactions; each still gets its own result.
+    // On a GeoServer node too: the run's REST calls are made event by event, in order, and
+    // the store commits them together afterwards (`applyRun`).
     let end = index;
-    if (!deps.geoserver) {
-      while (
-        end + 1 < events.length &&
-        events[end + 1]?.origin !== context.node &&
-        events[index]?.origin !== context.node &&
-        events[end + 1]?.sequence === (events[end]?.sequence ?? 0) + 1
-      ) {
-        end += 1;
-      }
+    while (
+      end + 1 < events.length &&
+      events[end + 1]?.origin !== context.node &&
+      events[index]?.origin !== context.node &&
+      events[end + 1]?.sequence === (events[end]?.sequence ?? 0) + 1
+    ) {
+      end += 1;
     }
+    const before = await applier.cursor().catch(() => undefined);
+    const mark = applier.progressMark();
     try {
       if (end === index) results.push(await applier.deliver(events[index] as DeliveredEvent));
       else results.push(...(await applier.deliverRun(events.slice(index, end + 1))));
     } catch (error) {
-      // The first message of the run not applied yet is the one that failed.
+      // The first message of the run not applied yet is the one that failed. The ones before
+      // it were committed: each gets the steps committed up to it (a GeoServer's answers too,
+      // which the node's status records).
       const cursor = await applier.cursor().catch(() => -1);
       const failed = events.findIndex((event, position) => position >= index && position <= end && event.sequence > cursor);
-      for (let position = index; position < (failed < 0 ? index : failed); position += 1) {
-        const event = events[position] as DeliveredEvent;
-        results.push({ disposition: 'applied', sequence: event.sequence, applied: [], cursor });
-      }
+      const committed = events.slice(index, failed < 0 ? index : failed);
+      results.push(...resultsOf(committed, before ?? -1, applier.progressSince(mark), cursor));
       return { results, failure: { index: failed < 0 ? index : failed, error } };
     }
     index = end + 1;
@@ -379,6 +393,22 @@ export async function applyDeliveredBatch(
   }
   const cursor = applier.knownCursorValue();
   return cursor === undefined ? { results } : { results, cursor };
+}
+
+/**
+ * One result per delivered event of a run (consecutive, none the node's own) that began at
+ * cursor `before`: each lists the steps up to its own sequence that no earlier result listed.
+ */
+function resultsOf(events: readonly DeliveredEvent[], before: number, applied: readonly AppliedEvent[], cursor: number): DeliveryResult[] {
+  let listed = 0;
+  return events.map((event): DeliveryResult => {
+    if (event.sequence <= before) return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor };
+    const upTo = applied.findIndex((step) => step.sequence === event.sequence);
+    if (upTo < 0) return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor };
+    const steps = applied.slice(listed, upTo + 1);
+    listed = upTo + 1;
+    return { disposition: 'applied', sequence: event.sequence, applied: steps, cursor };
+  });
 }
 
 /**
@@ -458,6 +488,8 @@ class NodeApplier {
   /** By object key: whether the object has a parking record on this node. */
   private readonly parked = new Map<string, boolean>();
   private knownCursor: number | undefined;
+  /** Every step this applier committed, in order (`progressSince`). */
+  private readonly progress: AppliedEvent[] = [];
 
   constructor(
     private readonly deps: ApplyDeps,
@@ -543,28 +575,34 @@ class NodeApplier {
     if (last === undefined) return [];
     const before = await this.cursor();
     const { applied, cursor } = await this.advanceTo(last.sequence, new Map(events.map((event) => [event.sequence, event])));
-    let listed = 0;
-    return events.map((event): DeliveryResult => {
-      if (event.sequence <= before) return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor };
-      const upTo = applied.findIndex((step) => step.sequence === event.sequence);
-      if (upTo < 0) return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor };
-      const steps = applied.slice(listed, upTo + 1);
-      listed = upTo + 1;
-      return { disposition: 'applied', sequence: event.sequence, applied: steps, cursor };
-    });
+    return resultsOf(events, before, applied, cursor);
+  }
+
+  /** Where `progressSince` starts: the steps this applier has applied so far. */
+  progressMark(): number {
+    return this.progress.length;
+  }
+
+  /** Every step applied since `mark`, in order, including those of a call that then failed. */
+  progressSince(mark: number): AppliedEvent[] {
+    return this.progress.slice(mark);
   }
 
   /**
    * Moves the cursor to `target`, taking the events `inHand` (delivered by the queue) for their
    * own sequences and every other event from the log. Consecutive events that need nothing
-   * but a store write (readable, their object not parked, no GeoServer to call) are committed
-   * together, up to `MAX_RUN` per transaction (`applyRun`); anything else, or a run the store
-   * refuses, goes one event at a time (`applyNext`), with parking and failure counting. When a
-   * commit finds the cursor moved (another invocation is applying the same events), it
-   * re-reads the cursor and goes on from there.
+   * but a store write and, on a GeoServer node, their REST calls (readable, their object not
+   * parked) are committed together, up to `MAX_RUN` per transaction (`applyRun`); anything
+   * else, or a run the store refuses, goes one event at a time (`applyNext`), with parking and
+   * failure counting. When a commit finds the cursor moved (another invocation is applying the
+   * same events), it re-reads the cursor and goes on from there.
    */
   async advanceTo(target: number, inHand: ReadonlyMap<number, DeliveredEvent> = new Map()): Promise<{ applied: AppliedEvent[]; cursor: number }> {
     const applied: AppliedEvent[] = [];
+    const record = (...steps: AppliedEvent[]) => {
+      applied.push(...steps);
+      this.progress.push(...steps);
+    };
     let fromLog: DeliveredEvent[] = [];
     let cursor = await this.cursor();
     const nextInHand = (after: number) => {
@@ -588,28 +626,41 @@ class NodeApplier {
         if (event === undefined && this.once) break;
         if (event === undefined) throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
       }
-      if (this.deps.geoserver === undefined) {
-        // The events in hand right after this one, in order.
-        const run: DeliveredEvent[] = [event];
-        const buffered = new Map(fromLog.map((candidate) => [candidate.sequence, candidate]));
-        for (let next = sequence + 1; next <= target && run.length < MAX_RUN; next += 1) {
-          const candidate = inHand.get(next) ?? buffered.get(next);
-          if (candidate === undefined) break;
-          run.push(candidate);
+      // The events in hand right after this one, in order.
+      const run: DeliveredEvent[] = [event];
+      const buffered = new Map(fromLog.map((candidate) => [candidate.sequence, candidate]));
+      for (let next = sequence + 1; next <= target && run.length < MAX_RUN; next += 1) {
+        const candidate = inHand.get(next) ?? buffered.get(next);
+        if (candidate === undefined) break;
+        run.push(candidate);
+      }
+      if (run.length > 1) {
+        const outcome = await this.applyRun(cursor, run, inHand);
+        if (outcome === 'cursor-moved') {
+          if (this.once) return { applied, cursor: await this.readCursorAgain() };
+          cursor = await this.reReadCursor(cursor, sequence);
+          continue;
         }
-        if (run.length > 1) {
-          const outcome = await this.applyRun(cursor, run, inHand);
-          if (outcome === 'cursor-moved') {
+        const lastStep = outcome.steps[outcome.steps.length - 1];
+        if (lastStep !== undefined) {
+          record(...outcome.steps);
+          cursor = lastStep.sequence;
+        }
+        if (outcome.failure) {
+          // The GeoServer failed the event right after the committed prefix: counted, thrown
+          // or parked as `applyNext` would, without calling the GeoServer a second time.
+          const failing = outcome.failure.event;
+          const step = await this.failed(cursor, failing, refOf(failing), outcome.failure.error, stepOf(failing, !inHand.has(failing.sequence)));
+          if (step === 'cursor-moved') {
             if (this.once) return { applied, cursor: await this.readCursorAgain() };
-            cursor = await this.reReadCursor(cursor, sequence);
+            cursor = await this.reReadCursor(cursor, failing.sequence);
             continue;
           }
-          if (outcome.length > 0) {
-            applied.push(...outcome);
-            cursor = (outcome[outcome.length - 1] as AppliedEvent).sequence;
-            continue;
-          }
+          record(step);
+          cursor = step.sequence;
+          continue;
         }
+        if (lastStep !== undefined) continue;
       }
       const step = await this.applyNext(cursor, event, !inHand.has(sequence));
       if (step === 'cursor-moved') {
@@ -617,7 +668,7 @@ class NodeApplier {
         cursor = await this.reReadCursor(cursor, sequence);
         continue;
       }
-      applied.push(step);
+      record(step);
       cursor = sequence;
     }
     return { applied, cursor };
@@ -638,22 +689,36 @@ class NodeApplier {
 
   /**
    * Applies the longest prefix of `run` (consecutive events from `cursor + 1`) that needs
-   * nothing but store writes, in one `commitBatch`: each object written once with its final
-   * state, the cursor moved to the prefix's last sequence. Returns the steps applied (none
-   * when the first event needs the one-at-a-time path, or the store refused the batch for a
-   * reason the one-at-a-time path reports precisely), or `cursor-moved`.
+   * nothing but store writes and GeoServer REST calls, in one `commitBatch`: each object
+   * written once with its final state, the cursor moved to the prefix's last sequence.
+   *
+   * On a GeoServer node each event's REST calls are made first, in order, each from the state
+   * the events before it in the run left (as `applyNext` would); then the one commit. So the
+   * GeoServer has every event of the run before the cursor moves past any of them, and a crash
+   * in between applies the run again (every REST call is idempotent, and each sends the state
+   * after its event, so replaying the run from its start ends where it ended). A REST call that
+   * fails ends the prefix before its event: the prefix is committed and the failure returned
+   * for its event, which the caller counts, throws or parks exactly as `applyNext` would. No
+   * REST call starts once the run has spent `GEOSERVER_RUN_BUDGET_MS`.
+   *
+   * Returns the steps applied (none when the first event needs the one-at-a-time path, or the
+   * store refused the batch for a reason the one-at-a-time path reports precisely), or
+   * `cursor-moved`.
    */
   private async applyRun(
     cursor: number,
     run: readonly DeliveredEvent[],
     inHand: ReadonlyMap<number, DeliveredEvent>,
-  ): Promise<AppliedEvent[] | 'cursor-moved'> {
+  ): Promise<{ steps: AppliedEvent[]; failure?: { event: DeliveredEvent; error: unknown } } | 'cursor-moved'> {
     await this.prefetch(run.flatMap((event) => (event.object === undefined ? [] : [event.object])));
+    const geoserver = this.deps.geoserver;
+    const started = Date.now();
     const steps: AppliedEvent[] = [];
     /** Object key -> its final state in this run and the sequence of its first event in it. */
     const writes = new Map<string, { object: StoredObject; since: number }>();
     const states = new Map<string, StoredObject | undefined>();
     let bytes = 0;
+    let failure: { event: DeliveredEvent; error: unknown } | undefined;
     for (const event of run) {
       const base = { sequence: event.sequence, origin: event.origin, fromLog: !inHand.has(event.sequence) };
       if (isVoided(event)) {
@@ -664,9 +729,11 @@ class NodeApplier {
       const key = objectStorageKey(event.object);
       if (this.parked.get(key) !== false) break;
       let change: ObjectChange;
+      let complete: ConfigEvent;
+      let existing: StoredObject | undefined;
       try {
-        const complete = await resolveBody(this.deps.bodies, event);
-        const existing = states.has(key) ? states.get(key) : (this.objects.get(key) ?? undefined);
+        complete = await resolveBody(this.deps.bodies, event);
+        existing = states.has(key) ? states.get(key) : (this.objects.get(key) ?? undefined);
         change = applyChange(existing, complete);
       } catch {
         break; // the one-at-a-time path counts and reports it
@@ -674,14 +741,29 @@ class NodeApplier {
       if (change.object) {
         const size = serializedBytes(change.object.properties);
         if (!writes.has(key) && (writes.size >= MAX_RUN_OBJECTS || bytes + size > MAX_RUN_BYTES)) break;
-        bytes += size;
+      }
+      let answer: GeoServerOutcome | undefined;
+      if (geoserver && change.object !== undefined) {
+        if (steps.length > 0 && Date.now() - started >= (geoserver.runBudgetMs ?? GEOSERVER_RUN_BUDGET_MS)) break;
+        try {
+          answer = await applyToGeoServerOrThrow(geoserver, complete, existing, change.object);
+        } catch (error) {
+          failure = { event, error };
+          break;
+        }
+      }
+      if (change.object) {
+        bytes += serializedBytes(change.object.properties);
         states.set(key, change.object);
         writes.set(key, { object: change.object, since: writes.get(key)?.since ?? event.sequence });
       }
-      steps.push({ ...base, object: { type: event.object.type, id: event.object.id }, effect: change.effect });
+      const step: AppliedEvent = { ...base, object: { type: event.object.type, id: event.object.id }, effect: change.effect };
+      steps.push(answer === undefined ? step : { ...step, geoserver: answer });
     }
     const last = steps[steps.length - 1];
-    if (steps.length < 2 || last === undefined) return [];
+    // Without a GeoServer a single event takes the one-at-a-time path, which costs the same;
+    // with one, its REST calls are made already.
+    if (last === undefined || (steps.length < 2 && !geoserver)) return failure ? { steps: [], failure } : { steps: [] };
     let outcome: CommitOutcome;
     try {
       outcome = await this.deps.store.commitBatch(this.context.node, {
@@ -691,16 +773,16 @@ class NodeApplier {
       });
     } catch (error) {
       if (isTransientFailure(error)) throw error;
-      return [];
+      return { steps: [] };
     }
     if (outcome === 'cursor-moved') return this.cursorMoved();
     if (outcome === 'object-moved') {
       for (const { object } of writes.values()) this.forget(object);
-      return [];
+      return { steps: [] };
     }
     this.knownCursor = last.sequence;
     for (const [key, { object }] of writes) this.objects.set(key, object);
-    return steps;
+    return failure ? { steps, failure } : { steps };
   }
 
   private async applyNext(
@@ -708,14 +790,8 @@ class NodeApplier {
     event: DeliveredEvent,
     fromLog: boolean,
   ): Promise<AppliedEvent | 'cursor-moved'> {
-    const ref = event.object === undefined ? undefined : { type: event.object.type, id: event.object.id };
-    const step = (effect: ObjectEffect): AppliedEvent => ({
-      sequence: event.sequence,
-      origin: event.origin,
-      ...(ref ? { object: ref } : {}),
-      effect,
-      fromLog,
-    });
+    const ref = refOf(event);
+    const step = stepOf(event, fromLog);
     let geoserver: GeoServerOutcome | undefined;
     for (let attempt = 1; ; attempt += 1) {
       if (ref) await this.prefetch([ref]);
@@ -1023,6 +1099,16 @@ function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, aft
     incomplete: after.incomplete && !isConfigurationType(type),
     deleted: event.kind === 'modify' ? deletedPaths(live, event.patch) : [],
   };
+}
+
+function refOf(event: DeliveredEvent): ObjectRef | undefined {
+  return event.object === undefined ? undefined : { type: event.object.type, id: event.object.id };
+}
+
+/** The step an event's `effect` makes, as `AppliedEvent` reports it. */
+function stepOf(event: DeliveredEvent, fromLog: boolean): (effect: ObjectEffect) => AppliedEvent {
+  const ref = refOf(event);
+  return (effect) => ({ sequence: event.sequence, origin: event.origin, ...(ref ? { object: ref } : {}), effect, fromLog });
 }
 
 function range(from: number, to: number): number[] {

@@ -9,6 +9,7 @@ import type { ConfigChange, PublishedEvent } from '../../../../lambdas/config-sy
 import { applyToGeoServer } from '../../../../lambdas/config-sync/geoserver/apply';
 import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
 import { add, applyDeps, harness, modify, type Harness } from '../fixtures';
+import { HELD_CURSOR } from '../../../../lambdas/config-sync/ports';
 import { FakeGeoServer } from './fake-geoserver';
 
 const SLAVE = { cluster: 'test-cluster', node: 'slave-1' };
@@ -310,6 +311,164 @@ describe('applying events to a GeoServer', () => {
     expect(result.cursor).toBe(3);
     expect(geoserver.requests.filter((request) => request.startsWith('POST'))).toEqual(['POST /workspaces', 'POST /workspaces', 'POST /workspaces']);
     expect([...geoserver.objects.keys()]).toEqual(['/workspaces/one', '/workspaces/two', '/workspaces/three']);
+  });
+
+  describe('a batch of consecutive events (one commit after their REST calls)', () => {
+    /** The GeoServer's requests and the store's commits, in the order they happened. */
+    function traced(h: Harness, geoserver: FakeGeoServer): string[] {
+      const trace: string[] = [];
+      const send = geoserver.send.bind(geoserver);
+      geoserver.send = async (request) => {
+        trace.push(`${request.method} ${request.path}`);
+        return send(request);
+      };
+      const commit = h.store.commit.bind(h.store);
+      h.store.commit = async (node, change) => {
+        trace.push(`commit ${change.sequence}`);
+        return commit(node, change);
+      };
+      const commitBatch = h.store.commitBatch.bind(h.store);
+      h.store.commitBatch = async (node, change) => {
+        trace.push(`commit ${change.expectedCursor + 1}..${change.sequence}`);
+        return commitBatch(node, change);
+      };
+      return trace;
+    }
+
+    it('makes every REST call of the batch in order, then commits the batch in one transaction', async () => {
+      const h = harness();
+      const geoserver = new FakeGeoServer();
+      const trace = traced(h, geoserver);
+      const events = await h.appendAll([
+        add('workspace', 'topp', { isolated: false }),
+        modify('workspace', 'topp', { isolated: true }),
+        add('workspace', 'sf'),
+        remove('workspace', 'sf'),
+      ]);
+      const result = await applyDeliveredBatch(withGeoServer(h, geoserver), SLAVE, events.map((event) => JSON.stringify(event)));
+      expect(result.failure).toBeUndefined();
+      expect(trace).toEqual([
+        'PUT /workspaces/topp',
+        'POST /workspaces',
+        // The modify sends the whole object as the add left it in the run.
+        'PUT /workspaces/topp',
+        'PUT /workspaces/sf',
+        'POST /workspaces',
+        'DELETE /workspaces/sf',
+        'commit 1..4',
+      ]);
+      expect(result.results.map((delivery) => ('applied' in delivery ? delivery.applied.map((step) => [step.sequence, step.effect, step.geoserver?.kind]) : []))).toEqual([
+        [[1, 'created', 'applied']],
+        [[2, 'patched', 'applied']],
+        [[3, 'created', 'applied']],
+        [[4, 'removed', 'applied']],
+      ]);
+      expect(result.cursor).toBe(4);
+      expect([...geoserver.objects.entries()]).toEqual([['/workspaces/topp', { workspace: { name: 'topp', isolated: true } }]]);
+      expect(h.store.liveObjects('slave-1').map((object) => [object.id, object.properties, object.lastSequence])).toEqual([['topp', { isolated: true }, 2]]);
+    });
+
+    it('applies the whole batch again after a crash between its REST calls and its commit, with the same result', async () => {
+      const h = harness();
+      const geoserver = new FakeGeoServer();
+      const events = await h.appendAll([add('workspace', 'topp'), modify('workspace', 'topp', { isolated: true }), add('workspace', 'sf'), remove('workspace', 'sf')]);
+      const messages = events.map((event) => JSON.stringify(event));
+      const deps = withGeoServer(h, geoserver);
+      const commitBatch = h.store.commitBatch.bind(h.store);
+      let crash = true;
+      h.store.commitBatch = async (node, change) => {
+        if (crash) {
+          crash = false;
+          throw Object.assign(new Error('the function timed out before the commit'), { transient: true });
+        }
+        return commitBatch(node, change);
+      };
+      const crashed = await applyDeliveredBatch(deps, SLAVE, messages);
+      expect(crashed.failure).toMatchObject({ index: 0 });
+      // The GeoServer took the run, the store did not move.
+      expect([...geoserver.objects.keys()]).toEqual(['/workspaces/topp']);
+      expect(await h.store.readCursor('slave-1')).toBe(0);
+      const again = await applyDeliveredBatch(deps, SLAVE, messages);
+      expect(again.failure).toBeUndefined();
+      expect(await h.store.readCursor('slave-1')).toBe(4);
+      expect([...geoserver.objects.entries()]).toEqual([['/workspaces/topp', { workspace: { name: 'topp', isolated: true } }]]);
+      expect(await h.store.listParked('slave-1')).toEqual([]);
+    });
+
+    it('commits the events before a GeoServer that goes down mid-batch, keeps their answers, and resumes at the failed one', async () => {
+      const h = harness();
+      const geoserver = new FakeGeoServer();
+      const deps = withGeoServer(h, geoserver);
+      const events = await h.appendAll([
+        add('workspace', 'a'),
+        add('dataStore', 'a:bad', { type: 'Nope' }),
+        add('workspace', 'b'),
+        add('workspace', 'c'),
+        add('workspace', 'd'),
+      ]);
+      geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces/a/datastores', 400, 'Unsupported data store type: Nope');
+      let posts = 0;
+      const send = geoserver.send.bind(geoserver);
+      geoserver.send = async (request) => {
+        // Down from the third workspace's creation on.
+        if (request.method === 'POST' && request.path === '/workspaces' && ++posts === 3) geoserver.down = 503;
+        return send(request);
+      };
+      const messages = events.map((event) => JSON.stringify(event));
+      const failed = await applyDeliveredBatch(deps, SLAVE, messages);
+      expect(failed.failure?.index).toBe(3);
+      expect(failed.failure?.error).toBeInstanceOf(GeoServerUnavailableError);
+      // What was applied before it is committed, with the GeoServer's answers (the node's
+      // status records the refusal), and nothing of the failed event or after it.
+      expect(await h.store.readCursor('slave-1')).toBe(3);
+      expect(failed.results.map((delivery) => ('applied' in delivery ? delivery.applied.map((step) => [step.sequence, step.effect, step.geoserver?.kind]) : []))).toEqual([
+        [[1, 'created', 'applied']],
+        [[2, 'parked', 'rejected']],
+        [[3, 'created', 'applied']],
+      ]);
+      expect(h.store.liveObjects('slave-1').map((object) => object.id)).toEqual(['a', 'b']);
+      geoserver.down = null;
+      const resumed = await applyDeliveredBatch(deps, SLAVE, messages.slice(3));
+      expect(resumed.failure).toBeUndefined();
+      expect(await h.store.readCursor('slave-1')).toBe(5);
+      expect([...geoserver.objects.keys()]).toEqual(['/workspaces/a', '/workspaces/b', '/workspaces/c', '/workspaces/d']);
+      // The refused change was parked once, with its own retries only.
+      expect(geoserver.requests.filter((request) => request === 'POST /workspaces/a/datastores')).toHaveLength(3);
+    });
+
+    it('commits a slow GeoServer’s progress as it goes: no REST call of a batch starts after the run’s time budget', async () => {
+      const h = harness();
+      const geoserver = new FakeGeoServer();
+      const trace = traced(h, geoserver);
+      const events = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+      const deps: ApplyDeps = { ...applyDeps(h), geoserver: { rest: geoserver, runBudgetMs: 0 } };
+      const result = await applyDeliveredBatch(deps, SLAVE, events.map((event) => JSON.stringify(event)));
+      expect(result.failure).toBeUndefined();
+      // The last event of the batch is a run of one: the one-at-a-time commit.
+      expect(trace.filter((line) => line.startsWith('commit'))).toEqual(['commit 1..1', 'commit 2..2', 'commit 3']);
+      expect(trace.indexOf('commit 1..1')).toBeLessThan(trace.lastIndexOf('POST /workspaces'));
+    });
+
+    it('applies none of a batch while a resync holds the node', async () => {
+      const h = harness();
+      const geoserver = new FakeGeoServer();
+      const events = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+      await h.store.holdForResync('slave-1', 'resync-1', Date.now() + 60_000);
+      const deps = withGeoServer(h, geoserver);
+      const messages = events.map((event) => JSON.stringify(event));
+      const held = await applyDeliveredBatch(deps, SLAVE, messages);
+      expect(held.results.map((delivery) => delivery.disposition)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+      expect(geoserver.requests).toEqual([]);
+      // An applier given a cursor from before the hold (the apply function never passes one
+      // across a job, and a resync is a job of its queue) calls the GeoServer, as it did for one
+      // event before batches were committed together, and the commit learns of the hold:
+      // nothing moves, and the resync's closing reconcile makes the GeoServer match the store.
+      const stale = await applyDeliveredBatch(deps, SLAVE, messages, { knownCursor: 0 });
+      expect(stale.failure).toBeUndefined();
+      expect(stale.results.map((delivery) => delivery.disposition)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+      expect(h.store.liveObjects('slave-1')).toEqual([]);
+      expect(await h.store.readCursor('slave-1')).toBe(HELD_CURSOR);
+    });
   });
 
   it('refuses settings of a service the REST API does not cover without calling the GeoServer', async () => {
