@@ -17,8 +17,9 @@
  *    into an empty stand-in, as a job, against the same objects POSTed directly.
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation|profile|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
- *   (profile: config sync's publish and apply paths, then the status profile; status-profile: only that)
+ *   npm run bench -- --only status|bundles|propagation|profile|publish-profile|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
+ *   (profile: config sync's publish and apply paths, then the status profile; status-profile: only that;
+ *   publish-profile: a lone publish's AWS calls on its timeline, as PublishEvent runs it)
  *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
  *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
  */
@@ -36,6 +37,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { DEFERRED_MODULES, UNUSED_CREDENTIAL_PROVIDERS } from '../cdk/constructs/cluster-function';
 import { benchListing, type Reads } from './listing';
 import { benchProfile } from './profile';
+import { benchPublishProfile } from './publish-profile';
 import { benchStatusProfile } from './status-profile';
 import { rawConditionalPut } from './raw-write';
 import { benchPropagation } from './propagation';
@@ -247,6 +249,7 @@ async function main(): Promise<void> {
     if (parts.has('status')) await statusFigures(topology);
     if (parts.has('bundles')) await bundleFigures(topology, scratch);
     if (parts.has('propagation')) await propagationFigures();
+    if (parts.has('profile') || parts.has('publish-profile')) await benchPublishProfile({ requests: Number(args['profile-requests']) });
     if (parts.has('profile')) await benchProfile({ requests: Number(args['profile-requests']) });
     if (parts.has('profile') || parts.has('status-profile')) {
       await benchStatusProfile({ requests: Math.max(100, Number(args['profile-requests'])), topology, logFile: path.join(__dirname, '..', '.local', 'bench-status-profile.log') });
