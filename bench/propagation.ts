@@ -30,6 +30,13 @@ export interface PropagationFigures {
   rawLatency: { p50: number; p99: number };
   appliedPerSecond: number;
   rawReceivedPerSecond: number;
+  /**
+   * Diagnostic, not a goal figure: the same sequential publishes with the nodes' cursors polled
+   * from the request's start rather than after its answer, which says what bounds the latency
+   * above: `nodesApplied` is when every node had applied the event (possibly before the answer),
+   * `answered` when the answer came. The poll runs alongside the request on the same cores.
+   */
+  inFlight: { nodesApplied: { p50: number }; answered: { p50: number }; appliedBeforeAnswer: number; events: number };
   /** Present when a change set was asked for. */
   changeSet?: { size: number; appliedMs: number; rawMs: number };
 }
@@ -104,6 +111,33 @@ export async function benchPropagation(nodeCount: number, options: { events: num
       await appliedEverywhere(sequence);
       latencies.push(performance.now() - started);
     }
+    // Diagnostic: which comes last, the answer or the nodes' applies? The next sequence is
+    // known before the request (one publisher, nothing else publishing), so its nodes' cursors
+    // are polled from the request's start.
+    const inFlightApplied: number[] = [];
+    const inFlightAnswered: number[] = [];
+    let appliedBeforeAnswer = 0;
+    let expected = (await cursors())[0] as number;
+    for (let i = 0; i < options.events; i++) {
+      expected += 1;
+      const started = performance.now();
+      let answeredAt: number | undefined;
+      const answer = publish().then((sequence) => {
+        answeredAt = performance.now() - started;
+        return sequence;
+      });
+      let appliedAt: number | undefined;
+      while (appliedAt === undefined) {
+        if ((await cursors()).every((cursor) => cursor >= expected)) appliedAt = performance.now() - started;
+        else await sleep(2);
+      }
+      const sequence = await answer;
+      if (sequence !== expected) throw new Error(`in-flight diagnostic: expected sequence ${expected}, the publish got ${sequence}`);
+      if (appliedAt < (answeredAt as number)) appliedBeforeAnswer += 1;
+      inFlightApplied.push(appliedAt);
+      inFlightAnswered.push(answeredAt as number);
+    }
+
     // A burst from several publishers at once, as from a busy master.
     const burstStart = performance.now();
     let remaining = options.burst;
@@ -142,6 +176,12 @@ export async function benchPropagation(nodeCount: number, options: { events: num
       rawLatency: raw.latency,
       appliedPerSecond,
       rawReceivedPerSecond: raw.perSecond,
+      inFlight: {
+        nodesApplied: { p50: quantile(inFlightApplied, 0.5) },
+        answered: { p50: quantile(inFlightAnswered, 0.5) },
+        appliedBeforeAnswer,
+        events: options.events,
+      },
       ...(changeSetMs !== undefined && raw.changeSetMs !== undefined
         ? { changeSet: { size: options.changeSet as number, appliedMs: changeSetMs, rawMs: raw.changeSetMs } }
         : {}),
