@@ -135,6 +135,11 @@ export type ObjectEffect =
   | 'created'
   /** `add` of an object the node holds: the new properties replace the old ones. */
   | 'replaced'
+  /**
+   * `add` written without reading the object first (an add's result does not depend on it):
+   * created or replaced, which is not known.
+   */
+  | 'written'
   /** `modify` of an object the node holds: merge patch. */
   | 'patched'
   /** `modify` of an object the node does not hold: recorded as an incomplete object. */
@@ -335,9 +340,7 @@ export async function applyDeliveredBatch(
       ? Promise.resolve<DeliveredEvent[]>([])
       : deps.log.readRange(context.cluster, highest, highest + LOG_PAGE_SIZE - 1).catch((): DeliveredEvent[] => []);
   try {
-    await applier.prefetch(
-      events.flatMap((event) => (event.origin !== context.node && event.object !== undefined ? [event.object] : [])),
-    );
+    await applier.prefetch(applier.objectsToRead(events.filter((event) => event.origin !== context.node)));
   } catch (error) {
     return { results, failure: { index: 0, error } };
   }
@@ -425,7 +428,7 @@ export async function catchUp(
 ): Promise<CatchUpResult> {
   const applier = new NodeApplier(deps, context);
   // The objects of the events in hand are read together with the cursor (readApplyState).
-  await applier.prefetch(inHand.slice(0, MAX_RUN_OBJECTS).flatMap((event) => (event.object === undefined ? [] : [event.object])));
+  await applier.prefetch(applier.objectsToRead(inHand.slice(0, MAX_RUN_OBJECTS)));
   const fromCursor = await applier.cursor();
   const target = toSequence ?? (await deps.log.head(context.cluster));
   const { applied, cursor } = await applier.advanceTo(target, new Map(inHand.map((event) => [event.sequence, event])));
@@ -462,16 +465,37 @@ export async function catchUpOnce(
      * leaves the log to that consumer instead of racing it.
      */
     readonly onlyWhenNext?: boolean;
+    /**
+     * With `onlyWhenNext`: first try to commit the events in hand as if the store were right
+     * before them, without reading anything, when none of their objects needs reading (each
+     * one's first event an add or a remove: `writeUnread`). The commit's compare-and-swap
+     * checks the assumption: one call when it holds; when it does not, the cursor is read (as
+     * without this option) after the failed commit. For a publisher whose store usually is right
+     * before its events (a lone master publishing), not for one racing others.
+     */
+    readonly assumeNext?: boolean;
   } = {},
 ): Promise<CatchUpResult & { readonly settled: boolean }> {
   const first = inHand[0]?.sequence;
   let known: number | undefined;
+  let refused = false;
   if (options.onlyWhenNext && first !== undefined) {
-    known = await deps.store.readCursor(context.node);
+    const [only] = inHand;
+    if (options.assumeNext && !deps.geoserver && inHand.length === 1 && only !== undefined && writableUnread(only)) {
+      const attempt = new NodeApplier(deps, context, first - 1, true, true);
+      const { applied, cursor } = await attempt.advanceTo(toSequence, new Map(inHand.map((event) => [event.sequence, event])));
+      if (cursor !== HELD_CURSOR && cursor >= toSequence) return { fromCursor: first - 1, cursor, applied, settled: true };
+      // The cursor read after a lost commit; none when the commit found an object that must be
+      // read first (parked, newer, or with its properties in the body store): then as below.
+      known = attempt.cursorFromStore();
+      refused = attempt.unreadWasRefused();
+    }
+    known ??= await deps.store.readCursor(context.node);
     if (known !== first - 1) return { fromCursor: known, cursor: known, applied: [], settled: known !== HELD_CURSOR && known >= toSequence };
   }
   const applier = new NodeApplier(deps, context, known, true);
-  await applier.prefetch(inHand.slice(0, MAX_RUN_OBJECTS).flatMap((event) => (event.object === undefined ? [] : [event.object])));
+  if (refused) applier.refuseUnread();
+  await applier.prefetch(applier.objectsToRead(inHand.slice(0, MAX_RUN_OBJECTS)));
   const fromCursor = await applier.cursor();
   if (fromCursor === HELD_CURSOR) return { fromCursor, cursor: fromCursor, applied: [], settled: false };
   const { applied, cursor } = await applier.advanceTo(toSequence, new Map(inHand.map((event) => [event.sequence, event])));
@@ -490,6 +514,10 @@ class NodeApplier {
   private knownCursor: number | undefined;
   /** Every step this applier committed, in order (`progressSince`). */
   private readonly progress: AppliedEvent[] = [];
+  /** Set once a commit of objects written unread was refused: read every object from then on. */
+  private unreadRefused = false;
+  /** Whether `knownCursor` came from the store (a read, a commit), not from the caller's assumption. */
+  private cursorChecked: boolean;
 
   constructor(
     private readonly deps: ApplyDeps,
@@ -497,8 +525,56 @@ class NodeApplier {
     knownCursor?: number,
     /** One pass (`catchUpOnce`): stop at a missing sequence or a moved cursor instead of waiting or chasing. */
     private readonly once = false,
+    /**
+     * `knownCursor` is an assumption to try (`catchUpOnce`'s `assumeNext`): apply only what can
+     * be written unread, in commits whose compare-and-swap checks it, and stop at anything else.
+     */
+    private readonly unreadOnly = false,
   ) {
     this.knownCursor = knownCursor;
+    this.cursorChecked = !unreadOnly;
+  }
+
+  /** Whether a commit of an object written unread was refused (it must be read). */
+  unreadWasRefused(): boolean {
+    return this.unreadRefused;
+  }
+
+  /** Reads every object from now on (another applier's unread commit of them was refused). */
+  refuseUnread(): void {
+    this.unreadRefused = true;
+  }
+
+  /** The cursor as the store last showed it to this applier; none while only assumed. */
+  cursorFromStore(): number | undefined {
+    return this.cursorChecked ? this.knownCursor : undefined;
+  }
+
+  /**
+   * Whether `event` may be applied without reading its object first: an add or a remove in
+   * hand (its result is the same whatever the store held), on a node without a GeoServer
+   * (whose REST calls need the object as it was), unless such a commit was refused already.
+   * The commit then also checks what the read would have shown (`BatchCommit` `unread`).
+   */
+  private canWriteUnread(event: DeliveredEvent): boolean {
+    return !this.deps.geoserver && !this.unreadRefused && writableUnread(event);
+  }
+
+  /** An event `applyNext` would apply without reading anything: written unread, object not read yet. */
+  private readsNothing(event: DeliveredEvent): boolean {
+    return event.object !== undefined && !this.objects.has(objectStorageKey(event.object)) && this.canWriteUnread(event);
+  }
+
+  /**
+   * The objects of `events` to read before applying them: all of them, unless `events` is one
+   * event that can be written unread. Only a lone event is: a run of several is committed in
+   * one transaction (`applyRun`), where a parking check per object would halve the objects a
+   * transaction takes, and one read of them all costs less than the second transaction.
+   */
+  objectsToRead(events: readonly DeliveredEvent[]): ObjectRef[] {
+    const [only] = events;
+    if (events.length === 1 && only !== undefined && this.canWriteUnread(only)) return [];
+    return events.flatMap((event) => (event.object === undefined ? [] : [event.object]));
   }
 
   /** The cursor as this applier last read or committed it, if it did. */
@@ -507,7 +583,10 @@ class NodeApplier {
   }
 
   async cursor(): Promise<number> {
-    this.knownCursor ??= await this.deps.store.readCursor(this.context.node);
+    if (this.knownCursor === undefined) {
+      this.knownCursor = await this.deps.store.readCursor(this.context.node);
+      this.cursorChecked = true;
+    }
     return this.knownCursor;
   }
 
@@ -662,7 +741,10 @@ class NodeApplier {
         }
         if (lastStep !== undefined) continue;
       }
+      // An assumed cursor is never taken to read objects against: only unread commits check it.
+      if (this.unreadOnly && !this.cursorChecked && !this.readsNothing(event)) break;
       const step = await this.applyNext(cursor, event, !inHand.has(sequence));
+      if (step === 'unread-refused') break;
       if (step === 'cursor-moved') {
         if (this.once) return { applied, cursor: await this.readCursorAgain() };
         cursor = await this.reReadCursor(cursor, sequence);
@@ -781,6 +863,7 @@ class NodeApplier {
       return { steps: [] };
     }
     this.knownCursor = last.sequence;
+    this.cursorChecked = true;
     for (const [key, { object }] of writes) this.objects.set(key, object);
     return failure ? { steps, failure } : { steps };
   }
@@ -789,13 +872,16 @@ class NodeApplier {
     cursor: number,
     event: DeliveredEvent,
     fromLog: boolean,
-  ): Promise<AppliedEvent | 'cursor-moved'> {
+  ): Promise<AppliedEvent | 'cursor-moved' | 'unread-refused'> {
     const ref = refOf(event);
     const step = stepOf(event, fromLog);
     let geoserver: GeoServerOutcome | undefined;
     for (let attempt = 1; ; attempt += 1) {
-      if (ref) await this.prefetch([ref]);
-      if (ref && this.parked.get(objectStorageKey(ref)) === true) {
+      // An add or a remove whose object was not read is written unread: the commit checks what
+      // the read would have shown (no parking record, an older version, inline properties).
+      const unread = this.readsNothing(event);
+      if (ref && !unread) await this.prefetch([ref]);
+      if (ref && !unread && this.parked.get(objectStorageKey(ref)) === true) {
         // An earlier event of this object is parked here: this one waits behind it.
         const outcome = await this.deps.store.park(this.context.node, {
           expectedCursor: cursor,
@@ -825,8 +911,9 @@ class NodeApplier {
       try {
         if (isUnreadable(event)) throw new InvalidConfigEventError([{ field: 'event', message: event.reason }]);
         const complete = await resolveBody(this.deps.bodies, event);
-        const existing = this.objects.get(objectStorageKey(complete.object)) ?? undefined;
+        const existing = unread ? undefined : (this.objects.get(objectStorageKey(complete.object)) ?? undefined);
         change = applyChange(existing, complete);
+        if (unread && change.effect === 'created') change = { ...change, effect: 'written' };
         // The node's GeoServer first: if the commit never happens (crash, contention), the
         // event is applied again, and every GeoServer call is idempotent. A GeoServer that is
         // down throws a transient error (the queue retries it); a refusal parks the event.
@@ -837,18 +924,28 @@ class NodeApplier {
           expectedCursor: cursor,
           sequence: complete.sequence,
           object: change.object,
+          ...(unread ? { unread: true } : {}),
         });
       } catch (error) {
         return this.failed(cursor, event, ref, error, step);
       }
       if (outcome === 'object-moved') {
-        // A bootstrap stored a newer version meanwhile: read it; the event is now stale for it.
+        // A bootstrap stored a newer version meanwhile, or (written unread) the object is parked
+        // or has its properties in the body store: read it, and apply the event as usual.
         if (ref) this.forget(ref);
+        if (unread) {
+          this.unreadRefused = true;
+          // Never read an object against an assumed cursor.
+          if (this.unreadOnly && !this.cursorChecked) return 'unread-refused';
+          continue;
+        }
         if (attempt >= MAX_OBJECT_MOVED_RETRIES) throw new CursorContentionError(this.context.node, cursor, event.sequence);
         continue;
       }
       if (outcome === 'cursor-moved') return this.cursorMoved();
       this.knownCursor = event.sequence;
+      this.cursorChecked = true;
+      if (ref && unread) this.parked.set(objectStorageKey(ref), false);
       if (ref && change.object) this.objects.set(objectStorageKey(ref), change.object);
       return geoserver === undefined ? step(change.effect) : { ...step(change.effect), geoserver };
     }
@@ -1099,6 +1196,11 @@ function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, aft
     incomplete: after.incomplete && !isConfigurationType(type),
     deleted: event.kind === 'modify' ? deletedPaths(live, event.patch) : [],
   };
+}
+
+/** An event whose result does not depend on its object's stored state: an add or a remove in hand. */
+function writableUnread(event: DeliveredEvent): boolean {
+  return !isVoided(event) && !isUnreadable(event) && !isOffloaded(event) && (event.kind === 'add' || event.kind === 'remove');
 }
 
 function refOf(event: DeliveredEvent): ObjectRef | undefined {

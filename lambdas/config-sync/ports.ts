@@ -44,6 +44,8 @@ export interface StoreCommit {
    * for its object and only the cursor moves.
    */
   readonly object?: StoredObject;
+  /** `object` was not read first: as `BatchCommit`'s `unread`. */
+  readonly unread?: boolean;
 }
 
 /** A run of consecutive events committed together (`NodeStore.commitBatch`). */
@@ -55,7 +57,18 @@ export interface BatchCommit {
    * Each object the run changes, once, in its final state, with the sequence of its first
    * event in the run: the store must hold an older version of it (or none).
    */
-  readonly objects: readonly { readonly object: StoredObject; readonly since: number }[];
+  readonly objects: readonly {
+    readonly object: StoredObject;
+    readonly since: number;
+    /**
+     * The caller wrote it without reading it first (its first event in the run is an add or a
+     * remove, whose result does not depend on what the store held): the store must also find
+     * no parking record of the object, and (DynamoDB) no properties of its stored version in the
+     * body store, whose removal needs the reference a read would have given; else
+     * `object-moved`, and the caller reads it and applies it as usual.
+     */
+    readonly unread?: boolean;
+  }[];
 }
 
 /**

@@ -196,7 +196,7 @@ export async function publishChanges(
     // applied.
     (consumes(context.node.role)
       ? catchUp(deps, ownStore, last.sequence, events)
-      : catchUpOnce(deps, ownStore, last.sequence, events, { onlyWhenNext: deps.masterStoresQueued === true })
+      : ownStorePass(deps, ownStore, last.sequence, events)
     ).then(
       // A store held by its resync (HELD_CURSOR) applies nothing now: the job's catch-up will.
       ({ cursor }) => cursor !== HELD_CURSOR && cursor >= last.sequence,
@@ -207,6 +207,43 @@ export async function publishChanges(
     ),
   ]);
   return { events, published, appliedLocally, deferredFailures };
+}
+
+/**
+ * What a publisher instance last saw of its pure master's store, per `PublishDeps` (one per
+ * function instance): how many of its requests are applying to it now, and whether the last
+ * one found it right before its events.
+ */
+const ownStoreGuesses = new WeakMap<PublishDeps, { inFlight: number; lastSettled: boolean }>();
+
+/**
+ * A pure master's request, with the master-stores queue: `catchUpOnce` when the store is right
+ * before the events. A lone change published by an instance whose previous request found its
+ * store right before it, with no other request of the instance applying meanwhile (a master
+ * publishing one change after another), is committed on that assumption in one call, the
+ * commit's compare-and-swap checking it (`assumeNext`): no cursor read, no object read first.
+ * Otherwise (the last one missed, or concurrent requests: a burst, where most find the store
+ * elsewhere) the cursor is read first, as a failed commit would only add a call.
+ */
+async function ownStorePass(deps: PublishDeps, ownStore: { cluster: string; node: string }, last: number, events: readonly PublishedEvent[]) {
+  if (deps.masterStoresQueued !== true) return catchUpOnce(deps, ownStore, last, events);
+  let guess = ownStoreGuesses.get(deps);
+  if (guess === undefined) {
+    guess = { inFlight: 0, lastSettled: true };
+    ownStoreGuesses.set(deps, guess);
+  }
+  const assumeNext = guess.inFlight === 0 && guess.lastSettled;
+  guess.inFlight += 1;
+  try {
+    const result = await catchUpOnce(deps, ownStore, last, events, { onlyWhenNext: true, assumeNext });
+    guess.lastSettled = result.settled;
+    return result;
+  } catch (error) {
+    guess.lastSettled = false;
+    throw error;
+  } finally {
+    guess.inFlight -= 1;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

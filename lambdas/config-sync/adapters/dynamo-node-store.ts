@@ -35,7 +35,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { queryAll } from '../../shared/adapters/query-all';
 import { AGAIN, retry, UNPROCESSED_ITEMS_BACKOFF, type Backoff } from '../../shared/retry';
-import { objectStorageKey, PARKING_KEY_PREFIX, type ObjectRef, type ObjectType } from '../events';
+import { objectStorageKey, PARKING_KEY_PREFIX, parkingKey, type ObjectRef, type ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
 import type {
   BatchCommit,
@@ -405,8 +405,13 @@ export class DynamoNodeStore implements NodeStore {
     if (commit.objects.length > 99) throw new Error(`commitBatch takes at most 99 objects, not ${commit.objects.length}`);
     const cursorUpdate = this.cursorUpdate(node, commit.expectedCursor, commit.sequence);
     const items = await Promise.all(commit.objects.map(({ object }) => this.toItem(node, object)));
-    const puts = items.map((item, index) => ({ Put: this.versionPut(item, (commit.objects[index] as { since: number }).since, 'older') }));
-    const outcome = await this.transact<CommitOutcome>([{ Update: cursorUpdate }, ...puts], (codes) => {
+    const puts = items.map((item, index) => {
+      const { since, unread } = commit.objects[index] as BatchCommit['objects'][number];
+      return { Put: this.versionPut(item, since, 'older', unread) };
+    });
+    const unparked = commit.objects.flatMap(({ object, unread }) => (unread ? [this.unparkedCheck(node, object)] : []));
+    if (1 + puts.length + unparked.length > 100) throw new Error(`commitBatch takes at most 100 items in one transaction, not ${1 + puts.length + unparked.length}`);
+    const outcome = await this.transact<CommitOutcome>([{ Update: cursorUpdate }, ...puts, ...unparked], (codes) => {
       // Nothing was written. Bodies stored for these versions stay: a concurrent invocation
       // committing the same sequences records the same keys.
       if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved';
@@ -434,11 +439,12 @@ export class DynamoNodeStore implements NodeStore {
     }
 
     const item = await this.toItem(node, commit.object);
-    const moved = await this.transact([{ Update: cursorUpdate }, { Put: this.versionPut(item, commit.object.lastSequence, 'older') }], (codes) => {
+    const checks = commit.unread ? [this.unparkedCheck(node, commit.object)] : [];
+    const moved = await this.transact([{ Update: cursorUpdate }, { Put: this.versionPut(item, commit.object.lastSequence, 'older', commit.unread) }, ...checks], (codes) => {
       // Nothing was written. The body stored for this version stays: a concurrent invocation
       // committing the same sequence records the same key.
       if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved' as const;
-      if (codes[1] === 'ConditionalCheckFailed') return 'object-moved' as const;
+      if (codes.slice(1).includes('ConditionalCheckFailed')) return 'object-moved' as const;
       return undefined;
     });
     if (moved !== undefined) return moved;
@@ -617,13 +623,31 @@ export class DynamoNodeStore implements NodeStore {
    * replaces the same version: in a sound store it is identical, and a store in doubt is
    * repaired. An applier never does: the same version means the event is already applied.
    */
-  private versionPut(item: Item, lastSequence: number, replaces: 'older' | 'same-or-older') {
+  /**
+   * `unread`: the caller wrote the object without reading it, so the version it replaces must
+   * also hold its properties inline: the reference to a body in S3, which must be deleted once
+   * superseded, is what a read would have given (`supersede`).
+   */
+  private versionPut(item: Item, lastSequence: number, replaces: 'older' | 'same-or-older', unread = false) {
+    const newer = `attribute_not_exists(#lastSequence) OR #lastSequence ${replaces === 'older' ? '<' : '<='} :sequence`;
     return {
       TableName: this.options.tableName,
       Item: item,
-      ConditionExpression: `attribute_not_exists(#lastSequence) OR #lastSequence ${replaces === 'older' ? '<' : '<='} :sequence`,
-      ExpressionAttributeNames: { '#lastSequence': 'lastSequence' },
+      ConditionExpression: unread ? `(${newer}) AND attribute_not_exists(#propertiesRef)` : newer,
+      ExpressionAttributeNames: { '#lastSequence': 'lastSequence', ...(unread ? { '#propertiesRef': 'propertiesRef' } : {}) },
       ExpressionAttributeValues: { ':sequence': num(lastSequence) },
+    };
+  }
+
+  /** An object written unread must have no parking record: an earlier event of it parked here. */
+  private unparkedCheck(node: string, object: ObjectRef) {
+    return {
+      ConditionCheck: {
+        TableName: this.options.tableName,
+        Key: { node: str(node), key: str(parkingKey(object, 0)) },
+        ConditionExpression: 'attribute_not_exists(#key)',
+        ExpressionAttributeNames: { '#key': 'key' },
+      },
     };
   }
 

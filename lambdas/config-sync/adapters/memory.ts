@@ -4,7 +4,7 @@
  * gap-free log, opaque body references) and copy values in and out, so a caller mutating
  * what it passed or got back cannot change stored state, as with a real database.
  */
-import { objectStorageKey, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent, type VoidedEvent } from '../events';
+import { objectStorageKey, parkingKey, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent, type VoidedEvent } from '../events';
 import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
@@ -224,6 +224,11 @@ export class MemoryNodeStore implements NodeStore {
     }
     if (commit.object) {
       this.assertWritable(node, commit.object);
+      if (commit.unread) {
+        const stored = state.objects.get(objectStorageKey(commit.object));
+        if (stored && stored.lastSequence >= commit.object.lastSequence) return 'object-moved';
+        if (state.parked.has(parkingKey(commit.object, 0))) return 'object-moved';
+      }
       state.objects.set(objectStorageKey(commit.object), structuredClone(commit.object));
     }
     state.cursor = commit.sequence;
@@ -233,10 +238,11 @@ export class MemoryNodeStore implements NodeStore {
   async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
     const state = this.state(node);
     if (state.cursor !== commit.expectedCursor || this.heldBy(state) !== undefined) return 'cursor-moved';
-    for (const { object, since } of commit.objects) {
+    for (const { object, since, unread } of commit.objects) {
       this.assertWritable(node, object);
       const stored = state.objects.get(objectStorageKey(object));
       if (stored && stored.lastSequence >= since) return 'object-moved';
+      if (unread && state.parked.has(parkingKey(object, 0))) return 'object-moved';
     }
     for (const { object } of commit.objects) state.objects.set(objectStorageKey(object), structuredClone(object));
     state.cursor = commit.sequence;

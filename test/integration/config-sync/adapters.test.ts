@@ -252,6 +252,32 @@ describe('DynamoNodeStore', () => {
     expect((await store.readObjects(node, [{ type: 'layer', id: 'topp:states' }]))[0]?.lastSequence).toBe(8);
   });
 
+  test('an object written unread is refused (object-moved, nothing written) over a parking record, a newer version or properties in S3', async () => {
+    const node = 'unread-node';
+    // Parked: an earlier event of the object waits on this node.
+    expect(await store.park(node, { expectedCursor: 0, sequence: 1, key: '#parked/layer/topp:parked', object: { type: 'layer', id: 'topp:parked' }, cause: { reason: 'refused', attempts: 3, parkedAt: '2025-01-01T00:00:00Z' } })).toBe('committed');
+    const parked = stored('layer', 'topp:parked', 2, { enabled: true });
+    expect(await store.commit(node, { expectedCursor: 1, sequence: 2, object: parked, unread: true })).toBe('object-moved');
+    expect(await store.commitBatch(node, { expectedCursor: 1, sequence: 2, objects: [{ object: parked, since: 2, unread: true }] })).toBe('object-moved');
+    expect(await store.readObjects(node, [parked])).toEqual([]);
+    expect(await store.readCursor(node)).toBe(1);
+    // Its properties in S3: their body must be deleted once superseded, which needs the read.
+    const large = stored('style', 'topp:large', 2, { body: 'x'.repeat(310 * KIB) });
+    expect(await store.commit(node, { expectedCursor: 1, sequence: 2, object: large })).toBe('committed');
+    const replacing = stored('style', 'topp:large', 3, { body: 'small now' });
+    expect(await store.commit(node, { expectedCursor: 2, sequence: 3, object: replacing, unread: true })).toBe('object-moved');
+    expect((await store.readObjects(node, [large]))[0]?.lastSequence).toBe(2);
+    // Newer: only ever replaced by a later version.
+    expect(await store.commit(node, { expectedCursor: 2, sequence: 3, object: stored('layer', 'topp:plain', 3) })).toBe('committed');
+    expect(await store.commit(node, { expectedCursor: 3, sequence: 4, object: stored('layer', 'topp:plain', 3, { older: true }), unread: true })).toBe('object-moved');
+    // Otherwise it is written like any commit, a moved cursor refused first.
+    const fresh = stored('layer', 'topp:fresh', 4, { enabled: true });
+    expect(await store.commit(node, { expectedCursor: 2, sequence: 3, object: fresh, unread: true })).toBe('cursor-moved');
+    expect(await store.commit(node, { expectedCursor: 3, sequence: 4, object: fresh, unread: true })).toBe('committed');
+    expect(await store.readObjects(node, [fresh])).toEqual([fresh]);
+    expect(await store.readCursor(node)).toBe(4);
+  });
+
   test('lists by type with paging, hides tombstones unless asked, and never lists the cursor', async () => {
     const node = 'list-node';
     const objects: StoredObject[] = [];

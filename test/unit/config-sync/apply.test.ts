@@ -3,6 +3,7 @@ import {
   applyDeliveredBatch,
   applyDeliveredEvent,
   catchUp,
+  catchUpOnce,
   classifyDelivery,
   isTransientFailure,
   type ApplyDeps,
@@ -17,7 +18,7 @@ import {
   InvalidConfigEventError,
   WrongClusterError,
 } from '../../../lambdas/config-sync/errors';
-import type { ConfigEvent, ObjectRef } from '../../../lambdas/config-sync/events';
+import { parkingKey, type ConfigEvent, type ObjectRef } from '../../../lambdas/config-sync/events';
 import type { BatchCommit, CommitOutcome, StoreCommit, StoredObject } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
 
@@ -141,7 +142,8 @@ describe('applying delivered events', () => {
       disposition: 'applied',
       sequence: 1,
       cursor: 1,
-      applied: [{ sequence: 1, origin: 'master-1', object: ref('workspace', 'topp'), effect: 'created', fromLog: false }],
+      // A lone add is written without reading its object first: created or replaced is not known.
+      applied: [{ sequence: 1, origin: 'master-1', object: ref('workspace', 'topp'), effect: 'written', fromLog: false }],
     });
     expect(await h.store.readCursor('slave-1')).toBe(1);
     expect(h.store.liveObjects('slave-1')).toEqual([
@@ -429,6 +431,133 @@ describe('concurrent application', () => {
     await expect(applyDeliveredEvent({ store: new StuckStore(), log: h.log, bodies: h.bodies }, SLAVE, e!)).rejects.toMatchObject({
       status: 409,
       code: 'CURSOR_CONFLICT',
+    });
+  });
+});
+
+describe('a lone add or remove, written without reading its object', () => {
+  /** Counts the store calls a delivery makes. */
+  class CountingStore extends MemoryNodeStore {
+    calls: string[] = [];
+    override async readCursor(node: string): Promise<number> {
+      this.calls.push('readCursor');
+      return super.readCursor(node);
+    }
+    override async readApplyState(...args: Parameters<MemoryNodeStore['readApplyState']>) {
+      this.calls.push('readApplyState');
+      return super.readApplyState(...args);
+    }
+    override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+      const outcome = await super.commit(node, commit);
+      this.calls.push(`commit${commit.unread ? ' unread' : ''} ${outcome}`);
+      return outcome;
+    }
+    override async park(...args: Parameters<MemoryNodeStore['park']>) {
+      this.calls.push('park');
+      return super.park(...args);
+    }
+  }
+
+  async function setUp(changes: Parameters<ReturnType<typeof harness>['appendAll']>[0]) {
+    const h = harness();
+    const store = new CountingStore();
+    const events = await h.appendAll(changes);
+    return { h, store, deps: { store, log: h.log, bodies: h.bodies } as ApplyDeps, messages: events.map((e) => JSON.stringify(e)) };
+  }
+
+  it('is one commit when the consumer knows the cursor: no cursor read, no object read', async () => {
+    const { h, store, deps, messages } = await setUp([add('workspace', 'a')]);
+    const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
+    expect(store.calls).toEqual(['readCursor', 'commit unread committed']);
+    store.calls = [];
+    const [removed] = await h.appendAll([remove('workspace', 'a')]);
+    const second = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(removed)], { knownCursor: first.cursor! });
+    expect(store.calls).toEqual(['commit unread committed']);
+    expect(second.results[0]).toMatchObject({ disposition: 'applied', applied: [{ sequence: 2, effect: 'removed' }] });
+    expect(await store.readCursor('slave-1')).toBe(2);
+    expect((await store.readObjects('slave-1', [ref('workspace', 'a')]))[0]).toMatchObject({ deleted: true, lastSequence: 2 });
+  });
+
+  it('still waits behind a parked earlier event of its object: the commit is refused, the object read, the event parked behind it', async () => {
+    const { store, deps, messages } = await setUp([add('dataStore', 'topp:pg', { v: 1 }), add('dataStore', 'topp:pg', { v: 2 })]);
+    // Its first event is parked on this node.
+    await store.park('slave-1', { expectedCursor: 0, sequence: 1, key: parkingKey(ref('dataStore', 'topp:pg'), 1), object: ref('dataStore', 'topp:pg'), cause: { reason: 'refused', attempts: 3, parkedAt: '2025-01-01T00:00:00Z' } });
+    store.calls = [];
+    const result = await applyDeliveredBatch(deps, SLAVE, [messages[1]!], { knownCursor: 1 });
+    expect(result.failure).toBeUndefined();
+    expect(store.calls).toEqual(['commit unread object-moved', 'readApplyState', 'park']);
+    expect(result.results[0]).toMatchObject({ applied: [{ sequence: 2, effect: 'parked' }] });
+    expect(await store.listParked('slave-1')).toEqual([expect.objectContaining({ sequences: [1, 2] })]);
+    expect(await store.readObjects('slave-1', [ref('dataStore', 'topp:pg')])).toEqual([]);
+  });
+
+  it('never replaces a newer version (a snapshot wrote it): the commit is refused, the object read, the event found stale', async () => {
+    const { store, deps, messages } = await setUp([add('workspace', 'a', { v: 1 })]);
+    await store.replaceWithSnapshot('slave-1', {
+      cluster: CLUSTER,
+      sourceNode: 'master-1',
+      sequence: 0,
+      objects: [{ type: 'workspace', id: 'a', properties: { v: 2 }, lastSequence: 2, lastOrigin: 'master-1', updatedAt: '2025-01-01T00:00:00Z', deleted: false, incomplete: false }],
+    });
+    const result = await applyDeliveredBatch(deps, SLAVE, [messages[0]!], { knownCursor: 0 });
+    expect(store.calls).toEqual(['commit unread object-moved', 'readApplyState', 'commit committed']);
+    expect(result.results[0]).toMatchObject({ applied: [{ sequence: 1, effect: 'stale' }] });
+    expect((await store.readObjects('slave-1', [ref('workspace', 'a')]))[0]).toMatchObject({ properties: { v: 2 }, lastSequence: 2 });
+    expect(await store.readCursor('slave-1')).toBe(1);
+  });
+
+  it('reads the object of a modify first, and of every event of a batch of several', async () => {
+    const { h, store, deps, messages } = await setUp([add('workspace', 'a', { v: 1 })]);
+    await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
+    store.calls = [];
+    const [modified] = await h.appendAll([modify('workspace', 'a', { v: 2 })]);
+    await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(modified)], { knownCursor: 1 });
+    expect(store.calls).toEqual(['readApplyState', 'commit committed']);
+    store.calls = [];
+    const more = await h.appendAll([add('workspace', 'b'), add('workspace', 'c')]);
+    await applyDeliveredBatch(deps, SLAVE, more.map((event) => JSON.stringify(event)), { knownCursor: 2 });
+    expect(store.calls).toEqual(['readApplyState']);
+    expect(await store.readCursor('slave-1')).toBe(4);
+  });
+
+  describe("a pure master's lone publish, assumed right after its store's cursor (catchUpOnce assumeNext)", () => {
+    const MASTER_STORE: NodeContext = { cluster: CLUSTER, node: 'master-1' };
+
+    it('is one commit when the assumption holds, and a failed commit and a cursor read when it does not', async () => {
+      const { h, store } = await setUp([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+      const deps = { store, log: h.log, bodies: h.bodies };
+      const events = await h.log.readRange(CLUSTER, 1, 3);
+      const first = await catchUpOnce(deps, MASTER_STORE, 1, [events[0]!], { onlyWhenNext: true, assumeNext: true });
+      expect(first).toMatchObject({ settled: true, cursor: 1, applied: [{ sequence: 1, effect: 'written' }] });
+      expect(store.calls).toEqual(['commit unread committed']);
+      // Event 2 was never applied here: the store is not right before event 3.
+      store.calls = [];
+      const third = await catchUpOnce(deps, MASTER_STORE, 3, [events[2]!], { onlyWhenNext: true, assumeNext: true });
+      expect(third).toMatchObject({ settled: false, cursor: 1, applied: [] });
+      expect(store.calls).toEqual(['commit unread cursor-moved', 'readCursor']);
+      expect(await store.readObjects('master-1', [ref('workspace', 'c')])).toEqual([]);
+    });
+
+    it('reads the cursor before any object when the commit finds the object parked', async () => {
+      const { h, store } = await setUp([add('workspace', 'a', { v: 1 }), add('workspace', 'a', { v: 2 })]);
+      const deps = { store, log: h.log, bodies: h.bodies };
+      await store.park('master-1', { expectedCursor: 0, sequence: 1, key: parkingKey(ref('workspace', 'a'), 1), object: ref('workspace', 'a'), cause: { reason: 'refused', attempts: 3, parkedAt: '2025-01-01T00:00:00Z' } });
+      store.calls = [];
+      const [, second] = await h.log.readRange(CLUSTER, 1, 2);
+      const result = await catchUpOnce(deps, MASTER_STORE, 2, [second!], { onlyWhenNext: true, assumeNext: true });
+      expect(store.calls).toEqual(['commit unread object-moved', 'readCursor', 'readApplyState', 'park']);
+      expect(result).toMatchObject({ settled: true, cursor: 2, applied: [{ sequence: 2, effect: 'parked' }] });
+    });
+
+    it('never commits on the assumption while a resync holds the store', async () => {
+      const { h, store } = await setUp([add('workspace', 'a')]);
+      const deps = { store, log: h.log, bodies: h.bodies };
+      await store.holdForResync('master-1', 'resync-1', Date.now() + 60_000);
+      const events = await h.log.readRange(CLUSTER, 1, 1);
+      const result = await catchUpOnce(deps, MASTER_STORE, 1, events, { onlyWhenNext: true, assumeNext: true });
+      expect(result.settled).toBe(false);
+      expect(store.calls).toEqual(['commit unread cursor-moved', 'readCursor']);
+      expect(await store.readObjects('master-1', [ref('workspace', 'a')])).toEqual([]);
     });
   });
 });
