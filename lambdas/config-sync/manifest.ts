@@ -47,14 +47,16 @@ const COMMON: readonly ConfigSyncEnv[] = [
 ];
 /** The functions that act on consuming nodes' queues (depths, redrives, job slices). */
 const WITH_QUEUES: readonly ConfigSyncEnv[] = [...COMMON, CONFIG_SYNC_ENV.queueUrlPrefix];
-const STORE_WRITE = ddb('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem');
+// ConditionCheckItem: a commit of an object written unread checks that the object has no
+// parking record (apply.ts, `writableUnread`).
+const STORE_WRITE = ddb('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem');
 const BODY_WRITE = s3('GetObject', 'PutObject', 'DeleteObject');
 
 /** Rebuilding any node's store from the log and its bodies (resync, retrying parked events). */
 const REWRITE_ANY_STORE = [
   { on: 'eventLog', actions: ddb('GetItem', 'Query') },
   { on: 'eventLogVoids', actions: ddb('PutItem') },
-  { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
+  { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'), scope: 'allNodes' },
   { on: 'eventBodies', actions: s3('GetObject') },
   { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
 ] as const;
@@ -85,8 +87,8 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: COMMON,
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
-      // ConditionCheckItem: the publisher's pause item, checked in the log append's transaction.
-      { on: 'nodeStore', actions: [...STORE_WRITE, 'dynamodb:ConditionCheckItem'], scope: 'publishers' },
+      // ConditionCheckItem (in STORE_WRITE) also checks the publisher's pause item in the log append's transaction.
+      { on: 'nodeStore', actions: STORE_WRITE, scope: 'publishers' },
       { on: 'topic', actions: ['sns:Publish'] },
       { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
       { on: 'objectBodies', actions: BODY_WRITE, scope: 'publishers' },

@@ -151,7 +151,9 @@ describe('change sets in the DynamoDB event log', () => {
     const bodies = new S3EventBodyStore(new S3Bucket(aws.s3, aws.bucket));
     const started = Date.now();
     const result = await catchUp({ store, log, bodies }, { cluster, node: 'waiting-node' }, last.sequence);
-    expect(result.applied.map((step) => step.effect)).toEqual(['created', 'void', 'void', 'created']);
+    // Event 1 is read alone (the hole after it is not closed yet): written without reading its
+    // object first; the last one comes in one run with the voids, its object read.
+    expect(result.applied.map((step) => step.effect)).toEqual(['written', 'void', 'void', 'created']);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
