@@ -56,7 +56,7 @@ const BODY_WRITE = s3('GetObject', 'PutObject', 'DeleteObject');
 const REWRITE_ANY_STORE = [
   { on: 'eventLog', actions: ddb('GetItem', 'Query') },
   { on: 'eventLogVoids', actions: ddb('PutItem') },
-  { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'), scope: 'allNodes' },
+  { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
   { on: 'eventBodies', actions: s3('GetObject') },
   { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
 ] as const;
@@ -137,7 +137,8 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: WITH_QUEUES,
     // A consuming node's resync is a job its apply function runs (queued here); a pure master,
     // which has no queue, is resynced within the request.
-    grants: [...REWRITE_ANY_STORE, { on: 'queues', actions: ['sqs:SendMessage'] }],
+    // ConditionCheckItem: a pure master's catch-up after its copy commits lone events unread.
+    grants: [...REWRITE_ANY_STORE, { on: 'nodeStore', actions: ddb('ConditionCheckItem'), scope: 'pureMasters' }, { on: 'queues', actions: ['sqs:SendMessage'] }],
     routes: [{ method: 'POST', path: '/nodes/{node}/resync', access: 'node', api: API.resyncNode }],
   },
   RedriveNode: {
