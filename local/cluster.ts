@@ -16,7 +16,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import * as path from 'node:path';
 import { createClusterApp, withQuietBundling } from '../cdk/app';
 import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
-import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV } from '../lambdas/config-sync/env-names';
+import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV, CONFIG_SYNC_LOCAL_PASSTHROUGH_ENV } from '../lambdas/config-sync/env-names';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
@@ -157,7 +157,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         : {}),
     });
     stopped.push(() => lambdaApi.close());
-    const sharedEnvironment = { ...localAwsEnvironment(emulators), AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint };
+    // Test tuning of the local runtime (e.g. a shorter retry backoff), when this process was given it.
+    const passedThrough = Object.fromEntries(CONFIG_SYNC_LOCAL_PASSTHROUGH_ENV.flatMap((name) => (process.env[name] ? [[name, process.env[name] as string]] : [])));
+    const sharedEnvironment = { ...localAwsEnvironment(emulators), AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint, ...passedThrough };
     let functionOutput: ReturnType<typeof createWriteStream> | undefined;
     if (options.functionLogFile) {
       mkdirSync(path.dirname(options.functionLogFile), { recursive: true });

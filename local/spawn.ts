@@ -18,7 +18,8 @@ export interface SpawnedCluster {
   stop(): Promise<void>;
 }
 
-export async function spawnLocalCluster(options: { logFile: string; timeoutMs?: number; extraArgs?: string[] }): Promise<SpawnedCluster> {
+/** `env`: more environment for the cluster process (e.g. the local runtime's test tuning, CONFIG_SYNC_LOCAL_PASSTHROUGH_ENV). */
+export async function spawnLocalCluster(options: { logFile: string; timeoutMs?: number; extraArgs?: string[]; env?: Record<string, string> }): Promise<SpawnedCluster> {
   const timeoutMs = options.timeoutMs ?? 180_000;
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile);
@@ -27,7 +28,7 @@ export async function spawnLocalCluster(options: { logFile: string; timeoutMs?: 
     ['local/start.ts', '--in-memory', '--port', '0', '--dynamo-port', '0', '--aws-port', '0', '--no-schedules', '--ready-json', ...(options.extraArgs ?? [])],
     // GEOSERVER_URLS is for `npm start` by hand: a spawned cluster (tests, benches) declares its
     // GeoServers in its own cluster file, so an opt-in suite's GEOSERVER_URLS never reaches it.
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: withoutGeoServerUrls(process.env) },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...withoutGeoServerUrls(process.env), ...options.env } },
   );
   child.stderr.pipe(log);
 

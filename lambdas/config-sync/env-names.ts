@@ -53,4 +53,17 @@ export const CONFIG_SYNC_LOCAL_ENV = {
   /** The SDK's own endpoint overrides (the SDK reads them too): the SQS client must know of them. */
   sqsEndpoint: 'AWS_ENDPOINT_URL_SQS',
   awsEndpoint: 'AWS_ENDPOINT_URL',
+  /**
+   * The first wait, in seconds, of an apply function's retry backoff (a GeoServer that cannot
+   * take changes, a failed job slice) in place of BACKOFF_BASE_SECONDS (10 s); it still doubles
+   * per delivery up to the cap. Only the integration scenarios set it (low), to see a GeoServer
+   * recover without waiting out 10 s, 20 s, 40 s; the handler test keeps the default.
+   */
+  retryBackoffBaseSeconds: 'LOCAL_RETRY_BACKOFF_BASE_SECONDS',
 } as const;
+
+/**
+ * Of CONFIG_SYNC_LOCAL_ENV, the variables the local runtime passes from its own environment to
+ * every function when set (`npm start` never sets them): test tuning of the local runtime.
+ */
+export const CONFIG_SYNC_LOCAL_PASSTHROUGH_ENV: readonly string[] = [CONFIG_SYNC_LOCAL_ENV.retryBackoffBaseSeconds];

@@ -31,10 +31,11 @@ export const BACKOFF_CAP_SECONDS = 25 * 60;
 /**
  * Seconds the failed message should stay invisible after its `receiveCount`th delivery:
  * 10 s, 20 s, 40 s, ... up to 25 min, with up to 20% jitter so many nodes do not retry in step.
+ * `baseSeconds` replaces the first wait (the local runtime's tests only).
  */
-export function backoffSeconds(receiveCount: number, random: () => number = Math.random): number {
+export function backoffSeconds(receiveCount: number, random: () => number = Math.random, baseSeconds = BACKOFF_BASE_SECONDS): number {
   const exponent = Math.max(0, Math.min(receiveCount - 1, 20));
-  const base = Math.min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** exponent);
+  const base = Math.min(BACKOFF_CAP_SECONDS, baseSeconds * 2 ** exponent);
   return Math.min(BACKOFF_CAP_SECONDS, Math.round(base * (1 + 0.2 * random())));
 }
 

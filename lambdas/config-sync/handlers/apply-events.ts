@@ -21,7 +21,9 @@ import { describeError, instrumented, logger, metrics, METRIC, MetricUnit, NODE_
 import { applyDeliveredBatch, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
 import { canPublish, consumes } from '../../shared/cluster-model';
 import { GeoServerUnavailableError } from '../geoserver/errors';
-import { backoffSeconds, GeoServerInvocation, isRetryParkedMessage } from '../geoserver/invocation';
+import { BACKOFF_BASE_SECONDS, backoffSeconds, GeoServerInvocation, isRetryParkedMessage } from '../geoserver/invocation';
+import { intEnv } from '../../shared/env';
+import { CONFIG_SYNC_LOCAL_ENV } from '../env-names';
 import {
   applyDepsFromEnv,
   eventTopicFromEnv,
@@ -59,6 +61,9 @@ const geoserver = rest ? new GeoServerInvocation(node.name, { rest, status: geoS
 const jobs = jobStoreFromEnv();
 // Every batch parses the events it delivers.
 buildEventSchemas();
+/** The retry backoff's first wait: BACKOFF_BASE_SECONDS, unless the local runtime's tests start it lower. */
+const backoffBaseSeconds = intEnv(CONFIG_SYNC_LOCAL_ENV.retryBackoffBaseSeconds, BACKOFF_BASE_SECONDS);
+if (backoffBaseSeconds < 1) throw new Error(`Environment variable ${CONFIG_SYNC_LOCAL_ENV.retryBackoffBaseSeconds} must be at least 1, got ${backoffBaseSeconds}`);
 const publishing = rest && canPublish(node.role) ? { ...base, topic: eventTopicFromEnv(loadSnsSdk), now: () => new Date() } : undefined;
 const jobDeps: JobRunnerDeps = {
   cluster: context.cluster,
@@ -145,7 +150,7 @@ export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick
   const failed = records.slice(result.failure.index);
   const error = result.failure.error;
   const receiveCount = Number(failed[0]?.attributes?.ApproximateReceiveCount ?? '1');
-  const waitSeconds = error instanceof GeoServerUnavailableError ? backoffSeconds(receiveCount) : undefined;
+  const waitSeconds = error instanceof GeoServerUnavailableError ? backoffSeconds(receiveCount, Math.random, backoffBaseSeconds) : undefined;
   metrics.addMetric(METRIC.applyFailures, MetricUnit.Count, 1);
   logger.error('event could not be applied; it and the later messages of the batch will be retried', {
     messageId: failed[0]?.messageId,
@@ -237,7 +242,7 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
     return true;
   } catch (error) {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-    const waitSeconds = backoffSeconds(receiveCount);
+    const waitSeconds = backoffSeconds(receiveCount, Math.random, backoffBaseSeconds);
     logger.error('job slice failed; it will be delivered again', {
       job: id,
       receiveCount,

@@ -75,6 +75,12 @@ describe('GeoServer node status', () => {
     for (let count = 1; count < 1000; count += 37) expect(backoffSeconds(count)).toBeGreaterThanOrEqual(10);
   });
 
+  it("starts from another first wait only when given one (the local runtime's tests), doubling to the same cap", () => {
+    const noJitter = () => 0;
+    expect([1, 2, 3, 4].map((count) => backoffSeconds(count, noJitter, 1))).toEqual([1, 2, 4, 8]);
+    expect(backoffSeconds(50, noJitter, 1)).toBe(BACKOFF_CAP_SECONDS);
+  });
+
   it('records the status when something about the GeoServer changed, and otherwise only once checkedAt is a minute old', async () => {
     let now = NOW.getTime();
     const writes: GeoServerStatus[] = [];
