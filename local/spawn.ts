@@ -33,7 +33,11 @@ export async function spawnLocalCluster(options: { logFile: string; timeoutMs?: 
   child.stderr.pipe(log);
 
   const ready = await new Promise<Omit<SpawnedCluster, 'process' | 'stop'>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Local cluster did not start within ${timeoutMs} ms; see ${options.logFile}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not left running behind the caller's back (a test run would carry it to its end).
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+      reject(new Error(`Local cluster did not start within ${timeoutMs} ms; see ${options.logFile}`));
+    }, timeoutMs);
     const lines = readline.createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       log.write(`${line}\n`);

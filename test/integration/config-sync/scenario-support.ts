@@ -231,6 +231,8 @@ export class SyncCluster {
       logFile: path.resolve(__dirname, '..', '..', '..', '.local', `integration-${logName}-cluster.log`),
       extraArgs: ['--cluster-file', clusterFile],
       env: { ...SCENARIO_ENV, ...env },
+      // Under the files' 180 s beforeAll: a start that times out is stopped, not left running.
+      timeoutMs: 150_000,
     });
     const sqs = new SQSClient({
       endpoint: spawned.emulators.aws,

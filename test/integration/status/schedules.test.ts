@@ -29,7 +29,8 @@ jest.setTimeout(30_000);
 let cluster: SpawnedCluster | undefined;
 
 beforeAll(async () => {
-  cluster = await spawnLocalCluster({ logFile: path.resolve(__dirname, '..', '..', '..', '.local', 'integration-schedules-cluster.log') });
+  // Under the hook's 180 s: a start that times out is stopped, not left running for the rest of the suite.
+  cluster = await spawnLocalCluster({ logFile: path.resolve(__dirname, '..', '..', '..', '.local', 'integration-schedules-cluster.log'), timeoutMs: 150_000 });
   process.env.CLUSTER_URL = cluster.url;
   process.env.CLUSTER_TOKENS = JSON.stringify(cluster.tokens);
   // Every request of this file goes to the private cluster.
