@@ -16,7 +16,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
 import { answerProblem } from '../../support/answer-check';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { seededRandom } from '../../support/random';
-import { SyncCluster } from './scenario-support';
+import { FAST_RETRY_ENV, SyncCluster } from './scenario-support';
 
 jest.setTimeout(120_000);
 
@@ -38,6 +38,7 @@ beforeAll(async () => {
     'config-sync-gateway',
     // Only this machine's loopback address may call the gateway (cluster.gateway.allowedSourceIps).
     { gateway: { enabled: true, allowedSourceIps: ['127.0.0.1/32', '::1'] } },
+    FAST_RETRY_ENV,
   );
 }, 180_000);
 

@@ -85,12 +85,13 @@ export interface ClusterNodeDecl {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The scenario clusters' functions retry a GeoServer that cannot take changes, and a failed job
- * slice, after 1 s, 2 s, 4 s, ... instead of 10 s, 20 s, 40 s: the scenarios show what a node
- * does while its GeoServer is down and once it recovers, not how long the backoff is. The
- * product's 10 s is held by handlers.test.ts (no redelivery before it) and the unit tests.
+ * For a scenario cluster that passes it: its functions retry a GeoServer that cannot take
+ * changes, and a failed job slice, after 1 s, 2 s, 4 s, ... instead of 10 s, 20 s, 40 s: such a
+ * scenario shows what a node does while its GeoServer is down and once it recovers, not how long
+ * the backoff is. The product's 10 s is held by handlers.test.ts (no redelivery before it) and
+ * the unit tests.
  */
-export const SCENARIO_ENV: Readonly<Record<string, string>> = { [CONFIG_SYNC_LOCAL_ENV.retryBackoffBaseSeconds]: '1' };
+export const FAST_RETRY_ENV: Readonly<Record<string, string>> = { [CONFIG_SYNC_LOCAL_ENV.retryBackoffBaseSeconds]: '1' };
 
 function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -215,7 +216,7 @@ export class SyncCluster {
 
   /**
    * `settings`: more cluster configuration keys, e.g. `{ gateway: { enabled: true } }`.
-   * `env`: the local runtime's test tuning (CONFIG_SYNC_LOCAL_PASSTHROUGH_ENV), over SCENARIO_ENV.
+   * `env`: the local runtime's test tuning (CONFIG_SYNC_LOCAL_PASSTHROUGH_ENV), e.g. FAST_RETRY_ENV.
    */
   static async start(
     name: string,
@@ -230,7 +231,7 @@ export class SyncCluster {
     const spawned = await spawnLocalCluster({
       logFile: path.resolve(__dirname, '..', '..', '..', '.local', `integration-${logName}-cluster.log`),
       extraArgs: ['--cluster-file', clusterFile],
-      env: { ...SCENARIO_ENV, ...env },
+      env,
       // Under the files' 180 s beforeAll: a start that times out is stopped, not left running.
       timeoutMs: 150_000,
     });

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { pick, seededRandom } from '../../support/random';
-import { sld, SyncCluster, type CatalogObject, type Change, type JsonObject } from './scenario-support';
+import { FAST_RETRY_ENV, sld, SyncCluster, type CatalogObject, type Change, type JsonObject } from './scenario-support';
 
 jest.setTimeout(120_000);
 
@@ -32,6 +32,9 @@ beforeAll(async () => {
       ...SLAVES.map((name) => ({ name, role: 'slave' as const, geoserver: { url: geoservers.get(name)!.url, credentialsSecret: `local/${name}` } })),
     ],
     'config-sync-geoserver',
+    {},
+    // The outage scenario sees the node retry its GeoServer after 1 s, 2 s, ... (the product's 10 s, 20 s, ...: handlers.test.ts).
+    FAST_RETRY_ENV,
   );
 }, 180_000);
 
