@@ -233,7 +233,7 @@ export class SyncCluster {
       extraArgs: ['--cluster-file', clusterFile],
       env,
       // Under the files' 180 s beforeAll: a start that times out is stopped, not left running.
-      timeoutMs: 150_000,
+      timeoutMs: 170_000,
     });
     const sqs = new SQSClient({
       endpoint: spawned.emulators.aws,

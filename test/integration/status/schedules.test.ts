@@ -30,7 +30,7 @@ let cluster: SpawnedCluster | undefined;
 
 beforeAll(async () => {
   // Under the hook's 180 s: a start that times out is stopped, not left running for the rest of the suite.
-  cluster = await spawnLocalCluster({ logFile: path.resolve(__dirname, '..', '..', '..', '.local', 'integration-schedules-cluster.log'), timeoutMs: 150_000 });
+  cluster = await spawnLocalCluster({ logFile: path.resolve(__dirname, '..', '..', '..', '.local', 'integration-schedules-cluster.log'), timeoutMs: 170_000 });
   process.env.CLUSTER_URL = cluster.url;
   process.env.CLUSTER_TOKENS = JSON.stringify(cluster.tokens);
   // Every request of this file goes to the private cluster.
