@@ -42,19 +42,24 @@ export const median = (values: readonly number[]) => [...values].sort((a, b) => 
 /** AWS calls by service and command, counted by a middleware on each client. */
 export type CallCounts = Map<string, number>;
 
-export function countCalls(client: { middlewareStack: { add: (...args: never[]) => void } }, service: string, counts: CallCounts): void {
+/** Runs `around` on every call a client makes, named `service.Command` (the SDK's command name). */
+export function aroundEachCall(
+  client: { middlewareStack: { add: (...args: never[]) => void } },
+  service: string,
+  around: (name: string, send: () => Promise<unknown>) => Promise<unknown>,
+): void {
   const add = client.middlewareStack.add as unknown as (
     middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>,
     options: { step: 'initialize' },
   ) => void;
-  add(
-    (next, context) => async (args) => {
-      const key = `${service}.${String(context.commandName).replace(/Command$/, '')}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize' },
-  );
+  add((next, context) => (args) => around(`${service}.${String(context.commandName).replace(/Command$/, '')}`, () => next(args)), { step: 'initialize' });
+}
+
+export function countCalls(client: { middlewareStack: { add: (...args: never[]) => void } }, service: string, counts: CallCounts): void {
+  aroundEachCall(client, service, (name, send) => {
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    return send();
+  });
 }
 
 export function report(title: string, timings: Timings, totals: number[], requests: number, calls: CallCounts): void {

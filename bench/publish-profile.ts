@@ -19,7 +19,7 @@ import { SnsEventTopic } from '../lambdas/config-sync/adapters/sns-event-topic';
 import { snsWith } from '../lambdas/config-sync/adapters/deferred-sdk';
 import { publishIdempotently, type PublishDeps } from '../lambdas/config-sync/publish';
 import { startEmulatedAws } from '../test/integration/config-sync/emulated-aws';
-import { median } from './profile';
+import { aroundEachCall, median } from './profile';
 
 interface Span {
   readonly name: string;
@@ -28,22 +28,15 @@ interface Span {
 }
 
 /** Adds every call a client makes to `spans` (times from `performance.now()`), named service.Command. */
-function recordSpans(client: { middlewareStack: { add: (...args: never[]) => void } }, service: string, spans: Span[]): void {
-  const add = client.middlewareStack.add as unknown as (
-    middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>,
-    options: { step: 'initialize' },
-  ) => void;
-  add(
-    (next, context) => async (args) => {
-      const start = performance.now();
-      try {
-        return await next(args);
-      } finally {
-        spans.push({ name: `${service}.${String(context.commandName).replace(/Command$/, '')}`, start, end: performance.now() });
-      }
-    },
-    { step: 'initialize' },
-  );
+function recordSpans(client: Parameters<typeof aroundEachCall>[0], service: string, spans: Span[]): void {
+  aroundEachCall(client, service, async (name, send) => {
+    const start = performance.now();
+    try {
+      return await send();
+    } finally {
+      spans.push({ name, start, end: performance.now() });
+    }
+  });
 }
 
 export async function benchPublishProfile(options: { requests: number }): Promise<void> {
