@@ -457,23 +457,20 @@ export class StandInCatalog {
     }
     // Layers and layer groups hold the style by reference (its id), so they answer the new name.
     const moved = (reference: unknown) => (nameOf(reference) === from ? { ...(reference as Representation), name: to } : reference);
-    for (const [layerId, layer] of this.objects.layer) {
-      const styles = styleList(layer.styles);
-      if (nameOf(layer.defaultStyle) !== from && !styles.some((style) => nameOf(style) === from)) continue;
-      this.objects.layer.set(layerId, {
-        ...layer,
-        ...(layer.defaultStyle === undefined ? {} : { defaultStyle: moved(layer.defaultStyle) }),
-        ...(layer.styles === undefined ? {} : { styles: { ...(layer.styles as Representation), style: styles.map(moved) } }),
-      });
-    }
-    for (const [groupId, group] of this.objects.layerGroup) {
-      const styles = styleList(group.styles);
-      if (nameOf(group.rootLayerStyle) !== from && !styles.some((style) => nameOf(style) === from)) continue;
-      this.objects.layerGroup.set(groupId, {
-        ...group,
-        ...(group.rootLayerStyle === undefined ? {} : { rootLayerStyle: moved(group.rootLayerStyle) }),
-        ...(group.styles === undefined ? {} : { styles: { ...(group.styles as Representation), style: styles.map(moved) } }),
-      });
+    // A layer names it as its `defaultStyle`, a layer group as its `rootLayerStyle`; both in `styles`.
+    for (const [objects, single] of [
+      [this.objects.layer, 'defaultStyle'],
+      [this.objects.layerGroup, 'rootLayerStyle'],
+    ] as const) {
+      for (const [id, object] of objects) {
+        const styles = styleList(object.styles);
+        if (nameOf(object[single]) !== from && !styles.some((style) => nameOf(style) === from)) continue;
+        objects.set(id, {
+          ...object,
+          ...(object[single] === undefined ? {} : { [single]: moved(object[single]) }),
+          ...(object.styles === undefined ? {} : { styles: { ...(object.styles as Representation), style: styles.map(moved) } }),
+        });
+      }
     }
     return to;
   }
