@@ -17,7 +17,7 @@
  * A last line times one raw Query that reads the same 11 items of one partition at both sizes:
  * what the table's size alone does to DynamoDB Local.
  */
-import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient, QueryCommand, ScanCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/account';
 import { CursorSigner } from '../lambdas/shared/signed-cursor';
@@ -59,9 +59,9 @@ export interface ListingFigures {
 
 /** The DynamoDB work of one listing call. */
 export interface Reads {
-  /** Query calls (each one partition of an index). */
+  /** Query calls (each one partition of an index) and Scan calls (the unfiltered listing's page). */
   queries: number;
-  /** Items the queries evaluated (ScannedCount): what a listing pays for. */
+  /** Items the queries and scans evaluated (ScannedCount): what a listing pays for. */
   scanned: number;
   /** Statuses read by key (BatchGetItem) for the page. */
   byKey: number;
@@ -174,7 +174,7 @@ async function time(url: string, headers: Record<string, string>, runs: number):
 }
 
 /** A DynamoDB call a listing made, to send again raw. */
-type RecordedCall = QueryCommand | BatchGetItemCommand;
+type RecordedCall = QueryCommand | ScanCommand | BatchGetItemCommand;
 
 /**
  * A client that records the calls the store makes and counts what they read. The store then
@@ -188,11 +188,12 @@ function countingClient(endpoint: string): { client: DynamoDBClient; take: () =>
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
       if (context.commandName === 'QueryCommand') calls.push(new QueryCommand({ ...(input as unknown as QueryCommand['input']) }));
+      if (context.commandName === 'ScanCommand') calls.push(new ScanCommand({ ...(input as unknown as ScanCommand['input']) }));
       if (context.commandName === 'BatchGetItemCommand') calls.push(new BatchGetItemCommand({ ...(input as unknown as BatchGetItemCommand['input']) }));
       input.ReturnConsumedCapacity = 'TOTAL';
       const result = await next(args);
       const output = result.output as { ScannedCount?: number; Responses?: Record<string, unknown[]>; ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> };
-      if (context.commandName === 'QueryCommand') {
+      if (context.commandName === 'QueryCommand' || context.commandName === 'ScanCommand') {
         reads.queries += 1;
         reads.scanned += output.ScannedCount ?? 0;
       }
@@ -226,9 +227,9 @@ async function listInProcess(shape: ListingShape, store: DynamoStatusStore): Pro
   }
 }
 
-/** Median of `runs` raw replays of a listing's calls: its queries in parallel, then its reads by key. */
+/** Median of `runs` raw replays of a listing's calls: its queries (or scan) in parallel, then its reads by key. */
 async function timeRaw(dynamo: DynamoDBClient, calls: RecordedCall[], runs: number): Promise<number> {
-  const queries = calls.filter((call): call is QueryCommand => call instanceof QueryCommand);
+  const queries = calls.filter((call): call is QueryCommand | ScanCommand => call instanceof QueryCommand || call instanceof ScanCommand);
   const byKey = calls.filter((call): call is BatchGetItemCommand => call instanceof BatchGetItemCommand);
   const once = async () => {
     const t = performance.now();

@@ -456,7 +456,7 @@ async function listingFigures(topology: ReturnType<typeof synthesizeTopology>): 
       log: (line) => console.log(line),
     });
     console.log(
-      `  ${'shape'.padEnd(44)} ${`at ${small}`.padStart(10)} ${`at ${large}`.padStart(10)}  ratio (goal <= 1.50)  page | queries, items read, by key | same calls raw: ms, ratio`,
+      `  ${'shape'.padEnd(44)} ${`at ${small}`.padStart(10)} ${`at ${large}`.padStart(10)}  ratio (goal <= 1.50)  page | queries or scans, items read, by key | same calls raw: ms, ratio`,
     );
     const reads = (r: Reads) => `${r.queries}q ${String(r.scanned).padStart(3)} read ${String(r.byKey).padStart(2)} key`;
     for (const row of figures.rows) {
