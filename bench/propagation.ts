@@ -10,8 +10,15 @@
  * receiver, measured from publish to "received by every queue" (for the change set: the same
  * number of messages sent with PublishBatch, 10 per call, one call after the other, as the
  * fastest ordered way to fan them out).
+ *
+ * Diagnostic, not a goal: the floor of any log-first design on these emulators, measured in the
+ * same run. An event must be in the log before it is published (the append, a conditional
+ * transaction) and a node's apply is a conditional transaction too, so no design can show an
+ * event applied everywhere sooner than the raw fan-out plus two such writes; the latency figure
+ * also carries one read of the nodes' cursors, made after the answer. Each is timed raw, alone,
+ * on a table of its own in the same DynamoDB Local.
  */
-import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, CreateTableCommand, DeleteTableCommand, DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +46,11 @@ export interface PropagationFigures {
   inFlight: { nodesApplied: { p50: number }; answered: { p50: number }; appliedBeforeAnswer: number; events: number };
   /** Present when a change set was asked for. */
   changeSet?: { size: number; appliedMs: number; rawMs: number };
+  /**
+   * Diagnostic: p50 of one raw conditional two-item TransactWriteItems (as the append and an
+   * apply commit are) and of one raw consistent BatchGetItem of the nodes' cursors.
+   */
+  floor: { transactP50: number; cursorReadP50: number };
 }
 
 const quantile = (values: number[], q: number) => {
@@ -169,7 +181,15 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     }
 
     const raw = await rawFanOut(clients.sns, clients.sqs, nodeCount, options);
+    const cursorReads: number[] = [];
+    for (let i = 0; i < options.events; i++) {
+      const started = performance.now();
+      await cursors();
+      cursorReads.push(performance.now() - started);
+    }
+    const floor = { transactP50: await rawTransactP50(clients.dynamo, options.events), cursorReadP50: quantile(cursorReads, 0.5) };
     return {
+      floor,
       nodes: nodeCount,
       publishLatency: { p50: quantile(publishLatencies, 0.5), p99: quantile(publishLatencies, 0.99) },
       latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
@@ -189,6 +209,44 @@ export async function benchPropagation(nodeCount: number, options: { events: num
   } finally {
     await cluster.stop();
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * p50 of `count` sequential conditional transactions shaped like a log append: put a new item
+ * unless it exists, and move a counter item from its previous value, on a scratch table.
+ */
+async function rawTransactP50(dynamo: DynamoDBClient, count: number): Promise<number> {
+  const TableName = `raw-floor-${process.pid}`;
+  await dynamo.send(
+    new CreateTableCommand({ TableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }),
+  );
+  try {
+    const latencies: number[] = [];
+    for (let n = 0; n <= count; n++) {
+      const started = performance.now();
+      await dynamo.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName, Item: { pk: { S: `e${n}` }, body: { S: JSON.stringify({ kind: 'add', n }) } }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Update: {
+                TableName,
+                Key: { pk: { S: 'counter' } },
+                UpdateExpression: 'SET n = :n',
+                ConditionExpression: n === 0 ? 'attribute_not_exists(pk)' : 'n = :previous',
+                ExpressionAttributeValues: { ':n': { N: String(n) }, ...(n === 0 ? {} : { ':previous': { N: String(n - 1) } }) },
+              },
+            },
+          ],
+        }),
+      );
+      // The first one warms the table up, as the other figures' first event does.
+      if (n > 0) latencies.push(performance.now() - started);
+    }
+    return quantile(latencies, 0.5);
+  } finally {
+    await dynamo.send(new DeleteTableCommand({ TableName }));
   }
 }
 

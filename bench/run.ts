@@ -419,6 +419,10 @@ async function propagationFigures(): Promise<void> {
     console.log(
       `        | diagnostic, cursors polled from each request's start: every node applied at p50 ${ms(f.inFlight.nodesApplied.p50, 0)} ms, the answer at p50 ${ms(f.inFlight.answered.p50, 0)} ms (nodes first in ${f.inFlight.appliedBeforeAnswer} of ${f.inFlight.events})`,
     );
+    const floorMs = f.rawLatency.p50 + 2 * f.floor.transactP50;
+    console.log(
+      `        | diagnostic, the floor of a log-first design here: raw fan-out + 2 raw conditional transactions (p50 ${ms(f.floor.transactP50, 0)} ms each: the append, a node's apply) = ${ms(floorMs, 0)} ms, ratio ${(floorMs / f.rawLatency.p50).toFixed(2)}; the latency above also holds a cursor read after the answer (raw p50 ${ms(f.floor.cursorReadP50, 0)} ms)`,
+    );
     goals.push(`p50 applied everywhere / raw at ${nodes} nodes: ${latencyRatio.toFixed(2)} (goal <= 3)`);
     if (nodes === 3) goals.push(`burst applied/s / raw received/s at 3 nodes: ${burstRatio.toFixed(2)} (goal >= 0.5)`);
     if (nodes === 30) goals.push(`burst applied/s / raw received/s at 30 nodes: ${burstRatio.toFixed(2)} (goal >= 0.3)`);
