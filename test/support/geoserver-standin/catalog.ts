@@ -25,6 +25,15 @@
  *   (src/main/src/main/java/org/geoserver/config/util/XStreamPersister.java registers them as
  *   `ReferenceConverter(StyleInfo.class)`), and StyleController.stylePut renames that object in
  *   place (`CatalogBuilder.updateStyle(original, info)`, `catalog.save(original)`).
+ * - Renaming a workspace (PUT of its info with a new name) moves everything in it and every
+ *   reference to it: its stores, resources, layers, styles, layer groups and settings answer
+ *   `new:name`, a global layer group's entry for one of its layers too (all held by reference,
+ *   XStreamPersister), and its namespace takes the new prefix and keeps its URI
+ *   (NamespaceWorkspaceConsistencyListener.handleModifyEvent, src/main/src/main/java/org/
+ *   geoserver/catalog). Renaming a store moves its resources (their `store` names the new one);
+ *   their ids and layers stay. A namespace that is not isolated may not take another one's URI
+ *   (CatalogImpl.validate(NamespaceInfo), 500), so a renamed workspace's URI is not free for a
+ *   new namespace while its namespace exists.
  * - Publishing a feature type, coverage, WMS or WMTS layer creates its layer (REFERENCE.md §4:
  *   "A layer is never POSTed"); deleting the resource needs `recurse` while the layer exists.
  * - Styles: the catalog entry and the document are separate (fixture README, "How a style body is
@@ -158,6 +167,7 @@ export class StandInCatalog {
     const prefix = String(body.prefix ?? '');
     if (!prefix || typeof body.uri !== 'string') throw new GeoServerError(400, 'Namespace prefix and uri are required');
     if (this.objects.namespace.has(prefix)) throw new GeoServerError(500, `Namespace with prefix '${prefix}' already exists`);
+    this.requireUniqueUri(prefix, body);
     this.objects.namespace.set(prefix, { ...body, prefix });
     // NamespaceController.namespacePost creates the matching workspace too.
     if (!this.objects.workspace.has(prefix)) this.objects.workspace.set(prefix, { name: prefix });
@@ -184,6 +194,19 @@ export class StandInCatalog {
     this.objects.workspace.delete(name);
   }
 
+  /**
+   * CatalogImpl.validate(NamespaceInfo) on add and save: a namespace that is not isolated may not
+   * take a URI another namespace has ("Namespace with URI '...' already exists.", an
+   * IllegalArgumentException that RestControllerAdvice answers with 500). A renamed workspace's
+   * namespace keeps its URI, so a GeoServer refuses a second namespace with it while the first exists.
+   */
+  private requireUniqueUri(prefix: string, namespace: Representation): void {
+    if (namespace.isolated === true) return;
+    for (const [other, existing] of this.objects.namespace) {
+      if (other !== prefix && existing.uri === namespace.uri) throw new GeoServerError(500, `Namespace with URI '${String(namespace.uri)}' already exists.`);
+    }
+  }
+
   deleteNamespace(prefix: string): void {
     this.require('namespace', prefix);
     const used = RESOURCE_TYPES.some((type) => [...this.objects[type].keys()].some((id) => workspaceOf(id) === prefix));
@@ -191,16 +214,30 @@ export class StandInCatalog {
     this.objects.namespace.delete(prefix);
   }
 
-  /** Renames re-key every object of the workspace, as GeoServer's catalog does by reference. */
+  /**
+   * A workspace rename moves everything in it (WorkspaceController.workspacePut renames the
+   * object in place: `CatalogBuilder.updateWorkspace(wks, workspace)`, `catalog.save(wks)`):
+   * stores, resources, layers, styles, layer groups and settings belong to it by reference, so
+   * each answers the new name (`to:name`), and so does every reference to them from outside it,
+   * such as a global layer group's entry for one of its layers (XStreamPersister registers those
+   * as references by id). NamespaceWorkspaceConsistencyListener.handleModifyEvent renames the
+   * namespace with it (its prefix), keeping its URI.
+   */
   renameWorkspace(from: string, to: string): void {
     if (from === to) return;
     if (this.objects.workspace.has(to)) throw new GeoServerError(500, `Workspace '${to}' already exists`);
+    const workspace = this.objects.workspace.get(from)!;
+    this.objects.workspace.delete(from);
+    this.objects.workspace.set(to, { ...workspace, name: to });
     for (const type of [...CATALOG_TYPES, ...SETTINGS_TYPES]) {
       const map = this.objects[type];
       for (const [id, value] of [...map.entries()]) {
-        if (workspaceOf(id) !== from) continue;
-        map.delete(id);
-        map.set(qualified(to, localName(id)), this.rewriteReferences(value, from, to));
+        if (workspaceOf(id) === from) {
+          map.delete(id);
+          map.set(qualified(to, localName(id)), this.rewriteReferences(value, from, to));
+        } else if (type !== 'workspace') {
+          map.set(id, this.rewriteReferences(value, from, to));
+        }
       }
     }
     for (const [id, body] of [...this.styleBodies.entries()]) {
@@ -492,6 +529,7 @@ export class StandInCatalog {
     const { workspace: _w, store: _s, namespace: _n, resource: _r, ...rest } = body;
     const keep = pick(current, ['workspace', 'store', 'namespace', 'resource']);
     const updated = updateIgnoringNulls(current, type === 'layer' ? { ...rest } : rest);
+    if (type === 'namespace') this.requireUniqueUri(currentId, updated);
     this.objects[type].set(currentId, { ...updated, ...keep, [nameKey]: current[nameKey] });
     if (type === 'layer' && typeof body.defaultStyle === 'object' && body.defaultStyle !== null) {
       const styleName = nameOf(body.defaultStyle);

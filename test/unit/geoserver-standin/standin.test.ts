@@ -193,6 +193,24 @@ describe('catalog behaviour', () => {
     expect(gs.catalog.objects.featureType.size).toBe(0);
   });
 
+  it('renames a workspace with everything in it and the references to it; its namespace keeps its URI, which no other namespace may take', async () => {
+    await seedFeatureType();
+    const group = { layerGroup: { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } };
+    expect((await call('POST', '/layergroups', group)).status).toBe(201);
+    expect((await call('PUT', '/workspaces/topp', { workspace: { name: 'tipp' } })).status).toBe(200);
+    expect([...gs.catalog.objects.workspace.keys()]).toEqual(['tipp']);
+    expect(gs.catalog.objects.workspace.get('tipp')).toMatchObject({ name: 'tipp' });
+    expect([...gs.catalog.objects.dataStore.keys(), ...gs.catalog.objects.featureType.keys(), ...gs.catalog.objects.layer.keys()]).toEqual(['tipp:pg', 'tipp:roads', 'tipp:roads']);
+    expect(gs.catalog.objects.featureType.get('tipp:roads')).toMatchObject({ namespace: { name: 'tipp' }, store: { name: 'tipp:pg' } });
+    expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ publishables: { published: [{ name: 'tipp:roads' }] } });
+    expect(gs.catalog.objects.namespace.get('tipp')).toMatchObject({ prefix: 'tipp', uri: 'http://topp' });
+    const duplicate = await call('POST', '/namespaces', { namespace: { prefix: 'other', uri: 'http://topp' } });
+    expect({ status: duplicate.status, text: duplicate.text }).toEqual({ status: 500, text: expect.stringContaining("URI 'http://topp' already exists") });
+    expect((await call('PUT', '/workspaces/tipp/datastores/pg', { dataStore: { name: 'pg2' } })).status).toBe(200);
+    expect(gs.catalog.objects.featureType.get('tipp:roads')).toMatchObject({ store: { name: 'tipp:pg2' } });
+    expect(gs.violations).toEqual([]);
+  });
+
   it('renames a feature type and its layer together', async () => {
     await seedFeatureType();
     expect((await call('PUT', '/workspaces/topp/featuretypes/roads', { featureType: { name: 'streets' } })).status).toBe(200);
