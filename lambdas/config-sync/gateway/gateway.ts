@@ -39,6 +39,7 @@ import { classifyRestPath, type ClassifiedPath, type ManagedPath } from './rest-
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
 import { UNSERIALIZED, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { styleUserPath, type StyleUsers } from './style-users';
+import { isStoreType, movedChildren, referrersOf, type MasterCatalog, type ParentRename } from './moved-children';
 
 export interface GatewayRequest {
   readonly method: string;
@@ -77,6 +78,11 @@ export interface GatewayOptions {
    * publishes the style alone.
    */
   readonly styleUsers?: StyleUsers;
+  /**
+   * The master's store, read by type: a workspace or store rename publishes what moved with it
+   * (moved-children.ts). Without it, a rename publishes the object alone.
+   */
+  readonly catalog?: MasterCatalog;
   /**
    * Closes the crash window (recovery.ts): each write records its intent with the lease, and
    * publishes the intents earlier writes left before its own. Without it, nothing is recorded.
@@ -172,7 +178,7 @@ export async function handleGatewayCall(
       }
     : {};
   const answer = await (options.writes ?? UNSERIALIZED).run(
-    () => write(budgeted, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, headers, request, options.styleUsers),
+    () => write(budgeted, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, headers, request, options),
     runOptions,
   );
   return recovered ? { ...answer, recovered } : answer;
@@ -187,7 +193,7 @@ async function write(
   method: string,
   headers: Record<string, string>,
   request: GatewayRequest,
-  styleUsers: StyleUsers | undefined,
+  lookups: Pick<GatewayOptions, 'styleUsers' | 'catalog'>,
 ): Promise<GatewayResponse> {
   const read = readerFor(upstream, headers);
   // What the object was, to tell a change from nothing. A master that will not show it (the
@@ -207,7 +213,7 @@ async function write(
 
   let changes: ConfigChange[];
   try {
-    changes = await changesOf(read, classified, method, request, answer, before, styleUsers);
+    changes = await changesOf(read, classified, method, request, answer, before, lookups);
   } catch (error) {
     return publishFailure(answer, error);
   }
@@ -323,7 +329,7 @@ async function changesOf(
   request: GatewayRequest,
   answer: UpstreamResponse,
   before: JsonObject | undefined,
-  styleUsers?: StyleUsers,
+  { styleUsers, catalog }: Pick<GatewayOptions, 'styleUsers' | 'catalog'> = {},
 ): Promise<ConfigChange[]> {
   const query = new URLSearchParams(request.query);
   if (method === 'DELETE') {
@@ -363,6 +369,9 @@ async function changesOf(
     const after = await read.object(moved, moved.path);
     if (!after) throw new Error(`the master has no ${moved.path} after the rename`);
     if (target.type === 'style') return styleRenamed(read, target.id, moved.id, after, styleUsers);
+    if (catalog && (target.type === 'workspace' || isStoreType(target.type))) {
+      return parentRenamed(read, catalog, { type: target.type, from: target.id, to: moved.id }, after);
+    }
     const isResource = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'].includes(target.type);
     const changes: ConfigChange[] = [
       // a resource's layer takes its name, so the old one goes with it (recurse) and comes back renamed
@@ -415,6 +424,62 @@ async function styleRenamed(
   }
   changes.push({ kind: 'remove', object: { type: 'style', id: from }, recurse: false } as ConfigChange);
   return changes;
+}
+
+/**
+ * A workspace or store renamed: GeoServer moved everything in it with it, and the references to
+ * that from outside it (moved-children.ts), while the other nodes hold all of it under the old
+ * name. Each moved object is read back from the master under its new path and published in an
+ * order every GeoServer accepts:
+ * - a workspace: the new workspace; what moved, top-down, as adds (settings as modifies carrying
+ *   their whole state: settings are only ever modified); the layers and groups elsewhere that
+ *   name something that moved (a modify with the whole object); then the old workspace's removal
+ *   with `recurse`, which on the other nodes takes whatever is still under the old name
+ *   (CascadeDeleteVisitor: its stores with their resources and layers, its namespace); last, the
+ *   old namespace's removal (gone with the workspace already: a no-op there, it leaves the stores
+ *   exact) and the new namespace. The namespace keeps its URI through the rename, and a GeoServer
+ *   refuses a second namespace with a URI another one has (CatalogImpl.validate(NamespaceInfo)),
+ *   so the new one can take it only once the old one is gone.
+ * - a store: the new store, then the old store's removal with `recurse` (taking its resources, their
+ *   layers and their entries in groups on the other nodes), then its resources and their layers
+ *   under the new store, then every group that lists one of those layers (re-published even when
+ *   the master's is unchanged: the removal changed it, or removed it when it left it empty,
+ *   elsewhere). The resources keep their ids, and GeoServer refuses a second resource of the same
+ *   name in a namespace (CatalogImpl.validate(ResourceInfo)), so the old ones must go first: the
+ *   other nodes go without these layers between the two events.
+ * A child the master no longer holds (a stale record of the store) is left out.
+ */
+export async function parentRenamed(read: MasterReader, catalog: MasterCatalog, rename: ParentRename, after: JsonObject): Promise<ConfigChange[]> {
+  const children = await movedChildren(catalog, rename);
+  const moved: ConfigChange[] = [];
+  for (const child of children) {
+    const now = await read.object(child, child.path);
+    if (!now) continue;
+    moved.push(
+      isConfigurationType(child.type)
+        ? ({ kind: 'modify', object: { type: child.type, id: child.id }, patch: wholeStatePatch({}, now) } as ConfigChange)
+        : add(child.type, child.id, now),
+    );
+  }
+  const referrers: ConfigChange[] = [];
+  for (const referrer of await referrersOf(catalog, rename, children)) {
+    const now = await read.object(referrer, styleUserPath(referrer as { type: 'layer' | 'layerGroup'; id: string }));
+    if (!now) continue;
+    if (rename.type === 'workspace' && Object.keys(mergePatchBetween(referrer.properties, now)).length === 0) continue;
+    referrers.push({ kind: 'modify', object: { type: referrer.type, id: referrer.id }, patch: wholeStatePatch(referrer.properties, now) } as ConfigChange);
+  }
+  const removeOld = { kind: 'remove', object: { type: rename.type, id: rename.from }, recurse: true } as ConfigChange;
+  if (rename.type !== 'workspace') return [add(rename.type, rename.to, after), removeOld, ...moved, ...referrers];
+  const oldNamespace = (await catalog.get('namespace', rename.from)) !== undefined;
+  const namespace = await read.object({ type: 'namespace' }, `/namespaces/${encodeURIComponent(rename.to)}`);
+  return [
+    add('workspace', rename.to, after),
+    ...moved,
+    ...referrers,
+    removeOld,
+    ...(oldNamespace ? [{ kind: 'remove', object: { type: 'namespace', id: rename.from }, recurse: false } as ConfigChange] : []),
+    ...(namespace ? [add('namespace', rename.to, namespace)] : []),
+  ];
 }
 
 function add(type: ObjectType, id: string, properties: JsonObject): ConfigChange {

@@ -23,15 +23,18 @@ import { isConfigurationType, objectStorageKey, type ConfigChange, type ObjectRe
 import { dependencyRank } from '../geoserver/drift';
 import type { JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
-import { mergePatchBetween, wholeStatePatch, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
+import { mergePatchBetween, parentRenamed, wholeStatePatch, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
 import { classifyRestPath, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
+import { isStoreType, type MasterCatalog, type ParentRename } from './moved-children';
 import type { IntentObject, WriteIntent } from './write-lease';
 
 export interface RecoveryDeps {
   /** The master's store: its objects by type and id. */
   readonly stored: (refs: readonly ObjectRef[]) => Promise<readonly StoredObject[]>;
   readonly styleUsers?: StyleUsers;
+  /** The master's store by type: a recovered workspace or store rename publishes what moved with it. */
+  readonly catalog?: MasterCatalog;
   readonly publisher: ChangePublisher;
 }
 
@@ -68,6 +71,8 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
   for (const collection of intent.collections ?? []) {
     for (const member of await newMembers(deps, collection)) objects.set(objectStorageKey(member), member);
   }
+  const renamed = deps.catalog ? await parentRenameOf(deps, intent, [...objects.values()]) : undefined;
+  if (renamed) return parentRenamed(deps.read, deps.catalog!, renamed.rename, renamed.after);
   const upserts: ConfigChange[] = [];
   const removals: ConfigChange[] = [];
   for (const object of objects.values()) {
@@ -94,6 +99,30 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
   upserts.sort((a, b) => dependencyRank(a.object.type) - dependencyRank(b.object.type));
   removals.sort((a, b) => dependencyRank(b.object.type) - dependencyRank(a.object.type));
   return [...upserts, ...removals];
+}
+
+/**
+ * A PUT to a workspace or store that the master applied as a rename, and whose old object is
+ * still live in the store: the master no longer holds the object written, and holds the one it
+ * was renamed to (named by the JSON body, or new in its collection). Its recovery publishes what
+ * a rename through the gateway does (gateway.ts's `parentRenamed`): the children, the references
+ * to them, the old one's removal. A rename whose old object's removal already reached the log
+ * (its publish failed after it) is recovered object by object, as any other write.
+ */
+async function parentRenameOf(
+  deps: RecoveryDeps & { readonly read: MasterReader },
+  intent: WriteIntent,
+  objects: readonly IntentObject[],
+): Promise<{ rename: ParentRename; after: JsonObject } | undefined> {
+  const target = objects.find((object) => object.path === intent.path);
+  if (intent.method !== 'PUT' || !target || (target.type !== 'workspace' && !isStoreType(target.type))) return undefined;
+  if (!(await liveStored(deps, target)) || (await deps.read.object(target, target.path))) return undefined;
+  for (const candidate of objects) {
+    if (candidate.type !== target.type || candidate.id === target.id) continue;
+    const after = await deps.read.object(candidate, candidate.path);
+    if (after) return { rename: { type: target.type, from: target.id, to: candidate.id }, after };
+  }
+  return undefined;
 }
 
 /** The change that makes the store's object (if any) what the master holds, or none when they agree. */

@@ -38,6 +38,7 @@ import {
 import { ALLOW_ALL, SourceNotAllowedError, sourceAllowList, type SourceAllowList } from '../gateway/source-allow-list';
 import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
 import { styleUsersInStore } from '../gateway/style-users';
+import { catalogInStore } from '../gateway/moved-children';
 import { gatewayRecovery } from '../gateway/recovery';
 import { CONFIG_SYNC_ENV } from '../env-names';
 import { publishChange, type PublishDeps } from '../publish';
@@ -54,8 +55,10 @@ const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(snsS
 const pauses = nodePausesFromEnv();
 // A style rename also publishes the layers and groups that name the style, found in the master's store.
 const styleUsers = styleUsersInStore(deps.store, master.name);
+// A workspace or store rename also publishes what moved with it, found in the master's store.
+const catalog = catalogInStore(deps.store, master.name);
 // Each write records its intent with the lease; the next holder publishes what an unfinished one changed (recovery.ts).
-const recovery = gatewayRecovery({ stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers, publisher: { publish: (change) => publisher.publish(change) } });
+const recovery = gatewayRecovery({ stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers, catalog, publisher: { publish: (change) => publisher.publish(change) } });
 // Every write parses the change it publishes.
 buildEventSchemas();
 /** Methods that never change GeoServer's configuration, forwarded even while the master is paused. */
@@ -126,7 +129,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       upstream,
       publisher,
       { method, path, query: event.rawQueryString ?? '', headers: event.headers as Record<string, string>, body },
-      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, recovery },
+      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery },
     );
     const log = {
       method,

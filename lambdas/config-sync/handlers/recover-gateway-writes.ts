@@ -20,6 +20,7 @@ import { loadSnsSdk } from '../adapters/deferred-sdk';
 import { readerFor, type ChangePublisher, type Upstream } from '../gateway/gateway';
 import { recoverIntents, type Recovered } from '../gateway/recovery';
 import { styleUsersInStore } from '../gateway/style-users';
+import { catalogInStore } from '../gateway/moved-children';
 import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
 import { LEASE_TTL_MS } from '../gateway/limits';
 import { publishChange, type PublishDeps } from '../publish';
@@ -71,7 +72,7 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
     ttlMs: LEASE_TTL_MS,
     recover: async (pending) => {
       recovered = await recoverIntents(
-        { read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers: styleUsersInStore(deps.store, master.name), publisher },
+        { read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers: styleUsersInStore(deps.store, master.name), catalog: catalogInStore(deps.store, master.name), publisher },
         pending,
       );
       return recovered.owners;

@@ -12,6 +12,7 @@
  *   gateway's log append refused) is published by the next gateway write, before its own; one
  *   whose process died (its intent left with an expired lease) by the sweep on a quiet cluster.
  * - A style renamed through the gateway while layers and a layer group use it.
+ * - A store, then a workspace, renamed through the gateway while they hold objects.
  * - A reconcile whose invocation dies midway resumes from its checkpoint; the issue's
  *   20,000-object catalog is reconciled by one job, in slices.
  */
@@ -332,6 +333,47 @@ test('a style renamed through the gateway while layers and a layer group use it:
   }
   // the master's store holds the moved references too
   expect(await drift(MASTER)).toEqual(NO_DRIFT);
+});
+
+/** No node parked an event, dead-lettered one, or had one refused by its GeoServer. */
+async function nothingRefused(): Promise<void> {
+  const nodes = (await cluster.api('GET', '/nodes')).body.nodes as { name: string; parked: unknown[]; deadLetterDepth: number | null; geoserver?: { rejected: unknown[] } }[];
+  for (const node of nodes) {
+    expect({ node: node.name, parked: node.parked, dlq: node.deadLetterDepth, rejected: node.geoserver?.rejected }).toEqual({ node: node.name, parked: [], dlq: 0, rejected: [] });
+  }
+}
+
+test('a store and then a workspace holding objects renamed through the gateway: every slave ends equal to the master, nothing parked, no drift', async () => {
+  await write(gateway(), 'POST', '/workspaces', { workspace: { name: 'harbor' } });
+  await write(gateway(), 'POST', '/workspaces/harbor/datastores', { dataStore: { name: 'docks_pg', type: 'PostGIS' } });
+  await write(gateway(), 'POST', '/workspaces/harbor/datastores/docks_pg/featuretypes', { featureType: { name: 'piers', title: 'Piers', srs: 'EPSG:4326' } });
+  await write(gateway(), 'POST', '/workspaces/harbor/datastores/docks_pg/featuretypes', { featureType: { name: 'berths', srs: 'EPSG:4326' } });
+  await write(gateway(), 'POST', '/workspaces/harbor/layergroups', { layerGroup: { name: 'quays', publishables: { published: [{ '@type': 'layer', name: 'harbor:piers' }] } } });
+  await write(gateway(), 'POST', '/layergroups', { layerGroup: { name: 'coast', publishables: { published: [{ '@type': 'layer', name: 'harbor:berths' }] } } });
+  await converged();
+  const master = geoservers.get(MASTER)!;
+
+  // A store holding two feature types and their layers, named by two groups.
+  const storeRenamed = await write(gateway(), 'PUT', '/workspaces/harbor/datastores/docks_pg', { dataStore: { name: 'port_pg' } });
+  expect(storeRenamed.headers.get('x-cluster-replicated')).toBe('true');
+  await converged();
+  expect(master.catalog.get('featureType', 'harbor:piers')).toMatchObject({ store: { name: 'harbor:port_pg' } });
+  for (const slave of SLAVES) expect({ slave, catalog: snapshot(geoservers.get(slave)!) }).toEqual({ slave, catalog: snapshot(master) });
+  await nothingRefused();
+
+  // The workspace holding the store, its feature types, their layers and a group; a global group names one of its layers.
+  const workspaceRenamed = await write(gateway(), 'PUT', '/workspaces/harbor', { workspace: { name: 'port' } });
+  expect(workspaceRenamed.headers.get('x-cluster-replicated')).toBe('true');
+  await converged();
+  expect(master.catalog.get('layerGroup', 'coast')).toMatchObject({ publishables: { published: [{ name: 'port:berths' }] } });
+  expect(master.catalog.get('namespace', 'port')).toMatchObject({ uri: 'http://harbor' });
+  for (const slave of SLAVES) {
+    const gs = geoservers.get(slave)!;
+    expect({ slave, catalog: snapshot(gs) }).toEqual({ slave, catalog: snapshot(master) });
+    expect([...gs.catalog.objects.workspace.keys()]).not.toContain('harbor');
+  }
+  await nothingRefused();
+  for (const node of [MASTER, ...SLAVES]) expect({ node, drift: await drift(node) }).toEqual({ node, drift: NO_DRIFT });
 });
 
 test('a GeoServer rebuilt from an empty data directory converges with one resync: the job ends with a reconcile', async () => {

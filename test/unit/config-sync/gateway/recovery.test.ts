@@ -11,6 +11,7 @@ import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../
 import { gatewayRecovery, intentOf } from '../../../../lambdas/config-sync/gateway/recovery';
 import { classifyRestPath, type ManagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
 import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
+import { catalogInStore } from '../../../../lambdas/config-sync/gateway/moved-children';
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
@@ -107,8 +108,9 @@ describe('an unfinished write is published by the next holder of the lease', () 
   function gateway(upstream: Upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024)) {
     const writes = leaseSerializer(lease, { waitMs: 1000, ttlMs: 30_000, onRecoveryFailure: (error) => failures.push(error) });
     const styleUsers = styleUsersInStore(storing.store, MASTER_NODE);
-    const recovery = gatewayRecovery({ stored: (refs) => storing.store.readObjects(MASTER_NODE, refs), styleUsers, publisher: storing });
-    return (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, recovery });
+    const catalog = catalogInStore(storing.store, MASTER_NODE);
+    const recovery = gatewayRecovery({ stored: (refs) => storing.store.readObjects(MASTER_NODE, refs), styleUsers, catalog, publisher: storing });
+    return (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery });
   }
   const changes = () => storing.published.map((change) => `${change.kind} ${change.object.type}/${change.object.id}`);
 
@@ -177,6 +179,33 @@ describe('an unfinished write is published by the next holder of the lease', () 
       'add namespace/later',
     ]);
     expect(storing.published[3]).toMatchObject({ recurse: false });
+  });
+
+  it('a workspace rename that died: its recovery publishes what the rename through the gateway does (what moved, then the old one removed with recurse)', async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+    await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } }));
+    storing.published.length = 0;
+    const dead = request('PUT', '/workspaces/topp', { workspace: { name: 'tipp' } });
+    const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, 'PUT', dead);
+    expect((await fetch(`${master.restUrl}/workspaces/topp`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body })).status).toBe(200);
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+
+    await send(request('POST', '/workspaces', { workspace: { name: 'later' } }));
+    expect(changes()).toEqual([
+      'add workspace/tipp',
+      'add dataStore/tipp:pg',
+      'add featureType/tipp:roads',
+      'add layer/tipp:roads',
+      'remove workspace/topp',
+      'remove namespace/topp',
+      'add namespace/tipp',
+      'add workspace/later',
+      'add namespace/later',
+    ]);
+    expect(storing.published[4]).toMatchObject({ recurse: true });
+    expect(lease.intents.size).toBe(0);
   });
 
   it('an intent whose write never reached the master publishes nothing and is cleared; a recovery that fails leaves it and lets the write go on', async () => {
