@@ -9,7 +9,9 @@
  *   workspace;
  * - PUT: `modify` carrying the whole object after the write, with null for each property the
  *   write removed (so every node ends with the master's object, whatever it held), or, when the
- *   name changed, `remove` of the old id and `add` of the new one; nothing when nothing changed;
+ *   name changed, `remove` of the old id and `add` of the new one, with what GeoServer moved
+ *   along (a style's users, a workspace's or store's contents: `styleRenamed`, `parentRenamed`);
+ *   nothing when nothing changed;
  * - DELETE: `remove`, with `recurse` as the caller asked.
  * A refused write publishes nothing. A path the cluster does not replicate is forwarded, logged
  * and answered with `X-Cluster-Replicated: false`. A write that carries something the cluster does
