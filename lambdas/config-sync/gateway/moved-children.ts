@@ -125,7 +125,9 @@ export async function movedChildren(catalog: MasterCatalog, rename: ParentRename
   } else {
     const workspace = splitObjectId(rename.from).workspace!;
     const resourceType = RESOURCE_OF[rename.type];
-    const resources = (await catalog.list(resourceType, `${workspace}:`)).filter((resource) => storeIdOf(resource) === rename.from);
+    // Those naming the new store too: none after a rename through the gateway (the store is new),
+    // the ones already moved when a recovery finishes a rename whose publish failed midway.
+    const resources = (await catalog.list(resourceType, `${workspace}:`)).filter((resource) => [rename.from, rename.to].includes(storeIdOf(resource) ?? ''));
     const ids = new Set(resources.map((resource) => resource.id));
     for (const resource of resources) {
       const properties = { ...resource.properties, store: { ...(isJsonObject(resource.properties.store) ? resource.properties.store : {}), name: rename.to } };

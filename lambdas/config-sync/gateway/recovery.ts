@@ -102,12 +102,13 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
 }
 
 /**
- * A PUT to a workspace or store that the master applied as a rename, and whose old object is
- * still live in the store: the master no longer holds the object written, and holds the one it
- * was renamed to (named by the JSON body, or new in its collection). Its recovery publishes what
- * a rename through the gateway does (gateway.ts's `parentRenamed`): the children, the references
- * to them, the old one's removal. A rename whose old object's removal already reached the log
- * (its publish failed after it) is recovered object by object, as any other write.
+ * A PUT to a workspace or store that the master applied as a rename: the master no longer holds
+ * the object written, and holds the one it was renamed to (named by the JSON body, or new in its
+ * collection). Its recovery publishes what a rename through the gateway does (gateway.ts's
+ * `parentRenamed`): the children, the references to them, the old one's removal. When part of
+ * those events reached the log before the publish failed, the rest is found the same way (the
+ * store's children still under the old name, or already under the new one without their layers
+ * published), and what is published again is the same state again.
  */
 async function parentRenameOf(
   deps: RecoveryDeps & { readonly read: MasterReader },
@@ -116,7 +117,7 @@ async function parentRenameOf(
 ): Promise<{ rename: ParentRename; after: JsonObject } | undefined> {
   const target = objects.find((object) => object.path === intent.path);
   if (intent.method !== 'PUT' || !target || (target.type !== 'workspace' && !isStoreType(target.type))) return undefined;
-  if (!(await liveStored(deps, target)) || (await deps.read.object(target, target.path))) return undefined;
+  if (await deps.read.object(target, target.path)) return undefined;
   for (const candidate of objects) {
     if (candidate.type !== target.type || candidate.id === target.id) continue;
     const after = await deps.read.object(candidate, candidate.path);

@@ -208,6 +208,40 @@ describe('an unfinished write is published by the next holder of the lease', () 
     expect(lease.intents.size).toBe(0);
   });
 
+  it('a store rename whose publish failed midway: the next write publishes the rest, so every resource and layer is there under the new store', async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+    await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'rivers' } }));
+    await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } }));
+    storing.published.length = 0;
+    // The log refuses every append after the first three: the new store, the old one's removal, one feature type.
+    const publish = storing.publish.bind(storing);
+    storing.publish = async (change) => {
+      if (storing.published.length >= 3) throw new Error('log unavailable');
+      return publish(change);
+    };
+    const failed = await send(request('PUT', '/workspaces/topp/datastores/pg', { dataStore: { name: 'pg2' } }));
+    expect(failed).toMatchObject({ status: 200, replication: 'publish-failed' });
+    expect(changes()).toEqual(['add dataStore/topp:pg2', 'remove dataStore/topp:pg', 'add featureType/topp:rivers']);
+    storing.publish = publish;
+    storing.published.length = 0;
+
+    await send(request('POST', '/workspaces', { workspace: { name: 'later' } }));
+    expect(changes()).toEqual([
+      'add dataStore/topp:pg2',
+      'remove dataStore/topp:pg',
+      'add featureType/topp:rivers',
+      'add featureType/topp:roads',
+      'add layer/topp:rivers',
+      'add layer/topp:roads',
+      'add workspace/later',
+      'add namespace/later',
+    ]);
+    expect(storing.published[3]).toMatchObject({ properties: { store: { name: 'topp:pg2' } } });
+    expect(lease.intents.size).toBe(0);
+  });
+
   it('an intent whose write never reached the master publishes nothing and is cleared; a recovery that fails leaves it and lets the write go on', async () => {
     const send = gateway();
     await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
