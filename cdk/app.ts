@@ -5,6 +5,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { BUNDLE_CACHE_CONTEXT } from './bundle-cache';
 import { clusterConfigFromContext, ClusterConfigError } from './cluster-config';
 import { ClusterStack } from './stacks/cluster-stack';
 import { readFileSync } from 'node:fs';
@@ -15,13 +16,20 @@ export interface ClusterAppOptions {
   outdir?: string;
   /** Overrides cdk.json context, e.g. a test's own cluster. */
   context?: Record<string, unknown>;
+  /**
+   * Reuse the functions' bundles across synths from this directory (cdk/bundle-cache.ts): for
+   * in-process synths (the local runtime, tests, benches). @default none (as `cdk synth` and
+   * `cdk deploy`: CDK's own asset hashing)
+   */
+  bundleCacheDir?: string;
 }
 
 export function createClusterApp(options: ClusterAppOptions = {}): { app: App; stack: ClusterStack } {
   // The CLI passes cdk.json context in CDK_CONTEXT_JSON; in-process callers (tests, the local
   // runtime) get the same context from the file so that both see one configuration.
   const context = options.context ?? (process.env.CDK_CONTEXT_JSON ? undefined : cdkJsonContext());
-  const app = new App({ outdir: options.outdir, context: { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true, ...context } });
+  const bundleCache = options.bundleCacheDir ? { [BUNDLE_CACHE_CONTEXT]: options.bundleCacheDir } : {};
+  const app = new App({ outdir: options.outdir, context: { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true, ...context, ...bundleCache } });
   const cluster = clusterConfigFromContext((key) => app.node.tryGetContext(key));
   const stack = new ClusterStack(app, `${cluster.name}-cluster`, {
     cluster,

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createClusterApp, withQuietBundling } from '../cdk/app';
+import { bundleCacheDir } from '../cdk/bundle-cache';
 import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
 import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV, CONFIG_SYNC_LOCAL_PASSTHROUGH_ENV } from '../lambdas/config-sync/env-names';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
@@ -85,7 +86,7 @@ export interface LocalCluster {
 /** Synthesizes the app into `outdir` and reads its topology (names and bundles; no emulator needed). */
 export function synthesizeTopology(outdir: string, context?: Record<string, unknown>): LocalTopology {
   const { assembly, stack } = withQuietBundling(() => {
-    const { app, stack } = createClusterApp({ outdir, context });
+    const { app, stack } = createClusterApp({ outdir, context, bundleCacheDir: bundleCacheDir() });
     return { assembly: app.synth(), stack };
   });
   return readTopology(flattenNestedStacks(assembly.getStackArtifact(stack.artifactId).template, assembly.directory) as CfnTemplate, assembly.directory, {
@@ -103,10 +104,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   if (port !== 0) await assertPortFree(port, 'API', 'stop the other process or pass --port N');
   if (options.fresh && existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
 
-  log('Synthesizing the CDK app (bundling functions with esbuild)...');
+  log('Synthesizing the CDK app (bundling functions with esbuild, or reusing unchanged bundles)...');
   const assemblyDir = path.join(stateDir, persist ? 'cdk.out' : `cdk.out-${process.pid}-${Date.now()}`);
   const { assembly, stack } = withQuietBundling(() => {
-    const { app, stack } = createClusterApp({ outdir: assemblyDir, context: options.context });
+    const { app, stack } = createClusterApp({ outdir: assemblyDir, context: options.context, bundleCacheDir: bundleCacheDir() });
     return { assembly: app.synth(), stack };
   });
   const artifact = assembly.getStackArtifact(stack.artifactId);

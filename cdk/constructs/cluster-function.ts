@@ -1,9 +1,13 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { Architecture, ApplicationLogLevel, LoggingFormat, Runtime, SystemLogLevel, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
+import { Construct, type IConstruct } from 'constructs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { BUNDLE_CACHE_CONTEXT, BundleCache, functionBundleKey, projectInputsDigest } from '../bundle-cache';
 
 export interface ClusterFunctionProps {
   /** Handler file, relative to the repository's `lambdas/` folder, e.g. `status/handlers/get-status.ts`. */
@@ -84,19 +88,12 @@ export class ClusterFunction extends NodejsFunction {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    super(scope, id, {
-      entry: path.join(__dirname, '..', '..', 'lambdas', props.entry),
-      handler: 'handler',
+    const bundledFiles = props.bundledFiles ?? {};
+    const code: BundleSpec = {
+      entry: path.join(LAMBDAS_DIR, props.entry),
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(10),
-      environment: props.environment,
-      tracing: Tracing.ACTIVE,
-      loggingFormat: LoggingFormat.JSON,
-      applicationLogLevelV2: ApplicationLogLevel.INFO,
-      systemLogLevelV2: SystemLogLevel.WARN,
-      logGroup,
+      bundledFiles,
       bundling: {
         ...BUNDLE_SETTINGS,
         mainFields: [...BUNDLE_SETTINGS.mainFields],
@@ -111,16 +108,27 @@ export class ClusterFunction extends NodejsFunction {
         externalModules: [...UNUSED_CREDENTIAL_PROVIDERS, ...DEFERRED_MODULES.map((deferred) => deferred.specifier)],
         // Static pages (the operator console) are embedded in their function's bundle as text.
         loader: { '.html': 'text' },
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir, outputDir) => [
-            ...copyCommands(props.bundledFiles ?? {}, outputDir),
-            ...DEFERRED_MODULES.map((deferred) => deferredBundleCommand(deferred, outputDir)),
-          ],
-        },
+        commandHooks: commandHooks(bundledFiles),
       },
+    };
+    // In-process synths (local runtime, tests) reuse bundles across synths; see cdk/bundle-cache.ts.
+    const cached = cachedBundle(scope, code);
+    super(scope, id, {
+      entry: code.entry,
+      handler: 'handler',
+      runtime: code.runtime,
+      architecture: code.architecture,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      environment: props.environment,
+      tracing: Tracing.ACTIVE,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
+      logGroup,
+      bundling: cached ? { ...code.bundling, assetHash: cached.key } : code.bundling,
     });
+    cached?.storeBundleOf(this);
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -143,6 +151,120 @@ export class ClusterFunction extends NodejsFunction {
 }
 
 const quote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
+
+const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
+
+/** What a function's bundle is made of: NodejsFunction's props that reach its bundling. */
+interface BundleSpec {
+  readonly entry: string;
+  readonly runtime: Runtime;
+  readonly architecture: Architecture;
+  readonly bundling: BundlingOptions & { readonly commandHooks: ICommandHooks };
+  /** ClusterFunctionProps.bundledFiles */
+  readonly bundledFiles: Readonly<Record<string, string>>;
+}
+
+/**
+ * The commands run around esbuild: after it, copying the synth-built files beside the bundle
+ * and bundling the deferred modules index.js requires.
+ */
+function commandHooks(bundledFiles: Readonly<Record<string, string>>): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) => [
+      ...copyCommands(bundledFiles, outputDir),
+      ...DEFERRED_MODULES.map((deferred) => deferredBundleCommand(deferred, outputDir)),
+    ],
+  };
+}
+
+/**
+ * With a bundle cache (context BUNDLE_CACHE_CONTEXT, set by in-process synths only) and bundling
+ * on: the function's cache key, to be its custom asset hash. A cached bundle of that key is
+ * copied now to where CDK will stage the asset, which makes CDK skip bundling it;
+ * `storeBundleOf` then stores a bundle esbuild made. Without a cache (`cdk synth`, `cdk
+ * deploy`): undefined, and the asset is hashed by its output as CDK does by default.
+ */
+function cachedBundle(scope: Construct, spec: BundleSpec): { key: string; storeBundleOf(fn: NodejsFunction): void } | undefined {
+  const dir: unknown = scope.node.tryGetContext(BUNDLE_CACHE_CONTEXT);
+  if (typeof dir !== 'string' || !Stack.of(scope).bundlingRequired) return undefined;
+  const stage = Stage.of(scope);
+  if (!stage) return undefined;
+  const cache = new BundleCache(dir);
+  // The hooks as the commands they run; a copied file by its bytes (functionBundleKey), not its
+  // path, which is in each synth's own output directory.
+  const placeholders = Object.fromEntries(Object.keys(spec.bundledFiles).map((name) => [name, `/bundled-file/${name}`]));
+  const hooks = commandHooks(placeholders);
+  const [input, output] = ['/asset-input', '/asset-output'];
+  const key = functionBundleKey({
+    project: projectDigestOf(scope),
+    entry: spec.entry,
+    runtime: spec.runtime.name,
+    architecture: spec.architecture.name,
+    bundling: {
+      ...spec.bundling,
+      commandHooks: {
+        beforeBundling: hooks.beforeBundling(input, output),
+        beforeInstall: hooks.beforeInstall(input, output),
+        afterBundling: hooks.afterBundling(input, output),
+      },
+    },
+    bundledFiles: spec.bundledFiles,
+    featureFlags: featureFlagsOf(scope),
+  });
+  const staged = path.join(stage.assetOutdir, `asset.${stagedAssetHash(scope, spec, key)}`);
+  if (!existsSync(staged)) cache.restore(key, staged);
+  return {
+    key,
+    storeBundleOf: (fn) => {
+      const bundle = path.join(stage.assetOutdir, `asset.${(fn.node.findChild('Code') as Asset).assetHash}`);
+      if (!cache.has(key) && existsSync(bundle)) cache.store(key, bundle);
+    },
+  };
+}
+
+const projectDigests = new WeakMap<IConstruct, string>();
+
+/** projectInputsDigest(), once per app (it reads every source file). */
+function projectDigestOf(scope: Construct): string {
+  const root = scope.node.root;
+  let digest = projectDigests.get(root);
+  if (digest === undefined) {
+    digest = projectInputsDigest();
+    projectDigests.set(root, digest);
+  }
+  return digest;
+}
+
+function featureFlagsOf(scope: Construct): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(scope.node.getAllContext() as Record<string, unknown>).filter(([name]) => name.startsWith('@aws-cdk/')));
+}
+
+const probeStacks = new WeakMap<IConstruct, Stack>();
+
+/**
+ * The asset hash CDK will give the function's bundle: with a custom hash, a digest of it and
+ * of the bundling's own settings, which CDK computes inside NodejsFunction. Read from a probe:
+ * the same function in a scratch app of the same output directory that bundles nothing
+ * (hashing is the same with bundling off; a custom hash is not replaced then).
+ */
+function stagedAssetHash(scope: Construct, spec: BundleSpec, key: string): string {
+  const root = scope.node.root;
+  let stack = probeStacks.get(root);
+  if (!stack) {
+    const app = new App({ outdir: Stage.of(scope)?.outdir, autoSynth: false, context: { ...featureFlagsOf(scope), [BUNDLING_STACKS]: [] } });
+    stack = new Stack(app, 'BundleCacheProbe');
+    probeStacks.set(root, stack);
+  }
+  const probe = new NodejsFunction(stack, `Probe${stack.node.children.length}`, {
+    entry: spec.entry,
+    runtime: spec.runtime,
+    architecture: spec.architecture,
+    bundling: { ...spec.bundling, assetHash: key },
+  });
+  return (probe.node.findChild('Code') as Asset).assetHash;
+}
 
 /** The shell commands that copy synth-built files next to the bundle. */
 function copyCommands(files: Readonly<Record<string, string>>, outputDir: string): string[] {

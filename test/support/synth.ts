@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createClusterApp, withQuietBundling } from '../../cdk/app';
+import { bundleCacheDir } from '../../cdk/bundle-cache';
 import { flattenNestedStacks } from '../../local/nested-stacks';
 import { OPENAPI_DOCUMENT_FILE } from '../../lambdas/shared/openapi-file';
 
@@ -42,7 +43,12 @@ export function synthesize(clusterOverrides: Record<string, unknown> = {}, optio
   const bundling = options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] };
   try {
     const { assembly, stack } = withQuietBundling(() => {
-      const { app, stack } = createClusterApp({ outdir, context: { ...base, ...bundling, cluster: { ...base.cluster, ...clusterOverrides } } });
+      const { app, stack } = createClusterApp({
+        outdir,
+        context: { ...base, ...bundling, cluster: { ...base.cluster, ...clusterOverrides } },
+        // Bundles unchanged since an earlier synth or cluster start are reused (cdk/bundle-cache.ts).
+        bundleCacheDir: options.bundle ? bundleCacheDir() : undefined,
+      });
       return { assembly: app.synth(), stack };
     });
     const artifact = assembly.getStackArtifact(stack.artifactId);
