@@ -36,7 +36,8 @@
  * drops its copy), entries are never changed after, and an eviction renames the entry away
  * before deleting it. A bundle is copied out under a temporary name and renamed into the
  * assembly, each file checked against the entry's manifest (sha256), so a reader never stages
- * a partial or damaged bundle: it rebundles instead.
+ * a partial or damaged bundle: it rebundles instead. A bundle is stored only if the inputs,
+ * read again after esbuild ran, still give its key (a file saved during `npm start`'s synth).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';

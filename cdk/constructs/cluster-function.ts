@@ -197,29 +197,34 @@ function cachedBundle(scope: Construct, spec: BundleSpec): { key: string; storeB
   const placeholders = Object.fromEntries(Object.keys(spec.bundledFiles).map((name) => [name, `/bundled-file/${name}`]));
   const hooks = commandHooks(placeholders);
   const [input, output] = ['/asset-input', '/asset-output'];
-  const key = functionBundleKey({
-    project: projectDigestOf(scope),
-    entry: spec.entry,
-    runtime: spec.runtime.name,
-    architecture: spec.architecture.name,
-    bundling: {
-      ...spec.bundling,
-      commandHooks: {
-        beforeBundling: hooks.beforeBundling(input, output),
-        beforeInstall: hooks.beforeInstall(input, output),
-        afterBundling: hooks.afterBundling(input, output),
+  const keyWith = (project: string) =>
+    functionBundleKey({
+      project,
+      entry: spec.entry,
+      runtime: spec.runtime.name,
+      architecture: spec.architecture.name,
+      bundling: {
+        ...spec.bundling,
+        commandHooks: {
+          beforeBundling: hooks.beforeBundling(input, output),
+          beforeInstall: hooks.beforeInstall(input, output),
+          afterBundling: hooks.afterBundling(input, output),
+        },
       },
-    },
-    bundledFiles: spec.bundledFiles,
-    featureFlags: featureFlagsOf(scope),
-  });
+      bundledFiles: spec.bundledFiles,
+      featureFlags: featureFlagsOf(scope),
+    });
+  const key = keyWith(projectDigestOf(scope));
   const staged = path.join(stage.assetOutdir, `asset.${stagedAssetHash(scope, spec, key)}`);
   if (!existsSync(staged)) cache.restore(key, staged);
   return {
     key,
     storeBundleOf: (fn) => {
       const bundle = path.join(stage.assetOutdir, `asset.${(fn.node.findChild('Code') as Asset).assetHash}`);
-      if (!cache.has(key) && existsSync(bundle)) cache.store(key, bundle);
+      if (cache.has(key) || !existsSync(bundle)) return;
+      // Stored only if the inputs read now still give the key: a file edited while esbuild ran
+      // (`npm start` during an edit) must not leave a bundle of the new text under the old key.
+      if (keyWith(projectInputsDigest()) === key) cache.store(key, bundle);
     },
   };
 }

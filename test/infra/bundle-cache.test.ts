@@ -172,8 +172,12 @@ describe('a synth with a bundle cache', () => {
   const bundledFile = path.join(scratch, 'extra.json');
 
   /** Synthesizes one function into a fresh output directory; returns its bundle's files and the commands spawned. */
-  function synth(): { bundle: Record<string, string>; spawned: string[] } {
-    const spawnSync = jest.spyOn(childProcess, 'spawnSync');
+  function synth(duringEsbuild?: () => void): { bundle: Record<string, string>; spawned: string[] } {
+    const original = childProcess.spawnSync;
+    const spawnSync = jest.spyOn(childProcess, 'spawnSync').mockImplementation(((...args: Parameters<typeof original>) => {
+      if (duringEsbuild && String(args[1]).includes('esbuild')) duringEsbuild();
+      return original(...args);
+    }) as typeof original);
     try {
       // No CloudFormation validation: this test is about the bundle (it is seconds of each synth).
       const app = new App({ outdir: mkdtempSync(path.join(scratch, 'out-')), builtinCloudFormationValidation: false, context: { [BUNDLE_CACHE_CONTEXT]: cacheDir, 'aws:cdk:enable-asset-metadata': true } });
@@ -193,7 +197,7 @@ describe('a synth with a bundle cache', () => {
       spawnSync.mockRestore();
     }
   }
-  const entries = () => readdirSync(cacheDir).filter((name) => !name.startsWith('.'));
+  const entries = () => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((name) => !name.startsWith('.')) : []);
 
   it('bundles once, then stages the cached bundle without running esbuild, and bundles again when an input changes', () => {
     writeFileSync(bundledFile, '{"version":1}');
@@ -211,6 +215,20 @@ describe('a synth with a bundle cache', () => {
     expect(changed.spawned.some((command) => command.includes('esbuild'))).toBe(true);
     expect(changed.bundle['extra.json']).toBe('{"version":2}');
     expect(entries()).toHaveLength(2);
+  });
+
+  it('stores nothing when an input changed while esbuild ran, so going back to the old text cannot stage the new one', () => {
+    writeFileSync(bundledFile, '{"version":"before"}');
+    const before = entries().length;
+    const edited = synth(() => writeFileSync(bundledFile, '{"version":"during"}'));
+    expect(edited.bundle['extra.json']).toBe('{"version":"during"}');
+    expect(entries()).toHaveLength(before);
+
+    writeFileSync(bundledFile, '{"version":"before"}');
+    const back = synth();
+    expect(back.spawned.some((command) => command.includes('esbuild'))).toBe(true);
+    expect(back.bundle['extra.json']).toBe('{"version":"before"}');
+    expect(entries()).toHaveLength(before + 1);
   });
 
   it('bundles again, and replaces the entry, when a cached bundle was damaged', () => {
