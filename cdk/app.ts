@@ -22,6 +22,14 @@ export interface ClusterAppOptions {
    * `cdk deploy`: CDK's own asset hashing)
    */
   bundleCacheDir?: string;
+  /**
+   * CDK's built-in CloudFormation validation of the templates (`App.builtinCloudFormationValidation`).
+   * Off only for the local runtime's starts: it takes several seconds of CPU per synth, and
+   * there it can only print warnings into a log (its errors fail a synth only with the
+   * VALIDATE_AGAINST_DEFAULT_RULES context, which this app does not set); the CDK assertions
+   * synthesize the same templates with it on and check its report. @default true
+   */
+  cloudFormationValidation?: boolean;
 }
 
 export function createClusterApp(options: ClusterAppOptions = {}): { app: App; stack: ClusterStack } {
@@ -29,7 +37,7 @@ export function createClusterApp(options: ClusterAppOptions = {}): { app: App; s
   // runtime) get the same context from the file so that both see one configuration.
   const context = options.context ?? (process.env.CDK_CONTEXT_JSON ? undefined : cdkJsonContext());
   const bundleCache = options.bundleCacheDir ? { [BUNDLE_CACHE_CONTEXT]: options.bundleCacheDir } : {};
-  const app = new App({ outdir: options.outdir, context: { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true, ...context, ...bundleCache } });
+  const app = new App({ outdir: options.outdir, builtinCloudFormationValidation: options.cloudFormationValidation ?? true, context: { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true, ...context, ...bundleCache } });
   const cluster = clusterConfigFromContext((key) => app.node.tryGetContext(key));
   const stack = new ClusterStack(app, `${cluster.name}-cluster`, {
     cluster,

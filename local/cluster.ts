@@ -86,7 +86,7 @@ export interface LocalCluster {
 /** Synthesizes the app into `outdir` and reads its topology (names and bundles; no emulator needed). */
 export function synthesizeTopology(outdir: string, context?: Record<string, unknown>): LocalTopology {
   const { assembly, stack } = withQuietBundling(() => {
-    const { app, stack } = createClusterApp({ outdir, context, bundleCacheDir: bundleCacheDir() });
+    const { app, stack } = createClusterApp({ outdir, context, bundleCacheDir: bundleCacheDir(), cloudFormationValidation: false });
     return { assembly: app.synth(), stack };
   });
   return readTopology(flattenNestedStacks(assembly.getStackArtifact(stack.artifactId).template, assembly.directory) as CfnTemplate, assembly.directory, {
@@ -107,7 +107,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   log('Synthesizing the CDK app (bundling functions with esbuild, or reusing unchanged bundles)...');
   const assemblyDir = path.join(stateDir, persist ? 'cdk.out' : `cdk.out-${process.pid}-${Date.now()}`);
   const { assembly, stack } = withQuietBundling(() => {
-    const { app, stack } = createClusterApp({ outdir: assemblyDir, context: options.context, bundleCacheDir: bundleCacheDir() });
+    const { app, stack } = createClusterApp({ outdir: assemblyDir, context: options.context, bundleCacheDir: bundleCacheDir(), cloudFormationValidation: false });
     return { assembly: app.synth(), stack };
   });
   const artifact = assembly.getStackArtifact(stack.artifactId);
