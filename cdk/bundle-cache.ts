@@ -269,8 +269,12 @@ function packageVersion(name: string): string {
   return `${(JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version} ${file}`;
 }
 
-/** A JSON value with object keys sorted (so the key does not depend on property order). */
+/**
+ * A JSON value with object keys sorted (so the key does not depend on property order). A
+ * function is refused: JSON would drop it silently, and with it an input of the bundle.
+ */
 function sortKeys(value: unknown): unknown {
+  if (typeof value === 'function') throw new Error('A bundling option is a function: render it into the key (as the command hooks are) before keying the bundle');
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(

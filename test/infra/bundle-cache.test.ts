@@ -165,6 +165,10 @@ describe('the key of one function', () => {
     ];
     expect(new Set([key({}), ...variants]).size).toBe(variants.length + 1);
   });
+
+  it('refuses an option it cannot see into (a function), rather than leave it out of the key', () => {
+    expect(() => withBundling({ commandHooks: { afterBundling: () => ['cp x y'] } })).toThrow(/function/);
+  });
 });
 
 describe('a synth with a bundle cache', () => {
