@@ -1,7 +1,8 @@
 // The bundle cache (cdk/bundle-cache.ts) must never hand out a stale bundle: its key changes
 // with every input of a bundle, a cached bundle is staged without running esbuild, and a changed
 // input or a damaged entry bundles afresh.
-import { App, Stack } from 'aws-cdk-lib';
+import { App, FileSystem, Stack } from 'aws-cdk-lib';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { buildSync } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -176,7 +177,7 @@ describe('a synth with a bundle cache', () => {
   const bundledFile = path.join(scratch, 'extra.json');
 
   /** Synthesizes one function into a fresh output directory; returns its bundle's files and the commands spawned. */
-  function synth(duringEsbuild?: () => void): { bundle: Record<string, string>; spawned: string[] } {
+  function synth({ duringEsbuild, withCache = true }: { duringEsbuild?: () => void; withCache?: boolean } = {}): { bundle: Record<string, string>; spawned: string[]; assetHash: string; dir: string } {
     const original = childProcess.spawnSync;
     const spawnSync = jest.spyOn(childProcess, 'spawnSync').mockImplementation(((...args: Parameters<typeof original>) => {
       if (duringEsbuild && String(args[1]).includes('esbuild')) duringEsbuild();
@@ -184,7 +185,11 @@ describe('a synth with a bundle cache', () => {
     }) as typeof original);
     try {
       // No CloudFormation validation: this test is about the bundle (it is seconds of each synth).
-      const app = new App({ outdir: mkdtempSync(path.join(scratch, 'out-')), builtinCloudFormationValidation: false, context: { [BUNDLE_CACHE_CONTEXT]: cacheDir, 'aws:cdk:enable-asset-metadata': true } });
+      const app = new App({
+        outdir: mkdtempSync(path.join(scratch, 'out-')),
+        builtinCloudFormationValidation: false,
+        context: { ...(withCache ? { [BUNDLE_CACHE_CONTEXT]: cacheDir } : {}), 'aws:cdk:enable-asset-metadata': true },
+      });
       const stack = new Stack(app, 'Probe');
       const fn = withQuietBundling(() => new ClusterFunction(stack, 'Preflight', { entry: 'shared/handlers/cors-preflight.ts', bundledFiles: { 'extra.json': bundledFile } }));
       const assembly = app.synth();
@@ -196,6 +201,8 @@ describe('a synth with a bundle cache', () => {
       return {
         bundle: Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(path.join(dir, name), 'utf8')])),
         spawned: spawnSync.mock.calls.map(([command, args]) => [command, ...(args ?? [])].join(' ')),
+        assetHash: (fn.node.findChild('Code') as Asset).assetHash,
+        dir,
       };
     } finally {
       spawnSync.mockRestore();
@@ -224,7 +231,7 @@ describe('a synth with a bundle cache', () => {
   it('stores nothing when an input changed while esbuild ran, so going back to the old text cannot stage the new one', () => {
     writeFileSync(bundledFile, '{"version":"before"}');
     const before = entries().length;
-    const edited = synth(() => writeFileSync(bundledFile, '{"version":"during"}'));
+    const edited = synth({ duringEsbuild: () => writeFileSync(bundledFile, '{"version":"during"}') });
     expect(edited.bundle['extra.json']).toBe('{"version":"during"}');
     expect(entries()).toHaveLength(before);
 
@@ -233,6 +240,16 @@ describe('a synth with a bundle cache', () => {
     expect(back.spawned.some((command) => command.includes('esbuild'))).toBe(true);
     expect(back.bundle['extra.json']).toBe('{"version":"before"}');
     expect(entries()).toHaveLength(before + 1);
+  });
+
+  it('is not used without a cache directory (cdk synth, cdk deploy): the asset is hashed by its output, as CDK does, and holds the same bundle', () => {
+    writeFileSync(bundledFile, '{"version":"deploy"}');
+    const cached = synth();
+    const plain = synth({ withCache: false });
+    expect(plain.spawned.some((command) => command.includes('esbuild'))).toBe(true);
+    expect(plain.assetHash).toBe(FileSystem.fingerprint(plain.dir));
+    expect(cached.assetHash).not.toBe(plain.assetHash);
+    expect(plain.bundle).toEqual(cached.bundle);
   });
 
   it('bundles again, and replaces the entry, when a cached bundle was damaged', () => {
