@@ -20,7 +20,11 @@
  * Failures are told apart, because they call for opposite responses:
  * - no answer, a timeout, 5xx, 408, 429, or 401/403 (credentials: the GeoServer's setup, not
  *   the change): `GeoServerUnavailableError`, thrown. The change is not applied and the node
- *   waits (the caller keeps its cursor, and its queue retries with backoff).
+ *   waits (the caller keeps its cursor, and its queue retries with backoff). GeoServer also
+ *   answers 403 to refuse a change (a workspace or store not empty, a style a layer uses, a
+ *   name taken: its REST controllers' RestException with FORBIDDEN), so a 403 counts as the
+ *   credentials' only when a read with the same credentials (`GET /about/version`) is refused
+ *   too; when that read succeeds, the 403 is this change's refusal (below), and the node goes on.
  * - any other 4xx: GeoServer refuses this change. Retried `rejectionAttempts` times in all
  *   (a refusal can be a passing race), then returned as `rejected` with GeoServer's answer:
  *   the caller records it and moves on, so one bad change never stops the node.
@@ -126,6 +130,9 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
     calls += 1;
     const response = await send(rest, request);
     if (isSuccess(response.status) || (accept404 && response.status === 404)) return response;
+    if (response.status === 403 && (await credentialsAccepted(rest))) {
+      throw new Refusal(describe(request), response.status, truncate(response.text));
+    }
     throw classify(rest, request, response);
   };
 
@@ -195,6 +202,15 @@ async function send(rest: GeoServerRest, request: RestRequest): Promise<RestResp
 
 function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
+}
+
+/**
+ * Whether the GeoServer accepts the node's credentials: a read every REST client of it may make.
+ * Asked only after a 403, to tell a refused change from refused credentials.
+ */
+async function credentialsAccepted(rest: GeoServerRest): Promise<boolean> {
+  const probe = await send(rest, { method: 'GET', path: '/about/version' });
+  return isSuccess(probe.status);
 }
 
 /** The GeoServer cannot take changes now (retry later), or refuses this one. */

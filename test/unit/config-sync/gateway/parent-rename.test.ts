@@ -174,7 +174,7 @@ describe('a workspace rename', () => {
       headers: { authorization: ADMIN, 'content-type': 'application/json' },
       body: Buffer.from(JSON.stringify({ workspace: { name: 'tipp' } })),
     });
-    expect({ replication: bare.replication, error: bare.error }).toEqual({ replication: 'publish-failed', error: expect.stringContaining('403 to DELETE /workspaces/topp?recurse=false') });
+    expect({ replication: bare.replication, error: bare.error }).toEqual({ replication: 'publish-failed', error: expect.stringContaining('refused remove workspace topp: 403 Workspace not empty') });
   });
 });
 

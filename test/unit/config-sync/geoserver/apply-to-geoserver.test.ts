@@ -212,6 +212,37 @@ describe('applying events to a GeoServer', () => {
     expect(await h.store.readCursor('slave-1')).toBe(0);
   });
 
+  it('treats a 403 as refused credentials when a read with them is refused too', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.refuse(() => true, 403, 'Access Denied');
+    const [event] = await h.appendAll([add('workspace', 'a')]);
+    await expect(applyDeliveredEvent(withGeoServer(h, geoserver), SLAVE, event!)).rejects.toMatchObject({
+      constructor: GeoServerUnavailableError,
+      message: expect.stringContaining('credentials'),
+    });
+    expect(await h.store.readCursor('slave-1')).toBe(0);
+  });
+
+  it('parks a change GeoServer refuses with 403 (a workspace not empty) while it accepts the credentials, and goes on', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.refuse((request) => request.method === 'DELETE' && request.path === '/workspaces/x', 403, 'Workspace not empty');
+    const deps = withGeoServer(h, geoserver);
+    const events = await h.appendAll([add('workspace', 'x'), remove('workspace', 'x', false), add('workspace', 'y')]);
+    const result = await applyDeliveredBatch(deps, SLAVE, events.map((event) => JSON.stringify(event)));
+    expect(result.failure).toBeUndefined();
+    const applied = result.results.flatMap((delivery) => ('applied' in delivery ? delivery.applied : []));
+    expect(applied.map((event) => [event.effect, event.geoserver?.kind])).toEqual([
+      ['created', 'applied'],
+      ['parked', 'rejected'],
+      ['created', 'applied'],
+    ]);
+    expect(applied[1]?.geoserver).toMatchObject({ kind: 'rejected', request: 'DELETE /workspaces/x?recurse=false', status: 403, answer: 'Workspace not empty' });
+    expect(await h.store.readCursor('slave-1')).toBe(3);
+    expect(geoserver.requests).toContain('GET /about/version');
+  });
+
   it('retries a refused change a bounded number of times, then parks it with GeoServer’s answer, and goes on', async () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
