@@ -63,7 +63,7 @@ test('one master and three slaves converge to identical stores after a mixed seq
   // At least one large style went through the body store.
   expect(answers.filter((answer) => typeof answer.event.bodyRef === 'string').length).toBeGreaterThanOrEqual(1);
 
-  const converged = await cluster.waitConverged(undefined, 90_000);
+  const converged = await cluster.waitConverged(undefined, 150_000);
   expect(converged.head).toBe(500);
   for (const node of converged.nodes) {
     expect(node).toMatchObject({ lastAppliedSequence: 500, lag: 0 });
@@ -78,7 +78,7 @@ test('one master and three slaves converge to identical stores after a mixed seq
   expect(values.filter((object) => object.deleted).length).toBeGreaterThan(5);
   expect(values.filter((object) => !object.deleted && object.incomplete).length).toBeGreaterThan(0);
   expect(values.filter((object) => !object.deleted).length).toBeGreaterThan(50);
-}, 150_000);
+}, 240_000);
 
 test("a pure slave's publish is refused and nothing moves", async () => {
   const before = await cluster.status();
