@@ -54,6 +54,14 @@ const CATALOG: ConfigChange[] = [
   modify('logging', 'logging', { level: 'PRODUCTION_LOGGING', stdOutLogging: true }),
 ];
 
+/** Appends the changes and delivers them as one batch, which must not fail: what each event became. */
+async function deliverInOneBatch(h: Harness, deps: ApplyDeps, changes: readonly ConfigChange[]) {
+  const events = await h.appendAll(changes);
+  const result = await applyDeliveredBatch(deps, SLAVE, events.map((event) => JSON.stringify(event)));
+  expect(result.failure).toBeUndefined();
+  return result.results.flatMap((delivery) => ('applied' in delivery ? delivery.applied : []));
+}
+
 async function applyAll(h: Harness, deps: ApplyDeps, changes: readonly ConfigChange[]): Promise<PublishedEvent[]> {
   const events = await h.appendAll(changes);
   for (const event of events) await applyDeliveredEvent(deps, SLAVE, event);
@@ -221,10 +229,7 @@ describe('applying events to a GeoServer', () => {
     const geoserver = new FakeGeoServer();
     geoserver.refuse((request) => request.method === 'DELETE' && request.path === '/workspaces/x', 403, 'Workspace not empty');
     const deps = withGeoServer(h, geoserver);
-    const events = await h.appendAll([add('workspace', 'x'), remove('workspace', 'x', false), add('workspace', 'y')]);
-    const result = await applyDeliveredBatch(deps, SLAVE, events.map((event) => JSON.stringify(event)));
-    expect(result.failure).toBeUndefined();
-    const applied = result.results.flatMap((delivery) => ('applied' in delivery ? delivery.applied : []));
+    const applied = await deliverInOneBatch(h, deps, [add('workspace', 'x'), remove('workspace', 'x', false), add('workspace', 'y')]);
     expect(applied.map((event) => [event.effect, event.geoserver?.kind])).toEqual([
       ['created', 'applied'],
       ['parked', 'rejected'],
@@ -240,15 +245,12 @@ describe('applying events to a GeoServer', () => {
     const geoserver = new FakeGeoServer();
     geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces/x/datastores', 400, 'Unsupported data store type: Nope');
     const deps = withGeoServer(h, geoserver);
-    const events = await h.appendAll([
+    const applied = await deliverInOneBatch(h, deps, [
       add('workspace', 'x'),
       add('dataStore', 'x:bad', { type: 'Nope' }),
       add('workspace', 'y'),
       modify('dataStore', 'x:bad', { description: 'waits behind the refused add' }),
     ]);
-    const result = await applyDeliveredBatch(deps, SLAVE, events.map((event) => JSON.stringify(event)));
-    expect(result.failure).toBeUndefined();
-    const applied = result.results.flatMap((delivery) => ('applied' in delivery ? delivery.applied : []));
     expect(applied.map((event) => [event.effect, event.geoserver?.kind])).toEqual([
       ['created', 'applied'],
       ['parked', 'rejected'],
