@@ -41,7 +41,8 @@ import { classifyRestPath, type ClassifiedPath, type ManagedPath } from './rest-
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
 import { UNSERIALIZED, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { styleUserPath, type StyleUsers } from './style-users';
-import { isStoreType, movedChildren, referrersOf, type MasterCatalog, type ParentRename } from './moved-children';
+import { isStoreType, movedChildren, referrersOf, type ParentRename } from './moved-children';
+import type { MasterCatalog } from './master-catalog';
 
 export interface GatewayRequest {
   readonly method: string;

@@ -18,12 +18,12 @@
  * The other nodes still hold all of it under the old name: gateway.ts's `parentRenamed` publishes
  * what moved, in an order every GeoServer accepts.
  */
-import { isConfigurationType, splitObjectId, type ObjectRef, type ObjectType } from '../events';
+import { isConfigurationType, splitObjectId, type ObjectType } from '../events';
 import { dependencyRank } from '../geoserver/drift';
 import { REST_MAPPING, restTarget } from '../geoserver/rest-mapping';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
-import type { NodeStore } from '../ports';
 import { localName, referencedName } from '../representations';
+import type { CatalogObject, MasterCatalog } from './master-catalog';
 import { styleUserPath } from './style-users';
 
 export const STORE_TYPES = ['dataStore', 'coverageStore', 'wmsStore', 'wmtsStore'] as const;
@@ -46,50 +46,6 @@ export interface ParentRename {
   readonly type: 'workspace' | StoreType;
   readonly from: string;
   readonly to: string;
-}
-
-/** An object as the master's store holds it. */
-export interface CatalogObject {
-  readonly type: ObjectType;
-  readonly id: string;
-  readonly properties: JsonObject;
-}
-
-/** The master's store, read by type. */
-export interface MasterCatalog {
-  /** The live objects of `type` whose id starts with `prefix` (all of them without one). */
-  list(type: ObjectType, prefix?: string): Promise<CatalogObject[]>;
-  /** The live object of `type` and `id`, if any. */
-  get(type: ObjectType, id: string): Promise<CatalogObject | undefined>;
-}
-
-/** Objects read per page of the master's store. */
-const PAGE = 500;
-
-/**
- * The master's store as a `MasterCatalog`. Its keys are `type/id` in order, so the objects of one
- * workspace (`ws:...`) are one range of each type, read from just below it until an id leaves it.
- */
-export function catalogInStore(store: NodeStore, node: string): MasterCatalog {
-  return {
-    async list(type, prefix) {
-      const found: CatalogObject[] = [];
-      let after: string | undefined = prefix === undefined ? undefined : `${type}/${prefix}`;
-      for (;;) {
-        const page = await store.listObjects(node, { type, limit: PAGE, ...(after === undefined ? {} : { after }) });
-        for (const object of page.objects) {
-          if (prefix !== undefined && !object.id.startsWith(prefix)) return found;
-          if (!object.deleted) found.push({ type: object.type, id: object.id, properties: object.properties });
-        }
-        if (page.next === undefined) return found;
-        after = page.next;
-      }
-    },
-    async get(type, id) {
-      const [object] = await store.readObjects(node, [{ type, id } as ObjectRef]);
-      return object && !object.deleted ? { type: object.type, id: object.id, properties: object.properties } : undefined;
-    },
-  };
 }
 
 /** An object that moved with its parent: its old id, its new id and its REST path on the master now. */

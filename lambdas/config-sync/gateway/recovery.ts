@@ -26,7 +26,8 @@ import type { StoredObject } from '../ports';
 import { mergePatchBetween, parentRenamed, wholeStatePatch, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
 import { classifyRestPath, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
-import { isStoreType, type MasterCatalog, type ParentRename } from './moved-children';
+import { isStoreType, type ParentRename } from './moved-children';
+import type { MasterCatalog } from './master-catalog';
 import type { IntentObject, WriteIntent } from './write-lease';
 
 export interface RecoveryDeps {

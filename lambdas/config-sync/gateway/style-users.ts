@@ -18,6 +18,7 @@
 import type { ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { NodeStore } from '../ports';
+import { catalogInStore } from './master-catalog';
 
 /** An object that names a style, as the master's store holds it. */
 export interface StyleUser {
@@ -32,23 +33,16 @@ export interface StyleUsers {
   of(styleId: string): Promise<StyleUser[]>;
 }
 
-/** Objects read per page of the master's store. */
-const PAGE = 500;
-
-/** The style users in `node`'s store: its live layers and layer groups, page by page. */
+/** The style users in `node`'s store: its live layers and layer groups. */
 export function styleUsersInStore(store: NodeStore, node: string): StyleUsers {
+  const catalog = catalogInStore(store, node);
   return {
     async of(styleId) {
       const users: StyleUser[] = [];
       for (const type of ['layer', 'layerGroup'] as const) {
-        let after: string | undefined;
-        do {
-          const page = await store.listObjects(node, { type, limit: PAGE, ...(after === undefined ? {} : { after }) });
-          for (const object of page.objects) {
-            if (!object.deleted && namesStyle(type, object.properties, styleId)) users.push({ type, id: object.id, properties: object.properties });
-          }
-          after = page.next;
-        } while (after !== undefined);
+        for (const object of await catalog.list(type)) {
+          if (namesStyle(type, object.properties, styleId)) users.push({ type, id: object.id, properties: object.properties });
+        }
       }
       return users;
     },

@@ -38,7 +38,7 @@ import {
 import { ALLOW_ALL, SourceNotAllowedError, sourceAllowList, type SourceAllowList } from '../gateway/source-allow-list';
 import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
 import { styleUsersInStore } from '../gateway/style-users';
-import { catalogInStore } from '../gateway/moved-children';
+import { catalogInStore } from '../gateway/master-catalog';
 import { gatewayRecovery } from '../gateway/recovery';
 import { CONFIG_SYNC_ENV } from '../env-names';
 import { publishChange, type PublishDeps } from '../publish';

@@ -20,7 +20,7 @@ import { loadSnsSdk } from '../adapters/deferred-sdk';
 import { readerFor, type ChangePublisher, type Upstream } from '../gateway/gateway';
 import { recoverIntents, type Recovered } from '../gateway/recovery';
 import { styleUsersInStore } from '../gateway/style-users';
-import { catalogInStore } from '../gateway/moved-children';
+import { catalogInStore } from '../gateway/master-catalog';
 import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
 import { LEASE_TTL_MS } from '../gateway/limits';
 import { publishChange, type PublishDeps } from '../publish';

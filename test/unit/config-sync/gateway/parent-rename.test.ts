@@ -11,7 +11,8 @@ import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-syn
 import { objectStorageKey, type ConfigChange } from '../../../../lambdas/config-sync/events';
 import { applyToGeoServer } from '../../../../lambdas/config-sync/geoserver/apply';
 import { handleGatewayCall, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
-import { catalogInStore, mentionsWorkspace, movedChildren } from '../../../../lambdas/config-sync/gateway/moved-children';
+import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
+import { mentionsWorkspace, movedChildren } from '../../../../lambdas/config-sync/gateway/moved-children';
 import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
 import { mergePatchObject, type JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';

@@ -11,7 +11,7 @@ import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../
 import { gatewayRecovery, intentOf } from '../../../../lambdas/config-sync/gateway/recovery';
 import { classifyRestPath, type ManagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
 import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
-import { catalogInStore } from '../../../../lambdas/config-sync/gateway/moved-children';
+import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
