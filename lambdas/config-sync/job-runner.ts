@@ -8,7 +8,7 @@
  * queue. A resync that fails after its copy began leaves the node held (see `bootstrapStep`).
  */
 import { catchUp, isTransientFailure, type ApplyDeps } from './apply';
-import { objectStorageKey, type ConfigChange, type ObjectRef } from './events';
+import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef } from './events';
 import { applyToGeoServer } from './geoserver/apply';
 import { comparePage, fixOrder, GeoServerReader, Liveness, dependencyRank, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
 import { GeoServerUnavailableError } from './geoserver/errors';
@@ -276,8 +276,6 @@ async function extraObjects(store: NodeStore, node: string, refs: readonly Liste
   return extras;
 }
 
-const RESOURCE_TYPES = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'] as const;
-
 /** What GeoServer creates an object alongside: a workspace's namespace, a resource's layer (same id, any resource type). */
 function impliedBy(ref: ObjectRef): ObjectRef[] {
   if (ref.type === 'namespace') return [{ type: 'workspace', id: ref.id } as ObjectRef];
@@ -358,7 +356,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
 
 /** A resource's REST path goes through its store, which the GeoServer's listing named. */
 function extraProperties(entry: DriftEntry): JsonObject {
-  if (!(RESOURCE_TYPES as readonly string[]).includes(entry.type) || entry.store === undefined) return {};
+  if (!isResourceType(entry.type) || entry.store === undefined) return {};
   return { store: { name: `${entry.id.split(':')[0]}:${entry.store}` } };
 }
 

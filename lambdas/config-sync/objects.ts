@@ -34,6 +34,13 @@ export const CATALOG_OBJECT_TYPES = [
   'style',
 ] as const;
 
+/** The resources: what a store holds and a layer publishes (a layer takes its resource's id). */
+export const RESOURCE_TYPES = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'] as const satisfies readonly CatalogObjectType[];
+
+export function isResourceType(type: ObjectType): type is (typeof RESOURCE_TYPES)[number] {
+  return (RESOURCE_TYPES as readonly string[]).includes(type);
+}
+
 /** Configuration that exists whether or not anyone configured it: it can only be modified. */
 export const CONFIGURATION_TYPES = ['global', 'workspaceSettings', 'service', 'logging'] as const;
 

@@ -35,7 +35,7 @@
  * the schedule's sweep) publishes what the master holds of those objects first (recovery.ts).
  */
 import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
-import { isConfigurationType, type ConfigChange, type ObjectType } from '../events';
+import { isConfigurationType, isResourceType, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import { classifyRestPath, type ClassifiedPath, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
@@ -248,7 +248,7 @@ async function write(
  * resources: the cluster does not replicate those (rest-paths.ts).
  */
 function unreplicatedPart(classified: ManagedPath, request: GatewayRequest): string | undefined {
-  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = mediaTypeOf(request);
   if (classified.type === 'style' && mediaType === 'application/zip') {
     return "the zipped style package's icons and other files (data-directory resources, not replicated)";
   }
@@ -356,7 +356,7 @@ async function changesOf(
       const namespace = await read.object({ type: 'namespace' }, `/namespaces/${encodeURIComponent(name)}`);
       if (namespace) changes.push(add('namespace', name, namespace));
     }
-    if (['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'].includes(created.type)) {
+    if (isResourceType(created.type)) {
       const layerId = created.id;
       const layer = await read.object({ type: 'layer' }, `/layers/${encodeURIComponent(layerId)}`);
       if (layer) changes.push(add('layer', layerId, layer));
@@ -375,7 +375,7 @@ async function changesOf(
     if (catalog && (target.type === 'workspace' || isStoreType(target.type))) {
       return parentRenamed(read, catalog, { type: target.type, from: target.id, to: moved.id }, after);
     }
-    const isResource = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'].includes(target.type);
+    const isResource = isResourceType(target.type);
     const changes: ConfigChange[] = [
       // a resource's layer takes its name, so the old one goes with it (recurse) and comes back renamed
       { kind: 'remove', object: { type: target.type, id: target.id }, recurse: isResource } as ConfigChange,
@@ -489,21 +489,32 @@ function add(type: ObjectType, id: string, properties: JsonObject): ConfigChange
   return { kind: 'add', object: { type, id }, properties } as ConfigChange;
 }
 
-/** The new name a PUT gives the object, when its JSON body renames it. */
-function renamedTo(target: ManagedPath, request: GatewayRequest): string | undefined {
-  if (!(request.headers['content-type'] ?? '').includes('json') || !request.body) return undefined;
-  if (!['workspace', 'dataStore', 'coverageStore', 'wmsStore', 'wmtsStore', 'featureType', 'coverage', 'wmsLayer', 'wmtsLayer', 'layerGroup', 'style'].includes(target.type)) {
-    return undefined;
-  }
+/** A request's media type, without parameters, lower case (`''` without a content type). */
+export function mediaTypeOf(request: GatewayRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The types a PUT may rename, by the name in its body. */
+export const RENAMABLE_TYPES: readonly ObjectType[] = ['workspace', 'dataStore', 'coverageStore', 'wmsStore', 'wmtsStore', ...RESOURCE_TYPES, 'layerGroup', 'style'];
+
+/** The object inside a JSON body's wrapper (`{"workspace": {...}}`), if the body is one. */
+export function jsonBodyObject(body: Buffer): JsonObject | undefined {
   try {
-    const parsed = JSON.parse(request.body.toString('utf8')) as JsonValue;
+    const parsed = JSON.parse(body.toString('utf8')) as JsonValue;
     const inner = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
-    const name = isJsonObject(inner) ? inner.name : undefined;
-    const current = target.id!.slice(target.id!.indexOf(':') + 1);
-    return typeof name === 'string' && name !== '' && name !== current ? name : undefined;
+    return isJsonObject(inner) ? inner : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The new name a PUT gives the object, when its JSON body renames it. */
+function renamedTo(target: ManagedPath, request: GatewayRequest): string | undefined {
+  if (!(request.headers['content-type'] ?? '').includes('json') || !request.body) return undefined;
+  if (!RENAMABLE_TYPES.includes(target.type)) return undefined;
+  const name = jsonBodyObject(request.body)?.name;
+  const current = target.id!.slice(target.id!.indexOf(':') + 1);
+  return typeof name === 'string' && name !== '' && name !== current ? name : undefined;
 }
 
 /** RFC 7396: the merge patch that turns `before` into `after` (null deletes a property). */

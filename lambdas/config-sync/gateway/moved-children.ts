@@ -18,7 +18,7 @@
  * The other nodes still hold all of it under the old name: gateway.ts's `parentRenamed` publishes
  * what moved, in an order every GeoServer accepts.
  */
-import { isConfigurationType, splitObjectId, type ObjectType } from '../events';
+import { isConfigurationType, RESOURCE_TYPES, splitObjectId, type ObjectType } from '../events';
 import { dependencyRank } from '../geoserver/drift';
 import { REST_MAPPING, restTarget } from '../geoserver/rest-mapping';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
@@ -57,7 +57,7 @@ export interface MovedChild {
 }
 
 /** The types a workspace holds (its namespace, which keeps its URI, is published apart: see gateway.ts). */
-const IN_WORKSPACE: readonly ObjectType[] = [...STORE_TYPES, 'style', 'featureType', 'coverage', 'wmsLayer', 'wmtsLayer', 'layer', 'layerGroup', 'service'];
+const IN_WORKSPACE: readonly ObjectType[] = [...STORE_TYPES, 'style', ...RESOURCE_TYPES, 'layer', 'layerGroup', 'service'];
 
 /**
  * What moved with the renamed workspace or store, in the order GeoServer creates them (a store

@@ -19,11 +19,11 @@
  * the log before any later write, in the master's order. Objects unchanged publish nothing (a
  * write that died before the master applied it, or a recovery done twice).
  */
-import { isConfigurationType, objectStorageKey, type ConfigChange, type ObjectRef } from '../events';
+import { isConfigurationType, isResourceType, objectStorageKey, type ConfigChange, type ObjectRef } from '../events';
 import { dependencyRank } from '../geoserver/drift';
 import type { JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
-import { mergePatchBetween, parentRenamed, wholeStatePatch, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
+import { jsonBodyObject, mediaTypeOf, mergePatchBetween, parentRenamed, RENAMABLE_TYPES, wholeStatePatch, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
 import { classifyRestPath, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, type ParentRename } from './moved-children';
@@ -175,13 +175,10 @@ async function newMembers(deps: RecoveryDeps & { readonly read: MasterReader }, 
 /** What GeoServer creates along with an object: a workspace's namespace, a resource's layer. */
 export function impliedBy(object: IntentObject): IntentObject[] {
   if (object.type === 'workspace') return [{ type: 'namespace', id: object.id, path: `/namespaces/${encodeURIComponent(object.id)}` }];
-  if (['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'].includes(object.type)) return [{ type: 'layer', id: object.id, path: `/layers/${encodeURIComponent(object.id)}` }];
+  if (isResourceType(object.type)) return [{ type: 'layer', id: object.id, path: `/layers/${encodeURIComponent(object.id)}` }];
   return [];
 }
 
-const RESOURCES = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'];
-/** The types a PUT may rename (the gateway's renamedTo). */
-const RENAMABLE = ['workspace', 'dataStore', 'coverageStore', 'wmsStore', 'wmtsStore', ...RESOURCES, 'layerGroup', 'style'];
 
 /**
  * What a write to a replicated path may change, known before it is forwarded: the object it
@@ -205,28 +202,22 @@ export function intentOf(target: ManagedPath, method: string, request: GatewayRe
     return created ? { ...base, objects: [created, ...impliedBy(created)] } : { ...base, objects: [], collections: [target.path] };
   }
   const object: IntentObject = { type: target.type, id: target.id, path: target.path };
-  if (method === 'DELETE' || !RENAMABLE.includes(target.type)) return { ...base, objects: [object] };
-  const objects = [object, ...(RESOURCES.includes(target.type) ? impliedBy(object) : [])];
+  if (method === 'DELETE' || !RENAMABLE_TYPES.includes(target.type)) return { ...base, objects: [object] };
+  const objects = [object, ...(isResourceType(target.type) ? impliedBy(object) : [])];
   const current = target.id.slice(target.id.indexOf(':') + 1);
   const renamed = named !== undefined && named !== current ? member(named) : undefined;
-  if (renamed) return { ...base, objects: [...objects, renamed, ...(RESOURCES.includes(renamed.type) ? impliedBy(renamed) : [])] };
+  if (renamed) return { ...base, objects: [...objects, renamed, ...(isResourceType(renamed.type) ? impliedBy(renamed) : [])] };
   // An info body the gateway does not read (XML) may rename it: the new name is listed in its collection.
-  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = mediaTypeOf(request);
   const info = /[/+]xml$/.test(mediaType) && !mediaType.startsWith('application/vnd.');
   return info ? { ...base, objects, collections: [target.path.slice(0, target.path.lastIndexOf('/'))] } : { ...base, objects };
 }
 
 /** The name (or a namespace's prefix) a JSON body gives its object, if it states one. */
 function jsonName(request: GatewayRequest): string | undefined {
-  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = mediaTypeOf(request);
   if ((mediaType !== 'application/json' && mediaType !== 'text/json') || !request.body) return undefined;
-  try {
-    const parsed = JSON.parse(request.body.toString('utf8')) as unknown;
-    const inner = typeof parsed === 'object' && parsed !== null ? Object.values(parsed)[0] : undefined;
-    if (typeof inner !== 'object' || inner === null) return undefined;
-    const name = (inner as Record<string, unknown>).name ?? (inner as Record<string, unknown>).prefix;
-    return typeof name === 'string' && name !== '' ? name : undefined;
-  } catch {
-    return undefined;
-  }
+  const inner = jsonBodyObject(request.body);
+  const name = inner?.name ?? inner?.prefix;
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }
