@@ -130,10 +130,7 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
     calls += 1;
     const response = await send(rest, request);
     if (isSuccess(response.status) || (accept404 && response.status === 404)) return response;
-    if (response.status === 403 && (await credentialsAccepted(rest))) {
-      throw new Refusal(describe(request), response.status, truncate(response.text));
-    }
-    throw classify(rest, request, response);
+    throw await classify(rest, request, response);
   };
 
   if (step.type === 'service' && !(REST_SERVICES as readonly string[]).includes(target.name)) {
@@ -214,9 +211,11 @@ async function credentialsAccepted(rest: GeoServerRest): Promise<boolean> {
 }
 
 /** The GeoServer cannot take changes now (retry later), or refuses this one. */
-function classify(rest: GeoServerRest, request: RestRequest, response: RestResponse): Error {
+async function classify(rest: GeoServerRest, request: RestRequest, response: RestResponse): Promise<Error> {
   const { status } = response;
   const answer = truncate(response.text);
+  // GeoServer refuses some changes with 403 too: the credentials' fault only if a read is refused as well.
+  if (status === 403 && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
   if (status >= 500 || status === 408 || status === 429 || status === 401 || status === 403 || status < 400) {
     const why =
       status === 401 || status === 403
