@@ -1,8 +1,8 @@
 /**
  * Where a lone publish's time goes, as the PublishEvent function runs it: the pause checked in
- * the log append, a pure master whose store the master-stores queue follows (so the request
- * applies its own event only when the store is right before it), a warm instance that knows the
- * log head. The domain code runs in-process against DynamoDB Local and fauxqs (a topic fanned
+ * the log append, a pure master in a cluster with the master-stores queue (whose consumer
+ * applies the master's store and marks the events published after the answer, so the request
+ * does neither), a warm instance that knows the log head. The domain code runs in-process against DynamoDB Local and fauxqs (a topic fanned
  * out to three slaves' queues and a fourth standing for the master-stores queue), one request
  * at a time, and every AWS call is placed on the request's timeline: the median of when it
  * started and ended, in ms from the request's start. Calls that overlap run in parallel; the
@@ -54,6 +54,8 @@ export async function benchPublishProfile(options: { requests: number }): Promis
       topic: new SnsEventTopic(snsWith(aws.sns), aws.topicArn),
       now: () => new Date(),
       pauses: new DynamoNodePauses(aws.nodeStoreTable, aws.dynamo),
+      // As PublishEvent in a cluster with a pure master: the master-stores queue's consumer
+      // applies the master's store and marks the events published, after the answer (not run here).
       masterStoresQueued: true,
     };
     const master = { cluster, node: { name: 'master-1', role: 'master' as const } };
@@ -69,8 +71,8 @@ export async function benchPublishProfile(options: { requests: number }): Promis
       const started = performance.now();
       const outcome = await publishIdempotently(deps, master, change());
       const total = performance.now() - started;
-      if (outcome.replayed || !outcome.result.appliedLocally || !outcome.result.published) {
-        throw new Error(`publish ${i}: expected published and applied locally, got ${JSON.stringify(outcome.answer)}`);
+      if (outcome.replayed || !outcome.result.published) {
+        throw new Error(`publish ${i}: expected published, got ${JSON.stringify(outcome.answer)}`);
       }
       const calls = [...spans].sort((a, b) => a.start - b.start).map((span) => ({ name: span.name, start: span.start - started, end: span.end - started }));
       requests.push({ total, calls });

@@ -232,7 +232,8 @@ export const MASTER_STORES_CONSUMER = {
   entry: 'config-sync/handlers/catch-up-master-stores.ts',
   environment: COMMON,
   grants: [
-    { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+    // UpdateItem: marking the delivered events published (master-stores.ts markDelivered).
+    { on: 'eventLog', actions: ddb('GetItem', 'Query', 'UpdateItem') },
     { on: 'eventLogVoids', actions: ddb('PutItem') },
     { on: 'eventBodies', actions: s3('GetObject') },
     { on: 'nodeStore', actions: STORE_WRITE, scope: 'pureMasters' },

@@ -1,18 +1,25 @@
 /**
  * The stores of the pure masters, brought up to the log by something other than their own
- * publish requests. A pure master consumes no queue of its own events: its store gets them on
- * its publish request (one pass, `catchUpOnce`, which a concurrent publish may end early), and
- * everything else (other masters' events, what a pass left) from here, run by two callers:
+ * publish requests. A pure master consumes no queue of its own events, so its store gets every
+ * event (its own too) from here, run by two callers:
  * - the master-stores queue (subscribed to the topic, every event): its consumer catches every
- *   pure master up to the highest sequence a batch delivered, so a master's store follows the
+ *   pure master up to the highest sequence a batch delivered, with the delivered events in hand
+ *   (read from the log only when the store is behind them), so a master's store follows the
  *   log within about a delivery, one batch at a time (one message group: never two consumers
  *   racing for a cursor);
  * - the republish schedule, to the log head: the backstop when the queue's messages failed.
  * A paused master applies nothing (as a paused consuming node's queue is switched off); it
- * catches up once resumed.
+ * catches up once resumed. (Without the queue, a pure master's publish request applies its own
+ * events in one pass: publish.ts.)
+ *
+ * The same queue marks events published in the log (`markDelivered`): a message it receives
+ * is an event the topic accepted, so a publish request in a cluster with this queue leaves
+ * the mark to it (`PublishDeps.masterStoresQueued`) and answers sooner.
  */
-import { catchUp, type ApplyDeps } from './apply';
+import { catchUp, catchUpOnce, type ApplyDeps } from './apply';
+import { parseEventMessage, type DeliveredEvent } from './events';
 import type { NodePauses } from './pause';
+import type { EventLog } from './ports';
 
 export interface MasterStoresDeps extends ApplyDeps {
   readonly pauses: NodePauses;
@@ -26,18 +33,36 @@ export interface MasterStoresResult {
 }
 
 /**
+ * Per `deps` (one per function instance) and master: whether the last delivery found the store
+ * right before the events it brought. A master publishing one change after another keeps it so.
+ */
+const lastFoundNext = new WeakMap<MasterStoresDeps, Map<string, boolean>>();
+
+/**
  * Catches every master of `masters` up to `toSequence` (default: the log head), each on its
  * own, in parallel: one master's failure is reported and does not hold the others.
+ *
+ * `delivered`: the events a batch brought, ascending. When the store is right before them
+ * they are applied from hand (`catchUpOnce` with `onlyWhenNext`); when the last delivery found
+ * it so, first on that assumption, in one commit whose compare-and-swap checks it and with
+ * nothing read first (`assumeNext`). Otherwise, and for what a pass leaves, the log.
  */
 export async function catchUpMasterStores(
   deps: MasterStoresDeps,
   cluster: string,
   masters: readonly string[],
   toSequence?: number,
+  delivered: readonly DeliveredEvent[] = [],
 ): Promise<MasterStoresResult> {
   const caughtUp: Record<string, number> = {};
   const paused: string[] = [];
   const failures: { node: string; error: unknown }[] = [];
+  let guesses = lastFoundNext.get(deps);
+  if (guesses === undefined) {
+    guesses = new Map();
+    lastFoundNext.set(deps, guesses);
+  }
+  const foundNext = guesses;
   await Promise.all(
     masters.map(async (node) => {
       try {
@@ -45,9 +70,21 @@ export async function catchUpMasterStores(
           paused.push(node);
           return;
         }
-        const result = await catchUp(deps, { cluster, node }, toSequence);
-        caughtUp[node] = result.applied.length;
+        const context = { cluster, node };
+        let applied = 0;
+        if (toSequence !== undefined && delivered.length > 0) {
+          const pass = await catchUpOnce(deps, context, toSequence, delivered, { onlyWhenNext: true, assumeNext: foundNext.get(node) !== false });
+          foundNext.set(node, pass.settled);
+          applied = pass.applied.length;
+          if (pass.settled) {
+            caughtUp[node] = applied;
+            return;
+          }
+        }
+        const result = await catchUp(deps, context, toSequence, delivered);
+        caughtUp[node] = applied + result.applied.length;
       } catch (error) {
+        foundNext.set(node, false);
         failures.push({ node, error });
       }
     }),
@@ -56,20 +93,35 @@ export async function catchUpMasterStores(
 }
 
 /**
- * The highest sequence among a batch's message bodies (events as the topic carries them), or
- * undefined when none can be read: the catch-up then goes to the log head. A body that is not
- * an event is of no harm here: the stores are caught up from the log, never from the messages.
+ * A batch's message bodies (events as the topic carries them) as events, ascending by sequence
+ * and without repeats. A body that is not an event is skipped: the stores are caught up from
+ * the log when the events in hand do not reach, and a mark left undone is the republish
+ * schedule's to make.
  */
-export function highestSequence(bodies: readonly string[]): number | undefined {
-  let highest: number | undefined;
+export function deliveredEvents(bodies: readonly string[]): DeliveredEvent[] {
+  const bySequence = new Map<number, DeliveredEvent>();
   for (const body of bodies) {
-    let sequence: unknown;
     try {
-      sequence = (JSON.parse(body) as { sequence?: unknown } | null)?.sequence;
+      const event = parseEventMessage(body);
+      bySequence.set(event.sequence, event);
     } catch {
       continue;
     }
-    if (typeof sequence === 'number' && Number.isSafeInteger(sequence) && sequence > 0) highest = Math.max(highest ?? 0, sequence);
   }
-  return highest;
+  return [...bySequence.values()].sort((a, b) => a.sequence - b.sequence);
+}
+
+/**
+ * Marks delivered events published, one log call per run of consecutive sequences, oldest run
+ * first (so the log's watermark can follow). An event delivered again (a republish) is marked
+ * again, which changes nothing.
+ */
+export async function markDelivered(log: Pick<EventLog, 'markPublished'>, cluster: string, sequences: readonly number[]): Promise<void> {
+  let start = 0;
+  for (let index = 1; index <= sequences.length; index += 1) {
+    if (index < sequences.length && sequences[index] === (sequences[index - 1] as number) + 1) continue;
+    const from = sequences[start];
+    if (from !== undefined) await log.markPublished(cluster, from, sequences[index - 1] as number);
+    start = index;
+  }
 }

@@ -6,10 +6,15 @@
  * The log write is the commit point. Everything after it may fail without losing the event:
  * an unpublished event stays marked so in the log and `republishPending` (run on a schedule)
  * sends it; a missed local write is filled from the log by the node's next catch-up or gap
- * fill (a pure master's request makes one pass over its store and leaves what a concurrent
- * publish holds up to its next publish or the schedule's catch-up: `catchUpOnce`). So once the log has accepted the event, the request succeeds, and the failures are
+ * fill. So once the log has accepted the event, the request succeeds, and the failures are
  * returned for the handler to log instead of thrown (a client retrying a committed change
  * would publish it twice, under a second sequence).
+ *
+ * In a cluster with a pure master, the master-stores queue (subscribed to every event) does
+ * two things after the answer that the request would otherwise wait for: its consumer brings
+ * the pure masters' stores up (a pure master's own events included) and marks the events it
+ * receives published (master-stores.ts). The request is then the log append and the topic's
+ * acceptance, the part of the path no log-first design can leave out.
  */
 import { catchUp, catchUpOnce, type ApplyDeps } from './apply';
 import { consumes, type ClusterNode } from '../shared/cluster-model';
@@ -28,9 +33,14 @@ export interface PublishDeps extends ApplyDeps {
    */
   readonly pauses?: NodePauses;
   /**
-   * A pure master's store has a queue consumer of its own (the master-stores queue, which the
-   * cluster's construct builds whenever it has a pure master): the request then applies its
-   * events only when the store is right before them, and leaves the rest to that consumer.
+   * The cluster has the master-stores queue (its construct builds one whenever the cluster has
+   * a pure master), subscribed to every event. Its consumer brings every pure master's store
+   * up, and marks what it receives published, since a delivered event is one the topic accepted
+   * (master-stores.ts). The request then leaves both to it: a pure master's answer says
+   * `appliedLocally: false` (its store follows within about a delivery), and until the delivery
+   * the events look unpublished to `republishPending`, whose resend the topic drops by its
+   * deduplication id. Without the queue the request marks its events and applies them to its
+   * node's store itself.
    */
   readonly masterStoresQueued?: boolean;
 }
@@ -178,7 +188,7 @@ export async function publishChanges(
   const [published, appliedLocally] = await Promise.all([
     (async () => {
       await deps.topic.publishBatch(events);
-      await deps.log.markPublished(context.cluster, first.sequence, last.sequence);
+      if (deps.masterStoresQueued !== true) await deps.log.markPublished(context.cluster, first.sequence, last.sequence);
     })().then(
       () => true,
       (error: unknown) => {
@@ -187,19 +197,20 @@ export async function publishChanges(
       },
     ),
     // The master keeps its own configuration: bring its store up to and including the last
-    // event, in sequence order (events of other masters before it come from the log). A pure
-    // master's store has a catch-up of its own (the master-stores queue's consumer, the
-    // republish schedule's, its next publish), so its request makes one pass that neither
-    // waits for a concurrent publisher's range nor races it for the cursor (`catchUpOnce`;
-    // with the queue, only when the store is right before these events); a both-node's store
-    // has none for its own events (its queue never delivers them), so its request sees them
-    // applied.
+    // event, in sequence order (events of other masters before it come from the log). A
+    // both-node's store has no other catch-up for its own events (its queue never delivers
+    // them), so its request sees them applied. A pure master's store has catch-ups of its own
+    // (the master-stores queue's consumer, the republish schedule's): with the queue the
+    // request leaves its events to it; without, it makes one pass that neither waits for a
+    // concurrent publisher's range nor races it for the cursor (`catchUpOnce`).
     (consumes(context.node.role)
       ? catchUp(deps, ownStore, last.sequence, events)
-      : ownStorePass(deps, ownStore, last.sequence, events)
+      : deps.masterStoresQueued === true
+        ? Promise.resolve(undefined)
+        : catchUpOnce(deps, ownStore, last.sequence, events)
     ).then(
       // A store held by its resync (HELD_CURSOR) applies nothing now: the job's catch-up will.
-      ({ cursor }) => cursor !== HELD_CURSOR && cursor >= last.sequence,
+      (result) => result !== undefined && result.cursor !== HELD_CURSOR && result.cursor >= last.sequence,
       (error: unknown) => {
         deferredFailures.push({ stage: 'apply-locally', error });
         return false;
@@ -207,43 +218,6 @@ export async function publishChanges(
     ),
   ]);
   return { events, published, appliedLocally, deferredFailures };
-}
-
-/**
- * What a publisher instance last saw of its pure master's store, per `PublishDeps` (one per
- * function instance): how many of its requests are applying to it now, and whether the last
- * one found it right before its events.
- */
-const ownStoreGuesses = new WeakMap<PublishDeps, { inFlight: number; lastSettled: boolean }>();
-
-/**
- * A pure master's request, with the master-stores queue: `catchUpOnce` when the store is right
- * before the events. A lone change published by an instance whose previous request found its
- * store right before it, with no other request of the instance applying meanwhile (a master
- * publishing one change after another), is committed on that assumption in one call, the
- * commit's compare-and-swap checking it (`assumeNext`): no cursor read, no object read first.
- * Otherwise (the last one missed, or concurrent requests: a burst, where most find the store
- * elsewhere) the cursor is read first, as a failed commit would only add a call.
- */
-async function ownStorePass(deps: PublishDeps, ownStore: { cluster: string; node: string }, last: number, events: readonly PublishedEvent[]) {
-  if (deps.masterStoresQueued !== true) return catchUpOnce(deps, ownStore, last, events);
-  let guess = ownStoreGuesses.get(deps);
-  if (guess === undefined) {
-    guess = { inFlight: 0, lastSettled: true };
-    ownStoreGuesses.set(deps, guess);
-  }
-  const assumeNext = guess.inFlight === 0 && guess.lastSettled;
-  guess.inFlight += 1;
-  try {
-    const result = await catchUpOnce(deps, ownStore, last, events, { onlyWhenNext: true, assumeNext });
-    guess.lastSettled = result.settled;
-    return result;
-  } catch (error) {
-    guess.lastSettled = false;
-    throw error;
-  } finally {
-    guess.inFlight -= 1;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../../shared/errors';
 import { callerNode, header, httpHandler, json, parseJsonBody, readBody } from '../../shared/http';
-import type { ClusterNode } from '../../shared/cluster-model';
+import { pureMasters, type ClusterNode } from '../../shared/cluster-model';
 import { assertCanPublish } from '../cluster';
 import { describeError, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
@@ -29,14 +29,14 @@ metrics.prepare();
 const membership = membershipFromEnv();
 // The pause is checked by the log append itself (one transaction with the range when the
 // log's instance knows the head), so an uncontended publish reads nothing before it commits.
-// A pure master's store follows the log through the master-stores queue (built with every
-// cluster that has one): the request applies its own events only when nothing is before them.
+// In a cluster with a pure master, the master-stores queue's consumer brings the pure masters'
+// stores up and marks events published, after the answer (publish.ts `masterStoresQueued`).
 const deps: PublishDeps = {
   ...applyDepsFromEnv({ pausesInLog: true }),
   topic: eventTopicFromEnv(snsSdk),
   now: () => new Date(),
   pauses: nodePausesFromEnv(),
-  masterStoresQueued: true,
+  masterStoresQueued: pureMasters(membership.nodes).length > 0,
 };
 // Every request parses a change.
 buildEventSchemas();

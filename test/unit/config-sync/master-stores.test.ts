@@ -1,9 +1,9 @@
 import { catchUpOnce } from '../../../lambdas/config-sync/apply';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
-import { catchUpMasterStores, highestSequence } from '../../../lambdas/config-sync/master-stores';
+import { catchUpMasterStores, deliveredEvents, markDelivered } from '../../../lambdas/config-sync/master-stores';
 import type { NodePauses, PauseState } from '../../../lambdas/config-sync/pause';
 import type { CommitOutcome } from '../../../lambdas/config-sync/ports';
-import { publishChange, type PublishContext } from '../../../lambdas/config-sync/publish';
+import { publishChange, publishChanges, republishPending, type PublishContext } from '../../../lambdas/config-sync/publish';
 import { add, CLUSTER, harness } from './fixtures';
 
 class Pauses implements NodePauses {
@@ -60,49 +60,99 @@ describe("the pure masters' stores' catch-up (the master-stores queue's consumer
     expect(await store.readCursor('master-2')).toBe(0);
   });
 
-  it('reads the highest sequence of a batch, ignoring bodies that are not events', () => {
-    expect(highestSequence(['{"sequence":4}', 'not json', '{"sequence":9,"kind":"add"}', '{"sequence":"12"}', 'null', '{"sequence":-1}'])).toBe(9);
-    expect(highestSequence(['garbage', '{}'])).toBeUndefined();
-    expect(highestSequence([])).toBeUndefined();
+  it("reads a batch's events in sequence order, once each, ignoring bodies that are not events", async () => {
+    const h = harness();
+    const [one, two] = await h.appendAll([add('workspace', 'a'), add('workspace', 'b')]);
+    const bodies = [JSON.stringify(two), 'not json', JSON.stringify(one), '{"sequence":12}', 'null', JSON.stringify(two)];
+    expect(deliveredEvents(bodies).map((event) => event.sequence)).toEqual([1, 2]);
+    expect(deliveredEvents(['garbage', '{}'])).toEqual([]);
   });
 });
 
-describe('a pure master whose store the master-stores queue catches up: its publish applies only when the store is right before its events', () => {
-  it('applies on the request when nothing is before its events, with no log read', async () => {
-    const h = harness();
-    let logReads = 0;
+describe("a pure master's store with the master-stores queue: the publish leaves it to the queue's consumer, which applies the delivered events from hand", () => {
+  /** The log and store with their calls counted. */
+  function counted(h: ReturnType<typeof harness>) {
+    const calls = { logReads: 0, cursorReads: 0, objectReads: 0, commits: 0 };
     const log = h.log;
-    const counting = Object.assign(Object.create(Object.getPrototypeOf(log)) as typeof log, log, {
+    const countingLog = Object.assign(Object.create(Object.getPrototypeOf(log)) as typeof log, log, {
       readRange: async (...args: Parameters<typeof log.readRange>) => {
-        logReads += 1;
+        calls.logReads += 1;
         return log.readRange(...args);
       },
     });
-    const deps = { ...h.deps, log: counting, masterStoresQueued: true };
-    const first = await publishChange(deps, MASTER, add('workspace', 'one'));
-    const second = await publishChange(deps, MASTER, add('workspace', 'two'));
-    expect([first.appliedLocally, second.appliedLocally]).toEqual([true, true]);
-    expect(logReads).toBe(0);
+    const store = h.store;
+    const readCursor = store.readCursor.bind(store);
+    const readApplyState = store.readApplyState.bind(store);
+    const commit = store.commit.bind(store);
+    store.readCursor = async (...args) => {
+      calls.cursorReads += 1;
+      return readCursor(...args);
+    };
+    store.readApplyState = async (...args) => {
+      calls.objectReads += 1;
+      return readApplyState(...args);
+    };
+    store.commit = async (...args) => {
+      calls.commits += 1;
+      return commit(...args);
+    };
+    return { calls, deps: { ...h.deps, log: countingLog, pauses: new Pauses() } };
+  }
+
+  it('answers without touching the store; the delivery applies the event with no read, one after another', async () => {
+    const h = harness();
+    const { calls, deps } = counted(h);
+    for (const id of ['one', 'two', 'three']) {
+      const result = await publishChange({ ...deps, masterStoresQueued: true }, MASTER, add('workspace', id));
+      expect(result).toMatchObject({ published: true, appliedLocally: false, deferredFailures: [] });
+      expect(calls.commits).toBe(h.topic.published.length - 1);
+      const batch = deliveredEvents([JSON.stringify(result.event)]);
+      expect(await catchUpMasterStores(deps, CLUSTER, ['master-1'], result.event.sequence, batch)).toEqual({ caughtUp: { 'master-1': 1 }, paused: [], failures: [] });
+    }
+    expect(h.store.liveObjects('master-1').map((object) => [object.id, object.lastSequence])).toEqual([
+      ['one', 1],
+      ['three', 3],
+      ['two', 2],
+    ]);
+    // Each delivery: one commit, nothing read (the first on the assumption too, which held).
+    expect(calls).toEqual({ logReads: 0, cursorReads: 0, objectReads: 0, commits: 3 });
+  });
+
+  it('catches a store behind the delivered events up from the log, in order, then applies them', async () => {
+    const h = harness();
+    const { calls, deps } = counted(h);
+    await h.append(add('workspace', 'other'), 'master-2');
+    const mine = await publishChange({ ...deps, masterStoresQueued: true }, MASTER, add('workspace', 'mine'));
+    expect(mine.appliedLocally).toBe(false);
+    // Only the master's own event is delivered here; the other master's is still on its way.
+    const result = await catchUpMasterStores(deps, CLUSTER, ['master-1'], mine.event.sequence, deliveredEvents([JSON.stringify(mine.event)]));
+    expect(result.caughtUp).toEqual({ 'master-1': 2 });
+    expect(calls.logReads).toBeGreaterThan(0);
+    expect(h.store.liveObjects('master-1').map((object) => [object.id, object.lastSequence])).toEqual([
+      ['mine', 2],
+      ['other', 1],
+    ]);
+    // The other master's event delivered late changes nothing.
+    const late = await h.log.readRange(CLUSTER, 1, 1);
+    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 1, late)).caughtUp).toEqual({ 'master-1': 0 });
     expect(await h.store.readCursor('master-1')).toBe(2);
   });
 
-  it('reads only the cursor when the store is behind (another master’s event), and leaves the log to the queue', async () => {
+  it('applies a batch of several delivered events, and each exactly once when delivered again', async () => {
     const h = harness();
-    let objectReads = 0;
-    const store = h.store;
-    const original = store.readApplyState.bind(store);
-    store.readApplyState = async (...args) => {
-      objectReads += 1;
-      return original(...args);
-    };
-    await h.append(add('workspace', 'other'), 'master-2');
-    const result = await publishChange({ ...h.deps, masterStoresQueued: true }, MASTER, add('workspace', 'mine'));
-    expect(result).toMatchObject({ published: true, appliedLocally: false, deferredFailures: [], event: { sequence: 2 } });
-    expect(objectReads).toBe(0);
-    expect(await store.readCursor('master-1')).toBe(0);
-    // The queue's consumer, given the delivered event, catches the store up.
-    await catchUpMasterStores({ ...h.deps, pauses: new Pauses() }, CLUSTER, ['master-1'], highestSequence([JSON.stringify(result.event)]));
-    expect(store.liveObjects('master-1').map((object) => object.id)).toEqual(['mine', 'other']);
+    const { deps } = counted(h);
+    const set = await publishChanges({ ...deps, masterStoresQueued: true }, MASTER, [add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+    const bodies = set.events.map((event) => JSON.stringify(event));
+    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, deliveredEvents(bodies))).caughtUp).toEqual({ 'master-1': 3 });
+    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, deliveredEvents(bodies))).caughtUp).toEqual({ 'master-1': 0 });
+    expect(h.store.liveObjects('master-1').map((object) => object.lastSequence)).toEqual([1, 2, 3]);
+  });
+
+  it('without the queue, a pure master publish applies its store itself', async () => {
+    const h = harness();
+    const result = await publishChange(h.deps, MASTER, add('workspace', 'one'));
+    expect(result.appliedLocally).toBe(true);
+    expect(await h.store.readCursor('master-1')).toBe(1);
   });
 
   it('answers true when the consumer was first: the store already holds the events', async () => {
@@ -111,5 +161,43 @@ describe('a pure master whose store the master-stores queue catches up: its publ
     await catchUpMasterStores({ ...h.deps, pauses: new Pauses() }, CLUSTER, ['master-1'], appended.sequence);
     const outcome = await catchUpOnce(h.deps, { cluster: CLUSTER, node: 'master-1' }, appended.sequence, [appended], { onlyWhenNext: true });
     expect(outcome).toMatchObject({ settled: true, applied: [], cursor: 1 });
+  });
+});
+
+describe('the master-stores queue marks delivered events published, which publish requests leave to it', () => {
+  it('a request answers published once the topic accepted the events; they stay unpublished in the log until delivered', async () => {
+    const h = harness();
+    const deps = { ...h.deps, masterStoresQueued: true };
+    const one = await publishChange(deps, MASTER, add('workspace', 'one'));
+    const set = await publishChanges(deps, MASTER, [add('workspace', 'two'), add('workspace', 'three')]);
+    expect([one.published, set.published]).toEqual([true, true]);
+    expect(h.topic.published.map((event) => event.sequence)).toEqual([1, 2, 3]);
+    expect((await h.log.listUnpublished(CLUSTER, 10)).map((event) => event.sequence)).toEqual([1, 2, 3]);
+    // The queue delivers the topic's messages (a batch may hold them out of order).
+    const bodies = h.topic.published.map((event) => JSON.stringify(event)).reverse();
+    await markDelivered(h.log, CLUSTER, deliveredEvents(bodies).map((event) => event.sequence));
+    expect(await h.log.listUnpublished(CLUSTER, 10)).toEqual([]);
+    // Nothing is left for the republish schedule to send again.
+    expect(await republishPending(h.deps, CLUSTER)).toEqual([]);
+  });
+
+  it('without the queue, the request marks its events itself', async () => {
+    const h = harness();
+    const result = await publishChange(h.deps, MASTER, add('workspace', 'one'));
+    expect(result.published).toBe(true);
+    expect(await h.log.listUnpublished(CLUSTER, 10)).toEqual([]);
+  });
+
+  it('marks each run of consecutive sequences with one log call, oldest first, and leaves what was not delivered', async () => {
+    const h = harness();
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) await h.append(add('workspace', id));
+    const calls: [number, number | undefined][] = [];
+    const log = { markPublished: async (cluster: string, from: number, to?: number) => { calls.push([from, to]); await h.log.markPublished(cluster, from, to); } };
+    await markDelivered(log, CLUSTER, [1, 2, 3, 5, 6]);
+    expect(calls).toEqual([
+      [1, 3],
+      [5, 6],
+    ]);
+    expect((await h.log.listUnpublished(CLUSTER, 10)).map((event) => event.sequence)).toEqual([4]);
   });
 });
