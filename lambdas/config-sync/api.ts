@@ -228,10 +228,10 @@ export const publishAnswerSchema = z.object({
   published: described(z.boolean(), 'False when the topic refused it: the republish schedule sends it within a minute or so'),
   appliedLocally: described(
     z.boolean(),
-    "Whether the publishing node's own store held the event when the answer was sent. False when its write failed, when a resync " +
-      'holds the store, or, on a pure master, when a concurrent publish of the same master was applying the events before it ' +
-      '(the request makes one pass over its store and never waits for another): the next publish or the republish ' +
-      "schedule's catch-up applies it from the log",
+    "Whether the publishing node's own store held the event when the answer was sent. Always false on a pure master in a cluster " +
+      "with the master-stores queue (every cluster with a pure master): that queue's consumer applies the master's store after " +
+      'the answer, within about a delivery. Otherwise false when its write failed or a resync holds the store: the next catch-up ' +
+      'applies it from the log',
   ),
 });
 
