@@ -329,17 +329,14 @@ export async function applyDeliveredBatch(
   const applier = new NodeApplier(deps, context, trusted ? known : undefined);
   const results: DeliveryResult[] = [];
   // What the log already holds after these messages (a burst, a change set), read while they
-  // are applied: applied too, it spares the next invocations their writes. Only when the batch
-  // brought several messages, the sign of a queue with a backlog: a lone message is what a
-  // node keeping up receives, and its read would find nothing after it while loading the
-  // table beside every node's commit. Not on a GeoServer node, whose apply calls the GeoServer
-  // per event. The read starts at the highest delivered sequence, not after it: that is
-  // usually the key of its own log item, and a range starting on a key is one query (one
-  // starting after it must also ask for the item before, in case a chunk reaches into the
-  // range: two queries in a row, the longest call of a delivery).
+  // are applied: applied too, it spares the next invocations their writes. Not on a GeoServer
+  // node, whose apply calls the GeoServer per event. The read starts at the highest delivered
+  // sequence, not after it: that is usually the key of its own log item, and a range starting
+  // on a key is one query (one starting after it must also ask for the item before, in case a
+  // chunk reaches into the range: two queries in a row, the longest call of a delivery).
   const highest = events.reduce((max, event) => Math.max(max, event.sequence), 0);
   const ahead =
-    deps.geoserver || events.length < 2
+    deps.geoserver || events.length === 0
       ? Promise.resolve<DeliveredEvent[]>([])
       : deps.log.readRange(context.cluster, highest, highest + LOG_PAGE_SIZE - 1).catch((): DeliveredEvent[] => []);
   try {
