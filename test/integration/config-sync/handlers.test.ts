@@ -5,6 +5,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { HttpResult } from '../../../lambdas/shared/http';
+import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { JOB_RETENTION_MS } from '../../../lambdas/config-sync/jobs';
@@ -24,6 +25,7 @@ interface Handlers {
   resync: HttpHandler;
   redrive: HttpHandler;
   republish: (event: { time?: string }) => Promise<{ republished: number; caughtUp: Record<string, number> }>;
+  catchUpMasterStores: (event: SQSEvent) => Promise<void>;
   apply: (node: string) => Promise<(event: SQSEvent) => Promise<SQSBatchResponse>>;
 }
 
@@ -32,7 +34,8 @@ let handlers: Handlers;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  aws = await startEmulatedAws({ cluster: CLUSTER, consumers: ['master-2', 'slave-1', 'slave-2'] });
+  // master-stores: the queue of every event that a cluster with a pure master has (CatchUpMasterStores).
+  aws = await startEmulatedAws({ cluster: CLUSTER, consumers: ['master-2', 'slave-1', 'slave-2', 'master-stores'] });
   Object.assign(process.env, aws.environment(CLUSTER, NODES));
   // Loaded after the environment is set: handlers read it at cold start.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -45,6 +48,7 @@ beforeAll(async () => {
     resync: load('../../../lambdas/config-sync/handlers/resync-node'),
     redrive: load('../../../lambdas/config-sync/handlers/redrive-node'),
     republish: load('../../../lambdas/config-sync/handlers/republish-pending'),
+    catchUpMasterStores: load('../../../lambdas/config-sync/handlers/catch-up-master-stores'),
     // NODE_NAME is read at cold start: one module instance per node.
     apply: async (node) => {
       let handler: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
@@ -98,6 +102,13 @@ function drain(node: string, expected: number): Promise<Message[]> {
   return receiveAll(aws.sqs, aws.queues[node]?.queueUrl as string, expected);
 }
 
+const eventLog = () => new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
+
+/** The master-stores queue's `count` new messages handed to CatchUpMasterStores, as its event source would. */
+async function deliverToMasterStores(count: number): Promise<void> {
+  await handlers.catchUpMasterStores(sqsEvent(await drain('master-stores', count)));
+}
+
 function sqsEvent(messages: readonly Message[]): SQSEvent {
   return {
     Records: messages.map((message) => ({
@@ -145,7 +156,8 @@ describe('POST /config/events', () => {
   test('a master change is logged, published and applied locally; slaves apply it from their queue', async () => {
     const created = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } });
     expect(created.statusCode).toBe(201);
-    expect(body(created)).toMatchObject({ sequence: 1, published: true, appliedLocally: true, event: { sequence: 1, origin: 'master-1' } });
+    // A pure master's store is left to the master-stores queue (master-2, a `both` node, applies its own).
+    expect(body(created)).toMatchObject({ sequence: 1, published: true, appliedLocally: false, event: { sequence: 1, origin: 'master-1' } });
     const style = { kind: 'add', object: { type: 'style', id: 'topp:big' }, properties: { format: 'sld', body: `<sld>${'x'.repeat(300 * 1024)}</sld>` } };
     const large = await publishAs('master-2', style);
     expect(large.statusCode).toBe(201);
@@ -170,7 +182,7 @@ describe('POST /config/events', () => {
     const nodes = body(await handlers.listNodes(http({})));
     expect(nodes.head).toBe(2);
     expect(nodes.nodes).toEqual([
-      { name: 'master-1', role: 'master', lastAppliedSequence: 1, lag: 1, queueDepth: null, deadLetterDepth: null, failing: null, parked: [], paused: false, resync: null },
+      { name: 'master-1', role: 'master', lastAppliedSequence: 0, lag: 2, queueDepth: null, deadLetterDepth: null, failing: null, parked: [], paused: false, resync: null },
       { name: 'master-2', role: 'both', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null },
       { name: 'slave-1', role: 'slave', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null },
       { name: 'slave-2', role: 'slave', lastAppliedSequence: 0, lag: 2, queueDepth: 2, deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null },
@@ -189,9 +201,16 @@ describe('POST /config/events', () => {
     });
     await new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo }).finishSnapshot('slave-2', 0);
 
-    // The schedule catches the pure master up with master-2's event.
+    // Nothing delivered to the master-stores queue yet: both events still look unpublished to
+    // the log. Its consumer applies them to the pure master's store and marks them published.
+    expect((await eventLog().listUnpublished(CLUSTER, 10)).map((event) => event.sequence)).toEqual([1, 2]);
+    await deliverToMasterStores(2);
+    expect(await eventLog().listUnpublished(CLUSTER, 10)).toEqual([]);
+    const caughtUp = body(await handlers.listNodes(http({})));
+    expect((caughtUp.nodes as { name: string }[]).find((node) => node.name === 'master-1')).toMatchObject({ lastAppliedSequence: 2, lag: 0 });
+    // The schedule finds nothing left to send or apply.
     const run = await handlers.republish({ time: new Date().toISOString() });
-    expect(run).toMatchObject({ republished: 0, caughtUp: { 'master-1': 1 } });
+    expect(run).toMatchObject({ republished: 0, caughtUp: { 'master-1': 0 } });
   });
 
   test('a poison message fails with every later one of its batch (FIFO)', async () => {
@@ -202,6 +221,7 @@ describe('POST /config/events', () => {
     const event = sqsEvent([poison, ...messages]);
     const response = await (await handlers.apply('slave-1'))(event);
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['poison-1', messages[0]?.MessageId]);
+    await deliverToMasterStores(1);
   });
 });
 
@@ -226,6 +246,7 @@ describe('catalog', () => {
     expect(body(missing)).toMatchObject({ code: 'OBJECT_NOT_FOUND' });
 
     await publishAs('master-1', { kind: 'remove', object: { type: 'namespace', id: 'topp' } });
+    await deliverToMasterStores(1);
     const tombstone = await handlers.catalogObject(http({ path: { node: 'master-1', type: 'namespace', id: 'topp' } }));
     expect(tombstone.statusCode).toBe(404);
   });
