@@ -10,7 +10,7 @@
  * - a chunk of a change set: `events` (a JSON array of consecutive events) and `last`;
  * - a void: `voided`, for a sequence allocated to a publisher that never wrote it.
  * Written items carry `committedAt` (epoch ms) and, until the topic accepted them,
- * `unpublished`.
+ * `unpublished` (which an item the watermark has passed may keep: nothing reads it there).
  *
  * Appending a change set of n events:
  * 1. Allocation: one `UpdateItem` `ADD head :n` returning the new head h: the range is
@@ -527,6 +527,12 @@ export class DynamoEventLog implements EventLog {
   }
 
   async markPublished(cluster: string, from: number, to = from): Promise<void> {
+    // The watermark first: it says where the search for unpublished events starts, and every
+    // event below it has been accepted by the topic. When it moves over the range (everything
+    // before the range is marked already, as when one publisher's events are marked in order),
+    // the items' flags are below it, never read again, and stay as they are: one write. When it
+    // cannot (an event before the range is still unmarked), the items are marked instead.
+    if (await this.advanceWatermark(cluster, from - 1, to)) return;
     // The items keyed in the range: usually one (an event, or a change set in one chunk).
     const keys =
       from === to
@@ -541,12 +547,6 @@ export class DynamoEventLog implements EventLog {
           )
             .filter((item) => item.unpublished?.BOOL === true)
             .map((item) => readNumber(item, 'sequence'));
-    // The watermark moves in parallel with the items: it only says where the search for
-    // unpublished events starts, and every event below it has been accepted by the topic.
-    const watermark = this.advanceWatermark(cluster, from - 1, to).then(
-      () => undefined,
-      (error: unknown) => ({ error }),
-    );
     await Promise.all(
       keys.map(async (key) => {
         try {
@@ -565,8 +565,6 @@ export class DynamoEventLog implements EventLog {
         }
       }),
     );
-    const failed = await watermark;
-    if (failed) throw failed.error;
   }
 
   async listUnpublished(cluster: string, limit: number): Promise<PublishedEvent[]> {
@@ -613,8 +611,11 @@ export class DynamoEventLog implements EventLog {
     return unpublished;
   }
 
-  /** Moves `publishedThrough` from `from` to `to`; a no-op if another writer moved it first. */
-  private async advanceWatermark(cluster: string, from: number, to: number): Promise<void> {
+  /**
+   * Moves `publishedThrough` from `from` to `to`: true when it did, false (writing nothing) when
+   * it was elsewhere (another writer moved it, or an event below `from` is not marked yet).
+   */
+  private async advanceWatermark(cluster: string, from: number, to: number): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -627,8 +628,10 @@ export class DynamoEventLog implements EventLog {
           ExpressionAttributeValues: { ':from': num(from), ':to': num(to) },
         }),
       );
+      return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
   }
 

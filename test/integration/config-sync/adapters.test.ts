@@ -114,6 +114,11 @@ describe('DynamoEventLog', () => {
       return Number(Item?.publishedThrough?.N ?? 0);
     };
     expect(await watermark()).toBe(10);
+    // Marked in order, only the watermark moved: the items below it keep a flag nothing reads.
+    const { Item: fifth } = await aws.dynamo.send(
+      new GetItemCommand({ TableName: aws.eventLogTable, Key: { cluster: { S: cluster }, sequence: { N: '5' } }, ConsistentRead: true }),
+    );
+    expect(fifth?.unpublished?.BOOL).toBe(true);
     await log.markPublished(cluster, 11);
     expect(await watermark()).toBe(11);
     // 12 was published before 11: the next listing moves the watermark over it.
