@@ -114,8 +114,10 @@ test('a slave stopped mid-stream keeps receiving into its queue and catches up, 
   expect(status.lag).toBe(down.head - cursorAtPause);
   // Most of the stream came while it was down (the pause itself may let one more event through).
   expect(status.lag).toBeGreaterThanOrEqual(changes.length - publishedBeforePause - 1);
-  // Exactly the events it has not applied wait in its queue.
-  expect(status.queueDepth).toBe(status.lag);
+  // Every event it has not applied waits in its queue. Some messages of events it applied
+  // before the pause may wait there too: a delivery also applies what the log already holds
+  // after its message (apply-ahead), and those messages are dropped as duplicates on resume.
+  expect(status.queueDepth).toBeGreaterThanOrEqual(status.lag);
   expect(depths.length).toBeGreaterThan(1);
   for (let i = 1; i < depths.length; i += 1) expect(depths[i]).toBeGreaterThanOrEqual(depths[i - 1] as number);
   expect(status.queueDepth).toBeGreaterThan(depths[0] as number);
