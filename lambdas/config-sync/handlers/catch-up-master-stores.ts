@@ -6,8 +6,9 @@
  *
  * A failed catch-up fails the whole batch: the messages come back and the catch-up runs again
  * from the store's cursor (in sequence order, exactly once in effect: the delivered events are
- * applied from hand only when the store is right before them, the rest from the log). After the queue's receive limit the messages go to its dead-letter queue, which
- * loses nothing: the republish schedule catches the stores up to the log head every run.
+ * applied from hand only when the store is right before them, the rest from the log). After
+ * the queue's receive limit the messages go to its dead-letter queue, which loses nothing: the
+ * republish schedule catches the stores up to the log head every run.
  *
  * Alongside, it marks the delivered events published in the log (master-stores.ts
  * `markDelivered`), which publish requests leave to it. A mark that fails is logged, not
