@@ -13,21 +13,13 @@
  * schemas in its full-`zod` configuration schema.
  */
 import * as z from 'zod/mini';
+import { CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE, NODE_NAME_PATTERN, NODE_NAME_RULE } from './cluster-names';
 
 export const NODE_ROLES = ['master', 'slave', 'both'] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
 
-/**
- * Node names become parts of SQS queue names (at most 80 characters of letters, digits, `-`
- * and `_`, `.fifo` included), IAM conditions (`dynamodb:LeadingKeys`, S3 prefixes), SNS filter
- * policies, URL path segments and the `<node>.<secret>` token, whose parser relies on the name
- * holding no dot. `<cluster>-<node>-dlq.fifo` stays within 20 + 1 + 31 + 9 = 61 characters.
- */
-export const NODE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,30}$/;
-export const NODE_NAME_RULE = 'must be 1-31 lowercase letters, digits or dashes, starting with a letter or digit';
-/** Cluster names prefix stack, table, topic and queue names. */
-export const CLUSTER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
-export const CLUSTER_NAME_RULE = 'must be 1-20 lowercase letters, digits or dashes, starting with a letter';
+// The naming rules, defined apart from the schemas (./cluster-names.ts says why).
+export { CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE, NODE_NAME_PATTERN, NODE_NAME_RULE };
 
 export const nodeNameSchema = z.string().check(z.regex(NODE_NAME_PATTERN, NODE_NAME_RULE));
 export const clusterNameSchema = z.string().check(z.regex(CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE));

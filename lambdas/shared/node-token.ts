@@ -6,7 +6,7 @@ export const OPERATOR_ROLE = 'operator';
  * table, keyed by node), so a leaked table does not leak tokens; comparison is constant-time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { NODE_NAME_PATTERN } from './cluster-model';
+import { NODE_NAME_PATTERN } from './cluster-names';
 
 export interface ParsedToken {
   nodeId: string;
