@@ -18,14 +18,19 @@ import { assertCanOperate, findNode } from '../cluster';
 import { geoServerNodesFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { jobView, newJob, type JobKind } from '../jobs';
 import { enqueueJob } from '../adapters/sqs-jobs';
-// Every job starts with a message on SQS: the client is bundled and created at cold start.
+// Every job starts with a message on SQS: the client is bundled (see `sqs` below for when it is created).
 import * as sqsSdk from '../adapters/sqs-sdk';
 
 const membership = membershipFromEnv();
 const geoservers = geoServerNodesFromEnv(membership);
 const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
-const sqs = sqsFromEnv(sqsSdk);
+// Jobs run only on nodes with a GeoServer. A cluster that declares one sends a job's first
+// message on every accepted request: its client is created at cold start. A cluster that
+// declares none refuses every request (409 NO_GEOSERVER) before anything is sent, so creating
+// the client (2-5 ms of its cold start) would be work its configuration never uses: it is
+// created on first use, which then never comes.
+const sqs = sqsFromEnv(Object.keys(geoservers).length > 0 ? sqsSdk : () => sqsSdk);
 
 export const handler = httpHandler(async (event: HttpEvent) => {
   const caller = findNode(membership, callerNode(event).nodeId);
