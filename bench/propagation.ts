@@ -11,12 +11,27 @@
  * number of messages sent with PublishBatch, 10 per call, one call after the other, as the
  * fastest ordered way to fan them out).
  *
+ * How it is measured, so that both sides are treated alike:
+ * - both are warmed up with as many unmeasured events as are measured (DynamoDB Local, a JVM,
+ *   and the functions' code run several times slower on their first few dozen passes);
+ * - "applied" is the instant each node's apply function logged its batch applied (the line's
+ *   own timestamp; applied-observer.ts), as the raw side's receivers just wait for messages:
+ *   reading the nodes' cursors every 2 ms, as this bench did before, takes CPU from what it
+ *   measures, and is kept as a diagnostic;
+ * - the raw fan-out runs twice, before the cluster's work and after it, once the nodes' queues
+ *   have drained, and the ratios use the faster of the two. Until 2026-12-03 it ran once, last,
+ *   while the nodes were still working through the burst's duplicates on the same cores, which
+ *   slowed it (at 3 nodes 38 against 76 events/s, at 10 nodes p50 97 against 18 ms) and so
+ *   flattered every ratio.
+ *
  * Diagnostic, not a goal: the floor of any log-first design on these emulators, measured in the
  * same run. An event must be in the log before it is published (the append, a conditional
- * transaction) and a node's apply is a conditional transaction too, so no design can show an
- * event applied everywhere sooner than the raw fan-out plus two such writes; the latency figure
- * also carries one read of the nodes' cursors, made after the answer. Each is timed raw, alone,
- * on a table of its own in the same DynamoDB Local.
+ * transaction), and every node commits it to its own store (a conditional transaction each, all
+ * at about the same time), so no design can show an event applied everywhere sooner than the
+ * raw fan-out plus one transaction plus one on each node's partition at once. Each is timed raw
+ * on a table of its own in the same DynamoDB Local. DynamoDB Local runs writes one at a time
+ * (10 at once take about 10 times one), where AWS commits different partitions in parallel, so
+ * this floor grows with the number of nodes here and not in AWS.
  */
 import { BatchGetItemCommand, CreateTableCommand, DeleteTableCommand, DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -28,13 +43,26 @@ import { NODE_STORE_TABLE } from '../lambdas/config-sync/tables';
 import { synthesizeTopology } from '../local/cluster';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { spawnLocalCluster } from '../local/spawn';
+import { AppliedObserver, epochNow } from './applied-observer';
+
+export interface RawRun {
+  p50: number;
+  perSecond: number;
+  changeSetMs?: number;
+}
 
 export interface PropagationFigures {
   nodes: number;
-  /** The publish request alone (log append, master's own store, SNS publish). */
+  /** The publish request alone (the log append and the SNS publish; a pure master's own store follows from the master-stores queue). */
   publishLatency: { p50: number; p99: number };
   latency: { p50: number; p99: number };
   rawLatency: { p50: number; p99: number };
+  /** Both raw runs (before and after the cluster's work); the baseline above is the faster of each. */
+  rawRuns: { before: RawRun; after: RawRun };
+  /** Diagnostic: the sequential latency observed by reading the nodes' cursors every 2 ms instead of from their log lines. */
+  polledLatency: { p50: number };
+  /** Waits that the nodes' log lines did not resolve within 10 s of quiet and reading the cursors did (0 expected). */
+  observerFallbacks: number;
   appliedPerSecond: number;
   rawReceivedPerSecond: number;
   /**
@@ -50,7 +78,11 @@ export interface PropagationFigures {
    * Diagnostic: p50 of one raw conditional two-item TransactWriteItems (as the append and an
    * apply commit are) and of one raw consistent BatchGetItem of the nodes' cursors.
    */
-  floor: { transactP50: number; cursorReadP50: number };
+  /**
+   * Raw p50s on the same DynamoDB Local: one conditional transaction alone (the append), one on
+   * each of `nodes` partitions at once, to the last done (every node's apply), a cursor read.
+   */
+  floor: { transactP50: number; everyNodeTransactP50: number; cursorReadP50: number };
 }
 
 const quantile = (values: number[], q: number) => {
@@ -111,17 +143,35 @@ export async function benchPropagation(nodeCount: number, options: { events: num
       return body.sequence;
     };
 
-    // Warm every node's apply function (first delivery pays module init).
-    await appliedEverywhere(await publish());
+    // The raw fan-out, before the cluster's work (again after it, below).
+    const rawBefore = await rawFanOut(clients.sns, clients.sqs, nodeCount, options, 'raw-before');
+
+    // When each node applied, from its apply function's log lines (applied-observer.ts).
+    const observer = new AppliedObserver(slaves, cursors);
+    const stopObserving = cluster.onLine((line) => observer.line(line));
+
+    // Warm up before measuring: every node's apply function pays its module init on its first
+    // delivery, and DynamoDB Local (a JVM) and the functions' code run several times slower
+    // until they have been through the same path a few dozen times. The raw baseline is
+    // measured last, on an emulator as warm.
+    for (let i = 0; i < Math.max(options.events, 1); i++) await observer.applied(await publish(), 60_000);
 
     const latencies: number[] = [];
     const publishLatencies: number[] = [];
     for (let i = 0; i < options.events; i++) {
+      const started = epochNow();
+      const sequence = await publish();
+      publishLatencies.push(epochNow() - started);
+      latencies.push((await observer.applied(sequence, 60_000)) - started);
+    }
+    // Diagnostic: the same, observed as before this bench read the log: the nodes' cursors
+    // read every 2 ms from the answer on (which takes CPU from what it measures).
+    const polledLatencies: number[] = [];
+    for (let i = 0; i < options.events; i++) {
       const started = performance.now();
       const sequence = await publish();
-      publishLatencies.push(performance.now() - started);
       await appliedEverywhere(sequence);
-      latencies.push(performance.now() - started);
+      polledLatencies.push(performance.now() - started);
     }
     // Diagnostic: which comes last, the answer or the nodes' applies? The next sequence is
     // known before the request (one publisher, nothing else publishing), so its nodes' cursors
@@ -151,7 +201,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     }
 
     // A burst from several publishers at once, as from a busy master.
-    const burstStart = performance.now();
+    const burstStart = epochNow();
     let remaining = options.burst;
     let last = 0;
     await Promise.all(
@@ -159,8 +209,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
         while (remaining-- > 0) last = Math.max(last, await publish());
       }),
     );
-    await appliedEverywhere(last, 120_000);
-    const appliedPerSecond = options.burst / ((performance.now() - burstStart) / 1000);
+    const appliedPerSecond = options.burst / (((await observer.applied(last, 120_000)) - burstStart) / 1000);
 
     let changeSetMs: number | undefined;
     if (options.changeSet) {
@@ -168,7 +217,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
         const id = `set${counter++}`;
         return { kind: 'add', object: { type: 'workspace', id }, properties: { name: id } };
       });
-      const started = performance.now();
+      const started = epochNow();
       const response = await fetch(`${cluster.url}/config/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${cluster.tokens['master-1']}`, 'content-type': 'application/json' },
@@ -176,24 +225,52 @@ export async function benchPropagation(nodeCount: number, options: { events: num
       });
       const body = (await response.json()) as { lastSequence: number };
       if (response.status !== 201) throw new Error(`change set answered ${response.status}: ${JSON.stringify(body)}`);
-      await appliedEverywhere(body.lastSequence, 300_000);
-      changeSetMs = performance.now() - started;
+      changeSetMs = (await observer.applied(body.lastSequence, 300_000)) - started;
     }
+    stopObserving();
 
-    const raw = await rawFanOut(clients.sns, clients.sqs, nodeCount, options);
+    // The nodes' queues still hold the burst's and the change set's duplicates (events already
+    // applied from the log; the emulator hands them out one per receive): the raw run waits
+    // for them to drain rather than race them for the cores.
+    const drainStart = Date.now();
+    for (;;) {
+      const queues = (await (await fetch(`${cluster.url}/__local/queues`)).json()) as { visible: number; inFlight: number }[];
+      if (queues.every((queue) => queue.visible === 0 && queue.inFlight === 0)) break;
+      if (Date.now() - drainStart > 300_000) throw new Error('the nodes\' queues did not drain within 300 s');
+      await sleep(200);
+    }
+    const rawAfter = await rawFanOut(clients.sns, clients.sqs, nodeCount, options, 'raw-after');
+    // The baseline is the faster of the two raw runs (before and after the cluster's work), so
+    // an emulator that slowed down as the run went on cannot flatter the ratios.
+    const raw = {
+      latency: rawBefore.latency.p50 <= rawAfter.latency.p50 ? rawBefore.latency : rawAfter.latency,
+      perSecond: Math.max(rawBefore.perSecond, rawAfter.perSecond),
+      changeSetMs:
+        rawBefore.changeSetMs !== undefined && rawAfter.changeSetMs !== undefined ? Math.min(rawBefore.changeSetMs, rawAfter.changeSetMs) : undefined,
+    };
     const cursorReads: number[] = [];
     for (let i = 0; i < options.events; i++) {
       const started = performance.now();
       await cursors();
       cursorReads.push(performance.now() - started);
     }
-    const floor = { transactP50: await rawTransactP50(clients.dynamo, options.events), cursorReadP50: quantile(cursorReads, 0.5) };
+    const floor = {
+      transactP50: await rawTransactP50(clients.dynamo, options.events),
+      everyNodeTransactP50: await rawTransactP50(clients.dynamo, options.events, nodeCount),
+      cursorReadP50: quantile(cursorReads, 0.5),
+    };
     return {
       floor,
       nodes: nodeCount,
       publishLatency: { p50: quantile(publishLatencies, 0.5), p99: quantile(publishLatencies, 0.99) },
       latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
+      polledLatency: { p50: quantile(polledLatencies, 0.5) },
+      observerFallbacks: observer.fallbacks,
       rawLatency: raw.latency,
+      rawRuns: {
+        before: { p50: rawBefore.latency.p50, perSecond: rawBefore.perSecond, changeSetMs: rawBefore.changeSetMs },
+        after: { p50: rawAfter.latency.p50, perSecond: rawAfter.perSecond, changeSetMs: rawAfter.changeSetMs },
+      },
       appliedPerSecond,
       rawReceivedPerSecond: raw.perSecond,
       inFlight: {
@@ -213,34 +290,38 @@ export async function benchPropagation(nodeCount: number, options: { events: num
 }
 
 /**
- * p50 of `count` sequential conditional transactions shaped like a log append: put a new item
- * unless it exists, and move a counter item from its previous value, on a scratch table.
+ * p50 of `count` rounds of `parallel` conditional transactions shaped like a log append or a
+ * node's apply (put a new item unless it exists, and move a counter item from its previous
+ * value), sent at once on `parallel` partitions of their own (as every node commits its own
+ * store when an event reaches them all), to the last one done; on a scratch table.
  */
-async function rawTransactP50(dynamo: DynamoDBClient, count: number): Promise<number> {
-  const TableName = `raw-floor-${process.pid}`;
+async function rawTransactP50(dynamo: DynamoDBClient, count: number, parallel = 1): Promise<number> {
+  const TableName = `raw-floor-${process.pid}-${parallel}`;
   await dynamo.send(
     new CreateTableCommand({ TableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }),
   );
+  const commit = (partition: number, n: number) =>
+    dynamo.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { Put: { TableName, Item: { pk: { S: `p${partition}#e${n}` }, body: { S: JSON.stringify({ kind: 'add', n }) } }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Update: {
+              TableName,
+              Key: { pk: { S: `p${partition}#counter` } },
+              UpdateExpression: 'SET n = :n',
+              ConditionExpression: n === 0 ? 'attribute_not_exists(pk)' : 'n = :previous',
+              ExpressionAttributeValues: { ':n': { N: String(n) }, ...(n === 0 ? {} : { ':previous': { N: String(n - 1) } }) },
+            },
+          },
+        ],
+      }),
+    );
   try {
     const latencies: number[] = [];
     for (let n = 0; n <= count; n++) {
       const started = performance.now();
-      await dynamo.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            { Put: { TableName, Item: { pk: { S: `e${n}` }, body: { S: JSON.stringify({ kind: 'add', n }) } }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            {
-              Update: {
-                TableName,
-                Key: { pk: { S: 'counter' } },
-                UpdateExpression: 'SET n = :n',
-                ConditionExpression: n === 0 ? 'attribute_not_exists(pk)' : 'n = :previous',
-                ExpressionAttributeValues: { ':n': { N: String(n) }, ...(n === 0 ? {} : { ':previous': { N: String(n - 1) } }) },
-              },
-            },
-          ],
-        }),
-      );
+      await Promise.all(Array.from({ length: parallel }, (_, partition) => commit(partition, n)));
       // The first one warms the table up, as the other figures' first event does.
       if (n > 0) latencies.push(performance.now() - started);
     }
@@ -251,14 +332,14 @@ async function rawTransactP50(dynamo: DynamoDBClient, count: number): Promise<nu
 }
 
 /** The emulator alone: SNS FIFO -> N raw FIFO queues, each drained by a long-poll receiver. */
-async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, options: { events: number; burst: number; changeSet?: number }) {
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'raw-baseline.fifo', Attributes: { FifoTopic: 'true' } }));
+async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, options: { events: number; burst: number; changeSet?: number }, name: string) {
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${name}.fifo`, Attributes: { FifoTopic: 'true' } }));
   const queueUrls: string[] = [];
   for (let i = 0; i < nodeCount; i++) {
-    const name = `raw-baseline-${i}.fifo`;
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true' } }));
+    const queueName = `${name}-${i}.fifo`;
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: { FifoQueue: 'true' } }));
     await sns.send(
-      new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: `arn:aws:sqs:${LOCAL_REGION}:000000000000:${name}`, Attributes: { RawMessageDelivery: 'true' } }),
+      new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: `arn:aws:sqs:${LOCAL_REGION}:000000000000:${queueName}`, Attributes: { RawMessageDelivery: 'true' } }),
     );
     queueUrls.push(QueueUrl as string);
   }
@@ -282,8 +363,11 @@ async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, opti
     while (!seen.every((n) => n >= count)) await sleep(2);
   };
   try {
-    await send();
-    await receivedEverywhere(sent);
+    // Warmed up like the cluster's path (benchPropagation), so both sides are measured warm.
+    for (let i = 0; i < Math.max(options.events, 1); i++) {
+      await send();
+      await receivedEverywhere(sent);
+    }
     const latencies: number[] = [];
     for (let i = 0; i < options.events; i++) {
       const started = performance.now();

@@ -15,6 +15,11 @@ export interface SpawnedCluster {
   tokens: Record<string, string>;
   emulators: { dynamo: string; aws: string };
   process: ChildProcess;
+  /**
+   * Calls `listener` with every line the cluster prints on its standard output from now on
+   * (its functions' JSON log lines among them); returns the function that stops it.
+   */
+  onLine(listener: (line: string) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -32,7 +37,8 @@ export async function spawnLocalCluster(options: { logFile: string; timeoutMs?: 
   );
   child.stderr.pipe(log);
 
-  const ready = await new Promise<Omit<SpawnedCluster, 'process' | 'stop'>>((resolve, reject) => {
+  const listeners = new Set<(line: string) => void>();
+  const ready = await new Promise<Omit<SpawnedCluster, 'process' | 'stop' | 'onLine'>>((resolve, reject) => {
     const timer = setTimeout(() => {
       // Not left running behind the caller's back (a test run would carry it to its end).
       if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
@@ -41,6 +47,7 @@ export async function spawnLocalCluster(options: { logFile: string; timeoutMs?: 
     const lines = readline.createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       log.write(`${line}\n`);
+      for (const listener of listeners) listener(line);
       if (!line.startsWith('{"ready":true')) return;
       clearTimeout(timer);
       resolve(JSON.parse(line));
@@ -50,7 +57,11 @@ export async function spawnLocalCluster(options: { logFile: string; timeoutMs?: 
       reject(new Error(`Local cluster exited with code ${code} before it was ready; see ${options.logFile}`));
     });
   });
-  return { ...ready, process: child, stop: () => stopSpawned(child) };
+  const onLine = (listener: (line: string) => void) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
+  return { ...ready, process: child, onLine, stop: () => stopSpawned(child) };
 }
 
 export async function stopSpawned(child: ChildProcess): Promise<void> {
