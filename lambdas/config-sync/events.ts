@@ -502,3 +502,22 @@ export function messageGroupId(cluster: string): string {
 export function deduplicationId(event: EventMetadata): string {
   return `${event.cluster}-${event.sequence}`;
 }
+
+/**
+ * `items`, ascending by sequence, split into runs of consecutive sequences (each run one range
+ * of the log: published as one batch, marked published as one range), in order.
+ */
+export function consecutiveRuns<T>(items: readonly T[], sequenceOf: (item: T) => number): T[][] {
+  const runs: T[][] = [];
+  let run: T[] = [];
+  for (const item of items) {
+    const previous = run[run.length - 1];
+    if (previous !== undefined && sequenceOf(item) !== sequenceOf(previous) + 1) {
+      runs.push(run);
+      run = [];
+    }
+    run.push(item);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}

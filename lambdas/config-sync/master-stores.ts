@@ -17,7 +17,7 @@
  * the mark to it (`PublishDeps.masterStoresQueued`) and answers sooner.
  */
 import { catchUp, catchUpOnce, type ApplyDeps } from './apply';
-import { parseEventMessage, type DeliveredEvent } from './events';
+import { consecutiveRuns, parseEventMessage, type DeliveredEvent } from './events';
 import type { NodePauses } from './pause';
 import type { EventLog } from './ports';
 
@@ -57,12 +57,8 @@ export async function catchUpMasterStores(
   const caughtUp: Record<string, number> = {};
   const paused: string[] = [];
   const failures: { node: string; error: unknown }[] = [];
-  let guesses = lastFoundNext.get(deps);
-  if (guesses === undefined) {
-    guesses = new Map();
-    lastFoundNext.set(deps, guesses);
-  }
-  const foundNext = guesses;
+  const foundNext = lastFoundNext.get(deps) ?? new Map<string, boolean>();
+  lastFoundNext.set(deps, foundNext);
   await Promise.all(
     masters.map(async (node) => {
       try {
@@ -117,11 +113,7 @@ export function deliveredEvents(bodies: readonly string[]): DeliveredEvent[] {
  * again, which changes nothing.
  */
 export async function markDelivered(log: Pick<EventLog, 'markPublished'>, cluster: string, sequences: readonly number[]): Promise<void> {
-  let start = 0;
-  for (let index = 1; index <= sequences.length; index += 1) {
-    if (index < sequences.length && sequences[index] === (sequences[index - 1] as number) + 1) continue;
-    const from = sequences[start];
-    if (from !== undefined) await log.markPublished(cluster, from, sequences[index - 1] as number);
-    start = index;
+  for (const run of consecutiveRuns(sequences, (sequence) => sequence)) {
+    await log.markPublished(cluster, run[0] as number, run[run.length - 1] as number);
   }
 }

@@ -19,7 +19,7 @@
 import { catchUp, catchUpOnce, type ApplyDeps } from './apply';
 import { consumes, type ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
-import { mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
+import { consecutiveRuns, mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
 import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
 import { HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim } from './ports';
 import type { NodePauses } from './pause';
@@ -357,21 +357,10 @@ export async function republishPending(
   const sent: number[] = [];
   const events = await deps.log.listUnpublished(cluster, limit);
   // Consecutive runs go out as batches and are marked as one range.
-  let run: PublishedEvent[] = [];
-  const flush = async () => {
-    const first = run[0];
-    const last = run[run.length - 1];
-    if (!first || !last) return;
+  for (const run of consecutiveRuns(events, (event) => event.sequence)) {
     await deps.topic.publishBatch(run);
-    await deps.log.markPublished(cluster, first.sequence, last.sequence);
+    await deps.log.markPublished(cluster, (run[0] as PublishedEvent).sequence, (run[run.length - 1] as PublishedEvent).sequence);
     sent.push(...run.map((event) => event.sequence));
-    run = [];
-  };
-  for (const event of events) {
-    const previous = run[run.length - 1];
-    if (previous && event.sequence !== previous.sequence + 1) await flush();
-    run.push(event);
   }
-  await flush();
   return sent;
 }

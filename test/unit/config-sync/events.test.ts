@@ -1,5 +1,6 @@
 import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
 import {
+  consecutiveRuns,
   deduplicationId,
   fieldPath,
   MAX_INLINE_EVENT_BYTES,
@@ -275,5 +276,13 @@ describe('published events', () => {
     // Multi-byte characters count by their UTF-8 size.
     expect(mustOffload(style(MAX_INLINE_EVENT_BYTES / 2), meta)).toBe(false);
     expect(mustOffload({ ...style(0), properties: { body: 'é'.repeat(MAX_INLINE_EVENT_BYTES / 2) } }, meta)).toBe(true);
+  });
+});
+
+describe('consecutiveRuns', () => {
+  it('splits ascending sequences into runs of consecutive ones, in order', () => {
+    expect(consecutiveRuns([1, 2, 3, 5, 6, 9], (n) => n)).toEqual([[1, 2, 3], [5, 6], [9]]);
+    expect(consecutiveRuns([{ sequence: 4 }, { sequence: 5 }], (event) => event.sequence)).toEqual([[{ sequence: 4 }, { sequence: 5 }]]);
+    expect(consecutiveRuns([], (n: number) => n)).toEqual([]);
   });
 });
