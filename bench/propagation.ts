@@ -30,7 +30,7 @@
  * at about the same time), so no design can show an event applied everywhere sooner than the
  * raw fan-out plus one transaction plus one on each node's partition at once. Each is timed raw
  * on a table of its own in the same DynamoDB Local. DynamoDB Local runs writes one at a time
- * (10 at once take about 10 times one), where AWS commits different partitions in parallel, so
+ * (10 at once took 5-8 times one on 2026-12-03), where AWS commits different partitions in parallel, so
  * this floor grows with the number of nodes here and not in AWS.
  */
 import { BatchGetItemCommand, CreateTableCommand, DeleteTableCommand, DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
