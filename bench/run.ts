@@ -15,9 +15,11 @@
  * 7. GeoServer nodes (bench/geoserver.ts): events applied per second to two stand-in GeoServers
  *    against the same REST calls sent directly to fresh stand-ins; a reconcile of 20,000 objects
  *    into an empty stand-in, as a job, against the same objects POSTed directly.
+ * 8. The AWS SDK's logger middleware: CPU per DynamoDB call of the apply path with the SDK's
+ *    default stack against the stack our functions use, without it (bench/sdk-logging.ts).
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation|profile|publish-profile|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
+ *   npm run bench -- --only status|bundles|propagation|sdk|profile|publish-profile|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
  *   (profile: config sync's publish and apply paths, then the status profile; status-profile: only that;
  *   publish-profile: a lone publish's AWS calls on its timeline, as PublishEvent runs it)
  *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
@@ -43,6 +45,7 @@ import { rawConditionalPut } from './raw-write';
 import { benchPropagation } from './propagation';
 import { benchGeoServer } from './geoserver';
 import { benchGeoServerProfile } from './geoserver-profile';
+import { benchSdkLogging } from './sdk-logging';
 import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
 import { getStatusXml, namespaceBombXml } from '../test/support/hostile-xml';
 
@@ -240,7 +243,7 @@ export const handler = async (event: { id: string }) =>
 }
 
 async function main(): Promise<void> {
-  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'profile', 'listing', 'xml', 'geoserver']);
+  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'sdk', 'profile', 'listing', 'xml', 'geoserver']);
   console.log(`Node ${process.version}; ${REQUESTS} requests per round, ${CONCURRENCY} in flight, median of ${ROUNDS} rounds; local IAM gate off (npm start -- --no-iam)\n`);
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-bench-'));
   try {
@@ -251,6 +254,7 @@ async function main(): Promise<void> {
     if (parts.has('status')) await statusFigures(topologyOf());
     if (parts.has('bundles')) await bundleFigures(topologyOf(), scratch);
     if (parts.has('propagation')) await propagationFigures();
+    if (parts.has('sdk')) await sdkLoggingFigures();
     if (parts.has('profile') || parts.has('publish-profile')) await benchPublishProfile({ requests: Number(args['profile-requests']) });
     if (parts.has('profile')) await benchProfile({ requests: Number(args['profile-requests']) });
     if (parts.has('profile') || parts.has('status-profile')) {
@@ -263,6 +267,14 @@ async function main(): Promise<void> {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+async function sdkLoggingFigures(): Promise<void> {
+  const f = await benchSdkLogging();
+  console.log(`\nAWS SDK logger middleware (DynamoDB calls of the apply path against a stub server; CPU per call, median of ${f.rounds} rounds of ${f.callsPerRound})`);
+  console.log(`  the SDK's default stack            ${f.withMiddleware.toFixed(3).padStart(7)} ms`);
+  console.log(`  without it (withoutSdkLogging)     ${f.withoutMiddleware.toFixed(3).padStart(7)} ms`);
+  console.log(`  ratio (ours / default)             ${(f.withoutMiddleware / f.withMiddleware).toFixed(2).padStart(7)}: the CPU a function's SDK calls keep\n`);
 }
 
 async function geoServerFigures(): Promise<void> {

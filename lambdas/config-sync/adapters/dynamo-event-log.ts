@@ -59,6 +59,7 @@ import { parseDeliveredEvent, type DeliveredEvent, type PublishedEvent } from '.
 import { ChangeSetTooLargeError, IdempotencyKeyTakenError, SequenceRangeAbandonedError } from '../errors';
 import type { AppendGuard, EventDraft, EventLog, HoleClosing, IdempotencyClaim, IdempotencyRecord } from '../ports';
 import { NodePausedError } from '../pause';
+import { withoutSdkLogging } from '../../shared/sdk-client';
 import { pauseItemKey } from './dynamo-node-pauses';
 import { cancellationCodes, num, optionalNumber, optionalString, readNumber, readString, str, type Item } from './dynamo-attributes';
 
@@ -121,7 +122,7 @@ export class DynamoEventLog implements EventLog {
   private lastGuessMissed = false;
 
   constructor(private readonly options: DynamoEventLogOptions) {
-    this.client = options.client ?? new DynamoDBClient({});
+    this.client = options.client ?? withoutSdkLogging(new DynamoDBClient({}));
     this.now = options.now ?? Date.now;
   }
 

@@ -67,6 +67,7 @@ import {
   type Item,
 } from './dynamo-attributes';
 import { describeError, logger } from '../../shared/observability';
+import { withoutSdkLogging } from '../../shared/sdk-client';
 import type { ObjectBodies } from './s3-body-store';
 import { NODE_STORE_TABLE } from '../tables';
 
@@ -106,7 +107,7 @@ export class DynamoNodeStore implements NodeStore {
   private readonly knownBodies = new Map<string, string>();
 
   constructor(private readonly options: DynamoNodeStoreOptions) {
-    this.client = options.client ?? new DynamoDBClient({});
+    this.client = options.client ?? withoutSdkLogging(new DynamoDBClient({}));
   }
 
   async readCursor(node: string): Promise<number> {

@@ -46,6 +46,7 @@ import { DynamoNodePauses } from './dynamo-node-pauses';
 import { DynamoNodeStore } from './dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
 import { SnsEventTopic } from './sns-event-topic';
+import { withoutSdkLogging } from '../../shared/sdk-client';
 import { SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from './sqs-queues';
 
 /** The cluster's name and declared nodes (`CLUSTER_NAME`, `CLUSTER_NODES`). */
@@ -76,7 +77,7 @@ export function ownNodeFromEnv(membership: ClusterMembership): ClusterNode {
 let dynamo: DynamoDBClient | undefined;
 
 export function dynamoClient(): DynamoDBClient {
-  dynamo ??= new DynamoDBClient({});
+  dynamo ??= withoutSdkLogging(new DynamoDBClient({}));
   return dynamo;
 }
 
@@ -85,7 +86,7 @@ let bucket: S3Bucket | undefined;
 function bodyBucket(): S3Bucket {
   // The local emulator serves path-style requests only; AWS takes both.
   const forcePathStyle = boolEnv(CONFIG_SYNC_LOCAL_ENV.s3ForcePathStyle, false);
-  bucket ??= new S3Bucket((sdk) => new sdk.S3Client({ forcePathStyle }), requireEnv(CONFIG_SYNC_ENV.bodyBucket));
+  bucket ??= new S3Bucket((sdk) => withoutSdkLogging(new sdk.S3Client({ forcePathStyle })), requireEnv(CONFIG_SYNC_ENV.bodyBucket));
   return bucket;
 }
 
@@ -97,7 +98,7 @@ function bodyBucket(): S3Bucket {
  */
 export function sqsFromEnv(source: SdkSource<SqsSdk>): Sqs {
   const useQueueUrlAsEndpoint = !(optionalEnv(CONFIG_SYNC_LOCAL_ENV.sqsEndpoint) ?? optionalEnv(CONFIG_SYNC_LOCAL_ENV.awsEndpoint));
-  return new SdkClient<SqsSdk, SQSClient>(source, (sdk) => new sdk.SQSClient({ useQueueUrlAsEndpoint }));
+  return new SdkClient<SqsSdk, SQSClient>(source, (sdk) => withoutSdkLogging(new sdk.SQSClient({ useQueueUrlAsEndpoint })));
 }
 
 /** `pausesInLog`: the log checks a publisher's pause (in the node store) inside its append. */
@@ -137,7 +138,7 @@ export function applyDepsFromEnv(options: { pausesInLog?: boolean } = {}): Apply
 }
 
 export function eventTopicFromEnv(source: SdkSource<SnsSdk>): SnsEventTopic {
-  const sns: Sns = new SdkClient<SnsSdk, SNSClient>(source, (sdk) => new sdk.SNSClient({}));
+  const sns: Sns = new SdkClient<SnsSdk, SNSClient>(source, (sdk) => withoutSdkLogging(new sdk.SNSClient({})));
   return new SnsEventTopic(sns, requireEnv(CONFIG_SYNC_ENV.topicArn));
 }
 

@@ -9,6 +9,7 @@ import { CONFIG_SYNC_ENV } from '../env-names';
 import type { PauseDeps } from '../pause';
 import { nodePausesFromEnv, parseJsonEnv } from './from-env';
 import { EventSourceMappingSwitch } from './lambda-event-sources';
+import { withoutSdkLogging } from '../../shared/sdk-client';
 
 /** Pauses and the consumption switch (`NODE_EVENT_SOURCES`: node -> event source mapping UUID), for every consuming node. */
 export function pauseDepsFromEnv(membership: ClusterMembership): PauseDeps {
@@ -16,5 +17,5 @@ export function pauseDepsFromEnv(membership: ClusterMembership): PauseDeps {
   for (const node of consumingNodes(membership)) {
     if (!Object.hasOwn(mappings, node.name)) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.nodeEventSources} has no mapping for node ${node.name}`);
   }
-  return { pauses: nodePausesFromEnv(), consumption: new EventSourceMappingSwitch(mappings, new LambdaClient({})) };
+  return { pauses: nodePausesFromEnv(), consumption: new EventSourceMappingSwitch(mappings, withoutSdkLogging(new LambdaClient({}))) };
 }

@@ -9,6 +9,7 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseCredentials, type GeoServerCredentials } from './geoserver-http';
+import { withoutSdkLogging } from '../../shared/sdk-client';
 
 type SecretsManagerSdk = typeof import('./secrets-manager-sdk');
 
@@ -17,7 +18,7 @@ export function secretsManagerCredentials(secretId: string, client?: SecretsMana
   return async () => {
     // The specifier is DEFERRED_MODULES' (cdk/constructs/cluster-function.ts): keep them alike.
     const sdk = require('./secrets-manager-sdk') as SecretsManagerSdk;
-    client ??= new sdk.SecretsManagerClient({});
+    client ??= withoutSdkLogging(new sdk.SecretsManagerClient({}));
     const { SecretString } = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
     if (SecretString === undefined) throw new Error(`Secret ${secretId} has no string value`);
     return parseCredentials(SecretString, `Secret ${secretId}`);

@@ -14,8 +14,9 @@ import type { NodeIdentity } from '../http';
 import { OPERATOR_ROLE, parseAuthorizationHeader, secretMatches } from '../node-token';
 import { NODE_AUTH_ENV } from '../node-auth-manifest';
 import { instrumented, logger } from '../observability';
+import { withoutSdkLogging } from '../sdk-client';
 
-const credentials = new CredentialsStore(new DynamoDBClient({}), requireEnv(NODE_AUTH_ENV.credentialsTable));
+const credentials = new CredentialsStore(withoutSdkLogging(new DynamoDBClient({})), requireEnv(NODE_AUTH_ENV.credentialsTable));
 const nodeRoles = parseNodeRoles(requireEnv(NODE_AUTH_ENV.clusterNodes));
 const operators = parseOperators(optionalEnv(NODE_AUTH_ENV.clusterOperators) ?? '[]');
 

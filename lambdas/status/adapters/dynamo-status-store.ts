@@ -29,6 +29,7 @@ import { type ActiveWrite, type ExecutionStatus, type Phase } from '../execution
 import type { ListQuery, Page, StatusStore } from '../ports';
 import { listingFingerprint, planListing, processNamesOf, type PartitionSource } from './listing-plan';
 import { attributeOf, num, statusAttributes, statusOf, str, type Item } from './status-item';
+import { withoutSdkLogging } from '../../shared/sdk-client';
 import {
   BY_ATTRIBUTE,
   BY_USER_PROCESS,
@@ -82,7 +83,7 @@ export class DynamoStatusStore implements StatusStore {
   private readonly client: DynamoDBClient;
 
   constructor(private readonly options: DynamoStatusStoreOptions) {
-    this.client = options.client ?? new DynamoDBClient({});
+    this.client = options.client ?? withoutSdkLogging(new DynamoDBClient({}));
   }
 
   async get(executionId: string): Promise<ExecutionStatus | undefined> {
