@@ -42,6 +42,7 @@ import * as path from 'node:path';
 import { NODE_STORE_TABLE } from '../lambdas/config-sync/tables';
 import { synthesizeTopology } from '../local/cluster';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
+import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
 import { spawnLocalCluster } from '../local/spawn';
 import { AppliedObserver, epochNow } from './applied-observer';
 
@@ -109,9 +110,10 @@ export async function benchPropagation(nodeCount: number, options: { events: num
   });
   try {
     const clients = {
-      dynamo: new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
-      sns: new SNSClient({ endpoint: cluster.emulators.aws, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
-      sqs: new SQSClient({ endpoint: cluster.emulators.aws, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false }),
+      // The raw side's clients are set up as the functions' are (without the SDK's logger middleware).
+      dynamo: withoutSdkLogging(new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })),
+      sns: withoutSdkLogging(new SNSClient({ endpoint: cluster.emulators.aws, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })),
+      sqs: withoutSdkLogging(new SQSClient({ endpoint: cluster.emulators.aws, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false })),
     };
     const cursors = async (): Promise<number[]> => {
       const result = await clients.dynamo.send(

@@ -46,6 +46,7 @@ import { benchPropagation } from './propagation';
 import { benchGeoServer } from './geoserver';
 import { benchGeoServerProfile } from './geoserver-profile';
 import { benchSdkLogging } from './sdk-logging';
+import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
 import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
 import { getStatusXml, namespaceBombXml } from '../test/support/hostile-xml';
 
@@ -295,7 +296,8 @@ async function statusFigures(topology: ReturnType<typeof synthesizeTopology>): P
   // IAM is enforced by AWS at no cost to the functions; the local gate that emulates it is left out.
   const cluster = await spawnLocalCluster({ logFile: path.join(__dirname, '..', '.local', 'bench-cluster.log'), extraArgs: ['--no-iam'] });
   try {
-    const dynamo = new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    // Set up as the functions' clients are (without the SDK's logger middleware), for the raw side.
+    const dynamo = withoutSdkLogging(new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
     const statusTable = topology.tables.find((t) => t.logicalId.startsWith('StatusExecutions'))?.tableName;
     if (!statusTable) throw new Error('status table not found in the template');
     const token = Object.values(cluster.tokens)[0] as string;
@@ -490,7 +492,8 @@ async function listingFigures(topology: ReturnType<typeof synthesizeTopology>): 
   const runs = Number(args['listing-runs']);
   const cluster = await spawnLocalCluster({ logFile: path.join(__dirname, '..', '.local', 'bench-listing.log'), extraArgs: ['--no-iam'] });
   try {
-    const dynamo = new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    // Set up as the functions' clients are (without the SDK's logger middleware), for the raw side.
+    const dynamo = withoutSdkLogging(new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
     const statusTable = topology.tables.find((t) => t.logicalId.startsWith('StatusExecutions'))?.tableName;
     const shards = Number([...topology.functions.values()].find((fn) => fn.name.endsWith('ListStatuses'))?.environment.STATUS_INDEX_SHARDS);
     if (!statusTable || !Number.isInteger(shards)) throw new Error('status table or its shard count not found in the template');

@@ -16,6 +16,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
+import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
 import type { RunningEmulators } from './emulators';
 import type { AdminHandler } from './api-server';
 import type { LocalFunctionHost } from './lambda-runner';
@@ -42,9 +43,11 @@ const DEADLINE_TOLERANCE_MS = 2000;
 
 export async function provisionMessaging(topology: LocalTopology, emulators: RunningEmulators): Promise<RunningMessaging> {
   const clientConfig = { endpoint: emulators.awsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-  const sqs = new SQSClient(clientConfig);
-  const sns = new SNSClient(clientConfig);
-  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+  // Without the SDK's logger middleware, as the functions' clients (lambdas/shared/sdk-client.ts):
+  // the pollers stand in for Lambda's, which cost the functions nothing in AWS.
+  const sqs = withoutSdkLogging(new SQSClient(clientConfig));
+  const sns = withoutSdkLogging(new SNSClient(clientConfig));
+  const s3 = withoutSdkLogging(new S3Client({ ...clientConfig, forcePathStyle: true }));
 
   for (const bucket of topology.buckets) {
     await s3.send(new CreateBucketCommand({ Bucket: bucket.bucketName })).catch((error: { name?: string }) => {
