@@ -5,13 +5,11 @@
  * log, a GetItem of the cursor) from a DynamoDB client with the SDK's default stack, against
  * the same client without the middleware, in alternating rounds in one process.
  *
- * The server is a stub in this process that answers each operation with a fixed body: the
- * figure is the client's own work (serializing, signing, parsing, and the middleware's copies),
- * which DynamoDB Local's would drown. The stub's own CPU counts on both sides alike, which
- * pulls the ratio toward 1: the saving in a function is at least what this prints.
+ * The server is a stub in a child process that answers each operation with a fixed body, and
+ * the figure is this process's CPU time: the client's own work (serializing, signing, parsing,
+ * and the middleware's copies), which DynamoDB Local's would drown.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import { DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
 
@@ -26,8 +24,8 @@ export interface SdkLoggingFigures {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 export async function benchSdkLogging(options: { calls?: number; rounds?: number } = {}): Promise<SdkLoggingFigures> {
-  const calls = options.calls ?? 600;
-  const rounds = options.rounds ?? 5;
+  const calls = options.calls ?? 1000;
+  const rounds = options.rounds ?? 9;
   // A feature type as the catalog stores one: a JSON body of a few KB.
   const body = {
     S: JSON.stringify({
@@ -48,16 +46,26 @@ export async function benchSdkLogging(options: { calls?: number; rounds?: number
     }),
     GetItem: JSON.stringify({ Item: { pk: { S: 'bench#cursor' }, sequence: { N: '42' } } }),
   };
-  const server = createServer((request, response) => {
-    const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-    request.resume();
-    request.on('end', () => {
-      response.setHeader('content-type', 'application/x-amz-json-1.0');
-      response.end(answers[operation] ?? '{}');
-    });
+  // The stub runs in a child process, so that this process's CPU time is the client's alone.
+  const stub = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const answers = ${JSON.stringify(answers)};
+       const server = require('node:http').createServer((request, response) => {
+         const operation = String(request.headers['x-amz-target'] || '').split('.')[1] || '';
+         request.resume();
+         request.on('end', () => { response.setHeader('content-type', 'application/x-amz-json-1.0'); response.end(answers[operation] || '{}'); });
+       });
+       server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    stub.stdout.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim())));
+    stub.once('exit', (code) => reject(new Error(`the stub server exited with ${code}`)));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const endpoint = `http://127.0.0.1:${port}`;
   const client = (quiet: boolean) => {
     const plain = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
     return quiet ? withoutSdkLogging(plain) : plain;
@@ -84,12 +92,18 @@ export async function benchSdkLogging(options: { calls?: number; rounds?: number
     await cpuPerCall(clients.without);
     const withRuns: number[] = [];
     const withoutRuns: number[] = [];
+    // Each side goes first in every other round, so neither gains from going second.
     for (let round = 0; round < rounds; round++) {
-      withRuns.push(await cpuPerCall(clients.with));
-      withoutRuns.push(await cpuPerCall(clients.without));
+      if (round % 2 === 0) {
+        withRuns.push(await cpuPerCall(clients.with));
+        withoutRuns.push(await cpuPerCall(clients.without));
+      } else {
+        withoutRuns.push(await cpuPerCall(clients.without));
+        withRuns.push(await cpuPerCall(clients.with));
+      }
     }
     return { withMiddleware: median(withRuns), withoutMiddleware: median(withoutRuns), callsPerRound: calls, rounds };
   } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    stub.kill();
   }
 }
