@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
+import { median } from './profile';
 
 export interface SdkLoggingFigures {
   /** CPU milliseconds per call, median over the rounds. */
@@ -20,8 +21,6 @@ export interface SdkLoggingFigures {
   callsPerRound: number;
   rounds: number;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 export async function benchSdkLogging(options: { calls?: number; rounds?: number } = {}): Promise<SdkLoggingFigures> {
   const calls = options.calls ?? 1000;
