@@ -76,11 +76,7 @@ export interface PropagationFigures {
   /** Present when a change set was asked for. */
   changeSet?: { size: number; appliedMs: number; rawMs: number };
   /**
-   * Diagnostic: p50 of one raw conditional two-item TransactWriteItems (as the append and an
-   * apply commit are) and of one raw consistent BatchGetItem of the nodes' cursors.
-   */
-  /**
-   * Raw p50s on the same DynamoDB Local: one conditional transaction alone (the append), one on
+   * Diagnostic, raw p50s on the same DynamoDB Local: one conditional transaction alone (the append), one on
    * each of `nodes` partitions at once, to the last done (every node's apply), a cursor read.
    */
   floor: { transactP50: number; everyNodeTransactP50: number; cursorReadP50: number };
@@ -154,8 +150,9 @@ export async function benchPropagation(nodeCount: number, options: { events: num
 
     // Warm up before measuring: every node's apply function pays its module init on its first
     // delivery, and DynamoDB Local (a JVM) and the functions' code run several times slower
-    // until they have been through the same path a few dozen times. The raw baseline is
-    // measured last, on an emulator as warm.
+    // until they have been through the same path a few dozen times. The raw fan-out ran warm-up
+    // events of its own before it measured (rawFanOut), and runs again once the nodes' queues
+    // have drained.
     for (let i = 0; i < Math.max(options.events, 1); i++) await observer.applied(await publish(), 60_000);
 
     const latencies: number[] = [];
