@@ -8,9 +8,9 @@
  * Powertools and give the SDK no logger, so every request paid for two copies nobody read.
  * On the apply path that was about a quarter of the SDK's CPU time: a CPU profile of the
  * local cluster's functions over `npm run bench -- --only propagation --nodes 3` (2026-12-03)
- * put 11 s in its `schemaLogFilter` against about 45 s in the SDK as a whole; a three-item
- * `TransactWriteItems` and a ten-item `Query` against a stub server took 15-20% less CPU per
- * call without it. Removing the middleware by its name is the SDK's own API
+ * put 11 s in its `schemaLogFilter` against about 45 s in the SDK as a whole; on small calls
+ * against a stub server a client keeps about 0.9 of its CPU per call without it (0.86-1.03 in
+ * seven runs of `npm run bench -- --only sdk`; larger items save more). Removing the middleware by its name is the SDK's own API
  * (`middlewareStack.remove`); test/unit/shared/sdk-client.test.ts fails if an SDK release
  * renames it, so the saving cannot vanish unnoticed.
  */
