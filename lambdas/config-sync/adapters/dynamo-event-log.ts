@@ -66,6 +66,8 @@ import { cancellationCodes, num, optionalNumber, optionalString, readNumber, rea
 /** Sort key of the head item. Events start at 1. */
 export const HEAD_SEQUENCE = 0;
 
+/** Ranges an instance remembers marking above the watermark (`markedAbove`), per cluster. */
+const MAX_MARKED_ABOVE = 1000;
 /** JSON per chunk item: DynamoDB's item limit is 400 KB, and one inline event is at most 240 KiB. */
 const CHUNK_BYTES = 300 * 1024;
 /** One transaction: 100 items and 4 MB; leave room for keys, attributes and the claim. */
@@ -120,6 +122,12 @@ export class DynamoEventLog implements EventLog {
   private appendsInFlight = 0;
   /** The last guess was wrong: the next append allocates first (contention is likely). */
   private lastGuessMissed = false;
+  /**
+   * Per cluster, the ranges (first -> last) this instance marked published by their items'
+   * flags because the watermark could not move over them yet (`markPublished`): when a later
+   * mark brings the watermark up to one, it moves it over the range too.
+   */
+  private readonly markedAbove = new Map<string, Map<number, number>>();
 
   constructor(private readonly options: DynamoEventLogOptions) {
     this.client = options.client ?? withoutSdkLogging(new DynamoDBClient({}));
@@ -533,7 +541,28 @@ export class DynamoEventLog implements EventLog {
     // before the range is marked already, as when one publisher's events are marked in order),
     // the items' flags are below it, never read again, and stay as they are: one write. When it
     // cannot (an event before the range is still unmarked), the items are marked instead.
-    if (await this.advanceWatermark(cluster, from - 1, to)) return;
+    //
+    // Concurrent publishers commit, and so publish, out of sequence order: 12 can be marked
+    // before 11. 12's items are then marked, and the mark of 11 moves the watermark over 12 as
+    // well when this instance marked it (`markedAbove`); otherwise the watermark would stay at
+    // 11, and every later mark would find it behind and cost two writes instead of one, until
+    // the republish schedule's next run moved it.
+    const above = this.markedAbove.get(cluster);
+    let through = to;
+    while (above?.has(through + 1)) through = above.get(through + 1) as number;
+    const forgetChained = () => {
+      for (let next = to + 1; next <= through; ) {
+        const last = above?.get(next) as number;
+        above?.delete(next);
+        next = last + 1;
+      }
+    };
+    const moved = await this.advanceWatermark(cluster, from - 1, through);
+    if (moved === true) return forgetChained();
+    // Where the watermark is: already over the range (a repeated mark), nothing to do; inside
+    // it, moved on from there.
+    if (moved >= to) return;
+    if (moved >= from && (await this.advanceWatermark(cluster, moved, through)) === true) return forgetChained();
     // The items keyed in the range: usually one (an event, or a change set in one chunk).
     const keys =
       from === to
@@ -566,6 +595,15 @@ export class DynamoEventLog implements EventLog {
         }
       }),
     );
+    const marked = this.markedAbove.get(cluster) ?? new Map<number, number>();
+    marked.set(from, to);
+    // Bounded: a range whose watermark another instance (or the republish schedule) moved is
+    // never looked up again; the oldest go first.
+    for (const first of marked.keys()) {
+      if (marked.size <= MAX_MARKED_ABOVE) break;
+      marked.delete(first);
+    }
+    this.markedAbove.set(cluster, marked);
   }
 
   async listUnpublished(cluster: string, limit: number): Promise<PublishedEvent[]> {
@@ -613,10 +651,12 @@ export class DynamoEventLog implements EventLog {
   }
 
   /**
-   * Moves `publishedThrough` from `from` to `to`: true when it did, false (writing nothing) when
-   * it was elsewhere (another writer moved it, or an event below `from` is not marked yet).
+   * Moves `publishedThrough` from `from` to `to`: true when it did; when it was elsewhere
+   * (another writer moved it, or an event below `from` is not marked yet), writes nothing and
+   * answers where it was (0 when it was never set, -1 when the head item holds nothing: an
+   * empty log).
    */
-  private async advanceWatermark(cluster: string, from: number, to: number): Promise<boolean> {
+  private async advanceWatermark(cluster: string, from: number, to: number): Promise<true | number> {
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -627,12 +667,13 @@ export class DynamoEventLog implements EventLog {
             from === 0 ? '(attribute_not_exists(#watermark) OR #watermark = :from) AND #head >= :to' : '#watermark = :from AND #head >= :to',
           ExpressionAttributeNames: { '#watermark': 'publishedThrough', '#head': 'head' },
           ExpressionAttributeValues: { ':from': num(from), ':to': num(to) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return false;
+      return error.Item ? (optionalNumber(error.Item, 'publishedThrough') ?? 0) : -1;
     }
   }
 

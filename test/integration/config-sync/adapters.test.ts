@@ -1,7 +1,7 @@
 // The config-sync adapters against the real emulators (DynamoDB Local, fauxqs for SNS, SQS and
 // S3), started by this file on free ports with the tables, topic, queues and bucket created
 // through the SDK.
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
@@ -119,11 +119,40 @@ describe('DynamoEventLog', () => {
       new GetItemCommand({ TableName: aws.eventLogTable, Key: { cluster: { S: cluster }, sequence: { N: '5' } }, ConsistentRead: true }),
     );
     expect(fifth?.unpublished?.BOOL).toBe(true);
-    await log.markPublished(cluster, 11);
+    // Another instance marks 11: it does not know that 12 is marked, so the watermark stops at
+    // 11, and the next listing moves it over 12.
+    await new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }).markPublished(cluster, 11);
     expect(await watermark()).toBe(11);
-    // 12 was published before 11: the next listing moves the watermark over it.
     expect((await log.listUnpublished(cluster, 1)).map((event) => event.sequence)).toEqual([13]);
     expect(await watermark()).toBe(12);
+    // One instance marks 15 and 14 before 13 (concurrent publishers commit and publish out of
+    // order): its mark of 13 moves the watermark over both, in one write.
+    const calls: string[] = [];
+    const counted = new DynamoDBClient({ endpoint: aws.emulators.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName).replace(/Command$/, ''));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const marker = new DynamoEventLog({ tableName: aws.eventLogTable, client: counted });
+    await marker.markPublished(cluster, 15);
+    await marker.markPublished(cluster, 14);
+    expect(await watermark()).toBe(12);
+    expect(calls.splice(0)).toEqual(['UpdateItem', 'UpdateItem', 'UpdateItem', 'UpdateItem']); // each: the watermark refused, the item's flag
+    await marker.markPublished(cluster, 13);
+    expect(calls.splice(0)).toEqual(['UpdateItem']);
+    expect(await watermark()).toBe(15);
+    expect((await log.listUnpublished(cluster, 1)).map((event) => event.sequence)).toEqual([16]);
+    // A mark the watermark already covers (a delivery repeated) changes nothing and writes nothing more.
+    await marker.markPublished(cluster, 14);
+    expect(calls.splice(0)).toEqual(['UpdateItem']); // the refused move, which answers where the watermark is
+    expect(await watermark()).toBe(15);
+    // A mark whose range the watermark already reaches into moves it on from there.
+    await marker.markPublished(cluster, 15, 17);
+    expect(calls.splice(0)).toEqual(['UpdateItem', 'UpdateItem']);
+    expect(await watermark()).toBe(17);
     // Marking an event the log does not hold creates nothing.
     await log.markPublished(cluster, 999);
     expect(await log.head(cluster)).toBe(50);
