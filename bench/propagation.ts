@@ -88,7 +88,12 @@ const quantile = (values: number[], q: number) => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function benchPropagation(nodeCount: number, options: { events: number; burst: number; changeSet?: number }): Promise<PropagationFigures> {
+/**
+ * A local cluster of one master and `nodeCount` slaves for a bench, with the raw side's clients
+ * and a read of the slaves' cursors. `iam`: with the local IAM gate, which the `calls` part
+ * counts through; the timed figures leave it out, as AWS enforces IAM at no cost to the functions.
+ */
+async function startBenchCluster(nodeCount: number, options: { iam: boolean; logName: string }) {
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-prop-'));
   const clusterFile = path.join(scratch, 'cluster.json');
   const slaves = Array.from({ length: nodeCount }, (_, i) => `slave-${i + 1}`);
@@ -100,26 +105,58 @@ export async function benchPropagation(nodeCount: number, options: { events: num
   if (!storeTable) throw new Error('node store table not found in the template');
 
   const cluster = await spawnLocalCluster({
-    logFile: path.join(__dirname, '..', '.local', `bench-propagation-${nodeCount}.log`),
-    // IAM is enforced by AWS at no cost to the functions; the local gate that emulates it is left out.
-    extraArgs: ['--cluster-file', clusterFile, '--no-iam'],
+    logFile: path.join(__dirname, '..', '.local', `${options.logName}.log`),
+    extraArgs: ['--cluster-file', clusterFile, ...(options.iam ? [] : ['--no-iam'])],
   });
+  const clients = {
+    // The raw side's clients are set up as the functions' are (without the SDK's logger middleware).
+    dynamo: withoutSdkLogging(new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })),
+    sns: withoutSdkLogging(new SNSClient({ endpoint: cluster.emulators.aws, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })),
+    sqs: withoutSdkLogging(new SQSClient({ endpoint: cluster.emulators.aws, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false })),
+  };
+  const cursors = async (): Promise<number[]> => {
+    const result = await clients.dynamo.send(
+      new BatchGetItemCommand({
+        RequestItems: { [storeTable]: { Keys: slaves.map((node) => ({ node: { S: node }, key: { S: NODE_STORE_TABLE.cursorKey } })), ConsistentRead: true } },
+      }),
+    );
+    const items = result.Responses?.[storeTable] ?? [];
+    return slaves.map((node) => Number(items.find((item) => item.node?.S === node)?.cursor?.N ?? 0));
+  };
+  let counter = 0;
+  /** One change published by master-1 (a new workspace), answered with its sequence. */
+  const publish = async (): Promise<number> => {
+    const id = `ws${counter++}`;
+    const response = await fetch(`${cluster.url}/config/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${cluster.tokens['master-1']}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'add', object: { type: 'workspace', id }, properties: { name: id } }),
+    });
+    const body = (await response.json()) as { sequence: number };
+    if (response.status !== 201) throw new Error(`publish answered ${response.status}: ${JSON.stringify(body)}`);
+    return body.sequence;
+  };
+  /** Waits until the nodes' queues hold nothing (the duplicates of events already applied from the log). */
+  const drained = async (): Promise<void> => {
+    const drainStart = Date.now();
+    for (;;) {
+      const queues = (await (await fetch(`${cluster.url}/__local/queues`)).json()) as { visible: number; inFlight: number }[];
+      if (queues.every((queue) => queue.visible === 0 && queue.inFlight === 0)) return;
+      if (Date.now() - drainStart > 300_000) throw new Error("the nodes' queues did not drain within 300 s");
+      await sleep(200);
+    }
+  };
+  const stop = async (): Promise<void> => {
+    await cluster.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  return { cluster, slaves, storeTable, clients, cursors, publish, drained, stop, nextId: () => counter++ };
+}
+
+export async function benchPropagation(nodeCount: number, options: { events: number; burst: number; changeSet?: number }): Promise<PropagationFigures> {
+  const bench = await startBenchCluster(nodeCount, { iam: false, logName: `bench-propagation-${nodeCount}` });
+  const { cluster, slaves, clients, cursors, publish } = bench;
   try {
-    const clients = {
-      // The raw side's clients are set up as the functions' are (without the SDK's logger middleware).
-      dynamo: withoutSdkLogging(new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })),
-      sns: withoutSdkLogging(new SNSClient({ endpoint: cluster.emulators.aws, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })),
-      sqs: withoutSdkLogging(new SQSClient({ endpoint: cluster.emulators.aws, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false })),
-    };
-    const cursors = async (): Promise<number[]> => {
-      const result = await clients.dynamo.send(
-        new BatchGetItemCommand({
-          RequestItems: { [storeTable]: { Keys: slaves.map((node) => ({ node: { S: node }, key: { S: NODE_STORE_TABLE.cursorKey } })), ConsistentRead: true } },
-        }),
-      );
-      const items = result.Responses?.[storeTable] ?? [];
-      return slaves.map((node) => Number(items.find((item) => item.node?.S === node)?.cursor?.N ?? 0));
-    };
     const appliedEverywhere = async (sequence: number, deadlineMs = 60_000) => {
       const deadline = Date.now() + deadlineMs;
       while (Date.now() < deadline) {
@@ -127,18 +164,6 @@ export async function benchPropagation(nodeCount: number, options: { events: num
         await sleep(2);
       }
       throw new Error(`sequence ${sequence} not applied on every node within ${deadlineMs} ms`);
-    };
-    let counter = 0;
-    const publish = async (): Promise<number> => {
-      const id = `ws${counter++}`;
-      const response = await fetch(`${cluster.url}/config/events`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${cluster.tokens['master-1']}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ kind: 'add', object: { type: 'workspace', id }, properties: { name: id } }),
-      });
-      const body = (await response.json()) as { sequence: number };
-      if (response.status !== 201) throw new Error(`publish answered ${response.status}: ${JSON.stringify(body)}`);
-      return body.sequence;
     };
 
     // The raw fan-out, before the cluster's work (again after it, below).
@@ -213,7 +238,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     let changeSetMs: number | undefined;
     if (options.changeSet) {
       const changes = Array.from({ length: options.changeSet }, () => {
-        const id = `set${counter++}`;
+        const id = `set${bench.nextId()}`;
         return { kind: 'add', object: { type: 'workspace', id }, properties: { name: id } };
       });
       const started = epochNow();
@@ -231,13 +256,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     // The nodes' queues still hold the burst's and the change set's duplicates (events already
     // applied from the log; the emulator hands them out one per receive): the raw run waits
     // for them to drain rather than race them for the cores.
-    const drainStart = Date.now();
-    for (;;) {
-      const queues = (await (await fetch(`${cluster.url}/__local/queues`)).json()) as { visible: number; inFlight: number }[];
-      if (queues.every((queue) => queue.visible === 0 && queue.inFlight === 0)) break;
-      if (Date.now() - drainStart > 300_000) throw new Error('the nodes\' queues did not drain within 300 s');
-      await sleep(200);
-    }
+    await bench.drained();
     const rawAfter = await rawFanOut(clients.sns, clients.sqs, nodeCount, options, 'raw-after');
     // The baseline is the faster of the two raw runs (before and after the cluster's work), so
     // an emulator that slowed down as the run went on cannot flatter the ratios.
@@ -283,8 +302,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
         : {}),
     };
   } finally {
-    await cluster.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 
@@ -402,5 +420,117 @@ async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, opti
   } finally {
     running = false;
     await Promise.all(receivers);
+  }
+}
+
+export interface CallCount {
+  /** The function's construct path; every slave's apply function as `ConfigSync/<each slave>/Apply`, averaged over them. */
+  readonly function: string;
+  readonly operation: string;
+  /** Calls per event of the phase, by one instance of the function (one slave's apply function). */
+  readonly perEvent: number;
+  /** How many such functions the cluster runs (the slaves, for their apply functions; otherwise 1). */
+  readonly functions: number;
+}
+
+/** Calls per event of the whole cluster: every slave's apply function counted. */
+export function clusterCallsPerEvent(counts: readonly CallCount[]): number {
+  return counts.reduce((total, count) => total + count.perEvent * count.functions, 0);
+}
+
+export interface CallPhase {
+  readonly name: 'sequential' | 'burst';
+  readonly events: number;
+  /** Calls per event until every node had applied the phase's last event. */
+  readonly untilApplied: CallCount[];
+  /** The same, once the nodes' queues had drained too (the duplicates of events a node applied from the log). */
+  readonly withDrain: CallCount[];
+  /** Calls per second from the phase's first publish until every node had applied its last event. */
+  readonly callsPerSecond: number;
+  /** Events applied on every node per second over the same span. */
+  readonly eventsPerSecond: number;
+}
+
+/**
+ * Diagnostic, not a goal: the DynamoDB calls each function sends per event, counted by the local
+ * IAM gate (which every function's DynamoDB traffic goes through when it is on), for sequential
+ * publishes and for a burst from four publishers at once. A count does not move with the load
+ * of a shared machine the way a time does, so it shows what a change to the publish or apply path
+ * saves; and DynamoDB Local commits writes one at a time, so calls per event bound the burst
+ * here: events/s at most the emulator's calls/s divided by the calls per event. The gate adds a
+ * hop to every call, so the times of this part are not comparable with the other parts'.
+ */
+const SLAVE_APPLY = 'ConfigSync/<each slave>/Apply';
+
+export async function benchPropagationCalls(nodeCount: number, options: { events: number; burst: number }): Promise<CallPhase[]> {
+  const bench = await startBenchCluster(nodeCount, { iam: true, logName: `bench-calls-${nodeCount}` });
+  const { cluster, slaves, cursors, publish } = bench;
+  const observer = new AppliedObserver(slaves, cursors);
+  const stopObserving = cluster.onLine((line) => observer.line(line));
+  const counts = async (): Promise<Map<string, number>> => {
+    const response = await fetch(`${cluster.url}/__local/dynamo-calls`);
+    if (response.status !== 200) throw new Error(`GET /__local/dynamo-calls answered ${response.status}: ${await response.text()}`);
+    const rows = (await response.json()) as { function: string; operation: string; calls: number }[];
+    const slaveApply = /^ConfigSync\/slave-\d+\/Apply$/;
+    const grouped = new Map<string, number>();
+    for (const row of rows) {
+      const key = `${slaveApply.test(row.function) ? SLAVE_APPLY : row.function}\t${row.operation}`;
+      grouped.set(key, (grouped.get(key) ?? 0) + (slaveApply.test(row.function) ? row.calls / slaves.length : row.calls));
+    }
+    return grouped;
+  };
+  const perEvent = (before: Map<string, number>, after: Map<string, number>, events: number): CallCount[] =>
+    [...after]
+      .map(([key, calls]) => {
+        const [fn = '', operation = ''] = key.split('\t');
+        return { function: fn, operation, perEvent: (calls - (before.get(key) ?? 0)) / events, functions: fn === SLAVE_APPLY ? slaves.length : 1 };
+      })
+      .filter((count) => count.perEvent > 0)
+      .sort((a, b) => a.function.localeCompare(b.function) || a.operation.localeCompare(b.operation));
+  try {
+    // Warm-up, as in the timed part: first deliveries pay module init, the JVM its first passes.
+    for (let i = 0; i < Math.max(options.events, 1); i++) await observer.applied(await publish(), 60_000);
+    await bench.drained();
+    const phases: CallPhase[] = [];
+    const measure = async (name: CallPhase['name'], events: number, run: () => Promise<number>) => {
+      const before = await counts();
+      const started = epochNow();
+      const last = await run();
+      const appliedAt = await observer.applied(last, 120_000);
+      const atApplied = await counts();
+      await bench.drained();
+      const untilApplied = perEvent(before, atApplied, events);
+      const seconds = (appliedAt - started) / 1000;
+      phases.push({
+        name,
+        events,
+        untilApplied,
+        withDrain: perEvent(before, await counts(), events),
+        callsPerSecond: (clusterCallsPerEvent(untilApplied) * events) / seconds,
+        eventsPerSecond: events / seconds,
+      });
+    };
+    await measure('sequential', options.events, async () => {
+      let last = 0;
+      for (let i = 0; i < options.events; i++) {
+        last = await publish();
+        await observer.applied(last, 60_000);
+      }
+      return last;
+    });
+    await measure('burst', options.burst, async () => {
+      let remaining = options.burst;
+      let last = 0;
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (remaining-- > 0) last = Math.max(last, await publish());
+        }),
+      );
+      return last;
+    });
+    return phases;
+  } finally {
+    stopObserving();
+    await bench.stop();
   }
 }

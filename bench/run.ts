@@ -19,9 +19,10 @@
  *    default stack against the stack our functions use, without it (bench/sdk-logging.ts).
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation|sdk|profile|publish-profile|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
+ *   npm run bench -- --only status|bundles|propagation|calls|sdk|profile|publish-profile|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
  *   (profile: config sync's publish and apply paths, then the status profile; status-profile: only that;
- *   publish-profile: a lone publish's AWS calls on its timeline, as PublishEvent runs it)
+ *   publish-profile: a lone publish's AWS calls on its timeline, as PublishEvent runs it;
+ *   calls: DynamoDB calls per event on the propagation path, counted; not in the default run)
  *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
  *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
  */
@@ -42,7 +43,7 @@ import { benchProfile } from './profile';
 import { benchPublishProfile } from './publish-profile';
 import { benchStatusProfile } from './status-profile';
 import { rawConditionalPut } from './raw-write';
-import { benchPropagation } from './propagation';
+import { benchPropagation, benchPropagationCalls, clusterCallsPerEvent, type CallCount } from './propagation';
 import { benchGeoServer } from './geoserver';
 import { benchGeoServerProfile } from './geoserver-profile';
 import { benchSdkLogging } from './sdk-logging';
@@ -255,6 +256,7 @@ async function main(): Promise<void> {
     if (parts.has('status')) await statusFigures(topologyOf());
     if (parts.has('bundles')) await bundleFigures(topologyOf(), scratch);
     if (parts.has('propagation')) await propagationFigures();
+    if (parts.has('calls')) await callFigures();
     if (parts.has('sdk')) await sdkLoggingFigures();
     if (parts.has('profile') || parts.has('publish-profile')) await benchPublishProfile({ requests: Number(args['profile-requests']) });
     if (parts.has('profile')) await benchProfile({ requests: Number(args['profile-requests']) });
@@ -434,6 +436,28 @@ async function bundleFigures(topology: ReturnType<typeof synthesizeTopology>, sc
   console.log(
     `  the baseline's wall time was x${stretch.toFixed(2)} its CPU time (median over the functions; near 1 when a process never waits for a core)${stretch > 1.3 ? ': BUSY MACHINE, the wall ratios above are noisy and pulled toward 1, the CPU ratios are the better guide' : ''}\n`,
   );
+}
+
+/** Diagnostic: DynamoDB calls per event on the propagation path, counted (bench/propagation.ts, `benchPropagationCalls`). */
+async function callFigures(): Promise<void> {
+  const events = Number(args['propagation-events']);
+  const burst = Number(args['propagation-burst']);
+  console.log(
+    `DynamoDB calls per event on the propagation path (diagnostic, counted by the local IAM gate; ${events} sequential events, then a burst of ${burst} from 4 publishers; a slave's apply function averaged over the slaves)`,
+  );
+  const sum = (list: CallCount[]) => list.reduce((total, count) => total + count.perEvent, 0);
+  for (const nodes of (args.nodes ?? '3').split(',').map(Number)) {
+    for (const phase of await benchPropagationCalls(nodes, { events, burst })) {
+      console.log(
+        `  ${nodes} nodes, ${phase.name}: ${clusterCallsPerEvent(phase.untilApplied).toFixed(2)} calls per event in the cluster until applied everywhere, ${clusterCallsPerEvent(phase.withDrain).toFixed(2)} with the queues drained; ${phase.eventsPerSecond.toFixed(1)} events/s applied everywhere while DynamoDB Local took ${phase.callsPerSecond.toFixed(0)} calls/s (through the gate)`,
+      );
+      const byFunction = new Map<string, CallCount[]>();
+      for (const count of phase.withDrain) byFunction.set(count.function, [...(byFunction.get(count.function) ?? []), count]);
+      for (const [fn, list] of byFunction) {
+        console.log(`      ${fn.padEnd(30)} ${sum(list).toFixed(2).padStart(5)}${(list[0]?.functions ?? 1) > 1 ? ` (x${list[0]?.functions})` : '     '}: ${list.map((count) => `${count.operation} ${count.perEvent.toFixed(2)}`).join(', ')}`);
+      }
+    }
+  }
 }
 
 async function propagationFigures(): Promise<void> {

@@ -219,6 +219,18 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
         }
       }
       if (adminPath === '/faults/refuse-writes') return faultAdmin(method, body);
+      // The DynamoDB calls each function has sent, by operation (the propagation bench's `calls` part).
+      if (method === 'GET' && adminPath === '/dynamo-calls') {
+        if (!gate) return { status: 409, body: { code: 'NO_IAM_GATE', message: 'counting DynamoDB calls needs the IAM gate: start without --no-iam' } };
+        const names = new Map([...topology.functions.values()].map((fn) => [fn.logicalId, fn.name]));
+        return {
+          status: 200,
+          body: gate
+            .callCounts()
+            .map((count) => ({ function: names.get(count.functionId) ?? count.functionId, operation: count.operation, calls: count.calls }))
+            .sort((a, b) => a.function.localeCompare(b.function) || a.operation.localeCompare(b.operation)),
+        };
+      }
       return messaging.admin({ method, path: adminPath, body });
     };
 

@@ -28,6 +28,12 @@ export interface DynamoGate {
   clearFaults(): void;
   /** The function an access key belongs to (other local endpoints identify callers by it too). */
   functionOf(accessKey: string): string | undefined;
+  /**
+   * How many calls each function has sent, by operation, since the gate started (refused ones
+   * too): what the propagation bench's `calls` part counts per event, which no load on the
+   * machine changes, where times do.
+   */
+  callCounts(): { readonly functionId: string; readonly operation: string; readonly calls: number }[];
   close(): Promise<void>;
 }
 
@@ -94,6 +100,8 @@ export async function startDynamoGate(
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const functionByKey = new Map([...policies.keys()].map((id) => [`${ACCESS_KEY_PREFIX}${id}`, id]));
   const refusedWrites = new Map<string, Set<string>>();
+  /** `<function id> <operation>` -> calls. */
+  const calls = new Map<string, number>();
 
   const server = createServer((request, response) => {
     void (async () => {
@@ -102,6 +110,8 @@ export async function startDynamoGate(
       const functionId = accessKey === undefined ? undefined : functionByKey.get(accessKey);
       const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1];
       if (functionId !== undefined && operation) {
+        const counted = `${functionId} ${operation}`;
+        calls.set(counted, (calls.get(counted) ?? 0) + 1);
         let parsed: Record<string, unknown> = {};
         try {
           parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
@@ -166,6 +176,11 @@ export async function startDynamoGate(
     },
     clearFaults: () => refusedWrites.clear(),
     functionOf: (accessKey) => functionByKey.get(accessKey),
+    callCounts: () =>
+      [...calls].map(([counted, count]) => {
+        const [functionId = '', operation = ''] = counted.split(' ');
+        return { functionId, operation, calls: count };
+      }),
     close: async () => {
       agent.destroy();
       server.closeAllConnections();

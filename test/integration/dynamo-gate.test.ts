@@ -110,3 +110,24 @@ test('a function with no permissions can do nothing; a caller that is not a func
   const tooling = clientFor(LOCAL_CREDENTIALS.accessKeyId);
   expect((await tooling.send(new GetItemCommand({ TableName: 'gate-other', Key: { id: { S: 'zz' } } }))).Item).toBeUndefined();
 });
+
+test("the gate counts each function's calls by operation, refused ones too, and no caller that is not a function", async () => {
+  const count = (functionId: string, operation: string) =>
+    gate.callCounts().find((row) => row.functionId === functionId && row.operation === operation)?.calls ?? 0;
+  const before = { get: count('Writer', 'GetItem'), put: count('Writer', 'PutItem'), update: count('Writer', 'UpdateItem'), nothing: count('Nothing', 'GetItem') };
+  const writer = clientFor(gate.accessKeyOf('Writer'));
+  await writer.send(new PutItemCommand({ TableName: 'gate-status', Item: item('counted') }));
+  await writer.send(new GetItemCommand({ TableName: 'gate-status', Key: { id: { S: 'counted' } } }));
+  await writer.send(new GetItemCommand({ TableName: 'gate-status', Key: { id: { S: 'counted' } } }));
+  await expect(
+    writer.send(new UpdateItemCommand({ TableName: 'gate-status', Key: { id: { S: 'counted' } }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'shard' }, ExpressionAttributeValues: { ':s': { S: 's9' } } })),
+  ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  await clientFor(LOCAL_CREDENTIALS.accessKeyId).send(new GetItemCommand({ TableName: 'gate-status', Key: { id: { S: 'counted' } } }));
+  expect({ get: count('Writer', 'GetItem'), put: count('Writer', 'PutItem'), update: count('Writer', 'UpdateItem'), nothing: count('Nothing', 'GetItem') }).toEqual({
+    get: before.get + 2,
+    put: before.put + 1,
+    update: before.update + 1,
+    nothing: before.nothing,
+  });
+  expect(gate.callCounts().every((row) => row.functionId === 'Writer' || row.functionId === 'Nothing')).toBe(true);
+});
