@@ -564,19 +564,18 @@ export class DynamoEventLog implements EventLog {
     if (moved >= to) return;
     if (moved >= from && (await this.advanceWatermark(cluster, moved, through)) === true) return forgetChained();
     // The items keyed in the range: usually one (an event, or a change set in one chunk).
-    const keys =
+    const inRange =
       from === to
-        ? [from]
-        : (
-            await this.query({
-              KeyConditionExpression: '#cluster = :cluster AND #sequence BETWEEN :from AND :to',
-              ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence' },
-              ExpressionAttributeValues: { ':cluster': str(cluster), ':from': num(from), ':to': num(to) },
-              ProjectionExpression: '#sequence, unpublished',
-            })
-          )
-            .filter((item) => item.unpublished?.BOOL === true)
-            .map((item) => readNumber(item, 'sequence'));
+        ? undefined
+        : await this.query({
+            KeyConditionExpression: '#cluster = :cluster AND #sequence BETWEEN :from AND :to',
+            ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence' },
+            ExpressionAttributeValues: { ':cluster': str(cluster), ':from': num(from), ':to': num(to) },
+            ProjectionExpression: '#sequence, unpublished',
+          });
+    const keys = inRange ? inRange.filter((item) => item.unpublished?.BOOL === true).map((item) => readNumber(item, 'sequence')) : [from];
+    // Only a range the log holds is remembered for a later mark to move the watermark over.
+    let held = inRange === undefined || inRange.length > 0;
     await Promise.all(
       keys.map(async (key) => {
         try {
@@ -592,9 +591,11 @@ export class DynamoEventLog implements EventLog {
           );
         } catch (error) {
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          held = false;
         }
       }),
     );
+    if (!held) return;
     const marked = this.markedAbove.get(cluster) ?? new Map<number, number>();
     marked.set(from, to);
     // Bounded: a range whose watermark another instance (or the republish schedule) moved is

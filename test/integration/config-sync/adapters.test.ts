@@ -157,6 +157,16 @@ describe('DynamoEventLog', () => {
     await log.markPublished(cluster, 999);
     expect(await log.head(cluster)).toBe(50);
     expect(await log.readRange(cluster, 999, 999)).toEqual([]);
+    // Nor is it remembered: appended later, that sequence is not passed over by the watermark
+    // before it is marked itself.
+    await marker.markPublished(cluster, 18, 50);
+    expect(await watermark()).toBe(50);
+    await marker.markPublished(cluster, 52);
+    expect((await log.append(draft('ws-51'))).sequence).toBe(51);
+    expect((await log.append(draft('ws-52'))).sequence).toBe(52);
+    await marker.markPublished(cluster, 51);
+    expect(await watermark()).toBe(51);
+    expect((await log.listUnpublished(cluster, 5)).map((event) => event.sequence)).toEqual([52]);
   });
 });
 
