@@ -136,6 +136,17 @@ async function startBenchCluster(nodeCount: number, options: { iam: boolean; log
     if (response.status !== 201) throw new Error(`publish answered ${response.status}: ${JSON.stringify(body)}`);
     return body.sequence;
   };
+  /** `count` publishes from four publishers at once, as from a busy master: the highest sequence answered. */
+  const publishBurst = async (count: number): Promise<number> => {
+    let remaining = count;
+    let last = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (remaining-- > 0) last = Math.max(last, await publish());
+      }),
+    );
+    return last;
+  };
   /** Waits until the nodes' queues hold nothing (the duplicates of events already applied from the log). */
   const drained = async (): Promise<void> => {
     const drainStart = Date.now();
@@ -150,7 +161,7 @@ async function startBenchCluster(nodeCount: number, options: { iam: boolean; log
     await cluster.stop();
     rmSync(scratch, { recursive: true, force: true });
   };
-  return { cluster, slaves, storeTable, clients, cursors, publish, drained, stop, nextId: () => counter++ };
+  return { cluster, slaves, clients, cursors, publish, publishBurst, drained, stop, nextId: () => counter++ };
 }
 
 export async function benchPropagation(nodeCount: number, options: { events: number; burst: number; changeSet?: number }): Promise<PropagationFigures> {
@@ -226,13 +237,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
 
     // A burst from several publishers at once, as from a busy master.
     const burstStart = epochNow();
-    let remaining = options.burst;
-    let last = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (remaining-- > 0) last = Math.max(last, await publish());
-      }),
-    );
+    const last = await bench.publishBurst(options.burst);
     const appliedPerSecond = options.burst / (((await observer.applied(last, 120_000)) - burstStart) / 1000);
 
     let changeSetMs: number | undefined;
@@ -451,6 +456,8 @@ export interface CallPhase {
   readonly eventsPerSecond: number;
 }
 
+const SLAVE_APPLY = 'ConfigSync/<each slave>/Apply';
+
 /**
  * Diagnostic, not a goal: the DynamoDB calls each function sends per event, counted by the local
  * IAM gate (which every function's DynamoDB traffic goes through when it is on), for sequential
@@ -460,8 +467,6 @@ export interface CallPhase {
  * here: events/s at most the emulator's calls/s divided by the calls per event. The gate adds a
  * hop to every call, so the times of this part are not comparable with the other parts'.
  */
-const SLAVE_APPLY = 'ConfigSync/<each slave>/Apply';
-
 export async function benchPropagationCalls(nodeCount: number, options: { events: number; burst: number }): Promise<CallPhase[]> {
   const bench = await startBenchCluster(nodeCount, { iam: true, logName: `bench-calls-${nodeCount}` });
   const { cluster, slaves, cursors, publish } = bench;
@@ -474,8 +479,9 @@ export async function benchPropagationCalls(nodeCount: number, options: { events
     const slaveApply = /^ConfigSync\/slave-\d+\/Apply$/;
     const grouped = new Map<string, number>();
     for (const row of rows) {
-      const key = `${slaveApply.test(row.function) ? SLAVE_APPLY : row.function}\t${row.operation}`;
-      grouped.set(key, (grouped.get(key) ?? 0) + (slaveApply.test(row.function) ? row.calls / slaves.length : row.calls));
+      const ofSlave = slaveApply.test(row.function);
+      const key = `${ofSlave ? SLAVE_APPLY : row.function}\t${row.operation}`;
+      grouped.set(key, (grouped.get(key) ?? 0) + (ofSlave ? row.calls / slaves.length : row.calls));
     }
     return grouped;
   };
@@ -518,16 +524,7 @@ export async function benchPropagationCalls(nodeCount: number, options: { events
       }
       return last;
     });
-    await measure('burst', options.burst, async () => {
-      let remaining = options.burst;
-      let last = 0;
-      await Promise.all(
-        Array.from({ length: 4 }, async () => {
-          while (remaining-- > 0) last = Math.max(last, await publish());
-        }),
-      );
-      return last;
-    });
+    await measure('burst', options.burst, () => bench.publishBurst(options.burst));
     return phases;
   } finally {
     stopObserving();
