@@ -1,7 +1,7 @@
 // The config-sync adapters against the real emulators (DynamoDB Local, fauxqs for SNS, SQS and
 // S3), started by this file on free ports with the tables, topic, queues and bucket created
 // through the SDK.
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
@@ -20,7 +20,7 @@ import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
 import type { StoredObject } from '../../../lambdas/config-sync/ports';
 import { publishChange } from '../../../lambdas/config-sync/publish';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
-import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { countedDynamoClient, receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
 
@@ -127,15 +127,7 @@ describe('DynamoEventLog', () => {
     expect(await watermark()).toBe(12);
     // One instance marks 15 and 14 before 13 (concurrent publishers commit and publish out of
     // order): its mark of 13 moves the watermark over both, in one write.
-    const calls: string[] = [];
-    const counted = new DynamoDBClient({ endpoint: aws.emulators.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    counted.middlewareStack.add(
-      (next, context) => async (args) => {
-        calls.push(String(context.commandName).replace(/Command$/, ''));
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
+    const { client: counted, calls } = countedDynamoClient(aws);
     const marker = new DynamoEventLog({ tableName: aws.eventLogTable, client: counted });
     await marker.markPublished(cluster, 15);
     await marker.markPublished(cluster, 14);

@@ -15,7 +15,7 @@ import { IdempotencyKeyTakenError, SequenceRangeAbandonedError } from '../../../
 import type { EventDraft } from '../../../lambdas/config-sync/ports';
 import { publishIdempotently } from '../../../lambdas/config-sync/publish';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
-import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { countedDynamoClient, receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
 
@@ -234,19 +234,7 @@ describe('change sets in the DynamoDB event log', () => {
 });
 
 describe('one-call appends', () => {
-  /** A client of its own that records the name of every command it sends. */
-  const countedClient = () => {
-    const client = new DynamoDBClient({ endpoint: aws.emulators.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    const calls: string[] = [];
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        calls.push(String(context.commandName).replace(/Command$/, ''));
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
-    return { client, calls };
-  };
+  const countedClient = () => countedDynamoClient(aws);
   const head = async (cluster: string) =>
     Number((await aws.dynamo.send(new GetItemCommand({ TableName: aws.eventLogTable, Key: { cluster: { S: cluster }, sequence: { N: '0' } }, ConsistentRead: true }))).Item?.head?.N ?? 0);
 

@@ -158,6 +158,20 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   return arn;
 }
 
+/** A DynamoDB client of its own on the emulators that records the name of every command it sends (`GetItem`, ...). */
+export function countedDynamoClient(aws: EmulatedAws): { client: DynamoDBClient; calls: string[] } {
+  const client = new DynamoDBClient({ endpoint: aws.emulators.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const calls: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  return { client, calls };
+}
+
 /**
  * Receives (and deletes) messages from a queue until `expected` arrived or 15 s passed, as the
  * event source does once a batch succeeded: a FIFO group stays locked while any of its
