@@ -1,7 +1,7 @@
 // Three suites: pure unit tests, CDK template assertions, and integration tests that talk
-// real HTTP to the local cluster (started once for the whole suite by its global setup).
-// `npm test` runs the integration files one at a time (--runInBand): they share one cluster,
-// and the cleanup and reaper tests fire scheduled functions that act on the whole status table.
+// real HTTP to the local cluster (started by its global setup, one per Jest worker: each worker
+// runs its files one at a time against its own cluster, since the cleanup and reaper tests fire
+// scheduled functions that act on the whole status table).
 const transform = { '^.+\\.ts$': 'ts-jest' };
 const setupFiles = ['<rootDir>/test/support/quiet-powertools.ts'];
 
@@ -14,7 +14,7 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
-      setupFiles,
+      setupFiles: [...setupFiles, '<rootDir>/test/integration/worker-cluster.ts'],
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',

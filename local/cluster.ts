@@ -178,10 +178,11 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       const environment = geoserverNode ? { ...base, [CONFIG_SYNC_LOCAL_ENV.geoserverCredentials]: localGeoServerCredentials(geoserverNode) } : base;
       hosts.set(fn.logicalId, new LocalFunctionHost(fn, environment, functionOutput));
     }
+    // Each function starts on its first invocation, as in Lambda: a cluster whose run never
+    // calls a function never loads its bundle.
     stopped.push(async () => {
       await Promise.all([...hosts.values()].map((host) => host.stop()));
     });
-    await Promise.all([...hosts.values()].map((host) => host.ready));
 
     const runSchedule = async (name: string, time = new Date()): Promise<unknown[]> => {
       const schedule = topology.schedules.find((candidate) => candidate.name === name);

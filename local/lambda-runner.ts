@@ -1,6 +1,7 @@
 /**
  * Runs bundled functions the way Lambda does: each in its own isolated environment (a worker
- * thread with its own process.env), module scope initialised once, warm for later invocations,
+ * thread with its own process.env), started on its first invocation (its cold start: module
+ * scope initialised once, before the invocation's timeout starts), warm for later invocations,
  * with the function's timeout enforced.
  */
 import { randomUUID } from 'node:crypto';
@@ -23,68 +24,106 @@ interface Pending {
 }
 
 export class LocalFunctionHost {
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
+  /** The worker once its module scope is initialised; set by the first invocation. */
+  private started: Promise<Worker> | undefined;
+  private stopped = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
-  readonly ready: Promise<void>;
 
   /** `output` receives what the function writes to stdout and stderr (its log lines); by default this process's own. */
-  constructor(readonly fn: LocalFunction, sharedEnvironment: Record<string, string>, output?: Writable) {
-    this.worker = new Worker(path.join(__dirname, 'lambda-worker.cjs'), {
-      workerData: {
-        bundleFile: fn.bundleFile,
-        handlerExport: fn.handlerExport,
-        functionName: fn.logicalId,
-        timeoutMs: fn.timeoutMs,
-        functionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${fn.logicalId}`,
-      },
-      env: {
-        PATH: process.env.PATH ?? '',
-        TZ: 'UTC',
-        AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
-        ...sharedEnvironment,
-        ...fn.environment,
-      },
-      stdout: output !== undefined,
-      stderr: output !== undefined,
-    });
-    if (output) {
-      this.worker.stdout.pipe(output, { end: false });
-      this.worker.stderr.pipe(output, { end: false });
-    }
-    this.ready = new Promise((resolve, reject) => {
-      this.worker.once('message', (message: { ready?: boolean; initError?: string }) => {
-        if (message.initError) reject(new FunctionError(fn.name, `init failed: ${message.initError}`));
-        else resolve();
-      });
-      this.worker.once('error', reject);
-    });
-    this.worker.on('message', (message: { id?: number; result?: unknown; error?: { message: string } }) => {
-      if (message.id === undefined) return;
-      const pending = this.pending.get(message.id);
-      if (!pending) return;
-      this.pending.delete(message.id);
-      clearTimeout(pending.timer);
-      if (message.error) pending.reject(new FunctionError(fn.name, message.error.message));
-      else pending.resolve(message.result);
-    });
-    this.worker.unref();
+  constructor(
+    readonly fn: LocalFunction,
+    private readonly sharedEnvironment: Record<string, string>,
+    private readonly output?: Writable,
+  ) {}
+
+  /** Whether the function has had its cold start (a worker is running it). */
+  get warm(): boolean {
+    return this.worker !== undefined;
   }
 
   invoke<T = unknown>(event: unknown): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new FunctionError(this.fn.name, `timed out after ${this.fn.timeoutMs} ms`));
-      }, this.fn.timeoutMs);
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
-      this.worker.postMessage({ id, event, requestId: randomUUID() });
-    });
+    return this.start().then(
+      (worker) =>
+        new Promise<T>((resolve, reject) => {
+          const id = this.nextId++;
+          const timer = setTimeout(() => {
+            this.pending.delete(id);
+            reject(new FunctionError(this.fn.name, `timed out after ${this.fn.timeoutMs} ms`));
+          }, this.fn.timeoutMs);
+          this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+          worker.postMessage({ id, event, requestId: randomUUID() });
+        }),
+    );
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const pending of this.pending.values()) clearTimeout(pending.timer);
-    await this.worker.terminate();
+    await this.worker?.terminate();
+  }
+
+  /**
+   * The worker, started on first use as Lambda starts an execution environment on a
+   * function's first invocation. An init failure (the bundle throws at import) fails that
+   * invocation and every later one, as Lambda's would keep failing.
+   */
+  private start(): Promise<Worker> {
+    if (this.stopped) return Promise.reject(new FunctionError(this.fn.name, 'the local cluster is stopping'));
+    this.started ??= new Promise<Worker>((resolve, reject) => {
+      const { fn, output } = this;
+      const worker = new Worker(path.join(__dirname, 'lambda-worker.cjs'), {
+        workerData: {
+          bundleFile: fn.bundleFile,
+          handlerExport: fn.handlerExport,
+          functionName: fn.logicalId,
+          timeoutMs: fn.timeoutMs,
+          functionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${fn.logicalId}`,
+        },
+        env: {
+          PATH: process.env.PATH ?? '',
+          TZ: 'UTC',
+          AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
+          ...this.sharedEnvironment,
+          ...fn.environment,
+        },
+        stdout: output !== undefined,
+        stderr: output !== undefined,
+      });
+      this.worker = worker;
+      if (output) {
+        worker.stdout.pipe(output, { end: false });
+        worker.stderr.pipe(output, { end: false });
+      }
+      worker.once('message', (message: { ready?: boolean; initError?: string }) => {
+        if (message.initError) reject(new FunctionError(fn.name, `init failed: ${message.initError}`));
+        else resolve(worker);
+      });
+      worker.once('error', reject);
+      // A worker that dies (an uncaught error in a function's background work) is replaced on
+      // the next invocation, as Lambda replaces a failed execution environment.
+      worker.once('exit', (code) => {
+        if (this.worker !== worker) return;
+        this.worker = undefined;
+        this.started = undefined;
+        for (const [id, pending] of this.pending) {
+          clearTimeout(pending.timer);
+          pending.reject(new FunctionError(fn.name, `its execution environment exited (code ${code})`));
+          this.pending.delete(id);
+        }
+      });
+      worker.on('message', (message: { id?: number; result?: unknown; error?: { message: string } }) => {
+        if (message.id === undefined) return;
+        const pending = this.pending.get(message.id);
+        if (!pending) return;
+        this.pending.delete(message.id);
+        clearTimeout(pending.timer);
+        if (message.error) pending.reject(new FunctionError(fn.name, message.error.message));
+        else pending.resolve(message.result);
+      });
+      worker.unref();
+    });
+    return this.started;
   }
 }

@@ -139,6 +139,8 @@ export async function provisionMessaging(topology: LocalTopology, emulators: Run
 export class QueuePoller {
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Ends the long poll in flight, so a stop does not wait out its second. */
+  private receiving: AbortController | undefined;
   readonly name: string;
   readonly mappingId: string;
   readonly functionId: string;
@@ -174,7 +176,13 @@ export class QueuePoller {
     await this.loop;
   }
 
+  /**
+   * A pause lets the long poll in flight finish (what it receives is delivered); a stop, the
+   * cluster's end, cuts it short (messages it was receiving come back after their visibility
+   * timeout, as after a crash).
+   */
   stop(): Promise<void> {
+    this.receiving?.abort();
     return this.pause();
   }
 
@@ -182,6 +190,7 @@ export class QueuePoller {
     while (this.running) {
       let messages: Message[] = [];
       try {
+        this.receiving = new AbortController();
         const received = await this.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: this.queueUrl,
@@ -190,6 +199,7 @@ export class QueuePoller {
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),
+          { abortSignal: this.receiving.signal },
         );
         messages = received.Messages ?? [];
       } catch (error) {

@@ -1,0 +1,90 @@
+/**
+ * The local runtime's function host (local/lambda-runner.ts): a function's execution
+ * environment starts on its first invocation, as in Lambda, stays warm, and is replaced when it
+ * dies. Each test writes a small CommonJS bundle and runs it in a real worker thread.
+ */
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { FunctionError, LocalFunctionHost } from '../../../local/lambda-runner';
+import type { LocalFunction } from '../../../local/template';
+
+let dir: string;
+const hosts: LocalFunctionHost[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'lambda-runner-'));
+});
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((host) => host.stop()));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A host for a bundle of `source`; the bundle leaves `<name>.loaded` behind when imported. */
+function hostOf(name: string, source: string, timeoutMs = 5_000): { host: LocalFunctionHost; marker: string } {
+  const bundleFile = path.join(dir, `${name}.js`);
+  const marker = path.join(dir, `${name}.loaded`);
+  writeFileSync(bundleFile, `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x');\n${source}`);
+  const fn: LocalFunction = { logicalId: name, name: `Test/${name}`, bundleFile, handlerExport: 'handler', environment: { GREETING: 'hello' }, timeoutMs, policy: [] };
+  const host = new LocalFunctionHost(fn, { SHARED: 'shared' });
+  hosts.push(host);
+  return { host, marker };
+}
+
+test('a function is not loaded until its first invocation, then stays warm with its module scope', async () => {
+  const { host, marker } = hostOf(
+    'counter',
+    `let calls = 0;
+     exports.handler = async (event) => ({ calls: ++calls, echo: event.n, env: process.env.GREETING + ' ' + process.env.SHARED });`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(host.warm).toBe(false);
+  expect(existsSync(marker)).toBe(false);
+
+  const [first, second] = await Promise.all([host.invoke({ n: 1 }), host.invoke({ n: 2 })]);
+  expect(host.warm).toBe(true);
+  expect(existsSync(marker)).toBe(true);
+  // One cold start for both concurrent invocations: one module scope counted both.
+  expect([first, second]).toEqual([
+    { calls: 1, echo: 1, env: 'hello shared' },
+    { calls: 2, echo: 2, env: 'hello shared' },
+  ]);
+  expect(await host.invoke({ n: 3 })).toEqual({ calls: 3, echo: 3, env: 'hello shared' });
+});
+
+test("the cold start does not count against the invocation's timeout", async () => {
+  // Module scope that takes 600 ms, a handler that answers at once, a timeout of 300 ms.
+  const { host } = hostOf('slow-init', `const until = Date.now() + 600; while (Date.now() < until) {}\nexports.handler = async () => 'done';`, 300);
+  expect(await host.invoke({})).toBe('done');
+});
+
+test('a bundle that throws at import fails its invocations with the init error', async () => {
+  const { host } = hostOf('broken', `throw new Error('missing TABLE_NAME');`);
+  await expect(host.invoke({})).rejects.toThrow(/Test\/broken failed: init failed: .*missing TABLE_NAME/);
+  await expect(host.invoke({})).rejects.toThrow(/init failed/);
+});
+
+test('an execution environment that dies fails what it was running and is replaced by the next invocation', async () => {
+  const { host } = hostOf(
+    'dies',
+    `let calls = 0;
+     exports.handler = async (event) => {
+       calls += 1;
+       if (event.die) setTimeout(() => process.exit(3), 10);
+       return event.die ? new Promise(() => {}) : calls;
+     };`,
+  );
+  expect(await host.invoke({})).toBe(1);
+  const dying = host.invoke({ die: true });
+  await expect(dying).rejects.toThrow(FunctionError);
+  await expect(dying).rejects.toThrow(/execution environment exited \(code 3\)/);
+  // A new environment: its module scope starts again.
+  expect(await host.invoke({})).toBe(1);
+});
+
+test('a stopped host refuses invocations instead of starting a function', async () => {
+  const { host, marker } = hostOf('stopped', `exports.handler = async () => 'ran';`);
+  await host.stop();
+  await expect(host.invoke({})).rejects.toThrow(/the local cluster is stopping/);
+  expect(existsSync(marker)).toBe(false);
+});
