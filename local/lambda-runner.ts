@@ -101,9 +101,12 @@ export class LocalFunctionHost {
         else resolve(worker);
       });
       worker.once('error', reject);
-      // A worker that dies (an uncaught error in a function's background work) is replaced on
-      // the next invocation, as Lambda replaces a failed execution environment.
+      // A worker that dies (an uncaught error in a function's background work, or an exit
+      // during its init) is replaced on the next invocation, as Lambda replaces a failed
+      // execution environment. Dying before it was ready fails the invocations waiting for it
+      // (once ready, the rejection changes nothing).
       worker.once('exit', (code) => {
+        reject(new FunctionError(fn.name, `its execution environment exited during its init (code ${code})`));
         if (this.worker !== worker) return;
         this.worker = undefined;
         this.started = undefined;

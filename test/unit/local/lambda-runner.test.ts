@@ -82,6 +82,22 @@ test('an execution environment that dies fails what it was running and is replac
   expect(await host.invoke({})).toBe(1);
 });
 
+test('an execution environment that exits during its init fails the invocation waiting for it, and the next one starts again', async () => {
+  const counter = path.join(dir, 'exits-at-init.count');
+  writeFileSync(counter, '0');
+  // Exits while its module scope runs the first time; the second environment starts normally.
+  const { host } = hostOf(
+    'exits-at-init',
+    `const fs = require('node:fs');
+     const starts = Number(fs.readFileSync(${JSON.stringify(counter)}, 'utf8')) + 1;
+     fs.writeFileSync(${JSON.stringify(counter)}, String(starts));
+     if (starts === 1) process.exit(4);
+     exports.handler = async () => starts;`,
+  );
+  await expect(host.invoke({})).rejects.toThrow(/Test\/exits-at-init failed: its execution environment exited during its init \(code 4\)/);
+  expect(await host.invoke({})).toBe(2);
+});
+
 test('a stopped host refuses invocations instead of starting a function', async () => {
   const { host, marker } = hostOf('stopped', `exports.handler = async () => 'ran';`);
   await host.stop();
