@@ -24,11 +24,6 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }):
     await Promise.all(clusters.map((cluster) => cluster.stop()));
     throw failed.reason;
   }
-  const described: IntegrationCluster[] = clusters.map((cluster) => ({
-    url: cluster.url,
-    tokens: cluster.tokens,
-    dynamo: cluster.emulators.dynamo,
-    aws: cluster.emulators.aws,
-  }));
+  const described: IntegrationCluster[] = clusters.map(({ url, tokens, emulators }) => ({ url, tokens, emulators }));
   process.env[INTEGRATION_CLUSTERS_ENV] = JSON.stringify(described);
 }

@@ -3,14 +3,12 @@
  * CLUSTER_URL, CLUSTER_TOKENS and the emulators' endpoints, read by test/support/cluster-client.ts
  * and the tests. A file that starts a cluster of its own sets them for itself.
  */
+import type { SpawnedCluster } from '../../local/spawn';
+
 export const INTEGRATION_CLUSTERS_ENV = 'INTEGRATION_CLUSTERS';
 
-export interface IntegrationCluster {
-  readonly url: string;
-  readonly tokens: Record<string, string>;
-  readonly dynamo: string;
-  readonly aws: string;
-}
+/** What a test file needs of a cluster global-setup.ts started. */
+export type IntegrationCluster = Pick<SpawnedCluster, 'url' | 'tokens' | 'emulators'>;
 
 const listed = process.env[INTEGRATION_CLUSTERS_ENV];
 if (listed !== undefined) {
@@ -21,7 +19,7 @@ if (listed !== undefined) {
   if (cluster) {
     process.env.CLUSTER_URL = cluster.url;
     process.env.CLUSTER_TOKENS = JSON.stringify(cluster.tokens);
-    process.env.CLUSTER_DYNAMO_ENDPOINT = cluster.dynamo;
-    process.env.CLUSTER_AWS_ENDPOINT = cluster.aws;
+    process.env.CLUSTER_DYNAMO_ENDPOINT = cluster.emulators.dynamo;
+    process.env.CLUSTER_AWS_ENDPOINT = cluster.emulators.aws;
   }
 }
