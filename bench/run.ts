@@ -5,7 +5,9 @@
  * 1. Poll: GET /executions/{id} through the local API vs raw GetItem on the same DynamoDB Local.
  * 2. Write: PUT /executions/{id} (RUNNING progress) through the API vs raw conditional PutItem.
  * 3. Each function's cold import time in fresh Node processes as a ratio to a bare GetItem
- *    handler bundled the same way (goal: at most 1.5x); bundle sizes for information.
+ *    handler bundled the same way (goal: at most 1.5x); bundle sizes for information. Then
+ *    what the extra is made of: the same handler plus one part each (zod and the schemas
+ *    config sync builds at cold start, Powertools, a second SDK client).
  * 4. Configuration propagation for 3, 10 and 30 nodes against the emulator's raw fan-out
  *    (bench/propagation.ts).
  * 5. Every listing shape at 1,000 and at 100,000 stored executions (bench/listing.ts).
@@ -19,8 +21,9 @@
  *    default stack against the stack our functions use, without it (bench/sdk-logging.ts).
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|propagation|calls|sdk|profile|publish-profile|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
- *   (profile: config sync's publish and apply paths, then the status profile; status-profile: only that;
+ *   npm run bench -- --only status|bundles|import-parts|propagation|calls|sdk|profile|publish-profile|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
+ *   (import-parts: the cold-import parts of the bundles figures alone;
+ *   profile: config sync's publish and apply paths, then the status profile; status-profile: only that;
  *   publish-profile: a lone publish's AWS calls on its timeline, as PublishEvent runs it;
  *   calls: DynamoDB calls per event on the propagation path, counted; not in the default run)
  *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
@@ -217,17 +220,21 @@ function coldImportVsBaseline(bundle: { file: string; env: Record<string, string
   return { subjectMs, baselineMs, ratio: subjectMs / baselineMs, cpuRatio, baselineWaiting, loaded: subjectRuns[0]?.loaded ?? [] };
 }
 
-async function baselineBundle(dir: string, external: string[]): Promise<string> {
-  const entry = path.join(dir, 'get-item.ts');
-  writeFileSync(
-    entry,
-    `import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+const BARE_GET_ITEM = `import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 const client = new DynamoDBClient({});
 export const handler = async (event: { id: string }) =>
   client.send(new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: { executionId: { S: event.id } } }));
-`,
-  );
-  const outfile = path.join(dir, 'get-item.js');
+`;
+
+async function baselineBundle(dir: string, external: string[]): Promise<string> {
+  return bundleSource(dir, 'get-item', BARE_GET_ITEM, external);
+}
+
+/** A handler written here, bundled as the functions are (same settings and externals). */
+async function bundleSource(dir: string, name: string, source: string, external: string[]): Promise<string> {
+  const entry = path.join(dir, `${name}.ts`);
+  writeFileSync(entry, source);
+  const outfile = path.join(dir, `${name}.js`);
   await build({
     entryPoints: [entry],
     bundle: true,
@@ -255,6 +262,7 @@ async function main(): Promise<void> {
     const topologyOf = () => (synthesized ??= synthesizeTopology(path.join(scratch, 'cdk.out')));
     if (parts.has('status')) await statusFigures(topologyOf());
     if (parts.has('bundles')) await bundleFigures(topologyOf(), scratch);
+    else if (parts.has('import-parts')) await importPartFigures(topologyOf(), scratch);
     if (parts.has('propagation')) await propagationFigures();
     if (parts.has('calls')) await callFigures();
     if (parts.has('sdk')) await sdkLoggingFigures();
@@ -434,8 +442,59 @@ async function bundleFigures(topology: ReturnType<typeof synthesizeTopology>, sc
   // ratio toward 1 and can print a goal as met that is not.
   const stretch = median(waiting);
   console.log(
-    `  the baseline's wall time was x${stretch.toFixed(2)} its CPU time (median over the functions; near 1 when a process never waits for a core)${stretch > 1.3 ? ': BUSY MACHINE, the wall ratios above are noisy and pulled toward 1, the CPU ratios are the better guide' : ''}\n`,
+    `  the baseline's wall time was x${stretch.toFixed(2)} its CPU time (median over the functions; near 1 when a process never waits for a core)${stretch > 1.3 ? ': BUSY MACHINE, the wall ratios above are noisy and pulled toward 1, the CPU ratios are the better guide' : ''}`,
   );
+  await coldImportParts(scratch, baseline, configSyncEnvironment(topology));
+}
+
+/** The parts of the bundles figures alone (`--only import-parts`), without every function's. */
+async function importPartFigures(topology: ReturnType<typeof synthesizeTopology>, scratch: string): Promise<void> {
+  const baseline = { file: await baselineBundle(scratch, UNUSED_CREDENTIAL_PROVIDERS), env: { TABLE_NAME: 'table' } };
+  console.log(`Cold import in a fresh process, median of ${IMPORT_RUNS} runs alternating with the baseline (a bare GetItem handler)`);
+  await coldImportParts(scratch, baseline, configSyncEnvironment(topology));
+}
+
+/** A config-sync function's environment (the cluster's name and nodes), for parts that read it. */
+function configSyncEnvironment(topology: ReturnType<typeof synthesizeTopology>): Record<string, string> {
+  const fn = [...topology.functions.values()].find((candidate) => candidate.name === 'ConfigSync/ListEvents');
+  if (!fn) throw new Error('The synthesized cluster has no ConfigSync/ListEvents function');
+  return fn.environment;
+}
+
+/**
+ * What a function's cold import adds to the baseline, part by part: the bare GetItem handler
+ * plus one thing each, measured like the functions. It shows which parts of a function the
+ * 1.5x goal leaves room for (half of the baseline's time, in all).
+ */
+async function coldImportParts(scratch: string, baseline: { file: string; env: Record<string, string> }, configSyncEnv: Record<string, string>): Promise<void> {
+  const lambdas = (module: string) => JSON.stringify(path.join(__dirname, '..', 'lambdas', module));
+  const parts: { label: string; source: string }[] = [
+    { label: '+ zod: one object schema', source: `import * as z from 'zod/mini';\nexport const schema = z.object({ id: z.string() });` },
+    {
+      label: "+ config sync's event schemas",
+      source: `import { buildEventSchemas } from ${lambdas('config-sync/events')};\nbuildEventSchemas();`,
+    },
+    {
+      label: '+ cluster membership from the environment',
+      source: `import { membershipFromEnv } from ${lambdas('config-sync/adapters/from-env')};\nexport const membership = membershipFromEnv();`,
+    },
+    {
+      label: '+ both (an event-parsing function)',
+      source: `import { buildEventSchemas } from ${lambdas('config-sync/events')};\nimport { membershipFromEnv } from ${lambdas('config-sync/adapters/from-env')};\nbuildEventSchemas();\nexport const membership = membershipFromEnv();`,
+    },
+    { label: '+ Powertools logger (metrics: on first use)', source: `export { logger, metrics } from ${lambdas('shared/observability')};` },
+    { label: '+ an SNS client (PublishEvent)', source: `import { SNSClient } from '@aws-sdk/client-sns';\nexport const sns = new SNSClient({});` },
+    { label: '+ a Lambda client (SwitchConsumption)', source: `import { LambdaClient } from '@aws-sdk/client-lambda';\nexport const lambda = new LambdaClient({});` },
+  ];
+  console.log('  what the extra is made of: the bare GetItem handler plus one part, each measured the same way');
+  for (const [index, part] of parts.entries()) {
+    const file = await bundleSource(scratch, `part-${index}`, `${BARE_GET_ITEM}${part.source}\n`, UNUSED_CREDENTIAL_PROVIDERS);
+    const { subjectMs, baselineMs, ratio } = coldImportVsBaseline({ file, env: { ...baseline.env, ...configSyncEnv } }, baseline);
+    console.log(
+      `    ${part.label.padEnd(42)} ${(statSync(file).size / 1024).toFixed(1).padStart(6)} KB  ${subjectMs.toFixed(1).padStart(5)} ms vs ${baselineMs.toFixed(1).padStart(5)} ms  ${(subjectMs - baselineMs >= 0 ? '+' : '') + (subjectMs - baselineMs).toFixed(1)} ms  x${ratio.toFixed(2)}`,
+    );
+  }
+  console.log('');
 }
 
 /** Diagnostic: DynamoDB calls per event on the propagation path, counted (bench/propagation.ts, `benchPropagationCalls`). */
