@@ -482,7 +482,7 @@ async function coldImportParts(scratch: string, baseline: { file: string; env: R
       label: '+ both (an event-parsing function)',
       source: `import { buildEventSchemas } from ${lambdas('config-sync/events')};\nimport { membershipFromEnv } from ${lambdas('config-sync/adapters/from-env')};\nbuildEventSchemas();\nexport const membership = membershipFromEnv();`,
     },
-    { label: '+ Powertools logger (metrics: on first use)', source: `export { logger, metrics } from ${lambdas('shared/observability')};` },
+    { label: '+ Powertools logger', source: `export { logger, metrics } from ${lambdas('shared/observability')};` },
     { label: '+ an SNS client (PublishEvent)', source: `import { SNSClient } from '@aws-sdk/client-sns';\nexport const sns = new SNSClient({});` },
     { label: '+ a Lambda client (SwitchConsumption)', source: `import { LambdaClient } from '@aws-sdk/client-lambda';\nexport const lambda = new LambdaClient({});` },
   ];
