@@ -226,10 +226,6 @@ export const handler = async (event: { id: string }) =>
   client.send(new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: { executionId: { S: event.id } } }));
 `;
 
-async function baselineBundle(dir: string, external: string[]): Promise<string> {
-  return bundleSource(dir, 'get-item', BARE_GET_ITEM, external);
-}
-
 /** A handler written here, bundled as the functions are (same settings and externals). */
 async function bundleSource(dir: string, name: string, source: string, external: string[]): Promise<string> {
   const entry = path.join(dir, `${name}.ts`);
@@ -403,10 +399,7 @@ function cpuTimes(): CpuTimes | undefined {
 const COLD_IMPORT_GOAL = 1.5;
 
 async function bundleFigures(topology: ReturnType<typeof synthesizeTopology>, scratch: string): Promise<void> {
-  const statusTable = topology.tables.find((t) => t.logicalId.startsWith('StatusExecutions'))?.tableName ?? 'table';
-  // The baseline is bundled exactly like our functions (same externals), so the ratios show
-  // what our code and its SDK clients add.
-  const baseline = { file: await baselineBundle(scratch, UNUSED_CREDENTIAL_PROVIDERS), env: { TABLE_NAME: statusTable } };
+  const baseline = await coldImportBaseline(topology, scratch);
   const baselineSize = statSync(baseline.file).size;
   console.log(
     `Cold import in a fresh process, median of ${IMPORT_RUNS} runs alternating with the baseline (goal <= ${COLD_IMPORT_GOAL}x, wall time; the CPU-time ratio beside it for information); bundle size for information, with the deferred modules the function requires at cold start (with:, measured) and those it loads on first use (later:)`,
@@ -447,9 +440,19 @@ async function bundleFigures(topology: ReturnType<typeof synthesizeTopology>, sc
   await coldImportParts(scratch, baseline, configSyncEnvironment(topology));
 }
 
+/**
+ * The bare GetItem handler every cold import is compared with, on the cluster's status table.
+ * It is bundled exactly like our functions (same externals), so the ratios show what our code
+ * and its SDK clients add.
+ */
+async function coldImportBaseline(topology: ReturnType<typeof synthesizeTopology>, scratch: string): Promise<{ file: string; env: Record<string, string> }> {
+  const statusTable = topology.tables.find((t) => t.logicalId.startsWith('StatusExecutions'))?.tableName ?? 'table';
+  return { file: await bundleSource(scratch, 'get-item', BARE_GET_ITEM, UNUSED_CREDENTIAL_PROVIDERS), env: { TABLE_NAME: statusTable } };
+}
+
 /** The parts of the bundles figures alone (`--only import-parts`), without every function's. */
 async function importPartFigures(topology: ReturnType<typeof synthesizeTopology>, scratch: string): Promise<void> {
-  const baseline = { file: await baselineBundle(scratch, UNUSED_CREDENTIAL_PROVIDERS), env: { TABLE_NAME: 'table' } };
+  const baseline = await coldImportBaseline(topology, scratch);
   console.log(`Cold import in a fresh process, median of ${IMPORT_RUNS} runs alternating with the baseline (a bare GetItem handler)`);
   await coldImportParts(scratch, baseline, configSyncEnvironment(topology));
 }
@@ -468,20 +471,13 @@ function configSyncEnvironment(topology: ReturnType<typeof synthesizeTopology>):
  */
 async function coldImportParts(scratch: string, baseline: { file: string; env: Record<string, string> }, configSyncEnv: Record<string, string>): Promise<void> {
   const lambdas = (module: string) => JSON.stringify(path.join(__dirname, '..', 'lambdas', module));
+  const eventSchemas = `import { buildEventSchemas } from ${lambdas('config-sync/events')};\nbuildEventSchemas();`;
+  const membership = `import { membershipFromEnv } from ${lambdas('config-sync/adapters/from-env')};\nexport const membership = membershipFromEnv();`;
   const parts: { label: string; source: string }[] = [
     { label: '+ zod: one object schema', source: `import * as z from 'zod/mini';\nexport const schema = z.object({ id: z.string() });` },
-    {
-      label: "+ config sync's event schemas",
-      source: `import { buildEventSchemas } from ${lambdas('config-sync/events')};\nbuildEventSchemas();`,
-    },
-    {
-      label: '+ cluster membership from the environment',
-      source: `import { membershipFromEnv } from ${lambdas('config-sync/adapters/from-env')};\nexport const membership = membershipFromEnv();`,
-    },
-    {
-      label: '+ both (an event-parsing function)',
-      source: `import { buildEventSchemas } from ${lambdas('config-sync/events')};\nimport { membershipFromEnv } from ${lambdas('config-sync/adapters/from-env')};\nbuildEventSchemas();\nexport const membership = membershipFromEnv();`,
-    },
+    { label: "+ config sync's event schemas", source: eventSchemas },
+    { label: '+ cluster membership from the environment', source: membership },
+    { label: '+ both (an event-parsing function)', source: `${eventSchemas}\n${membership}` },
     { label: '+ Powertools logger', source: `export { logger, metrics } from ${lambdas('shared/observability')};` },
     { label: '+ an SNS client (PublishEvent)', source: `import { SNSClient } from '@aws-sdk/client-sns';\nexport const sns = new SNSClient({});` },
     { label: '+ a Lambda client (SwitchConsumption)', source: `import { LambdaClient } from '@aws-sdk/client-lambda';\nexport const lambda = new LambdaClient({});` },
