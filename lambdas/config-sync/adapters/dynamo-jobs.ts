@@ -20,6 +20,7 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
   PutItemCommand,
+  TransactionCanceledException,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { DriftEntry } from '../geoserver/drift';
@@ -30,6 +31,8 @@ import { cancellationCodes, num, optionalString, readString, str, type Item } fr
 export const JOB_LOCK_KEY = '#job';
 const JOB_PREFIX = '#jobs/';
 const jobKey = (id: string) => `${JOB_PREFIX}${id}`;
+/** Starts refused by jobs that had ended when read, before a start gives up (each such refusal means a job ended meanwhile). */
+const START_ATTEMPTS = 5;
 const chunkKey = (id: string, index: number) => `${JOB_PREFIX}${id}/diff/${String(index).padStart(6, '0')}`;
 
 export class DynamoJobStore implements JobStore {
@@ -38,7 +41,26 @@ export class DynamoJobStore implements JobStore {
     private readonly client: DynamoDBClient,
   ) {}
 
+  /**
+   * A refusal names the running job by the lock's image at the refusal itself
+   * (`ReturnValuesOnConditionCheckFailure`), not by a later read of the lock. That job may
+   * still end before it is read: a job's final save releases the lock in the same transaction,
+   * so a job read as final (or gone) no longer holds the node, and the start is tried again.
+   */
   async start(job: Job, now: Date): Promise<StartOutcome> {
+    for (let attempt = 1; ; attempt += 1) {
+      const refusedBy = await this.tryStart(job, now);
+      if (refusedBy === undefined) return { started: true };
+      const active = refusedBy === null ? undefined : await this.read(job.node, refusedBy);
+      if (active && !isFinal(active.state)) return { started: false, active };
+      // The lock and the jobs change together: only jobs that keep ending between a refusal
+      // and its read could come here again and again.
+      if (attempt >= START_ATTEMPTS) throw new Error(`node ${job.node}: the job start was refused ${attempt} times by jobs that had ended when read`);
+    }
+  }
+
+  /** Takes the node's job lock for `job`: `undefined` when taken, else the id of the job that held it (`null`: none named). */
+  private async tryStart(job: Job, now: Date): Promise<string | null | undefined> {
     const scans = job.kind !== 'resync';
     try {
       await this.client.send(
@@ -52,21 +74,19 @@ export class DynamoJobStore implements JobStore {
                 ConditionExpression: 'attribute_not_exists(#active) OR #heartbeat < :stale',
                 ExpressionAttributeNames: { '#active': 'active', '#last': 'last', '#heartbeat': 'heartbeat', ...(scans ? { '#lastScan': 'lastScan' } : {}) },
                 ExpressionAttributeValues: { ':id': str(job.id), ':now': num(now.getTime()), ':stale': num(now.getTime() - STALE_AFTER_MS) },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
             { Put: { TableName: this.tableName, Item: this.jobItem(job), ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } } },
           ],
         }),
       );
-      return { started: true };
+      return undefined;
     } catch (error) {
       const codes = cancellationCodes(error);
       if (codes?.[0] !== 'ConditionalCheckFailed') throw error;
-      const lock = await this.lock(job.node);
-      const activeId = lock ? optionalString(lock, 'active') : undefined;
-      const active = activeId ? await this.read(job.node, activeId) : undefined;
-      if (!active) throw new Error(`node ${job.node} has a running job that cannot be read`);
-      return { started: false, active };
+      const image = (error as TransactionCanceledException).CancellationReasons?.[0]?.Item;
+      return (image ? optionalString(image, 'active') : undefined) ?? null;
     }
   }
 

@@ -1,10 +1,11 @@
 // The config-sync adapters against the real emulators (DynamoDB Local, fauxqs for SNS, SQS and
 // S3), started by this file on free ports with the tables, topic, queues and bucket created
 // through the SDK.
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
+import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoGatewayLease, gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dynamo-gateway-lease';
 import { leaseSerializer } from '../../../lambdas/config-sync/gateway/write-lease';
 import { CURSOR_KEY, DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
@@ -19,6 +20,7 @@ import { objectStorageKey, type ConfigChange, type ObjectType, type PublishedEve
 import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
 import type { StoredObject } from '../../../lambdas/config-sync/ports';
 import { publishChange } from '../../../lambdas/config-sync/publish';
+import { newJob, type Job } from '../../../lambdas/config-sync/jobs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
 import { countedDynamoClient, receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
@@ -497,6 +499,44 @@ describe('large bodies through S3', () => {
     const result = await resyncFrom(applyDeps, { cluster, node: 'new-node' }, 'slave-1');
     expect(result.cursor).toBe(await log.head(cluster));
     expect((await store.readSnapshot('new-node', cluster)).objects).toEqual((await store.readSnapshot('slave-1', cluster)).objects);
+  });
+});
+
+describe('DynamoJobStore', () => {
+  const job = (id: string, node: string) => newJob({ id, node, kind: 'drift', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+  const ended = (running: Job): Job => ({ ...running, state: 'succeeded', finishedAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
+
+  test('one job at a time per node: a second start answers the running job, and starts once it has ended', async () => {
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const first = job('job-one', 'jobs-1');
+    expect(await jobs.start(first, new Date())).toEqual({ started: true });
+    const refused = await jobs.start(job('job-two', 'jobs-1'), new Date());
+    expect(refused).toMatchObject({ started: false, active: { id: 'job-one', state: 'queued' } });
+    expect(await jobs.save(ended(first))).toBe('saved');
+    expect(await jobs.start(job('job-three', 'jobs-1'), new Date())).toEqual({ started: true });
+    expect((await jobs.latest('jobs-1'))?.id).toBe('job-three');
+  });
+
+  test('a start refused by a job that ends before the refusal is looked at starts (it used to fail: "a running job that cannot be read")', async () => {
+    const plain = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const running = job('job-ending', 'jobs-2');
+    expect(await plain.start(running, new Date())).toEqual({ started: true });
+    // The running job's final save lands right after the second start's transaction is refused.
+    let refusals = 0;
+    const racing = Object.create(aws.dynamo) as typeof aws.dynamo;
+    racing.send = (async (command: Parameters<typeof aws.dynamo.send>[0]) => {
+      try {
+        return await aws.dynamo.send(command);
+      } catch (error) {
+        if (command instanceof TransactWriteItemsCommand && refusals++ === 0) expect(await plain.save(ended(running))).toBe('saved');
+        throw error;
+      }
+    }) as typeof aws.dynamo.send;
+    const next = job('job-next', 'jobs-2');
+    expect(await new DynamoJobStore(aws.nodeStoreTable, racing).start(next, new Date())).toEqual({ started: true });
+    expect(refusals).toBe(1);
+    expect(await plain.read('jobs-2', 'job-next')).toMatchObject({ id: 'job-next', state: 'queued' });
+    expect(await plain.start(job('job-after', 'jobs-2'), new Date())).toMatchObject({ started: false, active: { id: 'job-next' } });
   });
 });
 
