@@ -18,6 +18,7 @@ import {
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
 import type { RunningEmulators } from './emulators';
+import { localQueueUrl } from './fauxqs';
 import type { AdminHandler } from './api-server';
 import type { LocalFunctionHost } from './lambda-runner';
 import type { LocalQueue, LocalQueueSource, LocalTopology } from './template';
@@ -63,8 +64,12 @@ export async function provisionMessaging(topology: LocalTopology, emulators: Run
     const attributes: Record<string, string> = { ...queue.attributes };
     const dlq = queue.deadLetterQueueId ? topology.queues.find((q) => q.logicalId === queue.deadLetterQueueId) : undefined;
     if (dlq) attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: queueArn(dlq), maxReceiveCount: queue.maxReceiveCount ?? 3 });
-    const created = await sqs.send(new CreateQueueCommand({ QueueName: queue.queueName, Attributes: attributes }));
-    queueUrls.set(queue.logicalId, created.QueueUrl as string);
+    await sqs.send(new CreateQueueCommand({ QueueName: queue.queueName, Attributes: attributes }));
+    // Not the URL the emulator answers, whose host does not resolve (./fauxqs.ts): the pollers
+    // read the emulator's inspection endpoint at the URL's origin, and without it took every
+    // failed message for one whose visibility the function left alone, so a backoff the
+    // function set (a GeoServer node's, while its GeoServer is down) was cut to a second.
+    queueUrls.set(queue.logicalId, localQueueUrl(emulators.awsEndpoint, queue.queueName));
   }
 
   for (const topic of topology.topics) {

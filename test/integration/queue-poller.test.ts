@@ -10,7 +10,8 @@ import type { SQSEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl } from '../../local/emulators';
 import { startFauxqsServer } from '../../local/fauxqs';
 import type { LocalFunctionHost } from '../../local/lambda-runner';
-import { QueuePoller } from '../../local/messaging';
+import { provisionMessaging, QueuePoller } from '../../local/messaging';
+import type { LocalTopology } from '../../local/template';
 import { findFreePort } from '../../local/ports';
 import type { StartedService } from '../../local/supervisor';
 
@@ -63,4 +64,43 @@ test('a failed message returns when the visibility the function set ends; one it
   expect(second - first).toBeLessThan(8000);
   // Left alone: the local retry delay, not the queue's 30 s.
   expect(third - second).toBeLessThan(4000);
+});
+
+test('the pollers the local cluster provisions keep the backoff a function set too (their queue URLs reach the emulator)', async () => {
+  const name = 'provisioned-backoff.fifo';
+  const topology: LocalTopology = {
+    tables: [],
+    functions: new Map(),
+    routes: [],
+    schedules: [],
+    topics: [],
+    queues: [{ logicalId: 'Queue', queueName: name, fifo: true, attributes: { FifoQueue: 'true', VisibilityTimeout: '30' } }],
+    subscriptions: [],
+    queueSources: [{ logicalId: 'Mapping', queueId: 'Queue', functionId: 'Backoff', batchSize: 10, reportBatchItemFailures: true }],
+    buckets: [],
+  };
+  const messaging = await provisionMessaging(topology, { dynamoEndpoint: 'unused', awsEndpoint: fauxqs.endpoint, fauxqsMode: 'child', stop: async () => undefined });
+  const [described] = ((await messaging.admin({ method: 'GET', path: '/queues' } as never)) as { body: { url: string }[] }).body;
+  const queueUrl = described!.url;
+  await sqs.send(new SendMessageCommand({ QueueUrl: localQueueUrl(fauxqs.endpoint, name), MessageBody: 'event', MessageGroupId: 'cluster', MessageDeduplicationId: 'event-1' }));
+  const deliveries: number[] = [];
+  // As the apply function while its GeoServer is down: the first delivery fails with a 4 s backoff of its own.
+  const invoke = async (event: SQSEvent) => {
+    deliveries.push(Date.now());
+    const [record] = event.Records;
+    if (deliveries.length === 1) {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record!.receiptHandle, VisibilityTimeout: 4 }));
+    }
+    return { batchItemFailures: deliveries.length < 2 ? [{ itemIdentifier: record!.messageId }] : [] };
+  };
+  await messaging.start(new Map([['Backoff', { fn: { name: 'Backoff' }, invoke } as unknown as LocalFunctionHost]]));
+  try {
+    const deadline = Date.now() + 20_000;
+    while (deliveries.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  } finally {
+    await messaging.stop();
+  }
+  expect(deliveries).toHaveLength(2);
+  const [first, second] = deliveries as [number, number];
+  expect(second - first).toBeGreaterThanOrEqual(3900);
 });
