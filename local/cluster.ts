@@ -165,6 +165,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     if (options.functionLogFile) {
       mkdirSync(path.dirname(options.functionLogFile), { recursive: true });
       const output = createWriteStream(options.functionLogFile, { flags: 'a' });
+      // Every started function pipes its stdout and stderr here, four listeners of each kind per
+      // pipe: past a few functions Node warned of a leak on every start, which it is not.
+      output.setMaxListeners(0);
       functionOutput = output;
       stopped.push(() => new Promise<void>((resolve) => output.end(resolve)));
     }
