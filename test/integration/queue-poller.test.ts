@@ -30,33 +30,45 @@ afterAll(async () => {
   await fauxqs?.stop();
 });
 
-test('a failed message returns when the visibility the function set ends; one it left alone after the local retry delay', async () => {
-  const name = 'poller-backoff.fifo';
-  await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', VisibilityTimeout: '30' } }));
-  const queueUrl = localQueueUrl(fauxqs.endpoint, name);
-  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'event', MessageGroupId: 'cluster', MessageDeduplicationId: 'event-1' }));
-
+/**
+ * The function under the poller: it fails its first delivery with a 4 s backoff of its own (as
+ * the apply function does while its GeoServer is down), fails the later ones without one, and
+ * takes delivery number `takes`. `deliveries`: when each came.
+ */
+function backingOff(queueUrl: string, takes: number): { deliveries: number[]; host: LocalFunctionHost } {
   const deliveries: number[] = [];
-  // The function: fails the first delivery with a 4 s backoff of its own, fails the second
-  // without one, and takes the third.
   const invoke = async (event: SQSEvent) => {
     deliveries.push(Date.now());
     const [record] = event.Records;
     if (deliveries.length === 1) {
       await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record!.receiptHandle, VisibilityTimeout: 4 }));
     }
-    return { batchItemFailures: deliveries.length < 3 ? [{ itemIdentifier: record!.messageId }] : [] };
+    return { batchItemFailures: deliveries.length < takes ? [{ itemIdentifier: record!.messageId }] : [] };
   };
-  const host = { fn: { name: 'Backoff' }, invoke } as unknown as LocalFunctionHost;
+  return { deliveries, host: { fn: { name: 'Backoff' }, invoke } as unknown as LocalFunctionHost };
+}
+
+/** Waits until the function took its delivery (20 s at most), then stops the polling. */
+async function untilTaken(deliveries: readonly number[], takes: number, stop: () => Promise<void>): Promise<void> {
+  try {
+    const deadline = Date.now() + 20_000;
+    while (deliveries.length < takes && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  } finally {
+    await stop();
+  }
+}
+
+test('a failed message returns when the visibility the function set ends; one it left alone after the local retry delay', async () => {
+  const name = 'poller-backoff.fifo';
+  await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', VisibilityTimeout: '30' } }));
+  const queueUrl = localQueueUrl(fauxqs.endpoint, name);
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'event', MessageGroupId: 'cluster', MessageDeduplicationId: 'event-1' }));
+
+  const { deliveries, host } = backingOff(queueUrl, 3);
   const source = { logicalId: 'Mapping', queueId: 'Queue', functionId: 'Backoff', batchSize: 10, reportBatchItemFailures: true };
   const poller = new QueuePoller(sqs, source, queueUrl, `arn:aws:sqs:${LOCAL_REGION}:000000000000:${name}`, host);
   poller.start();
-  try {
-    const deadline = Date.now() + 20_000;
-    while (deliveries.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  } finally {
-    await poller.stop();
-  }
+  await untilTaken(deliveries, 3, () => poller.stop());
   expect(deliveries).toHaveLength(3);
   const [first, second, third] = deliveries as [number, number, number];
   // The function's 4 s, not the poller's 1 s (a receive waits up to 1 s more).
@@ -80,26 +92,13 @@ test('the pollers the local cluster provisions keep the backoff a function set t
     buckets: [],
   };
   const messaging = await provisionMessaging(topology, { dynamoEndpoint: 'unused', awsEndpoint: fauxqs.endpoint, fauxqsMode: 'child', stop: async () => undefined });
+  // The queue URL the local cluster hands out, as its functions and pollers get it.
   const [described] = ((await messaging.admin({ method: 'GET', path: '/queues' } as never)) as { body: { url: string }[] }).body;
   const queueUrl = described!.url;
-  await sqs.send(new SendMessageCommand({ QueueUrl: localQueueUrl(fauxqs.endpoint, name), MessageBody: 'event', MessageGroupId: 'cluster', MessageDeduplicationId: 'event-1' }));
-  const deliveries: number[] = [];
-  // As the apply function while its GeoServer is down: the first delivery fails with a 4 s backoff of its own.
-  const invoke = async (event: SQSEvent) => {
-    deliveries.push(Date.now());
-    const [record] = event.Records;
-    if (deliveries.length === 1) {
-      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record!.receiptHandle, VisibilityTimeout: 4 }));
-    }
-    return { batchItemFailures: deliveries.length < 2 ? [{ itemIdentifier: record!.messageId }] : [] };
-  };
-  await messaging.start(new Map([['Backoff', { fn: { name: 'Backoff' }, invoke } as unknown as LocalFunctionHost]]));
-  try {
-    const deadline = Date.now() + 20_000;
-    while (deliveries.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  } finally {
-    await messaging.stop();
-  }
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'event', MessageGroupId: 'cluster', MessageDeduplicationId: 'event-1' }));
+  const { deliveries, host } = backingOff(queueUrl, 2);
+  await messaging.start(new Map([['Backoff', host]]));
+  await untilTaken(deliveries, 2, () => messaging.stop());
   expect(deliveries).toHaveLength(2);
   const [first, second] = deliveries as [number, number];
   expect(second - first).toBeGreaterThanOrEqual(3900);
