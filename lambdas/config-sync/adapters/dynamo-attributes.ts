@@ -42,3 +42,9 @@ export function cancellationCodes(error: unknown): string[] | undefined {
   if (!(error instanceof TransactionCanceledException)) return undefined;
   return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
 }
+
+/** The item a cancelled transaction's item `index` refused (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`), if it returned one. */
+export function cancellationItem(error: unknown, index: number): Item | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  return error.CancellationReasons?.[index]?.Item;
+}

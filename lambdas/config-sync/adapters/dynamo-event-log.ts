@@ -46,7 +46,6 @@ import {
   GetItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
-  TransactionCanceledException,
   UpdateItemCommand,
   paginateQuery,
   type QueryCommandInput,
@@ -61,7 +60,7 @@ import type { AppendGuard, EventDraft, EventLog, HoleClosing, IdempotencyClaim, 
 import { NodePausedError } from '../pause';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 import { pauseItemKey } from './dynamo-node-pauses';
-import { cancellationCodes, num, optionalNumber, optionalString, readNumber, readString, str, type Item } from './dynamo-attributes';
+import { cancellationCodes, cancellationItem, num, optionalNumber, optionalString, readNumber, readString, str, type Item } from './dynamo-attributes';
 
 /** Sort key of the head item. Events start at 1. */
 export const HEAD_SEQUENCE = 0;
@@ -201,7 +200,7 @@ export class DynamoEventLog implements EventLog {
         await this.voidRun(cluster, first, last).catch(() => undefined);
       }
       if (claimRefused) {
-        const image = (error as TransactionCanceledException).CancellationReasons?.[items.length - 1]?.Item;
+        const image = cancellationItem(error, items.length - 1);
         throw new IdempotencyKeyTakenError(image ? toRecord(image) : await this.readClaim(cluster, claim));
       }
       if (rangeVoided) throw new SequenceRangeAbandonedError(first, last);
@@ -259,17 +258,17 @@ export class DynamoEventLog implements EventLog {
     } catch (error) {
       const codes = cancellationCodes(error);
       if (codes === undefined) throw error;
-      const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
       if (guard && guardIndex >= 0 && codes[guardIndex] === 'ConditionalCheckFailed') {
-        const image = reasons[guardIndex]?.Item;
+        const image = cancellationItem(error, guardIndex);
         const state = image?.since?.S && image.by?.S ? { since: image.since.S, by: image.by.S } : await guard.pauses.read(guard.unlessPaused);
         if (state) throw new NodePausedError(guard.unlessPaused, state);
       }
       if (claim && claimIndex >= 0 && codes[claimIndex] === 'ConditionalCheckFailed') {
-        const image = reasons[claimIndex]?.Item;
+        const image = cancellationItem(error, claimIndex);
         throw new IdempotencyKeyTakenError(image ? toRecord(image) : await this.readClaim(cluster, claim));
       }
-      const current = reasons[0]?.Item ? optionalNumber(reasons[0].Item, 'head') : undefined;
+      const headImage = cancellationItem(error, 0);
+      const current = headImage ? optionalNumber(headImage, 'head') : undefined;
       if (current !== undefined) this.knownHeads.set(cluster, current);
       this.lastGuessMissed = true;
       return undefined;

@@ -20,13 +20,12 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
   PutItemCommand,
-  TransactionCanceledException,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { DriftEntry } from '../geoserver/drift';
 import { isFinal, jobExpiry, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
 import { NODE_STORE_TABLE } from '../tables';
-import { cancellationCodes, num, optionalString, readString, str, type Item } from './dynamo-attributes';
+import { cancellationCodes, cancellationItem, num, optionalString, readString, str, type Item } from './dynamo-attributes';
 
 export const JOB_LOCK_KEY = '#job';
 const JOB_PREFIX = '#jobs/';
@@ -85,7 +84,7 @@ export class DynamoJobStore implements JobStore {
     } catch (error) {
       const codes = cancellationCodes(error);
       if (codes?.[0] !== 'ConditionalCheckFailed') throw error;
-      const image = (error as TransactionCanceledException).CancellationReasons?.[0]?.Item;
+      const image = cancellationItem(error, 0);
       return (image ? optionalString(image, 'active') : undefined) ?? null;
     }
   }
