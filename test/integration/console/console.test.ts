@@ -103,6 +103,12 @@ describe('the console at /console', () => {
     await page.click('#token-save');
     await page.locator('tr[data-node="slave-1"] button[data-action=redrive]').click();
     await expectMessage(/redrive slave-1 refused: 403/);
+    // The panels, refreshed every second or two with the refused token, say so beside their
+    // titles and leave the answer to the operator's action in place.
+    await expectText('#executions-updated', /^not refreshed: 40[13] /);
+    await expectText('#events-updated', /^not refreshed: 40[13] /);
+    await page.waitForTimeout(2_500);
+    expect(await page.locator('#message').textContent()).toMatch(/^redrive slave-1 refused: 403/);
 
     await page.fill('#token', tokenOf('slave-1'));
     await page.click('#token-save');
@@ -132,9 +138,13 @@ async function expectAttribute(id: string, value: string): Promise<void> {
 }
 
 async function expectMessage(pattern: RegExp): Promise<void> {
+  await expectText('#message', pattern);
+}
+
+async function expectText(selector: string, pattern: RegExp): Promise<void> {
   await page.waitForFunction(
-    (source) => new RegExp(source).test((globalThis as unknown as { document: Doc }).document.querySelector('#message')?.textContent ?? ''),
-    pattern.source,
+    ([where, source]) => new RegExp(source).test((globalThis as unknown as { document: Doc }).document.querySelector(where)?.textContent ?? ''),
+    [selector, pattern.source] as const,
     { timeout: 10_000 },
   );
 }
