@@ -87,7 +87,10 @@ const HEADERS: Record<string, Json> = {
     description: 'Finished jobs may be kept for a while; active ones must be revalidated (cheap, with If-None-Match)',
     schema: { type: 'string' },
   },
-  RetryAfter: { description: 'Seconds until the next poll is worth making; only while the job is active', schema: { type: 'integer' } },
+  RetryAfter: {
+    description: "Seconds until the request is worth making again: an active job's next poll, or the retry an error answer asks for",
+    schema: { type: 'integer' },
+  },
   Location: { description: 'The URL of what was created (a job)', schema: { type: 'string' } },
   XClusterReplicated: {
     description:
@@ -188,6 +191,11 @@ class SchemaSet {
         // zod writes a nullable reference as `nullable` beside `allOf: [$ref]`, but OpenAPI 3.0.3
         // gives `nullable` no effect without `type` (and validators refuse it): say "it, or null".
         return rewrite({ ...rest, anyOf: [allOf[0], { type: 'object', nullable: true, enum: [null] }] });
+      }
+      if (nullable === true && Array.isArray(rest.enum) && !rest.enum.includes(null)) {
+        // OpenAPI 3.0.3: a value must also be in `enum`, so a nullable enum lists null itself
+        // (zod writes `nullable` beside the values alone, which validators read as "never null").
+        return rewrite({ ...(value as Record<string, unknown>), enum: [...rest.enum, null] });
       }
       return Object.fromEntries(
         Object.entries(value)

@@ -949,7 +949,7 @@ export interface components {
         ETag: string;
         /** @description Finished jobs may be kept for a while; active ones must be revalidated (cheap, with If-None-Match) */
         CacheControl: string;
-        /** @description Seconds until the next poll is worth making; only while the job is active */
+        /** @description Seconds until the request is worth making again: an active job's next poll, or the retry an error answer asks for */
         RetryAfter: number;
         /** @description The URL of what was created (a job) */
         Location: string;
@@ -2063,9 +2063,10 @@ export interface operations {
                     } | components["schemas"]["Error"];
                 };
             };
-            /** @description The publishing node is paused (NODE_PAUSED, with `pausedSince` and `pausedBy`): resume it first; or a request with the same Idempotency-Key is still running: retry */
+            /** @description The publishing node is paused (NODE_PAUSED, with `pausedSince` and `pausedBy`): resume it first; or a request with the same Idempotency-Key committed its `sequence` and has not answered yet (IDEMPOTENT_REQUEST_IN_PROGRESS): send it again after `Retry-After`, to get its answer */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2090,9 +2091,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The Idempotency-Key was used with another body */
+            /** @description The Idempotency-Key was used with another body (IDEMPOTENCY_KEY_REUSED, with the `sequence` it committed) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The sequences given to this request were closed as void before its write arrived (SEQUENCES_ABANDONED, with `first` and `last`): nothing was stored; send it again after `Retry-After` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -516,13 +516,24 @@ export const CONFIG_SYNC_API = {
       },
       400: errorResponse('Invalid change (INVALID_REQUEST, `field` names the first offending member) or malformed JSON (INVALID_JSON)'),
       403: errorResponse('The calling node is a pure slave (PURE_SLAVE) or is not a member of the cluster (FORBIDDEN); nothing is published'),
-      409: errorResponse(
-        'The publishing node is paused (NODE_PAUSED, with `pausedSince` and `pausedBy`): resume it first; or a request ' +
-          'with the same Idempotency-Key is still running: retry',
-      ),
+      409: {
+        ...errorResponse(
+          'The publishing node is paused (NODE_PAUSED, with `pausedSince` and `pausedBy`): resume it first; or a request ' +
+            'with the same Idempotency-Key committed its `sequence` and has not answered yet (IDEMPOTENT_REQUEST_IN_PROGRESS): ' +
+            'send it again after `Retry-After`, to get its answer',
+        ),
+        headers: ['RetryAfter'],
+      },
       413: errorResponse(`One change larger than 1 MiB, or a change set larger than ${MAX_CHANGE_SET_BYTES} bytes`),
       415: errorResponse('Body is not JSON'),
-      422: errorResponse('The Idempotency-Key was used with another body'),
+      422: errorResponse('The Idempotency-Key was used with another body (IDEMPOTENCY_KEY_REUSED, with the `sequence` it committed)'),
+      503: {
+        ...errorResponse(
+          'The sequences given to this request were closed as void before its write arrived (SEQUENCES_ABANDONED, with ' +
+            '`first` and `last`): nothing was stored; send it again after `Retry-After`',
+        ),
+        headers: ['RetryAfter'],
+      },
     },
   },
   listConfigEvents: {

@@ -158,6 +158,7 @@ export class IdempotentRequestInProgressError extends AppError {
       `The request with Idempotency-Key ${key} committed sequence ${sequence} and is still finishing; retry in a second`,
       'Idempotency-Key',
       { sequence },
+      1,
     );
   }
 }
@@ -175,6 +176,7 @@ export class SequenceRangeAbandonedError extends AppError {
       `Sequences ${first}..${last} were given up as void before this change was written; nothing was stored, send it again`,
       undefined,
       { first, last },
+      1,
     );
   }
 }

@@ -11,6 +11,8 @@ export class AppError extends Error {
     readonly field?: string,
     /** Extra data a client can act on, e.g. the current status after a refused write. */
     readonly details?: Record<string, unknown>,
+    /** Seconds after which the same request may succeed: answered as `Retry-After`. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = new.target.name;

@@ -93,12 +93,16 @@ export function pathParam(event: HttpEvent, name: string): string {
 export function errorResponse(error: unknown): HttpResult {
   if (error instanceof AppError) {
     // Details first: they may never overwrite the code and message a client keys on.
-    return json(error.status, {
-      ...error.details,
-      code: error.code,
-      message: error.message,
-      ...(error.field ? { field: error.field } : {}),
-    });
+    return json(
+      error.status,
+      {
+        ...error.details,
+        code: error.code,
+        message: error.message,
+        ...(error.field ? { field: error.field } : {}),
+      },
+      error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) },
+    );
   }
   // Unknown failures are logged with their stack and answered without internals.
   logUnhandled(error);

@@ -15,7 +15,8 @@ import addFormats from 'ajv-formats';
 import * as z from 'zod/mini';
 import { ANY_METHODS, buildOpenApiDocument, routeOperations, servedManifests } from '../../api/openapi';
 import { CHANGE_SET_EXAMPLE, CONFIG_CHANGE_EXAMPLES, configChangeSetSchema } from '../../lambdas/config-sync/api';
-import { OBJECT_TYPES, configChangeSchema, parseConfigChange } from '../../lambdas/config-sync/events';
+import { OBJECT_TYPES, configChangeSchema, parseConfigChange, type DeliveredEvent } from '../../lambdas/config-sync/events';
+import { summarize } from '../../lambdas/config-sync/event-log-view';
 import { parsePublishRequest } from '../../lambdas/config-sync/publish';
 import { routesOf } from '../../lambdas/shared/manifest';
 import { AppError } from '../../lambdas/shared/errors';
@@ -214,6 +215,16 @@ describe('the document agrees with the handlers validation', () => {
     const validate = ajv.getSchema('doc#/components/schemas/ConfigChange');
     expect(validate).toBeDefined();
     expect(validate!(body)).toBe(z.safeParse(configChangeSchema(), body).success);
+  });
+
+  it.each([
+    ['an event', { sequence: 7, cluster: 'geo', origin: 'master-1', publishedAt: '2026-01-01T00:00:00.000Z', kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } }],
+    ['a voided sequence', { sequence: 8, cluster: 'geo', origin: 'log', publishedAt: '2026-01-01T00:00:00.000Z', voided: true }],
+    ['an unreadable event', { sequence: 9, cluster: 'geo', origin: 'master-1', publishedAt: '2026-01-01T00:00:00.000Z', unreadable: true, reason: 'properties: too deep' }],
+  ] as const)('EventSummary accepts what GET /config/events answers for %s', (_label, event) => {
+    const validate = ajv.getSchema('doc#/components/schemas/EventSummary');
+    expect(validate).toBeDefined();
+    expect(validate!(summarize(event as unknown as DeliveredEvent))).toBe(true);
   });
 
   it.each([

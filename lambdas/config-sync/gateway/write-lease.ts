@@ -89,7 +89,7 @@ export type IntentRecovery = (pending: readonly WriteIntent[]) => Promise<readon
 export class GatewayBusyError extends AppError {
   constructor(
     readonly waitedMs: number,
-    readonly retryAfterSeconds: number,
+    retryAfterSeconds: number,
     heldUntil: number,
   ) {
     super(
@@ -99,6 +99,7 @@ export class GatewayBusyError extends AppError {
         `(writes are applied one at a time, in order); retry after ${retryAfterSeconds} s. The lease ends at ${new Date(heldUntil).toISOString()} at the latest.`,
       undefined,
       { retryAfterSeconds },
+      retryAfterSeconds,
     );
   }
 }

@@ -156,8 +156,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
   } catch (error) {
     if (error instanceof GatewayBusyError) {
       logger.warn('geoserver gateway write refused: write lease busy', { method, path, waitedMs: error.waitedMs });
-      const result = errorResponse(error);
-      return { ...result, headers: { ...result.headers, 'retry-after': String(error.retryAfterSeconds) } };
+      return errorResponse(error);
     }
     if (error instanceof UpstreamUnavailableError) {
       logger.error('geoserver gateway call failed', { method, path, error: error.message });

@@ -9,6 +9,8 @@ import {
 } from '../../../lambdas/shared/http';
 import { logger } from '../../../lambdas/shared/observability';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
+import { IdempotentRequestInProgressError, SequenceRangeAbandonedError } from '../../../lambdas/config-sync/errors';
+import { GatewayBusyError } from '../../../lambdas/config-sync/gateway/write-lease';
 
 function event(overrides: { headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean } = {}): HttpEvent {
   return {
@@ -180,6 +182,19 @@ describe('errorResponse', () => {
     const result = errorResponse(new ConflictError('INVALID_TRANSITION', 'no', { from: 'SUCCEEDED', to: 'RUNNING' }));
     expect(result.statusCode).toBe(409);
     expect(JSON.parse(result.body!)).toEqual({ code: 'INVALID_TRANSITION', message: 'no', from: 'SUCCEEDED', to: 'RUNNING' });
+  });
+
+  it('answers Retry-After when the error says when to send the request again', () => {
+    const inProgress = errorResponse(new IdempotentRequestInProgressError('k1', 7));
+    expect(inProgress.statusCode).toBe(409);
+    expect(inProgress.headers).toEqual({ 'content-type': 'application/json', 'retry-after': '1' });
+    expect(JSON.parse(inProgress.body!)).toMatchObject({ code: 'IDEMPOTENT_REQUEST_IN_PROGRESS', sequence: 7, field: 'Idempotency-Key' });
+    const abandoned = errorResponse(new SequenceRangeAbandonedError(3, 5));
+    expect(abandoned.statusCode).toBe(503);
+    expect(abandoned.headers?.['retry-after']).toBe('1');
+    const busy = errorResponse(new GatewayBusyError(5000, 3, Date.now() + 3000));
+    expect(busy.headers?.['retry-after']).toBe('3');
+    expect(JSON.parse(busy.body!)).toMatchObject({ code: 'GATEWAY_BUSY', retryAfterSeconds: 3 });
   });
 
   it('answers an unknown error with a 500 that does not leak its message, and logs it', () => {
