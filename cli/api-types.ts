@@ -739,7 +739,7 @@ export interface components {
             /** @enum {string} */
             role: "master" | "slave" | "both";
             lastAppliedSequence: number;
-            /** @description Events in the log the node has not applied yet */
+            /** @description Sequences after the node's cursor up to the log's last event: what it has yet to apply (voids and never-written sequences at the log's end, which hold nothing, are not counted) */
             lag: number;
             /** @description Messages waiting in its queue; null for a pure master */
             queueDepth: number | null;

@@ -156,7 +156,7 @@ export const nodeStateSchema = z.object({
   name: z.string(),
   role: z.enum(NODE_ROLES),
   lastAppliedSequence: count(),
-  lag: described(count(), 'Events in the log the node has not applied yet'),
+  lag: described(count(), "Sequences after the node's cursor up to the log's last event: what it has yet to apply (voids and never-written sequences at the log's end, which hold nothing, are not counted)"),
   queueDepth: described(z.nullable(count()), 'Messages waiting in its queue; null for a pure master'),
   deadLetterDepth: described(z.nullable(count()), 'Messages it could not read as events (redrive them); null for a pure master'),
   failing: z.optional(

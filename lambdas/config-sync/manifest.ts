@@ -106,7 +106,8 @@ export const CONFIG_SYNC_MANIFEST = {
     entry: 'config-sync/handlers/list-nodes.ts',
     environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.geoserverNodes],
     grants: [
-      { on: 'eventLog', actions: ddb('GetItem') },
+      // Query: the last event, when a node is behind the head (lag.ts).
+      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
       // Query: the node's parking records.
       { on: 'nodeStore', actions: ddb('GetItem', 'Query') },
       { on: 'queues', actions: ['sqs:GetQueueAttributes'] },
@@ -215,7 +216,8 @@ export const CONFIG_SYNC_MANIFEST = {
     entry: 'config-sync/handlers/measure-lag.ts',
     environment: COMMON,
     grants: [
-      { on: 'eventLog', actions: ddb('GetItem') },
+      // Query: the last event, when a node is behind the head (lag.ts).
+      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
       { on: 'nodeStore', actions: ddb('GetItem'), scope: 'allNodes' },
     ],
     schedule: { setting: 'lagSchedule', description: "Records every node's lag behind the event log as a metric, for the lag alarms" },

@@ -359,6 +359,13 @@ export interface EventLog {
   readRange(cluster: string, from: number, to: number): Promise<DeliveredEvent[]>;
   /** The highest sequence of the cluster, 0 when the log is empty. */
   head(cluster: string): Promise<number>;
+  /**
+   * The highest sequence up to `head` that holds an event (readable or not), 0 when none does:
+   * the sequences above it are voids or allocated and never written, with nothing for a node to
+   * apply. A node whose cursor is there has applied everything; it moves past them with the next
+   * event. What a node's lag counts to.
+   */
+  lastEvent(cluster: string, head: number): Promise<number>;
   /** Marks the events `from..to` (default: `from` alone) published. */
   markPublished(cluster: string, from: number, to?: number): Promise<void>;
   /** The oldest events not yet marked published, ascending, at most `limit`. */

@@ -182,7 +182,7 @@ describe('dashboard', () => {
 });
 
 describe('the lag measure', () => {
-  it('runs every minute and may only read the log head and node cursors', () => {
+  it('runs every minute and may only read the log (its head, and its last event when a node is behind) and node cursors', () => {
     const fn = logicalIdsOf(synth.json, 'AWS::Lambda::Function').find((id) => id.includes('MeasureLag'))!;
     synth.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -191,7 +191,7 @@ describe('the lag measure', () => {
     const actions = statementsOf(synth.json, fn)
       .flatMap(actionsOfStatement)
       .filter((action) => !action.startsWith('logs:') && !XRAY_ACTIONS.includes(action));
-    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
+    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:GetItem']);
   });
 });
 

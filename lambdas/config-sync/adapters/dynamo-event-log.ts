@@ -76,8 +76,10 @@ const MAX_TRANSACTION_BYTES = 3_900_000;
 const VOID_BATCH = 100;
 /** Between attempts of a commit that met a conflicting transaction or throttling. */
 const COMMIT_BACKOFF: Backoff = { baseMs: 10, capMs: 200 };
-/** Log items per page of the search for unpublished events. */
+/** Log items per page of the search for unpublished events (and for the last event). */
 const UNPUBLISHED_PAGE = 100;
+/** Void items `lastEvent` reads past before it answers the head: two abandoned change sets' worth. */
+const LAST_EVENT_SEARCH = 2_000;
 
 export interface DynamoEventLogOptions {
   readonly tableName: string;
@@ -532,6 +534,40 @@ export class DynamoEventLog implements EventLog {
   async head(cluster: string): Promise<number> {
     const item = await this.headItem(cluster);
     return item ? (optionalNumber(item, 'head') ?? 0) : 0;
+  }
+
+  /**
+   * Reads down from `head`, keys and markers only, past void items to the first written one.
+   * Unwritten sequences have no item, so they are passed over by the query itself. Voids at the
+   * end of the log are one per sequence, at most a change set's range per abandoned publisher:
+   * past `LAST_EVENT_SEARCH` of them the answer is `head` (as if each were still to apply).
+   */
+  async lastEvent(cluster: string, head: number): Promise<number> {
+    if (head < 1) return 0;
+    let examined = 0;
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          ConsistentRead: true,
+          KeyConditionExpression: '#cluster = :cluster AND #sequence BETWEEN :first AND :head',
+          ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence', '#last': 'last', '#voided': 'voided' },
+          ExpressionAttributeValues: { ':cluster': str(cluster), ':first': num(1), ':head': num(head) },
+          ProjectionExpression: '#sequence, #last, #voided',
+          ScanIndexForward: false,
+          Limit: UNPUBLISHED_PAGE,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.voided?.BOOL === true) continue;
+        return Math.min(head, optionalNumber(item, 'last') ?? readNumber(item, 'sequence'));
+      }
+      examined += page.Items?.length ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined && examined < LAST_EVENT_SEARCH);
+    return start === undefined ? 0 : head;
   }
 
   async markPublished(cluster: string, from: number, to = from): Promise<void> {

@@ -379,6 +379,15 @@ export class MemoryEventLog implements EventLog {
     return this.log(cluster).events.length - 1;
   }
 
+  async lastEvent(cluster: string, head: number): Promise<number> {
+    const { events } = this.log(cluster);
+    for (let sequence = Math.min(head, events.length - 1); sequence >= 1; sequence -= 1) {
+      const event = events[sequence];
+      if (event && !('voided' in event)) return sequence;
+    }
+    return 0;
+  }
+
   async markPublished(cluster: string, from: number, to = from): Promise<void> {
     for (let sequence = from; sequence <= to; sequence += 1) this.log(cluster).unpublished.delete(sequence);
   }

@@ -34,6 +34,7 @@ import {
 } from '../adapters/from-env';
 import { initialStatus } from '../geoserver/status';
 import { jobView, resyncHoldView } from '../jobs';
+import { lagCounter } from '../lag';
 // Every listing reads the queues' depths: the SQS client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
 
@@ -50,6 +51,7 @@ export const handler = httpHandler(async () => {
   // The head first: a cursor read after it can only be closer, so lag is never negative
   // for a node that is in fact current.
   const head = await log.head(membership.cluster);
+  const lagOf = lagCounter(log, membership.cluster, head);
   const nodes = await Promise.all(
     membership.nodes.map(async ({ name, role }) => {
       const url = Object.hasOwn(geoservers, name) ? geoservers[name] : undefined;
@@ -67,7 +69,7 @@ export const handler = httpHandler(async () => {
         name,
         role,
         lastAppliedSequence: cursor,
-        lag: Math.max(0, head - cursor),
+        lag: await lagOf(cursor),
         queueDepth: depths?.queueDepth ?? null,
         deadLetterDepth: depths?.deadLetterDepth ?? null,
         failing: failing ?? null,

@@ -7,6 +7,7 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { addNodeMetric, instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { eventLogFromEnv, membershipFromEnv, nodeStoreFromEnv } from '../adapters/from-env';
+import { lagCounter } from '../lag';
 
 // Records each node's lag on every run: the buffer is created at cold start.
 metrics.prepare();
@@ -18,8 +19,9 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
   // The head first, as GET /nodes does: a cursor read after it is never ahead of it. The
   // stored cursor, so a node held by a resync shows the lag it has until the resync catches up.
   const head = await log.head(membership.cluster);
-  const cursors = await Promise.all(membership.nodes.map(async (node) => [node.name, (await store.readProgress(node.name)).cursor] as const));
-  const lag = Object.fromEntries(cursors.map(([node, cursor]) => [node, Math.max(0, head - cursor)]));
+  const lagOf = lagCounter(log, membership.cluster, head);
+  const lags = await Promise.all(membership.nodes.map(async (node) => [node.name, await lagOf((await store.readProgress(node.name)).cursor)] as const));
+  const lag = Object.fromEntries(lags);
   for (const [node, value] of Object.entries(lag)) addNodeMetric(METRIC.lag, node, MetricUnit.Count, value);
   logger.info('lag measured', { head, lag });
   return { head, lag };

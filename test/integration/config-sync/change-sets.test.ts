@@ -141,6 +141,29 @@ describe('change sets in the DynamoDB event log', () => {
     expect(result.applied.map((step) => step.effect)).toEqual(['created', 'void', 'void', 'void', 'void', 'void', 'created']);
   });
 
+  test("the last event: past unwritten and void sequences at the log's end, to a chunk's last event", async () => {
+    const cluster = 'last-event';
+    let clock = 2_000_000;
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo, holeGraceMs: 5_000, now: () => clock });
+    expect(await log.lastEvent(cluster, 0)).toBe(0);
+    await log.append(draft(cluster, 'a'));
+    const set = await log.appendAll(Array.from({ length: 6 }, (_, i) => draft(cluster, `set${i}`, 100_000)));
+    expect(set.map((event) => event.sequence)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(await log.lastEvent(cluster, 7)).toBe(7);
+    // A head read before the last item is asked with it: nothing above it counts.
+    expect(await log.lastEvent(cluster, 4)).toBe(4);
+    // Allocated, never written: the head moves, the last event does not.
+    await allocateAndDie(cluster, 150, clock);
+    expect(await log.head(cluster)).toBe(157);
+    expect(await log.lastEvent(cluster, 157)).toBe(7);
+    // Closed as void (150 void items, more than a page of the search): still 7.
+    clock += 10_000;
+    expect(await log.closeHoles(cluster, 1, 157)).toEqual({ voided: 150, waiting: 0 });
+    expect(await log.lastEvent(cluster, 157)).toBe(7);
+    const next = await log.append(draft(cluster, 'b'));
+    expect(await log.lastEvent(cluster, next.sequence)).toBe(158);
+  });
+
   test('an applier waits for a young hole and goes on once its grace period has passed', async () => {
     const cluster = 'young-hole';
     const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo, holeGraceMs: 400 });

@@ -127,6 +127,7 @@ interface RecordedEvent {
 /** Every event published in a cluster, and the store they must produce when applied in sequence order. */
 export class ExpectedStore {
   private readonly events = new Map<number, RecordedEvent>();
+  private readonly voids = new Set<number>();
 
   record(change: Change, answer: PublishAnswer): void {
     if (this.events.has(answer.sequence)) throw new Error(`sequence ${answer.sequence} was given twice`);
@@ -138,14 +139,21 @@ export class ExpectedStore {
     });
   }
 
+  /** A sequence the log holds as void (a publisher that lost an Idempotency-Key race gave it up). */
+  recordVoid(sequence: number): void {
+    if (this.events.has(sequence) || this.voids.has(sequence)) throw new Error(`sequence ${sequence} was given twice`);
+    this.voids.add(sequence);
+  }
+
   get head(): number {
-    return Math.max(0, ...this.events.keys());
+    return Math.max(0, ...this.events.keys(), ...this.voids);
   }
 
   /** type/id -> object, after every recorded event in sequence order (which must have no gap). */
   objects(): Map<string, CatalogObject> {
     const objects = new Map<string, CatalogObject>();
     for (let sequence = 1; sequence <= this.head; sequence += 1) {
+      if (this.voids.has(sequence)) continue;
       const event = this.events.get(sequence);
       if (!event) throw new Error(`sequence ${sequence} is missing from what the publishes returned (the log has a gap)`);
       const { change } = event;

@@ -524,6 +524,46 @@ test('Idempotency-Key: a retry with the same key and body gets the original answ
   expect(fresh.status).toBe(201);
   cluster.expected.record({ ...change, properties: { name: 'idempotent', v: 2 } }, fresh.body);
   expect(fresh.body.sequence).toBe(headBefore + 2);
+
+  // The same request sent several times at once, before any answer (a client that retries on a
+  // short timeout): one commits; each other one gets its answer replayed or, while the first is
+  // still finishing, a 409 naming the committed sequence with Retry-After. One event in all: a
+  // loser that had been given a sequence before it met the key leaves that sequence void.
+  const racing = { ...change, properties: { name: 'idempotent', v: 3 } };
+  const raced = await Promise.all(Array.from({ length: 4 }, () => send(JSON.stringify(racing), `${key}-3`)));
+  const committed = raced.filter((answer) => answer.status === 201 && answer.headers.get('idempotent-replayed') === null);
+  expect(committed).toHaveLength(1);
+  const sequence = committed[0]!.body.sequence;
+  cluster.expected.record(racing, committed[0]!.body);
+  for (const answer of raced.filter((other) => other !== committed[0])) {
+    if (answer.status === 201) {
+      expect(answer.headers.get('idempotent-replayed')).toBe('true');
+      expect(answer.text).toBe(committed[0]!.text);
+    } else {
+      expect(answer.status).toBe(409);
+      expect(answer.body).toMatchObject({ code: 'IDEMPOTENT_REQUEST_IN_PROGRESS', sequence });
+      expect(answer.headers.get('retry-after')).toBe('1');
+    }
+  }
+  const listed = await cluster.api('GET', `/config/events?since=${headBefore + 2}&limit=10`, { node: MASTER });
+  expect(listed.status).toBe(200);
+  const events = listed.body.events as { sequence: number; voided?: true }[];
+  expect(events.filter((event) => !event.voided).map((event) => event.sequence)).toEqual([sequence]);
+  for (const event of events) if (event.voided) cluster.expected.recordVoid(event.sequence);
+  expect(events.map((event) => event.sequence)).toEqual(Array.from({ length: events.length }, (_, index) => headBefore + 3 + index));
+  // Voids at the log's end hold nothing to apply: the nodes show no lag once they have the event.
+  const running = cluster.nodes.map((node) => node.name).filter((name) => !cluster.paused.has(name));
+  await cluster.waitForNodes(`${running.join(', ')} applied ${sequence} with no lag`, (answer) =>
+    running.every((name) => {
+      const node = answer.nodes.find((candidate) => candidate.name === name);
+      return node !== undefined && node.lastAppliedSequence >= sequence && node.lag === 0;
+    }),
+  );
+  // The next change takes every node past the voids, to the head.
+  const after = { ...change, properties: { name: 'idempotent', v: 4 } };
+  const next = await send(JSON.stringify(after), `${key}-4`);
+  expect(next.status).toBe(201);
+  cluster.expected.record(after, next.body);
   await cluster.waitConverged();
   await expectSameStore('slave-1');
 });
