@@ -544,11 +544,10 @@ export class DynamoEventLog implements EventLog {
    */
   async lastEvent(cluster: string, head: number): Promise<number> {
     if (head < 1) return 0;
-    let examined = 0;
-    let start: Item | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
+    const { items, next } = await queryAll(
+      paginateQuery(
+        { client: this.client },
+        {
           TableName: this.options.tableName,
           ConsistentRead: true,
           KeyConditionExpression: '#cluster = :cluster AND #sequence BETWEEN :first AND :head',
@@ -557,17 +556,16 @@ export class DynamoEventLog implements EventLog {
           ProjectionExpression: '#sequence, #last, #voided',
           ScanIndexForward: false,
           Limit: UNPUBLISHED_PAGE,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (item.voided?.BOOL === true) continue;
-        return Math.min(head, optionalNumber(item, 'last') ?? readNumber(item, 'sequence'));
-      }
-      examined += page.Items?.length ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined && examined < LAST_EVENT_SEARCH);
-    return start === undefined ? 0 : head;
+        },
+      ),
+      {
+        keep: (item) => item.voided?.BOOL !== true,
+        enough: (written, pages) => written.length > 0 || pages * UNPUBLISHED_PAGE >= LAST_EVENT_SEARCH,
+      },
+    );
+    const [last] = items;
+    if (last) return Math.min(head, optionalNumber(last, 'last') ?? readNumber(last, 'sequence'));
+    return next === undefined ? 0 : head;
   }
 
   async markPublished(cluster: string, from: number, to = from): Promise<void> {
