@@ -6,7 +6,8 @@
  * `npm start`, node-tokens.json; --node picks whose token, by default the first master).
  *
  * Exit codes: 0 done; 1 the API refused or failed (its error is printed); 2 bad usage;
- * 3 the API could not be reached; 4 `watch` saw the execution fail or be dismissed.
+ * 3 the API could not be reached; 4 `watch` saw the execution fail or be dismissed, or a job
+ * waited for (resync, drift, reconcile, capture, `job --wait`) failed or left objects unfixed.
  *
  * `token issue|revoke` is the one command that does not go through the API: tokens are minted
  * and revoked in the credentials table with the operator's own AWS credentials, as
@@ -26,7 +27,10 @@ import { createClusterClient, type ClusterApi } from './client';
 type NodeState = components['schemas']['NodeState'];
 type ExecutionStatus = components['schemas']['ExecutionStatus'];
 type EventSummary = components['schemas']['EventSummary'];
+type NodeJob = components['schemas']['NodeJob'];
+type DriftEntry = components['schemas']['DriftEntry'];
 
+/** `executionFailed`: a watched execution failed or was dismissed, or a waited-for job failed. */
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, executionFailed: 4 } as const;
 
 class CliError extends Error {
@@ -47,6 +51,10 @@ Commands:
   resume <node>                 restart it
   redrive <node>                move the node's dead-lettered events back to its queue
   resync <node> [--source N]    rebuild the node's store from a master's snapshot and the log
+  drift <node>                  compare the node's GeoServer with its store; list what differs
+  reconcile <node>              make the node's GeoServer match its store again
+  capture <node>                publish what was changed on a master's GeoServer behind the cluster
+  job <node> <id> [--wait]      a node job's state and progress (resync, drift, reconcile, capture)
   executions list [--phase P] [--process NAME] [--node N] [--limit N]
   executions get <id>
   executions reindex            key statuses stored before a listing index existed (after an upgrade)
@@ -63,12 +71,26 @@ Options (every command):
   --json         machine-readable output
   --help         this help, or a command's: geocluster <command> --help
 
-Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watched execution failed.`,
+Jobs (resync of a consuming node, drift, reconcile, capture) run in the background: the command waits for
+the job to end (--detach: print its id and return; Ctrl-C stops the waiting, not the job).
+
+Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watched execution or job failed.`,
   nodes: 'Usage: geocluster nodes [--json]\n  Every node of the cluster with its role, applied sequence (cursor), lag, queue and dead-letter depth, and whether it is paused.',
   pause: 'Usage: geocluster pause <node> [--json]\n  Stops the node consuming its queue (which keeps every event) and refuses its publishes. Needs the node\'s own or a master\'s token.',
   resume: 'Usage: geocluster resume <node> [--json]\n  Restarts a paused node: its queue delivers what accumulated, in order.',
   redrive: 'Usage: geocluster redrive <node> [--json]\n  Moves the node\'s dead-lettered events back to its queue (fix their cause first).',
-  resync: 'Usage: geocluster resync <node> [--source NODE] [--json]\n  Rebuilds the node\'s store from a snapshot of a master (or --source) plus the log after it.',
+  resync:
+    'Usage: geocluster resync <node> [--source NODE] [--detach] [--json]\n  Rebuilds the node\'s store from a snapshot of a master (or --source) plus the log after it.\n' +
+    '  For a consuming node a background job: waits for it to end (exit 4 if it failed).',
+  drift:
+    'Usage: geocluster drift <node> [--detach] [--interval MS] [--json]\n  Checks the node\'s GeoServer against its store (a background job) and lists the differences:\n' +
+    '  missing (in the store, not in the GeoServer), extra (the reverse), different (with the properties that differ).\n  Then `geocluster reconcile <node>` repairs a slave\'s GeoServer; `geocluster capture <master>` publishes a master\'s.',
+  reconcile:
+    'Usage: geocluster reconcile <node> [--detach] [--interval MS] [--json]\n  Makes the node\'s GeoServer match its store: creates what is missing, removes what is extra, rewrites what differs.\n' +
+    '  Exit 4 if the job failed or could not fix every object (each failure is listed).',
+  capture:
+    'Usage: geocluster capture <node> [--detach] [--interval MS] [--json]\n  Publishes to every node what was changed on the master\'s GeoServer without the cluster (its web UI, say).',
+  job: 'Usage: geocluster job <node> <id> [--wait] [--interval MS] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends (exit 4 if it failed).',
   executions:
     'Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n       geocluster executions get <id> [--json]\n' +
     '       geocluster executions reindex [--json]\n  One pass over the status table that keys the statuses stored before a listing index existed (or under another\n' +
@@ -116,6 +138,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         table: { type: 'string' },
         endpoint: { type: 'string' },
         region: { type: 'string' },
+        detach: { type: 'boolean', default: false },
+        wait: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -163,13 +187,29 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         // within the requests that ask for it (202 while it runs, 200 once done): ask again.
         let data = await resync();
         while (!('sequence' in data) && data.job.state === 'running') data = await resync();
-        print(
-          'sequence' in data
-            ? `${node} resynced from ${data.source}: at sequence ${data.sequence} (snapshot ${data.snapshotSequence}, ${data.appliedFromLog} from the log)`
-            : `${node}: resync from ${data.source} started as job ${data.job.id} (${data.job.state}); follow it in geocluster nodes`,
-          data,
-        );
-        return EXIT.ok;
+        if ('sequence' in data) {
+          print(`${node} resynced from ${data.source}: at sequence ${data.sequence} (snapshot ${data.snapshotSequence}, ${data.appliedFromLog} from the log)`, data);
+          return EXIT.ok;
+        }
+        if (values.detach) {
+          print(`${node}: resync from ${data.source} started as job ${data.job.id} (${data.job.state}); follow it: geocluster job ${node} ${data.job.id} --wait`, data);
+          return EXIT.ok;
+        }
+        const job = await waitForJob(client, node, data.job, values, io);
+        print(describeJob(job), { ...data, job });
+        return job.state === 'succeeded' ? EXIT.ok : EXIT.executionFailed;
+      }
+      case 'drift':
+      case 'reconcile':
+      case 'capture':
+        return await startNodeJob(client, command, required(rest[0], command, '<node>'), values, io, print);
+      case 'job': {
+        const node = required(rest[0], command, '<node>');
+        const id = required(rest[1], command, '<id>');
+        const { job } = await call(client.GET('/nodes/{node}/jobs/{id}', { params: { path: { node, id } } }));
+        const shown = values.wait ? await waitForJob(client, node, job, values, io) : job;
+        print(describeJob(shown), { job: shown });
+        return shown.state === 'failed' ? EXIT.executionFailed : EXIT.ok;
       }
       case 'executions':
         return await executions(client, rest, values, io, print);
@@ -353,8 +393,7 @@ export function progressBar(progress: number, width = 30): string {
 }
 
 async function watch(client: ClusterApi, executionId: string, values: { interval?: string; json?: boolean }, io: CliIo): Promise<number> {
-  const intervalMs = values.interval === undefined ? 1000 : Number(values.interval);
-  if (!Number.isInteger(intervalMs) || intervalMs < 50 || intervalMs > 60_000) throw new CliError('--interval must be a whole number of milliseconds from 50 to 60000', EXIT.usage);
+  const intervalMs = intervalOf(values);
   let last = '';
   for (;;) {
     const status = await call(client.GET('/executions/{executionId}', { params: { path: { executionId } } }));
@@ -373,6 +412,99 @@ async function watch(client: ClusterApi, executionId: string, values: { interval
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+const JOB_ROUTES = { drift: '/nodes/{node}/drift', reconcile: '/nodes/{node}/reconcile', capture: '/nodes/{node}/capture' } as const;
+
+/**
+ * `drift`, `reconcile`, `capture`: starts the node's job and (unless --detach) waits for it to
+ * end; a drift check then prints every difference it found, paged through GET /nodes/{node}/drift.
+ */
+async function startNodeJob(
+  client: ClusterApi,
+  kind: keyof typeof JOB_ROUTES,
+  node: string,
+  values: { detach?: boolean; interval?: string; json?: boolean },
+  io: CliIo,
+  print: (human: string, data: unknown) => void,
+): Promise<number> {
+  const started = await call(client.POST(JOB_ROUTES[kind], { params: { path: { node } } }));
+  if (values.detach) {
+    print(`${node}: ${kind} job ${started.job.id} ${started.job.state}; follow it: geocluster job ${node} ${started.job.id} --wait`, started);
+    return EXIT.ok;
+  }
+  const job = await waitForJob(client, node, started.job, values, io);
+  if (kind !== 'drift' || job.state !== 'succeeded') {
+    print(describeJob(job), { job });
+    return job.state === 'succeeded' && job.failures.length === 0 ? EXIT.ok : EXIT.executionFailed;
+  }
+  const differences: DriftEntry[] = [];
+  let after: number | undefined;
+  do {
+    const page = await call(client.GET('/nodes/{node}/drift', { params: { path: { node }, query: { limit: 1000, ...(after === undefined ? {} : { after }) } } }));
+    // The report is the node's latest job's: another started meanwhile would have replaced it.
+    if (page.job.id !== job.id) throw new CliError(`job ${page.job.id} (${page.job.kind}) started on ${node} meanwhile and replaced this check's report: run drift again`, EXIT.refused);
+    differences.push(...page.differences);
+    after = page.next === undefined ? undefined : Number(page.next);
+  } while (after !== undefined);
+  print(driftReport(node, job, differences), { job, differences });
+  return EXIT.ok;
+}
+
+/** The differences of a drift check, one per line, or the news that there are none. */
+export function driftReport(node: string, job: NodeJob, differences: readonly DriftEntry[]): string {
+  const compared = job.progress.compared === undefined ? '' : ` (${job.progress.compared} objects compared)`;
+  if (differences.length === 0) return `${node}: no drift: its GeoServer matches its store${compared}`;
+  const counts = (['missing', 'extra', 'different'] as const).map((kind) => `${differences.filter((entry) => entry.kind === kind).length} ${kind}`).join(', ');
+  const rows = differences.map((entry) => [entry.kind, entry.type, entry.id, entry.kind === 'different' ? (entry.properties ?? []).join(', ') : entry.store ? `store ${entry.store}` : '']);
+  return `${node}: ${differences.length} difference(s): ${counts}${compared}\n${table(['KIND', 'TYPE', 'ID', 'DETAIL'], rows)}`;
+}
+
+/** One line of a job's state and progress, then one per failed object. */
+export function describeJob(job: NodeJob): string {
+  // A resync touches a GeoServer only for a node that has one (it ends with a reconcile): its
+  // GeoServer counters are shown only then, beside the objects it copied.
+  const geoServerWork = job.kind !== 'resync' || (job.progress.restCalls ?? 0) > 0;
+  const progress = Object.entries(job.progress)
+    .filter(([key, value]) => value !== undefined && value !== null && (geoServerWork || key === 'copied'))
+    .map(([key, value]) => `${key} ${String(value)}`)
+    .join(', ');
+  const outcome = job.resync ? `; store at sequence ${job.resync.cursor} (snapshot ${job.resync.snapshotSequence}, ${job.resync.appliedFromLog} from the log)` : '';
+  const lines = [
+    `${job.node}: ${job.kind} job ${job.id} ${job.state}${job.state === 'running' || job.state === 'queued' ? ` (${job.phase})` : ''}${progress ? `: ${progress}` : ''}${outcome}`,
+    job.error ? `  error: ${job.error}` : undefined,
+    ...job.failures.map((failure) => `  failed: ${failure.type ?? '?'}/${failure.id ?? '?'}: ${failure.message ?? ''}`.trimEnd()),
+  ];
+  return lines.filter((line): line is string => line !== undefined).join('\n');
+}
+
+/**
+ * Polls the job until it has ended. On a terminal, its phase and progress are redrawn on stderr
+ * as they change (stdout keeps the result alone); Ctrl-C stops the waiting, not the job.
+ */
+async function waitForJob(client: ClusterApi, node: string, job: NodeJob, values: { interval?: string }, io: CliIo): Promise<NodeJob> {
+  const intervalMs = intervalOf(values);
+  let current = job;
+  let last = '';
+  for (;;) {
+    if (current.state === 'succeeded' || current.state === 'failed') {
+      if (io.tty && last !== '') io.err('');
+      return current;
+    }
+    if (io.tty) {
+      const line = describeJob(current).split('\n')[0] as string;
+      if (line !== last) io.err(`${last === '' ? `waiting for ${current.kind} job ${current.id} on ${node} (Ctrl-C stops waiting, not the job)\n` : ''}${line}`);
+      last = line;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    current = (await call(client.GET('/nodes/{node}/jobs/{id}', { params: { path: { node, id: job.id } } }))).job;
+  }
+}
+
+function intervalOf(values: { interval?: string }): number {
+  const intervalMs = values.interval === undefined ? 1000 : Number(values.interval);
+  if (!Number.isInteger(intervalMs) || intervalMs < 50 || intervalMs > 60_000) throw new CliError('--interval must be a whole number of milliseconds from 50 to 60000', EXIT.usage);
+  return intervalMs;
 }
 
 async function config(

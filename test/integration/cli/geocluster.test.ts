@@ -243,6 +243,7 @@ describe('geocluster', () => {
     expect(redrive.stdout).toMatch(/^slave-2: \d+ event\(s\) moved back to the queue/);
     const resync = await geocluster(['resync', 'slave-2', '--json']);
     expect(resync.code).toBe(0);
-    expect(JSON.parse(resync.stdout)).toMatchObject({ node: 'slave-2', source: 'master-1' });
+    // A consuming node's resync is a background job: the CLI waits until it has ended.
+    expect(JSON.parse(resync.stdout)).toMatchObject({ node: 'slave-2', source: 'master-1', job: { kind: 'resync', state: 'succeeded' } });
   });
 });

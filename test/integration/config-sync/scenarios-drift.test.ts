@@ -16,6 +16,9 @@
  * - A reconcile whose invocation dies midway resumes from its checkpoint; the issue's
  *   20,000-object catalog is reconciled by one job, in slices.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dynamo-gateway-lease';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
@@ -23,6 +26,7 @@ import type { StoredObject } from '../../../lambdas/config-sync/ports';
 import { seedObjects, writeStoredObjects } from '../../support/seed-catalog';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { sleep, SyncCluster } from './scenario-support';
+import { runCli } from '../../../cli/main';
 
 jest.setTimeout(180_000);
 
@@ -31,9 +35,12 @@ const SLAVES = ['gs-1', 'gs-2'];
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 
 let cluster: SyncCluster;
+/** An empty directory for the CLI (no .local/ of a running npm start to read). */
+let cliDir: string;
 const geoservers = new Map<string, GeoServerStandIn>();
 
 beforeAll(async () => {
+  cliDir = mkdtempSync(path.join(tmpdir(), 'geocluster-drift-'));
   for (const node of [MASTER, ...SLAVES]) geoservers.set(node, await startGeoServerStandIn());
   cluster = await SyncCluster.start(
     'drift',
@@ -47,6 +54,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  rmSync(cliDir, { recursive: true, force: true });
   await cluster?.stop();
   for (const geoserver of geoservers.values()) {
     expect(geoserver.violations).toEqual([]);
@@ -214,6 +222,53 @@ test("changes made in the master's web UI are found by its drift check, and a ca
   expect((await cluster.api('GET', '/nodes')).body.head).toBe(headBefore + 8);
   for (const slave of SLAVES) expect({ slave, catalog: snapshot(geoservers.get(slave)!) }).toEqual({ slave, catalog: snapshot(master) });
   for (const node of [MASTER, ...SLAVES]) expect({ node, drift: await drift(node) }).toEqual({ node, drift: NO_DRIFT });
+});
+
+/** The operator CLI in this process, against this cluster, as a master: its exit code and output. */
+async function geocluster(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, {
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    tty: false,
+    env: { GEOCLUSTER_URL: cluster.spawned.url, GEOCLUSTER_TOKEN: cluster.spawned.tokens[MASTER] },
+    cwd: cliDir,
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+test('the operator CLI: drift lists the differences, reconcile repairs them, a detached job is followed by id', async () => {
+  const gs2 = geoservers.get('gs-2')!;
+  await write(gs2.restUrl, 'DELETE', '/workspaces/ui/datastores/shapes/featuretypes/points?recurse=true');
+  await write(gs2.restUrl, 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/parcels', { featureType: { title: 'edited by hand' } });
+
+  const found = await geocluster(['drift', 'gs-2', '--interval', '200']);
+  expect({ code: found.code, err: found.err }).toEqual({ code: 0, err: '' });
+  const [summary, header, ...rows] = found.out.split('\n');
+  expect(summary).toMatch(/^gs-2: 3 difference\(s\): 2 missing, 0 extra, 1 different \(\d+ objects compared\)$/);
+  expect(header!.split(/\s+/)).toEqual(['KIND', 'TYPE', 'ID', 'DETAIL']);
+  expect(rows.map((row) => row.split(/\s{2,}/)).sort()).toEqual([
+    ['different', 'featureType', 'topp:parcels', 'title'],
+    ['missing', 'featureType', 'ui:points'],
+    ['missing', 'layer', 'ui:points'],
+  ]);
+
+  const detached = await geocluster(['reconcile', 'gs-2', '--detach', '--json']);
+  expect(detached.code).toBe(0);
+  const { job } = JSON.parse(detached.out) as { job: { id: string; kind: string; state: string } };
+  expect(job).toMatchObject({ kind: 'reconcile', state: 'queued' });
+  const followed = await geocluster(['job', 'gs-2', job.id, '--wait', '--interval', '200']);
+  expect({ code: followed.code, out: followed.out }).toEqual({
+    code: 0,
+    out: expect.stringMatching(new RegExp(`^gs-2: reconcile job ${job.id} succeeded: .*toFix 3, fixed 3, failed 0`)),
+  });
+  expect(snapshot(gs2)).toEqual(snapshot(geoservers.get(MASTER)!));
+
+  const clean = await geocluster(['drift', 'gs-2', '--json']);
+  expect(clean.code).toBe(0);
+  expect(JSON.parse(clean.out)).toMatchObject({ job: { kind: 'drift', state: 'succeeded' }, differences: [] });
+  expect(await geocluster(['job', 'gs-2', 'no-such-job'])).toMatchObject({ code: 1, err: expect.stringContaining('404') });
 });
 
 /** The log's events after `after`, in order: kind, type and id. */

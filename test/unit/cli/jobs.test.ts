@@ -1,0 +1,65 @@
+import { describeJob, driftReport } from '../../../cli/main';
+import type { components } from '../../../cli/api-types';
+
+type NodeJob = components['schemas']['NodeJob'];
+
+const job = (extra: Partial<NodeJob> = {}): NodeJob => ({
+  id: 'j-1',
+  node: 'gs-1',
+  kind: 'reconcile',
+  state: 'succeeded',
+  phase: 'done',
+  progress: { missing: 2, extra: 1, different: 0, toFix: 3, fixed: 3, failed: 0 },
+  failures: [],
+  createdAt: '2026-12-04T03:00:00.000Z',
+  updatedAt: '2026-12-04T03:00:05.000Z',
+  finishedAt: '2026-12-04T03:00:05.000Z',
+  error: null,
+  ...extra,
+});
+
+describe('geocluster jobs', () => {
+  it('describes a job by its state and progress, the phase only while it runs', () => {
+    expect(describeJob(job())).toBe('gs-1: reconcile job j-1 succeeded: missing 2, extra 1, different 0, toFix 3, fixed 3, failed 0');
+    expect(describeJob(job({ state: 'running', phase: 'fix', progress: { toFix: null, fixed: 1 } }))).toBe('gs-1: reconcile job j-1 running (fix): fixed 1');
+  });
+
+  it("describes a resync by what it copied and where it left the store, with GeoServer counters only if it called one", () => {
+    const resync = job({
+      kind: 'resync',
+      source: 'master-1',
+      progress: { compared: 0, missing: 0, fixed: 0, failed: 0, restCalls: 0, copied: 40 },
+      resync: { snapshotSequence: 90, cursor: 97, appliedFromLog: 7 },
+    });
+    expect(describeJob(resync)).toBe('gs-1: resync job j-1 succeeded: copied 40; store at sequence 97 (snapshot 90, 7 from the log)');
+    expect(describeJob({ ...resync, progress: { ...resync.progress, restCalls: 12 } })).toContain(': compared 0, missing 0, fixed 0, failed 0, restCalls 12, copied 40;');
+  });
+
+  it("lists a failed job's error and each object it could not fix", () => {
+    const lines = describeJob(
+      job({
+        state: 'failed',
+        error: 'GeoServer unreachable',
+        failures: [{ type: 'layer', id: 'topp:roads', message: '500 from GeoServer' }],
+      }),
+    ).split('\n');
+    expect(lines.slice(1)).toEqual(['  error: GeoServer unreachable', '  failed: layer/topp:roads: 500 from GeoServer']);
+  });
+
+  it('reports a drift check: every difference with what differs, or that there is none', () => {
+    const check = job({ kind: 'drift', progress: { compared: 12, missing: 1, extra: 1, different: 1 } });
+    expect(driftReport('gs-1', check, [])).toBe('gs-1: no drift: its GeoServer matches its store (12 objects compared)');
+    const lines = driftReport('gs-1', check, [
+      { kind: 'missing', type: 'featureType', id: 'topp:rivers' },
+      { kind: 'extra', type: 'featureType', id: 'scratch:tmp', store: 'shapes' },
+      { kind: 'different', type: 'layer', id: 'topp:roads', properties: ['title', 'defaultStyle.name'] },
+    ]).split('\n');
+    expect(lines[0]).toBe('gs-1: 3 difference(s): 1 missing, 1 extra, 1 different (12 objects compared)');
+    expect(lines.slice(1).map((line) => line.split(/\s{2,}/))).toEqual([
+      ['KIND', 'TYPE', 'ID', 'DETAIL'],
+      ['missing', 'featureType', 'topp:rivers'],
+      ['extra', 'featureType', 'scratch:tmp', 'store shapes'],
+      ['different', 'layer', 'topp:roads', 'title, defaultStyle.name'],
+    ]);
+  });
+});
