@@ -304,8 +304,24 @@ export function nodesTable(nodes: NodeState[], head: number): string {
     node.paused ? `yes (by ${node.pausedBy})` : 'no',
     ...(withGeoServer ? [geoServerCell(node.geoserver)] : []),
   ]);
-  const holds = nodes.flatMap((node) => (node.resync ? [resyncLine(node.name, node.resync)] : []));
-  return [`log head ${head}`, table(header, rows), ...holds].join('\n');
+  return [`log head ${head}`, table(header, rows), ...nodes.flatMap(nodeNotes)].join('\n');
+}
+
+/**
+ * What holds a node back, one line each under the table: a resync holding it, the event it is
+ * retrying, the objects whose events are parked, its GeoServer out of reach, a job under way.
+ */
+function nodeNotes(node: NodeState): string[] {
+  const notes: string[] = [];
+  if (node.resync) notes.push(resyncLine(node.name, node.resync));
+  if (node.failing) notes.push(`${node.name}: retrying event ${node.failing.sequence} (attempt ${node.failing.attempts}): ${node.failing.reason}`);
+  for (const entry of node.parked ?? []) {
+    const object = entry.object ? `${entry.object.type}/${entry.object.id}` : 'an unreadable event';
+    notes.push(`${node.name}: PARKED ${object}: event(s) ${entry.sequences.join(', ')}: ${entry.reason}; after a fix: geocluster redrive ${node.name}`);
+  }
+  if (node.geoserver?.reachable === false) notes.push(`${node.name}: GeoServer ${node.geoserver.url} unreachable${node.geoserver.lastError ? `: ${node.geoserver.lastError.message}` : ''}`);
+  if (node.job && (node.job.state === 'queued' || node.job.state === 'running')) notes.push(describeJob(node.job).split('\n')[0] as string);
+  return notes;
 }
 
 /** A node a resync holds: running, or left half-copied (it applies nothing until a resync finishes). */

@@ -6,7 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { components } from '../../../cli/api-types';
 import { api, clusterUrl, tokenOf, type JsonBody } from '../../support/cluster-client';
+
+type NodeState = components['schemas']['NodeState'];
+type NodeJob = components['schemas']['NodeJob'];
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 jest.setTimeout(60_000);
@@ -46,6 +50,55 @@ describe('the console at /console', () => {
     expect(rows[0]![4]).toBe('–');
     expect(rows[1]![4]).toMatch(/^\d+$/);
     expect(await page.locator('#head').textContent()).toMatch(/^log head \d+$/);
+  });
+
+  it('shows what holds a node back and, in a cluster with GeoServers, how each GeoServer is and its latest job', async () => {
+    // The shared cluster has no GeoServer node and nothing failing: the page's reads of
+    // GET /nodes are answered with the real answer, two nodes given what such nodes report.
+    const now = new Date().toISOString();
+    const job: NodeJob = {
+      id: 'job-7', node: 'slave-1', kind: 'reconcile', state: 'running', phase: 'fix', progress: { toFix: 6, fixed: 2, failed: 0 },
+      failures: [], createdAt: now, updatedAt: now, finishedAt: null, error: null,
+    };
+    const slave1: Partial<NodeState> = {
+      failing: { sequence: 41, attempts: 3, reason: 'GeoServer answered 503', at: now },
+      parked: [{ object: { type: 'layer', id: 'topp:roads' }, sequences: [38, 40], reason: '400 from GeoServer: no such style', attempts: 3, parkedAt: now }],
+      geoserver: {
+        url: 'http://10.0.3.21:8080/geoserver', reachable: false, version: '2.26.2', checkedAt: now,
+        lastError: { message: 'connect ECONNREFUSED 10.0.3.21:8080', status: null, sequence: 41, at: now }, rejected: [], unclearedProperties: [],
+      },
+      job,
+    };
+    const slave2: Partial<NodeState> = {
+      geoserver: { url: 'http://10.0.3.22:8080/geoserver', reachable: true, version: '2.26.2', checkedAt: now, lastError: null, rejected: [], unclearedProperties: [] },
+      resync: { job: 'job-9', state: 'incomplete', storeIncomplete: true, error: 'source unreachable', resume: 'POST /nodes/slave-2/resync' },
+    };
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      const nodes = answer.nodes.map((node) => ({ ...node, ...(node.name === 'slave-1' ? slave1 : node.name === 'slave-2' ? slave2 : {}) }));
+      await route.fulfill({ response, json: { ...answer, nodes } });
+    });
+    try {
+      await page.locator('#nodes-geoserver').waitFor();
+      const row = (name: string) => page.locator(`#nodes tr[data-node="${name}"] td`);
+      await page.locator('#nodes tr[data-node="slave-1"] .pill', { hasText: 'retrying #41' }).waitFor({ timeout: 10_000 });
+      expect(await row('slave-1').nth(6).textContent()).toBe('active retrying #41 2 parked');
+      expect(await row('slave-1').nth(6).locator('.pill').nth(1).getAttribute('title')).toBe('attempt 3: GeoServer answered 503');
+      expect(await row('slave-1').nth(6).locator('.pill').nth(2).getAttribute('title')).toBe('layer/topp:roads #38, #40: 400 from GeoServer: no such style\nredrive after a fix');
+      expect(await row('slave-1').nth(7).textContent()).toBe('unreachable reconcile running (fix) 2/6');
+      expect(await row('slave-1').nth(7).locator('.pill').getAttribute('title')).toBe('http://10.0.3.21:8080/geoserver: connect ECONNREFUSED 10.0.3.21:8080');
+      expect(await row('slave-2').nth(6).textContent()).toBe('active resync incomplete');
+      expect(await row('slave-2').nth(7).textContent()).toBe('reachable 2.26.2');
+      // A node without a GeoServer shows a dash there; its actions stay in the last column.
+      expect(await row('master-1').nth(7).textContent()).toBe('–');
+      expect(await row('slave-1').nth(8).locator('button').allTextContents()).toEqual(['redrive', 'resync']);
+    } finally {
+      await page.unroute('**/nodes');
+    }
+    // Without GeoServer nodes, no GeoServer column.
+    await page.locator('#nodes-geoserver').waitFor({ state: 'hidden', timeout: 10_000 });
+    expect(await page.locator('#nodes tr[data-node="slave-1"] td').nth(6).textContent()).toBe('active');
   });
 
   it('lists executions once an operator token is entered, and a progress bar moves as the node writes progress', async () => {

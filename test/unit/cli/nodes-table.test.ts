@@ -25,7 +25,9 @@ describe('geocluster nodes table', () => {
     ).split('\n');
     expect(lines[1]!.split(/\s+/).at(-1)).toBe('GEOSERVER');
     const cell = (row: string) => row.split(/\s{2,}/).at(-1);
-    expect(lines.slice(2).map(cell)).toEqual(['-', 'reachable (2.26.2)', 'UNREACHABLE', 'not yet checked']);
+    expect(lines.slice(2, 6).map(cell)).toEqual(['-', 'reachable (2.26.2)', 'UNREACHABLE', 'not yet checked']);
+    // The unreachable one is named under the table too.
+    expect(lines.slice(6)).toEqual(['slave-2: GeoServer http://10.0.3.21:8080/geoserver unreachable']);
   });
 
   it('names each node a resync holds under the table: running, or incomplete with why and the command that resumes it', () => {
@@ -40,6 +42,31 @@ describe('geocluster nodes table', () => {
     expect(lines.slice(5)).toEqual([
       'slave-1: held by resync job j-1 (running)',
       'slave-2: RESYNC INCOMPLETE (job j-2: Error: source unreadable); its store holds part of a snapshot and it applies no events until a resync finishes; resume: geocluster resync slave-2',
+    ]);
+  });
+
+  it('says under the table what holds a node back: the event it retries, parked objects, an unreachable GeoServer, a job under way', () => {
+    const at = '2026-12-04T03:00:00.000Z';
+    const lines = nodesTable(
+      [
+        node('slave-1', {
+          failing: { sequence: 41, attempts: 3, reason: 'GeoServer answered 503', at },
+          parked: [{ object: { type: 'layer', id: 'topp:roads' }, sequences: [38, 40], reason: '400: no such style', attempts: 3, parkedAt: at }],
+          geoserver: { ...geoserver(false, '2.26.2'), lastError: { message: 'connect ECONNREFUSED', status: null, sequence: 41, at } },
+          job: {
+            id: 'job-7', node: 'slave-1', kind: 'reconcile', state: 'running', phase: 'fix', progress: { toFix: 6, fixed: 2 },
+            failures: [], createdAt: at, updatedAt: at, finishedAt: null, error: null,
+          },
+        }),
+        node('slave-2', { geoserver: geoserver(true, '2.26.2') }),
+      ],
+      41,
+    ).split('\n');
+    expect(lines.slice(4)).toEqual([
+      'slave-1: retrying event 41 (attempt 3): GeoServer answered 503',
+      'slave-1: PARKED layer/topp:roads: event(s) 38, 40: 400: no such style; after a fix: geocluster redrive slave-1',
+      'slave-1: GeoServer http://10.0.3.21:8080/geoserver unreachable: connect ECONNREFUSED',
+      'slave-1: reconcile job job-7 running (fix): toFix 6, fixed 2',
     ]);
   });
 });
