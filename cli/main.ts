@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
+import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../lambdas/config-sync/change-set-limits';
 import type { components } from './api-types';
 import { createClusterClient, type ClusterApi } from './client';
 
@@ -59,7 +60,7 @@ Commands:
   executions get <id>
   executions reindex            key statuses stored before a listing index existed (after an upgrade)
   watch <id> [--interval MS]    a live progress bar until the execution ends
-  config publish <file>         publish one change, or a JSON list of changes in order
+  config publish <file>         publish one change, or a JSON list of changes in order (as change sets)
   config log [--since SEQ] [--limit N]   the event log: the latest events, or those after SEQ
   token issue <name>            mint a node's or operator's token (replaces its old one)
   token revoke <name>           delete a node's or operator's token
@@ -97,7 +98,8 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '  indexShards), so listings find them: run it once after such an upgrade. Safe while nodes write; re-runnable.',
   watch: 'Usage: geocluster watch <executionId> [--interval MS] [--json]\n  Polls the execution and draws its progress until it ends; prints its result or error.\n  Exit 0 when it succeeded, 4 when it failed or was dismissed.',
   config:
-    'Usage: geocluster config publish <file> [--json]\n  <file> holds one change ({"kind":"add","object":{...},"properties":{...}}) or a JSON list of them, published in order; stops at the first refused one.\n' +
+    'Usage: geocluster config publish <file> [--json]\n  <file> holds one change ({"kind":"add","object":{...},"properties":{...}}) or a JSON list of them, published in order\n' +
+    `  as change sets of up to ${MAX_CHANGE_SET_ITEMS}: each committed all or nothing in one request; a refused set stops it (the sets before it stay published).\n` +
     '       geocluster config log [--since SEQ] [--limit N] [--json]\n  The configuration event log (a node or operator token): without --since the latest N events (default 50);\n  with --since every event after SEQ, oldest first, paging through the log until its head.',
   token:
     'Usage: geocluster token issue|revoke <name> [--table T] [--endpoint URL] [--region R] [--json]\n' +
@@ -523,6 +525,12 @@ function intervalOf(values: { interval?: string }): number {
   return intervalMs;
 }
 
+/**
+ * `config publish <file>`: one change as it is; a list as change sets (`{"changes": [...]}`),
+ * in order, each within the API's bounds: committed all or nothing under one contiguous range of
+ * sequences, one request per set where a change at a time took one each. A refused set stops the
+ * run: the sets before it stay published, nothing of it or after it is.
+ */
 async function config(
   client: ClusterApi,
   rest: string[],
@@ -544,22 +552,52 @@ async function config(
   } catch (error) {
     throw new CliError(`${file} is not JSON: ${(error as Error).message}`, EXIT.usage);
   }
-  const list = Array.isArray(changes) ? changes : [changes];
+  if (!Array.isArray(changes)) {
+    const data = await call(client.POST('/config/events', { body: changes as never }));
+    // One change sent, so one change's answer (a change set would answer with its range).
+    if (!('sequence' in data)) throw new CliError("the API answered with a change set's range, not one change's sequence", EXIT.refused);
+    print(`sequence ${data.sequence}${data.published ? '' : ' (committed; the topic publish will be retried)'}`, { published: [{ sequence: data.sequence, published: data.published }] });
+    return EXIT.ok;
+  }
+  if (changes.length === 0) throw new CliError(`${file} holds an empty list: nothing to publish`, EXIT.usage);
   const published: { sequence: number; published: boolean }[] = [];
-  for (const [index, change] of list.entries()) {
+  for (const set of changeSets(changes)) {
+    const range = `#${set.from + 1}-${set.from + set.changes.length}`;
     try {
-      const data = await call(client.POST('/config/events', { body: change as never }));
-      // One change sent, so one change's answer (a change set would answer with its range).
-      if (!('sequence' in data)) throw new CliError('the API answered with a change set\'s range, not one change\'s sequence', EXIT.refused);
-      published.push({ sequence: data.sequence, published: data.published });
-      if (!json) io.out(`#${index + 1}: sequence ${data.sequence}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
+      const data = await call(client.POST('/config/events', { body: { changes: set.changes } as never }));
+      if (!('firstSequence' in data)) throw new CliError("the API answered with one change's sequence, not a change set's range", EXIT.refused);
+      for (let offset = 0; offset < data.count; offset++) published.push({ sequence: data.firstSequence + offset, published: data.published });
+      if (!json) io.out(`changes ${range}: sequences ${data.firstSequence}-${data.lastSequence}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
     } catch (error) {
-      if (error instanceof CliError) throw new CliError(`change #${index + 1} of ${list.length} refused (${published.length} published before it): ${error.message}`, error.exitCode);
-      throw error;
+      if (!(error instanceof CliError)) throw error;
+      // The API names a member of the set (`changes[4].object.id`): named here by its place in the file.
+      const message = error.message.replace(/changes\[(\d+)\]\.?/g, (_whole, index: string) => `change #${set.from + Number(index) + 1} `);
+      throw new CliError(`changes ${range} of ${changes.length} refused, none of them published (${published.length} published before them): ${message}`, error.exitCode);
     }
   }
   print(`${published.length} change(s) published`, { published });
   return EXIT.ok;
+}
+
+/**
+ * A list of changes cut into change sets in order, each within the API's bounds: at most
+ * MAX_CHANGE_SET_ITEMS changes and MAX_CHANGE_SET_BYTES of request body. A change too large
+ * for any set goes alone (the API then names the problem: 413).
+ */
+export function changeSets(changes: readonly unknown[]): { from: number; changes: unknown[] }[] {
+  const envelope = Buffer.byteLength('{"changes":[]}');
+  const sets: { from: number; changes: unknown[]; bytes: number }[] = [];
+  for (const [index, change] of changes.entries()) {
+    const bytes = Buffer.byteLength(JSON.stringify(change)) + 1;
+    const last = sets.at(-1);
+    if (last && last.changes.length < MAX_CHANGE_SET_ITEMS && last.bytes + bytes <= MAX_CHANGE_SET_BYTES) {
+      last.changes.push(change);
+      last.bytes += bytes;
+    } else {
+      sets.push({ from: index, changes: [change], bytes: envelope + bytes });
+    }
+  }
+  return sets.map(({ from, changes: members }) => ({ from, changes: members }));
 }
 
 const MAX_LOG_EVENTS = 10_000;

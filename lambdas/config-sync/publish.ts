@@ -21,6 +21,7 @@ import { consumes, type ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
 import { consecutiveRuns, mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
 import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
+import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from './change-set-limits';
 import { HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim } from './ports';
 import type { NodePauses } from './pause';
 
@@ -75,15 +76,7 @@ export interface ChangeSetResult {
   readonly deferredFailures: readonly DeferredFailure[];
 }
 
-/**
- * The most changes one request may carry. A change set is committed in one DynamoDB
- * transaction (at most 100 items and 4 MB; events are packed into items of up to 300 KB), so
- * both bounds below keep it well inside; 1,000 covers a GeoServer reload of a large catalog
- * in a few requests.
- */
-export const MAX_CHANGE_SET_ITEMS = 1000;
-/** The most JSON one change-set request may carry (413 beyond, before it is parsed). */
-export const MAX_CHANGE_SET_BYTES = 3 * 1024 * 1024;
+export { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS };
 /** Bodies stored in S3 at once for one change set. */
 const OFFLOAD_CONCURRENCY = 8;
 

@@ -123,20 +123,28 @@ describe('geocluster', () => {
     expect(totals.rewritten).toBe(0);
   });
 
-  it('config publish: a list of changes in order, each with its sequence; a refused change stops it with the API error (exit 1)', async () => {
+  it('config publish: a list of changes as one change set, in order; a refused set publishes none of it and names the change (exit 1)', async () => {
     const file = path.join(scratch, 'changes.json');
     const style = (id: string) => ({ kind: 'add', object: { type: 'style', id }, properties: { format: 'sld', body: '<StyledLayerDescriptor version="1.0.0"/>' } });
     writeFileSync(file, JSON.stringify([style(`cli-${randomUUID()}`), style(`cli-${randomUUID()}`)]));
     const run = await geocluster(['config', 'publish', file]);
     expect(run.code).toBe(0);
-    const sequences = [...run.stdout.matchAll(/sequence (\d+)/g)].map((match) => Number(match[1]));
-    expect(sequences).toHaveLength(2);
-    expect(sequences[1]).toBe(sequences[0]! + 1);
+    const [, first, last] = /^changes #1-2: sequences (\d+)-(\d+)$/m.exec(run.stdout) ?? [];
+    expect(Number(last)).toBe(Number(first) + 1);
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('2 change(s) published');
 
-    writeFileSync(file, JSON.stringify([style(`cli-${randomUUID()}`), { kind: 'add', object: { type: 'nonsense', id: 'x' } }]));
+    const kept = `cli-${randomUUID()}`;
+    writeFileSync(file, JSON.stringify([style(kept), { kind: 'add', object: { type: 'nonsense', id: 'x' } }]));
     const refused = await geocluster(['config', 'publish', file]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/change #2 of 2 refused \(1 published before it\): 400 INVALID_REQUEST/);
+    expect(refused.stderr).toMatch(/changes #1-2 of 2 refused, none of them published \(0 published before them\): 400 INVALID_REQUEST: change #2 object\.type/);
+    // All or nothing: the valid first change was not published either.
+    expect((await api('GET', `/nodes/master-1/catalog/style/${kept}`, { node: 'master-1' })).status).toBe(404);
+
+    writeFileSync(file, JSON.stringify(style(`cli-${randomUUID()}`)));
+    const one = await geocluster(['config', 'publish', file, '--json']);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout)).toEqual({ published: [{ sequence: expect.any(Number), published: true }] });
   });
 
   it('pause and resume, refused for a slave acting on another node (exit 1, 403)', async () => {

@@ -1,4 +1,5 @@
-import { describeJob, driftReport } from '../../../cli/main';
+import { changeSets, describeJob, driftReport } from '../../../cli/main';
+import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../../../lambdas/config-sync/change-set-limits';
 import type { components } from '../../../cli/api-types';
 
 type NodeJob = components['schemas']['NodeJob'];
@@ -61,5 +62,35 @@ describe('geocluster jobs', () => {
       ['extra', 'featureType', 'scratch:tmp', 'store shapes'],
       ['different', 'layer', 'topp:roads', 'title, defaultStyle.name'],
     ]);
+  });
+});
+
+describe('geocluster config publish: change sets', () => {
+  const workspace = (index: number) => ({ kind: 'add', object: { type: 'workspace', id: `w${index}` }, properties: { name: `w${index}` } });
+
+  it('cuts a long list into sets of at most 1,000 changes, in order', () => {
+    const changes = Array.from({ length: 2500 }, (_, index) => workspace(index));
+    const sets = changeSets(changes);
+    expect(sets.map((set) => [set.from, set.changes.length])).toEqual([
+      [0, MAX_CHANGE_SET_ITEMS],
+      [1000, MAX_CHANGE_SET_ITEMS],
+      [2000, 500],
+    ]);
+    expect(sets.flatMap((set) => set.changes)).toEqual(changes);
+  });
+
+  it('keeps each request body within the API limit, and sends a change too large for any set alone', () => {
+    const style = (index: number, bytes: number) => ({ kind: 'add', object: { type: 'style', id: `s${index}` }, properties: { body: 'x'.repeat(bytes) } });
+    const changes = [style(0, 1_000_000), style(1, 1_000_000), style(2, 1_000_000), style(3, 1_000_000), style(4, 4_000_000), workspace(5)];
+    const sets = changeSets(changes);
+    expect(sets.map((set) => [set.from, set.changes.length])).toEqual([
+      [0, 3],
+      [3, 1],
+      [4, 1],
+      [5, 1],
+    ]);
+    for (const set of sets.filter((one) => one.changes.length > 1)) {
+      expect(Buffer.byteLength(JSON.stringify({ changes: set.changes }))).toBeLessThanOrEqual(MAX_CHANGE_SET_BYTES);
+    }
   });
 });
