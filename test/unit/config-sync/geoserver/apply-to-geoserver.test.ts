@@ -14,8 +14,18 @@ import { FakeGeoServer } from './fake-geoserver';
 
 const SLAVE = { cluster: 'test-cluster', node: 'slave-1' };
 
+/** The warnings the apply path logged in the current test ("event parked"), kept here instead of printed. */
+let warnings: { message: string; [field: string]: unknown }[] = [];
+beforeEach(() => {
+  warnings = [];
+});
+
 function withGeoServer(h: Harness, geoserver: FakeGeoServer): ApplyDeps {
-  return { ...applyDeps(h), geoserver: { rest: geoserver, options: { sleep: async () => undefined } } };
+  return {
+    ...applyDeps(h),
+    geoserver: { rest: geoserver, options: { sleep: async () => undefined } },
+    warn: (message, fields) => warnings.push({ message, ...fields }),
+  };
 }
 
 const remove = (type: ConfigChange['object']['type'], id: string, recurse?: boolean): ConfigChange => ({
@@ -236,6 +246,10 @@ describe('applying events to a GeoServer', () => {
       ['created', 'applied'],
     ]);
     expect(applied[1]?.geoserver).toMatchObject({ kind: 'rejected', request: 'DELETE /workspaces/x?recurse=false', status: 403, answer: 'Workspace not empty' });
+    // The operator's log line says which event of which node, and why.
+    expect(warnings).toEqual([
+      expect.objectContaining({ message: 'event parked', node: 'slave-1', sequence: 2, object: { type: 'workspace', id: 'x' }, reason: expect.stringContaining('403 Workspace not empty') }),
+    ]);
     expect(await h.store.readCursor('slave-1')).toBe(3);
     expect(geoserver.requests).toContain('GET /about/version');
   });
