@@ -25,6 +25,7 @@ declare global {
   type EventsAnswer = Answer<'/config/events', 'get'>;
   type RedriveAnswer = Answer<'/nodes/{node}/redrive', 'post'>;
   type ResyncAnswer = Answer<'/nodes/{node}/resync', 'post'>;
+  type PauseAnswer = Answer<'/nodes/{node}/pause', 'post'>;
 }
 export {};
 `;

@@ -92,7 +92,7 @@ describe('the console at /console', () => {
       expect(await row('slave-2').nth(7).textContent()).toBe('reachable 2.26.2');
       // A node without a GeoServer shows a dash there; its actions stay in the last column.
       expect(await row('master-1').nth(7).textContent()).toBe('–');
-      expect(await row('slave-1').nth(8).locator('button').allTextContents()).toEqual(['redrive', 'resync']);
+      expect(await row('slave-1').nth(8).locator('button').allTextContents()).toEqual(['pause', 'redrive', 'resync']);
     } finally {
       await page.unroute('**/nodes');
     }
@@ -197,6 +197,27 @@ describe('the console at /console', () => {
     await page.locator('tr[data-node="slave-2"] button[data-action=redrive]').click();
     await expectMessage(/redrive slave-2 refused: 403 FORBIDDEN/);
     expect(consoleErrors.filter((error) => !/status of 40[13]/.test(error))).toEqual([]);
+  });
+
+  it("pauses and resumes a node with its own token: the answer, the node's state and its button follow", async () => {
+    // The token of the test before: slave-1's.
+    const slave1 = page.locator('tr[data-node="slave-1"]');
+    // A pure master has no queue: pause and resume only.
+    expect(await page.locator('tr[data-node="master-1"] button').allTextContents()).toEqual(['pause']);
+    await slave1.locator('button[data-action=pause]').click();
+    try {
+      await expectMessage(/^slave-1 paused: its queue keeps every event; consumption disabled$/);
+      await slave1.locator('.pill.paused', { hasText: 'paused' }).waitFor({ timeout: 10_000 });
+      expect(await slave1.locator('.pill.paused').getAttribute('title')).toMatch(/^by slave-1 since \d{4}-/);
+      expect((await api('GET', '/nodes')).body.nodes.find((node: { name: string }) => node.name === 'slave-1')).toMatchObject({ paused: true, pausedBy: 'slave-1' });
+      await slave1.locator('button[data-action=resume]').click();
+      await expectMessage(/^slave-1 resumed: its queue delivers what accumulated, in order; consumption enabled$/);
+    } finally {
+      // Whatever happened above, the node consumes again for the tests after this one.
+      await api('POST', '/nodes/slave-1/resume', { node: 'slave-1' });
+    }
+    await slave1.locator('button[data-action=pause]').waitFor({ timeout: 10_000 });
+    expect(await slave1.locator('td').nth(6).textContent()).toBe('active');
   });
 });
 
