@@ -497,8 +497,8 @@ export function describeJob(job: NodeJob): string {
 }
 
 /**
- * Polls the job until it has ended. On a terminal, its phase and progress are redrawn on stderr
- * as they change (stdout keeps the result alone); Ctrl-C stops the waiting, not the job.
+ * Polls the job until it has ended. On a terminal, its phase and progress go to stderr, a line
+ * each time they change (stdout keeps the result alone); Ctrl-C stops the waiting, not the job.
  */
 async function waitForJob(client: ClusterApi, node: string, job: NodeJob, values: { interval?: string }, io: CliIo): Promise<NodeJob> {
   const intervalMs = intervalOf(values);
