@@ -15,6 +15,7 @@
  * one leaked master token mint lasting tokens for every name, while the table path needs the
  * deployer's IAM permission on that one table.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +23,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../lambdas/config-sync/change-set-limits';
-import type { components } from './api-types';
+import type { components, paths } from './api-types';
 import { createClusterClient, type ClusterApi } from './client';
 
 type NodeState = components['schemas']['NodeState'];
@@ -100,6 +101,7 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
   config:
     'Usage: geocluster config publish <file> [--json]\n  <file> holds one change ({"kind":"add","object":{...},"properties":{...}}) or a JSON list of them, published in order\n' +
     `  as change sets of up to ${MAX_CHANGE_SET_ITEMS}: each committed all or nothing in one request; a refused set stops it (the sets before it stay published).\n` +
+    '  A request that got no answer (or a 503) is sent again under the same Idempotency-Key: published once, whatever the network did.\n' +
     '       geocluster config log [--since SEQ] [--limit N] [--json]\n  The configuration event log (a node or operator token): without --since the latest N events (default 50);\n  with --since every event after SEQ, oldest first, paging through the log until its head.',
   token:
     'Usage: geocluster token issue|revoke <name> [--table T] [--endpoint URL] [--region R] [--json]\n' +
@@ -553,10 +555,10 @@ async function config(
     throw new CliError(`${file} is not JSON: ${(error as Error).message}`, EXIT.usage);
   }
   if (!Array.isArray(changes)) {
-    const data = await call(client.POST('/config/events', { body: changes as never }));
+    const { data, replayed } = await publishSafely(client, changes, 'the change', io);
     // One change sent, so one change's answer (a change set would answer with its range).
     if (!('sequence' in data)) throw new CliError("the API answered with a change set's range, not one change's sequence", EXIT.refused);
-    print(`sequence ${data.sequence}${data.published ? '' : ' (committed; the topic publish will be retried)'}`, { published: [{ sequence: data.sequence, published: data.published }] });
+    print(`sequence ${data.sequence}${replayed ? REPLAYED : ''}${data.published ? '' : ' (committed; the topic publish will be retried)'}`, { published: [{ sequence: data.sequence, published: data.published }] });
     return EXIT.ok;
   }
   if (changes.length === 0) throw new CliError(`${file} holds an empty list: nothing to publish`, EXIT.usage);
@@ -564,10 +566,10 @@ async function config(
   for (const set of changeSets(changes)) {
     const range = `#${set.from + 1}-${set.from + set.changes.length}`;
     try {
-      const data = await call(client.POST('/config/events', { body: { changes: set.changes } as never }));
+      const { data, replayed } = await publishSafely(client, { changes: set.changes }, `changes ${range}`, io);
       if (!('firstSequence' in data)) throw new CliError("the API answered with one change's sequence, not a change set's range", EXIT.refused);
       for (let offset = 0; offset < data.count; offset++) published.push({ sequence: data.firstSequence + offset, published: data.published });
-      if (!json) io.out(`changes ${range}: sequences ${data.firstSequence}-${data.lastSequence}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
+      if (!json) io.out(`changes ${range}: sequences ${data.firstSequence}-${data.lastSequence}${replayed ? REPLAYED : ''}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
       // The API names a member of the set (`changes[4].object.id`): named here by its place in the file.
@@ -577,6 +579,46 @@ async function config(
   }
   print(`${published.length} change(s) published`, { published });
   return EXIT.ok;
+}
+
+type PublishAnswer = paths['/config/events']['post']['responses'][201]['content']['application/json'];
+
+const REPLAYED = ' (an earlier attempt had published it: answered again, nothing published twice)';
+/** Attempts of one publish request that got no answer, or an answer that asks for a retry. */
+export const PUBLISH_ATTEMPTS = 5;
+
+/**
+ * Sends one publish request (a change or a change set) under an Idempotency-Key of its own and
+ * sends it again, with the same key, when it got no answer (the connection failed: it may have
+ * been committed or not) or an answer that asks for a retry (409 IDEMPOTENT_REQUEST_IN_PROGRESS,
+ * 503, after their Retry-After): the API answers a retry of a committed request with the first
+ * answer (`Idempotent-Replayed: true`) and publishes nothing twice. Other refusals end it.
+ */
+async function publishSafely(client: ClusterApi, body: unknown, what: string, io: CliIo): Promise<{ data: PublishAnswer; replayed: boolean }> {
+  const pause = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const key = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    let result;
+    try {
+      result = await client.POST('/config/events', { params: { header: { 'Idempotency-Key': key } }, body: body as never });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      if (attempt >= PUBLISH_ATTEMPTS) throw new CliError(`${what}: no answer after ${attempt} attempts (${cause}); it may or may not be published: see geocluster config log`, EXIT.unreachable);
+      io.err(`${what}: no answer (${cause}); sending it again with the same Idempotency-Key (attempt ${attempt + 1} of ${PUBLISH_ATTEMPTS})`);
+      await pause(attempt);
+      continue;
+    }
+    const status = result.response.status;
+    const code = (result.error as { code?: string } | undefined)?.code;
+    if ((status === 503 || code === 'IDEMPOTENT_REQUEST_IN_PROGRESS') && attempt < PUBLISH_ATTEMPTS) {
+      const retryAfter = Number(result.response.headers.get('retry-after') ?? '1');
+      io.err(`${what}: ${status}${code ? ` ${code}` : ''}; sending it again with the same Idempotency-Key (attempt ${attempt + 1} of ${PUBLISH_ATTEMPTS})`);
+      await pause(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 30) : 1);
+      continue;
+    }
+    const data = await call(Promise.resolve(result));
+    return { data, replayed: result.response.headers.get('idempotent-replayed') === 'true' };
+  }
 }
 
 /**

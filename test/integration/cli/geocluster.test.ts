@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -145,6 +147,59 @@ describe('geocluster', () => {
     const one = await geocluster(['config', 'publish', file, '--json']);
     expect(one.code).toBe(0);
     expect(JSON.parse(one.stdout)).toEqual({ published: [{ sequence: expect.any(Number), published: true }] });
+  });
+
+  it('config publish: a set whose answer was lost is sent again under the same Idempotency-Key, and published once', async () => {
+    // Between the CLI and the cluster, a proxy that loses the answer to the first publish after
+    // the cluster committed it (the connection drops), as a network failure would.
+    const keys: string[] = [];
+    const proxy = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', async () => {
+        const headers: Record<string, string> = {};
+        for (const name of ['authorization', 'content-type', 'idempotency-key']) {
+          const value = request.headers[name];
+          if (typeof value === 'string') headers[name] = value;
+        }
+        const answer = await fetch(`${clusterUrl()}${request.url}`, {
+          method: request.method,
+          headers,
+          body: request.method === 'GET' || request.method === 'HEAD' ? undefined : Buffer.concat(chunks),
+        });
+        const body = Buffer.from(await answer.arrayBuffer());
+        if (request.method === 'POST' && request.url === '/config/events') {
+          keys.push(headers['idempotency-key'] ?? '');
+          if (keys.length === 1) {
+            request.socket.destroy();
+            return;
+          }
+        }
+        const passed: Record<string, string> = {};
+        for (const name of ['content-type', 'idempotent-replayed', 'retry-after']) {
+          const value = answer.headers.get(name);
+          if (value !== null) passed[name] = value;
+        }
+        response.writeHead(answer.status, passed).end(body);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { head } = (await api('GET', '/nodes')).body as { head: number };
+      const file = path.join(scratch, 'lost-answer.json');
+      const ids = [`cli-${randomUUID()}`, `cli-${randomUUID()}`];
+      writeFileSync(file, JSON.stringify(ids.map((id) => ({ kind: 'add', object: { type: 'workspace', id }, properties: { name: id } }))));
+      const run = await geocluster(['config', 'publish', file], { GEOCLUSTER_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/^changes #1-2: no answer \(.+\); sending it again with the same Idempotency-Key \(attempt 2 of 5\)/) });
+      expect(run.stdout).toMatch(/^changes #1-2: sequences \d+-\d+ \(an earlier attempt had published it: answered again, nothing published twice\)$/m);
+      expect(keys).toHaveLength(2);
+      expect(keys[1]).toBe(keys[0]);
+      // Published once: the log holds the two changes after the head it had, not four.
+      const log = await api('GET', `/config/events?since=${head}&limit=100`, { node: 'master-1' });
+      expect(log.body.events.map((event: { object: { id: string } | null }) => event.object?.id)).toEqual(ids);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('pause and resume, refused for a slave acting on another node (exit 1, 403)', async () => {
