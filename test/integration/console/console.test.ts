@@ -71,6 +71,7 @@ describe('the console at /console', () => {
     };
     const slave2: Partial<NodeState> = {
       geoserver: { url: 'http://10.0.3.22:8080/geoserver', reachable: true, version: '2.26.2', checkedAt: now, lastError: null, rejected: [], unclearedProperties: [] },
+      job: { ...job, id: 'job-8', node: 'slave-2', kind: 'drift', state: 'succeeded', phase: 'done', progress: { compared: 12, missing: 2, extra: 0, different: 1 }, finishedAt: now },
       resync: { job: 'job-9', state: 'incomplete', storeIncomplete: true, error: 'source unreachable', resume: 'POST /nodes/slave-2/resync' },
     };
     await page.route('**/nodes', async (route) => {
@@ -89,7 +90,7 @@ describe('the console at /console', () => {
       expect(await row('slave-1').nth(7).textContent()).toBe('unreachable reconcile running (fix) 2/6');
       expect(await row('slave-1').nth(7).locator('.pill').getAttribute('title')).toBe('http://10.0.3.21:8080/geoserver: connect ECONNREFUSED 10.0.3.21:8080');
       expect(await row('slave-2').nth(6).textContent()).toBe('active resync incomplete');
-      expect(await row('slave-2').nth(7).textContent()).toBe('reachable 2.26.2');
+      expect(await row('slave-2').nth(7).textContent()).toBe('reachable 2.26.2 drift succeeded · 2 missing, 0 extra, 1 different');
       // A node without a GeoServer shows a dash there; its actions stay in the last column.
       expect(await row('master-1').nth(7).textContent()).toBe('–');
       expect(await row('slave-1').nth(8).locator('button').allTextContents()).toEqual(['pause', 'redrive', 'resync']);
