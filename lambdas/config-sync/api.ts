@@ -27,7 +27,7 @@ import {
   REQUEST_BUDGET_MS,
 } from './gateway/limits';
 import { JOB_KINDS } from './jobs';
-import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from './publish';
+import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from './change-set-limits';
 import { catalogQuerySchema, driftQuerySchema, eventLogQuerySchema, resyncRequestSchema } from './request-schemas';
 
 export { resyncRequestSchema };

@@ -21,7 +21,7 @@ import { consumes, type ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
 import { consecutiveRuns, mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
 import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
-import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from './change-set-limits';
+import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
 import { HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim } from './ports';
 import type { NodePauses } from './pause';
 
@@ -76,7 +76,6 @@ export interface ChangeSetResult {
   readonly deferredFailures: readonly DeferredFailure[];
 }
 
-export { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS };
 /** Bodies stored in S3 at once for one change set. */
 const OFFLOAD_CONCURRENCY = 8;
 

@@ -17,7 +17,8 @@ import { pureMasters, type ClusterNode } from '../../shared/cluster-model';
 import { assertCanPublish } from '../cluster';
 import { describeError, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
-import { MAX_CHANGE_SET_BYTES, publishIdempotently, type PublishDeps } from '../publish';
+import { MAX_CHANGE_SET_BYTES } from '../change-set-limits';
+import { publishIdempotently, type PublishDeps } from '../publish';
 import { buildEventSchemas } from '../events';
 // Every request publishes: the SNS client is bundled and created at cold start.
 import * as snsSdk from '../adapters/sns-sdk';

@@ -4,7 +4,8 @@
 import { applyDeliveredBatch, applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
 import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
 import { parseEventMessage, type ConfigChange } from '../../../lambdas/config-sync/events';
-import { MAX_CHANGE_SET_ITEMS, parsePublishRequest, publishIdempotently, type PublishContext } from '../../../lambdas/config-sync/publish';
+import { MAX_CHANGE_SET_ITEMS } from '../../../lambdas/config-sync/change-set-limits';
+import { parsePublishRequest, publishIdempotently, type PublishContext } from '../../../lambdas/config-sync/publish';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { parkingKey } from '../../../lambdas/config-sync/events';
 import type { BatchCommit, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
