@@ -270,14 +270,18 @@ function required(value: string | undefined, command: string, what: string): str
   return value;
 }
 
+/** Why a request got no answer, from fetch's error: the socket's code (ECONNREFUSED, ...) when it has one. */
+function noAnswerCause(error: unknown): string {
+  return (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+}
+
 /** Awaits an openapi-fetch call: its data, or a CliError with the API's `{code, message}`. */
 async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   let result;
   try {
     result = await pending;
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new CliError(`cannot reach the API (${cause}): is the cluster running? Pass --url or set GEOCLUSTER_URL`, EXIT.unreachable);
+    throw new CliError(`cannot reach the API (${noAnswerCause(error)}): is the cluster running? Pass --url or set GEOCLUSTER_URL`, EXIT.unreachable);
   }
   if (result.error !== undefined || !result.response.ok) {
     const body = result.error as { code?: string; message?: string; field?: string } | undefined;
@@ -324,7 +328,7 @@ function nodeNotes(node: NodeState): string[] {
     notes.push(`${node.name}: PARKED ${object}: event(s) ${entry.sequences.join(', ')}: ${entry.reason}; after a fix: geocluster redrive ${node.name}`);
   }
   if (node.geoserver?.reachable === false) notes.push(`${node.name}: GeoServer ${node.geoserver.url} unreachable${node.geoserver.lastError ? `: ${node.geoserver.lastError.message}` : ''}`);
-  if (node.job && (node.job.state === 'queued' || node.job.state === 'running')) notes.push(describeJob(node.job).split('\n')[0] as string);
+  if (node.job && (node.job.state === 'queued' || node.job.state === 'running')) notes.push(jobLine(node.job));
   return notes;
 }
 
@@ -480,8 +484,18 @@ export function driftReport(node: string, job: NodeJob, differences: readonly Dr
   return `${node}: ${differences.length} difference(s): ${counts}${compared}\n${table(['KIND', 'TYPE', 'ID', 'DETAIL'], rows)}`;
 }
 
-/** One line of a job's state and progress, then one per failed object. */
+/** A job's state and progress, then one line per failed object. */
 export function describeJob(job: NodeJob): string {
+  const lines = [
+    jobLine(job),
+    job.error ? `  error: ${job.error}` : undefined,
+    ...job.failures.map((failure) => `  failed: ${failure.type ?? '?'}/${failure.id ?? '?'}: ${failure.message ?? ''}`.trimEnd()),
+  ];
+  return lines.filter((line): line is string => line !== undefined).join('\n');
+}
+
+/** One line of a job's state and progress. */
+function jobLine(job: NodeJob): string {
   // A resync touches a GeoServer only for a node that has one (it ends with a reconcile): its
   // GeoServer counters are shown only then, beside the objects it copied.
   const geoServerWork = job.kind !== 'resync' || (job.progress.restCalls ?? 0) > 0;
@@ -490,12 +504,7 @@ export function describeJob(job: NodeJob): string {
     .map(([key, value]) => `${key} ${String(value)}`)
     .join(', ');
   const outcome = job.resync ? `; store at sequence ${job.resync.cursor} (snapshot ${job.resync.snapshotSequence}, ${job.resync.appliedFromLog} from the log)` : '';
-  const lines = [
-    `${job.node}: ${job.kind} job ${job.id} ${job.state}${job.state === 'running' || job.state === 'queued' ? ` (${job.phase})` : ''}${progress ? `: ${progress}` : ''}${outcome}`,
-    job.error ? `  error: ${job.error}` : undefined,
-    ...job.failures.map((failure) => `  failed: ${failure.type ?? '?'}/${failure.id ?? '?'}: ${failure.message ?? ''}`.trimEnd()),
-  ];
-  return lines.filter((line): line is string => line !== undefined).join('\n');
+  return `${job.node}: ${job.kind} job ${job.id} ${job.state}${job.state === 'running' || job.state === 'queued' ? ` (${job.phase})` : ''}${progress ? `: ${progress}` : ''}${outcome}`;
 }
 
 /**
@@ -512,7 +521,7 @@ async function waitForJob(client: ClusterApi, node: string, job: NodeJob, values
       return current;
     }
     if (io.tty) {
-      const line = describeJob(current).split('\n')[0] as string;
+      const line = jobLine(current);
       if (line !== last) io.err(`${last === '' ? `waiting for ${current.kind} job ${current.id} on ${node} (Ctrl-C stops waiting, not the job)\n` : ''}${line}`);
       last = line;
     }
@@ -602,7 +611,7 @@ async function publishSafely(client: ClusterApi, body: unknown, what: string, io
     try {
       result = await client.POST('/config/events', { params: { header: { 'Idempotency-Key': key } }, body: body as never });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      const cause = noAnswerCause(error);
       if (attempt >= PUBLISH_ATTEMPTS) throw new CliError(`${what}: no answer after ${attempt} attempts (${cause}); it may or may not be published: see geocluster config log`, EXIT.unreachable);
       io.err(`${what}: no answer (${cause}); sending it again with the same Idempotency-Key (attempt ${attempt + 1} of ${PUBLISH_ATTEMPTS})`);
       await pause(attempt);
