@@ -581,6 +581,8 @@ async function config(
       if (!json) io.out(`changes ${range}: sequences ${data.firstSequence}-${data.lastSequence}${replayed ? REPLAYED : ''}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
+      // No answer at all: the set may have been committed, so it is not said to be refused.
+      if (error.exitCode !== EXIT.refused) throw new CliError(`${error.message} (${published.length} published before them)`, error.exitCode);
       // The API names a member of the set (`changes[4].object.id`): named here by its place in the file.
       const message = error.message.replace(/changes\[(\d+)\]\.?/g, (_whole, index: string) => `change #${set.from + Number(index) + 1} `);
       throw new CliError(`changes ${range} of ${changes.length} refused, none of them published (${published.length} published before them): ${message}`, error.exitCode);

@@ -202,6 +202,21 @@ describe('geocluster', () => {
     }
   });
 
+  it('config publish: a set that never got an answer is not called refused, since it may be committed (exit 3)', async () => {
+    const file = path.join(scratch, 'no-answer.json');
+    writeFileSync(file, JSON.stringify([{ kind: 'add', object: { type: 'workspace', id: `cli-${randomUUID()}` }, properties: {} }]));
+    // A port nothing listens on (taken, then let go): every attempt is refused, five in all, a pause between each.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const run = await geocluster(['config', 'publish', file], { GEOCLUSTER_URL: `http://127.0.0.1:${port}` });
+    expect(run.code).toBe(3);
+    expect(run.stderr.match(/sending it again with the same Idempotency-Key/g)).toHaveLength(4);
+    expect(run.stderr).toMatch(/changes #1-1: no answer after 5 attempts \(ECONNREFUSED\); it may or may not be published: see geocluster config log \(0 published before them\)/);
+    expect(run.stderr).not.toContain('refused, none of them published');
+  });
+
   it('pause and resume, refused for a slave acting on another node (exit 1, 403)', async () => {
     const refused = await geocluster(['pause', 'slave-1'], { GEOCLUSTER_TOKEN: tokenOf('slave-2') });
     expect(refused.code).toBe(1);
