@@ -26,6 +26,8 @@ declare global {
   type RedriveAnswer = Answer<'/nodes/{node}/redrive', 'post'>;
   type ResyncAnswer = Answer<'/nodes/{node}/resync', 'post'>;
   type PauseAnswer = Answer<'/nodes/{node}/pause', 'post'>;
+  type JobAnswer = Answer<'/nodes/{node}/drift', 'post'>;
+  type DriftAnswer = Answer<'/nodes/{node}/drift', 'get'>;
 }
 export {};
 `;

@@ -8,6 +8,8 @@
  *   while one waits is a 409.
  * - Changes made directly on the master's GeoServer (its web UI, bypassing the gateway) are
  *   found by the master's drift check and published by a capture, and reach every slave.
+ * - The operator CLI and the console (headless Chromium) do the same: check, list the
+ *   differences, reconcile (the console after a confirmation).
  * - The crash window of the gateway: a write the master applied whose publish failed (the
  *   gateway's log append refused) is published by the next gateway write, before its own; one
  *   whose process died (its intent left with an expired lease) by the sweep on a quiet cluster.
@@ -27,6 +29,7 @@ import { seedObjects, writeStoredObjects } from '../../support/seed-catalog';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { sleep, SyncCluster } from './scenario-support';
 import { runCli } from '../../../cli/main';
+import { chromium } from 'playwright-core';
 
 jest.setTimeout(180_000);
 
@@ -269,6 +272,90 @@ test('the operator CLI: drift lists the differences, reconcile repairs them, a d
   expect(clean.code).toBe(0);
   expect(JSON.parse(clean.out)).toMatchObject({ job: { kind: 'drift', state: 'succeeded' }, differences: [] });
   expect(await geocluster(['job', 'gs-2', 'no-such-job'])).toMatchObject({ code: 1, err: expect.stringContaining('404') });
+});
+
+test("the console: a node's own token checks its drift, lists the differences, and reconciles after a confirmation", async () => {
+  const gs1 = geoservers.get('gs-1')!;
+  await write(gs1.restUrl, 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/parcels', { featureType: { title: 'edited in the console test' } });
+  await write(gs1.restUrl, 'POST', '/workspaces', { workspace: { name: 'scratch2' } });
+
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  const pageErrors: string[] = [];
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    const dialogs: string[] = [];
+    let acceptDialog = false;
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void (acceptDialog ? dialog.accept() : dialog.dismiss());
+    });
+    await page.goto(`${cluster.spawned.url}/console`);
+    await page.fill('#token', cluster.spawned.tokens['gs-1']!);
+    await page.click('#token-save');
+    const row = page.locator('#nodes tr[data-node="gs-1"]');
+    const geoServerCell = row.locator('td').nth(7);
+    // A slave's actions: its queue's, then its GeoServer's jobs (no capture: a slave publishes nothing).
+    await row.locator('button[data-action="drift"]').waitFor();
+    expect(await row.locator('button').allTextContents()).toEqual(expect.arrayContaining(['pause', 'redrive', 'resync', 'check drift', 'reconcile']));
+    expect(await row.locator('button[data-action="capture"]').count()).toBe(0);
+    expect(await page.locator('#nodes tr[data-node="gs-main"] button[data-action="capture"]').count()).toBe(1);
+
+    /** Clicks a job's button; waits for the console to show that job (by its id) ended as `state`. */
+    const runJob = async (action: 'drift' | 'reconcile', state = 'succeeded') => {
+      await row.locator(`button[data-action="${action}"]`).click();
+      const started = page.locator('#message', { hasText: new RegExp(`^gs-1: ${action === 'drift' ? 'drift check' : action} started as job `) });
+      await started.waitFor();
+      const id = /started as job (\S+);/.exec((await started.textContent()) ?? '')?.[1];
+      const shown = geoServerCell.locator(`span[title^="job ${id}"]`, { hasText: `${action} ${state}` });
+      await shown.waitFor({ timeout: 60_000 });
+      return shown.textContent();
+    };
+    const differences = async () => {
+      await row.locator('button[data-action="differences"]').click();
+      await page.locator('#drift').waitFor();
+      await page.locator('#drift-updated', { hasText: /^read / }).waitFor();
+      return {
+        title: await page.locator('#drift-title').textContent(),
+        note: await page.locator('#drift-note').textContent(),
+        rows: (await page.locator('#drift-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)))).sort(),
+      };
+    };
+
+    expect(await runJob('drift')).toBe('drift succeeded · 0 missing, 2 extra, 1 different');
+    const found = await differences();
+    expect(found).toEqual({
+      title: 'gs-1',
+      note: expect.stringMatching(/^drift job \S+ found 0 missing, 2 extra, 1 different$/),
+      rows: [
+        ['different', 'featureType', 'topp:parcels', 'title'],
+        ['extra', 'namespace', 'scratch2', ''],
+        ['extra', 'workspace', 'scratch2', ''],
+      ],
+    });
+
+    // A reconcile deletes from the GeoServer: declined, nothing starts.
+    await row.locator('button[data-action="reconcile"]').click();
+    await page.locator('#message', { hasText: 'reconcile gs-1 not started' }).waitFor();
+    expect(dialogs).toEqual([expect.stringContaining('objects the store does not hold are deleted from the GeoServer')]);
+    const latest = async () => (await cluster.api('GET', '/nodes')).body.nodes.find((node: { name: string }) => node.name === 'gs-1')!.job;
+    expect(await latest()).toMatchObject({ kind: 'drift', state: 'succeeded' });
+
+    acceptDialog = true;
+    expect(await runJob('reconcile')).toBe('reconcile succeeded 3/3 · 0 missing, 2 extra, 1 different');
+    expect(await latest()).toMatchObject({ kind: 'reconcile', state: 'succeeded', progress: { toFix: 3, fixed: 3, failed: 0 } });
+    expect(snapshot(gs1)).toEqual(snapshot(geoservers.get(MASTER)!));
+
+    expect(await runJob('drift')).toBe('drift succeeded · 0 missing, 0 extra, 0 different');
+    const clean = await differences();
+    expect(clean).toEqual({ title: 'gs-1', note: expect.stringMatching(/^no drift: the GeoServer matched the store when drift job \S+ checked it \(\d+ objects compared\)$/), rows: [] });
+    expect(await page.locator('#drift-table').isHidden()).toBe(true);
+    await page.click('#drift-close');
+    expect(await page.locator('#drift').isHidden()).toBe(true);
+  } finally {
+    await browser.close();
+  }
+  expect(pageErrors).toEqual([]);
 });
 
 /** The log's events after `after`, in order: kind, type and id. */

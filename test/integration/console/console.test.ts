@@ -93,7 +93,9 @@ describe('the console at /console', () => {
       expect(await row('slave-2').nth(7).textContent()).toBe('reachable 2.26.2 drift succeeded · 2 missing, 0 extra, 1 different');
       // A node without a GeoServer shows a dash there; its actions stay in the last column.
       expect(await row('master-1').nth(7).textContent()).toBe('–');
-      expect(await row('slave-1').nth(8).locator('button').allTextContents()).toEqual(['pause', 'redrive', 'resync']);
+      // A GeoServer node also gets its jobs (no capture on a slave), and "differences" once a check found some.
+      expect(await row('slave-1').nth(8).locator('button').allTextContents()).toEqual(['pause', 'redrive', 'resync', 'check drift', 'reconcile']);
+      expect(await row('slave-2').nth(8).locator('button').allTextContents()).toEqual(['pause', 'redrive', 'resync', 'check drift', 'reconcile', 'differences']);
     } finally {
       await page.unroute('**/nodes');
     }
