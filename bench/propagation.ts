@@ -44,6 +44,7 @@ import { synthesizeTopology } from '../local/cluster';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
 import { spawnLocalCluster } from '../local/spawn';
+import { ClusterCpu, type CpuSplit } from './cpu-split';
 import { AppliedObserver, epochNow } from './applied-observer';
 
 export interface RawRun {
@@ -80,6 +81,12 @@ export interface PropagationFigures {
    * each of `nodes` partitions at once, to the last done (every node's apply), a cursor read.
    */
   floor: { transactP50: number; everyNodeTransactP50: number; cursorReadP50: number };
+  /**
+   * Diagnostic: the CPU the burst cost, part by part (cpu-split.ts), ours until applied
+   * everywhere and the raw one's until received everywhere (of the faster raw run); absent where
+   * /proc cannot be read.
+   */
+  burstCpu?: { ours: CpuSplit; raw: CpuSplit };
 }
 
 const quantile = (values: number[], q: number) => {
@@ -108,6 +115,8 @@ async function startBenchCluster(nodeCount: number, options: { iam: boolean; log
     logFile: path.join(__dirname, '..', '.local', `${options.logName}.log`),
     extraArgs: ['--cluster-file', clusterFile, ...(options.iam ? [] : ['--no-iam'])],
   });
+  // Found now, before any function has run: the threads started later are the functions'.
+  const cpu = ClusterCpu.find(cluster.process.pid as number);
   const clients = {
     // The raw side's clients are set up as the functions' are (without the SDK's logger middleware).
     dynamo: withoutSdkLogging(new DynamoDBClient({ endpoint: cluster.emulators.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })),
@@ -161,12 +170,12 @@ async function startBenchCluster(nodeCount: number, options: { iam: boolean; log
     await cluster.stop();
     rmSync(scratch, { recursive: true, force: true });
   };
-  return { cluster, slaves, clients, cursors, publish, publishBurst, drained, stop, nextId: () => counter++ };
+  return { cluster, cpu, slaves, clients, cursors, publish, publishBurst, drained, stop, nextId: () => counter++ };
 }
 
 export async function benchPropagation(nodeCount: number, options: { events: number; burst: number; changeSet?: number }): Promise<PropagationFigures> {
   const bench = await startBenchCluster(nodeCount, { iam: false, logName: `bench-propagation-${nodeCount}` });
-  const { cluster, slaves, clients, cursors, publish } = bench;
+  const { cluster, cpu, slaves, clients, cursors, publish } = bench;
   try {
     const appliedEverywhere = async (sequence: number, deadlineMs = 60_000) => {
       const deadline = Date.now() + deadlineMs;
@@ -178,7 +187,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     };
 
     // The raw fan-out, before the cluster's work (again after it, below).
-    const rawBefore = await rawFanOut(clients.sns, clients.sqs, nodeCount, options, 'raw-before');
+    const rawBefore = await rawFanOut(clients.sns, clients.sqs, nodeCount, options, 'raw-before', cpu);
 
     // When each node applied, from its apply function's log lines (applied-observer.ts).
     const observer = new AppliedObserver(slaves, cursors);
@@ -237,8 +246,10 @@ export async function benchPropagation(nodeCount: number, options: { events: num
 
     // A burst from several publishers at once, as from a busy master.
     const burstStart = epochNow();
+    const burstCpu = cpu?.start();
     const last = await bench.publishBurst(options.burst);
     const appliedPerSecond = options.burst / (((await observer.applied(last, 120_000)) - burstStart) / 1000);
+    const oursCpu = burstCpu?.end();
 
     let changeSetMs: number | undefined;
     if (options.changeSet) {
@@ -262,9 +273,10 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     // applied from the log; the emulator hands them out one per receive): the raw run waits
     // for them to drain rather than race them for the cores.
     await bench.drained();
-    const rawAfter = await rawFanOut(clients.sns, clients.sqs, nodeCount, options, 'raw-after');
+    const rawAfter = await rawFanOut(clients.sns, clients.sqs, nodeCount, options, 'raw-after', cpu);
     // The baseline is the faster of the two raw runs (before and after the cluster's work), so
     // an emulator that slowed down as the run went on cannot flatter the ratios.
+    const fasterBurst = rawBefore.perSecond >= rawAfter.perSecond ? rawBefore : rawAfter;
     const raw = {
       latency: rawBefore.latency.p50 <= rawAfter.latency.p50 ? rawBefore.latency : rawAfter.latency,
       perSecond: Math.max(rawBefore.perSecond, rawAfter.perSecond),
@@ -284,6 +296,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     };
     return {
       floor,
+      ...(oursCpu && fasterBurst.burstCpu ? { burstCpu: { ours: oursCpu, raw: fasterBurst.burstCpu } } : {}),
       nodes: nodeCount,
       publishLatency: { p50: quantile(publishLatencies, 0.5), p99: quantile(publishLatencies, 0.99) },
       latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
@@ -354,7 +367,14 @@ async function rawTransactP50(dynamo: DynamoDBClient, count: number, parallel = 
 }
 
 /** The emulator alone: SNS FIFO -> N raw FIFO queues, each drained by a long-poll receiver. */
-async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, options: { events: number; burst: number; changeSet?: number }, name: string) {
+async function rawFanOut(
+  sns: SNSClient,
+  sqs: SQSClient,
+  nodeCount: number,
+  options: { events: number; burst: number; changeSet?: number },
+  name: string,
+  cpu?: ClusterCpu,
+) {
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${name}.fifo`, Attributes: { FifoTopic: 'true' } }));
   const queueUrls: string[] = [];
   for (let i = 0; i < nodeCount; i++) {
@@ -398,14 +418,16 @@ async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, opti
       latencies.push(performance.now() - started);
     }
     const burstStart = performance.now();
+    const burstCpu = cpu?.start();
     let remaining = options.burst;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (remaining-- > 0) await send();
-    }),
-  );
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (remaining-- > 0) await send();
+      }),
+    );
     await receivedEverywhere(sent);
     const perSecond = options.burst / ((performance.now() - burstStart) / 1000);
+    const burstSplit = burstCpu?.end();
     let changeSetMs: number | undefined;
     if (options.changeSet) {
       const started = performance.now();
@@ -421,7 +443,7 @@ async function rawFanOut(sns: SNSClient, sqs: SQSClient, nodeCount: number, opti
       await receivedEverywhere(sent);
       changeSetMs = performance.now() - started;
     }
-    return { latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }, perSecond, changeSetMs };
+    return { latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }, perSecond, changeSetMs, burstCpu: burstSplit };
   } finally {
     running = false;
     await Promise.all(receivers);

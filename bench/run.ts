@@ -50,6 +50,7 @@ import { benchPropagation, benchPropagationCalls, clusterCallsPerEvent, type Cal
 import { benchGeoServer } from './geoserver';
 import { benchGeoServerProfile } from './geoserver-profile';
 import { benchSdkLogging } from './sdk-logging';
+import { describeCpuSplit } from './cpu-split';
 import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
 import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
 import { getStatusXml, namespaceBombXml } from '../test/support/hostile-xml';
@@ -552,6 +553,10 @@ async function propagationFigures(): Promise<void> {
     console.log(
       `        | diagnostic, the floor of a log-first design here: raw fan-out + one raw conditional transaction (p50 ${ms(f.floor.transactP50, 0)} ms: the append) + ${nodes} at once on ${nodes} partitions (p50 ${ms(f.floor.everyNodeTransactP50, 0)} ms to the last: every node's apply) = ${ms(floorMs, 0)} ms, ratio ${(floorMs / f.rawLatency.p50).toFixed(2)}; one cursor read, which the polled figure also holds, raw p50 ${ms(f.floor.cursorReadP50, 0)} ms`,
     );
+    if (f.burstCpu) {
+      console.log(`        | diagnostic, the burst's ${describeCpuSplit(f.burstCpu.ours, burst)}`);
+      console.log(`        | the raw burst's ${describeCpuSplit(f.burstCpu.raw, burst)}`);
+    }
     goals.push(`p50 applied everywhere / raw at ${nodes} nodes: ${latencyRatio.toFixed(2)} (goal <= 3)`);
     if (nodes === 3) goals.push(`burst applied/s / raw received/s at 3 nodes: ${burstRatio.toFixed(2)} (goal >= 0.5)`);
     if (nodes === 30) goals.push(`burst applied/s / raw received/s at 30 nodes: ${burstRatio.toFixed(2)} (goal >= 0.3)`);
