@@ -45,7 +45,7 @@ function read(file: string): string | undefined {
 }
 
 /** utime + stime of a /proc stat line (fields 14 and 15; the name in parentheses may hold spaces). */
-function cpuMs(stat: string): number {
+export function cpuMs(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
@@ -102,12 +102,15 @@ export class ClusterCpu {
     private readonly startupThreads: ReadonlySet<number>,
   ) {}
 
-  /** Undefined where /proc cannot be read (not Linux). */
-  static find(launcherPid: number): ClusterCpu | undefined {
+  /**
+   * Undefined where /proc cannot be read (not Linux). `entry`: what the cluster process's command
+   * line holds (the tsx launcher's child runs the same entry).
+   */
+  static find(launcherPid: number, entry = 'local/start.ts'): ClusterCpu | undefined {
     if (!existsSync('/proc/self/task')) return undefined;
     const below = descendants(launcherPid);
     const name = (pid: number) => read(`/proc/${pid}/comm`)?.trim();
-    const runtime = below.find((pid) => name(pid) === 'node' && read(`/proc/${pid}/cmdline`)?.includes('local/start.ts'));
+    const runtime = below.find((pid) => name(pid) === 'node' && read(`/proc/${pid}/cmdline`)?.includes(entry));
     if (runtime === undefined) return undefined;
     const java = below.find((pid) => name(pid) === 'java');
     return new ClusterCpu(runtime, java, new Set(threads(runtime).map((thread) => thread.tid)));
