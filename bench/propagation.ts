@@ -86,7 +86,14 @@ export interface PropagationFigures {
    * everywhere and the raw one's until received everywhere (of the faster raw run); absent where
    * /proc cannot be read.
    */
-  burstCpu?: { ours: CpuSplit; raw: CpuSplit };
+  burstCpu?: { ours: CpuSplit; raw: CpuSplit; byFunction: readonly FunctionCpu[] };
+}
+
+/** CPU milliseconds a function's execution environments spent in a stretch (GET /__local/functions). */
+export interface FunctionCpu {
+  readonly function: string;
+  readonly cpuMs: number;
+  readonly invocations: number;
 }
 
 const quantile = (values: number[], q: number) => {
@@ -166,11 +173,13 @@ async function startBenchCluster(nodeCount: number, options: { iam: boolean; log
       await sleep(200);
     }
   };
+  /** Each function's CPU so far, as its execution environments last reported it. */
+  const functionCpu = async (): Promise<FunctionCpu[]> => (await (await fetch(`${cluster.url}/__local/functions`)).json()) as FunctionCpu[];
   const stop = async (): Promise<void> => {
     await cluster.stop();
     rmSync(scratch, { recursive: true, force: true });
   };
-  return { cluster, cpu, slaves, clients, cursors, publish, publishBurst, drained, stop, nextId: () => counter++ };
+  return { cluster, cpu, slaves, clients, cursors, publish, publishBurst, drained, functionCpu, stop, nextId: () => counter++ };
 }
 
 export async function benchPropagation(nodeCount: number, options: { events: number; burst: number; changeSet?: number }): Promise<PropagationFigures> {
@@ -247,9 +256,17 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     // A burst from several publishers at once, as from a busy master.
     const burstStart = epochNow();
     const burstCpu = cpu?.start();
+    const functionsBefore = await bench.functionCpu();
     const last = await bench.publishBurst(options.burst);
     const appliedPerSecond = options.burst / (((await observer.applied(last, 120_000)) - burstStart) / 1000);
     const oursCpu = burstCpu?.end();
+    const byFunction = (await bench.functionCpu())
+      .map((after) => {
+        const before = functionsBefore.find((entry) => entry.function === after.function);
+        return { function: after.function, cpuMs: after.cpuMs - (before?.cpuMs ?? 0), invocations: after.invocations - (before?.invocations ?? 0) };
+      })
+      .filter((entry) => entry.invocations > 0)
+      .sort((a, b) => b.cpuMs - a.cpuMs);
 
     let changeSetMs: number | undefined;
     if (options.changeSet) {
@@ -296,7 +313,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     };
     return {
       floor,
-      ...(oursCpu && fasterBurst.burstCpu ? { burstCpu: { ours: oursCpu, raw: fasterBurst.burstCpu } } : {}),
+      ...(oursCpu && fasterBurst.burstCpu ? { burstCpu: { ours: oursCpu, raw: fasterBurst.burstCpu, byFunction } } : {}),
       nodes: nodeCount,
       publishLatency: { p50: quantile(publishLatencies, 0.5), p99: quantile(publishLatencies, 0.99) },
       latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },

@@ -555,6 +555,9 @@ async function propagationFigures(): Promise<void> {
     );
     if (f.burstCpu) {
       console.log(`        | diagnostic, the burst's ${describeCpuSplit(f.burstCpu.ours, burst)}`);
+      // By function, as each execution environment reported its CPU with its latest answer.
+      const byFunction = f.burstCpu.byFunction.map((entry) => `${entry.function.replace(/^ConfigSync\//, '')} ${(entry.cpuMs / burst).toFixed(1)} (${entry.invocations} calls)`);
+      console.log(`        | the functions' CPU per event, by function: ${byFunction.join(', ')}`);
       console.log(`        | the raw burst's ${describeCpuSplit(f.burstCpu.raw, burst)}`);
     }
     goals.push(`p50 applied everywhere / raw at ${nodes} nodes: ${latencyRatio.toFixed(2)} (goal <= 3)`);

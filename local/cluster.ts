@@ -235,6 +235,16 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
             .sort((a, b) => a.function.localeCompare(b.function) || a.operation.localeCompare(b.operation)),
         };
       }
+      // The CPU each function's execution environments have spent, and their invocations (the
+      // propagation bench splits a burst's CPU by function with it).
+      if (method === 'GET' && adminPath === '/functions') {
+        return {
+          status: 200,
+          body: [...hosts.values()]
+            .map((host) => ({ function: host.fn.name, ...host.usage }))
+            .sort((a, b) => a.function.localeCompare(b.function)),
+        };
+      }
       return messaging.admin({ method, path: adminPath, body });
     };
 

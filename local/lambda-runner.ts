@@ -30,6 +30,10 @@ export class LocalFunctionHost {
   private stopped = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  /** CPU of the environments replaced so far, and of the current one as of its latest answer. */
+  private retiredCpuMs = 0;
+  private currentCpuMs = 0;
+  private answered = 0;
 
   /** `output` receives what the function writes to stdout and stderr (its log lines); by default this process's own. */
   constructor(
@@ -37,6 +41,14 @@ export class LocalFunctionHost {
     private readonly sharedEnvironment: Record<string, string>,
     private readonly output?: Writable,
   ) {}
+
+  /**
+   * The CPU time the function's execution environments have spent (cold starts included), as of
+   * each one's latest answer, and how many invocations they answered.
+   */
+  get usage(): { cpuMs: number; invocations: number } {
+    return { cpuMs: this.retiredCpuMs + this.currentCpuMs, invocations: this.answered };
+  }
 
   /** Whether the function has had its cold start (a worker is running it). */
   get warm(): boolean {
@@ -96,7 +108,8 @@ export class LocalFunctionHost {
         worker.stdout.pipe(output, { end: false });
         worker.stderr.pipe(output, { end: false });
       }
-      worker.once('message', (message: { ready?: boolean; initError?: string }) => {
+      worker.once('message', (message: { ready?: boolean; initError?: string; cpuMs?: number }) => {
+        this.currentCpuMs = message.cpuMs ?? 0;
         if (message.initError) reject(new FunctionError(fn.name, `init failed: ${message.initError}`));
         else resolve(worker);
       });
@@ -110,14 +123,18 @@ export class LocalFunctionHost {
         if (this.worker !== worker) return;
         this.worker = undefined;
         this.started = undefined;
+        this.retiredCpuMs += this.currentCpuMs;
+        this.currentCpuMs = 0;
         for (const [id, pending] of this.pending) {
           clearTimeout(pending.timer);
           pending.reject(new FunctionError(fn.name, `its execution environment exited (code ${code})`));
           this.pending.delete(id);
         }
       });
-      worker.on('message', (message: { id?: number; result?: unknown; error?: { message: string } }) => {
+      worker.on('message', (message: { id?: number; result?: unknown; error?: { message: string }; cpuMs?: number }) => {
         if (message.id === undefined) return;
+        if (this.worker === worker && message.cpuMs !== undefined) this.currentCpuMs = message.cpuMs;
+        this.answered += 1;
         const pending = this.pending.get(message.id);
         if (!pending) return;
         this.pending.delete(message.id);

@@ -4,6 +4,12 @@
 const { parentPort, workerData } = require('node:worker_threads');
 
 const { bundleFile, handlerExport, functionName, timeoutMs, functionArn } = workerData;
+// The CPU this environment has spent so far (its cold start included), sent with every answer:
+// the benches split a run's CPU by function with it (GET /__local/functions).
+const cpuMs = () => {
+  const usage = process.threadCpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
 let handler;
 let initError;
 try {
@@ -32,9 +38,9 @@ parentPort.on('message', async ({ id, event, requestId }) => {
   };
   try {
     const result = await handler(event, context);
-    parentPort.postMessage({ id, result });
+    parentPort.postMessage({ id, result, cpuMs: cpuMs() });
   } catch (error) {
-    parentPort.postMessage({ id, error: { name: error && error.name, message: String(error && error.stack || error) } });
+    parentPort.postMessage({ id, error: { name: error && error.name, message: String(error && error.stack || error) }, cpuMs: cpuMs() });
   }
 });
-parentPort.postMessage({ ready: true, initError: initError ? String(initError.stack || initError) : undefined });
+parentPort.postMessage({ ready: true, initError: initError ? String(initError.stack || initError) : undefined, cpuMs: cpuMs() });

@@ -104,3 +104,29 @@ test('a stopped host refuses invocations instead of starting a function', async 
   await expect(host.invoke({})).rejects.toThrow(/the local cluster is stopping/);
   expect(existsSync(marker)).toBe(false);
 });
+
+test("a function's CPU time and invocations are counted across its execution environments, a replaced one's kept", async () => {
+  // Each invocation spends `ms` of its thread's CPU time (measured by that clock, so a busy machine does not move it).
+  const { host } = hostOf(
+    'cpu',
+    `const spent = () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; };
+     exports.handler = async (event) => {
+       const end = spent() + event.ms; while (spent() < end) {}
+       if (event.die) setTimeout(() => process.exit(5), 10);
+       return 'ok';
+     };`,
+  );
+  expect(host.usage).toEqual({ cpuMs: 0, invocations: 0 });
+  await host.invoke({ ms: 100 });
+  await host.invoke({ ms: 100, die: true });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(host.warm).toBe(false);
+  const afterFirst = host.usage;
+  expect(afterFirst.invocations).toBe(2);
+  expect(afterFirst.cpuMs).toBeGreaterThanOrEqual(200);
+  // The next environment's CPU adds to the replaced one's.
+  await host.invoke({ ms: 150 });
+  expect(host.usage.invocations).toBe(3);
+  expect(host.usage.cpuMs).toBeGreaterThanOrEqual(afterFirst.cpuMs + 150);
+  expect(host.usage.cpuMs).toBeLessThan(afterFirst.cpuMs + 150 + 1_000);
+});
