@@ -333,6 +333,11 @@ test("the console: a node's own token checks its drift, lists the differences, a
         ['extra', 'workspace', 'scratch2', ''],
       ],
     });
+    // CONSOLE_SCREENSHOT_GEOSERVER=docs/console-geoserver.png saves the page as it is now (for the README).
+    if (process.env.CONSOLE_SCREENSHOT_GEOSERVER) {
+      await page.locator('#message').evaluate((box) => (box.textContent = ''));
+      await page.screenshot({ path: path.resolve(process.env.CONSOLE_SCREENSHOT_GEOSERVER), fullPage: true });
+    }
 
     // A reconcile deletes from the GeoServer: declined, nothing starts.
     await row.locator('button[data-action="reconcile"]').click();
