@@ -21,6 +21,7 @@ import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV, CONFIG_SYNC_LOCAL_PASSTHROUGH_E
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
+import { removeStaleAssemblies } from './stale-assemblies';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import {
   assertPortFree,
@@ -104,6 +105,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   if (port !== 0) await assertPortFree(port, 'API', 'stop the other process or pass --port N');
   if (options.fresh && existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
 
+  removeStaleAssemblies(stateDir);
   log('Synthesizing the CDK app (bundling functions with esbuild, or reusing unchanged bundles)...');
   const assemblyDir = path.join(stateDir, persist ? 'cdk.out' : `cdk.out-${process.pid}-${Date.now()}`);
   const { assembly, stack } = withQuietBundling(() => {
