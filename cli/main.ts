@@ -85,8 +85,11 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     'Usage: geocluster resync <node> [--source NODE] [--detach] [--json]\n  Rebuilds the node\'s store from a snapshot of a master (or --source) plus the log after it.\n' +
     '  For a consuming node a background job: waits for it to end (exit 4 if it failed).',
   drift:
-    'Usage: geocluster drift <node> [--detach] [--interval MS] [--json]\n  Checks the node\'s GeoServer against its store (a background job) and lists the differences:\n' +
-    '  missing (in the store, not in the GeoServer), extra (the reverse), different (with the properties that differ).\n  Then `geocluster reconcile <node>` repairs a slave\'s GeoServer; `geocluster capture <master>` publishes a master\'s.',
+    'Usage: geocluster drift <node> [--detach] [--interval MS] [--json]\n       geocluster drift <node> --last [--json]\n' +
+    '  Checks the node\'s GeoServer against its store (a background job) and lists the differences:\n' +
+    '  missing (in the store, not in the GeoServer), extra (the reverse), different (with the properties that differ).\n' +
+    '  --last: lists what the node\'s latest check (a drift, reconcile or capture job) found, without checking again.\n' +
+    '  Then `geocluster reconcile <node>` repairs a slave\'s GeoServer; `geocluster capture <master>` publishes a master\'s.',
   reconcile:
     'Usage: geocluster reconcile <node> [--detach] [--interval MS] [--json]\n  Makes the node\'s GeoServer match its store: creates what is missing, removes what is extra, rewrites what differs.\n' +
     '  Exit 4 if the job failed or could not fix every object (each failure is listed).',
@@ -144,6 +147,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         region: { type: 'string' },
         detach: { type: 'boolean', default: false },
         wait: { type: 'boolean', default: false },
+        last: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -205,8 +209,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'drift':
       case 'reconcile':
-      case 'capture':
-        return await startNodeJob(client, command, required(rest[0], command, '<node>'), values, io, print);
+      case 'capture': {
+        const node = required(rest[0], command, '<node>');
+        if (command === 'drift' && values.last) return await lastDriftReport(client, node, print);
+        return await startNodeJob(client, command, node, values, io, print);
+      }
       case 'job': {
         const node = required(rest[0], command, '<node>');
         const id = required(rest[1], command, '<id>');
@@ -462,16 +469,46 @@ async function startNodeJob(
     print(describeJob(job), { job });
     return job.state === 'succeeded' && job.failures.length === 0 ? EXIT.ok : EXIT.executionFailed;
   }
+  const { differences } = await driftPages(client, node, job.id);
+  print(driftReport(node, job, differences), { job, differences });
+  return EXIT.ok;
+}
+
+/**
+ * Every difference of the node's latest check, paged through GET /nodes/{node}/drift; refused if
+ * another job replaced that check's report while the pages were read (or, with `jobId`, before).
+ */
+async function driftPages(
+  client: ClusterApi,
+  node: string,
+  jobId?: string,
+): Promise<{ job: NodeJob; complete: boolean; differences: DriftEntry[] }> {
   const differences: DriftEntry[] = [];
+  let expected = jobId;
+  let first: { job: NodeJob; complete: boolean } | undefined;
   let after: number | undefined;
   do {
     const page = await call(client.GET('/nodes/{node}/drift', { params: { path: { node }, query: { limit: 1000, ...(after === undefined ? {} : { after }) } } }));
     // The report is the node's latest job's: another started meanwhile would have replaced it.
-    if (page.job.id !== job.id) throw new CliError(`job ${page.job.id} (${page.job.kind}) started on ${node} meanwhile and replaced this check's report: run drift again`, EXIT.refused);
+    if (expected !== undefined && page.job.id !== expected) {
+      throw new CliError(`job ${page.job.id} (${page.job.kind}) started on ${node} meanwhile and replaced this check's report: run drift again`, EXIT.refused);
+    }
+    expected = page.job.id;
+    first ??= { job: page.job, complete: page.complete };
     differences.push(...page.differences);
     after = page.next === undefined ? undefined : Number(page.next);
   } while (after !== undefined);
-  print(driftReport(node, job, differences), { job, differences });
+  return { ...first, differences };
+}
+
+/** `drift <node> --last`: what the node's latest check found, without starting another. */
+async function lastDriftReport(client: ClusterApi, node: string, print: (human: string, data: unknown) => void): Promise<number> {
+  const { job, complete, differences } = await driftPages(client, node);
+  if (!complete) {
+    print(`${jobLine(job)}\n${node}: the check is still reading: no differences to list yet (geocluster job ${node} ${job.id} --wait)`, { job, complete, differences });
+    return EXIT.ok;
+  }
+  print(`${jobLine(job)}\n${driftReport(node, job, differences)}`, { job, complete, differences });
   return EXIT.ok;
 }
 

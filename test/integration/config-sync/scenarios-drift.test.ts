@@ -241,7 +241,7 @@ async function geocluster(args: string[]): Promise<{ code: number; out: string; 
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-test('the operator CLI: drift lists the differences, reconcile repairs them, a detached job is followed by id', async () => {
+test('the operator CLI: drift lists the differences, reconcile repairs them, a detached job is followed by id, --last lists a report again', async () => {
   const gs2 = geoservers.get('gs-2')!;
   await write(gs2.restUrl, 'DELETE', '/workspaces/ui/datastores/shapes/featuretypes/points?recurse=true');
   await write(gs2.restUrl, 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/parcels', { featureType: { title: 'edited by hand' } });
@@ -267,6 +267,14 @@ test('the operator CLI: drift lists the differences, reconcile repairs them, a d
     out: expect.stringMatching(new RegExp(`^gs-2: reconcile job ${job.id} succeeded: .*toFix 3, fixed 3, failed 0`)),
   });
   expect(snapshot(gs2)).toEqual(snapshot(geoservers.get(MASTER)!));
+
+  // What the reconcile found, listed without checking again (the GeoServer is clean by now).
+  const last = await geocluster(['drift', 'gs-2', '--last']);
+  expect({ code: last.code, err: last.err }).toEqual({ code: 0, err: '' });
+  const [lastJob, lastSummary, , ...lastRows] = last.out.split('\n');
+  expect(lastJob).toMatch(new RegExp(`^gs-2: reconcile job ${job.id} succeeded`));
+  expect(lastSummary).toMatch(/^gs-2: 3 difference\(s\): 2 missing, 0 extra, 1 different/);
+  expect(lastRows.map((row) => row.split(/\s{2,}/)).sort()).toEqual(rows.map((row) => row.split(/\s{2,}/)).sort());
 
   const clean = await geocluster(['drift', 'gs-2', '--json']);
   expect(clean.code).toBe(0);
