@@ -20,6 +20,7 @@ import { CONFIG_SYNC_SCHEMA_DESCRIPTIONS, CONFIG_SYNC_SCHEMAS } from '../lambdas
 import { CONSOLE_MANIFEST } from '../lambdas/console/manifest';
 import { POLLING_MANIFEST, STATUS_MANIFEST } from '../lambdas/status/manifest';
 import { documentedAs } from '../lambdas/shared/query';
+import { propertyValueSchema } from '../lambdas/config-sync/events';
 import { STATUS_SCHEMAS } from '../lambdas/status/api';
 
 export const OPENAPI_CONTENT_TYPE = 'application/vnd.oai.openapi+json;version=3.0';
@@ -35,8 +36,18 @@ export const API_MANIFESTS: readonly AnyManifest[] = [STATUS_MANIFEST, POLLING_M
 export const OPTIONAL_MANIFESTS = { gateway: GATEWAY_MANIFEST as AnyManifest } as const;
 
 /** The named schemas of the document, by component name. */
-export const NAMED_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = { ...STATUS_SCHEMAS, ...CONFIG_SYNC_SCHEMAS };
-const NAMED_DESCRIPTIONS: Readonly<Record<string, string | undefined>> = CONFIG_SYNC_SCHEMA_DESCRIPTIONS;
+export const NAMED_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = { ...STATUS_SCHEMAS, ...CONFIG_SYNC_SCHEMAS, JsonValue: z.json() };
+/**
+ * Schemas the document shows otherwise than zod would convert them: a query value parsed from
+ * its text (lambdas/shared/query.ts) as what the text stands for (an integer, a boolean), not
+ * the string pattern zod would derive; a value of a change's properties, which the functions
+ * parse as anything JSON.parse made (events.ts), as the JSON value it is.
+ */
+function shownAs(schema: z.ZodMiniType): Readonly<Record<string, unknown>> | undefined {
+  if (schema === propertyValueSchema()) return { $ref: '#/components/schemas/JsonValue' };
+  return documentedAs.get(schema);
+}
+const NAMED_DESCRIPTIONS: Readonly<Record<string, string | undefined>> = { ...CONFIG_SYNC_SCHEMA_DESCRIPTIONS, JsonValue: 'Any JSON value' };
 
 export interface OpenApiOptions {
   /** cluster.status.requireAuthForReads: whether polls, catalog reads and client dismisses need a node token. */
@@ -168,20 +179,20 @@ class SchemaSet {
       io: 'input',
       unrepresentable: 'any',
       uri: (id) => `#/components/schemas/${id}`,
-      // A query value parsed from its text (lambdas/shared/query.ts): the document shows what the
-      // text stands for (an integer, a boolean), not the string pattern zod would derive.
       override: (context) => {
-        const shown = documentedAs.get(context.zodSchema as unknown as z.ZodMiniType);
+        const shown = shownAs(context.zodSchema as unknown as z.ZodMiniType);
         if (shown === undefined) return;
         for (const key of Object.keys(context.jsonSchema)) delete (context.jsonSchema as Record<string, unknown>)[key];
         Object.assign(context.jsonSchema, shown);
       },
     }) as unknown as { schemas: Record<string, Json> };
     const { __shared: shared, ...byId } = converted.schemas;
-    // Definitions zod shares between schemas without a name of ours (its recursive JSON value):
-    // components of their own, `JsonValue` for the first.
-    const sharedDefinitions = ((shared as { definitions?: Record<string, Json> } | undefined)?.definitions ?? {}) as Record<string, Json>;
-    const sharedNames = Object.fromEntries(Object.keys(sharedDefinitions).map((name, index) => [name, index === 0 ? 'JsonValue' : `JsonValue${index}`]));
+    // zod shares a schema used in several places without a name of ours (a recursive one) as an
+    // anonymous definition: every such schema gets a name in NAMED_SCHEMAS instead.
+    const sharedDefinitions = Object.keys((shared as { definitions?: Record<string, Json> } | undefined)?.definitions ?? {});
+    if (sharedDefinitions.length > 0) {
+      throw new Error(`The OpenAPI document would share ${sharedDefinitions.join(', ')} without a name: add the schema to NAMED_SCHEMAS`);
+    }
     const inlineIds = new Set([...this.ids.values()].filter((id) => id.startsWith('__inline')));
     const rewrite = (value: unknown): unknown => {
       if (Array.isArray(value)) return value.map(rewrite);
@@ -202,8 +213,6 @@ class SchemaSet {
           .filter(([key]) => key !== '$id')
           .map(([key, inner]) => {
             if (key !== '$ref' || typeof inner !== 'string') return [key, rewrite(inner)];
-            const shared = /^#\/components\/schemas\/__shared#\/definitions\/(.+)$/.exec(inner);
-            if (shared) return [key, `#/components/schemas/${sharedNames[shared[1] as string]}`];
             const id = /^#\/components\/schemas\/(.+)$/.exec(inner)?.[1];
             if (id !== undefined && inlineIds.has(id)) throw new Error(`An unnamed schema (${id}) is used inside another schema: name it in the service's schemas`);
             return [key, inner];
@@ -215,9 +224,6 @@ class SchemaSet {
     for (const [id, schema] of Object.entries(byId)) {
       if (inlineIds.has(id)) inline.set(id, rewrite(schema) as Json);
       else components[id] = rewrite(schema) as Json;
-    }
-    for (const [definition, name] of Object.entries(sharedNames)) {
-      components[name] = { ...(rewrite(sharedDefinitions[definition]) as Json), description: 'Any JSON value' };
     }
     return { components, inline };
   }

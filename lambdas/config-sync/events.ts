@@ -17,7 +17,7 @@
 import * as z from 'zod/mini';
 import { clusterNameSchema, nodeNameSchema } from '../shared/cluster-model';
 import { InvalidConfigEventError, type FieldIssue } from './event-errors';
-import type { JsonObject } from './merge-patch';
+import type { JsonObject, JsonValue } from './merge-patch';
 import { lazily } from '../shared/lazily';
 import { isConfigurationType, objectRefSchema, objectStorageKey, type ObjectRef } from './objects';
 import { patchIssues, representationIssues } from './representations';
@@ -75,8 +75,16 @@ export const STYLE_BODY_PROPERTY = 'body';
 // imports this module, most for its types and helpers alone. A function that parses changes or
 // events on every invocation builds them at cold start (buildEventSchemas).
 
+/**
+ * A value inside `properties` or `patch`. Not checked by the schema (as `z.json()` would, value
+ * by value through a union: that made parsing a typical object over three times slower):
+ * `assertWithinBounds` has already walked them and refused anything JSON cannot carry
+ * (`firstNonJsonValue`). The OpenAPI document shows it as a JSON value (api/openapi.ts).
+ */
+export const propertyValueSchema = lazily(() => z.custom<JsonValue>());
+
 const changeShapes = lazily(() => {
-  const properties = z.record(z.string(), z.json());
+  const properties = z.record(z.string(), propertyValueSchema());
   return {
     add: { kind: z.literal('add'), object: objectRefSchema(), properties },
     modify: {
@@ -261,9 +269,52 @@ export function jsonDepth(value: unknown, limit: number): number {
 }
 
 /**
- * Refuses `properties`/`patch` deeper than `MAX_PROPERTIES_DEPTH` or larger than
- * `MAX_PROPERTIES_BYTES`, and any other part of the message nested deeper than an event can
- * be, before the schema (which recurses) sees it. `prefix` names the change in a change set.
+ * The first value inside `value` that JSON cannot carry, with its path: a number out of range
+ * (JSON.parse reads a literal too large for a double, such as `1e999`, as Infinity, which
+ * JSON.stringify would later write as `null`: a value silently changed), or anything but a
+ * string, finite number, boolean, null, array or plain object (only callers other than
+ * JSON.parse can make those). Walked without recursion, like `jsonDepth` (callers bound the
+ * depth first); cheaper than checking every value with a schema (`propertyValueSchema`).
+ */
+export function firstNonJsonValue(value: unknown): { readonly path: PropertyKey[]; readonly message: string } | undefined {
+  const rootProblem = nonJsonProblem(value);
+  if (rootProblem !== undefined) return { path: [], message: rootProblem };
+  // Containers only go on the stack (with their paths); every other value is checked in place.
+  const stack: { value: object; path: PropertyKey[] }[] = typeof value === 'object' && value !== null ? [{ value, path: [] }] : [];
+  while (stack.length > 0) {
+    const { value: container, path } = stack.pop() as { value: object; path: PropertyKey[] };
+    const children: [PropertyKey, unknown][] = Array.isArray(container) ? container.map((child, index) => [index, child]) : Object.entries(container);
+    for (const [key, child] of children) {
+      const problem = nonJsonProblem(child);
+      if (problem !== undefined) return { path: [...path, key], message: problem };
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, path: [...path, key] });
+    }
+  }
+  return undefined;
+}
+
+/** Why `value` itself (not what it holds) is not JSON, or undefined if it is. */
+function nonJsonProblem(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : 'is a number out of range (a literal such as 1e999 reads as Infinity, which JSON cannot carry)';
+    case 'object': {
+      if (value === null || Array.isArray(value)) return undefined;
+      const prototype = Object.getPrototypeOf(value);
+      return prototype === Object.prototype || prototype === null ? undefined : 'expected a JSON value';
+    }
+    default:
+      return 'expected a JSON value';
+  }
+}
+
+/**
+ * Refuses `properties`/`patch` deeper than `MAX_PROPERTIES_DEPTH`, holding a value JSON cannot
+ * carry or larger than `MAX_PROPERTIES_BYTES`, and any other part of the message nested deeper
+ * than an event can be, before the schema (which recurses) sees it. `prefix` names the change in a change set.
  */
 export function assertWithinBounds(message: unknown, prefix: readonly PropertyKey[] = []): void {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) return;
@@ -276,6 +327,10 @@ export function assertWithinBounds(message: unknown, prefix: readonly PropertyKe
         { field: fieldPath([...prefix, field]), message: `nests deeper than ${MAX_PROPERTIES_DEPTH} levels, the limit` },
       ]);
     }
+    const notJson = firstNonJsonValue(value);
+    if (notJson !== undefined) {
+      throw new InvalidConfigEventError([{ field: fieldPath([...prefix, field, ...notJson.path]), message: notJson.message }]);
+    }
     const bytes = serializedBytes(value);
     if (bytes > MAX_PROPERTIES_BYTES) {
       throw new InvalidConfigEventError([
@@ -283,7 +338,10 @@ export function assertWithinBounds(message: unknown, prefix: readonly PropertyKe
       ]);
     }
   }
-  if (jsonDepth(message, MAX_MESSAGE_DEPTH) > MAX_MESSAGE_DEPTH) {
+  // `properties` and `patch` were bounded above (one level below the message, so within
+  // MAX_MESSAGE_DEPTH): only the rest of the message is walked again.
+  const { properties: _properties, patch: _patch, ...rest } = record;
+  if (jsonDepth(rest, MAX_MESSAGE_DEPTH) > MAX_MESSAGE_DEPTH) {
     throw new InvalidConfigEventError([{ field: fieldPath(prefix), message: `nests deeper than ${MAX_MESSAGE_DEPTH} levels, the limit` }]);
   }
 }

@@ -406,6 +406,20 @@ test('a change nested beyond the bound is refused at publish with a 400 naming t
   expect((await cluster.status()).head).toBe(head);
 });
 
+test('a number too large for JSON is refused at publish with a 400 naming it, and writes nothing', async () => {
+  const head = (await cluster.status()).head;
+  // JSON.parse reads 1e999 as Infinity, which the log would store as null: the value would change.
+  const response = await cluster.api('POST', '/config/events', {
+    node: MASTER,
+    body: '{"kind":"add","object":{"type":"featureType","id":"topp:big"},"properties":{"name":"big","store":{"name":"topp:s"},"maxFeatures":1e999}}',
+    headers: { 'content-type': 'application/json' },
+  });
+  expect(response.status).toBe(400);
+  expect(response.body).toMatchObject({ code: 'INVALID_REQUEST', field: 'properties.maxFeatures' });
+  expect(response.body.message).toContain('properties.maxFeatures: is a number out of range');
+  expect((await cluster.status()).head).toBe(head);
+});
+
 /** Waits for a resync job to succeed; answers it. */
 async function resyncEnded(node: string, id: string): Promise<any> {
   for (const deadline = Date.now() + 60_000; ; await sleep(200)) {
