@@ -323,7 +323,8 @@ export async function applyDeliveredBatch(
     }
   }
   // A known cursor may only make the applier try a commit (whose compare-and-swap checks it),
-  // never drop an event as applied: when a delivered event is at or below it, it is read.
+  // never drop an event as applied: when a delivered event is at or below it, it is read, or
+  // a commit against it proves it (`aheadOfKnownCursor`).
   const known = options.knownCursor;
   const trusted = known !== undefined && events.every((event) => event.origin === context.node || event.sequence > known);
   const applier = new NodeApplier(deps, context, trusted ? known : undefined);
@@ -339,6 +340,11 @@ export async function applyDeliveredBatch(
     deps.geoserver || events.length === 0
       ? Promise.resolve<DeliveredEvent[]>([])
       : deps.log.readRange(context.cluster, highest, highest + LOG_PAGE_SIZE - 1).catch((): DeliveredEvent[] => []);
+  const redundant = known !== undefined && events.length > 0 && events.every((event) => event.origin !== context.node && event.sequence <= known);
+  if (redundant && parseFailure === undefined && !deps.geoserver) {
+    const settled = await aheadOfKnownCursor(deps, context, events, known as number, ahead, options.aheadTo);
+    if (settled !== undefined) return settled;
+  }
   try {
     await applier.prefetch(applier.objectsToRead(events.filter((event) => event.origin !== context.node)));
   } catch (error) {
@@ -396,6 +402,47 @@ export async function applyDeliveredBatch(
   }
   const cursor = applier.knownCursorValue();
   return cursor === undefined ? { results } : { results, cursor };
+}
+
+/**
+ * A batch whose every event is at or below the cursor this consumer last left (`known`): in a
+ * burst, the events the read ahead applied before the queue brought them. Their messages need
+ * no cursor read when the log holds what comes right after `known`: that is applied from the
+ * read ahead in commits whose compare-and-swap checks `known`, and a commit that succeeds shows
+ * the cursor held it, so every delivered event was applied already. A commit that finds the
+ * cursor elsewhere (a resync job ran on another instance meanwhile) reads it and applies from
+ * it, the delivered events included when they are above it, as the cursor read would have.
+ * `undefined` (read the cursor, as for any batch) when the log holds nothing after `known` or
+ * a step failed: only a commit proves the cursor, and a cursor left below a delivered event
+ * (a resync that ended early) must still get it from this delivery.
+ */
+async function aheadOfKnownCursor(
+  deps: ApplyDeps,
+  context: NodeContext,
+  events: readonly DeliveredEvent[],
+  known: number,
+  ahead: Promise<DeliveredEvent[]>,
+  aheadTo: number | undefined,
+): Promise<BatchResult | undefined> {
+  const next = new Map<number, DeliveredEvent>();
+  for (const event of await ahead) if (event.sequence > known) next.set(event.sequence, event);
+  let last = known;
+  while (next.has(last + 1)) last += 1;
+  if (last === known) return undefined;
+  const applier = new NodeApplier(deps, context, known);
+  const mark = applier.progressMark();
+  let cursor: number;
+  try {
+    // Reaching `last` takes a commit against `known` or a read of the cursor after a lost one:
+    // either shows where the cursor stood, so the delivered events are settled.
+    ({ cursor } = await applier.advanceTo(last, next));
+    if (cursor < last) return undefined;
+    if (aheadTo !== undefined && aheadTo > cursor) ({ cursor } = await applier.advanceTo(Math.min(aheadTo, known + MAX_AHEAD)));
+  } catch (error) {
+    (deps.warn ?? consoleWarn)('applying ahead of the queue failed; reading the cursor instead', { node: context.node, error: String(error) });
+    return undefined;
+  }
+  return { results: resultsOf(events, -1, applier.progressSince(mark), cursor), cursor };
 }
 
 /**

@@ -246,6 +246,40 @@ describe("a queue consumer's known cursor", () => {
     ]);
   });
 
+  it('a burst: messages the read ahead applied before the queue brought them cost no cursor read when the log holds what follows, whose commit against it proves it', async () => {
+    const h = harness();
+    const { store, reads } = countingStore();
+    const deps = { store, log: h.log, bodies: h.bodies };
+    const messages = [];
+    for (let i = 0; i < 5; i += 1) messages.push(await deliver(h, `ws${i}`));
+    // The first message's read ahead applies the whole log (1..5).
+    const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
+    expect(first.cursor).toBe(5);
+    expect(reads()).toBe(1);
+    await deliver(h, 'ws5');
+    await deliver(h, 'ws6');
+    // The queue now brings message 3, applied already.
+    const late = await applyDeliveredBatch(deps, SLAVE, [messages[2]!], { knownCursor: first.cursor });
+    expect(late).toMatchObject({ cursor: 7, results: [{ disposition: 'duplicate', sequence: 3 }] });
+    expect(reads()).toBe(1);
+    expect(store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => [`ws${i}`, i + 1]));
+  });
+
+  it('a burst, with the cursor below what the consumer remembers (a resync on another instance ended there): the lost commit reads it, and the delivered event is applied from the log', async () => {
+    const h = harness();
+    const { store, reads } = countingStore();
+    const deps = { store, log: h.log, bodies: h.bodies };
+    const messages = [];
+    for (let i = 0; i < 7; i += 1) messages.push(await deliver(h, `ws${i}`));
+    await catchUp(deps, SLAVE, 2);
+    const before = reads();
+    const result = await applyDeliveredBatch(deps, SLAVE, [messages[3]!], { knownCursor: 5 });
+    expect(result.cursor).toBe(7);
+    expect(result.results).toEqual([expect.objectContaining({ disposition: 'applied', sequence: 4 })]);
+    expect(reads()).toBe(before + 1);
+    expect(store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => [`ws${i}`, i + 1]));
+  });
+
   it('is never taken to drop an event: one at or below it is checked against the stored cursor', async () => {
     const h = harness();
     await deliver(h, 'ws0');
