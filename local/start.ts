@@ -117,9 +117,15 @@ Local cluster '${cluster.cluster.name}' is running.
 Routes (from the synthesized template):
 ${routes}
 
-Node and operator tokens (also in .local/node-tokens.json; operators may list and read, not write):
+Node and operator tokens (${inMemory ? 'this run only: --in-memory keeps them out of .local/node-tokens.json' : 'also in .local/node-tokens.json'}; operators may list and read, not write):
 ${Object.entries(cluster.tokens).map(([node, value]) => `    ${node.padEnd(12)} ${value}`).join('\n')}
-
+${
+  inMemory
+    ? `  The CLI finds a persisted cluster by itself; this one it finds from the environment:
+    GEOCLUSTER_URL=${cluster.url} GEOCLUSTER_TOKEN=${token} npx geocluster nodes
+`
+    : ''
+}
 Try it:
   TOKEN=${token}
   curl -s -X PUT ${cluster.url}/executions/demo-1 -H "Authorization: Bearer $TOKEN" \\
