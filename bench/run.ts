@@ -21,10 +21,11 @@
  *    default stack against the stack our functions use, without it (bench/sdk-logging.ts).
  *
  *   npm run bench                                   everything
- *   npm run bench -- --only status|bundles|import-parts|propagation|calls|sdk|profile|publish-profile|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
+ *   npm run bench -- --only status|bundles|import-parts|propagation|calls|sdk|profile|publish-profile|publish-timeline|status-profile|listing|xml|geoserver|geoserver-profile --nodes 3,10
  *   (import-parts: the cold-import parts of the bundles figures alone;
  *   profile: config sync's publish and apply paths, then the status profile; status-profile: only that;
  *   publish-profile: a lone publish's AWS calls on its timeline, as PublishEvent runs it;
+ *   publish-timeline: a sequential change's function invocations on its timeline, in the local cluster;
  *   calls: DynamoDB calls per event on the propagation path, counted; not in the default run)
  *   npm run bench -- --only geoserver --geoserver-events 300 --reconcile-objects 20000
  *   npm run bench -- --only listing --listing-sizes 1000,100000 --listing-runs 15
@@ -44,6 +45,7 @@ import { DEFERRED_MODULES, UNUSED_CREDENTIAL_PROVIDERS } from '../cdk/constructs
 import { benchListing, type Reads } from './listing';
 import { benchProfile } from './profile';
 import { benchPublishProfile } from './publish-profile';
+import { benchPublishTimeline } from './publish-timeline';
 import { benchStatusProfile } from './status-profile';
 import { rawConditionalPut } from './raw-write';
 import { benchPropagation, benchPropagationCalls, clusterCallsPerEvent, type CallCount } from './propagation';
@@ -264,6 +266,7 @@ async function main(): Promise<void> {
     if (parts.has('calls')) await callFigures();
     if (parts.has('sdk')) await sdkLoggingFigures();
     if (parts.has('profile') || parts.has('publish-profile')) await benchPublishProfile({ requests: Number(args['profile-requests']) });
+    if (parts.has('profile') || parts.has('publish-timeline')) await benchPublishTimeline({ requests: Math.max(50, Number(args['profile-requests'])) });
     if (parts.has('profile')) await benchProfile({ requests: Number(args['profile-requests']) });
     if (parts.has('profile') || parts.has('status-profile')) {
       await benchStatusProfile({ requests: Math.max(100, Number(args['profile-requests'])), topology: topologyOf(), logFile: path.join(__dirname, '..', '.local', 'bench-status-profile.log') });

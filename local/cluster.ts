@@ -33,7 +33,7 @@ import {
 import { startDynamoGate } from './dynamo-gate';
 import { startLocalLambdaApi } from './lambda-api';
 import { localGeoServerCredentials } from './geoserver';
-import { LocalFunctionHost } from './lambda-runner';
+import { LocalFunctionHost, type InvocationListener } from './lambda-runner';
 import { provisionMessaging, type RunningMessaging } from './messaging';
 import { flattenNestedStacks } from './nested-stacks';
 import { readTopology, type CfnTemplate, type LocalTable, type LocalTopology } from './template';
@@ -69,6 +69,8 @@ export interface LocalClusterOptions {
    * @default this process's stdout and stderr
    */
   functionLogFile?: string;
+  /** Told of every function invocation once it ended (the benches' timelines). */
+  onInvocation?: InvocationListener;
   log?: (line: string) => void;
 }
 
@@ -181,7 +183,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       // No Secrets Manager here: a GeoServer node's credentials come from this process's environment.
       const geoserverNode = fn.environment[CONFIG_SYNC_ENV.geoserverCredentialsSecret] ? fn.environment[CONFIG_SYNC_ENV.nodeName] : undefined;
       const environment = geoserverNode ? { ...base, [CONFIG_SYNC_LOCAL_ENV.geoserverCredentials]: localGeoServerCredentials(geoserverNode) } : base;
-      hosts.set(fn.logicalId, new LocalFunctionHost(fn, environment, functionOutput));
+      hosts.set(fn.logicalId, new LocalFunctionHost(fn, environment, functionOutput, options.onInvocation));
     }
     // Each function starts on its first invocation, as in Lambda: a cluster whose run never
     // calls a function never loads its bundle.

@@ -17,6 +17,9 @@ export class FunctionError extends Error {
   }
 }
 
+/** Told of a function's invocation when it ended: its name, when it was asked for and when it ended (`performance.now()`). */
+export type InvocationListener = (functionName: string, startedAt: number, endedAt: number) => void;
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -35,11 +38,15 @@ export class LocalFunctionHost {
   private currentCpuMs = 0;
   private answered = 0;
 
-  /** `output` receives what the function writes to stdout and stderr (its log lines); by default this process's own. */
+  /**
+   * `output` receives what the function writes to stdout and stderr (its log lines); by default this process's own.
+   * `onInvocation` is told of every invocation once it ended, answered or not (`performance.now()` times).
+   */
   constructor(
     readonly fn: LocalFunction,
     private readonly sharedEnvironment: Record<string, string>,
     private readonly output?: Writable,
+    private readonly onInvocation?: InvocationListener,
   ) {}
 
   /**
@@ -56,6 +63,16 @@ export class LocalFunctionHost {
   }
 
   invoke<T = unknown>(event: unknown): Promise<T> {
+    const invocation = this.invokeOnce<T>(event);
+    const listener = this.onInvocation;
+    if (!listener) return invocation;
+    const startedAt = performance.now();
+    const told = () => listener(this.fn.name, startedAt, performance.now());
+    invocation.then(told, told);
+    return invocation;
+  }
+
+  private invokeOnce<T>(event: unknown): Promise<T> {
     return this.start().then(
       (worker) =>
         new Promise<T>((resolve, reject) => {

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FunctionError, LocalFunctionHost } from '../../../local/lambda-runner';
+import { FunctionError, LocalFunctionHost, type InvocationListener } from '../../../local/lambda-runner';
 import type { LocalFunction } from '../../../local/template';
 
 let dir: string;
@@ -21,12 +21,12 @@ afterEach(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A host for a bundle of `source`; the bundle leaves `<name>.loaded` behind when imported. */
-function hostOf(name: string, source: string, timeoutMs = 5_000): { host: LocalFunctionHost; marker: string } {
+function hostOf(name: string, source: string, timeoutMs = 5_000, onInvocation?: InvocationListener): { host: LocalFunctionHost; marker: string } {
   const bundleFile = path.join(dir, `${name}.js`);
   const marker = path.join(dir, `${name}.loaded`);
   writeFileSync(bundleFile, `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x');\n${source}`);
   const fn: LocalFunction = { logicalId: name, name: `Test/${name}`, bundleFile, handlerExport: 'handler', environment: { GREETING: 'hello' }, timeoutMs, policy: [] };
-  const host = new LocalFunctionHost(fn, { SHARED: 'shared' });
+  const host = new LocalFunctionHost(fn, { SHARED: 'shared' }, undefined, onInvocation);
   hosts.push(host);
   return { host, marker };
 }
@@ -50,6 +50,27 @@ test('a function is not loaded until its first invocation, then stays warm with 
     { calls: 2, echo: 2, env: 'hello shared' },
   ]);
   expect(await host.invoke({ n: 3 })).toEqual({ calls: 3, echo: 3, env: 'hello shared' });
+});
+
+test('every invocation, answered or failed, is told to the listener with its start and end', async () => {
+  const told: { fn: string; startedAt: number; endedAt: number }[] = [];
+  const { host } = hostOf(
+    'timed',
+    `exports.handler = async (event) => { const until = Date.now() + event.ms; while (Date.now() < until) {} if (event.fail) throw new Error('refused'); return 'ok'; };`,
+    5_000,
+    (fn, startedAt, endedAt) => told.push({ fn, startedAt, endedAt }),
+  );
+  const before = performance.now();
+  expect(await host.invoke({ ms: 50 })).toBe('ok');
+  await expect(host.invoke({ ms: 0, fail: true })).rejects.toThrow(/refused/);
+  const after = performance.now();
+  expect(told.map((entry) => entry.fn)).toEqual(['Test/timed', 'Test/timed']);
+  const [answered, failed] = told as [(typeof told)[0], (typeof told)[0]];
+  // The first one's time holds its cold start and its 50 ms of work; both lie within the calls.
+  expect(answered.startedAt).toBeGreaterThanOrEqual(before);
+  expect(answered.endedAt - answered.startedAt).toBeGreaterThanOrEqual(50);
+  expect(failed.startedAt).toBeGreaterThanOrEqual(answered.endedAt);
+  expect(failed.endedAt).toBeLessThanOrEqual(after);
 });
 
 test("the cold start does not count against the invocation's timeout", async () => {
