@@ -213,6 +213,14 @@ describe("a queue consumer's known cursor", () => {
     return { store, reads: () => cursorReads };
   };
   const deliver = async (h: Harness, id: string) => JSON.stringify(await h.append(add('workspace', id, { name: id })));
+  /** A burst's log of `count` workspaces (ws0..), their messages not delivered yet, and a counting store. */
+  const burstOf = async (count: number) => {
+    const h = harness();
+    const { store, reads } = countingStore();
+    const messages: string[] = [];
+    for (let i = 0; i < count; i += 1) messages.push(await deliver(h, `ws${i}`));
+    return { h, store, reads, deps: { store, log: h.log, bodies: h.bodies }, messages };
+  };
 
   it('spares the next batch its cursor read and applies every event once', async () => {
     const h = harness();
@@ -247,11 +255,7 @@ describe("a queue consumer's known cursor", () => {
   });
 
   it('a burst: messages the read ahead applied before the queue brought them cost no cursor read when the log holds what follows, whose commit against it proves it', async () => {
-    const h = harness();
-    const { store, reads } = countingStore();
-    const deps = { store, log: h.log, bodies: h.bodies };
-    const messages = [];
-    for (let i = 0; i < 5; i += 1) messages.push(await deliver(h, `ws${i}`));
+    const { h, store, reads, deps, messages } = await burstOf(5);
     // The first message's read ahead applies the whole log (1..5).
     const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
     expect(first.cursor).toBe(5);
@@ -266,11 +270,7 @@ describe("a queue consumer's known cursor", () => {
   });
 
   it('a burst, with the cursor below what the consumer remembers (a resync on another instance ended there): the lost commit reads it, and the delivered event is applied from the log', async () => {
-    const h = harness();
-    const { store, reads } = countingStore();
-    const deps = { store, log: h.log, bodies: h.bodies };
-    const messages = [];
-    for (let i = 0; i < 7; i += 1) messages.push(await deliver(h, `ws${i}`));
+    const { store, reads, deps, messages } = await burstOf(7);
     await catchUp(deps, SLAVE, 2);
     const before = reads();
     const result = await applyDeliveredBatch(deps, SLAVE, [messages[3]!], { knownCursor: 5 });
