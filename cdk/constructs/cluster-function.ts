@@ -45,14 +45,17 @@ export const UNUSED_CREDENTIAL_PROVIDERS = [
  * the Secrets Manager client for GeoServer credentials (secrets-manager-credentials.ts), the
  * SNS and SQS clients (deferred-sdk.ts: an apply function sends to them only for a failure or
  * a job, the republish schedule only when an event is pending; functions that send on every
- * invocation require them at cold start). A chunk is built only for a function whose
- * index.js requires it.
+ * invocation require them at cold start). One holds code of ours: the job runner with the apply
+ * and GeoServer code it brings, which ResyncNode runs only for a pure master's resync
+ * (lambdas/config-sync/job-slices.ts). A chunk is built only for a function whose index.js
+ * requires it.
  */
 export const DEFERRED_MODULES: readonly { readonly specifier: string; readonly entry: string }[] = [
   { specifier: './s3-sdk', entry: 'config-sync/adapters/s3-sdk.ts' },
   { specifier: './secrets-manager-sdk', entry: 'config-sync/adapters/secrets-manager-sdk.ts' },
   { specifier: './sns-sdk', entry: 'config-sync/adapters/sns-sdk.ts' },
   { specifier: './sqs-sdk', entry: 'config-sync/adapters/sqs-sdk.ts' },
+  { specifier: './job-slices', entry: 'config-sync/job-slices.ts' },
 ];
 
 /** The environment observe() sets on every function, whatever its service manifest declares. */

@@ -15,9 +15,10 @@ import { withQuietBundling } from '../../cdk/app';
 import { ClusterFunction, DEFERRED_MODULES } from '../../cdk/constructs/cluster-function';
 import { CONFIG_SYNC_ENV } from '../../lambdas/config-sync/env-names';
 
-type Fn = 'catalogObject' | 'getStatus' | 'apply' | 'publish' | 'listNodes';
+type Fn = 'catalogObject' | 'getStatus' | 'apply' | 'publish' | 'listNodes' | 'resync';
 const ENTRIES: Record<Fn, string> = {
   catalogObject: 'config-sync/handlers/get-catalog-object.ts',
+  resync: 'config-sync/handlers/resync-node.ts',
   getStatus: 'status/handlers/get-status.ts',
   apply: 'config-sync/handlers/apply-events.ts',
   publish: 'config-sync/handlers/publish-event.ts',
@@ -90,6 +91,20 @@ test('a function whose every request sends with SNS or SQS has the client in ind
   expect(existsSync(chunkOf('listNodes', 'sqs-sdk'))).toBe(false);
 });
 
+test("the job runner is bundled beside the resync function, which runs it only for a pure master's resync, not into it", () => {
+  const index = indexOf('resync');
+  expect(index).toContain('require("./job-slices")');
+  // An error message only the job runner's code carries.
+  const marker = 'a resync job names no source';
+  expect(index).not.toContain(marker);
+  const chunk = chunkOf('resync', 'job-slices');
+  expect(readFileSync(chunk, 'utf8')).toContain(marker);
+  expect(exportsOf(chunk)).toEqual(['storeSliceRunner']);
+  // The apply function runs slices from its queue on any batch: the runner is in its index.js.
+  expect(indexOf('apply')).toContain(marker);
+  expect(existsSync(chunkOf('apply', 'job-slices'))).toBe(false);
+});
+
 test('a function that requires no deferred module gets none', () => {
   for (const deferred of DEFERRED_MODULES) {
     expect(existsSync(chunkOf('getStatus', path.posix.basename(deferred.specifier)))).toBe(false);
@@ -122,4 +137,5 @@ test('no cold start loads a deferred module', () => {
   expect(loadedAtColdStart('apply')).toEqual([]);
   expect(loadedAtColdStart('publish')).toEqual([]);
   expect(loadedAtColdStart('listNodes')).toEqual([]);
+  expect(loadedAtColdStart('resync')).toEqual([]);
 });

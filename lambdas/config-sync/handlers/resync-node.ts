@@ -32,21 +32,25 @@ import { canPublish, consumes, type ClusterNode } from '../../shared/cluster-mod
 import { assertCanOperate, findNode } from '../cluster';
 import { fieldIssues } from '../events';
 import { logger } from '../../shared/observability';
-import { applyDepsFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
+import { jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { enqueueJob } from '../adapters/sqs-jobs';
-import { runJobSlice, type JobRunnerDeps } from '../job-runner';
+import { loadJobSlices } from '../deferred-job-slices';
+import type { SliceRunner } from '../job-slices';
 // A consuming node (most nodes) resyncs in a job queued on SQS: the client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
 import { jobView, newJob } from '../jobs';
 import { resyncRequestSchema } from '../request-schemas';
 
 const membership = membershipFromEnv();
-const deps = applyDepsFromEnv();
 const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
-/** A pure master's resync job, run within requests (no GeoServer: the bootstrap only). */
-const jobDeps: JobRunnerDeps = { cluster: membership.cluster, store: deps.store, jobs, apply: deps, compareMode: 'stored-properties', now: () => new Date() };
 const sqs = sqsFromEnv(sqsSdk);
+/**
+ * A pure master's resync job, run within requests (no GeoServer: the bootstrap only). The job
+ * runner is loaded by the first such request (job-slices.ts): a consuming node's resync, most
+ * of this function's requests, only queues its job.
+ */
+let masterSlices: SliceRunner | undefined;
 
 export const handler = httpHandler(async (event, context) => {
   const caller = findNode(membership, callerNode(event).nodeId);
@@ -89,7 +93,8 @@ async function resyncWithinRequests(caller: ClusterNode, target: ClusterNode, so
     job = started.active;
   }
   const remaining = context ? context.getRemainingTimeInMillis() - REQUEST_RESERVE_MS : REQUEST_SLICE_MS;
-  const outcome = await runJobSlice(jobDeps, target.name, job.id, Date.now() + Math.min(REQUEST_SLICE_MS, remaining));
+  masterSlices ??= loadJobSlices().storeSliceRunner(membership.cluster, jobs);
+  const outcome = await masterSlices(target.name, job.id, Date.now() + Math.min(REQUEST_SLICE_MS, remaining));
   const ran = (await jobs.read(target.name, job.id)) ?? job;
   if (outcome === 'more') {
     logger.info('resync job ran a slice within the request', { source: source.name, job: job.id, progress: ran.progress });
