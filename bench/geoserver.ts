@@ -24,6 +24,7 @@ import type { ConfigChange } from '../lambdas/config-sync/events';
 import { applyToGeoServer } from '../lambdas/config-sync/geoserver/apply';
 import { REST_MAPPING, restBody, restTarget } from '../lambdas/config-sync/geoserver/rest-mapping';
 import { mergePatchObject, type JsonObject } from '../lambdas/config-sync/merge-patch';
+import { cdkJsonContext } from '../cdk/app';
 import { synthesizeTopology } from '../local/cluster';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { spawnLocalCluster } from '../local/spawn';
@@ -121,8 +122,7 @@ export async function benchGeoServer(options: { events: number; reconcileObjects
   };
   const clusterFile = path.join(scratch, 'cluster.json');
   writeFileSync(clusterFile, JSON.stringify(clusterConfig));
-  const base = JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
-  const topology = synthesizeTopology(path.join(scratch, 'cdk.out'), { ...base, cluster: clusterConfig });
+  const topology = synthesizeTopology(path.join(scratch, 'cdk.out'), { ...cdkJsonContext(), cluster: clusterConfig });
   const storeTable = topology.tables.find((table) => table.logicalId.startsWith('ConfigSyncNodeStore'))?.tableName;
   if (!storeTable) throw new Error('node store table not found in the template');
   const logFile = path.join(__dirname, '..', '.local', 'bench-geoserver.log');

@@ -40,6 +40,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { NODE_STORE_TABLE } from '../lambdas/config-sync/tables';
+import { cdkJsonContext } from '../cdk/app';
 import { synthesizeTopology } from '../local/cluster';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
@@ -96,6 +97,22 @@ export interface FunctionCpu {
   readonly invocations: number;
 }
 
+/** Each function's CPU so far in a local cluster, as its execution environments last reported it (GET /__local/functions). */
+export async function functionCpuOf(clusterUrl: string): Promise<FunctionCpu[]> {
+  return (await (await fetch(`${clusterUrl}/__local/functions`)).json()) as FunctionCpu[];
+}
+
+/** What each function spent between two readings of `functionCpuOf`: those invoked meanwhile, most CPU first. */
+export function functionCpuSince(before: readonly FunctionCpu[], after: readonly FunctionCpu[]): FunctionCpu[] {
+  return after
+    .map((now) => {
+      const then = before.find((entry) => entry.function === now.function);
+      return { function: now.function, cpuMs: now.cpuMs - (then?.cpuMs ?? 0), invocations: now.invocations - (then?.invocations ?? 0) };
+    })
+    .filter((entry) => entry.invocations > 0)
+    .sort((a, b) => b.cpuMs - a.cpuMs);
+}
+
 const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
@@ -113,8 +130,7 @@ async function startBenchCluster(nodeCount: number, options: { iam: boolean; log
   const slaves = Array.from({ length: nodeCount }, (_, i) => `slave-${i + 1}`);
   const clusterConfig = { name: 'bench', nodes: [{ name: 'master-1', role: 'master' }, ...slaves.map((name) => ({ name, role: 'slave' }))] };
   writeFileSync(clusterFile, JSON.stringify(clusterConfig));
-  const base = JSON.parse(require('node:fs').readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
-  const topology = synthesizeTopology(path.join(scratch, 'cdk.out'), { ...base, cluster: clusterConfig });
+  const topology = synthesizeTopology(path.join(scratch, 'cdk.out'), { ...cdkJsonContext(), cluster: clusterConfig });
   const storeTable = topology.tables.find((table) => table.logicalId.startsWith('ConfigSyncNodeStore'))?.tableName;
   if (!storeTable) throw new Error('node store table not found in the template');
 
@@ -174,7 +190,7 @@ async function startBenchCluster(nodeCount: number, options: { iam: boolean; log
     }
   };
   /** Each function's CPU so far, as its execution environments last reported it. */
-  const functionCpu = async (): Promise<FunctionCpu[]> => (await (await fetch(`${cluster.url}/__local/functions`)).json()) as FunctionCpu[];
+  const functionCpu = () => functionCpuOf(cluster.url);
   const stop = async (): Promise<void> => {
     await cluster.stop();
     rmSync(scratch, { recursive: true, force: true });
@@ -260,13 +276,7 @@ export async function benchPropagation(nodeCount: number, options: { events: num
     const last = await bench.publishBurst(options.burst);
     const appliedPerSecond = options.burst / (((await observer.applied(last, 120_000)) - burstStart) / 1000);
     const oursCpu = burstCpu?.end();
-    const byFunction = (await bench.functionCpu())
-      .map((after) => {
-        const before = functionsBefore.find((entry) => entry.function === after.function);
-        return { function: after.function, cpuMs: after.cpuMs - (before?.cpuMs ?? 0), invocations: after.invocations - (before?.invocations ?? 0) };
-      })
-      .filter((entry) => entry.invocations > 0)
-      .sort((a, b) => b.cpuMs - a.cpuMs);
+    const byFunction = functionCpuSince(functionsBefore, await bench.functionCpu());
 
     let changeSetMs: number | undefined;
     if (options.changeSet) {

@@ -16,12 +16,13 @@
  *
  *   npm run bench -- --only publish-timeline [--profile-requests 200]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { cdkJsonContext } from '../cdk/app';
 import { startLocalCluster } from '../local/cluster';
 import { median } from './profile';
-import type { FunctionCpu } from './propagation';
+import { functionCpuOf, functionCpuSince } from './propagation';
 
 interface Invocation {
   readonly fn: string;
@@ -34,7 +35,6 @@ const PAUSE_MS = 100;
 export async function benchPublishTimeline(options: { requests: number }): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-timeline-'));
   const slaves = ['slave-1', 'slave-2', 'slave-3'];
-  const base = JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context as Record<string, unknown>;
   const invocations: Invocation[] = [];
   const cluster = await startLocalCluster({
     port: 0,
@@ -44,7 +44,7 @@ export async function benchPublishTimeline(options: { requests: number }): Promi
     enforceIam: false,
     runSchedules: false,
     functionLogFile: path.join(scratch, 'functions.log'),
-    context: { ...base, cluster: { name: 'timeline', nodes: [{ name: 'master-1', role: 'master' }, ...slaves.map((name) => ({ name, role: 'slave' }))] } },
+    context: { ...cdkJsonContext(), cluster: { name: 'timeline', nodes: [{ name: 'master-1', role: 'master' }, ...slaves.map((name) => ({ name, role: 'slave' }))] } },
     onInvocation: (fn, startedAt, endedAt) => invocations.push({ fn, startedAt, endedAt }),
   });
   try {
@@ -67,9 +67,7 @@ export async function benchPublishTimeline(options: { requests: number }): Promi
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
-    const usage = async () =>
-      new Map(((await (await fetch(`${cluster.url}/__local/functions`)).json()) as FunctionCpu[]).map((entry) => [entry.function, entry]));
-    const usageBefore = await usage();
+    const usageBefore = await functionCpuOf(cluster.url);
     const requestMs: number[] = [];
     const steps = new Map<string, { start: number[]; end: number[] }>();
     const lastEnd: number[] = [];
@@ -99,12 +97,10 @@ export async function benchPublishTimeline(options: { requests: number }): Promi
       lastEnd.push(last);
     }
 
-    const usageAfter = await usage();
+    const usage = new Map(functionCpuSince(usageBefore, await functionCpuOf(cluster.url)).map((entry) => [entry.function, entry]));
     const cpuPerInvocation = (fn: string) => {
-      const before = usageBefore.get(fn) ?? { cpuMs: 0, invocations: 0 };
-      const after = usageAfter.get(fn);
-      if (!after || after.invocations === before.invocations) return '';
-      return `, its thread's CPU ${((after.cpuMs - before.cpuMs) / (after.invocations - before.invocations)).toFixed(1)} ms`;
+      const spent = usage.get(fn);
+      return spent ? `, its thread's CPU ${(spent.cpuMs / spent.invocations).toFixed(1)} ms` : '';
     };
     const ms = (value: number) => value.toFixed(1).padStart(7);
     console.log(

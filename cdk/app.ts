@@ -67,7 +67,8 @@ export function withQuietBundling<T>(build: () => T): T {
   }
 }
 
-function cdkJsonContext(): Record<string, unknown> {
+/** The context of cdk.json, as `cdk synth` reads it: what in-process synths (the local runtime, the benches) start from. */
+export function cdkJsonContext(): Record<string, unknown> {
   const file = path.join(__dirname, '..', 'cdk.json');
   return (JSON.parse(readFileSync(file, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
 }

@@ -63,10 +63,10 @@ export class LocalFunctionHost {
   }
 
   invoke<T = unknown>(event: unknown): Promise<T> {
-    const invocation = this.invokeOnce<T>(event);
     const listener = this.onInvocation;
-    if (!listener) return invocation;
+    if (!listener) return this.invokeOnce<T>(event);
     const startedAt = performance.now();
+    const invocation = this.invokeOnce<T>(event);
     const told = () => listener(this.fn.name, startedAt, performance.now());
     invocation.then(told, told);
     return invocation;

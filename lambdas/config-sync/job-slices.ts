@@ -15,7 +15,7 @@ import type { JobStore } from './jobs';
 /** Runs one slice of a job of a node without a GeoServer, against the stores the function's environment names. */
 export type SliceRunner = (node: string, jobId: string, deadline: number) => Promise<SliceOutcome>;
 
-/** A slice runner over the function's own stores (built once: call it at most once per instance). */
+/** A slice runner over the function's own stores, which it creates (a function keeps the one it builds). */
 export function storeSliceRunner(cluster: string, jobs: JobStore): SliceRunner {
   const deps = applyDepsFromEnv();
   const jobDeps: JobRunnerDeps = { cluster, store: deps.store, jobs, apply: deps, compareMode: 'stored-properties', now: () => new Date() };
