@@ -310,6 +310,14 @@ export async function applyDeliveredBatch(
      * cursor is read first. A stale value fails the commit's compare-and-swap, which re-reads it.
      */
     readonly knownCursor?: number;
+    /**
+     * False when the queue showed no backlog (queue-backlog.ts: one message, sent after the
+     * consumer's previous batch ended): the log is not read past the delivered events, whose
+     * messages bring what follows. Read all the same when the events show the node behind
+     * the log: one at or below the known cursor (the read ahead of a burst applied it), or
+     * past the event right after it (others were published meanwhile). Default true.
+     */
+    readonly readAhead?: boolean;
   } = {},
 ): Promise<BatchResult> {
   const events: DeliveredEvent[] = [];
@@ -331,16 +339,19 @@ export async function applyDeliveredBatch(
   const results: DeliveryResult[] = [];
   // What the log already holds after these messages (a burst, a change set), read while they
   // are applied: applied too, it spares the next invocations their writes. Not on a GeoServer
-  // node, whose apply calls the GeoServer per event. The read starts at the highest delivered
-  // sequence, not after it: that is usually the key of its own log item, and a range starting
-  // on a key is one query (one starting after it must also ask for the item before, in case a
-  // chunk reaches into the range: two queries in a row, the longest call of a delivery).
+  // node, whose apply calls the GeoServer per event, nor for a delivery that shows the node
+  // keeping up (`readAhead`), after which the log holds nothing yet. The read starts at the
+  // highest delivered sequence, not after it: that is usually the key of its own log item, and
+  // a range starting on a key is one query (one starting after it must also ask for the item
+  // before, in case a chunk reaches into the range: two queries in a row, the longest call of
+  // a delivery).
   const highest = events.reduce((max, event) => Math.max(max, event.sequence), 0);
+  const redundant = known !== undefined && events.length > 0 && events.every((event) => event.origin !== context.node && event.sequence <= known);
+  const behind = redundant || (known !== undefined && events.some((event) => event.origin !== context.node && event.sequence > known + 1));
   const ahead =
-    deps.geoserver || events.length === 0
+    deps.geoserver || events.length === 0 || (options.readAhead === false && !behind)
       ? Promise.resolve<DeliveredEvent[]>([])
       : deps.log.readRange(context.cluster, highest, highest + LOG_PAGE_SIZE - 1).catch((): DeliveredEvent[] => []);
-  const redundant = known !== undefined && events.length > 0 && events.every((event) => event.origin !== context.node && event.sequence <= known);
   if (redundant && parseFailure === undefined && !deps.geoserver) {
     const settled = await aheadOfKnownCursor(deps, context, events, known as number, ahead, options.aheadTo);
     if (settled !== undefined) return settled;

@@ -45,6 +45,7 @@ import { LEASE_TTL_MS, LEASE_WAIT_MS } from '../gateway/limits';
 import { leaseSerializer } from '../gateway/write-lease';
 import { RANGE_LAST_ATTRIBUTE } from '../cluster';
 import { buildEventSchemas } from '../events';
+import { QueueBacklog } from '../queue-backlog';
 
 const membership = membershipFromEnv();
 const node = ownNodeFromEnv(membership);
@@ -101,13 +102,24 @@ metrics.setDefaultDimensions({ [NODE_DIMENSION]: node.name });
  * Forgotten whenever anything but a fully applied batch ran (a job, a redrive, a failure).
  */
 let knownCursor: number | undefined;
+/** Whether a batch shows the node behind its queue, from when this instance's previous batch ended: only then is the log read ahead. */
+const backlog = new QueueBacklog();
 
 export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
+  try {
+    return await applyRecords(event, lambdaContext);
+  } finally {
+    backlog.batchEnded();
+  }
+});
+
+async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
   const jobRecords = event.Records.filter((record) => jobIdOfMessage(record.body) !== undefined);
   const others = jobRecords.length > 0 ? event.Records.filter((record) => !jobRecords.includes(record)) : event.Records;
   const retryRequests = geoserver ? others.filter((record) => isRetryParkedMessage(record.body)) : [];
   const records = retryRequests.length > 0 ? others.filter((record) => !retryRequests.includes(record)) : others;
   const failedRequests: string[] = [];
+  const readAhead = backlog.shownBy(records);
   const cursorKnown = jobRecords.length === 0 && retryRequests.length === 0 ? knownCursor : undefined;
   knownCursor = undefined;
   for (const record of jobRecords) {
@@ -129,7 +141,7 @@ export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick
     deps,
     context,
     records.map((record) => record.body),
-    { aheadTo: rangeLastOf(records), ...(cursorKnown === undefined ? {} : { knownCursor: cursorKnown }) },
+    { aheadTo: rangeLastOf(records), readAhead, ...(cursorKnown === undefined ? {} : { knownCursor: cursorKnown }) },
   );
   if (!result.failure) knownCursor = result.cursor;
   const applied = result.results.reduce((count, delivery) => count + ('applied' in delivery ? delivery.applied.length : 0), 0);
@@ -173,7 +185,7 @@ export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick
   return {
     batchItemFailures: [...failedRequests, ...failed.map((record) => record.messageId)].map((itemIdentifier) => ({ itemIdentifier })),
   };
-});
+}
 
 /** From the publish to this apply, for each delivered event applied now (duplicates and own events excluded). */
 function recordApplyLatency(results: readonly DeliveryResult[], bodies: readonly string[]): void {

@@ -383,3 +383,37 @@ describe('job slices', () => {
     await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
   });
 });
+
+describe("a slave's apply function", () => {
+  test('reads the log ahead of its queue only when the delivery shows a backlog (a message the queue held when its previous batch ended)', async () => {
+    const publish = async (id: string) => {
+      const created = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id }, properties: { name: id } });
+      expect(created.statusCode).toBe(201);
+      return body(created).event as { sequence: number };
+    };
+    // The message the topic put in the queue at `sentAt` (its SentTimestamp).
+    const delivery = (event: { sequence: number }, sentAt: number) =>
+      sqsEvent([{ MessageId: `ahead-${event.sequence}`, ReceiptHandle: `ahead-${event.sequence}`, Body: JSON.stringify(event), Attributes: { SentTimestamp: String(sentAt) } }]);
+    const cursor = async () =>
+      (body(await handlers.listNodes(http({}))).nodes as { name: string; lastAppliedSequence: number }[]).find((node) => node.name === 'slave-1')?.lastAppliedSequence;
+    const apply = await handlers.apply('slave-1');
+
+    const a = await publish('ahead-a');
+    const b = await publish('ahead-b');
+    // The instance's first batch: nothing is known of the queue yet, so it reads ahead (b too).
+    expect(await apply(delivery(a, Date.now()))).toEqual({ batchItemFailures: [] });
+    expect(await cursor()).toBe(b.sequence);
+
+    const c = await publish('ahead-c');
+    const d = await publish('ahead-d');
+    const beforeC = Date.now();
+    // c was sent after the previous batch ended: the node keeps up, c is applied alone.
+    expect(await apply(delivery(c, Date.now()))).toEqual({ batchItemFailures: [] });
+    expect(await cursor()).toBe(c.sequence);
+
+    const e = await publish('ahead-e');
+    // d waited in the queue behind c's batch: a backlog, so the log is read ahead (e too).
+    expect(await apply(delivery(d, beforeC))).toEqual({ batchItemFailures: [] });
+    expect(await cursor()).toBe(e.sequence);
+  });
+});

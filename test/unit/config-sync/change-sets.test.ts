@@ -162,6 +162,50 @@ describe('applying ahead of the queue', () => {
     const rest = await applyDeliveredBatch({ store, log: h.log, bodies: h.bodies }, SLAVE, events.slice(1).map((event) => JSON.stringify(event)));
     expect(rest.results.map((delivery) => delivery.disposition)).toEqual(Array(4).fill('duplicate'));
   });
+
+  /** A log whose range reads are counted. */
+  const countingLog = (h: Harness) => {
+    let reads = 0;
+    const readRange = h.log.readRange.bind(h.log);
+    h.log.readRange = async (...args) => {
+      reads += 1;
+      return readRange(...args);
+    };
+    return () => reads;
+  };
+
+  it('reads nothing ahead when the queue showed no backlog: the delivered event alone, the later ones left to their messages', async () => {
+    const h = harness();
+    const events = await h.appendAll(workspaces(3));
+    const reads = countingLog(h);
+    const deps = { store: new MemoryNodeStore(), log: h.log, bodies: h.bodies };
+    const first = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[0])], { knownCursor: 0, readAhead: false });
+    expect(first).toMatchObject({ cursor: 1, results: [{ disposition: 'applied', sequence: 1 }] });
+    expect(reads()).toBe(0);
+    const second = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[1])], { knownCursor: 1, readAhead: false });
+    expect(second).toMatchObject({ cursor: 2, results: [{ disposition: 'applied', sequence: 2 }] });
+    expect(reads()).toBe(0);
+    expect(deps.store.allObjects('slave-1').map((object) => object.id)).toEqual(['ws0', 'ws1']);
+  });
+
+  it('reads ahead all the same when the delivered events show the node behind the log: past the next sequence, or at or below the known cursor', async () => {
+    const h = harness();
+    const events = await h.appendAll(workspaces(6));
+    const reads = countingLog(h);
+    const deps = { store: new MemoryNodeStore(), log: h.log, bodies: h.bodies };
+    await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[0])], { knownCursor: 0, readAhead: false });
+    // Event 3 arrives while the cursor is at 1: 2 is filled from the log, and 4..6 are read ahead.
+    const gap = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[2])], { knownCursor: 1, readAhead: false });
+    expect(gap).toMatchObject({ cursor: 6, results: [{ disposition: 'applied', sequence: 3 }] });
+    const afterGap = reads();
+    expect(afterGap).toBeGreaterThan(0);
+    // Event 8 is published, then event 5's message arrives, applied already by that read.
+    await h.appendAll(workspaces(2, 6));
+    const late = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[4])], { knownCursor: 6, readAhead: false });
+    expect(late).toMatchObject({ cursor: 8, results: [{ disposition: 'duplicate', sequence: 5 }] });
+    expect(reads()).toBeGreaterThan(afterGap);
+    expect(deps.store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => [`ws${i}`, i + 1]));
+  });
 });
 
 describe('holes left by a publisher that died between allocation and commit', () => {
