@@ -152,6 +152,7 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
   recordGeoServerErrors(result.results, result.failure?.error);
   logger.info('batch applied', {
     messages: records.length,
+    backlog: readAhead,
     processed: result.results.length,
     applied,
     ownEvents: result.results.filter((delivery) => delivery.disposition === 'own-event').length,
