@@ -13,7 +13,8 @@
  * - `service`: the service name in capitals, optionally qualified by a workspace for
  *   per-workspace service settings: `WMS`, `topp:WFS`.
  * - `global` and `logging` are singletons whose id is the type name; the request may omit it.
- * Names contain no `:` (the qualifier separator), `/` (URL segments) or white space.
+ * Names contain no `:` (the qualifier separator), `/` (URL segments) or white space, and are
+ * not `.` or `..` (dot segments, which a URL path resolves away).
  */
 import * as z from 'zod/mini';
 import { lazily } from '../shared/lazily';
@@ -60,7 +61,23 @@ export interface ObjectRef {
 }
 
 export const ID_SEPARATOR = ':';
-const NAME = String.raw`[^:/\s\p{Cc}]+`;
+/**
+ * A name: no `:` (the qualifier), `/`, white space or control characters, and not `.` or `..`.
+ * Those two are dot segments: in a URL path they mean "this folder" and "the parent folder",
+ * and every HTTP client resolves them (WHATWG URL, `%2E%2E` included) before GeoServer sees the
+ * request, so `DELETE /rest/styles/..:point` would reach `/rest/styles/point`. No GeoServer
+ * object so named could be addressed through its REST API.
+ */
+const NAME = String.raw`(?!\.\.?(?::|$))[^:/\s\p{Cc}]+`;
+/** What NAME allows, for messages. */
+export const NAME_RULE = 'without ":", "/" or white space, and not "." or ".."';
+const NAME_ONLY = new RegExp(`^${NAME}$`, 'u');
+
+/** Whether `value` is one name (an unqualified id, a store's local name). */
+export function isObjectName(value: string): boolean {
+  return NAME_ONLY.test(value);
+}
+
 const SERVICE = '[A-Z][A-Z0-9]*';
 const MAX_ID_LENGTH = 512;
 
@@ -87,11 +104,11 @@ function singletonRef<const T extends 'global' | 'logging'>(type: T) {
  * reference should pay for building its fifty-odd zod schema objects.
  */
 export const objectRefSchema = lazily(() => {
-  const nameId = idSchema(new RegExp(`^${NAME}$`, 'u'), 'must be a name without ":", "/" or white space');
-  const qualifiedId = idSchema(new RegExp(`^${NAME}:${NAME}$`, 'u'), 'must be "workspace:name" (names without ":", "/" or white space)');
+  const nameId = idSchema(NAME_ONLY, `must be a name ${NAME_RULE}`);
+  const qualifiedId = idSchema(new RegExp(`^${NAME}:${NAME}$`, 'u'), `must be "workspace:name" (names ${NAME_RULE})`);
   const optionallyQualifiedId = idSchema(
     new RegExp(`^(${NAME}:)?${NAME}$`, 'u'),
-    'must be "name" or "workspace:name" (names without ":", "/" or white space)',
+    `must be "name" or "workspace:name" (names ${NAME_RULE})`,
   );
   const serviceId = idSchema(
     new RegExp(`^(${NAME}:)?${SERVICE}$`, 'u'),

@@ -23,7 +23,7 @@
  * A patch may not rename (the id would no longer name the object: publish a remove and an
  * add) nor remove any of those fields.
  */
-import { CATALOG_OBJECT_TYPES, splitObjectId, type ObjectType } from './objects';
+import { CATALOG_OBJECT_TYPES, isObjectName, NAME_RULE, splitObjectId, type ObjectType } from './objects';
 import { isJsonObject, type JsonObject, type JsonValue } from './merge-patch';
 
 /** One problem, `path` relative to `properties` (or `patch`). */
@@ -178,6 +178,9 @@ function checkQualifier(
   const separator = named.indexOf(':');
   if (separator >= 0 && named.slice(0, separator) !== workspace) {
     issues.push({ path, message: `names a store of workspace ${named.slice(0, separator)}, not of the object's workspace ${workspace}` });
+  } else if (!isObjectName(localName(named))) {
+    // The store's name is a segment of the resource's REST path (rest-mapping.ts).
+    issues.push({ path, message: `must be a store name ${NAME_RULE}, optionally "workspace:name"; got ${JSON.stringify(named)}` });
   }
 }
 

@@ -27,7 +27,7 @@ import { splitObjectId, type ObjectRef, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { localName, referencedName } from '../representations';
-import { REST_MAPPING, REST_SERVICES, restTarget, styleContentType } from './rest-mapping';
+import { REST_MAPPING, REST_SERVICES, restTarget, seg, styleContentType } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
 import { mapConcurrently } from '../../shared/concurrency';
@@ -173,7 +173,8 @@ export class GeoServerReader {
     if (!isJsonObject(outer)) return [];
     const inner = Object.values(outer)[0];
     const items = Array.isArray(inner) ? inner : inner === undefined ? [] : [inner];
-    return items.flatMap((item) => (isJsonObject(item) && typeof item.name === 'string' ? [item.name] : []));
+    // A name "." or ".." cannot be a segment of the paths below (rest-mapping.ts, `seg`).
+    return items.flatMap((item) => (isJsonObject(item) && typeof item.name === 'string' && item.name !== '.' && item.name !== '..' ? [item.name] : []));
   }
 
   /**
@@ -198,13 +199,13 @@ export class GeoServerReader {
       ['wmtsStore', 'wmtsstores', 'wmtsLayer', 'layers'],
     ];
     for (const ws of workspaces) {
-      const base = `/workspaces/${encodeURIComponent(ws)}`;
+      const base = `/workspaces/${seg(ws)}`;
       for (const name of await this.names(`${base}/styles`)) push('style', `${ws}:${name}`);
       for (const name of await this.names(`${base}/layergroups`)) push('layerGroup', `${ws}:${name}`);
       for (const [storeType, storeSegment, resourceType, resourceSegment] of stores) {
         for (const store of await this.names(`${base}/${storeSegment}`)) {
           push(storeType, `${ws}:${store}`);
-          for (const resource of await this.names(`${base}/${storeSegment}/${encodeURIComponent(store)}/${resourceSegment}`)) {
+          for (const resource of await this.names(`${base}/${storeSegment}/${seg(store)}/${resourceSegment}`)) {
             push(resourceType, `${ws}:${resource}`, store);
           }
         }

@@ -44,7 +44,17 @@ export interface TypeMapping {
   readonly recreatable?: boolean;
 }
 
-const seg = encodeURIComponent;
+/**
+ * One path segment. A name `.` or `..` is refused: an HTTP client resolves such a dot segment
+ * (also as `%2E%2E`) before sending, so the call would reach another object's path. Ids and
+ * store references are validated against both (objects.ts), so only a name another source
+ * gives (a GeoServer's own listing, an event logged before that rule) can meet this.
+ */
+export function seg(name: string): string {
+  if (name === '.' || name === '..') throw new UnmappableError(`the name "${name}" is a dot segment, which a REST path cannot address`);
+  return encodeURIComponent(name);
+}
+
 const ws = (target: RestTarget) => `/workspaces/${seg(required(target.workspace, 'workspace'))}`;
 const store = (target: RestTarget) => seg(required(target.store, 'store'));
 const recurse = (value: boolean) => ({ recurse: String(value) });

@@ -46,6 +46,11 @@ describe('object ids', () => {
     ['layerGroup', 'topp:tasmania'],
     ['style', 'polygon'],
     ['style', 'topp:states-style'],
+    // Dots are fine in names; only a whole name "." or ".." is a dot segment.
+    ['style', '...'],
+    ['style', '.hidden'],
+    ['style', 'topp:..x'],
+    ['dataStore', 'topp:v1.2'],
     ['workspaceSettings', 'topp'],
     ['service', 'WMS'],
     ['service', 'topp:WFS'],
@@ -73,6 +78,16 @@ describe('object ids', () => {
     ['workspaceSettings', 'topp:x'],
     ['global', 'other'],
     ['logging', 'global'],
+    // Dot segments: a REST path built from them would reach another object (`/styles/..:point`).
+    ['style', '..'],
+    ['style', '.'],
+    ['style', '..:point'],
+    ['style', 'topp:..'],
+    ['workspace', '..'],
+    ['dataStore', '.:x'],
+    ['layer', 'topp:.'],
+    ['layerGroup', '..:tasmania'],
+    ['service', '..:WMS'],
   ];
 
   it.each(invalid)('rejects a %s with id "%s", naming object.id', (type, id) => {
@@ -81,6 +96,12 @@ describe('object ids', () => {
       status: 400,
       code: 'INVALID_REQUEST',
     });
+  });
+
+  it('says why a dot segment is refused', () => {
+    expect(rejection(() => parseConfigChange({ kind: 'remove', object: { type: 'style', id: '..:point' }, recurse: true })).message).toMatch(
+      /object\.id: must be "name" or "workspace:name" \(names without ":", "\/" or white space, and not "\." or "\.\."\)/,
+    );
   });
 
   it('lets singletons omit their id', () => {

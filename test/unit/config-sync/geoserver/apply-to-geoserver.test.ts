@@ -518,6 +518,24 @@ describe('applying events to a GeoServer', () => {
     expect(geoserver.requests).toEqual([]);
   });
 
+  it('refuses a name that is a dot segment without calling the GeoServer, which would resolve it to another object', async () => {
+    // Ids and store references are validated against "." and ".." (objects.ts); a step can still
+    // carry one from an event logged before that rule. `/styles/..` would reach `/styles`, and
+    // `/workspaces/topp/datastores/../featuretypes` the workspace's feature types.
+    const geoserver = new FakeGeoServer();
+    const steps = [
+      { kind: 'remove', type: 'style', id: '..:point', properties: {}, recurse: true },
+      { kind: 'remove', type: 'style', id: 'topp:..', properties: {}, recurse: true },
+      { kind: 'upsert', type: 'layer', id: '.:roads', properties: { enabled: false }, incomplete: true, deleted: [] },
+      { kind: 'upsert', type: 'featureType', id: 'topp:roads', properties: { name: 'roads', store: { name: 'topp:..' } }, incomplete: false, deleted: [] },
+    ] as const;
+    for (const step of steps) {
+      const outcome = await applyToGeoServer(geoserver, step, { sleep: async () => undefined });
+      expect(outcome).toMatchObject({ kind: 'rejected', status: null, attempts: 1, answer: expect.stringMatching(/the name "\.\.?" is a dot segment/) });
+    }
+    expect(geoserver.requests).toEqual([]);
+  });
+
   it('creates an object a reconcile found absent with one POST, and falls back to PUT when it exists after all', async () => {
     const geoserver = new FakeGeoServer();
     const featureType = { name: 'roads', title: 'Roads', store: { '@class': 'dataStore', name: 'topp:pg' } };
