@@ -1166,7 +1166,7 @@ function describeFailure(error: unknown): string {
 }
 
 export interface RetryParkedResult {
-  /** Sequences applied (or found stale) and removed from their records. */
+  /** Sequences applied (or found stale, or superseded by a later add of their object) and removed from their records. */
   readonly cleared: readonly number[];
   /** Records that still hold events, with the reason of the last failure. */
   readonly stillParked: readonly ParkedObject[];
@@ -1177,14 +1177,22 @@ export interface RetryParkedResult {
  * applied to their object in order, each removed from the record as it commits. A record whose
  * head fails again keeps it (with the new reason) and the rest behind it. Runs concurrently
  * with the node's applier: a follower parked meanwhile joins the record and is applied here
- * too; once the record is removed, the applier applies the object's events itself.
+ * too; once the record is removed, the applier applies the object's events itself. Records
+ * are retried oldest first (by their first sequence), so an object is retried after those it
+ * was published after (a workspace before its stores).
+ *
+ * A head that fails again is dropped, with the modifies right behind it, when they are all
+ * modifies followed by an add of the object (`supersededByAdd`): an add carries the whole
+ * object, whatever it held. So a modify published before its object's add, which a GeoServer
+ * refuses (its PUT finds no object, and a patch cannot create one), does not hold the add.
  */
 export async function retryParked(deps: ApplyDeps, context: NodeContext): Promise<RetryParkedResult> {
   const { store, log } = deps;
   const { node, cluster } = context;
   const cleared: number[] = [];
   const stillParked: ParkedObject[] = [];
-  for (const listed of await store.listParked(node)) {
+  const records = (await store.listParked(node)).sort((a, b) => (a.sequences[0] ?? 0) - (b.sequences[0] ?? 0));
+  for (const listed of records) {
     let record: ParkedObject | undefined = listed;
     for (let rounds = 0; record !== undefined && rounds < 100_000; rounds += 1) {
       const sequence = record.sequences[0];
@@ -1210,6 +1218,15 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
         }
         outcome = await store.applyParked(node, { key: record.key, sequence, ...(change.object ? { object: change.object } : {}) });
       } catch (error) {
+        const moot = await supersededByAdd(log, cluster, record).catch((): number[] => []);
+        if (moot.length > 0) {
+          for (const superseded of moot) {
+            if ((await store.applyParked(node, { key: record.key, sequence: superseded })) !== 'committed') break;
+            cleared.push(superseded);
+          }
+          record = (await store.listParked(node)).find((candidate) => candidate.key === listed.key);
+          continue;
+        }
         const reason = describeFailure(error);
         await store.noteParkedFailure(node, record.key, sequence, reason);
         const fresh = (await store.listParked(node)).find((candidate) => candidate.key === listed.key);
@@ -1221,6 +1238,23 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
     }
   }
   return { cleared, stillParked };
+}
+
+/**
+ * The sequences at the head of a parked record that a later add of its object makes moot:
+ * modifies only, up to the first add. Empty when anything else comes first (a remove, which
+ * may cascade to other objects, must still be applied), or no add follows.
+ */
+async function supersededByAdd(log: EventLog, cluster: string, record: ParkedObject): Promise<number[]> {
+  const moot: number[] = [];
+  for (const sequence of record.sequences) {
+    const [event] = (await log.readRange(cluster, sequence, sequence)).filter((candidate) => candidate.sequence === sequence);
+    if (event === undefined || isVoided(event) || isUnreadable(event)) return [];
+    if (event.kind === 'add') return moot;
+    if (event.kind !== 'modify') return [];
+    moot.push(sequence);
+  }
+  return [];
 }
 
 /**

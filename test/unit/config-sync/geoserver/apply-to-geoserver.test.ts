@@ -302,6 +302,45 @@ describe('applying events to a GeoServer', () => {
     expect(h.store.liveObjects('slave-1').map((object) => `${object.type}/${object.id}`)).toEqual(['dataStore/x:pg', 'workspace/x']);
   });
 
+  it('lets a later add of the object clear the modifies a redrive cannot apply, and retries objects oldest first', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    // As GeoServer does: a store cannot be created in a workspace it lacks.
+    geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces/late/datastores' && !geoserver.objects.has('/workspaces/late'), 404, 'No such workspace: late');
+    const deps = withGeoServer(h, geoserver);
+    // A master published a modify of the workspace before its add: the GeoServer cannot take
+    // the patch (no object to PUT it on), so it parks, and the add parks behind it.
+    await applyAll(h, deps, [
+      modify('workspace', 'late', { isolated: false }),
+      add('workspace', 'late', { name: 'late', isolated: true }),
+      add('dataStore', 'late:pg', { name: 'pg', type: 'PostGIS' }),
+    ]);
+    expect((await h.store.listParked('slave-1')).map((record) => [record.key, record.sequences])).toEqual([
+      ['#parked/dataStore/late:pg', [3]],
+      ['#parked/workspace/late', [1, 2]],
+    ]);
+    // One redrive: the modify is superseded by the add, which creates the workspace, and then
+    // the store (parked after it, though its record's key sorts first) goes in.
+    expect(await retryParked(deps, SLAVE)).toEqual({ cleared: [1, 2, 3], stillParked: [] });
+    expect(geoserver.objects.get('/workspaces/late')).toEqual({ workspace: { name: 'late', isolated: true } });
+    expect(geoserver.objects.get('/workspaces/late/datastores/pg')).toEqual({ dataStore: { name: 'pg', type: 'PostGIS' } });
+    // The node's store as on a node without a GeoServer: the add's object, then the store.
+    const stored = await h.store.readObjects('slave-1', [{ type: 'workspace', id: 'late' }]);
+    expect(stored[0]).toMatchObject({ properties: { name: 'late', isolated: true }, lastSequence: 2, incomplete: false });
+    expect(h.store.liveObjects('slave-1').map((object) => `${object.type}/${object.id}`)).toEqual(['dataStore/late:pg', 'workspace/late']);
+  });
+
+  it('still parks a modify a redrive cannot apply when a remove, not an add, follows it', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps = withGeoServer(h, geoserver);
+    await applyAll(h, deps, [modify('workspace', 'gone', { isolated: false }), remove('workspace', 'gone', true), add('workspace', 'gone', { name: 'gone' })]);
+    expect((await h.store.listParked('slave-1')).map((record) => record.sequences)).toEqual([[1, 2, 3]]);
+    const retried = await retryParked(deps, SLAVE);
+    expect(retried.cleared).toEqual([]);
+    expect(retried.stillParked.map((record) => record.sequences)).toEqual([[1, 2, 3]]);
+  });
+
   it('refuses a layer whose resource the GeoServer lacks, and a modify of an object it holds only in part', async () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
