@@ -196,6 +196,17 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       if (taken.heldBy !== undefined) {
         throw new Error(`source node ${source} is being resynced itself (job ${taken.heldBy}): its store is incomplete until that job ends`);
       }
+      // An object with parked events is not as of the source's cursor, and a snapshot carries
+      // neither those events nor their records: the node would lose them for good. Read after
+      // the cursor, every record of an event at or below it is seen (a park moves the cursor in
+      // the same commit).
+      const parked = await deps.store.listParked(source);
+      if (parked.length > 0) {
+        const shown = parked.slice(0, 5).map((record) => `${record.object ? objectStorageKey(record.object) : record.key} (sequences ${record.sequences.join(', ')})`);
+        throw new Error(
+          `source node ${source} holds parked events, which a snapshot would not carry to ${node}: ${shown.join('; ')}${parked.length > shown.length ? ` and ${parked.length - shown.length} more` : ''}. Redrive ${source} first, or resync from another node`,
+        );
+      }
       await hold(false);
       return { ...job, checkpoint: { step: 'copy', sequence: taken.cursor }, progress: { ...job.progress, copied: 0 } };
     }

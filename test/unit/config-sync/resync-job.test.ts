@@ -174,6 +174,32 @@ test('a source that is being resynced itself is refused: the job fails naming it
   expect((await h.store.readProgress(TARGET)).heldBy).toBeUndefined();
 });
 
+test('a source holding parked events is refused: the job fails naming them, and the node keeps its store', async () => {
+  const h = harness();
+  await h.appendAll(history().slice(0, 5));
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: TARGET });
+  // The source parks event 6 (its object's change refused there); the target applies it.
+  const [parkedEvent] = await h.appendAll([modify('workspace', 'ws02', { title: 'refused on the source' })]);
+  const ref = { type: 'workspace', id: 'ws02' } as const;
+  expect(await h.store.park(SOURCE, { expectedCursor: 5, sequence: 6, key: '#parked/workspace/ws02', object: ref, cause: { reason: 'refused', attempts: 3, parkedAt: new Date().toISOString() } })).toBe('committed');
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: TARGET });
+  const before = await h.store.readObjects(TARGET, [ref]);
+  expect(before[0]?.properties).toMatchObject({ title: 'refused on the source' });
+  expect(parkedEvent?.sequence).toBe(6);
+
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs);
+  expect(await runJobSlice(jobDeps(h, jobs), TARGET, job.id, Date.now() + 10_000)).toBe('done');
+  expect((await jobs.read(TARGET, job.id))?.error).toBe(
+    `Error: source node ${SOURCE} holds parked events, which a snapshot would not carry to ${TARGET}: workspace/ws02 (sequences 6). Redrive ${SOURCE} first, or resync from another node`,
+  );
+  // Nothing was copied or held: the node keeps the change the source could not apply.
+  expect(await h.store.readObjects(TARGET, [ref])).toEqual(before);
+  expect(await h.store.readCursor(TARGET)).toBe(6);
+  expect((await h.store.readProgress(TARGET)).heldBy).toBeUndefined();
+});
+
 test('a resync that fails after its copy began leaves the node held, applying nothing even once the hold would lapse, shown as incomplete, until a new resync finishes', async () => {
   const h = harness();
   await h.appendAll(history());
