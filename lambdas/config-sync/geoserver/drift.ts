@@ -308,15 +308,30 @@ export async function comparePage(
     const held = await reader.object(object.type, object.id, object.properties);
     if (held === undefined) return { kind: 'missing', type: object.type, id: object.id } as DriftEntry;
     const { body, ...stored } = object.properties;
-    const paths = differingPaths(object.type === 'style' ? stored : object.properties, comparable(object.type, object.id, held), mode);
+    const paths = differingPaths(object.type === 'style' ? stored : object.properties, comparable(object.type, object.id, held, object.properties), mode);
     if (object.type === 'style' && typeof body === 'string' && (await reader.styleBody(object.id, object.properties)) !== body) paths.push('body');
     return paths.length > 0 ? ({ kind: 'different', type: object.type, id: object.id, properties: paths.slice(0, MAX_PATHS) } as DriftEntry) : undefined;
   });
   return entries.filter((entry): entry is DriftEntry => entry !== undefined);
 }
 
-/** GeoServer's representation as the store would hold it: named as the id names it. */
-function comparable(type: ObjectType, id: string, held: JsonObject): JsonObject {
+/**
+ * GeoServer's representation as the store would hold it: named as the id names it, and with
+ * the references a master may state unqualified (a resource's `store`, a layer's `resource`:
+ * `{"name": "pg"}`) as stated where GeoServer answers them qualified with the object's
+ * workspace (`ne:pg`): the same object, which no reconcile could make GeoServer answer otherwise.
+ */
+function comparable(type: ObjectType, id: string, held: JsonObject, stored: JsonObject): JsonObject {
   if (type === 'namespace') return { ...held, prefix: held.prefix ?? id };
-  return held;
+  const workspace = splitObjectId(id).workspace;
+  if (workspace === undefined) return held;
+  let named = held;
+  for (const key of ['store', 'resource'] as const) {
+    const stated = referencedName(stored[key]);
+    const reference = held[key];
+    if (stated !== undefined && !stated.includes(':') && isJsonObject(reference) && reference.name === `${workspace}:${stated}`) {
+      named = { ...named, [key]: { ...reference, name: stated } };
+    }
+  }
+  return named;
 }

@@ -185,6 +185,31 @@ describe('jobs against the stand-in GeoServer', () => {
     expect(await jobs.readDifferences(NODE, check.id)).toEqual([]);
   });
 
+  test('a store or resource a master named without its workspace is not drift where GeoServer answers it qualified', async () => {
+    const objects = [
+      stored('workspace', 'ne', { name: 'ne' }, 1),
+      stored('dataStore', 'ne:pg', { name: 'pg', type: 'PostGIS' }, 2),
+      stored('featureType', 'ne:rivers', { name: 'rivers', title: 'Rivers', store: { '@class': 'dataStore', name: 'pg' } }, 3),
+      stored('layer', 'ne:rivers', { name: 'rivers', resource: { '@class': 'featureType', name: 'rivers' } }, 4),
+    ];
+    const { deps, jobs } = await setUp(objects);
+    geoserver.catalog.addWorkspace({ name: 'ne' });
+    geoserver.catalog.addStore('dataStore', 'ne', { name: 'pg', type: 'PostGIS' });
+    geoserver.catalog.addResource('featureType', 'ne', 'pg', { name: 'rivers', title: 'Rivers' });
+    // GeoServer names both references qualified.
+    expect(((await (await fetch(`${geoserver.restUrl}/workspaces/ne/datastores/pg/featuretypes/rivers.json`, { headers: { authorization: `Basic ${Buffer.from('admin:geoserver').toString('base64')}` } })).json()) as { featureType: { store: { name: string } } }).featureType.store.name).toBe('ne:pg');
+    const check = await start(jobs, 'drift');
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, NODE, check.id, Date.now() + 10_000);
+    expect(await jobs.readDifferences(NODE, check.id)).toEqual([]);
+    // Still a difference: a title changed on the GeoServer.
+    geoserver.catalog.update('featureType', 'ne:rivers', { title: 'Edited' });
+    const again = await start(jobs, 'drift');
+    outcome = undefined;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, NODE, again.id, Date.now() + 10_000);
+    expect(await jobs.readDifferences(NODE, again.id)).toEqual([{ kind: 'different', type: 'featureType', id: 'ne:rivers', properties: ['title'] }]);
+  });
+
   test("a style's document is compared in its own format: one changed on the GeoServer is different at `body`, and a reconcile sends it back", async () => {
     const sld = '<?xml version="1.0" encoding="UTF-8"?><StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
     const css = '* { stroke: #ff0000; }';
