@@ -79,12 +79,29 @@ export function isObjectName(value: string): boolean {
 }
 
 const SERVICE = '[A-Z][A-Z0-9]*';
-const MAX_ID_LENGTH = 512;
+/**
+ * The longest id, in UTF-8 bytes (and so in characters). Every key built from an id must fit
+ * its store: a node's object (`type/id`) and its parking record (`#parked/type/id`) are
+ * DynamoDB sort keys, at most 1,024 bytes, and an event whose id did not fit could be neither
+ * applied nor parked on any node. 512 leaves room for the longest prefix.
+ */
+export const MAX_ID_BYTES = 512;
+/** The longest object key (`objectStorageKey`): the longest type, `/` and the longest id. */
+export const MAX_OBJECT_KEY_BYTES = 'workspaceSettings/'.length + MAX_ID_BYTES;
+
+/** The length of `value` in UTF-8 bytes. */
+export function utf8Bytes(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
 
 function idSchema(pattern: RegExp, rule: string) {
   return z
     .string()
-    .check(z.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`), z.regex(pattern, rule));
+    .check(
+      z.maxLength(MAX_ID_BYTES, `must be at most ${MAX_ID_BYTES} characters`),
+      z.refine((id) => utf8Bytes(id) <= MAX_ID_BYTES, `must be at most ${MAX_ID_BYTES} bytes in UTF-8 (a character outside ASCII takes 2 to 4)`),
+      z.regex(pattern, rule),
+    );
 }
 
 function ref<const T extends ObjectType, Id extends z.ZodMiniType<string, unknown>>(type: T, id: Id) {

@@ -10,7 +10,7 @@ import { lazily } from '../shared/lazily';
 import { nodeNameSchema } from '../shared/cluster-model';
 import { queryFlag, queryInteger, queryIntegerOr } from '../shared/query';
 import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from './event-log-view';
-import { OBJECT_TYPES } from './objects';
+import { MAX_OBJECT_KEY_BYTES, OBJECT_TYPES, utf8Bytes } from './objects';
 
 /** Body of POST /nodes/{node}/resync (handlers/resync-node.ts). */
 export const resyncRequestSchema = lazily(() =>
@@ -35,7 +35,15 @@ export const catalogQuerySchema = lazily(() =>
     type: z.optional(z.enum(OBJECT_TYPES).check(z.describe('Only objects of this type'))),
     limit: queryIntegerOr(100, 1, 1000, 'Objects per page'),
     next: z.optional(
-      z.string().check(z.maxLength(1024, NOT_A_NEXT), z.includes('/', NOT_A_NEXT), z.describe('The `next` of the previous page (an object key, `type/id`)')),
+      z
+        .string()
+        .check(
+          z.maxLength(MAX_OBJECT_KEY_BYTES, NOT_A_NEXT),
+          // An object key is a DynamoDB sort key: longer ones (in bytes) cannot be compared with one.
+          z.refine((next) => utf8Bytes(next) <= MAX_OBJECT_KEY_BYTES, NOT_A_NEXT),
+          z.includes('/', NOT_A_NEXT),
+          z.describe('The `next` of the previous page (an object key, `type/id`)'),
+        ),
     ),
     includeDeleted: queryFlag('Include the tombstones of removed objects'),
   }),

@@ -7,7 +7,9 @@
  * - `objects/<node>/<type>/<id>/<sequence>.json`: a node store object's properties when they
  *   are too large for a DynamoDB item (`ObjectBodies`, used by the node store). One key per
  *   object version, never overwritten, so a slow writer can never replace a newer version's
- *   body with an older one.
+ *   body with an older one. `<id>` is the id URI-encoded, or `sha256-<hex>` of it when that
+ *   would be longer than 600 characters (an S3 key holds at most 1,024 bytes, and an id of 512
+ *   bytes encodes to up to three times as many).
  *
  * Requests go through the SDK's S3 client, with its own retry strategy (standard mode).
  *
@@ -19,7 +21,7 @@
  * a function that never offloads a body neither parses nor runs it. `require`, not `import()`:
  * the bundles are CommonJS, and Jest runs the sources without ES module support.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidConfigEventError } from '../errors';
 import type { ConfigChange } from '../events';
@@ -124,6 +126,8 @@ export interface ObjectBodies {
 }
 
 export const OBJECT_BODY_PREFIX = 'objects/';
+/** The longest `<id>` segment of an object body's key written as the encoded id (see the file comment). */
+const MAX_ID_SEGMENT = 600;
 
 export class S3ObjectBodies implements ObjectBodies {
   constructor(private readonly bucket: S3Bucket) {}
@@ -133,7 +137,8 @@ export class S3ObjectBodies implements ObjectBodies {
     // readable but encoded, so the key has exactly the segments the layout above names.
     const separator = objectKey.indexOf('/');
     const type = objectKey.slice(0, separator);
-    const id = encodeURIComponent(objectKey.slice(separator + 1));
+    const encoded = encodeURIComponent(objectKey.slice(separator + 1));
+    const id = encoded.length <= MAX_ID_SEGMENT ? encoded : `sha256-${createHash('sha256').update(objectKey.slice(separator + 1)).digest('hex')}`;
     const key = `${OBJECT_BODY_PREFIX}${node}/${type}/${id}/${sequence}.json`;
     await this.bucket.putText(key, json);
     return key;

@@ -7,12 +7,11 @@ import { ValidationError } from '../../shared/errors';
 import { httpHandler, json, pathParam } from '../../shared/http';
 import { findNode } from '../cluster';
 import { CatalogObjectNotFoundError } from '../errors';
-import { OBJECT_TYPES, type ObjectType } from '../events';
+import { MAX_ID_BYTES, OBJECT_TYPES, utf8Bytes, type ObjectType } from '../events';
 import { membershipFromEnv, nodeStoreFromEnv } from '../adapters/from-env';
 
 const membership = membershipFromEnv();
 const store = nodeStoreFromEnv();
-const MAX_ID_LENGTH = 512;
 
 export const handler = httpHandler(async (event) => {
   const node = findNode(membership, pathParam(event, 'node')).name;
@@ -22,7 +21,7 @@ export const handler = httpHandler(async (event) => {
   }
   const id = pathParam(event, 'id');
   // Longer ids are refused when published (and would exceed DynamoDB's key size).
-  if (id.length > MAX_ID_LENGTH) throw new CatalogObjectNotFoundError(node, type, id.slice(0, 64));
+  if (utf8Bytes(id) > MAX_ID_BYTES) throw new CatalogObjectNotFoundError(node, type, id.slice(0, 64));
   const [object] = await store.readObjects(node, [{ type: type as ObjectType, id }]);
   if (!object || object.deleted) throw new CatalogObjectNotFoundError(node, type, id);
   return json(200, object, { 'cache-control': 'no-store' });

@@ -16,7 +16,7 @@ import { loadSqsSdk, snsWith, sqsWith } from '../../../lambdas/config-sync/adapt
 import { SqsQueueDepths, SqsRedrive } from '../../../lambdas/config-sync/adapters/sqs-queues';
 import { applyDeliveredBatch } from '../../../lambdas/config-sync/apply';
 import { resyncFrom } from '../../../lambdas/config-sync/bootstrap';
-import { objectStorageKey, type ConfigChange, type ObjectType, type PublishedEvent } from '../../../lambdas/config-sync/events';
+import { objectStorageKey, parkingKey, type ConfigChange, type ObjectType, type PublishedEvent } from '../../../lambdas/config-sync/events';
 import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
 import type { StoredObject } from '../../../lambdas/config-sync/ports';
 import { publishChange } from '../../../lambdas/config-sync/publish';
@@ -458,6 +458,23 @@ describe('large bodies through S3', () => {
     expect(await store.commit(node, { expectedCursor: 2, sequence: 3, object: removed })).toBe('committed');
     const after = await aws.s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `objects/${node}/` }));
     expect(after.Contents ?? []).toEqual([]);
+  });
+
+  test("the longest id whose characters all encode offloads under a hashed key, within S3's 1,024 bytes and DynamoDB's key limits", async () => {
+    // 511 bytes of UTF-8: the URI-encoded id alone would be 1,525 characters.
+    const id = `topp:${'é'.repeat(253)}`;
+    expect(Buffer.byteLength(id)).toBeLessThanOrEqual(512);
+    const change = largeStyle(id, 300 * KIB);
+    const node = 'offload-long-id';
+    const style = stored('style', id, 1, change.kind === 'add' ? change.properties : {});
+    expect(await store.commit(node, { expectedCursor: 0, sequence: 1, object: style })).toBe('committed');
+    const listed = await aws.s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `objects/${node}/` }));
+    const keys = (listed.Contents ?? []).map((entry) => entry.Key ?? '');
+    expect(keys).toEqual([expect.stringMatching(new RegExp(`^objects/${node}/style/sha256-[0-9a-f]{64}/1\\.json$`))]);
+    expect(await store.readObjects(node, [{ type: 'style', id }])).toEqual([style]);
+    // Its parking record's key fits too.
+    expect(await store.park(node, { expectedCursor: 1, sequence: 2, key: parkingKey({ type: 'style', id }, 0), object: { type: 'style', id }, cause: { reason: 'x', attempts: 1, parkedAt: '2026-12-04T00:00:00.000Z' } })).toBe('committed');
+    expect((await store.listParked(node)).map((record) => record.sequences)).toEqual([[2]]);
   });
 
   test('publish -> SNS FIFO -> raw SQS delivery -> apply: a 300 KiB style reaches a slave whole', async () => {

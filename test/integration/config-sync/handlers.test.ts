@@ -244,6 +244,11 @@ describe('catalog', () => {
     const missing = await handlers.catalogObject(http({ path: { node: 'master-1', type: 'layer', id: 'topp:none' } }));
     expect(missing.statusCode).toBe(404);
     expect(body(missing)).toMatchObject({ code: 'OBJECT_NOT_FOUND' });
+    // Ids short in characters but long in UTF-8 bytes, longer than any store key: not found, not a store error.
+    const tooLong = await handlers.catalogObject(http({ path: { node: 'master-1', type: 'workspace', id: 'é'.repeat(512) } }));
+    expect([tooLong.statusCode, body(tooLong).code]).toEqual([404, 'OBJECT_NOT_FOUND']);
+    const tooLongNext = await handlers.catalog(http({ path: { node: 'master-1' }, query: { type: 'workspace', next: `workspace/${'é'.repeat(512)}` } }));
+    expect(tooLongNext.statusCode).toBe(400);
 
     await publishAs('master-1', { kind: 'remove', object: { type: 'namespace', id: 'topp' } });
     await deliverToMasterStores(1);

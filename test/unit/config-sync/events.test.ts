@@ -98,6 +98,18 @@ describe('object ids', () => {
     });
   });
 
+  it('bounds ids in UTF-8 bytes, the unit of the store keys built from them', () => {
+    // 256 two-byte characters fit; one more does not, though it is far from 512 characters.
+    expect(parseConfigChange({ kind: 'add', object: { type: 'workspace', id: 'é'.repeat(256) }, properties: {} }).object.id).toHaveLength(256);
+    expect(rejection(() => parseConfigChange({ kind: 'add', object: { type: 'workspace', id: 'é'.repeat(257) }, properties: {} }))).toMatchObject({
+      field: 'object.id',
+      message: 'object.id: must be at most 512 bytes in UTF-8 (a character outside ASCII takes 2 to 4)',
+    });
+    expect(rejection(() => parseConfigChange({ kind: 'remove', object: { type: 'style', id: `topp:${'€'.repeat(200)}` } })).field).toBe('object.id');
+    // An event already in the log with such an id is refused too: parked as unreadable, with a key that fits.
+    expect(() => parsePublishedEvent({ ...metadata, kind: 'add', object: { type: 'workspace', id: 'é'.repeat(512) }, properties: {} })).toThrow(InvalidConfigEventError);
+  });
+
   it('says why a dot segment is refused', () => {
     expect(rejection(() => parseConfigChange({ kind: 'remove', object: { type: 'style', id: '..:point' }, recurse: true })).message).toMatch(
       /object\.id: must be "name" or "workspace:name" \(names without ":", "\/" or white space, and not "\." or "\.\."\)/,

@@ -24,6 +24,9 @@ describe('query strings parsed with the schemas the document publishes', () => {
     }
     refused(() => parseQuery(catalogQuerySchema(), { next: 'no-slash' }), 'next', /not the next value of a previous page/);
     refused(() => parseQuery(catalogQuerySchema(), { next: `layer/${'x'.repeat(1100)}` }), 'next', /not the next value/);
+    // Bytes count: an object key is a DynamoDB sort key, at most 1,024 bytes.
+    refused(() => parseQuery(catalogQuerySchema(), { next: `workspace/${'é'.repeat(512)}` }), 'next', /not the next value/);
+    expect(parseQuery(catalogQuerySchema(), { next: `workspace/${'é'.repeat(256)}` }).next).toBe(`workspace/${'é'.repeat(256)}`);
     for (const includeDeleted of ['yes', '1', 'TRUE', '']) {
       refused(() => parseQuery(catalogQuerySchema(), { includeDeleted }), 'includeDeleted', /must be true or false/);
     }
