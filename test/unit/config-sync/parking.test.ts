@@ -15,7 +15,7 @@ import {
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { resyncFrom } from '../../../lambdas/config-sync/bootstrap';
 import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
-import { MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH, parseConfigChange, type ConfigChange, type PublishedEvent } from '../../../lambdas/config-sync/events';
+import { MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH, parkingKey, parseConfigChange, type ConfigChange, type PublishedEvent } from '../../../lambdas/config-sync/events';
 import type { StoreCommit } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
 
@@ -232,6 +232,24 @@ describe('parking', () => {
     expect(await h.store.listParked(SLAVE.node)).toEqual([
       expect.objectContaining({ object: ref('layer', 'topp:deep'), sequences: [2], reason: expect.stringContaining('deeper than 64 levels') }),
     ]);
+  });
+
+  it('parks an event whose id no store key can hold (logged before ids were bounded in bytes) under a key of its sequence', async () => {
+    const h = harness();
+    const deps = applyDeps(h);
+    const [before] = await h.appendAll([add('workspace', 'topp')]);
+    // 512 characters, 1,024 bytes of UTF-8: as a node's object key or parking key, over DynamoDB's 1,024-byte sort keys.
+    const tooLong = { ...(before as PublishedEvent), sequence: 2, object: ref('workspace', 'é'.repeat(512)), properties: { name: 'x' } } as PublishedEvent;
+    const after = { ...(before as PublishedEvent), sequence: 3, object: ref('workspace', 'sf'), properties: { name: 'sf' } } as PublishedEvent;
+    const batch = [JSON.stringify(before), JSON.stringify(tooLong), JSON.stringify(after)];
+    for (let delivery = 1; delivery <= MAX_APPLY_ATTEMPTS; delivery += 1) {
+      if (!(await applyDeliveredBatch(deps, SLAVE, batch)).failure) break;
+    }
+    expect(await h.store.readCursor(SLAVE.node)).toBe(3);
+    const [record, ...others] = await h.store.listParked(SLAVE.node);
+    expect(others).toEqual([]);
+    expect(record).toMatchObject({ key: parkingKey(undefined, 2), sequences: [2], reason: expect.stringContaining('at most 512 bytes') });
+    expect(record?.object).toBeUndefined();
   });
 
   it('tells transient failures from the rest', () => {
