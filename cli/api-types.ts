@@ -1016,7 +1016,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description An ETag from this API: write only if the status is still at that version (strong comparison) */
+                /** @description An ETag from this API, or a comma-separated list of them: write only if the stored status still has one of them (strong comparison: a tag from before the id was removed and used again does not hold); `*`: only if the execution exists */
                 "If-Match"?: string;
             };
             path: {
@@ -1100,7 +1100,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description If-Match names a version that is no longer current */
+            /** @description If-Match does not hold: the stored status has none of its ETags, or does not exist */
             412: {
                 headers: {
                     [name: string]: unknown;

@@ -207,7 +207,10 @@ export const STATUS_API = {
     path: executionIdPath,
     headers: z.object({
       'If-Match': z.optional(
-        described(z.string(), 'An ETag from this API: write only if the status is still at that version (strong comparison)'),
+        described(
+          z.string(),
+          'An ETag from this API, or a comma-separated list of them: write only if the stored status still has one of them (strong comparison: a tag from before the id was removed and used again does not hold); `*`: only if the execution exists',
+        ),
       ),
     }),
     body: { required: true, content: jsonContent(statusWriteSchema()) },
@@ -219,7 +222,7 @@ export const STATUS_API = {
         description: 'Refused transition (INVALID_TRANSITION), immutable field, or the execution was dismissed (EXECUTION_DISMISSED, with the stored `status` the node should stop)',
         content: jsonContent(z.extend(errorSchema, { status: z.optional(described(executionStatusSchema, 'EXECUTION_DISMISSED: the stored status')) })),
       },
-      412: errorResponse('If-Match names a version that is no longer current'),
+      412: errorResponse('If-Match does not hold: the stored status has none of its ETags, or does not exist'),
       413: errorResponse('Body too large'),
       415: errorResponse('Body is not JSON'),
     },

@@ -45,9 +45,10 @@ function casRetries(executionId: string): RetryOptions {
 }
 
 /**
- * Applies a node's write. Without `ifMatchVersion`, a lost race is retried against the fresh
- * state: safe, because the transition rules are checked again against what is now stored. With
- * it, the caller asked for strict compare-and-swap and a changed status is a 412.
+ * Applies a node's write. Without `ifMatch`, a lost race is retried against the fresh state:
+ * safe, because the transition rules are checked again against what is now stored. With it (the
+ * If-Match condition, status-http.ts), the caller asked for strict compare-and-swap: a stored
+ * status it does not hold for is a 412, and a lost race too, since the retry finds it changed.
  *
  * The time is read from `clock` inside every attempt, after the read it is applied to: a time
  * taken once before the retries lags behind whatever the winners of earlier rounds stored. The
@@ -57,22 +58,24 @@ export async function writeStatus(
   store: StatusStore,
   write: StatusWrite,
   ctx: Omit<WriteContext, 'now'> & { now?: Date },
-  ifMatchVersion?: number,
+  ifMatch?: (current: ExecutionStatus | undefined) => boolean,
   clock: () => Date = () => ctx.now ?? new Date(),
 ): Promise<WriteOutcome & { created: boolean }> {
   // A progress report on a live execution: one conditional update, no read. Anything else (a
   // creation, a refused or completing write, a dismissed execution) takes the read-and-CAS path.
   // The update is conditioned on the stored lastUpdated not being later than its own.
-  const active = ifMatchVersion === undefined ? activeWrite(write, { ...ctx, now: clock() }) : undefined;
+  const active = ifMatch === undefined ? activeWrite(write, { ...ctx, now: clock() }) : undefined;
   if (active !== undefined) {
     const status = await store.applyActiveWrite(ctx.executionId, active);
     if (status !== undefined) return { status, dismissed: false, created: false };
   }
   return retry(async () => {
     const current = await store.get(ctx.executionId);
-    if (ifMatchVersion !== undefined && (current?.version ?? 0) !== ifMatchVersion) {
+    if (ifMatch !== undefined && !ifMatch(current)) {
       throw new PreconditionFailedError(
-        `Execution ${ctx.executionId} is at version ${current?.version ?? 0}, not ${ifMatchVersion}`,
+        current === undefined
+          ? `Execution ${ctx.executionId} does not exist, so If-Match does not hold`
+          : `Execution ${ctx.executionId} is at version ${current.version}, which If-Match does not name (send its current ETag)`,
         { currentVersion: current?.version ?? 0 },
       );
     }

@@ -1,4 +1,5 @@
 /** How the status API renders a status over HTTP: body, validator and poll hints. */
+import { ValidationError } from '../shared/errors';
 import { header, json, type HttpEvent, type HttpResult } from '../shared/http';
 import { isCompleted, type ExecutionStatus } from './execution';
 import { hintedNextPollAt, ifNoneMatchMatches, secondsUntil } from './protocols/http-cache';
@@ -18,12 +19,29 @@ export function matchesIfNoneMatch(event: HttpEvent, etag: string): boolean {
   return ifNoneMatchMatches(header(event, 'if-none-match'), etag);
 }
 
-/** Version a client asked for with If-Match (`"<version>-..."` as handed out in ETag). */
-export function ifMatchVersion(event: HttpEvent): number | undefined {
+/** An ETag as `etagOf` makes it. */
+const STATUS_TAG = /^"\d+-[0-9a-z]+"$/;
+/** The most tags one If-Match may list. */
+const MAX_IF_MATCH_TAGS = 16;
+
+/**
+ * The condition a write's If-Match sets (RFC 9110 13.1.1), as a test of the stored status:
+ * `*` holds for any existing status; a list of ETags holds when the stored status's own ETag is
+ * one of them, compared whole (strong comparison: the version and the update instant, so a tag
+ * of an execution since removed and created again under the same id does not pass). Quotes may
+ * be left out, as earlier versions of this API accepted. Absent header: `undefined`.
+ *
+ * @throws ValidationError when the header is neither `*` nor ETags this API hands out
+ */
+export function ifMatchCondition(event: HttpEvent): ((current: ExecutionStatus | undefined) => boolean) | undefined {
   const value = header(event, 'if-match');
   if (value === undefined) return undefined;
-  const match = /^"?(\d+)(-[0-9a-z]+)?"?$/.exec(value.trim());
-  return match ? Number(match[1]) : Number.NaN;
+  if (value.trim() === '*') return (current) => current !== undefined;
+  const tags = value.split(',').map((tag) => tag.trim()).map((tag) => (tag.startsWith('"') ? tag : `"${tag}"`));
+  if (tags.length > MAX_IF_MATCH_TAGS || !tags.every((tag) => STATUS_TAG.test(tag))) {
+    throw new ValidationError('If-Match', 'must be "*" or ETags returned by this API');
+  }
+  return (current) => current !== undefined && tags.includes(etagOf(current));
 }
 
 /**
