@@ -109,6 +109,9 @@ export function patchIssues(type: ObjectType, id: string, patch: JsonObject): Re
     const removesName = isJsonObject(patch.store) && 'name' in patch.store && named === undefined;
     if (patch.store === null || removesName) {
       issues.push({ path: ['store'], message: `a ${type} must keep naming its ${store}` });
+    } else if (!isJsonObject(patch.store)) {
+      // A merge patch replaces a non-object whole: the reference would be gone.
+      issues.push({ path: ['store'], message: `a ${type} names its ${store} with an object: expected {"name": "<store>"}, got ${JSON.stringify(patch.store)}` });
     } else if (named !== undefined) {
       checkQualifier(['store', 'name'], named, workspace, issues);
     }
@@ -117,6 +120,8 @@ export function patchIssues(type: ObjectType, id: string, patch: JsonObject): Re
     const removesName = isJsonObject(patch.resource) && 'name' in patch.resource && referencedName(patch.resource) === undefined;
     if (patch.resource === null || removesName) {
       issues.push({ path: ['resource'], message: 'a layer must keep naming its resource' });
+    } else if (!isJsonObject(patch.resource)) {
+      issues.push({ path: ['resource'], message: `a layer names its resource with an object: expected {"name": "<workspace:name>"}, got ${JSON.stringify(patch.resource)}` });
     }
   }
   if (type === 'style') checkStyle(patch, issues, true);
