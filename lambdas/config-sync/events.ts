@@ -90,7 +90,8 @@ const changeShapes = lazily(() => {
     modify: {
       kind: z.literal('modify'),
       object: objectRefSchema(),
-      patch: properties.check(z.refine((patch) => Object.keys(patch).length > 0, 'must change at least one property')),
+      // Not empty: checked on the input's own keys (`withOriginalJson`), which zod's output lacks for `__proto__`.
+      patch: properties,
     },
     remove: { kind: z.literal('remove'), object: objectRefSchema(), recurse: z.optional(z.boolean()) },
   };
@@ -369,7 +370,12 @@ function withOriginalJson<T extends { readonly kind: ChangeKind }>(parsed: T, in
   if (typeof input !== 'object' || input === null) return parsed;
   const record = input as Record<string, unknown>;
   if ('properties' in parsed && Object.hasOwn(record, 'properties')) return { ...parsed, properties: record.properties };
-  if ('patch' in parsed && Object.hasOwn(record, 'patch')) return { ...parsed, patch: record.patch };
+  if ('patch' in parsed && Object.hasOwn(record, 'patch')) {
+    const patch = record.patch as JsonObject;
+    // A patch that changes nothing is a mistake; one whose only key is `__proto__` changes that property.
+    if (Object.keys(patch).length === 0) throw new InvalidConfigEventError([{ field: 'patch', message: 'must change at least one property' }]);
+    return { ...parsed, patch };
+  }
   return parsed;
 }
 

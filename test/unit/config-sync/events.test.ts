@@ -110,6 +110,16 @@ describe('object ids', () => {
     expect(() => parsePublishedEvent({ ...metadata, kind: 'add', object: { type: 'workspace', id: 'é'.repeat(512) }, properties: {} })).toThrow(InvalidConfigEventError);
   });
 
+  it('takes a patch whose only key is __proto__ as the change of that property, and still refuses an empty one', () => {
+    const change = parseConfigChange(JSON.parse('{"kind":"modify","object":{"type":"workspace","id":"a"},"patch":{"__proto__":{"a":1}}}'));
+    expect(change.kind === 'modify' && Object.keys(change.patch)).toEqual(['__proto__']);
+    expect(rejection(() => parseConfigChange({ kind: 'modify', object: { type: 'workspace', id: 'a' }, patch: {} }))).toMatchObject({
+      field: 'patch',
+      message: 'patch: must change at least one property',
+    });
+    expect(rejection(() => parsePublishedEvent({ ...metadata, kind: 'modify', object: { type: 'workspace', id: 'a' }, patch: {} })).field).toBe('patch');
+  });
+
   it('says why a dot segment is refused', () => {
     expect(rejection(() => parseConfigChange({ kind: 'remove', object: { type: 'style', id: '..:point' }, recurse: true })).message).toMatch(
       /object\.id: must be "name" or "workspace:name" \(names without ":", "\/" or white space, and not "\." or "\.\."\)/,
