@@ -252,6 +252,25 @@ describe('parking', () => {
     expect(record?.object).toBeUndefined();
   });
 
+  it('records a failure reason without the AWS resource names its error carried, since anyone may read it', async () => {
+    const h = harness();
+    const [event] = await h.appendAll([add('workspace', 'topp')]);
+    const denied = Object.assign(
+      new Error(
+        'User: arn:aws:sts::123456789012:assumed-role/ConfigSync-Apply/fn is not authorized to perform: dynamodb:TransactWriteItems on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/NodeStore because no identity-based policy allows it',
+      ),
+      { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } },
+    );
+    const store = h.store;
+    const deps = { ...applyDeps(h), store: Object.assign(Object.create(store) as typeof store, { commit: async () => Promise.reject(denied), commitBatch: async () => Promise.reject(denied) }) };
+    await expect(applyDeliveredEvent(deps, SLAVE, event as PublishedEvent)).rejects.toBe(denied);
+    const { failing } = await h.store.readProgress(SLAVE.node);
+    expect(failing?.reason).toBe(
+      'AccessDeniedException: User: arn:(left out) is not authorized to perform: dynamodb:TransactWriteItems on resource: arn:(left out) because no identity-based policy allows it',
+    );
+    expect(failing?.reason).not.toContain('123456789012');
+  });
+
   it('tells transient failures from the rest', () => {
     expect(isTransientFailure(Object.assign(new Error('x'), { name: 'ThrottlingException' }))).toBe(true);
     expect(isTransientFailure(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 503 } }))).toBe(true);
