@@ -454,6 +454,14 @@ export function parseDeliveredEvent(message: unknown): DeliveredEvent {
   }
 }
 
+/** Why `{type, id}` is not an object reference the cluster can carry (`field: message`), or undefined when it is. */
+export function objectRefProblem(ref: { readonly type: string; readonly id: string }): string | undefined {
+  const result = z.safeParse(objectRefSchema(), ref, { error: describeIssue });
+  if (result.success) return undefined;
+  const [first] = fieldIssues(result.error);
+  return first === undefined ? 'is not an object reference' : `${first.field}: ${first.message}`;
+}
+
 /** Parses the text of an SQS message (raw SNS delivery: the event's JSON). */
 export function parseEventMessage(text: string): DeliveredEvent {
   let message: unknown;

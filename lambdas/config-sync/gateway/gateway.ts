@@ -34,10 +34,11 @@
  * leaves the intent it recorded with the lease: the next holder of the lease (the next write, or
  * the schedule's sweep) publishes what the master holds of those objects first (recovery.ts).
  */
+import { AppError } from '../../shared/errors';
 import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
-import { isConfigurationType, isResourceType, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
+import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
-import { classifyRestPath, type ClassifiedPath, type ManagedPath } from './rest-paths';
+import { classifyRestPath, memberPath, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
 import { UNSERIALIZED, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { styleUserPath, type StyleUsers } from './style-users';
@@ -97,7 +98,10 @@ export interface GatewayOptions {
 export interface GatewayRecovery {
   intentOf(target: ManagedPath, method: string, request: GatewayRequest): Omit<WriteIntent, 'owner' | 'at'>;
   /** Publishes what the master holds of the intents' objects, read with `read`; answers what it recovered. */
-  recover(pending: readonly WriteIntent[], read: MasterReader): Promise<{ readonly owners: readonly string[]; readonly sequences: readonly number[] }>;
+  recover(
+    pending: readonly WriteIntent[],
+    read: MasterReader,
+  ): Promise<{ readonly owners: readonly string[]; readonly sequences: readonly number[]; readonly refused: readonly { readonly intent: WriteIntent; readonly reason: string }[] }>;
 }
 
 /** Appends a change to the cluster's log as the master's; answers its sequence. */
@@ -117,7 +121,12 @@ export interface GatewayResponse {
   /** What the write carried that was not replicated (`X-Cluster-Replicated: partial`). */
   readonly notReplicated?: string;
   /** Intents earlier writes left that this write published first (recovery.ts), and their sequences. */
-  readonly recovered?: { readonly intents: number; readonly sequences: readonly number[] };
+  readonly recovered?: {
+    readonly intents: number;
+    readonly sequences: readonly number[];
+    /** Intents given up: the cluster refuses what the master holds of them (recovery.ts). */
+    readonly refused?: readonly { readonly method: string; readonly path: string; readonly at: string; readonly reason: string }[];
+  };
 }
 
 export const REPLICATED_HEADER = 'x-cluster-replicated';
@@ -166,6 +175,8 @@ export async function handleGatewayCall(
   }
   // Refused before anything is forwarded: the master would apply what no other node could.
   if ((request.body?.length ?? 0) > MAX_REPLICATED_WRITE_BYTES) throw new ReplicatedWriteTooLargeError(request.body!.length);
+  const unreplicable = unreplicableWrite(classified, method, request);
+  if (unreplicable !== undefined) throw new UnreplicableWriteError(unreplicable);
   const recovery = options.recovery;
   let recovered: GatewayResponse['recovered'];
   const runOptions: RunOptions<GatewayResponse> = recovery
@@ -175,7 +186,11 @@ export async function handleGatewayCall(
         finished: (result) => result.replication !== 'publish-failed',
         recover: async (pending) => {
           const result = await recovery.recover(pending, readerFor(budgeted, headers));
-          recovered = { intents: result.owners.length, sequences: [...result.sequences] };
+          recovered = {
+            intents: result.owners.length,
+            sequences: [...result.sequences],
+            ...(result.refused.length > 0 ? { refused: result.refused.map(({ intent, reason }) => ({ method: intent.method, path: intent.path, at: intent.at, reason })) } : {}),
+          };
           return result.owners;
         },
       }
@@ -268,6 +283,51 @@ function publishFailure(answer: UpstreamResponse, error: unknown): GatewayRespon
 /** The master answered a read of an object, but not with its representation. */
 export class UnreadableError extends Error {}
 
+/** 400: a write the cluster could not replicate, refused before it reaches the master. */
+export class UnreplicableWriteError extends AppError {
+  constructor(reason: string) {
+    super(400, 'NOT_REPLICABLE', `The cluster cannot replicate this write, so it was not sent to the master: ${reason}`);
+  }
+}
+
+/**
+ * Why a write to a replicated path could not be replicated, found before it is forwarded (the
+ * master would apply it, and no other node would ever get it): a query parameter given twice
+ * (the gateway and GeoServer could read different values, e.g. of `recurse`), or an object the
+ * cluster's ids cannot name (objects.ts): the one in the path (`/layers/roads`, which GeoServer
+ * finds in whichever workspace holds it, while the cluster names layers `workspace:name`), or
+ * the one a JSON body or `?name=` creates or renames it to. An XML body's name is not read here:
+ * such a write is published as usual, and an unreplicable name fails its publish.
+ */
+function unreplicableWrite(classified: ManagedPath, method: string, request: GatewayRequest): string | undefined {
+  const keys = [...new URLSearchParams(request.query).keys()];
+  const repeated = keys.find((key, index) => keys.indexOf(key) !== index);
+  if (repeated !== undefined) return `the query parameter ${repeated} is given more than once`;
+  const problem = (type: ObjectType, id: string) => {
+    const why = objectRefProblem({ type, id });
+    return why === undefined ? undefined : `${type} ${JSON.stringify(id)}: ${why}`;
+  };
+  if (classified.id !== undefined) {
+    const inPath = problem(classified.type, classified.id);
+    if (inPath !== undefined) return inPath;
+  }
+  const name =
+    method === 'POST' && classified.id === undefined ? createdName(classified, request) : method === 'PUT' && classified.id !== undefined ? renamedTo(classified, request) : undefined;
+  if (name === undefined) return undefined;
+  const member = memberPath(classified.id === undefined ? classified.path : classified.path.slice(0, classified.path.lastIndexOf('/')), name);
+  return member.managed && member.id !== undefined ? problem(member.type, member.id) : `${classified.type} ${JSON.stringify(name)} cannot be named in a REST path`;
+}
+
+/** The name a POST to a collection gives the object it creates, when its JSON body or `?name=` states it. */
+function createdName(target: ManagedPath, request: GatewayRequest): string | undefined {
+  const query = new URLSearchParams(request.query).get('name');
+  if (query !== null && query !== '') return query;
+  if (!(request.headers['content-type'] ?? '').includes('json') || !request.body) return undefined;
+  const body = jsonBodyObject(request.body);
+  const name = target.type === 'namespace' ? body?.prefix : body?.name;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
 export type MasterReader = ReturnType<typeof readerFor>;
 
 /** The master's JSON representation of what a path addresses, or undefined when it has none. */
@@ -346,7 +406,7 @@ async function changesOf(
   if (method === 'POST' && !target.id) {
     const name = answer.body.toString('utf8').trim();
     if (!name) throw new Error('the master answered the POST without the created name');
-    const created = classifyRestPath(`${target.path}/${encodeURIComponent(name)}`) as ClassifiedPath;
+    const created = memberPath(target.path, name);
     if (!created.managed || !created.id) throw new Error(`cannot tell what ${target.path}/${name} is`);
     const properties = await read.object(created, created.path);
     if (!properties) throw new Error(`the master has no ${created.path} after creating it`);
@@ -367,7 +427,7 @@ async function changesOf(
   if (!target.id) return [];
   const renamed = renamedTo(target, request);
   if (renamed) {
-    const moved = classifyRestPath(`${target.path.slice(0, target.path.lastIndexOf('/'))}/${encodeURIComponent(renamed)}`);
+    const moved = memberPath(target.path.slice(0, target.path.lastIndexOf('/')), renamed);
     if (!moved.managed || !moved.id) throw new Error(`cannot tell what ${target.path} was renamed to`);
     const after = await read.object(moved, moved.path);
     if (!after) throw new Error(`the master has no ${moved.path} after the rename`);

@@ -19,12 +19,13 @@
  * the log before any later write, in the master's order. Objects unchanged publish nothing (a
  * write that died before the master applied it, or a recovery done twice).
  */
+import { InvalidConfigEventError } from '../event-errors';
 import { isConfigurationType, isResourceType, objectStorageKey, type ConfigChange, type ObjectRef } from '../events';
 import { dependencyRank } from '../geoserver/drift';
 import type { JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { jsonBodyObject, mediaTypeOf, mergePatchBetween, parentRenamed, RENAMABLE_TYPES, wholeStatePatch, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
-import { classifyRestPath, type ManagedPath } from './rest-paths';
+import { classifyRestPath, memberPath, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
@@ -40,10 +41,17 @@ export interface RecoveryDeps {
 }
 
 export interface Recovered {
-  /** The owners of the intents recovered (to clear). */
+  /** The owners of the intents recovered or given up (to clear). */
   readonly owners: string[];
   /** The sequences published, in order. */
   readonly sequences: number[];
+  /**
+   * Intents given up: what the master holds of their objects is a change the cluster refuses
+   * (a name its ids cannot carry, an object grown past the size one change may have), which no
+   * later attempt could publish either. The master and the other nodes differ there until the
+   * object is changed on the master again; the caller logs it as an error.
+   */
+  readonly refused: { readonly intent: WriteIntent; readonly reason: string }[];
 }
 
 /** A gateway write's recovery: what it records, and how it publishes what earlier writes left. */
@@ -55,11 +63,19 @@ export function gatewayRecovery(deps: RecoveryDeps): GatewayRecovery {
  * Publishes what the master holds of each intent's objects, oldest intent first, reading the
  * master with `read` (the caller's credentials on a gateway write, the master node's in the
  * sweep); throws (leaving the intents for the next holder) when the master or the log fails.
+ * An intent whose changes the cluster refuses is given up (`refused`), and the next one goes on.
  */
 export async function recoverIntents(deps: RecoveryDeps & { readonly read: MasterReader }, intents: readonly WriteIntent[]): Promise<Recovered> {
-  const recovered: Recovered = { owners: [], sequences: [] };
+  const recovered: Recovered = { owners: [], sequences: [], refused: [] };
   for (const intent of intents) {
-    for (const change of await changesOf(deps, intent)) recovered.sequences.push(await deps.publisher.publish(change));
+    try {
+      for (const change of await changesOf(deps, intent)) recovered.sequences.push(await deps.publisher.publish(change));
+    } catch (error) {
+      // The master or the log failing passes: the intents stay for the next holder. A refusal
+      // would not pass, and kept it would stop every later intent's recovery behind it.
+      if (!(error instanceof InvalidConfigEventError)) throw error;
+      recovered.refused.push({ intent, reason: error.message });
+    }
     recovered.owners.push(intent.owner);
   }
   return recovered;
@@ -157,7 +173,7 @@ async function liveStored(deps: RecoveryDeps, object: ObjectRef): Promise<Stored
 async function newMembers(deps: RecoveryDeps & { readonly read: MasterReader }, collection: string): Promise<IntentObject[]> {
   const listed: IntentObject[] = [];
   for (const name of await deps.read.names(collection)) {
-    const member = classifyRestPath(`${collection}/${encodeURIComponent(name)}`);
+    const member = memberPath(collection, name);
     if (member.managed && member.id) listed.push({ type: member.type, id: member.id, path: member.path });
   }
   const members: IntentObject[] = [];

@@ -167,6 +167,14 @@ export function classifyRestPath(rawPath: string): ClassifiedPath {
   }
 }
 
+/**
+ * The path of the member `name` of `collection`, classified: `.json` is appended so that only
+ * it is taken for a format suffix, and a name ending in one (`w.xml`) is kept whole.
+ */
+export function memberPath(collection: string, name: string): ClassifiedPath {
+  return classifyRestPath(`${collection}/${encodeURIComponent(name)}.json`);
+}
+
 function idFor(type: ObjectType, workspace: string | undefined, name: string): string {
   if (type === 'global' || type === 'logging') return type;
   if (type === 'workspace' || type === 'namespace' || type === 'workspaceSettings') return name;

@@ -142,6 +142,11 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       ...(answer.notReplicated ? { notReplicated: answer.notReplicated } : {}),
       ...(answer.recovered ? { recovered: answer.recovered } : {}),
     };
+    if (answer.recovered?.refused) {
+      logger.error('gateway: writes an earlier holder left unpublished hold what the cluster refuses; given up, the master differs from the other nodes there', {
+        refused: answer.recovered.refused,
+      });
+    }
     if (answer.replication === 'publish-failed') logger.error('geoserver gateway call', log);
     else if (answer.notReplicated) logger.warn('geoserver gateway call', log);
     else logger.info('geoserver gateway call', log);

@@ -65,7 +65,7 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
   const { heldUntil, intents } = await lease.pending();
   if (intents.length === 0) return { pending: 0, recovered: 0, sequences: [] };
   if (heldUntil !== undefined && heldUntil >= Date.now()) return { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' };
-  let recovered: Recovered = { owners: [], sequences: [] };
+  let recovered: Recovered = { owners: [], sequences: [], refused: [] };
   let failure: unknown;
   const writes = leaseSerializer(lease, {
     waitMs: LEASE_WAIT_MS,
@@ -87,6 +87,11 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
     return { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' };
   }
   const result: SweepResult = { pending: intents.length, recovered: recovered.owners.length, sequences: recovered.sequences, ...(failure ? { skipped: 'failed' as const } : {}) };
+  if (recovered.refused.length > 0) {
+    logger.error('gateway sweep: unpublished gateway writes hold what the cluster refuses; given up, the master differs from the other nodes there', {
+      refused: recovered.refused.map(({ intent, reason }) => ({ method: intent.method, path: intent.path, at: intent.at, reason })),
+    });
+  }
   if (failure) {
     logger.error('gateway sweep: unpublished gateway writes could not be recovered; the next run tries again', {
       error: describeError(failure),

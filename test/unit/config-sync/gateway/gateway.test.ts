@@ -173,6 +173,39 @@ describe('the gateway in front of a master GeoServer', () => {
     ]);
   });
 
+  it('refuses, before the master sees it, a write the cluster could not replicate: an id its names cannot carry, an unqualified layer, a repeated query parameter', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } });
+    published = [];
+    const before = master.requests.length;
+    const refusals: [string, string, unknown, RegExp][] = [
+      ['POST', '/workspaces/topp/datastores', { dataStore: { name: 'my store', type: 'PostGIS' } }, /dataStore "topp:my store": id: must be "workspace:name"/],
+      ['POST', '/styles?name=my%20style&raw=true', '<StyledLayerDescriptor/>', /style "my style": id: must be "name" or "workspace:name"/],
+      ['PUT', '/workspaces/topp/datastores/pg', { dataStore: { name: '..' } }, /dataStore "topp:..": id: must be "workspace:name" \(names without ":", "\/" or white space, and not "\." or "\.\."\)/],
+      // GeoServer finds an unqualified layer in whichever workspace holds it; the cluster names layers workspace:name.
+      ['PUT', '/layers/roads', { layer: { queryable: false } }, /layer "roads": id: must be "workspace:name"/],
+      ['DELETE', '/workspaces/topp?recurse=false&recurse=true', undefined, /the query parameter recurse is given more than once/],
+    ];
+    for (const [method, path, body, reason] of refusals) {
+      await expect(call(method, path, body, path.startsWith('/styles') ? 'application/vnd.ogc.sld+xml' : 'application/json')).rejects.toMatchObject({
+        status: 400,
+        code: 'NOT_REPLICABLE',
+        message: expect.stringMatching(reason),
+      });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(published).toEqual([]);
+    // The layer named with its workspace goes through.
+    expect((await call('PUT', '/layers/topp:roads', { layer: { queryable: false } })).replication).toBe('published');
+  });
+
+  it('publishes a created object whose name ends as a format suffix would (w.xml) under that whole name', async () => {
+    const created = await call('POST', '/workspaces', { workspace: { name: 'w.xml' } });
+    expect(created).toMatchObject({ status: 201, replication: 'published' });
+    expect(published.map((change) => `${change.kind} ${change.object.type}/${change.object.id}`)).toEqual(['add workspace/w.xml', 'add namespace/w.xml']);
+  });
+
   it('publishes a created workspace and the namespace GeoServer made with it, then nothing for a refused duplicate', async () => {
     const created = await call('POST', '/workspaces', { workspace: { name: 'topp' } });
     expect(created.status).toBe(201);

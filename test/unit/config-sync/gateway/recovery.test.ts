@@ -263,6 +263,32 @@ describe('an unfinished write is published by the next holder of the lease', () 
     expect(lease.intents.size).toBe(0);
   });
 
+  it('an intent whose change the cluster refuses is given up, reported, and does not hold back the intents after it', async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+    storing.published.length = 0;
+    // A style the master holds under a name no object id can carry (made there directly), whose write died.
+    master.catalog.addStyleWithBody(undefined, 'my style', { bytes: Buffer.from(SLD), contentType: 'application/vnd.ogc.sld+xml', raw: true });
+    lease.intents.set('poison', { owner: 'poison', at: new Date(0).toISOString(), method: 'POST', path: '/styles', objects: [{ type: 'style', id: 'my style', path: '/styles/my%20style' }] });
+    // The next write, whose own log append fails: its recovery gives the poisoned intent up, and reports it.
+    storing.failing = new Error('log unavailable');
+    expect(await send(request('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: 'kept' } }))).toMatchObject({
+      replication: 'publish-failed',
+      recovered: { intents: 1, sequences: [], refused: [{ method: 'POST', path: '/styles', reason: expect.stringContaining('object.id') }] },
+    });
+    storing.failing = undefined;
+    expect([...lease.intents.values()].map((intent) => intent.path)).toEqual(['/workspaces/topp/datastores/pg']);
+
+    // Another poisoned intent left before the failed one: given up, and the failed one behind it is recovered.
+    lease.intents.set('poison-2', { owner: 'poison-2', at: new Date(0).toISOString(), method: 'POST', path: '/styles', objects: [{ type: 'style', id: 'my style', path: '/styles/my%20style' }] });
+    const next = await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'other' } }));
+    expect(next).toMatchObject({ replication: 'published', recovered: { intents: 2, refused: [{ path: '/styles' }] } });
+    expect(changes()).toEqual(['modify dataStore/topp:pg', 'add dataStore/topp:other']);
+    expect(lease.intents.size).toBe(0);
+    expect(failures).toEqual([]);
+  });
+
   it("a write whose forward fails after the master applied it (the master's answer never came) keeps its intent", async () => {
     const real = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
     const flaky: Upstream = {

@@ -4,7 +4,7 @@
  * recovery read that store.
  */
 import { MemoryNodeStore } from '../../../../lambdas/config-sync/adapters/memory';
-import type { ConfigChange } from '../../../../lambdas/config-sync/events';
+import { parseConfigChange, type ConfigChange } from '../../../../lambdas/config-sync/events';
 import { mergePatchObject, type JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 import type { StoredObject } from '../../../../lambdas/config-sync/ports';
 
@@ -22,6 +22,8 @@ export function storingPublisher(store = new MemoryNodeStore()) {
     /** Fails every publish while set (a log append refused). */
     failing: undefined as Error | undefined,
     async publish(change: ConfigChange): Promise<number> {
+      // As the publish path does: a change the cluster refuses is a 400 before anything is appended.
+      parseConfigChange(JSON.parse(JSON.stringify(change)));
       if (this.failing) throw this.failing;
       published.push(change);
       sequence += 1;
