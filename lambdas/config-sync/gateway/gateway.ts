@@ -280,6 +280,17 @@ function publishFailure(answer: UpstreamResponse, error: unknown): GatewayRespon
   };
 }
 
+/**
+ * A `Location` the master answered, as the caller should follow it: GeoServer names the created
+ * object on its own address (a private one in a deployment), and a client following that would
+ * write to the master directly, past the gateway and so past the cluster. One under the master's
+ * `<url>/rest` is rewritten to the same path under the gateway's; any other is left as it is.
+ */
+export function locationThroughGateway(location: string, masterUrl: string, gatewayRestUrl: string): string {
+  const masterRest = `${masterUrl.replace(/\/+$/, '')}/rest`;
+  return location === masterRest || location.startsWith(`${masterRest}/`) ? `${gatewayRestUrl}${location.slice(masterRest.length)}` : location;
+}
+
 /** The master answered a read of an object, but not with its representation. */
 export class UnreadableError extends Error {}
 

@@ -14,14 +14,14 @@
  * with Retry-After.
  */
 import { AppError } from '../../shared/errors';
-import { errorResponse, httpHandler, type HttpEvent, type HttpResult } from '../../shared/http';
+import { errorResponse, httpHandler, requestBaseUrl, type HttpEvent, type HttpResult } from '../../shared/http';
 import { optionalEnv, requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
 import { describeError, logger } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
 import { assertNotPaused } from '../pause';
 import { HttpUpstream, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
-import { handleGatewayCall, type ChangePublisher } from '../gateway/gateway';
+import { handleGatewayCall, locationThroughGateway, type ChangePublisher } from '../gateway/gateway';
 import {
   GatewayBodyTooLargeError,
   LEASE_TTL_MS,
@@ -50,7 +50,8 @@ const REST_PREFIX = '/geoserver/rest';
 
 const membership = membershipFromEnv();
 const master = findNode(membership, requireEnv(CONFIG_SYNC_ENV.gatewayMasterNode));
-const upstream = new HttpUpstream(requireEnv(CONFIG_SYNC_ENV.gatewayGeoserverUrl), UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_BACK_BYTES);
+const masterUrl = requireEnv(CONFIG_SYNC_ENV.gatewayGeoserverUrl);
+const upstream = new HttpUpstream(masterUrl, UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_BACK_BYTES);
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(snsSdk), now: () => new Date() };
 const pauses = nodePausesFromEnv();
 // A style rename also publishes the layers and groups that name the style, found in the master's store.
@@ -105,6 +106,18 @@ const publisher: ChangePublisher = {
   },
 };
 
+/** The master's answer headers with its `Location` leading through the gateway (`locationThroughGateway`); left out when the request names no host to build that from. */
+function withGatewayLocation(headers: Record<string, string>, event: HttpEvent): Record<string, string> {
+  const location = headers.location;
+  if (location === undefined) return headers;
+  const { location: _, ...others } = headers;
+  try {
+    return { ...others, location: locationThroughGateway(location, masterUrl, `${requestBaseUrl(event)}${REST_PREFIX}`) };
+  } catch {
+    return others;
+  }
+}
+
 export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const arrived = Date.now();
   const sourceIp = event.requestContext.http.sourceIp;
@@ -154,7 +167,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
     if (answer.body.length > MAX_RESPONSE_BODY_BYTES) throw new MasterAnswerTooLargeError(answer.body.length);
     return {
       statusCode: answer.status,
-      headers: answer.headers,
+      headers: withGatewayLocation(answer.headers, event),
       body: answer.body.toString('base64'),
       isBase64Encoded: true,
     };

@@ -107,7 +107,9 @@ async function converged(): Promise<void> {
 test("an administrator's REST session through the gateway configures every slave GeoServer like the master's", async () => {
   const before = (await cluster.api('GET', '/nodes')).body.head as number;
 
-  await write('POST', '/workspaces', { workspace: { name: 'topp' } });
+  const created = await write('POST', '/workspaces', { workspace: { name: 'topp' } });
+  // The created object's Location leads through the gateway, not to the master's own address (a client following that would bypass the cluster).
+  expect(created.headers.get('location')).toBe(`${cluster.spawned.url}/geoserver/rest/workspaces/topp`);
   await write('PUT', '/namespaces/topp', { namespace: { prefix: 'topp', uri: 'http://example.org/topp' } });
   await write('POST', '/workspaces/topp/datastores', {
     dataStore: { name: 'pg', type: 'PostGIS', connectionParameters: { entry: [{ '@key': 'host', $: 'db' }, { '@key': 'database', $: 'gis' }] } },
