@@ -2831,6 +2831,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description SWITCH_IN_PROGRESS: another pause or resume of the node is in progress; nothing was changed, try again */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     resumeNode: {
@@ -2878,6 +2887,15 @@ export interface operations {
             };
             /** @description The cluster configuration declares no such node (NODE_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SWITCH_IN_PROGRESS: another pause or resume of the node is in progress; nothing was changed, try again */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

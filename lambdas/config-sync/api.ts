@@ -475,6 +475,7 @@ const pauseResponses: Readonly<Record<number, ResponseDeclaration>> = {
   200: { description: "The node's state after the call", content: jsonContent(pauseOutcomeSchema) },
   403: errorResponse('Neither the node itself nor a master'),
   404: unknownNode,
+  409: errorResponse('SWITCH_IN_PROGRESS: another pause or resume of the node is in progress; nothing was changed, try again'),
 };
 
 export const CONFIG_SYNC_API = {

@@ -7,7 +7,14 @@
  * The pause is recorded first and consumption switched second (and in reverse on resume), so
  * that a failure between the two leaves the node refusing publishes rather than half-running;
  * both steps are idempotent, so the operator simply repeats the call.
+ *
+ * One pause or resume of a node runs at a time (`SwitchLease`): the consumption switch is
+ * last-writer-wins (an event source mapping's update), so a pause and a resume whose steps
+ * interleaved could leave the record saying one thing and consumption doing the other (no
+ * pause recorded, consumption off: a node that silently applies nothing). A call that finds
+ * another in progress is refused with 409 SWITCH_IN_PROGRESS and changes nothing.
  */
+import { randomUUID } from 'node:crypto';
 import { ConflictError, ForbiddenError } from '../shared/errors';
 import { canPublish, consumes, type ClusterNode } from '../shared/cluster-model';
 
@@ -30,9 +37,42 @@ export interface ConsumptionSwitch {
   setEnabled(node: string, enabled: boolean): Promise<void>;
 }
 
+/** One pause or resume of a node at a time (see the file comment). */
+export interface SwitchLease {
+  /** Takes the node's lease for `owner` until `until` (epoch ms), unless another live owner holds it: whether it was taken. */
+  acquire(node: string, owner: string, until: number): Promise<boolean>;
+  /** Gives it up, if `owner` still holds it. */
+  release(node: string, owner: string): Promise<void>;
+}
+
 export interface PauseDeps {
   readonly pauses: NodePauses;
   readonly consumption: ConsumptionSwitch;
+  readonly lease: SwitchLease;
+}
+
+/**
+ * How long a switch's lease lasts unless released: longer than the function may run (its
+ * timeout is 10 s), so a live holder never loses it; one whose holder died ends by itself.
+ */
+export const SWITCH_LEASE_MS = 30_000;
+
+/** 409: another pause or resume of the node is in progress. */
+export class SwitchInProgressError extends ConflictError {
+  constructor(node: string) {
+    super('SWITCH_IN_PROGRESS', `Node ${node} is being paused or resumed by another request; nothing was changed: try again in a few seconds`);
+  }
+}
+
+async function oneAtATime<T>(deps: PauseDeps, node: string, work: () => Promise<T>): Promise<T> {
+  const owner = randomUUID();
+  if (!(await deps.lease.acquire(node, owner, Date.now() + SWITCH_LEASE_MS))) throw new SwitchInProgressError(node);
+  try {
+    return await work();
+  } finally {
+    // Should the release fail, the lease ends by itself.
+    await deps.lease.release(node, owner).catch(() => undefined);
+  }
 }
 
 export interface PauseOutcome {
@@ -63,18 +103,22 @@ export function assertCanSwitch(caller: ClusterNode, target: ClusterNode, action
 
 export async function pauseNode(deps: PauseDeps, caller: ClusterNode, target: ClusterNode, now: Date): Promise<PauseOutcome> {
   assertCanSwitch(caller, target, 'pause');
-  // A repeated pause keeps the first one's time and author.
-  const state = (await deps.pauses.read(target.name)) ?? { since: now.toISOString(), by: caller.name };
-  await deps.pauses.write(target.name, state);
-  if (consumes(target.role)) await deps.consumption.setEnabled(target.name, false);
-  return { node: target.name, paused: true, ...state, consumption: consumes(target.role) ? 'disabled' : 'none' };
+  return oneAtATime(deps, target.name, async () => {
+    // A repeated pause keeps the first one's time and author.
+    const state = (await deps.pauses.read(target.name)) ?? { since: now.toISOString(), by: caller.name };
+    await deps.pauses.write(target.name, state);
+    if (consumes(target.role)) await deps.consumption.setEnabled(target.name, false);
+    return { node: target.name, paused: true, ...state, consumption: consumes(target.role) ? 'disabled' : 'none' };
+  });
 }
 
 export async function resumeNode(deps: PauseDeps, caller: ClusterNode, target: ClusterNode): Promise<PauseOutcome> {
   assertCanSwitch(caller, target, 'resume');
-  if (consumes(target.role)) await deps.consumption.setEnabled(target.name, true);
-  await deps.pauses.write(target.name, undefined);
-  return { node: target.name, paused: false, consumption: consumes(target.role) ? 'enabled' : 'none' };
+  return oneAtATime(deps, target.name, async () => {
+    if (consumes(target.role)) await deps.consumption.setEnabled(target.name, true);
+    await deps.pauses.write(target.name, undefined);
+    return { node: target.name, paused: false, consumption: consumes(target.role) ? 'enabled' : 'none' };
+  });
 }
 
 /** Refuses a paused node's publish. */

@@ -9,7 +9,7 @@ export const EVENT_LOG_TABLE = { partitionKey: 'cluster', sortKey: 'sequence' } 
  * The node store's TTL attribute (epoch seconds): only job records and their differences carry
  * it (adapters/dynamo-jobs.ts), so jobs do not pile up; catalog objects never do.
  */
-export const NODE_STORE_TABLE = { partitionKey: 'node', sortKey: 'key', cursorKey: '#cursor', pauseKey: '#paused', ttlAttribute: 'expiresAt' } as const;
+export const NODE_STORE_TABLE = { partitionKey: 'node', sortKey: 'key', cursorKey: '#cursor', pauseKey: '#paused', switchKey: '#switching', ttlAttribute: 'expiresAt' } as const;
 
 /**
  * Every attribute of a void item of the event log (adapters/dynamo-event-log.ts `closeHoles`):

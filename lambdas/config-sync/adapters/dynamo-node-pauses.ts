@@ -1,10 +1,10 @@
 /**
  * A node's pause as one item of the node store: partition the node, sort key `#paused`, which
  * sorts below every object key (and beside `#cursor`), so catalog listings, snapshots and
- * resyncs never see it.
+ * resyncs never see it. The lease of a pause or resume in progress is another, `#switching`.
  */
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { NodePauses, PauseState } from '../pause';
+import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { NodePauses, PauseState, SwitchLease } from '../pause';
 import { NODE_STORE_TABLE } from '../tables';
 
 export const PAUSE_KEY = NODE_STORE_TABLE.pauseKey;
@@ -33,5 +33,47 @@ export class DynamoNodePauses implements NodePauses {
       return;
     }
     await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: { ...Key, since: { S: state.since }, by: { S: state.by } } }));
+  }
+}
+
+/**
+ * The lease of a node's pause or resume in progress (pause.ts): the item `#switching` of the
+ * node's partition, taken by a conditional put unless a live owner holds it. It carries the
+ * table's TTL attribute, so one whose release failed is also deleted in time.
+ */
+export class DynamoSwitchLease implements SwitchLease {
+  constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBClient,
+  ) {}
+
+  async acquire(node: string, owner: string, until: number): Promise<boolean> {
+    const Key = { [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: NODE_STORE_TABLE.switchKey } };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { ...Key, owner: { S: owner }, until: { N: String(until) }, [NODE_STORE_TABLE.ttlAttribute]: { N: String(Math.ceil(until / 1000) + 3600) } },
+          ConditionExpression: 'attribute_not_exists(#until) OR #until < :now',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': { N: String(Date.now()) } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async release(node: string, owner: string): Promise<void> {
+    const Key = { [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: NODE_STORE_TABLE.switchKey } };
+    try {
+      await this.client.send(
+        new DeleteItemCommand({ TableName: this.tableName, Key, ConditionExpression: '#owner = :owner', ExpressionAttributeNames: { '#owner': 'owner' }, ExpressionAttributeValues: { ':owner': { S: owner } } }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 }

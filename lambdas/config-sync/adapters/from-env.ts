@@ -41,8 +41,8 @@ import { DynamoGeoServerStatusStore } from './dynamo-geoserver-status';
 import { DynamoJobStore } from './dynamo-jobs';
 import { CachedCredentials, HttpGeoServer, parseCredentials, type GeoServerCredentials } from './geoserver-http';
 import { secretsManagerCredentials } from './secrets-manager-credentials';
-import type { NodePauses } from '../pause';
-import { DynamoNodePauses } from './dynamo-node-pauses';
+import type { NodePauses, SwitchLease } from '../pause';
+import { DynamoNodePauses, DynamoSwitchLease } from './dynamo-node-pauses';
 import { DynamoNodeStore } from './dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
 import { SnsEventTopic } from './sns-event-topic';
@@ -126,6 +126,11 @@ export function nodeStoreFromEnv(): DynamoNodeStore {
 /** Each node's pause, in the node store (`NODE_STORE_TABLE_NAME`). */
 export function nodePausesFromEnv(): NodePauses {
   return new DynamoNodePauses(requireEnv(CONFIG_SYNC_ENV.nodeStoreTable), dynamoClient());
+}
+
+/** The lease that runs one pause or resume of a node at a time (pause.ts). */
+export function switchLeaseFromEnv(): SwitchLease {
+  return new DynamoSwitchLease(requireEnv(CONFIG_SYNC_ENV.nodeStoreTable), dynamoClient());
 }
 
 export function eventBodiesFromEnv(): S3EventBodyStore {

@@ -7,7 +7,7 @@ import * as z from 'zod/mini';
 import { consumingNodes, type ClusterMembership } from '../cluster';
 import { CONFIG_SYNC_ENV } from '../env-names';
 import type { PauseDeps } from '../pause';
-import { nodePausesFromEnv, parseJsonEnv } from './from-env';
+import { nodePausesFromEnv, parseJsonEnv, switchLeaseFromEnv } from './from-env';
 import { EventSourceMappingSwitch } from './lambda-event-sources';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 
@@ -17,5 +17,5 @@ export function pauseDepsFromEnv(membership: ClusterMembership): PauseDeps {
   for (const node of consumingNodes(membership)) {
     if (!Object.hasOwn(mappings, node.name)) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.nodeEventSources} has no mapping for node ${node.name}`);
   }
-  return { pauses: nodePausesFromEnv(), consumption: new EventSourceMappingSwitch(mappings, withoutSdkLogging(new LambdaClient({}))) };
+  return { pauses: nodePausesFromEnv(), consumption: new EventSourceMappingSwitch(mappings, withoutSdkLogging(new LambdaClient({}))), lease: switchLeaseFromEnv() };
 }

@@ -40,7 +40,31 @@ afterEach(async () => {
   for (const node of ['slave-1', 'master-1']) await api('POST', `/nodes/${node}/resume`, { node: 'master-1' });
 });
 
+/** Whether the local runtime's poller of a node's queue (its event source mapping) is consuming. */
+const consuming = async (node: string): Promise<boolean> => {
+  const pollers = (await api('GET', '/__local/pollers')).body as { name: string; running: boolean }[];
+  const poller = pollers.find((candidate) => candidate.name === `ConfigSync/${node}/Apply`);
+  if (!poller) throw new Error(`no poller for ${node}: ${JSON.stringify(pollers)}`);
+  return poller.running;
+};
+
 describe('POST /nodes/{node}/pause and /resume', () => {
+  it('a pause and a resume sent together: one at a time, so the node consumes exactly when no pause is recorded', async () => {
+    for (let round = 0; round < 8; round += 1) {
+      const answers = await Promise.all([
+        api('POST', '/nodes/slave-1/pause', { node: 'slave-1' }),
+        api('POST', '/nodes/slave-1/resume', { node: 'master-1' }),
+      ]);
+      // Each is applied whole or refused whole (409, nothing changed).
+      for (const answer of answers) {
+        expect([200, 409]).toContain(answer.status);
+        if (answer.status === 409) expect(answer.body.code).toBe('SWITCH_IN_PROGRESS');
+      }
+      expect(answers.some((answer) => answer.status === 200)).toBe(true);
+      expect(await consuming('slave-1')).toBe(!(await nodeView('slave-1')).paused);
+    }
+  });
+
   it('a paused slave consumes nothing while its queue keeps the events; resumed, it catches up in order', async () => {
     const paused = await api('POST', '/nodes/slave-1/pause', { node: 'master-1' });
     expect(paused.status).toBe(200);
