@@ -152,8 +152,17 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           );
     if (gate) stopped.push(() => gate.close());
     // Pausing a node switches its apply function's event source mapping through the Lambda API.
+    // An event source mapping keeps its state in AWS; here the disabled ones are kept with the
+    // data (so --fresh forgets them with the pauses), and come back disabled after a restart.
+    const mappingsFile = path.join(dataDir, 'disabled-event-source-mappings.json');
+    const disabledMappings = new Set<string>(persist && existsSync(mappingsFile) ? (JSON.parse(readFileSync(mappingsFile, 'utf8')) as string[]) : []);
     const lambdaApi = await startLocalLambdaApi({
       pollers: () => messaging.pollersByMapping(),
+      onSwitched: (uuid, enabled) => {
+        if (enabled) disabledMappings.delete(uuid);
+        else disabledMappings.add(uuid);
+        if (persist) writeFileSync(mappingsFile, `${JSON.stringify([...disabledMappings])}\n`);
+      },
       ...(gate
         ? {
             identify: (accessKey: string) => gate.functionOf(accessKey),
@@ -289,7 +298,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       writeFileSync(path.join(stateDir, 'cluster.json'), `${JSON.stringify(local, null, 2)}\n`);
     }
 
-    await messaging.start(hosts);
+    await messaging.start(hosts, disabledMappings);
     stopped.push(() => messaging.stop());
 
     if (options.runSchedules ?? true) {

@@ -58,6 +58,8 @@ function readBody(request: IncomingMessage): Promise<string> {
  */
 export async function startLocalLambdaApi(options: {
   pollers: () => ReadonlyMap<string, QueuePoller>;
+  /** Told each mapping switched on or off (the cluster keeps the state across restarts, as AWS does). */
+  onSwitched?: (uuid: string, enabled: boolean) => void;
   identify?: (accessKey: string) => string | undefined;
   policies?: ReadonlyMap<string, readonly PolicyStatement[]>;
 }): Promise<LocalLambdaApi> {
@@ -115,6 +117,7 @@ export async function startLocalLambdaApi(options: {
       // As in AWS, the answer is the transition; the poller has stopped (its batch in flight finished) when it is sent.
       if (enabled) poller.start();
       else await poller.pause();
+      options.onSwitched?.(uuid, enabled);
       send(response, 202, describe(uuid, poller, enabled ? 'Enabling' : 'Disabling'));
     })().catch((error: unknown) => send(response, 500, { Type: 'Service', Message: String(error) }, 'ServiceException'));
   });

@@ -24,7 +24,8 @@ import type { LocalFunctionHost } from './lambda-runner';
 import type { LocalQueue, LocalQueueSource, LocalTopology } from './template';
 
 export interface RunningMessaging {
-  start(hosts: Map<string, LocalFunctionHost>): Promise<void>;
+  /** Starts a poller per event source mapping, those in `disabled` (mapping ids) stopped, as an event source mapping disabled before a restart stays so. */
+  start(hosts: Map<string, LocalFunctionHost>, disabled?: ReadonlySet<string>): Promise<void>;
   stop(): Promise<void>;
   admin: AdminHandler;
   /** The queue pollers by event source mapping UUID (locally, the mapping's logical id). */
@@ -95,14 +96,14 @@ export async function provisionMessaging(topology: LocalTopology, emulators: Run
 
   const pollers: QueuePoller[] = [];
   return {
-    async start(hosts) {
+    async start(hosts, disabled = new Set()) {
       for (const source of topology.queueSources) {
         const host = hosts.get(source.functionId);
         const url = queueUrls.get(source.queueId);
         if (!host || !url) continue;
         const poller = new QueuePoller(sqs, source, url, queueArn(topology.queues.find((q) => q.logicalId === source.queueId)!), host);
         pollers.push(poller);
-        poller.start();
+        if (!disabled.has(poller.mappingId)) poller.start();
       }
     },
     async stop() {
