@@ -124,6 +124,9 @@ export interface CliIo {
   readonly cwd: string;
 }
 
+/** The positional arguments of the commands that take a fixed number (the others have subcommands of their own). */
+const ARITY: Readonly<Record<string, number>> = { nodes: 0, pause: 1, resume: 1, redrive: 1, resync: 1, drift: 1, reconcile: 1, capture: 1, job: 2, watch: 1 };
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let parsed;
   try {
@@ -163,6 +166,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (values.help) {
     io.out(HELP[command] as string);
     return EXIT.ok;
+  }
+  const arity = ARITY[command];
+  if (arity !== undefined && rest.length > arity) {
+    io.err(`geocluster: ${command} takes ${arity === 0 ? 'no arguments' : `${arity === 1 ? 'one argument' : `${arity} arguments`}`}; '${rest.slice(arity).join(' ')}' is one too many (one node per call)\n${HELP[command] ?? HELP.main}`);
+    return EXIT.usage;
+  }
+  if (values.source !== undefined && values.source.trim() === '') {
+    io.err(`geocluster: --source must name a node\n${HELP[command] ?? HELP.main}`);
+    return EXIT.usage;
   }
   try {
     if (command === 'token') return await token(rest, values, io);
