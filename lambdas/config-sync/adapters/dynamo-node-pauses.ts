@@ -11,6 +11,7 @@ export const PAUSE_KEY = NODE_STORE_TABLE.pauseKey;
 /** The key of a node's pause item (also checked inside the event log's append transaction). */
 export const pauseItemKey = (node: string) => ({ [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: PAUSE_KEY } });
 const keyOf = pauseItemKey;
+const switchItemKey = (node: string) => ({ [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: NODE_STORE_TABLE.switchKey } });
 
 export class DynamoNodePauses implements NodePauses {
   constructor(
@@ -48,12 +49,11 @@ export class DynamoSwitchLease implements SwitchLease {
   ) {}
 
   async acquire(node: string, owner: string, until: number): Promise<boolean> {
-    const Key = { [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: NODE_STORE_TABLE.switchKey } };
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: { ...Key, owner: { S: owner }, until: { N: String(until) }, [NODE_STORE_TABLE.ttlAttribute]: { N: String(Math.ceil(until / 1000) + 3600) } },
+          Item: { ...switchItemKey(node), owner: { S: owner }, until: { N: String(until) }, [NODE_STORE_TABLE.ttlAttribute]: { N: String(Math.ceil(until / 1000) + 3600) } },
           ConditionExpression: 'attribute_not_exists(#until) OR #until < :now',
           ExpressionAttributeNames: { '#until': 'until' },
           ExpressionAttributeValues: { ':now': { N: String(Date.now()) } },
@@ -67,10 +67,9 @@ export class DynamoSwitchLease implements SwitchLease {
   }
 
   async release(node: string, owner: string): Promise<void> {
-    const Key = { [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: NODE_STORE_TABLE.switchKey } };
     try {
       await this.client.send(
-        new DeleteItemCommand({ TableName: this.tableName, Key, ConditionExpression: '#owner = :owner', ExpressionAttributeNames: { '#owner': 'owner' }, ExpressionAttributeValues: { ':owner': { S: owner } } }),
+        new DeleteItemCommand({ TableName: this.tableName, Key: switchItemKey(node), ConditionExpression: '#owner = :owner', ExpressionAttributeNames: { '#owner': 'owner' }, ExpressionAttributeValues: { ':owner': { S: owner } } }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
