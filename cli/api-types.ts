@@ -2410,6 +2410,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A body: the route takes none (send none, or {}) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No Authorization header */
             401: {
                 headers: {
@@ -2548,6 +2557,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A body: the route takes none (send none, or {}) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No Authorization header */
             401: {
                 headers: {
@@ -2614,6 +2632,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A body: the route takes none (send none, or {}) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No Authorization header */
             401: {
                 headers: {
@@ -2678,6 +2705,15 @@ export interface operations {
                     "application/json": {
                         job: components["schemas"]["NodeJob"];
                     };
+                };
+            };
+            /** @description A body: the route takes none (send none, or {}) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -2800,6 +2836,15 @@ export interface operations {
                     "application/json": components["schemas"]["PauseOutcome"];
                 };
             };
+            /** @description A body: the route takes none (send none, or {}) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No Authorization header */
             401: {
                 headers: {
@@ -2861,6 +2906,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PauseOutcome"];
+                };
+            };
+            /** @description A body: the route takes none (send none, or {}) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */

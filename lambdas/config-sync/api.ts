@@ -464,6 +464,7 @@ const jobStartResponses: Readonly<Record<number, ResponseDeclaration>> = {
     headers: ['Location'],
     content: jsonContent(jobAnswerSchema),
   },
+  400: errorResponse('A body: the route takes none (send none, or {})'),
   403: errorResponse('A slave acting on another node, or an operator (read-only)'),
   404: unknownNode,
   409: errorResponse(
@@ -473,6 +474,7 @@ const jobStartResponses: Readonly<Record<number, ResponseDeclaration>> = {
 };
 const pauseResponses: Readonly<Record<number, ResponseDeclaration>> = {
   200: { description: "The node's state after the call", content: jsonContent(pauseOutcomeSchema) },
+  400: errorResponse('A body: the route takes none (send none, or {})'),
   403: errorResponse('Neither the node itself nor a master'),
   404: unknownNode,
   409: errorResponse('SWITCH_IN_PROGRESS: another pause or resume of the node is in progress; nothing was changed, try again'),
@@ -689,6 +691,7 @@ export const CONFIG_SYNC_API = {
         description: "A node with a GeoServer: messages moved; its apply function retries the parked events next (they are listed as they stand)",
         content: jsonContent(redriveAnswerSchema),
       },
+      400: errorResponse('A body: the route takes none (send none, or {})'),
       404: unknownNode,
     },
   },

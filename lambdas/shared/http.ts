@@ -47,6 +47,15 @@ export function readBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTES): s
   return text;
 }
 
+/**
+ * For a route that takes no body: none, or `{}` (what a client sends for "no options"), is
+ * accepted; anything else is a 400, so a caller never believes an option it sent was taken.
+ */
+export function assertNoBody(event: HttpEvent): void {
+  const text = readBody(event, 1024).trim();
+  if (text !== '' && text !== '{}') throw new ValidationError('body', 'this route takes no body: send none (or {})');
+}
+
 /** Parses a JSON request body: 415 unless it is JSON, 413 when too large, 400 when malformed. */
 export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTES): unknown {
   const contentType = header(event, 'content-type');

@@ -13,7 +13,7 @@
  * outcome shows in GET /nodes).
  */
 import type { Context } from 'aws-lambda';
-import { callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
+import { assertNoBody, callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
 import { retryParked } from '../apply';
 import { logger } from '../../shared/observability';
 import { assertCanOperate, findNode } from '../cluster';
@@ -45,6 +45,7 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
   const node = findNode(membership, pathParam(request, 'node'));
   logger.appendKeys({ node: node.name });
   assertCanOperate(caller, node, 'redrive');
+  assertNoBody(request);
   let moved = 0;
   let more = false;
   if (redrive.hasQueues(node.name)) {

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../../shared/errors';
-import { callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
+import { assertNoBody, callerNode, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
 import { canPublish } from '../../shared/cluster-model';
 import { logger } from '../../shared/observability';
 import { assertCanOperate, findNode } from '../cluster';
@@ -37,6 +37,7 @@ export const handler = httpHandler(async (event: HttpEvent) => {
   const target = findNode(membership, pathParam(event, 'node'));
   const kind = kindOf(event);
   assertCanOperate(caller, target, kind === 'drift' ? 'check the drift of' : kind);
+  assertNoBody(event);
   if (!Object.hasOwn(geoservers, target.name)) {
     throw new ConflictError('NO_GEOSERVER', `Node ${target.name} declares no GeoServer: there is nothing to compare its store with`);
   }

@@ -4,7 +4,7 @@
  * or accept its publishes again (lambdas/config-sync/pause.ts).
  */
 import { ValidationError } from '../../shared/errors';
-import { callerNode, httpHandler, json, pathParam } from '../../shared/http';
+import { assertNoBody, callerNode, httpHandler, json, pathParam } from '../../shared/http';
 import { logger } from '../../shared/observability';
 import { findNode } from '../cluster';
 import { membershipFromEnv } from '../adapters/from-env';
@@ -20,6 +20,7 @@ export const handler = httpHandler(async (event) => {
   logger.appendKeys({ node: target.name });
   const action = /\/(pause|resume)$/.exec(event.rawPath ?? '')?.[1];
   if (action === undefined) throw new ValidationError('path', 'must end in /pause or /resume');
+  assertNoBody(event);
   const outcome = action === 'pause' ? await pauseNode(deps, caller, target, new Date()) : await resumeNode(deps, caller, target);
   logger.info(action === 'pause' ? 'node paused' : 'node resumed', { consumption: outcome.consumption });
   return json(200, outcome);

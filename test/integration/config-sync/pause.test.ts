@@ -65,6 +65,18 @@ describe('POST /nodes/{node}/pause and /resume', () => {
     }
   });
 
+  it('refuses a body (these routes take none), changing nothing; none or {} is accepted', async () => {
+    for (const body of ['{"reason":"maintenance"}', 'garbage', '[1]']) {
+      const refused = await api('POST', '/nodes/slave-1/pause', { node: 'master-1', body, headers: { 'content-type': 'application/json' } });
+      expect([refused.status, refused.body.field]).toEqual([400, 'body']);
+      const redrive = await api('POST', '/nodes/slave-1/redrive', { node: 'master-1', body, headers: { 'content-type': 'application/json' } });
+      expect([redrive.status, redrive.body.field]).toEqual([400, 'body']);
+    }
+    expect((await nodeView('slave-1')).paused).toBe(false);
+    expect((await api('POST', '/nodes/slave-1/pause', { node: 'master-1', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    expect((await api('POST', '/nodes/slave-1/resume', { node: 'master-1' })).status).toBe(200);
+  });
+
   it('a paused slave consumes nothing while its queue keeps the events; resumed, it catches up in order', async () => {
     const paused = await api('POST', '/nodes/slave-1/pause', { node: 'master-1' });
     expect(paused.status).toBe(200);
