@@ -40,7 +40,7 @@ import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, 
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import { classifyRestPath, memberPath, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
-import { UNSERIALIZED, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
+import { describeIntent, UNSERIALIZED, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
@@ -189,7 +189,7 @@ export async function handleGatewayCall(
           recovered = {
             intents: result.owners.length,
             sequences: [...result.sequences],
-            ...(result.refused.length > 0 ? { refused: result.refused.map(({ intent, reason }) => ({ method: intent.method, path: intent.path, at: intent.at, reason })) } : {}),
+            ...(result.refused.length > 0 ? { refused: result.refused.map(({ intent, reason }) => ({ ...describeIntent(intent), reason })) } : {}),
           };
           return result.owners;
         },

@@ -39,6 +39,11 @@ export interface WriteIntent {
   readonly collections?: readonly string[];
 }
 
+/** What a log line or an answer says of an intent: the write, and when it was recorded. */
+export function describeIntent(intent: WriteIntent): { readonly method: string; readonly path: string; readonly at: string } {
+  return { method: intent.method, path: intent.path, at: intent.at };
+}
+
 export interface IntentObject {
   readonly type: ObjectType;
   readonly id: string;

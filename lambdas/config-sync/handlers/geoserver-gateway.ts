@@ -36,7 +36,7 @@ import {
   UPSTREAM_CALL_TIMEOUT_MS,
 } from '../gateway/limits';
 import { ALLOW_ALL, SourceNotAllowedError, sourceAllowList, type SourceAllowList } from '../gateway/source-allow-list';
-import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
+import { describeIntent, GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
 import { styleUsersInStore } from '../gateway/style-users';
 import { catalogInStore } from '../gateway/master-catalog';
 import { gatewayRecovery } from '../gateway/recovery';
@@ -73,7 +73,7 @@ const writes = leaseSerializer(gatewayLeaseFromEnv(membership.cluster), {
   onRecoveryFailure: (error, pending) =>
     logger.error('gateway: writes an earlier holder left unpublished could not be recovered; this write goes on', {
       error: describeError(error),
-      intents: pending.map((intent) => ({ method: intent.method, path: intent.path, at: intent.at })),
+      intents: pending.map(describeIntent),
     }),
 });
 

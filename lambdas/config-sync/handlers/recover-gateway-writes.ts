@@ -21,7 +21,7 @@ import { readerFor, type ChangePublisher, type Upstream } from '../gateway/gatew
 import { recoverIntents, type Recovered } from '../gateway/recovery';
 import { styleUsersInStore } from '../gateway/style-users';
 import { catalogInStore } from '../gateway/master-catalog';
-import { GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
+import { describeIntent, GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
 import { LEASE_TTL_MS } from '../gateway/limits';
 import { publishChange, type PublishDeps } from '../publish';
 
@@ -89,19 +89,19 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
   const result: SweepResult = { pending: intents.length, recovered: recovered.owners.length, sequences: recovered.sequences, ...(failure ? { skipped: 'failed' as const } : {}) };
   if (recovered.refused.length > 0) {
     logger.error('gateway sweep: unpublished gateway writes hold what the cluster refuses; given up, the master differs from the other nodes there', {
-      refused: recovered.refused.map(({ intent, reason }) => ({ method: intent.method, path: intent.path, at: intent.at, reason })),
+      refused: recovered.refused.map(({ intent, reason }) => ({ ...describeIntent(intent), reason })),
     });
   }
   if (failure) {
     logger.error('gateway sweep: unpublished gateway writes could not be recovered; the next run tries again', {
       error: describeError(failure),
-      intents: intents.map((intent) => ({ method: intent.method, path: intent.path, at: intent.at })),
+      intents: intents.map(describeIntent),
     });
   } else {
     logger.info('gateway sweep: unpublished gateway writes recovered', {
       recovered: result.recovered,
       sequences: result.sequences,
-      intents: intents.map((intent) => ({ method: intent.method, path: intent.path, at: intent.at })),
+      intents: intents.map(describeIntent),
     });
   }
   return result;
