@@ -27,7 +27,7 @@ import { splitObjectId, type ObjectRef, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { localName, referencedName } from '../representations';
-import { REST_MAPPING, REST_SERVICES, restTarget, seg, styleContentType } from './rest-mapping';
+import { isDotSegment, REST_MAPPING, REST_SERVICES, restTarget, seg, styleContentType } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
 import { mapConcurrently } from '../../shared/concurrency';
@@ -174,7 +174,7 @@ export class GeoServerReader {
     const inner = Object.values(outer)[0];
     const items = Array.isArray(inner) ? inner : inner === undefined ? [] : [inner];
     // A name "." or ".." cannot be a segment of the paths below (rest-mapping.ts, `seg`).
-    return items.flatMap((item) => (isJsonObject(item) && typeof item.name === 'string' && item.name !== '.' && item.name !== '..' ? [item.name] : []));
+    return items.flatMap((item) => (isJsonObject(item) && typeof item.name === 'string' && !isDotSegment(item.name) ? [item.name] : []));
   }
 
   /**

@@ -51,8 +51,13 @@ export interface TypeMapping {
  * gives (a GeoServer's own listing, an event logged before that rule) can meet this.
  */
 export function seg(name: string): string {
-  if (name === '.' || name === '..') throw new UnmappableError(`the name "${name}" is a dot segment, which a REST path cannot address`);
+  if (isDotSegment(name)) throw new UnmappableError(`the name "${name}" is a dot segment, which a REST path cannot address`);
   return encodeURIComponent(name);
+}
+
+/** Whether `name` is `.` or `..`, which `seg` refuses. */
+export function isDotSegment(name: string): boolean {
+  return name === '.' || name === '..';
 }
 
 const ws = (target: RestTarget) => `/workspaces/${seg(required(target.workspace, 'workspace'))}`;
