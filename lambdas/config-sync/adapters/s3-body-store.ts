@@ -137,8 +137,9 @@ export class S3ObjectBodies implements ObjectBodies {
     // readable but encoded, so the key has exactly the segments the layout above names.
     const separator = objectKey.indexOf('/');
     const type = objectKey.slice(0, separator);
-    const encoded = encodeURIComponent(objectKey.slice(separator + 1));
-    const id = encoded.length <= MAX_ID_SEGMENT ? encoded : `sha256-${createHash('sha256').update(objectKey.slice(separator + 1)).digest('hex')}`;
+    const objectId = objectKey.slice(separator + 1);
+    const encoded = encodeURIComponent(objectId);
+    const id = encoded.length <= MAX_ID_SEGMENT ? encoded : `sha256-${createHash('sha256').update(objectId).digest('hex')}`;
     const key = `${OBJECT_BODY_PREFIX}${node}/${type}/${id}/${sequence}.json`;
     await this.bucket.putText(key, json);
     return key;
