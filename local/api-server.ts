@@ -5,6 +5,7 @@
  * v2 events in and v2 results out.
  */
 import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
@@ -222,7 +223,8 @@ function buildEvent(
   for (const [key, value] of url.searchParams) query[key] = Object.hasOwn(query, key) ? `${query[key]},${value}` : value;
   const now = new Date();
   const contentType = headers['content-type'] ?? '';
-  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  // A text body that is not UTF-8 goes base64-encoded, bytes as sent, so the function can refuse it.
+  const isText = body.length === 0 || (TEXT_TYPES.test(contentType) && isUtf8(body));
   const host = headers.host ?? 'localhost';
   return {
     version: '2.0',

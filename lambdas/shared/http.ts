@@ -40,11 +40,24 @@ export function header(event: HttpEvent, name: string): string | undefined {
   return event.headers?.[name.toLowerCase()];
 }
 
+/**
+ * The request body as text. A body API Gateway passes base64-encoded (bytes it did not take for
+ * text) must be UTF-8: decoding it with replacement characters would store something other
+ * than what the client sent, with nothing said, so it is a 400.
+ */
 export function readBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTES): string {
   const raw = event.body ?? '';
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const text = event.isBase64Encoded ? utf8Text(Buffer.from(raw, 'base64')) : raw;
   if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
   return text;
+}
+
+function utf8Text(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new AppError(400, 'INVALID_ENCODING', 'Request body is not UTF-8 text: it holds bytes that are no UTF-8 character', 'body');
+  }
 }
 
 /**
@@ -65,11 +78,46 @@ export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTE
   }
   const text = readBody(event, maxBytes);
   if (text.trim() === '') throw new ValidationError('body', 'a JSON object is required');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new AppError(400, 'INVALID_JSON', `Request body is not valid JSON: ${(error as Error).message}`, 'body');
   }
+  // Only a body that could break a rule pays for the second, checking parse.
+  if (MAY_BREAK_I_JSON.test(text) || !text.isWellFormed()) JSON.parse(text, assertIJson);
+  return value;
+}
+
+/**
+ * A `\uD800`-`\uDFFF` escape (possibly a lone surrogate) or a run of 16 digits (9007199254740991,
+ * the largest exact integer, has 16): what a body needs to hold to break an I-JSON rule.
+ */
+const MAY_BREAK_I_JSON = /\\u[dD][89a-fA-F]|\d{16}/;
+
+/**
+ * The rules of I-JSON (RFC 7493) that `JSON.parse` does not keep, checked value by value as a
+ * reviver. Each of these would otherwise be stored as something other than what was sent:
+ * - a string or member name holding a lone surrogate (`"\uD800"`): not Unicode text, so it
+ *   cannot be written as UTF-8 (DynamoDB, XML answers, a GeoServer) without being replaced;
+ * - an integer literal beyond +-(2^53 - 1): `JSON.parse` rounds it to the nearest double
+ *   (12345678901234567890 becomes 12345678901234567000).
+ * The reviver's third argument (the literal's source text) is Node 22's, the functions' runtime.
+ */
+function assertIJson(key: string, value: unknown, context?: { readonly source?: string }): unknown {
+  const at = key === '' ? '' : ` (at "${key.toWellFormed()}")`;
+  if (!key.isWellFormed() || (typeof value === 'string' && !value.isWellFormed())) {
+    throw new AppError(400, 'INVALID_JSON', `Request body holds a lone surrogate${at}: a \\uD800-\\uDFFF escape that is not half of a pair is not Unicode text (RFC 7493)`, 'body');
+  }
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source)) {
+    throw new AppError(
+      400,
+      'INVALID_JSON',
+      `Request body holds the integer ${context.source}${at}, beyond +-9007199254740991: JSON numbers are read as doubles, which would round it (RFC 7493); send it as a string`,
+      'body',
+    );
+  }
+  return value;
 }
 
 /** Whoever the authorizer let in, node or operator; a route without it is misconfigured. */

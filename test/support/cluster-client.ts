@@ -76,7 +76,7 @@ export interface RequestOptions<J = unknown> {
   json?: J;
   /** A JSON body sent as is, whatever its type: for tests of what the API refuses. */
   invalidJson?: unknown;
-  body?: string;
+  body?: string | Uint8Array;
   headers?: Record<string, string>;
 }
 

@@ -111,6 +111,40 @@ describe('parseJsonBody', () => {
     expect(thrown(() => parseJsonBody(jsonEvent(tooBig, 'application/json', { isBase64Encoded: true }), 100)).status).toBe(413);
   });
 
+  it('answers 400 INVALID_ENCODING for a base64 body that is not UTF-8, and decodes one that is', () => {
+    const latin1 = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const error = thrown(() => parseJsonBody(jsonEvent(latin1.toString('base64'), 'application/json', { isBase64Encoded: true })));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('INVALID_ENCODING');
+    expect(error.field).toBe('body');
+    const utf8 = Buffer.from('{"name":"café \uFFFD"}');
+    expect(parseJsonBody(jsonEvent(utf8.toString('base64'), 'application/json', { isBase64Encoded: true }))).toEqual({ name: 'café \uFFFD' });
+  });
+
+  it.each([
+    ['a lone high surrogate in a value', String.raw`{"name":"a\uD800b"}`, /lone surrogate \(at "name"\)/],
+    ['a lone low surrogate in an array', String.raw`{"list":["\uDC00"]}`, /lone surrogate \(at "0"\)/],
+    ['a lone surrogate in a member name', String.raw`{"\udbff":1}`, /lone surrogate/],
+    ['an integer beyond 2^53 - 1', '{"n":12345678901234567890}', /the integer 12345678901234567890 \(at "n"\).*send it as a string/],
+    ['a negative one', '{"deep":{"n":-9007199254740993}}', /the integer -9007199254740993 \(at "n"\)/],
+    ['2^53 itself', '[9007199254740992]', /the integer 9007199254740992/],
+  ])('answers 400 INVALID_JSON for %s (I-JSON, RFC 7493)', (_, body, message) => {
+    const error = thrown(() => parseJsonBody(jsonEvent(body)));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('INVALID_JSON');
+    expect(error.field).toBe('body');
+    expect(error.message).toMatch(message);
+  });
+
+  it.each([
+    ['a surrogate pair', String.raw`{"name":"\uD83D\uDE00"}`, { name: '\u{1F600}' }],
+    ['the largest exact integers', '{"a":9007199254740991,"b":-9007199254740991}', { a: 9007199254740991, b: -9007199254740991 }],
+    ['digits in a string', '{"id":"12345678901234567890"}', { id: '12345678901234567890' }],
+    ['a long decimal or exponent', '{"x":1234567890123456.5,"y":1e300}', { x: 1234567890123456.5, y: 1e300 }],
+  ])('takes %s', (_, body, expected) => {
+    expect(parseJsonBody(jsonEvent(body))).toEqual(expected);
+  });
+
   it.each(['{"a":', "{'a':1}", '{"a":1}}', 'undefined'])('answers 400 INVALID_JSON for %s', (body) => {
     const error = thrown(() => parseJsonBody(jsonEvent(body)));
     expect(error.status).toBe(400);
