@@ -77,7 +77,7 @@ Jobs (resync of a consuming node, drift, reconcile, capture) run in the backgrou
 the job to end (--detach: print its id and return; Ctrl-C stops the waiting, not the job).
 
 Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watched execution or job failed.`,
-  nodes: 'Usage: geocluster nodes [--json]\n  Every node of the cluster with its role, applied sequence (cursor), lag, queue and dead-letter depth, and whether it is paused.',
+  nodes: 'Usage: geocluster nodes [--json]\n  Every node of the cluster with its role, applied sequence (cursor), lag, queue and dead-letter depth, and whether it is paused\n  (a node or operator token).',
   pause: 'Usage: geocluster pause <node> [--json]\n  Stops the node consuming its queue (which keeps every event) and refuses its publishes. Needs the node\'s own or a master\'s token.',
   resume: 'Usage: geocluster resume <node> [--json]\n  Restarts a paused node: its queue delivers what accumulated, in order.',
   redrive: 'Usage: geocluster redrive <node> [--json]\n  Moves the node\'s dead-lettered events back to its queue (fix their cause first).',

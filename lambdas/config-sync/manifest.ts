@@ -113,7 +113,7 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'queues', actions: ['sqs:GetQueueAttributes'] },
       { on: 'deadLetterQueues', actions: ['sqs:GetQueueAttributes'] },
     ],
-    routes: [{ method: 'GET', path: '/nodes', access: 'read', api: API.listNodes }],
+    routes: [{ method: 'GET', path: '/nodes', access: 'node', api: API.listNodes }],
   },
   GetCatalog: {
     entry: 'config-sync/handlers/get-catalog.ts',
@@ -122,7 +122,7 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'nodeStore', actions: ddb('GetItem', 'Query') },
       { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
     ],
-    routes: [{ method: 'GET', path: '/nodes/{node}/catalog', access: 'read', api: API.getNodeCatalog }],
+    routes: [{ method: 'GET', path: '/nodes/{node}/catalog', access: 'node', api: API.getNodeCatalog }],
   },
   GetCatalogObject: {
     entry: 'config-sync/handlers/get-catalog-object.ts',
@@ -131,7 +131,7 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem') },
       { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
     ],
-    routes: [{ method: 'GET', path: '/nodes/{node}/catalog/{type}/{id}', access: 'read', api: API.getNodeCatalogObject }],
+    routes: [{ method: 'GET', path: '/nodes/{node}/catalog/{type}/{id}', access: 'node', api: API.getNodeCatalogObject }],
   },
   ResyncNode: {
     entry: 'config-sync/handlers/resync-node.ts',

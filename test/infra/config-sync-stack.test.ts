@@ -549,9 +549,9 @@ describe('routes', () => {
     ['POST /config/events', 'PublishEvent', true],
     ['POST /nodes/{node}/resync', 'ResyncNode', true],
     ['POST /nodes/{node}/redrive', 'RedriveNode', true],
-    ['GET /nodes', 'ListNodes', false],
-    ['GET /nodes/{node}/catalog', 'GetCatalog', false],
-    ['GET /nodes/{node}/catalog/{type}/{id}', 'GetCatalogObject', false],
+    ['GET /nodes', 'ListNodes', true],
+    ['GET /nodes/{node}/catalog', 'GetCatalog', true],
+    ['GET /nodes/{node}/catalog/{type}/{id}', 'GetCatalogObject', true],
     ['POST /nodes/{node}/pause', 'SwitchConsumption', true],
     ['POST /nodes/{node}/resume', 'SwitchConsumption', true],
   ];

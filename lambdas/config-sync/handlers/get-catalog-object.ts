@@ -4,7 +4,7 @@
  * tombstone) is not found, like one the node never had.
  */
 import { ValidationError } from '../../shared/errors';
-import { httpHandler, json, pathParam } from '../../shared/http';
+import { callerIdentity, httpHandler, json, pathParam } from '../../shared/http';
 import { findNode } from '../cluster';
 import { CatalogObjectNotFoundError } from '../errors';
 import { MAX_ID_BYTES, OBJECT_TYPES, utf8Bytes, type ObjectType } from '../events';
@@ -14,6 +14,8 @@ const membership = membershipFromEnv();
 const store = nodeStoreFromEnv();
 
 export const handler = httpHandler(async (event) => {
+  // A node's or an operator's read (the route's authorizer); fails closed without one.
+  callerIdentity(event);
   const node = findNode(membership, pathParam(event, 'node')).name;
   const type = pathParam(event, 'type');
   if (!(OBJECT_TYPES as readonly string[]).includes(type)) {

@@ -3,7 +3,7 @@
  * ordered by `type/id`, one page at a time. `cursor` is the node's last applied sequence, read
  * before the objects (the page reflects at least that much).
  */
-import { httpHandler, json, pathParam } from '../../shared/http';
+import { callerIdentity, httpHandler, json, pathParam } from '../../shared/http';
 import { parseQuery } from '../../shared/query';
 import { findNode } from '../cluster';
 import { objectStorageKey } from '../events';
@@ -23,6 +23,8 @@ const store = nodeStoreFromEnv();
 const MAX_PAGE_BYTES = 5 * 1024 * 1024;
 
 export const handler = httpHandler(async (event) => {
+  // A node's or an operator's read (the route's authorizer); fails closed without one.
+  callerIdentity(event);
   const node = findNode(membership, pathParam(event, 'node')).name;
   const query = parseQuery(catalogQuery, event.queryStringParameters);
   const { type, next: after, limit, includeDeleted } = query;

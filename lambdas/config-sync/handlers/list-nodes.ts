@@ -20,7 +20,7 @@
  * when it failed or stopped after its copy began, with why and the request that resumes it
  * (the node applies no events meanwhile; see job-runner.ts).
  */
-import { httpHandler, json } from '../../shared/http';
+import { callerIdentity, httpHandler, json } from '../../shared/http';
 import {
   eventLogFromEnv,
   geoServerNodesFromEnv,
@@ -47,7 +47,9 @@ const geoservers = geoServerNodesFromEnv(membership);
 const statuses = geoServerStatusFromEnv();
 const jobs = jobStoreFromEnv();
 
-export const handler = httpHandler(async () => {
+export const handler = httpHandler(async (event) => {
+  // A node's or an operator's read (the route's authorizer); fails closed without one.
+  callerIdentity(event);
   // The head first: a cursor read after it can only be closer, so lag is never negative
   // for a node that is in fact current.
   const head = await log.head(membership.cluster);

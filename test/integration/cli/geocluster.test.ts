@@ -185,7 +185,7 @@ describe('geocluster', () => {
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
-      const { head } = (await api('GET', '/nodes')).body as { head: number };
+      const { head } = (await api('GET', '/nodes', { node: 'ops' })).body as { head: number };
       const file = path.join(scratch, 'lost-answer.json');
       const ids = [`cli-${randomUUID()}`, `cli-${randomUUID()}`];
       writeFileSync(file, JSON.stringify(ids.map((id) => ({ kind: 'add', object: { type: 'workspace', id }, properties: { name: id } }))));

@@ -98,14 +98,14 @@ function snapshot(geoserver: GeoServerStandIn): Record<string, unknown> {
 }
 
 async function converged(): Promise<void> {
-  const head = (await cluster.api('GET', '/nodes')).body.head as number;
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
   await cluster.waitForNodes(`slaves applied every event up to ${head}`, (answer) =>
     SLAVES.every((name) => answer.nodes.find((node) => node.name === name)?.lastAppliedSequence === head),
   );
 }
 
 test("an administrator's REST session through the gateway configures every slave GeoServer like the master's", async () => {
-  const before = (await cluster.api('GET', '/nodes')).body.head as number;
+  const before = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
 
   const created = await write('POST', '/workspaces', { workspace: { name: 'topp' } });
   // The created object's Location leads through the gateway, not to the master's own address (a client following that would bypass the cluster).
@@ -148,7 +148,7 @@ test("an administrator's REST session through the gateway configures every slave
     expect(snapshot(geoservers.get(slave)!)).toEqual(master);
   }
   for (const geoserver of geoservers.values()) expect(geoserver.violations).toEqual([]);
-  expect(((await cluster.api('GET', '/nodes')).body.head as number) - before).toBeGreaterThan(15);
+  expect(((await cluster.api('GET', '/nodes', cluster.reader)).body.head as number) - before).toBeGreaterThan(15);
 });
 
 test("more of the documented calls: styles in every format, a style's new document and rename, layer styles, groups, the contact, a workspace deleted recursively", async () => {
@@ -191,7 +191,7 @@ test("more of the documented calls: styles in every format, a style's new docume
 });
 
 test('a write the master refuses publishes nothing; an unmanaged path is forwarded and flagged', async () => {
-  const head = (await cluster.api('GET', '/nodes')).body.head as number;
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
   const duplicate = await rest('POST', '/workspaces', { workspace: { name: 'topp' } });
   expect(duplicate.status).toBe(409);
   expect(duplicate.headers.get('x-cluster-replicated')).toBeNull();
@@ -204,7 +204,7 @@ test('a write the master refuses publishes nothing; an unmanaged path is forward
   expect(JSON.parse(about.text).about.resource[0]['@name']).toBe('GeoServer');
   expect(about.headers.get('x-cluster-replicated')).toBe('false');
 
-  expect((await cluster.api('GET', '/nodes')).body.head).toBe(head);
+  expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
 });
 
 /** A client that honours 503 + Retry-After (the gateway's answer when the write lease stayed busy), a few times. */
@@ -321,7 +321,7 @@ describe("the cluster's write lease", () => {
   });
 
   test('a write that cannot get the lease in time is refused with 503 and Retry-After and reaches nothing; reads are not held up', async () => {
-    const head = (await cluster.api('GET', '/nodes')).body.head as number;
+    const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
     const master = geoservers.get(MASTER)!;
     await deadHolder(Date.now() + 60_000);
     try {
@@ -338,7 +338,7 @@ describe("the cluster's write lease", () => {
     } finally {
       await dynamo.send(new DeleteItemCommand({ TableName: table, Key: key() }));
     }
-    expect((await cluster.api('GET', '/nodes')).body.head).toBe(head);
+    expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
   });
 });
 
@@ -354,7 +354,7 @@ describe('limits', () => {
   test('a body over the gateway limit is 413 naming the limit, and reaches nothing; over API Gateway\'s 10 MB the API refuses it', async () => {
     const master = geoservers.get(MASTER)!;
     const requestsBefore = master.requests.length;
-    const head = (await cluster.api('GET', '/nodes')).body.head as number;
+    const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
 
     const tooLarge = await rest('POST', '/styles?name=big&raw=true', style(5 * MiB + 1), 'application/vnd.ogc.sld+xml');
     expect(tooLarge.status).toBe(413);
@@ -373,7 +373,7 @@ describe('limits', () => {
 
     expect(master.requests.length).toBe(requestsBefore);
     expect(master.catalog.objects.style.has('big')).toBe(false);
-    expect((await cluster.api('GET', '/nodes')).body.head).toBe(head);
+    expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
 
     // under the limit it goes through and is published, document and all
     const fits = await write('POST', '/styles?name=big&raw=true', style(MiB - 64 * 1024), 'application/vnd.ogc.sld+xml');
@@ -384,7 +384,7 @@ describe('limits', () => {
 
   test('a master that does not answer is 504 with a clear message before API Gateway gives up at 30 s', async () => {
     const master = geoservers.get(MASTER)!;
-    const head = (await cluster.api('GET', '/nodes')).body.head as number;
+    const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
     await master.setDown('timeout');
     try {
       const started = Date.now();
@@ -399,7 +399,7 @@ describe('limits', () => {
     } finally {
       await master.setDown(null);
     }
-    expect((await cluster.api('GET', '/nodes')).body.head).toBe(head);
+    expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
   }, 60_000);
 });
 
@@ -430,7 +430,7 @@ test('a caller outside cluster.gateway.allowedSourceIps is refused with 403 befo
 
 test("a paused master's writes are refused with 409 NODE_PAUSED before they reach its GeoServer; reads still pass; resumed, writes are published again", async () => {
   const master = geoservers.get(MASTER)!;
-  const head = (await cluster.api('GET', '/nodes')).body.head as number;
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
   const paused = await cluster.api('POST', `/nodes/${MASTER}/pause`, { node: MASTER });
   expect(paused.status).toBe(200);
   try {
@@ -443,7 +443,7 @@ test("a paused master's writes are refused with 409 NODE_PAUSED before they reac
     expect(master.catalog.objects.workspace.has('while_paused')).toBe(false);
     // Reads change nothing and are forwarded as usual.
     expect((await rest('GET', '/workspaces.json')).status).toBe(200);
-    expect((await cluster.api('GET', '/nodes')).body.head).toBe(head);
+    expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
   } finally {
     expect((await cluster.api('POST', `/nodes/${MASTER}/resume`, { node: MASTER })).status).toBe(200);
   }

@@ -149,7 +149,7 @@ describe('POST /config/events', () => {
     const tooLarge = await publishAs('master-1', { kind: 'add', object: { type: 'style', id: 'huge' }, properties: { format: 'sld', body: huge } });
     expect(tooLarge.statusCode).toBe(413);
 
-    const list = body(await handlers.listNodes(http({})));
+    const list = body(await handlers.listNodes(http({ node: 'slave-1' })));
     expect(list.head).toBe(0);
   });
 
@@ -175,11 +175,11 @@ describe('POST /config/events', () => {
     expect(messages).toHaveLength(2);
     expect(await applySlave(sqsEvent(messages))).toEqual({ batchItemFailures: [] });
 
-    const object = await handlers.catalogObject(http({ path: { node: 'slave-1', type: 'style', id: 'topp:big' } }));
+    const object = await handlers.catalogObject(http({ node: 'slave-1', path: { node: 'slave-1', type: 'style', id: 'topp:big' } }));
     expect(object.statusCode).toBe(200);
     expect(body(object)).toMatchObject({ type: 'style', id: 'topp:big', lastSequence: 2, lastOrigin: 'master-2', properties: style.properties });
 
-    const nodes = body(await handlers.listNodes(http({})));
+    const nodes = body(await handlers.listNodes(http({ node: 'slave-1' })));
     expect(nodes.head).toBe(2);
     expect(nodes.nodes).toEqual([
       { name: 'master-1', role: 'master', lastAppliedSequence: 0, lag: 2, queueDepth: null, deadLetterDepth: null, failing: null, parked: [], paused: false, resync: null },
@@ -191,7 +191,7 @@ describe('POST /config/events', () => {
     // A resync that left slave-2's store half-copied (its job record gone here): held, and
     // GET /nodes says so, with why and the request that resumes it.
     await new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo }).holdForResync('slave-2', 'lost-resync', Date.now() - 1, true);
-    const held = body(await handlers.listNodes(http({})));
+    const held = body(await handlers.listNodes(http({ node: 'slave-1' })));
     expect((held.nodes as { name: string; resync: unknown }[]).find((node) => node.name === 'slave-2')?.resync).toEqual({
       job: 'lost-resync',
       state: 'incomplete',
@@ -206,7 +206,7 @@ describe('POST /config/events', () => {
     expect((await eventLog().listUnpublished(CLUSTER, 10)).map((event) => event.sequence)).toEqual([1, 2]);
     await deliverToMasterStores(2);
     expect(await eventLog().listUnpublished(CLUSTER, 10)).toEqual([]);
-    const caughtUp = body(await handlers.listNodes(http({})));
+    const caughtUp = body(await handlers.listNodes(http({ node: 'slave-1' })));
     expect((caughtUp.nodes as { name: string }[]).find((node) => node.name === 'master-1')).toMatchObject({ lastAppliedSequence: 2, lag: 0 });
     // The schedule finds nothing left to send or apply.
     const run = await handlers.republish({ time: new Date().toISOString() });
@@ -227,33 +227,43 @@ describe('POST /config/events', () => {
 
 describe('catalog', () => {
   test('lists with type filter and paging; 404 for unknown nodes and objects; 400 for bad parameters', async () => {
-    const page = await handlers.catalog(http({ path: { node: 'master-1' }, query: { limit: '1' } }));
+    const page = await handlers.catalog(http({ node: 'slave-1', path: { node: 'master-1' }, query: { limit: '1' } }));
     expect(page.statusCode).toBe(200);
     const first = body(page);
     expect(first).toMatchObject({ node: 'master-1', cursor: 3, next: 'namespace/topp' });
     expect((first.objects as unknown[]).length).toBe(1);
-    const rest = body(await handlers.catalog(http({ path: { node: 'master-1' }, query: { limit: '10', next: 'namespace/topp' } })));
+    const rest = body(await handlers.catalog(http({ node: 'slave-1', path: { node: 'master-1' }, query: { limit: '10', next: 'namespace/topp' } })));
     expect((rest.objects as { id: string }[]).map((object) => object.id)).toEqual(['topp:big', 'topp']);
     expect(rest.next).toBeUndefined();
-    const styles = body(await handlers.catalog(http({ path: { node: 'master-1' }, query: { type: 'style' } })));
+    const styles = body(await handlers.catalog(http({ node: 'slave-1', path: { node: 'master-1' }, query: { type: 'style' } })));
     expect((styles.objects as { id: string }[]).map((object) => object.id)).toEqual(['topp:big']);
 
-    expect(body(await handlers.catalog(http({ path: { node: 'nobody' } })))).toMatchObject({ code: 'NODE_NOT_FOUND' });
-    expect((await handlers.catalog(http({ path: { node: 'master-1' }, query: { type: 'bogus' } }))).statusCode).toBe(400);
-    expect((await handlers.catalog(http({ path: { node: 'master-1' }, query: { limit: '0' } }))).statusCode).toBe(400);
-    const missing = await handlers.catalogObject(http({ path: { node: 'master-1', type: 'layer', id: 'topp:none' } }));
+    expect(body(await handlers.catalog(http({ node: 'slave-1', path: { node: 'nobody' } })))).toMatchObject({ code: 'NODE_NOT_FOUND' });
+    expect((await handlers.catalog(http({ node: 'slave-1', path: { node: 'master-1' }, query: { type: 'bogus' } }))).statusCode).toBe(400);
+    expect((await handlers.catalog(http({ node: 'slave-1', path: { node: 'master-1' }, query: { limit: '0' } }))).statusCode).toBe(400);
+    const missing = await handlers.catalogObject(http({ node: 'slave-1', path: { node: 'master-1', type: 'layer', id: 'topp:none' } }));
     expect(missing.statusCode).toBe(404);
     expect(body(missing)).toMatchObject({ code: 'OBJECT_NOT_FOUND' });
     // Ids short in characters but long in UTF-8 bytes, longer than any store key: not found, not a store error.
-    const tooLong = await handlers.catalogObject(http({ path: { node: 'master-1', type: 'workspace', id: 'é'.repeat(512) } }));
+    const tooLong = await handlers.catalogObject(http({ node: 'slave-1', path: { node: 'master-1', type: 'workspace', id: 'é'.repeat(512) } }));
     expect([tooLong.statusCode, body(tooLong).code]).toEqual([404, 'OBJECT_NOT_FOUND']);
-    const tooLongNext = await handlers.catalog(http({ path: { node: 'master-1' }, query: { type: 'workspace', next: `workspace/${'é'.repeat(512)}` } }));
+    const tooLongNext = await handlers.catalog(http({ node: 'slave-1', path: { node: 'master-1' }, query: { type: 'workspace', next: `workspace/${'é'.repeat(512)}` } }));
     expect(tooLongNext.statusCode).toBe(400);
 
     await publishAs('master-1', { kind: 'remove', object: { type: 'namespace', id: 'topp' } });
     await deliverToMasterStores(1);
-    const tombstone = await handlers.catalogObject(http({ path: { node: 'master-1', type: 'namespace', id: 'topp' } }));
+    const tombstone = await handlers.catalogObject(http({ node: 'slave-1', path: { node: 'master-1', type: 'namespace', id: 'topp' } }));
     expect(tombstone.statusCode).toBe(404);
+  });
+
+  test('the nodes and their catalogs are read with a token only: each function fails closed without the authorizer\'s caller', async () => {
+    for (const answer of [
+      await handlers.listNodes(http({})),
+      await handlers.catalog(http({ path: { node: 'master-1' } })),
+      await handlers.catalogObject(http({ path: { node: 'master-1', type: 'workspace', id: 'topp' } })),
+    ]) {
+      expect([answer.statusCode, body(answer).code]).toEqual([401, 'UNAUTHENTICATED']);
+    }
   });
 });
 
@@ -293,7 +303,7 @@ describe('resync and redrive', () => {
     expect(kept).toBeGreaterThan(JOB_RETENTION_MS / 1000 - 1);
     expect(kept).toBeLessThan(JOB_RETENTION_MS / 1000 + 5);
     const objectsOf = async (node: string) =>
-      body(await handlers.catalog(http({ path: { node }, query: { includeDeleted: 'true' } }))).objects;
+      body(await handlers.catalog(http({ node: 'slave-1', path: { node }, query: { includeDeleted: 'true' } }))).objects;
     expect(await objectsOf('slave-2')).toEqual(await objectsOf('master-1'));
 
     const explicit = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' }, body: { source: 'master-2' }, contentType: 'application/json' }));
@@ -331,7 +341,7 @@ describe('resync and redrive', () => {
     expect(body(done)).toMatchObject({ node: 'master-1', source: 'master-2', sequence: 4, job: { id, state: 'succeeded', slices: answers.length } });
     // The snapshot at master-2's cursor, then the log after it.
     expect(body(done).appliedFromLog).toBe(4 - (body(done).snapshotSequence as number));
-    const objectsOf = async (node: string) => body(await handlers.catalog(http({ path: { node }, query: { includeDeleted: 'true' } }))).objects;
+    const objectsOf = async (node: string) => body(await handlers.catalog(http({ node: 'slave-1', path: { node }, query: { includeDeleted: 'true' } }))).objects;
     // As every store at sequence 4 (slave-2 resynced to it above).
     expect(await objectsOf('master-1')).toEqual(await objectsOf('slave-2'));
   });
@@ -400,7 +410,7 @@ describe("a slave's apply function", () => {
     const delivery = (event: { sequence: number }, sentAt: number) =>
       sqsEvent([{ MessageId: `ahead-${event.sequence}`, ReceiptHandle: `ahead-${event.sequence}`, Body: JSON.stringify(event), Attributes: { SentTimestamp: String(sentAt) } }]);
     const cursor = async () =>
-      (body(await handlers.listNodes(http({}))).nodes as { name: string; lastAppliedSequence: number }[]).find((node) => node.name === 'slave-1')?.lastAppliedSequence;
+      (body(await handlers.listNodes(http({ node: 'slave-1' }))).nodes as { name: string; lastAppliedSequence: number }[]).find((node) => node.name === 'slave-1')?.lastAppliedSequence;
     const apply = await handlers.apply('slave-1');
 
     const a = await publish('ahead-a');

@@ -16,7 +16,7 @@ interface NodeView {
   pausedBy?: string;
 }
 
-const nodes = async (): Promise<{ head: number; nodes: NodeView[] }> => (await api('GET', '/nodes')).body;
+const nodes = async (): Promise<{ head: number; nodes: NodeView[] }> => (await api('GET', '/nodes', { node: 'ops' })).body;
 const nodeView = async (name: string) => (await nodes()).nodes.find((node) => node.name === name)!;
 
 async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
@@ -102,7 +102,7 @@ describe('POST /nodes/{node}/pause and /resume', () => {
     const caughtUp = await eventually('slave-1 catches up and drains its queue', () => nodeView('slave-1'), (node) => node.lastAppliedSequence >= head && node.queueDepth === 0);
     expect(caughtUp).toMatchObject({ paused: false, lag: 0, queueDepth: 0 });
     expect(caughtUp).not.toHaveProperty('pausedSince');
-    for (const id of ids) expect((await api('GET', `/nodes/slave-1/catalog/style/pause-${id}`)).status).toBe(200);
+    for (const id of ids) expect((await api('GET', `/nodes/slave-1/catalog/style/pause-${id}`, { node: 'ops' })).status).toBe(200);
     // Catching up waits for the poller (`eventually`), longer than Jest's 5 s default on a busy machine.
   }, 60_000);
 

@@ -68,7 +68,7 @@ suite(`convergence against real GeoServers (${SLAVES.length === 0 ? 'skipped: GE
   afterAll(async () => {
     if (!cluster) return;
     // Leave the GeoServers as found: remove what the scenario created.
-    const head = (await cluster.api('GET', '/nodes')).body.head as number;
+    const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
     for (let round = 0; round < ROUNDS; round += 1) {
       await cluster.publish(MASTER, { kind: 'remove', object: { type: 'workspace', id: `cluster-it-${round}` }, recurse: true } as Change).catch(() => undefined);
     }
@@ -120,7 +120,7 @@ suite(`convergence against real GeoServers (${SLAVES.length === 0 ? 'skipped: GE
     for (const change of stream()) await cluster.publish(MASTER, change);
     await cluster.waitConverged(undefined, 300_000);
     for (const node of SLAVES) {
-      const listed = (await cluster.api('GET', '/nodes')).body.nodes.find((entry: { name: string }) => entry.name === node)!;
+      const listed = (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes.find((entry: { name: string }) => entry.name === node)!;
       expect({ node, parked: listed.parked, rejected: listed.geoserver?.rejected, reachable: listed.geoserver?.reachable }).toEqual({ node, parked: [], rejected: [], reachable: true });
       const started = await cluster.api('POST', `/nodes/${node}/drift`, { node: MASTER });
       expect(started.status).toBe(202);

@@ -274,6 +274,11 @@ export class SyncCluster {
     return this.client.api;
   }
 
+  /** Reads of the nodes and their catalogs need a token: any node's reads (the first node's here). */
+  get reader(): { readonly node: string } {
+    return { node: (this.nodes[0] as { name: string }).name };
+  }
+
   // --- publishing -----------------------------------------------------------------------------
 
   /** Publishes a change from `node`; expects 201 and records the event in the model. */
@@ -305,7 +310,7 @@ export class SyncCluster {
   // --- observing ------------------------------------------------------------------------------
 
   async status(): Promise<NodesAnswer> {
-    const response = await this.api('GET', '/nodes');
+    const response = await this.api('GET', '/nodes', this.reader);
     if (response.status !== 200) throw new Error(`GET /nodes: ${response.status} ${response.text}`);
     return response.body;
   }
@@ -363,6 +368,7 @@ export class SyncCluster {
       const response = await this.api(
         'GET',
         `/nodes/${encodeURIComponent(node)}/catalog?${query.toString()}`,
+        this.reader,
       );
       if (response.status !== 200) throw new Error(`GET catalog of ${node}: ${response.status} ${response.text.slice(0, 300)}`);
       // The document types properties as unknown values; the model's as JSON, which they are.
@@ -382,7 +388,7 @@ export class SyncCluster {
   }
 
   async objectOf(node: string, type: string, id: string): Promise<ApiResponse<CatalogObject>> {
-    return (await this.api('GET', `/nodes/${encodeURIComponent(node)}/catalog/${type}/${encodeURIComponent(id)}`)) as ApiResponse<CatalogObject>;
+    return (await this.api('GET', `/nodes/${encodeURIComponent(node)}/catalog/${type}/${encodeURIComponent(id)}`, this.reader)) as ApiResponse<CatalogObject>;
   }
 
   // --- the local runtime: pollers and queues --------------------------------------------------

@@ -96,7 +96,7 @@ function snapshot(geoserver: GeoServerStandIn): Record<string, unknown> {
 }
 
 async function converged(): Promise<void> {
-  const head = (await cluster.api('GET', '/nodes')).body.head as number;
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
   await cluster.waitForNodes(`every node applied every event up to ${head}`, (answer) =>
     [MASTER, ...SLAVES].every((name) => answer.nodes.find((node) => node.name === name)?.lastAppliedSequence === head),
   );
@@ -189,7 +189,7 @@ test("a slave GeoServer changed behind the cluster's back: drift names each diff
   const reconcile = await startJob('gs-1', 'reconcile');
   const second = await cluster.api('POST', '/nodes/gs-1/drift', { node: MASTER });
   expect({ status: second.status, code: second.body.code, running: second.body.job?.id }).toEqual({ status: 409, code: 'JOB_RUNNING', running: reconcile.id });
-  const listed = (await cluster.api('GET', '/nodes')).body.nodes.find((node: { name: string }) => node.name === 'gs-1');
+  const listed = (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes.find((node: { name: string }) => node.name === 'gs-1');
   expect(listed!.job).toMatchObject({ id: reconcile.id, kind: 'reconcile', state: 'queued' });
   await cluster.resume('gs-1');
 
@@ -197,7 +197,7 @@ test("a slave GeoServer changed behind the cluster's back: drift names each diff
   expect(ended).toMatchObject({ state: 'succeeded', progress: { missing: 2, extra: 3, different: 1, toFix: 6, fixed: 6, failed: 0 }, failures: [] });
   expect(snapshot(gs1)).toEqual(snapshot(geoservers.get(MASTER)!));
   expect(await drift('gs-1')).toEqual(NO_DRIFT);
-  const shown = (await cluster.api('GET', '/nodes')).body.nodes.find((node: { name: string }) => node.name === 'gs-1');
+  const shown = (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes.find((node: { name: string }) => node.name === 'gs-1');
   expect(shown!.job).toMatchObject({ kind: 'drift', state: 'succeeded' });
 });
 
@@ -217,12 +217,12 @@ test("changes made in the master's web UI are found by its drift check, and a ca
     extra: ['dataStore/ui:shapes', 'featureType/ui:points', 'layer/ui:points', 'namespace/ui', 'workspace/ui'],
     different: { 'featureType/topp:parcels': ['title', 'abstract'] },
   });
-  const headBefore = (await cluster.api('GET', '/nodes')).body.head as number;
+  const headBefore = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
   const capture = await startJob(MASTER, 'capture');
   const ended = await jobEnded(MASTER, capture.id);
   expect(ended).toMatchObject({ state: 'succeeded', progress: { toFix: 8, published: 8, failed: 0 } });
   await converged();
-  expect((await cluster.api('GET', '/nodes')).body.head).toBe(headBefore + 8);
+  expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(headBefore + 8);
   for (const slave of SLAVES) expect({ slave, catalog: snapshot(geoservers.get(slave)!) }).toEqual({ slave, catalog: snapshot(master) });
   for (const node of [MASTER, ...SLAVES]) expect({ node, drift: await drift(node) }).toEqual({ node, drift: NO_DRIFT });
 });
@@ -351,7 +351,7 @@ test("the console: a node's own token checks its drift, lists the differences, a
     await row.locator('button[data-action="reconcile"]').click();
     await page.locator('#message', { hasText: 'reconcile gs-1 not started' }).waitFor();
     expect(dialogs).toEqual([expect.stringContaining('objects the store does not hold are deleted from the GeoServer')]);
-    const latest = async () => (await cluster.api('GET', '/nodes')).body.nodes.find((node: { name: string }) => node.name === 'gs-1')!.job;
+    const latest = async () => (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes.find((node: { name: string }) => node.name === 'gs-1')!.job;
     expect(await latest()).toMatchObject({ kind: 'drift', state: 'succeeded' });
 
     acceptDialog = true;
@@ -384,14 +384,14 @@ test("the gateway's crash window: a write the master applied whose log append fa
   // of its own, still works, as it would when the append alone fails.
   const fault = await cluster.api('POST', '/__local/faults/refuse-writes', { json: { function: 'ConfigSync/GeoServerGateway', itemKey: 'drift/0' } });
   expect(fault.status).toBe(200);
-  const headBefore = (await cluster.api('GET', '/nodes')).body.head as number;
+  const headBefore = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
   try {
     const answer = await rest(gateway(), 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/rivers', { featureType: { title: 'rivers (lost publish)' } });
     expect({ status: answer.status, replicated: answer.headers.get('x-cluster-replicated') }).toEqual({ status: 200, replicated: 'failed' });
   } finally {
     expect((await cluster.api('DELETE', '/__local/faults/refuse-writes')).status).toBe(200);
   }
-  expect((await cluster.api('GET', '/nodes')).body.head).toBe(headBefore);
+  expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(headBefore);
   expect(geoservers.get('gs-1')!.catalog.get('featureType', 'topp:rivers')?.title).not.toBe('rivers (lost publish)');
 
   // The next write through the gateway (to another object) first publishes what the failed one changed.
@@ -439,7 +439,7 @@ test("the gateway's crash window on a quiet cluster: a write whose process died 
         },
       }),
     );
-    const headBefore = (await cluster.api('GET', '/nodes')).body.head as number;
+    const headBefore = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
     const schedules = (await cluster.api('GET', '/__local/schedules')).body as { name: string }[];
     const sweep = schedules.find((schedule) => schedule.name.includes('RecoverGatewayWrites'));
     expect(sweep).toBeDefined();
@@ -482,7 +482,7 @@ test('a style renamed through the gateway while layers and a layer group use it:
     expect(gs.catalog.styleBodies.get('line_dashed')?.bytes.equals(master.catalog.styleBodies.get('line_dashed')!.bytes)).toBe(true);
     expect(gs.catalog.objects.style.has('line')).toBe(false);
   }
-  const nodes = (await cluster.api('GET', '/nodes')).body.nodes as { name: string; parked: unknown[]; deadLetterDepth: number | null; geoserver?: { rejected: unknown[] } }[];
+  const nodes = (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes as { name: string; parked: unknown[]; deadLetterDepth: number | null; geoserver?: { rejected: unknown[] } }[];
   for (const node of nodes) {
     expect({ node: node.name, parked: node.parked, dlq: node.deadLetterDepth, rejected: node.geoserver?.rejected }).toEqual({ node: node.name, parked: [], dlq: 0, rejected: [] });
   }
@@ -492,7 +492,7 @@ test('a style renamed through the gateway while layers and a layer group use it:
 
 /** No node parked an event, dead-lettered one, or had one refused by its GeoServer. */
 async function nothingRefused(): Promise<void> {
-  const nodes = (await cluster.api('GET', '/nodes')).body.nodes as { name: string; parked: unknown[]; deadLetterDepth: number | null; geoserver?: { rejected: unknown[] } }[];
+  const nodes = (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes as { name: string; parked: unknown[]; deadLetterDepth: number | null; geoserver?: { rejected: unknown[] } }[];
   for (const node of nodes) {
     expect({ node: node.name, parked: node.parked, dlq: node.deadLetterDepth, rejected: node.geoserver?.rejected }).toEqual({ node: node.name, parked: [], dlq: 0, rejected: [] });
   }
@@ -579,7 +579,7 @@ async function seedStore(node: string, objects: StoredObject[]): Promise<void> {
   const tables = (await dynamo.send(new ListTablesCommand({}))).TableNames ?? [];
   const table = tables.find((name) => name.includes('NodeStore'));
   if (!table) throw new Error(`no node store table among ${tables.join(', ')}`);
-  const head = (await cluster.api('GET', '/nodes')).body.head as number;
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
   await new DynamoNodeStore({ tableName: table, client: dynamo }).replaceWithSnapshot(node, { cluster: 'drift', sourceNode: MASTER, sequence: head, objects: [] });
   await writeStoredObjects(dynamo, table, node, objects, 8);
 }

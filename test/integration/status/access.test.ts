@@ -1,7 +1,7 @@
 /**
  * Who may do what, over real HTTP through the authorizer the stack deploys: listings need a node
- * or operator token (they hand out the ids that let anyone poll or dismiss); polls of one id stay
- * open; the read-only operator `ops` of cdk.json lists and reads but every write refuses it.
+ * or operator token (they hand out the ids that let anyone poll or dismiss), and so do the nodes'
+ * state and catalogs (failure reasons, stores' connection parameters); polls of one id stay open; the read-only operator `ops` of cdk.json lists and reads but every write refuses it.
  */
 import { randomUUID } from 'node:crypto';
 import { api, tokenOf } from '../../support/cluster-client';
@@ -14,11 +14,24 @@ const OPERATOR = 'ops';
 const UNDECLARED = `stranger.${'x'.repeat(43)}`;
 
 describe('listings need a token', () => {
-  test.each(['/executions', '/executions?limit=1000', '/jobs', '/jobs?limit=10000'])('%s: 401 without a token, 403 with a bad one', async (path) => {
+  test.each(['/executions', '/executions?limit=1000', '/jobs', '/jobs?limit=10000', '/nodes', '/nodes/slave-1/catalog', '/nodes/slave-1/catalog/workspace/topp'])(
+    '%s: 401 without a token, 403 with a bad one',
+    async (path) => {
     expect((await api('GET', path)).status).toBe(401);
     expect((await api('GET', path, { token: UNDECLARED })).status).toBe(403);
     // A declared name with a secret that is not its own.
     expect((await api('GET', path, { token: `${OPERATOR}.${'y'.repeat(43)}` })).status).toBe(403);
+    },
+  );
+
+  test("a node and the operator read the nodes' state and a node's catalog", async () => {
+    for (const token of [tokenOf('slave-2'), tokenOf(OPERATOR)]) {
+      const nodes = await api('GET', '/nodes', { token });
+      expect(nodes.status).toBe(200);
+      expect(nodes.body.nodes.map((node: { name: string }) => node.name)).toEqual(expect.arrayContaining(['master-1', 'slave-1', 'slave-2']));
+      const catalog = await api('GET', '/nodes/slave-1/catalog?limit=1', { token });
+      expect([catalog.status, catalog.body.node]).toEqual([200, 'slave-1']);
+    }
   });
 
   test('a node and the operator both list every execution, whoever owns it', async () => {
