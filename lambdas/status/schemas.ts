@@ -12,11 +12,19 @@ import { lazily } from '../shared/lazily';
 import { queryInteger } from '../shared/query';
 import { PHASES } from './execution';
 
-/** ISO 8601 with a zone; stored normalised to UTC so string order is time order. */
+/**
+ * ISO 8601 with a zone; stored normalised to UTC so string order is time order. The UTC form must
+ * keep a four-digit year from 0001 to 9999: `9999-12-31T23:59:59-14:00` is in year 10000 in UTC,
+ * which `toISOString` writes `+010000-...`, as it writes year 0 and before `-00000x-...`. Neither
+ * is an RFC 3339 or xs:dateTime value, and both would break the string order of the listings.
+ */
 const instant = lazily(() =>
   z.pipe(
-    z.iso.datetime({ offset: true }),
-    z.transform((value: string) => new Date(value).toISOString()),
+    z.pipe(
+      z.iso.datetime({ offset: true }),
+      z.transform((value: string) => new Date(value).toISOString()),
+    ),
+    z.string().check(z.regex(/^(?!0000)\d{4}-/, 'must fall within the years 0001 to 9999 in UTC')),
   ),
 );
 

@@ -188,6 +188,7 @@ describe('listing (GET /executions)', () => {
     ['limit abc', { limit: 'abc' }, 'limit'],
     ['a bad phase', { phase: 'RUNNING,DONE' }, 'phase'],
     ['a bad completedBefore', { completedBefore: 'yesterday' }, 'completedBefore'],
+    ['a completedBefore in year 10000 in UTC', { completedBefore: '9999-12-31T23:59:59-00:01' }, 'completedBefore'],
     ['completedAfter not before completedBefore', { completedAfter: '2024-02-01T00:00:00Z', completedBefore: '2024-01-01T00:00:00Z' }, 'completedAfter'],
     ['an unknown parameter', { owner: 'alice' }, 'owner'],
   ])('400 for %s', async (_label, query, field) => {
