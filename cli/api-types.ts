@@ -1018,6 +1018,8 @@ export interface operations {
             header?: {
                 /** @description An ETag from this API, or a comma-separated list of them: write only if the stored status still has one of them (strong comparison: a tag from before the id was removed and used again does not hold); `*`: only if the execution exists */
                 "If-Match"?: string;
+                /** @description `*`: write only if no execution is stored under this id (create, never overwrite another node's); a list of ETags: only if the stored status has none of them */
+                "If-None-Match"?: string;
             };
             path: {
                 executionId: string;
@@ -1100,7 +1102,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description If-Match does not hold: the stored status has none of its ETags, or does not exist */
+            /** @description A precondition does not hold: If-Match (the stored status has none of its ETags, or does not exist) or If-None-Match (the execution exists, or has one of its ETags) */
             412: {
                 headers: {
                     [name: string]: unknown;

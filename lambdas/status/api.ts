@@ -212,6 +212,12 @@ export const STATUS_API = {
           'An ETag from this API, or a comma-separated list of them: write only if the stored status still has one of them (strong comparison: a tag from before the id was removed and used again does not hold); `*`: only if the execution exists',
         ),
       ),
+      'If-None-Match': z.optional(
+        described(
+          z.string(),
+          '`*`: write only if no execution is stored under this id (create, never overwrite another node\'s); a list of ETags: only if the stored status has none of them',
+        ),
+      ),
     }),
     body: { required: true, content: jsonContent(statusWriteSchema()) },
     responses: {
@@ -222,7 +228,7 @@ export const STATUS_API = {
         description: 'Refused transition (INVALID_TRANSITION), immutable field, or the execution was dismissed (EXECUTION_DISMISSED, with the stored `status` the node should stop)',
         content: jsonContent(z.extend(errorSchema, { status: z.optional(described(executionStatusSchema, 'EXECUTION_DISMISSED: the stored status')) })),
       },
-      412: errorResponse('If-Match does not hold: the stored status has none of its ETags, or does not exist'),
+      412: errorResponse('A precondition does not hold: If-Match (the stored status has none of its ETags, or does not exist) or If-None-Match (the execution exists, or has one of its ETags)'),
       413: errorResponse('Body too large'),
       415: errorResponse('Body is not JSON'),
     },

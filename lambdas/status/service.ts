@@ -45,10 +45,16 @@ function casRetries(executionId: string): RetryOptions {
 }
 
 /**
- * Applies a node's write. Without `ifMatch`, a lost race is retried against the fresh state:
- * safe, because the transition rules are checked again against what is now stored. With it (the
- * If-Match condition, status-http.ts), the caller asked for strict compare-and-swap: a stored
- * status it does not hold for is a 412, and a lost race too, since the retry finds it changed.
+ * A write's precondition, as a test of the stored status (`undefined` when none is stored): why
+ * it does not hold (completing "Execution <id> ..."), or `undefined` when it does.
+ */
+export type WriteCondition = (current: ExecutionStatus | undefined) => string | undefined;
+
+/**
+ * Applies a node's write. Without a `condition`, a lost race is retried against the fresh state:
+ * safe, because the transition rules are checked again against what is now stored. With one
+ * (If-Match, If-None-Match: status-http.ts), the caller asked for strict compare-and-swap: a
+ * stored status it does not hold for is a 412, and a lost race too if the retry finds it fails.
  *
  * The time is read from `clock` inside every attempt, after the read it is applied to: a time
  * taken once before the retries lags behind whatever the winners of earlier rounds stored. The
@@ -58,27 +64,21 @@ export async function writeStatus(
   store: StatusStore,
   write: StatusWrite,
   ctx: Omit<WriteContext, 'now'> & { now?: Date },
-  ifMatch?: (current: ExecutionStatus | undefined) => boolean,
+  condition?: WriteCondition,
   clock: () => Date = () => ctx.now ?? new Date(),
 ): Promise<WriteOutcome & { created: boolean }> {
   // A progress report on a live execution: one conditional update, no read. Anything else (a
   // creation, a refused or completing write, a dismissed execution) takes the read-and-CAS path.
   // The update is conditioned on the stored lastUpdated not being later than its own.
-  const active = ifMatch === undefined ? activeWrite(write, { ...ctx, now: clock() }) : undefined;
+  const active = condition === undefined ? activeWrite(write, { ...ctx, now: clock() }) : undefined;
   if (active !== undefined) {
     const status = await store.applyActiveWrite(ctx.executionId, active);
     if (status !== undefined) return { status, dismissed: false, created: false };
   }
   return retry(async () => {
     const current = await store.get(ctx.executionId);
-    if (ifMatch !== undefined && !ifMatch(current)) {
-      throw new PreconditionFailedError(
-        current === undefined
-          ? `Execution ${ctx.executionId} does not exist, so If-Match does not hold`
-          : `Execution ${ctx.executionId} is at version ${current.version}, which If-Match does not name (send its current ETag)`,
-        { currentVersion: current?.version ?? 0 },
-      );
-    }
+    const failed = condition?.(current);
+    if (failed !== undefined) throw new PreconditionFailedError(`Execution ${ctx.executionId} ${failed}`, { currentVersion: current?.version ?? 0 });
     const outcome = applyWrite(current, write, { ...ctx, now: clock() });
     if (await store.put(outcome.status, current?.version ?? 0)) {
       return { ...outcome, created: current === undefined };

@@ -2,7 +2,8 @@
 import { ValidationError } from '../shared/errors';
 import { header, json, type HttpEvent, type HttpResult } from '../shared/http';
 import { isCompleted, type ExecutionStatus } from './execution';
-import { hintedNextPollAt, ifNoneMatchMatches, secondsUntil } from './protocols/http-cache';
+import type { WriteCondition } from './service';
+import { hintedNextPollAt, ifNoneMatchMatches, isEntityTagList, secondsUntil } from './protocols/http-cache';
 
 /**
  * Strong validator of one stored state. The version alone would repeat if an id were removed
@@ -25,23 +26,50 @@ const STATUS_TAG = /^"\d+-[0-9a-z]+"$/;
 const MAX_IF_MATCH_TAGS = 16;
 
 /**
- * The condition a write's If-Match sets (RFC 9110 13.1.1), as a test of the stored status:
- * `*` holds for any existing status; a list of ETags holds when the stored status's own ETag is
- * one of them, compared whole (strong comparison: the version and the update instant, so a tag
- * of an execution since removed and created again under the same id does not pass). Quotes may
- * be left out, as earlier versions of this API accepted. Absent header: `undefined`.
+ * The condition a write's If-Match sets (RFC 9110 13.1.1): `*` holds for any existing status; a
+ * list of ETags holds when the stored status's own ETag is one of them, compared whole (strong
+ * comparison: the version and the update instant, so a tag of an execution since removed and
+ * created again under the same id does not pass). Quotes may be left out, as earlier versions
+ * of this API accepted. Absent header: `undefined`.
  *
  * @throws ValidationError when the header is neither `*` nor ETags this API hands out
  */
-export function ifMatchCondition(event: HttpEvent): ((current: ExecutionStatus | undefined) => boolean) | undefined {
+function ifMatchCondition(event: HttpEvent): WriteCondition | undefined {
   const value = header(event, 'if-match');
   if (value === undefined) return undefined;
-  if (value.trim() === '*') return (current) => current !== undefined;
+  const missing = (current: ExecutionStatus | undefined) => (current === undefined ? 'does not exist, so If-Match does not hold' : undefined);
+  if (value.trim() === '*') return missing;
   const tags = value.split(',').map((tag) => tag.trim()).map((tag) => (tag.startsWith('"') ? tag : `"${tag}"`));
   if (tags.length > MAX_IF_MATCH_TAGS || !tags.every((tag) => STATUS_TAG.test(tag))) {
     throw new ValidationError('If-Match', 'must be "*" or ETags returned by this API');
   }
-  return (current) => current !== undefined && tags.includes(etagOf(current));
+  return (current) =>
+    missing(current) ??
+    (tags.includes(etagOf(current as ExecutionStatus)) ? undefined : `is at version ${current?.version}, which If-Match does not name (send its current ETag)`);
+}
+
+/**
+ * The condition a write's If-None-Match sets (RFC 9110 13.1.2): `*` holds only where no status is
+ * stored (create, never overwrite, another node's included); a list of ETags where the stored
+ * one is none of them (weak comparison). Absent header: `undefined`.
+ *
+ * @throws ValidationError when the header is neither `*` nor a list of entity tags
+ */
+function ifNoneMatchCondition(event: HttpEvent): WriteCondition | undefined {
+  const value = header(event, 'if-none-match');
+  if (value === undefined) return undefined;
+  if (value.trim() !== '*' && !isEntityTagList(value)) throw new ValidationError('If-None-Match', 'must be "*" or a list of ETags');
+  return (current) =>
+    current !== undefined && ifNoneMatchMatches(value, etagOf(current))
+      ? `exists at version ${current.version}, which If-None-Match ${value.trim() === '*' ? '*' : 'names'} refuses to overwrite`
+      : undefined;
+}
+
+/** Both conditions of a write (RFC 9110 13.2.2 evaluates If-Match first), or `undefined` for an unconditional write. */
+export function writeCondition(event: HttpEvent): WriteCondition | undefined {
+  const conditions = [ifMatchCondition(event), ifNoneMatchCondition(event)].filter((condition) => condition !== undefined);
+  if (conditions.length === 0) return undefined;
+  return (current) => conditions.map((condition) => condition(current)).find((reason) => reason !== undefined);
 }
 
 /**

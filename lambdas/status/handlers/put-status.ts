@@ -7,7 +7,7 @@ import { statusStoreFromEnv } from '../adapters/store-from-env';
 import type { ExecutionStatus } from '../execution';
 import { executionIdSchema, SERVER_FIELDS, statusWriteSchema } from '../schemas';
 import { writeStatus } from '../service';
-import { ifMatchCondition, statusResponse } from '../status-http';
+import { statusResponse, writeCondition } from '../status-http';
 
 const store = statusStoreFromEnv();
 /** Parsed on every request: built at cold start. */
@@ -23,9 +23,9 @@ export const handler = httpHandler(async (event) => {
     if (serverField) throw new ValidationError(serverField, 'is set by the server and cannot be written');
   }
   const write = parseWith(writeSchema, body);
-  const ifMatch = ifMatchCondition(event);
+  const condition = writeCondition(event);
 
-  const outcome = await writeStatus(store, write, { executionId, nodeId: caller.nodeId }, ifMatch, () => new Date());
+  const outcome = await writeStatus(store, write, { executionId, nodeId: caller.nodeId }, condition, () => new Date());
   countTransition(outcome.created, outcome.status);
   return statusResponse(outcome.created ? 201 : 200, outcome.status, outcome.dismissed ? { 'x-execution-dismissed': 'true' } : {});
 });

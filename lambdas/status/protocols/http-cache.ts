@@ -37,6 +37,12 @@ export function ifNoneMatchMatches(header: string | undefined, etag: string): bo
   return tags !== undefined && tags.some((tag) => tag === current);
 }
 
+/** Whether `header` is a list of entity tags (`"a", W/"b"`), as If-None-Match and If-Match carry. */
+export function isEntityTagList(header: string): boolean {
+  const tags = parseEntityTags(header);
+  return tags !== undefined && tags.length > 0;
+}
+
 /** The quoted part of an entity tag, without the weakness marker. */
 function opaqueTag(tag: string): string | undefined {
   const match = /^\s*(?:W\/)?("[^"]*")\s*$/.exec(tag);

@@ -151,6 +151,23 @@ describe('concurrent writers', () => {
     expect([weak.status, weak.body.field]).toEqual([400, 'If-Match']);
   });
 
+  test('If-None-Match: * creates only where nothing is stored, never over another node\'s execution; a listed ETag refuses the write', async () => {
+    const id = randomUUID();
+    const created = await put(id, { phase: 'QUEUED', processName: 'gs:Buffer' }, 'master-1', { 'if-none-match': '*' });
+    expect(created.status).toBe(201);
+    const before = await stored(id);
+    const taken = await put(id, { phase: 'QUEUED', processName: 'gs:Buffer' }, 'slave-1', { 'if-none-match': '*' });
+    expect([taken.status, taken.body.code]).toEqual([412, 'PRECONDITION_FAILED']);
+    expect(taken.body.message).toContain('If-None-Match');
+    const named = await put(id, { phase: 'RUNNING' }, 'master-1', { 'if-none-match': `"0-0", ${created.headers.get('etag')}` });
+    expect(named.status).toBe(412);
+    await expectUnchanged(id, before);
+    // A tag it does not name: the write goes on; a malformed header is a 400 naming it.
+    expect((await put(id, { phase: 'RUNNING' }, 'master-1', { 'if-none-match': '"0-0"' })).status).toBe(200);
+    const malformed = await put(id, { phase: 'RUNNING', progress: 3 }, 'master-1', { 'if-none-match': 'not-a-tag' });
+    expect([malformed.status, malformed.body.field]).toEqual([400, 'If-None-Match']);
+  });
+
   test('If-Match racing: of two writers holding the same ETag exactly one wins', async () => {
     const id = randomUUID();
     const created = await put(id, { phase: 'QUEUED', processName: 'gs:Buffer' });
