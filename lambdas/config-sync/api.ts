@@ -758,6 +758,11 @@ export const GATEWAY_API = {
     }),
     body: { required: false, content: { '*/*': { schema: geoserverDocument } } },
     responses: {
+      400: gatewayOrGeoServer(
+        'A write the cluster could not replicate (NOT_REPLICABLE: a name its ids cannot carry, a layer named without its workspace, ' +
+          'a query parameter given twice), or a path the master would read as another (INVALID_PATH: a `;` path parameter, a dot ' +
+          "segment in any encoding, an encoded `/` or `\\`); nothing was forwarded. Or the master GeoServer's own 400",
+      ),
       403: gatewayOrGeoServer(
         "The caller's address is not in cluster.gateway.allowedSourceIps (SOURCE_NOT_ALLOWED; nothing was forwarded); or the master GeoServer's own 403",
       ),

@@ -38,7 +38,7 @@ import { AppError } from '../../shared/errors';
 import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
-import { classifyRestPath, memberPath, type ManagedPath } from './rest-paths';
+import { classifyRestPath, memberPath, unsafePathReason, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
 import { describeIntent, UNSERIALIZED, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { styleUserPath, type StyleUsers } from './style-users';
@@ -150,6 +150,8 @@ export async function handleGatewayCall(
   request: GatewayRequest,
   options: GatewayOptions = {},
 ): Promise<GatewayResponse> {
+  const unsafe = unsafePathReason(request.path);
+  if (unsafe !== undefined) throw new UnsafePathError(unsafe);
   const classified = classifyRestPath(request.path);
   const method = request.method.toUpperCase();
   const headers = forwardedHeaders(request.headers);
@@ -298,6 +300,13 @@ export class UnreadableError extends Error {}
 export class UnreplicableWriteError extends AppError {
   constructor(reason: string) {
     super(400, 'NOT_REPLICABLE', `The cluster cannot replicate this write, so it was not sent to the master: ${reason}`);
+  }
+}
+
+/** 400: a path the master's servlet container would read as another (rest-paths.ts), refused before anything is sent. */
+export class UnsafePathError extends AppError {
+  constructor(reason: string) {
+    super(400, 'INVALID_PATH', `The gateway does not forward this path, read differently by the master than by the cluster: ${reason}`);
   }
 }
 

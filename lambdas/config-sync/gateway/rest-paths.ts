@@ -70,6 +70,32 @@ const RESOURCE_UNDER_STORE: Record<string, ObjectType> = {
 };
 
 /**
+ * Why the gateway will not forward `rawPath` (as it arrived, percent-encoded), or `undefined`.
+ * Each of these reaches the master's servlet container as another path than the one classified
+ * here, so a write could land on the master unreplicated, or a call leave `/rest` altogether:
+ * - a path parameter (`/workspaces;x=1`, `..;`): Tomcat strips `;...` from a segment before
+ *   GeoServer routes the request, and resolves what is left;
+ * - a dot segment, in any encoding (`..`, `%2e%2E`): the HTTP client resolves it before sending
+ *   (WHATWG URL), so `/rest/workspaces/%2e%2e/%2e%2e/manager` leaves GeoServer's REST API;
+ * - an encoded `/` or `\`, a control character, or a malformed `%` escape: read differently by
+ *   the container than by this classifier.
+ */
+export function unsafePathReason(rawPath: string): string | undefined {
+  for (const raw of rawPath.split('/')) {
+    if (raw.includes(';')) return `a ";" (a path parameter, which the master's servlet container strips) in "${raw}"`;
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      return `a malformed percent-encoding in "${raw}"`;
+    }
+    if (segment === '.' || segment === '..') return `a dot segment ("${raw}"), which would be resolved before the master sees the path`;
+    if (/[/\\\p{Cc}]/u.test(segment)) return `an encoded "/" or "\\" or a control character in "${raw}"`;
+  }
+  return undefined;
+}
+
+/**
  * Classifies a REST path (`/workspaces/topp/datastores/pg.json`, already percent-decoded per
  * segment by the caller or not: segments are decoded here).
  */

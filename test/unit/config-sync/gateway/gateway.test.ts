@@ -200,6 +200,32 @@ describe('the gateway in front of a master GeoServer', () => {
     expect((await call('PUT', '/layers/topp:roads', { layer: { queryable: false } })).replication).toBe('published');
   });
 
+  it('refuses, before anything is sent, a path the master would read as another: path parameters, dot segments in any encoding, encoded separators', async () => {
+    const before = master.requests.length;
+    const refusals: [string, string, RegExp][] = [
+      // Tomcat strips ";jsessionid=abc": the master would create the workspace, the gateway take the path for an unmanaged one.
+      ['POST', '/workspaces;jsessionid=abc', /a ";" \(a path parameter/],
+      ['GET', '/..;/..;/web', /a ";"/],
+      // Resolved by the HTTP client before sending: out of GeoServer's REST API.
+      ['GET', '/workspaces/%2e%2e/%2E%2e/manager/html', /a dot segment \("%2e%2e"\)/],
+      ['DELETE', '/workspaces/topp/../styles/point', /a dot segment \(".."\)/],
+      ['PUT', '/workspaces/topp%2Fdatastores', /an encoded "\/"/],
+      ['GET', '/workspaces/a%5Cb', /an encoded "\/" or "\\"/],
+      ['GET', '/workspaces/%E0%A4%A', /a malformed percent-encoding/],
+    ];
+    for (const [method, path, reason] of refusals) {
+      await expect(call(method, path, method === 'POST' || method === 'PUT' ? { workspace: { name: 'w1' } } : undefined)).rejects.toMatchObject({
+        status: 400,
+        code: 'INVALID_PATH',
+        message: expect.stringMatching(reason),
+      });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(published).toEqual([]);
+    // A name holding an encoded ";" or "." is one segment like any other.
+    expect((await call('GET', '/workspaces/a%3Bb.json')).status).toBe(404);
+  });
+
   it('publishes a created object whose name ends as a format suffix would (w.xml) under that whole name', async () => {
     const created = await call('POST', '/workspaces', { workspace: { name: 'w.xml' } });
     expect(created).toMatchObject({ status: 201, replication: 'published' });
