@@ -75,6 +75,7 @@ import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject } from './merge-patch';
 import { consoleWarn, type Warn } from '../shared/warn';
 import { HELD_CURSOR, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
+import { withoutArns } from '../shared/errors';
 
 export interface ApplyDeps {
   readonly store: NodeStore;
@@ -1160,16 +1161,12 @@ export function isTransientFailure(error: unknown): boolean {
   return false;
 }
 
-/** An AWS resource name: `arn:<partition>:<service>:<region>:<account>:<resource>`. */
-const ARN = /\barn:aws[a-z-]*:[^\s"'<>,;()]+/g;
-
 /**
- * The reason recorded for a failure, which `GET /nodes` shows to anyone (and the console): the
- * error's name and message, without AWS resource names (an AccessDenied message names the
- * function's role and the table, with the account id), which the function's log keeps.
+ * The reason recorded for a failure, which `GET /nodes` shows (and the console): the error's
+ * name and message, without AWS resource names (`withoutArns`), which the function's log keeps.
  */
 function describeFailure(error: unknown): string {
-  const text = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).replace(ARN, 'arn:(left out)');
+  const text = withoutArns(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH - 1)}…` : text;
 }
 

@@ -19,6 +19,7 @@ import { isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, t
 import type { JsonObject } from './merge-patch';
 import type { NodeStore, StoredObject } from './ports';
 import { mapConcurrently } from '../shared/concurrency';
+import { withoutArns } from '../shared/errors';
 
 export interface JobRunnerDeps {
   readonly cluster: string;
@@ -38,6 +39,8 @@ export interface JobRunnerDeps {
    */
   readonly writes?: WriteSerializer;
   readonly now: () => Date;
+  /** Told the error a job failed with, whole, for the function's log (the job records it without AWS resource names). */
+  readonly onFailure?: (error: unknown) => void;
   /** Store objects compared per page (and per checkpoint). @default 100 */
   readonly pageSize?: number;
   /** Parallel REST calls. @default 8 */
@@ -72,11 +75,13 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
     return 'more';
   } catch (error) {
     if (error instanceof GeoServerUnavailableError || isTransientFailure(error)) throw error;
+    deps.onFailure?.(error);
     const failed: Job = {
       ...job,
       state: 'failed',
       finishedAt: deps.now().toISOString(),
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      // Read by GET /nodes and the job's route: AWS resource names left out (onFailure logs the whole error).
+      error: withoutArns(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
     };
     if (!(await save(failed))) return 'superseded';
     // A resync that failed before its copy began gives its node back at once (the hold would
@@ -413,7 +418,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           await publish(change);
           return 'published';
         } catch (error) {
-          return { failed: error instanceof Error ? error.message : String(error) };
+          return { failed: withoutArns(error instanceof Error ? error.message : String(error)) };
         }
       });
     } catch (error) {

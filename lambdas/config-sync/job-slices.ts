@@ -11,6 +11,7 @@
 import { applyDepsFromEnv } from './adapters/from-env';
 import { runJobSlice, type JobRunnerDeps, type SliceOutcome } from './job-runner';
 import type { JobStore } from './jobs';
+import { describeError, logger } from '../shared/observability';
 
 /** Runs one slice of a job of a node without a GeoServer, against the stores the function's environment names. */
 export type SliceRunner = (node: string, jobId: string, deadline: number) => Promise<SliceOutcome>;
@@ -18,6 +19,14 @@ export type SliceRunner = (node: string, jobId: string, deadline: number) => Pro
 /** A slice runner over the function's own stores, which it creates (a function keeps the one it builds). */
 export function storeSliceRunner(cluster: string, jobs: JobStore): SliceRunner {
   const deps = applyDepsFromEnv();
-  const jobDeps: JobRunnerDeps = { cluster, store: deps.store, jobs, apply: deps, compareMode: 'stored-properties', now: () => new Date() };
+  const jobDeps: JobRunnerDeps = {
+    cluster,
+    store: deps.store,
+    jobs,
+    apply: deps,
+    compareMode: 'stored-properties',
+    now: () => new Date(),
+    onFailure: (error) => logger.error('job failed', { error: describeError(error) }),
+  };
   return (node, jobId, deadline) => runJobSlice(jobDeps, node, jobId, deadline);
 }

@@ -70,3 +70,15 @@ export class ForbiddenError extends AppError {
     super(403, 'FORBIDDEN', message);
   }
 }
+
+/** An AWS resource name: `arn:<partition>:<service>:<region>:<account>:<resource>`. */
+const ARN = /\barn:aws[a-z-]*:[^\s"'<>,;()]+/g;
+
+/**
+ * `text` without AWS resource names, for reasons recorded where API callers read them (`GET
+ * /nodes`, jobs, the console): an AccessDenied message names the function's role and the table
+ * with the account id. The function's own log keeps the whole error.
+ */
+export function withoutArns(text: string): string {
+  return text.replace(ARN, 'arn:(left out)');
+}

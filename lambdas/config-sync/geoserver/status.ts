@@ -6,6 +6,7 @@
 import type { AppliedEvent } from '../apply';
 import { GeoServerUnavailableError } from './errors';
 import { MAX_RECORDED, type GeoServerStatus, type RejectedChange, type UnclearedProperties } from './ports';
+import { withoutArns } from '../../shared/errors';
 
 export function initialStatus(url: string): GeoServerStatus {
   return { url, reachable: null, version: null, checkedAt: null, lastError: null, rejected: [], unclearedProperties: [] };
@@ -60,7 +61,7 @@ export function nextStatus(previous: GeoServerStatus, outcome: InvocationOutcome
     };
   }
   if (unavailable) {
-    lastError = { message: unavailable.message, status: unavailable.geoserverStatus, sequence: outcome.failedSequence ?? null, at };
+    lastError = { message: withoutArns(unavailable.message), status: unavailable.geoserverStatus, sequence: outcome.failedSequence ?? null, at };
   }
   // Reachable: it takes changes. Silence, a timeout, 5xx or refused credentials: it does not
   // (lastError says which).

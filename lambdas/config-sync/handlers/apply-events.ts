@@ -87,6 +87,7 @@ const jobDeps: JobRunnerDeps = {
       }
     : {}),
   now: () => new Date(),
+  onFailure: (error) => logger.error('job failed', { error: describeError(error) }),
 };
 /** Time kept back from the invocation's timeout; a slice also ends by this, so events are not held up for long. */
 const JOB_RESERVE_MS = 20_000;

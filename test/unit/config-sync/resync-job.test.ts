@@ -148,9 +148,17 @@ test('a resync that fails before its copy wrote anything gives its node back at 
   expect(await runJobSlice(deps, TARGET, job.id, Date.now() - 1)).toBe('more');
   expect(await h.store.readCursor(TARGET)).toBe(HELD_CURSOR);
   // The source's store refuses to be read from now on: the job fails, the node is its own again.
-  const failing = { ...deps, store: Object.assign(Object.create(h.store) as typeof h.store, { listObjects: () => Promise.reject(new Error('source unreadable')) }) };
+  // Its message names AWS resources, as an AccessDenied does: the job, which GET /nodes shows, records it without them; the log gets it whole.
+  const denied = new Error('User: arn:aws:sts::123456789012:assumed-role/Apply/x is not authorized on resource: arn:aws:dynamodb:us-east-1:123456789012:table/Store');
+  const logged: unknown[] = [];
+  const failing = {
+    ...deps,
+    onFailure: (error: unknown) => logged.push(error),
+    store: Object.assign(Object.create(h.store) as typeof h.store, { listObjects: () => Promise.reject(denied) }),
+  };
   expect(await runJobSlice(failing, TARGET, job.id, Date.now() - 1)).toBe('done');
-  expect(await jobs.read(TARGET, job.id)).toMatchObject({ state: 'failed', error: 'Error: source unreadable' });
+  expect(await jobs.read(TARGET, job.id)).toMatchObject({ state: 'failed', error: 'Error: User: arn:(left out) is not authorized on resource: arn:(left out)' });
+  expect(logged).toEqual([denied]);
   expect(await h.store.readCursor(TARGET)).toBe(3);
   const next = await h.append(add('workspace', 'after'));
   // The node applies again, from its own cursor, filling the gap from the log.
