@@ -97,6 +97,10 @@ export class LocalApiServer {
 
     const adminPrefix = this.options.adminPrefix ?? '/__local';
     if (this.options.admin && url.pathname.startsWith(`${adminPrefix}/`)) {
+      // The local runtime's controls (schedules with any clock, pollers, faults) are for the
+      // developer's own tools, which send no Origin: a browser does, so a page on any site the
+      // developer visits cannot drive them (a simple cross-site POST needs no preflight).
+      if (req.headers.origin !== undefined) return send(res, 403, { message: `${adminPrefix} takes no browser requests (Origin: ${req.headers.origin})` });
       const answer = await this.options.admin({ method, path: url.pathname.slice(adminPrefix.length), body: body.toString('utf8') });
       return send(res, answer.status, answer.body);
     }

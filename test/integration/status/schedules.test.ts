@@ -54,6 +54,17 @@ describe('firing a schedule (local admin endpoint)', () => {
   });
 });
 
+test('a browser request (one carrying an Origin) is refused: no page on another site drives the local runtime', async () => {
+  const running = await executionIn('RUNNING', { processName: uniqueProcess('csrf') });
+  const response = await api('POST', '/__local/schedules/ReapLostExecutionsSchedule', {
+    body: '{"time":"2030-01-01T00:00:00Z"}',
+    headers: { 'content-type': 'text/plain', origin: 'https://evil.example' },
+  });
+  expect(response.status).toBe(403);
+  // The reaper did not run with that clock: the execution is as it was.
+  await expectUnchanged(running.id, running.status);
+});
+
 describe('cleanup schedule (controllable clock)', () => {
   test('removes completed statuses past the retention, never active ones', async () => {
     const processName = uniqueProcess('cleanup');
