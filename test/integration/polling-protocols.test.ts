@@ -351,6 +351,9 @@ describe('WPS over /ows', () => {
     ['GetStatus in 1.0.0', '/ows?service=WPS&version=1.0.0&request=GetStatus&jobID=x', '1.1', 200, 'OperationNotSupported', 'GetStatus'],
     ['GetCapabilities', '/ows?service=WPS&version=1.0.0&request=GetCapabilities', '1.1', 200, 'OperationNotSupported', 'GetCapabilities'],
     ['an unknown operation', '/ows?service=WPS&request=Frobnicate', '1.1', 200, 'OperationNotSupported', 'Frobnicate'],
+    // Not read as the one id "k1,k2", as API Gateway's joined queryStringParameters would have it.
+    ['one key twice with two values', '/ows?service=WPS&request=GetStatus&jobID=k1&jobID=k2', '2.0', 400, 'InvalidParameterValue', 'jobID'],
+    ['executionId twice', '/ows?service=WPS&request=GetExecutionStatus&executionId=a&executionId=b', '1.1', 200, 'InvalidParameterValue', 'executionId'],
   ] as const)('%s: an OWS exception naming it', async (_label, path, version, status, code, locator) => {
     expectOwsException(await get(path), version, status, code, locator);
   });

@@ -25,7 +25,7 @@ import {
   protocolSettingsFromEnv,
   xmlResult,
 } from '../protocols/http-edge';
-import { parseKvp, unknownExecution, type QueryParameters, type StatusRequest, type WpsVersion } from '../protocols/kvp';
+import { parseKvp, unknownExecution, type StatusRequest, type WpsVersion } from '../protocols/kvp';
 import { dismissResponse, executeResponse, isVisibleToWps1, wps1Context } from '../protocols/wps1';
 import { MAX_POST_BODY_CHARS, parseWps2PostBody, statusInfo } from '../protocols/wps2';
 import { XML_CONTENT_TYPE } from '../protocols/xml';
@@ -40,7 +40,7 @@ export const handler = withCors(corsOriginsFromEnv(), instrumented(async (event:
   // Until the request says otherwise: XML bodies are WPS 2.0, statusLocation URLs are 1.0.0.
   let version: WpsVersion = post && !isFormPost(event) ? '2.0.0' : '1.0.0';
   try {
-    const request = post ? parsePost(event) : parseKvp(event.queryStringParameters);
+    const request = post ? parsePost(event) : parseKvp(new URLSearchParams(event.rawQueryString ?? ''));
     version = request.kind.startsWith('wps1') ? '1.0.0' : '2.0.0';
     logger.appendKeys({ executionId: 'executionId' in request ? request.executionId : request.jobId });
     return await serve(request, event);
@@ -127,9 +127,6 @@ function parsePost(event: HttpEvent): StatusRequest {
   // Bytes can exceed characters, never the reverse: this bound lets every allowed body through.
   const body = readBody(event, MAX_POST_BODY_CHARS * 4);
   if (!isFormPost(event)) return parseWps2PostBody(body);
-  // No prototype: a key named __proto__ stays an ordinary key, as in the query strings API Gateway parses.
-  const query = Object.create(null) as Record<string, string>;
-  // Repeated keys joined with commas, as API Gateway does for a query string.
-  for (const [key, value] of new URLSearchParams(body)) query[key] = Object.hasOwn(query, key) ? `${query[key]},${value}` : value;
-  return parseKvp(query as QueryParameters);
+  // Every pair as sent, as for a query string: a key given twice is seen twice.
+  return parseKvp(new URLSearchParams(body));
 }

@@ -93,6 +93,12 @@ export type StatusRequest =
 
 /** What API Gateway HTTP APIs (payload 2.0) put in `queryStringParameters`. */
 export type QueryParameters = Readonly<Record<string, string | undefined>> | null | undefined;
+/**
+ * A KVP query as its pairs, every occurrence of a key kept: API Gateway's
+ * `queryStringParameters` joins a repeated key's values with commas (`jobID=a&jobID=b` reads as
+ * `a,b`), which would make two ids one, so the handler parses the raw query string instead.
+ */
+export type QueryPairs = Iterable<readonly [string, string]>;
 
 /**
  * Operations a WPS server may be asked for that this API does not serve: it only reads and
@@ -108,7 +114,7 @@ export const MAX_ID_LENGTH = 1024;
  * case-sensitive except `service` and `request`, which are matched case-insensitively like
  * GeoServer does, so `request=getstatus` from a sloppy client still works.
  */
-export function parseKvp(query: QueryParameters): StatusRequest {
+export function parseKvp(query: QueryParameters | QueryPairs): StatusRequest {
   const { params, conflictingKey } = lowerCaseKeys(query);
   const requestName = params.get('request');
   const versionValue = params.get('version');
@@ -177,13 +183,14 @@ export function parseKvp(query: QueryParameters): StatusRequest {
 
 /**
  * Lower-cases keys and drops empty values: OGC treats `jobID=` like a missing parameter. When a
- * client repeats a key in different cases with different values, the request is ambiguous; the
- * key is reported so the request is refused rather than silently resolved one way.
+ * client repeats a key (in any case) with different values, the request is ambiguous; the key is
+ * reported so the request is refused rather than silently resolved one way.
  */
-function lowerCaseKeys(query: QueryParameters): { params: Map<string, string>; conflictingKey?: string } {
+function lowerCaseKeys(query: QueryParameters | QueryPairs): { params: Map<string, string>; conflictingKey?: string } {
   const params = new Map<string, string>();
   let conflictingKey: string | undefined;
-  for (const [key, raw] of Object.entries(query ?? {})) {
+  const pairs = query !== null && query !== undefined && Symbol.iterator in query ? (query as QueryPairs) : Object.entries(query ?? {});
+  for (const [key, raw] of pairs) {
     const value = raw?.trim();
     if (value === undefined || value === '') continue;
     const name = key.toLowerCase();

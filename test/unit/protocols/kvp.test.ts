@@ -52,6 +52,11 @@ describe('parseKvp: the four operations', () => {
     expect(parseKvp({ service: 'WPS', request: 'GetStatus', jobID: '  Job-ABC/def  ' })).toEqual({ kind: 'wps2-status', jobId: 'Job-ABC/def' });
   });
 
+  it('takes the pairs of a raw query: a key given twice with two values is refused, twice with one value taken', () => {
+    expect(() => parseKvp(new URLSearchParams('service=WPS&request=GetStatus&jobID=a&jobID=b'))).toThrow(/jobID is given twice with different values/);
+    expect(parseKvp(new URLSearchParams(`service=WPS&request=GetStatus&jobID=${ID}&jobid=${ID}`))).toEqual({ kind: 'wps2-status', jobId: ID });
+  });
+
   it('accepts the same key twice in different cases when the values agree', () => {
     expect(parseKvp({ service: 'WPS', SERVICE: 'WPS', request: 'GetStatus', jobID: ID })).toEqual({ kind: 'wps2-status', jobId: ID });
   });
