@@ -1770,6 +1770,14 @@ export interface operations {
                 processID?: string[];
                 /** @description Only jobs in these statuses (comma-separated or repeated) */
                 status?: ("accepted" | "running" | "successful" | "failed" | "dismissed")[];
+                /** @description Only jobs of these types (comma-separated or repeated); every job of this API is of type `process` */
+                type?: string[];
+                /** @description Only jobs created at this instant or within this interval, both ends included (RFC 3339 with a zone; `..` for an open end): `2026-12-01T00:00:00Z`, `2026-12-01T00:00:00Z/2026-12-02T00:00:00Z`, `../2026-12-02T00:00:00Z` */
+                datetime?: string;
+                /** @description Only jobs that have run (since they started, until they finished or now) at least this many seconds */
+                minDuration?: number;
+                /** @description Only jobs that have run at most this many seconds */
+                maxDuration?: number;
                 /** @description Opaque page position, as found in a `next` link; signed by the server, any other value is a 400 */
                 cursor?: string;
             };

@@ -553,6 +553,24 @@ describe('OGC API - Processes', () => {
     expect((await allPages(`/jobs?processID=${encodeURIComponent(processID)}&limit=2`)).jobs).toHaveLength(5);
   });
 
+  test('GET /jobs filters by type, datetime (of creation) and duration, as the job-list conformance class defines them', async () => {
+    const processID = uniqueProcess('windows');
+    const old = await create(processID, { creationTime: '2026-01-01T00:00:00Z' });
+    await write(old, { phase: 'RUNNING', progress: 1 });
+    await write(old, { phase: 'SUCCEEDED' });
+    const queued = await create(processID);
+    const listed = async (filters: string) =>
+      (await allPages(`/jobs?processID=${encodeURIComponent(processID)}&${filters}`)).jobs.map((job) => job.jobID).sort();
+    expect(await listed('type=process')).toEqual([old, queued].sort());
+    expect(await listed('type=banana')).toEqual([]);
+    expect(await listed('datetime=../2026-06-01T00:00:00Z')).toEqual([old]);
+    expect(await listed('datetime=2026-06-01T00:00:00Z/..')).toEqual([queued]);
+    expect(await listed('datetime=2026-01-01T00:00:00Z')).toEqual([old]);
+    // The old job ran from its creation to now's completion (months); the queued one has not started.
+    expect(await listed('minDuration=86400')).toEqual([old]);
+    expect(await listed('maxDuration=86400')).toEqual([]);
+  });
+
   test('GET /jobs answers 304 to If-None-Match while nothing changed', async () => {
     const processID = uniqueProcess('list304');
     const id = await create(processID);
@@ -577,6 +595,9 @@ describe('OGC API - Processes', () => {
     ['status=successful&cursor=eyJrIjoicyIsInAiOiIifQ', 'cursor'],
     ['status=running&cursor=eyJrIjoicyIsInAiOiIifQ', 'cursor'],
     ['processID=gs:Buffer&cursor=eyJrIjoicyIsInAiOiIifQ', 'cursor'],
+    ['datetime=notadate', 'datetime'],
+    ['minDuration=-5', 'minDuration'],
+    ['maxDuration=abc', 'maxDuration'],
   ])('GET /jobs?%s is a 400 naming the parameter', async (query, name) => {
     const body = expectOgc(await get(`/jobs?${query}`), 'exception', 400);
     expect(body.title).toContain(name);

@@ -34,6 +34,17 @@ export const jobListQuerySchema = z.object({
     z.enum(OGC_STATUS_CODES, { error: (issue) => `Unknown status '${String(issue.input)}'; use ${OGC_STATUS_CODES.join(', ')}` }),
     'Only jobs in these statuses (comma-separated or repeated)',
   ),
+  type: commaList(z.string().check(z.minLength(1)), 'Only jobs of these types (comma-separated or repeated); every job of this API is of type `process`'),
+  datetime: z.optional(
+    z.string().check(
+      z.describe(
+        'Only jobs created at this instant or within this interval, both ends included (RFC 3339 with a zone; `..` for an open end): ' +
+          '`2026-12-01T00:00:00Z`, `2026-12-01T00:00:00Z/2026-12-02T00:00:00Z`, `../2026-12-02T00:00:00Z`',
+      ),
+    ),
+  ),
+  minDuration: z.optional(z.int().check(z.minimum(0), z.describe('Only jobs that have run (since they started, until they finished or now) at least this many seconds'))),
+  maxDuration: z.optional(z.int().check(z.minimum(0), z.describe('Only jobs that have run at most this many seconds'))),
   cursor: z.optional(
     z
       .string()
@@ -56,27 +67,78 @@ export interface ParsedJobListQuery extends JobListQuery {
 export function parseJobListQuery(query: QueryParameters, instance?: string): ParsedJobListQuery {
   const params = query ?? {};
   const limit = params['limit']?.trim();
+  const text = (name: string): string | undefined => params[name]?.trim() || undefined;
   const candidate = {
     // Text that is not a whole number is left as text, for the schema to refuse as not an integer.
     limit: limit === undefined || limit === '' ? undefined : /^\d+$/.test(limit) ? Math.min(MAX_LIMIT, Number(limit)) : limit,
     processID: list(params['processID']),
     status: list(params['status']),
-    cursor: params['cursor']?.trim() || undefined,
+    type: list(params['type']),
+    datetime: text('datetime'),
+    minDuration: wholeNumber(text('minDuration')),
+    maxDuration: wholeNumber(text('maxDuration')),
+    cursor: text('cursor'),
   };
   const result = jobListQuerySchema.safeParse(candidate);
   if (!result.success) {
     const issue = result.error.issues[0];
     const name = String(issue?.path[0] ?? 'query');
-    const detail = name === 'limit' ? `limit must be an integer from 1 to ${MAX_LIMIT} (got '${limit}')` : (issue?.message ?? 'is invalid');
+    const detail =
+      name === 'limit'
+        ? `limit must be an integer from 1 to ${MAX_LIMIT} (got '${limit}')`
+        : name === 'minDuration' || name === 'maxDuration'
+          ? `${name} must be a whole number of seconds, at most ${Number.MAX_SAFE_INTEGER} (got '${text(name)}')`
+          : (issue?.message ?? 'is invalid');
     throw invalidParameter(name, detail, instance);
   }
   const parsed = result.data;
+  const { minDuration, maxDuration } = parsed;
+  if (minDuration !== undefined && maxDuration !== undefined && minDuration > maxDuration) {
+    throw invalidParameter('minDuration', `minDuration (${minDuration}) is more than maxDuration (${maxDuration})`, instance);
+  }
   return {
     limit: parsed.limit ?? DEFAULT_LIMIT,
     ...(parsed.processID ? { processIds: parsed.processID } : {}),
     ...(parsed.status ? { statuses: parsed.status as OgcStatusCode[] } : {}),
+    ...(parsed.type ? { types: parsed.type } : {}),
+    ...(parsed.datetime === undefined ? {} : { created: parseDatetime(parsed.datetime, instance) }),
+    ...(minDuration === undefined ? {} : { minDuration }),
+    ...(maxDuration === undefined ? {} : { maxDuration }),
     ...(parsed.cursor ? { cursor: parsed.cursor } : {}),
   };
+}
+
+/** A whole number as a number; other text as it is, for the schema to refuse as not an integer. */
+function wholeNumber(value: string | undefined): number | string | undefined {
+  return value === undefined ? undefined : /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** RFC 3339 date-time with a zone (`Z` or an offset), as OGC API's `datetime` takes it. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The `datetime` parameter (OGC API - Common, as Processes 1.0's job list takes it): an instant,
+ * or an interval `start/end` whose either end may be `..` (or empty) for open. As epoch ms.
+ */
+function parseDatetime(value: string, instance?: string): { from?: number; to?: number } {
+  const bad = (why: string) => invalidParameter('datetime', `datetime ${why} (got '${value}')`, instance);
+  const instant = (part: string): number | undefined => {
+    if (part === '' || part === '..') return undefined;
+    const time = RFC3339.test(part) ? Date.parse(part) : Number.NaN;
+    if (Number.isNaN(time)) throw bad('must be an RFC 3339 instant with a zone, or an interval of two ("start/end", ".." for an open end)');
+    return time;
+  };
+  const parts = value.split('/');
+  if (parts.length > 2) throw bad('holds more than one "/"');
+  if (parts.length === 1) {
+    const at = instant(parts[0] as string);
+    if (at === undefined) throw bad('is an open end alone');
+    return { from: at, to: at };
+  }
+  const [from, to] = [instant(parts[0] as string), instant(parts[1] as string)];
+  if (from === undefined && to === undefined) throw bad('has two open ends');
+  if (from !== undefined && to !== undefined && from > to) throw bad('ends before it starts');
+  return { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
 }
 
 /** Items of a comma-separated value, each once; undefined when there are none. */

@@ -1,7 +1,8 @@
 /**
  * `GET /jobs` against the status store: OGC statuses and process ids become the store's phase and
  * processName filters (so an index serves the listing where one can), and what the store cannot
- * express is filtered here, page by page, without breaking the store's cursors.
+ * express (`type`, `datetime`, `minDuration`, `maxDuration`, failed vs dismissed) is filtered
+ * here, page by page, without breaking the store's cursors.
  */
 import type { ExecutionStatus, Phase } from '../execution';
 import { MAX_PROCESS_NAMES, type StatusStore } from '../ports';
@@ -39,7 +40,35 @@ export interface JobPage {
   cursor?: string;
 }
 
-export async function listJobs(store: StatusStore, query: JobListQuery, cursor?: string): Promise<JobPage> {
+/** The job type of every job of this API (Processes 1.0 job list, `type`). */
+const JOB_TYPE = 'process';
+
+/**
+ * How long a job has run, in seconds (Processes 1.0: from `started` to `finished`, or to now while
+ * it runs); undefined for a job that has not started. `started` is the creation time once a job
+ * left QUEUED, as the statusInfo shows it (ogcapi.ts).
+ */
+function durationSeconds(status: ExecutionStatus, now: number): number | undefined {
+  if (status.phase === 'QUEUED') return undefined;
+  const end = status.completionTime === undefined ? now : Date.parse(status.completionTime);
+  return (end - Date.parse(status.creationTime)) / 1000;
+}
+
+/** Whether a job passes the filters of the query that no store index serves: type, datetime, duration. */
+function passesOtherFilters(query: JobListQuery, status: ExecutionStatus, now: number): boolean {
+  const { created, minDuration, maxDuration } = query;
+  if (created !== undefined) {
+    const time = Date.parse(status.creationTime);
+    if ((created.from !== undefined && time < created.from) || (created.to !== undefined && time > created.to)) return false;
+  }
+  if (minDuration === undefined && maxDuration === undefined) return true;
+  const duration = durationSeconds(status, now);
+  return duration !== undefined && (minDuration === undefined || duration >= minDuration) && (maxDuration === undefined || duration <= maxDuration);
+}
+
+export async function listJobs(store: StatusStore, query: JobListQuery, cursor?: string, now = Date.now()): Promise<JobPage> {
+  // No job of the types asked for: an empty list, without reading the store.
+  if (query.types !== undefined && !query.types.includes(JOB_TYPE)) return { statuses: [] };
   const pageSize = Math.min(query.limit, MAX_PAGE_SIZE);
   const phases = query.statuses ? [...new Set(query.statuses.flatMap((status) => PHASES_OF[status]))] : undefined;
   // Up to a few process ids are read by index; more are filtered here, as read.
@@ -47,7 +76,8 @@ export async function listJobs(store: StatusStore, query: JobListQuery, cursor?:
   const processName = ids === undefined || ids.length > MAX_PROCESS_NAMES ? undefined : ids.length === 1 ? ids[0] : ids;
   const wanted = (status: ExecutionStatus): boolean =>
     (query.statuses === undefined || query.statuses.includes(ogcStatusOf(status))) &&
-    (query.processIds === undefined || query.processIds.includes(status.processName));
+    (query.processIds === undefined || query.processIds.includes(status.processName)) &&
+    passesOtherFilters(query, status, now);
 
   const statuses: ExecutionStatus[] = [];
   let next = cursor;

@@ -275,6 +275,13 @@ export interface JobListQuery {
   processIds?: string[];
   /** Only jobs in these OGC statuses, when given. */
   statuses?: OgcStatusCode[];
+  /** Only jobs of these types, when given (every job here is of type `process`). */
+  types?: string[];
+  /** Only jobs created in this interval, inclusive (epoch ms; either end may be open), when given: `datetime`. */
+  created?: { readonly from?: number; readonly to?: number };
+  /** Only jobs that have run at least / at most this many seconds (started jobs only), when given. */
+  minDuration?: number;
+  maxDuration?: number;
 }
 
 export const DEFAULT_LIMIT = 10;

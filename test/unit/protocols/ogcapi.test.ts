@@ -277,6 +277,38 @@ describe('parseJobListQuery', () => {
     expect(error.body).toMatchObject({ title: 'Invalid parameter cursor', detail: 'is not a cursor from a next link' });
   });
 
+  it('reads type, datetime (an instant, or an interval with open ends) and the durations', () => {
+    expect(parseJobListQuery({ type: 'process', datetime: '2026-12-01T00:00:00Z', minDuration: '5', maxDuration: '60' })).toEqual({
+      limit: 10,
+      types: ['process'],
+      created: { from: Date.parse('2026-12-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z') },
+      minDuration: 5,
+      maxDuration: 60,
+    });
+    expect(parseJobListQuery({ datetime: '2026-12-01T00:00:00+01:00/..' }).created).toEqual({ from: Date.parse('2026-11-30T23:00:00Z') });
+    expect(parseJobListQuery({ datetime: '../2026-12-02T00:00:00.5Z' }).created).toEqual({ to: Date.parse('2026-12-02T00:00:00.500Z') });
+    expect(parseJobListQuery({ datetime: '/2026-12-02T00:00:00Z' }).created).toEqual({ to: Date.parse('2026-12-02T00:00:00Z') });
+  });
+
+  it.each([
+    ['datetime', { datetime: 'notadate' }, /RFC 3339 instant/],
+    ['datetime', { datetime: '2026-12-01' }, /RFC 3339 instant/],
+    ['datetime', { datetime: '2026-12-01T00:00:00' }, /RFC 3339 instant/],
+    ['datetime', { datetime: '2026-12-02T00:00:00Z/2026-12-01T00:00:00Z' }, /ends before it starts/],
+    ['datetime', { datetime: '../..' }, /two open ends/],
+    ['datetime', { datetime: '..' }, /open end alone/],
+    ['datetime', { datetime: 'a/b/c' }, /more than one/],
+    ['minDuration', { minDuration: '-5' }, /whole number of seconds/],
+    ['maxDuration', { maxDuration: 'abc' }, /whole number of seconds/],
+    ['minDuration', { minDuration: '60', maxDuration: '5' }, /more than maxDuration/],
+  ])('refuses a bad %s with a 400 naming it: %j', (name, params, detail) => {
+    const error = caught(() => parseJobListQuery(params, '/jobs'));
+    expect(error.status).toBe(400);
+    expect(error.body).toMatchObject({ title: `Invalid parameter ${name}`, instance: '/jobs' });
+    expect(error.body.detail).toMatch(detail);
+    expectValid(error.body, 'exception');
+  });
+
   it('is the schema the OpenAPI document publishes for GET /jobs', () => {
     expect(STATUS_API.getJobs.query).toBe(jobListQuerySchema);
   });

@@ -126,6 +126,41 @@ describe('listJobs: what the store cannot filter', () => {
     expect((await listJobs(store, query({ processIds: ['gs:Buffer', 'gs:Clip'] }))).statuses).toEqual([buffer, clip]);
   });
 
+  it('keeps the jobs of type process, and reads nothing for any other type', async () => {
+    const items = [status('QUEUED'), status('RUNNING')];
+    expect((await listJobs(fakeStore([{ items }]).store, query({ types: ['banana', 'process'] }))).statuses).toEqual(items);
+    const none = fakeStore([]);
+    expect(await listJobs(none.store, query({ types: ['banana'] }))).toEqual({ statuses: [] });
+    expect(none.list).not.toHaveBeenCalled();
+  });
+
+  it('keeps the jobs created within datetime, both ends included', async () => {
+    const [early, onTime, late] = ['2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z'].map((creationTime) =>
+      status('SUCCEEDED', { creationTime }),
+    ) as [ExecutionStatus, ExecutionStatus, ExecutionStatus];
+    const created = (from?: string, to?: string) => ({ ...(from ? { from: Date.parse(from) } : {}), ...(to ? { to: Date.parse(to) } : {}) });
+    const listed = async (window: JobListQuery['created']) => (await listJobs(fakeStore([{ items: [early, onTime, late] }]).store, query({ created: window }))).statuses;
+    expect(await listed(created('2026-02-01T00:00:00Z', '2026-02-01T00:00:00Z'))).toEqual([onTime]);
+    expect(await listed(created('2026-02-01T00:00:00Z'))).toEqual([onTime, late]);
+    expect(await listed(created(undefined, '2026-02-01T00:00:00Z'))).toEqual([early, onTime]);
+  });
+
+  it('keeps the jobs that ran within the durations: finished ones to their end, running ones to now, queued ones never', async () => {
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    const at = (seconds: number) => new Date(start + seconds * 1000).toISOString();
+    const quick = status('SUCCEEDED', { creationTime: at(0), completionTime: at(10) });
+    const slow = status('FAILED', { creationTime: at(0), completionTime: at(100) });
+    const running = status('RUNNING', { creationTime: at(0) });
+    const queued = status('QUEUED', { creationTime: at(0) });
+    const now = start + 50_000;
+    const listed = async (minDuration?: number, maxDuration?: number) =>
+      (await listJobs(fakeStore([{ items: [quick, slow, running, queued] }]).store, query({ ...(minDuration === undefined ? {} : { minDuration }), ...(maxDuration === undefined ? {} : { maxDuration }) }), undefined, now)).statuses;
+    expect(await listed(10)).toEqual([quick, slow, running]);
+    expect(await listed(11)).toEqual([slow, running]);
+    expect(await listed(undefined, 50)).toEqual([quick, running]);
+    expect(await listed(20, 60)).toEqual([running]);
+  });
+
   it('returns everything the store returns when nothing is filtered', async () => {
     const items = [status('QUEUED'), status('SUCCEEDED'), status('FAILED', { dismissed: true })];
     const { store } = fakeStore([{ items }]);
