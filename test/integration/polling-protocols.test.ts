@@ -410,6 +410,29 @@ describe('WPS over /ows', () => {
     expectOwsException(await postXml(body), '2.0', status, code, locator);
   });
 
+  test('POST of an XML request in UTF-16 (either byte order) or in a declared ISO-8859-1 answers like UTF-8; bytes that do not decode are an OWS exception', async () => {
+    const id = await create(uniqueProcess('encodings'));
+    const declared = (encoding: string) => getStatusXml(id).replace('encoding="UTF-8"', `encoding="${encoding}"`);
+    const utf16le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(declared('UTF-16'), 'utf16le')]);
+    const utf16be = Buffer.from(utf16le.subarray(2)).swap16();
+    const bodies: [string, Uint8Array][] = [
+      ['UTF-16LE with a BOM', utf16le],
+      ['UTF-16BE with a BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be])],
+      ['UTF-16BE without one', utf16be],
+      ['ISO-8859-1, declared', Buffer.from(declared('ISO-8859-1').replace('<wps:JobID>', '<!-- café --><wps:JobID>'), 'latin1')],
+    ];
+    for (const [, body] of bodies) {
+      const answer = await api('POST', '/ows', { body, headers: { 'content-type': 'application/xml' } });
+      expect(text(expectXml(answer, 'wps2'), 'wps:JobID')).toBe(id);
+    }
+    // Latin-1 bytes in a document that declares nothing (UTF-8, then) or a label no decoder knows.
+    const latin1 = Buffer.from(getStatusXml(id).replace('<wps:JobID>', '<!-- café --><wps:JobID>'), 'latin1');
+    const undecodable = await api('POST', '/ows', { body: latin1, headers: { 'content-type': 'application/xml' } });
+    expect(expectOwsException(undecodable, '2.0', 400, 'NoApplicableCode')).toContain('not valid utf-8 text');
+    const unknown = await api('POST', '/ows', { body: Buffer.from(declared('X-MADE-UP'), 'latin1'), headers: { 'content-type': 'application/xml' } });
+    expect(expectOwsException(unknown, '2.0', 400, 'NoApplicableCode')).toContain('"x-made-up"');
+  });
+
   test('the namespace-declaration bomb is refused with an OWS exception naming the limit, and polls still answer', async () => {
     const id = await create(uniqueProcess('bomb'));
     const bomb = namespaceBombXml(id);

@@ -9,7 +9,7 @@
  * cancel), and an execution id is an unguessable UUID handed only to its client. With the
  * switch on, both /ows routes need a node token (cdk/constructs/polling-protocols.ts).
  */
-import { GoneError, NotFoundError } from '../../shared/errors';
+import { GoneError, NotFoundError, PayloadTooLargeError } from '../../shared/errors';
 import { corsOriginsFromEnv, withCors } from '../../shared/cors';
 import { appendRequestKeys, header, readBody, type HttpEvent, type HttpResult } from '../../shared/http';
 import { instrumented, logger } from '../../shared/observability';
@@ -25,7 +25,7 @@ import {
   protocolSettingsFromEnv,
   xmlResult,
 } from '../protocols/http-edge';
-import { parseKvp, unknownExecution, type StatusRequest, type WpsVersion } from '../protocols/kvp';
+import { OwsException, parseKvp, unknownExecution, type StatusRequest, type WpsVersion } from '../protocols/kvp';
 import { dismissResponse, executeResponse, isVisibleToWps1, wps1Context } from '../protocols/wps1';
 import { MAX_POST_BODY_CHARS, parseWps2PostBody, statusInfo } from '../protocols/wps2';
 import { XML_CONTENT_TYPE } from '../protocols/xml';
@@ -120,13 +120,49 @@ function isFormPost(event: HttpEvent): boolean {
 }
 
 /**
+ * The text of an XML request body. Every XML processor reads UTF-8 and UTF-16 (XML 1.0, 4.3.3),
+ * told apart by the byte order mark or, without one, the first bytes (`<?` in UTF-16, Appendix
+ * F); a body that declares another encoding (`<?xml version="1.0" encoding="ISO-8859-1"?>`) is
+ * read in it when the WHATWG Encoding Standard's decoder knows the label. Bytes that do not
+ * decode are an OWS exception.
+ */
+function xmlRequestText(event: HttpEvent): string {
+  // A body passed as text was valid UTF-8 as bytes (UTF-16 of ASCII text, `\0<\0?`, is too): its
+  // bytes are the text's UTF-8 encoding, read again here by what the document says it is.
+  const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  if (bytes.length > MAX_POST_BODY_CHARS * 4) throw new PayloadTooLargeError(MAX_POST_BODY_CHARS * 4);
+  const encoding = xmlEncodingOf(bytes);
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(encoding, { fatal: true });
+  } catch {
+    throw new OwsException('NoApplicableCode', undefined, `The request document declares the encoding "${encoding}", which this server does not read; send UTF-8`, '2.0.0');
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new OwsException('NoApplicableCode', undefined, `The request document is not valid ${encoding} text`, '2.0.0');
+  }
+}
+
+/** The encoding of an XML document's bytes: its byte order mark, its first bytes, its declaration, else UTF-8. */
+function xmlEncodingOf(bytes: Buffer): string {
+  const starts = (...prefix: number[]) => prefix.every((byte, index) => bytes[index] === byte);
+  if (starts(0xef, 0xbb, 0xbf)) return 'utf-8';
+  if (starts(0xff, 0xfe) || starts(0x3c, 0x00, 0x3f, 0x00)) return 'utf-16le';
+  if (starts(0xfe, 0xff) || starts(0x00, 0x3c, 0x00, 0x3f)) return 'utf-16be';
+  const declared = /^<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']/.exec(bytes.subarray(0, 256).toString('latin1'));
+  return declared?.[1]?.toLowerCase() ?? 'utf-8';
+}
+
+/**
  * A POST is either the XML `wps:GetStatus` / `wps:Dismiss` document (WPS 2.0's POST binding) or,
  * as OGC KVP allows, the same key-value pairs form-encoded.
  */
 function parsePost(event: HttpEvent): StatusRequest {
+  if (!isFormPost(event)) return parseWps2PostBody(xmlRequestText(event));
   // Bytes can exceed characters, never the reverse: this bound lets every allowed body through.
   const body = readBody(event, MAX_POST_BODY_CHARS * 4);
-  if (!isFormPost(event)) return parseWps2PostBody(body);
   // Every pair as sent, as for a query string: a key given twice is seen twice.
   return parseKvp(new URLSearchParams(body));
 }
