@@ -7,7 +7,7 @@
  * The account constants live in ./account; they are re-exported here because most tests that
  * start emulators import them from this module alongside startEmulators.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { CONFIG_SYNC_LOCAL_ENV } from '../lambdas/config-sync/env-names';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
@@ -117,9 +117,14 @@ async function resolvePort(port: number, what: string): Promise<number> {
   return port;
 }
 
+/**
+ * Creates a data folder readable by its owner alone: DynamoDB Local writes its database (the
+ * catalogs, stores' connection parameters, token hashes) with the default umask, 0644.
+ */
 function ensureDir(dir: string): string {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
   } catch (err) {
     throw new LocalStartError(`Cannot create data folder ${dir} (${errorCode(err) ?? oneLine(err)}): choose a writable folder`);
   }
