@@ -54,7 +54,7 @@ import { benchGeoServerProfile } from './geoserver-profile';
 import { benchSdkLogging } from './sdk-logging';
 import { describeCpuSplit } from './cpu-split';
 import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
-import { readXmlDocument } from '../lambdas/status/protocols/xml-reader';
+import { readXmlDocument } from '../lambdas/shared/xml-reader';
 import { getStatusXml, namespaceBombXml } from '../test/support/hostile-xml';
 
 const { values: args } = parseArgs({

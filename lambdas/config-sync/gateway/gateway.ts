@@ -35,6 +35,7 @@
  * the schedule's sweep) publishes what the master holds of those objects first (recovery.ts).
  */
 import { AppError } from '../../shared/errors';
+import { readXmlDocument, XmlReadError, type XmlReadLimits } from '../../shared/xml-reader';
 import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
@@ -316,8 +317,7 @@ export class UnsafePathError extends AppError {
  * (the gateway and GeoServer could read different values, e.g. of `recurse`), or an object the
  * cluster's ids cannot name (objects.ts): the one in the path (`/layers/roads`, which GeoServer
  * finds in whichever workspace holds it, while the cluster names layers `workspace:name`), or
- * the one a JSON body or `?name=` creates or renames it to. An XML body's name is not read here:
- * such a write is published as usual, and an unreplicable name fails its publish.
+ * the one a JSON or XML body or `?name=` creates or renames it to.
  */
 function unreplicableWrite(classified: ManagedPath, method: string, request: GatewayRequest): string | undefined {
   const keys = [...new URLSearchParams(request.query).keys()];
@@ -338,13 +338,44 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   return member.managed && member.id !== undefined ? problem(member.type, member.id) : `${classified.type} ${JSON.stringify(name)} cannot be named in a REST path`;
 }
 
-/** The name a POST to a collection gives the object it creates, when its JSON body or `?name=` states it. */
+/** The name a POST to a collection gives the object it creates, when its body or `?name=` states it. */
 function createdName(target: ManagedPath, request: GatewayRequest): string | undefined {
   const query = new URLSearchParams(request.query).get('name');
   if (query !== null && query !== '') return query;
-  if (!(request.headers['content-type'] ?? '').includes('json') || !request.body) return undefined;
-  const body = jsonBodyObject(request.body);
-  const name = target.type === 'namespace' ? body?.prefix : body?.name;
+  return bodyName(request, target.type === 'namespace' ? 'prefix' : 'name');
+}
+
+/**
+ * Bounds for reading a GeoServer XML representation's name before forwarding it: the body is
+ * already bounded in bytes (MAX_REPLICATED_WRITE_BYTES); the largest objects (a layer group of
+ * thousands of layers, a store's connection parameters) stay far below these.
+ */
+const REPRESENTATION_LIMITS: XmlReadLimits = {
+  maxChars: MAX_REPLICATED_WRITE_BYTES,
+  maxElements: 100_000,
+  maxDepth: 64,
+  maxAttributesPerElement: 64,
+  maxNamespaceDeclarations: 64,
+};
+
+/**
+ * The name (or namespace prefix) a JSON or XML representation in the body states
+ * (`{"dataStore": {"name": ...}}`, `<dataStore><name>...</name>`), or undefined: no such body,
+ * no name, or a body that does not parse (the master refuses that itself).
+ */
+function bodyName(request: GatewayRequest, field: 'name' | 'prefix'): string | undefined {
+  const type = request.headers['content-type'] ?? '';
+  if (!request.body || request.body.length === 0) return undefined;
+  let name: unknown;
+  if (type.includes('json')) name = jsonBodyObject(request.body)?.[field];
+  else if (type.includes('xml')) {
+    try {
+      const root = readXmlDocument(request.body.toString('utf8'), REPRESENTATION_LIMITS);
+      name = root.children.find((child) => child.namespace === undefined && child.localName === field)?.text;
+    } catch (error) {
+      if (!(error instanceof XmlReadError)) throw error;
+    }
+  }
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
@@ -588,13 +619,12 @@ export function jsonBodyObject(body: Buffer): JsonObject | undefined {
   }
 }
 
-/** The new name a PUT gives the object, when its JSON body renames it. */
+/** The new name a PUT gives the object, when its body renames it. */
 function renamedTo(target: ManagedPath, request: GatewayRequest): string | undefined {
-  if (!(request.headers['content-type'] ?? '').includes('json') || !request.body) return undefined;
   if (!RENAMABLE_TYPES.includes(target.type)) return undefined;
-  const name = jsonBodyObject(request.body)?.name;
+  const name = bodyName(request, 'name');
   const current = target.id!.slice(target.id!.indexOf(':') + 1);
-  return typeof name === 'string' && name !== '' && name !== current ? name : undefined;
+  return name !== undefined && name !== current ? name : undefined;
 }
 
 /** RFC 7396: the merge patch that turns `before` into `after` (null deletes a property). */

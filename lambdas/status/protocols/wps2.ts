@@ -6,7 +6,7 @@ import { type ExecutionStatus } from '../execution';
 import { nextPollAt } from './http-cache';
 import { OwsException, idProblem, unknownExecution } from './kvp';
 import { NS, XML_CONTENT_TYPE, el, renderXml, toXsDateTime, xmlLanguage, type XmlResponse } from './xml';
-import { REQUEST_DOCUMENT_LIMITS, XmlReadError, readXmlDocument, type ParsedElement } from './xml-reader';
+import { REQUEST_DOCUMENT_LIMITS, XmlReadError, readXmlDocument, type ParsedElement } from '../../shared/xml-reader';
 
 export type Wps2Status = 'Accepted' | 'Running' | 'Succeeded' | 'Failed' | 'Dismissed';
 

@@ -118,8 +118,10 @@ describe('the gateway in front of a master GeoServer', () => {
     published = [];
   });
   afterEach(async () => {
-    expect(master.violations).toEqual([]);
+    // Closed first: a failed check must not leave the server holding the test run open.
+    const { violations } = master;
     await master.close();
+    expect(violations).toEqual([]);
   });
 
   const call = (method: string, path: string, body?: unknown, contentType = 'application/json', authorization = ADMIN) => {
@@ -193,6 +195,15 @@ describe('the gateway in front of a master GeoServer', () => {
         code: 'NOT_REPLICABLE',
         message: expect.stringMatching(reason),
       });
+    }
+    // The same names in GeoServer's XML representations.
+    const xmlRefusals: [string, string, string, RegExp][] = [
+      ['POST', '/workspaces/topp/datastores', '<dataStore><name>my store</name><type>PostGIS</type></dataStore>', /dataStore "topp:my store": id: must be/],
+      ['POST', '/namespaces', '<namespace><prefix>a:b</prefix><uri>urn:x</uri></namespace>', /namespace "a:b"/],
+      ['PUT', '/workspaces/topp/datastores/pg.xml', '<dataStore><name>..</name></dataStore>', /dataStore "topp:..": id: must be/],
+    ];
+    for (const [method, path, body, reason] of xmlRefusals) {
+      await expect(call(method, path, body, 'application/xml')).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringMatching(reason) });
     }
     expect(master.requests.length).toBe(before);
     expect(published).toEqual([]);
@@ -436,5 +447,29 @@ describe('a zipped style package', () => {
     expect(answer).toMatchObject({ status: 400, replication: 'refused' });
     expect(answer.headers['x-cluster-replicated']).toBeUndefined();
     expect(published).toEqual([]);
+  });
+});
+
+describe('the name check of an XML body', () => {
+  it('forwards what it cannot read a name from (malformed, nameless): the master judges those', async () => {
+    const sent: string[] = [];
+    const upstream: Upstream = {
+      async send(call) {
+        sent.push(call.body?.toString() ?? '');
+        return { status: 400, headers: { 'content-type': 'text/plain' }, body: Buffer.from('refused by the master') };
+      },
+    };
+    const bodies = ['<dataStore><name>pg', '<dataStore><type>PostGIS</type></dataStore>', '<dataStore><x:name xmlns:x="urn:x">a b</x:name></dataStore>'];
+    for (const body of bodies) {
+      const answer = await handleGatewayCall(upstream, storingPublisher(), {
+        method: 'POST',
+        path: '/workspaces/topp/datastores',
+        query: '',
+        headers: { authorization: ADMIN, 'content-type': 'application/xml' },
+        body: Buffer.from(body),
+      });
+      expect(answer.status).toBe(400);
+    }
+    expect(sent).toEqual(bodies);
   });
 });

@@ -1,13 +1,14 @@
 /**
- * Reads an XML request document that a stranger sent to an open route (`POST /ows`) into a small
- * element tree, with `saxes`: a maintained, strict, namespace-aware streaming parser that checks
- * well-formedness (one root, tag nesting, quoting, duplicate attributes, bound prefixes, the
- * reserved `xml`/`xmlns` prefixes, undefined entities, malformed comments and declarations).
+ * Reads an XML document that a stranger sent (a WPS request to the open `POST /ows`, a GeoServer
+ * REST representation to the gateway) into a small element tree, with `saxes`: a maintained,
+ * strict, namespace-aware streaming parser that checks well-formedness (one root, tag nesting,
+ * quoting, duplicate attributes, bound prefixes, the reserved `xml`/`xmlns` prefixes, undefined
+ * entities, malformed comments and declarations).
  *
  * What this file adds is bounds. saxes reads in one pass, but a well-formed document can still
  * be built to cost: thousands of namespace declarations, thousands of elements, deep nesting.
- * The request documents we accept are a few elements long, so every dimension has a limit far
- * above any real request and far below anything costly, checked as the parser streams: a
+ * Each caller's documents have a known shape, so every dimension has a limit far above any real
+ * document and far below anything costly, checked as the parser streams: a
  * document is refused at the first element, attribute or declaration past a limit, so the work
  * done on a hostile body is bounded by the limits, not by the body. DTDs are refused outright
  * (no entity expansion, no external fetches; the requests never need one).
