@@ -2042,7 +2042,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid change (INVALID_REQUEST, `field` names the first offending member) or malformed JSON (INVALID_JSON, also for a lone surrogate or an integer beyond 2^53 - 1; INVALID_ENCODING for a body not in UTF-8) */
+            /** @description Invalid change (INVALID_REQUEST, `field` names the first offending member) or malformed JSON (INVALID_JSON, also for a lone surrogate or a number a double cannot carry exactly; INVALID_ENCODING for a body not in UTF-8) */
             400: {
                 headers: {
                     [name: string]: unknown;

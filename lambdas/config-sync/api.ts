@@ -517,7 +517,7 @@ export const CONFIG_SYNC_API = {
         description: 'Committed to the event log: one change with its sequence, or a change set with its range',
         content: jsonContent(z.union([publishAnswerSchema, changeSetAnswerSchema])),
       },
-      400: errorResponse('Invalid change (INVALID_REQUEST, `field` names the first offending member) or malformed JSON (INVALID_JSON, also for a lone surrogate or an integer beyond 2^53 - 1; INVALID_ENCODING for a body not in UTF-8)'),
+      400: errorResponse('Invalid change (INVALID_REQUEST, `field` names the first offending member) or malformed JSON (INVALID_JSON, also for a lone surrogate or a number a double cannot carry exactly; INVALID_ENCODING for a body not in UTF-8)'),
       403: errorResponse('The calling node is a pure slave (PURE_SLAVE) or is not a member of the cluster (FORBIDDEN); nothing is published'),
       409: {
         ...errorResponse(

@@ -90,34 +90,45 @@ export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTE
 }
 
 /**
- * A `\uD800`-`\uDFFF` escape (possibly a lone surrogate) or a run of 16 digits (9007199254740991,
- * the largest exact integer, has 16): what a body needs to hold to break an I-JSON rule.
+ * What a body needs to hold to break an I-JSON rule: a `\uD800`-`\uDFFF` escape (possibly a lone
+ * surrogate), a number with an exponent (`1e-400` reads as 0), or 16 or more digits in a row,
+ * a decimal point allowed among them (17 significant digits are more than a double always
+ * carries; 9007199254740991, the largest exact integer, has 16).
  */
-const MAY_BREAK_I_JSON = /\\u[dD][89a-fA-F]|\d{16}/;
+const MAY_BREAK_I_JSON = /\\u[dD][89a-fA-F]|\d[eE]|\d[\d.]{15}/;
 
 /**
  * The rules of I-JSON (RFC 7493) that `JSON.parse` does not keep, checked value by value as a
  * reviver. Each of these would otherwise be stored as something other than what was sent:
  * - a string or member name holding a lone surrogate (`"\uD800"`): not Unicode text, so it
  *   cannot be written as UTF-8 (DynamoDB, XML answers, a GeoServer) without being replaced;
- * - an integer literal beyond +-(2^53 - 1): `JSON.parse` rounds it to the nearest double
- *   (12345678901234567890 becomes 12345678901234567000).
+ * - a number a double does not carry exactly: `JSON.parse` rounds it (12345678901234567890, in
+ *   any notation, becomes 12345678901234567000; 1e-400 becomes 0), and it would be stored and
+ *   written back so. Told by the literal's significant digits against those of the double.
  * The reviver's third argument (the literal's source text) is Node 22's, the functions' runtime.
+ * Duplicate member names, which I-JSON also forbids, are not detected: the last one is kept.
  */
 function assertIJson(key: string, value: unknown, context?: { readonly source?: string }): unknown {
   const at = key === '' ? '' : ` (at "${key.toWellFormed()}")`;
   if (!key.isWellFormed() || (typeof value === 'string' && !value.isWellFormed())) {
     throw new AppError(400, 'INVALID_JSON', `Request body holds a lone surrogate${at}: a \\uD800-\\uDFFF escape that is not half of a pair is not Unicode text (RFC 7493)`, 'body');
   }
-  if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source)) {
+  const source = context?.source;
+  if (typeof value === 'number' && source !== undefined && significantDigits(source) !== significantDigits(String(value))) {
     throw new AppError(
       400,
       'INVALID_JSON',
-      `Request body holds the integer ${context.source}${at}, beyond +-9007199254740991: JSON numbers are read as doubles, which would round it (RFC 7493); send it as a string`,
+      `Request body holds the number ${source}${at}, which JSON numbers, read as doubles, cannot carry exactly: it would be stored as ${value} (RFC 7493); send it as a string`,
       'body',
     );
   }
   return value;
+}
+
+/** The significant digits of a decimal number's text (`-0.0120e5` -> `12`), without sign, point, exponent or padding zeros. */
+function significantDigits(text: string): string {
+  const mantissa = text.split(/[eE]/)[0] as string;
+  return mantissa.replace(/[-+.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
 }
 
 /** Whoever the authorizer let in, node or operator; a route without it is misconfigured. */

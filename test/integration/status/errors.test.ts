@@ -84,7 +84,7 @@ describe('error statuses', () => {
 
   test.each([
     ['a lone surrogate', String.raw`{"phase":"RUNNING","message":"half \uD83D of a pair"}`, 'INVALID_JSON', /lone surrogate \(at "message"\)/],
-    ['an integer JSON would round', '{"phase":"RUNNING","progress":12345678901234567890}', 'INVALID_JSON', /integer 12345678901234567890 \(at "progress"\)/],
+    ['a number JSON would round', '{"phase":"RUNNING","progress":12345678901234567890.0}', 'INVALID_JSON', /number 12345678901234567890\.0 \(at "progress"\)/],
     ['bytes that are not UTF-8', Buffer.from('{"phase":"RUNNING","message":"caf\xe9"}', 'latin1'), 'INVALID_ENCODING', /not UTF-8/],
   ])('400 for a body holding %s, which would be stored changed', async (_label, body, code, message) => {
     const response = await api('PUT', executionPath(id), { node: 'slave-1', body, headers: { 'content-type': 'application/json' } });

@@ -125,9 +125,12 @@ describe('parseJsonBody', () => {
     ['a lone high surrogate in a value', String.raw`{"name":"a\uD800b"}`, /lone surrogate \(at "name"\)/],
     ['a lone low surrogate in an array', String.raw`{"list":["\uDC00"]}`, /lone surrogate \(at "0"\)/],
     ['a lone surrogate in a member name', String.raw`{"\udbff":1}`, /lone surrogate/],
-    ['an integer beyond 2^53 - 1', '{"n":12345678901234567890}', /the integer 12345678901234567890 \(at "n"\).*send it as a string/],
-    ['a negative one', '{"deep":{"n":-9007199254740993}}', /the integer -9007199254740993 \(at "n"\)/],
-    ['2^53 itself', '[9007199254740992]', /the integer 9007199254740992/],
+    ['an integer a double rounds', '{"n":12345678901234567890}', /the number 12345678901234567890 \(at "n"\).*stored as 12345678901234567000.*send it as a string/],
+    ['a negative one', '{"deep":{"n":-9007199254740993}}', /the number -9007199254740993 \(at "n"\)/],
+    ['the same with a fraction', '{"n":12345678901234567890.0}', /the number 12345678901234567890\.0 /],
+    ['the same with an exponent', '{"n":12345678901234567890e0}', /the number 12345678901234567890e0 /],
+    ['more decimals than a double carries', '{"pi":3.141592653589793238}', /the number 3\.141592653589793238 .*stored as 3\.141592653589793/],
+    ['a number that underflows to 0', '{"tiny":1e-400}', /the number 1e-400 .*stored as 0/],
   ])('answers 400 INVALID_JSON for %s (I-JSON, RFC 7493)', (_, body, message) => {
     const error = thrown(() => parseJsonBody(jsonEvent(body)));
     expect(error.status).toBe(400);
@@ -140,7 +143,8 @@ describe('parseJsonBody', () => {
     ['a surrogate pair', String.raw`{"name":"\uD83D\uDE00"}`, { name: '\u{1F600}' }],
     ['the largest exact integers', '{"a":9007199254740991,"b":-9007199254740991}', { a: 9007199254740991, b: -9007199254740991 }],
     ['digits in a string', '{"id":"12345678901234567890"}', { id: '12345678901234567890' }],
-    ['a long decimal or exponent', '{"x":1234567890123456.5,"y":1e300}', { x: 1234567890123456.5, y: 1e300 }],
+    ['a long decimal or exponent', '{"x":1234567890123456.5,"y":1e300,"z":5e-324}', { x: 1234567890123456.5, y: 1e300, z: 5e-324 }],
+    ['2^53 and other integers a double carries exactly', '[9007199254740992, 1E2, 2.50, -0.0]', [9007199254740992, 100, 2.5, -0]],
   ])('takes %s', (_, body, expected) => {
     expect(parseJsonBody(jsonEvent(body))).toEqual(expected);
   });
