@@ -45,3 +45,38 @@ export function mergePatchObject(target: JsonObject | undefined, patch: JsonObje
   return merged;
 }
 
+/** RFC 7396: the merge patch that turns `before` into `after` (null deletes a property). */
+export function mergePatchBetween(before: JsonObject, after: JsonObject): JsonObject {
+  const patch: JsonObject = {};
+  for (const key of Object.keys(before)) {
+    if (!(key in after)) patch[key] = null;
+  }
+  for (const [key, value] of Object.entries(after)) {
+    const old = before[key];
+    if (isJsonObject(value) && isJsonObject(old)) {
+      const inner = mergePatchBetween(old, value);
+      if (Object.keys(inner).length > 0) patch[key] = inner;
+    } else if (JSON.stringify(old) !== JSON.stringify(value)) {
+      patch[key] = value;
+    }
+  }
+  return patch;
+}
+
+/**
+ * A merge patch that leaves any target equal to `after`, whatever it held (RFC 7396 merges
+ * objects key by key): every value of `after`, and null for every key `before` had that `after`
+ * lacks. A node whose store never saw the object's earlier state (settings that existed before
+ * anyone published them, objects made outside the gateway) still ends with the master's.
+ */
+export function wholeStatePatch(before: JsonObject, after: JsonObject): JsonObject {
+  const patch: JsonObject = {};
+  for (const key of Object.keys(before)) {
+    if (!(key in after)) patch[key] = null;
+  }
+  for (const [key, value] of Object.entries(after)) {
+    const old = before[key];
+    patch[key] = isJsonObject(value) ? wholeStatePatch(isJsonObject(old) ? old : {}, value) : value;
+  }
+  return patch;
+}

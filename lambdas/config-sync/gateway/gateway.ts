@@ -38,7 +38,7 @@ import { AppError } from '../../shared/errors';
 import { readXmlDocument, XmlReadError, type XmlReadLimits } from '../../shared/xml-reader';
 import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
-import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
+import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { classifyRestPath, memberPath, unsafePathReason, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
 import { describeIntent, UNSERIALIZED, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
@@ -625,42 +625,6 @@ function renamedTo(target: ManagedPath, request: GatewayRequest): string | undef
   const name = bodyName(request, 'name');
   const current = target.id!.slice(target.id!.indexOf(':') + 1);
   return name !== undefined && name !== current ? name : undefined;
-}
-
-/** RFC 7396: the merge patch that turns `before` into `after` (null deletes a property). */
-export function mergePatchBetween(before: JsonObject, after: JsonObject): JsonObject {
-  const patch: JsonObject = {};
-  for (const key of Object.keys(before)) {
-    if (!(key in after)) patch[key] = null;
-  }
-  for (const [key, value] of Object.entries(after)) {
-    const old = before[key];
-    if (isJsonObject(value) && isJsonObject(old)) {
-      const inner = mergePatchBetween(old, value);
-      if (Object.keys(inner).length > 0) patch[key] = inner;
-    } else if (JSON.stringify(old) !== JSON.stringify(value)) {
-      patch[key] = value;
-    }
-  }
-  return patch;
-}
-
-/**
- * A merge patch that leaves any target equal to `after`, whatever it held (RFC 7396 merges
- * objects key by key): every value of `after`, and null for every key `before` had that `after`
- * lacks. A node whose store never saw the object's earlier state (settings that existed before
- * anyone published them, objects made outside the gateway) still ends with the master's.
- */
-export function wholeStatePatch(before: JsonObject, after: JsonObject): JsonObject {
-  const patch: JsonObject = {};
-  for (const key of Object.keys(before)) {
-    if (!(key in after)) patch[key] = null;
-  }
-  for (const [key, value] of Object.entries(after)) {
-    const old = before[key];
-    patch[key] = isJsonObject(value) ? wholeStatePatch(isJsonObject(old) ? old : {}, value) : value;
-  }
-  return patch;
 }
 
 function pick(headers: Record<string, string>, name: string): Record<string, string> {

@@ -22,9 +22,9 @@
 import { InvalidConfigEventError } from '../event-errors';
 import { isConfigurationType, isResourceType, objectStorageKey, type ConfigChange, type ObjectRef } from '../events';
 import { dependencyRank } from '../geoserver/drift';
-import type { JsonObject } from '../merge-patch';
+import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
-import { jsonBodyObject, mediaTypeOf, mergePatchBetween, parentRenamed, RENAMABLE_TYPES, wholeStatePatch, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
+import { jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPES, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
 import { classifyRestPath, memberPath, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, type ParentRename } from './moved-children';

@@ -5,7 +5,8 @@
  */
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
-import { handleGatewayCall, mergePatchBetween, wholeStatePatch, type GatewayRequest, type Upstream, type UpstreamResponse } from '../../../../lambdas/config-sync/gateway/gateway';
+import { handleGatewayCall, type GatewayRequest, type Upstream, type UpstreamResponse } from '../../../../lambdas/config-sync/gateway/gateway';
+import { mergePatchBetween, wholeStatePatch } from '../../../../lambdas/config-sync/merge-patch';
 import { classifyRestPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
 import { namesStyle, styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
 import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
