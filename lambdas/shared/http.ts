@@ -114,7 +114,8 @@ function assertIJson(key: string, value: unknown, context?: { readonly source?: 
     throw new AppError(400, 'INVALID_JSON', `Request body holds a lone surrogate${at}: a \\uD800-\\uDFFF escape that is not half of a pair is not Unicode text (RFC 7493)`, 'body');
   }
   const source = context?.source;
-  if (typeof value === 'number' && source !== undefined && significantDigits(source) !== significantDigits(String(value))) {
+  // Out of range (1e999 reads as Infinity): the request schemas refuse those themselves, naming the member's path.
+  if (typeof value === 'number' && Number.isFinite(value) && source !== undefined && significantDigits(source) !== significantDigits(String(value))) {
     throw new AppError(
       400,
       'INVALID_JSON',
