@@ -47,10 +47,7 @@ export function mergePatchObject(target: JsonObject | undefined, patch: JsonObje
 
 /** RFC 7396: the merge patch that turns `before` into `after` (null deletes a property). */
 export function mergePatchBetween(before: JsonObject, after: JsonObject): JsonObject {
-  const patch: JsonObject = {};
-  for (const key of Object.keys(before)) {
-    if (!(key in after)) patch[key] = null;
-  }
+  const patch = removals(before, after);
   for (const [key, value] of Object.entries(after)) {
     const old = before[key];
     if (isJsonObject(value) && isJsonObject(old)) {
@@ -70,13 +67,17 @@ export function mergePatchBetween(before: JsonObject, after: JsonObject): JsonOb
  * anyone published them, objects made outside the gateway) still ends with the master's.
  */
 export function wholeStatePatch(before: JsonObject, after: JsonObject): JsonObject {
-  const patch: JsonObject = {};
-  for (const key of Object.keys(before)) {
-    if (!(key in after)) patch[key] = null;
-  }
+  const patch = removals(before, after);
   for (const [key, value] of Object.entries(after)) {
     const old = before[key];
     patch[key] = isJsonObject(value) ? wholeStatePatch(isJsonObject(old) ? old : {}, value) : value;
   }
+  return patch;
+}
+
+/** `null` for every key of `before` that `after` lacks: a merge patch's removals. */
+function removals(before: JsonObject, after: JsonObject): JsonObject {
+  const patch: JsonObject = {};
+  for (const key of Object.keys(before)) if (!(key in after)) patch[key] = null;
   return patch;
 }
