@@ -41,7 +41,7 @@ import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, 
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { classifyRestPath, memberPath, unsafePathReason, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
-import { describeIntent, UNSERIALIZED, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
+import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
@@ -102,7 +102,7 @@ export interface GatewayRecovery {
   recover(
     pending: readonly WriteIntent[],
     read: MasterReader,
-  ): Promise<{ readonly owners: readonly string[]; readonly sequences: readonly number[]; readonly refused: readonly { readonly intent: WriteIntent; readonly reason: string }[] }>;
+  ): Promise<{ readonly owners: readonly string[]; readonly sequences: readonly number[]; readonly refused: readonly RefusedIntent[] }>;
 }
 
 /** Appends a change to the cluster's log as the master's; answers its sequence. */
@@ -192,7 +192,7 @@ export async function handleGatewayCall(
           recovered = {
             intents: result.owners.length,
             sequences: [...result.sequences],
-            ...(result.refused.length > 0 ? { refused: result.refused.map(({ intent, reason }) => ({ ...describeIntent(intent), reason })) } : {}),
+            ...(result.refused.length > 0 ? { refused: describeRefused(result.refused) } : {}),
           };
           return result.owners;
         },

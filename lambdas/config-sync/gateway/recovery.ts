@@ -29,7 +29,7 @@ import { classifyRestPath, memberPath, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
-import type { IntentObject, WriteIntent } from './write-lease';
+import type { IntentObject, RefusedIntent, WriteIntent } from './write-lease';
 
 export interface RecoveryDeps {
   /** The master's store: its objects by type and id. */
@@ -51,7 +51,7 @@ export interface Recovered {
    * later attempt could publish either. The master and the other nodes differ there until the
    * object is changed on the master again; the caller logs it as an error.
    */
-  readonly refused: { readonly intent: WriteIntent; readonly reason: string }[];
+  readonly refused: RefusedIntent[];
 }
 
 /** A gateway write's recovery: what it records, and how it publishes what earlier writes left. */

@@ -11,6 +11,7 @@
  * saying it was not replicated.
  */
 import { objectId, type ObjectType } from '../events';
+import { isDotSegment } from '../geoserver/rest-mapping';
 
 export type UnmanagedCategory =
   | 'security'
@@ -89,7 +90,7 @@ export function unsafePathReason(rawPath: string): string | undefined {
     } catch {
       return `a malformed percent-encoding in "${raw}"`;
     }
-    if (segment === '.' || segment === '..') return `a dot segment ("${raw}"), which would be resolved before the master sees the path`;
+    if (isDotSegment(segment)) return `a dot segment ("${raw}"), which would be resolved before the master sees the path`;
     if (/[/\\\p{Cc}]/u.test(segment)) return `an encoded "/" or "\\" or a control character in "${raw}"`;
   }
   return undefined;

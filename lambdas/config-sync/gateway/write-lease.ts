@@ -44,6 +44,17 @@ export function describeIntent(intent: WriteIntent): { readonly method: string; 
   return { method: intent.method, path: intent.path, at: intent.at };
 }
 
+/** An intent given up by its recovery (recovery.ts), with why. */
+export interface RefusedIntent {
+  readonly intent: WriteIntent;
+  readonly reason: string;
+}
+
+/** What a log line or an answer says of intents given up: each write, when it was recorded, and why. */
+export function describeRefused(refused: readonly RefusedIntent[]): { readonly method: string; readonly path: string; readonly at: string; readonly reason: string }[] {
+  return refused.map(({ intent, reason }) => ({ ...describeIntent(intent), reason }));
+}
+
 export interface IntentObject {
   readonly type: ObjectType;
   readonly id: string;

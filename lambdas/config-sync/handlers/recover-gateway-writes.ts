@@ -21,7 +21,7 @@ import { readerFor, type ChangePublisher, type Upstream } from '../gateway/gatew
 import { recoverIntents, type Recovered } from '../gateway/recovery';
 import { styleUsersInStore } from '../gateway/style-users';
 import { catalogInStore } from '../gateway/master-catalog';
-import { describeIntent, GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
+import { describeIntent, describeRefused, GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
 import { LEASE_TTL_MS } from '../gateway/limits';
 import { publishChange, type PublishDeps } from '../publish';
 
@@ -89,7 +89,7 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
   const result: SweepResult = { pending: intents.length, recovered: recovered.owners.length, sequences: recovered.sequences, ...(failure ? { skipped: 'failed' as const } : {}) };
   if (recovered.refused.length > 0) {
     logger.error('gateway sweep: unpublished gateway writes hold what the cluster refuses; given up, the master differs from the other nodes there', {
-      refused: recovered.refused.map(({ intent, reason }) => ({ ...describeIntent(intent), reason })),
+      refused: describeRefused(recovered.refused),
     });
   }
   if (failure) {
