@@ -109,9 +109,10 @@ const MAY_BREAK_I_JSON = /\\u[dD][89a-fA-F]|\d[eE]|\d[\d.]{15}/;
  * Duplicate member names, which I-JSON also forbids, are not detected: the last one is kept.
  */
 function assertIJson(key: string, value: unknown, context?: { readonly source?: string }): unknown {
-  const at = key === '' ? '' : ` (at "${key.toWellFormed()}")`;
+  // Where, for a message: built only for a value refused (the reviver sees every value of the body).
+  const at = () => (key === '' ? '' : ` (at "${key.toWellFormed()}")`);
   if (!key.isWellFormed() || (typeof value === 'string' && !value.isWellFormed())) {
-    throw new AppError(400, 'INVALID_JSON', `Request body holds a lone surrogate${at}: a \\uD800-\\uDFFF escape that is not half of a pair is not Unicode text (RFC 7493)`, 'body');
+    throw new AppError(400, 'INVALID_JSON', `Request body holds a lone surrogate${at()}: a \\uD800-\\uDFFF escape that is not half of a pair is not Unicode text (RFC 7493)`, 'body');
   }
   const source = context?.source;
   // Out of range (1e999 reads as Infinity): the request schemas refuse those themselves, naming the member's path.
@@ -119,7 +120,7 @@ function assertIJson(key: string, value: unknown, context?: { readonly source?: 
     throw new AppError(
       400,
       'INVALID_JSON',
-      `Request body holds the number ${source}${at}, which JSON numbers, read as doubles, cannot carry exactly: it would be stored as ${value} (RFC 7493); send it as a string`,
+      `Request body holds the number ${source}${at()}, which JSON numbers, read as doubles, cannot carry exactly: it would be stored as ${value} (RFC 7493); send it as a string`,
       'body',
     );
   }
