@@ -2026,7 +2026,7 @@ export interface operations {
                         event: components["schemas"]["PublishedEvent"];
                         /** @description False when the topic refused it: the republish schedule sends it within a minute or so */
                         published: boolean;
-                        /** @description Whether the publishing node's own store held the event when the answer was sent. Always false on a pure master in a cluster with the master-stores queue (every cluster with a pure master): that queue's consumer applies the master's store after the answer, within about a delivery. Otherwise false when its write failed or a resync holds the store: the next catch-up applies it from the log */
+                        /** @description Whether the publishing node's own store held the event when the answer was sent. Always false on a pure master in a cluster with the master-stores queue (every cluster with a pure master): that queue's consumer applies the master's store after the answer, within about a delivery. A `both` node applies it on the request only when its store is right before it; otherwise (other masters' events not applied there yet, a failed write, a resync holding the store) false, and its own queue brings it after the events before it */
                         appliedLocally: boolean;
                     } | {
                         firstSequence: number;

@@ -1,11 +1,18 @@
 /**
  * The template's messaging on the emulator: SNS topics, SQS queues (with their dead-letter
- * queues), subscriptions with raw delivery and filter policies, S3 buckets, and one poller per
+ * queues), subscriptions with raw delivery (and filter policies, when a template declares one), S3 buckets, and one poller per
  * queue event source that drives its function the way the Lambda SQS event source does
  * (batches, ReportBatchItemFailures, FIFO groups blocked behind a failed message).
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateTopicCommand,
+  GetSubscriptionAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  SetSubscriptionAttributesCommand,
+  SNSClient,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
 import {
   ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
@@ -87,9 +94,21 @@ export async function provisionMessaging(topology: LocalTopology, emulators: Run
       const queue = topology.queues.find((q) => q.logicalId === subscription.queueId);
       if (!queue) continue;
       const endpoint = queueArn(queue);
-      if (existing.Subscriptions?.some((s) => s.Endpoint === endpoint)) continue;
+      const filterPolicy = subscription.filterPolicy === undefined ? undefined : JSON.stringify(subscription.filterPolicy);
+      const subscribed = existing.Subscriptions?.find((s) => s.Endpoint === endpoint);
+      if (subscribed?.SubscriptionArn !== undefined) {
+        // A cluster kept from an earlier `npm start` keeps its subscriptions: their filter
+        // follows the template's (an empty value removes one, as the emulator reads it).
+        const { Attributes: current = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscribed.SubscriptionArn }));
+        if ((current.FilterPolicy ?? '') !== (filterPolicy ?? '')) {
+          await sns.send(
+            new SetSubscriptionAttributesCommand({ SubscriptionArn: subscribed.SubscriptionArn, AttributeName: 'FilterPolicy', AttributeValue: filterPolicy ?? '' }),
+          );
+        }
+        continue;
+      }
       const attributes: Record<string, string> = { RawMessageDelivery: String(subscription.rawMessageDelivery) };
-      if (subscription.filterPolicy !== undefined) attributes.FilterPolicy = JSON.stringify(subscription.filterPolicy);
+      if (filterPolicy !== undefined) attributes.FilterPolicy = filterPolicy;
       await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: endpoint, Attributes: attributes }));
     }
   }

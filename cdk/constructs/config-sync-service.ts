@@ -8,10 +8,9 @@ import { Alias } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
-import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
+import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
 import {
   CONFIG_SYNC_ENV,
   CONFIG_SYNC_MANIFEST,
@@ -190,10 +189,9 @@ export class ConfigSyncService extends Construct {
         topic: this.topic,
         protocol: SubscriptionProtocol.SQS,
         endpoint: queue.queueArn,
+        // Every event, a `both` node's own too: its queue is how its store gets them when its
+        // publish request could not apply them (lambdas/config-sync/apply.ts, "Own events").
         rawMessageDelivery: true,
-        // A node never receives its own events (the apply code drops them too: filter policy
-        // changes take minutes to propagate).
-        filterPolicy: subscriptionFilters(ownEventsFilterPolicy(node.name)),
       });
       if (sendFromTopic.policyDependable) subscription.node.addDependency(sendFromTopic.policyDependable);
       queuePairs.set(node.name, { stack: nodeStack, queue, deadLetterQueue });
@@ -448,10 +446,6 @@ export class ConfigSyncService extends Construct {
 }
 
 /** The function side's filter policy (SNS's JSON form) as CDK subscription filters. */
-function subscriptionFilters(policy: Record<string, readonly unknown[]>): Record<string, SubscriptionFilter> {
-  return Object.fromEntries(Object.entries(policy).map(([attribute, conditions]) => [attribute, new SubscriptionFilter([...conditions])]));
-}
-
 /**
  * The ARN to grant for a secret named by name or ARN. A name gets Secrets Manager's random
  * six-character suffix (`-??????`), so the grant matches that secret and no other.

@@ -230,8 +230,9 @@ export const publishAnswerSchema = z.object({
     z.boolean(),
     "Whether the publishing node's own store held the event when the answer was sent. Always false on a pure master in a cluster " +
       "with the master-stores queue (every cluster with a pure master): that queue's consumer applies the master's store after " +
-      'the answer, within about a delivery. Otherwise false when its write failed or a resync holds the store: the next catch-up ' +
-      'applies it from the log',
+      'the answer, within about a delivery. A `both` node applies it on the request only when its store is right before it; ' +
+      "otherwise (other masters' events not applied there yet, a failed write, a resync holding the store) false, and its own " +
+      'queue brings it after the events before it',
   ),
 });
 

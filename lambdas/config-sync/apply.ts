@@ -23,14 +23,16 @@
  * whose publisher died is closed as void by the log (`EventLog.closeHoles`), which the applier
  * applies by moving its cursor past it.
  *
- * Own events. A node never applies its own event from its queue (the subscription filter
- * drops it; the applier drops it too, because filter policy changes take minutes). A master
- * keeps its own configuration, so its own change must still enter its store, in sequence
- * order: the publish path applies it right after the log accepts it, catching up on the
- * events before it first (`catchUp(..., event.sequence)`). If that local write was
- * interrupted, the own event is simply one more missing sequence, and the next gap fill or
- * catch-up applies it from the log. So a gap made of a node's own events is filled like any
- * other, and the cursor never has to skip a sequence.
+ * Own events. A `both` node's queue delivers its own events like any other (its subscription
+ * has no filter), so nothing but its queue is needed for its store to get them. Its publish
+ * request usually applies them first, when the store is right before them (publish.ts), and
+ * the deliveries then find them applied; otherwise (other masters' events before them, a
+ * request that failed after the log's commit) the consumer applies them in sequence order,
+ * with the events before them. On a node with a GeoServer, an own event delivered by the
+ * queue is committed to the store without REST calls: it came from that GeoServer (the
+ * gateway forwarded it there before publishing, a capture read it there), and sending it back
+ * could undo a newer write of the gateway to the same object. Jobs (a resync rebuilding a
+ * GeoServer) send every event, own ones too.
  *
  * Parking. An event this node cannot apply (its body unreadable, its object refused by the
  * store, any failure that is not transient) must not stop the node: strict order would hold
@@ -118,14 +120,12 @@ export interface NodeContext {
 
 /** What a delivered event means for a node whose cursor is `cursor`. */
 export type Delivery =
-  | { readonly kind: 'own-event' }
   | { readonly kind: 'duplicate' }
   | { readonly kind: 'next' }
   /** Events `from..to` must be applied first. */
   | { readonly kind: 'gap'; readonly from: number; readonly to: number };
 
-export function classifyDelivery(node: string, cursor: number, event: EventMetadata): Delivery {
-  if (event.origin === node) return { kind: 'own-event' };
+export function classifyDelivery(cursor: number, event: EventMetadata): Delivery {
   if (event.sequence <= cursor) return { kind: 'duplicate' };
   if (event.sequence === cursor + 1) return { kind: 'next' };
   return { kind: 'gap', from: cursor + 1, to: event.sequence - 1 };
@@ -213,15 +213,13 @@ export interface AppliedEvent {
 }
 
 /** What happened to one delivered event. `applied` lists, in order, every event this call applied. */
-export type DeliveryResult =
-  | { readonly disposition: 'own-event'; readonly sequence: number }
-  | {
-      readonly disposition: 'applied' | 'duplicate';
-      readonly sequence: number;
-      readonly applied: readonly AppliedEvent[];
-      /** The node's cursor afterwards. */
-      readonly cursor: number;
-    };
+export interface DeliveryResult {
+  readonly disposition: 'applied' | 'duplicate';
+  readonly sequence: number;
+  readonly applied: readonly AppliedEvent[];
+  /** The node's cursor afterwards. */
+  readonly cursor: number;
+}
 
 export interface BatchResult {
   /** One result per message processed, in order. */
@@ -276,15 +274,15 @@ const OBJECT_READ_BATCH = 49;
 const MAX_OBJECT_MOVED_RETRIES = 3;
 
 /**
- * Applies one event delivered by the node's queue: drops it if it is the node's own,
- * ignores it if already applied, fills any gap before it from the log, then applies it.
+ * Applies one event delivered by the node's queue: ignores it if already applied, fills any
+ * gap before it from the log, then applies it.
  */
 export async function applyDeliveredEvent(
   deps: ApplyDeps,
   context: NodeContext,
   event: DeliveredEvent,
 ): Promise<DeliveryResult> {
-  return new NodeApplier(deps, context).deliver(event);
+  return new NodeApplier(deps, context).fromQueue().deliver(event);
 }
 
 /**
@@ -335,8 +333,10 @@ export async function applyDeliveredBatch(
   // never drop an event as applied: when a delivered event is at or below it, it is read, or
   // a commit against it proves it (`aheadOfKnownCursor`).
   const known = options.knownCursor;
-  const trusted = known !== undefined && events.every((event) => event.origin === context.node || event.sequence > known);
-  const applier = new NodeApplier(deps, context, trusted ? known : undefined);
+  // The node's own publish requests move its cursor without this consumer knowing: a batch
+  // with an own event reads the cursor (its events are usually applied already).
+  const trusted = known !== undefined && events.every((event) => event.origin !== context.node && event.sequence > known);
+  const applier = new NodeApplier(deps, context, trusted ? known : undefined).fromQueue();
   const results: DeliveryResult[] = [];
   // What the log already holds after these messages (a burst, a change set), read while they
   // are applied: applied too, it spares the next invocations their writes. Not on a GeoServer
@@ -347,8 +347,8 @@ export async function applyDeliveredBatch(
   // before, in case a chunk reaches into the range: two queries in a row, the longest call of
   // a delivery).
   const highest = events.reduce((max, event) => Math.max(max, event.sequence), 0);
-  const redundant = known !== undefined && events.length > 0 && events.every((event) => event.origin !== context.node && event.sequence <= known);
-  const behind = redundant || (known !== undefined && events.some((event) => event.origin !== context.node && event.sequence > known + 1));
+  const redundant = known !== undefined && events.length > 0 && events.every((event) => event.sequence <= known);
+  const behind = redundant || (known !== undefined && events.some((event) => event.sequence > known + 1));
   const ahead =
     deps.geoserver || events.length === 0 || (options.readAhead === false && !behind)
       ? Promise.resolve<DeliveredEvent[]>([])
@@ -358,23 +358,20 @@ export async function applyDeliveredBatch(
     if (settled !== undefined) return settled;
   }
   try {
+    // Own events are usually applied already (by their publish request): their objects are
+    // read only if they turn out not to be.
     await applier.prefetch(applier.objectsToRead(events.filter((event) => event.origin !== context.node)));
   } catch (error) {
     return { results, failure: { index: 0, error } };
   }
   let index = 0;
   while (index < events.length) {
-    // Messages of consecutive sequences (none the node's own) are applied together, so the
-    // store can commit them in few transactions; each still gets its own result.
+    // Messages of consecutive sequences are applied together, so the store can commit them in
+    // few transactions; each still gets its own result.
     // On a GeoServer node too: the run's REST calls are made event by event, in order, and
     // the store commits them together afterwards (`applyRun`).
     let end = index;
-    while (
-      end + 1 < events.length &&
-      events[end + 1]?.origin !== context.node &&
-      events[index]?.origin !== context.node &&
-      events[end + 1]?.sequence === (events[end]?.sequence ?? 0) + 1
-    ) {
+    while (end + 1 < events.length && events[end + 1]?.sequence === (events[end]?.sequence ?? 0) + 1) {
       end += 1;
     }
     const before = await applier.cursor().catch(() => undefined);
@@ -458,7 +455,7 @@ async function aheadOfKnownCursor(
 }
 
 /**
- * One result per delivered event of a run (consecutive, none the node's own) that began at
+ * One result per delivered event of a run (consecutive sequences) that began at
  * cursor `before`: each lists the steps up to its own sequence that no earlier result listed.
  */
 function resultsOf(events: readonly DeliveredEvent[], before: number, applied: readonly AppliedEvent[], cursor: number): DeliveryResult[] {
@@ -577,6 +574,8 @@ class NodeApplier {
   private unreadRefused = false;
   /** Whether `knownCursor` came from the store (a read, a commit), not from the caller's assumption. */
   private cursorChecked: boolean;
+  /** Set for the queue's deliveries (`fromQueue`): own events are committed without REST calls. */
+  private ownEventsInGeoServer = false;
 
   constructor(
     private readonly deps: ApplyDeps,
@@ -592,6 +591,20 @@ class NodeApplier {
   ) {
     this.knownCursor = knownCursor;
     this.cursorChecked = !unreadOnly;
+  }
+
+  /**
+   * This applier serves the node's queue: the node's own events are its GeoServer's already
+   * (see the file's opening comment), so they are committed without REST calls.
+   */
+  fromQueue(): this {
+    this.ownEventsInGeoServer = true;
+    return this;
+  }
+
+  /** Whether `event` is sent to the node's GeoServer (a node without one sends nothing). */
+  private sendsToGeoServer(event: EventMetadata): boolean {
+    return !(this.ownEventsInGeoServer && event.origin === this.context.node);
   }
 
   /** Whether a commit of an object written unread was refused (it must be read). */
@@ -684,9 +697,7 @@ class NodeApplier {
     const { node, cluster } = this.context;
     if (event.cluster !== cluster) throw new WrongClusterError(node, cluster, event.cluster, `Event ${event.sequence}`);
     const known = await this.cursor();
-    switch (classifyDelivery(node, known, event).kind) {
-      case 'own-event':
-        return { disposition: 'own-event', sequence: event.sequence };
+    switch (classifyDelivery(known, event).kind) {
       case 'duplicate':
         return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor: known };
       case 'next':
@@ -700,7 +711,7 @@ class NodeApplier {
   }
 
   /**
-   * Delivers consecutive events (none the node's own) together: one `advanceTo` the last of
+   * Delivers consecutive events together: one `advanceTo` the last of
    * them, then a result per event, each listing the steps up to its own sequence that no
    * earlier result listed.
    */
@@ -884,7 +895,7 @@ class NodeApplier {
         if (!writes.has(key) && (writes.size >= MAX_RUN_OBJECTS || bytes + size > MAX_RUN_BYTES)) break;
       }
       let answer: GeoServerOutcome | undefined;
-      if (geoserver && change.object !== undefined) {
+      if (geoserver && change.object !== undefined && this.sendsToGeoServer(event)) {
         if (steps.length > 0 && Date.now() - started >= (geoserver.runBudgetMs ?? GEOSERVER_RUN_BUDGET_MS)) break;
         try {
           answer = await applyToGeoServerOrThrow(geoserver, complete, existing, change.object);
@@ -976,7 +987,7 @@ class NodeApplier {
         // The node's GeoServer first: if the commit never happens (crash, contention), the
         // event is applied again, and every GeoServer call is idempotent. A GeoServer that is
         // down throws a transient error (the queue retries it); a refusal parks the event.
-        if (this.deps.geoserver && geoserver === undefined && change.object !== undefined) {
+        if (this.deps.geoserver && geoserver === undefined && change.object !== undefined && this.sendsToGeoServer(complete)) {
           geoserver = await applyToGeoServerOrThrow(this.deps.geoserver, complete, existing, change.object);
         }
         outcome = await this.deps.store.commit(this.context.node, {

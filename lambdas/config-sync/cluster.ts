@@ -1,8 +1,7 @@
 /**
  * Cluster membership as config sync uses it: the declared nodes (roles and names are defined
- * in lambdas/shared/cluster-model.ts), who may publish or operate on whom, and the `origin`
- * message attribute with the subscription filter policy built on it (the CDK construct
- * subscribes each queue with this very policy).
+ * in lambdas/shared/cluster-model.ts), who may publish or operate on whom, and the message
+ * attributes every event carries on the topic.
  */
 import * as z from 'zod/mini';
 import { canPublish, clusterNameSchema, clusterNodesSchema, consumes, type ClusterNode } from '../shared/cluster-model';
@@ -51,11 +50,3 @@ export const ORIGIN_ATTRIBUTE = 'origin';
  * time; the later messages then find their events applied.
  */
 export const RANGE_LAST_ATTRIBUTE = 'rangeLast';
-
-/**
- * Subscription filter policy of a node's queue: every event except the node's own. SNS
- * applies policy changes only after a few minutes, so the apply code drops own events too.
- */
-export function ownEventsFilterPolicy(node: string): Record<string, [{ 'anything-but': string }]> {
-  return { [ORIGIN_ATTRIBUTE]: [{ 'anything-but': node }] };
-}

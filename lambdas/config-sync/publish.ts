@@ -16,7 +16,7 @@
  * receives published (master-stores.ts). The request is then the log append and the topic's
  * acceptance, the part of the path no log-first design can leave out.
  */
-import { catchUp, catchUpOnce, type ApplyDeps } from './apply';
+import { catchUpOnce, type ApplyDeps } from './apply';
 import { consumes, type ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
 import { consecutiveRuns, mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
@@ -188,15 +188,17 @@ export async function publishChanges(
         return false;
       },
     ),
-    // The master keeps its own configuration: bring its store up to and including the last
-    // event, in sequence order (events of other masters before it come from the log). A
-    // both-node's store has no other catch-up for its own events (its queue never delivers
-    // them), so its request sees them applied. A pure master's store has catch-ups of its own
-    // (the master-stores queue's consumer, the republish schedule's): with the queue the
-    // request leaves its events to it; without, it makes one pass that neither waits for a
-    // concurrent publisher's range nor races it for the cursor (`catchUpOnce`).
+    // The master keeps its own configuration, in sequence order. A `both` node's queue
+    // delivers its own events too, so the request commits them only when its store is right
+    // before them (one pass, `onlyWhenNext`), which is also all it may do: the events of
+    // other masters before them must reach the node's GeoServer, if it has one, and only its
+    // apply function does that. Otherwise the queue brings them, with the events before them.
+    // A pure master's store has catch-ups of its own (the master-stores queue's consumer, the
+    // republish schedule's): with the queue the request leaves its events to it; without, it
+    // makes one pass that neither waits for a concurrent publisher's range nor races it for
+    // the cursor (`catchUpOnce`).
     (consumes(context.node.role)
-      ? catchUp(deps, ownStore, last.sequence, events)
+      ? catchUpOnce(deps, ownStore, last.sequence, events, { onlyWhenNext: true, assumeNext: true })
       : deps.masterStoresQueued === true
         ? Promise.resolve(undefined)
         : catchUpOnce(deps, ownStore, last.sequence, events)

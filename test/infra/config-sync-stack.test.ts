@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { VOID_ITEM_ATTRIBUTES } from '../../lambdas/config-sync/tables';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ORIGIN_ATTRIBUTE, ownEventsFilterPolicy } from '../../lambdas/config-sync/cluster';
 import { OBSERVABILITY_ENV } from '../../cdk/constructs/cluster-function';
 import { CONFIG_SYNC_MANIFEST } from '../../lambdas/config-sync/manifest';
 import { routesOf } from '../../lambdas/shared/manifest';
@@ -224,7 +223,7 @@ describe('the topic and its subscriptions', () => {
     );
   });
 
-  it("subscribes each consuming node's queue with raw delivery and a filter dropping that node's own events", () => {
+  it("subscribes each consuming node's queue to every event (a both node's own too) with raw delivery", () => {
     const topic = topicId(synth.json);
     const subscriptions = logicalIdsOf(synth.json, 'AWS::SNS::Subscription').map((id) => synth.json.Resources[id]!.Properties);
     // And the pure masters' stores' queue (below).
@@ -234,10 +233,7 @@ describe('the topic and its subscriptions', () => {
       const own = subscriptions.filter((s) => JSON.stringify(s.Endpoint) === JSON.stringify(arnOf(queue)));
       expect(own).toHaveLength(1);
       expect(own[0]).toMatchObject({ Protocol: 'sqs', TopicArn: { Ref: topic }, RawMessageDelivery: true });
-      // Matched against message attributes (the default scope): `origin` is an attribute.
-      expect(own[0].FilterPolicyScope ?? 'MessageAttributes').toBe('MessageAttributes');
-      expect(own[0].FilterPolicy).toEqual(ownEventsFilterPolicy(node));
-      expect(own[0].FilterPolicy).toEqual({ [ORIGIN_ATTRIBUTE]: [{ 'anything-but': node }] });
+      expect(own[0].FilterPolicy).toBeUndefined();
     }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The SNS FIFO topic: one message per event, the event's JSON as the body (queues subscribe
  * with raw delivery), in the cluster's single message group, deduplicated by sequence, and
- * with the `origin` attribute the subscription filter policies match on. Sent with the SDK's
+ * with the `origin` attribute (the publishing node, which a failed delivery's log names). Sent with the SDK's
  * SNS client and its own retry strategy; a retried Publish is harmless, the deduplication id
  * makes SNS drop the copy. A change set goes out with `PublishBatch` (10 messages per call, the
  * API's limit), the calls one after the other: within one message group SNS FIFO keeps the

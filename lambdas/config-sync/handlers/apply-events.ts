@@ -13,8 +13,8 @@
  * here, where the GeoServer can be reached.
  *
  * Messages arrive with raw delivery: the body is the event's JSON and the `origin` message
- * attribute the publishing node. A node's own events are dropped (the subscription filter
- * should already have).
+ * attribute the publishing node. A `both` node's own events come too, usually applied already
+ * by their publish request (apply.ts, "Own events").
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit, NODE_DIMENSION } from '../../shared/observability';
@@ -156,8 +156,7 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
     backlog: readAhead,
     processed: result.results.length,
     applied,
-    ownEvents: result.results.filter((delivery) => delivery.disposition === 'own-event').length,
-    sequence: last && 'cursor' in last ? last.cursor : undefined,
+    sequence: last?.cursor,
   });
   if (geoserver) await geoserver.after(result);
   if (!result.failure) return { batchItemFailures: failedRequests.map((itemIdentifier) => ({ itemIdentifier })) };
@@ -189,7 +188,7 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
   };
 }
 
-/** From the publish to this apply, for each delivered event applied now (duplicates and own events excluded). */
+/** From the publish to this apply, for each delivered event applied now (duplicates excluded). */
 function recordApplyLatency(results: readonly DeliveryResult[], bodies: readonly string[]): void {
   const now = Date.now();
   results.forEach((delivery, index) => {

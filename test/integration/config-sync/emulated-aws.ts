@@ -16,7 +16,6 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { QueuePair } from '../../../lambdas/config-sync/adapters/sqs-queues';
-import { ownEventsFilterPolicy } from '../../../lambdas/config-sync/cluster';
 import { nodeQueueNames } from '../../../lambdas/shared/cluster-model';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localAwsEnvironment, startEmulators, type RunningEmulators } from '../../../local/emulators';
 
@@ -93,7 +92,7 @@ export async function startEmulatedAws(options: { cluster: string; consumers: re
         TopicArn: topicArn,
         Protocol: 'sqs',
         Endpoint: await queueArn(sqs, queueUrl),
-        Attributes: { RawMessageDelivery: 'true', FilterPolicy: JSON.stringify(ownEventsFilterPolicy(node)) },
+        Attributes: { RawMessageDelivery: 'true' },
       }),
     );
     queues[node] = { queueUrl, deadLetterQueueUrl };

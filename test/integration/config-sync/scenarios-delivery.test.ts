@@ -201,65 +201,42 @@ test('duplicated and reordered deliveries have no effect', async () => {
   expect(final.body).toMatchObject({ lastSequence: answers[answers.length - 1]!.sequence, properties: { step: 7, history: ['re-added at 7'] } });
 });
 
-test('a node never applies its own event: the publish path applies it, the other nodes get it from their queues', async () => {
+test("a both node's own events: its request applies them when its store is right before them, its queue brings them otherwise", async () => {
   await cluster.waitConverged();
-  // The `both` node is down: whatever reaches its queue stays there to be counted.
+  // The `both` node's consumer is down: whatever reaches its queue stays there to be counted.
   await cluster.pause(BOTH);
   const style = { type: 'style', id: 'nurc:own' };
   const own1 = await cluster.publish(BOTH, { kind: 'add', object: style, properties: { name: 'own', format: 'sld', body: '<sld own 1/>' } });
   const other1 = await cluster.publish(MASTER, { kind: 'modify', object: { type: 'global', id: 'global' }, patch: { title: 'from the master' } });
   const own2 = await cluster.publish(BOTH, { kind: 'modify', object: style, patch: { body: '<sld own 2/>', title: 'mine' } });
   const other2 = await cluster.publish(MASTER, { kind: 'add', object: { type: 'workspace', id: 'theirs' }, properties: { name: 'theirs' } });
-  for (const own of [own1, own2]) {
-    expect(own).toMatchObject({ published: true, appliedLocally: true, event: { origin: BOTH } });
-  }
+  // The first found its store right before it; the second found the master's event before it
+  // unapplied, which (on a node with a GeoServer) only the node's apply function may apply.
+  expect(own1).toMatchObject({ published: true, appliedLocally: true, event: { origin: BOTH } });
+  expect(own2).toMatchObject({ published: true, appliedLocally: false, event: { origin: BOTH } });
   const slaves = ['slave-1', 'slave-2', 'slave-3'];
   await cluster.waitConverged(slaves);
+  expect((await cluster.nodeStatus(BOTH)).lastAppliedSequence).toBe(own1.sequence);
 
-  // Its own store got its own events through the publish path (and the master's event before
-  // the second one from the log), although its poller is stopped...
-  const both = await cluster.nodeStatus(BOTH);
-  expect(both.lastAppliedSequence).toBe(own2.sequence);
-  const mine = await cluster.objectOf(BOTH, 'style', style.id);
-  expect(mine.body).toMatchObject({ lastSequence: own2.sequence, lastOrigin: BOTH, properties: { name: 'own', format: 'sld', body: '<sld own 2/>', title: 'mine' } });
-  // ...and its queue received only the other node's events, never its own.
-  expect(both.queueDepth).toBe(2);
+  // Its queue holds every event, its own too, in sequence order.
+  await cluster.waitForNodes(`${BOTH}'s queue holds the four events`, (answer) => answer.nodes.find((node) => node.name === BOTH)?.queueDepth === 4);
   const waiting = await cluster.drain(BOTH);
-  expect(waiting.map(sequenceOf)).toEqual([other1.sequence, other2.sequence]);
-  for (const message of waiting) await cluster.inject(BOTH, message.Body!, { origin: MASTER });
+  expect(waiting.map(sequenceOf)).toEqual([own1.sequence, other1.sequence, own2.sequence, other2.sequence]);
+  for (const message of waiting) await cluster.inject(BOTH, message.Body!, { origin: sequenceOf(message) === other1.sequence || sequenceOf(message) === other2.sequence ? MASTER : BOTH });
 
-  // Every other consumer got the events from its queue.
-  for (const slave of slaves) {
-    expect((await cluster.objectOf(slave, 'style', style.id)).body).toEqual(mine.body);
-  }
-
-  // An own event that leaks into its queue (filter policies take a while to change) is
-  // dropped by the apply code: here a forged one claiming the next sequence.
-  const head = (await cluster.status()).head;
-  const forged = {
-    sequence: head + 1,
-    cluster: CLUSTER,
-    origin: BOTH,
-    publishedAt: new Date().toISOString(),
-    kind: 'add',
-    object: { type: 'workspace', id: 'forged' },
-    properties: { name: 'forged' },
-  };
-  await cluster.inject(BOTH, JSON.stringify(forged), { origin: BOTH });
+  // Resumed, it applies them: its own first event as a duplicate, the rest in order.
   await cluster.resume(BOTH);
   await cluster.waitForNodes(`${BOTH} consumed its queue`, (answer) => {
     const current = answer.nodes.find((candidate) => candidate.name === BOTH)!;
     return current.queueDepth === 0 && current.lastAppliedSequence >= answer.head;
   });
-  const after = await cluster.nodeStatus(BOTH);
-  expect(after).toMatchObject({ lastAppliedSequence: head, deadLetterDepth: 0 });
-  expect((await cluster.objectOf(BOTH, 'workspace', 'forged')).status).toBe(404);
-
-  // The real event with that sequence is then applied normally.
-  const real = await cluster.publish(MASTER, { kind: 'add', object: { type: 'workspace', id: 'real' }, properties: { name: 'real' } });
-  expect(real.sequence).toBe(head + 1);
+  expect(await cluster.nodeStatus(BOTH)).toMatchObject({ lastAppliedSequence: other2.sequence, deadLetterDepth: 0, lag: 0 });
+  const mine = await cluster.objectOf(BOTH, 'style', style.id);
+  expect(mine.body).toMatchObject({ lastSequence: own2.sequence, lastOrigin: BOTH, properties: { name: 'own', format: 'sld', body: '<sld own 2/>', title: 'mine' } });
+  for (const slave of slaves) {
+    expect((await cluster.objectOf(slave, 'style', style.id)).body).toEqual(mine.body);
+  }
   await cluster.waitConverged();
-  expect((await cluster.objectOf(BOTH, 'workspace', 'real')).status).toBe(200);
   await expectSameStore(BOTH);
 });
 

@@ -56,10 +56,11 @@ describe('classifyDelivery', () => {
     [5, at(9), { kind: 'gap', from: 6, to: 8 }],
     [0, at(1), { kind: 'next' }],
     [0, at(4), { kind: 'gap', from: 1, to: 3 }],
-    [5, at(6, 'slave-1'), { kind: 'own-event' }],
-    [5, at(9, 'slave-1'), { kind: 'own-event' }],
+    // A node's own event is classified like any other.
+    [5, at(6, 'both-1'), { kind: 'next' }],
+    [5, at(5, 'both-1'), { kind: 'duplicate' }],
   ])('cursor %i, event %j → %j', (cursor, metadata, expected) => {
-    expect(classifyDelivery('slave-1', cursor, metadata)).toEqual(expected);
+    expect(classifyDelivery(cursor, metadata)).toEqual(expected);
   });
 });
 
@@ -206,13 +207,14 @@ describe('applying delivered events', () => {
     expect(h.store.liveObjects('slave-1')[0]).toMatchObject({ properties: { counter: 250 }, lastSequence: 250 });
   });
 
-  it('drops its own event delivered by the queue, changing nothing', async () => {
+  it('applies its own event delivered by the queue when its publish request did not', async () => {
     const h = harness();
     const both: NodeContext = { cluster: CLUSTER, node: 'both-1' };
     const [own] = await h.appendAll([add('workspace', 'mine')], 'both-1');
-    expect(await applyDeliveredEvent(applyDeps(h), both, own!)).toEqual({ disposition: 'own-event', sequence: 1 });
-    expect(await h.store.readCursor('both-1')).toBe(0);
-    expect(h.store.allObjects('both-1')).toEqual([]);
+    expect(await applyDeliveredEvent(applyDeps(h), both, own!)).toMatchObject({ disposition: 'applied', sequence: 1, cursor: 1 });
+    expect(h.store.liveObjects('both-1').map((o) => o.id)).toEqual(['mine']);
+    // Delivered again (the usual case: its request applied it): nothing changes.
+    expect(await applyDeliveredEvent(applyDeps(h), both, own!)).toEqual({ disposition: 'duplicate', sequence: 1, applied: [], cursor: 1 });
   });
 
   it('fills a gap made of its own events from the log (the deferred local write)', async () => {
@@ -225,7 +227,7 @@ describe('applying delivered events', () => {
       await h.append(add('workspace', 'c'), 'master-1'),
     ];
     await applyDeliveredEvent(applyDeps(h), both, events[0]!);
-    // The subscription filter kept events 2 and 3 out of the queue.
+    // Events 2 and 3 are late in the queue (their publish request reached SNS after 4's).
     const result = await applyDeliveredEvent(applyDeps(h), both, events[3]!);
     expect(result).toMatchObject({ disposition: 'applied', cursor: 4 });
     expect('applied' in result && result.applied.map((step) => [step.sequence, step.origin, step.fromLog])).toEqual([
@@ -640,7 +642,7 @@ describe('applying an SQS batch', () => {
       both,
       [events[2]!, events[0]!, events[1]!, events[2]!].map((e) => JSON.stringify(e)),
     );
-    expect(batch.results.map((r) => r.disposition)).toEqual(['applied', 'duplicate', 'own-event', 'duplicate']);
+    expect(batch.results.map((r) => r.disposition)).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate']);
     expect(applied(batch.results[0]!)).toEqual([1, 2, 3]);
     expect(h.store.liveObjects('both-1').map((o) => o.id)).toEqual(['a', 'b', 'c']);
   });

@@ -4,7 +4,6 @@ import {
   clusterMembershipSchema,
   consumingNodes,
   findNode,
-  ownEventsFilterPolicy,
   type ClusterMembership,
 } from '../../../lambdas/config-sync/cluster';
 import { canPublish, consumes, nodeNameSchema, type NodeRole } from '../../../lambdas/shared/cluster-model';
@@ -65,10 +64,6 @@ describe('membership', () => {
 
   it('gives queues to slaves and both-nodes only', () => {
     expect(consumingNodes(membership).map((node) => node.name)).toEqual(['both-1', 'slave-1']);
-  });
-
-  it("filters a node's own events out of its subscription", () => {
-    expect(ownEventsFilterPolicy('both-1')).toEqual({ origin: [{ 'anything-but': 'both-1' }] });
   });
 
   it('accepts node names that fit in queue names and tokens, and rejects the rest', () => {

@@ -1,7 +1,7 @@
 /**
  * Property-style test: a random mixed sequence of 500 events, published by two masters,
- * delivered to every consumer's queue with duplicates, reordering, redelivery of old
- * messages, lost messages, own events leaking through the filter and failed publishes,
+ * delivered to every consumer's queue (a `both` node's own events too) with duplicates,
+ * reordering, redelivery of old messages, lost messages and failed publishes,
  * plus a node joining half-way from a snapshot read while its source kept applying. All
  * stores must end identical to the master's and to an independent replay of the log, with
  * every event committed exactly once per node. Seeded, so a failure reproduces.
@@ -159,7 +159,9 @@ class Simulation {
   readonly queues = new Map<string, Queue>();
   readonly results = new Map<string, DeliveryResult[]>();
   readonly changes: RandomChanges;
-  readonly stats = { lost: 0, duplicated: 0, redelivered: 0, reordered: 0, ownLeaked: 0, publishFailures: 0 };
+  readonly stats = { lost: 0, duplicated: 0, redelivered: 0, reordered: 0, publishFailures: 0 };
+  /** Publishes of the `both` node, by whether its request applied them to its own store. */
+  readonly bothAppliedLocally = { true: 0, false: 0 };
   lateJoinerSnapshotSequence = 0;
 
   constructor(seed: number) {
@@ -167,14 +169,9 @@ class Simulation {
     this.changes = new RandomChanges(this.random);
     this.deps = { ...this.h.deps, store: this.store };
     for (const node of INITIAL_CONSUMERS) this.addQueue(node);
-    // The SNS subscriptions: each queue gets every event but its node's own (the filter
-    // policy), except that a few own events leak through while a policy change propagates.
-    this.h.topic.subscribe((message, origin) => {
+    // The SNS subscriptions: each queue gets every event, its node's own too.
+    this.h.topic.subscribe((message) => {
       for (const queue of this.queues.values()) {
-        if (origin === queue.node) {
-          if (this.random() >= 0.05) continue;
-          this.stats.ownLeaked += 1;
-        }
         queue.messages.push(message);
         if (this.random() < 0.1) {
           queue.messages.push(message);
@@ -200,7 +197,10 @@ class Simulation {
     }
     const publisher = pick(this.random, MASTERS);
     const result = await publishChange(this.deps, { cluster: CLUSTER, node: publisher }, this.changes.next());
-    expect(result.appliedLocally).toBe(true);
+    // A pure master (no master-stores queue here) catches up on its request; a `both` node
+    // only when its store is right before its event, its queue bringing the rest.
+    if (publisher.role === 'master') expect(result.appliedLocally).toBe(true);
+    else this.bothAppliedLocally[`${result.appliedLocally}`] += 1;
   }
 
   /** One invocation of a node's apply function on a batch from its queue. */
@@ -290,7 +290,7 @@ function hasLaterSequence(messages: readonly string[]): boolean {
 }
 
 describe('convergence under redelivery, reordering and loss', () => {
-  it.each([1, 42, 2025])('seed %i: every store ends identical to the master’s', async (seed) => {
+  it.each([1, 7, 2025])('seed %i: every store ends identical to the master’s', async (seed) => {
     const simulation = new Simulation(seed);
     await simulation.run();
     const { store, h } = simulation;
@@ -316,19 +316,17 @@ describe('convergence under redelivery, reordering and loss', () => {
       expect({ node, commits: store.commits.get(node) }).toEqual({ node, commits: everySequence(from) });
     }
 
-    // A node never applies its own event from its queue.
-    for (const [node, results] of simulation.results) {
-      for (const result of results) {
-        if (result.disposition === 'own-event') continue;
-        for (const step of result.applied) if (!step.fromLog) expect(step.origin).not.toBe(node);
-      }
-    }
-
     // The run exercised what it claims to.
     const all = [...simulation.results.values()].flat();
-    const steps = all.flatMap((result) => ('applied' in result ? result.applied : []));
+    const steps = all.flatMap((result) => result.applied);
     expect(all.filter((r) => r.disposition === 'duplicate').length).toBeGreaterThan(50);
-    expect(all.filter((r) => r.disposition === 'own-event').length).toBeGreaterThan(0);
+    // The `both` node's own events: most applied by their request (delivered as duplicates),
+    // some left to its queue, which applied them (delivered, or read from the log first).
+    const bothResults = simulation.results.get('both-1') ?? [];
+    const own = (result: DeliveryResult) => result.applied.some((step) => step.sequence === result.sequence && step.origin === 'both-1');
+    expect(simulation.bothAppliedLocally.true).toBeGreaterThan(0);
+    expect(simulation.bothAppliedLocally.false).toBeGreaterThan(0);
+    expect(bothResults.filter(own).length).toBeGreaterThan(0);
     expect(steps.filter((step) => step.fromLog).length).toBeGreaterThan(10);
     expect(steps.filter((step) => step.effect === 'recorded-incomplete').length).toBeGreaterThan(0);
     expect(steps.filter((step) => step.effect === 'removed').length).toBeGreaterThan(0);
@@ -336,7 +334,6 @@ describe('convergence under redelivery, reordering and loss', () => {
     expect(simulation.stats.lost).toBeGreaterThan(0);
     expect(simulation.stats.redelivered).toBeGreaterThan(0);
     expect(simulation.stats.reordered).toBeGreaterThan(0);
-    expect(simulation.stats.ownLeaked).toBeGreaterThan(0);
     expect(simulation.stats.publishFailures).toBeGreaterThan(0);
     expect(h.bodies.size).toBeGreaterThan(0);
   });

@@ -71,13 +71,35 @@ describe('publishing a change', () => {
     ]);
   });
 
-  it('brings a both-node’s store up to its own event in sequence order', async () => {
+  it('applies a both-node’s own event on the request when its store is right before it; its queue then delivers it as a duplicate', async () => {
+    const h = harness();
+    const result = await publishChange(h.deps, BOTH, add('workspace', 'mine', { name: 'mine' }));
+    expect(result).toMatchObject({ appliedLocally: true, event: { sequence: 1 } });
+    expect(h.store.liveObjects('both-1')).toEqual([expect.objectContaining({ id: 'mine', lastSequence: 1, lastOrigin: 'both-1' })]);
+    const [delivered] = h.topic.published;
+    expect(await applyDeliveredEvent(applyDeps(h), { cluster: CLUSTER, node: 'both-1' }, delivered!)).toEqual({
+      disposition: 'duplicate',
+      sequence: 1,
+      applied: [],
+      cursor: 1,
+    });
+  });
+
+  it('leaves a both-node’s own event to its queue when its store is behind it, which applies it after the others, in sequence order', async () => {
     const h = harness();
     await publishChange(h.deps, MASTER, add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, title: 'Roads' }));
     await publishChange(h.deps, MASTER, modify('layer', 'topp:roads', { title: 'Main roads' }));
-    // both-1 has not consumed its queue yet; its own change must land after events 1 and 2.
+    // both-1 has not consumed its queue yet: the request applies nothing (events 1 and 2, if
+    // it has a GeoServer, must reach it, which only its apply function does).
     const result = await publishChange(h.deps, BOTH, modify('layer', 'topp:roads', { enabled: false }));
-    expect(result).toMatchObject({ appliedLocally: true, event: { sequence: 3 } });
+    expect(result).toMatchObject({ appliedLocally: false, event: { sequence: 3 } });
+    expect(result.deferredFailures).toEqual([]);
+    expect(h.store.allObjects('both-1')).toEqual([]);
+    // Its queue delivers 1, 2 and its own 3.
+    const both = { cluster: CLUSTER, node: 'both-1' };
+    const dispositions = [];
+    for (const event of h.topic.published) dispositions.push((await applyDeliveredEvent(applyDeps(h), both, event)).disposition);
+    expect(dispositions).toEqual(['applied', 'applied', 'applied']);
     expect(h.store.liveObjects('both-1')).toEqual([
       expect.objectContaining({
         properties: { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, title: 'Main roads', enabled: false },
@@ -85,12 +107,29 @@ describe('publishing a change', () => {
         lastOrigin: 'both-1',
       }),
     ]);
-    // Its queue then delivers 1 and 2 (its own event 3 is filtered): nothing changes.
-    for (const event of h.topic.published.filter((e) => e.origin !== 'both-1')) {
-      expect(await applyDeliveredEvent(applyDeps(h), { cluster: CLUSTER, node: 'both-1' }, event)).toMatchObject({
-        disposition: 'duplicate',
-      });
+  });
+
+  it('gets a both-node’s own event into its store through its queue when the request’s own apply failed after the commit', async () => {
+    class FailingStore extends MemoryNodeStore {
+      failing = true;
+      override async commit(...args: Parameters<MemoryNodeStore['commit']>): Promise<CommitOutcome> {
+        if (this.failing) throw new Error('throttled');
+        return super.commit(...args);
+      }
     }
+    const h = harness();
+    const store = new FailingStore();
+    const result = await publishChange({ ...h.deps, store }, BOTH, add('workspace', 'mine', { name: 'mine' }));
+    expect(result).toMatchObject({ appliedLocally: false, published: true, event: { sequence: 1 } });
+    expect(result.deferredFailures).toEqual([{ stage: 'apply-locally', error: new Error('throttled') }]);
+    // Nothing else is published; the node's queue brings its own event all the same.
+    store.failing = false;
+    const [delivered] = h.topic.published;
+    expect(await applyDeliveredEvent({ store, log: h.log, bodies: h.bodies }, { cluster: CLUSTER, node: 'both-1' }, delivered!)).toMatchObject({
+      disposition: 'applied',
+      cursor: 1,
+    });
+    expect(store.liveObjects('both-1').map((o) => o.id)).toEqual(['mine']);
   });
 
   it('keeps a committed event when publishing fails, and republishes it later', async () => {
@@ -191,8 +230,12 @@ describe("a publish on a node whose store a resync holds", () => {
     expect({ sequence: held.event.sequence, appliedLocally: held.appliedLocally }).toEqual({ sequence: 1, appliedLocally: false });
     expect(await h.store.readObjects('hub', [{ type: 'workspace', id: 'during-hold' }])).toEqual([]);
     await h.store.releaseResyncHold('hub', 'resync-1');
+    // The store is still before event 1 (no catch-up ran here): the request leaves 2 to the queue.
     const after = await publishChange(h.deps, both, add('workspace', 'after-hold'));
-    expect({ sequence: after.event.sequence, appliedLocally: after.appliedLocally }).toEqual({ sequence: 2, appliedLocally: true });
+    expect({ sequence: after.event.sequence, appliedLocally: after.appliedLocally }).toEqual({ sequence: 2, appliedLocally: false });
+    const [, second] = h.topic.published;
+    expect(await applyDeliveredEvent(applyDeps(h), { cluster: CLUSTER, node: 'hub' }, second!)).toMatchObject({ disposition: 'applied', cursor: 2 });
+    expect(h.store.liveObjects('hub').map((o) => o.id)).toEqual(['after-hold', 'during-hold']);
   });
 });
 

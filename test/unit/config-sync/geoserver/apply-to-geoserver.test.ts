@@ -11,6 +11,7 @@ import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geose
 import { add, applyDeps, harness, modify, type Harness } from '../fixtures';
 import { HELD_CURSOR } from '../../../../lambdas/config-sync/ports';
 import { FakeGeoServer } from './fake-geoserver';
+import { publishChange } from '../../../../lambdas/config-sync/publish';
 
 const SLAVE = { cluster: 'test-cluster', node: 'slave-1' };
 
@@ -591,6 +592,49 @@ describe('applying events to a GeoServer', () => {
     await expect(applyToGeoServer(geoserver, step)).rejects.toBeInstanceOf(GeoServerUnavailableError);
   });
 
+});
+
+describe('a `both` node with a GeoServer, beside another master', () => {
+  const GS = { cluster: 'test-cluster', node: 'gs-main' };
+  const GS_NODE = { cluster: 'test-cluster', node: { name: 'gs-main', role: 'both' } } as const;
+
+  it("gets the other master's events through its GeoServer, and its own (the gateway's, already there) into its store alone", async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps = withGeoServer(h, geoserver);
+    // Another master publishes first; gs-main's queue has not delivered it yet.
+    await publishChange(h.deps, { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } }, add('workspace', 'a', { name: 'a', isolated: false }));
+    // The gateway writes to gs-main's GeoServer, then publishes the change as gs-main's.
+    await geoserver.send({ method: 'POST', path: '/workspaces', body: { json: { workspace: { name: 'b', isolated: false } } } });
+    geoserver.requests.length = 0;
+    const own = await publishChange(h.deps, GS_NODE, add('workspace', 'b', { name: 'b', isolated: false }));
+    // Its store is behind event 1, which must reach its GeoServer first: the request leaves both to the queue.
+    expect(own.appliedLocally).toBe(false);
+    expect(await h.store.readCursor('gs-main')).toBe(0);
+
+    const batch = await applyDeliveredBatch(deps, GS, h.topic.published.map((event) => JSON.stringify(event)));
+    expect(batch.failure).toBeUndefined();
+    expect(batch.results.map((result) => [result.sequence, result.disposition])).toEqual([
+      [1, 'applied'],
+      [2, 'applied'],
+    ]);
+    expect(geoserver.objects.has('/workspaces/a')).toBe(true);
+    // Event 1 went to the GeoServer; event 2, its own, did not go back to it.
+    expect(geoserver.requests.filter((request) => !request.startsWith('GET')).every((request) => !request.includes('/b'))).toBe(true);
+    expect(geoserver.requests.some((request) => request.startsWith('POST /workspaces') || request.startsWith('PUT /workspaces/a'))).toBe(true);
+    expect(h.store.liveObjects('gs-main').map((object) => [object.id, object.lastOrigin])).toEqual([
+      ['a', 'admin'],
+      ['b', 'gs-main'],
+    ]);
+  });
+
+  it('sends its own events to the GeoServer in a catch-up outside the queue (a resync rebuilding it)', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    await h.append(add('workspace', 'mine', { name: 'mine', isolated: false }), 'gs-main');
+    await catchUp(withGeoServer(h, geoserver), GS);
+    expect(geoserver.objects.has('/workspaces/mine')).toBe(true);
+  });
 });
 
 async function applyAllResults(h: Harness, deps: ApplyDeps, changes: readonly ConfigChange[]) {
