@@ -6,12 +6,12 @@
  * read-only operator. API Gateway caches a verdict per token for every route of the authorizer,
  * so the authorizer cannot refuse an operator on writes: write functions do (`callerNode`).
  */
-import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../adapters/credentials-store';
 import { optionalEnv, requireEnv } from '../env';
-import type { NodeIdentity } from '../http';
-import { OPERATOR_ROLE, parseAuthorizationHeader, secretMatches } from '../node-token';
+import { OPERATOR_ROLE } from '../node-token';
+import { authorize, type AuthorizerResult } from '../authorize';
 import { NODE_AUTH_ENV } from '../node-auth-manifest';
 import { instrumented, logger } from '../observability';
 import { withoutSdkLogging } from '../sdk-client';
@@ -38,27 +38,10 @@ function parseOperators(raw: string): Set<string> {
   throw new Error(`Environment variable CLUSTER_OPERATORS must be a JSON array of operator names, got '${raw}'`);
 }
 
-type Result = APIGatewaySimpleAuthorizerWithContextResult<NodeIdentity | Record<string, never>>;
-const denied: Result = { isAuthorized: false, context: {} };
+const roleOf = (name: string) => nodeRoles.get(name) ?? (operators.has(name) ? OPERATOR_ROLE : undefined);
 
 // A refusal is logged with the node the token names and never the token itself.
-export const handler = instrumented(async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result> => {
+export const handler = instrumented(async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
   logger.appendKeys({ apiRequestId: event.requestContext?.requestId, route: event.routeKey });
-  const token = parseAuthorizationHeader(event.headers?.authorization);
-  if (!token) {
-    logger.info('request refused: malformed bearer token');
-    return denied;
-  }
-  // Only nodes and operators declared in the cluster configuration may act, whatever the table holds.
-  const role = nodeRoles.get(token.nodeId) ?? (operators.has(token.nodeId) ? OPERATOR_ROLE : undefined);
-  if (!role) {
-    logger.info('request refused: token of a node or operator not in the cluster', { node: token.nodeId });
-    return denied;
-  }
-  const secretHash = await credentials.secretHashOf(token.nodeId);
-  if (secretHash === undefined || !secretMatches(token.secret, secretHash)) {
-    logger.info('request refused: token does not verify', { node: token.nodeId });
-    return denied;
-  }
-  return { isAuthorized: true, context: { nodeId: token.nodeId, role } };
+  return authorize(credentials, roleOf, event.headers?.authorization);
 });
