@@ -78,8 +78,16 @@ const VOID_BATCH = 100;
 const COMMIT_BACKOFF: Backoff = { baseMs: 10, capMs: 200 };
 /** Log items per page of the search for unpublished events (and for the last event). */
 const UNPUBLISHED_PAGE = 100;
-/** Void items `lastEvent` reads past before it answers the head: two abandoned change sets' worth. */
-const LAST_EVENT_SEARCH = 2_000;
+/**
+ * Void items `lastEvent` reads past before it answers the head: a hundred abandoned change sets'
+ * worth. Its pages grow from `UNPUBLISHED_PAGE` by `LAST_EVENT_PAGE_GROWTH` up to
+ * `LAST_EVENT_PAGE_MAX` items: a void item is about 60 bytes, so a full page is about 600 KB
+ * read (150 read units, consistent), and the whole search at most 12 queries, made only when a
+ * log ends in voids.
+ */
+const LAST_EVENT_SEARCH = 100_000;
+const LAST_EVENT_PAGE_GROWTH = 4;
+const LAST_EVENT_PAGE_MAX = 10_000;
 
 export interface DynamoEventLogOptions {
   readonly tableName: string;
@@ -540,32 +548,36 @@ export class DynamoEventLog implements EventLog {
    * Reads down from `head`, keys and markers only, past void items to the first written one.
    * Unwritten sequences have no item, so they are passed over by the query itself. Voids at the
    * end of the log are one per sequence, at most a change set's range per abandoned publisher:
-   * past `LAST_EVENT_SEARCH` of them the answer is `head` (as if each were still to apply).
+   * the first page is small (a log whose last item is written answers in one short query), the
+   * next ones grow while they hold only voids, and past `LAST_EVENT_SEARCH` voids the answer is
+   * `head` (as if each were still to apply).
    */
   async lastEvent(cluster: string, head: number): Promise<number> {
     if (head < 1) return 0;
-    const { items, next } = await queryAll(
-      paginateQuery(
-        { client: this.client },
-        {
+    let below = head;
+    let limit = UNPUBLISHED_PAGE;
+    for (let searched = 0; searched < LAST_EVENT_SEARCH; ) {
+      const { Items: items = [], LastEvaluatedKey: more } = await this.client.send(
+        new QueryCommand({
           TableName: this.options.tableName,
           ConsistentRead: true,
-          KeyConditionExpression: '#cluster = :cluster AND #sequence BETWEEN :first AND :head',
+          KeyConditionExpression: '#cluster = :cluster AND #sequence BETWEEN :first AND :below',
           ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence', '#last': 'last', '#voided': 'voided' },
-          ExpressionAttributeValues: { ':cluster': str(cluster), ':first': num(1), ':head': num(head) },
+          ExpressionAttributeValues: { ':cluster': str(cluster), ':first': num(1), ':below': num(below) },
           ProjectionExpression: '#sequence, #last, #voided',
           ScanIndexForward: false,
-          Limit: UNPUBLISHED_PAGE,
-        },
-      ),
-      {
-        keep: (item) => item.voided?.BOOL !== true,
-        enough: (written, pages) => written.length > 0 || pages * UNPUBLISHED_PAGE >= LAST_EVENT_SEARCH,
-      },
-    );
-    const [last] = items;
-    if (last) return Math.min(head, optionalNumber(last, 'last') ?? readNumber(last, 'sequence'));
-    return next === undefined ? 0 : head;
+          Limit: limit,
+        }),
+      );
+      const written = items.find((item) => item.voided?.BOOL !== true);
+      if (written) return Math.min(head, optionalNumber(written, 'last') ?? readNumber(written, 'sequence'));
+      if (more === undefined || items.length === 0) return 0;
+      searched += items.length;
+      below = readNumber(items[items.length - 1] as Item, 'sequence') - 1;
+      if (below < 1) return 0;
+      limit = Math.min(LAST_EVENT_PAGE_MAX, limit * LAST_EVENT_PAGE_GROWTH);
+    }
+    return head;
   }
 
   async markPublished(cluster: string, from: number, to = from): Promise<void> {

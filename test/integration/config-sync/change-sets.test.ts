@@ -164,6 +164,21 @@ describe('change sets in the DynamoDB event log', () => {
     expect(await log.lastEvent(cluster, next.sequence)).toBe(158);
   });
 
+  test('the last event under thousands of voids (abandoned change sets at the end of the log)', async () => {
+    const cluster = 'last-event-deep';
+    let clock = 3_000_000;
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo, holeGraceMs: 5_000, now: () => clock });
+    await log.append(draft(cluster, 'a'));
+    // Five racing first attempts of a change set of 1,000 with one key leave four ranges void;
+    // more than the 2,000 voids the search once stopped at (it then answered the head: lag
+    // 4,500 on every node, with nothing to apply).
+    await allocateAndDie(cluster, 4_500, clock);
+    clock += 10_000;
+    expect(await log.closeHoles(cluster, 2, 4_501)).toEqual({ voided: 4_500, waiting: 0 });
+    expect(await log.head(cluster)).toBe(4_501);
+    expect(await log.lastEvent(cluster, 4_501)).toBe(1);
+  });
+
   test('an applier waits for a young hole and goes on once its grace period has passed', async () => {
     const cluster = 'young-hole';
     const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo, holeGraceMs: 400 });
