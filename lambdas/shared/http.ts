@@ -86,7 +86,60 @@ export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTE
   }
   // Only a body that could break a rule pays for the second, checking parse.
   if (MAY_BREAK_I_JSON.test(text) || !text.isWellFormed()) JSON.parse(text, assertIJson);
+  const duplicate = duplicateMemberName(text, value);
+  if (duplicate !== undefined) {
+    throw new AppError(
+      400,
+      'INVALID_JSON',
+      `Request body names the member "${duplicate.toWellFormed()}" twice in one object: which one counts is for each reader to guess (RFC 7493 requires unique names); send it once`,
+      'body',
+    );
+  }
   return value;
+}
+
+/**
+ * Every string of a JSON text, in order, and whether it is a member name (followed by a colon).
+ * In valid JSON a `"` outside a string always opens one, so scanning from each match's end
+ * meets the strings exactly as a parser does.
+ */
+const JSON_STRING = /"(?:[^"\\]|\\.)*"(\s*:)?/g;
+
+/**
+ * A member name that one object of `text` (valid JSON, `parsed` its value) holds twice, if any.
+ * `JSON.parse` keeps the last and says nothing, and no reviver sees the others; counting is
+ * enough to tell: the text's member names (strings followed by a colon) outnumber the members of
+ * the parsed objects exactly when a name repeats within an object. The names are compared only
+ * then, to say which one.
+ */
+function duplicateMemberName(text: string, parsed: unknown): string | undefined {
+  let inText = 0;
+  for (const match of text.matchAll(JSON_STRING)) if (match[1] !== undefined) inText += 1;
+  if (inText === 0) return undefined;
+  const kept = new Map<string, number>();
+  let inValue = 0;
+  const pending: unknown[] = [parsed];
+  while (pending.length > 0) {
+    const current = pending.pop();
+    if (Array.isArray(current)) for (const item of current) pending.push(item);
+    else if (typeof current === 'object' && current !== null) {
+      for (const [name, member] of Object.entries(current)) {
+        inValue += 1;
+        kept.set(name, (kept.get(name) ?? 0) + 1);
+        pending.push(member);
+      }
+    }
+  }
+  if (inText === inValue) return undefined;
+  const named = new Map<string, number>();
+  for (const match of text.matchAll(JSON_STRING)) {
+    if (match[1] === undefined) continue;
+    const name = JSON.parse(match[0].slice(0, match[0].length - match[1].length)) as string;
+    const count = (named.get(name) ?? 0) + 1;
+    if (count > (kept.get(name) ?? 0)) return name;
+    named.set(name, count);
+  }
+  return undefined;
 }
 
 /**
@@ -106,7 +159,7 @@ const MAY_BREAK_I_JSON = /\\u[dD][89a-fA-F]|\d[eE]|\d[\d.]{15}/;
  *   any notation, becomes 12345678901234567000; 1e-400 becomes 0), and it would be stored and
  *   written back so. Told by the literal's significant digits against those of the double.
  * The reviver's third argument (the literal's source text) is Node 22's, the functions' runtime.
- * Duplicate member names, which I-JSON also forbids, are not detected: the last one is kept.
+ * Duplicate member names, which I-JSON also forbids, are found by counting (`duplicateMemberName`).
  */
 function assertIJson(key: string, value: unknown, context?: { readonly source?: string }): unknown {
   // Where, for a message: built only for a value refused (the reviver sees every value of the body).

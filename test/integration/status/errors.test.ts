@@ -86,11 +86,14 @@ describe('error statuses', () => {
     ['a lone surrogate', String.raw`{"phase":"RUNNING","message":"half \uD83D of a pair"}`, 'INVALID_JSON', /lone surrogate \(at "message"\)/],
     ['a number JSON would round', '{"phase":"RUNNING","progress":12345678901234567890.0}', 'INVALID_JSON', /number 12345678901234567890\.0 \(at "progress"\)/],
     ['bytes that are not UTF-8', Buffer.from('{"phase":"RUNNING","message":"caf\xe9"}', 'latin1'), 'INVALID_ENCODING', /not UTF-8/],
-  ])('400 for a body holding %s, which would be stored changed', async (_label, body, code, message) => {
+    ['a member named twice', '{"phase":"RUNNING","progress":10,"phase":"FAILED"}', 'INVALID_JSON', /member "phase" twice/],
+  ])('400 for a body holding %s, which would be stored changed; nothing stored', async (_label, body, code, message) => {
+    const before = await read(id);
     const response = await api('PUT', executionPath(id), { node: 'slave-1', body, headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ code, field: 'body' });
     expect(response.body.message).toMatch(message);
+    expect(await read(id)).toMatchObject({ status: before.status, body: before.body });
   });
 
   test('400 for an empty body', async () => {

@@ -131,6 +131,10 @@ describe('parseJsonBody', () => {
     ['the same with an exponent', '{"n":12345678901234567890e0}', /the number 12345678901234567890e0 /],
     ['more decimals than a double carries', '{"pi":3.141592653589793238}', /the number 3\.141592653589793238 .*stored as 3\.141592653589793/],
     ['a number that underflows to 0', '{"tiny":1e-400}', /the number 1e-400 .*stored as 0/],
+    ['a member named twice', '{"phase":"RUNNING","phase":"FAILED"}', /names the member "phase" twice in one object/],
+    ['a member named twice deep in an array', '{"changes":[{"kind":"add"},{"kind":"add","object":{"id":"a","type":"x","id":"b"}}]}', /member "id" twice/],
+    ['a name written twice with different escapes', String.raw`{"name":1,"n\u0061me":2}`, /member "name" twice/],
+    ['an escaped quote and colon inside the repeated name', String.raw`{"a\":":1, "a\":" : 2}`, /member "a":" twice/],
   ])('answers 400 INVALID_JSON for %s (I-JSON, RFC 7493)', (_, body, message) => {
     const error = thrown(() => parseJsonBody(jsonEvent(body)));
     expect(error.status).toBe(400);
@@ -147,6 +151,9 @@ describe('parseJsonBody', () => {
     ['2^53 and other integers a double carries exactly', '[9007199254740992, 1E2, 2.50, -0.0]', [9007199254740992, 100, 2.5, -0]],
     // Left to the request schemas, which name the member's path (config sync's walk, zod's number checks).
     ['a number out of range', '{"n":1e999}', { n: Infinity }],
+    ['one name in several objects', '[{"id":1},{"id":2,"o":{"id":3}}]', [{ id: 1 }, { id: 2, o: { id: 3 } }]],
+    ['strings that look like members', String.raw`{"a":"\"b\":1","c":[":", "\\", "\":"], "d":"x" , "e": ":"}`, { a: '"b":1', c: [':', '\\', '":'], d: 'x', e: ':' }],
+    ['__proto__ as a member once', '{"__proto__":{"x":1},"y":2}', JSON.parse('{"__proto__":{"x":1},"y":2}')],
   ])('takes %s', (_, body, expected) => {
     expect(parseJsonBody(jsonEvent(body))).toEqual(expected);
   });
