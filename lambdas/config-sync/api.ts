@@ -764,6 +764,10 @@ export const GATEWAY_API = {
           'a query parameter given twice), or a path the master would read as another (INVALID_PATH: a `;` path parameter, a dot ' +
           "segment in any encoding, an encoded `/` or `\\`); nothing was forwarded. Or the master GeoServer's own 400",
       ),
+      401: gatewayOrGeoServer(
+        "A cluster node's token (`Bearer <node>.<secret>`) instead of a GeoServer user's credentials (CLUSTER_TOKEN; nothing was forwarded, " +
+          "the token never reaches the master); or the master GeoServer's own 401",
+      ),
       403: gatewayOrGeoServer(
         "The caller's address is not in cluster.gateway.allowedSourceIps (SOURCE_NOT_ALLOWED; nothing was forwarded); or the master GeoServer's own 403",
       ),

@@ -35,6 +35,7 @@
  * the schedule's sweep) publishes what the master holds of those objects first (recovery.ts).
  */
 import { AppError } from '../../shared/errors';
+import { parseAuthorizationHeader } from '../../shared/node-token';
 import { readXmlDocument, XmlReadError, type XmlReadLimits } from '../../shared/xml-reader';
 import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
@@ -93,6 +94,11 @@ export interface GatewayOptions {
    * publishes the intents earlier writes left before its own. Without it, nothing is recorded.
    */
   readonly recovery?: GatewayRecovery;
+  /**
+   * The cluster's node names: a request carrying one's cluster token (`Bearer <node>.<secret>`,
+   * sent to the gateway by mistake) is refused instead of handed to the master GeoServer.
+   */
+  readonly clusterNodes?: readonly string[];
 }
 
 /** What a write records before it is forwarded, and how leftover intents are published (recovery.ts). */
@@ -153,6 +159,8 @@ export async function handleGatewayCall(
 ): Promise<GatewayResponse> {
   const unsafe = unsafePathReason(request.path);
   if (unsafe !== undefined) throw new UnsafePathError(unsafe);
+  const token = parseAuthorizationHeader(request.headers.authorization);
+  if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(token.nodeId);
   const classified = classifyRestPath(request.path);
   const method = request.method.toUpperCase();
   const headers = forwardedHeaders(request.headers);
@@ -305,6 +313,21 @@ export class UnreplicableWriteError extends AppError {
 }
 
 /** 400: a path the master's servlet container would read as another (rest-paths.ts), refused before anything is sent. */
+/**
+ * A node's cluster token sent to the gateway, whose route passes credentials on to the master
+ * GeoServer: refused before anything is forwarded, so that the secret never reaches the master
+ * (its logs, a proxy in between). GeoServer takes its own users' credentials.
+ */
+export class ClusterTokenError extends AppError {
+  constructor(node: string) {
+    super(
+      401,
+      'CLUSTER_TOKEN',
+      `The gateway passes the caller's credentials to the master GeoServer, which takes its own users' (HTTP Basic); this is node ${node}'s cluster token, which is never sent on: use a GeoServer user's credentials`,
+    );
+  }
+}
+
 export class UnsafePathError extends AppError {
   constructor(reason: string) {
     super(400, 'INVALID_PATH', `The gateway does not forward this path, read differently by the master than by the cluster: ${reason}`);

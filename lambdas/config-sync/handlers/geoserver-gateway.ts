@@ -99,6 +99,8 @@ function allowListFromEnv(): SourceAllowList {
   }
 }
 
+const clusterNodes = membership.nodes.map((node) => node.name);
+
 const publisher: ChangePublisher = {
   async publish(change) {
     const result = await publishChange(deps, { cluster: membership.cluster, node: master }, change);
@@ -142,7 +144,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       upstream,
       publisher,
       { method, path, query: event.rawQueryString ?? '', headers: event.headers as Record<string, string>, body },
-      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery },
+      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes },
     );
     const log = {
       method,

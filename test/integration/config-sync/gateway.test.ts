@@ -428,6 +428,18 @@ test('a caller outside cluster.gateway.allowedSourceIps is refused with 403 befo
   expect((await rest('GET', '/workspaces.json')).status).toBe(200);
 });
 
+test("a node's cluster token sent to the gateway is refused with 401 CLUSTER_TOKEN and never reaches the master", async () => {
+  const master = geoservers.get(MASTER)!;
+  const requestsBefore = master.requests.length;
+  const token = cluster.spawned.tokens[MASTER];
+  expect(token).toBeDefined();
+  const answer = await rest('POST', '/workspaces', { workspace: { name: 'by-token' } }, 'application/json', `Bearer ${token}`);
+  expect(answer.status).toBe(401);
+  expect(JSON.parse(answer.text)).toMatchObject({ code: 'CLUSTER_TOKEN', message: expect.stringContaining(`node ${MASTER}'s cluster token`) });
+  expect(answer.text).not.toContain(token!.split('.')[1]);
+  expect(master.requests.length).toBe(requestsBefore);
+});
+
 test("a paused master's writes are refused with 409 NODE_PAUSED before they reach its GeoServer; reads still pass; resumed, writes are published again", async () => {
   const master = geoservers.get(MASTER)!;
   const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;

@@ -154,6 +154,28 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(master.catalog.objects.workspace.size).toBe(0);
   });
 
+  it("refuses a cluster node's token with 401 CLUSTER_TOKEN, sending nothing to the master; other bearer tokens are the master's to judge", async () => {
+    const nodes = { clusterNodes: ['gs-main', 'slave-1'] };
+    const send = (authorization: string) =>
+      handleGatewayCall(
+        new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
+        publisher,
+        { method: 'GET', path: '/workspaces.json', query: '', headers: { authorization } },
+        nodes,
+      );
+    const before = master.requests.length;
+    for (const token of [`Bearer slave-1.${'a'.repeat(43)}`, `bearer gs-main.${'b'.repeat(43)}`]) {
+      await expect(send(token)).rejects.toMatchObject({ status: 401, code: 'CLUSTER_TOKEN', message: expect.stringMatching(/node (slave-1|gs-main)'s cluster token/) });
+    }
+    expect(master.requests.length).toBe(before);
+    // A name the cluster does not declare, and a JWT (two dots), go to the master, which refuses them itself.
+    for (const token of [`Bearer ya29.${'c'.repeat(43)}`, 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl']) {
+      expect((await send(token)).status).toBe(401);
+    }
+    expect(master.requests.length).toBe(before + 2);
+    expect(published).toEqual([]);
+  });
+
   it("answers a write to an existing object with the master's own refusal when the caller may not even read it", async () => {
     await call('POST', '/workspaces', { workspace: { name: 'topp' } });
     published = [];
