@@ -103,7 +103,7 @@ export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTE
  * In valid JSON a `"` outside a string always opens one, so scanning from each match's end
  * meets the strings exactly as a parser does.
  */
-const JSON_STRING = /"(?:[^"\\]|\\.)*"(\s*:)?/g;
+const JSON_STRING = /"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?/g;
 
 /**
  * A member name that one object of `text` (valid JSON, `parsed` its value) holds twice, if any.
@@ -115,22 +115,9 @@ const JSON_STRING = /"(?:[^"\\]|\\.)*"(\s*:)?/g;
 function duplicateMemberName(text: string, parsed: unknown): string | undefined {
   let inText = 0;
   for (const match of text.matchAll(JSON_STRING)) if (match[1] !== undefined) inText += 1;
-  if (inText === 0) return undefined;
+  if (inText === 0 || inText === memberNames(parsed).length) return undefined;
   const kept = new Map<string, number>();
-  let inValue = 0;
-  const pending: unknown[] = [parsed];
-  while (pending.length > 0) {
-    const current = pending.pop();
-    if (Array.isArray(current)) for (const item of current) pending.push(item);
-    else if (typeof current === 'object' && current !== null) {
-      for (const [name, member] of Object.entries(current)) {
-        inValue += 1;
-        kept.set(name, (kept.get(name) ?? 0) + 1);
-        pending.push(member);
-      }
-    }
-  }
-  if (inText === inValue) return undefined;
+  for (const name of memberNames(parsed)) kept.set(name, (kept.get(name) ?? 0) + 1);
   const named = new Map<string, number>();
   for (const match of text.matchAll(JSON_STRING)) {
     if (match[1] === undefined) continue;
@@ -140,6 +127,23 @@ function duplicateMemberName(text: string, parsed: unknown): string | undefined 
     named.set(name, count);
   }
   return undefined;
+}
+
+/** The member names of every object in a parsed JSON value, walked without recursion. */
+function memberNames(value: unknown): string[] {
+  const names: string[] = [];
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const current = pending.pop();
+    if (Array.isArray(current)) for (const item of current) pending.push(item);
+    else if (typeof current === 'object' && current !== null) {
+      for (const name in current) {
+        names.push(name);
+        pending.push((current as Record<string, unknown>)[name]);
+      }
+    }
+  }
+  return names;
 }
 
 /**
