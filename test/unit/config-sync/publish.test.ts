@@ -14,6 +14,15 @@ const SLAVE_CONTEXT = { cluster: CLUSTER, node: 'slave-1' };
 
 const SNS_MESSAGE_LIMIT = 256 * 1024;
 
+/** A node store whose single-event commits fail (throttled) until told otherwise. */
+class FailingStore extends MemoryNodeStore {
+  failing = true;
+  override async commit(...args: Parameters<MemoryNodeStore['commit']>): Promise<CommitOutcome> {
+    if (this.failing) throw new Error('throttled');
+    return super.commit(...args);
+  }
+}
+
 describe('publishing a change', () => {
   it('refuses a pure slave with 403 and writes nothing', async () => {
     const h = harness();
@@ -110,13 +119,6 @@ describe('publishing a change', () => {
   });
 
   it('gets a both-node’s own event into its store through its queue when the request’s own apply failed after the commit', async () => {
-    class FailingStore extends MemoryNodeStore {
-      failing = true;
-      override async commit(...args: Parameters<MemoryNodeStore['commit']>): Promise<CommitOutcome> {
-        if (this.failing) throw new Error('throttled');
-        return super.commit(...args);
-      }
-    }
     const h = harness();
     const store = new FailingStore();
     const result = await publishChange({ ...h.deps, store }, BOTH, add('workspace', 'mine', { name: 'mine' }));
@@ -169,13 +171,6 @@ describe('publishing a change', () => {
   });
 
   it('succeeds when the local write fails; the next catch-up applies the event', async () => {
-    class FailingStore extends MemoryNodeStore {
-      failing = true;
-      override async commit(...args: Parameters<MemoryNodeStore['commit']>): Promise<CommitOutcome> {
-        if (this.failing) throw new Error('throttled');
-        return super.commit(...args);
-      }
-    }
     const h = harness();
     const store = new FailingStore();
     const result = await publishChange({ ...h.deps, store }, MASTER, add('workspace', 'topp'));
