@@ -761,7 +761,7 @@ export const GATEWAY_API = {
     responses: {
       400: gatewayOrGeoServer(
         'A write the cluster could not replicate (NOT_REPLICABLE: a name its ids cannot carry, a layer named without its workspace, ' +
-          'a query parameter given twice), or a path the master would read as another (INVALID_PATH: a `;` path parameter, a dot ' +
+          'a query parameter given twice, a JSON body naming a member twice in one object), or a path the master would read as another (INVALID_PATH: a `;` path parameter, a dot ' +
           "segment in any encoding, an encoded `/` or `\\`); nothing was forwarded. Or the master GeoServer's own 400",
       ),
       401: gatewayOrGeoServer(

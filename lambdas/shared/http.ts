@@ -9,6 +9,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
 import type { Context } from 'aws-lambda';
+import { duplicateMemberName } from './json-names';
 import { AppError, ForbiddenError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
 import { OPERATOR_ROLE } from './node-token';
 import { instrumented, logger, logUnhandled } from './observability';
@@ -98,53 +99,6 @@ export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTE
   return value;
 }
 
-/**
- * Every string of a JSON text, in order, and whether it is a member name (followed by a colon).
- * In valid JSON a `"` outside a string always opens one, so scanning from each match's end
- * meets the strings exactly as a parser does.
- */
-const JSON_STRING = /"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?/g;
-
-/**
- * A member name that one object of `text` (valid JSON, `parsed` its value) holds twice, if any.
- * `JSON.parse` keeps the last and says nothing, and no reviver sees the others; counting is
- * enough to tell: the text's member names (strings followed by a colon) outnumber the members of
- * the parsed objects exactly when a name repeats within an object. The names are compared only
- * then, to say which one.
- */
-function duplicateMemberName(text: string, parsed: unknown): string | undefined {
-  let inText = 0;
-  for (const match of text.matchAll(JSON_STRING)) if (match[1] !== undefined) inText += 1;
-  if (inText === 0 || inText === memberNames(parsed).length) return undefined;
-  const kept = new Map<string, number>();
-  for (const name of memberNames(parsed)) kept.set(name, (kept.get(name) ?? 0) + 1);
-  const named = new Map<string, number>();
-  for (const match of text.matchAll(JSON_STRING)) {
-    if (match[1] === undefined) continue;
-    const name = JSON.parse(match[0].slice(0, match[0].length - match[1].length)) as string;
-    const count = (named.get(name) ?? 0) + 1;
-    if (count > (kept.get(name) ?? 0)) return name;
-    named.set(name, count);
-  }
-  return undefined;
-}
-
-/** The member names of every object in a parsed JSON value, walked without recursion. */
-function memberNames(value: unknown): string[] {
-  const names: string[] = [];
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const current = pending.pop();
-    if (Array.isArray(current)) for (const item of current) pending.push(item);
-    else if (typeof current === 'object' && current !== null) {
-      for (const name in current) {
-        names.push(name);
-        pending.push((current as Record<string, unknown>)[name]);
-      }
-    }
-  }
-  return names;
-}
 
 /**
  * What a body needs to hold to break an I-JSON rule: a `\uD800`-`\uDFFF` escape (possibly a lone

@@ -36,6 +36,7 @@
  */
 import { AppError } from '../../shared/errors';
 import { parseAuthorizationHeader } from '../../shared/node-token';
+import { duplicateMemberName } from '../../shared/json-names';
 import { readXmlDocument, XmlReadError, type XmlReadLimits } from '../../shared/xml-reader';
 import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
@@ -346,6 +347,8 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   const keys = [...new URLSearchParams(request.query).keys()];
   const repeated = keys.find((key, index) => keys.indexOf(key) !== index);
   if (repeated !== undefined) return `the query parameter ${repeated} is given more than once`;
+  const twice = repeatedJsonMember(request);
+  if (twice !== undefined) return `the body names the member ${JSON.stringify(twice)} twice in one object`;
   const problem = (type: ObjectType, id: string) => {
     const why = objectRefProblem({ type, id });
     return why === undefined ? undefined : `${type} ${JSON.stringify(id)}: ${why}`;
@@ -359,6 +362,23 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (name === undefined) return undefined;
   const member = memberPath(classified.id === undefined ? classified.path : classified.path.slice(0, classified.path.lastIndexOf('/')), name);
   return member.managed && member.id !== undefined ? problem(member.type, member.id) : `${classified.type} ${JSON.stringify(name)} cannot be named in a REST path`;
+}
+
+/**
+ * A member name a JSON body repeats within one object (`{"workspace": {"name": "a", "name": "b c"}}`):
+ * which one the master's JSON reader takes is its own affair, so the gateway could check one
+ * name and the master create another. A body that does not parse is the master's to refuse.
+ */
+function repeatedJsonMember(request: GatewayRequest): string | undefined {
+  if (!request.body || request.body.length === 0 || !mediaTypeOf(request).includes('json')) return undefined;
+  const text = request.body.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return duplicateMemberName(text, parsed);
 }
 
 /** The name a POST to a collection gives the object it creates, when its body or `?name=` states it. */
