@@ -29,10 +29,13 @@
  * the deliveries then find them applied; otherwise (other masters' events before them, a
  * request that failed after the log's commit) the consumer applies them in sequence order,
  * with the events before them. On a node with a GeoServer, an own event delivered by the
- * queue is committed to the store without REST calls: it came from that GeoServer (the
- * gateway forwarded it there before publishing, a capture read it there), and sending it back
- * could undo a newer write of the gateway to the same object. Jobs (a resync rebuilding a
- * GeoServer) send every event, own ones too.
+ * queue is committed to the store without REST calls when nothing else was sent to the
+ * GeoServer for its object since: it came from that GeoServer (the gateway forwarded it there
+ * before publishing, a capture read it there), and sending it back could undo a newer write of
+ * the gateway to the same object. When another master's earlier event on the object was sent
+ * after it (the node was behind), that REST call sent the object's state without it, so it is
+ * sent again (`sendsToGeoServer`). Jobs (a resync rebuilding a GeoServer) send every event,
+ * own ones too.
  *
  * Parking. An event this node cannot apply (its body unreadable, its object refused by the
  * store, any failure that is not transient) must not stop the node: strict order would hold
@@ -574,8 +577,10 @@ class NodeApplier {
   private unreadRefused = false;
   /** Whether `knownCursor` came from the store (a read, a commit), not from the caller's assumption. */
   private cursorChecked: boolean;
-  /** Set for the queue's deliveries (`fromQueue`): own events are committed without REST calls. */
+  /** Set for the queue's deliveries (`fromQueue`): own events may be committed without REST calls. */
   private ownEventsInGeoServer = false;
+  /** Object keys this applier sent REST calls for (`sendsToGeoServer`). */
+  private readonly sentToGeoServer = new Set<string>();
 
   constructor(
     private readonly deps: ApplyDeps,
@@ -595,16 +600,26 @@ class NodeApplier {
 
   /**
    * This applier serves the node's queue: the node's own events are its GeoServer's already
-   * (see the file's opening comment), so they are committed without REST calls.
+   * (see the file's opening comment), so they are committed without REST calls unless
+   * something sent to the GeoServer since may have undone them (`sendsToGeoServer`).
    */
   fromQueue(): this {
     this.ownEventsInGeoServer = true;
     return this;
   }
 
-  /** Whether `event` is sent to the node's GeoServer (a node without one sends nothing). */
-  private sendsToGeoServer(event: EventMetadata): boolean {
-    return !(this.ownEventsInGeoServer && event.origin === this.context.node);
+  /**
+   * Whether `event` is sent to the node's GeoServer (on a node that has one). Another node's
+   * event always is. An own event, on a queue's applier, only when the GeoServer's copy of its
+   * object may lack it: a REST call sends the object's whole state as the store holds it, so
+   * another master's earlier event on the same object, sent after the gateway forwarded the own
+   * one (the node was behind), undid it there. That is so when the object's last event before
+   * it came from another node (`existing.lastOrigin`), or when this applier already sent the
+   * object (every event it holds was committed, and so forwarded, before its REST calls).
+   */
+  private sendsToGeoServer(event: ConfigEvent, existing: StoredObject | undefined): boolean {
+    if (!this.ownEventsInGeoServer || event.origin !== this.context.node) return true;
+    return this.sentToGeoServer.has(objectStorageKey(event.object)) || (existing !== undefined && existing.lastOrigin !== this.context.node);
   }
 
   /** Whether a commit of an object written unread was refused (it must be read). */
@@ -895,8 +910,9 @@ class NodeApplier {
         if (!writes.has(key) && (writes.size >= MAX_RUN_OBJECTS || bytes + size > MAX_RUN_BYTES)) break;
       }
       let answer: GeoServerOutcome | undefined;
-      if (geoserver && change.object !== undefined && this.sendsToGeoServer(event)) {
+      if (geoserver && change.object !== undefined && this.sendsToGeoServer(complete, existing)) {
         if (steps.length > 0 && Date.now() - started >= (geoserver.runBudgetMs ?? GEOSERVER_RUN_BUDGET_MS)) break;
+        this.sentToGeoServer.add(key);
         try {
           answer = await applyToGeoServerOrThrow(geoserver, complete, existing, change.object);
         } catch (error) {
@@ -987,7 +1003,8 @@ class NodeApplier {
         // The node's GeoServer first: if the commit never happens (crash, contention), the
         // event is applied again, and every GeoServer call is idempotent. A GeoServer that is
         // down throws a transient error (the queue retries it); a refusal parks the event.
-        if (this.deps.geoserver && geoserver === undefined && change.object !== undefined && this.sendsToGeoServer(complete)) {
+        if (this.deps.geoserver && geoserver === undefined && change.object !== undefined && this.sendsToGeoServer(complete, existing)) {
+          this.sentToGeoServer.add(objectStorageKey(complete.object));
           geoserver = await applyToGeoServerOrThrow(this.deps.geoserver, complete, existing, change.object);
         }
         outcome = await this.deps.store.commit(this.context.node, {

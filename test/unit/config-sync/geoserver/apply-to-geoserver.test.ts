@@ -12,6 +12,7 @@ import { add, applyDeps, harness, modify, type Harness } from '../fixtures';
 import { HELD_CURSOR } from '../../../../lambdas/config-sync/ports';
 import { FakeGeoServer } from './fake-geoserver';
 import { publishChange } from '../../../../lambdas/config-sync/publish';
+import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 
 const SLAVE = { cluster: 'test-cluster', node: 'slave-1' };
 
@@ -625,6 +626,51 @@ describe('a `both` node with a GeoServer, beside another master', () => {
     expect(h.store.liveObjects('gs-main').map((object) => [object.id, object.lastOrigin])).toEqual([
       ['a', 'admin'],
       ['b', 'gs-main'],
+    ]);
+  });
+
+  it("sends its own event again when another master's earlier event on the same object reached the GeoServer after it", async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps = withGeoServer(h, geoserver);
+    const admin = { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } } as const;
+    await publishChange(h.deps, admin, add('workspace', 'x', { name: 'x', isolated: false }));
+    expect((await applyDeliveredBatch(deps, GS, h.topic.published.map((event) => JSON.stringify(event)))).failure).toBeUndefined();
+    h.topic.published.length = 0;
+    // admin changes another field of x (seq 2); gs-main's queue has not delivered it yet.
+    await publishChange(h.deps, admin, modify('workspace', 'x', { extra: 'admin' }));
+    // The gateway forwards a user's write of x to gs-main's GeoServer, reads it back, publishes it (seq 3).
+    await geoserver.send({ method: 'PUT', path: '/workspaces/x', body: { json: { workspace: { isolated: true } } } });
+    const readBack = (JSON.parse((await geoserver.send({ method: 'GET', path: '/workspaces/x' })).text) as { workspace: Record<string, unknown> }).workspace;
+    expect((await publishChange(h.deps, GS_NODE, modify('workspace', 'x', readBack as JsonObject))).appliedLocally).toBe(false);
+    geoserver.requests.length = 0;
+
+    // Seq 2's REST call sends x as the store holds it after seq 2, without the user's write: seq 3 goes again.
+    const batch = await applyDeliveredBatch(deps, GS, h.topic.published.map((event) => JSON.stringify(event)));
+    expect(batch.failure).toBeUndefined();
+    expect(h.store.liveObjects('gs-main').find((object) => object.id === 'x')?.properties).toEqual({ name: 'x', isolated: true, extra: 'admin' });
+    expect(geoserver.objects.get('/workspaces/x')).toMatchObject({ workspace: { isolated: true, extra: 'admin' } });
+    expect(geoserver.requests.filter((request) => request.startsWith('PUT'))).toEqual(['PUT /workspaces/x', 'PUT /workspaces/x']);
+  });
+
+  it("leaves its own events out of the REST calls when nothing else reached their object's GeoServer copy", async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps = withGeoServer(h, geoserver);
+    await publishChange(h.deps, { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } }, add('workspace', 'a', { name: 'a', isolated: false }));
+    // Two gateway writes of b while seq 1 is not applied yet: both left to the queue.
+    await geoserver.send({ method: 'POST', path: '/workspaces', body: { json: { workspace: { name: 'b', isolated: false } } } });
+    expect((await publishChange(h.deps, GS_NODE, add('workspace', 'b', { name: 'b', isolated: false }))).appliedLocally).toBe(false);
+    await geoserver.send({ method: 'PUT', path: '/workspaces/b', body: { json: { workspace: { isolated: true } } } });
+    expect((await publishChange(h.deps, GS_NODE, modify('workspace', 'b', { isolated: true }))).appliedLocally).toBe(false);
+    geoserver.requests.length = 0;
+    const batch = await applyDeliveredBatch(deps, GS, h.topic.published.map((event) => JSON.stringify(event)));
+    expect(batch.failure).toBeUndefined();
+    expect(geoserver.requests.filter((request) => request.includes('/b'))).toEqual([]);
+    expect(geoserver.objects.has('/workspaces/a')).toBe(true);
+    expect(h.store.liveObjects('gs-main').map((object) => [object.id, object.properties])).toEqual([
+      ['a', { name: 'a', isolated: false }],
+      ['b', { name: 'b', isolated: true }],
     ]);
   });
 
