@@ -23,6 +23,11 @@ export class FakeGeoServer implements GeoServerRest {
     this.refusals.push({ match, status, text, times });
   }
 
+  /** Forgets every refusal not yet spent. */
+  clearRefusals(): void {
+    this.refusals = [];
+  }
+
   async send(request: RestRequest): Promise<RestResponse> {
     const query = request.query && Object.keys(request.query).length ? `?${new URLSearchParams(request.query).toString()}` : '';
     this.requests.push(`${request.method} ${request.path}${query}`);
