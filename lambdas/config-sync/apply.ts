@@ -172,6 +172,7 @@ export function applyChange(existing: StoredObject | undefined, event: ConfigEve
     lastSequence: event.sequence,
     lastOrigin: event.origin,
     updatedAt: event.publishedAt,
+    ...(existing?.sentThrough === undefined ? {} : { sentThrough: existing.sentThrough }),
   };
   const live = existing !== undefined && !existing.deleted ? existing : undefined;
   switch (event.kind) {
@@ -611,15 +612,22 @@ class NodeApplier {
   /**
    * Whether `event` is sent to the node's GeoServer (on a node that has one). Another node's
    * event always is. An own event, on a queue's applier, only when the GeoServer's copy of its
-   * object may lack it: a REST call sends the object's whole state as the store holds it, so
-   * another master's earlier event on the same object, sent after the gateway forwarded the own
-   * one (the node was behind), undid it there. That is so when the object's last event before
-   * it came from another node (`existing.lastOrigin`), or when this applier already sent the
-   * object (every event it holds was committed, and so forwarded, before its REST calls).
+   * object may lack it: a REST call sends the object's whole state as the store holds it, so a
+   * call made after the gateway forwarded the own event (another master's earlier event, sent
+   * while the node was behind) undid it there. That is so when the event's sequence is at or
+   * below the log head read right after the object's last REST call (`sentThrough`: it was
+   * allocated, so forwarded, before that read), or when this applier already sent the object
+   * (every event it holds was committed, and so forwarded, before its REST calls).
    */
   private sendsToGeoServer(event: ConfigEvent, existing: StoredObject | undefined): boolean {
     if (!this.ownEventsInGeoServer || event.origin !== this.context.node) return true;
-    return this.sentToGeoServer.has(objectStorageKey(event.object)) || (existing !== undefined && existing.lastOrigin !== this.context.node);
+    return this.sentToGeoServer.has(objectStorageKey(event.object)) || (existing?.sentThrough ?? 0) >= event.sequence;
+  }
+
+  /** `object` as sent to the GeoServer just now: `sentThrough` the log head read after the call. */
+  private async markSent(object: StoredObject): Promise<StoredObject> {
+    const head = await this.deps.log.head(this.context.cluster);
+    return { ...object, sentThrough: Math.max(head, object.sentThrough ?? 0) };
   }
 
   /** Whether a commit of an object written unread was refused (it must be read). */
@@ -883,6 +891,8 @@ class NodeApplier {
     const steps: AppliedEvent[] = [];
     /** Object key -> its final state in this run and the sequence of its first event in it. */
     const writes = new Map<string, { object: StoredObject; since: number }>();
+    /** Keys of the objects this run sent to the GeoServer (`markSent` before the commit). */
+    const sentInRun = new Set<string>();
     const states = new Map<string, StoredObject | undefined>();
     let bytes = 0;
     let failure: { event: DeliveredEvent; error: unknown } | undefined;
@@ -919,6 +929,7 @@ class NodeApplier {
           failure = { event, error };
           break;
         }
+        sentInRun.add(key);
       }
       if (change.object) {
         bytes += serializedBytes(change.object.properties);
@@ -932,6 +943,10 @@ class NodeApplier {
     // Without a GeoServer a single event takes the one-at-a-time path, which costs the same;
     // with one, its REST calls are made already.
     if (last === undefined || (steps.length < 2 && !geoserver)) return failure ? { steps: [], failure } : { steps: [] };
+    for (const key of sentInRun) {
+      const write = writes.get(key);
+      if (write) writes.set(key, { ...write, object: await this.markSent(write.object) });
+    }
     let outcome: CommitOutcome;
     try {
       outcome = await this.deps.store.commitBatch(this.context.node, {
@@ -1007,6 +1022,7 @@ class NodeApplier {
           this.sentToGeoServer.add(objectStorageKey(complete.object));
           geoserver = await applyToGeoServerOrThrow(this.deps.geoserver, complete, existing, change.object);
         }
+        if (geoserver !== undefined && change.object !== undefined) change = { ...change, object: await this.markSent(change.object) };
         outcome = await this.deps.store.commit(this.context.node, {
           expectedCursor: cursor,
           sequence: complete.sequence,

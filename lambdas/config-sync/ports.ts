@@ -31,6 +31,20 @@ export interface StoredObject extends ObjectRef {
    * dropped such events): it holds only the patched properties until an `add` replaces it.
    */
   readonly incomplete: boolean;
+  /**
+   * On a node with a GeoServer: the log's head as read right after the object's last REST call
+   * there. An own event at or below it may have been forwarded to that GeoServer before the call,
+   * which sent the object's state without it, so the queue's applier sends it again (apply.ts,
+   * "Own events"). Kept from version to version; never shown by the API.
+   */
+  readonly sentThrough?: number;
+}
+
+/** An object as the API shows it: without what only the node's applier keeps (`sentThrough`). */
+export function shownObject(object: StoredObject): StoredObject {
+  if (object.sentThrough === undefined) return object;
+  const { sentThrough: _, ...shown } = object;
+  return shown;
 }
 
 /** One event's effect on a node's store, committed atomically. */

@@ -665,6 +665,7 @@ export class DynamoNodeStore implements NodeStore {
       updatedAt: str(object.updatedAt),
       deleted: bool(object.deleted),
       incomplete: bool(object.incomplete),
+      ...(object.sentThrough === undefined ? {} : { sentThrough: num(object.sentThrough) }),
     };
     if (Buffer.byteLength(properties, 'utf8') <= (this.options.offloadAboveBytes ?? OFFLOAD_PROPERTIES_BYTES)) {
       item.properties = str(properties);
@@ -707,6 +708,7 @@ export class DynamoNodeStore implements NodeStore {
       updatedAt: readString(item, 'updatedAt'),
       deleted: readBoolean(item, 'deleted'),
       incomplete: readBoolean(item, 'incomplete'),
+      ...(item.sentThrough === undefined ? {} : { sentThrough: readNumber(item, 'sentThrough') }),
     };
   }
 

@@ -3,6 +3,7 @@
  * properties read from S3 if they were too large for the table. A removed object (a
  * tombstone) is not found, like one the node never had.
  */
+import { shownObject } from '../ports';
 import { ValidationError } from '../../shared/errors';
 import { callerIdentity, httpHandler, json, pathParam } from '../../shared/http';
 import { findNode } from '../cluster';
@@ -26,5 +27,5 @@ export const handler = httpHandler(async (event) => {
   if (utf8Bytes(id) > MAX_ID_BYTES) throw new CatalogObjectNotFoundError(node, type, id.slice(0, 64));
   const [object] = await store.readObjects(node, [{ type: type as ObjectType, id }]);
   if (!object || object.deleted) throw new CatalogObjectNotFoundError(node, type, id);
-  return json(200, object, { 'cache-control': 'no-store' });
+  return json(200, shownObject(object), { 'cache-control': 'no-store' });
 });

@@ -9,7 +9,7 @@ import { findNode } from '../cluster';
 import { objectStorageKey } from '../events';
 import { catalogQuerySchema } from '../request-schemas';
 import { membershipFromEnv, nodeStoreFromEnv } from '../adapters/from-env';
-import type { StoredObject } from '../ports';
+import { shownObject, type StoredObject } from '../ports';
 
 const membership = membershipFromEnv();
 /** Parsed on every request: built at cold start. */
@@ -37,7 +37,7 @@ export const handler = httpHandler(async (event) => {
   for (const object of page.objects) {
     bytes += Buffer.byteLength(JSON.stringify(object), 'utf8');
     if (bytes > MAX_PAGE_BYTES && objects.length > 0) break;
-    objects.push(object);
+    objects.push(shownObject(object));
   }
   const last = objects[objects.length - 1];
   const next = objects.length < page.objects.length && last ? objectStorageKey(last) : page.next;

@@ -231,6 +231,20 @@ describe('DynamoNodeStore', () => {
     expect(page.objects).toHaveLength(1);
   });
 
+  test("keeps an object's sentThrough through a commit, a batch commit and the apply state's read", async () => {
+    const node = 'sent-through-node';
+    const marked = { ...stored('workspace', 'topp', 1, { name: 'topp' }), sentThrough: 7 };
+    expect(await store.commit(node, { expectedCursor: 0, sequence: 1, object: marked })).toBe('committed');
+    expect(await store.readObjects(node, [{ type: 'workspace', id: 'topp' }])).toEqual([marked]);
+    const next = { ...stored('workspace', 'topp', 2, { name: 'topp', isolated: true }), sentThrough: 9 };
+    expect(await store.commitBatch(node, { expectedCursor: 1, sequence: 3, objects: [{ object: next, since: 2 }] })).toBe('committed');
+    const state = await store.readApplyState(node, [{ type: 'workspace', id: 'topp' }], [], true);
+    expect(state.objects).toEqual([next]);
+    // Unmarked objects stay without it.
+    expect(await store.commit(node, { expectedCursor: 3, sequence: 4, object: stored('namespace', 'topp', 4) })).toBe('committed');
+    expect((await store.readObjects(node, [{ type: 'namespace', id: 'topp' }]))[0]).not.toHaveProperty('sentThrough');
+  });
+
   test('readApplyState never answers an object older than the cursor it answers, while another writer commits', async () => {
     // An applier trusts the pair: it applies event cursor + 1 on top of the objects read. Every
     // commit below writes all 40 objects at the new cursor's sequence, so an object read older

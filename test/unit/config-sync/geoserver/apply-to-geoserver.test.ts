@@ -9,7 +9,7 @@ import type { ConfigChange, PublishedEvent } from '../../../../lambdas/config-sy
 import { applyToGeoServer } from '../../../../lambdas/config-sync/geoserver/apply';
 import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
 import { add, applyDeps, harness, modify, type Harness } from '../fixtures';
-import { HELD_CURSOR } from '../../../../lambdas/config-sync/ports';
+import { HELD_CURSOR, shownObject } from '../../../../lambdas/config-sync/ports';
 import { FakeGeoServer } from './fake-geoserver';
 import { publishChange } from '../../../../lambdas/config-sync/publish';
 import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
@@ -672,6 +672,59 @@ describe('a `both` node with a GeoServer, beside another master', () => {
       ['a', { name: 'a', isolated: false }],
       ['b', { name: 'b', isolated: true }],
     ]);
+  });
+
+  it("sends its own events again, one delivery at a time, when another master's earlier event of their object was sent after their forward (a helper's case)", async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps = withGeoServer(h, geoserver);
+    const admin = { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } } as const;
+    await publishChange(h.deps, admin, add('workspace', 'x', { name: 'x', isolated: false }));
+    expect((await applyDeliveredBatch(deps, GS, h.topic.published.map((event) => JSON.stringify(event)))).failure).toBeUndefined();
+    h.topic.published.length = 0;
+    // admin changes x (seq 2) before two gateway writes of x (seq 3, 4), all queued.
+    await publishChange(h.deps, admin, modify('workspace', 'x', { extra: 'admin' }));
+    for (const isolated of [true, false]) {
+      await geoserver.send({ method: 'PUT', path: '/workspaces/x', body: { json: { workspace: { isolated } } } });
+      const back = (JSON.parse((await geoserver.send({ method: 'GET', path: '/workspaces/x' })).text) as { workspace: JsonObject }).workspace;
+      expect((await publishChange(h.deps, GS_NODE, modify('workspace', 'x', back))).appliedLocally).toBe(false);
+    }
+    // One message per invocation: seq 2's PUT undoes both gateway writes there; 3 and 4 go again.
+    for (const event of h.topic.published) expect((await applyDeliveredBatch(deps, GS, [JSON.stringify(event)])).failure).toBeUndefined();
+    expect(h.store.liveObjects('gs-main').find((object) => object.id === 'x')?.properties).toEqual({ name: 'x', isolated: false, extra: 'admin' });
+    expect(geoserver.objects.get('/workspaces/x')).toMatchObject({ workspace: { isolated: false, extra: 'admin' } });
+  });
+
+  it("leaves its own events alone when another master's event of their object was sent before their forward", async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps = withGeoServer(h, geoserver);
+    const admin = { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } } as const;
+    await publishChange(h.deps, admin, add('workspace', 'x', { name: 'x', isolated: false }));
+    expect((await applyDeliveredBatch(deps, GS, h.topic.published.map((event) => JSON.stringify(event)))).failure).toBeUndefined();
+    h.topic.published.length = 0;
+    // An unrelated change (seq 2) is queued; two gateway writes of x (seq 3, 4) are left to the queue.
+    await publishChange(h.deps, admin, add('workspace', 'y', { name: 'y', isolated: false }));
+    for (const isolated of [true, false]) {
+      await geoserver.send({ method: 'PUT', path: '/workspaces/x', body: { json: { workspace: { isolated } } } });
+      expect((await publishChange(h.deps, GS_NODE, modify('workspace', 'x', { isolated }))).appliedLocally).toBe(false);
+    }
+    geoserver.requests.length = 0;
+    for (const event of h.topic.published) expect((await applyDeliveredBatch(deps, GS, [JSON.stringify(event)])).failure).toBeUndefined();
+    // x's last REST call (seq 1) came before both forwards: nothing of x is sent again.
+    expect(geoserver.requests.filter((request) => request.includes('/x'))).toEqual([]);
+    expect(geoserver.objects.get('/workspaces/x')).toMatchObject({ workspace: { isolated: false } });
+    expect(h.store.liveObjects('gs-main').find((object) => object.id === 'x')?.properties).toEqual({ name: 'x', isolated: false });
+  });
+
+  it("never shows `sentThrough` through the API's objects", async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    await publishChange(h.deps, { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } }, add('workspace', 'x', { name: 'x' }));
+    await applyDeliveredBatch(withGeoServer(h, geoserver), GS, h.topic.published.map((event) => JSON.stringify(event)));
+    const [stored] = h.store.liveObjects('gs-main');
+    expect(stored?.sentThrough).toBe(1);
+    expect(shownObject(stored!)).not.toHaveProperty('sentThrough');
   });
 
   it('sends its own events to the GeoServer in a catch-up outside the queue (a resync rebuilding it)', async () => {
