@@ -598,13 +598,32 @@ describe('applying events to a GeoServer', () => {
 describe('a `both` node with a GeoServer, beside another master', () => {
   const GS = { cluster: 'test-cluster', node: 'gs-main' };
   const GS_NODE = { cluster: 'test-cluster', node: { name: 'gs-main', role: 'both' } } as const;
+  const ADMIN = { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } } as const;
+
+  /** Another master's workspace x (seq 1), applied on gs-main and its GeoServer; nothing published since. */
+  async function withXApplied() {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps = withGeoServer(h, geoserver);
+    await publishChange(h.deps, ADMIN, add('workspace', 'x', { name: 'x', isolated: false }));
+    expect((await applyDeliveredBatch(deps, GS, h.topic.published.map((event) => JSON.stringify(event)))).failure).toBeUndefined();
+    h.topic.published.length = 0;
+    return { h, geoserver, deps };
+  }
+
+  /** The gateway's write of x: on gs-main's GeoServer, then its read-back published as gs-main's (left to the queue). */
+  async function gatewayWritesX(h: Harness, geoserver: FakeGeoServer, workspace: JsonObject): Promise<void> {
+    await geoserver.send({ method: 'PUT', path: '/workspaces/x', body: { json: { workspace } } });
+    const back = (JSON.parse((await geoserver.send({ method: 'GET', path: '/workspaces/x' })).text) as { workspace: JsonObject }).workspace;
+    expect((await publishChange(h.deps, GS_NODE, modify('workspace', 'x', back))).appliedLocally).toBe(false);
+  }
 
   it("gets the other master's events through its GeoServer, and its own (the gateway's, already there) into its store alone", async () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
     const deps = withGeoServer(h, geoserver);
     // Another master publishes first; gs-main's queue has not delivered it yet.
-    await publishChange(h.deps, { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } }, add('workspace', 'a', { name: 'a', isolated: false }));
+    await publishChange(h.deps, ADMIN, add('workspace', 'a', { name: 'a', isolated: false }));
     // The gateway writes to gs-main's GeoServer, then publishes the change as gs-main's.
     await geoserver.send({ method: 'POST', path: '/workspaces', body: { json: { workspace: { name: 'b', isolated: false } } } });
     geoserver.requests.length = 0;
@@ -630,19 +649,11 @@ describe('a `both` node with a GeoServer, beside another master', () => {
   });
 
   it("sends its own event again when another master's earlier event on the same object reached the GeoServer after it", async () => {
-    const h = harness();
-    const geoserver = new FakeGeoServer();
-    const deps = withGeoServer(h, geoserver);
-    const admin = { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } } as const;
-    await publishChange(h.deps, admin, add('workspace', 'x', { name: 'x', isolated: false }));
-    expect((await applyDeliveredBatch(deps, GS, h.topic.published.map((event) => JSON.stringify(event)))).failure).toBeUndefined();
-    h.topic.published.length = 0;
+    const { h, geoserver, deps } = await withXApplied();
     // admin changes another field of x (seq 2); gs-main's queue has not delivered it yet.
-    await publishChange(h.deps, admin, modify('workspace', 'x', { extra: 'admin' }));
+    await publishChange(h.deps, ADMIN, modify('workspace', 'x', { extra: 'admin' }));
     // The gateway forwards a user's write of x to gs-main's GeoServer, reads it back, publishes it (seq 3).
-    await geoserver.send({ method: 'PUT', path: '/workspaces/x', body: { json: { workspace: { isolated: true } } } });
-    const readBack = (JSON.parse((await geoserver.send({ method: 'GET', path: '/workspaces/x' })).text) as { workspace: Record<string, unknown> }).workspace;
-    expect((await publishChange(h.deps, GS_NODE, modify('workspace', 'x', readBack as JsonObject))).appliedLocally).toBe(false);
+    await gatewayWritesX(h, geoserver, { isolated: true });
     geoserver.requests.length = 0;
 
     // Seq 2's REST call sends x as the store holds it after seq 2, without the user's write: seq 3 goes again.
@@ -657,7 +668,7 @@ describe('a `both` node with a GeoServer, beside another master', () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
     const deps = withGeoServer(h, geoserver);
-    await publishChange(h.deps, { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } }, add('workspace', 'a', { name: 'a', isolated: false }));
+    await publishChange(h.deps, ADMIN, add('workspace', 'a', { name: 'a', isolated: false }));
     // Two gateway writes of b while seq 1 is not applied yet: both left to the queue.
     await geoserver.send({ method: 'POST', path: '/workspaces', body: { json: { workspace: { name: 'b', isolated: false } } } });
     expect((await publishChange(h.deps, GS_NODE, add('workspace', 'b', { name: 'b', isolated: false }))).appliedLocally).toBe(false);
@@ -675,20 +686,10 @@ describe('a `both` node with a GeoServer, beside another master', () => {
   });
 
   it("sends its own events again, one delivery at a time, when another master's earlier event of their object was sent after their forward (a helper's case)", async () => {
-    const h = harness();
-    const geoserver = new FakeGeoServer();
-    const deps = withGeoServer(h, geoserver);
-    const admin = { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } } as const;
-    await publishChange(h.deps, admin, add('workspace', 'x', { name: 'x', isolated: false }));
-    expect((await applyDeliveredBatch(deps, GS, h.topic.published.map((event) => JSON.stringify(event)))).failure).toBeUndefined();
-    h.topic.published.length = 0;
+    const { h, geoserver, deps } = await withXApplied();
     // admin changes x (seq 2) before two gateway writes of x (seq 3, 4), all queued.
-    await publishChange(h.deps, admin, modify('workspace', 'x', { extra: 'admin' }));
-    for (const isolated of [true, false]) {
-      await geoserver.send({ method: 'PUT', path: '/workspaces/x', body: { json: { workspace: { isolated } } } });
-      const back = (JSON.parse((await geoserver.send({ method: 'GET', path: '/workspaces/x' })).text) as { workspace: JsonObject }).workspace;
-      expect((await publishChange(h.deps, GS_NODE, modify('workspace', 'x', back))).appliedLocally).toBe(false);
-    }
+    await publishChange(h.deps, ADMIN, modify('workspace', 'x', { extra: 'admin' }));
+    for (const isolated of [true, false]) await gatewayWritesX(h, geoserver, { isolated });
     // One message per invocation: seq 2's PUT undoes both gateway writes there; 3 and 4 go again.
     for (const event of h.topic.published) expect((await applyDeliveredBatch(deps, GS, [JSON.stringify(event)])).failure).toBeUndefined();
     expect(h.store.liveObjects('gs-main').find((object) => object.id === 'x')?.properties).toEqual({ name: 'x', isolated: false, extra: 'admin' });
@@ -696,19 +697,10 @@ describe('a `both` node with a GeoServer, beside another master', () => {
   });
 
   it("leaves its own events alone when another master's event of their object was sent before their forward", async () => {
-    const h = harness();
-    const geoserver = new FakeGeoServer();
-    const deps = withGeoServer(h, geoserver);
-    const admin = { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } } as const;
-    await publishChange(h.deps, admin, add('workspace', 'x', { name: 'x', isolated: false }));
-    expect((await applyDeliveredBatch(deps, GS, h.topic.published.map((event) => JSON.stringify(event)))).failure).toBeUndefined();
-    h.topic.published.length = 0;
+    const { h, geoserver, deps } = await withXApplied();
     // An unrelated change (seq 2) is queued; two gateway writes of x (seq 3, 4) are left to the queue.
-    await publishChange(h.deps, admin, add('workspace', 'y', { name: 'y', isolated: false }));
-    for (const isolated of [true, false]) {
-      await geoserver.send({ method: 'PUT', path: '/workspaces/x', body: { json: { workspace: { isolated } } } });
-      expect((await publishChange(h.deps, GS_NODE, modify('workspace', 'x', { isolated }))).appliedLocally).toBe(false);
-    }
+    await publishChange(h.deps, ADMIN, add('workspace', 'y', { name: 'y', isolated: false }));
+    for (const isolated of [true, false]) await gatewayWritesX(h, geoserver, { isolated });
     geoserver.requests.length = 0;
     for (const event of h.topic.published) expect((await applyDeliveredBatch(deps, GS, [JSON.stringify(event)])).failure).toBeUndefined();
     // x's last REST call (seq 1) came before both forwards: nothing of x is sent again.
@@ -720,7 +712,7 @@ describe('a `both` node with a GeoServer, beside another master', () => {
   it("never shows `sentThrough` through the API's objects", async () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
-    await publishChange(h.deps, { cluster: 'test-cluster', node: { name: 'admin', role: 'master' } }, add('workspace', 'x', { name: 'x' }));
+    await publishChange(h.deps, ADMIN, add('workspace', 'x', { name: 'x' }));
     await applyDeliveredBatch(withGeoServer(h, geoserver), GS, h.topic.published.map((event) => JSON.stringify(event)));
     const [stored] = h.store.liveObjects('gs-main');
     expect(stored?.sentThrough).toBe(1);
