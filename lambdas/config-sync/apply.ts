@@ -624,12 +624,6 @@ class NodeApplier {
     return this.sentToGeoServer.has(objectStorageKey(event.object)) || (existing?.sentThrough ?? 0) >= event.sequence;
   }
 
-  /** `object` as sent to the GeoServer just now: `sentThrough` the log head read after the call. */
-  private async markSent(object: StoredObject): Promise<StoredObject> {
-    const head = await this.deps.log.head(this.context.cluster);
-    return { ...object, sentThrough: Math.max(head, object.sentThrough ?? 0) };
-  }
-
   /** Whether a commit of an object written unread was refused (it must be read). */
   unreadWasRefused(): boolean {
     return this.unreadRefused;
@@ -891,7 +885,7 @@ class NodeApplier {
     const steps: AppliedEvent[] = [];
     /** Object key -> its final state in this run and the sequence of its first event in it. */
     const writes = new Map<string, { object: StoredObject; since: number }>();
-    /** Keys of the objects this run sent to the GeoServer (`markSent` before the commit). */
+    /** Keys of the objects this run sent to the GeoServer (`withSentThrough` before the commit). */
     const sentInRun = new Set<string>();
     const states = new Map<string, StoredObject | undefined>();
     let bytes = 0;
@@ -943,9 +937,11 @@ class NodeApplier {
     // Without a GeoServer a single event takes the one-at-a-time path, which costs the same;
     // with one, its REST calls are made already.
     if (last === undefined || (steps.length < 2 && !geoserver)) return failure ? { steps: [], failure } : { steps: [] };
+    // One read of the log's head after every REST call of the run serves each object it sent.
+    const head = sentInRun.size > 0 ? await this.deps.log.head(this.context.cluster) : 0;
     for (const key of sentInRun) {
       const write = writes.get(key);
-      if (write) writes.set(key, { ...write, object: await this.markSent(write.object) });
+      if (write) writes.set(key, { ...write, object: withSentThrough(write.object, head) });
     }
     let outcome: CommitOutcome;
     try {
@@ -1022,7 +1018,7 @@ class NodeApplier {
           this.sentToGeoServer.add(objectStorageKey(complete.object));
           geoserver = await applyToGeoServerOrThrow(this.deps.geoserver, complete, existing, change.object);
         }
-        if (geoserver !== undefined && change.object !== undefined) change = { ...change, object: await this.markSent(change.object) };
+        if (geoserver !== undefined && change.object !== undefined) change = { ...change, object: withSentThrough(change.object, await this.deps.log.head(this.context.cluster)) };
         outcome = await this.deps.store.commit(this.context.node, {
           expectedCursor: cursor,
           sequence: complete.sequence,
@@ -1125,6 +1121,11 @@ class NodeApplier {
       await new Promise((resolve) => setTimeout(resolve, Math.min(500, 5 * 2 ** attempt)));
     }
   }
+}
+
+/** `object` as sent to the GeoServer: `sentThrough` the log head read after the call, never lowered. */
+function withSentThrough(object: StoredObject, head: number): StoredObject {
+  return { ...object, sentThrough: Math.max(head, object.sentThrough ?? 0) };
 }
 
 /** The complete event: an offloaded event's change fetched from the body store. */
