@@ -23,9 +23,11 @@ const JSON_STRING = /"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?/g;
 export function duplicateMemberName(text: string, parsed: unknown): string | undefined {
   let inText = 0;
   for (const match of text.matchAll(JSON_STRING)) if (match[1] !== undefined) inText += 1;
-  if (inText === 0 || inText === memberNames(parsed).length) return undefined;
+  if (inText === 0) return undefined;
+  const names = memberNames(parsed);
+  if (inText === names.length) return undefined;
   const kept = new Map<string, number>();
-  for (const name of memberNames(parsed)) kept.set(name, (kept.get(name) ?? 0) + 1);
+  for (const name of names) kept.set(name, (kept.get(name) ?? 0) + 1);
   const named = new Map<string, number>();
   for (const match of text.matchAll(JSON_STRING)) {
     if (match[1] === undefined) continue;
