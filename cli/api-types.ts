@@ -228,7 +228,7 @@ export interface paths {
         };
         /**
          * What a node's store holds now, one page at a time
-         * @description Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`.
+         * @description Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`. What a remove with `recurse` took (the objects in a removed workspace, store or resource, last changed before that remove, even if it was created again since) is left out like a removed object, and shown with `deleted: true` with `includeDeleted`; a page may so hold fewer objects than `limit`.
          */
         get: operations["getNodeCatalog"];
         put?: never;
@@ -2177,7 +2177,7 @@ export interface operations {
                 limit?: number;
                 /** @description The `next` of the previous page (an object key, `type/id`) */
                 next?: string;
-                /** @description Include the tombstones of removed objects */
+                /** @description Include the tombstones of removed objects, and what a remove with `recurse` took (as `deleted`) */
                 includeDeleted?: boolean;
             };
             header?: never;
@@ -2302,7 +2302,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such node (NODE_NOT_FOUND), or the node holds no such object or it was removed (OBJECT_NOT_FOUND) */
+            /** @description No such node (NODE_NOT_FOUND), or the node holds no such object or it was removed, also with what contained it (OBJECT_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -563,7 +563,10 @@ export const CONFIG_SYNC_API = {
   getNodeCatalog: {
     operationId: 'getNodeCatalog',
     summary: "What a node's store holds now, one page at a time",
-    description: 'Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`.',
+    description:
+      'Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`. What a remove with `recurse` took ' +
+      '(the objects in a removed workspace, store or resource, last changed before that remove, even if it was created again since) ' +
+      'is left out like a removed object, and shown with `deleted: true` with `includeDeleted`; a page may so hold fewer objects than `limit`.',
     tag: TAG,
     path: nodePath,
     query: catalogQuerySchema(),
@@ -588,7 +591,7 @@ export const CONFIG_SYNC_API = {
     responses: {
       200: { description: 'The object', content: jsonContent(storedObjectSchema) },
       400: errorResponse('Unknown object type; `field` is `type`'),
-      404: errorResponse('No such node (NODE_NOT_FOUND), or the node holds no such object or it was removed (OBJECT_NOT_FOUND)'),
+      404: errorResponse('No such node (NODE_NOT_FOUND), or the node holds no such object or it was removed, also with what contained it (OBJECT_NOT_FOUND)'),
     },
   },
   resyncNode: {

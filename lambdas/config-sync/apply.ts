@@ -173,6 +173,7 @@ export function applyChange(existing: StoredObject | undefined, event: ConfigEve
     lastOrigin: event.origin,
     updatedAt: event.publishedAt,
     ...(existing?.sentThrough === undefined ? {} : { sentThrough: existing.sentThrough }),
+    ...(existing?.cascadedAt === undefined ? {} : { cascadedAt: existing.cascadedAt }),
   };
   const live = existing !== undefined && !existing.deleted ? existing : undefined;
   switch (event.kind) {
@@ -197,7 +198,11 @@ export function applyChange(existing: StoredObject | undefined, event: ConfigEve
             object: { ...stamp, properties: mergePatchObject({}, event.patch), deleted: false, incomplete: true },
           };
     case 'remove':
-      return { effect: 'removed', object: { ...stamp, properties: {}, deleted: true, incomplete: false } };
+      // What the object contains stays as it was; its liveness ends here (liveness.ts).
+      return {
+        effect: 'removed',
+        object: { ...stamp, properties: {}, deleted: true, incomplete: false, ...(event.recurse === true ? { cascadedAt: event.sequence } : {}) },
+      };
   }
 }
 

@@ -10,7 +10,8 @@
 import { catchUp, isTransientFailure, type ApplyDeps } from './apply';
 import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef } from './events';
 import { applyToGeoServer } from './geoserver/apply';
-import { comparePage, fixOrder, GeoServerReader, Liveness, dependencyRank, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
+import { comparePage, fixOrder, GeoServerReader, dependencyRank, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
+import { Liveness } from './liveness';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';

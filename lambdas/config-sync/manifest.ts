@@ -119,7 +119,8 @@ export const CONFIG_SYNC_MANIFEST = {
     entry: 'config-sync/handlers/get-catalog.ts',
     environment: COMMON,
     grants: [
-      { on: 'nodeStore', actions: ddb('GetItem', 'Query') },
+      // BatchGetItem: what the page's objects live in (liveness.ts).
+      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query') },
       { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
     ],
     routes: [{ method: 'GET', path: '/nodes/{node}/catalog', access: 'node', api: API.getNodeCatalog }],

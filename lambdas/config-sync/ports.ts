@@ -38,12 +38,18 @@ export interface StoredObject extends ObjectRef {
    * "Own events"). Kept from version to version; never shown by the API.
    */
   readonly sentThrough?: number;
+  /**
+   * The sequence of the latest `remove` with `recurse` of this object: what it contained and
+   * last changed before then is gone with it, even once the object is added again
+   * (liveness.ts). Kept from version to version; never shown by the API.
+   */
+  readonly cascadedAt?: number;
 }
 
-/** An object as the API shows it: without what only the node's applier keeps (`sentThrough`). */
+/** An object as the API shows it: without the store's own bookkeeping (`sentThrough`, `cascadedAt`). */
 export function shownObject(object: StoredObject): StoredObject {
-  if (object.sentThrough === undefined) return object;
-  const { sentThrough: _, ...shown } = object;
+  if (object.sentThrough === undefined && object.cascadedAt === undefined) return object;
+  const { sentThrough: _sent, cascadedAt: _cascaded, ...shown } = object;
   return shown;
 }
 
@@ -77,9 +83,10 @@ export interface BatchCommit {
     /**
      * The caller wrote it without reading it first (its first event in the run is an add or a
      * remove, whose result does not depend on what the store held): the store must also find
-     * no parking record of the object, and (DynamoDB) no properties of its stored version in the
-     * body store, whose removal needs the reference a read would have given; else
-     * `object-moved`, and the caller reads it and applies it as usual.
+     * no parking record of the object, no `cascadedAt` on its stored version (which a read would
+     * have carried over) and (DynamoDB) no properties of that version in the body store, whose
+     * removal needs the reference a read would have given; else `object-moved`, and the caller
+     * reads it and applies it as usual.
      */
     readonly unread?: boolean;
   }[];

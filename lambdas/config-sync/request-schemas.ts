@@ -45,7 +45,7 @@ export const catalogQuerySchema = lazily(() =>
           z.describe('The `next` of the previous page (an object key, `type/id`)'),
         ),
     ),
-    includeDeleted: queryFlag('Include the tombstones of removed objects'),
+    includeDeleted: queryFlag('Include the tombstones of removed objects, and what a remove with `recurse` took (as `deleted`)'),
   }),
 );
 

@@ -627,15 +627,16 @@ export class DynamoNodeStore implements NodeStore {
   /**
    * `unread`: the caller wrote the object without reading it, so the version it replaces must
    * also hold its properties inline: the reference to a body in S3, which must be deleted once
-   * superseded, is what a read would have given (`supersede`).
+   * superseded, is what a read would have given (`supersede`); and it must not carry a
+   * `cascadedAt`, which the new version keeps.
    */
   private versionPut(item: Item, lastSequence: number, replaces: 'older' | 'same-or-older', unread = false) {
     const newer = `attribute_not_exists(#lastSequence) OR #lastSequence ${replaces === 'older' ? '<' : '<='} :sequence`;
     return {
       TableName: this.options.tableName,
       Item: item,
-      ConditionExpression: unread ? `(${newer}) AND attribute_not_exists(#propertiesRef)` : newer,
-      ExpressionAttributeNames: { '#lastSequence': 'lastSequence', ...(unread ? { '#propertiesRef': 'propertiesRef' } : {}) },
+      ConditionExpression: unread ? `(${newer}) AND attribute_not_exists(#propertiesRef) AND attribute_not_exists(#cascadedAt)` : newer,
+      ExpressionAttributeNames: { '#lastSequence': 'lastSequence', ...(unread ? { '#propertiesRef': 'propertiesRef', '#cascadedAt': 'cascadedAt' } : {}) },
       ExpressionAttributeValues: { ':sequence': num(lastSequence) },
     };
   }
@@ -666,6 +667,7 @@ export class DynamoNodeStore implements NodeStore {
       deleted: bool(object.deleted),
       incomplete: bool(object.incomplete),
       ...(object.sentThrough === undefined ? {} : { sentThrough: num(object.sentThrough) }),
+      ...(object.cascadedAt === undefined ? {} : { cascadedAt: num(object.cascadedAt) }),
     };
     if (Buffer.byteLength(properties, 'utf8') <= (this.options.offloadAboveBytes ?? OFFLOAD_PROPERTIES_BYTES)) {
       item.properties = str(properties);
@@ -709,6 +711,7 @@ export class DynamoNodeStore implements NodeStore {
       deleted: readBoolean(item, 'deleted'),
       incomplete: readBoolean(item, 'incomplete'),
       ...(item.sentThrough === undefined ? {} : { sentThrough: readNumber(item, 'sentThrough') }),
+      ...(item.cascadedAt === undefined ? {} : { cascadedAt: readNumber(item, 'cascadedAt') }),
     };
   }
 

@@ -226,7 +226,7 @@ export class MemoryNodeStore implements NodeStore {
       this.assertWritable(node, commit.object);
       if (commit.unread) {
         const stored = state.objects.get(objectStorageKey(commit.object));
-        if (stored && stored.lastSequence >= commit.object.lastSequence) return 'object-moved';
+        if (stored && (stored.lastSequence >= commit.object.lastSequence || stored.cascadedAt !== undefined)) return 'object-moved';
         if (state.parked.has(parkingKey(commit.object, 0))) return 'object-moved';
       }
       state.objects.set(objectStorageKey(commit.object), structuredClone(commit.object));
@@ -242,7 +242,7 @@ export class MemoryNodeStore implements NodeStore {
       this.assertWritable(node, object);
       const stored = state.objects.get(objectStorageKey(object));
       if (stored && stored.lastSequence >= since) return 'object-moved';
-      if (unread && state.parked.has(parkingKey(object, 0))) return 'object-moved';
+      if (unread && (state.parked.has(parkingKey(object, 0)) || stored?.cascadedAt !== undefined)) return 'object-moved';
     }
     for (const { object } of commit.objects) state.objects.set(objectStorageKey(object), structuredClone(object));
     state.cursor = commit.sequence;

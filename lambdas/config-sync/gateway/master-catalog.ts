@@ -28,6 +28,9 @@ const PAGE = 500;
 /**
  * The master's store as a `MasterCatalog`. Its keys are `type/id` in order, so the objects of one
  * workspace (`ws:...`) are one range of each type, read from just below it until an id leaves it.
+ * Tombstones are absent; what a recursive remove left in place (liveness.ts) is not: the recovery
+ * of a store rename that died midway looks up the old store's resources after that store's
+ * removal with `recurse` was published.
  */
 export function catalogInStore(store: NodeStore, node: string): MasterCatalog {
   return {

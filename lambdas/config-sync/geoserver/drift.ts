@@ -19,14 +19,13 @@
  *   master's store holds what its GeoServer served (the gateway reads each style back the same
  *   way), so no whitespace is normalized. It is compared only where the store holds one.
  *
- * The store's objects whose workspace, store or resource the store has removed are gone from
- * the GeoServer too (GeoServer's recursive DELETE cascades; the store keeps them as they were
- * until a resync), so they count as removed, not as missing.
+ * Only the objects the store holds (liveness.ts) are compared: what a recursive remove took is
+ * gone from the GeoServer too (GeoServer's recursive DELETE cascades), not missing.
  */
 import { splitObjectId, type ObjectRef, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
-import { localName, referencedName } from '../representations';
+import { referencedName } from '../representations';
 import { isDotSegment, REST_MAPPING, REST_SERVICES, restTarget, seg, styleContentType } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
@@ -238,57 +237,6 @@ function parse(response: RestResponse, what: string): JsonValue {
 
 // ---------------------------------------------------------------------------------------------
 // Comparing
-
-/** The store objects that are live on the node: live, and their workspace, store and resource live too. */
-export class Liveness {
-  constructor(private readonly lookup: (refs: readonly ObjectRef[]) => Promise<readonly StoredObject[]>) {}
-  private readonly known = new Map<string, boolean>();
-
-  /** Whether each object counts as held by the store. */
-  async live(objects: readonly StoredObject[]): Promise<boolean[]> {
-    const parents = new Map<string, ObjectRef>();
-    for (const object of objects) for (const parent of parentsOf(object)) parents.set(`${parent.type}/${parent.id}`, parent);
-    const unknown = [...parents].filter(([key]) => !this.known.has(key)).map(([, ref]) => ref);
-    for (let i = 0; i < unknown.length; i += 100) {
-      const chunk = unknown.slice(i, i + 100);
-      const found = new Map((await this.lookup(chunk)).map((object) => [`${object.type}/${object.id}`, object]));
-      for (const ref of chunk) {
-        const object = found.get(`${ref.type}/${ref.id}`);
-        this.known.set(`${ref.type}/${ref.id}`, object !== undefined && !object.deleted);
-      }
-    }
-    return objects.map((object) => !object.deleted && parentsOf(object).every((parent) => this.known.get(`${parent.type}/${parent.id}`) !== false));
-  }
-}
-
-const STORE_TYPE_OF: Partial<Record<ObjectType, ObjectType>> = {
-  featureType: 'dataStore',
-  coverage: 'coverageStore',
-  wmsLayer: 'wmsStore',
-  wmtsLayer: 'wmtsStore',
-};
-
-/** What an object lives in: its workspace, the store of a resource, the resource of a layer. */
-export function parentsOf(object: { readonly type: ObjectType; readonly id: string; readonly properties: JsonObject }): ObjectRef[] {
-  if (object.type === 'workspace' || object.type === 'global' || object.type === 'logging') return [];
-  if (object.type === 'namespace' || object.type === 'workspaceSettings') return [{ type: 'workspace', id: object.id } as ObjectRef];
-  const { workspace } = splitObjectId(object.id);
-  const parents: ObjectRef[] = workspace === undefined ? [] : [{ type: 'workspace', id: workspace } as ObjectRef];
-  const storeType = STORE_TYPE_OF[object.type];
-  const storeName = referencedName(object.properties.store);
-  if (storeType && storeName !== undefined && workspace !== undefined) {
-    parents.push({ type: storeType, id: storeName.includes(':') ? storeName : `${workspace}:${localName(storeName)}` } as ObjectRef);
-  }
-  if (object.type === 'layer') {
-    const resource = object.properties.resource;
-    const resourceClass = isJsonObject(resource) && typeof resource['@class'] === 'string' ? (resource['@class'] as ObjectType) : undefined;
-    const resourceName = referencedName(resource);
-    if (resourceClass && STORE_TYPE_OF[resourceClass] && resourceName !== undefined) {
-      parents.push({ type: resourceClass, id: resourceName.includes(':') || workspace === undefined ? resourceName : `${workspace}:${resourceName}` } as ObjectRef);
-    }
-  }
-  return parents;
-}
 
 /**
  * Compares one page of live store objects with the GeoServer: a GET per object, except where

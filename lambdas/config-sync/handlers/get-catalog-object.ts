@@ -1,9 +1,11 @@
 /**
  * GET /nodes/{node}/catalog/{type}/{id}: one object as the node's store holds it now, its
  * properties read from S3 if they were too large for the table. A removed object (a
- * tombstone) is not found, like one the node never had.
+ * tombstone), or one a recursive remove took (liveness.ts), is not found, like one the node
+ * never had.
  */
 import { shownObject } from '../ports';
+import { Liveness } from '../liveness';
 import { ValidationError } from '../../shared/errors';
 import { callerIdentity, httpHandler, json, pathParam } from '../../shared/http';
 import { findNode } from '../cluster';
@@ -27,5 +29,7 @@ export const handler = httpHandler(async (event) => {
   if (utf8Bytes(id) > MAX_ID_BYTES) throw new CatalogObjectNotFoundError(node, type, id.slice(0, 64));
   const [object] = await store.readObjects(node, [{ type: type as ObjectType, id }]);
   if (!object || object.deleted) throw new CatalogObjectNotFoundError(node, type, id);
+  const [held] = await new Liveness((refs) => store.readObjects(node, refs)).live([object]);
+  if (!held) throw new CatalogObjectNotFoundError(node, type, id);
   return json(200, shownObject(object), { 'cache-control': 'no-store' });
 });

@@ -1,7 +1,8 @@
 /**
  * GET /nodes/{node}/catalog?type=&limit=&next=&includeDeleted=: what a node's store holds now,
  * ordered by `type/id`, one page at a time. `cursor` is the node's last applied sequence, read
- * before the objects (the page reflects at least that much).
+ * before the objects (the page reflects at least that much). What a recursive remove took
+ * (liveness.ts) is removed like a tombstone: left out, or shown `deleted` with `includeDeleted`.
  */
 import { callerIdentity, httpHandler, json, pathParam } from '../../shared/http';
 import { parseQuery } from '../../shared/query';
@@ -10,6 +11,7 @@ import { objectStorageKey } from '../events';
 import { catalogQuerySchema } from '../request-schemas';
 import { membershipFromEnv, nodeStoreFromEnv } from '../adapters/from-env';
 import { shownObject, type StoredObject } from '../ports';
+import { Liveness } from '../liveness';
 
 const membership = membershipFromEnv();
 /** Parsed on every request: built at cold start. */
@@ -32,14 +34,23 @@ export const handler = httpHandler(async (event) => {
   // The stored cursor: a node held by a resync still shows the last sequence its store holds.
   const { cursor } = await store.readProgress(node);
   const page = await store.listObjects(node, { type, limit, after, includeDeleted });
+  const held = await new Liveness((refs) => store.readObjects(node, refs)).live(page.objects);
   const objects: StoredObject[] = [];
   let bytes = 0;
-  for (const object of page.objects) {
+  // Objects of the page gone through, shown or left out.
+  let listed = 0;
+  for (const [index, stored] of page.objects.entries()) {
+    const object = held[index] || stored.deleted ? stored : { ...stored, deleted: true };
+    if (object.deleted && !includeDeleted) {
+      listed += 1;
+      continue;
+    }
     bytes += Buffer.byteLength(JSON.stringify(object), 'utf8');
     if (bytes > MAX_PAGE_BYTES && objects.length > 0) break;
+    listed += 1;
     objects.push(shownObject(object));
   }
-  const last = objects[objects.length - 1];
-  const next = objects.length < page.objects.length && last ? objectStorageKey(last) : page.next;
+  const last = page.objects[listed - 1];
+  const next = listed < page.objects.length && last ? objectStorageKey(last) : page.next;
   return json(200, { node, cursor, objects, ...(next === undefined ? {} : { next }) }, { 'cache-control': 'no-store' });
 });

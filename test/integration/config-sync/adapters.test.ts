@@ -245,6 +245,25 @@ describe('DynamoNodeStore', () => {
     expect((await store.readObjects(node, [{ type: 'namespace', id: 'topp' }]))[0]).not.toHaveProperty('sentThrough');
   });
 
+  test("keeps an object's cascadedAt, and refuses to write over it unread (a read carries it over)", async () => {
+    const node = 'cascaded-node';
+    const removed = { ...stored('workspace', 'topp', 1), deleted: true, properties: {}, cascadedAt: 1 };
+    expect(await store.commit(node, { expectedCursor: 0, sequence: 1, object: removed })).toBe('committed');
+    expect(await store.readObjects(node, [{ type: 'workspace', id: 'topp' }])).toEqual([removed]);
+    // The add that creates it again, written without reading: refused, nothing written.
+    const again = stored('workspace', 'topp', 2, { name: 'topp' });
+    expect(await store.commit(node, { expectedCursor: 1, sequence: 2, object: again, unread: true })).toBe('object-moved');
+    expect(await store.commitBatch(node, { expectedCursor: 1, sequence: 2, objects: [{ object: again, since: 2, unread: true }] })).toBe('object-moved');
+    expect(await store.readObjects(node, [{ type: 'workspace', id: 'topp' }])).toEqual([removed]);
+    // Read first, it keeps it.
+    const kept = { ...again, cascadedAt: 1 };
+    expect(await store.commit(node, { expectedCursor: 1, sequence: 2, object: kept })).toBe('committed');
+    expect((await store.readApplyState(node, [{ type: 'workspace', id: 'topp' }], [], true)).objects).toEqual([kept]);
+    // Objects without it take unread writes as before.
+    expect(await store.commit(node, { expectedCursor: 2, sequence: 3, object: stored('namespace', 'topp', 3), unread: true })).toBe('committed');
+    expect((await store.readObjects(node, [{ type: 'namespace', id: 'topp' }]))[0]).not.toHaveProperty('cascadedAt');
+  });
+
   test('readApplyState never answers an object older than the cursor it answers, while another writer commits', async () => {
     // An applier trusts the pair: it applies event cursor + 1 on top of the objects read. Every
     // commit below writes all 40 objects at the new cursor's sequence, so an object read older

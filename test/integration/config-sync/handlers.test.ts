@@ -434,3 +434,57 @@ describe("a slave's apply function", () => {
     expect(await cursor()).toBe(e.sequence);
   });
 });
+
+describe('a recursive remove in the catalog', () => {
+  const SLD = '<?xml version="1.0"?><StyledLayerDescriptor version="1.0.0"/>';
+  test("what a workspace removed with recurse held is gone from the node's catalog, also once the workspace is created again", async () => {
+    const changes = [
+      { kind: 'add', object: { type: 'workspace', id: 'gone' }, properties: { name: 'gone' } },
+      { kind: 'add', object: { type: 'dataStore', id: 'gone:pg' }, properties: { name: 'pg', type: 'PostGIS' } },
+      { kind: 'add', object: { type: 'featureType', id: 'gone:roads' }, properties: { name: 'roads', store: { '@class': 'dataStore', name: 'gone:pg' } } },
+      { kind: 'add', object: { type: 'layer', id: 'gone:roads' }, properties: { name: 'roads', resource: { '@class': 'featureType', name: 'gone:roads' } } },
+      { kind: 'add', object: { type: 'style', id: 'gone:line' }, properties: { name: 'line', format: 'sld', body: SLD } },
+      { kind: 'remove', object: { type: 'workspace', id: 'gone' }, recurse: true },
+      { kind: 'add', object: { type: 'workspace', id: 'gone' }, properties: { name: 'gone' } },
+    ];
+    const set = await publishAs('master-1', { changes });
+    expect(`${set.statusCode} ${set.body}`).toMatch(/^201 /);
+    const last = await publishAs('master-1', { kind: 'add', object: { type: 'style', id: 'gone:fill' }, properties: { name: 'fill', format: 'sld', body: SLD } });
+    expect(last.statusCode).toBe(201);
+    const event = body(last).event as { sequence: number };
+    // Delivered to slave-2 alone: its apply function reads every event before it from the log.
+    const apply = await handlers.apply('slave-2');
+    expect(await apply(sqsEvent([{ MessageId: 'last', ReceiptHandle: 'last', Body: JSON.stringify(event), Attributes: { SentTimestamp: String(Date.now()) } }]))).toEqual({
+      batchItemFailures: [],
+    });
+
+    const ids = async (query: Record<string, string>) =>
+      (body(await handlers.catalog(http({ node: 'slave-1', path: { node: 'slave-2' }, query: { limit: '100', next: 'dataStore/gone', ...query } }))).objects as {
+        type: string;
+        id: string;
+        deleted: boolean;
+      }[])
+        .filter((object) => object.id === 'gone' || object.id.startsWith('gone:'))
+        .map((object) => `${object.type}/${object.id}${object.deleted ? ' (deleted)' : ''}`);
+    expect(await ids({})).toEqual(['style/gone:fill', 'workspace/gone']);
+    expect(await ids({ includeDeleted: 'true' })).toEqual([
+      'dataStore/gone:pg (deleted)',
+      'featureType/gone:roads (deleted)',
+      'layer/gone:roads (deleted)',
+      'style/gone:fill',
+      'style/gone:line (deleted)',
+      'workspace/gone',
+    ]);
+    for (const [type, id] of [
+      ['featureType', 'gone:roads'],
+      ['layer', 'gone:roads'],
+      ['style', 'gone:line'],
+    ]) {
+      const answer = await handlers.catalogObject(http({ node: 'slave-1', path: { node: 'slave-2', type: type!, id: id! } }));
+      expect([type, answer.statusCode, body(answer).code]).toEqual([type, 404, 'OBJECT_NOT_FOUND']);
+    }
+    const kept = await handlers.catalogObject(http({ node: 'slave-1', path: { node: 'slave-2', type: 'style', id: 'gone:fill' } }));
+    expect([kept.statusCode, body(kept)]).toEqual([200, expect.objectContaining({ id: 'gone:fill', deleted: false })]);
+    expect(body(kept)).not.toHaveProperty('cascadedAt');
+  });
+});

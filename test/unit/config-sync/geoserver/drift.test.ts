@@ -185,6 +185,28 @@ describe('jobs against the stand-in GeoServer', () => {
     expect(await jobs.readDifferences(NODE, check.id)).toEqual([]);
   });
 
+  test('a reconcile leaves out what a workspace removed with recurse held before it was created again, and a drift check does not miss it', async () => {
+    const objects = [
+      // Removed with recurse at 5, created again at 6: its store of 3 went with it, the one of 7 is new.
+      { ...stored('workspace', 'again', { name: 'again' }, 6), cascadedAt: 5 },
+      stored('dataStore', 'again:old', { name: 'old', type: 'PostGIS' }, 3),
+      stored('featureType', 'again:roads', { name: 'roads', store: { '@class': 'dataStore', name: 'again:old' } }, 4),
+      stored('dataStore', 'again:new', { name: 'new', type: 'PostGIS' }, 7),
+    ];
+    const { deps, jobs } = await setUp(objects);
+    const job = await start(jobs, 'reconcile');
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 100 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, NODE, job.id, Date.now() + 10_000);
+    expect((await jobs.read(NODE, job.id))!).toMatchObject({ state: 'succeeded', progress: { compared: 2, missing: 2, extra: 0, fixed: 2 } });
+    expect(geoserver.catalog.get('dataStore', 'again:new')).toMatchObject({ name: 'new' });
+    expect(geoserver.catalog.get('dataStore', 'again:old')).toBeUndefined();
+
+    const check = await start(jobs, 'drift');
+    let checked: string | undefined;
+    for (let slice = 0; slice < 100 && checked !== 'done'; slice += 1) checked = await runJobSlice(deps, NODE, check.id, Date.now() + 10_000);
+    expect((await jobs.read(NODE, check.id))!.progress).toMatchObject({ compared: 2, missing: 0, extra: 0, different: 0 });
+  });
+
   test('a store or resource a master named without its workspace is not drift where GeoServer answers it qualified', async () => {
     const objects = [
       stored('workspace', 'ne', { name: 'ne' }, 1),
