@@ -12,7 +12,8 @@
  *   name changed, `remove` of the old id and `add` of the new one, with what GeoServer moved
  *   along (a style's users, a workspace's or store's contents: `styleRenamed`, `parentRenamed`);
  *   nothing when nothing changed;
- * - DELETE: `remove`, with `recurse` as the caller asked.
+ * - DELETE: `remove`, with `recurse` as the caller asked; with `recurse`, first what GeoServer's
+ *   cascade changed around the object (cascade.ts).
  * A refused write publishes nothing. A path the cluster does not replicate is forwarded, logged
  * and answered with `X-Cluster-Replicated: false`. A write that carries something the cluster does
  * not replicate besides what it does (a zipped style package: the style is published, its icons
@@ -44,6 +45,7 @@ import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type
 import { classifyRestPath, memberPath, unsafePathReason, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
+import { cascadedChanges, groupsOfRenamedLayer } from './cascade';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
@@ -491,7 +493,10 @@ async function changesOf(
   const query = new URLSearchParams(request.query);
   if (method === 'DELETE') {
     if (!target.id) return [];
-    return [{ kind: 'remove', object: { type: target.type, id: target.id }, recurse: query.get('recurse') === 'true' } as ConfigChange];
+    const recurse = query.get('recurse') === 'true';
+    const removal = { kind: 'remove', object: { type: target.type, id: target.id }, recurse } as ConfigChange;
+    // What GeoServer's cascade changed around the object (cascade.ts) goes first.
+    return recurse ? [...(await cascadedChanges({ type: target.type, id: target.id }, { styleUsers, catalog }, read.object)), removal] : [removal];
   }
   if (target.layerStyles) {
     const layer = await read.object({ type: 'layer' }, `/layers/${encodeURIComponent(target.id!)}`);
@@ -538,6 +543,8 @@ async function changesOf(
     if (isResource) {
       const layer = await read.object({ type: 'layer' }, `/layers/${encodeURIComponent(moved.id)}`);
       if (layer) changes.push(add('layer', moved.id, layer));
+      // The groups the old layer's recursive removal changes on the other nodes (cascade.ts).
+      if (catalog) changes.push(...(await groupsOfRenamedLayer(catalog, target.id, read.object)));
     }
     return changes;
   }

@@ -137,7 +137,7 @@ function movedStore(properties: JsonObject, to: string): JsonObject {
   return { ...properties, store: { ...(properties.store as JsonObject), name: `${to}:${localName(store)}` } };
 }
 
-function storeIdOf(resource: CatalogObject): string | undefined {
+export function storeIdOf(resource: CatalogObject): string | undefined {
   const store = referencedName(resource.properties.store);
   if (store === undefined) return undefined;
   return store.includes(':') ? store : `${splitObjectId(resource.id).workspace}:${store}`;
@@ -155,8 +155,8 @@ export function mentionsWorkspace(value: JsonValue, ws: string): boolean {
   return false;
 }
 
-/** Whether a layer group's entries (`publishables`, `rootLayer`) name one of `layers` (qualified ids). */
-function namesOneOf(group: CatalogObject, layers: ReadonlySet<string>): boolean {
+/** Whether a layer group's entries (`publishables`, `rootLayer`) name one of `layers` (qualified ids of layers or groups). */
+export function namesOneOf(group: CatalogObject, layers: ReadonlySet<string>): boolean {
   const workspace = splitObjectId(group.id).workspace;
   const names: string[] = [];
   collectNames(group.properties.publishables ?? null, names);
@@ -173,7 +173,7 @@ function collectNames(value: JsonValue, names: string[]): void {
 }
 
 /** Layer groups ordered so that a group comes after every group of the list it holds. */
-function nestedFirst(groups: readonly CatalogObject[]): CatalogObject[] {
+export function nestedFirst(groups: readonly CatalogObject[]): CatalogObject[] {
   const byId = new Map(groups.map((group) => [group.id, group]));
   const ordered: CatalogObject[] = [];
   const placed = new Set<string>();

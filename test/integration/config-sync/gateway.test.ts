@@ -128,6 +128,11 @@ test("an administrator's REST session through the gateway configures every slave
   await write('POST', '/workspaces/topp/styles?name=topp-lines&raw=true', sld10('topp-lines'), 'application/vnd.ogc.sld+xml');
   await write('PUT', '/layers/topp:roads', { layer: { defaultStyle: { name: 'roads' } } });
   await write('POST', '/layergroups', { layerGroup: { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } });
+  // groups holding the feature type renamed below, one through the other
+  await write('POST', '/layergroups', { layerGroup: { name: 'rivers-only', publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] } } });
+  await write('POST', '/layergroups', {
+    layerGroup: { name: 'nested', publishables: { published: [{ '@type': 'layerGroup', name: 'rivers-only' }, { '@type': 'layer', name: 'topp:roads' }] } },
+  });
 
   // settings
   await write('PUT', '/settings', { global: { settings: { charset: 'UTF-8', numDecimals: 6 } } });
@@ -144,6 +149,7 @@ test("an administrator's REST session through the gateway configures every slave
   await converged();
   const master = snapshot(geoservers.get(MASTER)!);
   expect(Object.keys((master.objects as Record<string, object>).featureType ?? {})).toEqual(['topp:roads', 'topp:waterways']);
+  expect(Object.keys((master.objects as Record<string, object>).layerGroup ?? {})).toEqual(['base', 'nested', 'rivers-only']);
   for (const slave of SLAVES) {
     expect(snapshot(geoservers.get(slave)!)).toEqual(master);
   }
@@ -169,13 +175,26 @@ test("more of the documented calls: styles in every format, a style's new docume
   await write('POST', '/workspaces/topp/layergroups', { layerGroup: { name: 'topp-base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } });
   await write('PUT', '/settings/contact', { contact: { contactPerson: 'GIS operations', contactOrganization: 'Example' } });
   await write('PUT', '/services/wcs/settings', { wcs: { title: 'Cluster WCS' } });
-  // a workspace with a store and a feature type, deleted recursively
+  // a style deleted recursively: the layer that had it as its default falls back to another
+  await write('POST', '/styles?name=doomed&raw=true', sld10('doomed'), 'application/vnd.ogc.sld+xml');
+  await write('PUT', '/layers/topp:waterways', { layer: { defaultStyle: { name: 'doomed' } } });
+  await write('DELETE', '/styles/doomed?recurse=true');
+  // a workspace with a store and a feature type in a global group, deleted recursively: the group, left empty, goes too
   await write('POST', '/workspaces', { workspace: { name: 'scratch' } });
   await write('POST', '/workspaces/scratch/datastores', { dataStore: { name: 'tmp', type: 'PostGIS' } });
   await write('POST', '/workspaces/scratch/datastores/tmp/featuretypes', { featureType: { name: 'tmp_lines', srs: 'EPSG:4326' } });
+  await write('POST', '/layergroups', { layerGroup: { name: 'scratch-group', publishables: { published: [{ '@type': 'layer', name: 'scratch:tmp_lines' }] } } });
   await write('DELETE', '/workspaces/scratch?recurse=true');
 
   await converged();
+  // Every node's store holds what the GeoServers hold (the master's and a slave's store alike).
+  expect(master.catalog.get('layer', 'topp:waterways')?.defaultStyle).toEqual({ name: 'generic' });
+  expect(master.catalog.objects.layerGroup.has('scratch-group')).toBe(false);
+  for (const node of [MASTER, SLAVES[0]!]) {
+    const layer = await cluster.api('GET', `/nodes/${node}/catalog/layer/topp:waterways`, cluster.reader);
+    expect([node, (layer.body as { properties: Record<string, unknown> }).properties.defaultStyle]).toEqual([node, { name: 'generic' }]);
+    expect([node, (await cluster.api('GET', `/nodes/${node}/catalog/layerGroup/scratch-group`, cluster.reader)).status]).toEqual([node, 404]);
+  }
   expect(master.catalog.objects.workspace.has('scratch')).toBe(false);
   expect(master.catalog.objects.style.has('renamed-style')).toBe(true);
   expect(master.catalog.styleBodies.get('rivers-ysld')?.contentType).toBe('application/vnd.geoserver.ysld+yaml');

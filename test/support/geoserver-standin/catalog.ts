@@ -383,13 +383,24 @@ export class StandInCatalog {
     return id;
   }
 
+  /**
+   * CascadeDeleteVisitor.visit(LayerInfo): the layer leaves every group; a group it leaves empty
+   * is removed, and leaves the groups holding it the same way (visit(LayerGroupInfo)).
+   */
   private removeFromGroups(layerId: string): void {
     for (const [id, group] of this.objects.layerGroup) {
       const published = publishedList(group);
       if (!published) continue;
-      const kept = published.filter((entry) => nameOf(entry) !== layerId && nameOf(entry) !== localName(layerId));
-      if (kept.length !== published.length) {
-        this.objects.layerGroup.set(id, { ...group, publishables: { published: kept } });
+      const keep = published.map((entry) => nameOf(entry) !== layerId && nameOf(entry) !== localName(layerId));
+      const kept = published.filter((_, index) => keep[index]);
+      if (kept.length === published.length) continue;
+      // The entry's style goes with it (the group's styles parallel its entries).
+      const styles = styleList(group.styles);
+      const keptStyles = styles.length === published.length ? { styles: { style: styles.filter((_, index) => keep[index]) } } : {};
+      if (kept.length > 0) this.objects.layerGroup.set(id, { ...group, publishables: { published: kept }, ...keptStyles });
+      else {
+        this.objects.layerGroup.delete(id);
+        this.removeFromGroups(id);
       }
     }
   }
@@ -475,6 +486,18 @@ export class StandInCatalog {
         ...(nameOf(layer.defaultStyle) === id ? { defaultStyle: { name: 'generic' } } : {}),
         ...(styles ? { styles: { style: styles } } : {}),
       });
+    }
+    // ... and a group's entry styled with it takes its layer's default style (removeStyleInLayerGroup).
+    for (const [groupId, group] of this.objects.layerGroup) {
+      const styles = styleList(group.styles);
+      if (!styles.some((style) => nameOf(style) === id)) continue;
+      const entries = publishedList(group) ?? [];
+      const replaced = styles.map((style, index) => {
+        if (nameOf(style) !== id) return style;
+        const layer = this.objects.layer.get(nameOf(entries[index]) ?? '');
+        return layer?.defaultStyle ?? { name: 'generic' };
+      });
+      this.objects.layerGroup.set(groupId, { ...group, styles: { style: replaced } });
     }
     this.objects.style.delete(id);
     this.styleBodies.delete(id);

@@ -11,6 +11,7 @@ import { classifyRestPath } from '../../../../lambdas/config-sync/gateway/rest-p
 import { namesStyle, styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
 import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
+import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
@@ -371,6 +372,130 @@ describe('the gateway in front of a master GeoServer', () => {
     // the store now names the new style only
     expect((await styleUsersInStore(store, 'gs-main').of('roads')).map((user) => user.id)).toEqual([]);
     expect((await styleUsersInStore(store, 'gs-main').of('streets')).map((user) => user.id)).toEqual(['topp:rivers', 'topp:roads', 'base']);
+  });
+
+  describe('a recursive DELETE publishes what GeoServer changed around it (read back) before the removal', () => {
+    const sld = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
+    let storing: ReturnType<typeof storingPublisher>;
+    const send = (method: string, path: string, body?: unknown, contentType = 'application/json') => {
+      const [pathPart, query = ''] = path.split('?') as [string, string?];
+      return handleGatewayCall(
+        new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
+        storing,
+        {
+          method,
+          path: pathPart,
+          query,
+          headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': contentType }) },
+          body: body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+        },
+        { styleUsers: styleUsersInStore(storing.store, MASTER_NODE), catalog: catalogInStore(storing.store, MASTER_NODE) },
+      );
+    };
+    const group = (name: string, published: { type: 'layer' | 'layerGroup'; name: string }[], styles?: string[]) =>
+      send('POST', '/layergroups', {
+        layerGroup: {
+          name,
+          publishables: { published: published.map((entry) => ({ '@type': entry.type, name: entry.name })) },
+          ...(styles ? { styles: { style: styles.map((style) => ({ name: style })) } } : {}),
+        },
+      });
+    /** What the master's store holds, and what its GeoServer holds, of each object the test names. */
+    const heldBoth = async (refs: [('layer' | 'layerGroup'), string][]) => {
+      const stored = await storing.store.readObjects(MASTER_NODE, refs.map(([type, id]) => ({ type, id })));
+      return refs.map(([type, id]) => {
+        const inStore = stored.find((object) => object.type === type && object.id === id && !object.deleted)?.properties;
+        const onMaster = master.catalog.get(type, id);
+        return { id: `${type}/${id}`, same: inStore === undefined ? onMaster === undefined : onMaster !== undefined && Object.keys(mergePatchBetween(inStore, onMaster as JsonObject)).length === 0 };
+      });
+    };
+
+    beforeEach(async () => {
+      storing = storingPublisher();
+      await send('POST', '/workspaces', { workspace: { name: 'topp' } });
+      await send('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+      await send('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } });
+      await send('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'rivers' } });
+      await send('POST', '/styles?name=roads&raw=true', sld, 'application/vnd.ogc.sld+xml');
+      await send('PUT', '/layers/topp:roads', { layer: { defaultStyle: { name: 'roads' } } });
+      await send('POST', '/layers/topp:rivers/styles', { style: { name: 'roads' } });
+      await group('alone', [{ type: 'layer', name: 'topp:rivers' }]);
+      await group('both', [
+        { type: 'layer', name: 'topp:roads' },
+        { type: 'layer', name: 'topp:rivers' },
+      ], ['roads', 'generic']);
+      await group('outer', [
+        { type: 'layerGroup', name: 'alone' },
+        { type: 'layer', name: 'topp:roads' },
+      ]);
+      storing.published.length = 0;
+    });
+
+    it('a style: the layers and groups that named it, as the master now holds them, then the style', async () => {
+      expect((await send('DELETE', '/styles/roads?recurse=true')).status).toBe(200);
+      expect(storing.published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+        ['modify', 'layer', 'topp:rivers'],
+        ['modify', 'layer', 'topp:roads'],
+        ['modify', 'layerGroup', 'both'],
+        ['remove', 'style', 'roads'],
+      ]);
+      expect(storing.published[3]).toMatchObject({ recurse: true });
+      expect(await heldBoth([['layer', 'topp:roads'], ['layer', 'topp:rivers'], ['layerGroup', 'both']])).toEqual([
+        { id: 'layer/topp:roads', same: true },
+        { id: 'layer/topp:rivers', same: true },
+        { id: 'layerGroup/both', same: true },
+      ]);
+    });
+
+    it('a resource: the groups that lose its layer, those it leaves empty removed (outer ones first), then the resource', async () => {
+      expect((await send('DELETE', '/workspaces/topp/datastores/pg/featuretypes/rivers?recurse=true')).status).toBe(200);
+      expect(storing.published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+        ['modify', 'layerGroup', 'both'],
+        ['modify', 'layerGroup', 'outer'],
+        ['remove', 'layerGroup', 'alone'],
+        ['remove', 'featureType', 'topp:rivers'],
+      ]);
+      expect(await heldBoth([['layerGroup', 'both'], ['layerGroup', 'outer'], ['layerGroup', 'alone']])).toEqual([
+        { id: 'layerGroup/both', same: true },
+        { id: 'layerGroup/outer', same: true },
+        { id: 'layerGroup/alone', same: true },
+      ]);
+    });
+
+    it('a resource renamed: its old id removed with recurse, the new one and its layer, then every group that held the old layer, inner ones first', async () => {
+      expect((await send('PUT', '/workspaces/topp/datastores/pg/featuretypes/rivers', { featureType: { name: 'waterways' } })).status).toBe(200);
+      // On the other nodes the removal takes the layer out of alone and both, removes alone (left
+      // empty) and takes it out of outer: each is published whole, outer too, though the master's did not change.
+      expect(storing.published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+        ['remove', 'featureType', 'topp:rivers'],
+        ['add', 'featureType', 'topp:waterways'],
+        ['add', 'layer', 'topp:waterways'],
+        ['modify', 'layerGroup', 'alone'],
+        ['modify', 'layerGroup', 'both'],
+        ['modify', 'layerGroup', 'outer'],
+      ]);
+      expect(storing.published[0]).toMatchObject({ recurse: true });
+      expect(await heldBoth([['layerGroup', 'alone'], ['layerGroup', 'both'], ['layerGroup', 'outer']])).toEqual([
+        { id: 'layerGroup/alone', same: true },
+        { id: 'layerGroup/both', same: true },
+        { id: 'layerGroup/outer', same: true },
+      ]);
+    });
+
+    it('a workspace: the groups outside it that lose its layers; without recurse, the removal alone', async () => {
+      expect((await send('DELETE', '/layergroups/outer')).status).toBe(200);
+      expect((await send('DELETE', '/layergroups/alone')).status).toBe(200);
+      expect(storing.published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+        ['remove', 'layerGroup', 'outer'],
+        ['remove', 'layerGroup', 'alone'],
+      ]);
+      storing.published.length = 0;
+      expect((await send('DELETE', '/workspaces/topp?recurse=true')).status).toBe(200);
+      expect(storing.published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+        ['remove', 'layerGroup', 'both'],
+        ['remove', 'workspace', 'topp'],
+      ]);
+    });
   });
 
   it('publishes a style uploaded in two steps once its document is there, with the document', async () => {

@@ -1,0 +1,170 @@
+/**
+ * What a recursive DELETE through the gateway changes besides what it removes, and so must be
+ * published before the removal.
+ *
+ * GeoServer's `recurse=true` runs CascadeDeleteVisitor (src/main/src/main/java/org/geoserver/
+ * catalog): removing a layer takes it out of every layer group, and removes a group it leaves
+ * empty (and that group from the groups holding it); removing a style resets the default style
+ * of the layers that had it and takes it out of their other styles and of the groups' styles.
+ * A store, resource or workspace removed with `recurse` removes its layers that way. The nodes
+ * apply the removal with `recurse` too, so their GeoServers do the same; but every store (the
+ * master's, which the gateway keeps as its GeoServer answers, and the DynamoDB copies) would keep
+ * the groups and layers as they were, naming what is gone: a drift check of the master would
+ * report them, and a reconcile of a node from its store would send them back.
+ *
+ * So each one is read back from the master after the DELETE, and published as the master holds
+ * it now (a modify with its whole state), or removed when the master no longer has it. The
+ * candidates are found in the master's store, which holds what the cluster holds.
+ */
+import { RESOURCE_TYPES, splitObjectId, type ConfigChange, type ObjectType } from '../events';
+import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
+import { referencedName } from '../representations';
+import type { CatalogObject, MasterCatalog } from './master-catalog';
+import { isStoreType, namesOneOf, nestedFirst, RESOURCE_OF, storeIdOf } from './moved-children';
+import { styleUserPath, type StyleUsers } from './style-users';
+
+/** Reads an object back from the master (gateway.ts `readerFor`): undefined when it has none. */
+type ReadBack = (target: { type: ObjectType }, path: string) => Promise<JsonObject | undefined>;
+
+/** The changes to publish before the removal of `target` with `recurse`, in the order to publish them. */
+export async function cascadedChanges(
+  target: { readonly type: ObjectType; readonly id: string },
+  lookups: { readonly catalog?: MasterCatalog; readonly styleUsers?: StyleUsers },
+  readBack: ReadBack,
+): Promise<ConfigChange[]> {
+  if (target.type === 'style') {
+    if (!lookups.styleUsers) return [];
+    const users = await lookups.styleUsers.of(target.id);
+    return publishAsHeld(users.map((user) => ({ type: user.type, id: user.id, properties: user.properties })), readBack);
+  }
+  const { catalog } = lookups;
+  if (!catalog) return [];
+  const removedLayers = await layersRemovedWith(catalog, target);
+  if (removedLayers.size === 0) return [];
+  // Groups inside a removed workspace go with it, and leave the groups outside it that held them.
+  const inRemoved = (group: CatalogObject) => target.type === 'workspace' && group.id.startsWith(`${target.id}:`);
+  const all = await catalog.list('layerGroup');
+  const groups = all.filter((group) => !inRemoved(group));
+  // A group left empty is removed, and with it its entries in other groups: a fixed point.
+  const removed = new Set([...removedLayers, ...all.filter(inRemoved).map((group) => group.id)]);
+  const affected = new Map<string, CatalogObject>();
+  const held = new Map<string, JsonObject | undefined>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const group of groups) {
+      if (affected.has(group.id) || !namesOneOf(group, removed)) continue;
+      affected.set(group.id, group);
+      const now = await readBack({ type: 'layerGroup' }, styleUserPath({ type: 'layerGroup', id: group.id }));
+      held.set(group.id, now);
+      if (!now) {
+        removed.add(group.id);
+        grew = true;
+      }
+    }
+  }
+  const changes: ConfigChange[] = [];
+  // The groups that stay first (they stop naming what goes), then those that go, outer ones first.
+  for (const group of affected.values()) {
+    const now = held.get(group.id);
+    if (now && Object.keys(mergePatchBetween(group.properties, now)).length > 0) {
+      changes.push({ kind: 'modify', object: { type: 'layerGroup', id: group.id }, patch: wholeStatePatch(group.properties, now) } as ConfigChange);
+    }
+  }
+  const gone = [...affected.values()].filter((group) => !held.get(group.id));
+  for (const group of outerFirst(gone)) changes.push({ kind: 'remove', object: { type: 'layerGroup', id: group.id }, recurse: false } as ConfigChange);
+  return changes;
+}
+
+/**
+ * A resource renamed through the gateway: its old id is published removed with `recurse` (its
+ * layer takes the new name and comes back renamed), which on the other nodes takes the old layer
+ * out of every group, removes a group it leaves empty and that group from the groups holding it.
+ * On the master those groups name the renamed layer. So, after the new layer, each group that
+ * held the old one, directly or through other groups, is published as the master holds it: a
+ * modify with its whole state even where the master's did not change (the other nodes' did),
+ * inner groups first; a removal where the master has it no more.
+ */
+export async function groupsOfRenamedLayer(catalog: MasterCatalog, oldLayerId: string, readBack: ReadBack): Promise<ConfigChange[]> {
+  const groups = await catalog.list('layerGroup');
+  const held = new Set([oldLayerId]);
+  const holding = new Map<string, CatalogObject>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const group of groups) {
+      if (holding.has(group.id) || !namesOneOf(group, held)) continue;
+      holding.set(group.id, group);
+      held.add(group.id);
+      grew = true;
+    }
+  }
+  const changes: ConfigChange[] = [];
+  for (const group of nestedFirst([...holding.values()])) {
+    const now = await readBack({ type: 'layerGroup' }, styleUserPath({ type: 'layerGroup', id: group.id }));
+    changes.push(
+      now
+        ? ({ kind: 'modify', object: { type: 'layerGroup', id: group.id }, patch: wholeStatePatch(group.properties, now) } as ConfigChange)
+        : ({ kind: 'remove', object: { type: 'layerGroup', id: group.id }, recurse: false } as ConfigChange),
+    );
+  }
+  return changes;
+}
+
+/** Each object as the master holds it now: a modify with its whole state if it changed, a removal if it is gone. */
+async function publishAsHeld(objects: readonly CatalogObject[], readBack: ReadBack): Promise<ConfigChange[]> {
+  const changes: ConfigChange[] = [];
+  for (const object of objects) {
+    const now = await readBack({ type: object.type }, styleUserPath({ type: object.type as 'layer' | 'layerGroup', id: object.id }));
+    if (!now) changes.push({ kind: 'remove', object: { type: object.type, id: object.id }, recurse: false } as ConfigChange);
+    else if (Object.keys(mergePatchBetween(object.properties, now)).length > 0) {
+      changes.push({ kind: 'modify', object: { type: object.type, id: object.id }, patch: wholeStatePatch(object.properties, now) } as ConfigChange);
+    }
+  }
+  return changes;
+}
+
+/** The qualified ids of the layers a recursive remove of `target` takes, as the master's store holds them. */
+async function layersRemovedWith(catalog: MasterCatalog, target: { readonly type: ObjectType; readonly id: string }): Promise<Set<string>> {
+  if (target.type === 'layer') return new Set([target.id]);
+  const workspace = target.type === 'workspace' ? target.id : splitObjectId(target.id).workspace;
+  if (workspace === undefined) return new Set();
+  const layers = await catalog.list('layer', `${workspace}:`);
+  if (target.type === 'workspace') return new Set(layers.map((layer) => layer.id));
+  let resources: ReadonlySet<string>;
+  if ((RESOURCE_TYPES as readonly ObjectType[]).includes(target.type)) resources = new Set([`${target.type}/${target.id}`]);
+  else if (isStoreType(target.type)) {
+    const resourceType = RESOURCE_OF[target.type];
+    const held = await catalog.list(resourceType, `${workspace}:`);
+    resources = new Set(held.filter((resource) => storeIdOf(resource) === target.id).map((resource) => `${resourceType}/${resource.id}`));
+  } else return new Set();
+  return new Set(layers.filter((layer) => resources.has(resourceKeyOf(layer, workspace) ?? '')).map((layer) => layer.id));
+}
+
+/** `type/id` of the resource a layer publishes. */
+function resourceKeyOf(layer: CatalogObject, workspace: string): string | undefined {
+  const resource = layer.properties.resource;
+  if (!isJsonObject(resource) || typeof resource['@class'] !== 'string') return undefined;
+  const name = qualified(referencedName(resource), workspace);
+  return name === undefined ? undefined : `${resource['@class']}/${name}`;
+}
+
+function qualified(name: string | undefined, workspace: string): string | undefined {
+  if (name === undefined) return undefined;
+  return name.includes(':') ? name : `${workspace}:${name}`;
+}
+
+/** Groups ordered so that a group comes before the groups it holds. */
+function outerFirst(groups: readonly CatalogObject[]): CatalogObject[] {
+  const ids = new Set(groups.map((group) => group.id));
+  const holds = (outer: CatalogObject, inner: CatalogObject) => outer !== inner && namesOneOf(outer, new Set([inner.id]));
+  const ordered: CatalogObject[] = [];
+  const placed = new Set<string>();
+  const visit = (group: CatalogObject, path: Set<string>): void => {
+    if (placed.has(group.id) || path.has(group.id)) return;
+    path.add(group.id);
+    for (const outer of groups) if (ids.has(outer.id) && holds(outer, group)) visit(outer, path);
+    placed.add(group.id);
+    ordered.push(group);
+  };
+  for (const group of groups) visit(group, new Set());
+  return ordered;
+}
