@@ -39,7 +39,7 @@ import { AppError } from '../../shared/errors';
 import { parseAuthorizationHeader } from '../../shared/node-token';
 import { duplicateMemberName } from '../../shared/json-names';
 import { readXmlDocument, XmlReadError, type XmlReadLimits } from '../../shared/xml-reader';
-import { styleContentType, styleFormat } from '../geoserver/rest-mapping';
+import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { classifyRestPath, memberPath, unsafePathReason, type ManagedPath } from './rest-paths';
@@ -476,7 +476,8 @@ async function styleDocument(
   path: string,
   info: JsonObject,
 ): Promise<JsonObject> {
-  const answer = await get(path, styleContentType(info));
+  // A name with a dot in it needs an extension to be read as itself (rest-mapping.ts, `addressed`).
+  const answer = await get(addressed(path, styleExtension(info)), styleContentType(info));
   if (answer.status !== 200) return {}; // no document yet (first step of a two-step upload)
   return { format: styleFormat(info), body: answer.body.toString('utf8') };
 }

@@ -34,7 +34,7 @@ import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
 import type { ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
 import type { GeoServerRest, RestRequest, RestResponse } from './ports';
-import { REST_MAPPING, REST_SERVICES, restBody, restTarget, styleDocument, UnmappableError } from './rest-mapping';
+import { addressed, REST_MAPPING, REST_SERVICES, restBody, restTarget, styleDocument, UnmappableError } from './rest-mapping';
 
 export type GeoServerStep =
   | {
@@ -139,12 +139,12 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
 
   if (step.kind === 'remove') {
     if (!mapping.remove) throw new Refusal(`remove ${step.type}`, null, `a ${step.type} cannot be removed through GeoServer's REST API`);
-    await call({ method: 'DELETE', path: mapping.item(target), query: mapping.remove(step.recurse) }, true);
+    await call({ method: 'DELETE', path: addressed(mapping.item(target)), query: mapping.remove(step.recurse) }, true);
     return { kind: 'applied', calls, uncleared: [] };
   }
 
   const body = { json: restBody(step.type, target, step.properties) };
-  const item = mapping.item(target);
+  const item = addressed(mapping.item(target));
   let uncleared: readonly string[] = [];
   let created = false;
   if (step.absent === true && mapping.collection && !step.incomplete && step.deleted.length === 0) {

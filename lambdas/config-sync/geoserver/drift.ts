@@ -26,7 +26,7 @@ import { splitObjectId, type ObjectRef, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { referencedName } from '../representations';
-import { isDotSegment, REST_MAPPING, REST_SERVICES, restTarget, seg, styleContentType } from './rest-mapping';
+import { isDotSegment, REST_MAPPING, REST_SERVICES, restTarget, seg, styleContentType, styleDocumentPath } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
 import { mapConcurrently } from '../../shared/concurrency';
@@ -153,7 +153,7 @@ export class GeoServerReader {
   async styleBody(id: string, info: JsonObject): Promise<string | undefined> {
     const target = restTarget('style', id, info);
     try {
-      const response = await this.get(REST_MAPPING.style.item(target), styleContentType(info));
+      const response = await this.get(styleDocumentPath(target, info), styleContentType(info));
       return response.status === 200 ? response.text : undefined;
     } catch (error) {
       // The GeoServer holds the style in another format than `info` states and cannot serve

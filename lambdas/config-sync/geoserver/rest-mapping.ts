@@ -55,6 +55,19 @@ export function seg(name: string): string {
   return encodeURIComponent(name);
 }
 
+/**
+ * An item path as a call sends it. GeoServer reads an extension on a path's last segment as the
+ * representation asked for (its REST reference: 'append an extension to the endpoint (example
+ * "/workspaces.xml")'; RestConfiguration registers `json`, `xml`, `html`, `sld`, `xslt`, `ftl`
+ * and each style format), so `PUT /workspaces/topp.json` addresses workspace `topp`, and would
+ * rename it to the body's `topp.json`. A last segment with a dot in it therefore gets an
+ * extension of its own, which GeoServer takes off instead: `extension` is the representation
+ * the call sends or wants (`json` for the infos).
+ */
+export function addressed(path: string, extension = 'json'): string {
+  return path.slice(path.lastIndexOf('/') + 1).includes('.') ? `${path}.${extension}` : path;
+}
+
 /** Whether `name` is `.` or `..`, which `seg` refuses. */
 export function isDotSegment(name: string): boolean {
   return name === '.' || name === '..';
@@ -231,7 +244,23 @@ export function styleFormat(properties: JsonObject): StyleFormat {
  * holds the same document.
  */
 export function styleDocument(target: RestTarget, properties: JsonObject): { path: string; query: Record<string, string>; contentType: string } {
-  return { path: REST_MAPPING.style.item(target), query: { raw: 'true' }, contentType: styleContentType(properties) };
+  return { path: styleDocumentPath(target, properties), query: { raw: 'true' }, contentType: styleContentType(properties) };
+}
+
+/**
+ * Where a style's document is read and written: its item path, with the extension GeoServer
+ * registers for its format where the name has a dot (`addressed`). SLD 1.1 has none of its own:
+ * `sld` is SLD 1.0 there, which still addresses the style for a PUT (its body's type is the
+ * `Content-Type`), but a GET answers it as SLD 1.0.
+ */
+export function styleDocumentPath(target: RestTarget, properties: JsonObject): string {
+  return addressed(REST_MAPPING.style.item(target), styleExtension(properties));
+}
+
+/** The extension GeoServer registers for a style's format (SLD 1.1 shares SLD 1.0's). */
+export function styleExtension(properties: JsonObject): string {
+  const format = styleFormat(properties);
+  return format === 'css' || format === 'ysld' || format === 'mbstyle' ? format : 'sld';
 }
 
 /** The media type of a style's document, from its `format` and `languageVersion` (read and written alike). */

@@ -93,8 +93,9 @@ const SUPPLEMENTS: {
 ];
 
 /** Extensions GeoServer strips from the last path segment to choose the representation
- * (the YAML descriptions: 'append an extension to the endpoint (example "/workspaces.xml")'). */
-const REPRESENTATION_EXTENSIONS = ['json', 'xml', 'html', 'sld'];
+ * (the YAML descriptions: 'append an extension to the endpoint (example "/workspaces.xml")'):
+ * those RestConfiguration.configureContentNegotiation registers, the style formats' among them. */
+export const REPRESENTATION_EXTENSIONS = ['json', 'xml', 'html', 'sld', 'xslt', 'ftl', 'css', 'ysld', 'mbstyle'];
 
 /** Media types GeoServer's catalog controllers accept for an object body when the YAML lists
  * none (e.g. POST .../coverages): `consumes` of those controllers' @PostMapping/@PutMapping. */

@@ -324,7 +324,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         return answer(501, 'Not emulated by the stand-in');
       }
       const wantsStyleBody =
-        match.extension === 'sld' || Object.keys(STYLE_MEDIA_TYPES).some((type) => (req.headers.accept ?? '').includes(type));
+        ['sld', 'css', 'ysld', 'mbstyle'].includes(match.extension ?? '') || Object.keys(STYLE_MEDIA_TYPES).some((type) => (req.headers.accept ?? '').includes(type));
       const extensionLength = match.extension ? match.extension.length + 1 : 0;
       const result = serve({
         method,

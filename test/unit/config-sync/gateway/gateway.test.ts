@@ -498,6 +498,23 @@ describe('the gateway in front of a master GeoServer', () => {
     });
   });
 
+  it('reads back objects whose names end like a representation as themselves, not as the object named without it', async () => {
+    const sld = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>lines</Name></NamedLayer></StyledLayerDescriptor>';
+    const css = '* { stroke: #0000ff; }\n';
+    await call('POST', '/styles?name=lines&raw=true', sld, 'application/vnd.ogc.sld+xml');
+    await call('POST', '/styles?name=lines.css&raw=true', css, 'application/vnd.geoserver.geocss+css');
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces', { workspace: { name: 'topp.json' } });
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id, c.kind === 'add' ? c.properties.name : undefined, c.kind === 'add' ? c.properties.body : undefined])).toEqual([
+      ['add', 'style', 'lines', 'lines', sld],
+      ['add', 'style', 'lines.css', 'lines.css', css],
+      ['add', 'workspace', 'topp', 'topp', undefined],
+      ['add', 'namespace', 'topp', undefined, undefined],
+      ['add', 'workspace', 'topp.json', 'topp.json', undefined],
+      ['add', 'namespace', 'topp.json', undefined, undefined],
+    ]);
+  });
+
   it('publishes a style uploaded in two steps once its document is there, with the document', async () => {
     const sld = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
     await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } });
