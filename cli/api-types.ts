@@ -2062,7 +2062,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The token does not verify (authorizer); or: The calling node is a pure slave (PURE_SLAVE) or is not a member of the cluster (FORBIDDEN); nothing is published */
+            /** @description The token does not verify (authorizer); or: The calling node is a pure slave (PURE_SLAVE), has a GeoServer and so publishes through the REST gateway (GEOSERVER_NODE), or is not a member of the cluster (FORBIDDEN); nothing is published */
             403: {
                 headers: {
                     [name: string]: unknown;

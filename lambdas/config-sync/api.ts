@@ -519,7 +519,10 @@ export const CONFIG_SYNC_API = {
         content: jsonContent(z.union([publishAnswerSchema, changeSetAnswerSchema])),
       },
       400: errorResponse('Invalid change (INVALID_REQUEST, `field` names the first offending member) or malformed JSON (INVALID_JSON, also for a lone surrogate or a number a double cannot carry exactly; INVALID_ENCODING for a body not in UTF-8)'),
-      403: errorResponse('The calling node is a pure slave (PURE_SLAVE) or is not a member of the cluster (FORBIDDEN); nothing is published'),
+      403: errorResponse(
+        'The calling node is a pure slave (PURE_SLAVE), has a GeoServer and so publishes through the REST gateway (GEOSERVER_NODE), ' +
+          'or is not a member of the cluster (FORBIDDEN); nothing is published',
+      ),
       409: {
         ...errorResponse(
           'The publishing node is paused (NODE_PAUSED, with `pausedSince` and `pausedBy`): resume it first; or a request ' +

@@ -15,6 +15,22 @@ export class PureSlavePublishError extends AppError {
   }
 }
 
+/**
+ * 403: a node with a GeoServer publishes through the REST gateway, which sends each change to
+ * that GeoServer first. A change published through the JSON API never reaches it (the node's own
+ * events are its GeoServer's already, apply.ts "Own events"), and the node's next capture would
+ * publish its removal.
+ */
+export class GeoServerNodePublishError extends AppError {
+  constructor(readonly node: string) {
+    super(
+      403,
+      'GEOSERVER_NODE',
+      `Node ${node} has a GeoServer: publish its changes through the REST gateway (/geoserver/rest/...), which sends them to that GeoServer first; a change published here would never reach it`,
+    );
+  }
+}
+
 /** 404: a node name that the cluster configuration does not declare. */
 export class UnknownNodeError extends AppError {
   constructor(

@@ -84,7 +84,8 @@ export const CONFIG_SYNC_MANIFEST = {
   },
   PublishEvent: {
     entry: 'config-sync/handlers/publish-event.ts',
-    environment: COMMON,
+    // GEOSERVER_NODES: a node with a GeoServer publishes through the gateway only.
+    environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
       // ConditionCheckItem (in STORE_WRITE) also checks the publisher's pause item in the log append's transaction.

@@ -16,7 +16,8 @@ import { callerNode, header, httpHandler, json, parseJsonBody, readBody } from '
 import { pureMasters, type ClusterNode } from '../../shared/cluster-model';
 import { assertCanPublish } from '../cluster';
 import { describeError, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
-import { applyDepsFromEnv, eventTopicFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
+import { applyDepsFromEnv, eventTopicFromEnv, geoServerNodesFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
+import { GeoServerNodePublishError } from '../errors';
 import { MAX_CHANGE_SET_BYTES } from '../change-set-limits';
 import { publishIdempotently, type PublishDeps } from '../publish';
 import { buildEventSchemas } from '../events';
@@ -28,6 +29,8 @@ const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 // Records a metric on every invocation (publishes a latency on every request): the buffer is created at cold start.
 metrics.prepare();
 const membership = membershipFromEnv();
+/** The nodes that have a GeoServer: they publish through the REST gateway only. */
+const geoServerNodes = new Set(Object.keys(geoServerNodesFromEnv(membership)));
 // The pause is checked by the log append itself (one transaction with the range when the
 // log's instance knows the head), so an uncontended publish reads nothing before it commits.
 // In a cluster with a pure master, the master-stores queue's consumer brings the pure masters'
@@ -62,6 +65,7 @@ export const handler = httpHandler(async (event) => {
   // Refused before the body is even read: a pure slave never publishes, whatever it sends.
   // A paused node is refused by the append (PublishDeps.pauses), before anything is stored.
   assertCanPublish(node);
+  if (geoServerNodes.has(node.name)) throw new GeoServerNodePublishError(node.name);
   const idempotencyKey = parseIdempotencyKey(header(event, IDEMPOTENCY_KEY_HEADER));
   const body = parseJsonBody(event, MAX_CHANGE_BYTES);
   // One change keeps its own bound (its properties are at most 1 MiB of JSON).

@@ -459,6 +459,14 @@ test("a node's cluster token sent to the gateway is refused with 401 CLUSTER_TOK
   expect(master.requests.length).toBe(requestsBefore);
 });
 
+test('a node with a GeoServer publishing through the JSON API is refused with 403 GEOSERVER_NODE: nothing is logged, so nothing can miss its GeoServer', async () => {
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
+  const refused = await cluster.api('POST', '/config/events', { node: MASTER, json: { kind: 'add', object: { type: 'workspace', id: 'api_only' }, properties: { name: 'api_only' } } });
+  expect(refused.status).toBe(403);
+  expect(refused.body).toMatchObject({ code: 'GEOSERVER_NODE', message: expect.stringContaining('/geoserver/rest') });
+  expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
+});
+
 test("a paused master's writes are refused with 409 NODE_PAUSED before they reach its GeoServer; reads still pass; resumed, writes are published again", async () => {
   const master = geoservers.get(MASTER)!;
   const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
