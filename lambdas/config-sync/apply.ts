@@ -1331,7 +1331,14 @@ async function applyToGeoServerOrThrow(
 function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, after: StoredObject): GeoServerStep {
   const { type, id } = event.object;
   if (after.deleted) {
-    return { kind: 'remove', type, id, properties: before?.properties ?? {}, recurse: event.kind === 'remove' && event.recurse === true };
+    return {
+      kind: 'remove',
+      type,
+      id,
+      properties: before?.properties ?? {},
+      recurse: event.kind === 'remove' && event.recurse === true,
+      held: before !== undefined && !before.deleted,
+    };
   }
   const live = before !== undefined && !before.deleted ? before.properties : {};
   return {

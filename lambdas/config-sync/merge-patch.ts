@@ -45,23 +45,27 @@ export function mergePatchObject(target: JsonObject | undefined, patch: JsonObje
   return merged;
 }
 
-/** RFC 7396: the merge patch that turns `before` into `after` (null deletes a property). */
+/**
+ * RFC 7396: the merge patch that turns `before` into `after` (null deletes a property).
+ * Like `mergePatch`, it reads own keys only and builds with `Object.fromEntries`, so keys named
+ * like `Object.prototype` members (`constructor`, `toString`, `__proto__`) are kept as sent.
+ */
 export function mergePatchBetween(before: JsonObject, after: JsonObject): JsonObject {
   const patch = removals(before, after);
   for (const [key, value] of Object.entries(after)) {
-    const old = before[key];
+    const old = Object.hasOwn(before, key) ? before[key] : undefined;
     if (isJsonObject(value) && isJsonObject(old)) {
       const inner = mergePatchBetween(old, value);
-      if (Object.keys(inner).length > 0) patch[key] = inner;
+      if (Object.keys(inner).length > 0) patch.set(key, inner);
     } else if (JSON.stringify(old) !== JSON.stringify(value)) {
-      patch[key] = value;
+      patch.set(key, value);
     }
   }
-  return patch;
+  return Object.fromEntries(patch);
 }
 
 /**
- * A merge patch that leaves any target equal to `after`, whatever it held (RFC 7396 merges
+ * A merge patch that leaves any target equal to `after`, whatever it held (RFC 7386 merges
  * objects key by key): every value of `after`, and null for every key `before` had that `after`
  * lacks. A node whose store never saw the object's earlier state (settings that existed before
  * anyone published them, objects made outside the gateway) still ends with the master's.
@@ -69,15 +73,15 @@ export function mergePatchBetween(before: JsonObject, after: JsonObject): JsonOb
 export function wholeStatePatch(before: JsonObject, after: JsonObject): JsonObject {
   const patch = removals(before, after);
   for (const [key, value] of Object.entries(after)) {
-    const old = before[key];
-    patch[key] = isJsonObject(value) ? wholeStatePatch(isJsonObject(old) ? old : {}, value) : value;
+    const old = Object.hasOwn(before, key) ? before[key] : undefined;
+    patch.set(key, isJsonObject(value) ? wholeStatePatch(isJsonObject(old) ? old : {}, value) : value);
   }
-  return patch;
+  return Object.fromEntries(patch);
 }
 
 /** `null` for every key of `before` that `after` lacks: a merge patch's removals. */
-function removals(before: JsonObject, after: JsonObject): JsonObject {
-  const patch: JsonObject = {};
-  for (const key of Object.keys(before)) if (!(key in after)) patch[key] = null;
+function removals(before: JsonObject, after: JsonObject): Map<string, JsonValue> {
+  const patch = new Map<string, JsonValue>();
+  for (const key of Object.keys(before)) if (!Object.hasOwn(after, key)) patch.set(key, null);
   return patch;
 }

@@ -54,7 +54,19 @@ export type GeoServerStep =
        */
       readonly absent?: boolean;
     }
-  | { readonly kind: 'remove'; readonly type: ObjectType; readonly id: string; readonly properties: JsonObject; readonly recurse: boolean };
+  | {
+      readonly kind: 'remove';
+      readonly type: ObjectType;
+      readonly id: string;
+      readonly properties: JsonObject;
+      readonly recurse: boolean;
+      /**
+       * False when the node's store did not hold the object (never added there, or removed
+       * already): where its REST path needs what only its properties name (a resource's store),
+       * there is nothing to address, and nothing of it on the GeoServer as far as the node knows.
+       */
+      readonly held?: boolean;
+    };
 
 export type GeoServerOutcome =
   | { readonly kind: 'applied'; readonly calls: number; readonly uncleared: readonly string[] }
@@ -139,7 +151,14 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
 
   if (step.kind === 'remove') {
     if (!mapping.remove) throw new Refusal(`remove ${step.type}`, null, `a ${step.type} cannot be removed through GeoServer's REST API`);
-    await call({ method: 'DELETE', path: addressed(mapping.item(target)), query: mapping.remove(step.recurse) }, true);
+    let path: string;
+    try {
+      path = addressed(mapping.item(target));
+    } catch (error) {
+      if (error instanceof UnmappableError && step.held === false) return { kind: 'applied', calls: 0, uncleared: [] };
+      throw error;
+    }
+    await call({ method: 'DELETE', path, query: mapping.remove(step.recurse) }, true);
     return { kind: 'applied', calls, uncleared: [] };
   }
 
@@ -242,7 +261,7 @@ export function truncate(text: string): string {
 export function deletedPaths(before: JsonObject, patch: JsonObject, prefix = ''): string[] {
   const paths: string[] = [];
   for (const [key, value] of Object.entries(patch)) {
-    if (!(key in before)) continue;
+    if (!Object.hasOwn(before, key)) continue;
     const previous = before[key];
     if (value === null) {
       paths.push(`${prefix}${key}`);

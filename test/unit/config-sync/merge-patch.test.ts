@@ -1,4 +1,5 @@
-import { mergePatch, mergePatchObject, type JsonObject, type JsonValue } from '../../../lambdas/config-sync/merge-patch';
+import { mergePatch, mergePatchBetween, mergePatchObject, wholeStatePatch, type JsonObject, type JsonValue } from '../../../lambdas/config-sync/merge-patch';
+import { deletedPaths } from '../../../lambdas/config-sync/geoserver/apply';
 
 describe('JSON Merge Patch (RFC 7386)', () => {
   // Every example of RFC 7386 Appendix A.
@@ -53,5 +54,25 @@ describe('JSON Merge Patch (RFC 7386)', () => {
     expect(Object.hasOwn(result, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(JSON.stringify(result)).toBe('{"__proto__":{"polluted":true},"a":1}');
+  });
+});
+
+describe('the patch between two states, for keys named like Object.prototype members', () => {
+  const before = JSON.parse('{"name":"x","constructor":"a","toString":"b","__proto__":{"c":1}}') as JsonObject;
+  const after = JSON.parse('{"name":"y","valueOf":"v","__proto__":{"c":2}}') as JsonObject;
+
+  it.each([
+    ['mergePatchBetween', mergePatchBetween],
+    ['wholeStatePatch', wholeStatePatch],
+  ])('%s turns one into the other', (_, between) => {
+    const patch = between(before, after);
+    const sorted = (value: JsonValue) => JSON.stringify(Object.entries(value as JsonObject).sort(([a], [b]) => a.localeCompare(b)));
+    expect(sorted(mergePatch(before, patch))).toBe(sorted(after));
+    expect(Object.getPrototypeOf(patch)).toBe(Object.prototype);
+  });
+
+  it('deletedPaths lists only properties the object had', () => {
+    expect(deletedPaths({ name: 'x' }, JSON.parse('{"toString":null,"valueOf":null}') as JsonObject)).toEqual([]);
+    expect(deletedPaths(before, JSON.parse('{"toString":null,"name":null}') as JsonObject)).toEqual(['toString', 'name']);
   });
 });
