@@ -94,13 +94,23 @@ export function utf8Bytes(value: string): number {
   return Buffer.byteLength(value, 'utf8');
 }
 
-function idSchema(pattern: RegExp, rule: string) {
+/**
+ * GeoServer reserves the workspace name and namespace prefix `default` (CatalogImpl.validate
+ * refuses them: "default is a reserved keyword"), and its REST API reads `/workspaces/default`
+ * and `/namespaces/default` as the default workspace's: an object in a workspace `default`
+ * would address another workspace's on every GeoServer node.
+ */
+const RESERVED_WORKSPACE = 'default';
+const RESERVED_RULE = `"${RESERVED_WORKSPACE}" is reserved by GeoServer for the default workspace, and cannot name one`;
+
+function idSchema(pattern: RegExp, rule: string, workspaceOf: (id: string) => string | undefined = (id) => splitObjectId(id).workspace) {
   return z
     .string()
     .check(
       z.maxLength(MAX_ID_BYTES, `must be at most ${MAX_ID_BYTES} characters`),
       z.refine((id) => utf8Bytes(id) <= MAX_ID_BYTES, `must be at most ${MAX_ID_BYTES} bytes in UTF-8 (a character outside ASCII takes 2 to 4)`),
       z.regex(pattern, rule),
+      z.refine((id) => workspaceOf(id) !== RESERVED_WORKSPACE, RESERVED_RULE),
     );
 }
 
@@ -121,7 +131,8 @@ function singletonRef<const T extends 'global' | 'logging'>(type: T) {
  * reference should pay for building its fifty-odd zod schema objects.
  */
 export const objectRefSchema = lazily(() => {
-  const nameId = idSchema(NAME_ONLY, `must be a name ${NAME_RULE}`);
+  // A workspace's, a namespace's and workspace settings' id is the workspace's name itself.
+  const nameId = idSchema(NAME_ONLY, `must be a name ${NAME_RULE}`, (id) => id);
   const qualifiedId = idSchema(new RegExp(`^${NAME}:${NAME}$`, 'u'), `must be "workspace:name" (names ${NAME_RULE})`);
   const optionallyQualifiedId = idSchema(
     new RegExp(`^(${NAME}:)?${NAME}$`, 'u'),

@@ -98,6 +98,33 @@ describe('object ids', () => {
     });
   });
 
+  it.each([
+    ['workspace', 'default'],
+    ['namespace', 'default'],
+    ['workspaceSettings', 'default'],
+    ['dataStore', 'default:pg'],
+    ['layer', 'default:roads'],
+    ['style', 'default:lines'],
+    ['service', 'default:WMS'],
+  ])('refuses %s "%s": GeoServer reserves the workspace name default', (type, id) => {
+    expect(rejection(() => parseConfigChange({ kind: 'modify', object: { type, id }, patch: { a: 1 } }))).toMatchObject({
+      field: 'object.id',
+      status: 400,
+      message: expect.stringContaining('"default" is reserved by GeoServer'),
+    });
+  });
+
+  it('takes default as the name of anything but a workspace', () => {
+    for (const [type, id] of [
+      ['style', 'default'],
+      ['layerGroup', 'default'],
+      ['dataStore', 'topp:default'],
+      ['workspace', 'defaults'],
+    ]) {
+      expect(parseConfigChange({ kind: 'modify', object: { type, id }, patch: { a: 1 } } as never).object).toEqual({ type, id });
+    }
+  });
+
   it('bounds ids in UTF-8 bytes, the unit of the store keys built from them', () => {
     // 256 two-byte characters fit; one more does not, though it is far from 512 characters.
     expect(parseConfigChange({ kind: 'add', object: { type: 'workspace', id: 'é'.repeat(256) }, properties: {} }).object.id).toHaveLength(256);
