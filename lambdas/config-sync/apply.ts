@@ -75,7 +75,7 @@ import {
   type PublishedEvent,
 } from './events';
 import { applyToGeoServer, deletedPaths, type GeoServerApplyOptions, type GeoServerOutcome, type GeoServerStep } from './geoserver/apply';
-import { GeoServerRejectedError } from './geoserver/errors';
+import { GeoServerRejectedError, truncate } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject } from './merge-patch';
 import { consoleWarn, type Warn } from '../shared/warn';
@@ -1217,7 +1217,7 @@ export function isTransientFailure(error: unknown): boolean {
  */
 function describeFailure(error: unknown): string {
   const text = withoutArns(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-  return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH - 1)}…` : text;
+  return text.length > MAX_REASON_LENGTH ? truncate(text, MAX_REASON_LENGTH - 1) : text;
 }
 
 export interface RetryParkedResult {

@@ -30,7 +30,7 @@
  *   the caller records it and moves on, so one bad change never stops the node.
  */
 import { retry, type Backoff } from '../../shared/retry';
-import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
+import { GeoServerUnavailableError, GeoServerUnreachableError, truncate } from './errors';
 import type { ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
 import type { GeoServerRest, RestRequest, RestResponse } from './ports';
@@ -183,7 +183,7 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
         throw new Refusal(
           `PUT ${item}`,
           404,
-          truncate(updated.text) ||
+          truncate(updated.text, MAX_ANSWER_CHARS) ||
             (step.incomplete
               ? `the GeoServer has no ${step.type} ${step.id}, and this node holds only part of it (a modify of an object it never saw added)`
               : `the GeoServer has no ${step.type} ${step.id}`),
@@ -232,7 +232,7 @@ async function credentialsAccepted(rest: GeoServerRest): Promise<boolean> {
 /** The GeoServer cannot take changes now (retry later), or refuses this one. */
 async function classify(rest: GeoServerRest, request: RestRequest, response: RestResponse): Promise<Error> {
   const { status } = response;
-  const answer = truncate(response.text);
+  const answer = truncate(response.text, MAX_ANSWER_CHARS);
   // GeoServer refuses some changes with 403 too: the credentials' fault only if a read is refused as well.
   if (status === 403 && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
   if (status >= 500 || status === 408 || status === 429 || status === 401 || status === 403 || status < 400) {
@@ -250,9 +250,6 @@ export function describe(request: RestRequest): string {
   return `${request.method} ${request.path}${query}`;
 }
 
-export function truncate(text: string): string {
-  return text.length > MAX_ANSWER_CHARS ? `${text.slice(0, MAX_ANSWER_CHARS)}…` : text;
-}
 
 /**
  * Dotted paths of the properties a merge patch deletes from `before` (`null` where `before`

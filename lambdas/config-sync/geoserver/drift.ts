@@ -28,7 +28,7 @@ import type { StoredObject } from '../ports';
 import { referencedName } from '../representations';
 import { isDotSegment, REST_MAPPING, REST_SERVICES, restTarget, seg, styleContentType, styleDocumentPath } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
-import { GeoServerUnavailableError, GeoServerUnreachableError } from './errors';
+import { GeoServerUnavailableError, GeoServerUnreachableError, truncate } from './errors';
 import { mapConcurrently } from '../../shared/concurrency';
 
 export type DriftKind = 'missing' | 'extra' | 'different';
@@ -223,7 +223,7 @@ export class GeoServerReader {
       throw error;
     }
     if (response.status === 200 || response.status === 404) return response;
-    throw new GeoServerUnavailableError(this.rest.url, `GET ${path}`, response.status, response.text.slice(0, 500));
+    throw new GeoServerUnavailableError(this.rest.url, `GET ${path}`, response.status, truncate(response.text, 500));
   }
 }
 

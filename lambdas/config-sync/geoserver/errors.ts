@@ -53,3 +53,14 @@ export class GeoServerRejectedError extends Error {
     this.name = 'GeoServerRejectedError';
   }
 }
+
+/**
+ * `text` cut to at most `max` UTF-16 units and an ellipsis, never between the two halves of a
+ * character outside the BMP (an emoji): a lone surrogate is not UTF-8, which the records these
+ * texts are stored in (DynamoDB strings) must be.
+ */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const lastUnit = text.charCodeAt(max - 1);
+  return `${text.slice(0, lastUnit >= 0xd800 && lastUnit <= 0xdbff ? max - 1 : max)}…`;
+}

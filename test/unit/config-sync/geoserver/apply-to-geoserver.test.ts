@@ -7,7 +7,7 @@
 import { applyDeliveredBatch, applyDeliveredEvent, catchUp, retryParked, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
 import type { ConfigChange, PublishedEvent } from '../../../../lambdas/config-sync/events';
 import { applyToGeoServer } from '../../../../lambdas/config-sync/geoserver/apply';
-import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
+import { GeoServerUnavailableError, truncate } from '../../../../lambdas/config-sync/geoserver/errors';
 import { add, applyDeps, harness, modify, type Harness } from '../fixtures';
 import { HELD_CURSOR, shownObject } from '../../../../lambdas/config-sync/ports';
 import { FakeGeoServer } from './fake-geoserver';
@@ -254,6 +254,23 @@ describe('applying events to a GeoServer', () => {
     ]);
     expect(await h.store.readCursor('slave-1')).toBe(3);
     expect(geoserver.requests).toContain('GET /about/version');
+  });
+
+  it('records a long refusal cut short as well-formed text, never half of an emoji', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    // The answer is cut at 2,000 UTF-16 units: inside the emoji.
+    geoserver.refuse((request) => request.method === 'DELETE' && request.path === '/workspaces/x', 403, `${'a'.repeat(1999)}🗺️${'b'.repeat(3000)}`);
+    const deps = withGeoServer(h, geoserver);
+    const applied = await deliverInOneBatch(h, deps, [add('workspace', 'x'), remove('workspace', 'x', false)]);
+    expect(applied.map((event) => event.effect)).toEqual(['created', 'parked']);
+    const answer = (applied[1]?.geoserver as { answer: string }).answer;
+    expect([answer.length, answer.isWellFormed(), answer.endsWith('a…')]).toEqual([2000, true, true]);
+    const [record] = await h.store.listParked('slave-1');
+    expect([record?.reason?.length, record?.reason?.isWellFormed()]).toEqual([1000, true]);
+    // Cut anywhere, the text stays well formed.
+    const text = 'x🗺️y'.repeat(50);
+    for (let max = 1; max < text.length; max += 1) expect([max, truncate(text, max).isWellFormed()]).toEqual([max, true]);
   });
 
   it('retries a refused change a bounded number of times, then parks it with GeoServer’s answer, and goes on', async () => {
