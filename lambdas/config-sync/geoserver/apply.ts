@@ -222,7 +222,8 @@ function isSuccess(status: number): boolean {
 
 /**
  * Whether the GeoServer accepts the node's credentials: a read every REST client of it may make.
- * Asked only after a 403, to tell a refused change from refused credentials.
+ * Asked only after a 403, to tell a refused change from refused credentials, and after a 500, to
+ * tell a GeoServer that fails from one that answers but refuses this change.
  */
 async function credentialsAccepted(rest: GeoServerRest): Promise<boolean> {
   const probe = await send(rest, { method: 'GET', path: '/about/version' });
@@ -235,6 +236,10 @@ async function classify(rest: GeoServerRest, request: RestRequest, response: Res
   const answer = truncate(response.text, MAX_ANSWER_CHARS);
   // GeoServer refuses some changes with 403 too: the credentials' fault only if a read is refused as well.
   if (status === 403 && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
+  // And some with 500 (RestControllerAdvice answers a catalog's IllegalArgumentException so: a
+  // name already taken, a style a group still names): this change's refusal when the GeoServer
+  // answers a read meanwhile. Held as unavailable, such a change stopped its node for good.
+  if (status === 500 && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
   if (status >= 500 || status === 408 || status === 429 || status === 401 || status === 403 || status < 400) {
     const why =
       status === 401 || status === 403

@@ -256,6 +256,28 @@ describe('applying events to a GeoServer', () => {
     expect(geoserver.requests).toContain('GET /about/version');
   });
 
+  it('parks a change a GeoServer that answers reads refuses with 500; waits while the GeoServer answers 500 to reads too', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces/x/datastores', 500, "Resource named 'pg' already exists");
+    const deps = withGeoServer(h, geoserver);
+    const applied = await deliverInOneBatch(h, deps, [add('workspace', 'x'), add('dataStore', 'x:pg', { type: 'PostGIS' }), add('workspace', 'y')]);
+    expect(applied.map((event) => [event.effect, event.geoserver?.kind])).toEqual([
+      ['created', 'applied'],
+      ['parked', 'rejected'],
+      ['created', 'applied'],
+    ]);
+    expect(applied[1]?.geoserver).toMatchObject({ kind: 'rejected', status: 500, answer: "Resource named 'pg' already exists", attempts: 3 });
+
+    // Every request answered 500, reads included: the GeoServer is failing, not this change.
+    geoserver.refuse(() => true, 500, 'java.lang.OutOfMemoryError');
+    const [next] = await h.appendAll([add('workspace', 'z')]);
+    const waiting = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(next)]);
+    expect(waiting.failure?.error).toBeInstanceOf(GeoServerUnavailableError);
+    expect((waiting.failure?.error as GeoServerUnavailableError).geoserverStatus).toBe(500);
+    expect(await h.store.readCursor('slave-1')).toBe(3);
+  });
+
   it('records a long refusal cut short as well-formed text, never half of an emoji', async () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
