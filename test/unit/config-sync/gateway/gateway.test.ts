@@ -410,6 +410,12 @@ describe('the gateway in front of a master GeoServer', () => {
       });
     };
 
+    /** What was published (kind, type, id), then each named object alike in the master's store and on its GeoServer. */
+    const expectPublished = async (changes: string[][], alike: [('layer' | 'layerGroup'), string][]) => {
+      expect(storing.published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual(changes);
+      expect(await heldBoth(alike)).toEqual(alike.map(([type, id]) => ({ id: `${type}/${id}`, same: true })));
+    };
+
     beforeEach(async () => {
       storing = storingPublisher();
       await send('POST', '/workspaces', { workspace: { name: 'topp' } });
@@ -433,53 +439,47 @@ describe('the gateway in front of a master GeoServer', () => {
 
     it('a style: the layers and groups that named it, as the master now holds them, then the style', async () => {
       expect((await send('DELETE', '/styles/roads?recurse=true')).status).toBe(200);
-      expect(storing.published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
-        ['modify', 'layer', 'topp:rivers'],
-        ['modify', 'layer', 'topp:roads'],
-        ['modify', 'layerGroup', 'both'],
-        ['remove', 'style', 'roads'],
-      ]);
+      await expectPublished(
+        [
+          ['modify', 'layer', 'topp:rivers'],
+          ['modify', 'layer', 'topp:roads'],
+          ['modify', 'layerGroup', 'both'],
+          ['remove', 'style', 'roads'],
+        ],
+        [['layer', 'topp:roads'], ['layer', 'topp:rivers'], ['layerGroup', 'both']],
+      );
       expect(storing.published[3]).toMatchObject({ recurse: true });
-      expect(await heldBoth([['layer', 'topp:roads'], ['layer', 'topp:rivers'], ['layerGroup', 'both']])).toEqual([
-        { id: 'layer/topp:roads', same: true },
-        { id: 'layer/topp:rivers', same: true },
-        { id: 'layerGroup/both', same: true },
-      ]);
     });
 
     it('a resource: the groups that lose its layer, those it leaves empty removed (outer ones first), then the resource', async () => {
       expect((await send('DELETE', '/workspaces/topp/datastores/pg/featuretypes/rivers?recurse=true')).status).toBe(200);
-      expect(storing.published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
-        ['modify', 'layerGroup', 'both'],
-        ['modify', 'layerGroup', 'outer'],
-        ['remove', 'layerGroup', 'alone'],
-        ['remove', 'featureType', 'topp:rivers'],
-      ]);
-      expect(await heldBoth([['layerGroup', 'both'], ['layerGroup', 'outer'], ['layerGroup', 'alone']])).toEqual([
-        { id: 'layerGroup/both', same: true },
-        { id: 'layerGroup/outer', same: true },
-        { id: 'layerGroup/alone', same: true },
-      ]);
+      await expectPublished(
+        [
+          ['modify', 'layerGroup', 'both'],
+          ['modify', 'layerGroup', 'outer'],
+          ['remove', 'layerGroup', 'alone'],
+          ['remove', 'featureType', 'topp:rivers'],
+        ],
+        [['layerGroup', 'both'], ['layerGroup', 'outer'], ['layerGroup', 'alone']],
+      );
     });
 
     it('a resource renamed: its old id removed with recurse, the new one and its layer, then every group that held the old layer, inner ones first', async () => {
       expect((await send('PUT', '/workspaces/topp/datastores/pg/featuretypes/rivers', { featureType: { name: 'waterways' } })).status).toBe(200);
       // On the other nodes the removal takes the layer out of alone and both, removes alone (left
       // empty) and takes it out of outer: each is published whole, outer too, though the master's did not change.
-      expect(storing.published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
-        ['remove', 'featureType', 'topp:rivers'],
-        ['add', 'featureType', 'topp:waterways'],
-        ['add', 'layer', 'topp:waterways'],
-        ['modify', 'layerGroup', 'alone'],
-        ['modify', 'layerGroup', 'both'],
-        ['modify', 'layerGroup', 'outer'],
-      ]);
+      await expectPublished(
+        [
+          ['remove', 'featureType', 'topp:rivers'],
+          ['add', 'featureType', 'topp:waterways'],
+          ['add', 'layer', 'topp:waterways'],
+          ['modify', 'layerGroup', 'alone'],
+          ['modify', 'layerGroup', 'both'],
+          ['modify', 'layerGroup', 'outer'],
+        ],
+        [['layerGroup', 'alone'], ['layerGroup', 'both'], ['layerGroup', 'outer']],
+      );
       expect(storing.published[0]).toMatchObject({ recurse: true });
-      expect(await heldBoth([['layerGroup', 'alone'], ['layerGroup', 'both'], ['layerGroup', 'outer']])).toEqual([
-        { id: 'layerGroup/alone', same: true },
-        { id: 'layerGroup/both', same: true },
-        { id: 'layerGroup/outer', same: true },
-      ]);
     });
 
     it('a workspace: the groups outside it that lose its layers; without recurse, the removal alone', async () => {

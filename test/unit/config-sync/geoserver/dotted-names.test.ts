@@ -6,28 +6,18 @@
  * REST reference.
  */
 import { applyDeliveredEvent, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
-import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { GeoServerReader } from '../../../../lambdas/config-sync/geoserver/drift';
 import { add, applyDeps, harness, modify } from '../fixtures';
-import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+import { standInPerTest } from '../../../support/standin-per-test';
 
 const NODE = { cluster: 'test-cluster', node: 'gs-1' };
 const CSS = '* { stroke: #333333; }\n';
 const SLD = '<?xml version="1.0"?><StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>x</Name></NamedLayer></StyledLayerDescriptor>';
-let geoserver: GeoServerStandIn;
-let rest: HttpGeoServer;
-
-beforeEach(async () => {
-  geoserver = await startGeoServerStandIn();
-  rest = new HttpGeoServer({ url: geoserver.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
-});
-afterEach(async () => {
-  expect(geoserver.violations).toEqual([]);
-  await geoserver.close();
-});
+const standIn = standInPerTest();
 
 test('objects whose names end like a representation are created, changed and removed as themselves, next to those named without it', async () => {
+  const { geoserver, rest } = standIn;
   const h = harness();
   const deps: ApplyDeps = { ...applyDeps(h), geoserver: { rest, options: { sleep: async () => undefined } }, warn: () => undefined };
   const apply = async (changes: ConfigChange[]) => {

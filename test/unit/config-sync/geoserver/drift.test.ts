@@ -10,7 +10,7 @@ import { MemoryJobStore, MemoryNodeStore, MemoryWriteLease } from '../../../../l
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import type { GeoServerRest } from '../../../../lambdas/config-sync/geoserver/ports';
-import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
+import type { HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 import { differingPaths, fixOrder, type DriftEntry } from '../../../../lambdas/config-sync/geoserver/drift';
 import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
@@ -18,7 +18,8 @@ import { newJob, STALE_AFTER_MS, type Job } from '../../../../lambdas/config-syn
 import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 import type { StoredObject } from '../../../../lambdas/config-sync/ports';
 import { MemoryEventBodyStore, MemoryEventLog } from '../../../../lambdas/config-sync/adapters/memory';
-import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+import type { GeoServerStandIn } from '../../../support/geoserver-standin';
+import { standInPerTest } from '../../../support/standin-per-test';
 
 const NODE = 'gs-1';
 const CLUSTER = 'test-cluster';
@@ -60,17 +61,12 @@ describe('comparing representations', () => {
 });
 
 describe('jobs against the stand-in GeoServer', () => {
+  const standIn = standInPerTest();
   let geoserver: GeoServerStandIn;
   let rest: HttpGeoServer;
 
-  beforeEach(async () => {
-    geoserver = await startGeoServerStandIn();
-    rest = new HttpGeoServer({ url: geoserver.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
-  });
-
-  afterEach(async () => {
-    expect(geoserver.violations).toEqual([]);
-    await geoserver.close();
+  beforeEach(() => {
+    ({ geoserver, rest } = standIn);
   });
 
   function stored(type: StoredObject['type'], id: string, properties: JsonObject, sequence: number): StoredObject {
