@@ -62,17 +62,10 @@ export async function cascadedChanges(
       }
     }
   }
-  const changes: ConfigChange[] = [];
   // The groups that stay first (they stop naming what goes), then those that go, outer ones first.
-  for (const group of affected.values()) {
-    const now = held.get(group.id);
-    if (now && Object.keys(mergePatchBetween(group.properties, now)).length > 0) {
-      changes.push({ kind: 'modify', object: { type: 'layerGroup', id: group.id }, patch: wholeStatePatch(group.properties, now) } as ConfigChange);
-    }
-  }
+  const stay = [...affected.values()].filter((group) => held.get(group.id));
   const gone = [...affected.values()].filter((group) => !held.get(group.id));
-  for (const group of outerFirst(gone)) changes.push({ kind: 'remove', object: { type: 'layerGroup', id: group.id }, recurse: false } as ConfigChange);
-  return changes;
+  return [...stay, ...outerFirst(gone)].flatMap((group) => asHeldNow(group, held.get(group.id)) ?? []);
 }
 
 /**
@@ -97,29 +90,29 @@ export async function groupsOfRenamedLayer(catalog: MasterCatalog, oldLayerId: s
       grew = true;
     }
   }
+  return publishAsHeld(nestedFirst([...holding.values()]), readBack, true);
+}
+
+/** Each object (a layer or a layer group) as the master holds it now, read back in turn (`asHeldNow`). */
+async function publishAsHeld(objects: readonly CatalogObject[], readBack: ReadBack, always = false): Promise<ConfigChange[]> {
   const changes: ConfigChange[] = [];
-  for (const group of nestedFirst([...holding.values()])) {
-    const now = await readBack({ type: 'layerGroup' }, styleUserPath({ type: 'layerGroup', id: group.id }));
-    changes.push(
-      now
-        ? ({ kind: 'modify', object: { type: 'layerGroup', id: group.id }, patch: wholeStatePatch(group.properties, now) } as ConfigChange)
-        : ({ kind: 'remove', object: { type: 'layerGroup', id: group.id }, recurse: false } as ConfigChange),
-    );
+  for (const object of objects) {
+    const now = await readBack({ type: object.type }, styleUserPath({ type: object.type as 'layer' | 'layerGroup', id: object.id }));
+    const change = asHeldNow(object, now, always);
+    if (change) changes.push(change);
   }
   return changes;
 }
 
-/** Each object as the master holds it now: a modify with its whole state if it changed, a removal if it is gone. */
-async function publishAsHeld(objects: readonly CatalogObject[], readBack: ReadBack): Promise<ConfigChange[]> {
-  const changes: ConfigChange[] = [];
-  for (const object of objects) {
-    const now = await readBack({ type: object.type }, styleUserPath({ type: object.type as 'layer' | 'layerGroup', id: object.id }));
-    if (!now) changes.push({ kind: 'remove', object: { type: object.type, id: object.id }, recurse: false } as ConfigChange);
-    else if (Object.keys(mergePatchBetween(object.properties, now)).length > 0) {
-      changes.push({ kind: 'modify', object: { type: object.type, id: object.id }, patch: wholeStatePatch(object.properties, now) } as ConfigChange);
-    }
-  }
-  return changes;
+/**
+ * The change that leaves `object` as the master holds it now (`now`): its removal when the
+ * master has it no more, else a modify with its whole state, where it changed unless `always`.
+ */
+function asHeldNow(object: CatalogObject, now: JsonObject | undefined, always = false): ConfigChange | undefined {
+  const ref = { type: object.type, id: object.id };
+  if (!now) return { kind: 'remove', object: ref, recurse: false } as ConfigChange;
+  if (!always && Object.keys(mergePatchBetween(object.properties, now)).length === 0) return undefined;
+  return { kind: 'modify', object: ref, patch: wholeStatePatch(object.properties, now) } as ConfigChange;
 }
 
 /** The qualified ids of the layers a recursive remove of `target` takes, as the master's store holds them. */
