@@ -1,7 +1,7 @@
 /**
- * Which of a node's stored objects the node holds: what every read of a store as a catalog
- * (the catalog API, the drift and reconcile jobs, the gateway's lookups in the master's store)
- * counts as there.
+ * Which of a node's stored objects the node holds: what the catalog routes and the drift and
+ * reconcile jobs count as there. (The gateway's lookups in the master's store do not use it:
+ * gateway/master-catalog.ts says why.)
  *
  * A `remove` tombstones the one object it names. With `recurse`, GeoServer removes everything
  * the object contains too (a workspace's stores, styles, resources, layers and groups; a
