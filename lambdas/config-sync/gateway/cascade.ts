@@ -19,6 +19,7 @@
 import { RESOURCE_TYPES, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import { referencedName } from '../representations';
+import { REST_MAPPING, restTarget } from '../geoserver/rest-mapping';
 import type { CatalogObject, MasterCatalog } from './master-catalog';
 import { isStoreType, namesOneOf, nestedFirst, RESOURCE_OF, storeIdOf } from './moved-children';
 import { styleUserPath, type StyleUsers } from './style-users';
@@ -66,6 +67,31 @@ export async function cascadedChanges(
   const stay = [...affected.values()].filter((group) => held.get(group.id));
   const gone = [...affected.values()].filter((group) => !held.get(group.id));
   return [...stay, ...outerFirst(gone)].flatMap((group) => asHeldNow(group, held.get(group.id)) ?? []);
+}
+
+/**
+ * What to publish after the removal of `target` with `recurse`: a layer's resource, which
+ * GeoServer removes with it (CascadeDeleteVisitor.visit(LayerInfo): "remove the layer and (for the
+ * moment) its resource as well"), once the master answers it no more. After the layer's removal,
+ * since a GeoServer refuses to remove a resource still published as a layer; on the other nodes
+ * the layer's removal took it already, and its DELETE answers 404, which counts as done.
+ */
+export async function cascadedAfter(
+  target: { readonly type: ObjectType; readonly id: string },
+  catalog: MasterCatalog | undefined,
+  readBack: ReadBack,
+): Promise<ConfigChange[]> {
+  if (target.type !== 'layer' || !catalog) return [];
+  const layer = await catalog.get('layer', target.id);
+  const workspace = splitObjectId(target.id).workspace;
+  const resourceKey = layer && workspace !== undefined ? resourceKeyOf(layer, workspace) : undefined;
+  if (resourceKey === undefined) return [];
+  const separator = resourceKey.indexOf('/');
+  const type = resourceKey.slice(0, separator) as ObjectType;
+  const resource = await catalog.get(type, resourceKey.slice(separator + 1));
+  if (!resource || !(RESOURCE_TYPES as readonly ObjectType[]).includes(type)) return [];
+  if (await readBack({ type }, REST_MAPPING[type].item(restTarget(type, resource.id, resource.properties)))) return [];
+  return [{ kind: 'remove', object: { type, id: resource.id }, recurse: false } as ConfigChange];
 }
 
 /**

@@ -45,7 +45,7 @@ import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type
 import { classifyRestPath, memberPath, unsafePathReason, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
-import { cascadedChanges, groupsOfRenamedLayer } from './cascade';
+import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
@@ -496,8 +496,10 @@ async function changesOf(
     if (!target.id) return [];
     const recurse = query.get('recurse') === 'true';
     const removal = { kind: 'remove', object: { type: target.type, id: target.id }, recurse } as ConfigChange;
-    // What GeoServer's cascade changed around the object (cascade.ts) goes first.
-    return recurse ? [...(await cascadedChanges({ type: target.type, id: target.id }, { styleUsers, catalog }, read.object)), removal] : [removal];
+    if (!recurse) return [removal];
+    // What GeoServer's cascade changed around the object (cascade.ts) goes first, a layer's resource after it.
+    const object = { type: target.type, id: target.id };
+    return [...(await cascadedChanges(object, { styleUsers, catalog }, read.object)), removal, ...(await cascadedAfter(object, catalog, read.object))];
   }
   if (target.layerStyles) {
     const layer = await read.object({ type: 'layer' }, `/layers/${encodeURIComponent(target.id!)}`);

@@ -464,6 +464,22 @@ describe('the gateway in front of a master GeoServer', () => {
       );
     });
 
+    it('a layer: the groups that lose it, then its removal, then its resource, which GeoServer removes with it', async () => {
+      expect((await send('DELETE', '/layers/topp:rivers?recurse=true')).status).toBe(200);
+      await expectPublished(
+        [
+          ['modify', 'layerGroup', 'both'],
+          ['modify', 'layerGroup', 'outer'],
+          ['remove', 'layerGroup', 'alone'],
+          ['remove', 'layer', 'topp:rivers'],
+          ['remove', 'featureType', 'topp:rivers'],
+        ],
+        [['layerGroup', 'both'], ['layerGroup', 'outer'], ['layerGroup', 'alone']],
+      );
+      expect(master.catalog.get('featureType', 'topp:rivers')).toBeUndefined();
+      expect((await storing.store.readObjects(MASTER_NODE, [{ type: 'featureType', id: 'topp:rivers' }]))[0]).toMatchObject({ deleted: true });
+    });
+
     it('a resource renamed: its old id removed with recurse, the new one and its layer, then every group that held the old layer, inner ones first', async () => {
       expect((await send('PUT', '/workspaces/topp/datastores/pg/featuretypes/rivers', { featureType: { name: 'waterways' } })).status).toBe(200);
       // On the other nodes the removal takes the layer out of alone and both, removes alone (left
