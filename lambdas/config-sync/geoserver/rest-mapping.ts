@@ -56,16 +56,24 @@ export function seg(name: string): string {
 }
 
 /**
- * An item path as a call sends it. GeoServer reads an extension on a path's last segment as the
- * representation asked for (its REST reference: 'append an extension to the endpoint (example
- * "/workspaces.xml")'; RestConfiguration registers `json`, `xml`, `html`, `sld`, `xslt`, `ftl`
- * and each style format), so `PUT /workspaces/topp.json` addresses workspace `topp`, and would
- * rename it to the body's `topp.json`. A last segment with a dot in it therefore gets an
- * extension of its own, which GeoServer takes off instead: `extension` is the representation
- * the call sends or wants (`json` for the infos).
+ * The extensions GeoServer reads on a path's last segment as the representation asked for (its
+ * REST reference: 'append an extension to the endpoint (example "/workspaces.xml")'):
+ * RestConfiguration registers `json`, `xml`, `html`, `sld`, `xslt`, `ftl` and each style format.
+ */
+const REPRESENTATION_EXTENSIONS = ['json', 'xml', 'html', 'sld', 'xslt', 'ftl', 'css', 'ysld', 'mbstyle'];
+
+/**
+ * An item path as a call sends it. `PUT /workspaces/topp.json` addresses workspace `topp` (and
+ * would rename it to the body's `topp.json`), so a last segment that ends in a representation
+ * extension gets one of its own, which GeoServer takes off instead: `extension` is the
+ * representation the call sends or wants (`json` for the infos). Other names are sent as they
+ * are, so a style document is still chosen by its `Accept` header (SE 1.1 has no extension: `sld`
+ * answers SLD 1.0).
  */
 export function addressed(path: string, extension = 'json'): string {
-  return path.slice(path.lastIndexOf('/') + 1).includes('.') ? `${path}.${extension}` : path;
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  const suffix = last.slice(last.lastIndexOf('.') + 1).toLowerCase();
+  return last.includes('.') && REPRESENTATION_EXTENSIONS.includes(suffix) ? `${path}.${extension}` : path;
 }
 
 /** Whether `name` is `.` or `..`, which `seg` refuses. */
@@ -249,9 +257,10 @@ export function styleDocument(target: RestTarget, properties: JsonObject): { pat
 
 /**
  * Where a style's document is read and written: its item path, with the extension GeoServer
- * registers for its format where the name has a dot (`addressed`). SLD 1.1 has none of its own:
- * `sld` is SLD 1.0 there, which still addresses the style for a PUT (its body's type is the
- * `Content-Type`), but a GET answers it as SLD 1.0.
+ * registers for its format where the name ends in one (`addressed`). SLD 1.1 has none of its
+ * own: `sld` is SLD 1.0 there, which still addresses the style for a PUT (its body's type is the
+ * `Content-Type`), but a GET answers it as SLD 1.0: an SE 1.1 style named `x.sld` or `x.json` is
+ * read back converted.
  */
 export function styleDocumentPath(target: RestTarget, properties: JsonObject): string {
   return addressed(REST_MAPPING.style.item(target), styleExtension(properties));
