@@ -75,6 +75,7 @@ import {
   type PublishedEvent,
 } from './events';
 import { applyToGeoServer, deletedPaths, type GeoServerApplyOptions, type GeoServerOutcome, type GeoServerStep } from './geoserver/apply';
+import { Liveness } from './liveness';
 import { GeoServerRejectedError, truncate } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject } from './merge-patch';
@@ -1267,8 +1268,14 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
         const [existing] = await store.readObjects(node, [complete.object]);
         const change = applyChange(existing, complete);
         // A GeoServer node's parked events are retried by its apply function (which can
-        // reach the GeoServer): the GeoServer first, as in the applier.
-        if (deps.geoserver && change.object !== undefined) {
+        // reach the GeoServer): the GeoServer first, as in the applier. Not an object that a
+        // later remove with `recurse` of its container took (liveness.ts): the GeoServer removed
+        // it with that container, as every other node did.
+        if (
+          deps.geoserver &&
+          change.object !== undefined &&
+          !(!change.object.deleted && (await new Liveness((refs) => store.readObjects(node, refs)).removedWithContainerAfter(change.object, sequence)))
+        ) {
           await applyToGeoServerOrThrow(deps.geoserver, complete, existing, change.object);
         }
         outcome = await store.applyParked(node, { key: record.key, sequence, ...(change.object ? { object: change.object } : {}) });

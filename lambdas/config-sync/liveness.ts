@@ -30,7 +30,28 @@ export class Liveness {
 
   /** Whether each object counts as held by the node. */
   async live(objects: readonly StoredObject[]): Promise<boolean[]> {
-    // Read what the objects live in, then what those live in (a layer, its resource, its store).
+    await this.readContainers(objects);
+    return objects.map((object) => this.isHeld(object));
+  }
+
+  /**
+   * Whether something `object` lives in was removed with `recurse` after `sequence`: a redrive
+   * applying a parked event of it out of order must not send it to the GeoServer, which removed
+   * it with that container.
+   */
+  async removedWithContainerAfter(object: StoredObject, sequence: number): Promise<boolean> {
+    await this.readContainers([object]);
+    const removedAfter = (inner: StoredObject, depth: number): boolean =>
+      depth <= 3 &&
+      parentsOf(inner).some((parent) => {
+        const container = this.containers.get(objectStorageKey(parent));
+        return container != null && ((container.cascadedAt ?? 0) > sequence || removedAfter(container, depth + 1));
+      });
+    return removedAfter(object, 0);
+  }
+
+  /** Reads what the objects live in, then what those live in (a layer, its resource, its store). */
+  private async readContainers(objects: readonly StoredObject[]): Promise<void> {
     let wanted = objects;
     while (wanted.length > 0) {
       const unread = new Map<string, ObjectRef>();
@@ -53,7 +74,6 @@ export class Liveness {
       }
       wanted = found;
     }
-    return objects.map((object) => this.isHeld(object));
   }
 
   private isHeld(object: StoredObject): boolean {
