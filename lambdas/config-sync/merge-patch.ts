@@ -65,7 +65,7 @@ export function mergePatchBetween(before: JsonObject, after: JsonObject): JsonOb
 }
 
 /**
- * A merge patch that leaves any target equal to `after`, whatever it held (RFC 7386 merges
+ * A merge patch that leaves any target equal to `after`, whatever it held (RFC 7396 merges
  * objects key by key): every value of `after`, and null for every key `before` had that `after`
  * lacks. A node whose store never saw the object's earlier state (settings that existed before
  * anyone published them, objects made outside the gateway) still ends with the master's.
