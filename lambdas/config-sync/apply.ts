@@ -1274,7 +1274,7 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
         if (
           deps.geoserver &&
           change.object !== undefined &&
-          !(!change.object.deleted && (await new Liveness((refs) => store.readObjects(node, refs)).removedWithContainerAfter(change.object, sequence)))
+          !(!change.object.deleted && (await new Liveness((refs) => store.readObjects(node, refs)).taken([change.object]))[0])
         ) {
           await applyToGeoServerOrThrow(deps.geoserver, complete, existing, change.object);
         }

@@ -1,7 +1,7 @@
 /**
- * Which of a node's stored objects the node holds: what the catalog routes and the drift and
- * reconcile jobs count as there. (The gateway's lookups in the master's store do not use it:
- * gateway/master-catalog.ts says why.)
+ * Which of a node's stored objects the node holds: what the drift and reconcile jobs count as
+ * there (`live`), and what the catalog routes leave out (`taken`). (The gateway's lookups in the
+ * master's store use neither: gateway/master-catalog.ts says why.)
  *
  * A `remove` tombstones the one object it names. With `recurse`, GeoServer removes everything
  * the object contains too (a workspace's stores, styles, resources, layers and groups; a
@@ -35,19 +35,25 @@ export class Liveness {
   }
 
   /**
-   * Whether something `object` lives in was removed with `recurse` after `sequence`: a redrive
-   * applying a parked event of it out of order must not send it to the GeoServer, which removed
-   * it with that container.
+   * Whether each object was taken by a remove with `recurse` of something it lives in
+   * (transitively) after its last change, whatever else its containers are (absent, or removed
+   * without `recurse`, an object still counts as the node's here). What the catalog routes leave
+   * out, and what a redrive applying a parked event out of order must not send to the GeoServer,
+   * which removed it with that container.
    */
-  async removedWithContainerAfter(object: StoredObject, sequence: number): Promise<boolean> {
-    await this.readContainers([object]);
-    const removedAfter = (inner: StoredObject, depth: number): boolean =>
+  async taken(objects: readonly StoredObject[]): Promise<boolean[]> {
+    await this.readContainers(objects);
+    return objects.map((object) => this.takenAfter(object, object.lastSequence, 0));
+  }
+
+  private takenAfter(object: StoredObject, since: number, depth: number): boolean {
+    return (
       depth <= 3 &&
-      parentsOf(inner).some((parent) => {
+      parentsOf(object).some((parent) => {
         const container = this.containers.get(objectStorageKey(parent));
-        return container != null && ((container.cascadedAt ?? 0) > sequence || removedAfter(container, depth + 1));
-      });
-    return removedAfter(object, 0);
+        return container != null && ((container.cascadedAt ?? 0) > since || this.takenAfter(container, Math.min(since, container.lastSequence), depth + 1));
+      })
+    );
   }
 
   /** Reads what the objects live in, then what those live in (a layer, its resource, its store). */

@@ -29,7 +29,7 @@ export const handler = httpHandler(async (event) => {
   if (utf8Bytes(id) > MAX_ID_BYTES) throw new CatalogObjectNotFoundError(node, type, id.slice(0, 64));
   const [object] = await store.readObjects(node, [{ type: type as ObjectType, id }]);
   if (!object || object.deleted) throw new CatalogObjectNotFoundError(node, type, id);
-  const [held] = await new Liveness((refs) => store.readObjects(node, refs)).live([object]);
-  if (!held) throw new CatalogObjectNotFoundError(node, type, id);
+  const [taken] = await new Liveness((refs) => store.readObjects(node, refs)).taken([object]);
+  if (taken) throw new CatalogObjectNotFoundError(node, type, id);
   return json(200, shownObject(object), { 'cache-control': 'no-store' });
 });

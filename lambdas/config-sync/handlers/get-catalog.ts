@@ -34,13 +34,13 @@ export const handler = httpHandler(async (event) => {
   // The stored cursor: a node held by a resync still shows the last sequence its store holds.
   const { cursor } = await store.readProgress(node);
   const page = await store.listObjects(node, { type, limit, after, includeDeleted });
-  const held = await new Liveness((refs) => store.readObjects(node, refs)).live(page.objects);
+  const taken = await new Liveness((refs) => store.readObjects(node, refs)).taken(page.objects);
   const objects: StoredObject[] = [];
   let bytes = 0;
   // Objects of the page gone through, shown or left out.
   let listed = 0;
   for (const [index, stored] of page.objects.entries()) {
-    const object = held[index] || stored.deleted ? stored : { ...stored, deleted: true };
+    const object = taken[index] && !stored.deleted ? { ...stored, deleted: true } : stored;
     if (object.deleted && !includeDeleted) {
       listed += 1;
       continue;

@@ -95,3 +95,30 @@ describe('applyChange keeps the sequence of the last recursive remove', () => {
     expect(applyChange(undefined, at(6, remove('workspace', 'other'))).object?.cascadedAt).toBeUndefined();
   });
 });
+
+describe('what the catalog routes leave out: what a remove with recurse took', () => {
+  /** `type/id` of every stored object that is no tombstone and that a recursive remove took. */
+  async function taken(h: Harness): Promise<string[]> {
+    const { objects } = await h.store.listObjects(SLAVE.node, { limit: 1000 });
+    const present = objects.filter((object) => !object.deleted);
+    const flags = await new Liveness((refs) => h.store.readObjects(SLAVE.node, refs)).taken(present);
+    return present.filter((_, index) => flags[index]).map((object) => `${object.type}/${object.id}`);
+  }
+
+  test('everything in a workspace removed with recurse, also once it is created again; not what was added since', async () => {
+    const h = await appliedTo([...topp(), removeRecursively('workspace', 'topp'), workspace('topp'), dataStore('topp', 'pg'), featureType('topp', 'pg', 'roads')], 'catch-up');
+    expect(await taken(h)).toEqual(['featureType/topp:rivers', 'layer/topp:rivers', 'layer/topp:roads', 'style/topp:line']);
+  });
+
+  test('a layer whose resource a store removed with recurse took, though the layer changed after the store was created again', async () => {
+    const h = await appliedTo([...topp(), removeRecursively('dataStore', 'topp:pg'), dataStore('topp', 'pg'), modify('layer', 'topp:roads', { enabled: false })], 'one by one');
+    expect(await taken(h)).toEqual(['featureType/topp:rivers', 'featureType/topp:roads', 'layer/topp:rivers', 'layer/topp:roads']);
+  });
+
+  test('nothing when containers are absent or removed without recurse: the store still holds those objects', async () => {
+    const orphans = await appliedTo([dataStore('nowhere', 'pg'), featureType('nowhere', 'pg', 'roads'), layer('nowhere', 'roads')], 'catch-up');
+    expect(await taken(orphans)).toEqual([]);
+    const plain = await appliedTo([...topp(), remove('workspace', 'topp')], 'catch-up');
+    expect(await taken(plain)).toEqual([]);
+  });
+});
