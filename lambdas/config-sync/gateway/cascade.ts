@@ -74,7 +74,9 @@ export async function cascadedChanges(
  * GeoServer removes with it (CascadeDeleteVisitor.visit(LayerInfo): "remove the layer and (for the
  * moment) its resource as well"), once the master answers it no more. After the layer's removal,
  * since a GeoServer refuses to remove a resource still published as a layer; on the other nodes
- * the layer's removal took it already, and its DELETE answers 404, which counts as done.
+ * the layer's removal took it already, and its DELETE answers 404, which counts as done. With
+ * `recurse` itself: a node whose redrive applied a parked change of the resource out of order
+ * (which creates its layer again) has a layer to take with it.
  */
 export async function cascadedAfter(
   target: { readonly type: ObjectType; readonly id: string },
@@ -91,7 +93,7 @@ export async function cascadedAfter(
   const resource = await catalog.get(type, resourceKey.slice(separator + 1));
   if (!resource || !(RESOURCE_TYPES as readonly ObjectType[]).includes(type)) return [];
   if (await readBack({ type }, REST_MAPPING[type].item(restTarget(type, resource.id, resource.properties)))) return [];
-  return [{ kind: 'remove', object: { type, id: resource.id }, recurse: false } as ConfigChange];
+  return [{ kind: 'remove', object: { type, id: resource.id }, recurse: true } as ConfigChange];
 }
 
 /**

@@ -19,6 +19,7 @@
  * the log before any later write, in the master's order. Objects unchanged publish nothing (a
  * write that died before the master applied it, or a recovery done twice).
  */
+import { cascadedAfter } from './cascade';
 import { InvalidConfigEventError } from '../event-errors';
 import { isConfigurationType, isResourceType, objectStorageKey, type ConfigChange, type ObjectRef } from '../events';
 import { dependencyRank } from '../geoserver/drift';
@@ -92,6 +93,8 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
   if (renamed) return parentRenamed(deps.read, deps.catalog!, renamed.rename, renamed.after);
   const upserts: ConfigChange[] = [];
   const removals: ConfigChange[] = [];
+  /** What goes after the removals: a recursively deleted layer's resource (cascade.ts). */
+  const after: ConfigChange[] = [];
   for (const object of objects.values()) {
     const stored = await liveStored(deps, object);
     const held = await deps.read.object(object, object.path);
@@ -103,6 +106,7 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
     if (!stored) continue;
     const recurse = intent.method === 'DELETE' && intent.recurse === true && object.path === intent.path;
     removals.push({ kind: 'remove', object: { type: object.type, id: object.id }, recurse } as ConfigChange);
+    if (recurse) after.push(...(await cascadedAfter(object, deps.catalog, (target, path) => deps.read.object(target, path))));
     // The layers and groups GeoServer moved off a renamed (or recursively deleted) style.
     if (object.type === 'style' && deps.styleUsers) {
       for (const user of await deps.styleUsers.of(object.id)) {
@@ -115,7 +119,7 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
   }
   upserts.sort((a, b) => dependencyRank(a.object.type) - dependencyRank(b.object.type));
   removals.sort((a, b) => dependencyRank(b.object.type) - dependencyRank(a.object.type));
-  return [...upserts, ...removals];
+  return [...upserts, ...removals, ...after];
 }
 
 /**

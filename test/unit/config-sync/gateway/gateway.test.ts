@@ -476,6 +476,8 @@ describe('the gateway in front of a master GeoServer', () => {
         ],
         [['layerGroup', 'both'], ['layerGroup', 'outer'], ['layerGroup', 'alone']],
       );
+      // With recurse: a node whose redrive created it again (and its layer) loses both.
+      expect(storing.published[4]).toMatchObject({ recurse: true });
       expect(master.catalog.get('featureType', 'topp:rivers')).toBeUndefined();
       expect((await storing.store.readObjects(MASTER_NODE, [{ type: 'featureType', id: 'topp:rivers' }]))[0]).toMatchObject({ deleted: true });
     });

@@ -1,0 +1,55 @@
+// DELETE /layers/{l}?recurse=true whose log append failed (or whose process died after the master
+// applied it): the next write recovers the intent, and publishes the feature type's removal too,
+// as the gateway's own path does (cascade.ts `cascadedAfter`): the master no longer has it.
+import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
+import { MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
+import { handleGatewayCall, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
+import { gatewayRecovery } from '../../../../lambdas/config-sync/gateway/recovery';
+import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
+import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
+import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+import { MASTER_NODE, storingPublisher } from './storing-publisher';
+
+const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
+function request(method: string, path: string, body?: unknown): GatewayRequest {
+  const [pathPart, query = ''] = path.split('?') as [string, string?];
+  return { method, path: pathPart, query, headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)) };
+}
+
+let master: GeoServerStandIn;
+beforeEach(async () => {
+  master = await startGeoServerStandIn();
+});
+afterEach(async () => {
+  await master.close();
+});
+
+test('a recovered DELETE /layers/topp:roads?recurse=true removes the feature type from the stores too', async () => {
+  const lease = new MemoryWriteLease();
+  const storing = storingPublisher();
+  const writes = leaseSerializer(lease, { waitMs: 1000, ttlMs: 30_000, onRecoveryFailure: () => undefined });
+  const styleUsers = styleUsersInStore(storing.store, MASTER_NODE);
+  const catalog = catalogInStore(storing.store, MASTER_NODE);
+  const recovery = gatewayRecovery({ stored: (refs) => storing.store.readObjects(MASTER_NODE, refs), styleUsers, catalog, publisher: storing });
+  const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+  const send = (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery });
+
+  await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+  await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+  await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } }));
+  storing.failing = new Error('log unavailable');
+  expect(await send(request('DELETE', '/layers/topp:roads?recurse=true'))).toMatchObject({ replication: 'publish-failed' });
+  expect(master.catalog.objects.featureType.has('topp:roads')).toBe(false); // the master removed it with its layer
+  storing.failing = undefined;
+  await send(request('POST', '/workspaces', { workspace: { name: 'later' } }));
+
+  const [featureType] = await storing.store.readObjects(MASTER_NODE, [{ type: 'featureType', id: 'topp:roads' }]);
+  expect({
+    published: storing.published.slice(-4).map((c) => `${c.kind} ${c.object.type}/${c.object.id}`),
+    featureTypeDeleted: featureType?.deleted,
+  }).toEqual({
+    published: ['remove layer/topp:roads', 'remove featureType/topp:roads', 'add workspace/later', 'add namespace/later'],
+    featureTypeDeleted: true,
+  });
+});
