@@ -58,9 +58,11 @@ export function seg(name: string): string {
 /**
  * The extensions GeoServer reads on a path's last segment as the representation asked for (its
  * REST reference: 'append an extension to the endpoint (example "/workspaces.xml")'):
- * RestConfiguration registers `json`, `xml`, `html`, `sld`, `xslt`, `ftl` and each style format.
+ * RestConfiguration registers `json`, `xml`, `html`, `sld`, `xslt`, `ftl` and each style format;
+ * newer releases strip each style handler's file extension instead (`yaml` for YSLD). Appending
+ * one more where it is not needed is harmless: GeoServer takes off the one appended.
  */
-const REPRESENTATION_EXTENSIONS = ['json', 'xml', 'html', 'sld', 'xslt', 'ftl', 'css', 'ysld', 'mbstyle'];
+const REPRESENTATION_EXTENSIONS = ['json', 'xml', 'html', 'sld', 'xslt', 'ftl', 'css', 'ysld', 'yaml', 'mbstyle'];
 
 /**
  * An item path as a call sends it. `PUT /workspaces/topp.json` addresses workspace `topp` (and
