@@ -8,7 +8,7 @@ import { gatewayRecovery } from '../../../../lambdas/config-sync/gateway/recover
 import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
 import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
-import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+import { standInPerTest } from '../../../support/standin-per-test';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
@@ -17,15 +17,10 @@ function request(method: string, path: string, body?: unknown): GatewayRequest {
   return { method, path: pathPart, query, headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)) };
 }
 
-let master: GeoServerStandIn;
-beforeEach(async () => {
-  master = await startGeoServerStandIn();
-});
-afterEach(async () => {
-  await master.close();
-});
+const standIn = standInPerTest();
 
 test('a recovered DELETE /layers/topp:roads?recurse=true removes the feature type from the stores too', async () => {
+  const master = standIn.geoserver;
   const lease = new MemoryWriteLease();
   const storing = storingPublisher();
   const writes = leaseSerializer(lease, { waitMs: 1000, ttlMs: 30_000, onRecoveryFailure: () => undefined });

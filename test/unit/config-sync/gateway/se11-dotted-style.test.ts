@@ -5,20 +5,15 @@
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
-import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+import { standInPerTest } from '../../../support/standin-per-test';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 const SE11 = '<StyledLayerDescriptor version="1.1.0"><NamedLayer><se:Name>roads</se:Name></NamedLayer></StyledLayerDescriptor>';
 const CONVERTED = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
-let master: GeoServerStandIn;
-beforeEach(async () => {
-  master = await startGeoServerStandIn();
-});
-afterEach(async () => {
-  await master.close();
-});
+const standIn = standInPerTest();
 
 test('the gateway publishes an SE 1.1 style named roads.v2 with the document the master holds', async () => {
+  const master = standIn.geoserver;
   const http = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
   const upstream: Upstream = {
     async send(request: GatewayRequest, timeoutMs?: number) {
