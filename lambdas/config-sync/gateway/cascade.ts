@@ -16,9 +16,9 @@
  * it now (a modify with its whole state), or removed when the master no longer has it. The
  * candidates are found in the master's store, which holds what the cluster holds.
  */
-import { RESOURCE_TYPES, splitObjectId, type ConfigChange, type ObjectType } from '../events';
-import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
-import { referencedName } from '../representations';
+import { isResourceType, objectStorageKey, splitObjectId, type ConfigChange, type ObjectRef, type ObjectType } from '../events';
+import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
+import { parentsOf } from '../liveness';
 import { REST_MAPPING, restTarget } from '../geoserver/rest-mapping';
 import type { CatalogObject, MasterCatalog } from './master-catalog';
 import { isStoreType, namesOneOf, nestedFirst, RESOURCE_OF, storeIdOf } from './moved-children';
@@ -66,7 +66,7 @@ export async function cascadedChanges(
   // The groups that stay first (they stop naming what goes), then those that go, outer ones first.
   const stay = [...affected.values()].filter((group) => held.get(group.id));
   const gone = [...affected.values()].filter((group) => !held.get(group.id));
-  return [...stay, ...outerFirst(gone)].flatMap((group) => asHeldNow(group, held.get(group.id)) ?? []);
+  return [...stay, ...nestedFirst(gone).reverse()].flatMap((group) => asHeldNow(group, held.get(group.id)) ?? []);
 }
 
 /**
@@ -85,15 +85,12 @@ export async function cascadedAfter(
 ): Promise<ConfigChange[]> {
   if (target.type !== 'layer' || !catalog) return [];
   const layer = await catalog.get('layer', target.id);
-  const workspace = splitObjectId(target.id).workspace;
-  const resourceKey = layer && workspace !== undefined ? resourceKeyOf(layer, workspace) : undefined;
-  if (resourceKey === undefined) return [];
-  const separator = resourceKey.indexOf('/');
-  const type = resourceKey.slice(0, separator) as ObjectType;
-  const resource = await catalog.get(type, resourceKey.slice(separator + 1));
-  if (!resource || !(RESOURCE_TYPES as readonly ObjectType[]).includes(type)) return [];
-  if (await readBack({ type }, REST_MAPPING[type].item(restTarget(type, resource.id, resource.properties)))) return [];
-  return [{ kind: 'remove', object: { type, id: resource.id }, recurse: true } as ConfigChange];
+  const ref = layer ? resourceOf(layer) : undefined;
+  const resource = ref ? await catalog.get(ref.type, ref.id) : undefined;
+  if (!resource) return [];
+  const { type, id } = resource;
+  if (await readBack({ type }, REST_MAPPING[type].item(restTarget(type, id, resource.properties)))) return [];
+  return [{ kind: 'remove', object: { type, id }, recurse: true } as ConfigChange];
 }
 
 /**
@@ -151,41 +148,22 @@ async function layersRemovedWith(catalog: MasterCatalog, target: { readonly type
   const layers = await catalog.list('layer', `${workspace}:`);
   if (target.type === 'workspace') return new Set(layers.map((layer) => layer.id));
   let resources: ReadonlySet<string>;
-  if ((RESOURCE_TYPES as readonly ObjectType[]).includes(target.type)) resources = new Set([`${target.type}/${target.id}`]);
+  if (isResourceType(target.type)) resources = new Set([objectStorageKey(target as ObjectRef)]);
   else if (isStoreType(target.type)) {
     const resourceType = RESOURCE_OF[target.type];
     const held = await catalog.list(resourceType, `${workspace}:`);
-    resources = new Set(held.filter((resource) => storeIdOf(resource) === target.id).map((resource) => `${resourceType}/${resource.id}`));
+    resources = new Set(held.filter((resource) => storeIdOf(resource) === target.id).map((resource) => objectStorageKey(resource as ObjectRef)));
   } else return new Set();
-  return new Set(layers.filter((layer) => resources.has(resourceKeyOf(layer, workspace) ?? '')).map((layer) => layer.id));
+  return new Set(
+    layers.filter((layer) => {
+      const resource = resourceOf(layer);
+      return resource !== undefined && resources.has(objectStorageKey(resource));
+    }).map((layer) => layer.id),
+  );
 }
 
-/** `type/id` of the resource a layer publishes. */
-function resourceKeyOf(layer: CatalogObject, workspace: string): string | undefined {
-  const resource = layer.properties.resource;
-  if (!isJsonObject(resource) || typeof resource['@class'] !== 'string') return undefined;
-  const name = qualified(referencedName(resource), workspace);
-  return name === undefined ? undefined : `${resource['@class']}/${name}`;
+/** The resource a layer publishes, as liveness.ts reads it (`parentsOf`). */
+function resourceOf(layer: CatalogObject): ObjectRef | undefined {
+  return parentsOf(layer).find((parent) => isResourceType(parent.type));
 }
 
-function qualified(name: string | undefined, workspace: string): string | undefined {
-  if (name === undefined) return undefined;
-  return name.includes(':') ? name : `${workspace}:${name}`;
-}
-
-/** Groups ordered so that a group comes before the groups it holds. */
-function outerFirst(groups: readonly CatalogObject[]): CatalogObject[] {
-  const ids = new Set(groups.map((group) => group.id));
-  const holds = (outer: CatalogObject, inner: CatalogObject) => outer !== inner && namesOneOf(outer, new Set([inner.id]));
-  const ordered: CatalogObject[] = [];
-  const placed = new Set<string>();
-  const visit = (group: CatalogObject, path: Set<string>): void => {
-    if (placed.has(group.id) || path.has(group.id)) return;
-    path.add(group.id);
-    for (const outer of groups) if (ids.has(outer.id) && holds(outer, group)) visit(outer, path);
-    placed.add(group.id);
-    ordered.push(group);
-  };
-  for (const group of groups) visit(group, new Set());
-  return ordered;
-}
