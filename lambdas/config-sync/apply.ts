@@ -1271,13 +1271,9 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
         // reach the GeoServer): the GeoServer first, as in the applier. Not an object that a
         // later remove with `recurse` of its container took (liveness.ts): the GeoServer removed
         // it with that container, as every other node did.
-        if (
-          deps.geoserver &&
-          change.object !== undefined &&
-          !(!change.object.deleted && (await new Liveness((refs) => store.readObjects(node, refs)).taken([change.object]))[0])
-        ) {
-          await applyToGeoServerOrThrow(deps.geoserver, complete, existing, change.object);
-        }
+        const sent = deps.geoserver && change.object !== undefined ? change.object : undefined;
+        const taken = sent !== undefined && !sent.deleted && (await new Liveness((refs) => store.readObjects(node, refs)).taken([sent]))[0] === true;
+        if (deps.geoserver && sent !== undefined && !taken) await applyToGeoServerOrThrow(deps.geoserver, complete, existing, sent);
         outcome = await store.applyParked(node, { key: record.key, sequence, ...(change.object ? { object: change.object } : {}) });
       } catch (error) {
         const moot = await supersededByAdd(log, cluster, record).catch((): number[] => []);

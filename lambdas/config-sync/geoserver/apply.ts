@@ -234,12 +234,11 @@ async function credentialsAccepted(rest: GeoServerRest): Promise<boolean> {
 async function classify(rest: GeoServerRest, request: RestRequest, response: RestResponse): Promise<Error> {
   const { status } = response;
   const answer = truncate(response.text, MAX_ANSWER_CHARS);
-  // GeoServer refuses some changes with 403 too: the credentials' fault only if a read is refused as well.
-  if (status === 403 && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
-  // And some with 500 (RestControllerAdvice answers a catalog's IllegalArgumentException so: a
-  // name already taken, a style a group still names): this change's refusal when the GeoServer
-  // answers a read meanwhile. Held as unavailable, such a change stopped its node for good.
-  if (status === 500 && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
+  // GeoServer refuses some changes with 403 too (the credentials' fault only if a read is refused
+  // as well), and some with 500 (RestControllerAdvice answers a catalog's IllegalArgumentException
+  // so: a name already taken, a style a group still names): this change's refusal when the
+  // GeoServer answers a read meanwhile. Held as unavailable, such a 500 stopped its node for good.
+  if ((status === 403 || status === 500) && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
   if (status >= 500 || status === 408 || status === 429 || status === 401 || status === 403 || status < 400) {
     const why =
       status === 401 || status === 403
@@ -254,7 +253,6 @@ export function describe(request: RestRequest): string {
   const query = request.query && Object.keys(request.query).length > 0 ? `?${new URLSearchParams(request.query).toString()}` : '';
   return `${request.method} ${request.path}${query}`;
 }
-
 
 /**
  * Dotted paths of the properties a merge patch deletes from `before` (`null` where `before`
