@@ -373,14 +373,26 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
  */
 function repeatedJsonMember(request: GatewayRequest): string | undefined {
   if (!request.body || request.body.length === 0 || !mediaTypeOf(request).includes('json')) return undefined;
-  const text = request.body.toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
+  const parsed = parsedJson(request.body);
+  return parsed && duplicateMemberName(parsed.text, parsed.value);
+}
+
+/** Each body parsed as JSON once (null: it does not parse), for the checks, the names and the intent. */
+const parsedBodies = new WeakMap<Buffer, { readonly text: string; readonly value: JsonValue } | null>();
+
+/** A body's text and its JSON value, parsed on first use; undefined when it is not JSON. */
+function parsedJson(body: Buffer): { readonly text: string; readonly value: JsonValue } | undefined {
+  let parsed = parsedBodies.get(body);
+  if (parsed === undefined) {
+    const text = body.toString('utf8');
+    try {
+      parsed = { text, value: JSON.parse(text) as JsonValue };
+    } catch {
+      parsed = null;
+    }
+    parsedBodies.set(body, parsed);
   }
-  return duplicateMemberName(text, parsed);
+  return parsed ?? undefined;
 }
 
 /** The name a POST to a collection gives the object it creates, when its body or `?name=` states it. */
@@ -663,13 +675,9 @@ export const RENAMABLE_TYPES: readonly ObjectType[] = ['workspace', 'dataStore',
 
 /** The object inside a JSON body's wrapper (`{"workspace": {...}}`), if the body is one. */
 export function jsonBodyObject(body: Buffer): JsonObject | undefined {
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as JsonValue;
-    const inner = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
-    return isJsonObject(inner) ? inner : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = parsedJson(body)?.value;
+  const inner = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
+  return isJsonObject(inner) ? inner : undefined;
 }
 
 /** The new name a PUT gives the object, when its body renames it. */
