@@ -885,8 +885,13 @@ export interface components {
                 type: string;
                 id: string;
             } | null;
-            /** @description The first failed; the later ones wait behind it */
+            /** @description The first failed; the later ones wait behind it (at most 1000 listed) */
             sequences: number[];
+            /** @description More of the object's events, parked after the listed ones: each of its events in the log from `from` through `through`. The redrive applies them after the listed ones */
+            overflow?: {
+                from: number;
+                through: number;
+            };
             /** @description The last error of the first sequence */
             reason: string;
             attempts: number;

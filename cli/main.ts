@@ -344,7 +344,7 @@ function nodeNotes(node: NodeState): string[] {
   if (node.failing) notes.push(`${node.name}: retrying event ${node.failing.sequence} (attempt ${node.failing.attempts}): ${node.failing.reason}`);
   for (const entry of node.parked ?? []) {
     const object = entry.object ? `${entry.object.type}/${entry.object.id}` : 'an unreadable event';
-    notes.push(`${node.name}: PARKED ${object}: event(s) ${entry.sequences.join(', ')}: ${entry.reason}; after a fix: geocluster redrive ${node.name}`);
+    notes.push(`${node.name}: PARKED ${object}: event(s) ${entry.sequences.join(', ')}${entry.overflow ? ` and its events ${entry.overflow.from} to ${entry.overflow.through}` : ''}: ${entry.reason}; after a fix: geocluster redrive ${node.name}`);
   }
   if (node.geoserver?.reachable === false) notes.push(`${node.name}: GeoServer ${node.geoserver.url} unreachable${node.geoserver.lastError ? `: ${node.geoserver.lastError.message}` : ''}`);
   if (node.job && (node.job.state === 'queued' || node.job.state === 'running')) notes.push(jobLine(node.job));

@@ -29,6 +29,7 @@ import {
 import { JOB_KINDS } from './jobs';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from './change-set-limits';
 import { catalogQuerySchema, driftQuerySchema, eventLogQuerySchema, resyncRequestSchema } from './request-schemas';
+import { PARKED_LIST_MAX } from './ports';
 
 export { resyncRequestSchema };
 
@@ -64,7 +65,13 @@ export const storedObjectSchema = z.object({
 
 export const parkedEventsSchema = z.object({
   object: described(z.nullable(objectSummary), 'The object whose events wait; null for an unreadable event that names none'),
-  sequences: described(z.array(z.int()), 'The first failed; the later ones wait behind it'),
+  sequences: described(z.array(z.int()), `The first failed; the later ones wait behind it (at most ${PARKED_LIST_MAX} listed)`),
+  overflow: z.optional(
+    described(
+      z.object({ from: z.int(), through: z.int() }),
+      'More of the object\'s events, parked after the listed ones: each of its events in the log from `from` through `through`. The redrive applies them after the listed ones',
+    ),
+  ),
   reason: described(z.string(), 'The last error of the first sequence'),
   attempts: count(),
   parkedAt: dateTime(),

@@ -80,7 +80,7 @@ import { GeoServerRejectedError, truncate } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject } from './merge-patch';
 import { consoleWarn, type Warn } from '../shared/warn';
-import { HELD_CURSOR, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
+import { HELD_CURSOR, PARKED_LIST_MAX, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
 import { withoutArns } from '../shared/errors';
 
 export interface ApplyDeps {
@@ -1247,14 +1247,24 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
   const { node, cluster } = context;
   const cleared: number[] = [];
   const stillParked: ParkedObject[] = [];
-  const records = (await store.listParked(node)).sort((a, b) => (a.sequences[0] ?? 0) - (b.sequences[0] ?? 0));
+  const records = (await store.listParked(node)).sort((a, b) => (a.sequences[0] ?? a.overflow?.from ?? 0) - (b.sequences[0] ?? b.overflow?.from ?? 0));
   for (const listed of records) {
     let record: ParkedObject | undefined = listed;
     for (let rounds = 0; record !== undefined && rounds < 100_000; rounds += 1) {
       const sequence = record.sequences[0];
+      if (sequence === undefined && record.overflow !== undefined) {
+        try {
+          await refillParked(deps, context, record, record.overflow);
+        } catch (error) {
+          stillParked.push({ ...record, reason: describeFailure(error) });
+          break;
+        }
+        record = await store.readParked(node, listed.key);
+        continue;
+      }
       if (sequence === undefined) {
         if (await store.removeParked(node, record.key)) break;
-        record = (await store.listParked(node)).find((candidate) => candidate.key === listed.key);
+        record = await store.readParked(node, listed.key);
         continue;
       }
       let outcome: 'committed' | 'moved';
@@ -1282,20 +1292,60 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
             if ((await store.applyParked(node, { key: record.key, sequence: superseded })) !== 'committed') break;
             cleared.push(superseded);
           }
-          record = (await store.listParked(node)).find((candidate) => candidate.key === listed.key);
+          record = await store.readParked(node, listed.key);
           continue;
         }
         const reason = describeFailure(error);
         await store.noteParkedFailure(node, record.key, sequence, reason);
-        const fresh = (await store.listParked(node)).find((candidate) => candidate.key === listed.key);
+        const fresh = await store.readParked(node, listed.key);
         if (fresh) stillParked.push(fresh);
         break;
       }
       if (outcome === 'committed') cleared.push(sequence);
-      record = (await store.listParked(node)).find((candidate) => candidate.key === listed.key);
+      record = await store.readParked(node, listed.key);
     }
   }
   return { cleared, stillParked };
+}
+
+/** Log sequences a refill reads at a time (`EventLog.readRange` answers at most 100). */
+const REFILL_WINDOW = 100;
+/** Log sequences one refill reads before it records how far it got. */
+const REFILL_SPAN = 10_000;
+
+/**
+ * Moves the first events of a record's overflow into its emptied list: the object's events in
+ * the log from `overflow.from` on, up to `PARKED_LIST_MAX` of them or `REFILL_SPAN` sequences
+ * read. Every sequence there is at or below the node's cursor, so each is in the log (voids
+ * included) unless trimmed: a missing one fails the refill (the node must resync). A refill
+ * that loses its condition (a follower joined the overflow) writes nothing; the caller reads
+ * the record again and refills from there.
+ */
+async function refillParked(
+  deps: ApplyDeps,
+  context: NodeContext,
+  record: ParkedObject,
+  overflow: NonNullable<ParkedObject['overflow']>,
+): Promise<void> {
+  const { cluster, node } = context;
+  const found: number[] = [];
+  let next = overflow.from;
+  while (next <= overflow.through && next - overflow.from < REFILL_SPAN && found.length < PARKED_LIST_MAX) {
+    const to = Math.min(overflow.through, next + REFILL_WINDOW - 1);
+    const events = (await deps.log.readRange(cluster, next, to)).filter((event) => event.sequence >= next && event.sequence <= to);
+    if (events.length !== to - next + 1) {
+      const present = new Set(events.map((event) => event.sequence));
+      const missing = Array.from({ length: to - next + 1 }, (_, index) => next + index).filter((candidate) => !present.has(candidate));
+      throw new EventsMissingFromLogError(cluster, node, missing);
+    }
+    for (const event of events) {
+      if (isVoided(event) || parkingKey(refOf(event), event.sequence) !== record.key) continue;
+      found.push(event.sequence);
+      if (found.length === PARKED_LIST_MAX) break;
+    }
+    next = found.length === PARKED_LIST_MAX ? found[found.length - 1]! + 1 : to + 1;
+  }
+  await deps.store.refillParked(node, { key: record.key, from: overflow.from, through: overflow.through, sequences: found, next });
 }
 
 /**

@@ -180,12 +180,43 @@ export interface ParkedObject {
   readonly key: string;
   /** Absent when the parked event is unreadable and names no valid object. */
   readonly object?: ObjectRef;
-  /** Ascending. Never empty while parked (an emptied record is removed). */
+  /**
+   * Ascending, at most `PARKED_LIST_MAX`. Empty only while `overflow` holds later events (an
+   * emptied record is removed).
+   */
   readonly sequences: readonly number[];
+  /**
+   * Later events of the object, parked once `sequences` was full: every event of the object in
+   * the log from `from` through `through` (all above `sequences`). A record listed every
+   * sequence once, and a DynamoDB item holds 400 KB: some 80,000 of them, and the next park
+   * failed, stopping the node. The redrive finds them in the log (`refillParked`).
+   */
+  readonly overflow?: { readonly from: number; readonly through: number };
   /** Why `sequences[0]` could not be applied (the last error), and after how many attempts. */
   readonly reason: string;
   readonly attempts: number;
   readonly parkedAt: string;
+}
+
+/** A parking record as `GET /nodes` and the redrive show it (`ParkedEvents` in the API). */
+export function parkedView({ object, sequences, overflow, reason, attempts, parkedAt }: ParkedObject): Record<string, unknown> {
+  return { object: object ?? null, sequences, ...(overflow ? { overflow } : {}), reason, attempts, parkedAt };
+}
+
+/** The most sequences a parking record lists; later ones are held as a range (`ParkedObject.overflow`). */
+export const PARKED_LIST_MAX = 1_000;
+
+/**
+ * Moves the first events of a record's overflow into its emptied list (`NodeStore.refillParked`):
+ * `sequences`, the object's events in the log from `from` up to `next - 1`. The overflow then
+ * starts at `next`, or is gone when `next` is past `through`.
+ */
+export interface ParkedRefill {
+  readonly key: string;
+  readonly from: number;
+  readonly through: number;
+  readonly sequences: readonly number[];
+  readonly next: number;
 }
 
 /**
@@ -250,15 +281,27 @@ export interface NodeStore {
    * @returns the attempts so far, or `cursor-moved` when the cursor is no longer `expectedCursor`
    */
   recordFailure(node: string, expectedCursor: number, failure: Omit<ApplyFailure, 'attempts'>): Promise<number | 'cursor-moved'>;
-  /** See `ParkCommit`. Clears the failure record when it parks the failing event. */
+  /**
+   * See `ParkCommit`. Clears the failure record when it parks the failing event. The sequence
+   * joins the record's list while that lists fewer than `PARKED_LIST_MAX` and no overflow is
+   * held, else the overflow (which then ends at it).
+   */
   park(node: string, commit: ParkCommit): Promise<ParkOutcome>;
   /** Every parking record of the node, by key. */
   listParked(node: string): Promise<ParkedObject[]>;
+  /** One parking record, if it exists. */
+  readParked(node: string, key: string): Promise<ParkedObject | undefined>;
+  /**
+   * See `ParkedRefill`. On condition that the record's list is empty and its overflow still
+   * starts at `from` (and, when the refill ends it, still ends at `through`: a follower may have
+   * joined it meanwhile). `moved`: the condition failed; nothing was written.
+   */
+  refillParked(node: string, refill: ParkedRefill): Promise<'committed' | 'moved'>;
   /** See `ParkedApply`. `moved`: the record's head is no longer `sequence`; nothing was written. */
   applyParked(node: string, apply: ParkedApply): Promise<'committed' | 'moved'>;
   /** A retry of the record's head failed again: records why. */
   noteParkedFailure(node: string, key: string, sequence: number, reason: string): Promise<void>;
-  /** Removes an emptied record. @returns false when it is not empty (a follower joined) */
+  /** Removes an emptied record. @returns false when it is not empty (a follower joined, or an overflow is left) */
   removeParked(node: string, key: string): Promise<boolean>;
   /**
    * Writes `commit.object` (if any) and moves the cursor from `expectedCursor` to `sequence`,

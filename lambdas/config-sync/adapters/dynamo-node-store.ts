@@ -48,12 +48,13 @@ import type {
   ParkCommit,
   ParkedApply,
   ParkedObject,
+  ParkedRefill,
   ParkOutcome,
   Snapshot,
   StoreCommit,
   StoredObject,
 } from '../ports';
-import { HELD_CURSOR } from '../ports';
+import { HELD_CURSOR, PARKED_LIST_MAX } from '../ports';
 import {
   bool,
   cancellationCodes,
@@ -87,6 +88,8 @@ const MAX_TRANSACTION_CONFLICT_RETRIES = 8;
 const TRANSACTION_CONFLICT_BACKOFF: Backoff = { baseMs: 20, capMs: 1000 };
 /** Reads of a batch's unprocessed keys before the invocation fails (and its queue retries it). */
 const MAX_UNPROCESSED_ATTEMPTS = 10;
+/** Rounds of a park whose record a concurrent redrive keeps changing before the invocation fails (its queue retries it). */
+const MAX_PARK_ATTEMPTS = 5;
 
 export interface DynamoNodeStoreOptions {
   readonly tableName: string;
@@ -213,10 +216,35 @@ export class DynamoNodeStore implements NodeStore {
     if (commit.sequence !== commit.expectedCursor + 1) {
       throw new Error(`park must advance the cursor by one (from ${commit.expectedCursor} to ${commit.sequence})`);
     }
-    const cursorUpdate = this.cursorUpdate(node, commit.expectedCursor, commit.sequence);
-    const names: Record<string, string> = { '#sequences': 'sequences' };
-    const values: Item = { ':sequence': { L: [num(commit.sequence)] }, ':empty': { L: [] } };
-    const sets = ['#sequences = list_append(if_not_exists(#sequences, :empty), :sequence)'];
+    // The list while it has room and no overflow, else the overflow: which one holds is known
+    // only to the condition (a redrive may refill or empty the record meanwhile).
+    for (let attempt = 1; attempt <= MAX_PARK_ATTEMPTS; attempt += 1) {
+      for (const into of ['list', 'overflow'] as const) {
+        const outcome = await this.parkInto(node, commit, into);
+        if (outcome !== 'refused') return outcome;
+      }
+      // A follower only joins a record that exists: once a redrive removed it, it applies.
+      if (!commit.cause && (await this.readParked(node, commit.key)) === undefined) return 'unparked';
+    }
+    throw new Error(`Node ${node}: parking record ${commit.key} changed under ${MAX_PARK_ATTEMPTS} attempts to park event ${commit.sequence}`);
+  }
+
+  private async parkInto(node: string, commit: ParkCommit, into: 'list' | 'overflow'): Promise<'committed' | 'cursor-moved' | 'refused'> {
+    const names: Record<string, string> = { '#sequences': 'sequences', '#overflowFrom': 'overflowFrom' };
+    const values: Item = { ':max': num(PARKED_LIST_MAX) };
+    const sets: string[] = [];
+    let condition: string;
+    if (into === 'list') {
+      Object.assign(values, { ':sequence': { L: [num(commit.sequence)] }, ':empty': { L: [] } });
+      sets.push('#sequences = list_append(if_not_exists(#sequences, :empty), :sequence)');
+      const room = 'attribute_not_exists(#overflowFrom) AND size(#sequences) < :max';
+      condition = commit.cause ? `attribute_not_exists(#sequences) OR (${room})` : `attribute_exists(#sequences) AND ${room}`;
+    } else {
+      names['#overflowThrough'] = 'overflowThrough';
+      values[':sequence'] = num(commit.sequence);
+      sets.push('#overflowFrom = if_not_exists(#overflowFrom, :sequence)', '#overflowThrough = :sequence');
+      condition = 'attribute_exists(#sequences) AND (attribute_exists(#overflowFrom) OR size(#sequences) >= :max)';
+    }
     if (commit.cause) {
       Object.assign(names, { '#reason': 'reason', '#attempts': 'attempts', '#parkedAt': 'parkedAt' });
       Object.assign(values, { ':reason': str(commit.cause.reason), ':attempts': num(commit.cause.attempts), ':parkedAt': str(commit.cause.parkedAt) });
@@ -231,16 +259,17 @@ export class DynamoNodeStore implements NodeStore {
       TableName: this.options.tableName,
       Key: { node: str(node), key: str(commit.key) },
       UpdateExpression: `SET ${sets.join(', ')}`,
-      // A follower only joins a record that exists: once a redrive removed it, it applies.
-      ConditionExpression: commit.cause ? undefined : 'attribute_exists(#sequences)',
+      ConditionExpression: condition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     };
-    return this.transact([{ Update: cursorUpdate }, { Update: recordUpdate }], (codes) => {
-      if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved';
-      if (codes[1] === 'ConditionalCheckFailed') return 'unparked';
+    const cursorUpdate = this.cursorUpdate(node, commit.expectedCursor, commit.sequence);
+    const outcome = await this.transact([{ Update: cursorUpdate }, { Update: recordUpdate }], (codes) => {
+      if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved' as const;
+      if (codes[1] === 'ConditionalCheckFailed') return 'refused' as const;
       return undefined;
-    }).then((outcome) => outcome ?? 'committed');
+    });
+    return outcome ?? 'committed';
   }
 
   async listParked(node: string): Promise<ParkedObject[]> {
@@ -257,6 +286,46 @@ export class DynamoNodeStore implements NodeStore {
       ),
     );
     return items.map(toParked);
+  }
+
+  async readParked(node: string, key: string): Promise<ParkedObject | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: { node: str(node), key: str(key) }, ConsistentRead: true }),
+    );
+    return Item === undefined ? undefined : toParked(Item);
+  }
+
+  async refillParked(node: string, refill: ParkedRefill): Promise<'committed' | 'moved'> {
+    const ends = refill.next > refill.through;
+    const names: Record<string, string> = { '#sequences': 'sequences', '#overflowFrom': 'overflowFrom' };
+    const values: Item = { ':sequences': { L: refill.sequences.map(num) }, ':from': num(refill.from), ':zero': num(0) };
+    let update: string;
+    let condition = 'size(#sequences) = :zero AND #overflowFrom = :from';
+    if (ends) {
+      names['#overflowThrough'] = 'overflowThrough';
+      values[':through'] = num(refill.through);
+      update = 'SET #sequences = :sequences REMOVE #overflowFrom, #overflowThrough';
+      condition += ' AND #overflowThrough = :through';
+    } else {
+      values[':next'] = num(refill.next);
+      update = 'SET #sequences = :sequences, #overflowFrom = :next';
+    }
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: { node: str(node), key: str(refill.key) },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return 'committed';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'moved';
+      throw error;
+    }
   }
 
   async applyParked(node: string, apply: ParkedApply): Promise<'committed' | 'moved'> {
@@ -314,8 +383,8 @@ export class DynamoNodeStore implements NodeStore {
         new DeleteItemCommand({
           TableName: this.options.tableName,
           Key: { node: str(node), key: str(key) },
-          ConditionExpression: 'attribute_not_exists(#sequences) OR size(#sequences) = :zero',
-          ExpressionAttributeNames: { '#sequences': 'sequences' },
+          ConditionExpression: 'attribute_not_exists(#overflowFrom) AND (attribute_not_exists(#sequences) OR size(#sequences) = :zero)',
+          ExpressionAttributeNames: { '#sequences': 'sequences', '#overflowFrom': 'overflowFrom' },
           ExpressionAttributeValues: { ':zero': num(0) },
         }),
       );
@@ -765,10 +834,13 @@ export class DynamoNodeStore implements NodeStore {
 function toParked(item: Item): ParkedObject {
   const type = optionalString(item, 'objectType');
   const id = optionalString(item, 'objectId');
+  const from = optionalNumber(item, 'overflowFrom');
+  const through = optionalNumber(item, 'overflowThrough');
   return {
     key: readString(item, 'key'),
     ...(type !== undefined && id !== undefined ? { object: { type: type as ObjectType, id } } : {}),
     sequences: (item.sequences?.L ?? []).map((value) => Number(value.N)),
+    ...(from !== undefined && through !== undefined ? { overflow: { from, through } } : {}),
     reason: optionalString(item, 'reason') ?? '',
     attempts: optionalNumber(item, 'attempts') ?? 0,
     parkedAt: optionalString(item, 'parkedAt') ?? '',

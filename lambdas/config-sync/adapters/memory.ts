@@ -23,6 +23,7 @@ import type {
   ParkCommit,
   ParkedApply,
   ParkedObject,
+  ParkedRefill,
   ParkOutcome,
   EventBodyStore,
   EventDraft,
@@ -34,7 +35,7 @@ import type {
   StoreCommit,
   StoredObject,
 } from '../ports';
-import { HELD_CURSOR } from '../ports';
+import { HELD_CURSOR, PARKED_LIST_MAX } from '../ports';
 
 interface NodeState {
   cursor: number;
@@ -143,8 +144,11 @@ export class MemoryNodeStore implements NodeStore {
     if (state.cursor !== commit.expectedCursor || this.heldBy(state) !== undefined) return 'cursor-moved';
     const existing = state.parked.get(commit.key);
     if (!existing && !commit.cause) return 'unparked';
+    const listed = existing !== undefined && existing.overflow === undefined && existing.sequences.length < PARKED_LIST_MAX;
     const record: ParkedObject = existing
-      ? { ...existing, sequences: [...existing.sequences, commit.sequence] }
+      ? listed
+        ? { ...existing, sequences: [...existing.sequences, commit.sequence] }
+        : { ...existing, overflow: { from: existing.overflow?.from ?? commit.sequence, through: commit.sequence } }
       : {
           key: commit.key,
           ...(commit.object ? { object: { ...commit.object } } : {}),
@@ -163,6 +167,27 @@ export class MemoryNodeStore implements NodeStore {
     return [...this.state(node).parked.values()]
       .sort((a, b) => compareStrings(a.key, b.key))
       .map((record) => structuredClone(record));
+  }
+
+  async readParked(node: string, key: string): Promise<ParkedObject | undefined> {
+    const record = this.state(node).parked.get(key);
+    return record === undefined ? undefined : structuredClone(record);
+  }
+
+  async refillParked(node: string, refill: ParkedRefill): Promise<'committed' | 'moved'> {
+    const { parked } = this.state(node);
+    const record = parked.get(refill.key);
+    const overflow = record?.overflow;
+    if (!record || !overflow || record.sequences.length > 0 || overflow.from !== refill.from) return 'moved';
+    if (refill.next > refill.through && overflow.through !== refill.through) return 'moved';
+    const { overflow: _ended, ...rest } = record;
+    parked.set(
+      refill.key,
+      refill.next > refill.through
+        ? { ...rest, sequences: [...refill.sequences] }
+        : { ...record, sequences: [...refill.sequences], overflow: { from: refill.next, through: overflow.through } },
+    );
+    return 'committed';
   }
 
   async applyParked(node: string, apply: ParkedApply): Promise<'committed' | 'moved'> {
@@ -189,7 +214,7 @@ export class MemoryNodeStore implements NodeStore {
   async removeParked(node: string, key: string): Promise<boolean> {
     const { parked } = this.state(node);
     const record = parked.get(key);
-    if (record && record.sequences.length > 0) return false;
+    if (record && (record.sequences.length > 0 || record.overflow !== undefined)) return false;
     parked.delete(key);
     return true;
   }

@@ -35,6 +35,7 @@ import {
 import { initialStatus } from '../geoserver/status';
 import { jobView, resyncHoldView } from '../jobs';
 import { lagCounter } from '../lag';
+import { parkedView } from '../ports';
 // Every listing reads the queues' depths: the SQS client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
 
@@ -75,13 +76,7 @@ export const handler = httpHandler(async (event) => {
         queueDepth: depths?.queueDepth ?? null,
         deadLetterDepth: depths?.deadLetterDepth ?? null,
         failing: failing ?? null,
-        parked: parked.map(({ object, sequences, reason, attempts, parkedAt }) => ({
-          object: object ?? null,
-          sequences,
-          reason,
-          attempts,
-          parkedAt,
-        })),
+        parked: parked.map(parkedView),
         paused: pause !== undefined,
         ...(pause ? { pausedSince: pause.since, pausedBy: pause.by } : {}),
         resync: resyncHoldView(name, progress, holding, new Date()),

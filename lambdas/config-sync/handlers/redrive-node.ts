@@ -27,6 +27,7 @@ import {
   sqsFromEnv,
 } from '../adapters/from-env';
 import { retryParkedMessage } from '../geoserver/invocation';
+import { parkedView } from '../ports';
 // Every redrive reads the dead-letter queue: the SQS client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
 
@@ -73,7 +74,7 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
       parked: {
         retriedBy: 'apply function',
         cleared: [],
-        stillParked: parked.map(({ object, sequences, reason, attempts, parkedAt }) => ({ object: object ?? null, sequences, reason, attempts, parkedAt })),
+        stillParked: parked.map(parkedView),
       },
     });
   }
@@ -90,13 +91,7 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
     more,
     parked: {
       cleared: parked.cleared,
-      stillParked: parked.stillParked.map(({ object, sequences, reason, attempts, parkedAt }) => ({
-        object: object ?? null,
-        sequences,
-        reason,
-        attempts,
-        parkedAt,
-      })),
+      stillParked: parked.stillParked.map(parkedView),
     },
   });
 });

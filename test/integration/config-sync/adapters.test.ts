@@ -1,10 +1,11 @@
 // The config-sync adapters against the real emulators (DynamoDB Local, fauxqs for SNS, SQS and
 // S3), started by this file on free ports with the tables, topic, queues and bucket created
 // through the SDK.
-import { GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
+import { MemoryEventBodyStore, MemoryEventLog } from '../../../lambdas/config-sync/adapters/memory';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoGatewayLease, gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dynamo-gateway-lease';
 import { leaseSerializer } from '../../../lambdas/config-sync/gateway/write-lease';
@@ -14,11 +15,11 @@ import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-t
 import { sqsFromEnv } from '../../../lambdas/config-sync/adapters/from-env';
 import { loadSqsSdk, snsWith, sqsWith } from '../../../lambdas/config-sync/adapters/deferred-sdk';
 import { SqsQueueDepths, SqsRedrive } from '../../../lambdas/config-sync/adapters/sqs-queues';
-import { applyDeliveredBatch } from '../../../lambdas/config-sync/apply';
+import { applyDeliveredBatch, applyDeliveredEvent, retryParked } from '../../../lambdas/config-sync/apply';
 import { resyncFrom } from '../../../lambdas/config-sync/bootstrap';
 import { objectStorageKey, parkingKey, type ConfigChange, type ObjectType, type PublishedEvent } from '../../../lambdas/config-sync/events';
 import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
-import type { StoredObject } from '../../../lambdas/config-sync/ports';
+import { PARKED_LIST_MAX, type StoredObject } from '../../../lambdas/config-sync/ports';
 import { publishChange } from '../../../lambdas/config-sync/publish';
 import { newJob, type Job } from '../../../lambdas/config-sync/jobs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
@@ -427,6 +428,126 @@ describe('DynamoNodeStore', () => {
       ['c', 3],
       ['d', 11],
     ]);
+  });
+});
+
+describe('DynamoNodeStore parking records', () => {
+  const layer = { type: 'layer' as const, id: 'topp:roads' };
+  const key = parkingKey(layer, 0);
+  const cause = { reason: 'refused', attempts: 3, parkedAt: '2026-12-05T00:00:00.000Z' };
+
+  /** Writes attributes of a node's item as earlier operations would have left them (one write instead of hundreds). */
+  async function seed(node: string, itemKey: string, sets: Record<string, AttributeValue>): Promise<void> {
+    const names = Object.fromEntries(Object.keys(sets).map((name, index) => [`#a${index}`, name]));
+    const values = Object.fromEntries(Object.values(sets).map((value, index) => [`:v${index}`, value]));
+    await aws.dynamo.send(
+      new UpdateItemCommand({
+        TableName: aws.nodeStoreTable,
+        Key: { node: { S: node }, key: { S: itemKey } },
+        UpdateExpression: `SET ${Object.keys(names).map((name, index) => `${name} = :v${index}`).join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+  const numbers = (from: number, to: number): AttributeValue => ({ L: Array.from({ length: to - from + 1 }, (_, index) => ({ N: String(from + index) })) });
+
+  test(`a record lists at most ${PARKED_LIST_MAX} sequences; later ones join its overflow, which a refill moves back under conditions`, async () => {
+    const node = 'parking-overflow';
+    expect(await store.park(node, { expectedCursor: 0, sequence: 1, key, object: layer, cause })).toBe('committed');
+    // The list as its first PARKED_LIST_MAX - 1 followers left it.
+    await seed(node, key, { sequences: numbers(1, PARKED_LIST_MAX) });
+    await seed(node, CURSOR_KEY, { cursor: { N: String(PARKED_LIST_MAX) } });
+
+    const follow = (sequence: number) => store.park(node, { expectedCursor: sequence - 1, sequence, key, object: layer });
+    expect(await follow(PARKED_LIST_MAX + 1)).toBe('committed');
+    expect(await follow(PARKED_LIST_MAX + 2)).toBe('committed');
+    let record = await store.readParked(node, key);
+    expect(record?.sequences).toHaveLength(PARKED_LIST_MAX);
+    expect(record?.overflow).toEqual({ from: PARKED_LIST_MAX + 1, through: PARKED_LIST_MAX + 2 });
+    expect(await store.removeParked(node, key)).toBe(false);
+    expect(await store.park(node, { expectedCursor: 5, sequence: 6, key, object: layer })).toBe('cursor-moved');
+
+    // A refill needs the list emptied (as the redrive leaves it), and the overflow as it read it.
+    const first = PARKED_LIST_MAX + 1;
+    expect(await store.refillParked(node, { key, from: first, through: first + 1, sequences: [first, first + 1], next: first + 2 })).toBe('moved');
+    await seed(node, key, { sequences: { L: [] } });
+    expect(await store.refillParked(node, { key, from: first - 1, through: first + 1, sequences: [first], next: first + 1 })).toBe('moved');
+    // Ending the overflow where a follower has extended it meanwhile.
+    expect(await store.refillParked(node, { key, from: first, through: first, sequences: [first], next: first + 1 })).toBe('moved');
+    expect(await store.refillParked(node, { key, from: first, through: first + 1, sequences: [first], next: first + 1 })).toBe('committed');
+    record = await store.readParked(node, key);
+    expect([record?.sequences, record?.overflow]).toEqual([[first], { from: first + 1, through: first + 1 }]);
+
+    // While an overflow is held, a follower joins it, though the list has room.
+    expect(await follow(first + 2)).toBe('committed');
+    expect((await store.readParked(node, key))?.overflow).toEqual({ from: first + 1, through: first + 2 });
+    expect(await store.applyParked(node, { key, sequence: first })).toBe('committed');
+    expect(await store.refillParked(node, { key, from: first + 1, through: first + 2, sequences: [first + 1, first + 2], next: first + 3 })).toBe('committed');
+    record = await store.readParked(node, key);
+    expect(record).toMatchObject({ sequences: [first + 1, first + 2], reason: 'refused', object: layer });
+    expect(record).not.toHaveProperty('overflow');
+    // Then the list again.
+    expect(await follow(first + 3)).toBe('committed');
+    expect((await store.readParked(node, key))?.sequences).toEqual([first + 1, first + 2, first + 3]);
+    for (const sequence of [first + 1, first + 2, first + 3]) expect(await store.applyParked(node, { key, sequence })).toBe('committed');
+    expect(await store.removeParked(node, key)).toBe(true);
+    // A follower of a record a redrive removed applies instead.
+    expect(await follow(first + 4)).toBe('unparked');
+    expect(await store.readParked(node, key)).toBeUndefined();
+  });
+
+  test('the applier parks followers past the list\'s limit in the overflow, and every other object keeps applying', async () => {
+    const cluster = 'parking-applier';
+    const node = 'parking-applier';
+    const memoryLog = new MemoryEventLog();
+    const meta = { cluster, origin: 'master-1', publishedAt: '2026-12-05T00:00:00.000Z' };
+    const modifyLayer = (title: string) => memoryLog.append({ ...meta, kind: 'modify', object: layer, patch: { title } });
+    // The layer's first event is parked, and PARKED_LIST_MAX - 1 followers joined it (seeded).
+    const first = await memoryLog.append({ ...meta, kind: 'add', object: layer, properties: { title: 'v1' } });
+    expect(await store.park(node, { expectedCursor: 0, sequence: first.sequence, key, object: layer, cause })).toBe('committed');
+    for (let i = 1; i < PARKED_LIST_MAX; i += 1) await modifyLayer(`seeded ${i}`);
+    await seed(node, key, { sequences: numbers(1, PARKED_LIST_MAX) });
+    await seed(node, CURSOR_KEY, { cursor: { N: String(PARKED_LIST_MAX) } });
+
+    const deps: ApplyDeps = { store, log: memoryLog, bodies: new MemoryEventBodyStore(), warn: () => undefined };
+    const effects: string[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const result = await applyDeliveredEvent(deps, { cluster, node }, await modifyLayer(`v${i}`));
+      effects.push('applied' in result ? result.applied.map((step) => step.effect).join() : 'nothing applied');
+    }
+    expect(effects).toEqual(Array(20).fill('parked'));
+    const other = await memoryLog.append({ ...meta, kind: 'add', object: { type: 'workspace', id: 'other' }, properties: { name: 'other' } });
+    expect(await applyDeliveredEvent(deps, { cluster, node }, other)).toMatchObject({ disposition: 'applied', cursor: other.sequence });
+    const record = await store.readParked(node, key);
+    expect(record?.sequences).toEqual(Array.from({ length: PARKED_LIST_MAX }, (_, index) => index + 1));
+    expect(record?.overflow).toEqual({ from: PARKED_LIST_MAX + 1, through: PARKED_LIST_MAX + 20 });
+  });
+
+  test('the redrive applies an overflow from the log in order, past other objects\' events', async () => {
+    const cluster = 'parking-redrive';
+    const node = 'parking-redrive';
+    const meta = { cluster, origin: 'master-1', publishedAt: '2026-12-05T00:00:00.000Z' };
+    const other = { type: 'layer' as const, id: 'topp:other' };
+    const changes: ConfigChange[] = [{ kind: 'add', object: layer, properties: { title: 'v1' } }];
+    for (let i = 0; i < 60; i += 1) changes.push({ kind: 'modify', object: i % 3 === 2 ? other : layer, patch: { [`k${i}`]: i } });
+    const events: PublishedEvent[] = [];
+    for (const change of changes) events.push(await log.append({ ...meta, ...change }));
+    const ofLayer = events.filter((event) => event.object?.id === layer.id).map((event) => event.sequence);
+    // The record as the redrive leaves it once its listed sequences are applied: the layer
+    // as of event 1, the list empty, the rest of its events in the overflow.
+    expect(await store.park(node, { expectedCursor: 0, sequence: 1, key, object: layer, cause })).toBe('committed');
+    expect(await store.applyParked(node, { key, sequence: 1, object: { ...stored('layer', layer.id, 1, { title: 'v1' }), lastOrigin: 'master-1', updatedAt: meta.publishedAt } })).toBe('committed');
+    await seed(node, key, { overflowFrom: { N: String(ofLayer[1]) }, overflowThrough: { N: String(ofLayer[ofLayer.length - 1]) } });
+    await seed(node, CURSOR_KEY, { cursor: { N: String(events.length) } });
+
+    const deps: ApplyDeps = { store, log, bodies, warn: () => undefined };
+    const redriven = await retryParked(deps, { cluster, node });
+    expect(redriven).toEqual({ cleared: ofLayer.slice(1), stillParked: [] });
+    expect(await store.readParked(node, key)).toBeUndefined();
+    const [applied] = await store.readObjects(node, [layer]);
+    expect(applied).toMatchObject({ lastSequence: ofLayer[ofLayer.length - 1] });
+    expect(Object.keys(applied?.properties ?? {})).toEqual(['title', ...changes.flatMap((change, index) => (index > 0 && change.object.id === layer.id ? [`k${index - 1}`] : []))]);
   });
 });
 

@@ -16,7 +16,7 @@ import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { resyncFrom } from '../../../lambdas/config-sync/bootstrap';
 import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
 import { MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH, parkingKey, parseConfigChange, type ConfigChange, type PublishedEvent } from '../../../lambdas/config-sync/events';
-import type { StoreCommit } from '../../../lambdas/config-sync/ports';
+import { PARKED_LIST_MAX, type StoreCommit } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
 
 const SLAVE: NodeContext = { cluster: CLUSTER, node: 'slave-1' };
@@ -269,6 +269,57 @@ describe('parking', () => {
       'AccessDeniedException: User: arn:(left out) is not authorized to perform: dynamodb:TransactWriteItems on resource: arn:(left out) because no identity-based policy allows it',
     );
     expect(failing?.reason).not.toContain('123456789012');
+  });
+
+  it(`lists at most ${PARKED_LIST_MAX} sequences in a record and holds later ones as a range, which the redrive applies in order`, async () => {
+    // Every later event of a parked object used to be listed: some 80,000 outgrew a DynamoDB
+    // item, and the next park failed, stopping the node at that event.
+    const h = harness();
+    const changes: ConfigChange[] = [add('workspace', 'topp', { name: 'topp' }), add('layer', BAD.id, { title: 'v1' }), add('layer', 'topp:fine', { title: 'fine' })];
+    for (let i = 0; i < 3_100; i += 1) changes.push(i % 4 === 3 ? modify('layer', 'topp:fine', { title: `fine ${i}` }) : modify('layer', BAD.id, { [`k${i}`]: i }));
+    const events = await h.appendAll(changes);
+    const ofBad = events.filter((event) => event.object?.id === BAD.id).map((event) => event.sequence);
+    h.store.refuseWrites(SLAVE.node, BAD);
+    const deps = applyDeps(h);
+    await deliverUntilSettled(() => catchUp(deps, SLAVE));
+
+    expect(await h.store.readProgress(SLAVE.node)).toEqual({ cursor: events.length });
+    const [record] = await h.store.listParked(SLAVE.node);
+    expect(record?.sequences).toEqual(ofBad.slice(0, PARKED_LIST_MAX));
+    expect(record?.overflow).toEqual({ from: ofBad[PARKED_LIST_MAX], through: ofBad[ofBad.length - 1] });
+    expect((await h.store.readObjects(SLAVE.node, [ref('layer', 'topp:fine')]))[0]?.properties).toEqual({ title: 'fine 3099' });
+
+    // Still refused: nothing moves.
+    expect((await retryParked(deps, SLAVE)).stillParked).toEqual([expect.objectContaining({ sequences: record?.sequences, overflow: record?.overflow })]);
+
+    // Fixed. The object changes once more while the redrive reads its overflow back from the
+    // log: that event joins the overflow, and the redrive applies it too.
+    h.store.refuseWrites(SLAVE.node, BAD, false);
+    const refill = h.store.refillParked.bind(h.store);
+    const refills: { from: number; through: number; listed: number; outcome: string }[] = [];
+    let late: PublishedEvent | undefined;
+    jest.spyOn(h.store, 'refillParked').mockImplementation(async (node, asked) => {
+      if (late === undefined && asked.next > asked.through) {
+        [late] = await h.appendAll([modify('layer', BAD.id, { late: true })]);
+        await catchUp(deps, SLAVE);
+      }
+      const outcome = await refill(node, asked);
+      refills.push({ from: asked.from, through: asked.through, listed: asked.sequences.length, outcome });
+      return outcome;
+    });
+    const fixed = await retryParked(deps, SLAVE);
+    expect(late).toBeDefined();
+    expect(fixed).toEqual({ cleared: [...ofBad, late?.sequence], stillParked: [] });
+    const overflowed = ofBad.length - PARKED_LIST_MAX;
+    expect(refills).toEqual([
+      { from: ofBad[PARKED_LIST_MAX], through: ofBad[ofBad.length - 1], listed: PARKED_LIST_MAX, outcome: 'committed' },
+      { from: ofBad[2 * PARKED_LIST_MAX], through: ofBad[ofBad.length - 1], listed: overflowed - PARKED_LIST_MAX, outcome: 'moved' },
+      { from: ofBad[2 * PARKED_LIST_MAX], through: late?.sequence, listed: overflowed - PARKED_LIST_MAX + 1, outcome: 'committed' },
+    ]);
+    expect(await h.store.listParked(SLAVE.node)).toEqual([]);
+    await catchUp(deps, OTHER);
+    expect(h.store.allObjects(SLAVE.node)).toEqual(h.store.allObjects(OTHER.node));
+    expect((await h.store.readObjects(SLAVE.node, [BAD]))[0]?.properties).toMatchObject({ k0: 0, k3098: 3098, late: true });
   });
 
   it('tells transient failures from the rest', () => {
