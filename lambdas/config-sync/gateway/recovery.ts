@@ -14,12 +14,13 @@
  * whole state for what differs, a `remove` for what the store holds and the master no longer
  * does (with the write's `recurse`, for the object a DELETE named). A style the master no longer
  * holds takes along the layers and layer groups that named it (style-users.ts), as a rename
- * through the gateway does. Adds and modifies go in dependency order, removals deepest first.
+ * through the gateway does; a recursive DELETE, what its cascade changed around the object
+ * (cascade.ts), as the gateway publishes it. Adds and modifies go in dependency order, removals deepest first.
  * All of it under the lease, before the new holder's own write: so the recovered change is in
  * the log before any later write, in the master's order. Objects unchanged publish nothing (a
  * write that died before the master applied it, or a recovery done twice).
  */
-import { cascadedAfter } from './cascade';
+import { cascadedAfter, cascadedChanges } from './cascade';
 import { InvalidConfigEventError } from '../event-errors';
 import { isConfigurationType, isResourceType, objectStorageKey, type ConfigChange, type ObjectRef } from '../events';
 import { dependencyRank } from '../geoserver/drift';
@@ -92,9 +93,12 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
   const renamed = deps.catalog ? await parentRenameOf(deps, intent, [...objects.values()]) : undefined;
   if (renamed) return parentRenamed(deps.read, deps.catalog!, renamed.rename, renamed.after);
   const upserts: ConfigChange[] = [];
+  /** What a recursive DELETE's cascade changed around its object (cascade.ts): before the removals. */
+  const cascaded: ConfigChange[] = [];
   const removals: ConfigChange[] = [];
   /** What goes after the removals: a recursively deleted layer's resource (cascade.ts). */
   const after: ConfigChange[] = [];
+  const readBack = (target: { type: ObjectRef['type'] }, path: string) => deps.read.object(target, path);
   for (const object of objects.values()) {
     const stored = await liveStored(deps, object);
     const held = await deps.read.object(object, object.path);
@@ -106,9 +110,12 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
     if (!stored) continue;
     const recurse = intent.method === 'DELETE' && intent.recurse === true && object.path === intent.path;
     removals.push({ kind: 'remove', object: { type: object.type, id: object.id }, recurse } as ConfigChange);
-    if (recurse) after.push(...(await cascadedAfter(object, deps.catalog, (target, path) => deps.read.object(target, path))));
-    // The layers and groups GeoServer moved off a renamed (or recursively deleted) style.
-    if (object.type === 'style' && deps.styleUsers) {
+    if (recurse) {
+      // As the gateway publishes it: the groups and layers the cascade changed, a layer's resource after.
+      cascaded.push(...(await cascadedChanges(object, { catalog: deps.catalog, styleUsers: deps.styleUsers }, readBack)));
+      after.push(...(await cascadedAfter(object, deps.catalog, readBack)));
+    } else if (object.type === 'style' && deps.styleUsers) {
+      // The layers and groups GeoServer moved off a renamed style.
       for (const user of await deps.styleUsers.of(object.id)) {
         if (objects.has(objectStorageKey(user))) continue;
         const now = await deps.read.object(user, styleUserPath(user));
@@ -119,7 +126,7 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
   }
   upserts.sort((a, b) => dependencyRank(a.object.type) - dependencyRank(b.object.type));
   removals.sort((a, b) => dependencyRank(b.object.type) - dependencyRank(a.object.type));
-  return [...upserts, ...removals, ...after];
+  return [...upserts, ...cascaded, ...removals, ...after];
 }
 
 /**

@@ -1,6 +1,7 @@
 // DELETE /layers/{l}?recurse=true whose log append failed (or whose process died after the master
-// applied it): the next write recovers the intent, and publishes the feature type's removal too,
-// as the gateway's own path does (cascade.ts `cascadedAfter`): the master no longer has it.
+// applied it): the next write recovers the intent, and publishes what the gateway's own path does
+// (cascade.ts): the groups GeoServer's cascade changed (a group left empty removed) before the
+// layer's removal, the feature type's removal after it, since the master no longer has it.
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import { MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
 import { handleGatewayCall, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
@@ -19,7 +20,7 @@ function request(method: string, path: string, body?: unknown): GatewayRequest {
 
 const standIn = standInPerTest();
 
-test('a recovered DELETE /layers/topp:roads?recurse=true removes the feature type from the stores too', async () => {
+function setUp() {
   const master = standIn.geoserver;
   const lease = new MemoryWriteLease();
   const storing = storingPublisher();
@@ -29,7 +30,11 @@ test('a recovered DELETE /layers/topp:roads?recurse=true removes the feature typ
   const recovery = gatewayRecovery({ stored: (refs) => storing.store.readObjects(MASTER_NODE, refs), styleUsers, catalog, publisher: storing });
   const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
   const send = (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery });
+  return { master, storing, send };
+}
 
+test('a recovered DELETE /layers/topp:roads?recurse=true removes the feature type from the stores too', async () => {
+  const { master, storing, send } = setUp();
   await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
   await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
   await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } }));
@@ -47,4 +52,33 @@ test('a recovered DELETE /layers/topp:roads?recurse=true removes the feature typ
     published: ['remove layer/topp:roads', 'remove featureType/topp:roads', 'add workspace/later', 'add namespace/later'],
     featureTypeDeleted: true,
   });
+});
+
+test('a recovered DELETE /layers/topp:rivers?recurse=true publishes the groups the cascade changed, before the removal', async () => {
+  const { master, storing, send } = setUp();
+  await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+  await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+  for (const name of ['roads', 'rivers']) await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name } }));
+  const group = (name: string, layers: string[]) =>
+    send(request('POST', '/layergroups', { layerGroup: { name, publishables: { published: layers.map((layer) => ({ '@type': 'layer', name: layer })) } } }));
+  await group('alone', ['topp:rivers']);
+  await group('both', ['topp:roads', 'topp:rivers']);
+  storing.failing = new Error('log unavailable');
+  expect(await send(request('DELETE', '/layers/topp:rivers?recurse=true'))).toMatchObject({ replication: 'publish-failed' });
+  storing.failing = undefined;
+  await send(request('POST', '/workspaces', { workspace: { name: 'later' } }));
+
+  expect(storing.published.slice(-6).map((c) => `${c.kind} ${c.object.type}/${c.object.id}`)).toEqual([
+    'modify layerGroup/both',
+    'remove layerGroup/alone',
+    'remove layer/topp:rivers',
+    'remove featureType/topp:rivers',
+    'add workspace/later',
+    'add namespace/later',
+  ]);
+  // The master's store holds the groups as the master's GeoServer does.
+  const [both, alone] = await storing.store.readObjects(MASTER_NODE, [{ type: 'layerGroup', id: 'both' }, { type: 'layerGroup', id: 'alone' }]);
+  expect(master.catalog.get('layerGroup', 'alone')).toBeUndefined();
+  expect(alone?.deleted).toBe(true);
+  expect(both?.properties).toEqual(master.catalog.get('layerGroup', 'both'));
 });
