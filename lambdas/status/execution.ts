@@ -201,6 +201,9 @@ export function applyWrite(
     nextPoll: write.nextPoll ?? current.nextPoll,
     exception,
     resultLocation: write.resultLocation ?? current.resultLocation,
+    // A node may write DISMISSING itself (a client sent Dismiss to its GeoServer): from then on
+    // the execution is as dismissed as after DELETE /executions/{id}, to the end.
+    ...(phase === 'DISMISSING' || current.phase === 'DISMISSING' ? { dismissed: true } : {}),
     version: current.version + 1,
   };
   return { status: prune(next), dismissed: turnedToFailed || current.dismissed === true };

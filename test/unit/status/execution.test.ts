@@ -10,6 +10,9 @@ import {
   type Phase,
 } from '../../../lambdas/status/execution';
 import { AppError } from '../../../lambdas/shared/errors';
+import { ogcStatusOf } from '../../../lambdas/status/protocols/ogcapi';
+import { wps2StatusOf } from '../../../lambdas/status/protocols/wps2';
+import { isVisibleToWps1 } from '../../../lambdas/status/protocols/wps1';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);
@@ -143,6 +146,34 @@ describe('dismissal', () => {
     expect(applyWrite(dismissed, { phase: 'FAILED' }, ctx()).status.exception?.code).toBe('Dismissed');
     const own = { code: 'Cancelled', message: 'stopped at step 3' };
     expect(applyWrite(dismissed, { phase: 'FAILED', exception: own }, ctx()).status.exception).toEqual(own);
+  });
+});
+
+describe('a dismiss a node writes (phase DISMISSING) reads as dismissed to the end', () => {
+  // GeoServer's own path: a client sends Dismiss to a node, whose status tracker saves DISMISSING.
+  // Only DELETE /executions/{id} used to set `dismissed`, which the protocols read once the phase
+  // is FAILED: the job then read as failed, and as a failure again in WPS 1.0.0.
+  const dismissing = applyWrite(status('RUNNING'), { phase: 'DISMISSING' }, ctx(later(1000))).status;
+  const protocols = (s: ExecutionStatus) => [ogcStatusOf(s), wps2StatusOf(s), isVisibleToWps1(s)];
+
+  it('while its node stops it, every protocol says dismissed', () => {
+    expect(protocols(dismissing)).toEqual(['dismissed', 'Dismissed', false]);
+  });
+
+  it('once its node stopped it (FAILED), as after DELETE /executions/{id}', () => {
+    const stopped = applyWrite(dismissing, { phase: 'FAILED' }, ctx(later(2000))).status;
+    expect(stopped.exception?.code).toBe('Dismissed');
+    expect(protocols(stopped)).toEqual(['dismissed', 'Dismissed', false]);
+  });
+
+  it('once it succeeded anyway (stored FAILED, exception Dismissed)', () => {
+    const finished = applyWrite(dismissing, { phase: 'SUCCEEDED' }, ctx(later(2000)));
+    expect(finished.dismissed).toBe(true);
+    expect([finished.status.phase, ...protocols(finished.status)]).toEqual(['FAILED', 'dismissed', 'Dismissed', false]);
+  });
+
+  it('a second dismiss is 410 ALREADY_DISMISSED', () => {
+    expect(() => dismiss(dismissing, 'exec-1')).toThrow(expect.objectContaining({ status: 410, code: 'ALREADY_DISMISSED' }));
   });
 });
 
