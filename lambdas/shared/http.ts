@@ -86,7 +86,16 @@ export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTE
     throw new AppError(400, 'INVALID_JSON', `Request body is not valid JSON: ${(error as Error).message}`, 'body');
   }
   // Only a body that could break a rule pays for the second, checking parse.
-  if (MAY_BREAK_I_JSON.test(text) || !text.isWellFormed()) JSON.parse(text, assertIJson);
+  if (MAY_BREAK_I_JSON.test(text) || !text.isWellFormed()) {
+    try {
+      JSON.parse(text, assertIJson);
+    } catch (error) {
+      // A reviver makes V8 walk the parsed value recursively: a body nested some thousands of
+      // levels deep (within the size limit) overflows the stack there.
+      if (!(error instanceof RangeError)) throw error;
+      throw new AppError(400, 'INVALID_JSON', 'Request body nests too deeply to be checked: no request of this API nests more than a few dozen levels', 'body');
+    }
+  }
   const duplicate = duplicateMemberName(text, value);
   if (duplicate !== undefined) {
     throw new AppError(

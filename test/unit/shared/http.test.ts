@@ -177,6 +177,18 @@ describe('parseJsonBody', () => {
     expect(error.code).toBe('INVALID_REQUEST');
     expect(error.field).toBe('body');
   });
+
+  it.each([
+    ['an exponent', '1e1'],
+    ['a surrogate escape', String.raw`"\uD83D\uDE00"`],
+  ])('answers 400 INVALID_JSON, not a stack overflow, for a body nested 30,000 levels deep around %s', (_, inner) => {
+    // Within the 64 KiB limit; the check of a number or escape walks the value recursively.
+    const deep = `{"phase":"QUEUED","x":${'['.repeat(30_000)}${inner}${']'.repeat(30_000)}}`;
+    expect(Buffer.byteLength(deep)).toBeLessThan(DEFAULT_MAX_BODY_BYTES);
+    const error = thrown(() => parseJsonBody(jsonEvent(deep)));
+    expect([error.status, error.code, error.field]).toEqual([400, 'INVALID_JSON', 'body']);
+    expect(error.message).toMatch(/nests too deeply/);
+  });
 });
 
 describe('callerNode', () => {
