@@ -997,7 +997,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The execution id is malformed (VALIDATION_ERROR, `field` executionId) */
+            /** @description The execution id is malformed (INVALID_REQUEST, `field` executionId) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1169,6 +1169,15 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionStatus"];
                 };
             };
+            /** @description The execution id is malformed (INVALID_REQUEST, `field` executionId) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No Authorization header */
             401: {
                 headers: {
@@ -1193,6 +1202,15 @@ export interface operations {
             };
             /** @description No such execution */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The status kept changing under concurrent writes (WRITE_CONTENTION): retry */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1399,6 +1417,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description A body was sent that is not JSON */
             415: {
                 headers: {
@@ -1519,6 +1546,15 @@ export interface operations {
             };
             /** @description WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description NoApplicableCode: the request document is over 256 KiB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -181,6 +181,7 @@ export const STATUS_API = {
       200: { description: 'The pass is done (this request read the rest of the table)', content: jsonContent(reindexAnswerSchema) },
       202: { description: 'More to read: send `cursor` in the next request', content: jsonContent(reindexAnswerSchema) },
       400: errorResponse('The body is invalid (`field` names it) or the cursor was not issued by this pass'),
+      413: errorResponse('Body too large'),
       415: errorResponse('A body was sent that is not JSON'),
     },
   },
@@ -193,7 +194,7 @@ export const STATUS_API = {
     responses: {
       200: { description: 'The stored status', headers: pollHeaders, content: jsonContent(executionStatusSchema) },
       304: NOT_MODIFIED,
-      400: errorResponse('The execution id is malformed (VALIDATION_ERROR, `field` executionId)'),
+      400: errorResponse('The execution id is malformed (INVALID_REQUEST, `field` executionId)'),
       404: errorResponse('No such execution'),
     },
   },
@@ -241,7 +242,9 @@ export const STATUS_API = {
     responses: {
       200: { description: 'The execution had completed and its status was removed', content: jsonContent(removedExecutionSchema) },
       202: { description: 'The execution is DISMISSING until its node stops it', content: jsonContent(executionStatusSchema) },
+      400: errorResponse('The execution id is malformed (INVALID_REQUEST, `field` executionId)'),
       404: errorResponse('No such execution'),
+      409: errorResponse('The status kept changing under concurrent writes (WRITE_CONTENTION): retry'),
       410: errorResponse('Already dismissed'),
     },
   },
@@ -270,7 +273,7 @@ export const STATUS_API = {
       },
     },
     // Conditional requests are for GET: a POST is never answered 304.
-    responses: owsResponses,
+    responses: { ...owsResponses, 413: owsReport('NoApplicableCode: the request document is over 256 KiB') },
   },
   getJobs: {
     operationId: 'getJobs',

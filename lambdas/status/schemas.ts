@@ -28,6 +28,14 @@ const instant = lazily(() =>
   ),
 );
 
+/**
+ * The longest `processName` or `userName` stored, and the longest value a listing filter takes
+ * (no longer one could match). Both are index partition keys, which DynamoDB refuses past 2,048
+ * bytes (a 500 to the client); 256 UTF-16 units are at most 768 bytes of UTF-8, so even an owner
+ * and a process together stay within it.
+ */
+export const MAX_NAME_LENGTH = 256;
+
 export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const executionIdSchema = z.string().check(
   z.regex(EXECUTION_ID_PATTERN, 'must be 1-128 letters, digits, or _ . : - (a UUID fits)'),
@@ -39,10 +47,10 @@ export const SERVER_FIELDS = ['executionId', 'nodeId', 'version', 'lastUpdated',
 export const statusWriteSchema = lazily(() =>
   z.strictObject({
   phase: z.enum(PHASES),
-  processName: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  processName: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH))),
   progress: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(100))),
   task: z.optional(z.string().check(z.maxLength(1024))),
-  userName: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  userName: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH))),
   creationTime: z.optional(instant()),
   expirationDate: z.optional(instant()),
   estimatedCompletion: z.optional(instant()),
@@ -80,9 +88,9 @@ export const listQuerySchema = lazily(() =>
     ),
     `Comma-separated phases: ${PHASES.join(', ')}`,
   ),
-  processName: doc(z.optional(z.string().check(z.minLength(1))), 'Only executions of this process (served by an index)'),
-  userName: doc(z.optional(z.string().check(z.minLength(1))), 'Only executions of this owner (served by an index)'),
-  nodeId: doc(z.optional(z.string().check(z.minLength(1))), 'Only executions last written by this node (served by an index)'),
+  processName: doc(z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH))), 'Only executions of this process (served by an index)'),
+  userName: doc(z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH))), 'Only executions of this owner (served by an index)'),
+  nodeId: doc(z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH))), 'Only executions last written by this node (served by an index)'),
   completedBefore: doc(z.optional(instant()), 'Only executions completed before this instant'),
   completedAfter: doc(z.optional(instant()), 'Only executions completed after this instant'),
   limit: z.optional(queryInteger(1, 1000, 'Statuses per page, 1-1000 (default 100)')),

@@ -12,6 +12,7 @@ import { MAX_CURSOR_LENGTH } from '../../shared/signed-cursor';
 import type { QueryParameters } from './kvp';
 import { DEFAULT_LIMIT, MAX_LIMIT, OGC_STATUS_CODES, invalidParameter, type JobListQuery, type OgcStatusCode } from './ogcapi';
 import { MAX_PAGE_SIZE } from './job-list';
+import { MAX_NAME_LENGTH } from '../schemas';
 
 z.config(en());
 
@@ -29,7 +30,7 @@ export const jobListQuerySchema = z.object({
       }),
     ),
   ),
-  processID: commaList(z.string().check(z.minLength(1)), 'Only jobs of these processes (comma-separated or repeated)'),
+  processID: commaList(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH)), 'Only jobs of these processes (comma-separated or repeated)'),
   status: commaList(
     z.enum(OGC_STATUS_CODES, { error: (issue) => `Unknown status '${String(issue.input)}'; use ${OGC_STATUS_CODES.join(', ')}` }),
     'Only jobs in these statuses (comma-separated or repeated)',
@@ -115,6 +116,11 @@ function wholeNumber(value: string | undefined): number | string | undefined {
 
 /** RFC 3339 date-time with a zone (`Z` or an offset), as OGC API's `datetime` takes it. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+/**
+ * The same instants as GET /executions takes: a real calendar date and time (`Date.parse` rolls
+ * `2026-02-30` over to March 2nd, and `T24:00:00` to the next day).
+ */
+const CALENDAR_INSTANT = z.iso.datetime({ offset: true });
 
 /**
  * The `datetime` parameter (OGC API - Common, as Processes 1.0's job list takes it): an instant,
@@ -124,7 +130,7 @@ function parseDatetime(value: string, instance?: string): { from?: number; to?: 
   const bad = (why: string) => invalidParameter('datetime', `datetime ${why} (got '${value}')`, instance);
   const instant = (part: string): number | undefined => {
     if (part === '' || part === '..') return undefined;
-    const time = RFC3339.test(part) ? Date.parse(part) : Number.NaN;
+    const time = RFC3339.test(part) && CALENDAR_INSTANT.safeParse(part.toUpperCase()).success ? Date.parse(part) : Number.NaN;
     if (Number.isNaN(time)) throw bad('must be an RFC 3339 instant with a zone, or an interval of two ("start/end", ".." for an open end)');
     return time;
   };

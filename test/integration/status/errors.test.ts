@@ -165,3 +165,24 @@ describe('error statuses', () => {
     expect(response.status).toBe(201);
   });
 });
+
+// Each answer goes through the client's check against the OpenAPI document, which fails on a
+// status the operation does not declare: these three were missing from it.
+describe('error statuses of the other status routes, as documented', () => {
+  test('400 for DELETE of a malformed execution id', async () => {
+    const response = await api('DELETE', '/executions/-starts-with-a-dash', { node: 'master-1' });
+    expect([response.status, response.body.code, response.body.field]).toEqual([400, 'INVALID_REQUEST', 'executionId']);
+  });
+
+  test('413 for a WPS request document over the size limit', async () => {
+    const body = `<?xml version="1.0"?><wps:GetStatus xmlns:wps="http://www.opengis.net/wps/2.0" service="WPS" version="2.0.0"><wps:JobID>${'x'.repeat(300 * 1024)}</wps:JobID></wps:GetStatus>`;
+    const response = await api('POST', '/ows', { body, headers: { 'content-type': 'text/xml' } });
+    expect(response.status).toBe(413);
+    expect(response.body).toMatch(/<ows:Exception exceptionCode="NoApplicableCode">\s*<ows:ExceptionText>Request body exceeds the limit of 262144 bytes</);
+  });
+
+  test('413 for a reindex request over 64 KiB', async () => {
+    const response = await api('POST', '/executions/reindex', { node: 'master-1', invalidJson: { limit: 1, pad: 'x'.repeat(70 * 1024) } });
+    expect([response.status, response.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+  });
+});

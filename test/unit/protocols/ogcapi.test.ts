@@ -288,6 +288,7 @@ describe('parseJobListQuery', () => {
     expect(parseJobListQuery({ datetime: '2026-12-01T00:00:00+01:00/..' }).created).toEqual({ from: Date.parse('2026-11-30T23:00:00Z') });
     expect(parseJobListQuery({ datetime: '../2026-12-02T00:00:00.5Z' }).created).toEqual({ to: Date.parse('2026-12-02T00:00:00.500Z') });
     expect(parseJobListQuery({ datetime: '/2026-12-02T00:00:00Z' }).created).toEqual({ to: Date.parse('2026-12-02T00:00:00Z') });
+    expect(parseJobListQuery({ datetime: '2028-02-29t23:59:59.999z' }).created).toEqual({ from: Date.parse('2028-02-29T23:59:59.999Z'), to: Date.parse('2028-02-29T23:59:59.999Z') });
   });
 
   it.each([
@@ -298,6 +299,11 @@ describe('parseJobListQuery', () => {
     ['datetime', { datetime: '../..' }, /two open ends/],
     ['datetime', { datetime: '..' }, /open end alone/],
     ['datetime', { datetime: 'a/b/c' }, /more than one/],
+    // Dates no calendar has: Date.parse would roll them over to the next month or day.
+    ['datetime', { datetime: '2026-02-30T00:00:00Z' }, /RFC 3339 instant/],
+    ['datetime', { datetime: '2026-04-31T00:00:00Z/..' }, /RFC 3339 instant/],
+    ['datetime', { datetime: '../2026-01-01T24:00:00Z' }, /RFC 3339 instant/],
+    ['processID', { processID: `gs:Buffer,${'p'.repeat(257)}` }, /<=256 characters/],
     ['minDuration', { minDuration: '-5' }, /whole number of seconds/],
     ['maxDuration', { maxDuration: 'abc' }, /whole number of seconds/],
     ['minDuration', { minDuration: '60', maxDuration: '5' }, /more than maxDuration/],

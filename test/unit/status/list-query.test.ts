@@ -1,0 +1,37 @@
+/**
+ * GET /executions filters are index partition keys, which DynamoDB refuses past 2,048 bytes (a
+ * ValidationException, so a 500; DynamoDB Local does not enforce it). A filter is as long as a
+ * stored name can be, and no longer: every partition a listing reads then fits.
+ */
+import { planListing } from '../../../lambdas/status/adapters/listing-plan';
+import { AppError } from '../../../lambdas/shared/errors';
+import { listQueryOf } from '../../../lambdas/status/list-query';
+import { MAX_NAME_LENGTH } from '../../../lambdas/status/schemas';
+
+const DYNAMODB_MAX_PARTITION_KEY_BYTES = 2048;
+/** The widest name: three bytes of UTF-8 for each UTF-16 unit. */
+const widest = '€'.repeat(MAX_NAME_LENGTH);
+
+function largestPartitionBytes(params: Record<string, string>): number {
+  const plan = planListing(listQueryOf(params), 8);
+  return plan.kind === 'index' ? Math.max(...plan.sources.map((source) => Buffer.byteLength(source.partition))) : 0;
+}
+
+describe('GET /executions filters', () => {
+  it.each(['processName', 'userName', 'nodeId'])('refuses a %s longer than a stored one can be, naming it', (name) => {
+    let error: unknown;
+    try {
+      listQueryOf({ [name]: 'x'.repeat(MAX_NAME_LENGTH + 1) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ status: 400, field: name });
+  });
+
+  it('reads partitions DynamoDB takes, whatever the longest names hold', () => {
+    expect(largestPartitionBytes({ processName: widest })).toBeLessThanOrEqual(DYNAMODB_MAX_PARTITION_KEY_BYTES);
+    expect(largestPartitionBytes({ userName: widest, processName: widest })).toBeLessThanOrEqual(DYNAMODB_MAX_PARTITION_KEY_BYTES);
+    expect(largestPartitionBytes({ nodeId: widest, phase: 'SUCCEEDED' })).toBeLessThanOrEqual(DYNAMODB_MAX_PARTITION_KEY_BYTES);
+  });
+});
