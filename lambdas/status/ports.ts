@@ -19,6 +19,12 @@ export interface ListQuery {
   limit: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
+  /**
+   * Filters the caller applies to what the store answers (GET /jobs: `datetime`, durations, more
+   * process ids than an index reads), as one canonical string: a cursor is bound to it as to
+   * the store's own filters, so a next link sent with other values of them is refused.
+   */
+  callerFilters?: string;
 }
 
 export interface Page {

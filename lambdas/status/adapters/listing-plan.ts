@@ -134,5 +134,6 @@ export function listingFingerprint(query: ListQuery): string {
     query.nodeId ?? null,
     query.completedBefore ?? null,
     query.completedAfter ?? null,
+    query.callerFilters ?? null,
   ]);
 }

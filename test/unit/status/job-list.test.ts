@@ -2,6 +2,12 @@ import type { ExecutionStatus, Phase } from '../../../lambdas/status/execution';
 import { MAX_PROCESS_NAMES, type ListQuery, type Page, type StatusStore } from '../../../lambdas/status/ports';
 import { MAX_PAGE_SIZE, listJobs } from '../../../lambdas/status/protocols/job-list';
 import type { JobListQuery, OgcStatusCode } from '../../../lambdas/status/protocols/ogcapi';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoStatusStore } from '../../../lambdas/status/adapters/dynamo-status-store';
+import { statusAttributes } from '../../../lambdas/status/adapters/status-item';
+import { parseJobListQuery } from '../../../lambdas/status/protocols/job-list-query';
+import { ValidationError } from '../../../lambdas/shared/errors';
+import { CursorSigner } from '../../../lambdas/shared/signed-cursor';
 
 let sequence = 0;
 function status(phase: Phase, overrides: Partial<ExecutionStatus> = {}): ExecutionStatus {
@@ -227,5 +233,46 @@ describe('listJobs: paging', () => {
     ]);
     expect(await listJobs(store, query({ statuses: ['failed'] }))).toEqual({ statuses: [only] });
     expect(list).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('listJobs: a next link is bound to the filters of its listing', () => {
+  // The store binds a cursor to the filters it applies; GET /jobs applies more itself (status,
+  // datetime, durations, more process ids than an index reads). A next link sent with other
+  // values of those used to resume in the middle of another listing.
+  const stored = [status('SUCCEEDED', { creationTime: '2026-01-01T00:00:00.000Z' }), status('SUCCEEDED', { creationTime: '2026-06-01T00:00:00.000Z' })].map(
+    (item) => statusAttributes({ ...item, completionTime: item.creationTime }),
+  );
+  /** A table of these two, one per Scan page (as a Scan with Limit 1 answers). */
+  const client = {
+    send: async (command: { input: { ExclusiveStartKey?: { executionId?: { S?: string } } } }) => {
+      const start = command.input.ExclusiveStartKey?.executionId?.S;
+      const index = start === undefined ? 0 : stored.findIndex((item) => item.executionId?.S === start) + 1;
+      const item = stored[index];
+      return { Items: item ? [item] : [], LastEvaluatedKey: item && index < stored.length - 1 ? { executionId: item.executionId } : undefined };
+    },
+  } as unknown as DynamoDBClient;
+  const store = new DynamoStatusStore({ tableName: 't', shards: 8, ttlBackstopSeconds: 86_400, client, cursors: new CursorSigner('k'.repeat(48)) });
+  const pageOf = (params: Record<string, string>, cursor?: string) => {
+    const { cursor: _none, ...parsed } = parseJobListQuery(params);
+    return listJobs(store, parsed, cursor);
+  };
+
+  it.each([
+    ['datetime', { datetime: '2026-05-01T00:00:00Z/..' }],
+    ['minDuration', { minDuration: '3600' }],
+    ['maxDuration', { maxDuration: '3600' }],
+    ['processID, six of them', { processID: 'a,b,c,d,e,gs:Buffer' }],
+  ])('refuses the unfiltered list\'s cursor sent with %s (400 naming cursor)', async (_, other) => {
+    const first = await pageOf({ limit: '1' });
+    expect(first.cursor).toBeDefined();
+    await expect(pageOf({ limit: '1', ...other }, first.cursor)).rejects.toMatchObject({ status: 400, field: 'cursor' });
+    await expect(pageOf({ limit: '1', ...other }, first.cursor)).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('takes the cursor with the same filters, whatever their order', async () => {
+    const first = await pageOf({ limit: '1', processID: 'a,b,c,d,e,gs:Buffer', minDuration: '0' });
+    const next = await pageOf({ limit: '1', processID: 'gs:Buffer,e,d,c,b,a', minDuration: '0' }, first.cursor);
+    expect(next.statuses).toHaveLength(1);
   });
 });
