@@ -1256,7 +1256,9 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
         try {
           await refillParked(deps, context, record, record.overflow);
         } catch (error) {
-          stillParked.push({ ...record, reason: describeFailure(error) });
+          await store.noteParkedFailure(node, record.key, undefined, describeFailure(error));
+          const fresh = await store.readParked(node, listed.key);
+          if (fresh) stillParked.push(fresh);
           break;
         }
         record = await store.readParked(node, listed.key);
@@ -1286,7 +1288,7 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
         if (deps.geoserver && sent !== undefined && !taken) await applyToGeoServerOrThrow(deps.geoserver, complete, existing, sent);
         outcome = await store.applyParked(node, { key: record.key, sequence, ...(change.object ? { object: change.object } : {}) });
       } catch (error) {
-        const moot = await supersededByAdd(log, cluster, record).catch((): number[] => []);
+        const moot = await supersededByAdd(log, context, record).catch((): number[] => []);
         if (moot.length > 0) {
           for (const superseded of moot) {
             if ((await store.applyParked(node, { key: record.key, sequence: superseded })) !== 'committed') break;
@@ -1308,31 +1310,30 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
   return { cleared, stillParked };
 }
 
-/** Log sequences a refill reads at a time (`EventLog.readRange` answers at most 100). */
-const REFILL_WINDOW = 100;
-/** Log sequences one refill reads before it records how far it got. */
-const REFILL_SPAN = 10_000;
+/** Log sequences read at a time from a record's overflow (`EventLog.readRange` answers at most 100). */
+const OVERFLOW_WINDOW = 100;
+/** Log sequences of an overflow one pass reads at most (a refill then records how far it got). */
+const OVERFLOW_SPAN = 10_000;
 
 /**
- * Moves the first events of a record's overflow into its emptied list: the object's events in
- * the log from `overflow.from` on, up to `PARKED_LIST_MAX` of them or `REFILL_SPAN` sequences
- * read. Every sequence there is at or below the node's cursor, so each is in the log (voids
- * included) unless trimmed: a missing one fails the refill (the node must resync). A refill
- * that loses its condition (a follower joined the overflow) writes nothing; the caller reads
- * the record again and refills from there.
+ * Reads a record's overflow from the log, from `from` on, and hands `visit` each event of the
+ * record's object in order, until `visit` answers false, the overflow ends, or `OVERFLOW_SPAN`
+ * sequences were read. Every sequence there is at or below the node's cursor, so each is in the
+ * log (voids included) unless trimmed: a missing one throws (the node must resync).
+ * @returns the first sequence not looked at
  */
-async function refillParked(
-  deps: ApplyDeps,
+async function scanOverflow(
+  log: EventLog,
   context: NodeContext,
   record: ParkedObject,
   overflow: NonNullable<ParkedObject['overflow']>,
-): Promise<void> {
+  visit: (event: DeliveredEvent) => boolean,
+): Promise<number> {
   const { cluster, node } = context;
-  const found: number[] = [];
   let next = overflow.from;
-  while (next <= overflow.through && next - overflow.from < REFILL_SPAN && found.length < PARKED_LIST_MAX) {
-    const to = Math.min(overflow.through, next + REFILL_WINDOW - 1);
-    const events = (await deps.log.readRange(cluster, next, to)).filter((event) => event.sequence >= next && event.sequence <= to);
+  while (next <= overflow.through && next - overflow.from < OVERFLOW_SPAN) {
+    const to = Math.min(overflow.through, next + OVERFLOW_WINDOW - 1);
+    const events = (await log.readRange(cluster, next, to)).filter((event) => event.sequence >= next && event.sequence <= to);
     if (events.length !== to - next + 1) {
       const present = new Set(events.map((event) => event.sequence));
       const missing = Array.from({ length: to - next + 1 }, (_, index) => next + index).filter((candidate) => !present.has(candidate));
@@ -1340,29 +1341,49 @@ async function refillParked(
     }
     for (const event of events) {
       if (isVoided(event) || parkingKey(refOf(event), event.sequence) !== record.key) continue;
-      found.push(event.sequence);
-      if (found.length === PARKED_LIST_MAX) break;
+      if (!visit(event)) return event.sequence + 1;
     }
-    next = found.length === PARKED_LIST_MAX ? found[found.length - 1]! + 1 : to + 1;
+    next = to + 1;
   }
-  await deps.store.refillParked(node, { key: record.key, from: overflow.from, through: overflow.through, sequences: found, next });
+  return next;
+}
+
+/**
+ * Moves the first events of a record's overflow into its emptied list: up to `PARKED_LIST_MAX`
+ * of the object's events, read from the log (`scanOverflow`). A refill that loses its condition
+ * (a follower joined the overflow) writes nothing; the caller reads the record again and refills
+ * from there.
+ */
+async function refillParked(deps: ApplyDeps, context: NodeContext, record: ParkedObject, overflow: NonNullable<ParkedObject['overflow']>): Promise<void> {
+  const found: number[] = [];
+  const next = await scanOverflow(deps.log, context, record, overflow, (event) => found.push(event.sequence) < PARKED_LIST_MAX);
+  await deps.store.refillParked(context.node, { key: record.key, from: overflow.from, through: overflow.through, sequences: found, next });
 }
 
 /**
  * The sequences at the head of a parked record that a later add of its object makes moot:
  * modifies only, up to the first add. Empty when anything else comes first (a remove, which
- * may cascade to other objects, must still be applied), or no add follows.
+ * may cascade to other objects, must still be applied), or no add follows. Past the listed
+ * sequences, the add may be in the overflow: read from the log (up to `OVERFLOW_SPAN` of it).
  */
-async function supersededByAdd(log: EventLog, cluster: string, record: ParkedObject): Promise<number[]> {
+async function supersededByAdd(log: EventLog, context: NodeContext, record: ParkedObject): Promise<number[]> {
   const moot: number[] = [];
   for (const sequence of record.sequences) {
-    const [event] = (await log.readRange(cluster, sequence, sequence)).filter((candidate) => candidate.sequence === sequence);
+    const [event] = (await log.readRange(context.cluster, sequence, sequence)).filter((candidate) => candidate.sequence === sequence);
     if (event === undefined || isVoided(event) || isUnreadable(event)) return [];
     if (event.kind === 'add') return moot;
     if (event.kind !== 'modify') return [];
     moot.push(sequence);
   }
-  return [];
+  if (record.overflow === undefined) return [];
+  let followedBy: DeliveredEvent | undefined;
+  await scanOverflow(log, context, record, record.overflow, (event) => {
+    if (!isVoided(event) && !isUnreadable(event) && event.kind === 'modify') return true;
+    followedBy = event;
+    return false;
+  });
+  const next = followedBy as DeliveredEvent | undefined;
+  return next !== undefined && !isVoided(next) && !isUnreadable(next) && next.kind === 'add' ? moot : [];
 }
 
 /**

@@ -299,8 +299,12 @@ export interface NodeStore {
   refillParked(node: string, refill: ParkedRefill): Promise<'committed' | 'moved'>;
   /** See `ParkedApply`. `moved`: the record's head is no longer `sequence`; nothing was written. */
   applyParked(node: string, apply: ParkedApply): Promise<'committed' | 'moved'>;
-  /** A retry of the record's head failed again: records why. */
-  noteParkedFailure(node: string, key: string, sequence: number, reason: string): Promise<void>;
+  /**
+   * A retry of the record's head `sequence` failed again, or (`sequence` undefined) a refill of
+   * its emptied list from its overflow failed: records why, and counts the attempt, on condition
+   * that the head is still `sequence` (or the list still empty).
+   */
+  noteParkedFailure(node: string, key: string, sequence: number | undefined, reason: string): Promise<void>;
   /** Removes an emptied record. @returns false when it is not empty (a follower joined, or an overflow is left) */
   removeParked(node: string, key: string): Promise<boolean>;
   /**

@@ -360,16 +360,20 @@ export class DynamoNodeStore implements NodeStore {
     }
   }
 
-  async noteParkedFailure(node: string, key: string, sequence: number, reason: string): Promise<void> {
+  async noteParkedFailure(node: string, key: string, sequence: number | undefined, reason: string): Promise<void> {
+    const head: { condition: string; names: Record<string, string>; values: Item } =
+      sequence === undefined
+        ? { condition: 'size(#sequences) = :zero AND attribute_exists(#overflowFrom)', names: { '#overflowFrom': 'overflowFrom' }, values: { ':zero': num(0) } }
+        : { condition: '#sequences[0] = :sequence', names: {}, values: { ':sequence': num(sequence) } };
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.options.tableName,
           Key: { node: str(node), key: str(key) },
           UpdateExpression: 'SET #reason = :reason, #attempts = #attempts + :one',
-          ConditionExpression: '#sequences[0] = :sequence',
-          ExpressionAttributeNames: { '#sequences': 'sequences', '#reason': 'reason', '#attempts': 'attempts' },
-          ExpressionAttributeValues: { ':sequence': num(sequence), ':reason': str(reason), ':one': num(1) },
+          ConditionExpression: head.condition,
+          ExpressionAttributeNames: { '#sequences': 'sequences', '#reason': 'reason', '#attempts': 'attempts', ...head.names },
+          ExpressionAttributeValues: { ':reason': str(reason), ':one': num(1), ...head.values },
         }),
       );
     } catch (error) {

@@ -204,9 +204,9 @@ export class MemoryNodeStore implements NodeStore {
     return 'committed';
   }
 
-  async noteParkedFailure(node: string, key: string, sequence: number, reason: string): Promise<void> {
+  async noteParkedFailure(node: string, key: string, sequence: number | undefined, reason: string): Promise<void> {
     const record = this.state(node).parked.get(key);
-    if (record && record.sequences[0] === sequence) {
+    if (record && record.sequences[0] === sequence && (sequence !== undefined || record.overflow !== undefined)) {
       this.state(node).parked.set(key, { ...record, reason, attempts: record.attempts + 1 });
     }
   }

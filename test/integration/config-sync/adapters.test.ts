@@ -472,6 +472,10 @@ describe('DynamoNodeStore parking records', () => {
     const first = PARKED_LIST_MAX + 1;
     expect(await store.refillParked(node, { key, from: first, through: first + 1, sequences: [first, first + 1], next: first + 2 })).toBe('moved');
     await seed(node, key, { sequences: { L: [] } });
+    // A refill that failed is noted on the emptied list only.
+    await store.noteParkedFailure(node, key, first, 'not the head');
+    await store.noteParkedFailure(node, key, undefined, 'EventsMissingFromLogError: trimmed');
+    expect(await store.readParked(node, key)).toMatchObject({ reason: 'EventsMissingFromLogError: trimmed', attempts: cause.attempts + 1 });
     expect(await store.refillParked(node, { key, from: first - 1, through: first + 1, sequences: [first], next: first + 1 })).toBe('moved');
     // Ending the overflow where a follower has extended it meanwhile.
     expect(await store.refillParked(node, { key, from: first, through: first, sequences: [first], next: first + 1 })).toBe('moved');
@@ -484,8 +488,9 @@ describe('DynamoNodeStore parking records', () => {
     expect((await store.readParked(node, key))?.overflow).toEqual({ from: first + 1, through: first + 2 });
     expect(await store.applyParked(node, { key, sequence: first })).toBe('committed');
     expect(await store.refillParked(node, { key, from: first + 1, through: first + 2, sequences: [first + 1, first + 2], next: first + 3 })).toBe('committed');
+    await store.noteParkedFailure(node, key, undefined, 'not emptied');
     record = await store.readParked(node, key);
-    expect(record).toMatchObject({ sequences: [first + 1, first + 2], reason: 'refused', object: layer });
+    expect(record).toMatchObject({ sequences: [first + 1, first + 2], reason: 'EventsMissingFromLogError: trimmed', object: layer });
     expect(record).not.toHaveProperty('overflow');
     // Then the list again.
     expect(await follow(first + 3)).toBe('committed');

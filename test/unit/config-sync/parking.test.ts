@@ -10,6 +10,7 @@ import {
   isTransientFailure,
   MAX_APPLY_ATTEMPTS,
   retryParked,
+  type ApplyDeps,
   type NodeContext,
 } from '../../../lambdas/config-sync/apply';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
@@ -18,6 +19,7 @@ import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
 import { MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH, parkingKey, parseConfigChange, type ConfigChange, type PublishedEvent } from '../../../lambdas/config-sync/events';
 import { PARKED_LIST_MAX, type StoreCommit } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
+import { FakeGeoServer } from './geoserver/fake-geoserver';
 
 const SLAVE: NodeContext = { cluster: CLUSTER, node: 'slave-1' };
 const OTHER: NodeContext = { cluster: CLUSTER, node: 'slave-2' };
@@ -320,6 +322,47 @@ describe('parking', () => {
     await catchUp(deps, OTHER);
     expect(h.store.allObjects(SLAVE.node)).toEqual(h.store.allObjects(OTHER.node));
     expect((await h.store.readObjects(SLAVE.node, [BAD]))[0]?.properties).toMatchObject({ k0: 0, k3098: 3098, late: true });
+  });
+
+  it.each([
+    ['among the listed sequences', PARKED_LIST_MAX - 2],
+    ['in the overflow', PARKED_LIST_MAX - 1],
+  ])('drops modifies a GeoServer refuses when their object\'s add follows them, the add %s', async (_, modifiesBeforeAdd) => {
+    // A modify of a workspace published before its add: the GeoServer has no object to PUT it on.
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps: ApplyDeps = { ...applyDeps(h), geoserver: { rest: geoserver, options: { sleep: async () => undefined } }, warn: () => undefined };
+    const changes: ConfigChange[] = [modify('workspace', 'late', { isolated: false })];
+    for (let i = 0; i < modifiesBeforeAdd; i += 1) changes.push(modify('workspace', 'late', { [`k${i}`]: i }));
+    changes.push(add('workspace', 'late', { name: 'late', isolated: true }));
+    const events = await h.appendAll(changes);
+    await catchUp(deps, SLAVE);
+    const [record] = await h.store.listParked(SLAVE.node);
+    expect(record?.overflow !== undefined).toBe(modifiesBeforeAdd === PARKED_LIST_MAX - 1);
+    expect(await retryParked(deps, SLAVE)).toEqual({ cleared: events.map((event) => event.sequence), stillParked: [] });
+    expect(geoserver.objects.get('/workspaces/late')).toEqual({ workspace: { name: 'late', isolated: true } });
+  });
+
+  it('records why a refill of the list from the overflow failed, as it does for a head that fails again', async () => {
+    const h = harness();
+    const key = parkingKey(BAD, 0);
+    const changes: ConfigChange[] = [add('layer', BAD.id, { title: 'v1' })];
+    for (let i = 0; i < PARKED_LIST_MAX + 5; i += 1) changes.push(modify('layer', BAD.id, { [`k${i}`]: i }));
+    await h.appendAll(changes);
+    h.store.refuseWrites(SLAVE.node, BAD);
+    const deps = applyDeps(h);
+    await deliverUntilSettled(() => catchUp(deps, SLAVE));
+    const parked = await h.store.readParked(SLAVE.node, key);
+    expect(parked?.overflow).toBeDefined();
+    // An earlier redrive applied the listed sequences and stopped (a timeout) before its refill;
+    // then the log's retention passed over the overflow.
+    h.store.refuseWrites(SLAVE.node, BAD, false);
+    for (const sequence of parked?.sequences ?? []) expect(await h.store.applyParked(SLAVE.node, { key, sequence })).toBe('committed');
+    h.log.trimThrough(CLUSTER, parked?.overflow?.through ?? 0);
+    const retried = await retryParked(deps, SLAVE);
+    const stored = await h.store.readParked(SLAVE.node, key);
+    expect(retried.stillParked).toEqual([stored]);
+    expect(stored).toMatchObject({ sequences: [], overflow: parked?.overflow, attempts: (parked?.attempts ?? 0) + 1, reason: expect.stringMatching(/^EventsMissingFromLog/) });
   });
 
   it('tells transient failures from the rest', () => {
