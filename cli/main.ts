@@ -23,6 +23,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../lambdas/config-sync/change-set-limits';
+import { parkedEventsText } from '../lambdas/config-sync/ports';
 import type { components, paths } from './api-types';
 import { createClusterClient, type ClusterApi } from './client';
 
@@ -344,7 +345,7 @@ function nodeNotes(node: NodeState): string[] {
   if (node.failing) notes.push(`${node.name}: retrying event ${node.failing.sequence} (attempt ${node.failing.attempts}): ${node.failing.reason}`);
   for (const entry of node.parked ?? []) {
     const object = entry.object ? `${entry.object.type}/${entry.object.id}` : 'an unreadable event';
-    notes.push(`${node.name}: PARKED ${object}: event(s) ${entry.sequences.join(', ')}${entry.overflow ? ` and its events ${entry.overflow.from} to ${entry.overflow.through}` : ''}: ${entry.reason}; after a fix: geocluster redrive ${node.name}`);
+    notes.push(`${node.name}: PARKED ${object}: ${parkedEventsText(entry)}: ${entry.reason}; after a fix: geocluster redrive ${node.name}`);
   }
   if (node.geoserver?.reachable === false) notes.push(`${node.name}: GeoServer ${node.geoserver.url} unreachable${node.geoserver.lastError ? `: ${node.geoserver.lastError.message}` : ''}`);
   if (node.job && (node.job.state === 'queued' || node.job.state === 'running')) notes.push(jobLine(node.job));

@@ -17,7 +17,7 @@ import type { GeoServerRest } from './geoserver/ports';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
 import { isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import { wholeStatePatch, type JsonObject } from './merge-patch';
-import type { NodeStore, StoredObject } from './ports';
+import { parkedEventsText, type NodeStore, type StoredObject } from './ports';
 import { mapConcurrently } from '../shared/concurrency';
 import { withoutArns } from '../shared/errors';
 
@@ -207,7 +207,7 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       // the same commit).
       const parked = await deps.store.listParked(source);
       if (parked.length > 0) {
-        const shown = parked.slice(0, 5).map((record) => `${record.object ? objectStorageKey(record.object) : record.key} (sequences ${record.sequences.join(', ')})`);
+        const shown = parked.slice(0, 5).map((record) => `${record.object ? objectStorageKey(record.object) : record.key} (${parkedEventsText(record, 5)})`);
         throw new Error(
           `source node ${source} holds parked events, which a snapshot would not carry to ${node}: ${shown.join('; ')}${parked.length > shown.length ? ` and ${parked.length - shown.length} more` : ''}. Redrive ${source} first, or resync from another node`,
         );

@@ -203,6 +203,17 @@ export function parkedView({ object, sequences, overflow, reason, attempts, park
   return { object: object ?? null, sequences, ...(overflow ? { overflow } : {}), reason, attempts, parkedAt };
 }
 
+/**
+ * A parking record's events in a line of text (the CLI's notes, a refused resync's message): the
+ * first listed sequences, how many more, and the overflow's range.
+ */
+export function parkedEventsText(record: Pick<ParkedObject, 'sequences' | 'overflow'>, shown = 10): string {
+  const { sequences, overflow } = record;
+  const more = sequences.length - shown;
+  const listed = sequences.length === 0 ? [] : [`event(s) ${sequences.slice(0, shown).join(', ')}${more > 0 ? ` and ${more} more` : ''}`];
+  return [...listed, ...(overflow ? [`its events from ${overflow.from} to ${overflow.through}`] : [])].join(', then ');
+}
+
 /** The most sequences a parking record lists; later ones are held as a range (`ParkedObject.overflow`). */
 export const PARKED_LIST_MAX = 1_000;
 

@@ -69,4 +69,17 @@ describe('geocluster nodes table', () => {
       'slave-1: reconcile job job-7 running (fix): toFix 6, fixed 2',
     ]);
   });
+  it('names a parked record\'s first sequences, how many more, and the range of its overflow', () => {
+    const at = '2026-12-04T03:00:00.000Z';
+    const parked = (sequences: number[], overflow?: { from: number; through: number }) =>
+      nodesTable([node('slave-1', { parked: [{ object: { type: 'layer', id: 'topp:roads' }, sequences, ...(overflow ? { overflow } : {}), reason: 'refused', attempts: 3, parkedAt: at }] })], 2000)
+        .split('\n')
+        .find((line) => line.includes('PARKED'));
+    const thousand = Array.from({ length: 1000 }, (_, index) => index + 1);
+    expect(parked(thousand, { from: 1001, through: 2000 })).toBe(
+      'slave-1: PARKED layer/topp:roads: event(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 990 more, then its events from 1001 to 2000: refused; after a fix: geocluster redrive slave-1',
+    );
+    // A redrive applied the listed ones and stopped before reading the overflow back.
+    expect(parked([], { from: 1001, through: 2000 })).toBe('slave-1: PARKED layer/topp:roads: its events from 1001 to 2000: refused; after a fix: geocluster redrive slave-1');
+  });
 });
