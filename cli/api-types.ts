@@ -2499,6 +2499,8 @@ export interface operations {
                             /** @description Parked sequences now applied */
                             cleared: number[];
                             stillParked: components["schemas"]["ParkedEvents"][];
+                            /** @description The time of this request ran out before every parked record was retried: redrive again to go on */
+                            more: boolean;
                         };
                     };
                 };
@@ -2523,6 +2525,8 @@ export interface operations {
                             /** @description Parked sequences now applied */
                             cleared: number[];
                             stillParked: components["schemas"]["ParkedEvents"][];
+                            /** @description The time of this request ran out before every parked record was retried: redrive again to go on */
+                            more: boolean;
                         };
                     };
                 };

@@ -198,7 +198,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'redrive': {
         const node = required(rest[0], command, '<node>');
         const data = await call(client.POST('/nodes/{node}/redrive', { params: { path: { node } } }));
-        print(`${node}: ${data.moved} event(s) moved back to the queue${data.more ? '; more remain: run again' : ''}`, data);
+        const parked = data.parked.retriedBy
+          ? `; its apply function retries ${data.parked.stillParked.length} parked record(s)`
+          : `; ${data.parked.cleared.length} parked event(s) applied, ${data.parked.stillParked.length} record(s) still parked`;
+        print(`${node}: ${data.moved} event(s) moved back to the queue${parked}${data.more || data.parked.more ? '; more remain: run again' : ''}`, data);
         return EXIT.ok;
       }
       case 'resync': {

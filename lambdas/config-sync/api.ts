@@ -302,6 +302,7 @@ export const redriveAnswerSchema = z.object({
     ),
     cleared: described(z.array(z.int()), 'Parked sequences now applied'),
     stillParked: z.array(parkedEventsSchema),
+    more: described(z.boolean(), 'The time of this request ran out before every parked record was retried: redrive again to go on'),
   }),
 });
 

@@ -1226,11 +1226,17 @@ export interface RetryParkedResult {
   readonly cleared: readonly number[];
   /** Records that still hold events, with the reason of the last failure. */
   readonly stillParked: readonly ParkedObject[];
+  /**
+   * The deadline came before every record was retried: those not done are in `stillParked`
+   * as they stand (a redrive goes on from there).
+   */
+  readonly more?: true;
 }
 
 /**
  * The redrive of a node's parked events: each record's sequences are read from the log and
- * applied to their object in order, each removed from the record as it commits. A record whose
+ * applied to their object in order, each removed from the record as it commits. No step starts
+ * after `deadline` (epoch ms): the answer then says `more`, and the next redrive goes on. A record whose
  * head fails again keeps it (with the new reason) and the rest behind it. Runs concurrently
  * with the node's applier: a follower parked meanwhile joins the record and is applied here
  * too; once the record is removed, the applier applies the object's events itself. Records
@@ -1242,15 +1248,21 @@ export interface RetryParkedResult {
  * object, whatever it held. So a modify published before its object's add, which a GeoServer
  * refuses (its PUT finds no object, and a patch cannot create one), does not hold the add.
  */
-export async function retryParked(deps: ApplyDeps, context: NodeContext): Promise<RetryParkedResult> {
+export async function retryParked(deps: ApplyDeps, context: NodeContext, deadline = Number.POSITIVE_INFINITY): Promise<RetryParkedResult> {
   const { store, log } = deps;
   const { node, cluster } = context;
   const cleared: number[] = [];
   const stillParked: ParkedObject[] = [];
   const records = (await store.listParked(node)).sort((a, b) => (a.sequences[0] ?? a.overflow?.from ?? 0) - (b.sequences[0] ?? b.overflow?.from ?? 0));
-  for (const listed of records) {
+  for (const [index, listed] of records.entries()) {
     let record: ParkedObject | undefined = listed;
-    for (let rounds = 0; record !== undefined && rounds < 100_000; rounds += 1) {
+    for (let rounds = 0; record !== undefined; rounds += 1) {
+      if (Date.now() >= deadline || rounds >= MAX_REDRIVE_ROUNDS) {
+        // Each step is committed: what is left is where the next redrive starts.
+        const left = [record, ...(await Promise.all(records.slice(index + 1).map((later) => store.readParked(node, later.key))))];
+        stillParked.push(...left.filter((candidate): candidate is ParkedObject => candidate !== undefined));
+        return { cleared, stillParked, more: true };
+      }
       const sequence = record.sequences[0];
       if (sequence === undefined && record.overflow !== undefined) {
         try {
@@ -1309,6 +1321,9 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext): Promis
   }
   return { cleared, stillParked };
 }
+
+/** Steps (an event applied, a refill) of one record in one redrive at most: past it, the redrive answers `more`. */
+const MAX_REDRIVE_ROUNDS = 100_000;
 
 /** Log sequences read at a time from a record's overflow (`EventLog.readRange` answers at most 100). */
 const OVERFLOW_WINDOW = 100;

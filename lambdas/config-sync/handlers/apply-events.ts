@@ -103,6 +103,8 @@ metrics.setDefaultDimensions({ [NODE_DIMENSION]: node.name });
  * Forgotten whenever anything but a fully applied batch ran (a job, a redrive, a failure).
  */
 let knownCursor: number | undefined;
+/** A retry of parked events without a Lambda context (tests, the local runtime without one): its time at most. */
+const RETRY_PARKED_DEFAULT_MS = 30_000;
 /** Whether a batch shows the node behind its queue, from when this instance's previous batch ended: only then is the log read ahead. */
 const backlog = new QueueBacklog();
 
@@ -128,11 +130,12 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
   }
   if (retryRequests.length > 0) {
     try {
-      const parked = await retryParked(deps, context);
-      logger.info('parked events retried', {
-        cleared: parked.cleared,
-        stillParked: parked.stillParked.map((record) => ({ key: record.key, sequences: record.sequences, reason: record.reason })),
-      });
+      // Half the invocation's time at most: the batch's events come after.
+      const deadline = Date.now() + (lambdaContext ? lambdaContext.getRemainingTimeInMillis() / 2 : RETRY_PARKED_DEFAULT_MS);
+      const parked = await retryParked(deps, context, deadline);
+      const still = parked.stillParked.map((record) => ({ key: record.key, listed: record.sequences.length, overflow: record.overflow, reason: record.reason }));
+      if (parked.more) logger.warn('parked events retried in part: the time ran out; redrive the node again to go on', { cleared: parked.cleared.length, stillParked: still });
+      else logger.info('parked events retried', { cleared: parked.cleared.length, stillParked: still });
     } catch (error) {
       logger.error('could not retry the parked events', { error: describeError(error) });
       failedRequests.push(...retryRequests.map((record) => record.messageId));

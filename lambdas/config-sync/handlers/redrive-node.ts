@@ -49,10 +49,8 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
   assertNoBody(request);
   let moved = 0;
   let more = false;
-  if (redrive.hasQueues(node.name)) {
-    const budget = context ? context.getRemainingTimeInMillis() - RESERVE_MS : DEFAULT_BUDGET_MS;
-    ({ moved, more } = await redrive.redrive(node.name, Date.now() + Math.max(1_000, budget)));
-  }
+  const deadline = () => Date.now() + Math.max(1_000, context ? context.getRemainingTimeInMillis() - RESERVE_MS : DEFAULT_BUDGET_MS);
+  if (redrive.hasQueues(node.name)) ({ moved, more } = await redrive.redrive(node.name, deadline()));
   if (Object.hasOwn(geoservers, node.name)) {
     const queues = nodeQueuesFromEnv(membership);
     const requestedAt = new Date();
@@ -74,15 +72,17 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
       parked: {
         retriedBy: 'apply function',
         cleared: [],
+        more: false,
         stillParked: parked.map(parkedView),
       },
     });
   }
-  const parked = await retryParked(applyDeps, { cluster: membership.cluster, node: node.name });
+  const parked = await retryParked(applyDeps, { cluster: membership.cluster, node: node.name }, deadline());
   logger.info('node redriven', {
     moved,
     more,
-    clearedParked: parked.cleared,
+    moreParked: parked.more === true,
+    clearedParked: parked.cleared.length,
     stillParked: parked.stillParked.map((record) => ({ key: record.key, sequences: record.sequences, reason: record.reason })),
   });
   return json(200, {
@@ -92,6 +92,7 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
     parked: {
       cleared: parked.cleared,
       stillParked: parked.stillParked.map(parkedView),
+      more: parked.more === true,
     },
   });
 });

@@ -365,10 +365,10 @@ describe('resync and redrive', () => {
     expect(refused.statusCode).toBe(403); // a slave may redrive only itself
     const result = await handlers.redrive(http({ node: 'master-1', path: { node: 'slave-2' } }), context);
     expect(result.statusCode).toBe(200);
-    expect(body(result)).toEqual({ node: 'slave-2', moved: 1, more: false, parked: { cleared: [], stillParked: [] } });
+    expect(body(result)).toEqual({ node: 'slave-2', moved: 1, more: false, parked: { cleared: [], stillParked: [], more: false } });
     const master = await handlers.redrive(http({ node: 'master-1', path: { node: 'master-1' } }), context);
     expect(master.statusCode).toBe(200);
-    expect(body(master)).toEqual({ node: 'master-1', moved: 0, more: false, parked: { cleared: [], stillParked: [] } });
+    expect(body(master)).toEqual({ node: 'master-1', moved: 0, more: false, parked: { cleared: [], stillParked: [], more: false } });
   });
 });
 

@@ -263,7 +263,7 @@ test('a poison event goes to the dead-letter queue, the rest apply, and a redriv
   // Redrive (after the "fix"): the message goes back to the queue.
   const redrive = await cluster.api('POST', `/nodes/${node}/redrive`, { node: MASTER });
   expect(redrive.status).toBe(200);
-  expect(redrive.body).toEqual({ node, moved: 1, more: false, parked: { cleared: [], stillParked: [] } });
+  expect(redrive.body).toEqual({ node, moved: 1, more: false, parked: { cleared: [], stillParked: [], more: false } });
   const redriven = await cluster.nodeStatus(node);
   expect(redriven.deadLetterDepth).toBe(0);
   expect(redriven.queueDepth).toBe(1);
@@ -286,7 +286,7 @@ test('a poison event goes to the dead-letter queue, the rest apply, and a redriv
   // Only consumers have queues to redrive; a pure master may still have parked events.
   const pureMaster = await cluster.api('POST', `/nodes/${MASTER}/redrive`, { node: MASTER });
   expect(pureMaster.status).toBe(200);
-  expect(pureMaster.body).toEqual({ node: MASTER, moved: 0, more: false, parked: { cleared: [], stillParked: [] } });
+  expect(pureMaster.body).toEqual({ node: MASTER, moved: 0, more: false, parked: { cleared: [], stillParked: [], more: false } });
 });
 
 test('an event only one node cannot apply is parked there with its reason; the node keeps applying; redrive after the fix clears it', async () => {
@@ -363,7 +363,7 @@ test('an event only one node cannot apply is parked there with its reason; the n
   // The fix, then a redrive: the parked events apply in order; the node equals the others.
   const redrive = await cluster.api('POST', `/nodes/${node}/redrive`, { node: MASTER });
   expect(redrive.status).toBe(200);
-  expect(redrive.body.parked).toEqual({ cleared: expect.any(Array), stillParked: [] });
+  expect(redrive.body.parked).toEqual({ cleared: expect.any(Array), stillParked: [], more: false });
   expect(redrive.body.parked.cleared).toHaveLength(3);
   expect((await cluster.nodeStatus(node)) as unknown).toMatchObject({ parked: [], failing: null });
   await expectSameStore(node);

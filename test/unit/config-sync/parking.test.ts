@@ -365,6 +365,23 @@ describe('parking', () => {
     expect(stored).toMatchObject({ sequences: [], overflow: parked?.overflow, attempts: (parked?.attempts ?? 0) + 1, reason: expect.stringMatching(/^EventsMissingFromLog/) });
   });
 
+  it('starts no step after its deadline, and says there is more: the next redrive goes on from there', async () => {
+    const { h, events, deps } = await setUp();
+    await deliverUntilSettled(() => applyDeliveredEvent(deps, SLAVE, events[7] as PublishedEvent));
+    h.store.refuseWrites(SLAVE.node, BAD, false);
+    const [record] = await h.store.listParked(SLAVE.node);
+    expect(await retryParked(deps, SLAVE, Date.now() - 1)).toEqual({ cleared: [], stillParked: [record], more: true });
+    // A deadline that falls after three steps: those applied, the rest left as they stand.
+    let clock = 0;
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => clock++);
+    const part = await retryParked(deps, SLAVE, 3);
+    now.mockRestore();
+    expect(part).toEqual({ cleared: [2, 4, 6], stillParked: [expect.objectContaining({ sequences: [7, 8] })], more: true });
+    expect(await retryParked(deps, SLAVE)).toEqual({ cleared: [7, 8], stillParked: [] });
+    await catchUp(deps, OTHER);
+    expect(h.store.allObjects(SLAVE.node)).toEqual(h.store.allObjects(OTHER.node));
+  });
+
   it('tells transient failures from the rest', () => {
     expect(isTransientFailure(Object.assign(new Error('x'), { name: 'ThrottlingException' }))).toBe(true);
     expect(isTransientFailure(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 503 } }))).toBe(true);
