@@ -136,10 +136,20 @@ const SECURITY_SCHEMES: Record<string, Json> = {
   },
 };
 
+/** The body of an answer API Gateway gives itself (its authorizer's, or its own), before any function. */
 const AUTHORIZER_MESSAGE: Json = { type: 'object', properties: { message: { type: 'string' } } };
-const AUTH_RESPONSES: Record<string, Json> = {
-  '401': { description: 'No Authorization header', content: { 'application/json': { schema: AUTHORIZER_MESSAGE } } },
-  '403': { description: 'The token does not verify', content: { 'application/json': { schema: AUTHORIZER_MESSAGE } } },
+interface GatewayAnswer {
+  readonly description: string;
+  /** Who answers it, named where an operation has its own answer with the same status. */
+  readonly by: string;
+}
+const AUTH_RESPONSES: Record<string, GatewayAnswer> = {
+  '401': { description: 'No Authorization header', by: 'authorizer' },
+  '403': { description: 'The token does not verify', by: 'authorizer' },
+};
+/** A path parameter whose %-escapes do not decode to UTF-8: refused before routing (`{"message":"Bad Request"}`). */
+const MALFORMED_PATH_RESPONSES: Record<string, GatewayAnswer> = {
+  '400': { description: 'The path holds a malformed %-escape', by: 'API Gateway' },
 };
 
 /** Parameter-level keys a parameter's schema may carry as metadata (lambdas/shared/api.ts). */
@@ -286,18 +296,18 @@ function splitParameters(groups: { in: string; schema: Json }[]): Json[] {
   });
 }
 
-/** The authorizer's answer, or the operation's own when it has one for the same status too. */
-function withAuthResponses(responses: Record<string, Json>): Record<string, Json> {
+/** API Gateway's own answers (`gateway`), or the operation's own when it has one for the same status too. */
+function withGatewayResponses(responses: Record<string, Json>, gateway: Record<string, GatewayAnswer>): Record<string, Json> {
   const merged = { ...responses };
-  for (const [status, auth] of Object.entries(AUTH_RESPONSES)) {
+  for (const [status, answer] of Object.entries(gateway)) {
     const own = responses[status] as { description: string; content?: Record<string, { schema: Json }> } | undefined;
     const ownSchema = own?.content?.['application/json']?.schema;
     merged[status] = own
       ? {
-          description: `${auth.description as string} (authorizer); or: ${own.description}`,
-          content: { 'application/json': { schema: ownSchema ? { anyOf: [AUTHORIZER_MESSAGE, ownSchema] } : AUTHORIZER_MESSAGE } },
+          description: `${answer.description} (${answer.by}); or: ${own.description}`,
+          content: { ...own.content, 'application/json': { schema: ownSchema ? { anyOf: [AUTHORIZER_MESSAGE, ownSchema] } : AUTHORIZER_MESSAGE } },
         }
-      : auth;
+      : { description: answer.description, content: { 'application/json': { schema: AUTHORIZER_MESSAGE } } };
   }
   return merged;
 }
@@ -350,7 +360,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
     item[method] = {
       ...resolved,
       ...(resolvedParameters.length > 0 ? { parameters: resolvedParameters } : {}),
-      responses: secured ? withAuthResponses(resolved.responses as Record<string, Json>) : resolved.responses,
+      responses: withGatewayResponses(resolved.responses as Record<string, Json>, {
+        ...(path.includes('{') ? MALFORMED_PATH_RESPONSES : {}),
+        ...(secured ? AUTH_RESPONSES : {}),
+      }),
     };
   }
   // Methods in a stable order within each path.

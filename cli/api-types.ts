@@ -997,13 +997,15 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The execution id is malformed (INVALID_REQUEST, `field` executionId) */
+            /** @description The path holds a malformed %-escape (API Gateway); or: The execution id is malformed (INVALID_REQUEST, `field` executionId) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No such execution */
@@ -1057,13 +1059,15 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionStatus"];
                 };
             };
-            /** @description Invalid body; `field` names the offending member */
+            /** @description The path holds a malformed %-escape (API Gateway); or: Invalid body; `field` names the offending member */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -1169,13 +1173,15 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionStatus"];
                 };
             };
-            /** @description The execution id is malformed (INVALID_REQUEST, `field` executionId) */
+            /** @description The path holds a malformed %-escape (API Gateway); or: The execution id is malformed (INVALID_REQUEST, `field` executionId) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -1244,6 +1250,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The path holds a malformed %-escape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
             };
             /** @description The origin or the requested method is not allowed from a browser (CORS_REFUSED) */
             403: {
@@ -1634,6 +1651,17 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The path holds a malformed %-escape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
             /** @description No such job (http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job) */
             404: {
                 headers: {
@@ -1663,6 +1691,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["statusInfo"];
+                };
+            };
+            /** @description The path holds a malformed %-escape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
                 };
             };
             /** @description No such job (http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job) */
@@ -1700,6 +1739,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The path holds a malformed %-escape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
             };
             /** @description The origin or the requested method is not allowed from a browser (CORS_REFUSED) */
             403: {
@@ -1746,13 +1796,15 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The job failed: the job's exception code and message */
+            /** @description The path holds a malformed %-escape (API Gateway); or: The job failed: the job's exception code and message */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["exception"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["exception"];
                 };
             };
             /** @description No such job (http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job) or not finished yet (http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/result-not-ready, with Retry-After) */
@@ -1790,6 +1842,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The path holds a malformed %-escape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
             };
             /** @description The origin or the requested method is not allowed from a browser (CORS_REFUSED) */
             403: {
@@ -2246,13 +2309,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid type, limit, next or includeDeleted; `field` names it */
+            /** @description The path holds a malformed %-escape (API Gateway); or: Invalid type, limit, next or includeDeleted; `field` names it */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -2312,13 +2377,15 @@ export interface operations {
                     "application/json": components["schemas"]["StoredObject"];
                 };
             };
-            /** @description Unknown object type; `field` is `type` */
+            /** @description The path holds a malformed %-escape (API Gateway); or: Unknown object type; `field` is `type` */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -2407,13 +2474,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `source` is not another node of the cluster, the body is invalid (`field` names it) or malformed */
+            /** @description The path holds a malformed %-escape (API Gateway); or: `source` is not another node of the cluster, the body is invalid (`field` names it) or malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -2531,13 +2600,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description A body: the route takes none (send none, or {}) */
+            /** @description The path holds a malformed %-escape (API Gateway); or: A body: the route takes none (send none, or {}) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -2612,13 +2683,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid limit or after; `field` names it */
+            /** @description The path holds a malformed %-escape (API Gateway); or: Invalid limit or after; `field` names it */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -2678,13 +2751,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description A body: the route takes none (send none, or {}) */
+            /** @description The path holds a malformed %-escape (API Gateway); or: A body: the route takes none (send none, or {}) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -2753,13 +2828,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description A body: the route takes none (send none, or {}) */
+            /** @description The path holds a malformed %-escape (API Gateway); or: A body: the route takes none (send none, or {}) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -2828,13 +2905,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description A body: the route takes none (send none, or {}) */
+            /** @description The path holds a malformed %-escape (API Gateway); or: A body: the route takes none (send none, or {}) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -2903,6 +2982,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description The path holds a malformed %-escape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
             /** @description No Authorization header */
             401: {
                 headers: {
@@ -2957,13 +3047,15 @@ export interface operations {
                     "application/json": components["schemas"]["PauseOutcome"];
                 };
             };
-            /** @description A body: the route takes none (send none, or {}) */
+            /** @description The path holds a malformed %-escape (API Gateway); or: A body: the route takes none (send none, or {}) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */
@@ -3029,13 +3121,15 @@ export interface operations {
                     "application/json": components["schemas"]["PauseOutcome"];
                 };
             };
-            /** @description A body: the route takes none (send none, or {}) */
+            /** @description The path holds a malformed %-escape (API Gateway); or: A body: the route takes none (send none, or {}) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description No Authorization header */

@@ -1236,8 +1236,8 @@ export interface RetryParkedResult {
 /**
  * The redrive of a node's parked events: each record's sequences are read from the log and
  * applied to their object in order, each removed from the record as it commits. No step starts
- * after `deadline` (epoch ms): the answer then says `more`, and the next redrive goes on. A record whose
- * head fails again keeps it (with the new reason) and the rest behind it. Runs concurrently
+ * after `deadline` (epoch ms): the answer then says `more`, and the next redrive goes on. A
+ * record whose head fails again keeps it (with the new reason) and the rest behind it. Runs concurrently
  * with the node's applier: a follower parked meanwhile joins the record and is applied here
  * too; once the record is removed, the applier applies the object's events itself. Records
  * are retried oldest first (by their first sequence), so an object is retried after those it
