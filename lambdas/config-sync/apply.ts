@@ -1257,27 +1257,29 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
   for (const [index, listed] of records.entries()) {
     let record: ParkedObject | undefined = listed;
     for (let rounds = 0; record !== undefined; rounds += 1) {
+      const sequence = record.sequences[0];
+      // An emptied record goes whatever the time: left in place, it would park the object's
+      // next events behind it.
+      if (sequence === undefined && record.overflow === undefined) {
+        if (await store.removeParked(node, record.key)) break;
+        record = await store.readParked(node, listed.key);
+        continue;
+      }
       if (Date.now() >= deadline || rounds >= MAX_REDRIVE_ROUNDS) {
         // Each step is committed: what is left is where the next redrive starts.
         const left = [record, ...(await Promise.all(records.slice(index + 1).map((later) => store.readParked(node, later.key))))];
         stillParked.push(...left.filter((candidate): candidate is ParkedObject => candidate !== undefined));
         return { cleared, stillParked, more: true };
       }
-      const sequence = record.sequences[0];
-      if (sequence === undefined && record.overflow !== undefined) {
+      if (sequence === undefined) {
         try {
-          await refillParked(deps, context, record, record.overflow);
+          await refillParked(deps, context, record, deadline);
         } catch (error) {
           await store.noteParkedFailure(node, record.key, undefined, describeFailure(error));
           const fresh = await store.readParked(node, listed.key);
           if (fresh) stillParked.push(fresh);
           break;
         }
-        record = await store.readParked(node, listed.key);
-        continue;
-      }
-      if (sequence === undefined) {
-        if (await store.removeParked(node, record.key)) break;
         record = await store.readParked(node, listed.key);
         continue;
       }
@@ -1300,15 +1302,17 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
         if (deps.geoserver && sent !== undefined && !taken) await applyToGeoServerOrThrow(deps.geoserver, complete, existing, sent);
         outcome = await store.applyParked(node, { key: record.key, sequence, ...(change.object ? { object: change.object } : {}) });
       } catch (error) {
-        const moot = await supersededByAdd(log, context, record).catch((): number[] => []);
+        const moot = await supersededByAdd(log, context, record, deadline).catch((): number[] => []);
         if (moot.length > 0) {
           for (const superseded of moot) {
-            if ((await store.applyParked(node, { key: record.key, sequence: superseded })) !== 'committed') break;
+            if (Date.now() >= deadline || (await store.applyParked(node, { key: record.key, sequence: superseded })) !== 'committed') break;
             cleared.push(superseded);
           }
           record = await store.readParked(node, listed.key);
           continue;
         }
+        // Cut short by the deadline, the look for a superseding add decided nothing: the next redrive tries again.
+        if (Date.now() >= deadline) continue;
         const reason = describeFailure(error);
         await store.noteParkedFailure(node, record.key, sequence, reason);
         const fresh = await store.readParked(node, listed.key);
@@ -1332,8 +1336,8 @@ const OVERFLOW_SPAN = 10_000;
 
 /**
  * Reads a record's overflow from the log, from `from` on, and hands `visit` each event of the
- * record's object in order, until `visit` answers false, the overflow ends, or `OVERFLOW_SPAN`
- * sequences were read. Every sequence there is at or below the node's cursor, so each is in the
+ * record's object in order, until `visit` answers false, the overflow ends, `OVERFLOW_SPAN`
+ * sequences were read, or the deadline passed. Every sequence there is at or below the node's cursor, so each is in the
  * log (voids included) unless trimmed: a missing one throws (the node must resync).
  * @returns the first sequence not looked at
  */
@@ -1342,11 +1346,12 @@ async function scanOverflow(
   context: NodeContext,
   record: ParkedObject,
   overflow: NonNullable<ParkedObject['overflow']>,
+  deadline: number,
   visit: (event: DeliveredEvent) => boolean,
 ): Promise<number> {
   const { cluster, node } = context;
   let next = overflow.from;
-  while (next <= overflow.through && next - overflow.from < OVERFLOW_SPAN) {
+  while (next <= overflow.through && next - overflow.from < OVERFLOW_SPAN && Date.now() < deadline) {
     const to = Math.min(overflow.through, next + OVERFLOW_WINDOW - 1);
     const events = (await log.readRange(cluster, next, to)).filter((event) => event.sequence >= next && event.sequence <= to);
     if (events.length !== to - next + 1) {
@@ -1369,21 +1374,25 @@ async function scanOverflow(
  * (a follower joined the overflow) writes nothing; the caller reads the record again and refills
  * from there.
  */
-async function refillParked(deps: ApplyDeps, context: NodeContext, record: ParkedObject, overflow: NonNullable<ParkedObject['overflow']>): Promise<void> {
+async function refillParked(deps: ApplyDeps, context: NodeContext, record: ParkedObject, deadline: number): Promise<void> {
+  const { overflow } = record;
+  if (overflow === undefined) return;
   const found: number[] = [];
-  const next = await scanOverflow(deps.log, context, record, overflow, (event) => found.push(event.sequence) < PARKED_LIST_MAX);
+  const next = await scanOverflow(deps.log, context, record, overflow, deadline, (event) => found.push(event.sequence) < PARKED_LIST_MAX);
   await deps.store.refillParked(context.node, { key: record.key, from: overflow.from, through: overflow.through, sequences: found, next });
 }
 
 /**
  * The sequences at the head of a parked record that a later add of its object makes moot:
  * modifies only, up to the first add. Empty when anything else comes first (a remove, which
- * may cascade to other objects, must still be applied), or no add follows. Past the listed
- * sequences, the add may be in the overflow: read from the log (up to `OVERFLOW_SPAN` of it).
+ * may cascade to other objects, must still be applied), no add follows, or the deadline passed
+ * before one was found. Past the listed sequences, the add may be in the overflow: read from the
+ * log (up to `OVERFLOW_SPAN` of it).
  */
-async function supersededByAdd(log: EventLog, context: NodeContext, record: ParkedObject): Promise<number[]> {
+async function supersededByAdd(log: EventLog, context: NodeContext, record: ParkedObject, deadline: number): Promise<number[]> {
   const moot: number[] = [];
   for (const sequence of record.sequences) {
+    if (Date.now() >= deadline) return [];
     const [event] = (await log.readRange(context.cluster, sequence, sequence)).filter((candidate) => candidate.sequence === sequence);
     if (event === undefined || isVoided(event) || isUnreadable(event)) return [];
     if (event.kind === 'add') return moot;
@@ -1392,7 +1401,7 @@ async function supersededByAdd(log: EventLog, context: NodeContext, record: Park
   }
   if (record.overflow === undefined) return [];
   let followedBy: DeliveredEvent | undefined;
-  await scanOverflow(log, context, record, record.overflow, (event) => {
+  await scanOverflow(log, context, record, record.overflow, deadline, (event) => {
     if (!isVoided(event) && !isUnreadable(event) && event.kind === 'modify') return true;
     followedBy = event;
     return false;

@@ -382,6 +382,62 @@ describe('parking', () => {
     expect(h.store.allObjects(SLAVE.node)).toEqual(h.store.allObjects(OTHER.node));
   });
 
+  it('removes a record it emptied even when the deadline passed during the last apply: the object\'s next events apply', async () => {
+    const h = harness();
+    await h.appendAll([add('workspace', 'topp', { name: 'topp' }), add('layer', BAD.id, { title: 'v1' })]);
+    h.store.refuseWrites(SLAVE.node, BAD);
+    const deps = applyDeps(h);
+    await deliverUntilSettled(() => catchUp(deps, SLAVE));
+    expect(await h.store.listParked(SLAVE.node)).toEqual([expect.objectContaining({ sequences: [2] })]);
+    h.store.refuseWrites(SLAVE.node, BAD, false);
+    // The deadline falls during the one apply (a slow GeoServer, say).
+    let clock = 0;
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => clock++);
+    const redriven = await retryParked(deps, SLAVE, 1);
+    now.mockRestore();
+    expect(redriven).toEqual({ cleared: [2], stillParked: [] });
+    await h.appendAll([modify('layer', BAD.id, { title: 'v2' })]);
+    await catchUp(deps, SLAVE);
+    expect(await h.store.listParked(SLAVE.node)).toEqual([]);
+    expect((await h.store.readObjects(SLAVE.node, [BAD]))[0]?.properties).toEqual({ title: 'v2' });
+  });
+
+  it('ends a step started just before the deadline within the time a redrive request keeps to answer', async () => {
+    // A head that fails again, whose modifies an add in the overflow supersedes: the step reads
+    // the listed sequences and the overflow, and drops each. Every call takes 5 ms here.
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps: ApplyDeps = { ...applyDeps(h), geoserver: { rest: geoserver, options: { sleep: async () => undefined } }, warn: () => undefined };
+    const changes: ConfigChange[] = [];
+    for (let i = 0; i < PARKED_LIST_MAX + 50; i += 1) changes.push(modify('workspace', 'late', { [`k${i}`]: i }));
+    changes.push(add('workspace', 'late', { name: 'late', isolated: true }));
+    await h.appendAll(changes);
+    await catchUp(deps, SLAVE);
+    expect((await h.store.listParked(SLAVE.node))[0]?.overflow).toBeDefined();
+    let clock = 0;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    const slow = <T extends object>(target: T, method: keyof T & string) => {
+      const original = (target[method] as (...args: unknown[]) => Promise<unknown>).bind(target);
+      jest.spyOn(target, method as never).mockImplementation((async (...args: unknown[]) => {
+        clock += 5;
+        return original(...args);
+      }) as never);
+    };
+    slow(h.log, 'readRange');
+    for (const method of ['applyParked', 'readParked', 'readObjects'] as const) slow(h.store, method);
+    const result = await retryParked(deps, SLAVE, 1);
+    expect(result.more).toBe(true);
+    // redrive-node.ts keeps 5 s of the request's time to answer.
+    expect(clock).toBeLessThan(5_000);
+    jest.restoreAllMocks();
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    // Redriven until done, it ends with the add.
+    let done = await retryParked(deps, SLAVE);
+    while (done.more) done = await retryParked(deps, SLAVE);
+    expect(done.stillParked).toEqual([]);
+    expect(geoserver.objects.get('/workspaces/late')).toEqual({ workspace: { name: 'late', isolated: true } });
+  });
+
   it('tells transient failures from the rest', () => {
     expect(isTransientFailure(Object.assign(new Error('x'), { name: 'ThrottlingException' }))).toBe(true);
     expect(isTransientFailure(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 503 } }))).toBe(true);
