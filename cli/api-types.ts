@@ -1092,7 +1092,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Refused transition (INVALID_TRANSITION), immutable field, or the execution was dismissed (EXECUTION_DISMISSED, with the stored `status` the node should stop) */
+            /** @description Refused transition (INVALID_TRANSITION), immutable field, the execution was dismissed (EXECUTION_DISMISSED, with the stored `status` the node should stop), or the status kept changing under concurrent writes (WRITE_CONTENTION): retry */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2568,7 +2568,7 @@ export interface operations {
                             /** @description Parked sequences now applied */
                             cleared: number[];
                             stillParked: components["schemas"]["ParkedEvents"][];
-                            /** @description The time of this request ran out before every parked record was retried: redrive again to go on */
+                            /** @description The time of this request ran out before every parked record was retried: redrive again to go on. Always false where `retriedBy` is set (the apply function logs when its retry stops short: GET /nodes shows what is still parked) */
                             more: boolean;
                         };
                     };
@@ -2594,7 +2594,7 @@ export interface operations {
                             /** @description Parked sequences now applied */
                             cleared: number[];
                             stillParked: components["schemas"]["ParkedEvents"][];
-                            /** @description The time of this request ran out before every parked record was retried: redrive again to go on */
+                            /** @description The time of this request ran out before every parked record was retried: redrive again to go on. Always false where `retriedBy` is set (the apply function logs when its retry stops short: GET /nodes shows what is still parked) */
                             more: boolean;
                         };
                     };

@@ -302,7 +302,10 @@ export const redriveAnswerSchema = z.object({
     ),
     cleared: described(z.array(z.int()), 'Parked sequences now applied'),
     stillParked: z.array(parkedEventsSchema),
-    more: described(z.boolean(), 'The time of this request ran out before every parked record was retried: redrive again to go on'),
+    more: described(
+      z.boolean(),
+      'The time of this request ran out before every parked record was retried: redrive again to go on. Always false where `retriedBy` is set (the apply function logs when its retry stops short: GET /nodes shows what is still parked)',
+    ),
   }),
 });
 

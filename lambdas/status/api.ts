@@ -226,7 +226,8 @@ export const STATUS_API = {
       201: { description: 'Created', headers: ['ETag'], content: jsonContent(executionStatusSchema) },
       400: errorResponse('Invalid body; `field` names the offending member'),
       409: {
-        description: 'Refused transition (INVALID_TRANSITION), immutable field, or the execution was dismissed (EXECUTION_DISMISSED, with the stored `status` the node should stop)',
+        description:
+          'Refused transition (INVALID_TRANSITION), immutable field, the execution was dismissed (EXECUTION_DISMISSED, with the stored `status` the node should stop), or the status kept changing under concurrent writes (WRITE_CONTENTION): retry',
         content: jsonContent(z.extend(errorSchema, { status: z.optional(described(executionStatusSchema, 'EXECUTION_DISMISSED: the stored status')) })),
       },
       412: errorResponse('A precondition does not hold: If-Match (the stored status has none of its ETags, or does not exist) or If-None-Match (the execution exists, or has one of its ETags)'),

@@ -261,7 +261,7 @@ export type DismissOutcome =
 /** What a client's dismiss (cancel) does to an execution. */
 export function dismiss(current: ExecutionStatus | undefined, executionId: string): DismissOutcome {
   if (current === undefined) throw new NotFoundError('Execution', executionId);
-  if (current.dismissed) {
+  if (current.dismissed || current.phase === 'DISMISSING') {
     throw new GoneError('ALREADY_DISMISSED', `Execution ${executionId} was already dismissed`);
   }
   if (isCompleted(current.phase)) return { action: 'remove', status: current };
@@ -291,6 +291,8 @@ export function reapIfLost(
     phase: 'FAILED',
     lastUpdated: at,
     completionTime: current.completionTime ?? at,
+    // A dismiss its node had begun (stored before nodes' DISMISSING carried the flag) stays one.
+    ...(current.phase === 'DISMISSING' ? { dismissed: true } : {}),
     exception: {
       code: 'NodeLost',
       message:

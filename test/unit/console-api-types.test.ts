@@ -65,8 +65,15 @@ test('the console reads only what the API documents in its answers', () => {
 }, 60_000);
 
 test('a field the API does not answer fails the check', () => {
-  const wrong = script.replace('status.progress +', 'status.progres +').replace('node.deadLetterDepth,', 'node.deadLetters,');
+  const wrong = script
+    .replace('status.progress +', 'status.progres +')
+    .replace('node.deadLetterDepth,', 'node.deadLetters,')
+    // In what holds a node back, and in a parking record's events.
+    .replace("'retrying #' + node.failing.sequence", "'retrying #' + node.failing.sequenc")
+    .replace('entry.overflow.through', 'entry.overflow.thru');
   expect(wrong).not.toBe(script);
   const errors = typeErrors(wrong);
-  expect(errors).toEqual(expect.arrayContaining([expect.stringContaining("'progres'"), expect.stringContaining("'deadLetters'")]));
+  expect(errors).toEqual(
+    expect.arrayContaining([expect.stringContaining("'progres'"), expect.stringContaining("'deadLetters'"), expect.stringContaining("'sequenc'"), expect.stringContaining("'thru'")]),
+  );
 }, 60_000);

@@ -134,6 +134,7 @@ export function listingFingerprint(query: ListQuery): string {
     query.nodeId ?? null,
     query.completedBefore ?? null,
     query.completedAfter ?? null,
-    query.callerFilters ?? null,
+    // Only where there are any: the cursors of every other listing stay as they were issued.
+    ...(query.callerFilters === undefined ? [] : [query.callerFilters]),
   ]);
 }

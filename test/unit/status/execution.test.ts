@@ -175,6 +175,20 @@ describe('a dismiss a node writes (phase DISMISSING) reads as dismissed to the e
   it('a second dismiss is 410 ALREADY_DISMISSED', () => {
     expect(() => dismiss(dismissing, 'exec-1')).toThrow(expect.objectContaining({ status: 410, code: 'ALREADY_DISMISSED' }));
   });
+
+  // As such a write was stored before the flag: DISMISSING without `dismissed`.
+  const storedBefore = status('DISMISSING', { lastUpdated: T0.toISOString() });
+
+  it('stored before the flag, and its node lost: the reaper fails it, and it still reads as dismissed', () => {
+    const reaped = reapIfLost(storedBefore, later(3_600_000), 60_000);
+    expect(reaped?.phase).toBe('FAILED');
+    expect(protocols(reaped as ExecutionStatus)).toEqual(['dismissed', 'Dismissed', false]);
+  });
+
+  it('stored before the flag: a second dismiss is 410 ALREADY_DISMISSED', () => {
+    expect(storedBefore.dismissed).toBeUndefined();
+    expect(() => dismiss(storedBefore, 'exec-1')).toThrow(expect.objectContaining({ status: 410, code: 'ALREADY_DISMISSED' }));
+  });
 });
 
 describe('timestamps never go backwards', () => {

@@ -174,6 +174,9 @@ describe('planListing with several processes', () => {
   it('a cursor does not depend on the order the processes were named in', () => {
     expect(listingFingerprint({ processName: ['b', 'a'], limit: 1 })).toBe(listingFingerprint({ processName: ['a', 'b', 'a'], limit: 1 }));
     expect(listingFingerprint({ processName: ['a'], limit: 1 })).toBe(listingFingerprint({ processName: 'a', limit: 1 }));
+    // GET /executions cursors issued before GET /jobs bound its own filters still hold.
+    expect(listingFingerprint({ phases: ['RUNNING'], processName: 'gs:Buffer', limit: 1 })).toBe('[["RUNNING"],null,["gs:Buffer"],null,null,null]');
+    expect(listingFingerprint({ phases: ['RUNNING'], limit: 1, callerFilters: '[1]' })).not.toBe(listingFingerprint({ phases: ['RUNNING'], limit: 1 }));
     expect(listingFingerprint({ processName: ['a', 'b'], limit: 1 })).not.toBe(listingFingerprint({ processName: 'a', limit: 1 }));
   });
 });
