@@ -62,15 +62,16 @@ export interface ObjectRef {
 
 export const ID_SEPARATOR = ':';
 /**
- * A name: no `:` (the qualifier), `/`, white space or control characters, and not `.` or `..`.
- * Those two are dot segments: in a URL path they mean "this folder" and "the parent folder",
+ * A name: no `:` (the qualifier), `/`, white space or control characters, nor U+FFFE or U+FFFF,
+ * which XML 1.0 cannot hold (its `Char` production): GeoServer keeps its catalog as XML files,
+ * and names every object in its XML answers. And not `.` or `..`. Those two are dot segments: in a URL path they mean "this folder" and "the parent folder",
  * and every HTTP client resolves them (WHATWG URL, `%2E%2E` included) before GeoServer sees the
  * request, so `DELETE /rest/styles/..:point` would reach `/rest/styles/point`. No GeoServer
  * object so named could be addressed through its REST API.
  */
-const NAME = String.raw`(?!\.\.?(?::|$))[^:/\s\p{Cc}]+`;
+const NAME = String.raw`(?!\.\.?(?::|$))[^:/\s\p{Cc}\uFFFE\uFFFF]+`;
 /** What NAME allows, for messages. */
-export const NAME_RULE = 'without ":", "/" or white space, and not "." or ".."';
+export const NAME_RULE = 'without ":", "/", white space or a character XML cannot hold, and not "." or ".."';
 const NAME_ONLY = new RegExp(`^${NAME}$`, 'u');
 
 /** Whether `value` is one name (an unqualified id, a store's local name). */

@@ -147,9 +147,16 @@ describe('object ids', () => {
     expect(rejection(() => parsePublishedEvent({ ...metadata, kind: 'modify', object: { type: 'workspace', id: 'a' }, patch: {} })).field).toBe('patch');
   });
 
+  it.each(['\uFFFF', 'a\uFFFEb', 'topp:x\uFFFF'])('refuses a name holding a character XML cannot (GeoServer keeps its catalog as XML): %j', (id) => {
+    expect(rejection(() => parseConfigChange({ kind: 'add', object: { type: 'style', id }, properties: { format: 'sld', body: '<a/>' } }))).toMatchObject({
+      field: 'object.id',
+      message: expect.stringContaining('a character XML cannot hold'),
+    });
+  });
+
   it('says why a dot segment is refused', () => {
     expect(rejection(() => parseConfigChange({ kind: 'remove', object: { type: 'style', id: '..:point' }, recurse: true })).message).toMatch(
-      /object\.id: must be "name" or "workspace:name" \(names without ":", "\/" or white space, and not "\." or "\.\."\)/,
+      /object\.id: must be "name" or "workspace:name" \(names without ":", "\/", white space or a character XML cannot hold, and not "\." or "\.\."\)/,
     );
   });
 
