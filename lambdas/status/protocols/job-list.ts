@@ -79,20 +79,22 @@ export async function listJobs(store: StatusStore, query: JobListQuery, cursor?:
     (query.processIds === undefined || query.processIds.includes(status.processName)) &&
     passesOtherFilters(query, status, now);
 
-  // What `wanted` checks beyond the store's filters: a cursor is bound to it too.
-  const callerFilters = JSON.stringify([
+  // What `wanted` checks beyond the store's filters: a cursor is bound to it too (when there is
+  // any: an unfiltered list's cursors stay as they were issued).
+  const own = [
     query.statuses === undefined ? null : [...new Set(query.statuses)].sort(),
     ids === undefined ? null : [...new Set(ids)].sort(),
     query.created ?? null,
     query.minDuration ?? null,
     query.maxDuration ?? null,
-  ]);
+  ];
+  const callerFilters = own.every((filter) => filter === null) ? undefined : JSON.stringify(own);
   const statuses: ExecutionStatus[] = [];
   let next = cursor;
   for (let read = 0; read < MAX_READS_PER_PAGE; read++) {
     // Asking only for what is still missing means every item read is consumed, so the store's
     // cursor after this read is exactly where the next page starts.
-    const page = await store.list({ phases, processName, limit: pageSize - statuses.length, cursor: next, callerFilters });
+    const page = await store.list({ phases, processName, limit: pageSize - statuses.length, cursor: next, ...(callerFilters === undefined ? {} : { callerFilters }) });
     statuses.push(...page.items.filter(wanted));
     next = page.cursor;
     if (next === undefined || statuses.length >= pageSize) break;
