@@ -590,8 +590,8 @@ function intervalOf(values: { interval?: string }): number {
 }
 
 /**
- * `config publish <file>`: one change as it is; a list as change sets (`{"changes": [...]}`),
- * in order, each within the API's bounds: committed all or nothing under one contiguous range of
+ * `config publish <file>`: one change as it is; a list (or the API's `{"changes": [...]}`) as
+ * change sets, in order, each within the API's bounds: committed all or nothing under one contiguous range of
  * sequences, one request per set where a change at a time took one each. A refused set stops the
  * run: the sets before it stay published, nothing of it or after it is.
  */
@@ -616,6 +616,8 @@ async function config(
   } catch (error) {
     throw new CliError(`${file} is not JSON: ${(error as Error).message}`, EXIT.usage);
   }
+  // The API's own change-set body (`{"changes": [...]}`) is the list it holds.
+  if (isChangeSetBody(changes)) changes = changes.changes;
   if (!Array.isArray(changes)) {
     const { data, replayed } = await publishSafely(client, changes, 'the change', io);
     // One change sent, so one change's answer (a change set would answer with its range).
@@ -643,6 +645,11 @@ async function config(
   }
   print(`${published.length} change(s) published`, { published });
   return EXIT.ok;
+}
+
+/** A JSON object whose only member is a `changes` list: what POST /config/events takes as a change set. */
+function isChangeSetBody(value: unknown): value is { changes: unknown[] } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && Array.isArray((value as { changes?: unknown }).changes);
 }
 
 type PublishAnswer = paths['/config/events']['post']['responses'][201]['content']['application/json'];

@@ -143,6 +143,11 @@ describe('geocluster', () => {
     // All or nothing: the valid first change was not published either.
     expect((await api('GET', `/nodes/master-1/catalog/style/${kept}`, { node: 'master-1' })).status).toBe(404);
 
+    // The API's own change-set body: the list it holds (it used to be committed, then called refused).
+    writeFileSync(file, JSON.stringify({ changes: [style(`cli-${randomUUID()}`)] }));
+    const body = await geocluster(['config', 'publish', file]);
+    expect([body.code, body.stdout.trim().split('\n').at(-1)]).toEqual([0, '1 change(s) published']);
+
     writeFileSync(file, JSON.stringify(style(`cli-${randomUUID()}`)));
     const one = await geocluster(['config', 'publish', file, '--json']);
     expect(one.code).toBe(0);
