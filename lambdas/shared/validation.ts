@@ -16,5 +16,17 @@ export function parseWith<T extends z.ZodMiniType>(schema: T, value: unknown, ro
     const [key] = issue.keys;
     throw new ValidationError([...path, key].filter(Boolean).join('.'), 'is not a known field');
   }
-  throw new ValidationError(path.filter(Boolean).join('.'), issue?.message ?? 'invalid value');
+  // zod says of a missing member what it says of a wrong one ("Invalid option: expected one of ...").
+  const missing = issue !== undefined && issue.path.length > 0 && memberAt(value, issue.path) === undefined;
+  throw new ValidationError(path.filter(Boolean).join('.'), missing ? 'is required' : (issue?.message ?? 'invalid value'));
+}
+
+/** The member at `path` in a parsed JSON value, undefined when any step of it is absent. */
+function memberAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let here = value;
+  for (const key of path) {
+    if (typeof here !== 'object' || here === null || !Object.hasOwn(here, key)) return undefined;
+    here = (here as Record<PropertyKey, unknown>)[key];
+  }
+  return here;
 }

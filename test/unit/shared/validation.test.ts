@@ -54,10 +54,14 @@ describe('parseWith', () => {
     expect(failure({ phase: 'QUEUED', outputs: [{ id: 'a' }, { id: 7 }] }).field).toBe('outputs.1.id');
   });
 
-  it('names a missing required field', () => {
+  it('names a missing required field, and says it is missing', () => {
     const error = failure({});
     expect(error.field).toBe('phase');
-    expect(error.message).toMatch(/^phase: /);
+    expect(error.message).toBe('phase: is required');
+    expect(failure({ phase: 'QUEUED', exception: { message: 'm' } }).message).toBe('exception.code: is required');
+    // Present but wrong: zod's own message.
+    expect(failure({ phase: 'DONE' }).message).toMatch(/^phase: Invalid option/);
+    expect(failure({ phase: null }).message).toMatch(/^phase: Invalid option/);
   });
 
   it('names an unrecognized top-level key as the field', () => {
