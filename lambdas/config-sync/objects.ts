@@ -79,7 +79,12 @@ export function isObjectName(value: string): boolean {
   return NAME_ONLY.test(value);
 }
 
-const SERVICE = '[A-Z][A-Z0-9]*';
+/**
+ * The services whose settings GeoServer's REST API documents (owsservices.yaml): a service
+ * object names one of them, since no GeoServer node could apply another's settings.
+ */
+export const REST_SERVICES = ['WMS', 'WFS', 'WCS', 'WMTS'] as const;
+const SERVICE = `(?:${REST_SERVICES.join('|')})`;
 /**
  * The longest id, in UTF-8 bytes (and so in characters). Every key built from an id must fit
  * its store: a node's object (`type/id`) and its parking record (`#parked/type/id`) are
@@ -141,7 +146,7 @@ export const objectRefSchema = lazily(() => {
   );
   const serviceId = idSchema(
     new RegExp(`^(${NAME}:)?${SERVICE}$`, 'u'),
-    'must be a service name in capitals, optionally qualified by a workspace ("WMS", "topp:WFS")',
+    `must be one of ${REST_SERVICES.join(', ')} (the services whose settings GeoServer's REST API has), optionally qualified by a workspace ("WMS", "topp:WFS")`,
   );
   return z.discriminatedUnion('type', [
     ref('workspace', nameId),

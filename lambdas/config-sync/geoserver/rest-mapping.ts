@@ -206,8 +206,7 @@ export const REST_MAPPING: Readonly<Record<ObjectType, TypeMapping>> = {
   },
 };
 
-/** The services whose settings owsservices.yaml documents. */
-export const REST_SERVICES = ['WMS', 'WFS', 'WCS', 'WMTS'] as const;
+export { REST_SERVICES } from '../objects';
 
 /** The target of an object of `type` and `id` with the representation `properties`. */
 export function restTarget(type: ObjectType, id: string, properties: JsonObject): RestTarget {

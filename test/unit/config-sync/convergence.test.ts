@@ -61,7 +61,7 @@ interface Queue {
 const WORKSPACES = ['topp', 'sf', 'nurc'];
 const NAMES = ['roads', 'states', 'rivers'];
 const KEYS = ['title', 'enabled', 'metadata', 'keywords', 'srs', 'abstract'];
-const SERVICES = ['WMS', 'WFS', 'WCS', 'WPS'];
+const SERVICES = ['WMS', 'WFS', 'WCS', 'WMTS'];
 
 class RandomChanges {
   private bigStylesLeft = 3;

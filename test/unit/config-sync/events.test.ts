@@ -154,6 +154,14 @@ describe('object ids', () => {
     });
   });
 
+  it.each(['WPS', 'topp:CSW', 'FOO'])('refuses settings of service %s, which no GeoServer REST API has', (id) => {
+    // The apply could only park it on every GeoServer node (owsservices.yaml: WMS, WFS, WCS, WMTS).
+    expect(rejection(() => parseConfigChange({ kind: 'modify', object: { type: 'service', id }, patch: { enabled: false } }))).toMatchObject({
+      field: 'object.id',
+      message: expect.stringContaining('must be one of WMS, WFS, WCS, WMTS'),
+    });
+  });
+
   it('says why a dot segment is refused', () => {
     expect(rejection(() => parseConfigChange({ kind: 'remove', object: { type: 'style', id: '..:point' }, recurse: true })).message).toMatch(
       /object\.id: must be "name" or "workspace:name" \(names without ":", "\/", white space or a character XML cannot hold, and not "\." or "\.\."\)/,
