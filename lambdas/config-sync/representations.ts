@@ -85,6 +85,7 @@ export function representationIssues(type: ObjectType, id: string, properties: J
     });
   }
   if (type === 'style') checkStyle(properties, issues, false);
+  if (type === 'layerGroup') checkGroupEntries(id, properties, issues);
   return issues;
 }
 
@@ -125,7 +126,31 @@ export function patchIssues(type: ObjectType, id: string, patch: JsonObject): Re
     }
   }
   if (type === 'style') checkStyle(patch, issues, true);
+  if (type === 'layerGroup') checkGroupEntries(id, patch, issues);
   return issues;
+}
+
+/**
+ * A layer group's entries (`publishables.published`: a list, or one entry alone as GeoServer's
+ * JSON writes a list of one). GeoServer refuses a group without any ("Layer group must not be
+ * empty") and one that holds itself ("Layer group is in a loop"), CatalogImpl.validate.
+ */
+function checkGroupEntries(id: string, properties: JsonObject, issues: RepresentationIssue[]): void {
+  const publishables = properties.publishables;
+  if (!isJsonObject(publishables) || !('published' in publishables)) return;
+  const published = publishables.published;
+  const entries = Array.isArray(published) ? published : published === null ? [] : [published];
+  if (entries.length === 0) {
+    issues.push({ path: ['publishables', 'published'], message: 'a layer group must hold at least one layer or layer group (GeoServer refuses an empty one)' });
+  }
+  entries.forEach((entry, index) => {
+    if (!isJsonObject(entry) || entry['@type'] !== 'layerGroup') return;
+    // By its id only: which group an unqualified name means inside a workspace is GeoServer's to say.
+    const named = referencedName(entry);
+    if (named === id) {
+      issues.push({ path: ['publishables', 'published', ...(Array.isArray(published) ? [index] : []), 'name'], message: `a layer group cannot hold itself (GeoServer refuses a loop): ${JSON.stringify(named)}` });
+    }
+  });
 }
 
 /** `{"name": "x"}` or `{"@class": ..., "name": "ws:x", "href": ...}` → its non-empty name. */
@@ -198,6 +223,12 @@ function checkStyle(properties: JsonObject, issues: RepresentationIssue[], patch
         message: `a style must state its format, one of: ${STYLE_FORMATS.join(', ')}${format === undefined ? '' : `; got ${JSON.stringify(format)}`}`,
       });
     }
+  }
+  const { filename } = properties;
+  // GeoServer keeps the document under this name in the styles folder, and its resource store
+  // refuses a path out of it ("Contains invalid .. path").
+  if (typeof filename === 'string' && (/[/\\]/.test(filename) || filename === '.' || filename === '..')) {
+    issues.push({ path: ['filename'], message: `a style's filename is one file's name, without "/" or "\\", and not "." or "..": got ${JSON.stringify(filename)}` });
   }
   if ('languageVersion' in properties && properties.languageVersion !== null) {
     const version = isJsonObject(properties.languageVersion) ? properties.languageVersion.version : undefined;

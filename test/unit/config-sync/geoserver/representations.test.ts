@@ -37,6 +37,10 @@ describe('GeoServer representations in events', () => {
       add('style', 'line', { name: 'line', format: 'sld', languageVersion: { version: '1.0.0' }, filename: 'line.sld', body: '<StyledLayerDescriptor/>' }),
       add('style', 'topp:css', { format: 'css', body: '* { stroke: black; }' }),
       add('layerGroup', 'topp:base', { name: 'base', workspace: { name: 'topp' }, mode: 'SINGLE' }),
+      // A group holding a global group of the same local name, and GeoServer's list of one as an object.
+      add('layerGroup', 'topp:outer', { publishables: { published: { '@type': 'layerGroup', name: 'outer' } } }),
+      add('layerGroup', 'outer', { publishables: { published: [{ '@type': 'layerGroup', name: 'topp:outer' }] } }),
+      { kind: 'remove', object: { type: 'style', id: 'topp:generic' } },
       { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true },
     ];
     for (const change of accepted) expect(() => parseConfigChange(change)).not.toThrow();
@@ -74,6 +78,12 @@ describe('GeoServer representations in events', () => {
     ['a patch replacing a layer’s resource with a string', modify('layer', 'topp:roads', { resource: 'gone' }), 'patch.resource', 'with an object'],
     ['a patch removing a layer’s resource', modify('layer', 'topp:roads', { resource: null }), 'patch.resource', 'must keep naming its resource'],
     ['a patch removing a style’s format', modify('style', 'line', { format: null }), 'patch.format', 'must state its format'],
+    ['a layer group holding itself', add('layerGroup', 'topp:loop', { publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }, { '@type': 'layerGroup', name: 'topp:loop' }] } }), 'properties.publishables.published[1].name', 'cannot hold itself'],
+    ['a global layer group holding itself, alone (a list of one)', add('layerGroup', 'loop', { publishables: { published: { '@type': 'layerGroup', name: 'loop' } } }), 'properties.publishables.published.name', 'cannot hold itself'],
+    ['an empty layer group', add('layerGroup', 'empty', { mode: 'SINGLE', publishables: { published: [] } }), 'properties.publishables.published', 'at least one'],
+    ['a patch emptying a layer group', modify('layerGroup', 'base', { publishables: { published: null } }), 'patch.publishables.published', 'at least one'],
+    ['a style filename out of the styles folder', add('style', 'evil', { format: 'sld', filename: '../../security/evil.sld', body: '<sld/>' }), 'properties.filename', 'one file'],
+    ['a remove of a default style', { kind: 'remove', object: { type: 'style', id: 'generic' } }, 'object.id', 'default styles'],
     ['a remove with a recurse that is not a boolean', { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: 'yes' }, 'recurse', 'expected boolean'],
   ])('refuses %s, naming the field', (_what, body, field, message) => {
     const answer = refusal(body);
