@@ -143,12 +143,21 @@ function checkGroupEntries(id: string, properties: JsonObject, issues: Represent
   if (entries.length === 0) {
     issues.push({ path: ['publishables', 'published'], message: 'a layer group must hold at least one layer or layer group (GeoServer refuses an empty one)' });
   }
+  const { workspace } = splitObjectId(id);
   entries.forEach((entry, index) => {
-    if (!isJsonObject(entry) || entry['@type'] !== 'layerGroup') return;
-    // By its id only: which group an unqualified name means inside a workspace is GeoServer's to say.
+    if (!isJsonObject(entry)) return;
     const named = referencedName(entry);
+    const path = ['publishables', 'published', ...(Array.isArray(published) ? [index] : []), 'name'];
+    // A group of a workspace holds only that workspace's layers and groups (and global groups):
+    // "Layer group within a workspace can not contain resources from other workspace".
+    const other = named === undefined || workspace === undefined ? undefined : splitObjectId(named).workspace;
+    if (other !== undefined && other !== workspace) {
+      issues.push({ path, message: `a layer group of workspace ${workspace} cannot hold ${JSON.stringify(named)}, of workspace ${other} (GeoServer refuses it)` });
+    }
+    if (entry['@type'] !== 'layerGroup') return;
+    // By its id only: which group an unqualified name means inside a workspace is GeoServer's to say.
     if (named === id) {
-      issues.push({ path: ['publishables', 'published', ...(Array.isArray(published) ? [index] : []), 'name'], message: `a layer group cannot hold itself (GeoServer refuses a loop): ${JSON.stringify(named)}` });
+      issues.push({ path, message: `a layer group cannot hold itself (GeoServer refuses a loop): ${JSON.stringify(named)}` });
     }
   });
 }

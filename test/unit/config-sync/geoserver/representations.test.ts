@@ -40,6 +40,7 @@ describe('GeoServer representations in events', () => {
       // A group holding a global group of the same local name, and GeoServer's list of one as an object.
       add('layerGroup', 'topp:outer', { publishables: { published: { '@type': 'layerGroup', name: 'outer' } } }),
       add('layerGroup', 'outer', { publishables: { published: [{ '@type': 'layerGroup', name: 'topp:outer' }] } }),
+      add('layerGroup', 'sf:g', { publishables: { published: [{ '@type': 'layer', name: 'sf:roads' }, { '@type': 'layerGroup', name: 'base' }] } }),
       { kind: 'remove', object: { type: 'style', id: 'topp:generic' } },
       { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true },
     ];
@@ -80,6 +81,7 @@ describe('GeoServer representations in events', () => {
     ['a patch removing a style’s format', modify('style', 'line', { format: null }), 'patch.format', 'must state its format'],
     ['a layer group holding itself', add('layerGroup', 'topp:loop', { publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }, { '@type': 'layerGroup', name: 'topp:loop' }] } }), 'properties.publishables.published[1].name', 'cannot hold itself'],
     ['a global layer group holding itself, alone (a list of one)', add('layerGroup', 'loop', { publishables: { published: { '@type': 'layerGroup', name: 'loop' } } }), 'properties.publishables.published.name', 'cannot hold itself'],
+    ['a workspace\'s layer group holding another workspace\'s layer', add('layerGroup', 'sf:g', { publishables: { published: [{ '@type': 'layer', name: 'sf:roads' }, { '@type': 'layer', name: 'topp:roads' }] } }), 'properties.publishables.published[1].name', 'of workspace topp'],
     ['an empty layer group', add('layerGroup', 'empty', { mode: 'SINGLE', publishables: { published: [] } }), 'properties.publishables.published', 'at least one'],
     ['a patch emptying a layer group', modify('layerGroup', 'base', { publishables: { published: null } }), 'patch.publishables.published', 'at least one'],
     ['a style filename out of the styles folder', add('style', 'evil', { format: 'sld', filename: '../../security/evil.sld', body: '<sld/>' }), 'properties.filename', 'one file'],
