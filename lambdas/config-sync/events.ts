@@ -131,9 +131,6 @@ function isDocument(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0;
 }
 
-/** The global styles every GeoServer creates and refuses to remove (CatalogImpl.remove(StyleInfo)). */
-const GEOSERVER_DEFAULT_STYLES = ['point', 'line', 'polygon', 'raster', 'generic'] as const;
-
 /**
  * What applying to a GeoServer needs from each type's representation (representations.ts).
  * Checked on what a master publishes (and on offloaded bodies, which are publish requests
@@ -141,9 +138,6 @@ const GEOSERVER_DEFAULT_STYLES = ['point', 'line', 'polygon', 'raster', 'generic
  */
 const representationRules = lazily(() =>
   z.superRefine<ChangeFields>(({ kind, object, properties, patch }, ctx) => {
-    if (kind === 'remove' && object.type === 'style' && (GEOSERVER_DEFAULT_STYLES as readonly string[]).includes(object.id)) {
-      ctx.addIssue({ code: 'custom', path: ['object', 'id'], message: `${object.id} is one of GeoServer's default styles, which it refuses to remove ("Unable to delete a default style")` });
-    }
     const issues =
       kind === 'add' && properties !== undefined
         ? representationIssues(object.type, object.id, properties).map((issue) => ({ ...issue, root: 'properties' }))

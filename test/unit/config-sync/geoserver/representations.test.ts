@@ -41,7 +41,6 @@ describe('GeoServer representations in events', () => {
       add('layerGroup', 'topp:outer', { publishables: { published: { '@type': 'layerGroup', name: 'outer' } } }),
       add('layerGroup', 'outer', { publishables: { published: [{ '@type': 'layerGroup', name: 'topp:outer' }] } }),
       add('layerGroup', 'sf:g', { publishables: { published: [{ '@type': 'layer', name: 'sf:roads' }, { '@type': 'layerGroup', name: 'base' }] } }),
-      { kind: 'remove', object: { type: 'style', id: 'topp:generic' } },
       { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true },
     ];
     for (const change of accepted) expect(() => parseConfigChange(change)).not.toThrow();
@@ -85,7 +84,6 @@ describe('GeoServer representations in events', () => {
     ['an empty layer group', add('layerGroup', 'empty', { mode: 'SINGLE', publishables: { published: [] } }), 'properties.publishables.published', 'at least one'],
     ['a patch emptying a layer group', modify('layerGroup', 'base', { publishables: { published: null } }), 'patch.publishables.published', 'at least one'],
     ['a style filename out of the styles folder', add('style', 'evil', { format: 'sld', filename: '../../security/evil.sld', body: '<sld/>' }), 'properties.filename', 'one file'],
-    ['a remove of a default style', { kind: 'remove', object: { type: 'style', id: 'generic' } }, 'object.id', 'default styles'],
     ['a remove with a recurse that is not a boolean', { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: 'yes' }, 'recurse', 'expected boolean'],
   ])('refuses %s, naming the field', (_what, body, field, message) => {
     const answer = refusal(body);
