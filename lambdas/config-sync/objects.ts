@@ -64,7 +64,8 @@ export const ID_SEPARATOR = ':';
 /**
  * A name: no `:` (the qualifier), `/`, white space or control characters, nor U+FFFE or U+FFFF,
  * which XML 1.0 cannot hold (its `Char` production): GeoServer keeps its catalog as XML files,
- * and names every object in its XML answers. And not `.` or `..`. Those two are dot segments: in a URL path they mean "this folder" and "the parent folder",
+ * and names every object in its XML answers. And not `.` or `..`. Those two are dot segments:
+ * in a URL path they mean "this folder" and "the parent folder",
  * and every HTTP client resolves them (WHATWG URL, `%2E%2E` included) before GeoServer sees the
  * request, so `DELETE /rest/styles/..:point` would reach `/rest/styles/point`. No GeoServer
  * object so named could be addressed through its REST API.

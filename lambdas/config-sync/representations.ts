@@ -85,7 +85,7 @@ export function representationIssues(type: ObjectType, id: string, properties: J
     });
   }
   if (type === 'style') checkStyle(properties, issues, false);
-  if (type === 'layerGroup') checkGroupEntries(id, properties, issues);
+  if (type === 'layerGroup') checkGroupEntries(id, properties, issues, false);
   return issues;
 }
 
@@ -126,21 +126,23 @@ export function patchIssues(type: ObjectType, id: string, patch: JsonObject): Re
     }
   }
   if (type === 'style') checkStyle(patch, issues, true);
-  if (type === 'layerGroup') checkGroupEntries(id, patch, issues);
+  if (type === 'layerGroup') checkGroupEntries(id, patch, issues, true);
   return issues;
 }
 
 /**
  * A layer group's entries (`publishables.published`: a list, or one entry alone as GeoServer's
- * JSON writes a list of one). GeoServer refuses a group without any ("Layer group must not be
- * empty") and one that holds itself ("Layer group is in a loop"), CatalogImpl.validate.
+ * JSON writes a list of one), as GeoServer's CatalogImpl checks them: a new group holds some
+ * ("Layer group must not be empty"; an EO group may hold only its root layer, and a patch is
+ * not judged without the rest of the group), none of them the group itself ("Layer group is in
+ * a loop"), and a workspace's group no other workspace's layer or group.
  */
-function checkGroupEntries(id: string, properties: JsonObject, issues: RepresentationIssue[]): void {
+function checkGroupEntries(id: string, properties: JsonObject, issues: RepresentationIssue[], patch: boolean): void {
   const publishables = properties.publishables;
   if (!isJsonObject(publishables) || !('published' in publishables)) return;
   const published = publishables.published;
   const entries = Array.isArray(published) ? published : published === null ? [] : [published];
-  if (entries.length === 0) {
+  if (entries.length === 0 && !patch && properties.mode !== 'EO') {
     issues.push({ path: ['publishables', 'published'], message: 'a layer group must hold at least one layer or layer group (GeoServer refuses an empty one)' });
   }
   const { workspace } = splitObjectId(id);
