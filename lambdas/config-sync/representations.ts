@@ -132,17 +132,17 @@ export function patchIssues(type: ObjectType, id: string, patch: JsonObject): Re
 
 /**
  * A layer group's entries (`publishables.published`: a list, or one entry alone as GeoServer's
- * JSON writes a list of one), as GeoServer's CatalogImpl checks them: a new group holds some
- * ("Layer group must not be empty"; an EO group may hold only its root layer, and a patch is
- * not judged without the rest of the group), none of them the group itself ("Layer group is in
- * a loop"), and a workspace's group no other workspace's layer or group.
+ * JSON writes a list of one), as GeoServer checks them (its REST controller and CatalogImpl):
+ * some ("layer group must not be empty", whatever the mode; a patch's `null` leaves GeoServer's
+ * list as it was, since its PUT copies only what is stated), none of them the group itself
+ * ("Layer group is in a loop"), and a workspace's group no other workspace's layer or group.
  */
 function checkGroupEntries(id: string, properties: JsonObject, issues: RepresentationIssue[], patch: boolean): void {
   const publishables = properties.publishables;
   if (!isJsonObject(publishables) || !('published' in publishables)) return;
   const published = publishables.published;
   const entries = Array.isArray(published) ? published : published === null ? [] : [published];
-  if (entries.length === 0 && !patch && properties.mode !== 'EO') {
+  if (entries.length === 0 && !(patch && published === null)) {
     issues.push({ path: ['publishables', 'published'], message: 'a layer group must hold at least one layer or layer group (GeoServer refuses an empty one)' });
   }
   const { workspace } = splitObjectId(id);

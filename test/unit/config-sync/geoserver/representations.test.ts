@@ -40,7 +40,7 @@ describe('GeoServer representations in events', () => {
       // A group holding a global group of the same local name, and GeoServer's list of one as an object.
       add('layerGroup', 'topp:outer', { publishables: { published: { '@type': 'layerGroup', name: 'outer' } } }),
       add('layerGroup', 'outer', { publishables: { published: [{ '@type': 'layerGroup', name: 'topp:outer' }] } }),
-      add('layerGroup', 'eo', { mode: 'EO', rootLayer: { name: 'topp:roads' }, publishables: { published: [] } }),
+      // GeoServer's PUT leaves what a patch's null removes as it was (unclearedProperties).
       modify('layerGroup', 'base', { publishables: { published: null } }),
       add('layerGroup', 'sf:g', { publishables: { published: [{ '@type': 'layer', name: 'sf:roads' }, { '@type': 'layerGroup', name: 'base' }] } }),
       { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true },
@@ -83,6 +83,8 @@ describe('GeoServer representations in events', () => {
     ['a layer group holding itself', add('layerGroup', 'topp:loop', { publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }, { '@type': 'layerGroup', name: 'topp:loop' }] } }), 'properties.publishables.published[1].name', 'cannot hold itself'],
     ['a global layer group holding itself, alone (a list of one)', add('layerGroup', 'loop', { publishables: { published: { '@type': 'layerGroup', name: 'loop' } } }), 'properties.publishables.published.name', 'cannot hold itself'],
     ['a workspace\'s layer group holding another workspace\'s layer', add('layerGroup', 'sf:g', { publishables: { published: [{ '@type': 'layer', name: 'sf:roads' }, { '@type': 'layer', name: 'topp:roads' }] } }), 'properties.publishables.published[1].name', 'of workspace topp'],
+    ['an empty EO layer group', add('layerGroup', 'eo', { mode: 'EO', rootLayer: { name: 'topp:roads' }, publishables: { published: [] } }), 'properties.publishables.published', 'at least one'],
+    ['a patch emptying a layer group', modify('layerGroup', 'base', { publishables: { published: [] } }), 'patch.publishables.published', 'at least one'],
     ['an empty layer group', add('layerGroup', 'empty', { mode: 'SINGLE', publishables: { published: [] } }), 'properties.publishables.published', 'at least one'],
     ['a style filename out of the styles folder', add('style', 'evil', { format: 'sld', filename: '../../security/evil.sld', body: '<sld/>' }), 'properties.filename', 'one file'],
     ['a remove with a recurse that is not a boolean', { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: 'yes' }, 'recurse', 'expected boolean'],
