@@ -591,9 +591,9 @@ function intervalOf(values: { interval?: string }): number {
 
 /**
  * `config publish <file>`: one change as it is; a list (or the API's `{"changes": [...]}`) as
- * change sets, in order, each within the API's bounds: committed all or nothing under one contiguous range of
- * sequences, one request per set where a change at a time took one each. A refused set stops the
- * run: the sets before it stay published, nothing of it or after it is.
+ * change sets, in order, each within the API's bounds: committed all or nothing under one
+ * contiguous range of sequences, one request per set where a change at a time took one each. A
+ * refused set stops the run: the sets before it stay published, nothing of it or after it is.
  */
 async function config(
   client: ClusterApi,
