@@ -373,8 +373,15 @@ export class StandInCatalog {
     if (!name) throw new GeoServerError(500, 'Layer group name must not be null');
     const id = qualified(workspace, name);
     if (this.objects.layerGroup.has(id)) throw new GeoServerError(500, `Layer group named '${name}' already exists`);
+    // GeoServer's LayerGroupController, in every mode.
+    if (publishedNames(body).length === 0) throw new GeoServerError(400, 'layer group must not be empty');
     for (const member of publishedNames(body)) {
       const memberId = member.includes(':') || !workspace ? member : qualified(workspace, member);
+      // CatalogImpl.checkLayerGroupResourceIsInWorkspace.
+      const memberWorkspace = memberId.includes(':') ? memberId.slice(0, memberId.indexOf(':')) : undefined;
+      if (workspace && memberWorkspace !== undefined && memberWorkspace !== workspace) {
+        throw new GeoServerError(500, `Layer group within a workspace (${workspace}) can not contain resources from other workspace: ${memberWorkspace}`);
+      }
       if (!this.objects.layer.has(memberId) && !this.objects.layerGroup.has(memberId) && !this.objects.layer.has(member)) {
         throw new GeoServerError(500, `No such layer or layer group: ${member}`);
       }

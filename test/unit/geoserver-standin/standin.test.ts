@@ -211,6 +211,16 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  it('refuses a layer group without layers, and a workspace group holding another workspace\'s layer, as GeoServer does', async () => {
+    await seedFeatureType();
+    const empty = await call('POST', '/layergroups', { layerGroup: { name: 'empty', mode: 'EO', publishables: { published: [] } } });
+    expect({ status: empty.status, text: empty.text }).toEqual({ status: 400, text: expect.stringContaining('layer group must not be empty') });
+    expect((await call('POST', '/workspaces', { workspace: { name: 'sf' } })).status).toBe(201);
+    const crossing = await call('POST', '/workspaces/sf/layergroups', { layerGroup: { name: 'g', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } });
+    expect({ status: crossing.status, text: crossing.text }).toEqual({ status: 500, text: expect.stringContaining('can not contain resources from other workspace: topp') });
+    expect(gs.catalog.objects.layerGroup.size).toBe(0);
+  });
+
   it('renames a feature type and its layer together', async () => {
     await seedFeatureType();
     expect((await call('PUT', '/workspaces/topp/featuretypes/roads', { featureType: { name: 'streets' } })).status).toBe(200);
