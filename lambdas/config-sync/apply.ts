@@ -1255,6 +1255,12 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
   const stillParked: ParkedObject[] = [];
   const records = (await store.listParked(node)).sort((a, b) => (a.sequences[0] ?? a.overflow?.from ?? 0) - (b.sequences[0] ?? b.overflow?.from ?? 0));
   for (const [index, listed] of records.entries()) {
+    /** Records why the record stays (its head `head` failed again, or its refill when undefined), and lists it as it now stands. */
+    const stays = async (head: number | undefined, error: unknown): Promise<void> => {
+      await store.noteParkedFailure(node, listed.key, head, describeFailure(error));
+      const fresh = await store.readParked(node, listed.key);
+      if (fresh) stillParked.push(fresh);
+    };
     let record: ParkedObject | undefined = listed;
     for (let rounds = 0; record !== undefined; rounds += 1) {
       const sequence = record.sequences[0];
@@ -1275,9 +1281,7 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
         try {
           await refillParked(deps, context, record, deadline);
         } catch (error) {
-          await store.noteParkedFailure(node, record.key, undefined, describeFailure(error));
-          const fresh = await store.readParked(node, listed.key);
-          if (fresh) stillParked.push(fresh);
+          await stays(undefined, error);
           break;
         }
         record = await store.readParked(node, listed.key);
@@ -1313,10 +1317,7 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
         }
         // Cut short by the deadline, the look for a superseding add decided nothing: the next redrive tries again.
         if (Date.now() >= deadline) continue;
-        const reason = describeFailure(error);
-        await store.noteParkedFailure(node, record.key, sequence, reason);
-        const fresh = await store.readParked(node, listed.key);
-        if (fresh) stillParked.push(fresh);
+        await stays(sequence, error);
         break;
       }
       if (outcome === 'committed') cleared.push(sequence);
