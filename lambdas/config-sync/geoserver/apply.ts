@@ -31,10 +31,10 @@
  */
 import { retry, type Backoff } from '../../shared/retry';
 import { GeoServerUnavailableError, GeoServerUnreachableError, truncate } from './errors';
-import type { ObjectType } from '../events';
+import { REST_SERVICES, type ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
 import type { GeoServerRest, RestRequest, RestResponse } from './ports';
-import { addressed, REST_MAPPING, REST_SERVICES, restBody, restTarget, styleDocument, UnmappableError } from './rest-mapping';
+import { addressed, REST_MAPPING, restBody, restTarget, styleDocument, UnmappableError } from './rest-mapping';
 
 export type GeoServerStep =
   | {

@@ -206,8 +206,6 @@ export const REST_MAPPING: Readonly<Record<ObjectType, TypeMapping>> = {
   },
 };
 
-export { REST_SERVICES } from '../objects';
-
 /** The target of an object of `type` and `id` with the representation `properties`. */
 export function restTarget(type: ObjectType, id: string, properties: JsonObject): RestTarget {
   const { workspace, name } = splitObjectId(id);
