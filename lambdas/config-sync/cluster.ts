@@ -3,8 +3,7 @@
  * in lambdas/shared/cluster-model.ts), who may publish or operate on whom, and the message
  * attributes every event carries on the topic.
  */
-import * as z from 'zod/mini';
-import { canPublish, clusterNameSchema, clusterNodesSchema, consumes, type ClusterNode } from '../shared/cluster-model';
+import { canPublish, consumes, type ClusterNode } from '../shared/cluster-model';
 import { ForbiddenError } from '../shared/errors';
 import { PureSlavePublishError, UnknownNodeError } from './errors';
 
@@ -13,8 +12,6 @@ export interface ClusterMembership {
   readonly cluster: string;
   readonly nodes: readonly ClusterNode[];
 }
-
-export const clusterMembershipSchema = z.strictObject({ cluster: clusterNameSchema, nodes: clusterNodesSchema });
 
 export function assertCanPublish(node: ClusterNode): void {
   if (!canPublish(node.role)) throw new PureSlavePublishError(node.name);

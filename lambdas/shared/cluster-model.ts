@@ -71,21 +71,40 @@ export function pureMasters<Node extends ClusterNode>(nodes: readonly Node[]): N
   return nodes.filter((node) => canPublish(node.role) && !consumes(node.role));
 }
 
+/** One thing wrong with a declared node list, where (`index` of the node, its field) and what. */
+export interface NodeListIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
 /**
- * The declared nodes: at least one, names unique, and at least one that can publish, otherwise
- * no change could ever enter the cluster.
+ * The rules of the declared nodes as a whole: at least one, names unique, and at least one that
+ * can publish, otherwise no change could ever enter the cluster. A plain function, so that the
+ * functions check what they read from `CLUSTER_NODES` at cold start without building zod
+ * schemas for it (lambdas/config-sync/cluster.ts `membershipFromEnvironment`); the schema below
+ * applies the same rules.
  */
+export function nodeListIssues(nodes: readonly ClusterNode[]): NodeListIssue[] {
+  if (nodes.length === 0) return [{ path: [], message: 'must declare at least one node' }];
+  const issues: NodeListIssue[] = [];
+  const seen = new Set<string>();
+  nodes.forEach((node, index) => {
+    if (seen.has(node.name)) issues.push({ path: [index, 'name'], message: `duplicate node name '${node.name}'` });
+    seen.add(node.name);
+  });
+  if (!nodes.some((node) => canPublish(node.role))) issues.push({ path: [], message: 'must include a master or both node' });
+  return issues;
+}
+
+/** Whether `value` is one of the roles. */
+export function isNodeRole(value: unknown): value is NodeRole {
+  return (NODE_ROLES as readonly unknown[]).includes(value);
+}
+
+/** The declared nodes: each a valid name and role, and the list by `nodeListIssues`' rules. */
 export const clusterNodesSchema = z.array(z.strictObject({ name: nodeNameSchema, role: nodeRoleSchema })).check(
-  z.minLength(1, 'must declare at least one node'),
   z.superRefine((nodes, ctx) => {
-    const seen = new Set<string>();
-    nodes.forEach((node, index) => {
-      if (seen.has(node.name)) ctx.issues.push({ code: 'custom', input: node.name, path: [index, 'name'], message: `duplicate node name '${node.name}'` });
-      seen.add(node.name);
-    });
-    if (nodes.length > 0 && !nodes.some((node) => canPublish(node.role))) {
-      ctx.issues.push({ code: 'custom', input: nodes, message: 'must include a master or both node' });
-    }
+    for (const issue of nodeListIssues(nodes)) ctx.issues.push({ code: 'custom', input: nodes, path: [...issue.path], message: issue.message });
   }),
 );
 

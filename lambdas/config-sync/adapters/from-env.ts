@@ -26,13 +26,21 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import * as z from 'zod/mini';
 import { boolEnv, optionalEnv, requireEnv } from '../../shared/env';
 import { logger } from '../../shared/observability';
 import type { ApplyDeps } from '../apply';
-import { nodeQueueNames, type ClusterNode } from '../../shared/cluster-model';
-import { clusterMembershipSchema, consumingNodes, findNode, type ClusterMembership } from '../cluster';
-import { fieldIssues } from '../events';
+import {
+  CLUSTER_NAME_PATTERN,
+  CLUSTER_NAME_RULE,
+  isNodeName,
+  isNodeRole,
+  NODE_NAME_RULE,
+  NODE_ROLES,
+  nodeListIssues,
+  nodeQueueNames,
+  type ClusterNode,
+} from '../../shared/cluster-model';
+import { consumingNodes, findNode, type ClusterMembership } from '../cluster';
 import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV } from '../env-names';
 import { SdkClient, type SdkSource, type SnsSdk, type Sns, type SqsSdk, type Sqs } from './deferred-sdk';
 import { DynamoEventLog } from './dynamo-event-log';
@@ -49,19 +57,36 @@ import { SnsEventTopic } from './sns-event-topic';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 import { SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from './sqs-queues';
 
-/** The cluster's name and declared nodes (`CLUSTER_NAME`, `CLUSTER_NODES`). */
+/**
+ * The cluster's name and declared nodes (`CLUSTER_NAME`, `CLUSTER_NODES`), checked by the cluster
+ * model's rules. Checked without zod: every config-sync function reads them at cold start, where
+ * a zod parse cost about 1.5 ms (docs/performance-log.md), and CDK has already checked the same
+ * facts against the cluster file's schema at synth; this guards against an environment edited
+ * by hand.
+ */
 export function membershipFromEnv(): ClusterMembership {
   const cluster = requireEnv(CONFIG_SYNC_ENV.clusterName);
-  const roles = parseJsonEnv(CONFIG_SYNC_ENV.clusterNodes, z.record(z.string(), z.string()));
-  const result = z.safeParse(clusterMembershipSchema, {
-    cluster,
-    nodes: Object.entries(roles).map(([name, role]) => ({ name, role })),
-  });
-  if (!result.success) {
-    const [issue] = fieldIssues(result.error);
-    throw new Error(`Environment variables CLUSTER_NAME/CLUSTER_NODES are invalid: ${issue?.field ?? 'value'} ${issue?.message ?? 'is invalid'}`);
+  if (!CLUSTER_NAME_PATTERN.test(cluster)) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterName} ${CLUSTER_NAME_RULE}, got '${cluster}'`);
+  const raw = requireEnv(CONFIG_SYNC_ENV.clusterNodes);
+  let roles: unknown;
+  try {
+    roles = JSON.parse(raw);
+  } catch {
+    roles = undefined;
   }
-  return result.data;
+  if (typeof roles !== 'object' || roles === null || Array.isArray(roles)) {
+    throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterNodes} must be a JSON object of node names to roles, got '${raw}'`);
+  }
+  const nodes = Object.entries(roles).map(([name, role]): ClusterNode => {
+    if (!isNodeName(name)) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterNodes} declares a node '${name}': a node name ${NODE_NAME_RULE}`);
+    if (!isNodeRole(role)) {
+      throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterNodes} gives node ${name} the role ${JSON.stringify(role)}: expected one of ${NODE_ROLES.join(', ')}`);
+    }
+    return { name, role };
+  });
+  const [issue] = nodeListIssues(nodes);
+  if (issue) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterNodes} is invalid: ${issue.message}`);
+  return { cluster, nodes };
 }
 
 /** `NODE_NAME`, which must be a declared node. */
@@ -206,21 +231,31 @@ export function geoServerFromEnv(): HttpGeoServer | undefined {
 export function geoServerNodesFromEnv(membership: ClusterMembership): Readonly<Record<string, string>> {
   const raw = optionalEnv(CONFIG_SYNC_ENV.geoserverNodes);
   if (raw === undefined) return {};
-  let nodes: unknown;
-  try {
-    nodes = JSON.parse(raw);
-  } catch {
-    nodes = undefined;
-  }
-  if (typeof nodes !== 'object' || nodes === null || Array.isArray(nodes) || Object.values(nodes).some((url) => typeof url !== 'string')) {
-    throw new Error(`Environment variable GEOSERVER_NODES must be a JSON object of node names to GeoServer URLs, got '${raw}'`);
-  }
+  const nodes = nodeMapEnv(CONFIG_SYNC_ENV.geoserverNodes, raw, 'GeoServer URLs');
   for (const name of Object.keys(nodes)) {
     if (!membership.nodes.some((node) => node.name === name)) {
       throw new Error(`Environment variable GEOSERVER_NODES names ${name}, which CLUSTER_NODES does not declare`);
     }
   }
-  return nodes as Readonly<Record<string, string>>;
+  return nodes;
+}
+
+/**
+ * An environment variable holding a JSON object of node names to strings (`GEOSERVER_NODES`,
+ * `NODE_EVENT_SOURCES`), checked by hand at cold start, as `membershipFromEnv` is. `values`
+ * names what the strings are, for the error.
+ */
+export function nodeMapEnv(name: string, raw: string, values: string): Readonly<Record<string, string>> {
+  let map: unknown;
+  try {
+    map = JSON.parse(raw);
+  } catch {
+    map = undefined;
+  }
+  if (typeof map !== 'object' || map === null || Array.isArray(map) || Object.values(map).some((value) => typeof value !== 'string')) {
+    throw new Error(`Environment variable ${name} must be a JSON object of node names to ${values}, got '${raw}'`);
+  }
+  return map as Readonly<Record<string, string>>;
 }
 
 export function jobStoreFromEnv(): DynamoJobStore {
@@ -231,18 +266,3 @@ export function geoServerStatusFromEnv(): DynamoGeoServerStatusStore {
   return new DynamoGeoServerStatusStore(requireEnv(CONFIG_SYNC_ENV.nodeStoreTable), dynamoClient());
 }
 
-export function parseJsonEnv<T extends z.ZodMiniType>(name: string, schema: T): z.infer<T> {
-  const raw = requireEnv(name);
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new Error(`Environment variable ${name} must be JSON, got '${raw}'`);
-  }
-  const result = z.safeParse(schema, value);
-  if (!result.success) {
-    const [issue] = fieldIssues(result.error);
-    throw new Error(`Environment variable ${name} is invalid at ${issue?.field ?? 'value'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data;
-}

@@ -3,17 +3,17 @@
  * pauses nodes bundles the Lambda client.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import * as z from 'zod/mini';
 import { consumingNodes, type ClusterMembership } from '../cluster';
 import { CONFIG_SYNC_ENV } from '../env-names';
 import type { PauseDeps } from '../pause';
-import { nodePausesFromEnv, parseJsonEnv, switchLeaseFromEnv } from './from-env';
+import { nodeMapEnv, nodePausesFromEnv, switchLeaseFromEnv } from './from-env';
+import { requireEnv } from '../../shared/env';
 import { EventSourceMappingSwitch } from './lambda-event-sources';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 
 /** Pauses and the consumption switch (`NODE_EVENT_SOURCES`: node -> event source mapping UUID), for every consuming node. */
 export function pauseDepsFromEnv(membership: ClusterMembership): PauseDeps {
-  const mappings: Record<string, string> = parseJsonEnv(CONFIG_SYNC_ENV.nodeEventSources, z.record(z.string(), z.string()));
+  const mappings = nodeMapEnv(CONFIG_SYNC_ENV.nodeEventSources, requireEnv(CONFIG_SYNC_ENV.nodeEventSources), 'event source mapping UUIDs');
   for (const node of consumingNodes(membership)) {
     if (!Object.hasOwn(mappings, node.name)) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.nodeEventSources} has no mapping for node ${node.name}`);
   }

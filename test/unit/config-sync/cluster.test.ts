@@ -1,12 +1,12 @@
 import {
   assertCanOperate,
   assertCanPublish,
-  clusterMembershipSchema,
   consumingNodes,
   findNode,
   type ClusterMembership,
 } from '../../../lambdas/config-sync/cluster';
-import { canPublish, consumes, nodeNameSchema, type NodeRole } from '../../../lambdas/shared/cluster-model';
+import { canPublish, clusterNodesSchema, consumes, nodeNameSchema, type NodeRole } from '../../../lambdas/shared/cluster-model';
+import { membershipFromEnv } from '../../../lambdas/config-sync/adapters/from-env';
 import { parseAuthorizationHeader } from '../../../lambdas/shared/node-token';
 import { PureSlavePublishError, UnknownNodeError } from '../../../lambdas/config-sync/errors';
 import { AppError } from '../../../lambdas/shared/errors';
@@ -78,16 +78,70 @@ describe('membership', () => {
     }
   });
 
-  it('validates a declared membership', () => {
-    const valid = { cluster: 'prod', nodes: [{ name: 'm', role: 'master' }, { name: 's', role: 'slave' }] };
-    expect(z.safeParse(clusterMembershipSchema, valid).success).toBe(true);
-    const invalid = [
-      { cluster: 'prod', nodes: [] },
-      { cluster: 'prod', nodes: [{ name: 'm', role: 'master' }, { name: 'm', role: 'slave' }] },
-      { cluster: 'prod', nodes: [{ name: 's', role: 'slave' }] },
-      { cluster: 'prod', nodes: [{ name: 'm', role: 'primary' }] },
-    ];
-    for (const membership of invalid) expect(z.safeParse(clusterMembershipSchema, membership).success).toBe(false);
+  // The rules of the node list are one function (nodeListIssues), applied by the schema CDK
+  // checks the cluster file with and by the functions' reading of CLUSTER_NODES: both refuse
+  // each of these, naming the rule.
+  const invalidLists: [string, { name: string; role: string }[], RegExp][] = [
+    ['no node', [], /must declare at least one node/],
+    ['a name twice', [{ name: 'm', role: 'master' }, { name: 'm', role: 'slave' }], /duplicate node name 'm'/],
+    ['no publisher', [{ name: 's', role: 'slave' }], /must include a master or both node/],
+    ['an unknown role', [{ name: 'm', role: 'primary' }], /primary/],
+    ['an invalid name', [{ name: 'Node_1', role: 'master' }], /Node_1|lowercase/],
+  ];
+
+  it.each(invalidLists)('the schema of the declared nodes refuses %s', (_case, nodes) => {
+    expect(z.safeParse(clusterNodesSchema, nodes).success).toBe(false);
+  });
+
+  it('the schema of the declared nodes names the list rules it breaks', () => {
+    const result = z.safeParse(clusterNodesSchema, [{ name: 'm', role: 'slave' }, { name: 'm', role: 'slave' }]);
+    expect(result.success ? [] : result.error.issues.map((issue) => [issue.path, issue.message])).toEqual([
+      [[1, 'name'], "duplicate node name 'm'"],
+      [[], 'must include a master or both node'],
+    ]);
+    expect(z.safeParse(clusterNodesSchema, [{ name: 'm', role: 'master' }, { name: 's', role: 'slave' }]).success).toBe(true);
+  });
+
+  describe('the membership functions read from CLUSTER_NAME and CLUSTER_NODES', () => {
+    const saved = { name: process.env.CLUSTER_NAME, nodes: process.env.CLUSTER_NODES };
+    afterEach(() => {
+      for (const [key, value] of [['CLUSTER_NAME', saved.name], ['CLUSTER_NODES', saved.nodes]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    });
+    const read = (cluster: string, nodes: string) => {
+      process.env.CLUSTER_NAME = cluster;
+      process.env.CLUSTER_NODES = nodes;
+      return membershipFromEnv();
+    };
+
+    it('reads the nodes in their declared order', () => {
+      expect(read('prod', '{"m":"master","s-1":"slave","b":"both"}')).toEqual({
+        cluster: 'prod',
+        nodes: [{ name: 'm', role: 'master' }, { name: 's-1', role: 'slave' }, { name: 'b', role: 'both' }],
+      });
+    });
+
+    it.each(invalidLists.filter(([name]) => name !== 'a name twice'))('refuses %s, naming the variable and the rule', (_case, nodes, message) => {
+      const json = JSON.stringify(Object.fromEntries(nodes.map((node) => [node.name, node.role])));
+      expect(() => read('prod', json)).toThrow(/CLUSTER_NODES/);
+      expect(() => read('prod', json)).toThrow(message);
+    });
+
+    it.each([
+      ['{not json', /CLUSTER_NODES must be a JSON object of node names to roles, got '\{not json'/],
+      ['["m"]', /must be a JSON object/],
+      ['null', /must be a JSON object/],
+      ['{"m":7}', /gives node m the role 7: expected one of master, slave, both/],
+    ])('refuses CLUSTER_NODES %s', (nodes, message) => {
+      expect(() => read('prod', nodes)).toThrow(message);
+    });
+
+    it('refuses a cluster name the model does not allow', () => {
+      expect(() => read('Prod', '{"m":"master"}')).toThrow(/CLUSTER_NAME must be 1-20 lowercase letters, digits or dashes, starting with a letter, got 'Prod'/);
+      expect(() => read('', '{"m":"master"}')).toThrow(/CLUSTER_NAME is required/);
+    });
   });
 });
 

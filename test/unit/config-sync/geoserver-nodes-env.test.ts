@@ -1,5 +1,5 @@
-// GEOSERVER_NODES, read by hand at cold start (from-env.ts): what it takes and what it refuses.
-import { geoServerNodesFromEnv } from '../../../lambdas/config-sync/adapters/from-env';
+// GEOSERVER_NODES and NODE_EVENT_SOURCES, read by hand at cold start (from-env.ts): what they take and what they refuse.
+import { geoServerNodesFromEnv, nodeMapEnv } from '../../../lambdas/config-sync/adapters/from-env';
 
 const membership = { cluster: 'geo', nodes: [{ name: 'gs-main', role: 'both' as const }, { name: 'gs-1', role: 'slave' as const }] };
 const saved = process.env.GEOSERVER_NODES;
@@ -24,4 +24,17 @@ test.each([
 ])('refuses %s', (value, message) => {
   process.env.GEOSERVER_NODES = value;
   expect(() => geoServerNodesFromEnv(membership)).toThrow(message);
+});
+
+// NODE_EVENT_SOURCES (the pause switch's node -> event source mapping UUID) is read the same way.
+test.each([
+  ['{"s-1": 7}', /NODE_EVENT_SOURCES must be a JSON object of node names to event source mapping UUIDs, got '\{"s-1": 7\}'/],
+  ['[]', /must be a JSON object/],
+  ['', /must be a JSON object/],
+])('a node map refuses %s, naming the variable and what its values are', (value, message) => {
+  expect(() => nodeMapEnv('NODE_EVENT_SOURCES', value, 'event source mapping UUIDs')).toThrow(message);
+});
+
+test('a node map reads node names to strings', () => {
+  expect(nodeMapEnv('NODE_EVENT_SOURCES', '{"s-1":"uuid-1","s-2":"uuid-2"}', 'event source mapping UUIDs')).toEqual({ 's-1': 'uuid-1', 's-2': 'uuid-2' });
 });
