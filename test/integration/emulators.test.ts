@@ -2,8 +2,9 @@
 // runs as a child process (the test VM cannot import() ES modules); the in-process mode that
 // `npm start` uses is exercised through a tsx child process below.
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import * as net from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -28,6 +29,7 @@ import {
   startEmulators,
   type RunningEmulators,
 } from '../../local/emulators';
+import { dynamoDbLocalClasspath, loopbackLauncher } from '../../local/dynamodb-local';
 
 jest.setTimeout(90_000);
 
@@ -169,9 +171,12 @@ describe('startEmulators', () => {
     const object = await s3.send(new GetObjectCommand({ Bucket: 'cluster-config', Key: 'workspaces/topp.xml' }));
     expect(await object.Body?.transformToString()).toBe('<workspace/>');
 
-    // fauxqs must only listen on loopback.
+    // Both must only listen on loopback (DynamoDB Local through its loopback launcher).
     const external = externalIPv4();
-    if (external !== undefined) expect(await canBind(external, portOf(awsEndpoint))).toBe(true);
+    if (external !== undefined) {
+      expect(await canBind(external, portOf(awsEndpoint))).toBe(true);
+      expect(await canBind(external, portOf(dynamoEndpoint))).toBe(true);
+    }
 
     for (const client of [dynamo, otherDynamo, sqs, envConfiguredSqs, sns, s3]) client.destroy();
     const stopping = emulators.stop();
@@ -207,7 +212,7 @@ describe('startEmulators', () => {
     const attempt = startEmulators({ dynamoPort: 0, fauxqsPort: 0 });
     try {
       await expect(attempt).rejects.toThrow(
-        /^Java 17\+ is required for DynamoDB Local but `java` is not on PATH: install it \(apt-get install openjdk-17-jre-headless\) and retry$/,
+        /^Java 17\+ is required for DynamoDB Local but `java` is not on PATH: install it \(apt-get install openjdk-17-jdk-headless\) and retry$/,
       );
     } finally {
       process.env['PATH'] = savedPath;
@@ -259,4 +264,40 @@ test('findFreePort returns a bindable port', async () => {
   const port = await findFreePort();
   expect(port).toBeGreaterThan(0);
   expect(await canBind('127.0.0.1', port)).toBe(true);
+});
+
+describe("DynamoDB Local's loopback launcher", () => {
+  const cache = () => mkdtempSync(path.join(tmpdir(), 'sgc-launcher-'));
+
+  test('is compiled once into its cache and reused', async () => {
+    const dir = cache();
+    try {
+      const first = await loopbackLauncher(dynamoDbLocalClasspath(), dir);
+      expect(first).toBeDefined();
+      expect(existsSync(path.join(first as string, 'LoopbackDynamoDbLocal.class'))).toBe(true);
+      const compiledAt = statSync(path.join(first as string, 'LoopbackDynamoDbLocal.class')).mtimeMs;
+      await expect(loopbackLauncher(dynamoDbLocalClasspath(), dir)).resolves.toBe(first);
+      expect(statSync(path.join(first as string, 'LoopbackDynamoDbLocal.class')).mtimeMs).toBe(compiledAt);
+      // Nothing but the one compiled folder is left behind.
+      expect(readdirSync(dir)).toEqual([path.basename(first as string)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('without javac, is not built and a warning says DynamoDB Local listens on every interface', async () => {
+    const dir = cache();
+    const savedPath = process.env['PATH'];
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    process.env['PATH'] = '/nonexistent';
+    try {
+      await expect(loopbackLauncher(dynamoDbLocalClasspath(), dir)).resolves.toBeUndefined();
+      expect(warn.mock.calls).toEqual([[expect.stringMatching(/^DynamoDB Local listens on every network interface: `javac` is not on PATH .*install a JDK/)]]);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      process.env['PATH'] = savedPath;
+      warn.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
