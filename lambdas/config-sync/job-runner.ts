@@ -17,6 +17,7 @@ import type { GeoServerRest } from './geoserver/ports';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
 import { isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import { wholeStatePatch, type JsonObject } from './merge-patch';
+import { NodePausedError } from './pause';
 import { parkedEventsText, type NodeStore, type StoredObject } from './ports';
 import { mapConcurrently } from '../shared/concurrency';
 import { withoutArns } from '../shared/errors';
@@ -30,7 +31,10 @@ export interface JobRunnerDeps {
   /** The node's GeoServer; absent for a node without one. */
   readonly rest?: GeoServerRest;
   readonly compareMode: CompareMode;
-  /** Publishes a change as the node's (capture); absent where the node cannot publish. */
+  /**
+   * Publishes a change as the node's (capture); absent where the node cannot publish. Refuses
+   * it with `NodePausedError`, nothing stored, while the node is paused (publish.ts, `pauses`).
+   */
   readonly publish?: (change: ConfigChange) => Promise<number>;
   /**
    * The cluster's write lease, shared with the GeoServer REST gateway (gateway/write-lease.ts): a
@@ -67,6 +71,8 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
       const current: Job = job;
       const step = await runStep(deps, current, cache);
       if (!(await save(step))) return 'superseded';
+      // A step that ended the job (a capture whose node was paused) recorded why.
+      if (isFinal(step.state)) return 'done';
       if (step.phase === 'done') {
         const finished: Job = { ...step, state: 'succeeded', finishedAt: deps.now().toISOString() };
         return (await save(finished)) ? 'done' : 'superseded';
@@ -389,6 +395,13 @@ function extraProperties(entry: DriftEntry): JsonObject {
  * master. One difference at a time, so the lease is held for a few calls (well within its
  * expiry) and gateway writes wait at most that long. A lease another writer holds past the wait
  * ends the step where it is: the next step (or slice) goes on from there.
+ *
+ * A capture publishes as its node, so a paused node's capture publishes nothing: a slice already
+ * running when the pause came (the pause switches the queue's consumption off, not a slice in
+ * flight) has its next publish refused inside the log append, with nothing stored, as a paused
+ * node's `POST /config/events` is. The job then ends `failed` where it is, its `error` saying
+ * why and how far it got (GET /nodes and the job's route show it); what it published before the
+ * pause stays published, and a capture started once the node is resumed publishes the rest.
  */
 async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
@@ -400,9 +413,10 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   let { fixed, failed, published } = job.progress;
   const failures: JobFailure[] = [...job.failures];
   const writes = deps.writes ?? UNSERIALIZED;
+  let paused: NodePausedError | undefined;
   for (const end = Math.min(entries.length, index + CAPTURE_BATCH); index < end; ) {
     const entry = entries[index]!;
-    let outcome: 'published' | 'unchanged' | { failed: string };
+    let outcome: 'published' | 'unchanged' | { failed: string } | { paused: NodePausedError };
     try {
       outcome = await writes.run(async () => {
         const [object] = await deps.store.readObjects(job.node, [entry]);
@@ -418,12 +432,17 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           await publish(change);
           return 'published';
         } catch (error) {
+          if (error instanceof NodePausedError) return { paused: error };
           return { failed: withoutArns(error instanceof Error ? error.message : String(error)) };
         }
       });
     } catch (error) {
       if (error instanceof GatewayBusyError) break; // gateway writes hold the lease: this entry again next step
       throw error;
+    }
+    if (typeof outcome === 'object' && 'paused' in outcome) {
+      paused = outcome.paused;
+      break;
     }
     if (outcome === 'published') {
       published += 1;
@@ -434,12 +453,21 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     }
     index += 1;
   }
-  return {
+  const progressed: Job = {
     ...job,
     phase: index >= entries.length ? 'done' : 'fix',
     checkpoint: { ...job.checkpoint, index },
     progress: { ...job.progress, fixed, failed, published, restCalls: job.progress.restCalls + reader.calls },
     failures,
+  };
+  if (!paused) return progressed;
+  return {
+    ...progressed,
+    state: 'failed',
+    finishedAt: deps.now().toISOString(),
+    error:
+      `${paused.code}: ${paused.message}. The capture stopped after publishing ${published} of its ${entries.length} differences; ` +
+      `once the node is resumed, POST /nodes/${job.node}/capture publishes the rest`,
   };
 }
 

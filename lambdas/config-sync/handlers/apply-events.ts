@@ -32,6 +32,7 @@ import {
   jobStoreFromEnv,
   geoServerStatusFromEnv,
   membershipFromEnv,
+  nodePausesFromEnv,
   nodeQueuePairFromEnv,
   ownNodeFromEnv,
   sqsFromEnv,
@@ -51,8 +52,12 @@ const membership = membershipFromEnv();
 const node = ownNodeFromEnv(membership);
 if (!consumes(node.role)) throw new Error(`Node ${node.name} is a pure ${node.role}: it has no queue to apply`);
 const context: NodeContext = { cluster: membership.cluster, node: node.name };
-const base = applyDepsFromEnv();
 const rest = geoServerFromEnv();
+/** A master's (or `both` node's) GeoServer: its capture jobs publish as the node. */
+const captures = rest !== undefined && canPublish(node.role);
+// A capture's publishes are refused while the node is paused, checked inside the log append
+// (the pause item in the append's transaction), as PublishEvent's are.
+const base = applyDepsFromEnv({ pausesInLog: captures });
 const deps: ApplyDeps = rest ? { ...base, geoserver: { rest } } : base;
 const queues = nodeQueuePairFromEnv(membership.cluster, node.name);
 // SQS only delays a failed batch or queues a job's next slice, SNS only carries a capture
@@ -65,7 +70,7 @@ buildEventSchemas();
 /** The retry backoff's first wait: BACKOFF_BASE_SECONDS, unless the local runtime's tests start it lower. */
 const backoffBaseSeconds = intEnv(CONFIG_SYNC_LOCAL_ENV.retryBackoffBaseSeconds, BACKOFF_BASE_SECONDS);
 if (backoffBaseSeconds < 1) throw new Error(`Environment variable ${CONFIG_SYNC_LOCAL_ENV.retryBackoffBaseSeconds} must be at least 1, got ${backoffBaseSeconds}`);
-const publishing = rest && canPublish(node.role) ? { ...base, topic: eventTopicFromEnv(loadSnsSdk), now: () => new Date() } : undefined;
+const publishing = captures ? { ...base, topic: eventTopicFromEnv(loadSnsSdk), now: () => new Date(), pauses: nodePausesFromEnv() } : undefined;
 const jobDeps: JobRunnerDeps = {
   cluster: context.cluster,
   store: base.store,
@@ -253,7 +258,7 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
   try {
     const outcome = await runJobSlice(jobDeps, node.name, id, deadline);
     const job = await jobs.read(node.name, id);
-    logger.info('job slice run', { job: id, outcome, phase: job?.phase, state: job?.state, progress: job?.progress });
+    logger.info('job slice run', { job: id, outcome, phase: job?.phase, state: job?.state, progress: job?.progress, ...(job?.error ? { error: job.error } : {}) });
     if (outcome === 'more' && job) await enqueueJob(sqs, jobs, queues.queueUrl, context.cluster, job);
     return true;
   } catch (error) {

@@ -7,7 +7,9 @@
  *   missing, extra and different; a reconcile makes it equal to the store again; a second job
  *   while one waits is a 409.
  * - Changes made directly on the master's GeoServer (its web UI, bypassing the gateway) are
- *   found by the master's drift check and published by a capture, and reach every slave.
+ *   found by the master's drift check and published by a capture, and reach every slave. A
+ *   capture whose node is paused while it publishes stops with nothing more logged, failed with
+ *   why; resumed, a new capture publishes the rest.
  * - The operator CLI and the console (headless Chromium) do the same: check, list the
  *   differences, reconcile (the console after a confirmation).
  * - The crash window of the gateway: a write the master applied whose publish failed (the
@@ -223,6 +225,52 @@ test("changes made in the master's web UI are found by its drift check, and a ca
   expect(ended).toMatchObject({ state: 'succeeded', progress: { toFix: 8, published: 8, failed: 0 } });
   await converged();
   expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(headBefore + 8);
+  for (const slave of SLAVES) expect({ slave, catalog: snapshot(geoservers.get(slave)!) }).toEqual({ slave, catalog: snapshot(master) });
+  for (const node of [MASTER, ...SLAVES]) expect({ node, drift: await drift(node) }).toEqual({ node, drift: NO_DRIFT });
+});
+
+/**
+ * A capture whose node is paused while it publishes: the pause records itself, then switches the
+ * node's queue consumption off, which stops no slice in flight (here the poller's pause waits for
+ * its batch, as an in-flight invocation runs on in AWS). The slice's next publish is refused inside
+ * the log append, with nothing stored: the job ends failed where it was, saying why, as GET /nodes
+ * shows, and the log holds exactly what it counted as published. Resumed, a new capture publishes
+ * the rest, and every node ends equal to the master.
+ */
+test('a capture whose node is paused while it publishes stops there, failed with why; nothing more is logged; resumed, a new capture publishes the rest', async () => {
+  const master = geoservers.get(MASTER)!;
+  // Made in the web UI: 60 workspaces, each with the namespace GeoServer makes with it, 120 adds.
+  for (let i = 0; i < 60; i += 1) master.catalog.addWorkspace({ name: `held${String(i).padStart(2, '0')}` });
+  const head = async () => (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
+  const headBefore = await head();
+  const capture = await startJob(MASTER, 'capture');
+  await jobWhen(MASTER, capture.id, (job) => job.progress.published >= 1, 'publishing');
+  const paused = await cluster.api('POST', `/nodes/${MASTER}/pause`, { node: MASTER });
+  try {
+    expect({ status: paused.status, body: paused.body }).toMatchObject({ status: 200, body: { node: MASTER, paused: true, consumption: 'disabled' } });
+    const stopped = await jobEnded(MASTER, capture.id);
+    expect(stopped).toMatchObject({ state: 'failed', phase: 'fix', failures: [], progress: { toFix: 120, failed: 0 } });
+    const published = stopped.progress.published as number;
+    expect(published).toBeGreaterThanOrEqual(1);
+    expect(published).toBeLessThan(120);
+    expect(stopped.error).toBe(
+      `NODE_PAUSED: Node ${MASTER} is paused (since ${paused.body.since}, by ${MASTER}): resume it with POST /nodes/${MASTER}/resume first. ` +
+        `The capture stopped after publishing ${published} of its 120 differences; once the node is resumed, POST /nodes/${MASTER}/capture publishes the rest`,
+    );
+    // What the job counted is what the log holds, and nothing comes after it.
+    expect(await head()).toBe(headBefore + published);
+    const shown = (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes.find((node: { name: string }) => node.name === MASTER);
+    expect(shown).toMatchObject({ paused: true, job: { id: capture.id, kind: 'capture', state: 'failed', error: stopped.error } });
+    await sleep(1000);
+    expect(await head()).toBe(headBefore + published);
+  } finally {
+    expect((await cluster.api('POST', `/nodes/${MASTER}/resume`, { node: MASTER })).status).toBe(200);
+  }
+  const rest = await startJob(MASTER, 'capture');
+  const finished = await jobEnded(MASTER, rest.id);
+  expect(finished).toMatchObject({ state: 'succeeded', error: null, failures: [], progress: { failed: 0 } });
+  expect(finished.progress.published).toBe(finished.progress.toFix);
+  await converged();
   for (const slave of SLAVES) expect({ slave, catalog: snapshot(geoservers.get(slave)!) }).toEqual({ slave, catalog: snapshot(master) });
   for (const node of [MASTER, ...SLAVES]) expect({ node, drift: await drift(node) }).toEqual({ node, drift: NO_DRIFT });
 });

@@ -17,7 +17,9 @@ import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync
 import { newJob, STALE_AFTER_MS, type Job } from '../../../../lambdas/config-sync/jobs';
 import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 import type { StoredObject } from '../../../../lambdas/config-sync/ports';
-import { MemoryEventBodyStore, MemoryEventLog } from '../../../../lambdas/config-sync/adapters/memory';
+import { MemoryEventBodyStore, MemoryEventLog, MemoryEventTopic } from '../../../../lambdas/config-sync/adapters/memory';
+import type { NodePauses, PauseState } from '../../../../lambdas/config-sync/pause';
+import { publishChange, type PublishDeps } from '../../../../lambdas/config-sync/publish';
 import type { GeoServerStandIn } from '../../../support/geoserver-standin';
 import { standInPerTest } from '../../../support/standin-per-test';
 
@@ -339,6 +341,74 @@ describe('jobs against the stand-in GeoServer', () => {
     expect(ended.progress.published).toBe(published.length);
     expect(log).toEqual(expectedLog);
     expect(geoserver.catalog.get('featureType', 'ws0:t0')?.title).toBe('C');
+  });
+
+  /**
+   * A capture slice already running when its node is paused (the pause switches the node's queue
+   * consumption off, but not a slice in flight): its publishes go through the publish path's
+   * guard, so the first one after the pause is refused with nothing stored. The job stops there,
+   * `failed` with why and how far it got; what it published before stays published. Resumed, a
+   * new capture publishes the rest.
+   */
+  test('a capture whose node is paused while it publishes stops at the first refused publish, failed with why; a new one after the resume publishes the rest', async () => {
+    const { deps, jobs, store } = await setUp([]);
+    const workspaces = ['w1', 'w2', 'w3', 'w4', 'w5'];
+    // The master's GeoServer holds workspaces its store does not (made in the web UI): each, and
+    // the namespace GeoServer made with it, is an add (ten, workspaces first).
+    for (const name of workspaces) geoserver.catalog.addWorkspace({ name });
+    const states = new Map<string, PauseState>();
+    const pauses: NodePauses = {
+      read: async (node) => states.get(node),
+      write: async (node, state) => void (state === undefined ? states.delete(node) : states.set(node, state)),
+    };
+    const log = new MemoryEventLog();
+    const publishing: PublishDeps = { store, log, bodies: new MemoryEventBodyStore(), topic: new MemoryEventTopic(), now: () => new Date(), pauses };
+    const pause: PauseState = { since: '2026-12-01T10:00:00.000Z', by: 'master-1' };
+    let publishes = 0;
+    const captureDeps: JobRunnerDeps = {
+      ...deps,
+      compareMode: 'both-ways',
+      publish: async (change) => {
+        const { event } = await publishChange(publishing, { cluster: CLUSTER, node: { name: NODE, role: 'both' } }, change);
+        // The pause comes after the second publish, while the slice goes on.
+        publishes += 1;
+        if (publishes === 2) await pauses.write(NODE, pause);
+        return event.sequence;
+      },
+    };
+    const runToEnd = async (id: string) => {
+      expect(await jobs.start(newJob({ id, node: NODE, kind: 'capture', requestedBy: NODE, hasGeoServer: true, now: new Date() }), new Date())).toEqual({ started: true });
+      let outcome: string | undefined;
+      for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(captureDeps, NODE, id, Date.now() + 10_000);
+      expect(outcome).toBe('done');
+      return (await jobs.read(NODE, id))!;
+    };
+    const logged = async () => (await log.readRange(CLUSTER, 1, await log.head(CLUSTER))).map((event) => ('kind' in event ? `${event.kind} ${event.object.type}/${event.object.id}` : JSON.stringify(event)));
+
+    const stopped = await runToEnd('capture-paused');
+    expect(stopped).toMatchObject({ state: 'failed', phase: 'fix', failures: [], progress: { extra: 10, toFix: 10, published: 2, fixed: 2, failed: 0 } });
+    expect(stopped.finishedAt).not.toBeNull();
+    expect(stopped.error).toBe(
+      `NODE_PAUSED: Node ${NODE} is paused (since ${pause.since}, by ${pause.by}): resume it with POST /nodes/${NODE}/resume first. ` +
+        `The capture stopped after publishing 2 of its 10 differences; once the node is resumed, POST /nodes/${NODE}/capture publishes the rest`,
+    );
+    // Nothing stored after the pause: the log holds the two publishes before it.
+    expect(await logged()).toEqual(['add workspace/w1', 'add workspace/w2']);
+    // A slice of the stopped job delivered again does nothing more.
+    expect(await runJobSlice(captureDeps, NODE, 'capture-paused', Date.now() + 10_000)).toBe('done');
+    expect(await logged()).toHaveLength(2);
+
+    // A capture started while the node is paused publishes nothing either. (The store now holds
+    // w1 and w2, whose namespaces GeoServer made with them: not extras.)
+    const refused = await runToEnd('capture-while-paused');
+    expect(refused).toMatchObject({ state: 'failed', progress: { toFix: 6, published: 0, failed: 0 } });
+    expect(refused.error).toContain('The capture stopped after publishing 0 of its 6 differences');
+    expect(await logged()).toHaveLength(2);
+
+    await pauses.write(NODE, undefined);
+    const resumed = await runToEnd('capture-resumed');
+    expect(resumed).toMatchObject({ state: 'succeeded', error: null, progress: { toFix: 6, published: 6, failed: 0 } });
+    expect(await logged()).toEqual([...workspaces.map((name) => `add workspace/${name}`), ...['w3', 'w4', 'w5'].map((name) => `add namespace/${name}`)]);
   });
 
   test('one job per node: a second waits for the first to end; a stale one is replaced, and its late slice stops', async () => {
