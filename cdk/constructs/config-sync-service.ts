@@ -322,7 +322,8 @@ export class ConfigSyncService extends Construct {
           apply.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, geoserver.credentialsSecret)]));
           if (canPublish(node.role)) {
             // A capture publishes the master GeoServer's differences as this node's events,
-            // through the publish path: exactly what the gateway may do for its master.
+            // through the publish path: exactly what the gateway may do for its master (its
+            // node's pause checked in the log append, a ConditionCheck in its own partition).
             for (const grant of GEOSERVER_GATEWAY.grants) for (const statement of statements(grant, node.name)) apply.addToRolePolicy(statement);
           }
           if (geoserver.network) this.placeInVpc(apply, node.name, geoserver.network);

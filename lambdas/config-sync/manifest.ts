@@ -70,6 +70,9 @@ export const CONFIG_SYNC_MANIFEST = {
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query') },
       { on: 'eventLogVoids', actions: ddb('PutItem') },
+      // ConditionCheckItem (in STORE_WRITE) also checks its node's own pause item in a capture's
+      // log append (the append and the topic: the gateway's grants, which the construct adds for a
+      // publishing node with a GeoServer).
       { on: 'nodeStore', actions: STORE_WRITE, scope: 'ownNode' },
       // Its jobs (jobs.ts): their differences (Query, DeleteItem), and a resync replacing its store.
       { on: 'nodeStore', actions: ddb('Query', 'DeleteItem'), scope: 'ownNode' },

@@ -104,6 +104,31 @@ test('a GeoServer that is down never sends a change to the dead-letter queue: 1,
   expect(queue('gs-1').VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
 });
 
+/**
+ * A capture job (a `both` node's apply function) publishes as its node, with the node's pause
+ * checked inside the log append's transaction (a `ConditionCheck` of its pause item, in the node
+ * store's partition of the node): the check is allowed on that partition alone.
+ */
+test("a capturing node's apply function may check its own pause in the log append, and no other node's", () => {
+  const checks = (node: string) =>
+    statementsOf(synth.json, applyOf(synth.json, node)).filter((statement) => actionsOfStatement(statement).includes('dynamodb:ConditionCheckItem'));
+  for (const node of ['gs-2', 'gs-1', 'plain']) {
+    const statements = checks(node);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(resolvedJson(statement.Resource)).toContain('NodeStore');
+      expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [node] } });
+    }
+  }
+  // The capture's append itself: only the node that publishes may write the event log beyond voids.
+  const logWrites = (node: string) =>
+    statementsOf(synth.json, applyOf(synth.json, node)).filter(
+      (statement) => resolvedJson(statement.Resource).includes('EventLog') && statement.Condition === undefined && actionsOfStatement(statement).includes('dynamodb:UpdateItem'),
+    );
+  expect(logWrites('gs-2')).toHaveLength(1);
+  expect(logWrites('gs-1')).toEqual([]);
+});
+
 test("runs a node's apply function in its GeoServer's VPC, with the endpoints asked for, once per VPC", () => {
   const gs1 = synth.json.Resources[applyOf(synth.json, 'gs-1')]!.Properties;
   expect(gs1.VpcConfig).toEqual({ SubnetIds: ['subnet-0a1b2c3d', 'subnet-0a1b2c3e'], SecurityGroupIds: ['sg-0a1b2c3d'] });
