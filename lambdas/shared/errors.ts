@@ -15,7 +15,10 @@ export class AppError extends Error {
     readonly retryAfterSeconds?: number,
   ) {
     super(message);
-    this.name = new.target.name;
+    // The code, not the class's name: the functions' bundles are minified, which renames
+    // classes, and a reason shown to operators (a parked event's in GET /nodes, a job's error,
+    // a log line) read "Xe: ..." there. The code is what the API documents, and survives.
+    this.name = code;
   }
 }
 

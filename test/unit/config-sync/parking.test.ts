@@ -362,7 +362,7 @@ describe('parking', () => {
     const retried = await retryParked(deps, SLAVE);
     const stored = await h.store.readParked(SLAVE.node, key);
     expect(retried.stillParked).toEqual([stored]);
-    expect(stored).toMatchObject({ sequences: [], overflow: parked?.overflow, attempts: (parked?.attempts ?? 0) + 1, reason: expect.stringMatching(/^EventsMissingFromLog/) });
+    expect(stored).toMatchObject({ sequences: [], overflow: parked?.overflow, attempts: (parked?.attempts ?? 0) + 1, reason: expect.stringMatching(/^RESYNC_REQUIRED: Events 1001\.\.1006 .* are missing from the event log/) });
   });
 
   it('starts no step after its deadline, and says there is more: the next redrive goes on from there', async () => {
