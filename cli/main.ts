@@ -128,7 +128,33 @@ export interface CliIo {
 /** The positional arguments of the commands that take a fixed number (the others have subcommands of their own). */
 const ARITY: Readonly<Record<string, number>> = { nodes: 0, pause: 1, resume: 1, redrive: 1, resync: 1, drift: 1, reconcile: 1, capture: 1, job: 2, watch: 1 };
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+/**
+ * What the CLI writes, with every text an answer brought made printable: C0 and C1 control
+ * characters (an escape sequence in a task a node wrote, in an exception a WPS client provoked, in
+ * a GeoServer's error text) are written as `\u` escapes, so none moves the cursor, rewrites a line
+ * or retitles the window. The line breaks between the CLI's own lines stay; `redraw` is the
+ * progress bar's own carriage return and erase-line around a printable line.
+ */
+interface Screen extends CliIo {
+  redraw(line: string): void;
+}
+
+function screenOf(io: CliIo): Screen {
+  return {
+    ...io,
+    out: (text) => io.out(printable(text)),
+    err: (text) => io.err(printable(text)),
+    redraw: (line) => io.out(`\r${printable(line)}\u001b[K`),
+  };
+}
+
+/** `text` with its control characters but the line feed written as `\u` escapes. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
+  const io = screenOf(terminal);
   let parsed;
   try {
     parsed = parseArgs({
@@ -316,9 +342,11 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
   return result.data as T;
 }
 
-function table(header: string[], rows: string[][]): string {
+function table(header: string[], cells: string[][]): string {
+  // A line feed in a cell (a process name, a reason) would end its row: escaped as the rest are.
+  const rows = cells.map((row) => row.map((cell) => cell.replace(/\n/g, '\\u000a')));
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i] as number)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
@@ -439,7 +467,7 @@ export function progressBar(progress: number, width = 30): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${clamped.toFixed(0).padStart(3)}%`;
 }
 
-async function watch(client: ClusterApi, executionId: string, values: { interval?: string; json?: boolean }, io: CliIo): Promise<number> {
+async function watch(client: ClusterApi, executionId: string, values: { interval?: string; json?: boolean }, io: Screen): Promise<number> {
   const intervalMs = intervalOf(values);
   let last = '';
   for (;;) {
@@ -447,7 +475,7 @@ async function watch(client: ClusterApi, executionId: string, values: { interval
     const line = `${progressBar(status.progress)} ${status.phase}${status.task ? `  ${status.task}` : ''}`;
     if (values.json) {
       if (line !== last) io.out(JSON.stringify({ phase: status.phase, progress: status.progress, task: status.task }));
-    } else if (io.tty) io.out(`\r${line}\u001b[K`);
+    } else if (io.tty) io.redraw(line);
     else if (line !== last) io.out(line);
     last = line;
     const done = status.phase === 'SUCCEEDED' || status.phase === 'FAILED' || (status.phase === 'DISMISSING' && status.dismissed);

@@ -1,0 +1,134 @@
+/**
+ * The CLI against answers the cluster's API does not give, from a stand-in server on
+ * 127.0.0.1: text a node, a WPS client or a GeoServer put in a status or a reason reaches the
+ * terminal with its control characters escaped.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runCli, type CliIo } from '../../../cli/main';
+
+interface Answer {
+  status: number;
+  body: string;
+  type?: string;
+}
+
+let server: Server;
+let url: string;
+let scratch: string;
+let answer: (method: string, path: string) => Answer;
+const requests: { method: string; path: string; body: string }[] = [];
+
+beforeAll(async () => {
+  scratch = mkdtempSync(path.join(tmpdir(), 'geocluster-hostile-'));
+  server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const method = request.method ?? 'GET';
+      const where = request.url ?? '/';
+      requests.push({ method, path: where, body: Buffer.concat(chunks).toString('utf8') });
+      const { status, body, type } = answer(method, where);
+      response.writeHead(status, { 'content-type': type ?? 'application/json' }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  requests.length = 0;
+});
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runOn(false, ...argv);
+}
+
+async function runOn(tty: boolean, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    out: (text) => (out += `${text}\n`),
+    err: (text) => (err += `${text}\n`),
+    tty,
+    env: { GEOCLUSTER_URL: url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' },
+    cwd: scratch,
+  };
+  return { code: await runCli(argv, io), out, err };
+}
+
+const json = (status: number, value: unknown): Answer => ({ status, body: JSON.stringify(value) });
+/** What a terminal acts on: C0 controls (but the line breaks between lines) and C1 controls. */
+const CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/;
+
+const hostileStatus = {
+  executionId: 'e-1',
+  processName: 'gs:Buffer\u001b]0;owned\u0007',
+  phase: 'FAILED',
+  progress: 40,
+  task: 'buffering\u001b[2J\u001b[H',
+  nodeId: 'slave-1',
+  exception: { code: 'NoApplicableCode', message: 'bad geometry\rgeocluster: all good\u009b31m' },
+};
+
+describe('text from an answer reaches the terminal with its control characters escaped', () => {
+  it('executions get and watch: a status a node wrote', async () => {
+    answer = () => json(200, hostileStatus);
+    const got = await run('executions', 'get', 'e-1');
+    expect(got.code).toBe(0);
+    expect(got.out).not.toMatch(CONTROL);
+    expect(got.out).toContain('task: buffering\\u001b[2J\\u001b[H');
+    expect(got.out).toContain('error: NoApplicableCode bad geometry\\u000dgeocluster: all good\\u009b31m');
+    const watched = await run('watch', 'e-1');
+    expect(watched.code).toBe(4);
+    expect(watched.out).not.toMatch(CONTROL);
+    expect(watched.out).toContain('FAILED  buffering\\u001b[2J\\u001b[H');
+    // On a terminal the bar redraws in place: its own carriage return and erase-line, no other control.
+    const drawn = await runOn(true, 'watch', 'e-1');
+    const [bar, ...after] = drawn.out.split('\n');
+    expect(bar).toBe('\r[############------------------]  40% FAILED  buffering\\u001b[2J\\u001b[H\u001b[K');
+    expect(after.join('\n')).not.toMatch(CONTROL);
+  });
+
+  it('nodes: a reason a GeoServer gave, under the table', async () => {
+    const at = '2026-12-04T03:00:00.000Z';
+    answer = () =>
+      json(200, {
+        head: 9,
+        nodes: [
+          {
+            name: 'slave-1', role: 'slave', lastAppliedSequence: 7, lag: 2, queueDepth: 0, deadLetterDepth: 0, paused: false,
+            failing: { sequence: 8, attempts: 2, reason: '500 from GeoServer: \u001b[8mhidden', at },
+            parked: [{ object: { type: 'layer', id: 'topp:roads' }, sequences: [9], reason: 'refused\u001b[1A\u001b[2K', attempts: 3, parkedAt: at }],
+          },
+        ],
+      });
+    const nodes = await run('nodes');
+    expect(nodes.code).toBe(0);
+    expect(nodes.out).not.toMatch(CONTROL);
+    expect(nodes.out).toContain('slave-1: retrying event 8 (attempt 2): 500 from GeoServer: \\u001b[8mhidden');
+  });
+
+  it('executions list: a line feed in a process name stays in its row of the table', async () => {
+    answer = () => json(200, { executions: [{ ...hostileStatus, processName: 'gs:Buffer\ngs:Forged  RUNNING' }] });
+    const listed = await run('executions', 'list');
+    expect(listed.code).toBe(0);
+    expect(listed.out.trim().split('\n')).toEqual([expect.stringMatching(/^EXECUTION/), expect.stringMatching(/^e-1 +gs:Buffer\\u000ags:Forged {2}RUNNING/)]);
+  });
+
+  it("an error's message, as the API (or what stands in its place) wrote it", async () => {
+    answer = () => json(400, { code: 'INVALID_REQUEST', message: 'no such process \u001b[31mgs:X', field: 'processName' });
+    const refused = await run('executions', 'get', 'e-1');
+    expect(refused.code).toBe(1);
+    expect(refused.err).not.toMatch(CONTROL);
+    expect(refused.err).toContain('400 INVALID_REQUEST: no such process \\u001b[31mgs:X (field processName)');
+  });
+});
