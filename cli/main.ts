@@ -25,7 +25,7 @@ import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../lambdas/config-sync/change-set-limits';
 import { parkedEventsText } from '../lambdas/config-sync/ports';
 import type { components, paths } from './api-types';
-import { createClusterClient, type ClusterApi } from './client';
+import { createClusterClient, NotAnApiAnswer, type ClusterApi } from './client';
 
 type NodeState = components['schemas']['NodeState'];
 type ExecutionStatus = components['schemas']['ExecutionStatus'];
@@ -330,13 +330,31 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
   try {
     result = await pending;
   } catch (error) {
+    if (error instanceof NotAnApiAnswer) throw new CliError(`${error.message}: is --url the cluster's API?`, EXIT.refused);
     throw new CliError(`cannot reach the API (${noAnswerCause(error)}): is the cluster running? Pass --url or set GEOCLUSTER_URL`, EXIT.unreachable);
   }
   if (result.error !== undefined || !result.response.ok) {
-    const body = result.error as { code?: string; message?: string; field?: string } | undefined;
+    // The API's errors are `{code, message, field?}`; API Gateway's own (a throttle, a route it
+    // does not have, a function that failed) are `{message}`; a proxy's may be a page of HTML.
+    const body = typeof result.error === 'object' && result.error !== null ? (result.error as { code?: unknown; message?: unknown; field?: unknown }) : {};
     const status = result.response.status;
-    const detail = body?.code ? `${body.code}: ${body.message ?? ''}${body.field ? ` (field ${body.field})` : ''}` : `HTTP ${status}`;
-    const hint = status === 401 ? ' (no token: pass --token or set GEOCLUSTER_TOKEN)' : status === 403 && !body?.code ? ' (the token was refused)' : '';
+    const detail = body.code
+      ? `${String(body.code)}: ${typeof body.message === 'string' ? body.message : ''}${body.field ? ` (field ${String(body.field)})` : ''}`
+      : typeof body.message === 'string' && body.message !== ''
+        ? body.message.slice(0, 200)
+        : `HTTP ${status}`;
+    const hint =
+      status === 401
+        ? ' (no token: pass --token or set GEOCLUSTER_TOKEN)'
+        : body.code
+          ? ''
+          : status === 403
+            ? ' (the token was refused)'
+            : status === 429
+              ? ' (throttled: try again in a while)'
+              : status === 404
+                ? " (no such route: is --url the cluster's API, with its stage?)"
+                : '';
     throw new CliError(`${status} ${detail}${hint}`, EXIT.refused);
   }
   return result.data as T;

@@ -1,7 +1,8 @@
 /**
  * The CLI against answers the cluster's API does not give, from a stand-in server on
  * 127.0.0.1: text a node, a WPS client or a GeoServer put in a status or a reason reaches the
- * terminal with its control characters escaped.
+ * terminal with its control characters escaped; an answer that is not the API's (a proxy's HTML
+ * page, a gateway's error) is named as such, not as an unreachable cluster.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -130,5 +131,34 @@ describe('text from an answer reaches the terminal with its control characters e
     expect(refused.code).toBe(1);
     expect(refused.err).not.toMatch(CONTROL);
     expect(refused.err).toContain('400 INVALID_REQUEST: no such process \\u001b[31mgs:X (field processName)');
+  });
+});
+
+describe('an answer that is not the API\'s is named as such', () => {
+  it('a 200 that is not JSON (a proxy\'s page, another server at --url): exit 1, not "cannot reach the API"', async () => {
+    answer = () => ({ status: 200, body: '<html><body>Sign in to continue</body></html>', type: 'text/html' });
+    const run1 = await run('nodes');
+    expect(run1.code).toBe(1);
+    expect(run1.err).not.toContain('cannot reach');
+    expect(run1.err).toMatch(/^geocluster: GET \/nodes: the answer \(200\) is not JSON: is --url the cluster's API\?/);
+  });
+
+  it('a 200 whose JSON is not an object (null)', async () => {
+    answer = () => ({ status: 200, body: 'null' });
+    const run1 = await run('executions', 'get', 'e-1');
+    expect(run1.code).toBe(1);
+    expect(run1.err).toMatch(/^geocluster: GET \/executions\/e-1: the answer \(200\) is not a JSON object: is --url the cluster's API\?/);
+  });
+
+  it.each([
+    [429, 'Too Many Requests', /^geocluster: 429 Too Many Requests \(throttled: try again in a while\)$/m],
+    [500, 'Internal Server Error', /^geocluster: 500 Internal Server Error$/m],
+    [413, 'Request Entity Too Large', /^geocluster: 413 Request Entity Too Large$/m],
+    [404, 'Not Found', /^geocluster: 404 Not Found \(no such route: is --url the cluster's API, with its stage\?\)$/m],
+  ])('an error answer without a code (%i, a gateway\'s) is named by its message', async (status, message, expected) => {
+    answer = () => json(status, { message });
+    const refused = await run('nodes');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(expected);
   });
 });
