@@ -23,7 +23,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../lambdas/config-sync/change-set-limits';
+import { JOB_ID_PATTERN } from '../lambdas/config-sync/jobs';
 import { parkedEventsText } from '../lambdas/config-sync/ports';
+import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE } from '../lambdas/status/schemas';
 import type { components, paths } from './api-types';
 import { createClusterClient, NotAnApiAnswer, type ClusterApi } from './client';
 
@@ -203,6 +205,10 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
     io.err(`geocluster: --source must name a node\n${HELP[command] ?? HELP.main}`);
     return EXIT.usage;
   }
+  if (values.source !== undefined && !isNodeName(values.source)) {
+    io.err(`geocluster: --source node '${values.source}' ${NODE_NAME_RULE}`);
+    return EXIT.usage;
+  }
   try {
     if (command === 'token') return await token(rest, values, io);
     const target = resolveTarget(values, io);
@@ -216,13 +222,13 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       }
       case 'pause':
       case 'resume': {
-        const node = required(rest[0], command, '<node>');
+        const node = nodeArgument(rest[0], command);
         const data = await call(client.POST(command === 'pause' ? '/nodes/{node}/pause' : '/nodes/{node}/resume', { params: { path: { node } } }));
         print(data.paused ? `${node} paused (since ${data.since}, by ${data.by}); consumption ${data.consumption}` : `${node} resumed; consumption ${data.consumption}`, data);
         return EXIT.ok;
       }
       case 'redrive': {
-        const node = required(rest[0], command, '<node>');
+        const node = nodeArgument(rest[0], command);
         const data = await call(client.POST('/nodes/{node}/redrive', { params: { path: { node } } }));
         const parked = data.parked.retriedBy
           ? `; its apply function retries ${data.parked.stillParked.length} parked record(s)`
@@ -231,7 +237,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         return EXIT.ok;
       }
       case 'resync': {
-        const node = required(rest[0], command, '<node>');
+        const node = nodeArgument(rest[0], command);
         const resync = () => call(client.POST('/nodes/{node}/resync', { params: { path: { node } }, body: values.source ? { source: values.source } : undefined }));
         // A consuming node resyncs in a background job (202, queued); a pure master's job runs
         // within the requests that ask for it (202 while it runs, 200 once done): ask again.
@@ -252,13 +258,13 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       case 'drift':
       case 'reconcile':
       case 'capture': {
-        const node = required(rest[0], command, '<node>');
+        const node = nodeArgument(rest[0], command);
         if (command === 'drift' && values.last) return await lastDriftReport(client, node, print);
         return await startNodeJob(client, command, node, values, io, print);
       }
       case 'job': {
-        const node = required(rest[0], command, '<node>');
-        const id = required(rest[1], command, '<id>');
+        const node = nodeArgument(rest[0], command);
+        const id = jobIdArgument(rest[1], command);
         const { job } = await call(client.GET('/nodes/{node}/jobs/{id}', { params: { path: { node, id } } }));
         const shown = values.wait ? await waitForJob(client, node, job, values, io) : job;
         print(describeJob(shown), { job: shown });
@@ -267,7 +273,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       case 'executions':
         return await executions(client, rest, values, io, print);
       case 'watch':
-        return await watch(client, required(rest[0], command, '<executionId>'), values, io);
+        return await watch(client, executionIdArgument(rest[0], command), values, io);
       case 'config':
         return rest[0] === 'log' ? await configLog(client, values, print) : await config(client, rest, io, print, target.cwd, values.json);
       default:
@@ -317,6 +323,29 @@ function resolveTarget(values: { url?: string; token?: string; node?: string }, 
 function required(value: string | undefined, command: string, what: string): string {
   if (value === undefined || value === '') throw new CliError(`${command} needs ${what}\n${HELP[command] ?? HELP.main}`, EXIT.usage);
   return value;
+}
+
+/**
+ * A node, an execution or a job named on the command line, refused here unless the API could
+ * know it by that name: `.` and `..` would not even reach their route (the URL resolves them
+ * away: `/nodes/../pause` is `/pause`), and the API could only answer "Not Found".
+ */
+function nodeArgument(value: string | undefined, command: string): string {
+  const node = required(value, command, '<node>');
+  if (!isNodeName(node)) throw new CliError(`node '${node}' ${NODE_NAME_RULE}`, EXIT.usage);
+  return node;
+}
+
+function executionIdArgument(value: string | undefined, command: string, what = '<executionId>'): string {
+  const id = required(value, command, what);
+  if (!EXECUTION_ID_PATTERN.test(id)) throw new CliError(`execution id '${id}' ${EXECUTION_ID_RULE}`, EXIT.usage);
+  return id;
+}
+
+function jobIdArgument(value: string | undefined, command: string): string {
+  const id = required(value, command, '<id>');
+  if (!JOB_ID_PATTERN.test(id)) throw new CliError(`job id '${id}' must be 1-64 letters, digits or dashes (a job's id is a UUID)`, EXIT.usage);
+  return id;
 }
 
 /** Why a request got no answer, from fetch's error: the socket's code (ECONNREFUSED, ...) when it has one. */
@@ -427,7 +456,7 @@ async function executions(
 ): Promise<number> {
   const [sub, id] = rest;
   if (sub === 'get') {
-    const status = await call(client.GET('/executions/{executionId}', { params: { path: { executionId: required(id, 'executions', '<id>') } } }));
+    const status = await call(client.GET('/executions/{executionId}', { params: { path: { executionId: executionIdArgument(id, 'executions', '<id>') } } }));
     print(describeExecution(status), status);
     return EXIT.ok;
   }

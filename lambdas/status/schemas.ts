@@ -37,9 +37,8 @@ const instant = lazily(() =>
 export const MAX_NAME_LENGTH = 256;
 
 export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-export const executionIdSchema = z.string().check(
-  z.regex(EXECUTION_ID_PATTERN, 'must be 1-128 letters, digits, or _ . : - (a UUID fits)'),
-);
+export const EXECUTION_ID_RULE = 'must be 1-128 letters, digits, or _ . : - (a UUID fits)';
+export const executionIdSchema = z.string().check(z.regex(EXECUTION_ID_PATTERN, EXECUTION_ID_RULE));
 
 /** Fields only the server sets; naming them explicitly gives a clearer error than "unrecognized". */
 export const SERVER_FIELDS = ['executionId', 'nodeId', 'version', 'lastUpdated', 'completionTime', 'dismissed'] as const;

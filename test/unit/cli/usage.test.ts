@@ -23,3 +23,19 @@ test.each([
   expect(code).toBe(2);
   expect(err).toMatch(message);
 });
+
+// A node name, an execution id or a job id the API would never take: refused here, by name,
+// before a request. `.` and `..` would not even reach their route: the URL resolves them away
+// (`/nodes/../pause` is `/pause`), and the API could only answer "Not Found".
+test.each([
+  [['pause', '..'], /^geocluster: node '\.\.' must be 1-31 lowercase letters, digits or dashes/],
+  [['drift', 'Slave-1', '--last'], /^geocluster: node 'Slave-1' must be 1-31 lowercase letters/],
+  [['resync', 'slave-1', '--source', '../master-1'], /^geocluster: --source node '\.\.\/master-1' must be 1-31 lowercase letters/],
+  [['job', 'slave-1', '.'], /^geocluster: job id '\.' must be 1-64 letters, digits or dashes/],
+  [['executions', 'get', '..'], /^geocluster: execution id '\.\.' must be 1-128 letters, digits, or _ \. : -/],
+  [['watch', 'a/b'], /^geocluster: execution id 'a\/b' must be 1-128 letters, digits, or _ \. : -/],
+])('geocluster %j names the bad argument (exit 2)', async (argv, message) => {
+  const { code, err } = await run(...argv);
+  expect(code).toBe(2);
+  expect(err).toMatch(message);
+});
