@@ -307,17 +307,30 @@ function resolveTarget(values: { url?: string; token?: string; node?: string }, 
     }
   };
   const url = values.url ?? io.env.GEOCLUSTER_URL ?? readJson('cluster.json')?.url ?? 'http://127.0.0.1:3000';
+  // fetch refuses a URL with credentials, and its error spells the URL out, password and all.
+  if (URL.canParse(url) && (new URL(url).username !== '' || new URL(url).password !== '')) {
+    throw new CliError(`--url must not hold a user name or password (the API takes a token: --token or GEOCLUSTER_TOKEN), got one for ${new URL(url).host}`, EXIT.usage);
+  }
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new CliError(`--url must be an http or https URL, got '${url}'`, EXIT.usage);
   let token = values.token ?? io.env.GEOCLUSTER_TOKEN;
+  let from = values.token !== undefined ? '--token' : 'GEOCLUSTER_TOKEN';
   if (token === undefined) {
     const tokens = readJson('node-tokens.json');
     if (tokens) {
       const node = values.node ?? Object.keys(tokens).find((name) => /master/.test(name)) ?? Object.keys(tokens)[0];
       token = node === undefined ? undefined : tokens[node];
       if (values.node && token === undefined) throw new CliError(`.local/node-tokens.json has no token for node '${values.node}'`, EXIT.usage);
+      if (token !== undefined && typeof token !== 'string') throw new CliError(`.local/node-tokens.json: the token of node '${node}' is not a string`, EXIT.usage);
+      from = `.local/node-tokens.json (node '${node}')`;
     }
   }
-  return { url, token, cwd: io.cwd };
+  // A token is `<name>.<secret>`, printable ASCII on one line. fetch refuses a header holding a
+  // line break with an error that quotes the whole header, token and all, and one holding a
+  // character past Latin-1 with one that names nothing: refused here, the token never printed.
+  if (token !== undefined && /[^\x21-\x7e]/.test(token.trim())) {
+    throw new CliError(`the token in ${from} holds a space, a line break or a character outside ASCII: a token is <name>.<secret> on one line, as geocluster token issue prints it`, EXIT.usage);
+  }
+  return { url, token: token?.trim(), cwd: io.cwd };
 }
 
 function required(value: string | undefined, command: string, what: string): string {

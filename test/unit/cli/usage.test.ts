@@ -39,3 +39,24 @@ test.each([
   expect(code).toBe(2);
   expect(err).toMatch(message);
 });
+
+// A token the CLI cannot send as it is: refused before any request, naming where it came from and
+// never echoing it (fetch's own error would print the whole Authorization header).
+test.each([
+  [{ GEOCLUSTER_TOKEN: 'master-1.SECRETpart\nmorePartOfTheSecret' }, /GEOCLUSTER_TOKEN holds a space, a line break or a character outside ASCII/],
+  [{ GEOCLUSTER_TOKEN: 'master-1.SECRETpartéLettersOfTheSecret' }, /GEOCLUSTER_TOKEN holds a space, a line break or a character outside ASCII/],
+])('a token that cannot be sent is a usage error that does not print it (%#)', async (env, message) => {
+  let err = '';
+  const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env: { GEOCLUSTER_URL: 'http://127.0.0.1:1', ...env }, cwd: '/nonexistent' };
+  expect(await runCli(['nodes'], io)).toBe(2);
+  expect(err).toMatch(message);
+  expect(err).not.toContain('SECRET');
+});
+
+test('a URL with a user name and password is a usage error that does not print the password', async () => {
+  let err = '';
+  const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env: { GEOCLUSTER_URL: 'https://ops:hunter2-SECRET@api.example.com/prod' }, cwd: '/nonexistent' };
+  expect(await runCli(['nodes', '--token', 'master-1.abcdefghijklmnopqrstuvwxyz'], io)).toBe(2);
+  expect(err).toMatch(/^geocluster: --url must not hold a user name or password/);
+  expect(err).not.toContain('SECRET');
+});
