@@ -16,7 +16,7 @@
  * deployer's IAM permission on that one table.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -698,9 +698,17 @@ async function config(
   }
   const full = path.resolve(cwd, required(file, 'config', '<file>'));
   if (!existsSync(full)) throw new CliError(`no such file: ${full}`, EXIT.usage);
+  if (statSync(full).isDirectory()) throw new CliError(`cannot read ${full}: it is a directory`, EXIT.usage);
+  let text: string;
+  try {
+    text = readFileSync(full, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${full}: ${(error as Error).message}`, EXIT.usage);
+  }
   let changes: unknown;
   try {
-    changes = JSON.parse(readFileSync(full, 'utf8'));
+    // A byte order mark (some editors save JSON with one) is no part of the JSON.
+    changes = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new CliError(`${file} is not JSON: ${(error as Error).message}`, EXIT.usage);
   }

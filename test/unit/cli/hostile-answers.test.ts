@@ -2,9 +2,10 @@
  * The CLI against answers the cluster's API does not give, from a stand-in server on
  * 127.0.0.1: text a node, a WPS client or a GeoServer put in a status or a reason reaches the
  * terminal with its control characters escaped; an answer that is not the API's (a proxy's HTML
- * page, a gateway's error) is named as such, not as an unreachable cluster.
+ * page, a gateway's error) is named as such, not as an unreachable cluster. And the files
+ * `config publish` reads: one saved with a byte order mark, a path that is no file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -160,5 +161,24 @@ describe('an answer that is not the API\'s is named as such', () => {
     const refused = await run('nodes');
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(expected);
+  });
+});
+
+describe('config publish <file>', () => {
+  it('a file that starts with a byte order mark (as some editors save JSON) is read as the JSON it holds', async () => {
+    const file = path.join(scratch, 'bom.json');
+    const change = { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } };
+    writeFileSync(file, `\uFEFF${JSON.stringify(change)}`);
+    answer = () => json(201, { sequence: 12, published: true });
+    const published = await run('config', 'publish', file);
+    expect({ code: published.code, err: published.err, out: published.out }).toEqual({ code: 0, err: '', out: 'sequence 12\n' });
+    expect(requests.map((request) => [request.method, request.path, JSON.parse(request.body)])).toEqual([['POST', '/config/events', change]]);
+  });
+
+  it('a directory is named as one that cannot be read, not as a file that is not JSON (exit 2, nothing sent)', async () => {
+    const refused = await run('config', 'publish', scratch);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toBe(`geocluster: cannot read ${scratch}: it is a directory\n`);
+    expect(requests).toEqual([]);
   });
 });
