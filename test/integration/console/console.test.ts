@@ -238,6 +238,19 @@ describe('the console at /console', () => {
     await slave1.locator('button[data-action=pause]').waitFor({ timeout: 10_000 });
     expect(await slave1.locator('td').nth(6).textContent()).toBe('active');
   });
+
+  it("names an answer it did not expect: a gateway's throttle by its message, a 200 that is not JSON as such", async () => {
+    // The token of the tests before reads both panels; what answers is a gateway, then a proxy's page.
+    await page.route('**/nodes', (route) => route.fulfill({ status: 429, json: { message: 'Too Many Requests' } }));
+    await page.route('**/config/events?*', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<html>sign in</html>' }));
+    try {
+      await expectText('#nodes-updated', /^not refreshed: 429 Too Many Requests$/);
+      await expectText('#events-updated', /^not refreshed: the answer \(200\) is not JSON$/);
+    } finally {
+      await page.unroute('**/nodes');
+      await page.unroute('**/config/events?*');
+    }
+  });
 });
 
 // Page-side predicates run in the browser (as functions: the page's CSP forbids evaluating
