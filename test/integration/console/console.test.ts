@@ -239,8 +239,42 @@ describe('the console at /console', () => {
     expect(await slave1.locator('td').nth(6).textContent()).toBe('active');
   });
 
+  it('an answer on its way when the token is forgotten is dropped: what the nodes, executions and log hold does not come back', async () => {
+    // The token of the tests before (slave-1's) reads every panel. Their reads are held until
+    // each panel has one on its way; the token is forgotten; then they are answered.
+    const held: { kind: string; done: Promise<void> }[] = [];
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route(PANEL_READS, (route) => {
+      const kind = new URL(route.request().url()).pathname;
+      const done = released.then(async () => route.fulfill({ response: await route.fetch() }));
+      held.push({ kind, done });
+      return done;
+    });
+    try {
+      const kinds = () => new Set(held.map((request) => request.kind)).size;
+      for (const deadline = Date.now() + 10_000; kinds() < 3 && Date.now() < deadline; ) await page.waitForTimeout(50);
+      expect(kinds()).toBe(3);
+      await page.click('#token-clear');
+      await watchRows();
+      release();
+      await Promise.all(held.map((request) => request.done));
+      await page.waitForTimeout(500);
+      expect(await rowsSeen()).toEqual({ nodes: 0, executions: 0, events: 0 });
+      expect(await page.locator('#nodes-hint').isVisible()).toBe(true);
+    } finally {
+      // Every held read answered before the route goes: one still held would be left unhandled.
+      release();
+      await Promise.allSettled(held.map((request) => request.done));
+      await page.unroute(PANEL_READS);
+    }
+  });
+
   it("names an answer it did not expect: a gateway's throttle by its message, a 200 that is not JSON as such", async () => {
-    // The token of the tests before reads both panels; what answers is a gateway, then a proxy's page.
+    // An operator's token reads both panels (the test before may have forgotten its own); what
+    // answers is a gateway, then a proxy's page.
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
     await page.route('**/nodes', (route) => route.fulfill({ status: 429, json: { message: 'Too Many Requests' } }));
     await page.route('**/config/events?*', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<html>sign in</html>' }));
     try {
@@ -251,7 +285,57 @@ describe('the console at /console', () => {
       await page.unroute('**/config/events?*');
     }
   });
+
+  it('forgetting the token closes the differences a check found', async () => {
+    const now = new Date().toISOString();
+    const job: NodeJob = {
+      id: 'job-8', node: 'slave-2', kind: 'drift', state: 'succeeded', phase: 'done', progress: { compared: 12, missing: 1, extra: 0, different: 0 },
+      failures: [], createdAt: now, updatedAt: now, finishedAt: now, error: null,
+    };
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-2' ? { ...node, job } : node)) } });
+    });
+    await page.route('**/nodes/slave-2/drift?*', (route) =>
+      route.fulfill({ json: { job, complete: true, counts: { missing: 1, extra: 0, different: 0 }, differences: [{ kind: 'missing', type: 'featureType', id: 'topp:secret-roads' }] } }),
+    );
+    try {
+      await page.locator('tr[data-node="slave-2"] button[data-action=differences]').click();
+      await page.locator('#drift-table tbody tr').first().waitFor();
+      await page.click('#token-clear');
+      expect(await page.locator('#drift').isHidden()).toBe(true);
+      expect(await page.locator('#drift-table tbody tr').count()).toBe(0);
+    } finally {
+      await page.unroute('**/nodes');
+      await page.unroute('**/nodes/slave-2/drift?*');
+    }
+  });
 });
+
+/** The reads of the three panels that refresh on a timer (GET /nodes, /executions, /config/events). */
+const PANEL_READS = /\/(nodes|executions|config\/events)(\?.*)?$/;
+
+// What a panel's table held at most since watchRows(), its rows counted at each change.
+type Watched = {
+  document: { querySelector(selector: string): { childElementCount: number } | null };
+  MutationObserver: new (callback: () => void) => { observe(target: unknown, options: { childList: boolean }): void };
+  rowsSeen?: Record<string, number>;
+};
+async function watchRows(): Promise<void> {
+  await page.evaluate(() => {
+    const window = globalThis as unknown as Watched;
+    const seen: Record<string, number> = { nodes: 0, executions: 0, events: 0 };
+    window.rowsSeen = seen;
+    for (const panel of Object.keys(seen)) {
+      const body = window.document.querySelector(`#${panel} tbody`);
+      new window.MutationObserver(() => (seen[panel] = Math.max(seen[panel] ?? 0, body?.childElementCount ?? 0))).observe(body, { childList: true });
+    }
+  });
+}
+async function rowsSeen(): Promise<Record<string, number> | undefined> {
+  return page.evaluate(() => (globalThis as unknown as Watched).rowsSeen);
+}
 
 // Page-side predicates run in the browser (as functions: the page's CSP forbids evaluating
 // strings); this project compiles without DOM types, hence the casts.
