@@ -270,6 +270,29 @@ describe('the console at /console', () => {
     }
   });
 
+  it('a slow API is not asked again by a panel before it has answered', async () => {
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    // The executions panel refreshes every second: its reads go unanswered for three and a half.
+    const reads: Promise<void>[] = [];
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/executions?*', (route) => {
+      const done = released.then(async () => route.fulfill({ response: await route.fetch() }));
+      reads.push(done);
+      return done;
+    });
+    try {
+      await page.waitForTimeout(3_500);
+      expect(reads).toHaveLength(1);
+    } finally {
+      release();
+      await Promise.allSettled(reads);
+      await page.unroute('**/executions?*');
+    }
+    await expectText('#executions-updated', /^updated /);
+  });
+
   it("names an answer it did not expect: a gateway's throttle by its message, a 200 that is not JSON as such", async () => {
     // An operator's token reads both panels (the test before may have forgotten its own); what
     // answers is a gateway, then a proxy's page.
