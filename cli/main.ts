@@ -361,6 +361,11 @@ function jobIdArgument(value: string | undefined, command: string): string {
   return id;
 }
 
+/** An answer that is not the API's: something else answers at --url, and asking again changes nothing. */
+function notTheApi(error: NotAnApiAnswer): CliError {
+  return new CliError(`${error.message}: is --url the cluster's API?`, EXIT.refused);
+}
+
 /** Why a request got no answer, from fetch's error: the socket's code (ECONNREFUSED, ...) when it has one. */
 function noAnswerCause(error: unknown): string {
   return (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
@@ -372,7 +377,7 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
   try {
     result = await pending;
   } catch (error) {
-    if (error instanceof NotAnApiAnswer) throw new CliError(`${error.message}: is --url the cluster's API?`, EXIT.refused);
+    if (error instanceof NotAnApiAnswer) throw notTheApi(error);
     throw new CliError(`cannot reach the API (${noAnswerCause(error)}): is the cluster running? Pass --url or set GEOCLUSTER_URL`, EXIT.unreachable);
   }
   if (result.error !== undefined || !result.response.ok) {
@@ -769,6 +774,8 @@ async function publishSafely(client: ClusterApi, body: unknown, what: string, io
     try {
       result = await client.POST('/config/events', { params: { header: { 'Idempotency-Key': key } }, body: body as never });
     } catch (error) {
+      // An answer came, from something that is not the API: not retried as a lost request.
+      if (error instanceof NotAnApiAnswer) throw notTheApi(error);
       const cause = noAnswerCause(error);
       if (attempt >= PUBLISH_ATTEMPTS) throw new CliError(`${what}: no answer after ${attempt} attempts (${cause}); it may or may not be published: see geocluster config log`, EXIT.unreachable);
       io.err(`${what}: no answer (${cause}); sending it again with the same Idempotency-Key (attempt ${attempt + 1} of ${PUBLISH_ATTEMPTS})`);

@@ -151,6 +151,19 @@ describe('an answer that is not the API\'s is named as such', () => {
     expect(run1.err).toMatch(/^geocluster: GET \/executions\/e-1: the answer \(200\) is not a JSON object: is --url the cluster's API\?/);
   });
 
+  it('config publish: a 201 that is not JSON is named at once, not retried as if no answer came', async () => {
+    const file = path.join(scratch, 'change.json');
+    writeFileSync(file, JSON.stringify({ kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } }));
+    answer = () => ({ status: 201, body: '<html><body>Sign in to continue</body></html>', type: 'text/html' });
+    const published = await run('config', 'publish', file);
+    expect({ code: published.code, err: published.err }).toEqual({
+      code: 1,
+      err: "geocluster: POST /config/events: the answer (201) is not JSON: is --url the cluster's API?\n",
+    });
+    expect(requests).toHaveLength(1);
+    // Room for the code before, which retried it as "no answer": 5 requests, 10 s of waits.
+  }, 20_000);
+
   it.each([
     [429, 'Too Many Requests', /^geocluster: 429 Too Many Requests \(throttled: try again in a while\)$/m],
     [500, 'Internal Server Error', /^geocluster: 500 Internal Server Error$/m],
