@@ -5,13 +5,15 @@
  *
  * The jar binds every interface and has no option to choose one; a small launcher
  * (local/java/LoopbackDynamoDbLocal.java) starts the same server on 127.0.0.1 only. It is
- * compiled once per machine with `javac` into node_modules/.cache. Where there is no `javac`
+ * compiled once per machine with `javac` into node_modules/.cache (at each start into a temporary
+ * folder where that cannot be written). Where there is no `javac`
  * (a Java runtime without its development kit), the jar runs as it is, binding every
  * interface, and a warning says so.
  */
 import { createHash } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
@@ -75,6 +77,10 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
   const { jar, libDir } = dynamoDbLocalJar();
   const classpath = dynamoDbLocalClasspath();
   const launcher = await loopbackLauncher(classpath);
+  // A launcher compiled outside the cache (one it could not write) served this start alone.
+  const release = () => {
+    if (launcher !== undefined && path.dirname(launcher) !== LAUNCHER_CACHE) rmSync(launcher, { recursive: true, force: true });
+  };
   const javaArgs = [
     // C1-only JIT + serial GC cut startup by about a third (1.4 s -> 1.0 s); peak throughput is irrelevant locally.
     '-XX:TieredStopAtLevel=1',
@@ -111,6 +117,7 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
     });
   } catch (err) {
     await child.stop();
+    release();
     // Our pre-check only sees IPv4 loopback; the jar alone binds all interfaces, IPv6 included.
     if (child.outputTail().includes('java.net.BindException')) {
       throw new LocalStartError(`Port ${port} (DynamoDB Local) is in use: stop the other process or choose another port`);
@@ -119,7 +126,13 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
   } finally {
     client.destroy();
   }
-  return { endpoint, stop: () => child.stop() };
+  return {
+    endpoint,
+    stop: async () => {
+      await child.stop();
+      release();
+    },
+  };
 }
 
 const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
@@ -131,14 +144,24 @@ let warnedAllInterfaces = false;
  * The folder holding the compiled loopback launcher, compiled on first use (about 2 s) and kept
  * under a key of its source and the jar it is compiled against. Processes that start at once
  * (test workers) each compile into their own folder and rename it into place; the first rename
- * wins and the others use it. Undefined, with a warning, where `javac` is missing.
+ * wins and the others use it. Where the cache cannot be written (a read-only node_modules), it
+ * is compiled into a folder of its own under the system's temporary folder, for one start:
+ * `startDynamoDbLocal` removes it when DynamoDB Local stops. Undefined, with a warning, where
+ * `javac` is missing.
  */
 export async function loopbackLauncher(classpath: string, cache = LAUNCHER_CACHE): Promise<string | undefined> {
   const key = createHash('sha256').update(readFileSync(LAUNCHER_SOURCE)).update(classpath).digest('hex').slice(0, 16);
   const dir = path.join(cache, key);
   if (existsSync(path.join(dir, `${LAUNCHER_CLASS}.class`))) return dir;
-  mkdirSync(cache, { recursive: true });
-  const scratch = mkdtempSync(path.join(cache, `${key}-`));
+  let scratch: string;
+  let cached = true;
+  try {
+    mkdirSync(cache, { recursive: true });
+    scratch = mkdtempSync(path.join(cache, `${key}-`));
+  } catch {
+    cached = false;
+    scratch = mkdtempSync(path.join(tmpdir(), 'sgc-dynamodb-local-loopback-'));
+  }
   try {
     await new Promise<void>((resolve, reject) => {
       execFile('javac', ['-nowarn', '-cp', classpath, '-d', scratch, LAUNCHER_SOURCE], { env: process.env, timeout: 120_000 }, (err, _stdout, stderr) =>
@@ -158,6 +181,7 @@ export async function loopbackLauncher(classpath: string, cache = LAUNCHER_CACHE
     }
     throw new LocalStartError(`Could not compile ${LAUNCHER_SOURCE}: ${oneLine((err as { stderr?: string }).stderr || err)}`);
   }
+  if (!cached) return scratch;
   try {
     renameSync(scratch, dir);
   } catch {

@@ -2,7 +2,7 @@
 // runs as a child process (the test VM cannot import() ES modules); the in-process mode that
 // `npm start` uses is exercised through a tsx child process below.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -281,6 +281,23 @@ describe("DynamoDB Local's loopback launcher", () => {
       // Nothing but the one compiled folder is left behind.
       expect(readdirSync(dir)).toEqual([path.basename(first as string)]);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('with a cache it cannot write (a read-only node_modules), is compiled for the start alone, outside it', async () => {
+    const dir = cache();
+    // A file where the cache's folder would go: creating the cache fails, as on a read-only file system.
+    writeFileSync(path.join(dir, 'node_modules'), '');
+    const unwritable = path.join(dir, 'node_modules', '.cache', 'dynamodb-local-loopback');
+    let launcher: string | undefined;
+    try {
+      launcher = await loopbackLauncher(dynamoDbLocalClasspath(), unwritable);
+      expect(launcher).toBeDefined();
+      expect(existsSync(path.join(launcher as string, 'LoopbackDynamoDbLocal.class'))).toBe(true);
+      expect(path.relative(tmpdir(), launcher as string)).toMatch(/^sgc-dynamodb-local-loopback-/);
+    } finally {
+      if (launcher !== undefined) rmSync(launcher, { recursive: true, force: true });
       rmSync(dir, { recursive: true, force: true });
     }
   });
