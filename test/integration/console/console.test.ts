@@ -239,6 +239,42 @@ describe('the console at /console', () => {
     expect(await slave1.locator('td').nth(6).textContent()).toBe('active');
   });
 
+  it('after a pause, the nodes are read again at once: a read on its way from before it neither holds that back nor is drawn over it', async () => {
+    // The token of the tests before: slave-1's. The timer's next read of the nodes is answered
+    // with the state before the pause, and only once the pause has been answered.
+    let holding = false;
+    let held: Promise<void> | undefined;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/nodes', async (route) => {
+      if (holding) return route.continue();
+      holding = true;
+      const before = await route.fetch();
+      held = released.then(() => route.fulfill({ response: before }));
+      return held;
+    });
+    const slave1 = page.locator('tr[data-node="slave-1"]');
+    try {
+      for (const deadline = Date.now() + 10_000; held === undefined && Date.now() < deadline; ) await page.waitForTimeout(50);
+      expect(held).toBeDefined();
+      await slave1.locator('button[data-action=pause]').click();
+      await expectMessage(/^slave-1 paused: /, 30_000);
+      // Read after the pause, while the read from before it is still on its way.
+      await slave1.locator('.pill.paused', { hasText: 'paused' }).waitFor({ timeout: 5_000 });
+      release();
+      await held;
+      await page.waitForTimeout(500);
+      // The answer from before the pause, given last, is not drawn over it.
+      expect(await slave1.locator('td').nth(6).textContent()).toBe('paused');
+    } finally {
+      release();
+      await held;
+      await page.unroute('**/nodes');
+      await api('POST', '/nodes/slave-1/resume', { node: 'slave-1' });
+    }
+    await slave1.locator('button[data-action=pause]').waitFor({ timeout: 10_000 });
+  });
+
   it('an answer on its way when the token is forgotten is dropped: what the nodes, executions and log hold does not come back', async () => {
     // The token of the tests before (slave-1's) reads every panel. Their reads are held until
     // each panel has one on its way; the token is forgotten; then they are answered.
