@@ -81,7 +81,7 @@ export interface NodeListIssue {
  * The rules of the declared nodes as a whole: at least one, names unique, and at least one that
  * can publish, otherwise no change could ever enter the cluster. A plain function, so that the
  * functions check what they read from `CLUSTER_NODES` at cold start without building zod
- * schemas for it (lambdas/config-sync/cluster.ts `membershipFromEnvironment`); the schema below
+ * schemas for it (lambdas/config-sync/adapters/from-env.ts `membershipFromEnv`); the schema below
  * applies the same rules.
  */
 export function nodeListIssues(nodes: readonly ClusterNode[]): NodeListIssue[] {

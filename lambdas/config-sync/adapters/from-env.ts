@@ -60,9 +60,10 @@ import { SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from '.
 /**
  * The cluster's name and declared nodes (`CLUSTER_NAME`, `CLUSTER_NODES`), checked by the cluster
  * model's rules. Checked without zod: every config-sync function reads them at cold start, where
- * a zod parse cost about 1.5 ms (docs/performance-log.md), and CDK has already checked the same
- * facts against the cluster file's schema at synth; this guards against an environment edited
- * by hand.
+ * a zod parse cost about 1.5 ms of PublishEvent's import (an ad hoc A/B of fresh processes;
+ * docs/architecture.md, "Cold-import budget, with the official SDK clients", has where the
+ * rest goes), and CDK has already checked the same facts against the cluster file's schema at
+ * synth; this guards against an environment edited by hand.
  */
 export function membershipFromEnv(): ClusterMembership {
   const cluster = requireEnv(CONFIG_SYNC_ENV.clusterName);
