@@ -14,12 +14,13 @@
  */
 import * as z from 'zod/mini';
 import { CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE, NODE_NAME_PATTERN, NODE_NAME_RULE } from './cluster-names';
+import { canPublish, consumes, NODE_ROLES, nodeListIssues, type ClusterNode } from './cluster-nodes';
 
-export const NODE_ROLES = ['master', 'slave', 'both'] as const;
-export type NodeRole = (typeof NODE_ROLES)[number];
 
-// The naming rules, defined apart from the schemas (./cluster-names.ts says why).
+// The naming rules and the nodes' roles, defined apart from the schemas (./cluster-names.ts and
+// ./cluster-nodes.ts say why).
 export { CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE, NODE_NAME_PATTERN, NODE_NAME_RULE };
+export * from './cluster-nodes';
 
 export const nodeNameSchema = z.string().check(z.regex(NODE_NAME_PATTERN, NODE_NAME_RULE));
 export const clusterNameSchema = z.string().check(z.regex(CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE));
@@ -48,20 +49,8 @@ export function isNodeName(value: string): boolean {
   return NODE_NAME_PATTERN.test(value);
 }
 
-export interface ClusterNode {
-  readonly name: string;
-  readonly role: NodeRole;
-}
 
-/** Masters and `both` nodes publish changes. */
-export function canPublish(role: NodeRole): boolean {
-  return role === 'master' || role === 'both';
-}
 
-/** Slaves and `both` nodes consume: each gets a durable queue and an apply function. */
-export function consumes(role: NodeRole): boolean {
-  return role === 'slave' || role === 'both';
-}
 
 /**
  * Pure masters: they publish and consume no queue of their own, so their stores follow the log
@@ -71,35 +60,8 @@ export function pureMasters<Node extends ClusterNode>(nodes: readonly Node[]): N
   return nodes.filter((node) => canPublish(node.role) && !consumes(node.role));
 }
 
-/** One thing wrong with a declared node list, where (`index` of the node, its field) and what. */
-export interface NodeListIssue {
-  readonly path: readonly (string | number)[];
-  readonly message: string;
-}
 
-/**
- * The rules of the declared nodes as a whole: at least one, names unique, and at least one that
- * can publish, otherwise no change could ever enter the cluster. A plain function, so that the
- * functions check what they read from `CLUSTER_NODES` at cold start without building zod
- * schemas for it (lambdas/config-sync/adapters/from-env.ts `membershipFromEnv`); the schema below
- * applies the same rules.
- */
-export function nodeListIssues(nodes: readonly ClusterNode[]): NodeListIssue[] {
-  if (nodes.length === 0) return [{ path: [], message: 'must declare at least one node' }];
-  const issues: NodeListIssue[] = [];
-  const seen = new Set<string>();
-  nodes.forEach((node, index) => {
-    if (seen.has(node.name)) issues.push({ path: [index, 'name'], message: `duplicate node name '${node.name}'` });
-    seen.add(node.name);
-  });
-  if (!nodes.some((node) => canPublish(node.role))) issues.push({ path: [], message: 'must include a master or both node' });
-  return issues;
-}
 
-/** Whether `value` is one of the roles. */
-export function isNodeRole(value: unknown): value is NodeRole {
-  return (NODE_ROLES as readonly unknown[]).includes(value);
-}
 
 /** The declared nodes: each a valid name and role, and the list by `nodeListIssues`' rules. */
 export const clusterNodesSchema = z.array(z.strictObject({ name: nodeNameSchema, role: nodeRoleSchema })).check(
@@ -108,7 +70,3 @@ export const clusterNodesSchema = z.array(z.strictObject({ name: nodeNameSchema,
   }),
 );
 
-/** The nodes as functions receive them (`CLUSTER_NODES`): node name -> role. */
-export function nodeRolesJson(nodes: readonly ClusterNode[]): string {
-  return JSON.stringify(Object.fromEntries(nodes.map((node) => [node.name, node.role])));
-}

@@ -9,7 +9,7 @@ import type { ServiceManifest } from './manifest';
 /** Environment variable names, shared by the construct and the authorizer. */
 export const NODE_AUTH_ENV = {
   credentialsTable: 'CREDENTIALS_TABLE_NAME',
-  /** JSON object node name -> role (cluster-model.ts nodeRolesJson). */
+  /** JSON object node name -> role (cluster-nodes.ts `nodeRolesJson`). */
   clusterNodes: 'CLUSTER_NODES',
   /** JSON array of the read-only operators' names. */
   clusterOperators: 'CLUSTER_OPERATORS',

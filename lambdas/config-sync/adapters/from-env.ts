@@ -29,17 +29,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { boolEnv, optionalEnv, requireEnv } from '../../shared/env';
 import { logger } from '../../shared/observability';
 import type { ApplyDeps } from '../apply';
-import {
-  CLUSTER_NAME_PATTERN,
-  CLUSTER_NAME_RULE,
-  isNodeName,
-  isNodeRole,
-  NODE_NAME_RULE,
-  NODE_ROLES,
-  nodeListIssues,
-  nodeQueueNames,
-  type ClusterNode,
-} from '../../shared/cluster-model';
+import { CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE, nodeQueueNames, nodesFromRolesJson, type ClusterNode } from '../../shared/cluster-model';
 import { consumingNodes, findNode, type ClusterMembership } from '../cluster';
 import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV } from '../env-names';
 import { SdkClient, type SdkSource, type SnsSdk, type Sns, type SqsSdk, type Sqs } from './deferred-sdk';
@@ -68,26 +58,7 @@ import { SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from '.
 export function membershipFromEnv(): ClusterMembership {
   const cluster = requireEnv(CONFIG_SYNC_ENV.clusterName);
   if (!CLUSTER_NAME_PATTERN.test(cluster)) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterName} ${CLUSTER_NAME_RULE}, got '${cluster}'`);
-  const raw = requireEnv(CONFIG_SYNC_ENV.clusterNodes);
-  let roles: unknown;
-  try {
-    roles = JSON.parse(raw);
-  } catch {
-    roles = undefined;
-  }
-  if (typeof roles !== 'object' || roles === null || Array.isArray(roles)) {
-    throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterNodes} must be a JSON object of node names to roles, got '${raw}'`);
-  }
-  const nodes = Object.entries(roles).map(([name, role]): ClusterNode => {
-    if (!isNodeName(name)) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterNodes} declares a node '${name}': a node name ${NODE_NAME_RULE}`);
-    if (!isNodeRole(role)) {
-      throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterNodes} gives node ${name} the role ${JSON.stringify(role)}: expected one of ${NODE_ROLES.join(', ')}`);
-    }
-    return { name, role };
-  });
-  const [issue] = nodeListIssues(nodes);
-  if (issue) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterNodes} is invalid: ${issue.message}`);
-  return { cluster, nodes };
+  return { cluster, nodes: nodesFromRolesJson(CONFIG_SYNC_ENV.clusterNodes, requireEnv(CONFIG_SYNC_ENV.clusterNodes)) };
 }
 
 /** `NODE_NAME`, which must be a declared node. */

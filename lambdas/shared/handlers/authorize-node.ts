@@ -9,6 +9,7 @@
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../adapters/credentials-store';
+import { nodesFromRolesJson } from '../cluster-nodes';
 import { optionalEnv, requireEnv } from '../env';
 import { OPERATOR_ROLE } from '../node-token';
 import { authorize, type AuthorizerResult } from '../authorize';
@@ -17,16 +18,8 @@ import { instrumented, logger } from '../observability';
 import { withoutSdkLogging } from '../sdk-client';
 
 const credentials = new CredentialsStore(withoutSdkLogging(new DynamoDBClient({})), requireEnv(NODE_AUTH_ENV.credentialsTable));
-const nodeRoles = parseNodeRoles(requireEnv(NODE_AUTH_ENV.clusterNodes));
+const nodeRoles = new Map<string, string>(nodesFromRolesJson(NODE_AUTH_ENV.clusterNodes, requireEnv(NODE_AUTH_ENV.clusterNodes)).map((node) => [node.name, node.role]));
 const operators = parseOperators(optionalEnv(NODE_AUTH_ENV.clusterOperators) ?? '[]');
-
-function parseNodeRoles(raw: string): Map<string, string> {
-  try {
-    return new Map(Object.entries(JSON.parse(raw) as Record<string, string>));
-  } catch {
-    throw new Error(`Environment variable CLUSTER_NODES must be a JSON object of node name to role, got '${raw}'`);
-  }
-}
 
 function parseOperators(raw: string): Set<string> {
   try {

@@ -1,0 +1,86 @@
+/**
+ * The nodes of the cluster model (./cluster-model.ts, which re-exports this module): their roles,
+ * what each role may do, the rules of a declared node list, and the JSON in which the functions
+ * receive the list (`CLUSTER_NODES`). Apart from the model's zod schemas, as ./cluster-names.ts
+ * is and for the same reason: the node authorizer and every config-sync function read the list
+ * at cold start, and building the model's schemas there cost them time for a check that plain
+ * code does with the same rules.
+ */
+import { NODE_NAME_PATTERN, NODE_NAME_RULE } from './cluster-names';
+
+export const NODE_ROLES = ['master', 'slave', 'both'] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+export interface ClusterNode {
+  readonly name: string;
+  readonly role: NodeRole;
+}
+
+/** Masters and `both` nodes publish changes. */
+export function canPublish(role: NodeRole): boolean {
+  return role === 'master' || role === 'both';
+}
+
+/** Slaves and `both` nodes consume: each gets a durable queue and an apply function. */
+export function consumes(role: NodeRole): boolean {
+  return role === 'slave' || role === 'both';
+}
+
+/** Whether `value` is one of the roles. */
+export function isNodeRole(value: unknown): value is NodeRole {
+  return (NODE_ROLES as readonly unknown[]).includes(value);
+}
+
+/** One thing wrong with a declared node list, where (`index` of the node, its field) and what. */
+export interface NodeListIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * The rules of the declared nodes as a whole: at least one, names unique, and at least one that
+ * can publish, otherwise no change could ever enter the cluster. Applied by the model's schema
+ * (which the CDK app checks the cluster file with) and by `nodesFromRolesJson`.
+ */
+export function nodeListIssues(nodes: readonly ClusterNode[]): NodeListIssue[] {
+  if (nodes.length === 0) return [{ path: [], message: 'must declare at least one node' }];
+  const issues: NodeListIssue[] = [];
+  const seen = new Set<string>();
+  nodes.forEach((node, index) => {
+    if (seen.has(node.name)) issues.push({ path: [index, 'name'], message: `duplicate node name '${node.name}'` });
+    seen.add(node.name);
+  });
+  if (!nodes.some((node) => canPublish(node.role))) issues.push({ path: [], message: 'must include a master or both node' });
+  return issues;
+}
+
+/** The nodes as functions receive them (`CLUSTER_NODES`): node name -> role. */
+export function nodeRolesJson(nodes: readonly ClusterNode[]): string {
+  return JSON.stringify(Object.fromEntries(nodes.map((node) => [node.name, node.role])));
+}
+
+/**
+ * The nodes from `nodeRolesJson`'s JSON, read from the environment variable `variable`, each
+ * name and role and the list checked by the model's rules. CDK has checked the same facts
+ * against the cluster file at synth; this guards against an environment edited by hand. Throws
+ * an Error naming the variable and what is wrong.
+ */
+export function nodesFromRolesJson(variable: string, raw: string): ClusterNode[] {
+  let roles: unknown;
+  try {
+    roles = JSON.parse(raw);
+  } catch {
+    roles = undefined;
+  }
+  if (typeof roles !== 'object' || roles === null || Array.isArray(roles)) {
+    throw new Error(`Environment variable ${variable} must be a JSON object of node names to roles, got '${raw}'`);
+  }
+  const nodes = Object.entries(roles).map(([name, role]): ClusterNode => {
+    if (!NODE_NAME_PATTERN.test(name)) throw new Error(`Environment variable ${variable} declares a node '${name}': a node name ${NODE_NAME_RULE}`);
+    if (!isNodeRole(role)) throw new Error(`Environment variable ${variable} gives node ${name} the role ${JSON.stringify(role)}: expected one of ${NODE_ROLES.join(', ')}`);
+    return { name, role };
+  });
+  const [issue] = nodeListIssues(nodes);
+  if (issue) throw new Error(`Environment variable ${variable} is invalid: ${issue.message}`);
+  return nodes;
+}
