@@ -163,8 +163,9 @@ export async function loopbackLauncher(classpath: string, cache = LAUNCHER_CACHE
     scratch = mkdtempSync(path.join(tmpdir(), 'sgc-dynamodb-local-loopback-'));
   }
   try {
+    // --release 17: the class loads on any Java DynamoDB Local runs on, whichever JDK compiled it.
     await new Promise<void>((resolve, reject) => {
-      execFile('javac', ['-nowarn', '-cp', classpath, '-d', scratch, LAUNCHER_SOURCE], { env: process.env, timeout: 120_000 }, (err, _stdout, stderr) =>
+      execFile('javac', ['-nowarn', '--release', '17', '-cp', classpath, '-d', scratch, LAUNCHER_SOURCE], { env: process.env, timeout: 120_000 }, (err, _stdout, stderr) =>
         err ? reject(Object.assign(err, { stderr })) : resolve(),
       );
     });
