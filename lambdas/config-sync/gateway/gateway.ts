@@ -340,7 +340,8 @@ export class UnsafePathError extends AppError {
 /**
  * Why a write to a replicated path could not be replicated, found before it is forwarded (the
  * master would apply it, and no other node would ever get it): a query parameter given twice
- * (the gateway and GeoServer could read different values, e.g. of `recurse`), or an object the
+ * (the gateway and GeoServer could read different values, e.g. of `recurse`), a DELETE of
+ * settings (which the cluster only ever modifies), or an object the
  * cluster's ids cannot name (objects.ts): the one in the path (`/layers/roads`, which GeoServer
  * finds in whichever workspace holds it, while the cluster names layers `workspace:name`), or
  * the one a JSON or XML body or `?name=` creates or renames it to.
@@ -358,6 +359,11 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (classified.id !== undefined) {
     const inPath = problem(classified.type, classified.id);
     if (inPath !== undefined) return inPath;
+  }
+  // GeoServer drops a workspace's own (service) settings on DELETE; every other node holds them
+  // as configuration that always exists (objects.ts), which the cluster only ever modifies.
+  if (method === 'DELETE' && isConfigurationType(classified.type)) {
+    return `a DELETE of ${classified.type} ${JSON.stringify(classified.id)}: the cluster holds settings as configuration every node always has, and only ever modifies it; PUT the values to change instead`;
   }
   const name =
     method === 'POST' && classified.id === undefined ? createdName(classified, request) : method === 'PUT' && classified.id !== undefined ? renamedTo(classified, request) : undefined;

@@ -555,6 +555,29 @@ describe('the gateway in front of a master GeoServer', () => {
     ]);
   });
 
+  it('refuses, before the master sees it, a DELETE of workspace or per-workspace service settings: the cluster only ever modifies configuration', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/settings', { settings: { charset: 'UTF-8' } });
+    await call('PUT', '/services/wms/workspaces/topp/settings', { wms: { enabled: true } });
+    published = [];
+    const before = master.requests.length;
+    // GeoServer's reference documents both DELETEs; the other nodes could never follow one (settings always exist there).
+    for (const [path, object] of [
+      ['/workspaces/topp/settings', 'workspaceSettings "topp"'],
+      ['/services/wms/workspaces/topp/settings.json', 'service "topp:WMS"'],
+    ]) {
+      await expect(call('DELETE', path!)).rejects.toMatchObject({
+        status: 400,
+        code: 'NOT_REPLICABLE',
+        message: expect.stringContaining(`a DELETE of ${object}`),
+      });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(master.catalog.get('workspaceSettings', 'topp')).toBeDefined();
+    expect(master.catalog.get('service', 'topp:WMS')).toBeDefined();
+    expect(published).toEqual([]);
+  });
+
   it('answers with the master\'s status when publishing fails, flagged as failed', async () => {
     const failing = { publish: async () => Promise.reject(new Error('log unavailable')) };
     const answer = await handleGatewayCall(new HttpUpstream(master.url, 5000, 1024 * 1024), failing, {
