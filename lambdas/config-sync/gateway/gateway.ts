@@ -365,8 +365,11 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (method === 'DELETE' && isConfigurationType(classified.type)) {
     return `a DELETE of ${classified.type} ${JSON.stringify(classified.id)}: the cluster holds settings as configuration every node always has, and only ever modifies it; PUT the values to change instead`;
   }
-  const name =
-    method === 'POST' && classified.id === undefined ? createdName(classified, request) : method === 'PUT' && classified.id !== undefined ? renamedTo(classified, request) : undefined;
+  const creates = method === 'POST' && classified.id === undefined;
+  if (creates && isStyleFile(classified, request) && styleNameParameter(request) === undefined) {
+    return 'a style file or package POSTed without ?name=: GeoServer would name the style from inside it, which the gateway does not read; name the style with ?name=';
+  }
+  const name = creates ? createdName(classified, request) : method === 'PUT' && classified.id !== undefined ? renamedTo(classified, request) : undefined;
   if (name === undefined) return undefined;
   const member = memberPath(classified.id === undefined ? classified.path : classified.path.slice(0, classified.path.lastIndexOf('/')), name);
   return member.managed && member.id !== undefined ? problem(member.type, member.id) : `${classified.type} ${JSON.stringify(name)} cannot be named in a REST path`;
@@ -401,11 +404,36 @@ function parsedJson(body: Buffer): { readonly text: string; readonly value: Json
   return parsed ?? undefined;
 }
 
-/** The name a POST to a collection gives the object it creates, when its body or `?name=` states it. */
+/**
+ * The name a POST to a collection gives the object it creates, when its body or `?name=` states
+ * it. GeoServer reads `?name=` only for a style file or zipped package (styles.yaml: "Used only
+ * when POSTing a style file or ZIP bundle"); a representation is named by its body alone.
+ */
 function createdName(target: ManagedPath, request: GatewayRequest): string | undefined {
-  const query = new URLSearchParams(request.query).get('name');
-  if (query !== null && query !== '') return query;
+  if (isStyleFile(target, request)) return styleNameParameter(request);
   return bodyName(request, target.type === 'namespace' ? 'prefix' : 'name');
+}
+
+/** `?name=`, unless absent or empty. */
+export function styleNameParameter(request: GatewayRequest): string | undefined {
+  const name = new URLSearchParams(request.query).get('name');
+  return name === null || name === '' ? undefined : name;
+}
+
+/**
+ * The media types of GeoServer's representations (an object in its wrapper), which its REST
+ * controllers read as the object; any other body of a style write is a style file (SLD, SE,
+ * CSS, YSLD, MBStyle) or a zipped package.
+ */
+const REPRESENTATION_MEDIA_TYPES = new Set(['application/json', 'text/json', 'application/xml', 'text/xml']);
+
+export function isRepresentation(request: GatewayRequest): boolean {
+  return REPRESENTATION_MEDIA_TYPES.has(mediaTypeOf(request));
+}
+
+/** A write of a style's file or zipped package rather than of its representation. */
+export function isStyleFile(target: ManagedPath, request: GatewayRequest): boolean {
+  return target.type === 'style' && !isRepresentation(request);
 }
 
 /**

@@ -26,7 +26,7 @@ import { isConfigurationType, isResourceType, objectStorageKey, type ConfigChang
 import { dependencyRank } from '../geoserver/drift';
 import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
-import { jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPES, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
+import { isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPES, styleNameParameter, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
 import { classifyRestPath, memberPath, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, type ParentRename } from './moved-children';
@@ -223,7 +223,8 @@ export function intentOf(target: ManagedPath, method: string, request: GatewayRe
     const found = classifyRestPath(`${path}/${encodeURIComponent(name)}`);
     return found.managed && found.id && !found.layerStyles ? { type: found.type, id: found.id, path: found.path } : undefined;
   };
-  const named = jsonName(request) ?? (target.type === 'style' ? (query.get('name') ?? undefined) : undefined);
+  // `?name=` names a style file or package POSTed, which never renames a style; a representation is named by its body (gateway.ts).
+  const named = isStyleFile(target, request) ? (target.id ? undefined : styleNameParameter(request)) : jsonName(request);
   if (!target.id) {
     const created = named === undefined ? undefined : member(named);
     return created ? { ...base, objects: [created, ...impliedBy(created)] } : { ...base, objects: [], collections: [target.path] };

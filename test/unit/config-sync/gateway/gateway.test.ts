@@ -681,3 +681,62 @@ describe('the name check of an XML body', () => {
     expect(sent).toEqual(bodies);
   });
 });
+
+/**
+ * What GeoServer names the object a POST creates: `?name=` only for a style file or zipped
+ * package (styles.yaml: "Used only when POSTing a style file or ZIP bundle"), the body's name
+ * for every representation, and, for a style file sent without `?name=`, a name GeoServer reads
+ * from inside the document. The check before forwarding must judge that same name.
+ */
+describe('the name a POST creates, checked before forwarding', () => {
+  function recordingMaster() {
+    const sent: GatewayRequest[] = [];
+    const upstream: Upstream = {
+      async send(call) {
+        sent.push(call);
+        return { status: 500, headers: { 'content-type': 'text/plain' }, body: Buffer.from('not expected to be reached') };
+      },
+    };
+    return { upstream, sent };
+  }
+  const post = (upstream: Upstream, path: string, body: string, contentType: string) => {
+    const [pathPart, query = ''] = path.split('?') as [string, string?];
+    return handleGatewayCall(upstream, storingPublisher(), {
+      method: 'POST',
+      path: pathPart,
+      query,
+      headers: { authorization: ADMIN, 'content-type': contentType },
+      body: Buffer.from(body),
+    });
+  };
+
+  it("judges a representation's own name, not a ?name= GeoServer ignores for it", async () => {
+    const { upstream, sent } = recordingMaster();
+    const cases: [string, string, string, RegExp][] = [
+      ['/workspaces/topp/datastores?name=pg', '{"dataStore":{"name":"my store","type":"PostGIS"}}', 'application/json', /dataStore "topp:my store"/],
+      ['/styles?name=ok', '{"style":{"name":"a b","filename":"a.sld"}}', 'application/json', /style "a b"/],
+      ['/workspaces/topp/styles?name=ok', '<style><name>a b</name><filename>a.sld</filename></style>', 'text/xml', /style "topp:a b"/],
+    ];
+    for (const [path, body, contentType, reason] of cases) {
+      await expect(post(upstream, path, body, contentType)).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringMatching(reason) });
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it('refuses a style file or package without ?name=, whose name GeoServer would read from inside it', async () => {
+    const { upstream, sent } = recordingMaster();
+    const documents: [string, string][] = [
+      ['<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>my roads</Name></NamedLayer></StyledLayerDescriptor>', 'application/vnd.ogc.sld+xml'],
+      ['{"version":8,"name":"a:b","layers":[]}', 'application/vnd.geoserver.mbstyle+json'],
+      ['PK\u0003\u0004poi.sld', 'application/zip'],
+    ];
+    for (const [body, contentType] of documents) {
+      await expect(post(upstream, '/styles', body, contentType)).rejects.toMatchObject({
+        status: 400,
+        code: 'NOT_REPLICABLE',
+        message: expect.stringContaining('name the style with ?name='),
+      });
+    }
+    expect(sent).toEqual([]);
+  });
+});

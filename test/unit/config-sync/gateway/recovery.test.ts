@@ -62,6 +62,13 @@ describe('what a write records before it is forwarded', () => {
       collections: ['/workspaces'],
     });
     expect(intent('POST', '/styles?raw=true', SLD, 'application/vnd.ogc.sld+xml').collections).toEqual(['/styles']);
+    // GeoServer reads ?name= for a style file only: a representation's name is in its body.
+    expect(intent('POST', '/styles?name=ok', '<style><name>lines</name></style>', 'application/xml')).toEqual({
+      method: 'POST',
+      path: '/styles',
+      objects: [],
+      collections: ['/styles'],
+    });
   });
 
   it('a PUT: the object, what a JSON body renames it to, or its collection when an XML body may rename it', () => {
