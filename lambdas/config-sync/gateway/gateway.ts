@@ -42,7 +42,7 @@ import { readXmlDocument, XmlReadError, type XmlReadLimits } from '../../shared/
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
-import { classifyRestPath, memberPath, unsafePathReason, type ManagedPath } from './rest-paths';
+import { classifyRestPath, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade';
@@ -350,6 +350,10 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   const keys = [...new URLSearchParams(request.query).keys()];
   const repeated = keys.find((key, index) => keys.indexOf(key) !== index);
   if (repeated !== undefined) return `the query parameter ${repeated} is given more than once`;
+  const recurse = new URLSearchParams(request.query).get('recurse');
+  if (restBoolean(recurse) === undefined) {
+    return `the query parameter recurse is ${JSON.stringify(recurse)}, which GeoServer reads as neither true nor false (true, on, yes, 1; false, off, no, 0)`;
+  }
   const twice = repeatedJsonMember(request);
   if (twice !== undefined) return `the body names the member ${JSON.stringify(twice)} twice in one object`;
   const problem = (type: ObjectType, id: string) => {
@@ -540,7 +544,8 @@ async function changesOf(
   const query = new URLSearchParams(request.query);
   if (method === 'DELETE') {
     if (!target.id) return [];
-    const recurse = query.get('recurse') === 'true';
+    // However GeoServer spells it (`recurse=yes` cascades there too).
+    const recurse = restBoolean(query.get('recurse')) === true;
     const removal = { kind: 'remove', object: { type: target.type, id: target.id }, recurse } as ConfigChange;
     if (!recurse) return [removal];
     // What GeoServer's cascade changed around the object (cascade.ts) goes first, a layer's resource after it.

@@ -27,7 +27,7 @@ import { dependencyRank } from '../geoserver/drift';
 import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPES, styleNameParameter, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
-import { classifyRestPath, memberPath, type ManagedPath } from './rest-paths';
+import { classifyRestPath, memberPath, restBoolean, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
@@ -216,7 +216,7 @@ export function impliedBy(object: IntentObject): IntentObject[] {
  */
 export function intentOf(target: ManagedPath, method: string, request: GatewayRequest): Omit<WriteIntent, 'owner' | 'at'> {
   const query = new URLSearchParams(request.query);
-  const base = { method, path: target.path, ...(method === 'DELETE' ? { recurse: query.get('recurse') === 'true' } : {}) };
+  const base = { method, path: target.path, ...(method === 'DELETE' ? { recurse: restBoolean(query.get('recurse')) === true } : {}) };
   if (target.layerStyles) return { ...base, objects: [{ type: 'layer', id: target.id!, path: `/layers/${encodeURIComponent(target.id!)}` }] };
   const member = (name: string): IntentObject | undefined => {
     const path = target.id ? target.path.slice(0, target.path.lastIndexOf('/')) : target.path;

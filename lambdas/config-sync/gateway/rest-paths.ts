@@ -71,6 +71,19 @@ const RESOURCE_UNDER_STORE: Record<string, ObjectType> = {
 };
 
 /**
+ * A boolean query parameter (`recurse`) as GeoServer's REST controllers bind it (Spring's
+ * conversion behind `@RequestParam boolean`): `true`, `on`, `yes` or `1`, `false`, `off`, `no`
+ * or `0`, in any case and trimmed; absent or empty is the default, false. Undefined for any other
+ * value, which GeoServer refuses.
+ */
+export function restBoolean(value: string | null): boolean | undefined {
+  const word = (value ?? '').trim().toLowerCase();
+  if (word === '' || word === 'false' || word === 'off' || word === 'no' || word === '0') return false;
+  if (word === 'true' || word === 'on' || word === 'yes' || word === '1') return true;
+  return undefined;
+}
+
+/**
  * Why the gateway will not forward `rawPath` (as it arrived, percent-encoded), or `undefined`.
  * Each of these reaches the master's servlet container as another path than the one classified
  * here, so a write could land on the master unreplicated, or a call leave `/rest` altogether:

@@ -377,7 +377,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
     wantsStyleBody: boolean;
   }): Outcome {
     const { method, route, query, inner } = request;
-    const recurse = query.recurse === 'true';
+    const recurse = booleanParameter(query, 'recurse');
     const href = (name: string): string => `${base()}/rest${request.restPath}/${encodeURIComponent(name)}.json`;
     const created = (name: string): Outcome => ({ kind: 'created', name, location: `${request.restPath}/${name}` });
 
@@ -468,7 +468,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         catalog.objects.layer.set(layerId, {
           ...layer,
           styles: { style: [...styles, { name: styleName }] },
-          ...(query.default === 'true' ? { defaultStyle: { name: styleName } } : {}),
+          ...(booleanParameter(query, 'default') ? { defaultStyle: { name: styleName } } : {}),
         });
         return { kind: 'created', name: styleName, location: request.restPath };
       }
@@ -510,7 +510,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         if (request.bodyMediaType && STYLE_MEDIA_TYPES[request.bodyMediaType]) {
           const name = request.query.name;
           if (!name) return { kind: 'unsupported', reason: 'one-step style upload without ?name= (GeoServer reads the name from the document; the stand-in does not parse it)' };
-          catalog.addStyleWithBody(ws, name, { bytes: request.body, contentType: request.bodyMediaType, raw: request.query.raw === 'true' });
+          catalog.addStyleWithBody(ws, name, { bytes: request.body, contentType: request.bodyMediaType, raw: booleanParameter(request.query, 'raw') });
           return created(name);
         }
         if (request.bodyMediaType === 'application/zip') return { kind: 'unsupported', reason: 'zipped style packages' };
@@ -571,7 +571,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
       }
       if (method === 'PUT') {
         if (type === 'style' && request.bodyMediaType && STYLE_MEDIA_TYPES[request.bodyMediaType]) {
-          catalog.putStyleBody(id, { bytes: request.body, contentType: request.bodyMediaType, raw: request.query.raw === 'true' });
+          catalog.putStyleBody(id, { bytes: request.body, contentType: request.bodyMediaType, raw: booleanParameter(request.query, 'raw') });
           return { kind: 'ok' };
         }
         if (type === 'style' && request.bodyMediaType === 'application/zip') return { kind: 'unsupported', reason: 'zipped style packages' };
@@ -690,3 +690,15 @@ function jsonRoot(operation: DocumentedOperation, params: Record<string, string>
   }
 }
 
+/**
+ * A boolean query parameter as GeoServer's controllers bind it (Spring's StringToBooleanConverter
+ * behind `@RequestParam boolean`): `true`, `on`, `yes`, `1` and `false`, `off`, `no`, `0`, in
+ * any case and trimmed; absent or empty is false. Anything else fails the binding: a 400.
+ */
+function booleanParameter(query: Record<string, string>, name: string): boolean {
+  const value = (query[name] ?? '').trim().toLowerCase();
+  if (value === '') return false;
+  if (['true', 'on', 'yes', '1'].includes(value)) return true;
+  if (['false', 'off', 'no', '0'].includes(value)) return false;
+  throw new GeoServerError(400, `Failed to convert value of type 'java.lang.String' to required type 'boolean'; Invalid boolean value [${query[name]}] for ${name}`);
+}

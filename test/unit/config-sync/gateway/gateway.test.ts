@@ -500,6 +500,22 @@ describe('the gateway in front of a master GeoServer', () => {
       expect(storing.published[0]).toMatchObject({ recurse: true });
     });
 
+    it('a recurse GeoServer reads as true however it is spelled (on, YES, 1) publishes a recursive removal; one it cannot read is refused', async () => {
+      const before = master.requests.length;
+      await expect(send('DELETE', '/workspaces/topp/datastores/pg?recurse=maybe')).rejects.toMatchObject({
+        status: 400,
+        code: 'NOT_REPLICABLE',
+        message: expect.stringContaining('the query parameter recurse is "maybe"'),
+      });
+      expect(master.requests.length).toBe(before);
+      expect((await send('DELETE', '/workspaces/topp/datastores/pg?recurse=YES')).status).toBe(200);
+      expect(master.catalog.get('featureType', 'topp:roads')).toBeUndefined();
+      expect(storing.published).toContainEqual({ kind: 'remove', object: { type: 'dataStore', id: 'topp:pg' }, recurse: true });
+      expect(await heldBoth([['layerGroup', 'alone'], ['layerGroup', 'both'], ['layerGroup', 'outer']])).toEqual(
+        ['alone', 'both', 'outer'].map((name) => ({ id: `layerGroup/${name}`, same: true })),
+      );
+    });
+
     it('a workspace: the groups outside it that lose its layers; without recurse, the removal alone', async () => {
       expect((await send('DELETE', '/layergroups/outer')).status).toBe(200);
       expect((await send('DELETE', '/layergroups/alone')).status).toBe(200);

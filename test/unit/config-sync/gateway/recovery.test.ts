@@ -92,6 +92,8 @@ describe('what a write records before it is forwarded', () => {
 
   it('a DELETE: the object and its recurse', () => {
     expect(intent('DELETE', '/workspaces/topp?recurse=true')).toEqual({ method: 'DELETE', path: '/workspaces/topp', recurse: true, objects: [{ type: 'workspace', id: 'topp', path: '/workspaces/topp' }] });
+    // As GeoServer binds it: any spelling of true.
+    expect(intent('DELETE', '/workspaces/topp?recurse=On').recurse).toBe(true);
   });
 });
 
