@@ -370,6 +370,12 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
     return `a DELETE of ${classified.type} ${JSON.stringify(classified.id)}: the cluster holds settings as configuration every node always has, and only ever modifies it; PUT the values to change instead`;
   }
   const creates = method === 'POST' && classified.id === undefined;
+  // workspaces.yaml: POST /workspaces?default=true also makes it the catalog's default workspace,
+  // a setting of the master's catalog that no event carries.
+  const makeDefault = new URLSearchParams(request.query).get('default');
+  if (creates && classified.type === 'workspace' && restBoolean(makeDefault) !== false) {
+    return `the query parameter default is ${JSON.stringify(makeDefault)}: which workspace is the default is not replicated, so only the master would change it; create the workspace without it`;
+  }
   if (creates && isStyleFile(classified, request) && styleNameParameter(request) === undefined) {
     return 'a style file or package POSTed without ?name=: GeoServer would name the style from inside it, which the gateway does not read; name the style with ?name=';
   }

@@ -263,6 +263,20 @@ describe('the gateway in front of a master GeoServer', () => {
     expect((await call('GET', '/workspaces/a%3Bb.json')).status).toBe(404);
   });
 
+  it("refuses, before the master sees it, a new workspace made the master's default (?default=true): no other node would follow", async () => {
+    const before = master.requests.length;
+    for (const value of ['true', 'Yes']) {
+      await expect(call('POST', `/workspaces?default=${value}`, { workspace: { name: 'topp' } })).rejects.toMatchObject({
+        status: 400,
+        code: 'NOT_REPLICABLE',
+        message: expect.stringContaining('which workspace is the default'),
+      });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(published).toEqual([]);
+    expect((await call('POST', '/workspaces?default=false', { workspace: { name: 'topp' } })).replication).toBe('published');
+  });
+
   it('publishes a created object whose name ends as a format suffix would (w.xml) under that whole name', async () => {
     const created = await call('POST', '/workspaces', { workspace: { name: 'w.xml' } });
     expect(created).toMatchObject({ status: 201, replication: 'published' });
