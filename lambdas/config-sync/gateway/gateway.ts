@@ -379,6 +379,9 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (creates && isStyleFile(classified, request) && styleNameParameter(request) === undefined) {
     return 'a style file or package POSTed without ?name=: GeoServer would name the style from inside it, which the gateway does not read; name the style with ?name=';
   }
+  const readsName = creates ? !isStyleFile(classified, request) : method === 'PUT' && classified.id !== undefined && RENAMABLE_TYPES.includes(classified.type);
+  const unreadable = readsName ? jsonNameNotString(request, creates && classified.type === 'namespace' ? 'prefix' : 'name') : undefined;
+  if (unreadable !== undefined) return unreadable;
   const name = creates ? createdName(classified, request) : method === 'PUT' && classified.id !== undefined ? renamedTo(classified, request) : undefined;
   if (name === undefined) return undefined;
   const member = memberPath(classified.id === undefined ? classified.path : classified.path.slice(0, classified.path.lastIndexOf('/')), name);
@@ -444,6 +447,19 @@ export function isRepresentation(request: GatewayRequest): boolean {
 /** A write of a style's file or zipped package rather than of its representation. */
 export function isStyleFile(target: ManagedPath, request: GatewayRequest): boolean {
   return target.type === 'style' && !isRepresentation(request);
+}
+
+/**
+ * A JSON body's name (or prefix) that is there but not a string: GeoServer's JSON reader
+ * (Jettison, under XStream) takes the text inside an object (`{"$": "a b"}`) or the entries of a
+ * list as the element's text, so the master would create a name the check never saw.
+ */
+function jsonNameNotString(request: GatewayRequest, field: 'name' | 'prefix'): string | undefined {
+  if (!request.body || request.body.length === 0 || !mediaTypeOf(request).includes('json')) return undefined;
+  const value = jsonBodyObject(request.body)?.[field];
+  if (value === undefined || typeof value === 'string') return undefined;
+  const shown = JSON.stringify(value);
+  return `the body's ${field} is not a JSON string (${shown.length > 80 ? `${shown.slice(0, 80)}...` : shown}): GeoServer's JSON reader would take the text inside it, which the cluster does not check`;
 }
 
 /**

@@ -770,3 +770,49 @@ describe('the name a POST creates, checked before forwarding', () => {
     expect(sent).toEqual([]);
   });
 });
+
+/**
+ * The name check before forwarding reads a body as the master's GeoServer reads it (XStream: a
+ * Jettison JSON reader, a namespace-unaware XML reader that honours the document's declared
+ * encoding): a name it read otherwise would let the master create what no other node can hold.
+ */
+describe('a body read as the master reads it', () => {
+  function recordingMaster() {
+    const sent: GatewayRequest[] = [];
+    const upstream: Upstream = {
+      async send(call) {
+        sent.push(call);
+        return { status: 500, headers: { 'content-type': 'text/plain' }, body: Buffer.from('not expected to be reached') };
+      },
+    };
+    return { upstream, sent };
+  }
+  const write = (upstream: Upstream, method: string, path: string, body: string | Buffer, contentType: string) => {
+    const [pathPart, query = ''] = path.split('?') as [string, string?];
+    return handleGatewayCall(upstream, storingPublisher(), {
+      method,
+      path: pathPart,
+      query,
+      headers: { authorization: ADMIN, 'content-type': contentType },
+      body: typeof body === 'string' ? Buffer.from(body) : body,
+    });
+  };
+
+  it("refuses a JSON name that is not a string: GeoServer's JSON reader takes the text inside an object or a list", async () => {
+    const { upstream, sent } = recordingMaster();
+    const cases: [string, string, string][] = [
+      ['POST', '/workspaces', '{"workspace":{"name":{"$":"a b"}}}'],
+      ['POST', '/workspaces', '{"workspace":{"name":["a b"]}}'],
+      ['POST', '/namespaces', '{"namespace":{"prefix":{"$":"a:b"},"uri":"urn:x"}}'],
+      ['PUT', '/workspaces/topp/datastores/pg', '{"dataStore":{"name":{"$":"my store"}}}'],
+    ];
+    for (const [method, path, body] of cases) {
+      await expect(write(upstream, method, path, body, 'application/json')).rejects.toMatchObject({
+        status: 400,
+        code: 'NOT_REPLICABLE',
+        message: expect.stringMatching(/the body's (name|prefix) is not a JSON string/),
+      });
+    }
+    expect(sent).toEqual([]);
+  });
+});
