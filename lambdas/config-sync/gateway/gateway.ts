@@ -488,7 +488,9 @@ function bodyName(request: GatewayRequest, field: 'name' | 'prefix'): string | u
   else if (type.includes('xml')) {
     try {
       const root = readXmlDocument(request.body.toString('utf8'), REPRESENTATION_LIMITS);
-      name = root.children.find((child) => child.namespace === undefined && child.localName === field)?.text;
+      // By the tag as written: GeoServer's XML reader (XStream's XPP driver) is namespace-unaware,
+      // so <name> is the name under any default namespace, and <x:name> is not.
+      name = root.children.find((child) => child.qualifiedName === field)?.text;
     } catch (error) {
       if (!(error instanceof XmlReadError)) throw error;
     }

@@ -798,6 +798,18 @@ describe('a body read as the master reads it', () => {
     });
   };
 
+  it('reads an XML name by its tag as written, as a namespace-unaware reader does, whatever default namespace the body declares', async () => {
+    const { upstream, sent } = recordingMaster();
+    const cases: [string, string, RegExp][] = [
+      ['/workspaces', '<workspace xmlns="urn:x"><name>a b</name></workspace>', /workspace "a b"/],
+      ['/workspaces/topp/datastores', '<dataStore xmlns="http://www.geoserver.org"><name>my store</name><type>PostGIS</type></dataStore>', /dataStore "topp:my store"/],
+    ];
+    for (const [path, body, reason] of cases) {
+      await expect(write(upstream, 'POST', path, body, 'application/xml')).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringMatching(reason) });
+    }
+    expect(sent).toEqual([]);
+  });
+
   it("refuses a JSON name that is not a string: GeoServer's JSON reader takes the text inside an object or a list", async () => {
     const { upstream, sent } = recordingMaster();
     const cases: [string, string, string][] = [
