@@ -35,6 +35,7 @@
  * leaves the intent it recorded with the lease: the next holder of the lease (the next write, or
  * the schedule's sweep) publishes what the master holds of those objects first (recovery.ts).
  */
+import { isUtf8 } from 'node:buffer';
 import { AppError } from '../../shared/errors';
 import { parseAuthorizationHeader } from '../../shared/node-token';
 import { duplicateMemberName } from '../../shared/json-names';
@@ -354,6 +355,8 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (restBoolean(recurse) === undefined) {
     return `the query parameter recurse is ${JSON.stringify(recurse)}, which GeoServer reads as neither true nor false (true, on, yes, 1; false, off, no, 0)`;
   }
+  const encoding = textEncodingProblem(request);
+  if (encoding !== undefined) return encoding;
   const twice = repeatedJsonMember(request);
   if (twice !== undefined) return `the body names the member ${JSON.stringify(twice)} twice in one object`;
   const problem = (type: ObjectType, id: string) => {
@@ -386,6 +389,24 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (name === undefined) return undefined;
   const member = memberPath(classified.id === undefined ? classified.path : classified.path.slice(0, classified.path.lastIndexOf('/')), name);
   return member.managed && member.id !== undefined ? problem(member.type, member.id) : `${classified.type} ${JSON.stringify(name)} cannot be named in a REST path`;
+}
+
+/**
+ * Why a text body would be read as other text by the master than by the cluster: the gateway
+ * checks its names, and reads a style's document back, as UTF-8 (the events carry text), while
+ * GeoServer's XML reader decodes a document in the encoding its declaration names. A body that
+ * is not UTF-8, or XML declaring another encoding and holding anything but ASCII (which reads
+ * the same in all of them), could name on the master what the check never saw, or reach the
+ * other nodes as other characters than the master stored. A zipped package is not text.
+ */
+function textEncodingProblem(request: GatewayRequest): string | undefined {
+  const body = request.body;
+  if (!body || body.length === 0 || mediaTypeOf(request) === 'application/zip') return undefined;
+  if (!isUtf8(body)) return 'the body is not UTF-8: the cluster reads and replicates text as UTF-8; send it in UTF-8';
+  if (!mediaTypeOf(request).includes('xml') || body.every((byte) => byte < 0x80)) return undefined;
+  const declared = /^(?:\uFEFF)?<\?xml\s[^>]*?\bencoding\s*=\s*["']([^"']*)["']/.exec(body.toString('utf8'))?.[1];
+  if (declared === undefined || /^utf-?8$/i.test(declared)) return undefined;
+  return `the body declares the encoding ${JSON.stringify(declared)}, in which the master would read other characters than the cluster reads in UTF-8; send it in UTF-8, declared so`;
 }
 
 /**
