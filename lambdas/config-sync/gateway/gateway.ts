@@ -476,7 +476,7 @@ export function isStyleFile(target: ManagedPath, request: GatewayRequest): boole
  * list as the element's text, so the master would create a name the check never saw.
  */
 function jsonNameNotString(request: GatewayRequest, field: 'name' | 'prefix'): string | undefined {
-  if (!request.body || request.body.length === 0 || !mediaTypeOf(request).includes('json')) return undefined;
+  if (!request.body || request.body.length === 0 || !isRepresentation(request) || !mediaTypeOf(request).includes('json')) return undefined;
   const value = jsonBodyObject(request.body)?.[field];
   if (value === undefined || typeof value === 'string') return undefined;
   const shown = JSON.stringify(value);
@@ -502,11 +502,12 @@ const REPRESENTATION_LIMITS: XmlReadLimits = {
  * no name, or a body that does not parse (the master refuses that itself).
  */
 function bodyName(request: GatewayRequest, field: 'name' | 'prefix'): string | undefined {
-  const type = request.headers['content-type'] ?? '';
-  if (!request.body || request.body.length === 0) return undefined;
+  // Only a representation names its object: a style file (an MBStyle's JSON, an SLD) is a document.
+  if (!request.body || request.body.length === 0 || !isRepresentation(request)) return undefined;
+  const type = mediaTypeOf(request);
   let name: unknown;
   if (type.includes('json')) name = jsonBodyObject(request.body)?.[field];
-  else if (type.includes('xml')) {
+  else {
     try {
       const root = readXmlDocument(request.body.toString('utf8'), REPRESENTATION_LIMITS);
       // By the tag as written: GeoServer's XML reader (XStream's XPP driver) is namespace-unaware,
@@ -764,7 +765,7 @@ export function jsonBodyObject(body: Buffer): JsonObject | undefined {
   return isJsonObject(inner) ? inner : undefined;
 }
 
-/** The new name a PUT gives the object, when its body renames it. */
+/** The new name a PUT gives the object, when its body (a representation, never a style file) renames it. */
 function renamedTo(target: ManagedPath, request: GatewayRequest): string | undefined {
   if (!RENAMABLE_TYPES.includes(target.type)) return undefined;
   const name = bodyName(request, 'name');

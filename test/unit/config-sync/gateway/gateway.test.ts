@@ -563,6 +563,20 @@ describe('the gateway in front of a master GeoServer', () => {
     ]);
   });
 
+  it("publishes a style's new document as a change of that style: the members of a style file never rename it", async () => {
+    const mbstyle = 'application/vnd.geoserver.mbstyle+json';
+    const document = (title: string) => JSON.stringify({ metadata: { name: title }, version: 8, name: 'roads', layers: [] });
+    await call('POST', '/styles?name=roads&raw=true', document('first'), mbstyle);
+    published = [];
+    for (const title of ['other', 'roads v3']) {
+      const answer = await call('PUT', '/styles/roads?raw=true', document(title), mbstyle);
+      expect(answer).toMatchObject({ status: 200, replication: 'published' });
+    }
+    expect(published).toEqual(
+      ['other', 'roads v3'].map((title) => ({ kind: 'modify', object: { type: 'style', id: 'roads' }, patch: expect.objectContaining({ body: document(title) }) })),
+    );
+  });
+
   it('publishes a style uploaded in two steps once its document is there, with the document', async () => {
     const sld = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
     await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } });
