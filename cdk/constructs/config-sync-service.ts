@@ -241,6 +241,8 @@ export class ConfigSyncService extends Construct {
       [CONFIG_SYNC_ENV.gatewayMasterNode]: gatewayMaster(cluster)?.name,
       [CONFIG_SYNC_ENV.gatewayGeoserverUrl]: gatewayMaster(cluster)?.geoserver.url,
       [CONFIG_SYNC_ENV.gatewayAllowedSourceIps]: cluster.gateway.allowedSourceIps ? JSON.stringify(cluster.gateway.allowedSourceIps) : undefined,
+      // Operators' tokens are cluster tokens too, which the gateway never passes on to the master.
+      [CONFIG_SYNC_ENV.clusterOperators]: JSON.stringify(cluster.operators.map((operator) => operator.name)),
       // Resolved at synth, when every apply function's event source mapping exists.
       [CONFIG_SYNC_ENV.nodeEventSources]: Lazy.string({
         produce: () => stack.toJsonString(Object.fromEntries(Object.entries(this.nodeQueues).map(([node, q]) => [node, q.eventSource.eventSourceMappingId]))),

@@ -782,7 +782,7 @@ export const GATEWAY_API = {
           "segment in any encoding, an encoded `/` or `\\`); nothing was forwarded. Or the master GeoServer's own 400",
       ),
       401: gatewayOrGeoServer(
-        "A cluster node's token (`Bearer <node>.<secret>`) instead of a GeoServer user's credentials (CLUSTER_TOKEN; nothing was forwarded, " +
+        "A cluster node's or operator's token (`Bearer <name>.<secret>`) instead of a GeoServer user's credentials (CLUSTER_TOKEN; nothing was forwarded, " +
           "the token never reaches the master); or the master GeoServer's own 401",
       ),
       403: gatewayOrGeoServer(

@@ -36,6 +36,8 @@ export const CONFIG_SYNC_ENV = {
   gatewayGeoserverUrl: 'GATEWAY_GEOSERVER_URL',
   /** JSON array of the addresses and CIDR blocks that may call the gateway; unset: any. */
   gatewayAllowedSourceIps: 'GATEWAY_ALLOWED_SOURCE_IPS',
+  /** JSON array of the cluster's read-only operators' names (cluster.operators): the gateway refuses their tokens. */
+  clusterOperators: 'CLUSTER_OPERATORS',
   /** JSON object node -> UUID of its apply function's SQS event source mapping (pause and resume). */
   nodeEventSources: 'NODE_EVENT_SOURCES',
 } as const;

@@ -259,7 +259,7 @@ export const MASTER_STORES_CONSUMER = {
 export const GATEWAY_ROUTE_PATH = '/geoserver/rest/{proxy+}';
 export const GEOSERVER_GATEWAY = {
   entry: 'config-sync/handlers/geoserver-gateway.ts',
-  environment: [...COMMON, CONFIG_SYNC_ENV.gatewayMasterNode, CONFIG_SYNC_ENV.gatewayGeoserverUrl, CONFIG_SYNC_ENV.gatewayAllowedSourceIps],
+  environment: [...COMMON, CONFIG_SYNC_ENV.gatewayMasterNode, CONFIG_SYNC_ENV.gatewayGeoserverUrl, CONFIG_SYNC_ENV.gatewayAllowedSourceIps, CONFIG_SYNC_ENV.clusterOperators],
   grants: [
     { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
     // Query: a style rename (and a recovery) finds the layers and layer groups that name a style in its master's store.

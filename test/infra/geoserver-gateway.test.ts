@@ -33,7 +33,11 @@ const gatewayFunction = (json: Synthesized['json']) =>
 describe('switched on', () => {
   let synth: Synthesized;
   beforeAll(() => {
-    synth = synthesize({ nodes: NODES, gateway: { enabled: true, rateLimit: 5, burstLimit: 10, allowedSourceIps: ['203.0.113.0/24', '2001:db8::/32'] } });
+    synth = synthesize({
+      nodes: NODES,
+      operators: [{ name: 'ops' }],
+      gateway: { enabled: true, rateLimit: 5, burstLimit: 10, allowedSourceIps: ['203.0.113.0/24', '2001:db8::/32'] },
+    });
   });
 
   test('one ANY route to the gateway function, without an authorizer, throttled on its own', () => {
@@ -62,6 +66,11 @@ describe('switched on', () => {
   test('its allow list reaches the function, which checks each caller against it', () => {
     const variables = synth.json.Resources[gatewayFunction(synth.json)!]!.Properties.Environment.Variables;
     expect(JSON.parse(variables.GATEWAY_ALLOWED_SOURCE_IPS)).toEqual(['203.0.113.0/24', '2001:db8::/32']);
+  });
+
+  test("the operators' names reach it, whose tokens it refuses like the nodes' rather than pass them to the master", () => {
+    const variables = synth.json.Resources[gatewayFunction(synth.json)!]!.Properties.Environment.Variables;
+    expect(JSON.parse(variables.CLUSTER_OPERATORS)).toEqual(['ops']);
   });
 
   test("it writes only the master's own node store items", () => {

@@ -103,6 +103,8 @@ export interface GatewayOptions {
    * sent to the gateway by mistake) is refused instead of handed to the master GeoServer.
    */
   readonly clusterNodes?: readonly string[];
+  /** The cluster's read-only operators' names: their tokens are cluster tokens too, refused the same way. */
+  readonly clusterOperators?: readonly string[];
 }
 
 /** What a write records before it is forwarded, and how leftover intents are published (recovery.ts). */
@@ -164,7 +166,8 @@ export async function handleGatewayCall(
   const unsafe = unsafePathReason(request.path);
   if (unsafe !== undefined) throw new UnsafePathError(unsafe);
   const token = parseAuthorizationHeader(request.headers.authorization);
-  if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(token.nodeId);
+  if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
+  if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);
   const classified = classifyRestPath(request.path);
   const method = request.method.toUpperCase();
   const headers = forwardedHeaders(request.headers);
@@ -318,16 +321,17 @@ export class UnreplicableWriteError extends AppError {
 
 /** 400: a path the master's servlet container would read as another (rest-paths.ts), refused before anything is sent. */
 /**
- * A node's cluster token sent to the gateway, whose route passes credentials on to the master
+ * A node's or operator's cluster token sent to the gateway, whose route passes credentials on to the master
  * GeoServer: refused before anything is forwarded, so that the secret never reaches the master
  * (its logs, a proxy in between). GeoServer takes its own users' credentials.
  */
 export class ClusterTokenError extends AppError {
-  constructor(node: string) {
+  /** @param holder whose token it is: `node <name>` or `operator <name>` */
+  constructor(holder: string) {
     super(
       401,
       'CLUSTER_TOKEN',
-      `The gateway passes the caller's credentials to the master GeoServer, which takes its own users' (HTTP Basic); this is node ${node}'s cluster token, which is never sent on: use a GeoServer user's credentials`,
+      `The gateway passes the caller's credentials to the master GeoServer, which takes its own users' (HTTP Basic); this is ${holder}'s cluster token, which is never sent on: use a GeoServer user's credentials`,
     );
   }
 }

@@ -100,6 +100,23 @@ function allowListFromEnv(): SourceAllowList {
 }
 
 const clusterNodes = membership.nodes.map((node) => node.name);
+const clusterOperators = operatorsFromEnv();
+
+/** `CLUSTER_OPERATORS` (cluster.operators' names); unset: none. */
+function operatorsFromEnv(): string[] {
+  const raw = optionalEnv(CONFIG_SYNC_ENV.clusterOperators);
+  if (raw === undefined) return [];
+  let names: unknown;
+  try {
+    names = JSON.parse(raw);
+  } catch {
+    names = undefined;
+  }
+  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) {
+    throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterOperators} must be a JSON array of operator names, got '${raw}'`);
+  }
+  return names as string[];
+}
 
 const publisher: ChangePublisher = {
   async publish(change) {
@@ -144,7 +161,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       upstream,
       publisher,
       { method, path, query: event.rawQueryString ?? '', headers: event.headers as Record<string, string>, body },
-      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes },
+      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes, clusterOperators },
     );
     const log = {
       method,

@@ -22,6 +22,7 @@ jest.setTimeout(120_000);
 
 const MASTER = 'gs-main';
 const SLAVES = ['gs-1', 'gs-2'];
+const OPERATOR = 'gw-ops';
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 
 let cluster: SyncCluster;
@@ -37,7 +38,8 @@ beforeAll(async () => {
     ],
     'config-sync-gateway',
     // Only this machine's loopback address may call the gateway (cluster.gateway.allowedSourceIps).
-    { gateway: { enabled: true, allowedSourceIps: ['127.0.0.1/32', '::1'] } },
+    // A read-only operator, whose token is a cluster token like a node's.
+    { gateway: { enabled: true, allowedSourceIps: ['127.0.0.1/32', '::1'] }, operators: [{ name: OPERATOR }] },
     FAST_RETRY_ENV,
   );
 }, 180_000);
@@ -455,6 +457,18 @@ test("a node's cluster token sent to the gateway is refused with 401 CLUSTER_TOK
   const answer = await rest('POST', '/workspaces', { workspace: { name: 'by-token' } }, 'application/json', `Bearer ${token}`);
   expect(answer.status).toBe(401);
   expect(JSON.parse(answer.text)).toMatchObject({ code: 'CLUSTER_TOKEN', message: expect.stringContaining(`node ${MASTER}'s cluster token`) });
+  expect(answer.text).not.toContain(token!.split('.')[1]);
+  expect(master.requests.length).toBe(requestsBefore);
+});
+
+test("an operator's cluster token sent to the gateway is refused with 401 CLUSTER_TOKEN and never reaches the master either", async () => {
+  const master = geoservers.get(MASTER)!;
+  const requestsBefore = master.requests.length;
+  const token = cluster.spawned.tokens[OPERATOR];
+  expect(token).toBeDefined();
+  const answer = await rest('GET', '/workspaces.json', undefined, 'application/json', `Bearer ${token}`);
+  expect(answer.status).toBe(401);
+  expect(JSON.parse(answer.text)).toMatchObject({ code: 'CLUSTER_TOKEN', message: expect.stringContaining(`${OPERATOR}'s cluster token`) });
   expect(answer.text).not.toContain(token!.split('.')[1]);
   expect(master.requests.length).toBe(requestsBefore);
 });

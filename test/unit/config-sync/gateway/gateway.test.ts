@@ -156,7 +156,7 @@ describe('the gateway in front of a master GeoServer', () => {
   });
 
   it("refuses a cluster node's token with 401 CLUSTER_TOKEN, sending nothing to the master; other bearer tokens are the master's to judge", async () => {
-    const nodes = { clusterNodes: ['gs-main', 'slave-1'] };
+    const nodes = { clusterNodes: ['gs-main', 'slave-1'], clusterOperators: ['ops'] };
     const send = (authorization: string) =>
       handleGatewayCall(
         new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
@@ -165,8 +165,8 @@ describe('the gateway in front of a master GeoServer', () => {
         nodes,
       );
     const before = master.requests.length;
-    for (const token of [`Bearer slave-1.${'a'.repeat(43)}`, `bearer gs-main.${'b'.repeat(43)}`]) {
-      await expect(send(token)).rejects.toMatchObject({ status: 401, code: 'CLUSTER_TOKEN', message: expect.stringMatching(/node (slave-1|gs-main)'s cluster token/) });
+    for (const token of [`Bearer slave-1.${'a'.repeat(43)}`, `bearer gs-main.${'b'.repeat(43)}`, `Bearer ops.${'d'.repeat(43)}`]) {
+      await expect(send(token)).rejects.toMatchObject({ status: 401, code: 'CLUSTER_TOKEN', message: expect.stringMatching(/(node slave-1|node gs-main|operator ops)'s cluster token/) });
     }
     expect(master.requests.length).toBe(before);
     // A name the cluster does not declare, and a JWT (two dots), go to the master, which refuses them itself.
