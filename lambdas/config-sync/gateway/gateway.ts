@@ -41,10 +41,10 @@ import { parseAuthorizationHeader } from '../../shared/node-token';
 import { duplicateMemberName } from '../../shared/json-names';
 import { readXmlDocument, XmlReadError, type XmlReadLimits } from '../../shared/xml-reader';
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
-import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, type ConfigChange, type ObjectType } from '../events';
+import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, serializedBytes, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { classifyRestPath, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
-import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError } from './limits';
+import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade';
 import { styleUserPath, type StyleUsers } from './style-users';
@@ -193,6 +193,11 @@ export async function handleGatewayCall(
   }
   // Refused before anything is forwarded: the master would apply what no other node could.
   if ((request.body?.length ?? 0) > MAX_REPLICATED_WRITE_BYTES) throw new ReplicatedWriteTooLargeError(request.body!.length);
+  // A style's document travels as a JSON string in its properties, larger than as sent.
+  if (request.body && isStyleFile(classified, request) && mediaTypeOf(request) !== 'application/zip') {
+    const asJson = serializedBytes(request.body.toString('utf8'));
+    if (asJson + STYLE_FIELDS_ALLOWANCE_BYTES > MAX_REPLICATED_WRITE_BYTES) throw new StyleDocumentTooLargeError(asJson);
+  }
   const unreplicable = unreplicableWrite(classified, method, request);
   if (unreplicable !== undefined) throw new UnreplicableWriteError(unreplicable);
   const recovery = options.recovery;

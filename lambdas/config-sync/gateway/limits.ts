@@ -116,3 +116,28 @@ export class MasterTimeoutError extends AppError {
     );
   }
 }
+
+/**
+ * Room kept, beside a style's document, for the style's own fields (name, format, language
+ * version, file name, workspace) in the properties that carry both (a few hundred bytes in
+ * practice).
+ */
+export const STYLE_FIELDS_ALLOWANCE_BYTES = 16 * 1024;
+
+/**
+ * 413: a style document within the replicated write limit as sent, but over it as the cluster
+ * carries it (a JSON string in the style's properties, where each quote, backslash, line break
+ * and control character takes two bytes or more), refused before it reaches the master.
+ */
+export class StyleDocumentTooLargeError extends AppError {
+  constructor(bytesAsJson: number) {
+    super(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `The style document is ${bytesAsJson} bytes as a JSON string (its quotes and line breaks escaped, as the cluster carries it in the style's properties); ` +
+        `with ${STYLE_FIELDS_ALLOWANCE_BYTES} bytes kept for the style's own fields that is over the ${MAX_REPLICATED_WRITE_BYTES} bytes (1 MiB) the cluster replicates of one object: ` +
+        'the master would store it and no other node would. Make the document smaller (fewer rules, no indentation).',
+      'body',
+    );
+  }
+}

@@ -577,6 +577,37 @@ describe('the gateway in front of a master GeoServer', () => {
     );
   });
 
+  it('refuses, before the master stores it, a style document under 1 MiB whose JSON in the event would be over it', async () => {
+    const storing = storingPublisher();
+    const send = (method: string, path: string, body: string, contentType: string) => {
+      const [pathPart, query = ''] = path.split('?') as [string, string?];
+      return handleGatewayCall(new HttpUpstream(master.url, 5000, 6 * 1024 * 1024), storing, {
+        method,
+        path: pathPart,
+        query,
+        headers: { authorization: ADMIN, 'content-type': contentType },
+        body: Buffer.from(body),
+      });
+    };
+    const sld = (rules: number) =>
+      `<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name>\n${'<x a="1"/>\n'.repeat(rules)}</NamedLayer></StyledLayerDescriptor>`;
+    await send('POST', '/styles?name=roads&raw=true', sld(1), 'application/vnd.ogc.sld+xml');
+    const before = master.requests.length;
+    // 900 kB as sent; each quote and line break takes two bytes once the document is a JSON string in the style's properties.
+    const large = sld(82_000);
+    expect(Buffer.byteLength(large)).toBeLessThan(1024 * 1024);
+    for (const [method, path] of [['PUT', '/styles/roads?raw=true'], ['POST', '/styles?name=roads2&raw=true']] as const) {
+      await expect(send(method, path, large, 'application/vnd.ogc.sld+xml')).rejects.toMatchObject({
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+        message: expect.stringContaining('as a JSON string'),
+      });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(master.catalog.styleBodies.get('roads')?.bytes.toString()).toBe(sld(1));
+    expect(storing.published).toHaveLength(1);
+  });
+
   it('publishes a style uploaded in two steps once its document is there, with the document', async () => {
     const sld = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
     await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } });
