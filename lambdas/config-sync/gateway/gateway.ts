@@ -43,7 +43,7 @@ import { readXmlDocument, XmlReadError, type XmlReadLimits } from '../../shared/
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, serializedBytes, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
-import { classifyRestPath, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
+import { ambiguousManagedPathReason, classifyRestPath, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade';
@@ -169,6 +169,8 @@ export async function handleGatewayCall(
   if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
   if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);
   const classified = classifyRestPath(request.path);
+  const ambiguous = classified.managed ? ambiguousManagedPathReason(request.path) : undefined;
+  if (ambiguous !== undefined) throw new UnsafePathError(ambiguous);
   const method = request.method.toUpperCase();
   const headers = forwardedHeaders(request.headers);
   const now = options.now ?? Date.now;

@@ -110,6 +110,18 @@ export function unsafePathReason(rawPath: string): string | undefined {
 }
 
 /**
+ * Why the gateway will not forward a call to a replicated path, or `undefined`: a `+` in it,
+ * which GeoServer decodes as a space (RestConfiguration's path helper uses java.net.URLDecoder,
+ * "compatibility with old Restlet based config") while a URL path, and so the cluster, reads it as
+ * itself: `/workspaces/topp/datastores/a+b` would be store `a b` on the master and `topp:a+b`
+ * in the cluster. `%2B` is `+` for both.
+ */
+export function ambiguousManagedPathReason(rawPath: string): string | undefined {
+  const segment = rawPath.split('/').find((raw) => raw.includes('+'));
+  return segment === undefined ? undefined : `a "+" in "${segment}", which the master decodes as a space and the cluster as "+" (send a space as %20, a "+" as %2B)`;
+}
+
+/**
  * Classifies a REST path (`/workspaces/topp/datastores/pg.json`, already percent-decoded per
  * segment by the caller or not: segments are decoded here).
  */

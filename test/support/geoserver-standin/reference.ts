@@ -226,7 +226,8 @@ export class RestReference {
         if (!operation) continue;
         const params: Record<string, string> = {};
         path.names.forEach((name, index) => {
-          params[name] = decodeURIComponent(found![index + 1] ?? '');
+          // As GeoServer's GeoServerUrlPathHelper decodes a path (java.net.URLDecoder): "+" is a space.
+          params[name] = decodeURIComponent((found![index + 1] ?? '').replaceAll('+', ' '));
         });
         if (operation.documentedNotAllowed) {
           return {

@@ -277,6 +277,29 @@ describe('the gateway in front of a master GeoServer', () => {
     expect((await call('POST', '/workspaces?default=false', { workspace: { name: 'topp' } })).replication).toBe('published');
   });
 
+  it('refuses, before anything is sent, a "+" in a replicated path: GeoServer decodes it as a space (URLDecoder), the cluster as itself', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'a+b' } });
+    published = [];
+    const before = master.requests.length;
+    for (const [method, path] of [
+      ['DELETE', '/workspaces/topp/datastores/a+b'],
+      ['PUT', '/workspaces/topp/datastores/a+b.json'],
+      ['GET', '/workspaces/topp/datastores/a+b.json'],
+    ]) {
+      await expect(call(method!, path!, method === 'PUT' ? { dataStore: { description: 'x' } } : undefined)).rejects.toMatchObject({
+        status: 400,
+        code: 'INVALID_PATH',
+        message: expect.stringContaining('a "+" in "a+b'),
+      });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(published).toEqual([]);
+    // Encoded, "+" is itself for both.
+    expect((await call('DELETE', '/workspaces/topp/datastores/a%2Bb')).replication).toBe('published');
+    expect(published).toEqual([{ kind: 'remove', object: { type: 'dataStore', id: 'topp:a+b' }, recurse: false }]);
+  });
+
   it('publishes a created object whose name ends as a format suffix would (w.xml) under that whole name', async () => {
     const created = await call('POST', '/workspaces', { workspace: { name: 'w.xml' } });
     expect(created).toMatchObject({ status: 201, replication: 'published' });
