@@ -169,7 +169,7 @@ export async function handleGatewayCall(
   if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
   if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);
   const classified = classifyRestPath(request.path);
-  const ambiguous = classified.managed ? ambiguousManagedPathReason(request.path) : undefined;
+  const ambiguous = classified.managed ? ambiguousManagedPathReason(request.path, isWrite(request.method)) : undefined;
   if (ambiguous !== undefined) throw new UnsafePathError(ambiguous);
   const method = request.method.toUpperCase();
   const headers = forwardedHeaders(request.headers);
@@ -314,6 +314,11 @@ function publishFailure(answer: UpstreamResponse, error: unknown): GatewayRespon
 export function locationThroughGateway(location: string, masterUrl: string, gatewayRestUrl: string): string {
   const masterRest = `${masterUrl.replace(/\/+$/, '')}/rest`;
   return location === masterRest || location.startsWith(`${masterRest}/`) ? `${gatewayRestUrl}${location.slice(masterRest.length)}` : location;
+}
+
+function isWrite(method: string): boolean {
+  const upper = method.toUpperCase();
+  return upper === 'POST' || upper === 'PUT' || upper === 'DELETE';
 }
 
 /** The master answered a read of an object, but not with its representation. */

@@ -45,7 +45,18 @@ export interface UnmanagedPath {
 
 export type ClassifiedPath = ManagedPath | UnmanagedPath;
 
-const EXTENSIONS = /\.(json|xml|html|sld)$/;
+/**
+ * The extensions every GeoServer release takes off a path's last segment as the representation
+ * asked for (RestConfiguration.configureContentNegotiation registers them): the segment without
+ * it names the object.
+ */
+const EXTENSIONS = /\.(json|xml|html|sld|xslt|ftl|css)$/;
+/**
+ * Extensions GeoServer releases read differently (geoserver/rest-mapping.ts): older ones register
+ * the style formats' names (`ysld`, `mbstyle`), newer ones the handlers' file extensions
+ * (`yaml`). A write ending in one could address another object on the master than here.
+ */
+const RELEASE_DEPENDENT_EXTENSIONS = /\.(yaml|ysld|mbstyle)$/;
 const SERVICES = new Set(['wms', 'wfs', 'wcs', 'wmts']);
 
 /** Collection segment -> object type, for `/workspaces/{ws}/<segment>[/{name}]` and deeper. */
@@ -114,11 +125,16 @@ export function unsafePathReason(rawPath: string): string | undefined {
  * which GeoServer decodes as a space (RestConfiguration's path helper uses java.net.URLDecoder,
  * "compatibility with old Restlet based config") while a URL path, and so the cluster, reads it as
  * itself: `/workspaces/topp/datastores/a+b` would be store `a b` on the master and `topp:a+b`
- * in the cluster. `%2B` is `+` for both.
+ * in the cluster (`%2B` is `+` for both); or a write ending in an extension GeoServer releases
+ * read differently (RELEASE_DEPENDENT_EXTENSIONS).
  */
-export function ambiguousManagedPathReason(rawPath: string): string | undefined {
+export function ambiguousManagedPathReason(rawPath: string, write: boolean): string | undefined {
   const segment = rawPath.split('/').find((raw) => raw.includes('+'));
-  return segment === undefined ? undefined : `a "+" in "${segment}", which the master decodes as a space and the cluster as "+" (send a space as %20, a "+" as %2B)`;
+  if (segment !== undefined) return `a "+" in "${segment}", which the master decodes as a space and the cluster as "+" (send a space as %20, a "+" as %2B)`;
+  const extension = write ? RELEASE_DEPENDENT_EXTENSIONS.exec(rawPath.replace(/\/+$/, ''))?.[0] : undefined;
+  return extension === undefined
+    ? undefined
+    : `a write ending in "${extension}", which some GeoServer releases take off as a representation extension and others keep in the name: address the object without it, or with ".json" after it`;
 }
 
 /**

@@ -300,6 +300,30 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(published).toEqual([{ kind: 'remove', object: { type: 'dataStore', id: 'topp:a+b' }, recurse: false }]);
   });
 
+  it('addresses a write as GeoServer does when it ends in an extension GeoServer takes off (.css, .ftl, .xslt), and refuses one its releases read differently', async () => {
+    await call('POST', '/styles?name=roads&raw=true', '<StyledLayerDescriptor version="1.0.0"/>', 'application/vnd.ogc.sld+xml');
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    published = [];
+    expect((await call('DELETE', '/styles/roads.css')).status).toBe(200);
+    expect((await call('DELETE', '/workspaces/topp.ftl')).status).toBe(200);
+    expect(master.catalog.get('style', 'roads')).toBeUndefined();
+    expect(published).toEqual([
+      { kind: 'remove', object: { type: 'style', id: 'roads' }, recurse: false },
+      { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: false },
+    ]);
+    // YSLD's and MBStyle's: older releases take off .ysld and .mbstyle, newer ones .yaml (the files' extensions).
+    const before = master.requests.length;
+    for (const extension of ['yaml', 'ysld', 'mbstyle']) {
+      await expect(call('DELETE', `/styles/roads.${extension}`)).rejects.toMatchObject({
+        status: 400,
+        code: 'INVALID_PATH',
+        message: expect.stringContaining(`".${extension}"`),
+      });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(published).toHaveLength(2);
+  });
+
   it('publishes a created object whose name ends as a format suffix would (w.xml) under that whole name', async () => {
     const created = await call('POST', '/workspaces', { workspace: { name: 'w.xml' } });
     expect(created).toMatchObject({ status: 201, replication: 'published' });
