@@ -27,7 +27,7 @@ import { dependencyRank } from '../geoserver/drift';
 import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPES, styleNameParameter, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
-import { classifyRestPath, memberPath, restBoolean, type ManagedPath } from './rest-paths';
+import { memberPath, restBoolean, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
@@ -220,7 +220,8 @@ export function intentOf(target: ManagedPath, method: string, request: GatewayRe
   if (target.layerStyles) return { ...base, objects: [{ type: 'layer', id: target.id!, path: `/layers/${encodeURIComponent(target.id!)}` }] };
   const member = (name: string): IntentObject | undefined => {
     const path = target.id ? target.path.slice(0, target.path.lastIndexOf('/')) : target.path;
-    const found = classifyRestPath(`${path}/${encodeURIComponent(name)}`);
+    // As the gateway names it (memberPath): `w.xml` is all name, not `w` asked for as XML.
+    const found = memberPath(path, name);
     return found.managed && found.id && !found.layerStyles ? { type: found.type, id: found.id, path: found.path } : undefined;
   };
   // `?name=` names a style file or package POSTed, which never renames a style; a representation is named by its body (gateway.ts).

@@ -85,6 +85,12 @@ describe('what a write records before it is forwarded', () => {
       objects: [{ type: 'style', id: 'roads' }],
       collections: ['/styles'],
     });
+    // A new name ending as an extension does is that whole name, as the gateway publishes it.
+    expect(intent('PUT', '/workspaces/topp/datastores/pg', { dataStore: { name: 'pg.xml' } }).objects).toEqual([
+      { type: 'dataStore', id: 'topp:pg', path: '/workspaces/topp/datastores/pg' },
+      { type: 'dataStore', id: 'topp:pg.xml', path: '/workspaces/topp/datastores/pg.xml' },
+    ]);
+    expect(intent('POST', '/workspaces', { workspace: { name: 'w.css' } }).objects.map((o) => `${o.type}/${o.id}`)).toEqual(['workspace/w.css', 'namespace/w.css']);
     // a style's document is not its info: no rename
     expect(intent('PUT', '/styles/roads?raw=true', SLD, 'application/vnd.ogc.sld+xml').collections).toBeUndefined();
     expect(intent('PUT', '/settings/contact', { contact: { contactPerson: 'Ops' } }).objects).toEqual([{ type: 'global', id: 'global', path: '/settings' }]);
