@@ -666,10 +666,16 @@ async function changesOf(
   }
   const after = await read.object(target, target.path);
   if (!after) throw new Error(`the master has no ${target.path} after the write`);
+  // What the other nodes hold (the master's store): the master's GeoServer may have lost a
+  // property outside the gateway, which the modify must take from them too.
+  const held = catalog ? (await catalog.get(target.type, target.id))?.properties : undefined;
+  const unchanged = (base: JsonObject | undefined) => base === undefined || Object.keys(mergePatchBetween(base, after)).length === 0;
+  const modify = () =>
+    [{ kind: 'modify', object: { type: target.type, id: target.id }, patch: wholeStatePatch(keysOfBoth(before ?? {}, held ?? {}), after) } as ConfigChange];
   if (isConfigurationType(target.type)) {
     // Settings always exist on every node: only ever modified, with the whole of them.
-    if (before && Object.keys(mergePatchBetween(before, after)).length === 0) return [];
-    return [{ kind: 'modify', object: { type: target.type, id: target.id }, patch: wholeStatePatch(before ?? {}, after) } as ConfigChange];
+    if (before && unchanged(before) && unchanged(held)) return [];
+    return modify();
   }
   if (!before) {
     if (target.type === 'style' && after.body === undefined) return [];
@@ -678,8 +684,22 @@ async function changesOf(
   if (target.type === 'style' && before.body === undefined && after.body !== undefined) {
     return [add(target.type, target.id, after)]; // second step of a two-step upload: the first published nothing
   }
-  if (Object.keys(mergePatchBetween(before, after)).length === 0) return [];
-  return [{ kind: 'modify', object: { type: target.type, id: target.id }, patch: wholeStatePatch(before, after) } as ConfigChange];
+  if (unchanged(before) && unchanged(held)) return [];
+  return modify();
+}
+
+/**
+ * An object with every key of `a` and of `b`, objects under the same key merged alike: the base
+ * of a whole-state patch that nulls what either held and the new state lacks (the values are
+ * the new state's, or null).
+ */
+function keysOfBoth(a: JsonObject, b: JsonObject): JsonObject {
+  const merged: JsonObject = { ...b, ...a };
+  for (const key of Object.keys(a)) {
+    const [left, right] = [a[key], b[key]];
+    if (isJsonObject(left) && isJsonObject(right)) merged[key] = keysOfBoth(left, right);
+  }
+  return merged;
 }
 
 /**

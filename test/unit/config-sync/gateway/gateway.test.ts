@@ -655,6 +655,28 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(storing.published).toHaveLength(1);
   });
 
+  it("publishes a PUT as the whole object against what the cluster holds too: what the master lost outside the gateway goes from every node", async () => {
+    const storing = storingPublisher();
+    const send = (method: string, path: string, body: unknown) =>
+      handleGatewayCall(
+        new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
+        storing,
+        { method, path, query: '', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) },
+        { catalog: catalogInStore(storing.store, MASTER_NODE) },
+      );
+    const stored = async () => (await storing.store.readObjects(MASTER_NODE, [{ type: 'dataStore', id: 'topp:pg' }]))[0]?.properties;
+    await send('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await send('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg', description: 'roads db', enabled: true } });
+    // Changed on the master's GeoServer directly, past the gateway.
+    const { description: _, ...undescribed } = master.catalog.get('dataStore', 'topp:pg')!;
+    master.catalog.objects.dataStore.set('topp:pg', undescribed);
+    // A write that changes nothing on the master, then one that does: each leaves the cluster with the master's object.
+    await send('PUT', '/workspaces/topp/datastores/pg', { dataStore: { enabled: true } });
+    expect(await stored()).toEqual(master.catalog.get('dataStore', 'topp:pg'));
+    await send('PUT', '/workspaces/topp/datastores/pg', { dataStore: { enabled: false } });
+    expect(await stored()).toEqual(master.catalog.get('dataStore', 'topp:pg'));
+  });
+
   it('publishes a style uploaded in two steps once its document is there, with the document', async () => {
     const sld = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
     await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } });
