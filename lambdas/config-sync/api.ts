@@ -778,8 +778,10 @@ export const GATEWAY_API = {
     responses: {
       400: gatewayOrGeoServer(
         'A write the cluster could not replicate (NOT_REPLICABLE: a name its ids cannot carry, a layer named without its workspace, ' +
-          'a query parameter given twice, a JSON body naming a member twice in one object), or a path the master would read as another (INVALID_PATH: a `;` path parameter, a dot ' +
-          "segment in any encoding, an encoded `/` or `\\`); nothing was forwarded. Or the master GeoServer's own 400",
+          'a query parameter given twice or a `recurse` GeoServer reads as neither true nor false, a JSON body naming a member twice in one object ' +
+          'or a name that is not a string, a style file POSTed without `?name=`, `POST /workspaces?default=true`, a DELETE of settings, a body that is not UTF-8 ' +
+          'or XML declaring another encoding), or a path the master would read as another (INVALID_PATH: a `;` path parameter, a dot ' +
+          "segment in any encoding, an encoded `/` or `\\`, a `+` in a replicated path, a write ending in `.yaml`, `.ysld` or `.mbstyle`); nothing was forwarded. Or the master GeoServer's own 400",
       ),
       401: gatewayOrGeoServer(
         "A cluster node's or operator's token (`Bearer <name>.<secret>`) instead of a GeoServer user's credentials (CLUSTER_TOKEN; nothing was forwarded, " +
@@ -791,7 +793,7 @@ export const GATEWAY_API = {
       409: gatewayOrGeoServer("A write while the master node is paused (NODE_PAUSED; nothing was forwarded); or the master GeoServer's own 409"),
       413: gatewayOrGeoServer(
         `A body over ${MAX_REQUEST_BODY_BYTES} bytes, or a write to a replicated path over ${MAX_REPLICATED_WRITE_BYTES} bytes (PAYLOAD_TOO_LARGE, ` +
-          `with field \`body\`; nothing was forwarded); over ${API_GATEWAY_MAX_BODY_BYTES} bytes API Gateway answers itself`,
+          `with field \`body\`; nothing was forwarded), or a style document over that as a JSON string; over ${API_GATEWAY_MAX_BODY_BYTES} bytes API Gateway answers itself`,
         true,
       ),
       429: { description: "API Gateway's throttle of the route (cluster.gateway.rateLimit, burstLimit)", content: jsonContent(apiGatewayMessageSchema) },
