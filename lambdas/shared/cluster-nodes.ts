@@ -84,3 +84,21 @@ export function nodesFromRolesJson(variable: string, raw: string): ClusterNode[]
   if (issue) throw new Error(`Environment variable ${variable} is invalid: ${issue.message}`);
   return nodes;
 }
+
+/**
+ * The read-only operators' names as the functions receive them (`CLUSTER_OPERATORS`, a JSON
+ * array; the authorizer and the REST gateway read it), from the environment variable
+ * `variable`. Throws an Error naming the variable when it is not a JSON array of names.
+ */
+export function operatorNamesFromJson(variable: string, raw: string): string[] {
+  let names: unknown;
+  try {
+    names = JSON.parse(raw);
+  } catch {
+    names = undefined;
+  }
+  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string' && NODE_NAME_PATTERN.test(name))) {
+    throw new Error(`Environment variable ${variable} must be a JSON array of operator names (a name ${NODE_NAME_RULE}), got '${raw}'`);
+  }
+  return names as string[];
+}

@@ -17,6 +17,7 @@ import { AppError } from '../../shared/errors';
 import { errorResponse, httpHandler, requestBaseUrl, type HttpEvent, type HttpResult } from '../../shared/http';
 import { optionalEnv, requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
+import { operatorNamesFromJson } from '../../shared/cluster-model';
 import { describeError, logger } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
 import { assertNotPaused } from '../pause';
@@ -100,23 +101,9 @@ function allowListFromEnv(): SourceAllowList {
 }
 
 const clusterNodes = membership.nodes.map((node) => node.name);
-const clusterOperators = operatorsFromEnv();
+// `CLUSTER_OPERATORS` (cluster.operators' names); unset: none.
+const clusterOperators = operatorNamesFromJson(CONFIG_SYNC_ENV.clusterOperators, optionalEnv(CONFIG_SYNC_ENV.clusterOperators) ?? '[]');
 
-/** `CLUSTER_OPERATORS` (cluster.operators' names); unset: none. */
-function operatorsFromEnv(): string[] {
-  const raw = optionalEnv(CONFIG_SYNC_ENV.clusterOperators);
-  if (raw === undefined) return [];
-  let names: unknown;
-  try {
-    names = JSON.parse(raw);
-  } catch {
-    names = undefined;
-  }
-  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) {
-    throw new Error(`Environment variable ${CONFIG_SYNC_ENV.clusterOperators} must be a JSON array of operator names, got '${raw}'`);
-  }
-  return names as string[];
-}
 
 const publisher: ChangePublisher = {
   async publish(change) {

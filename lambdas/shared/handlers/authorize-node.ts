@@ -9,7 +9,7 @@
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../adapters/credentials-store';
-import { nodesFromRolesJson } from '../cluster-nodes';
+import { nodesFromRolesJson, operatorNamesFromJson } from '../cluster-nodes';
 import { optionalEnv, requireEnv } from '../env';
 import { OPERATOR_ROLE } from '../node-token';
 import { authorize, type AuthorizerResult } from '../authorize';
@@ -19,17 +19,7 @@ import { withoutSdkLogging } from '../sdk-client';
 
 const credentials = new CredentialsStore(withoutSdkLogging(new DynamoDBClient({})), requireEnv(NODE_AUTH_ENV.credentialsTable));
 const nodeRoles = new Map<string, string>(nodesFromRolesJson(NODE_AUTH_ENV.clusterNodes, requireEnv(NODE_AUTH_ENV.clusterNodes)).map((node) => [node.name, node.role]));
-const operators = parseOperators(optionalEnv(NODE_AUTH_ENV.clusterOperators) ?? '[]');
-
-function parseOperators(raw: string): Set<string> {
-  try {
-    const names = JSON.parse(raw) as unknown;
-    if (Array.isArray(names) && names.every((name) => typeof name === 'string')) return new Set(names);
-  } catch {
-    // reported below
-  }
-  throw new Error(`Environment variable CLUSTER_OPERATORS must be a JSON array of operator names, got '${raw}'`);
-}
+const operators = new Set(operatorNamesFromJson(NODE_AUTH_ENV.clusterOperators, optionalEnv(NODE_AUTH_ENV.clusterOperators) ?? '[]'));
 
 const roleOf = (name: string) => nodeRoles.get(name) ?? (operators.has(name) ? OPERATOR_ROLE : undefined);
 

@@ -6,9 +6,11 @@ afterEach(() => {
   jest.resetModules();
 });
 
-function loadAuthorizer(clusterNodes: string): unknown {
+function loadAuthorizer(clusterNodes: string, operators?: string): unknown {
   process.env.CREDENTIALS_TABLE_NAME = 'credentials';
   process.env.CLUSTER_NODES = clusterNodes;
+  if (operators === undefined) delete process.env.CLUSTER_OPERATORS;
+  else process.env.CLUSTER_OPERATORS = operators;
   process.env.AWS_REGION = 'us-east-1';
   let loaded: unknown;
   jest.isolateModules(() => {
@@ -28,4 +30,14 @@ test.each([
   ['no publisher', '{"s":"slave"}', /CLUSTER_NODES is invalid: must include a master or both node/],
 ])('refuses %s', (_case, clusterNodes, message) => {
   expect(() => loadAuthorizer(clusterNodes)).toThrow(message);
+});
+
+// CLUSTER_OPERATORS, read by the same reader as the REST gateway's (cluster-nodes.ts operatorNamesFromJson).
+test('takes operator names, or none', () => {
+  expect(loadAuthorizer('{"m":"master"}', '["ops-1","watcher"]')).toHaveProperty('handler');
+  expect(loadAuthorizer('{"m":"master"}')).toHaveProperty('handler');
+});
+
+test.each([['{"ops":1}'], ['["ops", 7]'], ['["Ops Team"]'], ['not json']])('refuses CLUSTER_OPERATORS %s, naming it', (operators) => {
+  expect(() => loadAuthorizer('{"m":"master"}', operators)).toThrow(/CLUSTER_OPERATORS must be a JSON array of operator names \(a name must be 1-31 lowercase/);
 });
