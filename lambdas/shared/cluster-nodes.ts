@@ -7,6 +7,7 @@
  * code does with the same rules.
  */
 import { NODE_NAME_PATTERN, NODE_NAME_RULE } from './cluster-names';
+import { envJson } from './env';
 
 export const NODE_ROLES = ['master', 'slave', 'both'] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
@@ -66,12 +67,7 @@ export function nodeRolesJson(nodes: readonly ClusterNode[]): string {
  * an Error naming the variable and what is wrong.
  */
 export function nodesFromRolesJson(variable: string, raw: string): ClusterNode[] {
-  let roles: unknown;
-  try {
-    roles = JSON.parse(raw);
-  } catch {
-    roles = undefined;
-  }
+  const roles = envJson(raw);
   if (typeof roles !== 'object' || roles === null || Array.isArray(roles)) {
     throw new Error(`Environment variable ${variable} must be a JSON object of node names to roles, got '${raw}'`);
   }
@@ -91,12 +87,7 @@ export function nodesFromRolesJson(variable: string, raw: string): ClusterNode[]
  * `variable`. Throws an Error naming the variable when it is not a JSON array of names.
  */
 export function operatorNamesFromJson(variable: string, raw: string): string[] {
-  let names: unknown;
-  try {
-    names = JSON.parse(raw);
-  } catch {
-    names = undefined;
-  }
+  const names = envJson(raw);
   if (!Array.isArray(names) || !names.every((name) => typeof name === 'string' && NODE_NAME_PATTERN.test(name))) {
     throw new Error(`Environment variable ${variable} must be a JSON array of operator names (a name ${NODE_NAME_RULE}), got '${raw}'`);
   }

@@ -34,3 +34,15 @@ export function boolEnv(name: string, fallback: boolean): boolean {
   if (raw !== 'true' && raw !== 'false') throw new Error(`Environment variable ${name} must be 'true' or 'false', got '${raw}'`);
   return raw === 'true';
 }
+
+/**
+ * A JSON variable's value, or `undefined` when its text is not JSON: each reader then refuses
+ * it with a message naming the variable and the shape it expects.
+ */
+export function envJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}

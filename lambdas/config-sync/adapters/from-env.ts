@@ -26,7 +26,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { boolEnv, optionalEnv, requireEnv } from '../../shared/env';
+import { boolEnv, envJson, optionalEnv, requireEnv } from '../../shared/env';
 import { logger } from '../../shared/observability';
 import type { ApplyDeps } from '../apply';
 import { CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE, nodeQueueNames, nodesFromRolesJson, type ClusterNode } from '../../shared/cluster-model';
@@ -218,12 +218,7 @@ export function geoServerNodesFromEnv(membership: ClusterMembership): Readonly<R
  * names what the strings are, for the error.
  */
 export function nodeMapEnv(name: string, raw: string, values: string): Readonly<Record<string, string>> {
-  let map: unknown;
-  try {
-    map = JSON.parse(raw);
-  } catch {
-    map = undefined;
-  }
+  const map = envJson(raw);
   if (typeof map !== 'object' || map === null || Array.isArray(map) || Object.values(map).some((value) => typeof value !== 'string')) {
     throw new Error(`Environment variable ${name} must be a JSON object of node names to ${values}, got '${raw}'`);
   }

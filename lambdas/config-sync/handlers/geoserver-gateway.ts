@@ -15,7 +15,7 @@
  */
 import { AppError } from '../../shared/errors';
 import { errorResponse, httpHandler, requestBaseUrl, type HttpEvent, type HttpResult } from '../../shared/http';
-import { optionalEnv, requireEnv } from '../../shared/env';
+import { envJson, optionalEnv, requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
 import { operatorNamesFromJson } from '../../shared/cluster-model';
 import { describeError, logger } from '../../shared/observability';
@@ -84,12 +84,7 @@ const allowed = allowListFromEnv();
 function allowListFromEnv(): SourceAllowList {
   const raw = optionalEnv(CONFIG_SYNC_ENV.gatewayAllowedSourceIps);
   if (raw === undefined) return ALLOW_ALL;
-  let entries: unknown;
-  try {
-    entries = JSON.parse(raw);
-  } catch {
-    entries = undefined;
-  }
+  const entries = envJson(raw);
   if (!Array.isArray(entries) || entries.length === 0 || !entries.every((entry) => typeof entry === 'string')) {
     throw new Error(`Environment variable ${CONFIG_SYNC_ENV.gatewayAllowedSourceIps} must be a JSON array of addresses and CIDR blocks, got '${raw}'`);
   }

@@ -826,6 +826,18 @@ describe('the name check of an XML body', () => {
   });
 });
 
+/** A master that records what reaches it: the checks below must refuse before anything does. */
+function recordingMaster() {
+  const sent: GatewayRequest[] = [];
+  const upstream: Upstream = {
+    async send(call) {
+      sent.push(call);
+      return { status: 500, headers: { 'content-type': 'text/plain' }, body: Buffer.from('not expected to be reached') };
+    },
+  };
+  return { upstream, sent };
+}
+
 /**
  * What GeoServer names the object a POST creates: `?name=` only for a style file or zipped
  * package (styles.yaml: "Used only when POSTing a style file or ZIP bundle"), the body's name
@@ -833,16 +845,6 @@ describe('the name check of an XML body', () => {
  * from inside the document. The check before forwarding must judge that same name.
  */
 describe('the name a POST creates, checked before forwarding', () => {
-  function recordingMaster() {
-    const sent: GatewayRequest[] = [];
-    const upstream: Upstream = {
-      async send(call) {
-        sent.push(call);
-        return { status: 500, headers: { 'content-type': 'text/plain' }, body: Buffer.from('not expected to be reached') };
-      },
-    };
-    return { upstream, sent };
-  }
   const post = (upstream: Upstream, path: string, body: string, contentType: string) => {
     const [pathPart, query = ''] = path.split('?') as [string, string?];
     return handleGatewayCall(upstream, storingPublisher(), {
@@ -891,16 +893,6 @@ describe('the name a POST creates, checked before forwarding', () => {
  * encoding): a name it read otherwise would let the master create what no other node can hold.
  */
 describe('a body read as the master reads it', () => {
-  function recordingMaster() {
-    const sent: GatewayRequest[] = [];
-    const upstream: Upstream = {
-      async send(call) {
-        sent.push(call);
-        return { status: 500, headers: { 'content-type': 'text/plain' }, body: Buffer.from('not expected to be reached') };
-      },
-    };
-    return { upstream, sent };
-  }
   const write = (upstream: Upstream, method: string, path: string, body: string | Buffer, contentType: string) => {
     const [pathPart, query = ''] = path.split('?') as [string, string?];
     return handleGatewayCall(upstream, storingPublisher(), {
