@@ -149,6 +149,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
             new Map([...topology.functions.values()].map((fn) => [fn.logicalId, fn.policy])),
             // Always shown, even when quiet: it is a bug in the stack's policies.
             (message) => (options.log ?? console.error)(`IAM denied: ${message}`),
+            new Map(topology.tables.flatMap((table) => table.keySchema.filter((key) => key.KeyType === 'HASH').map((key) => [table.tableName, key.AttributeName] as const))),
           );
     if (gate) stopped.push(() => gate.close());
     // Pausing a node switches its apply function's event source mapping through the Lambda API.

@@ -90,11 +90,13 @@ function deny(response: ServerResponse, message: string): void {
  * @param upstream DynamoDB Local's endpoint
  * @param policies each function's policy statements, by logical id
  * @param onDenied told of every refused call (the local log)
+ * @param partitionKeys each table's partition key attribute, by table name (for `dynamodb:LeadingKeys`)
  */
 export async function startDynamoGate(
   upstream: string,
   policies: ReadonlyMap<string, readonly PolicyStatement[]>,
   onDenied: (message: string) => void = () => undefined,
+  partitionKeys: ReadonlyMap<string, string> = new Map(),
 ): Promise<DynamoGate> {
   const target = new URL(upstream);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -119,7 +121,7 @@ export async function startDynamoGate(
           // DynamoDB Local answers the malformed request itself.
         }
         const statements = policies.get(functionId) ?? [];
-        const refused = dynamoPermissions(operation, parsed).find((permission) => !isAllowed(statements, permission));
+        const refused = dynamoPermissions(operation, parsed, (table) => partitionKeys.get(table)).find((permission) => !isAllowed(statements, permission));
         if (refused) {
           const message =
             `User: arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/${functionId}/local is not authorized to perform: ` +

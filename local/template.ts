@@ -209,6 +209,16 @@ export function resolver(template: CfnTemplate, endpoints: LocalEndpoints) {
 
 const asList = (value: Json | undefined): Json[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
+/** A statement's `Condition` block with every value as a list of strings, as IAM reads it. */
+function conditionOf(condition: Json): PolicyStatement['condition'] {
+  return Object.fromEntries(
+    Object.entries((condition ?? {}) as Record<string, Record<string, Json>>).map(([operator, keys]) => [
+      operator,
+      Object.fromEntries(Object.entries(keys).map(([key, values]) => [key, asList(values).map(String)])),
+    ]),
+  );
+}
+
 /** The statements of every policy a role has: its inline policies and the policy resources (inline and managed) attached to it. */
 function rolePolicy(template: CfnTemplate, roleId: string | undefined, resolve: (value: Json) => Json): PolicyStatement[] {
   if (roleId === undefined) return [];
@@ -223,7 +233,7 @@ function rolePolicy(template: CfnTemplate, roleId: string | undefined, resolve: 
   }
   return documents.flatMap((document) =>
     asList((document as { Statement?: Json } | null)?.Statement).flatMap((statement) => {
-      const s = statement as { Effect?: string; Action?: Json; Resource?: Json };
+      const s = statement as { Effect?: string; Action?: Json; Resource?: Json; Condition?: Json };
       // NotAction / NotResource statements are not used by this stack; skipping one can only deny.
       if (s.Action === undefined || s.Resource === undefined) return [];
       return [
@@ -231,6 +241,7 @@ function rolePolicy(template: CfnTemplate, roleId: string | undefined, resolve: 
           effect: s.Effect === 'Deny' ? ('Deny' as const) : ('Allow' as const),
           actions: asList(s.Action).map(String),
           resources: asList(resolve(s.Resource)).map(String),
+          ...(s.Condition ? { condition: conditionOf(resolve(s.Condition)) } : {}),
         },
       ];
     }),

@@ -72,3 +72,57 @@ describe('dynamoPermissions (what a call needs)', () => {
     expect(dynamoPermissions('ListTables', {})).toEqual([{ action: 'dynamodb:ListTables', resource: '*' }]);
   });
 });
+
+describe('conditions the stack scopes DynamoDB with', () => {
+  const STORE = tableArn('geo-node-store');
+  const LOG = tableArn('geo-event-log');
+  const partitionKeyOf = (table: string) => ({ 'geo-node-store': 'node', 'geo-event-log': 'cluster' })[table];
+  // As a node's apply function has them: its own partition of the store, and a void marker's attributes in the log.
+  const statements: PolicyStatement[] = [
+    {
+      effect: 'Allow',
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+      resources: [STORE],
+      condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['slave-1'] } },
+    },
+    {
+      effect: 'Allow',
+      actions: ['dynamodb:PutItem'],
+      resources: [LOG],
+      condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['cluster', 'sequence', 'voided'] } },
+    },
+  ];
+  const allowed = (operation: string, body: Record<string, unknown>) =>
+    dynamoPermissions(operation, body, partitionKeyOf).every((permission) => isAllowed(statements, permission));
+  const item = (node: string) => ({ node: { S: node }, key: { S: '#cursor' } });
+
+  it('dynamodb:LeadingKeys: a call on its own partition passes, one on another node\'s is refused', () => {
+    expect(allowed('GetItem', { TableName: 'geo-node-store', Key: item('slave-1') })).toBe(true);
+    expect(allowed('GetItem', { TableName: 'geo-node-store', Key: item('slave-2') })).toBe(false);
+    expect(allowed('PutItem', { TableName: 'geo-node-store', Item: { ...item('master-1'), cursor: { N: '3' } } })).toBe(false);
+    expect(allowed('BatchGetItem', { RequestItems: { 'geo-node-store': { Keys: [item('slave-1'), item('slave-2')] } } })).toBe(false);
+    const query = (node: string) => ({
+      TableName: 'geo-node-store',
+      KeyConditionExpression: '#node = :node AND begins_with(#key, :prefix)',
+      ExpressionAttributeNames: { '#node': 'node', '#key': 'key' },
+      ExpressionAttributeValues: { ':node': { S: node }, ':prefix': { S: 'object#' } },
+    });
+    expect(allowed('Query', query('slave-1'))).toBe(true);
+    expect(allowed('Query', query('slave-2'))).toBe(false);
+  });
+
+  it('dynamodb:Attributes: a put of only the listed attributes passes, one with another attribute is refused', () => {
+    const voided = { cluster: { S: 'geo' }, sequence: { N: '7' }, voided: { BOOL: true } };
+    expect(allowed('PutItem', { TableName: 'geo-event-log', Item: voided })).toBe(true);
+    expect(allowed('PutItem', { TableName: 'geo-event-log', Item: { ...voided, body: { S: '{}' } } })).toBe(false);
+    expect(allowed('TransactWriteItems', { TransactItems: [{ Put: { TableName: 'geo-event-log', Item: { ...voided, body: { S: '{}' } } } }] })).toBe(false);
+  });
+
+  it('a condition the gate does not evaluate counts as holding on an Allow and not on a Deny', () => {
+    const other: PolicyStatement[] = [
+      { effect: 'Allow', actions: ['dynamodb:GetItem'], resources: [STORE], condition: { StringEquals: { 'aws:PrincipalTag/team': ['geo'] } } },
+      { effect: 'Deny', actions: ['dynamodb:GetItem'], resources: [STORE], condition: { Bool: { 'aws:SecureTransport': ['false'] } } },
+    ];
+    expect(isAllowed(other, { action: 'dynamodb:GetItem', resource: STORE })).toBe(true);
+  });
+});
