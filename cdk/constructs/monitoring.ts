@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -13,7 +13,8 @@ import {
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Alias } from 'aws-cdk-lib/aws-kms';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -52,11 +53,25 @@ export class Monitoring extends Construct {
     const { cluster, metricsNamespace } = props;
     const thresholds = cluster.observability;
 
+    // The topic's own key: CloudWatch alarms publish to an encrypted topic only when the key's
+    // policy lets cloudwatch.amazonaws.com use it, which the AWS managed alias/aws/sns key's does not.
+    const alarmKey = new Key(this, 'AlarmTopicKey', {
+      description: `Encrypts the alarm topic of GeoServer cluster ${cluster.name}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    alarmKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
     this.alarmTopic = new Topic(this, 'AlarmTopic', {
       topicName: `${cluster.name}-cluster-alarms`,
       displayName: `GeoServer cluster ${cluster.name} alarms`,
       enforceSSL: true,
-      masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      masterKey: alarmKey,
     });
     for (const email of thresholds.alarmEmails) this.alarmTopic.addSubscription(new EmailSubscription(email));
     const notify = new SnsAction(this.alarmTopic);

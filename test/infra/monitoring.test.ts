@@ -31,6 +31,25 @@ describe('alarm topic', () => {
     });
   });
 
+  it("is encrypted with the cluster's own rotated key, whose policy lets CloudWatch alarms publish to it", () => {
+    // The AWS managed alias/aws/sns key's policy does not let cloudwatch.amazonaws.com use it:
+    // a topic encrypted with it never receives an alarm.
+    const keyId = synth.json.Resources[topicId(synth.json)]!.Properties.KmsMasterKeyId as { 'Fn::GetAtt'?: [string, string] };
+    expect(keyId['Fn::GetAtt']?.[1]).toBe('Arn');
+    const key = synth.json.Resources[keyId['Fn::GetAtt']![0]]!;
+    expect(key.Type).toBe('AWS::KMS::Key');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.Properties.KeyPolicy.Statement).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        }),
+      ]),
+    );
+  });
+
   it('has no subscriptions by default and one e-mail subscription per configured address', () => {
     expect(logicalIdsOf(synth.json, 'AWS::SNS::Subscription').map((id) => synth.json.Resources[id]!.Properties.Protocol)).not.toContain('email');
     const withEmails = synthesize({ observability: { alarmEmails: ['ops@example.com', 'oncall@example.com'] } });
