@@ -1,4 +1,5 @@
 import { App, Duration, RemovalPolicy, Stack, Stage, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, ApplicationLogLevel, LoggingFormat, Runtime, SystemLogLevel, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -91,6 +92,11 @@ export class ClusterFunction extends NodejsFunction {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Its own role, without the AWSLambdaBasicExecutionRole managed policy CDK would attach:
+    // that policy lets a function create and write any log group of the account. A function
+    // writes only to its own log group.
+    const role = new Role(scope, `${id}ServiceRole`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
     const bundledFiles = props.bundledFiles ?? {};
     const code: BundleSpec = {
       entry: path.join(LAMBDAS_DIR, props.entry),
@@ -129,10 +135,11 @@ export class ClusterFunction extends NodejsFunction {
       applicationLogLevelV2: ApplicationLogLevel.INFO,
       systemLogLevelV2: SystemLogLevel.WARN,
       logGroup,
+      role,
       bundling: cached ? { ...code.bundling, assetHash: cached.key } : code.bundling,
     });
     cached?.storeBundleOf(this);
-    Validations.of(this).acknowledge({
+    Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so CDK grants them on *; acknowledged on each function's own role only.",

@@ -421,7 +421,7 @@ export class ConfigSyncService extends Construct {
     fn.addToRolePolicy(
       allow(['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], ['*']),
     );
-    Validations.of(fn).acknowledge({
+    Validations.of(fn.role ?? fn).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `Lambda creates and deletes the network interfaces of node ${node}'s apply function in its GeoServer's VPC; EC2 offers no resource-level scoping for these calls (the same statement as AWS's AWSLambdaVPCAccessExecutionRole).`,
     });

@@ -137,11 +137,6 @@ export class ClusterStack extends Stack {
 
     for (const acknowledgement of [
       {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason:
-          'AWSLambdaBasicExecutionRole only lets each function write its own CloudWatch logs; every data permission is a scoped inline policy.',
-      },
-      {
         id: 'AwsSolutions-L1',
         reason: 'Functions run on Node.js 22, the runtime this project is built and tested on; moving runtime is a deliberate upgrade.',
       },

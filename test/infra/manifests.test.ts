@@ -93,3 +93,28 @@ describe('the status, polling and authorizer manifests are what the stack builds
     }
   });
 });
+
+describe('every function of the cluster and of its nodes', () => {
+  it('writes logs only to its own log group: its role attaches no managed policy (AWSLambdaBasicExecutionRole allows every log group)', () => {
+    for (const json of [open.stacks.cluster, ...Object.values(open.stacks.nested)]) {
+      const functions = logicalIdsOf(json, 'AWS::Lambda::Function');
+      expect(functions.length).toBeGreaterThan(0);
+      for (const fn of functions) {
+        const properties = json.Resources[fn]!.Properties;
+        const role = json.Resources[properties.Role['Fn::GetAtt'][0]]!;
+        expect({ fn, managed: role.Properties.ManagedPolicyArns }).toEqual({ fn, managed: undefined });
+        const logStatements = statementsOf(json, fn).filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('logs:')));
+        expect({ fn, logStatements }).toEqual({
+          fn,
+          logStatements: [
+            expect.objectContaining({
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: { 'Fn::GetAtt': [properties.LoggingConfig.LogGroup.Ref, 'Arn'] },
+            }),
+          ],
+        });
+      }
+    }
+  });
+});
