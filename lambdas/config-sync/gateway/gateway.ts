@@ -381,6 +381,10 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   };
   if (classified.id !== undefined) {
     const inPath = problem(classified.type, classified.id);
+    // `/layers/roads`: GeoServer finds it in any workspace; say how to name it as the cluster does.
+    if (inPath !== undefined && classified.type === 'layer' && !classified.id.includes(':')) {
+      return `${inPath}; name it with its workspace: /layers/<workspace>:${classified.id}`;
+    }
     if (inPath !== undefined) return inPath;
   }
   // GeoServer drops a workspace's own (service) settings on DELETE; every other node holds them
