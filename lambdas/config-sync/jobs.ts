@@ -226,6 +226,19 @@ export function resyncHoldView(
   };
 }
 
+/**
+ * Why a node cannot start another job: 409 JOB_RUNNING's message. A queued job has not begun: it
+ * starts when the node's queue delivers it, which a paused node's queue does only after the
+ * resume, so "wait for it to end" alone would have the caller wait on a job that cannot move.
+ */
+export function jobRunningMessage(node: string, active: Pick<Job, 'id' | 'kind' | 'state'>): string {
+  const queued =
+    active.state === 'queued'
+      ? `; it is queued, and starts when the node's queue delivers it (a paused node's only after POST /nodes/${node}/resume)`
+      : '';
+  return `Node ${node} is running job ${active.id} (${active.kind})${queued}; wait for it to end`;
+}
+
 export function isFinal(state: JobState): boolean {
   return state === 'succeeded' || state === 'failed';
 }

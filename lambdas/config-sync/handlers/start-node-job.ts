@@ -7,7 +7,8 @@
  * - capture (a master or `both` node): the same, then publishes the differences as the node's
  *   events, its GeoServer being the truth (changes made in its web UI, or a gateway write whose
  *   publish was lost).
- * The node itself or a master may ask; 409 while the node runs another job.
+ * The node itself or a master may ask; 409 while the node runs another job (or has one queued:
+ * a paused node's waits for the resume, and the message says so).
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../../shared/errors';
@@ -16,7 +17,7 @@ import { canPublish } from '../../shared/cluster-model';
 import { logger } from '../../shared/observability';
 import { assertCanOperate, findNode } from '../cluster';
 import { geoServerNodesFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
-import { jobView, newJob, type JobKind } from '../jobs';
+import { jobRunningMessage, jobView, newJob, type JobKind } from '../jobs';
 import { enqueueJob } from '../adapters/sqs-jobs';
 // Every job starts with a message on SQS: the client is bundled (see `sqs` below for when it is created).
 import * as sqsSdk from '../adapters/sqs-sdk';
@@ -48,7 +49,7 @@ export const handler = httpHandler(async (event: HttpEvent) => {
   const job = newJob({ id: randomUUID(), node: target.name, kind, requestedBy: caller.name, hasGeoServer: true, now });
   const started = await jobs.start(job, now);
   if (!started.started) {
-    throw new ConflictError('JOB_RUNNING', `Node ${target.name} is running job ${started.active.id} (${started.active.kind}); wait for it to end`, {
+    throw new ConflictError('JOB_RUNNING', jobRunningMessage(target.name, started.active), {
       job: jobView(started.active),
     });
   }

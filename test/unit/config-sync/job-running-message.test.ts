@@ -1,0 +1,16 @@
+import { jobRunningMessage } from '../../../lambdas/config-sync/jobs';
+
+describe('409 JOB_RUNNING message', () => {
+  it('tells the caller that a queued job waits for its node queue, and for the resume of a paused node', () => {
+    // A capture sent to a paused node stays queued until the resume: "wait for it to end" alone
+    // had the caller wait on a job that cannot move.
+    expect(jobRunningMessage('gs-main', { id: 'j1', kind: 'capture', state: 'queued' })).toBe(
+      "Node gs-main is running job j1 (capture); it is queued, and starts when the node's queue delivers it " +
+        '(a paused node\'s only after POST /nodes/gs-main/resume); wait for it to end',
+    );
+  });
+
+  it('keeps the short message for a job already running', () => {
+    expect(jobRunningMessage('gs-1', { id: 'j2', kind: 'drift', state: 'running' })).toBe('Node gs-1 is running job j2 (drift); wait for it to end');
+  });
+});
