@@ -317,7 +317,11 @@ function resolveTarget(values: { url?: string; token?: string; node?: string }, 
   if (token === undefined) {
     const tokens = readJson('node-tokens.json');
     if (tokens) {
-      const node = values.node ?? Object.keys(tokens).find((name) => /master/.test(name)) ?? Object.keys(tokens)[0];
+      // The first node that publishes, as the running `npm start` names them in cluster.json (a
+      // cluster's master need not be called "master"); else, from an older start, by name.
+      const masters = (readJson('cluster.json') as { masters?: unknown } | undefined)?.masters;
+      const firstMaster = Array.isArray(masters) ? masters.find((name): name is string => typeof name === 'string' && Object.hasOwn(tokens, name)) : undefined;
+      const node = values.node ?? firstMaster ?? Object.keys(tokens).find((name) => /master/.test(name)) ?? Object.keys(tokens)[0];
       token = node === undefined ? undefined : tokens[node];
       if (values.node && token === undefined) throw new CliError(`.local/node-tokens.json has no token for node '${values.node}'`, EXIT.usage);
       if (token !== undefined && typeof token !== 'string') throw new CliError(`.local/node-tokens.json: the token of node '${node}' is not a string`, EXIT.usage);

@@ -19,6 +19,7 @@ import { bundleCacheDir } from '../cdk/bundle-cache';
 import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
 import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV, CONFIG_SYNC_LOCAL_PASSTHROUGH_ENV } from '../lambdas/config-sync/env-names';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
+import { canPublish } from '../lambdas/shared/cluster-model';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
 import { removeStaleAssemblies } from './stale-assemblies';
@@ -294,8 +295,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     stopped.push(() => server.close());
     if (persist) {
       // Where `npx geocluster` finds the running cluster (beside node-tokens.json), and the
-      // credentials table `geocluster token` writes (in DynamoDB Local, as npm run node-token does).
-      const local = { url: `http://127.0.0.1:${boundPort}`, credentialsTable, dynamoEndpoint: emulators.dynamoEndpoint };
+      // credentials table `geocluster token` writes (in DynamoDB Local, as npm run node-token does),
+      // and the nodes that publish, whose first is the CLI's default token (`--node` picks another).
+      const masters = stack.cluster.nodes.filter((node) => canPublish(node.role)).map((node) => node.name);
+      const local = { url: `http://127.0.0.1:${boundPort}`, credentialsTable, dynamoEndpoint: emulators.dynamoEndpoint, masters };
       writeFileSync(path.join(stateDir, 'cluster.json'), `${JSON.stringify(local, null, 2)}\n`);
     }
 
