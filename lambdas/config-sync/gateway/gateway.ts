@@ -422,8 +422,10 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
 function textEncodingProblem(request: GatewayRequest): string | undefined {
   const body = request.body;
   if (!body || body.length === 0 || mediaTypeOf(request) === 'application/zip') return undefined;
-  if (!isUtf8(body)) return 'the body is not UTF-8: the cluster reads and replicates text as UTF-8; send it in UTF-8';
-  if (!mediaTypeOf(request).includes('xml') || body.every((byte) => byte < 0x80)) return undefined;
+  const isXml = mediaTypeOf(request).includes('xml');
+  // An XML body re-encoded as UTF-8 but still declaring its old encoding would be refused next (below): say both at once.
+  if (!isUtf8(body)) return `the body is not UTF-8: the cluster reads and replicates text as UTF-8; send it in UTF-8${isXml ? ', with no other encoding declared in <?xml ...?>' : ''}`;
+  if (!isXml || body.every((byte) => byte < 0x80)) return undefined;
   const declared = /^(?:\uFEFF)?<\?xml\s[^>]*?\bencoding\s*=\s*["']([^"']*)["']/.exec(body.toString('utf8'))?.[1];
   if (declared === undefined || /^utf-?8$/i.test(declared)) return undefined;
   return `the body declares the encoding ${JSON.stringify(declared)}, in which the master would read other characters than the cluster reads in UTF-8; send it in UTF-8, declared so`;
