@@ -25,6 +25,7 @@ import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../lambdas/config-sync/change-set-limits';
 import { JOB_ID_PATTERN } from '../lambdas/config-sync/jobs';
 import { parkedEventsText } from '../lambdas/config-sync/ports';
+import { parseAuthorizationHeader } from '../lambdas/shared/node-token';
 import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE } from '../lambdas/status/schemas';
 import type { components, paths } from './api-types';
 import { createClusterClient, NotAnApiAnswer, type ClusterApi } from './client';
@@ -127,6 +128,13 @@ export interface CliIo {
   readonly cwd: string;
 }
 
+/** What a pause or resume did to the node's queue consumption, in words. */
+const CONSUMPTION: Readonly<Record<'disabled' | 'enabled' | 'none', string>> = {
+  disabled: 'its queue keeps every change until the resume',
+  enabled: 'its queue delivers what it kept, in order',
+  none: 'a pure master has no queue to stop or restart: a pause refuses its publishes only',
+};
+
 /** The positional arguments of the commands that take a fixed number (the others have subcommands of their own). */
 const ARITY: Readonly<Record<string, number>> = { nodes: 0, pause: 1, resume: 1, redrive: 1, resync: 1, drift: 1, reconcile: 1, capture: 1, job: 2, watch: 1 };
 
@@ -150,9 +158,13 @@ function screenOf(io: CliIo): Screen {
   };
 }
 
-/** `text` with its control characters but the line feed written as `\u` escapes. */
+/**
+ * `text` with its control characters but the line feed written as `\u` escapes, and the
+ * characters that reorder text on screen (bidirectional embeddings, overrides and isolates:
+ * "refused" written right to left reads as something else).
+ */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
@@ -224,7 +236,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       case 'resume': {
         const node = nodeArgument(rest[0], command);
         const data = await call(client.POST(command === 'pause' ? '/nodes/{node}/pause' : '/nodes/{node}/resume', { params: { path: { node } } }));
-        print(data.paused ? `${node} paused (since ${data.since}, by ${data.by}); consumption ${data.consumption}` : `${node} resumed; consumption ${data.consumption}`, data);
+        print(`${data.paused ? `${node} paused (since ${data.since}, by ${data.by})` : `${node} resumed`}; ${CONSUMPTION[data.consumption]}`, data);
         return EXIT.ok;
       }
       case 'redrive': {
@@ -333,6 +345,10 @@ function resolveTarget(values: { url?: string; token?: string; node?: string }, 
   // character past Latin-1 with one that names nothing: refused here, the token never printed.
   if (token !== undefined && /[^\x21-\x7e]/.test(token.trim())) {
     throw new CliError(`the token in ${from} holds a space, a line break or a character outside ASCII: a token is <name>.<secret> on one line, as geocluster token issue prints it`, EXIT.usage);
+  }
+  // The authorizer's own reading of a token: anything else could only come back 403.
+  if (token !== undefined && parseAuthorizationHeader(`Bearer ${token.trim()}`) === undefined) {
+    throw new CliError(`the token in ${from} is not <name>.<secret> (a node or operator name, a dot, then the secret), as geocluster token issue prints it`, EXIT.usage);
   }
   return { url, token: token?.trim(), cwd: io.cwd };
 }

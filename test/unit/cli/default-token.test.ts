@@ -22,10 +22,10 @@ test('the default token is the first master, not the first node whose name holds
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // A cluster whose slave is listed first and whose master is called "hq".
     writeFileSync(path.join(cwd, '.local', 'cluster.json'), JSON.stringify({ url, masters: ['hq'] }));
-    writeFileSync(path.join(cwd, '.local', 'node-tokens.json'), JSON.stringify({ 'edge-1': 'edge-1.secretA', hq: 'hq.secretB', ops: 'ops.secretC' }));
+    writeFileSync(path.join(cwd, '.local', 'node-tokens.json'), JSON.stringify({ 'edge-1': 'edge-1.secretAsecretAsecretA', hq: 'hq.secretBsecretBsecretB', ops: 'ops.secretCsecretCsecretC' }));
     const io: CliIo = { out: () => undefined, err: () => undefined, tty: false, env: {}, cwd };
     expect(await runCli(['nodes'], io)).toBe(0);
-    expect(authorization).toBe('Bearer hq.secretB');
+    expect(authorization).toBe('Bearer hq.secretBsecretBsecretB');
   } finally {
     server.close();
   }

@@ -195,3 +195,32 @@ describe('config publish <file>', () => {
     expect(requests).toEqual([]);
   });
 });
+
+describe('what the CLI says and refuses, beyond control characters', () => {
+  it('escapes the characters that reorder text on screen (a right-to-left override in a task)', async () => {
+    answer = () => json(200, { ...hostileStatus, task: 'step \u202Edesufer\u202C done' });
+    const got = await run('executions', 'get', 'e-1');
+    expect(got.out).toContain('task: step \\u202edesufer\\u202c done');
+    expect(got.out).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+  });
+
+  it('refuses a token the authorizer could not read, without sending it', async () => {
+    let out = '';
+    let err = '';
+    const io: CliIo = { out: (text) => (out += text), err: (text) => (err += text), tty: false, env: { GEOCLUSTER_URL: url, GEOCLUSTER_TOKEN: 'bad' }, cwd: scratch };
+    expect(await runCli(['nodes'], io)).toBe(2);
+    expect(err).toMatch(/the token in GEOCLUSTER_TOKEN is not <name>\.<secret>/);
+    expect(err).not.toContain('bad\n');
+    expect(out).toBe('');
+    expect(requests).toEqual([]);
+  });
+
+  it("says what a pause did to the node's queue, a pure master's included", async () => {
+    const since = '2026-12-05T10:00:00.000Z';
+    answer = (_method, where) => json(200, where.endsWith('/pause') ? { node: 'master-1', paused: true, since, by: 'master-1', consumption: 'none' } : { node: 'slave-1', paused: false, consumption: 'enabled' });
+    const paused = await run('pause', 'master-1');
+    expect(paused.out).toBe(`master-1 paused (since ${since}, by master-1); a pure master has no queue to stop or restart: a pause refuses its publishes only\n`);
+    const resumed = await run('resume', 'slave-1');
+    expect(resumed.out).toBe('slave-1 resumed; its queue delivers what it kept, in order\n');
+  });
+});
