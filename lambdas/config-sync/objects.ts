@@ -75,6 +75,11 @@ const NAME = String.raw`(?!\.\.?(?::|$))[^:/\s\p{Cc}\uFFFE\uFFFF]+`;
 export const NAME_RULE = 'without ":", "/", white space or a character XML cannot hold, and not "." or ".."';
 const NAME_ONLY = new RegExp(`^${NAME}$`, 'u');
 
+/** Whether `name` is `.` or `..`, the dot segments a URL path resolves away (see NAME). */
+export function isDotSegment(name: string): boolean {
+  return name === '.' || name === '..';
+}
+
 /** Whether `value` is one name (an unqualified id, a store's local name). */
 export function isObjectName(value: string): boolean {
   return NAME_ONLY.test(value);

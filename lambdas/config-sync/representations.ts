@@ -23,7 +23,7 @@
  * A patch may not rename (the id would no longer name the object: publish a remove and an
  * add) nor remove any of those fields.
  */
-import { CATALOG_OBJECT_TYPES, isObjectName, NAME_RULE, splitObjectId, type ObjectType } from './objects';
+import { CATALOG_OBJECT_TYPES, isDotSegment, isObjectName, NAME_RULE, splitObjectId, type ObjectType } from './objects';
 import { isJsonObject, type JsonObject, type JsonValue } from './merge-patch';
 
 /** One problem, `path` relative to `properties` (or `patch`). */
@@ -238,7 +238,7 @@ function checkStyle(properties: JsonObject, issues: RepresentationIssue[], patch
   const { filename } = properties;
   // GeoServer keeps the document under this name in the styles folder, and its resource store
   // refuses a path out of it ("Contains invalid .. path").
-  if (typeof filename === 'string' && (/[/\\]/.test(filename) || filename === '.' || filename === '..')) {
+  if (typeof filename === 'string' && (/[/\\]/.test(filename) || isDotSegment(filename))) {
     issues.push({ path: ['filename'], message: `a style's filename is one file's name, without "/" or "\\", and not "." or "..": got ${JSON.stringify(filename)}` });
   }
   if ('languageVersion' in properties && properties.languageVersion !== null) {

@@ -10,8 +10,7 @@
  * file uploads into stores, and any path not listed) is forwarded and answered with a header
  * saying it was not replicated.
  */
-import { objectId, type ObjectType } from '../events';
-import { isDotSegment } from '../geoserver/rest-mapping';
+import { isDotSegment, objectId, type ObjectType } from '../events';
 
 export type UnmanagedCategory =
   | 'security'
@@ -80,6 +79,12 @@ const RESOURCE_UNDER_STORE: Record<string, ObjectType> = {
   wmslayers: 'wmsLayer',
   layers: 'wmtsLayer', // /workspaces/{ws}/wmtsstores/{store}/layers
 };
+
+/** Whether an HTTP method (any case) writes: the three GeoServer's REST API writes with. */
+export function isWriteMethod(method: string): boolean {
+  const upper = method.toUpperCase();
+  return upper === 'POST' || upper === 'PUT' || upper === 'DELETE';
+}
 
 /**
  * A boolean query parameter (`recurse`) as GeoServer's REST controllers bind it (Spring's

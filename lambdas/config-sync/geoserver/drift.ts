@@ -22,11 +22,11 @@
  * Only the objects the store holds (liveness.ts) are compared: what a recursive remove took is
  * gone from the GeoServer too (GeoServer's recursive DELETE cascades), not missing.
  */
-import { REST_SERVICES, splitObjectId, type ObjectRef, type ObjectType } from '../events';
+import { isDotSegment, REST_SERVICES, splitObjectId, type ObjectRef, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { referencedName } from '../representations';
-import { isDotSegment, REST_MAPPING, restTarget, seg, styleContentType, styleDocumentPath } from './rest-mapping';
+import { REST_MAPPING, restTarget, seg, styleContentType, styleDocumentPath } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerUnavailableError, GeoServerUnreachableError, truncate } from './errors';
 import { mapConcurrently } from '../../shared/concurrency';

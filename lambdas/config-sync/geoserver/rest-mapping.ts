@@ -13,7 +13,7 @@
  * representations.ts requires). A style also has its document, uploaded after its info with
  * the content type of its format (`styleDocument`).
  */
-import { splitObjectId, type ObjectType } from '../events';
+import { isDotSegment, splitObjectId, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject } from '../merge-patch';
 import { localName, referencedName, type StyleFormat } from '../representations';
 
@@ -76,11 +76,6 @@ export function addressed(path: string, extension = 'json'): string {
   const last = path.slice(path.lastIndexOf('/') + 1);
   const suffix = last.slice(last.lastIndexOf('.') + 1).toLowerCase();
   return last.includes('.') && REPRESENTATION_EXTENSIONS.includes(suffix) ? `${path}.${extension}` : path;
-}
-
-/** Whether `name` is `.` or `..`, which `seg` refuses. */
-export function isDotSegment(name: string): boolean {
-  return name === '.' || name === '..';
 }
 
 const ws = (target: RestTarget) => `/workspaces/${seg(required(target.workspace, 'workspace'))}`;
