@@ -43,7 +43,7 @@ import { readXmlDocument, XmlReadError, type XmlReadLimits } from '../../shared/
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, serializedBytes, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
-import { ambiguousManagedPathReason, classifyRestPath, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
+import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade';
@@ -169,9 +169,9 @@ export async function handleGatewayCall(
   if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
   if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);
   const classified = classifyRestPath(request.path);
-  const ambiguous = classified.managed ? ambiguousManagedPathReason(request.path, isWrite(request.method)) : undefined;
-  if (ambiguous !== undefined) throw new UnsafePathError(ambiguous);
   const method = request.method.toUpperCase();
+  const ambiguous = classified.managed ? ambiguousManagedPathReason(request.path, isWriteMethod(method)) : undefined;
+  if (ambiguous !== undefined) throw new UnsafePathError(ambiguous);
   const headers = forwardedHeaders(request.headers);
   const now = options.now ?? Date.now;
   /** What is left of the request's budget, less `reserve`; at least 1 ms so the call fails fast. */
@@ -190,7 +190,7 @@ export async function handleGatewayCall(
       category: classified.category,
     };
   }
-  if (method !== 'POST' && method !== 'PUT' && method !== 'DELETE') {
+  if (!isWriteMethod(method)) {
     return { ...(await forward()), replication: 'read', sequences: [] };
   }
   // Refused before anything is forwarded: the master would apply what no other node could.
@@ -314,11 +314,6 @@ function publishFailure(answer: UpstreamResponse, error: unknown): GatewayRespon
 export function locationThroughGateway(location: string, masterUrl: string, gatewayRestUrl: string): string {
   const masterRest = `${masterUrl.replace(/\/+$/, '')}/rest`;
   return location === masterRest || location.startsWith(`${masterRest}/`) ? `${gatewayRestUrl}${location.slice(masterRest.length)}` : location;
-}
-
-function isWrite(method: string): boolean {
-  const upper = method.toUpperCase();
-  return upper === 'POST' || upper === 'PUT' || upper === 'DELETE';
 }
 
 /** The master answered a read of an object, but not with its representation. */

@@ -13,6 +13,7 @@
  */
 import { AppError } from '../../shared/errors';
 import { MAX_PROPERTIES_BYTES } from '../events';
+import { isWriteMethod } from './rest-paths';
 
 /** API Gateway's own limit on request bodies (HTTP APIs), for the docs and the error message. */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -105,12 +106,11 @@ export class MasterAnswerTooLargeError extends AppError {
 /** 504: the master did not answer in time. The write may still be applied there, unpublished. */
 export class MasterTimeoutError extends AppError {
   constructor(detail: string, method: string, master: string) {
-    const write = method === 'POST' || method === 'PUT' || method === 'DELETE';
     super(
       504,
       'GEOSERVER_TIMEOUT',
       `${detail}. The gateway answers every request within ${REQUEST_BUDGET_MS / 1000} s, before API Gateway ends it at ${API_GATEWAY_TIMEOUT_MS / 1000} s.` +
-        (write
+        (isWriteMethod(method)
           ? ` The master may still apply this write without it being published: read it back from the master, and compare the master with the cluster (GET /nodes/${master}/drift) before retrying.`
           : ''),
     );
