@@ -23,9 +23,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../lambdas/config-sync/change-set-limits';
-import { JOB_ID_PATTERN } from '../lambdas/config-sync/jobs';
+import { JOB_ID_PATTERN, JOB_ID_RULE } from '../lambdas/config-sync/jobs';
 import { parkedEventsText } from '../lambdas/config-sync/ports';
 import { parseAuthorizationHeader } from '../lambdas/shared/node-token';
+import { lazily } from '../lambdas/shared/lazily';
 import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE } from '../lambdas/status/schemas';
 import type { components, paths } from './api-types';
 import { createClusterClient, NotAnApiAnswer, type ClusterApi } from './client';
@@ -318,7 +319,9 @@ function resolveTarget(values: { url?: string; token?: string; node?: string }, 
       throw new CliError(`${full} is not valid JSON`, EXIT.usage);
     }
   };
-  const url = values.url ?? io.env.GEOCLUSTER_URL ?? readJson('cluster.json')?.url ?? 'http://127.0.0.1:3000';
+  // Where a running `npm start` is: read once, for its URL and its masters' names.
+  const cluster = lazily(() => readJson('cluster.json'));
+  const url = values.url ?? io.env.GEOCLUSTER_URL ?? cluster()?.url ?? 'http://127.0.0.1:3000';
   // fetch refuses a URL with credentials, and its error spells the URL out, password and all.
   if (URL.canParse(url) && (new URL(url).username !== '' || new URL(url).password !== '')) {
     throw new CliError(`--url must not hold a user name or password (the API takes a token: --token or GEOCLUSTER_TOKEN), got one for ${new URL(url).host}`, EXIT.usage);
@@ -331,7 +334,7 @@ function resolveTarget(values: { url?: string; token?: string; node?: string }, 
     if (tokens) {
       // The first node that publishes, as the running `npm start` names them in cluster.json (a
       // cluster's master need not be called "master"); else, from an older start, by name.
-      const masters = (readJson('cluster.json') as { masters?: unknown } | undefined)?.masters;
+      const masters = (cluster() as { masters?: unknown } | undefined)?.masters;
       const firstMaster = Array.isArray(masters) ? masters.find((name): name is string => typeof name === 'string' && Object.hasOwn(tokens, name)) : undefined;
       const node = values.node ?? firstMaster ?? Object.keys(tokens).find((name) => /master/.test(name)) ?? Object.keys(tokens)[0];
       token = node === undefined ? undefined : tokens[node];
@@ -377,7 +380,7 @@ function executionIdArgument(value: string | undefined, command: string, what = 
 
 function jobIdArgument(value: string | undefined, command: string): string {
   const id = required(value, command, '<id>');
-  if (!JOB_ID_PATTERN.test(id)) throw new CliError(`job id '${id}' must be 1-64 letters, digits or dashes (a job's id is a UUID)`, EXIT.usage);
+  if (!JOB_ID_PATTERN.test(id)) throw new CliError(`job id '${id}' ${JOB_ID_RULE}`, EXIT.usage);
   return id;
 }
 

@@ -244,6 +244,8 @@ export function isFinal(state: JobState): boolean {
 }
 
 export const JOB_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+/** What JOB_ID_PATTERN allows, for messages. */
+export const JOB_ID_RULE = "must be 1-64 letters, digits or dashes (a job's id is a UUID)";
 
 /** The message that asks the node's apply function to run the job's next slice. */
 export const JOB_MESSAGE_FIELD = 'runJob';
