@@ -781,7 +781,9 @@ export const GATEWAY_API = {
           'a query parameter given twice or a `recurse` GeoServer reads as neither true nor false, a JSON body naming a member twice in one object ' +
           'or a name that is not a string, a style file POSTed without `?name=`, `POST /workspaces?default=true`, a DELETE of settings, a body that is not UTF-8 ' +
           'or XML declaring another encoding), or a path the master would read as another (INVALID_PATH: a `;` path parameter, a dot ' +
-          "segment in any encoding, an encoded `/` or `\\`, a `+` in a replicated path, a write ending in `.yaml`, `.ysld` or `.mbstyle`); nothing was forwarded. Or the master GeoServer's own 400",
+          "segment in any encoding, an encoded `/` or `\\`, a `+` in a replicated path, a write ending in `.yaml`, `.ysld` or `.mbstyle`), or a body with " +
+          'a DOCTYPE declaration, on any path (XML_DOCTYPE, field `body`: its entities could be fetched or expanded by the master); nothing was forwarded. ' +
+          "Or the master GeoServer's own 400",
       ),
       401: gatewayOrGeoServer(
         "A cluster node's or operator's token (`Bearer <name>.<secret>`) instead of a GeoServer user's credentials (CLUSTER_TOKEN; nothing was forwarded, " +

@@ -143,3 +143,36 @@ function toElement(tag: SaxesTagNS): ParsedElement {
     text: '',
   };
 }
+
+/** What a document's prolog holds: a DOCTYPE (where it ends), none before the root element, or a prolog that is not well-formed. */
+export type PrologScan = { readonly doctype: true; readonly where: string } | { readonly doctype: false } | { readonly unreadable: string };
+
+/** Ends the prolog scan: what it found. */
+class PrologEnd extends Error {
+  constructor(readonly scan: PrologScan) {
+    super('end of the prolog');
+  }
+}
+
+/**
+ * Reads `xml` as far as its root element's start (a DOCTYPE may stand only before it), with
+ * the same strict parser: whether the prolog declares a DOCTYPE. Nothing is expanded or fetched
+ * (saxes knows no entities but XML's five), and nothing past the root's opening `<` is read, so
+ * the work is the prolog's length at most.
+ */
+export function scanProlog(xml: string): PrologScan {
+  const parser = new SaxesParser({ position: true });
+  parser.on('doctype', () => {
+    throw new PrologEnd({ doctype: true, where: `line ${parser.line}, column ${parser.column}` });
+  });
+  parser.on('opentagstart', () => {
+    throw new PrologEnd({ doctype: false });
+  });
+  try {
+    parser.write(xml.startsWith('\uFEFF') ? xml.slice(1) : xml).close();
+  } catch (error) {
+    if (error instanceof PrologEnd) return error.scan;
+    return { unreadable: (error as Error).message.replace(/\.$/, '').replace(/^(\d+):(\d+): /, 'line $1, column $2: ') };
+  }
+  return { unreadable: 'no root element' };
+}

@@ -14,7 +14,8 @@
  *   nothing when nothing changed;
  * - DELETE: `remove`, with `recurse` as the caller asked; with `recurse`, first what GeoServer's
  *   cascade changed around the object (cascade.ts).
- * A refused write publishes nothing. A path the cluster does not replicate is forwarded, logged
+ * A refused write publishes nothing. A body with a DOCTYPE is refused on every path before
+ * anything is forwarded (doctype.ts). A path the cluster does not replicate is forwarded, logged
  * and answered with `X-Cluster-Replicated: false`. A write that carries something the cluster does
  * not replicate besides what it does (a zipped style package: the style is published, its icons
  * are data-directory resources) is published and answered `partial`, and logged with what was
@@ -50,6 +51,7 @@ import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade'
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
+import { doctypeIn, XmlDoctypeError } from './doctype';
 
 export interface GatewayRequest {
   readonly method: string;
@@ -168,6 +170,9 @@ export async function handleGatewayCall(
   const token = parseAuthorizationHeader(request.headers.authorization);
   if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
   if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);
+  // On every path, read or write: the unreplicated ones reach the same master (doctype.ts).
+  const doctype = doctypeIn(request.body, mediaTypeOf(request));
+  if (doctype !== undefined) throw new XmlDoctypeError(doctype);
   const classified = classifyRestPath(request.path);
   const method = request.method.toUpperCase();
   const ambiguous = classified.managed ? ambiguousManagedPathReason(request.path, isWriteMethod(method)) : undefined;

@@ -955,3 +955,72 @@ describe('a body read as the master reads it', () => {
     expect(sent).toEqual([]);
   });
 });
+
+/**
+ * A DOCTYPE declares entities: external ones the master's XML reader may fetch (a file on the
+ * master, a URL in its network), internal ones that expand a few bytes into gigabytes or into a
+ * name the gateway never checked. No GeoServer REST representation or style document needs one,
+ * so any body holding one is refused, on every path, before anything reaches the master.
+ */
+describe('a body with a DOCTYPE', () => {
+  const send = (upstream: Upstream, method: string, path: string, body: string | Buffer, contentType: string) => {
+    const [pathPart, query = ''] = path.split('?') as [string, string?];
+    const publisher = storingPublisher();
+    const answer = handleGatewayCall(upstream, publisher, {
+      method,
+      path: pathPart,
+      query,
+      headers: { authorization: ADMIN, 'content-type': contentType },
+      body: typeof body === 'string' ? Buffer.from(body) : body,
+    });
+    return { answer, published: publisher.published };
+  };
+  const laughs = '<!DOCTYPE StyledLayerDescriptor [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>';
+
+  it('refuses it with 400 naming the DOCTYPE, whatever the path, media type or encoding, and sends nothing', async () => {
+    const { upstream, sent } = recordingMaster();
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<!DOCTYPE user [<!ENTITY x SYSTEM "file:///etc/passwd">]><user><userName>&x;</userName></user>', 'utf16le')]);
+    const cases: [string, string, string | Buffer, string][] = [
+      // An internal entity: the master would create "a b", a name the check never saw.
+      ['POST', '/workspaces', '<!DOCTYPE workspace [<!ENTITY n "a b">]><workspace><name>&n;</name></workspace>', 'application/xml'],
+      // An external entity (XXE): a file of the master's read into its catalog.
+      ['POST', '/workspaces/topp/datastores', '<?xml version="1.0"?>\n<!-- a store --><!DOCTYPE dataStore [<!ENTITY x SYSTEM "file:///etc/passwd">]><dataStore><name>pg</name><description>&x;</description></dataStore>', 'text/xml'],
+      // An external DTD fetched from anywhere.
+      ['PUT', '/workspaces/topp/datastores/pg.xml', '<!DOCTYPE dataStore SYSTEM "http://169.254.169.254/latest/meta-data/"><dataStore><name>pg</name></dataStore>', 'application/xml'],
+      // Entity expansion in a style document, which GeoServer parses itself.
+      ['PUT', '/styles/roads?raw=true', `${laughs}<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>&c;</Name></NamedLayer></StyledLayerDescriptor>`, 'application/vnd.ogc.sld+xml'],
+      ['POST', '/styles?name=roads', `\uFEFF${laughs}<StyledLayerDescriptor version="1.1.0"/>`, 'application/vnd.ogc.se+xml'],
+      // Paths the cluster does not replicate are forwarded to the same master.
+      ['POST', '/security/usergroup/users', utf16, 'application/xml'],
+      ['PUT', '/resource/styles/x.xml', '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/shadow">]><x>&e;</x>', 'application/xml'],
+      // Labelled as something else, still XML to a reader that looks.
+      ['POST', '/workspaces', '<!DOCTYPE workspace [<!ENTITY n "a b">]><workspace><name>&n;</name></workspace>', 'text/plain'],
+      // Not well-formed before its root (an unclosed comment): where the DOCTYPE stands cannot be told, so it counts.
+      ['POST', '/workspaces', '<!-- unclosed <!DOCTYPE workspace [<!ENTITY n "a b">]><workspace><name>&n;</name></workspace>', 'application/xml'],
+    ];
+    for (const [method, path, body, contentType] of cases) {
+      const { answer, published } = send(upstream, method, path, body, contentType);
+      await expect(answer).rejects.toMatchObject({ status: 400, code: 'XML_DOCTYPE', field: 'body', message: expect.stringMatching(/DOCTYPE/) });
+      expect(published).toEqual([]);
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it('says where the DOCTYPE stands when it can', async () => {
+    const { upstream } = recordingMaster();
+    await expect(send(upstream, 'POST', '/workspaces', '<?xml version="1.0"?>\n<!DOCTYPE workspace [<!ENTITY n "a b">]><workspace/>', 'application/xml').answer).rejects.toMatchObject({
+      message: expect.stringContaining('line 2'),
+    });
+  });
+
+  it('forwards XML without one, a "<!DOCTYPE" in its content included, and bodies that are not XML', async () => {
+    const { upstream, sent } = recordingMaster();
+    const bodies: [string, string, string][] = [
+      ['/workspaces', '<workspace><name>w1</name><!-- no <!DOCTYPE here --></workspace>', 'application/xml'],
+      ['/workspaces', '<?xml version="1.0"?><workspace><name>doctype</name></workspace>', 'text/xml'],
+      ['/workspaces', '{"workspace":{"name":"w2","note":"<!DOCTYPE x>"}}', 'application/json'],
+    ];
+    for (const [path, body, contentType] of bodies) await send(upstream, 'POST', path, body, contentType).answer;
+    expect(sent.map((call) => call.body?.toString())).toEqual(bodies.map(([, body]) => body));
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * Request bodies with a DOCTYPE, refused before anything reaches the master. A DOCTYPE declares
+ * entities: an external one the master's XML reader may fetch (a file on the master, an address
+ * in its network), internal ones that expand a few bytes into gigabytes, or into a name the
+ * gateway's checks never saw. No GeoServer REST representation or style document needs one.
+ *
+ * Every body the master could read as XML is looked at, on every path (the unreplicated ones go
+ * to the same master): one whose media type names XML (`application/xml`, `text/xml`, SLD's and
+ * SE's `+xml`), and any other whose text starts with `<`. The text is read as the master would
+ * decode it, near enough for the prolog's ASCII markup: UTF-16 by its byte order mark or its
+ * first `<`, else UTF-8, else byte for byte. The prolog is read with the strict XML parser
+ * (xml-reader.ts, `scanProlog`); one it cannot read (not well-formed before its root element)
+ * counts as declaring a DOCTYPE when `<!DOCTYPE` appears anywhere in it, since where it stands
+ * cannot be told.
+ */
+import { isUtf8 } from 'node:buffer';
+import { AppError } from '../../shared/errors';
+import { scanProlog } from '../../shared/xml-reader';
+
+/** 400: a body holding a DOCTYPE declaration, refused before anything is forwarded or published. */
+export class XmlDoctypeError extends AppError {
+  constructor(where: string) {
+    super(
+      400,
+      'XML_DOCTYPE',
+      `The gateway does not forward a body with a DOCTYPE declaration (${where}): its entities could be expanded or fetched by the master GeoServer, ` +
+        'and GeoServer needs none; nothing was sent to the master. Send the document without its <!DOCTYPE ...>',
+      'body',
+    );
+  }
+}
+
+/** Where the body declares a DOCTYPE, or undefined when it does not (or is not XML). */
+export function doctypeIn(body: Buffer | undefined, mediaType: string): string | undefined {
+  if (!body || body.length === 0) return undefined;
+  const text = decoded(body).replace(/\0/g, '');
+  // XML may open with white space only before a DOCTYPE (its prolog's `Misc`), never with anything else.
+  if (!mediaType.includes('xml') && !text.replace(/^\uFEFF/, '').trimStart().startsWith('<')) return undefined;
+  const scan = scanProlog(text);
+  if ('unreadable' in scan) return /<!DOCTYPE/i.test(text) ? `"<!DOCTYPE" in a body that is not well-formed XML before its root element: ${scan.unreadable}` : undefined;
+  return scan.doctype ? `ending at ${scan.where}` : undefined;
+}
+
+/** The body's text: UTF-16 by its byte order mark or its first `<`, UTF-8 when it is, else each byte as one character. */
+function decoded(body: Buffer): string {
+  const [first, second] = [body[0], body[1]];
+  if ((first === 0xff && second === 0xfe) || (first === 0x3c && second === 0x00)) return new TextDecoder('utf-16le').decode(body);
+  if ((first === 0xfe && second === 0xff) || (first === 0x00 && second === 0x3c)) return new TextDecoder('utf-16be').decode(body);
+  return body.toString(isUtf8(body) ? 'utf8' : 'latin1');
+}
