@@ -40,7 +40,7 @@ import { isUtf8 } from 'node:buffer';
 import { AppError } from '../../shared/errors';
 import { parseAuthorizationHeader } from '../../shared/node-token';
 import { duplicateMemberName } from '../../shared/json-names';
-import { readXmlDocument, XmlReadError, type XmlReadLimits } from '../../shared/xml-reader';
+import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits } from '../../shared/xml-reader';
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, serializedBytes, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
@@ -375,9 +375,9 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (encoding !== undefined) return encoding;
   const twice = repeatedJsonMember(request);
   if (twice !== undefined) return `the body names the member ${JSON.stringify(twice)} twice in one object`;
-  const problem = (type: ObjectType, id: string) => {
+  const problem = (type: ObjectType, id: string, named = '') => {
     const why = objectRefProblem({ type, id });
-    return why === undefined ? undefined : `${type} ${JSON.stringify(id)}: ${why}`;
+    return why === undefined ? undefined : `${type} ${JSON.stringify(id)}${named}: ${why}`;
   };
   if (classified.id !== undefined) {
     const inPath = problem(classified.type, classified.id);
@@ -403,12 +403,14 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
     return 'a style file or package POSTed without ?name=: GeoServer would name the style from inside it, which the gateway does not read; name the style with ?name=';
   }
   const readsName = creates ? !isStyleFile(classified, request) : method === 'PUT' && classified.id !== undefined && RENAMABLE_TYPES.includes(classified.type);
-  const unreadable = readsName ? jsonNameNotString(request, creates && classified.type === 'namespace' ? 'prefix' : 'name') : undefined;
+  const field = creates ? createdNameField(classified, request) : 'name';
+  const unreadable = readsName ? jsonNameNotString(request, field) : undefined;
   if (unreadable !== undefined) return unreadable;
   const name = creates ? createdName(classified, request) : method === 'PUT' && classified.id !== undefined ? renamedTo(classified, request) : undefined;
   if (name === undefined) return undefined;
+  const named = field === 'nativeName' ? ', named by its nativeName (GeoServer names a resource POSTed without a name after it)' : '';
   const member = memberPath(classified.id === undefined ? classified.path : classified.path.slice(0, classified.path.lastIndexOf('/')), name);
-  return member.managed && member.id !== undefined ? problem(member.type, member.id) : `${classified.type} ${JSON.stringify(name)} cannot be named in a REST path`;
+  return member.managed && member.id !== undefined ? problem(member.type, member.id, named) : `${classified.type} ${JSON.stringify(name)}${named} cannot be named in a REST path`;
 }
 
 /**
@@ -467,7 +469,21 @@ function parsedJson(body: Buffer): { readonly text: string; readonly value: Json
  */
 function createdName(target: ManagedPath, request: GatewayRequest): string | undefined {
   if (isStyleFile(target, request)) return styleNameParameter(request);
-  return bodyName(request, target.type === 'namespace' ? 'prefix' : 'name');
+  return bodyName(request, createdNameField(target, request));
+}
+
+/** The member of a representation GeoServer names a created object after. */
+type NameField = 'name' | 'prefix' | 'nativeName';
+
+/**
+ * Which member of a POSTed representation names the object: a namespace's `prefix`; for a
+ * resource (feature type, coverage, WMS or WMTS layer) whose body has no `name`, its
+ * `nativeName` (CatalogBuilder.initResourceInfo, run by each of their POSTs, sets the name from
+ * it); else `name`. A `name` that is there but empty or null is the master's to refuse.
+ */
+function createdNameField(target: ManagedPath, request: GatewayRequest): NameField {
+  if (target.type === 'namespace') return 'prefix';
+  return isResourceType(target.type) && !bodyMember(request, 'name').present ? 'nativeName' : 'name';
 }
 
 /** `?name=`, unless absent or empty. */
@@ -497,7 +513,7 @@ export function isStyleFile(target: ManagedPath, request: GatewayRequest): boole
  * (Jettison, under XStream) takes the text inside an object (`{"$": "a b"}`) or the entries of a
  * list as the element's text, so the master would create a name the check never saw.
  */
-function jsonNameNotString(request: GatewayRequest, field: 'name' | 'prefix'): string | undefined {
+function jsonNameNotString(request: GatewayRequest, field: NameField): string | undefined {
   if (!request.body || request.body.length === 0 || !isRepresentation(request) || !mediaTypeOf(request).includes('json')) return undefined;
   const value = jsonBodyObject(request.body)?.[field];
   if (value === undefined || typeof value === 'string') return undefined;
@@ -519,27 +535,48 @@ const REPRESENTATION_LIMITS: XmlReadLimits = {
 };
 
 /**
- * The name (or namespace prefix) a JSON or XML representation in the body states
+ * The name (or namespace prefix, or native name) a JSON or XML representation in the body states
  * (`{"dataStore": {"name": ...}}`, `<dataStore><name>...</name>`), or undefined: no such body,
  * no name, or a body that does not parse (the master refuses that itself).
  */
-function bodyName(request: GatewayRequest, field: 'name' | 'prefix'): string | undefined {
-  // Only a representation names its object: a style file (an MBStyle's JSON, an SLD) is a document.
-  if (!request.body || request.body.length === 0 || !isRepresentation(request)) return undefined;
-  const type = mediaTypeOf(request);
-  let name: unknown;
-  if (type.includes('json')) name = jsonBodyObject(request.body)?.[field];
-  else {
+function bodyName(request: GatewayRequest, field: NameField): string | undefined {
+  const { value } = bodyMember(request, field);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * Whether a JSON or XML representation in the body has the member `field` (in JSON, even null),
+ * and its value (an XML element's text). Neither for a body that is no representation (a style
+ * file: an MBStyle's JSON, an SLD, is a document) or does not parse.
+ */
+function bodyMember(request: GatewayRequest, field: NameField): { readonly present: boolean; readonly value?: unknown } {
+  if (!request.body || request.body.length === 0 || !isRepresentation(request)) return { present: false };
+  if (mediaTypeOf(request).includes('json')) {
+    const inner = jsonBodyObject(request.body);
+    return inner !== undefined && Object.hasOwn(inner, field) ? { present: true, value: inner[field] } : { present: false };
+  }
+  // By the tag as written: GeoServer's XML reader (XStream's XPP driver) is namespace-unaware,
+  // so <name> is the name under any default namespace, and <x:name> is not.
+  const element = parsedXml(request.body)?.children.find((child) => child.qualifiedName === field);
+  return element === undefined ? { present: false } : { present: true, value: element.text };
+}
+
+/** Each XML body parsed once (null: it does not parse, or is past a limit). */
+const parsedXmlBodies = new WeakMap<Buffer, ParsedElement | null>();
+
+/** An XML body's root element, parsed on first use within REPRESENTATION_LIMITS; undefined when it does not parse. */
+function parsedXml(body: Buffer): ParsedElement | undefined {
+  let root = parsedXmlBodies.get(body);
+  if (root === undefined) {
     try {
-      const root = readXmlDocument(request.body.toString('utf8'), REPRESENTATION_LIMITS);
-      // By the tag as written: GeoServer's XML reader (XStream's XPP driver) is namespace-unaware,
-      // so <name> is the name under any default namespace, and <x:name> is not.
-      name = root.children.find((child) => child.qualifiedName === field)?.text;
+      root = readXmlDocument(body.toString('utf8'), REPRESENTATION_LIMITS);
     } catch (error) {
       if (!(error instanceof XmlReadError)) throw error;
+      root = null;
     }
+    parsedXmlBodies.set(body, root);
   }
-  return typeof name === 'string' && name !== '' ? name : undefined;
+  return root ?? undefined;
 }
 
 export type MasterReader = ReturnType<typeof readerFor>;

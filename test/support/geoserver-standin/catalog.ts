@@ -298,7 +298,8 @@ export class StandInCatalog {
 
   addResource(type: ResourceType, workspace: string, storeName: string | undefined, body: Representation): string {
     this.requireWorkspace(workspace);
-    const name = String(body.name ?? '');
+    // Without a name it takes its native name (CatalogBuilder.initResourceInfo, run by every resource POST).
+    const name = String(body.name ?? body.nativeName ?? '');
     if (!name) throw new GeoServerError(500, 'Resource name must not be null');
     const storeRef = storeName ?? nameOf(body.store);
     if (!storeRef) throw new GeoServerError(400, `No store named for ${type} ${name}`);

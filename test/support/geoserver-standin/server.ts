@@ -536,8 +536,9 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         case 'coverage':
         case 'wmsLayer':
         case 'wmtsLayer': {
-          catalog.addResource(type, ws!, route.store, inner);
-          return created(String(inner.name));
+          // Named as GeoServer names it: by its nativeName when the body has no name.
+          const id = catalog.addResource(type, ws!, route.store, inner);
+          return created(id.slice(id.indexOf(':') + 1));
         }
         case 'layerGroup': {
           catalog.addLayerGroup(ws, inner);

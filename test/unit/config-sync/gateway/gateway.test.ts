@@ -385,6 +385,18 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(published).toEqual([{ kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true }]);
   });
 
+  it('publishes a feature type POSTed with only its nativeName under the name GeoServer gives it from that', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    published = [];
+    const created = await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { nativeName: 'roads' } });
+    expect(created).toMatchObject({ status: 201, replication: 'published' });
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+      ['add', 'featureType', 'topp:roads'],
+      ['add', 'layer', 'topp:roads'],
+    ]);
+  });
+
   it('publishes a style rename as the new style, the layers and groups GeoServer moved to it (read back), then the old style removed', async () => {
     const storing = storingPublisher();
     const store = storing.store;
@@ -867,6 +879,28 @@ describe('the name a POST creates, checked before forwarding', () => {
       await expect(post(upstream, path, body, contentType)).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringMatching(reason) });
     }
     expect(sent).toEqual([]);
+  });
+
+  it('judges the name a resource POSTed without one takes from its nativeName (CatalogBuilder.initResourceInfo), in JSON and XML, naming that field', async () => {
+    const { upstream, sent } = recordingMaster();
+    const cases: [string, string, string, RegExp][] = [
+      ['/workspaces/topp/datastores/pg/featuretypes', '{"featureType":{"nativeName":"my roads"}}', 'application/json', /featureType "topp:my roads", named by its nativeName/],
+      ['/workspaces/topp/featuretypes', '<featureType><nativeName>a:b</nativeName><title>A</title></featureType>', 'application/xml', /featureType "topp:a:b", named by its nativeName/],
+      ['/workspaces/topp/coveragestores/dem/coverages', '<coverage><nativeName>my dem</nativeName></coverage>', 'text/xml', /coverage "topp:my dem", named by its nativeName/],
+      ['/workspaces/topp/coverages', '{"coverage":{"nativeName":".."}}', 'application/json', /coverage "topp:\.\.", named by its nativeName/],
+      ['/workspaces/topp/wmsstores/remote/wmslayers', '{"wmsLayer":{"nativeName":"a b"}}', 'application/json', /wmsLayer "topp:a b", named by its nativeName/],
+      ['/workspaces/topp/wmtsstores/tiles/layers', '{"wmtsLayer":{"nativeName":"a/b"}}', 'application/json', /wmtsLayer "topp:a\/b", named by its nativeName/],
+      // Jettison takes the text inside an object as the element's: a name the check never saw.
+      ['/workspaces/topp/datastores/pg/featuretypes', '{"featureType":{"nativeName":{"$":"a b"}}}', 'application/json', /the body's nativeName is not a JSON string/],
+    ];
+    for (const [path, body, contentType, reason] of cases) {
+      await expect(post(upstream, path, body, contentType)).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringMatching(reason) });
+    }
+    expect(sent).toEqual([]);
+    // With a name, the nativeName is the table's (any name the store uses): the name alone is judged.
+    await post(upstream, '/workspaces/topp/datastores/pg/featuretypes', '{"featureType":{"name":"roads","nativeName":"my roads"}}', 'application/json');
+    await post(upstream, '/workspaces/topp/coveragestores/dem/coverages', '<coverage><name>dem</name><nativeName>my dem</nativeName></coverage>', 'application/xml');
+    expect(sent).toHaveLength(2);
   });
 
   it('refuses a style file or package without ?name=, whose name GeoServer would read from inside it', async () => {
