@@ -12,8 +12,9 @@
  *   name changed, `remove` of the old id and `add` of the new one, with what GeoServer moved
  *   along (a style's users, a workspace's or store's contents: `styleRenamed`, `parentRenamed`);
  *   nothing when nothing changed;
- * - DELETE: `remove`, with `recurse` as the caller asked; with `recurse`, first what GeoServer's
- *   cascade changed around the object (cascade.ts).
+ * - DELETE: `remove`, with `recurse` as the caller asked, once a read-back finds the object gone
+ *   (none while the master still holds it); with `recurse`, first what GeoServer's cascade
+ *   changed around the object (cascade.ts).
  * A refused write publishes nothing. A body with a DOCTYPE is refused on every path before
  * anything is forwarded (doctype.ts). A path the cluster does not replicate is forwarded, logged
  * and answered with `X-Cluster-Replicated: false`. A write that carries something the cluster does
@@ -135,6 +136,8 @@ export interface GatewayResponse {
   readonly error?: string;
   /** What the write carried that was not replicated (`X-Cluster-Replicated: partial`). */
   readonly notReplicated?: string;
+  /** Something the master did that its answer did not say (a DELETE answered 2xx of an object it still holds): logged as a warning. */
+  readonly warning?: string;
   /** Intents earlier writes left that this write published first (recovery.ts), and their sequences. */
   readonly recovered?: {
     readonly intents: number;
@@ -260,14 +263,16 @@ async function write(
   }
 
   let changes: ConfigChange[];
+  let warning: string | undefined;
   try {
-    changes = await changesOf(read, classified, method, request, answer, before, lookups);
+    if (method === 'DELETE') ({ changes, warning } = await deletionOf(read, classified, request, answer, lookups));
+    else changes = await changesOf(read, classified, method, request, answer, before, lookups);
   } catch (error) {
     return publishFailure(answer, error);
   }
   const leftOut = unreplicatedPart(classified, request);
   const replicated = leftOut ? { [REPLICATED_HEADER]: 'partial' } : { [REPLICATED_HEADER]: 'true' };
-  const partial = leftOut ? { notReplicated: leftOut } : {};
+  const partial = { ...(leftOut ? { notReplicated: leftOut } : {}), ...(warning ? { warning } : {}) };
   if (changes.length === 0) {
     return { ...answer, headers: { ...answer.headers, ...replicated }, replication: 'nothing-changed', sequences: [], ...partial };
   }
@@ -637,6 +642,7 @@ async function styleDocument(
   return { format: styleFormat(info), body: answer.body.toString('utf8') };
 }
 
+/** What a POST or PUT the master applied changed, read back from the master: the changes to publish, in order. */
 async function changesOf(
   read: ReturnType<typeof readerFor>,
   target: ManagedPath,
@@ -646,17 +652,6 @@ async function changesOf(
   before: JsonObject | undefined,
   { styleUsers, catalog }: Pick<GatewayOptions, 'styleUsers' | 'catalog'> = {},
 ): Promise<ConfigChange[]> {
-  const query = new URLSearchParams(request.query);
-  if (method === 'DELETE') {
-    if (!target.id) return [];
-    // However GeoServer spells it (`recurse=yes` cascades there too).
-    const recurse = restBoolean(query.get('recurse')) === true;
-    const removal = { kind: 'remove', object: { type: target.type, id: target.id }, recurse } as ConfigChange;
-    if (!recurse) return [removal];
-    // What GeoServer's cascade changed around the object (cascade.ts) goes first, a layer's resource after it.
-    const object = { type: target.type, id: target.id };
-    return [...(await cascadedChanges(object, { styleUsers, catalog }, read.object)), removal, ...(await cascadedAfter(object, catalog, read.object))];
-  }
   if (target.layerStyles) {
     const layer = await read.object({ type: 'layer' }, `/layers/${encodeURIComponent(target.id!)}`);
     return layer ? [add('layer', target.id!, layer)] : [];
@@ -729,6 +724,35 @@ async function changesOf(
   }
   if (unchanged(before) && unchanged(held)) return [];
   return modify();
+}
+
+/**
+ * A DELETE the master answered with success, read back like every other write: the removal is
+ * published once the master no longer holds the object. A master that still holds it (its
+ * answer said otherwise) removed nothing the cluster may remove: no removal is published, and
+ * the answer carries a `warning` to log. With `recurse`, what GeoServer's cascade changed around
+ * the object goes first (cascade.ts: each group read back, published only where the master's
+ * changed), held or not; a removed layer's resource after the removal.
+ */
+async function deletionOf(
+  read: MasterReader,
+  target: ManagedPath,
+  request: GatewayRequest,
+  answer: UpstreamResponse,
+  { styleUsers, catalog }: Pick<GatewayOptions, 'styleUsers' | 'catalog'>,
+): Promise<{ changes: ConfigChange[]; warning?: string }> {
+  if (!target.id) return { changes: [] };
+  // However GeoServer spells it (`recurse=yes` cascades there too).
+  const recurse = restBoolean(new URLSearchParams(request.query).get('recurse')) === true;
+  const object = { type: target.type, id: target.id };
+  const held = (await read.object(target, target.path)) !== undefined;
+  const cascaded = recurse ? await cascadedChanges(object, { styleUsers, catalog }, read.object) : [];
+  if (held) {
+    const warning = `the master answered ${answer.status} to the DELETE but still holds ${target.type} ${JSON.stringify(target.id)} (read back): no removal was published`;
+    return { changes: cascaded, warning };
+  }
+  const removal = { kind: 'remove', object, recurse } as ConfigChange;
+  return { changes: [...cascaded, removal, ...(recurse ? await cascadedAfter(object, catalog, read.object) : [])] };
 }
 
 /**

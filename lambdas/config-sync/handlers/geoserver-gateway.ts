@@ -154,6 +154,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       ...(answer.sequences.length ? { sequences: answer.sequences } : {}),
       ...(answer.error ? { error: answer.error } : {}),
       ...(answer.notReplicated ? { notReplicated: answer.notReplicated } : {}),
+      ...(answer.warning ? { warning: answer.warning } : {}),
       ...(answer.recovered ? { recovered: answer.recovered } : {}),
     };
     if (answer.recovered?.refused) {
@@ -162,7 +163,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       });
     }
     if (answer.replication === 'publish-failed') logger.error('geoserver gateway call', log);
-    else if (answer.notReplicated) logger.warn('geoserver gateway call', log);
+    else if (answer.notReplicated || answer.warning) logger.warn('geoserver gateway call', log);
     else logger.info('geoserver gateway call', log);
     // Checked after publishing: what the master applied is published whatever it answered.
     if (answer.body.length > MAX_RESPONSE_BODY_BYTES) throw new MasterAnswerTooLargeError(answer.body.length);

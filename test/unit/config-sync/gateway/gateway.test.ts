@@ -397,6 +397,31 @@ describe('the gateway in front of a master GeoServer', () => {
     ]);
   });
 
+  it('reads a DELETE back: a master that answers success but still holds the object publishes no removal of it', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    published = [];
+    // The stand-in answers 200 and keeps the store, as a GeoServer whose removal did not happen would.
+    master.rejectNext((request) => request.method === 'DELETE', 200, '');
+    const kept = await call('DELETE', '/workspaces/topp/datastores/pg');
+    expect(kept).toMatchObject({ status: 200, replication: 'nothing-changed', warning: expect.stringContaining('still holds dataStore "topp:pg"') });
+    expect(master.catalog.get('dataStore', 'topp:pg')).toBeDefined();
+    expect(published).toEqual([]);
+    // Removed for real, it is published.
+    expect((await call('DELETE', '/workspaces/topp/datastores/pg')).replication).toBe('published');
+    expect(published).toEqual([{ kind: 'remove', object: { type: 'dataStore', id: 'topp:pg' }, recurse: false }]);
+  });
+
+  it('leaves a DELETE it cannot read back unpublished, flagged as failed, for the next write to recover', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    published = [];
+    master.rejectNext((request) => request.method === 'GET' && request.path.endsWith('/workspaces/topp.json'), 500, 'read failed');
+    const answer = await call('DELETE', '/workspaces/topp');
+    expect(answer).toMatchObject({ status: 200, replication: 'publish-failed', error: expect.stringContaining('answered 500') });
+    expect(answer.headers['x-cluster-replicated']).toBe('failed');
+    expect(published).toEqual([]);
+  });
+
   it('publishes a style rename as the new style, the layers and groups GeoServer moved to it (read back), then the old style removed', async () => {
     const storing = storingPublisher();
     const store = storing.store;
@@ -587,6 +612,14 @@ describe('the gateway in front of a master GeoServer', () => {
       expect(await heldBoth([['layerGroup', 'alone'], ['layerGroup', 'both'], ['layerGroup', 'outer']])).toEqual(
         ['alone', 'both', 'outer'].map((name) => ({ id: `layerGroup/${name}`, same: true })),
       );
+    });
+
+    it('a recursive DELETE the master answers with success while keeping the object: what it holds around it, no removal', async () => {
+      master.rejectNext((request) => request.method === 'DELETE', 200, '');
+      const kept = await send('DELETE', '/layers/topp:rivers?recurse=true');
+      expect(kept).toMatchObject({ status: 200, replication: 'nothing-changed', warning: expect.stringContaining('still holds layer "topp:rivers"') });
+      await expectPublished([], [['layer', 'topp:rivers'], ['layerGroup', 'both'], ['layerGroup', 'outer'], ['layerGroup', 'alone']]);
+      expect(master.catalog.get('featureType', 'topp:rivers')).toBeDefined();
     });
 
     it('a workspace: the groups outside it that lose its layers; without recurse, the removal alone', async () => {
