@@ -898,7 +898,7 @@ export interface components {
             /** Format: date-time */
             parkedAt: string;
         };
-        /** @description Only for a node with its own GeoServer: how the GeoServer is doing, as the node's apply function last saw it (`reachable: null` before its first change) */
+        /** @description Only for a node with its own GeoServer: how the GeoServer is doing, as the node's apply function last saw it, applying events or running the node's jobs (`reachable: null` before its first change or job reached it) */
         GeoServerState: {
             /** @description The GeoServer's base URL (its REST API is under /rest) */
             url: string;

@@ -481,7 +481,7 @@ function resyncLine(name: string, hold: NonNullable<NodeState['resync']>): strin
   );
 }
 
-/** A GeoServer node's reachability as its apply function last saw it; `-` for a node without one. */
+/** A GeoServer node's reachability as its apply function last saw it (events or jobs); `-` for a node without one. */
 function geoServerCell(state: NodeState['geoserver']): string {
   if (state === undefined) return '-';
   if (state.reachable === null) return 'not yet checked';

@@ -118,8 +118,8 @@ export const geoserverStateSchema = described(
       'Properties a merge patch deleted that the GeoServer keeps (its PUT ignores nulls), most recent first, at most 20',
     ),
   }),
-  "Only for a node with its own GeoServer: how the GeoServer is doing, as the node's apply function last saw it " +
-    '(`reachable: null` before its first change)',
+  "Only for a node with its own GeoServer: how the GeoServer is doing, as the node's apply function last saw it, " +
+    "applying events or running the node's jobs (`reachable: null` before its first change or job reached it)",
 );
 
 export const nodeJobSchema = described(

@@ -1,7 +1,8 @@
 /**
  * A GeoServer node's status in the node store table: one item per node, sort key
  * `#geoserver` (beside `#cursor`, below every object key), the status as JSON text. Written
- * only by the node's own apply function (its partition), read by GET /nodes.
+ * only by the node's own apply function (its partition), after batches of events and slices
+ * of the node's jobs, read by GET /nodes.
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { GeoServerStatus, GeoServerStatusStore } from '../geoserver/ports';

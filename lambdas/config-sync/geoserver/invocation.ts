@@ -1,15 +1,17 @@
 /**
  * What an apply invocation of a GeoServer node does around the applier: it reads the
  * GeoServer's version when it does not know it and records the GeoServer's status for GET
- * /nodes (changes it refused are parked by the applier, with GeoServer's answer), and, when
- * the GeoServer cannot take changes, tells how long the queue should wait before delivering
+ * /nodes after each batch (changes it refused are parked by the applier, with GeoServer's
+ * answer) and after each slice of the node's jobs, whose REST calls reach the same GeoServer
+ * (a GeoServer only jobs have talked to is not shown as never checked); and, when the
+ * GeoServer cannot take changes, tells how long the queue should wait before delivering
  * again (exponential backoff, so a GeoServer that is down for hours costs one attempt every
  * few minutes, never a spin).
  */
 import type { AppliedEvent, BatchResult } from '../apply';
 import { GeoServerUnavailableError } from './errors';
 import type { GeoServerRest, GeoServerStatus, GeoServerStatusStore } from './ports';
-import { initialStatus, nextStatus, parseVersion } from './status';
+import { initialStatus, nextStatus, parseVersion, type InvocationOutcome } from './status';
 import { consoleWarn, type Warn } from '../../shared/warn';
 
 export interface GeoServerInvocationDeps {
@@ -50,26 +52,35 @@ export class GeoServerInvocation {
   /** After a batch (or a retry of parked events): records the status. Never throws: it is a report. */
   async after(result: Pick<BatchResult, 'results' | 'failure'>): Promise<void> {
     const applied = result.results.flatMap((delivery) => ('applied' in delivery ? delivery.applied : []));
+    const failedSequence = result.failure?.error instanceof GeoServerUnavailableError ? failedSequenceOf(result, applied) : undefined;
+    await this.record({
+      applied,
+      ...(result.failure ? { failure: result.failure.error } : {}),
+      ...(failedSequence === undefined ? {} : { failedSequence }),
+    });
+  }
+
+  /**
+   * After a slice of one of the node's jobs (drift check, reconcile, capture, resync), which talk
+   * to the same GeoServer: records what the slice's REST calls saw of it, as `after` does for a
+   * batch. `answered`: the GeoServer answered one of them; `failure`: what the slice threw, if
+   * it did (a `GeoServerUnavailableError` shows the GeoServer unreachable). Never throws.
+   */
+  async afterJobSlice(slice: { readonly answered: boolean; readonly failure?: unknown }): Promise<void> {
+    await this.record({ applied: [], answered: slice.answered, ...(slice.failure === undefined ? {} : { failure: slice.failure }) });
+  }
+
+  private async record(outcome: Omit<InvocationOutcome, 'version'>): Promise<void> {
     const previous = await this.current();
-    const unavailable = result.failure?.error instanceof GeoServerUnavailableError;
-    const answered = applied.some((event) => event.geoserver !== undefined);
+    const unavailable = outcome.failure instanceof GeoServerUnavailableError;
+    const answered = outcome.answered === true || outcome.applied.some((event) => event.geoserver !== undefined);
     const version = (previous.version === null || previous.reachable === false) && !unavailable && answered ? await this.version() : undefined;
     const now = (this.deps.now ?? (() => new Date()))();
-    const failedSequence = unavailable ? failedSequenceOf(result, applied) : undefined;
-    const next = nextStatus(
-      previous,
-      {
-        applied,
-        ...(result.failure ? { failure: result.failure.error } : {}),
-        ...(failedSequence === undefined ? {} : { failedSequence }),
-        ...(version === undefined ? {} : { version }),
-      },
-      now,
-    );
+    const next = nextStatus(previous, { ...outcome, ...(version === undefined ? {} : { version }) }, now);
     if (next !== previous && worthRecording(previous, next)) {
       this.status = next;
       await this.deps.status.write(this.node, next).catch((error: unknown) => {
-        (this.deps.warn ?? consoleWarn)('GeoServer status not recorded; GET /nodes shows the previous one until a later batch records it', {
+        (this.deps.warn ?? consoleWarn)('GeoServer status not recorded; GET /nodes shows the previous one until a later batch or job slice records it', {
           node: this.node,
           error: String(error),
         });

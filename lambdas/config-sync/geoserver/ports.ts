@@ -72,7 +72,7 @@ export interface GeoServerStatus {
 /** Entries kept in each list of a status. */
 export const MAX_RECORDED = 20;
 
-/** Where the apply function records its GeoServer's status and GET /nodes reads it. */
+/** Where the apply function records its GeoServer's status (after batches and job slices) and GET /nodes reads it. */
 export interface GeoServerStatusStore {
   read(node: string): Promise<GeoServerStatus | undefined>;
   write(node: string, status: GeoServerStatus): Promise<void>;

@@ -1,7 +1,7 @@
 /**
  * A GeoServer node's status as GET /nodes shows it, computed from what one apply invocation
- * saw: reachable or not, its version, the last error with its time, the changes it refused
- * and the properties a PUT could not clear.
+ * (a batch of events, or a slice of a job) saw: reachable or not, its version, the last error
+ * with its time, the changes it refused and the properties a PUT could not clear.
  */
 import type { AppliedEvent } from '../apply';
 import { GeoServerUnavailableError } from './errors';
@@ -21,6 +21,8 @@ export interface InvocationOutcome {
   readonly failedSequence?: number;
   /** `/rest/about/version`, when read in this invocation. */
   readonly version?: string;
+  /** The GeoServer answered a call besides the applied events' (a job's reads and fixes). */
+  readonly answered?: boolean;
 }
 
 /** The status after an invocation; `previous` unchanged (same object) when nothing changed. */
@@ -28,7 +30,7 @@ export function nextStatus(previous: GeoServerStatus, outcome: InvocationOutcome
   const at = now.toISOString();
   const rejected: RejectedChange[] = [];
   const uncleared: UnclearedProperties[] = [];
-  let answered = false;
+  let answered = outcome.answered === true;
   for (const event of outcome.applied) {
     const result = event.geoserver;
     if (!result || !event.object) continue;

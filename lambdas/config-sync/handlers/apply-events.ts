@@ -21,6 +21,7 @@ import { describeError, instrumented, logger, metrics, METRIC, MetricUnit, NODE_
 import { applyDeliveredBatch, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
 import { canPublish, consumes } from '../../shared/cluster-model';
 import { GeoServerUnavailableError } from '../geoserver/errors';
+import { AnswerWatchingRest } from '../geoserver/answer-watch';
 import { BACKOFF_BASE_SECONDS, backoffSeconds, GeoServerInvocation, isRetryParkedMessage } from '../geoserver/invocation';
 import { intEnv } from '../../shared/env';
 import { CONFIG_SYNC_LOCAL_ENV } from '../env-names';
@@ -65,6 +66,8 @@ const queues = nodeQueuePairFromEnv(membership.cluster, node.name);
 const sqs = sqsFromEnv(loadSqsSdk);
 const geoserver = rest ? new GeoServerInvocation(node.name, { rest, status: geoServerStatusFromEnv(), warn: base.warn }) : undefined;
 const jobs = jobStoreFromEnv();
+/** The GeoServer as the node's jobs reach it: what each slice's calls saw is recorded as a batch's is. */
+const jobRest = rest ? new AnswerWatchingRest(rest) : undefined;
 // Every batch parses the events it delivers.
 buildEventSchemas();
 /** The retry backoff's first wait: BACKOFF_BASE_SECONDS, unless the local runtime's tests start it lower. */
@@ -76,8 +79,8 @@ const jobDeps: JobRunnerDeps = {
   store: base.store,
   jobs,
   // A resync's catch-up applies the log to the GeoServer too.
-  apply: deps,
-  ...(rest ? { rest } : {}),
+  apply: jobRest ? { ...base, geoserver: { rest: jobRest } } : deps,
+  ...(jobRest ? { rest: jobRest } : {}),
   // A publishing node's store holds what its own GeoServer answered: compared both ways.
   compareMode: canPublish(node.role) ? 'both-ways' : 'stored-properties',
   ...(publishing
@@ -256,7 +259,11 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
   const remaining = lambdaContext ? lambdaContext.getRemainingTimeInMillis() - JOB_RESERVE_MS : MAX_SLICE_MS;
   const deadline = Date.now() + Math.max(5_000, Math.min(MAX_SLICE_MS, remaining));
   try {
-    const outcome = await runJobSlice(jobDeps, node.name, id, deadline);
+    const outcome = await runJobSlice(jobDeps, node.name, id, deadline).catch(async (error: unknown) => {
+      await recordJobContacts(error);
+      throw error;
+    });
+    await recordJobContacts();
     const job = await jobs.read(node.name, id);
     logger.info('job slice run', { job: id, outcome, phase: job?.phase, state: job?.state, progress: job?.progress, ...(job?.error ? { error: job.error } : {}) });
     if (outcome === 'more' && job) await enqueueJob(sqs, jobs, queues.queueUrl, context.cluster, job);
@@ -274,6 +281,12 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
     await delayRetry([{ Id: '0', ReceiptHandle: record.receiptHandle, VisibilityTimeout: waitSeconds }]).catch((cause: unknown) => logger.warn('could not delay the job slice', { job: id, error: describeError(cause) }));
     return false;
   }
+}
+
+/** What a job slice's calls saw of the node's GeoServer (reachable, or why not), for GET /nodes. Never throws. */
+async function recordJobContacts(failure?: unknown): Promise<void> {
+  if (!geoserver || !jobRest) return;
+  await geoserver.afterJobSlice({ answered: jobRest.takeAnswered(), ...(failure === undefined ? {} : { failure }) });
 }
 
 /** Makes the given messages of the node's queue invisible for a while (ChangeMessageVisibilityBatch, at most 10). */

@@ -13,7 +13,8 @@
  * A node with a GeoServer also shows `geoserver`: its URL, whether it takes changes
  * (`reachable`), its version, the last error with its time, the changes it refused (each also
  * parked) and the properties a PUT could not clear, as the node's apply function last
- * recorded them (`reachable: null` before its first change), and `job`: its latest job (drift
+ * recorded them, after a batch of events or a slice of a job (`reachable: null` before its
+ * first change or job reached it), and `job`: its latest job (drift
  * check, reconcile, capture; see jobs.ts) with its state and progress, or null.
  *
  * `resync` is the resync holding the node, if one does (every node): running, or `incomplete`

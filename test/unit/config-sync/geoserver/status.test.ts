@@ -131,6 +131,29 @@ describe('GeoServer node status', () => {
     expect(writes[5]?.unclearedProperties[0]).toMatchObject({ sequence: 7, properties: ['abstract'] });
   });
 
+  it("records what a job's slice saw of the GeoServer: reachable with its version once it answered, unreachable with why when the slice could not reach it", async () => {
+    let now = NOW.getTime();
+    const writes: GeoServerStatus[] = [];
+    const invocation = new GeoServerInvocation('slave-1', {
+      rest: { url: URL, send: async () => ({ status: 200, text: JSON.stringify({ about: { resource: [{ '@name': 'GeoServer', Version: '2.26.2' }] } }) }) },
+      status: { read: async () => undefined, write: async (_node, status) => void writes.push(status) },
+      now: () => new Date(now),
+    });
+    // A slice that made no REST call (a resync's copy) says nothing about the GeoServer.
+    await invocation.afterJobSlice({ answered: false });
+    expect(writes).toEqual([]);
+    await invocation.afterJobSlice({ answered: true });
+    expect(writes).toEqual([{ ...initialStatus(URL), reachable: true, version: '2.26.2', checkedAt: NOW.toISOString() }]);
+    now += 1000;
+    await invocation.afterJobSlice({ answered: true, failure: new GeoServerUnavailableError(URL, 'GET /workspaces.json', null, 'connect ECONNREFUSED') });
+    expect(writes[1]).toMatchObject({ reachable: false, lastError: { status: null, sequence: null, message: expect.stringContaining('did not answer to GET /workspaces.json') } });
+    // A slice that failed otherwise (a store write throttled) after the GeoServer answered.
+    now += 1000;
+    await invocation.afterJobSlice({ answered: true, failure: new Error('ProvisionedThroughputExceededException') });
+    expect(writes).toHaveLength(3);
+    expect(writes[2]).toMatchObject({ reachable: true, lastError: { status: null } });
+  });
+
   it('reports a status it could not record through the warn it was given, and does not fail the batch', async () => {
     const warnings: Array<[string, Readonly<Record<string, unknown>>]> = [];
     const invocation = new GeoServerInvocation('slave-1', {

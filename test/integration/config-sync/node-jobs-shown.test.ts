@@ -1,0 +1,126 @@
+/**
+ * What an operator sees of a node's jobs, over real HTTP on a spawned local cluster (a master
+ * and a slave with a stand-in GeoServer): a job's REST calls to the node's GeoServer are
+ * recorded as an apply's are (GET /nodes shows it reachable, with its version, before any event
+ * reached it; unreachable while a job's slice waits on it), and a node whose latest job failed
+ * says so in GET /nodes and under `geocluster nodes`, with the job, its error and what to run
+ * next.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
+import { FAST_RETRY_ENV, sleep, SyncCluster, type NodesAnswer } from './scenario-support';
+import { runCli } from '../../../cli/main';
+
+jest.setTimeout(180_000);
+
+const MASTER = 'master-1';
+const SLAVE = 'gs-1';
+
+let cluster: SyncCluster;
+let geoserver: GeoServerStandIn;
+let cliDir: string;
+
+beforeAll(async () => {
+  cliDir = mkdtempSync(path.join(tmpdir(), 'geocluster-node-jobs-'));
+  geoserver = await startGeoServerStandIn({ version: '2.25.4' });
+  cluster = await SyncCluster.start(
+    'node-jobs',
+    [
+      { name: MASTER, role: 'master' },
+      { name: SLAVE, role: 'slave', geoserver: { url: geoserver.url, credentialsSecret: `local/${SLAVE}` } },
+    ],
+    'config-sync-node-jobs',
+    {},
+    FAST_RETRY_ENV,
+  );
+}, 240_000);
+
+afterAll(async () => {
+  rmSync(cliDir, { recursive: true, force: true });
+  await cluster?.stop();
+  if (geoserver) {
+    expect(geoserver.violations).toEqual([]);
+    await geoserver.close();
+  }
+});
+
+async function slaveState(): Promise<any> {
+  const answer = await cluster.api('GET', '/nodes', cluster.reader);
+  expect(answer.status).toBe(200);
+  return (answer.body as NodesAnswer).nodes.find((node) => node.name === SLAVE);
+}
+
+async function startJob(kind: 'drift' | 'reconcile'): Promise<string> {
+  const response = await cluster.api('POST', `/nodes/${SLAVE}/${kind}`, { node: MASTER });
+  expect(response.status).toBe(202);
+  return (response.body as { job: { id: string } }).job.id;
+}
+
+async function jobEnded(id: string, timeoutMs = 90_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await cluster.api('GET', `/nodes/${SLAVE}/jobs/${id}`, { node: MASTER });
+    expect(response.status).toBe(200);
+    const job = (response.body as { job: any }).job;
+    if (job.state === 'succeeded' || job.state === 'failed') return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.state} (${job.phase})`);
+    await sleep(200);
+  }
+}
+
+async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+    await sleep(200);
+  }
+}
+
+async function geocluster(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, {
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    tty: false,
+    env: { GEOCLUSTER_URL: cluster.spawned.url, GEOCLUSTER_TOKEN: cluster.spawned.tokens[MASTER] },
+    cwd: cliDir,
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+test("a job's calls to a GeoServer no event has reached yet show it reachable, with its version, in GET /nodes and the CLI", async () => {
+  const before = await slaveState();
+  expect(before).toMatchObject({ lastAppliedSequence: 0, geoserver: { url: geoserver.url, reachable: null, version: null, checkedAt: null } });
+
+  const id = await startJob('reconcile');
+  const job = await jobEnded(id);
+  expect(job).toMatchObject({ state: 'succeeded', error: null });
+  expect(job.progress.restCalls).toBeGreaterThan(0);
+
+  const after = await slaveState();
+  expect(after).toMatchObject({ lastAppliedSequence: 0, geoserver: { reachable: true, version: '2.25.4', lastError: null } });
+  expect(Date.parse(after.geoserver.checkedAt)).toBeGreaterThanOrEqual(Date.parse(job.createdAt));
+
+  const nodes = await geocluster(['nodes']);
+  expect(nodes.code).toBe(0);
+  const row = nodes.out.split('\n').find((line) => line.startsWith(`${SLAVE} `));
+  expect(row?.split(/\s{2,}/).at(-1)).toBe('reachable (2.25.4)');
+});
+
+test("a job's slice that finds the GeoServer down shows it unreachable with why, and reachable again once the slice goes through", async () => {
+  await geoserver.setDown('503');
+  const id = await startJob('drift');
+  const down = await until('GET /nodes shows the GeoServer unreachable', slaveState, (node) => node.geoserver.reachable === false);
+  expect(down.geoserver.lastError).toMatchObject({ status: 503, sequence: null, message: expect.stringContaining('answered 503') });
+  expect(down.job).toMatchObject({ id, state: expect.stringMatching(/^(queued|running)$/) });
+
+  await geoserver.setDown(null);
+  expect(await jobEnded(id)).toMatchObject({ state: 'succeeded' });
+  const back = await until('GET /nodes shows the GeoServer reachable again', slaveState, (node) => node.geoserver.reachable === true);
+  expect(back.geoserver.lastError).toMatchObject({ status: 503 });
+});
