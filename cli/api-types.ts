@@ -765,7 +765,7 @@ export interface components {
             pausedSince?: string;
             /** @description The node that paused it (only while paused) */
             pausedBy?: string;
-            /** @description The node's latest job (GeoServer nodes), running or not */
+            /** @description The node's latest job (a resync; a GeoServer node's drift check, reconcile or capture), running or ended, or null: a failed one (`state` failed, with its `error`) stays until the next job of the node replaces it */
             job?: components["schemas"]["NodeJob"] | (never | null);
             /** @description The resync holding the node (its queue's events are acknowledged and applied by the resync from the log), or null */
             resync?: {

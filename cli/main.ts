@@ -456,7 +456,8 @@ export function nodesTable(nodes: NodeState[], head: number): string {
 
 /**
  * What holds a node back, one line each under the table: a resync holding it, the event it is
- * retrying, the objects whose events are parked, its GeoServer out of reach, a job under way.
+ * retrying, the objects whose events are parked, its GeoServer out of reach, a job under way,
+ * or its latest job failed.
  */
 function nodeNotes(node: NodeState): string[] {
   const notes: string[] = [];
@@ -468,7 +469,18 @@ function nodeNotes(node: NodeState): string[] {
   }
   if (node.geoserver?.reachable === false) notes.push(`${node.name}: GeoServer ${node.geoserver.url} unreachable${node.geoserver.lastError ? `: ${node.geoserver.lastError.message}` : ''}`);
   if (node.job && (node.job.state === 'queued' || node.job.state === 'running')) notes.push(jobLine(node.job));
+  // A failed resync that holds the node is named by its resync line already.
+  if (node.job?.state === 'failed' && node.resync?.job !== node.job.id) notes.push(failedJobLine(node.job));
   return notes;
+}
+
+/**
+ * The node's latest job failed: which, why, where its details are (its failures, its progress),
+ * and the command that runs it again once the cause is dealt with (a new job of the same kind
+ * replaces this one, and the note with it).
+ */
+function failedJobLine(job: NodeJob): string {
+  return `${job.node}: ${job.kind} job ${job.id} FAILED: ${job.error ?? 'no reason recorded'}; details: geocluster job ${job.node} ${job.id}; after a fix: geocluster ${job.kind} ${job.node}`;
 }
 
 /** A node a resync holds: running, or left half-copied (it applies nothing until a resync finishes). */

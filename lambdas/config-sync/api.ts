@@ -177,7 +177,13 @@ export const nodeStateSchema = z.object({
   paused: described(z.boolean(), 'Paused: consumes nothing and may not publish (POST /nodes/{node}/resume)'),
   pausedSince: z.optional(described(dateTime(), 'When it was paused (only while paused)')),
   pausedBy: z.optional(described(z.string(), 'The node that paused it (only while paused)')),
-  job: z.optional(described(z.nullable(nodeJobSchema), "The node's latest job (GeoServer nodes), running or not")),
+  job: z.optional(
+    described(
+      z.nullable(nodeJobSchema),
+      "The node's latest job (a resync; a GeoServer node's drift check, reconcile or capture), running or ended, or null: " +
+        'a failed one (`state` failed, with its `error`) stays until the next job of the node replaces it',
+    ),
+  ),
   resync: z.optional(
     described(
       z.nullable(

@@ -14,8 +14,11 @@
  * (`reachable`), its version, the last error with its time, the changes it refused (each also
  * parked) and the properties a PUT could not clear, as the node's apply function last
  * recorded them, after a batch of events or a slice of a job (`reachable: null` before its
- * first change or job reached it), and `job`: its latest job (drift
- * check, reconcile, capture; see jobs.ts) with its state and progress, or null.
+ * first change or job reached it).
+ *
+ * `job` is every node's latest job (a resync; a GeoServer node's drift check, reconcile,
+ * capture; see jobs.ts) with its state and progress, or null: a job that failed stays shown,
+ * with its `error`, until the node's next job replaces it.
  *
  * `resync` is the resync holding the node, if one does (every node): running, or `incomplete`
  * when it failed or stopped after its copy began, with why and the request that resumes it
@@ -65,7 +68,7 @@ export const handler = httpHandler(async (event) => {
         queues.depths(name),
         pauses.read(name),
         url === undefined ? undefined : statuses.read(name),
-        url === undefined ? undefined : jobs.latest(name),
+        jobs.latest(name),
       ]);
       const { cursor, failing } = progress;
       const holding = progress.heldBy === undefined ? undefined : await jobs.read(name, progress.heldBy);
@@ -81,7 +84,8 @@ export const handler = httpHandler(async (event) => {
         paused: pause !== undefined,
         ...(pause ? { pausedSince: pause.since, pausedBy: pause.by } : {}),
         resync: resyncHoldView(name, progress, holding, new Date()),
-        ...(url === undefined ? {} : { geoserver: status && status.url === url ? status : initialStatus(url), job: job ? jobView(job) : null }),
+        job: job ? jobView(job) : null,
+        ...(url === undefined ? {} : { geoserver: status && status.url === url ? status : initialStatus(url) }),
       };
     }),
   );

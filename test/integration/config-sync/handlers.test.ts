@@ -184,10 +184,10 @@ describe('POST /config/events', () => {
     const nodes = body(await handlers.listNodes(http({ node: 'slave-1' })));
     expect(nodes.head).toBe(2);
     expect(nodes.nodes).toEqual([
-      { name: 'master-1', role: 'master', lastAppliedSequence: 0, lag: 2, queueDepth: null, deadLetterDepth: null, failing: null, parked: [], paused: false, resync: null },
-      { name: 'master-2', role: 'both', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null },
-      { name: 'slave-1', role: 'slave', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null },
-      { name: 'slave-2', role: 'slave', lastAppliedSequence: 0, lag: 2, queueDepth: 2, deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null },
+      { name: 'master-1', role: 'master', lastAppliedSequence: 0, lag: 2, queueDepth: null, deadLetterDepth: null, failing: null, parked: [], paused: false, resync: null, job: null },
+      { name: 'master-2', role: 'both', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null, job: null },
+      { name: 'slave-1', role: 'slave', lastAppliedSequence: 2, lag: 0, queueDepth: expect.any(Number), deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null, job: null },
+      { name: 'slave-2', role: 'slave', lastAppliedSequence: 0, lag: 2, queueDepth: 2, deadLetterDepth: 0, failing: null, parked: [], paused: false, resync: null, job: null },
     ]);
 
     // A resync that left slave-2's store half-copied (its job record gone here): held, and
@@ -319,6 +319,25 @@ describe('resync and redrive', () => {
     const self = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' }, body: { source: 'slave-2' }, contentType: 'application/json' }));
     expect(self.statusCode).toBe(400);
     expect(body(self)).toMatchObject({ field: 'source' });
+  });
+
+  test('a resync that failed before its copy began gives the node back, and GET /nodes shows the failed job with why until the next job', async () => {
+    // master-2 is being resynced itself: no snapshot of it can be taken.
+    const nodeStore = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+    await nodeStore.holdForResync('master-2', 'elsewhere', Date.now() + 60_000, false);
+    const started = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' }, body: { source: 'master-2' }, contentType: 'application/json' }));
+    const id = (body(started).job as { id: string }).id;
+    await runJob('slave-2', id);
+    await nodeStore.releaseResyncHold('master-2', 'elsewhere');
+    const slave2 = (nodes: Record<string, unknown>) => (nodes.nodes as { name: string }[]).find((node) => node.name === 'slave-2');
+    expect(slave2(body(await handlers.listNodes(http({ node: 'slave-1' }))))).toMatchObject({
+      resync: null,
+      job: { id, kind: 'resync', state: 'failed', source: 'master-2', error: expect.stringContaining('source node master-2 is being resynced itself') },
+    });
+
+    const again = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' } }));
+    await runJob('slave-2', (body(again).job as { id: string }).id);
+    expect(slave2(body(await handlers.listNodes(http({ node: 'slave-1' }))))).toMatchObject({ resync: null, job: { kind: 'resync', state: 'succeeded', error: null } });
   });
 
   test("a pure master's resync is a job whose slices run within the requests asking for it: 202 while it goes on, 200 once done", async () => {

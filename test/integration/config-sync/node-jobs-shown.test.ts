@@ -124,3 +124,22 @@ test("a job's slice that finds the GeoServer down shows it unreachable with why,
   const back = await until('GET /nodes shows the GeoServer reachable again', slaveState, (node) => node.geoserver.reachable === true);
   expect(back.geoserver.lastError).toMatchObject({ status: 503 });
 });
+
+test('a node whose latest job failed says so: GET /nodes carries the job and its error, `geocluster nodes` names it with what to run next', async () => {
+  // A sign-in page in front of the GeoServer answers 200 with HTML: no listing a drift check can read.
+  geoserver.rejectNext((request) => request.method === 'GET' && request.path.endsWith('/rest/workspaces.json'), 200, '<html><body>Sign in</body></html>');
+  const id = await startJob('drift');
+  const job = await jobEnded(id);
+  expect(job).toMatchObject({ state: 'failed', error: expect.stringContaining('is not JSON') });
+
+  const node = await slaveState();
+  expect(node.job).toMatchObject({ id, kind: 'drift', state: 'failed', error: job.error });
+
+  const nodes = await geocluster(['nodes']);
+  expect(nodes.code).toBe(0);
+  expect(nodes.out.split('\n')).toContain(`${SLAVE}: drift job ${id} FAILED: ${job.error}; details: geocluster job ${SLAVE} ${id}; after a fix: geocluster drift ${SLAVE}`);
+
+  // The next job replaces the note.
+  expect(await jobEnded(await startJob('drift'))).toMatchObject({ state: 'succeeded' });
+  expect((await geocluster(['nodes'])).out).not.toContain('FAILED');
+});

@@ -84,10 +84,18 @@ describe('the console at /console', () => {
       job: { ...job, id: 'job-8', node: 'slave-2', kind: 'drift', state: 'succeeded', phase: 'done', progress: { compared: 12, missing: 2, extra: 0, different: 1 }, finishedAt: now },
       resync: { job: 'job-9', state: 'incomplete', storeIncomplete: true, error: 'source unreachable', resume: 'POST /nodes/slave-2/resync' },
     };
+    // A pure master whose resync failed before its copy began: nothing holds it, the failed job says why.
+    const master1: Partial<NodeState> = {
+      job: {
+        ...job, id: 'job-6', node: 'master-1', kind: 'resync', state: 'failed', phase: 'bootstrap', source: 'master-2', progress: { missing: 0, copied: 0 },
+        finishedAt: now, error: 'Error: source node master-2 is being resynced itself (job job-5)',
+      },
+    };
+    const overrides: Record<string, Partial<NodeState>> = { 'master-1': master1, 'slave-1': slave1, 'slave-2': slave2 };
     await page.route('**/nodes', async (route) => {
       const response = await route.fetch();
       const answer = (await response.json()) as { nodes: NodeState[] };
-      const nodes = answer.nodes.map((node) => ({ ...node, ...(node.name === 'slave-1' ? slave1 : node.name === 'slave-2' ? slave2 : {}) }));
+      const nodes = answer.nodes.map((node) => ({ ...node, ...overrides[node.name] }));
       await route.fulfill({ response, json: { ...answer, nodes } });
     });
     try {
@@ -103,8 +111,13 @@ describe('the console at /console', () => {
       expect(await row('slave-1').nth(7).locator('.pill').getAttribute('title')).toBe('http://10.0.3.21:8080/geoserver: connect ECONNREFUSED 10.0.3.21:8080');
       expect(await row('slave-2').nth(6).textContent()).toBe('active resync incomplete');
       expect(await row('slave-2').nth(7).textContent()).toBe('reachable 2.26.2 drift succeeded · 2 missing, 0 extra, 1 different');
-      // A node without a GeoServer shows a dash there; its actions stay in the last column.
+      expect(await row('master-1').nth(6).textContent()).toBe('active resync failed');
+      expect(await row('master-1').nth(6).locator('.pill').nth(1).getAttribute('title')).toBe(
+        'job job-6: Error: source node master-2 is being resynced itself (job job-5)\nafter a fix: resync again',
+      );
+      // A node without a GeoServer shows a dash there; its actions stay in the last column (no "differences": it has no GeoServer to check).
       expect(await row('master-1').nth(7).textContent()).toBe('–');
+      expect(await row('master-1').nth(8).locator('button').allTextContents()).toEqual(['pause']);
       // A GeoServer node also gets its jobs (no capture on a slave), and "differences" once a check found some.
       expect(await row('slave-1').nth(8).locator('button').allTextContents()).toEqual(['pause', 'redrive', 'resync', 'check drift', 'reconcile']);
       expect(await row('slave-2').nth(8).locator('button').allTextContents()).toEqual(['pause', 'redrive', 'resync', 'check drift', 'reconcile', 'differences']);
@@ -354,7 +367,9 @@ describe('the console at /console', () => {
     await page.route('**/nodes', async (route) => {
       const response = await route.fetch();
       const answer = (await response.json()) as { nodes: NodeState[] };
-      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-2' ? { ...node, job } : node)) } });
+      // A drift check is a GeoServer node's: slave-2 is given one.
+      const geoserver = { url: 'http://10.0.3.22:8080/geoserver', reachable: true, version: '2.26.2', checkedAt: now, lastError: null, rejected: [], unclearedProperties: [] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-2' ? { ...node, geoserver, job } : node)) } });
     });
     await page.route('**/nodes/slave-2/drift?*', (route) =>
       route.fulfill({ json: { job, complete: true, counts: { missing: 1, extra: 0, different: 0 }, differences: [{ kind: 'missing', type: 'featureType', id: 'topp:secret-roads' }] } }),

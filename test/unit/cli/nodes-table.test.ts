@@ -69,6 +69,29 @@ describe('geocluster nodes table', () => {
       'slave-1: reconcile job job-7 running (fix): toFix 6, fixed 2',
     ]);
   });
+  it('names a node whose latest job failed, with its error, where its details are and what to run after a fix; a failed resync holding the node once', () => {
+    const at = '2026-12-04T03:00:00.000Z';
+    const job = (id: string, kind: 'drift' | 'resync', state: 'failed' | 'succeeded', error: string | null) =>
+      ({ id, node: '', kind, state, phase: 'scan-store', progress: { restCalls: 3 }, failures: [], createdAt: at, updatedAt: at, finishedAt: at, error }) as NonNullable<NodeState['job']>;
+    const lines = nodesTable(
+      [
+        node('gs-1', { geoserver: geoserver(true, '2.26.2'), job: { ...job('j-1', 'drift', 'failed', "Error: GeoServer's answer for /workspaces is not JSON"), node: 'gs-1' } }),
+        node('slave-2', { job: { ...job('j-2', 'resync', 'failed', 'Error: source node master-1 holds parked events'), node: 'slave-2' } }),
+        node('slave-3', {
+          job: { ...job('j-3', 'resync', 'failed', 'Error: source unreadable'), node: 'slave-3' },
+          resync: { job: 'j-3', state: 'incomplete', storeIncomplete: true, error: 'Error: source unreadable', resume: 'POST /nodes/slave-3/resync' },
+        }),
+        node('gs-4', { geoserver: geoserver(true, '2.26.2'), job: { ...job('j-4', 'drift', 'succeeded', null), node: 'gs-4' } }),
+      ],
+      7,
+    ).split('\n');
+    expect(lines.slice(6)).toEqual([
+      "gs-1: drift job j-1 FAILED: Error: GeoServer's answer for /workspaces is not JSON; details: geocluster job gs-1 j-1; after a fix: geocluster drift gs-1",
+      'slave-2: resync job j-2 FAILED: Error: source node master-1 holds parked events; details: geocluster job slave-2 j-2; after a fix: geocluster resync slave-2',
+      'slave-3: RESYNC INCOMPLETE (job j-3: Error: source unreadable); its store holds part of a snapshot and it applies no events until a resync finishes; resume: geocluster resync slave-3',
+    ]);
+  });
+
   it('names a parked record\'s first sequences, how many more, and the range of its overflow', () => {
     const at = '2026-12-04T03:00:00.000Z';
     const parked = (sequences: number[], overflow?: { from: number; through: number }) =>
