@@ -1,10 +1,19 @@
 /**
  * The typed client of the cluster API: openapi-fetch over the types generated from
  * `GET /openapi.json` (cli/api-types.ts), so a request or response that the API document does
- * not describe fails the type-check.
+ * not describe fails the type-check; and at run time, each success is checked against the shape
+ * the API declares for it (cli/answers.ts) before the CLI reads it.
  */
 import createClient from 'openapi-fetch';
+import { lazily } from '../lambdas/shared/lazily';
 import type { paths } from './api-types';
+
+/**
+ * cli/answers.ts, required on the first answer checked: building the declarations it reads (every
+ * route's schemas) takes about 50 ms, which `--help` and a usage error need not pay. `require`,
+ * not `import()`, as the functions' deferred modules: Jest runs the sources without ES modules.
+ */
+const answers = lazily(() => require('./answers') as typeof import('./answers'));
 
 export type ClusterApi = ReturnType<typeof createClusterClient>;
 
@@ -24,13 +33,28 @@ export class NotAnApiAnswer extends Error {
   }
 }
 
+/**
+ * A success whose JSON object is not the shape the API declares for the route and status (another
+ * version of the API, another service at the URL): `problem` names the first wrong member.
+ */
+export class UnexpectedAnswer extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    problem: string,
+  ) {
+    super(`${method} ${path} answered ${status} with an unexpected body: ${problem}`);
+  }
+}
+
 export function createClusterClient(baseUrl: string, token?: string) {
   const client = createClient<paths>({
     baseUrl: baseUrl.replace(/\/+$/, ''),
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
   client.use({
-    async onResponse({ request, response }) {
+    async onResponse({ request, response, schemaPath }) {
       if (!response.ok || response.status === 204) return undefined;
       const text = await response.clone().text();
       let body: unknown;
@@ -42,6 +66,8 @@ export function createClusterClient(baseUrl: string, token?: string) {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new NotAnApiAnswer(request.method, new URL(request.url).pathname, response.status, 'is not a JSON object');
       }
+      const problem = answers().answerProblem(request.method, schemaPath, response.status, body);
+      if (problem !== undefined) throw new UnexpectedAnswer(request.method, new URL(request.url).pathname, response.status, problem);
       return undefined;
     },
   });

@@ -5,7 +5,8 @@
  * (GEOCLUSTER_URL, GEOCLUSTER_TOKEN), else the local cluster's .local/ (cluster.json written by
  * `npm start`, node-tokens.json; --node picks whose token, by default the first master).
  *
- * Exit codes: 0 done; 1 the API refused or failed (its error is printed); 2 bad usage;
+ * Exit codes: 0 done; 1 the API refused or failed (its error is printed), or an answer is not
+ * the API's (not JSON, or not the shape the API declares for it: cli/answers.ts); 2 bad usage;
  * 3 the API could not be reached; 4 `watch` saw the execution fail or be dismissed, or a job
  * waited for (resync, drift, reconcile, capture, `job --wait`) failed or left objects unfixed.
  *
@@ -29,7 +30,7 @@ import { parseAuthorizationHeader } from '../lambdas/shared/node-token';
 import { lazily } from '../lambdas/shared/lazily';
 import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE } from '../lambdas/status/schemas';
 import type { components, paths } from './api-types';
-import { createClusterClient, NotAnApiAnswer, type ClusterApi } from './client';
+import { createClusterClient, NotAnApiAnswer, UnexpectedAnswer, type ClusterApi } from './client';
 
 type NodeState = components['schemas']['NodeState'];
 type ExecutionStatus = components['schemas']['ExecutionStatus'];
@@ -384,9 +385,21 @@ function jobIdArgument(value: string | undefined, command: string): string {
   return id;
 }
 
-/** An answer that is not the API's: something else answers at --url, and asking again changes nothing. */
-function notTheApi(error: NotAnApiAnswer): CliError {
-  return new CliError(`${error.message}: is --url the cluster's API?`, EXIT.refused);
+/**
+ * An answer that is not the API's (not a JSON object), or not of the shape the API declares for
+ * it: something else answers at --url, or another version of the API. Asking again changes nothing.
+ */
+class ForeignAnswer extends CliError {
+  constructor(message: string) {
+    super(message, EXIT.refused);
+  }
+}
+
+/** The ForeignAnswer a failed request stands for, if the client refused what answered it. */
+function foreignAnswer(error: unknown): ForeignAnswer | undefined {
+  if (error instanceof NotAnApiAnswer) return new ForeignAnswer(`${error.message}: is --url the cluster's API?`);
+  if (error instanceof UnexpectedAnswer) return new ForeignAnswer(`${error.message} (is --url the cluster's API, of this CLI's version?)`);
+  return undefined;
 }
 
 /** Why a request got no answer, from fetch's error: the socket's code (ECONNREFUSED, ...) when it has one. */
@@ -400,8 +413,7 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
   try {
     result = await pending;
   } catch (error) {
-    if (error instanceof NotAnApiAnswer) throw notTheApi(error);
-    throw new CliError(`cannot reach the API (${noAnswerCause(error)}): is the cluster running? Pass --url or set GEOCLUSTER_URL`, EXIT.unreachable);
+    throw foreignAnswer(error) ?? new CliError(`cannot reach the API (${noAnswerCause(error)}): is the cluster running? Pass --url or set GEOCLUSTER_URL`, EXIT.unreachable);
   }
   if (result.error !== undefined || !result.response.ok) {
     // The API's errors are `{code, message, field?}`; API Gateway's own (a throttle, a route it
@@ -772,6 +784,10 @@ async function config(
       if (!json) io.out(`changes ${range}: sequences ${data.firstSequence}-${data.lastSequence}${replayed ? REPLAYED : ''}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
+      // A success the CLI cannot read: the set was likely committed, so it is not said to be refused.
+      if (error instanceof ForeignAnswer) {
+        throw new CliError(`changes ${range} may or may not be published (see geocluster config log; ${published.length} published before them): ${error.message}`, error.exitCode);
+      }
       // No answer at all: the set may have been committed, so it is not said to be refused.
       if (error.exitCode !== EXIT.refused) throw new CliError(`${error.message} (${published.length} published before them)`, error.exitCode);
       // The API names a member of the set (`changes[4].object.id`): named here by its place in the file.
@@ -809,8 +825,9 @@ async function publishSafely(client: ClusterApi, body: unknown, what: string, io
     try {
       result = await client.POST('/config/events', { params: { header: { 'Idempotency-Key': key } }, body: body as never });
     } catch (error) {
-      // An answer came, from something that is not the API: not retried as a lost request.
-      if (error instanceof NotAnApiAnswer) throw notTheApi(error);
+      // An answer came, from something that is not the API (or not as it declares): not retried as a lost request.
+      const foreign = foreignAnswer(error);
+      if (foreign) throw foreign;
       const cause = noAnswerCause(error);
       if (attempt >= PUBLISH_ATTEMPTS) throw new CliError(`${what}: no answer after ${attempt} attempts (${cause}); it may or may not be published: see geocluster config log`, EXIT.unreachable);
       io.err(`${what}: no answer (${cause}); sending it again with the same Idempotency-Key (attempt ${attempt + 1} of ${PUBLISH_ATTEMPTS})`);

@@ -22,7 +22,7 @@ export function parseWith<T extends z.ZodMiniType>(schema: T, value: unknown, ro
 }
 
 /** The member at `path` in a parsed JSON value, undefined when any step of it is absent. */
-function memberAt(value: unknown, path: readonly PropertyKey[]): unknown {
+export function memberAt(value: unknown, path: readonly PropertyKey[]): unknown {
   let here = value;
   for (const key of path) {
     if (typeof here !== 'object' || here === null || !Object.hasOwn(here, key)) return undefined;

@@ -78,7 +78,10 @@ const hostileStatus = {
   progress: 40,
   task: 'buffering\u001b[2J\u001b[H',
   nodeId: 'slave-1',
+  creationTime: '2026-12-04T03:00:00.000Z',
+  lastUpdated: '2026-12-04T03:00:05.000Z',
   exception: { code: 'NoApplicableCode', message: 'bad geometry\rgeocluster: all good\u009b31m' },
+  version: 4,
 };
 
 describe('text from an answer reaches the terminal with its control characters escaped', () => {
@@ -182,7 +185,7 @@ describe('config publish <file>', () => {
     const file = path.join(scratch, 'bom.json');
     const change = { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } };
     writeFileSync(file, `\uFEFF${JSON.stringify(change)}`);
-    answer = () => json(201, { sequence: 12, published: true });
+    answer = () => json(201, { sequence: 12, event: { sequence: 12, cluster: 'demo', origin: 'master-1', publishedAt: '2026-12-04T03:00:00.000Z', ...change }, published: true, appliedLocally: true });
     const published = await run('config', 'publish', file);
     expect({ code: published.code, err: published.err, out: published.out }).toEqual({ code: 0, err: '', out: 'sequence 12\n' });
     expect(requests.map((request) => [request.method, request.path, JSON.parse(request.body)])).toEqual([['POST', '/config/events', change]]);
