@@ -402,6 +402,14 @@ function foreignAnswer(error: unknown): ForeignAnswer | undefined {
   return undefined;
 }
 
+/**
+ * A page whose `next` does not move past the one asked for: asking on would get the same page for
+ * ever (a stand-in or a cache at --url, another version of the API).
+ */
+function stalledPage(route: string, next: string, after: number): ForeignAnswer {
+  return new ForeignAnswer(`${route} answered a page that does not move on: next ${next} after ${after} (is --url the cluster's API, of this CLI's version?)`);
+}
+
 /** Why a request got no answer, from fetch's error: the socket's code (ECONNREFUSED, ...) when it has one. */
 function noAnswerCause(error: unknown): string {
   return (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
@@ -652,7 +660,9 @@ async function driftPages(
     expected = page.job.id;
     first ??= { job: page.job, complete: page.complete };
     differences.push(...page.differences);
-    after = page.next === undefined ? undefined : Number(page.next);
+    const next = page.next === undefined ? undefined : Number(page.next);
+    if (next !== undefined && !(Number.isInteger(next) && next > (after ?? 0))) throw stalledPage(`GET /nodes/${node}/drift`, `'${page.next}'`, after ?? 0);
+    after = next;
   } while (after !== undefined);
   return { ...first, differences };
 }
@@ -888,6 +898,7 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
     head = page.head;
     events.push(...page.events);
     if (page.next === null || since === undefined || (limit !== undefined && events.length >= limit) || events.length >= MAX_LOG_EVENTS) break;
+    if (page.next <= (after ?? 0)) throw stalledPage('GET /config/events', String(page.next), after ?? 0);
     after = page.next;
   }
   const shown = limit === undefined ? events : events.slice(0, limit);

@@ -118,6 +118,20 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
     expect(result).toEqual({ code: 1, out: '', err: `geocluster: ${message} (is --url the cluster's API, of this CLI's version?)\n` });
   });
 
+  it.each<[string, string[], Script, string]>([
+    ['config log --since', ['config', 'log', '--since', '4'], { 'GET /config/events': ok({ head: 9, events: [], next: 4 }) }, 'GET /config/events answered a page that does not move on: next 4 after 4'],
+    [
+      'drift --last',
+      ['drift', 'slave-1', '--last'],
+      { 'GET /nodes/slave-1/drift': ok({ node: 'slave-1', job: doneJob, complete: true, counts: {}, differences: [], next: 'more' }) },
+      "GET /nodes/slave-1/drift answered a page that does not move on: next 'more' after 0",
+    ],
+  ])('%s: a page whose next does not move past the one asked for ends the paging (it asked for ever)', async (_case, argv, answers, message) => {
+    script = answers;
+    expect(await run(...argv)).toEqual({ code: 1, out: '', err: `geocluster: ${message} (is --url the cluster's API, of this CLI's version?)\n` });
+    expect(requests).toHaveLength(1);
+  });
+
   const change = { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } };
   const unexpected = "POST /config/events answered 201 with an unexpected body: sequence: Invalid input: expected number, received string (is --url the cluster's API, of this CLI's version?)";
   it.each([
