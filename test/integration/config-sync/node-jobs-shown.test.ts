@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { FAST_RETRY_ENV, sleep, SyncCluster, type NodesAnswer } from './scenario-support';
-import { runCli } from '../../../cli/main';
+import { runCliCollected, type CliRun } from '../../support/run-cli';
 
 jest.setTimeout(180_000);
 
@@ -80,17 +80,8 @@ async function until<T>(what: string, read: () => Promise<T>, done: (value: T) =
   }
 }
 
-async function geocluster(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    tty: false,
-    env: { GEOCLUSTER_URL: cluster.spawned.url, GEOCLUSTER_TOKEN: cluster.spawned.tokens[MASTER] },
-    cwd: cliDir,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+function geocluster(args: string[]): Promise<CliRun> {
+  return runCliCollected(args, { tty: false, env: { GEOCLUSTER_URL: cluster.spawned.url, GEOCLUSTER_TOKEN: cluster.spawned.tokens[MASTER] }, cwd: cliDir });
 }
 
 test("a job's calls to a GeoServer no event has reached yet show it reachable, with its version, in GET /nodes and the CLI", async () => {

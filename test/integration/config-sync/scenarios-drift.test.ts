@@ -30,7 +30,7 @@ import type { StoredObject } from '../../../lambdas/config-sync/ports';
 import { seedObjects, writeStoredObjects } from '../../support/seed-catalog';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { sleep, SyncCluster } from './scenario-support';
-import { runCli } from '../../../cli/main';
+import { runCliCollected, type CliRun } from '../../support/run-cli';
 import { chromium } from 'playwright-core';
 
 jest.setTimeout(180_000);
@@ -276,17 +276,8 @@ test('a capture whose node is paused while it publishes stops there, failed with
 });
 
 /** The operator CLI in this process, against this cluster, as a master: its exit code and output. */
-async function geocluster(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    tty: false,
-    env: { GEOCLUSTER_URL: cluster.spawned.url, GEOCLUSTER_TOKEN: cluster.spawned.tokens[MASTER] },
-    cwd: cliDir,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+function geocluster(args: string[]): Promise<CliRun> {
+  return runCliCollected(args, { tty: false, env: { GEOCLUSTER_URL: cluster.spawned.url, GEOCLUSTER_TOKEN: cluster.spawned.tokens[MASTER] }, cwd: cliDir });
 }
 
 test('the operator CLI: drift lists the differences, reconcile repairs them, a detached job is followed by id, --last lists a report again', async () => {
@@ -296,7 +287,7 @@ test('the operator CLI: drift lists the differences, reconcile repairs them, a d
 
   const found = await geocluster(['drift', 'gs-2', '--interval', '200']);
   expect({ code: found.code, err: found.err }).toEqual({ code: 0, err: '' });
-  const [summary, header, ...rows] = found.out.split('\n');
+  const [summary, header, ...rows] = found.out.trimEnd().split('\n');
   expect(summary).toMatch(/^gs-2: 3 difference\(s\): 2 missing, 0 extra, 1 different \(\d+ objects compared\)$/);
   expect(header!.split(/\s+/)).toEqual(['KIND', 'TYPE', 'ID', 'DETAIL']);
   expect(rows.map((row) => row.split(/\s{2,}/)).sort()).toEqual([
@@ -319,7 +310,7 @@ test('the operator CLI: drift lists the differences, reconcile repairs them, a d
   // What the reconcile found, listed without checking again (the GeoServer is clean by now).
   const last = await geocluster(['drift', 'gs-2', '--last']);
   expect({ code: last.code, err: last.err }).toEqual({ code: 0, err: '' });
-  const [lastJob, lastSummary, , ...lastRows] = last.out.split('\n');
+  const [lastJob, lastSummary, , ...lastRows] = last.out.trimEnd().split('\n');
   expect(lastJob).toMatch(new RegExp(`^gs-2: reconcile job ${job.id} succeeded`));
   expect(lastSummary).toMatch(/^gs-2: 3 difference\(s\): 2 missing, 0 extra, 1 different/);
   expect(lastRows.map((row) => row.split(/\s{2,}/)).sort()).toEqual(rows.map((row) => row.split(/\s{2,}/)).sort());

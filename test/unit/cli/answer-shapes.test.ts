@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { runCli, type CliIo } from '../../../cli/main';
+import { runCliCollected, type CliRun } from '../../support/run-cli';
 
 /** What the stand-in answers: by `METHOD /path` (query left out), in turn when a list. */
 type Script = Record<string, { status: number; body: unknown } | { status: number; body: unknown }[]>;
@@ -48,17 +48,8 @@ beforeEach(() => {
   writeFileSync(path.join(scratch, 'change.json'), JSON.stringify({ kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } }));
 });
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    out: (text) => (out += `${text}\n`),
-    err: (text) => (err += `${text}\n`),
-    tty: false,
-    env: { GEOCLUSTER_URL: url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' },
-    cwd: scratch,
-  };
-  return { code: await runCli(argv, io), out, err };
+function run(...argv: string[]): Promise<CliRun> {
+  return runCliCollected(argv, { tty: false, env: { GEOCLUSTER_URL: url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: scratch });
 }
 
 const at = '2026-12-04T03:00:00.000Z';

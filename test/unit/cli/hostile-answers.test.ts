@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli, type CliIo } from '../../../cli/main';
+import { runCliCollected, type CliRun } from '../../support/run-cli';
 
 interface Answer {
   status: number;
@@ -50,21 +51,12 @@ beforeEach(() => {
   requests.length = 0;
 });
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+function run(...argv: string[]): Promise<CliRun> {
   return runOn(false, ...argv);
 }
 
-async function runOn(tty: boolean, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    out: (text) => (out += `${text}\n`),
-    err: (text) => (err += `${text}\n`),
-    tty,
-    env: { GEOCLUSTER_URL: url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' },
-    cwd: scratch,
-  };
-  return { code: await runCli(argv, io), out, err };
+function runOn(tty: boolean, ...argv: string[]): Promise<CliRun> {
+  return runCliCollected(argv, { tty, env: { GEOCLUSTER_URL: url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: scratch });
 }
 
 const json = (status: number, value: unknown): Answer => ({ status, body: JSON.stringify(value) });
