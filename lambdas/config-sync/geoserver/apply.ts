@@ -30,7 +30,7 @@
  *   the caller records it and moves on, so one bad change never stops the node.
  */
 import { retry, type Backoff } from '../../shared/retry';
-import { GeoServerUnavailableError, GeoServerUnreachableError, truncate } from './errors';
+import { GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';
 import { REST_SERVICES, type ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
 import type { GeoServerRest, RestRequest, RestResponse } from './ports';
@@ -239,7 +239,7 @@ async function classify(rest: GeoServerRest, request: RestRequest, response: Res
   // so: a name already taken, a style a group still names): this change's refusal when the
   // GeoServer answers a read meanwhile. Held as unavailable, such a 500 stopped its node for good.
   if ((status === 403 || status === 500) && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
-  if (status >= 500 || status === 408 || status === 429 || status === 401 || status === 403 || status < 400) {
+  if (meansUnavailable(status)) {
     const why =
       status === 401 || status === 403
         ? `the GeoServer refused the node's credentials (${status}); check the secret`

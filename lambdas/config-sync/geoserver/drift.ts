@@ -28,7 +28,7 @@ import type { StoredObject } from '../ports';
 import { referencedName } from '../representations';
 import { REST_MAPPING, restTarget, seg, styleContentType, styleDocumentPath } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
-import { GeoServerUnavailableError, GeoServerUnreachableError, truncate } from './errors';
+import { GeoServerReadRefusedError, GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';
 import { mapConcurrently } from '../../shared/concurrency';
 
 export type DriftKind = 'missing' | 'extra' | 'different';
@@ -158,7 +158,7 @@ export class GeoServerReader {
     } catch (error) {
       // The GeoServer holds the style in another format than `info` states and cannot serve
       // it in this one: no document to compare (it differs), not a GeoServer that is down.
-      if (error instanceof GeoServerUnavailableError && NOT_IN_THIS_FORMAT.includes(error.geoserverStatus ?? 0)) return undefined;
+      if (error instanceof GeoServerReadRefusedError && NOT_IN_THIS_FORMAT.includes(error.geoserverStatus)) return undefined;
       throw error;
     }
   }
@@ -223,6 +223,8 @@ export class GeoServerReader {
       throw error;
     }
     if (response.status === 200 || response.status === 404) return response;
+    // Up and refusing this read (a 400, 406, 409...): not the GeoServer out of reach, and not retried.
+    if (!meansUnavailable(response.status)) throw new GeoServerReadRefusedError(this.rest.url, `GET ${path}`, response.status, truncate(response.text, 500));
     throw new GeoServerUnavailableError(this.rest.url, `GET ${path}`, response.status, truncate(response.text, 500));
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Errors of the GeoServer apply. Unavailability is thrown (the node waits and retries);
+ * Errors of the GeoServer apply and of the jobs' reads. Unavailability is thrown (the node waits and retries);
  * a refused change is an outcome, not an error (see apply.ts).
  */
 import { AppError } from '../../shared/errors';
@@ -34,6 +34,35 @@ export class GeoServerUnavailableError extends AppError {
       undefined,
       { url, request, status: geoserverStatus },
     );
+  }
+}
+
+/**
+ * Whether an answer other than the one asked for means the GeoServer cannot take changes now:
+ * a 5xx, 408, 429, refused credentials (401, 403: a read is refused only for them), or no error
+ * at all where one was expected (a 3xx). Any other 4xx is the GeoServer up and refusing this
+ * request. Shared by the apply (apply.ts, after its 403/500 probe) and the drift reader.
+ */
+export function meansUnavailable(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429 || status === 401 || status === 403 || status < 400;
+}
+
+/**
+ * A read the node's GeoServer answered with a 4xx that is not unavailability (`meansUnavailable`):
+ * it is up and refuses this request, so retrying changes nothing. Not transient: the job that
+ * read fails with this message (GET /nodes shows it), and the GeoServer's status stays reachable.
+ */
+export class GeoServerReadRefusedError extends Error {
+  readonly transient = false;
+
+  constructor(
+    readonly url: string,
+    readonly request: string,
+    readonly geoserverStatus: number,
+    readonly answer: string,
+  ) {
+    super(`GeoServer ${url} refused ${request} (${geoserverStatus}): ${answer}`);
+    this.name = 'GeoServerReadRefusedError';
   }
 }
 

@@ -13,6 +13,9 @@ import type { GeoServerRest } from '../../../../lambdas/config-sync/geoserver/po
 import type { HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 import { differingPaths, fixOrder, type DriftEntry } from '../../../../lambdas/config-sync/geoserver/drift';
 import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
+import { AnswerWatchingRest } from '../../../../lambdas/config-sync/geoserver/answer-watch';
+import { GeoServerInvocation } from '../../../../lambdas/config-sync/geoserver/invocation';
+import type { GeoServerStatus } from '../../../../lambdas/config-sync/geoserver/ports';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
 import { newJob, STALE_AFTER_MS, type Job } from '../../../../lambdas/config-sync/jobs';
 import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
@@ -181,6 +184,23 @@ describe('jobs against the stand-in GeoServer', () => {
     for (let slice = 0; slice < 100 && checked !== 'done'; slice += 1) checked = await runJobSlice(deps, NODE, check.id, Date.now() + 10_000);
     expect((await jobs.read(NODE, check.id))!.progress).toMatchObject({ missing: 0, extra: 0, different: 0, toFix: null, fixed: 0 });
     expect(await jobs.readDifferences(NODE, check.id)).toEqual([]);
+  });
+
+  test('a GeoServer that is up but refuses a read with a 400 fails the job with its answer, and its status stays reachable', async () => {
+    const { deps, jobs } = await setUp(catalog(1, 1));
+    const job = await start(jobs, 'drift');
+    geoserver.rejectNext((request) => request.method === 'GET' && request.path.endsWith('/workspaces.json'), 400, 'Bad request: no such format');
+    const watched = new AnswerWatchingRest(rest);
+    // Not thrown (retried for ever as a GeoServer out of reach): the job ends, failed, with why.
+    await expect(runJobSlice({ ...deps, rest: watched }, NODE, job.id, Date.now() + 10_000)).resolves.toBe('done');
+    const ended = (await jobs.read(NODE, job.id))!;
+    expect(ended).toMatchObject({ state: 'failed', error: expect.stringMatching(/GeoServerReadRefusedError: .*refused GET \/workspaces\.json \(400\): Bad request: no such format/) });
+
+    // What the slice saw, recorded as the node's apply function does (apply-events.ts): reached.
+    const writes: GeoServerStatus[] = [];
+    const invocation = new GeoServerInvocation(NODE, { rest, status: { read: async () => undefined, write: async (_, status) => void writes.push(status) } });
+    await invocation.afterJobSlice({ answered: watched.takeAnswered() });
+    expect(writes).toEqual([expect.objectContaining({ reachable: true, lastError: null })]);
   });
 
   test('a reconcile leaves out what a workspace removed with recurse held before it was created again, and a drift check does not miss it', async () => {
