@@ -7,8 +7,8 @@
  * Every body the master could read as XML is looked at, on every path (the unreplicated ones go
  * to the same master): one whose media type names XML (`application/xml`, `text/xml`, SLD's and
  * SE's `+xml`), and any other whose text starts with `<`. The text is read as the master would
- * decode it, near enough for the prolog's ASCII markup: UTF-16 by its byte order mark or its
- * first `<`, else UTF-8, else byte for byte. The prolog is read with the strict XML parser
+ * decode it, near enough for the prolog's ASCII markup: UCS-4 (UTF-32) or UTF-16 by its byte
+ * order mark or its first `<` (XML 1.0, Appendix F), else UTF-8, else byte for byte. The prolog is read with the strict XML parser
  * (xml-reader.ts, `scanProlog`); one it cannot read (not well-formed before its root element)
  * counts as declaring a DOCTYPE when `<!DOCTYPE` appears anywhere in it, since where it stands
  * cannot be told.
@@ -41,10 +41,23 @@ export function doctypeIn(body: Buffer | undefined, mediaType: string): string |
   return scan.doctype ? `ending at ${scan.where}` : undefined;
 }
 
-/** The body's text: UTF-16 by its byte order mark or its first `<`, UTF-8 when it is, else each byte as one character. */
+/** The body's text: UCS-4 or UTF-16 by its byte order mark or its first `<`, UTF-8 when it is, else each byte as one character. */
 function decoded(body: Buffer): string {
+  const starts = (...prefix: number[]) => prefix.every((byte, index) => body[index] === byte);
+  if (starts(0x00, 0x00, 0xfe, 0xff) || starts(0x00, 0x00, 0x00, 0x3c)) return ucs4(body, 'BE');
+  if (starts(0xff, 0xfe, 0x00, 0x00) || starts(0x3c, 0x00, 0x00, 0x00)) return ucs4(body, 'LE');
   const [first, second] = [body[0], body[1]];
   if ((first === 0xff && second === 0xfe) || (first === 0x3c && second === 0x00)) return new TextDecoder('utf-16le').decode(body);
   if ((first === 0xfe && second === 0xff) || (first === 0x00 && second === 0x3c)) return new TextDecoder('utf-16be').decode(body);
   return body.toString(isUtf8(body) ? 'utf8' : 'latin1');
+}
+
+/** UCS-4 text, four bytes a character; one past Unicode reads as U+FFFD (no TextDecoder reads UTF-32). */
+function ucs4(body: Buffer, order: 'BE' | 'LE'): string {
+  const units: string[] = [];
+  for (let at = 0; at + 4 <= body.length; at += 4) {
+    const code = order === 'BE' ? body.readUInt32BE(at) : body.readUInt32LE(at);
+    units.push(code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : '\uFFFD');
+  }
+  return units.join('');
 }

@@ -1073,6 +1073,31 @@ describe('a body with a DOCTYPE', () => {
     expect(sent).toEqual([]);
   });
 
+  it('refuses it in UCS-4 (UTF-32) too, with or without its byte order mark, labelled XML or not', async () => {
+    const { upstream, sent } = recordingMaster();
+    // What XML 1.0's Appendix F has an XML reader detect: four bytes a character, either order.
+    const ucs4 = (text: string, order: 'BE' | 'LE', bom: boolean) => {
+      const units = [...(bom ? '\uFEFF' : ''), ...text].map((char) => {
+        const unit = Buffer.alloc(4);
+        if (order === 'BE') unit.writeUInt32BE(char.codePointAt(0)!);
+        else unit.writeUInt32LE(char.codePointAt(0)!);
+        return unit;
+      });
+      return Buffer.concat(units);
+    };
+    const document = '<!DOCTYPE user [<!ENTITY x SYSTEM "file:///etc/passwd">]><user><userName>&x;</userName><note>é</note></user>';
+    for (const order of ['BE', 'LE'] as const) {
+      for (const bom of [true, false]) {
+        for (const contentType of ['application/xml', 'text/plain']) {
+          const { answer, published } = send(upstream, 'POST', '/security/usergroup/users', ucs4(document, order, bom), contentType);
+          await expect(answer).rejects.toMatchObject({ status: 400, code: 'XML_DOCTYPE', field: 'body', message: expect.stringMatching(/ending at line 1/) });
+          expect(published).toEqual([]);
+        }
+      }
+    }
+    expect(sent).toEqual([]);
+  });
+
   it('says where the DOCTYPE stands when it can', async () => {
     const { upstream } = recordingMaster();
     await expect(send(upstream, 'POST', '/workspaces', '<?xml version="1.0"?>\n<!DOCTYPE workspace [<!ENTITY n "a b">]><workspace/>', 'application/xml').answer).rejects.toMatchObject({
