@@ -28,7 +28,8 @@ import { JOB_ID_PATTERN, JOB_ID_RULE } from '../lambdas/config-sync/jobs';
 import { parkedEventsText } from '../lambdas/config-sync/ports';
 import { parseAuthorizationHeader } from '../lambdas/shared/node-token';
 import { lazily } from '../lambdas/shared/lazily';
-import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE } from '../lambdas/status/schemas';
+import { PHASES } from '../lambdas/status/execution';
+import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE, MAX_LIST_LIMIT } from '../lambdas/status/schemas';
 import type { components, paths } from './api-types';
 import { createClusterClient, NotAnApiAnswer, UnexpectedAnswer, type ClusterApi } from './client';
 
@@ -103,7 +104,7 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     'Usage: geocluster capture <node> [--detach] [--interval MS] [--json]\n  Publishes to every node what was changed on the master\'s GeoServer without the cluster (its web UI, say).',
   job: 'Usage: geocluster job <node> <id> [--wait] [--interval MS] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends (exit 4 if it failed).',
   executions:
-    'Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n       geocluster executions get <id> [--json]\n' +
+    `Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n  --phase: ${PHASES.join(', ')} (any case); --limit: 1-${MAX_LIST_LIMIT} statuses\n       geocluster executions get <id> [--json]\n` +
     '       geocluster executions reindex [--json]\n  One pass over the status table that keys the statuses stored before a listing index existed (or under another\n' +
     '  indexShards), so listings find them: run it once after such an upgrade. Safe while nodes write; re-runnable.',
   watch: 'Usage: geocluster watch <executionId> [--interval MS] [--json]\n  Polls the execution and draws its progress until it ends; prints its result or error.\n  Exit 0 when it succeeded, 4 when it failed or was dismissed.',
@@ -225,6 +226,8 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
   }
   try {
     if (command === 'token') return await token(rest, values, io);
+    // Read before any request: a job command sends its start before it polls.
+    const intervalMs = intervalOf(values);
     const target = resolveTarget(values, io);
     const client = createClusterClient(target.url, target.token);
     const print = (human: string, data: unknown) => io.out(values.json ? JSON.stringify(data, null, 2) : human);
@@ -265,7 +268,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
           print(`${node}: resync from ${data.source} started as job ${data.job.id} (${data.job.state}); follow it: geocluster job ${node} ${data.job.id} --wait`, data);
           return EXIT.ok;
         }
-        const job = await waitForJob(client, node, data.job, values, io);
+        const job = await waitForJob(client, node, data.job, intervalMs, io);
         print(describeJob(job), { ...data, job });
         return job.state === 'succeeded' ? EXIT.ok : EXIT.executionFailed;
       }
@@ -274,20 +277,20 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       case 'capture': {
         const node = nodeArgument(rest[0], command);
         if (command === 'drift' && values.last) return await lastDriftReport(client, node, print);
-        return await startNodeJob(client, command, node, values, io, print);
+        return await startNodeJob(client, command, node, { ...values, intervalMs }, io, print);
       }
       case 'job': {
         const node = nodeArgument(rest[0], command);
         const id = jobIdArgument(rest[1], command);
         const { job } = await call(client.GET('/nodes/{node}/jobs/{id}', { params: { path: { node, id } } }));
-        const shown = values.wait ? await waitForJob(client, node, job, values, io) : job;
+        const shown = values.wait ? await waitForJob(client, node, job, intervalMs, io) : job;
         print(describeJob(shown), { job: shown });
         return shown.state === 'failed' ? EXIT.executionFailed : EXIT.ok;
       }
       case 'executions':
         return await executions(client, rest, values, io, print);
       case 'watch':
-        return await watch(client, executionIdArgument(rest[0], command), values, io);
+        return await watch(client, executionIdArgument(rest[0], command), { json: values.json, intervalMs }, io);
       case 'config':
         return rest[0] === 'log' ? await configLog(client, values, print) : await config(client, rest, io, print, target.cwd, values.json);
       default:
@@ -553,10 +556,10 @@ async function executions(
     return EXIT.usage;
   }
   const query: Record<string, string | number> = {};
-  if (values.phase) query.phase = values.phase;
+  if (values.phase !== undefined) query.phase = phasesOption(values.phase);
   if (values.process) query.processName = values.process;
   if (values.node) query.nodeId = values.node;
-  if (values.limit) query.limit = Number(values.limit);
+  if (values.limit !== undefined) query.limit = wholeNumber(values.limit, '--limit', 1, MAX_LIST_LIMIT);
   const data = await call(client.GET('/executions', { params: { query: query as never } }));
   const rows = data.executions.map((status: ExecutionStatus) => [
     status.executionId,
@@ -587,8 +590,8 @@ export function progressBar(progress: number, width = 30): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${clamped.toFixed(0).padStart(3)}%`;
 }
 
-async function watch(client: ClusterApi, executionId: string, values: { interval?: string; json?: boolean }, io: Screen): Promise<number> {
-  const intervalMs = intervalOf(values);
+async function watch(client: ClusterApi, executionId: string, values: { intervalMs: number; json?: boolean }, io: Screen): Promise<number> {
+  const { intervalMs } = values;
   let last = '';
   for (;;) {
     const status = await call(client.GET('/executions/{executionId}', { params: { path: { executionId } } }));
@@ -619,7 +622,7 @@ async function startNodeJob(
   client: ClusterApi,
   kind: keyof typeof JOB_ROUTES,
   node: string,
-  values: { detach?: boolean; interval?: string; json?: boolean },
+  values: { detach?: boolean; intervalMs: number; json?: boolean },
   io: CliIo,
   print: (human: string, data: unknown) => void,
 ): Promise<number> {
@@ -628,7 +631,7 @@ async function startNodeJob(
     print(`${node}: ${kind} job ${started.job.id} ${started.job.state}; follow it: geocluster job ${node} ${started.job.id} --wait`, started);
     return EXIT.ok;
   }
-  const job = await waitForJob(client, node, started.job, values, io);
+  const job = await waitForJob(client, node, started.job, values.intervalMs, io);
   if (kind !== 'drift' || job.state !== 'succeeded') {
     print(describeJob(job), { job });
     return job.state === 'succeeded' && job.failures.length === 0 ? EXIT.ok : EXIT.executionFailed;
@@ -714,8 +717,7 @@ function jobLine(job: NodeJob): string {
  * Polls the job until it has ended. On a terminal, its phase and progress go to stderr, a line
  * each time they change (stdout keeps the result alone); Ctrl-C stops the waiting, not the job.
  */
-async function waitForJob(client: ClusterApi, node: string, job: NodeJob, values: { interval?: string }, io: CliIo): Promise<NodeJob> {
-  const intervalMs = intervalOf(values);
+async function waitForJob(client: ClusterApi, node: string, job: NodeJob, intervalMs: number, io: CliIo): Promise<NodeJob> {
   let current = job;
   let last = '';
   for (;;) {
@@ -733,10 +735,9 @@ async function waitForJob(client: ClusterApi, node: string, job: NodeJob, values
   }
 }
 
+/** `--interval`, checked before the command sends anything (a job command would start its job first). */
 function intervalOf(values: { interval?: string }): number {
-  const intervalMs = values.interval === undefined ? 1000 : Number(values.interval);
-  if (!Number.isInteger(intervalMs) || intervalMs < 50 || intervalMs > 60_000) throw new CliError('--interval must be a whole number of milliseconds from 50 to 60000', EXIT.usage);
-  return intervalMs;
+  return values.interval === undefined ? 1000 : wholeNumber(values.interval, '--interval (milliseconds)', 50, 60_000);
 }
 
 /**
@@ -914,10 +915,28 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
   return EXIT.ok;
 }
 
-function wholeNumber(raw: string, flag: string, min: number): number {
+/**
+ * A numeric option as the API would read it, digits only (not `1e3`, `0x64`, ` 5`, which Number
+ * takes), from `min` (to `max`): anything else is refused by name before a request.
+ */
+function wholeNumber(raw: string, flag: string, min: number, max?: number): number {
   const value = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(value >= min)) throw new CliError(`${flag} must be a whole number of at least ${min}, got '${raw}'`, EXIT.usage);
+  if (!(value >= min && (max === undefined || value <= max))) {
+    throw new CliError(`${flag} must be a whole number ${max === undefined ? `of at least ${min}` : `from ${min} to ${max}`}, got '${raw}'`, EXIT.usage);
+  }
   return value;
+}
+
+/**
+ * `--phase`: one or more of the API's phases, comma-separated, any case (as GET /executions reads
+ * it), sent upper-cased; anything else is refused by name before a request.
+ */
+function phasesOption(raw: string): string {
+  const phases = raw.split(',').map((phase) => phase.trim().toUpperCase());
+  if (!phases.every((phase) => (PHASES as readonly string[]).includes(phase))) {
+    throw new CliError(`--phase must be one or more of ${PHASES.join(', ')} (comma-separated), got '${raw}'`, EXIT.usage);
+  }
+  return phases.join(',');
 }
 
 /** `token issue|revoke <name>`, straight on the credentials table (see the file's opening comment). */

@@ -72,6 +72,9 @@ export const statusWriteSchema = lazily(() =>
 /** A description for the document (api/openapi.ts); validation is unchanged. */
 const doc = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description)) as T;
 
+/** The most statuses one page of GET /executions holds (its `limit`). */
+export const MAX_LIST_LIMIT = 1000;
+
 /** GET /executions; the descriptions are what the OpenAPI document says of each filter. */
 export const listQuerySchema = lazily(() =>
   z.strictObject({
@@ -92,7 +95,7 @@ export const listQuerySchema = lazily(() =>
   nodeId: doc(z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH))), 'Only executions last written by this node (served by an index)'),
   completedBefore: doc(z.optional(instant()), 'Only executions completed before this instant'),
   completedAfter: doc(z.optional(instant()), 'Only executions completed after this instant'),
-  limit: z.optional(queryInteger(1, 1000, 'Statuses per page, 1-1000 (default 100)')),
+  limit: z.optional(queryInteger(1, MAX_LIST_LIMIT, `Statuses per page, 1-${MAX_LIST_LIMIT} (default 100)`)),
   cursor: doc(
     z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
     'The `nextCursor` of the previous page, with the same filters; signed by the server, any other value is a 400',

@@ -60,3 +60,26 @@ test('a URL with a user name and password is a usage error that does not print t
   expect(err).toMatch(/^geocluster: --url must not hold a user name or password/);
   expect(err).not.toContain('SECRET');
 });
+
+// A number or a phase the API would refuse (or, as `limit=NaN`, read as something else): refused
+// here, naming the option and what it takes, before any request. The URL is a closed port: a
+// request would end in exit 3, not 2. A job command checks its --interval before starting the job.
+test.each([
+  [['executions', 'list', '--limit', 'abc'], "--limit must be a whole number from 1 to 1000, got 'abc'"],
+  [['executions', 'list', '--limit', ''], "--limit must be a whole number from 1 to 1000, got ''"],
+  [['executions', 'list', '--limit', '0'], "--limit must be a whole number from 1 to 1000, got '0'"],
+  [['executions', 'list', '--limit', '1001'], "--limit must be a whole number from 1 to 1000, got '1001'"],
+  [['executions', 'list', '--limit', '1e2'], "--limit must be a whole number from 1 to 1000, got '1e2'"],
+  [['executions', 'list', '--phase', 'DONE'], "--phase must be one or more of QUEUED, RUNNING, SUCCEEDED, DISMISSING, FAILED (comma-separated), got 'DONE'"],
+  [['executions', 'list', '--phase', 'running,'], "--phase must be one or more of QUEUED, RUNNING, SUCCEEDED, DISMISSING, FAILED (comma-separated), got 'running,'"],
+  [['config', 'log', '--limit', 'abc'], "--limit must be a whole number of at least 1, got 'abc'"],
+  [['config', 'log', '--since=-1'], "--since must be a whole number of at least 0, got '-1'"],
+  [['watch', 'e-1', '--interval', 'soon'], "--interval (milliseconds) must be a whole number from 50 to 60000, got 'soon'"],
+  [['drift', 'slave-1', '--interval', '10'], "--interval (milliseconds) must be a whole number from 50 to 60000, got '10'"],
+  [['resync', 'slave-1', '--interval', '1e3'], "--interval (milliseconds) must be a whole number from 50 to 60000, got '1e3'"],
+  [['job', 'slave-1', 'j-1', '--wait', '--interval', '0x64'], "--interval (milliseconds) must be a whole number from 50 to 60000, got '0x64'"],
+])('geocluster %j refuses the option before any request (exit 2)', async (argv, message) => {
+  let err = '';
+  const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env: { GEOCLUSTER_URL: 'http://127.0.0.1:1', GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: '/nonexistent' };
+  expect({ code: await runCli(argv, io), err }).toEqual({ code: 2, err: `geocluster: ${message}` });
+});
