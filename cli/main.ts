@@ -406,10 +406,11 @@ function foreignAnswer(error: unknown): ForeignAnswer | undefined {
 }
 
 /**
- * A page whose `next` does not move past the one asked for: asking on would get the same page for
- * ever (a stand-in or a cache at --url, another version of the API).
+ * A page whose `next` does not move past the one asked for (a sequence no higher, a cursor the
+ * same as the one sent): asking on would get the same page for ever (a stand-in or a cache at
+ * --url, another version of the API).
  */
-function stalledPage(route: string, next: string, after: number): ForeignAnswer {
+function stalledPage(route: string, next: string, after: number | string): ForeignAnswer {
   return new ForeignAnswer(`${route} answered a page that does not move on: next ${next} after ${after} (is --url the cluster's API, of this CLI's version?)`);
 }
 
@@ -545,6 +546,7 @@ async function executions(
       totals.scanned += data.scanned;
       totals.rewritten += data.rewritten;
       totals.skipped += data.skipped;
+      if (data.cursor !== undefined && data.cursor === cursor) throw stalledPage('POST /executions/reindex', `'${data.cursor}'`, `'${cursor}'`);
       cursor = data.cursor;
       if (cursor !== undefined && io.tty) io.err(`reindex: ${totals.scanned} statuses read, ${totals.rewritten} rewritten so far`);
     } while (cursor !== undefined);

@@ -123,6 +123,16 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
     expect(requests).toHaveLength(1);
   });
 
+  it('executions reindex: an answer with the cursor it was sent ends the pass (it asked for ever)', async () => {
+    script = { 'POST /executions/reindex': { status: 202, body: { scanned: 0, rewritten: 0, skipped: 0, done: false, cursor: 'c-1' } } };
+    expect(await run('executions', 'reindex')).toEqual({
+      code: 1,
+      out: '',
+      err: "geocluster: POST /executions/reindex answered a page that does not move on: next 'c-1' after 'c-1' (is --url the cluster's API, of this CLI's version?)\n",
+    });
+    expect(requests).toEqual(['POST /executions/reindex', 'POST /executions/reindex']);
+  });
+
   const change = { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } };
   const unexpected = "POST /config/events answered 201 with an unexpected body: sequence: Invalid input: expected number, received string (is --url the cluster's API, of this CLI's version?)";
   it.each([
