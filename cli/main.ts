@@ -481,7 +481,7 @@ export function nodesTable(nodes: NodeState[], head: number): string {
 /**
  * What holds a node back, one line each under the table: a resync holding it, the event it is
  * retrying, the objects whose events are parked, its GeoServer out of reach, a job under way,
- * or its latest job failed.
+ * its latest job failed, or succeeded but left objects unfixed.
  */
 function nodeNotes(node: NodeState): string[] {
   const notes: string[] = [];
@@ -495,7 +495,28 @@ function nodeNotes(node: NodeState): string[] {
   if (node.job && (node.job.state === 'queued' || node.job.state === 'running')) notes.push(jobLine(node.job));
   // A failed resync that holds the node is named by its resync line already.
   if (node.job?.state === 'failed' && node.resync?.job !== node.job.id) notes.push(failedJobLine(node.job));
+  if (node.job?.state === 'succeeded' && node.job.failures.length > 0) notes.push(unfixedJobLine(node.job));
   return notes;
+}
+
+/**
+ * The node's latest job ended but could not fix some objects (its GeoServer refused them): how
+ * many (`progress.failed`; the job lists the first MAX_JOB_FAILURES), the first with why, the
+ * command that lists them all, and the one that tries again once their cause is dealt with (a
+ * resync's GeoServer leftovers are a reconcile's to fix).
+ */
+function unfixedJobLine(job: NodeJob): string {
+  const count = Math.max(job.progress.failed ?? 0, job.failures.length);
+  const again = job.kind === 'resync' ? 'reconcile' : job.kind;
+  return (
+    `${job.node}: ${job.kind} job ${job.id} succeeded but left ${count} object(s) unfixed, first ${failureText(job.failures[0]!)}; ` +
+    `all of them: geocluster job ${job.node} ${job.id}; after a fix: geocluster ${again} ${job.node}`
+  );
+}
+
+/** One object a job could not fix, and why. */
+function failureText(failure: NodeJob['failures'][number]): string {
+  return `${failure.type ?? '?'}/${failure.id ?? '?'}: ${failure.message ?? ''}`.trimEnd();
 }
 
 /**
@@ -697,7 +718,7 @@ export function describeJob(job: NodeJob): string {
   const lines = [
     jobLine(job),
     job.error ? `  error: ${job.error}` : undefined,
-    ...job.failures.map((failure) => `  failed: ${failure.type ?? '?'}/${failure.id ?? '?'}: ${failure.message ?? ''}`.trimEnd()),
+    ...job.failures.map((failure) => `  failed: ${failureText(failure)}`),
   ];
   return lines.filter((line): line is string => line !== undefined).join('\n');
 }

@@ -133,6 +133,39 @@ describe('the console at /console', () => {
     await page.locator('#nodes tbody tr').first().waitFor({ state: 'detached', timeout: 10_000 });
   });
 
+  it('marks a node whose latest job succeeded but left objects unfixed: how many, the first, and where they all are', async () => {
+    const now = new Date().toISOString();
+    const job: NodeJob = {
+      id: 'job-11', node: 'slave-1', kind: 'reconcile', state: 'succeeded', phase: 'done', progress: { toFix: 30, fixed: 5, failed: 25 },
+      failures: [{ type: 'layer', id: 'topp:roads', message: 'PUT /rest/layers/topp:roads: 400 no such style' }],
+      createdAt: now, updatedAt: now, finishedAt: now, error: null,
+    };
+    const geoserver: NodeState['geoserver'] = { url: 'http://10.0.3.21:8080/geoserver', reachable: true, version: '2.26.2', checkedAt: now, lastError: null, rejected: [], unclearedProperties: [] };
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-1' ? { ...node, geoserver, job } : node)) } });
+    });
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    try {
+      const unfixed = page.locator('#nodes tr[data-node="slave-1"] td').nth(6).locator('.pill', { hasText: 'unfixed' });
+      await unfixed.waitFor({ timeout: 10_000 });
+      expect(await page.locator('#nodes tr[data-node="slave-1"] td').nth(6).textContent()).toBe('active reconcile: 25 unfixed');
+      expect(await unfixed.getAttribute('title')).toBe(
+        'job job-11 succeeded but could not fix 25 object(s); first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style\n' +
+          'all of them: geocluster job slave-1 job-11\nafter a fix: reconcile again',
+      );
+    } finally {
+      await page.unroute('**/nodes');
+    }
+    await page.locator('#nodes tr[data-node="slave-1"] td .pill', { hasText: 'unfixed' }).waitFor({ state: 'detached', timeout: 10_000 });
+    // As the test before it left the page: no token.
+    await page.click('#token-clear');
+    await page.locator('#nodes-hint').waitFor();
+  });
+
   it('lists executions once an operator token is entered, and a progress bar moves as the node writes progress', async () => {
     const id = randomUUID();
     await put(id, { processName: 'gs:Buffer', phase: 'QUEUED' });

@@ -92,6 +92,29 @@ describe('geocluster nodes table', () => {
     ]);
   });
 
+  it('names a node whose latest job succeeded but left objects unfixed: how many, the first, where they all are and what to run after a fix', () => {
+    const at = '2026-12-04T03:00:00.000Z';
+    const failures = [
+      { type: 'layer', id: 'topp:roads', message: 'PUT /rest/layers/topp:roads: 400 no such style' },
+      { type: 'style', id: 'topp:red', message: 'POST /rest/styles: 500 boom' },
+    ];
+    const job = (id: string, kind: 'reconcile' | 'capture' | 'resync', progress: Record<string, number>, listed: typeof failures) =>
+      ({ id, node: '', kind, state: 'succeeded', phase: 'done', progress, failures: listed, createdAt: at, updatedAt: at, finishedAt: at, error: null }) as NonNullable<NodeState['job']>;
+    const lines = nodesTable(
+      [
+        // 25 could not be fixed; the job lists the first 20.
+        node('gs-1', { geoserver: geoserver(true, '2.26.2'), job: { ...job('j-1', 'reconcile', { toFix: 30, fixed: 5, failed: 25 }, failures), node: 'gs-1' } }),
+        node('gs-2', { geoserver: geoserver(true, '2.26.2'), job: { ...job('j-2', 'resync', { copied: 9 }, failures.slice(1)), node: 'gs-2' } }),
+        node('gs-3', { geoserver: geoserver(true, '2.26.2'), job: { ...job('j-3', 'capture', { fixed: 2, failed: 0 }, []), node: 'gs-3' } }),
+      ],
+      7,
+    ).split('\n');
+    expect(lines.slice(5)).toEqual([
+      'gs-1: reconcile job j-1 succeeded but left 25 object(s) unfixed, first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style; all of them: geocluster job gs-1 j-1; after a fix: geocluster reconcile gs-1',
+      'gs-2: resync job j-2 succeeded but left 1 object(s) unfixed, first style/topp:red: POST /rest/styles: 500 boom; all of them: geocluster job gs-2 j-2; after a fix: geocluster reconcile gs-2',
+    ]);
+  });
+
   it('names a parked record\'s first sequences, how many more, and the range of its overflow', () => {
     const at = '2026-12-04T03:00:00.000Z';
     const parked = (sequences: number[], overflow?: { from: number; through: number }) =>
