@@ -7,7 +7,7 @@
  * from the last checkpoint; any other error fails the job, so a job never blocks the node's
  * queue. A resync that fails after its copy began leaves the node held (see `bootstrapStep`).
  */
-import { catchUp, isTransientFailure, type ApplyDeps } from './apply';
+import { catchUp, isTransientFailure, type AppliedEvent, type ApplyDeps } from './apply';
 import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef } from './events';
 import { applyToGeoServer } from './geoserver/apply';
 import { comparePage, fixOrder, GeoServerReader, dependencyRank, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
@@ -43,6 +43,12 @@ export interface JobRunnerDeps {
    */
   readonly writes?: WriteSerializer;
   readonly now: () => Date;
+  /**
+   * Told the events a resync's catch-up applied, each with what the node's GeoServer made of it
+   * (a change it refused is parked): for the apply function to report as it reports a batch's
+   * (the GeoServer's status for GET /nodes, the metrics).
+   */
+  readonly onApplied?: (applied: readonly AppliedEvent[]) => void;
   /** Told the error a job failed with, whole, for the function's log (the job records it without AWS resource names). */
   readonly onFailure?: (error: unknown) => void;
   /** Store objects compared per page (and per checkpoint). @default 100 */
@@ -246,6 +252,7 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       const head = await deps.apply.log.head(deps.cluster);
       const cursor = await deps.store.readCursor(node);
       const result = await catchUp(deps.apply, { cluster: deps.cluster, node }, Math.min(head, cursor + (deps.rest ? GEOSERVER_CATCH_UP_STEP : CATCH_UP_STEP)));
+      deps.onApplied?.(result.applied);
       const applied = (job.checkpoint.applied ?? 0) + result.applied.length;
       if (result.cursor < head) return { ...job, checkpoint: { step: 'catch-up', sequence, applied } };
       return {

@@ -63,11 +63,13 @@ export class GeoServerInvocation {
   /**
    * After a slice of one of the node's jobs (drift check, reconcile, capture, resync), which talk
    * to the same GeoServer: records what the slice's REST calls saw of it, as `after` does for a
-   * batch. `answered`: the GeoServer answered one of them; `failure`: what the slice threw, if
-   * it did (a `GeoServerUnavailableError` shows the GeoServer unreachable). Never throws.
+   * batch. `answered`: the GeoServer answered one of them; `applied`: the events a resync's
+   * catch-up applied (a change the GeoServer refused is among the rejected, as a batch's);
+   * `failure`: what the slice threw, if it did (a `GeoServerUnavailableError` shows the
+   * GeoServer unreachable). Never throws.
    */
-  async afterJobSlice(slice: { readonly answered: boolean; readonly failure?: unknown }): Promise<void> {
-    await this.record({ applied: [], answered: slice.answered, ...(slice.failure === undefined ? {} : { failure: slice.failure }) });
+  async afterJobSlice(slice: { readonly answered: boolean; readonly applied?: readonly AppliedEvent[]; readonly failure?: unknown }): Promise<void> {
+    await this.record({ applied: slice.applied ?? [], answered: slice.answered, ...(slice.failure === undefined ? {} : { failure: slice.failure }) });
   }
 
   private async record(outcome: Omit<InvocationOutcome, 'version'>): Promise<void> {

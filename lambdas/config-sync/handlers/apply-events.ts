@@ -159,9 +159,10 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
   const applied = result.results.reduce((count, delivery) => count + ('applied' in delivery ? delivery.applied.length : 0), 0);
   const last = result.results[result.results.length - 1];
   metrics.addMetric(METRIC.eventsApplied, MetricUnit.Count, applied);
-  recordParked(result.results);
+  const steps = appliedOf(result.results);
+  recordParked(steps);
   recordApplyLatency(result.results, records.map((record) => record.body));
-  recordGeoServerErrors(result.results, result.failure?.error);
+  recordGeoServerErrors(steps, result.failure?.error);
   logger.info('batch applied', {
     messages: records.length,
     backlog: readAhead,
@@ -209,16 +210,26 @@ function recordApplyLatency(results: readonly DeliveryResult[], bodies: readonly
   });
 }
 
-/** Events this batch parked: what a dead-letter queue's depth would have shown (they are alarmed on). */
-function recordParked(results: readonly DeliveryResult[]): void {
-  const parked = results.reduce((count, delivery) => count + ('applied' in delivery ? delivery.applied.filter((event) => event.effect === 'parked').length : 0), 0);
+/** Every event a batch's deliveries applied, in order. */
+function appliedOf(results: readonly DeliveryResult[]): AppliedEvent[] {
+  return results.flatMap((delivery) => ('applied' in delivery ? [...delivery.applied] : []));
+}
+
+/**
+ * Events a batch (or a job slice: a resync's catch-up) parked: what a dead-letter queue's depth
+ * would have shown (they are alarmed on).
+ */
+function recordParked(applied: readonly AppliedEvent[]): void {
+  const parked = applied.filter((event) => event.effect === 'parked').length;
   if (parked > 0) metrics.addMetric(METRIC.eventsParked, MetricUnit.Count, parked);
 }
 
-/** Changes the node's GeoServer refused, and a GeoServer that could not take changes at all. */
-function recordGeoServerErrors(results: readonly DeliveryResult[], failure: unknown): void {
+/**
+ * Changes the node's GeoServer refused, and a GeoServer that could not take changes at all: of
+ * a batch, or of a job slice (its catch-up's events, a slice the GeoServer could not serve).
+ */
+function recordGeoServerErrors(applied: readonly AppliedEvent[], failure: unknown): void {
   if (!geoserver) return;
-  const applied: AppliedEvent[] = results.flatMap((delivery) => ('applied' in delivery ? [...delivery.applied] : []));
   const refused = applied.filter((event) => event.geoserver?.kind === 'rejected').length;
   const errors = refused + (failure instanceof GeoServerUnavailableError ? 1 : 0);
   if (errors > 0) metrics.addMetric(METRIC.geoServerErrors, MetricUnit.Count, errors);
@@ -258,12 +269,15 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
   const id = jobIdOfMessage(record.body)!;
   const remaining = lambdaContext ? lambdaContext.getRemainingTimeInMillis() - JOB_RESERVE_MS : MAX_SLICE_MS;
   const deadline = Date.now() + Math.max(5_000, Math.min(MAX_SLICE_MS, remaining));
+  // What the slice's catch-up applied (a resync's), reported as a batch's events are.
+  const applied: AppliedEvent[] = [];
+  const sliceDeps: JobRunnerDeps = { ...jobDeps, onApplied: (events) => void applied.push(...events) };
   try {
-    const outcome = await runJobSlice(jobDeps, node.name, id, deadline).catch(async (error: unknown) => {
-      await recordJobContacts(error);
+    const outcome = await runJobSlice(sliceDeps, node.name, id, deadline).catch(async (error: unknown) => {
+      await reportJobSlice(applied, error);
       throw error;
     });
-    await recordJobContacts();
+    await reportJobSlice(applied);
     const job = await jobs.read(node.name, id);
     logger.info('job slice run', { job: id, outcome, phase: job?.phase, state: job?.state, progress: job?.progress, ...(job?.error ? { error: job.error } : {}) });
     if (outcome === 'more' && job) await enqueueJob(sqs, jobs, queues.queueUrl, context.cluster, job);
@@ -283,10 +297,16 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
   }
 }
 
-/** What a job slice's calls saw of the node's GeoServer (reachable, or why not), for GET /nodes. Never throws. */
-async function recordJobContacts(failure?: unknown): Promise<void> {
+/**
+ * What a job slice did to the node's GeoServer, reported as a batch's apply is: the events its
+ * catch-up parked and the GeoServer's errors in the metrics, and what its calls saw of the
+ * GeoServer (reachable, or why not; the changes it refused) for GET /nodes. Never throws.
+ */
+async function reportJobSlice(applied: readonly AppliedEvent[], failure?: unknown): Promise<void> {
+  recordParked(applied);
+  recordGeoServerErrors(applied, failure);
   if (!geoserver || !jobRest) return;
-  await geoserver.afterJobSlice({ answered: jobRest.takeAnswered(), ...(failure === undefined ? {} : { failure }) });
+  await geoserver.afterJobSlice({ answered: jobRest.takeAnswered(), applied, ...(failure === undefined ? {} : { failure }) });
 }
 
 /** Makes the given messages of the node's queue invisible for a while (ChangeMessageVisibilityBatch, at most 10). */

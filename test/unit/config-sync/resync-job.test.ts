@@ -8,12 +8,13 @@
  * it) until a new resync finishes; a failure that passes by itself only delays the slice.
  */
 import { MemoryJobStore } from '../../../lambdas/config-sync/adapters/memory';
-import { applyDeliveredBatch, applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
+import { applyDeliveredBatch, applyDeliveredEvent, catchUp, type AppliedEvent } from '../../../lambdas/config-sync/apply';
 import type { ConfigChange, PublishedEvent } from '../../../lambdas/config-sync/events';
 import { runJobSlice, type JobRunnerDeps } from '../../../lambdas/config-sync/job-runner';
 import { newJob, resyncHoldView, STALE_AFTER_MS, type Job, type JobStore } from '../../../lambdas/config-sync/jobs';
 import { HELD_CURSOR } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, remove, type Harness } from './fixtures';
+import { FakeGeoServer } from './geoserver/fake-geoserver';
 
 const SOURCE = 'master-1';
 const TARGET = 'slave-9';
@@ -287,4 +288,32 @@ test('a resync whose slices stopped after its copy began is shown incomplete onc
   expect(await jobs.read(TARGET, job.id)).toMatchObject({ state: 'succeeded' });
   expect((await h.store.readProgress(TARGET)).heldBy).toBeUndefined();
   expect(resyncHoldView(TARGET, await h.store.readProgress(TARGET), undefined, new Date())).toBeNull();
+});
+
+test("a GeoServer node's resync tells its apply function what the catch-up's events did to the GeoServer, a refused change among them, as a batch's results do", async () => {
+  const h = harness();
+  await h.appendAll([add('workspace', 'kept', { name: 'kept' })]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  // Published after the source's snapshot: the resync's catch-up applies them from the log.
+  const [refused, accepted] = await h.appendAll([add('workspace', 'refused', { name: 'refused' }), add('workspace', 'accepted', { name: 'accepted' })]);
+  const geoserver = new FakeGeoServer();
+  geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces' && JSON.stringify(request.body).includes('"refused"'), 400, 'Workspace name refused');
+  const jobs = new MemoryJobStore();
+  const job = newJob({ id: 'resync-gs', node: TARGET, kind: 'resync', requestedBy: SOURCE, source: SOURCE, hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  const reported: AppliedEvent[] = [];
+  const deps: JobRunnerDeps = {
+    ...jobDeps(h, jobs),
+    apply: { ...applyDeps(h), geoserver: { rest: geoserver } },
+    rest: geoserver,
+    onApplied: (applied) => void reported.push(...applied),
+  };
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 100 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, TARGET, job.id, Date.now() + 10_000);
+  expect((await jobs.read(TARGET, job.id))?.resync).toMatchObject({ appliedFromLog: 2 });
+  expect(reported.map((event) => ({ sequence: event.sequence, effect: event.effect, geoserver: event.geoserver?.kind }))).toEqual([
+    { sequence: refused!.sequence, effect: 'parked', geoserver: 'rejected' },
+    { sequence: accepted!.sequence, effect: expect.any(String), geoserver: 'applied' },
+  ]);
+  expect(reported[0]?.geoserver).toMatchObject({ status: 400, answer: 'Workspace name refused' });
 });

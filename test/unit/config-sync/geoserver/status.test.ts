@@ -154,6 +154,21 @@ describe('GeoServer node status', () => {
     expect(writes[2]).toMatchObject({ reachable: true, lastError: { status: null } });
   });
 
+  it("records a change a job's slice applied and the GeoServer refused (a resync's catch-up) among the rejected, as a batch's", async () => {
+    const writes: GeoServerStatus[] = [];
+    const invocation = new GeoServerInvocation('slave-1', {
+      rest: { url: URL, send: async () => ({ status: 200, text: JSON.stringify({ about: { resource: [{ '@name': 'GeoServer', Version: '2.26.2' }] } }) }) },
+      status: { read: async () => undefined, write: async (_node, status) => void writes.push(status) },
+      now: () => NOW,
+    });
+    await invocation.afterJobSlice({
+      answered: true,
+      applied: [event(6, { kind: 'rejected', request: 'POST /workspaces', status: 400, answer: 'no', attempts: 3 }), event(7, { kind: 'applied', calls: 1, uncleared: [] })],
+    });
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatchObject({ reachable: true, version: '2.26.2', rejected: [{ sequence: 6, request: 'POST /workspaces', status: 400, answer: 'no' }], lastError: { status: 400, sequence: 6 } });
+  });
+
   it('reports a status it could not record through the warn it was given, and does not fail the batch', async () => {
     const warnings: Array<[string, Readonly<Record<string, unknown>>]> = [];
     const invocation = new GeoServerInvocation('slave-1', {
