@@ -917,7 +917,7 @@ export interface components {
                 /** Format: date-time */
                 at: string;
             } | null;
-            /** @description Changes the GeoServer refused (4xx), most recent first, at most 20; each is parked on the node (see parked) */
+            /** @description Changes the GeoServer refused (4xx), as the queue delivered them or a resync's catch-up applied them, most recent first, at most 20; each is parked on the node (see parked) */
             rejected: {
                 sequence: number;
                 /** @enum {string} */

@@ -105,7 +105,7 @@ export const geoserverStateSchema = described(
           at: dateTime(),
         }),
       ),
-      'Changes the GeoServer refused (4xx), most recent first, at most 20; each is parked on the node (see parked)',
+      "Changes the GeoServer refused (4xx), as the queue delivered them or a resync's catch-up applied them, most recent first, at most 20; each is parked on the node (see parked)",
     ),
     unclearedProperties: described(
       z.array(
