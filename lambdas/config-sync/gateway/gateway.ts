@@ -16,7 +16,8 @@
  *   (none while the master still holds it); with `recurse`, first what GeoServer's cascade
  *   changed around the object (cascade.ts).
  * A refused write publishes nothing. A body with a DOCTYPE is refused on every path before
- * anything is forwarded (doctype.ts). A path the cluster does not replicate is forwarded, logged
+ * anything is forwarded (doctype.ts), and so is a zipped style package whose SLD has one, or that
+ * cannot be read within bounds (style-package.ts). A path the cluster does not replicate is forwarded, logged
  * and answered with `X-Cluster-Replicated: false`. A write that carries something the cluster does
  * not replicate besides what it does (a zipped style package: the style is published, its icons
  * are data-directory resources) is published and answered `partial`, and logged with what was
@@ -53,6 +54,7 @@ import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
 import { doctypeIn, XmlDoctypeError } from './doctype';
+import { packagedDoctypeIn } from './style-package';
 
 export interface GatewayRequest {
   readonly method: string;
@@ -177,6 +179,11 @@ export async function handleGatewayCall(
   const doctype = doctypeIn(request.body, mediaTypeOf(request));
   if (doctype !== undefined) throw new XmlDoctypeError(doctype);
   const classified = classifyRestPath(request.path);
+  // A zipped style package's SLD is XML the master parses too (style-package.ts).
+  if (request.body && classified.managed && classified.type === 'style' && mediaTypeOf(request) === 'application/zip') {
+    const packaged = packagedDoctypeIn(request.body);
+    if (packaged !== undefined) throw new XmlDoctypeError(packaged);
+  }
   const method = request.method.toUpperCase();
   const ambiguous = classified.managed ? ambiguousManagedPathReason(request.path, isWriteMethod(method)) : undefined;
   if (ambiguous !== undefined) throw new UnsafePathError(ambiguous);

@@ -13,6 +13,7 @@ import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
 import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+import { zipOf } from '../../../support/zip';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 
@@ -789,7 +790,10 @@ describe('the gateway in front of a master GeoServer', () => {
  */
 describe('a zipped style package', () => {
   const SLD = '<?xml version="1.0" encoding="UTF-8"?><StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>poi</Name></NamedLayer></StyledLayerDescriptor>';
-  const ZIP = Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.from('poi.sld and marker.png, compressed')]);
+  const ZIP = zipOf([
+    { name: 'poi.sld', data: SLD },
+    { name: 'marker.png', data: Buffer.from([0x89, 0x50, 0x4e, 0x47]), stored: true },
+  ]);
 
   function zipMaster() {
     const calls: GatewayRequest[] = [];
@@ -890,7 +894,7 @@ function recordingMaster() {
  * from inside the document. The check before forwarding must judge that same name.
  */
 describe('the name a POST creates, checked before forwarding', () => {
-  const post = (upstream: Upstream, path: string, body: string, contentType: string) => {
+  const post = (upstream: Upstream, path: string, body: string | Buffer, contentType: string) => {
     const [pathPart, query = ''] = path.split('?') as [string, string?];
     return handleGatewayCall(upstream, storingPublisher(), {
       method: 'POST',
@@ -938,10 +942,10 @@ describe('the name a POST creates, checked before forwarding', () => {
 
   it('refuses a style file or package without ?name=, whose name GeoServer would read from inside it', async () => {
     const { upstream, sent } = recordingMaster();
-    const documents: [string, string][] = [
+    const documents: [string | Buffer, string][] = [
       ['<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>my roads</Name></NamedLayer></StyledLayerDescriptor>', 'application/vnd.ogc.sld+xml'],
       ['{"version":8,"name":"a:b","layers":[]}', 'application/vnd.geoserver.mbstyle+json'],
-      ['PK\u0003\u0004poi.sld', 'application/zip'],
+      [zipOf([{ name: 'poi.sld', data: '<StyledLayerDescriptor version="1.0.0"/>' }]), 'application/zip'],
     ];
     for (const [body, contentType] of documents) {
       await expect(post(upstream, '/styles', body, contentType)).rejects.toMatchObject({

@@ -1,0 +1,100 @@
+/**
+ * A zipped style package through the gateway: GeoServer unzips it and parses its SLD
+ * (StyleController, `getSldFileFromDirectory`), so the SLD is checked for a DOCTYPE like any XML
+ * body, and the package is read within bounds (entries, sizes, compression ratio) before
+ * anything reaches the master.
+ */
+import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
+import { MAX_COMPRESSION_RATIO, MAX_PACKAGE_ENTRIES, MAX_PACKAGE_SLD_BYTES } from '../../../../lambdas/config-sync/gateway/style-package';
+import { storingPublisher } from './storing-publisher';
+import { zipOf, type ZipEntry } from '../../../support/zip';
+
+const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
+const SLD = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>poi</Name></NamedLayer></StyledLayerDescriptor>';
+const XXE = '<?xml version="1.0"?>\n<!DOCTYPE StyledLayerDescriptor [<!ENTITY x SYSTEM "file:///etc/passwd">]>' +
+  '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>&x;</Name></NamedLayer></StyledLayerDescriptor>';
+const ICON = { name: 'marker.png', data: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a]), stored: true };
+
+/** A master that records what reaches it and creates the style `poi`. */
+function recordingMaster() {
+  const sent: GatewayRequest[] = [];
+  const upstream: Upstream = {
+    async send(call) {
+      sent.push(call);
+      const reply = (status: number, body: string, contentType = 'text/plain') => ({ status, headers: { 'content-type': contentType }, body: Buffer.from(body) });
+      if (call.method === 'POST') return reply(201, 'poi');
+      if (call.method === 'PUT') return reply(200, '');
+      if (call.path.endsWith('.json')) return reply(200, JSON.stringify({ style: { name: 'poi', format: 'sld', languageVersion: { version: '1.0.0' }, filename: 'poi.sld' } }), 'application/json');
+      return reply(200, SLD, 'application/vnd.ogc.sld+xml');
+    },
+  };
+  return { upstream, sent };
+}
+
+function send(upstream: Upstream, zip: Buffer, method = 'POST', path = '/styles', query = 'name=poi') {
+  const publisher = storingPublisher();
+  const answer = handleGatewayCall(upstream, publisher, { method, path, query, headers: { authorization: ADMIN, 'content-type': 'application/zip' }, body: zip });
+  return { answer, published: publisher.published };
+}
+
+describe('a zipped style package whose SLD has a DOCTYPE', () => {
+  it('is refused with 400 XML_DOCTYPE naming the entry, on every style path, and nothing is sent or published', async () => {
+    const { upstream, sent } = recordingMaster();
+    const cases: [readonly ZipEntry[], string, string, string][] = [
+      [[{ name: 'poi.sld', data: XXE }, ICON], 'POST', '/styles', 'name=poi'],
+      [[ICON, { name: 'poi.sld', data: XXE, stored: true }], 'POST', '/workspaces/topp/styles', 'name=poi'],
+      [[{ name: 'poi.sld', data: XXE }], 'PUT', '/styles/poi', ''],
+      [[{ name: 'poi.sld', data: XXE }], 'PUT', '/workspaces/topp/styles/poi', ''],
+      // UTF-16, as GeoServer's parser would read it.
+      [[{ name: 'poi.sld', data: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(XXE, 'utf16le')]) }], 'POST', '/styles', 'name=poi'],
+      // GeoServer takes the first file whose name ends in "sld", in an order the file system decides: every one is checked.
+      [[{ name: 'a.sld', data: SLD }, { name: 'b.sld', data: XXE }], 'POST', '/styles', 'name=poi'],
+    ].map(([entries, method, path, query]) => [entries as readonly ZipEntry[], method as string, path as string, query as string]);
+    for (const [entries, method, path, query] of cases) {
+      const { answer, published } = send(upstream, zipOf(entries), method, path, query);
+      await expect(answer).rejects.toMatchObject({ status: 400, code: 'XML_DOCTYPE', field: 'body', message: expect.stringMatching(/DOCTYPE.*\.sld|\.sld.*DOCTYPE/s) });
+      expect(published).toEqual([]);
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it('forwards a package whose SLD has none, unchanged, and publishes the style', async () => {
+    const { upstream, sent } = recordingMaster();
+    const zip = zipOf([{ name: 'poi.sld', data: `<?xml version="1.0"?>\n<!-- no <!DOCTYPE here -->${SLD}` }, ICON]);
+    const { answer, published } = send(upstream, zip);
+    await expect(answer).resolves.toMatchObject({ status: 201, replication: 'published' });
+    expect(sent[0]!.body?.equals(zip)).toBe(true);
+    expect(published).toHaveLength(1);
+  });
+});
+
+describe('a zipped style package the gateway cannot read within its bounds', () => {
+  const sld = (size: number) => `<StyledLayerDescriptor version="1.0.0"><!--${' '.repeat(size)}--></StyledLayerDescriptor>`;
+  const cases: [string, Buffer, RegExp][] = [
+    ['not a zip', Buffer.from('PK\u0003\u0004poi.sld and marker.png'), /not a zip/],
+    ['too many entries', zipOf(Array.from({ length: MAX_PACKAGE_ENTRIES + 1 }, (_, i) => ({ name: `icon${i}.png`, data: 'x', stored: true }))), /entries/],
+    ['an SLD larger than the cluster carries', zipOf([{ name: 'poi.sld', data: sld(MAX_PACKAGE_SLD_BYTES) }]), /declare \d+ bytes/],
+    // A zip bomb: ~1,000 to 1 (deflate's most), within the size limit.
+    ['an SLD compressed more than the ratio allows', zipOf([{ name: 'poi.sld', data: sld(MAX_COMPRESSION_RATIO * 5000) }]), /more than 100 to 1/],
+    ['an SLD that inflates to more than it declares', zipOf([{ name: 'poi.sld', data: sld(20_000), declaredSize: 300 }]), /inflates to more than the 300 bytes/],
+    ['an SLD hidden from the central directory', zipOf([{ name: 'poi.sld', data: XXE, hidden: true }, { name: 'ok.sld', data: SLD }]), /not where the previous one ends/],
+  ];
+
+  it.each(cases)('%s: refused with 400 STYLE_PACKAGE, nothing sent or published', async (_, zip, why) => {
+    const { upstream, sent } = recordingMaster();
+    const { answer, published } = send(upstream, zip);
+    await expect(answer).rejects.toMatchObject({ status: 400, code: 'STYLE_PACKAGE', field: 'body', message: expect.stringMatching(why) });
+    expect(published).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
+  it('inflates no more than the SLD declares: a bomb costs the function no memory', async () => {
+    // 50 MB of zeros in ~50 KB, declared as 1 KB (a ratio the check lets through): inflation stops at 1 KB + 1.
+    const bomb = zipOf([{ name: 'poi.sld', data: Buffer.alloc(50 * 1024 * 1024), declaredSize: 1024 }]);
+    const before = process.memoryUsage().arrayBuffers;
+    const { upstream, sent } = recordingMaster();
+    await expect(send(upstream, bomb).answer).rejects.toMatchObject({ status: 400, code: 'STYLE_PACKAGE', message: expect.stringContaining('inflates to more than the 1024 bytes') });
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * 1024 * 1024);
+    expect(sent).toEqual([]);
+  });
+});
