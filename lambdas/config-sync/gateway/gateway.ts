@@ -39,7 +39,7 @@
  * the schedule's sweep) publishes what the master holds of those objects first (recovery.ts).
  */
 import { isUtf8 } from 'node:buffer';
-import { AppError } from '../../shared/errors';
+import { AppError, ValidationError } from '../../shared/errors';
 import { parseAuthorizationHeader } from '../../shared/node-token';
 import { duplicateMemberName } from '../../shared/json-names';
 import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits } from '../../shared/xml-reader';
@@ -55,6 +55,7 @@ import { isStoreType, movedChildren, referrersOf, type ParentRename } from './mo
 import type { MasterCatalog } from './master-catalog';
 import { doctypeIn, XmlDoctypeError } from './doctype';
 import { packagedDoctypeIn } from './style-package';
+import { namespaceUriProblem } from './namespace-uri';
 
 export interface GatewayRequest {
   readonly method: string;
@@ -217,6 +218,9 @@ export async function handleGatewayCall(
   }
   const unreplicable = unreplicableWrite(classified, method, request);
   if (unreplicable !== undefined) throw new UnreplicableWriteError(unreplicable);
+  // What GeoServer would refuse with a 500 that reads as its own failure (namespace-uri.ts).
+  const uriProblem = namespaceUriProblem(classified, method, bodyMember(request, 'uri'));
+  if (uriProblem !== undefined) throw new ValidationError('uri', uriProblem);
   const recovery = options.recovery;
   let recovered: GatewayResponse['recovered'];
   const runOptions: RunOptions<GatewayResponse> = recovery
@@ -561,7 +565,7 @@ function bodyName(request: GatewayRequest, field: NameField): string | undefined
  * and its value (an XML element's text). Neither for a body that is no representation (a style
  * file: an MBStyle's JSON, an SLD, is a document) or does not parse.
  */
-function bodyMember(request: GatewayRequest, field: NameField): { readonly present: boolean; readonly value?: unknown } {
+export function bodyMember(request: GatewayRequest, field: string): { readonly present: boolean; readonly value?: unknown } {
   if (!request.body || request.body.length === 0 || !isRepresentation(request)) return { present: false };
   if (mediaTypeOf(request).includes('json')) {
     const inner = jsonBodyObject(request.body);

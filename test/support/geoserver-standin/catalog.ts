@@ -165,7 +165,8 @@ export class StandInCatalog {
 
   addNamespace(body: Representation): string {
     const prefix = String(body.prefix ?? '');
-    if (!prefix || typeof body.uri !== 'string') throw new GeoServerError(400, 'Namespace prefix and uri are required');
+    if (!prefix) throw new GeoServerError(400, 'Namespace prefix is required');
+    requireUri(body);
     if (this.objects.namespace.has(prefix)) throw new GeoServerError(500, `Namespace with prefix '${prefix}' already exists`);
     this.requireUniqueUri(prefix, body);
     this.objects.namespace.set(prefix, { ...body, prefix });
@@ -548,6 +549,8 @@ export class StandInCatalog {
 
   update(type: CatalogType, id: string, body: Representation): string {
     const original = this.require(type, id, type);
+    // Validated before anything is saved; what the body leaves out (or nulls) is kept.
+    if (type === 'namespace' && body.uri !== undefined && body.uri !== null) requireUri(body);
     const nameKey = type === 'namespace' ? 'prefix' : 'name';
     const newName = body[nameKey];
     let currentId = id;
@@ -658,3 +661,12 @@ export const STYLE_MEDIA_TYPES: Record<string, { format: string; version: string
 const styleFormat = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.format ?? 'sld';
 const styleVersion = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.version ?? '1.0.0';
 const styleExtension = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.extension ?? 'sld';
+
+/**
+ * CatalogImpl.validate(NamespaceInfo): a namespace without a URI, or with a blank one, is refused
+ * with a NullPointerException ("Namespace uri must not be null"), which RestControllerAdvice
+ * answers with 500. A PUT copies only what its body gives, so it fails only with a blank one.
+ */
+function requireUri(namespace: Representation): void {
+  if (typeof namespace.uri !== 'string' || namespace.uri.trim() === '') throw new GeoServerError(500, 'Namespace uri must not be null');
+}
