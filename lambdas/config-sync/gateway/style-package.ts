@@ -4,8 +4,12 @@
  * master's GeoServer would parse: it unzips the package and parses its file whose name ends in
  * `sld` (StyleController, `getSldFileFromDirectory`). The icons and other files are not read.
  *
- * No dependency of this project reads zips, and Node's own `zlib` inflates, so the archive's
- * structure is read here, within bounds, before anything is inflated:
+ * Written here rather than taken from a zip library: such a library reads an archive either by
+ * its central directory or by its local entries as they stream, and this check must know that
+ * the two agree (GeoServer reads the local entries in order, through a `ZipInputStream`, so a
+ * check that read the directory alone could pass an entry the master never parses, and the
+ * reverse). The structure is read within bounds before anything is inflated, and Node's own
+ * `zlib` inflates:
  * - the central directory lists at most MAX_PACKAGE_ENTRIES entries, and every entry it lists is
  *   where it says, one after the other from the first byte to the directory: GeoServer reads the
  *   package's local entries in order (a `ZipInputStream`), so an entry hidden from the directory
