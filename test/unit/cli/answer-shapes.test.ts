@@ -5,46 +5,41 @@
  * member, exit 1, nothing printed as a result, and no TypeError, no endless polling.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { startCannedServer, type CannedRequest, type CannedServer } from '../../support/canned-server';
 import { runCliCollected, type CliRun } from '../../support/run-cli';
 
 /** What the stand-in answers: by `METHOD /path` (query left out), in turn when a list. */
 type Script = Record<string, { status: number; body: unknown } | { status: number; body: unknown }[]>;
 
-let server: Server;
+let server: CannedServer;
 let url: string;
 let scratch: string;
 let script: Script;
-const requests: string[] = [];
+const routeOf = (request: CannedRequest) => `${request.method} ${request.path.split('?')[0]}`;
+/** The routes asked for so far, `METHOD /path`, in order. */
+const requested = () => server.requests.map(routeOf);
 
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'geocluster-shapes-'));
-  server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      const route = `${request.method ?? 'GET'} ${(request.url ?? '/').split('?')[0]}`;
-      const seen = requests.filter((earlier) => earlier === route).length;
-      requests.push(route);
-      const entry = script[route];
-      const answer = Array.isArray(entry) ? entry[Math.min(seen, entry.length - 1)] : entry;
-      if (answer === undefined) response.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
-      else response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
-    });
+  server = await startCannedServer((request, earlier) => {
+    const route = routeOf(request);
+    const seen = earlier.filter((before) => routeOf(before) === route).length;
+    const entry = script[route];
+    const answer = Array.isArray(entry) ? entry[Math.min(seen, entry.length - 1)] : entry;
+    return answer === undefined ? { status: 404, body: '{"message":"Not Found"}' } : { status: answer.status, body: JSON.stringify(answer.body) };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = server.url;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 beforeEach(() => {
-  requests.length = 0;
+  server.requests.length = 0;
   writeFileSync(path.join(scratch, 'change.json'), JSON.stringify({ kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } }));
 });
 
@@ -120,7 +115,7 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
   ])('%s: a page whose next does not move past the one asked for ends the paging (it asked for ever)', async (_case, argv, answers, message) => {
     script = answers;
     expect(await run(...argv)).toEqual({ code: 1, out: '', err: `geocluster: ${message} (is --url the cluster's API, of this CLI's version?)\n` });
-    expect(requests).toHaveLength(1);
+    expect(requested()).toHaveLength(1);
   });
 
   it('executions reindex: an answer with the cursor it was sent ends the pass (it asked for ever)', async () => {
@@ -130,7 +125,7 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
       out: '',
       err: "geocluster: POST /executions/reindex answered a page that does not move on: next 'c-1' after 'c-1' (is --url the cluster's API, of this CLI's version?)\n",
     });
-    expect(requests).toEqual(['POST /executions/reindex', 'POST /executions/reindex']);
+    expect(requested()).toEqual(['POST /executions/reindex', 'POST /executions/reindex']);
   });
 
   const change = { kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } };
@@ -143,6 +138,6 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
     writeFileSync(file, JSON.stringify(changes));
     script = { 'POST /config/events': { status: 201, body: { sequence: 'twelve', published: true } } };
     expect(await run('config', 'publish', file)).toEqual({ code: 1, out: '', err });
-    expect(requests).toEqual(['POST /config/events']);
+    expect(requested()).toEqual(['POST /config/events']);
   });
 });

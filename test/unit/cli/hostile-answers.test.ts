@@ -6,49 +6,32 @@
  * `config publish` reads: one saved with a byte order mark, a path that is no file.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli, type CliIo } from '../../../cli/main';
+import { startCannedServer, type CannedAnswer, type CannedServer } from '../../support/canned-server';
 import { runCliCollected, type CliRun } from '../../support/run-cli';
 
-interface Answer {
-  status: number;
-  body: string;
-  type?: string;
-}
+type Answer = CannedAnswer;
 
-let server: Server;
+let server: CannedServer;
 let url: string;
 let scratch: string;
 let answer: (method: string, path: string) => Answer;
-const requests: { method: string; path: string; body: string }[] = [];
 
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'geocluster-hostile-'));
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const method = request.method ?? 'GET';
-      const where = request.url ?? '/';
-      requests.push({ method, path: where, body: Buffer.concat(chunks).toString('utf8') });
-      const { status, body, type } = answer(method, where);
-      response.writeHead(status, { 'content-type': type ?? 'application/json' }).end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startCannedServer((request) => answer(request.method, request.path));
+  url = server.url;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 beforeEach(() => {
-  requests.length = 0;
+  server.requests.length = 0;
 });
 
 function run(...argv: string[]): Promise<CliRun> {
@@ -155,7 +138,7 @@ describe('an answer that is not the API\'s is named as such', () => {
       code: 1,
       err: "geocluster: POST /config/events: the answer (201) is not JSON: is --url the cluster's API?\n",
     });
-    expect(requests).toHaveLength(1);
+    expect(server.requests).toHaveLength(1);
     // Room for the code before, which retried it as "no answer": 5 requests, 10 s of waits.
   }, 20_000);
 
@@ -180,14 +163,14 @@ describe('config publish <file>', () => {
     answer = () => json(201, { sequence: 12, event: { sequence: 12, cluster: 'demo', origin: 'master-1', publishedAt: '2026-12-04T03:00:00.000Z', ...change }, published: true, appliedLocally: true });
     const published = await run('config', 'publish', file);
     expect({ code: published.code, err: published.err, out: published.out }).toEqual({ code: 0, err: '', out: 'sequence 12\n' });
-    expect(requests.map((request) => [request.method, request.path, JSON.parse(request.body)])).toEqual([['POST', '/config/events', change]]);
+    expect(server.requests.map((request) => [request.method, request.path, JSON.parse(request.body)])).toEqual([['POST', '/config/events', change]]);
   });
 
   it('a directory is named as one that cannot be read, not as a file that is not JSON (exit 2, nothing sent)', async () => {
     const refused = await run('config', 'publish', scratch);
     expect(refused.code).toBe(2);
     expect(refused.err).toBe(`geocluster: cannot read ${scratch}: it is a directory\n`);
-    expect(requests).toEqual([]);
+    expect(server.requests).toEqual([]);
   });
 });
 
@@ -207,7 +190,7 @@ describe('what the CLI says and refuses, beyond control characters', () => {
     expect(err).toMatch(/the token in GEOCLUSTER_TOKEN is not <name>\.<secret>/);
     expect(err).not.toContain('bad\n');
     expect(out).toBe('');
-    expect(requests).toEqual([]);
+    expect(server.requests).toEqual([]);
   });
 
   it("says what a pause did to the node's queue, a pure master's included", async () => {
