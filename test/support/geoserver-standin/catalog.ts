@@ -31,7 +31,8 @@
  *   XStreamPersister), and its namespace takes the new prefix and keeps its URI
  *   (NamespaceWorkspaceConsistencyListener.handleModifyEvent, src/main/src/main/java/org/
  *   geoserver/catalog). Renaming a store moves its resources (their `store` names the new one);
- *   their ids and layers stay. A namespace that is not isolated may not take another one's URI
+ *   their ids and layers stay. So does a resource PUT naming another store of its workspace
+ *   (movedToStore). A namespace that is not isolated may not take another one's URI
  *   (CatalogImpl.validate(NamespaceInfo), 500), so a renamed workspace's URI is not free for a
  *   new namespace while its namespace exists.
  * - Publishing a feature type, coverage, WMS or WMTS layer creates its layer (REFERENCE.md §4:
@@ -559,9 +560,10 @@ export class StandInCatalog {
       currentId = this.rename(type, id, newName);
     }
     const current = this.objects[type].get(currentId) ?? original;
-    // references come from the path, never from the body (they are re-set after the copy)
+    // references come from the path, never from the body (they are re-set after the copy),
+    // except a resource's store, which GeoServer copies from the body (movedToStore)
     const { workspace: _w, store: _s, namespace: _n, resource: _r, ...rest } = body;
-    const keep = pick(current, ['workspace', 'store', 'namespace', 'resource']);
+    const keep = { ...pick(current, ['workspace', 'store', 'namespace', 'resource']), ...this.movedToStore(type, currentId, body) };
     const updated = updateIgnoringNulls(current, type === 'layer' ? { ...rest } : rest);
     if (type === 'namespace') this.requireUniqueUri(currentId, updated);
     this.objects[type].set(currentId, { ...updated, ...keep, [nameKey]: current[nameKey] });
@@ -573,6 +575,25 @@ export class StandInCatalog {
       }
     }
     return currentId;
+  }
+
+  /**
+   * A resource PUT whose body names another store moves the resource there: featureTypePut (and
+   * coveragePut) copies the body onto the resource with CatalogBuilder.update*, i.e. OwsUtils.copy,
+   * which sets every non-null property, `store` too (XStreamPersister's ReferenceConverter resolves
+   * the name against the catalog); CatalogImpl.validate(ResourceInfo) only checks the name is free
+   * in that store and namespace, and save keeps it. Its id and layer stay; the old path answers 404.
+   * Reproduced for a store of the resource's own workspace, named `store` or `workspace:store`;
+   * a store that does not exist, or of another workspace, is left out (the body's is ignored).
+   */
+  private movedToStore(type: CatalogType, id: string, body: Representation): Representation {
+    if (!(RESOURCE_TYPES as readonly string[]).includes(type)) return {};
+    const named = nameOf(body.store);
+    if (!named) return {};
+    const storeType = STORE_OF[type as ResourceType];
+    const storeId = named.includes(':') ? named : qualified(workspaceOf(id), named);
+    if (workspaceOf(storeId) !== workspaceOf(id) || !this.objects[storeType].has(storeId)) return {};
+    return { store: { '@class': storeType, name: storeId } };
   }
 
   private rename(type: CatalogType, id: string, newName: string): string {

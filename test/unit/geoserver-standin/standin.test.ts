@@ -221,6 +221,21 @@ describe('catalog behaviour', () => {
     expect(gs.catalog.objects.layerGroup.size).toBe(0);
   });
 
+  it('moves a feature type to the store its PUT names, as featureTypePut copies the body\'s store', async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg2' } })).status).toBe(201);
+    expect((await call('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { store: { name: 'topp:pg2' }, title: 'Moved' } })).status).toBe(200);
+    expect((await call('GET', '/workspaces/topp/datastores/pg/featuretypes/roads')).status).toBe(404);
+    const moved = await call('GET', '/workspaces/topp/datastores/pg2/featuretypes/roads');
+    expect(moved.status).toBe(200);
+    expect(JSON.parse(moved.text)).toMatchObject({ featureType: { name: 'roads', title: 'Moved', store: { '@class': 'dataStore', name: 'topp:pg2' } } });
+    expect(gs.catalog.objects.layer.get('topp:roads')).toMatchObject({ resource: { name: 'topp:roads' } });
+    // a store named without its workspace is the path's workspace's
+    expect((await call('PUT', '/workspaces/topp/datastores/pg2/featuretypes/roads', { featureType: { store: { name: 'pg' } } })).status).toBe(200);
+    expect(gs.catalog.objects.featureType.get('topp:roads')).toMatchObject({ store: { name: 'topp:pg' } });
+    expect(gs.violations).toEqual([]);
+  });
+
   it('renames a feature type and its layer together', async () => {
     await seedFeatureType();
     expect((await call('PUT', '/workspaces/topp/featuretypes/roads', { featureType: { name: 'streets' } })).status).toBe(200);
