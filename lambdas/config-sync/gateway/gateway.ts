@@ -56,6 +56,7 @@ import type { MasterCatalog } from './master-catalog';
 import { doctypeIn, XmlDoctypeError } from './doctype';
 import { packagedDoctypeIn } from './style-package';
 import { namespaceUriProblem } from './namespace-uri';
+import { resourceStoreProblem } from './resource-store';
 
 export interface GatewayRequest {
   readonly method: string;
@@ -221,6 +222,9 @@ export async function handleGatewayCall(
   // What GeoServer would refuse with a 500 that reads as its own failure (namespace-uri.ts).
   const uriProblem = namespaceUriProblem(classified, method, bodyMember(request, 'uri'));
   if (uriProblem !== undefined) throw new ValidationError('uri', uriProblem);
+  // A resource GeoServer would move to another store, which the cluster does not publish (resource-store.ts).
+  const storeProblem = resourceStoreProblem(classified, method, bodyMember(request, 'store'));
+  if (storeProblem !== undefined) throw new ValidationError('store', storeProblem);
   const recovery = options.recovery;
   let recovered: GatewayResponse['recovered'];
   const runOptions: RunOptions<GatewayResponse> = recovery
@@ -562,10 +566,10 @@ function bodyName(request: GatewayRequest, field: NameField): string | undefined
 
 /**
  * Whether a JSON or XML representation in the body has the member `field` (in JSON, even null),
- * and its value (an XML element's text). Neither for a body that is no representation (a style
+ * and its value (an XML element's text, and the element). Neither for a body that is no representation (a style
  * file: an MBStyle's JSON, an SLD, is a document) or does not parse.
  */
-export function bodyMember(request: GatewayRequest, field: string): { readonly present: boolean; readonly value?: unknown } {
+export function bodyMember(request: GatewayRequest, field: string): { readonly present: boolean; readonly value?: unknown; readonly element?: ParsedElement } {
   if (!request.body || request.body.length === 0 || !isRepresentation(request)) return { present: false };
   if (mediaTypeOf(request).includes('json')) {
     const inner = jsonBodyObject(request.body);
@@ -574,7 +578,7 @@ export function bodyMember(request: GatewayRequest, field: string): { readonly p
   // By the tag as written: GeoServer's XML reader (XStream's XPP driver) is namespace-unaware,
   // so <name> is the name under any default namespace, and <x:name> is not.
   const element = parsedXml(request.body)?.children.find((child) => child.qualifiedName === field);
-  return element === undefined ? { present: false } : { present: true, value: element.text };
+  return element === undefined ? { present: false } : { present: true, value: element.text, element };
 }
 
 /** Each XML body parsed once (null: it does not parse, or is past a limit). */
