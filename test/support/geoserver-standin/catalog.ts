@@ -12,6 +12,9 @@
  *   map such as `connectionParameters` is replaced by the one sent (datastores.yaml says so).
  * - A workspace POST also creates its namespace (`http://<name>`) when none exists
  *   (WorkspaceController.workspacePost); deleting an empty workspace removes that namespace.
+ *   A namespace POST creates its workspace when none exists (NamespaceController.namespacePost),
+ *   and deleting a namespace removes its workspace unless that holds a store
+ *   (NamespaceWorkspaceConsistencyListener.handleRemoveEvent).
  * - DELETE of a workspace holding stores answers 403 "Workspace not empty" unless `recurse=true`
  *   (WorkspaceController.workspaceDelete); of a store holding resources 403 (DataStoreController
  *   .dataStoreDelete maps the catalog's IllegalArgumentException to FORBIDDEN, the other store
@@ -171,8 +174,8 @@ export class StandInCatalog {
     if (this.objects.namespace.has(prefix)) throw new GeoServerError(500, `Namespace with prefix '${prefix}' already exists`);
     this.requireUniqueUri(prefix, body);
     this.objects.namespace.set(prefix, { ...body, prefix });
-    // NamespaceController.namespacePost creates the matching workspace too.
-    if (!this.objects.workspace.has(prefix)) this.objects.workspace.set(prefix, { name: prefix });
+    // NamespaceController.namespacePost creates the matching workspace too, as isolated as the namespace.
+    if (!this.objects.workspace.has(prefix)) this.objects.workspace.set(prefix, { name: prefix, isolated: body.isolated === true });
     return prefix;
   }
 
@@ -214,6 +217,11 @@ export class StandInCatalog {
     const used = RESOURCE_TYPES.some((type) => [...this.objects[type].keys()].some((id) => workspaceOf(id) === prefix));
     if (used) throw new GeoServerError(403, 'Namespace not empty');
     this.objects.namespace.delete(prefix);
+    // NamespaceWorkspaceConsistencyListener.handleRemoveEvent removes the workspace of that name
+    // too; CatalogImpl.remove(WorkspaceInfo) refuses one holding a store, and the listener's
+    // failure is only logged (CatalogImpl.event): the namespace is gone, the workspace stays.
+    const holdsStore = STORE_TYPES.some((type) => [...this.objects[type].keys()].some((id) => workspaceOf(id) === prefix));
+    if (!holdsStore) this.objects.workspace.delete(prefix);
   }
 
   /**

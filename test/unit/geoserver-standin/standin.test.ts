@@ -211,6 +211,20 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  it('creates the workspace of a POSTed namespace with its isolation, and removes it with the namespace unless it holds a store', async () => {
+    expect((await call('POST', '/namespaces', { namespace: { prefix: 'sf', uri: 'urn:sf', isolated: true } })).status).toBe(201);
+    expect(JSON.parse((await call('GET', '/workspaces/sf')).text)).toEqual({ workspace: { name: 'sf', isolated: true } });
+    expect((await call('DELETE', '/namespaces/sf')).status).toBe(200);
+    expect((await call('GET', '/workspaces/sf')).status).toBe(404);
+    // A workspace holding a store stays (CatalogImpl.remove(WorkspaceInfo) refuses it), the namespace goes all the same.
+    await call('POST', '/namespaces', { namespace: { prefix: 'sf', uri: 'urn:sf' } });
+    expect((await call('POST', '/workspaces/sf/datastores', { dataStore: { name: 'pg' } })).status).toBe(201);
+    expect((await call('DELETE', '/namespaces/sf')).status).toBe(200);
+    expect((await call('GET', '/namespaces/sf')).status).toBe(404);
+    expect((await call('GET', '/workspaces/sf')).status).toBe(200);
+    expect(gs.violations).toEqual([]);
+  });
+
   it('refuses a layer group without layers, and a workspace group holding another workspace\'s layer, as GeoServer does', async () => {
     await seedFeatureType();
     const empty = await call('POST', '/layergroups', { layerGroup: { name: 'empty', mode: 'EO', publishables: { published: [] } } });
