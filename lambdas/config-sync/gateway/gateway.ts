@@ -5,8 +5,8 @@
  * to a path of a replicated type, the gateway reads what the master now holds, with the same
  * credentials, and publishes it to the cluster as the master's change:
  * - POST to a collection: `add` of the created object (GeoServer answers its name), plus the
- *   layer GeoServer creates when a resource is published and the namespace it creates with a
- *   workspace;
+ *   layer GeoServer creates when a resource is published, the namespace it creates with a
+ *   workspace, and the workspace it creates with a namespace (first: the namespace lives in it);
  * - PUT: `modify` carrying the whole object after the write, with null for each property the
  *   write removed (so every node ends with the master's object, whatever it held), or, when the
  *   name changed, `remove` of the old id and `add` of the new one, with what GeoServer moved
@@ -14,7 +14,7 @@
  *   nothing when nothing changed;
  * - DELETE: `remove`, with `recurse` as the caller asked, once a read-back finds the object gone
  *   (none while the master still holds it); with `recurse`, first what GeoServer's cascade
- *   changed around the object (cascade.ts).
+ *   changed around the object (cascade.ts); after a namespace's, its workspace's, once gone.
  * A refused write publishes nothing. A body with a DOCTYPE is refused on every path before
  * anything is forwarded (doctype.ts), and so is a zipped style package whose SLD has one, or that
  * cannot be read within bounds (style-package.ts). A path the cluster does not replicate is forwarded, logged
@@ -680,6 +680,12 @@ async function changesOf(
     if (!properties) throw new Error(`the master has no ${created.path} after creating it`);
     if (created.type === 'style' && properties.body === undefined) return []; // published with its document
     const changes: ConfigChange[] = [add(created.type, created.id, properties)];
+    if (created.type === 'namespace') {
+      // NamespaceController.namespacePost creates the workspace of that name too, which the
+      // namespace lives in: published first, as a workspace and its namespace are.
+      const workspace = await read.object({ type: 'workspace' }, `/workspaces/${encodeURIComponent(name)}`);
+      if (workspace) changes.unshift(add('workspace', name, workspace));
+    }
     if (created.type === 'workspace') {
       const namespace = await read.object({ type: 'namespace' }, `/namespaces/${encodeURIComponent(name)}`);
       if (namespace) changes.push(add('namespace', name, namespace));
@@ -767,7 +773,21 @@ async function deletionOf(
     return { changes: cascaded, warning };
   }
   const removal = { kind: 'remove', object, recurse } as ConfigChange;
-  return { changes: [...cascaded, removal, ...(recurse ? await cascadedAfter(object, catalog, read.object) : [])] };
+  return { changes: [...cascaded, removal, ...(recurse ? await cascadedAfter(object, catalog, read.object) : []), ...(await workspaceOfNamespace(read, object))] };
+}
+
+/**
+ * A namespace's removal takes the workspace of that name with it on GeoServer
+ * (NamespaceWorkspaceConsistencyListener.handleRemoveEvent), unless that workspace holds a store
+ * (CatalogImpl refuses to remove it, and the listener's failure is only logged): its removal,
+ * after the namespace's, once the master no longer holds it. The other nodes' GeoServers removed
+ * it with the namespace already, and answer its DELETE with 404, which counts as done.
+ */
+async function workspaceOfNamespace(read: MasterReader, object: { readonly type: ObjectType; readonly id: string }): Promise<ConfigChange[]> {
+  if (object.type !== 'namespace') return [];
+  const workspace = { type: 'workspace' as const, id: object.id };
+  if (await read.object(workspace, `/workspaces/${encodeURIComponent(object.id)}`)) return [];
+  return [{ kind: 'remove', object: workspace, recurse: false } as ConfigChange];
 }
 
 /**

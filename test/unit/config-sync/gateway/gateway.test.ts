@@ -346,6 +346,30 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(published).toHaveLength(2);
   });
 
+  it('publishes a created namespace after the workspace GeoServer made with it, and its removal before that workspace\'s', async () => {
+    const created = await call('POST', '/namespaces', { namespace: { prefix: 'sf', uri: 'urn:sf', isolated: true } });
+    expect(created).toMatchObject({ status: 201, replication: 'published' });
+    expect(master.catalog.get('workspace', 'sf')).toBeDefined();
+    // The workspace first: the namespace lives in it (its copy in a node's store counts only then).
+    expect(published).toEqual([
+      { kind: 'add', object: { type: 'workspace', id: 'sf' }, properties: { name: 'sf', isolated: true } },
+      { kind: 'add', object: { type: 'namespace', id: 'sf' }, properties: { prefix: 'sf', uri: 'urn:sf', isolated: true } },
+    ]);
+    published = [];
+    expect((await call('DELETE', '/namespaces/sf')).replication).toBe('published');
+    expect(master.catalog.get('workspace', 'sf')).toBeUndefined();
+    expect(published).toEqual([
+      { kind: 'remove', object: { type: 'namespace', id: 'sf' }, recurse: false },
+      { kind: 'remove', object: { type: 'workspace', id: 'sf' }, recurse: false },
+    ]);
+    // A workspace holding a store outlives its namespace on the master: only the namespace goes.
+    await call('POST', '/namespaces', { namespace: { prefix: 'sf', uri: 'urn:sf' } });
+    await call('POST', '/workspaces/sf/datastores', { dataStore: { name: 'pg' } });
+    published = [];
+    expect((await call('DELETE', '/namespaces/sf')).replication).toBe('published');
+    expect(published).toEqual([{ kind: 'remove', object: { type: 'namespace', id: 'sf' }, recurse: false }]);
+  });
+
   it('publishes a feature type with the layer GeoServer creates for it, a change as a merge patch, a rename and a recursive delete', async () => {
     await call('POST', '/workspaces', { workspace: { name: 'topp' } });
     await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg', description: 'roads db' } });
