@@ -199,9 +199,13 @@ async function newMembers(deps: RecoveryDeps & { readonly read: MasterReader }, 
   return members;
 }
 
-/** What GeoServer creates along with an object: a workspace's namespace, a resource's layer. */
+/**
+ * What GeoServer creates along with an object: a workspace's namespace, a namespace's workspace
+ * (which it also removes with the namespace), a resource's layer.
+ */
 export function impliedBy(object: IntentObject): IntentObject[] {
   if (object.type === 'workspace') return [{ type: 'namespace', id: object.id, path: `/namespaces/${encodeURIComponent(object.id)}` }];
+  if (object.type === 'namespace') return [{ type: 'workspace', id: object.id, path: `/workspaces/${encodeURIComponent(object.id)}` }];
   if (isResourceType(object.type)) return [{ type: 'layer', id: object.id, path: `/layers/${encodeURIComponent(object.id)}` }];
   return [];
 }
@@ -231,7 +235,8 @@ export function intentOf(target: ManagedPath, method: string, request: GatewayRe
     return created ? { ...base, objects: [created, ...impliedBy(created)] } : { ...base, objects: [], collections: [target.path] };
   }
   const object: IntentObject = { type: target.type, id: target.id, path: target.path };
-  if (method === 'DELETE' || !RENAMABLE_TYPES.includes(target.type)) return { ...base, objects: [object] };
+  // A namespace's DELETE removes its workspace too (impliedBy), unless that holds a store.
+  if (method === 'DELETE' || !RENAMABLE_TYPES.includes(target.type)) return { ...base, objects: [object, ...(target.type === 'namespace' ? impliedBy(object) : [])] };
   const objects = [object, ...(isResourceType(target.type) ? impliedBy(object) : [])];
   const current = target.id.slice(target.id.indexOf(':') + 1);
   const renamed = named !== undefined && named !== current ? member(named) : undefined;

@@ -170,6 +170,26 @@ describe('an unfinished write is published by the next holder of the lease', () 
     expect(lease.intents.size).toBe(0);
   });
 
+  it("a namespace's POST and DELETE that died: recovery publishes the workspace GeoServer created and removed with it, in the gateway's order", async () => {
+    const send = gateway();
+    const die = async (method: string, path: string, body?: unknown) => {
+      const dead = request(method, path, body);
+      const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, method, dead);
+      const init = { method, headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body };
+      expect((await fetch(`${master.restUrl}${path}`, init)).status).toBeLessThan(300);
+      lease.holder = { owner: 'dead', until: 0 };
+      lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+    };
+    await die('POST', '/namespaces', { namespace: { prefix: 'sf', uri: 'urn:sf' } });
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    expect(changes()).toEqual(['add workspace/sf', 'add namespace/sf', 'add workspace/topp', 'add namespace/topp']);
+    storing.published.length = 0;
+    await die('DELETE', '/namespaces/sf');
+    await send(request('DELETE', '/workspaces/topp'));
+    expect(changes()).toEqual(['remove namespace/sf', 'remove workspace/sf', 'remove workspace/topp']);
+    expect(lease.intents.size).toBe(0);
+  });
+
   it('a style rename that died: its recovery publishes the new style, the layers and groups moved to it, then the old one removed', async () => {
     const send = gateway();
     await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
