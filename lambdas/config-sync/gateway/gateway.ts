@@ -44,7 +44,7 @@ import { parseAuthorizationHeader } from '../../shared/node-token';
 import { duplicateMemberName } from '../../shared/json-names';
 import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits } from '../../shared/xml-reader';
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
-import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, serializedBytes, type ConfigChange, type ObjectType } from '../events';
+import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
@@ -399,6 +399,8 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
     const why = objectRefProblem({ type, id });
     return why === undefined ? undefined : `${type} ${JSON.stringify(id)}${named}: ${why}`;
   };
+  const alias = defaultWorkspaceAlias(classified);
+  if (alias !== undefined) return alias;
   if (classified.id !== undefined) {
     const inPath = problem(classified.type, classified.id);
     // `/layers/roads`: GeoServer finds it in any workspace; say how to name it as the cluster does.
@@ -431,6 +433,21 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   const named = field === 'nativeName' ? ', named by its nativeName (GeoServer names a resource POSTed without a name after it)' : '';
   const member = memberPath(classified.id === undefined ? classified.path : classified.path.slice(0, classified.path.lastIndexOf('/')), name);
   return member.managed && member.id !== undefined ? problem(member.type, member.id, named) : `${classified.type} ${JSON.stringify(name)}${named} cannot be named in a REST path`;
+}
+
+/**
+ * A path under the workspace (or namespace prefix) `default`: GeoServer reads it as the catalog's
+ * default workspace of the moment (CatalogImpl.getWorkspaceByName and getNamespaceByPrefix map
+ * `default` to it), while the cluster would publish the change as one to an object of the
+ * workspace `default`, which no GeoServer can hold: the change would reach no node as the
+ * master applied it.
+ */
+function defaultWorkspaceAlias(classified: ManagedPath): string | undefined {
+  const { type, id } = classified;
+  const named = type === 'workspace' || type === 'namespace' || type === 'workspaceSettings' ? id : undefined;
+  const workspace = classified.workspace ?? named ?? (id === undefined ? undefined : splitObjectId(id).workspace);
+  if (workspace !== 'default') return undefined;
+  return `the path names the workspace "default", GeoServer's alias for whichever workspace is its default, which the cluster cannot tell apart from a workspace of that name; name the workspace itself`;
 }
 
 /**

@@ -278,6 +278,26 @@ describe('the gateway in front of a master GeoServer', () => {
     expect((await call('POST', '/workspaces?default=false', { workspace: { name: 'topp' } })).replication).toBe('published');
   });
 
+  it("refuses, before the master sees it, a write under GeoServer's alias `default` (the default workspace of the moment), naming the alias; reads pass", async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    published = [];
+    const before = master.requests.length;
+    const writes: [string, string, unknown?][] = [
+      ['PUT', '/workspaces/default', { workspace: { name: 'topp' } }],
+      ['DELETE', '/workspaces/default?recurse=true'],
+      ['PUT', '/workspaces/default/settings', { settings: {} }],
+      ['POST', '/workspaces/default/datastores', { dataStore: { name: 'pg' } }],
+      ['PUT', '/namespaces/default', { namespace: { prefix: 'topp', uri: 'urn:topp' } }],
+      ['DELETE', '/layers/default:roads'],
+    ];
+    for (const [method, path, body] of writes) {
+      await expect(call(method, path, body)).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringContaining("GeoServer's alias for whichever workspace is its default") });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(published).toEqual([]);
+    expect((await call('GET', '/workspaces/default')).replication).toBe('read');
+  });
+
   it('refuses, before anything is sent, a "+" in a replicated path: GeoServer decodes it as a space (URLDecoder), the cluster as itself', async () => {
     await call('POST', '/workspaces', { workspace: { name: 'topp' } });
     await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'a+b' } });
