@@ -3,7 +3,9 @@
  *
  * The API URL and token come from flags (--url, --token), else the environment
  * (GEOCLUSTER_URL, GEOCLUSTER_TOKEN), else the local cluster's .local/ (cluster.json written by
- * `npm start`, node-tokens.json; --node picks whose token, by default the first master).
+ * `npm start`, node-tokens.json; --as picks whose token, by default the first master). `--node`
+ * is the filter of `executions list` by the node that runs them, never the token: a caller lists
+ * any node's executions under its own token (see nodeOptionMisused).
  *
  * Exit codes: 0 done; 1 the API refused or failed (its error is printed), or an answer is not
  * the API's (not JSON, or not the shape the API declares for it: cli/answers.ts); 2 bad usage;
@@ -76,7 +78,7 @@ Commands:
 Options (every command):
   --url URL      API base URL (env GEOCLUSTER_URL; default: the local cluster's)
   --token T      node token (env GEOCLUSTER_TOKEN; default: .local/node-tokens.json)
-  --node NAME    whose token to take from .local/node-tokens.json (default: the first master)
+  --as NAME      whose token to take from .local/node-tokens.json (default: the first master)
   --json         machine-readable output
   --help         this help, or a command's: geocluster <command> --help
 
@@ -104,7 +106,7 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     'Usage: geocluster capture <node> [--detach] [--interval MS] [--json]\n  Publishes to every node what was changed on the master\'s GeoServer without the cluster (its web UI, say).',
   job: 'Usage: geocluster job <node> <id> [--wait] [--interval MS] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends (exit 4 if it failed).',
   executions:
-    `Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n  --phase: ${PHASES.join(', ')} (any case); --limit: 1-${MAX_LIST_LIMIT} statuses\n       geocluster executions get <id> [--json]\n` +
+    `Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n  --phase: ${PHASES.join(', ')} (any case); --limit: 1-${MAX_LIST_LIMIT} statuses\n  --node: the node that runs them (any node's, under your own token: --as picks whose)\n       geocluster executions get <id> [--json]\n` +
     '       geocluster executions reindex [--json]\n  One pass over the status table that keys the statuses stored before a listing index existed (or under another\n' +
     '  indexShards), so listings find them: run it once after such an upgrade. Safe while nodes write; re-runnable.',
   watch: 'Usage: geocluster watch <executionId> [--interval MS] [--json]\n  Polls the execution and draws its progress until it ends; prints its result or error.\n  Exit 0 when it succeeded, 4 when it failed or was dismissed.',
@@ -180,6 +182,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       options: {
         url: { type: 'string' },
         token: { type: 'string' },
+        as: { type: 'string' },
         node: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -214,6 +217,11 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
   const arity = ARITY[command];
   if (arity !== undefined && rest.length > arity) {
     io.err(`geocluster: ${command} takes ${arity === 0 ? 'no arguments' : `${arity === 1 ? 'one argument' : `${arity} arguments`}`}; '${rest.slice(arity).join(' ')}' is one too many (one node per call)\n${HELP[command] ?? HELP.main}`);
+    return EXIT.usage;
+  }
+  const misused = nodeOptionMisused(command, rest, values.node);
+  if (misused) {
+    io.err(`geocluster: ${misused}`);
     return EXIT.usage;
   }
   if (values.source !== undefined && values.source.trim() === '') {
@@ -312,7 +320,18 @@ interface Target {
   cwd: string;
 }
 
-function resolveTarget(values: { url?: string; token?: string; node?: string }, io: CliIo): Target {
+/**
+ * What is wrong with `--node` on this command, if anything. It filters `executions list` by the
+ * node that runs the executions; it once also picked the caller's token on every command (now
+ * `--as`), so anywhere else it is refused naming `--as`, rather than ignored: the command would
+ * run under another token than the one asked for.
+ */
+function nodeOptionMisused(command: string, rest: readonly string[], node: string | undefined): string | undefined {
+  if (node === undefined || (command === 'executions' && rest[0] === 'list')) return undefined;
+  return `--node filters executions list by the node that runs them; to pick whose token is sent, use --as NAME (here: --as ${node})`;
+}
+
+function resolveTarget(values: { url?: string; token?: string; as?: string }, io: CliIo): Target {
   const local = path.join(io.cwd, '.local');
   const readJson = (file: string): Record<string, string> | undefined => {
     const full = path.join(local, file);
@@ -340,9 +359,9 @@ function resolveTarget(values: { url?: string; token?: string; node?: string }, 
       // cluster's master need not be called "master"); else, from an older start, by name.
       const masters = (cluster() as { masters?: unknown } | undefined)?.masters;
       const firstMaster = Array.isArray(masters) ? masters.find((name): name is string => typeof name === 'string' && Object.hasOwn(tokens, name)) : undefined;
-      const node = values.node ?? firstMaster ?? Object.keys(tokens).find((name) => /master/.test(name)) ?? Object.keys(tokens)[0];
+      const node = values.as ?? firstMaster ?? Object.keys(tokens).find((name) => /master/.test(name)) ?? Object.keys(tokens)[0];
       token = node === undefined ? undefined : tokens[node];
-      if (values.node && token === undefined) throw new CliError(`.local/node-tokens.json has no token for node '${values.node}'`, EXIT.usage);
+      if (values.as && token === undefined) throw new CliError(`.local/node-tokens.json has no token for '${values.as}' (--as)`, EXIT.usage);
       if (token !== undefined && typeof token !== 'string') throw new CliError(`.local/node-tokens.json: the token of node '${node}' is not a string`, EXIT.usage);
       from = `.local/node-tokens.json (node '${node}')`;
     }

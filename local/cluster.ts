@@ -296,7 +296,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     if (persist) {
       // Where `npx geocluster` finds the running cluster (beside node-tokens.json), and the
       // credentials table `geocluster token` writes (in DynamoDB Local, as npm run node-token does),
-      // and the nodes that publish, whose first is the CLI's default token (`--node` picks another).
+      // and the nodes that publish, whose first is the CLI's default token (`--as` picks another).
       const masters = stack.cluster.nodes.filter((node) => canPublish(node.role)).map((node) => node.name);
       const local = { url: `http://127.0.0.1:${boundPort}`, credentialsTable, dynamoEndpoint: emulators.dynamoEndpoint, masters };
       writeFileSync(path.join(stateDir, 'cluster.json'), `${JSON.stringify(local, null, 2)}\n`);

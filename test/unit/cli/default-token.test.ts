@@ -1,5 +1,5 @@
 /**
- * Without --token, --node or GEOCLUSTER_TOKEN, the CLI takes the running `npm start`'s token of
+ * Without --token, --as or GEOCLUSTER_TOKEN, the CLI takes the running `npm start`'s token of
  * the first master (README, "The CLI"): a node whose role publishes, whatever its name.
  */
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';

@@ -1,0 +1,87 @@
+/**
+ * Whose token the CLI sends and which node's executions it lists are two choices, made by two
+ * options: `--as NAME` picks the token from .local/node-tokens.json (every command), `--node N`
+ * filters `executions list` by the node that runs the executions (sent as `nodeId`). Listing a
+ * node's executions never needs, nor switches to, that node's token; `--node` anywhere else,
+ * where it once picked the token, is refused naming `--as`.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runCli, type CliIo } from '../../../cli/main';
+
+const TOKENS = { 'master-1': 'master-1.secretAsecretAsecretA', ops: 'ops.secretBsecretBsecretB' };
+
+let server: Server;
+let cwd: string;
+let requests: { url: string; authorization?: string }[];
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    requests.push({ url: request.url ?? '', authorization: request.headers.authorization });
+    const body = request.url?.startsWith('/executions') ? { executions: [] } : { head: 0, nodes: [] };
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cwd = mkdtempSync(path.join(tmpdir(), 'geocluster-node-options-'));
+  mkdirSync(path.join(cwd, '.local'));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  writeFileSync(path.join(cwd, '.local', 'cluster.json'), JSON.stringify({ url, masters: ['master-1'] }));
+  // No token for gs-7: the node whose executions are listed need not be one the caller holds.
+  writeFileSync(path.join(cwd, '.local', 'node-tokens.json'), JSON.stringify(TOKENS));
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+beforeEach(() => {
+  requests = [];
+});
+
+async function run(...argv: string[]): Promise<{ code: number; err: string }> {
+  let err = '';
+  const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env: {}, cwd };
+  return { code: await runCli(argv, io), err };
+}
+
+test('executions list --node filters by the node that runs them, with the default token', async () => {
+  expect(await run('executions', 'list', '--node', 'gs-7')).toEqual({ code: 0, err: '' });
+  expect(requests).toEqual([{ url: '/executions?nodeId=gs-7', authorization: `Bearer ${TOKENS['master-1']}` }]);
+});
+
+test('executions list --node with --as: the filter and the token are chosen apart', async () => {
+  expect(await run('executions', 'list', '--node', 'gs-7', '--as', 'ops')).toEqual({ code: 0, err: '' });
+  expect(requests).toEqual([{ url: '/executions?nodeId=gs-7', authorization: `Bearer ${TOKENS.ops}` }]);
+});
+
+test('--as picks whose token a command sends, and sends no filter', async () => {
+  expect(await run('nodes', '--as', 'ops')).toEqual({ code: 0, err: '' });
+  expect(await run('executions', 'list', '--as', 'ops')).toEqual({ code: 0, err: '' });
+  expect(requests).toEqual([
+    { url: '/nodes', authorization: `Bearer ${TOKENS.ops}` },
+    { url: '/executions', authorization: `Bearer ${TOKENS.ops}` },
+  ]);
+});
+
+test('--as a name node-tokens.json has no token for is a usage error naming it', async () => {
+  const { code, err } = await run('nodes', '--as', 'gs-7');
+  expect(code).toBe(2);
+  expect(err).toBe("geocluster: .local/node-tokens.json has no token for 'gs-7' (--as)");
+  expect(requests).toEqual([]);
+});
+
+// `--node ops` picked the token on every command before: refused there, rather than ignored
+// (the command would run under another token than the one asked for).
+test.each([
+  [['nodes', '--node', 'ops']],
+  [['pause', 'slave-1', '--node', 'slave-1']],
+  [['executions', 'get', 'e-1', '--node', 'ops']],
+  [['executions', 'reindex', '--node', 'ops']],
+  [['config', 'log', '--node', 'ops']],
+])('geocluster %j is refused, naming --as, before any request', async (argv) => {
+  const { code, err } = await run(...argv);
+  expect(code).toBe(2);
+  expect(err).toMatch(/^geocluster: --node filters executions list by the node that runs them; to pick whose token is sent, use --as NAME \(here: --as (ops|slave-1)\)/);
+  expect(requests).toEqual([]);
+});
