@@ -8,13 +8,14 @@
  * to the same master): one whose media type names XML (`application/xml`, `text/xml`, SLD's and
  * SE's `+xml`), and any other whose text starts with `<`. The text is read as the master would
  * decode it, near enough for the prolog's ASCII markup: UCS-4 (UTF-32) or UTF-16 by its byte
- * order mark or its first `<` (XML 1.0, Appendix F), else UTF-8, else byte for byte. The prolog is read with the strict XML parser
+ * order mark or its first `<` (XML 1.0, Appendix F; shared/xml-encoding.ts), else UTF-8, else byte for byte. The prolog is read with the strict XML parser
  * (xml-reader.ts, `scanProlog`); one it cannot read (not well-formed before its root element)
  * counts as declaring a DOCTYPE when `<!DOCTYPE` appears anywhere in it, since where it stands
  * cannot be told.
  */
 import { isUtf8 } from 'node:buffer';
 import { AppError } from '../../shared/errors';
+import { sniffXmlEncoding } from '../../shared/xml-encoding';
 import { scanProlog } from '../../shared/xml-reader';
 
 /** 400: a body holding a DOCTYPE declaration, refused before anything is forwarded or published. */
@@ -41,14 +42,23 @@ export function doctypeIn(body: Buffer | undefined, mediaType: string): string |
   return scan.doctype ? `ending at ${scan.where}` : undefined;
 }
 
-/** The body's text: UCS-4 or UTF-16 by its byte order mark or its first `<`, UTF-8 when it is, else each byte as one character. */
+/**
+ * The body's text, by the shared detection (shared/xml-encoding.ts): UCS-4 or UTF-16 by its byte
+ * order mark or its first `<`, else UTF-8 when it is, else each byte as one character. Unlike the
+ * WPS endpoint, this check reads wider than XML 1.0 requires, since it must see what the master
+ * might read, not decide what it accepts: UTF-16 without a mark whether or not `<?` opens it, and
+ * UCS-4; and it never refuses a body for its encoding. A declared encoding is not followed: the
+ * prolog's markup is ASCII, read alike in any encoding an ASCII-like document may declare, and
+ * byte for byte when that is not UTF-8.
+ */
 function decoded(body: Buffer): string {
-  const starts = (...prefix: number[]) => prefix.every((byte, index) => body[index] === byte);
-  if (starts(0x00, 0x00, 0xfe, 0xff) || starts(0x00, 0x00, 0x00, 0x3c)) return ucs4(body, 'BE');
-  if (starts(0xff, 0xfe, 0x00, 0x00) || starts(0x3c, 0x00, 0x00, 0x00)) return ucs4(body, 'LE');
-  const [first, second] = [body[0], body[1]];
-  if ((first === 0xff && second === 0xfe) || (first === 0x3c && second === 0x00)) return new TextDecoder('utf-16le').decode(body);
-  if ((first === 0xfe && second === 0xff) || (first === 0x00 && second === 0x3c)) return new TextDecoder('utf-16be').decode(body);
+  const sniffed = sniffXmlEncoding(body);
+  if (sniffed.by === 'byte order mark' || sniffed.by === 'first character') {
+    if (sniffed.encoding === 'utf-32be') return ucs4(body, 'BE');
+    if (sniffed.encoding === 'utf-32le') return ucs4(body, 'LE');
+    if (sniffed.encoding !== 'utf-8') return new TextDecoder(sniffed.encoding).decode(body);
+  }
+  // UTF-8 (its mark kept, as U+FEFF) when it is, else byte for byte.
   return body.toString(isUtf8(body) ? 'utf8' : 'latin1');
 }
 

@@ -13,6 +13,7 @@ import { GoneError, NotFoundError, PayloadTooLargeError } from '../../shared/err
 import { corsOriginsFromEnv, withCors } from '../../shared/cors';
 import { appendRequestKeys, header, readBody, type HttpEvent, type HttpResult } from '../../shared/http';
 import { instrumented, logger } from '../../shared/observability';
+import { sniffXmlEncoding } from '../../shared/xml-encoding';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import type { ExecutionStatus } from '../execution';
 import { dismissExecution } from '../service';
@@ -145,14 +146,24 @@ function xmlRequestText(event: HttpEvent): string {
   }
 }
 
-/** The encoding of an XML document's bytes: its byte order mark, its first bytes, its declaration, else UTF-8. */
+/**
+ * The decoder label for an XML request body, from the shared detection (shared/xml-encoding.ts).
+ * This endpoint reads what XML 1.0 (4.3.3) has every processor read, UTF-8 and UTF-16, plus any
+ * encoding a document declares that TextDecoder knows; its own rules, where the detection says more:
+ * - UTF-16 without a byte order mark must open with its declaration (4.3.3): one that does not is
+ *   read as UTF-8, as a document that says nothing is, and its NULs make it malformed;
+ * - UTF-32, which no TextDecoder reads, is not told apart: its little-endian mark begins with
+ *   UTF-16LE's (FF FE), read as that; any other UTF-32 as UTF-8. Either way it is refused, by its NULs
+ *   or by a mark that is no UTF-8.
+ */
 function xmlEncodingOf(bytes: Buffer): string {
-  const starts = (...prefix: number[]) => prefix.every((byte, index) => bytes[index] === byte);
-  if (starts(0xef, 0xbb, 0xbf)) return 'utf-8';
-  if (starts(0xff, 0xfe) || starts(0x3c, 0x00, 0x3f, 0x00)) return 'utf-16le';
-  if (starts(0xfe, 0xff) || starts(0x00, 0x3c, 0x00, 0x3f)) return 'utf-16be';
-  const declared = /^<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']/.exec(bytes.subarray(0, 256).toString('latin1'));
-  return declared?.[1]?.toLowerCase() ?? 'utf-8';
+  const sniffed = sniffXmlEncoding(bytes);
+  // A declared label is the document's word, read when TextDecoder knows it (and refused by name when not).
+  if (sniffed.by === 'declaration' || sniffed.by === 'nothing') return sniffed.encoding;
+  if (sniffed.by === 'byte order mark' && sniffed.encoding === 'utf-32le') return 'utf-16le';
+  if (sniffed.encoding === 'utf-32be' || sniffed.encoding === 'utf-32le') return 'utf-8';
+  if (sniffed.by === 'first character' && !sniffed.opensWithDeclaration) return 'utf-8';
+  return sniffed.encoding;
 }
 
 /**
