@@ -14,7 +14,10 @@
  *   (WorkspaceController.workspacePost); deleting an empty workspace removes that namespace.
  *   A namespace POST creates its workspace when none exists (NamespaceController.namespacePost),
  *   and deleting a namespace removes its workspace unless that holds a store
- *   (NamespaceWorkspaceConsistencyListener.handleRemoveEvent).
+ *   (NamespaceWorkspaceConsistencyListener.handleRemoveEvent). A namespace and its workspace keep
+ *   one isolation: a PUT changing either's changes the other's; every namespace save (its PUT,
+ *   or a workspace PUT changing the isolation) sets the `namespace` connection parameter of the
+ *   workspace's data stores that have one to the namespace's URI (handlePostModifyEvent).
  * - DELETE of a workspace holding stores answers 403 "Workspace not empty" unless `recurse=true`
  *   (WorkspaceController.workspaceDelete); of a store holding resources 403 (DataStoreController
  *   .dataStoreDelete maps the catalog's IllegalArgumentException to FORBIDDEN, the other store
@@ -575,6 +578,8 @@ export class StandInCatalog {
     const updated = updateIgnoringNulls(current, type === 'layer' ? { ...rest } : rest);
     if (type === 'namespace') this.requireUniqueUri(currentId, updated);
     this.objects[type].set(currentId, { ...updated, ...keep, [nameKey]: current[nameKey] });
+    if (type === 'namespace') this.namespaceSaved(currentId);
+    if (type === 'workspace' && (updated.isolated === true) !== (current.isolated === true)) this.workspaceIsolationChanged(currentId);
     if (type === 'layer' && typeof body.defaultStyle === 'object' && body.defaultStyle !== null) {
       const styleName = nameOf(body.defaultStyle);
       if (styleName && !this.objects.style.has(styleName) && !['generic', 'raster', 'point', 'line', 'polygon'].includes(styleName)) {
@@ -583,6 +588,36 @@ export class StandInCatalog {
       }
     }
     return currentId;
+  }
+
+  /**
+   * NamespaceWorkspaceConsistencyListener.handlePostModifyEvent, after every save of a namespace:
+   * each data store of its workspace whose `namespace` connection parameter is set to another URI
+   * takes the namespace's URI (stores without one are left alone), then the workspace takes the
+   * namespace's isolation (syncWorkspaceIsolation) when it differs.
+   */
+  private namespaceSaved(prefix: string): void {
+    const namespace = this.objects.namespace.get(prefix)!;
+    const workspace = this.objects.workspace.get(prefix);
+    if (!workspace) return;
+    for (const [id, store] of this.objects.dataStore) {
+      if (workspaceOf(id) !== prefix) continue;
+      const rewritten = withNamespaceParameter(store.connectionParameters, String(namespace.uri));
+      if (rewritten) this.objects.dataStore.set(id, { ...store, connectionParameters: rewritten });
+    }
+    if ((workspace.isolated === true) !== (namespace.isolated === true)) this.objects.workspace.set(prefix, { ...workspace, isolated: namespace.isolated === true });
+  }
+
+  /**
+   * The listener after a workspace save whose isolation differs from its namespace's
+   * (syncNamespaceIsolation): the namespace takes it and is saved, which runs namespaceSaved.
+   */
+  private workspaceIsolationChanged(name: string): void {
+    const namespace = this.objects.namespace.get(name);
+    const isolated = this.objects.workspace.get(name)!.isolated === true;
+    if (!namespace || (namespace.isolated === true) === isolated) return;
+    this.objects.namespace.set(name, { ...namespace, isolated });
+    this.namespaceSaved(name);
   }
 
   /**
@@ -639,6 +674,20 @@ export class StandInCatalog {
         throw new GeoServerError(403, `Renaming a ${type} through REST is not supported`);
     }
   }
+}
+
+/**
+ * A store's `connectionParameters` (`{"entry": [{"@key": ..., "$": ...}]}`, one entry or a list)
+ * with its `namespace` entry set to `uri`: undefined when it has none, or has that one already.
+ */
+function withNamespaceParameter(parameters: unknown, uri: string): Representation | undefined {
+  const entry = (parameters as { entry?: unknown } | undefined)?.entry;
+  if (entry === undefined || entry === null) return undefined;
+  const entries = (Array.isArray(entry) ? entry : [entry]) as Representation[];
+  const found = entries.find((item) => item['@key'] === 'namespace');
+  if (!found || found.$ === undefined || found.$ === uri) return undefined;
+  const rewritten = entries.map((item) => (item === found ? { ...item, $: uri } : item));
+  return { ...(parameters as Representation), entry: Array.isArray(entry) ? rewritten : rewritten[0] };
 }
 
 function pick(value: Representation, keys: string[]): Representation {

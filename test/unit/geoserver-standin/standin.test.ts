@@ -211,6 +211,21 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  it("keeps a namespace's and its workspace's isolation one, and its data stores' namespace parameter its URI, as GeoServer's consistency listener does", async () => {
+    const param = (uri: string) => ({ entry: [{ '@key': 'url', $: 'file:data/sf' }, { '@key': 'namespace', $: uri }] });
+    await call('POST', '/workspaces', { workspace: { name: 'sf' } });
+    await call('POST', '/workspaces/sf/datastores', { dataStore: { name: 'shp', connectionParameters: param('http://sf') } });
+    await call('POST', '/workspaces/sf/datastores', { dataStore: { name: 'pg', connectionParameters: { entry: { '@key': 'host', $: 'db' } } } });
+    expect((await call('PUT', '/namespaces/sf', { namespace: { uri: 'urn:sf', isolated: true } })).status).toBe(200);
+    expect(JSON.parse((await call('GET', '/workspaces/sf')).text).workspace.isolated).toBe(true);
+    expect(JSON.parse((await call('GET', '/workspaces/sf/datastores/shp')).text).dataStore.connectionParameters).toEqual(param('urn:sf'));
+    // A store without a namespace parameter is left alone.
+    expect(JSON.parse((await call('GET', '/workspaces/sf/datastores/pg')).text).dataStore.connectionParameters).toEqual({ entry: { '@key': 'host', $: 'db' } });
+    expect((await call('PUT', '/workspaces/sf', { workspace: { name: 'sf', isolated: false } })).status).toBe(200);
+    expect(JSON.parse((await call('GET', '/namespaces/sf')).text).namespace).toMatchObject({ uri: 'urn:sf', isolated: false });
+    expect(gs.violations).toEqual([]);
+  });
+
   it('creates the workspace of a POSTed namespace with its isolation, and removes it with the namespace unless it holds a store', async () => {
     expect((await call('POST', '/namespaces', { namespace: { prefix: 'sf', uri: 'urn:sf', isolated: true } })).status).toBe(201);
     expect(JSON.parse((await call('GET', '/workspaces/sf')).text)).toEqual({ workspace: { name: 'sf', isolated: true } });
