@@ -14,7 +14,10 @@
  *   nothing when nothing changed;
  * - DELETE: `remove`, with `recurse` as the caller asked, once a read-back finds the object gone
  *   (none while the master still holds it); with `recurse`, first what GeoServer's cascade
- *   changed around the object (cascade.ts); after a namespace's, its workspace's, once gone.
+ *   changed around the object (cascade.ts); after a namespace's, its workspace's, and after a
+ *   workspace's, its namespace's, once gone (namespace-link.ts);
+ * - with a PUT to a namespace or workspace, after its own change, what GeoServer changed along:
+ *   the other one's isolation, the workspace's data stores' `namespace` parameter (namespace-link.ts).
  * A refused write publishes nothing. A body with a DOCTYPE is refused on every path before
  * anything is forwarded (doctype.ts), and so is a zipped style package whose SLD has one, or that
  * cannot be read within bounds (style-package.ts). A path the cluster does not replicate is forwarded, logged
@@ -47,6 +50,7 @@ import { addressed, styleContentType, styleExtension, styleFormat } from '../geo
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
+import { linkedBefore, linkedChanges, namespaceOfWorkspace } from './namespace-link';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade';
@@ -272,6 +276,12 @@ async function write(
           throw error;
         })
       : undefined;
+  // What GeoServer's namespace/workspace consistency may change along (namespace-link.ts); a
+  // rename publishes what moved with it instead.
+  const linked = method !== 'PUT' || !classified.id || renamedTo(classified, request) ? [] : await linkedBefore(read, classified, method).catch((error: unknown) => {
+    if (error instanceof UnreadableError) return [];
+    throw error;
+  });
   const answer = await forward();
   if (answer.status < 200 || answer.status >= 300) {
     return { ...answer, replication: 'refused', sequences: [] };
@@ -281,7 +291,7 @@ async function write(
   let warning: string | undefined;
   try {
     if (method === 'DELETE') ({ changes, warning } = await deletionOf(read, classified, request, answer, lookups));
-    else changes = await changesOf(read, classified, method, request, answer, before, lookups);
+    else changes = [...(await changesOf(read, classified, method, request, answer, before, lookups)), ...(await linkedChanges(read, linked))];
   } catch (error) {
     return publishFailure(answer, error);
   }
@@ -790,7 +800,7 @@ async function deletionOf(
     return { changes: cascaded, warning };
   }
   const removal = { kind: 'remove', object, recurse } as ConfigChange;
-  return { changes: [...cascaded, removal, ...(recurse ? await cascadedAfter(object, catalog, read.object) : []), ...(await workspaceOfNamespace(read, object))] };
+  return { changes: [...cascaded, removal, ...(recurse ? await cascadedAfter(object, catalog, read.object) : []), ...(await workspaceOfNamespace(read, object)), ...(await namespaceOfWorkspace(read, object))] };
 }
 
 /**

@@ -331,6 +331,7 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(published).toEqual([
       { kind: 'remove', object: { type: 'style', id: 'roads' }, recurse: false },
       { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: false },
+      { kind: 'remove', object: { type: 'namespace', id: 'topp' }, recurse: false },
     ]);
     // YSLD's and MBStyle's: older releases take off .ysld and .mbstyle, newer ones .yaml (the files' extensions).
     const before = master.requests.length;
@@ -342,7 +343,7 @@ describe('the gateway in front of a master GeoServer', () => {
       });
     }
     expect(master.requests.length).toBe(before);
-    expect(published).toHaveLength(2);
+    expect(published).toHaveLength(3);
   });
 
   it('publishes a created object whose name ends as a format suffix would (w.xml) under that whole name', async () => {
@@ -390,6 +391,49 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(published).toEqual([{ kind: 'remove', object: { type: 'namespace', id: 'sf' }, recurse: false }]);
   });
 
+  it("publishes what GeoServer's consistency listener changes with a namespace or workspace PUT: the other's isolation, the data stores' namespace parameter", async () => {
+    const param = (uri: string) => ({ entry: [{ '@key': 'url', $: 'file:data/sf' }, { '@key': 'namespace', $: uri }] });
+    await call('POST', '/workspaces', { workspace: { name: 'sf' } });
+    await call('POST', '/workspaces/sf/datastores', { dataStore: { name: 'shp', connectionParameters: param('http://sf') } });
+    await call('POST', '/workspaces/sf/datastores', { dataStore: { name: 'pg' } });
+    published = [];
+    expect(await call('PUT', '/namespaces/sf', { namespace: { uri: 'urn:sf', isolated: true } })).toMatchObject({ status: 200, replication: 'published' });
+    // The namespace, then its workspace, then the data stores whose parameter GeoServer rewrote (pg has none).
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+      ['modify', 'namespace', 'sf'],
+      ['modify', 'workspace', 'sf'],
+      ['modify', 'dataStore', 'sf:shp'],
+    ]);
+    expect(published[1]).toMatchObject({ patch: { isolated: true } });
+    expect(published[2]).toMatchObject({ patch: { connectionParameters: param('urn:sf') } });
+    published = [];
+    expect((await call('PUT', '/workspaces/sf', { workspace: { name: 'sf', isolated: false } })).replication).toBe('published');
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+      ['modify', 'workspace', 'sf'],
+      ['modify', 'namespace', 'sf'],
+    ]);
+    expect(published[1]).toMatchObject({ patch: { isolated: false } });
+  });
+
+  it("publishes a workspace's removal with its namespace's, which GeoServer removes with it, recursive or not", async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'sf' } });
+    published = [];
+    expect((await call('DELETE', '/workspaces/sf')).replication).toBe('published');
+    expect(master.catalog.get('namespace', 'sf')).toBeUndefined();
+    expect(published).toEqual([
+      { kind: 'remove', object: { type: 'workspace', id: 'sf' }, recurse: false },
+      { kind: 'remove', object: { type: 'namespace', id: 'sf' }, recurse: false },
+    ]);
+    await call('POST', '/workspaces', { workspace: { name: 'sf' } });
+    await call('POST', '/workspaces/sf/datastores', { dataStore: { name: 'pg' } });
+    published = [];
+    await call('DELETE', '/workspaces/sf?recurse=true');
+    expect(published).toEqual([
+      { kind: 'remove', object: { type: 'workspace', id: 'sf' }, recurse: true },
+      { kind: 'remove', object: { type: 'namespace', id: 'sf' }, recurse: false },
+    ]);
+  });
+
   it('publishes a feature type with the layer GeoServer creates for it, a change as a merge patch, a rename and a recursive delete', async () => {
     await call('POST', '/workspaces', { workspace: { name: 'topp' } });
     await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg', description: 'roads db' } });
@@ -427,7 +471,10 @@ describe('the gateway in front of a master GeoServer', () => {
 
     published = [];
     await call('DELETE', '/workspaces/topp?recurse=true');
-    expect(published).toEqual([{ kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true }]);
+    expect(published).toEqual([
+      { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true },
+      { kind: 'remove', object: { type: 'namespace', id: 'topp' }, recurse: false },
+    ]);
   });
 
   it('publishes a feature type POSTed with only its nativeName under the name GeoServer gives it from that', async () => {
@@ -679,6 +726,7 @@ describe('the gateway in front of a master GeoServer', () => {
       expect(storing.published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
         ['remove', 'layerGroup', 'both'],
         ['remove', 'workspace', 'topp'],
+        ['remove', 'namespace', 'topp'],
       ]);
     });
   });

@@ -1,0 +1,78 @@
+/**
+ * What GeoServer changes along with a namespace or its workspace, beyond the object written
+ * (NamespaceWorkspaceConsistencyListener, geoserver/geoserver src/main/src/main/java/org/
+ * geoserver/catalog): a namespace and the workspace of the same name keep one `isolated`, so a
+ * PUT changing either's saves the other too; every save of a namespace sets the `namespace`
+ * connection parameter of the workspace's data stores that have one to the namespace's URI; and
+ * a workspace's DELETE removes its namespace (WorkspaceController.workspaceDelete, or
+ * CascadeDeleteVisitor with `recurse`).
+ *
+ * A PUT to a namespace or workspace reads both objects and the workspace's data stores before it
+ * is forwarded (`linkedBefore`); after it, each that the master changed is published as a modify
+ * carrying its whole state, after the object written: the other object, then the data stores
+ * (`linkedChanges`). A node applies the written object's change first, and its own GeoServer
+ * makes the same side effects there, so the modifies that follow change nothing on it and bring
+ * its copy to the master's.
+ */
+import type { ConfigChange, ObjectType } from '../events';
+import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
+import type { ManagedPath } from './rest-paths';
+
+/** What the gateway reads the master with (gateway.ts's `readerFor`). */
+export interface LinkReader {
+  object(target: { type: ObjectType }, path: string): Promise<JsonObject | undefined>;
+  names(path: string): Promise<string[]>;
+}
+
+/** An object GeoServer may change along with the one written, and what it was before the write. */
+export interface LinkedObject {
+  readonly type: ObjectType;
+  readonly id: string;
+  readonly path: string;
+  readonly before: JsonObject | undefined;
+}
+
+/** The namespace of a workspace, or the workspace of a namespace: same name. */
+export function linkedPath(type: ObjectType, id: string): { readonly type: ObjectType; readonly id: string; readonly path: string } | undefined {
+  if (type === 'namespace') return { type: 'workspace', id, path: `/workspaces/${encodeURIComponent(id)}` };
+  if (type === 'workspace') return { type: 'namespace', id, path: `/namespaces/${encodeURIComponent(id)}` };
+  return undefined;
+}
+
+/** The data stores of workspace `name` on the master, as objects a namespace save may change. */
+export async function dataStoresOf(read: LinkReader, name: string): Promise<{ readonly type: ObjectType; readonly id: string; readonly path: string }[]> {
+  const collection = `/workspaces/${encodeURIComponent(name)}/datastores`;
+  return (await read.names(collection)).map((store) => ({ type: 'dataStore' as ObjectType, id: `${name}:${store}`, path: `${collection}/${encodeURIComponent(store)}` }));
+}
+
+/** Before a PUT to a namespace or workspace: the other one and the workspace's data stores, as the master holds them. */
+export async function linkedBefore(read: LinkReader, target: ManagedPath, method: string): Promise<LinkedObject[]> {
+  if (method !== 'PUT' || !target.id || target.layerStyles) return [];
+  const other = linkedPath(target.type, target.id);
+  if (!other) return [];
+  const objects = [other, ...(await dataStoresOf(read, target.id))];
+  const linked: LinkedObject[] = [];
+  for (const object of objects) linked.push({ ...object, before: await read.object(object, object.path) });
+  return linked;
+}
+
+/** After the PUT: a whole-state modify of each linked object the master changed, in the order given. */
+export async function linkedChanges(read: LinkReader, linked: readonly LinkedObject[]): Promise<ConfigChange[]> {
+  const changes: ConfigChange[] = [];
+  for (const object of linked) {
+    if (!object.before) continue;
+    const after = await read.object(object, object.path);
+    // Gone (the workspace was renamed, by an XML body the gateway does not read): what moved is the rename's to publish.
+    if (!after || Object.keys(mergePatchBetween(object.before, after)).length === 0) continue;
+    changes.push({ kind: 'modify', object: { type: object.type, id: object.id }, patch: wholeStatePatch(object.before, after) } as ConfigChange);
+  }
+  return changes;
+}
+
+/** After a workspace's removal: its namespace's, once the master no longer holds it (GeoServer removes it with the workspace). */
+export async function namespaceOfWorkspace(read: LinkReader, object: { readonly type: ObjectType; readonly id: string }): Promise<ConfigChange[]> {
+  if (object.type !== 'workspace') return [];
+  const namespace = linkedPath('workspace', object.id)!;
+  if (await read.object(namespace, namespace.path)) return [];
+  return [{ kind: 'remove', object: { type: namespace.type, id: namespace.id }, recurse: false } as ConfigChange];
+}
