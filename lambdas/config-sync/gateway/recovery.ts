@@ -30,6 +30,7 @@ import { isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPE
 import { memberPath, restBoolean, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, type ParentRename } from './moved-children';
+import { dataStoresOf } from './namespace-link';
 import type { MasterCatalog } from './master-catalog';
 import type { IntentObject, RefusedIntent, WriteIntent } from './write-lease';
 
@@ -92,6 +93,7 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
   }
   const renamed = deps.catalog ? await parentRenameOf(deps, intent, [...objects.values()]) : undefined;
   if (renamed) return parentRenamed(deps.read, deps.catalog!, renamed.rename, renamed.after);
+  for (const store of await linkedStores(deps, intent)) objects.set(objectStorageKey(store), store);
   const upserts: ConfigChange[] = [];
   /** What a recursive DELETE's cascade changed around its object (cascade.ts): before the removals. */
   const cascaded: ConfigChange[] = [];
@@ -126,7 +128,24 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
   }
   upserts.sort((a, b) => dependencyRank(a.object.type) - dependencyRank(b.object.type));
   removals.sort((a, b) => dependencyRank(b.object.type) - dependencyRank(a.object.type));
+  // A workspace's DELETE publishes its namespace's removal after its own, as the gateway does
+  // (namespace-link.ts): a node's GeoServer refuses to remove a namespace its resources still use.
+  if (intent.method === 'DELETE' && [...objects.values()].some((object) => object.type === 'workspace' && object.path === intent.path)) {
+    const first = removals.filter((change) => change.object.type !== 'namespace');
+    removals.splice(0, removals.length, ...first, ...removals.filter((change) => change.object.type === 'namespace'));
+  }
   return [...upserts, ...cascaded, ...removals, ...after];
+}
+
+/**
+ * A PUT to a namespace or workspace: the workspace's data stores on the master, whose `namespace`
+ * connection parameter GeoServer may have rewritten (namespace-link.ts), compared like the
+ * intent's own objects (only those that differ from the store publish a change).
+ */
+async function linkedStores(deps: RecoveryDeps & { readonly read: MasterReader }, intent: WriteIntent): Promise<IntentObject[]> {
+  const target = intent.objects.find((object) => object.path === intent.path);
+  if (intent.method !== 'PUT' || !target || (target.type !== 'namespace' && target.type !== 'workspace')) return [];
+  return dataStoresOf(deps.read, target.id);
 }
 
 /**
@@ -235,9 +254,12 @@ export function intentOf(target: ManagedPath, method: string, request: GatewayRe
     return created ? { ...base, objects: [created, ...impliedBy(created)] } : { ...base, objects: [], collections: [target.path] };
   }
   const object: IntentObject = { type: target.type, id: target.id, path: target.path };
-  // A namespace's DELETE removes its workspace too (impliedBy), unless that holds a store.
-  if (method === 'DELETE' || !RENAMABLE_TYPES.includes(target.type)) return { ...base, objects: [object, ...(target.type === 'namespace' ? impliedBy(object) : [])] };
-  const objects = [object, ...(isResourceType(target.type) ? impliedBy(object) : [])];
+  // A namespace's DELETE removes its workspace too (impliedBy), unless that holds a store; a
+  // workspace's its namespace. A PUT to either may change the other's isolation (namespace-link.ts;
+  // the workspace's data stores are looked up when recovered: `linkedStores`).
+  const linked = target.type === 'namespace' || target.type === 'workspace' ? impliedBy(object) : [];
+  if (method === 'DELETE' || !RENAMABLE_TYPES.includes(target.type)) return { ...base, objects: [object, ...linked] };
+  const objects = [object, ...(isResourceType(target.type) ? impliedBy(object) : linked)];
   const current = target.id.slice(target.id.indexOf(':') + 1);
   const renamed = named !== undefined && named !== current ? member(named) : undefined;
   if (renamed) return { ...base, objects: [...objects, renamed, ...(isResourceType(renamed.type) ? impliedBy(renamed) : [])] };

@@ -97,7 +97,7 @@ describe('what a write records before it is forwarded', () => {
   });
 
   it('a DELETE: the object and its recurse', () => {
-    expect(intent('DELETE', '/workspaces/topp?recurse=true')).toEqual({ method: 'DELETE', path: '/workspaces/topp', recurse: true, objects: [{ type: 'workspace', id: 'topp', path: '/workspaces/topp' }] });
+    expect(intent('DELETE', '/workspaces/topp?recurse=true')).toEqual({ method: 'DELETE', path: '/workspaces/topp', recurse: true, objects: [{ type: 'workspace', id: 'topp', path: '/workspaces/topp' }, { type: 'namespace', id: 'topp', path: '/namespaces/topp' }] });
     // As GeoServer binds it: any spelling of true.
     expect(intent('DELETE', '/workspaces/topp?recurse=On').recurse).toBe(true);
   });
@@ -186,7 +186,32 @@ describe('an unfinished write is published by the next holder of the lease', () 
     storing.published.length = 0;
     await die('DELETE', '/namespaces/sf');
     await send(request('DELETE', '/workspaces/topp'));
-    expect(changes()).toEqual(['remove namespace/sf', 'remove workspace/sf', 'remove workspace/topp']);
+    expect(changes()).toEqual(['remove namespace/sf', 'remove workspace/sf', 'remove workspace/topp', 'remove namespace/topp']);
+    expect(lease.intents.size).toBe(0);
+  });
+
+  it("a namespace PUT and a workspace DELETE that died: recovery publishes what GeoServer's consistency listener changed along, in the gateway's order", async () => {
+    const send = gateway();
+    const die = async (method: string, path: string, body?: unknown) => {
+      const dead = request(method, path, body);
+      const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, method, dead);
+      const init = { method, headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body };
+      expect((await fetch(`${master.restUrl}${path}`, init)).status).toBeLessThan(300);
+      lease.holder = { owner: 'dead', until: 0 };
+      lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+    };
+    await send(request('POST', '/workspaces', { workspace: { name: 'sf' } }));
+    const shp = { name: 'shp', connectionParameters: { entry: [{ '@key': 'namespace', $: 'http://sf' }] } };
+    await send(request('POST', '/workspaces/sf/datastores', { dataStore: shp }));
+    await send(request('POST', '/workspaces/sf/datastores', { dataStore: { name: 'pg' } }));
+    storing.published.length = 0;
+    await die('PUT', '/namespaces/sf', { namespace: { uri: 'urn:sf', isolated: true } });
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    expect(changes()).toEqual(['modify workspace/sf', 'modify namespace/sf', 'modify dataStore/sf:shp', 'add workspace/topp', 'add namespace/topp']);
+    storing.published.length = 0;
+    await die('DELETE', '/workspaces/sf?recurse=true');
+    await send(request('DELETE', '/workspaces/topp'));
+    expect(changes()).toEqual(['remove workspace/sf', 'remove namespace/sf', 'remove workspace/topp', 'remove namespace/topp']);
     expect(lease.intents.size).toBe(0);
   });
 
