@@ -771,8 +771,8 @@ export const GATEWAY_API = {
       "content type and body are forwarded unchanged, with the caller's HTTP Basic credentials, and the master's status, content type " +
       'and body come back unchanged. After a successful POST, PUT or DELETE to a path of a replicated type (workspaces, namespaces, ' +
       'stores, resources, layers, layer groups, styles, global, service and workspace settings, logging) the gateway reads the object ' +
-      'back from the master and publishes it as the master\'s events, with what GeoServer created or removed along with it (a workspace\'s namespace, ' +
-      'a namespace\'s workspace, a resource\'s layer): `X-Cluster-Replicated: true` and `X-Cluster-Sequence` name them. ' +
+      'back from the master and publishes it as the master\'s events, with what GeoServer created, changed or removed along with it (a workspace\'s namespace, ' +
+      'a namespace\'s workspace, the isolation they share, the namespace connection parameter of the workspace\'s data stores, a resource\'s layer): `X-Cluster-Replicated: true` and `X-Cluster-Sequence` name them. ' +
       'Other paths (security, GeoWebCache, the importer, resources, reload, uploads of data files) are forwarded and answered with ' +
       '`X-Cluster-Replicated: false`. Writes to replicated paths are applied one at a time per cluster (a write lease), so the log ' +
       "holds them in the master's order. The route has the cluster's own throttle (cluster.gateway.rateLimit, burstLimit) and, " +
