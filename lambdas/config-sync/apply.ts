@@ -61,6 +61,7 @@ import {
 import {
   isConfigurationType,
   isOffloaded,
+  isResourceType,
   isUnreadable,
   isVoided,
   objectStorageKey,
@@ -78,7 +79,8 @@ import { applyToGeoServer, deletedPaths, type GeoServerApplyOptions, type GeoSer
 import { Liveness } from './liveness';
 import { GeoServerRejectedError, truncate } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
-import { mergePatchObject } from './merge-patch';
+import { mergePatchObject, type JsonObject } from './merge-patch';
+import { localName, referencedName } from './representations';
 import { consoleWarn, type Warn } from '../shared/warn';
 import { HELD_CURSOR, PARKED_LIST_MAX, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
 import { withoutArns } from '../shared/errors';
@@ -1440,11 +1442,19 @@ function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, aft
     };
   }
   const live = before !== undefined && !before.deleted ? before.properties : {};
+  // A resource the master moved to another store is still under the former one on this node's GeoServer.
+  const storeOf = (properties: JsonObject) => {
+    const name = referencedName(properties.store);
+    return name === undefined ? undefined : localName(name);
+  };
+  const formerStore = isResourceType(type) ? storeOf(live) : undefined;
+  const movedFrom = formerStore !== undefined && formerStore !== storeOf(after.properties) ? formerStore : undefined;
   return {
     kind: 'upsert',
     type,
     id,
     properties: after.properties,
+    ...(movedFrom === undefined ? {} : { formerStore: movedFrom }),
     // Settings are only ever modified: the store never holds them whole, and they need not be.
     incomplete: after.incomplete && !isConfigurationType(type),
     deleted: event.kind === 'modify' ? deletedPaths(live, event.patch) : [],

@@ -4,7 +4,10 @@
  * commit applies it again):
  * - an add or a modify sends the whole object as the node's store now holds it: PUT, and
  *   when GeoServer answers 404, POST to create it (so an add of an existing object updates
- *   it, and a modify of an object a rebuilt GeoServer lost creates it again). An object the
+ *   it, and a modify of an object a rebuilt GeoServer lost creates it again). A resource the
+ *   master moved to another store (its `store` changed) is PUT to its new store's path first,
+ *   and on 404 to its former store's, naming the new store: GeoServer moves it there, as the
+ *   master's did (gateway/resource-store.ts), keeping its layer; only then POST. An object the
  *   store holds only in part (a modify of an object never added) is only PUT: a partial
  *   object cannot create one;
  *   A caller that just found the object absent (a reconcile) may ask for the POST first,
@@ -53,6 +56,11 @@ export type GeoServerStep =
        * since, and GeoServer refuses a second one) falls back to the PUT-then-POST path.
        */
       readonly absent?: boolean;
+      /**
+       * A resource the node's store held under another store (the master moved it there): its
+       * GeoServer holds it at that store's path, where a PUT naming the new store moves it.
+       */
+      readonly formerStore?: string;
     }
   | {
       readonly kind: 'remove';
@@ -177,7 +185,11 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
     await call({ method: 'POST', path: mapping.collection(target), body });
   } else {
     uncleared = step.deleted;
-    const updated = await call({ method: 'PUT', path: item, body }, true);
+    let updated = await call({ method: 'PUT', path: item, body }, true);
+    if (updated.status === 404 && step.formerStore !== undefined && step.formerStore !== target.store) {
+      // Moved on the master: PUT to where this GeoServer holds it, naming the new store, moves it too.
+      updated = await call({ method: 'PUT', path: addressed(mapping.item({ ...target, store: step.formerStore })), body }, true);
+    }
     if (updated.status === 404) {
       if (!mapping.collection || step.incomplete) {
         throw new Refusal(
