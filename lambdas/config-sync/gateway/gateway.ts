@@ -8,7 +8,8 @@
  *   layer GeoServer creates when a resource is published, the namespace it creates with a
  *   workspace, and the workspace it creates with a namespace (first: the namespace lives in it);
  * - PUT: `modify` carrying the whole object after the write, with null for each property the
- *   write removed (so every node ends with the master's object, whatever it held), or, when the
+ *   write removed (so every node ends with the master's object, whatever it held; a resource
+ *   moved to another store of its workspace is read there, resource-store.ts), or, when the
  *   name changed, `remove` of the old id and `add` of the new one, with what GeoServer moved
  *   along (a style's users, a workspace's or store's contents: `styleRenamed`, `parentRenamed`);
  *   nothing when nothing changed;
@@ -60,7 +61,7 @@ import type { MasterCatalog } from './master-catalog';
 import { doctypeIn, XmlDoctypeError } from './doctype';
 import { packagedDoctypeIn } from './style-package';
 import { namespaceUriProblem } from './namespace-uri';
-import { resourceStoreProblem } from './resource-store';
+import { movedResourcePath, resourceStoreProblem } from './resource-store';
 
 export interface GatewayRequest {
   readonly method: string;
@@ -226,9 +227,12 @@ export async function handleGatewayCall(
   // What GeoServer would refuse with a 500 that reads as its own failure (namespace-uri.ts).
   const uriProblem = namespaceUriProblem(classified, method, bodyMember(request, 'uri'));
   if (uriProblem !== undefined) throw new ValidationError('uri', uriProblem);
-  // A resource GeoServer would move to another store, which the cluster does not publish (resource-store.ts).
+  // A resource moved to another store the gateway cannot name, or renamed as it moves (resource-store.ts).
   const storeProblem = resourceStoreProblem(classified, method, bodyMember(request, 'store'));
   if (storeProblem !== undefined) throw new ValidationError('store', storeProblem);
+  if (movedResourcePath(classified, method, bodyMember(request, 'store')) !== undefined && renamedTo(classified, request) !== undefined) {
+    throw new ValidationError('store', `the body moves ${classified.type} ${JSON.stringify(classified.id)} to another store and renames it: move it and rename it in two writes`);
+  }
   const recovery = options.recovery;
   let recovered: GatewayResponse['recovered'];
   const runOptions: RunOptions<GatewayResponse> = recovery
@@ -750,8 +754,11 @@ async function changesOf(
     }
     return changes;
   }
-  const after = await read.object(target, target.path);
-  if (!after) throw new Error(`the master has no ${target.path} after the write`);
+  // A resource moved to another store is served under that store's path (resource-store.ts);
+  // should the master have kept it where it was, the old path serves it.
+  const moved = movedResourcePath(target, method, bodyMember(request, 'store'));
+  const after = (moved === undefined ? undefined : await read.object(target, moved)) ?? (await read.object(target, target.path));
+  if (!after) throw new Error(`the master has no ${moved ?? target.path} after the write`);
   // What the other nodes hold (the master's store): the master's GeoServer may have lost a
   // property outside the gateway, which the modify must take from them too.
   const held = catalog ? (await catalog.get(target.type, target.id))?.properties : undefined;

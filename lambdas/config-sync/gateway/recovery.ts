@@ -12,7 +12,8 @@
  * holds of its objects against what the master's store holds (the store is what the cluster
  * holds): an `add` for what the master has and the store does not, a `modify` carrying the
  * whole state for what differs, a `remove` for what the store holds and the master no longer
- * does (with the write's `recurse`, for the object a DELETE named). A style the master no longer
+ * does (with the write's `recurse`, for the object a DELETE named); a resource the write moved to
+ * another store is read under that store's path first (resource-store.ts). A style the master no longer
  * holds takes along the layers and layer groups that named it (style-users.ts), as a rename
  * through the gateway does; a recursive DELETE, what its cascade changed around the object
  * (cascade.ts), as the gateway publishes it. Adds and modifies go in dependency order, removals deepest first.
@@ -26,11 +27,12 @@ import { isConfigurationType, isResourceType, objectStorageKey, type ConfigChang
 import { dependencyRank } from '../geoserver/drift';
 import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
-import { isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPES, styleNameParameter, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
+import { bodyMember, isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPES, styleNameParameter, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
 import { memberPath, restBoolean, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, type ParentRename } from './moved-children';
 import { dataStoresOf } from './namespace-link';
+import { movedResourcePath } from './resource-store';
 import type { MasterCatalog } from './master-catalog';
 import type { IntentObject, RefusedIntent, WriteIntent } from './write-lease';
 
@@ -103,7 +105,8 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
   const readBack = (target: { type: ObjectRef['type'] }, path: string) => deps.read.object(target, path);
   for (const object of objects.values()) {
     const stored = await liveStored(deps, object);
-    const held = await deps.read.object(object, object.path);
+    // A resource the write moved to another store is served there, or, not moved, where it was.
+    const held = (object.movedTo === undefined ? undefined : await deps.read.object(object, object.movedTo)) ?? (await deps.read.object(object, object.path));
     if (held) {
       const change = upsert(object, stored, held);
       if (change) upserts.push(change);
@@ -253,7 +256,8 @@ export function intentOf(target: ManagedPath, method: string, request: GatewayRe
     const created = named === undefined ? undefined : member(named);
     return created ? { ...base, objects: [created, ...impliedBy(created)] } : { ...base, objects: [], collections: [target.path] };
   }
-  const object: IntentObject = { type: target.type, id: target.id, path: target.path };
+  const movedTo = movedResourcePath(target, method, bodyMember(request, 'store'));
+  const object: IntentObject = { type: target.type, id: target.id, path: target.path, ...(movedTo === undefined ? {} : { movedTo }) };
   // A namespace's DELETE removes its workspace too (impliedBy), unless that holds a store; a
   // workspace's its namespace. A PUT to either may change the other's isolation (namespace-link.ts;
   // the workspace's data stores are looked up when recovered: `linkedStores`).

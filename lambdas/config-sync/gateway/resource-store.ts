@@ -5,14 +5,20 @@
  * body gives, `store` too (XStreamPersister's ReferenceConverter resolves the name against the
  * catalog), and CatalogImpl.validate(ResourceInfo) only checks the name is free in that store and
  * namespace. The master then serves the resource under the new store's path and 404 under the
- * old one, while its id (`workspace:name`), and so its layer, stay. The cluster publishes no such
- * move (a store rename is published as remove-and-add, moved-children.ts; a resource's is not),
- * so the gateway refuses the write with 400 naming `store` before anything reaches the master; a
- * user deletes the resource and creates it again under the other store instead.
+ * old one, while its id (`workspace:name`), and so its layer and the groups that list it, stay.
+ *
+ * The gateway publishes such a move as the ordinary `modify` of the resource, read back from the
+ * new store's path (`moved`): its `store` names the new one. A node's GeoServer applies it by a
+ * PUT to the old store's path naming the new store, which moves it there as on the master
+ * (geoserver/apply.ts, `formerStore`); the recovery of a move that was not published reads the
+ * new path first, then the old one (recovery.ts).
+ *
+ * Refused with 400 naming `store`, before anything reaches the master: a move the gateway cannot
+ * tell the destination of (a store named by id, or by an element it cannot read, or a path that
+ * names no store: `/workspaces/{ws}/featuretypes/{name}`), a store of another workspace, and a
+ * move that renames the resource too (gateway.ts: two writes instead).
  *
  * A body naming the store the path names, by `name` or `workspace:name`, is an ordinary update.
- * Under `/workspaces/{ws}/featuretypes/{name}` the path names no store, so any store the body
- * names is refused: the gateway does not guess which store GeoServer would take it to be.
  */
 import type { ParsedElement } from '../../shared/xml-reader';
 import { isResourceType } from '../events';
@@ -25,21 +31,41 @@ export interface StoreMember {
   readonly element?: ParsedElement;
 }
 
-/** Why the PUT would move its resource to another store, or undefined when it would not. */
-export function resourceStoreProblem(target: ManagedPath, method: string, store: StoreMember): string | undefined {
+/** A PUT that moves its resource to another store (`moved`: the new store's path of it), or one the gateway refuses. */
+export type ResourceStoreVerdict = { readonly kind: 'moved'; readonly path: string } | { readonly kind: 'refused'; readonly reason: string };
+
+/** What the PUT does to its resource's store: undefined when it keeps it. */
+export function resourceStoreMove(target: ManagedPath, method: string, store: StoreMember): ResourceStoreVerdict | undefined {
   if (method !== 'PUT' || target.id === undefined || !isResourceType(target.type) || !store.present) return undefined;
   // OwsUtils.copy skips a null: the resource keeps its store.
   if (store.value === null && store.element === undefined) return undefined;
   const named = storeNamed(store);
   const inPath = pathStore(target);
-  const refusal = (what: string) =>
-    `${what}; GeoServer would move ${target.type} ${JSON.stringify(target.id)} to it, which the cluster does not replicate. Leave store out (or name the path's store), or delete the ${target.type} and create it again under the other store`;
-  if (named === undefined) return refusal('the body names a store the gateway cannot read as a name (only by name or workspace:name)');
-  if (inPath === undefined) return refusal(`the body names store ${JSON.stringify(named.name)} while the path names none`);
+  const refused = (what: string): ResourceStoreVerdict => ({
+    kind: 'refused',
+    reason: `${what}; the gateway publishes a move of ${target.type} ${JSON.stringify(target.id)} only to another store of its workspace, named by name or workspace:name under the path of its current store. Name the store so, or leave store out`,
+  });
+  if (named === undefined) return refused('the body names a store the gateway cannot read as a name (only by name or workspace:name)');
+  if (inPath === undefined) return refused(`the body names store ${JSON.stringify(named.name)} while the path names none`);
   const workspace = named.workspace ?? (named.name.includes(':') ? named.name.slice(0, named.name.indexOf(':')) : inPath.workspace);
   const name = named.name.includes(':') ? named.name.slice(named.name.indexOf(':') + 1) : named.name;
-  if (workspace === inPath.workspace && name === inPath.store) return undefined;
-  return refusal(`the body names store ${JSON.stringify(named.name)}, not the path's ${JSON.stringify(`${inPath.workspace}:${inPath.store}`)}`);
+  if (workspace !== inPath.workspace) return refused(`the body names store ${JSON.stringify(named.name)} of another workspace than ${JSON.stringify(inPath.workspace)}`);
+  if (name === inPath.store || name === '') return name === '' ? refused('the body names a store without a name') : undefined;
+  const segments = target.path.split('/');
+  segments[4] = encodeURIComponent(name);
+  return { kind: 'moved', path: segments.join('/') };
+}
+
+/** Why the gateway refuses the PUT's store, or undefined when it does not. */
+export function resourceStoreProblem(target: ManagedPath, method: string, store: StoreMember): string | undefined {
+  const verdict = resourceStoreMove(target, method, store);
+  return verdict?.kind === 'refused' ? verdict.reason : undefined;
+}
+
+/** The new store's path of the resource the PUT moves, or undefined when it does not move it. */
+export function movedResourcePath(target: ManagedPath, method: string, store: StoreMember): string | undefined {
+  const verdict = resourceStoreMove(target, method, store);
+  return verdict?.kind === 'moved' ? verdict.path : undefined;
 }
 
 /** `/workspaces/{ws}/{stores}/{store}/{resources}/{name}`: the store the path names. */

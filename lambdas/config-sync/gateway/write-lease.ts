@@ -59,6 +59,8 @@ export interface IntentObject {
   readonly type: ObjectType;
   readonly id: string;
   readonly path: string;
+  /** A resource the write moves to another store: its path there, read before `path` (resource-store.ts). */
+  readonly movedTo?: string;
 }
 
 export type LeaseAttempt =

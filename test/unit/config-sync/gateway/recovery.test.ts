@@ -151,6 +151,32 @@ describe('an unfinished write is published by the next holder of the lease', () 
     expect(failures).toEqual([]);
   });
 
+  it('a move to another store whose log append failed: the next write publishes the resource read under its new store, never its removal', async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg2' } }));
+    await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads', title: 'Roads' } }));
+    storing.published.length = 0;
+
+    storing.failing = new Error('log unavailable');
+    const moved = await send(request('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { store: { name: 'topp:pg2' } } }));
+    expect(moved).toMatchObject({ status: 200, replication: 'publish-failed' });
+    expect([...lease.intents.values()][0]?.objects[0]).toEqual({
+      type: 'featureType',
+      id: 'topp:roads',
+      path: '/workspaces/topp/datastores/pg/featuretypes/roads',
+      movedTo: '/workspaces/topp/datastores/pg2/featuretypes/roads',
+    });
+
+    storing.failing = undefined;
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'other' } }));
+    expect(changes()).toEqual(['modify featureType/topp:roads', 'add dataStore/topp:other']);
+    expect(storing.published[0]).toMatchObject({ patch: { store: { name: 'topp:pg2' } } });
+    expect(lease.intents.size).toBe(0);
+    expect(failures).toEqual([]);
+  });
+
   it("a write whose process died after the master applied it (its lease expired, its intent left): the next write publishes the master's state first", async () => {
     const send = gateway();
     await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));

@@ -1,13 +1,15 @@
 /**
  * A PUT of a feature type or coverage whose body names another store: GeoServer moves the
- * resource there (featureTypePut copies the body's `store` onto it), which the cluster does not
- * publish as a move, so the gateway refuses it before anything reaches the master
- * (gateway/resource-store.ts). A body naming the store the path names is an ordinary update.
+ * resource there (featureTypePut copies the body's `store` onto it), and the gateway publishes
+ * the move as the resource's modify, read back from the new store's path, its `store` naming the
+ * new one (gateway/resource-store.ts). A move the gateway cannot name the destination of, to
+ * another workspace, or with a rename, is refused before anything reaches the master. A body
+ * naming the store the path names is an ordinary update.
  */
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import { handleGatewayCall, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
 import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
-import { resourceStoreProblem } from '../../../../lambdas/config-sync/gateway/resource-store';
+import { movedResourcePath, resourceStoreProblem } from '../../../../lambdas/config-sync/gateway/resource-store';
 import { classifyRestPath, type ManagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
 import { readXmlDocument } from '../../../../lambdas/shared/xml-reader';
 import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
@@ -63,23 +65,28 @@ async function seed(): Promise<void> {
 
 describe('a resource PUT naming another store', () => {
   it.each([
-    ['/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { title: 'Moved', store: { name: 'topp:pg2' } } }, 'application/json'],
-    ['/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { store: { '@class': 'dataStore', name: 'pg2' } } }, 'application/json'],
-    ['/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { store: 'pg2' } }, 'application/json'],
-    ['/workspaces/topp/datastores/pg/featuretypes/roads.xml', '<featureType><store><name>topp:pg2</name></store></featureType>', 'application/xml'],
-    ['/workspaces/topp/featuretypes/roads', { featureType: { store: { name: 'topp:pg2' } } }, 'application/json'],
-    ['/workspaces/topp/coveragestores/dem/coverages/height', { coverage: { store: { name: 'topp:dem2' } } }, 'application/json'],
-  ])('PUT %s %j: 400 naming store, nothing forwarded or published', async (path, body, contentType) => {
+    ['/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { title: 'Moved', store: { name: 'topp:pg2' } } }, 'application/json', 'featureType', 'topp:roads', 'topp:pg2'],
+    ['/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { store: { '@class': 'dataStore', name: 'pg2' } } }, 'application/json', 'featureType', 'topp:roads', 'topp:pg2'],
+    ['/workspaces/topp/coveragestores/dem/coverages/height', { coverage: { store: { name: 'topp:dem2' } } }, 'application/json', 'coverage', 'topp:height', 'topp:dem2'],
+  ])('PUT %s %j: moved on the master, published as its modify read back under the new store', async (path, body, contentType, type, id, store) => {
     await seed();
-    await expect(send('PUT', path, body, contentType)).rejects.toMatchObject({
-      status: 400,
-      field: 'store',
-      message: expect.stringMatching(/^store: .*GeoServer would move .* delete the \w+ and create it again under the other store$/),
-    });
+    const answer = await send('PUT', path, body, contentType);
+    expect(answer.status).toBe(200);
+    expect(answer.replication).toBe('published');
+    expect(storing.published).toEqual([{ kind: 'modify', object: { type, id }, patch: expect.objectContaining({ store: expect.objectContaining({ name: store }) }) }]);
+    expect(master.catalog.objects[type as 'featureType' | 'coverage'].get(id)).toMatchObject({ store: { name: store } });
+    expect(master.catalog.objects.layer.get(id)).toBeDefined();
+  });
+
+  it.each([
+    ['/workspaces/topp/featuretypes/roads', { featureType: { store: { name: 'topp:pg2' } } }, /while the path names none/],
+    ['/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { name: 'streets', store: { name: 'topp:pg2' } } }, /move it and rename it in two writes/],
+  ])('PUT %s %j: 400 naming store, nothing forwarded or published', async (path, body, message) => {
+    await seed();
+    await expect(send('PUT', path, body)).rejects.toMatchObject({ status: 400, field: 'store', message: expect.stringMatching(message) });
     expect(master.requests.filter((request) => request.method !== 'GET')).toEqual([]);
     expect(storing.published).toEqual([]);
     expect(master.catalog.objects.featureType.get('topp:roads')).toMatchObject({ store: { name: 'topp:pg' } });
-    expect(master.catalog.objects.coverage.get('topp:height')).toMatchObject({ store: { name: 'topp:dem' } });
   });
 
   it('publishes an update whose body names the store the path names', async () => {
@@ -110,9 +117,19 @@ describe('which store a body names (resourceStoreProblem)', () => {
     ['another workspace\'s store of the same name', { present: true, value: { name: 'sf:pg' } }],
     ['a workspace apart naming another one', { present: true, value: { name: 'pg', workspace: 'sf' } }],
     ['a store named by id, which the gateway cannot check', xml('<store><id>DataStoreInfoImpl-1</id></store>')],
-    ['an XML store element naming another', xml('<store>pg2</store>')],
   ])('refuses %s', (_what, member) => {
-    expect(resourceStoreProblem(target, 'PUT', member)).toMatch(/GeoServer would move featureType "topp:roads"/);
+    expect(resourceStoreProblem(target, 'PUT', member)).toMatch(/publishes a move of featureType "topp:roads" only to another store of its workspace/);
+    expect(movedResourcePath(target, 'PUT', member)).toBeUndefined();
+  });
+
+  it.each([
+    ['an XML store element naming another', xml('<store>pg2</store>')],
+    ['an XML name with its workspace', xml('<store><name>topp:pg2</name></store>')],
+    ['a JSON name with its workspace', { present: true, value: { name: 'topp:pg2' } }],
+    ['a JSON name and workspace apart', { present: true, value: { name: 'pg2', workspace: { name: 'topp' } } }],
+  ])('reads a move to the new store\'s path: %s', (_what, member) => {
+    expect(resourceStoreProblem(target, 'PUT', member)).toBeUndefined();
+    expect(movedResourcePath(target, 'PUT', member)).toBe('/workspaces/topp/datastores/pg2/featuretypes/roads');
   });
 
   it('leaves a POST alone: the store a new resource goes to is the path\'s or the body\'s, and published as such', () => {
