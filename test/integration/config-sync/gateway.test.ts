@@ -14,6 +14,8 @@ import { gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dyn
 import { request as httpRequest } from 'node:http';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
 import { answerProblem } from '../../support/answer-check';
+import { intentOf } from '../../../lambdas/config-sync/gateway/recovery';
+import { classifyRestPath, type ManagedPath } from '../../../lambdas/config-sync/gateway/rest-paths';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { seededRandom } from '../../support/random';
 import { FAST_RETRY_ENV, SyncCluster } from './scenario-support';
@@ -301,6 +303,53 @@ test('concurrent administrators: the log holds their writes in the order the mas
   if (busyRetries > 0) console.log(`concurrent administrators: ${busyRetries} writes were answered 503 and retried`);
 });
 
+/** A resource's state on every slave: its GeoServer's feature type and layer, and the node's DynamoDB copy of the feature type, like the master's. */
+async function expectEverySlaveHolds(id: string, store: string): Promise<void> {
+  const master = geoservers.get(MASTER)!.catalog;
+  expect(master.objects.featureType.get(id)).toMatchObject({ store: { name: store } });
+  const mastersCopy = (await cluster.objectOf(MASTER, 'featureType', id)).body.properties;
+  expect(mastersCopy).toMatchObject({ store: { name: store } });
+  for (const slave of SLAVES) {
+    const catalog = geoservers.get(slave)!.catalog;
+    expect({ slave, featureType: catalog.objects.featureType.get(id), layer: catalog.objects.layer.get(id) }).toEqual({
+      slave,
+      featureType: master.objects.featureType.get(id),
+      layer: master.objects.layer.get(id),
+    });
+    expect({ slave, copy: (await cluster.objectOf(slave, 'featureType', id)).body.properties }).toEqual({ slave, copy: mastersCopy });
+  }
+}
+
+test("a feature type PUT naming another store of its workspace: every slave's GeoServer moves it there with its layer and groups, and every copy agrees", async () => {
+  await write('POST', '/workspaces', { workspace: { name: 'mv' } });
+  await write('POST', '/workspaces/mv/datastores', { dataStore: { name: 'pg', type: 'PostGIS' } });
+  await write('POST', '/workspaces/mv/datastores', { dataStore: { name: 'pg2', type: 'PostGIS' } });
+  await write('POST', '/workspaces/mv/datastores/pg/featuretypes', { featureType: { name: 'roads', title: 'Roads', srs: 'EPSG:4326' } });
+  await write('POST', '/workspaces/mv/layergroups', { layerGroup: { name: 'mv-base', publishables: { published: [{ '@type': 'layer', name: 'mv:roads' }] } } });
+  await converged();
+
+  const moved = await write('PUT', '/workspaces/mv/datastores/pg/featuretypes/roads', { featureType: { title: 'Moved roads', store: { name: 'mv:pg2' } } });
+  expect(moved.headers.get('x-cluster-sequence')).toMatch(/^\d+$/); // one modify
+
+  await converged();
+  await expectEverySlaveHolds('mv:roads', 'mv:pg2');
+  for (const node of [MASTER, ...SLAVES]) {
+    const catalog = geoservers.get(node)!.catalog;
+    expect({ node, title: catalog.objects.featureType.get('mv:roads')?.title, group: catalog.objects.layerGroup.get('mv:mv-base') }).toEqual({
+      node,
+      title: 'Moved roads',
+      group: geoservers.get(MASTER)!.catalog.objects.layerGroup.get('mv:mv-base'),
+    });
+  }
+  // served under the new store only, on every GeoServer
+  for (const geoserver of geoservers.values()) {
+    const at = (store: string) => fetch(`${geoserver.restUrl}/workspaces/mv/datastores/${store}/featuretypes/roads.json`, { headers: { authorization: ADMIN } }).then((answer) => answer.status);
+    expect([await at('pg'), await at('pg2')]).toEqual([404, 200]);
+  }
+  for (const slave of SLAVES) expect(snapshot(geoservers.get(slave)!)).toEqual(snapshot(geoservers.get(MASTER)!));
+  for (const geoserver of geoservers.values()) expect(geoserver.violations).toEqual([]);
+});
+
 describe("the cluster's write lease", () => {
   let dynamo: DynamoDBClient;
   let table: string;
@@ -339,6 +388,38 @@ describe("the cluster's write lease", () => {
     expect(lease.Item?.owner).toBeUndefined();
     await converged();
     for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.objects.workspace.has('after-crash')).toBe(true);
+  });
+
+  test("a move to another store whose publication never happened (its process died after the master applied it): the next write's recovery moves it on every slave", async () => {
+    await write('POST', '/workspaces', { workspace: { name: 'mvr' } });
+    await write('POST', '/workspaces/mvr/datastores', { dataStore: { name: 'pg', type: 'PostGIS' } });
+    await write('POST', '/workspaces/mvr/datastores', { dataStore: { name: 'pg2', type: 'PostGIS' } });
+    await write('POST', '/workspaces/mvr/datastores/pg/featuretypes', { featureType: { name: 'roads', title: 'Roads', srs: 'EPSG:4326' } });
+    await converged();
+    // The dead write: the master moved the feature type; the intent the gateway recorded with the lease is left.
+    const body = JSON.stringify({ featureType: { store: { name: 'mvr:pg2' } } });
+    const direct = await fetch(`${geoservers.get(MASTER)!.restUrl}/workspaces/mvr/datastores/pg/featuretypes/roads`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body });
+    expect(direct.status).toBe(200);
+    const intent = intentOf(classifyRestPath('/workspaces/mvr/datastores/pg/featuretypes/roads') as ManagedPath, 'PUT', {
+      method: 'PUT',
+      path: '/workspaces/mvr/datastores/pg/featuretypes/roads',
+      query: '',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(body),
+    });
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { ...key(), intent_dead: { S: JSON.stringify({ ...intent, owner: 'dead', at: new Date(Date.now() - 60_000).toISOString() }) } },
+      }),
+    );
+
+    await write('POST', '/workspaces/mvr/datastores', { dataStore: { name: 'other', type: 'PostGIS' } });
+    await converged();
+    await expectEverySlaveHolds('mvr:roads', 'mvr:pg2');
+    const lease = await dynamo.send(new GetItemCommand({ TableName: table, Key: key(), ConsistentRead: true }));
+    expect(lease.Item?.intent_dead).toBeUndefined();
+    for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.objects.dataStore.has('mvr:other')).toBe(true);
   });
 
   test('a write that cannot get the lease in time is refused with 503 and Retry-After and reaches nothing; reads are not held up', async () => {
