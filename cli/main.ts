@@ -3,7 +3,8 @@
  *
  * The API URL and token come from flags (--url, --token), else the environment
  * (GEOCLUSTER_URL, GEOCLUSTER_TOKEN), else the local cluster's .local/ (cluster.json written by
- * `npm start`, node-tokens.json; --as picks whose token, by default the first master). `--node`
+ * `npm start`, node-tokens.json; --as picks whose token, by default the first master; --as is a
+ * flag, so it takes its token from there over GEOCLUSTER_TOKEN, and with --token is refused). `--node`
  * is the filter of `executions list` by the node that runs them, never the token: a caller lists
  * any node's executions under its own token (see nodeOptionMisused).
  *
@@ -78,7 +79,7 @@ Commands:
 Options (every command):
   --url URL      API base URL (env GEOCLUSTER_URL; default: the local cluster's)
   --token T      node token (env GEOCLUSTER_TOKEN; default: .local/node-tokens.json)
-  --as NAME      whose token to take from .local/node-tokens.json (default: the first master)
+  --as NAME      whose token to take from .local/node-tokens.json (default: the first master; over GEOCLUSTER_TOKEN)
   --json         machine-readable output
   --help         this help, or a command's: geocluster <command> --help
 
@@ -350,10 +351,14 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
     throw new CliError(`--url must not hold a user name or password (the API takes a token: --token or GEOCLUSTER_TOKEN), got one for ${new URL(url).host}`, EXIT.usage);
   }
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new CliError(`--url must be an http or https URL, got '${url}'`, EXIT.usage);
-  let token = values.token ?? io.env.GEOCLUSTER_TOKEN;
+  // --as, a flag, names the token over GEOCLUSTER_TOKEN (which `npm start` prints for the shell);
+  // with --token it asks for two.
+  if (values.as !== undefined && values.token !== undefined) throw new CliError('--as and --token both name the token to send; give one', EXIT.usage);
+  let token = values.as !== undefined ? undefined : (values.token ?? io.env.GEOCLUSTER_TOKEN);
   let from = values.token !== undefined ? '--token' : 'GEOCLUSTER_TOKEN';
   if (token === undefined) {
     const tokens = readJson('node-tokens.json');
+    if (!tokens && values.as !== undefined) throw new CliError(`--as ${values.as}: there is no .local/node-tokens.json to take its token from (give it with --token)`, EXIT.usage);
     if (tokens) {
       // The first node that publishes, as the running `npm start` names them in cluster.json (a
       // cluster's master need not be called "master"); else, from an older start, by name.

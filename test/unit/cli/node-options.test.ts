@@ -85,3 +85,29 @@ test.each([
   expect(err).toMatch(/^geocluster: --node filters executions list by the node that runs them; to pick whose token is sent, use --as NAME \(here: --as (ops|slave-1)\)/);
   expect(requests).toEqual([]);
 });
+
+// `npm start` prints GEOCLUSTER_TOKEN for the shell: --as, a flag, is the caller's later word.
+test('--as picks the token even with GEOCLUSTER_TOKEN set', async () => {
+  let err = '';
+  const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env: { GEOCLUSTER_TOKEN: TOKENS['master-1'] }, cwd };
+  expect(await runCli(['nodes', '--as', 'ops'], io)).toBe(0);
+  expect(err).toBe('');
+  expect(requests).toEqual([{ url: '/nodes', authorization: `Bearer ${TOKENS.ops}` }]);
+});
+
+test('--as with --token is a usage error: two tokens asked for', async () => {
+  const { code, err } = await run('nodes', '--as', 'ops', '--token', TOKENS['master-1']);
+  expect(code).toBe(2);
+  expect(err).toMatch(/--as and --token/);
+  expect(requests).toEqual([]);
+});
+
+test('--as without .local/node-tokens.json is a usage error, not a call without a token', async () => {
+  const bare = mkdtempSync(path.join(tmpdir(), 'geocluster-node-options-bare-'));
+  let err = '';
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env: { GEOCLUSTER_URL: url }, cwd: bare };
+  expect(await runCli(['nodes', '--as', 'ops'], io)).toBe(2);
+  expect(err).toMatch(/--as/);
+  expect(requests).toEqual([]);
+});
