@@ -7,7 +7,9 @@
  *   it, and a modify of an object a rebuilt GeoServer lost creates it again). A resource the
  *   master moved to another store (its `store` changed) is PUT to its new store's path first,
  *   and on 404 to its former store's, naming the new store: GeoServer moves it there, as the
- *   master's did (gateway/resource-store.ts), keeping its layer; only then POST. An object the
+ *   master's did (gateway/resource-store.ts), keeping its layer; only then POST. A GeoServer
+ *   without the new store keeps it where it was and still answers 200: read back under the new
+ *   store, that is refused, not taken for applied. An object the
  *   store holds only in part (a modify of an object never added) is only PUT: a partial
  *   object cannot create one;
  *   A caller that just found the object absent (a reconcile) may ask for the POST first,
@@ -188,7 +190,13 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
     let updated = await call({ method: 'PUT', path: item, body }, true);
     if (updated.status === 404 && step.formerStore !== undefined && step.formerStore !== target.store) {
       // Moved on the master: PUT to where this GeoServer holds it, naming the new store, moves it too.
-      updated = await call({ method: 'PUT', path: addressed(mapping.item({ ...target, store: step.formerStore })), body }, true);
+      const former = addressed(mapping.item({ ...target, store: step.formerStore }));
+      updated = await call({ method: 'PUT', path: former, body }, true);
+      // GeoServer answers 200 and keeps the resource where it was when it has no such store (the
+      // reference does not resolve, and the copy skips the null): that is no move.
+      if (isSuccess(updated.status) && (await call({ method: 'GET', path: item }, true)).status === 404) {
+        throw new Refusal(`PUT ${former}`, updated.status, `the GeoServer kept ${step.type} ${step.id} under store ${step.formerStore}: it has no store ${target.store} to move it to`);
+      }
     }
     if (updated.status === 404) {
       if (!mapping.collection || step.incomplete) {

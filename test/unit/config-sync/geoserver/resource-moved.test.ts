@@ -37,3 +37,27 @@ test('a modify moving a feature type to another store moves it on the GeoServer 
     stored: { '@class': 'dataStore', name: 'topp:pg2' },
   });
 });
+
+// The node's GeoServer lacks the new store (its add was parked, or the GeoServer lost it): a PUT
+// naming it answers 200 and keeps the resource where it was (the reference does not resolve, and
+// OwsUtils.copy skips the null). That is no move: the event must not pass for applied.
+test('a move to a store the node GeoServer lacks is not taken for applied', async () => {
+  const { geoserver, rest } = standIn;
+  const h = harness();
+  const deps: ApplyDeps = { ...applyDeps(h), geoserver: { rest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
+  const events = await h.appendAll([
+    add('workspace', 'topp', { name: 'topp' }),
+    add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
+    add('featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', title: 'Roads', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+    modify('featureType', 'topp:roads', { title: 'Moved roads', store: { '@class': 'dataStore', name: 'topp:pg2' } }),
+  ]);
+  for (const event of events) await applyDeliveredEvent(deps, NODE, event).catch(() => undefined);
+
+  expect({
+    featureTypeStore: geoserver.catalog.objects.featureType.get('topp:roads')?.store,
+    parked: (await h.store.listParked('gs-1')).flatMap((parked) => parked.sequences),
+  }).toEqual({
+    featureTypeStore: expect.objectContaining({ name: 'topp:pg' }),
+    parked: [events.at(-1)!.sequence],
+  });
+});
