@@ -48,6 +48,14 @@ export const UPSTREAM_CALL_TIMEOUT_MS = 25_000;
 /** Kept back from the budget when the write is forwarded: reading it back and publishing it. */
 export const PUBLISH_RESERVE_MS = 3_000;
 
+/**
+ * Reads of the master one step of a write makes at once (a namespace's or workspace's data
+ * stores, before and after the write): a workspace with hundreds of stores is read in tens of
+ * round trips inside REQUEST_BUDGET_MS, not hundreds one after another, without sending one
+ * GeoServer more than a few requests at a time.
+ */
+export const MASTER_READ_CONCURRENCY = 8;
+
 /** How long a write waits for the cluster's write lease before it is answered 503. */
 export const LEASE_WAIT_MS = 10_000;
 /**

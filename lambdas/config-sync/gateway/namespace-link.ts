@@ -8,15 +8,17 @@
  * CascadeDeleteVisitor with `recurse`).
  *
  * A PUT to a namespace or workspace reads both objects and the workspace's data stores before it
- * is forwarded (`linkedBefore`); after it, each that the master changed is published as a modify
- * carrying its whole state, after the object written: the other object, then the data stores
- * (`linkedChanges`). A node applies the written object's change first, and its own GeoServer
- * makes the same side effects there, so the modifies that follow change nothing on it and bring
- * its copy to the master's.
+ * is forwarded (`linkedBefore`), a few at a time (MASTER_READ_CONCURRENCY); after it, each that
+ * the master changed is published as a modify carrying its whole state, after the object
+ * written: the other object, then the data stores (`linkedChanges`). A node applies the written
+ * object's change first, and its own GeoServer makes the same side effects there, so the
+ * modifies that follow change nothing on it and bring its copy to the master's.
  */
 import type { ConfigChange, ObjectType } from '../events';
 import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import type { ManagedPath } from './rest-paths';
+import { mapConcurrently } from '../../shared/concurrency';
+import { MASTER_READ_CONCURRENCY } from './limits';
 
 /** What the gateway reads the master with (gateway.ts's `readerFor`). */
 export interface LinkReader {
@@ -51,22 +53,19 @@ export async function linkedBefore(read: LinkReader, target: ManagedPath, method
   const other = linkedPath(target.type, target.id);
   if (!other) return [];
   const objects = [other, ...(await dataStoresOf(read, target.id))];
-  const linked: LinkedObject[] = [];
-  for (const object of objects) linked.push({ ...object, before: await read.object(object, object.path) });
-  return linked;
+  return mapConcurrently(objects, MASTER_READ_CONCURRENCY, async (object) => ({ ...object, before: await read.object(object, object.path) }));
 }
 
 /** After the PUT: a whole-state modify of each linked object the master changed, in the order given. */
 export async function linkedChanges(read: LinkReader, linked: readonly LinkedObject[]): Promise<ConfigChange[]> {
-  const changes: ConfigChange[] = [];
-  for (const object of linked) {
-    if (!object.before) continue;
-    const after = await read.object(object, object.path);
+  const held = linked.filter((object): object is LinkedObject & { readonly before: JsonObject } => object.before !== undefined);
+  const afters = await mapConcurrently(held, MASTER_READ_CONCURRENCY, (object) => read.object(object, object.path));
+  return held.flatMap((object, index) => {
+    const after = afters[index];
     // Gone (the workspace was renamed, by an XML body the gateway does not read): what moved is the rename's to publish.
-    if (!after || Object.keys(mergePatchBetween(object.before, after)).length === 0) continue;
-    changes.push({ kind: 'modify', object: { type: object.type, id: object.id }, patch: wholeStatePatch(object.before, after) } as ConfigChange);
-  }
-  return changes;
+    if (!after || Object.keys(mergePatchBetween(object.before, after)).length === 0) return [];
+    return [{ kind: 'modify', object: { type: object.type, id: object.id }, patch: wholeStatePatch(object.before, after) } as ConfigChange];
+  });
 }
 
 /** After a workspace's removal: its namespace's, once the master no longer holds it (GeoServer removes it with the workspace). */
