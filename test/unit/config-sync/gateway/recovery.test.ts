@@ -128,6 +128,15 @@ describe('an unfinished write is published by the next holder of the lease', () 
     return (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery });
   }
   const changes = () => storing.published.map((change) => `${change.kind} ${change.object.type}/${change.object.id}`);
+  /** A write that reached the master and died there: its intent left under an expired lease. */
+  const die = async (method: string, path: string, body?: unknown) => {
+    const dead = request(method, path, body);
+    const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, method, dead);
+    const init = { method, headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body };
+    expect((await fetch(`${master.restUrl}${path}`, init)).status).toBeLessThan(300);
+    lease.holder = { owner: 'dead', until: 0 };
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+  };
 
   it('a write whose log append failed keeps its intent; the next write publishes its change first, then its own', async () => {
     const send = gateway();
@@ -198,14 +207,6 @@ describe('an unfinished write is published by the next holder of the lease', () 
 
   it("a namespace's POST and DELETE that died: recovery publishes the workspace GeoServer created and removed with it, in the gateway's order", async () => {
     const send = gateway();
-    const die = async (method: string, path: string, body?: unknown) => {
-      const dead = request(method, path, body);
-      const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, method, dead);
-      const init = { method, headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body };
-      expect((await fetch(`${master.restUrl}${path}`, init)).status).toBeLessThan(300);
-      lease.holder = { owner: 'dead', until: 0 };
-      lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
-    };
     await die('POST', '/namespaces', { namespace: { prefix: 'sf', uri: 'urn:sf' } });
     await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
     expect(changes()).toEqual(['add workspace/sf', 'add namespace/sf', 'add workspace/topp', 'add namespace/topp']);
@@ -218,14 +219,6 @@ describe('an unfinished write is published by the next holder of the lease', () 
 
   it("a namespace PUT and a workspace DELETE that died: recovery publishes what GeoServer's consistency listener changed along, in the gateway's order", async () => {
     const send = gateway();
-    const die = async (method: string, path: string, body?: unknown) => {
-      const dead = request(method, path, body);
-      const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, method, dead);
-      const init = { method, headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body };
-      expect((await fetch(`${master.restUrl}${path}`, init)).status).toBeLessThan(300);
-      lease.holder = { owner: 'dead', until: 0 };
-      lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
-    };
     await send(request('POST', '/workspaces', { workspace: { name: 'sf' } }));
     const shp = { name: 'shp', connectionParameters: { entry: [{ '@key': 'namespace', $: 'http://sf' }] } };
     await send(request('POST', '/workspaces/sf/datastores', { dataStore: shp }));

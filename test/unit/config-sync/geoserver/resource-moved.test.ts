@@ -9,10 +9,15 @@ import { standInPerTest } from '../../../support/standin-per-test';
 const NODE = { cluster: 'test-cluster', node: 'gs-1' };
 const standIn = standInPerTest();
 
-test('a modify moving a feature type to another store moves it on the GeoServer (PUT to the former store naming the new one), its layer kept', async () => {
-  const { geoserver, rest } = standIn;
+/** A GeoServer node applying against the stand-in: its log, its store and its apply deps. */
+function node() {
   const h = harness();
-  const deps: ApplyDeps = { ...applyDeps(h), geoserver: { rest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
+  const deps: ApplyDeps = { ...applyDeps(h), geoserver: { rest: standIn.rest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
+  return { geoserver: standIn.geoserver, h, deps };
+}
+
+test('a modify moving a feature type to another store moves it on the GeoServer (PUT to the former store naming the new one), its layer kept', async () => {
+  const { geoserver, h, deps } = node();
   const events = await h.appendAll([
     add('workspace', 'topp', { name: 'topp' }),
     add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
@@ -42,9 +47,7 @@ test('a modify moving a feature type to another store moves it on the GeoServer 
 // naming it answers 200 and keeps the resource where it was (the reference does not resolve, and
 // OwsUtils.copy skips the null). That is no move: the event must not pass for applied.
 test('a move to a store the node GeoServer lacks is not taken for applied', async () => {
-  const { geoserver, rest } = standIn;
-  const h = harness();
-  const deps: ApplyDeps = { ...applyDeps(h), geoserver: { rest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
+  const { geoserver, h, deps } = node();
   const events = await h.appendAll([
     add('workspace', 'topp', { name: 'topp' }),
     add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
