@@ -51,7 +51,7 @@ import { addressed, styleContentType, styleExtension, styleFormat } from '../geo
 import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
-import { linkedBefore, linkedChanges, namespaceOfWorkspace } from './namespace-link';
+import { linkedBefore, linkedChanges, linkedPath, linkedRemoval } from './namespace-link';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade';
@@ -714,7 +714,8 @@ async function changesOf(
     if (created.type === 'namespace') {
       // NamespaceController.namespacePost creates the workspace of that name too, which the
       // namespace lives in: published first, as a workspace and its namespace are.
-      const workspace = await read.object({ type: 'workspace' }, `/workspaces/${encodeURIComponent(name)}`);
+      const linked = linkedPath('namespace', name)!;
+      const workspace = await read.object(linked, linked.path);
       if (workspace) changes.unshift(add('workspace', name, workspace));
     }
     if (created.type === 'workspace') {
@@ -807,21 +808,7 @@ async function deletionOf(
     return { changes: cascaded, warning };
   }
   const removal = { kind: 'remove', object, recurse } as ConfigChange;
-  return { changes: [...cascaded, removal, ...(recurse ? await cascadedAfter(object, catalog, read.object) : []), ...(await workspaceOfNamespace(read, object)), ...(await namespaceOfWorkspace(read, object))] };
-}
-
-/**
- * A namespace's removal takes the workspace of that name with it on GeoServer
- * (NamespaceWorkspaceConsistencyListener.handleRemoveEvent), unless that workspace holds a store
- * (CatalogImpl refuses to remove it, and the listener's failure is only logged): its removal,
- * after the namespace's, once the master no longer holds it. The other nodes' GeoServers removed
- * it with the namespace already, and answer its DELETE with 404, which counts as done.
- */
-async function workspaceOfNamespace(read: MasterReader, object: { readonly type: ObjectType; readonly id: string }): Promise<ConfigChange[]> {
-  if (object.type !== 'namespace') return [];
-  const workspace = { type: 'workspace' as const, id: object.id };
-  if (await read.object(workspace, `/workspaces/${encodeURIComponent(object.id)}`)) return [];
-  return [{ kind: 'remove', object: workspace, recurse: false } as ConfigChange];
+  return { changes: [...cascaded, removal, ...(recurse ? await cascadedAfter(object, catalog, read.object) : []), ...(await linkedRemoval(read, object))] };
 }
 
 /**

@@ -68,10 +68,16 @@ export async function linkedChanges(read: LinkReader, linked: readonly LinkedObj
   });
 }
 
-/** After a workspace's removal: its namespace's, once the master no longer holds it (GeoServer removes it with the workspace). */
-export async function namespaceOfWorkspace(read: LinkReader, object: { readonly type: ObjectType; readonly id: string }): Promise<ConfigChange[]> {
-  if (object.type !== 'workspace') return [];
-  const namespace = linkedPath('workspace', object.id)!;
-  if (await read.object(namespace, namespace.path)) return [];
-  return [{ kind: 'remove', object: { type: namespace.type, id: namespace.id }, recurse: false } as ConfigChange];
+/**
+ * After a namespace's or workspace's removal: the other one's, once the master no longer holds it.
+ * GeoServer removes the two together: a workspace's DELETE its namespace (WorkspaceController,
+ * CascadeDeleteVisitor); a namespace's its workspace (the listener's handleRemoveEvent), unless
+ * that workspace holds a store (CatalogImpl refuses to remove it, and the listener's failure is
+ * only logged). Published after the object's own removal: the other nodes' GeoServers removed it
+ * along already, and answer its DELETE with 404, which counts as done.
+ */
+export async function linkedRemoval(read: LinkReader, object: { readonly type: ObjectType; readonly id: string }): Promise<ConfigChange[]> {
+  const other = linkedPath(object.type, object.id);
+  if (!other || (await read.object(other, other.path))) return [];
+  return [{ kind: 'remove', object: { type: other.type, id: other.id }, recurse: false } as ConfigChange];
 }
