@@ -233,6 +233,11 @@ export interface DeliveryResult {
   readonly cursor: number;
 }
 
+/** Every event a batch's deliveries applied, in order. */
+export function appliedEvents(results: readonly DeliveryResult[]): AppliedEvent[] {
+  return results.flatMap((delivery) => delivery.applied);
+}
+
 export interface BatchResult {
   /** One result per message processed, in order. */
   readonly results: readonly DeliveryResult[];

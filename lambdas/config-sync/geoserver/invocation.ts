@@ -8,7 +8,7 @@
  * again (exponential backoff, so a GeoServer that is down for hours costs one attempt every
  * few minutes, never a spin).
  */
-import type { AppliedEvent, BatchResult } from '../apply';
+import { appliedEvents, type AppliedEvent, type BatchResult } from '../apply';
 import { GeoServerUnavailableError } from './errors';
 import type { GeoServerRest, GeoServerStatus, GeoServerStatusStore } from './ports';
 import { initialStatus, nextStatus, parseVersion, type InvocationOutcome } from './status';
@@ -51,7 +51,7 @@ export class GeoServerInvocation {
 
   /** After a batch (or a retry of parked events): records the status. Never throws: it is a report. */
   async after(result: Pick<BatchResult, 'results' | 'failure'>): Promise<void> {
-    const applied = result.results.flatMap((delivery) => ('applied' in delivery ? delivery.applied : []));
+    const applied = appliedEvents(result.results);
     const failedSequence = result.failure?.error instanceof GeoServerUnavailableError ? failedSequenceOf(result, applied) : undefined;
     await this.record({
       applied,

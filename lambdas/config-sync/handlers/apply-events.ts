@@ -18,7 +18,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit, NODE_DIMENSION } from '../../shared/observability';
-import { applyDeliveredBatch, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
+import { applyDeliveredBatch, appliedEvents, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
 import { canPublish, consumes } from '../../shared/cluster-model';
 import { GeoServerUnavailableError } from '../geoserver/errors';
 import { AnswerWatchingRest } from '../geoserver/answer-watch';
@@ -156,10 +156,10 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
     { aheadTo: rangeLastOf(records), readAhead, ...(cursorKnown === undefined ? {} : { knownCursor: cursorKnown }) },
   );
   if (!result.failure) knownCursor = result.cursor;
-  const applied = result.results.reduce((count, delivery) => count + ('applied' in delivery ? delivery.applied.length : 0), 0);
+  const steps = appliedEvents(result.results);
+  const applied = steps.length;
   const last = result.results[result.results.length - 1];
   metrics.addMetric(METRIC.eventsApplied, MetricUnit.Count, applied);
-  const steps = appliedOf(result.results);
   recordParked(steps);
   recordApplyLatency(result.results, records.map((record) => record.body));
   recordGeoServerErrors(steps, result.failure?.error);
@@ -208,11 +208,6 @@ function recordApplyLatency(results: readonly DeliveryResult[], bodies: readonly
     const publishedAt = publishedAtOf(bodies[index]);
     if (publishedAt !== undefined) metrics.addMetric(METRIC.applyLatency, MetricUnit.Milliseconds, Math.max(0, now - publishedAt));
   });
-}
-
-/** Every event a batch's deliveries applied, in order. */
-function appliedOf(results: readonly DeliveryResult[]): AppliedEvent[] {
-  return results.flatMap((delivery) => ('applied' in delivery ? [...delivery.applied] : []));
 }
 
 /**
