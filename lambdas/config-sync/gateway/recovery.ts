@@ -31,7 +31,7 @@ import { bodyMember, isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RE
 import { memberPath, restBoolean, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, type ParentRename } from './moved-children';
-import { dataStoresOf } from './namespace-link';
+import { dataStoresOf, linkedPath } from './namespace-link';
 import { movedResourcePath } from './resource-store';
 import type { MasterCatalog } from './master-catalog';
 import type { IntentObject, RefusedIntent, WriteIntent } from './write-lease';
@@ -226,12 +226,11 @@ async function newMembers(deps: RecoveryDeps & { readonly read: MasterReader }, 
  * (which it also removes with the namespace), a resource's layer.
  */
 export function impliedBy(object: IntentObject): IntentObject[] {
-  if (object.type === 'workspace') return [{ type: 'namespace', id: object.id, path: `/namespaces/${encodeURIComponent(object.id)}` }];
-  if (object.type === 'namespace') return [{ type: 'workspace', id: object.id, path: `/workspaces/${encodeURIComponent(object.id)}` }];
+  const linked = linkedPath(object.type, object.id);
+  if (linked) return [linked];
   if (isResourceType(object.type)) return [{ type: 'layer', id: object.id, path: `/layers/${encodeURIComponent(object.id)}` }];
   return [];
 }
-
 
 /**
  * What a write to a replicated path may change, known before it is forwarded: the object it
