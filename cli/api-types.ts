@@ -835,7 +835,7 @@ export interface components {
             id: string;
             /** @description Dotted paths that differ (`different` only) */
             properties?: string[];
-            /** @description The GeoServer store an extra resource is listed under */
+            /** @description The GeoServer store a resource is in: an extra one, or a missing one the GeoServer holds under another store of its workspace (a reconcile moves it from there) */
             store?: string;
         };
         EventSummary: {

@@ -205,7 +205,7 @@ export const driftEntrySchema = z.object({
   type: z.string(),
   id: z.string(),
   properties: z.optional(described(z.array(z.string()), 'Dotted paths that differ (`different` only)')),
-  store: z.optional(described(z.string(), 'The GeoServer store an extra resource is listed under')),
+  store: z.optional(described(z.string(), 'The GeoServer store a resource is in: an extra one, or a missing one the GeoServer holds under another store of its workspace (a reconcile moves it from there)')),
 });
 
 export const eventSummarySchema = z.object({

@@ -326,8 +326,9 @@ const CAPTURE_BATCH = 20;
 /**
  * Reconcile: the GeoServer made equal to the store. Missing and different objects are sent
  * whole from the store (the apply's idempotent PUT, or POST when absent), in dependency order,
- * objects of one type in parallel; extras are deleted deepest first, without `recurse`, so a
- * delete never takes anything the store holds with it (GeoServer refuses it instead, and the
+ * objects of one type in parallel; a missing resource the GeoServer holds under another store of
+ * its workspace is moved from there (`DriftEntry.store`); extras are deleted deepest first,
+ * without `recurse`, so a delete never takes anything the store holds with it (GeoServer refuses it instead, and the
  * job records that).
  */
 async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
@@ -352,11 +353,16 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
       }
       const object = stored.get(objectStorageKey(entry));
       if (!object || object.deleted) return undefined; // changed since the scan: its events apply it
-      // A missing object is POSTed first (one call, not a PUT answered 404 then the POST), but a
-      // namespace, which GeoServer made with its workspace a moment ago, is PUT.
+      // A resource the GeoServer holds under another store of its workspace (a move it missed) is
+      // moved as the apply moves one: PUT at its path there naming the stated store, then read
+      // back under that store (GeoServer refuses a second resource of its name in the namespace).
+      const formerStore = entry.kind === 'missing' ? entry.store : undefined;
+      // Any other missing object is POSTed first (one call, not a PUT answered 404 then the POST),
+      // but a namespace, which GeoServer made with its workspace a moment ago, is PUT.
+      const absent = entry.kind === 'missing' && entry.type !== 'namespace' && formerStore === undefined;
       return applyToGeoServer(
         rest,
-        { kind: 'upsert', type: entry.type, id: entry.id, properties: object.properties, incomplete: object.incomplete, deleted: [], absent: entry.kind === 'missing' && entry.type !== 'namespace' },
+        { kind: 'upsert', type: entry.type, id: entry.id, properties: object.properties, incomplete: object.incomplete, deleted: [], absent, ...(formerStore === undefined ? {} : { formerStore }) },
         { rejectionAttempts: 1 },
       );
     });

@@ -22,10 +22,10 @@
  * Only the objects the store holds (liveness.ts) are compared: what a recursive remove took is
  * gone from the GeoServer too (GeoServer's recursive DELETE cascades), not missing.
  */
-import { isDotSegment, REST_SERVICES, splitObjectId, type ObjectRef, type ObjectType } from '../events';
+import { isDotSegment, isResourceType, REST_SERVICES, splitObjectId, type ObjectRef, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
-import { referencedName } from '../representations';
+import { localName, referencedName } from '../representations';
 import { REST_MAPPING, restTarget, seg, styleContentType, styleDocumentPath } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerReadRefusedError, GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';
@@ -37,7 +37,11 @@ export interface DriftEntry extends ObjectRef {
   readonly kind: DriftKind;
   /** `different` only: the dotted paths that differ (at most `MAX_PATHS`). */
   readonly properties?: readonly string[];
-  /** `extra` resources: the GeoServer store they are in (their REST path goes through it). */
+  /**
+   * The GeoServer store a resource is in (its REST path goes through it): an `extra` one's, and a
+   * `missing` one's that the GeoServer holds under another store of its workspace than the node's
+   * store states (a move it missed), where a reconcile moves it from.
+   */
   readonly store?: string;
 }
 
@@ -142,6 +146,21 @@ export class GeoServerReader {
     const inner = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
     if (!isJsonObject(inner)) throw new Error(`GeoServer's ${type} ${id} has no representation inside its wrapper`);
     return inner;
+  }
+
+  /**
+   * The store (its name in the workspace) the GeoServer holds a resource of `type` and `id` in,
+   * found through the workspace alone (`inWorkspace`); undefined when it holds none of that name.
+   */
+  async heldStore(type: ObjectType, id: string): Promise<string | undefined> {
+    const inWorkspace = REST_MAPPING[type].inWorkspace;
+    if (!inWorkspace) return undefined;
+    const response = await this.get(`${inWorkspace(restTarget(type, id, {}))}.json`);
+    if (response.status === 404) return undefined;
+    const parsed = parse(response, `${type} ${id}`);
+    const inner = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
+    const store = isJsonObject(inner) ? referencedName(inner.store) : undefined;
+    return store === undefined ? undefined : localName(store);
   }
 
   /**
@@ -256,7 +275,14 @@ export async function comparePage(
       object.type === 'workspace' || object.type === 'namespace' || object.type === 'workspaceSettings' ? object.id : splitObjectId(object.id).workspace;
     if (workspace !== undefined && !heldWorkspaces.has(workspace)) return { kind: 'missing', type: object.type, id: object.id } as DriftEntry;
     const held = await reader.object(object.type, object.id, object.properties);
-    if (held === undefined) return { kind: 'missing', type: object.type, id: object.id } as DriftEntry;
+    if (held === undefined) {
+      // A resource may be held under another store of its workspace (a move its GeoServer missed):
+      // a POST under the stated store would be refused (a resource name is unique in its
+      // namespace), so the entry says where it is, for a reconcile to move it from there.
+      const heldIn = workspace !== undefined && isResourceType(object.type) ? await reader.heldStore(object.type, object.id) : undefined;
+      const stated = heldIn === undefined ? undefined : restTarget(object.type, object.id, object.properties).store;
+      return { kind: 'missing', type: object.type, id: object.id, ...(heldIn !== undefined && heldIn !== stated ? { store: heldIn } : {}) } as DriftEntry;
+    }
     const { body, ...stored } = object.properties;
     const paths = differingPaths(object.type === 'style' ? stored : object.properties, comparable(object.type, object.id, held, object.properties), mode);
     if (object.type === 'style' && typeof body === 'string' && (await reader.styleBody(object.id, object.properties)) !== body) paths.push('body');

@@ -6,7 +6,8 @@
  * Per type: the JSON wrapper of its representation (`{"dataStore": {...}}`), the item path
  * (GET/PUT/DELETE), the collection a POST creates it in (absent: GeoServer offers no create,
  * e.g. a layer comes into being when its resource is published, settings always exist), and
- * the DELETE query (absent: it cannot be removed).
+ * the DELETE query (absent: it cannot be removed); a resource also has its GET through its
+ * workspace alone (`inWorkspace`), which finds it whichever store holds it.
  *
  * Stores, resources and layers live in a workspace: their id is `workspace:name`. A resource's
  * path goes through its store, named by the representation (`store.name`, which
@@ -34,6 +35,12 @@ export interface TypeMapping {
   readonly item: (target: RestTarget) => string;
   /** Where POST creates the object; absent when GeoServer has no create for it. */
   readonly collection?: (target: RestTarget) => string;
+  /**
+   * A resource's GET through its workspace alone: GeoServer looks it up by name in the
+   * workspace's namespace, whichever store holds it (how a reconcile finds a resource its
+   * GeoServer holds under another store than the node's store states).
+   */
+  readonly inWorkspace?: (target: RestTarget) => string;
   /** Query of the DELETE; absent when the object cannot be removed. */
   readonly remove?: (recurse: boolean) => Record<string, string>;
   /**
@@ -131,6 +138,7 @@ export const REST_MAPPING: Readonly<Record<ObjectType, TypeMapping>> = {
     wrapper: fixed('featureType'),
     collection: (t) => `${ws(t)}/datastores/${store(t)}/featuretypes`,
     item: (t) => `${ws(t)}/datastores/${store(t)}/featuretypes/${seg(t.name)}`,
+    inWorkspace: (t) => `${ws(t)}/featuretypes/${seg(t.name)}`,
     remove: recurse,
   },
   // coverages.yaml
@@ -138,6 +146,7 @@ export const REST_MAPPING: Readonly<Record<ObjectType, TypeMapping>> = {
     wrapper: fixed('coverage'),
     collection: (t) => `${ws(t)}/coveragestores/${store(t)}/coverages`,
     item: (t) => `${ws(t)}/coveragestores/${store(t)}/coverages/${seg(t.name)}`,
+    inWorkspace: (t) => `${ws(t)}/coverages/${seg(t.name)}`,
     remove: recurse,
   },
   // wmslayers.yaml
@@ -145,6 +154,7 @@ export const REST_MAPPING: Readonly<Record<ObjectType, TypeMapping>> = {
     wrapper: fixed('wmsLayer'),
     collection: (t) => `${ws(t)}/wmsstores/${store(t)}/wmslayers`,
     item: (t) => `${ws(t)}/wmsstores/${store(t)}/wmslayers/${seg(t.name)}`,
+    inWorkspace: (t) => `${ws(t)}/wmslayers/${seg(t.name)}`,
     remove: recurse,
   },
   // wmtslayers.yaml: under a store the collection is `layers`, not `wmtslayers`
@@ -152,6 +162,7 @@ export const REST_MAPPING: Readonly<Record<ObjectType, TypeMapping>> = {
     wrapper: fixed('wmtsLayer'),
     collection: (t) => `${ws(t)}/wmtsstores/${store(t)}/layers`,
     item: (t) => `${ws(t)}/wmtsstores/${store(t)}/layers/${seg(t.name)}`,
+    inWorkspace: (t) => `${ws(t)}/wmtslayers/${seg(t.name)}`,
     remove: recurse,
   },
   // layers.yaml: no POST (405); a layer appears when its resource is published

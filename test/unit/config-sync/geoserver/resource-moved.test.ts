@@ -1,9 +1,14 @@
 // A feature type the master moved to another store of its workspace (a resource PUT naming that
 // store, gateway/resource-store.ts) arrives as a modify whose `store` names the new one: the node's
 // GeoServer, which holds it under the former store, must end with it under the new one, its layer
-// kept, and the node's store agreeing; applying the modify again changes nothing.
-import { applyDeliveredEvent, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
-import { add, applyDeps, harness, modify } from '../fixtures';
+// kept, and the node's store agreeing; applying the modify again changes nothing. A GeoServer
+// that missed the move (restored from a backup, or its event parked) is brought there by a
+// reconcile or a resync the same way, which reports it fixed, or unfixed with GeoServer's answer.
+import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory';
+import { applyDeliveredEvent, catchUp, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
+import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
+import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
+import { add, applyDeps, CLUSTER, harness, modify, type Harness } from '../fixtures';
 import { standInPerTest } from '../../../support/standin-per-test';
 
 const NODE = { cluster: 'test-cluster', node: 'gs-1' };
@@ -63,4 +68,130 @@ test('a move to a store the node GeoServer lacks is not taken for applied', asyn
     featureTypeStore: expect.objectContaining({ name: 'topp:pg' }),
     parked: [events.at(-1)!.sequence],
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Reconcile and resync of a GeoServer that missed the move
+
+/** The master's history: roads added under pg, then moved to pg2. */
+const MOVE_HISTORY = [
+  add('workspace', 'topp', { name: 'topp' }),
+  add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
+  add('dataStore', 'topp:pg2', { name: 'pg2', type: 'PostGIS', workspace: { name: 'topp' } }),
+  add('featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', title: 'Roads', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+  add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' } }),
+  modify('featureType', 'topp:roads', { title: 'Moved roads', store: { '@class': 'dataStore', name: 'topp:pg2' } }),
+];
+
+/** The node's GeoServer as before the move (a backup's): both stores, roads under pg with its layer. */
+function geoServerBeforeTheMove(): void {
+  const catalog = standIn.geoserver.catalog;
+  catalog.addWorkspace({ name: 'topp' });
+  catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
+  catalog.addStore('dataStore', 'topp', { name: 'pg2', type: 'PostGIS' });
+  catalog.addResource('featureType', 'topp', 'pg', { name: 'roads', nativeName: 'roads', title: 'Roads' });
+}
+
+async function runJob(h: Harness, kind: Job['kind'], node: string, id: string): Promise<Job> {
+  const jobs = new MemoryJobStore();
+  const job = newJob({ id, node, kind, requestedBy: 'master-1', ...(kind === 'resync' ? { source: 'master-1' } : {}), hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  const deps: JobRunnerDeps = {
+    cluster: CLUSTER,
+    store: h.store,
+    jobs,
+    apply: { ...applyDeps(h), geoserver: { rest: standIn.rest, options: { sleep: async () => undefined, rejectionAttempts: 1 } } },
+    rest: standIn.rest,
+    compareMode: 'stored-properties',
+    now: () => new Date(),
+  };
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, node, id, Date.now() + 10_000);
+  expect(outcome).toBe('done');
+  return (await jobs.read(node, id))!;
+}
+
+/** Where the node's GeoServer holds roads, and its layer's resource. */
+function heldRoads() {
+  const catalog = standIn.geoserver.catalog;
+  return { store: catalog.get('featureType', 'topp:roads')?.store, title: catalog.get('featureType', 'topp:roads')?.title, layer: catalog.get('layer', 'topp:roads')?.resource };
+}
+
+test('a reconcile of a GeoServer holding a moved feature type under its former store moves it (PUT there naming the new store) and reports it fixed', async () => {
+  const h = harness();
+  await h.appendAll(MOVE_HISTORY);
+  // The node's store is as of the move; its GeoServer, restored from a backup, is from before it.
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'gs-1' });
+  geoServerBeforeTheMove();
+
+  const job = await runJob(h, 'reconcile', 'gs-1', 'reconcile-1');
+
+  expect({ state: job.state, progress: job.progress, failures: job.failures }).toEqual({
+    state: 'succeeded',
+    progress: expect.objectContaining({ missing: 1, different: 0, extra: 0, toFix: 1, fixed: 1, failed: 0 }),
+    failures: [],
+  });
+  expect(heldRoads()).toEqual({
+    store: expect.objectContaining({ name: 'topp:pg2' }),
+    title: 'Moved roads',
+    layer: expect.objectContaining({ name: 'topp:roads' }),
+  });
+  // Moved, not created again: no POST of the feature type.
+  expect(standIn.geoserver.requests.filter((request) => request.method === 'POST' && request.path.includes('/featuretypes'))).toEqual([]);
+  // Nothing left to fix.
+  expect((await runJob(h, 'drift', 'gs-1', 'drift-after')).progress).toMatchObject({ missing: 0, different: 0, extra: 0 });
+});
+
+test('a drift check reports such a feature type missing, with the store the GeoServer holds it under', async () => {
+  const h = harness();
+  await h.appendAll(MOVE_HISTORY);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'gs-1' });
+  geoServerBeforeTheMove();
+  const jobs = new MemoryJobStore();
+  const job = newJob({ id: 'drift-1', node: 'gs-1', kind: 'drift', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  const deps: JobRunnerDeps = { cluster: CLUSTER, store: h.store, jobs, apply: applyDeps(h), rest: standIn.rest, compareMode: 'stored-properties', now: () => new Date() };
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'gs-1', job.id, Date.now() + 10_000);
+  expect(await jobs.readDifferences('gs-1', job.id)).toEqual([{ kind: 'missing', type: 'featureType', id: 'topp:roads', store: 'pg' }]);
+});
+
+test('a resync of such a node ends with the feature type under its new store, reported fixed', async () => {
+  const h = harness();
+  await h.appendAll(MOVE_HISTORY);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+  geoServerBeforeTheMove();
+
+  const job = await runJob(h, 'resync', 'gs-1', 'resync-1');
+
+  expect({ state: job.state, error: job.error, fixed: job.progress.fixed, failed: job.progress.failed, failures: job.failures }).toEqual({
+    state: 'succeeded',
+    error: null,
+    fixed: 1,
+    failed: 0,
+    failures: [],
+  });
+  expect(heldRoads()).toMatchObject({ store: expect.objectContaining({ name: 'topp:pg2' }), title: 'Moved roads' });
+});
+
+test('a move the GeoServer refuses is reported unfixed with its answer; the job ends, and a later reconcile moves it', async () => {
+  const h = harness();
+  await h.appendAll(MOVE_HISTORY);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'gs-1' });
+  geoServerBeforeTheMove();
+  standIn.geoserver.rejectNext((request) => request.method === 'PUT' && request.path.includes('/workspaces/topp/datastores/pg/featuretypes/roads'), 400, 'Feature type is locked');
+
+  const refused = await runJob(h, 'reconcile', 'gs-1', 'reconcile-refused');
+
+  expect({ state: refused.state, fixed: refused.progress.fixed, failed: refused.progress.failed, failures: refused.failures }).toEqual({
+    state: 'succeeded',
+    fixed: 0,
+    failed: 1,
+    failures: [{ type: 'featureType', id: 'topp:roads', message: expect.stringMatching(/^PUT \S*\/workspaces\/topp\/datastores\/pg\/featuretypes\/roads\S*: 400 Feature type is locked$/) }],
+  });
+  expect(heldRoads().store).toEqual(expect.objectContaining({ name: 'topp:pg' }));
+
+  const again = await runJob(h, 'reconcile', 'gs-1', 'reconcile-again');
+  expect(again.progress).toMatchObject({ fixed: 1, failed: 0 });
+  expect(heldRoads().store).toEqual(expect.objectContaining({ name: 'topp:pg2' }));
 });
