@@ -52,7 +52,8 @@
  * - Status codes: a missing object is 404 (ResourceNotFoundException ->
  *   RestControllerAdvice.handleResourceNotFound); an existing workspace on POST is 409
  *   (workspacePost); any other duplicate add fails catalog validation, which
- *   RestControllerAdvice.handleGeneralException answers with 500.
+ *   RestControllerAdvice.handleGeneralException answers with 500. A resource's name is unique in
+ *   its namespace across stores and resource types (CatalogImpl.validate(ResourceInfo)).
  */
 
 export const CATALOG_TYPES = [
@@ -319,7 +320,9 @@ export class StandInCatalog {
     const storeId = storeRef.includes(':') ? storeRef : qualified(workspace, storeRef);
     this.require(STORE_OF[type], storeId, STORE_OF[type]);
     const id = qualified(workspace, name);
-    if (this.objects[type].has(id) || this.objects.layer.has(id)) {
+    // CatalogImpl.validate(ResourceInfo): the name is looked up among every resource type of the
+    // namespace (getResourceByName with ResourceInfo.class), whichever store holds it.
+    if (RESOURCE_TYPES.some((resourceType) => this.objects[resourceType].has(id)) || this.objects.layer.has(id)) {
       throw new GeoServerError(500, `Resource named '${name}' already exists in namespace: '${workspace}'`);
     }
     this.objects[type].set(id, {

@@ -171,6 +171,20 @@ describe('catalog behaviour', () => {
     expect((await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } })).status).toBe(500);
   });
 
+  // CatalogImpl.validate(ResourceInfo) looks the name up among every resource type of the namespace.
+  it('refuses a resource whose name a resource of any store or type in the workspace has (500), layer or not', async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg2' } })).status).toBe(201);
+    const underOtherStore = await call('POST', '/workspaces/topp/datastores/pg2/featuretypes', { featureType: { name: 'roads' } });
+    expect(underOtherStore).toMatchObject({ status: 500, text: expect.stringContaining("Resource named 'roads' already exists in namespace: 'topp'") });
+    // Its layer removed alone, the feature type still holds the name against a coverage.
+    expect((await call('DELETE', '/layers/topp:roads')).status).toBe(200);
+    expect((await call('POST', '/workspaces/topp/coveragestores', { coverageStore: { name: 'dem', type: 'GeoTIFF' } })).status).toBe(201);
+    const otherType = await call('POST', '/workspaces/topp/coveragestores/dem/coverages', { coverage: { name: 'roads' } });
+    expect(otherType).toMatchObject({ status: 500, text: expect.stringContaining("Resource named 'roads' already exists in namespace: 'topp'") });
+    expect(gs.catalog.objects.coverage.size).toBe(0);
+  });
+
   it('refuses to delete a non-empty workspace or store without recurse, and cascades with it', async () => {
     await seedFeatureType();
     expect((await call('DELETE', '/workspaces/topp')).status).toBe(403);
