@@ -733,7 +733,7 @@ export function driftReport(node: string, job: NodeJob, differences: readonly Dr
   const compared = job.progress.compared === undefined ? '' : ` (${job.progress.compared} objects compared)`;
   if (differences.length === 0) return `${node}: no drift: its GeoServer matches its store${compared}`;
   const counts = (['missing', 'extra', 'different'] as const).map((kind) => `${differences.filter((entry) => entry.kind === kind).length} ${kind}`).join(', ');
-  const rows = differences.map((entry) => [entry.kind, entry.type, entry.id, entry.kind === 'different' ? (entry.properties ?? []).join(', ') : entry.store ? `store ${entry.store}` : '']);
+  const rows = differences.map((entry) => [entry.kind, entry.type, entry.id, entry.kind === 'different' ? (entry.properties ?? []).join(', ') : entry.store ? `${entry.kind === 'missing' ? 'held under ' : ''}store ${entry.store}` : '']);
   return `${node}: ${differences.length} difference(s): ${counts}${compared}\n${table(['KIND', 'TYPE', 'ID', 'DETAIL'], rows)}`;
 }
 

@@ -48,17 +48,19 @@ describe('geocluster jobs', () => {
   });
 
   it('reports a drift check: every difference with what differs, or that there is none', () => {
-    const check = job({ kind: 'drift', progress: { compared: 12, missing: 1, extra: 1, different: 1 } });
+    const check = job({ kind: 'drift', progress: { compared: 12, missing: 2, extra: 1, different: 1 } });
     expect(driftReport('gs-1', check, [])).toBe('gs-1: no drift: its GeoServer matches its store (12 objects compared)');
     const lines = driftReport('gs-1', check, [
       { kind: 'missing', type: 'featureType', id: 'topp:rivers' },
+      { kind: 'missing', type: 'featureType', id: 'topp:roads', store: 'pg' },
       { kind: 'extra', type: 'featureType', id: 'scratch:tmp', store: 'shapes' },
       { kind: 'different', type: 'layer', id: 'topp:roads', properties: ['title', 'defaultStyle.name'] },
     ]).split('\n');
-    expect(lines[0]).toBe('gs-1: 3 difference(s): 1 missing, 1 extra, 1 different (12 objects compared)');
+    expect(lines[0]).toBe('gs-1: 4 difference(s): 2 missing, 1 extra, 1 different (12 objects compared)');
     expect(lines.slice(1).map((line) => line.split(/\s{2,}/))).toEqual([
       ['KIND', 'TYPE', 'ID', 'DETAIL'],
       ['missing', 'featureType', 'topp:rivers'],
+      ['missing', 'featureType', 'topp:roads', 'held under store pg'],
       ['extra', 'featureType', 'scratch:tmp', 'store shapes'],
       ['different', 'layer', 'topp:roads', 'title, defaultStyle.name'],
     ]);
