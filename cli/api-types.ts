@@ -821,7 +821,7 @@ export interface components {
             /** Format: date-time */
             finishedAt: string | null;
             error: string | null;
-            /** @description A resync's outcome for the store: the snapshot's sequence and the cursor after catching up */
+            /** @description A resync's catch-up of the store: the snapshot's sequence, the cursor the log's events brought it to and how many it applied (as the catch-up goes, and where it stopped for a job that failed during it) */
             resync?: {
                 snapshotSequence: number;
                 cursor: number;

@@ -152,7 +152,7 @@ export const nodeJobSchema = described(
     resync: z.optional(
       described(
         z.object({ snapshotSequence: count(), cursor: count(), appliedFromLog: count() }),
-        "A resync's outcome for the store: the snapshot's sequence and the cursor after catching up",
+        "A resync's catch-up of the store: the snapshot's sequence, the cursor the log's events brought it to and how many it applied (as the catch-up goes, and where it stopped for a job that failed during it)",
       ),
     ),
   }),

@@ -509,6 +509,32 @@ export async function catchUp(
 }
 
 /**
+ * `catchUp` for a caller that reports what it applied however the catch-up ends (a resync
+ * job's catch-up step): a failure part way is returned with the events committed before it
+ * and the cursor they left, as `applyDeliveredBatch` returns a batch's, not thrown with them.
+ * A failure before anything could be applied (reading the cursor) is thrown.
+ */
+export async function catchUpReporting(
+  deps: ApplyDeps,
+  context: NodeContext,
+  toSequence: number,
+): Promise<CatchUpResult & { readonly failure?: { readonly error: unknown } }> {
+  const applier = new NodeApplier(deps, context);
+  const fromCursor = await applier.cursor();
+  const mark = applier.progressMark();
+  try {
+    const { applied, cursor } = await applier.advanceTo(toSequence);
+    return { fromCursor, cursor, applied };
+  } catch (error) {
+    // Every step the applier recorded was committed: the cursor is at least after the last of
+    // them, further where a read after a lost commit found it moved on.
+    const applied = applier.progressSince(mark);
+    const cursor = Math.max(applier.knownCursorValue() ?? fromCursor, applied[applied.length - 1]?.sequence ?? fromCursor);
+    return { fromCursor, cursor, applied, failure: { error } };
+  }
+}
+
+/**
  * A publisher's own store brought up to its own events, in one pass, on the publish request
  * of a node whose store has an asynchronous catch-up besides it (a pure master: the republish
  * schedule's). Like `catchUp`, it applies in sequence order, the events in hand and what the

@@ -7,7 +7,7 @@
  * from the last checkpoint; any other error fails the job, so a job never blocks the node's
  * queue. A resync that fails after its copy began leaves the node held (see `bootstrapStep`).
  */
-import { catchUp, isTransientFailure, type AppliedEvent, type ApplyDeps } from './apply';
+import { catchUpReporting, isTransientFailure, type AppliedEvent, type ApplyDeps } from './apply';
 import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef } from './events';
 import { applyToGeoServer } from './geoserver/apply';
 import { comparePage, fixOrder, GeoServerReader, dependencyRank, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
@@ -75,7 +75,16 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
     const cache: SliceCache = {};
     do {
       const current: Job = job;
-      const step = await runStep(deps, current, cache);
+      let step: Job;
+      try {
+        step = await runStep(deps, current, cache);
+      } catch (error) {
+        // A step that failed after committing part of its work: that part is recorded before the
+        // failure is dealt with (the slice thrown out, or the job failed, as for any step).
+        if (!(error instanceof StepFailedPartWay)) throw error;
+        if (!(await save(error.progressed))) return 'superseded';
+        throw error.error;
+      }
       if (!(await save(step))) return 'superseded';
       // A step that ended the job (a capture whose node was paused) recorded why.
       if (isFinal(step.state)) return 'done';
@@ -106,6 +115,18 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
     if (job.kind === 'resync') await deps.store.releaseResyncHold(node, id);
     return 'done';
   }
+}
+
+/**
+ * Thrown by a step that failed after committing part of its work (a resync's catch-up, the
+ * events it applied before the failure): `progressed` is the job with that part recorded, which
+ * the slice saves before it deals with `error` as with any step's failure.
+ */
+class StepFailedPartWay {
+  constructor(
+    readonly progressed: Job,
+    readonly error: unknown,
+  ) {}
 }
 
 /**
@@ -251,16 +272,16 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
     case 'catch-up': {
       const head = await deps.apply.log.head(deps.cluster);
       const cursor = await deps.store.readCursor(node);
-      const result = await catchUp(deps.apply, { cluster: deps.cluster, node }, Math.min(head, cursor + (deps.rest ? GEOSERVER_CATCH_UP_STEP : CATCH_UP_STEP)));
+      const result = await catchUpReporting(deps.apply, { cluster: deps.cluster, node }, Math.min(head, cursor + (deps.rest ? GEOSERVER_CATCH_UP_STEP : CATCH_UP_STEP)));
+      // What a step applied is reported and counted however it ended: a failure part way leaves
+      // the events before it committed, as a batch's failure does.
       deps.onApplied?.(result.applied);
       const applied = (job.checkpoint.applied ?? 0) + result.applied.length;
-      if (result.cursor < head) return { ...job, checkpoint: { step: 'catch-up', sequence, applied } };
-      return {
-        ...job,
-        phase: deps.rest ? 'scan-store' : 'done',
-        checkpoint: {},
-        resync: { snapshotSequence: sequence, cursor: result.cursor, appliedFromLog: applied },
-      };
+      // Where the store stands, shown as the catch-up goes (and where it stopped, if it fails).
+      const resync = { snapshotSequence: sequence, cursor: result.cursor, appliedFromLog: applied };
+      if (result.failure) throw new StepFailedPartWay({ ...job, checkpoint: { step: 'catch-up', sequence, applied }, resync }, result.failure.error);
+      if (result.cursor < head) return { ...job, checkpoint: { step: 'catch-up', sequence, applied }, resync };
+      return { ...job, phase: deps.rest ? 'scan-store' : 'done', checkpoint: {}, resync };
     }
   }
 }

@@ -101,7 +101,11 @@ export interface Job {
   readonly finishedAt: string | null;
   /** Why the job failed as a whole. */
   readonly error: string | null;
-  /** A resync's outcome for the store: the snapshot's sequence and the cursor after catching up. */
+  /**
+   * A resync's catch-up of the store: the snapshot's sequence, the cursor the log's events
+   * brought it to and how many it applied. Set by every catch-up step, and by one that failed
+   * part way (the events before the failure are committed): a failed job's shows where it stopped.
+   */
   readonly resync?: { readonly snapshotSequence: number; readonly cursor: number; readonly appliedFromLog: number };
 }
 

@@ -15,6 +15,7 @@ import { newJob, resyncHoldView, STALE_AFTER_MS, type Job, type JobStore } from 
 import { HELD_CURSOR } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, remove, type Harness } from './fixtures';
 import { FakeGeoServer } from './geoserver/fake-geoserver';
+import { GeoServerUnavailableError } from '../../../lambdas/config-sync/geoserver/errors';
 
 const SOURCE = 'master-1';
 const TARGET = 'slave-9';
@@ -316,4 +317,86 @@ test("a GeoServer node's resync tells its apply function what the catch-up's eve
     { sequence: accepted!.sequence, effect: expect.any(String), geoserver: 'applied' },
   ]);
   expect(reported[0]?.geoserver).toMatchObject({ status: 400, answer: 'Workspace name refused' });
+});
+
+/** Slices until the job is done or a slice throws; what it threw, if it did. */
+async function slicesUntilThrown(deps: JobRunnerDeps, id: string): Promise<unknown> {
+  for (let slice = 0; slice < 100; slice += 1) {
+    try {
+      if ((await runJobSlice(deps, TARGET, id, Date.now() + 10_000)) === 'done') return undefined;
+    } catch (error) {
+      return error;
+    }
+  }
+  throw new Error(`job ${id} did not end in 100 slices`);
+}
+
+test("a GeoServer node's resync whose catch-up stops part way (its GeoServer down) reports the events it committed before, in its record and to its apply function, and counts on from there", async () => {
+  const h = harness();
+  await h.appendAll([add('workspace', 'kept', { name: 'kept' })]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  const snapshot = await h.store.readCursor(SOURCE);
+  // Published after the source's snapshot: the resync's catch-up applies them from the log.
+  const [first, second, third] = await h.appendAll([add('workspace', 'a', { name: 'a' }), add('workspace', 'b', { name: 'b' }), add('workspace', 'c', { name: 'c' })]);
+  const geoserver = new FakeGeoServer();
+  geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces' && JSON.stringify(request.body).includes('"c"'), 503, 'Service Unavailable');
+  const jobs = new MemoryJobStore();
+  const job = newJob({ id: 'resync-stops', node: TARGET, kind: 'resync', requestedBy: SOURCE, source: SOURCE, hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  const reported: AppliedEvent[] = [];
+  const deps: JobRunnerDeps = {
+    ...jobDeps(h, jobs),
+    apply: { ...applyDeps(h), geoserver: { rest: geoserver } },
+    rest: geoserver,
+    onApplied: (applied) => void reported.push(...applied),
+  };
+
+  // The slice is thrown out to wait for the GeoServer; the two events before it are committed.
+  const thrown = await slicesUntilThrown(deps, job.id);
+  expect(thrown).toBeInstanceOf(GeoServerUnavailableError);
+  expect(await h.store.readCursor(TARGET)).toBe(second!.sequence);
+  expect(reported.map((event) => ({ sequence: event.sequence, geoserver: event.geoserver?.kind }))).toEqual([
+    { sequence: first!.sequence, geoserver: 'applied' },
+    { sequence: second!.sequence, geoserver: 'applied' },
+  ]);
+  expect(await jobs.read(TARGET, job.id)).toMatchObject({
+    state: 'running',
+    phase: 'bootstrap',
+    resync: { snapshotSequence: snapshot, cursor: second!.sequence, appliedFromLog: 2 },
+  });
+
+  // The GeoServer back, the next slice goes on from there and counts on.
+  geoserver.clearRefusals();
+  expect(await slicesUntilThrown(deps, job.id)).toBeUndefined();
+  expect(reported.map((event) => event.sequence)).toEqual([first!.sequence, second!.sequence, third!.sequence]);
+  expect(await jobs.read(TARGET, job.id)).toMatchObject({ state: 'succeeded', resync: { snapshotSequence: snapshot, cursor: third!.sequence, appliedFromLog: 3 } });
+});
+
+test('a resync whose catch-up fails part way for good records, beside its error, the events it applied and where the store stopped', async () => {
+  const h = harness();
+  await h.appendAll([add('workspace', 'kept', { name: 'kept' })]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  const snapshot = await h.store.readCursor(SOURCE);
+  const events = await h.appendAll([add('workspace', 'a', { name: 'a' }), add('workspace', 'b', { name: 'b' }), add('workspace', 'c', { name: 'c' })]);
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs, 'resync-fails');
+  // The store refuses the commit of the last event for a reason no retry mends.
+  const refusal = new Error('item too large');
+  const store = Object.assign(Object.create(h.store) as typeof h.store, {
+    commit: (node: string, commit: Parameters<typeof h.store.commit>[1]) => (commit.sequence === events[2]!.sequence ? Promise.reject(refusal) : h.store.commit(node, commit)),
+    commitBatch: (node: string, batch: Parameters<typeof h.store.commitBatch>[1]) =>
+      batch.sequence >= events[2]!.sequence ? Promise.reject(refusal) : h.store.commitBatch(node, batch),
+  });
+  const reported: AppliedEvent[] = [];
+  const deps: JobRunnerDeps = { ...jobDeps(h, jobs), store, apply: { ...applyDeps(h), store }, onApplied: (applied) => void reported.push(...applied) };
+
+  expect(await slicesUntilThrown(deps, job.id)).toBeUndefined();
+  const cursor = await h.store.readCursor(TARGET);
+  expect(cursor).toBe(events[1]!.sequence);
+  expect(reported.map((event) => event.sequence)).toEqual([events[0]!.sequence, events[1]!.sequence]);
+  expect(await jobs.read(TARGET, job.id)).toMatchObject({
+    state: 'failed',
+    error: 'Error: item too large',
+    resync: { snapshotSequence: snapshot, cursor, appliedFromLog: 2 },
+  });
 });
