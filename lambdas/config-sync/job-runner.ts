@@ -9,7 +9,7 @@
  */
 import { catchUpReporting, isTransientFailure, type AppliedEvent, type ApplyDeps } from './apply';
 import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef } from './events';
-import { applyToGeoServer } from './geoserver/apply';
+import { applyToGeoServer, type GeoServerOutcome } from './geoserver/apply';
 import { comparePage, fixOrder, GeoServerReader, dependencyRank, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
 import { Liveness } from './liveness';
 import { GeoServerUnavailableError } from './geoserver/errors';
@@ -49,6 +49,12 @@ export interface JobRunnerDeps {
    * (the GeoServer's status for GET /nodes, the metrics).
    */
   readonly onApplied?: (applied: readonly AppliedEvent[]) => void;
+  /**
+   * Told each change the node's GeoServer refused a reconcile's fix (a resync's closing
+   * reconcile's too), every one of them, not only the first `MAX_JOB_FAILURES` the job records:
+   * for the apply function to count as it counts the events its GeoServer refused (the metrics).
+   */
+  readonly onRejected?: (rejected: readonly GeoServerRejection[]) => void;
   /** Told the error a job failed with, whole, for the function's log (the job records it without AWS resource names). */
   readonly onFailure?: (error: unknown) => void;
   /** Store objects compared per page (and per checkpoint). @default 100 */
@@ -56,6 +62,9 @@ export interface JobRunnerDeps {
   /** Parallel REST calls. @default 8 */
   readonly concurrency?: number;
 }
+
+/** A change the node's GeoServer refused (geoserver/apply.ts). */
+export type GeoServerRejection = Extract<GeoServerOutcome, { readonly kind: 'rejected' }>;
 
 export type SliceOutcome = 'more' | 'done' | 'superseded' | 'not-found';
 
@@ -387,6 +396,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
         { rejectionAttempts: 1 },
       );
     });
+    const rejected: GeoServerRejection[] = [];
     batch.forEach((entry, i) => {
       const outcome = outcomes[i];
       if (outcome === undefined) return;
@@ -396,9 +406,11 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
       } else {
         failed += 1;
         restCalls += outcome.attempts;
+        rejected.push(outcome);
         if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: `${outcome.request}: ${outcome.status ?? ''} ${outcome.answer}`.trim() } as JobFailure);
       }
     });
+    if (rejected.length > 0) deps.onRejected?.(rejected);
     index = end;
   }
   return {

@@ -221,11 +221,12 @@ function recordParked(applied: readonly AppliedEvent[]): void {
 
 /**
  * Changes the node's GeoServer refused, and a GeoServer that could not take changes at all: of
- * a batch, or of a job slice (its catch-up's events, a slice the GeoServer could not serve).
+ * a batch, or of a job slice (its catch-up's events, its reconcile's fixes (`refusedFixes`), a
+ * slice the GeoServer could not serve).
  */
-function recordGeoServerErrors(applied: readonly AppliedEvent[], failure: unknown): void {
+function recordGeoServerErrors(applied: readonly AppliedEvent[], failure: unknown, refusedFixes = 0): void {
   if (!geoserver) return;
-  const refused = applied.filter((event) => event.geoserver?.kind === 'rejected').length;
+  const refused = applied.filter((event) => event.geoserver?.kind === 'rejected').length + refusedFixes;
   const errors = refused + (failure instanceof GeoServerUnavailableError ? 1 : 0);
   if (errors > 0) metrics.addMetric(METRIC.geoServerErrors, MetricUnit.Count, errors);
 }
@@ -264,15 +265,21 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
   const id = jobIdOfMessage(record.body)!;
   const remaining = lambdaContext ? lambdaContext.getRemainingTimeInMillis() - JOB_RESERVE_MS : MAX_SLICE_MS;
   const deadline = Date.now() + Math.max(5_000, Math.min(MAX_SLICE_MS, remaining));
-  // What the slice's catch-up applied (a resync's), reported as a batch's events are.
+  // What the slice's catch-up applied (a resync's), reported as a batch's events are, and the
+  // changes the GeoServer refused its reconcile, counted as a batch's refused events are.
   const applied: AppliedEvent[] = [];
-  const sliceDeps: JobRunnerDeps = { ...jobDeps, onApplied: (events) => void applied.push(...events) };
+  let refusedFixes = 0;
+  const sliceDeps: JobRunnerDeps = {
+    ...jobDeps,
+    onApplied: (events) => void applied.push(...events),
+    onRejected: (rejected) => void (refusedFixes += rejected.length),
+  };
   try {
     const outcome = await runJobSlice(sliceDeps, node.name, id, deadline).catch(async (error: unknown) => {
-      await reportJobSlice(applied, error);
+      await reportJobSlice(applied, refusedFixes, error);
       throw error;
     });
-    await reportJobSlice(applied);
+    await reportJobSlice(applied, refusedFixes);
     const job = await jobs.read(node.name, id);
     logger.info('job slice run', { job: id, outcome, phase: job?.phase, state: job?.state, progress: job?.progress, ...(job?.error ? { error: job.error } : {}) });
     if (outcome === 'more' && job) await enqueueJob(sqs, jobs, queues.queueUrl, context.cluster, job);
@@ -294,12 +301,13 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
 
 /**
  * What a job slice did to the node's GeoServer, reported as a batch's apply is: the events its
- * catch-up parked and the GeoServer's errors in the metrics, and what its calls saw of the
- * GeoServer (reachable, or why not; the changes it refused) for GET /nodes. Never throws.
+ * catch-up parked (those committed before a failure too) and the GeoServer's errors (its
+ * catch-up's refused events, its reconcile's refused fixes) in the metrics, and what its calls
+ * saw of the GeoServer (reachable, or why not; the changes it refused) for GET /nodes. Never throws.
  */
-async function reportJobSlice(applied: readonly AppliedEvent[], failure?: unknown): Promise<void> {
+async function reportJobSlice(applied: readonly AppliedEvent[], refusedFixes: number, failure?: unknown): Promise<void> {
   recordParked(applied);
-  recordGeoServerErrors(applied, failure);
+  recordGeoServerErrors(applied, failure, refusedFixes);
   if (!geoserver || !jobRest) return;
   await geoserver.afterJobSlice({ answered: jobRest.takeAnswered(), applied, ...(failure === undefined ? {} : { failure }) });
 }

@@ -4,9 +4,10 @@
  * recorded as an apply's are (GET /nodes shows it reachable, with its version, before any event
  * reached it; unreachable while a job's slice waits on it), and a node whose latest job failed
  * says so in GET /nodes and under `geocluster nodes`, with the job, its error and what to run
- * next.
+ * next; a change the GeoServer refuses a reconcile counts in the node's GeoServerErrors metric,
+ * as a refused event does.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
@@ -133,4 +134,30 @@ test('a node whose latest job failed says so: GET /nodes carries the job and its
   // The next job replaces the note.
   expect(await jobEnded(await startJob('drift'))).toMatchObject({ state: 'succeeded' });
   expect((await geocluster(['nodes'])).out).not.toContain('FAILED');
+});
+
+/**
+ * The `GeoServerErrors` count each node's apply function emitted so far (Powertools EMF lines the
+ * local runtime writes to the harness's log file, as CloudWatch Logs would receive them).
+ */
+function geoServerErrorsByNode(): Map<string, number> {
+  const logFile = path.resolve(__dirname, '..', '..', '..', '.local', 'integration-config-sync-node-jobs-cluster.log');
+  const counts = new Map<string, number>();
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('"GeoServerErrors"') || !line.startsWith('{')) continue;
+    const emf = JSON.parse(line) as { node?: string; GeoServerErrors?: number };
+    if (emf.node !== undefined && typeof emf.GeoServerErrors === 'number') counts.set(emf.node, (counts.get(emf.node) ?? 0) + emf.GeoServerErrors);
+  }
+  return counts;
+}
+
+test("a change the GeoServer refuses a reconcile is listed unfixed on the job and counted in the node's GeoServerErrors metric, as a refused event is", async () => {
+  const before = geoServerErrorsByNode().get(SLAVE) ?? 0;
+  // Made behind the cluster's back: an extra the reconcile deletes, which the GeoServer refuses.
+  geoserver.catalog.addWorkspace({ name: 'scratch' });
+  geoserver.rejectNext((request) => request.method === 'DELETE' && request.path.endsWith('/rest/workspaces/scratch'), 400, 'Workspace scratch is in use');
+  const job = await jobEnded(await startJob('reconcile'));
+  expect(job).toMatchObject({ state: 'succeeded', progress: { failed: 1 }, failures: [{ type: 'workspace', id: 'scratch', message: expect.stringContaining('Workspace scratch is in use') }] });
+  await until('the GeoServerErrors metric counts the refusal', async () => geoServerErrorsByNode().get(SLAVE) ?? 0, (count) => count >= before + 1, 10_000);
+  expect(geoServerErrorsByNode().get(SLAVE)).toBe(before + 1);
 });

@@ -17,7 +17,8 @@ import { AnswerWatchingRest } from '../../../../lambdas/config-sync/geoserver/an
 import { GeoServerInvocation } from '../../../../lambdas/config-sync/geoserver/invocation';
 import type { GeoServerStatus } from '../../../../lambdas/config-sync/geoserver/ports';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
-import { newJob, STALE_AFTER_MS, type Job } from '../../../../lambdas/config-sync/jobs';
+import { MAX_JOB_FAILURES, newJob, STALE_AFTER_MS, type Job } from '../../../../lambdas/config-sync/jobs';
+import type { GeoServerOutcome } from '../../../../lambdas/config-sync/geoserver/apply';
 import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 import type { StoredObject } from '../../../../lambdas/config-sync/ports';
 import { MemoryEventBodyStore, MemoryEventLog, MemoryEventTopic } from '../../../../lambdas/config-sync/adapters/memory';
@@ -223,6 +224,30 @@ describe('jobs against the stand-in GeoServer', () => {
     let checked: string | undefined;
     for (let slice = 0; slice < 100 && checked !== 'done'; slice += 1) checked = await runJobSlice(deps, NODE, check.id, Date.now() + 10_000);
     expect((await jobs.read(NODE, check.id))!.progress).toMatchObject({ compared: 2, missing: 0, extra: 0, different: 0 });
+  });
+
+  test("a reconcile tells its apply function of every change the GeoServer refused, as the apply path's refused events are counted, beyond the failures its record lists", async () => {
+    const objects = catalog(1, 25);
+    const { deps, jobs } = await setUp(objects);
+    // The GeoServer refuses every feature type the reconcile sends (and then the layers of them, which it cannot find).
+    for (let t = 0; t < 25; t += 1) {
+      const sendsIt = (request: { method: string; path: string; body: Buffer }) => request.method !== 'GET' && request.path.includes('/featuretypes') && request.body.toString().includes(`"t${t}"`);
+      // Whatever write the reconcile sends for it (a POST, a PUT after it).
+      for (let attempt = 0; attempt < 3; attempt += 1) geoserver.rejectNext(sendsIt, 400, `Feature type t${t} refused`);
+    }
+    const refused: GeoServerOutcome[] = [];
+    const reporting: JobRunnerDeps = { ...deps, onRejected: (rejected) => void refused.push(...rejected) };
+    const job = await start(jobs, 'reconcile');
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 100 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(reporting, NODE, job.id, Date.now() + 10_000);
+    const ended = (await jobs.read(NODE, job.id))!;
+    expect(ended.state).toBe('succeeded');
+    expect(ended.progress.failed).toBeGreaterThanOrEqual(25);
+    expect(ended.failures).toHaveLength(MAX_JOB_FAILURES);
+    // Each one, also those past the record's list.
+    expect(refused).toHaveLength(ended.progress.failed);
+    expect(refused.every((rejection) => rejection.kind === 'rejected')).toBe(true);
+    expect(refused.filter((rejection) => rejection.kind === 'rejected' && rejection.status === 400 && rejection.answer.includes('refused'))).toHaveLength(25);
   });
 
   test('a store or resource a master named without its workspace is not drift where GeoServer answers it qualified', async () => {
