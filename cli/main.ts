@@ -11,7 +11,14 @@
  * Exit codes: 0 done; 1 the API refused or failed (its error is printed), or an answer is not
  * the API's (not JSON, or not the shape the API declares for it: cli/answers.ts); 2 bad usage;
  * 3 the API could not be reached; 4 `watch` saw the execution fail or be dismissed, or a job
- * waited for (resync, drift, reconcile, capture, `job --wait`) failed or left objects unfixed.
+ * waited for (resync, drift, reconcile, capture, `job --wait`) failed or left objects unfixed;
+ * either stopped in a phase or state this CLI does not know (a newer cluster's: whether it has
+ * ended cannot be told here, so the waiting stops rather than goes on for ever).
+ *
+ * A value the CLI does not know where the API declares a set of them (a node role, a job's kind,
+ * state or phase, a consumption, an execution phase, a difference's kind: a newer cluster's) is
+ * let through by the answer check (cli/answers.ts) and printed as it is; nothing here reads it
+ * as one of the values it knows.
  *
  * `token issue|revoke` is the one command that does not go through the API: tokens are minted
  * and revoked in the credentials table with the operator's own AWS credentials, as
@@ -27,7 +34,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../lambdas/config-sync/change-set-limits';
-import { JOB_ID_PATTERN, JOB_ID_RULE } from '../lambdas/config-sync/jobs';
+import { JOB_ID_PATTERN, JOB_ID_RULE, JOB_KINDS, JOB_STATES } from '../lambdas/config-sync/jobs';
 import { parkedEventsText } from '../lambdas/config-sync/ports';
 import { parseAuthorizationHeader } from '../lambdas/shared/node-token';
 import { lazily } from '../lambdas/shared/lazily';
@@ -86,7 +93,8 @@ Options (every command):
 Jobs (resync of a consuming node, drift, reconcile, capture) run in the background: the command waits for
 the job to end (--detach: print its id and return; Ctrl-C stops the waiting, not the job).
 
-Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watched execution or job failed.`,
+Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watched execution or job failed
+(or stopped in a phase or state this CLI does not know).`,
   nodes: 'Usage: geocluster nodes [--json]\n  Every node of the cluster with its role, applied sequence (cursor), lag, queue and dead-letter depth, and whether it is paused\n  (a node or operator token).',
   pause: 'Usage: geocluster pause <node> [--json]\n  Stops the node consuming its queue (which keeps every event) and refuses its publishes. Needs the node\'s own or a master\'s token.',
   resume: 'Usage: geocluster resume <node> [--json]\n  Restarts a paused node: its queue delivers what accumulated, in order.',
@@ -105,7 +113,7 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '  Exit 4 if the job failed or could not fix every object (each failure is listed).',
   capture:
     'Usage: geocluster capture <node> [--detach] [--interval MS] [--json]\n  Publishes to every node what was changed on the master\'s GeoServer without the cluster (its web UI, say).',
-  job: 'Usage: geocluster job <node> <id> [--wait] [--interval MS] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends (exit 4 if it failed).',
+  job: 'Usage: geocluster job <node> <id> [--wait] [--interval MS] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends (exit 4 if it failed, or is in a state this CLI does not know).',
   executions:
     `Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n  --phase: ${PHASES.join(', ')} (any case); --limit: 1-${MAX_LIST_LIMIT} statuses\n  --node: the node that runs them (any node's, under your own token: --as picks whose)\n       geocluster executions get <id> [--json]\n` +
     '       geocluster executions reindex [--json]\n  One pass over the status table that keys the statuses stored before a listing index existed (or under another\n' +
@@ -140,6 +148,11 @@ const CONSUMPTION: Readonly<Record<'disabled' | 'enabled' | 'none', string>> = {
   enabled: 'its queue delivers what it kept, in order',
   none: 'a pure master has no queue to stop or restart: a pause refuses its publishes only',
 };
+
+/** CONSUMPTION's words, or for a consumption this CLI does not know (a newer cluster's), the API's own word. */
+function consumptionText(consumption: string): string {
+  return Object.hasOwn(CONSUMPTION, consumption) ? CONSUMPTION[consumption as keyof typeof CONSUMPTION] : `its queue consumption: ${consumption}`;
+}
 
 /** The positional arguments of the commands that take a fixed number (the others have subcommands of their own). */
 const ARITY: Readonly<Record<string, number>> = { nodes: 0, pause: 1, resume: 1, redrive: 1, resync: 1, drift: 1, reconcile: 1, capture: 1, job: 2, watch: 1 };
@@ -250,7 +263,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       case 'resume': {
         const node = nodeArgument(rest[0], command);
         const data = await call(client.POST(command === 'pause' ? '/nodes/{node}/pause' : '/nodes/{node}/resume', { params: { path: { node } } }));
-        print(`${data.paused ? `${node} paused (since ${data.since}, by ${data.by})` : `${node} resumed`}; ${CONSUMPTION[data.consumption]}`, data);
+        print(`${data.paused ? `${node} paused (since ${data.since}, by ${data.by})` : `${node} resumed`}; ${consumptionText(data.consumption)}`, data);
         return EXIT.ok;
       }
       case 'redrive': {
@@ -294,7 +307,8 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         const { job } = await call(client.GET('/nodes/{node}/jobs/{id}', { params: { path: { node, id } } }));
         const shown = values.wait ? await waitForJob(client, node, job, intervalMs, io) : job;
         print(describeJob(shown), { job: shown });
-        return shown.state === 'failed' ? EXIT.executionFailed : EXIT.ok;
+        // Waited for, a job ends succeeded, failed or in a state this CLI does not know (waitForJob).
+        return shown.state === 'failed' || (values.wait && shown.state !== 'succeeded') ? EXIT.executionFailed : EXIT.ok;
       }
       case 'executions':
         return await executions(client, rest, values, io, print);
@@ -516,7 +530,7 @@ function nodeNotes(node: NodeState): string[] {
     notes.push(`${node.name}: PARKED ${object}: ${parkedEventsText(entry)}: ${entry.reason}; after a fix: geocluster redrive ${node.name}`);
   }
   if (node.geoserver?.reachable === false) notes.push(`${node.name}: GeoServer ${node.geoserver.url} unreachable${node.geoserver.lastError ? `: ${node.geoserver.lastError.message}` : ''}`);
-  if (node.job && (node.job.state === 'queued' || node.job.state === 'running')) notes.push(jobLine(node.job));
+  if (node.job && (node.job.state === 'queued' || node.job.state === 'running' || !knownJobState(node.job.state))) notes.push(jobLine(node.job));
   // A failed resync that holds the node is named by its resync line already.
   if (node.job?.state === 'failed' && node.resync?.job !== node.job.id) notes.push(failedJobLine(node.job));
   if (node.job?.state === 'succeeded' && node.job.failures.length > 0) notes.push(unfixedJobLine(node.job));
@@ -531,11 +545,21 @@ function nodeNotes(node: NodeState): string[] {
  */
 function unfixedJobLine(job: NodeJob): string {
   const count = Math.max(job.progress.failed ?? 0, job.failures.length);
-  const again = job.kind === 'resync' ? 'reconcile' : job.kind;
+  const again = job.kind === 'resync' ? 'reconcile' : commandOf(job.kind);
   return (
     `${job.node}: ${job.kind} job ${job.id} succeeded but left ${count} object(s) unfixed, first ${failureText(job.failures[0]!)}; ` +
-    `all of them: geocluster job ${job.node} ${job.id}; after a fix: geocluster ${again} ${job.node}`
+    `all of them: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: geocluster ${again} ${job.node}`}`
   );
+}
+
+/** The command that starts a job of `kind`: none for a kind this CLI does not know (a newer cluster's). */
+function commandOf(kind: string): string | undefined {
+  return (JOB_KINDS as readonly string[]).includes(kind) ? kind : undefined;
+}
+
+/** A job state this CLI knows; another (a newer cluster's) may or may not mean that the job has ended. */
+function knownJobState(state: string): boolean {
+  return (JOB_STATES as readonly string[]).includes(state);
 }
 
 /** One object a job could not fix, and why. */
@@ -549,17 +573,17 @@ function failureText(failure: NodeJob['failures'][number]): string {
  * replaces this one, and the note with it).
  */
 function failedJobLine(job: NodeJob): string {
-  return `${job.node}: ${job.kind} job ${job.id} FAILED: ${job.error ?? 'no reason recorded'}; details: geocluster job ${job.node} ${job.id}; after a fix: geocluster ${job.kind} ${job.node}`;
+  const again = commandOf(job.kind);
+  return `${job.node}: ${job.kind} job ${job.id} FAILED: ${job.error ?? 'no reason recorded'}; details: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: geocluster ${again} ${job.node}`}`;
 }
 
 /** A node a resync holds: running, or left half-copied (it applies nothing until a resync finishes). */
 function resyncLine(name: string, hold: NonNullable<NodeState['resync']>): string {
+  const partial = hold.storeIncomplete ? '; its store holds part of a snapshot and it applies no events until a resync finishes' : '';
   if (hold.state === 'running') return `${name}: held by resync job ${hold.job} (running)`;
-  return (
-    `${name}: RESYNC INCOMPLETE (job ${hold.job}: ${hold.error ?? 'stopped'})` +
-    (hold.storeIncomplete ? '; its store holds part of a snapshot and it applies no events until a resync finishes' : '') +
-    `; resume: geocluster resync ${name}`
-  );
+  // A hold this CLI does not know (a newer cluster's): in the API's words, not read as stopped.
+  if (hold.state !== 'incomplete') return `${name}: held by resync job ${hold.job} (${hold.state}${hold.error ? `: ${hold.error}` : ''})${partial}`;
+  return `${name}: RESYNC INCOMPLETE (job ${hold.job}: ${hold.error ?? 'stopped'})${partial}; resume: geocluster resync ${name}`;
 }
 
 /** A GeoServer node's reachability as its apply function last saw it (events or jobs); `-` for a node without one. */
@@ -648,10 +672,14 @@ async function watch(client: ClusterApi, executionId: string, values: { interval
     } else if (io.tty) io.redraw(line);
     else if (line !== last) io.out(line);
     last = line;
-    const done = status.phase === 'SUCCEEDED' || status.phase === 'FAILED' || (status.phase === 'DISMISSING' && status.dismissed);
+    // A phase this CLI does not know (a newer cluster's) may or may not be an end: the watch stops
+    // there, rather than go on for ever, and says so.
+    const unknown = !(PHASES as readonly string[]).includes(status.phase);
+    const done = unknown || status.phase === 'SUCCEEDED' || status.phase === 'FAILED' || (status.phase === 'DISMISSING' && status.dismissed);
     if (done) {
       if (io.tty && !values.json) io.out('\n');
       if (values.json) io.out(JSON.stringify(status));
+      else if (unknown) io.out(`stopped watching: phase ${status.phase} is not one this geocluster knows (geocluster executions get ${executionId})`);
       else io.out(status.phase === 'SUCCEEDED' ? `succeeded${status.resultLocation ? `: ${status.resultLocation}` : ''}` : `${status.phase === 'FAILED' ? 'failed' : 'dismissed'}: ${status.exception?.code ?? ''} ${status.exception?.message ?? ''}`.trimEnd());
       return status.phase === 'SUCCEEDED' ? EXIT.ok : EXIT.executionFailed;
     }
@@ -732,7 +760,9 @@ async function lastDriftReport(client: ClusterApi, node: string, print: (human: 
 export function driftReport(node: string, job: NodeJob, differences: readonly DriftEntry[]): string {
   const compared = job.progress.compared === undefined ? '' : ` (${job.progress.compared} objects compared)`;
   if (differences.length === 0) return `${node}: no drift: its GeoServer matches its store${compared}`;
-  const counts = (['missing', 'extra', 'different'] as const).map((kind) => `${differences.filter((entry) => entry.kind === kind).length} ${kind}`).join(', ');
+  // The kinds this CLI knows, then any other the report holds (a newer cluster's), so the counts add up.
+  const kinds = [...new Set<string>(['missing', 'extra', 'different', ...differences.map((entry) => entry.kind)])];
+  const counts = kinds.map((kind) => `${differences.filter((entry) => entry.kind === kind).length} ${kind}`).join(', ');
   const rows = differences.map((entry) => [entry.kind, entry.type, entry.id, entry.kind === 'different' ? (entry.properties ?? []).join(', ') : entry.store ? `${entry.kind === 'missing' ? 'held under ' : ''}store ${entry.store}` : '']);
   return `${node}: ${differences.length} difference(s): ${counts}${compared}\n${table(['KIND', 'TYPE', 'ID', 'DETAIL'], rows)}`;
 }
@@ -742,6 +772,7 @@ export function describeJob(job: NodeJob): string {
   const lines = [
     jobLine(job),
     job.error ? `  error: ${job.error}` : undefined,
+    knownJobState(job.state) ? undefined : `  state ${job.state} is not one this geocluster knows: whether the job has ended is not known here`,
     ...job.failures.map((failure) => `  failed: ${failureText(failure)}`),
   ];
   return lines.filter((line): line is string => line !== undefined).join('\n');
@@ -757,18 +788,22 @@ function jobLine(job: NodeJob): string {
     .map(([key, value]) => `${key} ${String(value)}`)
     .join(', ');
   const outcome = job.resync ? `; store at sequence ${job.resync.cursor} (snapshot ${job.resync.snapshotSequence}, ${job.resync.appliedFromLog} from the log)` : '';
-  return `${job.node}: ${job.kind} job ${job.id} ${job.state}${job.state === 'running' || job.state === 'queued' ? ` (${job.phase})` : ''}${progress ? `: ${progress}` : ''}${outcome}`;
+  // The phase of a job not known to have ended (a state this CLI does not know included).
+  const phase = job.state === 'succeeded' || job.state === 'failed' ? '' : ` (${job.phase})`;
+  return `${job.node}: ${job.kind} job ${job.id} ${job.state}${phase}${progress ? `: ${progress}` : ''}${outcome}`;
 }
 
 /**
- * Polls the job until it has ended. On a terminal, its phase and progress go to stderr, a line
- * each time they change (stdout keeps the result alone); Ctrl-C stops the waiting, not the job.
+ * Polls the job while it is queued or running: until it has ended, or is in a state this CLI does
+ * not know (a newer cluster's), which may or may not be an end: waiting on could be for ever. On
+ * a terminal, its phase and progress go to stderr, a line each time they change (stdout keeps the
+ * result alone); Ctrl-C stops the waiting, not the job.
  */
 async function waitForJob(client: ClusterApi, node: string, job: NodeJob, intervalMs: number, io: CliIo): Promise<NodeJob> {
   let current = job;
   let last = '';
   for (;;) {
-    if (current.state === 'succeeded' || current.state === 'failed') {
+    if (current.state !== 'queued' && current.state !== 'running') {
       if (io.tty && last !== '') io.err('');
       return current;
     }

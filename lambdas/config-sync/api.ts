@@ -26,7 +26,7 @@ import {
   MAX_RESPONSE_BODY_BYTES,
   REQUEST_BUDGET_MS,
 } from './gateway/limits';
-import { JOB_KINDS } from './jobs';
+import { JOB_KINDS, JOB_STATES } from './jobs';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from './change-set-limits';
 import { catalogQuerySchema, driftQuerySchema, eventLogQuerySchema, resyncRequestSchema } from './request-schemas';
 import { PARKED_LIST_MAX } from './ports';
@@ -127,7 +127,7 @@ export const nodeJobSchema = described(
     id: z.string(),
     node: z.string(),
     kind: z.enum(JOB_KINDS),
-    state: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    state: z.enum(JOB_STATES),
     phase: z.enum(['bootstrap', 'scan-store', 'scan-geoserver', 'fix', 'done']),
     requestedBy: z.optional(z.string()),
     source: z.optional(described(z.string(), "A resync's source node")),

@@ -27,7 +27,8 @@ import type { DriftEntry } from './geoserver/drift';
 
 export const JOB_KINDS = ['drift', 'reconcile', 'capture', 'resync'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
+export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
 /**
  * `bootstrap`: a resync's store snapshot (copied page by page) and log catch-up; `scan-store`: the store's objects
  * against the GeoServer, page by page; `scan-geoserver`: the GeoServer's listings against the

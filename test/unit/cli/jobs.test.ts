@@ -67,6 +67,30 @@ describe('geocluster jobs', () => {
   });
 });
 
+describe('geocluster jobs: a kind, state, phase or difference a newer cluster has and this CLI does not know', () => {
+  // The generated types hold the values this CLI knows; a newer cluster's answer may hold others.
+  const unknown = <T>(value: string) => value as T;
+
+  it('prints each as it is, with the phase of a job in such a state, and says that whether it has ended is not known', () => {
+    const lines = describeJob(job({ kind: unknown('audit'), state: unknown('paused'), phase: unknown('scan-audit'), progress: { compared: 4 } })).split('\n');
+    expect(lines).toEqual([
+      'gs-1: audit job j-1 paused (scan-audit): compared 4',
+      '  state paused is not one this geocluster knows: whether the job has ended is not known here',
+    ]);
+  });
+
+  it('counts a kind of difference it does not know beside the others, so the counts add up', () => {
+    const check = job({ kind: 'drift', progress: { compared: 5 } });
+    const lines = driftReport('gs-1', check, [
+      { kind: 'missing', type: 'layer', id: 'topp:rivers' },
+      { kind: unknown('moved'), type: 'layer', id: 'topp:roads' },
+      { kind: unknown('moved'), type: 'style', id: 'topp:red' },
+    ]).split('\n');
+    expect(lines[0]).toBe('gs-1: 3 difference(s): 1 missing, 0 extra, 0 different, 2 moved (5 objects compared)');
+    expect(lines.slice(2).map((line) => line.split(/\s{2,}/)[0])).toEqual(['missing', 'moved', 'moved']);
+  });
+});
+
 describe('geocluster config publish: change sets', () => {
   const workspace = (index: number) => ({ kind: 'add', object: { type: 'workspace', id: `w${index}` }, properties: { name: `w${index}` } });
 

@@ -115,6 +115,32 @@ describe('geocluster nodes table', () => {
     ]);
   });
 
+  it("prints a role, a job's kind or state and a resync hold that a newer cluster has and this CLI does not know as they are, with no command this CLI lacks", () => {
+    const at = '2026-12-04T03:00:00.000Z';
+    const job = (kind: string, state: string) =>
+      ({ id: 'j-1', node: 'gs-1', kind, state, phase: 'scan-audit', progress: {}, failures: [{ type: 'layer', id: 'topp:roads', message: 'refused' }], createdAt: at, updatedAt: at, finishedAt: null, error: 'boom' }) as unknown as NonNullable<NodeState['job']>;
+    const hold = (state: string, storeIncomplete: boolean) => ({ job: 'j-9', state, storeIncomplete, error: null, resume: null }) as unknown as NonNullable<NodeState['resync']>;
+    const lines = nodesTable(
+      [
+        node('ob-1', { role: 'observer' as NodeState['role'] }),
+        node('gs-1', { job: job('audit', 'paused') }),
+        node('gs-2', { job: { ...job('audit', 'failed'), node: 'gs-2' } }),
+        node('gs-3', { job: { ...job('audit', 'succeeded'), node: 'gs-3' } }),
+        node('slave-4', { resync: hold('verifying', false) }),
+        node('slave-5', { resync: hold('verifying', true) }),
+      ],
+      7,
+    ).split('\n');
+    expect(lines[2]!.split(/\s+/).slice(0, 2)).toEqual(['ob-1', 'observer']);
+    expect(lines.slice(8)).toEqual([
+      'gs-1: audit job j-1 paused (scan-audit)',
+      'gs-2: audit job j-1 FAILED: boom; details: geocluster job gs-2 j-1',
+      'gs-3: audit job j-1 succeeded but left 1 object(s) unfixed, first layer/topp:roads: refused; all of them: geocluster job gs-3 j-1',
+      'slave-4: held by resync job j-9 (verifying)',
+      'slave-5: held by resync job j-9 (verifying); its store holds part of a snapshot and it applies no events until a resync finishes',
+    ]);
+  });
+
   it('names a parked record\'s first sequences, how many more, and the range of its overflow', () => {
     const at = '2026-12-04T03:00:00.000Z';
     const parked = (sequences: number[], overflow?: { from: number; through: number }) =>
