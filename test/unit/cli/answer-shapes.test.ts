@@ -71,9 +71,9 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
     ['drift: a job without its id', ['drift', 'slave-1'], { 'POST /nodes/slave-1/drift': { status: 202, body: { job: {} } } }, 'POST /nodes/slave-1/drift answered 202 with an unexpected body: job.id: is required'],
     ['reconcile --detach', ['reconcile', 'slave-1', '--detach'], { 'POST /nodes/slave-1/reconcile': { status: 202, body: { job: [] } } }, 'POST /nodes/slave-1/reconcile answered 202 with an unexpected body: job: Invalid input: expected object, received array'],
     [
-      'capture: the job it waits for, in a state the API does not have',
+      'capture: the job it waits for, in a state that is not a string',
       ['capture', 'slave-1', '--interval', '50'],
-      { 'POST /nodes/slave-1/capture': { status: 202, body: { job: { ...runningJob, kind: 'capture' } } }, 'GET /nodes/slave-1/jobs/j-1': ok({ job: { ...runningJob, state: 'over' } }) },
+      { 'POST /nodes/slave-1/capture': { status: 202, body: { job: { ...runningJob, kind: 'capture' } } }, 'GET /nodes/slave-1/jobs/j-1': ok({ job: { ...runningJob, state: 3 } }) },
       'GET /nodes/slave-1/jobs/j-1 answered 200 with an unexpected body: job.state: Invalid option: expected one of "queued"|"running"|"succeeded"|"failed"',
     ],
     [
