@@ -431,9 +431,11 @@ function extraProperties(entry: DriftEntry): JsonObject {
 /**
  * Capture (a master's GeoServer is the truth): what it holds and the store does not is
  * published as an `add`, what differs as a `modify` carrying its whole state, what the store
- * holds and it does not as a `remove`, through the same publish path as the gateway. Each
- * difference is read again before it is published, so a slice redone after a crash publishes
- * only what still differs.
+ * holds and it does not as a `remove`, through the same publish path as the gateway. A resource
+ * it holds under another store of its workspace than the stored one (moved in its web UI) is no
+ * removal: it is published as the gateway publishes a move, a `modify` whose `store` names the
+ * store that holds it (`heldNow`). Each difference is read again before it is published, so a
+ * slice redone after a crash publishes only what still differs.
  *
  * Each difference is read and published under the cluster's write lease, as a gateway write is:
  * otherwise a gateway write to the same object between the capture's read and its publish would
@@ -467,7 +469,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       outcome = await writes.run(async () => {
         const [object] = await deps.store.readObjects(job.node, [entry]);
         const stored = object && !object.deleted ? object : undefined;
-        const held = await reader.object(entry.type, entry.id, stored?.properties ?? extraProperties(entry));
+        const held = await heldNow(reader, entry, stored?.properties);
         const heldWhole = held && entry.type === 'style' ? { ...held, ...(await styleBodyOf(reader, entry.id, held)) } : held;
         let change: ConfigChange | undefined;
         if (!heldWhole && stored) change = { kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange;
@@ -517,12 +519,31 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   };
 }
 
+/**
+ * A difference's object as the GeoServer holds it now. A resource is read under the store the
+ * scan found it in (`DriftEntry.store`: an extra's, or a missing one's the GeoServer holds under
+ * another store of its workspace), else under the stored one; where that answers 404 it is looked
+ * up through its workspace, and read under the store that holds it: moved there (in the web UI,
+ * or since the scan), it is no removal, but a modify whose `store` names that store, as the
+ * gateway publishes a move (gateway/resource-store.ts), which the nodes apply as a move.
+ */
+async function heldNow(reader: GeoServerReader, entry: DriftEntry, stored: JsonObject | undefined): Promise<JsonObject | undefined> {
+  const held = await reader.object(entry.type, entry.id, entry.store === undefined ? (stored ?? {}) : extraProperties(entry));
+  if (held !== undefined || !isResourceType(entry.type)) return held;
+  const store = await reader.heldStore(entry.type, entry.id);
+  return store === undefined ? undefined : reader.object(entry.type, entry.id, extraProperties({ ...entry, store }));
+}
+
 async function styleBodyOf(reader: GeoServerReader, id: string, info: JsonObject): Promise<JsonObject> {
   const body = await reader.styleBody(id, info);
   return body === undefined ? {} : { body };
 }
 
-/** Capture order: what the GeoServer has (adds, modifies) in dependency order, then removals deepest first. */
+/**
+ * Capture order: what the GeoServer has (adds, modifies) in dependency order, then what the store
+ * holds and the GeoServer lacks where the store states it deepest first (removals, or the moves of
+ * resources held under another store, after that store's add and before the former store's removal).
+ */
 function captureOrder(entries: DriftEntry[]): DriftEntry[] {
   const upserts = entries.filter((entry) => entry.kind !== 'missing').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type));
   const removals = entries.filter((entry) => entry.kind === 'missing').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type));

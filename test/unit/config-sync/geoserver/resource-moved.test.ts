@@ -8,6 +8,7 @@ import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory'
 import { applyDeliveredEvent, catchUp, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
 import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
+import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { add, applyDeps, CLUSTER, harness, modify, type Harness } from '../fixtures';
 import { standInPerTest } from '../../../support/standin-per-test';
 
@@ -194,4 +195,86 @@ test('a move the GeoServer refuses is reported unfixed with its answer; the job 
   const again = await runJob(h, 'reconcile', 'gs-1', 'reconcile-again');
   expect(again.progress).toMatchObject({ fixed: 1, failed: 0 });
   expect(heldRoads().store).toEqual(expect.objectContaining({ name: 'topp:pg2' }));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Capture of a master whose GeoServer had a resource moved in its web UI
+
+/** The master's store: roads under pg, with its layer; its GeoServer the same. */
+async function masterBeforeTheMove(): Promise<Harness> {
+  const h = harness();
+  await h.appendAll(MOVE_HISTORY.slice(0, -1));
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+  geoServerBeforeTheMove();
+  return h;
+}
+
+/** roads moved to pg2 on the master's GeoServer directly (its web UI), as a resource PUT naming that store moves it. */
+async function moveRoadsInTheWebUi(): Promise<void> {
+  const answer = await fetch(`${standIn.geoserver.restUrl}/workspaces/topp/datastores/pg/featuretypes/roads`, {
+    method: 'PUT',
+    headers: { authorization: 'Basic ' + Buffer.from('admin:geoserver').toString('base64'), 'content-type': 'application/json' },
+    body: JSON.stringify({ featureType: { title: 'Moved roads', store: { name: 'topp:pg2' } } }),
+  });
+  expect(answer.status).toBe(200);
+  expect(heldRoads().store).toEqual(expect.objectContaining({ name: 'topp:pg2' }));
+}
+
+/**
+ * A capture re-reads each difference before publishing it: a resource the master's GeoServer no
+ * longer serves under its stored store is held under another one of its workspace, moved there
+ * before the scan (the scan says so) or between the scan and the capture's read (title edited
+ * first, then moved: a `different` entry read back 404). Either way it is published as the
+ * gateway publishes a move, never as a removal, which would have every node delete it.
+ */
+test.each([
+  ['before the scan', 'before'],
+  ['between the scan and its publish', 'after'],
+] as const)('a capture publishes a feature type moved in the master web UI %s as a modify naming the new store, not a removal', async (_label, when) => {
+  const h = await masterBeforeTheMove();
+  if (when === 'before') await moveRoadsInTheWebUi();
+  else standIn.geoserver.catalog.get('featureType', 'topp:roads')!.title = 'Edited roads';
+  const jobs = new MemoryJobStore();
+  const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  const published: ConfigChange[] = [];
+  const deps: JobRunnerDeps = {
+    cluster: CLUSTER,
+    store: h.store,
+    jobs,
+    apply: applyDeps(h),
+    rest: standIn.rest,
+    compareMode: 'stored-properties',
+    now: () => new Date(),
+    publish: async (change) => published.push(change),
+  };
+  let outcome: string | undefined;
+  let moved = when === 'before';
+  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
+    // A deadline already past: one step per slice, so the move can come once the scan is done.
+    if (when === 'after' && !moved && (await jobs.read('master-1', job.id))!.phase === 'fix') {
+      await moveRoadsInTheWebUi();
+      moved = true;
+    }
+    outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1);
+  }
+  expect({ outcome, moved }).toEqual({ outcome: 'done', moved: true });
+
+  expect({ state: (await jobs.read('master-1', job.id))!.state, published }).toEqual({
+    state: 'succeeded',
+    published: [
+      {
+        kind: 'modify',
+        object: { type: 'featureType', id: 'topp:roads' },
+        patch: expect.objectContaining({ title: 'Moved roads', store: expect.objectContaining({ name: 'topp:pg2' }) }),
+      },
+    ],
+  });
+  // Published, it moves roads in the master's store, as the gateway's modify of a move does.
+  await h.append(published[0]!);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+  expect((await h.store.readObjects('master-1', [{ type: 'featureType', id: 'topp:roads' }]))[0]).toMatchObject({
+    deleted: false,
+    properties: { title: 'Moved roads', store: expect.objectContaining({ name: 'topp:pg2' }) },
+  });
 });
