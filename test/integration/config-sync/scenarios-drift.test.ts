@@ -9,7 +9,8 @@
  * - Changes made directly on the master's GeoServer (its web UI, bypassing the gateway) are
  *   found by the master's drift check and published by a capture, and reach every slave. A
  *   capture whose node is paused while it publishes stops with nothing more logged, failed with
- *   why; resumed, a new capture publishes the rest.
+ *   why; resumed, a new capture publishes the rest. A feature type moved to another store in
+ *   the master's web UI is captured as a move, which every slave makes.
  * - The operator CLI and the console (headless Chromium) do the same: check, list the
  *   differences, reconcile (the console after a confirmation).
  * - The crash window of the gateway: a write the master applied whose publish failed (the
@@ -226,6 +227,37 @@ test("changes made in the master's web UI are found by its drift check, and a ca
   await converged();
   expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(headBefore + 8);
   for (const slave of SLAVES) expect({ slave, catalog: snapshot(geoservers.get(slave)!) }).toEqual({ slave, catalog: snapshot(master) });
+  for (const node of [MASTER, ...SLAVES]) expect({ node, drift: await drift(node) }).toEqual({ node, drift: NO_DRIFT });
+});
+
+/**
+ * A feature type moved to another store of its workspace in the master's web UI: the master's
+ * drift check finds it missing under its stored store and held under the new one, and the capture
+ * publishes it as the gateway publishes a move (a modify whose `store` names the new store), never
+ * as a removal: every slave moves it there, its layer kept, and nothing is lost.
+ */
+test("a feature type moved to another store in the master's web UI is captured as a move, which every slave makes", async () => {
+  const master = geoservers.get(MASTER)!;
+  const direct = master.restUrl;
+  await write(direct, 'POST', '/workspaces/topp/datastores', { dataStore: { name: 'archive_pg', type: 'PostGIS', enabled: true } });
+  await write(direct, 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/rivers', { featureType: { title: 'rivers, archived', store: { name: 'topp:archive_pg' } } });
+  expect((await rest(direct, 'GET', '/workspaces/topp/datastores/states_pg/featuretypes/rivers.json')).status).toBe(404);
+
+  expect(await drift(MASTER)).toEqual({ missing: ['featureType/topp:rivers'], extra: ['dataStore/topp:archive_pg'], different: {} });
+  const headBefore = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
+  const capture = await startJob(MASTER, 'capture');
+  expect(await jobEnded(MASTER, capture.id)).toMatchObject({ state: 'succeeded', progress: { toFix: 2, published: 2, failed: 0 } });
+  await converged();
+  expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(headBefore + 2);
+  for (const slave of SLAVES) {
+    const held = geoservers.get(slave)!.catalog;
+    expect({ slave, rivers: held.get('featureType', 'topp:rivers'), layer: held.get('layer', 'topp:rivers') }).toEqual({
+      slave,
+      rivers: expect.objectContaining({ title: 'rivers, archived', store: expect.objectContaining({ name: 'topp:archive_pg' }) }),
+      layer: expect.objectContaining({ resource: expect.objectContaining({ name: 'topp:rivers' }) }),
+    });
+    expect({ slave, catalog: snapshot(geoservers.get(slave)!) }).toEqual({ slave, catalog: snapshot(master) });
+  }
   for (const node of [MASTER, ...SLAVES]) expect({ node, drift: await drift(node) }).toEqual({ node, drift: NO_DRIFT });
 });
 
