@@ -2,7 +2,8 @@
  * The SLD documents inside a zipped style package (styles.yaml: a POST or PUT of
  * `application/zip` to a style path), read so that the DOCTYPE check (doctype.ts) sees what the
  * master's GeoServer would parse: it unzips the package and parses its file whose name ends in
- * `sld` (StyleController, `getSldFileFromDirectory`). The icons and other files are not read.
+ * `sld` (StyleController, `getSldFileFromDirectory`). The icons and other files are not read,
+ * except where an entry's extent depends on its deflated data (below).
  *
  * Written here rather than taken from a zip library: such a library reads an archive either by
  * its central directory or by its local entries as they stream, and this check must know that
@@ -15,11 +16,21 @@
  *   package's local entries in order (a `ZipInputStream`), so an entry hidden from the directory
  *   or a directory that disagrees with the entries would let the master parse what was never
  *   checked;
+ * - what the master's reader takes an entry's CRC and sizes from is what the directory declares:
+ *   its local header, or, when general purpose flag bit 3 is set (a streaming zipper: `zip - -`,
+ *   Java's `ZipOutputStream`), the data descriptor after its data. `ZipInputStream` reads that
+ *   descriptor's sizes in 8 bytes (ZIP64) when the local header's extra field holds a ZIP64 field
+ *   of 8 or 16 bytes (JDK 21 on; JDK 17 reads 4 and refuses the entry), in 4 otherwise; a ZIP64
+ *   field it could take either way is refused. Such an entry must be deflated (`ZipInputStream`
+ *   refuses a stored one), and its data ends where its deflate stream does, not where a size
+ *   says: so every such entry, icons too, is inflated here, and its stream must end exactly at
+ *   the compressed size the directory declares;
  * - an SLD entry is stored or deflated (all a `ZipInputStream` reads), not encrypted, declares
- *   at most MAX_PACKAGE_SLD_BYTES in all (the most the cluster carries of a style's document)
- *   and at most MAX_COMPRESSION_RATIO times its compressed size, and inflates to exactly what it
- *   declares (inflation stops at the declared size: a zip bomb costs at most that much memory)
- *   with the CRC it declares.
+ *   at most MAX_PACKAGE_SLD_BYTES in all (the most the cluster carries of a style's document);
+ *   every entry inflated declares at most MAX_COMPRESSION_RATIO times its compressed size, all
+ *   of them at most MAX_PACKAGE_INFLATED_BYTES together, and inflates to exactly what it declares
+ *   (inflation stops at the declared size: a zip bomb costs at most that much memory) with the
+ *   CRC it declares.
  * A package that breaks any of these is refused (400 STYLE_PACKAGE) before it reaches the master.
  */
 import { crc32, inflateRawSync } from 'node:zlib';
@@ -31,8 +42,10 @@ import { doctypeIn } from './doctype';
 export const MAX_PACKAGE_ENTRIES = 1000;
 /** The most the SLD documents of one package may inflate to, together. */
 export const MAX_PACKAGE_SLD_BYTES = MAX_REPLICATED_WRITE_BYTES;
-/** The most an SLD entry may inflate to per compressed byte (an SLD's text compresses 5 to 20 times). */
+/** The most an entry may inflate to per compressed byte (an SLD's text compresses 5 to 20 times, an icon hardly at all). */
 export const MAX_COMPRESSION_RATIO = 100;
+/** The most the entries the check inflates (the SLDs, and every entry with a data descriptor) may declare together. */
+export const MAX_PACKAGE_INFLATED_BYTES = 16 * MAX_PACKAGE_SLD_BYTES;
 
 /** 400: a zipped style package the gateway cannot read within its bounds, refused before anything is forwarded. */
 export class StylePackageError extends AppError {
@@ -41,7 +54,7 @@ export class StylePackageError extends AppError {
       400,
       'STYLE_PACKAGE',
       `The zipped style package cannot be checked: ${problem}. The gateway reads a package's SLD before forwarding it (to refuse a DOCTYPE in it, ` +
-        `as in any XML body); nothing was sent to the master. Send a plain zip (stored or deflated entries, no encryption, no ZIP64) of at most ` +
+        `as in any XML body); nothing was sent to the master. Send a plain zip (stored or deflated entries, no encryption, no ZIP64 end record, deflated entries where a data descriptor follows the data) of at most ` +
         `${MAX_PACKAGE_ENTRIES} entries, whose SLD is at most ${MAX_PACKAGE_SLD_BYTES} bytes`,
       'body',
     );
@@ -64,6 +77,10 @@ const STORED = 0;
 const DEFLATED = 8;
 const ENCRYPTED_FLAG = 0x1;
 const DESCRIPTOR_FLAG = 0x8;
+/** The header id of the ZIP64 extended information extra field. */
+const ZIP64_EXTRA = 0x0001;
+/** A 4-byte size standing for one in the ZIP64 extra field. */
+const ZIP64_MAGIC = 0xffffffff;
 
 interface DirectoryEntry {
   readonly name: string;
@@ -75,6 +92,16 @@ interface DirectoryEntry {
   readonly offset: number;
 }
 
+/** An entry's local header: what the master's reader goes by, where the directory is not read. */
+interface LocalHeader {
+  readonly flags: number;
+  readonly crc: number;
+  readonly compressedSize: number;
+  readonly size: number;
+  readonly extra: Buffer;
+  readonly dataStart: number;
+}
+
 /** Whether GeoServer could take the entry for the package's SLD (its name ends in `sld`, in any case and folder). */
 export function isSldEntry(name: string): boolean {
   return !name.endsWith('/') && name.toLowerCase().endsWith('sld');
@@ -83,11 +110,21 @@ export function isSldEntry(name: string): boolean {
 /** The package's SLD documents, inflated; throws StylePackageError when the package cannot be read within the bounds. */
 export function sldDocumentsOf(zip: Buffer): PackagedDocument[] {
   const entries = directoryOf(zip);
-  checkLayout(zip, entries);
+  const directoryStart = zip.readUInt32LE(endRecordAt(zip) + 16);
   const slds = entries.filter((entry) => isSldEntry(entry.name));
   const declared = slds.reduce((sum, entry) => sum + entry.size, 0);
   if (declared > MAX_PACKAGE_SLD_BYTES) throw new StylePackageError(`its SLD entries declare ${declared} bytes, over ${MAX_PACKAGE_SLD_BYTES}`);
-  return slds.map((entry) => ({ name: entry.name, data: inflated(zip, entry) }));
+  const inflating = declared + entries.filter((entry) => !isSldEntry(entry.name) && isStreamed(entry)).reduce((sum, entry) => sum + entry.size, 0);
+  if (inflating > MAX_PACKAGE_INFLATED_BYTES) {
+    throw new StylePackageError(`the entries the gateway must inflate to check it (its SLDs, and the entries with a data descriptor) declare ${inflating} bytes, over ${MAX_PACKAGE_INFLATED_BYTES}`);
+  }
+  checkLayout(zip, entries, directoryStart);
+  return slds.map((entry) => ({ name: entry.name, data: inflated(zip, entry, directoryStart) }));
+}
+
+/** Whether a data descriptor follows the entry's data (general purpose flag bit 3: a streaming zipper wrote it). */
+function isStreamed(entry: { readonly flags: number }): boolean {
+  return (entry.flags & DESCRIPTOR_FLAG) !== 0;
 }
 
 /** The end record and the central directory it points to. */
@@ -131,61 +168,148 @@ function endRecordAt(zip: Buffer): number {
   return -1;
 }
 
+/** How an entry is named in a message. */
+function entryName(entry: DirectoryEntry): string {
+  return `its entry ${JSON.stringify(entry.name)}`;
+}
+
+/** CRC and sizes, as a message gives them. */
+function described(declared: { readonly crc: number; readonly compressedSize: number; readonly size: number }): string {
+  return `CRC ${declared.crc.toString(16).padStart(8, '0')}, ${declared.compressedSize} bytes compressed, ${declared.size} bytes`;
+}
+
+function declaresAlike(a: { readonly crc: number; readonly compressedSize: number; readonly size: number }, b: DirectoryEntry): boolean {
+  return a.crc === b.crc && a.compressedSize === b.compressedSize && a.size === b.size;
+}
+
 /**
  * The entries, in the order a reader from the first byte meets them, fill the archive up to its
- * directory with nothing between them, each under the name the directory gives it.
+ * directory with nothing between them, each under the name, flags, CRC and sizes the directory
+ * gives it, declared where the master's reader reads them (its local header, or its data
+ * descriptor, which follows its deflate stream's end).
  */
-function checkLayout(zip: Buffer, entries: readonly DirectoryEntry[]): void {
-  const directoryStart = zip.readUInt32LE(endRecordAt(zip) + 16);
+function checkLayout(zip: Buffer, entries: readonly DirectoryEntry[], directoryStart: number): void {
   let expected = 0;
   for (const entry of [...entries].sort((a, b) => a.offset - b.offset)) {
-    if (entry.offset !== expected) throw new StylePackageError(`its entry ${JSON.stringify(entry.name)} is not where the previous one ends`);
-    const dataStart = dataStartOf(zip, entry);
-    let after = dataStart + entry.compressedSize;
-    if (after > directoryStart) throw new StylePackageError(`its entry ${JSON.stringify(entry.name)} runs into the central directory`);
-    if ((entry.flags & DESCRIPTOR_FLAG) !== 0) after += descriptorBytes(zip, after, entry);
+    const what = entryName(entry);
+    if (entry.offset !== expected) throw new StylePackageError(`${what} is not where the previous one ends`);
+    const local = localHeaderOf(zip, entry);
+    if ((local.flags & (ENCRYPTED_FLAG | DESCRIPTOR_FLAG)) !== (entry.flags & (ENCRYPTED_FLAG | DESCRIPTOR_FLAG))) {
+      throw new StylePackageError(`${what} has other flags in its local header than in its central directory`);
+    }
+    let after = local.dataStart + entry.compressedSize;
+    if (after > directoryStart) throw new StylePackageError(`${what} runs into the central directory`);
+    if (!isStreamed(local)) {
+      if (!declaresAlike(local, entry)) throw new StylePackageError(`${what}: its local header declares ${described(local)}, its central directory ${described(entry)}`);
+    } else {
+      if (entry.method !== DEFLATED) throw new StylePackageError(`${what} is stored with a data descriptor, which GeoServer's zip reader refuses (only a deflated entry's data ends by itself)`);
+      // Where its data ends, and so where the master reads its descriptor and the next entry.
+      inflated(zip, entry, directoryStart);
+      after += descriptorBytes(zip, after, entry, hasZip64Descriptor(local, what), directoryStart);
+    }
     expected = after;
   }
   if (expected !== directoryStart) throw new StylePackageError('it holds bytes between its last entry and its central directory');
 }
 
-/** Where an entry's data starts, after its local header, which must name it as the directory does. */
-function dataStartOf(zip: Buffer, entry: DirectoryEntry): number {
+/** An entry's local header, which must name it as the directory does and lie before the directory. */
+function localHeaderOf(zip: Buffer, entry: DirectoryEntry): LocalHeader {
   const at = entry.offset;
-  if (at + LOCAL_ENTRY_BYTES > zip.length || zip.readUInt32LE(at) !== LOCAL_ENTRY) throw new StylePackageError(`its entry ${JSON.stringify(entry.name)} has no local header`);
+  const what = entryName(entry);
+  if (at + LOCAL_ENTRY_BYTES > zip.length || zip.readUInt32LE(at) !== LOCAL_ENTRY) throw new StylePackageError(`${what} has no local header`);
   const [nameLength, extraLength] = [zip.readUInt16LE(at + 26), zip.readUInt16LE(at + 28)];
-  const name = zip.toString('utf8', at + LOCAL_ENTRY_BYTES, at + LOCAL_ENTRY_BYTES + nameLength);
+  const extraStart = at + LOCAL_ENTRY_BYTES + nameLength;
+  const dataStart = extraStart + extraLength;
+  if (dataStart > zip.length) throw new StylePackageError(`${what} has a local header that runs past the package`);
+  const name = zip.toString('utf8', at + LOCAL_ENTRY_BYTES, extraStart);
   if (name !== entry.name) throw new StylePackageError(`its entry ${JSON.stringify(name)} is listed in its central directory as ${JSON.stringify(entry.name)}`);
-  if (zip.readUInt16LE(at + 8) !== entry.method) throw new StylePackageError(`its entry ${JSON.stringify(entry.name)} declares two compression methods`);
-  return at + LOCAL_ENTRY_BYTES + nameLength + extraLength;
+  if (zip.readUInt16LE(at + 8) !== entry.method) throw new StylePackageError(`${what} declares two compression methods`);
+  return {
+    flags: zip.readUInt16LE(at + 6),
+    crc: zip.readUInt32LE(at + 14),
+    compressedSize: zip.readUInt32LE(at + 18),
+    size: zip.readUInt32LE(at + 22),
+    extra: zip.subarray(extraStart, dataStart),
+    dataStart,
+  };
 }
 
-/** The length of the data descriptor after an entry's data (12 bytes, or 16 with its optional signature). */
-function descriptorBytes(zip: Buffer, at: number, entry: DirectoryEntry): number {
-  if (at + 16 <= zip.length && zip.readUInt32LE(at) === DATA_DESCRIPTOR && zip.readUInt32LE(at + 4) === entry.crc) return 16;
-  if (at + 12 <= zip.length && zip.readUInt32LE(at) === entry.crc) return 12;
-  throw new StylePackageError(`its entry ${JSON.stringify(entry.name)} has no data descriptor matching its central directory`);
+/**
+ * Whether the master's `ZipInputStream` reads the entry's data descriptor with 8-byte (ZIP64)
+ * sizes: when its local header's extra field holds a ZIP64 field of 8 or 16 bytes (the local
+ * header's sizes 0xFFFFFFFF, as streaming zippers write it, so that JDK readers before and after
+ * JDK 21's first reading of it agree). A ZIP64 field readers could take either way, or an extra
+ * field that does not parse, is refused.
+ */
+function hasZip64Descriptor(local: LocalHeader, what: string): boolean {
+  const { extra } = local;
+  let at = 0;
+  while (at < extra.length) {
+    if (at + 4 > extra.length || at + 4 + extra.readUInt16LE(at + 2) > extra.length) {
+      throw new StylePackageError(`${what} has an extra field in its local header that does not parse, which zip readers take differently`);
+    }
+    const [id, length] = [extra.readUInt16LE(at), extra.readUInt16LE(at + 2)];
+    if (id === ZIP64_EXTRA) {
+      if ((length === 8 || length === 16) && (local.compressedSize === ZIP64_MAGIC || local.size === ZIP64_MAGIC)) return true;
+      throw new StylePackageError(
+        `${what} has a ZIP64 extra field of ${length} bytes in its local header, which declares ${local.compressedSize} and ${local.size} bytes: zip readers take its data descriptor ` +
+          'for 4-byte or 8-byte sizes differently (a streaming zipper writes 16 bytes, and 0xFFFFFFFF for both sizes)',
+      );
+    }
+    at += 4 + length;
+  }
+  return false;
 }
 
-/** An SLD entry's bytes, inflated to at most what it declares. */
-function inflated(zip: Buffer, entry: DirectoryEntry): Buffer {
-  const what = `its entry ${JSON.stringify(entry.name)}`;
+/**
+ * The length of the data descriptor after an entry's data, read as the master's reader reads it
+ * (with its optional signature when it opens with one; sizes in 8 bytes when `zip64`), which must
+ * declare what the central directory does.
+ */
+function descriptorBytes(zip: Buffer, at: number, entry: DirectoryEntry, zip64: boolean, directoryStart: number): number {
+  const what = `${entryName(entry)}: its ${zip64 ? 'ZIP64 ' : ''}data descriptor`;
+  const signed = at + 4 <= directoryStart && zip.readUInt32LE(at) === DATA_DESCRIPTOR;
+  const sizeBytes = zip64 ? 8 : 4;
+  const length = (signed ? 4 : 0) + 4 + 2 * sizeBytes;
+  if (at + length > directoryStart) throw new StylePackageError(`${what} runs into the central directory`);
+  const crcAt = at + (signed ? 4 : 0);
+  const sizeAt = (index: number) => crcAt + 4 + index * sizeBytes;
+  const read = (offset: number) => (zip64 ? Number(zip.readBigUInt64LE(offset)) : zip.readUInt32LE(offset));
+  const declared = { crc: zip.readUInt32LE(crcAt), compressedSize: read(sizeAt(0)), size: read(sizeAt(1)) };
+  if (!declaresAlike(declared, entry)) throw new StylePackageError(`${what} declares ${described(declared)}, its central directory ${described(entry)}`);
+  return length;
+}
+
+/**
+ * An entry's bytes, inflated to at most what it declares. A deflated entry's stream must end
+ * exactly at its compressed size: a streamed one's is given all up to the directory, since the
+ * master's reader takes its data to end where its stream does.
+ */
+function inflated(zip: Buffer, entry: DirectoryEntry, directoryStart: number): Buffer {
+  const what = entryName(entry);
   if ((entry.flags & ENCRYPTED_FLAG) !== 0) throw new StylePackageError(`${what} is encrypted`);
-  const start = dataStartOf(zip, entry);
-  const raw = zip.subarray(start, start + entry.compressedSize);
+  const start = localHeaderOf(zip, entry).dataStart;
   let data: Buffer;
   if (entry.method === STORED) {
-    data = raw;
+    data = zip.subarray(start, start + entry.compressedSize);
   } else if (entry.method === DEFLATED) {
     if (entry.size > MAX_COMPRESSION_RATIO * Math.max(1, entry.compressedSize)) {
       throw new StylePackageError(`${what} declares ${entry.size} bytes compressed into ${entry.compressedSize}, more than ${MAX_COMPRESSION_RATIO} to 1`);
     }
+    const raw = zip.subarray(start, isStreamed(entry) ? directoryStart : start + entry.compressedSize);
+    let consumed: number;
     try {
       // One byte over what it declares is enough to tell that it lies.
-      data = inflateRawSync(raw, { maxOutputLength: entry.size + 1 });
+      const result = inflateRawSync(raw, { maxOutputLength: entry.size + 1, info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+      [data, consumed] = [result.buffer, result.engine.bytesWritten];
     } catch (error) {
       const over = error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
       throw new StylePackageError(over ? `${what} inflates to more than the ${entry.size} bytes it declares` : `${what} does not inflate (${(error as Error).message})`);
+    }
+    if (consumed !== entry.compressedSize) {
+      throw new StylePackageError(
+        `${what}: its deflate stream is ${consumed} bytes long, not the ${entry.compressedSize} its central directory declares (the master's zip reader would take what follows the stream's end for the rest of the package)`,
+      );
     }
   } else {
     throw new StylePackageError(`${what} is compressed with method ${entry.method} (GeoServer reads stored and deflated entries only)`);

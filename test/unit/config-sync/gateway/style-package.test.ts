@@ -7,7 +7,7 @@
 import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
 import { MAX_COMPRESSION_RATIO, MAX_PACKAGE_ENTRIES, MAX_PACKAGE_SLD_BYTES } from '../../../../lambdas/config-sync/gateway/style-package';
 import { storingPublisher } from './storing-publisher';
-import { zipOf, type ZipEntry } from '../../../support/zip';
+import { descriptorOf, zipOf, type ZipEntry } from '../../../support/zip';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 const SLD = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>poi</Name></NamedLayer></StyledLayerDescriptor>';
@@ -95,6 +95,61 @@ describe('a zipped style package the gateway cannot read within its bounds', () 
     const { upstream, sent } = recordingMaster();
     await expect(send(upstream, bomb).answer).rejects.toMatchObject({ status: 400, code: 'STYLE_PACKAGE', message: expect.stringContaining('inflates to more than the 1024 bytes') });
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * 1024 * 1024);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('a zipped style package written by a streaming zipper (data descriptors after the data)', () => {
+  // GeoServer reads the package with java.util.zip.ZipInputStream, which (JDK 21 on) reads a data
+  // descriptor's 8-byte ZIP64 sizes when the local header carries a ZIP64 extra field.
+  const streamed = (descriptor: 'zip32' | 'zip64', extra: Partial<ZipEntry> = {}): ZipEntry[] => [
+    { name: 'poi.sld', data: SLD, descriptor, ...extra },
+    { name: 'marker.png', data: Buffer.alloc(300, 7), descriptor, ...extra },
+  ];
+
+  it.each([
+    ['ZIP64 descriptors (zip - -)', streamed('zip64')],
+    ['ZIP64 descriptors without their signature', streamed('zip64', { descriptorSignature: false })],
+    ['4-byte descriptors (ZipOutputStream)', streamed('zip32')],
+    ['4-byte descriptors without their signature', streamed('zip32', { descriptorSignature: false })],
+  ])('%s: forwarded unchanged and published', async (_, entries) => {
+    const { upstream, sent } = recordingMaster();
+    const zip = zipOf(entries);
+    const { answer, published } = send(upstream, zip);
+    await expect(answer).resolves.toMatchObject({ status: 201, replication: 'published' });
+    expect(sent[0]!.body?.equals(zip)).toBe(true);
+    expect(published).toHaveLength(1);
+  });
+
+  it('reads the SLD of a ZIP64-descriptor package: a DOCTYPE in it is refused', async () => {
+    const { upstream, sent } = recordingMaster();
+    const { answer } = send(upstream, zipOf([ICON, { name: 'poi.sld', data: XXE, descriptor: 'zip64' }]));
+    await expect(answer).rejects.toMatchObject({ status: 400, code: 'XML_DOCTYPE', message: expect.stringContaining('"poi.sld"') });
+    expect(sent).toEqual([]);
+  });
+
+  /** An icon whose deflate stream ends early: where it ends, a descriptor of the empty icon, then an SLD the central directory never lists. */
+  const smuggled = () => {
+    const emptyStream = Buffer.from([0x03, 0x00]);
+    const hidden = zipOf([{ name: 'evil.sld', data: XXE, stored: true, hidden: true }]);
+    return { name: 'marker.png', data: '', descriptor: 'zip32' as const, padding: Buffer.concat([descriptorOf({ descriptor: 'zip32' }, 0, emptyStream.length, 0), hidden]) };
+  };
+  const cases: [string, Buffer, RegExp][] = [
+    ['a ZIP64 descriptor declaring another size than the central directory', zipOf([{ name: 'poi.sld', data: SLD, descriptor: 'zip64', descriptorSizes: { size: 4 } }]), /"poi.sld".*data descriptor declares/],
+    ['a ZIP64 descriptor declaring another compressed size', zipOf([ICON, { name: 'marker2.png', data: 'x'.repeat(50), descriptor: 'zip64', descriptorSizes: { compressedSize: 1 } }]), /"marker2.png".*data descriptor declares/],
+    ['a 4-byte descriptor declaring another size', zipOf([{ name: 'poi.sld', data: SLD, descriptor: 'zip32', descriptorSizes: { size: 2 ** 31 } }]), /"poi.sld".*data descriptor declares/],
+    ['a ZIP64 extra field zip readers take differently', zipOf([{ name: 'poi.sld', data: SLD, descriptor: 'zip64', zip64ExtraBytes: 24 }]), /"poi.sld".*ZIP64 extra field of 24 bytes/],
+    ['a stored entry with a data descriptor', zipOf([{ name: 'poi.sld', data: SLD, stored: true, descriptor: 'zip32' }]), /"poi.sld".*stored with a data descriptor/],
+    ['a local header declaring another size than the central directory', zipOf([{ name: 'poi.sld', data: SLD, localSize: 3 }]), /"poi.sld".*local header declares/],
+    ['an icon whose deflate stream ends before its compressed size, hiding an SLD', zipOf([smuggled(), { name: 'poi.sld', data: SLD }]), /"marker.png".*deflate stream is 2 bytes long/],
+    ['an icon with a descriptor compressed more than the ratio allows', zipOf([{ name: 'marker.png', data: Buffer.alloc(MAX_COMPRESSION_RATIO * 5000), descriptor: 'zip64' }]), /"marker.png".*more than 100 to 1/],
+  ];
+
+  it.each(cases)('%s: refused with 400 STYLE_PACKAGE naming the entry, nothing sent or published', async (_, zip, why) => {
+    const { upstream, sent } = recordingMaster();
+    const { answer, published } = send(upstream, zip);
+    await expect(answer).rejects.toMatchObject({ status: 400, code: 'STYLE_PACKAGE', field: 'body', message: expect.stringMatching(why) });
+    expect(published).toEqual([]);
     expect(sent).toEqual([]);
   });
 });
