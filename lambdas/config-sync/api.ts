@@ -790,6 +790,7 @@ export const GATEWAY_API = {
           'or XML declaring another encoding), or a path the master would read as another (INVALID_PATH: a `;` path parameter, a dot ' +
           "segment in any encoding, an encoded `/` or `\\`, a `+` in a replicated path, a write ending in `.yaml`, `.ysld` or `.mbstyle`), or a body with " +
           'a DOCTYPE declaration, on any path, or a zipped style package whose SLD has one (XML_DOCTYPE, field `body`: its entities could be fetched or expanded by the master), ' +
+          'or an XML body, on any path, in an encoding the DOCTYPE check cannot read (XML_ENCODING, field `body`: EBCDIC, or a declared encoding whose markup is not ASCII bytes), ' +
           'or a namespace POSTed without a `uri` or PUT with a blank one, which GeoServer would refuse with a 500 (INVALID_REQUEST, field `uri`), ' +
           'or a zipped style package the gateway cannot read within its bounds to check (STYLE_PACKAGE, field `body`: not a plain zip, over 1000 entries, an SLD over 1 MiB, ' +
           'compressed over 100 to 1, or not what its headers declare); nothing was forwarded. ' +

@@ -12,10 +12,17 @@
  * (xml-reader.ts, `scanProlog`); one it cannot read (not well-formed before its root element)
  * counts as declaring a DOCTYPE when `<!DOCTYPE` appears anywhere in it, since where it stands
  * cannot be told.
+ *
+ * A body the check cannot read so is refused instead (XmlEncodingError), on every path: EBCDIC
+ * (its first bytes `<?xm` in EBCDIC, which the master's Java XML reader detects), and one whose
+ * XML declaration names an encoding in which ASCII markup is not its ASCII bytes (an EBCDIC code
+ * page such as `IBM037`, UTF-7) or that the gateway does not know: the master's reader switches
+ * to the declared encoding after the declaration, so a DOCTYPE in it would pass unseen. GeoServer's
+ * REST representations and style documents are UTF-8 (or UTF-16) in practice.
  */
 import { isUtf8 } from 'node:buffer';
 import { AppError } from '../../shared/errors';
-import { sniffXmlEncoding } from '../../shared/xml-encoding';
+import { declaredXmlEncoding, sniffXmlEncoding } from '../../shared/xml-encoding';
 import { scanProlog } from '../../shared/xml-reader';
 
 /** 400: a body holding a DOCTYPE declaration, refused before anything is forwarded or published. */
@@ -31,12 +38,59 @@ export class XmlDoctypeError extends AppError {
   }
 }
 
+/** 400: an XML body in an encoding the DOCTYPE check cannot read as the master would, refused before anything is forwarded. */
+export class XmlEncodingError extends AppError {
+  constructor(encoding: string) {
+    super(
+      400,
+      'XML_ENCODING',
+      `The gateway does not forward an XML body in ${encoding}: it cannot check such a body for a DOCTYPE declaration as the master GeoServer would read it; ` +
+        'nothing was sent to the master. Send the document in UTF-8 (or UTF-16)',
+      'body',
+    );
+  }
+}
+
+/** Labels of the encodings the check reads by dropping NULs (ASCII markup in two or four bytes a character). */
+const WIDE_ENCODINGS = /^(utf-?16(le|be)?|utf-?32(le|be)?|ucs-?2|ucs-?4|iso-10646-ucs-[24])$/;
+/** The markup characters of an XML prolog, as ASCII bytes. */
+const ASCII_MARKUP = Buffer.from(Array.from({ length: 0x7f - 0x20 }, (_, index) => String.fromCharCode(0x20 + index)).join('') + '\t\n\r', 'latin1');
+
+/**
+ * The encoding of an XML body the DOCTYPE check cannot read as the master would (a phrase for
+ * XmlEncodingError), or undefined when it can (or the body is not XML).
+ */
+export function unscannableEncodingOf(body: Buffer | undefined, mediaType: string): string | undefined {
+  if (!body || body.length === 0) return undefined;
+  if (sniffXmlEncoding(body).by === 'first characters') return 'EBCDIC (its first bytes, 4C 6F A7 94, are "<?xm" in EBCDIC)';
+  const text = xmlText(body, mediaType);
+  if (text === undefined) return undefined;
+  const declared = declaredXmlEncoding(text.replace(/^\uFEFF/, ''));
+  if (declared === undefined || WIDE_ENCODINGS.test(declared) || readsAsciiAsAscii(declared)) return undefined;
+  return `the encoding its XML declaration names, "${declared}"`;
+}
+
+/** Whether the encoding the label names is one the WHATWG Encoding Standard knows in which ASCII markup is its ASCII bytes. */
+function readsAsciiAsAscii(label: string): boolean {
+  try {
+    return new TextDecoder(label, { fatal: true }).decode(ASCII_MARKUP) === ASCII_MARKUP.toString('latin1');
+  } catch {
+    return false;
+  }
+}
+
+/** The body's text as the check reads it (NULs dropped), when the master could read it as XML. */
+function xmlText(body: Buffer, mediaType: string): string | undefined {
+  const text = decoded(body).replace(/\0/g, '');
+  // XML may open with white space only before a DOCTYPE (its prolog's `Misc`), never with anything else.
+  return mediaType.includes('xml') || text.replace(/^\uFEFF/, '').trimStart().startsWith('<') ? text : undefined;
+}
+
 /** Where the body declares a DOCTYPE, or undefined when it does not (or is not XML). */
 export function doctypeIn(body: Buffer | undefined, mediaType: string): string | undefined {
   if (!body || body.length === 0) return undefined;
-  const text = decoded(body).replace(/\0/g, '');
-  // XML may open with white space only before a DOCTYPE (its prolog's `Misc`), never with anything else.
-  if (!mediaType.includes('xml') && !text.replace(/^\uFEFF/, '').trimStart().startsWith('<')) return undefined;
+  const text = xmlText(body, mediaType);
+  if (text === undefined) return undefined;
   const scan = scanProlog(text);
   if ('unreadable' in scan) return /<!DOCTYPE/i.test(text) ? `"<!DOCTYPE" in a body that is not well-formed XML before its root element: ${scan.unreadable}` : undefined;
   return scan.doctype ? `ending at ${scan.where}` : undefined;
@@ -47,9 +101,9 @@ export function doctypeIn(body: Buffer | undefined, mediaType: string): string |
  * order mark or its first `<`, else UTF-8 when it is, else each byte as one character. Unlike the
  * WPS endpoint, this check reads wider than XML 1.0 requires, since it must see what the master
  * might read, not decide what it accepts: UTF-16 without a mark whether or not `<?` opens it, and
- * UCS-4; and it never refuses a body for its encoding. A declared encoding is not followed: the
- * prolog's markup is ASCII, read alike in any encoding an ASCII-like document may declare, and
- * byte for byte when that is not UTF-8.
+ * UCS-4. A declared encoding is not followed: the prolog's markup is ASCII, read alike in any
+ * encoding an ASCII-like document may declare, and byte for byte when that is not UTF-8; a body
+ * in any other is refused before this is read (unscannableEncodingOf).
  */
 function decoded(body: Buffer): string {
   const sniffed = sniffXmlEncoding(body);

@@ -154,12 +154,15 @@ function xmlRequestText(event: HttpEvent): string {
  *   read as UTF-8, as a document that says nothing is, and its NULs make it malformed;
  * - UTF-32, which no TextDecoder reads, is not told apart: its little-endian mark begins with
  *   UTF-16LE's (FF FE), read as that; any other UTF-32 as UTF-8. Either way it is refused, by its NULs
- *   or by a mark that is no UTF-8.
+ *   or by a mark that is no UTF-8;
+ * - EBCDIC (`<?xm` in its first four bytes) is read as UTF-8, and refused by its bytes.
  */
 function xmlEncodingOf(bytes: Buffer): string {
   const sniffed = sniffXmlEncoding(bytes);
   // A declared label is the document's word, read when TextDecoder knows it (and refused by name when not).
   if (sniffed.by === 'declaration' || sniffed.by === 'nothing') return sniffed.encoding;
+  // Read as UTF-8, as a document that says nothing is: its bytes are no UTF-8, and refused as such.
+  if (sniffed.by === 'first characters') return 'utf-8';
   if (sniffed.by === 'byte order mark' && sniffed.encoding === 'utf-32le') return 'utf-16le';
   if (sniffed.encoding === 'utf-32be' || sniffed.encoding === 'utf-32le') return 'utf-8';
   if (sniffed.by === 'first character' && !sniffed.opensWithDeclaration) return 'utf-8';

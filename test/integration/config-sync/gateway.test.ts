@@ -18,6 +18,7 @@ import { intentOf } from '../../../lambdas/config-sync/gateway/recovery';
 import { classifyRestPath, type ManagedPath } from '../../../lambdas/config-sync/gateway/rest-paths';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { seededRandom } from '../../support/random';
+import { ebcdic } from '../../support/ebcdic';
 import { FAST_RETRY_ENV, SyncCluster } from './scenario-support';
 
 jest.setTimeout(120_000);
@@ -56,7 +57,7 @@ async function rest(method: string, path: string, body?: string | object, conten
   const response = await fetch(`${cluster.spawned.url}/geoserver/rest${path}`, {
     method,
     headers: { authorization, ...(body === undefined ? {} : { 'content-type': contentType }) },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
   const text = await response.text();
   await expectDocumented(method, `/geoserver/rest${path}`, response.status, response.headers.get('content-type'), text);
@@ -551,6 +552,19 @@ test("an operator's cluster token sent to the gateway is refused with 401 CLUSTE
   expect(answer.status).toBe(401);
   expect(JSON.parse(answer.text)).toMatchObject({ code: 'CLUSTER_TOKEN', message: expect.stringContaining(`${OPERATOR}'s cluster token`) });
   expect(answer.text).not.toContain(token!.split('.')[1]);
+  expect(master.requests.length).toBe(requestsBefore);
+});
+
+test('an XML body in EBCDIC, which the DOCTYPE check cannot read, is refused with 400 XML_ENCODING on a path the cluster does not replicate, and never reaches the master', async () => {
+  const master = geoservers.get(MASTER)!;
+  const requestsBefore = master.requests.length;
+  // Java's XML reader takes 4C 6F A7 94 ("<?xm" in EBCDIC) for EBCDIC and would expand the entity.
+  const body = ebcdic('<?xml version="1.0" encoding="IBM037"?><!DOCTYPE user [<!ENTITY x SYSTEM "file:///etc/passwd">]><user><userName>&x;</userName><password>p</password></user>');
+  for (const contentType of ['application/xml', 'text/plain']) {
+    const answer = await rest('POST', '/security/usergroup/users', body, contentType);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.text)).toMatchObject({ code: 'XML_ENCODING', field: 'body', message: expect.stringContaining('EBCDIC') });
+  }
   expect(master.requests.length).toBe(requestsBefore);
 });
 

@@ -4,6 +4,7 @@
  * declaration of an ASCII-like document, else UTF-8.
  */
 import { sniffXmlEncoding } from '../../../lambdas/shared/xml-encoding';
+import { ebcdic } from '../../support/ebcdic';
 
 const utf32 = (text: string, order: 'BE' | 'LE') => {
   const bytes = Buffer.alloc(text.length * 4);
@@ -53,4 +54,9 @@ test.each([
   ['one byte of a wider mark', '\u00ff'],
 ])('nothing says (%s): UTF-8', (_label, text) => {
   expect(sniffXmlEncoding(Buffer.from(text, 'latin1'))).toEqual({ by: 'nothing', encoding: 'utf-8' });
+});
+
+test('EBCDIC, by its first four bytes ("<?xm" in EBCDIC, 4C 6F A7 94), whatever it declares', () => {
+  expect(sniffXmlEncoding(ebcdic('<?xml version="1.0" encoding="IBM037"?><a/>'))).toEqual({ by: 'first characters', encoding: 'ebcdic' });
+  expect(sniffXmlEncoding(ebcdic('<?xml version="1.0"?><a/>'))).toEqual({ by: 'first characters', encoding: 'ebcdic' });
 });

@@ -14,6 +14,7 @@ import { MASTER_NODE, storingPublisher } from './storing-publisher';
 import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 import { zipOf } from '../../../support/zip';
+import { ebcdic } from '../../../support/ebcdic';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 
@@ -1192,6 +1193,37 @@ describe('a body with a DOCTYPE', () => {
       }
     }
     expect(sent).toEqual([]);
+  });
+
+  it('refuses with 400 XML_ENCODING naming it an XML body in an encoding the check cannot read, on every path, and sends nothing', async () => {
+    const { upstream, sent } = recordingMaster();
+    const xxe = '<!DOCTYPE user [<!ENTITY x SYSTEM "file:///etc/passwd">]><user><userName>&x;</userName></user>';
+    const cases: [string, string, Buffer, string, RegExp][] = [
+      // EBCDIC, detected by Java's XML reader from its first bytes: on paths the cluster does not replicate too, labelled XML or not.
+      ['POST', '/security/usergroup/users', ebcdic(`<?xml version="1.0" encoding="IBM037"?>${xxe}`), 'application/xml', /EBCDIC.*4C 6F A7 94/],
+      ['PUT', '/resource/styles/x.xml', ebcdic(`<?xml version="1.0"?>${xxe}`), 'text/plain', /EBCDIC/],
+      ['POST', '/gwc/rest/layers/topp:roads.xml', ebcdic(`<?xml version="1.0" encoding="cp037"?>${xxe}`), 'text/xml', /EBCDIC/],
+      ['POST', '/workspaces', ebcdic(`<?xml version="1.0" encoding="IBM037"?><workspace><name>w</name></workspace>`), 'application/xml', /EBCDIC/],
+      // An ASCII declaration naming an encoding in which the rest is not ASCII: the master's reader switches to it.
+      ['POST', '/security/usergroup/users', Buffer.concat([Buffer.from('<?xml version="1.0" encoding="IBM037"?>'), ebcdic(xxe)]), 'application/xml', /"ibm037"/],
+      ['POST', '/security/usergroup/users', Buffer.from('<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE user +AFs-+ADw-!ENTITY x SYSTEM +ACI-file:///etc/passwd+ACI-+AD4-+AF0-+AD4-<user/>'), 'application/xml', /"utf-7"/],
+      ['POST', '/security/usergroup/users', Buffer.from('\uFEFF<?xml version="1.0" encoding="x-made-up"?><user/>'), 'application/xml', /"x-made-up"/],
+    ];
+    for (const [method, path, body, contentType, encoding] of cases) {
+      const { answer, published } = send(upstream, method, path, body, contentType);
+      await expect(answer).rejects.toMatchObject({ status: 400, code: 'XML_ENCODING', field: 'body', message: expect.stringMatching(encoding) });
+      expect(published).toEqual([]);
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it('forwards XML declaring an encoding in which its markup is ASCII, and checks it for a DOCTYPE', async () => {
+    const { upstream, sent } = recordingMaster();
+    const bodies = ['ISO-8859-1', 'windows-1252', 'Shift_JIS', 'US-ASCII', 'UTF-16'].map((label) => Buffer.from(`<?xml version="1.0" encoding="${label}"?><user><userName>u</userName></user>`));
+    for (const body of bodies) await send(upstream, 'POST', '/security/usergroup/users', body, 'application/xml').answer;
+    expect(sent.map((call) => call.body)).toEqual(bodies);
+    const doctype = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><!DOCTYPE user [<!ENTITY x SYSTEM "file:///etc/passwd">]><user/>');
+    await expect(send(upstream, 'POST', '/security/usergroup/users', doctype, 'application/xml').answer).rejects.toMatchObject({ code: 'XML_DOCTYPE' });
   });
 
   it('says where the DOCTYPE stands when it can', async () => {

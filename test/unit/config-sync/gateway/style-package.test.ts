@@ -8,6 +8,7 @@ import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../
 import { MAX_COMPRESSION_RATIO, MAX_PACKAGE_ENTRIES, MAX_PACKAGE_SLD_BYTES } from '../../../../lambdas/config-sync/gateway/style-package';
 import { storingPublisher } from './storing-publisher';
 import { descriptorOf, zipOf, type ZipEntry } from '../../../support/zip';
+import { ebcdic } from '../../../support/ebcdic';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 const SLD = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>poi</Name></NamedLayer></StyledLayerDescriptor>';
@@ -55,6 +56,14 @@ describe('a zipped style package whose SLD has a DOCTYPE', () => {
       await expect(answer).rejects.toMatchObject({ status: 400, code: 'XML_DOCTYPE', field: 'body', message: expect.stringMatching(/DOCTYPE.*\.sld|\.sld.*DOCTYPE/s) });
       expect(published).toEqual([]);
     }
+    expect(sent).toEqual([]);
+  });
+
+  it('refuses with 400 XML_ENCODING a package whose SLD is in EBCDIC, which the DOCTYPE check cannot read', async () => {
+    const { upstream, sent } = recordingMaster();
+    const { answer, published } = send(upstream, zipOf([{ name: 'poi.sld', data: ebcdic(XXE.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="IBM037"?>')) }, ICON]));
+    await expect(answer).rejects.toMatchObject({ status: 400, code: 'XML_ENCODING', field: 'body', message: expect.stringMatching(/"poi\.sld".*EBCDIC/) });
+    expect(published).toEqual([]);
     expect(sent).toEqual([]);
   });
 
