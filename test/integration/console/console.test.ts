@@ -418,6 +418,54 @@ describe('the console at /console', () => {
       await page.unroute('**/nodes/slave-2/drift?*');
     }
   });
+
+  it("shows a role, resync hold, job kind, state or phase that a newer cluster has and this page does not know as the API names it, in no colour, with no button that may not apply", async () => {
+    // The generated types hold the values this page knows; a newer cluster's answer may hold others.
+    const unknown = <T>(value: string) => value as T;
+    const now = new Date().toISOString();
+    const geoserver: NodeState['geoserver'] = { url: 'http://10.0.3.21:8080/geoserver', reachable: true, version: '2.26.2', checkedAt: now, lastError: null, rejected: [], unclearedProperties: [] };
+    const job: NodeJob = {
+      id: 'job-21', node: 'slave-1', kind: 'reconcile', state: unknown('paused'), phase: unknown('scan-audit'), progress: { toFix: 6, fixed: 2, failed: 0 },
+      failures: [], createdAt: now, updatedAt: now, finishedAt: null, error: null,
+    };
+    const overrides: Record<string, Partial<NodeState>> = {
+      // A capture is a publishing node's: a role not known to publish gets none.
+      'master-1': {
+        role: unknown('observer'), geoserver,
+        job: { ...job, id: 'job-20', node: 'master-1', kind: unknown('audit'), state: 'succeeded', phase: 'done', failures: [{ type: 'layer', id: 'topp:roads', message: 'refused' }], finishedAt: now },
+      },
+      'slave-1': { geoserver, job, resync: { job: 'job-22', state: unknown('verifying'), storeIncomplete: false, error: null, resume: null } },
+      'slave-2': { role: 'both', geoserver, job: { ...job, id: 'job-23', node: 'slave-2', kind: unknown('audit'), state: 'failed', phase: 'fix', finishedAt: now, error: 'boom' } },
+    };
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => ({ ...node, ...overrides[node.name] })) } });
+    });
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    try {
+      const row = (name: string) => page.locator(`#nodes tr[data-node="${name}"] td`);
+      await page.locator('#nodes tr[data-node="slave-2"] .pill', { hasText: 'audit failed' }).waitFor({ timeout: 10_000 });
+      expect(await row('master-1').nth(1).textContent()).toBe('observer');
+      expect(await row('master-1').nth(8).locator('button').allTextContents()).toEqual(['pause', 'check drift', 'reconcile']);
+      expect(await row('slave-2').nth(8).locator('button').allTextContents()).toEqual(['pause', 'redrive', 'resync', 'check drift', 'reconcile', 'capture']);
+      // A hold this page does not know is not read as a stopped resync, nor coloured as one.
+      expect(await row('slave-1').nth(6).textContent()).toBe('active resync verifying');
+      expect(await pillColours(row('slave-1').nth(6).locator('.pill').nth(1))).toEqual(await pillColours(row('slave-1').nth(6).locator('.pill').nth(0)));
+      // The phase of a job in a state this page does not know: whether it has ended is not known here.
+      expect(await row('slave-1').nth(7).textContent()).toBe('reachable 2.26.2 reconcile paused (scan-audit) 2/6');
+      // No button to suggest after a fix for a kind this page does not know.
+      expect(await row('slave-2').nth(6).locator('.pill', { hasText: 'audit failed' }).getAttribute('title')).toBe('job job-23: boom');
+      expect(await row('master-1').nth(6).locator('.pill', { hasText: 'unfixed' }).getAttribute('title')).toBe(
+        'job job-20 succeeded but could not fix 1 object(s); first layer/topp:roads: refused\nall of them: geocluster job master-1 job-20',
+      );
+    } finally {
+      await page.unroute('**/nodes');
+    }
+    await page.locator('#nodes tr[data-node="slave-1"] .pill', { hasText: 'verifying' }).waitFor({ state: 'detached', timeout: 10_000 });
+  });
 });
 
 /** The reads of the three panels that refresh on a timer (GET /nodes, /executions, /config/events). */
@@ -442,6 +490,14 @@ async function watchRows(): Promise<void> {
 }
 async function rowsSeen(): Promise<Record<string, number> | undefined> {
   return page.evaluate(() => (globalThis as unknown as Watched).rowsSeen);
+}
+
+/** A pill's text and background colours as the page draws them. */
+async function pillColours(pill: ReturnType<Page['locator']>): Promise<[string, string]> {
+  return pill.evaluate((element) => {
+    const style = (globalThis as unknown as { getComputedStyle(element: unknown): { color: string; backgroundColor: string } }).getComputedStyle(element);
+    return [style.color, style.backgroundColor];
+  });
 }
 
 // Page-side predicates run in the browser (as functions: the page's CSP forbids evaluating
