@@ -77,3 +77,9 @@ test('a field the API does not answer fails the check', () => {
     expect.arrayContaining([expect.stringContaining("'progres'"), expect.stringContaining("'deadLetters'"), expect.stringContaining("'sequenc'"), expect.stringContaining("'thru'")]),
   );
 }, 60_000);
+
+test('a value the API declares that one of the console\'s maps of known values leaves out fails the check', () => {
+  const wrong = script.replace('both: true };', '};').replace("different: 'RUNNING' };", '};');
+  expect(wrong).not.toBe(script);
+  expect(typeErrors(wrong)).toEqual(expect.arrayContaining([expect.stringContaining("'both'"), expect.stringContaining("'different'")]));
+}, 60_000);

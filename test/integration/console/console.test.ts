@@ -466,6 +466,106 @@ describe('the console at /console', () => {
     }
     await page.locator('#nodes tr[data-node="slave-1"] .pill', { hasText: 'verifying' }).waitFor({ state: 'detached', timeout: 10_000 });
   });
+
+  it('lists differences of a kind a newer cluster has and this page does not know as the API names them, counted and in no colour', async () => {
+    const now = new Date().toISOString();
+    const job: NodeJob = {
+      id: 'job-31', node: 'slave-2', kind: 'drift', state: 'succeeded', phase: 'done', progress: { compared: 12, missing: 1, extra: 0, different: 0 },
+      failures: [], createdAt: now, updatedAt: now, finishedAt: now, error: null,
+    };
+    const geoserver: NodeState['geoserver'] = { url: 'http://10.0.3.22:8080/geoserver', reachable: true, version: '2.26.2', checkedAt: now, lastError: null, rejected: [], unclearedProperties: [] };
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-2' ? { ...node, geoserver, job } : node)) } });
+    });
+    // The counts leave the newer kind out, and more differences follow the ones listed.
+    await page.route('**/nodes/slave-2/drift?*', (route) =>
+      route.fulfill({
+        json: {
+          node: 'slave-2', job, complete: true, counts: { missing: 1, extra: 0, different: 0 }, next: 'after-3',
+          differences: [
+            { kind: 'missing', type: 'featureType', id: 'topp:roads' },
+            { kind: 'moved', type: 'featureType', id: 'topp:rivers', store: 'pg' },
+            { kind: 'moved', type: 'featureType', id: 'topp:lakes', store: 'pg' },
+          ],
+        },
+      }),
+    );
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    try {
+      await page.locator('tr[data-node="slave-2"] button[data-action=differences]').click();
+      await page.locator('#drift-updated', { hasText: /^read / }).waitFor({ timeout: 10_000 });
+      expect(await page.locator('#drift-note').textContent()).toBe(
+        'drift job job-31 found 1 missing, 0 extra, 0 different, 2+ moved; the first 3 are listed (npx geocluster drift slave-2 --last lists all)',
+      );
+      const rows = page.locator('#drift-table tbody tr');
+      expect(await rows.nth(1).locator('td').allTextContents()).toEqual(['moved', 'featureType', 'topp:rivers', 'store pg']);
+      const plain = page.locator('#nodes tr[data-node="slave-2"] td').nth(6).locator('.pill', { hasText: 'active' });
+      expect(await pillColours(rows.nth(1).locator('.pill'))).toEqual(await pillColours(plain));
+    } finally {
+      await page.unroute('**/nodes');
+      await page.unroute('**/nodes/slave-2/drift?*');
+    }
+    await page.click('#drift-close');
+  });
+
+  it('shows an execution phase and an event kind a newer cluster has and this page does not know as the API names them, in no colour', async () => {
+    const now = new Date().toISOString();
+    const execution = (executionId: string, phase: string) => ({ executionId, processName: 'gs:Buffer', phase, progress: 40, task: 'buffering', nodeId: 'master-1', lastUpdated: now });
+    await page.route('**/executions?*', (route) =>
+      route.fulfill({ json: { executions: [execution('exec-queued', 'QUEUED'), execution('exec-running', 'RUNNING'), execution('exec-paused', 'PAUSED')] } }),
+    );
+    // A kind that shares its name with a state the page colours takes no colour from it.
+    await page.route('**/config/events?*', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { head: number; events: { sequence: number }[] };
+      const event = (sequence: number, kind: string) => ({ sequence, kind, object: { type: 'workspace', id: 'topp' }, origin: 'master-1', publishedAt: now, offloaded: false });
+      await route.fulfill({ response, json: { ...answer, head: answer.head + 2, events: [...answer.events, event(answer.head + 1, 'add'), event(answer.head + 2, 'paused')] } });
+    });
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    try {
+      const execRow = (id: string) => page.locator(`#executions tr[data-execution="${id}"]`);
+      await execRow('exec-paused').waitFor({ timeout: 10_000 });
+      expect(await execRow('exec-paused').locator('td').nth(2).textContent()).toBe('PAUSED');
+      expect(await pillColours(execRow('exec-paused').locator('.pill'))).toEqual(await pillColours(execRow('exec-queued').locator('.pill')));
+      // Its bar in the muted colour, not in the colour of a queued or running one.
+      const fill = (id: string) => execRow(id).locator('[role=progressbar] > span').evaluate((element) =>
+        (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(element).backgroundColor);
+      const muted = await page.locator('#executions-updated').evaluate((element) => (globalThis as unknown as { getComputedStyle(element: unknown): { color: string } }).getComputedStyle(element).color);
+      expect(await fill('exec-paused')).toBe(muted);
+      expect(await fill('exec-running')).not.toBe(muted);
+
+      const eventRows = page.locator('#events tbody tr');
+      await eventRows.first().locator('.pill', { hasText: 'paused' }).waitFor({ timeout: 10_000 });
+      expect(await pillColours(eventRows.nth(0).locator('.pill'))).toEqual(await pillColours(eventRows.nth(1).locator('.pill', { hasText: 'add' })));
+    } finally {
+      await page.unroute('**/executions?*');
+      await page.unroute('**/config/events?*');
+    }
+  });
+
+  it('names a pause\'s consumption as the API does when this page does not know it, and says a pure master has no queue', async () => {
+    const outcome = (node: string, consumption: string) => ({ node, paused: true, since: new Date().toISOString(), by: node, consumption });
+    await page.route('**/nodes/slave-1/pause', (route) => route.fulfill({ json: outcome('slave-1', 'draining') }));
+    await page.route('**/nodes/master-1/pause', (route) => route.fulfill({ json: outcome('master-1', 'none') }));
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    try {
+      await page.locator('tr[data-node="slave-1"] button[data-action=pause]').click();
+      await expectMessage(/^slave-1 paused; consumption draining$/);
+      await page.locator('tr[data-node="master-1"] button[data-action=pause]').click();
+      await expectMessage(/^master-1 paused: a pure master has no queue to stop or restart: a pause refuses its publishes only; consumption none$/);
+    } finally {
+      await page.unroute('**/nodes/slave-1/pause');
+      await page.unroute('**/nodes/master-1/pause');
+    }
+  });
 });
 
 /** The reads of the three panels that refresh on a timer (GET /nodes, /executions, /config/events). */
