@@ -18,6 +18,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit, NODE_DIMENSION } from '../../shared/observability';
+import { ownNodeMetrics, recordApplied, recordGeoServerErrors as recordNodeGeoServerErrors } from '../apply-metrics';
 import { applyDeliveredBatch, appliedEvents, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
 import { canPublish, consumes } from '../../shared/cluster-model';
 import { GeoServerUnavailableError } from '../geoserver/errors';
@@ -159,8 +160,7 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
   const steps = appliedEvents(result.results);
   const applied = steps.length;
   const last = result.results[result.results.length - 1];
-  metrics.addMetric(METRIC.eventsApplied, MetricUnit.Count, applied);
-  recordParked(steps);
+  recordApplied(ownNodeMetrics, steps);
   recordApplyLatency(result.results, records.map((record) => record.body));
   recordGeoServerErrors(steps, result.failure?.error);
   logger.info('batch applied', {
@@ -211,24 +211,11 @@ function recordApplyLatency(results: readonly DeliveryResult[], bodies: readonly
 }
 
 /**
- * Events a batch (or a job slice: a resync's catch-up) parked: what a dead-letter queue's depth
- * would have shown (they are alarmed on).
- */
-function recordParked(applied: readonly AppliedEvent[]): void {
-  const parked = applied.filter((event) => event.effect === 'parked').length;
-  if (parked > 0) metrics.addMetric(METRIC.eventsParked, MetricUnit.Count, parked);
-}
-
-/**
  * Changes the node's GeoServer refused, and a GeoServer that could not take changes at all: of
- * a batch, or of a job slice (its catch-up's events, its reconcile's fixes (`refusedFixes`), a
- * slice the GeoServer could not serve).
+ * a batch, or of a job slice (apply-metrics.ts). None on a node without a GeoServer.
  */
 function recordGeoServerErrors(applied: readonly AppliedEvent[], failure: unknown, refusedFixes = 0): void {
-  if (!geoserver) return;
-  const refused = applied.filter((event) => event.geoserver?.kind === 'rejected').length + refusedFixes;
-  const errors = refused + (failure instanceof GeoServerUnavailableError ? 1 : 0);
-  if (errors > 0) metrics.addMetric(METRIC.geoServerErrors, MetricUnit.Count, errors);
+  if (geoserver) recordNodeGeoServerErrors(ownNodeMetrics, applied, failure, refusedFixes);
 }
 
 // The bodies were parsed and validated by the applier already; these reads only pick a field
@@ -300,13 +287,15 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
 }
 
 /**
- * What a job slice did to the node's GeoServer, reported as a batch's apply is: the events its
- * catch-up parked (those committed before a failure too) and the GeoServer's errors (its
- * catch-up's refused events, its reconcile's refused fixes) in the metrics, and what its calls
- * saw of the GeoServer (reachable, or why not; the changes it refused) for GET /nodes. Never throws.
+ * What a job slice did, reported as a batch's apply is: the events its catch-up applied and
+ * parked (those committed before a failure too; a slice redone from its checkpoint applies from
+ * the node's cursor, so never reports one again) and the GeoServer's errors (its catch-up's
+ * refused events, its reconcile's refused fixes) in the metrics, and what its calls saw of the
+ * GeoServer (reachable, or why not; the changes it refused) for GET /nodes. Never throws.
  */
 async function reportJobSlice(applied: readonly AppliedEvent[], refusedFixes: number, failure?: unknown): Promise<void> {
-  recordParked(applied);
+  // A slice without a catch-up (a drift check, a reconcile, a resync's copy) applied no event.
+  if (applied.length > 0) recordApplied(ownNodeMetrics, applied);
   recordGeoServerErrors(applied, failure, refusedFixes);
   if (!geoserver || !jobRest) return;
   await geoserver.afterJobSlice({ answered: jobRest.takeAnswered(), applied, ...(failure === undefined ? {} : { failure }) });

@@ -1,0 +1,158 @@
+/**
+ * The metrics of the events a resync's catch-up applies, invoked as the functions run it (the
+ * apply function handed the job's message, ResyncNode a pure master's request) against freshly
+ * started emulators, with Powertools writing its embedded-metric-format lines as a deployed
+ * function does: they count in the node's `EventsApplied`, with the same dimensions as a
+ * batch's, the ones committed before a slice stopped part way too, and each once.
+ *
+ * The resyncs' source is a slave whose queue nobody drains here: its cursor stays behind the
+ * log, so its snapshot is older than the events published, which the catch-up applies from the log.
+ */
+import type { Message } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { HttpResult } from '../../../lambdas/shared/http';
+import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
+import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+
+jest.setTimeout(120_000);
+
+const CLUSTER = 'job-metrics';
+const MASTER = 'master-1';
+const SOURCE = 'slave-1';
+const GEOSERVER_NODE = 'gs-1';
+const NODES = { [MASTER]: 'master', [SOURCE]: 'slave', [GEOSERVER_NODE]: 'slave' };
+
+type HttpHandler = (event: unknown, context?: unknown) => Promise<HttpResult>;
+
+let aws: EmulatedAws;
+let geoserver: GeoServerStandIn;
+let publish: HttpHandler;
+let resync: HttpHandler;
+let applyOnGeoServerNode: (event: SQSEvent) => Promise<SQSBatchResponse>;
+let jobs: DynamoJobStore;
+const savedEnv = { ...process.env };
+/** The embedded-metric-format lines the functions wrote. */
+const emf: Record<string, any>[] = [];
+
+beforeAll(async () => {
+  geoserver = await startGeoServerStandIn();
+  aws = await startEmulatedAws({ cluster: CLUSTER, consumers: [SOURCE, GEOSERVER_NODE, 'master-stores'] });
+  Object.assign(process.env, aws.environment(CLUSTER, NODES), {
+    GEOSERVER_NODES: JSON.stringify({ [GEOSERVER_NODE]: geoserver.url }),
+    POWERTOOLS_SERVICE_NAME: CLUSTER,
+    POWERTOOLS_METRICS_NAMESPACE: 'GeoServerCluster',
+  });
+  // Metrics written, as a deployed function writes them (the test setup turns them off).
+  delete process.env.POWERTOOLS_METRICS_DISABLED;
+  jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+  // Loaded after the environment is set: handlers read it at cold start; the apply function's as its node's.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  jest.isolateModules(() => {
+    publish = (require('../../../lambdas/config-sync/handlers/publish-event') as { handler: HttpHandler }).handler;
+    resync = (require('../../../lambdas/config-sync/handlers/resync-node') as { handler: HttpHandler }).handler;
+  });
+  Object.assign(process.env, { NODE_NAME: GEOSERVER_NODE, GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS: 'admin:geoserver' });
+  jest.isolateModules(() => {
+    applyOnGeoServerNode = (require('../../../lambdas/config-sync/handlers/apply-events') as { handler: typeof applyOnGeoServerNode }).handler;
+  });
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  for (const name of ['NODE_NAME', 'GEOSERVER_URL', 'GEOSERVER_CREDENTIALS']) delete process.env[name];
+  const write = process.stdout.write.bind(process.stdout);
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const lines = String(chunk).split('\n').filter((line) => line.startsWith('{"_aws"'));
+    for (const line of lines) emf.push(JSON.parse(line) as Record<string, any>);
+    return lines.length > 0 ? true : write(chunk, ...(rest as []));
+  });
+}, 120_000);
+
+afterAll(async () => {
+  jest.restoreAllMocks();
+  process.env = savedEnv;
+  await aws?.stop();
+  if (geoserver) {
+    expect(geoserver.violations).toEqual([]);
+    await geoserver.close();
+  }
+});
+
+function http(node: string, path: Record<string, string>, body?: unknown): unknown {
+  return {
+    version: '2.0',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    isBase64Encoded: false,
+    pathParameters: path,
+    requestContext: { http: { method: 'POST' }, authorizer: { lambda: { nodeId: node, role: (NODES as Record<string, string>)[node] } } },
+  };
+}
+
+const bodyOf = (result: HttpResult) => JSON.parse(result.body ?? '{}') as Record<string, any>;
+
+async function publishWorkspaces(names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const created = await publish(http(MASTER, {}, { kind: 'add', object: { type: 'workspace', id: name }, properties: { name } }));
+    expect(created.statusCode).toBe(201);
+  }
+}
+
+/**
+ * The node's `EventsApplied` values the functions wrote so far, each line's dimensions with it
+ * (a line holds every value one invocation recorded: a job's message comes in a batch, whose
+ * own count of events is 0 beside the slice's).
+ */
+function eventsApplied(node: string): { value: number; dimensions: string[][] }[] {
+  return emf
+    .filter((line) => line.node === node && line.EventsApplied !== undefined)
+    .flatMap((line) => [line.EventsApplied as number | number[]].flat().map((value) => ({ value, dimensions: line._aws.CloudWatchMetrics[0].Dimensions as string[][] })));
+}
+
+const sum = (values: readonly { value: number }[]) => values.reduce((total, { value }) => total + value, 0);
+
+/** The job's message handed to the node's apply function, as its queue delivers it. */
+function jobMessage(id: string, attempt: number): SQSEvent {
+  return {
+    Records: [
+      {
+        messageId: `job-${id}-${attempt}`,
+        receiptHandle: `job-${id}-${attempt}`,
+        body: JSON.stringify({ runJob: id }),
+        attributes: { ApproximateReceiveCount: String(attempt) } as never,
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  };
+}
+
+test("a GeoServer node's resync counts the events its catch-up applies in EventsApplied as a batch's, those before a stop part way too, each once", async () => {
+  const names = ['metrics-a', 'metrics-b', 'metrics-c'];
+  await publishWorkspaces(names);
+  // The GeoServer cannot take the last one, once: the slice stops part way, to be delivered again.
+  geoserver.rejectNext(
+    (request) => request.method === 'POST' && request.path.endsWith('/rest/workspaces') && request.body.toString('utf8').includes('"metrics-c"'),
+    503,
+    'Service Unavailable',
+  );
+  const started = await resync(http(MASTER, { node: GEOSERVER_NODE }, { source: SOURCE }));
+  expect(started.statusCode).toBe(202);
+  const id = bodyOf(started).job.id as string;
+
+  const first = await applyOnGeoServerNode(jobMessage(id, 1));
+  expect(first.batchItemFailures).toEqual([{ itemIdentifier: `job-${id}-1` }]);
+  const stopped = await jobs.read(GEOSERVER_NODE, id);
+  expect(stopped).toMatchObject({ state: 'running', resync: { snapshotSequence: 0, appliedFromLog: 2 } });
+  expect(sum(eventsApplied(GEOSERVER_NODE))).toBe(2);
+
+  // Delivered again: the slice goes on from the node's cursor, counting only what it applies now.
+  expect(await applyOnGeoServerNode(jobMessage(id, 2))).toEqual({ batchItemFailures: [] });
+  const ended = await jobs.read(GEOSERVER_NODE, id);
+  expect(ended).toMatchObject({ state: 'succeeded', resync: { snapshotSequence: 0, appliedFromLog: names.length } });
+  const values = eventsApplied(GEOSERVER_NODE);
+  expect(sum(values)).toBe(names.length);
+  // The dimensions of every per-node metric of the apply function, a batch's EventsApplied among them.
+  for (const { dimensions } of values) expect(dimensions).toEqual([['service', 'node']]);
+});
