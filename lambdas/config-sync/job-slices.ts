@@ -9,6 +9,8 @@
  * from its queue, imports job-runner.ts itself.
  */
 import { applyDepsFromEnv } from './adapters/from-env';
+import type { AppliedEvent } from './apply';
+import { nodeMetrics, recordApplied } from './apply-metrics';
 import { runJobSlice, type JobRunnerDeps, type SliceOutcome } from './job-runner';
 import type { JobStore } from './jobs';
 import { describeError, logger } from '../shared/observability';
@@ -28,5 +30,15 @@ export function storeSliceRunner(cluster: string, jobs: JobStore): SliceRunner {
     now: () => new Date(),
     onFailure: (error) => logger.error('job failed', { error: describeError(error) }),
   };
-  return (node, jobId, deadline) => runJobSlice(jobDeps, node, jobId, deadline);
+  return async (node, jobId, deadline) => {
+    // What the slice's catch-up (a resync's) applied, counted in the node's metrics as its
+    // events applied anywhere else are, however the slice ended: a failure part way leaves the
+    // events before it committed. Nothing when the slice applied none (a copy or prune step).
+    const applied: AppliedEvent[] = [];
+    try {
+      return await runJobSlice({ ...jobDeps, onApplied: (events) => void applied.push(...events) }, node, jobId, deadline);
+    } finally {
+      if (applied.length > 0) recordApplied(nodeMetrics(node), applied);
+    }
+  };
 }

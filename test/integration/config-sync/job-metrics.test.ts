@@ -8,7 +8,6 @@
  * The resyncs' source is a slave whose queue nobody drains here: its cursor stays behind the
  * log, so its snapshot is older than the events published, which the catch-up applies from the log.
  */
-import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { HttpResult } from '../../../lambdas/shared/http';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
@@ -154,5 +153,22 @@ test("a GeoServer node's resync counts the events its catch-up applies in Events
   const values = eventsApplied(GEOSERVER_NODE);
   expect(sum(values)).toBe(names.length);
   // The dimensions of every per-node metric of the apply function, a batch's EventsApplied among them.
+  for (const { dimensions } of values) expect(dimensions).toEqual([['service', 'node']]);
+});
+
+test("a pure master's resync, run within its requests, counts the events its catch-up applies in the master's EventsApplied", async () => {
+  await publishWorkspaces(['master-metrics-a', 'master-metrics-b']);
+  const before = sum(eventsApplied(MASTER));
+  const answers: HttpResult[] = [];
+  do answers.push(await resync(http(MASTER, { node: MASTER }, { source: SOURCE })));
+  while (answers.length < 20 && answers[answers.length - 1]!.statusCode === 202);
+  const done = bodyOf(answers[answers.length - 1]!);
+  expect(done).toMatchObject({ node: MASTER, source: SOURCE, snapshotSequence: 0, job: { state: 'succeeded' } });
+  // The source's snapshot holds nothing: every event of the log came from it.
+  expect(done.appliedFromLog).toBe(done.sequence);
+  expect(done.appliedFromLog).toBeGreaterThanOrEqual(2);
+  const values = eventsApplied(MASTER);
+  expect(sum(values) - before).toBe(done.appliedFromLog);
+  // As the apply function's: the cluster and the node.
   for (const { dimensions } of values) expect(dimensions).toEqual([['service', 'node']]);
 });
