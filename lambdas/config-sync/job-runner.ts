@@ -10,7 +10,7 @@
 import { catchUpReporting, isTransientFailure, type AppliedEvent, type ApplyDeps } from './apply';
 import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef } from './events';
 import { applyToGeoServer, type GeoServerOutcome } from './geoserver/apply';
-import { comparePage, fixOrder, GeoServerReader, dependencyRank, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
+import { comparePage, fixOrder, GeoServerReader, dependencyRank, objectDifferences, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
 import { Liveness } from './liveness';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
@@ -434,8 +434,11 @@ function extraProperties(entry: DriftEntry): JsonObject {
  * holds and it does not as a `remove`, through the same publish path as the gateway. A resource
  * it holds under another store of its workspace than the stored one (moved in its web UI) is no
  * removal: it is published as the gateway publishes a move, a `modify` whose `store` names the
- * store that holds it (`heldNow`). Each difference is read again before it is published, so a
- * slice redone after a crash publishes only what still differs.
+ * store that holds it (`heldNow`). Each difference is read again before it is published, and a
+ * modify published only where the object still differs from the store by the drift scan's rule
+ * (`objectDifferences`), so a slice redone after a crash publishes only what still differs. A
+ * style document the GeoServer does not serve is never published as removed (no read proves it
+ * was, `GeoServerReader.styleDocument`): the stored one is kept, and the style reported unfixed.
  *
  * Each difference is read and published under the cluster's write lease, as a gateway write is:
  * otherwise a gateway write to the same object between the capture's read and its publish would
@@ -465,16 +468,34 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   for (const end = Math.min(entries.length, index + CAPTURE_BATCH); index < end; ) {
     const entry = entries[index]!;
     let outcome: 'published' | 'unchanged' | { failed: string } | { paused: NodePausedError };
+    // A stored style document the GeoServer did not serve (why), kept: the style stays unfixed.
+    let keptBody: string | undefined;
     try {
       outcome = await writes.run(async () => {
+        keptBody = undefined;
         const [object] = await deps.store.readObjects(job.node, [entry]);
         const stored = object && !object.deleted ? object : undefined;
         const held = await heldNow(reader, entry, stored?.properties);
-        const heldWhole = held && entry.type === 'style' ? { ...held, ...(await styleBodyOf(reader, entry.id, held)) } : held;
+        let heldWhole = held;
+        if (held && entry.type === 'style') {
+          const document = await reader.styleDocument(entry.id, held);
+          const storedBody = stored?.properties.body;
+          if ('body' in document) heldWhole = { ...held, body: document.body };
+          else if (typeof storedBody === 'string') {
+            // No read proves a document removed on purpose (GeoServerReader.styleDocument): the
+            // stored one is kept, not published as removed from every node.
+            heldWhole = { ...held, body: storedBody };
+            keptBody = document.unread;
+          }
+        }
         let change: ConfigChange | undefined;
         if (!heldWhole && stored) change = { kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange;
         else if (heldWhole && !stored) change = { kind: 'add', object: { type: entry.type, id: entry.id }, properties: heldWhole } as ConfigChange;
-        else if (heldWhole && stored) change = { kind: 'modify', object: { type: entry.type, id: entry.id }, patch: wholeStatePatch(stored.properties, heldWhole) } as ConfigChange;
+        // A modify only where the object still differs, compared as the drift scan compares: a
+        // step redone after a crash finds what it published already in the store.
+        else if (held && heldWhole && stored && objectDifferences(stored, held, heldWhole.body as string | undefined, deps.compareMode).length > 0) {
+          change = { kind: 'modify', object: { type: entry.type, id: entry.id }, patch: wholeStatePatch(stored.properties, heldWhole) } as ConfigChange;
+        }
         if (!change) return 'unchanged';
         try {
           await publish(change);
@@ -492,12 +513,20 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       paused = outcome.paused;
       break;
     }
-    if (outcome === 'published') {
-      published += 1;
-      fixed += 1;
-    } else if (outcome !== 'unchanged') {
+    if (outcome === 'published') published += 1;
+    const failure =
+      typeof outcome === 'object'
+        ? outcome.failed
+        : keptBody === undefined
+          ? undefined
+          : `the master's GeoServer served no document for style ${entry.id} (${keptBody}): the stored document is kept, and ` +
+            `${outcome === 'published' ? 'the rest of the style published' : 'nothing else differs'}; upload the document to the master's GeoServer, ` +
+            `or reconcile the node to send it the stored one`;
+    if (failure !== undefined) {
       failed += 1;
-      if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: outcome.failed } as JobFailure);
+      if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: failure } as JobFailure);
+    } else if (outcome === 'published') {
+      fixed += 1;
     }
     index += 1;
   }
@@ -532,11 +561,6 @@ async function heldNow(reader: GeoServerReader, entry: DriftEntry, stored: JsonO
   if (held !== undefined || !isResourceType(entry.type)) return held;
   const store = await reader.heldStore(entry.type, entry.id);
   return store === undefined ? undefined : reader.object(entry.type, entry.id, extraProperties({ ...entry, store }));
-}
-
-async function styleBodyOf(reader: GeoServerReader, id: string, info: JsonObject): Promise<JsonObject> {
-  const body = await reader.styleBody(id, info);
-  return body === undefined ? {} : { body };
 }
 
 /**

@@ -166,18 +166,37 @@ export class GeoServerReader {
   /**
    * A style's document in the style's own format (chosen by `Accept`, as styles.yaml lists:
    * `.sld` would give an SE 1.1 style converted to SLD 1.0, and nothing for CSS, YSLD or
-   * MBStyle), or undefined when it has none yet. `info` is the style's info (its `format` and
-   * `languageVersion`).
+   * MBStyle), or undefined when the GeoServer serves none (`styleDocument` says why). `info` is
+   * the style's info (its `format` and `languageVersion`).
    */
   async styleBody(id: string, info: JsonObject): Promise<string | undefined> {
+    const read = await this.styleDocument(id, info);
+    return 'body' in read ? read.body : undefined;
+  }
+
+  /**
+   * A style's document as `styleBody` reads it, or why the GeoServer served none. GeoServer
+   * answers the document from the file the style's info names: with no file (none uploaded
+   * yet, or lost from its data directory) it answers 200 with nothing; a 404 means the style
+   * itself is gone (since its info was read); a 400, 406 or 415, that it holds the style in
+   * another format than `info` states and cannot serve it in this one. None of these is a
+   * document removed on purpose: GeoServer's REST API has no call that removes a style's
+   * document and keeps the style.
+   */
+  async styleDocument(id: string, info: JsonObject): Promise<{ readonly body: string } | { readonly unread: string }> {
     const target = restTarget('style', id, info);
+    const path = styleDocumentPath(target, info);
     try {
-      const response = await this.get(styleDocumentPath(target, info), styleContentType(info));
-      return response.status === 200 ? response.text : undefined;
+      const response = await this.get(path, styleContentType(info));
+      if (response.status !== 200) return { unread: `GET ${path} answered ${response.status}` };
+      if (response.text.length === 0) return { unread: `GET ${path} answered 200 with no document` };
+      return { body: response.text };
     } catch (error) {
       // The GeoServer holds the style in another format than `info` states and cannot serve
       // it in this one: no document to compare (it differs), not a GeoServer that is down.
-      if (error instanceof GeoServerReadRefusedError && NOT_IN_THIS_FORMAT.includes(error.geoserverStatus)) return undefined;
+      if (error instanceof GeoServerReadRefusedError && NOT_IN_THIS_FORMAT.includes(error.geoserverStatus)) {
+        return { unread: `GET ${path} answered ${error.geoserverStatus}: not in the style's format ${styleContentType(info)}` };
+      }
       throw error;
     }
   }
@@ -283,12 +302,23 @@ export async function comparePage(
       const stated = heldIn === undefined ? undefined : restTarget(object.type, object.id, object.properties).store;
       return { kind: 'missing', type: object.type, id: object.id, ...(heldIn !== undefined && heldIn !== stated ? { store: heldIn } : {}) } as DriftEntry;
     }
-    const { body, ...stored } = object.properties;
-    const paths = differingPaths(object.type === 'style' ? stored : object.properties, comparable(object.type, object.id, held, object.properties), mode);
-    if (object.type === 'style' && typeof body === 'string' && (await reader.styleBody(object.id, object.properties)) !== body) paths.push('body');
+    const heldBody = object.type === 'style' && typeof object.properties.body === 'string' ? await reader.styleBody(object.id, object.properties) : undefined;
+    const paths = objectDifferences(object, held, heldBody, mode);
     return paths.length > 0 ? ({ kind: 'different', type: object.type, id: object.id, properties: paths.slice(0, MAX_PATHS) } as DriftEntry) : undefined;
   });
   return entries.filter((entry): entry is DriftEntry => entry !== undefined);
+}
+
+/**
+ * The dotted paths where an object the GeoServer holds (`held`, and a style's document read
+ * apart, `heldBody`) differs from the stored one: the drift scan's rule, and a capture's for
+ * what still differs. A style's document is compared only where the store holds one.
+ */
+export function objectDifferences(stored: Pick<StoredObject, 'type' | 'id' | 'properties'>, held: JsonObject, heldBody: string | undefined, mode: CompareMode): string[] {
+  const { body, ...info } = stored.properties;
+  const paths = differingPaths(stored.type === 'style' ? info : stored.properties, comparable(stored.type, stored.id, held, stored.properties), mode);
+  if (stored.type === 'style' && typeof body === 'string' && heldBody !== body) paths.push('body');
+  return paths;
 }
 
 /**

@@ -66,6 +66,9 @@ describe('comparing representations', () => {
   });
 });
 
+/** The style document read of style `roads` (its info is read with `.json`). */
+const isRoadsDocument = (request: { method: string; path: string }) => request.method === 'GET' && request.path.endsWith('/styles/roads');
+
 describe('jobs against the stand-in GeoServer', () => {
   const standIn = standInPerTest();
   let geoserver: GeoServerStandIn;
@@ -454,6 +457,120 @@ describe('jobs against the stand-in GeoServer', () => {
     const resumed = await runToEnd('capture-resumed');
     expect(resumed).toMatchObject({ state: 'succeeded', error: null, progress: { toFix: 6, published: 6, failed: 0 } });
     expect(await logged()).toEqual([...workspaces.map((name) => `add workspace/${name}`), ...['w3', 'w4', 'w5'].map((name) => `add namespace/${name}`)]);
+  });
+
+  /** A master's capture publishing through the publish path, so its store is brought up to each event. */
+  function capturing(deps: JobRunnerDeps, store: MemoryNodeStore): { captureDeps: JobRunnerDeps; logged: () => Promise<string[]> } {
+    const log = new MemoryEventLog();
+    const publishing: PublishDeps = { store, log, bodies: new MemoryEventBodyStore(), topic: new MemoryEventTopic(), now: () => new Date() };
+    const captureDeps: JobRunnerDeps = {
+      ...deps,
+      compareMode: 'both-ways',
+      publish: async (change) => (await publishChange(publishing, { cluster: CLUSTER, node: { name: NODE, role: 'both' } }, change)).event.sequence,
+    };
+    const logged = async () =>
+      (await log.readRange(CLUSTER, 1, await log.head(CLUSTER))).map((event) => ('kind' in event ? `${event.kind} ${event.object.type}/${event.object.id}` : JSON.stringify(event)));
+    return { captureDeps, logged };
+  }
+
+  async function runCapture(captureDeps: JobRunnerDeps, jobs: MemoryJobStore, id: string): Promise<Job> {
+    expect(await jobs.start(newJob({ id, node: NODE, kind: 'capture', requestedBy: NODE, hasGeoServer: true, now: new Date() }), new Date())).toEqual({ started: true });
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(captureDeps, NODE, id, Date.now() + 10_000);
+    expect(outcome).toBe('done');
+    return (await jobs.read(NODE, id))!;
+  }
+
+  /**
+   * GeoServer answers a style's document GET from the file its info names (StyleWriterConverter
+   * copies it): with the file gone it answers 200 with nothing (the data directory makes the file
+   * empty), a 404 only when the style itself is gone (a read racing its removal), and 400, 406 or
+   * 415 when it cannot serve the style in the format asked for. None of these says the document
+   * was removed on purpose (the REST API has no such call): the capture keeps the stored document
+   * and reports the style unfixed, instead of publishing `body: null` (a patch the publish path
+   * refuses, which took the style's other changes with it). Its other changes are published.
+   */
+  test.each([
+    ['answered 404', (geoserver: GeoServerStandIn) => void geoserver.catalog.styleBodies.delete('roads'), '404'],
+    ['answered 200 with nothing', (geoserver: GeoServerStandIn) => [1, 2].forEach(() => geoserver.rejectNext(isRoadsDocument, 200, '')), 'no document'],
+    ['refused in its format (406)', (geoserver: GeoServerStandIn) => [1, 2].forEach(() => geoserver.rejectNext(isRoadsDocument, 406, 'Not Acceptable')), '406'],
+  ])("a capture whose read of a style's document is %s keeps the stored document, and reports the style unfixed", async (_label, breakDocument, named) => {
+    const { deps, jobs, store } = await setUp([]);
+    const sld = '<?xml version="1.0" encoding="UTF-8"?><StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
+    geoserver.catalog.addStyleWithBody(undefined, 'roads', { bytes: Buffer.from(sld), contentType: 'application/vnd.ogc.sld+xml', raw: true });
+    const { captureDeps, logged } = capturing(deps, store);
+    const first = await runCapture(captureDeps, jobs, 'capture-first');
+    expect(first).toMatchObject({ state: 'succeeded', progress: { published: 1, failed: 0 } });
+    expect((await store.readObjects(NODE, [{ type: 'style', id: 'roads' }]))[0]?.properties.body).toBe(sld);
+
+    // Saved in the master's web UI (its info changed), and its document no longer served.
+    geoserver.catalog.objects.style.set('roads', { ...geoserver.catalog.objects.style.get('roads'), dateModified: '2026-12-01 10:00:00.0 UTC' });
+    breakDocument(geoserver);
+    const second = await runCapture(captureDeps, jobs, 'capture-second');
+    expect(second).toMatchObject({ state: 'succeeded', progress: { different: 1, published: 1, fixed: 0, failed: 1 } });
+    expect(second.failures).toHaveLength(1);
+    expect(second.failures[0]).toMatchObject({ type: 'style', id: 'roads' });
+    expect(second.failures[0]!.message).toContain(named);
+    expect(second.failures[0]!.message).toContain('stored document is kept');
+    expect(await logged()).toEqual(['add style/roads', 'modify style/roads']);
+    const kept = (await store.readObjects(NODE, [{ type: 'style', id: 'roads' }]))[0]!.properties;
+    expect(kept).toMatchObject({ body: sld, dateModified: '2026-12-01 10:00:00.0 UTC' });
+
+    // Once more: the info is published, the document is still not served, nothing more is published.
+    breakDocument(geoserver);
+    const third = await runCapture(captureDeps, jobs, 'capture-third');
+    expect(third).toMatchObject({ state: 'succeeded', progress: { published: 0, failed: 1 } });
+    expect(await logged()).toHaveLength(2);
+  });
+
+  /**
+   * A capture slice that dies after publishing, before its checkpoint is saved, is delivered
+   * again and redoes the step: each difference is read again and compared with the store (which
+   * its events brought up to the master's GeoServer) as the drift scan compares, so nothing is
+   * published twice.
+   */
+  test('a capture slice redone after its events were applied publishes nothing for those objects', async () => {
+    const { deps, jobs, store } = await setUp([]);
+    const { captureDeps, logged } = capturing(deps, store);
+    // The master's store holds what it published.
+    for (const object of catalog(1, 2).filter((candidate) => candidate.id.startsWith('ws0'))) {
+      await captureDeps.publish!({ kind: 'add', object: { type: object.type, id: object.id }, properties: object.properties } as ConfigChange);
+    }
+    const before = (await logged()).length;
+    // The master's GeoServer holds the store's catalog, retitled and with a style added in the web UI.
+    geoserver.catalog.addWorkspace({ name: 'ws0' });
+    geoserver.catalog.addStore('dataStore', 'ws0', { name: 'pg', type: 'PostGIS' });
+    geoserver.catalog.addResource('featureType', 'ws0', 'pg', { name: 't0', title: 'retitled' });
+    geoserver.catalog.addResource('featureType', 'ws0', 'pg', { name: 't1', title: 'table 1 of ws0' });
+    geoserver.catalog.addStyleWithBody(undefined, 'roads', { bytes: Buffer.from('* { stroke: #ff0000; }'), contentType: 'application/vnd.geoserver.geocss+css', raw: true });
+    // The slice's save after its publishes is lost (a crash): its message is delivered again.
+    let crashed = false;
+    const crashingJobs = Object.create(jobs) as MemoryJobStore;
+    crashingJobs.save = async (job) => {
+      if (!crashed && job.progress.published > 0) {
+        crashed = true;
+        throw Object.assign(new Error('the slice died before its checkpoint'), { transient: true });
+      }
+      return jobs.save(job);
+    };
+    const id = 'capture-redone';
+    expect(await jobs.start(newJob({ id, node: NODE, kind: 'capture', requestedBy: NODE, hasGeoServer: true, now: new Date() }), new Date())).toEqual({ started: true });
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
+      try {
+        outcome = await runJobSlice({ ...captureDeps, jobs: crashingJobs }, NODE, id, Date.now() + 10_000);
+      } catch (error) {
+        if (!(error instanceof Error) || error.message !== 'the slice died before its checkpoint') throw error;
+      }
+    }
+    expect(outcome).toBe('done');
+    expect(crashed).toBe(true);
+    const published = (await logged()).slice(before);
+    expect(published).toContain('modify featureType/ws0:t0');
+    expect(published).toContain('add style/roads');
+    // Each object once: the redone step found nothing left to publish.
+    expect(published).toEqual([...new Set(published)]);
+    expect((await jobs.read(NODE, id))!).toMatchObject({ state: 'succeeded', progress: { published: 0, failed: 0 } });
   });
 
   test('one job per node: a second waits for the first to end; a stale one is replaced, and its late slice stops', async () => {
