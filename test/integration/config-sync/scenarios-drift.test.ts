@@ -10,7 +10,8 @@
  *   found by the master's drift check and published by a capture, and reach every slave. A
  *   capture whose node is paused while it publishes stops with nothing more logged, failed with
  *   why; resumed, a new capture publishes the rest. A feature type moved to another store in
- *   the master's web UI is captured as a move, which every slave makes.
+ *   the master's web UI is captured as a move, which every slave makes (a feature type of its own:
+ *   the tests after it write to the base catalog's feature types where they are).
  * - The operator CLI and the console (headless Chromium) do the same: check, list the
  *   differences, reconcile (the console after a confirmation).
  * - The crash window of the gateway: a write the master applied whose publish failed (the
@@ -239,11 +240,14 @@ test("changes made in the master's web UI are found by its drift check, and a ca
 test("a feature type moved to another store in the master's web UI is captured as a move, which every slave makes", async () => {
   const master = geoservers.get(MASTER)!;
   const direct = master.restUrl;
+  // A feature type of its own (the tests after this one write to the base catalog's under states_pg).
+  await write(gateway(), 'POST', '/workspaces/topp/datastores/states_pg/featuretypes', { featureType: { name: 'streams', title: 'streams of topp', srs: 'EPSG:4326' } });
+  await converged();
   await write(direct, 'POST', '/workspaces/topp/datastores', { dataStore: { name: 'archive_pg', type: 'PostGIS', enabled: true } });
-  await write(direct, 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/rivers', { featureType: { title: 'rivers, archived', store: { name: 'topp:archive_pg' } } });
-  expect((await rest(direct, 'GET', '/workspaces/topp/datastores/states_pg/featuretypes/rivers.json')).status).toBe(404);
+  await write(direct, 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/streams', { featureType: { title: 'streams, archived', store: { name: 'topp:archive_pg' } } });
+  expect((await rest(direct, 'GET', '/workspaces/topp/datastores/states_pg/featuretypes/streams.json')).status).toBe(404);
 
-  expect(await drift(MASTER)).toEqual({ missing: ['featureType/topp:rivers'], extra: ['dataStore/topp:archive_pg'], different: {} });
+  expect(await drift(MASTER)).toEqual({ missing: ['featureType/topp:streams'], extra: ['dataStore/topp:archive_pg'], different: {} });
   const headBefore = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
   const capture = await startJob(MASTER, 'capture');
   expect(await jobEnded(MASTER, capture.id)).toMatchObject({ state: 'succeeded', progress: { toFix: 2, published: 2, failed: 0 } });
@@ -251,10 +255,10 @@ test("a feature type moved to another store in the master's web UI is captured a
   expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(headBefore + 2);
   for (const slave of SLAVES) {
     const held = geoservers.get(slave)!.catalog;
-    expect({ slave, rivers: held.get('featureType', 'topp:rivers'), layer: held.get('layer', 'topp:rivers') }).toEqual({
+    expect({ slave, streams: held.get('featureType', 'topp:streams'), layer: held.get('layer', 'topp:streams') }).toEqual({
       slave,
-      rivers: expect.objectContaining({ title: 'rivers, archived', store: expect.objectContaining({ name: 'topp:archive_pg' }) }),
-      layer: expect.objectContaining({ resource: expect.objectContaining({ name: 'topp:rivers' }) }),
+      streams: expect.objectContaining({ title: 'streams, archived', store: expect.objectContaining({ name: 'topp:archive_pg' }) }),
+      layer: expect.objectContaining({ resource: expect.objectContaining({ name: 'topp:streams' }) }),
     });
     expect({ slave, catalog: snapshot(geoservers.get(slave)!) }).toEqual({ slave, catalog: snapshot(master) });
   }
