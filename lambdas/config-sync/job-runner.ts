@@ -11,7 +11,7 @@ import { catchUpReporting, isTransientFailure, type AppliedEvent, type ApplyDeps
 import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef } from './events';
 import { applyToGeoServer, type GeoServerOutcome } from './geoserver/apply';
 import { comparePage, fixOrder, GeoServerReader, dependencyRank, objectDifferences, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
-import { Liveness } from './liveness';
+import { Liveness, parentsOf } from './liveness';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
@@ -488,6 +488,10 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
             keptBody = document.unread;
           }
         }
+        const unknownStore = heldWhole ? await storeNotHeld(deps, job.node, entries, entry, heldWhole, stored?.properties) : undefined;
+        if (unknownStore !== undefined) {
+          return { failed: `the GeoServer holds it under store ${unknownStore}, which the cluster does not hold (made after this capture's scan): a capture run again publishes the store, then this` };
+        }
         let change: ConfigChange | undefined;
         if (!heldWhole && stored) change = { kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange;
         else if (heldWhole && !stored) change = { kind: 'add', object: { type: entry.type, id: entry.id }, properties: heldWhole } as ConfigChange;
@@ -561,6 +565,32 @@ async function heldNow(reader: GeoServerReader, entry: DriftEntry, stored: JsonO
   if (held !== undefined || !isResourceType(entry.type)) return held;
   const store = await reader.heldStore(entry.type, entry.id);
   return store === undefined ? undefined : reader.object(entry.type, entry.id, extraProperties({ ...entry, store }));
+}
+
+/**
+ * The store (its id) a resource the GeoServer holds is in, where that is not the stored one and the
+ * cluster holds no such store: neither the node's store (live) nor this capture's differences (an
+ * extra store, published before its resources). Made in the web UI after the capture's scan, it
+ * would be named by no node's GeoServer: an add or a move into it would be parked on every node.
+ */
+async function storeNotHeld(
+  deps: JobRunnerDeps,
+  node: string,
+  differences: readonly DriftEntry[],
+  entry: DriftEntry,
+  held: JsonObject,
+  stored: JsonObject | undefined,
+): Promise<string | undefined> {
+  if (!isResourceType(entry.type)) return undefined;
+  const storeOf = (properties: JsonObject) => parentsOf({ type: entry.type, id: entry.id, properties }).find((parent) => parent.type !== 'workspace');
+  const store = storeOf(held);
+  if (store === undefined) return undefined;
+  const key = objectStorageKey(store);
+  const before = stored === undefined ? undefined : storeOf(stored);
+  if (before !== undefined && objectStorageKey(before) === key) return undefined;
+  if (differences.some((difference) => difference.kind === 'extra' && objectStorageKey(difference) === key)) return undefined;
+  const [object] = await deps.store.readObjects(node, [store]);
+  return object && !object.deleted ? undefined : store.id;
 }
 
 /**

@@ -278,3 +278,55 @@ test.each([
     properties: { title: 'Moved roads', store: expect.objectContaining({ name: 'topp:pg2' }) },
   });
 });
+
+/**
+ * A resource moved in the master's web UI into a store the cluster does not hold (made there after
+ * the scan, so this capture does not add it): a modify naming that store would be applied by no
+ * node (each GeoServer lacks the store, and parks the move), and a removal would have every node
+ * delete what the master still holds. Neither is published: the difference is left unfixed,
+ * saying where the GeoServer holds it; a later capture adds the store, then publishes the move.
+ */
+test('a capture publishes no move into a store the cluster does not hold, nor a removal: the feature type is left unfixed, naming that store', async () => {
+  const h = await masterBeforeTheMove();
+  standIn.geoserver.catalog.get('featureType', 'topp:roads')!.title = 'Edited roads';
+  const jobs = new MemoryJobStore();
+  const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  const published: ConfigChange[] = [];
+  const deps: JobRunnerDeps = {
+    cluster: CLUSTER,
+    store: h.store,
+    jobs,
+    apply: applyDeps(h),
+    rest: standIn.rest,
+    compareMode: 'stored-properties',
+    now: () => new Date(),
+    publish: async (change) => published.push(change),
+  };
+  let outcome: string | undefined;
+  let moved = false;
+  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
+    // One step per slice: the store is made and roads moved into it once the scan is done.
+    if (!moved && (await jobs.read('master-1', job.id))!.phase === 'fix') {
+      standIn.geoserver.catalog.addStore('dataStore', 'topp', { name: 'pg3', type: 'PostGIS' });
+      const answer = await fetch(`${standIn.geoserver.restUrl}/workspaces/topp/datastores/pg/featuretypes/roads`, {
+        method: 'PUT',
+        headers: { authorization: 'Basic ' + Buffer.from('admin:geoserver').toString('base64'), 'content-type': 'application/json' },
+        body: JSON.stringify({ featureType: { store: { name: 'topp:pg3' } } }),
+      });
+      expect({ status: answer.status, store: heldRoads().store }).toEqual({ status: 200, store: expect.objectContaining({ name: 'topp:pg3' }) });
+      moved = true;
+    }
+    outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1);
+  }
+  const ran = (await jobs.read('master-1', job.id))!;
+
+  expect({ outcome, moved, state: ran.state, published, failed: ran.progress.failed, failures: ran.failures }).toEqual({
+    outcome: 'done',
+    moved: true,
+    state: 'succeeded',
+    published: [],
+    failed: 1,
+    failures: [{ type: 'featureType', id: 'topp:roads', message: expect.stringContaining('store topp:pg3') }],
+  });
+});
