@@ -877,7 +877,7 @@ describe('the gateway in front of a master GeoServer', () => {
 
 /**
  * A style uploaded as a zip (styles.yaml: an SLD 1.0 document and its icon files). The stand-in
- * GeoServer does not unzip (it flags zipped style packages as its limitation), so the master here
+ * GeoServer keeps only the SLD of a package (no icons, and no package PUT), so the master here
  * answers as GeoServer does for such an upload: the style is created from the package's SLD, and
  * its icons land in the master's data directory, which the cluster does not replicate.
  */
