@@ -1,0 +1,287 @@
+/**
+ * What the cluster assumes of GeoServer where the REST reference is silent, as checks a person
+ * with a real GeoServer runs (test/integration/config-sync/real-geoserver-assumptions.test.ts).
+ * Each check sends the same requests to the stand-in (test/support/geoserver-standin), which
+ * embodies the assumption, and to a GeoServer, and compares what the cluster relies on in the
+ * answers: where they differ, the report names the assumption and the files that rely on it.
+ *
+ * Real GeoServers cannot make a feature type or a coverage from nothing, so the checks publish
+ * them from files a GeoServer holds (`GeoServerFiles`): by default the sample data of the
+ * official image's data directory (a shapefile and an ArcGrid coverage). Each check works in a
+ * workspace of its own, `cluster-it-assume-<n>`, removed (recursively) before and after.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { ebcdic } from './ebcdic';
+import { zipOf } from './zip';
+
+export interface GeoServerTarget {
+  /** e.g. `http://localhost:8081/geoserver` */
+  readonly url: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+/** Files the GeoServer reads, as connection URLs (`file:` is relative to its data directory). */
+export interface GeoServerFiles {
+  /** A shapefile: a data store of it publishes a feature type named after the file. */
+  readonly shapefile: string;
+  /** An ArcGrid (`.asc`) file: a coverage store of it publishes a coverage named after the file. */
+  readonly arcgrid: string;
+}
+
+/** The official image's sample data (its data directory's `data/` and `coverages/`). */
+export const SAMPLE_FILES: GeoServerFiles = { shapefile: 'file:data/sf/roads.shp', arcgrid: 'file:coverages/arc_sample/precip30min.asc' };
+
+export interface Answer {
+  readonly status: number;
+  readonly text: string;
+}
+
+/** What a check found: the parts of the answers the cluster relies on, by the request that got them. */
+export type Observation = Record<string, unknown>;
+
+export interface Assumption {
+  /** The assumption, as the code relying on it states it. */
+  readonly name: string;
+  /** The files that rely on it (repository paths). */
+  readonly reliedOnBy: readonly string[];
+  /** What else to know where a GeoServer answers otherwise. */
+  readonly note?: string;
+  observe(gs: Client): Promise<Observation>;
+}
+
+export class Client {
+  constructor(
+    readonly target: GeoServerTarget,
+    readonly files: GeoServerFiles,
+    /** The workspace the check works in. */
+    readonly ws: string,
+  ) {}
+
+  async call(method: string, path: string, options: { body?: unknown; contentType?: string; accept?: string; query?: Record<string, string> } = {}): Promise<Answer> {
+    const url = new URL(`${this.target.url}/rest${path}`);
+    for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value);
+    const json = options.body !== undefined && !Buffer.isBuffer(options.body);
+    const response = await fetch(url, {
+      method,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${this.target.user}:${this.target.password}`).toString('base64')}`,
+        ...(options.body !== undefined ? { 'content-type': options.contentType ?? 'application/json' } : {}),
+        ...(options.accept ? { accept: options.accept } : {}),
+      },
+      body: options.body === undefined ? undefined : json ? JSON.stringify(options.body) : (options.body as Buffer),
+      signal: AbortSignal.timeout(60_000),
+    });
+    return { status: response.status, text: await response.text() };
+  }
+
+  /** A step that makes what the check needs: anything but a 2xx stops the check, with the answer. */
+  async setUp(method: string, path: string, options: Parameters<Client['call']>[2] = {}): Promise<void> {
+    const answer = await this.call(method, path, options);
+    if (answer.status < 200 || answer.status > 299) {
+      throw new Error(`setting up on ${this.target.url}: ${method} ${path} answered ${answer.status}: ${answer.text.slice(0, 500)}`);
+    }
+  }
+
+  /** A resource read: its status and, when found, the store (its name in the workspace) the answer names. */
+  async resource(path: string): Promise<{ status: number; store?: string }> {
+    const answer = await this.call('GET', `${path}.json`);
+    if (answer.status !== 200) return { status: answer.status };
+    const inner = Object.values(JSON.parse(answer.text) as Record<string, { store?: { name?: string } }>)[0];
+    const store = inner?.store?.name;
+    return { status: answer.status, ...(store === undefined ? {} : { store: store.slice(store.indexOf(':') + 1) }) };
+  }
+
+  // What the checks publish. Both files are read by their GeoServer; the stand-in keeps the bodies.
+
+  async workspace(): Promise<void> {
+    await this.setUp('POST', '/workspaces', { body: { workspace: { name: this.ws } } });
+  }
+
+  async shapefileStore(name: string): Promise<void> {
+    await this.setUp('POST', `/workspaces/${this.ws}/datastores`, {
+      body: { dataStore: { name, type: 'Shapefile', enabled: true, connectionParameters: { entry: [{ '@key': 'url', $: this.files.shapefile }] } } },
+    });
+  }
+
+  /** A feature type `name` of the store's shapefile. */
+  async featureType(store: string, name: string): Promise<void> {
+    await this.setUp('POST', `/workspaces/${this.ws}/datastores/${store}/featuretypes`, { body: { featureType: { name, nativeName: fileName(this.files.shapefile) } } });
+  }
+
+  async arcgridStore(name: string): Promise<void> {
+    await this.setUp('POST', `/workspaces/${this.ws}/coveragestores`, { body: { coverageStore: { name, type: 'ArcGrid', enabled: true, url: this.files.arcgrid } } });
+  }
+
+  /** The POST of a coverage `name` of the store's file. */
+  coverage(store: string, name: string): Promise<Answer> {
+    const nativeName = fileName(this.files.arcgrid);
+    return this.call('POST', `/workspaces/${this.ws}/coveragestores/${store}/coverages`, { body: { coverage: { name, nativeName, nativeCoverageName: nativeName } } });
+  }
+
+  async removeWorkspace(): Promise<void> {
+    await this.call('DELETE', `/workspaces/${this.ws}`, { query: { recurse: 'true' } });
+  }
+}
+
+/** The file's name without folder or extension: what GeoServer names its feature type or coverage. */
+function fileName(url: string): string {
+  const base = url.slice(url.lastIndexOf('/') + 1);
+  return base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
+}
+
+/** Whether an answer refuses a resource as one whose name is taken (CatalogImpl.validate's message). */
+function refusedAsTaken(answer: Answer): boolean {
+  return answer.status >= 400 && /already exists/i.test(answer.text);
+}
+
+function sld(name: string, title: string, encoding = 'UTF-8'): string {
+  return (
+    `<?xml version="1.0" encoding="${encoding}"?>\n<StyledLayerDescriptor version="1.0.0" xmlns="http://www.opengis.net/sld" ` +
+    'xmlns:ogc="http://www.opengis.net/ogc" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' +
+    `<NamedLayer><Name>${name}</Name><UserStyle><Title>${title}</Title><FeatureTypeStyle><Rule><LineSymbolizer><Stroke>` +
+    '<CssParameter name="stroke">#336699</CssParameter></Stroke></LineSymbolizer></Rule></FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>\n'
+  );
+}
+
+const SLD_TYPE = 'application/vnd.ogc.sld+xml';
+
+export const ASSUMPTIONS: readonly Assumption[] = [
+  {
+    name: 'a resource looked up through its workspace alone (GET /workspaces/{ws}/featuretypes/{name}, coverages, wmslayers, wmtslayers) is found whichever store holds it, and only under its own type',
+    reliedOnBy: ['lambdas/config-sync/geoserver/rest-mapping.ts', 'lambdas/config-sync/geoserver/drift.ts', 'lambdas/config-sync/job-runner.ts'],
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('first');
+      await gs.shapefileStore('second');
+      await gs.featureType('second', 'rivers');
+      await gs.arcgridStore('grid');
+      const coverage = await gs.coverage('grid', 'relief');
+      if (coverage.status !== 201) throw new Error(`setting up on ${gs.target.url}: the coverage POST answered ${coverage.status}: ${coverage.text.slice(0, 500)}`);
+      const ws = `/workspaces/${gs.ws}`;
+      return {
+        featureType: await gs.resource(`${ws}/featuretypes/rivers`),
+        coverage: await gs.resource(`${ws}/coverages/relief`),
+        featureTypeAsCoverage: await gs.resource(`${ws}/coverages/rivers`),
+        featureTypeAsWmsLayer: await gs.resource(`${ws}/wmslayers/rivers`),
+        featureTypeAsWmtsLayer: await gs.resource(`${ws}/wmtslayers/rivers`),
+        coverageAsFeatureType: await gs.resource(`${ws}/featuretypes/relief`),
+        noSuchResource: await gs.resource(`${ws}/featuretypes/cluster-it-none`),
+      };
+    },
+  },
+  {
+    name: 'a resource name is unique in its namespace across stores and resource types: a POST of a coverage, or of a feature type in another store, named like a feature type is refused as a name taken',
+    reliedOnBy: ['lambdas/config-sync/job-runner.ts', 'lambdas/config-sync/geoserver/drift.ts'],
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('first');
+      await gs.shapefileStore('second');
+      await gs.featureType('first', 'rivers');
+      await gs.arcgridStore('grid');
+      const coverage = await gs.coverage('grid', 'rivers');
+      const featureType = await gs.call('POST', `/workspaces/${gs.ws}/datastores/second/featuretypes`, { body: { featureType: { name: 'rivers', nativeName: fileName(gs.files.shapefile) } } });
+      return {
+        coveragePost: { status: coverage.status, refusedAsTaken: refusedAsTaken(coverage) },
+        featureTypePostInAnotherStore: { status: featureType.status, refusedAsTaken: refusedAsTaken(featureType) },
+        featureTypeAfter: await gs.resource(`/workspaces/${gs.ws}/featuretypes/rivers`),
+      };
+    },
+  },
+  {
+    name: 'a resource PUT naming another store of its workspace moves it there (read under the new store 200, under the former 404); naming a store the workspace lacks, it stays where it was',
+    reliedOnBy: ['lambdas/config-sync/geoserver/apply.ts', 'lambdas/config-sync/job-runner.ts', 'lambdas/config-sync/gateway/resource-store.ts'],
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('first');
+      await gs.shapefileStore('second');
+      await gs.featureType('first', 'rivers');
+      const ws = `/workspaces/${gs.ws}`;
+      const put = (from: string, to: string) =>
+        gs.call('PUT', `${ws}/datastores/${from}/featuretypes/rivers`, { body: { featureType: { name: 'rivers', store: { '@class': 'dataStore', name: `${gs.ws}:${to}` } } } });
+      const toNoStore = await put('first', 'cluster-it-none');
+      const afterNoStore = { underFirst: await gs.resource(`${ws}/datastores/first/featuretypes/rivers`), inWorkspace: await gs.resource(`${ws}/featuretypes/rivers`) };
+      const move = await put('first', 'second');
+      return {
+        putNamingNoStore: toNoStore.status,
+        afterNoStore,
+        putNamingSecond: move.status,
+        underSecond: await gs.resource(`${ws}/datastores/second/featuretypes/rivers`),
+        underFirst: await gs.resource(`${ws}/datastores/first/featuretypes/rivers`),
+        inWorkspace: await gs.resource(`${ws}/featuretypes/rivers`),
+      };
+    },
+  },
+  {
+    name: "a style created without its document (its info POSTed, the two-step upload's first step) answers a GET of its document as the stand-in does",
+    reliedOnBy: ['lambdas/config-sync/geoserver/drift.ts', 'lambdas/config-sync/job-runner.ts'],
+    note: 'GeoServerReader.styleDocument (drift.ts) takes a 200 with no document, or a non-200 answer, for a document it cannot read; only a 200 with a document counts as one',
+    async observe(gs) {
+      await gs.workspace();
+      await gs.setUp('POST', `/workspaces/${gs.ws}/styles`, { body: { style: { name: 'bare', filename: 'bare.sld', format: 'sld', languageVersion: { version: '1.0.0' } } } });
+      const info = await gs.call('GET', `/workspaces/${gs.ws}/styles/bare.json`);
+      const document = await gs.call('GET', `/workspaces/${gs.ws}/styles/bare.sld`, { accept: SLD_TYPE });
+      return { info: info.status, document: { status: document.status, holdsDocument: document.status === 200 && document.text.length > 0 } };
+    },
+  },
+  {
+    name: 'a zipped style package whose entries carry ZIP64 data descriptors (as `zip - -` writes them) is read by GeoServer as the gateway reads it: the style is made from its SLD',
+    reliedOnBy: ['lambdas/config-sync/gateway/style-package.ts'],
+    note: 'GeoServer reads a ZIP64 data descriptor from Java 21 on; on Java 17 it refuses such a package (docs/operations.md, "Zipped style packages"): compare with the JDK this GeoServer runs on',
+    async observe(gs) {
+      await gs.workspace();
+      const title = 'cluster-it streamed package';
+      const zip = zipOf([
+        { name: 'streamed.sld', data: sld('streamed', title), descriptor: 'zip64' },
+        { name: 'notes.txt', data: 'no icons here', descriptor: 'zip64' },
+      ]);
+      const posted = await gs.call('POST', `/workspaces/${gs.ws}/styles`, { body: zip, contentType: 'application/zip', query: { name: 'streamed' } });
+      const document = await gs.call('GET', `/workspaces/${gs.ws}/styles/streamed.sld`, { accept: SLD_TYPE });
+      return { post: posted.status, document: { status: document.status, holdsTheSld: document.text.includes(title) } };
+    },
+  },
+  {
+    name: 'GeoServer reads an XML body in EBCDIC (opening with "<?xm" in EBCDIC, declaring IBM037): an SLD so sent makes its style, so the gateway must refuse such bodies it cannot check',
+    reliedOnBy: ['lambdas/config-sync/gateway/doctype.ts', 'lambdas/shared/xml-encoding.ts'],
+    note: 'a GeoServer refusing the body makes the gateway\'s refusal (400 XML_ENCODING) a precaution only, not wrong',
+    async observe(gs) {
+      await gs.workspace();
+      const posted = await gs.call('POST', `/workspaces/${gs.ws}/styles`, { body: ebcdic(sld('ebcdic', 'cluster-it EBCDIC', 'IBM037')), contentType: SLD_TYPE, query: { name: 'ebcdic' } });
+      const info = await gs.call('GET', `/workspaces/${gs.ws}/styles/ebcdic.json`);
+      return { post: posted.status, info: info.status };
+    },
+  },
+];
+
+/** The workspace of the n-th assumption's check. */
+export function workspaceOf(assumption: Assumption): string {
+  return `cluster-it-assume-${ASSUMPTIONS.indexOf(assumption) + 1}`;
+}
+
+/** Runs a check on one GeoServer in its own workspace, removed before and after. */
+export async function observe(assumption: Assumption, target: GeoServerTarget, files: GeoServerFiles): Promise<Observation> {
+  const gs = new Client(target, files, workspaceOf(assumption));
+  await gs.removeWorkspace();
+  try {
+    return await assumption.observe(gs);
+  } finally {
+    await gs.removeWorkspace();
+  }
+}
+
+/**
+ * Runs a check on the stand-in and on a GeoServer: undefined where they answer alike, else a
+ * report naming the assumption, the files relying on it and both answers.
+ */
+export async function compare(assumption: Assumption, standIn: GeoServerTarget, geoserver: GeoServerTarget, files: GeoServerFiles): Promise<string | undefined> {
+  const expected = await observe(assumption, standIn, files);
+  const found = await observe(assumption, geoserver, files);
+  if (isDeepStrictEqual(expected, found)) return undefined;
+  const differing = Object.keys({ ...expected, ...found }).filter((key) => !isDeepStrictEqual(expected[key], found[key]));
+  return [
+    `The GeoServer at ${geoserver.url} does not bear out an assumption: ${assumption.name}.`,
+    `Relied on by: ${assumption.reliedOnBy.join(', ')}.`,
+    ...differing.map((key) => `  ${key}: the stand-in answered ${JSON.stringify(expected[key])}, the GeoServer ${JSON.stringify(found[key])}`),
+    ...(assumption.note ? [`Note: ${assumption.note}.`] : []),
+  ].join('\n');
+}
