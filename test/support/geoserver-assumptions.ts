@@ -227,7 +227,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
   {
     name: 'a zipped style package whose entries carry ZIP64 data descriptors (as `zip - -` writes them) is read by GeoServer as the gateway reads it: the style is made from its SLD',
     reliedOnBy: ['lambdas/config-sync/gateway/style-package.ts'],
-    note: 'GeoServer reads a ZIP64 data descriptor from Java 21 on; on Java 17 it refuses such a package (docs/operations.md, "Zipped style packages"): compare with the JDK this GeoServer runs on',
+    note: 'GeoServer reads a ZIP64 data descriptor from Java 21 on; on Java 17 it refuses such a package (docs/operations.md, "The GeoServer REST gateway"): compare with the JDK this GeoServer runs on',
     async observe(gs) {
       await gs.workspace();
       const title = 'cluster-it streamed package';

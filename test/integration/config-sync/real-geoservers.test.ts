@@ -15,6 +15,8 @@
  *   GEOSERVER_URLS=http://localhost:8081/geoserver,http://localhost:8082/geoserver \
  *     npx jest --selectProjects integration --runInBand test/integration/config-sync/real-geoservers.test.ts
  * The objects it creates are named `cluster-it-*`; the suite removes its workspaces at the end.
+ * What the stand-in assumes of GeoServer beyond this scenario is checked against the same
+ * GeoServers by real-geoserver-assumptions.test.ts.
  */
 import { sleep, SyncCluster, type Change } from './scenario-support';
 
