@@ -324,8 +324,8 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         violate(`stand-in limitation: ${method} ${match.operation.template} (${match.operation.file}) is documented but not emulated`);
         return answer(501, 'Not emulated by the stand-in');
       }
-      const wantsStyleBody =
-        ['sld', 'css', 'ysld', 'mbstyle'].includes(match.extension ?? '') || Object.keys(STYLE_MEDIA_TYPES).some((type) => (req.headers.accept ?? '').includes(type));
+      const styleMediaType = requestedStyleMediaType(match.extension, req.headers.accept);
+      const wantsStyleBody = styleMediaType !== undefined;
       const extensionLength = match.extension ? match.extension.length + 1 : 0;
       const result = serve({
         method,
@@ -336,6 +336,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         bodyMediaType,
         inner,
         wantsStyleBody,
+        styleMediaType,
       });
       if ((method === 'POST' || method === 'PUT' || method === 'DELETE') && result.kind !== 'unsupported') {
         const write: AppliedWrite = { method, path: url.pathname, query, body: body.toString('utf8') };
@@ -376,6 +377,8 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
     bodyMediaType: string | undefined;
     inner: Representation | undefined;
     wantsStyleBody: boolean;
+    /** the style media type a GET asks for (by extension or `Accept`) */
+    styleMediaType: string | undefined;
   }): Outcome {
     const { method, route, query, inner } = request;
     const recurse = booleanParameter(query, 'recurse');
@@ -565,7 +568,12 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
       }
     }
 
-    function item(method: string, route: Route, request: { bodyMediaType: string | undefined; body: Buffer; inner: Representation | undefined; query: Record<string, string>; wantsStyleBody: boolean }, recurse: boolean): Outcome {
+    function item(
+      method: string,
+      route: Route,
+      request: { bodyMediaType: string | undefined; body: Buffer; inner: Representation | undefined; query: Record<string, string>; wantsStyleBody: boolean; styleMediaType: string | undefined },
+      recurse: boolean,
+    ): Outcome {
       const type = route.type!;
       const ws = route.workspace;
       const name = route.name!;
@@ -581,7 +589,18 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         if (!existing) throw new GeoServerError(404, `No such ${type}: ${name}`);
         if (type === 'style' && request.wantsStyleBody) {
           const styleBody = catalog.styleBodies.get(id);
-          if (!styleBody) throw new GeoServerError(404, `No document for style ${name}`);
+          if (!styleBody) {
+            // No document uploaded yet (the first step of a two-step upload). GeoServer's
+            // StyleWriterConverter streams the file the info names when the style is asked for in
+            // its own format, and the file-based resource store creates a missing file, empty, when
+            // it is opened for reading (FileSystemResourceStore: Resource.in() goes through file()):
+            // 200 with nothing. In another format it parses that empty file instead.
+            const asked = request.styleMediaType!;
+            if (!inOwnFormat(existing, asked)) {
+              return { kind: 'unsupported', reason: `style ${name} has no document, asked for as ${asked} rather than in its own format (GeoServer would parse an empty file)` };
+            }
+            return { kind: 'bytes', bytes: Buffer.alloc(0), contentType: asked };
+          }
           return { kind: 'bytes', bytes: styleBody.bytes, contentType: styleBody.contentType };
         }
         return { kind: 'json', status: 200, value: { [type]: existing } };
@@ -684,6 +703,33 @@ function authorized(header: string | undefined, users: { name: string; password:
 }
 
 /** The wrapper a JSON body for this operation carries (XStream's alias of the object). */
+/**
+ * The style media type a GET of a style asks for: by its extension (`.sld` is SLD 1.0), else by
+ * `Accept`; undefined when it asks for the style's info.
+ */
+function requestedStyleMediaType(extension: string | undefined, accept: string | undefined): string | undefined {
+  const byExtension: Record<string, string> = {
+    sld: 'application/vnd.ogc.sld+xml',
+    css: 'application/vnd.geoserver.geocss+css',
+    ysld: 'application/vnd.geoserver.ysld+yaml',
+    mbstyle: 'application/vnd.geoserver.mbstyle+json',
+  };
+  if (extension !== undefined && byExtension[extension]) return byExtension[extension];
+  return Object.keys(STYLE_MEDIA_TYPES).find((type) => (accept ?? '').includes(type));
+}
+
+/**
+ * Whether a media type is the style's own format, as StyleWriterConverter decides to stream its
+ * file: the same format, and the same version unless the info states none.
+ */
+function inOwnFormat(info: Representation, mediaType: string): boolean {
+  const asked = STYLE_MEDIA_TYPES[mediaType];
+  if (!asked) return false;
+  const format = typeof info.format === 'string' ? info.format : 'sld';
+  const version = (info.languageVersion as Representation | undefined)?.version;
+  return format.toLowerCase() === asked.format && (version === undefined || version === asked.version);
+}
+
 function jsonRoot(operation: DocumentedOperation, params: Record<string, string>): string | undefined {
   const route = routeOf(operation, params);
   if (!route) return undefined;

@@ -300,6 +300,18 @@ describe('styles', () => {
     expect(back.headers.get('content-type')).toBe('application/vnd.ogc.sld+xml');
   });
 
+  it("answers a style's document before it is uploaded with 200 and nothing, as GeoServer does", async () => {
+    expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
+    for (const [path, accept] of [
+      ['/styles/roads.sld', undefined],
+      ['/styles/roads', 'application/vnd.ogc.sld+xml'],
+    ] as const) {
+      const empty = await call('GET', path, undefined, undefined, accept === undefined ? {} : { accept });
+      expect([path, empty.status, empty.bytes.length, empty.headers.get('content-type')]).toEqual([path, 200, 0, 'application/vnd.ogc.sld+xml']);
+    }
+    expect(gs.violations).toEqual([]);
+  });
+
   it('takes the one-step upload with ?name= and records SE 1.1', async () => {
     expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
     const se = await call('POST', '/workspaces/topp/styles?name=lines&raw=true', sld, 'application/vnd.ogc.se+xml');
