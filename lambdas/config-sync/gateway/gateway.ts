@@ -686,7 +686,10 @@ async function styleDocument(
 ): Promise<JsonObject> {
   // A name with a dot in it needs an extension to be read as itself (rest-mapping.ts, `addressed`).
   const answer = await get(addressed(path, styleExtension(info)), styleContentType(info));
-  if (answer.status !== 200) return {}; // no document yet (first step of a two-step upload)
+  // No document yet (the first step of a two-step upload): GeoServer streams the file the info
+  // names, which its resource store creates empty when it is missing, so it answers 200 with
+  // nothing (drift.ts, `styleDocument`); other GeoServers, or a lost info, answer otherwise.
+  if (answer.status !== 200 || answer.body.length === 0) return {};
   return { format: styleFormat(info), body: answer.body.toString('utf8') };
 }
 
