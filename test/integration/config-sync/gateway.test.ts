@@ -127,9 +127,12 @@ test("an administrator's REST session through the gateway configures every slave
 
   // styles: one step (SLD 1.0), two steps (SE 1.1), a workspace style
   await write('POST', '/styles?name=roads&raw=true', sld10('roads'), 'application/vnd.ogc.sld+xml');
+  // The first step: GeoServer answers the style's document, not uploaded yet, with 200 and nothing;
+  // nothing is published until the second step brings it, and nothing is reported as failed.
   const firstStep = await rest('POST', '/styles', { style: { name: 'rivers', filename: 'rivers.sld' } });
-  expect(firstStep.status).toBe(201);
-  await write('PUT', '/styles/rivers?raw=true', se11('rivers'), 'application/vnd.ogc.se+xml');
+  expect([firstStep.status, firstStep.headers.get('x-cluster-replicated'), firstStep.headers.get('x-cluster-sequence')]).toEqual([201, 'true', null]);
+  const secondStep = await write('PUT', '/styles/rivers?raw=true', se11('rivers'), 'application/vnd.ogc.se+xml');
+  expect(secondStep.headers.get('x-cluster-sequence')).toMatch(/^\d+$/); // the style, added with its document
   await write('POST', '/workspaces/topp/styles?name=topp-lines&raw=true', sld10('topp-lines'), 'application/vnd.ogc.sld+xml');
   await write('PUT', '/layers/topp:roads', { layer: { defaultStyle: { name: 'roads' } } });
   await write('POST', '/layergroups', { layerGroup: { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } });
@@ -168,7 +171,8 @@ test("more of the documented calls: styles in every format, a style's new docume
   await write('POST', '/workspaces/topp/styles?name=topp-se&raw=true', se11('topp-se'), 'application/vnd.ogc.se+xml');
   await write('POST', '/styles?name=roads-css&raw=true', '* { stroke: #333333; stroke-width: 2; }\n', 'application/vnd.geoserver.geocss+css');
   await write('POST', '/styles?name=roads-mb&raw=true', JSON.stringify({ version: 8, name: 'roads-mb', layers: [{ id: 'roads', type: 'line' }] }), 'application/vnd.geoserver.mbstyle+json');
-  expect((await rest('POST', '/styles', { style: { name: 'rivers-ysld', filename: 'rivers-ysld.yaml', format: 'ysld' } })).status).toBe(201);
+  const firstStep = await rest('POST', '/styles', { style: { name: 'rivers-ysld', filename: 'rivers-ysld.yaml', format: 'ysld' } });
+  expect([firstStep.status, firstStep.headers.get('x-cluster-replicated'), firstStep.headers.get('x-cluster-sequence')]).toEqual([201, 'true', null]);
   await write('PUT', '/styles/rivers-ysld?raw=true', 'feature-styles:\n- rules:\n  - symbolizers:\n    - line:\n        stroke-color: "#0000ff"\n', 'application/vnd.geoserver.ysld+yaml');
   // a style's document replaced, and a style renamed
   await write('PUT', '/styles/roads?raw=true', sld10('roads').replace('<LineSymbolizer/>', '<LineSymbolizer><Stroke/></LineSymbolizer>'), 'application/vnd.ogc.sld+xml');
