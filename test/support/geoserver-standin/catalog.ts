@@ -629,8 +629,16 @@ export class StandInCatalog {
    * which sets every non-null property, `store` too (XStreamPersister's ReferenceConverter resolves
    * the name against the catalog); CatalogImpl.validate(ResourceInfo) only checks the name is free
    * in that store and namespace, and save keeps it. Its id and layer stay; the old path answers 404.
-   * Reproduced for a store of the resource's own workspace, named `store` or `workspace:store`;
-   * a store that does not exist, or of another workspace, is left out (the body's is ignored).
+   * A store of another workspace is taken too, named `workspace:store`: the reference is declared
+   * as a StoreInfo (XStreamPersister registers `ReferenceConverter(StoreInfo.class)` for a
+   * resource's `store`), which ResolvingProxy.resolve looks up by that qualified name
+   * (getStoreByName(workspace, name)); featureTypePut checks no workspace, and the validation none
+   * either. The resource stays in its namespace: its id, its layer, and its read through its own
+   * workspace (/workspaces/{ws}/featuretypes/{name}) stay, which answers that store.
+   * Reproduced for a store named `store` (of the resource's own workspace) or `workspace:store`; a
+   * store that does not exist is left out (the body's is ignored). Stand-in limitation: GeoServer
+   * would also list and serve such a resource under the other workspace's store path; the
+   * stand-in serves it only through its own workspace.
    */
   private movedToStore(type: CatalogType, id: string, body: Representation): Representation {
     if (!(RESOURCE_TYPES as readonly string[]).includes(type)) return {};
@@ -638,7 +646,14 @@ export class StandInCatalog {
     if (!named) return {};
     const storeType = STORE_OF[type as ResourceType];
     const storeId = named.includes(':') ? named : qualified(workspaceOf(id), named);
-    if (workspaceOf(storeId) !== workspaceOf(id) || !this.objects[storeType].has(storeId)) return {};
+    if (!this.objects[storeType].has(storeId)) return {};
+    // CatalogImpl.validate(ResourceInfo): no other resource of its name in that store.
+    const name = String(this.objects[type].get(id)?.name ?? '');
+    for (const [otherId, other] of this.objects[type as ResourceType]) {
+      if (otherId !== id && storeIdOf(other) === storeId && other.name === name) {
+        throw new GeoServerError(500, `Resource named '${name}' already exists in store: '${storeId.slice(storeId.indexOf(':') + 1)}'`);
+      }
+    }
     return { store: { '@class': storeType, name: storeId } };
   }
 
