@@ -10,8 +10,20 @@
 import { catchUpReporting, isTransientFailure, type AppliedEvent, type ApplyDeps } from './apply';
 import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef } from './events';
 import { applyToGeoServer, type GeoServerOutcome } from './geoserver/apply';
-import { comparePage, fixOrder, GeoServerReader, dependencyRank, objectDifferences, type CompareMode, type DriftEntry, type ListedObject } from './geoserver/drift';
+import {
+  comparePage,
+  fixOrder,
+  GeoServerReader,
+  dependencyRank,
+  heldInAnotherWorkspace,
+  objectDifferences,
+  storeOfAnotherWorkspace,
+  type CompareMode,
+  type DriftEntry,
+  type ListedObject,
+} from './geoserver/drift';
 import { Liveness, parentsOf } from './liveness';
+import { localName } from './representations';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
@@ -376,7 +388,14 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
     const stored = new Map(
       first.kind === 'extra' ? [] : (await deps.store.readObjects(job.node, batch)).map((object) => [objectStorageKey(object), object] as const),
     );
+    // A missing resource the GeoServer holds under a store of another workspace: not fixable here.
+    const unfixable = new Map<DriftEntry, string>();
     const outcomes = await mapConcurrently(batch, deps.concurrency ?? 8, async (entry) => {
+      const otherWorkspace = entry.kind === 'missing' ? storeOfAnotherWorkspace(entry) : undefined;
+      if (otherWorkspace !== undefined) {
+        unfixable.set(entry, heldInAnotherWorkspace(entry.id, otherWorkspace));
+        return undefined;
+      }
       if (entry.kind === 'extra') {
         const properties = extraProperties(entry);
         return applyToGeoServer(rest, { kind: 'remove', type: entry.type, id: entry.id, properties, recurse: false }, { rejectionAttempts: 1 });
@@ -399,6 +418,12 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
     const rejected: GeoServerRejection[] = [];
     batch.forEach((entry, i) => {
       const outcome = outcomes[i];
+      const why = unfixable.get(entry);
+      if (why !== undefined) {
+        failed += 1;
+        if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: why } as JobFailure);
+        return;
+      }
       if (outcome === undefined) return;
       if (outcome.kind === 'applied') {
         fixed += 1;
@@ -454,6 +479,8 @@ function extraProperties(entry: DriftEntry): JsonObject {
  * why and how far it got (GET /nodes and the job's route show it); what it published before the
  * pause stays published, and a capture started once the node is resumed publishes the rest.
  */
+type CaptureOutcome = 'published' | 'unchanged' | { failed: string } | { paused: NodePausedError };
+
 async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
   const publish = deps.publish;
@@ -467,7 +494,16 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   let paused: NodePausedError | undefined;
   for (const end = Math.min(entries.length, index + CAPTURE_BATCH); index < end; ) {
     const entry = entries[index]!;
-    let outcome: 'published' | 'unchanged' | { failed: string } | { paused: NodePausedError };
+    let outcome: CaptureOutcome;
+    const publishing = async (change: ConfigChange): Promise<CaptureOutcome> => {
+      try {
+        await publish(change);
+        return 'published';
+      } catch (error) {
+        if (error instanceof NodePausedError) return { paused: error };
+        return { failed: withoutArns(error instanceof Error ? error.message : String(error)) };
+      }
+    };
     // A stored style document the GeoServer did not serve (why), kept: the style stays unfixed.
     let keptBody: string | undefined;
     try {
@@ -475,7 +511,9 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
         keptBody = undefined;
         const [object] = await deps.store.readObjects(job.node, [entry]);
         const stored = object && !object.deleted ? object : undefined;
-        const held = await heldNow(reader, entry, stored?.properties);
+        const found = await heldNow(reader, entry, stored?.properties);
+        if ('storeOfAnotherWorkspace' in found) return { failed: heldInAnotherWorkspace(entry.id, found.storeOfAnotherWorkspace) };
+        const held = found.object;
         let heldWhole = held;
         if (held && entry.type === 'style') {
           const document = await reader.styleDocument(entry.id, held);
@@ -501,13 +539,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           change = { kind: 'modify', object: { type: entry.type, id: entry.id }, patch: wholeStatePatch(stored.properties, heldWhole) } as ConfigChange;
         }
         if (!change) return 'unchanged';
-        try {
-          await publish(change);
-          return 'published';
-        } catch (error) {
-          if (error instanceof NodePausedError) return { paused: error };
-          return { failed: withoutArns(error instanceof Error ? error.message : String(error)) };
-        }
+        return publishing(change);
       });
     } catch (error) {
       if (error instanceof GatewayBusyError) break; // gateway writes hold the lease: this entry again next step
@@ -560,11 +592,21 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
  * or since the scan), it is no removal, but a modify whose `store` names that store, as the
  * gateway publishes a move (gateway/resource-store.ts), which the nodes apply as a move.
  */
-async function heldNow(reader: GeoServerReader, entry: DriftEntry, stored: JsonObject | undefined): Promise<JsonObject | undefined> {
+async function heldNow(
+  reader: GeoServerReader,
+  entry: DriftEntry,
+  stored: JsonObject | undefined,
+): Promise<{ readonly object: JsonObject | undefined } | { readonly storeOfAnotherWorkspace: string }> {
+  // Held under a store of another workspace (at the scan, or found so below): no removal, and
+  // nothing a capture can publish (`storeOfAnotherWorkspace`).
+  const scanned = storeOfAnotherWorkspace(entry);
+  if (scanned !== undefined) return { storeOfAnotherWorkspace: scanned };
   const held = await reader.object(entry.type, entry.id, entry.store === undefined ? (stored ?? {}) : extraProperties(entry));
-  if (held !== undefined || !isResourceType(entry.type)) return held;
+  if (held !== undefined || !isResourceType(entry.type)) return { object: held };
   const store = await reader.heldStore(entry.type, entry.id);
-  return store === undefined ? undefined : reader.object(entry.type, entry.id, extraProperties({ ...entry, store }));
+  if (store === undefined) return { object: undefined };
+  if (storeOfAnotherWorkspace({ id: entry.id, store }) !== undefined) return { storeOfAnotherWorkspace: store };
+  return { object: await reader.object(entry.type, entry.id, extraProperties({ ...entry, store: localName(store) })) };
 }
 
 /**

@@ -40,9 +40,34 @@ export interface DriftEntry extends ObjectRef {
   /**
    * The GeoServer store a resource is in (its REST path goes through it): an `extra` one's, and a
    * `missing` one's that the GeoServer holds under another store of its workspace than the node's
-   * store states (a move it missed), where a reconcile moves it from.
+   * store states (a move it missed), where a reconcile moves it from. Its name in the workspace,
+   * except for a missing resource the GeoServer holds under a store of another workspace than its
+   * own (`storeOfAnotherWorkspace`): that one's qualified name (`workspace:store`).
    */
   readonly store?: string;
+}
+
+/**
+ * The store (`workspace:store`) of another workspace than the resource's own that the GeoServer
+ * holds a missing resource under, or undefined. GeoServer lets a resource PUT name another
+ * workspace's store (the store reference resolves by qualified name, and the catalog's validation
+ * checks only that the name is free in that store and namespace), so a resource can be held
+ * there, still in its own namespace. Neither a reconcile nor a capture can fix that: the cluster
+ * states a resource under a store of its own workspace, and no event moves one across
+ * workspaces. It is reported unfixed, never taken for a removal (the GeoServer still holds it).
+ */
+export function storeOfAnotherWorkspace(entry: Pick<DriftEntry, 'id' | 'store'>): string | undefined {
+  if (entry.store === undefined || !entry.store.includes(':')) return undefined;
+  return splitObjectId(entry.store).workspace === splitObjectId(entry.id).workspace ? undefined : entry.store;
+}
+
+/** Why a resource held under a store of another workspace (`storeOfAnotherWorkspace`) is left unfixed. */
+export function heldInAnotherWorkspace(id: string, store: string): string {
+  const workspace = splitObjectId(id).workspace ?? '';
+  return (
+    `the GeoServer holds it under store ${store}, of another workspace than its own (${workspace}): neither a reconcile nor a capture ` +
+    `moves a resource between workspaces; move it back to a store of workspace ${workspace} in that GeoServer (or remove it there), then run the job again`
+  );
 }
 
 /** Answers to a style document read that mean "not in the format asked for": 400, 406 Not Acceptable, 415. */
@@ -149,8 +174,10 @@ export class GeoServerReader {
   }
 
   /**
-   * The store (its name in the workspace) the GeoServer holds a resource of `type` and `id` in,
+   * The store (qualified, `workspace:store`) the GeoServer holds a resource of `type` and `id` in,
    * found through the workspace alone (`inWorkspace`); undefined when it holds none of that name.
+   * Kept qualified: the store may be of another workspace than the resource's
+   * (`storeOfAnotherWorkspace`), and a store of that name in the resource's own would be another.
    */
   async heldStore(type: ObjectType, id: string): Promise<string | undefined> {
     const inWorkspace = REST_MAPPING[type].inWorkspace;
@@ -160,7 +187,9 @@ export class GeoServerReader {
     const parsed = parse(response, `${type} ${id}`);
     const inner = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
     const store = isJsonObject(inner) ? referencedName(inner.store) : undefined;
-    return store === undefined ? undefined : localName(store);
+    if (store === undefined) return undefined;
+    // GeoServer answers it qualified; a name without its workspace is in the resource's own.
+    return store.includes(':') ? store : `${splitObjectId(id).workspace ?? ''}:${store}`;
   }
 
   /**
@@ -297,10 +326,12 @@ export async function comparePage(
     if (held === undefined) {
       // A resource may be held under another store of its workspace (a move its GeoServer missed):
       // a POST under the stated store would be refused (a resource name is unique in its
-      // namespace), so the entry says where it is, for a reconcile to move it from there.
+      // namespace), so the entry says where it is, for a reconcile to move it from there. A store
+      // of another workspace is named qualified (`storeOfAnotherWorkspace`): nothing can fix that.
       const heldIn = workspace !== undefined && isResourceType(object.type) ? await reader.heldStore(object.type, object.id) : undefined;
       const stated = heldIn === undefined ? undefined : restTarget(object.type, object.id, object.properties).store;
-      return { kind: 'missing', type: object.type, id: object.id, ...(heldIn !== undefined && heldIn !== stated ? { store: heldIn } : {}) } as DriftEntry;
+      const store = heldIn === undefined ? undefined : splitObjectId(heldIn).workspace === workspace ? localName(heldIn) : heldIn;
+      return { kind: 'missing', type: object.type, id: object.id, ...(store !== undefined && store !== stated ? { store } : {}) } as DriftEntry;
     }
     const heldBody = object.type === 'style' && typeof object.properties.body === 'string' ? await reader.styleBody(object.id, object.properties) : undefined;
     const paths = objectDifferences(object, held, heldBody, mode);

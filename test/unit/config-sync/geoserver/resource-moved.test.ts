@@ -330,3 +330,123 @@ test('a capture publishes no move into a store the cluster does not hold, nor a 
     failures: [{ type: 'featureType', id: 'topp:roads', message: expect.stringContaining('store topp:pg3') }],
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// A resource held under a store of another workspace than its own
+
+/** A resource PUT naming another workspace's store (`sf:pg`): GeoServer moves it there (the stand-in's movedToStore says why). */
+async function putRoadsUnder(store: string): Promise<void> {
+  const answer = await fetch(`${standIn.geoserver.restUrl}/workspaces/topp/datastores/pg/featuretypes/roads`, {
+    method: 'PUT',
+    headers: { authorization: 'Basic ' + Buffer.from('admin:geoserver').toString('base64'), 'content-type': 'application/json' },
+    body: JSON.stringify({ featureType: { store: { name: store } } }),
+  });
+  expect({ status: answer.status, store: heldRoads().store }).toEqual({ status: 200, store: expect.objectContaining({ name: store }) });
+}
+
+/** topp and sf, each with a data store `pg`; roads under topp:pg, in the store and on the GeoServer, then (unless `later`) put under sf:pg on the GeoServer. */
+async function roadsUnderAnotherWorkspacesStore(node: string, later = false): Promise<Harness> {
+  const h = harness();
+  await h.appendAll([
+    add('workspace', 'topp', { name: 'topp' }),
+    add('workspace', 'sf', { name: 'sf' }),
+    add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
+    add('dataStore', 'sf:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'sf' } }),
+    add('featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', title: 'Roads', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+    add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' } }),
+  ]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node });
+  const catalog = standIn.geoserver.catalog;
+  catalog.addWorkspace({ name: 'topp' });
+  catalog.addWorkspace({ name: 'sf' });
+  catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
+  catalog.addStore('dataStore', 'sf', { name: 'pg', type: 'PostGIS' });
+  catalog.addResource('featureType', 'topp', 'pg', { name: 'roads', nativeName: 'roads', title: 'Roads' });
+  if (!later) await putRoadsUnder('sf:pg');
+  return h;
+}
+
+/**
+ * GeoServer takes a resource PUT naming a store of another workspace: the store reference
+ * resolves by its qualified name, and neither the PUT nor the catalog's validation checks the
+ * workspace. The resource stays in its namespace, found through its workspace under that store.
+ * The drift check names the store qualified (not `pg`, which is another store, of its own
+ * workspace); a reconcile cannot fix it (the cluster moves no resource between workspaces), and
+ * reports it unfixed, naming the store, without a call that GeoServer would refuse.
+ */
+test('a drift check names a store of another workspace qualified, and a reconcile reports it unfixed, naming that store', async () => {
+  const h = await roadsUnderAnotherWorkspacesStore('gs-1');
+
+  const drift = await runJob(h, 'drift', 'gs-1', 'drift-1');
+  const reconcile = await runJob(h, 'reconcile', 'gs-1', 'reconcile-1');
+
+  expect({ drift: drift.progress, reconcile: { progress: reconcile.progress, failures: reconcile.failures } }).toEqual({
+    drift: expect.objectContaining({ missing: 1, different: 0, extra: 0 }),
+    reconcile: {
+      progress: expect.objectContaining({ missing: 1, toFix: 1, fixed: 0, failed: 1 }),
+      failures: [{ type: 'featureType', id: 'topp:roads', message: expect.stringContaining('under store sf:pg, of another workspace than its own (topp)') }],
+    },
+  });
+  expect(standIn.geoserver.requests.filter((request) => request.method !== 'GET')).toEqual([expect.objectContaining({ method: 'PUT' })]);
+  expect(heldRoads().store).toEqual(expect.objectContaining({ name: 'sf:pg' }));
+});
+
+test("a drift check's entry for such a resource names the store with its workspace", async () => {
+  const h = await roadsUnderAnotherWorkspacesStore('gs-1');
+  const jobs = new MemoryJobStore();
+  const job = newJob({ id: 'drift-1', node: 'gs-1', kind: 'drift', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  const deps: JobRunnerDeps = { cluster: CLUSTER, store: h.store, jobs, apply: applyDeps(h), rest: standIn.rest, compareMode: 'stored-properties', now: () => new Date() };
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'gs-1', job.id, Date.now() + 10_000);
+  expect(await jobs.readDifferences('gs-1', job.id)).toEqual([{ kind: 'missing', type: 'featureType', id: 'topp:roads', store: 'sf:pg' }]);
+});
+
+/**
+ * The same on a master: its GeoServer still holds roads (under sf:pg), so a capture publishes no
+ * removal, which would have every node delete it, nor a move no node could apply: roads is left
+ * unfixed, naming the store. So too when it is put there after the scan (found through its
+ * workspace when the capture reads it again).
+ */
+test.each([
+  ['before the scan', 'before'],
+  ['between the scan and its publish', 'after'],
+] as const)('a capture publishes no removal of a feature type the master GeoServer holds under a store of another workspace (put there %s)', async (_label, when) => {
+  const h = await roadsUnderAnotherWorkspacesStore('master-1', when === 'after');
+  // Edited first, so the scan finds it different and the capture reads it again after the put.
+  if (when === 'after') standIn.geoserver.catalog.get('featureType', 'topp:roads')!.title = 'Edited roads';
+  const jobs = new MemoryJobStore();
+  const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  const published: ConfigChange[] = [];
+  const deps: JobRunnerDeps = {
+    cluster: CLUSTER,
+    store: h.store,
+    jobs,
+    apply: applyDeps(h),
+    rest: standIn.rest,
+    compareMode: 'stored-properties',
+    now: () => new Date(),
+    publish: async (change) => published.push(change),
+  };
+  let outcome: string | undefined;
+  let put = when === 'before';
+  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
+    if (!put && (await jobs.read('master-1', job.id))!.phase === 'fix') {
+      await putRoadsUnder('sf:pg');
+      put = true;
+    }
+    outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1);
+  }
+  const ran = (await jobs.read('master-1', job.id))!;
+
+  expect({ outcome, put, state: ran.state, published, failed: ran.progress.failed, failures: ran.failures }).toEqual({
+    outcome: 'done',
+    put: true,
+    state: 'succeeded',
+    published: [],
+    failed: 1,
+    failures: [{ type: 'featureType', id: 'topp:roads', message: expect.stringContaining('under store sf:pg, of another workspace') }],
+  });
+});
+
