@@ -486,7 +486,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   const publish = deps.publish;
   if (!publish) throw new Error(`node ${job.node} cannot publish: only a master's GeoServer can be captured`);
   const reader = new GeoServerReader(rest);
-  const entries = await loadFixes(deps, job, cache, captureOrder);
+  const entries: readonly CaptureEntry[] = await loadFixes(deps, job, cache, captureOrder);
   let index = job.checkpoint.index ?? 0;
   let { fixed, failed, published } = job.progress;
   const failures: JobFailure[] = [...job.failures];
@@ -511,6 +511,11 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
         keptBody = undefined;
         const [object] = await deps.store.readObjects(job.node, [entry]);
         const stored = object && !object.deleted ? object : undefined;
+        if (entry.replaced === true) {
+          // Removed before what replaced it is added (captureOrder); added again after it if still held.
+          if (!stored) return 'unchanged';
+          return publishing({ kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange);
+        }
         const found = await heldNow(reader, entry, stored?.properties);
         if ('storeOfAnotherWorkspace' in found) return { failed: heldInAnotherWorkspace(entry.id, found.storeOfAnotherWorkspace) };
         const held = found.object;
@@ -636,14 +641,42 @@ async function storeNotHeld(
 }
 
 /**
+ * A difference as a capture publishes it: `replaced` marks the removal of a stored layer whose
+ * resource another resource of its id replaced (`captureOrder`), published whatever the GeoServer
+ * holds under that id; its own difference, later in the order, adds it again.
+ */
+type CaptureEntry = DriftEntry & { readonly replaced?: true };
+
+/**
  * Capture order: what the GeoServer has (adds, modifies) in dependency order, then what the store
  * holds and the GeoServer lacks where the store states it deepest first (removals, or the moves of
  * resources held under another store, after that store's add and before the former store's removal).
+ *
+ * A stored resource the GeoServer holds as a resource of another type under the same id (a feature
+ * type removed and a coverage of its name made in the web UI) is removed before that one is added:
+ * GeoServer refuses a second resource of a name in a namespace, so every node would refuse the add.
+ * Its layer (GeoServer's, of the same id) is removed before it, and added again, as the new
+ * resource's, after that resource; both removals come after the stores and styles are added and
+ * before any resource is, and the former resource's store is removed with the other removals.
  */
-function captureOrder(entries: DriftEntry[]): DriftEntry[] {
+function captureOrder(entries: DriftEntry[]): CaptureEntry[] {
   const upserts = entries.filter((entry) => entry.kind !== 'missing').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type));
   const removals = entries.filter((entry) => entry.kind === 'missing').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type));
-  return [...upserts, ...removals];
+  const replacing = new Map(entries.filter((entry) => entry.kind === 'extra' && isResourceType(entry.type)).map((entry) => [entry.id, entry.type] as const));
+  const replacedIds = new Set(
+    removals.filter((entry) => isResourceType(entry.type) && replacing.has(entry.id) && replacing.get(entry.id) !== entry.type).map((entry) => entry.id),
+  );
+  if (replacedIds.size === 0) return [...upserts, ...removals];
+  const replacedLayer = (entry: DriftEntry) => entry.type === 'layer' && replacedIds.has(entry.id);
+  const first: CaptureEntry[] = [
+    // A layer the GeoServer still holds (the new resource's) is removed here and added at its place below.
+    ...upserts.filter(replacedLayer).map((entry): CaptureEntry => ({ kind: 'missing', type: entry.type, id: entry.id, replaced: true }) as CaptureEntry),
+    ...removals.filter((entry) => replacedIds.has(entry.id) && (entry.type === 'layer' || isResourceType(entry.type))),
+  ];
+  const resources = upserts.findIndex((entry) => dependencyRank(entry.type) >= dependencyRank('featureType'));
+  const at = resources < 0 ? upserts.length : resources;
+  const rest = removals.filter((entry) => !first.includes(entry));
+  return [...upserts.slice(0, at), ...first, ...upserts.slice(at), ...rest];
 }
 
 function requireRest(deps: JobRunnerDeps, job: Job): GeoServerRest {
