@@ -491,8 +491,8 @@ describe('jobs against the stand-in GeoServer', () => {
    * refuses, which took the style's other changes with it). Its other changes are published.
    */
   test.each([
-    ['answered 404', (geoserver: GeoServerStandIn) => void geoserver.catalog.styleBodies.delete('roads'), '404'],
-    ['answered 200 with nothing', (geoserver: GeoServerStandIn) => [1, 2].forEach(() => geoserver.rejectNext(isRoadsDocument, 200, '')), 'no document'],
+    ['answered 404 (a read racing the removal of the style)', (geoserver: GeoServerStandIn) => [1, 2].forEach(() => geoserver.rejectNext(isRoadsDocument, 404, 'No such style: roads')), '404'],
+    ['answered 200 with nothing (its file gone)', (geoserver: GeoServerStandIn) => void geoserver.catalog.styleBodies.delete('roads'), 'no document'],
     ['refused in its format (406)', (geoserver: GeoServerStandIn) => [1, 2].forEach(() => geoserver.rejectNext(isRoadsDocument, 406, 'Not Acceptable')), '406'],
   ])("a capture whose read of a style's document is %s keeps the stored document, and reports the style unfixed", async (_label, breakDocument, named) => {
     const { deps, jobs, store } = await setUp([]);
