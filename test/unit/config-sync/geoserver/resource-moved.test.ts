@@ -223,19 +223,11 @@ async function moveRoadsInTheWebUi(): Promise<void> {
 }
 
 /**
- * A capture re-reads each difference before publishing it: a resource the master's GeoServer no
- * longer serves under its stored store is held under another one of its workspace, moved there
- * before the scan (the scan says so) or between the scan and the capture's read (title edited
- * first, then moved: a `different` entry read back 404). Either way it is published as the
- * gateway publishes a move, never as a removal, which would have every node delete it.
+ * A capture of master-1's GeoServer, one step per slice (a deadline already past), what it
+ * published kept. `atFix`, when given, runs once the scan is done, before the first fix step: a
+ * change made in the web UI between the scan and the capture's publish; the capture must reach it.
  */
-test.each([
-  ['before the scan', 'before'],
-  ['between the scan and its publish', 'after'],
-] as const)('a capture publishes a feature type moved in the master web UI %s as a modify naming the new store, not a removal', async (_label, when) => {
-  const h = await masterBeforeTheMove();
-  if (when === 'before') await moveRoadsInTheWebUi();
-  else standIn.geoserver.catalog.get('featureType', 'topp:roads')!.title = 'Edited roads';
+async function captureStepByStep(h: Harness, atFix?: () => Promise<void>): Promise<{ outcome: string | undefined; ran: Job; published: ConfigChange[] }> {
   const jobs = new MemoryJobStore();
   const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
   expect(await jobs.start(job, new Date())).toEqual({ started: true });
@@ -251,18 +243,36 @@ test.each([
     publish: async (change) => published.push(change),
   };
   let outcome: string | undefined;
-  let moved = when === 'before';
+  let pending = atFix;
   for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
-    // A deadline already past: one step per slice, so the move can come once the scan is done.
-    if (when === 'after' && !moved && (await jobs.read('master-1', job.id))!.phase === 'fix') {
-      await moveRoadsInTheWebUi();
-      moved = true;
+    if (pending && (await jobs.read('master-1', job.id))!.phase === 'fix') {
+      await pending();
+      pending = undefined;
     }
     outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1);
   }
-  expect({ outcome, moved }).toEqual({ outcome: 'done', moved: true });
+  expect(pending).toBeUndefined();
+  return { outcome, ran: (await jobs.read('master-1', job.id))!, published };
+}
 
-  expect({ state: (await jobs.read('master-1', job.id))!.state, published }).toEqual({
+/**
+ * A capture re-reads each difference before publishing it: a resource the master's GeoServer no
+ * longer serves under its stored store is held under another one of its workspace, moved there
+ * before the scan (the scan says so) or between the scan and the capture's read (title edited
+ * first, then moved: a `different` entry read back 404). Either way it is published as the
+ * gateway publishes a move, never as a removal, which would have every node delete it.
+ */
+test.each([
+  ['before the scan', 'before'],
+  ['between the scan and its publish', 'after'],
+] as const)('a capture publishes a feature type moved in the master web UI %s as a modify naming the new store, not a removal', async (_label, when) => {
+  const h = await masterBeforeTheMove();
+  if (when === 'before') await moveRoadsInTheWebUi();
+  else standIn.geoserver.catalog.get('featureType', 'topp:roads')!.title = 'Edited roads';
+  const { outcome, ran, published } = await captureStepByStep(h, when === 'after' ? moveRoadsInTheWebUi : undefined);
+  expect(outcome).toBe('done');
+
+  expect({ state: ran.state, published }).toEqual({
     state: 'succeeded',
     published: [
       {
@@ -291,41 +301,19 @@ test.each([
 test('a capture publishes no move into a store the cluster does not hold, nor a removal: the feature type is left unfixed, naming that store', async () => {
   const h = await masterBeforeTheMove();
   standIn.geoserver.catalog.get('featureType', 'topp:roads')!.title = 'Edited roads';
-  const jobs = new MemoryJobStore();
-  const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
-  expect(await jobs.start(job, new Date())).toEqual({ started: true });
-  const published: ConfigChange[] = [];
-  const deps: JobRunnerDeps = {
-    cluster: CLUSTER,
-    store: h.store,
-    jobs,
-    apply: applyDeps(h),
-    rest: standIn.rest,
-    compareMode: 'stored-properties',
-    now: () => new Date(),
-    publish: async (change) => published.push(change),
-  };
-  let outcome: string | undefined;
-  let moved = false;
-  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
-    // One step per slice: the store is made and roads moved into it once the scan is done.
-    if (!moved && (await jobs.read('master-1', job.id))!.phase === 'fix') {
-      standIn.geoserver.catalog.addStore('dataStore', 'topp', { name: 'pg3', type: 'PostGIS' });
-      const answer = await fetch(`${standIn.geoserver.restUrl}/workspaces/topp/datastores/pg/featuretypes/roads`, {
-        method: 'PUT',
-        headers: { authorization: 'Basic ' + Buffer.from('admin:geoserver').toString('base64'), 'content-type': 'application/json' },
-        body: JSON.stringify({ featureType: { store: { name: 'topp:pg3' } } }),
-      });
-      expect({ status: answer.status, store: heldRoads().store }).toEqual({ status: 200, store: expect.objectContaining({ name: 'topp:pg3' }) });
-      moved = true;
-    }
-    outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1);
-  }
-  const ran = (await jobs.read('master-1', job.id))!;
+  // The store is made and roads moved into it once the scan is done.
+  const { outcome, ran, published } = await captureStepByStep(h, async () => {
+    standIn.geoserver.catalog.addStore('dataStore', 'topp', { name: 'pg3', type: 'PostGIS' });
+    const answer = await fetch(`${standIn.geoserver.restUrl}/workspaces/topp/datastores/pg/featuretypes/roads`, {
+      method: 'PUT',
+      headers: { authorization: 'Basic ' + Buffer.from('admin:geoserver').toString('base64'), 'content-type': 'application/json' },
+      body: JSON.stringify({ featureType: { store: { name: 'topp:pg3' } } }),
+    });
+    expect({ status: answer.status, store: heldRoads().store }).toEqual({ status: 200, store: expect.objectContaining({ name: 'topp:pg3' }) });
+  });
 
-  expect({ outcome, moved, state: ran.state, published, failed: ran.progress.failed, failures: ran.failures }).toEqual({
+  expect({ outcome, state: ran.state, published, failed: ran.progress.failed, failures: ran.failures }).toEqual({
     outcome: 'done',
-    moved: true,
     state: 'succeeded',
     published: [],
     failed: 1,
@@ -417,34 +405,10 @@ test.each([
   const h = await roadsUnderAnotherWorkspacesStore('master-1', when === 'after');
   // Edited first, so the scan finds it different and the capture reads it again after the put.
   if (when === 'after') standIn.geoserver.catalog.get('featureType', 'topp:roads')!.title = 'Edited roads';
-  const jobs = new MemoryJobStore();
-  const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
-  expect(await jobs.start(job, new Date())).toEqual({ started: true });
-  const published: ConfigChange[] = [];
-  const deps: JobRunnerDeps = {
-    cluster: CLUSTER,
-    store: h.store,
-    jobs,
-    apply: applyDeps(h),
-    rest: standIn.rest,
-    compareMode: 'stored-properties',
-    now: () => new Date(),
-    publish: async (change) => published.push(change),
-  };
-  let outcome: string | undefined;
-  let put = when === 'before';
-  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
-    if (!put && (await jobs.read('master-1', job.id))!.phase === 'fix') {
-      await putRoadsUnder('sf:pg');
-      put = true;
-    }
-    outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1);
-  }
-  const ran = (await jobs.read('master-1', job.id))!;
+  const { outcome, ran, published } = await captureStepByStep(h, when === 'after' ? () => putRoadsUnder('sf:pg') : undefined);
 
-  expect({ outcome, put, state: ran.state, published, failed: ran.progress.failed, failures: ran.failures }).toEqual({
+  expect({ outcome, state: ran.state, published, failed: ran.progress.failed, failures: ran.failures }).toEqual({
     outcome: 'done',
-    put: true,
     state: 'succeeded',
     published: [],
     failed: 1,
