@@ -46,3 +46,20 @@ export async function startCannedServer(answer: (request: CannedRequest, earlier
     close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };
 }
+
+/** A scripted server's answers: by `METHOD /path` (query left out), in turn when a list (the last one again after that). */
+export type CannedScript = Record<string, { status: number; body: unknown } | { status: number; body: unknown }[]>;
+
+/** `METHOD /path` of a request, its query left out: the key of a `CannedScript`. */
+export const routeOf = (request: CannedRequest): string => `${request.method} ${request.path.split('?')[0]}`;
+
+/** Answers from the script `current()` returns at each request, as JSON; 404 for a route it lacks. */
+export function scriptedAnswers(current: () => CannedScript): (request: CannedRequest, earlier: readonly CannedRequest[]) => CannedAnswer {
+  return (request, earlier) => {
+    const route = routeOf(request);
+    const seen = earlier.filter((before) => routeOf(before) === route).length;
+    const entry = current()[route];
+    const answer = Array.isArray(entry) ? entry[Math.min(seen, entry.length - 1)] : entry;
+    return answer === undefined ? { status: 404, body: '{"message":"Not Found"}' } : { status: answer.status, body: JSON.stringify(answer.body) };
+  };
+}

@@ -7,29 +7,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { startCannedServer, type CannedRequest, type CannedServer } from '../../support/canned-server';
+import { routeOf, scriptedAnswers, startCannedServer, type CannedScript, type CannedServer } from '../../support/canned-server';
 import { runCliCollected, type CliRun } from '../../support/run-cli';
 
-/** What the stand-in answers: by `METHOD /path` (query left out), in turn when a list. */
-type Script = Record<string, { status: number; body: unknown } | { status: number; body: unknown }[]>;
+/** What the stand-in answers (`CannedScript`). */
+type Script = CannedScript;
 
 let server: CannedServer;
 let url: string;
 let scratch: string;
 let script: Script;
-const routeOf = (request: CannedRequest) => `${request.method} ${request.path.split('?')[0]}`;
 /** The routes asked for so far, `METHOD /path`, in order. */
 const requested = () => server.requests.map(routeOf);
 
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'geocluster-shapes-'));
-  server = await startCannedServer((request, earlier) => {
-    const route = routeOf(request);
-    const seen = earlier.filter((before) => routeOf(before) === route).length;
-    const entry = script[route];
-    const answer = Array.isArray(entry) ? entry[Math.min(seen, entry.length - 1)] : entry;
-    return answer === undefined ? { status: 404, body: '{"message":"Not Found"}' } : { status: answer.status, body: JSON.stringify(answer.body) };
-  });
+  server = await startCannedServer(scriptedAnswers(() => script));
   url = server.url;
 });
 
