@@ -291,16 +291,10 @@ test('a resync whose slices stopped after its copy began is shown incomplete onc
   expect(resyncHoldView(TARGET, await h.store.readProgress(TARGET), undefined, new Date())).toBeNull();
 });
 
-test("a GeoServer node's resync tells its apply function what the catch-up's events did to the GeoServer, a refused change among them, as a batch's results do", async () => {
-  const h = harness();
-  await h.appendAll([add('workspace', 'kept', { name: 'kept' })]);
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
-  // Published after the source's snapshot: the resync's catch-up applies them from the log.
-  const [refused, accepted] = await h.appendAll([add('workspace', 'refused', { name: 'refused' }), add('workspace', 'accepted', { name: 'accepted' })]);
-  const geoserver = new FakeGeoServer();
-  geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces' && JSON.stringify(request.body).includes('"refused"'), 400, 'Workspace name refused');
+/** A started resync of TARGET from SOURCE, whose GeoServer is `geoserver`; what its catch-up reports to the apply function is kept in `reported`. */
+async function geoServerResync(h: Harness, id: string, geoserver: FakeGeoServer) {
   const jobs = new MemoryJobStore();
-  const job = newJob({ id: 'resync-gs', node: TARGET, kind: 'resync', requestedBy: SOURCE, source: SOURCE, hasGeoServer: true, now: new Date() });
+  const job = newJob({ id, node: TARGET, kind: 'resync', requestedBy: SOURCE, source: SOURCE, hasGeoServer: true, now: new Date() });
   expect(await jobs.start(job, new Date())).toEqual({ started: true });
   const reported: AppliedEvent[] = [];
   const deps: JobRunnerDeps = {
@@ -309,6 +303,18 @@ test("a GeoServer node's resync tells its apply function what the catch-up's eve
     rest: geoserver,
     onApplied: (applied) => void reported.push(...applied),
   };
+  return { jobs, job, deps, reported };
+}
+
+test("a GeoServer node's resync tells its apply function what the catch-up's events did to the GeoServer, a refused change among them, as a batch's results do", async () => {
+  const h = harness();
+  await h.appendAll([add('workspace', 'kept', { name: 'kept' })]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  // Published after the source's snapshot: the resync's catch-up applies them from the log.
+  const [refused, accepted] = await h.appendAll([add('workspace', 'refused', { name: 'refused' }), add('workspace', 'accepted', { name: 'accepted' })]);
+  const geoserver = new FakeGeoServer();
+  geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces' && JSON.stringify(request.body).includes('"refused"'), 400, 'Workspace name refused');
+  const { jobs, job, deps, reported } = await geoServerResync(h, 'resync-gs', geoserver);
   let outcome: string | undefined;
   for (let slice = 0; slice < 100 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, TARGET, job.id, Date.now() + 10_000);
   expect((await jobs.read(TARGET, job.id))?.resync).toMatchObject({ appliedFromLog: 2 });
@@ -340,16 +346,7 @@ test("a GeoServer node's resync whose catch-up stops part way (its GeoServer dow
   const [first, second, third] = await h.appendAll([add('workspace', 'a', { name: 'a' }), add('workspace', 'b', { name: 'b' }), add('workspace', 'c', { name: 'c' })]);
   const geoserver = new FakeGeoServer();
   geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces' && JSON.stringify(request.body).includes('"c"'), 503, 'Service Unavailable');
-  const jobs = new MemoryJobStore();
-  const job = newJob({ id: 'resync-stops', node: TARGET, kind: 'resync', requestedBy: SOURCE, source: SOURCE, hasGeoServer: true, now: new Date() });
-  expect(await jobs.start(job, new Date())).toEqual({ started: true });
-  const reported: AppliedEvent[] = [];
-  const deps: JobRunnerDeps = {
-    ...jobDeps(h, jobs),
-    apply: { ...applyDeps(h), geoserver: { rest: geoserver } },
-    rest: geoserver,
-    onApplied: (applied) => void reported.push(...applied),
-  };
+  const { jobs, job, deps, reported } = await geoServerResync(h, 'resync-stops', geoserver);
 
   // The slice is thrown out to wait for the GeoServer; the two events before it are committed.
   const thrown = await slicesUntilThrown(deps, job.id);
