@@ -16,7 +16,8 @@
  * A body the check cannot read so is refused instead (XmlEncodingError), on every path: EBCDIC
  * (its first bytes `<?xm` in EBCDIC, which the master's Java XML reader detects), and one whose
  * XML declaration names an encoding in which ASCII markup is not its ASCII bytes (an EBCDIC code
- * page such as `IBM037`, UTF-7) or that the gateway does not know: the master's reader switches
+ * page such as `IBM037`, UTF-7, or a stateful one such as ISO-2022-JP, whose escape sequences read
+ * as nothing) or that the gateway does not know: the master's reader switches
  * to the declared encoding after the declaration, so a DOCTYPE in it would pass unseen. GeoServer's
  * REST representations and style documents are UTF-8 (or UTF-16) in practice.
  */
@@ -53,8 +54,13 @@ export class XmlEncodingError extends AppError {
 
 /** Labels of the encodings the check reads by dropping NULs (ASCII markup in two or four bytes a character). */
 const WIDE_ENCODINGS = /^(utf-?16(le|be)?|utf-?32(le|be)?|ucs-?2|ucs-?4|iso-10646-ucs-[24])$/;
-/** The markup characters of an XML prolog, as ASCII bytes. */
-const ASCII_MARKUP = Buffer.from(Array.from({ length: 0x7f - 0x20 }, (_, index) => String.fromCharCode(0x20 + index)).join('') + '\t\n\r', 'latin1');
+/**
+ * The markup characters of an XML prolog, as ASCII bytes, and the bytes a stateful encoding
+ * (ISO-2022-JP) shifts or escapes with (ESC, SO, SI): such a decoder reads ASCII's printable bytes
+ * as ASCII, but an escape sequence as nothing, so that `<!DOC` ESC `(B` `TYPE` reads `<!DOCTYPE`
+ * to the master while its bytes hold none; it does not read these three bytes as themselves.
+ */
+const ASCII_MARKUP = Buffer.from(Array.from({ length: 0x7f - 0x20 }, (_, index) => String.fromCharCode(0x20 + index)).join('') + '\t\n\r\u001b\u000e\u000f', 'latin1');
 
 /**
  * The encoding of an XML body the DOCTYPE check cannot read as the master would (a phrase for

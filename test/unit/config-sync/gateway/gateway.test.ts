@@ -1208,6 +1208,9 @@ describe('a body with a DOCTYPE', () => {
       ['POST', '/security/usergroup/users', Buffer.concat([Buffer.from('<?xml version="1.0" encoding="IBM037"?>'), ebcdic(xxe)]), 'application/xml', /"ibm037"/],
       ['POST', '/security/usergroup/users', Buffer.from('<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE user +AFs-+ADw-!ENTITY x SYSTEM +ACI-file:///etc/passwd+ACI-+AD4-+AF0-+AD4-<user/>'), 'application/xml', /"utf-7"/],
       ['POST', '/security/usergroup/users', Buffer.from('\uFEFF<?xml version="1.0" encoding="x-made-up"?><user/>'), 'application/xml', /"x-made-up"/],
+      // A stateful encoding: ASCII bytes read as ASCII, but an escape sequence (ESC ( B) reads as nothing, so the master reads "<!DOCTYPE" where the bytes hold none.
+      ['POST', '/security/usergroup/users', Buffer.from('<?xml version="1.0" encoding="ISO-2022-JP"?><!DOC\u001b(BTYPE user [<!ENTITY x SYSTEM "file:///etc/passwd">]><user>&x;</user>', 'latin1'), 'application/xml', /"iso-2022-jp"/],
+      ['POST', '/security/usergroup/users', Buffer.from('<?xml version="1.0" encoding="csISO2022JP"?><user/>'), 'application/xml', /"csiso2022jp"/],
     ];
     for (const [method, path, body, contentType, encoding] of cases) {
       const { answer, published } = send(upstream, method, path, body, contentType);
