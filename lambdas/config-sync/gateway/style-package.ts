@@ -25,6 +25,9 @@
  *   refuses a stored one), and its data ends where its deflate stream does, not where a size
  *   says: so every such entry, icons too, is inflated here, and its stream must end exactly at
  *   the compressed size the directory declares;
+ * - a stored entry declares as many bytes as it holds (`ZipInputStream` reads a stored entry's
+ *   size, not its compressed size, so one declaring more would let the master read on into the
+ *   next entry's header and take an entry hidden in its data for the next);
  * - an SLD entry is stored or deflated (all a `ZipInputStream` reads), not encrypted, declares
  *   at most MAX_PACKAGE_SLD_BYTES in all (the most the cluster carries of a style's document);
  *   every entry inflated declares at most MAX_COMPRESSION_RATIO times its compressed size, all
@@ -196,6 +199,10 @@ function checkLayout(zip: Buffer, entries: readonly DirectoryEntry[], directoryS
     const local = localHeaderOf(zip, entry);
     if ((local.flags & (ENCRYPTED_FLAG | DESCRIPTOR_FLAG)) !== (entry.flags & (ENCRYPTED_FLAG | DESCRIPTOR_FLAG))) {
       throw new StylePackageError(`${what} has other flags in its local header than in its central directory`);
+    }
+    // The master's reader reads a stored entry's size, not its compressed size: where the two differ, it reads into what follows.
+    if (entry.method === STORED && entry.size !== entry.compressedSize) {
+      throw new StylePackageError(`${what} is stored, yet declares ${entry.size} bytes in ${entry.compressedSize} (GeoServer's zip reader would read ${entry.size} bytes, and take what follows them for the next entry)`);
     }
     let after = local.dataStart + entry.compressedSize;
     if (after > directoryStart) throw new StylePackageError(`${what} runs into the central directory`);

@@ -7,6 +7,7 @@
 import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
 import { MAX_COMPRESSION_RATIO, MAX_PACKAGE_ENTRIES, MAX_PACKAGE_SLD_BYTES } from '../../../../lambdas/config-sync/gateway/style-package';
 import { storingPublisher } from './storing-publisher';
+import { crc32 } from 'node:zlib';
 import { descriptorOf, zipOf, type ZipEntry } from '../../../support/zip';
 import { ebcdic } from '../../../support/ebcdic';
 
@@ -143,7 +144,25 @@ describe('a zipped style package written by a streaming zipper (data descriptors
     const hidden = zipOf([{ name: 'evil.sld', data: XXE, stored: true, hidden: true }]);
     return { name: 'marker.png', data: '', descriptor: 'zip32' as const, padding: Buffer.concat([descriptorOf({ descriptor: 'zip32' }, 0, emptyStream.length, 0), hidden]) };
   };
+  /**
+   * A stored icon declaring more bytes than its compressed size: GeoServer's zip reader reads a
+   * stored entry's size, so it reads on through the next entry's local header into that entry's
+   * data, where an SLD the central directory never lists begins. Its CRC is that of what the master
+   * reads, so the master takes it whole.
+   */
+  const storedOverrun = () => {
+    const icon = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+    const hidden = zipOf([{ name: 'evil.sld', data: XXE, stored: true, hidden: true }]);
+    const localBytes = (name: string) => 30 + Buffer.byteLength(name);
+    const zip = zipOf([{ name: 'marker.png', data: icon, stored: true, declaredSize: icon.length + localBytes('pad.bin') }, { name: 'pad.bin', data: hidden, stored: true }]);
+    const dataStart = localBytes('marker.png');
+    const crc = crc32(zip.subarray(dataStart, dataStart + icon.length + localBytes('pad.bin')));
+    zip.writeUInt32LE(crc, 14);
+    zip.writeUInt32LE(crc, zip.readUInt32LE(zip.length - 22 + 16) + 16);
+    return zip;
+  };
   const cases: [string, Buffer, RegExp][] = [
+    ['a stored icon declaring more bytes than it holds, hiding an SLD in the next entry', storedOverrun(), /"marker.png".*stored/],
     ['a ZIP64 descriptor declaring another size than the central directory', zipOf([{ name: 'poi.sld', data: SLD, descriptor: 'zip64', descriptorSizes: { size: 4 } }]), /"poi.sld".*data descriptor declares/],
     ['a ZIP64 descriptor declaring another compressed size', zipOf([ICON, { name: 'marker2.png', data: 'x'.repeat(50), descriptor: 'zip64', descriptorSizes: { compressedSize: 1 } }]), /"marker2.png".*data descriptor declares/],
     ['a 4-byte descriptor declaring another size', zipOf([{ name: 'poi.sld', data: SLD, descriptor: 'zip32', descriptorSizes: { size: 2 ** 31 } }]), /"poi.sld".*data descriptor declares/],
