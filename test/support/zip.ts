@@ -32,6 +32,8 @@ export interface ZipEntry {
   readonly zip64ExtraBytes?: number;
   /** The uncompressed size the local header declares, when it is not the central directory's. */
   readonly localSize?: number;
+  /** The local header's extra field, when the entry has no data descriptor (none in the central directory). */
+  readonly localExtra?: Buffer;
   /** Bytes after the compressed data, counted in its compressed size. */
   readonly padding?: Buffer;
 }
@@ -51,7 +53,7 @@ export function zipOf(entries: readonly ZipEntry[]): Buffer {
     const crc = crc32(data);
     const flags = 0x800 | (entry.descriptor ? 0x8 : 0);
     const zip64 = entry.descriptor === 'zip64';
-    const extra = zip64 ? Buffer.alloc(4 + (entry.zip64ExtraBytes ?? 16)) : Buffer.alloc(0);
+    const extra = zip64 ? Buffer.alloc(4 + (entry.zip64ExtraBytes ?? 16)) : (entry.localExtra ?? Buffer.alloc(0));
     if (zip64) {
       extra.writeUInt16LE(0x0001, 0);
       extra.writeUInt16LE(entry.zip64ExtraBytes ?? 16, 2);

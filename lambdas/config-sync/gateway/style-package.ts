@@ -25,6 +25,9 @@
  *   refuses a stored one), and its data ends where its deflate stream does, not where a size
  *   says: so every such entry, icons too, is inflated here, and its stream must end exactly at
  *   the compressed size the directory declares;
+ * - an entry without a data descriptor declares no size 0xFFFFFFFF (`ZipInputStream` would take
+ *   both its sizes from its local header's ZIP64 extra field instead, and read the next entry
+ *   where its deflate stream ends, not where the headers say);
  * - a stored entry declares as many bytes as it holds (`ZipInputStream` reads a stored entry's
  *   size, not its compressed size, so one declaring more would let the master read on into the
  *   next entry's header and take an entry hidden in its data for the next);
@@ -208,6 +211,8 @@ function checkLayout(zip: Buffer, entries: readonly DirectoryEntry[], directoryS
     if (after > directoryStart) throw new StylePackageError(`${what} runs into the central directory`);
     if (!isStreamed(local)) {
       if (!declaresAlike(local, entry)) throw new StylePackageError(`${what}: its local header declares ${described(local)}, its central directory ${described(entry)}`);
+      // Where either is 0xFFFFFFFF, the master's reader takes both sizes from the local header's ZIP64 extra field, which the check does not follow.
+      if (entry.size === ZIP64_MAGIC || entry.compressedSize === ZIP64_MAGIC) throw new StylePackageError(`${what} declares its sizes in a ZIP64 extra field`);
     } else {
       if (entry.method !== DEFLATED) throw new StylePackageError(`${what} is stored with a data descriptor, which GeoServer's zip reader refuses (only a deflated entry's data ends by itself)`);
       // Where its data ends, and so where the master reads its descriptor and the next entry.

@@ -7,7 +7,7 @@
 import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
 import { MAX_COMPRESSION_RATIO, MAX_PACKAGE_ENTRIES, MAX_PACKAGE_SLD_BYTES } from '../../../../lambdas/config-sync/gateway/style-package';
 import { storingPublisher } from './storing-publisher';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { descriptorOf, zipOf, type ZipEntry } from '../../../support/zip';
 import { ebcdic } from '../../../support/ebcdic';
 
@@ -161,8 +161,25 @@ describe('a zipped style package written by a streaming zipper (data descriptors
     zip.writeUInt32LE(crc, zip.readUInt32LE(zip.length - 22 + 16) + 16);
     return zip;
   };
+  /**
+   * A deflated icon whose headers declare the size 0xFFFFFFFF: GeoServer's zip reader then takes
+   * its sizes from the ZIP64 extra field of its local header, which here declares the deflate
+   * stream's own length, shorter than the compressed size the headers declare; so the master reads
+   * the next entry where the stream ends, inside what the headers count as the icon's data.
+   */
+  const zip64Sizes = () => {
+    const icon = Buffer.alloc(300, 7);
+    const hidden = zipOf([{ name: 'evil.sld', data: XXE, stored: true, hidden: true }]);
+    const extra = Buffer.alloc(20);
+    extra.writeUInt16LE(0x0001, 0);
+    extra.writeUInt16LE(16, 2);
+    extra.writeBigUInt64LE(BigInt(icon.length), 4);
+    extra.writeBigUInt64LE(BigInt(deflateRawSync(icon).length), 12);
+    return zipOf([{ name: 'marker.png', data: icon, declaredSize: 0xffffffff, localExtra: extra, padding: hidden }]);
+  };
   const cases: [string, Buffer, RegExp][] = [
     ['a stored icon declaring more bytes than it holds, hiding an SLD in the next entry', storedOverrun(), /"marker.png".*stored/],
+    ['an icon whose sizes are in a ZIP64 extra field, hiding an SLD in its data', zip64Sizes(), /"marker.png".*ZIP64/],
     ['a ZIP64 descriptor declaring another size than the central directory', zipOf([{ name: 'poi.sld', data: SLD, descriptor: 'zip64', descriptorSizes: { size: 4 } }]), /"poi.sld".*data descriptor declares/],
     ['a ZIP64 descriptor declaring another compressed size', zipOf([ICON, { name: 'marker2.png', data: 'x'.repeat(50), descriptor: 'zip64', descriptorSizes: { compressedSize: 1 } }]), /"marker2.png".*data descriptor declares/],
     ['a 4-byte descriptor declaring another size', zipOf([{ name: 'poi.sld', data: SLD, descriptor: 'zip32', descriptorSizes: { size: 2 ** 31 } }]), /"poi.sld".*data descriptor declares/],
