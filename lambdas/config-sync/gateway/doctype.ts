@@ -72,7 +72,10 @@ export function unscannableEncodingOf(body: Buffer | undefined, mediaType: strin
   const text = xmlText(body, mediaType);
   if (text === undefined) return undefined;
   const declared = declaredXmlEncoding(text.replace(/^\uFEFF/, ''));
-  if (declared === undefined || WIDE_ENCODINGS.test(declared) || readsAsciiAsAscii(declared)) return undefined;
+  if (declared === undefined) return undefined;
+  // Java's own names (ISO8859_1, EUC_JP), which the master's reader takes, are the WHATWG labels with hyphens for underscores.
+  const label = declared.replace(/_/g, '-');
+  if (WIDE_ENCODINGS.test(label) || readsAsciiAsAscii(declared) || readsAsciiAsAscii(label)) return undefined;
   return `the encoding its XML declaration names, "${declared}"`;
 }
 
