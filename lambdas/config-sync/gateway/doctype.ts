@@ -17,8 +17,9 @@
  * (its first bytes `<?xm` in EBCDIC, which the master's Java XML reader detects), and one whose
  * XML declaration names an encoding in which ASCII markup is not its ASCII bytes (an EBCDIC code
  * page such as `IBM037`, UTF-7, or a stateful one such as ISO-2022-JP, whose escape sequences read
- * as nothing) or that the gateway does not know: the master's reader switches
- * to the declared encoding after the declaration, so a DOCTYPE in it would pass unseen. GeoServer's
+ * as nothing) or that the gateway does not know, or one of another width than the
+ * body's first bytes are in (UTF-16 declaring ISO-8859-1, ASCII declaring UTF-16): the master's
+ * reader switches to the declared encoding after the declaration, so a DOCTYPE in it would pass unseen. GeoServer's
  * REST representations and style documents are UTF-8 (or UTF-16) in practice.
  */
 import { isUtf8 } from 'node:buffer';
@@ -52,8 +53,11 @@ export class XmlEncodingError extends AppError {
   }
 }
 
-/** Labels of the encodings the check reads by dropping NULs (ASCII markup in two or four bytes a character). */
-const WIDE_ENCODINGS = /^(utf-?16(le|be)?|utf-?32(le|be)?|ucs-?2|ucs-?4|iso-10646-ucs-[24])$/;
+/** Labels of the encodings the check reads by dropping NULs (ASCII markup in two or four bytes a character), by their width. */
+const WIDE_ENCODINGS: readonly [number, RegExp][] = [
+  [2, /^(utf-?16(le|be)?|ucs-?2|iso-10646-ucs-2)$/],
+  [4, /^(utf-?32(le|be)?|ucs-?4|iso-10646-ucs-4)$/],
+];
 /**
  * The markup characters of an XML prolog, as ASCII bytes, and the bytes a stateful encoding
  * (ISO-2022-JP) shifts or escapes with (ESC, SO, SI): such a decoder reads ASCII's printable bytes
@@ -68,14 +72,23 @@ const ASCII_MARKUP = Buffer.from(Array.from({ length: 0x7f - 0x20 }, (_, index) 
  */
 export function unscannableEncodingOf(body: Buffer | undefined, mediaType: string): string | undefined {
   if (!body || body.length === 0) return undefined;
-  if (sniffXmlEncoding(body).by === 'first characters') return 'EBCDIC (its first bytes, 4C 6F A7 94, are "<?xm" in EBCDIC)';
+  const sniffed = sniffXmlEncoding(body);
+  if (sniffed.by === 'first characters') return 'EBCDIC (its first bytes, 4C 6F A7 94, are "<?xm" in EBCDIC)';
   const text = xmlText(body, mediaType);
   if (text === undefined) return undefined;
   const declared = declaredXmlEncoding(text.replace(/^\uFEFF/, ''));
   if (declared === undefined) return undefined;
   // Java's own names (ISO8859_1, EUC_JP), which the master's reader takes, are the WHATWG labels with hyphens for underscores.
   const label = declared.replace(/_/g, '-');
-  if (WIDE_ENCODINGS.test(label) || readsAsciiAsAscii(declared) || readsAsciiAsAscii(label)) return undefined;
+  // The master's reader switches to the declared encoding even from the one a byte order mark or
+  // the first character tells: the check, which reads the body in the latter, must see the same
+  // markup in both, so the declaration names an encoding of the same width.
+  const width = sniffed.by === 'byte order mark' || sniffed.by === 'first character' ? { 'utf-8': 1, 'utf-16le': 2, 'utf-16be': 2, 'utf-32le': 4, 'utf-32be': 4 }[sniffed.encoding] : 1;
+  const declaredWidth = WIDE_ENCODINGS.find(([, labels]) => labels.test(label))?.[0] ?? 1;
+  if (declaredWidth !== width) {
+    return `the encoding its XML declaration names, "${declared}", which is not the ${width === 1 ? 'ASCII-like encoding' : sniffed.encoding.toUpperCase()} its first bytes are in`;
+  }
+  if (width > 1 || readsAsciiAsAscii(declared) || readsAsciiAsAscii(label)) return undefined;
   return `the encoding its XML declaration names, "${declared}"`;
 }
 

@@ -1198,6 +1198,7 @@ describe('a body with a DOCTYPE', () => {
   it('refuses with 400 XML_ENCODING naming it an XML body in an encoding the check cannot read, on every path, and sends nothing', async () => {
     const { upstream, sent } = recordingMaster();
     const xxe = '<!DOCTYPE user [<!ENTITY x SYSTEM "file:///etc/passwd">]><user><userName>&x;</userName></user>';
+    const utf16be = (text: string) => Buffer.from(text, 'utf16le').swap16();
     const cases: [string, string, Buffer, string, RegExp][] = [
       // EBCDIC, detected by Java's XML reader from its first bytes: on paths the cluster does not replicate too, labelled XML or not.
       ['POST', '/security/usergroup/users', ebcdic(`<?xml version="1.0" encoding="IBM037"?>${xxe}`), 'application/xml', /EBCDIC.*4C 6F A7 94/],
@@ -1211,6 +1212,13 @@ describe('a body with a DOCTYPE', () => {
       // A stateful encoding: ASCII bytes read as ASCII, but an escape sequence (ESC ( B) reads as nothing, so the master reads "<!DOCTYPE" where the bytes hold none.
       ['POST', '/security/usergroup/users', Buffer.from('<?xml version="1.0" encoding="ISO-2022-JP"?><!DOC\u001b(BTYPE user [<!ENTITY x SYSTEM "file:///etc/passwd">]><user>&x;</user>', 'latin1'), 'application/xml', /"iso-2022-jp"/],
       ['POST', '/security/usergroup/users', Buffer.from('<?xml version="1.0" encoding="csISO2022JP"?><user/>'), 'application/xml', /"csiso2022jp"/],
+      // A declaration naming another width than the first bytes are in: the master's reader switches to it after the declaration.
+      // UTF-16 with its mark declaring ISO-8859-1: the master reads the rest byte by byte, the check in pairs (3C 21 is one character to it).
+      ['POST', '/security/usergroup/users', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?>', 'utf16le'), Buffer.from(xxe, 'latin1')]), 'application/xml', /"iso-8859-1".*UTF-16/],
+      // ASCII declaring UTF-16: the master reads the rest in pairs, the check byte by byte; bytes that are "?>", "<!--" and "-->" to the check are
+      // three characters of a processing instruction's data and of the root's text to the master, so the check takes its DOCTYPE for a comment.
+      ['POST', '/security/usergroup/users', Buffer.concat([Buffer.from('<?xml version="1.0" encoding="UTF-16"?>'), utf16be('<?pi '), Buffer.from('?><!--'), utf16be(' ?>'),
+        utf16be(xxe.replace('</userName></user>', '')), Buffer.from('--><u>'), utf16be('</userName></user>')]), 'application/xml', /"utf-16"/],
     ];
     for (const [method, path, body, contentType, encoding] of cases) {
       const { answer, published } = send(upstream, method, path, body, contentType);
@@ -1223,7 +1231,15 @@ describe('a body with a DOCTYPE', () => {
   it('forwards XML declaring an encoding in which its markup is ASCII, and checks it for a DOCTYPE', async () => {
     const { upstream, sent } = recordingMaster();
     // Java's own names too (ISO8859_1 is what an OutputStreamWriter's getEncoding() answers), which the master's XML reader takes.
-    const bodies = ['ISO-8859-1', 'windows-1252', 'Shift_JIS', 'US-ASCII', 'UTF-16', 'ISO8859_1', 'ISO8859_15', 'UTF8', 'Cp1252', 'EUC_JP'].map((label) => Buffer.from(`<?xml version="1.0" encoding="${label}"?><user><userName>u</userName></user>`));
+    const xml = (label: string) => `<?xml version="1.0" encoding="${label}"?><user><userName>u</userName></user>`;
+    const bodies = [
+      ...['ISO-8859-1', 'windows-1252', 'Shift_JIS', 'US-ASCII', 'ISO8859_1', 'ISO8859_15', 'UTF8', 'Cp1252', 'EUC_JP'].map((label) => Buffer.from(xml(label))),
+      // A wide encoding declared where the first bytes are in it (UTF-8 with its mark declaring utf-8 too).
+      ...['UTF-16', 'UTF-16LE', 'utf-16'].map((label) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml(label), 'utf16le')])),
+      Buffer.from(xml('UTF-16'), 'utf16le'),
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(xml('UTF-16BE'), 'utf16le').swap16()]),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(xml('utf-8'))]),
+    ];
     for (const body of bodies) await send(upstream, 'POST', '/security/usergroup/users', body, 'application/xml').answer;
     expect(sent.map((call) => call.body)).toEqual(bodies);
     const doctype = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><!DOCTYPE user [<!ENTITY x SYSTEM "file:///etc/passwd">]><user/>');
