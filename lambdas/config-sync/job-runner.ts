@@ -28,7 +28,7 @@ import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
 import { isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
-import { wholeStatePatch, type JsonObject } from './merge-patch';
+import { isJsonObject, wholeStatePatch, type JsonObject } from './merge-patch';
 import { NodePausedError } from './pause';
 import { parkedEventsText, type NodeStore, type StoredObject } from './ports';
 import { mapConcurrently } from '../shared/concurrency';
@@ -511,11 +511,15 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
         keptBody = undefined;
         const [object] = await deps.store.readObjects(job.node, [entry]);
         const stored = object && !object.deleted ? object : undefined;
-        if (entry.replaced === true) {
+        if (entry.replaced !== undefined) {
           // Removed before what replaced it is added (captureOrder); added again after it if still held.
-          if (!stored) return 'unchanged';
+          // Already the new resource's (a step redone after it was added again): nothing to remove.
+          if (!stored || resourceClassOf(stored.properties) === entry.replaced) return 'unchanged';
           return publishing({ kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange);
         }
+        // Gone from the store already (its removal published by this step before it was redone):
+        // nothing left to remove, and no stored properties to find it by.
+        if (entry.kind === 'missing' && !stored) return 'unchanged';
         const found = await heldNow(reader, entry, stored?.properties);
         if ('storeOfAnotherWorkspace' in found) return { failed: heldInAnotherWorkspace(entry.id, found.storeOfAnotherWorkspace) };
         const held = found.object;
@@ -642,10 +646,17 @@ async function storeNotHeld(
 
 /**
  * A difference as a capture publishes it: `replaced` marks the removal of a stored layer whose
- * resource another resource of its id replaced (`captureOrder`), published whatever the GeoServer
- * holds under that id; its own difference, later in the order, adds it again.
+ * resource another resource of its id replaced (`captureOrder`), and names that resource's type:
+ * published whatever the GeoServer holds under that id, unless the stored layer is that
+ * resource's already; its own difference, later in the order, adds it again.
  */
-type CaptureEntry = DriftEntry & { readonly replaced?: true };
+type CaptureEntry = DriftEntry & { readonly replaced?: string };
+
+/** The type of the resource a layer's properties name (`resource['@class']`). */
+function resourceClassOf(layer: JsonObject): string | undefined {
+  const resource = layer.resource;
+  return isJsonObject(resource) && typeof resource['@class'] === 'string' ? resource['@class'] : undefined;
+}
 
 /**
  * Capture order: what the GeoServer has (adds, modifies) in dependency order, then what the store
@@ -670,7 +681,7 @@ function captureOrder(entries: DriftEntry[]): CaptureEntry[] {
   const replacedLayer = (entry: DriftEntry) => entry.type === 'layer' && replacedIds.has(entry.id);
   const first: CaptureEntry[] = [
     // A layer the GeoServer still holds (the new resource's) is removed here and added at its place below.
-    ...upserts.filter(replacedLayer).map((entry): CaptureEntry => ({ kind: 'missing', type: entry.type, id: entry.id, replaced: true }) as CaptureEntry),
+    ...upserts.filter(replacedLayer).map((entry): CaptureEntry => ({ kind: 'missing', type: entry.type, id: entry.id, replaced: replacing.get(entry.id) }) as CaptureEntry),
     ...removals.filter((entry) => replacedIds.has(entry.id) && (entry.type === 'layer' || isResourceType(entry.type))),
   ];
   const resources = upserts.findIndex((entry) => dependencyRank(entry.type) >= dependencyRank('featureType'));

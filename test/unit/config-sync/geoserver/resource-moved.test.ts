@@ -508,3 +508,97 @@ test("a capture of a feature type replaced by a coverage of its name publishes t
     await slaveGeoServer.close();
   }
 });
+
+test("a capture step that dies before its checkpoint, redone, publishes the replaced layer's removal and its add again no second time", async () => {
+  const h = harness();
+  const history = await h.appendAll([
+    add('workspace', 'topp', { name: 'topp' }),
+    add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
+    add('coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', workspace: { name: 'topp' } }),
+    add('featureType', 'topp:x', { name: 'x', nativeName: 'x', title: 'X as features', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+    add('layer', 'topp:x', { name: 'x', resource: { '@class': 'featureType', name: 'topp:x' }, defaultStyle: { name: 'generic' } }),
+  ]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+  // The slave's GeoServer (a stand-in of its own) holds the history.
+  const slaveGeoServer = await startGeoServerStandIn();
+  try {
+    const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
+    const slave: ApplyDeps = { ...applyDeps(h), geoserver: { rest: slaveRest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
+    const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
+    for (const event of history) await applyDeliveredEvent(slave, SLAVE, event);
+    expect(slaveGeoServer.catalog.get('featureType', 'topp:x')).toBeDefined();
+
+    // The master's GeoServer: as the history, then x made a coverage in its web UI.
+    const catalog = standIn.geoserver.catalog;
+    catalog.addWorkspace({ name: 'topp' });
+    catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
+    catalog.addStore('coverageStore', 'topp', { name: 'dem', type: 'GeoTIFF' });
+    catalog.addResource('featureType', 'topp', 'pg', { name: 'x', nativeName: 'x', title: 'X as features' });
+    catalog.deleteResource('featureType', 'topp:x', true);
+    catalog.addResource('coverage', 'topp', 'dem', { name: 'x', nativeName: 'x', title: 'X as a grid' });
+
+    // The capture publishes as the gateway does: logged, applied to the master's store, delivered to the slave.
+    // The step's checkpoint after the resource's events is lost once (its invocation died): the step is redone from the one before.
+    let died = false;
+    const jobs = new (class extends MemoryJobStore {
+      override async save(saved: Job): Promise<'saved' | 'superseded'> {
+        if (!died && (saved.checkpoint.index ?? 0) > 0) {
+          died = true;
+          // Transient, as the store's timeout would be: the slice is delivered again, the job not failed.
+          throw Object.assign(new Error('the invocation died'), { transient: true });
+        }
+        return super.save(saved);
+      }
+    })();
+    const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+    expect(await jobs.start(job, new Date())).toEqual({ started: true });
+    const published: string[] = [];
+    const deps: JobRunnerDeps = {
+      cluster: CLUSTER,
+      store: h.store,
+      jobs,
+      apply: applyDeps(h),
+      rest: standIn.rest,
+      compareMode: 'both-ways',
+      now: () => new Date(),
+      publish: async (change) => {
+        const event = await h.append(change, 'master-1');
+        await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+        published.push(`${change.kind} ${change.object.type}/${change.object.id}`);
+        await applyDeliveredEvent(slave, SLAVE, event);
+        return event.sequence;
+      },
+    };
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000).catch(() => 'died');
+    expect(died).toBe(true);
+    const ran = (await jobs.read('master-1', job.id))!;
+
+    // (The stores' modifies are GeoServer's defaults, which a capture of a master counts too.)
+    expect({ outcome, state: ran.state, failures: ran.failures, published: published.filter((change) => change.endsWith('/topp:x')) }).toEqual({
+      outcome: 'done',
+      state: 'succeeded',
+      failures: [],
+      published: ['remove layer/topp:x', 'remove featureType/topp:x', 'add coverage/topp:x', 'add layer/topp:x'],
+    });
+    expect({
+      parked: await h.store.listParked('gs-1'),
+      featureType: slaveGeoServer.catalog.get('featureType', 'topp:x'),
+      coverage: slaveGeoServer.catalog.get('coverage', 'topp:x'),
+      layer: slaveGeoServer.catalog.get('layer', 'topp:x')?.resource,
+      stored: (await h.store.readObjects('gs-1', [{ type: 'coverage', id: 'topp:x' }, { type: 'featureType', id: 'topp:x' }])).map((object) => [object.type, object.deleted]),
+    }).toEqual({
+      parked: [],
+      featureType: undefined,
+      coverage: expect.objectContaining({ title: 'X as a grid', store: expect.objectContaining({ name: 'topp:dem' }) }),
+      layer: expect.objectContaining({ '@class': 'coverage', name: 'topp:x' }),
+      stored: expect.arrayContaining([
+        ['coverage', false],
+        ['featureType', true],
+      ]),
+    });
+    expect(slaveGeoServer.violations).toEqual([]);
+  } finally {
+    await slaveGeoServer.close();
+  }
+});
