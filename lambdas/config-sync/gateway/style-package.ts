@@ -60,7 +60,7 @@ export class StylePackageError extends AppError {
       400,
       'STYLE_PACKAGE',
       `The zipped style package cannot be checked: ${problem}. The gateway reads a package's SLD before forwarding it (to refuse a DOCTYPE in it, ` +
-        `as in any XML body); nothing was sent to the master. Send a plain zip (stored or deflated entries, no encryption, no ZIP64 end record, deflated entries where a data descriptor follows the data) of at most ` +
+        `as in any XML body); nothing was sent to the master. Send a plain zip (stored or deflated entries, no encryption, no ZIP64 end record or sizes, deflated entries where a data descriptor follows the data) of at most ` +
         `${MAX_PACKAGE_ENTRIES} entries, whose SLD is at most ${MAX_PACKAGE_SLD_BYTES} bytes`,
       'body',
     );
