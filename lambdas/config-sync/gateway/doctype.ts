@@ -85,7 +85,10 @@ export function unscannableEncodingOf(body: Buffer | undefined, mediaType: strin
   // markup in both, so the declaration names an encoding of the same width.
   const width = sniffed.by === 'byte order mark' || sniffed.by === 'first character' ? { 'utf-8': 1, 'utf-16le': 2, 'utf-16be': 2, 'utf-32le': 4, 'utf-32be': 4 }[sniffed.encoding] : 1;
   const declaredWidth = WIDE_ENCODINGS.find(([, labels]) => labels.test(label))?.[0] ?? 1;
-  if (declaredWidth !== width) {
+  // Of the same width, it switches to a byte order the label names too (UTF-16BE from UTF-16LE),
+  // and keeps the one it found for a label that names none (UTF-16, UCS-2).
+  const byteOrder = /(le|be)$/.exec(label)?.[1];
+  if (declaredWidth !== width || (width > 1 && byteOrder !== undefined && !sniffed.encoding.endsWith(byteOrder))) {
     return `the encoding its XML declaration names, "${declared}", which is not the ${width === 1 ? 'ASCII-like encoding' : sniffed.encoding.toUpperCase()} its first bytes are in`;
   }
   if (width > 1 || readsAsciiAsAscii(declared) || readsAsciiAsAscii(label)) return undefined;

@@ -1219,6 +1219,10 @@ describe('a body with a DOCTYPE', () => {
       // three characters of a processing instruction's data and of the root's text to the master, so the check takes its DOCTYPE for a comment.
       ['POST', '/security/usergroup/users', Buffer.concat([Buffer.from('<?xml version="1.0" encoding="UTF-16"?>'), utf16be('<?pi '), Buffer.from('?><!--'), utf16be(' ?>'),
         utf16be(xxe.replace('</userName></user>', '')), Buffer.from('--><u>'), utf16be('</userName></user>')]), 'application/xml', /"utf-16"/],
+      // UTF-16LE with its mark declaring UTF-16BE: the master reads the rest big-endian; pairs the check reads as "?><!--" and "-->" little-endian
+      // are characters of a processing instruction's data and of the root's text to the master.
+      ['POST', '/security/usergroup/users', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<?xml version="1.0" encoding="UTF-16BE"?>', 'utf16le'), utf16be('<?pi '),
+        Buffer.from('?><!--', 'utf16le'), utf16be(' ?>'), utf16be(xxe.replace('</userName></user>', '')), Buffer.from('--><u>', 'utf16le'), utf16be('</userName></user>')]), 'application/xml', /"utf-16be".*UTF-16LE/],
     ];
     for (const [method, path, body, contentType, encoding] of cases) {
       const { answer, published } = send(upstream, method, path, body, contentType);
