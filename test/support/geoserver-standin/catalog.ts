@@ -44,7 +44,8 @@
  * - Publishing a feature type, coverage, WMS or WMTS layer creates its layer (REFERENCE.md §4:
  *   "A layer is never POSTed"); deleting the resource needs `recurse` while the layer exists.
  * - Styles: the catalog entry and the document are separate (fixture README, "How a style body is
- *   uploaded"). A PUT with a style media type stores the document; a PUT of a document to a
+ *   uploaded"). An entry POSTed as info needs its `filename`, which nothing fills in (500
+ *   without it, as catalog validation refuses it). A PUT with a style media type stores the document; a PUT of a document to a
  *   style with no catalog entry fails with 500, since StyleController.stylePut looks the entry up
  *   without a null check. The stand-in keeps the bytes as sent; a real GeoServer re-encodes an
  *   SLD 1.0 document unless `?raw=true` (StyleController.writeStyle), so the record says whether
@@ -447,12 +448,12 @@ export class StandInCatalog {
     if (workspace) this.requireWorkspace(workspace);
     const name = String(body.name ?? '');
     if (!name) throw new GeoServerError(500, 'Style name must not be null');
+    requireStyleFilename(body);
     const id = qualified(workspace, name);
     // catalog.add of a duplicate fails validation -> RestControllerAdvice 500
     if (this.objects.style.has(id)) throw new GeoServerError(500, `Style named '${name}' already exists`);
     this.objects.style.set(id, {
       format: 'sld',
-      filename: `${name}.sld`,
       ...body,
       name,
       ...(workspace ? { workspace: { name: workspace } } : {}),
@@ -765,4 +766,14 @@ const styleExtension = (contentType: string): string => STYLE_MEDIA_TYPES[conten
  */
 function requireUri(namespace: Representation): void {
   if (typeof namespace.uri !== 'string' || namespace.uri.trim() === '') throw new GeoServerError(500, 'Namespace uri must not be null');
+}
+
+/**
+ * CatalogImpl.validate(StyleInfo): a style without a filename, or with a blank one, is refused
+ * with a NullPointerException ("Style fileName must not be null"), which RestControllerAdvice
+ * answers with 500. StyleController.stylePost adds the info as the body gives it: only the
+ * one-step upload (createStyleInfo) names the file after the style.
+ */
+function requireStyleFilename(style: Representation): void {
+  if (typeof style.filename !== 'string' || style.filename.trim() === '') throw new GeoServerError(500, 'Style fileName must not be null');
 }

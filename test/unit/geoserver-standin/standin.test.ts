@@ -300,6 +300,19 @@ describe('styles', () => {
     expect(back.headers.get('content-type')).toBe('application/vnd.ogc.sld+xml');
   });
 
+  it.each([
+    ['/styles', { name: 'roads' }],
+    ['/styles', { name: 'roads', filename: null }],
+    ['/styles', { name: 'roads', filename: '  ' }],
+    ['/workspaces/topp/styles', { name: 'roads', format: 'sld' }],
+  ])('refuses a style POSTed to %s as info %j with 500 naming its fileName, and stores nothing, as catalog validation does', async (path, style) => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    const refused = await call('POST', path, { style });
+    expect([refused.status, refused.text]).toEqual([500, 'Style fileName must not be null']);
+    expect(gs.catalog.objects.style.size).toBe(0);
+    expect(gs.violations).toEqual([]);
+  });
+
   it("answers a style's document before it is uploaded with 200 and nothing, as GeoServer does", async () => {
     expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
     for (const [path, accept] of [
