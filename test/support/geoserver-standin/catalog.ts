@@ -567,6 +567,7 @@ export class StandInCatalog {
     const original = this.require(type, id, type);
     // Validated before anything is saved; what the body leaves out (or nulls) is kept.
     if (type === 'namespace' && body.uri !== undefined && body.uri !== null) requireUri(body);
+    if (type === 'style' && body.filename !== undefined && body.filename !== null) requireStyleFilename(body);
     const nameKey = type === 'namespace' ? 'prefix' : 'name';
     const newName = body[nameKey];
     let currentId = id;
@@ -772,7 +773,8 @@ function requireUri(namespace: Representation): void {
  * CatalogImpl.validate(StyleInfo): a style without a filename, or with a blank one, is refused
  * with a NullPointerException ("Style fileName must not be null"), which RestControllerAdvice
  * answers with 500. StyleController.stylePost adds the info as the body gives it: only the
- * one-step upload (createStyleInfo) names the file after the style.
+ * one-step upload (createStyleInfo) names the file after the style. A PUT copies only what its
+ * body gives (CatalogBuilder.updateStyle skips nulls), so it fails only with a blank one.
  */
 function requireStyleFilename(style: Representation): void {
   if (typeof style.filename !== 'string' || style.filename.trim() === '') throw new GeoServerError(500, 'Style fileName must not be null');

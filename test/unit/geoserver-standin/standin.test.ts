@@ -313,6 +313,17 @@ describe('styles', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  it("refuses a style PUT blanking its fileName with 500, keeping the style; one leaving it out or null keeps the filename", async () => {
+    expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
+    const refused = await call('PUT', '/styles/roads', { style: { filename: '' } });
+    expect([refused.status, refused.text]).toEqual([500, 'Style fileName must not be null']);
+    expect(gs.catalog.objects.style.get('roads')).toMatchObject({ filename: 'roads.sld' });
+    expect((await call('PUT', '/styles/roads', { style: { filename: null, format: 'sld' } })).status).toBe(200);
+    expect((await call('PUT', '/styles/roads', { style: { format: 'sld' } })).status).toBe(200);
+    expect(gs.catalog.objects.style.get('roads')).toMatchObject({ filename: 'roads.sld' });
+    expect(gs.violations).toEqual([]);
+  });
+
   it("answers a style's document before it is uploaded with 200 and nothing, as GeoServer does", async () => {
     expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
     for (const [path, accept] of [
