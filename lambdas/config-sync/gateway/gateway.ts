@@ -61,6 +61,7 @@ import type { MasterCatalog } from './master-catalog';
 import { doctypeIn, unscannableEncodingOf, XmlDoctypeError, XmlEncodingError } from './doctype';
 import { packagedDoctypeIn } from './style-package';
 import { namespaceUriProblem } from './namespace-uri';
+import { styleFilenameProblem } from './style-filename';
 import { movedResourcePath, resourceStoreProblem } from './resource-store';
 
 export interface GatewayRequest {
@@ -229,6 +230,9 @@ export async function handleGatewayCall(
   // What GeoServer would refuse with a 500 that reads as its own failure (namespace-uri.ts).
   const uriProblem = namespaceUriProblem(classified, method, bodyMember(request, 'uri'));
   if (uriProblem !== undefined) throw new ValidationError('uri', uriProblem);
+  // Likewise a style's info without its file name (style-filename.ts).
+  const filenameProblem = styleFilenameProblem(classified, method, isRepresentation(request), bodyMember(request, 'filename'));
+  if (filenameProblem !== undefined) throw new ValidationError('filename', filenameProblem);
   // A resource moved to another store the gateway cannot name, or renamed as it moves (resource-store.ts).
   const storeProblem = resourceStoreProblem(classified, method, bodyMember(request, 'store'));
   if (storeProblem !== undefined) throw new ValidationError('store', storeProblem);

@@ -1,0 +1,68 @@
+/**
+ * A style's info written without a file name through the gateway. GeoServer refuses a style whose
+ * filename is absent or blank (CatalogImpl.validate: "Style fileName must not be null", answered
+ * 500), so the gateway refuses those writes first, with 400 naming `filename`: nothing reaches the
+ * master, nothing is published. A PUT that leaves the filename out keeps it
+ * (CatalogBuilder.updateStyle), and a style file uploaded in one step needs none.
+ */
+import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
+import { handleGatewayCall, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
+import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
+import { standInPerTest } from '../../../support/standin-per-test';
+import { MASTER_NODE, storingPublisher } from './storing-publisher';
+
+const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
+const SLD = '<?xml version="1.0"?>\n<StyledLayerDescriptor version="1.0.0"/>\n';
+function request(method: string, path: string, body: string, contentType = 'application/json', query = ''): GatewayRequest {
+  return { method, path, query, headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) };
+}
+
+const standIn = standInPerTest();
+
+function setUp() {
+  const storing = storingPublisher();
+  const upstream = new HttpUpstream(standIn.geoserver.url, 5000, 6 * 1024 * 1024);
+  const sent: GatewayRequest[] = [];
+  const recording = { send: (call: GatewayRequest, timeoutMs?: number) => (sent.push(call), upstream.send(call, timeoutMs)) };
+  const send = (call: GatewayRequest) => handleGatewayCall(recording, storing, call, { catalog: catalogInStore(storing.store, MASTER_NODE) });
+  return { storing, sent, send, master: standIn.geoserver };
+}
+
+test.each([
+  ['POST', '/styles', '{"style":{"name":"lines"}}', 'application/json'],
+  ['POST', '/styles', '{"style":{"name":"lines","filename":null}}', 'application/json'],
+  ['POST', '/styles', '{"style":{"name":"lines","filename":" "}}', 'text/json'],
+  ['POST', '/workspaces/topp/styles', '{"style":{"name":"lines","format":"sld"}}', 'application/json'],
+  ['POST', '/styles', '<style><name>lines</name></style>', 'application/xml'],
+  ['POST', '/workspaces/topp/styles.xml', '<style><name>lines</name><filename></filename></style>', 'text/xml'],
+  ['PUT', '/styles/roads', '{"style":{"filename":""}}', 'application/json'],
+  ['PUT', '/styles/roads.xml', '<style><filename/></style>', 'application/xml'],
+])('%s %s %s: 400 naming filename, nothing sent or published', async (method, path, body, contentType) => {
+  const { storing, sent, send, master } = setUp();
+  master.catalog.addWorkspace({ name: 'topp' });
+  master.catalog.addStyleInfo(undefined, { name: 'roads', filename: 'roads.sld' });
+  const before = structuredClone([...master.catalog.objects.style]);
+  await expect(send(request(method, path, body, contentType))).rejects.toMatchObject({
+    status: 400,
+    field: 'filename',
+    message: expect.stringMatching(/^filename: .*Style fileName must not be null/),
+  });
+  expect(sent).toEqual([]);
+  expect(storing.published).toEqual([]);
+  expect([...master.catalog.objects.style]).toEqual(before);
+});
+
+test("a POST of a style's info with its filename reaches the master, and a PUT leaving it out keeps it", async () => {
+  const { sent, send, master } = setUp();
+  expect((await send(request('POST', '/styles', '{"style":{"name":"lines","filename":"lines.sld"}}'))).status).toBe(201);
+  expect((await send(request('PUT', '/styles/lines', '{"style":{"format":"sld"}}'))).status).toBe(200);
+  expect(master.catalog.objects.style.get('lines')).toMatchObject({ filename: 'lines.sld' });
+  expect(master.violations).toEqual([]);
+  expect(sent.map((call) => `${call.method} ${call.path}`)).toEqual(expect.arrayContaining(['POST /styles', 'PUT /styles/lines']));
+});
+
+test('a style file uploaded in one step names no filename and is not refused for it', async () => {
+  const { send, master } = setUp();
+  expect((await send(request('POST', '/styles', SLD, 'application/vnd.ogc.sld+xml', 'name=lines&raw=true'))).status).toBe(201);
+  expect(master.catalog.objects.style.get('lines')).toMatchObject({ filename: 'lines.sld' });
+});
