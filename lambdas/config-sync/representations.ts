@@ -20,6 +20,8 @@
  * - a layer names its resource (`resource.name`);
  * - a style states its `format` (sld, css, ysld, mbstyle) and carries its document as the
  *   string `body`, which the apply uploads with the content type the format needs.
+ *   Its `filename`, if stated, is one file's name and not blank (GeoServer's catalog refuses a
+ *   blank one); left out, the apply names the file after the style.
  * A patch may not rename (the id would no longer name the object: publish a remove and an
  * add) nor remove any of those fields.
  */
@@ -236,6 +238,15 @@ function checkStyle(properties: JsonObject, issues: RepresentationIssue[], patch
     }
   }
   const { filename } = properties;
+  // GeoServer's catalog refuses a style whose filename is blank ("Style fileName must not be
+  // null", a 500 on every node). Left out, an add's file is named after the style (restBody)
+  // and a modify keeps the node's.
+  if (typeof filename === 'string' && filename.trim() === '') {
+    issues.push({
+      path: ['filename'],
+      message: `a style's filename names its document's file and cannot be blank: give a file name, e.g. "<name>.sld", or leave filename out (an add names the file after the style, a modify keeps it); got ${JSON.stringify(filename)}`,
+    });
+  }
   // GeoServer keeps the document under this name in the styles folder, and its resource store
   // refuses a path out of it ("Contains invalid .. path").
   if (typeof filename === 'string' && (/[/\\]/.test(filename) || isDotSegment(filename))) {

@@ -35,7 +35,9 @@ describe('GeoServer representations in events', () => {
       add('coverage', 'nurc:dem', { name: 'dem', store: { '@class': 'coverageStore', name: 'dem_store' } }),
       add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, defaultStyle: { name: 'line' } }),
       add('style', 'line', { name: 'line', format: 'sld', languageVersion: { version: '1.0.0' }, filename: 'line.sld', body: '<StyledLayerDescriptor/>' }),
+      // Without a filename the apply names the file after the style (restBody); a patch keeps it.
       add('style', 'topp:css', { format: 'css', body: '* { stroke: black; }' }),
+      modify('style', 'line', { filename: 'line2.sld' }),
       add('layerGroup', 'topp:base', { name: 'base', workspace: { name: 'topp' }, mode: 'SINGLE' }),
       // A group holding a global group of the same local name, and GeoServer's list of one as an object.
       add('layerGroup', 'topp:outer', { publishables: { published: { '@type': 'layerGroup', name: 'outer' } } }),
@@ -87,6 +89,10 @@ describe('GeoServer representations in events', () => {
     ['a patch emptying a layer group', modify('layerGroup', 'base', { publishables: { published: [] } }), 'patch.publishables.published', 'at least one'],
     ['an empty layer group', add('layerGroup', 'empty', { mode: 'SINGLE', publishables: { published: [] } }), 'properties.publishables.published', 'at least one'],
     ['a style filename out of the styles folder', add('style', 'evil', { format: 'sld', filename: '../../security/evil.sld', body: '<sld/>' }), 'properties.filename', 'one file'],
+    // GeoServer's catalog refuses a blank filename ("Style fileName must not be null") on every node.
+    ['an empty style filename', add('style', 'line', { format: 'sld', filename: '', body: '<sld/>' }), 'properties.filename', 'cannot be blank'],
+    ['a style filename of white space', add('style', 'line', { format: 'sld', filename: ' \t', body: '<sld/>' }), 'properties.filename', 'cannot be blank'],
+    ['a patch blanking a style’s filename', modify('style', 'line', { filename: '  ' }), 'patch.filename', 'cannot be blank'],
     ['a remove with a recurse that is not a boolean', { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: 'yes' }, 'recurse', 'expected boolean'],
   ])('refuses %s, naming the field', (_what, body, field, message) => {
     const answer = refusal(body);
