@@ -30,7 +30,9 @@
  *   name. The catalog persists them as references to the style object by its id
  *   (src/main/src/main/java/org/geoserver/config/util/XStreamPersister.java registers them as
  *   `ReferenceConverter(StyleInfo.class)`), and StyleController.stylePut renames that object in
- *   place (`CatalogBuilder.updateStyle(original, info)`, `catalog.save(original)`).
+ *   place (`CatalogBuilder.updateStyle(original, info)`, `catalog.save(original)`). The save
+ *   renames the style's file too, and its `filename` names it: `<newName>.<ext>`, numbered when
+ *   taken (CatalogImpl.save(StyleInfo), renameStyle).
  * - Renaming a workspace (PUT of its info with a new name) moves everything in it and every
  *   reference to it: its stores, resources, layers, styles, layer groups and settings answer
  *   `new:name`, a global layer group's entry for one of its layers too (all held by reference,
@@ -560,6 +562,25 @@ export class StandInCatalog {
     return to;
   }
 
+  /**
+   * CatalogImpl.save(StyleInfo), after the PUT's copy: a renamed style's file is renamed too,
+   * to `<newName>.<ext>` of its format (StyleHandler.getFileExtension), or `<newName>1.<ext>`,
+   * `<newName>2.<ext>`, ... when a file of that name is already in the styles folder
+   * (Resources.uniqueResource), and the style's filename names the renamed file, whatever the
+   * body gave.
+   */
+  private renamedStyleFile(id: string, style: Representation): string {
+    const name = localName(id);
+    const extension = STYLE_EXTENSIONS[String(style.format)] ?? 'sld';
+    const folder = workspaceOf(id);
+    const taken = new Set(
+      [...this.objects.style.entries()].filter(([other]) => workspaceOf(other) === folder).map(([, other]) => other.filename),
+    );
+    let candidate = `${name}.${extension}`;
+    for (let n = 1; taken.has(candidate); n += 1) candidate = `${name}${n}.${extension}`;
+    return candidate;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Generic update (PUT) and rename
 
@@ -581,6 +602,7 @@ export class StandInCatalog {
     const { workspace: _w, store: _s, namespace: _n, resource: _r, ...rest } = body;
     const keep = { ...pick(current, ['workspace', 'store', 'namespace', 'resource']), ...this.movedToStore(type, currentId, body) };
     const updated = updateIgnoringNulls(current, type === 'layer' ? { ...rest } : rest);
+    if (type === 'style' && currentId !== id) updated.filename = this.renamedStyleFile(currentId, updated);
     if (type === 'namespace') this.requireUniqueUri(currentId, updated);
     this.objects[type].set(currentId, { ...updated, ...keep, [nameKey]: current[nameKey] });
     if (type === 'namespace') this.namespaceSaved(currentId);
@@ -755,6 +777,11 @@ export const STYLE_MEDIA_TYPES: Record<string, { format: string; version: string
   'application/vnd.geoserver.ysld+yaml': { format: 'ysld', version: '1.0.0', extension: 'yaml' },
   'application/vnd.geoserver.mbstyle+json': { format: 'mbstyle', version: '1.0.0', extension: 'json' },
 };
+
+/** A style format's file extension (StyleHandler.getFileExtension). */
+const STYLE_EXTENSIONS: Record<string, string> = Object.fromEntries(
+  Object.values(STYLE_MEDIA_TYPES).map(({ format, extension }) => [format, extension]),
+);
 
 const styleFormat = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.format ?? 'sld';
 const styleVersion = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.version ?? '1.0.0';

@@ -359,6 +359,27 @@ describe('styles', () => {
     expect(gs.catalog.objects.layer.get('topp:roads')).toMatchObject({ defaultStyle: { name: 'generic' } });
   });
 
+  it("renames a renamed style's file after it, <name>.<ext> or the first <name>N.<ext> free in its styles folder, whatever the body gives, as GeoServer does", async () => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    expect((await call('POST', '/styles?name=roads&raw=true', sld, 'application/vnd.ogc.sld+xml')).status).toBe(201);
+    expect((await call('PUT', '/styles/roads', { style: { name: 'streets' } })).status).toBe(200);
+    const renamed = JSON.parse((await call('GET', '/styles/streets.json')).text);
+    expect(renamed.style).toMatchObject({ name: 'streets', filename: 'streets.sld' });
+    // lines.sld and lines1.sld are other styles' files in the global folder: the next free name is taken
+    expect((await call('POST', '/styles', { style: { name: 'a', filename: 'lines.sld' } })).status).toBe(201);
+    expect((await call('POST', '/styles', { style: { name: 'b', filename: 'lines1.sld' } })).status).toBe(201);
+    expect((await call('PUT', '/styles/streets', { style: { name: 'lines', filename: 'mine.sld' } })).status).toBe(200);
+    expect(gs.catalog.objects.style.get('lines')).toMatchObject({ filename: 'lines2.sld' });
+    // a workspace's styles folder is its own, and the extension is the format's
+    expect((await call('POST', '/workspaces/topp/styles', { style: { name: 'c', format: 'css', filename: 'c.css' } })).status).toBe(201);
+    expect((await call('PUT', '/workspaces/topp/styles/c', { style: { name: 'lines' } })).status).toBe(200);
+    expect(gs.catalog.objects.style.get('topp:lines')).toMatchObject({ filename: 'lines.css' });
+    // a PUT that does not rename keeps the filename as before
+    expect((await call('PUT', '/styles/a', { style: { name: 'a' } })).status).toBe(200);
+    expect(gs.catalog.objects.style.get('a')).toMatchObject({ filename: 'lines.sld' });
+    expect(gs.violations).toEqual([]);
+  });
+
   it("renames a style in every layer's and layer group's reference to it, and refuses to delete a style a group names", async () => {
     await seedFeatureType();
     await call('POST', '/styles?name=roads&raw=true', sld, 'application/vnd.ogc.sld+xml');
