@@ -551,6 +551,8 @@ test('a style renamed through the gateway while layers and a layer group use it:
   const master = geoservers.get(MASTER)!;
   expect(master.catalog.get('layer', 'topp:rivers')).toMatchObject({ defaultStyle: { name: 'line_dashed' } });
   expect(master.catalog.get('layerGroup', 'water')).toMatchObject({ styles: { style: [{ name: 'line_dashed' }] } });
+  // GeoServer renamed the style's file after it; each slave holds the same (the snapshots below)
+  expect(master.catalog.get('style', 'line_dashed')).toMatchObject({ filename: 'line_dashed.sld' });
   for (const slave of SLAVES) {
     const gs = geoservers.get(slave)!;
     expect({ slave, catalog: snapshot(gs) }).toEqual({ slave, catalog: snapshot(master) });

@@ -555,6 +555,8 @@ describe('the gateway in front of a master GeoServer', () => {
       ['remove', 'style', 'roads'],
     ]);
     expect(renamed.headers['x-cluster-sequence']).toBe(published.map((_, i) => storing.sequence - published.length + 1 + i).join(','));
+    // the new style as the master now holds it: GeoServer renamed its file after it
+    expect(published[0]).toMatchObject({ properties: { name: 'streets', filename: 'streets.sld' } });
     // each modify carries the whole object as the master now holds it
     expect(published[1]).toMatchObject({ patch: { styles: { style: [{ name: 'streets' }] } } });
     expect(published[2]).toMatchObject({ patch: { name: 'roads', defaultStyle: { name: 'streets' } } });
