@@ -25,6 +25,8 @@
  *   existing layers." (StyleController.styleDelete); of a style a layer group names 500
  *   (CatalogImpl.remove(StyleInfo) throws IllegalArgumentException). `recurse=true` cascades
  *   (CascadeDeleteVisitor): stores, resources, their layers, and group entries naming them.
+ *   DELETE of a layer a group names answers 500 "Unable to delete layer referenced by layer
+ *   group '<name>'" unless `recurse=true` (LayerController.layerDelete, CatalogImpl.remove).
  * - Renaming a style (PUT of its info with a new name) moves every reference to it: a layer's
  *   `defaultStyle` and `styles`, a layer group's `styles` and `rootLayerStyle` name it by the new
  *   name. The catalog persists them as references to the style object by its id
@@ -373,8 +375,21 @@ export class StandInCatalog {
     return to;
   }
 
+  /**
+   * Without `recurse`, LayerController.layerDelete calls catalog.remove(layer), which refuses a
+   * layer a group names (as an entry or as its root layer) with an IllegalArgumentException that
+   * RestControllerAdvice answers with 500; with it, CascadeDeleteVisitor.visit(LayerInfo).
+   */
   deleteLayer(id: string, recurse: boolean): void {
     const layer = this.require('layer', id, 'layer');
+    if (!recurse) {
+      const names = (entry: unknown): boolean => nameOf(entry) === id || nameOf(entry) === localName(id);
+      for (const group of this.objects.layerGroup.values()) {
+        if ((publishedList(group) ?? []).some(names) || (group.rootLayer !== undefined && names(group.rootLayer))) {
+          throw new GeoServerError(500, `Unable to delete layer referenced by layer group '${String(group.name)}'`);
+        }
+      }
+    }
     this.objects.layer.delete(id);
     this.removeFromGroups(id);
     if (recurse) {

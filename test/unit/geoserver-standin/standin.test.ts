@@ -207,6 +207,21 @@ describe('catalog behaviour', () => {
     expect(gs.catalog.objects.featureType.size).toBe(0);
   });
 
+  // LayerController.layerDelete: catalog.remove(layer) refuses a layer a group names; recurse cascades.
+  it('refuses to delete a layer a layer group names unless recurse, which takes it out of the group', async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'rivers' } })).status).toBe(201);
+    const group = { layerGroup: { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }, { '@type': 'layer', name: 'topp:rivers' }] } } };
+    expect((await call('POST', '/layergroups', group)).status).toBe(201);
+    const refused = await call('DELETE', '/layers/topp:roads');
+    expect({ status: refused.status, text: refused.text }).toEqual({ status: 500, text: expect.stringContaining("Unable to delete layer referenced by layer group 'base'") });
+    expect(gs.catalog.objects.layer.has('topp:roads')).toBe(true);
+    expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ publishables: { published: group.layerGroup.publishables.published } });
+    expect((await call('DELETE', '/layers/topp:roads?recurse=true')).status).toBe(200);
+    expect(gs.catalog.objects.layer.has('topp:roads')).toBe(false);
+    expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] } });
+  });
+
   it('renames a workspace with everything in it and the references to it; its namespace keeps its URI, which no other namespace may take', async () => {
     await seedFeatureType();
     const group = { layerGroup: { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } };
