@@ -23,12 +23,12 @@ import {
   type ListedObject,
 } from './geoserver/drift';
 import { Liveness, parentsOf } from './liveness';
-import { localName } from './representations';
+import { localName, referencedName } from './representations';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
 import { isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
-import { isJsonObject, wholeStatePatch, type JsonObject } from './merge-patch';
+import { isJsonObject, wholeStatePatch, type JsonObject, type JsonValue } from './merge-patch';
 import { NodePausedError } from './pause';
 import { parkedEventsText, type NodeStore, type StoredObject } from './ports';
 import { mapConcurrently } from '../shared/concurrency';
@@ -515,7 +515,8 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           // Removed before what replaced it is added (captureOrder); added again after it if still held.
           // Already the new resource's (a step redone after it was added again): nothing to remove.
           if (!stored || resourceClassOf(stored.properties) === entry.replaced) return 'unchanged';
-          return publishing({ kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange);
+          const recurse = await namedByChangedGroup(deps, job.node, entries, entry.id);
+          return publishing({ kind: 'remove', object: { type: entry.type, id: entry.id }, recurse } as ConfigChange);
         }
         // Gone from the store already (its removal published by this step before it was redone):
         // nothing left to remove, and no stored properties to find it by.
@@ -652,6 +653,29 @@ async function storeNotHeld(
  */
 type CaptureEntry = DriftEntry & { readonly replaced?: string };
 
+/**
+ * Whether a layer group the store holds names the layer (an entry, or its root layer) among the
+ * groups this capture changes or removes. A node's GeoServer refuses to remove a layer a group
+ * names unless `recurse=true` ("Unable to delete layer referenced by layer group"), whose cascade
+ * (the layer out of every group, a group left empty removed) is what the master's web UI did to
+ * those groups as it removed the replaced resource with its layer; their own changes follow.
+ */
+async function namedByChangedGroup(deps: JobRunnerDeps, node: string, entries: readonly DriftEntry[], layer: string): Promise<boolean> {
+  const groups = entries.filter((entry) => entry.type === 'layerGroup' && entry.kind !== 'extra');
+  if (groups.length === 0) return false;
+  const names = (value: JsonValue | undefined) => {
+    const name = referencedName(value);
+    return name === layer || name === localName(layer);
+  };
+  return (await deps.store.readObjects(node, groups)).some((group) => {
+    if (group.deleted) return false;
+    const publishables = group.properties.publishables;
+    const published = isJsonObject(publishables) ? publishables.published : undefined;
+    const members = Array.isArray(published) ? published : published === undefined || published === null ? [] : [published];
+    return members.some(names) || names(group.properties.rootLayer);
+  });
+}
+
 /** The type of the resource a layer's properties name (`resource['@class']`). */
 function resourceClassOf(layer: JsonObject): string | undefined {
   const resource = layer.resource;
@@ -669,6 +693,8 @@ function resourceClassOf(layer: JsonObject): string | undefined {
  * Its layer (GeoServer's, of the same id) is removed before it, and added again, as the new
  * resource's, after that resource; both removals come after the stores and styles are added and
  * before any resource is, and the former resource's store is removed with the other removals.
+ * The layer's removal takes `recurse` where a group the capture changes names it
+ * (`namedByChangedGroup`).
  */
 function captureOrder(entries: DriftEntry[]): CaptureEntry[] {
   const upserts = entries.filter((entry) => entry.kind !== 'missing').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type));

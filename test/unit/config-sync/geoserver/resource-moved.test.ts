@@ -509,6 +509,108 @@ test("a capture of a feature type replaced by a coverage of its name publishes t
   }
 });
 
+/**
+ * As above, with layer groups naming topp:x: the master's web UI took the layer out of them as
+ * it removed the feature type (CascadeDeleteVisitor), and removed the one it left empty. A slave's
+ * GeoServer refuses to remove a layer a group names unless `recurse=true`, whose cascade is the
+ * master's: the capture removes the replaced layer with it, and every event still applies.
+ */
+test("a capture of a feature type replaced by a coverage of its name, which layer groups named, removes its layer with recurse: each event applies on a slave's GeoServer", async () => {
+  const h = harness();
+  const group = (name: string, members: string[]) => ({
+    name,
+    mode: 'SINGLE',
+    publishables: { published: members.map((member) => ({ '@type': 'layer', name: member })) },
+  });
+  const history = await h.appendAll([
+    add('workspace', 'topp', { name: 'topp' }),
+    add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
+    add('coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', workspace: { name: 'topp' } }),
+    add('featureType', 'topp:x', { name: 'x', nativeName: 'x', title: 'X as features', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+    add('layer', 'topp:x', { name: 'x', resource: { '@class': 'featureType', name: 'topp:x' }, defaultStyle: { name: 'generic' } }),
+    add('featureType', 'topp:y', { name: 'y', nativeName: 'y', title: 'Y', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+    add('layer', 'topp:y', { name: 'y', resource: { '@class': 'featureType', name: 'topp:y' }, defaultStyle: { name: 'generic' } }),
+    add('layerGroup', 'base', group('base', ['topp:x', 'topp:y'])),
+    add('layerGroup', 'solo', group('solo', ['topp:x'])),
+  ]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+  const slaveGeoServer = await startGeoServerStandIn();
+  try {
+    const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
+    const slave: ApplyDeps = { ...applyDeps(h), geoserver: { rest: slaveRest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
+    const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
+    for (const event of history) await applyDeliveredEvent(slave, SLAVE, event);
+    expect(slaveGeoServer.catalog.objects.layerGroup.size).toBe(2);
+
+    // The master's GeoServer: as the history, then x made a coverage in its web UI.
+    const catalog = standIn.geoserver.catalog;
+    catalog.addWorkspace({ name: 'topp' });
+    catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
+    catalog.addStore('coverageStore', 'topp', { name: 'dem', type: 'GeoTIFF' });
+    catalog.addResource('featureType', 'topp', 'pg', { name: 'x', nativeName: 'x', title: 'X as features' });
+    catalog.addResource('featureType', 'topp', 'pg', { name: 'y', nativeName: 'y', title: 'Y' });
+    catalog.addLayerGroup(undefined, group('base', ['topp:x', 'topp:y']));
+    catalog.addLayerGroup(undefined, group('solo', ['topp:x']));
+    catalog.deleteResource('featureType', 'topp:x', true);
+    catalog.addResource('coverage', 'topp', 'dem', { name: 'x', nativeName: 'x', title: 'X as a grid' });
+
+    const jobs = new MemoryJobStore();
+    const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+    expect(await jobs.start(job, new Date())).toEqual({ started: true });
+    const published: string[] = [];
+    const deps: JobRunnerDeps = {
+      cluster: CLUSTER,
+      store: h.store,
+      jobs,
+      apply: applyDeps(h),
+      rest: standIn.rest,
+      compareMode: 'both-ways',
+      now: () => new Date(),
+      publish: async (change) => {
+        const event = await h.append(change, 'master-1');
+        await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+        published.push(`${change.kind} ${change.object.type}/${change.object.id}${change.kind === 'remove' && change.recurse ? ' recurse' : ''}`);
+        await applyDeliveredEvent(slave, SLAVE, event);
+        return event.sequence;
+      },
+    };
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000);
+    const ran = (await jobs.read('master-1', job.id))!;
+
+    expect({ outcome, state: ran.state, failures: ran.failures, published: published.filter((change) => /\/(topp:x|base|solo)$|recurse$/.test(change)) }).toEqual({
+      outcome: 'done',
+      state: 'succeeded',
+      failures: [],
+      published: ['remove layer/topp:x recurse', 'remove featureType/topp:x', 'add coverage/topp:x', 'add layer/topp:x', 'modify layerGroup/base', 'remove layerGroup/solo'],
+    });
+    const groups = (gs: { catalog: { objects: { layerGroup: Map<string, Record<string, unknown>> } } }) =>
+      Object.fromEntries([...gs.catalog.objects.layerGroup].map(([id, value]) => [id, value.publishables]));
+    expect({
+      parked: await h.store.listParked('gs-1'),
+      featureType: slaveGeoServer.catalog.get('featureType', 'topp:x'),
+      coverage: slaveGeoServer.catalog.get('coverage', 'topp:x'),
+      layer: slaveGeoServer.catalog.get('layer', 'topp:x')?.resource,
+      groups: groups(slaveGeoServer),
+      stored: (await h.store.readObjects('gs-1', [{ type: 'layerGroup', id: 'base' }, { type: 'layerGroup', id: 'solo' }])).map((object) => [object.id, object.deleted]),
+    }).toEqual({
+      parked: [],
+      featureType: undefined,
+      coverage: expect.objectContaining({ title: 'X as a grid', store: expect.objectContaining({ name: 'topp:dem' }) }),
+      layer: expect.objectContaining({ '@class': 'coverage', name: 'topp:x' }),
+      groups: groups(standIn.geoserver),
+      stored: expect.arrayContaining([
+        ['base', false],
+        ['solo', true],
+      ]),
+    });
+    expect(groups(standIn.geoserver)).toEqual({ base: { published: [{ '@type': 'layer', name: 'topp:y' }] } });
+    expect(slaveGeoServer.violations).toEqual([]);
+  } finally {
+    await slaveGeoServer.close();
+  }
+});
+
 test("a capture step that dies before its checkpoint, redone, publishes the replaced layer's removal and its add again no second time", async () => {
   const h = harness();
   const history = await h.appendAll([
