@@ -15,6 +15,11 @@ type NodeJob = components['schemas']['NodeJob'];
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 jest.setTimeout(60_000);
 let browser: Browser;
+/**
+ * The one page every test drives. A test's routes are removed with `unrouteAll({ behavior: 'wait' })`:
+ * the page polls on its own, and a handler still fetching when its route is removed would fulfil a
+ * request Playwright has already let through ("Route is already handled"), failing the whole file.
+ */
 let page: Page;
 const consoleErrors: string[] = [];
 
@@ -122,7 +127,7 @@ describe('the console at /console', () => {
       expect(await row('slave-1').nth(8).locator('button').allTextContents()).toEqual(['pause', 'redrive', 'resync', 'check drift', 'reconcile']);
       expect(await row('slave-2').nth(8).locator('button').allTextContents()).toEqual(['pause', 'redrive', 'resync', 'check drift', 'reconcile', 'differences']);
     } finally {
-      await page.unroute('**/nodes');
+      await page.unrouteAll({ behavior: 'wait' });
     }
     // Without GeoServer nodes, no GeoServer column.
     await page.locator('#nodes-geoserver').waitFor({ state: 'hidden', timeout: 10_000 });
@@ -158,7 +163,7 @@ describe('the console at /console', () => {
           'all of them: geocluster job slave-1 job-11\nafter a fix: reconcile again',
       );
     } finally {
-      await page.unroute('**/nodes');
+      await page.unrouteAll({ behavior: 'wait' });
     }
     await page.locator('#nodes tr[data-node="slave-1"] td .pill', { hasText: 'unfixed' }).waitFor({ state: 'detached', timeout: 10_000 });
     // As the test before it left the page: no token.
@@ -225,7 +230,7 @@ describe('the console at /console', () => {
       expect(Number(cells[0])).toBeGreaterThan(1);
       expect([cells[1], cells[2], cells[5]]).toEqual(['void', '–', 'sequence given up, nothing committed']);
     } finally {
-      await page.unroute('**/config/events?*');
+      await page.unrouteAll({ behavior: 'wait' });
     }
   });
 
@@ -315,7 +320,7 @@ describe('the console at /console', () => {
     } finally {
       release();
       await held;
-      await page.unroute('**/nodes');
+      await page.unrouteAll({ behavior: 'wait' });
       await api('POST', '/nodes/slave-1/resume', { node: 'slave-1' });
     }
     await slave1.locator('button[data-action=pause]').waitFor({ timeout: 10_000 });
@@ -348,7 +353,7 @@ describe('the console at /console', () => {
       // Every held read answered before the route goes: one still held would be left unhandled.
       release();
       await Promise.allSettled(held.map((request) => request.done));
-      await page.unroute(PANEL_READS);
+      await page.unrouteAll({ behavior: 'wait' });
     }
   });
 
@@ -370,7 +375,7 @@ describe('the console at /console', () => {
     } finally {
       release();
       await Promise.allSettled(reads);
-      await page.unroute('**/executions?*');
+      await page.unrouteAll({ behavior: 'wait' });
     }
     await expectText('#executions-updated', /^updated /);
   });
@@ -386,8 +391,7 @@ describe('the console at /console', () => {
       await expectText('#nodes-updated', /^not refreshed: 429 Too Many Requests$/);
       await expectText('#events-updated', /^not refreshed: the answer \(200\) is not JSON$/);
     } finally {
-      await page.unroute('**/nodes');
-      await page.unroute('**/config/events?*');
+      await page.unrouteAll({ behavior: 'wait' });
     }
   });
 
@@ -414,8 +418,7 @@ describe('the console at /console', () => {
       expect(await page.locator('#drift').isHidden()).toBe(true);
       expect(await page.locator('#drift-table tbody tr').count()).toBe(0);
     } finally {
-      await page.unroute('**/nodes');
-      await page.unroute('**/nodes/slave-2/drift?*');
+      await page.unrouteAll({ behavior: 'wait' });
     }
   });
 
@@ -462,7 +465,7 @@ describe('the console at /console', () => {
         'job job-20 succeeded but could not fix 1 object(s); first layer/topp:roads: refused\nall of them: geocluster job master-1 job-20',
       );
     } finally {
-      await page.unroute('**/nodes');
+      await page.unrouteAll({ behavior: 'wait' });
     }
     await page.locator('#nodes tr[data-node="slave-1"] .pill', { hasText: 'verifying' }).waitFor({ state: 'detached', timeout: 10_000 });
   });
@@ -506,8 +509,7 @@ describe('the console at /console', () => {
       const plain = page.locator('#nodes tr[data-node="slave-2"] td').nth(6).locator('.pill', { hasText: 'active' });
       expect(await pillColours(rows.nth(1).locator('.pill'))).toEqual(await pillColours(plain));
     } finally {
-      await page.unroute('**/nodes');
-      await page.unroute('**/nodes/slave-2/drift?*');
+      await page.unrouteAll({ behavior: 'wait' });
     }
     await page.click('#drift-close');
   });
@@ -544,8 +546,7 @@ describe('the console at /console', () => {
       await eventRows.first().locator('.pill', { hasText: 'paused' }).waitFor({ timeout: 10_000 });
       expect(await pillColours(eventRows.nth(0).locator('.pill'))).toEqual(await pillColours(eventRows.nth(1).locator('.pill', { hasText: 'add' })));
     } finally {
-      await page.unroute('**/executions?*');
-      await page.unroute('**/config/events?*');
+      await page.unrouteAll({ behavior: 'wait' });
     }
   });
 
@@ -562,8 +563,7 @@ describe('the console at /console', () => {
       await page.locator('tr[data-node="master-1"] button[data-action=pause]').click();
       await expectMessage(/^master-1 paused: a pure master has no queue to stop or restart: a pause refuses its publishes only; consumption none$/);
     } finally {
-      await page.unroute('**/nodes/slave-1/pause');
-      await page.unroute('**/nodes/master-1/pause');
+      await page.unrouteAll({ behavior: 'wait' });
     }
   });
 });
