@@ -11,7 +11,7 @@ import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { add, applyDeps, CLUSTER, harness, modify, type Harness } from '../fixtures';
 import { standInPerTest } from '../../../support/standin-per-test';
-import { startGeoServerStandIn } from '../../../support/geoserver-standin';
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 
 const NODE = { cluster: 'test-cluster', node: 'gs-1' };
@@ -419,15 +419,29 @@ test.each([
 // ---------------------------------------------------------------------------------------------
 // A resource whose type changed in the master's web UI
 
+/** What `captureReplacedType` ran: the job, what it published (`remove layer/topp:x recurse`), and the slave's GeoServer. */
+interface TypeChangeRun {
+  readonly outcome: string | undefined;
+  readonly ran: Job;
+  readonly published: readonly string[];
+  readonly h: Harness;
+  readonly slaveGeoServer: GeoServerStandIn;
+}
+
+const layerGroup = (name: string, members: string[]) => ({
+  name,
+  mode: 'SINGLE',
+  publishables: { published: members.map((member) => ({ '@type': 'layer', name: member })) },
+});
+
 /**
- * In the master's web UI the feature type topp:x is removed (with its layer) and a coverage
- * topp:x made: GeoServer refuses a second resource of a name in a namespace (whatever its type),
- * so a slave whose GeoServer still holds the feature type would refuse the coverage's add. The
- * capture publishes the feature type's removal, its layer's before it, ahead of the coverage's
- * add, and the layer (now the coverage's) again after it: every event applies on a slave's
- * GeoServer, which ends as the master's, and nothing is parked.
+ * The feature type topp:x (with its layer, and with `groups` the layer groups base = [x, y] and
+ * solo = [x]) in the history a slave's GeoServer (a stand-in of its own) holds; in the master's
+ * web UI, x then made a coverage. A capture of the master publishes as the gateway does: logged,
+ * applied to the master's store, delivered to the slave. `jobs` may be a store that fails a save;
+ * a slice that throws is delivered again. `check` runs before the slave's GeoServer closes.
  */
-test("a capture of a feature type replaced by a coverage of its name publishes the removal first: each event applies on a slave's GeoServer", async () => {
+async function captureReplacedType(options: { groups?: boolean; jobs?: MemoryJobStore }, check: (run: TypeChangeRun) => Promise<void>): Promise<void> {
   const h = harness();
   const history = await h.appendAll([
     add('workspace', 'topp', { name: 'topp' }),
@@ -435,9 +449,16 @@ test("a capture of a feature type replaced by a coverage of its name publishes t
     add('coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', workspace: { name: 'topp' } }),
     add('featureType', 'topp:x', { name: 'x', nativeName: 'x', title: 'X as features', store: { '@class': 'dataStore', name: 'topp:pg' } }),
     add('layer', 'topp:x', { name: 'x', resource: { '@class': 'featureType', name: 'topp:x' }, defaultStyle: { name: 'generic' } }),
+    ...(options.groups
+      ? [
+          add('featureType', 'topp:y', { name: 'y', nativeName: 'y', title: 'Y', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+          add('layer', 'topp:y', { name: 'y', resource: { '@class': 'featureType', name: 'topp:y' }, defaultStyle: { name: 'generic' } }),
+          add('layerGroup', 'base', layerGroup('base', ['topp:x', 'topp:y'])),
+          add('layerGroup', 'solo', layerGroup('solo', ['topp:x'])),
+        ]
+      : []),
   ]);
   await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-  // The slave's GeoServer (a stand-in of its own) holds the history.
   const slaveGeoServer = await startGeoServerStandIn();
   try {
     const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
@@ -445,6 +466,7 @@ test("a capture of a feature type replaced by a coverage of its name publishes t
     const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
     for (const event of history) await applyDeliveredEvent(slave, SLAVE, event);
     expect(slaveGeoServer.catalog.get('featureType', 'topp:x')).toBeDefined();
+    expect(slaveGeoServer.catalog.objects.layerGroup.size).toBe(options.groups ? 2 : 0);
 
     // The master's GeoServer: as the history, then x made a coverage in its web UI.
     const catalog = standIn.geoserver.catalog;
@@ -452,109 +474,15 @@ test("a capture of a feature type replaced by a coverage of its name publishes t
     catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
     catalog.addStore('coverageStore', 'topp', { name: 'dem', type: 'GeoTIFF' });
     catalog.addResource('featureType', 'topp', 'pg', { name: 'x', nativeName: 'x', title: 'X as features' });
+    if (options.groups) {
+      catalog.addResource('featureType', 'topp', 'pg', { name: 'y', nativeName: 'y', title: 'Y' });
+      catalog.addLayerGroup(undefined, layerGroup('base', ['topp:x', 'topp:y']));
+      catalog.addLayerGroup(undefined, layerGroup('solo', ['topp:x']));
+    }
     catalog.deleteResource('featureType', 'topp:x', true);
     catalog.addResource('coverage', 'topp', 'dem', { name: 'x', nativeName: 'x', title: 'X as a grid' });
 
-    // The capture publishes as the gateway does: logged, applied to the master's store, delivered to the slave.
-    const jobs = new MemoryJobStore();
-    const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
-    expect(await jobs.start(job, new Date())).toEqual({ started: true });
-    const published: string[] = [];
-    const deps: JobRunnerDeps = {
-      cluster: CLUSTER,
-      store: h.store,
-      jobs,
-      apply: applyDeps(h),
-      rest: standIn.rest,
-      compareMode: 'both-ways',
-      now: () => new Date(),
-      publish: async (change) => {
-        const event = await h.append(change, 'master-1');
-        await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-        published.push(`${change.kind} ${change.object.type}/${change.object.id}`);
-        await applyDeliveredEvent(slave, SLAVE, event);
-        return event.sequence;
-      },
-    };
-    let outcome: string | undefined;
-    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000);
-    const ran = (await jobs.read('master-1', job.id))!;
-
-    // (The stores' modifies are GeoServer's defaults, which a capture of a master counts too.)
-    expect({ outcome, state: ran.state, failures: ran.failures, published: published.filter((change) => change.endsWith('/topp:x')) }).toEqual({
-      outcome: 'done',
-      state: 'succeeded',
-      failures: [],
-      published: ['remove layer/topp:x', 'remove featureType/topp:x', 'add coverage/topp:x', 'add layer/topp:x'],
-    });
-    expect({
-      parked: await h.store.listParked('gs-1'),
-      featureType: slaveGeoServer.catalog.get('featureType', 'topp:x'),
-      coverage: slaveGeoServer.catalog.get('coverage', 'topp:x'),
-      layer: slaveGeoServer.catalog.get('layer', 'topp:x')?.resource,
-      stored: (await h.store.readObjects('gs-1', [{ type: 'coverage', id: 'topp:x' }, { type: 'featureType', id: 'topp:x' }])).map((object) => [object.type, object.deleted]),
-    }).toEqual({
-      parked: [],
-      featureType: undefined,
-      coverage: expect.objectContaining({ title: 'X as a grid', store: expect.objectContaining({ name: 'topp:dem' }) }),
-      layer: expect.objectContaining({ '@class': 'coverage', name: 'topp:x' }),
-      stored: expect.arrayContaining([
-        ['coverage', false],
-        ['featureType', true],
-      ]),
-    });
-    expect(slaveGeoServer.violations).toEqual([]);
-  } finally {
-    await slaveGeoServer.close();
-  }
-});
-
-/**
- * As above, with layer groups naming topp:x: the master's web UI took the layer out of them as
- * it removed the feature type (CascadeDeleteVisitor), and removed the one it left empty. A slave's
- * GeoServer refuses to remove a layer a group names unless `recurse=true`, whose cascade is the
- * master's: the capture removes the replaced layer with it, and every event still applies.
- */
-test("a capture of a feature type replaced by a coverage of its name, which layer groups named, removes its layer with recurse: each event applies on a slave's GeoServer", async () => {
-  const h = harness();
-  const group = (name: string, members: string[]) => ({
-    name,
-    mode: 'SINGLE',
-    publishables: { published: members.map((member) => ({ '@type': 'layer', name: member })) },
-  });
-  const history = await h.appendAll([
-    add('workspace', 'topp', { name: 'topp' }),
-    add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
-    add('coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', workspace: { name: 'topp' } }),
-    add('featureType', 'topp:x', { name: 'x', nativeName: 'x', title: 'X as features', store: { '@class': 'dataStore', name: 'topp:pg' } }),
-    add('layer', 'topp:x', { name: 'x', resource: { '@class': 'featureType', name: 'topp:x' }, defaultStyle: { name: 'generic' } }),
-    add('featureType', 'topp:y', { name: 'y', nativeName: 'y', title: 'Y', store: { '@class': 'dataStore', name: 'topp:pg' } }),
-    add('layer', 'topp:y', { name: 'y', resource: { '@class': 'featureType', name: 'topp:y' }, defaultStyle: { name: 'generic' } }),
-    add('layerGroup', 'base', group('base', ['topp:x', 'topp:y'])),
-    add('layerGroup', 'solo', group('solo', ['topp:x'])),
-  ]);
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-  const slaveGeoServer = await startGeoServerStandIn();
-  try {
-    const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
-    const slave: ApplyDeps = { ...applyDeps(h), geoserver: { rest: slaveRest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
-    const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
-    for (const event of history) await applyDeliveredEvent(slave, SLAVE, event);
-    expect(slaveGeoServer.catalog.objects.layerGroup.size).toBe(2);
-
-    // The master's GeoServer: as the history, then x made a coverage in its web UI.
-    const catalog = standIn.geoserver.catalog;
-    catalog.addWorkspace({ name: 'topp' });
-    catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
-    catalog.addStore('coverageStore', 'topp', { name: 'dem', type: 'GeoTIFF' });
-    catalog.addResource('featureType', 'topp', 'pg', { name: 'x', nativeName: 'x', title: 'X as features' });
-    catalog.addResource('featureType', 'topp', 'pg', { name: 'y', nativeName: 'y', title: 'Y' });
-    catalog.addLayerGroup(undefined, group('base', ['topp:x', 'topp:y']));
-    catalog.addLayerGroup(undefined, group('solo', ['topp:x']));
-    catalog.deleteResource('featureType', 'topp:x', true);
-    catalog.addResource('coverage', 'topp', 'dem', { name: 'x', nativeName: 'x', title: 'X as a grid' });
-
-    const jobs = new MemoryJobStore();
+    const jobs = options.jobs ?? new MemoryJobStore();
     const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
     expect(await jobs.start(job, new Date())).toEqual({ started: true });
     const published: string[] = [];
@@ -575,9 +503,61 @@ test("a capture of a feature type replaced by a coverage of its name, which laye
       },
     };
     let outcome: string | undefined;
-    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000);
-    const ran = (await jobs.read('master-1', job.id))!;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000).catch(() => 'died');
+    await check({ outcome, ran: (await jobs.read('master-1', job.id))!, published, h, slaveGeoServer });
+    expect(slaveGeoServer.violations).toEqual([]);
+  } finally {
+    await slaveGeoServer.close();
+  }
+}
 
+/** A capture of the replaced type without groups: x's four events, the removals first, and the slave as the master. */
+async function expectReplacedOnTheSlave({ outcome, ran, published, h, slaveGeoServer }: TypeChangeRun): Promise<void> {
+  // (The stores' modifies are GeoServer's defaults, which a capture of a master counts too.)
+  expect({ outcome, state: ran.state, failures: ran.failures, published: published.filter((change) => change.endsWith('/topp:x')) }).toEqual({
+    outcome: 'done',
+    state: 'succeeded',
+    failures: [],
+    published: ['remove layer/topp:x', 'remove featureType/topp:x', 'add coverage/topp:x', 'add layer/topp:x'],
+  });
+  expect({
+    parked: await h.store.listParked('gs-1'),
+    featureType: slaveGeoServer.catalog.get('featureType', 'topp:x'),
+    coverage: slaveGeoServer.catalog.get('coverage', 'topp:x'),
+    layer: slaveGeoServer.catalog.get('layer', 'topp:x')?.resource,
+    stored: (await h.store.readObjects('gs-1', [{ type: 'coverage', id: 'topp:x' }, { type: 'featureType', id: 'topp:x' }])).map((object) => [object.type, object.deleted]),
+  }).toEqual({
+    parked: [],
+    featureType: undefined,
+    coverage: expect.objectContaining({ title: 'X as a grid', store: expect.objectContaining({ name: 'topp:dem' }) }),
+    layer: expect.objectContaining({ '@class': 'coverage', name: 'topp:x' }),
+    stored: expect.arrayContaining([
+      ['coverage', false],
+      ['featureType', true],
+    ]),
+  });
+}
+
+/**
+ * In the master's web UI the feature type topp:x is removed (with its layer) and a coverage
+ * topp:x made: GeoServer refuses a second resource of a name in a namespace (whatever its type),
+ * so a slave whose GeoServer still holds the feature type would refuse the coverage's add. The
+ * capture publishes the feature type's removal, its layer's before it, ahead of the coverage's
+ * add, and the layer (now the coverage's) again after it: every event applies on a slave's
+ * GeoServer, which ends as the master's, and nothing is parked.
+ */
+test("a capture of a feature type replaced by a coverage of its name publishes the removal first: each event applies on a slave's GeoServer", async () => {
+  await captureReplacedType({}, expectReplacedOnTheSlave);
+});
+
+/**
+ * As above, with layer groups naming topp:x: the master's web UI took the layer out of them as
+ * it removed the feature type (CascadeDeleteVisitor), and removed the one it left empty. A slave's
+ * GeoServer refuses to remove a layer a group names unless `recurse=true`, whose cascade is the
+ * master's: the capture removes the replaced layer with it, and every event still applies.
+ */
+test("a capture of a feature type replaced by a coverage of its name, which layer groups named, removes its layer with recurse: each event applies on a slave's GeoServer", async () => {
+  await captureReplacedType({ groups: true }, async ({ outcome, ran, published, h, slaveGeoServer }) => {
     expect({ outcome, state: ran.state, failures: ran.failures, published: published.filter((change) => /\/(topp:x|base|solo)$|recurse$/.test(change)) }).toEqual({
       outcome: 'done',
       state: 'succeeded',
@@ -605,102 +585,24 @@ test("a capture of a feature type replaced by a coverage of its name, which laye
       ]),
     });
     expect(groups(standIn.geoserver)).toEqual({ base: { published: [{ '@type': 'layer', name: 'topp:y' }] } });
-    expect(slaveGeoServer.violations).toEqual([]);
-  } finally {
-    await slaveGeoServer.close();
-  }
+  });
 });
 
 test("a capture step that dies before its checkpoint, redone, publishes the replaced layer's removal and its add again no second time", async () => {
-  const h = harness();
-  const history = await h.appendAll([
-    add('workspace', 'topp', { name: 'topp' }),
-    add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
-    add('coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', workspace: { name: 'topp' } }),
-    add('featureType', 'topp:x', { name: 'x', nativeName: 'x', title: 'X as features', store: { '@class': 'dataStore', name: 'topp:pg' } }),
-    add('layer', 'topp:x', { name: 'x', resource: { '@class': 'featureType', name: 'topp:x' }, defaultStyle: { name: 'generic' } }),
-  ]);
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-  // The slave's GeoServer (a stand-in of its own) holds the history.
-  const slaveGeoServer = await startGeoServerStandIn();
-  try {
-    const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
-    const slave: ApplyDeps = { ...applyDeps(h), geoserver: { rest: slaveRest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
-    const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
-    for (const event of history) await applyDeliveredEvent(slave, SLAVE, event);
-    expect(slaveGeoServer.catalog.get('featureType', 'topp:x')).toBeDefined();
-
-    // The master's GeoServer: as the history, then x made a coverage in its web UI.
-    const catalog = standIn.geoserver.catalog;
-    catalog.addWorkspace({ name: 'topp' });
-    catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
-    catalog.addStore('coverageStore', 'topp', { name: 'dem', type: 'GeoTIFF' });
-    catalog.addResource('featureType', 'topp', 'pg', { name: 'x', nativeName: 'x', title: 'X as features' });
-    catalog.deleteResource('featureType', 'topp:x', true);
-    catalog.addResource('coverage', 'topp', 'dem', { name: 'x', nativeName: 'x', title: 'X as a grid' });
-
-    // The capture publishes as the gateway does: logged, applied to the master's store, delivered to the slave.
-    // The step's checkpoint after the resource's events is lost once (its invocation died): the step is redone from the one before.
-    let died = false;
-    const jobs = new (class extends MemoryJobStore {
-      override async save(saved: Job): Promise<'saved' | 'superseded'> {
-        if (!died && (saved.checkpoint.index ?? 0) > 0) {
-          died = true;
-          // Transient, as the store's timeout would be: the slice is delivered again, the job not failed.
-          throw Object.assign(new Error('the invocation died'), { transient: true });
-        }
-        return super.save(saved);
+  // The step's checkpoint after the resource's events is lost once (its invocation died): the step is redone from the one before.
+  let died = false;
+  const jobs = new (class extends MemoryJobStore {
+    override async save(saved: Job): Promise<'saved' | 'superseded'> {
+      if (!died && (saved.checkpoint.index ?? 0) > 0) {
+        died = true;
+        // Transient, as the store's timeout would be: the slice is delivered again, the job not failed.
+        throw Object.assign(new Error('the invocation died'), { transient: true });
       }
-    })();
-    const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
-    expect(await jobs.start(job, new Date())).toEqual({ started: true });
-    const published: string[] = [];
-    const deps: JobRunnerDeps = {
-      cluster: CLUSTER,
-      store: h.store,
-      jobs,
-      apply: applyDeps(h),
-      rest: standIn.rest,
-      compareMode: 'both-ways',
-      now: () => new Date(),
-      publish: async (change) => {
-        const event = await h.append(change, 'master-1');
-        await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-        published.push(`${change.kind} ${change.object.type}/${change.object.id}`);
-        await applyDeliveredEvent(slave, SLAVE, event);
-        return event.sequence;
-      },
-    };
-    let outcome: string | undefined;
-    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000).catch(() => 'died');
+      return super.save(saved);
+    }
+  })();
+  await captureReplacedType({ jobs }, async (run) => {
     expect(died).toBe(true);
-    const ran = (await jobs.read('master-1', job.id))!;
-
-    // (The stores' modifies are GeoServer's defaults, which a capture of a master counts too.)
-    expect({ outcome, state: ran.state, failures: ran.failures, published: published.filter((change) => change.endsWith('/topp:x')) }).toEqual({
-      outcome: 'done',
-      state: 'succeeded',
-      failures: [],
-      published: ['remove layer/topp:x', 'remove featureType/topp:x', 'add coverage/topp:x', 'add layer/topp:x'],
-    });
-    expect({
-      parked: await h.store.listParked('gs-1'),
-      featureType: slaveGeoServer.catalog.get('featureType', 'topp:x'),
-      coverage: slaveGeoServer.catalog.get('coverage', 'topp:x'),
-      layer: slaveGeoServer.catalog.get('layer', 'topp:x')?.resource,
-      stored: (await h.store.readObjects('gs-1', [{ type: 'coverage', id: 'topp:x' }, { type: 'featureType', id: 'topp:x' }])).map((object) => [object.type, object.deleted]),
-    }).toEqual({
-      parked: [],
-      featureType: undefined,
-      coverage: expect.objectContaining({ title: 'X as a grid', store: expect.objectContaining({ name: 'topp:dem' }) }),
-      layer: expect.objectContaining({ '@class': 'coverage', name: 'topp:x' }),
-      stored: expect.arrayContaining([
-        ['coverage', false],
-        ['featureType', true],
-      ]),
-    });
-    expect(slaveGeoServer.violations).toEqual([]);
-  } finally {
-    await slaveGeoServer.close();
-  }
+    await expectReplacedOnTheSlave(run);
+  });
 });
