@@ -5,27 +5,13 @@
  * nothing is published. A PUT that leaves the URI out keeps it (CatalogBuilder.updateNamespace),
  * and publishes nothing when nothing else changed.
  */
-import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
-import { handleGatewayCall, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
-import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import { standInPerTest } from '../../../support/standin-per-test';
-import { MASTER_NODE, storingPublisher } from './storing-publisher';
-
-const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
-function request(method: string, path: string, body: string, contentType = 'application/json'): GatewayRequest {
-  return { method, path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) };
-}
+import { adminRequest as request, recordingGateway } from './recording-gateway';
+import { MASTER_NODE } from './storing-publisher';
 
 const standIn = standInPerTest();
 
-function setUp() {
-  const storing = storingPublisher();
-  const upstream = new HttpUpstream(standIn.geoserver.url, 5000, 6 * 1024 * 1024);
-  const sent: GatewayRequest[] = [];
-  const recording = { send: (call: GatewayRequest, timeoutMs?: number) => (sent.push(call), upstream.send(call, timeoutMs)) };
-  const send = (call: GatewayRequest) => handleGatewayCall(recording, storing, call, { catalog: catalogInStore(storing.store, MASTER_NODE) });
-  return { storing, sent, send, master: standIn.geoserver };
-}
+const setUp = () => recordingGateway(standIn.geoserver);
 
 test.each([
   ['POST', '/namespaces', '{"namespace":{"prefix":"n1"}}', 'application/json'],

@@ -5,28 +5,13 @@
  * master, nothing is published. A PUT that leaves the filename out keeps it
  * (CatalogBuilder.updateStyle), and a style file uploaded in one step needs none.
  */
-import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
-import { handleGatewayCall, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
-import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import { standInPerTest } from '../../../support/standin-per-test';
-import { MASTER_NODE, storingPublisher } from './storing-publisher';
+import { adminRequest as request, recordingGateway } from './recording-gateway';
 
-const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 const SLD = '<?xml version="1.0"?>\n<StyledLayerDescriptor version="1.0.0"/>\n';
-function request(method: string, path: string, body: string, contentType = 'application/json', query = ''): GatewayRequest {
-  return { method, path, query, headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) };
-}
-
 const standIn = standInPerTest();
 
-function setUp() {
-  const storing = storingPublisher();
-  const upstream = new HttpUpstream(standIn.geoserver.url, 5000, 6 * 1024 * 1024);
-  const sent: GatewayRequest[] = [];
-  const recording = { send: (call: GatewayRequest, timeoutMs?: number) => (sent.push(call), upstream.send(call, timeoutMs)) };
-  const send = (call: GatewayRequest) => handleGatewayCall(recording, storing, call, { catalog: catalogInStore(storing.store, MASTER_NODE) });
-  return { storing, sent, send, master: standIn.geoserver };
-}
+const setUp = () => recordingGateway(standIn.geoserver);
 
 test.each([
   ['POST', '/styles', '{"style":{"name":"lines"}}', 'application/json'],
