@@ -594,10 +594,16 @@ async function rowsSeen(): Promise<Record<string, number> | undefined> {
 
 /** A pill's text and background colours as the page draws them. */
 async function pillColours(pill: ReturnType<Page['locator']>): Promise<[string, string]> {
-  return pill.evaluate((element) => {
-    const style = (globalThis as unknown as { getComputedStyle(element: unknown): { color: string; backgroundColor: string } }).getComputedStyle(element);
-    return [style.color, style.backgroundColor];
-  });
+  for (let attempt = 0; ; attempt += 1) {
+    const colours = await pill.evaluate((element): [string, string] => {
+      const style = (globalThis as unknown as { getComputedStyle(element: unknown): { color: string; backgroundColor: string } }).getComputedStyle(element);
+      return [style.color, style.backgroundColor];
+    });
+    // The page redraws its tables as it polls: a pill replaced between being found and being read
+    // has no computed style (empty strings); the locator finds the new one on the next read.
+    if (colours[0] !== '' || attempt >= 40) return colours;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 // Page-side predicates run in the browser (as functions: the page's CSP forbids evaluating
