@@ -13,7 +13,7 @@
  * counts as declaring a DOCTYPE when `<!DOCTYPE` appears anywhere in it, since where it stands
  * cannot be told.
  *
- * A body the check cannot read so is refused instead (XmlEncodingError), on every path: EBCDIC
+ * A body the check cannot read so is refused instead (XmlEncodingError; both in `xmlPrologProblem`), on every path: EBCDIC
  * (its first bytes `<?xm` in EBCDIC, which the master's Java XML reader detects), and one whose
  * XML declaration names an encoding in which ASCII markup is not its ASCII bytes (an EBCDIC code
  * page such as `IBM037`, UTF-7, or a stateful one such as ISO-2022-JP, whose escape sequences read
@@ -24,7 +24,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { AppError } from '../../shared/errors';
-import { declaredXmlEncoding, sniffXmlEncoding } from '../../shared/xml-encoding';
+import { declaredXmlEncoding, sniffXmlEncoding, type XmlEncoding } from '../../shared/xml-encoding';
 import { scanProlog } from '../../shared/xml-reader';
 
 /** 400: a body holding a DOCTYPE declaration, refused before anything is forwarded or published. */
@@ -67,15 +67,25 @@ const WIDE_ENCODINGS: readonly [number, RegExp][] = [
 const ASCII_MARKUP = Buffer.from(Array.from({ length: 0x7f - 0x20 }, (_, index) => String.fromCharCode(0x20 + index)).join('') + '\t\n\r\u001b\u000e\u000f', 'latin1');
 
 /**
- * The encoding of an XML body the DOCTYPE check cannot read as the master would (a phrase for
- * XmlEncodingError), or undefined when it can (or the body is not XML).
+ * What keeps an XML body from the master, checked on one reading of it: an encoding the DOCTYPE
+ * check cannot read as the master would (`unscannable`, a phrase for XmlEncodingError), else a
+ * DOCTYPE declaration (`doctype`, where, for XmlDoctypeError); undefined for neither, or for a
+ * body that is not XML.
  */
-export function unscannableEncodingOf(body: Buffer | undefined, mediaType: string): string | undefined {
+export function xmlPrologProblem(body: Buffer | undefined, mediaType: string): { readonly unscannable: string } | { readonly doctype: string } | undefined {
   if (!body || body.length === 0) return undefined;
   const sniffed = sniffXmlEncoding(body);
-  if (sniffed.by === 'first characters') return 'EBCDIC (its first bytes, 4C 6F A7 94, are "<?xm" in EBCDIC)';
-  const text = xmlText(body, mediaType);
+  if (sniffed.by === 'first characters') return { unscannable: 'EBCDIC (its first bytes, 4C 6F A7 94, are "<?xm" in EBCDIC)' };
+  const text = xmlText(body, sniffed, mediaType);
   if (text === undefined) return undefined;
+  const unscannable = unscannableEncoding(sniffed, text);
+  if (unscannable !== undefined) return { unscannable };
+  const doctype = doctypeIn(text);
+  return doctype === undefined ? undefined : { doctype };
+}
+
+/** The encoding of an XML body's text the DOCTYPE check cannot read as the master would, or undefined when it can. */
+function unscannableEncoding(sniffed: XmlEncoding, text: string): string | undefined {
   const declared = declaredXmlEncoding(text.replace(/^\uFEFF/, ''));
   if (declared === undefined) return undefined;
   // Java's own names (ISO8859_1, EUC_JP), which the master's reader takes, are the WHATWG labels with hyphens for underscores.
@@ -105,17 +115,14 @@ function readsAsciiAsAscii(label: string): boolean {
 }
 
 /** The body's text as the check reads it (NULs dropped), when the master could read it as XML. */
-function xmlText(body: Buffer, mediaType: string): string | undefined {
-  const text = decoded(body).replace(/\0/g, '');
+function xmlText(body: Buffer, sniffed: XmlEncoding, mediaType: string): string | undefined {
+  const text = decoded(body, sniffed).replace(/\0/g, '');
   // XML may open with white space only before a DOCTYPE (its prolog's `Misc`), never with anything else.
   return mediaType.includes('xml') || text.replace(/^\uFEFF/, '').trimStart().startsWith('<') ? text : undefined;
 }
 
-/** Where the body declares a DOCTYPE, or undefined when it does not (or is not XML). */
-export function doctypeIn(body: Buffer | undefined, mediaType: string): string | undefined {
-  if (!body || body.length === 0) return undefined;
-  const text = xmlText(body, mediaType);
-  if (text === undefined) return undefined;
+/** Where an XML body's text declares a DOCTYPE, or undefined when it does not. */
+function doctypeIn(text: string): string | undefined {
   const scan = scanProlog(text);
   if ('unreadable' in scan) return /<!DOCTYPE/i.test(text) ? `"<!DOCTYPE" in a body that is not well-formed XML before its root element: ${scan.unreadable}` : undefined;
   return scan.doctype ? `ending at ${scan.where}` : undefined;
@@ -128,10 +135,9 @@ export function doctypeIn(body: Buffer | undefined, mediaType: string): string |
  * might read, not decide what it accepts: UTF-16 without a mark whether or not `<?` opens it, and
  * UCS-4. A declared encoding is not followed: the prolog's markup is ASCII, read alike in any
  * encoding an ASCII-like document may declare, and byte for byte when that is not UTF-8; a body
- * in any other is refused before this is read (unscannableEncodingOf).
+ * in any other is refused before this is read (`unscannableEncoding`).
  */
-function decoded(body: Buffer): string {
-  const sniffed = sniffXmlEncoding(body);
+function decoded(body: Buffer, sniffed: XmlEncoding): string {
   if (sniffed.by === 'byte order mark' || sniffed.by === 'first character') {
     if (sniffed.encoding === 'utf-32be') return ucs4(body, 'BE');
     if (sniffed.encoding === 'utf-32le') return ucs4(body, 'LE');

@@ -58,7 +58,7 @@ import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade'
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
-import { doctypeIn, unscannableEncodingOf, XmlDoctypeError, XmlEncodingError } from './doctype';
+import { xmlPrologProblem, XmlDoctypeError, XmlEncodingError } from './doctype';
 import { packagedDoctypeIn } from './style-package';
 import { namespaceUriProblem } from './namespace-uri';
 import { styleFilenameProblem } from './style-filename';
@@ -184,10 +184,8 @@ export async function handleGatewayCall(
   if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
   if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);
   // On every path, read or write: the unreplicated ones reach the same master (doctype.ts).
-  const unscannable = unscannableEncodingOf(request.body, mediaTypeOf(request));
-  if (unscannable !== undefined) throw new XmlEncodingError(unscannable);
-  const doctype = doctypeIn(request.body, mediaTypeOf(request));
-  if (doctype !== undefined) throw new XmlDoctypeError(doctype);
+  const prolog = xmlPrologProblem(request.body, mediaTypeOf(request));
+  if (prolog !== undefined) throw 'unscannable' in prolog ? new XmlEncodingError(prolog.unscannable) : new XmlDoctypeError(prolog.doctype);
   const classified = classifyRestPath(request.path);
   // A zipped style package's SLD is XML the master parses too (style-package.ts).
   if (request.body && classified.managed && classified.type === 'style' && mediaTypeOf(request) === 'application/zip') {

@@ -42,7 +42,7 @@
 import { crc32, inflateRawSync } from 'node:zlib';
 import { AppError } from '../../shared/errors';
 import { MAX_REPLICATED_WRITE_BYTES } from './limits';
-import { doctypeIn, unscannableEncodingOf, XmlEncodingError } from './doctype';
+import { xmlPrologProblem, XmlEncodingError } from './doctype';
 
 /** The most entries a package may list (an SLD and its icons: a few in practice). */
 export const MAX_PACKAGE_ENTRIES = 1000;
@@ -334,10 +334,9 @@ function inflated(zip: Buffer, entry: DirectoryEntry, directoryStart: number): B
 /** Where a zipped style package's SLD declares a DOCTYPE (doctype.ts), or undefined when none does. */
 export function packagedDoctypeIn(zip: Buffer): string | undefined {
   for (const document of sldDocumentsOf(zip)) {
-    const unscannable = unscannableEncodingOf(document.data, 'application/vnd.ogc.sld+xml');
-    if (unscannable !== undefined) throw new XmlEncodingError(`the package's ${JSON.stringify(document.name)}, ${unscannable}`);
-    const where = doctypeIn(document.data, 'application/vnd.ogc.sld+xml');
-    if (where !== undefined) return `in the package's ${JSON.stringify(document.name)}, ${where}`;
+    const prolog = xmlPrologProblem(document.data, 'application/vnd.ogc.sld+xml');
+    if (prolog !== undefined && 'unscannable' in prolog) throw new XmlEncodingError(`the package's ${JSON.stringify(document.name)}, ${prolog.unscannable}`);
+    if (prolog !== undefined) return `in the package's ${JSON.stringify(document.name)}, ${prolog.doctype}`;
   }
   return undefined;
 }
