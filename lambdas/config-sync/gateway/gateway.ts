@@ -60,8 +60,7 @@ import { isStoreType, movedChildren, referrersOf, type ParentRename } from './mo
 import type { MasterCatalog } from './master-catalog';
 import { xmlPrologProblem, XmlDoctypeError, XmlEncodingError } from './doctype';
 import { packagedDoctypeIn } from './style-package';
-import { namespaceUriProblem } from './namespace-uri';
-import { styleFilenameProblem } from './style-filename';
+import { requiredMemberProblem } from './catalog-required';
 import { movedResourcePath, resourceStoreProblem } from './resource-store';
 
 export interface GatewayRequest {
@@ -225,12 +224,10 @@ export async function handleGatewayCall(
   }
   const unreplicable = unreplicableWrite(classified, method, request);
   if (unreplicable !== undefined) throw new UnreplicableWriteError(unreplicable);
-  // What GeoServer would refuse with a 500 that reads as its own failure (namespace-uri.ts).
-  const uriProblem = namespaceUriProblem(classified, method, bodyMember(request, 'uri'));
-  if (uriProblem !== undefined) throw new ValidationError('uri', uriProblem);
-  // Likewise a style's info without its file name (style-filename.ts).
-  const filenameProblem = styleFilenameProblem(classified, method, isRepresentation(request), bodyMember(request, 'filename'));
-  if (filenameProblem !== undefined) throw new ValidationError('filename', filenameProblem);
+  // What GeoServer would refuse with a 500 that reads as its own failure: a namespace without its
+  // URI, a style's info without its file name (catalog-required.ts).
+  const required = requiredMemberProblem(classified, method, isRepresentation(request), (member) => bodyMember(request, member));
+  if (required !== undefined) throw new ValidationError(required.member, required.problem);
   // A resource moved to another store the gateway cannot name, or renamed as it moves (resource-store.ts).
   const storeProblem = resourceStoreProblem(classified, method, bodyMember(request, 'store'));
   if (storeProblem !== undefined) throw new ValidationError('store', storeProblem);

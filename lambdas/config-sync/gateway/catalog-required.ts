@@ -1,0 +1,66 @@
+/**
+ * Members GeoServer's catalog requires of an object, which a write through the gateway may leave
+ * out: a namespace's `uri` (CatalogImpl.validate(NamespaceInfo): "Namespace uri must not be null")
+ * and a style's `filename` (CatalogImpl.validate(StyleInfo): "Style fileName must not be null"),
+ * either absent or blank. RestControllerAdvice answers that with 500, as if the master had failed.
+ * A POST of the object's representation creates it from the body alone, so it needs the member
+ * there; a PUT copies only what the body gives (CatalogBuilder.updateNamespace and updateStyle
+ * skip what is absent or null), so it keeps the member unless it gives a blank one. The gateway
+ * refuses those writes itself, with 400 naming the member, before anything reaches the master.
+ * A style's file uploaded in one step (not its info, the first of the two steps) needs no
+ * filename: GeoServer names the file after the style.
+ */
+import type { ObjectType } from '../events';
+import type { ManagedPath } from './rest-paths';
+
+interface RequiredMember {
+  readonly type: ObjectType;
+  readonly member: string;
+  /** Only a body that is the object's representation (JSON or XML) must carry it. */
+  readonly representationOnly: boolean;
+  /** Why a POST without it is refused. */
+  readonly create: string;
+  /** Why a PUT blanking it is refused. */
+  readonly update: string;
+}
+
+const REQUIRED: readonly RequiredMember[] = [
+  {
+    type: 'namespace',
+    member: 'uri',
+    representationOnly: false,
+    create: 'a namespace is created with its URI, and this body gives none (GeoServer refuses it: "Namespace uri must not be null"); add a uri, e.g. "http://example.com/<prefix>"',
+    update: 'a blank uri would leave the namespace without one (GeoServer refuses it: "Namespace uri must not be null"); leave uri out to keep the current one, or give a new one',
+  },
+  {
+    type: 'style',
+    member: 'filename',
+    representationOnly: true,
+    create:
+      'a style\'s info is created with its file name, and this body gives none (GeoServer refuses it: "Style fileName must not be null"); add a filename, e.g. "<name>.sld", or upload the style file in one step with ?name=',
+    update: 'a blank filename would leave the style without one (GeoServer refuses it: "Style fileName must not be null"); leave filename out to keep the current one, or give a new one',
+  },
+];
+
+/**
+ * The member the write would leave its object without, and why; undefined when it leaves none
+ * (or writes no such object). `representation`: whether the body is the object's representation;
+ * `bodyMember`: what the body gives of a member.
+ */
+export function requiredMemberProblem(
+  target: ManagedPath,
+  method: string,
+  representation: boolean,
+  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+): { readonly member: string; readonly problem: string } | undefined {
+  const required = REQUIRED.find((candidate) => candidate.type === target.type);
+  if (required === undefined || (required.representationOnly && !representation)) return undefined;
+  const creates = method === 'POST' && target.id === undefined;
+  const updates = method === 'PUT' && target.id !== undefined;
+  if (!creates && !updates) return undefined;
+  const given = bodyMember(required.member);
+  const blank = typeof given.value === 'string' && given.value.trim() === '';
+  if (creates && (!given.present || given.value === null || given.value === undefined || blank)) return { member: required.member, problem: required.create };
+  if (updates && blank) return { member: required.member, problem: required.update };
+  return undefined;
+}
