@@ -17,6 +17,7 @@
  * the mark to it (`PublishDeps.masterStoresQueued`) and answers sooner.
  */
 import { catchUp, catchUpOnce, type ApplyDeps } from './apply';
+import { nodeMetrics, recordApplied } from './apply-metrics';
 import { consecutiveRuns, parseEventMessage, type DeliveredEvent } from './events';
 import type { NodePauses } from './pause';
 import type { EventLog } from './ports';
@@ -67,17 +68,23 @@ export async function catchUpMasterStores(
           return;
         }
         const context = { cluster, node };
+        // The events count in the master's EventsApplied once each, by the call that committed
+        // them (a retried batch applies from the cursor). A catch-up that fails part way leaves
+        // what it committed before the failure uncounted: undercounted, never counted twice.
+        const record = nodeMetrics(node);
         let applied = 0;
         if (toSequence !== undefined && delivered.length > 0) {
           const pass = await catchUpOnce(deps, context, toSequence, delivered, { onlyWhenNext: true, assumeNext: foundNext.get(node) !== false });
           foundNext.set(node, pass.settled);
           applied = pass.applied.length;
+          if (applied > 0) recordApplied(record, pass.applied);
           if (pass.settled) {
             caughtUp[node] = applied;
             return;
           }
         }
         const result = await catchUp(deps, context, toSequence, delivered);
+        if (result.applied.length > 0) recordApplied(record, result.applied);
         caughtUp[node] = applied + result.applied.length;
       } catch (error) {
         foundNext.set(node, false);

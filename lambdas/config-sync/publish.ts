@@ -17,6 +17,7 @@
  * acceptance, the part of the path no log-first design can leave out.
  */
 import { catchUpOnce, type ApplyDeps } from './apply';
+import { nodeMetrics, recordApplied } from './apply-metrics';
 import { consumes, type ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
 import { consecutiveRuns, mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
@@ -203,8 +204,13 @@ export async function publishChanges(
         ? Promise.resolve(undefined)
         : catchUpOnce(deps, ownStore, last.sequence, events)
     ).then(
-      // A store held by its resync (HELD_CURSOR) applies nothing now: the job's catch-up will.
-      (result) => result !== undefined && result.cursor !== HELD_CURSOR && result.cursor >= last.sequence,
+      (result) => {
+        // Counted in the node's EventsApplied here, where they are committed: the node's queue
+        // (a `both` node's) then finds them applied, and no other catch-up applies them again.
+        if (result !== undefined && result.applied.length > 0) recordApplied(nodeMetrics(context.node.name), result.applied);
+        // A store held by its resync (HELD_CURSOR) applies nothing now: the job's catch-up will.
+        return result !== undefined && result.cursor !== HELD_CURSOR && result.cursor >= last.sequence;
+      },
       (error: unknown) => {
         deferredFailures.push({ stage: 'apply-locally', error });
         return false;

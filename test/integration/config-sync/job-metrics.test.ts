@@ -11,8 +11,9 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { HttpResult } from '../../../lambdas/shared/http';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
+import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
-import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
 
@@ -29,6 +30,7 @@ let geoserver: GeoServerStandIn;
 let publish: HttpHandler;
 let resync: HttpHandler;
 let applyOnGeoServerNode: (event: SQSEvent) => Promise<SQSBatchResponse>;
+let catchUpMasterStores: (event: SQSEvent) => Promise<void>;
 let jobs: DynamoJobStore;
 const savedEnv = { ...process.env };
 /** The embedded-metric-format lines the functions wrote. */
@@ -50,6 +52,7 @@ beforeAll(async () => {
   jest.isolateModules(() => {
     publish = (require('../../../lambdas/config-sync/handlers/publish-event') as { handler: HttpHandler }).handler;
     resync = (require('../../../lambdas/config-sync/handlers/resync-node') as { handler: HttpHandler }).handler;
+    catchUpMasterStores = (require('../../../lambdas/config-sync/handlers/catch-up-master-stores') as { handler: typeof catchUpMasterStores }).handler;
   });
   Object.assign(process.env, { NODE_NAME: GEOSERVER_NODE, GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS: 'admin:geoserver' });
   jest.isolateModules(() => {
@@ -171,4 +174,26 @@ test("a pure master's resync, run within its requests, counts the events its cat
   expect(sum(values) - before).toBe(done.appliedFromLog);
   // As the apply function's: the cluster and the node.
   for (const { dimensions } of values) expect(dimensions).toEqual([['service', 'node']]);
+});
+
+test("a pure master's store, caught up by the master-stores queue, counts the events in the master's EventsApplied, each once", async () => {
+  const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+  await publishWorkspaces(['queued-metrics-a', 'queued-metrics-b']);
+  const cursorBefore = await store.readCursor(MASTER);
+  const before = sum(eventsApplied(MASTER));
+  // Every event the topic carried so far, as the queue's event source hands them over (a batch of up to 10).
+  const head = bodyOf(await publish(http(MASTER, {}, { kind: 'add', object: { type: 'workspace', id: 'queued-metrics-c' }, properties: { name: 'queued-metrics-c' } }))).sequence as number;
+  const messages = await receiveAll(aws.sqs, aws.queues['master-stores']!.queueUrl, head);
+  expect(messages.length).toBeGreaterThanOrEqual(3);
+  const batch: SQSEvent = {
+    Records: messages.slice(-10).map((message) => ({ ...jobMessage(message.MessageId!, 1).Records[0]!, messageId: message.MessageId!, body: message.Body! })),
+  };
+  await catchUpMasterStores(batch);
+  expect(await store.readCursor(MASTER)).toBe(head);
+  const values = eventsApplied(MASTER);
+  expect(sum(values) - before).toBe(head - cursorBefore);
+  for (const { dimensions } of values) expect(dimensions).toEqual([['service', 'node']]);
+  // Delivered again (a retried batch): nothing applied, nothing counted.
+  await catchUpMasterStores(batch);
+  expect(sum(eventsApplied(MASTER)) - before).toBe(head - cursorBefore);
 });

@@ -5,6 +5,7 @@ import { InvalidConfigEventError, PureSlavePublishError } from '../../../lambdas
 import { isOffloaded, parseEventMessage, serializedBytes } from '../../../lambdas/config-sync/events';
 import type { CommitOutcome } from '../../../lambdas/config-sync/ports';
 import { publishChange, republishPending, type PublishContext } from '../../../lambdas/config-sync/publish';
+import * as observability from '../../../lambdas/shared/observability';
 import { add, applyDeps, CLUSTER, harness, modify } from './fixtures';
 
 const MASTER: PublishContext = { cluster: CLUSTER, node: { name: 'master-1', role: 'master' } };
@@ -92,6 +93,24 @@ describe('publishing a change', () => {
       applied: [],
       cursor: 1,
     });
+  });
+
+  it('counts the events the request commits to its node’s own store in the node’s EventsApplied, and none it leaves to the queue', async () => {
+    const recorded = jest.spyOn(observability, 'addNodeMetric');
+    try {
+      const h = harness();
+      await publishChange(h.deps, BOTH, add('workspace', 'mine', { name: 'mine' }));
+      await publishChange(h.deps, MASTER, add('workspace', 'theirs', { name: 'theirs' }));
+      // both-1's store is behind event 2 now: the request applies nothing of its event 3.
+      const left = await publishChange(h.deps, BOTH, add('workspace', 'later', { name: 'later' }));
+      expect(left.appliedLocally).toBe(false);
+      const applied = (node: string) => recorded.mock.calls.filter(([name, of]) => name === 'EventsApplied' && of === node).map(([, , , value]) => value);
+      expect(applied('both-1')).toEqual([1]);
+      // A pure master without the master-stores queue: its request's pass applies both-1's event 1 and its own 2.
+      expect(applied('master-1')).toEqual([2]);
+    } finally {
+      recorded.mockRestore();
+    }
   });
 
   it('leaves a both-node’s own event to its queue when its store is behind it, which applies it after the others, in sequence order', async () => {
