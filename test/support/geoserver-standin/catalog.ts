@@ -296,7 +296,9 @@ export class StandInCatalog {
     const name = String(body.name ?? '');
     if (!name) throw new GeoServerError(500, 'Store name must not be null');
     const id = qualified(workspace, name);
-    if (this.objects[type].has(id)) {
+    // CatalogImpl.validate(StoreInfo) looks the name up among the stores of every type in the
+    // workspace: a coverage store cannot take the name of a data store there, nor any other pair.
+    if (STORE_TYPES.some((storeType) => this.objects[storeType].has(id))) {
       throw new GeoServerError(500, `Store '${name}' already exists in workspace '${workspace}'`);
     }
     this.objects[type].set(id, { enabled: true, ...body, name, workspace: { name: workspace } });

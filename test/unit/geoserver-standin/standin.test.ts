@@ -171,6 +171,19 @@ describe('catalog behaviour', () => {
     expect((await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } })).status).toBe(500);
   });
 
+  // CatalogImpl.validate(StoreInfo) looks the name up among the stores of every type in the workspace.
+  it('refuses a store whose name a store of another type in the workspace has (500), and takes it once that one is removed', async () => {
+    await seedFeatureType();
+    const otherType = await call('POST', '/workspaces/topp/coveragestores', { coverageStore: { name: 'pg', type: 'GeoTIFF' } });
+    expect(otherType).toMatchObject({ status: 500, text: expect.stringContaining("Store 'pg' already exists in workspace 'topp'") });
+    expect(gs.catalog.objects.coverageStore.size).toBe(0);
+    // Another workspace's store of that name is no conflict.
+    expect((await call('POST', '/workspaces', { workspace: { name: 'sf' } })).status).toBe(201);
+    expect((await call('POST', '/workspaces/sf/coveragestores', { coverageStore: { name: 'pg', type: 'GeoTIFF' } })).status).toBe(201);
+    expect((await call('DELETE', '/workspaces/topp/datastores/pg?recurse=true')).status).toBe(200);
+    expect((await call('POST', '/workspaces/topp/coveragestores', { coverageStore: { name: 'pg', type: 'GeoTIFF' } })).status).toBe(201);
+  });
+
   // CatalogImpl.validate(ResourceInfo) looks the name up among every resource type of the namespace.
   it('refuses a resource whose name a resource of any store or type in the workspace has (500), layer or not', async () => {
     await seedFeatureType();
