@@ -498,11 +498,38 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     const publishing = async (change: ConfigChange): Promise<CaptureOutcome> => {
       try {
         await publish(change);
+        published += 1;
         return 'published';
       } catch (error) {
         if (error instanceof NodePausedError) return { paused: error };
         return { failed: withoutArns(error instanceof Error ? error.message : String(error)) };
       }
+    };
+    /**
+     * The layer groups the cascade of the replaced layer's removal (`cascadedAt`, its sequence)
+     * changed on the nodes, each published again as the master's GeoServer holds it: a modify
+     * carrying its whole state, or an add where the cascade removed it. One published since the
+     * cascade (by this step before it was redone, or by a write of its own) is left as it is;
+     * one the master's GeoServer lacks is removed by its own difference.
+     */
+    const regroup = async (cascadedAt: number | undefined): Promise<CaptureOutcome> => {
+      if (cascadedAt === undefined) return 'unchanged';
+      let outcome: CaptureOutcome = 'unchanged';
+      for (const { group, emptied } of groupsTakenByCascade(await storedGroups(deps, job.node), entry.id)) {
+        if (group.lastSequence > cascadedAt) continue;
+        const held = await reader.object('layerGroup', group.id, group.properties);
+        if (held === undefined) continue;
+        const ref = { type: 'layerGroup', id: group.id };
+        const sent = await publishing(
+          (emptied ? { kind: 'add', object: ref, properties: held } : { kind: 'modify', object: ref, patch: wholeStatePatch(group.properties, held) }) as ConfigChange,
+        );
+        if (typeof sent === 'object' && 'failed' in sent) {
+          return { failed: `layer group ${group.id}, which the removal of layer ${entry.id} with recurse changed on the nodes, could not be published again: ${sent.failed}` };
+        }
+        if (sent !== 'published') return sent;
+        outcome = 'published';
+      }
+      return outcome;
     };
     // A stored style document the GeoServer did not serve (why), kept: the style stays unfixed.
     let keptBody: string | undefined;
@@ -515,9 +542,10 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           // Removed before what replaced it is added (captureOrder); added again after it if still held.
           // Already the new resource's (a step redone after it was added again): nothing to remove.
           if (!stored || resourceClassOf(stored.properties) === entry.replaced) return 'unchanged';
-          const recurse = await namedByChangedGroup(deps, job.node, entries, entry.id);
+          const recurse = await namedByStoredGroup(deps, job.node, entry.id);
           return publishing({ kind: 'remove', object: { type: entry.type, id: entry.id }, recurse } as ConfigChange);
         }
+        if (entry.regroups) return regroup(object?.cascadedAt);
         // Gone from the store already (its removal published by this step before it was redone):
         // nothing left to remove, and no stored properties to find it by.
         if (entry.kind === 'missing' && !stored) return 'unchanged';
@@ -559,7 +587,6 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       paused = outcome.paused;
       break;
     }
-    if (outcome === 'published') published += 1;
     const failure =
       typeof outcome === 'object'
         ? outcome.failed
@@ -571,7 +598,8 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     if (failure !== undefined) {
       failed += 1;
       if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: failure } as JobFailure);
-    } else if (outcome === 'published') {
+    } else if (outcome === 'published' && !entry.regroups) {
+      // (The groups published again are no difference of the capture's: counted as published only.)
       fixed += 1;
     }
     index += 1;
@@ -649,31 +677,90 @@ async function storeNotHeld(
  * A difference as a capture publishes it: `replaced` marks the removal of a stored layer whose
  * resource another resource of its id replaced (`captureOrder`), and names that resource's type:
  * published whatever the GeoServer holds under that id, unless the stored layer is that
- * resource's already; its own difference, later in the order, adds it again.
+ * resource's already; its own difference, later in the order, adds it again. `regroups` marks
+ * no difference but the layer groups that removal's cascade changed on the nodes, published
+ * again (`groupsTakenByCascade`) once every layer is added.
  */
-type CaptureEntry = DriftEntry & { readonly replaced?: string };
+type CaptureEntry = DriftEntry & { readonly replaced?: string; readonly regroups?: true };
+
+/** The layer groups the node's store holds (live), in the store's order. */
+async function storedGroups(deps: JobRunnerDeps, node: string): Promise<StoredObject[]> {
+  const liveness = new Liveness((refs) => deps.store.readObjects(node, refs));
+  const groups: StoredObject[] = [];
+  let after: string | undefined;
+  do {
+    const page = await deps.store.listObjects(node, { type: 'layerGroup', limit: deps.pageSize ?? 100, ...(after === undefined ? {} : { after }) });
+    const alive = await liveness.live(page.objects);
+    groups.push(...page.objects.filter((_, index) => alive[index]));
+    after = page.next;
+  } while (after !== undefined);
+  return groups;
+}
+
+/** A layer group's entries (`publishables.published`, one or a list). */
+function groupEntries(group: JsonObject): JsonValue[] {
+  const publishables = group.publishables;
+  const published = isJsonObject(publishables) ? publishables.published : undefined;
+  return Array.isArray(published) ? published : published === undefined || published === null ? [] : [published];
+}
+
+/** Whether a group's entry (or root layer) refers to the layer or group `id`, by its name or its local name. */
+function refersTo(value: JsonValue | undefined, id: string): boolean {
+  const name = referencedName(value);
+  return name !== undefined && (name === id || name === localName(id));
+}
 
 /**
- * Whether a layer group the store holds names the layer (an entry, or its root layer) among the
- * groups this capture changes or removes. A node's GeoServer refuses to remove a layer a group
- * names unless `recurse=true` ("Unable to delete layer referenced by layer group"), whose cascade
- * (the layer out of every group, a group left empty removed) is what the master's web UI did to
- * those groups as it removed the replaced resource with its layer; their own changes follow.
+ * Whether a layer group the store holds names the layer (an entry, or its root layer). A node's
+ * GeoServer refuses to remove a layer a group names unless `recurse=true` ("Unable to delete layer
+ * referenced by layer group"), whatever the master's GeoServer holds now: a group the master's
+ * web UI took the layer out of as it removed the replaced resource (its change follows in the
+ * capture), or one that names the new layer again and is otherwise as stored (no difference of
+ * its own), which the nodes' GeoServers still hold naming the former one. What the cascade does
+ * to those groups on the nodes is undone after the new layer's add (`groupsTakenByCascade`).
  */
-async function namedByChangedGroup(deps: JobRunnerDeps, node: string, entries: readonly DriftEntry[], layer: string): Promise<boolean> {
-  const groups = entries.filter((entry) => entry.type === 'layerGroup' && entry.kind !== 'extra');
-  if (groups.length === 0) return false;
-  const names = (value: JsonValue | undefined) => {
-    const name = referencedName(value);
-    return name === layer || name === localName(layer);
-  };
-  return (await deps.store.readObjects(node, groups)).some((group) => {
-    if (group.deleted) return false;
-    const publishables = group.properties.publishables;
-    const published = isJsonObject(publishables) ? publishables.published : undefined;
-    const members = Array.isArray(published) ? published : published === undefined || published === null ? [] : [published];
-    return members.some(names) || names(group.properties.rootLayer);
-  });
+async function namedByStoredGroup(deps: JobRunnerDeps, node: string, layer: string): Promise<boolean> {
+  return (await storedGroups(deps, node)).some((group) => groupEntries(group.properties).some((entry) => refersTo(entry, layer)) || refersTo(group.properties.rootLayer, layer));
+}
+
+/**
+ * The stored layer groups a node's GeoServer changed in its cascade of a layer's removal with
+ * `recurse` (GeoServer's CascadeDeleteVisitor: the layer leaves every group listing it among its
+ * entries, a group left without entries is removed, and leaves the groups listing it the same
+ * way; a root layer is not an entry), those it removed marked `emptied`. Ordered so a group comes
+ * after the groups among them that it names, as they must be added again.
+ */
+function groupsTakenByCascade(groups: readonly StoredObject[], layer: string): { group: StoredObject; emptied: boolean }[] {
+  const taken = new Set<string>([layer]);
+  const emptied = new Set<string>();
+  const changed = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const group of groups) {
+      if (emptied.has(group.id)) continue;
+      const entries = groupEntries(group.properties);
+      const left = entries.filter((entry) => ![...taken].some((id) => refersTo(entry, id)));
+      if (left.length === entries.length) continue;
+      changed.add(group.id);
+      if (left.length === 0) {
+        emptied.add(group.id);
+        taken.add(group.id);
+        grew = true;
+      }
+    }
+  }
+  const affected = groups.filter((group) => changed.has(group.id));
+  const ordered: StoredObject[] = [];
+  while (ordered.length < affected.length) {
+    const next =
+      affected.find(
+        (group) =>
+          !ordered.includes(group) &&
+          groupEntries(group.properties).every((entry) => !affected.some((other) => other !== group && !ordered.includes(other) && refersTo(entry, other.id))),
+      ) ?? affected.find((group) => !ordered.includes(group))!;
+    ordered.push(next);
+  }
+  return ordered.map((group) => ({ group, emptied: emptied.has(group.id) }));
 }
 
 /** The type of the resource a layer's properties name (`resource['@class']`). */
@@ -693,8 +780,11 @@ function resourceClassOf(layer: JsonObject): string | undefined {
  * Its layer (GeoServer's, of the same id) is removed before it, and added again, as the new
  * resource's, after that resource; both removals come after the stores and styles are added and
  * before any resource is, and the former resource's store is removed with the other removals.
- * The layer's removal takes `recurse` where a group the capture changes names it
- * (`namedByChangedGroup`).
+ * The layer's removal takes `recurse` where a group the store holds names it
+ * (`namedByStoredGroup`); the groups its cascade changed on the nodes are published again after
+ * every layer is added and before the other groups' differences (a `regroups` entry per replaced
+ * layer), so a group the master holds naming the new layer again, otherwise unchanged, is no
+ * longer left on the nodes without it.
  */
 function captureOrder(entries: DriftEntry[]): CaptureEntry[] {
   const upserts = entries.filter((entry) => entry.kind !== 'missing').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type));
@@ -712,8 +802,11 @@ function captureOrder(entries: DriftEntry[]): CaptureEntry[] {
   ];
   const resources = upserts.findIndex((entry) => dependencyRank(entry.type) >= dependencyRank('featureType'));
   const at = resources < 0 ? upserts.length : resources;
+  const groups = upserts.findIndex((entry) => dependencyRank(entry.type) >= dependencyRank('layerGroup'));
+  const regroupAt = groups < 0 ? upserts.length : groups;
+  const regroups = [...replacedIds].map((id): CaptureEntry => ({ kind: 'different', type: 'layer', id, regroups: true }) as CaptureEntry);
   const rest = removals.filter((entry) => !first.includes(entry));
-  return [...upserts.slice(0, at), ...first, ...upserts.slice(at), ...rest];
+  return [...upserts.slice(0, at), ...first, ...upserts.slice(at, regroupAt), ...regroups, ...upserts.slice(regroupAt), ...rest];
 }
 
 function requireRest(deps: JobRunnerDeps, job: Job): GeoServerRest {

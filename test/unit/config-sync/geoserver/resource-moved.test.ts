@@ -434,14 +434,30 @@ const layerGroup = (name: string, members: string[]) => ({
   publishables: { published: members.map((member) => ({ '@type': 'layer', name: member })) },
 });
 
+/** A layer group whose one entry is the layer group `member`. */
+const groupOfGroup = (name: string, member: string) => ({ name, mode: 'SINGLE', publishables: { published: [{ '@type': 'layerGroup', name: member }] } });
+
+/** The groups the history holds: with `nested`, outer = [solo] too. */
+const historyGroups = (nested: boolean | undefined) => ({
+  base: layerGroup('base', ['topp:x', 'topp:y']),
+  solo: layerGroup('solo', ['topp:x']),
+  ...(nested ? { outer: groupOfGroup('outer', 'solo') } : {}),
+});
+
 /**
  * The feature type topp:x (with its layer, and with `groups` the layer groups base = [x, y] and
- * solo = [x]) in the history a slave's GeoServer (a stand-in of its own) holds; in the master's
- * web UI, x then made a coverage. A capture of the master publishes as the gateway does: logged,
+ * solo = [x], with `nested` outer = [solo] too) in the history a slave's GeoServer (a stand-in of
+ * its own) holds; in the master's web UI, x then made a coverage (which takes x out of the groups,
+ * removing those it leaves empty), and the groups `namedAgain` then made as they were in the
+ * history, naming the new layer x. A capture of the master publishes as the gateway does: logged,
  * applied to the master's store, delivered to the slave. `jobs` may be a store that fails a save;
  * a slice that throws is delivered again. `check` runs before the slave's GeoServer closes.
  */
-async function captureReplacedType(options: { groups?: boolean; jobs?: MemoryJobStore }, check: (run: TypeChangeRun) => Promise<void>): Promise<void> {
+async function captureReplacedType(
+  options: { groups?: boolean; nested?: boolean; namedAgain?: readonly ('base' | 'solo' | 'outer')[]; jobs?: MemoryJobStore },
+  check: (run: TypeChangeRun) => Promise<void>,
+): Promise<void> {
+  const groups = historyGroups(options.nested);
   const h = harness();
   const history = await h.appendAll([
     add('workspace', 'topp', { name: 'topp' }),
@@ -453,8 +469,7 @@ async function captureReplacedType(options: { groups?: boolean; jobs?: MemoryJob
       ? [
           add('featureType', 'topp:y', { name: 'y', nativeName: 'y', title: 'Y', store: { '@class': 'dataStore', name: 'topp:pg' } }),
           add('layer', 'topp:y', { name: 'y', resource: { '@class': 'featureType', name: 'topp:y' }, defaultStyle: { name: 'generic' } }),
-          add('layerGroup', 'base', layerGroup('base', ['topp:x', 'topp:y'])),
-          add('layerGroup', 'solo', layerGroup('solo', ['topp:x'])),
+          ...Object.entries(groups).map(([name, group]) => add('layerGroup', name, group)),
         ]
       : []),
   ]);
@@ -466,7 +481,7 @@ async function captureReplacedType(options: { groups?: boolean; jobs?: MemoryJob
     const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
     for (const event of history) await applyDeliveredEvent(slave, SLAVE, event);
     expect(slaveGeoServer.catalog.get('featureType', 'topp:x')).toBeDefined();
-    expect(slaveGeoServer.catalog.objects.layerGroup.size).toBe(options.groups ? 2 : 0);
+    expect(slaveGeoServer.catalog.objects.layerGroup.size).toBe(options.groups ? Object.keys(groups).length : 0);
 
     // The master's GeoServer: as the history, then x made a coverage in its web UI.
     const catalog = standIn.geoserver.catalog;
@@ -476,11 +491,15 @@ async function captureReplacedType(options: { groups?: boolean; jobs?: MemoryJob
     catalog.addResource('featureType', 'topp', 'pg', { name: 'x', nativeName: 'x', title: 'X as features' });
     if (options.groups) {
       catalog.addResource('featureType', 'topp', 'pg', { name: 'y', nativeName: 'y', title: 'Y' });
-      catalog.addLayerGroup(undefined, layerGroup('base', ['topp:x', 'topp:y']));
-      catalog.addLayerGroup(undefined, layerGroup('solo', ['topp:x']));
+      for (const group of Object.values(groups)) catalog.addLayerGroup(undefined, group);
     }
     catalog.deleteResource('featureType', 'topp:x', true);
     catalog.addResource('coverage', 'topp', 'dem', { name: 'x', nativeName: 'x', title: 'X as a grid' });
+    // Named again in the web UI: base edited back to [x, y], solo and outer made again.
+    for (const name of options.namedAgain ?? []) {
+      catalog.objects.layerGroup.delete(name);
+      catalog.addLayerGroup(undefined, groups[name as keyof typeof groups]!);
+    }
 
     const jobs = options.jobs ?? new MemoryJobStore();
     const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
@@ -550,6 +569,10 @@ test("a capture of a feature type replaced by a coverage of its name publishes t
   await captureReplacedType({}, expectReplacedOnTheSlave);
 });
 
+/** A GeoServer's layer groups, each with its entries. */
+const groups = (gs: { catalog: { objects: { layerGroup: Map<string, Record<string, unknown>> } } }) =>
+  Object.fromEntries([...gs.catalog.objects.layerGroup].map(([id, value]) => [id, value.publishables]));
+
 /**
  * As above, with layer groups naming topp:x: the master's web UI took the layer out of them as
  * it removed the feature type (CascadeDeleteVisitor), and removed the one it left empty. A slave's
@@ -564,8 +587,6 @@ test("a capture of a feature type replaced by a coverage of its name, which laye
       failures: [],
       published: ['remove layer/topp:x recurse', 'remove featureType/topp:x', 'add coverage/topp:x', 'add layer/topp:x', 'modify layerGroup/base', 'remove layerGroup/solo'],
     });
-    const groups = (gs: { catalog: { objects: { layerGroup: Map<string, Record<string, unknown>> } } }) =>
-      Object.fromEntries([...gs.catalog.objects.layerGroup].map(([id, value]) => [id, value.publishables]));
     expect({
       parked: await h.store.listParked('gs-1'),
       featureType: slaveGeoServer.catalog.get('featureType', 'topp:x'),
@@ -604,5 +625,64 @@ test("a capture step that dies before its checkpoint, redone, publishes the repl
   await captureReplacedType({ jobs }, async (run) => {
     expect(died).toBe(true);
     await expectReplacedOnTheSlave(run);
+  });
+});
+
+/**
+ * The groups the master's web UI named the new layer in again, each as the history has it: no
+ * difference of its own for the capture. A slave's GeoServer still holds them naming the former
+ * layer, so the layer's removal takes `recurse` all the same (without it, the slave refuses it
+ * and parks the event), and each group its cascade changed there is published again after the
+ * new layer's add, as the master holds it: a modify, or an add for one the cascade removed (left
+ * without entries, or holding only groups it removed). The slave ends with the master's groups.
+ */
+async function expectRegrouped({ outcome, ran, published, h, slaveGeoServer }: TypeChangeRun, regrouped: readonly string[]): Promise<void> {
+  expect({ outcome, state: ran.state, failures: ran.failures, published: published.filter((change) => /\/(topp:x|base|solo|outer)$|recurse$/.test(change)) }).toEqual({
+    outcome: 'done',
+    state: 'succeeded',
+    failures: [],
+    published: ['remove layer/topp:x recurse', 'remove featureType/topp:x', 'add coverage/topp:x', 'add layer/topp:x', ...regrouped],
+  });
+  expect({
+    parked: await h.store.listParked('gs-1'),
+    layer: slaveGeoServer.catalog.get('layer', 'topp:x')?.resource,
+    groups: groups(slaveGeoServer),
+  }).toEqual({
+    parked: [],
+    layer: expect.objectContaining({ '@class': 'coverage', name: 'topp:x' }),
+    groups: groups(standIn.geoserver),
+  });
+}
+
+test("a capture of a replaced feature type whose layer an unchanged group of the master names again removes the layer with recurse and publishes the group again: the slave's group is the master's", async () => {
+  await captureReplacedType({ groups: true, namedAgain: ['base'] }, async (run) => {
+    await expectRegrouped(run, ['modify layerGroup/base', 'remove layerGroup/solo']);
+    expect(groups(standIn.geoserver)).toEqual({
+      base: { published: [{ '@type': 'layer', name: 'topp:x' }, { '@type': 'layer', name: 'topp:y' }] },
+    });
+  });
+});
+
+test('groups the cascade left empty on the slave (solo = [x], and outer = [solo] with it), made again on the master, are published again as adds, each after the groups it names', async () => {
+  await captureReplacedType({ groups: true, nested: true, namedAgain: ['base', 'solo', 'outer'] }, async (run) => {
+    await expectRegrouped(run, ['modify layerGroup/base', 'add layerGroup/solo', 'add layerGroup/outer']);
+    expect(Object.keys(groups(run.slaveGeoServer)).sort()).toEqual(['base', 'outer', 'solo']);
+  });
+});
+
+test('a capture step that dies before its checkpoint, redone, publishes the groups the cascade changed no second time', async () => {
+  let died = false;
+  const jobs = new (class extends MemoryJobStore {
+    override async save(saved: Job): Promise<'saved' | 'superseded'> {
+      if (!died && (saved.checkpoint.index ?? 0) > 0) {
+        died = true;
+        throw Object.assign(new Error('the invocation died'), { transient: true });
+      }
+      return super.save(saved);
+    }
+  })();
+  await captureReplacedType({ groups: true, nested: true, namedAgain: ['base', 'solo', 'outer'], jobs }, async (run) => {
+    expect(died).toBe(true);
+    await expectRegrouped(run, ['modify layerGroup/base', 'add layerGroup/solo', 'add layerGroup/outer']);
   });
 });
