@@ -27,6 +27,11 @@
  *   (CascadeDeleteVisitor): stores, resources, their layers, and group entries naming them.
  *   DELETE of a layer a group names answers 500 "Unable to delete layer referenced by layer
  *   group '<name>'" unless `recurse=true` (LayerController.layerDelete, CatalogImpl.remove).
+ *   DELETE of a layer group another group holds answers 500 "Unable to delete layer group
+ *   referenced by layer group '<name>'", global or of a workspace, and takes no `recurse`
+ *   (LayerGroupController.layerGroupDelete, CatalogImpl.remove(LayerGroupInfo)). A workspace
+ *   deleted with `recurse` takes its groups out of the groups holding them, a group left empty
+ *   going too (CascadeDeleteVisitor.visit(WorkspaceInfo), visit(LayerGroupInfo)).
  * - Renaming a style (PUT of its info with a new name) moves every reference to it: a layer's
  *   `defaultStyle` and `styles`, a layer group's `styles` and `rootLayerStyle` name it by the new
  *   name. The catalog persists them as references to the style object by its id
@@ -192,15 +197,15 @@ export class StandInCatalog {
     this.require('workspace', name);
     const stores = STORE_TYPES.flatMap((type) => [...this.objects[type].keys()].filter((id) => workspaceOf(id) === name));
     if (!recurse && stores.length > 0) throw new GeoServerError(403, 'Workspace not empty');
+    // CascadeDeleteVisitor.visit(WorkspaceInfo): its stores (their layers leave every group, a
+    // group left empty goes), then its styles, then its layer groups, each leaving the groups
+    // that hold it (a group it leaves empty goes too); one already gone with another is skipped.
     for (const type of STORE_TYPES) {
       for (const id of [...this.objects[type].keys()]) if (workspaceOf(id) === name) this.deleteStore(type, id, true);
     }
-    for (const type of ['layerGroup', 'style'] as const) {
-      for (const id of [...this.objects[type].keys()]) {
-        if (workspaceOf(id) !== name) continue;
-        if (type === 'style') this.deleteStyle(id, true);
-        else this.objects.layerGroup.delete(id);
-      }
+    for (const id of [...this.objects.style.keys()]) if (workspaceOf(id) === name) this.deleteStyle(id, true);
+    for (const id of [...this.objects.layerGroup.keys()]) {
+      if (workspaceOf(id) === name && this.objects.layerGroup.has(id)) this.cascadeDeleteLayerGroup(id);
     }
     this.objects.workspaceSettings.delete(name);
     for (const id of [...this.objects.service.keys()]) if (workspaceOf(id) === name) this.objects.service.delete(id);
@@ -393,7 +398,7 @@ export class StandInCatalog {
       }
     }
     this.objects.layer.delete(id);
-    this.removeFromGroups(id);
+    this.removeFromGroups('layer', id);
     if (recurse) {
       const resource = layer.resource as { '@class'?: string; name?: string } | undefined;
       const type = resource?.['@class'] as ResourceType | undefined;
@@ -428,24 +433,52 @@ export class StandInCatalog {
   }
 
   /**
-   * CascadeDeleteVisitor.visit(LayerInfo): the layer leaves every group; a group it leaves empty
-   * is removed, and leaves the groups holding it the same way (visit(LayerGroupInfo)).
+   * DELETE of a layer group (LayerGroupController.layerGroupDelete, on /layergroups/{g} and
+   * /workspaces/{ws}/layergroups/{g} alike): it takes no `recurse` (a `recurse=true` sent changes
+   * nothing) and calls catalog.remove, which refuses a group another group holds as an entry of
+   * its publishables with an IllegalArgumentException, "Unable to delete layer group referenced
+   * by layer group '<name>'" (CatalogImpl.remove(LayerGroupInfo)), that RestControllerAdvice
+   * answers with 500. A group is never a root layer (LayerGroupInfo.getRootLayer is a LayerInfo).
    */
-  private removeFromGroups(layerId: string): void {
-    for (const [id, group] of this.objects.layerGroup) {
+  deleteLayerGroup(id: string): void {
+    this.require('layerGroup', id, 'layer group');
+    for (const [holderId, holder] of this.objects.layerGroup) {
+      if ((publishedList(holder) ?? []).some((entry) => entryNames(entry, holderId, 'layerGroup', id))) {
+        throw new GeoServerError(500, `Unable to delete layer group referenced by layer group '${String(holder.name ?? localName(holderId))}'`);
+      }
+    }
+    this.objects.layerGroup.delete(id);
+  }
+
+  /**
+   * CascadeDeleteVisitor.visit(LayerGroupInfo), as a recursive delete of its workspace runs it:
+   * the group leaves every group holding it (with the entry's style), a group it leaves empty is
+   * removed the same way, then the group itself.
+   */
+  private cascadeDeleteLayerGroup(id: string): void {
+    this.removeFromGroups('layerGroup', id);
+    this.objects.layerGroup.delete(id);
+  }
+
+  /**
+   * CascadeDeleteVisitor.visit(LayerInfo) and visit(LayerGroupInfo): the layer (or group) leaves
+   * every group; a group it leaves empty is removed, and leaves the groups holding it the same way.
+   */
+  private removeFromGroups(type: 'layer' | 'layerGroup', removedId: string): void {
+    for (const id of [...this.objects.layerGroup.keys()]) {
+      // Read each time: a cascade before it in this loop may have changed or removed it.
+      const group = this.objects.layerGroup.get(id);
+      if (!group) continue;
       const published = publishedList(group);
       if (!published) continue;
-      const keep = published.map((entry) => nameOf(entry) !== layerId && nameOf(entry) !== localName(layerId));
+      const keep = published.map((entry) => !entryNames(entry, id, type, removedId));
       const kept = published.filter((_, index) => keep[index]);
       if (kept.length === published.length) continue;
       // The entry's style goes with it (the group's styles parallel its entries).
       const styles = styleList(group.styles);
       const keptStyles = styles.length === published.length ? { styles: { style: styles.filter((_, index) => keep[index]) } } : {};
       if (kept.length > 0) this.objects.layerGroup.set(id, { ...group, publishables: { published: kept }, ...keptStyles });
-      else {
-        this.objects.layerGroup.delete(id);
-        this.removeFromGroups(id);
-      }
+      else this.cascadeDeleteLayerGroup(id);
     }
   }
 
@@ -769,6 +802,20 @@ function publishedList(group: Representation): unknown[] | undefined {
   const published = (group.publishables as { published?: unknown } | undefined)?.published;
   if (published === undefined) return undefined;
   return Array.isArray(published) ? published : [published];
+}
+
+/**
+ * Whether an entry of the publishables of the group `holderId` names the layer or layer group
+ * `id`: by its qualified name, or, inside the holder's own workspace, by its local name (a
+ * global group by its name). An entry whose `@type` says the other kind names something else.
+ */
+function entryNames(entry: unknown, holderId: string, type: 'layer' | 'layerGroup', id: string): boolean {
+  const stated = (entry as Representation | undefined)?.['@type'];
+  if (typeof stated === 'string' && stated !== type) return false;
+  const name = nameOf(entry);
+  if (name === undefined) return false;
+  if (name === id) return true;
+  return !name.includes(':') && workspaceOf(id) !== undefined && workspaceOf(id) === workspaceOf(holderId) && name === localName(id);
 }
 
 function publishedNames(group: Representation): string[] {

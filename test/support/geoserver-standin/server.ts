@@ -640,7 +640,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
           catalog.deleteLayer(id, recurse);
           break;
         case 'layerGroup':
-          catalog.objects.layerGroup.delete(id);
+          catalog.deleteLayerGroup(id);
           break;
         case 'style':
           catalog.deleteStyle(id, recurse);

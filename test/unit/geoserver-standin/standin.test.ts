@@ -235,6 +235,49 @@ describe('catalog behaviour', () => {
     expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] } });
   });
 
+  // CatalogImpl.remove(LayerGroupInfo) refuses a group another holds. LayerGroupController.layerGroupDelete
+  // takes no recurse (GeoServer ignores one sent); the reference documents none, so the stand-in refuses it as undocumented.
+  it('refuses to delete a layer group another group holds (500), global or of a workspace, changing nothing', async () => {
+    await seedFeatureType();
+    const entry = (type: string, name: string) => ({ '@type': type, name });
+    expect((await call('POST', '/workspaces/topp/layergroups', { layerGroup: { name: 'inner', publishables: { published: [entry('layer', 'topp:roads')] } } })).status).toBe(201);
+    expect((await call('POST', '/workspaces/topp/layergroups', { layerGroup: { name: 'outer', publishables: { published: [entry('layerGroup', 'inner'), entry('layer', 'topp:roads')] } } })).status).toBe(201);
+    expect((await call('POST', '/layergroups', { layerGroup: { name: 'base', publishables: { published: [entry('layer', 'topp:roads')] } } })).status).toBe(201);
+    expect((await call('POST', '/layergroups', { layerGroup: { name: 'top', publishables: { published: [entry('layerGroup', 'base')] } } })).status).toBe(201);
+    const before = JSON.stringify([...gs.catalog.objects.layerGroup]);
+    const inner = await call('DELETE', '/workspaces/topp/layergroups/inner');
+    expect({ status: inner.status, text: inner.text }).toEqual({ status: 500, text: expect.stringContaining("Unable to delete layer group referenced by layer group 'outer'") });
+    const base = await call('DELETE', '/layergroups/base');
+    expect({ status: base.status, text: base.text }).toEqual({ status: 500, text: expect.stringContaining("Unable to delete layer group referenced by layer group 'top'") });
+    expect(JSON.stringify([...gs.catalog.objects.layerGroup])).toBe(before);
+    expect(gs.violations).toEqual([]);
+    // Outer first, each delete is taken.
+    for (const path of ['/workspaces/topp/layergroups/outer', '/workspaces/topp/layergroups/inner', '/layergroups/top', '/layergroups/base']) {
+      expect({ path, status: (await call('DELETE', path)).status }).toEqual({ path, status: 200 });
+    }
+    expect(gs.catalog.objects.layerGroup.size).toBe(0);
+  });
+
+  // CascadeDeleteVisitor.visit(WorkspaceInfo): stores, styles, then its groups, each leaving the groups holding it.
+  it('takes a recursively deleted workspace\'s groups out of the groups holding them, removing a group left empty and it from its own holders', async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/workspaces', { workspace: { name: 'sf' } })).status).toBe(201);
+    expect((await call('POST', '/workspaces/sf/datastores', { dataStore: { name: 'pg' } })).status).toBe(201);
+    expect((await call('POST', '/workspaces/sf/datastores/pg/featuretypes', { featureType: { name: 'rivers' } })).status).toBe(201);
+    const entry = (type: string, name: string) => ({ '@type': type, name });
+    expect((await call('POST', '/workspaces/topp/layergroups', { layerGroup: { name: 'inner', publishables: { published: [entry('layer', 'topp:roads')] } } })).status).toBe(201);
+    expect((await call('POST', '/workspaces/topp/layergroups', { layerGroup: { name: 'outer', publishables: { published: [entry('layerGroup', 'inner')] } } })).status).toBe(201);
+    // A global group left empty by the workspace's going, held by another global group that keeps a layer.
+    expect((await call('POST', '/layergroups', { layerGroup: { name: 'only-topp', publishables: { published: [entry('layerGroup', 'topp:outer')] } } })).status).toBe(201);
+    expect(
+      (await call('POST', '/layergroups', { layerGroup: { name: 'mixed', publishables: { published: [entry('layerGroup', 'only-topp'), entry('layer', 'sf:rivers'), entry('layerGroup', 'topp:inner')] }, styles: { style: [{ name: 'x' }, { name: 'y' }, { name: 'z' }] } } }))
+        .status,
+    ).toBe(201);
+    expect((await call('DELETE', '/workspaces/topp?recurse=true')).status).toBe(200);
+    expect([...gs.catalog.objects.layerGroup.keys()]).toEqual(['mixed']);
+    expect(gs.catalog.objects.layerGroup.get('mixed')).toMatchObject({ publishables: { published: [entry('layer', 'sf:rivers')] }, styles: { style: [{ name: 'y' }] } });
+  });
+
   it('renames a workspace with everything in it and the references to it; its namespace keeps its URI, which no other namespace may take', async () => {
     await seedFeatureType();
     const group = { layerGroup: { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } };
