@@ -16,8 +16,10 @@ import {
   GeoServerReader,
   dependencyRank,
   heldInAnotherWorkspace,
+  holdsOneOf,
   objectDifferences,
   storeOfAnotherWorkspace,
+  withHeldGroups,
   type CompareMode,
   type DriftEntry,
   type ListedObject,
@@ -196,7 +198,7 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
       const rest = requireRest(deps, job);
       const reader = new GeoServerReader(rest);
       const refs = await reader.catalog();
-      const extras = await extraObjects(deps.store, job.node, refs);
+      const extras = await withHeldGroups(reader, await extraObjects(deps.store, job.node, refs), deps.concurrency ?? 8);
       let chunks = job.checkpoint.chunks ?? 0;
       for (let i = 0; i < extras.length; i += 500) {
         await deps.jobs.putDifferences(job.node, job.id, chunks, extras.slice(i, i + 500));
@@ -371,7 +373,8 @@ const CAPTURE_BATCH = 20;
  * objects of one type in parallel; a missing resource the GeoServer holds under another store of
  * its workspace is moved from there (`DriftEntry.store`); extras are deleted deepest first,
  * without `recurse`, so a delete never takes anything the store holds with it (GeoServer refuses it instead, and the
- * job records that).
+ * job records that). An extra layer group goes before the groups it holds, never in one batch
+ * with a group holding it (GeoServer refuses to remove a group another group holds).
  */
 async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
@@ -383,7 +386,17 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
     // One batch: consecutive entries of one type and kind (independent of each other).
     const first = entries[index]!;
     let end = index;
-    while (end < entries.length && end - index < FIX_BATCH && entries[end]!.type === first.type && (entries[end]!.kind === 'extra') === (first.kind === 'extra')) end += 1;
+    // A layer group is never removed alongside one holding it: GeoServer refuses it until that one is gone.
+    const heldInBatch = (entry: DriftEntry) => entry.kind === 'extra' && entries.slice(index, end).some((holder) => holdsOneOf(holder, new Set([entry.id])));
+    while (
+      end < entries.length &&
+      end - index < FIX_BATCH &&
+      entries[end]!.type === first.type &&
+      (entries[end]!.kind === 'extra') === (first.kind === 'extra') &&
+      !heldInBatch(entries[end]!)
+    ) {
+      end += 1;
+    }
     const batch = entries.slice(index, end);
     const stored = new Map(
       first.kind === 'extra' ? [] : (await deps.store.readObjects(job.node, batch)).map((object) => [objectStorageKey(object), object] as const),

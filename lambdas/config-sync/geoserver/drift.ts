@@ -45,6 +45,14 @@ export interface DriftEntry extends ObjectRef {
    * own (`storeOfAnotherWorkspace`): that one's qualified name (`workspace:store`).
    */
   readonly store?: string;
+  /**
+   * A `missing` or `extra` layer group's: the names its entries give the layer groups it holds
+   * (as its `publishables` write them: qualified, or local inside its workspace), as the store or
+   * the GeoServer held it at the scan. GeoServer refuses to remove a group another group holds
+   * ("Unable to delete layer group referenced by layer group", CatalogImpl.remove), so removals
+   * go outer first (`outerGroupsFirst`).
+   */
+  readonly holds?: readonly string[];
 }
 
 /**
@@ -108,11 +116,75 @@ export function dependencyRank(type: ObjectType): number {
   return DEPENDENCY_ORDER.indexOf(type);
 }
 
-/** Adds and updates in dependency order, then removals in the reverse (extras last, deepest first). */
+/**
+ * Adds and updates in dependency order, then removals in the reverse (extras last, deepest first;
+ * a layer group before the groups it holds, `outerGroupsFirst`).
+ */
 export function fixOrder(entries: readonly DriftEntry[]): DriftEntry[] {
   const upserts = entries.filter((entry) => entry.kind !== 'extra').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type) || compare(a.id, b.id));
   const removals = entries.filter((entry) => entry.kind === 'extra').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type) || compare(a.id, b.id));
-  return [...upserts, ...removals];
+  return [...upserts, ...outerGroupsFirst(removals)];
+}
+
+/** The names a layer group's entries give the layer groups it holds (`publishables.published`, `@type` layerGroup). */
+export function heldGroupNames(group: JsonObject): string[] {
+  const publishables = group.publishables;
+  const published = isJsonObject(publishables) ? publishables.published : undefined;
+  const entries = Array.isArray(published) ? published : published === undefined || published === null ? [] : [published];
+  return entries.flatMap((entry) => {
+    const name = isJsonObject(entry) && entry['@type'] === 'layerGroup' ? referencedName(entry) : undefined;
+    return name === undefined ? [] : [name];
+  });
+}
+
+/**
+ * Whether the layer group `holder` holds one of `groups` (their ids) as `holds` names them: by
+ * id, or by local name inside the holder's workspace.
+ */
+export function holdsOneOf(holder: DriftEntry, groups: ReadonlySet<string>): boolean {
+  if (holder.type !== 'layerGroup') return false;
+  const workspace = splitObjectId(holder.id).workspace;
+  return (holder.holds ?? []).some((name) => groups.has(name) || (workspace !== undefined && groups.has(`${workspace}:${name}`)));
+}
+
+/**
+ * Removals with the layer groups among them reordered so that each group comes before every
+ * group of the list it holds (by how deep the list holds it: outermost first, then by the order
+ * given), in the place of the first of them. GeoServer refuses to remove a group another group
+ * still holds, with or without `recurse` (its layer group DELETE takes none), so a node removing
+ * an inner group first would refuse it. Everything else keeps its place.
+ */
+export function outerGroupsFirst<T extends DriftEntry>(removals: readonly T[]): T[] {
+  const groups = removals.filter((entry) => entry.type === 'layerGroup');
+  if (groups.length < 2) return [...removals];
+  const depth = new Map<T, number>();
+  const depthOf = (group: T, path: ReadonlySet<T>): number => {
+    const known = depth.get(group);
+    if (known !== undefined) return known;
+    const ids = new Set([group.id]);
+    // A loop (GeoServer refuses one) counts as no holder.
+    const holders = groups.filter((other) => !path.has(other) && other !== group && holdsOneOf(other, ids));
+    const found = holders.length === 0 ? 0 : 1 + Math.max(...holders.map((holder) => depthOf(holder, new Set([...path, group]))));
+    depth.set(group, found);
+    return found;
+  };
+  const ordered = groups.map((group, index) => ({ group, index, depth: depthOf(group, new Set()) })).sort((a, b) => a.depth - b.depth || a.index - b.index);
+  const first = removals.indexOf(groups[0]!);
+  const rest = removals.filter((entry) => entry.type !== 'layerGroup');
+  return [...rest.slice(0, first), ...ordered.map(({ group }) => group), ...rest.slice(first)];
+}
+
+/**
+ * The extra layer groups among `extras` with the groups each holds (`DriftEntry.holds`), read
+ * from the GeoServer: a reconcile removes them outer first (`fixOrder`).
+ */
+export async function withHeldGroups(reader: GeoServerReader, extras: readonly DriftEntry[], concurrency = 8): Promise<DriftEntry[]> {
+  return mapConcurrently(extras, concurrency, async (entry) => {
+    if (entry.kind !== 'extra' || entry.type !== 'layerGroup') return entry;
+    const held = await reader.object('layerGroup', entry.id);
+    const holds = held === undefined ? [] : heldGroupNames(held);
+    return holds.length === 0 ? entry : ({ ...entry, holds } as DriftEntry);
+  });
 }
 
 function compare(a: string, b: string): number {
@@ -321,7 +393,9 @@ export async function comparePage(
   const entries = await mapConcurrently(objects, concurrency, async (object): Promise<DriftEntry | undefined> => {
     const workspace =
       object.type === 'workspace' || object.type === 'namespace' || object.type === 'workspaceSettings' ? object.id : splitObjectId(object.id).workspace;
-    if (workspace !== undefined && !heldWorkspaces.has(workspace)) return { kind: 'missing', type: object.type, id: object.id } as DriftEntry;
+    const heldGroups = object.type === 'layerGroup' ? heldGroupNames(object.properties) : [];
+    const holds = heldGroups.length > 0 ? { holds: heldGroups } : {};
+    if (workspace !== undefined && !heldWorkspaces.has(workspace)) return { kind: 'missing', type: object.type, id: object.id, ...holds } as DriftEntry;
     const held = await reader.object(object.type, object.id, object.properties);
     if (held === undefined) {
       // A resource may be held under another store of its workspace (a move its GeoServer missed):
@@ -331,7 +405,7 @@ export async function comparePage(
       const heldIn = workspace !== undefined && isResourceType(object.type) ? await reader.heldStore(object.type, object.id) : undefined;
       const stated = heldIn === undefined ? undefined : restTarget(object.type, object.id, object.properties).store;
       const store = heldIn === undefined ? undefined : splitObjectId(heldIn).workspace === workspace ? localName(heldIn) : heldIn;
-      return { kind: 'missing', type: object.type, id: object.id, ...(store !== undefined && store !== stated ? { store } : {}) } as DriftEntry;
+      return { kind: 'missing', type: object.type, id: object.id, ...(store !== undefined && store !== stated ? { store } : {}), ...holds } as DriftEntry;
     }
     const heldBody = object.type === 'style' && typeof object.properties.body === 'string' ? await reader.styleBody(object.id, object.properties) : undefined;
     const paths = objectDifferences(object, held, heldBody, mode);
