@@ -18,6 +18,7 @@ import {
   heldInAnotherWorkspace,
   holdsOneOf,
   objectDifferences,
+  outerGroupsFirst,
   storeOfAnotherWorkspace,
   withHeldGroups,
   type CompareMode,
@@ -785,7 +786,9 @@ function resourceClassOf(layer: JsonObject): string | undefined {
 /**
  * Capture order: what the GeoServer has (adds, modifies) in dependency order, then what the store
  * holds and the GeoServer lacks where the store states it deepest first (removals, or the moves of
- * resources held under another store, after that store's add and before the former store's removal).
+ * resources held under another store, after that store's add and before the former store's removal);
+ * a layer group's removal before those of the groups it holds (`outerGroupsFirst`): every node's
+ * GeoServer refuses to remove a group another group still holds.
  *
  * A stored resource the GeoServer holds as a resource of another type under the same id (a feature
  * type removed and a coverage of its name made in the web UI) is removed before that one is added:
@@ -801,7 +804,7 @@ function resourceClassOf(layer: JsonObject): string | undefined {
  */
 function captureOrder(entries: DriftEntry[]): CaptureEntry[] {
   const upserts = entries.filter((entry) => entry.kind !== 'missing').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type));
-  const removals = entries.filter((entry) => entry.kind === 'missing').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type));
+  const removals = outerGroupsFirst(entries.filter((entry) => entry.kind === 'missing').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type)));
   const replacing = new Map(entries.filter((entry) => entry.kind === 'extra' && isResourceType(entry.type)).map((entry) => [entry.id, entry.type] as const));
   const replacedIds = new Set(
     removals.filter((entry) => isResourceType(entry.type) && replacing.has(entry.id) && replacing.get(entry.id) !== entry.type).map((entry) => entry.id),

@@ -1,14 +1,17 @@
 // Layer groups holding other layer groups, removed: GeoServer refuses to remove a group another
 // group still holds ("Unable to delete layer group referenced by layer group", 500), with or without
 // `recurse`, so whatever removes nested groups must remove the outer one first and never both at
-// once. A reconcile of a GeoServer holding both as extras deletes the outer one first, in a batch
-// of its own.
+// once. A capture of a master whose web UI removed both publishes the outer one's removal first
+// (each applies on a slave's GeoServer); a reconcile of a GeoServer holding both as extras deletes
+// the outer one first, in a batch of its own.
 import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory';
-import { catchUp } from '../../../../lambdas/config-sync/apply';
+import { applyDeliveredEvent, catchUp, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
 import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
 import { add, applyDeps, CLUSTER, harness, type Harness } from '../fixtures';
 import { standInPerTest } from '../../../support/standin-per-test';
+import { startGeoServerStandIn } from '../../../support/geoserver-standin';
+import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 
 const standIn = standInPerTest();
 
@@ -27,6 +30,12 @@ const HISTORY = [
   add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, defaultStyle: { name: 'generic' } }),
   add('featureType', 'topp:rivers', { name: 'rivers', nativeName: 'rivers', store: { '@class': 'dataStore', name: 'topp:pg' } }),
   add('layer', 'topp:rivers', { name: 'rivers', resource: { '@class': 'featureType', name: 'topp:rivers' }, defaultStyle: { name: 'generic' } }),
+];
+const GROUPS = [
+  add('layerGroup', 'a-inner', INNER),
+  add('layerGroup', 'b-outer', OUTER),
+  add('layerGroup', 'topp:c-inner', { ...WS_INNER, workspace: { name: 'topp' } }),
+  add('layerGroup', 'd-top', TOP),
 ];
 
 /** A GeoServer's catalog as the history leaves it, with the nested groups or without them. */
@@ -62,6 +71,49 @@ async function run(deps: JobRunnerDeps, job: Job): Promise<Job> {
   expect(outcome).toBe('done');
   return (await deps.jobs.read(job.node, job.id))!;
 }
+
+test("a capture of a master whose web UI removed nested layer groups publishes each outer group's removal before the inner one's: every removal applies on a slave's GeoServer", async () => {
+  const h = harness();
+  const history = await h.appendAll([...HISTORY, ...GROUPS]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+  const slaveGeoServer = await startGeoServerStandIn();
+  try {
+    const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
+    const slave: ApplyDeps = { ...applyDeps(h), geoserver: { rest: slaveRest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
+    const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
+    for (const event of history) await applyDeliveredEvent(slave, SLAVE, event);
+    expect([...slaveGeoServer.catalog.objects.layerGroup.keys()].sort()).toEqual(['a-inner', 'b-outer', 'd-top', 'topp:c-inner']);
+
+    // The master's GeoServer: the history, with the groups removed in its web UI (outer ones first, as it must).
+    seed(standIn.geoserver.catalog, false);
+    const published: string[] = [];
+    const jobs = new MemoryJobStore();
+    const deps = jobDeps(h, jobs, {
+      compareMode: 'both-ways',
+      publish: async (change) => {
+        const event = await h.append(change, 'master-1');
+        await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+        published.push(`${change.kind} ${change.object.type}/${change.object.id}`);
+        await applyDeliveredEvent(slave, SLAVE, event);
+        return event.sequence;
+      },
+    });
+    const ran = await run(deps, newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() }));
+
+    const removals = published.filter((change) => change.startsWith('remove layerGroup/'));
+    expect({ state: ran.state, failures: ran.failures, removals: [...removals].sort() }).toEqual({
+      state: 'succeeded',
+      failures: [],
+      removals: ['remove layerGroup/a-inner', 'remove layerGroup/b-outer', 'remove layerGroup/d-top', 'remove layerGroup/topp:c-inner'],
+    });
+    expect(removals.indexOf('remove layerGroup/b-outer')).toBeLessThan(removals.indexOf('remove layerGroup/a-inner'));
+    expect(removals.indexOf('remove layerGroup/d-top')).toBeLessThan(removals.indexOf('remove layerGroup/topp:c-inner'));
+    expect({ parked: await h.store.listParked('gs-1'), groups: [...slaveGeoServer.catalog.objects.layerGroup.keys()] }).toEqual({ parked: [], groups: [] });
+    expect(slaveGeoServer.violations).toEqual([]);
+  } finally {
+    await slaveGeoServer.close();
+  }
+});
 
 test('a reconcile of a GeoServer holding nested layer groups the store lacks deletes each outer group before the inner one, and reports all fixed', async () => {
   const h = harness();
