@@ -213,6 +213,30 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     },
   },
   {
+    name: 'a layer group another layer group holds is refused deletion (500, naming the holder) and kept; once the holder is deleted, it is deleted',
+    reliedOnBy: ['lambdas/config-sync/job-runner.ts', 'lambdas/config-sync/geoserver/drift.ts', 'lambdas/config-sync/gateway/cascade.ts'],
+    note: 'captures and reconciles remove nested groups outer first (outerGroupsFirst, drift.ts); a GeoServer that deletes an inner group anyway leaves its holder naming a group that is gone',
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('roads');
+      await gs.featureType('roads', 'roads');
+      const groups = `/workspaces/${gs.ws}/layergroups`;
+      const group = (name: string, entry: { '@type': string; name: string }) => ({ layerGroup: { name, publishables: { published: [entry] } } });
+      await gs.setUp('POST', groups, { body: group('inner', { '@type': 'layer', name: `${gs.ws}:roads` }) });
+      await gs.setUp('POST', groups, { body: group('outer', { '@type': 'layerGroup', name: `${gs.ws}:inner` }) });
+      const refused = await gs.call('DELETE', `${groups}/inner`);
+      const kept = await gs.call('GET', `${groups}/inner.json`);
+      const outer = await gs.call('DELETE', `${groups}/outer`);
+      const inner = await gs.call('DELETE', `${groups}/inner`);
+      return {
+        innerWhileHeld: { status: refused.status, namesTheHolder: refused.text.includes("referenced by layer group 'outer'") },
+        innerAfterRefusal: kept.status,
+        outerDelete: outer.status,
+        innerDeleteAfter: inner.status,
+      };
+    },
+  },
+  {
     name: "a style created without its document (its info POSTed, the two-step upload's first step) answers a GET of its document as the stand-in does",
     reliedOnBy: ['lambdas/config-sync/geoserver/drift.ts', 'lambdas/config-sync/job-runner.ts'],
     note: 'GeoServerReader.styleDocument (drift.ts) takes a 200 with no document, or a non-200 answer, for a document it cannot read; only a 200 with a document counts as one',
