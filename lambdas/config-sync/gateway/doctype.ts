@@ -21,6 +21,13 @@
  * body's first bytes are in (UTF-16 declaring ISO-8859-1, ASCII declaring UTF-16): the master's
  * reader switches to the declared encoding after the declaration, so a DOCTYPE in it would pass unseen. GeoServer's
  * REST representations and style documents are UTF-8 (or UTF-16) in practice.
+ *
+ * The same holds of the charset a body's `Content-Type` names (`contentTypeCharset`): GeoServer
+ * decodes a style file POSTed or PUT to a style path by it (StyleController: the text of the whole
+ * body in that charset, then parsed as text, so its byte order mark and declaration are not read),
+ * so an SLD in IBM037, or in ISO-2022-JP with an escape sequence inside `<!DOCTYPE`, labelled so in
+ * its header, would be a DOCTYPE to the master and none to the check. An XML body whose header names
+ * a charset that does not read its markup as the check does is refused alike, on every path.
  */
 import { isUtf8 } from 'node:buffer';
 import { AppError } from '../../shared/errors';
@@ -70,39 +77,77 @@ const ASCII_MARKUP = Buffer.from(Array.from({ length: 0x7f - 0x20 }, (_, index) 
  * What keeps an XML body from the master, checked on one reading of it: an encoding the DOCTYPE
  * check cannot read as the master would (`unscannable`, a phrase for XmlEncodingError), else a
  * DOCTYPE declaration (`doctype`, where, for XmlDoctypeError); undefined for neither, or for a
- * body that is not XML.
+ * body that is not XML. `charset`: what its `Content-Type` names (`contentTypeCharset`), if anything.
  */
-export function xmlPrologProblem(body: Buffer | undefined, mediaType: string): { readonly unscannable: string } | { readonly doctype: string } | undefined {
+export function xmlPrologProblem(body: Buffer | undefined, mediaType: string, charset?: string): { readonly unscannable: string } | { readonly doctype: string } | undefined {
   if (!body || body.length === 0) return undefined;
   const sniffed = sniffXmlEncoding(body);
   if (sniffed.by === 'first characters') return { unscannable: 'EBCDIC (its first bytes, 4C 6F A7 94, are "<?xm" in EBCDIC)' };
   const text = xmlText(body, sniffed, mediaType);
   if (text === undefined) return undefined;
-  const unscannable = unscannableEncoding(sniffed, text);
+  const unscannable = (charset === undefined ? undefined : unscannableCharset(sniffed, charset)) ?? unscannableEncoding(sniffed, text);
   if (unscannable !== undefined) return { unscannable };
   const doctype = doctypeIn(text);
   return doctype === undefined ? undefined : { doctype };
+}
+
+/**
+ * The charset a `Content-Type` header names as GeoServer's StyleController reads it (its
+ * `getCharsetFromContentType`): the value after the `=` of the header's second `;`-separated part,
+ * whatever that parameter is named (`; version=IBM037; charset=UTF-8` is IBM037 to it), up to a
+ * further `=`; undefined when there is none (the master then decodes in its JVM's default, UTF-8).
+ * Blanks and quotes around the value are dropped here, for looking it up only.
+ */
+export function contentTypeCharset(contentType: string | undefined): string | undefined {
+  const value = contentType?.split(';')[1]?.split('=')[1]?.trim().replace(/^"(.*)"$/, '$1');
+  return value ? value : undefined;
+}
+
+/** The width of the encoding the check reads a body in: that of its byte order mark or first character, else one byte. */
+function sniffedWidth(sniffed: XmlEncoding): number {
+  return sniffed.by === 'byte order mark' || sniffed.by === 'first character' ? { 'utf-8': 1, 'utf-16le': 2, 'utf-16be': 2, 'utf-32le': 4, 'utf-32be': 4 }[sniffed.encoding] : 1;
+}
+
+/**
+ * Why the master would read a body's markup otherwise in the encoding `named` than the check reads
+ * it (`what` names where it is named), or undefined when it would not: `named` is of another width
+ * than the body's first bytes are in, of another byte order (`unordered`: the order the master
+ * reads in for a label that names none), or a single-byte-width encoding in which ASCII markup is
+ * not its ASCII bytes, or one the gateway does not know.
+ */
+function encodingMismatch(sniffed: XmlEncoding, named: string, what: string, unordered: string | undefined): string | undefined {
+  // Java's own names (ISO8859_1, EUC_JP), which the master takes, are the WHATWG labels with hyphens for underscores.
+  const label = named.replace(/_/g, '-').toLowerCase();
+  const width = sniffedWidth(sniffed);
+  const namedWidth = WIDE_ENCODINGS.find(([, labels]) => labels.test(label))?.[0] ?? 1;
+  const byteOrder = /(le|be)$/.exec(label)?.[1] ?? unordered;
+  if (namedWidth !== width || (width > 1 && byteOrder !== undefined && !sniffed.encoding.endsWith(byteOrder))) {
+    return `${what}, "${named}", which is not the ${width === 1 ? 'ASCII-like encoding' : sniffed.encoding.toUpperCase()} its first bytes are in`;
+  }
+  if (width > 1 || readsAsciiAsAscii(named) || readsAsciiAsAscii(label)) return undefined;
+  return `${what}, "${named}"`;
 }
 
 /** The encoding of an XML body's text the DOCTYPE check cannot read as the master would, or undefined when it can. */
 function unscannableEncoding(sniffed: XmlEncoding, text: string): string | undefined {
   const declared = declaredXmlEncoding(text.replace(/^\uFEFF/, ''));
   if (declared === undefined) return undefined;
-  // Java's own names (ISO8859_1, EUC_JP), which the master's reader takes, are the WHATWG labels with hyphens for underscores.
-  const label = declared.replace(/_/g, '-');
   // The master's reader switches to the declared encoding even from the one a byte order mark or
   // the first character tells: the check, which reads the body in the latter, must see the same
-  // markup in both, so the declaration names an encoding of the same width.
-  const width = sniffed.by === 'byte order mark' || sniffed.by === 'first character' ? { 'utf-8': 1, 'utf-16le': 2, 'utf-16be': 2, 'utf-32le': 4, 'utf-32be': 4 }[sniffed.encoding] : 1;
-  const declaredWidth = WIDE_ENCODINGS.find(([, labels]) => labels.test(label))?.[0] ?? 1;
-  // Of the same width, it switches to a byte order the label names too (UTF-16BE from UTF-16LE),
-  // and keeps the one it found for a label that names none (UTF-16, UCS-2).
-  const byteOrder = /(le|be)$/.exec(label)?.[1];
-  if (declaredWidth !== width || (width > 1 && byteOrder !== undefined && !sniffed.encoding.endsWith(byteOrder))) {
-    return `the encoding its XML declaration names, "${declared}", which is not the ${width === 1 ? 'ASCII-like encoding' : sniffed.encoding.toUpperCase()} its first bytes are in`;
-  }
-  if (width > 1 || readsAsciiAsAscii(declared) || readsAsciiAsAscii(label)) return undefined;
-  return `the encoding its XML declaration names, "${declared}"`;
+  // markup in both, so the declaration names an encoding of the same width. Of the same width, it
+  // switches to a byte order the label names too (UTF-16BE from UTF-16LE), and keeps the one it
+  // found for a label that names none (UTF-16, UCS-2).
+  return encodingMismatch(sniffed, declared, 'the encoding its XML declaration names', undefined);
+}
+
+/**
+ * The charset a body's `Content-Type` names when the check cannot read the body's markup as the
+ * master decodes it in that charset, or undefined when it can. Java's decoder for a UTF-16 or
+ * UTF-32 label naming no byte order reads a byte order mark, else big-endian.
+ */
+function unscannableCharset(sniffed: XmlEncoding, charset: string): string | undefined {
+  const unordered = sniffed.by === 'byte order mark' ? sniffed.encoding.slice(-2) : 'be';
+  return encodingMismatch(sniffed, charset, 'the charset its Content-Type header names', unordered);
 }
 
 /** Whether the encoding the label names is one the WHATWG Encoding Standard knows in which ASCII markup is its ASCII bytes. */

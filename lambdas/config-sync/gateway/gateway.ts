@@ -58,7 +58,7 @@ import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade'
 import { styleUserPath, type StyleUsers } from './style-users';
 import { isStoreType, movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
-import { xmlPrologProblem, XmlDoctypeError, XmlEncodingError } from './doctype';
+import { contentTypeCharset, xmlPrologProblem, XmlDoctypeError, XmlEncodingError } from './doctype';
 import { packagedDoctypeIn } from './style-package';
 import { requiredMemberProblem } from './catalog-required';
 import { movedResourcePath, resourceStoreProblem } from './resource-store';
@@ -182,8 +182,9 @@ export async function handleGatewayCall(
   const token = parseAuthorizationHeader(request.headers.authorization);
   if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
   if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);
-  // On every path, read or write: the unreplicated ones reach the same master (doctype.ts).
-  const prolog = xmlPrologProblem(request.body, mediaTypeOf(request));
+  // On every path, read or write: the unreplicated ones reach the same master (doctype.ts); in
+  // the charset its Content-Type names too, by which GeoServer decodes a style file.
+  const prolog = xmlPrologProblem(request.body, mediaTypeOf(request), contentTypeCharset(request.headers['content-type']));
   if (prolog !== undefined) throw 'unscannable' in prolog ? new XmlEncodingError(prolog.unscannable) : new XmlDoctypeError(prolog.doctype);
   const classified = classifyRestPath(request.path);
   // A zipped style package's SLD is XML the master parses too (style-package.ts).

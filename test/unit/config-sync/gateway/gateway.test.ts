@@ -1234,6 +1234,51 @@ describe('a body with a DOCTYPE', () => {
     expect(sent).toEqual([]);
   });
 
+  it('refuses with 400 XML_ENCODING an XML body whose Content-Type names a charset the check cannot read it in, and sends nothing', async () => {
+    const { upstream, sent } = recordingMaster();
+    // GeoServer decodes a style file by the charset its Content-Type names (StyleController: new String(body, charset)), then
+    // parses that text, its bytes' mark and declaration unread: bytes the check reads as Latin-1 are a DOCTYPE to the master.
+    const sld = '<!DOCTYPE StyledLayerDescriptor [<!ENTITY x SYSTEM "file:///etc/passwd">]><StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>&x;</Name></NamedLayer></StyledLayerDescriptor>';
+    const utf16be = (text: string) => Buffer.from(text, 'utf16le').swap16();
+    const cases: [string, string, Buffer, string, RegExp][] = [
+      // On paths the cluster does not replicate too (a replicated one refuses a body that is not UTF-8 besides).
+      ['PUT', '/resource/styles/x.sld', ebcdic(sld), 'application/xml; charset=IBM037', /Content-Type.*"IBM037"/],
+      ['POST', '/styles?name=roads', ebcdic(sld), 'application/vnd.ogc.sld+xml; charset=IBM037', /"IBM037"/],
+      ['PUT', '/workspaces/topp/styles/roads', ebcdic(sld), 'application/vnd.ogc.se+xml;charset=Cp037', /"Cp037"/],
+      // GeoServer takes the value of the header's second part whatever it is named, before a charset named after it.
+      ['PUT', '/styles/roads', ebcdic(sld), 'application/vnd.ogc.sld+xml; version=IBM037; charset=UTF-8', /"IBM037"/],
+      // A stateful charset: ESC ( B reads as nothing, so "<!DOC" ESC "(B" "TYPE" is "<!DOCTYPE" to the master.
+      ['POST', '/styles?name=roads', Buffer.from(sld.replace('<!DOCTYPE', '<!DOC\u001b(BTYPE'), 'latin1'), 'application/vnd.ogc.sld+xml; charset=ISO-2022-JP', /"ISO-2022-JP"/],
+      // Another width or byte order than the body's first bytes are in; UTF-16 without its mark is big-endian to Java.
+      ['POST', '/styles?name=roads', Buffer.from(sld), 'application/vnd.ogc.sld+xml; charset=UTF-16', /"UTF-16".*ASCII-like/],
+      ['POST', '/styles?name=roads', Buffer.from(sld, 'utf16le'), 'application/vnd.ogc.sld+xml; charset=UTF-16', /"UTF-16".*UTF-16LE/],
+      ['POST', '/styles?name=roads', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(sld)]), 'application/vnd.ogc.sld+xml; charset=UTF-16LE', /"UTF-16LE".*UTF-16BE/],
+    ];
+    for (const [method, path, body, contentType, charset] of cases) {
+      const { answer, published } = send(upstream, method, path, body, contentType);
+      await expect(answer).rejects.toMatchObject({ status: 400, code: 'XML_ENCODING', field: 'body', message: expect.stringMatching(charset) });
+      expect(published).toEqual([]);
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it('forwards XML whose Content-Type names a charset it is read alike in, and checks it for a DOCTYPE', async () => {
+    const { upstream, sent } = recordingMaster();
+    const user = '<user><userName>u</userName></user>';
+    const bodies: [Buffer, string][] = [
+      ...['UTF-8', 'utf-8', '"UTF-8"', 'ISO-8859-1', 'ISO8859_1', 'windows-1252', 'Shift_JIS', 'US-ASCII'].map((charset): [Buffer, string] => [Buffer.from(user), `application/xml; charset=${charset}`]),
+      [Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(user, 'utf16le')]), 'application/xml; charset=UTF-16'],
+      [Buffer.from(user, 'utf16le'), 'application/xml; charset=UTF-16LE'],
+      [Buffer.from(user, 'utf16le').swap16(), 'text/xml; charset=UTF-16'],
+      // Not XML to the master's style reader nor to the check: JSON is not looked at.
+      [Buffer.from('{"user":{"userName":"u"}}'), 'application/json; charset=IBM037'],
+    ];
+    for (const [body, contentType] of bodies) await send(upstream, 'POST', '/security/usergroup/users', body, contentType).answer;
+    expect(sent.map((call) => call.body)).toEqual(bodies.map(([body]) => body));
+    const doctype = Buffer.from('<!DOCTYPE user [<!ENTITY x SYSTEM "file:///etc/passwd">]><user/>');
+    await expect(send(upstream, 'POST', '/security/usergroup/users', doctype, 'application/xml; charset=ISO-8859-1').answer).rejects.toMatchObject({ code: 'XML_DOCTYPE' });
+  });
+
   it('forwards XML declaring an encoding in which its markup is ASCII, and checks it for a DOCTYPE', async () => {
     const { upstream, sent } = recordingMaster();
     // Java's own names too (ISO8859_1 is what an OutputStreamWriter's getEncoding() answers), which the master's XML reader takes.
