@@ -375,7 +375,9 @@ const CAPTURE_BATCH = 20;
  * its workspace is moved from there (`DriftEntry.store`); extras are deleted deepest first,
  * without `recurse`, so a delete never takes anything the store holds with it (GeoServer refuses it instead, and the
  * job records that). An extra layer group goes before the groups it holds, never in one batch
- * with a group holding it (GeoServer refuses to remove a group another group holds).
+ * with a group holding it (GeoServer refuses to remove a group another group holds); a missing or
+ * different one after the missing and different groups it holds, never in one batch with them
+ * (GeoServer refuses a group naming a group it lacks).
  */
 async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
@@ -387,8 +389,10 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
     // One batch: consecutive entries of one type and kind (independent of each other).
     const first = entries[index]!;
     let end = index;
-    // A layer group is never removed alongside one holding it: GeoServer refuses it until that one is gone.
-    const heldInBatch = (entry: DriftEntry) => entry.kind === 'extra' && entries.slice(index, end).some((holder) => holdsOneOf(holder, new Set([entry.id])));
+    // A layer group is never removed alongside one holding it (GeoServer refuses it until that one
+    // is gone), nor added or written alongside one it holds (GeoServer refuses it until that one is there).
+    const heldInBatch = (entry: DriftEntry) =>
+      entries.slice(index, end).some((other) => (entry.kind === 'extra' ? holdsOneOf(other, new Set([entry.id])) : holdsOneOf(entry, new Set([other.id]))));
     while (
       end < entries.length &&
       end - index < FIX_BATCH &&

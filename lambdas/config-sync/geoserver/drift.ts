@@ -46,11 +46,14 @@ export interface DriftEntry extends ObjectRef {
    */
   readonly store?: string;
   /**
-   * A `missing` or `extra` layer group's: the names its entries give the layer groups it holds
-   * (as its `publishables` write them: qualified, or local inside its workspace), as the store or
-   * the GeoServer held it at the scan. GeoServer refuses to remove a group another group holds
-   * ("Unable to delete layer group referenced by layer group", CatalogImpl.remove), so removals
-   * go outer first (`outerGroupsFirst`).
+   * A layer group's: the names its entries give the layer groups it holds (as its `publishables`
+   * write them: qualified, or local inside its workspace), as the store (`missing`) or the
+   * GeoServer (`extra`) held it at the scan; a `different` one's, as either held it (a reconcile
+   * writes the store's, a capture publishes the GeoServer's). GeoServer refuses to remove a group
+   * another group holds ("Unable to delete layer group referenced by layer group",
+   * CatalogImpl.remove), so removals go outer first (`outerGroupsFirst`); it refuses a group naming
+   * a group it lacks ("No such layer or layer group", 500), so adds and modifies go inner first
+   * (`innerGroupsFirst`).
    */
   readonly holds?: readonly string[];
 }
@@ -117,13 +120,14 @@ export function dependencyRank(type: ObjectType): number {
 }
 
 /**
- * Adds and updates in dependency order, then removals in the reverse (extras last, deepest first;
- * a layer group before the groups it holds, `outerGroupsFirst`).
+ * Adds and updates in dependency order (a layer group after the groups it holds,
+ * `innerGroupsFirst`), then removals in the reverse (extras last, deepest first; a layer group
+ * before the groups it holds, `outerGroupsFirst`).
  */
 export function fixOrder(entries: readonly DriftEntry[]): DriftEntry[] {
   const upserts = entries.filter((entry) => entry.kind !== 'extra').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type) || compare(a.id, b.id));
   const removals = entries.filter((entry) => entry.kind === 'extra').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type) || compare(a.id, b.id));
-  return [...upserts, ...outerGroupsFirst(removals)];
+  return [...innerGroupsFirst(upserts), ...outerGroupsFirst(removals)];
 }
 
 /** The names a layer group's entries give the layer groups it holds (`publishables.published`, `@type` layerGroup). */
@@ -155,22 +159,46 @@ export function holdsOneOf(holder: DriftEntry, groups: ReadonlySet<string>): boo
  * an inner group first would refuse it. Everything else keeps its place.
  */
 export function outerGroupsFirst<T extends DriftEntry>(removals: readonly T[]): T[] {
-  const groups = removals.filter((entry) => entry.type === 'layerGroup');
-  if (groups.length < 2) return [...removals];
+  return groupsByNesting(removals, 1);
+}
+
+/**
+ * Adds and modifies with the layer groups among them reordered so that each group comes after
+ * every group of the list it holds (innermost first, then by the order given), in the place of the
+ * first of them. GeoServer refuses a layer group naming a group it lacks ("No such layer or layer
+ * group", 500), so a node adding the outer group first would refuse it. Everything else keeps its
+ * place.
+ */
+export function innerGroupsFirst<T extends DriftEntry>(upserts: readonly T[]): T[] {
+  return groupsByNesting(upserts, -1);
+}
+
+/**
+ * The layer groups among `entries` sorted by how deep the others hold them (`holds`), outermost
+ * first (`direction` 1) or innermost first (-1), in the place of the first of them. Groups that
+ * hold one another in a loop (a malformed catalog: GeoServer refuses one) keep the order given.
+ */
+function groupsByNesting<T extends DriftEntry>(entries: readonly T[], direction: 1 | -1): T[] {
+  const groups = entries.filter((entry) => entry.type === 'layerGroup');
+  if (groups.length < 2) return [...entries];
   const depth = new Map<T, number>();
+  let loop = false;
   const depthOf = (group: T, path: ReadonlySet<T>): number => {
     const known = depth.get(group);
     if (known !== undefined) return known;
     const ids = new Set([group.id]);
-    // A loop (GeoServer refuses one) counts as no holder.
-    const holders = groups.filter((other) => !path.has(other) && other !== group && holdsOneOf(other, ids));
-    const found = holders.length === 0 ? 0 : 1 + Math.max(...holders.map((holder) => depthOf(holder, new Set([...path, group]))));
+    const holders = groups.filter((other) => other !== group && holdsOneOf(other, ids));
+    if (holders.some((holder) => path.has(holder))) loop = true;
+    const outer = holders.filter((holder) => !path.has(holder));
+    const found = outer.length === 0 ? 0 : 1 + Math.max(...outer.map((holder) => depthOf(holder, new Set([...path, group]))));
     depth.set(group, found);
     return found;
   };
-  const ordered = groups.map((group, index) => ({ group, index, depth: depthOf(group, new Set()) })).sort((a, b) => a.depth - b.depth || a.index - b.index);
-  const first = removals.indexOf(groups[0]!);
-  const rest = removals.filter((entry) => entry.type !== 'layerGroup');
+  const ordered = groups.map((group, index) => ({ group, index, depth: depthOf(group, new Set([group])) }));
+  if (loop) return [...entries];
+  ordered.sort((a, b) => direction * (a.depth - b.depth) || a.index - b.index);
+  const first = entries.indexOf(groups[0]!);
+  const rest = entries.filter((entry) => entry.type !== 'layerGroup');
   return [...rest.slice(0, first), ...ordered.map(({ group }) => group), ...rest.slice(first)];
 }
 
@@ -409,7 +437,10 @@ export async function comparePage(
     }
     const heldBody = object.type === 'style' && typeof object.properties.body === 'string' ? await reader.styleBody(object.id, object.properties) : undefined;
     const paths = objectDifferences(object, held, heldBody, mode);
-    return paths.length > 0 ? ({ kind: 'different', type: object.type, id: object.id, properties: paths.slice(0, MAX_PATHS) } as DriftEntry) : undefined;
+    if (paths.length === 0) return undefined;
+    // Named by either side: the one the job writes (the store's, or the GeoServer's) is among them.
+    const heldOrStored = object.type === 'layerGroup' ? [...new Set([...heldGroups, ...heldGroupNames(held)])] : [];
+    return { kind: 'different', type: object.type, id: object.id, properties: paths.slice(0, MAX_PATHS), ...(heldOrStored.length > 0 ? { holds: heldOrStored } : {}) } as DriftEntry;
   });
   return entries.filter((entry): entry is DriftEntry => entry !== undefined);
 }
