@@ -17,6 +17,7 @@ import {
   dependencyRank,
   heldInAnotherWorkspace,
   holdsOneOf,
+  innerGroupsFirst,
   objectDifferences,
   outerGroupsFirst,
   storeOfAnotherWorkspace,
@@ -792,7 +793,9 @@ function resourceClassOf(layer: JsonObject): string | undefined {
  * holds and the GeoServer lacks where the store states it deepest first (removals, or the moves of
  * resources held under another store, after that store's add and before the former store's removal);
  * a layer group's removal before those of the groups it holds (`outerGroupsFirst`): every node's
- * GeoServer refuses to remove a group another group still holds.
+ * GeoServer refuses to remove a group another group still holds; its add or modify after the adds
+ * and modifies of the groups it holds (`innerGroupsFirst`): every node's GeoServer refuses a group
+ * naming a group it lacks.
  *
  * A stored resource the GeoServer holds as a resource of another type under the same id (a feature
  * type removed and a coverage of its name made in the web UI) is removed before that one is added:
@@ -807,7 +810,7 @@ function resourceClassOf(layer: JsonObject): string | undefined {
  * longer left on the nodes without it.
  */
 function captureOrder(entries: DriftEntry[]): CaptureEntry[] {
-  const upserts = entries.filter((entry) => entry.kind !== 'missing').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type));
+  const upserts = innerGroupsFirst(entries.filter((entry) => entry.kind !== 'missing').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type)));
   const removals = outerGroupsFirst(entries.filter((entry) => entry.kind === 'missing').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type)));
   const replacing = new Map(entries.filter((entry) => entry.kind === 'extra' && isResourceType(entry.type)).map((entry) => [entry.id, entry.type] as const));
   const replacedIds = new Set(
