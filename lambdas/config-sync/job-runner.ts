@@ -27,7 +27,7 @@ import {
   type ListedObject,
 } from './geoserver/drift';
 import { Liveness, parentsOf } from './liveness';
-import { localName, referencedName } from './representations';
+import { layerGroupEntries, localName, referencedName } from './representations';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
@@ -716,13 +716,6 @@ async function storedGroups(deps: JobRunnerDeps, node: string): Promise<StoredOb
   return groups;
 }
 
-/** A layer group's entries (`publishables.published`, one or a list). */
-function groupEntries(group: JsonObject): JsonValue[] {
-  const publishables = group.publishables;
-  const published = isJsonObject(publishables) ? publishables.published : undefined;
-  return Array.isArray(published) ? published : published === undefined || published === null ? [] : [published];
-}
-
 /** Whether a group's entry (or root layer) refers to the layer or group `id`, by its name or its local name. */
 function refersTo(value: JsonValue | undefined, id: string): boolean {
   const name = referencedName(value);
@@ -739,7 +732,7 @@ function refersTo(value: JsonValue | undefined, id: string): boolean {
  * to those groups on the nodes is undone after the new layer's add (`groupsTakenByCascade`).
  */
 async function namedByStoredGroup(deps: JobRunnerDeps, node: string, layer: string): Promise<boolean> {
-  return (await storedGroups(deps, node)).some((group) => groupEntries(group.properties).some((entry) => refersTo(entry, layer)) || refersTo(group.properties.rootLayer, layer));
+  return (await storedGroups(deps, node)).some((group) => layerGroupEntries(group.properties).some((entry) => refersTo(entry, layer)) || refersTo(group.properties.rootLayer, layer));
 }
 
 /**
@@ -757,7 +750,7 @@ function groupsTakenByCascade(groups: readonly StoredObject[], layer: string): {
     grew = false;
     for (const group of groups) {
       if (emptied.has(group.id)) continue;
-      const entries = groupEntries(group.properties);
+      const entries = layerGroupEntries(group.properties);
       const left = entries.filter((entry) => ![...taken].some((id) => refersTo(entry, id)));
       if (left.length === entries.length) continue;
       changed.add(group.id);
@@ -775,7 +768,7 @@ function groupsTakenByCascade(groups: readonly StoredObject[], layer: string): {
       affected.find(
         (group) =>
           !ordered.includes(group) &&
-          groupEntries(group.properties).every((entry) => !affected.some((other) => other !== group && !ordered.includes(other) && refersTo(entry, other.id))),
+          layerGroupEntries(group.properties).every((entry) => !affected.some((other) => other !== group && !ordered.includes(other) && refersTo(entry, other.id))),
       ) ?? affected.find((group) => !ordered.includes(group))!;
     ordered.push(next);
   }

@@ -166,6 +166,13 @@ function checkGroupEntries(id: string, properties: JsonObject, issues: Represent
   });
 }
 
+/** A layer group's entries as stated (`publishables.published`: a list, or one entry alone as GeoServer's JSON writes a list of one). */
+export function layerGroupEntries(group: JsonObject): JsonValue[] {
+  const publishables = group.publishables;
+  const published = isJsonObject(publishables) ? publishables.published : undefined;
+  return Array.isArray(published) ? published : published === undefined || published === null ? [] : [published];
+}
+
 /** `{"name": "x"}` or `{"@class": ..., "name": "ws:x", "href": ...}` → its non-empty name. */
 export function referencedName(value: JsonValue | undefined): string | undefined {
   if (!isJsonObject(value)) return undefined;

@@ -25,7 +25,7 @@
 import { isDotSegment, isResourceType, REST_SERVICES, splitObjectId, type ObjectRef, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
-import { localName, referencedName } from '../representations';
+import { layerGroupEntries, localName, referencedName } from '../representations';
 import { REST_MAPPING, restTarget, seg, styleContentType, styleDocumentPath } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerReadRefusedError, GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';
@@ -132,10 +132,7 @@ export function fixOrder(entries: readonly DriftEntry[]): DriftEntry[] {
 
 /** The names a layer group's entries give the layer groups it holds (`publishables.published`, `@type` layerGroup). */
 export function heldGroupNames(group: JsonObject): string[] {
-  const publishables = group.publishables;
-  const published = isJsonObject(publishables) ? publishables.published : undefined;
-  const entries = Array.isArray(published) ? published : published === undefined || published === null ? [] : [published];
-  return entries.flatMap((entry) => {
+  return layerGroupEntries(group).flatMap((entry) => {
     const name = isJsonObject(entry) && entry['@type'] === 'layerGroup' ? referencedName(entry) : undefined;
     return name === undefined ? [] : [name];
   });
