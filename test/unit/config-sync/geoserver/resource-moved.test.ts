@@ -458,8 +458,7 @@ async function captureReplacedType(
   check: (run: TypeChangeRun) => Promise<void>,
 ): Promise<void> {
   const groups = historyGroups(options.nested);
-  const h = harness();
-  const history = await h.appendAll([
+  const history = [
     add('workspace', 'topp', { name: 'topp' }),
     add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
     add('coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', workspace: { name: 'topp' } }),
@@ -472,36 +471,60 @@ async function captureReplacedType(
           ...Object.entries(groups).map(([name, group]) => add('layerGroup', name, group)),
         ]
       : []),
-  ]);
+  ];
+  await captureOnASlave(
+    history,
+    async () => {
+      // The master's GeoServer: as the history, then x made a coverage in its web UI.
+      const catalog = standIn.geoserver.catalog;
+      catalog.addWorkspace({ name: 'topp' });
+      catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
+      catalog.addStore('coverageStore', 'topp', { name: 'dem', type: 'GeoTIFF' });
+      catalog.addResource('featureType', 'topp', 'pg', { name: 'x', nativeName: 'x', title: 'X as features' });
+      if (options.groups) {
+        catalog.addResource('featureType', 'topp', 'pg', { name: 'y', nativeName: 'y', title: 'Y' });
+        for (const group of Object.values(groups)) catalog.addLayerGroup(undefined, group);
+      }
+      catalog.deleteResource('featureType', 'topp:x', true);
+      catalog.addResource('coverage', 'topp', 'dem', { name: 'x', nativeName: 'x', title: 'X as a grid' });
+      // Named again in the web UI: base edited back to [x, y], solo and outer made again.
+      for (const name of options.namedAgain ?? []) {
+        catalog.objects.layerGroup.delete(name);
+        catalog.addLayerGroup(undefined, groups[name as keyof typeof groups]!);
+      }
+    },
+    options.jobs,
+    check,
+  );
+}
+
+/**
+ * `history` logged and applied to master-1's store and to a slave's GeoServer (a stand-in of its
+ * own); `onTheMaster` then makes the master's GeoServer (the shared stand-in) what its web UI
+ * made it. A capture of the master publishes as the gateway does: logged, applied to the master's
+ * store, delivered to the slave. `jobs` may be a store that fails a save; a slice that throws is
+ * delivered again. `check` runs before the slave's GeoServer closes.
+ */
+async function captureOnASlave(
+  history: readonly ConfigChange[],
+  onTheMaster: () => Promise<void>,
+  jobStore: MemoryJobStore | undefined,
+  check: (run: TypeChangeRun) => Promise<void>,
+): Promise<void> {
+  const h = harness();
+  const logged = await h.appendAll(history);
   await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
   const slaveGeoServer = await startGeoServerStandIn();
   try {
     const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
     const slave: ApplyDeps = { ...applyDeps(h), geoserver: { rest: slaveRest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
     const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
-    for (const event of history) await applyDeliveredEvent(slave, SLAVE, event);
-    expect(slaveGeoServer.catalog.get('featureType', 'topp:x')).toBeDefined();
-    expect(slaveGeoServer.catalog.objects.layerGroup.size).toBe(options.groups ? Object.keys(groups).length : 0);
+    for (const event of logged) await applyDeliveredEvent(slave, SLAVE, event);
+    expect(await h.store.listParked('gs-1')).toEqual([]);
 
-    // The master's GeoServer: as the history, then x made a coverage in its web UI.
-    const catalog = standIn.geoserver.catalog;
-    catalog.addWorkspace({ name: 'topp' });
-    catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
-    catalog.addStore('coverageStore', 'topp', { name: 'dem', type: 'GeoTIFF' });
-    catalog.addResource('featureType', 'topp', 'pg', { name: 'x', nativeName: 'x', title: 'X as features' });
-    if (options.groups) {
-      catalog.addResource('featureType', 'topp', 'pg', { name: 'y', nativeName: 'y', title: 'Y' });
-      for (const group of Object.values(groups)) catalog.addLayerGroup(undefined, group);
-    }
-    catalog.deleteResource('featureType', 'topp:x', true);
-    catalog.addResource('coverage', 'topp', 'dem', { name: 'x', nativeName: 'x', title: 'X as a grid' });
-    // Named again in the web UI: base edited back to [x, y], solo and outer made again.
-    for (const name of options.namedAgain ?? []) {
-      catalog.objects.layerGroup.delete(name);
-      catalog.addLayerGroup(undefined, groups[name as keyof typeof groups]!);
-    }
+    await onTheMaster();
 
-    const jobs = options.jobs ?? new MemoryJobStore();
+    const jobs = jobStore ?? new MemoryJobStore();
     const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
     expect(await jobs.start(job, new Date())).toEqual({ started: true });
     const published: string[] = [];
