@@ -8,7 +8,7 @@
  * queue. A resync that fails after its copy began leaves the node held (see `bootstrapStep`).
  */
 import { catchUpReporting, isTransientFailure, type AppliedEvent, type ApplyDeps } from './apply';
-import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef } from './events';
+import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef, type ObjectType } from './events';
 import { applyToGeoServer, type GeoServerOutcome } from './geoserver/apply';
 import {
   comparePage,
@@ -30,6 +30,7 @@ import { Liveness, parentsOf } from './liveness';
 import { layerGroupEntries, localName, referencedName } from './representations';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
+import { isStoreType, RESOURCE_OF } from './gateway/moved-children';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
 import { isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import { isJsonObject, wholeStatePatch, type JsonObject, type JsonValue } from './merge-patch';
@@ -525,7 +526,8 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       }
     };
     /**
-     * The layer groups the cascade of the replaced layer's removal (`cascadedAt`, its sequence)
+     * The layer groups the cascade of the removal with `recurse` (`cascadedAt`, its sequence) of
+     * the replaced layer, or of the replaced store (the layers of the resources it held then),
      * changed on the nodes, each published again as the master's GeoServer holds it: a modify
      * carrying its whole state, or an add where the cascade removed it. One published since the
      * cascade (by this step before it was redone, or by a write of its own) is left as it is;
@@ -533,8 +535,11 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
      */
     const regroup = async (cascadedAt: number | undefined): Promise<CaptureOutcome> => {
       if (cascadedAt === undefined) return 'unchanged';
+      const layers = isStoreType(entry.type)
+        ? (await storedResourcesOf(deps, job.node, entry)).filter((resource) => resource.lastSequence < cascadedAt).map((resource) => resource.id)
+        : [entry.id];
       let outcome: CaptureOutcome = 'unchanged';
-      for (const { group, emptied } of groupsTakenByCascade(await storedGroups(deps, job.node), entry.id)) {
+      for (const { group, emptied } of groupsTakenByCascade(await storedGroups(deps, job.node), layers)) {
         if (group.lastSequence > cascadedAt) continue;
         const held = await reader.object('layerGroup', group.id, group.properties);
         if (held === undefined) continue;
@@ -543,7 +548,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           (emptied ? { kind: 'add', object: ref, properties: held } : { kind: 'modify', object: ref, patch: wholeStatePatch(group.properties, held) }) as ConfigChange,
         );
         if (typeof sent === 'object' && 'failed' in sent) {
-          return { failed: `layer group ${group.id}, which the removal of layer ${entry.id} with recurse changed on the nodes, could not be published again: ${sent.failed}` };
+          return { failed: `layer group ${group.id}, which the removal of ${entry.type} ${entry.id} with recurse changed on the nodes, could not be published again: ${sent.failed}` };
         }
         if (sent !== 'published') return sent;
         outcome = 'published';
@@ -556,7 +561,9 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       outcome = await writes.run(async () => {
         keptBody = undefined;
         const [object] = await deps.store.readObjects(job.node, [entry]);
-        const stored = object && !object.deleted ? object : undefined;
+        // As the nodes hold it: what a removal with recurse took (a replaced store's resources and
+        // their layers, removed with it) is gone from their GeoServers, and no removal of its own.
+        const stored = object && (await new Liveness((refs) => deps.store.readObjects(job.node, refs)).live([object]))[0] ? object : undefined;
         if (entry.replaced !== undefined) {
           // Removed before what replaced it is added (captureOrder); added again after it if still held.
           // Already the new resource's (a step redone after it was added again): nothing to remove.
@@ -588,7 +595,11 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           return { failed: `the GeoServer holds it under store ${unknownStore}, which the cluster does not hold (made after this capture's scan): a capture run again publishes the store, then this` };
         }
         let change: ConfigChange | undefined;
-        if (!heldWhole && stored) change = { kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange;
+        if (!heldWhole && stored && entry.replacedStore) {
+          const removal = await replacedStoreRemoval(deps, job.node, reader, stored);
+          if ('failed' in removal) return removal;
+          change = removal.change;
+        } else if (!heldWhole && stored) change = { kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange;
         else if (heldWhole && !stored) change = { kind: 'add', object: { type: entry.type, id: entry.id }, properties: heldWhole } as ConfigChange;
         // A modify only where the object still differs, compared as the drift scan compares: a
         // step redone after a crash finds what it published already in the store.
@@ -696,11 +707,63 @@ async function storeNotHeld(
  * A difference as a capture publishes it: `replaced` marks the removal of a stored layer whose
  * resource another resource of its id replaced (`captureOrder`), and names that resource's type:
  * published whatever the GeoServer holds under that id, unless the stored layer is that
- * resource's already; its own difference, later in the order, adds it again. `regroups` marks
- * no difference but the layer groups that removal's cascade changed on the nodes, published
- * again (`groupsTakenByCascade`) once every layer is added.
+ * resource's already; its own difference, later in the order, adds it again. `replacedStore`
+ * marks the removal of a store another store of its id replaced, published with `recurse` where
+ * the store still holds resources (`replacedStoreRemoval`). `regroups` marks no difference but
+ * the layer groups the cascade of such a layer's or store's removal changed on the nodes,
+ * published again (`groupsTakenByCascade`) once every layer is added.
  */
-type CaptureEntry = DriftEntry & { readonly replaced?: string; readonly regroups?: true };
+type CaptureEntry = DriftEntry & { readonly replaced?: string; readonly replacedStore?: true; readonly regroups?: true };
+
+/**
+ * The resources the node's store holds (not removed; taken by a cascade or not) in `store` (a
+ * store's ref), as their `store` names it: what its removal with recurse removes with it on the
+ * nodes. One listing of the store's resource type, in pages.
+ */
+async function storedResourcesOf(deps: JobRunnerDeps, node: string, store: ObjectRef): Promise<StoredObject[]> {
+  if (!isStoreType(store.type)) return [];
+  const key = objectStorageKey(store);
+  const held: StoredObject[] = [];
+  let after: string | undefined;
+  do {
+    const page = await deps.store.listObjects(node, { type: RESOURCE_OF[store.type], limit: deps.pageSize ?? 100, ...(after === undefined ? {} : { after }) });
+    held.push(...page.objects.filter((object) => !object.deleted && parentsOf(object).some((parent) => objectStorageKey(parent) === key)));
+    after = page.next;
+  } while (after !== undefined);
+  return held;
+}
+
+/**
+ * The removal of a store the master's GeoServer holds a store of another type under the name of
+ * (`captureOrder`): with `recurse` where the node's store says it still holds resources (live),
+ * as the master's web UI removed it with them; the nodes' GeoServers then remove them and their
+ * layers, and take those out of their groups (published again after, `regroups`). A resource the
+ * store holds that the master's GeoServer holds under another store (moved there, its move not
+ * yet published: it failed, or was made after the scan) would be deleted on every node with it:
+ * nothing is published, and the store is left unfixed naming it.
+ */
+async function replacedStoreRemoval(
+  deps: JobRunnerDeps,
+  node: string,
+  reader: GeoServerReader,
+  store: StoredObject,
+): Promise<{ readonly change: ConfigChange } | { readonly failed: string }> {
+  const stored = await storedResourcesOf(deps, node, store);
+  const alive = await new Liveness((refs) => deps.store.readObjects(node, refs)).live(stored);
+  const held = stored.filter((_, index) => alive[index]);
+  const where = await mapConcurrently(held, deps.concurrency ?? 8, (resource) => reader.heldStore(resource.type, resource.id));
+  for (const [index, resource] of held.entries()) {
+    const elsewhere = where[index];
+    if (elsewhere !== undefined) {
+      return {
+        failed:
+          `${resource.type} ${resource.id}, which the cluster holds in ${store.type} ${store.id}, is under store ${elsewhere} on the master's GeoServer: ` +
+          `removing the store with recurse would delete it on every node, so the store is not removed; a capture run again publishes its move, then this`,
+      };
+    }
+  }
+  return { change: { kind: 'remove', object: { type: store.type, id: store.id }, recurse: held.length > 0 } as ConfigChange };
+}
 
 /** The layer groups the node's store holds (live), in the store's order. */
 async function storedGroups(deps: JobRunnerDeps, node: string): Promise<StoredObject[]> {
@@ -736,14 +799,15 @@ async function namedByStoredGroup(deps: JobRunnerDeps, node: string, layer: stri
 }
 
 /**
- * The stored layer groups a node's GeoServer changed in its cascade of a layer's removal with
- * `recurse` (GeoServer's CascadeDeleteVisitor: the layer leaves every group listing it among its
+ * The stored layer groups a node's GeoServer changed in its cascade of the removal with `recurse`
+ * of the `layers` (a layer's, or a store's: its resources' layers, whose ids are theirs)
+ * (GeoServer's CascadeDeleteVisitor: the layer leaves every group listing it among its
  * entries, a group left without entries is removed, and leaves the groups listing it the same
  * way; a root layer is not an entry), those it removed marked `emptied`. Ordered so a group comes
  * after the groups among them that it names, as they must be added again.
  */
-function groupsTakenByCascade(groups: readonly StoredObject[], layer: string): { group: StoredObject; emptied: boolean }[] {
-  const taken = new Set<string>([layer]);
+function groupsTakenByCascade(groups: readonly StoredObject[], layers: readonly string[]): { group: StoredObject; emptied: boolean }[] {
+  const taken = new Set<string>(layers);
   const emptied = new Set<string>();
   const changed = new Set<string>();
   for (let grew = true; grew; ) {
@@ -801,28 +865,48 @@ function resourceClassOf(layer: JsonObject): string | undefined {
  * every layer is added and before the other groups' differences (a `regroups` entry per replaced
  * layer), so a group the master holds naming the new layer again, otherwise unchanged, is no
  * longer left on the nodes without it.
+ *
+ * So too a stored store the GeoServer holds as a store of another type under the same id (a data
+ * store removed and a coverage store of its name made in the web UI): GeoServer refuses a store
+ * name a store of any type has in the workspace. Its removal (`replacedStore`: with `recurse`
+ * where it still holds resources, `replacedStoreRemoval`) comes before the new store's add, after
+ * the other stores and styles are added and the resources moved out of stores (moved before
+ * their former store's removal, which would otherwise delete them on the nodes); what it held
+ * goes with it on the nodes, its own removals then finding nothing to remove. The groups that
+ * cascade changed are published again as a replaced layer's are (a `regroups` entry per store).
  */
 function captureOrder(entries: DriftEntry[]): CaptureEntry[] {
   const upserts = innerGroupsFirst(entries.filter((entry) => entry.kind !== 'missing').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type)));
   const removals = outerGroupsFirst(entries.filter((entry) => entry.kind === 'missing').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type)));
-  const replacing = new Map(entries.filter((entry) => entry.kind === 'extra' && isResourceType(entry.type)).map((entry) => [entry.id, entry.type] as const));
-  const replacedIds = new Set(
-    removals.filter((entry) => isResourceType(entry.type) && replacing.has(entry.id) && replacing.get(entry.id) !== entry.type).map((entry) => entry.id),
-  );
-  if (replacedIds.size === 0) return [...upserts, ...removals];
+  // The stored objects of `isType` the GeoServer holds one of another such type of the id of, and that one's type.
+  const replacedOf = (isType: (type: ObjectType) => boolean) => {
+    const replacing = new Map(entries.filter((entry) => entry.kind === 'extra' && isType(entry.type)).map((entry) => [entry.id, entry.type] as const));
+    const ids = new Set(removals.filter((entry) => isType(entry.type) && replacing.has(entry.id) && replacing.get(entry.id) !== entry.type).map((entry) => entry.id));
+    return { replacing, ids };
+  };
+  const { replacing, ids: replacedIds } = replacedOf(isResourceType);
+  const { ids: replacedStoreIds } = replacedOf(isStoreType);
+  if (replacedIds.size === 0 && replacedStoreIds.size === 0) return [...upserts, ...removals];
   const replacedLayer = (entry: DriftEntry) => entry.type === 'layer' && replacedIds.has(entry.id);
+  const replacedStore = (entry: DriftEntry) => isStoreType(entry.type) && replacedStoreIds.has(entry.id);
+  // Every move out of a store, before any replaced store's removal with recurse.
+  const moves = replacedStoreIds.size === 0 ? [] : removals.filter((entry) => isResourceType(entry.type) && entry.store !== undefined);
+  const storeRemovals = removals.filter(replacedStore);
+  const stores: CaptureEntry[] = [...moves, ...storeRemovals.map((entry): CaptureEntry => ({ ...entry, replacedStore: true })), ...upserts.filter(replacedStore)];
   const first: CaptureEntry[] = [
     // A layer the GeoServer still holds (the new resource's) is removed here and added at its place below.
     ...upserts.filter(replacedLayer).map((entry): CaptureEntry => ({ kind: 'missing', type: entry.type, id: entry.id, replaced: replacing.get(entry.id) }) as CaptureEntry),
     ...removals.filter((entry) => replacedIds.has(entry.id) && (entry.type === 'layer' || isResourceType(entry.type))),
   ];
-  const resources = upserts.findIndex((entry) => dependencyRank(entry.type) >= dependencyRank('featureType'));
-  const at = resources < 0 ? upserts.length : resources;
-  const groups = upserts.findIndex((entry) => dependencyRank(entry.type) >= dependencyRank('layerGroup'));
-  const regroupAt = groups < 0 ? upserts.length : groups;
-  const regroups = [...replacedIds].map((id): CaptureEntry => ({ kind: 'different', type: 'layer', id, regroups: true }) as CaptureEntry);
-  const rest = removals.filter((entry) => !first.includes(entry));
-  return [...upserts.slice(0, at), ...first, ...upserts.slice(at, regroupAt), ...regroups, ...upserts.slice(regroupAt), ...rest];
+  const before = upserts.filter((entry) => dependencyRank(entry.type) < dependencyRank('featureType') && !replacedStore(entry));
+  const resources = upserts.filter((entry) => dependencyRank(entry.type) >= dependencyRank('featureType') && dependencyRank(entry.type) < dependencyRank('layerGroup'));
+  const groups = upserts.filter((entry) => dependencyRank(entry.type) >= dependencyRank('layerGroup'));
+  const regroups = [
+    ...[...replacedIds].map((id): CaptureEntry => ({ kind: 'different', type: 'layer', id, regroups: true }) as CaptureEntry),
+    ...storeRemovals.map((entry): CaptureEntry => ({ kind: 'different', type: entry.type, id: entry.id, regroups: true }) as CaptureEntry),
+  ];
+  const rest = removals.filter((entry) => !moves.includes(entry) && !storeRemovals.includes(entry) && !first.includes(entry));
+  return [...before, ...stores, ...first, ...resources, ...regroups, ...groups, ...rest];
 }
 
 function requireRest(deps: JobRunnerDeps, job: Job): GeoServerRest {
