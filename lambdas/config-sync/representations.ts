@@ -20,8 +20,9 @@
  * - a layer names its resource (`resource.name`);
  * - a style states its `format` (sld, css, ysld, mbstyle) and carries its document as the
  *   string `body`, which the apply uploads with the content type the format needs.
- *   Its `filename`, if stated, is one file's name and not blank (GeoServer's catalog refuses a
- *   blank one); left out, the apply names the file after the style.
+ *   Its `filename`, if stated, is a string naming one file, not blank (GeoServer's catalog refuses a
+ *   blank one), and a patch cannot remove it; left out, the apply names the file after the style
+ *   when it creates it, and keeps the GeoServer's otherwise.
  * A patch may not rename (the id would no longer name the object: publish a remove and an
  * add) nor remove any of those fields.
  */
@@ -245,9 +246,21 @@ function checkStyle(properties: JsonObject, issues: RepresentationIssue[], patch
     }
   }
   const { filename } = properties;
+  // GeoServer answers a style's filename as a string and holds one always (CatalogImpl.validate:
+  // "Style fileName must not be null"). A patch's null would drop it from the node's copy, and a
+  // value of another type could only be sent on as the text GeoServer's JSON reader makes of it:
+  // either way no node's GeoServer would hold the master's file name.
+  if (patch && filename === null) {
+    issues.push({
+      path: ['filename'],
+      message: 'a style always has a filename, which a patch cannot remove (GeoServer refuses a style without one: "Style fileName must not be null"); leave filename out to keep it, or give a new one',
+    });
+  } else if (filename !== undefined && typeof filename !== 'string') {
+    issues.push({ path: ['filename'], message: `a style's filename is a JSON string naming its document's file, e.g. "<name>.sld"; got ${JSON.stringify(filename)}` });
+  }
   // GeoServer's catalog refuses a style whose filename is blank ("Style fileName must not be
-  // null", a 500 on every node). Left out, an add's file is named after the style (restBody)
-  // and a modify keeps the node's.
+  // null", a 500 on every node). Left out, an add's file is named after the style when it is
+  // created (restBody) and a modify keeps the node's.
   if (typeof filename === 'string' && filename.trim() === '') {
     issues.push({
       path: ['filename'],

@@ -93,6 +93,13 @@ describe('GeoServer representations in events', () => {
     ['an empty style filename', add('style', 'line', { format: 'sld', filename: '', body: '<sld/>' }), 'properties.filename', 'cannot be blank'],
     ['a style filename of white space', add('style', 'line', { format: 'sld', filename: ' \t', body: '<sld/>' }), 'properties.filename', 'cannot be blank'],
     ['a patch blanking a style’s filename', modify('style', 'line', { filename: '  ' }), 'patch.filename', 'cannot be blank'],
+    // A node's copy without the master's filename, or with one no GeoServer answers, would have the
+    // apply name the file after the style: not the file the master holds.
+    ['a patch removing a style’s filename', modify('style', 'line', { filename: null }), 'patch.filename', 'a patch cannot remove'],
+    ['a patch giving a style’s filename as a number', modify('style', 'line', { filename: 7 }), 'patch.filename', 'a JSON string'],
+    ['a patch giving a style’s filename as an object', modify('style', 'line', { filename: { $: 'line.sld' } }), 'patch.filename', 'a JSON string'],
+    ['a style added with a filename that is a list', add('style', 'line', { format: 'sld', filename: ['line.sld'], body: '<sld/>' }), 'properties.filename', 'a JSON string'],
+    ['a style added with a null filename', add('style', 'line', { format: 'sld', filename: null, body: '<sld/>' }), 'properties.filename', 'a JSON string'],
     ['a remove with a recurse that is not a boolean', { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: 'yes' }, 'recurse', 'expected boolean'],
   ])('refuses %s, naming the field', (_what, body, field, message) => {
     const answer = refusal(body);
