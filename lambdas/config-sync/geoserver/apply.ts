@@ -173,18 +173,19 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
   }
 
   const body = { json: restBody(step.type, target, step.properties) };
+  const createBody = { json: restBody(step.type, target, step.properties, true) };
   const item = addressed(mapping.item(target));
   let uncleared: readonly string[] = [];
   let created = false;
   if (step.absent === true && mapping.collection && !step.incomplete && step.deleted.length === 0) {
     calls += 1;
-    created = isSuccess((await send(rest, { method: 'POST', path: mapping.collection(target), body })).status);
+    created = isSuccess((await send(rest, { method: 'POST', path: mapping.collection(target), body: createBody })).status);
   }
   if (created) {
     // Made whole by the POST: only the style's document is left to send.
   } else if (step.deleted.length > 0 && mapping.recreatable && mapping.collection && !step.incomplete) {
     await call({ method: 'DELETE', path: item }, true);
-    await call({ method: 'POST', path: mapping.collection(target), body });
+    await call({ method: 'POST', path: mapping.collection(target), body: createBody });
   } else {
     uncleared = step.deleted;
     let updated = await call({ method: 'PUT', path: item, body }, true);
@@ -209,7 +210,7 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
               : `the GeoServer has no ${step.type} ${step.id}`),
         );
       }
-      await call({ method: 'POST', path: mapping.collection(target), body });
+      await call({ method: 'POST', path: mapping.collection(target), body: createBody });
       uncleared = [];
     }
   }

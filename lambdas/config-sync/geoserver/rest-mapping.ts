@@ -226,15 +226,21 @@ export function restTarget(type: ObjectType, id: string, properties: JsonObject)
 /**
  * The JSON body of a POST or PUT: the representation in its wrapper, named as the id names
  * it (a master may leave the name out), a style without its document.
+ *
+ * A style created (`creates`: the body of a POST) without a filename is given `<name>.<ext>`, as
+ * GeoServer names a style's file when it is uploaded in one step (StyleController.createStyleInfo):
+ * its catalog refuses a style without one. A PUT leaves a missing filename out, so the GeoServer
+ * keeps the file name it holds (CatalogBuilder.updateStyle copies only what is given) rather than
+ * taking one the master never had.
  */
-export function restBody(type: ObjectType, target: RestTarget, properties: JsonObject): JsonObject {
+export function restBody(type: ObjectType, target: RestTarget, properties: JsonObject, creates = false): JsonObject {
   const representation: JsonObject = { ...properties };
   if (type === 'style') delete representation.body;
   if (type === 'namespace') representation.prefix = target.name;
   else if (type !== 'global' && type !== 'workspaceSettings' && type !== 'service' && type !== 'logging') {
     representation.name = target.name;
   }
-  if (type === 'style' && typeof representation.filename !== 'string') {
+  if (type === 'style' && creates && typeof representation.filename !== 'string') {
     representation.filename = `${target.name}.${STYLE_FILE_EXTENSION[styleFormat(properties)]}`;
   }
   return { [REST_MAPPING[type].wrapper(target)]: representation };

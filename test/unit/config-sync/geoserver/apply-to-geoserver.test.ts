@@ -616,6 +616,22 @@ describe('applying events to a GeoServer', () => {
     expect(geoserver.requests).toEqual([]);
   });
 
+  it("names a style's file after it only when creating it: a PUT without a filename keeps the GeoServer's", async () => {
+    const geoserver = new FakeGeoServer();
+    // A modify of a style this node never saw added: its GeoServer holds the master's file name.
+    geoserver.objects.set('/styles/roads', { style: { name: 'roads', format: 'sld', filename: 'roads-v2.sld' } });
+    const modified = { kind: 'upsert', type: 'style', id: 'roads', properties: { format: 'sld', languageVersion: { version: '1.0.0' } }, incomplete: true, deleted: [] } as const;
+    expect(await applyToGeoServer(geoserver, modified)).toMatchObject({ kind: 'applied' });
+    expect(geoserver.requests).toEqual(['PUT /styles/roads']);
+    expect(geoserver.objects.get('/styles/roads')).toEqual({ style: { name: 'roads', format: 'sld', languageVersion: { version: '1.0.0' }, filename: 'roads-v2.sld' } });
+    // Created (a GeoServer without it answers the PUT 404), it needs one: named after the style.
+    geoserver.requests.length = 0;
+    const added = { kind: 'upsert', type: 'style', id: 'lines', properties: { format: 'sld' }, incomplete: false, deleted: [] } as const;
+    expect(await applyToGeoServer(geoserver, added)).toMatchObject({ kind: 'applied' });
+    expect(geoserver.requests).toEqual(['PUT /styles/lines', 'POST /styles']);
+    expect(geoserver.objects.get('/styles/lines')).toEqual({ style: { name: 'lines', format: 'sld', filename: 'lines.sld' } });
+  });
+
   it('creates an object a reconcile found absent with one POST, and falls back to PUT when it exists after all', async () => {
     const geoserver = new FakeGeoServer();
     const featureType = { name: 'roads', title: 'Roads', store: { '@class': 'dataStore', name: 'topp:pg' } };
