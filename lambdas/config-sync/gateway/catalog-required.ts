@@ -59,8 +59,41 @@ export function requiredMemberProblem(
   const updates = method === 'PUT' && target.id !== undefined;
   if (!creates && !updates) return undefined;
   const given = bodyMember(required.member);
+  if (required.type === 'style') {
+    const problem = styleFilenameProblem(given);
+    if (problem !== undefined) return { member: required.member, problem };
+  }
   const blank = typeof given.value === 'string' && given.value.trim() === '';
   if (creates && (!given.present || given.value === null || given.value === undefined || blank)) return { member: required.member, problem: required.create };
   if (updates && blank) return { member: required.member, problem: required.update };
+  return undefined;
+}
+
+/**
+ * A style's filename that GeoServer would refuse, or that the cluster could not replicate, as a
+ * body gives it. GeoServer reads a JSON body through Jettison and XStream, which hand the field the
+ * text of its element: a JSON `null` has none, nor an object without a `"$"` member, so the field
+ * becomes "" (not null: CatalogBuilder.updateStyle copies it) and the catalog refuses the style
+ * ("Style fileName must not be null"), on a PUT as on a POST. Any other value that is not a string
+ * (a number, `{"$": ...}`, a list) becomes text the gateway never checked, as for a name
+ * (gateway.ts, jsonNameNotString): refused too, so that what the master stores is always what the
+ * body states. A file name that is not one file of the styles folder (`../x.sld`, `/x.sld`,
+ * `sub/x.sld`) is one no event may carry (representations.ts): GeoServer takes the info, then
+ * reaches the document through its resource store, which refuses a `..` path and files any other
+ * outside the style's own name, so only the master would hold it.
+ */
+function styleFilenameProblem(given: { readonly present: boolean; readonly value?: unknown }): string | undefined {
+  if (!given.present) return undefined;
+  const { value } = given;
+  if (value === null) {
+    return 'GeoServer reads a null filename as an empty one and refuses the style ("Style fileName must not be null"); leave filename out to keep the current one, or give a file name as a string, e.g. "<name>.sld"';
+  }
+  if (typeof value !== 'string') {
+    const shown = JSON.stringify(value) ?? String(value);
+    return `the filename is not a JSON string (${shown.length > 80 ? `${shown.slice(0, 80)}...` : shown}): GeoServer's JSON reader would take the text inside it (none at all in an object without "$", which it refuses: "Style fileName must not be null"), which the cluster does not check; give a file name as a string, e.g. "<name>.sld"`;
+  }
+  if (/[/\\]/.test(value) || value === '.' || value === '..') {
+    return `the filename ${JSON.stringify(value)} is not one file of the styles folder: GeoServer's resource store refuses a ".." path and files any other outside the style's own name, which the cluster cannot replicate; give a file name without "/" or "\\", e.g. "<name>.sld"`;
+  }
   return undefined;
 }
