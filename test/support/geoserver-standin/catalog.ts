@@ -638,7 +638,8 @@ export class StandInCatalog {
     const original = this.require(type, id, type);
     // Validated before anything is saved; what the body leaves out (or nulls) is kept.
     if (type === 'namespace' && body.uri !== undefined && body.uri !== null) requireUri(body);
-    if (type === 'style' && body.filename !== undefined && body.filename !== null) requireStyleFilename(body);
+    // A JSON null is no Java null here: GeoServer's JSON reader gives the field its element's text, none, so "".
+    if (type === 'style' && body.filename !== undefined) requireStyleFilename({ filename: body.filename ?? '' });
     const nameKey = type === 'namespace' ? 'prefix' : 'name';
     const newName = body[nameKey];
     let currentId = id;
@@ -865,7 +866,9 @@ function requireUri(namespace: Representation): void {
  * with a NullPointerException ("Style fileName must not be null"), which RestControllerAdvice
  * answers with 500. StyleController.stylePost adds the info as the body gives it: only the
  * one-step upload (createStyleInfo) names the file after the style. A PUT copies only what its
- * body gives (CatalogBuilder.updateStyle skips nulls), so it fails only with a blank one.
+ * body gives (CatalogBuilder.updateStyle skips Java nulls), so it fails only with a blank one; a
+ * JSON `null` is blank there, since Jettison (1.3 on) gives its element no text and XStream reads
+ * an element without text as "".
  */
 function requireStyleFilename(style: Representation): void {
   if (typeof style.filename !== 'string' || style.filename.trim() === '') throw new GeoServerError(500, 'Style fileName must not be null');
