@@ -235,6 +235,30 @@ test('a write the master refuses publishes nothing; an unmanaged path is forward
   expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
 });
 
+test("a style's filename the master would read as empty, or that names a file outside the styles folder, is 400 naming filename; every slave keeps the master's file name and document", async () => {
+  const sld = '<?xml version="1.0"?>\n<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>coast</Name></NamedLayer></StyledLayerDescriptor>\n';
+  expect((await rest('POST', '/styles', { style: { name: 'coast', filename: 'coast-v2.sld', format: 'sld' } })).status).toBe(201);
+  expect((await rest('PUT', '/styles/coast?raw=true', sld, 'application/vnd.ogc.sld+xml')).status).toBe(200);
+  await converged();
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
+  const writes = geoservers.get(MASTER)!.applied.length;
+  for (const [method, path, body] of [
+    ['PUT', '/styles/coast', { style: { filename: null } }],
+    ['PUT', '/styles/coast', { style: { filename: 7 } }],
+    ['PUT', '/styles/coast', { style: { filename: '../coast.sld' } }],
+    ['POST', '/styles', { style: { name: 'cliffs', filename: 'sub/cliffs.sld' } }],
+  ] as const) {
+    const refused = await rest(method, path, body);
+    expect({ path, body, status: refused.status, field: JSON.parse(refused.text).field }).toEqual({ path, body, status: 400, field: 'filename' });
+  }
+  expect(geoservers.get(MASTER)!.applied.length).toBe(writes);
+  expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
+  for (const node of [MASTER, ...SLAVES]) {
+    const catalog = geoservers.get(node)!.catalog;
+    expect({ node, filename: catalog.objects.style.get('coast')?.filename, document: catalog.styleBodies.get('coast')?.bytes.toString('utf8') }).toEqual({ node, filename: 'coast-v2.sld', document: sld });
+  }
+});
+
 /** A client that honours 503 + Retry-After (the gateway's answer when the write lease stayed busy), a few times. */
 let busyRetries = 0;
 async function writeRetryingWhenBusy(method: string, path: string, body: object) {
