@@ -792,7 +792,7 @@ export const GATEWAY_API = {
           'a DOCTYPE declaration, on any path, or a zipped style package whose SLD has one (XML_DOCTYPE, field `body`: its entities could be fetched or expanded by the master), ' +
           'or an XML body, on any path, in an encoding the DOCTYPE check cannot read (XML_ENCODING, field `body`: EBCDIC, or a declared encoding whose markup is not ASCII bytes), ' +
           'or a namespace POSTed without a `uri` or PUT with a blank one, which GeoServer would refuse with a 500 (INVALID_REQUEST, field `uri`), ' +
-          'or a style\'s info (JSON or XML) POSTed without a `filename` or PUT with a blank one, which GeoServer would refuse with a 500 (INVALID_REQUEST, field `filename`), ' +
+          'or a style\'s info (JSON or XML) POSTed without a `filename` or PUT with a blank or null one, which GeoServer would refuse with a 500, or with a `filename` that is not a JSON string or not one file of the styles folder (INVALID_REQUEST, field `filename`), ' +
           'or a zipped style package the gateway cannot read within its bounds to check (STYLE_PACKAGE, field `body`: not a plain zip, over 1000 entries, an SLD over 1 MiB, ' +
           'compressed over 100 to 1, or not what its headers declare); nothing was forwarded. ' +
           "Or the master GeoServer's own 400",
