@@ -137,14 +137,15 @@ test('a 300 KiB style syncs to every slave intact', async () => {
 
   // Replacing the document with another large one (a modify) reaches every slave too.
   const body2 = sld('big_landuse', 310 * 1024, 2);
-  const modify = await cluster.publish(MASTER, { kind: 'modify', object: { type: 'style', id }, patch: { body: body2, filename: null } });
+  const modify = await cluster.publish(MASTER, { kind: 'modify', object: { type: 'style', id }, patch: { body: body2 } });
   expect(modify.event.bodyRef).toEqual(expect.any(String));
   await cluster.waitConverged();
   for (const node of [MASTER, ...SLAVES]) {
     const stored = await cluster.objectOf(node, 'style', id);
     expect(stored.status).toBe(200);
     expect(stored.body.properties.body === body2).toBe(true);
-    expect(stored.body.properties).not.toHaveProperty('filename');
+    // A patch without filename keeps it (one removing it is refused: GeoServer holds no style without one).
+    expect(stored.body.properties.filename).toBe('big_landuse.sld');
     expect(stored.body.lastSequence).toBe(modify.sequence);
   }
   await expectIdenticalStores();
