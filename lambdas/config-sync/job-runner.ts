@@ -8,7 +8,8 @@
  * queue. A resync that fails after its copy began leaves the node held (see `bootstrapStep`).
  */
 import { catchUpReporting, isTransientFailure, type AppliedEvent, type ApplyDeps } from './apply';
-import { isResourceType, objectStorageKey, RESOURCE_TYPES, type ConfigChange, type ObjectRef, type ObjectType } from './events';
+import { isResourceType, objectStorageKey, RESOURCE_TYPES, splitObjectId, type ConfigChange, type ObjectRef, type ObjectType } from './events';
+import { REST_MAPPING } from './geoserver/rest-mapping';
 import { applyToGeoServer, type GeoServerOutcome } from './geoserver/apply';
 import {
   comparePage,
@@ -24,6 +25,7 @@ import {
   withHeldGroups,
   type CompareMode,
   type DriftEntry,
+  type FixEntry,
   type ListedObject,
 } from './geoserver/drift';
 import { Liveness, parentsOf } from './liveness';
@@ -379,17 +381,33 @@ const CAPTURE_BATCH = 20;
  * job records that). An extra layer group goes before the groups it holds, never in one batch
  * with a group holding it (GeoServer refuses to remove a group another group holds); a missing or
  * different one after the missing and different groups it holds, never in one batch with them
- * (GeoServer refuses a group naming a group it lacks).
+ * (GeoServer refuses a group naming a group it lacks). An extra holding the id of a missing store
+ * or resource of another type is removed before that one's add, alone (`fixOrder`, `FixEntry`):
+ * a store with `recurse` where it still holds resources, unless one is stated under another store
+ * (`blockingStoreRemoval`); a resource after its layer, removed with `recurse`; the stated groups
+ * those cascades changed are written back after the layers (`writeBackGroups`).
  */
 async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
-  const entries = await loadFixes(deps, job, cache, fixOrder);
+  const entries: readonly FixEntry[] = await loadFixes(deps, job, cache, fixOrder);
   let index = job.checkpoint.index ?? 0;
   let { fixed, failed, restCalls } = job.progress;
   const failures: JobFailure[] = [...job.failures];
-  if (index < entries.length) {
-    // One batch: consecutive entries of one type and kind (independent of each other).
+  if (index < entries.length && entries[index]!.regroups !== undefined) {
+    // The stated groups the cascade of a blocking extra's removal changed, written back.
+    const written = await writeBackGroups(deps, job.node, rest, entries, entries[index]!);
+    restCalls += written.calls;
+    for (const rejection of written.rejected) {
+      failed += 1;
+      if (failures.length < MAX_JOB_FAILURES) failures.push({ type: 'layerGroup', id: rejection.id, message: rejection.message } as JobFailure);
+    }
+    if (written.rejected.length > 0) deps.onRejected?.(written.rejected.map(({ outcome }) => outcome));
+    index += 1;
+  } else if (index < entries.length) {
+    // One batch: consecutive entries of one type and kind (independent of each other); a blocking
+    // extra's removal, or what follows from it (`FixEntry`), alone.
     const first = entries[index]!;
+    const alone = (entry: FixEntry) => entry.blocking !== undefined || entry.implied !== undefined;
     let end = index;
     // A layer group is never removed alongside one holding it (GeoServer refuses it until that one
     // is gone), nor added or written alongside one it holds (GeoServer refuses it until that one is there).
@@ -397,6 +415,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
       entries.slice(index, end).some((other) => (entry.kind === 'extra' ? holdsOneOf(other, new Set([entry.id])) : holdsOneOf(entry, new Set([other.id]))));
     while (
       end < entries.length &&
+      (end === index || (!alone(first) && !alone(entries[end]!))) &&
       end - index < FIX_BATCH &&
       entries[end]!.type === first.type &&
       (entries[end]!.kind === 'extra') === (first.kind === 'extra') &&
@@ -418,7 +437,19 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
       }
       if (entry.kind === 'extra') {
         const properties = extraProperties(entry);
-        return applyToGeoServer(rest, { kind: 'remove', type: entry.type, id: entry.id, properties, recurse: false }, { rejectionAttempts: 1 });
+        // A blocking resource's layer goes with `recurse`: GeoServer refuses it while a group
+        // names it, and the cascade changes only groups (the stated ones written back after) and
+        // the blocking resource, removed next.
+        let recurse = entry.blocking === true && entry.type === 'layer';
+        if (entry.blocking && isStoreType(entry.type)) {
+          const removal = await blockingStoreRemoval(deps, job.node, new GeoServerReader(rest), entry);
+          if ('failed' in removal) {
+            unfixable.set(entry, removal.failed);
+            return undefined;
+          }
+          recurse = removal.recurse;
+        }
+        return applyToGeoServer(rest, { kind: 'remove', type: entry.type, id: entry.id, properties, recurse }, { rejectionAttempts: 1 });
       }
       const object = stored.get(objectStorageKey(entry));
       if (!object || object.deleted) return undefined; // changed since the scan: its events apply it
@@ -446,7 +477,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
       }
       if (outcome === undefined) return;
       if (outcome.kind === 'applied') {
-        fixed += 1;
+        if (!entry.implied) fixed += 1;
         restCalls += outcome.calls;
       } else {
         failed += 1;
@@ -763,6 +794,76 @@ async function replacedStoreRemoval(
     }
   }
   return { change: { kind: 'remove', object: { type: store.type, id: store.id }, recurse: held.length > 0 } as ConfigChange };
+}
+
+/**
+ * Whether a reconcile may remove an extra store that blocks a missing store of another type of its
+ * id (`fixOrder`), and with `recurse`: where the GeoServer still holds resources in it. Not where
+ * one of them is a resource the node's store states (live, so under another store: the extra one
+ * is not stated), whose move out of it failed: the removal with recurse would delete it. The store
+ * is then left, naming that resource, and the stated store's add is refused as before.
+ */
+async function blockingStoreRemoval(
+  deps: JobRunnerDeps,
+  node: string,
+  reader: GeoServerReader,
+  store: DriftEntry,
+): Promise<{ readonly recurse: boolean } | { readonly failed: string }> {
+  if (!isStoreType(store.type)) return { recurse: false };
+  const resourceType = RESOURCE_OF[store.type];
+  const { workspace, name } = splitObjectId(store.id);
+  const listing = REST_MAPPING[resourceType].collection!({ ...(workspace === undefined ? {} : { workspace }), name: '', store: name });
+  const held = (await reader.names(listing)).map((resource) => ({ type: resourceType, id: `${workspace ?? ''}:${resource}` }) as ObjectRef);
+  const objects = held.length === 0 ? [] : await deps.store.readObjects(node, held);
+  const alive = await new Liveness((refs) => deps.store.readObjects(node, refs)).live(objects);
+  const stated = objects.find((_, index) => alive[index]);
+  if (stated !== undefined) {
+    const where = referencedName(stated.properties.store);
+    return {
+      failed:
+        `${stated.type} ${stated.id}, which the cluster states under store ${where ?? '(none named)'}, is still in ${store.type} ${store.id} on the GeoServer: ` +
+        `removing the store with recurse would delete it, so the store is not removed; once ${stated.id} is moved (a reconcile run again moves it, ` +
+        `or move it in that GeoServer), a reconcile removes the store and adds the stated one`,
+    };
+  }
+  return { recurse: held.length > 0 };
+}
+
+/**
+ * The stated layer groups the cascade of a blocking extra's removal (`FixEntry.regroups`: the
+ * layers it took) changed on the GeoServer, each written back whole as the node's store holds it
+ * (PUT, or POST where the cascade removed it), in the order `groupsTakenByCascade` gives. A group
+ * with a difference of its own is left to it: written at its place, after this.
+ */
+async function writeBackGroups(
+  deps: JobRunnerDeps,
+  node: string,
+  rest: GeoServerRest,
+  entries: readonly FixEntry[],
+  entry: FixEntry,
+): Promise<{ readonly calls: number; readonly rejected: readonly { readonly id: string; readonly message: string; readonly outcome: GeoServerRejection }[] }> {
+  const ownDifference = new Set(entries.filter((other) => other.type === 'layerGroup' && other.kind !== 'extra').map((other) => other.id));
+  let calls = 0;
+  const rejected: { id: string; message: string; outcome: GeoServerRejection }[] = [];
+  for (const { group } of groupsTakenByCascade(await storedGroups(deps, node), entry.regroups ?? [])) {
+    if (ownDifference.has(group.id)) continue;
+    const outcome = await applyToGeoServer(
+      rest,
+      { kind: 'upsert', type: 'layerGroup', id: group.id, properties: group.properties, incomplete: group.incomplete, deleted: [] },
+      { rejectionAttempts: 1 },
+    );
+    if (outcome.kind === 'applied') {
+      calls += outcome.calls;
+      continue;
+    }
+    calls += outcome.attempts;
+    rejected.push({
+      id: group.id,
+      message: `${outcome.request}: ${outcome.status ?? ''} ${outcome.answer}`.trim() + ` (written back after the removal of ${entry.type} ${entry.id} with recurse took ${(entry.regroups ?? []).join(', ')} out of it)`,
+      outcome,
+    });
+  }
+  return { calls, rejected };
 }
 
 /** The layer groups the node's store holds (live), in the store's order. */

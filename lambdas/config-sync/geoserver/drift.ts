@@ -27,6 +27,8 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { layerGroupEntries, localName, referencedName } from '../representations';
 import { REST_MAPPING, restTarget, seg, styleContentType, styleDocumentPath } from './rest-mapping';
+// (moved-children reads dependencyRank only when called: this cycle is safe.)
+import { isStoreType, RESOURCE_OF, type StoreType } from '../gateway/moved-children';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerReadRefusedError, GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';
 import { mapConcurrently } from '../../shared/concurrency';
@@ -120,14 +122,75 @@ export function dependencyRank(type: ObjectType): number {
 }
 
 /**
+ * A reconcile's fix as `fixOrder` orders it: `blocking` marks the removal of an extra that holds
+ * the id of a missing object of another type (`fixOrder`), made ahead of that object's add; on a
+ * layer (the GeoServer's, of a resource that blocks one), with `recurse`. `regroups` marks no
+ * difference but the layers (their ids) the cascade of such a removal took out of the GeoServer's
+ * layer groups: the stated groups that named them are written back once every layer is added.
+ * `implied` marks an entry that is no difference of the scan's but follows from such a removal
+ * (a blocking resource's layer, removed, and added again): not counted as fixed.
+ */
+export type FixEntry = DriftEntry & { readonly blocking?: true; readonly regroups?: readonly string[]; readonly implied?: true };
+
+/**
  * Adds and updates in dependency order (a layer group after the groups it holds,
  * `innerGroupsFirst`), then removals in the reverse (extras last, deepest first; a layer group
  * before the groups it holds, `outerGroupsFirst`).
+ *
+ * Except an extra that blocks a missing object of another type under its id, which GeoServer
+ * refuses to add while the extra is there (a store name is taken by a store of any type in a
+ * workspace, a resource name by a resource of any type in a namespace): it is removed before that
+ * object's add (`blocking`), so one reconcile converges. A store (a data store where the store
+ * states a coverage store of its name) after the stores and styles are added and every resource
+ * held under another store than the stated one is moved (out of it, so its removal, with
+ * `recurse` where it still holds resources, takes none the store states); a resource (a feature
+ * type where the store states a coverage of its name) after that, its layer removed before it (the
+ * GeoServer refuses to delete a resource while its layer exists). The stated object and its layer
+ * are then added at their places, and the stated layer groups those removals' cascades changed on
+ * the GeoServer written back (a `regroups` entry per blocking extra) after the layers and before
+ * the groups' own differences.
  */
-export function fixOrder(entries: readonly DriftEntry[]): DriftEntry[] {
-  const upserts = entries.filter((entry) => entry.kind !== 'extra').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type) || compare(a.id, b.id));
-  const removals = entries.filter((entry) => entry.kind === 'extra').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type) || compare(a.id, b.id));
-  return [...innerGroupsFirst(upserts), ...outerGroupsFirst(removals)];
+export function fixOrder(entries: readonly DriftEntry[]): FixEntry[] {
+  const upserts = innerGroupsFirst(entries.filter((entry) => entry.kind !== 'extra').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type) || compare(a.id, b.id)));
+  const removals = outerGroupsFirst(entries.filter((entry) => entry.kind === 'extra').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type) || compare(a.id, b.id)));
+  // The extras of `isType` holding the id of a missing object of another such type.
+  const blockingOf = (isType: (type: ObjectType) => boolean) =>
+    removals.filter((extra) => isType(extra.type) && entries.some((entry) => entry.kind === 'missing' && isType(entry.type) && entry.type !== extra.type && entry.id === extra.id));
+  const stores = blockingOf(isStoreType);
+  const resources = blockingOf(isResourceType);
+  if (stores.length === 0 && resources.length === 0) return [...upserts, ...removals];
+  const blockedStore = (entry: DriftEntry) => isStoreType(entry.type) && stores.some((store) => store.id === entry.id);
+  // Every move out of a store (a missing resource the GeoServer holds under another store).
+  const moves = upserts.filter((entry) => isResourceType(entry.type) && entry.kind === 'missing' && entry.store !== undefined);
+  const blocking = (entry: DriftEntry): FixEntry => ({ ...entry, blocking: true });
+  const layerRemovals = resources.map((resource): FixEntry => ({ kind: 'extra', type: 'layer', id: resource.id, blocking: true, implied: true }) as FixEntry);
+  const before = upserts.filter((entry) => dependencyRank(entry.type) < dependencyRank('featureType') && !blockedStore(entry));
+  const published = upserts.filter((entry) => dependencyRank(entry.type) >= dependencyRank('featureType') && dependencyRank(entry.type) < dependencyRank('layerGroup') && !moves.includes(entry));
+  // The layer of a blocked resource, which its removal took: added again after its resource.
+  const layersAgain = resources
+    .filter((resource) => !published.some((entry) => entry.type === 'layer' && entry.id === resource.id))
+    .map((resource): FixEntry => ({ kind: 'missing', type: 'layer', id: resource.id, implied: true }) as FixEntry);
+  const regroups = [
+    ...stores.map((store): FixEntry => {
+      const held = removals.filter((entry) => entry.type === RESOURCE_OF[store.type as StoreType] && entry.store === localName(store.id)).map((entry) => entry.id);
+      return { kind: 'different', type: store.type, id: store.id, regroups: held, implied: true } as FixEntry;
+    }),
+    ...resources.map((resource): FixEntry => ({ kind: 'different', type: 'layer', id: resource.id, regroups: [resource.id], implied: true }) as FixEntry),
+  ].filter((entry) => entry.regroups!.length > 0);
+  const groups = upserts.filter((entry) => dependencyRank(entry.type) >= dependencyRank('layerGroup'));
+  const rest = removals.filter((entry) => !stores.includes(entry) && !resources.includes(entry));
+  return [
+    ...before,
+    ...moves,
+    ...stores.map(blocking),
+    ...upserts.filter(blockedStore),
+    ...layerRemovals.flatMap((layer, index) => [layer, blocking(resources[index]!)]),
+    ...published,
+    ...layersAgain,
+    ...regroups,
+    ...groups,
+    ...rest,
+  ];
 }
 
 /** The names a layer group's entries give the layer groups it holds (`publishables.published`, `@type` layerGroup). */

@@ -902,3 +902,152 @@ test("a replaced store holding a resource the master put under another workspace
     });
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Reconcile of a GeoServer holding an object of another type under an id the store states
+
+/**
+ * The node's store: the data store topp:X replaced by a coverage store topp:X holding c (with
+ * `sameName`, a coverage a too, and base = [a, y] naming its layer; else base = [y]); m moved to
+ * pg2, where y is; kept = [m]. Its GeoServer, restored from a backup, is from before: the data
+ * store X holding the feature types a and m, pg2 holding y, base = [a, y], solo = [a], kept = [m].
+ */
+async function slaveWithReplacedStore(options: { sameName?: boolean }): Promise<Harness> {
+  const h = harness();
+  const feature = (name: string, store: string) => [
+    add('featureType', `topp:${name}`, { name, nativeName: name, title: name, store: { '@class': 'dataStore', name: store } }),
+    add('layer', `topp:${name}`, { name, resource: { '@class': 'featureType', name: `topp:${name}` }, defaultStyle: { name: 'generic' } }),
+  ];
+  const grid = (name: string) => [
+    add('coverage', `topp:${name}`, { name, nativeName: name, title: `${name} as a grid`, store: { '@class': 'coverageStore', name: 'topp:X' } }),
+    add('layer', `topp:${name}`, { name, resource: { '@class': 'coverage', name: `topp:${name}` }, defaultStyle: { name: 'raster' } }),
+  ];
+  await h.appendAll([
+    add('workspace', 'topp', { name: 'topp' }),
+    add('dataStore', 'topp:pg2', { name: 'pg2', type: 'PostGIS', workspace: { name: 'topp' } }),
+    add('coverageStore', 'topp:X', { name: 'X', type: 'GeoTIFF', workspace: { name: 'topp' } }),
+    ...feature('m', 'topp:pg2'),
+    ...feature('y', 'topp:pg2'),
+    ...grid('c'),
+    ...(options.sameName ? grid('a') : []),
+    add('layerGroup', 'base', layerGroup('base', options.sameName ? ['topp:a', 'topp:y'] : ['topp:y'])),
+    add('layerGroup', 'kept', layerGroup('kept', ['topp:m'])),
+  ]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'gs-1' });
+  const catalog = standIn.geoserver.catalog;
+  catalog.addWorkspace({ name: 'topp' });
+  catalog.addStore('dataStore', 'topp', { name: 'pg2', type: 'PostGIS' });
+  catalog.addStore('dataStore', 'topp', { name: 'X', type: 'PostGIS' });
+  for (const name of ['a', 'm']) catalog.addResource('featureType', 'topp', 'X', { name, nativeName: name, title: name });
+  catalog.addResource('featureType', 'topp', 'pg2', { name: 'y', nativeName: 'y', title: 'y' });
+  catalog.addLayerGroup(undefined, layerGroup('base', ['topp:a', 'topp:y']));
+  catalog.addLayerGroup(undefined, layerGroup('solo', ['topp:a']));
+  catalog.addLayerGroup(undefined, layerGroup('kept', ['topp:m']));
+  return h;
+}
+
+/** One reconcile fixed everything, and a drift check after it finds nothing. */
+async function expectConverged(h: Harness, job: Job): Promise<void> {
+  expect({ state: job.state, failed: job.progress.failed, failures: job.failures }).toEqual({ state: 'succeeded', failed: 0, failures: [] });
+  expect((await runJob(h, 'drift', 'gs-1', 'drift-after')).progress).toMatchObject({ missing: 0, different: 0, extra: 0 });
+}
+
+/**
+ * GeoServer refuses the coverage store X while a data store X is there (a store name is taken by
+ * a store of any type in a workspace), and with it every coverage into it: the data store is
+ * removed before that add, with recurse (it still holds a), after m is moved out of it, so m and
+ * its layer are kept. One reconcile converges.
+ */
+test('a reconcile of a GeoServer holding a data store where the store states a coverage store of its name removes it before the add, its moved feature type moved first: one run converges', async () => {
+  const h = await slaveWithReplacedStore({});
+
+  await expectConverged(h, await runJob(h, 'reconcile', 'gs-1', 'reconcile-1'));
+  expect(catalogShape(standIn.geoserver)).toEqual({
+    stores: ['coverageStore/topp:X', 'dataStore/topp:pg2'],
+    resources: { 'featureType/topp:m': 'topp:pg2', 'featureType/topp:y': 'topp:pg2', 'coverage/topp:c': 'topp:X' },
+    layers: { 'topp:m': 'featureType/topp:m', 'topp:y': 'featureType/topp:y', 'topp:c': 'coverage/topp:c' },
+    groups: { base: { published: [{ '@type': 'layer', name: 'topp:y' }] }, kept: { published: [{ '@type': 'layer', name: 'topp:m' }] } },
+  });
+  // Moved, never deleted and made again.
+  expect(standIn.geoserver.requests.filter((request) => request.method === 'POST' && request.path.includes('/featuretypes'))).toEqual([]);
+});
+
+/**
+ * The stated coverage store holds a coverage a, as the GeoServer's data store holds a feature type
+ * a: the store's removal takes that feature type and its layer, and a out of base, which the
+ * store states naming a (no difference of its own before): base is written back after a's layer
+ * is there again.
+ */
+test("a replaced store whose stated one holds a resource of a former one's name: the layer is there again, and a group the cascade changed is written back", async () => {
+  const h = await slaveWithReplacedStore({ sameName: true });
+
+  await expectConverged(h, await runJob(h, 'reconcile', 'gs-1', 'reconcile-1'));
+  expect(catalogShape(standIn.geoserver)).toMatchObject({
+    resources: { 'featureType/topp:m': 'topp:pg2', 'coverage/topp:a': 'topp:X', 'coverage/topp:c': 'topp:X' },
+    layers: { 'topp:a': 'coverage/topp:a', 'topp:m': 'featureType/topp:m' },
+    groups: { base: { published: [{ '@type': 'layer', name: 'topp:a' }, { '@type': 'layer', name: 'topp:y' }] }, kept: { published: [{ '@type': 'layer', name: 'topp:m' }] } },
+  });
+});
+
+/**
+ * m's move out of X refused: removing X with recurse would delete m, which the store states under
+ * pg2. X is left, the failure naming m; m and its layer stay on the GeoServer.
+ */
+test('a replaced store still holding a resource the store states under another store is not removed: the resource is never deleted', async () => {
+  const h = await slaveWithReplacedStore({});
+  standIn.geoserver.rejectNext((request) => request.method === 'PUT' && request.path.includes('/workspaces/topp/datastores/X/featuretypes/m'), 400, 'Feature type is locked');
+
+  const job = await runJob(h, 'reconcile', 'gs-1', 'reconcile-1');
+
+  expect(job.failures).toEqual(
+    expect.arrayContaining([
+      { type: 'featureType', id: 'topp:m', message: expect.stringMatching(/featuretypes\/m\S*: 400 Feature type is locked$/) },
+      { type: 'dataStore', id: 'topp:X', message: expect.stringMatching(/^featureType topp:m, which the cluster states under store topp:pg2, is still in dataStore topp:X on the GeoServer: .*not removed/) },
+    ]),
+  );
+  expect({ m: standIn.geoserver.catalog.get('featureType', 'topp:m')?.store, layer: standIn.geoserver.catalog.get('layer', 'topp:m')?.resource }).toEqual({
+    m: expect.objectContaining({ name: 'topp:X' }),
+    layer: expect.objectContaining({ name: 'topp:m' }),
+  });
+  expect(standIn.geoserver.requests.filter((request) => request.method === 'DELETE' && /datastores\/X(\.json)?$/.test(request.path.split('?')[0]!))).toEqual([]);
+  // Once the move goes through, a reconcile converges.
+  await expectConverged(h, await runJob(h, 'reconcile', 'gs-1', 'reconcile-2'));
+});
+
+/**
+ * The store states a coverage x (in dem) and its layer, in base = [x, y]; the GeoServer holds a
+ * feature type x (in pg) with its layer, in base and in solo = [x], which the store lacks. The
+ * coverage's add is refused while the feature type is there, and the feature type's delete while
+ * its layer is; the layer's, without recurse, while a group names it. The layer goes first with
+ * recurse, then the feature type, then the coverage and its layer are added and base written back.
+ */
+test('a reconcile of a GeoServer holding a feature type where the store states a coverage of its name removes its layer and it before the add: one run converges', async () => {
+  const h = harness();
+  await h.appendAll([
+    add('workspace', 'topp', { name: 'topp' }),
+    add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
+    add('coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', workspace: { name: 'topp' } }),
+    add('coverage', 'topp:x', { name: 'x', nativeName: 'x', title: 'X as a grid', store: { '@class': 'coverageStore', name: 'topp:dem' } }),
+    add('layer', 'topp:x', { name: 'x', resource: { '@class': 'coverage', name: 'topp:x' }, defaultStyle: { name: 'raster' } }),
+    add('featureType', 'topp:y', { name: 'y', nativeName: 'y', title: 'Y', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+    add('layer', 'topp:y', { name: 'y', resource: { '@class': 'featureType', name: 'topp:y' }, defaultStyle: { name: 'generic' } }),
+    add('layerGroup', 'base', layerGroup('base', ['topp:x', 'topp:y'])),
+  ]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'gs-1' });
+  const catalog = standIn.geoserver.catalog;
+  catalog.addWorkspace({ name: 'topp' });
+  catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
+  catalog.addStore('coverageStore', 'topp', { name: 'dem', type: 'GeoTIFF' });
+  catalog.addResource('featureType', 'topp', 'pg', { name: 'x', nativeName: 'x', title: 'X as features' });
+  catalog.addResource('featureType', 'topp', 'pg', { name: 'y', nativeName: 'y', title: 'Y' });
+  catalog.addLayerGroup(undefined, layerGroup('base', ['topp:x', 'topp:y']));
+  catalog.addLayerGroup(undefined, layerGroup('solo', ['topp:x']));
+
+  await expectConverged(h, await runJob(h, 'reconcile', 'gs-1', 'reconcile-1'));
+  expect(catalogShape(standIn.geoserver)).toEqual({
+    stores: ['coverageStore/topp:dem', 'dataStore/topp:pg'],
+    resources: { 'featureType/topp:y': 'topp:pg', 'coverage/topp:x': 'topp:dem' },
+    layers: { 'topp:x': 'coverage/topp:x', 'topp:y': 'featureType/topp:y' },
+    groups: { base: { published: [{ '@type': 'layer', name: 'topp:x' }, { '@type': 'layer', name: 'topp:y' }] } },
+  });
+});
