@@ -11,8 +11,7 @@ import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { add, applyDeps, CLUSTER, harness, modify, type Harness } from '../fixtures';
 import { standInPerTest } from '../../../support/standin-per-test';
-import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
-import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
+import { captureOnASlave, catalogShape, groups, type TypeChangeRun } from './capture-on-a-slave';
 
 const NODE = { cluster: 'test-cluster', node: 'gs-1' };
 const standIn = standInPerTest();
@@ -419,15 +418,6 @@ test.each([
 // ---------------------------------------------------------------------------------------------
 // A resource whose type changed in the master's web UI
 
-/** What `captureReplacedType` ran: the job, what it published (`remove layer/topp:x recurse`), and the slave's GeoServer. */
-interface TypeChangeRun {
-  readonly outcome: string | undefined;
-  readonly ran: Job;
-  readonly published: readonly string[];
-  readonly h: Harness;
-  readonly slaveGeoServer: GeoServerStandIn;
-}
-
 const layerGroup = (name: string, members: string[]) => ({
   name,
   mode: 'SINGLE',
@@ -473,6 +463,7 @@ async function captureReplacedType(
       : []),
   ];
   await captureOnASlave(
+    standIn,
     history,
     async () => {
       // The master's GeoServer: as the history, then x made a coverage in its web UI.
@@ -496,61 +487,6 @@ async function captureReplacedType(
     options.jobs,
     check,
   );
-}
-
-/**
- * `history` logged and applied to master-1's store and to a slave's GeoServer (a stand-in of its
- * own); `onTheMaster` then makes the master's GeoServer (the shared stand-in) what its web UI
- * made it. A capture of the master publishes as the gateway does: logged, applied to the master's
- * store, delivered to the slave. `jobs` may be a store that fails a save; a slice that throws is
- * delivered again. `check` runs before the slave's GeoServer closes.
- */
-async function captureOnASlave(
-  history: readonly ConfigChange[],
-  onTheMaster: () => Promise<void>,
-  jobStore: MemoryJobStore | undefined,
-  check: (run: TypeChangeRun) => Promise<void>,
-): Promise<void> {
-  const h = harness();
-  const logged = await h.appendAll(history);
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-  const slaveGeoServer = await startGeoServerStandIn();
-  try {
-    const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
-    const slave: ApplyDeps = { ...applyDeps(h), geoserver: { rest: slaveRest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
-    const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
-    for (const event of logged) await applyDeliveredEvent(slave, SLAVE, event);
-    expect(await h.store.listParked('gs-1')).toEqual([]);
-
-    await onTheMaster();
-
-    const jobs = jobStore ?? new MemoryJobStore();
-    const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
-    expect(await jobs.start(job, new Date())).toEqual({ started: true });
-    const published: string[] = [];
-    const deps: JobRunnerDeps = {
-      cluster: CLUSTER,
-      store: h.store,
-      jobs,
-      apply: applyDeps(h),
-      rest: standIn.rest,
-      compareMode: 'both-ways',
-      now: () => new Date(),
-      publish: async (change) => {
-        const event = await h.append(change, 'master-1');
-        await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-        published.push(`${change.kind} ${change.object.type}/${change.object.id}${change.kind === 'remove' && change.recurse ? ' recurse' : ''}`);
-        await applyDeliveredEvent(slave, SLAVE, event);
-        return event.sequence;
-      },
-    };
-    let outcome: string | undefined;
-    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000).catch(() => 'died');
-    await check({ outcome, ran: (await jobs.read('master-1', job.id))!, published, h, slaveGeoServer });
-    expect(slaveGeoServer.violations).toEqual([]);
-  } finally {
-    await slaveGeoServer.close();
-  }
 }
 
 /** A capture of the replaced type without groups: x's four events, the removals first, and the slave as the master. */
@@ -591,10 +527,6 @@ async function expectReplacedOnTheSlave({ outcome, ran, published, h, slaveGeoSe
 test("a capture of a feature type replaced by a coverage of its name publishes the removal first: each event applies on a slave's GeoServer", async () => {
   await captureReplacedType({}, expectReplacedOnTheSlave);
 });
-
-/** A GeoServer's layer groups, each with its entries. */
-const groups = (gs: { catalog: { objects: { layerGroup: Map<string, Record<string, unknown>> } } }) =>
-  Object.fromEntries([...gs.catalog.objects.layerGroup].map(([id, value]) => [id, value.publishables]));
 
 /**
  * As above, with layer groups naming topp:x: the master's web UI took the layer out of them as
@@ -713,18 +645,6 @@ test('a capture step that dies before its checkpoint, redone, publishes the grou
 // ---------------------------------------------------------------------------------------------
 // A store whose type changed in the master's web UI
 
-/** A GeoServer's stores, resources (with their store) and layers (with their resource), and its layer groups' entries. */
-function catalogShape(gs: GeoServerStandIn) {
-  const { objects } = gs.catalog;
-  const name = (reference: unknown) => (reference as { name?: string } | undefined)?.name;
-  return {
-    stores: ['dataStore', 'coverageStore'].flatMap((type) => [...objects[type as 'dataStore'].keys()].map((id) => `${type}/${id}`)).sort(),
-    resources: Object.fromEntries(['featureType', 'coverage'].flatMap((type) => [...objects[type as 'featureType']].map(([id, value]) => [`${type}/${id}`, name(value.store)]))),
-    layers: Object.fromEntries([...objects.layer].map(([id, value]) => [id, `${(value.resource as Record<string, string>)['@class']}/${name(value.resource)}`])),
-    groups: groups(gs),
-  };
-}
-
 /**
  * The data store topp:X holds the feature types a (in the layer groups base = [a, y] and
  * solo = [a]) and m (in kept = [m]); topp:pg2 holds y. In the master's web UI, m is moved to
@@ -753,6 +673,7 @@ async function captureReplacedStore(
     add('layerGroup', 'kept', layerGroup('kept', ['topp:m'])),
   ];
   await captureOnASlave(
+    standIn,
     history,
     async () => {
       const catalog = standIn.geoserver.catalog;

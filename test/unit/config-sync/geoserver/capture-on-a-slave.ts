@@ -1,0 +1,119 @@
+// A capture of a master's GeoServer whose every published event a slave with a GeoServer of its
+// own applies, for the tests of what the master's web UI changed (resource-moved.test.ts,
+// capture-combinations.test.ts): the slave must end as the master, nothing parked.
+import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory';
+import { applyDeliveredEvent, catchUp, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
+import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
+import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
+import type { ConfigChange } from '../../../../lambdas/config-sync/events';
+import type { NodeStore } from '../../../../lambdas/config-sync/ports';
+import { applyDeps, CLUSTER, harness, type Harness } from '../fixtures';
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
+import type { GeoServerRest } from '../../../../lambdas/config-sync/geoserver/ports';
+
+/** What `captureOnASlave` ran: the job, what it published (`remove layer/topp:x recurse`), and the slave's GeoServer. */
+export interface TypeChangeRun {
+  readonly outcome: string | undefined;
+  readonly ran: Job;
+  readonly published: readonly string[];
+  readonly h: Harness;
+  readonly slaveGeoServer: GeoServerStandIn;
+}
+
+/** The master's GeoServer (a stand-in per test) and its REST client. */
+export interface MasterGeoServer {
+  readonly geoserver: GeoServerStandIn;
+  readonly rest: GeoServerRest;
+}
+
+/**
+ * `history` logged and applied to master-1's store and to a slave's GeoServer (a stand-in of its
+ * own); `onTheMaster` then makes the master's GeoServer what its web UI made it. A capture of the
+ * master publishes as the gateway does: logged, applied to the master's store, delivered to the
+ * slave. `jobStore` may be a store that fails a save; with `dieAfter`, the capture's invocation
+ * dies (a transient failure of its store) at its next read after that many publishes, its
+ * checkpoint not saved; a slice that throws is delivered again. `check` runs before the slave's
+ * GeoServer closes.
+ */
+export async function captureOnASlave(
+  master: MasterGeoServer,
+  history: readonly ConfigChange[],
+  onTheMaster: () => Promise<void>,
+  jobStore: MemoryJobStore | undefined,
+  check: (run: TypeChangeRun) => Promise<void>,
+  dieAfter?: number,
+): Promise<void> {
+  const h = harness();
+  const logged = await h.appendAll(history);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+  const slaveGeoServer = await startGeoServerStandIn();
+  try {
+    const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
+    const slave: ApplyDeps = { ...applyDeps(h), geoserver: { rest: slaveRest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
+    const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
+    for (const event of logged) await applyDeliveredEvent(slave, SLAVE, event);
+    expect(await h.store.listParked('gs-1')).toEqual([]);
+
+    await onTheMaster();
+
+    const jobs = jobStore ?? new MemoryJobStore();
+    const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+    expect(await jobs.start(job, new Date())).toEqual({ started: true });
+    const published: string[] = [];
+    let dying = false;
+    // The capture's reads of the master's store, failing once when its invocation dies.
+    const store: NodeStore = new Proxy(h.store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== 'readObjects' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: unknown[]) => {
+          if (dying) {
+            dying = false;
+            throw Object.assign(new Error('the invocation died'), { transient: true });
+          }
+          return value.apply(target, args);
+        };
+      },
+    });
+    const deps: JobRunnerDeps = {
+      cluster: CLUSTER,
+      store,
+      jobs,
+      apply: applyDeps(h),
+      rest: master.rest,
+      compareMode: 'both-ways',
+      now: () => new Date(),
+      publish: async (change) => {
+        const event = await h.append(change, 'master-1');
+        await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+        published.push(`${change.kind} ${change.object.type}/${change.object.id}${change.kind === 'remove' && change.recurse ? ' recurse' : ''}`);
+        await applyDeliveredEvent(slave, SLAVE, event);
+        if (published.length === dieAfter) dying = true;
+        return event.sequence;
+      },
+    };
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000).catch(() => 'died');
+    await check({ outcome, ran: (await jobs.read('master-1', job.id))!, published, h, slaveGeoServer });
+    expect(slaveGeoServer.violations).toEqual([]);
+  } finally {
+    await slaveGeoServer.close();
+  }
+}
+
+/** A GeoServer's layer groups, each with its entries. */
+export const groups = (gs: { catalog: { objects: { layerGroup: Map<string, Record<string, unknown>> } } }) =>
+  Object.fromEntries([...gs.catalog.objects.layerGroup].map(([id, value]) => [id, value.publishables]));
+
+/** A GeoServer's stores, resources (with their store) and layers (with their resource), and its layer groups' entries. */
+export function catalogShape(gs: GeoServerStandIn) {
+  const { objects } = gs.catalog;
+  const name = (reference: unknown) => (reference as { name?: string } | undefined)?.name;
+  return {
+    stores: ['dataStore', 'coverageStore'].flatMap((type) => [...objects[type as 'dataStore'].keys()].map((id) => `${type}/${id}`)).sort(),
+    resources: Object.fromEntries(['featureType', 'coverage'].flatMap((type) => [...objects[type as 'featureType']].map(([id, value]) => [`${type}/${id}`, name(value.store)]))),
+    layers: Object.fromEntries([...objects.layer].map(([id, value]) => [id, `${(value.resource as Record<string, string>)['@class']}/${name(value.resource)}`])),
+    groups: groups(gs),
+  };
+}
