@@ -19,6 +19,8 @@ export interface TypeChangeRun {
   readonly published: readonly string[];
   readonly h: Harness;
   readonly slaveGeoServer: GeoServerStandIn;
+  /** Slices that threw (were delivered again). */
+  readonly died: number;
 }
 
 /** The master's GeoServer (a stand-in per test) and its REST client. */
@@ -94,8 +96,12 @@ export async function captureOnASlave(
       },
     };
     let outcome: string | undefined;
-    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000).catch(() => 'died');
-    await check({ outcome, ran: (await jobs.read('master-1', job.id))!, published, h, slaveGeoServer });
+    let died = 0;
+    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
+      outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000).catch(() => 'died');
+      if (outcome === 'died') died += 1;
+    }
+    await check({ outcome, ran: (await jobs.read('master-1', job.id))!, published, h, slaveGeoServer, died });
     expect(slaveGeoServer.violations).toEqual([]);
   } finally {
     await slaveGeoServer.close();
