@@ -562,13 +562,24 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
      * changed on the nodes, each published again as the master's GeoServer holds it: a modify
      * carrying its whole state, or an add where the cascade removed it. One published since the
      * cascade (by this step before it was redone, or by a write of its own) is left as it is;
-     * one the master's GeoServer lacks is removed by its own difference.
+     * one the master's GeoServer lacks is removed by its own difference. The cascades of the
+     * capture's other such removals, all published before this, compound with it on the nodes (a
+     * group one left naming only a layer another took is removed there, and so the groups it
+     * leaves empty): their layers are taken with this one's.
      */
     const regroup = async (cascadedAt: number | undefined): Promise<CaptureOutcome> => {
       if (cascadedAt === undefined) return 'unchanged';
-      const layers = isStoreType(entry.type)
-        ? (await storedResourcesOf(deps, job.node, entry)).filter((resource) => resource.lastSequence < cascadedAt).map((resource) => resource.id)
-        : [entry.id];
+      const layers: string[] = [];
+      for (const cascade of entries.filter((other) => other.regroups)) {
+        const [removed] = cascade === entry ? [{ cascadedAt }] : await deps.store.readObjects(job.node, [cascade]);
+        const at = removed?.cascadedAt;
+        if (at === undefined) continue;
+        layers.push(
+          ...(isStoreType(cascade.type)
+            ? (await storedResourcesOf(deps, job.node, cascade)).filter((resource) => resource.lastSequence < at).map((resource) => resource.id)
+            : [cascade.id]),
+        );
+      }
       let outcome: CaptureOutcome = 'unchanged';
       for (const { group, emptied } of groupsTakenByCascade(await storedGroups(deps, job.node), layers)) {
         if (group.lastSequence > cascadedAt) continue;

@@ -170,17 +170,39 @@ test('a group the cascade of a replaced layer changed, which the master now has 
  * out of G, then x's removal empties G, which goes, and outer with it. The master's web UI makes G
  * = [x] and outer = [G] again: both must be added back on the slave.
  */
+const ONE_GROUP: Groups = { G: ['topp:x', 'topp:a'], outer: ['group:G'] };
+async function bothCascades(catalog: GeoServerStandIn['catalog']): Promise<void> {
+  replaceX(catalog);
+  await replaceStoreX(catalog);
+  makeGroups(catalog, { G: ['topp:x'], outer: ['group:G'] });
+}
+/** How many changes that capture publishes: where its invocation can die. */
+const ONE_GROUP_PUBLISHES = 17;
+
 test('a replaced store and a replaced resource whose layers were the entries of one group, held by another', async () => {
-  await capture(
-    { G: ['topp:x', 'topp:a'], outer: ['group:G'] },
-    async (catalog) => {
-      replaceX(catalog);
-      await replaceStoreX(catalog);
-      makeGroups(catalog, { G: ['topp:x'], outer: ['group:G'] });
-    },
-    expectSlaveAsMaster,
-  );
+  await capture(ONE_GROUP, bothCascades, async (run) => {
+    await expectSlaveAsMaster(run);
+    expect({ published: run.published.length, groups: run.published.filter((change) => change.includes(' layerGroup/')) }).toEqual({
+      published: ONE_GROUP_PUBLISHES,
+      groups: ['add layerGroup/G', 'add layerGroup/outer'],
+    });
+  });
 });
+
+test.each(Array.from({ length: ONE_GROUP_PUBLISHES - 1 }, (_, index) => index + 1))(
+  'the same capture of both cascades in one group, its invocation dying after publish %i and its step redone',
+  async (dieAfter) => {
+    await capture(
+      ONE_GROUP,
+      bothCascades,
+      async (run) => {
+        expect(run.died).toBe(1);
+        await expectSlaveAsMaster(run);
+      },
+      dieAfter,
+    );
+  },
+);
 
 /** The web UI: x replaced, X replaced (m moved out first), kept = [m] renamed kept2, and solo = [a] made again. */
 const EVERYTHING: Groups = { kept: ['topp:m'], solo: ['topp:a'], base: ['topp:x', 'topp:y'] };
