@@ -8,7 +8,7 @@
  * queue. A resync that fails after its copy began leaves the node held (see `bootstrapStep`).
  */
 import { catchUpReporting, isTransientFailure, type AppliedEvent, type ApplyDeps } from './apply';
-import { isResourceType, objectStorageKey, RESOURCE_TYPES, splitObjectId, type ConfigChange, type ObjectRef, type ObjectType } from './events';
+import { isResourceType, isStoreType, objectStorageKey, RESOURCE_OF, RESOURCE_TYPES, splitObjectId, type ConfigChange, type ObjectRef, type ObjectType } from './events';
 import { REST_MAPPING } from './geoserver/rest-mapping';
 import { applyToGeoServer, type GeoServerOutcome } from './geoserver/apply';
 import {
@@ -32,7 +32,6 @@ import { Liveness, parentsOf } from './liveness';
 import { layerGroupEntries, localName, referencedName } from './representations';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
-import { isStoreType, RESOURCE_OF } from './gateway/moved-children';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
 import { isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import { isJsonObject, wholeStatePatch, type JsonObject, type JsonValue } from './merge-patch';

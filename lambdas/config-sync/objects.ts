@@ -42,6 +42,22 @@ export function isResourceType(type: ObjectType): type is (typeof RESOURCE_TYPES
   return (RESOURCE_TYPES as readonly string[]).includes(type);
 }
 
+/** The stores: what a workspace holds and a resource is held in. */
+export const STORE_TYPES = ['dataStore', 'coverageStore', 'wmsStore', 'wmtsStore'] as const;
+export type StoreType = (typeof STORE_TYPES)[number];
+
+/** The resources each kind of store holds. */
+export const RESOURCE_OF: Readonly<Record<StoreType, ObjectType>> = {
+  dataStore: 'featureType',
+  coverageStore: 'coverage',
+  wmsStore: 'wmsLayer',
+  wmtsStore: 'wmtsLayer',
+};
+
+export function isStoreType(type: ObjectType): type is StoreType {
+  return (STORE_TYPES as readonly string[]).includes(type);
+}
+
 /** Configuration that exists whether or not anyone configured it: it can only be modified. */
 export const CONFIGURATION_TYPES = ['global', 'workspaceSettings', 'service', 'logging'] as const;
 

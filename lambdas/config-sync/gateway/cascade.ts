@@ -16,12 +16,12 @@
  * it now (a modify with its whole state), or removed when the master no longer has it. The
  * candidates are found in the master's store, which holds what the cluster holds.
  */
-import { isResourceType, objectStorageKey, splitObjectId, type ConfigChange, type ObjectRef, type ObjectType } from '../events';
+import { isResourceType, isStoreType, objectStorageKey, RESOURCE_OF, splitObjectId, type ConfigChange, type ObjectRef, type ObjectType } from '../events';
 import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import { parentsOf } from '../liveness';
 import { REST_MAPPING, restTarget } from '../geoserver/rest-mapping';
 import type { CatalogObject, MasterCatalog } from './master-catalog';
-import { isStoreType, namesOneOf, nestedFirst, RESOURCE_OF, storeIdOf } from './moved-children';
+import { namesOneOf, nestedFirst, storeIdOf } from './moved-children';
 import { styleUserPath, type StyleUsers } from './style-users';
 
 /** Reads an object back from the master (gateway.ts `readerFor`): undefined when it has none. */

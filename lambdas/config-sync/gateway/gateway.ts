@@ -48,7 +48,7 @@ import { parseAuthorizationHeader } from '../../shared/node-token';
 import { duplicateMemberName } from '../../shared/json-names';
 import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits } from '../../shared/xml-reader';
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
-import { isConfigurationType, isResourceType, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
+import { isConfigurationType, isResourceType, isStoreType, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
 import { linkedBefore, linkedChanges, linkedPath, linkedRemoval } from './namespace-link';
@@ -56,7 +56,7 @@ import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade';
 import { styleUserPath, type StyleUsers } from './style-users';
-import { isStoreType, movedChildren, referrersOf, type ParentRename } from './moved-children';
+import { movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
 import { contentTypeCharset, xmlPrologProblem, XmlDoctypeError, XmlEncodingError } from './doctype';
 import { packagedDoctypeIn } from './style-package';

@@ -18,28 +18,13 @@
  * The other nodes still hold all of it under the old name: gateway.ts's `parentRenamed` publishes
  * what moved, in an order every GeoServer accepts.
  */
-import { isConfigurationType, RESOURCE_TYPES, splitObjectId, type ObjectType } from '../events';
+import { isConfigurationType, RESOURCE_OF, RESOURCE_TYPES, splitObjectId, STORE_TYPES, type ObjectType, type StoreType } from '../events';
 import { dependencyRank } from '../geoserver/drift';
 import { REST_MAPPING, restTarget } from '../geoserver/rest-mapping';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import { localName, referencedName } from '../representations';
 import type { CatalogObject, MasterCatalog } from './master-catalog';
 import { styleUserPath } from './style-users';
-
-export const STORE_TYPES = ['dataStore', 'coverageStore', 'wmsStore', 'wmtsStore'] as const;
-export type StoreType = (typeof STORE_TYPES)[number];
-
-/** The resources each kind of store holds. */
-export const RESOURCE_OF: Readonly<Record<StoreType, ObjectType>> = {
-  dataStore: 'featureType',
-  coverageStore: 'coverage',
-  wmsStore: 'wmsLayer',
-  wmtsStore: 'wmtsLayer',
-};
-
-export function isStoreType(type: ObjectType): type is StoreType {
-  return (STORE_TYPES as readonly string[]).includes(type);
-}
 
 /** A workspace (`from` and `to` are names) or a store (`workspace:name` ids, same workspace) renamed. */
 export interface ParentRename {

@@ -23,14 +23,14 @@
  */
 import { cascadedAfter, cascadedChanges } from './cascade';
 import { InvalidConfigEventError } from '../event-errors';
-import { isConfigurationType, isResourceType, objectStorageKey, type ConfigChange, type ObjectRef } from '../events';
+import { isConfigurationType, isResourceType, isStoreType, objectStorageKey, type ConfigChange, type ObjectRef } from '../events';
 import { dependencyRank } from '../geoserver/drift';
 import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { bodyMember, isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPES, styleNameParameter, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
 import { memberPath, restBoolean, type ManagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
-import { isStoreType, type ParentRename } from './moved-children';
+import type { ParentRename } from './moved-children';
 import { dataStoresOf, linkedPath } from './namespace-link';
 import { movedResourcePath } from './resource-store';
 import type { MasterCatalog } from './master-catalog';

@@ -22,13 +22,11 @@
  * Only the objects the store holds (liveness.ts) are compared: what a recursive remove took is
  * gone from the GeoServer too (GeoServer's recursive DELETE cascades), not missing.
  */
-import { isDotSegment, isResourceType, REST_SERVICES, splitObjectId, type ObjectRef, type ObjectType } from '../events';
+import { isDotSegment, isResourceType, isStoreType, RESOURCE_OF, REST_SERVICES, splitObjectId, type ObjectRef, type ObjectType, type StoreType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { layerGroupEntries, localName, referencedName } from '../representations';
 import { REST_MAPPING, restTarget, seg, styleContentType, styleDocumentPath } from './rest-mapping';
-// (moved-children reads dependencyRank only when called: this cycle is safe.)
-import { isStoreType, RESOURCE_OF, type StoreType } from '../gateway/moved-children';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerReadRefusedError, GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';
 import { mapConcurrently } from '../../shared/concurrency';
