@@ -669,8 +669,9 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     if (failure !== undefined) {
       failed += 1;
       if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: failure } as JobFailure);
-    } else if (outcome === 'published' && !entry.regroups) {
-      // (The groups published again are no difference of the capture's: counted as published only.)
+    } else if (outcome === 'published' && !entry.regroups && entry.replaced === undefined) {
+      // The groups published again, and a replaced layer's removal before its own difference
+      // adds it again, are no difference of their own: counted as published only.
       fixed += 1;
     }
     index += 1;
