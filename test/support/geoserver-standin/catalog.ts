@@ -424,12 +424,54 @@ export class StandInCatalog {
       if (workspace && memberWorkspace !== undefined && memberWorkspace !== workspace) {
         throw new GeoServerError(500, `Layer group within a workspace (${workspace}) can not contain resources from other workspace: ${memberWorkspace}`);
       }
-      if (!this.objects.layer.has(memberId) && !this.objects.layerGroup.has(memberId) && !this.objects.layer.has(member)) {
-        throw new GeoServerError(500, `No such layer or layer group: ${member}`);
-      }
     }
-    this.objects.layerGroup.set(id, { ...body, name, ...(workspace ? { workspace: { name: workspace } } : {}) });
+    const kept = this.withoutUnresolvedEntries(workspace, body, styleList(body.styles).length);
+    this.objects.layerGroup.set(id, { ...kept, name, ...(workspace ? { workspace: { name: workspace } } : {}) });
     return id;
+  }
+
+  /**
+   * A layer group as GeoServer saves it when its `publishables` name layers or layer groups the
+   * catalog lacks. XStreamPersister's ReferenceConverter reads such an entry as null
+   * (ResolvingProxy.resolve finds nothing); CatalogImpl.validate(LayerGroupInfo), which the POST
+   * runs before catalog.add and catalog.save runs after a PUT's copy, drops every entry that is
+   * null with a null style (the style with it), then refuses a group left with none ("Layer group
+   * must not be empty", an IllegalArgumentException RestControllerAdvice answers with 500). It
+   * reads the style at the entry's index, so styles stopping short of a missing entry fail there
+   * (500, nothing saved). `styles` is how many styles the group has: a PUT without `styles` keeps
+   * the stored ones, one per entry (CatalogImpl.add gives a group without styles a null one each).
+   * Stand-in limitation: a missing entry with a named style is a style group to GeoServer (its SLD
+   * validated); the stand-in refuses it (500) rather than model that.
+   */
+  private withoutUnresolvedEntries(workspace: string | undefined, group: Representation, styles: number): Representation {
+    const entries = publishedList(group);
+    if (!entries) return group;
+    const styleEntries = styleList(group.styles);
+    const keep = entries.map((entry) => this.resolvesEntry(workspace, entry));
+    if (keep.every(Boolean)) return group;
+    keep.forEach((kept, index) => {
+      if (kept) return;
+      if (index >= styles) throw new GeoServerError(500, `Index ${index} out of bounds for length ${styles}`);
+      // A style given without a name (`{}`, "") reads as null too.
+      if (nameOf(styleEntries[index])) {
+        throw new GeoServerError(500, `Layer group entry ${index} names no layer or layer group the catalog holds (${String(nameOf(entries[index]))}) but a style: a style group, which the stand-in does not model`);
+      }
+    });
+    const published = entries.filter((_, index) => keep[index]);
+    if (published.length === 0) throw new GeoServerError(500, 'Layer group must not be empty');
+    const keptStyles = styleEntries.length === entries.length ? { styles: { style: styleEntries.filter((_, index) => keep[index]) } } : {};
+    return { ...group, publishables: { published }, ...keptStyles };
+  }
+
+  /** Whether an entry of a group of `workspace` names a layer (`@type` layer) or layer group the catalog holds. */
+  private resolvesEntry(workspace: string | undefined, entry: unknown): boolean {
+    const member = nameOf(entry);
+    if (member === undefined) return false;
+    const memberId = member.includes(':') || !workspace ? member : qualified(workspace, member);
+    const stated = (entry as Representation | undefined)?.['@type'];
+    const layer = this.objects.layer.has(memberId) || this.objects.layer.has(member);
+    const group = this.objects.layerGroup.has(memberId) || this.objects.layerGroup.has(member);
+    return stated === 'layer' ? layer : stated === 'layerGroup' ? group : layer || group;
   }
 
   /**
@@ -652,7 +694,12 @@ export class StandInCatalog {
     // except a resource's store, which GeoServer copies from the body (movedToStore)
     const { workspace: _w, store: _s, namespace: _n, resource: _r, ...rest } = body;
     const keep = { ...pick(current, ['workspace', 'store', 'namespace', 'resource']), ...this.movedToStore(type, currentId, body) };
-    const updated = updateIgnoringNulls(current, type === 'layer' ? { ...rest } : rest);
+    let updated = updateIgnoringNulls(current, type === 'layer' ? { ...rest } : rest);
+    if (type === 'layerGroup') {
+      // Validated as catalog.save validates it (withoutUnresolvedEntries), before anything is saved.
+      const styles = body.styles !== undefined && body.styles !== null ? styleList(body.styles).length : styleList(current.styles).length || (publishedList(current) ?? []).length;
+      updated = this.withoutUnresolvedEntries(workspaceOf(currentId), updated, styles);
+    }
     if (type === 'style' && currentId !== id) updated.filename = this.renamedStyleFile(currentId, updated);
     if (type === 'namespace') this.requireUniqueUri(currentId, updated);
     this.objects[type].set(currentId, { ...updated, ...keep, [nameKey]: current[nameKey] });

@@ -335,6 +335,35 @@ describe('catalog behaviour', () => {
     expect(gs.catalog.objects.layerGroup.size).toBe(0);
   });
 
+  it('drops a layer group entry naming a layer or group the catalog lacks, with its null style, on POST and PUT, as CatalogImpl.validate does', async () => {
+    await seedFeatureType();
+    const entries = (...names: string[]) => names.map((name) => (name.startsWith('group:') ? { '@type': 'layerGroup', name: name.slice(6) } : { '@type': 'layer', name }));
+    const group = (name: string, names: string[], styles = true) => ({
+      layerGroup: { name, publishables: { published: entries(...names) }, ...(styles ? { styles: { style: names.map(() => ({})) } } : {}) },
+    });
+    const published = async (name: string) => JSON.parse((await call('GET', `/layergroups/${name}`)).text).layerGroup.publishables.published;
+    // POST: the missing group is dropped (with its style), the rest saved.
+    expect((await call('POST', '/layergroups', group('base', ['topp:roads', 'group:inner']))).status).toBe(201);
+    expect(await published('base')).toEqual(entries('topp:roads'));
+    // PUT: the same.
+    expect((await call('PUT', '/layergroups/base', group('base', ['topp:roads', 'group:inner', 'topp:nowhere']))).status).toBe(200);
+    expect(await published('base')).toEqual(entries('topp:roads'));
+    // Once the group is there, it is kept.
+    expect((await call('POST', '/layergroups', group('inner', ['topp:roads']))).status).toBe(201);
+    expect((await call('PUT', '/layergroups/base', group('base', ['topp:roads', 'group:inner']))).status).toBe(200);
+    expect(await published('base')).toEqual(entries('topp:roads', 'group:inner'));
+    // Nothing left: refused, nothing saved.
+    for (const [method, path, name] of [['POST', '/layergroups', 'other'], ['PUT', '/layergroups/base', 'base']] as const) {
+      const none = await call(method, path, group(name, ['group:gone']));
+      expect({ status: none.status, text: none.text }).toEqual({ status: 500, text: expect.stringContaining('Layer group must not be empty') });
+    }
+    // Styles stopping short of the missing entry: refused at its index, nothing saved.
+    const short = await call('POST', '/layergroups', group('other', ['topp:roads', 'group:gone'], false));
+    expect({ status: short.status, text: short.text }).toEqual({ status: 500, text: expect.stringContaining('Index 1 out of bounds for length 0') });
+    expect(await published('base')).toEqual(entries('topp:roads', 'group:inner'));
+    expect([...gs.catalog.objects.layerGroup.keys()].sort()).toEqual(['base', 'inner']);
+  });
+
   it('moves a feature type to the store its PUT names, as featureTypePut copies the body\'s store', async () => {
     await seedFeatureType();
     expect((await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg2' } })).status).toBe(201);
