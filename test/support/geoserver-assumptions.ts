@@ -237,6 +237,40 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     },
   },
   {
+    name: 'a layer group POST or PUT whose entry (with a default style) names a layer group GeoServer lacks is accepted (201, 200) with that entry dropped; one naming only what it lacks is refused (500, "Layer group must not be empty") and writes nothing',
+    reliedOnBy: ['lambdas/config-sync/job-runner.ts', 'lambdas/config-sync/geoserver/drift.ts', 'test/support/geoserver-standin/catalog.ts'],
+    note: 'captures write a group after the adds of the groups it names (captureOrder, innerGroupsFirst); a GeoServer refusing such an entry instead parks the write rather than losing the entry',
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('roads');
+      await gs.featureType('roads', 'roads');
+      const groups = `/workspaces/${gs.ws}/layergroups`;
+      const entries = [
+        { '@type': 'layer', name: `${gs.ws}:roads` },
+        { '@type': 'layerGroup', name: `${gs.ws}:absent` },
+      ];
+      const group = (name: string, published: readonly unknown[]) => ({ layerGroup: { name, publishables: { published }, styles: { style: published.map(() => ({})) } } });
+      const entriesOf = async (name: string) => {
+        const read = await gs.call('GET', `${groups}/${name}.json`);
+        if (read.status !== 200) return read.status;
+        const published = JSON.parse(read.text).layerGroup.publishables.published;
+        return (Array.isArray(published) ? published : [published]).map((entry: { name: string }) => entry.name);
+      };
+      const posted = await gs.call('POST', groups, { body: group('base', entries) });
+      const afterPost = await entriesOf('base');
+      const put = await gs.call('PUT', `${groups}/base`, { body: group('base', entries) });
+      const afterPut = await entriesOf('base');
+      const emptyPost = await gs.call('POST', groups, { body: group('other', entries.slice(1)) });
+      const emptyPut = await gs.call('PUT', `${groups}/base`, { body: group('base', entries.slice(1)) });
+      return {
+        post: { status: posted.status, entries: afterPost },
+        put: { status: put.status, entries: afterPut },
+        onlyMissingPost: { status: emptyPost.status, empty: emptyPost.text.includes('Layer group must not be empty'), saved: await entriesOf('other') },
+        onlyMissingPut: { status: emptyPut.status, empty: emptyPut.text.includes('Layer group must not be empty'), entries: await entriesOf('base') },
+      };
+    },
+  },
+  {
     name: "a style created without its document (its info POSTed, the two-step upload's first step) answers a GET of its document as the stand-in does",
     reliedOnBy: ['lambdas/config-sync/geoserver/drift.ts', 'lambdas/config-sync/job-runner.ts'],
     note: 'GeoServerReader.styleDocument (drift.ts) takes a 200 with no document, or a non-200 answer, for a document it cannot read; only a 200 with a document counts as one',
