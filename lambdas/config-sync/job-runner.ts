@@ -16,6 +16,7 @@ import {
   fixOrder,
   GeoServerReader,
   dependencyRank,
+  heldGroupNames,
   heldInAnotherWorkspace,
   holdsOneOf,
   innerGroupsFirst,
@@ -380,7 +381,7 @@ const CAPTURE_BATCH = 20;
  * job records that). An extra layer group goes before the groups it holds, never in one batch
  * with a group holding it (GeoServer refuses to remove a group another group holds); a missing or
  * different one after the missing and different groups it holds, never in one batch with them
- * (GeoServer refuses a group naming a group it lacks). An extra holding the id of a missing store
+ * (GeoServer drops an entry naming a group it lacks). An extra holding the id of a missing store
  * or resource of another type is removed before that one's add, alone (`fixOrder`, `FixEntry`):
  * a store with `recurse` where it still holds resources, unless one is stated under another store
  * (`blockingStoreRemoval`); a resource after its layer, removed with `recurse`; the stated groups
@@ -579,17 +580,48 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
             : [cascade.id]),
         );
       }
-      let outcome: CaptureOutcome = 'unchanged';
+      // A group written again (`stored`, its stored state before the cascade), or the add of one it names (`held` only).
+      type Write = DriftEntry & { readonly held?: JsonObject; readonly stored?: StoredObject; readonly emptied?: boolean };
+      const writes: Write[] = [];
       for (const { group, emptied } of groupsTakenByCascade(await storedGroups(deps, job.node), layers)) {
         if (group.lastSequence > cascadedAt) continue;
         const held = await reader.object('layerGroup', group.id, group.properties);
         if (held === undefined) continue;
-        const ref = { type: 'layerGroup', id: group.id };
+        writes.push({ kind: 'different', type: 'layerGroup', id: group.id, holds: heldGroupNames(held), held, stored: group, emptied });
+      }
+      // The adds of this capture's groups still to come that a group written here names (or one
+      // of those does), made here first: a node's GeoServer drops an entry naming a group it lacks.
+      // One the store holds already (added by this step before it was redone), or the master's
+      // GeoServer no longer holds, is not written (`held` undefined).
+      const pending = entries.slice(index + 1).filter((other) => other.type === 'layerGroup' && other.kind === 'extra' && !other.regroups);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const add of pending) {
+          if (writes.some((write) => write.id === add.id) || !writes.some((write) => holdsOneOf(write, new Set([add.id])))) continue;
+          grew = true;
+          const [stored] = await deps.store.readObjects(job.node, [add]);
+          const held = stored ? undefined : await reader.object('layerGroup', add.id);
+          writes.push({ kind: 'extra', type: 'layerGroup', id: add.id, holds: held ? heldGroupNames(held) : [], held });
+        }
+      }
+      // The groups written again come inner first already (groupsTakenByCascade); adds made here go among them.
+      const ordered = writes.some((write) => write.stored === undefined) ? innerGroupsFirst(writes) : writes;
+      let outcome: CaptureOutcome = 'unchanged';
+      for (const write of ordered) {
+        if (write.held === undefined) continue;
+        const ref = { type: 'layerGroup', id: write.id };
         const sent = await publishing(
-          (emptied ? { kind: 'add', object: ref, properties: held } : { kind: 'modify', object: ref, patch: wholeStatePatch(group.properties, held) }) as ConfigChange,
+          (write.stored === undefined || write.emptied
+            ? { kind: 'add', object: ref, properties: write.held }
+            : { kind: 'modify', object: ref, patch: wholeStatePatch(write.stored.properties, write.held) }) as ConfigChange,
         );
         if (typeof sent === 'object' && 'failed' in sent) {
-          return { failed: `layer group ${group.id}, which the removal of ${entry.type} ${entry.id} with recurse changed on the nodes, could not be published again: ${sent.failed}` };
+          return {
+            failed:
+              write.stored === undefined
+                ? `layer group ${write.id}, which a group published again after the removal of ${entry.type} ${entry.id} with recurse names, could not be added before it: ${sent.failed}`
+                : `layer group ${write.id}, which the removal of ${entry.type} ${entry.id} with recurse changed on the nodes, could not be published again: ${sent.failed}`,
+          };
         }
         if (sent !== 'published') return sent;
         outcome = 'published';
@@ -963,7 +995,7 @@ function resourceClassOf(layer: JsonObject): string | undefined {
  * resources held under another store, after that store's add and before the former store's removal);
  * a layer group's removal before those of the groups it holds (`outerGroupsFirst`): every node's
  * GeoServer refuses to remove a group another group still holds; its add or modify after the adds
- * and modifies of the groups it holds (`innerGroupsFirst`): every node's GeoServer refuses a group
+ * and modifies of the groups it holds (`innerGroupsFirst`): every node's GeoServer drops an entry
  * naming a group it lacks.
  *
  * A stored resource the GeoServer holds as a resource of another type under the same id (a feature
@@ -976,7 +1008,8 @@ function resourceClassOf(layer: JsonObject): string | undefined {
  * (`namedByStoredGroup`); the groups its cascade changed on the nodes are published again after
  * every layer is added and before the other groups' differences (a `regroups` entry per replaced
  * layer), so a group the master holds naming the new layer again, otherwise unchanged, is no
- * longer left on the nodes without it.
+ * longer left on the nodes without it. A group published again there that names a group this
+ * capture adds has that add published before it, there (`regroup`), not at its own place.
  *
  * So too a stored store the GeoServer holds as a store of another type under the same id (a data
  * store removed and a coverage store of its name made in the web UI): GeoServer refuses a store

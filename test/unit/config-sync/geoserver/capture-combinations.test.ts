@@ -154,16 +154,38 @@ test('groups removed on the master that held a replaced layer', async () => {
  * group inner = [y] too: base's state, published again after the cascade, names inner, so inner's
  * add must come first.
  */
+const NAMING_NEW: Groups = { base: ['topp:x', 'topp:y'] };
+async function namingNew(catalog: GeoServerStandIn['catalog']): Promise<void> {
+  replaceX(catalog);
+  makeGroups(catalog, { inner: ['topp:y'], base: ['topp:x', 'topp:y', 'group:inner'] });
+}
+/** How many changes that capture publishes: where its invocation can die. */
+const NAMING_NEW_PUBLISHES = 16;
+
 test('a group the cascade of a replaced layer changed, which the master now has naming a new group', async () => {
-  await capture(
-    { base: ['topp:x', 'topp:y'] },
-    async (catalog) => {
-      replaceX(catalog);
-      makeGroups(catalog, { inner: ['topp:y'], base: ['topp:x', 'topp:y', 'group:inner'] });
-    },
-    expectSlaveAsMaster,
-  );
+  await capture(NAMING_NEW, namingNew, async (run) => {
+    await expectSlaveAsMaster(run);
+    expect({ published: run.published.length, groups: run.published.filter((change) => change.includes(' layerGroup/')) }).toEqual({
+      published: NAMING_NEW_PUBLISHES,
+      groups: ['add layerGroup/inner', 'modify layerGroup/base'],
+    });
+  });
 });
+
+test.each(Array.from({ length: NAMING_NEW_PUBLISHES - 1 }, (_, index) => index + 1))(
+  'the same capture of a group naming a new group, its invocation dying after publish %i and its step redone',
+  async (dieAfter) => {
+    await capture(
+      NAMING_NEW,
+      namingNew,
+      async (run) => {
+        expect(run.died).toBe(1);
+        await expectSlaveAsMaster(run);
+      },
+      dieAfter,
+    );
+  },
+);
 
 /**
  * Both cascades in one group: G = [x, a], held by outer = [G]. On the slave, X's removal takes a
