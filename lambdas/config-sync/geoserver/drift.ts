@@ -51,8 +51,8 @@ export interface DriftEntry extends ObjectRef {
    * GeoServer (`extra`) held it at the scan; a `different` one's, as either held it (a reconcile
    * writes the store's, a capture publishes the GeoServer's). GeoServer refuses to remove a group
    * another group holds ("Unable to delete layer group referenced by layer group",
-   * CatalogImpl.remove), so removals go outer first (`outerGroupsFirst`); it refuses a group naming
-   * a group it lacks ("No such layer or layer group", 500), so adds and modifies go inner first
+   * CatalogImpl.remove), so removals go outer first (`outerGroupsFirst`); it drops an entry naming
+   * a group it lacks (saving the rest; CatalogImpl.validate), so adds and modifies go inner first
    * (`innerGroupsFirst`).
    */
   readonly holds?: readonly string[];
@@ -223,9 +223,9 @@ export function outerGroupsFirst<T extends DriftEntry>(removals: readonly T[]): 
 /**
  * Adds and modifies with the layer groups among them reordered so that each group comes after
  * every group of the list it holds (innermost first, then by the order given), in the place of the
- * first of them. GeoServer refuses a layer group naming a group it lacks ("No such layer or layer
- * group", 500), so a node adding the outer group first would refuse it. Everything else keeps its
- * place.
+ * first of them. GeoServer drops an entry of a layer group naming a group it lacks and saves the
+ * rest (CatalogImpl.validate), so a node adding the outer group first would lose that entry.
+ * Everything else keeps its place.
  */
 export function innerGroupsFirst<T extends DriftEntry>(upserts: readonly T[]): T[] {
   return groupsByNesting(upserts, -1);

@@ -1,5 +1,5 @@
-// Layer groups holding other layer groups, added: GeoServer refuses a layer group naming a group
-// it lacks ("No such layer or layer group", 500), so whatever adds nested groups must add the inner
+// Layer groups holding other layer groups, added: GeoServer drops an entry of a layer group naming
+// a group it lacks (refusing a group left with none), so whatever adds nested groups must add the inner
 // one first and never both at once, and write a group changed to name a new group only after that
 // one's add. A capture of a master whose web UI made them publishes each inner group's add first
 // (each applies on a slave's GeoServer); a reconcile of a GeoServer lacking them POSTs each inner
