@@ -96,9 +96,19 @@ async function parkedOn(h: Harness): Promise<string[]> {
   return (await h.store.listParked('gs-1')).map((record) => record.key);
 }
 
-/** A capture of `groups` in the history, then `webUi` on the master, its invocation dying after `dieAfter` publishes. */
-async function capture(groups: Groups, webUi: (catalog: GeoServerStandIn['catalog']) => Promise<void>, check: (run: TypeChangeRun) => Promise<void>, dieAfter?: number): Promise<void> {
-  await captureOnASlave(standIn, history(groups), () => webUi(seedMaster(groups)), undefined, check, dieAfter);
+/**
+ * A capture of `groups` in the history, then `webUi` on the master, its invocation dying after
+ * `dieAfter` publishes; or, with `pausedAfter`, the master paused after that many publishes (the
+ * capture failing there) and resumed, and a new capture run.
+ */
+async function capture(
+  groups: Groups,
+  webUi: (catalog: GeoServerStandIn['catalog']) => Promise<void>,
+  check: (run: TypeChangeRun) => Promise<void>,
+  dieAfter?: number,
+  pausedAfter?: number,
+): Promise<void> {
+  await captureOnASlave(standIn, history(groups), () => webUi(seedMaster(groups)), undefined, check, dieAfter, pausedAfter);
 }
 
 /**
@@ -260,5 +270,51 @@ test.each(Array.from({ length: EVERYTHING_PUBLISHES - 1 }, (_, index) => index +
       },
       dieAfter,
     );
+  },
+);
+
+/**
+ * A capture stopped between its removals with recurse and the groups' publishing again (here by a
+ * pause of the master; a failure, a lapse or a cancel leave the same): a new capture finds those
+ * groups as the master's store holds them, yet every slave's cascade changed them. The store's
+ * `cascadedAt` later than the group's last write says so: the new capture publishes them again,
+ * and a capture after it publishes nothing.
+ */
+async function expectResumedAsMaster(run: TypeChangeRun): Promise<void> {
+  expect(run.stopped?.state).toBe('failed');
+  await expectSlaveAsMaster(run);
+  const again = await run.captureAgain();
+  expect({ state: again.ran.state, published: again.published }).toEqual({ state: 'succeeded', published: [] });
+}
+
+/** x replaced, base = [x, y] made again: the slave's cascade leaves base = [y], which only the regroup undoes. */
+const BASE: Groups = { base: ['topp:x', 'topp:y'] };
+async function replaceXInBase(catalog: GeoServerStandIn['catalog']): Promise<void> {
+  replaceX(catalog);
+  makeGroups(catalog, BASE);
+}
+const BASE_PUBLISHES = 15;
+
+test('the count of publishes the pauses below cover is the capture\'s', async () => {
+  await capture(BASE, replaceXInBase, async (run) => {
+    await expectSlaveAsMaster(run);
+    // The removal with recurse, then (the layer added again) the group published again: a pause between them leaves the slave behind.
+    expect(run.published.indexOf('remove layer/topp:x recurse')).toBeLessThan(run.published.indexOf('add layer/topp:x'));
+    expect(run.published.indexOf('add layer/topp:x')).toBeLessThan(run.published.indexOf('modify layerGroup/base'));
+    expect(run.published).toHaveLength(BASE_PUBLISHES);
+  });
+});
+
+test.each(Array.from({ length: BASE_PUBLISHES - 1 }, (_, index) => index + 1))(
+  'a replaced layer\'s capture stopped after publish %i, then a new capture: the group its cascade changed on the slave is published again',
+  async (pausedAfter) => {
+    await capture(BASE, replaceXInBase, expectResumedAsMaster, undefined, pausedAfter);
+  },
+);
+
+test.each(Array.from({ length: ONE_GROUP_PUBLISHES - 1 }, (_, index) => index + 1))(
+  'the capture of both cascades in one group stopped after publish %i, then a new capture: the groups they emptied on the slave are added again',
+  async (pausedAfter) => {
+    await capture(ONE_GROUP, bothCascades, expectResumedAsMaster, undefined, pausedAfter);
   },
 );

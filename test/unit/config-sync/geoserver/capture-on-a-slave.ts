@@ -11,6 +11,7 @@ import { applyDeps, CLUSTER, harness, type Harness } from '../fixtures';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 import type { GeoServerRest } from '../../../../lambdas/config-sync/geoserver/ports';
+import { NodePausedError } from '../../../../lambdas/config-sync/pause';
 
 /** What `captureOnASlave` ran: the job, what it published (`remove layer/topp:x recurse`), and the slave's GeoServer. */
 export interface TypeChangeRun {
@@ -21,6 +22,10 @@ export interface TypeChangeRun {
   readonly slaveGeoServer: GeoServerStandIn;
   /** Slices that threw (were delivered again). */
   readonly died: number;
+  /** With `pausedAfter`: the capture the pause stopped (`ran` is the one started after the resume). */
+  readonly stopped?: Job;
+  /** Runs one more capture to its end: the job, and what it published. */
+  readonly captureAgain: () => Promise<{ readonly ran: Job; readonly published: readonly string[] }>;
 }
 
 /** The master's GeoServer (a stand-in per test) and its REST client. */
@@ -35,8 +40,10 @@ export interface MasterGeoServer {
  * master publishes as the gateway does: logged, applied to the master's store, delivered to the
  * slave. `jobStore` may be a store that fails a save; with `dieAfter`, the capture's invocation
  * dies (a transient failure of its store) at its next read after that many publishes, its
- * checkpoint not saved; a slice that throws is delivered again. `check` runs before the slave's
- * GeoServer closes.
+ * checkpoint not saved; a slice that throws is delivered again. With `pausedAfter`, the master
+ * is paused after that many publishes (its next publish refused, the capture ending `failed`),
+ * then resumed, and a new capture run to its end. `check` runs before the slave's GeoServer
+ * closes.
  */
 export async function captureOnASlave(
   master: MasterGeoServer,
@@ -45,6 +52,7 @@ export async function captureOnASlave(
   jobStore: MemoryJobStore | undefined,
   check: (run: TypeChangeRun) => Promise<void>,
   dieAfter?: number,
+  pausedAfter?: number,
 ): Promise<void> {
   const h = harness();
   const logged = await h.appendAll(history);
@@ -60,10 +68,9 @@ export async function captureOnASlave(
     await onTheMaster();
 
     const jobs = jobStore ?? new MemoryJobStore();
-    const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
-    expect(await jobs.start(job, new Date())).toEqual({ started: true });
     const published: string[] = [];
     let dying = false;
+    let paused = false;
     // The capture's reads of the master's store, failing once when its invocation dies.
     const store: NodeStore = new Proxy(h.store, {
       get(target, property, receiver) {
@@ -87,21 +94,43 @@ export async function captureOnASlave(
       compareMode: 'both-ways',
       now: () => new Date(),
       publish: async (change) => {
+        if (paused) throw new NodePausedError('master-1', { since: new Date().toISOString(), by: 'master-1' });
         const event = await h.append(change, 'master-1');
         await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
         published.push(`${change.kind} ${change.object.type}/${change.object.id}${change.kind === 'remove' && change.recurse ? ' recurse' : ''}`);
         await applyDeliveredEvent(slave, SLAVE, event);
         if (published.length === dieAfter) dying = true;
+        if (published.length === pausedAfter) paused = true;
         return event.sequence;
       },
     };
-    let outcome: string | undefined;
     let died = 0;
-    for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
-      outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000).catch(() => 'died');
-      if (outcome === 'died') died += 1;
+    /** A capture job started and run until it ends (or 50 slices). */
+    const runCapture = async (id: string): Promise<{ outcome: string | undefined; ran: Job }> => {
+      const job = newJob({ id, node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+      expect(await jobs.start(job, new Date())).toEqual({ started: true });
+      let outcome: string | undefined;
+      for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
+        outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 10_000).catch(() => 'died');
+        if (outcome === 'died') died += 1;
+        if ((await jobs.read('master-1', job.id))?.state === 'failed') break;
+      }
+      return { outcome, ran: (await jobs.read('master-1', job.id))! };
+    };
+    let stopped: Job | undefined;
+    if (pausedAfter !== undefined) {
+      stopped = (await runCapture('capture-0')).ran;
+      paused = false;
     }
-    await check({ outcome, ran: (await jobs.read('master-1', job.id))!, published, h, slaveGeoServer, died });
+    const { outcome, ran } = await runCapture('capture-1');
+    let again = 1;
+    const captureAgain = async () => {
+      const before = published.length;
+      again += 1;
+      const { ran: rerun } = await runCapture(`capture-${again}`);
+      return { ran: rerun, published: published.slice(before) };
+    };
+    await check({ outcome, ran, published, h, slaveGeoServer, died, captureAgain, ...(stopped === undefined ? {} : { stopped }) });
     expect(slaveGeoServer.violations).toEqual([]);
   } finally {
     await slaveGeoServer.close();
