@@ -213,7 +213,8 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
       const total = job.progress.missing + job.progress.different + extras.length;
       return {
         ...job,
-        phase: fixes && total > 0 ? 'fix' : 'done',
+        // A capture with no difference still publishes again the groups a stopped capture's cascade left (`PENDING_REGROUPS`).
+        phase: fixes && (total > 0 || job.kind === 'capture') ? 'fix' : 'done',
         checkpoint: { chunks, index: 0 },
         progress: progress({ extra: extras.length, toFix: fixes ? total : null, restCalls: job.progress.restCalls + reader.calls }),
       };
@@ -530,14 +531,14 @@ function extraProperties(entry: DriftEntry): JsonObject {
  * why and how far it got (GET /nodes and the job's route show it); what it published before the
  * pause stays published, and a capture started once the node is resumed publishes the rest.
  */
-type CaptureOutcome = 'published' | 'unchanged' | { failed: string } | { paused: NodePausedError };
+type CaptureOutcome = 'published' | 'unchanged' | { failed: string; id?: string } | { paused: NodePausedError };
 
 async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
   const publish = deps.publish;
   if (!publish) throw new Error(`node ${job.node} cannot publish: only a master's GeoServer can be captured`);
   const reader = new GeoServerReader(rest);
-  const entries: readonly CaptureEntry[] = await loadFixes(deps, job, cache, captureOrder);
+  const entries: readonly CaptureEntry[] = await loadFixes(deps, job, cache, (differences) => withPendingRegroups(captureOrder(differences)));
   let index = job.checkpoint.index ?? 0;
   let { fixed, failed, published } = job.progress;
   const failures: JobFailure[] = [...job.failures];
@@ -628,11 +629,38 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       }
       return outcome;
     };
+    /**
+     * The layer groups a removal with recurse published before this capture changed on the nodes
+     * and nothing has published since (`groupsPendingCascade`: a capture stopped between its
+     * removal and `regroup`), each published again as `regroup` publishes its own. Once published,
+     * a group is no longer pending: a step redone, or a later capture, publishes nothing.
+     */
+    const regroupPending = async (): Promise<CaptureOutcome> => {
+      let outcome: CaptureOutcome = 'unchanged';
+      for (const { group, emptied } of await groupsPendingCascade(deps, job.node)) {
+        const held = await reader.object('layerGroup', group.id, group.properties);
+        if (held === undefined) continue; // the master's GeoServer lacks it: removed by its own difference
+        const ref = { type: 'layerGroup', id: group.id };
+        const sent = await publishing(
+          (emptied ? { kind: 'add', object: ref, properties: held } : { kind: 'modify', object: ref, patch: wholeStatePatch(group.properties, held) }) as ConfigChange,
+        );
+        if (typeof sent === 'object' && 'failed' in sent) {
+          return {
+            failed: `layer group ${group.id}, which an earlier removal with recurse changed on the nodes (its capture stopped before publishing the group again), could not be published again: ${sent.failed}`,
+            id: group.id,
+          };
+        }
+        if (sent !== 'published') return sent;
+        outcome = 'published';
+      }
+      return outcome;
+    };
     // A stored style document the GeoServer did not serve (why), kept: the style stays unfixed.
     let keptBody: string | undefined;
     try {
       outcome = await writes.run(async () => {
         keptBody = undefined;
+        if (entry.pendingRegroups) return regroupPending();
         const [object] = await deps.store.readObjects(job.node, [entry]);
         // As the nodes hold it: what a removal with recurse took (a replaced store's resources and
         // their layers, removed with it) is gone from their GeoServers, and no removal of its own.
@@ -700,8 +728,9 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
             `or reconcile the node to send it the stored one`;
     if (failure !== undefined) {
       failed += 1;
-      if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: failure } as JobFailure);
-    } else if (outcome === 'published' && !entry.regroups && entry.replaced === undefined) {
+      const id = typeof outcome === 'object' && 'id' in outcome && outcome.id !== undefined ? outcome.id : entry.id;
+      if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id, message: failure } as JobFailure);
+    } else if (outcome === 'published' && !entry.regroups && !entry.pendingRegroups && entry.replaced === undefined) {
       // The groups published again, and a replaced layer's removal before its own difference
       // adds it again, are no difference of their own: counted as published only.
       fixed += 1;
@@ -721,7 +750,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     state: 'failed',
     finishedAt: deps.now().toISOString(),
     error:
-      `${paused.code}: ${paused.message}. The capture stopped after publishing ${published} of its ${entries.length} differences; ` +
+      `${paused.code}: ${paused.message}. The capture stopped after publishing ${published} of its ${entries.filter((entry) => !entry.pendingRegroups).length} differences; ` +
       `once the node is resumed, POST /nodes/${job.node}/capture publishes the rest`,
   };
 }
@@ -785,9 +814,11 @@ async function storeNotHeld(
  * marks the removal of a store another store of its id replaced, published with `recurse` where
  * the store still holds resources (`replacedStoreRemoval`). `regroups` marks no difference but
  * the layer groups the cascade of such a layer's or store's removal changed on the nodes,
- * published again (`groupsTakenByCascade`) once every layer is added.
+ * published again (`groupsTakenByCascade`) once every layer is added. `pendingRegroups` marks no
+ * difference but the groups earlier such removals changed and nothing published since
+ * (`PENDING_REGROUPS`).
  */
-type CaptureEntry = DriftEntry & { readonly replaced?: string; readonly replacedStore?: true; readonly regroups?: true };
+type CaptureEntry = DriftEntry & { readonly replaced?: string; readonly replacedStore?: true; readonly regroups?: true; readonly pendingRegroups?: true };
 
 /**
  * The resources the node's store holds (not removed; taken by a cascade or not) in `store` (a
@@ -969,7 +1000,11 @@ function groupsTakenByCascade(groups: readonly StoredObject[], layers: readonly 
       }
     }
   }
-  const affected = groups.filter((group) => changed.has(group.id));
+  return namedGroupsFirst(groups.filter((group) => changed.has(group.id))).map((group) => ({ group, emptied: emptied.has(group.id) }));
+}
+
+/** `affected` ordered so a group comes after the groups among them that it names, as they must be added again. */
+function namedGroupsFirst(affected: readonly StoredObject[]): StoredObject[] {
   const ordered: StoredObject[] = [];
   while (ordered.length < affected.length) {
     const next =
@@ -980,7 +1015,96 @@ function groupsTakenByCascade(groups: readonly StoredObject[], layers: readonly 
       ) ?? affected.find((group) => !ordered.includes(group))!;
     ordered.push(next);
   }
-  return ordered.map((group) => ({ group, emptied: emptied.has(group.id) }));
+  return ordered;
+}
+
+/**
+ * The stored layer groups (live) a removal with `recurse` changed on the nodes' GeoServers and no
+ * write has published since, as `groupsTakenByCascade` reckons them, in its order: a group naming
+ * a layer taken by a cascade later than the group's own `lastSequence` (`cascadeSequences`), or
+ * a group such groups emptied after it. The removal's capture publishes them again after it
+ * (`regroups`); one stopped before that (its node paused, the job failed, lapsed or cancelled)
+ * leaves them so, while the master's GeoServer and store agree on them: no scan finds them.
+ */
+async function groupsPendingCascade(deps: JobRunnerDeps, node: string): Promise<{ group: StoredObject; emptied: boolean }[]> {
+  const groups = await storedGroups(deps, node);
+  return groupsChangedSince(groups, await cascadeSequences(deps, node, groups));
+}
+
+/**
+ * `groupsTakenByCascade` with each layer's cascade sequence (`taken`: layer id → the sequence of
+ * the latest removal with recurse that took it): a group changed on the nodes since its last write
+ * names a layer taken after it, or a group every entry of which was taken after it (emptied then,
+ * so removed on the nodes, and with it that entry). That group may have been published again
+ * since (by the capture that stopped): its entries now stand for those it had then, so a group
+ * naming it is, at worst, published once more than needed, as the master's GeoServer holds it.
+ */
+function groupsChangedSince(groups: readonly StoredObject[], taken: ReadonlyMap<string, number>): { group: StoredObject; emptied: boolean }[] {
+  if (taken.size === 0) return [];
+  const memo = new Map<string, number>();
+  // The latest cascade after `since` that took what `entry` names on the nodes: 0 where none did.
+  const takenAfter = (entry: JsonValue, since: number, within: readonly string[]): number => {
+    const layers = [...taken].filter(([id, sequence]) => sequence > since && refersTo(entry, id)).map(([, sequence]) => sequence);
+    const named = groups.filter((group) => !within.includes(group.id) && refersTo(entry, group.id));
+    return Math.max(0, ...layers, ...named.map((group) => emptiedAfter(group, since, [...within, group.id])));
+  };
+  // When every entry of `group` had been taken after `since`: 0 where some never was.
+  const emptiedAfter = (group: StoredObject, since: number, within: readonly string[]): number => {
+    const key = `${group.id}@${since}`;
+    if (!memo.has(key)) {
+      const at = layerGroupEntries(group.properties).map((entry) => takenAfter(entry, since, within));
+      memo.set(key, at.length > 0 && at.every((sequence) => sequence > 0) ? Math.max(...at) : 0);
+    }
+    return memo.get(key)!;
+  };
+  const changed = groups.flatMap((group) => {
+    const at = layerGroupEntries(group.properties).map((entry) => takenAfter(entry, group.lastSequence, [group.id]));
+    return at.some((sequence) => sequence > 0) ? [{ group, emptied: at.every((sequence) => sequence > 0) }] : [];
+  });
+  const emptied = new Set(changed.filter((change) => change.emptied).map((change) => change.group.id));
+  return namedGroupsFirst(changed.map((change) => change.group)).map((group) => ({ group, emptied: emptied.has(group.id) }));
+}
+
+/**
+ * For the layers the `groups` name (a qualified name, or a workspace group's local one), the
+ * sequence of the latest removal with `recurse` that took each on the nodes, as the store records
+ * it (`cascadedAt`, kept when the object is added again): the layer's own, its resource's (any
+ * resource type: the layer of a replaced resource names the new one), or that of a container of
+ * that resource (its store, its workspace) removed after the resource's last change.
+ */
+async function cascadeSequences(deps: JobRunnerDeps, node: string, groups: readonly StoredObject[]): Promise<Map<string, number>> {
+  const ids = new Set<string>();
+  for (const group of groups) {
+    const { workspace } = splitObjectId(group.id);
+    for (const entry of layerGroupEntries(group.properties)) {
+      const name = referencedName(entry);
+      if (name === undefined) continue;
+      if (name.includes(':')) ids.add(name);
+      else if (workspace !== undefined) ids.add(`${workspace}:${name}`);
+    }
+  }
+  const read = async (refs: readonly ObjectRef[]): Promise<StoredObject[]> => {
+    const found: StoredObject[] = [];
+    for (let i = 0; i < refs.length; i += 100) found.push(...(await deps.store.readObjects(node, refs.slice(i, i + 100))));
+    return found;
+  };
+  const named = await read([...ids].flatMap((id) => (['layer', ...RESOURCE_TYPES] as ObjectType[]).map((type) => ({ type, id }) as ObjectRef)));
+  const resources = named.filter((object) => isResourceType(object.type));
+  const containerRefs = new Map(resources.flatMap((resource) => parentsOf(resource)).map((ref) => [objectStorageKey(ref), ref] as const));
+  const containers = new Map((await read([...containerRefs.values()])).map((object) => [objectStorageKey(object), object] as const));
+  const sequences = new Map<string, number>();
+  const takenAt = (id: string, sequence: number | undefined) => {
+    if (sequence !== undefined && sequence > (sequences.get(id) ?? 0)) sequences.set(id, sequence);
+  };
+  for (const object of named) {
+    takenAt(object.id, object.cascadedAt);
+    if (!isResourceType(object.type)) continue;
+    for (const parent of parentsOf(object)) {
+      const container = containers.get(objectStorageKey(parent));
+      if (container?.cascadedAt !== undefined && container.cascadedAt > object.lastSequence) takenAt(object.id, container.cascadedAt);
+    }
+  }
+  return sequences;
 }
 
 /** The type of the resource a layer's properties name (`resource['@class']`). */
@@ -1052,6 +1176,27 @@ function captureOrder(entries: DriftEntry[]): CaptureEntry[] {
   ];
   const rest = removals.filter((entry) => !moves.includes(entry) && !storeRemovals.includes(entry) && !first.includes(entry));
   return [...before, ...stores, ...first, ...resources, ...regroups, ...groups, ...rest];
+}
+
+/**
+ * The entry that publishes again, in every capture, the groups earlier removals with `recurse`
+ * changed on the nodes and nothing published since (`groupsPendingCascade`): none after a capture
+ * that ran to its end, whose `regroups` published them.
+ */
+const PENDING_REGROUPS: CaptureEntry = { kind: 'different', type: 'layerGroup', id: '', pendingRegroups: true } as CaptureEntry;
+
+/**
+ * `PENDING_REGROUPS` placed in a capture's order where `regroups` go: after every add and modify
+ * of the layers and what they need (and this capture's `regroups`), before the groups'
+ * differences, which may name the groups it adds again.
+ */
+function withPendingRegroups(order: readonly CaptureEntry[]): CaptureEntry[] {
+  const rank = dependencyRank('layerGroup');
+  let at = 0;
+  order.forEach((entry, index) => {
+    if (entry.regroups || (entry.kind !== 'missing' && dependencyRank(entry.type) < rank)) at = index + 1;
+  });
+  return [...order.slice(0, at), PENDING_REGROUPS, ...order.slice(at)];
 }
 
 function requireRest(deps: JobRunnerDeps, job: Job): GeoServerRest {
