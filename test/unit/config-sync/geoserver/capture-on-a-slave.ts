@@ -1,6 +1,7 @@
 // A capture of a master's GeoServer whose every published event a slave with a GeoServer of its
 // own applies, for the tests of what the master's web UI changed (resource-moved.test.ts,
-// capture-combinations.test.ts): the slave must end as the master, nothing parked.
+// capture-combinations.test.ts, the nested-group tests): the slave must end as the master, nothing
+// parked; and a job run to its end on a node whose GeoServer is a stand-in (`runJobOn`).
 import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory';
 import { applyDeliveredEvent, catchUp, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
@@ -151,4 +152,27 @@ export function catalogShape(gs: GeoServerStandIn) {
     layers: Object.fromEntries([...objects.layer].map(([id, value]) => [id, `${(value.resource as Record<string, string>)['@class']}/${name(value.resource)}`])),
     groups: groups(gs),
   };
+}
+
+/**
+ * A job of `kind` run slice by slice to its end on `node`, whose GeoServer (and apply) is
+ * `geoserver`, against `h`'s store; the job as it ended.
+ */
+export async function runJobOn(geoserver: MasterGeoServer, h: Harness, kind: Job['kind'], node: string, id: string): Promise<Job> {
+  const jobs = new MemoryJobStore();
+  const job = newJob({ id, node, kind, requestedBy: 'master-1', ...(kind === 'resync' ? { source: 'master-1' } : {}), hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  const deps: JobRunnerDeps = {
+    cluster: CLUSTER,
+    store: h.store,
+    jobs,
+    apply: { ...applyDeps(h), geoserver: { rest: geoserver.rest, options: { sleep: async () => undefined, rejectionAttempts: 1 } } },
+    rest: geoserver.rest,
+    compareMode: 'stored-properties',
+    now: () => new Date(),
+  };
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, node, id, Date.now() + 10_000);
+  expect(outcome).toBe('done');
+  return (await jobs.read(node, id))!;
 }

@@ -4,15 +4,11 @@
 // one's add. A capture of a master whose web UI made them publishes each inner group's add first
 // (each applies on a slave's GeoServer); a reconcile of a GeoServer lacking them POSTs each inner
 // group first, in a batch before the outer one's.
-import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory';
-import { applyDeliveredEvent, catchUp, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
 import { innerGroupsFirst, outerGroupsFirst, type DriftEntry } from '../../../../lambdas/config-sync/geoserver/drift';
-import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
-import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
-import { add, applyDeps, CLUSTER, harness, type Harness } from '../fixtures';
+import { catchUp } from '../../../../lambdas/config-sync/apply';
+import { add, applyDeps, CLUSTER, harness } from '../fixtures';
+import { captureOnASlave, runJobOn } from './capture-on-a-slave';
 import { standInPerTest } from '../../../support/standin-per-test';
-import { startGeoServerStandIn } from '../../../support/geoserver-standin';
-import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 
 const standIn = standInPerTest();
 
@@ -52,73 +48,30 @@ function seed(catalog: typeof standIn.geoserver.catalog, changed: typeof CHANGED
   catalog.addLayerGroup(undefined, changed);
 }
 
-function jobDeps(h: Harness, jobs: MemoryJobStore, extra: Partial<JobRunnerDeps>): JobRunnerDeps {
-  return {
-    cluster: CLUSTER,
-    store: h.store,
-    jobs,
-    apply: applyDeps(h),
-    rest: standIn.rest,
-    compareMode: 'stored-properties',
-    now: () => new Date(),
-    ...extra,
-  };
-}
-
-async function run(deps: JobRunnerDeps, job: Job): Promise<Job> {
-  expect(await deps.jobs.start(job, new Date())).toEqual({ started: true });
-  let outcome: string | undefined;
-  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, job.node, job.id, Date.now() + 10_000);
-  expect(outcome).toBe('done');
-  return (await deps.jobs.read(job.node, job.id))!;
-}
-
 test("a capture of a master whose web UI made nested layer groups publishes each inner group's add before the groups naming it: every add applies on a slave's GeoServer", async () => {
-  const h = harness();
-  const history = await h.appendAll([...HISTORY, add('layerGroup', 'c-changed', CHANGED)]);
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-  const slaveGeoServer = await startGeoServerStandIn();
-  try {
-    const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
-    const slave: ApplyDeps = { ...applyDeps(h), geoserver: { rest: slaveRest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
-    const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
-    for (const event of history) await applyDeliveredEvent(slave, SLAVE, event);
-    expect([...slaveGeoServer.catalog.objects.layerGroup.keys()]).toEqual(['c-changed']);
-
+  await captureOnASlave(
+    standIn,
+    [...HISTORY, add('layerGroup', 'c-changed', CHANGED)],
     // The master's GeoServer: the history, with the groups made in its web UI and c-changed naming one.
-    seed(standIn.geoserver.catalog, CHANGED_NOW, true);
-    const published: string[] = [];
-    const jobs = new MemoryJobStore();
-    const deps = jobDeps(h, jobs, {
-      compareMode: 'both-ways',
-      publish: async (change) => {
-        const event = await h.append(change, 'master-1');
-        await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-        published.push(`${change.kind} ${change.object.type}/${change.object.id}`);
-        await applyDeliveredEvent(slave, SLAVE, event);
-        return event.sequence;
-      },
-    });
-    const ran = await run(deps, newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() }));
-
-    const groups = published.filter((change) => change.includes(' layerGroup/'));
-    expect({ state: ran.state, failures: ran.failures, groups: [...groups].sort() }).toEqual({
-      state: 'succeeded',
-      failures: [],
-      groups: ['add layerGroup/a-outer', 'add layerGroup/b-inner', 'add layerGroup/e-top', 'add layerGroup/topp:d-inner', 'modify layerGroup/c-changed'],
-    });
-    expect(groups.indexOf('add layerGroup/b-inner')).toBeLessThan(groups.indexOf('add layerGroup/a-outer'));
-    expect(groups.indexOf('add layerGroup/b-inner')).toBeLessThan(groups.indexOf('modify layerGroup/c-changed'));
-    expect(groups.indexOf('add layerGroup/topp:d-inner')).toBeLessThan(groups.indexOf('add layerGroup/e-top'));
-    expect({ parked: await h.store.listParked('gs-1'), groups: [...slaveGeoServer.catalog.objects.layerGroup.keys()].sort() }).toEqual({
-      parked: [],
-      groups: ['a-outer', 'b-inner', 'c-changed', 'e-top', 'topp:d-inner'],
-    });
-    expect(slaveGeoServer.catalog.get('layerGroup', 'c-changed')).toMatchObject({ publishables: CHANGED_NOW.publishables });
-    expect(slaveGeoServer.violations).toEqual([]);
-  } finally {
-    await slaveGeoServer.close();
-  }
+    async () => seed(standIn.geoserver.catalog, CHANGED_NOW, true),
+    undefined,
+    async ({ ran, published, h, slaveGeoServer }) => {
+      const groups = published.filter((change) => change.includes(' layerGroup/'));
+      expect({ state: ran.state, failures: ran.failures, groups: [...groups].sort() }).toEqual({
+        state: 'succeeded',
+        failures: [],
+        groups: ['add layerGroup/a-outer', 'add layerGroup/b-inner', 'add layerGroup/e-top', 'add layerGroup/topp:d-inner', 'modify layerGroup/c-changed'],
+      });
+      expect(groups.indexOf('add layerGroup/b-inner')).toBeLessThan(groups.indexOf('add layerGroup/a-outer'));
+      expect(groups.indexOf('add layerGroup/b-inner')).toBeLessThan(groups.indexOf('modify layerGroup/c-changed'));
+      expect(groups.indexOf('add layerGroup/topp:d-inner')).toBeLessThan(groups.indexOf('add layerGroup/e-top'));
+      expect({ parked: await h.store.listParked('gs-1'), groups: [...slaveGeoServer.catalog.objects.layerGroup.keys()].sort() }).toEqual({
+        parked: [],
+        groups: ['a-outer', 'b-inner', 'c-changed', 'e-top', 'topp:d-inner'],
+      });
+      expect(slaveGeoServer.catalog.get('layerGroup', 'c-changed')).toMatchObject({ publishables: CHANGED_NOW.publishables });
+    },
+  );
 });
 
 test('a reconcile of a GeoServer lacking nested layer groups the store holds adds each inner group before the groups naming it, and reports all fixed', async () => {
@@ -136,9 +89,7 @@ test('a reconcile of a GeoServer lacking nested layer groups the store holds add
   seed(standIn.geoserver.catalog, CHANGED, false);
   const before = standIn.geoserver.requests.length;
 
-  const jobs = new MemoryJobStore();
-  const deps = jobDeps(h, jobs, { apply: { ...applyDeps(h), geoserver: { rest: standIn.rest, options: { sleep: async () => undefined, rejectionAttempts: 1 } } } });
-  const ran = await run(deps, newJob({ id: 'reconcile-1', node: 'gs-1', kind: 'reconcile', requestedBy: 'gs-1', hasGeoServer: true, now: new Date() }));
+  const ran = await runJobOn(standIn, h, 'reconcile', 'gs-1', 'reconcile-1');
 
   expect({ state: ran.state, progress: ran.progress, failures: ran.failures }).toEqual({
     state: 'succeeded',

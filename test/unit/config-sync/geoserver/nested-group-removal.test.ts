@@ -4,14 +4,10 @@
 // once. A capture of a master whose web UI removed both publishes the outer one's removal first
 // (each applies on a slave's GeoServer); a reconcile of a GeoServer holding both as extras deletes
 // the outer one first, in a batch of its own.
-import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory';
-import { applyDeliveredEvent, catchUp, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
-import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
-import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
-import { add, applyDeps, CLUSTER, harness, type Harness } from '../fixtures';
+import { catchUp } from '../../../../lambdas/config-sync/apply';
+import { add, applyDeps, CLUSTER, harness } from '../fixtures';
+import { captureOnASlave, runJobOn } from './capture-on-a-slave';
 import { standInPerTest } from '../../../support/standin-per-test';
-import { startGeoServerStandIn } from '../../../support/geoserver-standin';
-import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 
 const standIn = standInPerTest();
 
@@ -51,68 +47,25 @@ function seed(catalog: typeof standIn.geoserver.catalog, groups: boolean): void 
   catalog.addLayerGroup(undefined, TOP);
 }
 
-function jobDeps(h: Harness, jobs: MemoryJobStore, extra: Partial<JobRunnerDeps>): JobRunnerDeps {
-  return {
-    cluster: CLUSTER,
-    store: h.store,
-    jobs,
-    apply: applyDeps(h),
-    rest: standIn.rest,
-    compareMode: 'stored-properties',
-    now: () => new Date(),
-    ...extra,
-  };
-}
-
-async function run(deps: JobRunnerDeps, job: Job): Promise<Job> {
-  expect(await deps.jobs.start(job, new Date())).toEqual({ started: true });
-  let outcome: string | undefined;
-  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, job.node, job.id, Date.now() + 10_000);
-  expect(outcome).toBe('done');
-  return (await deps.jobs.read(job.node, job.id))!;
-}
-
 test("a capture of a master whose web UI removed nested layer groups publishes each outer group's removal before the inner one's: every removal applies on a slave's GeoServer", async () => {
-  const h = harness();
-  const history = await h.appendAll([...HISTORY, ...GROUPS]);
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-  const slaveGeoServer = await startGeoServerStandIn();
-  try {
-    const slaveRest = new HttpGeoServer({ url: slaveGeoServer.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) });
-    const slave: ApplyDeps = { ...applyDeps(h), geoserver: { rest: slaveRest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
-    const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
-    for (const event of history) await applyDeliveredEvent(slave, SLAVE, event);
-    expect([...slaveGeoServer.catalog.objects.layerGroup.keys()].sort()).toEqual(['a-inner', 'b-outer', 'd-top', 'topp:c-inner']);
-
+  await captureOnASlave(
+    standIn,
+    [...HISTORY, ...GROUPS],
     // The master's GeoServer: the history, with the groups removed in its web UI (outer ones first, as it must).
-    seed(standIn.geoserver.catalog, false);
-    const published: string[] = [];
-    const jobs = new MemoryJobStore();
-    const deps = jobDeps(h, jobs, {
-      compareMode: 'both-ways',
-      publish: async (change) => {
-        const event = await h.append(change, 'master-1');
-        await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-        published.push(`${change.kind} ${change.object.type}/${change.object.id}`);
-        await applyDeliveredEvent(slave, SLAVE, event);
-        return event.sequence;
-      },
-    });
-    const ran = await run(deps, newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() }));
-
-    const removals = published.filter((change) => change.startsWith('remove layerGroup/'));
-    expect({ state: ran.state, failures: ran.failures, removals: [...removals].sort() }).toEqual({
-      state: 'succeeded',
-      failures: [],
-      removals: ['remove layerGroup/a-inner', 'remove layerGroup/b-outer', 'remove layerGroup/d-top', 'remove layerGroup/topp:c-inner'],
-    });
-    expect(removals.indexOf('remove layerGroup/b-outer')).toBeLessThan(removals.indexOf('remove layerGroup/a-inner'));
-    expect(removals.indexOf('remove layerGroup/d-top')).toBeLessThan(removals.indexOf('remove layerGroup/topp:c-inner'));
-    expect({ parked: await h.store.listParked('gs-1'), groups: [...slaveGeoServer.catalog.objects.layerGroup.keys()] }).toEqual({ parked: [], groups: [] });
-    expect(slaveGeoServer.violations).toEqual([]);
-  } finally {
-    await slaveGeoServer.close();
-  }
+    async () => seed(standIn.geoserver.catalog, false),
+    undefined,
+    async ({ ran, published, h, slaveGeoServer }) => {
+      const removals = published.filter((change) => change.startsWith('remove layerGroup/'));
+      expect({ state: ran.state, failures: ran.failures, removals: [...removals].sort() }).toEqual({
+        state: 'succeeded',
+        failures: [],
+        removals: ['remove layerGroup/a-inner', 'remove layerGroup/b-outer', 'remove layerGroup/d-top', 'remove layerGroup/topp:c-inner'],
+      });
+      expect(removals.indexOf('remove layerGroup/b-outer')).toBeLessThan(removals.indexOf('remove layerGroup/a-inner'));
+      expect(removals.indexOf('remove layerGroup/d-top')).toBeLessThan(removals.indexOf('remove layerGroup/topp:c-inner'));
+      expect({ parked: await h.store.listParked('gs-1'), groups: [...slaveGeoServer.catalog.objects.layerGroup.keys()] }).toEqual({ parked: [], groups: [] });
+    },
+  );
 });
 
 test('a reconcile of a GeoServer holding nested layer groups the store lacks deletes each outer group before the inner one, and reports all fixed', async () => {
@@ -121,9 +74,7 @@ test('a reconcile of a GeoServer holding nested layer groups the store lacks del
   await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'gs-1' });
   seed(standIn.geoserver.catalog, true);
 
-  const jobs = new MemoryJobStore();
-  const deps = jobDeps(h, jobs, { apply: { ...applyDeps(h), geoserver: { rest: standIn.rest, options: { sleep: async () => undefined, rejectionAttempts: 1 } } } });
-  const ran = await run(deps, newJob({ id: 'reconcile-1', node: 'gs-1', kind: 'reconcile', requestedBy: 'gs-1', hasGeoServer: true, now: new Date() }));
+  const ran = await runJobOn(standIn, h, 'reconcile', 'gs-1', 'reconcile-1');
 
   expect({ state: ran.state, progress: ran.progress, failures: ran.failures }).toEqual({
     state: 'succeeded',

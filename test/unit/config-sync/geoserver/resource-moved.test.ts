@@ -11,7 +11,7 @@ import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { add, applyDeps, CLUSTER, harness, modify, type Harness } from '../fixtures';
 import { standInPerTest } from '../../../support/standin-per-test';
-import { captureOnASlave, catalogShape, groups, type TypeChangeRun } from './capture-on-a-slave';
+import { captureOnASlave, catalogShape, groups, runJobOn, type TypeChangeRun } from './capture-on-a-slave';
 
 const NODE = { cluster: 'test-cluster', node: 'gs-1' };
 const standIn = standInPerTest();
@@ -94,24 +94,7 @@ function geoServerBeforeTheMove(): void {
   catalog.addResource('featureType', 'topp', 'pg', { name: 'roads', nativeName: 'roads', title: 'Roads' });
 }
 
-async function runJob(h: Harness, kind: Job['kind'], node: string, id: string): Promise<Job> {
-  const jobs = new MemoryJobStore();
-  const job = newJob({ id, node, kind, requestedBy: 'master-1', ...(kind === 'resync' ? { source: 'master-1' } : {}), hasGeoServer: true, now: new Date() });
-  expect(await jobs.start(job, new Date())).toEqual({ started: true });
-  const deps: JobRunnerDeps = {
-    cluster: CLUSTER,
-    store: h.store,
-    jobs,
-    apply: { ...applyDeps(h), geoserver: { rest: standIn.rest, options: { sleep: async () => undefined, rejectionAttempts: 1 } } },
-    rest: standIn.rest,
-    compareMode: 'stored-properties',
-    now: () => new Date(),
-  };
-  let outcome: string | undefined;
-  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, node, id, Date.now() + 10_000);
-  expect(outcome).toBe('done');
-  return (await jobs.read(node, id))!;
-}
+const runJob = (h: Harness, kind: Job['kind'], node: string, id: string): Promise<Job> => runJobOn(standIn, h, kind, node, id);
 
 /** Where the node's GeoServer holds roads, and its layer's resource. */
 function heldRoads() {
