@@ -8,7 +8,7 @@ import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync
 import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import type { NodeStore } from '../../../../lambdas/config-sync/ports';
-import { applyDeps, CLUSTER, harness, type Harness } from '../fixtures';
+import { add, applyDeps, CLUSTER, harness, type Harness } from '../fixtures';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 import type { GeoServerRest } from '../../../../lambdas/config-sync/geoserver/ports';
@@ -175,4 +175,25 @@ export async function runJobOn(geoserver: MasterGeoServer, h: Harness, kind: Job
   for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, node, id, Date.now() + 10_000);
   expect(outcome).toBe('done');
   return (await jobs.read(node, id))!;
+}
+
+/** A layer group's entry naming a layer or a layer group. */
+export const groupEntry = (type: 'layer' | 'layerGroup', name: string) => ({ '@type': type, name });
+
+/** The catalog the nested-group tests start from: workspace topp, its store pg, roads and rivers with their layers. */
+export const ROADS_AND_RIVERS = [
+  add('workspace', 'topp', { name: 'topp' }),
+  add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
+  add('featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+  add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, defaultStyle: { name: 'generic' } }),
+  add('featureType', 'topp:rivers', { name: 'rivers', nativeName: 'rivers', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+  add('layer', 'topp:rivers', { name: 'rivers', resource: { '@class': 'featureType', name: 'topp:rivers' }, defaultStyle: { name: 'generic' } }),
+];
+
+/** A GeoServer's catalog as `ROADS_AND_RIVERS` leaves it. */
+export function seedRoadsAndRivers(catalog: GeoServerStandIn['catalog']): void {
+  catalog.addWorkspace({ name: 'topp' });
+  catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
+  catalog.addResource('featureType', 'topp', 'pg', { name: 'roads', nativeName: 'roads' });
+  catalog.addResource('featureType', 'topp', 'pg', { name: 'rivers', nativeName: 'rivers' });
 }

@@ -7,12 +7,12 @@
 import { innerGroupsFirst, outerGroupsFirst, type DriftEntry } from '../../../../lambdas/config-sync/geoserver/drift';
 import { catchUp } from '../../../../lambdas/config-sync/apply';
 import { add, applyDeps, CLUSTER, harness } from '../fixtures';
-import { captureOnASlave, runJobOn } from './capture-on-a-slave';
+import { captureOnASlave, groupEntry, ROADS_AND_RIVERS, runJobOn, seedRoadsAndRivers } from './capture-on-a-slave';
 import { standInPerTest } from '../../../support/standin-per-test';
 
 const standIn = standInPerTest();
 
-const entry = (type: 'layer' | 'layerGroup', name: string) => ({ '@type': type, name });
+const entry = groupEntry;
 // Named so that their ids sort outer before inner: an order by id alone adds the outer one first.
 const INNER = { name: 'b-inner', mode: 'SINGLE', publishables: { published: [entry('layer', 'topp:roads')] } };
 const OUTER = { name: 'a-outer', mode: 'SINGLE', publishables: { published: [entry('layerGroup', 'b-inner'), entry('layer', 'topp:rivers')] } };
@@ -23,21 +23,11 @@ const TOP = { name: 'e-top', mode: 'SINGLE', publishables: { published: [entry('
 const CHANGED = { name: 'c-changed', mode: 'SINGLE', publishables: { published: [entry('layer', 'topp:roads')] } };
 const CHANGED_NOW = { ...CHANGED, publishables: { published: [entry('layer', 'topp:roads'), entry('layerGroup', 'b-inner')] } };
 
-const HISTORY = [
-  add('workspace', 'topp', { name: 'topp' }),
-  add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
-  add('featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', store: { '@class': 'dataStore', name: 'topp:pg' } }),
-  add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, defaultStyle: { name: 'generic' } }),
-  add('featureType', 'topp:rivers', { name: 'rivers', nativeName: 'rivers', store: { '@class': 'dataStore', name: 'topp:pg' } }),
-  add('layer', 'topp:rivers', { name: 'rivers', resource: { '@class': 'featureType', name: 'topp:rivers' }, defaultStyle: { name: 'generic' } }),
-];
+const HISTORY = ROADS_AND_RIVERS;
 
 /** A GeoServer's catalog: the history, `c-changed` as `changed`, and the nested groups or not. */
 function seed(catalog: typeof standIn.geoserver.catalog, changed: typeof CHANGED, groups: boolean): void {
-  catalog.addWorkspace({ name: 'topp' });
-  catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
-  catalog.addResource('featureType', 'topp', 'pg', { name: 'roads', nativeName: 'roads' });
-  catalog.addResource('featureType', 'topp', 'pg', { name: 'rivers', nativeName: 'rivers' });
+  seedRoadsAndRivers(catalog);
   if (groups) {
     // Inner first, as GeoServer requires.
     catalog.addLayerGroup(undefined, INNER);

@@ -6,12 +6,12 @@
 // the outer one first, in a batch of its own.
 import { catchUp } from '../../../../lambdas/config-sync/apply';
 import { add, applyDeps, CLUSTER, harness } from '../fixtures';
-import { captureOnASlave, runJobOn } from './capture-on-a-slave';
+import { captureOnASlave, groupEntry, ROADS_AND_RIVERS, runJobOn, seedRoadsAndRivers } from './capture-on-a-slave';
 import { standInPerTest } from '../../../support/standin-per-test';
 
 const standIn = standInPerTest();
 
-const entry = (type: 'layer' | 'layerGroup', name: string) => ({ '@type': type, name });
+const entry = groupEntry;
 // Named so that their ids sort inner before outer: an order by id alone removes the inner one first.
 const INNER = { name: 'a-inner', mode: 'SINGLE', publishables: { published: [entry('layer', 'topp:roads')] } };
 const OUTER = { name: 'b-outer', mode: 'SINGLE', publishables: { published: [entry('layerGroup', 'a-inner'), entry('layer', 'topp:rivers')] } };
@@ -19,14 +19,7 @@ const OUTER = { name: 'b-outer', mode: 'SINGLE', publishables: { published: [ent
 const WS_INNER = { name: 'c-inner', mode: 'SINGLE', publishables: { published: [entry('layer', 'topp:rivers')] } };
 const TOP = { name: 'd-top', mode: 'SINGLE', publishables: { published: [entry('layerGroup', 'topp:c-inner')] } };
 
-const HISTORY = [
-  add('workspace', 'topp', { name: 'topp' }),
-  add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
-  add('featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', store: { '@class': 'dataStore', name: 'topp:pg' } }),
-  add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, defaultStyle: { name: 'generic' } }),
-  add('featureType', 'topp:rivers', { name: 'rivers', nativeName: 'rivers', store: { '@class': 'dataStore', name: 'topp:pg' } }),
-  add('layer', 'topp:rivers', { name: 'rivers', resource: { '@class': 'featureType', name: 'topp:rivers' }, defaultStyle: { name: 'generic' } }),
-];
+const HISTORY = ROADS_AND_RIVERS;
 const GROUPS = [
   add('layerGroup', 'a-inner', INNER),
   add('layerGroup', 'b-outer', OUTER),
@@ -36,10 +29,7 @@ const GROUPS = [
 
 /** A GeoServer's catalog as the history leaves it, with the nested groups or without them. */
 function seed(catalog: typeof standIn.geoserver.catalog, groups: boolean): void {
-  catalog.addWorkspace({ name: 'topp' });
-  catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
-  catalog.addResource('featureType', 'topp', 'pg', { name: 'roads', nativeName: 'roads' });
-  catalog.addResource('featureType', 'topp', 'pg', { name: 'rivers', nativeName: 'rivers' });
+  seedRoadsAndRivers(catalog);
   if (!groups) return;
   catalog.addLayerGroup(undefined, INNER);
   catalog.addLayerGroup(undefined, OUTER);

@@ -737,6 +737,19 @@ test("a capture of a data store replaced by a coverage store of its name removes
   });
 });
 
+/** What the capture of a replaced store whose new one holds a resource of a former one's name publishes, in order. */
+const SAME_NAME_PUBLISHED = [
+  'modify featureType/topp:m',
+  'remove dataStore/topp:X recurse',
+  'add coverageStore/topp:X',
+  'add coverage/topp:c',
+  'add coverage/topp:a',
+  'add layer/topp:a',
+  'add layer/topp:c',
+  'modify layerGroup/base',
+  'remove layerGroup/solo',
+];
+
 /**
  * The new store holds a coverage named a, as the removed one held a feature type: the feature
  * type and its layer went with X on the slaves, so neither is removed again, and base, which the
@@ -745,17 +758,7 @@ test("a capture of a data store replaced by a coverage store of its name removes
  */
 test('a replaced store whose new one holds a resource of a former one\'s name: the layer is added again, and a group the master names it in again is published again', async () => {
   await captureReplacedStore({ sameName: true, namedAgain: true }, async (run) => {
-    await expectStoreReplacedOnTheSlave(run, [
-      'modify featureType/topp:m',
-      'remove dataStore/topp:X recurse',
-      'add coverageStore/topp:X',
-      'add coverage/topp:c',
-      'add coverage/topp:a',
-      'add layer/topp:a',
-      'add layer/topp:c',
-      'modify layerGroup/base',
-      'remove layerGroup/solo',
-    ]);
+    await expectStoreReplacedOnTheSlave(run, SAME_NAME_PUBLISHED);
     expect(groups(run.slaveGeoServer).base).toEqual({ published: [{ '@type': 'layer', name: 'topp:a' }, { '@type': 'layer', name: 'topp:y' }] });
   });
 });
@@ -773,17 +776,7 @@ test("a replaced store's capture step that dies before its checkpoint, redone, p
   })();
   await captureReplacedStore({ sameName: true, namedAgain: true, jobs }, async (run) => {
     expect(died).toBe(true);
-    await expectStoreReplacedOnTheSlave(run, [
-      'modify featureType/topp:m',
-      'remove dataStore/topp:X recurse',
-      'add coverageStore/topp:X',
-      'add coverage/topp:c',
-      'add coverage/topp:a',
-      'add layer/topp:a',
-      'add layer/topp:c',
-      'modify layerGroup/base',
-      'remove layerGroup/solo',
-    ]);
+    await expectStoreReplacedOnTheSlave(run, SAME_NAME_PUBLISHED);
   });
 });
 
