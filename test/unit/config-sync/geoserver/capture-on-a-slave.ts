@@ -197,3 +197,19 @@ export function seedRoadsAndRivers(catalog: GeoServerStandIn['catalog']): void {
   catalog.addResource('featureType', 'topp', 'pg', { name: 'roads', nativeName: 'roads' });
   catalog.addResource('featureType', 'topp', 'pg', { name: 'rivers', nativeName: 'rivers' });
 }
+
+/**
+ * A job store whose first save of a checkpoint past the first entry fails, as when the step's
+ * invocation died before saving it: transient, as the store's timeout would be, so the slice is
+ * delivered again and redone from the checkpoint before, the job not failed.
+ */
+export class DyingJobStore extends MemoryJobStore {
+  died = false;
+  override async save(saved: Job): Promise<'saved' | 'superseded'> {
+    if (!this.died && (saved.checkpoint.index ?? 0) > 0) {
+      this.died = true;
+      throw Object.assign(new Error('the invocation died'), { transient: true });
+    }
+    return super.save(saved);
+  }
+}

@@ -11,7 +11,7 @@ import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { add, applyDeps, CLUSTER, harness, modify, type Harness } from '../fixtures';
 import { standInPerTest } from '../../../support/standin-per-test';
-import { captureOnASlave, catalogShape, groups, runJobOn, type TypeChangeRun } from './capture-on-a-slave';
+import { captureOnASlave, catalogShape, DyingJobStore, groups, runJobOn, type TypeChangeRun } from './capture-on-a-slave';
 
 const NODE = { cluster: 'test-cluster', node: 'gs-1' };
 const standIn = standInPerTest();
@@ -553,19 +553,9 @@ test("a capture of a feature type replaced by a coverage of its name, which laye
 
 test("a capture step that dies before its checkpoint, redone, publishes the replaced layer's removal and its add again no second time", async () => {
   // The step's checkpoint after the resource's events is lost once (its invocation died): the step is redone from the one before.
-  let died = false;
-  const jobs = new (class extends MemoryJobStore {
-    override async save(saved: Job): Promise<'saved' | 'superseded'> {
-      if (!died && (saved.checkpoint.index ?? 0) > 0) {
-        died = true;
-        // Transient, as the store's timeout would be: the slice is delivered again, the job not failed.
-        throw Object.assign(new Error('the invocation died'), { transient: true });
-      }
-      return super.save(saved);
-    }
-  })();
+  const jobs = new DyingJobStore();
   await captureReplacedType({ jobs }, async (run) => {
-    expect(died).toBe(true);
+    expect(jobs.died).toBe(true);
     await expectReplacedOnTheSlave(run);
   });
 });
@@ -613,18 +603,9 @@ test('groups the cascade left empty on the slave (solo = [x], and outer = [solo]
 });
 
 test('a capture step that dies before its checkpoint, redone, publishes the groups the cascade changed no second time', async () => {
-  let died = false;
-  const jobs = new (class extends MemoryJobStore {
-    override async save(saved: Job): Promise<'saved' | 'superseded'> {
-      if (!died && (saved.checkpoint.index ?? 0) > 0) {
-        died = true;
-        throw Object.assign(new Error('the invocation died'), { transient: true });
-      }
-      return super.save(saved);
-    }
-  })();
+  const jobs = new DyingJobStore();
   await captureReplacedType({ groups: true, nested: true, namedAgain: ['base', 'solo', 'outer'], jobs }, async (run) => {
-    expect(died).toBe(true);
+    expect(jobs.died).toBe(true);
     await expectRegrouped(run, ['modify layerGroup/base', 'add layerGroup/solo', 'add layerGroup/outer']);
   });
 });
@@ -764,18 +745,9 @@ test('a replaced store whose new one holds a resource of a former one\'s name: t
 });
 
 test("a replaced store's capture step that dies before its checkpoint, redone, publishes nothing a second time", async () => {
-  let died = false;
-  const jobs = new (class extends MemoryJobStore {
-    override async save(saved: Job): Promise<'saved' | 'superseded'> {
-      if (!died && (saved.checkpoint.index ?? 0) > 0) {
-        died = true;
-        throw Object.assign(new Error('the invocation died'), { transient: true });
-      }
-      return super.save(saved);
-    }
-  })();
+  const jobs = new DyingJobStore();
   await captureReplacedStore({ sameName: true, namedAgain: true, jobs }, async (run) => {
-    expect(died).toBe(true);
+    expect(jobs.died).toBe(true);
     await expectStoreReplacedOnTheSlave(run, SAME_NAME_PUBLISHED);
   });
 });
