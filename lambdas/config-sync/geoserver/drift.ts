@@ -151,32 +151,46 @@ export type FixEntry = DriftEntry & { readonly blocking?: true; readonly regroup
 export function fixOrder(entries: readonly DriftEntry[]): FixEntry[] {
   const upserts = innerGroupsFirst(entries.filter((entry) => entry.kind !== 'extra').sort((a, b) => dependencyRank(a.type) - dependencyRank(b.type) || compare(a.id, b.id)));
   const removals = outerGroupsFirst(entries.filter((entry) => entry.kind === 'extra').sort((a, b) => dependencyRank(b.type) - dependencyRank(a.type) || compare(a.id, b.id)));
+  // The types of the missing objects of each id: looked up, not scanned per extra (a reconcile
+  // orders its differences in every slice, thousands of them).
+  const missingTypes = new Map<string, ObjectType[]>();
+  for (const entry of upserts) if (entry.kind === 'missing') missingTypes.set(entry.id, [...(missingTypes.get(entry.id) ?? []), entry.type]);
   // The extras of `isType` holding the id of a missing object of another such type.
   const blockingOf = (isType: (type: ObjectType) => boolean) =>
-    removals.filter((extra) => isType(extra.type) && entries.some((entry) => entry.kind === 'missing' && isType(entry.type) && entry.type !== extra.type && entry.id === extra.id));
+    removals.filter((extra) => isType(extra.type) && (missingTypes.get(extra.id) ?? []).some((type) => isType(type) && type !== extra.type));
   const stores = blockingOf(isStoreType);
   const resources = blockingOf(isResourceType);
   if (stores.length === 0 && resources.length === 0) return [...upserts, ...removals];
-  const blockedStore = (entry: DriftEntry) => isStoreType(entry.type) && stores.some((store) => store.id === entry.id);
+  const storeIds = new Set(stores.map((store) => store.id));
+  const blockedStore = (entry: DriftEntry) => isStoreType(entry.type) && storeIds.has(entry.id);
   // Every move out of a store (a missing resource the GeoServer holds under another store).
-  const moves = upserts.filter((entry) => isResourceType(entry.type) && entry.kind === 'missing' && entry.store !== undefined);
+  const moves = new Set(upserts.filter((entry) => isResourceType(entry.type) && entry.kind === 'missing' && entry.store !== undefined));
   const blocking = (entry: DriftEntry): FixEntry => ({ ...entry, blocking: true });
   const layerRemovals = resources.map((resource): FixEntry => ({ kind: 'extra', type: 'layer', id: resource.id, blocking: true, implied: true }) as FixEntry);
   const before = upserts.filter((entry) => dependencyRank(entry.type) < dependencyRank('featureType') && !blockedStore(entry));
-  const published = upserts.filter((entry) => dependencyRank(entry.type) >= dependencyRank('featureType') && dependencyRank(entry.type) < dependencyRank('layerGroup') && !moves.includes(entry));
+  const published = upserts.filter((entry) => dependencyRank(entry.type) >= dependencyRank('featureType') && dependencyRank(entry.type) < dependencyRank('layerGroup') && !moves.has(entry));
   // The layer of a blocked resource, which its removal took: added again after its resource.
+  const publishedLayers = new Set(published.filter((entry) => entry.type === 'layer').map((entry) => entry.id));
   const layersAgain = resources
-    .filter((resource) => !published.some((entry) => entry.type === 'layer' && entry.id === resource.id))
+    .filter((resource) => !publishedLayers.has(resource.id))
     .map((resource): FixEntry => ({ kind: 'missing', type: 'layer', id: resource.id, implied: true }) as FixEntry);
+  // The extra resources by the store the GeoServer holds each in (`type store`).
+  const inStore = new Map<string, string[]>();
+  for (const entry of removals) {
+    if (!isResourceType(entry.type) || entry.store === undefined) continue;
+    const key = `${entry.type} ${entry.store}`;
+    inStore.set(key, [...(inStore.get(key) ?? []), entry.id]);
+  }
   const regroups = [
     ...stores.map((store): FixEntry => {
-      const held = removals.filter((entry) => entry.type === RESOURCE_OF[store.type as StoreType] && entry.store === localName(store.id)).map((entry) => entry.id);
+      const held = inStore.get(`${RESOURCE_OF[store.type as StoreType]} ${localName(store.id)}`) ?? [];
       return { kind: 'different', type: store.type, id: store.id, regroups: held, implied: true } as FixEntry;
     }),
     ...resources.map((resource): FixEntry => ({ kind: 'different', type: 'layer', id: resource.id, regroups: [resource.id], implied: true }) as FixEntry),
   ].filter((entry) => entry.regroups!.length > 0);
   const groups = upserts.filter((entry) => dependencyRank(entry.type) >= dependencyRank('layerGroup'));
-  const rest = removals.filter((entry) => !stores.includes(entry) && !resources.includes(entry));
+  const blockingExtras = new Set([...stores, ...resources]);
+  const rest = removals.filter((entry) => !blockingExtras.has(entry));
   return [
     ...before,
     ...moves,
@@ -239,20 +253,41 @@ export function innerGroupsFirst<T extends DriftEntry>(upserts: readonly T[]): T
 function groupsByNesting<T extends DriftEntry>(entries: readonly T[], direction: 1 | -1): T[] {
   const groups = entries.filter((entry) => entry.type === 'layerGroup');
   if (groups.length < 2) return [...entries];
+  // The groups of the list holding each one (`holdsOneOf`), found by id in one pass over every
+  // `holds`: a scan of all groups per group is quadratic in a catalog of thousands of them.
+  const byId = new Map<string, T[]>();
+  for (const group of groups) byId.set(group.id, [...(byId.get(group.id) ?? []), group]);
+  const holdersOf = new Map<T, Set<T>>();
+  for (const holder of groups) {
+    const workspace = splitObjectId(holder.id).workspace;
+    for (const name of holder.holds ?? []) {
+      for (const id of workspace === undefined ? [name] : [name, `${workspace}:${name}`]) {
+        for (const held of byId.get(id) ?? []) {
+          if (held === holder) continue;
+          const holders = holdersOf.get(held) ?? new Set<T>();
+          holders.add(holder);
+          holdersOf.set(held, holders);
+        }
+      }
+    }
+  }
   const depth = new Map<T, number>();
+  const path = new Set<T>();
   let loop = false;
-  const depthOf = (group: T, path: ReadonlySet<T>): number => {
+  const depthOf = (group: T): number => {
     const known = depth.get(group);
     if (known !== undefined) return known;
-    const ids = new Set([group.id]);
-    const holders = groups.filter((other) => other !== group && holdsOneOf(other, ids));
-    if (holders.some((holder) => path.has(holder))) loop = true;
-    const outer = holders.filter((holder) => !path.has(holder));
-    const found = outer.length === 0 ? 0 : 1 + Math.max(...outer.map((holder) => depthOf(holder, new Set([...path, group]))));
+    path.add(group);
+    let found = 0;
+    for (const holder of holdersOf.get(group) ?? []) {
+      if (path.has(holder)) loop = true;
+      else found = Math.max(found, 1 + depthOf(holder));
+    }
+    path.delete(group);
     depth.set(group, found);
     return found;
   };
-  const ordered = groups.map((group, index) => ({ group, index, depth: depthOf(group, new Set([group])) }));
+  const ordered = groups.map((group, index) => ({ group, index, depth: depthOf(group) }));
   if (loop) return [...entries];
   ordered.sort((a, b) => direction * (a.depth - b.depth) || a.index - b.index);
   const first = entries.indexOf(groups[0]!);
