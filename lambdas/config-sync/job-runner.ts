@@ -961,6 +961,34 @@ function refersTo(value: JsonValue | undefined, id: string): boolean {
 }
 
 /**
+ * Values kept by ids, found as `refersTo` finds an id (an entry naming it, or its local name): one
+ * lookup per entry where a scan of every id per entry would be quadratic in a catalog of
+ * thousands of layer groups.
+ */
+class ByReference<V> {
+  private readonly byName = new Map<string, V[]>();
+
+  add(id: string, value: V): void {
+    for (const name of new Set([id, localName(id)])) {
+      const values = this.byName.get(name);
+      if (values) values.push(value);
+      else this.byName.set(name, [value]);
+    }
+  }
+
+  /** The values of every id `entry` refers to. */
+  find(entry: JsonValue | undefined): readonly V[] {
+    const name = referencedName(entry);
+    return name === undefined ? [] : (this.byName.get(name) ?? []);
+  }
+}
+
+/** The largest of `values`, or 0. */
+function latest(values: readonly number[]): number {
+  return values.reduce((max, value) => (value > max ? value : max), 0);
+}
+
+/**
  * Whether a layer group the store holds names the layer (an entry, or its root layer). A node's
  * GeoServer refuses to remove a layer a group names unless `recurse=true` ("Unable to delete layer
  * referenced by layer group"), whatever the master's GeoServer holds now: a group the master's
@@ -982,38 +1010,94 @@ async function namedByStoredGroup(deps: JobRunnerDeps, node: string, layer: stri
  * after the groups among them that it names, as they must be added again.
  */
 function groupsTakenByCascade(groups: readonly StoredObject[], layers: readonly string[]): { group: StoredObject; emptied: boolean }[] {
-  const taken = new Set<string>(layers);
-  const emptied = new Set<string>();
-  const changed = new Set<string>();
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const group of groups) {
-      if (emptied.has(group.id)) continue;
-      const entries = layerGroupEntries(group.properties);
-      const left = entries.filter((entry) => ![...taken].some((id) => refersTo(entry, id)));
-      if (left.length === entries.length) continue;
-      changed.add(group.id);
-      if (left.length === 0) {
-        emptied.add(group.id);
-        taken.add(group.id);
-        grew = true;
+  // Each group's entries found by the names they give (`ByReference` turned about): a taken id
+  // reaches the entries referring to it, so the cascade is followed once, not group by group per round.
+  const entries = groups.map((group) => layerGroupEntries(group.properties));
+  const byName = new Map<string, { group: number; entry: number }[]>();
+  entries.forEach((list, group) =>
+    list.forEach((value, entry) => {
+      const name = referencedName(value);
+      if (name === undefined) return;
+      const found = byName.get(name);
+      if (found) found.push({ group, entry });
+      else byName.set(name, [{ group, entry }]);
+    }),
+  );
+  const left = entries.map((list) => list.length);
+  const takenEntries = new Set<string>();
+  const changed = new Set<number>();
+  const emptied = new Set<number>();
+  const queue = [...layers];
+  const seen = new Set<string>();
+  for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const name of new Set([id, localName(id)])) {
+      for (const { group, entry } of byName.get(name) ?? []) {
+        if (takenEntries.has(`${group} ${entry}`)) continue;
+        takenEntries.add(`${group} ${entry}`);
+        changed.add(group);
+        left[group]! -= 1;
+        // Left without entries: removed, and taken out of the groups listing it.
+        if (left[group] === 0) {
+          emptied.add(group);
+          queue.push(groups[group]!.id);
+        }
       }
     }
   }
-  return namedGroupsFirst(groups.filter((group) => changed.has(group.id))).map((group) => ({ group, emptied: emptied.has(group.id) }));
+  const emptiedIds = new Set([...emptied].map((group) => groups[group]!.id));
+  return namedGroupsFirst(groups.filter((_, group) => changed.has(group))).map((group) => ({ group, emptied: emptiedIds.has(group.id) }));
 }
 
-/** `affected` ordered so a group comes after the groups among them that it names, as they must be added again. */
+/**
+ * `affected` ordered so a group comes after the groups among them that it names, as they must be
+ * added again: at each place the first in the order given whose named groups are all placed (the
+ * first left where groups name one another in a loop).
+ */
 function namedGroupsFirst(affected: readonly StoredObject[]): StoredObject[] {
+  const index = new ByReference<number>();
+  affected.forEach((group, at) => index.add(group.id, at));
+  const names = affected.map((group, at) => new Set(layerGroupEntries(group.properties).flatMap((entry) => index.find(entry).filter((other) => other !== at))));
+  const namedBy = affected.map((): number[] => []);
+  names.forEach((named, at) => named.forEach((other) => namedBy[other]!.push(at)));
+  const waiting = names.map((named) => named.size);
+  const placed = affected.map(() => false);
+  // The groups ready (all they name placed), the first in the order given on top: a binary heap.
+  const ready: number[] = [];
+  const push = (at: number) => {
+    ready.push(at);
+    for (let i = ready.length - 1; i > 0 && ready[(i - 1) >> 1]! > ready[i]!; i = (i - 1) >> 1) [ready[i], ready[(i - 1) >> 1]] = [ready[(i - 1) >> 1]!, ready[i]!];
+  };
+  const pop = (): number | undefined => {
+    const top = ready[0];
+    const last = ready.pop();
+    if (ready.length > 0 && last !== undefined) {
+      ready[0] = last;
+      for (let i = 0; ; ) {
+        const smallest = [2 * i + 1, 2 * i + 2].filter((child) => child < ready.length && ready[child]! < ready[i]!).sort((a, b) => ready[a]! - ready[b]!)[0];
+        if (smallest === undefined) break;
+        [ready[i], ready[smallest]] = [ready[smallest]!, ready[i]!];
+        i = smallest;
+      }
+    }
+    return top;
+  };
+  waiting.forEach((count, at) => {
+    if (count === 0) push(at);
+  });
   const ordered: StoredObject[] = [];
+  let unplaced = 0;
   while (ordered.length < affected.length) {
-    const next =
-      affected.find(
-        (group) =>
-          !ordered.includes(group) &&
-          layerGroupEntries(group.properties).every((entry) => !affected.some((other) => other !== group && !ordered.includes(other) && refersTo(entry, other.id))),
-      ) ?? affected.find((group) => !ordered.includes(group))!;
-    ordered.push(next);
+    while (placed[unplaced]) unplaced += 1;
+    const next = pop() ?? unplaced;
+    placed[next] = true;
+    ordered.push(affected[next]!);
+    for (const holder of namedBy[next]!) {
+      if (placed[holder]) continue;
+      waiting[holder]! -= 1;
+      if (waiting[holder] === 0) push(holder);
+    }
   }
   return ordered;
 }
@@ -1042,11 +1126,16 @@ async function groupsPendingCascade(deps: JobRunnerDeps, node: string): Promise<
 function groupsChangedSince(groups: readonly StoredObject[], taken: ReadonlyMap<string, number>): { group: StoredObject; emptied: boolean }[] {
   if (taken.size === 0) return [];
   const memo = new Map<string, number>();
+  // The cascade sequences of the layers, and the groups, an entry may refer to: looked up, not scanned per entry.
+  const layerSequences = new ByReference<number>();
+  for (const [id, sequence] of taken) layerSequences.add(id, sequence);
+  const namedGroups = new ByReference<StoredObject>();
+  for (const group of groups) namedGroups.add(group.id, group);
   // The latest cascade after `since` that took what `entry` names on the nodes: 0 where none did.
   const takenAfter = (entry: JsonValue, since: number, within: readonly string[]): number => {
-    const layers = [...taken].filter(([id, sequence]) => sequence > since && refersTo(entry, id)).map(([, sequence]) => sequence);
-    const named = groups.filter((group) => !within.includes(group.id) && refersTo(entry, group.id));
-    return Math.max(0, ...layers, ...named.map((group) => emptiedAfter(group, since, [...within, group.id])));
+    const layers = layerSequences.find(entry).filter((sequence) => sequence > since);
+    const named = namedGroups.find(entry).filter((group) => !within.includes(group.id));
+    return latest([...layers, ...named.map((group) => emptiedAfter(group, since, [...within, group.id]))]);
   };
   // When every entry of `group` had been taken after `since`: 0 where some never was.
   const emptiedAfter = (group: StoredObject, since: number, within: readonly string[]): number => {

@@ -1,7 +1,15 @@
 // Reconciles and captures of large catalogs: the orders they make of their differences (fixOrder,
 // and the nesting sorts of layer groups) read each difference a bounded number of times, not once
-// per other difference (a job orders all its differences again in every slice).
+// per other difference (a job orders all its differences again in every slice), and so does a
+// capture's look through every stored layer group for those an earlier cascade left changed.
+import { MemoryEventBodyStore, MemoryEventLog, MemoryJobStore, MemoryNodeStore } from '../../../../lambdas/config-sync/adapters/memory';
+import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { fixOrder, innerGroupsFirst, outerGroupsFirst, type DriftEntry } from '../../../../lambdas/config-sync/geoserver/drift';
+import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
+import { newJob } from '../../../../lambdas/config-sync/jobs';
+import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
+import type { StoredObject } from '../../../../lambdas/config-sync/ports';
+import { FakeGeoServer } from './fake-geoserver';
 
 /** `entries`, each counting the reads of `property` into `reads`. */
 function counted(entries: readonly DriftEntry[], property: 'holds' | 'kind', reads: { count: number }): DriftEntry[] {
@@ -62,3 +70,66 @@ test('fixOrder reads each of 20,000 differences a bounded number of times, and s
   expect(ordered).toHaveLength(differences.length + 3); // the blocking resource's layer removed, added again, its groups written back
 });
 
+/**
+ * Every capture looks for the groups an earlier removal with recurse left changed on the nodes
+ * (its pending regroups step) among all the groups the store holds: that look reads each stored
+ * group a bounded number of times, not once per entry of every other group.
+ */
+test("a capture's look for the groups an earlier cascade left reads each of 2,000 stored groups a bounded number of times", async () => {
+  const stored = (type: StoredObject['type'], id: string, properties: JsonObject, extra: Partial<StoredObject> = {}) =>
+    ({ type, id, properties, lastSequence: 1, lastOrigin: 'master-1', updatedAt: '2026-12-01T00:00:00.000Z', deleted: false, incomplete: false, ...extra }) as StoredObject;
+  const objects: StoredObject[] = [stored('workspace', 'topp', { name: 'topp' })];
+  for (let i = 0; i < GROUPS; i += 1) {
+    objects.push(stored('layer', `topp:l${i}`, { name: `l${i}` }, i === 0 ? { lastSequence: 6, cascadedAt: 5 } : {}));
+    const entries = [{ '@type': 'layer', name: `l${i}` }, ...(i % 10 === 9 ? [] : [{ '@type': 'layerGroup', name: `g${i + 1}` }])];
+    objects.push(stored('layerGroup', `topp:g${i}`, { name: `g${i}`, workspace: { name: 'topp' }, publishables: { published: entries } }));
+  }
+  const memory = new MemoryNodeStore();
+  await memory.replaceWithSnapshot('master-1', { cluster: 'test-cluster', sourceNode: 'master-1', sequence: 10, objects });
+  // The store's listings, each layer group in them counting the reads of its id and properties.
+  const reads = { count: 0 };
+  const watched = (object: StoredObject): StoredObject => {
+    if (object.type !== 'layerGroup') return object;
+    const { id, properties, ...rest } = object;
+    return Object.defineProperties({ ...rest }, {
+      id: { enumerable: true, get: () => ((reads.count += 1), id) },
+      properties: { enumerable: true, get: () => ((reads.count += 1), properties) },
+    }) as StoredObject;
+  };
+  const store = new Proxy(memory, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property === 'listObjects') {
+        return async (...args: Parameters<MemoryNodeStore['listObjects']>) => {
+          const page = await target.listObjects(...args);
+          return { ...page, objects: page.objects.map(watched) };
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const jobs = new MemoryJobStore();
+  const published: ConfigChange[] = [];
+  const geoserver = new FakeGeoServer();
+  const deps: JobRunnerDeps = {
+    cluster: 'test-cluster',
+    store,
+    jobs,
+    apply: { store, log: new MemoryEventLog(), bodies: new MemoryEventBodyStore() },
+    rest: geoserver,
+    compareMode: 'both-ways',
+    now: () => new Date(),
+    publish: async (change) => {
+      published.push(change);
+      return 0;
+    },
+  };
+  // A capture whose scan found no difference: its fix phase is the pending regroups step alone.
+  const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+  expect(await jobs.start({ ...job, phase: 'fix', checkpoint: { chunks: 0, index: 0 } }, new Date())).toEqual({ started: true });
+  expect(await runJobSlice(deps, 'master-1', job.id, Date.now() + 60_000)).toBe('done');
+  // The group naming the layer the cascade took was looked up on the master's GeoServer (which lacks it: nothing published).
+  expect(geoserver.requests).toEqual(['GET /workspaces/topp/layergroups/g0.json']);
+  expect(published).toEqual([]);
+  expect(reads.count).toBeLessThanOrEqual(20 * GROUPS);
+});
