@@ -19,6 +19,7 @@ import {
   heldGroupNames,
   heldInAnotherWorkspace,
   holdsOneOf,
+  idsNamedBy,
   innerGroupsFirst,
   objectDifferences,
   outerGroupsFirst,
@@ -954,32 +955,32 @@ async function storedGroups(deps: JobRunnerDeps, node: string): Promise<StoredOb
   return groups;
 }
 
-/** Whether a group's entry (or root layer) refers to the layer or group `id`, by its name or its local name. */
-function refersTo(value: JsonValue | undefined, id: string): boolean {
+/**
+ * Whether an entry (or the root layer) of the layer group `group` refers to the layer or group
+ * `id`, as GeoServer resolves its name (`idsNamedBy`): a bare name never one of another workspace.
+ */
+function refersTo(group: string, value: JsonValue | undefined, id: string): boolean {
   const name = referencedName(value);
-  return name !== undefined && (name === id || name === localName(id));
+  return name !== undefined && idsNamedBy(group, name).includes(id);
 }
 
 /**
- * Values kept by ids, found as `refersTo` finds an id (an entry naming it, or its local name): one
- * lookup per entry where a scan of every id per entry would be quadratic in a catalog of
- * thousands of layer groups.
+ * Values kept by ids, found as `refersTo` finds an id: one lookup per entry where a scan of every
+ * id per entry would be quadratic in a catalog of thousands of layer groups.
  */
 class ByReference<V> {
-  private readonly byName = new Map<string, V[]>();
+  private readonly byId = new Map<string, V[]>();
 
   add(id: string, value: V): void {
-    for (const name of new Set([id, localName(id)])) {
-      const values = this.byName.get(name);
-      if (values) values.push(value);
-      else this.byName.set(name, [value]);
-    }
+    const values = this.byId.get(id);
+    if (values) values.push(value);
+    else this.byId.set(id, [value]);
   }
 
-  /** The values of every id `entry` refers to. */
-  find(entry: JsonValue | undefined): readonly V[] {
+  /** The values of every id `entry`, an entry of the layer group `group`, refers to. */
+  find(group: string, entry: JsonValue | undefined): readonly V[] {
     const name = referencedName(entry);
-    return name === undefined ? [] : (this.byName.get(name) ?? []);
+    return name === undefined ? [] : idsNamedBy(group, name).flatMap((id) => this.byId.get(id) ?? []);
   }
 }
 
@@ -998,7 +999,7 @@ function latest(values: readonly number[]): number {
  * to those groups on the nodes is undone after the new layer's add (`groupsTakenByCascade`).
  */
 async function namedByStoredGroup(deps: JobRunnerDeps, node: string, layer: string): Promise<boolean> {
-  return (await storedGroups(deps, node)).some((group) => layerGroupEntries(group.properties).some((entry) => refersTo(entry, layer)) || refersTo(group.properties.rootLayer, layer));
+  return (await storedGroups(deps, node)).some((group) => layerGroupEntries(group.properties).some((entry) => refersTo(group.id, entry, layer)) || refersTo(group.id, group.properties.rootLayer, layer));
 }
 
 /**
@@ -1010,17 +1011,19 @@ async function namedByStoredGroup(deps: JobRunnerDeps, node: string, layer: stri
  * after the groups among them that it names, as they must be added again.
  */
 function groupsTakenByCascade(groups: readonly StoredObject[], layers: readonly string[]): { group: StoredObject; emptied: boolean }[] {
-  // Each group's entries found by the names they give (`ByReference` turned about): a taken id
+  // Each group's entries found by the ids they refer to (`ByReference` turned about): a taken id
   // reaches the entries referring to it, so the cascade is followed once, not group by group per round.
   const entries = groups.map((group) => layerGroupEntries(group.properties));
-  const byName = new Map<string, { group: number; entry: number }[]>();
+  const byId = new Map<string, { group: number; entry: number }[]>();
   entries.forEach((list, group) =>
     list.forEach((value, entry) => {
       const name = referencedName(value);
       if (name === undefined) return;
-      const found = byName.get(name);
-      if (found) found.push({ group, entry });
-      else byName.set(name, [{ group, entry }]);
+      for (const id of idsNamedBy(groups[group]!.id, name)) {
+        const found = byId.get(id);
+        if (found) found.push({ group, entry });
+        else byId.set(id, [{ group, entry }]);
+      }
     }),
   );
   const left = entries.map((list) => list.length);
@@ -1032,17 +1035,15 @@ function groupsTakenByCascade(groups: readonly StoredObject[], layers: readonly 
   for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
     if (seen.has(id)) continue;
     seen.add(id);
-    for (const name of new Set([id, localName(id)])) {
-      for (const { group, entry } of byName.get(name) ?? []) {
-        if (takenEntries.has(`${group} ${entry}`)) continue;
-        takenEntries.add(`${group} ${entry}`);
-        changed.add(group);
-        left[group]! -= 1;
-        // Left without entries: removed, and taken out of the groups listing it.
-        if (left[group] === 0) {
-          emptied.add(group);
-          queue.push(groups[group]!.id);
-        }
+    for (const { group, entry } of byId.get(id) ?? []) {
+      if (takenEntries.has(`${group} ${entry}`)) continue;
+      takenEntries.add(`${group} ${entry}`);
+      changed.add(group);
+      left[group]! -= 1;
+      // Left without entries: removed, and taken out of the groups listing it.
+      if (left[group] === 0) {
+        emptied.add(group);
+        queue.push(groups[group]!.id);
       }
     }
   }
@@ -1058,7 +1059,7 @@ function groupsTakenByCascade(groups: readonly StoredObject[], layers: readonly 
 function namedGroupsFirst(affected: readonly StoredObject[]): StoredObject[] {
   const index = new ByReference<number>();
   affected.forEach((group, at) => index.add(group.id, at));
-  const names = affected.map((group, at) => new Set(layerGroupEntries(group.properties).flatMap((entry) => index.find(entry).filter((other) => other !== at))));
+  const names = affected.map((group, at) => new Set(layerGroupEntries(group.properties).flatMap((entry) => index.find(group.id, entry).filter((other) => other !== at))));
   const namedBy = affected.map((): number[] => []);
   names.forEach((named, at) => named.forEach((other) => namedBy[other]!.push(at)));
   const waiting = names.map((named) => named.size);
@@ -1131,23 +1132,23 @@ function groupsChangedSince(groups: readonly StoredObject[], taken: ReadonlyMap<
   for (const [id, sequence] of taken) layerSequences.add(id, sequence);
   const namedGroups = new ByReference<StoredObject>();
   for (const group of groups) namedGroups.add(group.id, group);
-  // The latest cascade after `since` that took what `entry` names on the nodes: 0 where none did.
-  const takenAfter = (entry: JsonValue, since: number, within: readonly string[]): number => {
-    const layers = layerSequences.find(entry).filter((sequence) => sequence > since);
-    const named = namedGroups.find(entry).filter((group) => !within.includes(group.id));
+  // The latest cascade after `since` that took what `entry` (of the group `holder`) names on the nodes: 0 where none did.
+  const takenAfter = (holder: string, entry: JsonValue, since: number, within: readonly string[]): number => {
+    const layers = layerSequences.find(holder, entry).filter((sequence) => sequence > since);
+    const named = namedGroups.find(holder, entry).filter((group) => !within.includes(group.id));
     return latest([...layers, ...named.map((group) => emptiedAfter(group, since, [...within, group.id]))]);
   };
   // When every entry of `group` had been taken after `since`: 0 where some never was.
   const emptiedAfter = (group: StoredObject, since: number, within: readonly string[]): number => {
     const key = `${group.id}@${since}`;
     if (!memo.has(key)) {
-      const at = layerGroupEntries(group.properties).map((entry) => takenAfter(entry, since, within));
+      const at = layerGroupEntries(group.properties).map((entry) => takenAfter(group.id, entry, since, within));
       memo.set(key, at.length > 0 && at.every((sequence) => sequence > 0) ? Math.max(...at) : 0);
     }
     return memo.get(key)!;
   };
   const changed = groups.flatMap((group) => {
-    const at = layerGroupEntries(group.properties).map((entry) => takenAfter(entry, group.lastSequence, [group.id]));
+    const at = layerGroupEntries(group.properties).map((entry) => takenAfter(group.id, entry, group.lastSequence, [group.id]));
     return at.some((sequence) => sequence > 0) ? [{ group, emptied: at.every((sequence) => sequence > 0) }] : [];
   });
   const emptied = new Set(changed.filter((change) => change.emptied).map((change) => change.group.id));

@@ -219,8 +219,18 @@ export function heldGroupNames(group: JsonObject): string[] {
  */
 export function holdsOneOf(holder: DriftEntry, groups: ReadonlySet<string>): boolean {
   if (holder.type !== 'layerGroup') return false;
-  const workspace = splitObjectId(holder.id).workspace;
-  return (holder.holds ?? []).some((name) => groups.has(name) || (workspace !== undefined && groups.has(`${workspace}:${name}`)));
+  return (holder.holds ?? []).some((name) => idsNamedBy(holder.id, name).some((id) => groups.has(id)));
+}
+
+/**
+ * The ids an entry `name` of the layer group `group` may refer to, as GeoServer resolves it: a
+ * qualified name is that id; a bare name in a workspace's group is that workspace's (or a global
+ * group of that name); a bare name in a global group is a global one (GeoServer writes a layer in a
+ * global group qualified). Never a name of another workspace.
+ */
+export function idsNamedBy(group: string, name: string): readonly string[] {
+  const workspace = splitObjectId(group).workspace;
+  return workspace === undefined || name.includes(':') ? [name] : [name, `${workspace}:${name}`];
 }
 
 /**
@@ -259,9 +269,8 @@ function groupsByNesting<T extends DriftEntry>(entries: readonly T[], direction:
   for (const group of groups) byId.set(group.id, [...(byId.get(group.id) ?? []), group]);
   const holdersOf = new Map<T, Set<T>>();
   for (const holder of groups) {
-    const workspace = splitObjectId(holder.id).workspace;
     for (const name of holder.holds ?? []) {
-      for (const id of workspace === undefined ? [name] : [name, `${workspace}:${name}`]) {
+      for (const id of idsNamedBy(holder.id, name)) {
         for (const held of byId.get(id) ?? []) {
           if (held === holder) continue;
           const holders = holdersOf.get(held) ?? new Set<T>();

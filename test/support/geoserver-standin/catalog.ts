@@ -390,8 +390,9 @@ export class StandInCatalog {
   deleteLayer(id: string, recurse: boolean): void {
     const layer = this.require('layer', id, 'layer');
     if (!recurse) {
-      const names = (entry: unknown): boolean => nameOf(entry) === id || nameOf(entry) === localName(id);
-      for (const group of this.objects.layerGroup.values()) {
+      for (const [groupId, group] of this.objects.layerGroup) {
+        // CatalogImpl finds the groups holding the layer itself: a group of another workspace naming its own layer of that name does not.
+        const names = (entry: unknown): boolean => entryNames(entry, groupId, 'layer', id);
         if ((publishedList(group) ?? []).some(names) || (group.rootLayer !== undefined && names(group.rootLayer))) {
           throw new GeoServerError(500, `Unable to delete layer referenced by layer group '${String(group.name)}'`);
         }

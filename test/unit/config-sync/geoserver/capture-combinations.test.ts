@@ -318,3 +318,35 @@ test.each(Array.from({ length: ONE_GROUP_PUBLISHES - 1 }, (_, index) => index + 
     await capture(ONE_GROUP, bothCascades, expectResumedAsMaster, undefined, pausedAfter);
   },
 );
+
+/**
+ * x of topp replaced; the workspace sf holds a layer x of its own, which sf's group g names by its
+ * bare name (GeoServer resolves it in sf). The cascade of topp:x's removal leaves g alone on every
+ * node: the layer's removal needs no recurse for g, and g is not published again.
+ */
+test('a replaced resource whose local name a group of another workspace names: that group is not taken by its cascade', async () => {
+  const SF = [
+    add('workspace', 'sf', { name: 'sf' }),
+    add('dataStore', 'sf:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'sf' } }),
+    add('featureType', 'sf:x', { name: 'x', nativeName: 'x', title: 'x', store: { '@class': 'dataStore', name: 'sf:pg' } }),
+    add('layer', 'sf:x', { name: 'x', resource: { '@class': 'featureType', name: 'sf:x' }, defaultStyle: { name: 'generic' } }),
+    add('layerGroup', 'sf:g', { ...layerGroup('g', ['x']), workspace: { name: 'sf' } }),
+  ];
+  await captureOnASlave(
+    standIn,
+    [...history({}), ...SF],
+    async () => {
+      const catalog = seedMaster({});
+      catalog.addWorkspace({ name: 'sf' });
+      catalog.addStore('dataStore', 'sf', { name: 'pg', type: 'PostGIS' });
+      catalog.addResource('featureType', 'sf', 'pg', { name: 'x', nativeName: 'x', title: 'x' });
+      catalog.addLayerGroup('sf', layerGroup('g', ['x']));
+      replaceX(catalog);
+    },
+    undefined,
+    async (run) => {
+      await expectSlaveAsMaster(run);
+      expect(run.published.filter((change) => change.includes('layerGroup/sf:g') || change.includes('topp:x recurse'))).toEqual([]);
+    },
+  );
+});
