@@ -544,6 +544,8 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   let { fixed, failed, published } = job.progress;
   const failures: JobFailure[] = [...job.failures];
   const writes = deps.writes ?? UNSERIALIZED;
+  // The groups this capture's regroups published (`JobCheckpoint.regrouped`).
+  const regrouped = new Set(job.checkpoint.regrouped ?? []);
   let paused: NodePausedError | undefined;
   for (const end = Math.min(entries.length, index + CAPTURE_BATCH); index < end; ) {
     const entry = entries[index]!;
@@ -626,6 +628,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           };
         }
         if (sent !== 'published') return sent;
+        regrouped.add(write.id);
         outcome = 'published';
       }
       return outcome;
@@ -652,6 +655,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           };
         }
         if (sent !== 'published') return sent;
+        regrouped.add(group.id);
         outcome = 'published';
       }
       return outcome;
@@ -735,13 +739,16 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       // The groups published again, and a replaced layer's removal before its own difference
       // adds it again, are no difference of their own: counted as published only.
       fixed += 1;
+    } else if (outcome === 'unchanged' && entry.type === 'layerGroup' && !entry.regroups && !entry.pendingRegroups && regrouped.has(entry.id)) {
+      // A group's own difference a regroup of this capture published already, as the master holds it.
+      fixed += 1;
     }
     index += 1;
   }
   const progressed: Job = {
     ...job,
     phase: index >= entries.length ? 'done' : 'fix',
-    checkpoint: { ...job.checkpoint, index },
+    checkpoint: { ...job.checkpoint, index, ...(regrouped.size === 0 ? {} : { regrouped: [...regrouped] }) },
     progress: { ...job.progress, fixed, failed, published, restCalls: job.progress.restCalls + reader.calls },
     failures,
   };

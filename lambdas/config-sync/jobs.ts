@@ -79,6 +79,11 @@ export interface JobCheckpoint {
   readonly sequence?: number;
   /** Events a resync's catch-up has applied so far. */
   readonly applied?: number;
+  /**
+   * The layer groups a capture has published again after a removal with recurse (its regroups),
+   * so a group's own difference, found published already when its turn comes, is counted fixed.
+   */
+  readonly regrouped?: readonly string[];
 }
 
 export interface Job {

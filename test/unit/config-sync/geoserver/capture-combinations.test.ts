@@ -350,3 +350,23 @@ test('a replaced resource whose local name a group of another workspace names: t
     },
   );
 });
+
+/**
+ * x replaced while outer = [x, y] also changed in the web UI (to [x]): the cascade's regroup
+ * publishes outer as the master holds it, which is outer's own difference too. The job counts
+ * every difference fixed.
+ */
+test('a group changed on the master and taken by a cascade is counted fixed once', async () => {
+  await capture(
+    { outer: ['topp:x', 'topp:y'] },
+    async (catalog) => {
+      replaceX(catalog);
+      makeGroups(catalog, { outer: ['topp:x'] });
+    },
+    async (run) => {
+      await expectSlaveAsMaster(run);
+      expect(run.published.filter((change) => change.includes('layerGroup/outer'))).toHaveLength(1);
+      expect({ fixed: run.ran.progress.fixed, failed: run.ran.progress.failed }).toEqual({ fixed: run.ran.progress.toFix, failed: 0 });
+    },
+  );
+});
