@@ -753,12 +753,16 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     failures,
   };
   if (!paused) return progressed;
+  // The differences of the scan: not the regroups, nor a replaced layer's removal before its own difference.
+  const differences = entries.filter((entry) => !entry.regroups && !entry.pendingRegroups && entry.replaced === undefined).length;
   return {
     ...progressed,
     state: 'failed',
     finishedAt: deps.now().toISOString(),
     error:
-      `${paused.code}: ${paused.message}. The capture stopped after publishing ${published} of its ${entries.filter((entry) => !entry.pendingRegroups).length} differences; ` +
+      `${paused.code}: ${paused.message}. The capture stopped after fixing ${fixed} of its ${differences} differences` +
+      (regrouped.size === 0 ? '' : ` (and published again ${regrouped.size} layer group${regrouped.size === 1 ? '' : 's'} that a removal with recurse changed on the nodes)`) +
+      '; ' +
       `once the node is resumed, POST /nodes/${job.node}/capture publishes the rest`,
   };
 }

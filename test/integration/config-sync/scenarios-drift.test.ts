@@ -291,7 +291,7 @@ test('a capture whose node is paused while it publishes stops there, failed with
     expect(published).toBeLessThan(120);
     expect(stopped.error).toBe(
       `NODE_PAUSED: Node ${MASTER} is paused (since ${paused.body.since}, by ${MASTER}): resume it with POST /nodes/${MASTER}/resume first. ` +
-        `The capture stopped after publishing ${published} of its 120 differences; once the node is resumed, POST /nodes/${MASTER}/capture publishes the rest`,
+        `The capture stopped after fixing ${stopped.progress.fixed as number} of its 120 differences; once the node is resumed, POST /nodes/${MASTER}/capture publishes the rest`,
     );
     // What the job counted is what the log holds, and nothing comes after it.
     expect(await head()).toBe(headBefore + published);

@@ -370,3 +370,19 @@ test('a group changed on the master and taken by a cascade is counted fixed once
     },
   );
 });
+
+test.each(Array.from({ length: BASE_PUBLISHES - 1 }, (_, index) => index + 1))(
+  'a capture stopped after publish %i says how many of its differences it fixed, counted as its progress is',
+  async (pausedAfter) => {
+    await capture(
+      BASE,
+      replaceXInBase,
+      async ({ stopped }) => {
+        const said = /stopped after fixing (\d+) of its (\d+) differences/.exec(stopped?.error ?? '');
+        expect(said && { fixed: Number(said[1]), of: Number(said[2]) }).toEqual({ fixed: stopped!.progress.fixed, of: stopped!.progress.toFix });
+      },
+      undefined,
+      pausedAfter,
+    );
+  },
+);

@@ -438,7 +438,7 @@ describe('jobs against the stand-in GeoServer', () => {
     expect(stopped.finishedAt).not.toBeNull();
     expect(stopped.error).toBe(
       `NODE_PAUSED: Node ${NODE} is paused (since ${pause.since}, by ${pause.by}): resume it with POST /nodes/${NODE}/resume first. ` +
-        `The capture stopped after publishing 2 of its 10 differences; once the node is resumed, POST /nodes/${NODE}/capture publishes the rest`,
+        `The capture stopped after fixing 2 of its 10 differences; once the node is resumed, POST /nodes/${NODE}/capture publishes the rest`,
     );
     // Nothing stored after the pause: the log holds the two publishes before it.
     expect(await logged()).toEqual(['add workspace/w1', 'add workspace/w2']);
@@ -450,7 +450,7 @@ describe('jobs against the stand-in GeoServer', () => {
     // w1 and w2, whose namespaces GeoServer made with them: not extras.)
     const refused = await runToEnd('capture-while-paused');
     expect(refused).toMatchObject({ state: 'failed', progress: { toFix: 6, published: 0, failed: 0 } });
-    expect(refused.error).toContain('The capture stopped after publishing 0 of its 6 differences');
+    expect(refused.error).toContain('The capture stopped after fixing 0 of its 6 differences');
     expect(await logged()).toHaveLength(2);
 
     await pauses.write(NODE, undefined);
