@@ -385,21 +385,23 @@ export class StandInCatalog {
   /**
    * Without `recurse`, LayerController.layerDelete calls catalog.remove(layer), which refuses a
    * layer a group names (as an entry or as its root layer) with an IllegalArgumentException that
-   * RestControllerAdvice answers with 500; with it, CascadeDeleteVisitor.visit(LayerInfo).
+   * RestControllerAdvice answers with 500; with it, CascadeDeleteVisitor.visit(LayerInfo), which
+   * takes the layer out of the groups holding it as an entry (saving each, removing one it
+   * empties) and only then calls catalog.remove(layer). The cascade never looks at a group's root
+   * layer, so a layer some group keeps as its root layer is refused with the same 500 even with
+   * `recurse`, after the cascade's changes to the other groups are saved; layer and resource stay.
    */
   deleteLayer(id: string, recurse: boolean): void {
     const layer = this.require('layer', id, 'layer');
-    if (!recurse) {
-      for (const [groupId, group] of this.objects.layerGroup) {
-        // CatalogImpl finds the groups holding the layer itself: a group of another workspace naming its own layer of that name does not.
-        const names = (entry: unknown): boolean => entryNames(entry, groupId, 'layer', id);
-        if ((publishedList(group) ?? []).some(names) || (group.rootLayer !== undefined && names(group.rootLayer))) {
-          throw new GeoServerError(500, `Unable to delete layer referenced by layer group '${String(group.name)}'`);
-        }
+    if (recurse) this.removeFromGroups('layer', id);
+    for (const [groupId, group] of this.objects.layerGroup) {
+      // CatalogImpl finds the groups holding the layer itself: a group of another workspace naming its own layer of that name does not.
+      const names = (entry: unknown): boolean => entryNames(entry, groupId, 'layer', id);
+      if ((publishedList(group) ?? []).some(names) || (group.rootLayer !== undefined && names(group.rootLayer))) {
+        throw new GeoServerError(500, `Unable to delete layer referenced by layer group '${String(group.name)}'`);
       }
     }
     this.objects.layer.delete(id);
-    this.removeFromGroups('layer', id);
     if (recurse) {
       const resource = layer.resource as { '@class'?: string; name?: string } | undefined;
       const type = resource?.['@class'] as ResourceType | undefined;
@@ -505,7 +507,8 @@ export class StandInCatalog {
 
   /**
    * CascadeDeleteVisitor.visit(LayerInfo) and visit(LayerGroupInfo): the layer (or group) leaves
-   * every group; a group it leaves empty is removed, and leaves the groups holding it the same way.
+   * every group holding it as an entry; a group it leaves empty is removed, and leaves the groups
+   * holding it the same way. A group's root layer is no entry and stays as it is.
    */
   private removeFromGroups(type: 'layer' | 'layerGroup', removedId: string): void {
     for (const id of [...this.objects.layerGroup.keys()]) {

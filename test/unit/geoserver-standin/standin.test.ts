@@ -235,6 +235,25 @@ describe('catalog behaviour', () => {
     expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] } });
   });
 
+  // CascadeDeleteVisitor.visit(LayerInfo) takes the layer out of the groups holding it as an entry,
+  // never out of a group's root layer; catalog.remove(layer) then refuses it, the cascade's saves kept.
+  it('refuses to delete a group\'s root layer even with recurse, after taking it out of the groups holding it', async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'rivers' } })).status).toBe(201);
+    const eo = { layerGroup: { name: 'eo', mode: 'EO', rootLayer: { name: 'topp:roads' }, publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] } } };
+    expect((await call('POST', '/layergroups', eo)).status).toBe(201);
+    const refused = await call('DELETE', '/layers/topp:roads');
+    expect({ status: refused.status, text: refused.text }).toEqual({ status: 500, text: expect.stringContaining("Unable to delete layer referenced by layer group 'eo'") });
+    const base = { layerGroup: { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }, { '@type': 'layer', name: 'topp:rivers' }] } } };
+    expect((await call('POST', '/layergroups', base)).status).toBe(201);
+    const recursed = await call('DELETE', '/layers/topp:roads?recurse=true');
+    expect({ status: recursed.status, text: recursed.text }).toEqual({ status: 500, text: expect.stringContaining("Unable to delete layer referenced by layer group 'eo'") });
+    expect(gs.catalog.objects.layer.has('topp:roads')).toBe(true);
+    expect(gs.catalog.objects.featureType.has('topp:roads')).toBe(true);
+    expect(gs.catalog.objects.layerGroup.get('eo')).toMatchObject({ rootLayer: { name: 'topp:roads' }, publishables: eo.layerGroup.publishables });
+    expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] } });
+  });
+
   // CatalogImpl.remove(LayerGroupInfo) refuses a group another holds. LayerGroupController.layerGroupDelete
   // takes no recurse (GeoServer ignores one sent); the reference documents none, so the stand-in refuses it as undocumented.
   it('refuses to delete a layer group another group holds (500), global or of a workspace, changing nothing', async () => {
