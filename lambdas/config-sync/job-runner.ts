@@ -546,6 +546,8 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   const writes = deps.writes ?? UNSERIALIZED;
   // The groups this capture's regroups published (`JobCheckpoint.regrouped`).
   const regrouped = new Set(job.checkpoint.regrouped ?? []);
+  // The layers this capture removes as their resource was replaced (`replaced`), and so the ids of those resources.
+  const replacedLayers = new Set(entries.filter((entry) => entry.replaced !== undefined).map((entry) => entry.id));
   let paused: NodePausedError | undefined;
   for (const end = Math.min(entries.length, index + CAPTURE_BATCH); index < end; ) {
     const entry = entries[index]!;
@@ -666,6 +668,21 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       outcome = await writes.run(async () => {
         keptBody = undefined;
         if (entry.pendingRegroups) return regroupPending();
+        if (replacedLayers.has(entry.id) && (entry.type === 'layer' || isResourceType(entry.type))) {
+          // Every node's GeoServer refuses to remove a group's root layer, even with recurse: the
+          // replaced resource is left as the nodes hold it (its removals, the new resource's add,
+          // the layer's add again and its regroups publish nothing), reported once, at its removal.
+          const holder = await rootLayerHolder(deps, job.node, entry.id);
+          if (holder !== undefined) {
+            if (entry.replaced === undefined) return 'unchanged';
+            return {
+              failed:
+                `layer group ${holder} has layer ${entry.id} as its root layer, which every node's GeoServer refuses to remove (even with recurse), ` +
+                `so the ${entry.replaced} that replaced the resource of ${entry.id} is not captured and the nodes keep the former one; ` +
+                `remove or change the root layer of ${holder} on the master's GeoServer, capture, then make it again and capture`,
+            };
+          }
+        }
         const [object] = await deps.store.readObjects(job.node, [entry]);
         // As the nodes hold it: what a removal with recurse took (a replaced store's resources and
         // their layers, removed with it) is gone from their GeoServers, and no removal of its own.
@@ -1011,6 +1028,17 @@ function latest(values: readonly number[]): number {
  */
 async function namedByStoredGroup(deps: JobRunnerDeps, node: string, layer: string): Promise<boolean> {
   return (await storedGroups(deps, node)).some((group) => layerGroupEntries(group.properties).some((entry) => refersTo(group.id, entry, layer)) || refersTo(group.id, group.properties.rootLayer, layer));
+}
+
+/**
+ * The first layer group the store holds whose root layer is the layer `layer` (its id), if any. A
+ * node's GeoServer refuses to remove such a layer even with `recurse=true`: the cascade
+ * (CascadeDeleteVisitor) takes the layer out of the groups listing it among their entries only,
+ * then the removal is refused ("Unable to delete layer referenced by layer group"), the cascade's
+ * changes to those groups saved all the same.
+ */
+async function rootLayerHolder(deps: JobRunnerDeps, node: string, layer: string): Promise<string | undefined> {
+  return (await storedGroups(deps, node)).find((group) => refersTo(group.id, group.properties.rootLayer, layer))?.id;
 }
 
 /**

@@ -407,6 +407,9 @@ const layerGroup = (name: string, members: string[]) => ({
   publishables: { published: members.map((member) => ({ '@type': 'layer', name: member })) },
 });
 
+/** An EO-mode layer group whose root layer is topp:x, its one entry topp:y. */
+const EO_GROUP = { name: 'eo', mode: 'EO', rootLayer: { name: 'topp:x' }, publishables: { published: [{ '@type': 'layer', name: 'topp:y' }] } };
+
 /** A layer group whose one entry is the layer group `member`. */
 const groupOfGroup = (name: string, member: string) => ({ name, mode: 'SINGLE', publishables: { published: [{ '@type': 'layerGroup', name: member }] } });
 
@@ -427,7 +430,7 @@ const historyGroups = (nested: boolean | undefined) => ({
  * a slice that throws is delivered again. `check` runs before the slave's GeoServer closes.
  */
 async function captureReplacedType(
-  options: { groups?: boolean; nested?: boolean; namedAgain?: readonly ('base' | 'solo' | 'outer')[]; jobs?: MemoryJobStore },
+  options: { groups?: boolean; nested?: boolean; namedAgain?: readonly ('base' | 'solo' | 'outer')[]; jobs?: MemoryJobStore; eo?: boolean },
   check: (run: TypeChangeRun) => Promise<void>,
 ): Promise<void> {
   const groups = historyGroups(options.nested);
@@ -442,6 +445,13 @@ async function captureReplacedType(
           add('featureType', 'topp:y', { name: 'y', nativeName: 'y', title: 'Y', store: { '@class': 'dataStore', name: 'topp:pg' } }),
           add('layer', 'topp:y', { name: 'y', resource: { '@class': 'featureType', name: 'topp:y' }, defaultStyle: { name: 'generic' } }),
           ...Object.entries(groups).map(([name, group]) => add('layerGroup', name, group)),
+        ]
+      : []),
+    ...(options.eo
+      ? [
+          add('featureType', 'topp:y', { name: 'y', nativeName: 'y', title: 'Y', store: { '@class': 'dataStore', name: 'topp:pg' } }),
+          add('layer', 'topp:y', { name: 'y', resource: { '@class': 'featureType', name: 'topp:y' }, defaultStyle: { name: 'generic' } }),
+          add('layerGroup', 'eo', EO_GROUP),
         ]
       : []),
   ];
@@ -459,8 +469,11 @@ async function captureReplacedType(
         catalog.addResource('featureType', 'topp', 'pg', { name: 'y', nativeName: 'y', title: 'Y' });
         for (const group of Object.values(groups)) catalog.addLayerGroup(undefined, group);
       }
+      if (options.eo) catalog.addResource('featureType', 'topp', 'pg', { name: 'y', nativeName: 'y', title: 'Y' });
       catalog.deleteResource('featureType', 'topp:x', true);
       catalog.addResource('coverage', 'topp', 'dem', { name: 'x', nativeName: 'x', title: 'X as a grid' });
+      // eo made again with the new layer x as its root layer: as the history has it.
+      if (options.eo) catalog.addLayerGroup(undefined, EO_GROUP);
       // Named again in the web UI: base edited back to [x, y], solo and outer made again.
       for (const name of options.namedAgain ?? []) {
         catalog.objects.layerGroup.delete(name);
@@ -548,6 +561,37 @@ test("a capture of a feature type replaced by a coverage of its name, which laye
       ]),
     });
     expect(groups(standIn.geoserver)).toEqual({ base: { published: [{ '@type': 'layer', name: 'topp:y' }] } });
+  });
+});
+
+/**
+ * A stored group (eo) whose root layer is the replaced layer: a slave's GeoServer refuses to remove
+ * the layer even with `recurse=true` (its cascade takes a layer out of group entries only), so the
+ * removal would be parked on every slave. The capture publishes nothing of the replaced resource
+ * and reports it unfixed, naming eo; the rest of the capture goes on.
+ */
+test("a capture of a replaced feature type whose layer a stored group has as its root layer publishes nothing of it, nothing is parked, and the failure names the group", async () => {
+  await captureReplacedType({ eo: true }, async ({ outcome, ran, published, h, slaveGeoServer }) => {
+    expect({ outcome, state: ran.state, published: published.filter((change) => /\/(topp:x|eo)$|recurse$/.test(change)), failures: ran.failures }).toEqual({
+      outcome: 'done',
+      state: 'succeeded',
+      published: [],
+      failures: [{ type: 'layer', id: 'topp:x', message: expect.stringMatching(/^layer group eo has layer topp:x as its root layer.*remove or change the root layer of eo on the master's GeoServer, capture, then make it again/) }],
+    });
+    expect({ failed: ran.progress.failed, fixed: ran.progress.fixed < ran.progress.toFix }).toEqual({ failed: 1, fixed: true });
+    expect({
+      parked: await h.store.listParked('gs-1'),
+      featureType: slaveGeoServer.catalog.get('featureType', 'topp:x')?.title,
+      coverage: slaveGeoServer.catalog.get('coverage', 'topp:x'),
+      layer: slaveGeoServer.catalog.get('layer', 'topp:x')?.resource,
+      eo: slaveGeoServer.catalog.get('layerGroup', 'eo'),
+    }).toEqual({
+      parked: [],
+      featureType: 'X as features',
+      coverage: undefined,
+      layer: expect.objectContaining({ '@class': 'featureType', name: 'topp:x' }),
+      eo: expect.objectContaining({ rootLayer: { name: 'topp:x' }, publishables: EO_GROUP.publishables }),
+    });
   });
 });
 
