@@ -668,11 +668,14 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       outcome = await writes.run(async () => {
         keptBody = undefined;
         if (entry.pendingRegroups) return regroupPending();
+        // The stored layer groups, listed once for a replaced resource's entries (its root layer, its layer's `recurse`).
+        let groups: readonly StoredObject[] | undefined;
         if (replacedLayers.has(entry.id) && (entry.type === 'layer' || isResourceType(entry.type))) {
           // Every node's GeoServer refuses to remove a group's root layer, even with recurse: the
           // replaced resource is left as the nodes hold it (its removals, the new resource's add,
           // the layer's add again and its regroups publish nothing), reported once, at its removal.
-          const holder = await rootLayerHolder(deps, job.node, entry.id);
+          groups = await storedGroups(deps, job.node);
+          const holder = rootLayerHolder(groups, entry.id);
           if (holder !== undefined) {
             if (entry.replaced === undefined) return 'unchanged';
             return {
@@ -691,7 +694,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           // Removed before what replaced it is added (captureOrder); added again after it if still held.
           // Already the new resource's (a step redone after it was added again): nothing to remove.
           if (!stored || resourceClassOf(stored.properties) === entry.replaced) return 'unchanged';
-          const recurse = await namedByStoredGroup(deps, job.node, entry.id);
+          const recurse = namedByStoredGroup(groups ?? (await storedGroups(deps, job.node)), entry.id);
           return publishing({ kind: 'remove', object: { type: entry.type, id: entry.id }, recurse } as ConfigChange);
         }
         if (entry.regroups) return regroup(object?.cascadedAt);
@@ -1018,7 +1021,7 @@ function latest(values: readonly number[]): number {
 }
 
 /**
- * Whether a layer group the store holds names the layer (an entry, or its root layer). A node's
+ * Whether a layer group of `groups` (those the store holds) names the layer (an entry, or its root layer). A node's
  * GeoServer refuses to remove a layer a group names unless `recurse=true` ("Unable to delete layer
  * referenced by layer group"), whatever the master's GeoServer holds now: a group the master's
  * web UI took the layer out of as it removed the replaced resource (its change follows in the
@@ -1026,19 +1029,19 @@ function latest(values: readonly number[]): number {
  * its own), which the nodes' GeoServers still hold naming the former one. What the cascade does
  * to those groups on the nodes is undone after the new layer's add (`groupsTakenByCascade`).
  */
-async function namedByStoredGroup(deps: JobRunnerDeps, node: string, layer: string): Promise<boolean> {
-  return (await storedGroups(deps, node)).some((group) => layerGroupEntries(group.properties).some((entry) => refersTo(group.id, entry, layer)) || refersTo(group.id, group.properties.rootLayer, layer));
+function namedByStoredGroup(groups: readonly StoredObject[], layer: string): boolean {
+  return groups.some((group) => layerGroupEntries(group.properties).some((entry) => refersTo(group.id, entry, layer)) || refersTo(group.id, group.properties.rootLayer, layer));
 }
 
 /**
- * The first layer group the store holds whose root layer is the layer `layer` (its id), if any. A
+ * The first layer group of `groups` (those the store holds) whose root layer is the layer `layer` (its id), if any. A
  * node's GeoServer refuses to remove such a layer even with `recurse=true`: the cascade
  * (CascadeDeleteVisitor) takes the layer out of the groups listing it among their entries only,
  * then the removal is refused ("Unable to delete layer referenced by layer group"), the cascade's
  * changes to those groups saved all the same.
  */
-async function rootLayerHolder(deps: JobRunnerDeps, node: string, layer: string): Promise<string | undefined> {
-  return (await storedGroups(deps, node)).find((group) => refersTo(group.id, group.properties.rootLayer, layer))?.id;
+function rootLayerHolder(groups: readonly StoredObject[], layer: string): string | undefined {
+  return groups.find((group) => refersTo(group.id, group.properties.rootLayer, layer))?.id;
 }
 
 /**
