@@ -96,6 +96,15 @@ export function isDotSegment(name: string): boolean {
   return name === '.' || name === '..';
 }
 
+/**
+ * Whether a style's `filename` names one file of the styles folder, where GeoServer keeps the
+ * style's document: no "/" or "\" in it, and not "." or ".." (its resource store refuses a path
+ * out of the folder, "Contains invalid .. path", and files any other outside the style's name).
+ */
+export function namesOneStyleFile(filename: string): boolean {
+  return !/[/\\]/.test(filename) && !isDotSegment(filename);
+}
+
 /** Whether `value` is one name (an unqualified id, a store's local name). */
 export function isObjectName(value: string): boolean {
   return NAME_ONLY.test(value);

@@ -26,7 +26,7 @@
  * A patch may not rename (the id would no longer name the object: publish a remove and an
  * add) nor remove any of those fields.
  */
-import { CATALOG_OBJECT_TYPES, isDotSegment, isObjectName, NAME_RULE, splitObjectId, type ObjectType } from './objects';
+import { CATALOG_OBJECT_TYPES, isObjectName, namesOneStyleFile, NAME_RULE, splitObjectId, type ObjectType } from './objects';
 import { isJsonObject, type JsonObject, type JsonValue } from './merge-patch';
 
 /** One problem, `path` relative to `properties` (or `patch`). */
@@ -144,7 +144,7 @@ function checkGroupEntries(id: string, properties: JsonObject, issues: Represent
   const publishables = properties.publishables;
   if (!isJsonObject(publishables) || !('published' in publishables)) return;
   const published = publishables.published;
-  const entries = Array.isArray(published) ? published : published === null ? [] : [published];
+  const entries = layerGroupEntries(properties);
   if (entries.length === 0 && !(patch && published === null)) {
     issues.push({ path: ['publishables', 'published'], message: 'a layer group must hold at least one layer or layer group (GeoServer refuses an empty one)' });
   }
@@ -269,7 +269,7 @@ function checkStyle(properties: JsonObject, issues: RepresentationIssue[], patch
   }
   // GeoServer keeps the document under this name in the styles folder, and its resource store
   // refuses a path out of it ("Contains invalid .. path").
-  if (typeof filename === 'string' && (/[/\\]/.test(filename) || isDotSegment(filename))) {
+  if (typeof filename === 'string' && !namesOneStyleFile(filename)) {
     issues.push({ path: ['filename'], message: `a style's filename is one file's name, without "/" or "\\", and not "." or "..": got ${JSON.stringify(filename)}` });
   }
   if ('languageVersion' in properties && properties.languageVersion !== null) {

@@ -10,7 +10,7 @@
  * A style's file uploaded in one step (not its info, the first of the two steps) needs no
  * filename: GeoServer names the file after the style.
  */
-import type { ObjectType } from '../events';
+import { namesOneStyleFile, type ObjectType } from '../events';
 import type { ManagedPath } from './rest-paths';
 
 interface RequiredMember {
@@ -92,7 +92,7 @@ function styleFilenameProblem(given: { readonly present: boolean; readonly value
     const shown = JSON.stringify(value) ?? String(value);
     return `the filename is not a JSON string (${shown.length > 80 ? `${shown.slice(0, 80)}...` : shown}): GeoServer's JSON reader would take the text inside it (none at all in an object without "$", which it refuses: "Style fileName must not be null"), which the cluster does not check; give a file name as a string, e.g. "<name>.sld"`;
   }
-  if (/[/\\]/.test(value) || value === '.' || value === '..') {
+  if (!namesOneStyleFile(value)) {
     return `the filename ${JSON.stringify(value)} is not one file of the styles folder: GeoServer's resource store refuses a ".." path and files any other outside the style's own name, which the cluster cannot replicate; give a file name without "/" or "\\", e.g. "<name>.sld"`;
   }
   return undefined;
