@@ -156,10 +156,9 @@ export function catalogShape(gs: GeoServerStandIn) {
 
 /**
  * A job of `kind` run slice by slice to its end on `node`, whose GeoServer (and apply) is
- * `geoserver`, against `h`'s store; the job as it ended.
+ * `geoserver`, against `h`'s store; the job as it ended (its differences in `jobs`).
  */
-export async function runJobOn(geoserver: MasterGeoServer, h: Harness, kind: Job['kind'], node: string, id: string): Promise<Job> {
-  const jobs = new MemoryJobStore();
+export async function runJobOn(geoserver: MasterGeoServer, h: Harness, kind: Job['kind'], node: string, id: string, jobs = new MemoryJobStore()): Promise<Job> {
   const job = newJob({ id, node, kind, requestedBy: 'master-1', ...(kind === 'resync' ? { source: 'master-1' } : {}), hasGeoServer: true, now: new Date() });
   expect(await jobs.start(job, new Date())).toEqual({ started: true });
   const deps: JobRunnerDeps = {

@@ -133,11 +133,7 @@ test('a drift check reports such a feature type missing, with the store the GeoS
   await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'gs-1' });
   geoServerBeforeTheMove();
   const jobs = new MemoryJobStore();
-  const job = newJob({ id: 'drift-1', node: 'gs-1', kind: 'drift', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
-  expect(await jobs.start(job, new Date())).toEqual({ started: true });
-  const deps: JobRunnerDeps = { cluster: CLUSTER, store: h.store, jobs, apply: applyDeps(h), rest: standIn.rest, compareMode: 'stored-properties', now: () => new Date() };
-  let outcome: string | undefined;
-  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'gs-1', job.id, Date.now() + 10_000);
+  const job = await runJobOn(standIn, h, 'drift', 'gs-1', 'drift-1', jobs);
   expect(await jobs.readDifferences('gs-1', job.id)).toEqual([{ kind: 'missing', type: 'featureType', id: 'topp:roads', store: 'pg' }]);
 });
 
@@ -366,11 +362,7 @@ test('a drift check names a store of another workspace qualified, and a reconcil
 test("a drift check's entry for such a resource names the store with its workspace", async () => {
   const h = await roadsUnderAnotherWorkspacesStore('gs-1');
   const jobs = new MemoryJobStore();
-  const job = newJob({ id: 'drift-1', node: 'gs-1', kind: 'drift', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
-  expect(await jobs.start(job, new Date())).toEqual({ started: true });
-  const deps: JobRunnerDeps = { cluster: CLUSTER, store: h.store, jobs, apply: applyDeps(h), rest: standIn.rest, compareMode: 'stored-properties', now: () => new Date() };
-  let outcome: string | undefined;
-  for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'gs-1', job.id, Date.now() + 10_000);
+  const job = await runJobOn(standIn, h, 'drift', 'gs-1', 'drift-1', jobs);
   expect(await jobs.readDifferences('gs-1', job.id)).toEqual([{ kind: 'missing', type: 'featureType', id: 'topp:roads', store: 'sf:pg' }]);
 });
 
