@@ -13,7 +13,10 @@
  * 5. Every listing shape at 1,000 and at 100,000 stored executions (bench/listing.ts).
  * 6. Hostile XML: POST /ows with the namespace-declaration bomb (64 KB, 2,500 declarations,
  *    6,500 children) against a normal GetStatus document, over HTTP and as parse CPU alone;
- *    the goal is a hostile document costing at most 10x a normal one.
+ *    the goal is a hostile document costing at most 10x a normal one. Then hostile JSON, as parse
+ *    CPU alone: a change set's largest body (3 MiB) of nested lists holding one number a double
+ *    cannot carry, through the API's body parsing and its I-JSON checks, against `JSON.parse` of
+ *    the same text (for information; the checks once parsed such a body twice, at about 7x).
  * 7. GeoServer nodes (bench/geoserver.ts): events applied per second to two stand-in GeoServers
  *    against the same REST calls sent directly to fresh stand-ins; a reconcile of 20,000 objects
  *    into an empty stand-in, as a job, against the same objects POSTed directly.
@@ -56,6 +59,9 @@ import { describeCpuSplit } from './cpu-split';
 import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
 import { readXmlDocument } from '../lambdas/shared/xml-reader';
 import { getStatusXml, namespaceBombXml } from '../test/support/hostile-xml';
+import { nestedListsJson } from '../test/support/hostile-json';
+import { parseJsonBody, type HttpEvent } from '../lambdas/shared/http';
+import { MAX_CHANGE_SET_BYTES } from '../lambdas/config-sync/change-set-limits';
 
 const { values: args } = parseArgs({
   options: {
@@ -272,7 +278,10 @@ async function main(): Promise<void> {
       await benchStatusProfile({ requests: Math.max(100, Number(args['profile-requests'])), topology: topologyOf(), logFile: path.join(__dirname, '..', '.local', 'bench-status-profile.log') });
     }
     if (parts.has('listing')) await listingFigures(topologyOf());
-    if (parts.has('xml')) await hostileXmlFigures();
+    if (parts.has('xml')) {
+      await hostileXmlFigures();
+      hostileJsonFigures();
+    }
     if (parts.has('geoserver')) await geoServerFigures();
     if (parts.has('geoserver-profile')) await benchGeoServerProfile({ events: Number(args['geoserver-events']) });
   } finally {
@@ -335,6 +344,30 @@ function cpuMs(runs: number, operation: () => void): number {
   for (let i = 0; i < runs; i++) operation();
   const used = process.cpuUsage(started);
   return (used.user + used.system) / 1000 / runs;
+}
+
+/** The API's JSON body parsing and checks on the costliest body for its size, against JSON.parse alone. */
+function hostileJsonFigures(): void {
+  const bytes = MAX_CHANGE_SET_BYTES;
+  const bodyOf = (number: string) => nestedListsJson(bytes, number);
+  const parse = (text: string) => () => {
+    try {
+      parseJsonBody({ headers: { 'content-type': 'application/json' }, body: text, isBase64Encoded: false } as unknown as HttpEvent, bytes);
+    } catch {
+      // refused (an inexact number) or not (one out of range): the cost either way is what is measured
+    }
+  };
+  console.log(`Hostile JSON (parse CPU alone, ${(bytes / 1024 / 1024).toFixed(0)} MiB of lists nested 60 deep, the largest body POST /config/events takes)`);
+  for (const [label, number] of [
+    ['one number out of range (1e999)', '1e999'],
+    ['one number a double rounds', '12345678901234567890'],
+  ] as const) {
+    const text = bodyOf(number);
+    const plain = cpuMs(5, () => JSON.parse(text));
+    const checked = cpuMs(5, parse(text));
+    console.log(`  ${label.padEnd(34)} JSON.parse ${plain.toFixed(1)} ms, the API's parse and checks ${checked.toFixed(1)} ms, ratio ${(checked / plain).toFixed(2)}`);
+  }
+  console.log('');
 }
 
 async function hostileXmlFigures(): Promise<void> {

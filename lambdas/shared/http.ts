@@ -9,6 +9,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
 import type { Context } from 'aws-lambda';
+import { assertIJson } from './i-json';
 import { duplicateMemberName } from './json-names';
 import { AppError, ForbiddenError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
 import { OPERATOR_ROLE } from './node-token';
@@ -85,17 +86,7 @@ export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTE
   } catch (error) {
     throw new AppError(400, 'INVALID_JSON', `Request body is not valid JSON: ${(error as Error).message}`, 'body');
   }
-  // Only a body that could break a rule pays for the second, checking parse.
-  if (MAY_BREAK_I_JSON.test(text) || !text.isWellFormed()) {
-    try {
-      JSON.parse(text, assertIJson);
-    } catch (error) {
-      // A reviver makes V8 walk the parsed value recursively: a body nested some thousands of
-      // levels deep (within the size limit) overflows the stack there.
-      if (!(error instanceof RangeError)) throw error;
-      throw new AppError(400, 'INVALID_JSON', 'Request body nests too deeply to be checked: no request of this API nests more than a few dozen levels', 'body');
-    }
-  }
+  assertIJson(text, value);
   const duplicate = duplicateMemberName(text, value);
   if (duplicate !== undefined) {
     throw new AppError(
@@ -108,50 +99,6 @@ export function parseJsonBody(event: HttpEvent, maxBytes = DEFAULT_MAX_BODY_BYTE
   return value;
 }
 
-
-/**
- * What a body needs to hold to break an I-JSON rule: a `\uD800`-`\uDFFF` escape (possibly a lone
- * surrogate), a number with an exponent (`1e-400` reads as 0), or 16 or more digits in a row,
- * a decimal point allowed among them (17 significant digits are more than a double always
- * carries; 9007199254740991, the largest exact integer, has 16).
- */
-const MAY_BREAK_I_JSON = /\\u[dD][89a-fA-F]|\d[eE]|\d[\d.]{15}/;
-
-/**
- * The rules of I-JSON (RFC 7493) that `JSON.parse` does not keep, checked value by value as a
- * reviver. Each of these would otherwise be stored as something other than what was sent:
- * - a string or member name holding a lone surrogate (`"\uD800"`): not Unicode text, so it
- *   cannot be written as UTF-8 (DynamoDB, XML answers, a GeoServer) without being replaced;
- * - a number a double does not carry exactly: `JSON.parse` rounds it (12345678901234567890, in
- *   any notation, becomes 12345678901234567000; 1e-400 becomes 0), and it would be stored and
- *   written back so. Told by the literal's significant digits against those of the double.
- * The reviver's third argument (the literal's source text) is Node 22's, the functions' runtime.
- * Duplicate member names, which I-JSON also forbids, are found by counting (`duplicateMemberName`).
- */
-function assertIJson(key: string, value: unknown, context?: { readonly source?: string }): unknown {
-  // Where, for a message: built only for a value refused (the reviver sees every value of the body).
-  const at = () => (key === '' ? '' : ` (at "${key.toWellFormed()}")`);
-  if (!key.isWellFormed() || (typeof value === 'string' && !value.isWellFormed())) {
-    throw new AppError(400, 'INVALID_JSON', `Request body holds a lone surrogate${at()}: a \\uD800-\\uDFFF escape that is not half of a pair is not Unicode text (RFC 7493)`, 'body');
-  }
-  const source = context?.source;
-  // Out of range (1e999 reads as Infinity): the request schemas refuse those themselves, naming the member's path.
-  if (typeof value === 'number' && Number.isFinite(value) && source !== undefined && significantDigits(source) !== significantDigits(String(value))) {
-    throw new AppError(
-      400,
-      'INVALID_JSON',
-      `Request body holds the number ${source}${at()}, which JSON numbers, read as doubles, cannot carry exactly: it would be stored as ${value} (RFC 7493); send it as a string`,
-      'body',
-    );
-  }
-  return value;
-}
-
-/** The significant digits of a decimal number's text (`-0.0120e5` -> `12`), without sign, point, exponent or padding zeros. */
-function significantDigits(text: string): string {
-  const mantissa = text.split(/[eE]/)[0] as string;
-  return mantissa.replace(/[-+.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
-}
 
 /** Whoever the authorizer let in, node or operator; a route without it is misconfigured. */
 export function callerIdentity(event: HttpEvent): NodeIdentity {

@@ -11,6 +11,7 @@ import { logger } from '../../../lambdas/shared/observability';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
 import { IdempotentRequestInProgressError, SequenceRangeAbandonedError } from '../../../lambdas/config-sync/errors';
 import { GatewayBusyError } from '../../../lambdas/config-sync/gateway/write-lease';
+import { nestedListsJson } from '../../support/hostile-json';
 
 function event(overrides: { headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean } = {}): HttpEvent {
   return {
@@ -179,15 +180,46 @@ describe('parseJsonBody', () => {
   });
 
   it.each([
-    ['an exponent', '1e1'],
-    ['a surrogate escape', String.raw`"\uD83D\uDE00"`],
-  ])('answers 400 INVALID_JSON, not a stack overflow, for a body nested 30,000 levels deep around %s', (_, inner) => {
-    // Within the 64 KiB limit; the check of a number or escape walks the value recursively.
+    ['an exponent', '1e1', { ok: true }],
+    ['a surrogate escape', String.raw`"\uD83D\uDE00"`, { ok: true }],
+    ['a lone surrogate', String.raw`"\uD800"`, { message: /lone surrogate \(at "0"\)/ }],
+    ['a number a double rounds', '12345678901234567890', { message: /the number 12345678901234567890 \(at "0"\)/ }],
+  ])('checks a body nested 30,000 levels deep around %s without overflowing the stack', (_, inner, outcome) => {
+    // Within the 64 KiB limit. The checks walk the value and scan the text without recursion.
     const deep = `{"phase":"QUEUED","x":${'['.repeat(30_000)}${inner}${']'.repeat(30_000)}}`;
     expect(Buffer.byteLength(deep)).toBeLessThan(DEFAULT_MAX_BODY_BYTES);
+    if ('ok' in outcome) {
+      expect((parseJsonBody(jsonEvent(deep)) as { phase: string }).phase).toBe('QUEUED');
+      return;
+    }
     const error = thrown(() => parseJsonBody(jsonEvent(deep)));
     expect([error.status, error.code, error.field]).toEqual([400, 'INVALID_JSON', 'body']);
-    expect(error.message).toMatch(/nests too deeply/);
+    expect(error.message).toMatch(outcome.message);
+  });
+
+  it.each([
+    ['out of range, which the request schemas refuse', '1e999', undefined],
+    ['a double rounds', '12345678901234567890', /the number 12345678901234567890 \(at "1"\)/],
+    ['underflowing to 0', '-1e-400', /the number -1e-400 \(at "1"\).*stored as 0/],
+  ])('checks a 3 MiB body of nested lists holding one number %s, naming where it stands', (_, number, message) => {
+    const text = nestedListsJson(3 * 1024 * 1024, number);
+    if (message === undefined) {
+      const value = parseJsonBody(jsonEvent(text), 3 * 1024 * 1024) as { changes: unknown[][] };
+      expect(value.changes.length).toBeGreaterThan(10_000);
+      return;
+    }
+    const error = thrown(() => parseJsonBody(jsonEvent(text), 3 * 1024 * 1024));
+    expect([error.status, error.code, error.field]).toEqual([400, 'INVALID_JSON', 'body']);
+    expect(error.message).toMatch(message);
+  });
+
+  it.each([
+    ['a member after a nested object', '{"a":{"b":[1,2]},"c":12345678901234567890}', /\(at "c"\)/],
+    ['an item after nested lists', '{"a":[[1,[2]],{"x":3},12345678901234567890]}', /\(at "2"\)/],
+    ['an escaped member name with a colon in a string before it', String.raw`{"s":"a\":1","n\u0061me" : 12345678901234567890}`, /\(at "name"\)/],
+    ['the whole body', '12345678901234567890', /the number 12345678901234567890, which/],
+  ])('names where an inexact number stands: %s', (_, body, message) => {
+    expect(thrown(() => parseJsonBody(jsonEvent(body))).message).toMatch(message);
   });
 });
 
