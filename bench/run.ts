@@ -16,7 +16,8 @@
  *    the goal is a hostile document costing at most 10x a normal one. Then hostile JSON, as parse
  *    CPU alone: a change set's largest body (3 MiB) of nested lists holding one number a double
  *    cannot carry, through the API's body parsing and its I-JSON checks, against `JSON.parse` of
- *    the same text (for information; the checks once parsed such a body twice, at about 7x).
+ *    the same text (for information; the checks once parsed such a body twice, at about 7x), and
+ *    the event checks of a publish on a valid change of 1 MiB of such lists (once about 10x).
  * 7. GeoServer nodes (bench/geoserver.ts): events applied per second to two stand-in GeoServers
  *    against the same REST calls sent directly to fresh stand-ins; a reconcile of 20,000 objects
  *    into an empty stand-in, as a job, against the same objects POSTed directly.
@@ -62,6 +63,7 @@ import { getStatusXml, namespaceBombXml } from '../test/support/hostile-xml';
 import { nestedListsJson } from '../test/support/hostile-json';
 import { parseJsonBody, type HttpEvent } from '../lambdas/shared/http';
 import { MAX_CHANGE_SET_BYTES } from '../lambdas/config-sync/change-set-limits';
+import { parseConfigChange } from '../lambdas/config-sync/events';
 
 const { values: args } = parseArgs({
   options: {
@@ -367,6 +369,14 @@ function hostileJsonFigures(): void {
     const checked = cpuMs(5, parse(text));
     console.log(`  ${label.padEnd(34)} JSON.parse ${plain.toFixed(1)} ms, the API's parse and checks ${checked.toFixed(1)} ms, ratio ${(checked / plain).toFixed(2)}`);
   }
+  // A valid change of about 1 MiB of such lists, through the event checks a publish runs on the parsed body.
+  let nested: unknown = 0;
+  for (let level = 0; level < 60; level += 1) nested = [nested];
+  const change = JSON.stringify({ kind: 'add', object: { type: 'workspace', id: 'deep' }, properties: { name: 'deep', lists: Array(7500).fill(nested) } });
+  const value = JSON.parse(change) as unknown;
+  const plain = cpuMs(5, () => JSON.parse(change));
+  const checked = cpuMs(5, () => parseConfigChange(value));
+  console.log(`  ${`a valid change of ${(change.length / 1024 / 1024).toFixed(1)} MiB`.padEnd(34)} JSON.parse ${plain.toFixed(1)} ms, the event checks on its value ${checked.toFixed(1)} ms, ratio ${(checked / plain).toFixed(2)}`);
   console.log('');
 }
 
