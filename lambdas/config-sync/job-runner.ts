@@ -532,7 +532,7 @@ function extraProperties(entry: DriftEntry): JsonObject {
  * why and how far it got (GET /nodes and the job's route show it); what it published before the
  * pause stays published, and a capture started once the node is resumed publishes the rest.
  */
-type CaptureOutcome = 'published' | 'unchanged' | { failed: string; id?: string } | { paused: NodePausedError };
+type CaptureOutcome = 'published' | 'unchanged' | 'kept' | { failed: string; id?: string; keepsStore?: true } | { paused: NodePausedError };
 
 async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
@@ -548,6 +548,36 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   const regrouped = new Set(job.checkpoint.regrouped ?? []);
   // The layers this capture removes as their resource was replaced (`replaced`), and so the ids of those resources.
   const replacedLayers = new Set(entries.filter((entry) => entry.replaced !== undefined).map((entry) => entry.id));
+  // The replaced stores this capture leaves as the nodes hold them (`JobCheckpoint.keptStores`).
+  const keptStores = new Set(job.checkpoint.keptStores ?? []);
+  let keptMembers: Promise<Set<string>> | undefined;
+  /**
+   * Whether `entry` is of a kept store: the store (either type: its removal, what replaced it, its
+   * regroups), a resource it holds as the node's store says (live) or one the master's GeoServer
+   * holds in what replaced it (an extra listed under it), or the layer of one (a layer's id is its
+   * resource's). Every node's GeoServer still holds the store and what it held: a removal of one of
+   * them would be refused there (its layer a group's root layer, or a resource with its layer), and
+   * an add into the new store, or of a resource of one of those names, refused too.
+   */
+  const ofKeptStore = async (entry: CaptureEntry): Promise<boolean> => {
+    if (keptStores.size === 0) return false;
+    if (isStoreType(entry.type)) return keptStores.has(entry.id);
+    if (entry.type !== 'layer' && !isResourceType(entry.type)) return false;
+    keptMembers ??= (async () => {
+      const members = new Set<string>();
+      for (const removal of entries.filter((other) => other.replacedStore && keptStores.has(other.id))) {
+        const held = await storedResourcesOf(deps, job.node, removal);
+        const alive = await new Liveness((refs) => deps.store.readObjects(job.node, refs)).live(held);
+        held.filter((_, at) => alive[at]).forEach((resource) => members.add(resource.id));
+        const { workspace, name } = splitObjectId(removal.id);
+        for (const other of entries) {
+          if (other.kind === 'extra' && isResourceType(other.type) && other.store === name && splitObjectId(other.id).workspace === workspace) members.add(other.id);
+        }
+      }
+      return members;
+    })();
+    return (await keptMembers).has(entry.id);
+  };
   let paused: NodePausedError | undefined;
   for (const end = Math.min(entries.length, index + CAPTURE_BATCH); index < end; ) {
     const entry = entries[index]!;
@@ -668,6 +698,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       outcome = await writes.run(async () => {
         keptBody = undefined;
         if (entry.pendingRegroups) return regroupPending();
+        if (await ofKeptStore(entry)) return 'kept';
         // The stored layer groups, listed once for a replaced resource's entries (its root layer, its layer's `recurse`).
         let groups: readonly StoredObject[] | undefined;
         if (replacedLayers.has(entry.id) && (entry.type === 'layer' || isResourceType(entry.type))) {
@@ -722,8 +753,15 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
         }
         let change: ConfigChange | undefined;
         if (!heldWhole && stored && entry.replacedStore) {
-          const removal = await replacedStoreRemoval(deps, job.node, reader, stored);
-          if ('failed' in removal) return removal;
+          const replacing = entries.find((other) => other.kind === 'extra' && isStoreType(other.type) && other.id === entry.id)?.type;
+          const removal = await replacedStoreRemoval(deps, job.node, reader, stored, replacing);
+          if ('failed' in removal) {
+            if (removal.keepsStore) {
+              keptStores.add(entry.id);
+              keptMembers = undefined;
+            }
+            return removal;
+          }
           change = removal.change;
         } else if (!heldWhole && stored) change = { kind: 'remove', object: { type: entry.type, id: entry.id }, recurse: false } as ConfigChange;
         else if (heldWhole && !stored) change = { kind: 'add', object: { type: entry.type, id: entry.id }, properties: heldWhole } as ConfigChange;
@@ -768,7 +806,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   const progressed: Job = {
     ...job,
     phase: index >= entries.length ? 'done' : 'fix',
-    checkpoint: { ...job.checkpoint, index, ...(regrouped.size === 0 ? {} : { regrouped: [...regrouped] }) },
+    checkpoint: { ...job.checkpoint, index, ...(regrouped.size === 0 ? {} : { regrouped: [...regrouped] }), ...(keptStores.size === 0 ? {} : { keptStores: [...keptStores] }) },
     progress: { ...job.progress, fixed, failed, published, restCalls: job.progress.restCalls + reader.calls },
     failures,
   };
@@ -878,16 +916,36 @@ async function storedResourcesOf(deps: JobRunnerDeps, node: string, store: Objec
  * store holds that the master's GeoServer holds under another store (moved there, its move not
  * yet published: it failed, or was made after the scan) would be deleted on every node with it:
  * nothing is published, and the store is left unfixed naming it.
+ *
+ * Nor where a stored layer group has the layer of one of those resources as its root layer: every
+ * node's GeoServer refuses to remove that layer even with `recurse` (`rootLayerHolder`), and so
+ * the store. The store is then kept (`keepsStore`): nothing of it, of what it holds, nor of what
+ * replaced it (`replacing`, that store's type) is published, and it is left unfixed naming the group.
  */
 async function replacedStoreRemoval(
   deps: JobRunnerDeps,
   node: string,
   reader: GeoServerReader,
   store: StoredObject,
-): Promise<{ readonly change: ConfigChange } | { readonly failed: string }> {
+  replacing: ObjectType | undefined,
+): Promise<{ readonly change: ConfigChange } | { readonly failed: string; readonly keepsStore?: true }> {
   const stored = await storedResourcesOf(deps, node, store);
   const alive = await new Liveness((refs) => deps.store.readObjects(node, refs)).live(stored);
   const held = stored.filter((_, index) => alive[index]);
+  if (held.length > 0) {
+    const groups = await storedGroups(deps, node);
+    for (const resource of held) {
+      const holder = rootLayerHolder(groups, resource.id);
+      if (holder === undefined) continue;
+      return {
+        failed:
+          `layer group ${holder} has layer ${resource.id}, of ${store.type} ${store.id}, as its root layer, which every node's GeoServer refuses to remove (even with recurse), ` +
+          `so the ${replacing ?? 'store'} that replaced it is not captured and the nodes keep the former one with what it holds; ` +
+          `remove or change the root layer of ${holder} on the master's GeoServer, capture, then make it again and capture`,
+        keepsStore: true,
+      };
+    }
+  }
   const where = await mapConcurrently(held, deps.concurrency ?? 8, (resource) => reader.heldStore(resource.type, resource.id));
   for (const [index, resource] of held.entries()) {
     const elsewhere = where[index];

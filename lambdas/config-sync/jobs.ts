@@ -84,6 +84,12 @@ export interface JobCheckpoint {
    * so a group's own difference, found published already when its turn comes, is counted fixed.
    */
   readonly regrouped?: readonly string[];
+  /**
+   * The replaced stores (their ids) a capture leaves as the nodes hold them, one of whose layers a
+   * stored layer group has as its root layer: nothing of them, of what they hold, nor of what
+   * replaced them is published (job-runner.ts, `replacedStoreRemoval`).
+   */
+  readonly keptStores?: readonly string[];
 }
 
 export interface Job {

@@ -654,10 +654,12 @@ test('a capture step that dies before its checkpoint, redone, publishes the grou
  * solo = [a]) and m (in kept = [m]); topp:pg2 holds y. In the master's web UI, m is moved to
  * pg2, X removed (with a and its layer: a leaves base, and solo, left empty, goes), and a
  * coverage store topp:X made with the coverage c; with `sameName`, a coverage named a in it too,
- * and with `namedAgain` base made [a, y] again, naming that coverage's layer.
+ * and with `namedAgain` base made [a, y] again, naming that coverage's layer. With `eo` (and
+ * `sameName`), the history holds eo too, an EO-mode group whose root layer is a (`EO_OF_A`),
+ * which the master's web UI removed before X and made again after, its root layer the new a.
  */
 async function captureReplacedStore(
-  options: { sameName?: boolean; namedAgain?: boolean; movedTo?: string; jobs?: MemoryJobStore },
+  options: { sameName?: boolean; namedAgain?: boolean; movedTo?: string; jobs?: MemoryJobStore; eo?: boolean },
   check: (run: TypeChangeRun) => Promise<void>,
 ): Promise<void> {
   const movedTo = options.movedTo ?? 'topp:pg2';
@@ -675,6 +677,7 @@ async function captureReplacedStore(
     add('layerGroup', 'base', layerGroup('base', ['topp:a', 'topp:y'])),
     add('layerGroup', 'solo', layerGroup('solo', ['topp:a'])),
     add('layerGroup', 'kept', layerGroup('kept', ['topp:m'])),
+    ...(options.eo ? [add('layerGroup', 'eo', EO_OF_A)] : []),
   ];
   await captureOnASlave(
     standIn,
@@ -701,6 +704,7 @@ async function captureReplacedStore(
       catalog.addStore('coverageStore', 'topp', { name: 'X', type: 'GeoTIFF' });
       catalog.addResource('coverage', 'topp', 'X', { name: 'c', nativeName: 'c', title: 'C' });
       if (options.sameName) catalog.addResource('coverage', 'topp', 'X', { name: 'a', nativeName: 'a', title: 'A as a grid' });
+      if (options.eo) catalog.addLayerGroup(undefined, EO_OF_A);
       if (options.namedAgain) {
         catalog.objects.layerGroup.delete('base');
         catalog.addLayerGroup(undefined, layerGroup('base', ['topp:a', 'topp:y']));
@@ -714,6 +718,9 @@ async function captureReplacedStore(
     check,
   );
 }
+
+/** An EO-mode layer group whose root layer is topp:a, its one entry topp:y. */
+const EO_OF_A = { name: 'eo', mode: 'EO', rootLayer: { name: 'topp:a' }, publishables: { published: [{ '@type': 'layer', name: 'topp:y' }] } };
 
 /** What a replaced-store capture published of X, its resources and layers, and the groups; the slave ends as the master, nothing parked. */
 async function expectStoreReplacedOnTheSlave({ outcome, ran, published, h, slaveGeoServer }: TypeChangeRun, expected: readonly string[]): Promise<void> {
@@ -785,6 +792,46 @@ test("a replaced store's capture step that dies before its checkpoint, redone, p
   await captureReplacedStore({ sameName: true, namedAgain: true, jobs }, async (run) => {
     expect(jobs.died).toBe(true);
     await expectStoreReplacedOnTheSlave(run, SAME_NAME_PUBLISHED);
+  });
+});
+
+/**
+ * A stored group (eo) has the layer of a, which X holds, as its root layer: a slave's GeoServer
+ * refuses to remove that layer even with `recurse`, and so X's removal with recurse, which would
+ * be parked on every slave, as would the coverage store's add and what goes into it while X is
+ * there. The capture publishes nothing of X, of what it holds, nor of what replaced it, and lists
+ * X unfixed, naming eo; the rest of the capture goes on.
+ */
+test("a capture of a replaced store one of whose layers a stored group has as its root layer publishes nothing of it, nothing is parked, and the failure names the group", async () => {
+  await captureReplacedStore({ sameName: true, eo: true }, async ({ outcome, ran, published, h, slaveGeoServer }) => {
+    expect({ outcome, state: ran.state, published: published.filter((change) => /\/(topp:[acX]|eo)$|recurse$/.test(change)), failures: ran.failures }).toEqual({
+      outcome: 'done',
+      state: 'succeeded',
+      published: [],
+      failures: [
+        {
+          type: 'dataStore',
+          id: 'topp:X',
+          message: expect.stringMatching(/^layer group eo has layer topp:a, of dataStore topp:X, as its root layer.*coverageStore that replaced it is not captured.*remove or change the root layer of eo on the master's GeoServer, capture, then make it again/),
+        },
+      ],
+    });
+    expect({ failed: ran.progress.failed, fixedAll: ran.progress.fixed === ran.progress.toFix }).toEqual({ failed: 1, fixedAll: false });
+    expect({ parked: await h.store.listParked('gs-1'), shape: catalogShape(slaveGeoServer), eo: slaveGeoServer.catalog.get('layerGroup', 'eo') }).toEqual({
+      parked: [],
+      shape: expect.objectContaining({
+        stores: ['dataStore/sf:pg', 'dataStore/topp:X', 'dataStore/topp:pg2'],
+        resources: { 'featureType/topp:a': 'topp:X', 'featureType/topp:m': 'topp:pg2', 'featureType/topp:y': 'topp:pg2' },
+        layers: { 'topp:a': 'featureType/topp:a', 'topp:m': 'featureType/topp:m', 'topp:y': 'featureType/topp:y' },
+      }),
+      eo: expect.objectContaining({ rootLayer: { name: 'topp:a' }, publishables: EO_OF_A.publishables }),
+    });
+    // The master's store keeps X and a as the slaves hold them.
+    const stored = await h.store.readObjects('master-1', [{ type: 'dataStore', id: 'topp:X' }, { type: 'featureType', id: 'topp:a' }, { type: 'coverageStore', id: 'topp:X' }]);
+    expect(stored.map((object) => [object.type, object.id, object.deleted ?? false])).toEqual([
+      ['dataStore', 'topp:X', false],
+      ['featureType', 'topp:a', false],
+    ]);
   });
 });
 
