@@ -180,6 +180,8 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
       const rest = requireRest(deps, job);
       const reader = new GeoServerReader(rest);
       const held = new Set(await reader.names('/workspaces'));
+      // A capture's scan notes the log's head before its first page (`JobCheckpoint.scanHead`).
+      const scanHead = job.kind !== 'capture' ? undefined : (job.checkpoint.scanHead ?? (await deps.apply.log.head(deps.cluster)));
       const liveness = new Liveness((refs) => deps.store.readObjects(job.node, refs));
       const page = await deps.store.listObjects(job.node, { limit: deps.pageSize ?? 100, ...(job.checkpoint.after ? { after: job.checkpoint.after } : {}) });
       const alive = await liveness.live(page.objects);
@@ -191,7 +193,11 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
       return {
         ...job,
         phase: page.next === undefined ? 'scan-geoserver' : 'scan-store',
-        checkpoint: { ...(last ? { after: page.next ?? objectStorageKey(last) } : {}), chunks: entries.length > 0 ? chunks + 1 : chunks },
+        checkpoint: {
+          ...(last ? { after: page.next ?? objectStorageKey(last) } : {}),
+          chunks: entries.length > 0 ? chunks + 1 : chunks,
+          ...(scanHead === undefined ? {} : { scanHead }),
+        },
         progress: progress({
           compared: job.progress.compared + live.length,
           missing: job.progress.missing + entries.filter((entry) => entry.kind === 'missing').length,
@@ -216,7 +222,7 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
         ...job,
         // A capture with no difference still publishes again the groups a stopped capture's cascade left (`PENDING_REGROUPS`).
         phase: fixes && (total > 0 || job.kind === 'capture') ? 'fix' : 'done',
-        checkpoint: { chunks, index: 0 },
+        checkpoint: { chunks, index: 0, ...(job.checkpoint.scanHead === undefined ? {} : { scanHead: job.checkpoint.scanHead }) },
         progress: progress({ extra: extras.length, toFix: fixes ? total : null, restCalls: job.progress.restCalls + reader.calls }),
       };
     }
@@ -544,6 +550,8 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   let { fixed, failed, published } = job.progress;
   const failures: JobFailure[] = [...job.failures];
   const writes = deps.writes ?? UNSERIALIZED;
+  // The log's head when the scan began (absent in a capture that began before it was noted).
+  const scanHead = job.checkpoint.scanHead;
   // The groups this capture's regroups published (`JobCheckpoint.regrouped`).
   const regrouped = new Set(job.checkpoint.regrouped ?? []);
   // The layers this capture removes as their resource was replaced (`replaced`), and so the ids of those resources.
@@ -694,9 +702,12 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     };
     // A stored style document the GeoServer did not serve (why), kept: the style stays unfixed.
     let keptBody: string | undefined;
+    // The sequence of the event that last wrote the entry's stored object (its removal's, for a tombstone).
+    let written: number | undefined;
     try {
       outcome = await writes.run(async () => {
         keptBody = undefined;
+        written = undefined;
         if (entry.pendingRegroups) return regroupPending();
         if (await ofKeptStore(entry)) return 'kept';
         // The stored layer groups, listed once for a replaced resource's entries (its root layer, its layer's `recurse`).
@@ -708,7 +719,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           groups = await storedGroups(deps, job.node);
           const holder = rootLayerHolder(groups, entry.id);
           if (holder !== undefined) {
-            if (entry.replaced === undefined) return 'unchanged';
+            if (entry.replaced === undefined) return 'kept';
             return {
               failed:
                 `layer group ${holder} has layer ${entry.id} as its root layer, which every node's GeoServer refuses to remove (even with recurse), ` +
@@ -718,6 +729,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           }
         }
         const [object] = await deps.store.readObjects(job.node, [entry]);
+        written = object?.lastSequence;
         // As the nodes hold it: what a removal with recurse took (a replaced store's resources and
         // their layers, removed with it) is gone from their GeoServers, and no removal of its own.
         const stored = object && (await new Liveness((refs) => deps.store.readObjects(job.node, refs)).live([object]))[0] ? object : undefined;
@@ -797,8 +809,24 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       // The groups published again, and a replaced layer's removal before its own difference
       // adds it again, are no difference of their own: counted as published only.
       fixed += 1;
-    } else if (outcome === 'unchanged' && entry.type === 'layerGroup' && !entry.regroups && !entry.pendingRegroups && regrouped.has(entry.id)) {
-      // A group's own difference a regroup of this capture published already, as the master holds it.
+    } else if (
+      outcome === 'unchanged' &&
+      !entry.regroups &&
+      !entry.pendingRegroups &&
+      entry.replaced === undefined &&
+      ((entry.type === 'layerGroup' && regrouped.has(entry.id)) || (scanHead !== undefined && written !== undefined && written > scanHead))
+    ) {
+      // A difference of the scan found no longer standing, which an event published after the scan
+      // made good on every node, counted fixed once: a group's own difference a regroup of this
+      // capture published already, as the master holds it; or one whose stored object an event
+      // above the log's head at the scan (`scanHead`) wrote. That is this capture's own publish,
+      // made by this step before it was redone (its invocation died before the checkpoint, which
+      // the counts are saved with), or another of its publishes of that object (a regroup), or a
+      // gateway write made since the scan: either way the nodes were brought to the master's
+      // GeoServer after the scan found them apart. One the master's GeoServer no longer holds
+      // apart, with nothing written since the scan (the web UI undid it), is fixed by nobody and
+      // not counted. Each entry is counted at its own place only, once per pass, and the pass
+      // counted is the one whose checkpoint is saved: never twice.
       fixed += 1;
     }
     index += 1;

@@ -90,6 +90,12 @@ export interface JobCheckpoint {
    * replaced them is published (job-runner.ts, `replacedStoreRemoval`).
    */
   readonly keptStores?: readonly string[];
+  /**
+   * A capture's: the log's head when its scan began. A difference the fix finds no longer standing
+   * whose stored object an event above it wrote was made good on the nodes after the scan (by the
+   * capture itself, before a step of it was redone, or by a gateway write): counted fixed (job-runner.ts).
+   */
+  readonly scanHead?: number;
 }
 
 export interface Job {
