@@ -627,8 +627,15 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       // A group written again (`stored`, its stored state before the cascade), or the add of one it names (`held` only).
       type Write = DriftEntry & { readonly held?: JsonObject; readonly stored?: StoredObject; readonly emptied?: boolean };
       const writes: Write[] = [];
+      // This capture's own cascade (published after its scan): a group published since was published
+      // again by this step before it was redone (its checkpoint, and `regrouped` with it, lost), or
+      // made good by a gateway write since; either way counted among the groups published again.
+      const ownCascade = scanHead !== undefined && cascadedAt > scanHead;
       for (const { group, emptied } of groupsTakenByCascade(await storedGroups(deps, job.node), layers)) {
-        if (group.lastSequence > cascadedAt) continue;
+        if (group.lastSequence > cascadedAt) {
+          if (ownCascade) regrouped.add(group.id);
+          continue;
+        }
         const held = await reader.object('layerGroup', group.id, group.properties);
         if (held === undefined) continue;
         writes.push({ kind: 'different', type: 'layerGroup', id: group.id, holds: heldGroupNames(held), held, stored: group, emptied });
@@ -644,6 +651,8 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           if (writes.some((write) => write.id === add.id) || !writes.some((write) => holdsOneOf(write, new Set([add.id])))) continue;
           grew = true;
           const [stored] = await deps.store.readObjects(job.node, [add]);
+          // Added since this capture's cascade: by this step before it was redone (as above).
+          if (stored && ownCascade && stored.lastSequence > cascadedAt) regrouped.add(add.id);
           const held = stored ? undefined : await reader.object('layerGroup', add.id);
           writes.push({ kind: 'extra', type: 'layerGroup', id: add.id, holds: held ? heldGroupNames(held) : [], held });
         }

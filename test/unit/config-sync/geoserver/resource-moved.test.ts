@@ -646,6 +646,34 @@ test('a capture step that dies before its checkpoint, redone, publishes the grou
   });
 });
 
+/**
+ * What a capture whose step died after publishing the groups again, and was redone, reports: the
+ * groups it published again before the death among those it published again (the redone step
+ * finds each published since the cascade), and every difference fixed, as a capture that never
+ * died reports them.
+ */
+test('a capture step that dies after publishing the groups again, redone, reports them published again and its differences fixed', async () => {
+  const jobs = new DyingJobStore();
+  await captureReplacedType({ groups: true, nested: true, namedAgain: ['base', 'solo', 'outer'], jobs }, async ({ ran }) => {
+    expect(jobs.died).toBe(true);
+    expect({ regrouped: [...(ran.checkpoint.regrouped ?? [])].sort(), fixedAll: ran.progress.fixed === ran.progress.toFix, failed: ran.progress.failed }).toEqual({
+      regrouped: ['base', 'outer', 'solo'],
+      fixedAll: true,
+      failed: 0,
+    });
+  });
+});
+
+test('a capture that never died reports the same: the groups published again, its differences fixed', async () => {
+  await captureReplacedType({ groups: true, nested: true, namedAgain: ['base', 'solo', 'outer'] }, async ({ ran }) => {
+    expect({ regrouped: [...(ran.checkpoint.regrouped ?? [])].sort(), fixedAll: ran.progress.fixed === ran.progress.toFix, failed: ran.progress.failed }).toEqual({
+      regrouped: ['base', 'outer', 'solo'],
+      fixedAll: true,
+      failed: 0,
+    });
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // A store whose type changed in the master's web UI
 
