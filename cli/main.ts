@@ -129,8 +129,8 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '  Mints (prints once; only its hash is stored) or deletes the token of a node or operator named in the cluster\n' +
     '  configuration, in the credentials table itself, with your AWS credentials (as npm run node-token): no API\n' +
     '  route mints tokens. --table: the stack output CredentialsTableName (env GEOCLUSTER_CREDENTIALS_TABLE; default\n' +
-    '  the running npm start\'s, with its DynamoDB Local endpoint). A revoked or replaced token may pass for up to a\n' +
-    "  minute more in AWS (API Gateway's cached verdict).",
+    '  the running npm start\'s, with its DynamoDB Local endpoint; a name that cluster does not declare is refused).\n' +
+    "  A revoked or replaced token may pass for up to a minute more (API Gateway's cached verdict; npm start's too).",
 };
 
 export interface CliIo {
@@ -1033,8 +1033,19 @@ async function token(rest: string[], values: { table?: string; endpoint?: string
   const local = readLocalCluster(io.cwd);
   const table = values.table ?? io.env.GEOCLUSTER_CREDENTIALS_TABLE ?? local?.credentialsTable;
   if (!table) throw new CliError('token needs the credentials table: pass --table (the stack output CredentialsTableName) or set GEOCLUSTER_CREDENTIALS_TABLE', EXIT.usage);
+  // The authorizer takes only the tokens of names the cluster declares: a token minted for any
+  // other name would be printed as if it worked and refused (403) on every request. The running
+  // `npm start` lists its names; a deployed cluster's table (--table) is not checked here.
+  const localTable = values.table === undefined && io.env.GEOCLUSTER_CREDENTIALS_TABLE === undefined;
+  if (sub === 'issue' && localTable && Array.isArray(local?.names) && !local.names.includes(nodeId)) {
+    throw new CliError(
+      `'${nodeId}' is not a node or operator of the running local cluster (${local.names.join(', ')}): its token would be refused on every request. ` +
+        'Add it to cluster.nodes or cluster.operators of the cluster configuration and restart npm start',
+      EXIT.usage,
+    );
+  }
   // Locally the table is in DynamoDB Local, which takes any credentials; in AWS the SDK's own chain applies.
-  const endpoint = values.endpoint ?? (values.table === undefined && io.env.GEOCLUSTER_CREDENTIALS_TABLE === undefined ? local?.dynamoEndpoint : undefined);
+  const endpoint = values.endpoint ?? (localTable ? local?.dynamoEndpoint : undefined);
   const client = new DynamoDBClient({
     ...(values.region ? { region: values.region } : {}),
     ...(endpoint ? { endpoint, region: values.region ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
@@ -1060,11 +1071,11 @@ async function token(rest: string[], values: { table?: string; endpoint?: string
 }
 
 /** What a running `npm start` wrote to .local/cluster.json, if anything. */
-function readLocalCluster(cwd: string): { url?: string; credentialsTable?: string; dynamoEndpoint?: string } | undefined {
+function readLocalCluster(cwd: string): { url?: string; credentialsTable?: string; dynamoEndpoint?: string; names?: unknown } | undefined {
   const file = path.join(cwd, '.local', 'cluster.json');
   if (!existsSync(file)) return undefined;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as { url?: string; credentialsTable?: string; dynamoEndpoint?: string };
+    return JSON.parse(readFileSync(file, 'utf8')) as { url?: string; credentialsTable?: string; dynamoEndpoint?: string; names?: unknown };
   } catch {
     throw new CliError(`${file} is not valid JSON`, EXIT.usage);
   }

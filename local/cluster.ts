@@ -296,9 +296,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     if (persist) {
       // Where `npx geocluster` finds the running cluster (beside node-tokens.json), and the
       // credentials table `geocluster token` writes (in DynamoDB Local, as npm run node-token does),
-      // and the nodes that publish, whose first is the CLI's default token (`--as` picks another).
+      // and the nodes that publish, whose first is the CLI's default token (`--as` picks another);
+      // `names`, every node and operator the cluster declares, the only names the authorizer takes
+      // a token of, so that `geocluster token issue` refuses to mint one it would never accept.
       const masters = stack.cluster.nodes.filter((node) => canPublish(node.role)).map((node) => node.name);
-      const local = { url: `http://127.0.0.1:${boundPort}`, credentialsTable, dynamoEndpoint: emulators.dynamoEndpoint, masters };
+      const names = [...stack.cluster.nodes, ...stack.cluster.operators].map((member) => member.name);
+      const local = { url: `http://127.0.0.1:${boundPort}`, credentialsTable, dynamoEndpoint: emulators.dynamoEndpoint, masters, names };
       writeFileSync(path.join(stateDir, 'cluster.json'), `${JSON.stringify(local, null, 2)}\n`);
     }
 
