@@ -261,6 +261,29 @@ export function jobRunningMessage(node: string, active: Pick<Job, 'id' | 'kind' 
   return `Node ${node} is running job ${active.id} (${active.kind})${queued}; wait for it to end`;
 }
 
+/**
+ * GET /nodes/{node}/drift before any check: 404 NOT_FOUND's message. "drift check of node X does
+ * not exist" left the caller to guess that a check has to be started first (and that a node
+ * without a GeoServer never has one).
+ */
+export function noDriftCheckMessage(node: string): string {
+  return (
+    `Node ${node} has no drift check yet: start one with POST /nodes/${node}/drift (geocluster drift ${node}), ` +
+    'then read its report here (a node that declares no GeoServer has none: its check is refused, 409 NO_GEOSERVER)'
+  );
+}
+
+/**
+ * POST /nodes/{node}/resync of the cluster's only master without a source: 409 NO_RESYNC_SOURCE's
+ * message, saying how to name one (any other node's store may be the snapshot).
+ */
+export function noResyncSourceMessage(cluster: string, node: string): string {
+  return (
+    `Cluster ${cluster} has no master other than ${node} to resync it from: name another node whose store to copy, ` +
+    `{"source": "<node>"} in the request's body (geocluster resync ${node} --source <node>)`
+  );
+}
+
 export function isFinal(state: JobState): boolean {
   return state === 'succeeded' || state === 'failed';
 }

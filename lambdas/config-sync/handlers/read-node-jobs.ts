@@ -7,13 +7,13 @@
  * a request may last for a large catalog: POST /nodes/{node}/drift starts one.
  * The node itself, a master, or an operator may read.
  */
-import { ForbiddenError, NotFoundError } from '../../shared/errors';
+import { AppError, ForbiddenError, NotFoundError } from '../../shared/errors';
 import { callerIdentity, httpHandler, json, pathParam, type HttpEvent } from '../../shared/http';
 import { OPERATOR_ROLE } from '../../shared/node-token';
 import { parseQuery } from '../../shared/query';
 import { assertCanOperate, findNode } from '../cluster';
 import { jobStoreFromEnv, membershipFromEnv } from '../adapters/from-env';
-import { isFinal, JOB_ID_PATTERN, jobView } from '../jobs';
+import { isFinal, JOB_ID_PATTERN, jobView, noDriftCheckMessage } from '../jobs';
 import { driftQuerySchema } from '../request-schemas';
 
 const membership = membershipFromEnv();
@@ -35,7 +35,7 @@ export const handler = httpHandler(async (event: HttpEvent) => {
   }
   const { limit, after } = parseQuery(driftQuery, event.queryStringParameters);
   const job = await jobs.latestScan(target.name);
-  if (!job) throw new NotFoundError('drift check of node', target.name);
+  if (!job) throw new AppError(404, 'NOT_FOUND', noDriftCheckMessage(target.name));
   const scanned = isFinal(job.state) ? job.state === 'succeeded' || job.phase === 'fix' : job.phase === 'fix' || job.phase === 'done';
   const entries = scanned ? await jobs.readDifferences(target.name, job.id) : [];
   const page = entries.slice(after, after + limit);

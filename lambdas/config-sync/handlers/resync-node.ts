@@ -38,7 +38,7 @@ import { loadJobSlices } from '../deferred-job-slices';
 import type { SliceRunner } from '../job-slices';
 // A consuming node (most nodes) resyncs in a job queued on SQS: the client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
-import { jobView, newJob } from '../jobs';
+import { jobView, newJob, noResyncSourceMessage } from '../jobs';
 import { resyncRequestSchema } from '../request-schemas';
 
 const membership = membershipFromEnv();
@@ -134,7 +134,7 @@ function sourceNode(target: ClusterNode, requested: string | undefined): Cluster
   }
   const source = membership.nodes.find((node) => node.name !== target.name && canPublish(node.role));
   if (!source) {
-    throw new ConflictError('NO_RESYNC_SOURCE', `Cluster ${membership.cluster} has no master other than ${target.name} to resync it from: name a source node`);
+    throw new ConflictError('NO_RESYNC_SOURCE', noResyncSourceMessage(membership.cluster, target.name));
   }
   return source;
 }

@@ -24,6 +24,7 @@ interface Handlers {
   catalogObject: HttpHandler;
   resync: HttpHandler;
   redrive: HttpHandler;
+  readJobs: HttpHandler;
   republish: (event: { time?: string }) => Promise<{ republished: number; caughtUp: Record<string, number> }>;
   catchUpMasterStores: (event: SQSEvent) => Promise<void>;
   apply: (node: string) => Promise<(event: SQSEvent) => Promise<SQSBatchResponse>>;
@@ -47,6 +48,7 @@ beforeAll(async () => {
     catalogObject: load('../../../lambdas/config-sync/handlers/get-catalog-object'),
     resync: load('../../../lambdas/config-sync/handlers/resync-node'),
     redrive: load('../../../lambdas/config-sync/handlers/redrive-node'),
+    readJobs: load('../../../lambdas/config-sync/handlers/read-node-jobs'),
     republish: load('../../../lambdas/config-sync/handlers/republish-pending'),
     catchUpMasterStores: load('../../../lambdas/config-sync/handlers/catch-up-master-stores'),
     // NODE_NAME is read at cold start: one module instance per node.
@@ -283,6 +285,15 @@ async function runJob(node: string, id: string): Promise<void> {
 const jobs = {
   read: (node: string, id: string) => new DynamoJobStore(process.env.NODE_STORE_TABLE_NAME!, new DynamoDBClient({})).read(node, id),
 };
+
+describe('drift report', () => {
+  test('a node with no check yet answers 404 saying how to start one', async () => {
+    // "drift check of node master-2 does not exist" left the caller to guess what to do.
+    const result = await handlers.readJobs(http({ node: 'master-1', path: { node: 'master-2' } }));
+    expect(result.statusCode).toBe(404);
+    expect(body(result)).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('start one with POST /nodes/master-2/drift (geocluster drift master-2)') });
+  });
+});
 
 describe('resync and redrive', () => {
   test('a node that never applied anything resyncs from the first master to the same store', async () => {

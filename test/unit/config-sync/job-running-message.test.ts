@@ -1,4 +1,4 @@
-import { jobRunningMessage } from '../../../lambdas/config-sync/jobs';
+import { jobRunningMessage, noResyncSourceMessage } from '../../../lambdas/config-sync/jobs';
 
 describe('409 JOB_RUNNING message', () => {
   it('tells the caller that a queued job waits for its node queue, and for the resume of a paused node', () => {
@@ -12,5 +12,15 @@ describe('409 JOB_RUNNING message', () => {
 
   it('keeps the short message for a job already running', () => {
     expect(jobRunningMessage('gs-1', { id: 'j2', kind: 'drift', state: 'running' })).toBe('Node gs-1 is running job j2 (drift); wait for it to end');
+  });
+});
+
+describe('409 NO_RESYNC_SOURCE message', () => {
+  it('says how to name a source: the body member and the CLI option', () => {
+    // "name a source node" said neither where nor how.
+    expect(noResyncSourceMessage('geo', 'master-1')).toBe(
+      'Cluster geo has no master other than master-1 to resync it from: name another node whose store to copy, ' +
+        '{"source": "<node>"} in the request\'s body (geocluster resync master-1 --source <node>)',
+    );
   });
 });
