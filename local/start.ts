@@ -20,7 +20,19 @@ import { startLocalCluster, type LocalCluster } from './cluster';
 import { LocalStartError } from './emulators';
 import { parseGeoServerUrls, withGeoServerUrls } from './geoserver';
 
-const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--cluster-file FILE] [--function-log FILE]`;
+const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--cluster-file FILE] [--function-log FILE]
+
+  --port N            the API's port (default 3000, or PORT)
+  --dynamo-port N     DynamoDB Local's port (default 8000)
+  --aws-port N        the SNS/SQS/S3 emulator's port (default 4566)
+                      0 for any of the three picks a free port: run beside other clusters on this machine
+                      with --port <yours> --dynamo-port 0 --aws-port 0 (the banner prints the ports chosen)
+  --fresh             forget the data of earlier runs (.local/ of this checkout) first
+  --in-memory         keep nothing; the tokens are printed, not written to .local/node-tokens.json
+  --no-schedules      do not fire the scheduled functions (fire one: POST /__local/schedules/<name>)
+  --no-iam            do not enforce the functions' IAM policies on their DynamoDB calls
+  --cluster-file FILE run another cluster than cdk.json's (as cdk synth -c clusterFile=FILE)
+  --function-log FILE where the functions' JSON log lines go (default .local/functions.log)`;
 
 const FUNCTION_LOG = path.resolve(__dirname, '..', '.local', 'functions.log');
 
