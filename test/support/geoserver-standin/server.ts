@@ -16,7 +16,6 @@ import {
   RESOURCE_TYPES,
   STYLE_MEDIA_TYPES,
   StandInCatalog,
-  readAsGeoServerDoes,
   updateIgnoringNulls,
   type CatalogType,
   type Representation,
@@ -335,8 +334,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         query,
         body,
         bodyMediaType,
-        // A catalog object's body as GeoServer's JSON reader hands it on (a null is not always absent).
-        inner: inner && (route.kind === 'item' || route.kind === 'collection') ? readAsGeoServerDoes(inner) : inner,
+        inner,
         wantsStyleBody,
         styleMediaType,
       });
