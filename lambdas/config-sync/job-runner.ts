@@ -180,8 +180,6 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
       const rest = requireRest(deps, job);
       const reader = new GeoServerReader(rest);
       const held = new Set(await reader.names('/workspaces'));
-      // A capture's scan notes the log's head before its first page (`JobCheckpoint.scanHead`).
-      const scanHead = job.kind !== 'capture' ? undefined : (job.checkpoint.scanHead ?? (await deps.apply.log.head(deps.cluster)));
       const liveness = new Liveness((refs) => deps.store.readObjects(job.node, refs));
       const page = await deps.store.listObjects(job.node, { limit: deps.pageSize ?? 100, ...(job.checkpoint.after ? { after: job.checkpoint.after } : {}) });
       const alive = await liveness.live(page.objects);
@@ -193,11 +191,7 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
       return {
         ...job,
         phase: page.next === undefined ? 'scan-geoserver' : 'scan-store',
-        checkpoint: {
-          ...(last ? { after: page.next ?? objectStorageKey(last) } : {}),
-          chunks: entries.length > 0 ? chunks + 1 : chunks,
-          ...(scanHead === undefined ? {} : { scanHead }),
-        },
+        checkpoint: { ...(last ? { after: page.next ?? objectStorageKey(last) } : {}), chunks: entries.length > 0 ? chunks + 1 : chunks },
         progress: progress({
           compared: job.progress.compared + live.length,
           missing: job.progress.missing + entries.filter((entry) => entry.kind === 'missing').length,
@@ -216,13 +210,16 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
         await deps.jobs.putDifferences(job.node, job.id, chunks, extras.slice(i, i + 500));
         chunks += 1;
       }
+      // A capture notes the log's head once its scan has compared everything (`JobCheckpoint.scanHead`):
+      // an event below it may have come before a difference was found, never one above it.
+      const scanHead = job.kind === 'capture' ? await deps.apply.log.head(deps.cluster) : undefined;
       const fixes = job.kind === 'reconcile' || job.kind === 'resync' || job.kind === 'capture';
       const total = job.progress.missing + job.progress.different + extras.length;
       return {
         ...job,
         // A capture with no difference still publishes again the groups a stopped capture's cascade left (`PENDING_REGROUPS`).
         phase: fixes && (total > 0 || job.kind === 'capture') ? 'fix' : 'done',
-        checkpoint: { chunks, index: 0, ...(job.checkpoint.scanHead === undefined ? {} : { scanHead: job.checkpoint.scanHead }) },
+        checkpoint: { chunks, index: 0, ...(scanHead === undefined ? {} : { scanHead }) },
         progress: progress({ extra: extras.length, toFix: fixes ? total : null, restCalls: job.progress.restCalls + reader.calls }),
       };
     }
@@ -550,7 +547,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   let { fixed, failed, published } = job.progress;
   const failures: JobFailure[] = [...job.failures];
   const writes = deps.writes ?? UNSERIALIZED;
-  // The log's head when the scan began (absent in a capture that began before it was noted).
+  // The log's head when the scan ended (absent in a capture that began before it was noted).
   const scanHead = job.checkpoint.scanHead;
   // The groups this capture's regroups published (`JobCheckpoint.regrouped`).
   const regrouped = new Set(job.checkpoint.regrouped ?? []);
@@ -828,13 +825,14 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       // A difference of the scan found no longer standing, which an event published after the scan
       // made good on every node, counted fixed once: a group's own difference a regroup of this
       // capture published already, as the master holds it; or one whose stored object an event
-      // above the log's head at the scan (`scanHead`) wrote. That is this capture's own publish,
+      // above the log's head at the scan's end (`scanHead`) wrote. That is this capture's own publish,
       // made by this step before it was redone (its invocation died before the checkpoint, which
       // the counts are saved with), or another of its publishes of that object (a regroup), or a
       // gateway write made since the scan: either way the nodes were brought to the master's
       // GeoServer after the scan found them apart. One the master's GeoServer no longer holds
       // apart, with nothing written since the scan (the web UI undid it), is fixed by nobody and
-      // not counted. Each entry is counted at its own place only, once per pass, and the pass
+      // not counted; nor is one a gateway write preceded during the scan (below the head: the scan
+      // found the difference after it). Each entry is counted at its own place only, once per pass, and the pass
       // counted is the one whose checkpoint is saved: never twice.
       fixed += 1;
     }

@@ -91,7 +91,8 @@ export interface JobCheckpoint {
    */
   readonly keptStores?: readonly string[];
   /**
-   * A capture's: the log's head when its scan began. A difference the fix finds no longer standing
+   * A capture's: the log's head when its scan had compared everything (noted as it ends, so that no
+   * event above it came before a difference was found). A difference the fix finds no longer standing
    * whose stored object an event above it wrote was made good on the nodes after the scan (by the
    * capture itself, before a step of it was redone, or by a gateway write): counted fixed (job-runner.ts).
    */

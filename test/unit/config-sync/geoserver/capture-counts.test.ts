@@ -5,7 +5,7 @@ import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory'
 import { catchUp } from '../../../../lambdas/config-sync/apply';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
 import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
-import { applyDeps, CLUSTER, harness, remove, type Harness } from '../fixtures';
+import { applyDeps, CLUSTER, harness, modify, remove, type Harness } from '../fixtures';
 import { standInPerTest } from '../../../support/standin-per-test';
 import { DyingJobStore, ROADS_AND_RIVERS, seedRoadsAndRivers } from './capture-on-a-slave';
 
@@ -26,9 +26,10 @@ async function masterWithThreeEdits(): Promise<Harness> {
 
 /**
  * A capture of master-1 run slice by slice to its end, each change published as the gateway
- * publishes it (logged, applied to the master's store); `atFix` runs once, when the scan is done.
+ * publishes it (logged, applied to the master's store); `atFix` runs once, when the scan is done;
+ * `atScan` once, after the scan's first page (then one store object a page).
  */
-async function capture(h: Harness, jobs: MemoryJobStore, atFix?: () => Promise<void>): Promise<{ ran: Job; published: string[] }> {
+async function capture(h: Harness, jobs: MemoryJobStore, atFix?: () => Promise<void>, atScan?: () => Promise<void>): Promise<{ ran: Job; published: string[] }> {
   const job = newJob({ id: 'capture-1', node: 'master-1', kind: 'capture', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
   expect(await jobs.start(job, new Date())).toEqual({ started: true });
   const published: string[] = [];
@@ -39,6 +40,7 @@ async function capture(h: Harness, jobs: MemoryJobStore, atFix?: () => Promise<v
     apply: applyDeps(h),
     rest: standIn.rest,
     compareMode: 'both-ways',
+    ...(atScan ? { pageSize: 1 } : {}),
     now: () => new Date(),
     publish: async (change) => {
       const event = await h.append(change, 'master-1');
@@ -49,14 +51,20 @@ async function capture(h: Harness, jobs: MemoryJobStore, atFix?: () => Promise<v
   };
   let outcome: string | undefined;
   let pending = atFix;
+  let scanning = atScan;
   for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) {
+    const current = (await jobs.read('master-1', job.id))!;
+    if (scanning && current.phase === 'scan-store' && current.checkpoint.after !== undefined) {
+      await scanning();
+      scanning = undefined;
+    }
     if (pending && (await jobs.read('master-1', job.id))!.phase === 'fix') {
       await pending();
       pending = undefined;
     }
     outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1).catch(() => 'died');
   }
-  expect({ outcome, pending }).toEqual({ outcome: 'done', pending: undefined });
+  expect({ outcome, pending, scanning }).toEqual({ outcome: 'done', pending: undefined, scanning: undefined });
   return { ran: (await jobs.read('master-1', job.id))!, published };
 }
 
@@ -97,4 +105,34 @@ test("a difference a gateway write published after the scan is counted fixed: th
 
   expect(published.filter((change) => change.endsWith('/topp:rivers'))).toEqual([]);
   expect(ran.progress).toMatchObject({ toFix: published.length + 2, fixed: published.length + 2, failed: 0 });
+});
+
+test('a difference a gateway write preceded during the scan, which the master then undid, is not counted fixed: the write was before the difference was found', async () => {
+  const h = harness();
+  await h.appendAll(ROADS_AND_RIVERS);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+  const catalog = standIn.geoserver.catalog;
+  seedRoadsAndRivers(catalog);
+  // A first capture leaves the master's store as its GeoServer holds it.
+  await capture(h, new MemoryJobStore());
+  const roads = () => catalog.get('featureType', 'topp:roads')!;
+  const { ran, published } = await capture(
+    h,
+    new MemoryJobStore(),
+    async () => {
+      // The web UI undoes its edit: the master's GeoServer holds what the store holds again.
+      roads().title = 'Roads, by the gateway';
+    },
+    async () => {
+      // Between two pages of the scan: a gateway write of roads (logged, on the master's GeoServer),
+      // then an edit of it in the master's web UI, which the scan's later page finds.
+      await h.appendAll([modify('featureType', 'topp:roads', { title: 'Roads, by the gateway' })]);
+      await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+      roads().title = 'Roads, in the web UI';
+    },
+  );
+
+  // Found by the scan (after the gateway's write), then gone with nothing published: fixed by nobody.
+  expect(published).toEqual([]);
+  expect(ran.progress).toMatchObject({ toFix: 1, fixed: 0, failed: 0 });
 });
