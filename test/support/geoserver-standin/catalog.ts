@@ -320,6 +320,42 @@ export class StandInCatalog {
   }
 
   // -------------------------------------------------------------------------------------------
+  // File uploads into stores (`PUT .../datastores/{ds}/{method}.{format}`, the coverage store's)
+
+  /**
+   * An upload whose data file is already known (`external`: its path on the server; `url`: the
+   * copy GeoServer makes of it in its data directory): creates the store when it does not exist
+   * (a data store of the format's type, or a coverage store), points it at the file, and, unless
+   * `configure` is `none`, configures the first resource the file holds (one per file here) with
+   * its layer, as DataStoreFileController.dataStorePut and CoverageStoreFileController do. A new
+   * feature type whose name another resource of the namespace has takes the first free `name1` ..
+   * `name9` (dataStorePut). Everything is checked before anything is written.
+   */
+  upload(type: 'dataStore' | 'coverageStore', workspace: string, storeName: string, file: { url: string; resourceName: string; storeType: string }, configure: string | undefined): void {
+    this.requireWorkspace(workspace);
+    const storeId = qualified(workspace, storeName);
+    const existing = this.objects[type].get(storeId);
+    const other = STORE_TYPES.find((storeType) => storeType !== type && this.objects[storeType].has(storeId));
+    if (!existing && other) throw new GeoServerError(500, `Store '${storeName}' already exists in workspace '${workspace}'`);
+    const resourceType = type === 'dataStore' ? 'featureType' : 'coverage';
+    const held = [...this.objects[resourceType].values()].find((value) => storeIdOf(value) === storeId && value.nativeName === file.resourceName);
+    let resourceName: string | undefined;
+    if (configure?.toLowerCase() !== 'none' && !held) {
+      const taken = (name: string) => RESOURCE_TYPES.some((t) => this.objects[t].has(qualified(workspace, name))) || this.objects.layer.has(qualified(workspace, name));
+      resourceName = [file.resourceName, ...Array.from({ length: 9 }, (_, i) => `${file.resourceName}${i + 1}`)].find((name) => !taken(name));
+      if (resourceName === undefined) throw new GeoServerError(500, `Resource named '${file.resourceName}' already exists in namespace: '${workspace}'`);
+    }
+    const namespaceUri = this.objects.namespace.get(workspace)?.uri;
+    const located =
+      type === 'dataStore'
+        ? { connectionParameters: { entry: [{ '@key': 'url', $: file.url }, ...(namespaceUri ? [{ '@key': 'namespace', $: String(namespaceUri) }] : [])] } }
+        : { url: file.url };
+    if (existing) this.objects[type].set(storeId, { ...existing, ...located });
+    else this.addStore(type, workspace, { name: storeName, type: file.storeType, ...located });
+    if (resourceName !== undefined) this.addResource(resourceType, workspace, storeName, { name: resourceName, nativeName: file.resourceName });
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Resources and their layers
 
   addResource(type: ResourceType, workspace: string, storeName: string | undefined, body: Representation): string {

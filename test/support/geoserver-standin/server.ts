@@ -120,8 +120,22 @@ const COLLECTION_SEGMENTS: Record<string, CatalogType> = {
 
 const SERVICE_ROOT: Record<string, string> = { wms: 'wms', wfs: 'wfs', wcs: 'wcs', wmts: 'wmts' };
 
+/** The formats a data store upload names, with the store type each makes (DataStoreFileController's format table). */
+const DATA_STORE_FORMATS: Record<string, string> = {
+  shp: 'Shapefile',
+  properties: 'Properties',
+  h2: 'H2',
+  spatialite: 'SpatiaLite',
+  appschema: 'Application Schema DataAccess',
+  gpkg: 'GeoPackage',
+};
+/** The single-file raster formats a coverage store upload names, with the store type each makes. */
+const COVERAGE_STORE_FORMATS: Record<string, string> = { geotiff: 'GeoTIFF', worldimage: 'WorldImage', arcgrid: 'ArcGrid' };
+
 interface Route {
-  kind: 'collection' | 'item' | 'layerStyles' | 'settings' | 'contact' | 'workspaceSettings' | 'service' | 'logging' | 'about';
+  kind: 'collection' | 'item' | 'layerStyles' | 'settings' | 'contact' | 'workspaceSettings' | 'service' | 'logging' | 'about' | 'upload';
+  /** an upload's `{method}` and `{format}` */
+  upload?: { method: string; format: string };
   type?: CatalogType;
   workspace?: string;
   store?: string;
@@ -141,6 +155,10 @@ function routeOf(operation: DocumentedOperation, params: Record<string, string>)
   const service = /^\/services\/(\w+)\//.exec(template)?.[1];
   if (service) return { kind: 'service', service, workspace };
   if (template === '/layers/{layer}/styles') return { kind: 'layerStyles', name: params.layer };
+  if (template.endsWith('/{method}.{format}')) {
+    const type = template.includes('/datastores/') ? 'dataStore' : 'coverageStore';
+    return { kind: 'upload', type, workspace, store: params.storeName ?? params.store, upload: { method: params.method!, format: params.format! } };
+  }
   const segments = template.split('/').filter(Boolean);
   const last = segments[segments.length - 1]!;
   const isItem = last.startsWith('{');
@@ -349,6 +367,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         return answer(201, result.name, { 'content-type': 'text/plain', location: `${base()}/rest${result.location}` });
       }
       if (result.kind === 'bytes') return answer(200, result.bytes, { 'content-type': result.contentType });
+      if (result.kind === 'status') return answer(result.status);
       if (result.kind === 'unsupported') {
         violate(`stand-in limitation: ${result.reason}`);
         return answer(501, result.reason);
@@ -365,6 +384,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
     | { kind: 'created'; name: string; location: string }
     | { kind: 'bytes'; bytes: Buffer; contentType: string }
     | { kind: 'ok' }
+    | { kind: 'status'; status: number }
     | { kind: 'unsupported'; reason: string };
 
   function serve(request: {
@@ -476,10 +496,62 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         });
         return { kind: 'created', name: styleName, location: request.restPath };
       }
+      case 'upload':
+        return upload(method, route, request.query, request.body);
       case 'collection':
         return collection(method, route, request);
       case 'item':
         return item(method, route, request, recurse);
+    }
+
+    /**
+     * An upload into a store (datastores.yaml `putDataStoreUpload`, coveragestores.yaml
+     * `putCoverageStoreUpload`, `postCoverageStoreUpload`). `external` names a file on the server
+     * by its absolute path, `url` a file GeoServer fetches into `data/` under the store's name
+     * (AbstractStoreUploadController.handleFileUpload); either is stored as the store's file
+     * URL. `file` (the bytes themselves) and `remote` are not emulated. GeoServer answers 201 once
+     * it configured (dataStorePut), and so does the stand-in, with no body.
+     */
+    function upload(method: string, route: Route, query: Record<string, string>, body: Buffer): Outcome {
+      const type = route.type as 'dataStore' | 'coverageStore';
+      const ws = route.workspace!;
+      const storeName = route.store!;
+      const { method: uploadMethod, format } = route.upload!;
+      if (method === 'POST') {
+        // Harvesting needs a structured coverage reader (an image mosaic), which the stand-in has
+        // none of: the reference answers 405 for any other store.
+        if (!catalog.get('coverageStore', idOf(ws, storeName))) throw new GeoServerError(404, `No such coverage store: ${ws}:${storeName}`);
+        throw new GeoServerError(405, `Store ${storeName} is not a structured grid coverage store: granules cannot be harvested into it`);
+      }
+      // The upload methods of both references (AbstractStoreUploadController.UploadMethod); a data store takes no `remote`.
+      if (!['file', 'url', 'external', 'remote'].includes(uploadMethod) || (type === 'dataStore' && uploadMethod === 'remote')) {
+        throw new GeoServerError(400, `Unrecognized file upload method: ${uploadMethod}`);
+      }
+      if (uploadMethod === 'file' || uploadMethod === 'remote') return { kind: 'unsupported', reason: `${uploadMethod} uploads are not emulated (external and url are)` };
+      const formats = type === 'dataStore' ? DATA_STORE_FORMATS : COVERAGE_STORE_FORMATS;
+      const storeType = formats[format.toLowerCase()];
+      if (storeType === undefined) throw new GeoServerError(400, `Unsupported format: ${format}`);
+      if (query.target !== undefined && query.target.toLowerCase() !== format.toLowerCase()) {
+        return { kind: 'unsupported', reason: 'an upload copied into a store of another type (target) is not emulated' };
+      }
+      const text = body.toString('utf8').trim();
+      let fileUrl: string;
+      if (uploadMethod === 'external') {
+        // "the absolute path to the existing file" (the references)
+        const path = text.startsWith('file:') ? text.slice('file:'.length) : text;
+        if (!path.startsWith('/')) throw new GeoServerError(400, `The external upload names no absolute path to a file on the server: '${text}'`);
+        fileUrl = `file:${path}`;
+      } else {
+        // "a URL pointing to the file to upload", fetched into the data directory as <store>.<format>
+        if (!URL.canParse(text)) throw new GeoServerError(400, `The url upload's body is not a URL: '${text}'`);
+        fileUrl = `file:data/${storeName}.${format}`;
+      }
+      const fileName = fileUrl.slice(fileUrl.lastIndexOf('/') + 1);
+      const baseName = fileName.includes('.') ? fileName.slice(0, fileName.lastIndexOf('.')) : fileName;
+      // A feature type is named after the file (its type name); a coverage after `coverageName`, else its store.
+      const resourceName = type === 'dataStore' ? baseName : (query.coverageName ?? storeName);
+      catalog.upload(type, ws, storeName, { url: fileUrl, resourceName, storeType }, query.configure);
+      return { kind: 'status', status: 201 };
     }
 
     function listOf(outer: string, element: string, items: unknown[]): unknown {

@@ -406,6 +406,74 @@ describe('catalog behaviour', () => {
   });
 });
 
+describe('file uploads into stores (datastores.yaml, coveragestores.yaml)', () => {
+  /** Every catalog object, to tell that a refused upload changed nothing. */
+  const catalogState = () => JSON.stringify(Object.fromEntries(Object.entries(gs.catalog.objects).map(([type, map]) => [type, [...map.entries()]])));
+
+  it('an external shapefile makes the store, its one feature type (named after the file) and its layer', async () => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    const answer = await call('PUT', '/workspaces/topp/datastores/roads/external.shp', 'file:/srv/gis/main_roads.shp', 'text/plain');
+    expect(answer.status).toBe(201);
+    expect(gs.catalog.objects.dataStore.get('topp:roads')).toMatchObject({
+      name: 'roads',
+      type: 'Shapefile',
+      connectionParameters: { entry: [{ '@key': 'url', $: 'file:/srv/gis/main_roads.shp' }, { '@key': 'namespace', $: 'http://topp' }] },
+    });
+    expect(gs.catalog.objects.featureType.get('topp:main_roads')).toMatchObject({ name: 'main_roads', nativeName: 'main_roads', store: { name: 'topp:roads' } });
+    expect(gs.catalog.objects.layer.get('topp:main_roads')).toMatchObject({ resource: { name: 'topp:main_roads' } });
+    // Read back as any store is
+    expect(JSON.parse((await call('GET', '/workspaces/topp/datastores/roads/featuretypes/main_roads.json')).text)).toMatchObject({ featureType: { name: 'main_roads' } });
+    expect(gs.violations).toEqual([]);
+  });
+
+  it('a url GeoTIFF makes the coverage store and a coverage named after the store (or coverageName); configure=none the store alone', async () => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    expect((await call('PUT', '/workspaces/topp/coveragestores/dem/url.geotiff', 'https://data.example.org/dem.tif', 'text/plain')).status).toBe(201);
+    expect(gs.catalog.objects.coverageStore.get('topp:dem')).toMatchObject({ type: 'GeoTIFF', url: 'file:data/dem.geotiff' });
+    expect([...gs.catalog.objects.coverage.keys()]).toEqual(['topp:dem']);
+    expect((await call('PUT', '/workspaces/topp/coveragestores/sst/url.geotiff?coverageName=sea', 'https://data.example.org/sst.tif', 'text/plain')).status).toBe(201);
+    expect(gs.catalog.objects.coverage.has('topp:sea')).toBe(true);
+    expect((await call('PUT', '/workspaces/topp/coveragestores/bare/external.geotiff?configure=none', '/srv/gis/bare.tif', 'text/plain')).status).toBe(201);
+    expect(gs.catalog.objects.coverageStore.has('topp:bare')).toBe(true);
+    expect([...gs.catalog.objects.layer.keys()].sort()).toEqual(['topp:dem', 'topp:sea']);
+    expect(gs.violations).toEqual([]);
+  });
+
+  it('an upload of a file the store already configured updates the store and adds nothing; a name taken by another resource gets a number', async () => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    expect((await call('PUT', '/workspaces/topp/datastores/roads/external.shp', '/srv/a/roads.shp', 'text/plain')).status).toBe(201);
+    expect((await call('PUT', '/workspaces/topp/datastores/roads/external.shp', '/srv/b/roads.shp', 'text/plain')).status).toBe(201);
+    expect([...gs.catalog.objects.featureType.keys()]).toEqual(['topp:roads']);
+    expect(gs.catalog.objects.dataStore.get('topp:roads')).toMatchObject({ connectionParameters: { entry: [{ '@key': 'url', $: 'file:/srv/b/roads.shp' }, expect.anything()] } });
+    expect((await call('PUT', '/workspaces/topp/datastores/more/external.shp', '/srv/c/roads.shp', 'text/plain')).status).toBe(201);
+    expect(gs.catalog.objects.featureType.get('topp:roads1')).toMatchObject({ nativeName: 'roads', store: { name: 'topp:more' } });
+  });
+
+  it('refuses what GeoServer refuses, and changes nothing', async () => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    expect((await call('POST', '/workspaces/topp/coveragestores', { coverageStore: { name: 'dem', type: 'GeoTIFF', url: 'file:data/dem.tif' } })).status).toBe(201);
+    const before = catalogState();
+    const refusals: [string, string, string, number][] = [
+      ['PUT', '/workspaces/topp/datastores/roads/ftp.shp', '/srv/roads.shp', 400], // no such upload method
+      ['PUT', '/workspaces/topp/datastores/roads/remote.shp', 'https://x/roads.shp', 400], // remote: coverage stores only
+      ['PUT', '/workspaces/topp/datastores/roads/external.dwg', '/srv/roads.dwg', 400], // unsupported format
+      ['PUT', '/workspaces/topp/datastores/roads/external.shp', 'roads.shp', 400], // not an absolute path
+      ['PUT', '/workspaces/topp/datastores/roads/url.shp', 'not a url', 400],
+      ['PUT', '/workspaces/nowhere/datastores/roads/external.shp', '/srv/roads.shp', 404],
+      ['PUT', '/workspaces/topp/datastores/dem/external.shp', '/srv/dem.shp', 500], // a coverage store holds the name
+      ['POST', '/workspaces/topp/datastores/roads/external.shp', '/srv/roads.shp', 405], // "Invalid, use PUT for uploads"
+      ['DELETE', '/workspaces/topp/coveragestores/dem/external.geotiff', '', 405],
+      ['POST', '/workspaces/topp/coveragestores/dem/external.geotiff', '/srv/more.tif', 405], // harvest: not a mosaic
+    ];
+    for (const [method, path, body, status] of refusals) {
+      const answer = await call(method, path, body || undefined, 'text/plain');
+      expect({ method, path, status: answer.status }).toEqual({ method, path, status });
+      expect(answer.text).not.toBe('');
+    }
+    expect(catalogState()).toBe(before);
+  });
+});
+
 describe('styles', () => {
   const sld = Buffer.from('<?xml version="1.0"?>\n<StyledLayerDescriptor version="1.0.0">  <!-- é -->\n</StyledLayerDescriptor>\n');
 
