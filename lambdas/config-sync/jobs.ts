@@ -159,6 +159,17 @@ export const EMPTY_PROGRESS: JobProgress = {
 /** `started`, or the node's running job that prevents it. */
 export type StartOutcome = { readonly started: true } | { readonly started: false; readonly active: Job };
 
+/**
+ * What `JobStore.follow` made of a capture asked for after the master's GeoServer changed (an
+ * upload through the gateway): `started` at once (the node ran no job); `covered` by a capture of
+ * the node that has not begun, so will read the GeoServer after the change (`by`); or `queued` as
+ * the node's next job, started when the running one (`after`) ends.
+ */
+export type FollowOutcome =
+  | { readonly outcome: 'started' }
+  | { readonly outcome: 'covered'; readonly by: Job }
+  | { readonly outcome: 'queued'; readonly after: Job };
+
 /** Where jobs and the differences they found are kept (the node store table in AWS). */
 export interface JobStore {
   /** Records `job` as the node's job, unless another is running (and not stale). */
@@ -169,8 +180,21 @@ export interface JobStore {
   /** The most recent drift check, reconcile or capture of the node (the jobs GET /nodes/{node}/drift reports on). */
   latestScan(node: string): Promise<Job | undefined>;
   /**
+   * Makes sure a capture reads the node's GeoServer after a change made there now: `job` is
+   * started as `start` would start it when the node runs no job; a capture of the node that has
+   * not begun (the node's job still queued, or the one waiting to follow it) covers it; otherwise
+   * `job` is recorded as the node's next job, which the running job's final save starts.
+   */
+  follow(job: Job, now: Date): Promise<FollowOutcome>;
+  /**
+   * The job the final save of job `id` started (the node's next job, `follow`), while it has not
+   * begun: its first slice is still to be queued. Undefined otherwise.
+   */
+  successor(node: string, id: string): Promise<Job | undefined>;
+  /**
    * Saves the job's progress, on condition that it is still the node's job (a replaced job's
-   * slice gets `superseded` and stops). A job in a final state releases the node.
+   * slice gets `superseded` and stops). A job in a final state releases the node, or hands it to
+   * the node's next job (`follow`), whose first slice the caller then queues (`successor`).
    */
   save(job: Job): Promise<'saved' | 'superseded'>;
   /** Stores chunk `index` of the differences a scan found (idempotent: a redone page writes the same chunk). */

@@ -4,11 +4,13 @@
  * before every type name, so catalog listings and snapshots never see them):
  * - `#job`: the node's job lock: `active` (the running job's id, absent when none), `last`
  *   (the most recent job), `lastScan` (the most recent that compared the GeoServer),
- *   `heartbeat` (epoch ms of the running job's last save);
+ *   `heartbeat` (epoch ms of the running job's last save), `next` (a capture waiting for the
+ *   running job to end, `follow`), `promotedFrom` (the job whose final save started `active`);
  * - `#jobs/<id>`: the job, as JSON text;
  * - `#jobs/<id>/diff/<chunk>`: the differences its scan found, a chunk per page.
  * Saving a job is a transaction with a condition on the lock (`active = id`), so a replaced
- * job's late slice writes nothing. The job and its differences carry the table's TTL attribute
+ * job's late slice writes nothing; a final save hands the lock to `next` in the same transaction,
+ * so a waiting job is never left behind a released lock. The job and its differences carry the table's TTL attribute
  * (`expiresAt`, JOB_RETENTION_MS after each save), so finished and abandoned jobs expire; the
  * lock item, which only names jobs, does not.
  */
@@ -21,11 +23,12 @@ import {
   TransactWriteItemsCommand,
   PutItemCommand,
   type QueryCommandInput,
+  type Update,
 } from '@aws-sdk/client-dynamodb';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, jobExpiry, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { isFinal, jobExpiry, STALE_AFTER_MS, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
 import { NODE_STORE_TABLE } from '../tables';
-import { cancellationCodes, cancellationItem, num, optionalString, readString, str, type Item } from './dynamo-attributes';
+import { cancellationCodes, cancellationItem, num, optionalNumber, optionalString, readString, str, type Item } from './dynamo-attributes';
 
 export const JOB_LOCK_KEY = '#job';
 const JOB_PREFIX = '#jobs/';
@@ -106,8 +109,59 @@ export class DynamoJobStore implements JobStore {
     return id ? this.read(node, id) : undefined;
   }
 
+  async follow(job: Job, now: Date): Promise<FollowOutcome> {
+    for (let attempt = 1; attempt <= START_ATTEMPTS; attempt += 1) {
+      const lock = await this.lock(job.node);
+      const active = lock ? optionalString(lock, 'active') : undefined;
+      if (active === undefined || (optionalNumber(lock!, 'heartbeat') ?? 0) < now.getTime() - STALE_AFTER_MS) {
+        if ((await this.tryStart(job, now)) === undefined) return { outcome: 'started' };
+        continue;
+      }
+      // A waiting job has not begun: it reads the GeoServer after whatever changed there now.
+      const next = optionalString(lock!, 'next');
+      const waiting = next === undefined ? undefined : await this.read(job.node, next);
+      if (waiting?.state === 'queued') return { outcome: 'covered', by: waiting };
+      if (next !== undefined) continue; // started meanwhile: look again
+      const running = await this.read(job.node, active);
+      if (!running || isFinal(running.state)) continue;
+      // Read after the change: a capture still queued has read nothing (its first slice marks it running before reading).
+      if (running.kind === 'capture' && running.state === 'queued') return { outcome: 'covered', by: running };
+      try {
+        await this.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: this.key(job.node, JOB_LOCK_KEY),
+                  UpdateExpression: 'SET #next = :id',
+                  ConditionExpression: '#active = :active AND attribute_not_exists(#next)',
+                  ExpressionAttributeNames: { '#active': 'active', '#next': 'next' },
+                  ExpressionAttributeValues: { ':id': str(job.id), ':active': str(active) },
+                },
+              },
+              { Put: { TableName: this.tableName, Item: this.jobItem(job), ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } } },
+            ],
+          }),
+        );
+        return { outcome: 'queued', after: running };
+      } catch (error) {
+        if (cancellationCodes(error)?.[0] !== 'ConditionalCheckFailed') throw error;
+      }
+    }
+    throw new Error(`node ${job.node}: the capture could not be started nor queued in ${START_ATTEMPTS} attempts, the node's jobs changing meanwhile`);
+  }
+
+  async successor(node: string, id: string): Promise<Job | undefined> {
+    const lock = await this.lock(node);
+    const active = lock ? optionalString(lock, 'active') : undefined;
+    if (active === undefined || optionalString(lock!, 'promotedFrom') !== id) return undefined;
+    const job = await this.read(node, active);
+    return job?.state === 'queued' && job.slices === 0 ? job : undefined;
+  }
+
   async save(job: Job): Promise<'saved' | 'superseded'> {
-    const final = isFinal(job.state);
+    if (isFinal(job.state)) return this.saveFinal(job);
     try {
       await this.client.send(
         new TransactWriteItemsCommand({
@@ -116,10 +170,10 @@ export class DynamoJobStore implements JobStore {
               Update: {
                 TableName: this.tableName,
                 Key: this.key(job.node, JOB_LOCK_KEY),
-                UpdateExpression: final ? 'REMOVE #active' : 'SET #heartbeat = :now',
+                UpdateExpression: 'SET #heartbeat = :now',
                 ConditionExpression: '#active = :id',
-                ExpressionAttributeNames: { '#active': 'active', ...(final ? {} : { '#heartbeat': 'heartbeat' }) },
-                ExpressionAttributeValues: { ':id': str(job.id), ...(final ? {} : { ':now': num(Date.parse(job.updatedAt)) }) },
+                ExpressionAttributeNames: { '#active': 'active', '#heartbeat': 'heartbeat' },
+                ExpressionAttributeValues: { ':id': str(job.id), ':now': num(Date.parse(job.updatedAt)) },
               },
             },
             { Put: { TableName: this.tableName, Item: this.jobItem(job) } },
@@ -131,6 +185,41 @@ export class DynamoJobStore implements JobStore {
       if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return 'superseded';
       throw error;
     }
+  }
+
+  /**
+   * A final save: releases the node's lock, or hands it to the node's next job (`follow`) in the
+   * same transaction. The lock is read first to name that job; a `next` set between that read and
+   * the write fails the condition, and the save is tried again with it.
+   */
+  private async saveFinal(job: Job): Promise<'saved' | 'superseded'> {
+    for (let attempt = 1; attempt <= START_ATTEMPTS; attempt += 1) {
+      const lock = await this.lock(job.node);
+      if (!lock || optionalString(lock, 'active') !== job.id) return 'superseded';
+      const next = optionalString(lock, 'next');
+      const handOver: Pick<Update, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> = next === undefined
+        ? { UpdateExpression: 'REMOVE #active', ConditionExpression: '#active = :id AND attribute_not_exists(#next)', ExpressionAttributeNames: { '#active': 'active', '#next': 'next' }, ExpressionAttributeValues: { ':id': str(job.id) } }
+        : {
+            UpdateExpression: 'SET #active = :next, #last = :next, #lastScan = :next, #heartbeat = :now, #promotedFrom = :id REMOVE #next',
+            ConditionExpression: '#active = :id AND #next = :next',
+            ExpressionAttributeNames: { '#active': 'active', '#next': 'next', '#last': 'last', '#lastScan': 'lastScan', '#heartbeat': 'heartbeat', '#promotedFrom': 'promotedFrom' },
+            ExpressionAttributeValues: { ':id': str(job.id), ':next': str(next), ':now': num(Date.parse(job.updatedAt)) },
+          };
+      try {
+        await this.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Update: { TableName: this.tableName, Key: this.key(job.node, JOB_LOCK_KEY), ...handOver } },
+              { Put: { TableName: this.tableName, Item: this.jobItem(job) } },
+            ],
+          }),
+        );
+        return 'saved';
+      } catch (error) {
+        if (cancellationCodes(error)?.[0] !== 'ConditionalCheckFailed') throw error;
+      }
+    }
+    throw new Error(`node ${job.node}: job ${job.id}'s final save was refused ${START_ATTEMPTS} times, the node's next job changing meanwhile`);
   }
 
   async putDifferences(node: string, id: string, index: number, entries: readonly DriftEntry[]): Promise<void> {

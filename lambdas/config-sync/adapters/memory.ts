@@ -8,7 +8,7 @@ import { objectStorageKey, parkingKey, type ConfigChange, type DeliveredEvent, t
 import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, STALE_AFTER_MS, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { isFinal, STALE_AFTER_MS, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
 import type { LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
 import type {
   AppendGuard,
@@ -517,7 +517,7 @@ function compareStrings(a: string, b: string): number {
 /** Jobs in memory, with the DynamoDB adapter's lock rules (one running job per node, replaced only when stale). */
 export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, Job>();
-  private readonly locks = new Map<string, { active?: string; last?: string; lastScan?: string; heartbeat: number }>();
+  private readonly locks = new Map<string, { active?: string; last?: string; lastScan?: string; heartbeat: number; next?: string; promotedFrom?: string }>();
   private readonly differences = new Map<string, Map<number, DriftEntry[]>>();
 
   async start(job: Job, now: Date): Promise<StartOutcome> {
@@ -526,6 +526,7 @@ export class MemoryJobStore implements JobStore {
       return { started: false, active: structuredClone(this.jobs.get(`${job.node}/${lock.active}`)!) };
     }
     this.locks.set(job.node, {
+      ...lock,
       active: job.id,
       last: job.id,
       lastScan: job.kind === 'resync' ? lock?.lastScan : job.id,
@@ -533,6 +534,24 @@ export class MemoryJobStore implements JobStore {
     });
     this.jobs.set(`${job.node}/${job.id}`, structuredClone(job));
     return { started: true };
+  }
+
+  async follow(job: Job, now: Date): Promise<FollowOutcome> {
+    const started = await this.start(job, now);
+    if (started.started) return { outcome: 'started' };
+    const lock = this.locks.get(job.node)!;
+    if (lock.next !== undefined) return { outcome: 'covered', by: structuredClone(this.jobs.get(`${job.node}/${lock.next}`)!) };
+    if (started.active.kind === 'capture' && started.active.state === 'queued') return { outcome: 'covered', by: started.active };
+    lock.next = job.id;
+    this.jobs.set(`${job.node}/${job.id}`, structuredClone(job));
+    return { outcome: 'queued', after: started.active };
+  }
+
+  async successor(node: string, id: string): Promise<Job | undefined> {
+    const lock = this.locks.get(node);
+    if (lock?.promotedFrom !== id || lock.active === undefined) return undefined;
+    const job = this.jobs.get(`${node}/${lock.active}`);
+    return job && job.state === 'queued' && job.slices === 0 ? structuredClone(job) : undefined;
   }
 
   async read(node: string, id: string): Promise<Job | undefined> {
@@ -553,7 +572,10 @@ export class MemoryJobStore implements JobStore {
   async save(job: Job): Promise<'saved' | 'superseded'> {
     const lock = this.locks.get(job.node);
     if (lock?.active !== job.id) return 'superseded';
-    if (isFinal(job.state)) delete lock.active;
+    if (isFinal(job.state) && lock.next !== undefined) {
+      Object.assign(lock, { active: lock.next, last: lock.next, lastScan: lock.next, heartbeat: Date.parse(job.updatedAt), promotedFrom: job.id });
+      delete lock.next;
+    } else if (isFinal(job.state)) delete lock.active;
     else lock.heartbeat = Date.parse(job.updatedAt);
     this.jobs.set(`${job.node}/${job.id}`, structuredClone(job));
     return 'saved';

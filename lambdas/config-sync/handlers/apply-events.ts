@@ -270,6 +270,14 @@ async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'ge
     const job = await jobs.read(node.name, id);
     logger.info('job slice run', { job: id, outcome, phase: job?.phase, state: job?.state, progress: job?.progress, ...(job?.error ? { error: job.error } : {}) });
     if (outcome === 'more' && job) await enqueueJob(sqs, jobs, queues.queueUrl, context.cluster, job);
+    // A capture waiting for this job (an upload through the gateway, jobs.ts `follow`) got the
+    // node with the job's final save: its first slice is queued here (a send that fails marks it
+    // failed with why, as for any job, so nobody waits on it).
+    const successor = outcome === 'done' ? await jobs.successor(node.name, id) : undefined;
+    if (successor) {
+      await enqueueJob(sqs, jobs, queues.queueUrl, context.cluster, successor);
+      logger.info('job started', { job: successor.id, kind: successor.kind, after: id, requestedBy: successor.requestedBy });
+    }
     return true;
   } catch (error) {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');

@@ -714,6 +714,29 @@ describe('DynamoJobStore', () => {
     expect(await plain.read('jobs-2', 'job-next')).toMatchObject({ id: 'job-next', state: 'queued' });
     expect(await plain.start(job('job-after', 'jobs-2'), new Date())).toMatchObject({ started: false, active: { id: 'job-next' } });
   });
+  test("a capture following the node's jobs: queued behind a running one, covering later uploads, started by its final save", async () => {
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const capture = (id: string) => ({ ...job(id, 'jobs-3'), kind: 'capture' as const });
+    const running = job('job-running', 'jobs-3');
+    expect(await jobs.follow(capture('job-first'), new Date())).toEqual({ outcome: 'started' });
+    // A capture still queued has read nothing: it covers.
+    expect(await jobs.follow(capture('job-covered'), new Date())).toMatchObject({ outcome: 'covered', by: { id: 'job-first' } });
+    expect(await jobs.save(ended(await jobs.read('jobs-3', 'job-first') as Job))).toBe('saved');
+    expect(await jobs.start(running, new Date())).toEqual({ started: true });
+    expect(await jobs.follow(capture('job-follower'), new Date())).toMatchObject({ outcome: 'queued', after: { id: 'job-running' } });
+    expect(await jobs.follow(capture('job-later'), new Date())).toMatchObject({ outcome: 'covered', by: { id: 'job-follower' } });
+    expect(await jobs.read('jobs-3', 'job-later')).toBeUndefined();
+    expect(await jobs.successor('jobs-3', 'job-running')).toBeUndefined();
+    expect(await jobs.save(ended(running))).toBe('saved');
+    expect(await jobs.successor('jobs-3', 'job-running')).toMatchObject({ id: 'job-follower', kind: 'capture', state: 'queued' });
+    expect((await jobs.latest('jobs-3'))?.id).toBe('job-follower');
+    expect(await jobs.start(job('job-refused', 'jobs-3'), new Date())).toMatchObject({ started: false, active: { id: 'job-follower' } });
+    // Its end releases the node: nothing follows it.
+    const follower = (await jobs.read('jobs-3', 'job-follower'))!;
+    expect(await jobs.save(ended(follower))).toBe('saved');
+    expect(await jobs.successor('jobs-3', 'job-follower')).toBeUndefined();
+    expect(await jobs.start(job('job-free', 'jobs-3'), new Date())).toEqual({ started: true });
+  });
 });
 
 describe('SQS queues', () => {
