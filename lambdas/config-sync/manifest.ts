@@ -257,16 +257,23 @@ export const MASTER_STORES_CONSUMER = {
  * that node only.
  */
 export const GATEWAY_ROUTE_PATH = '/geoserver/rest/{proxy+}';
+/** What publishing as the gateway's master takes (the gateway's writes, and its sweep's). */
+const PUBLISH_AS_GATEWAY_MASTER = [
+  { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
+  // Query: a style rename (and a recovery) finds the layers and layer groups that name a style in its master's store.
+  { on: 'nodeStore', actions: [...STORE_WRITE, 'dynamodb:Query'], scope: 'ownNode' },
+  { on: 'topic', actions: ['sns:Publish'] },
+  { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
+  { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
+] as const;
 export const GEOSERVER_GATEWAY = {
   entry: 'config-sync/handlers/geoserver-gateway.ts',
-  environment: [...COMMON, CONFIG_SYNC_ENV.gatewayMasterNode, CONFIG_SYNC_ENV.gatewayGeoserverUrl, CONFIG_SYNC_ENV.gatewayAllowedSourceIps, CONFIG_SYNC_ENV.clusterOperators],
+  environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.gatewayMasterNode, CONFIG_SYNC_ENV.gatewayGeoserverUrl, CONFIG_SYNC_ENV.gatewayAllowedSourceIps, CONFIG_SYNC_ENV.clusterOperators],
   grants: [
-    { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
-    // Query: a style rename (and a recovery) finds the layers and layer groups that name a style in its master's store.
-    { on: 'nodeStore', actions: [...STORE_WRITE, 'dynamodb:Query'], scope: 'ownNode' },
-    { on: 'topic', actions: ['sns:Publish'] },
-    { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
-    { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
+    ...PUBLISH_AS_GATEWAY_MASTER,
+    // An upload into a store starts a capture of the master (its job lock and job items, in
+    // STORE_WRITE): its first slice is a message on the master's queue.
+    { on: 'queues', actions: ['sqs:SendMessage'] },
   ],
   routes: [{ method: 'ANY', path: GATEWAY_ROUTE_PATH, access: 'geoserver', api: GATEWAY_API.geoserverRest }],
 } as const;
@@ -277,12 +284,12 @@ export const GEOSERVER_GATEWAY = {
  * the log append, or the append failed) left on the master, when no later write did. It reads the
  * master's GeoServer with the master node's credentials (`NODE_NAME` is the gateway's master; the
  * stack grants its secret alone and places it in the GeoServer's VPC) and publishes as that master:
- * the gateway's grants, no more.
+ * the gateway's grants to publish, no more (it starts no capture).
  */
 export const GATEWAY_SWEEP = {
   entry: 'config-sync/handlers/recover-gateway-writes.ts',
   environment: [...COMMON, CONFIG_SYNC_ENV.nodeName, CONFIG_SYNC_ENV.geoserverUrl, CONFIG_SYNC_ENV.geoserverCredentialsSecret],
-  grants: GEOSERVER_GATEWAY.grants,
+  grants: PUBLISH_AS_GATEWAY_MASTER,
   schedule: {
     setting: 'republishSchedule',
     description: "Publishes what a gateway write whose process died before its log append left on the master GeoServer, when no later write did",

@@ -19,6 +19,10 @@
  *   workspace's, its namespace's, once gone (namespace-link.ts);
  * - with a PUT to a namespace or workspace, after its own change, what GeoServer changed along:
  *   the other one's isolation, the workspace's data stores' `namespace` parameter (namespace-link.ts).
+ * An upload into a store (`PUT .../datastores/{ds}/{method}.{format}`, the coverage store's PUT
+ * and harvesting POST) makes catalog objects on the master that only a read of its whole GeoServer
+ * finds: a successful one starts a capture of the master (`captureUpload`, the job of POST
+ * /nodes/{master}/capture), answered `X-Cluster-Replicated: capture` with the job's id.
  * A refused write publishes nothing. A body with a DOCTYPE is refused on every path before
  * anything is forwarded (doctype.ts), and so is a zipped style package whose SLD has one, or that
  * cannot be read within bounds (style-package.ts). A path the cluster does not replicate is forwarded, logged
@@ -50,7 +54,7 @@ import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits }
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, isStoreType, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
-import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, unsafePathReason, type ManagedPath } from './rest-paths';
+import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, unsafePathReason, type ClassifiedPath, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { linkedBefore, linkedChanges, linkedPath, linkedRemoval } from './namespace-link';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
@@ -117,6 +121,18 @@ export interface GatewayOptions {
   readonly clusterNodes?: readonly string[];
   /** The cluster's read-only operators' names: their tokens are cluster tokens too, refused the same way. */
   readonly clusterOperators?: readonly string[];
+  /**
+   * Starts a capture of the master (or finds one not begun that covers it) after an upload into
+   * a store the master took: the store, feature types, coverages and layers GeoServer made of the
+   * data are published by it. Without it, an upload is answered as not replicated.
+   */
+  readonly captureUpload?: () => Promise<UploadCapture>;
+}
+
+/** The capture that replicates an upload: `started` now, `covered` by one not begun, or `queued` after the node's running job. */
+export interface UploadCapture {
+  readonly job: string;
+  readonly outcome: 'started' | 'covered' | 'queued';
 }
 
 /** What a write records before it is forwarded, and how leftover intents are published (recovery.ts). */
@@ -139,7 +155,9 @@ export interface GatewayResponse {
   readonly headers: Record<string, string>;
   readonly body: Buffer;
   /** What a log line should say about it. */
-  readonly replication: 'not-replicated' | 'read' | 'refused' | 'published' | 'nothing-changed' | 'publish-failed';
+  readonly replication: 'not-replicated' | 'read' | 'refused' | 'published' | 'nothing-changed' | 'publish-failed' | 'capture';
+  /** The capture an upload started or joined (`X-Cluster-Job`). */
+  readonly capture?: UploadCapture;
   readonly sequences: number[];
   readonly category?: string;
   readonly error?: string;
@@ -158,6 +176,8 @@ export interface GatewayResponse {
 
 export const REPLICATED_HEADER = 'x-cluster-replicated';
 export const SEQUENCE_HEADER = 'x-cluster-sequence';
+/** The job that replicates the write (an upload's capture): GET /nodes/{master}/jobs/{id}. */
+export const JOB_HEADER = 'x-cluster-job';
 
 /** Headers a GeoServer REST call depends on; nothing else of the caller's is passed on. */
 const FORWARDED_HEADERS = ['authorization', 'content-type', 'accept', 'if-match', 'if-none-match'];
@@ -205,6 +225,9 @@ export async function handleGatewayCall(
 
   if (!classified.managed) {
     const answer = await forward();
+    if (isStoreUpload(classified, method) && options.captureUpload && answer.status >= 200 && answer.status < 300) {
+      return uploadCaptured(answer, classified, options.captureUpload);
+    }
     return {
       ...answer,
       headers: { ...answer.headers, [REPLICATED_HEADER]: 'false' },
@@ -912,6 +935,44 @@ export async function parentRenamed(read: MasterReader, catalog: MasterCatalog, 
 
 function add(type: ObjectType, id: string, properties: JsonObject): ConfigChange {
   return { kind: 'add', object: { type, id }, properties } as ConfigChange;
+}
+
+/**
+ * An upload into a store, as GeoServer's REST reference has them: PUT of a data or coverage store's
+ * files (datastores.yaml `putDataStoreUpload`, coveragestores.yaml `putCoverageStoreUpload`), and
+ * POST harvesting granules into a coverage store (`postCoverageStoreUpload`). A GET there reads.
+ */
+function isStoreUpload(classified: ClassifiedPath, method: string): boolean {
+  if (classified.managed || classified.category !== 'upload') return false;
+  return method === 'PUT' || (method === 'POST' && classified.path.split('/')[3] === 'coveragestores');
+}
+
+/**
+ * The master took an upload: a capture of it (started, joined or queued) replicates what GeoServer
+ * made of it. One that cannot be started leaves the answer as the master gave it, marked `failed`
+ * (the master holds what the cluster does not: POST /nodes/{master}/capture brings it over).
+ */
+async function uploadCaptured(answer: UpstreamResponse, classified: UnmanagedPath, captureUpload: () => Promise<UploadCapture>): Promise<GatewayResponse> {
+  try {
+    const capture = await captureUpload();
+    return {
+      ...answer,
+      headers: { ...answer.headers, [REPLICATED_HEADER]: 'capture', [JOB_HEADER]: capture.job },
+      replication: 'capture',
+      sequences: [],
+      category: classified.category,
+      capture,
+    };
+  } catch (error) {
+    return {
+      ...answer,
+      headers: { ...answer.headers, [REPLICATED_HEADER]: 'failed' },
+      replication: 'publish-failed',
+      sequences: [],
+      category: classified.category,
+      error: `the upload was applied by the master, but no capture could be started: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
 }
 
 /** A request's media type, without parameters, lower case (`''` without a content type). */

@@ -7,8 +7,9 @@
  * on the last segment addresses the same object.
  *
  * Everything else (security, GeoWebCache, the importer, data-directory resources, reload/reset,
- * file uploads into stores, and any path not listed) is forwarded and answered with a header
- * saying it was not replicated.
+ * and any path not listed) is forwarded and answered with a header saying it was not replicated.
+ * File uploads into stores (`upload`) are not replicated by path either: a successful one starts a
+ * capture of the master (gateway.ts), since what GeoServer makes of the data is known only there.
  */
 import { isDotSegment, objectId, type ObjectType } from '../events';
 

@@ -19,10 +19,13 @@ import { envJson, optionalEnv, requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
 import { operatorNamesFromJson } from '../../shared/cluster-model';
 import { describeError, logger } from '../../shared/observability';
-import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
+import { randomUUID } from 'node:crypto';
+import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, jobStoreFromEnv, membershipFromEnv, nodePausesFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { assertNotPaused } from '../pause';
 import { HttpUpstream, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
-import { handleGatewayCall, locationThroughGateway, type ChangePublisher } from '../gateway/gateway';
+import { handleGatewayCall, locationThroughGateway, type ChangePublisher, type UploadCapture } from '../gateway/gateway';
+import { newJob } from '../jobs';
+import { enqueueJob } from '../adapters/sqs-jobs';
 import {
   GatewayBodyTooLargeError,
   LEASE_TTL_MS,
@@ -46,6 +49,9 @@ import { publishChange, type PublishDeps } from '../publish';
 import { buildEventSchemas } from '../events';
 // Every request publishes: the SNS client is bundled and created at cold start.
 import * as snsSdk from '../adapters/sns-sdk';
+// An upload into a store starts a capture of the master, whose first slice is an SQS message:
+// bundled, created on the first upload (most calls are not uploads).
+import * as sqsSdk from '../adapters/sqs-sdk';
 
 const REST_PREFIX = '/geoserver/rest';
 
@@ -93,6 +99,25 @@ function allowListFromEnv(): SourceAllowList {
   } catch (error) {
     throw new Error(`Environment variable ${CONFIG_SYNC_ENV.gatewayAllowedSourceIps}: ${(error as Error).message}`);
   }
+}
+
+const jobs = jobStoreFromEnv();
+const masterQueue = nodeQueuesFromEnv(membership)[master.name]!;
+const sqs = sqsFromEnv(() => sqsSdk);
+
+/**
+ * After an upload the master took: the capture of POST /nodes/{master}/capture (start-node-job.ts),
+ * asked for by the master, unless one not begun covers it; queued after the master's running job
+ * otherwise (jobs.ts, `follow`), whose end starts it (apply-events.ts).
+ */
+async function captureUpload(): Promise<UploadCapture> {
+  const now = new Date();
+  const job = newJob({ id: randomUUID(), node: master.name, kind: 'capture', requestedBy: master.name, hasGeoServer: true, now });
+  const followed = await jobs.follow(job, now);
+  if (followed.outcome === 'covered') return { job: followed.by.id, outcome: 'covered' };
+  if (followed.outcome === 'started') await enqueueJob(sqs, jobs, masterQueue.queueUrl, membership.cluster, job);
+  logger.info('job started', { node: master.name, job: job.id, kind: 'capture', requestedBy: 'gateway upload', ...(followed.outcome === 'queued' ? { after: followed.after.id } : {}) });
+  return { job: job.id, outcome: followed.outcome };
 }
 
 const clusterNodes = membership.nodes.map((node) => node.name);
@@ -143,7 +168,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       upstream,
       publisher,
       { method, path, query: event.rawQueryString ?? '', headers: event.headers as Record<string, string>, body },
-      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes, clusterOperators },
+      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes, clusterOperators, captureUpload },
     );
     const log = {
       method,
@@ -156,6 +181,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       ...(answer.notReplicated ? { notReplicated: answer.notReplicated } : {}),
       ...(answer.warning ? { warning: answer.warning } : {}),
       ...(answer.recovered ? { recovered: answer.recovered } : {}),
+      ...(answer.capture ? { capture: answer.capture } : {}),
     };
     if (answer.recovered?.refused) {
       logger.error('gateway: writes an earlier holder left unpublished hold what the cluster refuses; given up, the master differs from the other nodes there', {

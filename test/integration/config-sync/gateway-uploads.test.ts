@@ -1,0 +1,106 @@
+/**
+ * File uploads into stores through the gateway, over real HTTP on a spawned local cluster: what
+ * GeoServer makes of an upload (the store, its feature type or coverage, and its layer) is known
+ * only on the master, so a successful upload starts a capture of the master, named in the answer,
+ * and once that job ends every slave's GeoServer holds what the master's made. A refused upload
+ * starts no job.
+ */
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
+import { sleep, SyncCluster } from './scenario-support';
+
+jest.setTimeout(180_000);
+
+const MASTER = 'gs-main';
+const SLAVE = 'gs-1';
+const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
+
+let cluster: SyncCluster;
+const geoservers = new Map<string, GeoServerStandIn>();
+
+beforeAll(async () => {
+  for (const node of [MASTER, SLAVE]) geoservers.set(node, await startGeoServerStandIn());
+  cluster = await SyncCluster.start(
+    'uploads',
+    [
+      { name: MASTER, role: 'both', geoserver: { url: geoservers.get(MASTER)!.url, credentialsSecret: `local/${MASTER}` } },
+      { name: SLAVE, role: 'slave', geoserver: { url: geoservers.get(SLAVE)!.url, credentialsSecret: `local/${SLAVE}` } },
+    ],
+    'config-sync-uploads',
+    { gateway: { enabled: true } },
+  );
+}, 240_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  for (const geoserver of geoservers.values()) {
+    expect(geoserver.violations).toEqual([]);
+    await geoserver.close();
+  }
+});
+
+async function rest(method: string, path: string, body?: string | object, contentType = 'application/json') {
+  const response = await fetch(`${cluster.spawned.url}/geoserver/rest${path}`, {
+    method,
+    headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': contentType }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+/** Waits until the job has ended; answers it as GET /nodes/{node}/jobs/{id} shows it. */
+async function jobEnded(node: string, id: string, timeoutMs = 90_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await cluster.api('GET', `/nodes/${node}/jobs/${id}`, { node });
+    expect(response.status).toBe(200);
+    const job = response.body.job;
+    if (job.state === 'succeeded' || job.state === 'failed') return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} on ${node} still ${job.state} in ${job.phase}: ${JSON.stringify(job.progress)}`);
+    await sleep(250);
+  }
+}
+
+async function converged(): Promise<void> {
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
+  await cluster.waitForNodes(`${SLAVE} applied every event up to ${head}`, (answer) => answer.nodes.find((node) => node.name === SLAVE)?.lastAppliedSequence === head);
+}
+
+test("an upload through the gateway ends with the slave's GeoServer holding the new store, feature type and layer, through a capture of the master", async () => {
+  expect((await rest('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+
+  const upload = await rest('PUT', '/workspaces/topp/datastores/roads/external.shp', '/srv/gis/roads.shp', 'text/plain');
+  expect(upload.status).toBe(201);
+  expect(upload.headers.get('x-cluster-replicated')).toBe('capture');
+  const id = upload.headers.get('x-cluster-job');
+  expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  // A second upload right after: joined to that capture while it has not begun, queued after it otherwise.
+  const raster = await rest('PUT', '/workspaces/topp/coveragestores/dem/url.geotiff', 'https://data.example.org/dem.tif', 'text/plain');
+  expect([raster.status, raster.headers.get('x-cluster-replicated')]).toEqual([201, 'capture']);
+  const rasterJob = raster.headers.get('x-cluster-job')!;
+
+  const ended = await jobEnded(MASTER, id!);
+  expect(ended).toMatchObject({ kind: 'capture', state: 'succeeded', requestedBy: MASTER, error: null });
+  if (rasterJob !== id) expect(await jobEnded(MASTER, rasterJob)).toMatchObject({ kind: 'capture', state: 'succeeded' });
+  await converged();
+
+  const slave = geoservers.get(SLAVE)!.catalog.objects;
+  expect(slave.dataStore.get('topp:roads')).toMatchObject({ type: 'Shapefile', connectionParameters: { entry: expect.arrayContaining([{ '@key': 'url', $: 'file:/srv/gis/roads.shp' }]) } });
+  expect(slave.featureType.get('topp:roads')).toMatchObject({ name: 'roads', store: { name: 'topp:roads' } });
+  expect(slave.layer.get('topp:roads')).toMatchObject({ resource: { name: 'topp:roads' } });
+  expect(slave.coverageStore.get('topp:dem')).toMatchObject({ type: 'GeoTIFF', url: 'file:data/dem.geotiff' });
+  expect(slave.coverage.has('topp:dem')).toBe(true);
+  expect(slave.layer.has('topp:dem')).toBe(true);
+});
+
+test('a refused upload starts no job', async () => {
+  const masterJob = async (): Promise<{ id: string } | null> => ((await cluster.api('GET', '/nodes', cluster.reader)).body.nodes as any[]).find((node) => node.name === MASTER)?.job;
+  const before = await masterJob();
+  const refused = await rest('PUT', '/workspaces/topp/datastores/rivers/external.dwg', '/srv/gis/rivers.dwg', 'text/plain');
+  expect(refused.status).toBe(400);
+  expect(refused.text).toContain('Unsupported format: dwg');
+  expect(refused.headers.get('x-cluster-replicated')).toBe('false');
+  expect(refused.headers.get('x-cluster-job')).toBeNull();
+  const after = await masterJob();
+  expect(after?.id).toBe(before?.id);
+  expect(geoservers.get(MASTER)!.catalog.objects.dataStore.has('topp:rivers')).toBe(false);
+});
