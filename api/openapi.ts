@@ -107,8 +107,14 @@ const HEADERS: Record<string, Json> = {
     description:
       "`true`: the write was published to the cluster; `partial`: published, but part of what it carried is not replicated (a zipped style " +
       "package's icons); `false`: the path is of a type the cluster does not replicate; `failed`: the master applied it " +
-      'but publishing failed (the next write through the gateway, or the gateway\'s sweep within a minute, publishes it). Absent on reads of replicated types and on writes the master refused',
-    schema: { type: 'string', enum: ['true', 'partial', 'false', 'failed'] },
+      'but publishing failed (the next write through the gateway, or the gateway\'s sweep within a minute, publishes it; after an upload into a store: ' +
+      'no capture could be started, run POST /nodes/{master}/capture); `capture`: an upload into a store the master took, which a capture of the master ' +
+      '(named by `X-Cluster-Job`) replicates. Absent on reads of replicated types and on writes the master refused',
+    schema: { type: 'string', enum: ['true', 'partial', 'capture', 'false', 'failed'] },
+  },
+  XClusterJob: {
+    description: 'The capture of the master that replicates an upload into a store (`X-Cluster-Replicated: capture`): GET /nodes/{master}/jobs/{id}, or `geocluster job <master> <id>`',
+    schema: { type: 'string' },
   },
   XClusterSequence: { description: "The sequences of the write's events in the cluster's log, comma-separated, in order", schema: { type: 'string', pattern: '^[0-9]+(,[0-9]+)*$' } },
 };
@@ -117,6 +123,7 @@ const HEADER_NAMES: Record<string, string> = {
   RetryAfter: 'Retry-After',
   XClusterReplicated: 'X-Cluster-Replicated',
   XClusterSequence: 'X-Cluster-Sequence',
+  XClusterJob: 'X-Cluster-Job',
 };
 
 const SECURITY_SCHEMES: Record<string, Json> = {

@@ -773,7 +773,9 @@ export const GATEWAY_API = {
       'stores, resources, layers, layer groups, styles, global, service and workspace settings, logging) the gateway reads the object ' +
       'back from the master and publishes it as the master\'s events, with what GeoServer created, changed or removed along with it (a workspace\'s namespace, ' +
       'a namespace\'s workspace, the isolation they share, the namespace connection parameter of the workspace\'s data stores, a resource\'s layer): `X-Cluster-Replicated: true` and `X-Cluster-Sequence` name them. ' +
-      'Other paths (security, GeoWebCache, the importer, resources, reload, uploads of data files) are forwarded and answered with ' +
+      'A successful upload into a store (PUT .../datastores/{store}/{method}.{format}, the coverage store equivalents) starts a capture of ' +
+      'the master, which publishes what GeoServer made of it: `X-Cluster-Replicated: capture` and `X-Cluster-Job` name that job. ' +
+      'Other paths (security, GeoWebCache, the importer, resources, reload) are forwarded and answered with ' +
       '`X-Cluster-Replicated: false`. Writes to replicated paths are applied one at a time per cluster (a write lease), so the log ' +
       "holds them in the master's order. The route has the cluster's own throttle (cluster.gateway.rateLimit, burstLimit) and, " +
       'with cluster.gateway.allowedSourceIps, answers only those addresses. See docs/operations.md, "The GeoServer REST gateway".',
@@ -831,8 +833,9 @@ export const GATEWAY_API = {
           "The master GeoServer's answer, its status, content type and body unchanged (GeoServer's REST reference). " +
           '`X-Cluster-Replicated` says whether a write was published (`true`, with `X-Cluster-Sequence`; `partial` when part of it is not ' +
           "replicated, a zipped style package's icons), is of a type the cluster does not replicate (`false`), or was applied by the master " +
-          'but could not be published yet (`failed`: the next write through the gateway, or the gateway\'s sweep within a minute, publishes it)',
-        headers: ['XClusterReplicated', 'XClusterSequence'],
+          'but could not be published yet (`failed`: the next write through the gateway, or the gateway\'s sweep within a minute, publishes it), ' +
+          'or is an upload into a store that a capture of the master replicates (`capture`, the job named by `X-Cluster-Job`)',
+        headers: ['XClusterReplicated', 'XClusterSequence', 'XClusterJob'],
         content: { '*/*': { schema: geoserverDocument } },
       },
     },

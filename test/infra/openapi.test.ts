@@ -314,11 +314,11 @@ describe("the gateway's operations agree with the gateway's own answers", () => 
     expect(ajv.compile({ $ref: pointer('post', '413', 'application/json') })({ message: 'Request Entity Too Large' })).toBe(true);
     expect(ajv.compile({ $ref: pointer('post', '429', 'application/json') })({ message: 'Too Many Requests' })).toBe(true);
     expect(Object.keys(post['503']!.headers ?? {})).toEqual(['Retry-After']);
-    expect(Object.keys(post.default!.headers ?? {})).toEqual(['X-Cluster-Replicated', 'X-Cluster-Sequence']);
+    expect(Object.keys(post.default!.headers ?? {})).toEqual(['X-Cluster-Replicated', 'X-Cluster-Sequence', 'X-Cluster-Job']);
     expect(Object.keys(post.default!.content ?? {})).toEqual(['*/*']);
     expect(doc.components.headers).toHaveProperty('XClusterReplicated');
     const replicated = ajv.compile((doc.components.headers as Record<string, { schema: object }>).XClusterReplicated!.schema);
-    expect(['true', 'partial', 'false', 'failed', 'yes'].map((value) => replicated(value))).toEqual([true, true, true, true, false]);
+    expect(['true', 'partial', 'capture', 'false', 'failed', 'yes'].map((value) => replicated(value))).toEqual([true, true, true, true, true, false]);
     const sequence = ajv.compile((doc.components.headers as Record<string, { schema: object }>).XClusterSequence!.schema);
     expect(['7', '7,8', '7,', 'a'].map((value) => sequence(value))).toEqual([true, true, false, false]);
     // A body goes with the methods that carry one; GeoServer's reads take none.
