@@ -463,6 +463,11 @@ export interface components {
              * @description The node's heartbeat
              */
             lastUpdated: string;
+            /**
+             * Format: date-time
+             * @description When the execution started running: the time of its first RUNNING write. Absent while queued, for an execution that ended without running, and for one stored before start times were recorded
+             */
+            startTime?: string;
             /** Format: date-time */
             completionTime?: string;
             /** Format: date-time */
@@ -1878,9 +1883,9 @@ export interface operations {
                 type?: string[];
                 /** @description Only jobs created at this instant or within this interval, both ends included (RFC 3339 with a zone; `..` for an open end): `2026-12-01T00:00:00Z`, `2026-12-01T00:00:00Z/2026-12-02T00:00:00Z`, `../2026-12-02T00:00:00Z` */
                 datetime?: string;
-                /** @description Only jobs that have run (since they started, until they finished or now) at least this many seconds */
+                /** @description Only jobs that have run (from `started`, their first RUNNING write, until they finished or now) at least this many seconds; a job without `started` is left out */
                 minDuration?: number;
-                /** @description Only jobs that have run at most this many seconds */
+                /** @description Only jobs that have run at most this many seconds; a job without `started` is left out */
                 maxDuration?: number;
                 /** @description Opaque page position, as found in a `next` link; signed by the server, any other value is a 400 */
                 cursor?: string;

@@ -35,6 +35,12 @@ export const executionStatusSchema = z.object({
   userName: z.optional(z.string()),
   creationTime: dateTime(),
   lastUpdated: described(dateTime(), "The node's heartbeat"),
+  startTime: z.optional(
+    described(
+      dateTime(),
+      'When the execution started running: the time of its first RUNNING write. Absent while queued, for an execution that ended without running, and for one stored before start times were recorded',
+    ),
+  ),
   completionTime: z.optional(dateTime()),
   expirationDate: z.optional(dateTime()),
   estimatedCompletion: z.optional(dateTime()),

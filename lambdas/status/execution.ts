@@ -51,6 +51,13 @@ export interface ExecutionStatus {
   creationTime: string;
   /** The running node's heartbeat: set on every write by a node. */
   lastUpdated: string;
+  /**
+   * When the execution started running: the time of the write that took it from QUEUED to RUNNING,
+   * set once and never overwritten. Absent while it is queued, for one that completed or was
+   * dismissed without running, and for executions stored before start times were recorded (their
+   * start is unknown, and is not made up). GeoServer's status records no start time.
+   */
+  startTime?: string;
   /** Set once, when the phase first becomes SUCCEEDED or FAILED; never overwritten. */
   completionTime?: string;
   expirationDate?: string;
@@ -195,6 +202,9 @@ export function applyWrite(
     nodeId: ctx.nodeId,
     userName: current.userName ?? write.userName,
     lastUpdated: now,
+    // Only the move out of QUEUED starts the run: a RUNNING status without a start time was stored
+    // before start times were recorded, and its real start is unknown.
+    startTime: current.startTime ?? (current.phase === 'QUEUED' && phase === 'RUNNING' ? now : undefined),
     completionTime: current.completionTime ?? (completing ? now : undefined),
     expirationDate: write.expirationDate ?? current.expirationDate,
     estimatedCompletion: write.estimatedCompletion ?? current.estimatedCompletion,
@@ -223,6 +233,12 @@ export interface ActiveWrite {
   readonly processName?: string;
   /** The stored userName must be absent or equal to this, which it then becomes. */
   readonly userName?: string;
+  /**
+   * A RUNNING write's time, which becomes the stored `startTime` when there is none: only a QUEUED
+   * status lacks one (this write starts it). A status past QUEUED without one was stored before
+   * start times were recorded, and must not match: the read path then keeps its start unknown.
+   */
+  readonly startTime?: string;
   /** Fields the write replaces; the version is incremented. */
   readonly set: Readonly<
     Pick<ExecutionStatus, 'phase' | 'nodeId' | 'lastUpdated'> &
@@ -233,14 +249,16 @@ export interface ActiveWrite {
 /** The single-update form of `write`, or undefined when it may complete or dismiss (those always read first). */
 export function activeWrite(write: StatusWrite, ctx: WriteContext): ActiveWrite | undefined {
   if (write.phase !== 'QUEUED' && write.phase !== 'RUNNING') return undefined;
+  const now = ctx.now.toISOString();
   return prune({
     from: [write.phase, ...PREDECESSORS[write.phase]],
     processName: write.processName,
     userName: write.userName,
+    startTime: write.phase === 'RUNNING' ? now : undefined,
     set: prune({
       phase: write.phase,
       nodeId: ctx.nodeId,
-      lastUpdated: ctx.now.toISOString(),
+      lastUpdated: now,
       progress: write.progress,
       task: write.task,
       expirationDate: write.expirationDate,

@@ -41,7 +41,7 @@ export const EXECUTION_ID_RULE = 'must be 1-128 letters, digits, or _ . : - (a U
 export const executionIdSchema = z.string().check(z.regex(EXECUTION_ID_PATTERN, EXECUTION_ID_RULE));
 
 /** Fields only the server sets; naming them explicitly gives a clearer error than "unrecognized". */
-export const SERVER_FIELDS = ['executionId', 'nodeId', 'version', 'lastUpdated', 'completionTime', 'dismissed'] as const;
+export const SERVER_FIELDS = ['executionId', 'nodeId', 'version', 'lastUpdated', 'startTime', 'completionTime', 'dismissed'] as const;
 
 export const statusWriteSchema = lazily(() =>
   z.strictObject({

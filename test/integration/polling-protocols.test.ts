@@ -589,9 +589,25 @@ describe('OGC API - Processes', () => {
     expect(await listed('datetime=../2026-06-01T00:00:00Z')).toEqual([old]);
     expect(await listed('datetime=2026-06-01T00:00:00Z/..')).toEqual([queued]);
     expect(await listed('datetime=2026-01-01T00:00:00Z')).toEqual([old]);
-    // The old job ran from its creation to now's completion (months); the queued one has not started.
-    expect(await listed('minDuration=86400')).toEqual([old]);
-    expect(await listed('maxDuration=86400')).toEqual([]);
+    // The old job waited in the queue for months, then ran from its first RUNNING write to its
+    // completion just after: the wait is not run time. The queued one has not started.
+    expect(await listed('minDuration=0')).toEqual([old]);
+    expect(await listed('minDuration=86400')).toEqual([]);
+    expect(await listed('maxDuration=86400')).toEqual([old]);
+  });
+
+  test('started is the time of the first RUNNING write, not the creation of a job that waited in the queue', async () => {
+    const processID = uniqueProcess('started');
+    const id = await create(processID, { creationTime: '2026-01-01T00:00:00Z' });
+    expect(expectOgc(await get(jobUrl(id)), 'statusInfo')).not.toHaveProperty('started');
+    const first = await write(id, { phase: 'RUNNING', progress: 10 });
+    expect(first.startTime).toBe(first.lastUpdated);
+    await write(id, { phase: 'RUNNING', progress: 50 });
+    await write(id, { phase: 'SUCCEEDED' });
+    const job = expectOgc(await get(jobUrl(id)), 'statusInfo');
+    expect(job).toMatchObject({ created: '2026-01-01T00:00:00.000Z', started: first.startTime });
+    expect(job.finished >= job.started).toBe(true);
+    expect((await allPages(`/jobs?processID=${encodeURIComponent(processID)}`)).jobs).toEqual([expect.objectContaining({ jobID: id, started: first.startTime })]);
   });
 
   test('GET /jobs answers 304 to If-None-Match while nothing changed', async () => {

@@ -131,6 +131,15 @@ export class DynamoStatusStore implements StatusStore {
       '(attribute_not_exists(#dismissed) OR #dismissed <> :true)',
       '#lastUpdated <= :lastUpdated',
     ];
+    if (write.startTime !== undefined) {
+      // The first RUNNING write starts the run; a status past QUEUED without a start time was
+      // stored before start times were recorded and goes down the read path, which keeps it unknown.
+      names['#startTime'] = 'startTime';
+      values[':startTime'] = str(write.startTime);
+      values[':queued'] = str('QUEUED');
+      sets.push('#startTime = if_not_exists(#startTime, :startTime)');
+      conditions.push('(#phase = :queued OR attribute_exists(#startTime))');
+    }
     if (write.processName !== undefined) {
       names['#processName'] = 'processName';
       values[':processName'] = str(write.processName);

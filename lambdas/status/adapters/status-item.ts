@@ -20,6 +20,7 @@ export type Item = Record<string, AttributeValue>;
 const OPTIONAL_STRINGS = [
   'task',
   'userName',
+  'startTime',
   'completionTime',
   'expirationDate',
   'estimatedCompletion',

@@ -44,8 +44,8 @@ export const jobListQuerySchema = z.object({
       ),
     ),
   ),
-  minDuration: z.optional(z.int().check(z.minimum(0), z.describe('Only jobs that have run (since they started, until they finished or now) at least this many seconds'))),
-  maxDuration: z.optional(z.int().check(z.minimum(0), z.describe('Only jobs that have run at most this many seconds'))),
+  minDuration: z.optional(z.int().check(z.minimum(0), z.describe('Only jobs that have run (from `started`, their first RUNNING write, until they finished or now) at least this many seconds; a job without `started` is left out'))),
+  maxDuration: z.optional(z.int().check(z.minimum(0), z.describe('Only jobs that have run at most this many seconds; a job without `started` is left out'))),
   cursor: z.optional(
     z
       .string()

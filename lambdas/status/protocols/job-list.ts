@@ -45,13 +45,14 @@ const JOB_TYPE = 'process';
 
 /**
  * How long a job has run, in seconds (Processes 1.0: from `started` to `finished`, or to now while
- * it runs); undefined for a job that has not started. `started` is the creation time once a job
- * left QUEUED, as the statusInfo shows it (ogcapi.ts).
+ * it runs); undefined for a job with no start time, as its statusInfo shows no `started`
+ * (ogcapi.ts): one still queued, one that ended without running, one stored before start times
+ * were recorded. Time spent queued is not run time.
  */
 function durationSeconds(status: ExecutionStatus, now: number): number | undefined {
-  if (status.phase === 'QUEUED') return undefined;
+  if (status.startTime === undefined) return undefined;
   const end = status.completionTime === undefined ? now : Date.parse(status.completionTime);
-  return (end - Date.parse(status.creationTime)) / 1000;
+  return (end - Date.parse(status.startTime)) / 1000;
 }
 
 /** Whether a job passes the filters of the query that no store index serves: type, datetime, duration. */

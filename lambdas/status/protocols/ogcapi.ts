@@ -103,9 +103,10 @@ export function ogcStatusOf(status: ExecutionStatus): OgcStatusCode {
  * `GET /jobs/{jobId}`: statusInfo for one execution.
  * - `message`: the node's task text while accepted or running; for a failed job its exception
  *   message; for a dismissed one the dismissal (or the exception the node stopped it with).
- * - `started`: the status model records no start time (GeoServer's does not either), so it is
- *   derived: absent while QUEUED, and `created` once the job left QUEUED. That is a lower bound
- *   of the real start, never a time after it, and never claims a queued job started.
+ * - `started`: `startTime`, the time of the write that took the job from QUEUED to RUNNING
+ *   (execution.ts), the moment WPS answers switch from Accepted to Running. Absent while the job
+ *   is accepted, for a job that ended without running, and for a job stored before start times
+ *   were recorded: its start is unknown, and `created` would claim it never waited in the queue.
  * - `finished`: `completionTime`, set once when the job completed.
  * - `updated`: `lastUpdated`, the node's last write (heartbeat).
  *
@@ -128,7 +129,7 @@ export function statusInfo(status: ExecutionStatus, baseUrl: string): StatusInfo
     processID: status.processName,
     message: messageOf(status, ogcStatus),
     created,
-    started: status.phase === 'QUEUED' ? undefined : created,
+    started: rfc3339(status.startTime),
     finished: isCompleted(status.phase) ? rfc3339(status.completionTime) : undefined,
     updated: rfc3339(status.lastUpdated),
     progress: clampProgress(status.progress),

@@ -8,7 +8,7 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DynamoStatusStore } from '../../../lambdas/status/adapters/dynamo-status-store';
-import type { ActiveWrite, ExecutionStatus, Phase, StatusWrite } from '../../../lambdas/status/execution';
+import { activeWrite, type ActiveWrite, type ExecutionStatus, type Phase, type StatusWrite } from '../../../lambdas/status/execution';
 import { dismissExecution, writeStatus } from '../../../lambdas/status/service';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type RunningEmulators } from '../../../local/emulators';
 import { pick, seededRandom } from '../../support/random';
@@ -171,4 +171,32 @@ test('a write the single update cannot apply changes nothing and leaves the answ
   const written = await writeStatus(store, { phase: 'RUNNING', userName: 'alice', progress: 30 }, ctx('owned'));
   expect(store.applied).toBe(applied + 1);
   expect(written).toMatchObject({ created: false, dismissed: false, status: { phase: 'RUNNING', progress: 30, userName: 'alice', version: 2 } });
+});
+
+test('a RUNNING status stored before start times were recorded keeps its start unknown on either path', async () => {
+  const store = new CountingStore({ tableName: 'single-update', shards: 4, ttlBackstopSeconds: 3600, client });
+  const now = new Date('2026-11-23T12:00:00.000Z');
+  const ctx = (executionId: string, seconds: number) => ({ executionId, nodeId: 'node-1', now: new Date(now.getTime() + seconds * 1000) });
+
+  // As an earlier version stored it: running, no startTime.
+  await writeStatus(store, { phase: 'QUEUED', processName: 'gs:Buffer' }, ctx('legacy', 0));
+  const started = await writeStatus(store, { phase: 'RUNNING' }, ctx('legacy', 1));
+  const { startTime: _dropped, ...legacy } = started.status;
+  expect(await store.put({ ...legacy, version: legacy.version + 1 }, legacy.version)).toBe(true);
+
+  // The single update does not match it (if_not_exists would date the start to this heartbeat)...
+  const heartbeat = activeWrite({ phase: 'RUNNING', progress: 40 }, ctx('legacy', 2))!;
+  expect(await store.applyActiveWrite('legacy', heartbeat)).toBeUndefined();
+  // ...and the read path writes the heartbeat without making a start up, to the end.
+  expect((await writeStatus(store, { phase: 'RUNNING', progress: 40 }, ctx('legacy', 2))).status).toMatchObject({ progress: 40 });
+  expect((await writeStatus(store, { phase: 'SUCCEEDED' }, ctx('legacy', 3))).status.phase).toBe('SUCCEEDED');
+  expect(await rawItem('single-update', 'legacy')).not.toHaveProperty('startTime');
+
+  // A new execution's first RUNNING write, by the single update, records its start once.
+  await writeStatus(store, { phase: 'QUEUED', processName: 'gs:Buffer' }, ctx('fresh', 0));
+  const applied = store.applied;
+  await writeStatus(store, { phase: 'RUNNING', progress: 5 }, ctx('fresh', 10));
+  await writeStatus(store, { phase: 'RUNNING', progress: 50 }, ctx('fresh', 20));
+  expect(store.applied).toBe(applied + 2);
+  expect(await rawItem('single-update', 'fresh')).toMatchObject({ startTime: ctx('fresh', 10).now.toISOString() });
 });

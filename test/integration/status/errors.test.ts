@@ -31,6 +31,7 @@ describe('error statuses', () => {
     ['server-only nodeId', { phase: 'RUNNING', nodeId: 'slave-2' }, 'nodeId'],
     ['server-only completionTime', { phase: 'RUNNING', completionTime: '2024-01-01T00:00:00Z' }, 'completionTime'],
     ['server-only lastUpdated', { phase: 'RUNNING', lastUpdated: '2024-01-01T00:00:00Z' }, 'lastUpdated'],
+    ['server-only startTime', { phase: 'RUNNING', startTime: '2024-01-01T00:00:00Z' }, 'startTime'],
     ['a bad timestamp', { phase: 'RUNNING', nextPoll: 'tomorrow' }, 'nextPoll'],
     ['a timestamp without zone', { phase: 'RUNNING', estimatedCompletion: '2024-01-01T00:00:00' }, 'estimatedCompletion'],
     ['a timestamp in year 10000 in UTC', { phase: 'RUNNING', expirationDate: '9999-12-31T23:59:59-14:00' }, 'expirationDate'],

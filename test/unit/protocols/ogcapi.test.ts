@@ -92,15 +92,29 @@ describe('statusInfo', () => {
     expect(info.links?.[0]).toEqual({ href: JOB_URL, rel: 'self', type: 'application/json', title: 'Job status' });
   });
 
-  it('dates the job: created, started once it left QUEUED, finished when completed, updated on every write', () => {
+  it('dates the job: created, started at its first RUNNING write, finished when completed, updated on every write', () => {
     expect(statusInfo(queued, BASE)).toMatchObject({ created: '2024-05-01T10:00:00.000Z', updated: '2024-05-01T10:00:00.000Z' });
     expect(statusInfo(queued, BASE)).not.toHaveProperty('started');
     expect(statusInfo(queued, BASE)).not.toHaveProperty('finished');
-    expect(statusInfo(running(50), BASE)).toMatchObject({ started: '2024-05-01T10:00:00.000Z', updated: '2024-05-01T10:00:10.000Z' });
+    // Queued for 10 s: it started when its node began running it, not when it was created.
+    expect(statusInfo(running(50), BASE)).toMatchObject({ created: '2024-05-01T10:00:00.000Z', started: '2024-05-01T10:00:10.000Z', updated: '2024-05-01T10:00:10.000Z' });
     expect(statusInfo(running(50), BASE)).not.toHaveProperty('finished');
-    expect(statusInfo(succeeded, BASE)).toMatchObject({ finished: '2024-05-01T10:01:00.000Z', updated: '2024-05-01T10:01:00.000Z' });
+    expect(statusInfo(succeeded, BASE)).toMatchObject({ started: '2024-05-01T10:00:10.000Z', finished: '2024-05-01T10:01:00.000Z', updated: '2024-05-01T10:01:00.000Z' });
+    expect(statusInfo(failedAfterDismiss, BASE)).toMatchObject({ started: '2024-05-01T10:00:10.000Z' });
     expect(statusInfo(dismissing, BASE)).not.toHaveProperty('finished');
     expect(statusInfo(failedAfterDismiss, BASE)).toMatchObject({ finished: '2024-05-01T10:00:40.000Z' });
+  });
+
+  it('has no started for a job that never ran, or whose start was not recorded', () => {
+    // Failed or dismissed while still queued: it never ran.
+    expect(statusInfo(write(queued, { phase: 'FAILED', exception: { code: 'NodeLost', message: 'gone' } }, 20), BASE)).not.toHaveProperty('started');
+    expect(statusInfo((dismiss(queued, ID) as { status: ExecutionStatus }).status, BASE)).not.toHaveProperty('started');
+    // Stored before start times were recorded: unknown, and later writes do not make one up.
+    const { startTime: _unknown, ...stored } = running(50);
+    expect(statusInfo(stored, BASE)).not.toHaveProperty('started');
+    expect(statusInfo(write(stored, { phase: 'RUNNING', progress: 60 }, 70), BASE)).not.toHaveProperty('started');
+    expect(statusInfo(write(stored, { phase: 'SUCCEEDED' }, 80), BASE)).toMatchObject({ finished: '2024-05-01T10:01:20.000Z' });
+    expect(statusInfo(write(stored, { phase: 'SUCCEEDED' }, 80), BASE)).not.toHaveProperty('started');
   });
 
   it('reports progress and a message a person can act on', () => {
@@ -129,7 +143,7 @@ describe('statusInfo', () => {
   });
 
   it('tolerates a trailing slash on the base URL and leaves out unparseable dates', () => {
-    const info = statusInfo({ ...running(10), creationTime: 'yesterday' }, `${BASE}/`);
+    const info = statusInfo({ ...running(10), creationTime: 'yesterday', startTime: 'this morning' }, `${BASE}/`);
     expect(info.links?.[0]?.href).toBe(JOB_URL);
     expect(info).not.toHaveProperty('created');
     expect(info).not.toHaveProperty('started');

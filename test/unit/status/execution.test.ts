@@ -91,6 +91,27 @@ describe('applyWrite', () => {
     expect(rewritten.lastUpdated).toBe(later(9000).toISOString());
   });
 
+  it('sets startTime once, on the write that takes the execution from QUEUED to RUNNING, and keeps it', () => {
+    const queued = applyWrite(undefined, { phase: 'QUEUED', processName: 'gs:Buffer' }, ctx()).status;
+    expect(queued.startTime).toBeUndefined();
+    const requeued = applyWrite(queued, { phase: 'QUEUED', task: 'waiting' }, ctx(later(500))).status;
+    expect(requeued.startTime).toBeUndefined();
+    const started = applyWrite(requeued, { phase: 'RUNNING' }, ctx(later(1000))).status;
+    expect(started.startTime).toBe(later(1000).toISOString());
+    const progressed = applyWrite(started, { phase: 'RUNNING', progress: 50 }, ctx(later(2000))).status;
+    expect(progressed.startTime).toBe(later(1000).toISOString());
+    const done = applyWrite(progressed, { phase: 'SUCCEEDED' }, ctx(later(3000))).status;
+    expect(done.startTime).toBe(later(1000).toISOString());
+  });
+
+  it.each(['FAILED', 'DISMISSING'] as const)('sets no startTime for an execution that goes from QUEUED to %s without running', (phase) => {
+    expect(applyWrite(status('QUEUED'), { phase }, ctx(later(1000))).status.startTime).toBeUndefined();
+  });
+
+  it.each(['RUNNING', 'SUCCEEDED', 'FAILED'] as const)('makes up no startTime for a RUNNING status stored without one (before start times were recorded), writing %s', (phase) => {
+    expect(applyWrite(status('RUNNING'), { phase }, ctx(later(1000))).status.startTime).toBeUndefined();
+  });
+
   it('does not set completionTime for an active phase', () => {
     expect(applyWrite(status('QUEUED'), { phase: 'RUNNING' }, ctx()).status.completionTime).toBeUndefined();
   });
@@ -252,6 +273,7 @@ describe('activeWrite (the single-update form of a progress write)', () => {
   it('describes a RUNNING write as allowed from QUEUED or RUNNING, setting only what the write carries', () => {
     expect(activeWrite({ phase: 'RUNNING', progress: 40, task: 'buffering' }, ctx)).toEqual({
       from: ['RUNNING', 'QUEUED'],
+      startTime: '2026-11-23T12:00:00.000Z',
       set: { phase: 'RUNNING', nodeId: 'node-2', lastUpdated: '2026-11-23T12:00:00.000Z', progress: 40, task: 'buffering' },
     });
   });

@@ -151,16 +151,22 @@ describe('listJobs: what the store cannot filter', () => {
     expect(await listed(created(undefined, '2026-02-01T00:00:00Z'))).toEqual([early, onTime]);
   });
 
-  it('keeps the jobs that ran within the durations: finished ones to their end, running ones to now, queued ones never', async () => {
+  it('keeps the jobs that ran within the durations: from their start, finished ones to their end, running ones to now, unstarted ones never', async () => {
     const start = Date.parse('2026-01-01T00:00:00Z');
     const at = (seconds: number) => new Date(start + seconds * 1000).toISOString();
-    const quick = status('SUCCEEDED', { creationTime: at(0), completionTime: at(10) });
-    const slow = status('FAILED', { creationTime: at(0), completionTime: at(100) });
-    const running = status('RUNNING', { creationTime: at(0) });
-    const queued = status('QUEUED', { creationTime: at(0) });
+    // Each waited 1000 s in the queue before it started: waiting is not running.
+    const created = at(-1000);
+    const quick = status('SUCCEEDED', { creationTime: created, startTime: at(0), completionTime: at(10) });
+    const slow = status('FAILED', { creationTime: created, startTime: at(0), completionTime: at(100) });
+    const running = status('RUNNING', { creationTime: created, startTime: at(0) });
+    const queued = status('QUEUED', { creationTime: created });
+    // Failed while queued, and a job stored before start times were recorded: no start, no duration.
+    const neverRan = status('FAILED', { creationTime: created, completionTime: at(5) });
+    const unrecorded = status('SUCCEEDED', { creationTime: created, completionTime: at(10) });
     const now = start + 50_000;
     const listed = async (minDuration?: number, maxDuration?: number) =>
-      (await listJobs(fakeStore([{ items: [quick, slow, running, queued] }]).store, query({ ...(minDuration === undefined ? {} : { minDuration }), ...(maxDuration === undefined ? {} : { maxDuration }) }), undefined, now)).statuses;
+      (await listJobs(fakeStore([{ items: [quick, slow, running, queued, neverRan, unrecorded] }]).store, query({ ...(minDuration === undefined ? {} : { minDuration }), ...(maxDuration === undefined ? {} : { maxDuration }) }), undefined, now)).statuses;
+    expect(await listed(0)).toEqual([quick, slow, running]);
     expect(await listed(10)).toEqual([quick, slow, running]);
     expect(await listed(11)).toEqual([slow, running]);
     expect(await listed(undefined, 50)).toEqual([quick, running]);
@@ -241,7 +247,7 @@ describe('listJobs: a next link is bound to the filters of its listing', () => {
   // datetime, durations, more process ids than an index reads). A next link sent with other
   // values of those used to resume in the middle of another listing.
   const stored = [status('SUCCEEDED', { creationTime: '2026-01-01T00:00:00.000Z' }), status('SUCCEEDED', { creationTime: '2026-06-01T00:00:00.000Z' })].map(
-    (item) => statusAttributes({ ...item, completionTime: item.creationTime }),
+    (item) => statusAttributes({ ...item, startTime: item.creationTime, completionTime: item.creationTime }),
   );
   /** A table of these two, one per Scan page (as a Scan with Limit 1 answers). */
   const client = {
