@@ -75,11 +75,13 @@ Commands:
   capture <node>                publish what was changed on a master's GeoServer behind the cluster
   job <node> <id> [--wait]      a node job's state and progress (resync, drift, reconcile, capture)
   executions list [--phase P] [--process NAME] [--node N] [--limit N]
-  executions get <id>
+                                execution statuses, newest first, filtered by phase, process or node
+  executions get <id>           one execution's status: phase, progress, task, node, result or error
   executions reindex            key statuses stored before a listing index existed (after an upgrade)
   watch <id> [--interval MS]    a live progress bar until the execution ends
   config publish <file>         publish one change, or a JSON list of changes in order (as change sets)
-  config log [--since SEQ] [--limit N]   the event log: the latest events, or those after SEQ
+  config log [--since SEQ] [--limit N]
+                                the event log: the latest events, or those after SEQ
   token issue <name>            mint a node's or operator's token (replaces its old one)
   token revoke <name>           delete a node's or operator's token
 
@@ -95,7 +97,10 @@ the job to end (--detach: print its id and return; Ctrl-C stops the waiting, not
 
 Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watched execution or job failed
 (or stopped in a phase or state this CLI does not know).`,
-  nodes: 'Usage: geocluster nodes [--json]\n  Every node of the cluster with its role, applied sequence (cursor), lag, queue and dead-letter depth, and whether it is paused\n  (a node or operator token).',
+  nodes:
+    'Usage: geocluster nodes [--json]\n  Every node of the cluster with its role, applied sequence (cursor), lag, queue and dead-letter depth, and whether it is paused\n' +
+    '  (a node or operator token). The line above the table, "log head N", is the newest sequence in the configuration event\n' +
+    '  log; LAG is how many events a node has yet to apply up to it.',
   pause: 'Usage: geocluster pause <node> [--json]\n  Stops the node consuming its queue (which keeps every event) and refuses its publishes. Needs the node\'s own or a master\'s token.',
   resume: 'Usage: geocluster resume <node> [--json]\n  Restarts a paused node: its queue delivers what accumulated, in order.',
   redrive: 'Usage: geocluster redrive <node> [--json]\n  Moves the node\'s dead-lettered events back to its queue (fix their cause first).',
@@ -115,15 +120,33 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     'Usage: geocluster capture <node> [--detach] [--interval MS] [--json]\n  Publishes to every node what was changed on the master\'s GeoServer without the cluster (its web UI, say).',
   job: 'Usage: geocluster job <node> <id> [--wait] [--interval MS] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends (exit 4 if it failed, or is in a state this CLI does not know).',
   executions:
-    `Usage: geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n  --phase: ${PHASES.join(', ')} (any case); --limit: 1-${MAX_LIST_LIMIT} statuses\n  --node: the node that runs them (any node's, under your own token: --as picks whose)\n       geocluster executions get <id> [--json]\n` +
-    '       geocluster executions reindex [--json]\n  One pass over the status table that keys the statuses stored before a listing index existed (or under another\n' +
-    '  indexShards), so listings find them: run it once after such an upgrade. Safe while nodes write; re-runnable.',
+    'Usage: geocluster executions list|get|reindex ... [--json]\n' +
+    '\n' +
+    '  geocluster executions list [--phase P[,P]] [--process NAME] [--node N] [--limit N] [--json]\n' +
+    '    Lists execution statuses, newest first: id, process, phase, progress, node and last update.\n' +
+    `    --phase: ${PHASES.join(', ')} (any case); --limit: 1-${MAX_LIST_LIMIT} statuses\n` +
+    '    --node: the node that runs them (any node\'s, under your own token: --as picks whose)\n' +
+    '\n' +
+    '  geocluster executions get <id> [--json]\n' +
+    '    Shows one execution\'s status: process, phase, progress, task, node, and its result or error.\n' +
+    '\n' +
+    '  geocluster executions reindex [--json]\n' +
+    '    Keys the statuses stored before a listing index existed (or under another indexShards), so listings find\n' +
+    '    them: one pass over the status table, run once after such an upgrade. Safe while nodes write; re-runnable.',
   watch: 'Usage: geocluster watch <executionId> [--interval MS] [--json]\n  Polls the execution and draws its progress until it ends; prints its result or error.\n  Exit 0 when it succeeded, 4 when it failed or was dismissed.',
   config:
-    'Usage: geocluster config publish <file> [--json]\n  <file> holds one change ({"kind":"add","object":{...},"properties":{...}}) or a JSON list of them, published in order\n' +
-    `  as change sets of up to ${MAX_CHANGE_SET_ITEMS}: each committed all or nothing in one request; a refused set stops it (the sets before it stay published).\n` +
-    '  A request that got no answer (or a 503) is sent again under the same Idempotency-Key: published once, whatever the network did.\n' +
-    '       geocluster config log [--since SEQ] [--limit N] [--json]\n  The configuration event log (a node or operator token): without --since the latest N events (default 50);\n  with --since every event after SEQ, oldest first, paging through the log until its head.',
+    'Usage: geocluster config publish|log ... [--json]\n' +
+    '\n' +
+    '  geocluster config publish <file> [--json]\n' +
+    '    Publishes the change in <file> ({"kind":"add","object":{...},"properties":{...}}), or a JSON list of them in order,\n' +
+    `    as change sets of up to ${MAX_CHANGE_SET_ITEMS}: each committed all or nothing in one request; a refused set stops it (the sets\n` +
+    '    before it stay published). A request that got no answer (or a 503) is sent again under the same Idempotency-Key:\n' +
+    '    published once, whatever the network did.\n' +
+    '\n' +
+    '  geocluster config log [--since SEQ] [--limit N] [--json]\n' +
+    '    Lists the configuration event log (a node or operator token): without --since the latest N events (default 50);\n' +
+    '    with --since every event after SEQ, oldest first, paging through the log until its head. The line above\n' +
+    '    the table, "log head N", is the newest sequence in the configuration event log.',
   token:
     'Usage: geocluster token issue|revoke <name> [--table T] [--endpoint URL] [--region R] [--json]\n' +
     '  Mints (prints once; only its hash is stored) or deletes the token of a node or operator named in the cluster\n' +

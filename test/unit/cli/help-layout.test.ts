@@ -1,0 +1,60 @@
+/**
+ * The help of the commands with subcommands (`executions`, `config`), laid out one subcommand at
+ * a time, each with a description of its own, as the other commands' help is; and the "log head"
+ * line above the `nodes` and `config log` tables explained where those commands are described.
+ */
+import { runCliCollected, type CliRun } from '../../support/run-cli';
+
+function run(...argv: string[]): Promise<CliRun> {
+  return runCliCollected(argv, { tty: false, env: {}, cwd: '/nonexistent' });
+}
+
+describe('help of a command with subcommands', () => {
+  /** The help's blocks: a usage line of `geocluster <command> <sub>` and the lines under it. */
+  function blocks(help: string, command: string): Map<string, string[]> {
+    const found = new Map<string, string[]>();
+    let current: string[] | undefined;
+    for (const line of help.split('\n')) {
+      const usage = new RegExp(`^\\s+geocluster ${command} (\\w+)`).exec(line);
+      if (usage) found.set(usage[1]!, (current = []));
+      else if (line.trim() === '') current = undefined;
+      else current?.push(line);
+    }
+    return found;
+  }
+
+  it.each([
+    ['executions', ['list', 'get', 'reindex']],
+    ['config', ['publish', 'log']],
+  ])('geocluster %s --help gives each subcommand its own block: its usage, then a description under it', async (command, subcommands) => {
+    const { code, out } = await run(command, '--help');
+    expect(code).toBe(0);
+    expect(out).toMatch(new RegExp(`^Usage: geocluster ${command} ${subcommands.join('\\|')} `));
+    const found = blocks(out, command);
+    expect([...found.keys()]).toEqual(subcommands);
+    for (const [sub, lines] of found) {
+      // The first line under the usage says what the subcommand does, in a sentence of its own.
+      expect({ sub, description: lines[0] }).toEqual({ sub, description: expect.stringMatching(/^ {4}[A-Z][a-z]+s .+[.:,;]?/) });
+    }
+    // No usage line runs into another subcommand's text.
+    expect(out.split('\n').filter((line) => line.includes(`geocluster ${command} `)).every((line) => !/[.)]\s+geocluster/.test(line))).toBe(true);
+  });
+
+  it('the main help describes every executions subcommand, get included', async () => {
+    const { out } = await run('--help');
+    const lines = out.split('\n');
+    for (const sub of ['list', 'get', 'reindex']) {
+      const index = lines.findIndex((line) => line.startsWith(`  executions ${sub}`));
+      expect(index).toBeGreaterThan(-1);
+      // A description after the usage on its line, or (for a long usage) on the next line alone.
+      const [, rest] = /^ {2}executions \w+(?: \S+)*?(?: {2,}(.*))?$/.exec(lines[index]!) ?? [];
+      const next = lines[index + 1] ?? '';
+      const description = rest ?? (/^ {10,}\S/.test(next) ? next.trim() : '');
+      expect({ sub, description }).toEqual({ sub, description: expect.stringMatching(/^[a-z].{10,}/) });
+    }
+  });
+
+  it.each([['nodes'], ['config']])('geocluster %s --help says what the "log head" line is', async (command) => {
+    expect((await run(command, '--help')).out).toMatch(/"log head N"[^]*newest sequence in the configuration event\s+log/);
+  });
+});
