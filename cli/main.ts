@@ -42,6 +42,7 @@ import { PHASES } from '../lambdas/status/execution';
 import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE, MAX_LIST_LIMIT } from '../lambdas/status/schemas';
 import type { components, paths } from './api-types';
 import { createClusterClient, NotAnApiAnswer, UnexpectedAnswer, type ClusterApi } from './client';
+import { counted, numbered } from './wording';
 
 type NodeState = components['schemas']['NodeState'];
 type ExecutionStatus = components['schemas']['ExecutionStatus'];
@@ -293,9 +294,9 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         const node = nodeArgument(rest[0], command);
         const data = await call(client.POST('/nodes/{node}/redrive', { params: { path: { node } } }));
         const parked = data.parked.retriedBy
-          ? `; its apply function retries ${data.parked.stillParked.length} parked record(s)`
-          : `; ${data.parked.cleared.length} parked event(s) applied, ${data.parked.stillParked.length} record(s) still parked`;
-        print(`${node}: ${data.moved} event(s) moved back to the queue${parked}${data.more || data.parked.more ? '; more remain: run again' : ''}`, data);
+          ? `; its apply function retries ${counted(data.parked.stillParked.length, 'parked record')}`
+          : `; ${counted(data.parked.cleared.length, 'parked event')} applied, ${counted(data.parked.stillParked.length, 'record')} still parked`;
+        print(`${node}: ${counted(data.moved, 'event')} moved back to the queue${parked}${data.more || data.parked.more ? '; more remain: run again' : ''}`, data);
         return EXIT.ok;
       }
       case 'resync': {
@@ -515,6 +516,14 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
   return result.data as T;
 }
 
+/**
+ * The line above the `nodes` and `config log` tables: the log's head (GET /nodes and
+ * GET /config/events `head`), and what it is, which the bare number left to guess.
+ */
+function logHeadLine(head: number, more = ''): string {
+  return `log head ${head} (the newest sequence in the configuration event log${more})`;
+}
+
 function table(header: string[], cells: string[][]): string {
   // A line feed in a cell (a process name, a reason) would end its row: escaped as the rest are.
   const rows = cells.map((row) => row.map((cell) => cell.replace(/\n/g, '\\u000a')));
@@ -536,7 +545,7 @@ export function nodesTable(nodes: NodeState[], head: number): string {
     node.paused ? `yes (by ${node.pausedBy})` : 'no',
     ...(withGeoServer ? [geoServerCell(node.geoserver)] : []),
   ]);
-  return [`log head ${head}`, table(header, rows), ...nodes.flatMap(nodeNotes)].join('\n');
+  return [logHeadLine(head, '; CURSOR: the last one a node applied'), table(header, rows), ...nodes.flatMap(nodeNotes)].join('\n');
 }
 
 /**
@@ -570,7 +579,7 @@ function unfixedJobLine(job: NodeJob): string {
   const count = Math.max(job.progress.failed ?? 0, job.failures.length);
   const again = job.kind === 'resync' ? 'reconcile' : commandOf(job.kind);
   return (
-    `${job.node}: ${job.kind} job ${job.id} succeeded but left ${count} object(s) unfixed, first ${failureText(job.failures[0]!)}; ` +
+    `${job.node}: ${job.kind} job ${job.id} succeeded but left ${counted(count, 'object')} unfixed, first ${failureText(job.failures[0]!)}; ` +
     `all of them: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: geocluster ${again} ${job.node}`}`
   );
 }
@@ -640,9 +649,9 @@ async function executions(
       totals.skipped += data.skipped;
       if (data.cursor !== undefined && data.cursor === cursor) throw stalledPage('POST /executions/reindex', `'${data.cursor}'`, `'${cursor}'`);
       cursor = data.cursor;
-      if (cursor !== undefined && io.tty) io.err(`reindex: ${totals.scanned} statuses read, ${totals.rewritten} rewritten so far`);
+      if (cursor !== undefined && io.tty) io.err(`reindex: ${counted(totals.scanned, 'status', 'statuses')} read, ${totals.rewritten} rewritten so far`);
     } while (cursor !== undefined);
-    print(`reindex done: ${totals.scanned} statuses read, ${totals.rewritten} rewritten, ${totals.skipped} written by a node meanwhile (already keyed)`, { ...totals, done: true });
+    print(`reindex done: ${counted(totals.scanned, 'status', 'statuses')} read, ${totals.rewritten} rewritten, ${totals.skipped} written by a node meanwhile (already keyed)`, { ...totals, done: true });
     return EXIT.ok;
   }
   if (sub !== 'list') {
@@ -781,13 +790,13 @@ async function lastDriftReport(client: ClusterApi, node: string, print: (human: 
 
 /** The differences of a drift check, one per line, or the news that there are none. */
 export function driftReport(node: string, job: NodeJob, differences: readonly DriftEntry[]): string {
-  const compared = job.progress.compared === undefined ? '' : ` (${job.progress.compared} objects compared)`;
+  const compared = job.progress.compared === undefined ? '' : ` (${counted(job.progress.compared, 'object')} compared)`;
   if (differences.length === 0) return `${node}: no drift: its GeoServer matches its store${compared}`;
   // The kinds this CLI knows, then any other the report holds (a newer cluster's), so the counts add up.
   const kinds = [...new Set<string>(['missing', 'extra', 'different', ...differences.map((entry) => entry.kind)])];
   const counts = kinds.map((kind) => `${differences.filter((entry) => entry.kind === kind).length} ${kind}`).join(', ');
   const rows = differences.map((entry) => [entry.kind, entry.type, entry.id, entry.kind === 'different' ? (entry.properties ?? []).join(', ') : entry.store ? `${entry.kind === 'missing' ? 'held under ' : ''}store ${entry.store}` : '']);
-  return `${node}: ${differences.length} difference(s): ${counts}${compared}\n${table(['KIND', 'TYPE', 'ID', 'DETAIL'], rows)}`;
+  return `${node}: ${counted(differences.length, 'difference')}: ${counts}${compared}\n${table(['KIND', 'TYPE', 'ID', 'DETAIL'], rows)}`;
 }
 
 /** A job's state and progress, then one line per failed object. */
@@ -892,26 +901,28 @@ async function config(
   if (changes.length === 0) throw new CliError(`${file} holds an empty list: nothing to publish`, EXIT.usage);
   const published: { sequence: number; published: boolean }[] = [];
   for (const set of changeSets(changes)) {
-    const range = `#${set.from + 1}-${set.from + set.changes.length}`;
+    // "change #3" alone, "changes #3-5" for several: places in the file, counted from 1.
+    const range = numbered(set.from + 1, set.from + set.changes.length, 'change', 'changes', '#');
+    const them = set.changes.length === 1 ? 'it' : 'them';
     try {
-      const { data, replayed } = await publishSafely(client, { changes: set.changes }, `changes ${range}`, io);
+      const { data, replayed } = await publishSafely(client, { changes: set.changes }, range, io);
       if (!('firstSequence' in data)) throw new CliError("the API answered with one change's sequence, not a change set's range", EXIT.refused);
       for (let offset = 0; offset < data.count; offset++) published.push({ sequence: data.firstSequence + offset, published: data.published });
-      if (!json) io.out(`changes ${range}: sequences ${data.firstSequence}-${data.lastSequence}${replayed ? REPLAYED : ''}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
+      if (!json) io.out(`${range}: ${numbered(data.firstSequence, data.lastSequence, 'sequence')}${replayed ? REPLAYED : ''}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
       // A success the CLI cannot read: the set was likely committed, so it is not said to be refused.
       if (error instanceof ForeignAnswer) {
-        throw new CliError(`changes ${range} may or may not be published (see geocluster config log; ${published.length} published before them): ${error.message}`, error.exitCode);
+        throw new CliError(`${range} may or may not be published (see geocluster config log; ${published.length} published before ${them}): ${error.message}`, error.exitCode);
       }
       // No answer at all: the set may have been committed, so it is not said to be refused.
-      if (error.exitCode !== EXIT.refused) throw new CliError(`${error.message} (${published.length} published before them)`, error.exitCode);
+      if (error.exitCode !== EXIT.refused) throw new CliError(`${error.message} (${published.length} published before ${them})`, error.exitCode);
       // The API names a member of the set (`changes[4].object.id`): named here by its place in the file.
       const message = error.message.replace(/changes\[(\d+)\]\.?/g, (_whole, index: string) => `change #${set.from + Number(index) + 1} `);
-      throw new CliError(`changes ${range} of ${changes.length} refused, none of them published (${published.length} published before them): ${message}`, error.exitCode);
+      throw new CliError(`${range} of ${changes.length} refused, ${set.changes.length === 1 ? 'not' : 'none of them'} published (${published.length} published before ${them}): ${message}`, error.exitCode);
     }
   }
-  print(`${published.length} change(s) published`, { published });
+  print(`${counted(published.length, 'change')} published`, { published });
   return EXIT.ok;
 }
 
@@ -1016,7 +1027,7 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
     event.publishedAt,
     event.unreadable ?? (event.voided ? 'sequence given up, nothing committed' : event.offloaded ? 'body in S3' : ''),
   ]);
-  print(`log head ${head}\n${table(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE'], rows)}`, { head, events: shown });
+  print(`${logHeadLine(head)}\n${table(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE'], rows)}`, { head, events: shown });
   return EXIT.ok;
 }
 

@@ -210,8 +210,10 @@ export function parkedView({ object, sequences, overflow, reason, attempts, park
 export function parkedEventsText(record: Pick<ParkedObject, 'sequences' | 'overflow'>, shown = 10): string {
   const { sequences, overflow } = record;
   const more = sequences.length - shown;
-  const listed = sequences.length === 0 ? [] : [`event(s) ${sequences.slice(0, shown).join(', ')}${more > 0 ? ` and ${more} more` : ''}`];
-  return [...listed, ...(overflow ? [`its events from ${overflow.from} to ${overflow.through}`] : [])].join(', then ');
+  // "event 6" alone, "events 6, 9" for more: a person reads "event(s)" as not knowing which.
+  const listed = sequences.length === 0 ? [] : [`${sequences.length === 1 ? 'event' : 'events'} ${sequences.slice(0, shown).join(', ')}${more > 0 ? ` and ${more} more` : ''}`];
+  const range = !overflow ? [] : [overflow.from === overflow.through ? `its event ${overflow.from}` : `its events from ${overflow.from} to ${overflow.through}`];
+  return [...listed, ...range].join(', then ');
 }
 
 /** The most sequences a parking record lists; later ones are held as a range (`ParkedObject.overflow`). */

@@ -54,7 +54,7 @@ describe('geocluster', () => {
     const table = await geocluster(['nodes']);
     expect(table.code).toBe(0);
     const [headLine, header, ...rows] = table.stdout.trim().split('\n');
-    expect(headLine).toMatch(/^log head \d+$/);
+    expect(headLine).toMatch(/^log head \d+ \(the newest sequence in the configuration event log; CURSOR: the last one a node applied\)$/);
     expect(header!.split(/\s+/)).toEqual(['NODE', 'ROLE', 'CURSOR', 'LAG', 'QUEUE', 'DLQ', 'PAUSED']);
     expect(rows.map((row) => row.split(/\s+/).slice(0, 2))).toEqual([
       ['master-1', 'master'],
@@ -133,7 +133,7 @@ describe('geocluster', () => {
     expect(run.code).toBe(0);
     const [, first, last] = /^changes #1-2: sequences (\d+)-(\d+)$/m.exec(run.stdout) ?? [];
     expect(Number(last)).toBe(Number(first) + 1);
-    expect(run.stdout.trim().split('\n').at(-1)).toBe('2 change(s) published');
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('2 changes published');
 
     const kept = `cli-${randomUUID()}`;
     writeFileSync(file, JSON.stringify([style(kept), { kind: 'add', object: { type: 'nonsense', id: 'x' } }]));
@@ -146,7 +146,7 @@ describe('geocluster', () => {
     // The API's own change-set body: the list it holds (it used to be committed, then called refused).
     writeFileSync(file, JSON.stringify({ changes: [style(`cli-${randomUUID()}`)] }));
     const body = await geocluster(['config', 'publish', file]);
-    expect([body.code, body.stdout.trim().split('\n').at(-1)]).toEqual([0, '1 change(s) published']);
+    expect([body.code, body.stdout.trim().split('\n').at(-1)]).toEqual([0, '1 change published']);
 
     writeFileSync(file, JSON.stringify(style(`cli-${randomUUID()}`)));
     const one = await geocluster(['config', 'publish', file, '--json']);
@@ -218,7 +218,7 @@ describe('geocluster', () => {
     const run = await geocluster(['config', 'publish', file], { GEOCLUSTER_URL: `http://127.0.0.1:${port}` });
     expect(run.code).toBe(3);
     expect(run.stderr.match(/sending it again with the same Idempotency-Key/g)).toHaveLength(4);
-    expect(run.stderr).toMatch(/changes #1-1: no answer after 5 attempts \(ECONNREFUSED\); it may or may not be published: see geocluster config log \(0 published before them\)/);
+    expect(run.stderr).toMatch(/change #1: no answer after 5 attempts \(ECONNREFUSED\); it may or may not be published: see geocluster config log \(0 published before it\)/);
     expect(run.stderr).not.toContain('refused, none of them published');
   });
 
@@ -260,7 +260,7 @@ describe('geocluster', () => {
     const latest = await geocluster(['config', 'log', '--limit', '3'], { GEOCLUSTER_TOKEN: tokenOf('ops') });
     expect(latest.code).toBe(0);
     const [headLine, header, ...rows] = latest.stdout.trim().split('\n');
-    expect(headLine).toBe(`log head ${sequences[2]}`);
+    expect(headLine).toBe(`log head ${sequences[2]} (the newest sequence in the configuration event log)`);
     expect(header!.split(/\s+/)).toEqual(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE']);
     expect(rows.map((row) => row.split(/\s+/).slice(0, 4))).toEqual(ids.map((id, i) => [String(sequences[i]), 'add', `workspace/${id}`, 'master-1']));
 
@@ -323,7 +323,7 @@ describe('geocluster', () => {
   it('redrive and resync through the CLI', async () => {
     const redrive = await geocluster(['redrive', 'slave-2']);
     expect(redrive.code).toBe(0);
-    expect(redrive.stdout).toMatch(/^slave-2: \d+ event\(s\) moved back to the queue/);
+    expect(redrive.stdout).toMatch(/^slave-2: (1 event|\d+ events) moved back to the queue/);
     const resync = await geocluster(['resync', 'slave-2', '--json']);
     expect(resync.code).toBe(0);
     // A consuming node's resync is a background job: the CLI waits until it has ended.

@@ -324,7 +324,7 @@ test('the operator CLI: drift lists the differences, reconcile repairs them, a d
   const found = await geocluster(['drift', 'gs-2', '--interval', '200']);
   expect({ code: found.code, err: found.err }).toEqual({ code: 0, err: '' });
   const [summary, header, ...rows] = found.out.trimEnd().split('\n');
-  expect(summary).toMatch(/^gs-2: 3 difference\(s\): 2 missing, 0 extra, 1 different \(\d+ objects compared\)$/);
+  expect(summary).toMatch(/^gs-2: 3 differences: 2 missing, 0 extra, 1 different \(\d+ objects compared\)$/);
   expect(header!.split(/\s+/)).toEqual(['KIND', 'TYPE', 'ID', 'DETAIL']);
   expect(rows.map((row) => row.split(/\s{2,}/)).sort()).toEqual([
     ['different', 'featureType', 'topp:parcels', 'title'],
@@ -348,7 +348,7 @@ test('the operator CLI: drift lists the differences, reconcile repairs them, a d
   expect({ code: last.code, err: last.err }).toEqual({ code: 0, err: '' });
   const [lastJob, lastSummary, , ...lastRows] = last.out.trimEnd().split('\n');
   expect(lastJob).toMatch(new RegExp(`^gs-2: reconcile job ${job.id} succeeded`));
-  expect(lastSummary).toMatch(/^gs-2: 3 difference\(s\): 2 missing, 0 extra, 1 different/);
+  expect(lastSummary).toMatch(/^gs-2: 3 differences: 2 missing, 0 extra, 1 different/);
   expect(lastRows.map((row) => row.split(/\s{2,}/)).sort()).toEqual(rows.map((row) => row.split(/\s{2,}/)).sort());
 
   const clean = await geocluster(['drift', 'gs-2', '--json']);

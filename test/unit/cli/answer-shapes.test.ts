@@ -125,7 +125,7 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
   const unexpected = "POST /config/events answered 201 with an unexpected body: sequence: Invalid input: expected number, received string (is --url the cluster's API, of this CLI's version?)";
   it.each([
     ['one change', change, `geocluster: ${unexpected}\n`],
-    ['a list: not said to be refused, as a 201 was committed', [change], `geocluster: changes #1-1 may or may not be published (see geocluster config log; 0 published before them): ${unexpected}\n`],
+    ['a list: not said to be refused, as a 201 was committed', [change], `geocluster: change #1 may or may not be published (see geocluster config log; 0 published before it): ${unexpected}\n`],
   ])('config publish (%s): a 201 of another shape is named at once, not retried', async (_case, changes, err) => {
     const file = path.join(scratch, 'changes.json');
     writeFileSync(file, JSON.stringify(changes));

@@ -56,7 +56,7 @@ describe('geocluster jobs', () => {
       { kind: 'extra', type: 'featureType', id: 'scratch:tmp', store: 'shapes' },
       { kind: 'different', type: 'layer', id: 'topp:roads', properties: ['title', 'defaultStyle.name'] },
     ]).split('\n');
-    expect(lines[0]).toBe('gs-1: 4 difference(s): 2 missing, 1 extra, 1 different (12 objects compared)');
+    expect(lines[0]).toBe('gs-1: 4 differences: 2 missing, 1 extra, 1 different (12 objects compared)');
     expect(lines.slice(1).map((line) => line.split(/\s{2,}/))).toEqual([
       ['KIND', 'TYPE', 'ID', 'DETAIL'],
       ['missing', 'featureType', 'topp:rivers'],
@@ -86,7 +86,7 @@ describe('geocluster jobs: a kind, state, phase or difference a newer cluster ha
       { kind: unknown('moved'), type: 'layer', id: 'topp:roads' },
       { kind: unknown('moved'), type: 'style', id: 'topp:red' },
     ]).split('\n');
-    expect(lines[0]).toBe('gs-1: 3 difference(s): 1 missing, 0 extra, 0 different, 2 moved (5 objects compared)');
+    expect(lines[0]).toBe('gs-1: 3 differences: 1 missing, 0 extra, 0 different, 2 moved (5 objects compared)');
     expect(lines.slice(2).map((line) => line.split(/\s{2,}/)[0])).toEqual(['missing', 'moved', 'moved']);
   });
 });

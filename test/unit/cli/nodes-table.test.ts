@@ -64,7 +64,7 @@ describe('geocluster nodes table', () => {
     ).split('\n');
     expect(lines.slice(4)).toEqual([
       'slave-1: retrying event 41 (attempt 3): GeoServer answered 503',
-      'slave-1: PARKED layer/topp:roads: event(s) 38, 40: 400: no such style; after a fix: geocluster redrive slave-1',
+      'slave-1: PARKED layer/topp:roads: events 38, 40: 400: no such style; after a fix: geocluster redrive slave-1',
       'slave-1: GeoServer http://10.0.3.21:8080/geoserver unreachable: connect ECONNREFUSED',
       'slave-1: reconcile job job-7 running (fix): toFix 6, fixed 2',
     ]);
@@ -110,8 +110,8 @@ describe('geocluster nodes table', () => {
       7,
     ).split('\n');
     expect(lines.slice(5)).toEqual([
-      'gs-1: reconcile job j-1 succeeded but left 25 object(s) unfixed, first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style; all of them: geocluster job gs-1 j-1; after a fix: geocluster reconcile gs-1',
-      'gs-2: resync job j-2 succeeded but left 1 object(s) unfixed, first style/topp:red: POST /rest/styles: 500 boom; all of them: geocluster job gs-2 j-2; after a fix: geocluster reconcile gs-2',
+      'gs-1: reconcile job j-1 succeeded but left 25 objects unfixed, first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style; all of them: geocluster job gs-1 j-1; after a fix: geocluster reconcile gs-1',
+      'gs-2: resync job j-2 succeeded but left 1 object unfixed, first style/topp:red: POST /rest/styles: 500 boom; all of them: geocluster job gs-2 j-2; after a fix: geocluster reconcile gs-2',
     ]);
   });
 
@@ -135,7 +135,7 @@ describe('geocluster nodes table', () => {
     expect(lines.slice(8)).toEqual([
       'gs-1: audit job j-1 paused (scan-audit)',
       'gs-2: audit job j-1 FAILED: boom; details: geocluster job gs-2 j-1',
-      'gs-3: audit job j-1 succeeded but left 1 object(s) unfixed, first layer/topp:roads: refused; all of them: geocluster job gs-3 j-1',
+      'gs-3: audit job j-1 succeeded but left 1 object unfixed, first layer/topp:roads: refused; all of them: geocluster job gs-3 j-1',
       'slave-4: held by resync job j-9 (verifying)',
       'slave-5: held by resync job j-9 (verifying); its store holds part of a snapshot and it applies no events until a resync finishes',
     ]);
@@ -149,7 +149,7 @@ describe('geocluster nodes table', () => {
         .find((line) => line.includes('PARKED'));
     const thousand = Array.from({ length: 1000 }, (_, index) => index + 1);
     expect(parked(thousand, { from: 1001, through: 2000 })).toBe(
-      'slave-1: PARKED layer/topp:roads: event(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 990 more, then its events from 1001 to 2000: refused; after a fix: geocluster redrive slave-1',
+      'slave-1: PARKED layer/topp:roads: events 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 990 more, then its events from 1001 to 2000: refused; after a fix: geocluster redrive slave-1',
     );
     // A redrive applied the listed ones and stopped before reading the overflow back.
     expect(parked([], { from: 1001, through: 2000 })).toBe('slave-1: PARKED layer/topp:roads: its events from 1001 to 2000: refused; after a fix: geocluster redrive slave-1');

@@ -87,7 +87,7 @@ describe('a value the CLI does not know where the API declares a set of them', (
       'drift --last: a kind of difference',
       ['drift', 'gs-1', '--last'],
       { 'GET /nodes/gs-1/drift': ok({ node: 'gs-1', job: doneJob, complete: true, counts: {}, differences: [{ kind: 'moved', type: 'layer', id: 'topp:roads' }] }) },
-      ['1 difference(s): 0 missing, 0 extra, 0 different, 1 moved', 'moved  layer  topp:roads'],
+      ['1 difference: 0 missing, 0 extra, 0 different, 1 moved', 'moved  layer  topp:roads'],
     ],
     [
       'config log: an event kind',

@@ -202,7 +202,7 @@ test('a source holding parked events is refused: the job fails naming them, and 
   const job = await startResync(jobs);
   expect(await runJobSlice(jobDeps(h, jobs), TARGET, job.id, Date.now() + 10_000)).toBe('done');
   expect((await jobs.read(TARGET, job.id))?.error).toBe(
-    `Error: source node ${SOURCE} holds parked events, which a snapshot would not carry to ${TARGET}: workspace/ws02 (event(s) 6). Redrive ${SOURCE} first, or resync from another node`,
+    `Error: source node ${SOURCE} holds parked events, which a snapshot would not carry to ${TARGET}: workspace/ws02 (event 6). Redrive ${SOURCE} first, or resync from another node`,
   );
   // Nothing was copied or held: the node keeps the change the source could not apply.
   expect(await h.store.readObjects(TARGET, [ref])).toEqual(before);
