@@ -97,3 +97,62 @@ function styleFilenameProblem(given: { readonly present: boolean; readonly value
   }
   return undefined;
 }
+
+/**
+ * Members whose JSON `null` GeoServer does not ignore. Its JSON reader (Jettison, then XStream)
+ * gives a null an element without text, which a text member reads as "" and a boolean as false;
+ * neither is a Java null, so the PUT's copy (OwsUtils.copy) stores it: a null namespace `prefix`
+ * or `uri` is refused by the catalog ("Namespace uri must not be null", a 500 that reads as the
+ * master's own failure), a null `isolated` turns the isolation off rather than keeping it, and a
+ * null style `format` would leave the master a style no event may carry (representations.ts).
+ * A style's `filename` is checked above; a name by the gateway's name checks (gateway.ts).
+ */
+const NULL_NOT_IGNORED: Partial<Record<ObjectType, readonly string[]>> = {
+  workspace: ['isolated'],
+  namespace: ['prefix', 'uri', 'isolated'],
+  style: ['format'],
+};
+
+/** The first member the body gives as JSON null that GeoServer would not ignore, and why; undefined when none. */
+export function nullMemberProblem(
+  target: ManagedPath,
+  method: string,
+  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+): { readonly member: string; readonly problem: string } | undefined {
+  if (method !== 'POST' && method !== 'PUT') return undefined;
+  for (const member of NULL_NOT_IGNORED[target.type] ?? []) {
+    const given = bodyMember(member);
+    if (!given.present || given.value !== null) continue;
+    const read = member === 'isolated' ? 'false, turning the isolation off' : 'an empty value, which the catalog refuses or the cluster cannot replicate';
+    return {
+      member,
+      problem: `GeoServer reads a JSON null ${member} as ${read}, not as "left out"; leave ${member} out to keep the current value, or give one`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * A layer group body whose `styles` and `publishables` both say how many they hold, and disagree:
+ * CatalogImpl.validate(LayerGroupInfo) refuses a group stating styles other than one per entry
+ * ("Layer group has different number of styles than layers"), or reads past the styles for an
+ * entry it cannot resolve; either way a 500. A body without styles (or an empty list) passes: a
+ * POST gives each entry a null style. Counted as GeoServer's JSON reader counts: a list's items,
+ * or one for a single value (even "" or null, a null style).
+ */
+export function layerGroupStylesProblem(
+  target: ManagedPath,
+  method: string,
+  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+): string | undefined {
+  if (target.type !== 'layerGroup' || (method !== 'POST' && method !== 'PUT')) return undefined;
+  const count = (value: unknown, key: string): number | undefined => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !(key in value)) return undefined;
+    const items = (value as Record<string, unknown>)[key];
+    return Array.isArray(items) ? items.length : items === undefined ? undefined : 1;
+  };
+  const styles = count(bodyMember('styles').value, 'style');
+  const entries = count(bodyMember('publishables').value, 'published');
+  if (styles === undefined || entries === undefined || styles === 0 || styles === entries) return undefined;
+  return `the body states ${styles} style${styles === 1 ? '' : 's'} for ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables: GeoServer refuses a layer group whose styles are not one per entry ("Layer group has different number of styles than layers"); give one style per entry, in the same order (an empty {} for the layer's default style), or leave styles out`;
+}

@@ -64,7 +64,7 @@ import { movedChildren, referrersOf, type ParentRename } from './moved-children'
 import type { MasterCatalog } from './master-catalog';
 import { contentTypeCharset, xmlPrologProblem, XmlDoctypeError, XmlEncodingError } from './doctype';
 import { packagedDoctypeIn } from './style-package';
-import { requiredMemberProblem } from './catalog-required';
+import { layerGroupStylesProblem, nullMemberProblem, requiredMemberProblem } from './catalog-required';
 import { movedResourcePath, resourceStoreProblem } from './resource-store';
 
 export interface GatewayRequest {
@@ -252,6 +252,11 @@ export async function handleGatewayCall(
   // URI, a style's info without its file name (catalog-required.ts).
   const required = requiredMemberProblem(classified, method, isRepresentation(request), (member) => bodyMember(request, member));
   if (required !== undefined) throw new ValidationError(required.member, required.problem);
+  // A JSON null GeoServer stores as "" or false rather than ignoring (catalog-required.ts).
+  const nulled = isRepresentation(request) && mediaTypeOf(request).includes('json') ? nullMemberProblem(classified, method, (member) => bodyMember(request, member)) : undefined;
+  if (nulled !== undefined) throw new ValidationError(nulled.member, nulled.problem);
+  const groupStyles = isRepresentation(request) && mediaTypeOf(request).includes('json') ? layerGroupStylesProblem(classified, method, (member) => bodyMember(request, member)) : undefined;
+  if (groupStyles !== undefined) throw new ValidationError('styles', groupStyles);
   // A resource moved to another store the gateway cannot name, or renamed as it moves (resource-store.ts).
   const storeProblem = resourceStoreProblem(classified, method, bodyMember(request, 'store'));
   if (storeProblem !== undefined) throw new ValidationError('store', storeProblem);

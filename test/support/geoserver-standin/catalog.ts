@@ -10,6 +10,8 @@
  *   `OwsUtils.copy`, whose Javadoc says "Null values from the update object are ignored"
  *   (fixture README, "PUT is a partial update"). Top-level properties are replaced whole, so a
  *   map such as `connectionParameters` is replaced by the one sent (datastores.yaml says so).
+ *   A JSON `null` is a Java null only for some fields: GeoServer's JSON reader makes a text field
+ *   "" and a boolean false (readAsGeoServerDoes), which the copy stores and the catalog judges.
  * - A workspace POST also creates its namespace (`http://<name>`) when none exists
  *   (WorkspaceController.workspacePost); deleting an empty workspace removes that namespace.
  *   A namespace POST creates its workspace when none exists (NamespaceController.namespacePost),
@@ -120,6 +122,31 @@ export const STORE_OF: Record<ResourceType, StoreType> = {
 const qualified = (workspace: string | undefined, name: string): string => (workspace ? `${workspace}:${name}` : name);
 const workspaceOf = (id: string): string | undefined => (id.includes(':') ? id.slice(0, id.indexOf(':')) : undefined);
 const localName = (id: string): string => id.slice(id.indexOf(':') + 1);
+
+/**
+ * What GeoServer's JSON reader makes of a JSON `null` in a body, before anything copies it. The
+ * body goes through Jettison (1.3 on: MappedXMLStreamReader gives a JSONObject.NULL value an
+ * element with no text) and XStream, which reads an element without text as "": a text field
+ * (a name, a namespace's `uri`, a style's `filename` or `format`, a title) becomes "", a boolean
+ * (`isolated`, `enabled`) false (XStream's BooleanConverter takes anything but "true" as false).
+ * Neither is a Java null, so CatalogBuilder's copy stores it, and the catalog's validation
+ * judges it (CatalogImpl.isNull counts "" as absent: a blank `uri` or `filename` is refused).
+ * A reference (`workspace`, `store`, `namespace`, `resource`, a style) names nothing with an
+ * empty element: XStreamPersister's ReferenceConverter resolves it to null, which the copy
+ * skips, so those (and every field not listed here) stay null and are ignored.
+ */
+const NULL_READ_AS_TEXT = new Set(['name', 'prefix', 'uri', 'filename', 'format', 'title', 'abstract', 'nativeName', 'description']);
+const NULL_READ_AS_FALSE = new Set(['isolated', 'enabled', 'advertised', 'queryable', 'opaque']);
+
+export function readAsGeoServerDoes(body: Representation): Representation {
+  const read = { ...body };
+  for (const [key, value] of Object.entries(body)) {
+    if (value !== null) continue;
+    if (NULL_READ_AS_TEXT.has(key)) read[key] = '';
+    else if (NULL_READ_AS_FALSE.has(key)) read[key] = false;
+  }
+  return read;
+}
 
 /** OwsUtils.copy as CatalogBuilder.update uses it: every non-null top-level value replaces. */
 export function updateIgnoringNulls(original: Representation, update: Representation): Representation {
@@ -464,7 +491,7 @@ export class StandInCatalog {
         throw new GeoServerError(500, `Layer group within a workspace (${workspace}) can not contain resources from other workspace: ${memberWorkspace}`);
       }
     }
-    const kept = this.withoutUnresolvedEntries(workspace, body, styleList(body.styles).length);
+    const kept = this.withoutUnresolvedEntries(workspace, body, statedStyleCount(body.styles));
     this.objects.layerGroup.set(id, { ...kept, name, ...(workspace ? { workspace: { name: workspace } } : {}) });
     return id;
   }
@@ -487,7 +514,10 @@ export class StandInCatalog {
     if (!entries) return group;
     const styleEntries = styleList(group.styles);
     const keep = entries.map((entry) => this.resolvesEntry(workspace, entry));
-    if (keep.every(Boolean)) return group;
+    if (keep.every(Boolean)) {
+      requireStylePerEntry(styles, entries.length);
+      return group;
+    }
     keep.forEach((kept, index) => {
       if (kept) return;
       if (index >= styles) throw new GeoServerError(500, `Index ${index} out of bounds for length ${styles}`);
@@ -498,6 +528,7 @@ export class StandInCatalog {
     });
     const published = entries.filter((_, index) => keep[index]);
     if (published.length === 0) throw new GeoServerError(500, 'Layer group must not be empty');
+    requireStylePerEntry(styles - keep.filter((kept) => !kept).length, published.length);
     const keptStyles = styleEntries.length === entries.length ? { styles: { style: styleEntries.filter((_, index) => keep[index]) } } : {};
     return { ...group, publishables: { published }, ...keptStyles };
   }
@@ -718,10 +749,10 @@ export class StandInCatalog {
 
   update(type: CatalogType, id: string, body: Representation): string {
     const original = this.require(type, id, type);
-    // Validated before anything is saved; what the body leaves out (or nulls) is kept.
+    // Validated before anything is saved; what the body leaves out is kept. A JSON null reaches
+    // here as GeoServer reads it (readAsGeoServerDoes): "" for these, so refused too.
     if (type === 'namespace' && body.uri !== undefined && body.uri !== null) requireUri(body);
-    // A JSON null is no Java null here: GeoServer's JSON reader gives the field its element's text, none, so "".
-    if (type === 'style' && body.filename !== undefined) requireStyleFilename({ filename: body.filename ?? '' });
+    if (type === 'style' && body.filename !== undefined && body.filename !== null) requireStyleFilename(body);
     const nameKey = type === 'namespace' ? 'prefix' : 'name';
     const newName = body[nameKey];
     let currentId = id;
@@ -737,7 +768,7 @@ export class StandInCatalog {
     let updated = updateIgnoringNulls(current, type === 'layer' ? { ...rest } : rest);
     if (type === 'layerGroup') {
       // Validated as catalog.save validates it (withoutUnresolvedEntries), before anything is saved.
-      const styles = body.styles !== undefined && body.styles !== null ? styleList(body.styles).length : styleList(current.styles).length || (publishedList(current) ?? []).length;
+      const styles = body.styles !== undefined && body.styles !== null ? statedStyleCount(body.styles) : statedStyleCount(current.styles) || (publishedList(current) ?? []).length;
       updated = this.withoutUnresolvedEntries(workspaceOf(currentId), updated, styles);
     }
     if (type === 'style' && currentId !== id) updated.filename = this.renamedStyleFile(currentId, updated);
@@ -915,6 +946,27 @@ function layerUsesStyle(layer: Representation, styleId: string): boolean {
   return styleList(layer.styles).some((style) => nameOf(style) === styleId);
 }
 
+/**
+ * CatalogImpl.validate(LayerGroupInfo), after dropping the entries it drops: a group stating
+ * styles states one per entry ("Layer group has different number of styles than layers", an
+ * IllegalArgumentException RestControllerAdvice answers with 500). A group without styles passes:
+ * CatalogImpl.add gives it a null one per entry.
+ */
+function requireStylePerEntry(styles: number, entries: number): void {
+  if (styles > 0 && styles !== entries) throw new GeoServerError(500, 'Layer group has different number of styles than layers');
+}
+
+/**
+ * How many styles a layer group body states, as GeoServer's JSON reader counts them: each item of
+ * a `style` list, or one for a single `style` (even "" or null, an element without text that reads
+ * as a null style); none for `styles` absent, null or "".
+ */
+export function statedStyleCount(styles: unknown): number {
+  if (typeof styles !== 'object' || styles === null || !('style' in styles)) return 0;
+  const style = (styles as { style?: unknown }).style;
+  return Array.isArray(style) ? style.length : style === undefined ? 0 : 1;
+}
+
 /** A layer's or layer group's `styles.style`, one entry or a list. */
 function styleList(styles: unknown): unknown[] {
   const style = (styles as { style?: unknown } | undefined)?.style;
@@ -942,7 +994,8 @@ const styleExtension = (contentType: string): string => STYLE_MEDIA_TYPES[conten
 /**
  * CatalogImpl.validate(NamespaceInfo): a namespace without a URI, or with a blank one, is refused
  * with a NullPointerException ("Namespace uri must not be null"), which RestControllerAdvice
- * answers with 500. A PUT copies only what its body gives, so it fails only with a blank one.
+ * answers with 500. A PUT copies only what its body gives, so it fails only with a blank one,
+ * which a JSON null is (readAsGeoServerDoes).
  */
 function requireUri(namespace: Representation): void {
   if (typeof namespace.uri !== 'string' || namespace.uri.trim() === '') throw new GeoServerError(500, 'Namespace uri must not be null');

@@ -16,6 +16,7 @@ import {
   RESOURCE_TYPES,
   STYLE_MEDIA_TYPES,
   StandInCatalog,
+  readAsGeoServerDoes,
   updateIgnoringNulls,
   type CatalogType,
   type Representation,
@@ -352,7 +353,8 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         query,
         body,
         bodyMediaType,
-        inner,
+        // A catalog object's body as GeoServer's JSON reader hands it on (a null is not always absent).
+        inner: inner && (route.kind === 'item' || route.kind === 'collection') ? readAsGeoServerDoes(inner) : inner,
         wantsStyleBody,
         styleMediaType,
       });

@@ -149,10 +149,10 @@ describe('catalog behaviour', () => {
     expect((await call('GET', '/workspaces/nope')).status).toBe(404);
   });
 
-  it('ignores nulls on PUT and replaces a map property whole', async () => {
+  it('keeps what a PUT leaves out or nulls by reference, and replaces a map property whole', async () => {
     await seedFeatureType();
     const put = await call('PUT', '/workspaces/topp/datastores/pg', {
-      dataStore: { description: null, enabled: false, connectionParameters: { entry: [{ '@key': 'host', $: 'db2' }] } },
+      dataStore: { workspace: null, enabled: false, connectionParameters: { entry: [{ '@key': 'host', $: 'db2' }] } },
     });
     expect(put.status).toBe(200);
     expect(gs.catalog.objects.dataStore.get('topp:pg')).toMatchObject({
@@ -162,6 +162,27 @@ describe('catalog behaviour', () => {
       connectionParameters: { entry: [{ '@key': 'host', $: 'db2' }] },
       workspace: { name: 'topp' },
     });
+  });
+
+  // Jettison hands XStream a JSON null as an element without text: "" for a text field, false for a boolean.
+  it('reads a JSON null in a text field as "" and in a boolean as false, as GeoServer\'s JSON reader does', async () => {
+    await seedFeatureType();
+    expect((await call('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: null, enabled: null } })).status).toBe(200);
+    expect(gs.catalog.objects.dataStore.get('topp:pg')).toMatchObject({ description: '', enabled: false });
+    expect((await call('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { title: null } })).status).toBe(200);
+    expect(gs.catalog.objects.featureType.get('topp:roads')).toMatchObject({ title: '', srs: 'EPSG:4326' });
+    expect((await call('PUT', '/namespaces/topp', { namespace: { prefix: 'topp', isolated: true } })).status).toBe(200);
+    expect(gs.catalog.objects.workspace.get('topp')).toMatchObject({ isolated: true });
+    expect((await call('PUT', '/namespaces/topp', { namespace: { prefix: 'topp', isolated: null } })).status).toBe(200);
+    expect(gs.catalog.objects.namespace.get('topp')).toMatchObject({ isolated: false });
+    expect(gs.catalog.objects.workspace.get('topp')).toMatchObject({ isolated: false });
+  });
+
+  it('refuses a namespace PUT nulling its uri with 500 ("Namespace uri must not be null"), keeping the namespace', async () => {
+    await call('POST', '/namespaces', { namespace: { prefix: 'x', uri: 'urn:x' } });
+    const put = await call('PUT', '/namespaces/x', { namespace: { prefix: 'x', uri: null } });
+    expect(put).toMatchObject({ status: 500, text: 'Namespace uri must not be null' });
+    expect(gs.catalog.objects.namespace.get('x')).toEqual({ prefix: 'x', uri: 'urn:x' });
   });
 
   it('answers 404 for a missing object and 500 for a duplicate store, as GeoServer does', async () => {
@@ -352,6 +373,26 @@ describe('catalog behaviour', () => {
     const crossing = await call('POST', '/workspaces/sf/layergroups', { layerGroup: { name: 'g', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } });
     expect({ status: crossing.status, text: crossing.text }).toEqual({ status: 500, text: expect.stringContaining('can not contain resources from other workspace: topp') });
     expect(gs.catalog.objects.layerGroup.size).toBe(0);
+  });
+
+  // CatalogImpl.validate(LayerGroupInfo): "Layer group has different number of styles than layers".
+  it('refuses a layer group whose styles do not match its entries in number (500), on POST and PUT; one without styles passes', async () => {
+    await seedFeatureType();
+    const roads = { '@type': 'layer', name: 'topp:roads' };
+    const mismatched = { publishables: { published: [roads] }, styles: { style: [{ name: 'generic' }, { name: 'generic' }] } };
+    const posted = await call('POST', '/layergroups', { layerGroup: { name: 'g', ...mismatched } });
+    expect({ status: posted.status, text: posted.text }).toEqual({ status: 500, text: 'Layer group has different number of styles than layers' });
+    expect(gs.catalog.objects.layerGroup.size).toBe(0);
+    expect((await call('POST', '/layergroups', { layerGroup: { name: 'g', publishables: { published: [roads] } } })).status).toBe(201);
+    const stored = gs.catalog.objects.layerGroup.get('g');
+    // A PUT adding an entry without its style: the stored (null) style per entry no longer matches.
+    const put = await call('PUT', '/layergroups/g', { layerGroup: { publishables: { published: [roads, roads] } } });
+    expect({ status: put.status, text: put.text }).toEqual({ status: 500, text: 'Layer group has different number of styles than layers' });
+    expect((await call('PUT', '/layergroups/g', { layerGroup: mismatched })).status).toBe(500);
+    expect(gs.catalog.objects.layerGroup.get('g')).toEqual(stored);
+    const matched = { publishables: { published: [roads, roads] }, styles: { style: [{ name: 'generic' }, {}] } };
+    expect((await call('PUT', '/layergroups/g', { layerGroup: matched })).status).toBe(200);
+    expect(gs.violations).toEqual([]);
   });
 
   it('drops a layer group entry naming a layer or group the catalog lacks, with its null style, on POST and PUT, as CatalogImpl.validate does', async () => {

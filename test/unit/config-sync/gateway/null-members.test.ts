@@ -1,0 +1,53 @@
+/**
+ * JSON nulls GeoServer does not ignore, and layer group styles that do not match their entries,
+ * written through the gateway: refused with 400 naming the member before anything reaches the
+ * master or the log. GeoServer's JSON reader makes a null text member "" and a null boolean false
+ * (the stand-in reads them so: catalog.ts, readAsGeoServerDoes), and CatalogImpl.validate refuses
+ * a layer group whose styles are not one per entry.
+ */
+import { standInPerTest } from '../../../support/standin-per-test';
+import { adminRequest as request, recordingGateway } from './recording-gateway';
+
+const standIn = standInPerTest();
+
+const setUp = () => {
+  const gateway = recordingGateway(standIn.geoserver);
+  gateway.master.catalog.addWorkspace({ name: 'topp' });
+  gateway.master.catalog.addStyleInfo(undefined, { name: 'roads', filename: 'roads.sld', format: 'sld' });
+  return gateway;
+};
+
+test.each([
+  ['PUT', '/namespaces/topp', '{"namespace":{"prefix":"topp","uri":null}}', 'uri'],
+  ['PUT', '/namespaces/topp', '{"namespace":{"prefix":null}}', 'prefix'],
+  ['PUT', '/namespaces/topp', '{"namespace":{"isolated":null}}', 'isolated'],
+  ['POST', '/namespaces', '{"namespace":{"prefix":"n1","uri":"urn:n1","isolated":null}}', 'isolated'],
+  ['PUT', '/workspaces/topp', '{"workspace":{"isolated":null}}', 'isolated'],
+  ['PUT', '/styles/roads', '{"style":{"format":null}}', 'format'],
+])('%s %s %s: 400 naming %s, nothing sent or published', async (method, path, body, field) => {
+  const { storing, sent, send, master } = setUp();
+  const before = structuredClone(master.catalog.objects.namespace.get('topp'));
+  await expect(send(request(method, path, body))).rejects.toMatchObject({ status: 400, field, message: expect.stringContaining(`${field}: GeoServer reads a JSON null`) });
+  expect(sent).toEqual([]);
+  expect(storing.published).toEqual([]);
+  expect(master.catalog.objects.namespace.get('topp')).toEqual(before);
+  expect(master.catalog.objects.style.get('roads')).toMatchObject({ format: 'sld' });
+});
+
+test('a null GeoServer ignores (a reference) still goes through', async () => {
+  const { send } = setUp();
+  const answer = await send(request('PUT', '/styles/roads', '{"style":{"workspace":null}}'));
+  expect(answer.status).toBe(200);
+});
+
+const roads = { '@type': 'layer', name: 'topp:roads' };
+test.each([
+  ['POST', '/layergroups', { name: 'g', publishables: { published: [roads] }, styles: { style: [{ name: 'roads' }, { name: 'roads' }] } }],
+  ['POST', '/workspaces/topp/layergroups', { name: 'g', publishables: { published: [roads, roads] }, styles: { style: { name: 'roads' } } }],
+  ['PUT', '/layergroups/g', { publishables: { published: [roads, roads] }, styles: { style: [{}] } }],
+])('%s %s with styles not one per entry: 400 naming styles, nothing sent', async (method, path, group) => {
+  const { storing, sent, send } = setUp();
+  await expect(send(request(method, path, JSON.stringify({ layerGroup: group })))).rejects.toMatchObject({ status: 400, field: 'styles', message: expect.stringContaining('one per entry') });
+  expect(sent).toEqual([]);
+  expect(storing.published).toEqual([]);
+});
