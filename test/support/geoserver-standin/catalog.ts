@@ -491,7 +491,7 @@ export class StandInCatalog {
         throw new GeoServerError(500, `Layer group within a workspace (${workspace}) can not contain resources from other workspace: ${memberWorkspace}`);
       }
     }
-    const kept = this.withoutUnresolvedEntries(workspace, body, statedStyleCount(body.styles));
+    const kept = withStylePerEntry(this.withoutUnresolvedEntries(workspace, body, statedStyleCount(body.styles)));
     this.objects.layerGroup.set(id, { ...kept, name, ...(workspace ? { workspace: { name: workspace } } : {}) });
     return id;
   }
@@ -769,7 +769,7 @@ export class StandInCatalog {
     if (type === 'layerGroup') {
       // Validated as catalog.save validates it (withoutUnresolvedEntries), before anything is saved.
       const styles = body.styles !== undefined && body.styles !== null ? statedStyleCount(body.styles) : statedStyleCount(current.styles) || (publishedList(current) ?? []).length;
-      updated = this.withoutUnresolvedEntries(workspaceOf(currentId), updated, styles);
+      updated = withStylePerEntry(this.withoutUnresolvedEntries(workspaceOf(currentId), updated, styles), false);
     }
     if (type === 'style' && currentId !== id) updated.filename = this.renamedStyleFile(currentId, updated);
     if (type === 'namespace') this.requireUniqueUri(currentId, updated);
@@ -965,6 +965,23 @@ export function statedStyleCount(styles: unknown): number {
   if (typeof styles !== 'object' || styles === null || !('style' in styles)) return 0;
   const style = (styles as { style?: unknown }).style;
   return Array.isArray(style) ? style.length : style === undefined ? 0 : 1;
+}
+
+/**
+ * A layer group as GeoServer stores and answers it: one style per entry. CatalogImpl.add gives a
+ * group added without styles a null style per entry (`fill`; catalog.save after a PUT does not),
+ * and a style stated without a name (`{}`, "", null) reads as a null style too. GeoServer writes
+ * a null in the list as an element without text (`<style/>`), which its JSON writer answers as "":
+ * so a group of two entries added without styles answers `"styles":{"style":["",""]}`.
+ */
+function withStylePerEntry(group: Representation, fill = true): Representation {
+  const entries = publishedList(group);
+  if (!entries) return group;
+  const style = (group.styles as { style?: unknown } | null | undefined)?.style;
+  const stated = statedStyleCount(group.styles) === 0 ? [] : Array.isArray(style) ? style : [style];
+  if (stated.length === 0 && !fill) return group;
+  const styles = stated.length > 0 ? stated : entries.map(() => '');
+  return { ...group, styles: { style: styles.map((entry) => (nameOf(entry) ? entry : '')) } };
 }
 
 /** A layer's or layer group's `styles.style`, one entry or a list. */

@@ -341,6 +341,9 @@ function checkValue(value: unknown, schema: Schema, definitions: Record<string, 
       return;
     case 'object':
     case undefined:
+      // "" is an element without text, which GeoServer reads as null: its own answers write a
+      // null entry of a list so (a layer group's null style, layergroups.yaml's examples).
+      if (value === '') return;
       if (resolved.type === 'object' && (typeof value !== 'object' || Array.isArray(value))) {
         problems.push(`${where} must be an object`);
         return;
