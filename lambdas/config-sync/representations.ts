@@ -174,6 +174,26 @@ export function layerGroupEntries(group: JsonObject): JsonValue[] {
   return Array.isArray(published) ? published : published === undefined || published === null ? [] : [published];
 }
 
+/**
+ * A layer group stating its entries, with one style per entry as GeoServer holds and answers it:
+ * a group added without styles gets a null style per entry (CatalogImpl.add), which GeoServer
+ * answers as "" (an element without text), and a style stated without a name (`{}`, "", null)
+ * is that null style too. So `styles` left out, `{"style": [{}, {}]}` and `{"style": ["", ""]}`
+ * are one group, written here as the last. A PUT stating entries without styles would keep the
+ * styles GeoServer holds, and be refused when their number differs ("Layer group has different
+ * number of styles than layers"). Styles stated in another number are left as stated (GeoServer
+ * refuses them); a group not stating its entries is returned as it is.
+ */
+export function withStylePerEntry(group: JsonObject): JsonObject {
+  if (!isJsonObject(group.publishables) || !('published' in group.publishables)) return group;
+  const entries = layerGroupEntries(group);
+  const styles = isJsonObject(group.styles) ? group.styles.style : undefined;
+  const stated = Array.isArray(styles) ? styles : styles === undefined ? [] : [styles];
+  if (entries.length === 0 || (stated.length > 0 && stated.length !== entries.length)) return group;
+  const style = entries.map((_, index) => (referencedName(stated[index]) === undefined ? '' : stated[index]!));
+  return { ...group, styles: { style } };
+}
+
 /** `{"name": "x"}` or `{"@class": ..., "name": "ws:x", "href": ...}` → its non-empty name. */
 export function referencedName(value: JsonValue | undefined): string | undefined {
   if (!isJsonObject(value)) return undefined;

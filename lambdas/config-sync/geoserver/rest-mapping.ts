@@ -16,7 +16,7 @@
  */
 import { isDotSegment, splitObjectId, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject } from '../merge-patch';
-import { localName, referencedName, type StyleFormat } from '../representations';
+import { localName, referencedName, withStylePerEntry, type StyleFormat } from '../representations';
 
 /** What the paths of one object are built from. */
 export interface RestTarget {
@@ -234,7 +234,8 @@ export function restTarget(type: ObjectType, id: string, properties: JsonObject)
  * taking one the master never had.
  */
 export function restBody(type: ObjectType, target: RestTarget, properties: JsonObject, creates = false): JsonObject {
-  const representation: JsonObject = { ...properties };
+  // A group stating its entries states their styles too, one each (representations.ts).
+  const representation: JsonObject = type === 'layerGroup' ? { ...withStylePerEntry(properties) } : { ...properties };
   if (type === 'style') delete representation.body;
   if (type === 'namespace') representation.prefix = target.name;
   else if (type !== 'global' && type !== 'workspaceSettings' && type !== 'service' && type !== 'logging') {

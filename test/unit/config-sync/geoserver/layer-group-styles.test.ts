@@ -1,0 +1,48 @@
+/**
+ * A layer group's styles as GeoServer holds them, one per entry ("" for a null style, which a
+ * group added without styles gets for each entry): what a node writes for a group (restBody), and
+ * how a drift scan or capture compares a stored group with the one a GeoServer answers.
+ */
+import { objectDifferences } from '../../../../lambdas/config-sync/geoserver/drift';
+import { restBody, restTarget } from '../../../../lambdas/config-sync/geoserver/rest-mapping';
+
+const roads = { '@type': 'layer', name: 'topp:roads' };
+const rivers = { '@type': 'layer', name: 'topp:rivers' };
+const group = (properties: Record<string, unknown>) => ({ type: 'layerGroup' as const, id: 'base', properties: { name: 'base', ...properties } as never });
+
+describe('a node writing a layer group', () => {
+  it('states a null style per entry when the group states its entries without styles, so a GeoServer holding fewer entries takes it', () => {
+    const properties = { name: 'base', publishables: { published: [roads, rivers] } };
+    expect(restBody('layerGroup', restTarget('layerGroup', 'base', properties), properties)).toEqual({
+      layerGroup: { name: 'base', publishables: { published: [roads, rivers] }, styles: { style: ['', ''] } },
+    });
+  });
+
+  it('keeps named styles, writes an unnamed one as "", and leaves a group not stating its entries as it is', () => {
+    const properties = { name: 'base', publishables: { published: [roads, rivers] }, styles: { style: [{ name: 'roads' }, {}] } };
+    expect(restBody('layerGroup', restTarget('layerGroup', 'base', properties), properties).layerGroup).toMatchObject({ styles: { style: [{ name: 'roads' }, ''] } });
+    const titled = { name: 'base', title: 'Base map' };
+    expect(restBody('layerGroup', restTarget('layerGroup', 'base', titled), titled)).toEqual({ layerGroup: titled });
+  });
+});
+
+describe('comparing a stored layer group with the GeoServer\'s', () => {
+  const held = { name: 'base', publishables: { published: [roads, rivers] }, styles: { style: ['', ''] } };
+
+  it.each([
+    ['left out', {}],
+    ['stated as {}', { styles: { style: [{}, {}] } }],
+    ['stated as ""', { styles: { style: ['', ''] } }],
+  ])('finds no difference between null styles %s and the "" GeoServer answers, either way', (_, styles) => {
+    const stored = group({ publishables: { published: [roads, rivers] }, ...styles });
+    expect(objectDifferences(stored, held, undefined, 'both-ways')).toEqual([]);
+    expect(objectDifferences(stored, held, undefined, 'stored-properties')).toEqual([]);
+  });
+
+  it('still finds a style that differs, or an entry more', () => {
+    const named = group({ publishables: { published: [roads, rivers] }, styles: { style: [{ name: 'roads' }, ''] } });
+    expect(objectDifferences(named, held, undefined, 'both-ways')).toEqual(['styles.style']);
+    const more = group({ publishables: { published: [roads, rivers, roads] } });
+    expect(objectDifferences(more, held, undefined, 'both-ways')).toEqual(expect.arrayContaining(['publishables.published', 'styles.style']));
+  });
+});
