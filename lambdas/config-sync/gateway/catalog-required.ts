@@ -11,6 +11,8 @@
  * filename: GeoServer names the file after the style.
  */
 import { namesOneStyleFile, type ObjectType } from '../events';
+import { isJsonObject, type JsonObject } from '../merge-patch';
+import { layerGroupEntries, withStylePerEntry } from '../representations';
 import type { ManagedPath } from './rest-paths';
 
 interface RequiredMember {
@@ -155,4 +157,30 @@ export function layerGroupStylesProblem(
   const entries = count(bodyMember('publishables').value, 'published');
   if (styles === undefined || entries === undefined || styles === 0 || styles === entries) return undefined;
   return `the body states ${styles} style${styles === 1 ? '' : 's'} for ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables: GeoServer refuses a layer group whose styles are not one per entry ("Layer group has different number of styles than layers"); give one style per entry, in the same order (an empty {} for the layer's default style), or leave styles out`;
+}
+
+/**
+ * A layer group PUT stating its entries but no styles, whose number of entries differs from the
+ * styles the group holds: GeoServer's copy keeps the styles it holds (one per entry it had, the
+ * null ones "" included: CatalogImpl.add gives a group without styles a null one per entry), and
+ * its catalog then refuses the group ("Layer group has different number of styles than layers",
+ * a 500). `held` is the group as the cluster holds it (the master's read-back); undefined when
+ * the gateway has none to judge by.
+ */
+export function layerGroupEntriesWithoutStylesProblem(
+  target: ManagedPath,
+  method: string,
+  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+  held: JsonObject | undefined,
+): string | undefined {
+  if (target.type !== 'layerGroup' || method !== 'PUT' || held === undefined) return undefined;
+  const styles = bodyMember('styles');
+  const publishables = bodyMember('publishables').value;
+  if ((styles.present && styles.value !== null) || !isJsonObject(publishables as JsonObject) || !('published' in (publishables as JsonObject))) return undefined;
+  const entries = layerGroupEntries({ publishables: publishables as JsonObject }).length;
+  const heldStyles = withStylePerEntry(held).styles;
+  const style = isJsonObject(heldStyles) ? heldStyles.style : undefined;
+  const kept = Array.isArray(style) ? style.length : style === undefined ? 0 : 1;
+  if (kept === 0 || kept === entries) return undefined;
+  return `the body states ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables and no styles, so GeoServer keeps the ${kept} style${kept === 1 ? '' : 's'} the group holds and refuses it ("Layer group has different number of styles than layers"); state the styles too, one per entry in the same order ("" or {} for the layer's default style)`;
 }

@@ -64,7 +64,7 @@ import { movedChildren, referrersOf, type ParentRename } from './moved-children'
 import type { MasterCatalog } from './master-catalog';
 import { contentTypeCharset, xmlPrologProblem, XmlDoctypeError, XmlEncodingError } from './doctype';
 import { packagedDoctypeIn } from './style-package';
-import { layerGroupStylesProblem, nullMemberProblem, requiredMemberProblem } from './catalog-required';
+import { layerGroupEntriesWithoutStylesProblem, layerGroupStylesProblem, nullMemberProblem, requiredMemberProblem } from './catalog-required';
 import { movedResourcePath, resourceStoreProblem } from './resource-store';
 
 export interface GatewayRequest {
@@ -257,6 +257,12 @@ export async function handleGatewayCall(
   if (nulled !== undefined) throw new ValidationError(nulled.member, nulled.problem);
   const groupStyles = isRepresentation(request) && mediaTypeOf(request).includes('json') ? layerGroupStylesProblem(classified, method, (member) => bodyMember(request, member)) : undefined;
   if (groupStyles !== undefined) throw new ValidationError('styles', groupStyles);
+  // A group's entries changed in number without their styles: GeoServer keeps the ones it holds.
+  if (classified.type === 'layerGroup' && method === 'PUT' && options.catalog && classified.id !== undefined && isRepresentation(request) && mediaTypeOf(request).includes('json')) {
+    const held = (await options.catalog.get('layerGroup', classified.id))?.properties;
+    const unstyled = layerGroupEntriesWithoutStylesProblem(classified, method, (member) => bodyMember(request, member), held);
+    if (unstyled !== undefined) throw new ValidationError('styles', unstyled);
+  }
   // A resource moved to another store the gateway cannot name, or renamed as it moves (resource-store.ts).
   const storeProblem = resourceStoreProblem(classified, method, bodyMember(request, 'store'));
   if (storeProblem !== undefined) throw new ValidationError('store', storeProblem);

@@ -51,3 +51,24 @@ test.each([
   expect(sent).toEqual([]);
   expect(storing.published).toEqual([]);
 });
+
+// GeoServer's PUT keeps the styles a group holds (one per entry, "" for a null one) when the body states none.
+test('a layer group PUT changing its number of entries without styles: 400 naming styles, nothing sent; with them it goes through', async () => {
+  const { storing, sent, send, master } = setUp();
+  const json = (method: string, path: string, body: unknown) => send(request(method, path, JSON.stringify(body)));
+  await json('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg', type: 'PostGIS' } });
+  await json('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads', srs: 'EPSG:4326' } });
+  expect((await json('POST', '/layergroups', { layerGroup: { name: 'g', publishables: { published: [roads] } } })).status).toBe(201);
+  const [sentBefore, publishedBefore, held] = [sent.length, storing.published.length, structuredClone(master.catalog.objects.layerGroup.get('g'))];
+  await expect(json('PUT', '/layergroups/g', { layerGroup: { publishables: { published: [roads, roads] } } })).rejects.toMatchObject({
+    status: 400,
+    field: 'styles',
+    message: expect.stringContaining('keeps the 1 style the group holds'),
+  });
+  expect([sent.length, storing.published.length]).toEqual([sentBefore, publishedBefore]);
+  expect(master.catalog.objects.layerGroup.get('g')).toEqual(held);
+  // The same number of entries keeps its styles, and stating them changes the number.
+  expect((await json('PUT', '/layergroups/g', { layerGroup: { publishables: { published: [roads] } } })).status).toBe(200);
+  expect((await json('PUT', '/layergroups/g', { layerGroup: { publishables: { published: [roads, roads] }, styles: { style: ['', { name: 'roads' }] } } })).status).toBe(200);
+  expect(master.catalog.objects.layerGroup.get('g')).toMatchObject({ styles: { style: ['', { name: 'roads' }] } });
+});

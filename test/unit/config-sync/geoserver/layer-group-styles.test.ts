@@ -5,6 +5,7 @@
  */
 import { objectDifferences } from '../../../../lambdas/config-sync/geoserver/drift';
 import { restBody, restTarget } from '../../../../lambdas/config-sync/geoserver/rest-mapping';
+import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 
 const roads = { '@type': 'layer', name: 'topp:roads' };
 const rivers = { '@type': 'layer', name: 'topp:rivers' };
@@ -19,7 +20,7 @@ describe('a node writing a layer group', () => {
   });
 
   it('keeps named styles, writes an unnamed one as "", and leaves a group not stating its entries as it is', () => {
-    const properties = { name: 'base', publishables: { published: [roads, rivers] }, styles: { style: [{ name: 'roads' }, {}] } };
+    const properties: JsonObject = { name: 'base', publishables: { published: [roads, rivers] }, styles: { style: [{ name: 'roads' }, {}] } };
     expect(restBody('layerGroup', restTarget('layerGroup', 'base', properties), properties).layerGroup).toMatchObject({ styles: { style: [{ name: 'roads' }, ''] } });
     const titled = { name: 'base', title: 'Base map' };
     expect(restBody('layerGroup', restTarget('layerGroup', 'base', titled), titled)).toEqual({ layerGroup: titled });
