@@ -50,8 +50,8 @@ import { buildEventSchemas } from '../events';
 // Every request publishes: the SNS client is bundled and created at cold start.
 import * as snsSdk from '../adapters/sns-sdk';
 // An upload into a store starts a capture of the master, whose first slice is an SQS message:
-// bundled, created on the first upload (most calls are not uploads).
-import * as sqsSdk from '../adapters/sqs-sdk';
+// the SQS client is loaded on the first upload (most calls are not uploads; deferred-sdk.ts).
+import { loadSqsSdk } from '../adapters/deferred-sdk';
 
 const REST_PREFIX = '/geoserver/rest';
 
@@ -103,7 +103,7 @@ function allowListFromEnv(): SourceAllowList {
 
 const jobs = jobStoreFromEnv();
 const masterQueue = nodeQueuesFromEnv(membership)[master.name]!;
-const sqs = sqsFromEnv(() => sqsSdk);
+const sqs = sqsFromEnv(loadSqsSdk);
 
 /**
  * After an upload the master took: the capture of POST /nodes/{master}/capture (start-node-job.ts),
