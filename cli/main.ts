@@ -681,6 +681,12 @@ function describeExecution(status: ExecutionStatus): string {
     `${status.executionId}  ${status.processName}  ${status.phase}  ${status.progress}%`,
     status.task ? `  task: ${status.task}` : undefined,
     status.nodeId ? `  node: ${status.nodeId}` : undefined,
+    // Its times: started only once it ran (absent while queued, for one that ended without
+    // running, and for one stored before start times were kept), finished only once it ended.
+    `  created: ${status.creationTime}`,
+    status.startTime ? `  started: ${status.startTime}` : undefined,
+    `  updated: ${status.lastUpdated}`,
+    status.completionTime ? `  finished: ${status.completionTime}` : undefined,
     status.resultLocation ? `  result: ${status.resultLocation}` : undefined,
     status.exception ? `  error: ${status.exception.code ?? ''} ${status.exception.message ?? ''}`.trimEnd() : undefined,
   ];
