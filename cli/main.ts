@@ -381,8 +381,9 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
       throw new CliError(`${full} is not valid JSON`, EXIT.usage);
     }
   };
-  // Where a running `npm start` is: read once, for its URL and its masters' names.
-  const cluster = lazily(() => readJson('cluster.json'));
+  // Where a running `npm start` is: read once, for its URL and its masters' names, and only where
+  // they are needed (a stale file is refused, which --url and a token given make irrelevant).
+  const cluster = lazily(() => readLocalCluster(io.cwd, RUNNING_CLUSTER_ELSE));
   const url = values.url ?? io.env.GEOCLUSTER_URL ?? cluster()?.url ?? 'http://127.0.0.1:3000';
   // fetch refuses a URL with credentials, and its error spells the URL out, password and all.
   if (URL.canParse(url) && (new URL(url).username !== '' || new URL(url).password !== '')) {
@@ -1070,13 +1071,13 @@ async function token(rest: string[], values: { table?: string; endpoint?: string
   }
   const nodeId = required(name, 'token', '<name>');
   if (!isNodeName(nodeId)) throw new CliError(`name '${nodeId}' ${NODE_NAME_RULE}`, EXIT.usage);
-  const local = readLocalCluster(io.cwd);
+  const localTable = values.table === undefined && io.env.GEOCLUSTER_CREDENTIALS_TABLE === undefined;
+  const local = localTable ? readLocalCluster(io.cwd, ', or name the credentials table with --table or GEOCLUSTER_CREDENTIALS_TABLE') : undefined;
   const table = values.table ?? io.env.GEOCLUSTER_CREDENTIALS_TABLE ?? local?.credentialsTable;
   if (!table) throw new CliError('token needs the credentials table: pass --table (the stack output CredentialsTableName) or set GEOCLUSTER_CREDENTIALS_TABLE', EXIT.usage);
   // The authorizer takes only the tokens of names the cluster declares: a token minted for any
   // other name would be printed as if it worked and refused (403) on every request. The running
   // `npm start` lists its names; a deployed cluster's table (--table) is not checked here.
-  const localTable = values.table === undefined && io.env.GEOCLUSTER_CREDENTIALS_TABLE === undefined;
   if (sub === 'issue' && localTable && Array.isArray(local?.names) && !local.names.includes(nodeId)) {
     throw new CliError(
       `'${nodeId}' is not a node or operator of the running local cluster (${local.names.join(', ')}): its token would be refused on every request. ` +
@@ -1110,14 +1111,42 @@ async function token(rest: string[], values: { table?: string; endpoint?: string
   }
 }
 
-/** What a running `npm start` wrote to .local/cluster.json, if anything. */
-function readLocalCluster(cwd: string): { url?: string; credentialsTable?: string; dynamoEndpoint?: string; names?: unknown } | undefined {
+/** What a stale cluster.json's error offers beside starting the cluster again, for the API commands. */
+const RUNNING_CLUSTER_ELSE = ', or name a running cluster with --url or GEOCLUSTER_URL and its token with --token or GEOCLUSTER_TOKEN (npm start -- --in-memory prints both)';
+
+/**
+ * What a running `npm start` wrote to .local/cluster.json, if anything. The file records the pid
+ * of the process running that cluster, which removes it when it stops (local/cluster-file.ts); one
+ * whose process is gone (killed, not stopped) names a cluster that is not running: refused, with
+ * `otherwise` saying what else would do, as the API unreachable (exit 3: starting it again helps).
+ * A file without a pid (an older `npm start`'s) is taken as it is.
+ */
+function readLocalCluster(cwd: string, otherwise: string): { url?: string; credentialsTable?: string; dynamoEndpoint?: string; masters?: unknown; names?: unknown } | undefined {
   const file = path.join(cwd, '.local', 'cluster.json');
   if (!existsSync(file)) return undefined;
+  let local: { url?: string; credentialsTable?: string; dynamoEndpoint?: string; masters?: unknown; names?: unknown; pid?: unknown };
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as { url?: string; credentialsTable?: string; dynamoEndpoint?: string; names?: unknown };
+    local = JSON.parse(readFileSync(file, 'utf8')) as typeof local;
   } catch {
     throw new CliError(`${file} is not valid JSON`, EXIT.usage);
+  }
+  if (typeof local.pid === 'number' && !processRuns(local.pid)) {
+    throw new CliError(
+      `${file} names a local cluster that is not running: the npm start that wrote it (pid ${local.pid}) has ended without removing it. ` +
+        `Start the cluster again (npm start)${otherwise}`,
+      EXIT.unreachable,
+    );
+  }
+  return local;
+}
+
+/** Whether a process holds `pid` (one of another user is taken as running: it cannot be signalled, only seen). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -23,6 +23,7 @@ import { canPublish } from '../lambdas/shared/cluster-model';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
 import { removeStaleAssemblies } from './stale-assemblies';
+import { writeClusterFile } from './cluster-file';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import {
   assertPortFree,
@@ -301,8 +302,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       // a token of, so that `geocluster token issue` refuses to mint one it would never accept.
       const masters = stack.cluster.nodes.filter((node) => canPublish(node.role)).map((node) => node.name);
       const names = [...stack.cluster.nodes, ...stack.cluster.operators].map((member) => member.name);
-      const local = { url: `http://127.0.0.1:${boundPort}`, credentialsTable, dynamoEndpoint: emulators.dynamoEndpoint, masters, names };
-      writeFileSync(path.join(stateDir, 'cluster.json'), `${JSON.stringify(local, null, 2)}\n`);
+      // The file records this process and goes when the cluster stops (local/cluster-file.ts): a
+      // cluster that is not running is not named to the CLI.
+      const removeClusterFile = writeClusterFile(stateDir, { url: `http://127.0.0.1:${boundPort}`, credentialsTable, dynamoEndpoint: emulators.dynamoEndpoint, masters, names });
+      stopped.push(async () => removeClusterFile());
     }
 
     await messaging.start(hosts, disabledMappings);

@@ -1,0 +1,39 @@
+/**
+ * `.local/cluster.json`: where `npx geocluster` run in this checkout finds the persisted
+ * `npm start` (its URL, its credentials table, the names it declares). The file records the pid
+ * of the process that runs the cluster, and that process removes it when it stops, so the file
+ * never outlives the cluster it describes for long: one left by a process that was killed instead
+ * names a pid no process holds, which the CLI tells apart and says so (cli/main.ts).
+ *
+ * Each checkout has its own `.local/`, so clusters run from other checkouts never meet this
+ * file; a second cluster of the same checkout (an `--in-memory` one) never writes it. The file is
+ * removed only while it still records this process: a later run that wrote its own is left alone.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+export const CLUSTER_FILE = 'cluster.json';
+
+/** What the file holds beside the writer's pid. */
+export interface LocalClusterFile {
+  readonly url: string;
+  readonly credentialsTable: string;
+  readonly dynamoEndpoint: string;
+  readonly masters: readonly string[];
+  readonly names: readonly string[];
+}
+
+/** Writes `stateDir`/cluster.json for this process; answers the function that removes it when the cluster stops. */
+export function writeClusterFile(stateDir: string, contents: LocalClusterFile, pid = process.pid): () => void {
+  const file = path.join(stateDir, CLUSTER_FILE);
+  writeFileSync(file, `${JSON.stringify({ ...contents, pid }, null, 2)}\n`);
+  return () => {
+    let written: { pid?: unknown };
+    try {
+      written = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown };
+    } catch {
+      return; // gone already, or not this run's any more
+    }
+    if (written.pid === pid) rmSync(file, { force: true });
+  };
+}
