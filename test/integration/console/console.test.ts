@@ -60,7 +60,9 @@ describe('the console at /console', () => {
     // A pure master has no queue: shown as a dash, numbers for the slaves.
     expect(rows[0]![4]).toBe('–');
     expect(rows[1]![4]).toMatch(/^\d+$/);
-    expect(await page.locator('#head').textContent()).toMatch(/^log head \d+$/);
+    // The head says what it is, and what the Cursor column beside it is.
+    expect(await page.locator('#head').textContent()).toMatch(/^log head \d+ \(the newest sequence in the configuration event log; Cursor: the last one a node applied\)$/);
+    await expectText('#events-updated', /^log head \d+ \(the newest sequence in the configuration event log\)$/);
   });
 
   it('shows what holds a node back and, in a cluster with GeoServers, how each GeoServer is and its latest job', async () => {
@@ -77,6 +79,8 @@ describe('the console at /console', () => {
         { object: { type: 'layer', id: 'topp:roads' }, sequences: [38, 40], reason: '400 from GeoServer: no such style', attempts: 3, parkedAt: now },
         // A redrive applied its listed sequences and stopped before reading its overflow back.
         { object: { type: 'layer', id: 'topp:big' }, sequences: [], overflow: { from: 1051, through: 2000 }, reason: 'refused', attempts: 3, parkedAt: now },
+        // An overflow of one event is named as that one event, not as a run.
+        { object: { type: 'layer', id: 'topp:lakes' }, sequences: [], overflow: { from: 2001, through: 2001 }, reason: 'refused', attempts: 3, parkedAt: now },
       ],
       geoserver: {
         url: 'http://10.0.3.21:8080/geoserver', reachable: false, version: '2.26.2', checkedAt: now,
@@ -107,10 +111,11 @@ describe('the console at /console', () => {
       await page.locator('#nodes-geoserver').waitFor();
       const row = (name: string) => page.locator(`#nodes tr[data-node="${name}"] td`);
       await page.locator('#nodes tr[data-node="slave-1"] .pill', { hasText: 'retrying #41' }).waitFor({ timeout: 10_000 });
-      expect(await row('slave-1').nth(6).textContent()).toBe('active retrying #41 3+ parked');
+      expect(await row('slave-1').nth(6).textContent()).toBe('active retrying #41 4+ parked');
       expect(await row('slave-1').nth(6).locator('.pill').nth(1).getAttribute('title')).toBe('attempt 3: GeoServer answered 503');
       expect(await row('slave-1').nth(6).locator('.pill').nth(2).getAttribute('title')).toBe(
-        'layer/topp:roads #38, #40: 400 from GeoServer: no such style\nlayer/topp:big its events #1051 to #2000: refused\nredrive after a fix',
+        'layer/topp:roads #38, #40: 400 from GeoServer: no such style\nlayer/topp:big its events #1051-2000: refused\nlayer/topp:lakes its event #2001: refused\n' +
+          'redrive after a fix',
       );
       expect(await row('slave-1').nth(7).textContent()).toBe('unreachable reconcile running (fix) 2/6');
       expect(await row('slave-1').nth(7).locator('.pill').getAttribute('title')).toBe('http://10.0.3.21:8080/geoserver: connect ECONNREFUSED 10.0.3.21:8080');
@@ -159,7 +164,7 @@ describe('the console at /console', () => {
       await unfixed.waitFor({ timeout: 10_000 });
       expect(await page.locator('#nodes tr[data-node="slave-1"] td').nth(6).textContent()).toBe('active reconcile: 25 unfixed');
       expect(await unfixed.getAttribute('title')).toBe(
-        'job job-11 succeeded but could not fix 25 object(s); first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style\n' +
+        'job job-11 succeeded but could not fix 25 objects; first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style\n' +
           'all of them: geocluster job slave-1 job-11\nafter a fix: reconcile again',
       );
     } finally {
@@ -255,7 +260,20 @@ describe('the console at /console', () => {
     await page.click('#token-save');
     expect(await page.inputValue('#token')).toBe('');
     await page.locator('tr[data-node="slave-1"] button[data-action=redrive]').click();
-    await expectMessage(/^slave-1: \d+ event\(s\) moved back to the queue$/);
+    await expectMessage(/^slave-1: \d+ events? moved back to the queue$/);
+    // The count is worded for the number it holds: the API's answer, one event moved.
+    await page.route('**/nodes/slave-1/redrive', async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, json: { ...((await response.json()) as object), moved: 1 } });
+    });
+    try {
+      // The real answer's message above may have said one event already: cleared, so the one read below is this answer's.
+      await page.evaluate(() => ((globalThis as unknown as { document: Doc }).document.querySelector('#message')!.textContent = ''));
+      await page.locator('tr[data-node="slave-1"] button[data-action=redrive]').click();
+      await expectMessage(/^slave-1: 1 event moved back to the queue$/);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
     expect(await page.evaluate(() => sessionStorage.getItem('geocluster.token'))).toBe(tokenOf('slave-1'));
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
     expect(page.url()).not.toContain(tokenOf('slave-1').split('.')[1]!);
@@ -462,7 +480,7 @@ describe('the console at /console', () => {
       // No button to suggest after a fix for a kind this page does not know.
       expect(await row('slave-2').nth(6).locator('.pill', { hasText: 'audit failed' }).getAttribute('title')).toBe('job job-23: boom');
       expect(await row('master-1').nth(6).locator('.pill', { hasText: 'unfixed' }).getAttribute('title')).toBe(
-        'job job-20 succeeded but could not fix 1 object(s); first layer/topp:roads: refused\nall of them: geocluster job master-1 job-20',
+        'job job-20 succeeded but could not fix 1 object; first layer/topp:roads: refused\nall of them: geocluster job master-1 job-20',
       );
     } finally {
       await page.unrouteAll({ behavior: 'wait' });
