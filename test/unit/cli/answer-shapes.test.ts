@@ -4,41 +4,20 @@
  * the API, another service, a proxy at --url): one line names the route and the first wrong
  * member, exit 1, nothing printed as a result, and no TypeError, no endless polling.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { routeOf, scriptedAnswers, startCannedServer, type CannedScript, type CannedServer } from '../../support/canned-server';
-import { runCliCollected, type CliRun } from '../../support/run-cli';
+import type { CannedScript } from '../../support/canned-server';
+import { scriptedCli } from '../../support/scripted-cli';
 
 /** What the stand-in answers (`CannedScript`). */
 type Script = CannedScript;
 
-let server: CannedServer;
-let url: string;
-let scratch: string;
-let script: Script;
-/** The routes asked for so far, `METHOD /path`, in order. */
-const requested = () => server.requests.map(routeOf);
-
-beforeAll(async () => {
-  scratch = mkdtempSync(path.join(tmpdir(), 'geocluster-shapes-'));
-  server = await startCannedServer(scriptedAnswers(() => script));
-  url = server.url;
-});
-
-afterAll(async () => {
-  await server.close();
-  rmSync(scratch, { recursive: true, force: true });
-});
+const cli = scriptedCli('geocluster-shapes-');
+const { run, requested } = cli;
 
 beforeEach(() => {
-  server.requests.length = 0;
-  writeFileSync(path.join(scratch, 'change.json'), JSON.stringify({ kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } }));
+  writeFileSync(path.join(cli.scratch, 'change.json'), JSON.stringify({ kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } }));
 });
-
-function run(...argv: string[]): Promise<CliRun> {
-  return runCliCollected(argv, { tty: false, env: { GEOCLUSTER_URL: url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: scratch });
-}
 
 const at = '2026-12-04T03:00:00.000Z';
 const runningJob = {
@@ -92,7 +71,7 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
     ['reconcile: a status the route does not answer with', ['reconcile', 'slave-1', '--detach'], { 'POST /nodes/slave-1/reconcile': ok({ job: {} }) }, 'POST /nodes/slave-1/reconcile answered 200 with an unexpected body: the route answers 202, not 200'],
     ['config publish: a status the route does not answer with', ['config', 'publish', 'change.json'], { 'POST /config/events': ok({}) }, 'POST /config/events answered 200 with an unexpected body: the route answers 201, not 200'],
   ])('%s: one line naming the route and the member, exit 1', async (_case, argv, answers, message) => {
-    script = answers;
+    cli.script = answers;
     const result = await run(...argv);
     expect(result).toEqual({ code: 1, out: '', err: `geocluster: ${message} (is --url the cluster's API, of this CLI's version?)\n` });
   });
@@ -106,13 +85,13 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
       "GET /nodes/slave-1/drift answered a page that does not move on: next 'more' after 0",
     ],
   ])('%s: a page whose next does not move past the one asked for ends the paging (it asked for ever)', async (_case, argv, answers, message) => {
-    script = answers;
+    cli.script = answers;
     expect(await run(...argv)).toEqual({ code: 1, out: '', err: `geocluster: ${message} (is --url the cluster's API, of this CLI's version?)\n` });
     expect(requested()).toHaveLength(1);
   });
 
   it('executions reindex: an answer with the cursor it was sent ends the pass (it asked for ever)', async () => {
-    script = { 'POST /executions/reindex': { status: 202, body: { scanned: 0, rewritten: 0, skipped: 0, done: false, cursor: 'c-1' } } };
+    cli.script = { 'POST /executions/reindex': { status: 202, body: { scanned: 0, rewritten: 0, skipped: 0, done: false, cursor: 'c-1' } } };
     expect(await run('executions', 'reindex')).toEqual({
       code: 1,
       out: '',
@@ -127,9 +106,9 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
     ['one change', change, `geocluster: ${unexpected}\n`],
     ['a list: not said to be refused, as a 201 was committed', [change], `geocluster: change #1 may or may not be published (see geocluster config log; 0 published before it): ${unexpected}\n`],
   ])('config publish (%s): a 201 of another shape is named at once, not retried', async (_case, changes, err) => {
-    const file = path.join(scratch, 'changes.json');
+    const file = path.join(cli.scratch, 'changes.json');
     writeFileSync(file, JSON.stringify(changes));
-    script = { 'POST /config/events': { status: 201, body: { sequence: 'twelve', published: true } } };
+    cli.script = { 'POST /config/events': { status: 201, body: { sequence: 'twelve', published: true } } };
     expect(await run('config', 'publish', file)).toEqual({ code: 1, out: '', err });
     expect(requested()).toEqual(['POST /config/events']);
   });

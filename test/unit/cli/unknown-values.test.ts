@@ -6,38 +6,16 @@
  * it knows); a wait stops at a state or phase it does not know. An answer of a wrong type is still
  * named by its route and member.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { routeOf, scriptedAnswers, startCannedServer, type CannedScript, type CannedServer } from '../../support/canned-server';
-import { runCliCollected, type CliRun } from '../../support/run-cli';
+import type { CannedScript } from '../../support/canned-server';
+import { scriptedCli } from '../../support/scripted-cli';
 
 /** What the stand-in answers (`CannedScript`). */
 type Script = CannedScript;
 
-let server: CannedServer;
-let scratch: string;
-let script: Script;
-/** The routes asked for so far, `METHOD /path`, in order. */
-const requested = () => server.requests.map(routeOf);
-
-beforeAll(async () => {
-  scratch = mkdtempSync(path.join(tmpdir(), 'geocluster-unknown-'));
-  server = await startCannedServer(scriptedAnswers(() => script));
-});
-
-afterAll(async () => {
-  await server.close();
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  server.requests.length = 0;
-});
-
-function run(...argv: string[]): Promise<CliRun> {
-  return runCliCollected(argv, { tty: false, env: { GEOCLUSTER_URL: server.url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: scratch });
-}
+const cli = scriptedCli('geocluster-unknown-');
+const { run, requested } = cli;
 
 const at = '2026-12-04T03:00:00.000Z';
 const ok = (body: unknown) => ({ status: 200, body });
@@ -96,7 +74,7 @@ describe('a value the CLI does not know where the API declares a set of them', (
       ['3    rename  layer/topp:roads'],
     ],
   ])('%s: read and printed as it is, exit 0', async (_case, argv, answers, printed) => {
-    script = answers;
+    cli.script = answers;
     const result = await run(...argv);
     expect(result).toMatchObject({ code: 0, err: '' });
     for (const text of printed) expect(result.out).toContain(text);
@@ -104,13 +82,13 @@ describe('a value the CLI does not know where the API declares a set of them', (
   });
 
   it('config publish: an object type in the published event (a change this CLI sent, of a type a newer cluster takes)', async () => {
-    writeFileSync(path.join(scratch, 'change.json'), JSON.stringify({ kind: 'add', object: event.object, properties: event.properties }));
-    script = { 'POST /config/events': { status: 201, body: { sequence: 3, event, published: true, appliedLocally: false } } };
+    writeFileSync(path.join(cli.scratch, 'change.json'), JSON.stringify({ kind: 'add', object: event.object, properties: event.properties }));
+    cli.script = { 'POST /config/events': { status: 201, body: { sequence: 3, event, published: true, appliedLocally: false } } };
     expect(await run('config', 'publish', 'change.json')).toEqual({ code: 0, out: 'sequence 3\n', err: '' });
   });
 
   it('job --wait: a state it does not know ends the waiting (it may be an end), exit 4', async () => {
-    script = { 'GET /nodes/gs-1/jobs/j-1': [ok({ job: auditJob }), ok({ job: doneJob })] };
+    cli.script = { 'GET /nodes/gs-1/jobs/j-1': [ok({ job: auditJob }), ok({ job: doneJob })] };
     const result = await run('job', 'gs-1', 'j-1', '--wait', '--interval', '50');
     expect(result).toEqual({
       code: 4,
@@ -121,7 +99,7 @@ describe('a value the CLI does not know where the API declares a set of them', (
   });
 
   it('watch: a phase it does not know ends the watch (it may be an end), exit 4', async () => {
-    script = { 'GET /executions/e-1': [ok(execution), ok({ ...execution, phase: 'SUCCEEDED', progress: 100 })] };
+    cli.script = { 'GET /executions/e-1': [ok(execution), ok({ ...execution, phase: 'SUCCEEDED', progress: 100 })] };
     const result = await run('watch', 'e-1', '--interval', '50');
     expect(result).toEqual({
       code: 4,
@@ -144,8 +122,8 @@ describe('a value the CLI does not know where the API declares a set of them', (
       "POST /config/events answered 201 with an unexpected body: event.kind: Invalid discriminator value. Expected 'add' | 'modify' | 'remove'",
     ],
   ])('%s: still a wrong shape, one line naming the route and the member, exit 1', async (_case, argv, answers, message) => {
-    writeFileSync(path.join(scratch, 'change.json'), JSON.stringify({ kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } }));
-    script = answers;
+    writeFileSync(path.join(cli.scratch, 'change.json'), JSON.stringify({ kind: 'add', object: { type: 'workspace', id: 'topp' }, properties: { name: 'topp' } }));
+    cli.script = answers;
     expect(await run(...argv)).toEqual({ code: 1, out: '', err: `geocluster: ${message} (is --url the cluster's API, of this CLI's version?)\n` });
   });
 });

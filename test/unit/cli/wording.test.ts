@@ -3,34 +3,13 @@
  * plural otherwise, a run of one number as that number ("change #1", not "changes #1-1"), the
  * "log head" line saying what it is. Answers come from a stand-in on 127.0.0.1.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { counted, numbered } from '../../../cli/wording';
-import { scriptedAnswers, startCannedServer, type CannedScript, type CannedServer } from '../../support/canned-server';
-import { runCliCollected, type CliRun } from '../../support/run-cli';
+import { scriptedCli } from '../../support/scripted-cli';
 
-let server: CannedServer;
-let scratch: string;
-let script: CannedScript;
-
-beforeAll(async () => {
-  scratch = mkdtempSync(path.join(tmpdir(), 'geocluster-wording-'));
-  server = await startCannedServer(scriptedAnswers(() => script));
-});
-
-afterAll(async () => {
-  await server.close();
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  server.requests.length = 0;
-});
-
-function run(...argv: string[]): Promise<CliRun> {
-  return runCliCollected(argv, { tty: false, env: { GEOCLUSTER_URL: server.url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: scratch });
-}
+const cli = scriptedCli('geocluster-wording-');
+const { run } = cli;
 
 const at = '2026-12-04T03:00:00.000Z';
 const change = (id: string) => ({ kind: 'add', object: { type: 'workspace', id }, properties: { name: id } });
@@ -41,7 +20,7 @@ const published = (first: number, count: number) => ({
 });
 
 function publishFile(count: number): string {
-  const file = path.join(scratch, `changes-${count}.json`);
+  const file = path.join(cli.scratch, `changes-${count}.json`);
   writeFileSync(file, JSON.stringify(Array.from({ length: count }, (_, i) => change(`ws${i}`))));
   return file;
 }
@@ -70,19 +49,19 @@ describe('config publish', () => {
     [2, ['changes #1-2: sequences 7-8', '2 changes published']],
     [3, ['changes #1-3: sequences 7-9', '3 changes published']],
   ] as const)('of a list of %i change(s) says which changes got which sequences', async (count, lines) => {
-    script = { 'POST /config/events': published(7, count) };
+    cli.script = { 'POST /config/events': published(7, count) };
     expect(await run('config', 'publish', publishFile(count))).toEqual({ code: 0, out: lines.map((line) => `${line}\n`).join(''), err: '' });
   });
 
   it('of one refused change says that change was not published', async () => {
-    script = { 'POST /config/events': { status: 400, body: { code: 'INVALID_REQUEST', message: 'changes[0].object.type: unknown type', field: 'changes[0].object.type' } } };
+    cli.script = { 'POST /config/events': { status: 400, body: { code: 'INVALID_REQUEST', message: 'changes[0].object.type: unknown type', field: 'changes[0].object.type' } } };
     const { code, err } = await run('config', 'publish', publishFile(1));
     expect(code).toBe(1);
     expect(err).toMatch(/^geocluster: change #1 of 1 refused, not published \(0 published before it\): 400 INVALID_REQUEST: change #1 object\.type/);
   });
 
   it('of several refused changes says none of them was published', async () => {
-    script = { 'POST /config/events': { status: 400, body: { code: 'INVALID_REQUEST', message: 'changes[1].object.type: unknown type', field: 'changes[1].object.type' } } };
+    cli.script = { 'POST /config/events': { status: 400, body: { code: 'INVALID_REQUEST', message: 'changes[1].object.type: unknown type', field: 'changes[1].object.type' } } };
     const { code, err } = await run('config', 'publish', publishFile(2));
     expect(code).toBe(1);
     expect(err).toMatch(/^geocluster: changes #1-2 of 2 refused, none of them published \(0 published before them\): 400 INVALID_REQUEST: change #2 object\.type/);
@@ -94,21 +73,21 @@ describe('executions reindex', () => {
     [1, 'reindex done: 1 status read, 0 rewritten, 0 written by a node meanwhile (already keyed)'],
     [2, 'reindex done: 2 statuses read, 0 rewritten, 0 written by a node meanwhile (already keyed)'],
   ])('counts %i status(es) read', async (scanned, line) => {
-    script = { 'POST /executions/reindex': { status: 200, body: { scanned, rewritten: 0, skipped: 0, done: true } } };
+    cli.script = { 'POST /executions/reindex': { status: 200, body: { scanned, rewritten: 0, skipped: 0, done: true } } };
     expect(await run('executions', 'reindex')).toEqual({ code: 0, out: `${line}\n`, err: '' });
   });
 });
 
 describe('the log head line', () => {
   it('says what the head is above the nodes table', async () => {
-    script = { 'GET /nodes': { status: 200, body: { head: 42, nodes: [] } } };
+    cli.script = { 'GET /nodes': { status: 200, body: { head: 42, nodes: [] } } };
     const { code, out } = await run('nodes');
     expect(code).toBe(0);
     expect(out.split('\n')[0]).toBe('log head 42 (the newest sequence in the configuration event log; CURSOR: the last one a node applied)');
   });
 
   it('says what the head is above the config log table', async () => {
-    script = { 'GET /config/events': { status: 200, body: { head: 42, events: [], next: null } } };
+    cli.script = { 'GET /config/events': { status: 200, body: { head: 42, events: [], next: null } } };
     const { code, out } = await run('config', 'log');
     expect(code).toBe(0);
     expect(out.split('\n')[0]).toBe('log head 42 (the newest sequence in the configuration event log)');
