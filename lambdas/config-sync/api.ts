@@ -584,7 +584,8 @@ export const CONFIG_SYNC_API = {
     operationId: 'getNodeCatalog',
     summary: "What a node's store holds now, one page at a time",
     description:
-      'Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`. What a remove with `recurse` took ' +
+      'Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`, with the same `type`: a `next` ' +
+      'that no page of this listing hands out (one from a listing of another type, or the key of no object) is a 400 naming `next`. What a remove with `recurse` took ' +
       '(the objects in a removed workspace, store or resource, last changed before that remove, even if it was created again since) ' +
       'is left out like a removed object, and shown with `deleted: true` with `includeDeleted`; a page may so hold fewer objects than `limit`.',
     tag: TAG,

@@ -10,7 +10,7 @@ import { lazily } from '../shared/lazily';
 import { nodeNameSchema } from '../shared/cluster-model';
 import { queryFlag, queryInteger, queryIntegerOr } from '../shared/query';
 import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from './event-log-view';
-import { MAX_OBJECT_KEY_BYTES, OBJECT_TYPES, utf8Bytes } from './objects';
+import { MAX_OBJECT_KEY_BYTES, OBJECT_TYPES, objectRefSchema, utf8Bytes, type ObjectType } from './objects';
 
 /** Body of POST /nodes/{node}/resync (handlers/resync-node.ts). */
 export const resyncRequestSchema = lazily(() =>
@@ -29,6 +29,27 @@ export const eventLogQuerySchema = lazily(() =>
 
 const NOT_A_NEXT = 'is not the next value of a previous page';
 
+/**
+ * Why `next` is no position of the listing of `type` (every type when undefined), or undefined
+ * when it is one: the key (`type/id`) of an object of that type, with an id such an object can
+ * have. A key from the listing of another type, or of no object at all, would otherwise start
+ * the listing over (or end it) without a word, and a client following it would read page one again.
+ */
+function nextProblem(next: string, type: ObjectType | undefined): string | undefined {
+  const slash = next.indexOf('/');
+  const keyType = next.slice(0, slash);
+  const id = next.slice(slash + 1);
+  if (type !== undefined && keyType !== type) {
+    return `${NOT_A_NEXT} of this listing: with type=${type} it is the key \`${type}/<id>\` of a ${type}, not of a ${keyType || 'type'}`;
+  }
+  if (!(OBJECT_TYPES as readonly string[]).includes(keyType)) {
+    return `${NOT_A_NEXT}: it is the key \`type/id\` of an object, and "${keyType}" is no object type (${OBJECT_TYPES.join(', ')})`;
+  }
+  const ref = objectRefSchema().safeParse({ type: keyType, id });
+  if (!ref.success) return `${NOT_A_NEXT}: it is the key \`${keyType}/<id>\` of a ${keyType}, whose id ${ref.error.issues[0]?.message ?? 'is invalid'}`;
+  return undefined;
+}
+
 /** Query of GET /nodes/{node}/catalog (handlers/get-catalog.ts). */
 export const catalogQuerySchema = lazily(() =>
   z.strictObject({
@@ -42,11 +63,16 @@ export const catalogQuerySchema = lazily(() =>
           // An object key is a DynamoDB sort key: longer ones (in bytes) cannot be compared with one.
           z.refine((next) => utf8Bytes(next) <= MAX_OBJECT_KEY_BYTES, NOT_A_NEXT),
           z.includes('/', NOT_A_NEXT),
-          z.describe('The `next` of the previous page (an object key, `type/id`)'),
+          z.describe('The `next` of the previous page of the same listing (an object key, `type/id`, of the listed `type` if one is given)'),
         ),
     ),
     includeDeleted: queryFlag('Include the tombstones of removed objects, and what a remove with `recurse` took (as `deleted`)'),
-  }),
+  }).check(
+    z.superRefine(({ type, next }, ctx) => {
+      const problem = next === undefined ? undefined : nextProblem(next, type);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['next'], message: problem });
+    }),
+  ),
 );
 
 /** Query of GET /nodes/{node}/drift (handlers/read-node-jobs.ts). */

@@ -253,6 +253,16 @@ describe('catalog', () => {
     expect([tooLong.statusCode, body(tooLong).code]).toEqual([404, 'OBJECT_NOT_FOUND']);
     const tooLongNext = await handlers.catalog(http({ node: 'slave-1', path: { node: 'master-1' }, query: { type: 'workspace', next: `workspace/${'é'.repeat(512)}` } }));
     expect(tooLongNext.statusCode).toBe(400);
+    // A `next` no page of this listing hands out is refused, not taken as "start over" (page one again).
+    for (const [query, message] of [
+      [{ type: 'workspace', next: 'style/topp:big' }, /with type=workspace it is the key `workspace\/<id>` of a workspace, not of a style/],
+      [{ next: 'zz/topp' }, /"zz" is no object type/],
+      [{ type: 'style', next: 'style/a/b' }, /of a style, whose id must be "name" or "workspace:name"/],
+    ] as const) {
+      const refused = await handlers.catalog(http({ node: 'slave-1', path: { node: 'master-1' }, query }));
+      expect([refused.statusCode, body(refused)]).toEqual([400, expect.objectContaining({ code: 'INVALID_REQUEST', field: 'next' })]);
+      expect(body(refused).message).toMatch(message);
+    }
 
     await publishAs('master-1', { kind: 'remove', object: { type: 'namespace', id: 'topp' } });
     await deliverToMasterStores(1);
@@ -489,7 +499,7 @@ describe('a recursive remove in the catalog', () => {
     });
 
     const ids = async (query: Record<string, string>) =>
-      (body(await handlers.catalog(http({ node: 'slave-1', path: { node: 'slave-2' }, query: { limit: '100', next: 'dataStore/gone', ...query } }))).objects as {
+      (body(await handlers.catalog(http({ node: 'slave-1', path: { node: 'slave-2' }, query: { limit: '100', next: 'dataStore/a:a', ...query } }))).objects as {
         type: string;
         id: string;
         deleted: boolean;
@@ -516,5 +526,18 @@ describe('a recursive remove in the catalog', () => {
     const kept = await handlers.catalogObject(http({ node: 'slave-1', path: { node: 'slave-2', type: 'style', id: 'gone:fill' } }));
     expect([kept.statusCode, body(kept)]).toEqual([200, expect.objectContaining({ id: 'gone:fill', deleted: false })]);
     expect(body(kept)).not.toHaveProperty('cascadedAt');
+
+    // The listing of one type, a page at a time: each page's `next` is taken by the next page.
+    const styles: string[] = [];
+    let next: string | undefined;
+    do {
+      const page = await handlers.catalog(
+        http({ node: 'slave-1', path: { node: 'slave-2' }, query: { type: 'style', limit: '1', includeDeleted: 'true', ...(next === undefined ? {} : { next }) } }),
+      );
+      expect(page.statusCode).toBe(200);
+      styles.push(...(body(page).objects as { id: string }[]).map((object) => object.id));
+      next = body(page).next as string | undefined;
+    } while (next !== undefined);
+    expect(styles.filter((id) => id.startsWith('gone:'))).toEqual(['gone:fill', 'gone:line']);
   });
 });

@@ -33,6 +33,27 @@ describe('query strings parsed with the schemas the document publishes', () => {
     refused(() => parseQuery(driftQuerySchema(), { after: 'abc' }), 'after', /whole number/);
   });
 
+  it("refuses a catalog `next` that no page of the listing hands out, instead of starting the listing over", () => {
+    // From the listing of another type.
+    refused(
+      () => parseQuery(catalogQuerySchema(), { type: 'workspace', next: 'style/zz' }),
+      'next',
+      /^next: is not the next value of a previous page of this listing: with type=workspace it is the key `workspace\/<id>` of a workspace, not of a style$/,
+    );
+    refused(() => parseQuery(catalogQuerySchema(), { type: 'layer', next: '/topp:roads' }), 'next', /with type=layer it is the key `layer\/<id>`/);
+    // No object's key: an unknown type, or an id no object of the type can have.
+    refused(() => parseQuery(catalogQuerySchema(), { next: 'zz/abc' }), 'next', /"zz" is no object type \(workspace, /);
+    refused(() => parseQuery(catalogQuerySchema(), { type: 'dataStore', next: 'dataStore/pg' }), 'next', /key `dataStore\/<id>` of a dataStore, whose id must be "workspace:name"/);
+    refused(() => parseQuery(catalogQuerySchema(), { next: 'workspace/' }), 'next', /of a workspace, whose id must be a name/);
+    refused(() => parseQuery(catalogQuerySchema(), { next: 'layer/topp:roads/x' }), 'next', /of a layer, whose id/);
+    refused(() => parseQuery(catalogQuerySchema(), { next: 'global/other' }), 'next', /of a global, whose id must be "global"/);
+    // The keys the listing hands out: of its type, or of any type when it lists every type.
+    expect(parseQuery(catalogQuerySchema(), { type: 'style', next: 'style/zz' }).next).toBe('style/zz');
+    expect(parseQuery(catalogQuerySchema(), { next: 'style/topp:zz' }).next).toBe('style/topp:zz');
+    expect(parseQuery(catalogQuerySchema(), { type: 'global', next: 'global/global' }).next).toBe('global/global');
+    expect(parseQuery(catalogQuerySchema(), { type: 'service', next: 'service/topp:WMS' }).next).toBe('service/topp:WMS');
+  });
+
   it('refuses a parameter the route does not take, listing those it does', () => {
     refused(() => parseQuery(driftQuerySchema(), { limit: '5', cursor: 'x' }), 'cursor', /not a parameter of this route \(limit, after\)/);
     // As API Gateway hands over a query string: an own key, not the prototype.
