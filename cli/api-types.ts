@@ -228,7 +228,7 @@ export interface paths {
         };
         /**
          * What a node's store holds now, one page at a time
-         * @description Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`. What a remove with `recurse` took (the objects in a removed workspace, store or resource, last changed before that remove, even if it was created again since) is left out like a removed object, and shown with `deleted: true` with `includeDeleted`; a page may so hold fewer objects than `limit`.
+         * @description Objects ordered by `type/id`. A page is cut short at about 5 MB (large styles); follow `next`, with the same `type`: a `next` that no page of this listing hands out (one from a listing of another type, or the key of no object) is a 400 naming `next`. What a remove with `recurse` took (the objects in a removed workspace, store or resource, last changed before that remove, even if it was created again since) is left out like a removed object, and shown with `deleted: true` with `includeDeleted`; a page may so hold fewer objects than `limit`.
          */
         get: operations["getNodeCatalog"];
         put?: never;
@@ -2284,7 +2284,7 @@ export interface operations {
                 type?: "workspace" | "namespace" | "dataStore" | "coverageStore" | "wmsStore" | "wmtsStore" | "featureType" | "coverage" | "wmsLayer" | "wmtsLayer" | "layer" | "layerGroup" | "style" | "global" | "workspaceSettings" | "service" | "logging";
                 /** @description Objects per page */
                 limit?: number;
-                /** @description The `next` of the previous page (an object key, `type/id`) */
+                /** @description The `next` of the previous page of the same listing (an object key, `type/id`, of the listed `type` if one is given) */
                 next?: string;
                 /** @description Include the tombstones of removed objects, and what a remove with `recurse` took (as `deleted`) */
                 includeDeleted?: boolean;
