@@ -583,6 +583,61 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     })();
     return (await keptMembers).has(entry.id);
   };
+  /**
+   * The layers a kept store's replacement holds on the master's GeoServer (the layers of the
+   * resources listed under it, extras) that the nodes lack, each with why (`what`) and what to
+   * capture first (`until`). This capture adds none of them, so a layer group difference naming
+   * one would be refused by every node's GeoServer and parked (it drops the unknown entry: a group
+   * left empty is refused): it is held back too (`heldBackNamed`). A layer the nodes hold (of a
+   * resource of a former one's name, kept with the store), like a replaced layer a stored group has
+   * as its root layer (kept as the nodes hold it), is no such layer: a group naming it applies there,
+   * and the removal with recurse that later captures the replacement takes it out and publishes the
+   * group again (`regroup`).
+   */
+  type HeldBack = { readonly what: string; readonly until: string };
+  let heldBackLayers: Promise<Map<string, HeldBack>> | undefined;
+  const heldBackLayersNow = (): Promise<Map<string, HeldBack>> =>
+    (heldBackLayers ??= (async () => {
+      const layers = new Map<string, HeldBack>();
+      for (const removal of entries.filter((other) => other.replacedStore && keptStores.has(other.id))) {
+        const { workspace, name } = splitObjectId(removal.id);
+        const replacing = entries.find((other) => other.kind === 'extra' && isStoreType(other.type) && other.id === removal.id)?.type ?? 'store';
+        const held = { what: `of the ${replacing} ${removal.id} that replaced ${removal.type} ${removal.id}, which this capture keeps as the nodes hold it`, until: removal.id };
+        const ids = entries
+          .filter((other) => other.kind === 'extra' && isResourceType(other.type) && other.store === name && splitObjectId(other.id).workspace === workspace)
+          .map((other) => other.id);
+        if (ids.length === 0) continue;
+        const stored = await deps.store.readObjects(job.node, ids.map((id) => ({ type: 'layer', id }) as ObjectRef));
+        const alive = await new Liveness((refs) => deps.store.readObjects(job.node, refs)).live(stored);
+        const nodesHold = new Set(stored.filter((_, at) => alive[at]).map((layer) => layer.id));
+        for (const id of ids) if (!nodesHold.has(id)) layers.set(id, held);
+      }
+      return layers;
+    })());
+  /**
+   * Why the layer group difference `group`, as the master's GeoServer holds it (`held`), is held
+   * back: it names a held-back layer, or a group this capture adds (an extra) that is held back so.
+   * Such a group is read as the master's GeoServer holds it now (`within`: the groups on the way).
+   */
+  const heldBackNamed = async (group: ObjectRef, held: JsonObject, within: ReadonlySet<string> = new Set()): Promise<string | undefined> => {
+    const layers = await heldBackLayersNow();
+    if (layers.size === 0) return undefined;
+    const tail = (until: string) => `every node's GeoServer would refuse the group (or take the name for the layer the nodes keep), so it is not captured; capture again once ${until} is captured`;
+    for (const value of [held.rootLayer, ...layerGroupEntries(held)]) {
+      const name = referencedName(value);
+      if (name === undefined) continue;
+      const ofGroup = isJsonObject(value) && value['@type'] === 'layerGroup';
+      for (const id of idsNamedBy(group.id, name)) {
+        const layer = ofGroup ? undefined : layers.get(id);
+        if (layer) return `names layer ${id}, ${layer.what}: ${tail(layer.until)}`;
+        if (!ofGroup || within.has(id) || !entries.some((other) => other.kind === 'extra' && other.type === 'layerGroup' && other.id === id)) continue;
+        const inner = await reader.object('layerGroup', id);
+        const why = inner && (await heldBackNamed({ type: 'layerGroup', id }, inner, new Set([...within, group.id])));
+        if (why) return `names layer group ${id}, held back as it ${why}`;
+      }
+    }
+    return undefined;
+  };
   let paused: NodePausedError | undefined;
   for (const end = Math.min(entries.length, index + CAPTURE_BATCH); index < end; ) {
     const entry = entries[index]!;
@@ -765,6 +820,10 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
             keptBody = document.unread;
           }
         }
+        if (entry.type === 'layerGroup' && heldWhole) {
+          const named = await heldBackNamed(entry, heldWhole);
+          if (named !== undefined) return { failed: named };
+        }
         const unknownStore = heldWhole ? await storeNotHeld(deps, job.node, entries, entry, heldWhole, stored?.properties) : undefined;
         if (unknownStore !== undefined) {
           return { failed: `the GeoServer holds it under store ${unknownStore}, which the cluster does not hold (made after this capture's scan): a capture run again publishes the store, then this` };
@@ -777,6 +836,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
             if (removal.keepsStore) {
               keptStores.add(entry.id);
               keptMembers = undefined;
+              heldBackLayers = undefined;
             }
             return removal;
           }

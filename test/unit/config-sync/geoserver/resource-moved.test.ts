@@ -422,7 +422,7 @@ const historyGroups = (nested: boolean | undefined) => ({
  * a slice that throws is delivered again. `check` runs before the slave's GeoServer closes.
  */
 async function captureReplacedType(
-  options: { groups?: boolean; nested?: boolean; namedAgain?: readonly ('base' | 'solo' | 'outer')[]; jobs?: MemoryJobStore; eo?: boolean },
+  options: { groups?: boolean; nested?: boolean; namedAgain?: readonly ('base' | 'solo' | 'outer')[]; jobs?: MemoryJobStore; eo?: boolean; madeGroups?: readonly Record<string, unknown>[] },
   check: (run: TypeChangeRun) => Promise<void>,
 ): Promise<void> {
   const groups = historyGroups(options.nested);
@@ -466,6 +466,7 @@ async function captureReplacedType(
       catalog.addResource('coverage', 'topp', 'dem', { name: 'x', nativeName: 'x', title: 'X as a grid' });
       // eo made again with the new layer x as its root layer: as the history has it.
       if (options.eo) catalog.addLayerGroup(undefined, EO_GROUP);
+      for (const group of options.madeGroups ?? []) catalog.addLayerGroup(undefined, group);
       // Named again in the web UI: base edited back to [x, y], solo and outer made again.
       for (const name of options.namedAgain ?? []) {
         catalog.objects.layerGroup.delete(name);
@@ -587,6 +588,28 @@ test("a capture of a replaced feature type whose layer a stored group has as its
   });
 });
 
+/**
+ * With x's replacement not captured (eo's root layer is x), the slaves keep the feature type's
+ * layer x: a layer group the master's web UI made naming x (xg = [x], and outer = [xg]) applies
+ * there as it is, nothing parked, and is published. (The capture that later removes x with recurse
+ * publishes it again after the cascade.)
+ */
+test("a capture that leaves a replaced layer a group's root layer publishes the layer groups naming it: the slaves hold the layer", async () => {
+  const madeGroups = [layerGroup('xg', ['topp:x']), groupOfGroup('outer', 'xg'), layerGroup('yg', ['topp:y'])];
+  await captureReplacedType({ eo: true, madeGroups }, async ({ outcome, ran, published, h, slaveGeoServer }) => {
+    expect({ outcome, state: ran.state, published: published.filter((change) => /layerGroup\//.test(change)), failures: ran.failures.map((failure) => failure.id) }).toEqual({
+      outcome: 'done',
+      state: 'succeeded',
+      published: ['add layerGroup/xg', 'add layerGroup/outer', 'add layerGroup/yg'],
+      failures: ['topp:x'],
+    });
+    expect({ parked: await h.store.listParked('gs-1'), groups: groups(slaveGeoServer) }).toEqual({
+      parked: [],
+      groups: expect.objectContaining({ xg: { published: [{ '@type': 'layer', name: 'topp:x' }] }, outer: { published: [{ '@type': 'layerGroup', name: 'xg' }] } }),
+    });
+  });
+});
+
 test("a capture step that dies before its checkpoint, redone, publishes the replaced layer's removal and its add again no second time", async () => {
   // The step's checkpoint after the resource's events is lost once (its invocation died): the step is redone from the one before.
   const jobs = new DyingJobStore();
@@ -687,7 +710,7 @@ test('a capture that never died reports the same: the groups published again, it
  * which the master's web UI removed before X and made again after, its root layer the new a.
  */
 async function captureReplacedStore(
-  options: { sameName?: boolean; namedAgain?: boolean; movedTo?: string; jobs?: MemoryJobStore; eo?: boolean },
+  options: { sameName?: boolean; namedAgain?: boolean; movedTo?: string; jobs?: MemoryJobStore; eo?: boolean; madeGroups?: readonly Record<string, unknown>[] },
   check: (run: TypeChangeRun) => Promise<void>,
 ): Promise<void> {
   const movedTo = options.movedTo ?? 'topp:pg2';
@@ -733,6 +756,7 @@ async function captureReplacedStore(
       catalog.addResource('coverage', 'topp', 'X', { name: 'c', nativeName: 'c', title: 'C' });
       if (options.sameName) catalog.addResource('coverage', 'topp', 'X', { name: 'a', nativeName: 'a', title: 'A as a grid' });
       if (options.eo) catalog.addLayerGroup(undefined, EO_OF_A);
+      for (const group of options.madeGroups ?? []) catalog.addLayerGroup(undefined, group);
       if (options.namedAgain) {
         catalog.objects.layerGroup.delete('base');
         catalog.addLayerGroup(undefined, layerGroup('base', ['topp:a', 'topp:y']));
@@ -860,6 +884,38 @@ test("a capture of a replaced store one of whose layers a stored group has as it
       ['dataStore', 'topp:X', false],
       ['featureType', 'topp:a', false],
     ]);
+  });
+});
+
+/**
+ * With X kept as the slaves hold it (eo's root layer is its a), the layer groups the master's web
+ * UI made naming a layer of the coverage store that replaced it that the slaves lack (cg = [c], and
+ * outer = [cg]) would be refused on every slave (the unknown entry dropped, the group left empty)
+ * and parked: they are held back too, each reported naming X. One naming a layer the slaves hold,
+ * a (the former feature type's layer, kept with X; the removal with recurse that later captures X
+ * publishes it again), or y, is published.
+ */
+test("a capture that keeps a replaced store holds back the layer groups naming a layer of what replaced it that the nodes lack, naming the store, and publishes the others", async () => {
+  const madeGroups = [layerGroup('cg', ['topp:c']), layerGroup('ag', ['topp:a']), groupOfGroup('outer', 'cg'), layerGroup('yg', ['topp:y'])];
+  await captureReplacedStore({ sameName: true, eo: true, madeGroups }, async ({ outcome, ran, published, h, slaveGeoServer }) => {
+    expect({ outcome, state: ran.state, published: published.filter((change) => /layerGroup\//.test(change)) }).toEqual({
+      outcome: 'done',
+      state: 'succeeded',
+      // base and solo as the cascade of X's removal left them on the master: published too.
+      published: ['modify layerGroup/base', 'add layerGroup/ag', 'add layerGroup/yg', 'remove layerGroup/solo'],
+    });
+    const tail = /which this capture keeps as the nodes hold it: every node's GeoServer would refuse the group .*capture again once topp:X is captured$/;
+    expect(ran.failures).toEqual([
+      expect.objectContaining({ type: 'dataStore', id: 'topp:X', message: expect.stringMatching(/^layer group eo has layer topp:a, of dataStore topp:X, as its root layer/) }),
+      { type: 'layerGroup', id: 'cg', message: expect.stringMatching(/^names layer topp:c, of the coverageStore topp:X that replaced dataStore topp:X, /) },
+      { type: 'layerGroup', id: 'outer', message: expect.stringMatching(/^names layer group cg, held back as it names layer topp:c, of the coverageStore topp:X that replaced dataStore topp:X, /) },
+    ]);
+    for (const failure of ran.failures.slice(1)) expect(failure.message).toMatch(tail);
+    expect(ran.progress.failed).toBe(3);
+    expect({ parked: await h.store.listParked('gs-1'), groups: Object.keys(groups(slaveGeoServer)).sort() }).toEqual({
+      parked: [],
+      groups: ['ag', 'base', 'eo', 'kept', 'yg'],
+    });
   });
 });
 
