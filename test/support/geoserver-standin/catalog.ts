@@ -134,6 +134,9 @@ const localName = (id: string): string => id.slice(id.indexOf(':') + 1);
  * A reference (`workspace`, `store`, `namespace`, `resource`, a style) names nothing with an
  * empty element: XStreamPersister's ReferenceConverter resolves it to null, which the copy
  * skips, so those (and every field not listed here) stay null and are ignored.
+ * Read in jettison-json/jettison MappedXMLStreamReader.processElement (JSONObject.NULL gives no
+ * text), x-stream/xstream BooleanConverter.fromString ("true" only is true), and XStream's pull
+ * reader, whose getValue answers "" for an element without text.
  */
 const NULL_READ_AS_TEXT = new Set(['name', 'prefix', 'uri', 'filename', 'format', 'title', 'abstract', 'nativeName', 'description']);
 const NULL_READ_AS_FALSE = new Set(['isolated', 'enabled', 'advertised', 'queryable', 'opaque']);
@@ -505,7 +508,9 @@ export class StandInCatalog {
    * must not be empty", an IllegalArgumentException RestControllerAdvice answers with 500). It
    * reads the style at the entry's index, so styles stopping short of a missing entry fail there
    * (500, nothing saved). `styles` is how many styles the group has: a PUT without `styles` keeps
-   * the stored ones, one per entry (CatalogImpl.add gives a group without styles a null one each).
+   * the stored ones, one per entry (CatalogImpl.add gives a group without styles a null one each):
+   * XStreamPersister's AbstractCatalogInfoConverter makes the body's group without running its
+   * constructor, so a body without styles leaves them null, and OwsUtils.copy skips a null.
    * Stand-in limitation: a missing entry with a named style is a style group to GeoServer (its SLD
    * validated); the stand-in refuses it (500) rather than model that.
    */
@@ -521,8 +526,8 @@ export class StandInCatalog {
     keep.forEach((kept, index) => {
       if (kept) return;
       if (index >= styles) throw new GeoServerError(500, `Index ${index} out of bounds for length ${styles}`);
-      // A style given without a name (`{}`, "") reads as null too.
-      if (nameOf(styleEntries[index])) {
+      // A style naming nothing (`{}`, "", "null") reads as null too (groupStyleName).
+      if (groupStyleName(styleEntries[index]) !== undefined) {
         throw new GeoServerError(500, `Layer group entry ${index} names no layer or layer group the catalog holds (${String(nameOf(entries[index]))}) but a style: a style group, which the stand-in does not model`);
       }
     });
@@ -958,8 +963,8 @@ function requireStylePerEntry(styles: number, entries: number): void {
 
 /**
  * How many styles a layer group body states, as GeoServer's JSON reader counts them: each item of
- * a `style` list, or one for a single `style` (even "" or null, an element without text that reads
- * as a null style); none for `styles` absent, null or "".
+ * a `style` list, or one for a single `style` (even "", "null" or null, which read as a null
+ * style); none for `styles` absent, null or "".
  */
 export function statedStyleCount(styles: unknown): number {
   if (typeof styles !== 'object' || styles === null || !('style' in styles)) return 0;
@@ -970,9 +975,11 @@ export function statedStyleCount(styles: unknown): number {
 /**
  * A layer group as GeoServer stores and answers it: one style per entry. CatalogImpl.add gives a
  * group added without styles a null style per entry (`fill`; catalog.save after a PUT does not),
- * and a style stated without a name (`{}`, "", null) reads as a null style too. GeoServer writes
- * a null in the list as an element without text (`<style/>`), which its JSON writer answers as "":
- * so a group of two entries added without styles answers `"styles":{"style":["",""]}`.
+ * and a style naming nothing reads as a null style too (nullGroupStyle). GeoServer writes a null
+ * in the list as `<style/>` in XML and as the string "null" in JSON (XStreamPersister's
+ * ReferenceCollectionConverter.writeCompleteItem sets the text "null" for a Jettison writer; the
+ * layergroups.yaml examples show it): a group of two entries added without styles answers
+ * `"styles":{"style":["null","null"]}`.
  */
 function withStylePerEntry(group: Representation, fill = true): Representation {
   const entries = publishedList(group);
@@ -980,8 +987,21 @@ function withStylePerEntry(group: Representation, fill = true): Representation {
   const style = (group.styles as { style?: unknown } | null | undefined)?.style;
   const stated = statedStyleCount(group.styles) === 0 ? [] : Array.isArray(style) ? style : [style];
   if (stated.length === 0 && !fill) return group;
-  const styles = stated.length > 0 ? stated : entries.map(() => '');
-  return { ...group, styles: { style: styles.map((entry) => (nameOf(entry) ? entry : '')) } };
+  const styles = stated.length > 0 ? stated : entries.map(() => null);
+  return { ...group, styles: { style: styles.map((entry) => (groupStyleName(entry) === undefined ? 'null' : entry)) } };
+}
+
+/**
+ * The style a layer group's style entry names, undefined for a null style. GeoServer reads an
+ * entry as a reference (XStreamPersister's ReferenceConverter.unmarshal): its `name` child, or its
+ * text when it has no children, so "dem" names the style dem, and "", "null", {}, `{"name":""}`
+ * and a JSON null name none the catalog holds: ResolvingProxy.resolve finds no style by that id
+ * or name, and the reader hands on null. Stand-in limitation: GeoServer would take "null" for a
+ * style named "null" if the catalog held one; the stand-in reads it as null always.
+ */
+export function groupStyleName(entry: unknown): string | undefined {
+  const name = nameOf(entry);
+  return name === undefined || name === '' || name === 'null' ? undefined : name;
 }
 
 /** A layer's or layer group's `styles.style`, one entry or a list. */

@@ -341,9 +341,11 @@ function checkValue(value: unknown, schema: Schema, definitions: Record<string, 
       return;
     case 'object':
     case undefined:
-      // "" is an element without text, which GeoServer reads as null: its own answers write a
-      // null entry of a list so (a layer group's null style, layergroups.yaml's examples).
-      if (value === '') return;
+      // A reference given as text: GeoServer reads an element without children by its text
+      // (XStreamPersister's ReferenceConverter), and "" or "null" names nothing, a null. Its own
+      // JSON answers write a null list entry as "null" (a layer group's null style,
+      // layergroups.yaml's examples), which a client sends back.
+      if (value === '' || value === 'null') return;
       if (resolved.type === 'object' && (typeof value !== 'object' || Array.isArray(value))) {
         problems.push(`${where} must be an object`);
         return;

@@ -254,7 +254,7 @@ describe('catalog behaviour', () => {
     expect((await call('DELETE', '/layers/topp:roads?recurse=true')).status).toBe(200);
     expect(gs.catalog.objects.layer.has('topp:roads')).toBe(false);
     // The entry's (null) style goes with it: one style per entry still.
-    expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] }, styles: { style: [''] } });
+    expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] }, styles: { style: ['null'] } });
   });
 
   // CascadeDeleteVisitor.visit(LayerInfo) takes the layer out of the groups holding it as an entry,
@@ -396,21 +396,24 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
-  // CatalogImpl.add gives a group added without styles a null style per entry; GeoServer answers each as "" (<style/> in XML).
-  it('stores and answers one style per layer group entry, "" for a null one, and takes its own answer back on PUT', async () => {
+  // CatalogImpl.add gives a group added without styles a null style per entry; GeoServer answers each as
+  // "null" in JSON (<style/> in XML: XStreamPersister's ReferenceCollectionConverter; layergroups.yaml's examples).
+  it('stores and answers one style per layer group entry, "null" for a null one, and takes its own answer back on PUT', async () => {
     await seedFeatureType();
     const roads = { '@type': 'layer', name: 'topp:roads' };
     expect((await call('POST', '/layergroups', { layerGroup: { name: 'g', publishables: { published: [roads, roads] } } })).status).toBe(201);
     const answered = JSON.parse((await call('GET', '/layergroups/g.json')).text);
-    expect(answered.layerGroup.styles).toEqual({ style: ['', ''] });
-    // A style stated without a name is a null style too.
-    expect((await call('POST', '/layergroups', { layerGroup: { name: 'h', publishables: { published: [roads, roads] }, styles: { style: [{ name: 'generic' }, {}] } } })).status).toBe(201);
-    expect(gs.catalog.objects.layerGroup.get('h')).toMatchObject({ styles: { style: [{ name: 'generic' }, ''] } });
+    expect(answered.layerGroup.styles).toEqual({ style: ['null', 'null'] });
+    // A style naming nothing is a null style too, in every form GeoServer's reader takes as one.
+    const unnamed = [{}, '', 'null', null, { name: '' }];
+    const published = { published: [roads, ...unnamed.map(() => roads)] };
+    expect((await call('POST', '/layergroups', { layerGroup: { name: 'h', publishables: published, styles: { style: [{ name: 'generic' }, ...unnamed] } } })).status).toBe(201);
+    expect(gs.catalog.objects.layerGroup.get('h')).toMatchObject({ styles: { style: [{ name: 'generic' }, ...unnamed.map(() => 'null')] } });
     // The group as GeoServer answers it, with one entry more and its style, is a PUT GeoServer takes.
-    const grown = { ...answered.layerGroup, publishables: { published: [roads, roads, roads] }, styles: { style: ['', '', ''] } };
+    const grown = { ...answered.layerGroup, publishables: { published: [roads, roads, roads] }, styles: { style: ['null', 'null', 'null'] } };
     const put = await call('PUT', '/layergroups/g', { layerGroup: grown });
     expect(put.status).toBe(200);
-    expect(gs.catalog.objects.layerGroup.get('g')).toMatchObject({ styles: { style: ['', '', ''] } });
+    expect(gs.catalog.objects.layerGroup.get('g')).toMatchObject({ styles: { style: ['null', 'null', 'null'] } });
     expect(gs.violations).toEqual([]);
   });
 

@@ -70,5 +70,5 @@ test('a layer group PUT changing its number of entries without styles: 400 namin
   // The same number of entries keeps its styles, and stating them changes the number.
   expect((await json('PUT', '/layergroups/g', { layerGroup: { publishables: { published: [roads] } } })).status).toBe(200);
   expect((await json('PUT', '/layergroups/g', { layerGroup: { publishables: { published: [roads, roads] }, styles: { style: ['', { name: 'roads' }] } } })).status).toBe(200);
-  expect(master.catalog.objects.layerGroup.get('g')).toMatchObject({ styles: { style: ['', { name: 'roads' }] } });
+  expect(master.catalog.objects.layerGroup.get('g')).toMatchObject({ styles: { style: ['null', { name: 'roads' }] } });
 });
