@@ -176,13 +176,16 @@ export function layerGroupEntries(group: JsonObject): JsonValue[] {
 
 /**
  * A layer group stating its entries, with one style per entry as GeoServer holds and answers it:
- * a group added without styles gets a null style per entry (CatalogImpl.add), which GeoServer
- * answers as "" (an element without text), and a style stated without a name (`{}`, "", null)
- * is that null style too. So `styles` left out, `{"style": [{}, {}]}` and `{"style": ["", ""]}`
- * are one group, written here as the last. A PUT stating entries without styles would keep the
- * styles GeoServer holds, and be refused when their number differs ("Layer group has different
- * number of styles than layers"). Styles stated in another number are left as stated (GeoServer
- * refuses them); a group not stating its entries is returned as it is.
+ * a group added without styles gets a null style per entry (CatalogImpl.add), which GeoServer's
+ * JSON answers write as "null". GeoServer reads a style entry as a reference, by its `name` or,
+ * given as text, by the text (XStreamPersister's ReferenceConverter): "roads" names the style
+ * roads, and one naming nothing ("", "null", {}, a JSON null) is that null style. So `styles`
+ * left out, `{"style": [{}, {}]}`, `["null", "null"]` and `["", ""]` are one group, written here
+ * as the last (GeoServer reads "" as no style, and "null" as a style of that name were there one),
+ * and a style named as text is written `{"name": ...}`. A PUT stating entries without styles would
+ * keep the styles GeoServer holds, and be refused when their number differs ("Layer group has
+ * different number of styles than layers"). Styles stated in another number are left as stated
+ * (GeoServer refuses them); a group not stating its entries is returned as it is.
  */
 export function withStylePerEntry(group: JsonObject): JsonObject {
   if (!isJsonObject(group.publishables) || !('published' in group.publishables)) return group;
@@ -190,8 +193,17 @@ export function withStylePerEntry(group: JsonObject): JsonObject {
   const styles = isJsonObject(group.styles) ? group.styles.style : undefined;
   const stated = Array.isArray(styles) ? styles : styles === undefined ? [] : [styles];
   if (entries.length === 0 || (stated.length > 0 && stated.length !== entries.length)) return group;
-  const style = entries.map((_, index) => (referencedName(stated[index]) === undefined ? '' : stated[index]!));
+  const style = entries.map((_, index): JsonValue => {
+    const entry = stated[index];
+    if (typeof entry === 'string') return isNullStyleName(entry) ? '' : { name: entry };
+    return isNullStyleName(referencedName(entry)) ? '' : entry!;
+  });
   return { ...group, styles: { style } };
+}
+
+/** A layer group style's name that names no style: none, "", or the "null" GeoServer answers for a null style. */
+function isNullStyleName(name: string | undefined): boolean {
+  return name === undefined || name === '' || name === 'null';
 }
 
 /** `{"name": "x"}` or `{"@class": ..., "name": "ws:x", "href": ...}` → its non-empty name. */

@@ -140,7 +140,7 @@ export function nullMemberProblem(
  * ("Layer group has different number of styles than layers"), or reads past the styles for an
  * entry it cannot resolve; either way a 500. A body without styles (or an empty list) passes: a
  * POST gives each entry a null style. Counted as GeoServer's JSON reader counts: a list's items,
- * or one for a single value (even "" or null, a null style).
+ * or one for a single value (even "", "null" or null, a null style).
  */
 export function layerGroupStylesProblem(
   target: ManagedPath,
@@ -162,10 +162,12 @@ export function layerGroupStylesProblem(
 /**
  * A layer group PUT stating its entries but no styles, whose number of entries differs from the
  * styles the group holds: GeoServer's copy keeps the styles it holds (one per entry it had, the
- * null ones "" included: CatalogImpl.add gives a group without styles a null one per entry), and
+ * null ones included: CatalogImpl.add gives a group without styles a null one per entry), and
  * its catalog then refuses the group ("Layer group has different number of styles than layers",
- * a 500). `held` is the group as the cluster holds it (the master's read-back); undefined when
- * the gateway has none to judge by.
+ * a 500). The copy is CatalogBuilder.updateLayerGroup's OwsUtils.copy, which skips a null, and
+ * the body's group states none: XStreamPersister builds it without its constructor, so styles the
+ * body leaves out stay null. `held` is the group as the cluster holds it (the master's
+ * read-back); undefined when the gateway has none to judge by.
  */
 export function layerGroupEntriesWithoutStylesProblem(
   target: ManagedPath,
@@ -182,5 +184,5 @@ export function layerGroupEntriesWithoutStylesProblem(
   const style = isJsonObject(heldStyles) ? heldStyles.style : undefined;
   const kept = Array.isArray(style) ? style.length : style === undefined ? 0 : 1;
   if (kept === 0 || kept === entries) return undefined;
-  return `the body states ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables and no styles, so GeoServer keeps the ${kept} style${kept === 1 ? '' : 's'} the group holds and refuses it ("Layer group has different number of styles than layers"); state the styles too, one per entry in the same order ("" or {} for the layer's default style)`;
+  return `the body states ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables and no styles, so GeoServer keeps the ${kept} style${kept === 1 ? '' : 's'} the group holds and refuses it ("Layer group has different number of styles than layers"); state the styles too, one per entry in the same order ("null" or {} for the layer's default style)`;
 }

@@ -554,7 +554,7 @@ export async function comparePage(
  */
 export function objectDifferences(stored: Pick<StoredObject, 'type' | 'id' | 'properties'>, held: JsonObject, heldBody: string | undefined, mode: CompareMode): string[] {
   const { body, ...info } = stored.properties;
-  // A group's styles left out, `{}` or "" are the null style GeoServer answers as "": one thing.
+  // A group's styles left out, `{}`, "" or "null" are the null style GeoServer answers as "null": one thing.
   const group = stored.type === 'layerGroup';
   const mine = stored.type === 'style' ? info : group ? withStylePerEntry(stored.properties) : stored.properties;
   const theirs = comparable(stored.type, stored.id, group ? withStylePerEntry(held) : held, stored.properties);

@@ -1,7 +1,8 @@
 /**
- * A layer group's styles as GeoServer holds them, one per entry ("" for a null style, which a
- * group added without styles gets for each entry): what a node writes for a group (restBody), and
- * how a drift scan or capture compares a stored group with the one a GeoServer answers.
+ * A layer group's styles as GeoServer holds them, one per entry (a null style, which a group added
+ * without styles gets for each entry, and which GeoServer's JSON answers write as "null"): what a
+ * node writes for a group (restBody), and how a drift scan or capture compares a stored group with
+ * the one a GeoServer answers.
  */
 import { objectDifferences } from '../../../../lambdas/config-sync/geoserver/drift';
 import { restBody, restTarget } from '../../../../lambdas/config-sync/geoserver/rest-mapping';
@@ -25,19 +26,33 @@ describe('a node writing a layer group', () => {
     const titled = { name: 'base', title: 'Base map' };
     expect(restBody('layerGroup', restTarget('layerGroup', 'base', titled), titled)).toEqual({ layerGroup: titled });
   });
+
+  it('reads a style given as text as GeoServer does: a name is that style, "null" and "" the default one', () => {
+    const properties: JsonObject = { name: 'base', publishables: { published: [roads, rivers, roads] }, styles: { style: ['roads', 'null', ''] } };
+    expect(restBody('layerGroup', restTarget('layerGroup', 'base', properties), properties).layerGroup).toMatchObject({ styles: { style: [{ name: 'roads' }, '', ''] } });
+  });
 });
 
 describe('comparing a stored layer group with the GeoServer\'s', () => {
-  const held = { name: 'base', publishables: { published: [roads, rivers] }, styles: { style: ['', ''] } };
+  // As GeoServer answers a group of two entries added without styles.
+  const held = { name: 'base', publishables: { published: [roads, rivers] }, styles: { style: ['null', 'null'] } };
 
   it.each([
     ['left out', {}],
     ['stated as {}', { styles: { style: [{}, {}] } }],
     ['stated as ""', { styles: { style: ['', ''] } }],
-  ])('finds no difference between null styles %s and the "" GeoServer answers, either way', (_, styles) => {
+    ['stated as "null"', { styles: { style: ['null', 'null'] } }],
+    ['stated as null', { styles: { style: [null, null] } }],
+  ])('finds no difference between null styles %s and the "null" GeoServer answers, either way', (_, styles) => {
     const stored = group({ publishables: { published: [roads, rivers] }, ...styles });
     expect(objectDifferences(stored, held, undefined, 'both-ways')).toEqual([]);
     expect(objectDifferences(stored, held, undefined, 'stored-properties')).toEqual([]);
+  });
+
+  it('finds no difference between a style named as text and the reference GeoServer answers for it', () => {
+    const stored = group({ publishables: { published: [roads, rivers] }, styles: { style: ['roads', ''] } });
+    const answered = { ...held, styles: { style: [{ name: 'roads', href: 'http://localhost:8080/geoserver/rest/styles/roads.json' }, 'null'] } };
+    expect(objectDifferences(stored, answered, undefined, 'both-ways')).toEqual([]);
   });
 
   it('still finds a style that differs, or an entry more', () => {
