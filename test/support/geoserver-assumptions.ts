@@ -271,6 +271,34 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     },
   },
   {
+    name: 'a layer group POSTed without styles answers one "null" style per entry; a PUT with an entry more and no styles is refused (500, "different number of styles") and changes nothing; one stating "", "null" or {} per entry is taken, answered as "null"',
+    reliedOnBy: ['lambdas/config-sync/representations.ts', 'lambdas/config-sync/gateway/catalog-required.ts', 'test/support/geoserver-standin/catalog.ts'],
+    note: 'read from GeoServer\'s source (XStreamPersister, CatalogImpl, OwsUtils.copy); nodes write a group with one style per entry and compare "", "null" and {} as the default style, and the gateway refuses the PUT GeoServer refuses',
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('roads');
+      await gs.featureType('roads', 'roads');
+      const groups = `/workspaces/${gs.ws}/layergroups`;
+      const roads = { '@type': 'layer', name: `${gs.ws}:roads` };
+      const stylesOf = async () => {
+        const read = await gs.call('GET', `${groups}/base.json`);
+        if (read.status !== 200) return read.status;
+        const style = JSON.parse(read.text).layerGroup.styles?.style;
+        return Array.isArray(style) ? style : style === undefined ? [] : [style];
+      };
+      const posted = await gs.call('POST', groups, { body: { layerGroup: { name: 'base', publishables: { published: [roads, roads] } } } });
+      const afterPost = await stylesOf();
+      const grown = await gs.call('PUT', `${groups}/base`, { body: { layerGroup: { publishables: { published: [roads, roads, roads] } } } });
+      const afterRefusal = await stylesOf();
+      const stated = await gs.call('PUT', `${groups}/base`, { body: { layerGroup: { publishables: { published: [roads, roads, roads] }, styles: { style: ['', 'null', {}] } } } });
+      return {
+        post: { status: posted.status, styles: afterPost },
+        putWithoutStyles: { status: grown.status, refused: grown.text.includes('different number of styles than layers'), styles: afterRefusal },
+        putStatingNullStyles: { status: stated.status, styles: await stylesOf() },
+      };
+    },
+  },
+  {
     name: "a style created without its document (its info POSTed, the two-step upload's first step) answers a GET of its document as the stand-in does",
     reliedOnBy: ['lambdas/config-sync/geoserver/drift.ts', 'lambdas/config-sync/job-runner.ts'],
     note: 'GeoServerReader.styleDocument (drift.ts) takes a 200 with no document, or a non-200 answer, for a document it cannot read; only a 200 with a document counts as one',
