@@ -125,8 +125,9 @@ const localName = (id: string): string => id.slice(id.indexOf(':') + 1);
 
 /**
  * What GeoServer's JSON reader makes of a JSON `null` in a body, before anything copies it. The
- * body goes through Jettison (1.3 on: MappedXMLStreamReader gives a JSONObject.NULL value an
- * element with no text) and XStream, which reads an element without text as "": a text field
+ * body goes through Jettison (its current MappedXMLStreamReader gives a JSONObject.NULL value an
+ * element with no text; an older one gave it the text "null", which the stand-in does not model)
+ * and XStream, which reads an element without text as "": a text field
  * (a name, a namespace's `uri`, a style's `filename` or `format`, a title) becomes "", a boolean
  * (`isolated`, `enabled`) false (XStream's BooleanConverter takes anything but "true" as false).
  * Neither is a Java null, so CatalogBuilder's copy stores it, and the catalog's validation
@@ -1044,8 +1045,8 @@ function requireUri(namespace: Representation): void {
  * answers with 500. StyleController.stylePost adds the info as the body gives it: only the
  * one-step upload (createStyleInfo) names the file after the style. A PUT copies only what its
  * body gives (CatalogBuilder.updateStyle skips Java nulls), so it fails only with a blank one; a
- * JSON `null` is blank there, since Jettison (1.3 on) gives its element no text and XStream reads
- * an element without text as "".
+ * JSON `null` is blank there, since Jettison gives its element no text and XStream reads an
+ * element without text as "" (readAsGeoServerDoes).
  */
 function requireStyleFilename(style: Representation): void {
   if (typeof style.filename !== 'string' || style.filename.trim() === '') throw new GeoServerError(500, 'Style fileName must not be null');
