@@ -251,7 +251,9 @@ export class ConfigSyncService extends Construct {
         Object.fromEntries(consumers.flatMap((node) => (node.geoserver ? [[node.name, node.geoserver.url.replace(/\/+$/, '')]] : []))),
       ),
     };
-    const queueArns = (kind: 'queue' | 'deadLetterQueue') => [...queuePairs.values()].map((pair) => pair[kind].queueArn);
+    /** The queues of these nodes (those that consume), of every consuming node when unscoped. */
+    const queueArns = (kind: 'queue' | 'deadLetterQueue', nodes?: readonly string[]) =>
+      [...queuePairs.entries()].filter(([node]) => nodes === undefined || nodes.includes(node)).map(([, pair]) => pair[kind].queueArn);
     /** The statements of one grant; `ownNode` is the apply function's node. */
     const statements = (grant: Grant<ConfigSyncResource, ConfigSyncScope>, ownNode?: string): PolicyStatement[] => {
       const nodes = grant.scope === undefined ? undefined : grant.scope === 'ownNode' ? (ownNode ? [ownNode] : []) : scoped[grant.scope];
@@ -281,7 +283,7 @@ export class ConfigSyncService extends Construct {
         }
         case 'queues':
         case 'deadLetterQueues': {
-          const arns = queueArns(grant.on === 'queues' ? 'queue' : 'deadLetterQueue');
+          const arns = queueArns(grant.on === 'queues' ? 'queue' : 'deadLetterQueue', nodes);
           return arns.length ? [allow(actions, arns)] : [];
         }
       }

@@ -17,7 +17,8 @@ export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
  *   a reader closing a hole (`EventLog.closeHoles`) may write voids, never an event.
  * - `eventBodies`: `events/<cluster>/*` of the bodies bucket; `objectBodies`: `objects/<node>/*`
  *   of the scoped nodes, `objects/*` for `allNodes`.
- * - `topic`; `queues`, `deadLetterQueues`: every consuming node's (named by nodeQueueNames).
+ * - `topic`; `queues`, `deadLetterQueues`: every consuming node's (named by nodeQueueNames), or the
+ *   scoped nodes' that consume.
  * - `eventSourceMappings`: the SQS event source mappings of every consuming node's apply function.
  */
 export type ConfigSyncResource =
@@ -272,8 +273,8 @@ export const GEOSERVER_GATEWAY = {
   grants: [
     ...PUBLISH_AS_GATEWAY_MASTER,
     // An upload into a store starts a capture of the master (its job lock and job items, in
-    // STORE_WRITE): its first slice is a message on the master's queue.
-    { on: 'queues', actions: ['sqs:SendMessage'] },
+    // STORE_WRITE): its first slice is a message on the master's queue, the only queue it sends to.
+    { on: 'queues', actions: ['sqs:SendMessage'], scope: 'ownNode' },
   ],
   routes: [{ method: 'ANY', path: GATEWAY_ROUTE_PATH, access: 'geoserver', api: GATEWAY_API.geoserverRest }],
 } as const;

@@ -79,6 +79,15 @@ describe('switched on', () => {
     expect(keyed.map((statement) => statement.Condition!['ForAllValues:StringEquals'])).toEqual([{ 'dynamodb:LeadingKeys': ['gs-main'] }]);
   });
 
+  test("it sends messages to the master's queue alone (an upload's capture), no other node's", () => {
+    const id = gatewayFunction(synth.json)!;
+    const sends = statementsOf(synth.json, id).filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('sqs:')));
+    expect(sends.flatMap(actionsOfStatement)).toEqual(['sqs:SendMessage']);
+    const queues = sends.flatMap((statement) => [statement.Resource].flat()).map((resource) => JSON.stringify(resource));
+    expect(queues).toHaveLength(1);
+    expect(queues[0]).toMatch(/gsmainqueue/);
+  });
+
   test('its timeout leaves the request budget room, stays under API Gateway\'s, and a dead holder\'s write lease outlasts it', () => {
     const id = gatewayFunction(synth.json)!;
     const timeoutSeconds = synth.json.Resources[id]!.Properties.Timeout as number;
