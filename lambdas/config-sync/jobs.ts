@@ -170,9 +170,28 @@ export type FollowOutcome =
   | { readonly outcome: 'covered'; readonly by: Job }
   | { readonly outcome: 'queued'; readonly after: Job };
 
+/**
+ * A capture waiting to follow the node's running job (`follow`) when that job is replaced for
+ * saving nothing for `STALE_AFTER_MS`: the waiting capture is failed with this, and the node's
+ * next job cleared. It waited for a job that will never end; left waiting behind the replacing job,
+ * it would run only if that one ended, while uploads were answered as covered by it meanwhile.
+ * A replacing capture reads the GeoServer after the changes it was to publish; another job does not.
+ */
+export function staleFollowError(node: string, stale: string | undefined, replacing: Pick<Job, 'id' | 'kind'>): string {
+  const waitedFor = stale === undefined ? "the node's job it was waiting to follow ended without starting it" : `job ${stale}, which it was waiting to follow, saved nothing for ${STALE_AFTER_MS / 60000} minutes`;
+  const changes =
+    replacing.kind === 'capture'
+      ? `that capture reads the GeoServer after the changes this one was to publish`
+      : `capture node ${node} (POST /nodes/${node}/capture) to publish the changes made on its GeoServer since this capture was asked for`;
+  return `never ran: ${waitedFor} and was replaced by job ${replacing.id} (${replacing.kind}); ${changes}`;
+}
+
 /** Where jobs and the differences they found are kept (the node store table in AWS). */
 export interface JobStore {
-  /** Records `job` as the node's job, unless another is running (and not stale). */
+  /**
+   * Records `job` as the node's job, unless another is running (and not stale). Replacing a stale
+   * job fails the capture waiting to follow it (`staleFollowError`) and clears the node's next job.
+   */
   start(job: Job, now: Date): Promise<StartOutcome>;
   read(node: string, id: string): Promise<Job | undefined>;
   /** The node's most recent job, running or not. */
@@ -183,7 +202,8 @@ export interface JobStore {
    * Makes sure a capture reads the node's GeoServer after a change made there now: `job` is
    * started as `start` would start it when the node runs no job; a capture of the node that has
    * not begun (the node's job still queued, or the one waiting to follow it) covers it; otherwise
-   * `job` is recorded as the node's next job, which the running job's final save starts.
+   * `job` is recorded as the node's next job, which the running job's final save starts (in place
+   * of a next job whose record is gone or that has ended, which waits for nothing).
    */
   follow(job: Job, now: Date): Promise<FollowOutcome>;
   /**

@@ -23,10 +23,11 @@ import {
   TransactWriteItemsCommand,
   PutItemCommand,
   type QueryCommandInput,
+  type TransactWriteItem,
   type Update,
 } from '@aws-sdk/client-dynamodb';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, jobExpiry, STALE_AFTER_MS, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { isFinal, jobExpiry, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
 import { NODE_STORE_TABLE } from '../tables';
 import { cancellationCodes, cancellationItem, num, optionalNumber, optionalString, readString, str, type Item } from './dynamo-attributes';
 
@@ -61,9 +62,33 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  /** Takes the node's job lock for `job`: `undefined` when taken, else the id of the job that held it (`null`: none named). */
+  /**
+   * Takes the node's job lock for `job`: `undefined` when taken, else the id of the job that held it
+   * (`null`: none named, or the lock's next job changed since it was read: try again). Replacing a
+   * stale job fails the capture waiting to follow it and clears the lock's `next` and `promotedFrom`
+   * in the same transaction (jobs.ts, `staleFollowError`), on condition that `next` is still the one read.
+   */
   private async tryStart(job: Job, now: Date): Promise<string | null | undefined> {
     const scans = job.kind !== 'resync';
+    const stale = now.getTime() - STALE_AFTER_MS;
+    const lock = await this.lock(job.node);
+    const replaceable = (image: Item | undefined) => !image || optionalString(image, 'active') === undefined || (optionalNumber(image, 'heartbeat') ?? 0) < stale;
+    const next = lock && replaceable(lock) ? optionalString(lock, 'next') : undefined;
+    const waiting = next === undefined ? undefined : await this.read(job.node, next);
+    const at = now.toISOString();
+    const failWaiting: TransactWriteItem[] =
+      waiting && !isFinal(waiting.state)
+        ? [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: this.jobItem({ ...waiting, state: 'failed', updatedAt: at, finishedAt: at, error: staleFollowError(job.node, optionalString(lock!, 'active'), job) }),
+                ConditionExpression: 'attribute_exists(#key)',
+                ExpressionAttributeNames: { '#key': 'key' },
+              },
+            },
+          ]
+        : [];
     try {
       await this.client.send(
         new TransactWriteItemsCommand({
@@ -72,14 +97,27 @@ export class DynamoJobStore implements JobStore {
               Update: {
                 TableName: this.tableName,
                 Key: this.key(job.node, JOB_LOCK_KEY),
-                UpdateExpression: `SET #active = :id, #last = :id, #heartbeat = :now${scans ? ', #lastScan = :id' : ''}`,
-                ConditionExpression: 'attribute_not_exists(#active) OR #heartbeat < :stale',
-                ExpressionAttributeNames: { '#active': 'active', '#last': 'last', '#heartbeat': 'heartbeat', ...(scans ? { '#lastScan': 'lastScan' } : {}) },
-                ExpressionAttributeValues: { ':id': str(job.id), ':now': num(now.getTime()), ':stale': num(now.getTime() - STALE_AFTER_MS) },
+                UpdateExpression: `SET #active = :id, #last = :id, #heartbeat = :now${scans ? ', #lastScan = :id' : ''} REMOVE #next, #promotedFrom`,
+                ConditionExpression: `(attribute_not_exists(#active) OR #heartbeat < :stale) AND ${next === undefined ? 'attribute_not_exists(#next)' : '#next = :next'}`,
+                ExpressionAttributeNames: {
+                  '#active': 'active',
+                  '#last': 'last',
+                  '#heartbeat': 'heartbeat',
+                  '#next': 'next',
+                  '#promotedFrom': 'promotedFrom',
+                  ...(scans ? { '#lastScan': 'lastScan' } : {}),
+                },
+                ExpressionAttributeValues: {
+                  ':id': str(job.id),
+                  ':now': num(now.getTime()),
+                  ':stale': num(stale),
+                  ...(next === undefined ? {} : { ':next': str(next) }),
+                },
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
             { Put: { TableName: this.tableName, Item: this.jobItem(job), ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } } },
+            ...failWaiting,
           ],
         }),
       );
@@ -88,7 +126,9 @@ export class DynamoJobStore implements JobStore {
       const codes = cancellationCodes(error);
       if (codes?.[0] !== 'ConditionalCheckFailed') throw error;
       const image = cancellationItem(error, 0);
-      return (image ? optionalString(image, 'active') : undefined) ?? null;
+      // A lock that could be taken was refused for its next job, which changed since it was read.
+      if (replaceable(image)) return null;
+      return optionalString(image!, 'active') ?? null;
     }
   }
 
@@ -121,7 +161,9 @@ export class DynamoJobStore implements JobStore {
       const next = optionalString(lock!, 'next');
       const waiting = next === undefined ? undefined : await this.read(job.node, next);
       if (waiting?.state === 'queued') return { outcome: 'covered', by: waiting };
-      if (next !== undefined) continue; // started meanwhile: look again
+      if (waiting?.state === 'running') continue; // started meanwhile: look again
+      // A next job whose record is gone or that has ended waits for nothing: `job` takes its place,
+      // on condition that it is still the lock's next job.
       const running = await this.read(job.node, active);
       if (!running || isFinal(running.state)) continue;
       // Read after the change: a capture still queued has read nothing (its first slice marks it running before reading).
@@ -135,9 +177,9 @@ export class DynamoJobStore implements JobStore {
                   TableName: this.tableName,
                   Key: this.key(job.node, JOB_LOCK_KEY),
                   UpdateExpression: 'SET #next = :id',
-                  ConditionExpression: '#active = :active AND attribute_not_exists(#next)',
+                  ConditionExpression: `#active = :active AND ${next === undefined ? 'attribute_not_exists(#next)' : '#next = :next'}`,
                   ExpressionAttributeNames: { '#active': 'active', '#next': 'next' },
-                  ExpressionAttributeValues: { ':id': str(job.id), ':active': str(active) },
+                  ExpressionAttributeValues: { ':id': str(job.id), ':active': str(active), ...(next === undefined ? {} : { ':next': str(next) }) },
                 },
               },
               { Put: { TableName: this.tableName, Item: this.jobItem(job), ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } } },

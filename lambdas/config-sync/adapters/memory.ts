@@ -8,7 +8,7 @@ import { objectStorageKey, parkingKey, type ConfigChange, type DeliveredEvent, t
 import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, STALE_AFTER_MS, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { isFinal, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
 import type { LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
 import type {
   AppendGuard,
@@ -525,8 +525,15 @@ export class MemoryJobStore implements JobStore {
     if (lock?.active !== undefined && lock.heartbeat >= now.getTime() - STALE_AFTER_MS) {
       return { started: false, active: structuredClone(this.jobs.get(`${job.node}/${lock.active}`)!) };
     }
+    // The capture waiting to follow a replaced job waits for nothing: failed, and the next job cleared (jobs.ts, `staleFollowError`).
+    const waiting = lock?.next === undefined ? undefined : this.jobs.get(`${job.node}/${lock.next}`);
+    if (waiting && !isFinal(waiting.state)) {
+      const at = now.toISOString();
+      this.jobs.set(`${job.node}/${waiting.id}`, { ...waiting, state: 'failed', updatedAt: at, finishedAt: at, error: staleFollowError(job.node, lock?.active, job) });
+    }
+    const { next: _next, promotedFrom: _promotedFrom, ...kept } = lock ?? { heartbeat: 0 };
     this.locks.set(job.node, {
-      ...lock,
+      ...kept,
       active: job.id,
       last: job.id,
       lastScan: job.kind === 'resync' ? lock?.lastScan : job.id,
@@ -540,7 +547,9 @@ export class MemoryJobStore implements JobStore {
     const started = await this.start(job, now);
     if (started.started) return { outcome: 'started' };
     const lock = this.locks.get(job.node)!;
-    if (lock.next !== undefined) return { outcome: 'covered', by: structuredClone(this.jobs.get(`${job.node}/${lock.next}`)!) };
+    // A next job whose record is gone or that has ended waits for nothing: `job` takes its place.
+    const waiting = lock.next === undefined ? undefined : this.jobs.get(`${job.node}/${lock.next}`);
+    if (waiting?.state === 'queued') return { outcome: 'covered', by: structuredClone(waiting) };
     if (started.active.kind === 'capture' && started.active.state === 'queued') return { outcome: 'covered', by: started.active };
     lock.next = job.id;
     this.jobs.set(`${job.node}/${job.id}`, structuredClone(job));

@@ -6,7 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
 import { MemoryEventBodyStore, MemoryEventLog } from '../../../lambdas/config-sync/adapters/memory';
-import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
+import { DynamoJobStore, JOB_LOCK_KEY } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoGatewayLease, gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dynamo-gateway-lease';
 import { leaseSerializer } from '../../../lambdas/config-sync/gateway/write-lease';
 import { CURSOR_KEY, DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
@@ -21,7 +21,7 @@ import { objectStorageKey, parkingKey, type ConfigChange, type ObjectType, type 
 import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
 import { PARKED_LIST_MAX, type StoredObject } from '../../../lambdas/config-sync/ports';
 import { publishChange } from '../../../lambdas/config-sync/publish';
-import { newJob, type Job } from '../../../lambdas/config-sync/jobs';
+import { newJob, STALE_AFTER_MS, type Job } from '../../../lambdas/config-sync/jobs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
 import { countedDynamoClient, receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
@@ -736,6 +736,41 @@ describe('DynamoJobStore', () => {
     expect(await jobs.save(ended(follower))).toBe('saved');
     expect(await jobs.successor('jobs-3', 'job-follower')).toBeUndefined();
     expect(await jobs.start(job('job-free', 'jobs-3'), new Date())).toEqual({ started: true });
+  });
+
+  test('replacing a stale job fails the capture waiting to follow it, which would otherwise wait behind the replacing job', async () => {
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const start = new Date();
+    const later = new Date(start.getTime() + STALE_AFTER_MS + 1000);
+    expect(await jobs.start(job('job-stale', 'jobs-4'), start)).toEqual({ started: true });
+    expect(await jobs.follow({ ...job('job-waiting', 'jobs-4'), kind: 'capture' }, start)).toMatchObject({ outcome: 'queued', after: { id: 'job-stale' } });
+    const replacing = job('job-replacing', 'jobs-4');
+    expect(await jobs.start(replacing, later)).toEqual({ started: true });
+    const waiting = await jobs.read('jobs-4', 'job-waiting');
+    expect(waiting).toMatchObject({ state: 'failed', finishedAt: later.toISOString() });
+    expect(waiting?.error).toMatch(/job job-stale, which it was waiting to follow, saved nothing .* replaced by job job-replacing \(drift\); capture node jobs-4/);
+    // An upload now is not answered as covered by it: its capture follows the replacing job, whose end starts it.
+    expect(await jobs.follow({ ...job('job-upload', 'jobs-4'), kind: 'capture' }, later)).toMatchObject({ outcome: 'queued', after: { id: 'job-replacing' } });
+    expect(await jobs.save({ ...ended(replacing), updatedAt: later.toISOString() })).toBe('saved');
+    expect(await jobs.successor('jobs-4', 'job-replacing')).toMatchObject({ id: 'job-upload' });
+  });
+
+  test("a capture follows in place of a next job whose record is gone (it used to fail after 5 attempts)", async () => {
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const running = job('job-running', 'jobs-5');
+    expect(await jobs.start(running, new Date())).toEqual({ started: true });
+    await aws.dynamo.send(
+      new UpdateItemCommand({
+        TableName: aws.nodeStoreTable,
+        Key: { node: { S: 'jobs-5' }, key: { S: JOB_LOCK_KEY } },
+        UpdateExpression: 'SET #next = :gone',
+        ExpressionAttributeNames: { '#next': 'next' },
+        ExpressionAttributeValues: { ':gone': { S: 'job-gone' } },
+      }),
+    );
+    expect(await jobs.follow({ ...job('job-follower', 'jobs-5'), kind: 'capture' }, new Date())).toMatchObject({ outcome: 'queued', after: { id: 'job-running' } });
+    expect(await jobs.save(ended(running))).toBe('saved');
+    expect(await jobs.successor('jobs-5', 'job-running')).toMatchObject({ id: 'job-follower', state: 'queued' });
   });
 });
 
