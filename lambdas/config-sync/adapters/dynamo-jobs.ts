@@ -10,7 +10,9 @@
  * - `#jobs/<id>/diff/<chunk>`: the differences its scan found, a chunk per page.
  * Saving a job is a transaction with a condition on the lock (`active = id`), so a replaced
  * job's late slice writes nothing; a final save hands the lock to `next` in the same transaction,
- * so a waiting job is never left behind a released lock. The job and its differences carry the table's TTL attribute
+ * so a waiting job is never left behind a released lock; a `start` that replaces a stale job fails
+ * the job waiting in `next` in its transaction (it was waiting for the stale one) and clears it.
+ * The job and its differences carry the table's TTL attribute
  * (`expiresAt`, JOB_RETENTION_MS after each save), so finished and abandoned jobs expire; the
  * lock item, which only names jobs, does not.
  */
