@@ -1051,3 +1051,53 @@ function requireUri(namespace: Representation): void {
 function requireStyleFilename(style: Representation): void {
   if (typeof style.filename !== 'string' || style.filename.trim() === '') throw new GeoServerError(500, 'Style fileName must not be null');
 }
+
+/**
+ * The file GeoServer holds for a style file POSTed or PUT to a style path (StyleController's
+ * styleSLDPost and stylePut). It first reads the whole body as text in the charset its
+ * `Content-Type` names (getCharsetFromContentType: the value after the `=` of the header's second
+ * `;`-separated part, as given, whatever the parameter is called; the JVM's default, UTF-8, when
+ * there is none), for `?raw=true` too: a name Java cannot take fails the request with 500 before
+ * anything is stored. Then it keeps the bytes as sent (`?raw=true`, and any style but an SLD 1.0
+ * of one layer: writeStyle writes those raw), or, for an SLD 1.0 of one layer uploaded without
+ * `raw`, writes the style parsed from that text anew (ResourcePool.writeStyle, UTF-8): the
+ * characters the charset read, whatever the body's own XML declaration or byte order mark said.
+ * The stand-in keeps that text as read, in UTF-8 behind a UTF-8 declaration, rather than writing
+ * it out from a parsed style. `unsupported` for a charset the stand-in cannot read as Java would.
+ */
+export function styleFileHeld(bytes: Buffer, contentType: string, raw: boolean): Buffer | { unsupported: string } {
+  const parts = contentType.split(';');
+  const value = parts.length > 1 && parts[1]!.includes('=') ? parts[1]!.split('=')[1] : undefined;
+  const text = javaDecoded(bytes, value || 'UTF-8');
+  if (typeof text !== 'string') return text;
+  const mediaType = parts[0]!.trim().toLowerCase();
+  const layers = text.match(/<(?:[\w.-]+:)?(?:NamedLayer|UserLayer)\b/g)?.length ?? 0;
+  if (raw || mediaType !== 'application/vnd.ogc.sld+xml' || layers > 1) return bytes;
+  const body = text.replace(/^\uFEFF?(?:<\?xml\s[^>]*\?>)?/, '');
+  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>${body}`, 'utf8');
+}
+
+/**
+ * `new String(bytes, charset)`: 500 for a name Java refuses (java.nio.charset.Charset: a letter or
+ * digit, then letters, digits, `-`, `+`, `:`, `_` and `.`; blanks and quotes are not trimmed) or
+ * does not know. ISO-8859-1 and US-ASCII are read as Java reads them (the Encoding Standard reads
+ * both as windows-1252), UTF-16 by its byte order mark, else big-endian; any other by the Encoding
+ * Standard's label, with a byte order mark kept as U+FEFF as Java keeps it. A name that standard
+ * does not know may still be one Java knows (IBM037, UTF-32): `unsupported` rather than a guess.
+ */
+function javaDecoded(bytes: Buffer, charset: string): string | { unsupported: string } {
+  if (!/^[A-Za-z0-9][A-Za-z0-9+:_.-]*$/.test(charset)) throw new GeoServerError(500, `java.nio.charset.IllegalCharsetNameException: ${charset}`);
+  const label = charset.toLowerCase().replace(/_/g, '-');
+  if (/^(iso-?8859-1|latin1|l1|cp819|ibm819|iso-ir-100|csisolatin1|819)$/.test(label)) return bytes.toString('latin1');
+  if (/^(us-ascii|ascii|iso646-us|ascii7|646|default|cp367|ibm367|csascii|us|iso-ir-6)$/.test(label)) return Array.from(bytes, (byte) => (byte < 0x80 ? String.fromCharCode(byte) : '\uFFFD')).join('');
+  if (label === 'utf-16' || label === 'utf16' || label === 'unicode') {
+    const little = bytes[0] === 0xff && bytes[1] === 0xfe;
+    const marked = little || (bytes[0] === 0xfe && bytes[1] === 0xff);
+    return new TextDecoder(little ? 'utf-16le' : 'utf-16be', { ignoreBOM: true }).decode(bytes.subarray(marked ? 2 : 0));
+  }
+  try {
+    return new TextDecoder(label, { ignoreBOM: true }).decode(bytes);
+  } catch {
+    return { unsupported: `a style file in the charset ${JSON.stringify(charset)}, which the stand-in cannot read as Java would (it reads the Encoding Standard's labels only)` };
+  }
+}

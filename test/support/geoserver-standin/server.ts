@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import {
   GeoServerError,
+  styleFileHeld,
   RESOURCE_TYPES,
   STYLE_MEDIA_TYPES,
   StandInCatalog,
@@ -353,6 +354,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         query,
         body,
         bodyMediaType,
+        contentType,
         // A catalog object's body as GeoServer's JSON reader hands it on (a null is not always absent).
         inner: inner && (route.kind === 'item' || route.kind === 'collection') ? readAsGeoServerDoes(inner) : inner,
         wantsStyleBody,
@@ -397,6 +399,8 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
     query: Record<string, string>;
     body: Buffer;
     bodyMediaType: string | undefined;
+    /** the `Content-Type` header as sent, parameters and all */
+    contentType: string | undefined;
     inner: Representation | undefined;
     wantsStyleBody: boolean;
     /** the style media type a GET asks for (by extension or `Accept`) */
@@ -561,7 +565,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
       return { [outer]: items.length === 0 ? '' : { [element]: items } };
     }
 
-    function collection(method: string, route: Route, request: { bodyMediaType: string | undefined; body: Buffer; inner: Representation | undefined; query: Record<string, string> }): Outcome {
+    function collection(method: string, route: Route, request: { bodyMediaType: string | undefined; contentType: string | undefined; body: Buffer; inner: Representation | undefined; query: Record<string, string> }): Outcome {
       const type = route.type!;
       const ws = route.workspace;
       if (ws) catalog.requireWorkspace(ws);
@@ -588,7 +592,12 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         if (request.bodyMediaType && STYLE_MEDIA_TYPES[request.bodyMediaType]) {
           const name = request.query.name;
           if (!name) return { kind: 'unsupported', reason: 'one-step style upload without ?name= (GeoServer reads the name from the document; the stand-in does not parse it)' };
-          catalog.addStyleWithBody(ws, name, { bytes: request.body, contentType: request.bodyMediaType, raw: booleanParameter(request.query, 'raw') });
+          const raw = booleanParameter(request.query, 'raw');
+          // styleSLDPost: the workspace is checked before the body is read in its charset.
+          if (ws) catalog.requireWorkspace(ws);
+          const held = styleFileHeld(request.body, request.contentType ?? request.bodyMediaType, raw);
+          if (!Buffer.isBuffer(held)) return { kind: 'unsupported', reason: held.unsupported };
+          catalog.addStyleWithBody(ws, name, { bytes: held, contentType: request.bodyMediaType, raw });
           return created(name);
         }
         if (request.bodyMediaType === 'application/zip') {
@@ -645,7 +654,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
     function item(
       method: string,
       route: Route,
-      request: { bodyMediaType: string | undefined; body: Buffer; inner: Representation | undefined; query: Record<string, string>; wantsStyleBody: boolean; styleMediaType: string | undefined },
+      request: { bodyMediaType: string | undefined; contentType: string | undefined; body: Buffer; inner: Representation | undefined; query: Record<string, string>; wantsStyleBody: boolean; styleMediaType: string | undefined },
       recurse: boolean,
     ): Outcome {
       const type = route.type!;
@@ -681,7 +690,10 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
       }
       if (method === 'PUT') {
         if (type === 'style' && request.bodyMediaType && STYLE_MEDIA_TYPES[request.bodyMediaType]) {
-          catalog.putStyleBody(id, { bytes: request.body, contentType: request.bodyMediaType, raw: booleanParameter(request.query, 'raw') });
+          const raw = booleanParameter(request.query, 'raw');
+          const held = styleFileHeld(request.body, request.contentType ?? request.bodyMediaType, raw);
+          if (!Buffer.isBuffer(held)) return { kind: 'unsupported', reason: held.unsupported };
+          catalog.putStyleBody(id, { bytes: held, contentType: request.bodyMediaType, raw });
           return { kind: 'ok' };
         }
         if (type === 'style' && request.bodyMediaType === 'application/zip') return { kind: 'unsupported', reason: 'zipped style packages' };

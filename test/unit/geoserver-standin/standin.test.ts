@@ -588,6 +588,42 @@ describe('styles', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  // StyleController reads a style file in the charset its Content-Type names, raw or not, and
+  // keeps the bytes for ?raw=true; an SLD 1.0 of one layer without raw is written anew from that reading.
+  it("reads a style file in its Content-Type's charset: kept byte for byte with raw=true, written as the characters read without it", async () => {
+    const cafe = (declared: string) => `<?xml version="1.0" encoding="${declared}"?><StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>Caf\u00e9</Name></NamedLayer></StyledLayerDescriptor>`;
+    const rewritten = (text: string) => Buffer.from(text.replace(/^<\?xml[^>]*\?>/, '<?xml version="1.0" encoding="UTF-8"?>'), 'utf8');
+    const latin1 = Buffer.from(cafe('ISO-8859-1'), 'latin1');
+    const utf8 = Buffer.from(cafe('UTF-8'), 'utf8');
+    expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
+    const cases: [string, Buffer, string, Buffer][] = [
+      ['/styles/roads?raw=true', latin1, 'application/vnd.ogc.sld+xml; charset=ISO-8859-1', latin1],
+      ['/styles/roads', latin1, 'application/vnd.ogc.sld+xml; charset=ISO-8859-1', rewritten(cafe('ISO-8859-1'))],
+      // The header's charset, not the body's declaration: UTF-8 read as ISO-8859-1 is "CafÃ©".
+      ['/styles/roads', utf8, 'application/vnd.ogc.sld+xml; charset=ISO-8859-1', rewritten(cafe('UTF-8').replace('\u00e9', '\u00c3\u00a9'))],
+      ['/styles/roads?raw=true', utf8, 'application/vnd.ogc.sld+xml; charset=ISO-8859-1', utf8],
+      // SE 1.1 is written raw whatever the charset read.
+      ['/styles/roads', latin1, 'application/vnd.ogc.se+xml; charset=ISO-8859-1', latin1],
+    ];
+    for (const [path, body, contentType, held] of cases) {
+      expect({ path, contentType, status: (await call('PUT', path, body, contentType)).status }).toEqual({ path, contentType, status: 200 });
+      expect({ path, contentType, held: gs.catalog.styleBodies.get('roads')?.bytes.toString('hex') }).toEqual({ path, contentType, held: held.toString('hex') });
+    }
+    expect(gs.violations).toEqual([]);
+  });
+
+  it('fails a style file whose Content-Type names a charset Java refuses with 500, raw or not, storing nothing', async () => {
+    expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
+    for (const contentType of ['application/vnd.ogc.sld+xml; charset="UTF-8"', 'application/vnd.ogc.sld+xml; charset= UTF-8']) {
+      for (const path of ['/styles/roads?raw=true', '/styles/roads']) {
+        expect({ contentType, path, status: (await call('PUT', path, sld, contentType)).status }).toEqual({ contentType, path, status: 500 });
+      }
+      expect((await call('POST', '/styles?name=lines&raw=true', sld, contentType)).status).toBe(500);
+    }
+    expect(gs.catalog.styleBodies.size).toBe(0);
+    expect(gs.catalog.objects.style.has('lines')).toBe(false);
+  });
+
   it('takes the one-step upload with ?name= and records SE 1.1', async () => {
     expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
     const se = await call('POST', '/workspaces/topp/styles?name=lines&raw=true', sld, 'application/vnd.ogc.se+xml');
