@@ -63,7 +63,7 @@ import { styleUserPath, type StyleUsers } from './style-users';
 import { movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
 import { contentTypeCharset, xmlPrologProblem, XmlDoctypeError, XmlEncodingError } from './doctype';
-import { packagedDoctypeIn } from './style-package';
+import { packagedDoctypeIn, sldDocumentsOf, type PackagedDocument } from './style-package';
 import { layerGroupEntriesWithoutStylesProblem, layerGroupStylesProblem, nullMemberProblem, requiredMemberProblem } from './catalog-required';
 import { movedResourcePath, resourceStoreProblem } from './resource-store';
 
@@ -441,7 +441,7 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (restBoolean(recurse) === undefined) {
     return `the query parameter recurse is ${JSON.stringify(recurse)}, which GeoServer reads as neither true nor false (true, on, yes, 1; false, off, no, 0)`;
   }
-  const encoding = textEncodingProblem(request);
+  const encoding = textEncodingProblem(classified, request);
   if (encoding !== undefined) return encoding;
   const twice = repeatedJsonMember(request);
   if (twice !== undefined) return `the body names the member ${JSON.stringify(twice)} twice in one object`;
@@ -506,11 +506,13 @@ function defaultWorkspaceAlias(classified: ManagedPath): string | undefined {
  * GeoServer's XML reader decodes a document in the encoding its declaration names. A body that
  * is not UTF-8, or XML declaring another encoding and holding anything but ASCII (which reads
  * the same in all of them), could name on the master what the check never saw, or reach the
- * other nodes as other characters than the master stored. A zipped package is not text.
+ * other nodes as other characters than the master stored. A zipped package is not text, but
+ * its SLD is (`packagedEncodingProblem`).
  */
-function textEncodingProblem(request: GatewayRequest): string | undefined {
+function textEncodingProblem(classified: ManagedPath, request: GatewayRequest): string | undefined {
   const body = request.body;
-  if (!body || body.length === 0 || mediaTypeOf(request) === 'application/zip') return undefined;
+  if (!body || body.length === 0) return undefined;
+  if (mediaTypeOf(request) === 'application/zip') return classified.type === 'style' ? packagedEncodingProblem(body) : undefined;
   const isXml = mediaTypeOf(request).includes('xml');
   // An XML body re-encoded as UTF-8 but still declaring its old encoding would be refused next (below): say both at once.
   if (!isUtf8(body)) return `the body is not UTF-8: the cluster reads and replicates text as UTF-8; send it in UTF-8${isXml ? ', with no other encoding declared in <?xml ...?>' : ''}`;
@@ -518,6 +520,24 @@ function textEncodingProblem(request: GatewayRequest): string | undefined {
   const declared = /^(?:\uFEFF)?<\?xml\s[^>]*?\bencoding\s*=\s*["']([^"']*)["']/.exec(body.toString('utf8'))?.[1];
   if (declared === undefined || /^utf-?8$/i.test(declared)) return undefined;
   return `the body declares the encoding ${JSON.stringify(declared)}, in which the master would read other characters than the cluster reads in UTF-8; send it in UTF-8, declared so`;
+}
+
+/**
+ * A zipped style package's SLD that is not UTF-8: the master keeps the file's bytes as they are
+ * (StyleController's package upload writes it raw), while the style's document reaches the other
+ * nodes as the UTF-8 text read back from the master, in which such bytes are lost. Only the
+ * package's style document is replicated; its icons are files no event carries.
+ */
+function packagedEncodingProblem(zip: Buffer): string | undefined {
+  let documents: PackagedDocument[];
+  try {
+    documents = sldDocumentsOf(zip);
+  } catch {
+    return undefined; // refused before this, or the master's to refuse (style-package.ts)
+  }
+  const other = documents.find((document) => !isUtf8(document.data));
+  if (other === undefined) return undefined;
+  return `the package's ${JSON.stringify(other.name)} is not UTF-8: the master keeps its bytes as they are, while the other nodes receive the style's document as UTF-8 text; save it in UTF-8, with no other encoding declared in <?xml ...?>`;
 }
 
 /**

@@ -68,6 +68,16 @@ describe('a zipped style package whose SLD has a DOCTYPE', () => {
     expect(sent).toEqual([]);
   });
 
+  // The master keeps the package's SLD as its bytes; the other nodes get the document read back as UTF-8 text.
+  it('refuses with 400 a package whose SLD is not UTF-8, naming the entry, before anything is sent or published', async () => {
+    const { upstream, sent } = recordingMaster();
+    const latin1 = Buffer.from(`<?xml version="1.0" encoding="ISO-8859-1"?>\n${SLD.replace('<Name>poi</Name>', '<Name>poi</Name><Title>Caf\u00e9</Title>')}`, 'latin1');
+    const { answer, published } = send(upstream, zipOf([{ name: 'poi.sld', data: latin1 }, ICON]));
+    await expect(answer).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/"poi\.sld" is not UTF-8/) });
+    expect(sent).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
   it('forwards a package whose SLD has none, unchanged, and publishes the style', async () => {
     const { upstream, sent } = recordingMaster();
     const zip = zipOf([{ name: 'poi.sld', data: `<?xml version="1.0"?>\n<!-- no <!DOCTYPE here -->${SLD}` }, ICON]);
