@@ -138,7 +138,8 @@ export function patchIssues(type: ObjectType, id: string, patch: JsonObject): Re
  * JSON writes a list of one), as GeoServer checks them (its REST controller and CatalogImpl):
  * some ("layer group must not be empty", whatever the mode; a patch's `null` leaves GeoServer's
  * list as it was, since its PUT copies only what is stated), none of them the group itself
- * ("Layer group is in a loop"), and a workspace's group no other workspace's layer or group.
+ * ("Layer group is in a loop"), a workspace's group no other workspace's layer or group, and
+ * styles, where stated with the entries, one per entry.
  */
 function checkGroupEntries(id: string, properties: JsonObject, issues: RepresentationIssue[], patch: boolean): void {
   const publishables = properties.publishables;
@@ -147,6 +148,17 @@ function checkGroupEntries(id: string, properties: JsonObject, issues: Represent
   const entries = layerGroupEntries(properties);
   if (entries.length === 0 && !(patch && published === null)) {
     issues.push({ path: ['publishables', 'published'], message: 'a layer group must hold at least one layer or layer group (GeoServer refuses an empty one)' });
+  }
+  // Styles stated beside the entries are one per entry ("Layer group has different number of
+  // styles than layers", CatalogImpl's validation): a node would write the group as sent and
+  // its GeoServer refuse it. None stated is GeoServer's null style for each.
+  const stated = isJsonObject(properties.styles) ? properties.styles.style : undefined;
+  const styles = Array.isArray(stated) ? stated.length : stated === undefined || stated === null ? 0 : 1;
+  if (styles > 0 && entries.length > 0 && styles !== entries.length) {
+    issues.push({
+      path: ['styles', 'style'],
+      message: `states ${styles} style${styles === 1 ? '' : 's'} for ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}: GeoServer refuses a layer group whose styles are not one per entry; give one per entry ("null" or {} for an entry's default style), or leave styles out`,
+    });
   }
   const { workspace } = splitObjectId(id);
   entries.forEach((entry, index) => {

@@ -45,6 +45,8 @@ describe('GeoServer representations in events', () => {
       // GeoServer's PUT leaves what a patch's null removes as it was (unclearedProperties).
       modify('layerGroup', 'base', { publishables: { published: null } }),
       add('layerGroup', 'sf:g', { publishables: { published: [{ '@type': 'layer', name: 'sf:roads' }, { '@type': 'layerGroup', name: 'base' }] } }),
+      // one style per entry, the default ones as GeoServer answers them or as {}
+      add('layerGroup', 'sf:h', { publishables: { published: [{ '@type': 'layer', name: 'sf:roads' }, { '@type': 'layer', name: 'sf:rivers' }, { '@type': 'layer', name: 'sf:lakes' }] }, styles: { style: ['null', {}, { name: 'line' }] } }),
       { kind: 'remove', object: { type: 'workspace', id: 'topp' }, recurse: true },
     ];
     for (const change of accepted) expect(() => parseConfigChange(change)).not.toThrow();
@@ -88,6 +90,8 @@ describe('GeoServer representations in events', () => {
     ['an empty EO layer group', add('layerGroup', 'eo', { mode: 'EO', rootLayer: { name: 'topp:roads' }, publishables: { published: [] } }), 'properties.publishables.published', 'at least one'],
     ['a patch emptying a layer group', modify('layerGroup', 'base', { publishables: { published: [] } }), 'patch.publishables.published', 'at least one'],
     ['an empty layer group', add('layerGroup', 'empty', { mode: 'SINGLE', publishables: { published: [] } }), 'properties.publishables.published', 'at least one'],
+    ['a layer group stating fewer styles than entries', add('layerGroup', 'base', { publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }, { '@type': 'layer', name: 'topp:rivers' }] }, styles: { style: [{ name: 'line' }] } }), 'properties.styles.style', 'states 1 style for 2 entries'],
+    ['a patch stating entries and more styles than them', modify('layerGroup', 'base', { publishables: { published: { '@type': 'layer', name: 'topp:roads' } }, styles: { style: ['null', 'null'] } }), 'patch.styles.style', 'states 2 styles for 1 entry'],
     ['a style filename out of the styles folder', add('style', 'evil', { format: 'sld', filename: '../../security/evil.sld', body: '<sld/>' }), 'properties.filename', 'one file'],
     // GeoServer's catalog refuses a blank filename ("Style fileName must not be null") on every node.
     ['an empty style filename', add('style', 'line', { format: 'sld', filename: '', body: '<sld/>' }), 'properties.filename', 'cannot be blank'],
