@@ -495,7 +495,8 @@ export class StandInCatalog {
         throw new GeoServerError(500, `Layer group within a workspace (${workspace}) can not contain resources from other workspace: ${memberWorkspace}`);
       }
     }
-    const kept = withStylePerEntry(this.withoutUnresolvedEntries(workspace, body, statedStyleCount(body.styles)));
+    const read = this.withGroupStylesRead(body);
+    const kept = withStylePerEntry(this.withoutUnresolvedEntries(workspace, read, statedStyleCount(read.styles)));
     this.objects.layerGroup.set(id, { ...kept, name, ...(workspace ? { workspace: { name: workspace } } : {}) });
     return id;
   }
@@ -537,6 +538,32 @@ export class StandInCatalog {
     requireStylePerEntry(styles - keep.filter((kept) => !kept).length, published.length);
     const keptStyles = styleEntries.length === entries.length ? { styles: { style: styleEntries.filter((_, index) => keep[index]) } } : {};
     return { ...group, publishables: { published }, ...keptStyles };
+  }
+
+  /**
+   * A layer group body with each style given as text read as GeoServer reads it: XStreamPersister's
+   * ReferenceConverter takes an element without children by its text, as the style's name, and
+   * ResolvingProxy.resolve looks the style up by it. One the catalog holds is that style, stored
+   * and answered as a reference with its name (`{"name": "roads"}`); one naming a style it lacks
+   * resolves to nothing and the reader hands on null, a null style (answered "null", as "" and
+   * "null" are). Stand-in limitation: a style given as `{"name": ...}` naming one the catalog lacks
+   * is kept as given, not read as null.
+   */
+  private withGroupStylesRead(group: Representation): Representation {
+    const styles = group.styles;
+    if (typeof styles !== 'object' || styles === null || !('style' in styles)) return group;
+    const style = (styles as { style?: unknown }).style;
+    const read = (entry: unknown): unknown => {
+      if (typeof entry !== 'string') return entry;
+      const name = groupStyleName(entry);
+      return name !== undefined && this.holdsStyle(name) ? { name } : 'null';
+    };
+    return { ...group, styles: { ...(styles as Representation), style: Array.isArray(style) ? style.map(read) : read(style) } };
+  }
+
+  /** Whether the catalog holds a style of that id, or it is one GeoServer creates itself. */
+  private holdsStyle(name: string): boolean {
+    return this.objects.style.has(name) || BUILT_IN_STYLES.includes(name);
   }
 
   /** Whether an entry of a group of `workspace` names a layer (`@type` layer) or layer group the catalog holds. */
@@ -771,7 +798,8 @@ export class StandInCatalog {
     // except a resource's store, which GeoServer copies from the body (movedToStore)
     const { workspace: _w, store: _s, namespace: _n, resource: _r, ...rest } = body;
     const keep = { ...pick(current, ['workspace', 'store', 'namespace', 'resource']), ...this.movedToStore(type, currentId, body) };
-    let updated = updateIgnoringNulls(current, type === 'layer' ? { ...rest } : rest);
+    const read = type === 'layerGroup' ? this.withGroupStylesRead(rest) : type === 'layer' ? withLayerStylesRead(rest) : rest;
+    let updated = updateIgnoringNulls(current, read);
     if (type === 'layerGroup') {
       // Validated as catalog.save validates it (withoutUnresolvedEntries), before anything is saved.
       const styles = body.styles !== undefined && body.styles !== null ? statedStyleCount(body.styles) : statedStyleCount(current.styles) || (publishedList(current) ?? []).length;
@@ -782,9 +810,9 @@ export class StandInCatalog {
     this.objects[type].set(currentId, { ...updated, ...keep, [nameKey]: current[nameKey] });
     if (type === 'namespace') this.namespaceSaved(currentId);
     if (type === 'workspace' && (updated.isolated === true) !== (current.isolated === true)) this.workspaceIsolationChanged(currentId);
-    if (type === 'layer' && typeof body.defaultStyle === 'object' && body.defaultStyle !== null) {
-      const styleName = nameOf(body.defaultStyle);
-      if (styleName && !this.objects.style.has(styleName) && !['generic', 'raster', 'point', 'line', 'polygon'].includes(styleName)) {
+    if (type === 'layer' && typeof read.defaultStyle === 'object' && read.defaultStyle !== null) {
+      const styleName = nameOf(read.defaultStyle);
+      if (styleName && !this.holdsStyle(styleName)) {
         this.objects[type].set(currentId, current);
         throw new GeoServerError(500, `No such style: ${styleName}`);
       }
@@ -1003,6 +1031,26 @@ function withStylePerEntry(group: Representation, fill = true): Representation {
 export function groupStyleName(entry: unknown): string | undefined {
   const name = nameOf(entry);
   return name === undefined || name === '' || name === 'null' ? undefined : name;
+}
+
+/** The default styles GeoServer creates in a catalog lacking them (point, line, polygon, raster, generic); the stand-in holds them without entries. */
+const BUILT_IN_STYLES = ['generic', 'raster', 'point', 'line', 'polygon'];
+
+/**
+ * A layer body with its `defaultStyle` and `styles` entries given as text read as GeoServer reads
+ * them (XStreamPersister's ReferenceConverter, ReferenceCollectionConverter): a text is the style's
+ * name, so "roads" is read as `{"name": "roads"}` is, and judged the same way after. "" and "null"
+ * are left as given.
+ */
+function withLayerStylesRead(layer: Representation): Representation {
+  const read = (entry: unknown): unknown => (typeof entry === 'string' && groupStyleName(entry) !== undefined ? { name: entry } : entry);
+  const styles = layer.styles;
+  const style = typeof styles === 'object' && styles !== null ? (styles as { style?: unknown }).style : undefined;
+  return {
+    ...layer,
+    ...(layer.defaultStyle === undefined ? {} : { defaultStyle: read(layer.defaultStyle) }),
+    ...(style === undefined ? {} : { styles: { ...(styles as Representation), style: Array.isArray(style) ? style.map(read) : read(style) } }),
+  };
 }
 
 /** A layer's or layer group's `styles.style`, one entry or a list. */

@@ -317,8 +317,17 @@ export function checkJsonBody(
   return { problems, inner: inner as Record<string, unknown> };
 }
 
+/**
+ * Definitions of a reference to a style, which GeoServer reads with XStreamPersister's
+ * ReferenceConverter (a layer's `defaultStyle` and `styles`, a layer group's `styles`): by its
+ * `name` child or, given as text, by the text, so "roads" names the style roads as
+ * `{"name": "roads"}` does (the catalog resolves both alike, catalog.ts readStyleText).
+ */
+const STYLE_REFERENCE_DEFINITIONS = new Set(['#/definitions/StyleReference', '#/definitions/LayergroupStyle']);
+
 function checkValue(value: unknown, schema: Schema, definitions: Record<string, Schema>, at: string, problems: string[]): void {
   if (value === null || value === undefined) return; // GeoServer ignores nulls (see catalog.ts)
+  if (typeof value === 'string' && schema.$ref !== undefined && STYLE_REFERENCE_DEFINITIONS.has(schema.$ref)) return;
   const resolved = resolve(schema, definitions);
   const where = at || '(body)';
   switch (resolved.type) {
@@ -337,7 +346,10 @@ function checkValue(value: unknown, schema: Schema, definitions: Record<string, 
     case 'array':
       if (Array.isArray(value)) {
         if (resolved.items) value.forEach((item, i) => checkValue(item, resolved.items!, definitions, `${where}[${i}]`, problems));
-      } else if (typeof value !== 'object') problems.push(`${where} must be a list`);
+      } else if (typeof value !== 'object' && !(typeof value === 'string' && resolved.items?.$ref !== undefined && STYLE_REFERENCE_DEFINITIONS.has(resolved.items.$ref))) {
+        // A list of one style may be given as its one entry, and so as text (`"style": "roads"`).
+        problems.push(`${where} must be a list`);
+      }
       return;
     case 'object':
     case undefined:

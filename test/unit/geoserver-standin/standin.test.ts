@@ -417,6 +417,33 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  // XStreamPersister's ReferenceConverter reads a style entry given as text by its text, as a name:
+  // ResolvingProxy.resolve finds the style the catalog holds by it, and hands on null for one it lacks.
+  it('reads a layer group style given as text as the style of that name, and one naming a style it lacks as a null style', async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
+    const roads = { '@type': 'layer', name: 'topp:roads' };
+    const group = { name: 'g', publishables: { published: [roads, roads, roads] }, styles: { style: ['roads', 'ghost', 'generic'] } };
+    expect((await call('POST', '/layergroups', { layerGroup: group })).status).toBe(201);
+    const answered = JSON.parse((await call('GET', '/layergroups/g.json')).text);
+    expect(answered.layerGroup.styles).toEqual({ style: [{ name: 'roads' }, 'null', { name: 'generic' }] });
+    // A PUT, its single style given as text too.
+    expect((await call('PUT', '/layergroups/g', { layerGroup: { publishables: { published: [roads] }, styles: { style: 'roads' } } })).status).toBe(200);
+    expect(gs.catalog.objects.layerGroup.get('g')).toMatchObject({ styles: { style: [{ name: 'roads' }] } });
+    expect(gs.violations).toEqual([]);
+  });
+
+  it("reads a layer's defaultStyle and styles given as text as the style of that name", async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
+    expect((await call('PUT', '/layers/topp:roads', { layer: { defaultStyle: 'roads', styles: { style: ['generic', 'roads'] } } })).status).toBe(200);
+    expect(gs.catalog.objects.layer.get('topp:roads')).toMatchObject({ defaultStyle: { name: 'roads' }, styles: { style: [{ name: 'generic' }, { name: 'roads' }] } });
+    // As one naming it by {"name": ...}: a default style the catalog lacks is refused.
+    expect((await call('PUT', '/layers/topp:roads', { layer: { defaultStyle: 'ghost' } })).status).toBe(500);
+    expect(gs.catalog.objects.layer.get('topp:roads')).toMatchObject({ defaultStyle: { name: 'roads' } });
+    expect(gs.violations).toEqual([]);
+  });
+
   it('drops a layer group entry naming a layer or group the catalog lacks, with its null style, on POST and PUT, as CatalogImpl.validate does', async () => {
     await seedFeatureType();
     const entries = (...names: string[]) => names.map((name) => (name.startsWith('group:') ? { '@type': 'layerGroup', name: name.slice(6) } : { '@type': 'layer', name }));
