@@ -213,6 +213,25 @@ export function withStylePerEntry(group: JsonObject): JsonObject {
   return { ...group, styles: { style } };
 }
 
+/**
+ * A layer with the styles it names as text (`defaultStyle`, `styles.style` entries) written as
+ * the references GeoServer answers for them: GeoServer reads such text as the style's name
+ * (XStreamPersister's ReferenceConverter), so `"roads"` and `{"name": "roads"}` are one style.
+ * `styles.style` is written as a list (one entry alone is a list of one to GeoServer's reader).
+ * Text naming no style ("", "null") is left as it is.
+ */
+export function withStylesByReference(layer: JsonObject): JsonObject {
+  const byReference = (entry: JsonValue): JsonValue => (typeof entry === 'string' && !isNullStyleName(entry) ? { name: entry } : entry);
+  const read: JsonObject = { ...layer };
+  if (layer.defaultStyle !== undefined) read.defaultStyle = byReference(layer.defaultStyle);
+  const styles = layer.styles;
+  if (isJsonObject(styles) && styles.style !== undefined && styles.style !== null) {
+    const stated = Array.isArray(styles.style) ? styles.style : [styles.style];
+    read.styles = { ...styles, style: stated.map(byReference) };
+  }
+  return read;
+}
+
 /** A layer group style's name that names no style: none, "", or the "null" GeoServer answers for a null style. */
 function isNullStyleName(name: string | undefined): boolean {
   return name === undefined || name === '' || name === 'null';
