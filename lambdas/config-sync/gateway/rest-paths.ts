@@ -226,7 +226,8 @@ export function classifyRestPath(rawPath: string): ClassifiedPath {
       if (n === 4) return managed(type, ws, fourth);
       if (STORE_COLLECTIONS.has(collection)) {
         // /workspaces/{ws}/datastores/{ds}/{method}.{format}: uploads whose data lands on the master
-        if (n === 5 && /\./.test(rawPath.split('/').pop() ?? '') && !RESOURCE_UNDER_STORE[fifth!]) return unmanaged('upload');
+        // (a trailing slash addresses the same upload, as it does every other path)
+        if (n === 5 && /\./.test(rawPath.replace(/\/+$/, '').split('/').pop() ?? '') && !RESOURCE_UNDER_STORE[fifth!]) return unmanaged('upload');
         const resource = RESOURCE_UNDER_STORE[fifth!];
         if (!resource || (fifth === 'layers' && collection !== 'wmtsstores')) return unmanaged('other');
         if (n === 5) return managed(resource, ws);

@@ -86,6 +86,22 @@ describe('an upload through the gateway', () => {
     expect(master.catalog.objects.dataStore.size).toBe(0);
   });
 
+  // GeoServer's REST paths match with a trailing slash as without (Spring MVC's trailing slash
+  // match), as the gateway classifies its other paths: the upload is the same one.
+  it('with a trailing slash on its path starts a capture too', async () => {
+    const sent: string[] = [];
+    const answer = await handleGatewayCall(
+      { send: async (call) => (sent.push(`${call.method} ${call.path}`), { status: 201, headers: {}, body: Buffer.alloc(0) }) },
+      { publish: async (change) => published.push(change) },
+      { method: 'PUT', path: '/workspaces/topp/datastores/roads/external.shp/', query: 'configure=all', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: Buffer.from('/srv/gis/roads.shp') },
+      { captureUpload },
+    );
+    expect(sent).toEqual(['PUT /workspaces/topp/datastores/roads/external.shp/']);
+    expect(captures).toEqual([{ job: expect.any(String), outcome: 'started' }]);
+    expect(answer.headers['x-cluster-replicated']).toBe('capture');
+    expect(answer).toMatchObject({ replication: 'capture', category: 'upload' });
+  });
+
   it('whose capture cannot be started is answered as the master answered, marked failed', async () => {
     master.catalog.addWorkspace({ name: 'topp' });
     const answer = await handleGatewayCall(
