@@ -105,8 +105,9 @@ function styleFilenameProblem(given: { readonly present: boolean; readonly value
  * gives a null an element without text, which a text member reads as "" and a boolean as false;
  * neither is a Java null, so the PUT's copy (OwsUtils.copy) stores it: a null namespace `prefix`
  * or `uri` is refused by the catalog ("Namespace uri must not be null", a 500 that reads as the
- * master's own failure), a null `isolated` turns the isolation off rather than keeping it, and a
- * null style `format` would leave the master a style no event may carry (representations.ts).
+ * master's own failure), a null `isolated` turns the isolation off rather than keeping it (on a
+ * POST, false is the default a body leaving it out gets, so it passes there), and a null style
+ * `format` would leave the master a style no event may carry (representations.ts).
  * A style's `filename` is checked above; a name by the gateway's name checks (gateway.ts).
  */
 const NULL_NOT_IGNORED: Partial<Record<ObjectType, readonly string[]>> = {
@@ -123,6 +124,8 @@ export function nullMemberProblem(
 ): { readonly member: string; readonly problem: string } | undefined {
   if (method !== 'POST' && method !== 'PUT') return undefined;
   for (const member of NULL_NOT_IGNORED[target.type] ?? []) {
+    // A workspace or namespace being created has no isolation to keep: its false is the default.
+    if (member === 'isolated' && method === 'POST') continue;
     const given = bodyMember(member);
     if (!given.present || given.value !== null) continue;
     const read = member === 'isolated' ? 'false, turning the isolation off' : 'an empty value, which the catalog refuses or the cluster cannot replicate';

@@ -21,7 +21,6 @@ test.each([
   ['PUT', '/namespaces/topp', '{"namespace":{"prefix":"topp","uri":null}}', 'uri'],
   ['PUT', '/namespaces/topp', '{"namespace":{"prefix":null}}', 'prefix'],
   ['PUT', '/namespaces/topp', '{"namespace":{"isolated":null}}', 'isolated'],
-  ['POST', '/namespaces', '{"namespace":{"prefix":"n1","uri":"urn:n1","isolated":null}}', 'isolated'],
   ['PUT', '/workspaces/topp', '{"workspace":{"isolated":null}}', 'isolated'],
   ['PUT', '/styles/roads', '{"style":{"format":null}}', 'format'],
 ])('%s %s %s: 400 naming %s, nothing sent or published', async (method, path, body, field) => {
@@ -38,6 +37,19 @@ test('a null GeoServer ignores (a reference) still goes through', async () => {
   const { send } = setUp();
   const answer = await send(request('PUT', '/styles/roads', '{"style":{"workspace":null}}'));
   expect(answer.status).toBe(200);
+});
+
+// A created workspace or namespace has no isolation to keep: GeoServer's false for a null is the
+// default a body leaving isolated out gets.
+test.each([
+  ['/workspaces', '{"workspace":{"name":"w1","isolated":null}}', 'workspace', 'w1'],
+  ['/namespaces', '{"namespace":{"prefix":"n1","uri":"urn:n1","isolated":null}}', 'namespace', 'n1'],
+] as const)('POST %s %s: created, not isolated, and published', async (path, body, type, name) => {
+  const { storing, send, master } = setUp();
+  const answer = await send(request('POST', path, body));
+  expect(answer.status).toBe(201);
+  expect(master.catalog.objects[type].get(name)?.isolated ?? false).toBe(false);
+  expect(storing.published.length).toBeGreaterThan(0);
 });
 
 const roads = { '@type': 'layer', name: 'topp:roads' };
