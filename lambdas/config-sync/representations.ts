@@ -192,18 +192,19 @@ export function layerGroupEntries(group: JsonObject): JsonValue[] {
  * JSON answers write as "null". GeoServer reads a style entry as a reference, by its `name` or,
  * given as text, by the text (XStreamPersister's ReferenceConverter): "roads" names the style
  * roads, and one naming nothing ("", "null", {}, a JSON null) is that null style. So `styles`
- * left out, `{"style": [{}, {}]}`, `["null", "null"]` and `["", ""]` are one group, written here
- * as the last (GeoServer reads "" as no style, and "null" as a style of that name were there one),
- * and a style named as text is written `{"name": ...}`. A PUT stating entries without styles would
- * keep the styles GeoServer holds, and be refused when their number differs ("Layer group has
- * different number of styles than layers"). Styles stated in another number are left as stated
- * (GeoServer refuses them); a group not stating its entries is returned as it is.
+ * left out, `{"style": null}`, `{"style": [{}, {}]}`, `["null", "null"]` and `["", ""]` are one
+ * group, written here as the last (GeoServer reads "" as no style, and "null" as a style of that
+ * name were there one), and a style named as text is written `{"name": ...}`. A PUT stating entries
+ * without styles would keep the styles GeoServer holds, and be refused when their number differs
+ * ("Layer group has different number of styles than layers"). Styles stated in another number are
+ * left as stated (GeoServer refuses them); a group not stating its entries is returned as it is.
  */
 export function withStylePerEntry(group: JsonObject): JsonObject {
   if (!isJsonObject(group.publishables) || !('published' in group.publishables)) return group;
   const entries = layerGroupEntries(group);
   const styles = isJsonObject(group.styles) ? group.styles.style : undefined;
-  const stated = Array.isArray(styles) ? styles : styles === undefined ? [] : [styles];
+  // A JSON null for the list states none, as the publish check counts it (checkGroupEntries).
+  const stated = Array.isArray(styles) ? styles : styles === undefined || styles === null ? [] : [styles];
   if (entries.length === 0 || (stated.length > 0 && stated.length !== entries.length)) return group;
   const style = entries.map((_, index): JsonValue => {
     const entry = stated[index];

@@ -31,6 +31,11 @@ describe('a node writing a layer group', () => {
     const properties: JsonObject = { name: 'base', publishables: { published: [roads, rivers, roads] }, styles: { style: ['roads', 'null', ''] } };
     expect(restBody('layerGroup', restTarget('layerGroup', 'base', properties), properties).layerGroup).toMatchObject({ styles: { style: [{ name: 'roads' }, '', ''] } });
   });
+
+  it('writes a null style per entry for a style list stated as null, which the publish check takes as no styles stated', () => {
+    const properties: JsonObject = { name: 'base', publishables: { published: [roads, rivers] }, styles: { style: null } };
+    expect(restBody('layerGroup', restTarget('layerGroup', 'base', properties), properties).layerGroup).toMatchObject({ styles: { style: ['', ''] } });
+  });
 });
 
 describe('comparing a stored layer group with the GeoServer\'s', () => {
@@ -43,6 +48,7 @@ describe('comparing a stored layer group with the GeoServer\'s', () => {
     ['stated as ""', { styles: { style: ['', ''] } }],
     ['stated as "null"', { styles: { style: ['null', 'null'] } }],
     ['stated as null', { styles: { style: [null, null] } }],
+    ['stated as a null list', { styles: { style: null } }],
   ])('finds no difference between null styles %s and the "null" GeoServer answers, either way', (_, styles) => {
     const stored = group({ publishables: { published: [roads, rivers] }, ...styles });
     expect(objectDifferences(stored, held, undefined, 'both-ways')).toEqual([]);
