@@ -222,7 +222,6 @@ export function withStylePerEntry(group: JsonObject): JsonObject {
  * Text naming no style ("", "null") is left as it is.
  */
 export function withStylesByReference(layer: JsonObject): JsonObject {
-  const byReference = (entry: JsonValue): JsonValue => (typeof entry === 'string' && !isNullStyleName(entry) ? { name: entry } : entry);
   const read: JsonObject = { ...layer };
   if (layer.defaultStyle !== undefined) read.defaultStyle = byReference(layer.defaultStyle);
   const styles = layer.styles;
@@ -231,6 +230,21 @@ export function withStylesByReference(layer: JsonObject): JsonObject {
     read.styles = { ...styles, style: stated.map(byReference) };
   }
   return read;
+}
+
+/**
+ * A layer group with the `rootLayerStyle` it names as text written as the reference GeoServer
+ * answers for it: GeoServer reads it as it reads a layer's `defaultStyle` (XStreamPersister's
+ * ReferenceConverter), so `"roads"` and `{"name": "roads"}` are one style. Text naming no style
+ * ("", "null") is left as it is.
+ */
+export function withRootLayerStyleByReference(group: JsonObject): JsonObject {
+  return group.rootLayerStyle === undefined ? group : { ...group, rootLayerStyle: byReference(group.rootLayerStyle) };
+}
+
+/** A style named as text as the reference GeoServer reads it as; anything else as it is. */
+function byReference(entry: JsonValue): JsonValue {
+  return typeof entry === 'string' && !isNullStyleName(entry) ? { name: entry } : entry;
 }
 
 /** A layer group style's name that names no style: none, "", or the "null" GeoServer answers for a null style. */

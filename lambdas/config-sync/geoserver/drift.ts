@@ -25,7 +25,7 @@
 import { isDotSegment, isResourceType, isStoreType, RESOURCE_OF, REST_SERVICES, splitObjectId, type ObjectRef, type ObjectType, type StoreType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
-import { layerGroupEntries, localName, referencedName, withStylePerEntry, withStylesByReference } from '../representations';
+import { layerGroupEntries, localName, referencedName, withRootLayerStyleByReference, withStylePerEntry, withStylesByReference } from '../representations';
 import { REST_MAPPING, restTarget, seg, styleContentType, styleDocumentPath } from './rest-mapping';
 import type { GeoServerRest, RestResponse } from './ports';
 import { GeoServerReadRefusedError, GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';
@@ -555,9 +555,14 @@ export async function comparePage(
 export function objectDifferences(stored: Pick<StoredObject, 'type' | 'id' | 'properties'>, held: JsonObject, heldBody: string | undefined, mode: CompareMode): string[] {
   const { body, ...info } = stored.properties;
   // A group's styles left out, `{}`, "" or "null" are the null style GeoServer answers as "null": one thing.
-  // A layer's style named as text, "roads", is the style GeoServer answers as {"name": "roads"}.
+  // A layer's style or a group's root layer style named as text, "roads", is the style GeoServer
+  // answers as {"name": "roads"}.
   const group = stored.type === 'layerGroup';
-  const styled = group ? withStylePerEntry : stored.type === 'layer' ? withStylesByReference : (object: JsonObject) => object;
+  const styled = group
+    ? (object: JsonObject) => withRootLayerStyleByReference(withStylePerEntry(object))
+    : stored.type === 'layer'
+      ? withStylesByReference
+      : (object: JsonObject) => object;
   const mine = stored.type === 'style' ? info : styled(stored.properties);
   const theirs = comparable(stored.type, stored.id, styled(held), stored.properties);
   const paths = differingPaths(mine, theirs, mode);

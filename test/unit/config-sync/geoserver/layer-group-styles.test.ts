@@ -61,6 +61,14 @@ describe('comparing a stored layer group with the GeoServer\'s', () => {
     expect(objectDifferences(stored, answered, undefined, 'both-ways')).toEqual([]);
   });
 
+  it('finds no difference between a root layer style named as text and the reference GeoServer answers for it', () => {
+    const stored = group({ publishables: { published: [roads, rivers] }, rootLayerStyle: 'roads' });
+    const answered = { ...held, rootLayerStyle: { name: 'roads', href: 'http://localhost:8080/geoserver/rest/styles/roads.json' } };
+    expect(objectDifferences(stored, answered, undefined, 'both-ways')).toEqual([]);
+    expect(objectDifferences(stored, answered, undefined, 'stored-properties')).toEqual([]);
+    expect(objectDifferences(group({ publishables: { published: [roads, rivers] }, rootLayerStyle: 'rivers' }), answered, undefined, 'both-ways')).toEqual(['rootLayerStyle.name']);
+  });
+
   it('still finds a style that differs, or an entry more', () => {
     const named = group({ publishables: { published: [roads, rivers] }, styles: { style: [{ name: 'roads' }, ''] } });
     expect(objectDifferences(named, held, undefined, 'both-ways')).toEqual(['styles.style']);
