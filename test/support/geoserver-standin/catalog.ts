@@ -546,19 +546,31 @@ export class StandInCatalog {
    * ResolvingProxy.resolve looks the style up by it. One the catalog holds is that style, stored
    * and answered as a reference with its name (`{"name": "roads"}`); one naming a style it lacks
    * resolves to nothing and the reader hands on null, a null style (answered "null", as "" and
-   * "null" are). Stand-in limitation: a style given as `{"name": ...}` naming one the catalog lacks
-   * is kept as given, not read as null.
+   * "null" are). Its `rootLayerStyle` given as text is read the same way (the same converter): one
+   * naming a style the catalog lacks is null, which a POST stores as no root layer style and a
+   * PUT's copy skips. Stand-in limitation: a style given as `{"name": ...}` naming one the catalog
+   * lacks is kept as given, not read as null.
    */
   private withGroupStylesRead(group: Representation): Representation {
-    const styles = group.styles;
-    if (typeof styles !== 'object' || styles === null || !('style' in styles)) return group;
-    const style = (styles as { style?: unknown }).style;
-    const read = (entry: unknown): unknown => {
-      if (typeof entry !== 'string') return entry;
+    const named = (entry: string): string | undefined => {
       const name = groupStyleName(entry);
-      return name !== undefined && this.holdsStyle(name) ? { name } : 'null';
+      return name !== undefined && this.holdsStyle(name) ? name : undefined;
     };
-    return { ...group, styles: { ...(styles as Representation), style: Array.isArray(style) ? style.map(read) : read(style) } };
+    let read = group;
+    if (typeof group.rootLayerStyle === 'string') {
+      const { rootLayerStyle, ...rest } = group;
+      const name = named(rootLayerStyle);
+      read = name === undefined ? rest : { ...rest, rootLayerStyle: { name } };
+    }
+    const styles = read.styles;
+    if (typeof styles !== 'object' || styles === null || !('style' in styles)) return read;
+    const style = (styles as { style?: unknown }).style;
+    const readEntry = (entry: unknown): unknown => {
+      if (typeof entry !== 'string') return entry;
+      const name = named(entry);
+      return name !== undefined ? { name } : 'null';
+    };
+    return { ...read, styles: { ...(styles as Representation), style: Array.isArray(style) ? style.map(readEntry) : readEntry(style) } };
   }
 
   /** Whether the catalog holds a style of that id, or it is one GeoServer creates itself. */

@@ -433,6 +433,19 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  it("reads a layer group's rootLayerStyle given as text as the style of that name, and one naming a style it lacks as none", async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
+    const roads = { '@type': 'layer', name: 'topp:roads' };
+    const group = { name: 'g', mode: 'EO', rootLayer: roads, rootLayerStyle: 'roads', publishables: { published: [roads] } };
+    expect((await call('POST', '/layergroups', { layerGroup: group })).status).toBe(201);
+    expect(gs.catalog.objects.layerGroup.get('g')).toMatchObject({ rootLayerStyle: { name: 'roads' } });
+    // A PUT naming one the catalog lacks resolves to null, which the copy skips: the group keeps its own.
+    expect((await call('PUT', '/layergroups/g', { layerGroup: { rootLayerStyle: 'ghost' } })).status).toBe(200);
+    expect(gs.catalog.objects.layerGroup.get('g')).toMatchObject({ rootLayerStyle: { name: 'roads' } });
+    expect(gs.violations).toEqual([]);
+  });
+
   it("reads a layer's defaultStyle and styles given as text as the style of that name", async () => {
     await seedFeatureType();
     expect((await call('POST', '/styles', { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
