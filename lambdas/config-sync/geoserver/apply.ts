@@ -172,7 +172,7 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
     return { kind: 'applied', calls, uncleared: [] };
   }
 
-  const body = { json: restBody(step.type, target, step.properties) };
+  const body = { json: restBody(step.type, target, step.properties, false, step.incomplete) };
   const createBody = { json: restBody(step.type, target, step.properties, true) };
   const item = addressed(mapping.item(target));
   let uncleared: readonly string[] = [];

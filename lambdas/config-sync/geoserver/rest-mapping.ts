@@ -232,10 +232,15 @@ export function restTarget(type: ObjectType, id: string, properties: JsonObject)
  * its catalog refuses a style without one. A PUT leaves a missing filename out, so the GeoServer
  * keeps the file name it holds (CatalogBuilder.updateStyle copies only what is given) rather than
  * taking one the master never had.
+ *
+ * `partial` properties are a modify's patch alone (a node that never saw the object added): a
+ * group's styles, not stated there, are left out, so that the GeoServer keeps the ones it holds
+ * as the master's did on that PUT, rather than taking a null style for each entry.
  */
-export function restBody(type: ObjectType, target: RestTarget, properties: JsonObject, creates = false): JsonObject {
+export function restBody(type: ObjectType, target: RestTarget, properties: JsonObject, creates = false, partial = false): JsonObject {
   // A group stating its entries states their styles too, one each (representations.ts).
-  const representation: JsonObject = type === 'layerGroup' ? { ...withStylePerEntry(properties) } : { ...properties };
+  const perEntry = type === 'layerGroup' && !(partial && properties.styles === undefined);
+  const representation: JsonObject = perEntry ? { ...withStylePerEntry(properties) } : { ...properties };
   if (type === 'style') delete representation.body;
   if (type === 'namespace') representation.prefix = target.name;
   else if (type !== 'global' && type !== 'workspaceSettings' && type !== 'service' && type !== 'logging') {

@@ -632,6 +632,19 @@ describe('applying events to a GeoServer', () => {
     expect(geoserver.objects.get('/styles/lines')).toEqual({ style: { name: 'lines', format: 'sld', filename: 'lines.sld' } });
   });
 
+  it("keeps the GeoServer's layer group styles when a modify of a group this node never saw added states its entries alone", async () => {
+    // The master's GeoServer, holding the group whole, kept its styles on that PUT: so does this one.
+    const geoserver = new FakeGeoServer();
+    const roads = { '@type': 'layer', name: 'topp:roads' };
+    const rivers = { '@type': 'layer', name: 'topp:rivers' };
+    geoserver.objects.set('/layergroups/base', { layerGroup: { name: 'base', publishables: { published: [roads, roads] }, styles: { style: [{ name: 'roads' }, { name: 'rivers' }] } } });
+    const modified = { kind: 'upsert', type: 'layerGroup', id: 'base', properties: { publishables: { published: [roads, rivers] } } as JsonObject, incomplete: true, deleted: [] } as const;
+    expect(await applyToGeoServer(geoserver, modified)).toMatchObject({ kind: 'applied' });
+    expect(geoserver.objects.get('/layergroups/base')).toEqual({
+      layerGroup: { name: 'base', publishables: { published: [roads, rivers] }, styles: { style: [{ name: 'roads' }, { name: 'rivers' }] } },
+    });
+  });
+
   it('creates an object a reconcile found absent with one POST, and falls back to PUT when it exists after all', async () => {
     const geoserver = new FakeGeoServer();
     const featureType = { name: 'roads', title: 'Roads', store: { '@class': 'dataStore', name: 'topp:pg' } };
