@@ -552,18 +552,25 @@ export async function comparePage(
  * apart, `heldBody`) differs from the stored one: the drift scan's rule, and a capture's for
  * what still differs. A style's document is compared only where the store holds one.
  */
-export function objectDifferences(stored: Pick<StoredObject, 'type' | 'id' | 'properties'>, held: JsonObject, heldBody: string | undefined, mode: CompareMode): string[] {
+export function objectDifferences(
+  stored: Pick<StoredObject, 'type' | 'id' | 'properties'> & { readonly incomplete?: boolean },
+  held: JsonObject,
+  heldBody: string | undefined,
+  mode: CompareMode,
+): string[] {
   const { body, ...info } = stored.properties;
   // A group's styles left out, `{}`, "" or "null" are the null style GeoServer answers as "null": one thing.
   // A layer's style or a group's root layer style named as text, "roads", is the style GeoServer
-  // answers as {"name": "roads"}.
+  // answers as {"name": "roads"}. A group held only as a modify's patch not stating styles is
+  // written without them (restBody), the GeoServer keeping its own: they are not the store's.
   const group = stored.type === 'layerGroup';
   const styled = group
     ? (object: JsonObject) => withRootLayerStyleByReference(withStylePerEntry(object))
     : stored.type === 'layer'
       ? withStylesByReference
       : (object: JsonObject) => object;
-  const mine = stored.type === 'style' ? info : styled(stored.properties);
+  const partial = group && stored.incomplete === true && stored.properties.styles === undefined;
+  const mine = stored.type === 'style' ? info : partial ? withRootLayerStyleByReference(stored.properties) : styled(stored.properties);
   const theirs = comparable(stored.type, stored.id, styled(held), stored.properties);
   const paths = differingPaths(mine, theirs, mode);
   if (stored.type === 'style' && typeof body === 'string' && heldBody !== body) paths.push('body');

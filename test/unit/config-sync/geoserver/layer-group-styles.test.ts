@@ -69,6 +69,14 @@ describe('comparing a stored layer group with the GeoServer\'s', () => {
     expect(objectDifferences(group({ publishables: { published: [roads, rivers] }, rootLayerStyle: 'rivers' }), answered, undefined, 'both-ways')).toEqual(['rootLayerStyle.name']);
   });
 
+  it('finds no difference in the styles of a group this node holds only a modify of, stating its entries alone', () => {
+    // Written without styles (restBody), the GeoServer kept its own, as the master's did.
+    const patched = { ...group({ publishables: { published: [roads, rivers] } }), incomplete: true };
+    const answered = { ...held, styles: { style: [{ name: 'roads', href: 'http://localhost:8080/geoserver/rest/styles/roads.json' }, 'null'] } };
+    expect(objectDifferences(patched, answered, undefined, 'stored-properties')).toEqual([]);
+    expect(objectDifferences({ ...patched, incomplete: false }, answered, undefined, 'stored-properties')).toEqual(['styles.style']);
+  });
+
   it('still finds a style that differs, or an entry more', () => {
     const named = group({ publishables: { published: [roads, rivers] }, styles: { style: [{ name: 'roads' }, ''] } });
     expect(objectDifferences(named, held, undefined, 'both-ways')).toEqual(['styles.style']);
