@@ -6,7 +6,7 @@
  * starts no job.
  */
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
-import { sleep, SyncCluster } from './scenario-support';
+import { SyncCluster } from './scenario-support';
 
 jest.setTimeout(180_000);
 
@@ -47,18 +47,8 @@ async function rest(method: string, path: string, body?: string | object, conten
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
-/** Waits until the job has ended; answers it as GET /nodes/{node}/jobs/{id} shows it. */
-async function jobEnded(node: string, id: string, timeoutMs = 90_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await cluster.api('GET', `/nodes/${node}/jobs/${id}`, { node });
-    expect(response.status).toBe(200);
-    const job = response.body.job;
-    if (job.state === 'succeeded' || job.state === 'failed') return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} on ${node} still ${job.state} in ${job.phase}: ${JSON.stringify(job.progress)}`);
-    await sleep(250);
-  }
-}
+/** Waits until the job has ended (SyncCluster.jobEnded). */
+const jobEnded = (node: string, id: string, timeoutMs?: number) => cluster.jobEnded(node, id, timeoutMs);
 
 async function converged(): Promise<void> {
   const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;

@@ -274,6 +274,19 @@ export class SyncCluster {
     return this.client.api;
   }
 
+  /** Waits until a node's job has ended; answers it as GET /nodes/{node}/jobs/{id} shows it. */
+  async jobEnded(node: string, id: string, timeoutMs = 90_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await this.api('GET', `/nodes/${node}/jobs/${id}`, { node });
+      expect(response.status).toBe(200);
+      const job = response.body.job;
+      if (job.state === 'succeeded' || job.state === 'failed') return job;
+      if (Date.now() > deadline) throw new Error(`job ${id} on ${node} still ${job.state} in ${job.phase}: ${JSON.stringify(job.progress)}`);
+      await sleep(250);
+    }
+  }
+
   /** Reads of the nodes and their catalogs need a token: any node's reads (the first node's here). */
   get reader(): { readonly node: string } {
     return { node: (this.nodes[0] as { name: string }).name };

@@ -114,18 +114,8 @@ async function startJob(node: string, kind: 'drift' | 'reconcile' | 'capture', a
   return response.body.job as { id: string };
 }
 
-/** Waits until the job has ended; answers it as GET /nodes/{node}/jobs/{id} shows it. */
-async function jobEnded(node: string, id: string, timeoutMs = 90_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await cluster.api('GET', `/nodes/${node}/jobs/${id}`, { node });
-    expect(response.status).toBe(200);
-    const job = response.body.job;
-    if (job.state === 'succeeded' || job.state === 'failed') return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} on ${node} still ${job.state} in ${job.phase}: ${JSON.stringify(job.progress)}`);
-    await sleep(250);
-  }
-}
+/** Waits until the job has ended (SyncCluster.jobEnded). */
+const jobEnded = (node: string, id: string, timeoutMs?: number) => cluster.jobEnded(node, id, timeoutMs);
 
 async function drift(node: string): Promise<{ missing: string[]; extra: string[]; different: Record<string, string[]> }> {
   const job = await startJob(node, 'drift');
