@@ -40,6 +40,7 @@ import { parseAuthorizationHeader } from '../lambdas/shared/node-token';
 import { lazily } from '../lambdas/shared/lazily';
 import { PHASES } from '../lambdas/status/execution';
 import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE, MAX_LIST_LIMIT } from '../lambdas/status/schemas';
+import { processRuns } from '../local/process-runs';
 import type { components, paths } from './api-types';
 import { createClusterClient, NotAnApiAnswer, UnexpectedAnswer, type ClusterApi } from './client';
 import { counted, numbered } from './wording';
@@ -1138,16 +1139,6 @@ function readLocalCluster(cwd: string, otherwise: string): { url?: string; crede
     );
   }
   return local;
-}
-
-/** Whether a process holds `pid` (one of another user is taken as running: it cannot be signalled, only seen). */
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The process entry point (bin/geocluster.cjs): real stdout, stderr, environment and directory. */

@@ -6,18 +6,9 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { processRuns } from './process-runs';
 
 const ASSEMBLY = /^cdk\.out-(\d+)-\d+$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: a process of another user holds that pid; it may be ours under another user's name.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes the assembly directories of `stateDir` whose cluster process has ended; answers their names. */
 export function removeStaleAssemblies(stateDir: string): string[] {
@@ -29,7 +20,7 @@ export function removeStaleAssemblies(stateDir: string): string[] {
   }
   const stale = entries.filter((entry) => {
     const pid = ASSEMBLY.exec(entry)?.[1];
-    return pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid));
+    return pid !== undefined && Number(pid) !== process.pid && !processRuns(Number(pid));
   });
   for (const entry of stale) rmSync(path.join(stateDir, entry), { recursive: true, force: true });
   return stale;
