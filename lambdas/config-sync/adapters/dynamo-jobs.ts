@@ -70,10 +70,11 @@ export class DynamoJobStore implements JobStore {
    * stale job fails the capture waiting to follow it and clears the lock's `next` and `promotedFrom`
    * in the same transaction (jobs.ts, `staleFollowError`), on condition that `next` is still the one read.
    */
-  private async tryStart(job: Job, now: Date): Promise<string | null | undefined> {
+  private async tryStart(job: Job, now: Date, lockRead?: Item): Promise<string | null | undefined> {
     const scans = job.kind !== 'resync';
     const stale = now.getTime() - STALE_AFTER_MS;
-    const lock = await this.lock(job.node);
+    // The lock as the caller just read it (`follow`), or read here.
+    const lock = lockRead ?? (await this.lock(job.node));
     const replaceable = (image: Item | undefined) => !image || optionalString(image, 'active') === undefined || (optionalNumber(image, 'heartbeat') ?? 0) < stale;
     const next = lock && replaceable(lock) ? optionalString(lock, 'next') : undefined;
     const waiting = next === undefined ? undefined : await this.read(job.node, next);
@@ -156,7 +157,7 @@ export class DynamoJobStore implements JobStore {
       const lock = await this.lock(job.node);
       const active = lock ? optionalString(lock, 'active') : undefined;
       if (active === undefined || (optionalNumber(lock!, 'heartbeat') ?? 0) < now.getTime() - STALE_AFTER_MS) {
-        if ((await this.tryStart(job, now)) === undefined) return { outcome: 'started' };
+        if ((await this.tryStart(job, now, lock)) === undefined) return { outcome: 'started' };
         continue;
       }
       // A waiting job has not begun: it reads the GeoServer after whatever changed there now.
