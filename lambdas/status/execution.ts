@@ -177,6 +177,21 @@ export function applyWrite(
     }
   }
 
+  // Once an execution succeeded, its result location is what every poller was handed (and may
+  // have cached): a later write may repeat it, or record one where none was, never replace it.
+  if (
+    isCompleted(current.phase) &&
+    write.resultLocation !== undefined &&
+    current.resultLocation !== undefined &&
+    write.resultLocation !== current.resultLocation
+  ) {
+    throw new ConflictError(
+      'IMMUTABLE_FIELD',
+      `resultLocation of execution ${current.executionId} is '${current.resultLocation}', which its clients were given ` +
+        `when it completed; it cannot change to '${write.resultLocation}'`,
+    );
+  }
+
   let phase = write.phase;
   let exception = write.exception ?? current.exception;
   let turnedToFailed = false;

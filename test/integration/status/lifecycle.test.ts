@@ -114,6 +114,17 @@ describe('writing a status (PUT /executions/{executionId})', () => {
     expect((await stored(id)).completionTime).toBe(succeeded.completionTime);
   });
 
+  test('a succeeded execution keeps its result: a write naming another resultLocation is 409, nothing written; a repeat is accepted', async () => {
+    const { id, status } = await executionIn('SUCCEEDED');
+    const replaced = await put(id, { phase: 'SUCCEEDED', resultLocation: `https://elsewhere.example/${id}` }, 'slave-1');
+    expect(replaced.status).toBe(409);
+    expect(replaced.body).toMatchObject({ code: 'IMMUTABLE_FIELD', message: expect.stringContaining('resultLocation') });
+    await expectUnchanged(id, status);
+
+    const repeated = await write(id, { phase: 'SUCCEEDED', resultLocation: status.resultLocation });
+    expect(repeated.resultLocation).toBe(status.resultLocation);
+  });
+
   test('fail with an exception: FAILED, exception stored, completionTime set once', async () => {
     const id = randomUUID();
     await create(id);

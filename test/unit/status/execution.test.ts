@@ -116,6 +116,22 @@ describe('applyWrite', () => {
     expect(applyWrite(status('QUEUED'), { phase: 'RUNNING' }, ctx()).status.completionTime).toBeUndefined();
   });
 
+  it('refuses to replace the result location of a succeeded execution, and lets a repeat or a first one through', () => {
+    const succeeded = status('SUCCEEDED', { resultLocation: 'https://results.example/a' });
+    expect(() => applyWrite(succeeded, { phase: 'SUCCEEDED', resultLocation: 'https://results.example/b' }, ctx(later(1000)))).toThrow(
+      expect.objectContaining({ status: 409, code: 'IMMUTABLE_FIELD', message: expect.stringContaining('resultLocation') }),
+    );
+    const repeated = applyWrite(succeeded, { phase: 'SUCCEEDED', resultLocation: 'https://results.example/a' }, ctx(later(1000))).status;
+    expect(repeated.resultLocation).toBe('https://results.example/a');
+    const first = applyWrite(status('SUCCEEDED'), { phase: 'SUCCEEDED', resultLocation: 'https://results.example/a' }, ctx(later(1000))).status;
+    expect(first.resultLocation).toBe('https://results.example/a');
+    // Before it completes, the location is not yet served to anyone: a node may still correct it.
+    const running = status('RUNNING', { resultLocation: 'https://results.example/a' });
+    expect(applyWrite(running, { phase: 'SUCCEEDED', resultLocation: 'https://results.example/b' }, ctx(later(1000))).status.resultLocation).toBe(
+      'https://results.example/b',
+    );
+  });
+
   it('refuses to change processName or userName', () => {
     expect(() => applyWrite(status('RUNNING'), { phase: 'RUNNING', processName: 'other' }, ctx())).toThrow(
       expect.objectContaining({ code: 'IMMUTABLE_FIELD' }),
