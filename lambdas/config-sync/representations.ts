@@ -27,7 +27,7 @@
  * add) nor remove any of those fields.
  */
 import { CATALOG_OBJECT_TYPES, isObjectName, namesOneStyleFile, NAME_RULE, splitObjectId, type ObjectType } from './objects';
-import { isJsonObject, type JsonObject, type JsonValue } from './merge-patch';
+import { isJsonObject, mergePatch, type JsonObject, type JsonValue } from './merge-patch';
 
 /** One problem, `path` relative to `properties` (or `patch`). */
 export interface RepresentationIssue {
@@ -151,9 +151,9 @@ function checkGroupEntries(id: string, properties: JsonObject, issues: Represent
   }
   // Styles stated beside the entries are one per entry ("Layer group has different number of
   // styles than layers", CatalogImpl's validation): a node would write the group as sent and
-  // its GeoServer refuse it. None stated is GeoServer's null style for each.
-  const stated = isJsonObject(properties.styles) ? properties.styles.style : undefined;
-  const styles = Array.isArray(stated) ? stated.length : stated === undefined || stated === null ? 0 : 1;
+  // its GeoServer refuse it. None stated is GeoServer's null style for each. A patch's styles
+  // are counted as it leaves them once merged: its null `style` removes the list, it states none.
+  const styles = statedGroupStyleCount(patch && properties.styles !== undefined ? mergePatch({}, properties.styles) : properties.styles);
   if (styles > 0 && entries.length > 0 && styles !== entries.length) {
     issues.push({
       path: ['styles', 'style'],
@@ -187,13 +187,36 @@ export function layerGroupEntries(group: JsonObject): JsonValue[] {
 }
 
 /**
+ * The styles a layer group's `styles` states, each one GeoServer reads as an entry of the group's
+ * style list: the one definition of that count, used by the publish check (checkGroupEntries),
+ * the apply (withStylePerEntry) and the gateway (layerGroupStylesProblem).
+ *
+ * GeoServer reads a JSON body through Jettison's mapped convention, then XStream: each item of a
+ * `style` list, and a `style` given alone, becomes one `<style>` element (a JSON null one without
+ * text, "" one with empty text), and XStreamPersister's ReferenceCollectionConverter adds one
+ * entry per element, a null style for one naming nothing. So `{"style": null}`, `{"style": ""}`,
+ * `{"style": [null]}` and `{"style": {}}` each state one (null) style. `{"style": []}` gives no
+ * element, and `styles` left out, null, "" or without `style` none: an empty list, which the
+ * catalog reads as no styles (CatalogImpl.add gives each entry a null one).
+ */
+export function statedGroupStyles(styles: unknown): JsonValue[] {
+  const style = isJsonObject(styles as JsonValue) ? (styles as JsonObject).style : undefined;
+  return style === undefined ? [] : Array.isArray(style) ? style : [style];
+}
+
+/** How many styles a layer group's `styles` states (statedGroupStyles). */
+export function statedGroupStyleCount(styles: unknown): number {
+  return statedGroupStyles(styles).length;
+}
+
+/**
  * A layer group stating its entries, with one style per entry as GeoServer holds and answers it:
  * a group added without styles gets a null style per entry (CatalogImpl.add), which GeoServer's
  * JSON answers write as "null". GeoServer reads a style entry as a reference, by its `name` or,
  * given as text, by the text (XStreamPersister's ReferenceConverter): "roads" names the style
- * roads, and one naming nothing ("", "null", {}, a JSON null) is that null style. So `styles`
- * left out, `{"style": null}`, `{"style": [{}, {}]}`, `["null", "null"]` and `["", ""]` are one
- * group, written here as the last (GeoServer reads "" as no style, and "null" as a style of that
+ * roads, and one naming nothing ("", "null", {}, a JSON null) is that null style. So for two
+ * entries `styles` left out, `{"style": [{}, {}]}`, `[null, null]`, `["null", "null"]` and
+ * `["", ""]` are one group (and for one entry `{"style": null}` too), written here as the last (GeoServer reads "" as no style, and "null" as a style of that
  * name were there one), and a style named as text is written `{"name": ...}`. A PUT stating entries
  * without styles would keep the styles GeoServer holds, and be refused when their number differs
  * ("Layer group has different number of styles than layers"). Styles stated in another number are
@@ -202,9 +225,11 @@ export function layerGroupEntries(group: JsonObject): JsonValue[] {
 export function withStylePerEntry(group: JsonObject): JsonObject {
   if (!isJsonObject(group.publishables) || !('published' in group.publishables)) return group;
   const entries = layerGroupEntries(group);
-  const styles = isJsonObject(group.styles) ? group.styles.style : undefined;
-  // A JSON null for the list states none, as the publish check counts it (checkGroupEntries).
-  const stated = Array.isArray(styles) ? styles : styles === undefined || styles === null ? [] : [styles];
+  const lone = isJsonObject(group.styles) ? group.styles.style : undefined;
+  // Counted as GeoServer counts them (statedGroupStyles). A lone null `style` for several entries
+  // is a group the publish once took for one without styles: the publish check refuses it now,
+  // but one stored before is still written as its nodes' GeoServers took it, a null style each.
+  const stated = lone === null && entries.length > 1 ? [] : statedGroupStyles(group.styles);
   if (entries.length === 0 || (stated.length > 0 && stated.length !== entries.length)) return group;
   const style = entries.map((_, index): JsonValue => {
     const entry = stated[index];

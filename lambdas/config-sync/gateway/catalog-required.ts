@@ -12,7 +12,7 @@
  */
 import { namesOneStyleFile, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject } from '../merge-patch';
-import { layerGroupEntries, withStylePerEntry } from '../representations';
+import { layerGroupEntries, statedGroupStyleCount, withStylePerEntry } from '../representations';
 import type { ManagedPath } from './rest-paths';
 
 interface RequiredMember {
@@ -142,8 +142,8 @@ export function nullMemberProblem(
  * CatalogImpl.validate(LayerGroupInfo) refuses a group stating styles other than one per entry
  * ("Layer group has different number of styles than layers"), or reads past the styles for an
  * entry it cannot resolve; either way a 500. A body without styles (or an empty list) passes: a
- * POST gives each entry a null style. Counted as GeoServer's JSON reader counts: a list's items,
- * or one for a single value (even "", "null" or null, a null style).
+ * POST gives each entry a null style. The styles are counted as the publish check counts them
+ * (statedGroupStyleCount, as GeoServer's JSON reader does: a single null or "" is one null style).
  */
 export function layerGroupStylesProblem(
   target: ManagedPath,
@@ -151,14 +151,12 @@ export function layerGroupStylesProblem(
   bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
 ): string | undefined {
   if (target.type !== 'layerGroup' || (method !== 'POST' && method !== 'PUT')) return undefined;
-  const count = (value: unknown, key: string): number | undefined => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value) || !(key in value)) return undefined;
-    const items = (value as Record<string, unknown>)[key];
-    return Array.isArray(items) ? items.length : items === undefined ? undefined : 1;
-  };
-  const styles = count(bodyMember('styles').value, 'style');
-  const entries = count(bodyMember('publishables').value, 'published');
-  if (styles === undefined || entries === undefined || styles === 0 || styles === entries) return undefined;
+  const publishables = bodyMember('publishables').value;
+  if (typeof publishables !== 'object' || publishables === null || Array.isArray(publishables) || !('published' in publishables)) return undefined;
+  const published = (publishables as Record<string, unknown>).published;
+  const entries = Array.isArray(published) ? published.length : 1;
+  const styles = statedGroupStyleCount(bodyMember('styles').value);
+  if (styles === 0 || styles === entries) return undefined;
   return `the body states ${styles} style${styles === 1 ? '' : 's'} for ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables: GeoServer refuses a layer group whose styles are not one per entry ("Layer group has different number of styles than layers"); give one style per entry, in the same order (an empty {} for the layer's default style), or leave styles out`;
 }
 
@@ -183,9 +181,7 @@ export function layerGroupEntriesWithoutStylesProblem(
   const publishables = bodyMember('publishables').value;
   if ((styles.present && styles.value !== null) || !isJsonObject(publishables as JsonObject) || !('published' in (publishables as JsonObject))) return undefined;
   const entries = layerGroupEntries({ publishables: publishables as JsonObject }).length;
-  const heldStyles = withStylePerEntry(held).styles;
-  const style = isJsonObject(heldStyles) ? heldStyles.style : undefined;
-  const kept = Array.isArray(style) ? style.length : style === undefined ? 0 : 1;
+  const kept = statedGroupStyleCount(withStylePerEntry(held).styles);
   if (kept === 0 || kept === entries) return undefined;
   return `the body states ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables and no styles, so GeoServer keeps the ${kept} style${kept === 1 ? '' : 's'} the group holds and refuses it ("Layer group has different number of styles than layers"); state the styles too, one per entry in the same order ("null" or {} for the layer's default style)`;
 }

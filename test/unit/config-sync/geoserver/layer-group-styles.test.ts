@@ -32,7 +32,7 @@ describe('a node writing a layer group', () => {
     expect(restBody('layerGroup', restTarget('layerGroup', 'base', properties), properties).layerGroup).toMatchObject({ styles: { style: [{ name: 'roads' }, '', ''] } });
   });
 
-  it('writes a null style per entry for a style list stated as null, which the publish check takes as no styles stated', () => {
+  it('writes a null style per entry for a lone null style of several entries, a group stored before the publish counted it as one style', () => {
     const properties: JsonObject = { name: 'base', publishables: { published: [roads, rivers] }, styles: { style: null } };
     expect(restBody('layerGroup', restTarget('layerGroup', 'base', properties), properties).layerGroup).toMatchObject({ styles: { style: ['', ''] } });
   });
