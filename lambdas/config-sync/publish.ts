@@ -23,6 +23,8 @@ import { assertCanPublish } from './cluster';
 import { consecutiveRuns, mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
 import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
 import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
+import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
+import { patchedGroupStylesIssue } from './representations';
 import { HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim } from './ports';
 import type { NodePauses } from './pause';
 
@@ -221,6 +223,59 @@ export async function publishChanges(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Layer group patches judged against the group the master holds
+
+/** Objects `readObjects` answers at once. */
+const READ_OBJECTS_MAX = 100;
+
+/**
+ * Refuses (400, nothing stored) a layer group patch stating its entries or its styles alone whose
+ * merge with the group leaves styles that are not one per entry: every node would write that
+ * group and its GeoServer refuse it (patchedGroupStylesIssue). The group is read from the
+ * publishing master's own store, once per request and only when the request holds such a patch,
+ * then carried through the request's earlier changes of it. A group the store lacks or holds
+ * only as a patch is not judged (its nodes write such a patch as stated, keeping their styles).
+ * The store may trail the log by a delivery, so a concurrent change by another master is not
+ * seen; the nodes judge what gets through, as before. Only `POST /config/events` is judged so:
+ * the gateway publishes what its master's GeoServer already took, and checks that itself.
+ */
+async function refuseGroupStylesNodesWouldRefuse(
+  store: PublishDeps['store'],
+  node: string,
+  form: PublishRequest['form'],
+  changes: readonly ConfigChange[],
+): Promise<void> {
+  const judged = (change: ConfigChange): change is ConfigChange & { kind: 'modify' } =>
+    change.kind === 'modify' && change.object.type === 'layerGroup' && ((isJsonObject(change.patch.publishables) && 'published' in change.patch.publishables) || change.patch.styles !== undefined);
+  if (!changes.some(judged)) return;
+  const ids = [...new Set(changes.filter(judged).map((change) => change.object.id))];
+  const held = new Map<string, JsonObject | undefined>();
+  for (let start = 0; start < ids.length; start += READ_OBJECTS_MAX) {
+    const refs = ids.slice(start, start + READ_OBJECTS_MAX).map((id) => ({ type: 'layerGroup' as const, id }));
+    for (const object of await store.readObjects(node, refs)) {
+      held.set(object.id, object.deleted || object.incomplete ? undefined : object.properties);
+    }
+  }
+  const issues: FieldIssue[] = [];
+  for (const [index, change] of changes.entries()) {
+    if (change.object.type !== 'layerGroup' || !ids.includes(change.object.id)) continue;
+    const group = held.get(change.object.id);
+    if (change.kind === 'add') held.set(change.object.id, change.properties);
+    else if (change.kind === 'remove') held.set(change.object.id, undefined);
+    else if (group !== undefined) {
+      const issue = patchedGroupStylesIssue(group, change.patch);
+      if (issue !== undefined) {
+        const field = ['patch', ...issue.path].join('.');
+        issues.push({ field: form === 'set' ? `changes[${index}].${field}` : field, message: issue.message });
+      }
+      held.set(change.object.id, mergePatchObject(group, change.patch));
+    }
+  }
+  const [first, ...rest] = issues;
+  if (first) throw new InvalidConfigEventError([first, ...rest]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Idempotency-Key
 
 /** How long a key binds its answer: a client retrying a timed-out publish does so within a day. */
@@ -289,6 +344,7 @@ export async function publishIdempotently(
   assertCanPublish(context.node);
   const request = parsePublishRequest(body);
   const changes = request.form === 'single' ? [request.change] : request.changes;
+  await refuseGroupStylesNodesWouldRefuse(deps.store, context.node.name, request.form, changes);
   if (!idempotency) {
     const result = await publishChanges(deps, context, changes);
     return { replayed: false, result, answer: answerFor(request, result) };

@@ -27,7 +27,7 @@
  * add) nor remove any of those fields.
  */
 import { CATALOG_OBJECT_TYPES, isObjectName, namesOneStyleFile, NAME_RULE, splitObjectId, type ObjectType } from './objects';
-import { isJsonObject, mergePatch, type JsonObject, type JsonValue } from './merge-patch';
+import { isJsonObject, mergePatch, mergePatchObject, type JsonObject, type JsonValue } from './merge-patch';
 
 /** One problem, `path` relative to `properties` (or `patch`). */
 export interface RepresentationIssue {
@@ -177,6 +177,33 @@ function checkGroupEntries(id: string, properties: JsonObject, issues: Represent
       issues.push({ path, message: `a layer group cannot hold itself (GeoServer refuses a loop): ${JSON.stringify(named)}` });
     }
   });
+}
+
+/**
+ * A layer group patch stating its entries or its styles but not both, judged against the group it
+ * patches (`held`, complete): what every node writes is the merged group with one style per entry
+ * (withStylePerEntry), so styles the group holds that are not one per entry after the patch are a
+ * PUT every node's GeoServer refuses ("Layer group has different number of styles than layers")
+ * and parks. A patch stating both is judged alone (checkGroupEntries); undefined when it fits.
+ */
+export function patchedGroupStylesIssue(held: JsonObject, patch: JsonObject): RepresentationIssue | undefined {
+  const entriesStated = isJsonObject(patch.publishables) && 'published' in patch.publishables;
+  const stylesStated = patch.styles !== undefined;
+  if (entriesStated === stylesStated) return undefined;
+  const written = withStylePerEntry(mergePatchObject(held, patch));
+  const entries = layerGroupEntries(written).length;
+  const styles = statedGroupStyleCount(written.styles);
+  if (styles === 0 || entries === 0 || styles === entries) return undefined;
+  const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  return entriesStated
+    ? {
+        path: ['publishables', 'published'],
+        message: `states ${plural(entries, 'entry', 'entries')} and no styles, so the group keeps the ${plural(styles, 'style', 'styles')} it holds: GeoServer refuses a layer group whose styles are not one per entry (every node would park the change); state the styles too, one per entry in the same order ("null" or {} for an entry's default style), or "styles": null to give each its default`,
+      }
+    : {
+        path: ['styles', 'style'],
+        message: `states ${plural(styles, 'style', 'styles')} for the ${plural(entries, 'entry', 'entries')} the group holds: GeoServer refuses a layer group whose styles are not one per entry (every node would park the change); give one per entry, or state the entries too`,
+      };
 }
 
 /** A layer group's entries as stated (`publishables.published`: a list, or one entry alone as GeoServer's JSON writes a list of one). */

@@ -104,3 +104,30 @@ test('the gateway and the events API accept and refuse the same layer group styl
   const nodes = (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes as { name: string; parked?: unknown[] }[];
   expect(nodes.find((node) => node.name === MASTER)?.parked ?? []).toEqual([]);
 });
+
+test('a patch through the events API changing a styled group’s entries alone is refused before anything is stored, not parked on every node', async () => {
+  expect((await rest('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'lakes', srs: 'EPSG:4326' } })).status).toBe(201);
+  expect((await rest('POST', '/workspaces/topp/layergroups', { layerGroup: { name: 'styled', publishables: { published: [roads, rivers] }, styles: { style: ['null', 'null'] } } })).status).toBe(201);
+  // The publishing master's store holds the group the gateway published.
+  const before = (await cluster.status()).head;
+  await cluster.waitForNodes(`${API_MASTER} at ${before}`, (answer) => answer.nodes.find((node) => node.name === API_MASTER)?.lastAppliedSequence === before);
+
+  const three = { publishables: { published: [roads, rivers, { '@type': 'layer', name: 'topp:lakes' }] } };
+  const refused = await cluster.api('POST', '/config/events', { node: API_MASTER, json: asPublished({ kind: 'modify', object: { type: 'layerGroup', id: 'topp:styled' }, patch: three }) });
+  expect(refused.status).toBe(400);
+  expect(refused.body).toMatchObject({ code: 'INVALID_REQUEST', field: 'patch.publishables.published', message: expect.stringContaining('keeps the 2 styles it holds') });
+  expect((await cluster.status()).head).toBe(before);
+
+  // Stated with their styles, the same entries are taken and reach the GeoServer.
+  const accepted = await cluster.api('POST', '/config/events', {
+    node: API_MASTER,
+    json: asPublished({ kind: 'modify', object: { type: 'layerGroup', id: 'topp:styled' }, patch: { ...three, styles: { style: ['null', 'null', 'null'] } } }),
+  });
+  expect(accepted.status).toBe(201);
+  const head = (await cluster.status()).head;
+  await cluster.waitForNodes(`${MASTER} at ${head}`, (answer) => answer.nodes.find((node) => node.name === MASTER)?.lastAppliedSequence === head);
+  const held = geoserver.catalog.objects.layerGroup.get('topp:styled') as { publishables: { published: unknown[] }; styles: { style: unknown[] } };
+  expect([held.publishables.published.length, held.styles.style.length]).toEqual([3, 3]);
+  const nodes = (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes as { name: string; parked?: unknown[] }[];
+  expect(nodes.find((node) => node.name === MASTER)?.parked ?? []).toEqual([]);
+});
