@@ -57,8 +57,9 @@ export interface DocumentedOperation {
 }
 
 export type Match =
-  | { ok: true; operation: DocumentedOperation; params: Record<string, string>; extension: string | undefined }
-  | { ok: false; status: 404 | 405; reason: string };
+  /** `path`: the decoded path routed, without its representation extension. */
+  | { ok: true; operation: DocumentedOperation; params: Record<string, string>; extension: string | undefined; path: string }
+  | { ok: false; status: 400 | 404 | 405; reason: string };
 
 /**
  * Facts GeoServer documents outside these 18 files, each cited. They extend the reference; they
@@ -202,8 +203,22 @@ export class RestReference {
     });
   }
 
-  /** Finds what documents `method` on `restPath` (the path after `/geoserver/rest`). */
-  match(method: string, restPath: string): Match {
+  /**
+   * Finds what documents `method` on `restPath` (the path after `/geoserver/rest`, as sent). As
+   * GeoServer, it routes the decoded path: RestConfiguration's path helper decodes the whole path
+   * (java.net.URLDecoder, so "+" is a space) before Spring matches it and reads a representation
+   * extension off it, so `pg%2Ejson` is store `pg` asked for as JSON, and `%63overagestores` is
+   * `coveragestores`. An encoded "/" is refused, as the servlet container refuses it by default.
+   */
+  match(method: string, sentPath: string): Match {
+    let restPath: string;
+    try {
+      const segments = sentPath.split('/').map((segment) => decodeURIComponent(segment.replaceAll('+', ' ')));
+      if (segments.some((segment) => segment.includes('/'))) return { ok: false, status: 400, reason: `an encoded "/" in ${sentPath}` };
+      restPath = segments.join('/');
+    } catch {
+      return { ok: false, status: 400, reason: `a malformed percent-encoding in ${sentPath}` };
+    }
     const last = restPath.slice(restPath.lastIndexOf('/') + 1);
     const dot = last.lastIndexOf('.');
     const extension = dot > 0 ? last.slice(dot + 1) : undefined;
@@ -225,9 +240,9 @@ export class RestReference {
         const operation = path.operations.get(method);
         if (!operation) continue;
         const params: Record<string, string> = {};
+        // Already decoded with the whole path (above).
         path.names.forEach((name, index) => {
-          // As GeoServer's GeoServerUrlPathHelper decodes a path (java.net.URLDecoder): "+" is a space.
-          params[name] = decodeURIComponent((found![index + 1] ?? '').replaceAll('+', ' '));
+          params[name] = found![index + 1] ?? '';
         });
         if (operation.documentedNotAllowed) {
           return {
@@ -236,7 +251,7 @@ export class RestReference {
             reason: `${operation.file} documents ${method} ${operation.template} only as not permitted (405)`,
           };
         }
-        return { ok: true, operation, params, extension: candidate.extension };
+        return { ok: true, operation, params, extension: candidate.extension, path: candidate.path };
       }
     }
     return pathKnown

@@ -346,11 +346,10 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
       }
       const styleMediaType = requestedStyleMediaType(match.extension, req.headers.accept);
       const wantsStyleBody = styleMediaType !== undefined;
-      const extensionLength = match.extension ? match.extension.length + 1 : 0;
       const result = serve({
         method,
         route,
-        restPath: restPath.slice(0, restPath.length - extensionLength),
+        restPath: encodeURI(match.path),
         query,
         body,
         bodyMediaType,
@@ -394,7 +393,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
   function serve(request: {
     method: string;
     route: Route;
-    /** the request's path after /geoserver/rest, without a representation extension */
+    /** the path routed after /geoserver/rest (decoded, encoded again), without a representation extension */
     restPath: string;
     query: Record<string, string>;
     body: Buffer;

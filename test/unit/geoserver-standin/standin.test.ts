@@ -69,6 +69,14 @@ describe('the reference it checks against', () => {
     expect(reference.match('PUT', '/rest/workspaces/topp/styles/roads').ok).toBe(false);
   });
 
+  it('routes the decoded path, as GeoServer does: an encoded dot or letter is the character itself; an encoded slash is refused', () => {
+    expect(reference.match('DELETE', '/workspaces/topp/datastores/pg%2Ejson')).toMatchObject({ ok: true, params: { storeName: 'pg' }, extension: 'json' });
+    expect(reference.match('PUT', '/workspaces/topp/datastores/roads/external%2Eshp')).toMatchObject({ ok: true, params: { method: 'external', format: 'shp' } });
+    expect(reference.match('POST', '/workspaces/topp/%63overagestores/dem/external.imagemosaic')).toMatchObject({ ok: true, params: { format: 'imagemosaic' } });
+    expect(reference.match('GET', '/workspaces/a+b%2Bc')).toMatchObject({ ok: true, params: { workspaceName: 'a b+c' } });
+    expect(reference.match('GET', '/workspaces/a%2Fb')).toMatchObject({ ok: false, status: 400 });
+  });
+
   it('strips representation extensions but keeps dotted names', () => {
     expect(reference.match('GET', '/workspaces/it.geosolutions.json')).toMatchObject({
       ok: true,
