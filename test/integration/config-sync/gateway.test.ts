@@ -235,6 +235,39 @@ test('a write the master refuses publishes nothing; an unmanaged path is forward
   expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
 });
 
+test('a path with a letter, digit or "-._~" percent-encoded, which the master decodes before it routes, is 400 INVALID_PATH naming it and reaches nothing', async () => {
+  await write('POST', '/workspaces', { workspace: { name: 'enc' } });
+  await write('POST', '/workspaces/enc/datastores', { dataStore: { name: 'pg', type: 'PostGIS' } });
+  await converged();
+  const master = geoservers.get(MASTER)!;
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
+  const requestsBefore = master.requests.length;
+  for (const [method, path, body, contentType] of [
+    // The master deletes store pg (it decodes, then takes ".json" off); the cluster would read store "pg.json".
+    ['DELETE', '/workspaces/enc/datastores/pg%2Ejson', undefined, undefined],
+    ['DELETE', '/workspaces/enc/datastores/pg.j%73on', undefined, undefined],
+    // An upload the cluster would take for an unreplicated path, starting no capture.
+    ['PUT', '/workspaces/enc/datastores/roads/external%2eshp', '/srv/gis/roads.shp', 'text/plain'],
+    ['PUT', '/workspaces/enc/%64atastores/roads/external.shp', '/srv/gis/roads.shp', 'text/plain'],
+  ] as const) {
+    const refused = await rest(method, path, body, contentType);
+    expect({ path, status: refused.status, replicated: refused.headers.get('x-cluster-replicated'), text: refused.text }).toEqual({
+      path,
+      status: 400,
+      replicated: null,
+      text: expect.stringMatching(/"code":"INVALID_PATH".*percent-encoded .* in \\"[^"]*%[0-9a-fA-F]{2}/),
+    });
+  }
+  expect(master.requests.length).toBe(requestsBefore);
+  expect(master.catalog.objects.dataStore.has('enc:pg')).toBe(true);
+  expect(master.catalog.objects.dataStore.has('enc:roads')).toBe(false);
+  expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
+  // Sent as itself, each is what it says.
+  expect((await write('DELETE', '/workspaces/enc/datastores/pg.json')).status).toBe(200);
+  await converged();
+  for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.objects.dataStore.has('enc:pg')).toBe(false);
+});
+
 test("a style's filename the master would read as empty, or that names a file outside the styles folder, is 400 naming filename; every slave keeps the master's file name and document", async () => {
   const sld = '<?xml version="1.0"?>\n<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>coast</Name></NamedLayer></StyledLayerDescriptor>\n';
   expect((await rest('POST', '/styles', { style: { name: 'coast', filename: 'coast-v2.sld', format: 'sld' } })).status).toBe(201);
