@@ -224,6 +224,14 @@ export async function handleGatewayCall(
   const forward = (reserve = 0): Promise<UpstreamResponse> => upstream.send({ ...request, method, headers }, remaining(reserve));
 
   if (!classified.managed) {
+    // An upload makes its store on the master under the path's names, which the capture then
+    // publishes: one the cluster cannot hold would stay on the master alone.
+    if (isStoreUpload(classified, method)) {
+      const ambiguousUpload = ambiguousManagedPathReason(request.path, false);
+      if (ambiguousUpload !== undefined) throw new UnsafePathError(ambiguousUpload);
+      const unnamed = uploadStoreNameProblem(classified);
+      if (unnamed !== undefined) throw new UnreplicableWriteError(unnamed);
+    }
     const answer = await forward();
     if (isStoreUpload(classified, method) && options.captureUpload && answer.status >= 200 && answer.status < 300) {
       return uploadCaptured(answer, classified, options.captureUpload);
@@ -976,6 +984,23 @@ function add(type: ObjectType, id: string, properties: JsonObject): ConfigChange
 function isStoreUpload(classified: ClassifiedPath, method: string): boolean {
   if (classified.managed || classified.category !== 'upload') return false;
   return method === 'PUT' || (method === 'POST' && classified.path.split('/')[3] === 'coveragestores');
+}
+
+/**
+ * Why the cluster could not hold the store an upload makes (`/workspaces/{ws}/{stores}/{store}/...`),
+ * or undefined: its workspace's or its own name breaks the cluster's name rule (objects.ts), as
+ * the same store POSTed through the gateway would.
+ */
+const UPLOAD_STORE_TYPES: Record<string, ObjectType> = { datastores: 'dataStore', coveragestores: 'coverageStore', wmsstores: 'wmsStore', wmtsstores: 'wmtsStore' };
+
+function uploadStoreNameProblem(classified: UnmanagedPath): string | undefined {
+  const [, workspace, collection, store] = classified.path.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+  const type = UPLOAD_STORE_TYPES[collection!] ?? 'dataStore';
+  for (const ref of [{ type: 'workspace' as const, id: workspace! }, { type, id: `${workspace}:${store}` }]) {
+    const why = objectRefProblem(ref);
+    if (why !== undefined) return `an upload makes ${ref.type} ${JSON.stringify(ref.id)} on the master, which no other node could hold: ${why}`;
+  }
+  return undefined;
 }
 
 /**

@@ -94,3 +94,28 @@ test('a refused upload starts no job', async () => {
   expect(after?.id).toBe(before?.id);
   expect(geoservers.get(MASTER)!.catalog.objects.dataStore.has('topp:rivers')).toBe(false);
 });
+
+test('an upload into a store the cluster cannot name (white space, a "+" the master reads as a space, a ":") is 400 naming the store, reaches nothing and starts no job', async () => {
+  const masterJob = async (): Promise<{ id: string } | null> => ((await cluster.api('GET', '/nodes', cluster.reader)).body.nodes as any[]).find((node) => node.name === MASTER)?.job;
+  expect((await rest('POST', '/workspaces', { workspace: { name: 'named' } })).status).toBe(201);
+  const before = await masterJob();
+  const master = geoservers.get(MASTER)!;
+  const requestsBefore = master.requests.length;
+  for (const [path, store] of [
+    ['/workspaces/named/datastores/my%20roads/external.shp', 'named:my roads'],
+    ['/workspaces/named/datastores/my+roads/external.shp', 'named:my roads'],
+    ['/workspaces/named/coveragestores/my:dem/url.geotiff', 'named:my:dem'],
+  ] as const) {
+    const refused = await rest('PUT', path, path.includes('coveragestores') ? 'https://data.example.org/dem.tif' : '/srv/gis/roads.shp', 'text/plain');
+    expect({ path, status: refused.status, job: refused.headers.get('x-cluster-job'), text: refused.text }).toEqual({
+      path,
+      status: 400,
+      job: null,
+      // naming the store as the path gives it, or as the master would read it
+      text: expect.stringMatching(/"code":"(NOT_REPLICABLE|INVALID_PATH)".*my(\+| |:)(roads|dem)/),
+    });
+    expect(master.catalog.objects.dataStore.has(store) || master.catalog.objects.coverageStore.has(store)).toBe(false);
+  }
+  expect(master.requests.length).toBe(requestsBefore);
+  expect((await masterJob())?.id).toBe(before?.id);
+});
