@@ -983,7 +983,8 @@ function add(type: ObjectType, id: string, properties: JsonObject): ConfigChange
  */
 function isStoreUpload(classified: ClassifiedPath, method: string): boolean {
   if (classified.managed || classified.category !== 'upload') return false;
-  return method === 'PUT' || (method === 'POST' && classified.path.split('/')[3] === 'coveragestores');
+  // By its segments as the classifier reads them (empty ones dropped, as the master collapses `//`).
+  return method === 'PUT' || (method === 'POST' && classified.path.split('/').filter(Boolean)[2] === 'coveragestores');
 }
 
 /**

@@ -102,6 +102,23 @@ describe('an upload through the gateway', () => {
     expect(answer).toMatchObject({ replication: 'capture', category: 'upload' });
   });
 
+  // GeoServer's path helper (Spring's UrlPathHelper) collapses a doubled slash before it routes,
+  // as the gateway's classifier drops empty segments: a harvest written so is the same harvest.
+  // (The stand-in has no image mosaic to harvest into: the master's 2xx is canned here.)
+  it('a harvest POST with a doubled slash in its path starts a capture too', async () => {
+    for (const path of ['/workspaces//topp/coveragestores/mosaic/external.imagemosaic', '//workspaces/topp/coveragestores/mosaic/external.imagemosaic']) {
+      captures = [];
+      jobs = new MemoryJobStore();
+      const answer = await handleGatewayCall(
+        { send: async () => ({ status: 202, headers: {}, body: Buffer.alloc(0) }) },
+        { publish: async (change) => published.push(change) },
+        { method: 'POST', path, query: '', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: Buffer.from('/srv/gis/mosaic/granule_2.tif') },
+        { captureUpload },
+      );
+      expect({ path, replicated: answer.headers['x-cluster-replicated'], captures }).toEqual({ path, replicated: 'capture', captures: [{ job: expect.any(String), outcome: 'started' }] });
+    }
+  });
+
   it('whose capture cannot be started is answered as the master answered, marked failed', async () => {
     master.catalog.addWorkspace({ name: 'topp' });
     const answer = await handleGatewayCall(
