@@ -179,6 +179,16 @@ function routeOf(operation: DocumentedOperation, params: Record<string, string>)
   };
 }
 
+/**
+ * The path as sent without its representation extension; where the extension was sent encoded
+ * (`pg.j%73on`), the routed path, each segment encoded again.
+ */
+function routedPath(sent: string, match: { path: string; extension: string | undefined }): string {
+  const suffix = match.extension === undefined ? '' : `.${match.extension}`;
+  if (sent.endsWith(suffix)) return sent.slice(0, sent.length - suffix.length);
+  return match.path.split('/').map((segment) => encodeURIComponent(segment)).join('/');
+}
+
 function idOf(workspace: string | undefined, name: string): string {
   return workspace ? `${workspace}:${name}` : name;
 }
@@ -349,7 +359,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
       const result = serve({
         method,
         route,
-        restPath: encodeURI(match.path),
+        restPath: routedPath(restPath, match),
         query,
         body,
         bodyMediaType,
@@ -393,7 +403,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
   function serve(request: {
     method: string;
     route: Route;
-    /** the path routed after /geoserver/rest (decoded, encoded again), without a representation extension */
+    /** the request's path after /geoserver/rest, without a representation extension (routedPath) */
     restPath: string;
     query: Record<string, string>;
     body: Buffer;
