@@ -40,7 +40,7 @@ import { parseAuthorizationHeader } from '../lambdas/shared/node-token';
 import { lazily } from '../lambdas/shared/lazily';
 import { PHASES } from '../lambdas/status/execution';
 import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE, MAX_LIST_LIMIT } from '../lambdas/status/schemas';
-import { processRuns } from '../local/process-runs';
+import { processRuns, processRunsAs } from '../local/process-runs';
 import type { components, paths } from './api-types';
 import { createClusterClient, NotAnApiAnswer, UnexpectedAnswer, type ClusterApi } from './client';
 import { counted, numbered } from './wording';
@@ -1117,23 +1117,26 @@ const RUNNING_CLUSTER_ELSE = ', or name a running cluster with --url or GEOCLUST
 
 /**
  * What a running `npm start` wrote to .local/cluster.json, if anything. The file records the pid
- * of the process running that cluster, which removes it when it stops (local/cluster-file.ts); one
- * whose process is gone (killed, not stopped) names a cluster that is not running: refused, with
+ * of the process running that cluster (and, on Linux, its start time), which removes it when it
+ * stops (local/cluster-file.ts); one whose process is gone (killed, not stopped), its pid free or
+ * held by a later process, names a cluster that is not running: refused, with
  * `otherwise` saying what else would do, as the API unreachable (exit 3: starting it again helps).
  * A file without a pid (an older `npm start`'s) is taken as it is.
  */
 function readLocalCluster(cwd: string, otherwise: string): { url?: string; credentialsTable?: string; dynamoEndpoint?: string; masters?: unknown; names?: unknown } | undefined {
   const file = path.join(cwd, '.local', 'cluster.json');
   if (!existsSync(file)) return undefined;
-  let local: { url?: string; credentialsTable?: string; dynamoEndpoint?: string; masters?: unknown; names?: unknown; pid?: unknown };
+  let local: { url?: string; credentialsTable?: string; dynamoEndpoint?: string; masters?: unknown; names?: unknown; pid?: unknown; pidStart?: unknown };
   try {
     local = JSON.parse(readFileSync(file, 'utf8')) as typeof local;
   } catch {
     throw new CliError(`${file} is not valid JSON`, EXIT.usage);
   }
-  if (typeof local.pid === 'number' && !processRuns(local.pid)) {
+  if (typeof local.pid === 'number' && !processRunsAs(local.pid, typeof local.pidStart === 'number' ? local.pidStart : undefined)) {
+    // A pid held by a process that started at another time was handed on after the writer ended.
+    const reused = processRuns(local.pid) ? ` (pid ${local.pid} now belongs to another process)` : '';
     throw new CliError(
-      `${file} names a local cluster that is not running: the npm start that wrote it (pid ${local.pid}) has ended without removing it. ` +
+      `${file} names a local cluster that is not running: the npm start that wrote it (pid ${local.pid}) has ended without removing it${reused}. ` +
         `Start the cluster again (npm start)${otherwise}`,
       EXIT.unreachable,
     );

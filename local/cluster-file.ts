@@ -1,9 +1,11 @@
 /**
  * `.local/cluster.json`: where `npx geocluster` run in this checkout finds the persisted
  * `npm start` (its URL, its credentials table, the names it declares). The file records the pid
- * of the process that runs the cluster, and that process removes it when it stops, so the file
- * never outlives the cluster it describes for long: one left by a process that was killed instead
- * names a pid no process holds, which the CLI tells apart and says so (cli/main.ts).
+ * of the process that runs the cluster and, on Linux, that process's start time (`pidStart`,
+ * local/process-runs.ts), and that process removes it when it stops, so the file never outlives
+ * the cluster it describes for long: one left by a process that was killed instead names a pid no
+ * process holds, or one a later process was given (another start time), which the CLI tells
+ * apart and says so (cli/main.ts).
  *
  * Each checkout has its own `.local/`, so clusters run from other checkouts never meet this
  * file; a second cluster of the same checkout (an `--in-memory` one) never writes it. The file is
@@ -11,6 +13,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { processStart } from './process-runs';
 
 export const CLUSTER_FILE = 'cluster.json';
 
@@ -23,10 +26,13 @@ export interface LocalClusterFile {
   readonly names: readonly string[];
 }
 
-/** Writes `stateDir`/cluster.json for this process; answers the function that removes it when the cluster stops. */
+/**
+ * Writes `stateDir`/cluster.json for this process; answers the function that removes it when the
+ * cluster stops. `pidStart` is left out where the start time cannot be read (not Linux).
+ */
 export function writeClusterFile(stateDir: string, contents: LocalClusterFile, pid = process.pid): () => void {
   const file = path.join(stateDir, CLUSTER_FILE);
-  writeFileSync(file, `${JSON.stringify({ ...contents, pid }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ ...contents, pid, pidStart: processStart(pid) }, null, 2)}\n`);
   return () => {
     let written: { pid?: unknown };
     try {

@@ -22,7 +22,7 @@ import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { canPublish } from '../lambdas/shared/cluster-model';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
-import { removeStaleAssemblies } from './stale-assemblies';
+import { assemblyDirName, removeStaleAssemblies } from './stale-assemblies';
 import { writeClusterFile } from './cluster-file';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import {
@@ -111,7 +111,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 
   removeStaleAssemblies(stateDir);
   log('Synthesizing the CDK app (bundling functions with esbuild, or reusing unchanged bundles)...');
-  const assemblyDir = path.join(stateDir, persist ? 'cdk.out' : `cdk.out-${process.pid}-${Date.now()}`);
+  const assemblyDir = path.join(stateDir, persist ? 'cdk.out' : assemblyDirName());
   const { assembly, stack } = withQuietBundling(() => {
     const { app, stack } = createClusterApp({ outdir: assemblyDir, context: options.context, bundleCacheDir: bundleCacheDir(), cloudFormationValidation: false });
     return { assembly: app.synth(), stack };

@@ -1,14 +1,22 @@
 /**
  * A cluster that keeps nothing (`--in-memory`: the tests' and benches' clusters) synthesizes into
- * `.local/cdk.out-<pid>-<time>` and removes it when it stops. One that was killed instead (a test
- * run interrupted, a machine's OOM killer) leaves it behind, a few MB of templates and bundles each.
- * Every start removes those whose process is gone; a running cluster's is never touched.
+ * `.local/cdk.out-<pid>-<start>-<time>` (assemblyDirName; `<start>` is the process's start time,
+ * local/process-runs.ts, left out where it cannot be read) and removes it when it stops. One that
+ * was killed instead (a test run interrupted, a machine's OOM killer) leaves it behind, a few MB of
+ * templates and bundles each. Every start removes those whose process is gone, its pid free or
+ * given to a later process; a running cluster's is never touched.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { processRuns } from './process-runs';
+import { processRunsAs, processStart } from './process-runs';
 
-const ASSEMBLY = /^cdk\.out-(\d+)-\d+$/;
+/** pid, start time when recorded (not in an older run's name, nor where /proc is missing), creation time. */
+const ASSEMBLY = /^cdk\.out-(\d+)(?:-(\d+))?-\d+$/;
+
+/** The assembly directory name of an in-memory cluster run by this process. */
+export function assemblyDirName(pid = process.pid, start = processStart(pid), now = Date.now()): string {
+  return start === undefined ? `cdk.out-${pid}-${now}` : `cdk.out-${pid}-${start}-${now}`;
+}
 
 /** Removes the assembly directories of `stateDir` whose cluster process has ended; answers their names. */
 export function removeStaleAssemblies(stateDir: string): string[] {
@@ -19,8 +27,10 @@ export function removeStaleAssemblies(stateDir: string): string[] {
     return []; // no state directory yet
   }
   const stale = entries.filter((entry) => {
-    const pid = ASSEMBLY.exec(entry)?.[1];
-    return pid !== undefined && Number(pid) !== process.pid && !processRuns(Number(pid));
+    const match = ASSEMBLY.exec(entry);
+    if (!match) return false;
+    const [pid, start] = [Number(match[1]), match[2] === undefined ? undefined : Number(match[2])];
+    return pid !== process.pid && !processRunsAs(pid, start);
   });
   for (const entry of stale) rmSync(path.join(stateDir, entry), { recursive: true, force: true });
   return stale;

@@ -1,13 +1,15 @@
 /**
  * A .local/cluster.json whose `npm start` has ended without removing it (killed, not stopped)
  * names a cluster that is not running: the CLI says so, and sends nothing where it points (its
- * URL, its credentials table). One whose process runs is used as before, and flags that name the
- * cluster make the file irrelevant.
+ * URL, its credentials table). So does one whose pid a later process was given (another start
+ * time). One whose process runs is used as before, and flags that name the cluster make the file
+ * irrelevant.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { processStart } from '../../../local/process-runs';
 import { startCannedServer, type CannedServer } from '../../support/canned-server';
 import { runCliCollected } from '../../support/run-cli';
 
@@ -29,8 +31,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
-function clusterFile(pid: number): void {
-  const file = { url: server.url, credentialsTable: 'Credentials', dynamoEndpoint: server.url, masters: ['master-1'], names: ['master-1', 'slave-1'], pid };
+/** Linux's /proc gives a process's start time; elsewhere the pid alone is recorded and checked. */
+const onLinux = processStart() !== undefined;
+
+function clusterFile(pid: number, pidStart?: number): void {
+  const file = { url: server.url, credentialsTable: 'Credentials', dynamoEndpoint: server.url, masters: ['master-1'], names: ['master-1', 'slave-1'], pid, pidStart };
   writeFileSync(path.join(cwd, '.local', 'cluster.json'), JSON.stringify(file));
 }
 
@@ -54,8 +59,19 @@ test('token issue refuses it too, before the credentials table it names is writt
   expect(server.requests).toHaveLength(0);
 });
 
+(onLinux ? test : test.skip)('the file of a cluster whose pid another process now holds is refused too, and reaches nothing', async () => {
+  // The parent of this test process runs, but it started at another time than the file records:
+  // it was given the pid after the npm start that wrote the file ended.
+  const other = process.ppid;
+  clusterFile(other, (processStart(other) as number) + 1);
+  const got = await run('nodes');
+  expect(got.code).toBe(3);
+  expect(got.err).toContain(`(pid ${other}) has ended without removing it (pid ${other} now belongs to another process)`);
+  expect(server.requests).toHaveLength(0);
+});
+
 test('the file of a running cluster is used: its URL', async () => {
-  clusterFile(process.pid); // this process stands for the running npm start
+  clusterFile(process.pid, processStart()); // this process stands for the running npm start
   const got = await run('nodes');
   expect(got.code).toBe(0);
   expect(server.requests.map((request) => `${request.method} ${request.path}`)).toEqual(['GET /nodes']);
@@ -64,6 +80,13 @@ test('the file of a running cluster is used: its URL', async () => {
 test('a cluster named by --url and --token is reached whatever the file says', async () => {
   clusterFile(ended);
   const got = await run('nodes', '--url', server.url, '--token', 'master-1.secretAsecretAsecretA');
+  expect(got.code).toBe(0);
+  expect(server.requests).toHaveLength(1);
+});
+
+test('a file without a start time (an older npm start, or one not on Linux) is judged by its pid alone', async () => {
+  clusterFile(process.pid);
+  const got = await run('nodes');
   expect(got.code).toBe(0);
   expect(server.requests).toHaveLength(1);
 });

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { writeClusterFile } from '../../../local/cluster-file';
+import { processStart } from '../../../local/process-runs';
 
 let dir: string;
 beforeEach(() => {
@@ -14,7 +15,8 @@ const contents = { url: 'http://127.0.0.1:3000', credentialsTable: 'Credentials'
 test('cluster.json records the process running the cluster, and goes when the cluster stops', () => {
   const remove = writeClusterFile(dir, contents);
   const file = path.join(dir, 'cluster.json');
-  expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ ...contents, pid: process.pid });
+  // Its pid, and (on Linux) its start time, which a later process given the same pid does not share.
+  expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ ...contents, pid: process.pid, pidStart: processStart() });
   remove();
   expect(existsSync(file)).toBe(false);
 });

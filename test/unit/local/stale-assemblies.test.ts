@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { removeStaleAssemblies } from '../../../local/stale-assemblies';
+import { processStart } from '../../../local/process-runs';
+import { assemblyDirName, removeStaleAssemblies } from '../../../local/stale-assemblies';
 
 let dir: string;
 beforeEach(() => {
@@ -31,4 +32,25 @@ test("removes the assemblies of in-memory clusters whose process is gone, and no
 test('a state directory that does not exist yet is no error', () => {
   expect(removeStaleAssemblies(path.join(dir, 'missing'))).toEqual([]);
   expect(existsSync(path.join(dir, 'missing'))).toBe(false);
+});
+
+(processStart() !== undefined ? test : test.skip)('removes an assembly whose pid a later process was given (another start time), and keeps one whose process runs', () => {
+  // The parent of this test process runs; an assembly naming it with another start time is a
+  // killed cluster's whose pid was handed on.
+  const other = process.ppid;
+  const started = processStart(other) as number;
+  const reused = assemblyDirName(other, started + 1, 1796360000000);
+  const running = assemblyDirName(other, started, 1796360000001);
+  const own = assemblyDirName(); // this process's, as an in-memory cluster names it
+  for (const name of [reused, running, own]) mkdirSync(path.join(dir, name));
+  expect(reused).toBe(`cdk.out-${other}-${started + 1}-1796360000000`);
+
+  expect(removeStaleAssemblies(dir)).toEqual([reused]);
+  expect(readdirSync(dir).sort()).toEqual([own, running].sort());
+});
+
+test('an assembly name without a start time (an older run, or not on Linux) is judged by its pid alone', () => {
+  expect(assemblyDirName(4321, undefined, 1796360000000)).toBe('cdk.out-4321-1796360000000');
+  mkdirSync(path.join(dir, `cdk.out-${process.ppid}-1796360000000`));
+  expect(removeStaleAssemblies(dir)).toEqual([]);
 });
