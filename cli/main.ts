@@ -63,6 +63,9 @@ class CliError extends Error {
   }
 }
 
+/** A 403 from the authorizer itself (no API `code`): the token sent is not (or no longer) one it takes. */
+class TokenRefused extends CliError {}
+
 const HELP: Record<string, string> = {
   main: `Usage: geocluster <command> [options]
 
@@ -271,11 +274,12 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
     io.err(`geocluster: --source node '${values.source}' ${NODE_NAME_RULE}`);
     return EXIT.usage;
   }
+  let target: Target | undefined;
   try {
     if (command === 'token') return await token(rest, values, io);
     // Read before any request: a job command sends its start before it polls.
     const intervalMs = intervalOf(values);
-    const target = resolveTarget(values, io);
+    target = resolveTarget(values, io);
     const client = createClusterClient(target.url, target.token);
     const print = (human: string, data: unknown) => io.out(values.json ? JSON.stringify(data, null, 2) : human);
     switch (command) {
@@ -346,6 +350,16 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         return EXIT.usage;
     }
   } catch (error) {
+    if (error instanceof TokenRefused && target?.localTokenOf !== undefined) {
+      // `token issue|revoke` leaves .local/node-tokens.json as it is: the token it holds may be
+      // one replaced or revoked since, which nothing but this message would point at.
+      const name = target.localTokenOf;
+      io.err(
+        `geocluster: ${error.message}: it is the token of '${name}' in .local/node-tokens.json, which keeps the token npm start issued; ` +
+          `if it was replaced or revoked since (geocluster token issue|revoke ${name}), pass the current one with --token`,
+      );
+      return error.exitCode;
+    }
     if (error instanceof CliError) {
       io.err(`geocluster: ${error.message}`);
       return error.exitCode;
@@ -358,6 +372,8 @@ interface Target {
   url: string;
   token?: string;
   cwd: string;
+  /** Whose token was taken from .local/node-tokens.json, when it came from there. */
+  localTokenOf?: string;
 }
 
 /**
@@ -396,6 +412,7 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
   if (values.as !== undefined && values.token !== undefined) throw new CliError('--as and --token both name the token to send; give one', EXIT.usage);
   let token = values.as !== undefined ? undefined : (values.token ?? io.env.GEOCLUSTER_TOKEN);
   let from = values.token !== undefined ? '--token' : 'GEOCLUSTER_TOKEN';
+  let localTokenOf: string | undefined;
   if (token === undefined) {
     const tokens = readJson('node-tokens.json');
     if (!tokens && values.as !== undefined) throw new CliError(`--as ${values.as}: there is no .local/node-tokens.json to take its token from (give it with --token)`, EXIT.usage);
@@ -409,6 +426,7 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
       if (values.as && token === undefined) throw new CliError(`.local/node-tokens.json has no token for '${values.as}' (--as)`, EXIT.usage);
       if (token !== undefined && typeof token !== 'string') throw new CliError(`.local/node-tokens.json: the token of node '${node}' is not a string`, EXIT.usage);
       from = `.local/node-tokens.json (node '${node}')`;
+      localTokenOf = token === undefined ? undefined : node;
     }
   }
   // A token is `<name>.<secret>`, printable ASCII on one line. fetch refuses a header holding a
@@ -421,7 +439,7 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
   if (token !== undefined && parseAuthorizationHeader(`Bearer ${token.trim()}`) === undefined) {
     throw new CliError(`the token in ${from} is not <name>.<secret> (a node or operator name, a dot, then the secret), as geocluster token issue prints it`, EXIT.usage);
   }
-  return { url, token: token?.trim(), cwd: io.cwd };
+  return { url, token: token?.trim(), cwd: io.cwd, localTokenOf };
 }
 
 function required(value: string | undefined, command: string, what: string): string {
@@ -513,7 +531,7 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
               : status === 404
                 ? " (no such route: is --url the cluster's API, with its stage?)"
                 : '';
-    throw new CliError(`${status} ${detail}${hint}`, EXIT.refused);
+    throw new (status === 403 && !body.code ? TokenRefused : CliError)(`${status} ${detail}${hint}`, EXIT.refused);
   }
   return result.data as T;
 }
