@@ -77,8 +77,8 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Runnin
   if (wantedDynamoPort !== 0 && wantedDynamoPort === wantedFauxqsPort) {
     throw new LocalStartError(`DynamoDB Local and fauxqs cannot share port ${wantedDynamoPort}: give them different ports`);
   }
-  const dynamoPort = await resolvePort(wantedDynamoPort, 'DynamoDB Local');
-  let fauxqsPort = await resolvePort(wantedFauxqsPort, 'fauxqs SNS/SQS/S3');
+  const dynamoPort = await resolvePort(wantedDynamoPort, 'DynamoDB Local', '--dynamo-port');
+  let fauxqsPort = await resolvePort(wantedFauxqsPort, 'fauxqs SNS/SQS/S3', '--aws-port');
   // Two automatic picks can coincide, since nothing holds the first port yet.
   while (fauxqsPort === dynamoPort) fauxqsPort = await findFreePort();
 
@@ -111,9 +111,10 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Runnin
   };
 }
 
-async function resolvePort(port: number, what: string): Promise<number> {
+/** `option`: npm start's flag that chooses this port, named in the message of a busy one. */
+async function resolvePort(port: number, what: string, option: string): Promise<number> {
   if (port === 0) return findFreePort();
-  await assertPortFree(port, what, 'stop the other process (an earlier `npm start`?) or choose another port');
+  await assertPortFree(port, what, `stop the other process (an earlier \`npm start\`?) or choose another port: npm start -- ${option} N (0 picks a free one)`);
   return port;
 }
 

@@ -197,9 +197,10 @@ describe('startEmulators', () => {
       );
       const failure = startEmulators({ dynamoPort: busyPort, fauxqsPort: 0 });
       await expect(failure).rejects.toBeInstanceOf(LocalStartError);
-      await expect(failure).rejects.toThrow(new RegExp(`^Port ${busyPort} \\(DynamoDB Local\\) is in use: [^\\n]+$`));
+      // Each names the npm start option that chooses another port.
+      await expect(failure).rejects.toThrow(new RegExp(`^Port ${busyPort} \\(DynamoDB Local\\) is in use: [^\\n]+npm start -- --dynamo-port N \\(0 picks a free one\\)$`));
       await expect(startEmulators({ dynamoPort: 0, fauxqsPort: busyPort })).rejects.toThrow(
-        new RegExp(`^Port ${busyPort} \\(fauxqs SNS/SQS/S3\\) is in use: [^\\n]+$`),
+        new RegExp(`^Port ${busyPort} \\(fauxqs SNS/SQS/S3\\) is in use: [^\\n]+npm start -- --aws-port N \\(0 picks a free one\\)$`),
       );
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
