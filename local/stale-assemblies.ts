@@ -13,9 +13,9 @@ import { processRunsAs, processStart } from './process-runs';
 /** pid, start time when recorded (not in an older run's name, nor where /proc is missing), creation time. */
 const ASSEMBLY = /^cdk\.out-(\d+)(?:-(\d+))?-\d+$/;
 
-/** The assembly directory name of an in-memory cluster run by this process. */
-export function assemblyDirName(pid = process.pid, start = processStart(pid), now = Date.now()): string {
-  return start === undefined ? `cdk.out-${pid}-${now}` : `cdk.out-${pid}-${start}-${now}`;
+/** The assembly directory name of an in-memory cluster run by `runner` (by default this process), made at `now`. */
+export function assemblyDirName(runner: { pid: number; start: number | undefined } = { pid: process.pid, start: processStart() }, now = Date.now()): string {
+  return runner.start === undefined ? `cdk.out-${runner.pid}-${now}` : `cdk.out-${runner.pid}-${runner.start}-${now}`;
 }
 
 /** Removes the assembly directories of `stateDir` whose cluster process has ended; answers their names. */

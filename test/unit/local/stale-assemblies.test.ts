@@ -39,8 +39,8 @@ test('a state directory that does not exist yet is no error', () => {
   // killed cluster's whose pid was handed on.
   const other = process.ppid;
   const started = processStart(other) as number;
-  const reused = assemblyDirName(other, started + 1, 1796360000000);
-  const running = assemblyDirName(other, started, 1796360000001);
+  const reused = assemblyDirName({ pid: other, start: started + 1 }, 1796360000000);
+  const running = assemblyDirName({ pid: other, start: started }, 1796360000001);
   const own = assemblyDirName(); // this process's, as an in-memory cluster names it
   for (const name of [reused, running, own]) mkdirSync(path.join(dir, name));
   expect(reused).toBe(`cdk.out-${other}-${started + 1}-1796360000000`);
@@ -50,7 +50,7 @@ test('a state directory that does not exist yet is no error', () => {
 });
 
 test('an assembly name without a start time (an older run, or not on Linux) is judged by its pid alone', () => {
-  expect(assemblyDirName(4321, undefined, 1796360000000)).toBe('cdk.out-4321-1796360000000');
+  expect(assemblyDirName({ pid: 4321, start: undefined }, 1796360000000)).toBe('cdk.out-4321-1796360000000');
   mkdirSync(path.join(dir, `cdk.out-${process.ppid}-1796360000000`));
   expect(removeStaleAssemblies(dir)).toEqual([]);
 });
