@@ -13,7 +13,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { processStart } from './process-runs';
+import { processRunsAs, processStart } from './process-runs';
 
 export const CLUSTER_FILE = 'cluster.json';
 
@@ -42,4 +42,21 @@ export function writeClusterFile(stateDir: string, contents: LocalClusterFile, p
     }
     if (written.pid === pid) rmSync(file, { force: true });
   };
+}
+
+/**
+ * The cluster `stateDir`/cluster.json names, when the process that wrote it still runs: another
+ * `npm start` of this checkout, using the data in `stateDir`. Undefined when there is no file, or
+ * its process has ended (a stale file, which the next run overwrites), or it records no pid.
+ */
+export function runningClusterFile(stateDir: string): { url: unknown; pid: number } | undefined {
+  let written: { url?: unknown; pid?: unknown; pidStart?: unknown };
+  try {
+    written = JSON.parse(readFileSync(path.join(stateDir, CLUSTER_FILE), 'utf8')) as typeof written;
+  } catch {
+    return undefined; // none, or not one a run wrote
+  }
+  if (typeof written.pid !== 'number') return undefined;
+  const start = typeof written.pidStart === 'number' ? written.pidStart : undefined;
+  return processRunsAs(written.pid, start) ? { url: written.url, pid: written.pid } : undefined;
 }

@@ -23,7 +23,8 @@ import { canPublish } from '../lambdas/shared/cluster-model';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
 import { assemblyDirName, removeStaleAssemblies } from './stale-assemblies';
-import { writeClusterFile } from './cluster-file';
+import { runningClusterFile, writeClusterFile } from './cluster-file';
+import { LocalStartError } from './errors';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import {
   assertPortFree,
@@ -106,6 +107,16 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const persist = options.persist ?? true;
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const dataDir = path.join(stateDir, 'data');
+  // A persisted run of this checkout already running owns stateDir: a second one would wipe its
+  // data under it (--fresh) or rewrite its assembly before failing on a port, so it is refused
+  // before anything is touched. An --in-memory run keeps its own assembly and no data: it may run beside.
+  const running = persist || options.fresh ? runningClusterFile(stateDir) : undefined;
+  if (running) {
+    throw new LocalStartError(
+      `a local cluster of this checkout is already running (pid ${running.pid}, ${String(running.url)}; ${path.join(stateDir, 'cluster.json')}) and keeps its data in ${stateDir}: ` +
+        `stop it first (Ctrl-C where it runs, or kill -INT ${running.pid}), or run one that keeps nothing beside it: npm start -- --in-memory --port 0 --dynamo-port 0 --aws-port 0`,
+    );
+  }
   if (port !== 0) await assertPortFree(port, 'API', 'stop the other process or pass --port N');
   if (options.fresh && existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
 

@@ -1,0 +1,69 @@
+/**
+ * A second persisted `npm start` of a checkout whose cluster runs is refused before it touches
+ * `.local/`: with --fresh it would otherwise remove the running cluster's data under it. A
+ * cluster.json whose process has ended, or whose pid a later process holds, names no running cluster.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { startLocalCluster } from '../../../local/cluster';
+import { runningClusterFile } from '../../../local/cluster-file';
+import { LocalStartError } from '../../../local/errors';
+import { processStart } from '../../../local/process-runs';
+
+let dir: string;
+/** A port in use, as DynamoDB Local's is by the running cluster: a start that got that far fails there. */
+let busy: net.Server;
+let busyPort: number;
+beforeAll(async () => {
+  busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  busyPort = (busy.address() as net.AddressInfo).port;
+});
+afterAll(() => new Promise<void>((resolve) => busy.close(() => resolve())));
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'running-cluster-'));
+  mkdirSync(path.join(dir, 'data'));
+  writeFileSync(path.join(dir, 'data', 'shared-local-instance.db'), 'the running cluster’s tables');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The parent of this test process stands for the npm start that runs the cluster. */
+const runner = process.ppid;
+function clusterFile(pid: number, pidStart: number | undefined): void {
+  writeFileSync(path.join(dir, 'cluster.json'), JSON.stringify({ url: 'http://127.0.0.1:3000', credentialsTable: 'Credentials', pid, pidStart }));
+}
+
+test.each([
+  ['a persisted run', { fresh: false, persist: true }],
+  ['a --fresh one', { fresh: true, persist: true }],
+  ['an --in-memory --fresh one', { fresh: true, persist: false }],
+])("%s beside the checkout's running cluster is refused, naming it and what to do, and its data is kept", async (_name, options) => {
+  clusterFile(runner, processStart(runner));
+  const start = startLocalCluster({ stateDir: dir, port: 0, dynamoPort: busyPort, awsPort: 0, ...options });
+  await expect(start).rejects.toBeInstanceOf(LocalStartError);
+  await expect(start).rejects.toThrow(`a local cluster of this checkout is already running (pid ${runner}, http://127.0.0.1:3000;`);
+  await expect(start).rejects.toThrow(`stop it first (Ctrl-C where it runs, or kill -INT ${runner}), or run one that keeps nothing beside it: npm start -- --in-memory`);
+  expect(readFileSync(path.join(dir, 'data', 'shared-local-instance.db'), 'utf8')).toBe('the running cluster’s tables');
+  expect(readdirSync(dir).filter((entry) => entry.startsWith('cdk.out'))).toEqual([]);
+});
+
+test('a cluster.json whose process has ended names no running cluster', () => {
+  clusterFile(spawnSync(process.execPath, ['-e', '0']).pid as number, undefined);
+  expect(runningClusterFile(dir)).toBeUndefined();
+});
+
+(processStart() !== undefined ? test : test.skip)('nor does one whose pid a later process holds (another start time)', () => {
+  clusterFile(runner, (processStart(runner) as number) + 1);
+  expect(runningClusterFile(dir)).toBeUndefined();
+  clusterFile(runner, processStart(runner));
+  expect(runningClusterFile(dir)).toEqual({ url: 'http://127.0.0.1:3000', pid: runner });
+});
+
+test('no cluster.json, or one that is not JSON, names none', () => {
+  expect(runningClusterFile(dir)).toBeUndefined();
+  writeFileSync(path.join(dir, 'cluster.json'), '{');
+  expect(runningClusterFile(dir)).toBeUndefined();
+});
