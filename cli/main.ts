@@ -355,8 +355,11 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       // one replaced or revoked since, which nothing but this message would point at.
       const name = target.localTokenOf;
       io.err(
-        `geocluster: ${error.message}: it is the token of '${name}' in .local/node-tokens.json, which keeps the token npm start issued; ` +
-          `if it was replaced or revoked since (geocluster token issue|revoke ${name}), pass the current one with --token`,
+        target.elsewhere
+          ? `geocluster: ${error.message}: it is the token of '${name}' in .local/node-tokens.json, this checkout's npm start's, sent to ${target.url}, ` +
+              "another cluster: pass that cluster's own token with --token or GEOCLUSTER_TOKEN (an npm start -- --in-memory prints its tokens)"
+          : `geocluster: ${error.message}: it is the token of '${name}' in .local/node-tokens.json, which keeps the token npm start issued; ` +
+              `if it was replaced or revoked since (geocluster token issue|revoke ${name}), pass the current one with --token`,
       );
       return error.exitCode;
     }
@@ -374,6 +377,8 @@ interface Target {
   cwd: string;
   /** Whose token was taken from .local/node-tokens.json, when it came from there. */
   localTokenOf?: string;
+  /** Whether `url` is another cluster than the running `npm start` whose tokens that file holds (--url, GEOCLUSTER_URL). */
+  elsewhere?: boolean;
 }
 
 /**
@@ -413,6 +418,7 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
   let token = values.as !== undefined ? undefined : (values.token ?? io.env.GEOCLUSTER_TOKEN);
   let from = values.token !== undefined ? '--token' : 'GEOCLUSTER_TOKEN';
   let localTokenOf: string | undefined;
+  let elsewhere = false;
   if (token === undefined) {
     const tokens = readJson('node-tokens.json');
     if (!tokens && values.as !== undefined) throw new CliError(`--as ${values.as}: there is no .local/node-tokens.json to take its token from (give it with --token)`, EXIT.usage);
@@ -427,6 +433,7 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
       if (token !== undefined && typeof token !== 'string') throw new CliError(`.local/node-tokens.json: the token of node '${node}' is not a string`, EXIT.usage);
       from = `.local/node-tokens.json (node '${node}')`;
       localTokenOf = token === undefined ? undefined : node;
+      elsewhere = (values.url ?? io.env.GEOCLUSTER_URL) !== undefined && url.replace(/\/+$/, '') !== cluster()?.url;
     }
   }
   // A token is `<name>.<secret>`, printable ASCII on one line. fetch refuses a header holding a
@@ -439,7 +446,7 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
   if (token !== undefined && parseAuthorizationHeader(`Bearer ${token.trim()}`) === undefined) {
     throw new CliError(`the token in ${from} is not <name>.<secret> (a node or operator name, a dot, then the secret), as geocluster token issue prints it`, EXIT.usage);
   }
-  return { url, token: token?.trim(), cwd: io.cwd, localTokenOf };
+  return { url, token: token?.trim(), cwd: io.cwd, localTokenOf, elsewhere };
 }
 
 function required(value: string | undefined, command: string, what: string): string {

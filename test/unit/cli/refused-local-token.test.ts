@@ -57,3 +57,13 @@ test("the API's own refusal of a token it took (a coded 403) is printed as the A
   expect(got.code).toBe(1);
   expect(got.err.trim()).toBe('geocluster: 403 FORBIDDEN: ops is a read-only operator: it may list and read, not write');
 });
+
+test('sent to another cluster (--url, GEOCLUSTER_URL), the refusal says the file holds the local cluster\'s tokens, not that one\'s', async () => {
+  const other = server.url.replace('127.0.0.1', 'localhost');
+  for (const got of [await run('nodes', '--url', other), await runCliCollected(['nodes', '--as', 'ops'], { tty: false, env: { GEOCLUSTER_URL: other }, cwd })]) {
+    expect(got.code).toBe(1);
+    expect(got.err).toContain(`in .local/node-tokens.json, this checkout's npm start's, sent to ${other}, another cluster: pass that cluster's own token with --token or GEOCLUSTER_TOKEN`);
+  }
+  // The running cluster's own URL given again is no other cluster.
+  expect((await run('nodes', '--url', `${server.url}/`)).err).toContain('if it was replaced or revoked since');
+});
