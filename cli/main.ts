@@ -66,6 +66,21 @@ class CliError extends Error {
 /** A 403 from the authorizer itself (no API `code`): the token sent is not (or no longer) one it takes. */
 class TokenRefused extends CliError {}
 
+/** No answer from the API at all; `why` is the socket's error code (ECONNREFUSED, ...) or fetch's message. */
+class Unreachable extends CliError {
+  constructor(readonly why: string) {
+    super(`cannot reach the API (${why}): is the cluster running? Pass --url or set GEOCLUSTER_URL`, EXIT.unreachable);
+  }
+}
+
+/** What to check when the API at a URL does not answer, by where the URL came from (Target.urlFrom). */
+const UNREACHABLE_REMEDY: Record<UrlSource, string> = {
+  '--url': 'is the cluster running there? Check --url',
+  GEOCLUSTER_URL: 'is the cluster running there? Check GEOCLUSTER_URL, which this shell sets',
+  '.local/cluster.json': 'the npm start of this checkout (.local/cluster.json) runs, but its API does not answer: has it finished starting?',
+  default: 'no local cluster of this checkout is running: start one (npm start), or name a running cluster with --url or GEOCLUSTER_URL',
+};
+
 const HELP: Record<string, string> = {
   main: `Usage: geocluster <command> [options]
 
@@ -350,6 +365,10 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         return EXIT.usage;
     }
   } catch (error) {
+    if (error instanceof Unreachable && target !== undefined) {
+      io.err(`geocluster: cannot reach the API at ${target.url} (${error.why}): ${UNREACHABLE_REMEDY[target.urlFrom]}`);
+      return error.exitCode;
+    }
     if (error instanceof TokenRefused && target?.localTokenOf !== undefined) {
       // `token issue|revoke` leaves .local/node-tokens.json as it is: the token it holds may be
       // one replaced or revoked since, which nothing but this message would point at.
@@ -371,8 +390,12 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
   }
 }
 
+/** Where the API's URL came from: the flag, the environment, the running npm start's file, or the local default. */
+type UrlSource = '--url' | 'GEOCLUSTER_URL' | '.local/cluster.json' | 'default';
+
 interface Target {
   url: string;
+  urlFrom: UrlSource;
   token?: string;
   cwd: string;
   /** Whose token was taken from .local/node-tokens.json, when it came from there. */
@@ -406,7 +429,9 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
   // Where a running `npm start` is: read once, for its URL and its masters' names, and only where
   // they are needed (a stale file is refused, which --url and a token given make irrelevant).
   const cluster = lazily(() => readLocalCluster(io.cwd, RUNNING_CLUSTER_ELSE));
-  const url = values.url ?? io.env.GEOCLUSTER_URL ?? cluster()?.url ?? 'http://127.0.0.1:3000';
+  const fromFile = values.url ?? io.env.GEOCLUSTER_URL ?? cluster()?.url;
+  const url = fromFile ?? 'http://127.0.0.1:3000';
+  const urlFrom: UrlSource = values.url !== undefined ? '--url' : io.env.GEOCLUSTER_URL !== undefined ? 'GEOCLUSTER_URL' : fromFile !== undefined ? '.local/cluster.json' : 'default';
   // fetch refuses a URL with credentials, and its error spells the URL out, password and all.
   if (URL.canParse(url) && (new URL(url).username !== '' || new URL(url).password !== '')) {
     throw new CliError(`--url must not hold a user name or password (the API takes a token: --token or GEOCLUSTER_TOKEN), got one for ${new URL(url).host}`, EXIT.usage);
@@ -446,7 +471,7 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
   if (token !== undefined && parseAuthorizationHeader(`Bearer ${token.trim()}`) === undefined) {
     throw new CliError(`the token in ${from} is not <name>.<secret> (a node or operator name, a dot, then the secret), as geocluster token issue prints it`, EXIT.usage);
   }
-  return { url, token: token?.trim(), cwd: io.cwd, localTokenOf, elsewhere };
+  return { url, urlFrom, token: token?.trim(), cwd: io.cwd, localTokenOf, elsewhere };
 }
 
 function required(value: string | undefined, command: string, what: string): string {
@@ -514,7 +539,7 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
   try {
     result = await pending;
   } catch (error) {
-    throw foreignAnswer(error) ?? new CliError(`cannot reach the API (${noAnswerCause(error)}): is the cluster running? Pass --url or set GEOCLUSTER_URL`, EXIT.unreachable);
+    throw foreignAnswer(error) ?? new Unreachable(noAnswerCause(error));
   }
   if (result.error !== undefined || !result.response.ok) {
     // The API's errors are `{code, message, field?}`; API Gateway's own (a throttle, a route it
