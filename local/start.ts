@@ -26,7 +26,8 @@ const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-p
   --dynamo-port N     DynamoDB Local's port (default 8000)
   --aws-port N        the SNS/SQS/S3 emulator's port (default 4566)
                       0 for any of the three picks a free port: run beside other clusters on this machine
-                      with --port <yours> --dynamo-port 0 --aws-port 0 (the banner prints the ports chosen)
+                      with --port <yours> --dynamo-port 0 --aws-port 0 (the banner prints the ports chosen);
+                      beside this checkout's own running cluster, which owns .local/, add --in-memory
   --fresh             forget the data of earlier runs (.local/ of this checkout) first
   --in-memory         keep nothing; the tokens are printed, not written to .local/node-tokens.json
   --no-schedules      do not fire the scheduled functions (fire one: POST /__local/schedules/<name>)

@@ -12,4 +12,6 @@ test('npm start --help describes every option, and 0 for a free port', () => {
     expect(help).toMatch(new RegExp(`^  ${option.replace(/-/g, '\\-')} +\\S`, 'm'));
   }
   expect(help).toContain('--dynamo-port 0 --aws-port 0');
+  // A second persisted run of the checkout is refused while the first runs (local/cluster.ts).
+  expect(help).toContain("beside this checkout's own running cluster, which owns .local/, add --in-memory");
 });
