@@ -98,24 +98,12 @@ export class DynamoJobStore implements JobStore {
           TransactItems: [
             {
               Update: {
-                TableName: this.tableName,
-                Key: this.key(job.node, JOB_LOCK_KEY),
-                UpdateExpression: `SET #active = :id, #last = :id, #heartbeat = :now${scans ? ', #lastScan = :id' : ''} REMOVE #next, #promotedFrom`,
-                ConditionExpression: `(attribute_not_exists(#active) OR #heartbeat < :stale) AND ${next === undefined ? 'attribute_not_exists(#next)' : '#next = :next'}`,
-                ExpressionAttributeNames: {
-                  '#active': 'active',
-                  '#last': 'last',
-                  '#heartbeat': 'heartbeat',
-                  '#next': 'next',
-                  '#promotedFrom': 'promotedFrom',
-                  ...(scans ? { '#lastScan': 'lastScan' } : {}),
-                },
-                ExpressionAttributeValues: {
-                  ':id': str(job.id),
-                  ':now': num(now.getTime()),
-                  ':stale': num(stale),
-                  ...(next === undefined ? {} : { ':next': str(next) }),
-                },
+                ...this.lockUpdate(job.node, next, {
+                  update: `SET #active = :id, #last = :id, #heartbeat = :now${scans ? ', #lastScan = :id' : ''} REMOVE #next, #promotedFrom`,
+                  held: 'attribute_not_exists(#active) OR #heartbeat < :stale',
+                  names: { '#active': 'active', '#last': 'last', '#heartbeat': 'heartbeat', '#promotedFrom': 'promotedFrom', ...(scans ? { '#lastScan': 'lastScan' } : {}) },
+                  values: { ':id': str(job.id), ':now': num(now.getTime()), ':stale': num(stale) },
+                }),
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
@@ -176,14 +164,12 @@ export class DynamoJobStore implements JobStore {
           new TransactWriteItemsCommand({
             TransactItems: [
               {
-                Update: {
-                  TableName: this.tableName,
-                  Key: this.key(job.node, JOB_LOCK_KEY),
-                  UpdateExpression: 'SET #next = :id',
-                  ConditionExpression: `#active = :active AND ${next === undefined ? 'attribute_not_exists(#next)' : '#next = :next'}`,
-                  ExpressionAttributeNames: { '#active': 'active', '#next': 'next' },
-                  ExpressionAttributeValues: { ':id': str(job.id), ':active': str(active), ...(next === undefined ? {} : { ':next': str(next) }) },
-                },
+                Update: this.lockUpdate(job.node, next, {
+                  update: 'SET #next = :id',
+                  held: '#active = :active',
+                  names: { '#active': 'active' },
+                  values: { ':id': str(job.id), ':active': str(active) },
+                }),
               },
               { Put: { TableName: this.tableName, Item: this.jobItem(job), ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } } },
             ],
@@ -242,19 +228,23 @@ export class DynamoJobStore implements JobStore {
       const lock = await this.lock(job.node);
       if (!lock || optionalString(lock, 'active') !== job.id) return 'superseded';
       const next = optionalString(lock, 'next');
-      const handOver: Pick<Update, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> = next === undefined
-        ? { UpdateExpression: 'REMOVE #active', ConditionExpression: '#active = :id AND attribute_not_exists(#next)', ExpressionAttributeNames: { '#active': 'active', '#next': 'next' }, ExpressionAttributeValues: { ':id': str(job.id) } }
-        : {
-            UpdateExpression: 'SET #active = :next, #last = :next, #lastScan = :next, #heartbeat = :now, #promotedFrom = :id REMOVE #next',
-            ConditionExpression: '#active = :id AND #next = :next',
-            ExpressionAttributeNames: { '#active': 'active', '#next': 'next', '#last': 'last', '#lastScan': 'lastScan', '#heartbeat': 'heartbeat', '#promotedFrom': 'promotedFrom' },
-            ExpressionAttributeValues: { ':id': str(job.id), ':next': str(next), ':now': num(Date.parse(job.updatedAt)) },
-          };
+      const handOver = this.lockUpdate(
+        job.node,
+        next,
+        next === undefined
+          ? { update: 'REMOVE #active', held: '#active = :id', names: { '#active': 'active' }, values: { ':id': str(job.id) } }
+          : {
+              update: 'SET #active = :next, #last = :next, #lastScan = :next, #heartbeat = :now, #promotedFrom = :id REMOVE #next',
+              held: '#active = :id',
+              names: { '#active': 'active', '#last': 'last', '#lastScan': 'lastScan', '#heartbeat': 'heartbeat', '#promotedFrom': 'promotedFrom' },
+              values: { ':id': str(job.id), ':now': num(Date.parse(job.updatedAt)) },
+            },
+      );
       try {
         await this.client.send(
           new TransactWriteItemsCommand({
             TransactItems: [
-              { Update: { TableName: this.tableName, Key: this.key(job.node, JOB_LOCK_KEY), ...handOver } },
+              { Update: handOver },
               { Put: { TableName: this.tableName, Item: this.jobItem(job) } },
             ],
           }),
@@ -318,6 +308,23 @@ export class DynamoJobStore implements JobStore {
       start = page.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+
+  /**
+   * An update of the node's job lock, on condition `held` (on its running job) and that its next
+   * job is still `next` as the caller read it (none: still none). tryStart, follow and saveFinal
+   * each decide from a read of the lock what to write; this is the one place that makes the write
+   * hold only while `next` is what was read (`:next` names it in `update` too).
+   */
+  private lockUpdate(node: string, next: string | undefined, write: { update: string; held: string; names: Record<string, string>; values: Item }): Update {
+    return {
+      TableName: this.tableName,
+      Key: this.key(node, JOB_LOCK_KEY),
+      UpdateExpression: write.update,
+      ConditionExpression: `(${write.held}) AND ${next === undefined ? 'attribute_not_exists(#next)' : '#next = :next'}`,
+      ExpressionAttributeNames: { ...write.names, '#next': 'next' },
+      ExpressionAttributeValues: { ...write.values, ...(next === undefined ? {} : { ':next': str(next) }) },
+    };
   }
 
   private key(node: string, key: string): Item {
