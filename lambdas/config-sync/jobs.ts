@@ -171,18 +171,38 @@ export type FollowOutcome =
   | { readonly outcome: 'queued'; readonly after: Job };
 
 /**
- * A capture waiting to follow the node's running job (`follow`) when that job is replaced for
- * saving nothing for `STALE_AFTER_MS`: the waiting capture is failed with this, and the node's
- * next job cleared. It waited for a job that will never end; left waiting behind the replacing job,
- * it would run only if that one ended, while uploads were answered as covered by it meanwhile.
- * A replacing capture reads the GeoServer after the changes it was to publish; another job does not.
+ * Whether a job of kind `replacing`, started in place of a stale job (one that saved nothing for
+ * `STALE_AFTER_MS`), keeps the capture that was waiting to follow the stale job (`follow`) as its
+ * own next job, which its final save then starts; otherwise that capture is failed
+ * (`staleFollowError`) and the node's next job cleared. The upload it was asked for is already on
+ * the master's GeoServer, so it is kept wherever running it after the replacing job is safe:
+ * - a drift check only reads the GeoServer, and a reconcile makes the GeoServer match the store
+ *   (what a reconcile of a master is asked for): the capture that runs after either still
+ *   publishes what the GeoServer then holds;
+ * - a capture reads the GeoServer after the changes the waiting one was to publish: it covers
+ *   them, and a second capture would only scan again;
+ * - a resync replaces the very store a capture compares the GeoServer with, and one that fails
+ *   after its copy began leaves that store half-copied (the node held): handed the node by that
+ *   final save, the capture would take what the copy had not reached for changes made on the
+ *   GeoServer and publish them to every node. It is failed, asking for a capture once the
+ *   resync has finished.
+ */
+export function keepsWaitingCapture(replacing: JobKind): boolean {
+  return replacing === 'drift' || replacing === 'reconcile';
+}
+
+/**
+ * Why a capture waiting to follow the node's running job (`follow`) was failed when that job was
+ * replaced for saving nothing for `STALE_AFTER_MS` by a job that does not keep it
+ * (`keepsWaitingCapture`): it waited for a job that will never end. A replacing capture reads the
+ * GeoServer after the changes it was to publish; after a resync, a capture has to be asked for again.
  */
 export function staleFollowError(node: string, stale: string | undefined, replacing: Pick<Job, 'id' | 'kind'>): string {
   const waitedFor = stale === undefined ? "the node's job it was waiting to follow ended without starting it" : `job ${stale}, which it was waiting to follow, saved nothing for ${STALE_AFTER_MS / 60000} minutes`;
   const changes =
     replacing.kind === 'capture'
       ? `that capture reads the GeoServer after the changes this one was to publish`
-      : `capture node ${node} (POST /nodes/${node}/capture) to publish the changes made on its GeoServer since this capture was asked for`;
+      : `once that job has finished, capture node ${node} (POST /nodes/${node}/capture) to publish the changes made on its GeoServer since this capture was asked for`;
   return `never ran: ${waitedFor} and was replaced by job ${replacing.id} (${replacing.kind}); ${changes}`;
 }
 
@@ -190,7 +210,8 @@ export function staleFollowError(node: string, stale: string | undefined, replac
 export interface JobStore {
   /**
    * Records `job` as the node's job, unless another is running (and not stale). Replacing a stale
-   * job fails the capture waiting to follow it (`staleFollowError`) and clears the node's next job.
+   * job keeps the capture waiting to follow it as `job`'s next job when `keepsWaitingCapture`;
+   * otherwise it fails that capture (`staleFollowError`) and clears the node's next job.
    */
   start(job: Job, now: Date): Promise<StartOutcome>;
   read(node: string, id: string): Promise<Job | undefined>;

@@ -10,8 +10,9 @@
  * - `#jobs/<id>/diff/<chunk>`: the differences its scan found, a chunk per page.
  * Saving a job is a transaction with a condition on the lock (`active = id`), so a replaced
  * job's late slice writes nothing; a final save hands the lock to `next` in the same transaction,
- * so a waiting job is never left behind a released lock; a `start` that replaces a stale job fails
- * the job waiting in `next` in its transaction (it was waiting for the stale one) and clears it.
+ * so a waiting job is never left behind a released lock; a `start` that replaces a stale job keeps
+ * the capture waiting in `next` as its own next job, or fails it in its transaction and clears it
+ * (jobs.ts, `keepsWaitingCapture`).
  * The job and its differences carry the table's TTL attribute
  * (`expiresAt`, JOB_RETENTION_MS after each save), so finished and abandoned jobs expire; the
  * lock item, which only names jobs, does not.
@@ -29,7 +30,7 @@ import {
   type Update,
 } from '@aws-sdk/client-dynamodb';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, jobExpiry, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { isFinal, jobExpiry, keepsWaitingCapture, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
 import { NODE_STORE_TABLE } from '../tables';
 import { cancellationCodes, cancellationItem, num, optionalNumber, optionalString, readString, str, type Item } from './dynamo-attributes';
 
@@ -67,8 +68,9 @@ export class DynamoJobStore implements JobStore {
   /**
    * Takes the node's job lock for `job`: `undefined` when taken, else the id of the job that held it
    * (`null`: none named, or the lock's next job changed since it was read: try again). Replacing a
-   * stale job fails the capture waiting to follow it and clears the lock's `next` and `promotedFrom`
-   * in the same transaction (jobs.ts, `staleFollowError`), on condition that `next` is still the one read.
+   * stale job keeps the capture waiting to follow it as `job`'s next job (jobs.ts,
+   * `keepsWaitingCapture`), or fails it (`staleFollowError`) and clears the lock's `next`, in the same
+   * transaction, on condition that `next` is still the one read; `promotedFrom` is cleared either way.
    */
   private async tryStart(job: Job, now: Date, lockRead?: Item): Promise<string | null | undefined> {
     const scans = job.kind !== 'resync';
@@ -79,8 +81,9 @@ export class DynamoJobStore implements JobStore {
     const next = lock && replaceable(lock) ? optionalString(lock, 'next') : undefined;
     const waiting = next === undefined ? undefined : await this.read(job.node, next);
     const at = now.toISOString();
+    const keepWaiting = waiting?.state === 'queued' && keepsWaitingCapture(job.kind);
     const failWaiting: TransactWriteItem[] =
-      waiting && !isFinal(waiting.state)
+      waiting && !isFinal(waiting.state) && !keepWaiting
         ? [
             {
               Put: {
@@ -99,7 +102,7 @@ export class DynamoJobStore implements JobStore {
             {
               Update: {
                 ...this.lockUpdate(job.node, next, {
-                  update: `SET #active = :id, #last = :id, #heartbeat = :now${scans ? ', #lastScan = :id' : ''} REMOVE #next, #promotedFrom`,
+                  update: `SET #active = :id, #last = :id, #heartbeat = :now${scans ? ', #lastScan = :id' : ''} REMOVE ${keepWaiting ? '' : '#next, '}#promotedFrom`,
                   held: 'attribute_not_exists(#active) OR #heartbeat < :stale',
                   names: { '#active': 'active', '#last': 'last', '#heartbeat': 'heartbeat', '#promotedFrom': 'promotedFrom', ...(scans ? { '#lastScan': 'lastScan' } : {}) },
                   values: { ':id': str(job.id), ':now': num(now.getTime()), ':stale': num(stale) },

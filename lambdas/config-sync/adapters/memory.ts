@@ -8,7 +8,7 @@ import { objectStorageKey, parkingKey, type ConfigChange, type DeliveredEvent, t
 import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { isFinal, keepsWaitingCapture, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
 import type { LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
 import type {
   AppendGuard,
@@ -525,15 +525,17 @@ export class MemoryJobStore implements JobStore {
     if (lock?.active !== undefined && lock.heartbeat >= now.getTime() - STALE_AFTER_MS) {
       return { started: false, active: structuredClone(this.jobs.get(`${job.node}/${lock.active}`)!) };
     }
-    // The capture waiting to follow a replaced job waits for nothing: failed, and the next job cleared (jobs.ts, `staleFollowError`).
+    // The capture waiting to follow a replaced job follows `job` instead, or is failed and the next job cleared (jobs.ts, `keepsWaitingCapture`).
     const waiting = lock?.next === undefined ? undefined : this.jobs.get(`${job.node}/${lock.next}`);
-    if (waiting && !isFinal(waiting.state)) {
+    const keepWaiting = waiting?.state === 'queued' && keepsWaitingCapture(job.kind);
+    if (waiting && !isFinal(waiting.state) && !keepWaiting) {
       const at = now.toISOString();
       this.jobs.set(`${job.node}/${waiting.id}`, { ...waiting, state: 'failed', updatedAt: at, finishedAt: at, error: staleFollowError(job.node, lock?.active, job) });
     }
     const { next: _next, promotedFrom: _promotedFrom, ...kept } = lock ?? { heartbeat: 0 };
     this.locks.set(job.node, {
       ...kept,
+      ...(keepWaiting ? { next: waiting.id } : {}),
       active: job.id,
       last: job.id,
       lastScan: job.kind === 'resync' ? lock?.lastScan : job.id,

@@ -738,7 +738,7 @@ describe('DynamoJobStore', () => {
     expect(await jobs.start(job('job-free', 'jobs-3'), new Date())).toEqual({ started: true });
   });
 
-  test('replacing a stale job fails the capture waiting to follow it, which would otherwise wait behind the replacing job', async () => {
+  test('a drift check replacing a stale job keeps the capture waiting to follow it, which its final save starts', async () => {
     const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
     const start = new Date();
     const later = new Date(start.getTime() + STALE_AFTER_MS + 1000);
@@ -746,13 +746,29 @@ describe('DynamoJobStore', () => {
     expect(await jobs.follow({ ...job('job-waiting', 'jobs-4'), kind: 'capture' }, start)).toMatchObject({ outcome: 'queued', after: { id: 'job-stale' } });
     const replacing = job('job-replacing', 'jobs-4');
     expect(await jobs.start(replacing, later)).toEqual({ started: true });
-    const waiting = await jobs.read('jobs-4', 'job-waiting');
-    expect(waiting).toMatchObject({ state: 'failed', finishedAt: later.toISOString() });
-    expect(waiting?.error).toMatch(/job job-stale, which it was waiting to follow, saved nothing .* replaced by job job-replacing \(drift\); capture node jobs-4/);
-    // An upload now is not answered as covered by it: its capture follows the replacing job, whose end starts it.
-    expect(await jobs.follow({ ...job('job-upload', 'jobs-4'), kind: 'capture' }, later)).toMatchObject({ outcome: 'queued', after: { id: 'job-replacing' } });
+    expect(await jobs.read('jobs-4', 'job-waiting')).toMatchObject({ state: 'queued', error: null, finishedAt: null });
+    // An upload now is covered by it (it has not begun); the replacing job's end starts it.
+    expect(await jobs.follow({ ...job('job-upload', 'jobs-4'), kind: 'capture' }, later)).toMatchObject({ outcome: 'covered', by: { id: 'job-waiting' } });
     expect(await jobs.save({ ...ended(replacing), updatedAt: later.toISOString() })).toBe('saved');
-    expect(await jobs.successor('jobs-4', 'job-replacing')).toMatchObject({ id: 'job-upload' });
+    expect(await jobs.successor('jobs-4', 'job-replacing')).toMatchObject({ id: 'job-waiting', state: 'queued' });
+    expect((await jobs.latest('jobs-4'))?.id).toBe('job-waiting');
+  });
+
+  test('a resync replacing a stale job fails the capture waiting to follow it, which would otherwise follow a store it replaces', async () => {
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const start = new Date();
+    const later = new Date(start.getTime() + STALE_AFTER_MS + 1000);
+    expect(await jobs.start(job('job-stale', 'jobs-6'), start)).toEqual({ started: true });
+    expect(await jobs.follow({ ...job('job-waiting', 'jobs-6'), kind: 'capture' }, start)).toMatchObject({ outcome: 'queued', after: { id: 'job-stale' } });
+    const replacing = { ...job('job-replacing', 'jobs-6'), kind: 'resync' as const };
+    expect(await jobs.start(replacing, later)).toEqual({ started: true });
+    const waiting = await jobs.read('jobs-6', 'job-waiting');
+    expect(waiting).toMatchObject({ state: 'failed', finishedAt: later.toISOString() });
+    expect(waiting?.error).toMatch(/job job-stale, which it was waiting to follow, saved nothing .* replaced by job job-replacing \(resync\); once that job has finished, capture node jobs-6/);
+    // An upload now is not answered as covered by it: its capture follows the replacing job, whose end starts it.
+    expect(await jobs.follow({ ...job('job-upload', 'jobs-6'), kind: 'capture' }, later)).toMatchObject({ outcome: 'queued', after: { id: 'job-replacing' } });
+    expect(await jobs.save({ ...ended(replacing), updatedAt: later.toISOString() })).toBe('saved');
+    expect(await jobs.successor('jobs-6', 'job-replacing')).toMatchObject({ id: 'job-upload' });
   });
 
   test("a capture follows in place of a next job whose record is gone (it used to fail after 5 attempts)", async () => {

@@ -1,7 +1,8 @@
 /**
  * The memory job store's `follow` when the node's running job goes stale (jobs.ts,
- * `staleFollowError`): the capture waiting to follow it waited for a job that will never end, so
- * replacing that job fails it and clears the node's next job, as the DynamoDB store does.
+ * `keepsWaitingCapture`): a drift check or reconcile that replaces it keeps the capture waiting
+ * to follow it as its own next job; a resync fails that capture and clears the node's next job;
+ * a capture covers it. As the DynamoDB store does.
  */
 import { MemoryJobStore } from '../../../lambdas/config-sync/adapters/memory';
 import { newJob, STALE_AFTER_MS, type JobKind } from '../../../lambdas/config-sync/jobs';
@@ -12,16 +13,33 @@ const LATER = new Date(NOW.getTime() + STALE_AFTER_MS + 1000);
 const job = (id: string, kind: JobKind) => newJob({ id, node: NODE, kind, requestedBy: NODE, hasGeoServer: true, now: NOW });
 
 describe('replacing a stale job', () => {
-  it('fails the capture waiting to follow it and clears the next job: an upload is then not covered by it', async () => {
+  it.each(['drift', 'reconcile'] as const)('by a %s keeps the capture waiting to follow it, which the replacing job\'s final save starts', async (kind) => {
     const jobs = new MemoryJobStore();
     await jobs.start(job('stale', 'drift'), NOW);
     expect(await jobs.follow(job('waiting', 'capture'), NOW)).toMatchObject({ outcome: 'queued', after: { id: 'stale' } });
-    const replacing = job('replacing', 'reconcile');
+    const replacing = job('replacing', kind);
+    expect(await jobs.start(replacing, LATER)).toEqual({ started: true });
+
+    expect(await jobs.read(NODE, 'waiting')).toMatchObject({ state: 'queued', error: null, finishedAt: null });
+    // An upload now is covered by it: it has not begun, so reads the GeoServer after the upload.
+    expect(await jobs.follow(job('upload', 'capture'), LATER)).toMatchObject({ outcome: 'covered', by: { id: 'waiting' } });
+    expect(await jobs.read(NODE, 'upload')).toBeUndefined();
+    const at = LATER.toISOString();
+    expect(await jobs.save({ ...replacing, state: 'succeeded', updatedAt: at, finishedAt: at })).toBe('saved');
+    expect(await jobs.successor(NODE, 'replacing')).toMatchObject({ id: 'waiting', state: 'queued' });
+    expect(await jobs.latest(NODE)).toMatchObject({ id: 'waiting' });
+  });
+
+  it('by a resync fails the capture waiting to follow it and clears the next job: an upload is then not covered by it', async () => {
+    const jobs = new MemoryJobStore();
+    await jobs.start(job('stale', 'drift'), NOW);
+    expect(await jobs.follow(job('waiting', 'capture'), NOW)).toMatchObject({ outcome: 'queued', after: { id: 'stale' } });
+    const replacing = job('replacing', 'resync');
     expect(await jobs.start(replacing, LATER)).toEqual({ started: true });
 
     const waiting = await jobs.read(NODE, 'waiting');
     expect(waiting).toMatchObject({ state: 'failed', finishedAt: LATER.toISOString() });
-    expect(waiting?.error).toMatch(/job stale, which it was waiting to follow, saved nothing .* replaced by job replacing \(reconcile\); capture node gs-main/);
+    expect(waiting?.error).toMatch(/job stale, which it was waiting to follow, saved nothing .* replaced by job replacing \(resync\); once that job has finished, capture node gs-main/);
     expect(await jobs.follow(job('upload', 'capture'), LATER)).toMatchObject({ outcome: 'queued', after: { id: 'replacing' } });
     const at = LATER.toISOString();
     expect(await jobs.save({ ...replacing, state: 'succeeded', updatedAt: at, finishedAt: at })).toBe('saved');
