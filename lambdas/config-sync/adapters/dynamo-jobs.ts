@@ -224,18 +224,23 @@ export class DynamoJobStore implements JobStore {
   /**
    * A final save: releases the node's lock, or hands it to the node's next job (`follow`) in the
    * same transaction. The lock is read first to name that job; a `next` set between that read and
-   * the write fails the condition, and the save is tried again with it.
+   * the write fails the condition, and the save is tried again with it. A next job whose record is
+   * gone or that has ended is not handed the node: the lock is released and that `next` cleared.
    */
   private async saveFinal(job: Job): Promise<'saved' | 'superseded'> {
     for (let attempt = 1; attempt <= START_ATTEMPTS; attempt += 1) {
       const lock = await this.lock(job.node);
       if (!lock || optionalString(lock, 'active') !== job.id) return 'superseded';
       const next = optionalString(lock, 'next');
+      // A next job whose record is gone (expired) or that has ended waits for nothing: handed the
+      // node, it would hold it with nothing to run it until it went stale. The node is released,
+      // and that `next` cleared, on condition that it is still the lock's.
+      const waiting = next === undefined ? undefined : await this.read(job.node, next);
       const handOver = this.lockUpdate(
         job.node,
         next,
-        next === undefined
-          ? { update: 'REMOVE #active', held: '#active = :id', names: { '#active': 'active' }, values: { ':id': str(job.id) } }
+        !waiting || isFinal(waiting.state)
+          ? { update: `REMOVE #active${next === undefined ? '' : ', #next'}`, held: '#active = :id', names: { '#active': 'active' }, values: { ':id': str(job.id) } }
           : {
               update: 'SET #active = :next, #last = :next, #lastScan = :next, #heartbeat = :now, #promotedFrom = :id REMOVE #next',
               held: '#active = :id',

@@ -583,10 +583,15 @@ export class MemoryJobStore implements JobStore {
   async save(job: Job): Promise<'saved' | 'superseded'> {
     const lock = this.locks.get(job.node);
     if (lock?.active !== job.id) return 'superseded';
-    if (isFinal(job.state) && lock.next !== undefined) {
+    // A next job whose record is gone or that has ended is not handed the node: it is released.
+    const waiting = lock.next === undefined ? undefined : this.jobs.get(`${job.node}/${lock.next}`);
+    if (isFinal(job.state) && waiting && !isFinal(waiting.state)) {
       Object.assign(lock, { active: lock.next, last: lock.next, lastScan: lock.next, heartbeat: Date.parse(job.updatedAt), promotedFrom: job.id });
       delete lock.next;
-    } else if (isFinal(job.state)) delete lock.active;
+    } else if (isFinal(job.state)) {
+      delete lock.active;
+      delete lock.next;
+    }
     else lock.heartbeat = Date.parse(job.updatedAt);
     this.jobs.set(`${job.node}/${job.id}`, structuredClone(job));
     return 'saved';

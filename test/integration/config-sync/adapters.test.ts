@@ -1,7 +1,7 @@
 // The config-sync adapters against the real emulators (DynamoDB Local, fauxqs for SNS, SQS and
 // S3), started by this file on free ports with the tables, topic, queues and bucket created
 // through the SDK.
-import { GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
@@ -787,6 +787,37 @@ describe('DynamoJobStore', () => {
     expect(await jobs.follow({ ...job('job-follower', 'jobs-5'), kind: 'capture' }, new Date())).toMatchObject({ outcome: 'queued', after: { id: 'job-running' } });
     expect(await jobs.save(ended(running))).toBe('saved');
     expect(await jobs.successor('jobs-5', 'job-running')).toMatchObject({ id: 'job-follower', state: 'queued' });
+  });
+
+  test.each(['gone', 'failed'] as const)("a final save releases the node rather than hand it to a next job whose record is %s (it used to hold the node for a job nothing runs)", async (fate) => {
+    const node = `jobs-7-${fate}`;
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const running = job('job-running', node);
+    expect(await jobs.start(running, new Date())).toEqual({ started: true });
+    expect(await jobs.follow({ ...job('job-waiting', node), kind: 'capture' }, new Date())).toMatchObject({ outcome: 'queued' });
+    const key = { node: { S: node }, key: { S: '#jobs/job-waiting' } };
+    if (fate === 'gone') {
+      // Its record expired (TTL) while it waited.
+      await aws.dynamo.send(new DeleteItemCommand({ TableName: aws.nodeStoreTable, Key: key }));
+    } else {
+      const waiting = (await jobs.read(node, 'job-waiting'))!;
+      await aws.dynamo.send(
+        new UpdateItemCommand({
+          TableName: aws.nodeStoreTable,
+          Key: key,
+          UpdateExpression: 'SET #job = :job',
+          ExpressionAttributeNames: { '#job': 'job' },
+          ExpressionAttributeValues: { ':job': { S: JSON.stringify({ ...ended(waiting), state: 'failed', error: 'ended elsewhere' }) } },
+        }),
+      );
+    }
+    expect(await jobs.save(ended(running))).toBe('saved');
+    expect(await jobs.successor(node, 'job-running')).toBeUndefined();
+    expect((await jobs.latest(node))?.id).toBe('job-running');
+    const lock = await aws.dynamo.send(new GetItemCommand({ TableName: aws.nodeStoreTable, Key: { node: { S: node }, key: { S: JOB_LOCK_KEY } }, ConsistentRead: true }));
+    expect(lock.Item?.active).toBeUndefined();
+    expect(lock.Item?.next).toBeUndefined();
+    expect(await jobs.start(job('job-free', node), new Date())).toEqual({ started: true });
   });
 });
 
