@@ -19,8 +19,8 @@
  *   local runtime already runs queues, not Step Functions.
  * - One job per node at a time: starting one while another runs is a 409. A job whose slices
  *   have not saved anything for `STALE_AFTER_MS` (its messages lost) may be replaced, so no
- *   request can block a node's jobs for good; the replaced job's late slices find they are
- *   no longer the node's job and stop.
+ *   request can block a node's jobs for good; the replaced job is failed as the new one starts
+ *   (`replacedStaleError`), and its late slices find they are no longer the node's job and stop.
  */
 import type { ObjectRef } from './events';
 import type { DriftEntry } from './geoserver/drift';
@@ -206,11 +206,21 @@ export function staleFollowError(node: string, stale: string | undefined, replac
   return `never ran: ${waitedFor} and was replaced by job ${replacing.id} (${replacing.kind}); ${changes}`;
 }
 
+/**
+ * The error a job is failed with when a new job replaces it for saving nothing for
+ * `STALE_AFTER_MS` (its slices stopped), in the same write that starts the new one: left as it
+ * was, its record would read `queued` or `running` for ever, and whoever waits on it (the CLI's
+ * `job --wait`, an upload's `X-Cluster-Job`) would wait for a job that can no longer end.
+ */
+export function replacedStaleError(replacing: Pick<Job, 'id' | 'kind'>): string {
+  return `saved nothing for ${STALE_AFTER_MS / 60000} minutes (its slices stopped) and was replaced by job ${replacing.id} (${replacing.kind}); start it again if it is still needed`;
+}
+
 /** Where jobs and the differences they found are kept (the node store table in AWS). */
 export interface JobStore {
   /**
    * Records `job` as the node's job, unless another is running (and not stale). Replacing a stale
-   * job keeps the capture waiting to follow it as `job`'s next job when `keepsWaitingCapture`;
+   * job marks it failed (`replacedStaleError`) and keeps the capture waiting to follow it as `job`'s next job when `keepsWaitingCapture`;
    * otherwise it fails that capture (`staleFollowError`) and clears the node's next job.
    */
   start(job: Job, now: Date): Promise<StartOutcome>;

@@ -10,9 +10,9 @@
  * - `#jobs/<id>/diff/<chunk>`: the differences its scan found, a chunk per page.
  * Saving a job is a transaction with a condition on the lock (`active = id`), so a replaced
  * job's late slice writes nothing; a final save hands the lock to `next` in the same transaction,
- * so a waiting job is never left behind a released lock; a `start` that replaces a stale job keeps
- * the capture waiting in `next` as its own next job, or fails it in its transaction and clears it
- * (jobs.ts, `keepsWaitingCapture`).
+ * so a waiting job is never left behind a released lock; a `start` that replaces a stale job marks
+ * it failed in its transaction (jobs.ts, `replacedStaleError`), and keeps the capture waiting in
+ * `next` as its own next job or fails it and clears it (`keepsWaitingCapture`).
  * The job and its differences carry the table's TTL attribute
  * (`expiresAt`, JOB_RETENTION_MS after each save), so finished and abandoned jobs expire; the
  * lock item, which only names jobs, does not.
@@ -30,7 +30,7 @@ import {
   type Update,
 } from '@aws-sdk/client-dynamodb';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, jobExpiry, keepsWaitingCapture, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { isFinal, jobExpiry, keepsWaitingCapture, replacedStaleError, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
 import { NODE_STORE_TABLE } from '../tables';
 import { cancellationCodes, cancellationItem, num, optionalNumber, optionalString, readString, str, type Item } from './dynamo-attributes';
 
@@ -82,6 +82,11 @@ export class DynamoJobStore implements JobStore {
     const waiting = next === undefined ? undefined : await this.read(job.node, next);
     const at = now.toISOString();
     const keepWaiting = waiting?.state === 'queued' && keepsWaitingCapture(job.kind);
+    // The stale job itself ends failed, naming its replacement (jobs.ts, `replacedStaleError`). Its
+    // saves set the heartbeat in the same transaction as its record, so while the lock's heartbeat is
+    // still stale (the condition below) the record read here is its last.
+    const staleId = lock && replaceable(lock) ? optionalString(lock, 'active') : undefined;
+    const replaced = staleId === undefined ? undefined : await this.read(job.node, staleId);
     const failWaiting: TransactWriteItem[] =
       waiting && !isFinal(waiting.state) && !keepWaiting
         ? [
@@ -89,6 +94,19 @@ export class DynamoJobStore implements JobStore {
               Put: {
                 TableName: this.tableName,
                 Item: this.jobItem({ ...waiting, state: 'failed', updatedAt: at, finishedAt: at, error: staleFollowError(job.node, optionalString(lock!, 'active'), job) }),
+                ConditionExpression: 'attribute_exists(#key)',
+                ExpressionAttributeNames: { '#key': 'key' },
+              },
+            },
+          ]
+        : [];
+    const failReplaced: TransactWriteItem[] =
+      replaced && !isFinal(replaced.state)
+        ? [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: this.jobItem({ ...replaced, state: 'failed', updatedAt: at, finishedAt: at, error: replacedStaleError(job) }),
                 ConditionExpression: 'attribute_exists(#key)',
                 ExpressionAttributeNames: { '#key': 'key' },
               },
@@ -112,6 +130,7 @@ export class DynamoJobStore implements JobStore {
             },
             { Put: { TableName: this.tableName, Item: this.jobItem(job), ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } } },
             ...failWaiting,
+            ...failReplaced,
           ],
         }),
       );

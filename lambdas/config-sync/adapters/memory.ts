@@ -8,7 +8,7 @@ import { objectStorageKey, parkingKey, type ConfigChange, type DeliveredEvent, t
 import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, keepsWaitingCapture, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { isFinal, keepsWaitingCapture, replacedStaleError, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
 import type { LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
 import type {
   AppendGuard,
@@ -531,6 +531,12 @@ export class MemoryJobStore implements JobStore {
     if (waiting && !isFinal(waiting.state) && !keepWaiting) {
       const at = now.toISOString();
       this.jobs.set(`${job.node}/${waiting.id}`, { ...waiting, state: 'failed', updatedAt: at, finishedAt: at, error: staleFollowError(job.node, lock?.active, job) });
+    }
+    // The stale job itself ends failed, naming its replacement (jobs.ts, `replacedStaleError`).
+    const replaced = lock?.active === undefined ? undefined : this.jobs.get(`${job.node}/${lock.active}`);
+    if (replaced && !isFinal(replaced.state)) {
+      const at = now.toISOString();
+      this.jobs.set(`${job.node}/${replaced.id}`, { ...replaced, state: 'failed', updatedAt: at, finishedAt: at, error: replacedStaleError(job) });
     }
     const { next: _next, promotedFrom: _promotedFrom, ...kept } = lock ?? { heartbeat: 0 };
     this.locks.set(job.node, {

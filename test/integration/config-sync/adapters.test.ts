@@ -819,6 +819,25 @@ describe('DynamoJobStore', () => {
     expect(lock.Item?.next).toBeUndefined();
     expect(await jobs.start(job('job-free', node), new Date())).toEqual({ started: true });
   });
+
+  test("replacing a stale job marks it failed, naming its replacement, and its runner's late saves change nothing (it used to read 'running' for ever)", async () => {
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const start = new Date();
+    const later = new Date(start.getTime() + STALE_AFTER_MS + 1000);
+    const stale = job('job-stale', 'jobs-8');
+    expect(await jobs.start(stale, start)).toEqual({ started: true });
+    const running: Job = { ...stale, state: 'running', slices: 1, updatedAt: start.toISOString() };
+    expect(await jobs.save(running)).toBe('saved');
+    expect(await jobs.start(job('job-replacing', 'jobs-8'), later)).toEqual({ started: true });
+    const replaced = await jobs.read('jobs-8', 'job-stale');
+    expect(replaced).toMatchObject({ state: 'failed', finishedAt: later.toISOString(), slices: 1 });
+    expect(replaced?.error).toMatch(/saved nothing for 15 minutes .* replaced by job job-replacing \(drift\)/);
+    // Its runner wakes up: neither a progress save nor a final one writes over that.
+    expect(await jobs.save({ ...running, slices: 2, updatedAt: later.toISOString() })).toBe('superseded');
+    expect(await jobs.save({ ...ended(running), updatedAt: later.toISOString() })).toBe('superseded');
+    expect(await jobs.read('jobs-8', 'job-stale')).toEqual(replaced);
+    expect((await jobs.latest('jobs-8'))?.id).toBe('job-replacing');
+  });
 });
 
 describe('SQS queues', () => {

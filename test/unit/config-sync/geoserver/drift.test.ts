@@ -573,7 +573,7 @@ describe('jobs against the stand-in GeoServer', () => {
     expect((await jobs.read(NODE, id))!).toMatchObject({ state: 'succeeded', progress: { published: 0, failed: 0 } });
   });
 
-  test('one job per node: a second waits for the first to end; a stale one is replaced, and its late slice stops', async () => {
+  test('one job per node: a second waits for the first to end; a stale one is replaced, failed, and its late slice stops', async () => {
     const { deps, jobs } = await setUp(catalog(1, 1));
     const first = await start(jobs, 'drift');
     const second = newJob({ id: 'second', node: NODE, kind: 'reconcile', requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
@@ -582,7 +582,11 @@ describe('jobs against the stand-in GeoServer', () => {
     // Nothing saved for longer than STALE_AFTER_MS: the node may start another job.
     const later = new Date(Date.now() + STALE_AFTER_MS + 1000);
     expect(await jobs.start({ ...second, createdAt: later.toISOString() }, later)).toEqual({ started: true });
-    expect(await runJobSlice(deps, NODE, first.id, Date.now() + 10_000)).toBe('superseded');
+    // The replacement failed it, naming itself: its late slice finds it ended and does nothing.
+    const replaced = await jobs.read(NODE, first.id);
+    expect(replaced).toMatchObject({ state: 'failed', error: expect.stringMatching(/saved nothing for 15 minutes .* replaced by job second \(reconcile\)/) });
+    expect(await runJobSlice(deps, NODE, first.id, Date.now() + 10_000)).toBe('done');
+    expect(await jobs.read(NODE, first.id)).toEqual(replaced);
     let outcome: string | undefined;
     for (let slice = 0; slice < 50 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, NODE, 'second', Date.now() + 10_000);
     expect((await jobs.read(NODE, 'second'))!.state).toBe('succeeded');
