@@ -41,6 +41,11 @@ const jobKey = (id: string) => `${JOB_PREFIX}${id}`;
 const START_ATTEMPTS = 5;
 const chunkKey = (id: string, index: number) => `${JOB_PREFIX}${id}/diff/${String(index).padStart(6, '0')}`;
 
+/** A job whose id its node already has: ids are UUIDs the routes make, so this is a bug, never a request's fault; nothing is written. */
+function jobIdTaken(job: Pick<Job, 'node' | 'id'>): Error {
+  return new Error(`node ${job.node} already has a job ${job.id}: a job id is never reused`);
+}
+
 export class DynamoJobStore implements JobStore {
   constructor(
     private readonly tableName: string,
@@ -67,9 +72,10 @@ export class DynamoJobStore implements JobStore {
 
   /**
    * Takes the node's job lock for `job`: `undefined` when taken, else the id of the job that held it
-   * (`null`: none named, or the lock's next job changed since it was read: try again). Replacing a
-   * stale job keeps the capture waiting to follow it as `job`'s next job (jobs.ts,
-   * `keepsWaitingCapture`), or fails it (`staleFollowError`) and clears the lock's `next`, in the same
+   * (`null`: none named, or the lock's next job changed, or a job record read expired, since it was
+   * read: try again). Throws when the node already has a job of `job`'s id. Replacing a
+   * stale job marks it failed (jobs.ts, `replacedStaleError`), keeps the capture waiting to follow it as `job`'s next job
+   * (`keepsWaitingCapture`), or fails it (`staleFollowError`) and clears the lock's `next`, in the same
    * transaction, on condition that `next` is still the one read; `promotedFrom` is cleared either way.
    */
   private async tryStart(job: Job, now: Date, lockRead?: Item): Promise<string | null | undefined> {
@@ -137,7 +143,13 @@ export class DynamoJobStore implements JobStore {
       return undefined;
     } catch (error) {
       const codes = cancellationCodes(error);
-      if (codes?.[0] !== 'ConditionalCheckFailed') throw error;
+      if (codes?.[0] !== 'ConditionalCheckFailed') {
+        if (codes?.[1] === 'ConditionalCheckFailed') throw jobIdTaken(job);
+        // A job record read above (the stale job's, the waiting capture's) expired before the write,
+        // whose puts of it are conditioned on its existence (so as not to bring it back): read again.
+        if (codes?.slice(2).includes('ConditionalCheckFailed')) return null;
+        throw error;
+      }
       const image = cancellationItem(error, 0);
       // A lock that could be taken was refused for its next job, which changed since it was read.
       if (replaceable(image)) return null;
@@ -199,7 +211,9 @@ export class DynamoJobStore implements JobStore {
         );
         return { outcome: 'queued', after: running };
       } catch (error) {
-        if (cancellationCodes(error)?.[0] !== 'ConditionalCheckFailed') throw error;
+        const codes = cancellationCodes(error);
+        if (codes?.[0] !== 'ConditionalCheckFailed' && codes?.[1] === 'ConditionalCheckFailed') throw jobIdTaken(job);
+        if (codes?.[0] !== 'ConditionalCheckFailed') throw error;
       }
     }
     throw new Error(`node ${job.node}: the capture could not be started nor queued in ${START_ATTEMPTS} attempts, the node's jobs changing meanwhile`);

@@ -525,6 +525,7 @@ export class MemoryJobStore implements JobStore {
     if (lock?.active !== undefined && lock.heartbeat >= now.getTime() - STALE_AFTER_MS) {
       return { started: false, active: structuredClone(this.jobs.get(`${job.node}/${lock.active}`)!) };
     }
+    this.assertNewId(job);
     // The capture waiting to follow a replaced job follows `job` instead, or is failed and the next job cleared (jobs.ts, `keepsWaitingCapture`).
     const waiting = lock?.next === undefined ? undefined : this.jobs.get(`${job.node}/${lock.next}`);
     const keepWaiting = waiting?.state === 'queued' && keepsWaitingCapture(job.kind);
@@ -559,9 +560,15 @@ export class MemoryJobStore implements JobStore {
     const waiting = lock.next === undefined ? undefined : this.jobs.get(`${job.node}/${lock.next}`);
     if (waiting?.state === 'queued') return { outcome: 'covered', by: structuredClone(waiting) };
     if (started.active.kind === 'capture' && started.active.state === 'queued') return { outcome: 'covered', by: started.active };
+    this.assertNewId(job);
     lock.next = job.id;
     this.jobs.set(`${job.node}/${job.id}`, structuredClone(job));
     return { outcome: 'queued', after: started.active };
+  }
+
+  /** As the DynamoDB store refuses a job id its node already has (its put is conditioned on the id being new). */
+  private assertNewId(job: Job): void {
+    if (this.jobs.has(`${job.node}/${job.id}`)) throw new Error(`node ${job.node} already has a job ${job.id}: a job id is never reused`);
   }
 
   async successor(node: string, id: string): Promise<Job | undefined> {

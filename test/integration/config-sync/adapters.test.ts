@@ -838,6 +838,39 @@ describe('DynamoJobStore', () => {
     expect(await jobs.read('jobs-8', 'job-stale')).toEqual(replaced);
     expect((await jobs.latest('jobs-8'))?.id).toBe('job-replacing');
   });
+
+  test('a start replacing a stale job whose record expires before its write starts (it used to fail with the transaction\'s cancellation)', async () => {
+    const plain = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const start = new Date();
+    const later = new Date(start.getTime() + STALE_AFTER_MS + 1000);
+    expect(await plain.start(job('job-stale', 'jobs-9'), start)).toEqual({ started: true });
+    // The stale job's record is read, then expires (TTL) before the replacing start's transaction.
+    let writes = 0;
+    const racing = Object.create(aws.dynamo) as typeof aws.dynamo;
+    racing.send = (async (command: Parameters<typeof aws.dynamo.send>[0]) => {
+      if (command instanceof TransactWriteItemsCommand && writes++ === 0) {
+        await aws.dynamo.send(new DeleteItemCommand({ TableName: aws.nodeStoreTable, Key: { node: { S: 'jobs-9' }, key: { S: '#jobs/job-stale' } } }));
+      }
+      return aws.dynamo.send(command);
+    }) as typeof aws.dynamo.send;
+    expect(await new DynamoJobStore(aws.nodeStoreTable, racing).start(job('job-replacing', 'jobs-9'), later)).toEqual({ started: true });
+    expect(writes).toBe(2);
+    expect(await plain.read('jobs-9', 'job-stale')).toBeUndefined();
+    expect((await plain.latest('jobs-9'))?.id).toBe('job-replacing');
+  });
+
+  test("a start whose job id the node already has is refused with an error naming it, and writes nothing", async () => {
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const first = job('job-reused', 'jobs-10');
+    expect(await jobs.start(first, new Date())).toEqual({ started: true });
+    expect(await jobs.save(ended(first))).toBe('saved');
+    const before = await jobs.read('jobs-10', 'job-reused');
+    await expect(jobs.start(job('job-reused', 'jobs-10'), new Date())).rejects.toThrow('node jobs-10 already has a job job-reused: a job id is never reused');
+    await expect(jobs.follow({ ...job('job-reused', 'jobs-10'), kind: 'capture' }, new Date())).rejects.toThrow('node jobs-10 already has a job job-reused');
+    expect(await jobs.read('jobs-10', 'job-reused')).toEqual(before);
+    const lock = await aws.dynamo.send(new GetItemCommand({ TableName: aws.nodeStoreTable, Key: { node: { S: 'jobs-10' }, key: { S: JOB_LOCK_KEY } }, ConsistentRead: true }));
+    expect(lock.Item?.active).toBeUndefined();
+  });
 });
 
 describe('SQS queues', () => {

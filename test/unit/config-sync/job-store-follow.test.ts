@@ -60,3 +60,21 @@ describe('replacing a stale job', () => {
     expect(await jobs.start(job('free', 'drift'), LATER)).toEqual({ started: true });
   });
 });
+
+describe('a job id the node already has', () => {
+  it('is refused by start and follow, as the DynamoDB store refuses it, and nothing is written', async () => {
+    const jobs = new MemoryJobStore();
+    const first = job('reused', 'drift');
+    await jobs.start(first, NOW);
+    const at = NOW.toISOString();
+    expect(await jobs.save({ ...first, state: 'succeeded', updatedAt: at, finishedAt: at })).toBe('saved');
+    const before = await jobs.read(NODE, 'reused');
+    await expect(jobs.start(job('reused', 'reconcile'), NOW)).rejects.toThrow('node gs-main already has a job reused: a job id is never reused');
+    await jobs.start(job('running', 'drift'), NOW);
+    await expect(jobs.follow(job('reused', 'capture'), NOW)).rejects.toThrow('node gs-main already has a job reused');
+    expect(await jobs.read(NODE, 'reused')).toEqual(before);
+    expect(await jobs.latest(NODE)).toMatchObject({ id: 'running' });
+    expect(await jobs.save({ ...job('running', 'drift'), state: 'succeeded', updatedAt: at, finishedAt: at })).toBe('saved');
+    expect(await jobs.successor(NODE, 'running')).toBeUndefined();
+  });
+});
