@@ -127,9 +127,10 @@ export class DynamoJobStore implements JobStore {
               Update: {
                 ...this.lockUpdate(job.node, next, {
                   update: `SET #active = :id, #last = :id, #heartbeat = :now${scans ? ', #lastScan = :id' : ''} REMOVE ${keepWaiting ? '' : '#next, '}#promotedFrom`,
-                  held: 'attribute_not_exists(#active) OR #heartbeat < :stale',
+                  // The stale job read, by id: another start may have replaced it (and failed its record) meanwhile.
+                  held: staleId === undefined ? 'attribute_not_exists(#active)' : '#active = :replaced AND #heartbeat < :stale',
                   names: { '#active': 'active', '#last': 'last', '#heartbeat': 'heartbeat', '#promotedFrom': 'promotedFrom', ...(scans ? { '#lastScan': 'lastScan' } : {}) },
-                  values: { ':id': str(job.id), ':now': num(now.getTime()), ':stale': num(stale) },
+                  values: { ':id': str(job.id), ':now': num(now.getTime()), ...(staleId === undefined ? {} : { ':replaced': str(staleId), ':stale': num(stale) }) },
                 }),
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },

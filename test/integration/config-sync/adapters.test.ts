@@ -871,6 +871,27 @@ describe('DynamoJobStore', () => {
     const lock = await aws.dynamo.send(new GetItemCommand({ TableName: aws.nodeStoreTable, Key: { node: { S: 'jobs-10' }, key: { S: JOB_LOCK_KEY } }, ConsistentRead: true }));
     expect(lock.Item?.active).toBeUndefined();
   });
+
+  test('a start that read a stale job another start replaced (and ended) meanwhile leaves that job as the other failed it', async () => {
+    const plain = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const start = new Date();
+    const later = new Date(start.getTime() + STALE_AFTER_MS + 1000);
+    expect(await plain.start(job('job-stale', 'jobs-11'), start)).toEqual({ started: true });
+    // Between this start's reads and its write, another start replaces the stale job and its job ends.
+    let writes = 0;
+    const racing = Object.create(aws.dynamo) as typeof aws.dynamo;
+    racing.send = (async (command: Parameters<typeof aws.dynamo.send>[0]) => {
+      if (command instanceof TransactWriteItemsCommand && writes++ === 0) {
+        const other = job('job-other', 'jobs-11');
+        expect(await plain.start(other, later)).toEqual({ started: true });
+        expect(await plain.save({ ...ended(other), updatedAt: later.toISOString() })).toBe('saved');
+      }
+      return aws.dynamo.send(command);
+    }) as typeof aws.dynamo.send;
+    expect(await new DynamoJobStore(aws.nodeStoreTable, racing).start(job('job-late', 'jobs-11'), later)).toEqual({ started: true });
+    expect((await plain.read('jobs-11', 'job-stale'))?.error).toMatch(/replaced by job job-other \(drift\)/);
+    expect((await plain.latest('jobs-11'))?.id).toBe('job-late');
+  });
 });
 
 describe('SQS queues', () => {
