@@ -89,7 +89,7 @@ Commands:
   pause <node>                  stop a node's consumption and refuse its publishes
   resume <node>                 restart it
   redrive <node>                move the node's dead-lettered events back to its queue
-  resync <node> [--source N]    rebuild the node's store from a master's snapshot and the log
+  resync <node> [--source N]    rebuild the node's store from a snapshot of another node (default: a master) and the log
   drift <node>                  compare the node's GeoServer with its store; list what differs
   reconcile <node>              make the node's GeoServer match its store again
   capture <node>                publish what was changed on a master's GeoServer behind the cluster
@@ -125,7 +125,8 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
   resume: 'Usage: geocluster resume <node> [--json]\n  Restarts a paused node: its queue delivers what accumulated, in order.',
   redrive: 'Usage: geocluster redrive <node> [--json]\n  Moves the node\'s dead-lettered events back to its queue (fix their cause first).',
   resync:
-    'Usage: geocluster resync <node> [--source NODE] [--detach] [--json]\n  Rebuilds the node\'s store from a snapshot of a master (or --source) plus the log after it.\n' +
+    'Usage: geocluster resync <node> [--source NODE] [--detach] [--json]\n  Rebuilds the node\'s store from a snapshot of another node\'s store plus the log after it.\n' +
+    '  --source: any other node of the cluster, master or slave (default: the first master or both node other than <node>).\n' +
     '  For a consuming node a background job: waits for it to end (exit 4 if it failed).',
   drift:
     'Usage: geocluster drift <node> [--detach] [--interval MS] [--json]\n       geocluster drift <node> --last [--json]\n' +

@@ -57,4 +57,15 @@ describe('help of a command with subcommands', () => {
   it.each([['nodes'], ['config']])('geocluster %s --help says what the "log head" line is', async (command) => {
     expect((await run(command, '--help')).out).toMatch(/"log head N"[^]*newest sequence in the configuration event\s+log/);
   });
+
+  // POST /nodes/{node}/resync takes any other node of the cluster as `source` (a slave included:
+  // its store and cursor make a snapshot as a master's do) and defaults to the first master.
+  it('geocluster resync --help and the main help say --source may be any other node, a master by default', async () => {
+    const resync = (await run('resync', '--help')).out;
+    expect(resync).toContain("from a snapshot of another node's store plus the log after it");
+    expect(resync).toMatch(/--source: any other node of the cluster, master or slave \(default: the first master or both node other than <node>\)/);
+    const main = (await run('--help')).out.split('\n').find((line) => line.startsWith('  resync '));
+    expect(main).toMatch(/snapshot of another node \(default: a master\)/);
+    expect(main).not.toContain("a master's snapshot");
+  });
 });
