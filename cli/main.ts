@@ -235,7 +235,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: withNegativeNumbers(argv),
       allowPositionals: true,
       options: {
         url: { type: 'string' },
@@ -259,7 +259,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       },
     });
   } catch (error) {
-    io.err(`geocluster: ${(error as Error).message}\n${HELP.main}`);
+    io.err(`geocluster: ${missingNumber(argv) ?? `${(error as Error).message}\n${HELP.main}`}`);
     return EXIT.usage;
   }
   const { values, positionals } = parsed;
@@ -389,6 +389,39 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
     }
     throw error;
   }
+}
+
+/** The options that take a number, with the placeholder their help gives it. */
+const NUMBER_OPTIONS: Readonly<Record<string, string>> = { '--since': 'SEQ', '--limit': 'N', '--interval': 'MS' };
+
+/**
+ * `argv` with a negative number after an option that takes a number written as that option's
+ * value (`--since -1` as `--since=-1`): parseArgs would refuse it as an ambiguous value, with a
+ * message about dashes and the whole usage; taken as the value, the option's own check refuses it
+ * in one line naming the option and what it takes.
+ */
+function withNegativeNumbers(argv: readonly string[]): string[] {
+  const args: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const [arg, next] = [argv[index] as string, argv[index + 1]];
+    if (arg === '--') return [...args, ...argv.slice(index)];
+    if (Object.hasOwn(NUMBER_OPTIONS, arg) && next !== undefined && /^-[\d.]/.test(next)) {
+      args.push(`${arg}=${next}`);
+      index++;
+    } else args.push(arg);
+  }
+  return args;
+}
+
+/** An option that takes a number given none (the last argument, or followed by another option): what it takes, in one line. */
+function missingNumber(argv: readonly string[]): string | undefined {
+  const end = argv.indexOf('--');
+  const args = end === -1 ? argv : argv.slice(0, end);
+  const index = args.findIndex((arg, at) => Object.hasOwn(NUMBER_OPTIONS, arg) && (at === args.length - 1 || (args[at + 1] as string).startsWith('-')));
+  if (index === -1) return undefined;
+  const flag = args[index] as string;
+  const next = args[index + 1];
+  return `${flag} takes a whole number (${flag} ${NUMBER_OPTIONS[flag]}), got ${next === undefined ? 'nothing' : `'${next}'`}`;
 }
 
 /** Where the API's URL came from: the flag, the environment, the running npm start's file, or the local default. */

@@ -74,6 +74,17 @@ test.each([
   [['executions', 'list', '--phase', 'running,'], "--phase must be one or more of QUEUED, RUNNING, SUCCEEDED, DISMISSING, FAILED (comma-separated), got 'running,'"],
   [['config', 'log', '--limit', 'abc'], "--limit must be a whole number of at least 1, got 'abc'"],
   [['config', 'log', '--since=-1'], "--since must be a whole number of at least 0, got '-1'"],
+  // A negative number after the option (not `--since=-1`) is its value, refused as any other.
+  [['config', 'log', '--since', '-1'], "--since must be a whole number of at least 0, got '-1'"],
+  [['config', 'log', '--limit', '-5'], "--limit must be a whole number of at least 1, got '-5'"],
+  [['executions', 'list', '--limit', '-1', '--json'], "--limit must be a whole number from 1 to 1000, got '-1'"],
+  [['watch', 'e-1', '--interval', '-100'], "--interval (milliseconds) must be a whole number from 50 to 60000, got '-100'"],
+  // No number at all: the option named with what it takes, not parseArgs' message and the usage.
+  [['config', 'log', '--since'], "--since takes a whole number (--since SEQ), got nothing"],
+  [['config', 'log', '--since', '--json'], "--since takes a whole number (--since SEQ), got '--json'"],
+  [['config', 'log', '--since', '-x'], "--since takes a whole number (--since SEQ), got '-x'"],
+  [['executions', 'list', '--limit', '--json'], "--limit takes a whole number (--limit N), got '--json'"],
+  [['drift', 'slave-1', '--interval'], "--interval takes a whole number (--interval MS), got nothing"],
   [['watch', 'e-1', '--interval', 'soon'], "--interval (milliseconds) must be a whole number from 50 to 60000, got 'soon'"],
   [['drift', 'slave-1', '--interval', '10'], "--interval (milliseconds) must be a whole number from 50 to 60000, got '10'"],
   [['resync', 'slave-1', '--interval', '1e3'], "--interval (milliseconds) must be a whole number from 50 to 60000, got '1e3'"],
