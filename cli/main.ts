@@ -488,7 +488,12 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
       const firstMaster = Array.isArray(masters) ? masters.find((name): name is string => typeof name === 'string' && Object.hasOwn(tokens, name)) : undefined;
       const node = values.as ?? firstMaster ?? Object.keys(tokens).find((name) => /master/.test(name)) ?? Object.keys(tokens)[0];
       token = node === undefined ? undefined : tokens[node];
-      if (values.as && token === undefined) throw new CliError(`.local/node-tokens.json has no token for '${values.as}' (--as)`, EXIT.usage);
+      if (values.as !== undefined && token === undefined) {
+        // The names it does hold are what --as can take (a name's token only, never the token).
+        const names = Object.keys(tokens);
+        const held = names.length === 0 ? 'it holds no tokens' : `it holds those of ${names.join(', ')}`;
+        throw new CliError(`.local/node-tokens.json has no token for '${values.as}' (--as): ${held}`, EXIT.usage);
+      }
       if (token !== undefined && typeof token !== 'string') throw new CliError(`.local/node-tokens.json: the token of node '${node}' is not a string`, EXIT.usage);
       from = `.local/node-tokens.json (node '${node}')`;
       localTokenOf = token === undefined ? undefined : node;

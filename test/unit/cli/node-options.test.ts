@@ -64,10 +64,12 @@ test('--as picks whose token a command sends, and sends no filter', async () => 
   ]);
 });
 
-test('--as a name node-tokens.json has no token for is a usage error naming it', async () => {
+test('--as a name node-tokens.json has no token for is a usage error naming it and the names the file holds', async () => {
   const { code, err } = await run('nodes', '--as', 'gs-7');
   expect(code).toBe(2);
-  expect(err).toBe("geocluster: .local/node-tokens.json has no token for 'gs-7' (--as)");
+  expect(err).toBe(`geocluster: .local/node-tokens.json has no token for 'gs-7' (--as): it holds those of ${Object.keys(TOKENS).join(', ')}`);
+  // The names only: no token is printed.
+  for (const token of Object.values(TOKENS)) expect(err).not.toContain(token.split('.')[1]);
   expect(requests).toEqual([]);
 });
 
