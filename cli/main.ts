@@ -66,6 +66,17 @@ class CliError extends Error {
 /** A 403 from the authorizer itself (no API `code`): the token sent is not (or no longer) one it takes. */
 class TokenRefused extends CliError {}
 
+/** An error answer of the API: its status, and its `code` when it has one (API Gateway's own have none). */
+class ApiRefusal extends CliError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
+    super(message, EXIT.refused);
+  }
+}
+
 /** No answer from the API at all; `why` is the socket's error code (ECONNREFUSED, ...) or fetch's message. */
 class Unreachable extends CliError {
   constructor(readonly why: string) {
@@ -343,8 +354,12 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       case 'reconcile':
       case 'capture': {
         const node = nodeArgument(rest[0], command);
-        if (command === 'drift' && values.last) return await lastDriftReport(client, node, print);
-        return await startNodeJob(client, command, node, { ...values, intervalMs }, io, print);
+        try {
+          if (command === 'drift' && values.last) return await lastDriftReport(client, node, print);
+          return await startNodeJob(client, command, node, { ...values, intervalMs }, io, print);
+        } catch (error) {
+          throw await withGeoServerNodes(client, node, error);
+        }
       }
       case 'job': {
         const node = nodeArgument(rest[0], command);
@@ -602,7 +617,8 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
               : status === 404
                 ? " (no such route: is --url the cluster's API, with its stage?)"
                 : '';
-    throw new (status === 403 && !body.code ? TokenRefused : CliError)(`${status} ${detail}${hint}`, EXIT.refused);
+    if (status === 403 && !body.code) throw new TokenRefused(`${status} ${detail}${hint}`, EXIT.refused);
+    throw new ApiRefusal(`${status} ${detail}${hint}`, status, body.code ? String(body.code) : undefined);
   }
   return result.data as T;
 }
@@ -872,6 +888,31 @@ async function driftPages(
     after = next;
   } while (after !== undefined);
   return { ...first, differences };
+}
+
+/**
+ * A drift, reconcile or capture refused for a node without a GeoServer (409 NO_GEOSERVER, a node
+ * the cluster does not have, 404 NODE_NOT_FOUND, or no check to list for `--last`, 404 NOT_FOUND),
+ * with the nodes that have one, from GET /nodes: or, when none has, how to run a cluster with
+ * GeoServer nodes. Any other error (or a GET /nodes that fails too) is left as it was.
+ */
+async function withGeoServerNodes(client: ClusterApi, node: string, error: unknown): Promise<unknown> {
+  if (!(error instanceof ApiRefusal) || !(error.code === 'NO_GEOSERVER' || (error.status === 404 && (error.code === 'NODE_NOT_FOUND' || error.code === 'NOT_FOUND')))) return error;
+  let nodes: NodeState[];
+  try {
+    nodes = (await call(client.GET('/nodes'))).nodes as NodeState[];
+  } catch {
+    return error;
+  }
+  const withGeoServer = nodes.filter((member) => member.geoserver !== undefined).map((member) => member.name);
+  // A GeoServer node with no check yet: the API's own message says what to do.
+  if (withGeoServer.includes(node)) return error;
+  const which =
+    withGeoServer.length > 0
+      ? `the nodes with a GeoServer are ${withGeoServer.join(', ')}`
+      : 'no node of this cluster has a GeoServer: drift, reconcile and capture need one (locally: GEOSERVER_URLS=<node>=<url> npm start, ' +
+        'README "Real GeoServers as cluster members"; deployed: a node\'s geoserver in the cluster configuration)';
+  return new ApiRefusal(`${error.message}; ${node} has no GeoServer: ${which}`, error.status, error.code);
 }
 
 /** `drift <node> --last`: what the node's latest check found, without starting another. */
