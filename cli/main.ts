@@ -177,8 +177,9 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '\n' +
     '  geocluster config log [--since SEQ] [--limit N] [--json]\n' +
     '    Lists the configuration event log (a node or operator token): without --since the latest N events (default 50);\n' +
-    '    with --since every event after SEQ, oldest first, paging through the log until its head. The line above\n' +
-    '    the table, "log head N", is the newest sequence in the configuration event log.',
+    '    with --since every event after SEQ, oldest first, paging through the log until its head (a SEQ past the head\n' +
+    '    is refused, naming where the log ends).\n' +
+    '    The line above the table, "log head N", is the newest sequence in the configuration event log.',
   token:
     'Usage: geocluster token issue|revoke <name> [--table T] [--endpoint URL] [--region R] [--json]\n' +
     '  Mints (prints once; only its hash is stored) or deletes the token of a node or operator named in the cluster\n' +
@@ -1155,6 +1156,11 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
     if (page.next === null || since === undefined || (limit !== undefined && events.length >= limit) || events.length >= MAX_LOG_EVENTS) break;
     if (page.next <= (after ?? 0)) throw stalledPage('GET /config/events', String(page.next), after ?? 0);
     after = page.next;
+  }
+  // A sequence past the head names no event yet (one from another cluster's log, or from before
+  // an npm start --fresh): an empty table would read as "nothing new since".
+  if (since !== undefined && since > head) {
+    throw new CliError(`--since ${since} is past the end of the log: it ends at sequence ${head} (log head); give --since ${head} or lower`, EXIT.usage);
   }
   const shown = limit === undefined ? events : events.slice(0, limit);
   const rows = shown.map((event) => [

@@ -92,4 +92,17 @@ describe('the log head line', () => {
     expect(code).toBe(0);
     expect(out.split('\n')[0]).toBe('log head 42 (the newest sequence in the configuration event log)');
   });
+
+  it.each([[[]], [['--json']]])('config log --since past the head says where the log ends, not an empty table (%j)', async (more) => {
+    cli.script = { 'GET /config/events': { status: 200, body: { head: 42, events: [], next: null } } };
+    const { code, out, err } = await run('config', 'log', '--since', '50', ...more);
+    expect({ code, out, err }).toEqual({ code: 2, out: '', err: 'geocluster: --since 50 is past the end of the log: it ends at sequence 42 (log head); give --since 42 or lower\n' });
+  });
+
+  it('config log --since the head itself is an empty table: nothing after it yet', async () => {
+    cli.script = { 'GET /config/events': { status: 200, body: { head: 42, events: [], next: null } } };
+    const { code, out } = await run('config', 'log', '--since', '42');
+    expect(code).toBe(0);
+    expect(out.split('\n').slice(1, -1)).toEqual(['SEQ  KIND  OBJECT  ORIGIN  PUBLISHED  NOTE']);
+  });
 });
