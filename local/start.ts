@@ -16,7 +16,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterConfigError } from '../cdk/cluster-config';
-import { startLocalCluster, type LocalCluster } from './cluster';
+import { banner } from './banner';
+import { startLocalCluster } from './cluster';
 import { LocalStartError } from './emulators';
 import { parseGeoServerUrls, withGeoServerUrls } from './geoserver';
 
@@ -108,44 +109,8 @@ async function main(): Promise<void> {
     // Machine-readable readiness line for the test harness and benchmarks.
     console.log(JSON.stringify({ ready: true, url: cluster.url, tokens: cluster.tokens, emulators: { dynamo: cluster.emulators.dynamoEndpoint, aws: cluster.emulators.awsEndpoint } }));
   } else {
-    printBanner(cluster, values['in-memory']);
+    console.log(banner(cluster, { inMemory: values['in-memory'], functionLog: FUNCTION_LOG, cwd: process.cwd() }));
   }
-}
-
-function printBanner(cluster: LocalCluster, inMemory: boolean): void {
-  const [firstNode] = cluster.cluster.nodes;
-  const token = firstNode ? cluster.tokens[firstNode.name] : '<token>';
-  const routes = cluster.topology.routes
-    .map((route) => `    ${route.method.padEnd(6)} ${route.path}${route.authorizer ? '   (token)' : ''}`)
-    .join('\n');
-  console.log(`
-Local cluster '${cluster.cluster.name}' is running.
-  API          ${cluster.url}
-  DynamoDB     ${cluster.emulators.dynamoEndpoint} (DynamoDB Local)
-  SNS/SQS/S3   ${cluster.emulators.awsEndpoint} (fauxqs)
-  Data         ${inMemory ? 'in memory (nothing kept)' : '.local/ (kept between runs; --fresh starts over)'}
-  Function logs ${path.relative(process.cwd(), FUNCTION_LOG)} (JSON lines: tail -f it)
-  Schedules    ${cluster.topology.schedules.map((s) => `${s.name} ${s.expression}`).join(', ')}
-
-Routes (from the synthesized template):
-${routes}
-
-Node and operator tokens (${inMemory ? 'this run only: --in-memory keeps them out of .local/node-tokens.json' : 'also in .local/node-tokens.json'}; operators may list and read, not write):
-${Object.entries(cluster.tokens).map(([node, value]) => `    ${node.padEnd(12)} ${value}`).join('\n')}
-${
-  inMemory
-    ? `  The CLI finds a persisted cluster by itself; this one it finds from the environment:
-    GEOCLUSTER_URL=${cluster.url} GEOCLUSTER_TOKEN=${token} npx geocluster nodes
-`
-    : ''
-}
-Try it:
-  TOKEN=${token}
-  curl -s -X PUT ${cluster.url}/executions/demo-1 -H "Authorization: Bearer $TOKEN" \\
-       -H 'content-type: application/json' -d '{"processName":"gs:Buffer","phase":"QUEUED"}'
-  curl -s ${cluster.url}/executions/demo-1
-
-Ctrl-C stops everything.`);
 }
 
 main().catch((error: unknown) => {
