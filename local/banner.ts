@@ -1,20 +1,33 @@
 /**
  * What `npm start` prints once the local cluster runs (local/start.ts): where each part listens,
- * the routes, the tokens and how to try it. A function of its own, so the text can be tested without starting a cluster.
+ * the routes, the tokens, how to try it, and the pid to send SIGINT to when it runs in the
+ * background. A function of its own, so the text can be tested without starting a cluster.
  */
 import * as path from 'node:path';
-import type { LocalCluster } from './cluster';
+import type { RunningEmulators } from './emulators';
+import type { LocalRoute, LocalSchedule } from './template';
 
 export interface BannerOptions {
   /** Whether nothing is kept (`--in-memory`): the data line, and the tokens not in .local/. */
   readonly inMemory: boolean;
   /** Where the functions' JSON log lines go, relative to `cwd` in the banner. */
   readonly functionLog: string;
+  /** The pid of the process that stops the cluster on SIGINT or SIGTERM (the one running local/start.ts). */
+  readonly pid: number;
   readonly cwd: string;
 }
 
-export function banner(cluster: Pick<LocalCluster, 'url' | 'tokens' | 'cluster' | 'topology' | 'emulators'>, options: BannerOptions): string {
-  const { inMemory } = options;
+/** What the banner reads of the running cluster (a LocalCluster is one). */
+export interface BannerCluster {
+  readonly url: string;
+  readonly tokens: Readonly<Record<string, string>>;
+  readonly cluster: { readonly name: string; readonly nodes: readonly { readonly name: string }[] };
+  readonly topology: { readonly routes: readonly Pick<LocalRoute, 'method' | 'path' | 'authorizer'>[]; readonly schedules: readonly Pick<LocalSchedule, 'name' | 'expression'>[] };
+  readonly emulators: Pick<RunningEmulators, 'dynamoEndpoint' | 'awsEndpoint'>;
+}
+
+export function banner(cluster: BannerCluster, options: BannerOptions): string {
+  const { inMemory, pid } = options;
   const [firstNode] = cluster.cluster.nodes;
   const token = firstNode ? cluster.tokens[firstNode.name] : '<token>';
   const routes = cluster.topology.routes
@@ -28,6 +41,7 @@ Local cluster '${cluster.cluster.name}' is running.
   Data         ${inMemory ? 'in memory (nothing kept)' : '.local/ (kept between runs; --fresh starts over)'}
   Function logs ${path.relative(options.cwd, options.functionLog)} (JSON lines: tail -f it)
   Schedules    ${cluster.topology.schedules.map((s) => `${s.name} ${s.expression}`).join(', ')}
+  Pid          ${pid} (stop it from another shell: kill -INT ${pid}; npm's own pid does not pass SIGINT on)
 
 Routes (from the synthesized template):
 ${routes}
@@ -47,5 +61,5 @@ Try it:
        -H 'content-type: application/json' -d '{"processName":"gs:Buffer","phase":"QUEUED"}'
   curl -s ${cluster.url}/executions/demo-1
 
-Ctrl-C stops everything.`;
+Ctrl-C (or kill -INT ${pid}) stops everything.`;
 }

@@ -109,7 +109,8 @@ async function main(): Promise<void> {
     // Machine-readable readiness line for the test harness and benchmarks.
     console.log(JSON.stringify({ ready: true, url: cluster.url, tokens: cluster.tokens, emulators: { dynamo: cluster.emulators.dynamoEndpoint, aws: cluster.emulators.awsEndpoint } }));
   } else {
-    console.log(banner(cluster, { inMemory: values['in-memory'], functionLog: FUNCTION_LOG, cwd: process.cwd() }));
+    // process.pid: this process handles SIGINT (under npm and tsx, the node process running this file).
+    console.log(banner(cluster, { inMemory: values['in-memory'], functionLog: FUNCTION_LOG, pid: process.pid, cwd: process.cwd() }));
   }
 }
 
