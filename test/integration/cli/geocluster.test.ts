@@ -328,5 +328,9 @@ describe('geocluster', () => {
     expect(resync.code).toBe(0);
     // A consuming node's resync is a background job: the CLI waits until it has ended.
     expect(JSON.parse(resync.stdout)).toMatchObject({ node: 'slave-2', source: 'master-1', job: { kind: 'resync', state: 'succeeded' } });
+    // --source takes any other node, a slave too, as `geocluster resync --help` says.
+    const fromSlave = await geocluster(['resync', 'slave-2', '--source', 'slave-1', '--json']);
+    expect(fromSlave.code).toBe(0);
+    expect(JSON.parse(fromSlave.stdout)).toMatchObject({ node: 'slave-2', source: 'slave-1', job: { kind: 'resync', state: 'succeeded' } });
   });
 });
