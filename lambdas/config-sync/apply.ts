@@ -48,7 +48,10 @@
  * redrive (`retryParked`) applies a record's sequences in order, out of cursor order, which is
  * sound because nothing of that object was applied since its first parked sequence and an
  * object's state depends only on its own events; a resync drops the records, the snapshot
- * holding their effect and the log after it replaying the rest. Transient failures (throttling,
+ * holding their effect and the log after it replaying the rest. One exception on a GeoServer
+ * node: a parked remove with `recurse` is not redriven over objects the node applied inside its
+ * object after it (`appliedInsideAfter`), since the GeoServer's recursive delete takes objects,
+ * not sequences; it stays parked for a resync. Transient failures (throttling,
  * timeouts, 5xx) are never counted: they are retried by the queue and never park an event.
  */
 import {
@@ -56,12 +59,17 @@ import {
   EventsMissingFromLogError,
   EventsNotYetWrittenError,
   InvalidConfigEventError,
+  RecursiveRemoveWouldTakeLaterObjectsError,
   WrongClusterError,
 } from './errors';
 import {
+  CATALOG_OBJECT_TYPES,
   isConfigurationType,
   isOffloaded,
   isResourceType,
+  isStoreType,
+  RESOURCE_OF,
+  splitObjectId,
   isUnreadable,
   isVoided,
   objectStorageKey,
@@ -73,16 +81,17 @@ import {
   type DeliveredEvent,
   type EventMetadata,
   type ObjectRef,
+  type ObjectType,
   type PublishedEvent,
 } from './events';
 import { applyToGeoServer, deletedPaths, type GeoServerApplyOptions, type GeoServerOutcome, type GeoServerStep } from './geoserver/apply';
-import { Liveness } from './liveness';
+import { Liveness, parentsOf } from './liveness';
 import { GeoServerRejectedError, truncate } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject, type JsonObject } from './merge-patch';
 import { localName, referencedName } from './representations';
 import { consoleWarn, type Warn } from '../shared/warn';
-import { HELD_CURSOR, PARKED_LIST_MAX, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
+import { HELD_CURSOR, PARKED_LIST_MAX, type CatalogQuery, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
 import { withoutArns } from '../shared/errors';
 
 export interface ApplyDeps {
@@ -1336,7 +1345,16 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
         // it with that container, as every other node did.
         const sent = deps.geoserver && change.object !== undefined ? change.object : undefined;
         const taken = sent !== undefined && !sent.deleted && (await new Liveness((refs) => store.readObjects(node, refs)).taken([sent]))[0] === true;
-        if (deps.geoserver && sent !== undefined && !taken) await applyToGeoServerOrThrow(deps.geoserver, complete, existing, sent);
+        if (deps.geoserver && sent !== undefined && !taken) {
+          // Applied out of cursor order, a remove with `recurse` would take on the GeoServer what
+          // the node applied inside its object after it (the object added again and filled), which
+          // the node's store and the master keep: it stays parked, naming them, for a resync.
+          if (complete.kind === 'remove' && complete.recurse === true && existing !== undefined && !existing.deleted) {
+            const later = await appliedInsideAfter(store, node, complete.object, sequence);
+            if (later.length > 0) throw new RecursiveRemoveWouldTakeLaterObjectsError(node, sequence, complete.object, later);
+          }
+          await applyToGeoServerOrThrow(deps.geoserver, complete, existing, sent);
+        }
         outcome = await store.applyParked(node, { key: record.key, sequence, ...(change.object ? { object: change.object } : {}) });
       } catch (error) {
         const moot = await supersededByAdd(log, context, record, deadline).catch((): number[] => []);
@@ -1358,6 +1376,61 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
     }
   }
   return { cleared, stillParked };
+}
+
+/** Objects listed per page while looking inside a removed container (`appliedInsideAfter`). */
+const INSIDE_PAGE = 500;
+
+/**
+ * The objects the node holds inside `container` (a workspace, a store or a resource: what GeoServer's
+ * recursive delete takes with it, `parentsOf` transitively) whose last event came after `sequence`.
+ * Everything inside a container is named in its workspace (`ws:...`, or `ws` for its namespace and
+ * settings), so only that range of each type that can be inside it is read.
+ */
+async function appliedInsideAfter(store: NodeStore, node: string, container: ObjectRef, sequence: number): Promise<ObjectRef[]> {
+  const types: readonly ObjectType[] =
+    container.type === 'workspace'
+      ? [...CATALOG_OBJECT_TYPES.filter((type) => type !== 'workspace'), 'workspaceSettings', 'service']
+      : isStoreType(container.type)
+        ? [RESOURCE_OF[container.type], 'layer']
+        : isResourceType(container.type)
+          ? ['layer']
+          : [];
+  const workspace = container.type === 'workspace' ? container.id : splitObjectId(container.id).workspace;
+  if (types.length === 0 || workspace === undefined) return [];
+  const held = new Map<string, StoredObject>();
+  if (container.type === 'workspace') {
+    for (const object of await store.readObjects(node, [{ type: 'namespace', id: workspace }, { type: 'workspaceSettings', id: workspace }])) {
+      if (!object.deleted) held.set(objectStorageKey(object), object);
+    }
+  }
+  for (const type of types) {
+    const prefix = `${workspace}:`;
+    for (let after: string | undefined = `${type}/${prefix}`; after !== undefined; ) {
+      const query: CatalogQuery = { type, limit: INSIDE_PAGE, after };
+      const page = await store.listObjects(node, query);
+      after = page.next;
+      for (const object of page.objects) {
+        if (!object.id.startsWith(prefix)) {
+          after = undefined;
+          break;
+        }
+        if (!object.deleted) held.set(objectStorageKey(object), object);
+      }
+    }
+  }
+  const containerKey = objectStorageKey(container);
+  const inside = (object: StoredObject, depth: number): boolean =>
+    depth <= 3 &&
+    parentsOf(object).some((parent) => {
+      const key = objectStorageKey(parent);
+      const found = held.get(key);
+      return key === containerKey || (found !== undefined && inside(found, depth + 1));
+    });
+  return [...held.values()]
+    .filter((object) => object.lastSequence > sequence && inside(object, 0))
+    .sort((a, b) => a.lastSequence - b.lastSequence)
+    .map((object) => ({ type: object.type, id: object.id }));
 }
 
 /** Steps (an event applied, a refill) of one record in one redrive at most: past it, the redrive answers `more`. */

@@ -3,6 +3,7 @@
  * mapping (status + `{ code, message }`) serves both services.
  */
 import { AppError } from '../shared/errors';
+import type { ObjectRef } from './objects';
 
 // The event model throws these, and the ports (which IdempotencyKeyTakenError below names)
 // import the event model: they live apart so that no module imports itself through the others.
@@ -201,5 +202,30 @@ export class SequenceRangeAbandonedError extends AppError {
 export class ChangeSetTooLargeError extends AppError {
   constructor(message: string) {
     super(413, 'CHANGE_SET_TOO_LARGE', message);
+  }
+}
+
+/**
+ * 409: a redrive left a parked remove with `recurse` in its record (apply.ts `retryParked`): its
+ * node applied objects inside the removed one after it (a workspace added again, then filled),
+ * and the GeoServer's recursive delete, applied now, would take them too, while the node's store
+ * and the master keep them. A resync rebuilds the node and its GeoServer from a master's snapshot.
+ */
+export class RecursiveRemoveWouldTakeLaterObjectsError extends AppError {
+  constructor(
+    readonly node: string,
+    readonly sequence: number,
+    readonly object: ObjectRef,
+    readonly later: readonly ObjectRef[],
+  ) {
+    const shown = later.slice(0, 5).map((ref) => `${ref.type} ${ref.id}`);
+    const more = later.length > shown.length ? ` and ${later.length - shown.length} more` : '';
+    super(
+      409,
+      'REMOVE_WOULD_TAKE_LATER_OBJECTS',
+      `Event ${sequence} (remove with recurse of ${object.type} ${object.id}) stays parked on node ${node}: ` +
+        `its GeoServer would delete with it ${shown.join(', ')}${more}, which the node applied after it; ` +
+        `resync the node (POST /nodes/${node}/resync) to rebuild it and its GeoServer from a master`,
+    );
   }
 }

@@ -7,7 +7,8 @@
  * that refuses connections, then answers 503, then recovers catches up in order with nothing
  * in the dead-letter queue; a change one GeoServer refuses is parked on that node with
  * GeoServer's answer while the rest apply, and a redrive after the fix applies it to the
- * GeoServer; a 300 KiB style arrives as the same bytes.
+ * GeoServer; a parked remove with recurse is not redriven over what its node applied inside its
+ * object after it; a 300 KiB style arrives as the same bytes.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -284,6 +285,57 @@ test('a change one GeoServer refuses is parked on that node with GeoServer’s a
   });
   expect(refusing.catalog.get('dataStore', 'refusal:pg')).toMatchObject({ name: 'pg', type: 'PostGIS', description: 'v2' });
   expect((await cluster.objectOf('gs-2', 'dataStore', 'refusal:pg')).body).toMatchObject({ lastSequence: later.sequence, properties: { description: 'v2' } });
+  expect(refusing.violations).toEqual([]);
+}, 120_000);
+
+test('a parked remove with recurse is not redriven over what its node applied after it: the record stays, naming them, and the GeoServer keeps them', async () => {
+  const refusing = standIn('gs-2');
+  const store = (name: string): Change => ({
+    kind: 'add',
+    object: { type: 'dataStore', id: `recursed:${name}` },
+    properties: { name, type: 'PostGIS', connectionParameters: { entry: [{ '@key': 'host', $: 'db.internal' }] } },
+  });
+  await cluster.publish(MASTER, { kind: 'add', object: { type: 'workspace', id: 'recursed' }, properties: { name: 'recursed' } });
+  await cluster.publish(MASTER, store('old'));
+  await cluster.waitConverged();
+  // gs-2's GeoServer refuses the recursive delete (a group elsewhere keeps one of its layers as its root layer, say).
+  for (let i = 0; i < 3; i += 1) {
+    refusing.rejectNext(
+      (request) => request.method === 'DELETE' && request.path.endsWith('/workspaces/recursed'),
+      500,
+      "Unable to delete layer referenced by layer group 'overview'",
+    );
+  }
+  const removal = await cluster.publish(MASTER, { kind: 'remove', object: { type: 'workspace', id: 'recursed' }, recurse: true } as Change);
+  const readded = await cluster.publish(MASTER, { kind: 'add', object: { type: 'workspace', id: 'recursed' }, properties: { name: 'recursed' } });
+  // Another object: it flows on gs-2, into the workspace its GeoServer still holds.
+  await cluster.publish(MASTER, store('fresh'));
+  const gs2 = (answer: Awaited<ReturnType<SyncCluster['waitForNodes']>>) => answer.nodes.find((node) => node.name === 'gs-2') as unknown as Record<string, any>;
+  await cluster.waitForNodes('the recursive removal is parked on gs-2 and every node is current', (answer) =>
+    answer.nodes.every((node) => node.lastAppliedSequence === cluster.expected.head && (node.queueDepth ?? 0) === 0) && (gs2(answer).parked?.length ?? 0) === 1,
+  );
+  expect(refusing.catalog.get('dataStore', 'recursed:fresh')).toBeDefined();
+  expect(standIn('gs-1').catalog.get('dataStore', 'recursed:fresh')).toBeDefined();
+  expect(standIn('gs-1').catalog.get('dataStore', 'recursed:old')).toBeUndefined();
+
+  // The redrive would delete the workspace with everything in it, the store applied after the
+  // removal too, and then add the workspace again empty: gs-2's GeoServer would lack a store its
+  // node's store (and the master) holds. So the removal stays parked and says why.
+  const redrive = await cluster.api('POST', '/nodes/gs-2/redrive', { node: 'gs-2' });
+  expect(redrive.status).toBe(202);
+  const after = await cluster.waitForNodes(
+    'the redrive ran on gs-2',
+    (answer) => (gs2(answer).parked?.length ?? 0) === 0 || String(gs2(answer).parked[0].reason).includes('applied after it'),
+  );
+  expect(refusing.catalog.get('dataStore', 'recursed:fresh')).toBeDefined();
+  expect(gs2(after).parked).toEqual([
+    expect.objectContaining({
+      object: { type: 'workspace', id: 'recursed' },
+      sequences: [removal.sequence, readded.sequence],
+      reason: expect.stringMatching(/dataStore recursed:fresh.*resync/),
+    }),
+  ]);
+  expect((await cluster.objectOf('gs-2', 'dataStore', 'recursed:fresh')).body).toMatchObject({ deleted: false });
   expect(refusing.violations).toEqual([]);
 }, 120_000);
 
