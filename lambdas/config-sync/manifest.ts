@@ -144,8 +144,19 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: WITH_QUEUES,
     // A consuming node's resync is a job its apply function runs (queued here); a pure master,
     // which has no queue, is resynced within the request.
+    // So it rewrites only pure masters' stores and object bodies; for any other node it reads
+    // (a source's snapshot) and starts the job (the node's job lock and job items).
     // ConditionCheckItem: a pure master's catch-up after its copy commits lone events unread.
-    grants: [...REWRITE_ANY_STORE, { on: 'nodeStore', actions: ddb('ConditionCheckItem'), scope: 'pureMasters' }, { on: 'queues', actions: ['sqs:SendMessage'] }],
+    grants: [
+      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      { on: 'eventLogVoids', actions: ddb('PutItem') },
+      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'), scope: 'allNodes' },
+      { on: 'nodeStore', actions: ddb('DeleteItem', 'ConditionCheckItem'), scope: 'pureMasters' },
+      { on: 'eventBodies', actions: s3('GetObject') },
+      { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
+      { on: 'objectBodies', actions: BODY_WRITE, scope: 'pureMasters' },
+      { on: 'queues', actions: ['sqs:SendMessage'] },
+    ],
     routes: [{ method: 'POST', path: '/nodes/{node}/resync', access: 'node', api: API.resyncNode }],
   },
   RedriveNode: {

@@ -409,6 +409,30 @@ describe('the other functions', () => {
     });
   });
 
+  it("the resync rewrites only pure masters' stores and object bodies (a consuming node's resync is its apply function's job); it reads any node's", () => {
+    const fn = functionId(synth.json, 'ResyncNode');
+    const statements = statementsOn(synth.json, fn, tableId(synth.json, 'NodeStore'));
+    const conditions = storeNodesOf(synth.json, fn);
+    const everyNode = [...NODES.map((node) => node.name)].sort();
+    statements.forEach((statement, index) => {
+      const nodes = [...conditions[index]!].sort();
+      const actions = actionsOfStatement(statement);
+      // Beyond pure masters: reading a source, and a consuming node's job lock and job items.
+      if (actions.some((action) => ['dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'].includes(action))) expect(nodes).toEqual([...PURE_MASTERS].sort());
+      else expect(nodes).toEqual(everyNode);
+    });
+    // Not vacuous: it does delete a pure master's items, and starts jobs on any node.
+    const actionsFor = (nodes: string[]) => statements.filter((_, index) => [...conditions[index]!].sort().join() === [...nodes].sort().join()).flatMap(actionsOfStatement);
+    expect(actionsFor(PURE_MASTERS)).toContain('dynamodb:DeleteItem');
+    expect(actionsFor(everyNode)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+    const s3 = s3Statements(synth.json, fn);
+    const writes = s3.filter((statement) => actionsOfStatement(statement).some((action) => S3_WRITES.includes(action)));
+    expect(writes.length).toBeGreaterThan(0);
+    for (const statement of writes) expect(bucketKeys(synth.json, statement)).toEqual(PURE_MASTERS.map((node) => `objects/${node}/*`));
+    // Reading any source's bodies.
+    expect(s3.flatMap((statement) => bucketKeys(synth.json, statement))).toContain('objects/*');
+  });
+
   it('redrive moves messages from dead-letter queues to node queues, and applies parked events to node stores read from the log', () => {
     const statements = statementsOf(synth.json, functionId(synth.json, 'RedriveNode'));
     const resourcesOf = (action: string) =>

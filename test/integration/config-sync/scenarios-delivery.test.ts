@@ -452,6 +452,18 @@ test('a new node bootstraps to the same store with a resync, then follows its qu
   for (const node of cluster.consumers) await expectSameStore(node);
 });
 
+test("a pure master resyncs from a both node within its requests, with no more than the resync function's grants (the local IAM gate)", async () => {
+  await cluster.waitConverged();
+  const head = (await cluster.status()).head;
+  let answer = await cluster.api('POST', `/nodes/${MASTER}/resync`, { node: MASTER, json: { source: BOTH } });
+  // 202 while its job goes on: the same request again continues it.
+  for (let requests = 1; answer.status === 202 && requests < 20; requests += 1) {
+    answer = await cluster.api('POST', `/nodes/${MASTER}/resync`, { node: MASTER, json: { source: BOTH } });
+  }
+  expect({ status: answer.status, body: answer.body }).toMatchObject({ status: 200, body: { node: MASTER, source: BOTH, sequence: head } });
+  expect(await cluster.catalog(MASTER)).toEqual(await cluster.catalog(BOTH));
+});
+
 test('__proto__, constructor and prototype keys are kept as ordinary keys, published on a master and read back on a slave', async () => {
   await cluster.waitConverged();
   const object = { type: 'layerGroup', id: 'cite:reserved_keys' };
