@@ -223,6 +223,8 @@ export class ConfigSyncService extends Construct {
     const scoped: Record<Exclude<ConfigSyncScope, 'ownNode'>, string[]> = {
       publishers: nodeNames(publishers),
       pureMasters: nodeNames(pureMasters(cluster.nodes)),
+      // The nodes GEOSERVER_NODES names (below): consuming nodes that declare a GeoServer.
+      geoserverNodes: nodeNames(consumers.filter((node) => node.geoserver)),
       allNodes: nodeNames(cluster.nodes),
     };
     const environment: Record<ConfigSyncEnv, string | undefined> = {

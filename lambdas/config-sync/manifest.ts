@@ -31,8 +31,11 @@ export type ConfigSyncResource =
   | 'queues'
   | 'deadLetterQueues'
   | 'eventSourceMappings';
-/** Which nodes' partitions or prefixes: the apply function's own node, the publishers, the pure masters, all. */
-export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'allNodes';
+/**
+ * Which nodes' partitions, prefixes or queues: the apply function's own node, the publishers, the
+ * pure masters, the consuming nodes that declare a GeoServer (GEOSERVER_NODES), all.
+ */
+export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'geoserverNodes' | 'allNodes';
 /** `republishSchedule`: cluster setting (default every minute); `lagSchedule`: every minute, the lag alarms' period. */
 export type ConfigSyncSchedule = 'republishSchedule' | 'lagSchedule';
 
@@ -174,10 +177,11 @@ export const CONFIG_SYNC_MANIFEST = {
   StartNodeJob: {
     entry: 'config-sync/handlers/start-node-job.ts',
     environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.geoserverNodes],
+    // Only a node with a GeoServer has these jobs: any other is refused before anything is written.
     grants: [
       // The node's job lock and job items (TransactWriteItems of an Update and a Put).
-      { on: 'nodeStore', actions: ddb('GetItem', 'PutItem', 'UpdateItem'), scope: 'allNodes' },
-      { on: 'queues', actions: ['sqs:SendMessage'] },
+      { on: 'nodeStore', actions: ddb('GetItem', 'PutItem', 'UpdateItem'), scope: 'geoserverNodes' },
+      { on: 'queues', actions: ['sqs:SendMessage'], scope: 'geoserverNodes' },
     ],
     routes: [
       { method: 'POST', path: '/nodes/{node}/drift', access: 'node', api: API.checkNodeDrift },

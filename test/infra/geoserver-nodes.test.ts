@@ -151,3 +151,14 @@ test('cdk-nag finds nothing unacknowledged', () => {
     expect({ plugin: report.pluginName, conclusion: report.conclusion }).toEqual({ plugin: report.pluginName, conclusion: 'success' });
   }
 });
+
+test("the node job routes (drift, reconcile, capture) write job items and queue slices of GeoServer nodes only: every other node's are refused before anything is written", () => {
+  const fn = logicalIdsOf(synth.json, 'AWS::Lambda::Function').find((id) => id.includes('StartNodeJob'))!;
+  const statements = statementsOf(synth.json, fn);
+  const store = statements.filter((statement) => resolvedJson(statement.Resource).includes('NodeStore'));
+  expect(store.length).toBeGreaterThan(0);
+  for (const statement of store) expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['gs-1', 'gs-2'] } });
+  const sends = statements.filter((statement) => actionsOfStatement(statement).includes('sqs:SendMessage'));
+  const queues = sends.flatMap((statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]));
+  expect(queues.map(resolvedJson).sort()).toEqual(['gs-1', 'gs-2'].map((node) => resolvedJson({ 'Fn::GetAtt': [queueOf(synth.json, `${CLUSTER}-${node}.fifo`), 'Arn'] })).sort());
+});
