@@ -2,6 +2,11 @@
 // declared route (and no other route on their paths) with its access, in both read-route modes;
 // each function's environment exactly as declared; each function's DynamoDB actions exactly its
 // grants. (The config-sync manifest has the same checks in config-sync-stack.test.ts.)
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import { createClusterApp, withQuietBundling } from '../../cdk/app';
 import { OBSERVABILITY_ENV } from '../../cdk/constructs/cluster-function';
 import { routesOf, type ServiceManifest } from '../../lambdas/shared/manifest';
 import { NODE_AUTH_MANIFEST } from '../../lambdas/shared/node-auth-manifest';
@@ -18,6 +23,11 @@ const MANIFESTS: [string, AnyManifest][] = [
 const OWN_PATH = /^\w+ \/(executions|ows|jobs|conformance|openapi\.json)\b/;
 
 const PUBLIC_BASE_URL = 'https://maps.example.org/api';
+/** A cluster whose `both` node has a GeoServer: the gateway's master. */
+const GATEWAY_NODES = [
+  { name: 'master-1', role: 'master' },
+  { name: 'gs-main', role: 'both', geoserver: { url: 'http://10.0.3.20:8080/geoserver', credentialsSecret: 'geo/gs-main' } },
+];
 
 let open: Synthesized;
 let authorized: Synthesized;
@@ -116,5 +126,34 @@ describe('every function of the cluster and of its nodes', () => {
         });
       }
     }
+  });
+});
+
+describe('open routes (cdk-nag AwsSolutions-APIG4)', () => {
+  /** The stack as built, before synth: who acknowledges APIG4, and each route's authorization. */
+  function acknowledgements(clusterOverrides: Record<string, unknown> = {}) {
+    const base = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+    const { stack } = withQuietBundling(() =>
+      createClusterApp({ context: { ...base, 'aws:cdk:bundling-stacks': [], cluster: { ...base.cluster, ...clusterOverrides } } }),
+    );
+    const acknowledgedBy = stack.node
+      .findAll()
+      .filter((child) =>
+        child.node.metadata.some((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && Object.keys(entry.data as object).some((id) => id.endsWith('AwsSolutions-APIG4'))),
+      );
+    const routes = stack.node.findAll().filter((child): child is CfnRoute => child instanceof CfnRoute);
+    return { stack, acknowledgedBy, routes };
+  }
+
+  it.each([
+    ['reads open, gateway on', { gateway: { enabled: true, allowedSourceIps: ['203.0.113.0/24'] }, nodes: GATEWAY_NODES }],
+    ['reads authorized', { status: { requireAuthForReads: true } }],
+  ])('is acknowledged on each route without an authorizer, and on nothing else (%s)', (_mode, overrides) => {
+    const { stack, acknowledgedBy, routes } = acknowledgements(overrides);
+    const open = routes.filter((route) => (route.authorizationType ?? 'NONE') === 'NONE');
+    expect(open.length).toBeGreaterThan(0);
+    // A route a manifest adds without an authorizer is not covered by a stack-wide acknowledgement.
+    expect(acknowledgedBy.map((scope) => scope.node.path)).not.toContain(stack.node.path);
+    expect(acknowledgedBy.map((scope) => scope.node.path).sort()).toEqual(open.map((route) => route.node.path).sort());
   });
 });
