@@ -332,7 +332,7 @@ export class ConfigSyncService extends Construct {
             // node's pause checked in the log append, a ConditionCheck in its own partition).
             for (const grant of GEOSERVER_GATEWAY.grants) for (const statement of statements(grant, node.name)) apply.addToRolePolicy(statement);
           }
-          if (geoserver.network) this.placeInVpc(apply, node.name, geoserver.network);
+          if (geoserver.network) this.placeInVpc(apply, node.name, geoserver.network, { publishes: canPublish(node.role) });
         }
         // Its jobs (jobs.ts) run in slices through its own queue: each slice queues the next.
         apply.addToRolePolicy(allow(['sqs:SendMessage'], [pair.queue.queueArn]));
@@ -381,7 +381,7 @@ export class ConfigSyncService extends Construct {
         ...options('GeoServerGateway'),
         timeout: Duration.millis(GATEWAY_FUNCTION_TIMEOUT_MS),
       });
-      if (master.geoserver.network) this.placeInVpc(gateway, master.name, master.geoserver.network);
+      if (master.geoserver.network) this.placeInVpc(gateway, master.name, master.geoserver.network, { publishes: true });
       if (cluster.gateway.allowedSourceIps === undefined) {
         // Allowed (GeoServer's own authentication still decides), but rarely what an operator meant.
         Annotations.of(gateway).addWarningV2(
@@ -402,7 +402,7 @@ export class ConfigSyncService extends Construct {
         },
       });
       sweep.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, master.geoserver.credentialsSecret)]));
-      if (master.geoserver.network) this.placeInVpc(sweep, master.name, master.geoserver.network);
+      if (master.geoserver.network) this.placeInVpc(sweep, master.name, master.geoserver.network, { publishes: true });
       this.functions.RecoverGatewayWrites = sweep;
     }
   }
@@ -414,9 +414,15 @@ export class ConfigSyncService extends Construct {
    * interfaces there (AWS's AWSLambdaVPCAccessExecutionRole, spelled out: EC2 has no resource
    * scoping for these calls). With `reachAws: 'vpc-endpoints'` the stack creates, once per
    * VPC, gateway endpoints for DynamoDB and S3 and interface endpoints for SQS and Secrets
-   * Manager, which is everything the function calls.
+   * Manager, and for SNS once a function placed there publishes (a publishing node's capture,
+   * the gateway and its sweep): everything the functions call.
    */
-  private placeInVpc(fn: ClusterFunction, node: string, network: NonNullable<NonNullable<ClusterConfigNode['geoserver']>['network']>): void {
+  private placeInVpc(
+    fn: ClusterFunction,
+    node: string,
+    network: NonNullable<NonNullable<ClusterConfigNode['geoserver']>['network']>,
+    { publishes }: { readonly publishes: boolean },
+  ): void {
     const stack = Stack.of(this);
     (fn.node.defaultChild as CfnFunction).addPropertyOverride('VpcConfig', {
       SubnetIds: network.subnetIds,
@@ -429,7 +435,21 @@ export class ConfigSyncService extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `Lambda creates and deletes the network interfaces of node ${node}'s apply function in its GeoServer's VPC; EC2 offers no resource-level scoping for these calls (the same statement as AWS's AWSLambdaVPCAccessExecutionRole).`,
     });
-    if (network.reachAws !== 'vpc-endpoints' || this.vpcEndpoints.has(network.vpcId)) return;
+    if (network.reachAws !== 'vpc-endpoints') return;
+    const interfaceEndpoint = (service: string) => {
+      if (this.vpcEndpoints.has(`${network.vpcId}/${service}`)) return;
+      this.vpcEndpoints.add(`${network.vpcId}/${service}`);
+      new CfnVPCEndpoint(this, `${network.vpcId}-${service}`, {
+        vpcId: network.vpcId,
+        serviceName: `com.amazonaws.${stack.region}.${service}`,
+        vpcEndpointType: 'Interface',
+        subnetIds: network.subnetIds,
+        securityGroupIds: network.securityGroupIds,
+        privateDnsEnabled: true,
+      });
+    };
+    if (publishes) interfaceEndpoint('sns');
+    if (this.vpcEndpoints.has(network.vpcId)) return;
     this.vpcEndpoints.add(network.vpcId);
     for (const service of ['dynamodb', 's3']) {
       new CfnVPCEndpoint(this, `${network.vpcId}-${service}`, {
@@ -439,16 +459,7 @@ export class ConfigSyncService extends Construct {
         routeTableIds: network.routeTableIds,
       });
     }
-    for (const service of ['sqs', 'secretsmanager']) {
-      new CfnVPCEndpoint(this, `${network.vpcId}-${service}`, {
-        vpcId: network.vpcId,
-        serviceName: `com.amazonaws.${stack.region}.${service}`,
-        vpcEndpointType: 'Interface',
-        subnetIds: network.subnetIds,
-        securityGroupIds: network.securityGroupIds,
-        privateDnsEnabled: true,
-      });
-    }
+    for (const service of ['sqs', 'secretsmanager']) interfaceEndpoint(service);
   }
 }
 

@@ -162,3 +162,18 @@ test("the node job routes (drift, reconcile, capture) write job items and queue 
   const queues = sends.flatMap((statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]));
   expect(queues.map(resolvedJson).sort()).toEqual(['gs-1', 'gs-2'].map((node) => resolvedJson({ 'Fn::GetAtt': [queueOf(synth.json, `${CLUSTER}-${node}.fifo`), 'Arn'] })).sort());
 });
+
+test('a VPC reaching AWS through endpoints gets an SNS endpoint too when a function in it publishes (a capture, the gateway and its sweep)', () => {
+  const network = { vpcId: 'vpc-0b1b2c3d', subnetIds: ['subnet-0b1b2c3d'], securityGroupIds: ['sg-0b1b2c3d'], reachAws: 'vpc-endpoints', routeTableIds: ['rtb-0b1b2c3d'] };
+  const publishing = synthesize({
+    nodes: [
+      { name: 'master-1', role: 'master' },
+      { name: 'gs-main', role: 'both', geoserver: { url: 'http://10.0.4.20:8080/geoserver', credentialsSecret: 'geo/gs-main', network } },
+    ],
+    gateway: { enabled: true, allowedSourceIps: ['203.0.113.0/24'] },
+  });
+  const endpoints = logicalIdsOf(publishing.json, 'AWS::EC2::VPCEndpoint').map((id) => publishing.json.Resources[id]!.Properties);
+  const services = endpoints.map((endpoint) => `${/\.([a-z0-9]+)"\]\]\}$/.exec(resolvedJson(endpoint.ServiceName))?.[1]} ${endpoint.VpcEndpointType}`);
+  expect(services.sort()).toEqual(['dynamodb Gateway', 's3 Gateway', 'secretsmanager Interface', 'sns Interface', 'sqs Interface']);
+  for (const endpoint of endpoints) expect(endpoint.VpcId).toBe('vpc-0b1b2c3d');
+});
