@@ -221,7 +221,8 @@ export class ConfigSyncService extends Construct {
 
     const nodeNames = (nodes: readonly ClusterNode[]) => nodes.map((node) => node.name);
     const scoped: Record<Exclude<ConfigSyncScope, 'ownNode'>, string[]> = {
-      publishers: nodeNames(publishers),
+      // Those POST /config/events publishes for: a node with a GeoServer publishes through the gateway only.
+      publishers: nodeNames(publishers.filter((node) => !node.geoserver)),
       pureMasters: nodeNames(pureMasters(cluster.nodes)),
       // The nodes GEOSERVER_NODES names (below): consuming nodes that declare a GeoServer.
       geoserverNodes: nodeNames(consumers.filter((node) => node.geoserver)),

@@ -32,8 +32,9 @@ export type ConfigSyncResource =
   | 'deadLetterQueues'
   | 'eventSourceMappings';
 /**
- * Which nodes' partitions, prefixes or queues: the apply function's own node, the publishers, the
- * pure masters, the consuming nodes that declare a GeoServer (GEOSERVER_NODES), all.
+ * Which nodes' partitions, prefixes or queues: the apply function's own node, the publishers
+ * without a GeoServer (those POST /config/events publishes for), the pure masters, the consuming
+ * nodes that declare a GeoServer (GEOSERVER_NODES), all.
  */
 export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'geoserverNodes' | 'allNodes';
 /** `republishSchedule`: cluster setting (default every minute); `lagSchedule`: every minute, the lag alarms' period. */

@@ -117,6 +117,18 @@ describe('switched on', () => {
     expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)' });
   });
 
+  test("POST /config/events writes only the store items and object bodies of publishers without a GeoServer: it refuses a GeoServer node before writing (the gateway publishes for it)", () => {
+    const id = functionId(synth.json, 'PublishEvent');
+    const statements = statementsOf(synth.json, id);
+    const keyed = statements.filter((statement) => statement.Condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys']);
+    expect(keyed.length).toBeGreaterThan(0);
+    for (const statement of keyed) expect(statement.Condition!['ForAllValues:StringEquals']).toEqual({ 'dynamodb:LeadingKeys': ['master-1'] });
+    const bodyWrites = statements.filter((statement) => actionsOfStatement(statement).includes('s3:DeleteObject'));
+    expect(bodyWrites.length).toBeGreaterThan(0);
+    const written = bodyWrites.flatMap((statement) => [statement.Resource].flat()).map((resource) => JSON.stringify(resource));
+    expect(written).toEqual([expect.stringContaining('/objects/master-1/*')]);
+  });
+
   test('cdk-nag finds nothing unacknowledged', () => {
     for (const report of synth.validationReport.pluginReports) expect(report.conclusion).toBe('success');
   });
