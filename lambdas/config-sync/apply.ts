@@ -51,7 +51,10 @@
  * holding their effect and the log after it replaying the rest. One exception on a GeoServer
  * node: a parked remove with `recurse` is not redriven over objects the node applied inside its
  * object after it (`appliedInsideAfter`), since the GeoServer's recursive delete takes objects,
- * not sequences; it stays parked for a resync. Transient failures (throttling,
+ * not sequences; it stays parked for a resync. A head that fails again is dropped when a later
+ * change of its object in the record makes it moot (`supersededByLaterChange`: an add after
+ * modifies, a remove after adds and modifies), so a change refused only because its object is
+ * removed later does not hold that removal. Transient failures (throttling,
  * timeouts, 5xx) are never counted: they are retried by the queue and never park an event.
  */
 import {
@@ -1264,7 +1267,7 @@ function describeFailure(error: unknown): string {
 }
 
 export interface RetryParkedResult {
-  /** Sequences applied (or found stale, or superseded by a later add of their object) and removed from their records. */
+  /** Sequences applied (or found stale, or superseded by a later add or remove of their object) and removed from their records. */
   readonly cleared: readonly number[];
   /** Records that still hold events, with the reason of the last failure. */
   readonly stillParked: readonly ParkedObject[];
@@ -1285,10 +1288,14 @@ export interface RetryParkedResult {
  * are retried oldest first (by their first sequence), so an object is retried after those it
  * was published after (a workspace before its stores).
  *
- * A head that fails again is dropped, with the modifies right behind it, when they are all
- * modifies followed by an add of the object (`supersededByAdd`): an add carries the whole
- * object, whatever it held. So a modify published before its object's add, which a GeoServer
- * refuses (its PUT finds no object, and a patch cannot create one), does not hold the add.
+ * A head that fails again is dropped, with the changes right behind it, when a later change of
+ * the object in the record makes them moot (`supersededByLaterChange`): modifies followed by an
+ * add (an add carries the whole object, whatever it held), or adds and modifies followed by a
+ * remove (which is then applied as usual). So a modify published before its object's add, which
+ * a GeoServer refuses (its PUT finds no object, and a patch cannot create one), does not hold
+ * the add; nor does an add a GeoServer now refuses (a layer group whose layers a later recursive
+ * remove already took there, when a batch was sent again after its store write failed) hold
+ * its object's removal.
  */
 export async function retryParked(deps: ApplyDeps, context: NodeContext, deadline = Number.POSITIVE_INFINITY): Promise<RetryParkedResult> {
   const { store, log } = deps;
@@ -1357,7 +1364,7 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
         }
         outcome = await store.applyParked(node, { key: record.key, sequence, ...(change.object ? { object: change.object } : {}) });
       } catch (error) {
-        const moot = await supersededByAdd(log, context, record, deadline).catch((): number[] => []);
+        const moot = await supersededByLaterChange(log, context, record, deadline).catch((): number[] => []);
         if (moot.length > 0) {
           for (const superseded of moot) {
             if (Date.now() >= deadline || (await store.applyParked(node, { key: record.key, sequence: superseded })) !== 'committed') break;
@@ -1366,7 +1373,7 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
           record = await store.readParked(node, listed.key);
           continue;
         }
-        // Cut short by the deadline, the look for a superseding add decided nothing: the next redrive tries again.
+        // Cut short by the deadline, the look for a superseding change decided nothing: the next redrive tries again.
         if (Date.now() >= deadline) continue;
         await stays(sequence, error);
         break;
@@ -1490,31 +1497,46 @@ async function refillParked(deps: ApplyDeps, context: NodeContext, record: Parke
 }
 
 /**
- * The sequences at the head of a parked record that a later add of its object makes moot:
- * modifies only, up to the first add. Empty when anything else comes first (a remove, which
- * may cascade to other objects, must still be applied), no add follows, or the deadline passed
- * before one was found. Past the listed sequences, the add may be in the overflow: read from the
- * log (up to `OVERFLOW_SPAN` of it).
+ * The sequences at the head of a parked record that a later change of its object makes moot:
+ * - modifies only, up to the first add: an add carries the whole object, whatever it held;
+ * - adds and modifies, up to the first remove: the remove leaves nothing of what they wrote
+ *   (the remove itself is not among them: it is still applied, and a GeoServer's DELETE that
+ *   answers 404 counts as done).
+ * Empty when a remove comes first (one with `recurse` may take other objects: it must still be
+ * applied), something unreadable or void comes before the superseding change, none follows, or
+ * the deadline passed before one was found. Past the listed sequences, the superseding change
+ * may be in the overflow: read from the log (up to `OVERFLOW_SPAN` of it); only the listed
+ * sequences are returned (the redrive refills the list and looks again).
  */
-async function supersededByAdd(log: EventLog, context: NodeContext, record: ParkedObject, deadline: number): Promise<number[]> {
+async function supersededByLaterChange(log: EventLog, context: NodeContext, record: ParkedObject, deadline: number): Promise<number[]> {
   const moot: number[] = [];
+  /** Whether `moot` holds an add (then only a remove supersedes it). */
+  let holdsAdd = false;
+  /** What a change of the object says: it ends the run (`moot` superseded, or nothing), or joins it. */
+  const judge = (event: DeliveredEvent | undefined): 'superseded' | 'undecided' | 'joins' => {
+    if (event === undefined || isVoided(event) || isUnreadable(event)) return 'undecided';
+    if (event.kind === 'remove') return 'superseded';
+    if (event.kind === 'add' && !holdsAdd && moot.length > 0) return 'superseded';
+    if (event.kind === 'add') holdsAdd = true;
+    return 'joins';
+  };
   for (const sequence of record.sequences) {
     if (Date.now() >= deadline) return [];
     const [event] = (await log.readRange(context.cluster, sequence, sequence)).filter((candidate) => candidate.sequence === sequence);
-    if (event === undefined || isVoided(event) || isUnreadable(event)) return [];
-    if (event.kind === 'add') return moot;
-    if (event.kind !== 'modify') return [];
+    const verdict = judge(event);
+    if (verdict === 'superseded') return moot;
+    if (verdict === 'undecided') return [];
     moot.push(sequence);
   }
   if (record.overflow === undefined) return [];
-  let followedBy: DeliveredEvent | undefined;
+  // Read up to `OVERFLOW_SPAN` or the deadline without an end to the run: nothing decided.
+  let superseded = false;
   await scanOverflow(log, context, record, record.overflow, deadline, (event) => {
-    if (!isVoided(event) && !isUnreadable(event) && event.kind === 'modify') return true;
-    followedBy = event;
-    return false;
+    const verdict = judge(event);
+    superseded = verdict === 'superseded';
+    return verdict === 'joins';
   });
-  const next = followedBy as DeliveredEvent | undefined;
-  return next !== undefined && !isVoided(next) && !isUnreadable(next) && next.kind === 'add' ? moot : [];
+  return superseded ? moot : [];
 }
 
 /**

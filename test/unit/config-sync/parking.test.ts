@@ -166,14 +166,15 @@ describe('parking', () => {
     await deliverUntilSettled(() => applyDeliveredEvent(deps, SLAVE, events[7] as PublishedEvent));
     expect((await h.store.listParked(SLAVE.node))[0]?.sequences).toEqual([2, 4, 6, 7, 8]);
 
-    // Still refused: the redrive keeps the record, with the new attempt counted.
+    // Still refused: the redrive drops the add and the modify the remove at 6 supersedes, and
+    // keeps the rest from that remove on, with the new attempt counted.
     const refused = await retryParked(deps, SLAVE);
-    expect(refused.cleared).toEqual([]);
-    expect(refused.stillParked).toEqual([expect.objectContaining({ sequences: [2, 4, 6, 7, 8], attempts: MAX_APPLY_ATTEMPTS + 1 })]);
+    expect(refused.cleared).toEqual([2, 4]);
+    expect(refused.stillParked).toEqual([expect.objectContaining({ sequences: [6, 7, 8], attempts: MAX_APPLY_ATTEMPTS + 1 })]);
 
     h.store.refuseWrites(SLAVE.node, BAD, false);
     const fixed = await retryParked(deps, SLAVE);
-    expect(fixed).toEqual({ cleared: [2, 4, 6, 7, 8], stillParked: [] });
+    expect(fixed).toEqual({ cleared: [6, 7, 8], stillParked: [] });
     expect(await h.store.listParked(SLAVE.node)).toEqual([]);
     await catchUp(deps, OTHER);
     expect(h.store.allObjects(SLAVE.node)).toEqual(h.store.allObjects(OTHER.node));
@@ -341,6 +342,27 @@ describe('parking', () => {
     expect(record?.overflow !== undefined).toBe(modifiesBeforeAdd === PARKED_LIST_MAX - 1);
     expect(await retryParked(deps, SLAVE)).toEqual({ cleared: events.map((event) => event.sequence), stillParked: [] });
     expect(geoserver.objects.get('/workspaces/late')).toEqual({ workspace: { name: 'late', isolated: true } });
+  });
+
+  it.each([
+    ['among the listed sequences', PARKED_LIST_MAX - 2],
+    ['in the overflow', PARKED_LIST_MAX - 1],
+  ])('drops an add a GeoServer refuses, and the modifies after it, when their object\'s remove follows them, the remove %s; the remove is still sent', async (_, modifiesBeforeRemove) => {
+    // An add the GeoServer refuses for good (it names what a later change already took there).
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.refuse((request) => request.method !== 'DELETE' && request.path.startsWith('/workspaces'), 400, 'refused');
+    const deps: ApplyDeps = { ...applyDeps(h), geoserver: { rest: geoserver, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
+    const changes: ConfigChange[] = [add('workspace', 'late', { name: 'late' })];
+    for (let i = 0; i < modifiesBeforeRemove; i += 1) changes.push(modify('workspace', 'late', { [`k${i}`]: i }));
+    changes.push(remove('workspace', 'late'));
+    const events = await h.appendAll(changes);
+    await catchUp(deps, SLAVE);
+    const [record] = await h.store.listParked(SLAVE.node);
+    expect(record?.overflow !== undefined).toBe(modifiesBeforeRemove === PARKED_LIST_MAX - 1);
+    expect(await retryParked(deps, SLAVE)).toEqual({ cleared: events.map((event) => event.sequence), stillParked: [] });
+    expect(geoserver.requests.filter((request) => request.startsWith('DELETE /workspaces/late'))).toEqual(['DELETE /workspaces/late?recurse=false']);
+    expect((await h.store.readObjects(SLAVE.node, [ref('workspace', 'late')]))[0]).toMatchObject({ deleted: true, lastSequence: events[events.length - 1]?.sequence });
   });
 
   it('records why a refill of the list from the overflow failed, as it does for a head that fails again', async () => {

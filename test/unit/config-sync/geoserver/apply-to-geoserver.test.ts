@@ -371,15 +371,18 @@ describe('applying events to a GeoServer', () => {
     expect(h.store.liveObjects('slave-1').map((object) => `${object.type}/${object.id}`)).toEqual(['dataStore/late:pg', 'workspace/late']);
   });
 
-  it('still parks a modify a redrive cannot apply when a remove, not an add, follows it', async () => {
+  it('drops a modify a redrive cannot apply when a remove follows it, and still sends the remove, with its recurse', async () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
     const deps = withGeoServer(h, geoserver);
     await applyAll(h, deps, [modify('workspace', 'gone', { isolated: false }), remove('workspace', 'gone', true), add('workspace', 'gone', { name: 'gone' })]);
     expect((await h.store.listParked('slave-1')).map((record) => record.sequences)).toEqual([[1, 2, 3]]);
+    const sent = geoserver.requests.length;
     const retried = await retryParked(deps, SLAVE);
-    expect(retried.cleared).toEqual([]);
-    expect(retried.stillParked.map((record) => record.sequences)).toEqual([[1, 2, 3]]);
+    expect(retried).toEqual({ cleared: [1, 2, 3], stillParked: [] });
+    // The modify is tried again (three attempts, refused), then dropped; the remove is sent (a 404 is done), then the add.
+    expect(geoserver.requests.slice(sent)).toEqual([...Array(3).fill('PUT /workspaces/gone'), 'DELETE /workspaces/gone?recurse=true', 'PUT /workspaces/gone', 'POST /workspaces']);
+    expect(geoserver.objects.get('/workspaces/gone')).toEqual({ workspace: { name: 'gone' } });
   });
 
   it('refuses a layer whose resource the GeoServer lacks, and a modify of an object it holds only in part', async () => {
