@@ -35,7 +35,7 @@ import { layerGroupEntries, localName, referencedName } from './representations'
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
-import { isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
+import { assertNotHeldByResync, isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import { isJsonObject, wholeStatePatch, type JsonObject, type JsonValue } from './merge-patch';
 import { NodePausedError } from './pause';
 import { parkedEventsText, type NodeStore, type StoredObject } from './ports';
@@ -100,6 +100,11 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
   if (job.slices === 1) await deps.jobs.pruneDifferences(node, id).catch(() => undefined);
 
   try {
+    // A capture or reconcile compares the GeoServer with the node's store, which a resync holding
+    // the node has half-copied (jobs.ts, `refusedWhileHeld`): checked as every slice begins, as
+    // the check at the job's start does not cover one that waited behind a resync (`follow`)
+    // which then failed part way, its final save handing this job the node.
+    await assertNotHeldByResync(deps, node, job.kind, deps.now());
     // At least one step per slice, so every slice moves the job on.
     const cache: SliceCache = {};
     do {

@@ -22,8 +22,10 @@
  *   request can block a node's jobs for good; the replaced job is failed as the new one starts
  *   (`replacedStaleError`), and its late slices find they are no longer the node's job and stop.
  */
+import { ConflictError } from '../shared/errors';
 import type { ObjectRef } from './events';
 import type { DriftEntry } from './geoserver/drift';
+import type { NodeStore } from './ports';
 
 export const JOB_KINDS = ['drift', 'reconcile', 'capture', 'resync'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -322,6 +324,66 @@ export function resyncHoldView(
     error,
     resume: running ? null : `POST /nodes/${node}/resync`,
   };
+}
+
+/**
+ * Whether a job of `kind` refuses to run while a resync holds its node (`NodeProgress.heldBy`):
+ * the jobs that act on a comparison of the node's GeoServer with its store. While a resync copies
+ * a snapshot into the store, and after one failed or stopped part way, the store is half-copied:
+ * a capture would publish every object the copy had not reached as added on the GeoServer, and
+ * every object the store holds that the GeoServer lacks as removed, to every node; a reconcile
+ * would delete from the GeoServer what the copy had not reached. A drift check writes nothing (its
+ * report would only be as wrong as the store), and a resync is the job that holds the node.
+ */
+export function refusedWhileHeld(kind: JobKind): boolean {
+  return kind === 'capture' || kind === 'reconcile';
+}
+
+/**
+ * 409 NODE_HELD_BY_RESYNC: a capture or reconcile (`refusedWhileHeld`) asked for, or about to
+ * run, while a resync holds the node. Its message names the resync and what ends the hold: the
+ * resync finishing (while it runs), or a new resync (once it failed or stopped, the store half-copied).
+ */
+export class NodeHeldByResyncError extends ConflictError {
+  constructor(node: string, kind: JobKind, hold: ResyncHoldView) {
+    const harm =
+      kind === 'capture'
+        ? 'a capture would publish to every node what the copy has not reached as added on its GeoServer, and what the store holds that the GeoServer lacks as removed'
+        : 'a reconcile would delete from its GeoServer what the copy has not reached';
+    const resume =
+      hold.state === 'running'
+        ? `resync job ${hold.job} is copying a snapshot into it; wait for that resync to finish, then ${kind} again`
+        : `resync job ${hold.job} stopped part way (${hold.error ?? 'no error recorded'}); resync the node again (POST /nodes/${node}/resync, geocluster resync ${node}) and ${kind} once it has finished`;
+    super('NODE_HELD_BY_RESYNC', `Node ${node}'s store is held by resync job ${hold.job} and may be half-copied, so no ${kind} runs (${harm}): ${resume}`, {
+      resync: { ...hold },
+    });
+  }
+}
+
+/**
+ * Refuses a job of `kind` (`refusedWhileHeld`) on `node` while a resync holds the node's store:
+ * throws `NodeHeldByResyncError`. Read at the job's start and again as each of its slices begins.
+ */
+export async function assertNotHeldByResync(
+  deps: { readonly store: Pick<NodeStore, 'readProgress'>; readonly jobs: Pick<JobStore, 'read'> },
+  node: string,
+  kind: JobKind,
+  now: Date,
+): Promise<void> {
+  if (!refusedWhileHeld(kind)) return;
+  const hold = await resyncHoldOf(deps, node, now);
+  if (hold) throw new NodeHeldByResyncError(node, kind, hold);
+}
+
+/** The resync holding `node` (`resyncHoldView` of its progress and job), or null when none does. */
+export async function resyncHoldOf(
+  deps: { readonly store: Pick<NodeStore, 'readProgress'>; readonly jobs: Pick<JobStore, 'read'> },
+  node: string,
+  now: Date,
+): Promise<ResyncHoldView | null> {
+  const progress = await deps.store.readProgress(node);
+  if (progress.heldBy === undefined) return null;
+  return resyncHoldView(node, progress, await deps.jobs.read(node, progress.heldBy), now);
 }
 
 /**
