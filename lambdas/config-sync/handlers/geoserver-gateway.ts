@@ -24,7 +24,7 @@ import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, jobStoreFromE
 import { assertNotPaused } from '../pause';
 import { HttpUpstream, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
 import { handleGatewayCall, locationThroughGateway, type ChangePublisher, type UploadCapture } from '../gateway/gateway';
-import { newJob } from '../jobs';
+import { newJob, NodeHeldByResyncError, resyncHoldOf } from '../jobs';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import {
   GatewayBodyTooLargeError,
@@ -108,10 +108,14 @@ const sqs = sqsFromEnv(loadSqsSdk);
 /**
  * After an upload the master took: the capture of POST /nodes/{master}/capture (start-node-job.ts),
  * asked for by the master, unless one not begun covers it; queued after the master's running job
- * otherwise (jobs.ts, `follow`), whose end starts it (apply-events.ts).
+ * otherwise (jobs.ts, `follow`), whose end starts it (apply-events.ts). None while a resync that
+ * failed or stopped part way holds the master (its store half-copied: `NodeHeldByResyncError`); one
+ * queued behind a running resync fails as it begins if that resync fails (job-runner.ts).
  */
 async function captureUpload(): Promise<UploadCapture> {
   const now = new Date();
+  const hold = await resyncHoldOf({ store: deps.store, jobs }, master.name, now);
+  if (hold?.state === 'incomplete') throw new NodeHeldByResyncError(master.name, 'capture', hold);
   const job = newJob({ id: randomUUID(), node: master.name, kind: 'capture', requestedBy: master.name, hasGeoServer: true, now });
   const followed = await jobs.follow(job, now);
   if (followed.outcome === 'covered') return { job: followed.by.id, outcome: 'covered' };

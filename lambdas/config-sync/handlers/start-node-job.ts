@@ -8,7 +8,9 @@
  *   events, its GeoServer being the truth (changes made in its web UI, or a gateway write whose
  *   publish was lost).
  * The node itself or a master may ask; 409 while the node runs another job (or has one queued:
- * a paused node's waits for the resume, and the message says so).
+ * a paused node's waits for the resume, and the message says so), and 409 NODE_HELD_BY_RESYNC for
+ * a reconcile or capture while a resync holds the node (its store half-copied: jobs.ts,
+ * `refusedWhileHeld`), nothing stored.
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../../shared/errors';
@@ -16,8 +18,8 @@ import { assertNoBody, callerNode, httpHandler, json, pathParam, type HttpEvent 
 import { canPublish } from '../../shared/cluster-model';
 import { logger } from '../../shared/observability';
 import { assertCanOperate, findNode } from '../cluster';
-import { geoServerNodesFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
-import { jobRunningMessage, jobView, newJob, type JobKind } from '../jobs';
+import { geoServerNodesFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, nodeStoreFromEnv, sqsFromEnv } from '../adapters/from-env';
+import { assertNotHeldByResync, jobRunningMessage, jobView, newJob, type JobKind } from '../jobs';
 import { enqueueJob } from '../adapters/sqs-jobs';
 // Every job starts with a message on SQS: the client is bundled (see `sqs` below for when it is created).
 import * as sqsSdk from '../adapters/sqs-sdk';
@@ -26,6 +28,8 @@ const membership = membershipFromEnv();
 const geoservers = geoServerNodesFromEnv(membership);
 const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
+// Read for the node's resync hold only (its cursor item), before a reconcile or capture starts.
+const store = nodeStoreFromEnv();
 // Jobs run only on nodes with a GeoServer. A cluster that declares one sends a job's first
 // message on every accepted request: its client is created at cold start. A cluster that
 // declares none refuses every request (409 NO_GEOSERVER) before anything is sent, so creating
@@ -46,6 +50,7 @@ export const handler = httpHandler(async (event: HttpEvent) => {
     throw new ConflictError('NOT_A_MASTER', `Node ${target.name} is a ${target.role}: only a master's GeoServer is the truth a capture publishes`);
   }
   const now = new Date();
+  await assertNotHeldByResync({ store, jobs }, target.name, kind, now);
   const job = newJob({ id: randomUUID(), node: target.name, kind, requestedBy: caller.name, hasGeoServer: true, now });
   const started = await jobs.start(job, now);
   if (!started.started) {

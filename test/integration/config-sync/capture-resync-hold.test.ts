@@ -1,0 +1,174 @@
+/**
+ * A capture or reconcile of a `both` node whose store a resync holds, against DynamoDB Local and
+ * the SQS emulator (started by this file), through the StartNodeJob and gateway handlers and the
+ * job runner the apply function runs: while the resync copies its snapshot POST capture and
+ * reconcile are 409 NODE_HELD_BY_RESYNC (wait for it), an upload through the gateway queues its
+ * capture behind the resync; once the resync fails part way that capture ends failed in its
+ * first slice, publishing nothing, and POST capture and reconcile are 409 (resync again) with
+ * nothing stored or queued, as is an upload's capture. A drift check is still started.
+ */
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { HttpResult } from '../../../lambdas/shared/http';
+import { CachedCredentials, HttpGeoServer } from '../../../lambdas/config-sync/adapters/geoserver-http';
+import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
+import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
+import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
+import { MemoryEventBodyStore } from '../../../lambdas/config-sync/adapters/memory';
+import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
+import { runJobSlice, type JobRunnerDeps } from '../../../lambdas/config-sync/job-runner';
+import { newJob } from '../../../lambdas/config-sync/jobs';
+import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
+import { seedObjects, writeStoredObjects } from '../../support/seed-catalog';
+import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+
+jest.setTimeout(180_000);
+
+const CLUSTER = 'resync-hold';
+const SOURCE = 'gs-source';
+const MASTER = 'gs-main';
+const NODES = { [SOURCE]: 'master', [MASTER]: 'both' };
+const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
+
+type HttpHandler = (event: unknown) => Promise<HttpResult>;
+
+let aws: EmulatedAws;
+let geoserver: GeoServerStandIn;
+let startJob: HttpHandler;
+let gateway: HttpHandler;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  aws = await startEmulatedAws({ cluster: CLUSTER, consumers: [MASTER] });
+  geoserver = await startGeoServerStandIn();
+  Object.assign(process.env, aws.environment(CLUSTER, NODES), {
+    GEOSERVER_NODES: JSON.stringify({ [MASTER]: geoserver.url }),
+    GATEWAY_MASTER_NODE: MASTER,
+    GATEWAY_GEOSERVER_URL: geoserver.url,
+  });
+  // Loaded after the environment is set: handlers read it at cold start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = (path: string): HttpHandler => (require(path) as { handler: HttpHandler }).handler;
+  startJob = load('../../../lambdas/config-sync/handlers/start-node-job');
+  gateway = load('../../../lambdas/config-sync/handlers/geoserver-gateway');
+}, 120_000);
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await aws?.stop();
+  if (geoserver) {
+    expect(geoserver.violations).toEqual([]);
+    await geoserver.close();
+  }
+});
+
+/** POST /nodes/gs-main/<kind>, asked by gs-main. */
+async function post(kind: 'capture' | 'reconcile' | 'drift'): Promise<{ status: number | undefined; body: Record<string, unknown> }> {
+  const result = await startJob({
+    version: '2.0',
+    rawPath: `/nodes/${MASTER}/${kind}`,
+    headers: {},
+    isBase64Encoded: false,
+    pathParameters: { node: MASTER },
+    requestContext: { http: { method: 'POST' }, authorizer: { lambda: { nodeId: MASTER, role: 'both' } } },
+  });
+  return { status: result.statusCode, body: JSON.parse(result.body ?? '{}') as Record<string, unknown> };
+}
+
+/** An upload into a new store of topp through the gateway: the master's answer and what the gateway made of it. */
+async function upload(store: string): Promise<{ status: number | undefined; replicated: string | undefined; job: string | undefined }> {
+  const result = await gateway({
+    version: '2.0',
+    rawPath: `/geoserver/rest/workspaces/topp/datastores/${store}/external.shp`,
+    rawQueryString: '',
+    headers: { authorization: ADMIN, 'content-type': 'text/plain' },
+    body: `/srv/gis/${store}.shp`,
+    isBase64Encoded: false,
+    requestContext: { http: { method: 'PUT', sourceIp: '127.0.0.1' } },
+  });
+  const headers = (result.headers ?? {}) as Record<string, string>;
+  return { status: result.statusCode, replicated: headers['x-cluster-replicated'], job: headers['x-cluster-job'] };
+}
+
+/** The job messages on gs-main's queue (received and left to become visible again). */
+async function queued(): Promise<number> {
+  const { Messages = [] } = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.queues[MASTER]!.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 0 }));
+  return Messages.length;
+}
+
+test('a capture or reconcile of a master whose store a resync holds is refused at its start, and one queued behind the resync fails in its first slice once it failed part way, publishing nothing', async () => {
+  const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+  const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
+  const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+  await writeStoredObjects(aws.dynamo, aws.nodeStoreTable, SOURCE, seedObjects(350, SOURCE), 4);
+  await store.finishSnapshot(SOURCE, 0);
+  await store.finishSnapshot(MASTER, 0);
+  geoserver.catalog.addWorkspace({ name: 'topp' });
+  const published: string[] = [];
+  const apply: ApplyDeps = { store, log, bodies: new MemoryEventBodyStore(), holeWaitMs: 0 };
+  const deps: JobRunnerDeps = {
+    cluster: CLUSTER,
+    store,
+    jobs,
+    apply,
+    rest: new HttpGeoServer({ url: geoserver.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })) }),
+    compareMode: 'both-ways',
+    now: () => new Date(),
+    publish: async (change) => {
+      published.push(`${change.kind} ${change.object.type}/${change.object.id}`);
+      return (await log.append({ cluster: CLUSTER, origin: MASTER, publishedAt: new Date().toISOString(), ...change })).sequence;
+    },
+  };
+
+  // A resync of gs-main from gs-source: its snapshot, then two pages copied into gs-main's store.
+  const resync = newJob({ id: 'resync-1', node: MASTER, kind: 'resync', requestedBy: MASTER, source: SOURCE, hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(resync, new Date())).toEqual({ started: true });
+  for (let slice = 0; slice < 3; slice += 1) expect(await runJobSlice(deps, MASTER, resync.id, Date.now() - 1)).toBe('more');
+  expect(await store.readProgress(MASTER)).toEqual({ cursor: 0, heldBy: resync.id, storeIncomplete: true });
+
+  // While it runs: refused, waiting for it named.
+  for (const kind of ['capture', 'reconcile'] as const) {
+    const refused = await post(kind);
+    expect(refused).toMatchObject({ status: 409, body: { code: 'NODE_HELD_BY_RESYNC', resync: { job: resync.id, state: 'running' } } });
+    expect(refused.body.message).toContain(`wait for that resync to finish, then ${kind} again`);
+  }
+  // An upload through the gateway: the master takes it, its capture waits for the resync.
+  const during = await upload('roads');
+  expect(during).toMatchObject({ status: 201, replicated: 'capture', job: expect.any(String) });
+  const capture = (await jobs.read(MASTER, during.job!))!;
+  expect(capture).toMatchObject({ kind: 'capture', state: 'queued' });
+
+  // The source's store cannot be read: the resync fails part way, the master's store half-copied,
+  // and its final save hands the node to the waiting capture.
+  const unreadable = Object.assign(Object.create(store) as DynamoNodeStore, { listObjects: () => Promise.reject(new Error('source unreadable')) });
+  expect(await runJobSlice({ ...deps, store: unreadable }, MASTER, resync.id, Date.now() - 1)).toBe('done');
+  expect(await jobs.read(MASTER, resync.id)).toMatchObject({ state: 'failed', error: 'Error: source unreadable', progress: { copied: 200 } });
+  expect(await jobs.successor(MASTER, resync.id)).toMatchObject({ id: capture.id });
+
+  // The capture's first slice: failed, naming the resync. Compared with the half-copied store,
+  // it would have published what the GeoServer holds that the copy had not reached as added.
+  const head = await log.head(CLUSTER);
+  let outcome = 'more';
+  for (let slice = 0; slice < 20 && outcome === 'more'; slice += 1) outcome = await runJobSlice(deps, MASTER, capture.id, Date.now() - 1);
+  expect(outcome).toBe('done');
+  expect(published).toEqual([]);
+  expect(await log.head(CLUSTER)).toBe(head);
+  const ended = (await jobs.read(MASTER, capture.id))!;
+  expect(ended).toMatchObject({ state: 'failed', progress: { compared: 0, published: 0 } });
+  expect(ended.error).toMatch(new RegExp(`^NODE_HELD_BY_RESYNC: Node ${MASTER}'s store is held by resync job ${resync.id}.*stopped part way \\(Error: source unreadable\\); resync the node again`));
+
+  // Now the store is left half-copied: refused, asking for a resync; nothing stored or queued.
+  for (const kind of ['capture', 'reconcile'] as const) {
+    const refused = await post(kind);
+    expect(refused).toMatchObject({ status: 409, body: { code: 'NODE_HELD_BY_RESYNC', resync: { job: resync.id, state: 'incomplete', storeIncomplete: true } } });
+    expect(refused.body.message).toContain(`resync the node again (POST /nodes/${MASTER}/resync, geocluster resync ${MASTER}) and ${kind} once it has finished`);
+  }
+  // An upload the master takes now starts no capture: the gateway answers that it is not replicated.
+  expect(await upload('rivers')).toEqual({ status: 201, replicated: 'failed', job: undefined });
+  expect((await jobs.latest(MASTER))?.id).toBe(capture.id);
+  expect(await queued()).toBe(0);
+
+  // A drift check writes nothing: it is started.
+  const drift = await post('drift');
+  expect(drift).toMatchObject({ status: 202, body: { job: { kind: 'drift', state: 'queued' } } });
+  expect(await store.readProgress(MASTER)).toEqual({ cursor: 0, heldBy: resync.id, storeIncomplete: true });
+});
