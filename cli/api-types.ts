@@ -2798,7 +2798,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), or runs another job (JOB_RUNNING, with that `job`) */
+            /** @description The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), runs another job (JOB_RUNNING, with that `job`), or a resync holds its store, running or left half-copied (NODE_HELD_BY_RESYNC, reconcile and capture only, with that `resync` as GET /nodes shows it) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2875,7 +2875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), or runs another job (JOB_RUNNING, with that `job`) */
+            /** @description The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), runs another job (JOB_RUNNING, with that `job`), or a resync holds its store, running or left half-copied (NODE_HELD_BY_RESYNC, reconcile and capture only, with that `resync` as GET /nodes shows it) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2952,7 +2952,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), or runs another job (JOB_RUNNING, with that `job`) */
+            /** @description The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), runs another job (JOB_RUNNING, with that `job`), or a resync holds its store, running or left half-copied (NODE_HELD_BY_RESYNC, reconcile and capture only, with that `resync` as GET /nodes shows it) */
             409: {
                 headers: {
                     [name: string]: unknown;

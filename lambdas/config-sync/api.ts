@@ -486,8 +486,9 @@ const jobStartResponses: Readonly<Record<number, ResponseDeclaration>> = {
   403: errorResponse('A slave acting on another node, or an operator (read-only)'),
   404: unknownNode,
   409: errorResponse(
-    'The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), or runs another job ' +
-      '(JOB_RUNNING, with that `job`)',
+    'The node declares no GeoServer (NO_GEOSERVER), is not a master (NOT_A_MASTER, capture only), runs another job ' +
+      '(JOB_RUNNING, with that `job`), or a resync holds its store, running or left half-copied (NODE_HELD_BY_RESYNC, ' +
+      'reconcile and capture only, with that `resync` as GET /nodes shows it)',
   ),
 };
 const pauseResponses: Readonly<Record<number, ResponseDeclaration>> = {
