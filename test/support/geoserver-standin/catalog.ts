@@ -485,8 +485,9 @@ export class StandInCatalog {
     if (!name) throw new GeoServerError(500, 'Layer group name must not be null');
     const id = qualified(workspace, name);
     if (this.objects.layerGroup.has(id)) throw new GeoServerError(500, `Layer group named '${name}' already exists`);
-    // GeoServer's LayerGroupController, in every mode.
-    if (publishedNames(body).length === 0) throw new GeoServerError(400, 'layer group must not be empty');
+    // GeoServer's LayerGroupController, in every mode: by the entries its reader made, one naming
+    // nothing included (publishedList; such an entry fails in withoutUnresolvedEntries).
+    if ((publishedList(body) ?? []).length === 0) throw new GeoServerError(400, 'layer group must not be empty');
     for (const member of publishedNames(body)) {
       const memberId = member.includes(':') || !workspace ? member : qualified(workspace, member);
       // CatalogImpl.checkLayerGroupResourceIsInWorkspace.
@@ -813,6 +814,13 @@ export class StandInCatalog {
     const read = type === 'layerGroup' ? this.withGroupStylesRead(rest) : type === 'layer' ? withLayerStylesRead(rest) : rest;
     let updated = updateIgnoringNulls(current, read);
     if (type === 'layerGroup') {
+      // A stated `publishables` (null and "" too: GeoServer's reader makes an element of each) is
+      // read as a list, which the copy puts in place of the held one; catalog.save refuses it empty.
+      if ('publishables' in body && (publishedList(body) ?? []).length === 0) throw new GeoServerError(500, 'Layer group must not be empty');
+      // A stated `styles` naming none ({"style": []}, {}, "") is read as an empty list too, which
+      // the copy puts in place of the held styles, and catalog.save takes: the group is left
+      // without styles, answered as GeoServer writes an empty list (""). A null is left as it was.
+      if (body.styles !== undefined && body.styles !== null && statedStyleCount(body.styles) === 0) updated.styles = '';
       // Validated as catalog.save validates it (withoutUnresolvedEntries), before anything is saved.
       const styles = body.styles !== undefined && body.styles !== null ? statedStyleCount(body.styles) : statedStyleCount(current.styles) || (publishedList(current) ?? []).length;
       updated = withStylePerEntry(this.withoutUnresolvedEntries(workspaceOf(currentId), updated, styles), false);
@@ -963,8 +971,15 @@ function storeIdOf(resource: Representation): string | undefined {
   return nameOf(resource.store);
 }
 
+/**
+ * A layer group's entries as GeoServer's reader makes them (one per item, or one for a `published`
+ * alone, null and "" included), or undefined when `publishables` states none (left out, null, "",
+ * or without `published`). Counted as the product counts them (representations.ts, layerGroupEntries).
+ */
 function publishedList(group: Representation): unknown[] | undefined {
-  const published = (group.publishables as { published?: unknown } | undefined)?.published;
+  const publishables = group.publishables;
+  if (typeof publishables !== 'object' || publishables === null) return undefined;
+  const published = (publishables as { published?: unknown }).published;
   if (published === undefined) return undefined;
   return Array.isArray(published) ? published : [published];
 }
@@ -1160,4 +1175,9 @@ function javaDecoded(bytes: Buffer, charset: string): string | { unsupported: st
   } catch {
     return { unsupported: `a style file in the charset ${JSON.stringify(charset)}, which the stand-in cannot read as Java would (it reads the Encoding Standard's labels only)` };
   }
+}
+
+/** How many entries a layer group body states, as GeoServer's reader makes them (publishedList). */
+export function statedEntryCount(group: Representation): number {
+  return (publishedList(group) ?? []).length;
 }

@@ -784,3 +784,51 @@ describe('failure modes and the request log', () => {
     ]);
   });
 });
+
+// A layer group's entries and styles as GeoServer's reader makes lists of them (XStreamPersister's
+// ReferenceCollectionConverter: one entry per element, none for an empty list), then its REST
+// controller and catalog judge the lists: the counts the product shares (representations.ts).
+describe('layer group entries and styles read as GeoServer reads them', () => {
+  const roads = { '@type': 'layer', name: 'topp:roads' };
+  const group = () => gs.catalog.objects.layerGroup.get('g') as { publishables: { published: unknown[] }; styles?: unknown } | undefined;
+
+  it('a POST whose lone entry names nothing is read as one empty entry, refused by the catalog (500), not by the controller as no entry', async () => {
+    await seedFeatureType();
+    // (A lone "" is not a form the REST reference describes: the stand-in refuses it as undocumented.)
+    for (const published of [null, [null]]) {
+      const answer = await call('POST', '/layergroups', { layerGroup: { name: 'g', publishables: { published } } });
+      // CatalogImpl.validate reads the style at the entry's index: there is none.
+      expect({ published, status: answer.status, text: answer.text }).toEqual({ published, status: 500, text: 'Index 0 out of bounds for length 0' });
+    }
+    // With a style for it, the catalog drops the entry with its null style, and refuses the group left empty.
+    const styled = await call('POST', '/layergroups', { layerGroup: { name: 'g', publishables: { published: null }, styles: { style: [{}] } } });
+    expect({ status: styled.status, text: styled.text }).toEqual({ status: 500, text: expect.stringContaining('Layer group must not be empty') });
+    // No entry at all is the controller's own 400.
+    for (const publishables of [{ published: [] }, null, '']) {
+      expect((await call('POST', '/layergroups', { layerGroup: { name: 'g', publishables } })).status).toBe(400);
+    }
+    expect(group()).toBeUndefined();
+  });
+
+  it('a PUT stating publishables without entries empties the list, which the catalog refuses (500), changing nothing', async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/layergroups', { layerGroup: { name: 'g', publishables: { published: [roads] } } })).status).toBe(201);
+    const held = structuredClone(group());
+    for (const publishables of [{ published: [] }, null, '', {}]) {
+      const answer = await call('PUT', '/layergroups/g', { layerGroup: { publishables } });
+      expect({ publishables, status: answer.status, text: answer.text }).toEqual({ publishables, status: 500, text: expect.stringContaining('Layer group must not be empty') });
+    }
+    expect(group()).toEqual(held);
+  });
+
+  it.each([[{ style: [] }], [{}], ['']])('a PUT with "styles": %j puts an empty list in place of the held styles, answered ""', async (styles) => {
+    await seedFeatureType();
+    expect((await call('POST', '/layergroups', { layerGroup: { name: 'g', publishables: { published: [roads] } } })).status).toBe(201);
+    expect(group()?.styles).toEqual({ style: ['null'] });
+    expect((await call('PUT', '/layergroups/g', { layerGroup: { styles } })).status).toBe(200);
+    expect(group()?.styles).toBe('');
+    // With no styles held, entries of another number are taken (the empty list passes the per-entry check).
+    expect((await call('PUT', '/layergroups/g', { layerGroup: { publishables: { published: [roads, roads] }, styles } })).status).toBe(200);
+    expect(group()).toMatchObject({ publishables: { published: [roads, roads] }, styles: '' });
+  });
+});
