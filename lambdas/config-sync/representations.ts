@@ -137,18 +137,39 @@ export function patchIssues(type: ObjectType, id: string, patch: JsonObject): Re
  * A layer group's entries (`publishables.published`: a list, or one entry alone as GeoServer's
  * JSON writes a list of one), as GeoServer checks them (its REST controller and CatalogImpl):
  * some ("layer group must not be empty", whatever the mode; a patch's `null` leaves GeoServer's
- * list as it was, since its PUT copies only what is stated), none of them the group itself
+ * list as it was, since its PUT copies only what is stated), each naming a layer or layer group
+ * (groupEntryName: GeoServer drops an entry naming nothing, or refuses the group), none of them the group itself
  * ("Layer group is in a loop"), a workspace's group no other workspace's layer or group, and
  * styles, where stated with the entries, one per entry.
  */
 function checkGroupEntries(id: string, properties: JsonObject, issues: RepresentationIssue[], patch: boolean): void {
   const publishables = properties.publishables;
-  if (!isJsonObject(publishables) || !('published' in publishables)) return;
+  if (publishables === undefined) return;
+  // Stated without `published` (null, "", {}), GeoServer's reader makes it an empty list, which a
+  // group may not be. A merge patch's null removes the member and its {} changes nothing.
+  if (!isJsonObject(publishables) || !('published' in publishables)) {
+    if (patch && (publishables === null || isJsonObject(publishables))) return;
+    issues.push({
+      path: ['publishables'],
+      message: `${JSON.stringify(publishables)} states no entries: GeoServer reads it as an empty list, and refuses a layer group holding no layer or layer group; list them in publishables.published`,
+    });
+    return;
+  }
   const published = publishables.published;
-  const entries = layerGroupEntries(properties);
-  if (entries.length === 0 && !(patch && published === null)) {
+  // A merge patch's null removes the member: it states no entries, and GeoServer's list is left
+  // as it was. Anywhere else a null is an entry naming nothing (layerGroupEntries).
+  const removed = patch && published === null;
+  const entries = removed ? [] : layerGroupEntries(properties);
+  if (entries.length === 0 && !removed) {
     issues.push({ path: ['publishables', 'published'], message: 'a layer group must hold at least one layer or layer group (GeoServer refuses an empty one)' });
   }
+  entries.forEach((entry, index) => {
+    if (groupEntryName(entry) !== undefined) return;
+    issues.push({
+      path: ['publishables', 'published', ...(Array.isArray(published) ? [index] : [])],
+      message: `entry ${JSON.stringify(entry)} names no layer or layer group: GeoServer reads it as an empty entry, which it drops or refuses the group for; name one ({"@type": "layer", "name": "<workspace:name>"}) or leave the entry out`,
+    });
+  });
   // Styles stated beside the entries are one per entry ("Layer group has different number of
   // styles than layers", CatalogImpl's validation): a node would write the group as sent and
   // its GeoServer refuse it. None stated is GeoServer's null style for each. A patch's styles
@@ -206,11 +227,34 @@ export function patchedGroupStylesIssue(held: JsonObject, patch: JsonObject): Re
       };
 }
 
-/** A layer group's entries as stated (`publishables.published`: a list, or one entry alone as GeoServer's JSON writes a list of one). */
+/**
+ * A layer group's entries (`publishables.published`), each one GeoServer reads as an entry of the
+ * group's list: the one definition of that count, used by the publish check (checkGroupEntries),
+ * the apply (withStylePerEntry), the gateway (layerGroupStylesProblem, layerGroupEntriesProblem)
+ * and the stand-in. GeoServer's JSON reader (Jettison's mapped convention, then XStreamPersister's
+ * ReferenceCollectionConverter) makes one `<published>` element per item of a list and one for a
+ * `published` given alone, a JSON null and "" included, and adds one entry per element: an entry
+ * naming nothing is a null entry (groupEntryName). So `"published": null`, `""`, `[null]` and `{}`
+ * each state one entry; `[]`, `published` left out, and `publishables` null or "" state none.
+ */
 export function layerGroupEntries(group: JsonObject): JsonValue[] {
   const publishables = group.publishables;
   const published = isJsonObject(publishables) ? publishables.published : undefined;
-  return Array.isArray(published) ? published : published === undefined || published === null ? [] : [published];
+  return published === undefined ? [] : Array.isArray(published) ? published : [published];
+}
+
+/**
+ * The layer or layer group a group entry names, as GeoServer's reader takes it (its ReferenceConverter):
+ * the `name` (or `id`) of an object, or the text of an entry given as text. Undefined for an entry
+ * naming nothing (null, "", {}, `{"name": ""}`), which GeoServer reads as a null entry: its catalog
+ * drops one whose style is null too and refuses a group left with none ("Layer group must not be
+ * empty"), and fails on one whose style it cannot read (a 500 either way, or an entry silently gone).
+ */
+export function groupEntryName(entry: JsonValue | undefined): string | undefined {
+  if (typeof entry === 'string') return entry.length > 0 ? entry : undefined;
+  if (!isJsonObject(entry)) return undefined;
+  const id = entry.id;
+  return referencedName(entry) ?? (typeof id === 'string' && id.length > 0 ? id : undefined);
 }
 
 /**

@@ -11,8 +11,8 @@
  * filename: GeoServer names the file after the style.
  */
 import { namesOneStyleFile, type ObjectType } from '../events';
-import { isJsonObject, type JsonObject } from '../merge-patch';
-import { layerGroupEntries, statedGroupStyleCount, withStylePerEntry } from '../representations';
+import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
+import { groupEntryName, layerGroupEntries, statedGroupStyleCount, withStylePerEntry } from '../representations';
 import type { ManagedPath } from './rest-paths';
 
 interface RequiredMember {
@@ -142,8 +142,9 @@ export function nullMemberProblem(
  * CatalogImpl.validate(LayerGroupInfo) refuses a group stating styles other than one per entry
  * ("Layer group has different number of styles than layers"), or reads past the styles for an
  * entry it cannot resolve; either way a 500. A body without styles (or an empty list) passes: a
- * POST gives each entry a null style. The styles are counted as the publish check counts them
- * (statedGroupStyleCount, as GeoServer's JSON reader does: a single null or "" is one null style).
+ * POST gives each entry a null style. The styles and entries are counted as the publish check
+ * counts them (statedGroupStyleCount, layerGroupEntries, as GeoServer's reader does: a single null
+ * or "" is one null style, or one entry naming nothing).
  */
 export function layerGroupStylesProblem(
   target: ManagedPath,
@@ -152,9 +153,8 @@ export function layerGroupStylesProblem(
 ): string | undefined {
   if (target.type !== 'layerGroup' || (method !== 'POST' && method !== 'PUT')) return undefined;
   const publishables = bodyMember('publishables').value;
-  if (typeof publishables !== 'object' || publishables === null || Array.isArray(publishables) || !('published' in publishables)) return undefined;
-  const published = (publishables as Record<string, unknown>).published;
-  const entries = Array.isArray(published) ? published.length : 1;
+  if (!isJsonObject(publishables as JsonObject) || !('published' in (publishables as JsonObject))) return undefined;
+  const entries = layerGroupEntries({ publishables: publishables as JsonObject }).length;
   const styles = statedGroupStyleCount(bodyMember('styles').value);
   if (styles === 0 || styles === entries) return undefined;
   return `the body states ${styles} style${styles === 1 ? '' : 's'} for ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables: GeoServer refuses a layer group whose styles are not one per entry ("Layer group has different number of styles than layers"); give one style per entry, in the same order (an empty {} for the layer's default style), or leave styles out`;
@@ -184,4 +184,57 @@ export function layerGroupEntriesWithoutStylesProblem(
   const kept = statedGroupStyleCount(withStylePerEntry(held).styles);
   if (kept === 0 || kept === entries) return undefined;
   return `the body states ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables and no styles, so GeoServer keeps the ${kept} style${kept === 1 ? '' : 's'} the group holds and refuses it ("Layer group has different number of styles than layers"); state the styles too, one per entry in the same order ("null" or {} for the layer's default style)`;
+}
+
+/**
+ * A layer group POST or PUT whose `publishables` states no entry, or an entry naming nothing
+ * (layerGroupEntries, groupEntryName; `publishables` null or "" states none, as GeoServer's reader
+ * makes an empty list of it). GeoServer's REST controller refuses a POST without entries itself
+ * ("layer group must not be empty", 400), but a PUT's copy empties the group's list and its
+ * catalog refuses the save with a 500; an entry naming nothing is a null entry its catalog drops
+ * (with its null style: the group is stored without it) or fails on (a 500). The body is refused
+ * before it reaches the master instead. A body leaving `publishables` out keeps the entries held.
+ */
+export function layerGroupEntriesProblem(
+  target: ManagedPath,
+  method: string,
+  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+): { readonly member: string; readonly problem: string } | undefined {
+  if (target.type !== 'layerGroup' || (method !== 'POST' && method !== 'PUT')) return undefined;
+  const publishables = bodyMember('publishables');
+  if (!publishables.present) return undefined;
+  const entries = isJsonObject(publishables.value as JsonObject) ? layerGroupEntries({ publishables: publishables.value as JsonObject }) : [];
+  if (entries.length === 0) {
+    return {
+      member: 'publishables',
+      problem: `the body states no entries in publishables (${JSON.stringify(publishables.value)}): GeoServer refuses a layer group holding no layer or layer group ("layer group must not be empty"); list at least one in publishables.published, or leave publishables out to keep the entries the group holds`,
+    };
+  }
+  const empty = entries.findIndex((entry) => groupEntryName(entry as JsonValue) === undefined);
+  if (empty < 0) return undefined;
+  return {
+    member: 'publishables',
+    problem: `entry ${empty + 1} of ${entries.length} in publishables (${JSON.stringify(entries[empty])}) names no layer or layer group: GeoServer reads it as an empty entry, which it drops or refuses the group for; name one ({"@type": "layer", "name": "<workspace:name>"}) or leave the entry out`,
+  };
+}
+
+/**
+ * A layer group PUT whose `styles` states none: `{"style": []}`, `{}` or "" (in XML `<styles/>`).
+ * GeoServer's reader makes an empty list of each (there is no `<style>` element to add), not the
+ * null a body leaving styles out gives, and the PUT's copy (OwsUtils.copy: a non-null collection
+ * replaces the held one's content) empties the group's style list; catalog.save accepts a group
+ * without styles. Unlike a POST (CatalogImpl.add gives each entry a null style), nothing fills the
+ * list again: the master would hold entries without the style each is drawn with, where every other
+ * node holds one per entry (the apply writes one per entry). Refused instead, naming the forms that
+ * do what was likely meant. A JSON null `styles` is left to layerGroupEntriesWithoutStylesProblem.
+ */
+export function layerGroupNoStylesProblem(
+  target: ManagedPath,
+  method: string,
+  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+): string | undefined {
+  if (target.type !== 'layerGroup' || method !== 'PUT') return undefined;
+  const styles = bodyMember('styles');
+  if (!styles.present || styles.value === null || statedGroupStyleCount(styles.value) > 0) return undefined;
+  return `the body's styles (${JSON.stringify(styles.value)}) states no style: GeoServer's PUT replaces the group's styles with an empty list, leaving its entries without the style each is drawn with (unlike the other nodes, which hold one per entry); give one style per entry in the same order ("null" or {} for an entry's default style), or leave styles out to keep the ones the group holds`;
 }

@@ -64,7 +64,7 @@ import { movedChildren, referrersOf, type ParentRename } from './moved-children'
 import type { MasterCatalog } from './master-catalog';
 import { contentTypeCharset, xmlPrologProblem, XmlDoctypeError, XmlEncodingError } from './doctype';
 import { packagedDoctypeIn, sldDocumentsOf, type PackagedDocument } from './style-package';
-import { layerGroupEntriesWithoutStylesProblem, layerGroupStylesProblem, nullMemberProblem, requiredMemberProblem } from './catalog-required';
+import { layerGroupEntriesProblem, layerGroupEntriesWithoutStylesProblem, layerGroupNoStylesProblem, layerGroupStylesProblem, nullMemberProblem, requiredMemberProblem } from './catalog-required';
 import { movedResourcePath, resourceStoreProblem } from './resource-store';
 
 export interface GatewayRequest {
@@ -263,12 +263,18 @@ export async function handleGatewayCall(
   // A JSON null GeoServer stores as "" or false rather than ignoring (catalog-required.ts).
   const nulled = isRepresentation(request) && mediaTypeOf(request).includes('json') ? nullMemberProblem(classified, method, (member) => bodyMember(request, member)) : undefined;
   if (nulled !== undefined) throw new ValidationError(nulled.member, nulled.problem);
-  const groupStyles = isRepresentation(request) && mediaTypeOf(request).includes('json') ? layerGroupStylesProblem(classified, method, (member) => bodyMember(request, member)) : undefined;
+  // A layer group's entries and styles, read alike from a JSON or an XML body (groupBodyMember).
+  const groupMember = (member: string) => groupBodyMember(request, member);
+  const groupEntries = isRepresentation(request) ? layerGroupEntriesProblem(classified, method, groupMember) : undefined;
+  if (groupEntries !== undefined) throw new ValidationError(groupEntries.member, groupEntries.problem);
+  const groupStyles = isRepresentation(request) ? layerGroupStylesProblem(classified, method, groupMember) : undefined;
   if (groupStyles !== undefined) throw new ValidationError('styles', groupStyles);
+  const noStyles = isRepresentation(request) ? layerGroupNoStylesProblem(classified, method, groupMember) : undefined;
+  if (noStyles !== undefined) throw new ValidationError('styles', noStyles);
   // A group's entries changed in number without their styles: GeoServer keeps the ones it holds.
-  if (classified.type === 'layerGroup' && method === 'PUT' && options.catalog && classified.id !== undefined && isRepresentation(request) && mediaTypeOf(request).includes('json')) {
+  if (classified.type === 'layerGroup' && method === 'PUT' && options.catalog && classified.id !== undefined && isRepresentation(request)) {
     const held = (await options.catalog.get('layerGroup', classified.id))?.properties;
-    const unstyled = layerGroupEntriesWithoutStylesProblem(classified, method, (member) => bodyMember(request, member), held);
+    const unstyled = layerGroupEntriesWithoutStylesProblem(classified, method, groupMember, held);
     if (unstyled !== undefined) throw new ValidationError('styles', unstyled);
   }
   // A resource moved to another store the gateway cannot name, or renamed as it moves (resource-store.ts).
@@ -674,6 +680,30 @@ export function bodyMember(request: GatewayRequest, field: string): { readonly p
   // so <name> is the name under any default namespace, and <x:name> is not.
   const element = parsedXml(request.body)?.children.find((child) => child.qualifiedName === field);
   return element === undefined ? { present: false } : { present: true, value: element.text, element };
+}
+
+/**
+ * A layer group body's `publishables` or `styles` as a JSON body states them, from a JSON or an XML
+ * body alike, so the gateway's checks of a group's entries and styles read both forms one way. In
+ * XML each `<published>` (`<style>`) child is one item, as GeoServer's XML reader adds one entry per
+ * element (XStreamPersister's ReferenceCollectionConverter): an element with children is given as
+ * an object of their text (`<name>`, `<id>`) with its `type` attribute as `@type`, one without as
+ * its text, which GeoServer reads as the name (`{"@type": ..., "name": text}` when it has a type).
+ * Other members, and JSON bodies, as bodyMember gives them.
+ */
+export function groupBodyMember(request: GatewayRequest, field: string): { readonly present: boolean; readonly value?: unknown } {
+  const member = bodyMember(request, field);
+  if (!member.present || member.element === undefined || (field !== 'publishables' && field !== 'styles')) return member;
+  const item = field === 'publishables' ? 'published' : 'style';
+  return { present: true, value: { [item]: member.element.children.filter((child) => child.qualifiedName === item).map(xmlReference) } };
+}
+
+/** One `<published>` or `<style>` element as its JSON form (groupBodyMember). */
+function xmlReference(element: ParsedElement): JsonValue {
+  const type = element.attributes.get('type');
+  const typed: JsonObject = type === undefined ? {} : { '@type': type };
+  if (element.children.length === 0) return type === undefined ? element.text : { ...typed, name: element.text };
+  return { ...typed, ...Object.fromEntries(element.children.map((child) => [child.qualifiedName, child.text])) };
 }
 
 /** Each XML body parsed once (null: it does not parse, or is past a limit). */
