@@ -131,3 +131,29 @@ test('a patch through the events API changing a styled group’s entries alone i
   const nodes = (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes as { name: string; parked?: unknown[] }[];
   expect(nodes.find((node) => node.name === MASTER)?.parked ?? []).toEqual([]);
 });
+
+test('entries naming nothing or none, a PUT emptying the styles, and an XML PUT changing the entries without styles are refused before anything is stored', async () => {
+  const head = (await cluster.status()).head;
+  const held = structuredClone(geoserver.catalog.objects.layerGroup.get('topp:styled'));
+  for (const [index, publishables] of [{ published: null }, { published: [null] }, { published: [] }].entries()) {
+    const throughGateway = await rest('POST', '/workspaces/topp/layergroups', { layerGroup: { name: `none_${index}`, publishables, styles: { style: [{}] } } });
+    const throughApi = await cluster.api('POST', '/config/events', {
+      node: API_MASTER,
+      json: asPublished({ kind: 'add', object: { type: 'layerGroup', id: `topp:none_${index}` }, properties: { publishables, styles: { style: [{}] } } }),
+    });
+    expect({ publishables, gateway: throughGateway.status, api: throughApi.status }).toEqual({ publishables, gateway: 400, api: 400 });
+    expect(JSON.parse(throughGateway.text)).toMatchObject({ field: 'publishables' });
+  }
+  for (const styles of [{ style: [] }, {}, '']) {
+    const refused = await rest('PUT', '/workspaces/topp/layergroups/styled', { layerGroup: { styles } });
+    expect({ styles, status: refused.status, field: JSON.parse(refused.text).field }).toEqual({ styles, status: 400, field: 'styles' });
+  }
+  const xml = await fetch(`${cluster.spawned.url}/geoserver/rest/workspaces/topp/layergroups/styled`, {
+    method: 'PUT',
+    headers: { authorization: ADMIN, 'content-type': 'application/xml' },
+    body: `<layerGroup><publishables>${'<published type="layer"><name>topp:roads</name></published>'.repeat(2)}</publishables></layerGroup>`,
+  });
+  expect({ status: xml.status, body: await xml.json() }).toMatchObject({ status: 400, body: { field: 'styles', message: expect.stringContaining('keeps the 3 styles the group holds') } });
+  expect((await cluster.status()).head).toBe(head);
+  expect(geoserver.catalog.objects.layerGroup.get('topp:styled')).toEqual(held);
+});
