@@ -3,7 +3,7 @@
  * in lambdas/shared/cluster-model.ts), who may publish or operate on whom, and the message
  * attributes every event carries on the topic.
  */
-import { canPublish, consumes, type ClusterNode } from '../shared/cluster-model';
+import { canPublish, consumes, type ClusterNode } from '../shared/cluster-nodes';
 import { ForbiddenError } from '../shared/errors';
 import { PureSlavePublishError, UnknownNodeError } from './errors';
 

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ForbiddenError } from '../shared/errors';
-import { canPublish, consumes, type ClusterNode } from '../shared/cluster-model';
+import { canPublish, consumes, type ClusterNode } from '../shared/cluster-nodes';
 
 export interface PauseState {
   /** ISO-8601 instant of the pause. */

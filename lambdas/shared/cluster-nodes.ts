@@ -93,3 +93,37 @@ export function operatorNamesFromJson(variable: string, raw: string): string[] {
   }
   return names as string[];
 }
+
+/**
+ * A consuming node's SQS FIFO queue and dead-letter queue names. Fixed by the cluster's and
+ * the node's names, so that a function finds every node's queues from one URL prefix
+ * (`QUEUE_URL_PREFIX`) instead of an environment variable listing each URL, which would outgrow
+ * Lambda's 4 KB of environment at about 20 nodes.
+ */
+export function nodeQueueNames(cluster: string, node: string): { readonly queue: string; readonly deadLetterQueue: string } {
+  return { queue: `${cluster}-${node}.fifo`, deadLetterQueue: `${cluster}-${node}-dlq.fifo` };
+}
+
+/**
+ * The queue (and its dead-letter queue) whose consumer keeps the pure masters' stores up with
+ * the log (lambdas/config-sync/master-stores.ts): one per cluster with pure masters. The `_`
+ * is in neither cluster nor node names, so no node's queue (`<cluster>-<node>`) can take it.
+ */
+export function masterStoresQueueNames(cluster: string): { readonly queue: string; readonly deadLetterQueue: string } {
+  return { queue: `${cluster}_master-stores.fifo`, deadLetterQueue: `${cluster}_master-stores-dlq.fifo` };
+}
+
+export function isNodeName(value: string): boolean {
+  return NODE_NAME_PATTERN.test(value);
+}
+
+
+
+
+/**
+ * Pure masters: they publish and consume no queue of their own, so their stores follow the log
+ * through the master-stores queue's consumer and the republish schedule.
+ */
+export function pureMasters<Node extends ClusterNode>(nodes: readonly Node[]): Node[] {
+  return nodes.filter((node) => canPublish(node.role) && !consumes(node.role));
+}
