@@ -14,8 +14,7 @@
  */
 import * as z from 'zod/mini';
 import { CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE, NODE_NAME_PATTERN, NODE_NAME_RULE } from './cluster-names';
-import { canPublish, consumes, NODE_ROLES, nodeListIssues, type ClusterNode } from './cluster-nodes';
-
+import { NODE_ROLES, nodeListIssues } from './cluster-nodes';
 
 // The naming rules and the nodes' roles, defined apart from the schemas (./cluster-names.ts and
 // ./cluster-nodes.ts say why).
