@@ -1,8 +1,8 @@
 /**
  * The nodes of the cluster model (./cluster-model.ts, which re-exports this module): their roles,
  * what each role may do, the rules of a declared node list, and the JSON in which the functions
- * receive the list (`CLUSTER_NODES`), their queues' names and which are pure masters. Apart from the model's zod schemas, as ./cluster-names.ts
- * is and for the same reason: the node authorizer and every config-sync function read the list
+ * receive the list (`CLUSTER_NODES`), their queues' names and which are pure masters. Apart
+ * from the model's zod schemas, as ./cluster-names.ts is and for the same reason: the node authorizer and every config-sync function read the list
  * at cold start, and building the model's schemas there cost them time for a check that plain
  * code does with the same rules.
  */
