@@ -714,26 +714,36 @@ export class StandInCatalog {
       // CatalogImpl.remove(StyleInfo): IllegalArgumentException -> RestControllerAdvice 500
       throw new GeoServerError(500, `Unable to delete style referenced by layer group '${nameOf(group[1])}'`);
     }
-    // CascadeDeleteVisitor: layers fall back to a default style, extra styles lose it.
+    // CascadeDeleteVisitor: extra styles lose it; a layer whose default it is takes its first
+    // remaining extra style (out of the list), or its resource's default when none is left.
     for (const [layerId, layer] of users) {
-      const styles = (layer.styles as { style?: unknown[] } | undefined)?.style?.filter((s) => nameOf(s) !== id);
+      const styles = styleList(layer.styles).filter((s) => nameOf(s) !== id);
+      const resetDefault = nameOf(layer.defaultStyle) === id;
+      const defaultStyle = resetDefault ? (styles.shift() ?? resourceDefaultStyle(layer)) : layer.defaultStyle;
       this.objects.layer.set(layerId, {
         ...layer,
-        ...(nameOf(layer.defaultStyle) === id ? { defaultStyle: { name: 'generic' } } : {}),
-        ...(styles ? { styles: { style: styles } } : {}),
+        defaultStyle,
+        ...(layer.styles !== undefined ? { styles: { style: styles } } : {}),
       });
     }
-    // ... and a group's entry styled with it takes its layer's default style (removeStyleInLayerGroup).
+    // ... a group's root layer style named by it becomes its root layer's resource default, and an
+    // entry styled with it takes its layer's default style (removeStyleInLayerGroup).
     for (const [groupId, group] of this.objects.layerGroup) {
       const styles = styleList(group.styles);
-      if (!styles.some((style) => nameOf(style) === id)) continue;
+      const rootStyled = nameOf(group.rootLayerStyle) === id;
+      if (!rootStyled && !styles.some((style) => nameOf(style) === id)) continue;
       const entries = publishedList(group) ?? [];
       const replaced = styles.map((style, index) => {
         if (nameOf(style) !== id) return style;
         const layer = this.objects.layer.get(nameOf(entries[index]) ?? '');
         return layer?.defaultStyle ?? { name: 'generic' };
       });
-      this.objects.layerGroup.set(groupId, { ...group, styles: { style: replaced } });
+      const rootLayer = this.objects.layer.get(nameOf(group.rootLayer) ?? '');
+      this.objects.layerGroup.set(groupId, {
+        ...group,
+        ...(group.styles !== undefined ? { styles: { style: replaced } } : {}),
+        ...(rootStyled ? { rootLayerStyle: rootLayer ? resourceDefaultStyle(rootLayer) : { name: 'point' } } : {}),
+      });
     }
     this.objects.style.delete(id);
     this.styleBodies.delete(id);
@@ -1000,6 +1010,14 @@ function entryNames(entry: unknown, holderId: string, type: 'layer' | 'layerGrou
 
 function publishedNames(group: Representation): string[] {
   return (publishedList(group) ?? []).map(nameOf).filter((name): name is string => name !== undefined);
+}
+
+/**
+ * The style GeoServer's catalog builder gives a layer's resource, as the stand-in creates layers
+ * (generic for vector data, raster otherwise): what a recursive style delete falls back to.
+ */
+function resourceDefaultStyle(layer: Representation): Representation {
+  return { name: layer.type === 'VECTOR' ? 'generic' : 'raster' };
 }
 
 function layerUsesStyle(layer: Representation, styleId: string): boolean {

@@ -695,6 +695,22 @@ describe('styles', () => {
     expect(gs.catalog.objects.layer.get('topp:roads')).toMatchObject({ defaultStyle: { name: 'generic' } });
   });
 
+  // CascadeDeleteVisitor.visit(StyleInfo): removeStyleInLayer, then removeStyleInLayerGroup.
+  it("on a recursive delete, a layer takes its first extra style as default and a group's root layer style its resource's default", async () => {
+    await seedFeatureType();
+    for (const name of ['roads', 'extra', 'other']) await call('POST', `/styles?name=${name}&raw=true`, sld, 'application/vnd.ogc.sld+xml');
+    const layer = { layer: { defaultStyle: { name: 'roads' }, styles: { style: [{ name: 'roads' }, { name: 'extra' }, { name: 'other' }] } } };
+    expect((await call('PUT', '/layers/topp:roads', layer)).status).toBe(200);
+    const group = {
+      layerGroup: { name: 'eo', mode: 'EO', rootLayer: { name: 'topp:roads' }, rootLayerStyle: { name: 'roads' }, publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] }, styles: { style: [{ name: 'roads' }] } },
+    };
+    expect((await call('POST', '/layergroups', group)).status).toBe(201);
+    expect((await call('DELETE', '/styles/roads?recurse=true')).status).toBe(200);
+    expect(gs.catalog.objects.layer.get('topp:roads')).toMatchObject({ defaultStyle: { name: 'extra' }, styles: { style: [{ name: 'other' }] } });
+    expect(gs.catalog.objects.layerGroup.get('eo')).toMatchObject({ rootLayerStyle: { name: 'generic' }, styles: { style: [{ name: 'extra' }] } });
+    expect(gs.violations).toEqual([]);
+  });
+
   it("renames a renamed style's file after it, <name>.<ext> or the first <name>N.<ext> free in its styles folder, whatever the body gives, as GeoServer does", async () => {
     expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
     expect((await call('POST', '/styles?name=roads&raw=true', sld, 'application/vnd.ogc.sld+xml')).status).toBe(201);
