@@ -88,6 +88,7 @@ import {
   type PublishedEvent,
 } from './events';
 import { applyToGeoServer, deletedPaths, type GeoServerApplyOptions, type GeoServerOutcome, type GeoServerStep } from './geoserver/apply';
+import { styleUsersInStore } from './gateway/style-users';
 import { Liveness, parentsOf } from './liveness';
 import { GeoServerRejectedError, truncate } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
@@ -1354,10 +1355,14 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
         const taken = sent !== undefined && !sent.deleted && (await new Liveness((refs) => store.readObjects(node, refs)).taken([sent]))[0] === true;
         if (deps.geoserver && sent !== undefined && !taken) {
           // Applied out of cursor order, a remove with `recurse` would take on the GeoServer what
-          // the node applied inside its object after it (the object added again and filled), which
-          // the node's store and the master keep: it stays parked, naming them, for a resync.
+          // the node applied inside its object after it (the object added again and filled), or
+          // reset the layers and groups the node switched to a style of the same name after it,
+          // which the node's store and the master keep: it stays parked, naming them, for a resync.
           if (complete.kind === 'remove' && complete.recurse === true && existing !== undefined && !existing.deleted) {
-            const later = await appliedInsideAfter(store, node, complete.object, sequence);
+            const later =
+              complete.object.type === 'style'
+                ? await styleUsersAppliedAfter(store, node, complete.object.id, sequence)
+                : await appliedInsideAfter(store, node, complete.object, sequence);
             if (later.length > 0) throw new RecursiveRemoveWouldTakeLaterObjectsError(node, sequence, complete.object, later);
           }
           await applyToGeoServerOrThrow(deps.geoserver, complete, existing, sent);
@@ -1436,6 +1441,30 @@ async function appliedInsideAfter(store: NodeStore, node: string, container: Obj
     });
   return [...held.values()]
     .filter((object) => object.lastSequence > sequence && inside(object, 0))
+    .sort((a, b) => a.lastSequence - b.lastSequence)
+    .map((object) => ({ type: object.type, id: object.id }));
+}
+
+/** A style's users read back at a time (`NodeStore.readObjects` takes at most 100). */
+const USERS_READ_BATCH = 100;
+
+/**
+ * The layers and layer groups the node holds that name the style `styleId` (style-users.ts) and
+ * whose last event came after `sequence`: what GeoServer's recursive style delete resets (a layer
+ * to another default style and out of its style list, a group's entry and root layer style to
+ * their layer's default) although the node applied them after the remove. Those taken by a
+ * remove with `recurse` of something they live in are not on the GeoServer, and not named.
+ */
+async function styleUsersAppliedAfter(store: NodeStore, node: string, styleId: string, sequence: number): Promise<ObjectRef[]> {
+  const users = await styleUsersInStore(store, node).of(styleId);
+  const later: StoredObject[] = [];
+  for (let start = 0; start < users.length; start += USERS_READ_BATCH) {
+    const stored = await store.readObjects(node, users.slice(start, start + USERS_READ_BATCH).map(({ type, id }) => ({ type, id })));
+    later.push(...stored.filter((object) => !object.deleted && object.lastSequence > sequence));
+  }
+  const taken = await new Liveness((refs) => store.readObjects(node, refs)).taken(later);
+  return later
+    .filter((_, index) => !taken[index])
     .sort((a, b) => a.lastSequence - b.lastSequence)
     .map((object) => ({ type: object.type, id: object.id }));
 }

@@ -207,9 +207,10 @@ export class ChangeSetTooLargeError extends AppError {
 
 /**
  * 409: a redrive left a parked remove with `recurse` in its record (apply.ts `retryParked`): its
- * node applied objects inside the removed one after it (a workspace added again, then filled),
- * and the GeoServer's recursive delete, applied now, would take them too, while the node's store
- * and the master keep them. A resync rebuilds the node and its GeoServer from a master's snapshot.
+ * node applied objects inside the removed one after it (a workspace added again, then filled), or
+ * layers and layer groups naming a style of the removed style's name after it, and the GeoServer's
+ * recursive delete, applied now, would take them too (reset their styles, for a style), while the
+ * node's store and the master keep them. A resync rebuilds the node and its GeoServer from a master's snapshot.
  */
 export class RecursiveRemoveWouldTakeLaterObjectsError extends AppError {
   constructor(
@@ -224,7 +225,7 @@ export class RecursiveRemoveWouldTakeLaterObjectsError extends AppError {
       409,
       'REMOVE_WOULD_TAKE_LATER_OBJECTS',
       `Event ${sequence} (remove with recurse of ${object.type} ${object.id}) stays parked on node ${node}: ` +
-        `its GeoServer would delete with it ${shown.join(', ')}${more}, which the node applied after it; ` +
+        `its GeoServer would ${object.type === 'style' ? 'reset the styles of' : 'delete with it'} ${shown.join(', ')}${more}, which the node applied after it; ` +
         `resync the node (POST /nodes/${node}/resync) to rebuild it and its GeoServer from a master`,
     );
   }
