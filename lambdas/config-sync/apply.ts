@@ -50,8 +50,10 @@
  * object's state depends only on its own events; a resync drops the records, the snapshot
  * holding their effect and the log after it replaying the rest. One exception on a GeoServer
  * node: a parked remove with `recurse` is not redriven over objects the node applied inside its
- * object after it (`appliedInsideAfter`), since the GeoServer's recursive delete takes objects,
- * not sequences; it stays parked for a resync. A head that fails again is dropped when a later
+ * object after it (`appliedInsideAfter`), nor, for a style, over layers and layer groups the node
+ * applied after it that name a style of that name (`styleUsersAppliedAfter`), since the
+ * GeoServer's recursive delete takes objects (resets a style's users), not sequences; it stays
+ * parked for a resync. A head that fails again is dropped when a later
  * change of its object in the record makes it moot (`supersededByLaterChange`: an add after
  * modifies, a remove after adds and modifies), so a change refused only because its object is
  * removed later does not hold that removal. Transient failures (throttling,
