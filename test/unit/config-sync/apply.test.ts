@@ -304,6 +304,29 @@ describe('applying delivered events', () => {
     expect(h.store.liveObjects('slave-1')[0]?.properties).toEqual({ body: sld, format: 'sld' });
   });
 
+  it('applies an offloaded body the publish took before a later representation rule, as it does an inline event', async () => {
+    // A layer group of three entries with a lone null style: the publish check once counted that
+    // as no styles and took it; it now counts one. The log's events are not judged again by later
+    // rules, and an offloaded body is part of its event.
+    const h = harness();
+    await h.appendAll([add('workspace', 'ws')]);
+    const entries = ['ws:a', 'ws:b', 'ws:c'].map((name) => ({ '@type': 'layer', name }));
+    const properties = { mode: 'SINGLE', publishables: { published: entries }, styles: { style: null }, title: 'x'.repeat(300 * 1024) };
+    const bodyRef = await h.bodies.put(CLUSTER, add('layerGroup', 'ws:group', properties));
+    const offloaded = await h.log.append({
+      cluster: CLUSTER,
+      origin: 'master-1',
+      publishedAt: '2025-01-01T00:00:00.000Z',
+      kind: 'add',
+      object: ref('layerGroup', 'ws:group'),
+      bodyRef,
+    });
+    await applyDeliveredEvent(applyDeps(h), SLAVE, (await h.log.readRange(CLUSTER, 1, 1))[0]!);
+    await applyDeliveredEvent(applyDeps(h), SLAVE, offloaded);
+    expect(await h.store.readCursor('slave-1')).toBe(offloaded.sequence);
+    expect(h.store.liveObjects('slave-1').find((object) => object.type === 'layerGroup')?.properties).toMatchObject({ publishables: { published: entries } });
+  });
+
   it('refuses an offloaded body that does not match its event', async () => {
     const h = harness();
     const bodyRef = await h.bodies.put(CLUSTER, add('style', 'other', { format: 'sld', body: '<sld/>' }));
