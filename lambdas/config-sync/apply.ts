@@ -79,7 +79,7 @@ import {
   isVoided,
   objectStorageKey,
   parkingKey,
-  parseConfigChange,
+  parseStoredChange,
   parseEventMessage,
   serializedBytes,
   type ConfigEvent,
@@ -1185,7 +1185,7 @@ function withSentThrough(object: StoredObject, head: number): StoredObject {
 /** The complete event: an offloaded event's change fetched from the body store. */
 export async function resolveBody(bodies: EventBodyStore, event: PublishedEvent): Promise<ConfigEvent> {
   if (!isOffloaded(event)) return event;
-  const change = parseConfigChange(await bodies.get(event.bodyRef));
+  const change = parseStoredChange(await bodies.get(event.bodyRef));
   if (
     change.kind !== event.kind ||
     change.object.type !== event.object.type ||

@@ -133,8 +133,8 @@ function isDocument(value: unknown): boolean {
 
 /**
  * What applying to a GeoServer needs from each type's representation (representations.ts).
- * Checked on what a master publishes (and on offloaded bodies, which are publish requests
- * stored whole); events already in the log are not judged again by later rules.
+ * Checked on what a master publishes; events already in the log, offloaded bodies included
+ * (parseStoredChange), are not judged again by later rules.
  */
 const representationRules = lazily(() =>
   z.superRefine<ChangeFields>(({ kind, object, properties, patch }, ctx) => {
@@ -226,6 +226,7 @@ export const offloadedEventSchema = lazily(() =>
  */
 export function buildEventSchemas(): void {
   configChangeSchema();
+  storedChangeSchema();
   configEventSchema();
   offloadedEventSchema();
 }
@@ -395,6 +396,25 @@ function withOriginalJson<T extends { readonly kind: ChangeKind }>(parsed: T, in
     return { ...parsed, patch };
   }
   return parsed;
+}
+
+/**
+ * The change an event's offloaded body holds, parsed as an inline event's is (`changeRules`, not
+ * the representation rules): the body was judged when it was published, and an event already in
+ * the log is not judged again by rules added since (a layer group a node once took would
+ * otherwise be refused, and parked, on every node applying it afterwards).
+ */
+const storedChangeSchema = lazily(() => {
+  const { add, modify, remove } = changeShapes();
+  return z.discriminatedUnion('kind', [z.strictObject(add), z.strictObject(modify), z.strictObject(remove)]).check(changeRules());
+});
+
+/** Parses an offloaded event's body (storedChangeSchema); throws `InvalidConfigEventError` naming the first bad field. */
+export function parseStoredChange(body: unknown): ConfigChange {
+  assertWithinBounds(body);
+  const result = z.safeParse(storedChangeSchema(), body, { error: describeIssue });
+  if (!result.success) throw invalidEvent(result.error);
+  return withOriginalJson(result.data, body);
 }
 
 /**
