@@ -89,6 +89,22 @@ describe('a layer group patch judged against the group the master holds', () => 
     expect(error.message).toContain('states 2 entries and no styles, so the group keeps the 3 styles it holds');
   });
 
+  it('answers a retry of a patch it took with its first answer, whatever the group holds since', async () => {
+    const h = harness();
+    await publishIdempotently(h.deps, MASTER, add('layerGroup', 'topp:base', styled));
+    const restyle = modify('layerGroup', 'topp:base', { styles: { style: [{ name: 'line' }, 'null'] } });
+    const idempotency = { key: 'restyle-1', bodyHash: 'hash-of-restyle' };
+    const first = await publishIdempotently(h.deps, MASTER, restyle, idempotency);
+    expect(first).toMatchObject({ replayed: false });
+    // A third entry, with its style, after it: the patch stated alone would now be refused.
+    await publishIdempotently(h.deps, MASTER, modify('layerGroup', 'topp:base', { ...entries('roads', 'rivers', 'lakes'), styles: { style: ['null', 'null', 'null'] } }));
+    const head = await h.log.head(CLUSTER);
+    // The client never heard the first answer and sends the request again with its key.
+    const retry = await publishIdempotently(h.deps, MASTER, restyle, idempotency);
+    expect(retry).toEqual({ replayed: true, answer: first.answer });
+    expect(await h.log.head(CLUSTER)).toBe(head);
+  });
+
   it('reads the store only for a layer group patch stating its entries or styles', async () => {
     const h = harness();
     await publishIdempotently(h.deps, MASTER, add('layerGroup', 'topp:base', styled));
