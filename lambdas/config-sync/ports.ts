@@ -434,6 +434,12 @@ export interface EventLog {
    */
   saveIdempotentAnswer(cluster: string, node: string, key: string, answer: string): Promise<void>;
   /**
+   * The live claim of `claim`'s key by an earlier request of its node (one not expired at
+   * `claim.createdAt`, as the append judges it), or undefined: whether an append with `claim`
+   * would be refused as a retry (`IdempotencyKeyTakenError`).
+   */
+  readIdempotencyClaim(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined>;
+  /**
    * The stored events with `from <= sequence <= to`, ascending; the caller asks at most 100.
    * An item that is not a valid event comes back as an `UnreadableEvent` in its place.
    */

@@ -344,8 +344,8 @@ export async function publishIdempotently(
   assertCanPublish(context.node);
   const request = parsePublishRequest(body);
   const changes = request.form === 'single' ? [request.change] : request.changes;
-  await refuseGroupStylesNodesWouldRefuse(deps.store, context.node.name, request.form, changes);
   if (!idempotency) {
+    await refuseGroupStylesNodesWouldRefuse(deps.store, context.node.name, request.form, changes);
     const result = await publishChanges(deps, context, changes);
     return { replayed: false, result, answer: answerFor(request, result) };
   }
@@ -358,6 +358,14 @@ export async function publishIdempotently(
     expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
     count: changes.length,
   };
+  try {
+    await refuseGroupStylesNodesWouldRefuse(deps.store, context.node.name, request.form, changes);
+  } catch (error) {
+    // The check reads the group as the master holds it now: a retry of a request already taken
+    // (its key claimed) is answered below as the first was (or 422 for another body), not judged
+    // against what the group became since, by this request or a later one.
+    if (!(error instanceof InvalidConfigEventError) || (await deps.log.readIdempotencyClaim(context.cluster, claim)) === undefined) throw error;
+  }
   let result: ChangeSetResult;
   try {
     result = await publishChanges(deps, context, changes, claim);

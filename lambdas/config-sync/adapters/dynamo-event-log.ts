@@ -173,8 +173,8 @@ export class DynamoEventLog implements EventLog {
       // A retry of a committed request is the usual reason a key is taken: answer it without
       // allocating (and so voiding) a range. Two first attempts racing are still settled by
       // the claim's condition in the commit below.
-      const existing = await this.readClaimIfAny(cluster, claim);
-      if (existing && existing.expiresAt >= Math.floor(Date.parse(claim.createdAt) / 1000)) throw new IdempotencyKeyTakenError(existing);
+      const existing = await this.readIdempotencyClaim(cluster, claim);
+      if (existing) throw new IdempotencyKeyTakenError(existing);
     }
     const guess = this.knownHeads.get(cluster);
     const foldGuard = guard === undefined || this.options.pausesTableName !== undefined;
@@ -459,6 +459,11 @@ export class DynamoEventLog implements EventLog {
       ExpressionAttributeValues: { ':now': num(Math.floor(Date.parse(claim.createdAt) / 1000)) },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
+  }
+
+  async readIdempotencyClaim(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
+    const existing = await this.readClaimIfAny(cluster, claim);
+    return existing && existing.expiresAt >= Math.floor(Date.parse(claim.createdAt) / 1000) ? existing : undefined;
   }
 
   private async readClaimIfAny(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {

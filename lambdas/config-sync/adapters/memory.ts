@@ -331,10 +331,18 @@ interface ClusterLog {
   readonly holes: Set<number>;
 }
 
+/** Where MemoryEventLog keeps the claim of an `Idempotency-Key`. */
+const claimId = (cluster: string, claim: Pick<IdempotencyClaim, 'node' | 'key'>): string => `${cluster}\n${claim.node}\n${claim.key}`;
+
 export class MemoryEventLog implements EventLog {
   private readonly clusters = new Map<string, ClusterLog>();
 
   private readonly claims = new Map<string, IdempotencyRecord>();
+
+  async readIdempotencyClaim(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
+    const existing = this.claims.get(claimId(cluster, claim));
+    return existing && existing.expiresAt >= Math.floor(Date.parse(claim.createdAt) / 1000) ? { ...existing } : undefined;
+  }
 
   async append(draft: EventDraft, claim?: IdempotencyClaim): Promise<PublishedEvent> {
     const [event] = await this.appendAll([draft], claim);
@@ -351,10 +359,9 @@ export class MemoryEventLog implements EventLog {
     const log = this.log(cluster);
     const first = log.events.length;
     if (claim) {
-      const id = `${cluster}\n${claim.node}\n${claim.key}`;
-      const existing = this.claims.get(id);
-      if (existing && existing.expiresAt >= Math.floor(Date.parse(claim.createdAt) / 1000)) throw new IdempotencyKeyTakenError({ ...existing });
-      this.claims.set(id, { ...claim, sequence: first });
+      const existing = await this.readIdempotencyClaim(cluster, claim);
+      if (existing) throw new IdempotencyKeyTakenError(existing);
+      this.claims.set(claimId(cluster, claim), { ...claim, sequence: first });
     }
     const events = drafts.map((draft, index): PublishedEvent => ({ ...structuredClone(draft), sequence: first + index }) as PublishedEvent);
     for (const event of events) {
@@ -389,7 +396,7 @@ export class MemoryEventLog implements EventLog {
   }
 
   async saveIdempotentAnswer(cluster: string, node: string, key: string, answer: string): Promise<void> {
-    const id = `${cluster}\n${node}\n${key}`;
+    const id = claimId(cluster, { node, key });
     const existing = this.claims.get(id);
     if (existing) this.claims.set(id, { ...existing, answer });
   }
