@@ -265,6 +265,27 @@ describe('the gateway in front of a master GeoServer', () => {
     expect((await call('GET', '/workspaces/a%3Bb.json')).status).toBe(404);
   });
 
+  it('reads a letter, digit or "-._~" percent-encoded as itself, as the master does: a client that encodes "~" (Java\'s URLEncoder) is served, and an encoded extension is one', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    published = [];
+    // A store named with a "~", sent as such a client sends it.
+    const added = await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'roads~v2' } });
+    expect(added.status).toBe(201);
+    expect((await call('GET', '/workspaces/topp/datastores/roads%7Ev2.json')).status).toBe(200);
+    const modified = await call('PUT', '/workspaces/topp/datastores/roads%7Ev2', { dataStore: { description: 'v2' } });
+    expect(modified).toMatchObject({ status: 200, replication: 'published' });
+    // The master takes ".json" off the decoded name: the store removed is pg, and so is the one published.
+    const removed = await call('DELETE', '/workspaces/topp/datastores/pg%2Ejson');
+    expect(removed).toMatchObject({ status: 200, replication: 'published' });
+    expect(master.catalog.objects.dataStore.has('topp:pg')).toBe(false);
+    expect(published.map((change) => [change.kind, change.object.id])).toEqual([
+      ['add', 'topp:roads~v2'],
+      ['modify', 'topp:roads~v2'],
+      ['remove', 'topp:pg'],
+    ]);
+  });
+
   it("refuses, before the master sees it, a new workspace made the master's default (?default=true): no other node would follow", async () => {
     const before = master.requests.length;
     for (const value of ['true', 'Yes']) {
