@@ -54,7 +54,7 @@ import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits }
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, isStoreType, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
-import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, unsafePathReason, type ClassifiedPath, type ManagedPath, type UnmanagedPath } from './rest-paths';
+import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, unsafePathReason, withUnreservedDecoded, type ClassifiedPath, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { linkedBefore, linkedChanges, linkedPath, linkedRemoval } from './namespace-link';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
@@ -194,11 +194,14 @@ export function forwardedHeaders(headers: Readonly<Record<string, string>>): Rec
 export async function handleGatewayCall(
   upstream: Upstream,
   publisher: ChangePublisher,
-  request: GatewayRequest,
+  sent: GatewayRequest,
   options: GatewayOptions = {},
 ): Promise<GatewayResponse> {
-  const unsafe = unsafePathReason(request.path);
+  // Named as sent: a dot segment in any encoding is refused as such.
+  const unsafe = unsafePathReason(sent.path);
   if (unsafe !== undefined) throw new UnsafePathError(unsafe);
+  // Read and forwarded with encoded unreserved characters decoded, as the master reads the path.
+  const request: GatewayRequest = { ...sent, path: withUnreservedDecoded(sent.path) };
   const token = parseAuthorizationHeader(request.headers.authorization);
   if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
   if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);

@@ -109,14 +109,23 @@ export function restBoolean(value: string | null): boolean | undefined {
  * - a dot segment, in any encoding (`..`, `%2e%2E`): the HTTP client resolves it before sending
  *   (WHATWG URL), so `/rest/workspaces/%2e%2e/%2e%2e/manager` leaves GeoServer's REST API;
  * - an encoded `/` or `\`, a control character, or a malformed `%` escape: read differently by
- *   the container than by this classifier;
- * - a letter, digit, `-`, `.`, `_` or `~` percent-encoded (`pg%2Ejson`, `%64atastores`): no client
- *   needs to encode these (RFC 3986's unreserved characters), and GeoServer decodes the whole path
- *   before it routes it and takes a representation extension or an upload's format off it
- *   (RestConfiguration's path helper), while this classifier reads extensions, formats and literal
- *   segments as sent: `DELETE .../datastores/pg%2Ejson` would delete store `pg` on the master and
- *   be replicated as the removal of a store `pg.json`.
+ *   the container than by this classifier.
+ * A letter, digit, `-`, `.`, `_` or `~` percent-encoded is not among them: the gateway reads the
+ * path with those decoded first (withUnreservedDecoded), as the master does.
  */
+/**
+ * `rawPath` with each percent-encoded letter, digit, `-`, `.`, `_` or `~` (RFC 3986's unreserved
+ * characters) written as itself, which RFC 3986 (6.2.2.2) makes the same URI. Some clients encode
+ * them (Java's URLEncoder encodes `~`), and GeoServer decodes the whole path before it routes it
+ * and takes a representation extension or an upload's format off it (RestConfiguration's path
+ * helper), where the classifier reads extensions, formats and literal segments as written: so the
+ * gateway reads, and forwards, the path with them decoded (`DELETE .../datastores/pg%2Ejson`
+ * removes store `pg` on the master and in the cluster alike). Other escapes are kept as sent.
+ */
+export function withUnreservedDecoded(rawPath: string): string {
+  return rawPath.replace(/%(?:[46][1-9a-f]|[57][0-9a]|3[0-9]|2d|2e|5f|7e)/gi, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)));
+}
+
 export function unsafePathReason(rawPath: string): string | undefined {
   for (const raw of rawPath.split('/')) {
     if (raw.includes(';')) return `a ";" (a path parameter, which the master's servlet container strips) in "${raw}"`;
@@ -128,10 +137,6 @@ export function unsafePathReason(rawPath: string): string | undefined {
     }
     if (isDotSegment(segment)) return `a dot segment ("${raw}"), which would be resolved before the master sees the path`;
     if (/[/\\\p{Cc}]/u.test(segment)) return `an encoded "/" or "\\" or a control character in "${raw}"`;
-    const unreserved = /%(?:[46][1-9a-f]|[57][0-9a]|3[0-9]|2d|2e|5f|7e)/i.exec(raw)?.[0];
-    if (unreserved !== undefined) {
-      return `a percent-encoded letter, digit or "-._~" ("${unreserved}" is "${decodeURIComponent(unreserved)}") in "${raw}", which the master decodes before it reads the path: send it as itself`;
-    }
   }
   return undefined;
 }
