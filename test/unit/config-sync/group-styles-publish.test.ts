@@ -6,6 +6,7 @@
  */
 import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
 import type { JsonObject } from '../../../lambdas/config-sync/merge-patch';
+import { catchUp } from '../../../lambdas/config-sync/apply';
 import { publishIdempotently, type PublishContext } from '../../../lambdas/config-sync/publish';
 import { add, CLUSTER, harness, modify, remove } from './fixtures';
 
@@ -103,6 +104,22 @@ describe('a layer group patch judged against the group the master holds', () => 
     const retry = await publishIdempotently(h.deps, MASTER, restyle, idempotency);
     expect(retry).toEqual({ replayed: true, answer: first.answer });
     expect(await h.log.head(CLUSTER)).toBe(head);
+  });
+
+  it('does not judge against a store that trails the log: a patch right after the change it follows is taken', async () => {
+    const h = harness();
+    await publishIdempotently(h.deps, MASTER, add('layerGroup', 'topp:base', styled));
+    // With the master-stores queue a pure master's store follows the log a delivery later.
+    const queued = { ...h.deps, masterStoresQueued: true };
+    await publishIdempotently(queued, MASTER, modify('layerGroup', 'topp:base', { ...entries('roads', 'rivers', 'lakes'), styles: { style: ['null', 'null', 'null'] } }));
+    expect(h.store.allObjects('master-1').find((object) => object.id === 'topp:base')?.properties).toEqual(styled);
+    // Three styles for the three entries the log holds, though the store still holds two.
+    const restyle = modify('layerGroup', 'topp:base', { styles: { style: [{ name: 'line' }, 'null', 'null'] } });
+    await expect(publishIdempotently(queued, MASTER, restyle)).resolves.toMatchObject({ replayed: false });
+    // Once the store is up to the log again, the check judges as before.
+    await catchUp(h.deps, { cluster: CLUSTER, node: 'master-1' });
+    const error = await refusal(h, modify('layerGroup', 'topp:base', { styles: { style: ['null', 'null'] } }));
+    expect(error.message).toContain('states 2 styles for the 3 entries the group holds');
   });
 
   it('reads the store only for a layer group patch stating its entries or styles', async () => {
