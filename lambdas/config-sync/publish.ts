@@ -235,19 +235,27 @@ const READ_OBJECTS_MAX = 100;
  * publishing master's own store, once per request and only when the request holds such a patch,
  * then carried through the request's earlier changes of it. A group the store lacks or holds
  * only as a patch is not judged (its nodes write such a patch as stated, keeping their styles).
- * The store may trail the log by a delivery, so a concurrent change by another master is not
- * seen; the nodes judge what gets through, as before. Only `POST /config/events` is judged so:
- * the gateway publishes what its master's GeoServer already took, and checks that itself.
+ * The store follows the log (a delivery later with the master-stores queue, or a `both` node's
+ * queue), so it is judged only when its cursor, read before the group, is at the log head read
+ * after it: a store that trails may hold the group as it was before changes already in the log
+ * (the same client's previous request, often), and a patch right for the group the log holds
+ * would be refused. A store held by its resync is not judged either. Unjudged, the nodes judge
+ * what gets through, as before. Only `POST /config/events` is judged so: the gateway publishes
+ * what its master's GeoServer already took, and checks that itself.
  */
 async function refuseGroupStylesNodesWouldRefuse(
-  store: PublishDeps['store'],
-  node: string,
+  deps: Pick<PublishDeps, 'store' | 'log'>,
+  context: PublishContext,
   form: PublishRequest['form'],
   changes: readonly ConfigChange[],
 ): Promise<void> {
+  const { store } = deps;
+  const node = context.node.name;
   const judged = (change: ConfigChange): change is ConfigChange & { kind: 'modify' } =>
     change.kind === 'modify' && change.object.type === 'layerGroup' && ((isJsonObject(change.patch.publishables) && 'published' in change.patch.publishables) || change.patch.styles !== undefined);
   if (!changes.some(judged)) return;
+  const cursor = await store.readCursor(node);
+  if (cursor === HELD_CURSOR) return;
   const ids = [...new Set(changes.filter(judged).map((change) => change.object.id))];
   const held = new Map<string, JsonObject | undefined>();
   for (let start = 0; start < ids.length; start += READ_OBJECTS_MAX) {
@@ -256,6 +264,7 @@ async function refuseGroupStylesNodesWouldRefuse(
       held.set(object.id, object.deleted || object.incomplete ? undefined : object.properties);
     }
   }
+  if (cursor < (await deps.log.head(context.cluster))) return;
   const issues: FieldIssue[] = [];
   for (const [index, change] of changes.entries()) {
     if (change.object.type !== 'layerGroup' || !ids.includes(change.object.id)) continue;
@@ -345,7 +354,7 @@ export async function publishIdempotently(
   const request = parsePublishRequest(body);
   const changes = request.form === 'single' ? [request.change] : request.changes;
   if (!idempotency) {
-    await refuseGroupStylesNodesWouldRefuse(deps.store, context.node.name, request.form, changes);
+    await refuseGroupStylesNodesWouldRefuse(deps, context, request.form, changes);
     const result = await publishChanges(deps, context, changes);
     return { replayed: false, result, answer: answerFor(request, result) };
   }
@@ -359,7 +368,7 @@ export async function publishIdempotently(
     count: changes.length,
   };
   try {
-    await refuseGroupStylesNodesWouldRefuse(deps.store, context.node.name, request.form, changes);
+    await refuseGroupStylesNodesWouldRefuse(deps, context, request.form, changes);
   } catch (error) {
     // The check reads the group as the master holds it now: a retry of a request already taken
     // (its key claimed) is answered below as the first was (or 422 for another body), not judged
