@@ -130,6 +130,19 @@ function fileName(url: string): string {
   return base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
 }
 
+/**
+ * How many styles a layer group holds, as its JSON answer lists them (a lone style is one, an
+ * absent or "" `styles` none), or the status of a read that did not find it.
+ */
+async function groupStyles(gs: Client, path: string): Promise<number | { status: number }> {
+  const read = await gs.call('GET', `${path}.json`);
+  if (read.status !== 200) return { status: read.status };
+  const styles = (JSON.parse(read.text) as { layerGroup: { styles?: unknown } }).layerGroup.styles;
+  if (typeof styles !== 'object' || styles === null || !('style' in styles)) return 0;
+  const style = (styles as { style: unknown }).style;
+  return Array.isArray(style) ? style.length : 1;
+}
+
 /** Whether an answer refuses a resource as one whose name is taken (CatalogImpl.validate's message). */
 function refusedAsTaken(answer: Answer): boolean {
   return answer.status >= 400 && /already exists/i.test(answer.text);
@@ -295,6 +308,118 @@ export const ASSUMPTIONS: readonly Assumption[] = [
         post: { status: posted.status, styles: afterPost },
         putWithoutStyles: { status: grown.status, refused: grown.text.includes('different number of styles than layers'), styles: afterRefusal },
         putStatingNullStyles: { status: stated.status, styles: await stylesOf() },
+      };
+    },
+  },
+  {
+    name: 'a layer group\'s `styles` states one style for {"style": null}, {"style": [null]} and {"style": ""}, and none for {"style": []}, "styles": null and "styles": "": POSTed with two entries, one style is refused (500, "different number of styles") and saves nothing, none is taken with a null style per entry',
+    reliedOnBy: ['lambdas/config-sync/representations.ts', 'lambdas/config-sync/publish.ts', 'lambdas/config-sync/gateway/catalog-required.ts', 'test/support/geoserver-standin/catalog.ts'],
+    note: 'read from GeoServer\'s source only (Jettison\'s mapped convention makes one <style> element of a lone style, null and "" included; XStreamPersister\'s ReferenceCollectionConverter adds one entry per element): statedGroupStyleCount counts so, and the gateway and POST /config/events refuse by that count',
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('roads');
+      await gs.featureType('roads', 'roads');
+      const groups = `/workspaces/${gs.ws}/layergroups`;
+      const roads = { '@type': 'layer', name: `${gs.ws}:roads` };
+      const forms: Record<string, unknown> = {
+        'style null': { style: null },
+        'style [null]': { style: [null] },
+        'style ""': { style: '' },
+        'style []': { style: [] },
+        'styles null': null,
+        'styles ""': '',
+      };
+      const observed: Observation = {};
+      for (const [index, [form, styles]] of Object.entries(forms).entries()) {
+        const name = `g${index}`;
+        const posted = await gs.call('POST', groups, { body: { layerGroup: { name, publishables: { published: [roads, roads] }, styles } } });
+        observed[form] = {
+          status: posted.status,
+          refusedAsNotOnePerEntry: posted.text.includes('different number of styles than layers'),
+          styles: await groupStyles(gs, `${groups}/${name}`),
+        };
+      }
+      return observed;
+    },
+  },
+  {
+    name: 'a layer group\'s `publishables` states one entry for "published": null and [null], and none for [] and "publishables": null: a POST stating none is refused as empty by the controller (400), one naming nothing by the catalog (500); neither saves anything',
+    reliedOnBy: ['lambdas/config-sync/representations.ts', 'lambdas/config-sync/gateway/catalog-required.ts', 'lambdas/config-sync/gateway/gateway.ts', 'test/support/geoserver-standin/catalog.ts'],
+    note: 'read from GeoServer\'s source only: layerGroupEntries counts a lone null entry as one entry naming nothing, which the gateway and POST /config/events refuse (400, publishables) rather than forward; a GeoServer answering 400 for it reads it as no entry ("published": "" is not a form the REST reference describes, so it is not sent)',
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('roads');
+      await gs.featureType('roads', 'roads');
+      const groups = `/workspaces/${gs.ws}/layergroups`;
+      const forms: Record<string, unknown> = {
+        'published null': { published: null },
+        'published [null]': { published: [null] },
+        'published []': { published: [] },
+        'publishables null': null,
+      };
+      const observed: Observation = {};
+      for (const [index, [form, publishables]] of Object.entries(forms).entries()) {
+        const name = `g${index}`;
+        const posted = await gs.call('POST', groups, { body: { layerGroup: { name, publishables } } });
+        observed[form] = { status: posted.status, saved: (await gs.call('GET', `${groups}/${name}.json`)).status };
+      }
+      return observed;
+    },
+  },
+  {
+    name: 'a layer group PUT with "styles": {"style": []} empties the styles held (200, answered without styles), where "styles": null keeps them; a PUT stating entries and styles of another number is refused (500, "different number of styles") and changes nothing',
+    reliedOnBy: ['lambdas/config-sync/gateway/catalog-required.ts', 'lambdas/config-sync/representations.ts', 'test/support/geoserver-standin/catalog.ts'],
+    note: 'read from GeoServer\'s source only (OwsUtils.copy puts the empty list read in place of the held one, catalog.save takes it): the gateway refuses such a PUT, since it would empty the styles on the master only',
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('roads');
+      await gs.featureType('roads', 'roads');
+      const groups = `/workspaces/${gs.ws}/layergroups`;
+      const roads = { '@type': 'layer', name: `${gs.ws}:roads` };
+      await gs.setUp('POST', groups, { body: { layerGroup: { name: 'base', publishables: { published: [roads] } } } });
+      await gs.setUp('POST', groups, { body: { layerGroup: { name: 'kept', publishables: { published: [roads] } } } });
+      const initial = await groupStyles(gs, `${groups}/base`);
+      const keptPut = await gs.call('PUT', `${groups}/kept`, { body: { layerGroup: { styles: null } } });
+      const emptied = await gs.call('PUT', `${groups}/base`, { body: { layerGroup: { styles: { style: [] } } } });
+      const mismatched = await gs.call('PUT', `${groups}/kept`, { body: { layerGroup: { publishables: { published: [roads, roads] }, styles: { style: [{}, {}, {}] } } } });
+      const keptEntries = await gs.call('GET', `${groups}/kept.json`);
+      const published = keptEntries.status === 200 ? JSON.parse(keptEntries.text).layerGroup.publishables?.published : undefined;
+      return {
+        beforePut: initial,
+        putStylesNull: { status: keptPut.status },
+        putEmptyStyleList: { status: emptied.status, styles: await groupStyles(gs, `${groups}/base`) },
+        putNotOnePerEntry: {
+          status: mismatched.status,
+          refusedAsNotOnePerEntry: mismatched.text.includes('different number of styles than layers'),
+          entriesAfter: published === undefined ? keptEntries.status : Array.isArray(published) ? published.length : 1,
+          stylesAfter: await groupStyles(gs, `${groups}/kept`),
+        },
+      };
+    },
+  },
+  {
+    name: 'GeoServer decodes a percent-encoded letter, digit or "-._~" in a REST path before routing it: /workspaces/%63luster-it-… answers that workspace, %77orkspaces routes as workspaces, and an encoded "." before the extension is the extension',
+    reliedOnBy: ['lambdas/config-sync/gateway/rest-paths.ts', 'test/support/geoserver-standin/reference.ts'],
+    note: 'read from GeoServer\'s source only (its REST path helper decodes the whole path, then Spring matches it): the gateway refuses such a path (400) because the master would reach an object other than the one the path names as sent',
+    async observe(gs) {
+      await gs.workspace();
+      const read = async (path: string) => {
+        const answer = await gs.call('GET', path, { accept: 'application/json' });
+        let name: unknown;
+        try {
+          name = (JSON.parse(answer.text) as { workspace?: { name?: unknown } }).workspace?.name;
+        } catch {
+          name = undefined;
+        }
+        return { status: answer.status, ...(name === undefined ? {} : { workspace: name }) };
+      };
+      const encodedFirst = `%${gs.ws.charCodeAt(0).toString(16)}${gs.ws.slice(1)}`;
+      return {
+        asSent: await read(`/workspaces/${gs.ws}.json`),
+        encodedLetterInName: await read(`/workspaces/${encodedFirst}.json`),
+        encodedLetterInLiteralSegment: await read(`/%77orkspaces/${gs.ws}.json`),
+        encodedHyphenInName: await read(`/workspaces/${gs.ws.replaceAll('-', '%2D')}.json`),
+        encodedDotBeforeExtension: await read(`/workspaces/${gs.ws}%2Ejson`),
       };
     },
   },
