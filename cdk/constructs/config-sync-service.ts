@@ -220,12 +220,15 @@ export class ConfigSyncService extends Construct {
     }
 
     const nodeNames = (nodes: readonly ClusterNode[]) => nodes.map((node) => node.name);
+    const geoserverNodes = consumers.filter((node) => node.geoserver);
     const scoped: Record<Exclude<ConfigSyncScope, 'ownNode'>, string[]> = {
       // Those POST /config/events publishes for: a node with a GeoServer publishes through the gateway only.
       publishers: nodeNames(publishers.filter((node) => !node.geoserver)),
       pureMasters: nodeNames(pureMasters(cluster.nodes)),
       // The nodes GEOSERVER_NODES names (below): consuming nodes that declare a GeoServer.
-      geoserverNodes: nodeNames(consumers.filter((node) => node.geoserver)),
+      geoserverNodes: nodeNames(geoserverNodes),
+      // The rest: nodes whose stores the cluster's functions update with no GeoServer to reach.
+      nodesWithoutGeoServer: nodeNames(cluster.nodes.filter((node) => !geoserverNodes.includes(node))),
       allNodes: nodeNames(cluster.nodes),
     };
     const environment: Record<ConfigSyncEnv, string | undefined> = {

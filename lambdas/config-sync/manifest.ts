@@ -34,9 +34,10 @@ export type ConfigSyncResource =
 /**
  * Which nodes' partitions, prefixes or queues: the apply function's own node, the publishers
  * without a GeoServer (those POST /config/events publishes for), the pure masters, the consuming
- * nodes that declare a GeoServer (GEOSERVER_NODES), all.
+ * nodes that declare a GeoServer (GEOSERVER_NODES), every other node (whose store the cluster's
+ * functions bring up to date themselves, with no GeoServer's apply function), all.
  */
-export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'geoserverNodes' | 'allNodes';
+export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'geoserverNodes' | 'nodesWithoutGeoServer' | 'allNodes';
 /** `republishSchedule`: cluster setting (default every minute); `lagSchedule`: every minute, the lag alarms' period. */
 export type ConfigSyncSchedule = 'republishSchedule' | 'lagSchedule';
 
@@ -56,15 +57,6 @@ const WITH_QUEUES: readonly ConfigSyncEnv[] = [...COMMON, CONFIG_SYNC_ENV.queueU
 // parking record (apply.ts, `writableUnread`).
 const STORE_WRITE = ddb('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem');
 const BODY_WRITE = s3('GetObject', 'PutObject', 'DeleteObject');
-
-/** Rebuilding any node's store from the log and its bodies (resync, retrying parked events). */
-const REWRITE_ANY_STORE = [
-  { on: 'eventLog', actions: ddb('GetItem', 'Query') },
-  { on: 'eventLogVoids', actions: ddb('PutItem') },
-  { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'allNodes' },
-  { on: 'eventBodies', actions: s3('GetObject') },
-  { on: 'objectBodies', actions: BODY_WRITE, scope: 'allNodes' },
-] as const;
 
 // Least privilege, spelled out per function: exactly the calls its handler makes.
 export const CONFIG_SYNC_MANIFEST = {
@@ -167,8 +159,15 @@ export const CONFIG_SYNC_MANIFEST = {
     entry: 'config-sync/handlers/redrive-node.ts',
     environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.geoserverNodes],
     grants: [
-      // Retrying parked events: read them from the log, apply them to the node's store.
-      ...REWRITE_ANY_STORE,
+      // Retrying parked events: read them from the log, apply them to the node's store. Only for
+      // a node without a GeoServer: a GeoServer node's apply function retries its own (the
+      // redrive queues it a retry request), so of its store the redrive only lists the parked.
+      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      { on: 'eventLogVoids', actions: ddb('PutItem') },
+      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'), scope: 'nodesWithoutGeoServer' },
+      { on: 'nodeStore', actions: ddb('Query'), scope: 'geoserverNodes' },
+      { on: 'eventBodies', actions: s3('GetObject') },
+      { on: 'objectBodies', actions: BODY_WRITE, scope: 'nodesWithoutGeoServer' },
       { on: 'deadLetterQueues', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'] },
       { on: 'queues', actions: ['sqs:SendMessage'] },
     ],

@@ -163,6 +163,37 @@ test("the node job routes (drift, reconcile, capture) write job items and queue 
   expect(queues.map(resolvedJson).sort()).toEqual(['gs-1', 'gs-2'].map((node) => resolvedJson({ 'Fn::GetAtt': [queueOf(synth.json, `${CLUSTER}-${node}.fifo`), 'Arn'] })).sort());
 });
 
+test("a redrive writes the store items and bodies of nodes without a GeoServer only: of a GeoServer node's store it lists the parked records, its apply function retrying them", () => {
+  const fn = logicalIdsOf(synth.json, 'AWS::Lambda::Function').find((id) => id.includes('RedriveNode'))!;
+  const statements = statementsOf(synth.json, fn);
+  const store = statements.filter((statement) => resolvedJson(statement.Resource).includes('NodeStore'));
+  // Per node: the actions of every statement whose LeadingKeys name it (none unconditioned).
+  const storeActions = (node: string) =>
+    store
+      .filter((statement) => {
+        const keys = statement.Condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys'];
+        expect(keys).toBeDefined();
+        return (keys as string[]).includes(node);
+      })
+      .flatMap(actionsOfStatement)
+      .sort();
+  const rewrite = ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+  expect(Object.fromEntries(NODES.map((node) => [node.name, storeActions(node.name)]))).toEqual({
+    'master-1': rewrite,
+    'gs-1': ['dynamodb:Query'],
+    'gs-2': ['dynamodb:Query'],
+    plain: rewrite,
+  });
+  // Bodies: written under the prefixes of nodes without a GeoServer only, never objects/*.
+  const bodyWrites = statements
+    .filter((statement) => actionsOfStatement(statement).includes('s3:PutObject'))
+    .flatMap((statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]))
+    .map(resolvedJson);
+  expect(bodyWrites).toHaveLength(2);
+  expect(bodyWrites.filter((arn) => arn.includes('objects/master-1/*'))).toHaveLength(1);
+  expect(bodyWrites.filter((arn) => arn.includes('objects/plain/*'))).toHaveLength(1);
+});
+
 test('a VPC reaching AWS through endpoints gets an SNS endpoint too when a function in it publishes (a capture, the gateway and its sweep)', () => {
   const network = { vpcId: 'vpc-0b1b2c3d', subnetIds: ['subnet-0b1b2c3d'], securityGroupIds: ['sg-0b1b2c3d'], reachAws: 'vpc-endpoints', routeTableIds: ['rtb-0b1b2c3d'] };
   const publishing = synthesize({
