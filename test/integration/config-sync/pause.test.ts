@@ -63,7 +63,8 @@ describe('POST /nodes/{node}/pause and /resume', () => {
       expect(answers.some((answer) => answer.status === 200)).toBe(true);
       expect(await consuming('slave-1')).toBe(!(await nodeView('slave-1')).paused);
     }
-  });
+    // Eight rounds of four requests each: a bound for a loaded machine, not a speed check.
+  }, 60_000);
 
   it('refuses a body (these routes take none), changing nothing; none or {} is accepted', async () => {
     for (const body of ['{"reason":"maintenance"}', 'garbage', '[1]']) {
