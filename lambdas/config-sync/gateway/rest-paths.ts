@@ -101,19 +101,6 @@ export function restBoolean(value: string | null): boolean | undefined {
 }
 
 /**
- * Why the gateway will not forward `rawPath` (as it arrived, percent-encoded), or `undefined`.
- * Each of these reaches the master's servlet container as another path than the one classified
- * here, so a write could land on the master unreplicated, or a call leave `/rest` altogether:
- * - a path parameter (`/workspaces;x=1`, `..;`): Tomcat strips `;...` from a segment before
- *   GeoServer routes the request, and resolves what is left;
- * - a dot segment, in any encoding (`..`, `%2e%2E`): the HTTP client resolves it before sending
- *   (WHATWG URL), so `/rest/workspaces/%2e%2e/%2e%2e/manager` leaves GeoServer's REST API;
- * - an encoded `/` or `\`, a control character, or a malformed `%` escape: read differently by
- *   the container than by this classifier.
- * A letter, digit, `-`, `.`, `_` or `~` percent-encoded is not among them: the gateway reads the
- * path with those decoded first (withUnreservedDecoded), as the master does.
- */
-/**
  * `rawPath` with each percent-encoded letter, digit, `-`, `.`, `_` or `~` (RFC 3986's unreserved
  * characters) written as itself, which RFC 3986 (6.2.2.2) makes the same URI. Some clients encode
  * them (Java's URLEncoder encodes `~`), and GeoServer decodes the whole path before it routes it
@@ -126,6 +113,19 @@ export function withUnreservedDecoded(rawPath: string): string {
   return rawPath.replace(/%(?:[46][1-9a-f]|[57][0-9a]|3[0-9]|2d|2e|5f|7e)/gi, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)));
 }
 
+/**
+ * Why the gateway will not forward `rawPath` (as it arrived, percent-encoded), or `undefined`.
+ * Each of these reaches the master's servlet container as another path than the one classified
+ * here, so a write could land on the master unreplicated, or a call leave `/rest` altogether:
+ * - a path parameter (`/workspaces;x=1`, `..;`): Tomcat strips `;...` from a segment before
+ *   GeoServer routes the request, and resolves what is left;
+ * - a dot segment, in any encoding (`..`, `%2e%2E`): the HTTP client resolves it before sending
+ *   (WHATWG URL), so `/rest/workspaces/%2e%2e/%2e%2e/manager` leaves GeoServer's REST API;
+ * - an encoded `/` or `\`, a control character, or a malformed `%` escape: read differently by
+ *   the container than by this classifier.
+ * A letter, digit, `-`, `.`, `_` or `~` percent-encoded is not among them: the gateway reads the
+ * path with those decoded first (withUnreservedDecoded), as the master does.
+ */
 export function unsafePathReason(rawPath: string): string | undefined {
   for (const raw of rawPath.split('/')) {
     if (raw.includes(';')) return `a ";" (a path parameter, which the master's servlet container strips) in "${raw}"`;
