@@ -131,6 +131,18 @@ function fileName(url: string): string {
 }
 
 /**
+ * A workspace with a shapefile store and its feature type `roads` published as a layer: what each
+ * layer group check builds its groups on. Answers the groups' collection path and the layer as a
+ * group entry.
+ */
+async function roadsForGroups(gs: Client): Promise<{ groups: string; roads: { '@type': string; name: string } }> {
+  await gs.workspace();
+  await gs.shapefileStore('roads');
+  await gs.featureType('roads', 'roads');
+  return { groups: `/workspaces/${gs.ws}/layergroups`, roads: { '@type': 'layer', name: `${gs.ws}:roads` } };
+}
+
+/**
  * How many styles a layer group holds, as its JSON answer lists them (a lone style is one, an
  * absent or "" `styles` none), or the status of a read that did not find it.
  */
@@ -230,12 +242,9 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     reliedOnBy: ['lambdas/config-sync/job-runner.ts', 'lambdas/config-sync/geoserver/drift.ts', 'lambdas/config-sync/gateway/cascade.ts'],
     note: 'captures and reconciles remove nested groups outer first (outerGroupsFirst, drift.ts); a GeoServer that deletes an inner group anyway leaves its holder naming a group that is gone',
     async observe(gs) {
-      await gs.workspace();
-      await gs.shapefileStore('roads');
-      await gs.featureType('roads', 'roads');
-      const groups = `/workspaces/${gs.ws}/layergroups`;
+      const { groups, roads } = await roadsForGroups(gs);
       const group = (name: string, entry: { '@type': string; name: string }) => ({ layerGroup: { name, publishables: { published: [entry] } } });
-      await gs.setUp('POST', groups, { body: group('inner', { '@type': 'layer', name: `${gs.ws}:roads` }) });
+      await gs.setUp('POST', groups, { body: group('inner', roads) });
       await gs.setUp('POST', groups, { body: group('outer', { '@type': 'layerGroup', name: `${gs.ws}:inner` }) });
       const refused = await gs.call('DELETE', `${groups}/inner`);
       const kept = await gs.call('GET', `${groups}/inner.json`);
@@ -254,12 +263,9 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     reliedOnBy: ['lambdas/config-sync/job-runner.ts', 'lambdas/config-sync/geoserver/drift.ts', 'test/support/geoserver-standin/catalog.ts'],
     note: 'captures write a group after the adds of the groups it names (captureOrder, innerGroupsFirst); a GeoServer refusing such an entry instead parks the write rather than losing the entry',
     async observe(gs) {
-      await gs.workspace();
-      await gs.shapefileStore('roads');
-      await gs.featureType('roads', 'roads');
-      const groups = `/workspaces/${gs.ws}/layergroups`;
+      const { groups, roads } = await roadsForGroups(gs);
       const entries = [
-        { '@type': 'layer', name: `${gs.ws}:roads` },
+        roads,
         { '@type': 'layerGroup', name: `${gs.ws}:absent` },
       ];
       const group = (name: string, published: readonly unknown[]) => ({ layerGroup: { name, publishables: { published }, styles: { style: published.map(() => ({})) } } });
@@ -288,11 +294,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     reliedOnBy: ['lambdas/config-sync/representations.ts', 'lambdas/config-sync/gateway/catalog-required.ts', 'test/support/geoserver-standin/catalog.ts'],
     note: 'read from GeoServer\'s source (XStreamPersister, CatalogImpl, OwsUtils.copy); nodes write a group with one style per entry and compare "", "null" and {} as the default style, and the gateway refuses the PUT GeoServer refuses',
     async observe(gs) {
-      await gs.workspace();
-      await gs.shapefileStore('roads');
-      await gs.featureType('roads', 'roads');
-      const groups = `/workspaces/${gs.ws}/layergroups`;
-      const roads = { '@type': 'layer', name: `${gs.ws}:roads` };
+      const { groups, roads } = await roadsForGroups(gs);
       const stylesOf = async () => {
         const read = await gs.call('GET', `${groups}/base.json`);
         if (read.status !== 200) return read.status;
@@ -316,11 +318,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     reliedOnBy: ['lambdas/config-sync/representations.ts', 'lambdas/config-sync/publish.ts', 'lambdas/config-sync/gateway/catalog-required.ts', 'test/support/geoserver-standin/catalog.ts'],
     note: 'read from GeoServer\'s source only (Jettison\'s mapped convention makes one <style> element of a lone style, null and "" included; XStreamPersister\'s ReferenceCollectionConverter adds one entry per element): statedGroupStyleCount counts so, and the gateway and POST /config/events refuse by that count',
     async observe(gs) {
-      await gs.workspace();
-      await gs.shapefileStore('roads');
-      await gs.featureType('roads', 'roads');
-      const groups = `/workspaces/${gs.ws}/layergroups`;
-      const roads = { '@type': 'layer', name: `${gs.ws}:roads` };
+      const { groups, roads } = await roadsForGroups(gs);
       const forms: Record<string, unknown> = {
         'style null': { style: null },
         'style [null]': { style: [null] },
@@ -347,10 +345,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     reliedOnBy: ['lambdas/config-sync/representations.ts', 'lambdas/config-sync/gateway/catalog-required.ts', 'lambdas/config-sync/gateway/gateway.ts', 'test/support/geoserver-standin/catalog.ts'],
     note: 'read from GeoServer\'s source only: layerGroupEntries counts a lone null entry as one entry naming nothing, which the gateway and POST /config/events refuse (400, publishables) rather than forward; a GeoServer answering 400 for it reads it as no entry ("published": "" is not a form the REST reference describes, so it is not sent)',
     async observe(gs) {
-      await gs.workspace();
-      await gs.shapefileStore('roads');
-      await gs.featureType('roads', 'roads');
-      const groups = `/workspaces/${gs.ws}/layergroups`;
+      const { groups } = await roadsForGroups(gs);
       const forms: Record<string, unknown> = {
         'published null': { published: null },
         'published [null]': { published: [null] },
@@ -371,11 +366,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     reliedOnBy: ['lambdas/config-sync/gateway/catalog-required.ts', 'lambdas/config-sync/representations.ts', 'test/support/geoserver-standin/catalog.ts'],
     note: 'read from GeoServer\'s source only (OwsUtils.copy puts the empty list read in place of the held one, catalog.save takes it): the gateway refuses such a PUT, since it would empty the styles on the master only',
     async observe(gs) {
-      await gs.workspace();
-      await gs.shapefileStore('roads');
-      await gs.featureType('roads', 'roads');
-      const groups = `/workspaces/${gs.ws}/layergroups`;
-      const roads = { '@type': 'layer', name: `${gs.ws}:roads` };
+      const { groups, roads } = await roadsForGroups(gs);
       await gs.setUp('POST', groups, { body: { layerGroup: { name: 'base', publishables: { published: [roads] } } } });
       await gs.setUp('POST', groups, { body: { layerGroup: { name: 'kept', publishables: { published: [roads] } } } });
       const initial = await groupStyles(gs, `${groups}/base`);
