@@ -90,6 +90,7 @@ import {
   type PublishedEvent,
 } from './events';
 import { applyToGeoServer, deletedPaths, type GeoServerApplyOptions, type GeoServerOutcome, type GeoServerStep } from './geoserver/apply';
+import { catalogInStore, type CatalogObject } from './gateway/master-catalog';
 import { styleUsersInStore } from './gateway/style-users';
 import { Liveness, parentsOf } from './liveness';
 import { GeoServerRejectedError, truncate } from './geoserver/errors';
@@ -97,7 +98,7 @@ import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject, type JsonObject } from './merge-patch';
 import { localName, referencedName } from './representations';
 import { consoleWarn, type Warn } from '../shared/warn';
-import { HELD_CURSOR, PARKED_LIST_MAX, type CatalogQuery, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
+import { HELD_CURSOR, PARKED_LIST_MAX, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
 import { withoutArns } from '../shared/errors';
 
 export interface ApplyDeps {
@@ -1392,9 +1393,6 @@ export async function retryParked(deps: ApplyDeps, context: NodeContext, deadlin
   return { cleared, stillParked };
 }
 
-/** Objects listed per page while looking inside a removed container (`appliedInsideAfter`). */
-const INSIDE_PAGE = 500;
-
 /**
  * The objects the node holds inside `container` (a workspace, a store or a resource: what GeoServer's
  * recursive delete takes with it, `parentsOf` transitively) whose last event came after `sequence`.
@@ -1412,29 +1410,16 @@ async function appliedInsideAfter(store: NodeStore, node: string, container: Obj
           : [];
   const workspace = container.type === 'workspace' ? container.id : splitObjectId(container.id).workspace;
   if (types.length === 0 || workspace === undefined) return [];
-  const held = new Map<string, StoredObject>();
+  const catalog = catalogInStore(store, node);
+  const held = new Map<string, CatalogObject>();
+  const hold = (object: CatalogObject | undefined) => object && held.set(objectStorageKey(object), object);
   if (container.type === 'workspace') {
-    for (const object of await store.readObjects(node, [{ type: 'namespace', id: workspace }, { type: 'workspaceSettings', id: workspace }])) {
-      if (!object.deleted) held.set(objectStorageKey(object), object);
-    }
+    hold(await catalog.get('namespace', workspace));
+    hold(await catalog.get('workspaceSettings', workspace));
   }
-  for (const type of types) {
-    const prefix = `${workspace}:`;
-    for (let after: string | undefined = `${type}/${prefix}`; after !== undefined; ) {
-      const query: CatalogQuery = { type, limit: INSIDE_PAGE, after };
-      const page = await store.listObjects(node, query);
-      after = page.next;
-      for (const object of page.objects) {
-        if (!object.id.startsWith(prefix)) {
-          after = undefined;
-          break;
-        }
-        if (!object.deleted) held.set(objectStorageKey(object), object);
-      }
-    }
-  }
+  for (const type of types) for (const object of await catalog.list(type, `${workspace}:`)) hold(object);
   const containerKey = objectStorageKey(container);
-  const inside = (object: StoredObject, depth: number): boolean =>
+  const inside = (object: CatalogObject, depth: number): boolean =>
     depth <= 3 &&
     parentsOf(object).some((parent) => {
       const key = objectStorageKey(parent);
@@ -1447,9 +1432,6 @@ async function appliedInsideAfter(store: NodeStore, node: string, container: Obj
     .map((object) => ({ type: object.type, id: object.id }));
 }
 
-/** A style's users read back at a time (`NodeStore.readObjects` takes at most 100). */
-const USERS_READ_BATCH = 100;
-
 /**
  * The layers and layer groups the node holds that name the style `styleId` (style-users.ts) and
  * whose last event came after `sequence`: what GeoServer's recursive style delete resets (a layer
@@ -1458,12 +1440,7 @@ const USERS_READ_BATCH = 100;
  * remove with `recurse` of something they live in are not on the GeoServer, and not named.
  */
 async function styleUsersAppliedAfter(store: NodeStore, node: string, styleId: string, sequence: number): Promise<ObjectRef[]> {
-  const users = await styleUsersInStore(store, node).of(styleId);
-  const later: StoredObject[] = [];
-  for (let start = 0; start < users.length; start += USERS_READ_BATCH) {
-    const stored = await store.readObjects(node, users.slice(start, start + USERS_READ_BATCH).map(({ type, id }) => ({ type, id })));
-    later.push(...stored.filter((object) => !object.deleted && object.lastSequence > sequence));
-  }
+  const later = (await styleUsersInStore(store, node).of(styleId)).filter((user) => user.lastSequence > sequence);
   const taken = await new Liveness((refs) => store.readObjects(node, refs)).taken(later);
   return later
     .filter((_, index) => !taken[index])

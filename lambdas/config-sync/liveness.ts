@@ -19,6 +19,9 @@ import { objectStorageKey } from './objects';
 import type { StoredObject } from './ports';
 import { localName, referencedName } from './representations';
 
+/** What `taken` reads of an object: where it lives (`parentsOf`) and when it last changed. */
+type Changed = Pick<StoredObject, 'type' | 'id' | 'properties' | 'lastSequence'>;
+
 /** Refs read per lookup: DynamoDB's BatchGetItem takes 100 keys. */
 const LOOKUP_CHUNK = 100;
 
@@ -41,12 +44,12 @@ export class Liveness {
    * out, and what a redrive applying a parked event out of order must not send to the GeoServer,
    * which removed it with that container.
    */
-  async taken(objects: readonly StoredObject[]): Promise<boolean[]> {
+  async taken(objects: readonly Changed[]): Promise<boolean[]> {
     await this.readContainers(objects);
     return objects.map((object) => this.takenAfter(object, object.lastSequence, 0));
   }
 
-  private takenAfter(object: StoredObject, since: number, depth: number): boolean {
+  private takenAfter(object: Changed, since: number, depth: number): boolean {
     return (
       depth <= 3 &&
       parentsOf(object).some((parent) => {
@@ -57,7 +60,7 @@ export class Liveness {
   }
 
   /** Reads what the objects live in, then what those live in (a layer, its resource, its store). */
-  private async readContainers(objects: readonly StoredObject[]): Promise<void> {
+  private async readContainers(objects: readonly Pick<StoredObject, 'type' | 'id' | 'properties'>[]): Promise<void> {
     let wanted = objects;
     while (wanted.length > 0) {
       const unread = new Map<string, ObjectRef>();

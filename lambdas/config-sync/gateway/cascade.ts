@@ -36,7 +36,7 @@ export async function cascadedChanges(
   if (target.type === 'style') {
     if (!lookups.styleUsers) return [];
     const users = await lookups.styleUsers.of(target.id);
-    return publishAsHeld(users.map((user) => ({ type: user.type, id: user.id, properties: user.properties })), readBack);
+    return publishAsHeld(users, readBack);
   }
   const { catalog } = lookups;
   if (!catalog) return [];

@@ -12,6 +12,8 @@ export interface CatalogObject {
   readonly type: ObjectType;
   readonly id: string;
   readonly properties: JsonObject;
+  /** The sequence of its last event the store applied. */
+  readonly lastSequence: number;
 }
 
 /** The master's store, read by type. */
@@ -41,7 +43,7 @@ export function catalogInStore(store: NodeStore, node: string): MasterCatalog {
         const page = await store.listObjects(node, { type, limit: PAGE, ...(after === undefined ? {} : { after }) });
         for (const object of page.objects) {
           if (prefix !== undefined && !object.id.startsWith(prefix)) return found;
-          if (!object.deleted) found.push({ type: object.type, id: object.id, properties: object.properties });
+          if (!object.deleted) found.push({ type: object.type, id: object.id, properties: object.properties, lastSequence: object.lastSequence });
         }
         if (page.next === undefined) return found;
         after = page.next;
@@ -49,7 +51,7 @@ export function catalogInStore(store: NodeStore, node: string): MasterCatalog {
     },
     async get(type, id) {
       const [object] = await store.readObjects(node, [{ type, id } as ObjectRef]);
-      return object && !object.deleted ? { type: object.type, id: object.id, properties: object.properties } : undefined;
+      return object && !object.deleted ? { type: object.type, id: object.id, properties: object.properties, lastSequence: object.lastSequence } : undefined;
     },
   };
 }

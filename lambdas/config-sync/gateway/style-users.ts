@@ -25,6 +25,8 @@ export interface StyleUser {
   readonly type: 'layer' | 'layerGroup';
   readonly id: string;
   readonly properties: JsonObject;
+  /** The sequence of its last event the store applied. */
+  readonly lastSequence: number;
 }
 
 /** Finds the layers and layer groups that name a style. */
@@ -41,7 +43,7 @@ export function styleUsersInStore(store: NodeStore, node: string): StyleUsers {
       const users: StyleUser[] = [];
       for (const type of ['layer', 'layerGroup'] as const) {
         for (const object of await catalog.list(type)) {
-          if (namesStyle(type, object.properties, styleId)) users.push({ type, id: object.id, properties: object.properties });
+          if (namesStyle(type, object.properties, styleId)) users.push({ type, id: object.id, properties: object.properties, lastSequence: object.lastSequence });
         }
       }
       return users;
