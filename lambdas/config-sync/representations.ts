@@ -260,7 +260,8 @@ export function groupEntryName(entry: JsonValue | undefined): string | undefined
 /**
  * The styles a layer group's `styles` states, each one GeoServer reads as an entry of the group's
  * style list: the one definition of that count, used by the publish check (checkGroupEntries),
- * the apply (withStylePerEntry) and the gateway (layerGroupStylesProblem).
+ * the apply (withStylePerEntry) and the gateway (layerGroupStylesProblem); a layer's `styles` list
+ * has the same shape, and the gateway's style-user lookup (style-users.ts) reads it with this too.
  *
  * GeoServer reads a JSON body through Jettison's mapped convention, then XStream: each item of a
  * `style` list, and a `style` given alone, becomes one `<style>` element (a JSON null one without

@@ -18,6 +18,7 @@
 import type { ObjectType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { NodeStore } from '../ports';
+import { statedGroupStyles } from '../representations';
 import { catalogInStore } from './master-catalog';
 
 /** An object that names a style, as the master's store holds it. */
@@ -57,17 +58,11 @@ export function styleUsersInStore(store: NodeStore, node: string): StyleUsers {
  * local name with the reference's `workspace`.
  */
 export function namesStyle(type: ObjectType, properties: JsonObject, styleId: string): boolean {
-  const references: JsonValue[] = [...listed(properties.styles)];
+  const references: JsonValue[] = [...statedGroupStyles(properties.styles)];
   if (type === 'layer') references.push(properties.defaultStyle ?? null);
   else if (type === 'layerGroup') references.push(properties.rootLayerStyle ?? null);
   else return false;
   return references.some((reference) => isReferenceTo(reference, styleId));
-}
-
-function listed(styles: JsonValue | undefined): JsonValue[] {
-  if (!isJsonObject(styles)) return [];
-  const style = styles.style;
-  return Array.isArray(style) ? style : style === undefined ? [] : [style];
 }
 
 function isReferenceTo(reference: JsonValue, styleId: string): boolean {
