@@ -54,7 +54,7 @@ import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits }
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, isStoreType, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
-import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, unsafePathReason, withUnreservedDecoded, type ClassifiedPath, type ManagedPath, type UnmanagedPath } from './rest-paths';
+import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, storeCollectionType, unsafePathReason, withUnreservedDecoded, type ClassifiedPath, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { linkedBefore, linkedChanges, linkedPath, linkedRemoval } from './namespace-link';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
@@ -1025,11 +1025,9 @@ function isStoreUpload(classified: ClassifiedPath, method: string): boolean {
  * or undefined: its workspace's or its own name breaks the cluster's name rule (objects.ts), as
  * the same store POSTed through the gateway would.
  */
-const UPLOAD_STORE_TYPES: Record<string, ObjectType> = { datastores: 'dataStore', coveragestores: 'coverageStore', wmsstores: 'wmsStore', wmtsstores: 'wmtsStore' };
-
 function uploadStoreNameProblem(classified: UnmanagedPath): string | undefined {
   const [, workspace, collection, store] = classified.path.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
-  const type = UPLOAD_STORE_TYPES[collection!] ?? 'dataStore';
+  const type = storeCollectionType(collection!) ?? 'dataStore';
   for (const ref of [{ type: 'workspace' as const, id: workspace! }, { type, id: `${workspace}:${store}` }]) {
     const why = objectRefProblem(ref);
     if (why !== undefined) return `an upload makes ${ref.type} ${JSON.stringify(ref.id)} on the master, which no other node could hold: ${why}`;

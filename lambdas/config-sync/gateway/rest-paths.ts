@@ -81,6 +81,11 @@ const RESOURCE_UNDER_STORE: Record<string, ObjectType> = {
   layers: 'wmtsLayer', // /workspaces/{ws}/wmtsstores/{store}/layers
 };
 
+/** The store type a store collection segment names (`datastores`: dataStore), or undefined for any other segment. */
+export function storeCollectionType(segment: string): ObjectType | undefined {
+  return STORE_COLLECTIONS.has(segment) ? COLLECTIONS[segment] : undefined;
+}
+
 /** Whether an HTTP method (any case) writes: the three GeoServer's REST API writes with. */
 export function isWriteMethod(method: string): boolean {
   const upper = method.toUpperCase();
