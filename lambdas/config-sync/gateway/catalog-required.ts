@@ -15,6 +15,15 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import { groupEntryName, layerGroupEntries, statedGroupStyleCount, withStylePerEntry } from '../representations';
 import type { ManagedPath } from './rest-paths';
 
+/** What a request's body gives of one member (gateway.ts `bodyMember`, `groupBodyMember`). */
+type BodyMember = (member: string) => { readonly present: boolean; readonly value?: unknown };
+
+/** The entries a body's `publishables` lists, or undefined where it states no `published`. */
+function statedEntries(publishables: unknown): JsonValue[] | undefined {
+  if (!isJsonObject(publishables as JsonValue) || !('published' in (publishables as JsonObject))) return undefined;
+  return layerGroupEntries({ publishables: publishables as JsonObject });
+}
+
 interface RequiredMember {
   readonly type: ObjectType;
   readonly member: string;
@@ -53,7 +62,7 @@ export function requiredMemberProblem(
   target: ManagedPath,
   method: string,
   representation: boolean,
-  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+  bodyMember: BodyMember,
 ): { readonly member: string; readonly problem: string } | undefined {
   const required = REQUIRED.find((candidate) => candidate.type === target.type);
   if (required === undefined || (required.representationOnly && !representation)) return undefined;
@@ -120,7 +129,7 @@ const NULL_NOT_IGNORED: Partial<Record<ObjectType, readonly string[]>> = {
 export function nullMemberProblem(
   target: ManagedPath,
   method: string,
-  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+  bodyMember: BodyMember,
 ): { readonly member: string; readonly problem: string } | undefined {
   if (method !== 'POST' && method !== 'PUT') return undefined;
   for (const member of NULL_NOT_IGNORED[target.type] ?? []) {
@@ -149,12 +158,11 @@ export function nullMemberProblem(
 export function layerGroupStylesProblem(
   target: ManagedPath,
   method: string,
-  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+  bodyMember: BodyMember,
 ): string | undefined {
   if (target.type !== 'layerGroup' || (method !== 'POST' && method !== 'PUT')) return undefined;
-  const publishables = bodyMember('publishables').value;
-  if (!isJsonObject(publishables as JsonObject) || !('published' in (publishables as JsonObject))) return undefined;
-  const entries = layerGroupEntries({ publishables: publishables as JsonObject }).length;
+  const entries = statedEntries(bodyMember('publishables').value)?.length;
+  if (entries === undefined) return undefined;
   const styles = statedGroupStyleCount(bodyMember('styles').value);
   if (styles === 0 || styles === entries) return undefined;
   return `the body states ${styles} style${styles === 1 ? '' : 's'} for ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables: GeoServer refuses a layer group whose styles are not one per entry ("Layer group has different number of styles than layers"); give one style per entry, in the same order (an empty {} for the layer's default style), or leave styles out`;
@@ -173,14 +181,13 @@ export function layerGroupStylesProblem(
 export function layerGroupEntriesWithoutStylesProblem(
   target: ManagedPath,
   method: string,
-  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+  bodyMember: BodyMember,
   held: JsonObject | undefined,
 ): string | undefined {
   if (target.type !== 'layerGroup' || method !== 'PUT' || held === undefined) return undefined;
   const styles = bodyMember('styles');
-  const publishables = bodyMember('publishables').value;
-  if ((styles.present && styles.value !== null) || !isJsonObject(publishables as JsonObject) || !('published' in (publishables as JsonObject))) return undefined;
-  const entries = layerGroupEntries({ publishables: publishables as JsonObject }).length;
+  const entries = statedEntries(bodyMember('publishables').value)?.length;
+  if ((styles.present && styles.value !== null) || entries === undefined) return undefined;
   const kept = statedGroupStyleCount(withStylePerEntry(held).styles);
   if (kept === 0 || kept === entries) return undefined;
   return `the body states ${entries} entr${entries === 1 ? 'y' : 'ies'} in publishables and no styles, so GeoServer keeps the ${kept} style${kept === 1 ? '' : 's'} the group holds and refuses it ("Layer group has different number of styles than layers"); state the styles too, one per entry in the same order ("null" or {} for the layer's default style)`;
@@ -198,7 +205,7 @@ export function layerGroupEntriesWithoutStylesProblem(
 export function layerGroupEntriesProblem(
   target: ManagedPath,
   method: string,
-  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+  bodyMember: BodyMember,
 ): { readonly member: string; readonly problem: string } | undefined {
   if (target.type !== 'layerGroup' || (method !== 'POST' && method !== 'PUT')) return undefined;
   const publishables = bodyMember('publishables');
@@ -231,7 +238,7 @@ export function layerGroupEntriesProblem(
 export function layerGroupNoStylesProblem(
   target: ManagedPath,
   method: string,
-  bodyMember: (member: string) => { readonly present: boolean; readonly value?: unknown },
+  bodyMember: BodyMember,
 ): string | undefined {
   if (target.type !== 'layerGroup' || method !== 'PUT') return undefined;
   const styles = bodyMember('styles');
