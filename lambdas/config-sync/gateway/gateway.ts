@@ -266,19 +266,21 @@ export async function handleGatewayCall(
   // A JSON null GeoServer stores as "" or false rather than ignoring (catalog-required.ts).
   const nulled = isRepresentation(request) && mediaTypeOf(request).includes('json') ? nullMemberProblem(classified, method, (member) => bodyMember(request, member)) : undefined;
   if (nulled !== undefined) throw new ValidationError(nulled.member, nulled.problem);
-  // A layer group's entries and styles, read alike from a JSON or an XML body (groupBodyMember).
-  const groupMember = (member: string) => groupBodyMember(request, member);
-  const groupEntries = isRepresentation(request) ? layerGroupEntriesProblem(classified, method, groupMember) : undefined;
-  if (groupEntries !== undefined) throw new ValidationError(groupEntries.member, groupEntries.problem);
-  const groupStyles = isRepresentation(request) ? layerGroupStylesProblem(classified, method, groupMember) : undefined;
-  if (groupStyles !== undefined) throw new ValidationError('styles', groupStyles);
-  const noStyles = isRepresentation(request) ? layerGroupNoStylesProblem(classified, method, groupMember) : undefined;
-  if (noStyles !== undefined) throw new ValidationError('styles', noStyles);
-  // A group's entries changed in number without their styles: GeoServer keeps the ones it holds.
-  if (classified.type === 'layerGroup' && method === 'PUT' && options.catalog && classified.id !== undefined && isRepresentation(request)) {
-    const held = (await options.catalog.get('layerGroup', classified.id))?.properties;
-    const unstyled = layerGroupEntriesWithoutStylesProblem(classified, method, groupMember, held);
-    if (unstyled !== undefined) throw new ValidationError('styles', unstyled);
+  if (classified.type === 'layerGroup' && isRepresentation(request)) {
+    // A layer group's entries and styles, read alike from a JSON or an XML body (groupBodyMember).
+    const groupMember = (member: string) => groupBodyMember(request, member);
+    const groupEntries = layerGroupEntriesProblem(classified, method, groupMember);
+    if (groupEntries !== undefined) throw new ValidationError(groupEntries.member, groupEntries.problem);
+    const groupStyles = layerGroupStylesProblem(classified, method, groupMember);
+    if (groupStyles !== undefined) throw new ValidationError('styles', groupStyles);
+    const noStyles = layerGroupNoStylesProblem(classified, method, groupMember);
+    if (noStyles !== undefined) throw new ValidationError('styles', noStyles);
+    // A group's entries changed in number without their styles: GeoServer keeps the ones it holds.
+    if (method === 'PUT' && options.catalog && classified.id !== undefined) {
+      const held = (await options.catalog.get('layerGroup', classified.id))?.properties;
+      const unstyled = layerGroupEntriesWithoutStylesProblem(classified, method, groupMember, held);
+      if (unstyled !== undefined) throw new ValidationError('styles', unstyled);
+    }
   }
   // A resource moved to another store the gateway cannot name, or renamed as it moves (resource-store.ts).
   const storeProblem = resourceStoreProblem(classified, method, bodyMember(request, 'store'));
