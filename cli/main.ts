@@ -40,7 +40,8 @@ import { parseAuthorizationHeader } from '../lambdas/shared/node-token';
 import { lazily } from '../lambdas/shared/lazily';
 import { PHASES } from '../lambdas/status/execution';
 import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE, MAX_LIST_LIMIT } from '../lambdas/status/schemas';
-import { processRuns, processRunsAs } from '../local/process-runs';
+import { writerRuns } from '../local/cluster-file';
+import { processRuns } from '../local/process-runs';
 import type { components, paths } from './api-types';
 import { createClusterClient, NotAnApiAnswer, UnexpectedAnswer, type ClusterApi } from './client';
 import { counted, numbered } from './wording';
@@ -1268,7 +1269,7 @@ function readLocalCluster(cwd: string, otherwise: string): { url?: string; crede
   } catch {
     throw new CliError(`${file} is not valid JSON`, EXIT.usage);
   }
-  if (typeof local.pid === 'number' && !processRunsAs(local.pid, typeof local.pidStart === 'number' ? local.pidStart : undefined)) {
+  if (typeof local.pid === 'number' && !writerRuns(local)) {
     // A pid held by a process that started at another time was handed on after the writer ended.
     const reused = processRuns(local.pid) ? ` (pid ${local.pid} now belongs to another process)` : '';
     throw new CliError(

@@ -56,7 +56,14 @@ export function runningClusterFile(stateDir: string): { url: unknown; pid: numbe
   } catch {
     return undefined; // none, or not one a run wrote
   }
-  if (typeof written.pid !== 'number') return undefined;
-  const start = typeof written.pidStart === 'number' ? written.pidStart : undefined;
-  return processRunsAs(written.pid, start) ? { url: written.url, pid: written.pid } : undefined;
+  return typeof written.pid === 'number' && writerRuns(written) ? { url: written.url, pid: written.pid } : undefined;
+}
+
+/**
+ * Whether the run that wrote a cluster file, as read, still runs: its pid is held by a process
+ * started when it recorded (`pidStart`, where it did). A file without a pid (an older run's)
+ * names no process, and counts as running.
+ */
+export function writerRuns(written: { readonly pid?: unknown; readonly pidStart?: unknown }): boolean {
+  return typeof written.pid !== 'number' || processRunsAs(written.pid, typeof written.pidStart === 'number' ? written.pidStart : undefined);
 }
