@@ -46,8 +46,9 @@ export const UNUSED_CREDENTIAL_PROVIDERS = [
  * the Secrets Manager client for GeoServer credentials (secrets-manager-credentials.ts), the
  * SNS and SQS clients (deferred-sdk.ts: an apply function sends to them only for a failure or
  * a job, the republish schedule only when an event is pending; functions that send on every
- * invocation require them at cold start). One holds code of ours: the job runner with the apply
- * and GeoServer code it brings, which ResyncNode runs only for a pure master's resync
+ * invocation require them at cold start). One holds code of ours: the job runner with the drift
+ * comparison and job store it brings, which ResyncNode runs only for a pure master's resync and
+ * a node's apply function only when its queue delivers a job's slice
  * (lambdas/config-sync/job-slices.ts). A chunk is built only for a function whose index.js
  * requires it.
  */

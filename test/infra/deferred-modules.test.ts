@@ -64,16 +64,17 @@ test('the S3 client is bundled beside index.js of a function that offloads bodie
   for (const other of ['secrets-manager-sdk', 'sns-sdk', 'sqs-sdk']) expect(existsSync(chunkOf('catalogObject', other))).toBe(false);
 });
 
-test('the SNS and SQS clients are bundled beside the apply function, not into it', () => {
+test("the SQS client is bundled beside the apply function, not into it, and the SNS client only in its job path's chunk", () => {
   const index = indexOf('apply');
-  expect(index).toContain('require("./sns-sdk")');
   expect(index).toContain('require("./sqs-sdk")');
+  // Only a capture job publishes from the apply function: its chunk carries the SNS client.
+  expect(index).not.toContain('require("./sns-sdk")');
+  expect(existsSync(chunkOf('apply', 'sns-sdk'))).toBe(false);
+  expect(readFileSync(chunkOf('apply', 'job-slices'), 'utf8')).toContain('AmazonSimpleNotificationService');
   // The clients' service names: only each client's own code carries it.
   expect(index).not.toContain('AmazonSimpleNotificationService');
   expect(index).not.toContain('AmazonSQS');
-  expect(readFileSync(chunkOf('apply', 'sns-sdk'), 'utf8')).toContain('AmazonSimpleNotificationService');
   expect(readFileSync(chunkOf('apply', 'sqs-sdk'), 'utf8')).toContain('AmazonSQS');
-  expect(exportsOf(chunkOf('apply', 'sns-sdk'))).toEqual(['PublishBatchCommand', 'PublishCommand', 'SNSClient']);
   expect(exportsOf(chunkOf('apply', 'sqs-sdk'))).toEqual([
     'ChangeMessageVisibilityBatchCommand',
     'DeleteMessageCommand',
@@ -91,18 +92,17 @@ test('a function whose every request sends with SNS or SQS has the client in ind
   expect(existsSync(chunkOf('listNodes', 'sqs-sdk'))).toBe(false);
 });
 
-test("the job runner is bundled beside the resync function, which runs it only for a pure master's resync, not into it", () => {
-  const index = indexOf('resync');
-  expect(index).toContain('require("./job-slices")');
+test('the job runner is bundled beside the resync and apply functions, which run it on rare paths only, not into them', () => {
   // An error message only the job runner's code carries.
   const marker = 'a resync job names no source';
-  expect(index).not.toContain(marker);
-  const chunk = chunkOf('resync', 'job-slices');
-  expect(readFileSync(chunk, 'utf8')).toContain(marker);
-  expect(exportsOf(chunk)).toEqual(['storeSliceRunner']);
-  // The apply function runs slices from its queue on any batch: the runner is in its index.js.
-  expect(indexOf('apply')).toContain(marker);
-  expect(existsSync(chunkOf('apply', 'job-slices'))).toBe(false);
+  for (const fn of ['resync', 'apply'] as const) {
+    const index = indexOf(fn);
+    expect(index).toContain('require("./job-slices")');
+    expect(index).not.toContain(marker);
+    const chunk = chunkOf(fn, 'job-slices');
+    expect(readFileSync(chunk, 'utf8')).toContain(marker);
+    expect(exportsOf(chunk)).toEqual(['nodeJobRunner', 'storeSliceRunner']);
+  }
 });
 
 test('a function that requires no deferred module gets none', () => {

@@ -90,6 +90,15 @@ export class GeoServerInvocation {
     }
   }
 
+  /**
+   * Drops the status this instance last read or wrote, so the next record reads the stored
+   * one: another instance serving the same node (the apply function's job path, which is a
+   * module of its own: job-slices.ts) may have recorded one since.
+   */
+  forget(): void {
+    this.status = undefined;
+  }
+
   private async current(): Promise<GeoServerStatus> {
     if (this.status === undefined) {
       const stored = await this.deps.status.read(this.node).catch(() => undefined);

@@ -20,32 +20,16 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit, NODE_DIMENSION } from '../../shared/observability';
 import { ownNodeMetrics, recordApplied, recordGeoServerErrors as recordNodeGeoServerErrors } from '../apply-metrics';
 import { applyDeliveredBatch, appliedEvents, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
-import { canPublish, consumes } from '../../shared/cluster-model';
+import { consumes } from '../../shared/cluster-model';
 import { GeoServerUnavailableError } from '../geoserver/errors';
-import { AnswerWatchingRest } from '../geoserver/answer-watch';
 import { BACKOFF_BASE_SECONDS, backoffSeconds, GeoServerInvocation, isRetryParkedMessage } from '../geoserver/invocation';
 import { intEnv } from '../../shared/env';
 import { CONFIG_SYNC_LOCAL_ENV } from '../env-names';
-import {
-  applyDepsFromEnv,
-  eventTopicFromEnv,
-  gatewayLeaseFromEnv,
-  geoServerFromEnv,
-  jobStoreFromEnv,
-  geoServerStatusFromEnv,
-  membershipFromEnv,
-  nodePausesFromEnv,
-  nodeQueuePairFromEnv,
-  ownNodeFromEnv,
-  sqsFromEnv,
-} from '../adapters/from-env';
-import { enqueueJob } from '../adapters/sqs-jobs';
-import { loadSnsSdk, loadSqsSdk } from '../adapters/deferred-sdk';
+import { applyDepsFromEnv, geoServerFromEnv, geoServerStatusFromEnv, membershipFromEnv, nodeQueuePairFromEnv, ownNodeFromEnv, sqsFromEnv } from '../adapters/from-env';
+import { loadSqsSdk } from '../adapters/deferred-sdk';
 import { jobIdOfMessage } from '../jobs';
-import { runJobSlice, type JobRunnerDeps } from '../job-runner';
-import { publishChange } from '../publish';
-import { LEASE_TTL_MS, LEASE_WAIT_MS } from '../gateway/limits';
-import { leaseSerializer } from '../gateway/write-lease';
+import { loadJobSlices } from '../deferred-job-slices';
+import type { JobRecordRunner } from '../job-slices';
 import { RANGE_LAST_ATTRIBUTE } from '../cluster';
 import { buildEventSchemas } from '../events';
 import { QueueBacklog } from '../queue-backlog';
@@ -55,52 +39,28 @@ const node = ownNodeFromEnv(membership);
 if (!consumes(node.role)) throw new Error(`Node ${node.name} is a pure ${node.role}: it has no queue to apply`);
 const context: NodeContext = { cluster: membership.cluster, node: node.name };
 const rest = geoServerFromEnv();
-/** A master's (or `both` node's) GeoServer: its capture jobs publish as the node. */
-const captures = rest !== undefined && canPublish(node.role);
-// A capture's publishes are refused while the node is paused, checked inside the log append
-// (the pause item in the append's transaction), as PublishEvent's are.
-const base = applyDepsFromEnv({ pausesInLog: captures });
+const base = applyDepsFromEnv();
 const deps: ApplyDeps = rest ? { ...base, geoserver: { rest } } : base;
 const queues = nodeQueuePairFromEnv(membership.cluster, node.name);
-// SQS only delays a failed batch or queues a job's next slice, SNS only carries a capture
-// job's events: both load on first use, out of the cold start of every node's apply function.
+// SQS only delays a failed batch: it loads on first use, out of the cold start of every node's
+// apply function.
 const sqs = sqsFromEnv(loadSqsSdk);
 const geoserver = rest ? new GeoServerInvocation(node.name, { rest, status: geoServerStatusFromEnv(), warn: base.warn }) : undefined;
-const jobs = jobStoreFromEnv();
-/** The GeoServer as the node's jobs reach it: what each slice's calls saw is recorded as a batch's is. */
-const jobRest = rest ? new AnswerWatchingRest(rest) : undefined;
 // Every batch parses the events it delivers.
 buildEventSchemas();
 /** The retry backoff's first wait: BACKOFF_BASE_SECONDS, unless the local runtime's tests start it lower. */
 const backoffBaseSeconds = intEnv(CONFIG_SYNC_LOCAL_ENV.retryBackoffBaseSeconds, BACKOFF_BASE_SECONDS);
 if (backoffBaseSeconds < 1) throw new Error(`Environment variable ${CONFIG_SYNC_LOCAL_ENV.retryBackoffBaseSeconds} must be at least 1, got ${backoffBaseSeconds}`);
-const publishing = captures ? { ...base, topic: eventTopicFromEnv(loadSnsSdk), now: () => new Date(), pauses: nodePausesFromEnv() } : undefined;
-const jobDeps: JobRunnerDeps = {
-  cluster: context.cluster,
-  store: base.store,
-  jobs,
-  // A resync's catch-up applies the log to the GeoServer too.
-  apply: jobRest ? { ...base, geoserver: { rest: jobRest } } : deps,
-  ...(jobRest ? { rest: jobRest } : {}),
-  // A publishing node's store holds what its own GeoServer answered: compared both ways.
-  compareMode: canPublish(node.role) ? 'both-ways' : 'stored-properties',
-  ...(publishing
-    ? {
-        publish: async (change) => (await publishChange(publishing, { cluster: context.cluster, node }, change)).event.sequence,
-        // A capture publishes each difference under the gateway's write lease (job-runner.ts).
-        writes: leaseSerializer(gatewayLeaseFromEnv(context.cluster), {
-          waitMs: LEASE_WAIT_MS,
-          ttlMs: LEASE_TTL_MS,
-          onReleaseFailure: (error) => logger.error('capture: write lease not released; it ends at its expiry', { error: describeError(error) }),
-        }),
-      }
-    : {}),
-  now: () => new Date(),
-  onFailure: (error) => logger.error('job failed', { error: describeError(error) }),
-};
-/** Time kept back from the invocation's timeout; a slice also ends by this, so events are not held up for long. */
-const JOB_RESERVE_MS = 20_000;
-const MAX_SLICE_MS = 60_000;
+/**
+ * The node's job slices (drift check, reconcile, capture, resync), which its queue carries only
+ * when an operator or an upload started a job: the job runner and all it brings load with the
+ * first one (job-slices.ts, a module of its own), out of every other cold start.
+ */
+let jobPath: JobRecordRunner | undefined;
+function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<boolean> {
+  jobPath ??= loadJobSlices().nodeJobRunner({ log: logger, recordMetric: ownNodeMetrics, backoffBaseSeconds });
+  return jobPath(record, jobIdOfMessage(record.body)!, lambdaContext);
+}
 // This function serves one node: every log line and metric of it is that node's.
 logger.appendPersistentKeys({ node: node.name });
 metrics.setDefaultDimensions({ [NODE_DIMENSION]: node.name });
@@ -137,6 +97,8 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
   for (const record of jobRecords) {
     if (!(await runJobRecord(record, lambdaContext))) failedRequests.push(record.messageId);
   }
+  // The job path recorded the GeoServer's status from its own instance.
+  if (jobRecords.length > 0) geoserver?.forget();
   if (retryRequests.length > 0) {
     try {
       // Half the invocation's time at most: the batch's events come after.
@@ -238,75 +200,6 @@ function fieldOf(body: string | undefined, field: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Runs a slice of the job a message names; queues the next slice when there is more to do.
- * False when the slice must be delivered again: the job resumes from its checkpoint. Whatever
- * the failure (a GeoServer that cannot be reached, or anything else a slice could not survive:
- * a store write refused or throttled, a job record that cannot be read), the message waits
- * with the same growing backoff as events (10 s, 20 s, ... up to 25 min), so a job that keeps
- * failing costs one attempt every few minutes and never spins in the queue.
- */
-async function runJobRecord(record: SQSRecord, lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<boolean> {
-  const id = jobIdOfMessage(record.body)!;
-  const remaining = lambdaContext ? lambdaContext.getRemainingTimeInMillis() - JOB_RESERVE_MS : MAX_SLICE_MS;
-  const deadline = Date.now() + Math.max(5_000, Math.min(MAX_SLICE_MS, remaining));
-  // What the slice's catch-up applied (a resync's), reported as a batch's events are, and the
-  // changes the GeoServer refused its reconcile, counted as a batch's refused events are.
-  const applied: AppliedEvent[] = [];
-  let refusedFixes = 0;
-  const sliceDeps: JobRunnerDeps = {
-    ...jobDeps,
-    onApplied: (events) => void applied.push(...events),
-    onRejected: (rejected) => void (refusedFixes += rejected.length),
-  };
-  try {
-    const outcome = await runJobSlice(sliceDeps, node.name, id, deadline).catch(async (error: unknown) => {
-      await reportJobSlice(applied, refusedFixes, error);
-      throw error;
-    });
-    await reportJobSlice(applied, refusedFixes);
-    const job = await jobs.read(node.name, id);
-    logger.info('job slice run', { job: id, outcome, phase: job?.phase, state: job?.state, progress: job?.progress, ...(job?.error ? { error: job.error } : {}) });
-    if (outcome === 'more' && job) await enqueueJob(sqs, jobs, queues.queueUrl, context.cluster, job);
-    // A capture waiting for this job (an upload through the gateway, jobs.ts `follow`) got the
-    // node with the job's final save: its first slice is queued here (a send that fails marks it
-    // failed with why, as for any job, so nobody waits on it).
-    const successor = outcome === 'done' ? await jobs.successor(node.name, id) : undefined;
-    if (successor) {
-      await enqueueJob(sqs, jobs, queues.queueUrl, context.cluster, successor);
-      logger.info('job started', { job: successor.id, kind: successor.kind, after: id, requestedBy: successor.requestedBy });
-    }
-    return true;
-  } catch (error) {
-    const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-    const waitSeconds = backoffSeconds(receiveCount, Math.random, backoffBaseSeconds);
-    logger.error('job slice failed; it will be delivered again', {
-      job: id,
-      receiveCount,
-      retryInSeconds: waitSeconds,
-      geoServerUnavailable: error instanceof GeoServerUnavailableError,
-      error: describeError(error),
-    });
-    await delayRetry([{ Id: '0', ReceiptHandle: record.receiptHandle, VisibilityTimeout: waitSeconds }]).catch((cause: unknown) => logger.warn('could not delay the job slice', { job: id, error: describeError(cause) }));
-    return false;
-  }
-}
-
-/**
- * What a job slice did, reported as a batch's apply is: the events its catch-up applied and
- * parked (those committed before a failure too; a slice redone from its checkpoint applies from
- * the node's cursor, so never reports one again) and the GeoServer's errors (its catch-up's
- * refused events, its reconcile's refused fixes) in the metrics, and what its calls saw of the
- * GeoServer (reachable, or why not; the changes it refused) for GET /nodes. Never throws.
- */
-async function reportJobSlice(applied: readonly AppliedEvent[], refusedFixes: number, failure?: unknown): Promise<void> {
-  // A slice without a catch-up (a drift check, a reconcile, a resync's copy) applied no event.
-  if (applied.length > 0) recordApplied(ownNodeMetrics, applied);
-  recordGeoServerErrors(applied, failure, refusedFixes);
-  if (!geoserver || !jobRest) return;
-  await geoserver.afterJobSlice({ answered: jobRest.takeAnswered(), applied, ...(failure === undefined ? {} : { failure }) });
 }
 
 /** Makes the given messages of the node's queue invisible for a while (ChangeMessageVisibilityBatch, at most 10). */

@@ -61,7 +61,17 @@ beforeAll(async () => {
       });
       delete process.env.NODE_NAME;
       if (!handler) throw new Error('apply handler not loaded');
-      return handler;
+      const loaded = handler;
+      // Its job path reads the environment when the first job record comes (job-slices.ts): the
+      // node's, as in Lambda, for the whole call.
+      return async (event) => {
+        process.env.NODE_NAME = node;
+        try {
+          return await loaded(event);
+        } finally {
+          delete process.env.NODE_NAME;
+        }
+      };
     },
   };
 });

@@ -54,12 +54,26 @@ beforeAll(async () => {
     resync = (require('../../../lambdas/config-sync/handlers/resync-node') as { handler: HttpHandler }).handler;
     catchUpMasterStores = (require('../../../lambdas/config-sync/handlers/catch-up-master-stores') as { handler: typeof catchUpMasterStores }).handler;
   });
-  Object.assign(process.env, { NODE_NAME: GEOSERVER_NODE, GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS: 'admin:geoserver' });
-  jest.isolateModules(() => {
-    applyOnGeoServerNode = (require('../../../lambdas/config-sync/handlers/apply-events') as { handler: typeof applyOnGeoServerNode }).handler;
+  // The apply function's environment is its node's: set while it loads and while it runs, since
+  // its job path reads it when the first job record comes (job-slices.ts), as in Lambda.
+  const nodeEnv = { NODE_NAME: GEOSERVER_NODE, GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS: 'admin:geoserver' };
+  const withNodeEnv = async <T>(run: () => T | Promise<T>): Promise<T> => {
+    Object.assign(process.env, nodeEnv);
+    try {
+      return await run();
+    } finally {
+      for (const name of Object.keys(nodeEnv)) delete process.env[name];
+    }
+  };
+  const handler = await withNodeEnv(() => {
+    let loaded: typeof applyOnGeoServerNode | undefined;
+    jest.isolateModules(() => {
+      loaded = (require('../../../lambdas/config-sync/handlers/apply-events') as { handler: typeof applyOnGeoServerNode }).handler;
+    });
+    return loaded!;
   });
   /* eslint-enable @typescript-eslint/no-require-imports */
-  for (const name of ['NODE_NAME', 'GEOSERVER_URL', 'GEOSERVER_CREDENTIALS']) delete process.env[name];
+  applyOnGeoServerNode = (event) => withNodeEnv(() => handler(event));
   const write = process.stdout.write.bind(process.stdout);
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const lines = String(chunk).split('\n').filter((line) => line.startsWith('{"_aws"'));

@@ -169,6 +169,26 @@ describe('GeoServer node status', () => {
     expect(writes[0]).toMatchObject({ reachable: true, version: '2.26.2', rejected: [{ sequence: 6, request: 'POST /workspaces', status: 400, answer: 'no' }], lastError: { status: 400, sequence: 6 } });
   });
 
+  it("builds on a status another instance recorded once told to forget its own (the apply function's batches and its job path each have one)", async () => {
+    let stored: GeoServerStatus | undefined;
+    const store = { read: async () => stored, write: async (_node: string, status: GeoServerStatus) => void (stored = status) };
+    const rest = { url: URL, send: async () => ({ status: 200, text: JSON.stringify({ about: { resource: [{ '@name': 'GeoServer', Version: '2.26.2' }] } }) }) };
+    let now = NOW.getTime();
+    const batches = new GeoServerInvocation('slave-1', { rest, status: store, now: () => new Date(now) });
+    const jobPath = new GeoServerInvocation('slave-1', { rest, status: store, now: () => new Date(now) });
+    const ok = { kind: 'applied', calls: 1, uncleared: [] } as const;
+    await batches.after({ results: [{ disposition: 'applied', sequence: 1, applied: [event(1, ok)], cursor: 1 }] });
+    // A reconcile's slice: the GeoServer refused one of its fixes.
+    now += 1000;
+    await jobPath.afterJobSlice({ answered: true, applied: [event(2, { kind: 'rejected', request: 'PUT /workspaces/topp', status: 400, answer: 'no', attempts: 3 })] });
+    expect(stored?.lastError).toMatchObject({ status: 400, sequence: 2 });
+    batches.forget();
+    now += STATUS_REFRESH_MS;
+    await batches.after({ results: [{ disposition: 'applied', sequence: 3, applied: [event(3, ok)], cursor: 3 }] });
+    // The refusal the job path recorded is still shown: the batch built on it, not on what it last wrote itself.
+    expect(stored).toMatchObject({ reachable: true, lastError: { status: 400, sequence: 2 }, rejected: [{ sequence: 2 }] });
+  });
+
   it('reports a status it could not record through the warn it was given, and does not fail the batch', async () => {
     const warnings: Array<[string, Readonly<Record<string, unknown>>]> = [];
     const invocation = new GeoServerInvocation('slave-1', {
