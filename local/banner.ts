@@ -21,6 +21,8 @@ export interface BannerOptions {
 export interface BannerCluster {
   readonly url: string;
   readonly tokens: Readonly<Record<string, string>>;
+  /** Names a persisted restart holds no token of (local/node-tokens.ts): minted since with `geocluster token issue`, or revoked. */
+  readonly tokensElsewhere?: Readonly<Record<string, 'issued' | 'revoked'>>;
   readonly cluster: { readonly name: string; readonly nodes: readonly { readonly name: string }[] };
   readonly topology: { readonly routes: readonly Pick<LocalRoute, 'method' | 'path' | 'authorizer'>[]; readonly schedules: readonly Pick<LocalSchedule, 'name' | 'expression'>[] };
   readonly emulators: Pick<RunningEmulators, 'dynamoEndpoint' | 'awsEndpoint'>;
@@ -28,8 +30,11 @@ export interface BannerCluster {
 
 export function banner(cluster: BannerCluster, options: BannerOptions): string {
   const { inMemory, pid } = options;
-  const [firstNode] = cluster.cluster.nodes;
-  const token = firstNode ? cluster.tokens[firstNode.name] : '<token>';
+  // The first node whose token this start holds; a persisted restart may hold none (all minted since or revoked).
+  const token = cluster.cluster.nodes.map((node) => cluster.tokens[node.name]).find((value) => value !== undefined) ?? '<token>';
+  const elsewhere = Object.entries(cluster.tokensElsewhere ?? {}).map(
+    ([name, why]) => `    ${name.padEnd(12)} ${why === 'issued' ? '(kept: the token geocluster token issue printed; not in .local/node-tokens.json)' : '(revoked: geocluster token issue mints a new one)'}`,
+  );
   const routes = cluster.topology.routes
     .map((route) => `    ${route.method.padEnd(6)} ${route.path}${route.authorizer ? '   (token)' : ''}`)
     .join('\n');
@@ -47,7 +52,7 @@ Routes (from the synthesized template):
 ${routes}
 
 Node and operator tokens (${inMemory ? 'this run only: --in-memory keeps them out of .local/node-tokens.json' : 'also in .local/node-tokens.json'}; operators may list and read, not write):
-${Object.entries(cluster.tokens).map(([node, value]) => `    ${node.padEnd(12)} ${value}`).join('\n')}
+${[...Object.entries(cluster.tokens).map(([node, value]) => `    ${node.padEnd(12)} ${value}`), ...elsewhere].join('\n')}
 ${
   inMemory
     ? `  The CLI finds a persisted cluster by itself; this one it finds from the environment:

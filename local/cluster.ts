@@ -20,8 +20,8 @@ import { rateToMs, type ClusterConfig } from '../cdk/cluster-config';
 import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV, CONFIG_SYNC_LOCAL_PASSTHROUGH_ENV } from '../lambdas/config-sync/env-names';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { canPublish } from '../lambdas/shared/cluster-model';
-import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalApiServer, type AdminHandler } from './api-server';
+import { readTokenFile, settleTokens, writeTokenFile, type HeldElsewhere } from './node-tokens';
 import { assemblyDirName, removeStaleAssemblies } from './stale-assemblies';
 import { runningClusterFile, writeClusterFile } from './cluster-file';
 import { LocalStartError } from './errors';
@@ -79,8 +79,10 @@ export interface LocalClusterOptions {
 
 export interface LocalCluster {
   url: string;
-  /** A working token per declared node and operator. */
+  /** A working token per declared node and operator, but those in `tokensElsewhere`. */
   tokens: Record<string, string>;
+  /** Names a persisted restart has no token of: one minted since with `geocluster token issue` ('issued'), or revoked ('revoked'). */
+  tokensElsewhere: Record<string, HeldElsewhere>;
   cluster: ClusterConfig;
   topology: LocalTopology;
   emulators: RunningEmulators;
@@ -148,11 +150,22 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       secretString: localSecrets(persist ? path.join(stateDir, 'secrets.json') : undefined),
     });
     const dynamo = new DynamoDBClient({ endpoint: emulators.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    for (const table of topology.tables) await ensureTable(dynamo, table);
+    const createdTables = new Set<string>();
+    for (const table of topology.tables) if (await ensureTable(dynamo, table)) createdTables.add(table.tableName);
     const messaging: RunningMessaging = await provisionMessaging(topology, emulators);
 
     const credentialsTable = outputValue(template, 'CredentialsTableName', topology);
-    const tokens = await ensureNodeTokens(dynamo, credentialsTable, stack.cluster, persist ? path.join(stateDir, 'node-tokens.json') : undefined);
+    // A persisted restart keeps the credentials the table holds (local/node-tokens.ts); a table
+    // this start created (first run, --fresh, --in-memory) gets a new token for every name.
+    const tokenFile = persist ? path.join(stateDir, 'node-tokens.json') : undefined;
+    const tableIsNew = createdTables.has(credentialsTable);
+    const { tokens, elsewhere: tokensElsewhere } = await settleTokens(
+      new CredentialsStore(dynamo, credentialsTable),
+      [...stack.cluster.nodes, ...stack.cluster.operators].map((member) => member.name),
+      tokenFile && !tableIsNew ? readTokenFile(tokenFile) : {},
+      tableIsNew,
+    );
+    if (tokenFile) writeTokenFile(tokenFile, tokens);
 
     const gate =
       options.enforceIam === false
@@ -341,6 +354,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     return {
       url: `http://127.0.0.1:${boundPort}`,
       tokens,
+      tokensElsewhere,
       cluster: stack.cluster,
       topology,
       emulators,
@@ -402,7 +416,8 @@ function localSecrets(file: string | undefined): (logicalId: string) => string {
   };
 }
 
-async function ensureTable(dynamo: DynamoDBClient, table: LocalTable): Promise<void> {
+/** Creates the table, or brings a kept one up to date; true when this call created it. */
+async function ensureTable(dynamo: DynamoDBClient, table: LocalTable): Promise<boolean> {
   try {
     const { Table: existing } = await dynamo.send(new DescribeTableCommand({ TableName: table.tableName }));
     // A table kept from an earlier run gets the indexes the stack has added since, as a deploy would.
@@ -417,7 +432,7 @@ async function ensureTable(dynamo: DynamoDBClient, table: LocalTable): Promise<v
         }),
       );
     }
-    return;
+    return false;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
@@ -442,35 +457,5 @@ async function ensureTable(dynamo: DynamoDBClient, table: LocalTable): Promise<v
       }),
     );
   }
-}
-
-/**
- * Gives every declared node a token. Persisted runs keep tokens in a git-ignored file and
- * re-register a token whose hash is missing (e.g. after --fresh) so printed tokens keep working.
- */
-async function ensureNodeTokens(
-  dynamo: DynamoDBClient,
-  tableName: string,
-  cluster: ClusterConfig,
-  tokenFile: string | undefined,
-): Promise<Record<string, string>> {
-  const credentials = new CredentialsStore(dynamo, tableName);
-  const savedTokens: Record<string, string> = tokenFile && existsSync(tokenFile) ? JSON.parse(readFileSync(tokenFile, 'utf8')) : {};
-  const tokens: Record<string, string> = {};
-  // Operators get tokens too: the same table, the same format, a read-only role (cdk/cluster-config.ts).
-  for (const node of [...cluster.nodes, ...cluster.operators]) {
-    const existing = savedTokens[node.name];
-    const secretHash = await credentials.secretHashOf(node.name);
-    const saved = parseAuthorizationHeader(existing ? `Bearer ${existing}` : undefined);
-    if (saved && secretHash !== undefined && secretMatches(saved.secret, secretHash)) {
-      tokens[node.name] = existing as string;
-      continue;
-    }
-    tokens[node.name] = await credentials.issue(node.name);
-  }
-  if (tokenFile) {
-    mkdirSync(path.dirname(tokenFile), { recursive: true });
-    writeFileSync(tokenFile, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
-  }
-  return tokens;
+  return true;
 }

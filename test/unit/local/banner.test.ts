@@ -30,3 +30,26 @@ describe('the npm start banner', () => {
     expect(text).toContain('GEOCLUSTER_URL=http://127.0.0.1:3100 GEOCLUSTER_TOKEN=master-1.secretAsecretAsecretA npx geocluster nodes');
   });
 });
+
+describe('after a persisted restart that holds not every token', () => {
+  // master-1's token was minted since with geocluster token issue, ops's revoked (local/node-tokens.ts).
+  const restarted: BannerCluster = {
+    ...cluster,
+    cluster: { name: 'geo', nodes: [{ name: 'master-1' }, { name: 'slave-1' }] },
+    tokens: { 'slave-1': 'slave-1.secretCsecretCsecretC' },
+    tokensElsewhere: { 'master-1': 'issued', ops: 'revoked' },
+  };
+
+  it('names the names it holds no token of, and why', () => {
+    const text = banner(restarted, { inMemory: false, functionLog: '/repo/.local/functions.log', pid: 4242, cwd: '/repo' });
+    expect(text).toContain('    master-1     (kept: the token geocluster token issue printed; not in .local/node-tokens.json)');
+    expect(text).toContain('    ops          (revoked: geocluster token issue mints a new one)');
+    expect(text).toContain('    slave-1      slave-1.secretCsecretCsecretC');
+  });
+
+  it('tries it with a token it holds', () => {
+    const text = banner(restarted, { inMemory: false, functionLog: '/repo/.local/functions.log', pid: 4242, cwd: '/repo' });
+    expect(text).toContain('  TOKEN=slave-1.secretCsecretCsecretC\n');
+    expect(text).not.toContain('undefined');
+  });
+});

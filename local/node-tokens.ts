@@ -1,0 +1,80 @@
+/**
+ * The tokens `npm start` gives the declared nodes and operators (local/cluster.ts), and what it
+ * keeps of them in .local/node-tokens.json. The credentials table is the truth: a persisted
+ * restart keeps every credential the table already holds, so a token minted since with
+ * `geocluster token issue` goes on working, and a name revoked with `geocluster token revoke`
+ * stays revoked. The file holds only tokens the table accepts. A new table (first run, --fresh,
+ * --in-memory) gets a fresh token for every name.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
+import { LocalStartError } from './errors';
+
+/** The two calls of the credentials table (lambdas/shared/adapters/credentials-store.ts) this needs. */
+export interface TokenTable {
+  secretHashOf(name: string): Promise<string | undefined>;
+  issue(name: string): Promise<string>;
+}
+
+/** Why a name has no token this start can print. */
+export type HeldElsewhere = 'issued' | 'revoked';
+
+export interface StartTokens {
+  /** The token of every name whose token this start knows, each one the table accepts. */
+  readonly tokens: Record<string, string>;
+  /** The names the table keeps a credential for that this start does not know ('issued', by `geocluster token issue`) or keeps none for ('revoked'). */
+  readonly elsewhere: Record<string, HeldElsewhere>;
+}
+
+/** The tokens file of an earlier run: a JSON object from name to token; anything else is refused, naming the file. */
+export function readTokenFile(tokenFile: string): Record<string, string> {
+  if (!existsSync(tokenFile)) return {};
+  let saved: unknown;
+  try {
+    saved = JSON.parse(readFileSync(tokenFile, 'utf8'));
+  } catch (error) {
+    throw new LocalStartError(`${tokenFile} is not JSON (${(error as Error).message}): fix it, or start over with --fresh`);
+  }
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved) || !Object.values(saved).every((token) => typeof token === 'string')) {
+    throw new LocalStartError(`${tokenFile} must be a JSON object from each node or operator name to its token: fix it, or start over with --fresh`);
+  }
+  return saved as Record<string, string>;
+}
+
+/**
+ * Settles each name's token. `tableIsNew`: the credentials table was created by this start, so
+ * nothing in it is kept and every name gets a new token. Otherwise, per name: a saved token the
+ * table still accepts is kept; a credential the table holds that no saved token matches is one
+ * minted since, kept in the table and left out of the file; no credential for a name the file
+ * held is a revocation, kept; no credential for a name the file never held (a name the cluster
+ * configuration added since) gets a new token.
+ */
+export async function settleTokens(table: TokenTable, names: readonly string[], saved: Readonly<Record<string, string>>, tableIsNew: boolean): Promise<StartTokens> {
+  const tokens: Record<string, string> = {};
+  const elsewhere: Record<string, HeldElsewhere> = {};
+  for (const name of names) {
+    if (tableIsNew) {
+      tokens[name] = await table.issue(name);
+      continue;
+    }
+    const secretHash = await table.secretHashOf(name);
+    const savedToken = Object.hasOwn(saved, name) ? saved[name] : undefined;
+    const parsed = parseAuthorizationHeader(savedToken === undefined ? undefined : `Bearer ${savedToken}`);
+    if (secretHash !== undefined) {
+      if (parsed && parsed.nodeId === name && secretMatches(parsed.secret, secretHash)) tokens[name] = savedToken as string;
+      else elsewhere[name] = 'issued';
+    } else if (savedToken !== undefined) {
+      elsewhere[name] = 'revoked';
+    } else {
+      tokens[name] = await table.issue(name);
+    }
+  }
+  return { tokens, elsewhere };
+}
+
+/** Writes the tokens the table accepts to the tokens file, readable by its owner only. */
+export function writeTokenFile(tokenFile: string, tokens: Readonly<Record<string, string>>): void {
+  mkdirSync(path.dirname(tokenFile), { recursive: true });
+  writeFileSync(tokenFile, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
+}

@@ -1,0 +1,96 @@
+/**
+ * What `npm start` keeps across runs (local/cluster.ts, local/node-tokens.ts): a persisted
+ * restart keeps the credentials the table holds, so a token `geocluster token issue` printed
+ * goes on working and a revoked name stays revoked, with .local/node-tokens.json holding only
+ * tokens the table accepts.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runCli, type CliIo } from '../../cli/main';
+import { startLocalCluster, type LocalCluster } from '../../local/cluster';
+import { LocalStartError } from '../../local/errors';
+
+jest.setTimeout(300_000);
+
+/** The status of `GET /nodes` under `token`: 200 for a token the authorizer takes, 403 for one it refuses. */
+async function statusUnder(cluster: LocalCluster, token: string): Promise<number> {
+  const response = await fetch(`${cluster.url}/nodes`, { headers: { authorization: `Bearer ${token}` } });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+describe('a persisted restart', () => {
+  let cwd: string;
+  let stateDir: string;
+  const start = (fresh = false) =>
+    startLocalCluster({ stateDir, port: 0, dynamoPort: 0, awsPort: 0, persist: true, fresh, runSchedules: false, functionLogFile: path.join(cwd, 'functions.log') });
+  const tokenFile = () => JSON.parse(readFileSync(path.join(stateDir, 'node-tokens.json'), 'utf8')) as Record<string, string>;
+
+  beforeAll(() => {
+    cwd = mkdtempSync(path.join(tmpdir(), 'local-restart-'));
+    // Where `geocluster` run in `cwd` finds the running cluster (.local/cluster.json).
+    stateDir = path.join(cwd, '.local');
+  });
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('keeps the tokens the table holds: one minted by geocluster token issue works on, a revoked one stays revoked', async () => {
+    const first = await start();
+    let issued: string;
+    try {
+      const out: string[] = [];
+      const errors: string[] = [];
+      const io: CliIo = { out: (text) => out.push(text), err: (text) => errors.push(text), tty: false, env: {}, cwd };
+      expect(await runCli(['token', 'issue', 'ops'], io)).toBe(0);
+      expect(await runCli(['token', 'revoke', 'slave-2'], io)).toBe(0);
+      expect(errors).toEqual([]);
+      issued = out[0] as string;
+      expect(issued).toMatch(/^ops\./);
+      expect(await statusUnder(first, issued)).toBe(200);
+    } finally {
+      await first.stop();
+    }
+    const kept = first.tokens['master-1'] as string;
+
+    const second = await start();
+    try {
+      // The token the user was handed still works, and the printed ones are the earlier run's.
+      expect(await statusUnder(second, issued)).toBe(200);
+      expect(second.tokens['master-1']).toBe(kept);
+      expect(await statusUnder(second, kept)).toBe(200);
+      // The revoked name got no new token behind the user's back.
+      expect(await statusUnder(second, first.tokens['slave-2'] as string)).toBe(403);
+      expect(second.tokensElsewhere).toEqual({ ops: 'issued', 'slave-2': 'revoked' });
+      // The file holds only what the table takes: nothing for ops (its token was printed once) or slave-2.
+      const saved = tokenFile();
+      expect(Object.keys(saved).sort()).toEqual(['master-1', 'slave-1']);
+      for (const token of Object.values(saved)) expect(await statusUnder(second, token)).toBe(200);
+    } finally {
+      await second.stop();
+    }
+
+    // --fresh starts anew: every name a new token, the issued one forgotten with the data.
+    const fresh = await start(true);
+    try {
+      expect(fresh.tokensElsewhere).toEqual({});
+      expect(Object.keys(tokenFile()).sort()).toEqual(['master-1', 'ops', 'slave-1', 'slave-2']);
+      expect(fresh.tokens['master-1']).not.toBe(kept);
+      expect(await statusUnder(fresh, issued)).toBe(403);
+      expect(await statusUnder(fresh, fresh.tokens.ops as string)).toBe(200);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('refuses a node-tokens.json that is not a JSON object of tokens, naming it, and leaves it as it was', async () => {
+    writeFileSync(path.join(stateDir, 'node-tokens.json'), '{"master-1": 42}\n');
+    // A start that took it anyway is stopped, not left running.
+    const outcome = await start().then(
+      (cluster) => cluster.stop().then(() => 'started'),
+      (error: unknown) => error,
+    );
+    expect(outcome).toBeInstanceOf(LocalStartError);
+    expect((outcome as Error).message).toContain(`${path.join(stateDir, 'node-tokens.json')} must be a JSON object from each node or operator name to its token`);
+    expect(readFileSync(path.join(stateDir, 'node-tokens.json'), 'utf8')).toBe('{"master-1": 42}\n');
+  });
+});
