@@ -10,8 +10,8 @@ import type { LocalRoute, LocalSchedule } from './template';
 export interface BannerOptions {
   /** Whether nothing is kept (`--in-memory`): the data line, and the tokens not in .local/. */
   readonly inMemory: boolean;
-  /** Where the functions' JSON log lines go, relative to `cwd` in the banner. */
-  readonly functionLog: string;
+  /** The file the functions' JSON log lines go to (relative to `cwd` in the banner when under it), or undefined for this process's output. */
+  readonly functionLog: string | undefined;
   /** The pid of the process that stops the cluster on SIGINT or SIGTERM (the one running local/start.ts). */
   readonly pid: number;
   readonly cwd: string;
@@ -44,7 +44,7 @@ Local cluster '${cluster.cluster.name}' is running.
   DynamoDB     ${cluster.emulators.dynamoEndpoint} (DynamoDB Local)
   SNS/SQS/S3   ${cluster.emulators.awsEndpoint} (fauxqs)
   Data         ${inMemory ? 'in memory (nothing kept)' : '.local/ (kept between runs; --fresh starts over)'}
-  Function logs ${path.relative(options.cwd, options.functionLog)} (JSON lines: tail -f it)
+  Function logs ${functionLogShown(options)}
   Schedules    ${cluster.topology.schedules.map((s) => `${s.name} ${s.expression}`).join(', ')}
   Pid          ${pid} (stop it from another shell: kill -INT ${pid}; npm's own pid does not pass SIGINT on)
 
@@ -67,4 +67,12 @@ Try it:
   curl -s ${cluster.url}/executions/demo-1
 
 Ctrl-C (or kill -INT ${pid}) stops everything.`;
+}
+
+/** The log file as the banner names it: relative to the working folder when under it, else absolute. */
+function functionLogShown(options: BannerOptions): string {
+  if (options.functionLog === undefined) return "this process's output";
+  const relative = path.relative(options.cwd, options.functionLog);
+  const shown = relative !== '' && relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative) ? relative : options.functionLog;
+  return `${shown} (JSON lines: tail -f it)`;
 }

@@ -8,17 +8,18 @@
  *   npm start -- --cluster-file c.json   run another cluster than cdk.json's (as cdk synth -c clusterFile=c.json)
  *   npm start -- --no-iam          do not enforce the functions' IAM policies on DynamoDB (benchmarks)
  *   npm start -- --function-log F  where the functions' JSON log lines go (default .local/functions.log;
- *                                  with --ready-json, this process's output, which the test harness files)
+ *                                  --in-memory, a file of its own under the temporary folder, named in the
+ *                                  banner; with --ready-json, this process's output, which the test harness files)
  *   GEOSERVER_URLS=slave-1=http://localhost:8081/geoserver npm start   give nodes real GeoServers
  *     (credentials: GEOSERVER_CREDENTIALS_<NODE> or GEOSERVER_CREDENTIALS, default admin:geoserver)
  */
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterConfigError } from '../cdk/cluster-config';
 import { banner } from './banner';
-import { startLocalCluster } from './cluster';
+import { DEFAULT_STATE_DIR, startLocalCluster } from './cluster';
 import { LocalStartError } from './emulators';
+import { functionLogFile } from './function-log';
 import { parseGeoServerUrls, withGeoServerUrls } from './geoserver';
 
 const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--cluster-file FILE] [--function-log FILE]
@@ -34,9 +35,8 @@ const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-p
   --no-schedules      do not fire the scheduled functions (fire one: POST /__local/schedules/<name>)
   --no-iam            do not enforce the functions' IAM policies on their DynamoDB calls
   --cluster-file FILE run another cluster than cdk.json's (as cdk synth -c clusterFile=FILE)
-  --function-log FILE where the functions' JSON log lines go (default .local/functions.log)`;
-
-const FUNCTION_LOG = path.resolve(__dirname, '..', '.local', 'functions.log');
+  --function-log FILE where the functions' JSON log lines go (default .local/functions.log; with --in-memory,
+                      a file of this run's own under the temporary folder, which the banner names)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     return Number(raw);
   };
   const quiet = values['ready-json'];
+  // One answer for the cluster and the banner: the banner names the file written.
+  const functionLog = functionLogFile({ given: values['function-log'], inMemory: values['in-memory'], quiet, stateDir: DEFAULT_STATE_DIR, cwd: process.cwd() });
   const clusterFile = values['cluster-file'];
   // The same cluster file `cdk synth -c clusterFile=...` takes, read by the CDK app itself.
   let context: Record<string, unknown> | undefined;
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
     runSchedules: !values['no-schedules'],
     enforceIam: !values['no-iam'],
     context,
-    functionLogFile: values['function-log'] ?? (quiet ? undefined : FUNCTION_LOG),
+    functionLogFile: functionLog,
     log: quiet ? undefined : (line) => console.log(line),
   });
 
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ready: true, url: cluster.url, tokens: cluster.tokens, emulators: { dynamo: cluster.emulators.dynamoEndpoint, aws: cluster.emulators.awsEndpoint } }));
   } else {
     // process.pid: this process handles SIGINT (under npm and tsx, the node process running this file).
-    console.log(banner(cluster, { inMemory: values['in-memory'], functionLog: FUNCTION_LOG, pid: process.pid, cwd: process.cwd() }));
+    console.log(banner(cluster, { inMemory: values['in-memory'], functionLog, pid: process.pid, cwd: process.cwd() }));
   }
 }
 

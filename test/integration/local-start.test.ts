@@ -1,17 +1,22 @@
 /**
- * What `npm start` keeps across runs (local/cluster.ts, local/node-tokens.ts): a persisted
- * restart keeps the credentials the table holds, so a token `geocluster token issue` printed
- * goes on working and a revoked name stays revoked, with .local/node-tokens.json holding only
- * tokens the table accepts.
+ * What `npm start` keeps and says across runs (local/cluster.ts, local/node-tokens.ts,
+ * local/start.ts): a persisted restart keeps the credentials the table holds, so a token
+ * `geocluster token issue` printed goes on working and a revoked name stays revoked, with
+ * .local/node-tokens.json holding only tokens the table accepts; and the banner names the
+ * functions' log file actually written, an --in-memory run's own unless --function-log names one.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import { runCli, type CliIo } from '../../cli/main';
 import { startLocalCluster, type LocalCluster } from '../../local/cluster';
 import { LocalStartError } from '../../local/errors';
 
 jest.setTimeout(300_000);
+
+const ROOT = path.resolve(__dirname, '..', '..');
 
 /** The status of `GET /nodes` under `token`: 200 for a token the authorizer takes, 403 for one it refuses. */
 async function statusUnder(cluster: LocalCluster, token: string): Promise<number> {
@@ -92,5 +97,57 @@ describe('a persisted restart', () => {
     expect(outcome).toBeInstanceOf(LocalStartError);
     expect((outcome as Error).message).toContain(`${path.join(stateDir, 'node-tokens.json')} must be a JSON object from each node or operator name to its token`);
     expect(readFileSync(path.join(stateDir, 'node-tokens.json'), 'utf8')).toBe('{"master-1": 42}\n');
+  });
+});
+
+/** Runs `npm start`'s entry point with `args` until its banner is out, stops it with SIGINT to the pid the banner names, and returns the banner. */
+async function bannerOf(args: string[]): Promise<string> {
+  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['local/start.ts', '--in-memory', '--port', '0', '--dynamo-port', '0', '--aws-port', '0', '--no-schedules', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines: string[] = [];
+  let errors = '';
+  child.stderr.on('data', (chunk) => (errors += String(chunk)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        lines.push(line);
+        if (line.startsWith('Ctrl-C')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before its banner: ${errors}`)));
+    });
+  } finally {
+    const pid = /^ {2}Pid +(\d+)/m.exec(lines.join('\n'))?.[1];
+    // The pid the banner names handles SIGINT; without a banner, the process this test started.
+    if (child.exitCode === null && child.signalCode === null) process.kill(pid === undefined ? (child.pid as number) : Number(pid), 'SIGINT');
+    await exited;
+  }
+  return lines.join('\n');
+}
+
+describe('the banner of an --in-memory run', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(path.join(tmpdir(), 'start-banner-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names the file --function-log gives, which the run writes', async () => {
+    const file = path.join(dir, 'mine.log');
+    const text = await bannerOf(['--function-log', file]);
+    expect(text).toContain(`  Function logs ${file} (JSON lines: tail -f it)`);
+    expect(text).not.toContain('.local/functions.log');
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it("logs by default to a file of its own, not the persisted run's .local/functions.log, and names it", async () => {
+    const text = await bannerOf([]);
+    const named = /^ {2}Function logs (\S+) /m.exec(text)?.[1];
+    expect(named).toBeDefined();
+    expect(path.isAbsolute(named as string)).toBe(true);
+    expect(named).not.toBe(path.join(ROOT, '.local', 'functions.log'));
+    expect(path.relative(path.join(ROOT, '.local'), named as string).startsWith('..')).toBe(true);
+    expect(existsSync(named as string)).toBe(true);
+    rmSync(path.dirname(named as string), { recursive: true, force: true });
   });
 });

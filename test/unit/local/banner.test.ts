@@ -53,3 +53,8 @@ describe('after a persisted restart that holds not every token', () => {
     expect(text).not.toContain('undefined');
   });
 });
+
+it('names a log file outside the working folder by its absolute path', () => {
+  const text = banner(cluster, { inMemory: true, functionLog: '/tmp/geocluster-in-memory-x/functions.log', pid: 4242, cwd: '/repo' });
+  expect(text).toContain('  Function logs /tmp/geocluster-in-memory-x/functions.log (JSON lines: tail -f it)');
+});
