@@ -808,7 +808,10 @@ export const GATEWAY_API = {
       403: gatewayOrGeoServer(
         "The caller's address is not in cluster.gateway.allowedSourceIps (SOURCE_NOT_ALLOWED; nothing was forwarded); or the master GeoServer's own 403",
       ),
-      409: gatewayOrGeoServer("A write while the master node is paused (NODE_PAUSED; nothing was forwarded); or the master GeoServer's own 409"),
+      409: gatewayOrGeoServer(
+        'A write (uploads included) while the master node is paused (NODE_PAUSED), or while a resync holds it, running or left half-copied ' +
+          "(NODE_HELD_BY_RESYNC, with that `resync`; its message says to wait for it or to resync the master again); nothing was forwarded; or the master GeoServer's own 409",
+      ),
       413: gatewayOrGeoServer(
         `A body over ${MAX_REQUEST_BODY_BYTES} bytes, or a write to a replicated path over ${MAX_REPLICATED_WRITE_BYTES} bytes (PAYLOAD_TOO_LARGE, ` +
           `with field \`body\`; nothing was forwarded), or a style document over that as a JSON string; over ${API_GATEWAY_MAX_BODY_BYTES} bytes API Gateway answers itself`,

@@ -361,6 +361,30 @@ export class NodeHeldByResyncError extends ConflictError {
 }
 
 /**
+ * 409 NODE_HELD_BY_RESYNC: a write sent through the GeoServer gateway while a resync holds its
+ * master, refused before anything is forwarded. What the master's GeoServer takes reaches the
+ * other nodes through that half-copied store: an upload's capture compares the GeoServer with it
+ * (`NodeHeldByResyncError`), and a rename or recursive delete finds there the objects it moved or
+ * took along. Forwarded, the write would change the master alone. The message names the resync
+ * and what ends the hold, as `NodeHeldByResyncError`'s does.
+ */
+export class GatewayWriteHeldByResyncError extends ConflictError {
+  constructor(node: string, hold: ResyncHoldView) {
+    const resume =
+      hold.state === 'running'
+        ? `resync job ${hold.job} is copying a snapshot into it; wait for that resync to finish, then send the request again`
+        : `resync job ${hold.job} stopped part way (${hold.error ?? 'no error recorded'}); resync the node again (POST /nodes/${node}/resync, geocluster resync ${node}) and send the request once it has finished`;
+    super(
+      'NODE_HELD_BY_RESYNC',
+      `The gateway's master ${node} is held by resync job ${hold.job} and its store may be half-copied, so no write is sent to its GeoServer ` +
+        `(an upload reaches the other nodes by a capture comparing the GeoServer with that store, and a rename or recursive delete publishes ` +
+        `what it moved or took along as that store lists it; the master alone would change): ${resume}`,
+      { resync: { ...hold } },
+    );
+  }
+}
+
+/**
  * Refuses a job of `kind` (`refusedWhileHeld`) on `node` while a resync holds the node's store:
  * throws `NodeHeldByResyncError`. Read at the job's start and again as each of its slices begins.
  */

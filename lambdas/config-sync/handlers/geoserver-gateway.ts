@@ -12,6 +12,10 @@
  * budget and running out of it is 504 (API Gateway ends the request at 30 s); a master that
  * cannot be reached is 502; a write that cannot get the cluster's write lease within 10 s is 503
  * with Retry-After.
+ *
+ * A write (any method but GET, HEAD, OPTIONS; uploads included) is refused before it is forwarded
+ * while the master is paused (409 NODE_PAUSED) or held by a resync, running or left half-copied
+ * (409 NODE_HELD_BY_RESYNC, naming the resync and what to do).
  */
 import { AppError } from '../../shared/errors';
 import { errorResponse, httpHandler, requestBaseUrl, type HttpEvent, type HttpResult } from '../../shared/http';
@@ -24,7 +28,7 @@ import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, jobStoreFromE
 import { assertNotPaused } from '../pause';
 import { HttpUpstream, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
 import { handleGatewayCall, locationThroughGateway, type ChangePublisher, type UploadCapture } from '../gateway/gateway';
-import { newJob, NodeHeldByResyncError, resyncHoldOf } from '../jobs';
+import { GatewayWriteHeldByResyncError, newJob, NodeHeldByResyncError, resyncHoldOf } from '../jobs';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import {
   GatewayBodyTooLargeError,
@@ -108,9 +112,11 @@ const sqs = sqsFromEnv(loadSqsSdk);
 /**
  * After an upload the master took: the capture of POST /nodes/{master}/capture (start-node-job.ts),
  * asked for by the master, unless one not begun covers it; queued after the master's running job
- * otherwise (jobs.ts, `follow`), whose end starts it (apply-events.ts). None while a resync that
- * failed or stopped part way holds the master (its store half-copied: `NodeHeldByResyncError`); one
- * queued behind a running resync fails as it begins if that resync fails (job-runner.ts).
+ * otherwise (jobs.ts, `follow`), whose end starts it (apply-events.ts). An upload sent while a
+ * resync holds the master is refused before it is forwarded (the handler below); one forwarded
+ * before a resync took the hold starts none if that resync already failed or stopped part way (its
+ * store half-copied: `NodeHeldByResyncError`), and one queued behind a running resync fails as it
+ * begins if that resync fails (job-runner.ts).
  */
 async function captureUpload(): Promise<UploadCapture> {
   const now = new Date();
@@ -164,9 +170,13 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
   const path = rawPath.startsWith(`${REST_PREFIX}/`) ? rawPath.slice(REST_PREFIX.length) : '/';
   const method = event.requestContext.http.method;
   logger.appendKeys({ node: master.name });
-  // A paused master publishes nothing: its writes are refused before they reach its GeoServer,
-  // which would otherwise change without the cluster following.
-  if (!READS.has(method)) await assertNotPaused(pauses, master.name);
+  // A paused master publishes nothing, and a resync holding the master leaves its store half-copied
+  // (GatewayWriteHeldByResyncError): its writes, uploads included, are refused before they reach
+  // its GeoServer, which would otherwise change without the cluster following.
+  if (!READS.has(method)) {
+    const [, hold] = await Promise.all([assertNotPaused(pauses, master.name), resyncHoldOf({ store: deps.store, jobs }, master.name, new Date())]);
+    if (hold) throw new GatewayWriteHeldByResyncError(master.name, hold);
+  }
   try {
     const answer = await handleGatewayCall(
       upstream,

@@ -2,10 +2,12 @@
  * A capture or reconcile of a `both` node whose store a resync holds, against DynamoDB Local and
  * the SQS emulator (started by this file), through the StartNodeJob and gateway handlers and the
  * job runner the apply function runs: while the resync copies its snapshot POST capture and
- * reconcile are 409 NODE_HELD_BY_RESYNC (wait for it), an upload through the gateway queues its
- * capture behind the resync; once the resync fails part way that capture ends failed in its
- * first slice, publishing nothing, and POST capture and reconcile are 409 (resync again) with
- * nothing stored or queued, as is an upload's capture. A drift check is still started.
+ * reconcile are 409 NODE_HELD_BY_RESYNC (wait for it), as are an upload and any other write
+ * through the gateway, before anything reaches the master's GeoServer; a capture queued behind the
+ * resync (an upload forwarded just before the resync took the hold) ends failed in its first slice
+ * once the resync fails part way, publishing nothing, and then POST capture and reconcile, uploads
+ * and other gateway writes are 409 (resync again) with nothing stored, forwarded or queued. A
+ * drift check is still started.
  */
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { HttpResult } from '../../../lambdas/shared/http';
@@ -75,7 +77,7 @@ async function post(kind: 'capture' | 'reconcile' | 'drift'): Promise<{ status: 
 }
 
 /** An upload into a new store of topp through the gateway: the master's answer and what the gateway made of it. */
-async function upload(store: string): Promise<{ status: number | undefined; replicated: string | undefined; job: string | undefined }> {
+async function upload(store: string): Promise<{ status: number | undefined; replicated: string | undefined; job: string | undefined; body: Record<string, unknown> }> {
   const result = await gateway({
     version: '2.0',
     rawPath: `/geoserver/rest/workspaces/topp/datastores/${store}/external.shp`,
@@ -86,7 +88,22 @@ async function upload(store: string): Promise<{ status: number | undefined; repl
     requestContext: { http: { method: 'PUT', sourceIp: '127.0.0.1' } },
   });
   const headers = (result.headers ?? {}) as Record<string, string>;
-  return { status: result.statusCode, replicated: headers['x-cluster-replicated'], job: headers['x-cluster-job'] };
+  const body = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8').toString('utf8');
+  return { status: result.statusCode, replicated: headers['x-cluster-replicated'], job: headers['x-cluster-job'], body: body.startsWith('{') ? (JSON.parse(body) as Record<string, unknown>) : {} };
+}
+
+/** A write through the gateway other than an upload: a new workspace. */
+async function postWorkspace(name: string): Promise<{ status: number | undefined; body: Record<string, unknown> }> {
+  const result = await gateway({
+    version: '2.0',
+    rawPath: '/geoserver/rest/workspaces',
+    rawQueryString: '',
+    headers: { authorization: ADMIN, 'content-type': 'application/json' },
+    body: JSON.stringify({ workspace: { name } }),
+    isBase64Encoded: false,
+    requestContext: { http: { method: 'POST', sourceIp: '127.0.0.1' } },
+  });
+  return { status: result.statusCode, body: JSON.parse(Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8').toString('utf8') || '{}') as Record<string, unknown> };
 }
 
 /** The job messages on gs-main's queue (received and left to become visible again). */
@@ -131,11 +148,25 @@ test('a capture or reconcile of a master whose store a resync holds is refused a
     expect(refused).toMatchObject({ status: 409, body: { code: 'NODE_HELD_BY_RESYNC', resync: { job: resync.id, state: 'running' } } });
     expect(refused.body.message).toContain(`wait for that resync to finish, then ${kind} again`);
   }
-  // An upload through the gateway: the master takes it, its capture waits for the resync.
-  const during = await upload('roads');
-  expect(during).toMatchObject({ status: 201, replicated: 'capture', job: expect.any(String) });
-  const capture = (await jobs.read(MASTER, during.job!))!;
-  expect(capture).toMatchObject({ kind: 'capture', state: 'queued' });
+  // An upload, or any other write, through the gateway: refused before the master's GeoServer
+  // sees it (the upload's capture would compare it with the half-copied store), nothing published.
+  const sent = geoserver.requests.length;
+  const logged = await log.head(CLUSTER);
+  const refusedUpload = await upload('roads');
+  expect(refusedUpload).toMatchObject({ status: 409, replicated: undefined, job: undefined, body: { code: 'NODE_HELD_BY_RESYNC', resync: { job: resync.id, state: 'running' } } });
+  expect(refusedUpload.body.message).toMatch(new RegExp(`^The gateway's master ${MASTER} is held by resync job ${resync.id}.*wait for that resync to finish, then send the request again$`));
+  const refusedWrite = await postWorkspace('sf');
+  expect(refusedWrite).toMatchObject({ status: 409, body: { code: 'NODE_HELD_BY_RESYNC', resync: { job: resync.id, state: 'running' } } });
+  expect(geoserver.requests.length).toBe(sent);
+  expect(geoserver.catalog.get('dataStore', 'topp:roads')).toBeUndefined();
+  expect(geoserver.catalog.get('workspace', 'sf')).toBeUndefined();
+  expect(await log.head(CLUSTER)).toBe(logged);
+  expect(await jobs.latest(MASTER)).toMatchObject({ id: resync.id });
+  expect(await queued()).toBe(0);
+
+  // A capture an upload forwarded just before the resync took the hold asked for: it waits for the resync.
+  const capture = newJob({ id: 'upload-capture', node: MASTER, kind: 'capture', requestedBy: MASTER, hasGeoServer: true, now: new Date() });
+  expect(await jobs.follow(capture, new Date())).toMatchObject({ outcome: 'queued', after: { id: resync.id } });
 
   // The source's store cannot be read: the resync fails part way, the master's store half-copied,
   // and its final save hands the node to the waiting capture.
@@ -162,8 +193,19 @@ test('a capture or reconcile of a master whose store a resync holds is refused a
     expect(refused).toMatchObject({ status: 409, body: { code: 'NODE_HELD_BY_RESYNC', resync: { job: resync.id, state: 'incomplete', storeIncomplete: true } } });
     expect(refused.body.message).toContain(`resync the node again (POST /nodes/${MASTER}/resync, geocluster resync ${MASTER}) and ${kind} once it has finished`);
   }
-  // An upload the master takes now starts no capture: the gateway answers that it is not replicated.
-  expect(await upload('rivers')).toEqual({ status: 201, replicated: 'failed', job: undefined });
+  // An upload or other write through the gateway: refused, asking for a resync; nothing sent to
+  // the master's GeoServer, published, stored or queued.
+  const sentAfter = geoserver.requests.length;
+  const refusedAfter = await upload('rivers');
+  expect(refusedAfter).toMatchObject({ status: 409, replicated: undefined, job: undefined, body: { code: 'NODE_HELD_BY_RESYNC', resync: { job: resync.id, state: 'incomplete', storeIncomplete: true } } });
+  expect(refusedAfter.body.message).toContain(
+    `stopped part way (Error: source unreadable); resync the node again (POST /nodes/${MASTER}/resync, geocluster resync ${MASTER}) and send the request once it has finished`,
+  );
+  expect(await postWorkspace('sf')).toMatchObject({ status: 409, body: { code: 'NODE_HELD_BY_RESYNC', resync: { job: resync.id, state: 'incomplete' } } });
+  expect(geoserver.requests.length).toBe(sentAfter);
+  expect(geoserver.catalog.get('dataStore', 'topp:rivers')).toBeUndefined();
+  expect(geoserver.catalog.get('workspace', 'sf')).toBeUndefined();
+  expect(await log.head(CLUSTER)).toBe(head);
   expect((await jobs.latest(MASTER))?.id).toBe(capture.id);
   expect(await queued()).toBe(0);
 
