@@ -136,7 +136,7 @@ export function patchIssues(type: ObjectType, id: string, patch: JsonObject): Re
 /**
  * A layer group's entries (`publishables.published`: a list, or one entry alone as GeoServer's
  * JSON writes a list of one), as GeoServer checks them (its REST controller and CatalogImpl):
- * some ("layer group must not be empty", whatever the mode; a patch's `null` leaves GeoServer's
+ * some, stated ("layer group must not be empty", whatever the mode; a patch's `null` leaves GeoServer's
  * list as it was, since its PUT copies only what is stated), each naming a layer or layer group
  * (groupEntryName: GeoServer drops an entry naming nothing, or refuses the group), none of them the group itself
  * ("Layer group is in a loop"), a workspace's group no other workspace's layer or group, and
@@ -144,7 +144,17 @@ export function patchIssues(type: ObjectType, id: string, patch: JsonObject): Re
  */
 function checkGroupEntries(id: string, properties: JsonObject, issues: RepresentationIssue[], patch: boolean): void {
   const publishables = properties.publishables;
-  if (publishables === undefined) return;
+  // Left out of a patch, the entries stay as they are. Left out of a full representation, GeoServer
+  // reads none, and refuses the group ("layer group must not be empty", its REST controller's POST).
+  if (publishables === undefined) {
+    if (!patch) {
+      issues.push({
+        path: ['publishables'],
+        message: 'is missing: a layer group must hold at least one layer or layer group (GeoServer refuses one without entries); list them in publishables.published',
+      });
+    }
+    return;
+  }
   // Stated without `published` (null, "", {}), GeoServer's reader makes it an empty list, which a
   // group may not be. A merge patch's null removes the member and its {} changes nothing.
   if (!isJsonObject(publishables) || !('published' in publishables)) {

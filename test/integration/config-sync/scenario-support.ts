@@ -688,13 +688,13 @@ export class ChangeStream {
           opaque: false,
         };
       }
-      case 'layerGroup':
-        return {
-          name,
-          mode: pick(this.random, ['SINGLE', 'NAMED', 'CONTAINER']),
-          layers: [1, 2, 3].map(() => ({ type: 'layer', id: `${pick(this.random, WORKSPACES)}:${pick(this.random, FEATURE_TYPES)}` })),
-          styles: [null, { type: 'style', id: this.styleRef(ws) }],
-        };
+      case 'layerGroup': {
+        const mode = pick(this.random, ['SINGLE', 'NAMED', 'CONTAINER']);
+        const layers = [1, 2, 3].map(() => ({ type: 'layer', id: `${pick(this.random, WORKSPACES)}:${pick(this.random, FEATURE_TYPES)}` }));
+        // The entries the events API requires of a group (at least one); a workspace's group holds its own workspace's layers.
+        const published = layers.map((layer) => ({ '@type': 'layer', name: id.includes(':') ? `${ws}:${layer.id.split(':')[1]}` : layer.id }));
+        return { name, mode, layers, publishables: { published }, styles: [null, { type: 'style', id: this.styleRef(ws) }] };
+      }
       case 'style': {
         const large = this.largeStylesLeft > 0 && this.random() < 0.05;
         if (large) this.largeStylesLeft -= 1;

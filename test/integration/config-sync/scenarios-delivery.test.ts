@@ -467,15 +467,16 @@ test("a pure master resyncs from a both node within its requests, with no more t
 test('__proto__, constructor and prototype keys are kept as ordinary keys, published on a master and read back on a slave', async () => {
   await cluster.waitConverged();
   const object = { type: 'layerGroup', id: 'cite:reserved_keys' };
+  const entries = '"publishables":{"published":{"@type":"layer","name":"cite:roads"}}';
   const added = JSON.parse(
-    `{"kind":"add","object":${JSON.stringify(object)},"properties":{"__proto__":{"admin":true},"constructor":"c","prototype":{"p":1},"nested":{"__proto__":[1,2]}}}`,
+    `{"kind":"add","object":${JSON.stringify(object)},"properties":{"__proto__":{"admin":true},"constructor":"c","prototype":{"p":1},"nested":{"__proto__":[1,2]},${entries}}}`,
   ) as Change;
   const patched = JSON.parse(`{"kind":"modify","object":${JSON.stringify(object)},"patch":{"__proto__":{"extra":1},"nested":{"__proto__":null,"kept":true}}}`) as Change;
   const answer = await cluster.publish(MASTER, added);
-  expect(JSON.stringify(answer.event.properties)).toBe('{"__proto__":{"admin":true},"constructor":"c","prototype":{"p":1},"nested":{"__proto__":[1,2]}}');
+  expect(JSON.stringify(answer.event.properties)).toBe(`{"__proto__":{"admin":true},"constructor":"c","prototype":{"p":1},"nested":{"__proto__":[1,2]},${entries}}`);
   await cluster.publish(MASTER, patched);
   await cluster.waitConverged();
-  const expected = '{"__proto__":{"admin":true,"extra":1},"constructor":"c","prototype":{"p":1},"nested":{"kept":true}}';
+  const expected = `{"__proto__":{"admin":true,"extra":1},"constructor":"c","prototype":{"p":1},"nested":{"kept":true},${entries}}`;
   for (const node of ['slave-1', BOTH, MASTER]) {
     const read = await cluster.objectOf(node, object.type, object.id);
     expect(read.status).toBe(200);

@@ -108,6 +108,7 @@ class RandomChanges {
       properties['store'] = { name: 'shp' };
     }
     if (type === 'layer') properties['resource'] = { name: 'resource' };
+    if (type === 'layerGroup') properties['publishables'] = { published: { '@type': 'layer', name: 'resource' } };
     if (type === 'style') {
       properties['format'] = 'sld';
       properties['body'] = this.styleBody();

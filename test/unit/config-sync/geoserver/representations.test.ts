@@ -38,7 +38,7 @@ describe('GeoServer representations in events', () => {
       // Without a filename the apply names the file after the style (restBody); a patch keeps it.
       add('style', 'topp:css', { format: 'css', body: '* { stroke: black; }' }),
       modify('style', 'line', { filename: 'line2.sld' }),
-      add('layerGroup', 'topp:base', { name: 'base', workspace: { name: 'topp' }, mode: 'SINGLE' }),
+      add('layerGroup', 'topp:base', { name: 'base', workspace: { name: 'topp' }, mode: 'SINGLE', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } }),
       // A group holding a global group of the same local name, and GeoServer's list of one as an object.
       add('layerGroup', 'topp:outer', { publishables: { published: { '@type': 'layerGroup', name: 'outer' } } }),
       add('layerGroup', 'outer', { publishables: { published: [{ '@type': 'layerGroup', name: 'topp:outer' }] } }),
