@@ -71,12 +71,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * WPS 1.0.0 GetExecutionStatus and Dismiss; WPS 2.0 GetStatus and Dismiss (KVP)
-         * @description `request=GetExecutionStatus&executionId=ID` is the statusLocation URL GeoServer hands out (version 1.0.0). `request=GetStatus&jobID=ID` and `request=Dismiss&jobID=ID` are WPS 2.0; `request=Dismiss&executionId=ID` is GeoServer's 1.0.0 vendor Dismiss. A dismissed execution reads as unknown in 1.0.0 and as Dismissed in 2.0.
+         * WPS 1.0.0 GetExecutionStatus and Dismiss; WPS 2.0 GetStatus, GetResult and Dismiss (KVP)
+         * @description `request=GetExecutionStatus&executionId=ID` is the statusLocation URL GeoServer hands out (version 1.0.0). `request=GetStatus&jobID=ID`, `request=GetResult&jobID=ID` and `request=Dismiss&jobID=ID` are WPS 2.0; `request=Dismiss&executionId=ID` is GeoServer's 1.0.0 vendor Dismiss. A dismissed execution reads as unknown in 1.0.0 and as Dismissed in 2.0.
          */
         get: operations["owsGet"];
         put?: never;
-        /** WPS 2.0 GetStatus and Dismiss as XML request documents (or the KVP form-encoded) */
+        /** WPS 2.0 GetStatus, GetResult and Dismiss as XML request documents (or the KVP form-encoded) */
         post: operations["owsPost"];
         delete?: never;
         /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET and POST here */
@@ -1467,7 +1467,7 @@ export interface operations {
                 /** @description 1.0.0 or 2.0.0; defaults from the operation. Key names are case-insensitive (OWS KVP). */
                 version?: "1.0.0" | "2.0.0";
                 /** @description The operation. Key names are case-insensitive (OWS KVP). */
-                request: "GetExecutionStatus" | "GetStatus" | "Dismiss";
+                request: "GetExecutionStatus" | "GetStatus" | "GetResult" | "Dismiss";
                 /** @description Execution id (WPS 1.0.0 operations). Key names are case-insensitive (OWS KVP). */
                 executionId?: string;
                 /** @description Job id (WPS 2.0 operations). Key names are case-insensitive (OWS KVP). */
@@ -1482,7 +1482,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). Every WPS 1.0.0 exception report (ows:ExceptionReport 1.1: a bad parameter, an unknown, expired or dismissed execution as NoApplicableCode with the id as locator, an operation served by the GeoServer nodes) is sent with 200 as well, as GeoServer does. */
+            /** @description GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). GetResult: wps:Result with the recorded result location as output `result` (WPS 2.0). Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). Every WPS 1.0.0 exception report (ows:ExceptionReport 1.1: a bad parameter, an unknown, expired or dismissed execution as NoApplicableCode with the id as locator, an operation served by the GeoServer nodes) is sent with 200 as well, as GeoServer does. */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
@@ -1502,7 +1502,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits */
+            /** @description WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits; GetResult: ResultNotReady while the job is accepted or running, NoApplicableCode with the exception of a failed job */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1545,7 +1545,7 @@ export interface operations {
                      * @description The operation. Key names are case-insensitive (OWS KVP).
                      * @enum {string}
                      */
-                    request: "GetExecutionStatus" | "GetStatus" | "Dismiss";
+                    request: "GetExecutionStatus" | "GetStatus" | "GetResult" | "Dismiss";
                     /** @description Execution id (WPS 1.0.0 operations). Key names are case-insensitive (OWS KVP). */
                     executionId?: string;
                     /** @description Job id (WPS 2.0 operations). Key names are case-insensitive (OWS KVP). */
@@ -1554,7 +1554,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). Every WPS 1.0.0 exception report (ows:ExceptionReport 1.1: a bad parameter, an unknown, expired or dismissed execution as NoApplicableCode with the id as locator, an operation served by the GeoServer nodes) is sent with 200 as well, as GeoServer does. */
+            /** @description GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). GetResult: wps:Result with the recorded result location as output `result` (WPS 2.0). Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). Every WPS 1.0.0 exception report (ows:ExceptionReport 1.1: a bad parameter, an unknown, expired or dismissed execution as NoApplicableCode with the id as locator, an operation served by the GeoServer nodes) is sent with 200 as well, as GeoServer does. */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
@@ -1566,7 +1566,7 @@ export interface operations {
                     "text/xml": string;
                 };
             };
-            /** @description WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits */
+            /** @description WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits; GetResult: ResultNotReady while the job is accepted or running, NoApplicableCode with the exception of a failed job */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -137,16 +137,18 @@ const owsResponses = {
   200: {
     description:
       'GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). ' +
+      'GetResult: wps:Result with the recorded result location as output `result` (WPS 2.0). ' +
       'Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). ' +
       'Every WPS 1.0.0 exception report (ows:ExceptionReport 1.1: a bad parameter, an unknown, expired or ' +
       'dismissed execution as NoApplicableCode with the id as locator, an operation served by the GeoServer nodes) ' +
       'is sent with 200 as well, as GeoServer does.',
     headers: pollHeaders,
-    content: { [XML_TYPE]: { schema: textDocument('wps:ExecuteResponse or wps:StatusInfo', WPS_SCHEMA) } },
+    content: { [XML_TYPE]: { schema: textDocument('wps:ExecuteResponse, wps:StatusInfo or wps:Result', WPS_SCHEMA) } },
   },
   400: owsReport(
     'WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or ' +
-      'dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits',
+      'dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits; ' +
+      'GetResult: ResultNotReady while the job is accepted or running, NoApplicableCode with the exception of a failed job',
   ),
   501: owsReport('WPS 2.0: OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes'),
 } satisfies Record<number, ResponseDeclaration>;
@@ -156,7 +158,7 @@ const kvp = <T extends z.ZodMiniType>(schema: T, description: string) =>
 const owsQuery = z.object({
   service: kvp(z.string(), 'Must be WPS.'),
   version: z.optional(kvp(z.enum(['1.0.0', '2.0.0']), '1.0.0 or 2.0.0; defaults from the operation.')),
-  request: kvp(z.enum(['GetExecutionStatus', 'GetStatus', 'Dismiss']), 'The operation.'),
+  request: kvp(z.enum(['GetExecutionStatus', 'GetStatus', 'GetResult', 'Dismiss']), 'The operation.'),
   executionId: z.optional(kvp(z.string(), 'Execution id (WPS 1.0.0 operations).')),
   jobID: z.optional(kvp(z.string(), 'Job id (WPS 2.0 operations).')),
 });
@@ -257,10 +259,10 @@ export const STATUS_API = {
   },
   owsGet: {
     operationId: 'owsGet',
-    summary: 'WPS 1.0.0 GetExecutionStatus and Dismiss; WPS 2.0 GetStatus and Dismiss (KVP)',
+    summary: 'WPS 1.0.0 GetExecutionStatus and Dismiss; WPS 2.0 GetStatus, GetResult and Dismiss (KVP)',
     description:
       '`request=GetExecutionStatus&executionId=ID` is the statusLocation URL GeoServer hands out (version 1.0.0). ' +
-      '`request=GetStatus&jobID=ID` and `request=Dismiss&jobID=ID` are WPS 2.0; `request=Dismiss&executionId=ID` is ' +
+      '`request=GetStatus&jobID=ID`, `request=GetResult&jobID=ID` and `request=Dismiss&jobID=ID` are WPS 2.0; `request=Dismiss&executionId=ID` is ' +
       "GeoServer's 1.0.0 vendor Dismiss. A dismissed execution reads as unknown in 1.0.0 and as Dismissed in 2.0.",
     tag: 'WPS',
     query: owsQuery,
@@ -269,13 +271,13 @@ export const STATUS_API = {
   },
   owsPost: {
     operationId: 'owsPost',
-    summary: 'WPS 2.0 GetStatus and Dismiss as XML request documents (or the KVP form-encoded)',
+    summary: 'WPS 2.0 GetStatus, GetResult and Dismiss as XML request documents (or the KVP form-encoded)',
     tag: 'WPS',
     body: {
       required: true,
       content: {
-        [XML_TYPE]: { schema: textDocument('wps:GetStatus or wps:Dismiss', WPS_SCHEMA) },
-        'application/xml': { schema: textDocument('wps:GetStatus or wps:Dismiss', WPS_SCHEMA) },
+        [XML_TYPE]: { schema: textDocument('wps:GetStatus, wps:GetResult or wps:Dismiss', WPS_SCHEMA) },
+        'application/xml': { schema: textDocument('wps:GetStatus, wps:GetResult or wps:Dismiss', WPS_SCHEMA) },
         'application/x-www-form-urlencoded': { schema: owsQuery },
       },
     },

@@ -446,6 +446,35 @@ describe('WPS over /ows', () => {
     expect(text(expectXml(poll!, 'wps2'), 'wps:JobID')).toBe(id);
   });
 
+  test('WPS 2.0 GetResult (KVP and POST): ResultNotReady while the job runs, then the result location as output; a failed job tells why', async () => {
+    const resultUrl = (id: string) => `/ows?service=WPS&version=2.0.0&request=GetResult&jobID=${encodeURIComponent(id)}`;
+    const getResultXml = (id: string) =>
+      `<wps:GetResult xmlns:wps="http://www.opengis.net/wps/2.0" service="WPS" version="2.0.0"><wps:JobID>${id}</wps:JobID></wps:GetResult>`;
+    const id = await create(uniqueProcess('result2'));
+    expectOwsException(await get(resultUrl(id)), '2.0', 400, 'ResultNotReady', id);
+    await write(id, { phase: 'RUNNING', progress: 60 });
+    expectOwsException(await postXml(getResultXml(id)), '2.0', 400, 'ResultNotReady', id);
+    await write(id, { phase: 'SUCCEEDED', resultLocation: 'https://results.example/r?a=1&b=2' });
+    for (const response of [await get(resultUrl(id)), await postXml(getResultXml(id))]) {
+      const xml = expectXml(response, 'wps2');
+      expect(text(xml, 'wps:JobID')).toBe(id);
+      expect(attribute(xml, 'wps:Output', 'id')).toBe('result');
+      expect(attribute(xml, 'wps:Reference', 'xlink:href')).toBe('https://results.example/r?a=1&b=2');
+    }
+    // A finished result is polled like a status: revalidated with its ETag.
+    const etag = (await get(resultUrl(id))).headers.get('etag')!;
+    expect((await get(resultUrl(id), { 'if-none-match': etag })).status).toBe(304);
+
+    const failedId = await create(uniqueProcess('result2-failed'));
+    await write(failedId, { phase: 'FAILED', exception: { code: 'ProcessException', message: 'Buffer distance is negative' } });
+    const failure = expectOwsException(await get(resultUrl(failedId)), '2.0', 400, 'NoApplicableCode', failedId);
+    expect(text(failure, 'ows:ExceptionText')).toContain('ProcessException: Buffer distance is negative');
+
+    const unknownId = randomUUID();
+    expectOwsException(await get(resultUrl(unknownId)), '2.0', 400, 'NoSuchJob', unknownId);
+    expectOwsException(await get(`/ows?service=WPS&version=1.0.0&request=GetResult&jobID=${id}`), '1.1', 200, 'OperationNotSupported', 'GetResult');
+  });
+
   test('WPS 2.0 Dismiss (KVP, then again): StatusInfo with Dismissed each time', async () => {
     const id = await create(uniqueProcess('dismiss2'));
     await write(id, { phase: 'RUNNING', progress: 30 });

@@ -35,7 +35,7 @@ const SCHEMAS: Record<SchemaName, SchemaSpec> = {
   },
   wps2: {
     file: 'schemas.opengis.net/wps/2.0/wps.xsd',
-    roots: [`{${WPS2}}StatusInfo`, `{${WPS2}}GetStatus`, `{${WPS2}}Dismiss`],
+    roots: [`{${WPS2}}StatusInfo`, `{${WPS2}}Result`, `{${WPS2}}GetStatus`, `{${WPS2}}GetResult`, `{${WPS2}}Dismiss`],
   },
   ows11: { file: 'schemas.opengis.net/ows/1.1.0/owsExceptionReport.xsd', roots: [`{${OWS11}}ExceptionReport`] },
   ows20: { file: 'schemas.opengis.net/ows/2.0/owsExceptionReport.xsd', roots: [`{${OWS20}}ExceptionReport`] },

@@ -2,7 +2,8 @@
  * GET and POST /ows: the OWS face of the shared status, so a WPS client polling any node's URL
  * gets the standard document.
  * - WPS 1.0.0: GeoServer's `GetExecutionStatus` (the statusLocation URL) and its vendor `Dismiss`.
- * - WPS 2.0: `GetStatus` and `Dismiss`, as KVP (GET, or a form POST) or as XML request bodies.
+ * - WPS 2.0: `GetStatus`, `GetResult` and `Dismiss`, as KVP (GET, or a form POST) or as XML
+ *   request bodies. GetResult gives the result location a node recorded, as the job's output.
  *
  * Dismiss is open to whoever knows the id unless `requireAuthForReads` is set, exactly like the
  * poll it sits beside: that is GeoServer's own Dismiss (anyone holding the statusLocation URL may
@@ -28,7 +29,7 @@ import {
 } from '../protocols/http-edge';
 import { OwsException, parseKvp, unknownExecution, type StatusRequest, type WpsVersion } from '../protocols/kvp';
 import { dismissResponse, executeResponse, isVisibleToWps1, wps1Context } from '../protocols/wps1';
-import { MAX_POST_BODY_CHARS, parseWps2PostBody, statusInfo } from '../protocols/wps2';
+import { MAX_POST_BODY_CHARS, parseWps2PostBody, resultDocument, statusInfo } from '../protocols/wps2';
 import { XML_CONTENT_TYPE } from '../protocols/xml';
 
 const store = statusStoreFromEnv();
@@ -71,6 +72,13 @@ async function serve(request: StatusRequest, event: HttpEvent): Promise<HttpResu
         contentType: XML_CONTENT_TYPE,
         body: statusInfo(status, { now, defaultNextPollSeconds: settings.defaultRetryAfterSeconds }),
       }));
+    }
+    case 'wps2-result': {
+      const status = await read(request.jobId);
+      if (status === undefined) throw unknownExecution(request.jobId, '2.0.0');
+      // Throws the job's exception while it has no results (resultDocument).
+      const body = resultDocument(status);
+      return pollAnswer(event, status, settings, now, () => ({ contentType: XML_CONTENT_TYPE, body }));
     }
     case 'wps1-dismiss': {
       const id = request.executionId;
@@ -170,7 +178,7 @@ function xmlEncodingOf(bytes: Buffer): string {
 }
 
 /**
- * A POST is either the XML `wps:GetStatus` / `wps:Dismiss` document (WPS 2.0's POST binding) or,
+ * A POST is either the XML `wps:GetStatus` / `wps:GetResult` / `wps:Dismiss` document (WPS 2.0's POST binding) or,
  * as OGC KVP allows, the same key-value pairs form-encoded.
  */
 function parsePost(event: HttpEvent): StatusRequest {

@@ -1,11 +1,11 @@
 /**
- * The OWS side of `GET /ows`: turns a KVP query into one of the four status operations this API
+ * The OWS side of `GET /ows`: turns a KVP query into one of the five status operations this API
  * serves, or an OWS exception naming the offending parameter.
  *
  * Version defaults (OGC KVP lets a client leave `version` out of most requests):
  * - `GetExecutionStatus` is GeoServer's WPS 1.0.0 vendor operation (the `statusLocation` URL),
  *   so it defaults to 1.0.0 and exists only in 1.0.0.
- * - `GetStatus` exists only in WPS 2.0, so it defaults to 2.0.0.
+ * - `GetStatus` and `GetResult` exist only in WPS 2.0, so they default to 2.0.0.
  * - `Dismiss` exists in both: GeoServer's 1.0.0 vendor operation takes `executionId`, WPS 2.0
  *   takes `jobID`. Without a version, the id parameter present decides; `jobID` (the standard
  *   one) wins when neither or both are given.
@@ -21,14 +21,15 @@ import { AppError } from '../../shared/errors';
 
 export type WpsVersion = '1.0.0' | '2.0.0';
 
-/** OWS Common standard exception codes (OGC 06-121r9) plus WPS 2.0's NoSuchJob. */
+/** OWS Common standard exception codes (OGC 06-121r9) plus WPS 2.0's NoSuchJob and ResultNotReady. */
 export type OwsExceptionCode =
   | 'MissingParameterValue'
   | 'InvalidParameterValue'
   | 'OperationNotSupported'
   | 'OptionNotSupported'
   | 'NoApplicableCode'
-  | 'NoSuchJob';
+  | 'NoSuchJob'
+  | 'ResultNotReady';
 
 /**
  * The HTTP status each exception carries.
@@ -38,6 +39,7 @@ export type OwsExceptionCode =
  * - NoApplicableCode: 400 for a request we could not make sense of (e.g. malformed XML).
  * - NoSuchJob: 400, the status WPS 2.0 (OGC 14-065) gives it in its exception tables for
  *   GetStatus, GetResult and Dismiss, like its other request-level exceptions.
+ * - ResultNotReady: 400, like NoSuchJob, the other exception WPS 2.0 gives GetResult.
  * These are the WPS 2.0 statuses. WPS 1.0.0 reports are all sent with HTTP 200, as GeoServer
  * does for OWS 1.1 (wps1.ts `wps1HttpStatus`); OGC API - Processes has its own (ogcapi.ts).
  */
@@ -48,6 +50,7 @@ export const OWS_EXCEPTION_HTTP_STATUS: Readonly<Record<OwsExceptionCode, number
   OptionNotSupported: 501,
   NoApplicableCode: 400,
   NoSuchJob: 400,
+  ResultNotReady: 400,
 };
 
 /**
@@ -89,6 +92,7 @@ export type StatusRequest =
   | { kind: 'wps1-status'; executionId: string }
   | { kind: 'wps1-dismiss'; executionId: string }
   | { kind: 'wps2-status'; jobId: string }
+  | { kind: 'wps2-result'; jobId: string }
   | { kind: 'wps2-dismiss'; jobId: string };
 
 /** What API Gateway HTTP APIs (payload 2.0) put in `queryStringParameters`. */
@@ -104,7 +108,10 @@ export type QueryPairs = Iterable<readonly [string, string]>;
  * Operations a WPS server may be asked for that this API does not serve: it only reads and
  * dismisses statuses; the GeoServer nodes keep serving the rest. Listed so the message can say so.
  */
-const OTHER_WPS_OPERATIONS = ['GetCapabilities', 'DescribeProcess', 'Execute', 'GetResult', 'GetExecutions'];
+const OTHER_WPS_OPERATIONS = ['GetCapabilities', 'DescribeProcess', 'Execute', 'GetExecutions'];
+
+/** What `/ows` serves, for messages. */
+const SERVED = 'GetExecutionStatus, GetStatus, GetResult, Dismiss';
 
 /** A DynamoDB key is at most 2048 bytes; ids longer than this are not ids, they are abuse. */
 export const MAX_ID_LENGTH = 1024;
@@ -141,7 +148,7 @@ export function parseKvp(query: QueryParameters | QueryPairs): StatusRequest {
     throw new OwsException(
       'MissingParameterValue',
       'request',
-      'Parameter request is required (GetExecutionStatus, GetStatus or Dismiss)',
+      `Parameter request is required (${SERVED})`,
       hintVersion,
     );
   }
@@ -163,6 +170,11 @@ export function parseKvp(query: QueryParameters | QueryPairs): StatusRequest {
     if (version === '1.0.0') throw operationNotInVersion('GetStatus', '1.0.0', 'GetExecutionStatus with executionId');
     return { kind: 'wps2-status', jobId: requireId(params, 'jobID', '2.0.0') };
   }
+  if (operation === 'getresult') {
+    // WPS 1.0.0 has no GetResult: its status document carries the outputs once the process succeeded.
+    if (version === '1.0.0') throw operationNotInVersion('GetResult', '1.0.0', 'GetExecutionStatus with executionId, whose document carries the outputs');
+    return { kind: 'wps2-result', jobId: requireId(params, 'jobID', '2.0.0') };
+  }
   if (operation === 'dismiss') {
     const dismissVersion = version ?? inferDismissVersion(params);
     return dismissVersion === '1.0.0'
@@ -175,8 +187,8 @@ export function parseKvp(query: QueryParameters | QueryPairs): StatusRequest {
     requestName,
     known
       ? `${known} is not served by the cluster status API; send it to a GeoServer node. ` +
-          'Served here: GetExecutionStatus, GetStatus, Dismiss'
-      : `Unknown operation '${requestName}'. Served here: GetExecutionStatus, GetStatus, Dismiss`,
+          `Served here: ${SERVED}`
+      : `Unknown operation '${requestName}'. Served here: ${SERVED}`,
     hintVersion,
   );
 }
@@ -208,7 +220,7 @@ function parseVersion(value: string | undefined): WpsVersion | undefined {
 /** The version whose exception format a client most likely reads, when it did not say. */
 function inferVersion(requestName: string | undefined, params: Map<string, string>): WpsVersion {
   const operation = requestName?.toLowerCase();
-  if (operation === 'getstatus') return '2.0.0';
+  if (operation === 'getstatus' || operation === 'getresult') return '2.0.0';
   if (operation === 'dismiss') return inferDismissVersion(params);
   // GetExecutionStatus, and anything else: the statusLocation URLs GeoServer hands out are 1.0.0.
   return '1.0.0';

@@ -1,10 +1,12 @@
 /**
- * WPS 2.0: `wps:StatusInfo` documents, OWS 2.0 exception reports, and the XML POST forms of
- * `GetStatus` and `Dismiss`. Format: REFERENCE.md 3 and schemas.opengis.net/wps/2.0/wps.xsd.
+ * WPS 2.0: `wps:StatusInfo` and `wps:Result` documents, OWS 2.0 exception reports, and the XML
+ * POST forms of `GetStatus`, `GetResult` and `Dismiss`. Format: REFERENCE.md 3 and schemas.opengis.net/wps/2.0/wps.xsd.
  */
 import { type ExecutionStatus } from '../execution';
 import { nextPollAt } from './http-cache';
 import { OwsException, idProblem, unknownExecution } from './kvp';
+// One output name for the recorded result location in every protocol.
+import { RESULT_OUTPUT_ID } from './wps1';
 import { NS, XML_CONTENT_TYPE, el, renderXml, toXsDateTime, xmlLanguage, type XmlResponse } from './xml';
 import { REQUEST_DOCUMENT_LIMITS, XmlReadError, readXmlDocument, type ParsedElement } from '../../shared/xml-reader';
 
@@ -86,6 +88,53 @@ export function getStatusResponse(jobId: string, status: ExecutionStatus | undef
   return { statusCode: 200, contentType: XML_CONTENT_TYPE, body: statusInfo(status, ctx) };
 }
 
+/**
+ * The `wps:Result` document of a job (GetResult): its JobID, ExpirationDate and the recorded
+ * result location as one output by reference. The status table keeps one result URL per
+ * execution, which every protocol publishes under the same output id.
+ * @throws OwsException when the job has no results to give:
+ *   - ResultNotReady while it is Accepted or Running;
+ *   - NoApplicableCode with the job's own exception once it Failed (StatusInfo carries no
+ *     message; GetResult is where a WPS 2.0 client learns why);
+ *   - NoSuchJob once it was Dismissed (a dismiss removes the job's results);
+ *   - NoApplicableCode for a successful job whose node recorded no result location: the
+ *     schema asks for at least one output, and inventing one would be wrong.
+ */
+export function resultDocument(status: ExecutionStatus): string {
+  const id = status.executionId;
+  switch (wps2StatusOf(status)) {
+    case 'Accepted':
+    case 'Running':
+      throw new OwsException('ResultNotReady', id, `Job ${id} has not finished yet; poll GetStatus and ask again once it has Succeeded`, '2.0.0');
+    case 'Dismissed':
+      throw unknownExecution(id, '2.0.0');
+    case 'Failed': {
+      const reason = status.exception ? `${status.exception.code}: ${status.exception.message}` : 'the process failed without reporting a reason';
+      throw new OwsException('NoApplicableCode', id, `Job ${id} failed: ${reason}`, '2.0.0');
+    }
+    case 'Succeeded':
+      break;
+  }
+  if (status.resultLocation === undefined) {
+    throw new OwsException('NoApplicableCode', id, `Job ${id} succeeded but its node recorded no result location`, '2.0.0');
+  }
+  const expiration = toXsDateTime(status.expirationDate);
+  return renderXml(
+    el(
+      'wps:Result',
+      {
+        'xmlns:wps': NS.wps2,
+        'xmlns:xlink': NS.xlink,
+        'xmlns:xsi': NS.xsi,
+        'xsi:schemaLocation': `${NS.wps2} http://schemas.opengis.net/wps/2.0/wps.xsd`,
+      },
+      el('wps:JobID', {}, id),
+      expiration !== undefined && el('wps:ExpirationDate', {}, expiration),
+      el('wps:Output', { id: RESULT_OUTPUT_ID }, el('wps:Reference', { 'xlink:href': status.resultLocation })),
+    ),
+  );
+}
+
 /** The KVP GetStatus URL of a job, e.g. for a README or a Location header. */
 export function getStatusUrl(owsUrl: string, jobId: string): string {
   return `${owsUrl}?service=WPS&version=2.0.0&request=GetStatus&jobID=${encodeURIComponent(jobId)}`;
@@ -121,13 +170,23 @@ export function wps2ExceptionResponse(error: OwsException, lang?: string): XmlRe
 // POST bodies: wps:GetStatus and wps:Dismiss
 // ---------------------------------------------------------------------------------------------
 
-export type Wps2PostRequest = { kind: 'wps2-status'; jobId: string } | { kind: 'wps2-dismiss'; jobId: string };
+export type Wps2PostRequest =
+  | { kind: 'wps2-status'; jobId: string }
+  | { kind: 'wps2-result'; jobId: string }
+  | { kind: 'wps2-dismiss'; jobId: string };
 
-/** A GetStatus or Dismiss document is a few hundred bytes; anything far larger is not one. */
+/** The root elements of the WPS 2.0 requests `/ows` serves, and the request each is. */
+const POST_ROOTS: Readonly<Record<string, Wps2PostRequest['kind']>> = {
+  GetStatus: 'wps2-status',
+  GetResult: 'wps2-result',
+  Dismiss: 'wps2-dismiss',
+};
+
+/** A GetStatus, GetResult or Dismiss document is a few hundred bytes; anything far larger is not one. */
 export const MAX_POST_BODY_CHARS = 64 * 1024;
 
 /**
- * Parses a POSTed `wps:GetStatus` or `wps:Dismiss` document into the same request the KVP form
+ * Parses a POSTed `wps:GetStatus`, `wps:GetResult` or `wps:Dismiss` document into the same request the KVP form
  * gives. Prefixes are resolved through namespace declarations, so `<wps:GetStatus>`,
  * `<GetStatus xmlns="...wps/2.0">` and `<w:GetStatus xmlns:w="...">` are all the same request.
  *
@@ -147,12 +206,13 @@ export function parseWps2PostBody(xml: string): Wps2PostRequest {
     throw error;
   }
 
-  if (root.namespace !== NS.wps2 || (root.localName !== 'GetStatus' && root.localName !== 'Dismiss')) {
+  const kind = root.namespace === NS.wps2 && Object.hasOwn(POST_ROOTS, root.localName) ? POST_ROOTS[root.localName] : undefined;
+  if (kind === undefined) {
     const where = root.namespace === undefined ? 'no namespace' : `namespace ${root.namespace}`;
     throw new OwsException(
       'OperationNotSupported',
       root.localName,
-      `Expected a WPS 2.0 GetStatus or Dismiss request (namespace ${NS.wps2}), got ${root.localName} in ${where}`,
+      `Expected a WPS 2.0 GetStatus, GetResult or Dismiss request (namespace ${NS.wps2}), got ${root.localName} in ${where}`,
       root.namespace === NS.wps1 ? '1.0.0' : '2.0.0',
     );
   }
@@ -194,7 +254,7 @@ export function parseWps2PostBody(xml: string): Wps2PostRequest {
   const problem = idProblem(jobId);
   if (problem) throw new OwsException('InvalidParameterValue', 'JobID', `JobID ${problem}`, '2.0.0');
 
-  return root.localName === 'GetStatus' ? { kind: 'wps2-status', jobId } : { kind: 'wps2-dismiss', jobId };
+  return { kind, jobId };
 }
 
 function malformed(reason: string): OwsException {

@@ -101,6 +101,8 @@ describe('parseKvp: OWS exceptions naming the parameter', () => {
     ['an unknown request', 'OperationNotSupported', 'Frobnicate', '1.0.0', { service: 'WPS', request: 'Frobnicate' }],
     ['GetExecutionStatus in 2.0.0', 'OperationNotSupported', 'GetExecutionStatus', '2.0.0', { service: 'WPS', version: '2.0.0', request: 'GetExecutionStatus', executionId: ID }],
     ['GetStatus in 1.0.0', 'OperationNotSupported', 'GetStatus', '1.0.0', { service: 'WPS', version: '1.0.0', request: 'GetStatus', jobID: ID }],
+    ['GetResult in 1.0.0', 'OperationNotSupported', 'GetResult', '1.0.0', { service: 'WPS', version: '1.0.0', request: 'GetResult', jobID: ID }],
+    ['GetResult without jobID', 'MissingParameterValue', 'jobID', '2.0.0', { service: 'WPS', request: 'GetResult', executionId: ID }],
   ])('%s: %s naming %s, rendered for WPS %s', (_label, code, locator, version, query) => {
     const error = thrown(query);
     expect(error).toMatchObject({ exceptionCode: code, locator, wpsVersion: version });
@@ -109,7 +111,12 @@ describe('parseKvp: OWS exceptions naming the parameter', () => {
   });
 
   it('says what is served instead when asked for an operation the nodes serve', () => {
-    expect(thrown({ service: 'WPS', request: 'Execute' }).message).toMatch(/GeoServer node.*GetExecutionStatus, GetStatus, Dismiss/);
+    expect(thrown({ service: 'WPS', request: 'Execute' }).message).toMatch(/GeoServer node.*GetExecutionStatus, GetStatus, GetResult, Dismiss/);
+  });
+
+  it('reads WPS 2.0 GetResult, which defaults to 2.0.0 (it only exists there)', () => {
+    expect(parseKvp({ service: 'WPS', request: 'getresult', jobid: ID })).toEqual({ kind: 'wps2-result', jobId: ID });
+    expect(parseKvp({ service: 'WPS', version: '2.0.0', request: 'GetResult', jobID: ID })).toEqual({ kind: 'wps2-result', jobId: ID });
   });
 });
 

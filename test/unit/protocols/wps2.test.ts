@@ -5,6 +5,7 @@ import {
   getStatusUrl,
   ows2ExceptionReport,
   parseWps2PostBody,
+  resultDocument,
   statusInfo,
   wps2ExceptionResponse,
   wps2StatusOf,
@@ -124,6 +125,30 @@ describe('statusInfo', () => {
   });
 });
 
+describe('resultDocument (GetResult)', () => {
+  it('gives a succeeded job its recorded result location as output `result`, by reference', () => {
+    const xml = resultDocument(succeeded);
+    expectValid(xml, 'wps2');
+    expect(xml).toContain(`<wps:JobID>${ID}</wps:JobID>`);
+    expect(xml).toContain('<wps:ExpirationDate>2024-05-03T10:00:00.000Z</wps:ExpirationDate>');
+    expect(xml).toMatch(/<wps:Output id="result">\s*<wps:Reference xlink:href="https:\/\/results.example\/r\/1"\/>/);
+  });
+
+  it.each([
+    ['an accepted job', queued, 'ResultNotReady', /not finished/],
+    ['a running job', running(50), 'ResultNotReady', /not finished/],
+    ['a failed job, with its own exception', failed, 'NoApplicableCode', /failed: ProcessException: boom/],
+    ['a job being dismissed', dismissing, 'NoSuchJob', /Unknown execution id/],
+    ['a job stopped after a dismiss', failedAfterDismiss, 'NoSuchJob', /Unknown execution id/],
+    ['a succeeded job without a result location', write(running(90), { phase: 'SUCCEEDED' }, 60), 'NoApplicableCode', /no result location/],
+  ])('refuses %s with %s naming the job, as a valid OWS 2.0 report', (_label, status, code, text) => {
+    const error = thrown(() => resultDocument(status));
+    expect(error).toMatchObject({ exceptionCode: code, locator: ID, wpsVersion: '2.0.0', status: 400 });
+    expect(error.message).toMatch(text);
+    expectValid(wps2ExceptionResponse(error).body, 'ows20');
+  });
+});
+
 describe('getStatusResponse and exceptions', () => {
   it('builds the KVP GetStatus URL of a job, encoding the id', () => {
     expect(getStatusUrl('https://api.example/ows', 'a b&c')).toBe(
@@ -173,6 +198,9 @@ describe('parseWps2PostBody', () => {
     const dismissDoc = getStatus.replace(/GetStatus/g, 'Dismiss');
     expectValid(dismissDoc, 'wps2');
     expect(parseWps2PostBody(dismissDoc)).toEqual({ kind: 'wps2-dismiss', jobId: ID });
+    const getResultDoc = getStatus.replace(/GetStatus/g, 'GetResult');
+    expectValid(getResultDoc, 'wps2');
+    expect(parseWps2PostBody(getResultDoc)).toEqual({ kind: 'wps2-result', jobId: ID });
   });
 
   it.each([
