@@ -647,6 +647,8 @@ describe('OGC API - Processes', () => {
     expectOgc(first, 'jobList');
     const etag = first.headers.get('etag')!;
     expect(etag).toMatch(/^W\/"/);
+    // The list needs a token: no shared cache may keep it, even while polls are open to all.
+    expect(first.headers.get('cache-control')).toBe('private, no-cache');
     expect((await get(path, { 'if-none-match': etag })).status).toBe(304);
     await write(id, { phase: 'RUNNING', progress: 1 });
     expect((await get(path, { 'if-none-match': etag })).status).toBe(200);

@@ -40,8 +40,10 @@ export const handler = ogcApiHandler(async (event) => {
   const body = JSON.stringify(jobList(page.statuses, links, baseUrl));
 
   // A list changes with any write to any job on it: validated by its content, revalidated always.
+  // Always `private`, whatever the read switch: the list needs a token, and a shared cache must
+  // not keep one caller's list of ids (RFC 9111 3.5 lets `public` store an authorized answer).
   const etag = `W/"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-  const headers = { etag, 'cache-control': `${settings.sharedCache ? 'public' : 'private'}, no-cache` };
+  const headers = { etag, 'cache-control': 'private, no-cache' };
   if (ifNoneMatchMatches(header(event, 'if-none-match'), etag)) return { statusCode: 304, headers };
   return textResult(200, OGC_JSON_CONTENT_TYPE, body, headers);
 });
