@@ -28,7 +28,7 @@ export interface XmlReadLimits {
   readonly maxNamespaceDeclarations: number;
 }
 
-/** Bounds for the WPS 2.0 GetStatus and Dismiss documents (a root, a JobID, maybe an Extension). */
+/** Bounds for the WPS 2.0 GetStatus, GetResult and Dismiss documents (a root, a JobID, maybe an Extension). */
 export const REQUEST_DOCUMENT_LIMITS: XmlReadLimits = {
   maxChars: 64 * 1024,
   maxElements: 256,

@@ -98,7 +98,7 @@ export const STATUS_MANIFEST = {
 /**
  * The standard polling protocols over the shared status table, so any WPS or OGC API client
  * polling any node's URL gets the standard document (lambdas/status/protocols/):
- * - `GET|POST /ows`: WPS 1.0.0 GetExecutionStatus and Dismiss, WPS 2.0 GetStatus and Dismiss;
+ * - `GET|POST /ows`: WPS 1.0.0 GetExecutionStatus and Dismiss, WPS 2.0 GetStatus, GetResult and Dismiss;
  * - `/jobs`, `/jobs/{jobId}`, `/jobs/{jobId}/results`, `DELETE /jobs/{jobId}`, `/conformance`:
  *   OGC API - Processes - Part 1: Core 1.0;
  * - `GET /openapi.json`: the OpenAPI description of the whole API, built from every manifest at

@@ -79,7 +79,7 @@ function isDismissed(status: ExecutionStatus): boolean {
 
 /**
  * The status document for one execution.
- * @throws OwsException (NoApplicableCode, 404) when the status must read as unknown (dismissed),
+ * @throws OwsException (NoApplicableCode, sent with HTTP 200, see wps1HttpStatus) when the status must read as unknown (dismissed),
  *   so a handler renders every "not there" case through the same exception path.
  */
 export function executeResponse(status: ExecutionStatus, ctx: Wps1Context): string {
