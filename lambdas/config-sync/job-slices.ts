@@ -104,8 +104,9 @@ export function nodeJobRunner(setup: NodeJobSetup): JobRecordRunner {
   /** A master's (or `both` node's) GeoServer: its capture jobs publish as the node. */
   const captures = rest !== undefined && canPublish(node.role);
   // A capture's publishes are refused while the node is paused, checked inside the log append,
-  // as PublishEvent's are.
-  const base: ApplyDeps = { ...applyDepsFromEnv({ pausesInLog: captures }), warn: (message, fields) => log.warn(message, fields) };
+  // as PublishEvent's are. The stores report through the function's logger too (this module's
+  // own has neither the node nor the invocation's request id).
+  const base: ApplyDeps = applyDepsFromEnv({ pausesInLog: captures, warn: (message, fields) => log.warn(message, fields) });
   /** The GeoServer as the node's jobs reach it: what each slice's calls saw is recorded as a batch's is. */
   const jobRest = rest ? new AnswerWatchingRest(rest) : undefined;
   const geoserver = rest ? new GeoServerInvocation(node.name, { rest, status: geoServerStatusFromEnv(), warn: base.warn }) : undefined;

@@ -53,6 +53,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { queryAll } from '../../shared/adapters/query-all';
 import { logger } from '../../shared/observability';
+import type { Warn } from '../../shared/warn';
 import { retry, type Backoff } from '../../shared/retry';
 import { parseDeliveredEvent, type DeliveredEvent, type PublishedEvent } from '../events';
 import { ChangeSetTooLargeError, IdempotencyKeyTakenError, SequenceRangeAbandonedError } from '../errors';
@@ -113,6 +114,12 @@ export interface DynamoEventLogOptions {
    * the one-call append (a `ConditionCheck`); without it, the guard is read first.
    */
   readonly pausesTableName?: string;
+  /**
+   * Where a hole closed as void is reported. @default the module's logger; a function's job path,
+   * a module of its own (job-slices.ts), passes the function's, whose lines carry the node and
+   * the invocation's request id.
+   */
+  readonly warn?: Warn;
 }
 
 /** A written item's place in the order. */
@@ -122,6 +129,8 @@ interface Span {
   readonly committedAt: number;
   readonly item: Item;
 }
+
+const logWarn: Warn = (message, fields) => logger.warn(message, fields);
 
 export class DynamoEventLog implements EventLog {
   private readonly client: DynamoDBClient;
@@ -416,7 +425,7 @@ export class DynamoEventLog implements EventLog {
         throw error;
       }
       voided += end - start + 1;
-      logger.warn('event log hole closed as void', { cluster, from: start, to: end });
+      (this.options.warn ?? logWarn)('event log hole closed as void', { cluster, from: start, to: end });
     }
     return voided;
   }

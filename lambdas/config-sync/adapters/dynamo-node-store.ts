@@ -68,6 +68,7 @@ import {
   type Item,
 } from './dynamo-attributes';
 import { describeError, logger } from '../../shared/observability';
+import type { Warn } from '../../shared/warn';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 import type { ObjectBodies } from './s3-body-store';
 import { NODE_STORE_TABLE } from '../tables';
@@ -98,7 +99,14 @@ export interface DynamoNodeStoreOptions {
   readonly bodies?: ObjectBodies;
   /** @default OFFLOAD_PROPERTIES_BYTES */
   readonly offloadAboveBytes?: number;
+  /**
+   * Where a superseded body that could not be deleted is reported. @default the module's logger;
+   * a function's job path, a module of its own (job-slices.ts), passes the function's.
+   */
+  readonly warn?: Warn;
 }
+
+const logWarn: Warn = (message, fields) => logger.warn(message, fields);
 
 export class DynamoNodeStore implements NodeStore {
   private readonly client: DynamoDBClient;
@@ -803,7 +811,7 @@ export class DynamoNodeStore implements NodeStore {
       await this.options.bodies?.delete(ref);
     } catch (error) {
       // Only storage is lost: the bucket's lifecycle rules bound it.
-      logger.warn('could not delete a superseded object body', { ref, error: describeError(error) });
+      (this.options.warn ?? logWarn)('could not delete a superseded object body', { ref, error: describeError(error) });
     }
   }
 

@@ -46,6 +46,7 @@ import { DynamoNodeStore } from './dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
 import { SnsEventTopic } from './sns-event-topic';
 import { withoutSdkLogging } from '../../shared/sdk-client';
+import type { Warn } from '../../shared/warn';
 import { SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from './sqs-queues';
 
 /**
@@ -99,12 +100,16 @@ export function sqsFromEnv(source: SdkSource<SqsSdk>): Sqs {
   return new SdkClient<SqsSdk, SQSClient>(source, (sdk) => withoutSdkLogging(new sdk.SQSClient({ useQueueUrlAsEndpoint })));
 }
 
-/** `pausesInLog`: the log checks a publisher's pause (in the node store) inside its append. */
-export function eventLogFromEnv(options: { pausesInLog?: boolean } = {}): DynamoEventLog {
+/**
+ * `pausesInLog`: the log checks a publisher's pause (in the node store) inside its append.
+ * `warn`: where it reports a hole it closed (default: the module's logger).
+ */
+export function eventLogFromEnv(options: { pausesInLog?: boolean; warn?: Warn } = {}): DynamoEventLog {
   return new DynamoEventLog({
     tableName: requireEnv(CONFIG_SYNC_ENV.eventLogTable),
     client: dynamoClient(),
     ...(options.pausesInLog ? { pausesTableName: requireEnv(CONFIG_SYNC_ENV.nodeStoreTable) } : {}),
+    ...(options.warn ? { warn: options.warn } : {}),
   });
 }
 
@@ -113,11 +118,13 @@ export function gatewayLeaseFromEnv(cluster: string): DynamoGatewayLease {
   return new DynamoGatewayLease(dynamoClient(), requireEnv(CONFIG_SYNC_ENV.eventLogTable), cluster);
 }
 
-export function nodeStoreFromEnv(): DynamoNodeStore {
+/** `warn`: where it reports a superseded body it could not delete (default: the module's logger). */
+export function nodeStoreFromEnv(options: { warn?: Warn } = {}): DynamoNodeStore {
   return new DynamoNodeStore({
     tableName: requireEnv(CONFIG_SYNC_ENV.nodeStoreTable),
     client: dynamoClient(),
     bodies: new S3ObjectBodies(bodyBucket()),
+    ...(options.warn ? { warn: options.warn } : {}),
   });
 }
 
@@ -135,9 +142,14 @@ export function eventBodiesFromEnv(): S3EventBodyStore {
   return new S3EventBodyStore(bodyBucket());
 }
 
-/** What applying events to a store needs: the store, the log, the event bodies. */
-export function applyDepsFromEnv(options: { pausesInLog?: boolean } = {}): ApplyDeps {
-  return { store: nodeStoreFromEnv(), log: eventLogFromEnv(options), bodies: eventBodiesFromEnv(), warn: (message, fields) => logger.warn(message, fields) };
+/**
+ * What applying events to a store needs: the store, the log, the event bodies. `warn`: where
+ * they all report (default: the module's logger; a module bundled on its own, job-slices.ts,
+ * passes the function's, whose lines carry the node and the invocation's request id).
+ */
+export function applyDepsFromEnv(options: { pausesInLog?: boolean; warn?: Warn } = {}): ApplyDeps {
+  const warn: Warn = options.warn ?? ((message, fields) => logger.warn(message, fields));
+  return { store: nodeStoreFromEnv({ warn }), log: eventLogFromEnv({ ...options, warn }), bodies: eventBodiesFromEnv(), warn };
 }
 
 export function eventTopicFromEnv(source: SdkSource<SnsSdk>): SnsEventTopic {
