@@ -243,6 +243,16 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * `text` from an answer (a reason, a task, an error message: a GeoServer's, a node's, a WPS
+ * client's), kept on the line the CLI writes it in: its line feeds written as `\u000a`, as
+ * `printable` writes every other control character, so that none starts a line that reads as the
+ * CLI's own ("succeeded", a node's note). `printable` keeps the line feed for the CLI's own lines.
+ */
+function inline(text: string): string {
+  return text.replace(/\n/g, '\\u000a');
+}
+
 export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
   const io = screenOf(terminal);
   let parsed;
@@ -603,9 +613,9 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
     const body = typeof result.error === 'object' && result.error !== null ? (result.error as { code?: unknown; message?: unknown; field?: unknown }) : {};
     const status = result.response.status;
     const detail = body.code
-      ? `${String(body.code)}: ${typeof body.message === 'string' ? body.message : ''}${body.field ? ` (field ${String(body.field)})` : ''}`
+      ? inline(`${String(body.code)}: ${typeof body.message === 'string' ? body.message : ''}${body.field ? ` (field ${String(body.field)})` : ''}`)
       : typeof body.message === 'string' && body.message !== ''
-        ? body.message.slice(0, 200)
+        ? inline(body.message.slice(0, 200))
         : `HTTP ${status}`;
     const hint =
       status === 401
@@ -635,7 +645,7 @@ function logHeadLine(head: number, more = ''): string {
 
 function table(header: string[], cells: string[][]): string {
   // A line feed in a cell (a process name, a reason) would end its row: escaped as the rest are.
-  const rows = cells.map((row) => row.map((cell) => cell.replace(/\n/g, '\\u000a')));
+  const rows = cells.map((row) => row.map(inline));
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i] as number)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
@@ -665,12 +675,12 @@ export function nodesTable(nodes: NodeState[], head: number): string {
 function nodeNotes(node: NodeState): string[] {
   const notes: string[] = [];
   if (node.resync) notes.push(resyncLine(node.name, node.resync));
-  if (node.failing) notes.push(`${node.name}: retrying event ${node.failing.sequence} (attempt ${node.failing.attempts}): ${node.failing.reason}`);
+  if (node.failing) notes.push(`${node.name}: retrying event ${node.failing.sequence} (attempt ${node.failing.attempts}): ${inline(node.failing.reason)}`);
   for (const entry of node.parked ?? []) {
-    const object = entry.object ? `${entry.object.type}/${entry.object.id}` : 'an unreadable event';
-    notes.push(`${node.name}: PARKED ${object}: ${parkedEventsText(entry)}: ${entry.reason}; after a fix: geocluster redrive ${node.name}`);
+    const object = entry.object ? inline(`${entry.object.type}/${entry.object.id}`) : 'an unreadable event';
+    notes.push(`${node.name}: PARKED ${object}: ${parkedEventsText(entry)}: ${inline(entry.reason)}; after a fix: geocluster redrive ${node.name}`);
   }
-  if (node.geoserver?.reachable === false) notes.push(`${node.name}: GeoServer ${node.geoserver.url} unreachable${node.geoserver.lastError ? `: ${node.geoserver.lastError.message}` : ''}`);
+  if (node.geoserver?.reachable === false) notes.push(`${node.name}: GeoServer ${node.geoserver.url} unreachable${node.geoserver.lastError ? `: ${inline(node.geoserver.lastError.message)}` : ''}`);
   if (node.job && (node.job.state === 'queued' || node.job.state === 'running' || !knownJobState(node.job.state))) notes.push(jobLine(node.job));
   // A failed resync that holds the node is named by its resync line already.
   if (node.job?.state === 'failed' && node.resync?.job !== node.job.id) notes.push(failedJobLine(node.job));
@@ -705,7 +715,7 @@ function knownJobState(state: string): boolean {
 
 /** One object a job could not fix, and why. */
 function failureText(failure: NodeJob['failures'][number]): string {
-  return `${failure.type ?? '?'}/${failure.id ?? '?'}: ${failure.message ?? ''}`.trimEnd();
+  return inline(`${failure.type ?? '?'}/${failure.id ?? '?'}: ${failure.message ?? ''}`.trimEnd());
 }
 
 /**
@@ -715,7 +725,7 @@ function failureText(failure: NodeJob['failures'][number]): string {
  */
 function failedJobLine(job: NodeJob): string {
   const again = commandOf(job.kind);
-  return `${job.node}: ${job.kind} job ${job.id} FAILED: ${job.error ?? 'no reason recorded'}; details: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: geocluster ${again} ${job.node}`}`;
+  return `${job.node}: ${job.kind} job ${job.id} FAILED: ${inline(job.error ?? 'no reason recorded')}; details: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: geocluster ${again} ${job.node}`}`;
 }
 
 /** A node a resync holds: running, or left half-copied (it applies nothing until a resync finishes). */
@@ -723,8 +733,8 @@ function resyncLine(name: string, hold: NonNullable<NodeState['resync']>): strin
   const partial = hold.storeIncomplete ? '; its store holds part of a snapshot and it applies no events until a resync finishes' : '';
   if (hold.state === 'running') return `${name}: held by resync job ${hold.job} (running)`;
   // A hold this CLI does not know (a newer cluster's): in the API's words, not read as stopped.
-  if (hold.state !== 'incomplete') return `${name}: held by resync job ${hold.job} (${hold.state}${hold.error ? `: ${hold.error}` : ''})${partial}`;
-  return `${name}: RESYNC INCOMPLETE (job ${hold.job}: ${hold.error ?? 'stopped'})${partial}; resume: geocluster resync ${name}`;
+  if (hold.state !== 'incomplete') return `${name}: held by resync job ${hold.job} (${inline(`${hold.state}${hold.error ? `: ${hold.error}` : ''}`)})${partial}`;
+  return `${name}: RESYNC INCOMPLETE (job ${hold.job}: ${inline(hold.error ?? 'stopped')})${partial}; resume: geocluster resync ${name}`;
 }
 
 /** A GeoServer node's reachability as its apply function last saw it (events or jobs); `-` for a node without one. */
@@ -787,17 +797,17 @@ async function executions(
 
 function describeExecution(status: ExecutionStatus): string {
   const lines = [
-    `${status.executionId}  ${status.processName}  ${status.phase}  ${status.progress}%`,
-    status.task ? `  task: ${status.task}` : undefined,
-    status.nodeId ? `  node: ${status.nodeId}` : undefined,
+    inline(`${status.executionId}  ${status.processName}  ${status.phase}  ${status.progress}%`),
+    status.task ? `  task: ${inline(status.task)}` : undefined,
+    status.nodeId ? `  node: ${inline(status.nodeId)}` : undefined,
     // Its times: started only once it ran (absent while queued, for one that ended without
     // running, and for one stored before start times were kept), finished only once it ended.
     `  created: ${status.creationTime}`,
     status.startTime ? `  started: ${status.startTime}` : undefined,
     `  updated: ${status.lastUpdated}`,
     status.completionTime ? `  finished: ${status.completionTime}` : undefined,
-    status.resultLocation ? `  result: ${status.resultLocation}` : undefined,
-    status.exception ? `  error: ${status.exception.code ?? ''} ${status.exception.message ?? ''}`.trimEnd() : undefined,
+    status.resultLocation ? `  result: ${inline(status.resultLocation)}` : undefined,
+    status.exception ? `  error: ${inline(`${status.exception.code ?? ''} ${status.exception.message ?? ''}`.trimEnd())}` : undefined,
   ];
   return lines.filter((line): line is string => line !== undefined).join('\n');
 }
@@ -813,7 +823,7 @@ async function watch(client: ClusterApi, executionId: string, values: { interval
   let last = '';
   for (;;) {
     const status = await call(client.GET('/executions/{executionId}', { params: { path: { executionId } } }));
-    const line = `${progressBar(status.progress)} ${status.phase}${status.task ? `  ${status.task}` : ''}`;
+    const line = inline(`${progressBar(status.progress)} ${status.phase}${status.task ? `  ${status.task}` : ''}`);
     if (values.json) {
       if (line !== last) io.out(JSON.stringify({ phase: status.phase, progress: status.progress, task: status.task }));
     } else if (io.tty) io.redraw(line);
@@ -826,8 +836,8 @@ async function watch(client: ClusterApi, executionId: string, values: { interval
     if (done) {
       if (io.tty && !values.json) io.out('\n');
       if (values.json) io.out(JSON.stringify(status));
-      else if (unknown) io.out(`stopped watching: phase ${status.phase} is not one this geocluster knows (geocluster executions get ${executionId})`);
-      else io.out(status.phase === 'SUCCEEDED' ? `succeeded${status.resultLocation ? `: ${status.resultLocation}` : ''}` : `${status.phase === 'FAILED' ? 'failed' : 'dismissed'}: ${status.exception?.code ?? ''} ${status.exception?.message ?? ''}`.trimEnd());
+      else if (unknown) io.out(`stopped watching: phase ${inline(status.phase)} is not one this geocluster knows (geocluster executions get ${executionId})`);
+      else io.out(inline(status.phase === 'SUCCEEDED' ? `succeeded${status.resultLocation ? `: ${status.resultLocation}` : ''}` : `${status.phase === 'FAILED' ? 'failed' : 'dismissed'}: ${status.exception?.code ?? ''} ${status.exception?.message ?? ''}`.trimEnd()));
       return status.phase === 'SUCCEEDED' ? EXIT.ok : EXIT.executionFailed;
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
@@ -943,8 +953,8 @@ export function driftReport(node: string, job: NodeJob, differences: readonly Dr
 export function describeJob(job: NodeJob): string {
   const lines = [
     jobLine(job),
-    job.error ? `  error: ${job.error}` : undefined,
-    knownJobState(job.state) ? undefined : `  state ${job.state} is not one this geocluster knows: whether the job has ended is not known here`,
+    job.error ? `  error: ${inline(job.error)}` : undefined,
+    knownJobState(job.state) ? undefined : `  state ${inline(job.state)} is not one this geocluster knows: whether the job has ended is not known here`,
     ...job.failures.map((failure) => `  failed: ${failureText(failure)}`),
   ];
   return lines.filter((line): line is string => line !== undefined).join('\n');
@@ -962,7 +972,7 @@ function jobLine(job: NodeJob): string {
   const outcome = job.resync ? `; store at sequence ${job.resync.cursor} (snapshot ${job.resync.snapshotSequence}, ${job.resync.appliedFromLog} from the log)` : '';
   // The phase of a job not known to have ended (a state this CLI does not know included).
   const phase = job.state === 'succeeded' || job.state === 'failed' ? '' : ` (${job.phase})`;
-  return `${job.node}: ${job.kind} job ${job.id} ${job.state}${phase}${progress ? `: ${progress}` : ''}${outcome}`;
+  return inline(`${job.node}: ${job.kind} job ${job.id} ${job.state}${phase}${progress ? `: ${progress}` : ''}${outcome}`);
 }
 
 /**

@@ -202,3 +202,66 @@ describe('what the CLI says and refuses, beyond control characters', () => {
     expect(resumed.out).toBe('slave-1 resumed; its queue delivers what it kept, in order\n');
   });
 });
+
+describe('a line feed in text from an answer does not start a line of its own', () => {
+  // A line that text from an answer began: what a terminal shows as the CLI's own line.
+  const forged = /^(geocluster: all good|slave-2: |succeeded: http|  node: master-1)/m;
+  const at = '2026-12-04T03:00:00.000Z';
+  const failedJob = {
+    id: 'j-1', node: 'slave-1', kind: 'reconcile', state: 'failed', phase: 'done', progress: {}, createdAt: at, updatedAt: at, finishedAt: at,
+    error: 'GeoServer refused\nslave-2: RESYNC INCOMPLETE',
+    failures: [{ type: 'layer', id: 'topp:roads', message: 'refused\ngeocluster: all good' }],
+  };
+
+  it('nodes: each note under the table stays one line', async () => {
+    answer = () =>
+      json(200, {
+        head: 9,
+        nodes: [
+          {
+            name: 'slave-1', role: 'slave', lastAppliedSequence: 7, lag: 2, queueDepth: 0, deadLetterDepth: 0, paused: false,
+            failing: { sequence: 8, attempts: 2, reason: '500 from GeoServer\ngeocluster: all good', at },
+            parked: [{ object: { type: 'layer', id: 'topp:roads' }, sequences: [9], reason: 'refused\nslave-2: PARKED nothing', attempts: 3, parkedAt: at }],
+            geoserver: {
+              url: 'http://gs-1:8080/geoserver', reachable: false, version: null, checkedAt: at, rejected: [], unclearedProperties: [],
+              lastError: { message: 'connection reset\nslave-2: GeoServer fine', status: null, sequence: 8, at },
+            },
+            job: failedJob,
+          },
+        ],
+      });
+    const nodes = await run('nodes');
+    expect(nodes.err).toBe('');
+    expect(nodes.code).toBe(0);
+    expect(nodes.out).not.toMatch(forged);
+    expect(nodes.out).toContain('slave-1: retrying event 8 (attempt 2): 500 from GeoServer\\u000ageocluster: all good');
+    expect(nodes.out).toContain('refused\\u000aslave-2: PARKED nothing; after a fix: geocluster redrive slave-1');
+  });
+
+  it('job: its error and each failure stay one line', async () => {
+    answer = () => json(200, { job: failedJob });
+    const job = await run('job', 'slave-1', 'j-1');
+    expect(job.err).toBe('');
+    expect(job.out).not.toMatch(forged);
+    expect(job.out).toContain('  failed: layer/topp:roads: refused\\u000ageocluster: all good');
+  });
+
+  it('executions get and watch: a task and an exception a node wrote', async () => {
+    answer = () => json(200, { ...hostileStatus, task: 'buffering\n  node: master-1', exception: { code: 'NoApplicableCode', message: 'bad geometry\nsucceeded: http://example.com/result' } });
+    const got = await run('executions', 'get', 'e-1');
+    expect(got.out).not.toMatch(forged);
+    expect(got.out).toContain('  task: buffering\\u000a  node: master-1');
+    const watched = await run('watch', 'e-1');
+    expect(watched.code).toBe(4);
+    expect(watched.out).not.toMatch(forged);
+    expect(watched.out).toContain('failed: NoApplicableCode bad geometry\\u000asucceeded: http://example.com/result');
+  });
+
+  it("an error's message", async () => {
+    answer = () => json(400, { code: 'INVALID_REQUEST', message: 'no such process gs:X\ngeocluster: all good', field: 'processName' });
+    const refused = await run('executions', 'get', 'e-1');
+    expect(refused.code).toBe(1);
+    expect(refused.err).not.toMatch(forged);
+    expect(refused.err).toContain('400 INVALID_REQUEST: no such process gs:X\\u000ageocluster: all good (field processName)');
+  });
+});
