@@ -176,6 +176,52 @@ describe('the console at /console', () => {
     await page.locator('#nodes-hint').waitFor();
   });
 
+  it("shows text a GeoServer, a node or a master wrote as text: its markup is not drawn, and its line breaks start no line of a node's tooltip", async () => {
+    const now = new Date().toISOString();
+    // Markup that would draw an element and run a handler if the page built HTML from it.
+    const markup = '<img src=x onerror="document.title=1"><b id="injected">x</b>';
+    const job: NodeJob = {
+      id: 'job-12', node: 'slave-1', kind: 'reconcile', state: 'failed', phase: 'fix', progress: { toFix: 3, fixed: 0, failed: 3 },
+      failures: [], createdAt: now, updatedAt: now, finishedAt: now, error: `PUT /rest/layers/x: 500 ${markup}\r\nafter a fix: capture again`,
+    };
+    const geoserver: NodeState['geoserver'] = {
+      url: 'http://10.0.3.21:8080/geoserver', reachable: false, version: null, checkedAt: now, unclearedProperties: [],
+      lastError: { message: `reset ${markup}\nhttp://10.0.3.22:8080/geoserver: ok`, status: null, sequence: 41, at: now },
+      rejected: [{ sequence: 40, type: 'layer', id: 'topp:roads', request: 'PUT /rest/layers/topp:roads', status: 400, answer: `no such style ${markup}\n#39 PUT /rest/layers/topp:lakes: 200 ok`, at: now }],
+    };
+    const slave1: Partial<NodeState> = {
+      geoserver, job,
+      failing: { sequence: 41, attempts: 3, reason: `GeoServer answered 503 ${markup}\rattempt 1: fine`, at: now },
+      parked: [{ object: { type: 'layer', id: `topp:${markup}` }, sequences: [38], reason: 'refused\nlayer/topp:lakes #39: nothing to redrive', attempts: 3, parkedAt: now }],
+    };
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-1' ? { ...node, ...slave1 } : node)) } });
+    });
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    try {
+      const state = page.locator('#nodes tr[data-node="slave-1"] td').nth(6);
+      await state.locator('.pill', { hasText: 'parked' }).waitFor({ timeout: 10_000 });
+      expect(await page.locator('#injected, main img').count()).toBe(0);
+      expect(await page.title()).toBe('GeoServer cluster console');
+      const title = async (cell: ReturnType<Page['locator']>, text: string) => cell.locator('.pill', { hasText: text }).getAttribute('title');
+      // Each tooltip holds the lines the page wrote: what an answer brought stays on its own.
+      expect(await title(state, 'retrying')).toBe(`attempt 3: GeoServer answered 503 ${markup}↵attempt 1: fine`);
+      expect(await title(state, 'parked')).toBe(`layer/topp:${markup} #38: refused↵layer/topp:lakes #39: nothing to redrive\nredrive after a fix`);
+      expect(await title(state, 'reconcile failed')).toBe(`job job-12: PUT /rest/layers/x: 500 ${markup}↵after a fix: capture again\nafter a fix: reconcile again`);
+      const geoServer = page.locator('#nodes tr[data-node="slave-1"] td').nth(7);
+      expect(await title(geoServer, 'unreachable')).toBe(`http://10.0.3.21:8080/geoserver: reset ${markup}↵http://10.0.3.22:8080/geoserver: ok`);
+      expect(await title(geoServer, 'refused')).toBe(`#40 PUT /rest/layers/topp:roads: 400 no such style ${markup}↵#39 PUT /rest/layers/topp:lakes: 200 ok`);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    await page.click('#token-clear');
+    await page.locator('#nodes-hint').waitFor();
+  });
+
   it('lists executions once an operator token is entered, and a progress bar moves as the node writes progress', async () => {
     const id = randomUUID();
     await put(id, { processName: 'gs:Buffer', phase: 'QUEUED' });
