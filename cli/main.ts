@@ -195,6 +195,12 @@ export interface CliIo {
   err(text: string): void;
   /** Whether output is a terminal (progress bars redraw in place). */
   readonly tty: boolean;
+  /**
+   * The terminal's width in characters, when it is known: a progress bar's line is cut to it, as
+   * a longer one (a long task) wraps, and each redraw, which goes back to the start of its last
+   * row only, would leave another copy on screen.
+   */
+  readonly columns?: number;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
 }
@@ -230,8 +236,19 @@ function screenOf(io: CliIo): Screen {
     ...io,
     out: (text) => io.out(printable(text)),
     err: (text) => io.err(printable(text)),
-    redraw: (line) => io.out(`\r${printable(line)}\u001b[K`),
+    redraw: (line) => io.out(`\r${fitted(printable(line), io.columns)}\u001b[K`),
   };
+}
+
+/**
+ * `line` within `columns` (unknown: as it is): cut to one character less, the last `…`, so the
+ * cursor stays off the last column, where a terminal wraps. A wide character (CJK, most emoji)
+ * counts as one, as it is not known here how the terminal draws it.
+ */
+function fitted(line: string, columns: number | undefined): string {
+  const characters = [...line];
+  if (columns === undefined || columns < 2 || characters.length < columns) return line;
+  return `${characters.slice(0, columns - 2).join('')}…`;
 }
 
 /**
@@ -1297,6 +1314,7 @@ export function main(argv = process.argv.slice(2)): Promise<number> {
     out: (text) => process.stdout.write(text.startsWith('\r') ? text : `${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
     tty: Boolean(process.stdout.isTTY),
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
     env: process.env,
     cwd: process.cwd(),
   }).catch((error: unknown) => {

@@ -39,7 +39,11 @@ function run(...argv: string[]): Promise<CliRun> {
 }
 
 function runOn(tty: boolean, ...argv: string[]): Promise<CliRun> {
-  return runCliCollected(argv, { tty, env: { GEOCLUSTER_URL: url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: scratch });
+  return runOnTerminal({ tty }, ...argv);
+}
+
+function runOnTerminal(terminal: { tty: boolean; columns?: number }, ...argv: string[]): Promise<CliRun> {
+  return runCliCollected(argv, { ...terminal, env: { GEOCLUSTER_URL: url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: scratch });
 }
 
 const json = (status: number, value: unknown): Answer => ({ status, body: JSON.stringify(value) });
@@ -263,5 +267,20 @@ describe('a line feed in text from an answer does not start a line of its own', 
     expect(refused.code).toBe(1);
     expect(refused.err).not.toMatch(forged);
     expect(refused.err).toContain('400 INVALID_REQUEST: no such process gs:X\\u000ageocluster: all good (field processName)');
+  });
+});
+
+describe('watch on a terminal', () => {
+  it("cuts the progress bar's line to the terminal's width: a longer task would wrap, and each redraw leave a copy on screen", async () => {
+    answer = () => json(200, { ...hostileStatus, task: `tiling ${'level '.repeat(150)}`, exception: undefined, phase: 'SUCCEEDED', progress: 100 });
+    const drawn = await runOnTerminal({ tty: true, columns: 60 }, 'watch', 'e-1');
+    expect(drawn.code).toBe(0);
+    const [bar] = drawn.out.split('\n');
+    expect(bar).toBe(`\r[##############################] 100% SUCCEEDED  tiling le…\u001b[K`);
+    // The line within the width: the cursor never reaches the last column, where a terminal wraps.
+    expect([...bar!.slice(1, -'\u001b[K'.length)].length).toBe(59);
+    // Without a width (not known), the line is written whole.
+    const whole = await runOn(true, 'watch', 'e-1');
+    expect(whole.out.split('\n')[0]).toContain(`tiling ${'level '.repeat(150).trimEnd()}`);
   });
 });
