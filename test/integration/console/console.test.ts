@@ -43,7 +43,14 @@ describe('the console at /console', () => {
   it('loads, asks for a token, and then shows every node with its cursor, lag, queue and dead-letter depth', async () => {
     const response = await page.goto(`${clusterUrl()}/console`);
     expect(response?.status()).toBe(200);
-    expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
+    // The page takes a token: its own script only (by hash), not framed, not sniffed, no referrer.
+    const headers = response?.headers() ?? {};
+    expect(headers['content-security-policy']).toContain("default-src 'none'");
+    expect(headers['content-security-policy']).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*';/);
+    expect(headers['content-security-policy']).not.toContain('unsafe-');
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['content-security-policy']).toContain("form-action 'none'");
+    expect(headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
     // The nodes' state needs a token, as GET /nodes does.
     await page.locator('#nodes-hint').waitFor();
     expect(await page.locator('#nodes tbody tr').count()).toBe(0);
