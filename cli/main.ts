@@ -93,6 +93,9 @@ const UNREACHABLE_REMEDY: Record<UrlSource, string> = {
   default: 'no local cluster of this checkout is running: start one (npm start), or name a running cluster with --url or GEOCLUSTER_URL',
 };
 
+/** The most events one `config log --since` run lists. */
+const MAX_LOG_EVENTS = 10_000;
+
 const HELP: Record<string, string> = {
   main: `Usage: geocluster <command> [options]
 
@@ -179,7 +182,8 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '  geocluster config log [--since SEQ] [--limit N] [--json]\n' +
     '    Lists the configuration event log (a node or operator token): without --since the latest N events (default 50);\n' +
     '    with --since every event after SEQ, oldest first, paging through the log until its head (a SEQ past the head\n' +
-    '    is refused, naming where the log ends).\n' +
+    `    is refused, naming where the log ends), or N events, at most ${MAX_LOG_EVENTS.toLocaleString('en-US')} a run: a run that stops before the head\n` +
+    '    ends with the sequence it stopped at and the --since that lists the rest (in --json: next).\n' +
     '    The line above the table, "log head N", is the newest sequence in the configuration event log.',
   token:
     'Usage: geocluster token issue|revoke <name> [--table T] [--endpoint URL] [--region R] [--json]\n' +
@@ -1162,7 +1166,6 @@ export function changeSets(changes: readonly unknown[]): { from: number; changes
   return sets.map(({ from, changes: members }) => ({ from, changes: members }));
 }
 
-const MAX_LOG_EVENTS = 10_000;
 
 /**
  * `config log`: the latest events, or (with --since) every event after that sequence, paged
@@ -1174,6 +1177,8 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
   const events: EventSummary[] = [];
   let head = 0;
   let after = since;
+  // Whether the log goes on past the last page read (its `next`).
+  let pagesLeft = false;
   for (;;) {
     // The API bounds a page (100); --since pages on, the latest-events form asks once.
     const pageLimit = since === undefined ? Math.min(limit ?? 50, 100) : Math.min(limit ?? 100, 100);
@@ -1181,6 +1186,7 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
     const page = await call(client.GET('/config/events', { params: { query } }));
     head = page.head;
     events.push(...page.events);
+    pagesLeft = page.next !== null;
     if (page.next === null || since === undefined || (limit !== undefined && events.length >= limit) || events.length >= MAX_LOG_EVENTS) break;
     if (page.next <= (after ?? 0)) throw stalledPage('GET /config/events', String(page.next), after ?? 0);
     after = page.next;
@@ -1199,7 +1205,15 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
     event.publishedAt,
     event.unreadable ?? (event.voided ? 'sequence given up, nothing committed' : event.offloaded ? 'body in S3' : ''),
   ]);
-  print(`${logHeadLine(head)}\n${table(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE'], rows)}`, { head, events: shown });
+  // A --since run that stopped before the log's end (its --limit, or the run's bound) says so and
+  // where to go on: a table ending short of the head would read as "nothing after it".
+  const last = shown.at(-1);
+  const stoppedAt = since !== undefined && last !== undefined && (pagesLeft || shown.length < events.length) ? last.sequence : null;
+  const rest =
+    stoppedAt === null
+      ? ''
+      : `\nstopped at sequence ${stoppedAt}, before the end of the log (${limit !== undefined && shown.length >= limit ? `--limit ${limit}` : `at most ${MAX_LOG_EVENTS.toLocaleString('en-US')} events a run`}): the rest with geocluster config log --since ${stoppedAt}`;
+  print(`${logHeadLine(head)}\n${table(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE'], rows)}${rest}`, { head, events: shown, ...(since === undefined ? {} : { next: stoppedAt }) });
   return EXIT.ok;
 }
 
