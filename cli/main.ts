@@ -103,7 +103,7 @@ Commands:
   nodes                         every node: role, cursor, lag, queue, dead letters, paused
   pause <node>                  stop a node's consumption and refuse its publishes
   resume <node>                 restart it
-  redrive <node>                move the node's dead-lettered events back to its queue
+  redrive <node>                move the node's dead-lettered events back to its queue and retry its parked events
   resync <node> [--source N]    rebuild the node's store from a snapshot of another node (default: a master) and the log
   drift <node>                  compare the node's GeoServer with its store; list what differs
   reconcile <node>              make the node's GeoServer match its store again
@@ -138,7 +138,10 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '  log; LAG is how many events a node has yet to apply up to it.',
   pause: 'Usage: geocluster pause <node> [--json]\n  Stops the node consuming its queue (which keeps every event) and refuses its publishes. Needs the node\'s own or a master\'s token.',
   resume: 'Usage: geocluster resume <node> [--json]\n  Restarts a paused node: its queue delivers what accumulated, in order.',
-  redrive: 'Usage: geocluster redrive <node> [--json]\n  Moves the node\'s dead-lettered events back to its queue (fix their cause first).',
+  redrive:
+    'Usage: geocluster redrive <node> [--json]\n' +
+    "  Moves the node's dead-lettered events back to its queue and retries its parked events (the PARKED lines of\n" +
+    '  geocluster nodes), each object\'s in order (fix their cause first). Needs the node\'s own or a master\'s token.',
   resync:
     'Usage: geocluster resync <node> [--source NODE] [--detach] [--json]\n  Rebuilds the node\'s store from a snapshot of another node\'s store plus the log after it.\n' +
     '  --source: any other node of the cluster, master or slave (default: the first master or both node other than <node>).\n' +

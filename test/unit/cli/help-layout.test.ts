@@ -69,3 +69,15 @@ describe('help of a command with subcommands', () => {
     expect(main).not.toContain("a master's snapshot");
   });
 });
+
+describe('help of redrive', () => {
+  // `geocluster nodes` answers a PARKED line with "after a fix: geocluster redrive <node>": the
+  // help of that command must say it is the one that retries parked events.
+  it.each([['redrive --help', ['redrive', '--help']], ['--help', ['--help']]])('geocluster %s says redrive retries parked events, not only dead letters', async (_shown, argv) => {
+    const { code, out } = await run(...argv);
+    expect(code).toBe(0);
+    const redrive = out.split('\n\n').find((block) => /(^|\n)\s*(Usage: geocluster )?redrive <node>/.test(block)) ?? '';
+    expect(redrive).toMatch(/dead-lettered events/);
+    expect(redrive).toMatch(/retr(y|ies) its parked events/);
+  });
+});
