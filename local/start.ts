@@ -14,7 +14,7 @@
  *     (credentials: GEOSERVER_CREDENTIALS_<NODE> or GEOSERVER_CREDENTIALS, default admin:geoserver)
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ClusterConfigError } from '../cdk/cluster-config';
 import { banner } from './banner';
 import { DEFAULT_STATE_DIR, startLocalCluster } from './cluster';
@@ -39,7 +39,7 @@ const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-p
                       a file of this run's own under the temporary folder, which the banner names)`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseOptions({
     options: {
       port: { type: 'string', default: process.env.PORT ?? '3000' },
       fresh: { type: 'boolean', default: false },
@@ -113,6 +113,22 @@ async function main(): Promise<void> {
   } else {
     // process.pid: this process handles SIGINT (under npm and tsx, the node process running this file).
     console.log(banner(cluster, { inMemory: values['in-memory'], functionLog, pid: process.pid, cwd: process.cwd() }));
+  }
+}
+
+/**
+ * The options, a mistyped or unknown one (`--inmemory`, `--port` without its number, `npm start 3100`)
+ * refused with one line naming it, as every other bad start is, not a stack trace.
+ */
+function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) throw error;
+    // Node's own hint on passing positionals after `--` is about its parser, not these options.
+    const what = (error as Error).message.split('. To specify a positional argument')[0]!.replace(/\.$/, '');
+    throw new LocalStartError(`${what}: npm start -- --help lists the options`);
   }
 }
 
