@@ -518,7 +518,7 @@ function configSyncEnvironment(topology: ReturnType<typeof synthesizeTopology>):
  */
 async function coldImportParts(scratch: string, baseline: { file: string; env: Record<string, string> }, configSyncEnv: Record<string, string>): Promise<void> {
   const lambdas = (module: string) => JSON.stringify(path.join(__dirname, '..', 'lambdas', module));
-  const eventSchemas = `import { buildEventSchemas } from ${lambdas('config-sync/events')};\nbuildEventSchemas();`;
+  const eventSchemas = `import { buildChangeSchemas, buildEventSchemas } from ${lambdas('config-sync/events')};\nbuildChangeSchemas();\nbuildEventSchemas();`;
   const membership = `import { membershipFromEnv } from ${lambdas('config-sync/adapters/from-env')};\nexport const membership = membershipFromEnv();`;
   const parts: { label: string; source: string }[] = [
     { label: '+ zod: one object schema', source: `import * as z from 'zod/mini';\nexport const schema = z.object({ id: z.string() });` },

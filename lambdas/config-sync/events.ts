@@ -220,15 +220,23 @@ export const offloadedEventSchema = lazily(() =>
 );
 
 /**
- * Builds the schemas of changes and events now. Called at cold start by the functions that
- * parse them on every invocation (apply, publish, the GeoServer gateway, the event listing),
- * so that their first request does not pay for what their cold start would otherwise skip.
+ * Builds the schema of what a master publishes now. Called at cold start by the functions that
+ * parse a change on every invocation (publish, the GeoServer gateway), so that their first
+ * request does not pay for what their cold start would otherwise skip. The event schemas they
+ * rarely need (reading back the log to bring their own store up) are built on that first use.
+ */
+export function buildChangeSchemas(): void {
+  configChangeSchema();
+}
+
+/**
+ * Builds the schema of an event in the log and on the queues now: called at cold start by the
+ * functions that parse events on every invocation (apply, the event listing, the master stores'
+ * catch-up). An offloaded event's schemas are built when the first one comes (large changes are
+ * rare), as the change schema is in the functions that never parse what a master publishes.
  */
 export function buildEventSchemas(): void {
-  configChangeSchema();
-  storedChangeSchema();
   configEventSchema();
-  offloadedEventSchema();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ import { catalogInStore } from '../gateway/master-catalog';
 import { gatewayRecovery } from '../gateway/recovery';
 import { CONFIG_SYNC_ENV } from '../env-names';
 import { publishChange, type PublishDeps } from '../publish';
-import { buildEventSchemas } from '../events';
+import { buildChangeSchemas } from '../events';
 // Every request publishes: the SNS client is bundled and created at cold start.
 import * as snsSdk from '../adapters/sns-sdk';
 // An upload into a store starts a capture of the master, whose first slice is an SQS message:
@@ -72,7 +72,7 @@ const catalog = catalogInStore(deps.store, master.name);
 // Each write records its intent with the lease; the next holder publishes what an unfinished one changed (recovery.ts).
 const recovery = gatewayRecovery({ stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers, catalog, publisher: { publish: (change) => publisher.publish(change) } });
 // Every write parses the change it publishes.
-buildEventSchemas();
+buildChangeSchemas();
 /** Methods that never change GeoServer's configuration, forwarded even while the master is paused. */
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const writes = leaseSerializer(gatewayLeaseFromEnv(membership.cluster), {

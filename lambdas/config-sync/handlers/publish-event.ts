@@ -20,7 +20,7 @@ import { applyDepsFromEnv, eventTopicFromEnv, geoServerNodesFromEnv, membershipF
 import { GeoServerNodePublishError } from '../errors';
 import { MAX_CHANGE_SET_BYTES } from '../change-set-limits';
 import { publishIdempotently, type PublishDeps } from '../publish';
-import { buildEventSchemas } from '../events';
+import { buildChangeSchemas } from '../events';
 // Every request publishes: the SNS client is bundled and created at cold start.
 import * as snsSdk from '../adapters/sns-sdk';
 
@@ -43,7 +43,7 @@ const deps: PublishDeps = {
   masterStoresQueued: pureMasters(membership.nodes).length > 0,
 };
 // Every request parses a change.
-buildEventSchemas();
+buildChangeSchemas();
 
 /**
  * A change set's JSON (one change's `properties` are bounded at 1 MiB by the event rules):
