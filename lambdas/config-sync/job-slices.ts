@@ -33,7 +33,6 @@ import {
 import type { AppliedEvent, ApplyDeps } from './apply';
 import { nodeMetrics, recordApplied, recordGeoServerErrors, type NodeMetricRecorder } from './apply-metrics';
 import { runJobSlice, type JobRunnerDeps, type SliceOutcome } from './job-runner';
-import type { JobStore } from './jobs';
 import { AnswerWatchingRest } from './geoserver/answer-watch';
 import { backoffSeconds, GeoServerInvocation } from './geoserver/invocation';
 import { GeoServerUnavailableError } from './geoserver/errors';
@@ -43,22 +42,25 @@ import { publishChange } from './publish';
 import { LEASE_TTL_MS, LEASE_WAIT_MS } from './gateway/limits';
 import { leaseSerializer } from './gateway/write-lease';
 import { canPublish } from '../shared/cluster-model';
-import { describeError, logger } from '../shared/observability';
+import { describeError } from '../shared/observability';
 
 /** Runs one slice of a job of a node without a GeoServer, against the stores the function's environment names. */
 export type SliceRunner = (node: string, jobId: string, deadline: number) => Promise<SliceOutcome>;
 
-/** A slice runner over the function's own stores, which it creates (a function keeps the one it builds). */
-export function storeSliceRunner(cluster: string, jobs: JobStore): SliceRunner {
-  const deps = applyDepsFromEnv();
+/**
+ * A slice runner over stores it builds from the function's environment (a function keeps the
+ * one it builds). `log`: the function's logger, whose lines carry the request's node and id.
+ */
+export function storeSliceRunner(cluster: string, log: Pick<Logger, 'warn' | 'error'>): SliceRunner {
+  const deps = applyDepsFromEnv({ warn: (message, fields) => log.warn(message, fields) });
   const jobDeps: JobRunnerDeps = {
     cluster,
     store: deps.store,
-    jobs,
+    jobs: jobStoreFromEnv(),
     apply: deps,
     compareMode: 'stored-properties',
     now: () => new Date(),
-    onFailure: (error) => logger.error('job failed', { error: describeError(error) }),
+    onFailure: (error) => log.error('job failed', { error: describeError(error) }),
   };
   return async (node, jobId, deadline) => {
     // What the slice's catch-up (a resync's) applied, counted in the node's metrics as its

@@ -93,7 +93,7 @@ async function resyncWithinRequests(caller: ClusterNode, target: ClusterNode, so
     job = started.active;
   }
   const remaining = context ? context.getRemainingTimeInMillis() - REQUEST_RESERVE_MS : REQUEST_SLICE_MS;
-  masterSlices ??= loadJobSlices().storeSliceRunner(membership.cluster, jobs);
+  masterSlices ??= loadJobSlices().storeSliceRunner(membership.cluster, logger);
   const outcome = await masterSlices(target.name, job.id, Date.now() + Math.min(REQUEST_SLICE_MS, remaining));
   const ran = (await jobs.read(target.name, job.id)) ?? job;
   if (outcome === 'more') {
