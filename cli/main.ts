@@ -537,6 +537,19 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
       // cluster's master need not be called "master"); else, from an older start, by name.
       const masters = (cluster() as { masters?: unknown } | undefined)?.masters;
       const firstMaster = Array.isArray(masters) ? masters.find((name): name is string => typeof name === 'string' && Object.hasOwn(tokens, name)) : undefined;
+      // A persisted restart leaves out of the file a name whose token was minted or revoked since
+      // (local/node-tokens.ts): with no master's left, another name's token (a slave's, an
+      // operator's) is not taken in its place, which the API would refuse as that name's.
+      const named = Array.isArray(masters) ? masters.filter((name): name is string => typeof name === 'string') : [];
+      if (values.as === undefined && firstMaster === undefined && named.length > 0) {
+        const names = Object.keys(tokens);
+        const held = names.length === 0 ? 'it holds no tokens' : `it holds those of ${names.join(', ')}`;
+        throw new CliError(
+          `.local/node-tokens.json holds no token of a master (${named.join(', ')}): npm start leaves out a name whose token was minted or revoked since (geocluster token issue|revoke); ` +
+            `pass the master's token with --token, or take another's with --as NAME (${held})`,
+          EXIT.usage,
+        );
+      }
       const node = values.as ?? firstMaster ?? Object.keys(tokens).find((name) => /master/.test(name)) ?? Object.keys(tokens)[0];
       token = node === undefined ? undefined : tokens[node];
       if (values.as !== undefined && token === undefined) {
