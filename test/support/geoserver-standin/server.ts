@@ -189,6 +189,29 @@ function routedPath(sent: string, match: { path: string; extension: string | und
   return match.path.split('/').map((segment) => encodeURIComponent(segment)).join('/');
 }
 
+/**
+ * A name as the Location of a created object writes it: GeoServer's controllers expand it into the
+ * path with UriComponentsBuilder, whose unencoded URI is built by java.net.URI's multi-argument
+ * constructor (it quotes every character a path cannot hold, keeping an escape `%XX` as it is),
+ * and HttpHeaders.setLocation writes URI.toASCIIString() (each character outside ASCII as its
+ * UTF-8 escapes). So `main roads` is `main%20roads` and `道路` `%E9%81%93%E8%B7%AF`.
+ */
+function locationSegment(name: string): string {
+  let written = '';
+  for (let i = 0; i < name.length; i++) {
+    const char = name[i]!;
+    if (/[A-Za-z0-9_\-!.~'()*,;:$&+=@/]/.test(char) || (char === '%' && /^[0-9A-Fa-f]{2}$/.test(name.slice(i + 1, i + 3)))) {
+      written += char;
+      continue;
+    }
+    const codePoint = name.codePointAt(i)!;
+    const whole = String.fromCodePoint(codePoint);
+    if (whole.length === 2) i++;
+    written += [...Buffer.from(whole, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  }
+  return written;
+}
+
 function idOf(workspace: string | undefined, name: string): string {
   return workspace ? `${workspace}:${name}` : name;
 }
@@ -418,7 +441,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
     const { method, route, query, inner } = request;
     const recurse = booleanParameter(query, 'recurse');
     const href = (name: string): string => `${base()}/rest${request.restPath}/${encodeURIComponent(name)}.json`;
-    const created = (name: string): Outcome => ({ kind: 'created', name, location: `${request.restPath}/${name}` });
+    const created = (name: string): Outcome => ({ kind: 'created', name, location: `${request.restPath}/${locationSegment(name)}` });
 
     switch (route.kind) {
       case 'about':
@@ -460,7 +483,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
           // settings.yaml documents 500 when they already exist
           if (existing) throw new GeoServerError(500, `Settings already exist for workspace '${ws}'`);
           catalog.objects.workspaceSettings.set(ws, { ...inner!, workspace: { name: ws } });
-          return { kind: 'created', name: ws, location: `/workspaces/${ws}/settings` };
+          return { kind: 'created', name: ws, location: `/workspaces/${locationSegment(ws)}/settings` };
         }
         if (method === 'PUT') {
           // The reference documents PUT as modifying existing settings: none yet is a 404 here

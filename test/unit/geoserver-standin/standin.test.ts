@@ -509,6 +509,27 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  // FeatureTypeController.featureTypePost builds its Location with UriComponentsBuilder and
+  // HttpHeaders.setLocation writes URI.toASCIIString(): a name outside ASCII, or with a character a
+  // path cannot hold, is percent-encoded (UTF-8), and the Location leads back to the object.
+  it.each([
+    ['道路', '%E9%81%93%E8%B7%AF'],
+    ['main roads', 'main%20roads'],
+    ['straße', 'stra%C3%9Fe'],
+    ['a#b?c', 'a%23b%3Fc'],
+  ])('creates a feature type named %s and answers 201 with its Location percent-encoded', async (name, encoded) => {
+    await seedFeatureType();
+    const created = await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name, srs: 'EPSG:4326' } });
+    expect({ status: created.status, location: created.headers.get('location') }).toEqual({
+      status: 201,
+      location: `${gs.restUrl}/workspaces/topp/datastores/pg/featuretypes/${encoded}`,
+    });
+    const read = await fetch(created.headers.get('location')!, { headers: { authorization: ADMIN, accept: 'application/json' } });
+    expect(read.status).toBe(200);
+    expect(((await read.json()) as { featureType: { name: string } }).featureType.name).toBe(name);
+    expect(gs.violations).toEqual([]);
+  });
+
   it('renames a feature type and its layer together', async () => {
     await seedFeatureType();
     expect((await call('PUT', '/workspaces/topp/featuretypes/roads', { featureType: { name: 'streets' } })).status).toBe(200);
