@@ -4,7 +4,8 @@
  * status, content type and body come back unchanged. After a successful write (POST, PUT, DELETE)
  * to a path of a replicated type, the gateway reads what the master now holds, with the same
  * credentials, and publishes it to the cluster as the master's change:
- * - POST to a collection: `add` of the created object (GeoServer answers its name), plus the
+ * - POST to a collection: `add` of the created object (GeoServer answers its name, or for a
+ *   feature type names it in the `Location` alone), plus the
  *   layer GeoServer creates when a resource is published, the namespace it creates with a
  *   workspace, and the workspace it creates with a namespace (first: the namespace lives in it);
  * - PUT: `modify` carrying the whole object after the write, with null for each property the
@@ -790,6 +791,27 @@ async function styleDocument(
   return { format: styleFormat(info), body: answer.body.toString('utf8') };
 }
 
+/**
+ * The created object's name as the `Location` of a POST's answer gives it: its last path segment,
+ * decoded. GeoServer answers a feature type's POST with an empty body (FeatureTypeController), so
+ * the Location (percent-encoded, a name outside ASCII included) is all that names it there.
+ */
+function nameInLocation(location: string | undefined): string | undefined {
+  if (location === undefined) return undefined;
+  let path: string;
+  try {
+    path = new URL(location, 'http://geoserver.invalid').pathname;
+  } catch {
+    return undefined;
+  }
+  const segment = path.slice(path.lastIndexOf('/') + 1);
+  try {
+    return decodeURIComponent(segment) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a POST or PUT the master applied changed, read back from the master: the changes to publish, in order. */
 async function changesOf(
   read: ReturnType<typeof readerFor>,
@@ -805,8 +827,8 @@ async function changesOf(
     return layer ? [add('layer', target.id!, layer)] : [];
   }
   if (method === 'POST' && !target.id) {
-    const name = answer.body.toString('utf8').trim();
-    if (!name) throw new Error('the master answered the POST without the created name');
+    const name = answer.body.toString('utf8').trim() || nameInLocation(answer.headers.location);
+    if (!name) throw new Error('the master answered the POST without the created name, in its body or its Location');
     const created = memberPath(target.path, name);
     if (!created.managed || !created.id) throw new Error(`cannot tell what ${target.path}/${name} is`);
     const properties = await read.object(created, created.path);

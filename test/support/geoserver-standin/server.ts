@@ -417,7 +417,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
 
   type Outcome =
     | { kind: 'json'; status: number; value: unknown }
-    | { kind: 'created'; name: string; location: string }
+    | { kind: 'created'; /** the answer's body */ name: string; location: string }
     | { kind: 'bytes'; bytes: Buffer; contentType: string }
     | { kind: 'ok' }
     | { kind: 'status'; status: number }
@@ -441,7 +441,8 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
     const { method, route, query, inner } = request;
     const recurse = booleanParameter(query, 'recurse');
     const href = (name: string): string => `${base()}/rest${request.restPath}/${encodeURIComponent(name)}.json`;
-    const created = (name: string): Outcome => ({ kind: 'created', name, location: `${request.restPath}/${locationSegment(name)}` });
+    /** 201 at the object's Location, answering `body` (the name, as most of GeoServer's POSTs answer). */
+    const created = (name: string, body = name): Outcome => ({ kind: 'created', name: body, location: `${request.restPath}/${locationSegment(name)}` });
 
     switch (route.kind) {
       case 'about':
@@ -672,7 +673,10 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         case 'wmtsLayer': {
           // Named as GeoServer names it: by its nativeName when the body has no name.
           const id = catalog.addResource(type, ws!, route.store, inner);
-          return created(id.slice(id.indexOf(':') + 1));
+          const name = id.slice(id.indexOf(':') + 1);
+          // FeatureTypeController.featureTypePost answers an empty body: its Location alone names
+          // what it created. The other resource controllers answer the name.
+          return created(name, type === 'featureType' ? '' : name);
         }
         case 'layerGroup': {
           catalog.addLayerGroup(ws, inner);

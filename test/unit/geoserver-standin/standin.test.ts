@@ -530,6 +530,23 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  // FeatureTypeController.featureTypePost answers 201 with an empty text/plain body: the created
+  // feature type is named by its Location alone (featuretypes.yaml documents only the header). A
+  // store's POST answers its name (DataStoreController), and so does a coverage's.
+  it('answers a feature type POST with an empty body and the Location naming it, a store POST with its name', async () => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).text).toBe('topp');
+    expect((await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } })).text).toBe('pg');
+    const created = await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { nativeName: 'roads' } });
+    expect({ status: created.status, text: created.text, location: created.headers.get('location') }).toEqual({
+      status: 201,
+      text: '',
+      location: `${gs.restUrl}/workspaces/topp/datastores/pg/featuretypes/roads`,
+    });
+    expect(gs.catalog.objects.featureType.has('topp:roads')).toBe(true);
+    expect((await call('POST', '/workspaces/topp/coveragestores', { coverageStore: { name: 'dem', type: 'GeoTIFF' } })).text).toBe('dem');
+    expect((await call('POST', '/workspaces/topp/coveragestores/dem/coverages', { coverage: { name: 'dem' } })).text).toBe('dem');
+  });
+
   it('renames a feature type and its layer together', async () => {
     await seedFeatureType();
     expect((await call('PUT', '/workspaces/topp/featuretypes/roads', { featureType: { name: 'streets' } })).status).toBe(200);

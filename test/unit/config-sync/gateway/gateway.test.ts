@@ -511,6 +511,20 @@ describe('the gateway in front of a master GeoServer', () => {
     ]);
   });
 
+  // GeoServer answers a feature type's POST with no body: its percent-encoded Location names it.
+  it('publishes a feature type the master names in its Location alone, its name decoded from it', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    published = [];
+    const created = await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: '道路', title: 'Roads' } });
+    expect(created).toMatchObject({ status: 201, replication: 'published' });
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+      ['add', 'featureType', 'topp:道路'],
+      ['add', 'layer', 'topp:道路'],
+    ]);
+    expect(published[0]).toMatchObject({ properties: { title: 'Roads' } });
+  });
+
   it('reads a DELETE back: a master that answers success but still holds the object publishes no removal of it', async () => {
     await call('POST', '/workspaces', { workspace: { name: 'topp' } });
     await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
