@@ -422,6 +422,28 @@ export class StandInCatalog {
     return id;
   }
 
+  /**
+   * FeatureTypeController.featureTypePost under a store's path: a body whose `store` names another
+   * data store than the path's, or whose `namespace` another namespace than the workspace's, is
+   * refused with 403 ("Expected datastore ... but client specified ..."), before anything is added.
+   * Each is a reference the reader resolves against the catalog (as movedToStore reads a store:
+   * `store` or `workspace:store`; a namespace by its prefix); one naming nothing there reads as null
+   * and the path's is taken.
+   */
+  requireOwnStoreAndNamespace(workspace: string, storeName: string, body: Representation): void {
+    const store = nameOf(body.store);
+    if (store) {
+      const storeId = store.includes(':') ? store : qualified(workspace, store);
+      if (this.objects.dataStore.has(storeId) && localName(storeId) !== storeName) {
+        throw new GeoServerError(403, `Expected datastore ${storeName} but client specified ${localName(storeId)}`);
+      }
+    }
+    const namespace = nameOf(body.namespace);
+    if (namespace && this.objects.namespace.has(namespace) && namespace !== workspace) {
+      throw new GeoServerError(403, `Expected workspace ${workspace} but client specified ${namespace}`);
+    }
+  }
+
   deleteResource(type: ResourceType, id: string, recurse: boolean): void {
     this.require(type, id);
     const layers = [...this.objects.layer.entries()].filter(([, layer]) => nameOf(layer.resource) === id);

@@ -671,6 +671,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         case 'coverage':
         case 'wmsLayer':
         case 'wmtsLayer': {
+          if (type === 'featureType' && route.store) catalog.requireOwnStoreAndNamespace(ws!, route.store, inner);
           // Named as GeoServer names it: by its nativeName when the body has no name.
           const id = catalog.addResource(type, ws!, route.store, inner);
           const name = id.slice(id.indexOf(':') + 1);

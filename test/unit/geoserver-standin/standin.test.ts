@@ -547,6 +547,24 @@ describe('catalog behaviour', () => {
     expect((await call('POST', '/workspaces/topp/coveragestores/dem/coverages', { coverage: { name: 'dem' } })).text).toBe('dem');
   });
 
+  it('refuses a feature type POST whose body names another data store or namespace than its path (403), adding nothing', async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg2' } })).status).toBe(201);
+    expect((await call('POST', '/workspaces', { workspace: { name: 'sf' } })).status).toBe(201);
+    const otherStore = await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'rivers', store: { name: 'topp:pg2' } } });
+    expect(otherStore).toMatchObject({ status: 403, text: 'Expected datastore pg but client specified pg2' });
+    const otherNamespace = await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'rivers', namespace: { name: 'sf' } } });
+    expect(otherNamespace).toMatchObject({ status: 403, text: 'Expected workspace topp but client specified sf' });
+    expect([...gs.catalog.objects.featureType.keys()]).toEqual(['topp:roads']);
+    expect([...gs.catalog.objects.layer.keys()]).toEqual(['topp:roads']);
+    // Its own store and namespace, or ones the catalog lacks (read as none), are taken.
+    const own = await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'rivers', store: { name: 'pg' }, namespace: { name: 'topp' } } });
+    expect(own.status).toBe(201);
+    const unknown = await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'lakes', store: { name: 'nowhere' }, namespace: { name: 'nowhere' } } });
+    expect(unknown.status).toBe(201);
+    expect(gs.catalog.objects.featureType.get('topp:lakes')).toMatchObject({ store: { name: 'topp:pg' }, namespace: { name: 'topp' } });
+  });
+
   it('renames a feature type and its layer together', async () => {
     await seedFeatureType();
     expect((await call('PUT', '/workspaces/topp/featuretypes/roads', { featureType: { name: 'streets' } })).status).toBe(200);
