@@ -59,7 +59,8 @@ export interface JobRunnerDeps {
   /**
    * The cluster's write lease, shared with the GeoServer REST gateway (gateway/write-lease.ts): a
    * capture reads and publishes each difference under it, so a gateway write cannot land between
-   * the capture's read of an object and its publish. @default none (a cluster without the gateway)
+   * the capture's read of an object and its publish. A reconcile fixes each batch under it too
+   * (`reconcileStep`), so a gateway write is never undone by a fix read before it. @default none (a cluster without the gateway)
    */
   readonly writes?: WriteSerializer;
   readonly now: () => Date;
@@ -379,6 +380,11 @@ async function loadFixes(deps: JobRunnerDeps, job: Job, cache: SliceCache, order
 
 /** Differences fixed per step (one checkpoint each): consecutive entries of one type and kind, fixed in parallel. */
 const FIX_BATCH = 100;
+/**
+ * Differences fixed per step on a master (under the cluster's write lease, `JobRunnerDeps.writes`):
+ * one round of parallel calls, so gateway writes wait at most that long for the lease.
+ */
+const LEASED_FIX_BATCH = 8;
 /** Differences captured per step: each is read again and published one at a time. */
 const CAPTURE_BATCH = 20;
 
@@ -396,6 +402,14 @@ const CAPTURE_BATCH = 20;
  * a store with `recurse` where it still holds resources, unless one is stated under another store
  * (`blockingStoreRemoval`); a resource after its layer, removed with `recurse`; the stated groups
  * those cascades changed are written back after the layers (`writeBackGroups`).
+ *
+ * On a master the gateway writes to, its GeoServer takes a write before the write is published,
+ * and its store applies its own events without sending them back (apply.ts, "Own events"): a fix
+ * made from a store that lacks such a write would undo it on the master's GeoServer for good (a
+ * resync's closing reconcile runs once the hold has ended, while the gateway writes). So each batch
+ * is fixed under the cluster's write lease, as a capture publishes (`JobRunnerDeps.writes`), with
+ * the store read again under it, extras too: an extra the store now holds live is kept, and an
+ * object one of the node's own events not yet applied names (`ownEventsNotApplied`) is left as is.
  */
 async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
@@ -426,7 +440,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
     while (
       end < entries.length &&
       (end === index || (!alone(first) && !alone(entries[end]!))) &&
-      end - index < FIX_BATCH &&
+      end - index < (deps.writes ? LEASED_FIX_BATCH : FIX_BATCH) &&
       entries[end]!.type === first.type &&
       (entries[end]!.kind === 'extra') === (first.kind === 'extra') &&
       !heldInBatch(entries[end]!)
@@ -434,12 +448,40 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
       end += 1;
     }
     const batch = entries.slice(index, end);
-    const stored = new Map(
-      first.kind === 'extra' ? [] : (await deps.store.readObjects(job.node, batch)).map((object) => [objectStorageKey(object), object] as const),
-    );
     // A missing resource the GeoServer holds under a store of another workspace: not fixable here.
     const unfixable = new Map<DriftEntry, string>();
-    const outcomes = await mapConcurrently(batch, deps.concurrency ?? 8, async (entry) => {
+    // Under the cluster's write lease (a master's, shared with the gateway): a gateway write is
+    // either wholly before the batch (on the GeoServer, its events in the log) or wholly after it.
+    // What the store is read as, and the node's own events it has not applied yet, are read under
+    // it: an object a gateway write changed since the scan is left as that write made it.
+    let outcomes: (GeoServerOutcome | undefined)[];
+    try {
+      outcomes = await (deps.writes ?? UNSERIALIZED).run(async () => {
+        // An extra is read with what would make it no extra (`impliedBy`), as the scan read it.
+        const refs: ObjectRef[] = batch.flatMap((entry) => (entry.kind === 'extra' ? [entry, ...impliedBy(entry)] : [entry]));
+        const read = await deps.store.readObjects(job.node, refs);
+        const alive = await new Liveness((chunk) => deps.store.readObjects(job.node, chunk)).live(read);
+        const stored = new Map(read.map((object) => [objectStorageKey(object), object] as const));
+        const live = new Set(read.filter((_, at) => alive[at]).map(objectStorageKey));
+        const pending = await ownEventsNotApplied(deps, job.node, refs);
+        const written = (ref: ObjectRef) => pending.has(objectStorageKey(ref));
+        return mapConcurrently(batch, deps.concurrency ?? 8, async (entry) => {
+          // Written since the scan by the node's own events (the gateway's writes to its GeoServer),
+          // which its store applies without sending them back (apply.ts, "Own events"): left as is.
+          if (written(entry) || (entry.kind === 'extra' && impliedBy(entry).some(written))) return undefined;
+          // An extra the store holds live now (a gateway write the scan listed before its events were
+          // applied): kept. Not one removed for a stored object of another type of its id (`FixEntry`).
+          const plainExtra = entry.kind === 'extra' && entry.blocking === undefined && entry.implied === undefined;
+          if (plainExtra && [entry, ...impliedBy(entry)].some((ref) => live.has(objectStorageKey(ref)))) return undefined;
+          return fixEntry(entry, stored);
+        });
+      });
+    } catch (error) {
+      if (!(error instanceof GatewayBusyError)) throw error;
+      // Gateway writes hold the lease: this batch again next step.
+      return job;
+    }
+    async function fixEntry(entry: FixEntry, stored: ReadonlyMap<string, StoredObject>): Promise<GeoServerOutcome | undefined> {
       const otherWorkspace = entry.kind === 'missing' ? storeOfAnotherWorkspace(entry) : undefined;
       if (otherWorkspace !== undefined) {
         unfixable.set(entry, heldInAnotherWorkspace(entry.id, otherWorkspace));
@@ -475,7 +517,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
         { kind: 'upsert', type: entry.type, id: entry.id, properties: object.properties, incomplete: object.incomplete, deleted: [], absent, ...(formerStore === undefined ? {} : { formerStore }) },
         { rejectionAttempts: 1 },
       );
-    });
+    }
     const rejected: GeoServerRejection[] = [];
     batch.forEach((entry, i) => {
       const outcome = outcomes[i];
@@ -506,6 +548,36 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
     progress: { ...job.progress, fixed, failed, restCalls },
     failures,
   };
+}
+
+/** Events of the node's log its store is behind by that a reconcile step reads under the lease; beyond, the step waits for the store. */
+const OWN_EVENTS_READ_MAX = 1000;
+
+/**
+ * The objects of `refs` (their keys) that an event the node published and its store has not
+ * applied yet changes: on a master, a gateway write's (forwarded to its GeoServer before it was
+ * published) or a capture's. Read under the cluster's write lease, so every gateway write that
+ * reached the GeoServer is in the log. A store further behind than `OWN_EVENTS_READ_MAX` fails
+ * the step as transient: the slice is delivered again once its queue has brought the store on.
+ */
+async function ownEventsNotApplied(deps: JobRunnerDeps, node: string, refs: readonly ObjectRef[]): Promise<Set<string>> {
+  const written = new Set<string>();
+  if (!deps.publish) return written; // a node that cannot publish has no events of its own
+  const cursor = await deps.store.readCursor(node);
+  const head = await deps.apply.log.head(deps.cluster);
+  if (head <= cursor) return written;
+  if (head - cursor > OWN_EVENTS_READ_MAX) {
+    throw Object.assign(new Error(`node ${node}'s store is ${head - cursor} events behind the log: its reconcile waits for it to catch up`), { transient: true });
+  }
+  const wanted = new Set(refs.map(objectStorageKey));
+  for (let from = cursor + 1; from <= head; from += 100) {
+    for (const event of await deps.apply.log.readRange(deps.cluster, from, Math.min(head, from + 99))) {
+      if (event.object === undefined || event.origin !== node) continue;
+      const key = objectStorageKey(event.object);
+      if (wanted.has(key)) written.add(key);
+    }
+  }
+  return written;
 }
 
 /** A resource's REST path goes through its store, which the GeoServer's listing named. */

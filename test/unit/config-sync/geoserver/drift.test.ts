@@ -392,6 +392,154 @@ describe('jobs against the stand-in GeoServer', () => {
   });
 
   /**
+   * A reconcile of a master (a `both` node the gateway forwards to, as after a resync's catch-up)
+   * while gateway writes go on: a write reaches the master's GeoServer before it is published,
+   * and the node's store applies the master's own events without sending them back to its
+   * GeoServer (apply.ts, "Own events"). The reconcile must leave what such a write made as it made
+   * it: neither delete an object the user just created nor put back what the user just changed.
+   */
+  describe("a master's reconcile and the gateway's writes", () => {
+    async function masterSetUp(): Promise<{ deps: JobRunnerDeps; jobs: MemoryJobStore; store: MemoryNodeStore; publishAs: (node: string, change: ConfigChange) => Promise<number> }> {
+      const store = new MemoryNodeStore();
+      const log = new MemoryEventLog();
+      const bodies = new MemoryEventBodyStore();
+      const publishing: PublishDeps = { store, log, bodies, topic: new MemoryEventTopic(), now: () => new Date() };
+      const publishAs = async (node: string, change: ConfigChange) =>
+        (await publishChange(publishing, { cluster: CLUSTER, node: { name: node, role: node === NODE ? 'both' : 'master' } }, change)).event.sequence;
+      const jobs = new MemoryJobStore();
+      const deps: JobRunnerDeps = {
+        cluster: CLUSTER,
+        store,
+        jobs,
+        apply: { store, log, bodies },
+        rest,
+        compareMode: 'stored-properties',
+        now: () => new Date(),
+        pageSize: 7,
+        publish: (change) => publishAs(NODE, change),
+        // A short wait: a fix step that finds the lease held gives up the step, and its next one goes on.
+        writes: leaseSerializer(new MemoryWriteLease(), { waitMs: 100, ttlMs: 30_000, backoff: { baseMs: 5, capMs: 20 } }),
+      };
+      return { deps, jobs, store, publishAs };
+    }
+
+    async function runSlices(deps: JobRunnerDeps, job: Job, slices: number): Promise<string | undefined> {
+      let outcome: string | undefined;
+      // A deadline already past: one step per slice.
+      for (let slice = 0; slice < slices && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, NODE, job.id, Date.now() - 1);
+      return outcome;
+    }
+
+    test('a workspace created through the gateway after the store was scanned, and published after the GeoServer was listed, is kept', async () => {
+      const { deps, jobs, store, publishAs } = await masterSetUp();
+      await publishAs(NODE, { kind: 'add', object: { type: 'workspace', id: 'ws0' }, properties: { name: 'ws0' } } as ConfigChange);
+      geoserver.catalog.addWorkspace({ name: 'ws0' });
+      const job = newJob({ id: 'reconcile-extra', node: NODE, kind: 'reconcile', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+      expect(await jobs.start(job, new Date())).toEqual({ started: true });
+      expect(await runSlices(deps, job, 1)).toBe('more'); // the store scanned
+      // The gateway forwards the user's new workspace to the master's GeoServer ...
+      geoserver.catalog.addWorkspace({ name: 'fresh' });
+      expect(await runSlices(deps, job, 1)).toBe('more'); // the GeoServer listed: the workspace, and its namespace, extras
+      expect((await jobs.read(NODE, job.id))!.progress).toMatchObject({ extra: 2 });
+      // ... then publishes it: the master's store commits it.
+      await publishAs(NODE, { kind: 'add', object: { type: 'workspace', id: 'fresh' }, properties: { name: 'fresh' } } as ConfigChange);
+      expect(await store.readObjects(NODE, [{ type: 'workspace', id: 'fresh' }])).toHaveLength(1);
+
+      expect(await runSlices(deps, job, 20)).toBe('done');
+      expect((await jobs.read(NODE, job.id))!).toMatchObject({ state: 'succeeded', progress: { failed: 0 } });
+      expect(geoserver.catalog.get('workspace', 'fresh')).toBeDefined();
+    });
+
+    test("a feature type changed through the gateway, whose event the master's store has not applied yet, is not put back as the store held it", async () => {
+      const { deps, jobs, store, publishAs } = await masterSetUp();
+      const created: ConfigChange[] = [
+        { kind: 'add', object: { type: 'workspace', id: 'ws0' }, properties: { name: 'ws0' } },
+        { kind: 'add', object: { type: 'dataStore', id: 'ws0:pg' }, properties: { name: 'pg', type: 'PostGIS', workspace: { name: 'ws0' } } },
+        { kind: 'add', object: { type: 'featureType', id: 'ws0:t0' }, properties: { name: 't0', title: 'B', store: { '@class': 'dataStore', name: 'ws0:pg' } } },
+      ] as ConfigChange[];
+      for (const change of created) await publishAs(NODE, change);
+      geoserver.catalog.addWorkspace({ name: 'ws0' });
+      geoserver.catalog.addStore('dataStore', 'ws0', { name: 'pg', type: 'PostGIS' });
+      geoserver.catalog.addResource('featureType', 'ws0', 'pg', { name: 't0', title: 'B' });
+      // Another master's event the node's store has not applied yet: the master's own next event is
+      // left to its queue (publish.ts), which commits it without sending it to its GeoServer.
+      await publishAs('master-2', { kind: 'add', object: { type: 'workspace', id: 'elsewhere' }, properties: { name: 'elsewhere' } } as ConfigChange);
+      // The gateway forwards the user's new title to the master's GeoServer, then publishes it.
+      const answer = await fetch(`${geoserver.restUrl}/workspaces/ws0/datastores/pg/featuretypes/t0`, {
+        method: 'PUT',
+        headers: { authorization: 'Basic ' + Buffer.from('admin:geoserver').toString('base64'), 'content-type': 'application/json' },
+        body: JSON.stringify({ featureType: { title: 'C' } }),
+      });
+      expect(answer.status).toBe(200);
+      await publishAs(NODE, { kind: 'modify', object: { type: 'featureType', id: 'ws0:t0' }, patch: { title: 'C' } } as ConfigChange);
+      expect((await store.readObjects(NODE, [{ type: 'featureType', id: 'ws0:t0' }]))[0]?.properties.title).toBe('B');
+
+      const job = newJob({ id: 'reconcile-different', node: NODE, kind: 'reconcile', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+      expect(await jobs.start(job, new Date())).toEqual({ started: true });
+      expect(await runSlices(deps, job, 20)).toBe('done');
+      const ended = (await jobs.read(NODE, job.id))!;
+      expect(ended).toMatchObject({ state: 'succeeded', progress: { failed: 0 } });
+      expect(ended.progress.different).toBeGreaterThanOrEqual(1);
+      expect(geoserver.catalog.get('featureType', 'ws0:t0')?.title).toBe('C');
+    });
+
+    test("a feature type changed through the gateway while the reconcile's fix step runs is left as the gateway wrote it: the step waits for the write lease", async () => {
+      const { deps, jobs, publishAs } = await masterSetUp();
+      const created: ConfigChange[] = [
+        { kind: 'add', object: { type: 'workspace', id: 'ws0' }, properties: { name: 'ws0' } },
+        { kind: 'add', object: { type: 'dataStore', id: 'ws0:pg' }, properties: { name: 'pg', type: 'PostGIS', workspace: { name: 'ws0' } } },
+        { kind: 'add', object: { type: 'featureType', id: 'ws0:t0' }, properties: { name: 't0', title: 'B', store: { '@class': 'dataStore', name: 'ws0:pg' } } },
+      ] as ConfigChange[];
+      for (const change of created) await publishAs(NODE, change);
+      // The master's GeoServer differs from its store (retitled in its web UI): the reconcile puts the stored title back.
+      geoserver.catalog.addWorkspace({ name: 'ws0' });
+      geoserver.catalog.addStore('dataStore', 'ws0', { name: 'pg', type: 'PostGIS' });
+      geoserver.catalog.addResource('featureType', 'ws0', 'pg', { name: 't0', title: 'A' });
+      const featureTypePath = '/workspaces/ws0/datastores/pg/featuretypes/t0';
+      let fixSent!: () => void;
+      const sent = new Promise<void>((resolve) => (fixSent = resolve));
+      const hooked: GeoServerRest = {
+        url: rest.url,
+        async send(request) {
+          const answer = await rest.send(request);
+          if (request.method === 'PUT' && request.path.startsWith(featureTypePath)) fixSent();
+          return answer;
+        },
+      };
+      const reconcileDeps: JobRunnerDeps = { ...deps, rest: hooked };
+      const job = newJob({ id: 'reconcile-during-write', node: NODE, kind: 'reconcile', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+      expect(await jobs.start(job, new Date())).toEqual({ started: true });
+      expect(await runSlices(reconcileDeps, job, 2)).toBe('more'); // both scans
+      expect((await jobs.read(NODE, job.id))!.phase).toBe('fix');
+
+      // A gateway write under the cluster's write lease: forwarded to the master's GeoServer, then,
+      // once the fix step has sent its PUT or ended without it, published.
+      let forwarded!: () => void;
+      const isForwarded = new Promise<void>((resolve) => (forwarded = resolve));
+      let sliceEnded!: () => void;
+      const ended = new Promise<void>((resolve) => (sliceEnded = resolve));
+      const gatewayWrite = deps.writes!.run(async () => {
+        const answer = await fetch(`${geoserver.restUrl}${featureTypePath}`, {
+          method: 'PUT',
+          headers: { authorization: 'Basic ' + Buffer.from('admin:geoserver').toString('base64'), 'content-type': 'application/json' },
+          body: JSON.stringify({ featureType: { title: 'C' } }),
+        });
+        expect(answer.status).toBe(200);
+        forwarded();
+        await Promise.race([sent, ended]);
+        await publishAs(NODE, { kind: 'modify', object: { type: 'featureType', id: 'ws0:t0' }, patch: { title: 'C' } } as ConfigChange);
+      });
+      await isForwarded;
+      await runJobSlice(reconcileDeps, NODE, job.id, Date.now() - 1).finally(sliceEnded);
+      await gatewayWrite;
+
+      expect(await runSlices(reconcileDeps, job, 20)).toBe('done');
+      expect((await jobs.read(NODE, job.id))!).toMatchObject({ state: 'succeeded', progress: { failed: 0 } });
+      expect(geoserver.catalog.get('featureType', 'ws0:t0')?.title).toBe('C');
+    });
+  });
+
+  /**
    * A capture slice already running when its node is paused (the pause switches the node's queue
    * consumption off, but not a slice in flight): its publishes go through the publish path's
    * guard, so the first one after the pause is refused with nothing stored. The job stops there,
