@@ -77,6 +77,7 @@ import {
   splitObjectId,
   isUnreadable,
   isVoided,
+  MAX_PROPERTIES_BYTES,
   objectStorageKey,
   parkingKey,
   parseStoredChange,
@@ -207,7 +208,7 @@ export function applyChange(existing: StoredObject | undefined, event: ConfigEve
             effect: 'patched',
             object: {
               ...stamp,
-              properties: mergePatchObject(live.properties, event.patch),
+              properties: withinObjectBound(event, mergePatchObject(live.properties, event.patch)),
               deleted: false,
               incomplete: live.incomplete,
             },
@@ -223,6 +224,27 @@ export function applyChange(existing: StoredObject | undefined, event: ConfigEve
         object: { ...stamp, properties: {}, deleted: true, incomplete: false, ...(event.recurse === true ? { cascadedAt: event.sequence } : {}) },
       };
   }
+}
+
+/**
+ * A patched object's properties, refused when larger than `MAX_PROPERTIES_BYTES`: publish bounds
+ * each patch, not what patches adding new keys one after another build, and every later event of
+ * the object reads, merges and writes it whole (a GeoServer node PUTs it whole), so an object
+ * grown without bound would one day take a batch past its function's memory or timeout, and the
+ * queue would deliver that batch forever. No add can create such an object; the node parks the
+ * patch (a failure that is not transient) and goes on.
+ */
+function withinObjectBound(event: ConfigEvent, properties: JsonObject): JsonObject {
+  const bytes = serializedBytes(properties);
+  if (bytes > MAX_PROPERTIES_BYTES) {
+    throw new InvalidConfigEventError([
+      {
+        field: 'patch',
+        message: `would make ${event.object.type} ${event.object.id} ${bytes} bytes of JSON, over the limit of ${MAX_PROPERTIES_BYTES} for an object's properties`,
+      },
+    ]);
+  }
+  return properties;
 }
 
 // ---------------------------------------------------------------------------------------------
