@@ -83,3 +83,55 @@ test('patches that each pass publish but together grow an object past the proper
     expect((await cluster.objectOf(node, later.type, later.id)).status).toBe(200);
   }
 });
+
+test('the largest, deepest, busiest and oddest events a master may publish are applied or parked on every node, none stopping', async () => {
+  const publishSet = async (changes: readonly unknown[]) => {
+    const response = await cluster.api('POST', '/config/events', { node: MASTER, json: { changes } as never });
+    expect({ status: response.status, text: response.status === 201 ? '' : response.text }).toEqual({ status: 201, text: '' });
+    return response.body as unknown as { lastSequence: number };
+  };
+  let deep: Record<string, unknown> = { leaf: 1 };
+  // 64 levels with the properties around it: the limit.
+  for (let level = 1; level < 63; level += 1) deep = { inner: deep };
+  const ws = (id: string, properties: Record<string, unknown> = {}) => ({ kind: 'add', object: { type: 'workspace', id }, properties: { name: id, ...properties } });
+  // At the limits of one change: about 1 MiB (offloaded to the body store), 64 levels deep, an
+  // id of 512 bytes in two-byte characters, keys an object's prototype would take.
+  await publishSet([ws('huge', { note: 'h'.repeat(1_000_000) })]);
+  await publishSet([ws('deep', { deep })]);
+  await publishSet([ws('ж'.repeat(256))]);
+  await publishSet([ws('proto'), { kind: 'modify', object: { type: 'workspace', id: 'proto' }, patch: JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}') }]);
+  // A thousand changes of one object in one set; a modify of an object never added.
+  await publishSet([ws('busy'), ...Array.from({ length: 999 }, (_, index) => ({ kind: 'modify', object: { type: 'workspace', id: 'busy' }, patch: { counter: index } }))]);
+  await publishSet([{ kind: 'modify', object: { type: 'workspace', id: 'ghost' }, patch: { isolated: true } }]);
+  // Layer groups holding each other (A holds B, B holds A).
+  await publishSet([ws('cyc')]);
+  const group = (name: string, other: string) => ({
+    kind: 'add',
+    object: { type: 'layerGroup', id: `cyc:${name}` },
+    properties: { name, mode: 'SINGLE', publishables: { published: [{ '@type': 'layerGroup', name: `cyc:${other}` }] } },
+  });
+  await publishSet([group('a', 'b')]);
+  await publishSet([group('b', 'a')]);
+  // A workspace holding hundreds of stores, removed with recurse.
+  await publishSet([ws('mass'), ...Array.from({ length: 300 }, (_, index) => ({ kind: 'add', object: { type: 'dataStore', id: `mass:ds${index}` }, properties: { name: `ds${index}`, type: 'Directory of spatial files (shapefiles)', enabled: true } }))]);
+  const last = await publishSet([{ kind: 'remove', object: { type: 'workspace', id: 'mass' }, recurse: true }, ws('after-all')]);
+
+  const settled = await cluster.waitForNodes(
+    'every node reached the head',
+    (answer) => answer.head === last.lastSequence && NODES.every((node) => statusOf(answer, node).lastAppliedSequence === answer.head),
+    170_000,
+  );
+  for (const node of NODES) {
+    const status = statusOf(settled, node) as ParkedStatus & { failing: unknown; deadLetterDepth: number | null };
+    // Only the GeoServer node parks anything: what its GeoServer refuses (a group naming a group
+    // it does not hold, a change of a workspace it never got), each with GeoServer's answer.
+    const parked = (status.parked ?? [])
+      .filter((record) => record.object?.id !== 'grown') // the test above parked it
+      .map((record) => ({ object: record.object, sequences: record.sequences.length, reason: record.reason }));
+    const refused = (id: string, type = 'layerGroup') => ({ object: { type, id }, sequences: 1, reason: expect.stringContaining('GeoServerRejectedError') });
+    expect({ node, parked }).toEqual({ node, parked: node === GEOSERVER_SLAVE ? [refused('cyc:a'), refused('cyc:b'), refused('ghost', 'workspace')] : [] });
+    expect({ node, failing: status.failing, deadLetters: status.deadLetterDepth ?? 0 }).toEqual({ node, failing: null, deadLetters: 0 });
+    expect((await cluster.objectOf(node, 'workspace', 'after-all')).status).toBe(200);
+    expect((await cluster.objectOf(node, 'workspace', 'busy')).body.properties).toEqual({ name: 'busy', counter: 998 });
+  }
+});
