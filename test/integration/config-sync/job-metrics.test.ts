@@ -13,6 +13,7 @@ import type { HttpResult } from '../../../lambdas/shared/http';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
+import { applyInProcess, jobMessage, nodePost } from './apply-in-process';
 import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
@@ -54,26 +55,9 @@ beforeAll(async () => {
     resync = (require('../../../lambdas/config-sync/handlers/resync-node') as { handler: HttpHandler }).handler;
     catchUpMasterStores = (require('../../../lambdas/config-sync/handlers/catch-up-master-stores') as { handler: typeof catchUpMasterStores }).handler;
   });
-  // The apply function's environment is its node's: set while it loads and while it runs, since
-  // its job path reads it when the first job record comes (job-slices.ts), as in Lambda.
-  const nodeEnv = { NODE_NAME: GEOSERVER_NODE, GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS: 'admin:geoserver' };
-  const withNodeEnv = async <T>(run: () => T | Promise<T>): Promise<T> => {
-    Object.assign(process.env, nodeEnv);
-    try {
-      return await run();
-    } finally {
-      for (const name of Object.keys(nodeEnv)) delete process.env[name];
-    }
-  };
-  const handler = await withNodeEnv(() => {
-    let loaded: typeof applyOnGeoServerNode | undefined;
-    jest.isolateModules(() => {
-      loaded = (require('../../../lambdas/config-sync/handlers/apply-events') as { handler: typeof applyOnGeoServerNode }).handler;
-    });
-    return loaded!;
-  });
   /* eslint-enable @typescript-eslint/no-require-imports */
-  applyOnGeoServerNode = (event) => withNodeEnv(() => handler(event));
+  // The apply function's, as its node's (apply-in-process.ts).
+  applyOnGeoServerNode = applyInProcess({ NODE_NAME: GEOSERVER_NODE, GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS: 'admin:geoserver' });
   const write = process.stdout.write.bind(process.stdout);
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const lines = String(chunk).split('\n').filter((line) => line.startsWith('{"_aws"'));
@@ -92,16 +76,7 @@ afterAll(async () => {
   }
 });
 
-function http(node: string, path: Record<string, string>, body?: unknown): unknown {
-  return {
-    version: '2.0',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    isBase64Encoded: false,
-    pathParameters: path,
-    requestContext: { http: { method: 'POST' }, authorizer: { lambda: { nodeId: node, role: (NODES as Record<string, string>)[node] } } },
-  };
-}
+const http = (node: string, path: Record<string, string>, body?: unknown) => nodePost(NODES, node, path, body);
 
 const bodyOf = (result: HttpResult) => JSON.parse(result.body ?? '{}') as Record<string, any>;
 
@@ -125,24 +100,6 @@ function eventsApplied(node: string): { value: number; dimensions: string[][] }[
 
 const sum = (values: readonly { value: number }[]) => values.reduce((total, { value }) => total + value, 0);
 
-/** The job's message handed to the node's apply function, as its queue delivers it. */
-function jobMessage(id: string, attempt: number): SQSEvent {
-  return {
-    Records: [
-      {
-        messageId: `job-${id}-${attempt}`,
-        receiptHandle: `job-${id}-${attempt}`,
-        body: JSON.stringify({ runJob: id }),
-        attributes: { ApproximateReceiveCount: String(attempt) } as never,
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  };
-}
 
 test("a GeoServer node's resync counts the events its catch-up applies in EventsApplied as a batch's, those before a stop part way too, each once", async () => {
   const names = ['metrics-a', 'metrics-b', 'metrics-c'];

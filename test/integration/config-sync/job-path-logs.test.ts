@@ -14,6 +14,7 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { HttpResult } from '../../../lambdas/shared/http';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
+import { applyInProcess, jobMessage, nodePost } from './apply-in-process';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
@@ -52,31 +53,13 @@ beforeAll(async () => {
   /* eslint-disable @typescript-eslint/no-require-imports */
   // Required once the log level is set: the logger reads it when its module loads.
   headSequence = (require('../../../lambdas/config-sync/adapters/dynamo-event-log') as typeof import('../../../lambdas/config-sync/adapters/dynamo-event-log')).HEAD_SEQUENCE;
-  /* eslint-disable @typescript-eslint/no-require-imports */
   jest.isolateModules(() => {
     publish = (require('../../../lambdas/config-sync/handlers/publish-event') as { handler: HttpHandler }).handler;
     resync = (require('../../../lambdas/config-sync/handlers/resync-node') as { handler: HttpHandler }).handler;
   });
-  // The apply function's environment is its node's, while it loads and while it runs (its job
-  // path reads it when the first job record comes), as in Lambda.
-  const nodeEnv = { NODE_NAME: GEOSERVER_NODE, GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS: 'admin:geoserver' };
-  const withNodeEnv = async <T>(run: () => T | Promise<T>): Promise<T> => {
-    Object.assign(process.env, nodeEnv);
-    try {
-      return await run();
-    } finally {
-      for (const name of Object.keys(nodeEnv)) delete process.env[name];
-    }
-  };
-  const handler = await withNodeEnv(() => {
-    let loaded: ApplyHandler | undefined;
-    jest.isolateModules(() => {
-      loaded = (require('../../../lambdas/config-sync/handlers/apply-events') as { handler: ApplyHandler }).handler;
-    });
-    return loaded!;
-  });
   /* eslint-enable @typescript-eslint/no-require-imports */
-  applyOnGeoServerNode = (event, context) => withNodeEnv(() => handler(event, context));
+  // The apply function's, as its node's (apply-in-process.ts).
+  applyOnGeoServerNode = applyInProcess({ NODE_NAME: GEOSERVER_NODE, GEOSERVER_URL: geoserver.url, GEOSERVER_CREDENTIALS: 'admin:geoserver' });
   // Powertools writes warnings and errors to stderr, the rest to stdout.
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream);
@@ -98,37 +81,10 @@ afterAll(async () => {
   }
 });
 
-function http(node: string, path: Record<string, string>, body?: unknown): unknown {
-  return {
-    version: '2.0',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    isBase64Encoded: false,
-    pathParameters: path,
-    requestContext: { http: { method: 'POST' }, authorizer: { lambda: { nodeId: node, role: (NODES as Record<string, string>)[node] } } },
-  };
-}
+const http = (node: string, path: Record<string, string>, body?: unknown) => nodePost(NODES, node, path, body);
 
 const bodyOf = (result: HttpResult) => JSON.parse(result.body ?? '{}') as Record<string, any>;
 
-/** The job's message handed to the node's apply function, as its queue delivers it. */
-function jobMessage(id: string): SQSEvent {
-  return {
-    Records: [
-      {
-        messageId: `job-${id}`,
-        receiptHandle: `job-${id}`,
-        body: JSON.stringify({ runJob: id }),
-        attributes: { ApproximateReceiveCount: '1' } as never,
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  };
-}
 
 /** The part of a Lambda context the logger puts on every line, and the remaining time a slice reads. */
 const lambdaContext = (requestId: string): Partial<Context> => ({
