@@ -35,6 +35,8 @@ export const SAMPLE_FILES: GeoServerFiles = { shapefile: 'file:data/sf/roads.shp
 export interface Answer {
   readonly status: number;
   readonly text: string;
+  /** The `Location` header, when the answer has one. */
+  readonly location?: string;
 }
 
 /** What a check found: the parts of the answers the cluster relies on, by the request that got them. */
@@ -72,7 +74,8 @@ export class Client {
       body: options.body === undefined ? undefined : json ? JSON.stringify(options.body) : (options.body as Buffer),
       signal: AbortSignal.timeout(60_000),
     });
-    return { status: response.status, text: await response.text() };
+    const location = response.headers.get('location');
+    return { status: response.status, text: await response.text(), ...(location === null ? {} : { location }) };
   }
 
   /** A step that makes what the check needs: anything but a 2xx stops the check, with the answer. */
@@ -155,6 +158,12 @@ async function groupStyles(gs: Client, path: string): Promise<number | { status:
   return Array.isArray(style) ? style.length : 1;
 }
 
+/** A POST's answer as the gateway reads the created name: the body's text, and the `Location`'s last segment, decoded. */
+function createdName(answer: Answer): { status: number; body: string; locationName?: string } {
+  const segment = answer.location === undefined ? undefined : new URL(answer.location, 'http://geoserver.invalid').pathname.split('/').pop();
+  return { status: answer.status, body: answer.text.trim(), ...(segment === undefined ? {} : { locationName: decodeURIComponent(segment) }) };
+}
+
 /** Whether an answer refuses a resource as one whose name is taken (CatalogImpl.validate's message). */
 function refusedAsTaken(answer: Answer): boolean {
   return answer.status >= 400 && /already exists/i.test(answer.text);
@@ -192,6 +201,27 @@ export const ASSUMPTIONS: readonly Assumption[] = [
         featureTypeAsWmtsLayer: await gs.resource(`${ws}/wmtslayers/rivers`),
         coverageAsFeatureType: await gs.resource(`${ws}/featuretypes/relief`),
         noSuchResource: await gs.resource(`${ws}/featuretypes/cluster-it-none`),
+      };
+    },
+  },
+  {
+    name: 'a POST of a data store or a coverage answers 201 with the created name as its body; a POST of a feature type answers 201 with an empty body, and names it only in the Location (its last segment)',
+    reliedOnBy: ['lambdas/config-sync/gateway/gateway.ts'],
+    note: 'The gateway publishes what a POST created under the name the answer gives: the body, else the Location. A GeoServer that named the object in neither would leave it on the master alone.',
+    async observe(gs) {
+      await gs.workspace();
+      const store = await gs.call('POST', `/workspaces/${gs.ws}/datastores`, {
+        body: { dataStore: { name: 'named', type: 'Shapefile', enabled: true, connectionParameters: { entry: [{ '@key': 'url', $: gs.files.shapefile }] } } },
+      });
+      const featureType = await gs.call('POST', `/workspaces/${gs.ws}/datastores/named/featuretypes`, { body: { featureType: { name: 'roads', nativeName: fileName(gs.files.shapefile) } } });
+      await gs.arcgridStore('grid');
+      const coverage = await gs.coverage('grid', 'relief');
+      return {
+        dataStorePost: createdName(store),
+        featureTypePost: createdName(featureType),
+        coveragePost: createdName(coverage),
+        // Read back under the name the Location gives.
+        featureTypeAfter: await gs.resource(`/workspaces/${gs.ws}/datastores/named/featuretypes/${createdName(featureType).locationName ?? 'roads'}`),
       };
     },
   },
