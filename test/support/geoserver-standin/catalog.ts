@@ -145,6 +145,9 @@ const NULL_READ_AS_FALSE = new Set(['isolated', 'enabled', 'advertised', 'querya
 export function readAsGeoServerDoes(body: Representation): Representation {
   const read = { ...body };
   for (const [key, value] of Object.entries(body)) {
+    // Text in a boolean the reference leaves undeclared for the object (a feature type's
+    // `enabled`): BooleanConverter, as for the declared ones (reference.ts checkJsonBody).
+    if ((typeof value === 'string' || typeof value === 'number') && NULL_READ_AS_FALSE.has(key)) read[key] = String(value).toLowerCase() === 'true';
     if (value !== null) continue;
     if (NULL_READ_AS_TEXT.has(key)) read[key] = '';
     else if (NULL_READ_AS_FALSE.has(key)) read[key] = false;

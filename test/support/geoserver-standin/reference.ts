@@ -295,41 +295,129 @@ function resolve(schema: Schema, definitions: Record<string, Schema>): Schema {
 }
 
 /**
- * Checks a JSON body against the operation's body definition, returning the problems found.
+ * Checks a JSON body against the operation's body definition, returning the problems found and
+ * the object inside the wrapper as GeoServer reads it.
  * `root` is the wrapper GeoServer's JSON carries (`{"featureType": {...}}`); the reference's
  * definitions are mostly written without it (README caveat), so a definition that is not itself
  * the wrapper is applied to the object inside it. Types are checked where declared; properties
  * the definitions do not list are allowed (the README: they lag behind GeoServer's objects).
  * Declared arrays also accept GeoServer's JSON list form, an object such as `{"entry": [...]}` or
  * `{"string": [...]}` (REFERENCE.md: "Maps are written {"entry": [...]}").
+ *
+ * GeoServer reads JSON through Jettison's mapped convention, which turns every value into the
+ * text of an element (a number 4326 the text "4326", an array repeated elements, `{"$": t, "@a":
+ * v}` an element with text t and attribute a), and XStream then converts that text to the
+ * field's type. So a declared scalar takes any JSON scalar that converts: any as a string; any as
+ * a boolean (true when the text is "true" in any case, false otherwise); for an integer, text in
+ * Java's Long.decode syntax; for a number, text Java's Double.valueOf reads. Text that does not
+ * convert fails the whole request with 500 (`unreadable`: XStream's ConversionException reaches
+ * the REST controller advice's general handler). The returned `inner` holds booleans and numbers
+ * as read; text stays as sent.
  */
 export function checkJsonBody(
   body: unknown,
   root: string,
   operation: DocumentedOperation,
-): { problems: string[]; inner: Record<string, unknown> | undefined } {
+): { problems: string[]; unreadable: string[]; inner: Record<string, unknown> | undefined } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { problems: ['the body is not a JSON object'], inner: undefined };
+    return { problems: ['the body is not a JSON object'], unreadable: [], inner: undefined };
   }
   const keys = Object.keys(body);
   if (keys.length !== 1 || keys[0] !== root) {
     return {
       problems: [`the body must be wrapped as {"${root}": {...}}, found keys [${keys.join(', ')}]`],
+      unreadable: [],
       inner: undefined,
     };
   }
   const inner = (body as Record<string, unknown>)[root];
   if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) {
-    return { problems: [`"${root}" must be an object`], inner: undefined };
+    return { problems: [`"${root}" must be an object`], unreadable: [], inner: undefined };
   }
-  const problems: string[] = [];
+  const found: Found = { problems: [], unreadable: [] };
+  let read = inner as Record<string, unknown>;
   if (operation.bodySchema) {
     const definition = resolve(operation.bodySchema, operation.definitions);
     const wrapped = definition.properties && Object.keys(definition.properties).length === 1 && definition.properties[root];
-    if (wrapped) checkValue(body, definition, operation.definitions, '', problems);
-    else checkValue(inner, definition, operation.definitions, root, problems);
+    if (wrapped) read = (readValue(body, definition, operation.definitions, '', found) as Record<string, unknown>)[root] as Record<string, unknown>;
+    else read = readValue(inner, definition, operation.definitions, root, found) as Record<string, unknown>;
   }
-  return { problems, inner: inner as Record<string, unknown> };
+  return { problems: found.problems, unreadable: found.unreadable, inner: read };
+}
+
+interface Found {
+  /** values of a shape the reference does not describe for their property */
+  problems: string[];
+  /** text GeoServer's reader cannot convert to its field's type */
+  unreadable: string[];
+}
+
+/** Java's Long.decode: a sign, then hexadecimal (0x, 0X, #), octal (a leading 0) or decimal digits. */
+const JAVA_LONG_DECODE = /^[+-]?(?:0[xX][0-9a-fA-F]+|#[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/;
+/** Java's Double.valueOf (FloatingDecimal), hexadecimal floats left out: blanks around, a sign,
+ * NaN, Infinity, or decimal digits with an optional exponent and an optional f/F/d/D suffix. */
+const JAVA_DOUBLE_VALUE_OF = /^[\x00-\x20]*[+-]?(?:NaN|Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFdD]?)[\x00-\x20]*$/;
+
+/** The text Jettison gives a JSON scalar, or `{"$": text}` with attributes; undefined for anything else. */
+function elementText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    const text = (value as Record<string, unknown>).$;
+    if (
+      text !== undefined &&
+      entries.every(([key, child]) => (key === '$' || key.startsWith('@')) && child !== null && typeof child !== 'object')
+    ) {
+      return String(text);
+    }
+  }
+  return undefined;
+}
+
+/** A declared scalar read as GeoServer reads it, or `value` unchanged with the problem recorded. */
+function readScalar(value: unknown, type: string, where: string, found: Found): unknown {
+  const text = elementText(value);
+  const article = type === 'integer' ? 'an' : 'a';
+  if (text === undefined) {
+    found.problems.push(`${where} must be ${article} ${type}`);
+    return value;
+  }
+  switch (type) {
+    case 'string':
+      // Kept as sent: GeoServer's JSON writer answers text that reads as a number or boolean
+      // unquoted (featuretypes.yaml's `"responseSRS": {"string": [4326]}`), and `{"$": ...}` as it came.
+      return value;
+    case 'boolean':
+      return text.toLowerCase() === 'true';
+    case 'integer':
+      if (typeof value === 'number' && Number.isInteger(value)) return value;
+      if (!JAVA_LONG_DECODE.test(text)) {
+        found.unreadable.push(`${where}: "${text}" is not ${article} ${type} (For input string: "${text}")`);
+        return value;
+      }
+      return javaLongDecode(text);
+    default: // number
+      if (typeof value === 'number') return value;
+      if (!JAVA_DOUBLE_VALUE_OF.test(text)) {
+        found.unreadable.push(`${where}: "${text}" is not ${article} ${type} (For input string: "${text}")`);
+        return value;
+      }
+      return Number.parseFloat(text.trim().replace(/[fFdD]$/, ''));
+  }
+}
+
+function javaLongDecode(text: string): number {
+  const negative = text.startsWith('-');
+  const digits = text.replace(/^[+-]/, '');
+  const magnitude = /^0[xX]/.test(digits)
+    ? Number.parseInt(digits.slice(2), 16)
+    : digits.startsWith('#')
+      ? Number.parseInt(digits.slice(1), 16)
+      : digits.length > 1 && digits.startsWith('0')
+        ? Number.parseInt(digits.slice(1), 8)
+        : Number.parseInt(digits, 10);
+  return negative ? -magnitude : magnitude;
 }
 
 /**
@@ -340,54 +428,51 @@ export function checkJsonBody(
  */
 const STYLE_REFERENCE_DEFINITIONS = new Set(['#/definitions/StyleReference', '#/definitions/LayergroupStyle']);
 
-function checkValue(value: unknown, schema: Schema, definitions: Record<string, Schema>, at: string, problems: string[]): void {
-  if (value === null || value === undefined) return; // GeoServer ignores nulls (see catalog.ts)
-  if (typeof value === 'string' && schema.$ref !== undefined && STYLE_REFERENCE_DEFINITIONS.has(schema.$ref)) return;
+function readValue(value: unknown, schema: Schema, definitions: Record<string, Schema>, at: string, found: Found): unknown {
+  if (value === null || value === undefined) return value; // GeoServer ignores nulls (see catalog.ts)
+  if (typeof value === 'string' && schema.$ref !== undefined && STYLE_REFERENCE_DEFINITIONS.has(schema.$ref)) return value;
   const resolved = resolve(schema, definitions);
   const where = at || '(body)';
   switch (resolved.type) {
     case 'string':
-      if (typeof value !== 'string') problems.push(`${where} must be a string`);
-      return;
     case 'integer':
-      if (!Number.isInteger(value)) problems.push(`${where} must be an integer`);
-      return;
     case 'number':
-      if (typeof value !== 'number') problems.push(`${where} must be a number`);
-      return;
     case 'boolean':
-      if (typeof value !== 'boolean') problems.push(`${where} must be a boolean`);
-      return;
+      // An array is Jettison's repeated element (`{"string": [4326]}`): each item is one element's text.
+      if (Array.isArray(value)) return value.map((item, i) => readScalar(item, resolved.type!, `${where}[${i}]`, found));
+      return readScalar(value, resolved.type, where, found);
     case 'array':
       if (Array.isArray(value)) {
-        if (resolved.items) value.forEach((item, i) => checkValue(item, resolved.items!, definitions, `${where}[${i}]`, problems));
+        if (resolved.items) return value.map((item, i) => readValue(item, resolved.items!, definitions, `${where}[${i}]`, found));
       } else if (typeof value !== 'object' && !(typeof value === 'string' && resolved.items?.$ref !== undefined && STYLE_REFERENCE_DEFINITIONS.has(resolved.items.$ref))) {
         // A list of one style may be given as its one entry, and so as text (`"style": "roads"`).
-        problems.push(`${where} must be a list`);
+        found.problems.push(`${where} must be a list`);
       }
-      return;
+      return value;
     case 'object':
     case undefined:
       // A reference given as text: GeoServer reads an element without children by its text
       // (XStreamPersister's ReferenceConverter), and "" or "null" names nothing, a null. Its own
       // JSON answers write a null list entry as "null" (a layer group's null style,
       // layergroups.yaml's examples), which a client sends back.
-      if (value === '' || value === 'null') return;
+      if (value === '' || value === 'null') return value;
       if (resolved.type === 'object' && (typeof value !== 'object' || Array.isArray(value))) {
-        problems.push(`${where} must be an object`);
-        return;
+        found.problems.push(`${where} must be an object`);
+        return value;
       }
       if (typeof value === 'object' && !Array.isArray(value) && resolved.properties) {
+        const read: Record<string, unknown> = { ...(value as Record<string, unknown>) };
         for (const [name, child] of Object.entries(value as Record<string, unknown>)) {
           const property = resolved.properties[name];
-          if (property) checkValue(child, property, definitions, at ? `${at}.${name}` : name, problems);
+          if (property) read[name] = readValue(child, property, definitions, at ? `${at}.${name}` : name, found);
         }
         for (const name of resolved.required ?? []) {
-          if (!(name in (value as Record<string, unknown>))) problems.push(`${where} lacks required "${name}"`);
+          if (!(name in (value as Record<string, unknown>))) found.problems.push(`${where} lacks required "${name}"`);
         }
+        return read;
       }
-      return;
+      return value;
     default:
-      return;
+      return value;
   }
 }

@@ -344,6 +344,8 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
             const checked = checkJsonBody(parsed, root, operation);
             if (checked.problems.length > 0) {
               problem = { status: 400, reason: `${operation.file} ${method} ${operation.template}: ${checked.problems.join('; ')}` };
+            } else if (checked.unreadable.length > 0) {
+              problem = { status: 500, reason: `${operation.file} ${method} ${operation.template}: ${checked.unreadable.join('; ')}` };
             }
             inner = checked.inner;
           }

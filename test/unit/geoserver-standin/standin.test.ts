@@ -3,7 +3,11 @@
  * and refuse (and record) every request GeoServer's REST reference does not describe, or the
  * tests built on it prove nothing.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { RestReference, startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
+import { REFERENCE_DIR } from '../../support/geoserver-standin/reference';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 
@@ -93,7 +97,7 @@ describe('requests the reference does not describe', () => {
     ['an undocumented method', 'PATCH', '/workspaces/topp', { workspace: { name: 'a' } }, 'application/json', 405],
     ['an undocumented media type', 'POST', '/workspaces', 'name=a', 'text/plain', 415],
     ['a body without its wrapper', 'POST', '/workspaces', { name: 'a' }, 'application/json', 400],
-    ['a property of the wrong type', 'PUT', '/logging', { logging: { stdOutLogging: 'yes' } }, 'application/json', 400],
+    ['a property of the wrong type', 'PUT', '/logging', { logging: { stdOutLogging: { on: true } } }, 'application/json', 400],
     ['an undocumented query parameter', 'DELETE', '/layergroups/g?recurse=true', undefined, undefined, 400],
     ['the doubled /rest prefix', 'GET', '/rest/layers/roads/styles', undefined, undefined, 404],
   ])('%s is refused and recorded', async (_what, method, path, body, contentType, status) => {
@@ -109,6 +113,102 @@ describe('requests the reference does not describe', () => {
     await call('GET', '/workspaces/topp/datastores/pg/featuretypes/roads.json');
     await call('PUT', '/layers/topp:roads', { layer: { opaque: true } });
     expect(gs.violations).toEqual([]);
+  });
+});
+
+/**
+ * The one-object JSON examples the reference gives for these files' GET answers: each is a body
+ * a client may send back with PUT (or POST) to the same kind of path, wrapped as GeoServer wraps it.
+ */
+function documentedExamples(): { file: string; template: string; body: Record<string, unknown> }[] {
+  const roots: Record<string, string> = {
+    'featuretypes.yaml': 'featureType',
+    'coverages.yaml': 'coverage',
+    'datastores.yaml': 'dataStore',
+    'layers.yaml': 'layer',
+    'layergroups.yaml': 'layerGroup',
+  };
+  const examples: { file: string; template: string; body: Record<string, unknown> }[] = [];
+  for (const [file, root] of Object.entries(roots)) {
+    // The same in-memory repair of layergroups.yaml's closing quotes as reference.ts makes.
+    const text = readFileSync(join(REFERENCE_DIR, file), 'utf8').replace(/^( *)'$/gm, "$1  '");
+    const document = parse(text) as { paths: Record<string, { get?: { responses?: Record<string, { examples?: Record<string, unknown> }> } }> };
+    for (const [template, item] of Object.entries(document.paths)) {
+      const example = item.get?.responses?.['200']?.examples?.['application/json'];
+      if (!example || !template.match(/\}$/)) continue; // one object's answer, not a list's
+      const parsed = (typeof example === 'string' ? JSON.parse(example) : example) as Record<string, unknown>;
+      examples.push({ file, template, body: root in parsed ? parsed : { [root]: parsed } });
+    }
+  }
+  return examples;
+}
+
+describe("the reference's documented example bodies", () => {
+  const reference = RestReference.load();
+  const examples = documentedExamples();
+  // Each sent back with PUT to its own path and with POST to the list above it, where documented.
+  const sends = examples.flatMap((example) => {
+    const own = example.template.replace(/\{[^}]+\}/g, 'x');
+    return [
+      ['PUT', own],
+      ['POST', own.slice(0, own.lastIndexOf('/'))],
+    ]
+      .filter(([method, path]) => reference.match(method!, path!).ok)
+      .map(([method, path]) => [`${example.file} ${example.template}: ${method} ${path}`, method!, path!, example.body] as const);
+  });
+
+  it('covers one object of each of the five files', () => {
+    expect(new Set(examples.map((example) => example.file)).size).toBe(5);
+    expect(sends.length).toBeGreaterThanOrEqual(examples.length);
+  });
+
+  it.each(sends)('%s passes the body check', async (_name, method, path, body) => {
+    const answer = await call(method, path, body);
+    expect(gs.violations).toEqual([]);
+    // The catalog is empty: GeoServer answers 404 for the missing workspace or object, and 500
+    // for a new global group, whose entries name layers it lacks and so leave it none (see
+    // 'refuses a layer group without layers'); never the body check's 400.
+    expect(answer.status).toBe(method === 'POST' && path === '/layergroups' ? 500 : 404);
+    if (answer.status === 500) expect(answer.text).not.toContain('For input string');
+  });
+});
+
+describe("values GeoServer's JSON reader converts (Jettison gives each as text, XStream converts it)", () => {
+  it('takes a number where text is declared, and "true"/"false" or number text for a boolean or number', async () => {
+    await seedFeatureType();
+    const body = {
+      featureType: {
+        responseSRS: { string: [4326, 'EPSG:3857'] },
+        enabled: 'false',
+        overridingServiceSRS: 'TRUE',
+        maxFeatures: '0x10',
+        attributes: { attribute: [{ name: 'the_geom', nillable: 'true', minOccurs: '0', maxOccurs: 1 }] },
+      },
+    };
+    expect((await call('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', body)).status).toBe(200);
+    expect(gs.violations).toEqual([]);
+    expect(gs.catalog.objects.featureType.get('topp:roads')).toMatchObject({
+      responseSRS: { string: [4326, 'EPSG:3857'] },
+      enabled: false,
+      overridingServiceSRS: true,
+      maxFeatures: 16,
+    });
+  });
+
+  it('reads a boolean text other than "true" as false, as XStream\'s BooleanConverter does', async () => {
+    expect((await call('PUT', '/logging', { logging: { stdOutLogging: 'yes' } })).status).toBe(200);
+    expect(gs.violations).toEqual([]);
+    expect(gs.catalog.objects.logging.get('logging')).toMatchObject({ stdOutLogging: false });
+  });
+
+  it('fails text that does not convert to the declared number type with 500, changing nothing', async () => {
+    await seedFeatureType();
+    for (const maxFeatures of ['many', '1.5', 1.5, '09']) {
+      const answer = await call('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { title: 'Changed', maxFeatures } });
+      expect(answer.status).toBe(500);
+      expect(answer.text).toContain(`For input string: "${maxFeatures}"`);
+    }
+    expect(gs.catalog.objects.featureType.get('topp:roads')).toMatchObject({ title: 'Roads', maxFeatures: 0 });
   });
 });
 
