@@ -253,7 +253,9 @@ const GEOSERVER_CATCH_UP_STEP = 100;
  * slices are acknowledged without being applied, and the catch-up applies them from the log.
  * Every step is idempotent (a copy writes the same or an older version only, a prune deletes
  * only what the snapshot does not hold and no later event wrote), so a step redone after a
- * crash changes nothing more. The hold is renewed by every step; before the copy writes it
+ * crash changes nothing more. The hold is taken under the cluster's write lease (`JobRunnerDeps.writes`),
+ * under which a gateway write reads it again before forwarding: no gateway write reaches a master's
+ * GeoServer once its hold is taken. The hold is renewed by every step; before the copy writes it
  * lapses `STALE_AFTER_MS` after the last, when the job may be replaced. From the copy's first
  * write until `finish`, the store is incomplete and the hold does not lapse, whatever becomes of the
  * job (failed, or stopped with its messages lost): the node applies nothing until a resync
@@ -267,6 +269,20 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
   const limit = deps.pageSize ?? 100;
   const { step, sequence = 0, after } = job.checkpoint;
   const hold = (copying: boolean) => deps.store.holdForResync(node, job.id, Date.now() + STALE_AFTER_MS, copying);
+  // Taken under the cluster's write lease (a master's, shared with the gateway), which a gateway
+  // write holds from before it reads the hold again until its changes are in the log: a write is
+  // then either refused by the hold or wholly before it, never forwarded to the GeoServer once the
+  // copy may have begun. Renewals need not be: the hold is already there. Another holder past the
+  // wait leaves the step where it is, for the next one.
+  const takeHold = async (copying: boolean): Promise<boolean> => {
+    try {
+      await (deps.writes ?? UNSERIALIZED).run(() => hold(copying));
+      return true;
+    } catch (error) {
+      if (error instanceof GatewayBusyError) return false;
+      throw error;
+    }
+  };
   switch (step) {
     case undefined: {
       const taken = await deps.store.readProgress(source);
@@ -284,13 +300,19 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
           `source node ${source} holds parked events, which a snapshot would not carry to ${node}: ${shown.join('; ')}${parked.length > shown.length ? ` and ${parked.length - shown.length} more` : ''}. Redrive ${source} first, or resync from another node`,
         );
       }
-      await hold(false);
+      if (!(await takeHold(false))) return job;
       return { ...job, checkpoint: { step: 'copy', sequence: taken.cursor }, progress: { ...job.progress, copied: 0 } };
     }
     case 'copy': {
       const page = await deps.store.listObjects(source, { limit, includeDeleted: true, ...(after === undefined ? {} : { after }) });
-      // From the first write on, the store is incomplete until `finish`.
-      await hold(page.objects.length > 0);
+      // From the first write on, the store is incomplete until `finish`. The first page's is taken
+      // under the lease too: a job that saved nothing for `STALE_AFTER_MS` since its hold was taken
+      // finds it lapsed, and takes it again here.
+      if (after === undefined) {
+        if (!(await takeHold(page.objects.length > 0))) return job;
+      } else {
+        await hold(page.objects.length > 0);
+      }
       await deps.store.putSnapshotObjects(node, page.objects);
       return {
         ...job,

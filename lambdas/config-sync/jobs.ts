@@ -399,6 +399,21 @@ export async function assertNotHeldByResync(
   if (hold) throw new NodeHeldByResyncError(node, kind, hold);
 }
 
+/**
+ * The refusal of a write through the gateway to `node` (its master) while a resync holds it
+ * (`GatewayWriteHeldByResyncError`), or undefined. Read before the write waits for the write
+ * lease, and again once it holds it (write-lease.ts, `RunOptions.refusal`): a resync takes its hold
+ * under that lease, so a hold taken between the two reads is found by the second.
+ */
+export async function gatewayWriteRefusal(
+  deps: { readonly store: Pick<NodeStore, 'readProgress'>; readonly jobs: Pick<JobStore, 'read'> },
+  node: string,
+  now: Date,
+): Promise<GatewayWriteHeldByResyncError | undefined> {
+  const hold = await resyncHoldOf(deps, node, now);
+  return hold ? new GatewayWriteHeldByResyncError(node, hold) : undefined;
+}
+
 /** The resync holding `node` (`resyncHoldView` of its progress and job), or null when none does. */
 export async function resyncHoldOf(
   deps: { readonly store: Pick<NodeStore, 'readProgress'>; readonly jobs: Pick<JobStore, 'read'> },

@@ -128,6 +128,12 @@ export interface GatewayOptions {
    * data are published by it. Without it, an upload is answered as not replicated.
    */
   readonly captureUpload?: () => Promise<UploadCapture>;
+  /**
+   * Read once a write to a replicated path holds the write lease, before anything is forwarded
+   * (write-lease.ts, `RunOptions.refusal`): an error refuses the write (the master held by a
+   * resync, which takes its hold under the same lease). Without it, nothing is read there.
+   */
+  readonly refusal?: () => Promise<Error | undefined>;
 }
 
 /** The capture that replicates an upload: `started` now, `covered` by one not begun, or `queued` after the node's running job. */
@@ -291,8 +297,10 @@ export async function handleGatewayCall(
   }
   const recovery = options.recovery;
   let recovered: GatewayResponse['recovered'];
+  const refusal = options.refusal ? { refusal: options.refusal } : {};
   const runOptions: RunOptions<GatewayResponse> = recovery
     ? {
+        ...refusal,
         intent: recovery.intentOf(classified, method, request),
         // Kept when the changes did not reach the log (or the work threw): the next holder recovers it.
         finished: (result) => result.replication !== 'publish-failed',
@@ -306,7 +314,7 @@ export async function handleGatewayCall(
           return result.owners;
         },
       }
-    : {};
+    : refusal;
   const answer = await (options.writes ?? UNSERIALIZED).run(
     () => write(budgeted, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, headers, request, options),
     runOptions,

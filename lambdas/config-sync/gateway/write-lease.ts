@@ -89,6 +89,13 @@ export interface RunOptions<T> {
   readonly finished?: (result: T) => boolean;
   /** Recovers the intents earlier holders left, for this run (a gateway write reads the master with its caller's credentials). @default the serializer's */
   readonly recover?: IntentRecovery;
+  /**
+   * Read once the lease is held, before the recovery and `work`: an error refuses the run, thrown
+   * once the lease is given back, with its intent cleared (nothing was done). A gateway write
+   * reads there whether a resync holds the master, which a resync takes under the same lease
+   * (job-runner.ts, `bootstrapStep`): the write is then either refused or wholly before the hold.
+   */
+  readonly refusal?: () => Promise<Error | undefined>;
 }
 
 /** Runs a write with the cluster's writes serialized around it. */
@@ -173,6 +180,11 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
       const { owner, pending } = await acquire(runOptions.intent);
       const clear: string[] = [];
       try {
+        const refused = await runOptions.refusal?.();
+        if (refused !== undefined) {
+          clear.push(owner);
+          throw refused;
+        }
         const recover = runOptions.recover ?? options.recover;
         if (pending.length > 0 && recover) {
           try {
@@ -195,5 +207,11 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
   };
 }
 
-/** No serialization: each write runs at once (a single-writer setting, and unit tests). */
-export const UNSERIALIZED: WriteSerializer = { run: (work) => work() };
+/** No serialization: each write runs at once, unless its `refusal` refuses it (a single-writer setting, and unit tests). */
+export const UNSERIALIZED: WriteSerializer = {
+  async run(work, runOptions) {
+    const refused = await runOptions?.refusal?.();
+    if (refused !== undefined) throw refused;
+    return work();
+  },
+};

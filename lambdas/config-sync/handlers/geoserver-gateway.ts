@@ -28,7 +28,7 @@ import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, jobStoreFromE
 import { assertNotPaused } from '../pause';
 import { HttpUpstream, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
 import { handleGatewayCall, locationThroughGateway, type ChangePublisher, type UploadCapture } from '../gateway/gateway';
-import { GatewayWriteHeldByResyncError, newJob, NodeHeldByResyncError, resyncHoldOf } from '../jobs';
+import { gatewayWriteRefusal, newJob, NodeHeldByResyncError, resyncHoldOf } from '../jobs';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import {
   GatewayBodyTooLargeError,
@@ -172,17 +172,20 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
   logger.appendKeys({ node: master.name });
   // A paused master publishes nothing, and a resync holding the master leaves its store half-copied
   // (GatewayWriteHeldByResyncError): its writes, uploads included, are refused before they reach
-  // its GeoServer, which would otherwise change without the cluster following.
+  // its GeoServer, which would otherwise change without the cluster following. A write to a
+  // replicated path reads the hold again once it holds the write lease, under which a resync takes
+  // it (`refusal`): one taken while this write waited for the lease is found there.
+  const refusal = () => gatewayWriteRefusal({ store: deps.store, jobs }, master.name, new Date());
   if (!READS.has(method)) {
-    const [, hold] = await Promise.all([assertNotPaused(pauses, master.name), resyncHoldOf({ store: deps.store, jobs }, master.name, new Date())]);
-    if (hold) throw new GatewayWriteHeldByResyncError(master.name, hold);
+    const [, refused] = await Promise.all([assertNotPaused(pauses, master.name), refusal()]);
+    if (refused) throw refused;
   }
   try {
     const answer = await handleGatewayCall(
       upstream,
       publisher,
       { method, path, query: event.rawQueryString ?? '', headers: event.headers as Record<string, string>, body },
-      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes, clusterOperators, captureUpload },
+      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes, clusterOperators, captureUpload, refusal },
     );
     const log = {
       method,

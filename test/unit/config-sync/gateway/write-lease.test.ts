@@ -6,6 +6,7 @@
  * against DynamoDB Local in test/integration/config-sync/adapters.test.ts.
  */
 import { GatewayBusyError, leaseSerializer, type LeaseAttempt, type LeaseStore } from '../../../../lambdas/config-sync/gateway/write-lease';
+import { MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
 import { handleGatewayCall, type GatewayRequest, type Upstream, type UpstreamResponse } from '../../../../lambdas/config-sync/gateway/gateway';
 
 class MemoryLease implements LeaseStore {
@@ -90,6 +91,27 @@ test('a write that cannot get the lease within the wait is refused with 503 and 
   // bounded backoff: a few dozen attempts over 8 s, not thousands
   expect(store.attempts).toBeGreaterThan(8);
   expect(store.attempts).toBeLessThan(200);
+});
+
+test("a run its `refusal` refuses, read once the lease is held, runs neither the recovery nor its work, and clears its own intent, not an earlier holder's", async () => {
+  const store = new MemoryWriteLease();
+  const left = { owner: 'crashed', at: new Date(0).toISOString(), method: 'PUT', path: '/workspaces/a', objects: [] };
+  store.intents.set('crashed', left);
+  const writes = leaseSerializer(store, { waitMs: 1000, ttlMs: 30_000, newOwner: () => 'refused-write' });
+  const done: string[] = [];
+  const refused = new Error('held');
+  const run = writes.run(async () => void done.push('work'), {
+    intent: { method: 'PUT', path: '/workspaces/b', objects: [] },
+    refusal: async () => {
+      done.push(`refusal read, lease held by ${store.holder?.owner}`);
+      return refused;
+    },
+    recover: async () => (done.push('recovery'), ['crashed']),
+  });
+  await expect(run).rejects.toBe(refused);
+  expect(done).toEqual(['refusal read, lease held by refused-write']);
+  expect(store.holder).toBeUndefined();
+  expect([...store.intents.keys()]).toEqual(['crashed']);
 });
 
 test('the lease is given back when the write fails, and a failed release does not fail the write', async () => {
