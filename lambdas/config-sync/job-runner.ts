@@ -60,7 +60,10 @@ export interface JobRunnerDeps {
    * The cluster's write lease, shared with the GeoServer REST gateway (gateway/write-lease.ts): a
    * capture reads and publishes each difference under it, so a gateway write cannot land between
    * the capture's read of an object and its publish. A reconcile fixes each batch under it too
-   * (`reconcileStep`), so a gateway write is never undone by a fix read before it. @default none (a cluster without the gateway)
+   * (`reconcileStep`), and writes back the layer groups a removal with recurse changed
+   * (`writeBackGroups`), so a gateway write is never undone by a fix read before it. A resync
+   * takes its hold of the node under it (`bootstrapStep`), which a gateway write reads again
+   * under it before forwarding. @default none (a cluster without the gateway)
    */
   readonly writes?: WriteSerializer;
   readonly now: () => Date;
@@ -440,8 +443,16 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
   let { fixed, failed, restCalls } = job.progress;
   const failures: JobFailure[] = [...job.failures];
   if (index < entries.length && entries[index]!.regroups !== undefined) {
-    // The stated groups the cascade of a blocking extra's removal changed, written back.
-    const written = await writeBackGroups(deps, job.node, rest, entries, entries[index]!);
+    // The stated groups the cascade of a blocking extra's removal changed, written back under the
+    // cluster's write lease, as each batch is fixed: what they are written back as is read under it.
+    let written: Awaited<ReturnType<typeof writeBackGroups>>;
+    try {
+      written = await (deps.writes ?? UNSERIALIZED).run(() => writeBackGroups(deps, job.node, rest, entries, entries[index]!));
+    } catch (error) {
+      if (!(error instanceof GatewayBusyError)) throw error;
+      // Gateway writes hold the lease: these groups again next step.
+      return job;
+    }
     restCalls += written.calls;
     for (const rejection of written.rejected) {
       failed += 1;
@@ -1192,6 +1203,12 @@ async function blockingStoreRemoval(
  * layers it took) changed on the GeoServer, each written back whole as the node's store holds it
  * (PUT, or POST where the cascade removed it), in the order `groupsTakenByCascade` gives. A group
  * with a difference of its own is left to it: written at its place, after this.
+ *
+ * Run under the cluster's write lease (`reconcileStep`), the store read under it, so a gateway write
+ * to one of these groups is wholly before or after it. One before it is written back as that write
+ * left it in the store: while one of the node's own events not yet applied names a group
+ * (`ownEventsNotApplied`), the step fails as transient, nothing written, and its slice is delivered
+ * again once the node's queue has brought the store on.
  */
 async function writeBackGroups(
   deps: JobRunnerDeps,
@@ -1203,8 +1220,20 @@ async function writeBackGroups(
   const ownDifference = new Set(entries.filter((other) => other.type === 'layerGroup' && other.kind !== 'extra').map((other) => other.id));
   let calls = 0;
   const rejected: { id: string; message: string; outcome: GeoServerRejection }[] = [];
-  for (const { group } of groupsTakenByCascade(await storedGroups(deps, node), entry.regroups ?? [])) {
-    if (ownDifference.has(group.id)) continue;
+  const taken = groupsTakenByCascade(await storedGroups(deps, node), entry.regroups ?? []).filter(({ group }) => !ownDifference.has(group.id));
+  // Written since by the node's own events (the gateway's writes to its GeoServer), which its store
+  // applies without sending them back (apply.ts, "Own events"). Such a write changed the group the
+  // cascade left, so neither the store's state before it nor the group as it is would do: the step
+  // waits for the store to apply those events, then writes the group back as they left it.
+  const pending = await ownEventsNotApplied(deps, node, taken.map(({ group }) => group));
+  const written = taken.filter(({ group }) => pending.has(objectStorageKey(group))).map(({ group }) => group.id);
+  if (written.length > 0) {
+    throw Object.assign(
+      new Error(`node ${node}'s store has not applied its own events on layer groups ${written.join(', ')} yet: its reconcile writes them back once it has`),
+      { transient: true },
+    );
+  }
+  for (const { group } of taken) {
     const outcome = await applyToGeoServer(
       rest,
       { kind: 'upsert', type: 'layerGroup', id: group.id, properties: group.properties, incomplete: group.incomplete, deleted: [] },
