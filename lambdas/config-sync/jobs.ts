@@ -340,6 +340,19 @@ export function refusedWhileHeld(kind: JobKind): boolean {
 }
 
 /**
+ * What ends `hold` on `node`, and when to do `action` (a job's kind, or sending the request)
+ * again: the resync finishing, while it runs; a new resync, once it failed or stopped part way.
+ */
+function whatEndsTheHold(node: string, hold: ResyncHoldView, action: string): string {
+  return hold.state === 'running'
+    ? `resync job ${hold.job} is copying a snapshot into it; wait for that resync to finish, then ${action} again`
+    : `resync job ${hold.job} stopped part way (${hold.error ?? 'no error recorded'}); resync the node again (POST /nodes/${node}/resync, geocluster resync ${node}) and ${action} once it has finished`;
+}
+
+/** What reading a node's resync hold needs: its progress in the store, and the job holding it. */
+type HoldReaders = { readonly store: Pick<NodeStore, 'readProgress'>; readonly jobs: Pick<JobStore, 'read'> };
+
+/**
  * 409 NODE_HELD_BY_RESYNC: a capture or reconcile (`refusedWhileHeld`) asked for, or about to
  * run, while a resync holds the node. Its message names the resync and what ends the hold: the
  * resync finishing (while it runs), or a new resync (once it failed or stopped, the store half-copied).
@@ -350,11 +363,7 @@ export class NodeHeldByResyncError extends ConflictError {
       kind === 'capture'
         ? 'a capture would publish to every node what the copy has not reached as added on its GeoServer, and what the store holds that the GeoServer lacks as removed'
         : 'a reconcile would delete from its GeoServer what the copy has not reached';
-    const resume =
-      hold.state === 'running'
-        ? `resync job ${hold.job} is copying a snapshot into it; wait for that resync to finish, then ${kind} again`
-        : `resync job ${hold.job} stopped part way (${hold.error ?? 'no error recorded'}); resync the node again (POST /nodes/${node}/resync, geocluster resync ${node}) and ${kind} once it has finished`;
-    super('NODE_HELD_BY_RESYNC', `Node ${node}'s store is held by resync job ${hold.job} and may be half-copied, so no ${kind} runs (${harm}): ${resume}`, {
+    super('NODE_HELD_BY_RESYNC', `Node ${node}'s store is held by resync job ${hold.job} and may be half-copied, so no ${kind} runs (${harm}): ${whatEndsTheHold(node, hold, kind)}`, {
       resync: { ...hold },
     });
   }
@@ -370,15 +379,11 @@ export class NodeHeldByResyncError extends ConflictError {
  */
 export class GatewayWriteHeldByResyncError extends ConflictError {
   constructor(node: string, hold: ResyncHoldView) {
-    const resume =
-      hold.state === 'running'
-        ? `resync job ${hold.job} is copying a snapshot into it; wait for that resync to finish, then send the request again`
-        : `resync job ${hold.job} stopped part way (${hold.error ?? 'no error recorded'}); resync the node again (POST /nodes/${node}/resync, geocluster resync ${node}) and send the request once it has finished`;
     super(
       'NODE_HELD_BY_RESYNC',
       `The gateway's master ${node} is held by resync job ${hold.job} and its store may be half-copied, so no write is sent to its GeoServer ` +
         `(an upload reaches the other nodes by a capture comparing the GeoServer with that store, and a rename or recursive delete publishes ` +
-        `what it moved or took along as that store lists it; the master alone would change): ${resume}`,
+        `what it moved or took along as that store lists it; the master alone would change): ${whatEndsTheHold(node, hold, 'send the request')}`,
       { resync: { ...hold } },
     );
   }
@@ -389,7 +394,7 @@ export class GatewayWriteHeldByResyncError extends ConflictError {
  * throws `NodeHeldByResyncError`. Read at the job's start and again as each of its slices begins.
  */
 export async function assertNotHeldByResync(
-  deps: { readonly store: Pick<NodeStore, 'readProgress'>; readonly jobs: Pick<JobStore, 'read'> },
+  deps: HoldReaders,
   node: string,
   kind: JobKind,
   now: Date,
@@ -406,7 +411,7 @@ export async function assertNotHeldByResync(
  * under that lease, so a hold taken between the two reads is found by the second.
  */
 export async function gatewayWriteRefusal(
-  deps: { readonly store: Pick<NodeStore, 'readProgress'>; readonly jobs: Pick<JobStore, 'read'> },
+  deps: HoldReaders,
   node: string,
   now: Date,
 ): Promise<GatewayWriteHeldByResyncError | undefined> {
@@ -416,7 +421,7 @@ export async function gatewayWriteRefusal(
 
 /** The resync holding `node` (`resyncHoldView` of its progress and job), or null when none does. */
 export async function resyncHoldOf(
-  deps: { readonly store: Pick<NodeStore, 'readProgress'>; readonly jobs: Pick<JobStore, 'read'> },
+  deps: HoldReaders,
   node: string,
   now: Date,
 ): Promise<ResyncHoldView | null> {
