@@ -986,10 +986,9 @@ class NodeApplier {
       } catch {
         break; // the one-at-a-time path counts and reports it
       }
-      if (change.object) {
-        const size = serializedBytes(change.object.properties);
-        if (!writes.has(key) && (writes.size >= MAX_RUN_OBJECTS || bytes + size > MAX_RUN_BYTES)) break;
-      }
+      // Measured once: the run's bound is checked with it before the event, and counts it after.
+      const size = change.object ? serializedBytes(change.object.properties) : 0;
+      if (change.object && !writes.has(key) && (writes.size >= MAX_RUN_OBJECTS || bytes + size > MAX_RUN_BYTES)) break;
       let answer: GeoServerOutcome | undefined;
       if (geoserver && change.object !== undefined && this.sendsToGeoServer(complete, existing)) {
         if (steps.length > 0 && Date.now() - started >= (geoserver.runBudgetMs ?? GEOSERVER_RUN_BUDGET_MS)) break;
@@ -1003,7 +1002,7 @@ class NodeApplier {
         sentInRun.add(key);
       }
       if (change.object) {
-        bytes += serializedBytes(change.object.properties);
+        bytes += size;
         states.set(key, change.object);
         writes.set(key, { object: change.object, since: writes.get(key)?.since ?? event.sequence });
       }
