@@ -7,6 +7,8 @@
  * Taking it is a conditional update: no owner, or a lease that ended before the taker's clock.
  * Giving it back removes the owner on condition that it is still ours, so a holder whose lease
  * was taken over (it outlived the expiry) never frees someone else's.
+ * Renewing it (a job step's, gateway/write-lease.ts `LeaseHold`) moves `leaseUntil` on the same
+ * condition: an expired lease nobody took over is still the holder's, as no write came between.
  *
  * Each write's intent (gateway/write-lease.ts `WriteIntent`) is an attribute of the same item,
  * `intent_<owner>` (its JSON), set in the same update that takes the lease and removed in the
@@ -85,6 +87,25 @@ export class DynamoGatewayLease implements LeaseStore {
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async renew(owner: string, until: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key,
+          UpdateExpression: 'SET #leaseUntil = :until',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner', '#leaseUntil': 'leaseUntil' },
+          ExpressionAttributeValues: { ':owner': str(owner), ':until': num(until) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
   }
 

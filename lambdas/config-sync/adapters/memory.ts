@@ -585,6 +585,13 @@ export class MemoryJobStore implements JobStore {
     return job && job.state === 'queued' && job.slices === 0 ? structuredClone(job) : undefined;
   }
 
+  async follower(node: string, id: string): Promise<Job | undefined> {
+    const lock = this.locks.get(node);
+    if (lock?.active !== id || lock.next === undefined) return undefined;
+    const job = this.jobs.get(`${node}/${lock.next}`);
+    return job && !isFinal(job.state) ? structuredClone(job) : undefined;
+  }
+
   async read(node: string, id: string): Promise<Job | undefined> {
     const job = this.jobs.get(`${node}/${id}`);
     return job && structuredClone(job);
@@ -634,7 +641,7 @@ export class MemoryJobStore implements JobStore {
   }
 }
 
-/** The cluster's write lease (gateway/write-lease.ts) in memory, with the DynamoDB adapter's rules: a conditional take, an owner-checked release. */
+/** The cluster's write lease (gateway/write-lease.ts) in memory, with the DynamoDB adapter's rules: a conditional take, an owner-checked renewal and release. */
 export class MemoryWriteLease implements LeaseStore {
   holder: { owner: string; until: number } | undefined;
   /** The intents recorded and not cleared, by owner. */
@@ -646,6 +653,12 @@ export class MemoryWriteLease implements LeaseStore {
     this.holder = { owner, until };
     if (intent) this.intents.set(owner, structuredClone(intent));
     return pending.length > 0 ? { acquired: true, pending } : { acquired: true };
+  }
+
+  async renew(owner: string, until: number): Promise<boolean> {
+    if (this.holder?.owner !== owner) return false;
+    this.holder = { owner, until };
+    return true;
   }
 
   async release(owner: string, clear: readonly string[] = []): Promise<void> {

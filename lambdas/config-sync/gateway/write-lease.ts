@@ -9,7 +9,9 @@
  * A lease names its owner (a random token per write) and an expiry, so a holder that died
  * (Lambda stopped it, its instance vanished) blocks other writes only until the expiry: the next
  * writer takes it over. The expiry is longer than a gateway function may run (./limits.ts), so
- * a holder that is still running never loses it. Waiters retry with jittered, capped backoff
+ * a gateway holder that is still running never loses it; work that may run longer under it (a
+ * job slice of the apply function, whose timeout is longer) renews it before each step
+ * (`LeaseHold`). Waiters retry with jittered, capped backoff
  * and give up after a bounded wait with a 503 and `Retry-After`.
  */
 import { randomUUID } from 'node:crypto';
@@ -79,6 +81,35 @@ export interface LeaseStore {
    * a no-op otherwise (the intents then stay for the next holder).
    */
   release(owner: string, clear?: readonly string[]): Promise<void>;
+  /**
+   * Moves the expiry of `owner`'s lease to `until` (epoch ms) if `owner` still holds it (nobody
+   * took it over since); false when another owner holds it, or nobody does.
+   */
+  renew(owner: string, until: number): Promise<boolean>;
+}
+
+/**
+ * The lease as the work run under it sees it (`WriteSerializer.run`). Work longer than one lease
+ * (a job slice's steps under it, job-runner.ts) asks for the time its next step may take before
+ * each step: the lease is renewed when less than that is left, so it never ends while the holder
+ * still works, whatever the function's own timeout.
+ */
+export interface LeaseHold {
+  /**
+   * Makes sure the lease lasts `forMs` more (at most the lease's time to live), renewing it when
+   * less is left; throws `WriteLeaseLostError` when another writer took it over (the holder
+   * outlived it between two steps): nothing more may be done under it.
+   */
+  keep(forMs: number): Promise<void>;
+}
+
+/** Work under the lease found it taken over by another writer: transient, the work is redone under a lease of its own. */
+export class WriteLeaseLostError extends Error {
+  readonly transient = true;
+  constructor(readonly heldUntil: number) {
+    super(`the cluster's write lease ended at ${new Date(heldUntil).toISOString()} and another writer took it over: the work under it stops here, to be redone under a new lease`);
+    this.name = 'WriteLeaseLostError';
+  }
 }
 
 /** What a write under the lease records and when it is done. */
@@ -100,7 +131,8 @@ export interface RunOptions<T> {
 
 /** Runs a write with the cluster's writes serialized around it. */
 export interface WriteSerializer {
-  run<T>(work: () => Promise<T>, options?: RunOptions<T>): Promise<T>;
+  /** `work` is handed the lease it runs under, to keep it for steps longer than one lease (`LeaseHold`). */
+  run<T>(work: (hold: LeaseHold) => Promise<T>, options?: RunOptions<T>): Promise<T>;
 }
 
 /**
@@ -152,15 +184,16 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
   const newOwner = options.newOwner ?? randomUUID;
   const { baseMs, capMs } = options.backoff ?? { baseMs: 20, capMs: 250 };
 
-  async function acquire(draft: RunOptions<unknown>['intent']): Promise<{ owner: string; pending: readonly WriteIntent[] }> {
+  async function acquire(draft: RunOptions<unknown>['intent']): Promise<{ owner: string; pending: readonly WriteIntent[]; until: number }> {
     const owner = newOwner();
     const started = now();
     const giveUpAt = started + options.waitMs;
     for (let attempt = 0; ; attempt += 1) {
       const at = now();
       const intent = draft ? { ...draft, owner, at: new Date(at).toISOString() } : undefined;
-      const result = await store.tryAcquire(owner, at, at + options.ttlMs, intent);
-      if (result.acquired) return { owner, pending: result.pending ?? [] };
+      const until = at + options.ttlMs;
+      const result = await store.tryAcquire(owner, at, until, intent);
+      if (result.acquired) return { owner, pending: result.pending ?? [], until };
       const after = now();
       const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 16));
       // Never sleep past the holder's expiry by much: a dead holder's lease is taken over then.
@@ -177,7 +210,7 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
 
   return {
     async run(work, runOptions = {}) {
-      const { owner, pending } = await acquire(runOptions.intent);
+      const { owner, pending, until } = await acquire(runOptions.intent);
       const clear: string[] = [];
       try {
         const refused = await runOptions.refusal?.();
@@ -193,7 +226,18 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
             options.onRecoveryFailure?.(error, pending);
           }
         }
-        const result = await work();
+        let heldUntil = until;
+        const hold: LeaseHold = {
+          async keep(forMs) {
+            if (forMs > options.ttlMs) throw new Error(`a step under the write lease may take at most its ${options.ttlMs} ms time to live, not ${forMs} ms`);
+            const at = now();
+            if (heldUntil - at >= forMs) return;
+            const next = at + options.ttlMs;
+            if (!(await store.renew(owner, next))) throw new WriteLeaseLostError(heldUntil);
+            heldUntil = Math.max(heldUntil, next);
+          },
+        };
+        const result = await work(hold);
         if (runOptions.finished?.(result) ?? true) clear.push(owner);
         return result;
       } finally {
@@ -212,6 +256,6 @@ export const UNSERIALIZED: WriteSerializer = {
   async run(work, runOptions) {
     const refused = await runOptions?.refusal?.();
     if (refused !== undefined) throw refused;
-    return work();
+    return work({ keep: async () => undefined });
   },
 };

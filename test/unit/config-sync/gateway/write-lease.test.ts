@@ -5,7 +5,7 @@
  * adapter's contract (a conditional take, an owner-checked release); the adapter itself is tested
  * against DynamoDB Local in test/integration/config-sync/adapters.test.ts.
  */
-import { GatewayBusyError, leaseSerializer, type LeaseAttempt, type LeaseStore } from '../../../../lambdas/config-sync/gateway/write-lease';
+import { GatewayBusyError, leaseSerializer, type LeaseAttempt, type LeaseHold, type LeaseStore } from '../../../../lambdas/config-sync/gateway/write-lease';
 import { MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
 import { handleGatewayCall, type GatewayRequest, type Upstream, type UpstreamResponse } from '../../../../lambdas/config-sync/gateway/gateway';
 
@@ -24,6 +24,13 @@ class MemoryLease implements LeaseStore {
   async release(owner: string): Promise<void> {
     await Promise.resolve();
     if (this.holder?.owner === owner) this.holder = undefined;
+  }
+
+  async renew(owner: string, until: number): Promise<boolean> {
+    await Promise.resolve();
+    if (this.holder?.owner !== owner) return false;
+    this.holder = { owner, until };
+    return true;
   }
 }
 
@@ -121,7 +128,7 @@ test('the lease is given back when the write fails, and a failed release does no
   expect(store.holder).toBeUndefined();
 
   const failures: unknown[] = [];
-  const broken: LeaseStore = { tryAcquire: (o, n, u) => store.tryAcquire(o, n, u), release: async () => Promise.reject(new Error('throttled')) };
+  const broken: LeaseStore = { tryAcquire: (o, n, u) => store.tryAcquire(o, n, u), release: async () => Promise.reject(new Error('throttled')), renew: (o, u) => store.renew(o, u) };
   const result = await leaseSerializer(broken, { waitMs: 1000, ttlMs: 30_000, onReleaseFailure: (error) => failures.push(error) }).run(async () => 'done');
   expect(result).toBe('done');
   expect(failures).toHaveLength(1);
@@ -147,7 +154,7 @@ describe('which calls the gateway serializes, and their time budget', () => {
     },
   };
   const serialized: string[] = [];
-  const writes = { run: <T>(work: () => Promise<T>) => (serialized.push('run'), work()) };
+  const writes = { run: <T>(work: (hold: LeaseHold) => Promise<T>) => (serialized.push('run'), work({ keep: async () => undefined })) };
   const publisher = { publish: async () => 7 };
   const request = (method: string, path: string): GatewayRequest => ({ method, path, query: '', headers: {}, body: Buffer.from(method === 'GET' ? '' : '{"workspace":{"name":"topp"}}') });
 
@@ -188,4 +195,51 @@ describe('which calls the gateway serializes, and their time budget', () => {
     await handleGatewayCall(upstream, publisher, request('GET', '/about/version.json'), { deadline: now - 5, now: () => now });
     expect(calls).toEqual([{ call: 'GET /about/version.json', timeoutMs: 1 }]); // out of budget: fails fast
   });
+});
+
+test('work longer than one lease keeps it by asking before each step: no other writer takes it while the holder works', async () => {
+  const time = fakeTime();
+  const store = new MemoryLease();
+  const writes = leaseSerializer(store, { waitMs: 1000, ttlMs: 30_000, now: time.now, sleep: time.sleep, backoff: { baseMs: 1, capMs: 5 } });
+  const other = leaseSerializer(store, { waitMs: 1, ttlMs: 30_000, now: time.now, sleep: time.sleep, backoff: { baseMs: 1, capMs: 1 } });
+  const steps: number[] = [];
+  await writes.run(async (hold) => {
+    // Five steps of up to 12 s each, 60 s in all: twice the lease's time to live.
+    for (let step = 0; step < 5; step += 1) {
+      await hold.keep(12_000);
+      // Another writer, at any moment of the step, finds the lease held.
+      await expect(other.run(async () => 'taken')).rejects.toBeInstanceOf(GatewayBusyError);
+      time.advance(12_000);
+      steps.push(step);
+    }
+  });
+  expect(steps).toEqual([0, 1, 2, 3, 4]);
+  // Given back once the work is done.
+  expect(store.holder).toBeUndefined();
+  expect(await other.run(async () => 'taken')).toBe('taken');
+});
+
+test('a holder that outlived its lease, taken over meanwhile, stops at its next step with a transient error and frees nothing', async () => {
+  const time = fakeTime();
+  const store = new MemoryLease();
+  const writes = leaseSerializer(store, { waitMs: 1000, ttlMs: 30_000, now: time.now, sleep: time.sleep });
+  let after = false;
+  const run = writes.run(async (hold) => {
+    await hold.keep(10_000);
+    // The step took longer than the lease (its calls outlived their own bounds): another writer took it over.
+    time.advance(31_000);
+    store.holder = { owner: 'other', until: time.now() + 30_000 };
+    await hold.keep(10_000);
+    after = true;
+  });
+  await expect(run).rejects.toMatchObject({ name: 'WriteLeaseLostError', transient: true });
+  expect(after).toBe(false);
+  expect(store.holder?.owner).toBe('other');
+});
+
+test('a step asking for more than the lease lasts is refused before it runs', async () => {
+  const store = new MemoryLease();
+  const writes = leaseSerializer(store, { waitMs: 1000, ttlMs: 30_000 });
+  await expect(writes.run(async (hold) => hold.keep(30_001))).rejects.toThrow(/at most its 30000 ms/);
+  expect(store.holder).toBeUndefined();
 });
