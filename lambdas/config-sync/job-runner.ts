@@ -34,7 +34,7 @@ import { Liveness, parentsOf } from './liveness';
 import { layerGroupEntries, localName, referencedName } from './representations';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
-import { GatewayBusyError, UNSERIALIZED, type WriteSerializer } from './gateway/write-lease';
+import { GatewayBusyError, UNSERIALIZED, type LeaseHold, type WriteSerializer } from './gateway/write-lease';
 import { assertNotHeldByResync, isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import { isJsonObject, wholeStatePatch, type JsonObject, type JsonValue } from './merge-patch';
 import { NodePausedError } from './pause';
@@ -410,6 +410,29 @@ const FIX_BATCH = 100;
  * one round of parallel calls, so gateway writes wait at most that long for the lease.
  */
 const LEASED_FIX_BATCH = 8;
+/**
+ * What each GeoServer call of a master's reconcile under the cluster's write lease asks the lease
+ * to last for before it is sent (`LeaseHold.keep`, renewing it when less is left): the call's own
+ * bound (its client's timeout, 10 s, adapters/geoserver-http.ts) and room for the clocks of two
+ * instances to differ. A batch's fixes and the layer groups a cascade changed are written back
+ * in calls one after another for longer than the lease's time to live (gateway/limits.ts
+ * `LEASE_TTL_MS`) may cover on the apply function, whose timeout is longer: kept so, the lease
+ * never ends while a call made under it runs. A lease taken over meanwhile (the holder outlived
+ * it between two calls) stops the step as transient, nothing more sent under it: the slice is
+ * delivered again and redoes the step from its checkpoint under a lease of its own.
+ */
+export const LEASED_CALL_MS = 15_000;
+
+/** `rest` for calls under the write lease: each keeps the lease for `LEASED_CALL_MS` before it is sent. */
+function leasedRest(rest: GeoServerRest, hold: LeaseHold): GeoServerRest {
+  return {
+    url: rest.url,
+    async send(request) {
+      await hold.keep(LEASED_CALL_MS);
+      return rest.send(request);
+    },
+  };
+}
 /** Differences captured per step: each is read again and published one at a time. */
 const CAPTURE_BATCH = 20;
 
@@ -447,7 +470,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
     // cluster's write lease, as each batch is fixed: what they are written back as is read under it.
     let written: Awaited<ReturnType<typeof writeBackGroups>>;
     try {
-      written = await (deps.writes ?? UNSERIALIZED).run(() => writeBackGroups(deps, job.node, rest, entries, entries[index]!));
+      written = await (deps.writes ?? UNSERIALIZED).run((hold) => writeBackGroups(deps, job.node, rest, entries, entries[index]!, hold));
     } catch (error) {
       if (!(error instanceof GatewayBusyError)) throw error;
       // Gateway writes hold the lease: these groups again next step.
@@ -489,7 +512,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
     // it: an object a gateway write changed since the scan is left as that write made it.
     let outcomes: (GeoServerOutcome | undefined)[];
     try {
-      outcomes = await (deps.writes ?? UNSERIALIZED).run(async () => {
+      outcomes = await (deps.writes ?? UNSERIALIZED).run(async (hold) => {
         // An extra is read with what would make it no extra (`impliedBy`), as the scan read it.
         const refs: ObjectRef[] = batch.flatMap((entry) => (entry.kind === 'extra' ? [entry, ...impliedBy(entry)] : [entry]));
         const read = await deps.store.readObjects(job.node, refs);
@@ -506,7 +529,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
           // applied): kept. Not one removed for a stored object of another type of its id (`FixEntry`).
           const plainExtra = entry.kind === 'extra' && entry.blocking === undefined && entry.implied === undefined;
           if (plainExtra && [entry, ...impliedBy(entry)].some((ref) => live.has(objectStorageKey(ref)))) return undefined;
-          return fixEntry(entry, stored);
+          return fixEntry(entry, stored, leasedRest(rest, hold));
         });
       });
     } catch (error) {
@@ -514,7 +537,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
       // Gateway writes hold the lease: this batch again next step.
       return job;
     }
-    async function fixEntry(entry: FixEntry, stored: ReadonlyMap<string, StoredObject>): Promise<GeoServerOutcome | undefined> {
+    async function fixEntry(entry: FixEntry, stored: ReadonlyMap<string, StoredObject>, rest: GeoServerRest): Promise<GeoServerOutcome | undefined> {
       const otherWorkspace = entry.kind === 'missing' ? storeOfAnotherWorkspace(entry) : undefined;
       if (otherWorkspace !== undefined) {
         unfixable.set(entry, heldInAnotherWorkspace(entry.id, otherWorkspace));
@@ -1216,6 +1239,7 @@ async function writeBackGroups(
   rest: GeoServerRest,
   entries: readonly FixEntry[],
   entry: FixEntry,
+  hold: LeaseHold,
 ): Promise<{ readonly calls: number; readonly rejected: readonly { readonly id: string; readonly message: string; readonly outcome: GeoServerRejection }[] }> {
   const ownDifference = new Set(entries.filter((other) => other.type === 'layerGroup' && other.kind !== 'extra').map((other) => other.id));
   let calls = 0;
@@ -1233,9 +1257,11 @@ async function writeBackGroups(
       { transient: true },
     );
   }
+  // One group after another, for longer than one lease may last: the lease is kept for each call (`LEASED_CALL_MS`).
+  const leased = leasedRest(rest, hold);
   for (const { group } of taken) {
     const outcome = await applyToGeoServer(
-      rest,
+      leased,
       { kind: 'upsert', type: 'layerGroup', id: group.id, properties: group.properties, incomplete: group.incomplete, deleted: [] },
       { rejectionAttempts: 1 },
     );

@@ -4,7 +4,8 @@
  * that cascade changed (job-runner.ts, `writeBackGroups`). A gateway write to one of those groups
  * meanwhile must not be undone: the write-back runs under the cluster's write lease, reading the
  * store under it, and leaves a group one of the master's own events not yet applied names as that
- * write made it.
+ * write made it. Calls under the lease that take longer in all than the lease lasts keep it
+ * (job-runner.ts, `LEASED_CALL_MS`): no other writer can take it while one of them runs.
  */
 import { MemoryEventBodyStore, MemoryEventLog, MemoryEventTopic, MemoryJobStore, MemoryNodeStore, MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
@@ -172,4 +173,39 @@ test("a group a gateway write changed since the cascade, whose event the master'
   expect(waitedForStore).toMatchObject({ transient: true, message: expect.stringContaining('layer groups g2') });
   expect(await m.jobs.read(NODE, m.job.id)).toMatchObject({ state: 'succeeded', progress: { failed: 0 } });
   expectGroups();
+});
+
+test('a reconcile whose calls under the write lease take longer in all than the lease lasts keeps it through every call: no other writer could take it meanwhile', async () => {
+  const m = await master();
+  // Five groups the cascade changes, written back one after another under one lease.
+  for (const name of ['g3', 'g4', 'g5']) {
+    await m.publishAs(NODE, add('layerGroup', name, group(name, name)));
+    standIn.geoserver.catalog.addLayerGroup(undefined, group(name, name));
+  }
+  // A clock only the GeoServer's calls move: each ends 9 s after it began (within its client's 10 s
+  // timeout; calls made at once overlap), so four one after another outlast a 35 s lease.
+  let clock = 1_000_000;
+  const leased: { readonly call: string; readonly heldToTheEnd: boolean }[] = [];
+  const slow: GeoServerRest = {
+    url: standIn.rest.url,
+    async send(request) {
+      // A call made while the reconcile holds the lease (the scan's are made without it).
+      const underLease = m.lease.holder !== undefined;
+      const began = clock;
+      const answer = await standIn.rest.send(request);
+      clock = Math.max(clock, began + 9_000);
+      // Another writer, as the call ends, would find the lease held (an unexpired holder), or take it over.
+      const holder = m.lease.holder;
+      if (underLease) leased.push({ call: `${request.method} ${request.path}`, heldToTheEnd: holder !== undefined && holder.until >= clock });
+      return answer;
+    },
+  };
+  const deps = m.deps(slow, leaseSerializer(m.lease, { waitMs: 100, ttlMs: 35_000, now: () => clock, backoff: { baseMs: 5, capMs: 20 } }));
+
+  expect(await runSteps(deps, m.job)).toBe('done');
+  expect(await m.jobs.read(NODE, m.job.id)).toMatchObject({ state: 'succeeded', progress: { failed: 0 } });
+  // The groups written back under one lease, and every call under it ended with the lease still held.
+  expect(leased.filter(({ call }) => call.startsWith('PUT /layergroups/')).length).toBeGreaterThanOrEqual(5);
+  expect(leased.filter(({ heldToTheEnd }) => !heldToTheEnd)).toEqual([]);
+  expect(m.lease.holder).toBeUndefined();
 });
