@@ -37,7 +37,8 @@
  *
  * Writes to replicated paths are serialized per cluster (./write-lease.ts): each holds the
  * cluster's write lease from reading the object before the write until its changes are in the
- * log, so the log's order is the order in which the master applied them. Reads and unmanaged
+ * log, so the log's order is the order in which the master applied them. An upload into a store
+ * holds it from its forward until its capture is started or joined. Reads and other unmanaged
  * paths are not serialized.
  *
  * Every call to the master of one request shares one time budget (./limits.ts): a write's forward
@@ -129,7 +130,7 @@ export interface GatewayOptions {
    */
   readonly captureUpload?: () => Promise<UploadCapture>;
   /**
-   * Read once a write to a replicated path holds the write lease, before anything is forwarded
+   * Read once a write to a replicated path (or an upload into a store) holds the write lease, before anything is forwarded
    * (write-lease.ts, `RunOptions.refusal`): an error refuses the write (the master held by a
    * resync, which takes its hold under the same lease). Without it, nothing is read there.
    */
@@ -234,25 +235,35 @@ export async function handleGatewayCall(
   const forward = (reserve = 0): Promise<UpstreamResponse> => upstream.send({ ...request, method, headers }, remaining(reserve));
 
   if (!classified.managed) {
-    // An upload makes its store on the master under the path's names, which the capture then
-    // publishes: one the cluster cannot hold would stay on the master alone.
-    if (isStoreUpload(classified, method)) {
-      const ambiguousUpload = ambiguousManagedPathReason(request.path, false);
-      if (ambiguousUpload !== undefined) throw new UnsafePathError(ambiguousUpload);
-      const unnamed = uploadStoreNameProblem(classified);
-      if (unnamed !== undefined) throw new UnreplicableWriteError(unnamed);
-    }
-    const answer = await forward();
-    if (isStoreUpload(classified, method) && options.captureUpload && answer.status >= 200 && answer.status < 300) {
-      return uploadCaptured(answer, classified, options.captureUpload);
-    }
-    return {
+    const notReplicated = (answer: UpstreamResponse): GatewayResponse => ({
       ...answer,
       headers: { ...answer.headers, [REPLICATED_HEADER]: 'false' },
       replication: 'not-replicated',
       sequences: [],
       category: classified.category,
-    };
+    });
+    if (!isStoreUpload(classified, method)) return notReplicated(await forward());
+    // An upload makes its store on the master under the path's names, which the capture then
+    // publishes: one the cluster cannot hold would stay on the master alone.
+    const ambiguousUpload = ambiguousManagedPathReason(request.path, false);
+    if (ambiguousUpload !== undefined) throw new UnsafePathError(ambiguousUpload);
+    const unnamed = uploadStoreNameProblem(classified);
+    if (unnamed !== undefined) throw new UnreplicableWriteError(unnamed);
+    // Forwarded under the cluster's write lease, as a write to a replicated path is, with the
+    // resync hold read again under it (`refusal`): a resync takes its hold under the lease, so the
+    // upload is either refused or wholly before the hold. Its capture is started (or joined)
+    // before the lease is given back: a master's reconcile, whose fixes run under the lease, then
+    // finds that capture waiting and leaves what the upload made for it to publish, rather than
+    // removing it from the master as objects its store lacks (job-runner.ts, `reconcileStep`).
+    // The forward shares the request's budget (./limits.ts), which ends before the lease does.
+    return (options.writes ?? UNSERIALIZED).run(
+      async () => {
+        const answer = await forward();
+        if (options.captureUpload && answer.status >= 200 && answer.status < 300) return uploadCaptured(answer, classified, options.captureUpload);
+        return notReplicated(answer);
+      },
+      options.refusal ? { refusal: options.refusal } : {},
+    );
   }
   if (!isWriteMethod(method)) {
     return { ...(await forward()), replication: 'read', sequences: [] };

@@ -112,11 +112,14 @@ const sqs = sqsFromEnv(loadSqsSdk);
 /**
  * After an upload the master took: the capture of POST /nodes/{master}/capture (start-node-job.ts),
  * asked for by the master, unless one not begun covers it; queued after the master's running job
- * otherwise (jobs.ts, `follow`), whose end starts it (apply-events.ts). An upload sent while a
- * resync holds the master is refused before it is forwarded (the handler below); one forwarded
- * before a resync took the hold starts none if that resync already failed or stopped part way (its
- * store half-copied: `NodeHeldByResyncError`), and one queued behind a running resync fails as it
- * begins if that resync fails (job-runner.ts).
+ * otherwise (jobs.ts, `follow`), whose end starts it (apply-events.ts). Asked for under the
+ * write lease the upload was forwarded under (gateway.ts), before it is given back: a master's
+ * reconcile then finds it waiting and leaves what the upload made alone (job-runner.ts). An upload
+ * sent while a resync holds the master is refused before it is forwarded (the handler below, and
+ * again under the lease, under which a resync takes its hold); should a hold of a resync that
+ * failed or stopped part way be found here all the same (its store half-copied), none is started
+ * (`NodeHeldByResyncError`), and one queued behind a running resync fails as it begins if that
+ * resync fails (job-runner.ts).
  */
 async function captureUpload(): Promise<UploadCapture> {
   const now = new Date();
@@ -173,8 +176,9 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
   // A paused master publishes nothing, and a resync holding the master leaves its store half-copied
   // (GatewayWriteHeldByResyncError): its writes, uploads included, are refused before they reach
   // its GeoServer, which would otherwise change without the cluster following. A write to a
-  // replicated path reads the hold again once it holds the write lease, under which a resync takes
-  // it (`refusal`): one taken while this write waited for the lease is found there.
+  // replicated path, or an upload into a store, reads the hold again once it holds the write
+  // lease, under which a resync takes it (`refusal`): one taken while this write waited for the
+  // lease is found there.
   const refusal = () => gatewayWriteRefusal({ store: deps.store, jobs }, master.name, new Date());
   if (!READS.has(method)) {
     const [, refused] = await Promise.all([assertNotPaused(pauses, master.name), refusal()]);

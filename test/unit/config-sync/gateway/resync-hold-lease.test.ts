@@ -8,7 +8,7 @@
  */
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import { MemoryEventBodyStore, MemoryEventLog, MemoryJobStore, MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
-import { handleGatewayCall, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
+import { handleGatewayCall, type GatewayOptions, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
 import { gatewayWriteRefusal, newJob, type Job } from '../../../../lambdas/config-sync/jobs';
@@ -58,7 +58,7 @@ function setUp() {
     },
   };
   const refusal = () => gatewayWriteRefusal({ store: storing.store, jobs }, MASTER_NODE, new Date());
-  const write = (call: GatewayRequest) => handleGatewayCall(recording, storing, call, { writes: gatewayWrites, refusal });
+  const write = (call: GatewayRequest, options: GatewayOptions = {}) => handleGatewayCall(recording, storing, call, { writes: gatewayWrites, refusal, ...options });
   async function startResync(): Promise<Job> {
     const job = newJob({ id: 'resync-1', node: MASTER_NODE, kind: 'resync', requestedBy: MASTER_NODE, source: SOURCE, hasGeoServer: true, now: new Date() });
     expect(await jobs.start(job, new Date())).toEqual({ started: true });
@@ -128,4 +128,43 @@ test("a resync whose first step comes while a write is being forwarded takes the
   await expect(s.write(workspace('second'))).rejects.toMatchObject({ status: 409, code: 'NODE_HELD_BY_RESYNC' });
   expect(s.sent).toEqual([]);
   expect(standIn.geoserver.catalog.get('workspace', 'second')).toBeUndefined();
+});
+
+test("an upload into a store, whose first read of the hold came before a resync took it, is refused under the lease: nothing forwarded, no capture started", async () => {
+  const s = setUp();
+  standIn.geoserver.catalog.addWorkspace({ name: 'topp' });
+  expect(await s.refusal()).toBeUndefined();
+  const resync = await s.startResync();
+  expect(await s.resyncStep(resync)).toBe('more');
+
+  const upload = adminRequest('PUT', '/workspaces/topp/datastores/roads/external.shp', '/srv/gis/roads.shp', 'text/plain');
+  await expect(s.write(upload)).rejects.toMatchObject({ status: 409, code: 'NODE_HELD_BY_RESYNC', details: { resync: { job: resync.id, state: 'running' } } });
+  expect(s.sent).toEqual([]);
+  expect(standIn.geoserver.catalog.get('dataStore', 'topp:roads')).toBeUndefined();
+});
+
+test("a resync whose first step comes while an upload is being forwarded takes the master's hold only once the upload's capture is asked for", async () => {
+  const s = setUp();
+  standIn.geoserver.catalog.addWorkspace({ name: 'topp' });
+  const resync = await s.startResync();
+  let resyncSlice: Promise<string> | undefined;
+  let heldAtForward: string | undefined;
+  s.atForward(async () => {
+    resyncSlice = s.resyncStep(resync);
+    await Promise.race([resyncSlice, s.leaseWaitedFor()]);
+    heldAtForward = (await s.storing.store.readProgress(MASTER_NODE)).heldBy;
+  });
+  let heldAtCapture: string | undefined;
+  const captureUpload = async () => {
+    heldAtCapture = (await s.storing.store.readProgress(MASTER_NODE)).heldBy;
+    return { job: 'capture-1', outcome: 'queued' as const };
+  };
+
+  const upload = adminRequest('PUT', '/workspaces/topp/datastores/roads/external.shp', '/srv/gis/roads.shp', 'text/plain');
+  const answer = await s.write(upload, { captureUpload });
+  expect(answer).toMatchObject({ status: 201, replication: 'capture' });
+  expect(heldAtForward).toBeUndefined();
+  expect(heldAtCapture).toBeUndefined();
+  expect(await resyncSlice).toBe('more');
+  expect(await s.storing.store.readProgress(MASTER_NODE)).toMatchObject({ heldBy: resync.id });
 });

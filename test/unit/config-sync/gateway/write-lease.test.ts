@@ -142,6 +142,7 @@ describe('which calls the gateway serializes, and their time budget', () => {
     'POST /workspaces': { status: 201, headers: {}, body: Buffer.from('topp') },
     'GET /workspaces/topp.json': { status: 200, headers: {}, body: Buffer.from('{"workspace":{"name":"topp"}}') },
     'GET /namespaces/topp.json': { status: 404, headers: {}, body: Buffer.alloc(0) },
+    'PUT /workspaces/topp/datastores/roads/external.shp': { status: 201, headers: {}, body: Buffer.alloc(0) },
   };
   const calls: { call: string; timeoutMs?: number }[] = [];
   const upstream: Upstream = {
@@ -163,7 +164,7 @@ describe('which calls the gateway serializes, and their time budget', () => {
     serialized.length = 0;
   });
 
-  test('reads and unmanaged paths are not serialized; a write to a replicated path is', async () => {
+  test('reads and unmanaged paths are not serialized; a write to a replicated path is, and so is an upload into a store', async () => {
     await handleGatewayCall(upstream, publisher, request('GET', '/about/version.json'), { writes });
     await handleGatewayCall(upstream, publisher, request('POST', '/security/acl/layers'), { writes });
     await handleGatewayCall(upstream, publisher, request('GET', '/workspaces.json'), { writes });
@@ -171,6 +172,13 @@ describe('which calls the gateway serializes, and their time budget', () => {
     const created = await handleGatewayCall(upstream, publisher, request('POST', '/workspaces'), { writes });
     expect(created.sequences).toEqual([7]);
     expect(serialized).toEqual(['run']);
+    // The upload's capture is started inside the run, before the lease is given back.
+    const captured: string[] = [];
+    const captureUpload = async () => (captured.push(serialized.join()), { job: 'capture-1', outcome: 'started' as const });
+    const uploaded = await handleGatewayCall(upstream, publisher, request('PUT', '/workspaces/topp/datastores/roads/external.shp'), { writes, captureUpload });
+    expect(uploaded).toMatchObject({ status: 201, replication: 'capture', capture: { job: 'capture-1' } });
+    expect(serialized).toEqual(['run', 'run']);
+    expect(captured).toEqual(['run,run']);
   });
 
   test('a write to a replicated path larger than the cluster replicates is refused before anything is sent; an unmanaged one is not', async () => {
