@@ -458,6 +458,14 @@ const CAPTURE_BATCH = 20;
  * is fixed under the cluster's write lease, as a capture publishes (`JobRunnerDeps.writes`), with
  * the store read again under it, extras too: an extra the store now holds live is kept, and an
  * object one of the node's own events not yet applied names (`ownEventsNotApplied`) is left as is.
+ *
+ * An upload into a store through the gateway makes objects on the master's GeoServer that no
+ * event names until the capture it asked for publishes them (gateway.ts). The upload is forwarded
+ * and its capture asked for under the same lease, and a capture asked for while this job runs
+ * waits to follow it (jobs.ts, `follow`): so a batch that finds, under the lease, a capture
+ * waiting to follow this job removes no extra (they may be the upload's), and one that finds none
+ * runs wholly before any such upload. The capture then publishes what the reconcile left, as the
+ * master's GeoServer holds it: an upload is never undone by a reconcile that ran before its capture.
  */
 async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
   const rest = requireRest(deps, job);
@@ -521,7 +529,12 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
         const live = new Set(read.filter((_, at) => alive[at]).map(objectStorageKey));
         const pending = await ownEventsNotApplied(deps, job.node, refs);
         const written = (ref: ObjectRef) => pending.has(objectStorageKey(ref));
+        // A capture waiting to follow this job (an upload's through the gateway, asked for under
+        // the lease the upload was forwarded under): what the upload made is on the GeoServer and
+        // not in the store until that capture publishes it, so no extra is removed meanwhile.
+        const capture = batch.some((entry) => entry.kind === 'extra') ? await deps.jobs.follower(job.node, job.id) : undefined;
         return mapConcurrently(batch, deps.concurrency ?? 8, async (entry) => {
+          if (entry.kind === 'extra' && capture !== undefined) return undefined;
           // Written since the scan by the node's own events (the gateway's writes to its GeoServer),
           // which its store applies without sending them back (apply.ts, "Own events"): left as is.
           if (written(entry) || (entry.kind === 'extra' && impliedBy(entry).some(written))) return undefined;

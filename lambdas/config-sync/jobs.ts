@@ -245,6 +245,11 @@ export interface JobStore {
    */
   successor(node: string, id: string): Promise<Job | undefined>;
   /**
+   * The job waiting to follow job `id` while `id` is the node's running job (`follow`: a capture
+   * an upload through the gateway asked for), while it has not ended. Undefined otherwise.
+   */
+  follower(node: string, id: string): Promise<Job | undefined>;
+  /**
    * Saves the job's progress, on condition that it is still the node's job (a replaced job's
    * slice gets `superseded` and stops). A job in a final state releases the node, or hands it to
    * the node's next job (`follow`), whose first slice the caller then queues (`successor`).

@@ -228,6 +228,13 @@ export class DynamoJobStore implements JobStore {
     return job?.state === 'queued' && job.slices === 0 ? job : undefined;
   }
 
+  async follower(node: string, id: string): Promise<Job | undefined> {
+    const lock = await this.lock(node);
+    const next = lock && optionalString(lock, 'active') === id ? optionalString(lock, 'next') : undefined;
+    const job = next === undefined ? undefined : await this.read(node, next);
+    return job && !isFinal(job.state) ? job : undefined;
+  }
+
   async save(job: Job): Promise<'saved' | 'superseded'> {
     if (isFinal(job.state)) return this.saveFinal(job);
     try {

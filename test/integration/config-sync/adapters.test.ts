@@ -185,6 +185,21 @@ describe('DynamoGatewayLease', () => {
     expect(await new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }).head('lease-test')).toBe(0);
   });
 
+  test("a renewal moves the holder's expiry on; it fails once another owner took the lease over, and changes nothing then", async () => {
+    const lease = new DynamoGatewayLease(aws.dynamo, aws.eventLogTable, 'lease-renew');
+    const now = Date.now();
+    expect(await lease.tryAcquire('a', now, now + 30_000)).toEqual({ acquired: true });
+    expect(await lease.renew('a', now + 60_000)).toBe(true);
+    // Held past a's first expiry, as renewed.
+    expect(await lease.tryAcquire('b', now + 30_001, now + 60_001)).toEqual({ acquired: false, heldUntil: now + 60_000 });
+    // Taken over once the renewed expiry has passed: a's renewal is refused, b keeps it.
+    expect(await lease.tryAcquire('b', now + 60_001, now + 90_001)).toEqual({ acquired: true });
+    expect(await lease.renew('a', now + 120_000)).toBe(false);
+    expect(await lease.tryAcquire('c', now + 60_002, now + 90_002)).toEqual({ acquired: false, heldUntil: now + 90_001 });
+    await lease.release('b');
+    expect(await lease.renew('b', now + 120_000)).toBe(false);
+  });
+
   test('20 writers from separate instances never overlap', async () => {
     let inside = 0;
     let most = 0;
@@ -727,7 +742,11 @@ describe('DynamoJobStore', () => {
     expect(await jobs.follow(capture('job-later'), new Date())).toMatchObject({ outcome: 'covered', by: { id: 'job-follower' } });
     expect(await jobs.read('jobs-3', 'job-later')).toBeUndefined();
     expect(await jobs.successor('jobs-3', 'job-running')).toBeUndefined();
+    // The running job finds the capture waiting to follow it (a reconcile leaves extras for it); no other job does.
+    expect(await jobs.follower('jobs-3', 'job-running')).toMatchObject({ id: 'job-follower', kind: 'capture', state: 'queued' });
+    expect(await jobs.follower('jobs-3', 'job-first')).toBeUndefined();
     expect(await jobs.save(ended(running))).toBe('saved');
+    expect(await jobs.follower('jobs-3', 'job-running')).toBeUndefined();
     expect(await jobs.successor('jobs-3', 'job-running')).toMatchObject({ id: 'job-follower', kind: 'capture', state: 'queued' });
     expect((await jobs.latest('jobs-3'))?.id).toBe('job-follower');
     expect(await jobs.start(job('job-refused', 'jobs-3'), new Date())).toMatchObject({ started: false, active: { id: 'job-follower' } });

@@ -1,0 +1,107 @@
+/**
+ * An upload into a store through the gateway makes objects on the master's GeoServer that are no
+ * events until the capture it asked for publishes them. A master's reconcile that runs between
+ * the two (an operator's, or a resync's closing one) finds them on the GeoServer and not in the
+ * store: it must leave them for that capture (job-runner.ts, `reconcileStep`), not remove them as
+ * extras, which would lose the user's upload for good. Extras with no capture waiting are still
+ * removed.
+ */
+import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
+import { MemoryEventBodyStore, MemoryEventLog, MemoryEventTopic, MemoryJobStore, MemoryNodeStore, MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
+import type { ConfigChange } from '../../../../lambdas/config-sync/events';
+import { handleGatewayCall, type UploadCapture } from '../../../../lambdas/config-sync/gateway/gateway';
+import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
+import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
+import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
+import { publishChange, type PublishDeps } from '../../../../lambdas/config-sync/publish';
+import { standInPerTest } from '../../../support/standin-per-test';
+import { add } from '../fixtures';
+
+const CLUSTER = 'test-cluster';
+const NODE = 'gs-main';
+const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
+const standIn = standInPerTest();
+
+async function master() {
+  const store = new MemoryNodeStore();
+  const log = new MemoryEventLog();
+  const bodies = new MemoryEventBodyStore();
+  const publishing: PublishDeps = { store, log, bodies, topic: new MemoryEventTopic(), now: () => new Date() };
+  const publish = async (change: ConfigChange) => (await publishChange(publishing, { cluster: CLUSTER, node: { name: NODE, role: 'both' } }, change)).event.sequence;
+  await publish(add('workspace', 'topp', { name: 'topp' }));
+  standIn.geoserver.catalog.addWorkspace({ name: 'topp' });
+  const jobs = new MemoryJobStore();
+  const lease = new MemoryWriteLease();
+  const writes = () => leaseSerializer(lease, { waitMs: 1000, ttlMs: 35_000, backoff: { baseMs: 1, capMs: 2 } });
+  const deps: JobRunnerDeps = {
+    cluster: CLUSTER,
+    store,
+    jobs,
+    apply: { store, log, bodies },
+    rest: standIn.rest,
+    compareMode: 'both-ways',
+    now: () => new Date(),
+    publish,
+    writes: writes(),
+  };
+  /** The gateway handler's wiring (geoserver-gateway.ts): the upload under the lease, its capture asked for with `follow`. */
+  const gatewayWrites = writes();
+  async function captureUpload(): Promise<UploadCapture> {
+    const capture = newJob({ id: `capture-${Math.random().toString(36).slice(2)}`, node: NODE, kind: 'capture', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+    const followed = await jobs.follow(capture, new Date());
+    return followed.outcome === 'covered' ? { job: followed.by.id, outcome: 'covered' } : { job: capture.id, outcome: followed.outcome };
+  }
+  const upload = (path: string, file: string) =>
+    handleGatewayCall(
+      new HttpUpstream(standIn.geoserver.url, 5000, 6 * 1024 * 1024),
+      { publish: async () => 0 },
+      { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: Buffer.from(file) },
+      { writes: gatewayWrites, captureUpload },
+    );
+  return { store, jobs, deps, upload };
+}
+
+/** Runs job `id` a step per slice (a deadline already past) until it is done. */
+async function runToEnd(deps: JobRunnerDeps, id: string): Promise<void> {
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 40 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, NODE, id, Date.now() - 1);
+  expect(outcome).toBe('done');
+}
+
+test("an upload whose capture waits for the master's running reconcile is left on the master by that reconcile, and published by the capture", async () => {
+  const m = await master();
+  const reconcile: Job = newJob({ id: 'reconcile-1', node: NODE, kind: 'reconcile', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+  expect(await m.jobs.start(reconcile, new Date())).toEqual({ started: true });
+
+  // The user's upload, while the reconcile runs: its capture is queued behind it.
+  const answer = await m.upload('/workspaces/topp/datastores/roads/external.shp', '/srv/gis/roads.shp');
+  expect(answer).toMatchObject({ status: 201, replication: 'capture', capture: { outcome: 'queued' } });
+  expect(standIn.geoserver.catalog.get('dataStore', 'topp:roads')).toBeDefined();
+
+  await runToEnd(m.deps, reconcile.id);
+  expect(await m.jobs.read(NODE, reconcile.id)).toMatchObject({ state: 'succeeded', progress: { extra: expect.any(Number) } });
+  // Found by the reconcile's scan, and left for the capture.
+  expect((await m.jobs.read(NODE, reconcile.id))!.progress.extra).toBeGreaterThan(0);
+  expect(standIn.geoserver.catalog.get('dataStore', 'topp:roads')).toBeDefined();
+
+  // The reconcile's final save handed the node to the capture, which publishes the upload.
+  const capture = await m.jobs.successor(NODE, reconcile.id);
+  expect(capture).toMatchObject({ id: answer.capture!.job, kind: 'capture' });
+  await runToEnd(m.deps, capture!.id);
+  expect(await m.jobs.read(NODE, capture!.id)).toMatchObject({ state: 'succeeded' });
+  const [stored] = await m.store.readObjects(NODE, [{ type: 'dataStore', id: 'topp:roads' }]);
+  expect(stored).toMatchObject({ deleted: false });
+  expect(standIn.geoserver.catalog.get('dataStore', 'topp:roads')).toBeDefined();
+  expect(standIn.geoserver.violations).toEqual([]);
+});
+
+test('with no capture waiting, a reconcile still removes from the master what its store lacks', async () => {
+  const m = await master();
+  // Made on the master behind the cluster's back (its web UI): nothing asked for a capture.
+  standIn.geoserver.catalog.addStore('dataStore', 'topp', { name: 'stray', type: 'Shapefile' });
+  const reconcile: Job = newJob({ id: 'reconcile-2', node: NODE, kind: 'reconcile', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+  expect(await m.jobs.start(reconcile, new Date())).toEqual({ started: true });
+  await runToEnd(m.deps, reconcile.id);
+  expect(await m.jobs.read(NODE, reconcile.id)).toMatchObject({ state: 'succeeded', progress: { extra: 1, fixed: 1 } });
+  expect(standIn.geoserver.catalog.get('dataStore', 'topp:stray')).toBeUndefined();
+});
