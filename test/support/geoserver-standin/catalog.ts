@@ -469,7 +469,7 @@ export class StandInCatalog {
     if (layer) {
       this.objects.layer.delete(from);
       this.objects.layer.set(to, { ...layer, name: toName, resource: { '@class': type, name: to } });
-      this.renameInGroups(from, to);
+      this.renameInGroups('layer', from, to);
     }
     return to;
   }
@@ -666,12 +666,17 @@ export class StandInCatalog {
     }
   }
 
-  private renameInGroups(from: string, to: string): void {
+  /**
+   * A layer or layer group renamed: a group holds its entries by reference (XStreamPersister
+   * writes a group's publishables as references by id), so every group holding it answers the
+   * new name, qualified as its entry was.
+   */
+  private renameInGroups(type: 'layer' | 'layerGroup', from: string, to: string): void {
     for (const [id, group] of this.objects.layerGroup) {
       const published = publishedList(group);
-      if (!published) continue;
+      if (!published || !published.some((entry) => entryNames(entry, id, type, from))) continue;
       const renamed = published.map((entry) =>
-        nameOf(entry) === from ? { ...(entry as Representation), name: to } : entry,
+        entryNames(entry, id, type, from) ? { ...(entry as Representation), name: nameOf(entry)!.includes(':') ? to : localName(to) } : entry,
       );
       this.objects.layerGroup.set(id, { ...group, publishables: { published: renamed } });
     }
@@ -961,7 +966,8 @@ export class StandInCatalog {
         const value = this.objects[type].get(id)!;
         this.objects[type].delete(id);
         this.objects[type].set(to, { ...value, name: newName });
-        if (type !== 'layerGroup') {
+        if (type === 'layerGroup') this.renameInGroups('layerGroup', id, to);
+        else {
           const resourceType = RESOURCE_TYPES.find((resource) => STORE_OF[resource] === type)!;
           for (const [resourceId, resource] of this.objects[resourceType]) {
             if (storeIdOf(resource) === id) this.objects[resourceType].set(resourceId, { ...resource, store: { '@class': type, name: to } });
