@@ -118,6 +118,20 @@ export async function groupsOfRenamedLayer(catalog: MasterCatalog, oldLayerId: s
   return publishAsHeld(nestedFirst([...holding.values()]), readBack, true);
 }
 
+/**
+ * A layer group renamed through the gateway: GeoServer holds a group's entries by reference, so on
+ * the master every group that held the renamed one names the new name, while the other nodes'
+ * still name the old one and would refuse its removal ("Unable to delete layer group referenced
+ * by layer group", CatalogImpl.remove(LayerGroupInfo)). So, between the new group's add and the
+ * old one's removal, each group that held it as an entry is published as the master holds it.
+ * Groups holding those are unchanged: they hold them, not the renamed one.
+ */
+export async function groupsOfRenamedGroup(catalog: MasterCatalog, oldGroupId: string, readBack: ReadBack): Promise<ConfigChange[]> {
+  const held = new Set([oldGroupId]);
+  const holding = (await catalog.list('layerGroup')).filter((group) => group.id !== oldGroupId && namesOneOf(group, held));
+  return publishAsHeld(holding, readBack);
+}
+
 /** Each object (a layer or a layer group) as the master holds it now, read back in turn (`asHeldNow`). */
 async function publishAsHeld(objects: readonly CatalogObject[], readBack: ReadBack, always = false): Promise<ConfigChange[]> {
   const changes: ConfigChange[] = [];

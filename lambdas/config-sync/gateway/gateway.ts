@@ -60,7 +60,7 @@ import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath
 import { linkedBefore, linkedChanges, linkedPath, linkedRemoval } from './namespace-link';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
-import { cascadedAfter, cascadedChanges, groupsOfRenamedLayer } from './cascade';
+import { cascadedAfter, cascadedChanges, groupsOfRenamedGroup, groupsOfRenamedLayer } from './cascade';
 import { styleUserPath, type StyleUsers } from './style-users';
 import { movedChildren, referrersOf, type ParentRename } from './moved-children';
 import type { MasterCatalog } from './master-catalog';
@@ -883,6 +883,15 @@ async function changesOf(
     if (target.type === 'style') return styleRenamed(read, target.id, moved.id, after, styleUsers);
     if (catalog && (target.type === 'workspace' || isStoreType(target.type))) {
       return parentRenamed(read, catalog, { type: target.type, from: target.id, to: moved.id }, after);
+    }
+    if (target.type === 'layerGroup') {
+      // The new group first, then the groups that held the old one naming the new one (as the
+      // master's now do), then the old one's removal, which by then no group names on any node.
+      return [
+        add(moved.type, moved.id, after),
+        ...(catalog ? await groupsOfRenamedGroup(catalog, target.id, read.object) : []),
+        { kind: 'remove', object: { type: target.type, id: target.id }, recurse: false } as ConfigChange,
+      ];
     }
     const isResource = isResourceType(target.type);
     const changes: ConfigChange[] = [

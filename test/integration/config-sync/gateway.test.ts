@@ -165,6 +165,46 @@ test("an administrator's REST session through the gateway configures every slave
   expect(((await cluster.api('GET', '/nodes', cluster.reader)).body.head as number) - before).toBeGreaterThan(15);
 });
 
+test('a layer group another group holds, renamed: every slave holds the outer group naming the new name, nothing parked', async () => {
+  const master = geoservers.get(MASTER)!;
+  await write('POST', '/workspaces', { workspace: { name: 'lgren' } });
+  await write('POST', '/workspaces/lgren/datastores', { dataStore: { name: 'pg', type: 'PostGIS' } });
+  await write('POST', '/workspaces/lgren/datastores/pg/featuretypes', { featureType: { name: 'parcels', srs: 'EPSG:4326' } });
+  await write('POST', '/layergroups', { layerGroup: { name: 'lgren-inner', publishables: { published: [{ '@type': 'layer', name: 'lgren:parcels' }] } } });
+  await write('POST', '/layergroups', { layerGroup: { name: 'lgren-outer', publishables: { published: [{ '@type': 'layerGroup', name: 'lgren-inner' }] } } });
+  // a workspace group holding a workspace group by its local name
+  await write('POST', '/workspaces/lgren/layergroups', { layerGroup: { name: 'ws-inner', publishables: { published: [{ '@type': 'layer', name: 'lgren:parcels' }] } } });
+  await write('POST', '/workspaces/lgren/layergroups', { layerGroup: { name: 'ws-outer', publishables: { published: [{ '@type': 'layerGroup', name: 'ws-inner' }] } } });
+
+  await write('PUT', '/layergroups/lgren-inner', { layerGroup: { name: 'lgren-renamed' } });
+  await write('PUT', '/workspaces/lgren/layergroups/ws-inner', { layerGroup: { name: 'ws-renamed' } });
+
+  await converged();
+  // GeoServer holds a group's entries by reference: the outer groups name the renamed ones.
+  expect(publishedNames(master.catalog.get('layerGroup', 'lgren-outer'))).toEqual(['lgren-renamed']);
+  expect(publishedNames(master.catalog.get('layerGroup', 'lgren:ws-outer'))).toEqual(['ws-renamed']);
+  const expected = snapshot(master);
+  for (const slave of SLAVES) expect(snapshot(geoservers.get(slave)!)).toEqual(expected);
+  const nodes = (await cluster.api('GET', '/nodes', cluster.reader)).body.nodes as Array<{ name: string; parked?: unknown[] }>;
+  for (const slave of SLAVES) expect([slave, nodes.find((node) => node.name === slave)?.parked ?? []]).toEqual([slave, []]);
+  // the nodes' stores hold the outer groups as their GeoServers do
+  for (const node of [MASTER, SLAVES[0]!]) {
+    const outer = await cluster.api('GET', `/nodes/${node}/catalog/layerGroup/lgren-outer`, cluster.reader);
+    expect([node, publishedNames((outer.body as { properties: Record<string, unknown> }).properties)]).toEqual([node, ['lgren-renamed']]);
+    expect([node, (await cluster.api('GET', `/nodes/${node}/catalog/layerGroup/lgren-inner`, cluster.reader)).status]).toEqual([node, 404]);
+  }
+  // the groups, left empty by the workspace's recursive removal, go with it
+  await write('DELETE', '/workspaces/lgren?recurse=true');
+  await converged();
+  expect(master.catalog.objects.layerGroup.has('lgren-outer')).toBe(false);
+  for (const slave of SLAVES) expect(snapshot(geoservers.get(slave)!)).toEqual(snapshot(master));
+});
+
+function publishedNames(group: Record<string, unknown> | undefined): unknown[] {
+  const published = (group?.publishables as { published?: unknown } | undefined)?.published;
+  return (Array.isArray(published) ? published : published === undefined ? [] : [published]).map((entry) => (entry as { name?: unknown }).name);
+}
+
 test("more of the documented calls: styles in every format, a style's new document and rename, layer styles, groups, the contact, a workspace deleted recursively", async () => {
   const master = geoservers.get(MASTER)!;
   // styles.yaml: one-step uploads of SE 1.1 (in a workspace), CSS and MBStyle; YSLD in two steps
