@@ -205,6 +205,22 @@ describe('an unfinished write is published by the next holder of the lease', () 
     expect(lease.intents.size).toBe(0);
   });
 
+  it('a layer group rename that died: recovery publishes the new group, the groups that held the old one naming it, then the old one removed', async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+    await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } }));
+    await send(request('POST', '/layergroups', { layerGroup: { name: 'inner', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } }));
+    await send(request('POST', '/layergroups', { layerGroup: { name: 'outer', publishables: { published: [{ '@type': 'layerGroup', name: 'inner' }] } } }));
+    storing.published.length = 0;
+    await die('PUT', '/layergroups/inner', { layerGroup: { name: 'renamed' } });
+    await send(request('POST', '/workspaces', { workspace: { name: 'sf' } }));
+    expect(changes()).toEqual(['add layerGroup/renamed', 'modify layerGroup/outer', 'remove layerGroup/inner', 'add workspace/sf', 'add namespace/sf']);
+    expect(storing.published[1]).toMatchObject({ patch: { publishables: { published: [{ name: 'renamed' }] } } });
+    expect(lease.intents.size).toBe(0);
+    expect(failures).toEqual([]);
+  });
+
   it("a namespace's POST and DELETE that died: recovery publishes the workspace GeoServer created and removed with it, in the gateway's order", async () => {
     const send = gateway();
     await die('POST', '/namespaces', { namespace: { prefix: 'sf', uri: 'urn:sf' } });
