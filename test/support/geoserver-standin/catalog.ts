@@ -667,18 +667,21 @@ export class StandInCatalog {
   }
 
   /**
-   * A layer or layer group renamed: a group holds its entries by reference (XStreamPersister
-   * writes a group's publishables as references by id), so every group holding it answers the
-   * new name, qualified as its entry was.
+   * A layer or layer group renamed: a group holds its entries and its root layer by reference
+   * (XStreamPersister writes a group's publishables and rootLayer as references by id), so every
+   * group holding it answers the new name, qualified as its entry was.
    */
   private renameInGroups(type: 'layer' | 'layerGroup', from: string, to: string): void {
+    const renamedEntry = (entry: unknown) => ({ ...(entry as Representation), name: nameOf(entry)!.includes(':') ? to : localName(to) });
     for (const [id, group] of this.objects.layerGroup) {
-      const published = publishedList(group);
-      if (!published || !published.some((entry) => entryNames(entry, id, type, from))) continue;
-      const renamed = published.map((entry) =>
-        entryNames(entry, id, type, from) ? { ...(entry as Representation), name: nameOf(entry)!.includes(':') ? to : localName(to) } : entry,
-      );
-      this.objects.layerGroup.set(id, { ...group, publishables: { published: renamed } });
+      const published = publishedList(group) ?? [];
+      const root = type === 'layer' && group.rootLayer !== undefined && entryNames(group.rootLayer, id, 'layer', from);
+      if (!root && !published.some((entry) => entryNames(entry, id, type, from))) continue;
+      this.objects.layerGroup.set(id, {
+        ...group,
+        ...(publishedList(group) === undefined ? {} : { publishables: { published: published.map((entry) => (entryNames(entry, id, type, from) ? renamedEntry(entry) : entry)) } }),
+        ...(root ? { rootLayer: renamedEntry(group.rootLayer) } : {}),
+      });
     }
   }
 
