@@ -94,13 +94,13 @@ export async function cascadedAfter(
 }
 
 /**
- * A resource renamed through the gateway: its old id is published removed with `recurse` (its
- * layer takes the new name and comes back renamed), which on the other nodes takes the old layer
- * out of every group, removes a group it leaves empty and that group from the groups holding it.
- * On the master those groups name the renamed layer. So, after the new layer, each group that
- * held the old one, directly or through other groups, is published as the master holds it: a
- * modify with its whole state even where the master's did not change (the other nodes' did),
- * inner groups first; a removal where the master has it no more.
+ * A resource renamed through the gateway: on the master every group that held its old layer (as
+ * an entry or as its root layer) names the renamed one. So, after the new layer and before the
+ * old id's removal with `recurse`, each group that held the old one, directly or through other
+ * groups, is published as the master holds it: a modify with its whole state even where the
+ * master's did not change, inner groups first; a removal where the master has it no more. By the
+ * removal no group on the other nodes names the old layer, so their cascade takes nothing out of
+ * a group, and none refuses it for a group whose root layer it is (CatalogImpl.remove(LayerInfo)).
  */
 export async function groupsOfRenamedLayer(catalog: MasterCatalog, oldLayerId: string, readBack: ReadBack): Promise<ConfigChange[]> {
   const groups = await catalog.list('layerGroup');

@@ -894,17 +894,17 @@ async function changesOf(
       ];
     }
     const isResource = isResourceType(target.type);
-    const changes: ConfigChange[] = [
-      // a resource's layer takes its name, so the old one goes with it (recurse) and comes back renamed
-      { kind: 'remove', object: { type: target.type, id: target.id }, recurse: isResource } as ConfigChange,
-      add(moved.type, moved.id, after),
-    ];
+    const changes: ConfigChange[] = [add(moved.type, moved.id, after)];
     if (isResource) {
+      // A resource's layer takes its name: the new one comes with the new resource, and the groups
+      // holding the old one (as an entry or as their root layer) name it as the master's now do,
+      // before the old resource goes with its layer (recurse). A GeoServer refuses to remove a
+      // layer that is a group's root layer, even with recurse (its cascade clears only entries).
       const layer = await read.object({ type: 'layer' }, `/layers/${encodeURIComponent(moved.id)}`);
       if (layer) changes.push(add('layer', moved.id, layer));
-      // The groups the old layer's recursive removal changes on the other nodes (cascade.ts).
       if (catalog) changes.push(...(await groupsOfRenamedLayer(catalog, target.id, read.object)));
     }
+    changes.push({ kind: 'remove', object: { type: target.type, id: target.id }, recurse: isResource } as ConfigChange);
     return changes;
   }
   // A resource moved to another store is served under that store's path (resource-store.ts);

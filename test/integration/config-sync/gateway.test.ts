@@ -200,6 +200,27 @@ test('a layer group another group holds, renamed: every slave holds the outer gr
   for (const slave of SLAVES) expect(snapshot(geoservers.get(slave)!)).toEqual(snapshot(master));
 });
 
+test("a feature type renamed that is a group's root layer: the group names the renamed layer as its root on every node", async () => {
+  const master = geoservers.get(MASTER)!;
+  await write('POST', '/workspaces', { workspace: { name: 'rootren' } });
+  await write('POST', '/workspaces/rootren/datastores', { dataStore: { name: 'pg', type: 'PostGIS' } });
+  await write('POST', '/workspaces/rootren/datastores/pg/featuretypes', { featureType: { name: 'outline', srs: 'EPSG:4326' } });
+  await write('POST', '/workspaces/rootren/datastores/pg/featuretypes', { featureType: { name: 'detail', srs: 'EPSG:4326' } });
+  await write('POST', '/layergroups', {
+    layerGroup: { name: 'rootren-eo', mode: 'EO', rootLayer: { name: 'rootren:outline' }, publishables: { published: [{ '@type': 'layer', name: 'rootren:detail' }] } },
+  });
+
+  await write('PUT', '/workspaces/rootren/datastores/pg/featuretypes/outline', { featureType: { name: 'boundary' } });
+
+  await converged();
+  // GeoServer holds a group's root layer by reference too: it names the renamed layer.
+  expect((master.catalog.get('layerGroup', 'rootren-eo')?.rootLayer as { name?: unknown } | undefined)?.name).toBe('rootren:boundary');
+  for (const slave of SLAVES) expect(snapshot(geoservers.get(slave)!)).toEqual(snapshot(master));
+  await write('DELETE', '/layergroups/rootren-eo');
+  await write('DELETE', '/workspaces/rootren?recurse=true');
+  await converged();
+});
+
 function publishedNames(group: Record<string, unknown> | undefined): unknown[] {
   const published = (group?.publishables as { published?: unknown } | undefined)?.published;
   return (Array.isArray(published) ? published : published === undefined ? [] : [published]).map((entry) => (entry as { name?: unknown }).name);

@@ -485,11 +485,11 @@ describe('the gateway in front of a master GeoServer', () => {
     published = [];
     await call('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { name: 'streets' } });
     expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
-      ['remove', 'featureType', 'topp:roads'],
       ['add', 'featureType', 'topp:streets'],
       ['add', 'layer', 'topp:streets'],
+      ['remove', 'featureType', 'topp:roads'],
     ]);
-    expect(published[published.length - 3]).toMatchObject({ recurse: true });
+    expect(published[published.length - 1]).toMatchObject({ recurse: true });
 
     published = [];
     await call('DELETE', '/workspaces/topp?recurse=true');
@@ -710,22 +710,23 @@ describe('the gateway in front of a master GeoServer', () => {
       expect((await storing.store.readObjects(MASTER_NODE, [{ type: 'featureType', id: 'topp:rivers' }]))[0]).toMatchObject({ deleted: true });
     });
 
-    it('a resource renamed: its old id removed with recurse, the new one and its layer, then every group that held the old layer, inner ones first', async () => {
+    it('a resource renamed: the new one and its layer, every group that held the old layer as the master holds it (inner ones first), then the old id removed with recurse', async () => {
       expect((await send('PUT', '/workspaces/topp/datastores/pg/featuretypes/rivers', { featureType: { name: 'waterways' } })).status).toBe(200);
-      // On the other nodes the removal takes the layer out of alone and both, removes alone (left
-      // empty) and takes it out of outer: each is published whole, outer too, though the master's did not change.
+      // The groups name the new layer before the old one goes, so its removal takes nothing out of
+      // them on the other nodes (and none refuses it for a group whose root layer it is); each is
+      // published whole, outer too, though the master's did not change.
       await expectPublished(
         [
-          ['remove', 'featureType', 'topp:rivers'],
           ['add', 'featureType', 'topp:waterways'],
           ['add', 'layer', 'topp:waterways'],
           ['modify', 'layerGroup', 'alone'],
           ['modify', 'layerGroup', 'both'],
           ['modify', 'layerGroup', 'outer'],
+          ['remove', 'featureType', 'topp:rivers'],
         ],
         [['layerGroup', 'alone'], ['layerGroup', 'both'], ['layerGroup', 'outer']],
       );
-      expect(storing.published[0]).toMatchObject({ recurse: true });
+      expect(storing.published[5]).toMatchObject({ recurse: true });
     });
 
     it('a recurse GeoServer reads as true however it is spelled (on, YES, 1) publishes a recursive removal; one it cannot read is refused', async () => {
