@@ -21,7 +21,7 @@
  * the log before any later write, in the master's order. Objects unchanged publish nothing (a
  * write that died before the master applied it, or a recovery done twice).
  */
-import { cascadedAfter, cascadedChanges, groupsOfRenamedGroup } from './cascade';
+import { cascadedAfter, cascadedChanges, groupsOfRenamedGroup, groupsOfRenamedLayer } from './cascade';
 import { InvalidConfigEventError } from '../event-errors';
 import { isConfigurationType, isResourceType, isStoreType, objectStorageKey, type ConfigChange, type ObjectRef } from '../events';
 import { dependencyRank } from '../geoserver/drift';
@@ -127,6 +127,11 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
         const change = now ? upsert(user, user, now) : undefined;
         if (change) upserts.push(change);
       }
+    } else if (object.type === 'layer' && deps.catalog) {
+      // A renamed resource's old layer: the groups that held it (as an entry or as their root layer) name the new one
+      // first, as the gateway publishes them; a GeoServer refuses to remove a layer a group still names.
+      const referrers = await groupsOfRenamedLayer(deps.catalog, object.id, readBack);
+      cascaded.push(...referrers.filter((change) => !objects.has(objectStorageKey(change.object))));
     } else if (object.type === 'layerGroup' && deps.catalog) {
       // The groups GeoServer moved onto a renamed group's new name: after its add, before the old one's removal.
       const referrers = await groupsOfRenamedGroup(deps.catalog, object.id, readBack);

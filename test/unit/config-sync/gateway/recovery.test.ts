@@ -221,6 +221,31 @@ describe('an unfinished write is published by the next holder of the lease', () 
     expect(failures).toEqual([]);
   });
 
+  it('a feature type rename that died: recovery publishes the new one and its layer, the groups that held the old layer naming the new one, then the old ones removed', async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } }));
+    await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } }));
+    await send(request('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'rivers' } }));
+    await send(request('POST', '/layergroups', { layerGroup: { name: 'entries', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } } }));
+    await send(request('POST', '/layergroups', { layerGroup: { name: 'eo', mode: 'EO', rootLayer: { name: 'topp:roads' }, publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] } } }));
+    storing.published.length = 0;
+    await die('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { name: 'streets' } });
+    await send(request('POST', '/workspaces', { workspace: { name: 'sf' } }));
+    expect(changes()).toEqual([
+      'add featureType/topp:streets',
+      'add layer/topp:streets',
+      'modify layerGroup/entries',
+      'modify layerGroup/eo',
+      'remove layer/topp:roads',
+      'remove featureType/topp:roads',
+      'add workspace/sf',
+      'add namespace/sf',
+    ]);
+    expect(storing.published[3]).toMatchObject({ patch: { rootLayer: { name: 'topp:streets' } } });
+    expect(failures).toEqual([]);
+  });
+
   it("a namespace's POST and DELETE that died: recovery publishes the workspace GeoServer created and removed with it, in the gateway's order", async () => {
     const send = gateway();
     await die('POST', '/namespaces', { namespace: { prefix: 'sf', uri: 'urn:sf' } });
