@@ -109,7 +109,8 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+    // A probe another process accepts and never answers fails, as any other, rather than only warning.
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
   });
   try {
     await waitUntilReady('DynamoDB Local', endpoint, timeoutMs, child, async () => {

@@ -68,6 +68,11 @@ export class ManagedChild {
     trackChild(this);
   }
 
+  /** Resolves when the child is gone. */
+  whenExited(): Promise<void> {
+    return this.exited;
+  }
+
   /** Why the child is gone, or undefined while it runs. */
   get exitReason(): string | undefined {
     return this.exitInfo;
@@ -127,6 +132,8 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
   }
 }
 
+const CHILD_EXITED = Symbol('child exited');
+
 export async function waitUntilReady(
   name: string,
   endpoint: string,
@@ -141,7 +148,10 @@ export async function waitUntilReady(
       throw new LocalStartError(`${name} ${child.exitReason} before it was ready on ${endpoint}; last output: ${child.outputTail()}`);
     }
     try {
-      await probe();
+      // A child that dies (e.g. it could not bind its port) ends a probe that another process
+      // holding the port accepted but never answers.
+      const exited = child?.whenExited().then(() => CHILD_EXITED);
+      if ((await Promise.race([probe(), ...(exited === undefined ? [] : [exited])])) === CHILD_EXITED) continue;
       return;
     } catch (err) {
       lastError = oneLine(err);
