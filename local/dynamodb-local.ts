@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import { LocalStartError, errorCode, oneLine } from './errors';
+import { PortInUseError } from './ports';
 import { ManagedChild, WATCHDOG_SCRIPT, waitUntilReady, type StartedService } from './supervisor';
 
 const JAVA_INSTALL_HINT = 'install it (apt-get install openjdk-17-jdk-headless) and retry';
@@ -119,9 +120,11 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
   } catch (err) {
     await child.stop();
     release();
-    // Our pre-check only sees IPv4 loopback; the jar alone binds all interfaces, IPv6 included.
-    if (child.outputTail().includes('java.net.BindException')) {
-      throw new LocalStartError(`Port ${port} (DynamoDB Local) is in use: stop the other process or choose another port`);
+    // The port was taken after it was checked or picked, or (the jar alone binds every interface,
+    // IPv6 included) is held where the IPv4 loopback check does not look. Java names EADDRINUSE
+    // so; another BindException (e.g. "Permission denied") is not a busy port.
+    if (child.outputTail().includes('java.net.BindException: Address already in use')) {
+      throw new PortInUseError(port, `Port ${port} (DynamoDB Local) is in use: stop the other process or choose another port`);
     }
     throw err;
   } finally {

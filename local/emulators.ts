@@ -14,7 +14,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import { assertJava17, startDynamoDbLocal } from './dynamodb-local';
 import { LocalStartError, errorCode, oneLine } from './errors';
 import { startFauxqsServer, type FauxqsMode } from './fauxqs';
-import { assertPortFree, findFreePort } from './ports';
+import { assertPortFree, startOnPort } from './ports';
 
 export { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 export { LocalStartError } from './errors';
@@ -36,6 +36,11 @@ export interface EmulatorOptions {
   fauxqsMode?: 'auto' | FauxqsMode;
   /** How long each emulator may take to answer its first request. @default 60000 */
   startTimeoutMs?: number;
+  /**
+   * Picks a free port for a port given as 0 (again when another process takes the one picked
+   * before the emulator binds it); tests make it return a busy port first. @default findFreePort
+   */
+  pickPort?: () => Promise<number>;
 }
 
 export interface RunningEmulators {
@@ -70,17 +75,18 @@ export function localAwsEnvironment(emulators: Pick<RunningEmulators, 'dynamoEnd
 
 export async function startEmulators(opts: EmulatorOptions = {}): Promise<RunningEmulators> {
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
-  // Pick concrete ports up front: DynamoDB Local cannot report a port it chose itself, and a
-  // pre-check turns "address in use" into a readable message instead of a Java stack trace.
+  // A port given is checked up front: DynamoDB Local's own "address in use" would be a Java
+  // stack trace. A port asked as 0 is picked just before its emulator starts, and picked again
+  // if another process binds it first (./ports startOnPort); the endpoints name the ports bound.
   const wantedDynamoPort = opts.dynamoPort ?? 8000;
   const wantedFauxqsPort = opts.fauxqsPort ?? 4566;
   if (wantedDynamoPort !== 0 && wantedDynamoPort === wantedFauxqsPort) {
     throw new LocalStartError(`DynamoDB Local and fauxqs cannot share port ${wantedDynamoPort}: give them different ports`);
   }
-  const dynamoPort = await resolvePort(wantedDynamoPort, 'DynamoDB Local', '--dynamo-port');
-  let fauxqsPort = await resolvePort(wantedFauxqsPort, 'fauxqs SNS/SQS/S3', '--aws-port');
-  // Two automatic picks can coincide, since nothing holds the first port yet.
-  while (fauxqsPort === dynamoPort) fauxqsPort = await findFreePort();
+  await checkChosenPort(wantedDynamoPort, 'DynamoDB Local', '--dynamo-port');
+  await checkChosenPort(wantedFauxqsPort, 'fauxqs SNS/SQS/S3', '--aws-port');
+  // Neither emulator picks the other's port: two picks can coincide, since nothing holds the first yet.
+  const taken = new Set([wantedDynamoPort, wantedFauxqsPort].filter((port) => port !== 0));
 
   const dynamoDataDir = opts.dataDir === undefined ? undefined : ensureDir(path.join(opts.dataDir, 'dynamodb'));
   const fauxqsDataDir = opts.dataDir === undefined ? undefined : ensureDir(path.join(opts.dataDir, 'fauxqs'));
@@ -88,8 +94,16 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Runnin
   await assertJava17();
 
   const [dynamo, fauxqs] = await Promise.allSettled([
-    startDynamoDbLocal(dynamoPort, dynamoDataDir, timeoutMs),
-    startFauxqsServer(fauxqsPort, fauxqsDataDir, opts.fauxqsMode ?? 'auto', timeoutMs),
+    startOnPort(wantedDynamoPort, 'DynamoDB Local', (port) => startDynamoDbLocal(port, dynamoDataDir, timeoutMs), {
+      pick: opts.pickPort,
+      taken,
+      option: '--dynamo-port',
+    }),
+    startOnPort(wantedFauxqsPort, 'fauxqs SNS/SQS/S3', (port) => startFauxqsServer(port, fauxqsDataDir, opts.fauxqsMode ?? 'auto', timeoutMs), {
+      pick: opts.pickPort,
+      taken,
+      option: '--aws-port',
+    }),
   ]);
   if (dynamo.status === 'rejected' || fauxqs.status === 'rejected') {
     await Promise.allSettled([
@@ -112,10 +126,9 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Runnin
 }
 
 /** `option`: npm start's flag that chooses this port, named in the message of a busy one. */
-async function resolvePort(port: number, what: string, option: string): Promise<number> {
-  if (port === 0) return findFreePort();
+async function checkChosenPort(port: number, what: string, option: string): Promise<void> {
+  if (port === 0) return;
   await assertPortFree(port, what, `stop the other process (an earlier \`npm start\`?) or choose another port: npm start -- ${option} N (0 picks a free one)`);
-  return port;
 }
 
 /**

@@ -25,6 +25,7 @@ import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { LOCAL_ACCOUNT_ID } from './account';
 import { LocalStartError, errorCode, oneLine } from './errors';
+import { PortInUseError } from './ports';
 import { ManagedChild, waitUntilReady, type StartedService } from './supervisor';
 
 // fauxqs is ESM-only; this CommonJS file may only load it with import(), so resolve its types likewise.
@@ -70,6 +71,7 @@ export async function startFauxqsServer(
     await waitUntilReady('fauxqs', endpoint, timeoutMs, child, () => probeSqs(endpoint));
   } catch (err) {
     await child.stop();
+    if (child.outputTail().includes(`${CHILD_PORT_IN_USE} ${port}`)) throw portTaken(port);
     throw err;
   }
   return { endpoint, mode: 'child', stop: () => child.stop() };
@@ -108,7 +110,7 @@ async function startInProcess(fauxqs: FauxqsModule, port: number, dataDir: strin
     );
   } catch (err) {
     if (errorCode(err) === 'EADDRINUSE') {
-      throw new LocalStartError(`Port ${port} (fauxqs SNS/SQS/S3) was taken while starting: stop the other process or choose another port`);
+      throw portTaken(port);
     }
     throw err;
   }
@@ -137,6 +139,13 @@ async function loopbackOnly<T>(port: number, start: () => Promise<T>): Promise<T
   }
 }
 
+function portTaken(port: number): PortInUseError {
+  return new PortInUseError(port, `Port ${port} (fauxqs SNS/SQS/S3) was taken while starting: stop the other process or choose another port`);
+}
+
+/** The line the child prints, with the port, when it cannot listen because the port is in use. */
+const CHILD_PORT_IN_USE = 'fauxqs-child: EADDRINUSE';
+
 /** Same startup as in-process, for contexts that cannot import() ES modules (see importFauxqs). */
 const FAUXQS_CHILD_SCRIPT = `
 import net from 'node:net';
@@ -147,7 +156,14 @@ net.Server.prototype.listen = function (...args) {
 };
 const { startFauxqs } = await import('fauxqs');
 const { port, dataDir } = JSON.parse(process.env.FAUXQS_CHILD_OPTIONS);
-const server = await startFauxqs({ port, logger: false, ...(dataDir ? { dataDir } : {}) });
+let server;
+try {
+  server = await startFauxqs({ port, logger: false, ...(dataDir ? { dataDir } : {}) });
+} catch (err) {
+  if (err?.code !== 'EADDRINUSE') throw err;
+  console.error('${CHILD_PORT_IN_USE} ' + port);
+  process.exit(1);
+}
 let stopping = false;
 const stop = () => {
   if (stopping) return;

@@ -54,6 +54,23 @@ function canBind(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** A server on a free loopback port that accepts connections and never answers; `close` drops them. */
+async function openBlocker(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -204,6 +221,54 @@ describe('startEmulators', () => {
       );
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  test('a port asked as 0 that another process takes before an emulator binds it is replaced by another free one', async () => {
+    // Servers that accept connections and never answer, as a port taken between pick and bind may be held.
+    const blockers = await Promise.all([openBlocker(), openBlocker()]);
+    const busy = blockers.map((blocker) => blocker.port);
+    // The first two picks (one per emulator) are the busy ports, as if taken since they were picked.
+    const picked: number[] = [];
+    const pickPort = async () => {
+      const port = busy[picked.length] ?? (await findFreePort());
+      picked.push(port);
+      return port;
+    };
+    try {
+      emulators = await startEmulators({ dynamoPort: 0, fauxqsPort: 0, pickPort });
+      expect(picked.slice(0, 2)).toEqual(busy);
+      // The endpoints, which the banner and cluster.json print, name the ports bound.
+      for (const endpoint of [emulators.dynamoEndpoint, emulators.awsEndpoint]) {
+        expect(busy).not.toContain(portOf(endpoint));
+        expect(picked.slice(2)).toContain(portOf(endpoint));
+      }
+      const dynamo = new DynamoDBClient(clientConfig(emulators.dynamoEndpoint));
+      const sqs = new SQSClient(clientConfig(emulators.awsEndpoint));
+      await expect(dynamo.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: [] });
+      await expect(sqs.send(new ListQueuesCommand({}))).resolves.toBeDefined();
+      dynamo.destroy();
+      sqs.destroy();
+    } finally {
+      await Promise.all(blockers.map((blocker) => blocker.close()));
+    }
+  });
+
+  test('an emulator gives up after every port picked for it was taken, naming them', async () => {
+    const blockers = await Promise.all(Array.from({ length: 10 }, () => openBlocker()));
+    const busy = blockers.map((blocker) => blocker.port);
+    let next = 0;
+    const pickPort = async () => busy[next++ % busy.length] as number;
+    try {
+      const failure = startEmulators({ dynamoPort: 0, fauxqsPort: 0, pickPort });
+      await expect(failure).rejects.toBeInstanceOf(LocalStartError);
+      await expect(failure).rejects.toThrow(
+        /^DynamoDB Local could not start on a free port: another process took each port picked for it \((\d+, ){4}\d+\) before it could bind it; retry, or choose a port: npm start -- --dynamo-port N$/,
+      );
+      // fauxqs, started beside it, gave up likewise and nothing is left running on the ports tried.
+      expect(next).toBe(10);
+    } finally {
+      await Promise.all(blockers.map((blocker) => blocker.close()));
     }
   });
 
