@@ -103,6 +103,9 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     }),
+    // What the launcher prints once it listens. The jar run as it is prints nothing after it
+    // binds: then an answer on the port is taken as its own, whoever holds the port.
+    launcher === undefined ? undefined : LAUNCHER_LISTENING,
   );
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
@@ -140,6 +143,8 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
 }
 
 const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
+/** LoopbackDynamoDbLocal.LISTENING. */
+const LAUNCHER_LISTENING = 'LoopbackDynamoDbLocal: listening';
 const LAUNCHER_SOURCE = path.join(__dirname, 'java', `${LAUNCHER_CLASS}.java`);
 const LAUNCHER_CACHE = path.join(__dirname, '..', 'node_modules', '.cache', 'dynamodb-local-loopback');
 let warnedAllInterfaces = false;

@@ -145,6 +145,8 @@ function portTaken(port: number): PortInUseError {
 
 /** The line the child prints, with the port, when it cannot listen because the port is in use. */
 const CHILD_PORT_IN_USE = 'fauxqs-child: EADDRINUSE';
+/** The line the child prints once it listens: until then, an answer on its port is another process's. */
+const CHILD_LISTENING = 'fauxqs-child: listening';
 
 /** Same startup as in-process, for contexts that cannot import() ES modules (see importFauxqs). */
 const FAUXQS_CHILD_SCRIPT = `
@@ -164,6 +166,7 @@ try {
   console.error('${CHILD_PORT_IN_USE} ' + port);
   process.exit(1);
 }
+console.log('${CHILD_LISTENING}');
 let stopping = false;
 const stop = () => {
   if (stopping) return;
@@ -188,6 +191,7 @@ function startFauxqsChild(port: number, dataDir: string | undefined): ManagedChi
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     }),
+    CHILD_LISTENING,
   );
 }
 

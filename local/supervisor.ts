@@ -37,13 +37,20 @@ export class ManagedChild {
   private exitInfo: string | undefined;
   private readonly exited: Promise<void>;
   private stopping: Promise<void> | undefined;
+  private printedListening = false;
 
+  /**
+   * `listeningLine`: what the command prints once it listens. Until then a readiness probe's
+   * answer may come from another process on the port (one that took it first), not from this child.
+   */
   constructor(
     readonly name: string,
     private readonly proc: ChildProcess,
+    readonly listeningLine?: string,
   ) {
     const collect = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split(/\r?\n/)) {
+        if (listeningLine !== undefined && line.includes(listeningLine)) this.printedListening = true;
         // Java stack frames would crowd the exception messages out of the tail.
         if (line.trim() === '' || /^\s+(at |\.\.\. \d+ more)/.test(line)) continue;
         this.tail.push(line);
@@ -71,6 +78,11 @@ export class ManagedChild {
   /** Resolves when the child is gone. */
   whenExited(): Promise<void> {
     return this.exited;
+  }
+
+  /** Whether the child has printed its listeningLine (true for a child that prints none). */
+  get listening(): boolean {
+    return this.listeningLine === undefined || this.printedListening;
   }
 
   /** Why the child is gone, or undefined while it runs. */
@@ -147,14 +159,18 @@ export async function waitUntilReady(
     if (child?.exitReason !== undefined) {
       throw new LocalStartError(`${name} ${child.exitReason} before it was ready on ${endpoint}; last output: ${child.outputTail()}`);
     }
-    try {
-      // A child that dies (e.g. it could not bind its port) ends a probe that another process
-      // holding the port accepted but never answers.
-      const exited = child?.whenExited().then(() => CHILD_EXITED);
-      if ((await Promise.race([probe(), ...(exited === undefined ? [] : [exited])])) === CHILD_EXITED) continue;
-      return;
-    } catch (err) {
-      lastError = oneLine(err);
+    if (child === undefined || child.listening) {
+      try {
+        // A child that dies (e.g. it could not bind its port) ends a probe that another process
+        // holding the port accepted but never answers.
+        const exited = child?.whenExited().then(() => CHILD_EXITED);
+        if ((await Promise.race([probe(), ...(exited === undefined ? [] : [exited])])) === CHILD_EXITED) continue;
+        return;
+      } catch (err) {
+        lastError = oneLine(err);
+      }
+    } else {
+      lastError = 'it has not said it listens yet';
     }
     if (Date.now() >= deadline) {
       const output = child === undefined ? '' : `; last output: ${child.outputTail()}`;

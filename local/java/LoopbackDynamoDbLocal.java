@@ -18,6 +18,8 @@ import software.amazon.dynamodb.services.local.main.ServerRunner;
 import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
 
 public final class LoopbackDynamoDbLocal {
+  static final String LISTENING = "LoopbackDynamoDbLocal: listening";
+
   private LoopbackDynamoDbLocal() {}
 
   public static void main(String[] args) throws Exception {
@@ -29,6 +31,10 @@ public final class LoopbackDynamoDbLocal {
       ((ServerConnector) connector).setHost("127.0.0.1");
     }
     proxy.start();
+    // local/dynamodb-local.ts waits for this line: before it, an answer on the port may come from
+    // another process that took the port first, not from this server.
+    System.out.println(LISTENING);
+    System.out.flush();
     proxy.join();
   }
 }

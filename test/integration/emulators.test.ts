@@ -254,6 +254,34 @@ describe('startEmulators', () => {
     }
   });
 
+  test("a picked port another cluster's emulators took is not mistaken for this start's own", async () => {
+    // The other cluster's emulators answer the same requests as ours would: only the emulator
+    // this start launched saying it listens tells the two apart.
+    emulators = await startEmulators({ dynamoPort: 0, fauxqsPort: 0 });
+    const theirs = [portOf(emulators.dynamoEndpoint), portOf(emulators.awsEndpoint)];
+    const picked: number[] = [];
+    const pickPort = async () => {
+      const port = theirs[picked.length] ?? (await findFreePort());
+      picked.push(port);
+      return port;
+    };
+    const ours = await startEmulators({ dynamoPort: 0, fauxqsPort: 0, pickPort });
+    try {
+      expect(picked.slice(0, 2).sort()).toEqual([...theirs].sort());
+      expect(theirs).not.toContain(portOf(ours.dynamoEndpoint));
+      expect(theirs).not.toContain(portOf(ours.awsEndpoint));
+      // Each cluster sees its own tables.
+      const dynamo = new DynamoDBClient(clientConfig(ours.dynamoEndpoint));
+      await dynamo.send(new CreateTableCommand({ TableName: 'ours', AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }));
+      dynamo.destroy();
+      const other = new DynamoDBClient(clientConfig(emulators.dynamoEndpoint));
+      expect((await other.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+      other.destroy();
+    } finally {
+      await ours.stop();
+    }
+  });
+
   test('an emulator gives up after every port picked for it was taken, naming them', async () => {
     const blockers = await Promise.all(Array.from({ length: 10 }, () => openBlocker()));
     const busy = blockers.map((blocker) => blocker.port);
