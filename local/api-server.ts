@@ -9,6 +9,7 @@ import { isUtf8 } from 'node:buffer';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
+import { LocalStartError, errorCode } from './errors';
 import type { LocalFunctionHost } from './lambda-runner';
 import type { LocalAuthorizer, LocalRoute } from './template';
 
@@ -75,9 +76,15 @@ export class LocalApiServer {
     this.server.keepAliveTimeout = 5000;
   }
 
+  /**
+   * Resolves to the port bound (the one picked for port 0). A port given that another process
+   * took after `npm start` checked it is refused as the check would have refused it.
+   */
   listen(port: number, host = '127.0.0.1'): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once('error', (error) => {
+        reject(errorCode(error) === 'EADDRINUSE' ? new LocalStartError(`Port ${port} (API) is in use: stop the other process or pass --port N`) : error);
+      });
       this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
     });
   }

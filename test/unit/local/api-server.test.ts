@@ -1,4 +1,6 @@
+import * as net from 'node:net';
 import { LocalApiServer } from '../../../local/api-server';
+import { LocalStartError } from '../../../local/errors';
 import type { LocalFunctionHost } from '../../../local/lambda-runner';
 import type { LocalAuthorizer, LocalRoute } from '../../../local/template';
 
@@ -392,4 +394,18 @@ describe('the payload limit', () => {
     expect(response.status).toBe(204);
     expect(target.events[0].body).toHaveLength(LIMIT);
   });
+});
+
+test('a port another process took since npm start checked it is refused with the check\'s message', async () => {
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  const port = (busy.address() as net.AddressInfo).port;
+  try {
+    const server = new LocalApiServer({ routes: [], hosts: new Map() });
+    const listening = server.listen(port);
+    await expect(listening).rejects.toBeInstanceOf(LocalStartError);
+    await expect(listening).rejects.toThrow(`Port ${port} (API) is in use: stop the other process or pass --port N`);
+  } finally {
+    await new Promise<void>((resolve) => busy.close(() => resolve()));
+  }
 });
