@@ -12,7 +12,7 @@ import { startFauxqsServer } from '../../local/fauxqs';
 import type { LocalFunctionHost } from '../../local/lambda-runner';
 import { provisionMessaging, QueuePoller } from '../../local/messaging';
 import type { LocalTopology } from '../../local/template';
-import { findFreePort } from '../../local/ports';
+import { startOnPort } from '../../local/ports';
 import type { StartedService } from '../../local/supervisor';
 
 jest.setTimeout(60_000);
@@ -21,7 +21,8 @@ let fauxqs: StartedService;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  fauxqs = await startFauxqsServer(await findFreePort(), undefined, 'child', 30_000);
+  // A free port, picked again if a test worker starting beside takes it before fauxqs binds it.
+  fauxqs = await startOnPort(0, 'fauxqs', (port) => startFauxqsServer(port, undefined, 'child', 30_000), { option: '--aws-port' });
   sqs = new SQSClient({ endpoint: fauxqs.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
 });
 
