@@ -961,7 +961,7 @@ class NodeApplier {
     const started = Date.now();
     const steps: AppliedEvent[] = [];
     /** Object key -> its final state in this run and the sequence of its first event in it. */
-    const writes = new Map<string, { object: StoredObject; since: number }>();
+    const writes = new Map<string, { object: StoredObject; since: number; bytes: number }>();
     /** Keys of the objects this run sent to the GeoServer (`withSentThrough` before the commit). */
     const sentInRun = new Set<string>();
     const states = new Map<string, StoredObject | undefined>();
@@ -987,8 +987,11 @@ class NodeApplier {
         break; // the one-at-a-time path counts and reports it
       }
       // Measured once: the run's bound is checked with it before the event, and counts it after.
+      // The commit writes each object's final state, so an object the run writes again counts
+      // with its new size in place of its earlier one: one that grows can break the bound too.
       const size = change.object ? serializedBytes(change.object.properties) : 0;
-      if (change.object && !writes.has(key) && (writes.size >= MAX_RUN_OBJECTS || bytes + size > MAX_RUN_BYTES)) break;
+      const earlier = writes.get(key);
+      if (change.object && ((!earlier && writes.size >= MAX_RUN_OBJECTS) || bytes - (earlier?.bytes ?? 0) + size > MAX_RUN_BYTES)) break;
       let answer: GeoServerOutcome | undefined;
       if (geoserver && change.object !== undefined && this.sendsToGeoServer(complete, existing)) {
         if (steps.length > 0 && Date.now() - started >= (geoserver.runBudgetMs ?? GEOSERVER_RUN_BUDGET_MS)) break;
@@ -1002,9 +1005,9 @@ class NodeApplier {
         sentInRun.add(key);
       }
       if (change.object) {
-        bytes += size;
+        bytes += size - (earlier?.bytes ?? 0);
         states.set(key, change.object);
-        writes.set(key, { object: change.object, since: writes.get(key)?.since ?? event.sequence });
+        writes.set(key, { object: change.object, since: earlier?.since ?? event.sequence, bytes: size });
       }
       const step: AppliedEvent = { ...base, object: { type: event.object.type, id: event.object.id }, effect: change.effect };
       steps.push(answer === undefined ? step : { ...step, geoserver: answer });
@@ -1024,7 +1027,7 @@ class NodeApplier {
       outcome = await this.deps.store.commitBatch(this.context.node, {
         expectedCursor: cursor,
         sequence: last.sequence,
-        objects: [...writes.values()],
+        objects: [...writes.values()].map(({ object, since }) => ({ object, since })),
       });
     } catch (error) {
       if (isTransientFailure(error)) throw error;
