@@ -7,7 +7,10 @@
  *   `heartbeat` (epoch ms of the running job's last save), `next` (a capture waiting for the
  *   running job to end, `follow`), `promotedFrom` (the job whose final save started `active`);
  * - `#jobs/<id>`: the job, as JSON text;
- * - `#jobs/<id>/diff/<chunk>`: the differences its scan found, a chunk per page.
+ * - `#jobs/<id>/diff/<chunk>`: the differences its scan found, a chunk per page. A chunk too
+ *   large for one item (DynamoDB's 400 KB; long names, many differing paths) continues in
+ *   `<chunk>-<part>` items, written first, and its first item counts them (`parts`), so parts a
+ *   crashed earlier attempt left are never read.
  * Saving a job is a transaction with a condition on the lock (`active = id`), so a replaced
  * job's late slice writes nothing; a final save hands the lock to `next` in the same transaction,
  * so a waiting job is never left behind a released lock; a `start` that replaces a stale job marks
@@ -40,6 +43,10 @@ const jobKey = (id: string) => `${JOB_PREFIX}${id}`;
 /** Starts refused by jobs that had ended when read, before a start gives up (each such refusal means a job ended meanwhile). */
 const START_ATTEMPTS = 5;
 const chunkKey = (id: string, index: number) => `${JOB_PREFIX}${id}/diff/${String(index).padStart(6, '0')}`;
+/** A chunk's continuation items: `-` sorts before every digit, so they follow the chunk's first item and precede the next chunk's. */
+const partKey = (chunk: string, part: number) => `${chunk}-${String(part).padStart(3, '0')}`;
+/** JSON per difference item: DynamoDB's item limit is 400 KB (409,600 bytes), keys and attribute names included. */
+export const DIFFERENCES_ITEM_BYTES = 380 * 1024;
 
 /** A job whose id its node already has: ids are UUIDs the routes make, so this is a bug, never a request's fault; nothing is written. */
 function jobIdTaken(job: Pick<Job, 'node' | 'id'>): Error {
@@ -307,17 +314,38 @@ export class DynamoJobStore implements JobStore {
   }
 
   async putDifferences(node: string, id: string, index: number, entries: readonly DriftEntry[]): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.tableName,
-        Item: { ...this.key(node, chunkKey(id, index)), entries: str(JSON.stringify(entries)), [NODE_STORE_TABLE.ttlAttribute]: num(jobExpiry(new Date())) },
-      }),
-    );
+    const parts = differenceParts(entries);
+    const chunk = chunkKey(id, index);
+    const expiresAt = num(jobExpiry(new Date()));
+    // The continuations first: the first item, which counts them, is what makes them read.
+    for (let part = parts.length - 1; part >= 0; part -= 1) {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            ...this.key(node, part === 0 ? chunk : partKey(chunk, part)),
+            entries: str(parts[part] as string),
+            ...(part === 0 && parts.length > 1 ? { parts: num(parts.length) } : {}),
+            [NODE_STORE_TABLE.ttlAttribute]: expiresAt,
+          },
+        }),
+      );
+    }
   }
 
   async readDifferences(node: string, id: string): Promise<DriftEntry[]> {
     const entries: DriftEntry[] = [];
-    for (const item of await this.query(node, `${jobKey(id)}/diff/`)) entries.push(...(JSON.parse(readString(item, 'entries')) as DriftEntry[]));
+    const items = new Map((await this.query(node, `${jobKey(id)}/diff/`)).map((item) => [readString(item, 'key'), item]));
+    for (const [key, item] of items) {
+      // A continuation is read with its chunk's first item.
+      if (!/\/diff\/\d+$/.test(key)) continue;
+      const parts = optionalNumber(item, 'parts') ?? 1;
+      for (let part = 0; part < parts; part += 1) {
+        const stored = part === 0 ? item : items.get(partKey(key, part));
+        if (!stored) throw new Error(`node ${node}: job ${id}'s differences item ${partKey(key, part)} is missing`);
+        entries.push(...(JSON.parse(readString(stored, 'entries')) as DriftEntry[]));
+      }
+    }
     return entries;
   }
 
@@ -383,4 +411,32 @@ export class DynamoJobStore implements JobStore {
   private jobItem(job: Job): Item {
     return { ...this.key(job.node, jobKey(job.id)), job: str(JSON.stringify(job)), [NODE_STORE_TABLE.ttlAttribute]: num(jobExpiry(new Date(job.updatedAt))) };
   }
+}
+
+/**
+ * `entries` as the JSON arrays of consecutive runs of them, each within DIFFERENCES_ITEM_BYTES.
+ * Nothing is written of a chunk holding one difference too large for any item.
+ */
+function differenceParts(entries: readonly DriftEntry[]): string[] {
+  const parts: string[] = [];
+  let current: string[] = [];
+  let bytes = 2;
+  for (const entry of entries) {
+    const json = JSON.stringify(entry);
+    const size = Buffer.byteLength(json, 'utf8') + 1;
+    if (size + 2 > DIFFERENCES_ITEM_BYTES) {
+      throw new Error(
+        `The difference found for ${entry.type} ${entry.id} is ${size} bytes of JSON, more than one DynamoDB item holds (400 KB, ${DIFFERENCES_ITEM_BYTES} bytes of it for differences); the job's differences could not be recorded`,
+      );
+    }
+    if (current.length > 0 && bytes + size > DIFFERENCES_ITEM_BYTES) {
+      parts.push(`[${current.join(',')}]`);
+      current = [];
+      bytes = 2;
+    }
+    current.push(json);
+    bytes += size;
+  }
+  parts.push(`[${current.join(',')}]`);
+  return parts;
 }

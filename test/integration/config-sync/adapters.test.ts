@@ -22,6 +22,7 @@ import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
 import { PARKED_LIST_MAX, type StoredObject } from '../../../lambdas/config-sync/ports';
 import { publishChange } from '../../../lambdas/config-sync/publish';
 import { newJob, STALE_AFTER_MS, type Job } from '../../../lambdas/config-sync/jobs';
+import type { DriftEntry } from '../../../lambdas/config-sync/geoserver/drift';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
 import { countedDynamoClient, receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
@@ -910,6 +911,20 @@ describe('DynamoJobStore', () => {
     expect(await new DynamoJobStore(aws.nodeStoreTable, racing).start(job('job-late', 'jobs-11'), later)).toEqual({ started: true });
     expect((await plain.read('jobs-11', 'job-stale'))?.error).toMatch(/replaced by job job-other \(drift\)/);
     expect((await plain.latest('jobs-11'))?.id).toBe('job-late');
+  });
+
+  test("a page of differences too large for one item is split, read back whole and in order, and pruned with its job's other items", async () => {
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    // Extras with long names: 500 of them are more than DynamoDB's 400 KB item.
+    const extra = (i: number): DriftEntry => ({ type: 'featureType', id: `ws:${'n'.repeat(500)}-${i}`, kind: 'extra', store: 's'.repeat(300) });
+    const first = Array.from({ length: 500 }, (_, i) => extra(i));
+    const second = [extra(1000), extra(1001)];
+    await jobs.putDifferences('jobs-diff', 'job-split', 0, first);
+    await jobs.putDifferences('jobs-diff', 'job-split', 1, second);
+    expect(await jobs.readDifferences('jobs-diff', 'job-split')).toEqual([...first, ...second]);
+
+    await jobs.pruneDifferences('jobs-diff', 'job-other');
+    expect(await jobs.readDifferences('jobs-diff', 'job-split')).toEqual([]);
   });
 });
 

@@ -8,12 +8,14 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { applyDeliveredBatch } from '../../../lambdas/config-sync/apply';
 import { snsWith } from '../../../lambdas/config-sync/adapters/deferred-sdk';
+import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
 import type { PublishedEvent } from '../../../lambdas/config-sync/events';
+import type { DriftEntry } from '../../../lambdas/config-sync/geoserver/drift';
 import type { BatchCommit, CommitOutcome } from '../../../lambdas/config-sync/ports';
-import { dynamoProblems, limitCheckingClient, snsProblems } from '../../support/aws-limits';
+import { DYNAMO_MAX_ITEM_BYTES, dynamoItemBytes, dynamoProblems, limitCheckingClient, snsProblems } from '../../support/aws-limits';
 import { add, applyDeps, CLUSTER, harness, modify } from './fixtures';
 
 const NODE = 'slave-1';
@@ -52,6 +54,79 @@ describe("an applier's batch commit", () => {
     expect(store.commits).toBeLessThan(events.length / 2);
     const written = await store.readObjects(NODE, ids.map((id) => ({ type: 'layer' as const, id })));
     expect(written.map((object) => (object.properties.abstract as string | undefined)?.length)).toEqual(ids.map(() => 200 * 1024));
+  });
+});
+
+describe("a job's differences", () => {
+  /** An extra the GeoServer holds, with a long name in a long-named store. */
+  const extra = (i: number): DriftEntry => ({ type: 'featureType', id: `ws:${'n'.repeat(500)}-${i}`, kind: 'extra', store: `${'s'.repeat(300)}` });
+
+  it("are stored in items within DynamoDB's 400 KB, however long the names of a page's 500 entries", async () => {
+    const dynamo = limitCheckingClient<DynamoDBClient>(dynamoProblems);
+    const jobs = new DynamoJobStore('node-store', dynamo.client);
+    const entries = Array.from({ length: 500 }, (_, i) => extra(i));
+
+    await jobs.putDifferences(NODE, 'job-1', 0, entries);
+
+    expect(dynamo.problems).toEqual([]);
+    const puts = dynamo.sent.filter((request) => request.name === 'PutItemCommand');
+    expect(puts.length).toBeGreaterThan(1);
+    for (const put of puts) expect(dynamoItemBytes(put.input.Item as never)).toBeLessThanOrEqual(DYNAMO_MAX_ITEM_BYTES);
+  });
+
+  it('are read back whole and in order from the items they were split into', async () => {
+    const items: { key: string; item: Record<string, unknown> }[] = [];
+    const dynamo = limitCheckingClient<DynamoDBClient>(dynamoProblems, (name, input) => {
+      const item = input.Item as { key: { S: string } } | undefined;
+      if (name === 'PutItemCommand' && item) items.push({ key: item.key.S, item });
+      if (name === 'QueryCommand') {
+        const prefix = (input.ExpressionAttributeValues as { ':prefix': { S: string } })[':prefix'].S;
+        // In key order, as DynamoDB answers a query.
+        const matching = items.filter(({ key }) => key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        return { Items: matching.map(({ item }) => item) };
+      }
+      return {};
+    });
+    const jobs = new DynamoJobStore('node-store', dynamo.client);
+    const first = Array.from({ length: 500 }, (_, i) => extra(i));
+    const second = Array.from({ length: 3 }, (_, i) => extra(1000 + i));
+
+    await jobs.putDifferences(NODE, 'job-1', 0, first);
+    await jobs.putDifferences(NODE, 'job-1', 1, second);
+
+    expect(dynamo.problems).toEqual([]);
+    expect(await jobs.readDifferences(NODE, 'job-1')).toEqual([...first, ...second]);
+  });
+
+  it("ignore the continuation items of an attempt that died before the chunk's first item", async () => {
+    const items = new Map<string, Record<string, unknown>>();
+    let failFirstItem = true;
+    const dynamo = limitCheckingClient<DynamoDBClient>(dynamoProblems, (name, input) => {
+      const item = input.Item as { key: { S: string } } | undefined;
+      if (name === 'PutItemCommand' && item) {
+        if (failFirstItem && item.key.S.endsWith('/diff/000000')) throw new Error('the function timed out');
+        items.set(item.key.S, item);
+      }
+      if (name === 'QueryCommand') return { Items: [...items.keys()].sort().map((key) => items.get(key)) };
+      return {};
+    });
+    const jobs = new DynamoJobStore('node-store', dynamo.client);
+    await expect(jobs.putDifferences(NODE, 'job-1', 0, Array.from({ length: 500 }, (_, i) => extra(i)))).rejects.toThrow('timed out');
+    failFirstItem = false;
+    // The step runs again; the GeoServer now holds fewer extras, which fit one item.
+    const again = [extra(7), extra(8)];
+    await jobs.putDifferences(NODE, 'job-1', 0, again);
+
+    expect(await jobs.readDifferences(NODE, 'job-1')).toEqual(again);
+  });
+
+  it('refuses, naming the entry, one difference too large for any item, and writes nothing', async () => {
+    const dynamo = limitCheckingClient<DynamoDBClient>(dynamoProblems);
+    const jobs = new DynamoJobStore('node-store', dynamo.client);
+    const huge: DriftEntry = { type: 'layerGroup', id: 'ws:outer', kind: 'extra', holds: Array.from({ length: 5000 }, (_, i) => `ws:${'g'.repeat(100)}-${i}`) };
+
+    await expect(jobs.putDifferences(NODE, 'job-1', 0, [extra(1), huge])).rejects.toThrow(/layerGroup ws:outer.*400 KB/);
+    expect(dynamo.sent).toEqual([]);
   });
 });
 
