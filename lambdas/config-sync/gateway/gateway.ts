@@ -146,6 +146,8 @@ export interface UploadCapture {
 /** What a write records before it is forwarded, and how leftover intents are published (recovery.ts). */
 export interface GatewayRecovery {
   intentOf(target: ManagedPath, method: string, request: GatewayRequest): Omit<WriteIntent, 'owner' | 'at'>;
+  /** What an upload into a store records before it is forwarded: the store, and its resource collection. */
+  uploadIntentOf(target: UnmanagedPath, method: string): Omit<WriteIntent, 'owner' | 'at'>;
   /** Publishes what the master holds of the intents' objects, read with `read`; answers what it recovered. */
   recover(
     pending: readonly WriteIntent[],
@@ -233,6 +235,33 @@ export async function handleGatewayCall(
     options.deadline === undefined ? undefined : Math.max(1, options.deadline - now() - reserve);
   const budgeted: Upstream = { send: (call) => upstream.send(call, remaining()) };
   const forward = (reserve = 0): Promise<UpstreamResponse> => upstream.send({ ...request, method, headers }, remaining(reserve));
+  let recovered: GatewayResponse['recovered'];
+  const refusal = options.refusal ? { refusal: options.refusal } : {};
+  /**
+   * How a write (an upload too) runs under the lease: its intent recorded with it when the
+   * gateway has a recovery, kept when its changes did not reach the log or its capture was not
+   * asked for (or the work threw), for the next holder to recover; the intents earlier holders
+   * left recovered first, reading the master with the caller's credentials.
+   */
+  const leased = (intent: Omit<WriteIntent, 'owner' | 'at'> | undefined): RunOptions<GatewayResponse> => {
+    const recovery = options.recovery;
+    if (!recovery || intent === undefined) return refusal;
+    return {
+      ...refusal,
+      intent,
+      finished: (result) => result.replication !== 'publish-failed',
+      recover: async (pending) => {
+        const result = await recovery.recover(pending, readerFor(budgeted, headers));
+        recovered = {
+          intents: result.owners.length,
+          sequences: [...result.sequences],
+          ...(result.refused.length > 0 ? { refused: describeRefused(result.refused) } : {}),
+        };
+        return result.owners;
+      },
+    };
+  };
+  const withRecovered = (answer: GatewayResponse): GatewayResponse => (recovered ? { ...answer, recovered } : answer);
 
   if (!classified.managed) {
     const notReplicated = (answer: UpstreamResponse): GatewayResponse => ({
@@ -256,14 +285,18 @@ export async function handleGatewayCall(
     // finds that capture waiting and leaves what the upload made for it to publish, rather than
     // removing it from the master as objects its store lacks (job-runner.ts, `reconcileStep`).
     // The forward shares the request's budget (./limits.ts), which ends before the lease does.
-    return (options.writes ?? UNSERIALIZED).run(
+    // Its intent (the store, and the collection of the resources it makes) stays with the lease
+    // when its capture is not asked for (the job store failed, or the writer died after the
+    // forward): the next holder then publishes what the master made of it (recovery.ts).
+    const answer = await (options.writes ?? UNSERIALIZED).run(
       async () => {
         const answer = await forward();
         if (options.captureUpload && answer.status >= 200 && answer.status < 300) return uploadCaptured(answer, classified, options.captureUpload);
         return notReplicated(answer);
       },
-      options.refusal ? { refusal: options.refusal } : {},
+      leased(options.recovery?.uploadIntentOf(classified, method)),
     );
+    return withRecovered(answer);
   }
   if (!isWriteMethod(method)) {
     return { ...(await forward()), replication: 'read', sequences: [] };
@@ -306,31 +339,11 @@ export async function handleGatewayCall(
   if (movedResourcePath(classified, method, bodyMember(request, 'store')) !== undefined && renamedTo(classified, request) !== undefined) {
     throw new ValidationError('store', `the body moves ${classified.type} ${JSON.stringify(classified.id)} to another store and renames it: move it and rename it in two writes`);
   }
-  const recovery = options.recovery;
-  let recovered: GatewayResponse['recovered'];
-  const refusal = options.refusal ? { refusal: options.refusal } : {};
-  const runOptions: RunOptions<GatewayResponse> = recovery
-    ? {
-        ...refusal,
-        intent: recovery.intentOf(classified, method, request),
-        // Kept when the changes did not reach the log (or the work threw): the next holder recovers it.
-        finished: (result) => result.replication !== 'publish-failed',
-        recover: async (pending) => {
-          const result = await recovery.recover(pending, readerFor(budgeted, headers));
-          recovered = {
-            intents: result.owners.length,
-            sequences: [...result.sequences],
-            ...(result.refused.length > 0 ? { refused: describeRefused(result.refused) } : {}),
-          };
-          return result.owners;
-        },
-      }
-    : refusal;
   const answer = await (options.writes ?? UNSERIALIZED).run(
     () => write(budgeted, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, headers, request, options),
-    runOptions,
+    leased(options.recovery?.intentOf(classified, method, request)),
   );
-  return recovered ? { ...answer, recovered } : answer;
+  return withRecovered(answer);
 }
 
 /** A write to a replicated path, under the cluster's write lease: forward, read back, publish. */

@@ -28,7 +28,7 @@ import { dependencyRank } from '../geoserver/drift';
 import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { bodyMember, isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPES, styleNameParameter, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
-import { memberPath, restBoolean, type ManagedPath } from './rest-paths';
+import { classifyRestPath, memberPath, restBoolean, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import type { ParentRename } from './moved-children';
 import { dataStoresOf, linkedPath } from './namespace-link';
@@ -61,7 +61,7 @@ export interface Recovered {
 
 /** A gateway write's recovery: what it records, and how it publishes what earlier writes left. */
 export function gatewayRecovery(deps: RecoveryDeps): GatewayRecovery {
-  return { intentOf, recover: (pending, read) => recoverIntents({ ...deps, read }, pending) };
+  return { intentOf, uploadIntentOf, recover: (pending, read) => recoverIntents({ ...deps, read }, pending) };
 }
 
 /**
@@ -279,6 +279,23 @@ export function intentOf(target: ManagedPath, method: string, request: GatewayRe
   const mediaType = mediaTypeOf(request);
   const info = /[/+]xml$/.test(mediaType) && !mediaType.startsWith('application/vnd.');
   return info ? { ...base, objects, collections: [target.path.slice(0, target.path.lastIndexOf('/'))] } : { ...base, objects };
+}
+
+/**
+ * What an upload into a store (`/workspaces/{ws}/{datastores|coveragestores}/{store}/{method}.{format}`,
+ * gateway.ts) may change on the master: the store, and the resources it makes in it (with their
+ * layers), named only once GeoServer has read the file, so listed in the store's resource
+ * collection. Left behind (its writer died after the forward, or its capture could not be asked
+ * for), the next holder publishes what the master made of it, as for any write: a master's
+ * reconcile would otherwise find it an extra, and nothing would ask for its capture.
+ */
+export function uploadIntentOf(target: UnmanagedPath, method: string): Omit<WriteIntent, 'owner' | 'at'> {
+  const [, workspace, collection, store] = target.path.split('/').filter(Boolean);
+  const storePath = `/workspaces/${workspace}/${collection}/${store}`;
+  const found = classifyRestPath(storePath);
+  const objects = found.managed && found.id ? [{ type: found.type, id: found.id, path: found.path }] : [];
+  const resources = collection === 'coveragestores' ? 'coverages' : 'featuretypes';
+  return { method, path: target.path, objects, collections: [`${storePath}/${resources}`] };
 }
 
 /** The name (or a namespace's prefix) a JSON body gives its object, if it states one. */

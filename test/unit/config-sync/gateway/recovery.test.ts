@@ -8,8 +8,8 @@
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import { MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
 import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
-import { gatewayRecovery, intentOf } from '../../../../lambdas/config-sync/gateway/recovery';
-import { classifyRestPath, type ManagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
+import { gatewayRecovery, intentOf, uploadIntentOf } from '../../../../lambdas/config-sync/gateway/recovery';
+import { classifyRestPath, type ManagedPath, type UnmanagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
 import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
 import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
@@ -405,6 +405,60 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const next = await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'other' } }));
     expect(next).toMatchObject({ replication: 'published', recovered: { intents: 2, refused: [{ path: '/styles' }] } });
     expect(changes()).toEqual(['modify dataStore/topp:pg', 'add dataStore/topp:other']);
+    expect(lease.intents.size).toBe(0);
+    expect(failures).toEqual([]);
+  });
+
+  it("an upload whose capture could not be asked for keeps its intent: the next holder publishes the store, feature type and layer the master made of it", async () => {
+    const writes = leaseSerializer(lease, { waitMs: 1000, ttlMs: 30_000, onRecoveryFailure: (error) => failures.push(error) });
+    const catalog = catalogInStore(storing.store, MASTER_NODE);
+    const styleUsers = styleUsersInStore(storing.store, MASTER_NODE);
+    const recovery = gatewayRecovery({ stored: (refs) => storing.store.readObjects(MASTER_NODE, refs), styleUsers, catalog, publisher: storing });
+    const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+    const captureUpload = async (): Promise<never> => {
+      throw new Error('job store unavailable');
+    };
+    const send = (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery, captureUpload });
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    storing.published.length = 0;
+
+    const uploaded = await send(request('PUT', '/workspaces/topp/datastores/roads/external.shp', '/srv/gis/roads.shp', 'text/plain'));
+    expect(uploaded).toMatchObject({ status: 201, replication: 'publish-failed' });
+    expect([...lease.intents.values()]).toEqual([expect.objectContaining({ method: 'PUT', path: '/workspaces/topp/datastores/roads/external.shp' })]);
+    expect(lease.holder).toBeUndefined();
+
+    // The next write publishes what the upload made on the master first, then its own change.
+    await send(request('PUT', '/workspaces/topp', { workspace: { name: 'topp' } }));
+    expect(changes()).toEqual(['add dataStore/topp:roads', 'add featureType/topp:roads', 'add layer/topp:roads']);
+    expect(lease.intents.size).toBe(0);
+    expect(failures).toEqual([]);
+  });
+
+  it('an upload the master refused, or whose capture was asked for, leaves no intent', async () => {
+    const writes = leaseSerializer(lease, { waitMs: 1000, ttlMs: 30_000 });
+    const recovery = gatewayRecovery({ stored: (refs) => storing.store.readObjects(MASTER_NODE, refs), publisher: storing });
+    const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+    const captureUpload = async () => ({ job: 'capture-1', outcome: 'started' as const });
+    const send = (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, recovery, captureUpload });
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    expect(await send(request('PUT', '/workspaces/topp/datastores/roads/external.shp', 'not/absolute', 'text/plain'))).toMatchObject({ status: 400, replication: 'not-replicated' });
+    expect(lease.intents.size).toBe(0);
+    expect(await send(request('PUT', '/workspaces/topp/datastores/roads/external.shp', '/srv/gis/roads.shp', 'text/plain'))).toMatchObject({ status: 201, replication: 'capture' });
+    expect(lease.intents.size).toBe(0);
+  });
+
+  it("an upload whose process died after the master took it (no capture asked for): the next holder publishes what the master made of it", async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    storing.published.length = 0;
+    const dead = request('PUT', '/workspaces/topp/coveragestores/dem/external.geotiff', '/srv/gis/dem.tif', 'text/plain');
+    const intent = uploadIntentOf(classifyRestPath(dead.path) as UnmanagedPath, 'PUT');
+    expect((await fetch(`${master.restUrl}${dead.path}`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: dead.body })).status).toBe(201);
+    lease.holder = { owner: 'dead', until: 0 };
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+
+    await send(request('PUT', '/workspaces/topp', { workspace: { name: 'topp' } }));
+    expect(changes()).toEqual(['add coverageStore/topp:dem', 'add coverage/topp:dem', 'add layer/topp:dem']);
     expect(lease.intents.size).toBe(0);
     expect(failures).toEqual([]);
   });
