@@ -533,8 +533,15 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
         // the lease the upload was forwarded under): what the upload made is on the GeoServer and
         // not in the store until that capture publishes it, so no extra is removed meanwhile.
         const capture = batch.some((entry) => entry.kind === 'extra') ? await deps.jobs.follower(job.node, job.id) : undefined;
+        // Gateway writes the master took whose changes are not in the log yet (their intents left
+        // with the lease: the writer died, its log append or its upload's capture failed), which
+        // the next gateway write or the sweep publishes (gateway/recovery.ts): the objects they
+        // name are left as the master holds them, and, as they may have made objects no intent
+        // names (a collection's new member, an upload's resources), no extra is removed meanwhile.
+        const unpublished = new Set(hold.unrecovered.flatMap((intent) => intent.objects.map(objectStorageKey)));
         return mapConcurrently(batch, deps.concurrency ?? 8, async (entry) => {
-          if (entry.kind === 'extra' && capture !== undefined) return undefined;
+          if (entry.kind === 'extra' && (capture !== undefined || hold.unrecovered.length > 0)) return undefined;
+          if (unpublished.has(objectStorageKey(entry))) return undefined;
           // Written since the scan by the node's own events (the gateway's writes to its GeoServer),
           // which its store applies without sending them back (apply.ts, "Own events"): left as is.
           if (written(entry) || (entry.kind === 'extra' && impliedBy(entry).some(written))) return undefined;

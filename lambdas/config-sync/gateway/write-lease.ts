@@ -101,6 +101,13 @@ export interface LeaseHold {
    * outlived it between two steps): nothing more may be done under it.
    */
   keep(forMs: number): Promise<void>;
+  /**
+   * Intents earlier holders left that this run did not recover (it has no recovery, as a job
+   * slice has not, or its recovery failed): writes the master may have applied whose changes are
+   * not in the log yet. Work that changes the master under the lease leaves their objects alone
+   * until the next gateway write or the sweep (recovery.ts) publishes them.
+   */
+  readonly unrecovered: readonly WriteIntent[];
 }
 
 /** Work under the lease found it taken over by another writer: transient, the work is redone under a lease of its own. */
@@ -227,7 +234,9 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
           }
         }
         let heldUntil = until;
+        const recovered = new Set(clear);
         const hold: LeaseHold = {
+          unrecovered: pending.filter((intent) => !recovered.has(intent.owner)),
           async keep(forMs) {
             if (forMs > options.ttlMs) throw new Error(`a step under the write lease may take at most its ${options.ttlMs} ms time to live, not ${forMs} ms`);
             const at = now();
@@ -256,6 +265,6 @@ export const UNSERIALIZED: WriteSerializer = {
   async run(work, runOptions) {
     const refused = await runOptions?.refusal?.();
     if (refused !== undefined) throw refused;
-    return work({ keep: async () => undefined });
+    return work({ keep: async () => undefined, unrecovered: [] });
   },
 };

@@ -155,7 +155,7 @@ describe('which calls the gateway serializes, and their time budget', () => {
     },
   };
   const serialized: string[] = [];
-  const writes = { run: <T>(work: (hold: LeaseHold) => Promise<T>) => (serialized.push('run'), work({ keep: async () => undefined })) };
+  const writes = { run: <T>(work: (hold: LeaseHold) => Promise<T>) => (serialized.push('run'), work({ keep: async () => undefined, unrecovered: [] })) };
   const publisher = { publish: async () => 7 };
   const request = (method: string, path: string): GatewayRequest => ({ method, path, query: '', headers: {}, body: Buffer.from(method === 'GET' ? '' : '{"workspace":{"name":"topp"}}') });
 

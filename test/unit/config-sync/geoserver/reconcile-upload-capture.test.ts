@@ -10,6 +10,8 @@ import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver
 import { MemoryEventBodyStore, MemoryEventLog, MemoryEventTopic, MemoryJobStore, MemoryNodeStore, MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { handleGatewayCall, type UploadCapture } from '../../../../lambdas/config-sync/gateway/gateway';
+import { gatewayRecovery, intentOf } from '../../../../lambdas/config-sync/gateway/recovery';
+import { classifyRestPath, type ManagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
 import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
@@ -51,14 +53,15 @@ async function master() {
     const followed = await jobs.follow(capture, new Date());
     return followed.outcome === 'covered' ? { job: followed.by.id, outcome: 'covered' } : { job: capture.id, outcome: followed.outcome };
   }
-  const upload = (path: string, file: string) =>
+  const recovery = gatewayRecovery({ stored: (refs) => store.readObjects(NODE, refs), publisher: { publish } });
+  const upload = (path: string, file: string, capture: () => Promise<UploadCapture> = captureUpload) =>
     handleGatewayCall(
       new HttpUpstream(standIn.geoserver.url, 5000, 6 * 1024 * 1024),
       { publish: async () => 0 },
       { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: Buffer.from(file) },
-      { writes: gatewayWrites, captureUpload },
+      { writes: gatewayWrites, captureUpload: capture, recovery },
     );
-  return { store, jobs, deps, upload };
+  return { store, jobs, deps, upload, lease, publish };
 }
 
 /** Runs job `id` a step per slice (a deadline already past) until it is done. */
@@ -104,4 +107,31 @@ test('with no capture waiting, a reconcile still removes from the master what it
   await runToEnd(m.deps, reconcile.id);
   expect(await m.jobs.read(NODE, reconcile.id)).toMatchObject({ state: 'succeeded', progress: { extra: 1, fixed: 1 } });
   expect(standIn.geoserver.catalog.get('dataStore', 'topp:stray')).toBeUndefined();
+});
+
+test("a reconcile leaves alone what a gateway write left unpublished (its intent still with the lease): an upload whose capture was never asked for, a PUT whose writer died", async () => {
+  const m = await master();
+  await m.publish(add('dataStore', 'topp:pg', { name: 'pg', type: 'Shapefile', description: 'old', workspace: { name: 'topp' } }));
+  standIn.geoserver.catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'Shapefile', description: 'old' });
+  // The upload the master took, whose capture could not be asked for (the job store failed).
+  const failing = async (): Promise<UploadCapture> => {
+    throw new Error('job store unavailable');
+  };
+  expect(await m.upload('/workspaces/topp/datastores/roads/external.shp', '/srv/gis/roads.shp', failing)).toMatchObject({ status: 201, replication: 'publish-failed' });
+  // A PUT the master applied whose writer died before its events were in the log: its intent left under an expired lease.
+  const put = { method: 'PUT', path: '/workspaces/topp/datastores/pg', query: '', headers: {}, body: Buffer.from(JSON.stringify({ dataStore: { description: 'new' } })) };
+  const intent = intentOf(classifyRestPath(put.path) as ManagedPath, 'PUT', { ...put, headers: { 'content-type': 'application/json' } });
+  standIn.geoserver.catalog.get('dataStore', 'topp:pg')!.description = 'new';
+  m.lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+  expect(m.lease.intents.size).toBe(2);
+
+  const reconcile: Job = newJob({ id: 'reconcile-3', node: NODE, kind: 'reconcile', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+  expect(await m.jobs.start(reconcile, new Date())).toEqual({ started: true });
+  await runToEnd(m.deps, reconcile.id);
+  expect(await m.jobs.read(NODE, reconcile.id)).toMatchObject({ state: 'succeeded' });
+  // Neither undone on the master: the next lease holder publishes both from what the master holds.
+  expect(standIn.geoserver.catalog.get('dataStore', 'topp:roads')).toBeDefined();
+  expect(standIn.geoserver.catalog.get('dataStore', 'topp:pg')).toMatchObject({ description: 'new' });
+  expect(m.lease.intents.size).toBe(2);
+  expect(standIn.geoserver.violations).toEqual([]);
 });
