@@ -6,7 +6,13 @@
  *   (the most recent job), `lastScan` (the most recent that compared the GeoServer),
  *   `heartbeat` (epoch ms of the running job's last save), `next` (a capture waiting for the
  *   running job to end, `follow`), `promotedFrom` (the job whose final save started `active`);
- * - `#jobs/<id>`: the job, as JSON text;
+ * - `#jobs/<id>`: the job, as JSON text. A record too large for one item (DynamoDB's 400 KB: a
+ *   capture's checkpoint lists every layer group it published again and every store it kept,
+ *   which grow with the catalog) continues in `#jobs/<id>/record/<part>` items, written in the
+ *   same transaction, and its first item counts them (`parts`), so parts a larger earlier save
+ *   left are never read. A record is at most JOB_RECORD_MAX_BYTES (within TransactWriteItems'
+ *   4 MB); a save of a larger one is refused, naming the job, and a final save of one leaves out
+ *   its checkpoint (read by no slice once the job has ended), so the job still ends;
  * - `#jobs/<id>/diff/<chunk>`: the differences its scan found, a chunk per page. A chunk too
  *   large for one item (DynamoDB's 400 KB; long names, many differing paths) continues in
  *   `<chunk>-<part>` items, written first, and its first item counts them (`parts`), so parts a
@@ -47,6 +53,14 @@ const chunkKey = (id: string, index: number) => `${JOB_PREFIX}${id}/diff/${Strin
 const partKey = (chunk: string, part: number) => `${chunk}-${String(part).padStart(3, '0')}`;
 /** JSON per difference item: DynamoDB's item limit is 400 KB (409,600 bytes), keys and attribute names included. */
 export const DIFFERENCES_ITEM_BYTES = 380 * 1024;
+/** JSON per job record item (as DIFFERENCES_ITEM_BYTES). */
+export const JOB_RECORD_ITEM_BYTES = 380 * 1024;
+/**
+ * A job record's largest JSON, over all its items: one transaction writes at most 4 MB of items
+ * (TransactWriteItems), and a start writes the new job and the records of the jobs it fails with it.
+ */
+export const JOB_RECORD_MAX_BYTES = 3 * 1024 * 1024;
+const recordPartKey = (id: string, part: number) => `${jobKey(id)}/record/${String(part).padStart(3, '0')}`;
 
 /** A job whose id its node already has: ids are UUIDs the routes make, so this is a bug, never a request's fault; nothing is written. */
 function jobIdTaken(job: Pick<Job, 'node' | 'id'>): Error {
@@ -102,29 +116,11 @@ export class DynamoJobStore implements JobStore {
     const replaced = staleId === undefined ? undefined : await this.read(job.node, staleId);
     const failWaiting: TransactWriteItem[] =
       waiting && !isFinal(waiting.state) && !keepWaiting
-        ? [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: this.jobItem({ ...waiting, state: 'failed', updatedAt: at, finishedAt: at, error: staleFollowError(job.node, optionalString(lock!, 'active'), job) }),
-                ConditionExpression: 'attribute_exists(#key)',
-                ExpressionAttributeNames: { '#key': 'key' },
-              },
-            },
-          ]
+        ? this.jobPuts({ ...waiting, state: 'failed', updatedAt: at, finishedAt: at, error: staleFollowError(job.node, optionalString(lock!, 'active'), job) }, 'attribute_exists(#key)')
         : [];
     const failReplaced: TransactWriteItem[] =
       replaced && !isFinal(replaced.state)
-        ? [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: this.jobItem({ ...replaced, state: 'failed', updatedAt: at, finishedAt: at, error: replacedStaleError(job) }),
-                ConditionExpression: 'attribute_exists(#key)',
-                ExpressionAttributeNames: { '#key': 'key' },
-              },
-            },
-          ]
+        ? this.jobPuts({ ...replaced, state: 'failed', updatedAt: at, finishedAt: at, error: replacedStaleError(job) }, 'attribute_exists(#key)')
         : [];
     try {
       await this.client.send(
@@ -142,7 +138,7 @@ export class DynamoJobStore implements JobStore {
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
-            { Put: { TableName: this.tableName, Item: this.jobItem(job), ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } } },
+            ...this.jobPuts(job, 'attribute_not_exists(#key)'),
             ...failWaiting,
             ...failReplaced,
           ],
@@ -167,7 +163,19 @@ export class DynamoJobStore implements JobStore {
 
   async read(node: string, id: string): Promise<Job | undefined> {
     const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key(node, jobKey(id)), ConsistentRead: true }));
-    return Item ? (JSON.parse(readString(Item, 'job')) as Job) : undefined;
+    if (!Item) return undefined;
+    const parts = optionalNumber(Item, 'parts') ?? 1;
+    let json = readString(Item, 'job');
+    if (parts > 1) {
+      // Written in the transaction that wrote the first item: read after it, they are at least as new.
+      const continued = new Map((await this.query(node, `${jobKey(id)}/record/`)).map((item) => [readString(item, 'key'), item]));
+      for (let part = 1; part < parts; part += 1) {
+        const stored = continued.get(recordPartKey(id, part));
+        if (!stored) throw new Error(`node ${node}: job ${id}'s record item ${recordPartKey(id, part)} is missing`);
+        json += readString(stored, 'job');
+      }
+    }
+    return JSON.parse(json) as Job;
   }
 
   async latest(node: string): Promise<Job | undefined> {
@@ -213,7 +221,7 @@ export class DynamoJobStore implements JobStore {
                   values: { ':id': str(job.id), ':active': str(active) },
                 }),
               },
-              { Put: { TableName: this.tableName, Item: this.jobItem(job), ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } } },
+              ...this.jobPuts(job, 'attribute_not_exists(#key)'),
             ],
           }),
         );
@@ -258,7 +266,7 @@ export class DynamoJobStore implements JobStore {
                 ExpressionAttributeValues: { ':id': str(job.id), ':now': num(Date.parse(job.updatedAt)) },
               },
             },
-            { Put: { TableName: this.tableName, Item: this.jobItem(job) } },
+            ...this.jobPuts(job),
           ],
         }),
       );
@@ -301,7 +309,7 @@ export class DynamoJobStore implements JobStore {
           new TransactWriteItemsCommand({
             TransactItems: [
               { Update: handOver },
-              { Put: { TableName: this.tableName, Item: this.jobItem(job) } },
+              ...this.jobPuts(job),
             ],
           }),
         );
@@ -408,8 +416,38 @@ export class DynamoJobStore implements JobStore {
     return { node: str(node), key: str(key) };
   }
 
-  private jobItem(job: Job): Item {
-    return { ...this.key(job.node, jobKey(job.id)), job: str(JSON.stringify(job)), [NODE_STORE_TABLE.ttlAttribute]: num(jobExpiry(new Date(job.updatedAt))) };
+  /**
+   * The puts of a transaction that write `job`'s record: its first item (on `condition`, when
+   * given) and the continuations of a record too large for one. Throws, naming the job, for a
+   * record over JOB_RECORD_MAX_BYTES, unless the job has ended: then it is written without its
+   * checkpoint, which only slices of a running job read.
+   */
+  private jobPuts(job: Job, condition?: string): TransactWriteItem[] {
+    let json = JSON.stringify(job);
+    let bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > JOB_RECORD_MAX_BYTES && isFinal(job.state)) {
+      json = JSON.stringify({ ...job, checkpoint: {} });
+      bytes = Buffer.byteLength(json, 'utf8');
+    }
+    if (bytes > JOB_RECORD_MAX_BYTES) {
+      throw new Error(
+        `job ${job.id} of node ${job.node} is ${bytes} bytes of JSON, more than its record holds (${JOB_RECORD_MAX_BYTES} bytes, within the 4 MB a DynamoDB transaction writes); its progress could not be saved`,
+      );
+    }
+    const parts = splitUtf8(json, JOB_RECORD_ITEM_BYTES);
+    const expiresAt = num(jobExpiry(new Date(job.updatedAt)));
+    return parts.map((part, index) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...this.key(job.node, index === 0 ? jobKey(job.id) : recordPartKey(job.id, index)),
+          job: str(part),
+          ...(index === 0 && parts.length > 1 ? { parts: num(parts.length) } : {}),
+          [NODE_STORE_TABLE.ttlAttribute]: expiresAt,
+        },
+        ...(index === 0 && condition !== undefined ? { ConditionExpression: condition, ExpressionAttributeNames: { '#key': 'key' } } : {}),
+      },
+    }));
   }
 }
 
@@ -439,4 +477,19 @@ function differenceParts(entries: readonly DriftEntry[]): string[] {
   }
   parts.push(`[${current.join(',')}]`);
   return parts;
+}
+
+/** `text` as consecutive pieces of at most `bytes` bytes of UTF-8 each, no character split between two. */
+function splitUtf8(text: string, bytes: number): string[] {
+  const encoded = Buffer.from(text, 'utf8');
+  const pieces: string[] = [];
+  let start = 0;
+  do {
+    let end = Math.min(start + bytes, encoded.length);
+    // Back off a continuation byte (10xxxxxx): the piece ends before the character it belongs to.
+    while (end < encoded.length && end > start && ((encoded[end] as number) & 0xc0) === 0x80) end -= 1;
+    pieces.push(encoded.subarray(start, end).toString('utf8'));
+    start = end;
+  } while (start < encoded.length);
+  return pieces;
 }

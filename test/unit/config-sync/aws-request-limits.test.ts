@@ -8,12 +8,13 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { applyDeliveredBatch } from '../../../lambdas/config-sync/apply';
 import { snsWith } from '../../../lambdas/config-sync/adapters/deferred-sdk';
-import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
+import { DynamoJobStore, JOB_LOCK_KEY } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
 import type { PublishedEvent } from '../../../lambdas/config-sync/events';
 import type { DriftEntry } from '../../../lambdas/config-sync/geoserver/drift';
+import { newJob, type Job } from '../../../lambdas/config-sync/jobs';
 import type { BatchCommit, CommitOutcome } from '../../../lambdas/config-sync/ports';
 import { DYNAMO_MAX_ITEM_BYTES, dynamoItemBytes, dynamoProblems, limitCheckingClient, snsProblems } from '../../support/aws-limits';
 import { add, applyDeps, CLUSTER, harness, modify } from './fixtures';
@@ -127,6 +128,89 @@ describe("a job's differences", () => {
 
     await expect(jobs.putDifferences(NODE, 'job-1', 0, [extra(1), huge])).rejects.toThrow(/layerGroup ws:outer.*400 KB/);
     expect(dynamo.sent).toEqual([]);
+  });
+});
+
+describe('a job record', () => {
+  /** A fake table answering GetItem, Query and the puts of transactions and PutItem, for reading back what was saved. */
+  function table() {
+    const items = new Map<string, Record<string, unknown>>();
+    const put = (item: Record<string, unknown>) => items.set((item.key as { S: string }).S, item);
+    const dynamo = limitCheckingClient<DynamoDBClient>(dynamoProblems, (name, input) => {
+      if (name === 'PutItemCommand') put(input.Item as Record<string, unknown>);
+      if (name === 'TransactWriteItemsCommand') {
+        for (const action of input.TransactItems as { Put?: { Item: Record<string, unknown> } }[]) if (action.Put) put(action.Put.Item);
+      }
+      if (name === 'GetItemCommand') {
+        const key = (input.Key as { key: { S: string } }).key.S;
+        // The node's job lock: held by the job these tests save.
+        return { Item: key === JOB_LOCK_KEY ? { key: { S: key }, active: { S: 'job-big' } } : items.get(key) };
+      }
+      if (name === 'QueryCommand') {
+        const prefix = (input.ExpressionAttributeValues as { ':prefix': { S: string } })[':prefix'].S;
+        return { Items: [...items.keys()].filter((key) => key.startsWith(prefix)).sort().map((key) => items.get(key)) };
+      }
+      return {};
+    });
+    return { dynamo, items, jobs: new DynamoJobStore('node-store', dynamo.client) };
+  }
+  /** A capture whose fix published again thousands of long-named layer groups and kept hundreds of long-named stores. */
+  function bigCapture(): Job {
+    const at = new Date().toISOString();
+    return {
+      ...newJob({ id: 'job-big', node: NODE, kind: 'capture', requestedBy: NODE, hasGeoServer: true, now: new Date(at) }),
+      state: 'running',
+      phase: 'fix',
+      checkpoint: {
+        index: 3000,
+        regrouped: Array.from({ length: 3000 }, (_, i) => `ws:${'g'.repeat(500)}-${i}`),
+        // Characters of 2, 3 and 4 bytes of UTF-8, which no split of the record may cut.
+        keptStores: Array.from({ length: 500 }, (_, i) => `ws:${'é地🗺s'.repeat(50)}-${i}`),
+      },
+    };
+  }
+
+  it("is saved within DynamoDB's 400 KB item however many long ids its checkpoint lists, and read back whole", async () => {
+    const { dynamo, jobs } = table();
+    const job = bigCapture();
+    expect(Buffer.byteLength(JSON.stringify(job))).toBeGreaterThan(DYNAMO_MAX_ITEM_BYTES);
+
+    expect(await jobs.start({ ...job, state: 'queued', checkpoint: {} }, new Date())).toEqual({ started: true });
+    expect(await jobs.save(job)).toBe('saved');
+
+    expect(dynamo.problems).toEqual([]);
+    expect(await jobs.read(NODE, job.id)).toEqual(job);
+    // Its final save too, which releases the node.
+    const done: Job = { ...job, state: 'succeeded', phase: 'done', finishedAt: job.updatedAt };
+    expect(await jobs.save(done)).toBe('saved');
+    expect(dynamo.problems).toEqual([]);
+    expect(await jobs.read(NODE, job.id)).toEqual(done);
+  });
+
+  it('reads only the parts its latest save counts, not those a larger earlier save left', async () => {
+    const { jobs } = table();
+    const job = bigCapture();
+    await jobs.start({ ...job, state: 'queued', checkpoint: {} }, new Date());
+    await jobs.save(job);
+    const smaller: Job = { ...job, checkpoint: { index: 1 } };
+    await jobs.save(smaller);
+    expect(await jobs.read(NODE, job.id)).toEqual(smaller);
+  });
+
+  it('too large for one transaction, is refused naming the job and the limit, and a final save of it still ends the job', async () => {
+    const { dynamo, jobs } = table();
+    const job = bigCapture();
+    await jobs.start({ ...job, state: 'queued', checkpoint: {} }, new Date());
+    const huge: Job = { ...job, checkpoint: { ...job.checkpoint, regrouped: Array.from({ length: 8000 }, (_, i) => `ws:${'g'.repeat(500)}-${i}`) } };
+
+    await expect(jobs.save(huge)).rejects.toThrow(/job job-big of node slave-1 .* bytes .* 4 MB/);
+    expect(dynamo.problems).toEqual([]);
+    expect(await jobs.read(NODE, job.id)).toEqual({ ...job, state: 'queued', checkpoint: {} });
+    // The slice's failure is then saved: the job ends, its error kept, its checkpoint (read by no slice of an ended job) left out.
+    const failed: Job = { ...huge, state: 'failed', finishedAt: huge.updatedAt, error: 'too large' };
+    expect(await jobs.save(failed)).toBe('saved');
+    expect(await jobs.read(NODE, job.id)).toMatchObject({ state: 'failed', error: 'too large', checkpoint: {} });
+    expect(dynamo.problems).toEqual([]);
   });
 });
 
