@@ -926,6 +926,29 @@ describe('DynamoJobStore', () => {
     await jobs.pruneDifferences('jobs-diff', 'job-other');
     expect(await jobs.readDifferences('jobs-diff', 'job-split')).toEqual([]);
   });
+
+  test("a capture whose checkpoint lists thousands of long ids is saved over several items, read back whole, and ends", async () => {
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const started = { ...job('job-big', 'jobs-record'), kind: 'capture' as const };
+    expect(await jobs.start(started, new Date())).toEqual({ started: true });
+    // About 1.8 MB of JSON: DynamoDB Local refused its save as an item over 400 KB.
+    const running = {
+      ...started,
+      state: 'running' as const,
+      phase: 'fix' as const,
+      checkpoint: {
+        index: 3000,
+        regrouped: Array.from({ length: 3000 }, (_, i) => `ws:${'g'.repeat(500)}-${i}`),
+        keptStores: Array.from({ length: 500 }, (_, i) => `ws:${'é地🗺s'.repeat(50)}-${i}`),
+      },
+    };
+    expect(await jobs.save(running)).toBe('saved');
+    expect(await jobs.read('jobs-record', 'job-big')).toEqual(running);
+    const done = ended(running);
+    expect(await jobs.save(done)).toBe('saved');
+    expect(await jobs.read('jobs-record', 'job-big')).toEqual(done);
+    expect((await jobs.latest('jobs-record'))?.state).toBe('succeeded');
+  });
 });
 
 describe('SQS queues', () => {
