@@ -6,7 +6,9 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { Construct, type IConstruct } from 'constructs';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BUNDLE_CACHE_CONTEXT, BundleCache, functionBundleKey, projectInputsDigest } from '../bundle-cache';
 
@@ -159,6 +161,18 @@ export class ClusterFunction extends NodejsFunction {
     const cfn = this.node.defaultChild as CfnFunction;
     cfn.loggingConfig = { ...(cfn.loggingConfig as CfnFunction.LoggingConfigProperty), applicationLogLevel: settings.logLevel };
   }
+}
+
+/**
+ * Writes `text`, a file for ClusterFunctionProps.bundledFiles, into the assembly's folder (a
+ * temporary one outside an app), named by `kind` and its content's hash, and returns its path.
+ */
+export function writeSynthFile(scope: Construct, kind: string, text: string): string {
+  const folder = path.join(Stage.of(scope)?.outdir ?? tmpdir(), kind);
+  mkdirSync(folder, { recursive: true });
+  const file = path.join(folder, `${kind}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`);
+  writeFileSync(file, text);
+  return file;
 }
 
 const quote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;

@@ -27,7 +27,8 @@ import type { Grant } from '../../lambdas/shared/manifest';
 import { canPublish, consumes, masterStoresQueueNames, nodeQueueNames, nodeRolesJson, pureMasters, type ClusterNode } from '../../lambdas/shared/cluster-model';
 import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambdas/config-sync/gateway/limits';
 import { gatewayMaster, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
-import type { ClusterFunction } from './cluster-function';
+import { writeSynthFile, type ClusterFunction } from './cluster-function';
+import { GEOSERVER_NODES_FILE } from '../../lambdas/config-sync/env-names';
 import { declaredFunction, type ManifestBinding } from './declared-functions';
 import { allow } from './routes';
 
@@ -225,7 +226,7 @@ export class ConfigSyncService extends Construct {
       // Those POST /config/events publishes for: a node with a GeoServer publishes through the gateway only.
       publishers: nodeNames(publishers.filter((node) => !node.geoserver)),
       pureMasters: nodeNames(pureMasters(cluster.nodes)),
-      // The nodes GEOSERVER_NODES names (below): consuming nodes that declare a GeoServer.
+      // The nodes the GeoServer nodes file names (below): consuming nodes that declare a GeoServer.
       geoserverNodes: nodeNames(geoserverNodes),
       // The rest: nodes whose stores the cluster's functions update with no GeoServer to reach.
       nodesWithoutGeoServer: nodeNames(cluster.nodes.filter((node) => !geoserverNodes.includes(node))),
@@ -253,10 +254,20 @@ export class ConfigSyncService extends Construct {
       [CONFIG_SYNC_ENV.nodeEventSources]: Lazy.string({
         produce: () => stack.toJsonString(Object.fromEntries(Object.entries(this.nodeQueues).map(([node, q]) => [node, q.eventSource.eventSourceMappingId]))),
       }),
-      [CONFIG_SYNC_ENV.geoserverNodes]: JSON.stringify(
-        Object.fromEntries(consumers.flatMap((node) => (node.geoserver ? [[node.name, node.geoserver.url.replace(/\/+$/, '')]] : []))),
-      ),
+      // Never set: bundled as GEOSERVER_NODES_FILE instead (below), 30 nodes' URLs alone passing Lambda's 4 KB environment.
+      [CONFIG_SYNC_ENV.geoserverNodes]: undefined,
     };
+    // Node -> GeoServer URL, beside each function that declares the file (read once at cold start, from local disk).
+    const geoserverNodesFile = writeSynthFile(
+      this,
+      'geoserver-nodes',
+      JSON.stringify(Object.fromEntries(consumers.flatMap((node) => (node.geoserver ? [[node.name, node.geoserver.url.replace(/\/+$/, '')]] : [])))),
+    );
+    const bundledFiles = Object.fromEntries(
+      Object.entries({ ...CONFIG_SYNC_MANIFEST, ...GATEWAY_MANIFEST })
+        .filter(([, declaration]) => ((declaration as { bundledFiles?: readonly string[] }).bundledFiles ?? []).includes(GEOSERVER_NODES_FILE))
+        .map(([name]) => [name, { [GEOSERVER_NODES_FILE]: geoserverNodesFile }]),
+    );
     /** The queues of these nodes (those that consume), of every consuming node when unscoped. */
     const queueArns = (kind: 'queue' | 'deadLetterQueue', nodes?: readonly string[]) =>
       [...queuePairs.entries()].filter(([node]) => nodes === undefined || nodes.includes(node)).map(([, pair]) => pair[kind].queueArn);
@@ -301,6 +312,7 @@ export class ConfigSyncService extends Construct {
       schedule: (setting) => (setting === 'lagSchedule' ? 'rate(1 minute)' : (props.republishSchedule ?? 'rate(1 minute)')),
       api: props.api,
       authorizers: { node: props.nodeAuthorizer, read: props.readAuthorizer, open: undefined },
+      bundledFiles,
     });
     const options = (name: string) => ({ timeout: name === 'Apply' ? APPLY_TIMEOUT : Duration.seconds(29), memorySize: 512 });
 

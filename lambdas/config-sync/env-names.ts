@@ -22,9 +22,11 @@ export const CONFIG_SYNC_ENV = {
   /** The node whose queue an apply function consumes. */
   nodeName: 'NODE_NAME',
   /**
-   * JSON object node -> GeoServer URL of the nodes that have one (`{}` when none). An apply
-   * function of such a node also gets `GEOSERVER_URL` and `GEOSERVER_CREDENTIALS_SECRET`,
-   * only when its node has a GeoServer (see adapters/from-env.ts).
+   * JSON object node -> GeoServer URL of the nodes that have one (`{}` when none). CDK does not
+   * set it: it bundles the same JSON as GEOSERVER_NODES_FILE beside the functions that read it
+   * (with 30 nodes' URLs it alone passes Lambda's 4 KB environment); tests running a handler
+   * from source set it. An apply function of such a node gets `GEOSERVER_URL` and
+   * `GEOSERVER_CREDENTIALS_SECRET`, only when its node has a GeoServer (see adapters/from-env.ts).
    */
   geoserverNodes: 'GEOSERVER_NODES',
   /** An apply function's own GeoServer (cluster.nodes[].geoserver.url); unset: the node has none. */
@@ -42,6 +44,13 @@ export const CONFIG_SYNC_ENV = {
   nodeEventSources: 'NODE_EVENT_SOURCES',
 } as const;
 export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_ENV];
+
+/**
+ * The file beside a function's bundle holding what GEOSERVER_NODES would (node -> GeoServer URL),
+ * written at synth by the config-sync construct for the functions that declare it, and read once
+ * at cold start from local disk (no network call).
+ */
+export const GEOSERVER_NODES_FILE = 'geoserver-nodes.json';
 
 /** Variables the local runtime sets (local/) and CDK never does; the functions read them when set. */
 export const CONFIG_SYNC_LOCAL_ENV = {

@@ -6,7 +6,7 @@
  */
 import type { ServiceManifest } from '../shared/manifest';
 import { CONFIG_SYNC_API as API, GATEWAY_API } from './api';
-import { CONFIG_SYNC_ENV, type ConfigSyncEnv } from './env-names';
+import { CONFIG_SYNC_ENV, GEOSERVER_NODES_FILE, type ConfigSyncEnv } from './env-names';
 
 export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
 
@@ -34,7 +34,7 @@ export type ConfigSyncResource =
 /**
  * Which nodes' partitions, prefixes or queues: the apply function's own node, the publishers
  * without a GeoServer (those POST /config/events publishes for), the pure masters, the consuming
- * nodes that declare a GeoServer (GEOSERVER_NODES), every other node (whose store the cluster's
+ * nodes that declare a GeoServer (GEOSERVER_NODES_FILE), every other node (whose store the cluster's
  * functions bring up to date themselves, with no GeoServer's apply function), all.
  */
 export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'geoserverNodes' | 'nodesWithoutGeoServer' | 'allNodes';
@@ -84,8 +84,9 @@ export const CONFIG_SYNC_MANIFEST = {
   },
   PublishEvent: {
     entry: 'config-sync/handlers/publish-event.ts',
-    // GEOSERVER_NODES: a node with a GeoServer publishes through the gateway only.
-    environment: [...COMMON, CONFIG_SYNC_ENV.geoserverNodes],
+    // GEOSERVER_NODES_FILE: a node with a GeoServer publishes through the gateway only.
+    environment: COMMON,
+    bundledFiles: [GEOSERVER_NODES_FILE],
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
       // ConditionCheckItem (in STORE_WRITE) also checks the publisher's pause item in the log append's transaction.
@@ -105,7 +106,8 @@ export const CONFIG_SYNC_MANIFEST = {
   },
   ListNodes: {
     entry: 'config-sync/handlers/list-nodes.ts',
-    environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.geoserverNodes],
+    environment: WITH_QUEUES,
+    bundledFiles: [GEOSERVER_NODES_FILE],
     grants: [
       // Query: the last event, when a node is behind the head (lag.ts).
       { on: 'eventLog', actions: ddb('GetItem', 'Query') },
@@ -157,7 +159,8 @@ export const CONFIG_SYNC_MANIFEST = {
   },
   RedriveNode: {
     entry: 'config-sync/handlers/redrive-node.ts',
-    environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.geoserverNodes],
+    environment: WITH_QUEUES,
+    bundledFiles: [GEOSERVER_NODES_FILE],
     grants: [
       // Retrying parked events: read them from the log, apply them to the node's store. Only for
       // a node without a GeoServer: a GeoServer node's apply function retries its own (the
@@ -176,7 +179,8 @@ export const CONFIG_SYNC_MANIFEST = {
   /** Starts a drift check, reconcile or capture job on a GeoServer node (jobs.ts): its apply function runs it. */
   StartNodeJob: {
     entry: 'config-sync/handlers/start-node-job.ts',
-    environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.geoserverNodes],
+    environment: WITH_QUEUES,
+    bundledFiles: [GEOSERVER_NODES_FILE],
     // Only a node with a GeoServer has these jobs: any other is refused before anything is written.
     grants: [
       // The node's job lock and job items (TransactWriteItems of an Update and a Put).

@@ -47,6 +47,11 @@ export interface FunctionDeclaration<Env extends string, Resource extends string
   readonly schedule?: { readonly setting: Schedule; readonly description: string };
   /** Consumes SQS messages (config sync: each consuming node's queue). */
   readonly queueConsumer?: true;
+  /**
+   * Files built at synth that the function reads beside its bundle, by name (data that grows with
+   * the cluster, too large for Lambda's 4 KB environment): the service's construct writes each.
+   */
+  readonly bundledFiles?: readonly string[];
 }
 
 export type ServiceManifest<Env extends string, Resource extends string, Scope extends string = never, Schedule extends string = never> = Readonly<

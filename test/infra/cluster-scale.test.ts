@@ -2,7 +2,9 @@
  * A cluster of 30 consuming nodes (the largest the bench and docs/cost.md price) deploys within
  * CloudFormation's and Lambda's limits: each consuming node's resources are in a nested stack of
  * their own, so the cluster's stack grows by one resource per node (500 resources per stack),
- * and no function's environment outgrows Lambda's 4 KB however many nodes there are to name.
+ * and no function's environment outgrows Lambda's 4 KB however many nodes there are to name,
+ * even when every consuming node has a GeoServer of a long URL and a secret ARN, and every name is
+ * at its longest.
  */
 import { synthesize, type Synthesized } from '../support/synth';
 
@@ -16,11 +18,31 @@ const nodesOf = (consuming: number) => [
 const STACK_RESOURCE_LIMIT = 500;
 const ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
 
+/** A node name at its longest (NODE_NAME_RULE: 31 characters). */
+const longName = (prefix: string, i: number) => `${prefix}-${String(i).padStart(2, '0')}-`.padEnd(31, 'x');
+/**
+ * The worst case: the longest cluster name, every name at its longest, and every consuming node with
+ * its own GeoServer, named by a long URL, and a secret named by its ARN.
+ */
+const geoServerNodesOf = (consuming: number): { name: string; role: string; geoserver?: { url: string; credentialsSecret: string } }[] => [
+  { name: longName('master', 0), role: 'master' },
+  ...Array.from({ length: consuming }, (_, i) => ({
+    name: longName('geoserver-node', i),
+    role: i === 0 ? 'both' : 'slave',
+    geoserver: {
+      url: `https://geoserver-node-${i}.internal.example-company.com:8443/geoserver`,
+      credentialsSecret: `arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:geoserver/${longName('geoserver-node', i)}/admin-credentials-AbCdEf`,
+    },
+  })),
+];
+
 let large: Synthesized;
 let small: Synthesized;
+let geoservers: Synthesized;
 beforeAll(() => {
   large = synthesize({ nodes: nodesOf(CONSUMING) });
   small = synthesize({ nodes: nodesOf(3) });
+  geoservers = synthesize({ name: 'c'.repeat(20), nodes: geoServerNodesOf(CONSUMING) });
 }, 300_000);
 
 const nestedStackIds = (synth: Synthesized) =>
@@ -55,20 +77,41 @@ describe(`a cluster of ${CONSUMING} consuming nodes`, () => {
   });
 
   it("gives no function an environment larger than Lambda's 4 KB, with every reference at its longest", () => {
-    const sizes = Object.entries(large.json.Resources)
-      .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function' && resource.Properties?.Environment?.Variables)
-      .map(([id, resource]) => {
-        const variables = resource.Properties.Environment.Variables as Record<string, unknown>;
-        const bytes = Object.entries(variables).reduce((sum, [name, value]) => sum + name.length + deployedLength(value, large.json), 0);
-        return { id, bytes };
-      });
-    expect(sizes.length).toBeGreaterThan(20);
-    const worst = sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    const worst = largestEnvironment(large);
     expect(worst.bytes).toBeLessThan(ENVIRONMENT_LIMIT_BYTES);
     // The estimate is not vacuous: the worst names every node's event source.
     expect(worst.bytes).toBeGreaterThan(CONSUMING * UUID_LENGTH);
   });
 });
+
+describe(`a cluster of ${CONSUMING} consuming nodes, each with a GeoServer, every name at its longest`, () => {
+  it("gives no function an environment larger than Lambda's 4 KB", () => {
+    const worst = largestEnvironment(geoservers);
+    expect(worst.bytes).toBeLessThan(ENVIRONMENT_LIMIT_BYTES);
+    // The estimate is not vacuous: the worst names every node, at its longest, with its event source.
+    expect(worst.bytes).toBeGreaterThan(CONSUMING * (31 + UUID_LENGTH));
+  });
+
+  it('bundles every GeoServer URL beside the functions that read them, in no environment', () => {
+    const urls = Object.fromEntries(geoServerNodesOf(CONSUMING).flatMap((node) => (node.geoserver ? [[node.name, node.geoserver.url]] : [])));
+    expect(geoservers.geoServerNodes).toEqual(urls);
+    // Alone, those URLs would pass the limit: why they are not in an environment.
+    expect(Buffer.byteLength(JSON.stringify(urls))).toBeGreaterThan(ENVIRONMENT_LIMIT_BYTES * 0.75);
+  });
+});
+
+/** The function whose environment is largest once deployed (names and values), and its size. */
+function largestEnvironment(synth: Synthesized): { id: string; bytes: number } {
+  const sizes = Object.entries(synth.json.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function' && resource.Properties?.Environment?.Variables)
+    .map(([id, resource]) => {
+      const variables = resource.Properties.Environment.Variables as Record<string, unknown>;
+      const bytes = Object.entries(variables).reduce((sum, [name, value]) => sum + name.length + deployedLength(value, synth.json), 0);
+      return { id, bytes };
+    });
+  expect(sizes.length).toBeGreaterThan(20);
+  return sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+}
 
 const UUID_LENGTH = 36;
 /** At most, as CloudFormation would fill them in (region `ap-southeast-2`, suffix `amazonaws.com.cn`). */

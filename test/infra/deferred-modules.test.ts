@@ -6,14 +6,14 @@
  * (`require` of index.js in a fresh Node process), loads a deferred module.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { withQuietBundling } from '../../cdk/app';
 import { ClusterFunction, DEFERRED_MODULES } from '../../cdk/constructs/cluster-function';
-import { CONFIG_SYNC_ENV } from '../../lambdas/config-sync/env-names';
+import { CONFIG_SYNC_ENV, GEOSERVER_NODES_FILE } from '../../lambdas/config-sync/env-names';
 
 type Fn = 'catalogObject' | 'getStatus' | 'apply' | 'publish' | 'listNodes' | 'resync';
 const ENTRIES: Record<Fn, string> = {
@@ -27,18 +27,24 @@ const ENTRIES: Record<Fn, string> = {
 
 let outdir: string;
 let assetDirs: Record<Fn, string>;
+/** GET /nodes' function, bundled with a GeoServer nodes file naming a node the cluster lacks. */
+let listNodesWithFile: string;
 
 beforeAll(() => {
   outdir = mkdtempSync(path.join(tmpdir(), 'sgc-deferred-'));
   const app = new App({ outdir });
   const stack = new Stack(app, 'Deferred');
   const functions = Object.entries(ENTRIES).map(([name, entry]) => [name, new ClusterFunction(stack, name, { entry })] as const);
+  const file = path.join(outdir, 'geoserver-nodes-test.json');
+  writeFileSync(file, JSON.stringify({ 'gs-9': 'https://gs-9.example.org/geoserver' }));
+  const withFile = new ClusterFunction(stack, 'listNodesWithFile', { entry: ENTRIES.listNodes, bundledFiles: { [GEOSERVER_NODES_FILE]: file } });
   withQuietBundling(() => app.synth());
   const dirOf = (fn: ClusterFunction) => {
     const asset = stack.resolve((fn.node.defaultChild as CfnFunction).code) as { s3Key: string };
     return path.join(outdir, `asset.${asset.s3Key.replace(/\.zip$/, '')}`);
   };
   assetDirs = Object.fromEntries(functions.map(([name, fn]) => [name, dirOf(fn)])) as Record<Fn, string>;
+  listNodesWithFile = dirOf(withFile);
 }, 300_000);
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -138,4 +144,15 @@ test('no cold start loads a deferred module', () => {
   expect(loadedAtColdStart('publish')).toEqual([]);
   expect(loadedAtColdStart('listNodes')).toEqual([]);
   expect(loadedAtColdStart('resync')).toEqual([]);
+});
+
+test('a function reads the GeoServer nodes file bundled beside its index.js at cold start', () => {
+  expect(existsSync(path.join(assetDirs.listNodes, GEOSERVER_NODES_FILE))).toBe(false);
+  expect(existsSync(path.join(listNodesWithFile, GEOSERVER_NODES_FILE))).toBe(true);
+  const index = path.join(listNodesWithFile, 'index.js');
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  // The file names a node CLUSTER_ENV lacks: the cold import refuses it, so it was read.
+  expect(() => execFileSync(process.execPath, ['-e', `require(${JSON.stringify(index)})`], { env: { ...env, ...CLUSTER_ENV }, stdio: 'pipe' })).toThrow(
+    /The bundled file geoserver-nodes.json names gs-9, which CLUSTER_NODES does not declare/,
+  );
 });

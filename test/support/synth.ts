@@ -23,6 +23,8 @@ export interface Synthesized {
    * bundled; otherwise the file the synth wrote for its bundling to copy (`<outdir>/openapi/`).
    */
   openApiDocument: unknown;
+  /** The node -> GeoServer URL file the synth wrote for the config-sync functions that read it to bundle (GEOSERVER_NODES_FILE). */
+  geoServerNodes: unknown;
 }
 
 export interface SynthesizeOptions {
@@ -63,7 +65,8 @@ export function synthesize(clusterOverrides: Record<string, unknown> = {}, optio
     const validationReport = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
     const warnings = artifact.messages.filter((message) => message.level === 'warning').map((message) => String(message.entry.data));
     const openApiDocument = options.bundle ? bundledOpenApiDocument(json, outdir) : writtenOpenApiDocument(outdir);
-    return { template: Template.fromJSON(json), json, stacks: { cluster, nested }, validationReport, warnings, openApiDocument };
+    const geoServerNodes = writtenFile(outdir, 'geoserver-nodes');
+    return { template: Template.fromJSON(json), json, stacks: { cluster, nested }, validationReport, warnings, openApiDocument, geoServerNodes };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -71,9 +74,14 @@ export function synthesize(clusterOverrides: Record<string, unknown> = {}, optio
 
 /** The document the synth wrote for the OpenApiDocument function's bundling to copy (one per synth). */
 function writtenOpenApiDocument(outdir: string): unknown {
-  const folder = path.join(outdir, 'openapi');
+  return writtenFile(outdir, 'openapi');
+}
+
+/** The JSON file of `kind` the synth wrote for a function's bundling to copy (one per synth; cluster-function.ts, writeSynthFile). */
+function writtenFile(outdir: string, kind: string): unknown {
+  const folder = path.join(outdir, kind);
   const files = existsSync(folder) ? readdirSync(folder) : [];
-  if (files.length > 1) throw new Error(`The synth wrote ${files.length} OpenAPI documents: ${files.join(', ')}`);
+  if (files.length > 1) throw new Error(`The synth wrote ${files.length} ${kind} files: ${files.join(', ')}`);
   return files.length === 1 ? JSON.parse(readFileSync(path.join(folder, files[0]!), 'utf8')) : undefined;
 }
 

@@ -10,7 +10,8 @@
  * - `EVENT_BODY_BUCKET_NAME` (large event bodies and object properties)
  * - `QUEUE_URL_PREFIX`: `https://sqs.<region>.<suffix>/<account>/`, to which a consuming node's queue names are added
  * - `NODE_NAME`: the node whose queue an apply function consumes
- * - `GEOSERVER_NODES`: JSON node -> GeoServer URL, for GET /nodes
+ * - `GEOSERVER_NODES`: JSON node -> GeoServer URL, for GET /nodes; CDK bundles it as a file
+ *   beside the function instead (GEOSERVER_NODES_FILE), which is read when the variable is unset
  * - `GEOSERVER_URL`, `GEOSERVER_CREDENTIALS_SECRET` (Secrets Manager name or ARN): the apply
  *   function's own GeoServer, when its node has one. `GEOSERVER_CREDENTIALS`
  *   (`user:password` or `{"username","password"}`) replaces the secret where there is no
@@ -23,6 +24,8 @@
  * retry strategy. The SNS and SQS modules come from the handler (deferred-sdk.ts): imported when
  * every invocation sends with the client, created at cold start; their loader when few do.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -32,7 +35,7 @@ import type { ApplyDeps } from '../apply';
 import { CLUSTER_NAME_PATTERN, CLUSTER_NAME_RULE } from '../../shared/cluster-names';
 import { nodeQueueNames, nodesFromRolesJson, type ClusterNode } from '../../shared/cluster-nodes';
 import { consumingNodes, findNode, type ClusterMembership } from '../cluster';
-import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV } from '../env-names';
+import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV, GEOSERVER_NODES_FILE } from '../env-names';
 import { SdkClient, type SdkSource, type SnsSdk, type Sns, type SqsSdk, type Sqs } from './deferred-sdk';
 import { DynamoEventLog } from './dynamo-event-log';
 import { DynamoGatewayLease } from './dynamo-gateway-lease';
@@ -209,17 +212,22 @@ export function geoServerFromEnv(): HttpGeoServer | undefined {
 }
 
 /**
- * `GEOSERVER_NODES`: JSON node -> GeoServer URL of the nodes that have one (default none).
- * Checked by hand rather than with a schema: PublishEvent reads it at every cold start, where a
- * zod parse of it cost about 0.05 of the cold-import ratio (bench, ad hoc A/B of 31 runs).
+ * JSON node -> GeoServer URL of the nodes that have one (default none): `GEOSERVER_NODES` when
+ * set, else the file CDK bundles beside the function (GEOSERVER_NODES_FILE; `dir` is the bundle's
+ * folder), read from local disk once at cold start. Checked by hand rather than with a schema:
+ * PublishEvent reads it at every cold start, where a zod parse of it cost about 0.05 of the
+ * cold-import ratio (bench, ad hoc A/B of 31 runs).
  */
-export function geoServerNodesFromEnv(membership: ClusterMembership): Readonly<Record<string, string>> {
-  const raw = optionalEnv(CONFIG_SYNC_ENV.geoserverNodes);
+export function geoServerNodesFromEnv(membership: ClusterMembership, dir: string = __dirname): Readonly<Record<string, string>> {
+  const env = optionalEnv(CONFIG_SYNC_ENV.geoserverNodes);
+  const file = path.join(dir, GEOSERVER_NODES_FILE);
+  const source = env !== undefined ? `Environment variable ${CONFIG_SYNC_ENV.geoserverNodes}` : `The bundled file ${GEOSERVER_NODES_FILE}`;
+  const raw = env ?? (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
   if (raw === undefined) return {};
-  const nodes = nodeMapEnv(CONFIG_SYNC_ENV.geoserverNodes, raw, 'GeoServer URLs');
+  const nodes = nodeMapEnv(CONFIG_SYNC_ENV.geoserverNodes, raw, 'GeoServer URLs', source);
   for (const name of Object.keys(nodes)) {
     if (!membership.nodes.some((node) => node.name === name)) {
-      throw new Error(`Environment variable GEOSERVER_NODES names ${name}, which CLUSTER_NODES does not declare`);
+      throw new Error(`${source} names ${name}, which CLUSTER_NODES does not declare`);
     }
   }
   return nodes;
@@ -228,12 +236,12 @@ export function geoServerNodesFromEnv(membership: ClusterMembership): Readonly<R
 /**
  * An environment variable holding a JSON object of node names to strings (`GEOSERVER_NODES`,
  * `NODE_EVENT_SOURCES`), checked by hand at cold start, as `membershipFromEnv` is. `values`
- * names what the strings are, for the error.
+ * names what the strings are, and `source` where the text came from, for the error.
  */
-export function nodeMapEnv(name: string, raw: string, values: string): Readonly<Record<string, string>> {
+export function nodeMapEnv(name: string, raw: string, values: string, source = `Environment variable ${name}`): Readonly<Record<string, string>> {
   const map = envJson(raw);
   if (typeof map !== 'object' || map === null || Array.isArray(map) || Object.values(map).some((value) => typeof value !== 'string')) {
-    throw new Error(`Environment variable ${name} must be a JSON object of node names to ${values}, got '${raw}'`);
+    throw new Error(`${source} must be a JSON object of node names to ${values}, got '${raw}'`);
   }
   return map as Readonly<Record<string, string>>;
 }

@@ -1,5 +1,9 @@
 // GEOSERVER_NODES and NODE_EVENT_SOURCES, read by hand at cold start (from-env.ts): what they take and what they refuse.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { geoServerNodesFromEnv, nodeMapEnv } from '../../../lambdas/config-sync/adapters/from-env';
+import { GEOSERVER_NODES_FILE } from '../../../lambdas/config-sync/env-names';
 
 const membership = { cluster: 'geo', nodes: [{ name: 'gs-main', role: 'both' as const }, { name: 'gs-1', role: 'slave' as const }] };
 const saved = process.env.GEOSERVER_NODES;
@@ -24,6 +28,30 @@ test.each([
 ])('refuses %s', (value, message) => {
   process.env.GEOSERVER_NODES = value;
   expect(() => geoServerNodesFromEnv(membership)).toThrow(message);
+});
+
+describe('the GeoServer nodes file CDK bundles beside the function in place of GEOSERVER_NODES', () => {
+  let bundle: string;
+  beforeEach(() => {
+    delete process.env.GEOSERVER_NODES;
+    bundle = mkdtempSync(path.join(tmpdir(), 'geoserver-nodes-'));
+  });
+  afterEach(() => rmSync(bundle, { recursive: true, force: true }));
+
+  test('is read when the variable is unset, and the variable wins when set', () => {
+    writeFileSync(path.join(bundle, GEOSERVER_NODES_FILE), JSON.stringify({ 'gs-1': 'https://gs-1.example.org:8443/geoserver' }));
+    expect(geoServerNodesFromEnv(membership, bundle)).toEqual({ 'gs-1': 'https://gs-1.example.org:8443/geoserver' });
+    process.env.GEOSERVER_NODES = JSON.stringify({ 'gs-main': 'http://10.0.0.1:8080/geoserver' });
+    expect(geoServerNodesFromEnv(membership, bundle)).toEqual({ 'gs-main': 'http://10.0.0.1:8080/geoserver' });
+  });
+
+  test.each([
+    ['["gs-1"]', /The bundled file geoserver-nodes.json must be a JSON object of node names to GeoServer URLs/],
+    ['{"gs-9": "http://x"}', /The bundled file geoserver-nodes.json names gs-9, which CLUSTER_NODES does not declare/],
+  ])('refuses %s, naming the file', (text, message) => {
+    writeFileSync(path.join(bundle, GEOSERVER_NODES_FILE), text);
+    expect(() => geoServerNodesFromEnv(membership, bundle)).toThrow(message);
+  });
 });
 
 // NODE_EVENT_SOURCES (the pause switch's node -> event source mapping UUID) is read the same way.
