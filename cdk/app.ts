@@ -4,6 +4,7 @@
  * (one checkout, several clusters), validated here before anything is built.
  */
 import { App, Validations } from 'aws-cdk-lib';
+import { LambdaEnvironmentLimit } from './environment-limit';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BUNDLE_CACHE_CONTEXT } from './bundle-cache';
 import { clusterConfigFromContext, ClusterConfigError } from './cluster-config';
@@ -43,7 +44,7 @@ export function createClusterApp(options: ClusterAppOptions = {}): { app: App; s
     cluster,
     description: `GeoServer cluster services for '${cluster.name}' (serverless-geoserver-cluster)`,
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new LambdaEnvironmentLimit());
   return { app, stack };
 }
 

@@ -1,7 +1,8 @@
 /**
  * One template out of a stack and its nested stacks (`AWS::CloudFormation::Stack` resources whose
  * templates CDK writes into the cloud assembly), for the readers of the synthesized template:
- * the local runtime (local/template.ts) and the CDK tests. CloudFormation itself deploys the
+ * the local runtime (local/template.ts), the synth's environment-size check (cdk/environment-limit.ts)
+ * and the CDK tests. CloudFormation itself deploys the
  * nested stacks; these readers only need what is in them and how the pieces refer to each other.
  *
  * Hand-written because no library does this: CDK reads templates per stack, and the

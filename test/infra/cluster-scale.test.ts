@@ -6,6 +6,7 @@
  * even when every consuming node has a GeoServer of a long URL and a secret ARN, and every name is
  * at its longest.
  */
+import { environmentSizes } from '../../cdk/environment-limit';
 import { synthesize, type Synthesized } from '../support/synth';
 
 const CONSUMING = 30;
@@ -100,41 +101,20 @@ describe(`a cluster of ${CONSUMING} consuming nodes, each with a GeoServer, ever
   });
 });
 
-/** The function whose environment is largest once deployed (names and values), and its size. */
+/** The function whose environment is largest once deployed (names and values, references at their longest), and its size. */
 function largestEnvironment(synth: Synthesized): { id: string; bytes: number } {
-  const sizes = Object.entries(synth.json.Resources)
-    .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function' && resource.Properties?.Environment?.Variables)
-    .map(([id, resource]) => {
-      const variables = resource.Properties.Environment.Variables as Record<string, unknown>;
-      const bytes = Object.entries(variables).reduce((sum, [name, value]) => sum + name.length + deployedLength(value, synth.json), 0);
-      return { id, bytes };
-    });
+  const sizes = environmentSizes(synth.json);
   expect(sizes.length).toBeGreaterThan(20);
   return sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 }
 
 const UUID_LENGTH = 36;
-/** At most, as CloudFormation would fill them in (region `ap-southeast-2`, suffix `amazonaws.com.cn`). */
-const PSEUDO_LENGTHS: Record<string, number> = { 'AWS::Region': 14, 'AWS::AccountId': 12, 'AWS::URLSuffix': 16, 'AWS::Partition': 10 };
-/** A generated name or ARN (CloudFormation's generated names stop well short of this). */
-const REFERENCE_LENGTH = 160;
 
-/** The length of a template value once deployed, at its longest. */
-function deployedLength(value: unknown, json: Synthesized['json']): number {
-  if (typeof value === 'string') return value.length;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value).length;
-  if (value === null || typeof value !== 'object') return 0;
-  const node = value as Record<string, unknown>;
-  if ('Ref' in node) {
-    const ref = String(node.Ref);
-    if (ref in PSEUDO_LENGTHS) return PSEUDO_LENGTHS[ref]!;
-    // An event source mapping's Ref is its UUID.
-    return json.Resources[ref]?.Type === 'AWS::Lambda::EventSourceMapping' ? UUID_LENGTH : REFERENCE_LENGTH;
-  }
-  if ('Fn::GetAtt' in node) return REFERENCE_LENGTH;
-  if ('Fn::Join' in node) {
-    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
-    return parts.reduce<number>((sum, part) => sum + deployedLength(part, json), 0) + separator.length * Math.max(0, parts.length - 1);
-  }
-  throw new Error(`No length estimate for ${JSON.stringify(value).slice(0, 200)}`);
-}
+describe("a cluster whose nodes would pass a function environment's 4 KB", () => {
+  it('is refused at synth, naming the function, its size and the limit', () => {
+    // 40 consuming nodes of 31-character names: the pause switch names each twice, with its event source mapping.
+    expect(() => synthesize({ name: 'c'.repeat(20), nodes: geoServerNodesOf(40) })).toThrow(
+      /larger than Lambda's 4096 bytes \(4 KB, names and values.*ConfigSyncSwitchConsumption\w*: \d{4} bytes[\s\S]*ConfigSync\/SwitchConsumption/,
+    );
+  });
+});
