@@ -734,10 +734,16 @@ function nodeNotes(node: NodeState): string[] {
 function unfixedJobLine(job: NodeJob): string {
   const count = Math.max(job.progress.failed ?? 0, job.failures.length);
   const again = job.kind === 'resync' ? 'reconcile' : commandOf(job.kind);
+  const listed = unlistedFailures(job) > 0 ? `the first ${job.failures.length} listed` : 'all of them';
   return (
     `${job.node}: ${job.kind} job ${job.id} succeeded but left ${counted(count, 'object')} unfixed, first ${failureText(job.failures[0]!)}; ` +
-    `all of them: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: geocluster ${again} ${job.node}`}`
+    `${listed}: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: geocluster ${again} ${job.node}`}`
   );
+}
+
+/** The objects a job could not fix beyond those it lists (it keeps the first MAX_JOB_FAILURES; `progress.failed` counts all). */
+function unlistedFailures(job: NodeJob): number {
+  return Math.max(0, (job.progress.failed ?? 0) - job.failures.length);
 }
 
 /** The command that starts a job of `kind`: none for a kind this CLI does not know (a newer cluster's). */
@@ -993,6 +999,7 @@ export function describeJob(job: NodeJob): string {
     job.error ? `  error: ${inline(job.error)}` : undefined,
     knownJobState(job.state) ? undefined : `  state ${inline(job.state)} is not one this geocluster knows: whether the job has ended is not known here`,
     ...job.failures.map((failure) => `  failed: ${failureText(failure)}`),
+    unlistedFailures(job) > 0 ? `  and ${unlistedFailures(job)} more not listed (the job keeps the first ${job.failures.length}; progress.failed counts them all)` : undefined,
   ];
   return lines.filter((line): line is string => line !== undefined).join('\n');
 }

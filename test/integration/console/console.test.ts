@@ -150,7 +150,7 @@ describe('the console at /console', () => {
     await page.locator('#nodes tbody tr').first().waitFor({ state: 'detached', timeout: 10_000 });
   });
 
-  it('marks a node whose latest job succeeded but left objects unfixed: how many, the first, and where they all are', async () => {
+  it('marks a node whose latest job succeeded but left objects unfixed: how many, the first, and where they are listed', async () => {
     const now = new Date().toISOString();
     const job: NodeJob = {
       id: 'job-11', node: 'slave-1', kind: 'reconcile', state: 'succeeded', phase: 'done', progress: { toFix: 30, fixed: 5, failed: 25 },
@@ -172,7 +172,7 @@ describe('the console at /console', () => {
       expect(await page.locator('#nodes tr[data-node="slave-1"] td').nth(6).textContent()).toBe('active reconcile: 25 unfixed');
       expect(await unfixed.getAttribute('title')).toBe(
         'job job-11 succeeded but could not fix 25 objects; first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style\n' +
-          'all of them: geocluster job slave-1 job-11\nafter a fix: reconcile again',
+          'the first 1 listed: geocluster job slave-1 job-11\nafter a fix: reconcile again',
       );
     } finally {
       await page.unrouteAll({ behavior: 'wait' });

@@ -47,6 +47,15 @@ describe('geocluster jobs', () => {
     expect(lines.slice(1)).toEqual(['  error: GeoServer unreachable', '  failed: layer/topp:roads: 500 from GeoServer']);
   });
 
+  it('says how many objects it could not fix are not listed, beyond the first the job keeps', () => {
+    const failures = Array.from({ length: 20 }, (_, i) => ({ type: 'layer', id: `topp:roads-${i}`, message: '500 from GeoServer' }));
+    const lines = describeJob(job({ progress: { missing: 45, extra: 0, different: 0, toFix: 45, fixed: 0, failed: 45 }, failures })).split('\n');
+    expect(lines).toHaveLength(22);
+    expect(lines[21]).toBe('  and 25 more not listed (the job keeps the first 20; progress.failed counts them all)');
+    // All listed: no such line.
+    expect(describeJob(job({ progress: { failed: 1 }, failures: failures.slice(0, 1) })).split('\n')).toHaveLength(2);
+  });
+
   it('reports a drift check: every difference with what differs, or that there is none', () => {
     const check = job({ kind: 'drift', progress: { compared: 12, missing: 2, extra: 1, different: 1 } });
     expect(driftReport('gs-1', check, [])).toBe('gs-1: no drift: its GeoServer matches its store (12 objects compared)');

@@ -92,7 +92,7 @@ describe('geocluster nodes table', () => {
     ]);
   });
 
-  it('names a node whose latest job succeeded but left objects unfixed: how many, the first, where they all are and what to run after a fix', () => {
+  it('names a node whose latest job succeeded but left objects unfixed: how many, the first, where they are listed and what to run after a fix', () => {
     const at = '2026-12-04T03:00:00.000Z';
     const failures = [
       { type: 'layer', id: 'topp:roads', message: 'PUT /rest/layers/topp:roads: 400 no such style' },
@@ -110,7 +110,7 @@ describe('geocluster nodes table', () => {
       7,
     ).split('\n');
     expect(lines.slice(5)).toEqual([
-      'gs-1: reconcile job j-1 succeeded but left 25 objects unfixed, first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style; all of them: geocluster job gs-1 j-1; after a fix: geocluster reconcile gs-1',
+      'gs-1: reconcile job j-1 succeeded but left 25 objects unfixed, first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style; the first 2 listed: geocluster job gs-1 j-1; after a fix: geocluster reconcile gs-1',
       'gs-2: resync job j-2 succeeded but left 1 object unfixed, first style/topp:red: POST /rest/styles: 500 boom; all of them: geocluster job gs-2 j-2; after a fix: geocluster reconcile gs-2',
     ]);
   });
