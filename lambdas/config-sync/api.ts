@@ -351,7 +351,9 @@ export const CONFIG_SYNC_SCHEMA_DESCRIPTIONS: Readonly<Partial<Record<keyof type
     'WMS/WMTS layer names its store (`store.name`), a layer its resource (`resource.name`); a style states its `format` ' +
     `(sld, css, ysld, mbstyle) and carries its document as the non-empty string \`properties.${STYLE_BODY_PROPERTY}\`; ` +
     'a patch may not rename nor remove those.',
-  ConfigChangeSet: `Up to ${MAX_CHANGE_SET_ITEMS} changes committed all or nothing under one contiguous range of sequences, in order`,
+  ConfigChangeSet:
+    `Up to ${MAX_CHANGE_SET_ITEMS} changes committed all or nothing under one contiguous range of sequences, in order. ` +
+    'In a cluster with GeoServer nodes they must be in dependency order (400 naming the change that names an object a later change adds)',
   ConfigEvent: 'A change with the sequence, cluster, origin node and publish time the service assigned',
   OffloadedEvent: 'An event whose change was too large for a message: the change is stored under `bodyRef` and fetched by the nodes',
 };

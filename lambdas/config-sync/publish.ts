@@ -23,6 +23,7 @@ import { assertCanPublish } from './cluster';
 import { consecutiveRuns, mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
 import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
 import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
+import { dependencyOrderIssues } from './change-set-order';
 import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
 import { patchedGroupStylesIssue } from './representations';
 import { HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim } from './ports';
@@ -47,6 +48,13 @@ export interface PublishDeps extends ApplyDeps {
    * node's store itself.
    */
   readonly masterStoresQueued?: boolean;
+  /**
+   * The cluster has nodes with a GeoServer: a change set out of dependency order is refused (400),
+   * since each of them applies it in the order listed (change-set-order.ts). A cluster of stores
+   * alone takes any order; a GeoServer node added later starts from a resync, whose reconcile
+   * goes in dependency order.
+   */
+  readonly appliesToGeoServers?: boolean;
 }
 
 /** The node publishing (from the request's authentication) and its cluster. */
@@ -353,6 +361,10 @@ export async function publishIdempotently(
   assertCanPublish(context.node);
   const request = parsePublishRequest(body);
   const changes = request.form === 'single' ? [request.change] : request.changes;
+  if (deps.appliesToGeoServers === true) {
+    const [first, ...rest] = dependencyOrderIssues(changes);
+    if (first) throw new InvalidConfigEventError([first, ...rest]);
+  }
   if (!idempotency) {
     await refuseGroupStylesNodesWouldRefuse(deps, context, request.form, changes);
     const result = await publishChanges(deps, context, changes);

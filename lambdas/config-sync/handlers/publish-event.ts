@@ -41,6 +41,7 @@ const deps: PublishDeps = {
   now: () => new Date(),
   pauses: nodePausesFromEnv(),
   masterStoresQueued: pureMasters(membership.nodes).length > 0,
+  appliesToGeoServers: geoServerNodes.size > 0,
 };
 // Every request parses a change.
 buildChangeSchemas();
