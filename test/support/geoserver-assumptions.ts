@@ -244,6 +244,46 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     },
   },
   {
+    name: 'a second feature type or coverage over the native table or coverage one already publishes, under another name, is created (201) with its layer while the first stays; removing the first with recurse leaves the second and its layer',
+    reliedOnBy: ['lambdas/config-sync/gateway/cascade.ts', 'lambdas/config-sync/gateway/gateway.ts'],
+    note:
+      "A resource rename reaches every other node as the new resource and its layer first and the old one's removal last. A GeoServer refusing a second resource over one native name would refuse (park) the new one there while the old one exists.",
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('first');
+      await gs.featureType('first', 'rivers');
+      await gs.arcgridStore('grid');
+      const firstCoverage = await gs.coverage('grid', 'relief');
+      if (firstCoverage.status !== 201) throw new Error(`setting up on ${gs.target.url}: the coverage POST answered ${firstCoverage.status}: ${firstCoverage.text.slice(0, 500)}`);
+      const ws = `/workspaces/${gs.ws}`;
+      const secondFeatureType = await gs.call('POST', `${ws}/datastores/first/featuretypes`, { body: { featureType: { name: 'rivers-renamed', nativeName: fileName(gs.files.shapefile) } } });
+      const secondCoverage = await gs.coverage('grid', 'relief-renamed');
+      const both = {
+        rivers: await gs.resource(`${ws}/featuretypes/rivers`),
+        riversRenamed: await gs.resource(`${ws}/featuretypes/rivers-renamed`),
+        riversRenamedLayer: (await gs.call('GET', `/layers/${gs.ws}:rivers-renamed.json`)).status,
+        relief: await gs.resource(`${ws}/coverages/relief`),
+        reliefRenamed: await gs.resource(`${ws}/coverages/relief-renamed`),
+        reliefRenamedLayer: (await gs.call('GET', `/layers/${gs.ws}:relief-renamed.json`)).status,
+      };
+      const removeFeatureType = await gs.call('DELETE', `${ws}/datastores/first/featuretypes/rivers`, { query: { recurse: 'true' } });
+      const removeCoverage = await gs.call('DELETE', `${ws}/coveragestores/grid/coverages/relief`, { query: { recurse: 'true' } });
+      return {
+        secondFeatureTypePost: secondFeatureType.status,
+        secondCoveragePost: secondCoverage.status,
+        both,
+        removeFirst: { featureType: removeFeatureType.status, coverage: removeCoverage.status },
+        after: {
+          rivers: await gs.resource(`${ws}/featuretypes/rivers`),
+          riversRenamed: await gs.resource(`${ws}/featuretypes/rivers-renamed`),
+          riversRenamedLayer: (await gs.call('GET', `/layers/${gs.ws}:rivers-renamed.json`)).status,
+          reliefRenamed: await gs.resource(`${ws}/coverages/relief-renamed`),
+          reliefRenamedLayer: (await gs.call('GET', `/layers/${gs.ws}:relief-renamed.json`)).status,
+        },
+      };
+    },
+  },
+  {
     name: 'a resource PUT naming another store of its workspace moves it there (read under the new store 200, under the former 404); naming a store the workspace lacks, it stays where it was',
     reliedOnBy: ['lambdas/config-sync/geoserver/apply.ts', 'lambdas/config-sync/job-runner.ts', 'lambdas/config-sync/gateway/resource-store.ts'],
     async observe(gs) {

@@ -403,7 +403,9 @@ export class StandInCatalog {
     this.require(STORE_OF[type], storeId, STORE_OF[type]);
     const id = qualified(workspace, name);
     // CatalogImpl.validate(ResourceInfo): the name is looked up among every resource type of the
-    // namespace (getResourceByName with ResourceInfo.class), whichever store holds it.
+    // namespace (getResourceByName with ResourceInfo.class), whichever store holds it. The native
+    // name is not looked at: a second resource over a table or coverage one already publishes, under
+    // another name, is taken (how a rename reaches other nodes: the new one first, the old removed last).
     if (RESOURCE_TYPES.some((resourceType) => this.objects[resourceType].has(id)) || this.objects.layer.has(id)) {
       throw new GeoServerError(500, `Resource named '${name}' already exists in namespace: '${workspace}'`);
     }
