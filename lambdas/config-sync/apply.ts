@@ -1586,6 +1586,12 @@ async function applyToGeoServerOrThrow(
   return outcome;
 }
 
+/**
+ * The properties a GeoServer holds once for a layer and its resource (LayerInfoImpl reads and writes
+ * `enabled` and `advertised` on its resource): a change of either object sets them for both.
+ */
+const SHARED_LAYER_FLAGS = ['enabled', 'advertised'] as const;
+
 /** The GeoServer calls an event's effect on the store stands for. */
 function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, after: StoredObject): GeoServerStep {
   const { type, id } = event.object;
@@ -1607,12 +1613,17 @@ function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, aft
   };
   const formerStore = isResourceType(type) ? storeOf(live) : undefined;
   const movedFrom = formerStore !== undefined && formerStore !== storeOf(after.properties) ? formerStore : undefined;
+  // A layer's flags are its resource's on a GeoServer: a modify not stating them leaves them as the
+  // GeoServer holds them (set last by the layer's or the resource's change), not as this object held them.
+  const unstated =
+    event.kind === 'modify' && (type === 'layer' || isResourceType(type)) ? SHARED_LAYER_FLAGS.filter((flag) => !Object.hasOwn(event.patch, flag)) : [];
   return {
     kind: 'upsert',
     type,
     id,
     properties: after.properties,
     ...(movedFrom === undefined ? {} : { formerStore: movedFrom }),
+    ...(unstated.length === 0 ? {} : { unstated }),
     // Settings are only ever modified: the store never holds them whole, and they need not be.
     incomplete: after.incomplete && !isConfigurationType(type),
     deleted: event.kind === 'modify' ? deletedPaths(live, event.patch) : [],

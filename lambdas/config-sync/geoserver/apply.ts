@@ -2,7 +2,9 @@
  * Applying one change to a node's GeoServer through its REST API (rest-mapping.ts), so that
  * applying it again has the same effect (a crash between the GeoServer call and the store
  * commit applies it again):
- * - an add or a modify sends the whole object as the node's store now holds it: PUT, and
+ * - an add or a modify sends the whole object as the node's store now holds it (but a layer's or
+ *   resource's `enabled` and `advertised` only where its event states them: the GeoServer holds them
+ *   once for both, `unstated`): PUT, and
  *   when GeoServer answers 404, POST to create it (so an add of an existing object updates
  *   it, and a modify of an object a rebuilt GeoServer lost creates it again). A resource the
  *   master moved to another store (its `store` changed) is PUT to its new store's path first,
@@ -63,6 +65,12 @@ export type GeoServerStep =
        * GeoServer holds it at that store's path, where a PUT naming the new store moves it.
        */
       readonly formerStore?: string;
+      /**
+       * Top-level properties a PUT leaves out, so that the GeoServer keeps the values it holds (a
+       * modify not stating a layer's `enabled` or `advertised`, which the GeoServer holds once for
+       * the layer and its resource). A POST creating the object sends them.
+       */
+      readonly unstated?: readonly string[];
     }
   | {
       readonly kind: 'remove';
@@ -172,7 +180,7 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
     return { kind: 'applied', calls, uncleared: [] };
   }
 
-  const body = { json: restBody(step.type, target, step.properties, false, step.incomplete) };
+  const body = { json: restBody(step.type, target, withoutProperties(step.properties, step.unstated ?? []), false, step.incomplete) };
   const createBody = { json: restBody(step.type, target, step.properties, true) };
   const item = addressed(mapping.item(target));
   let uncleared: readonly string[] = [];
@@ -224,6 +232,11 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
     });
   }
   return { kind: 'applied', calls, uncleared };
+}
+
+function withoutProperties(properties: JsonObject, left: readonly string[]): JsonObject {
+  if (left.length === 0) return properties;
+  return Object.fromEntries(Object.entries(properties).filter(([key]) => !left.includes(key)));
 }
 
 async function send(rest: GeoServerRest, request: RestRequest): Promise<RestResponse> {

@@ -873,6 +873,7 @@ export class StandInCatalog {
     if (type === 'style' && currentId !== id) updated.filename = this.renamedStyleFile(currentId, updated);
     if (type === 'namespace') this.requireUniqueUri(currentId, updated);
     this.objects[type].set(currentId, { ...updated, ...keep, [nameKey]: current[nameKey] });
+    this.shareLayerFlags(type, currentId, read);
     if (type === 'namespace') this.namespaceSaved(currentId);
     if (type === 'workspace' && (updated.isolated === true) !== (current.isolated === true)) this.workspaceIsolationChanged(currentId);
     if (type === 'layer' && typeof read.defaultStyle === 'object' && read.defaultStyle !== null) {
@@ -883,6 +884,29 @@ export class StandInCatalog {
       }
     }
     return currentId;
+  }
+
+  /**
+   * A layer keeps no `enabled` nor `advertised` of its own: LayerInfoImpl's isEnabled and
+   * isAdvertised read its resource's, and setEnabled and setAdvertised write them there. So a PUT
+   * stating either on a layer changes its resource, and one on a resource changes what its layer
+   * answers. A PUT stating neither keeps both (the REST reader starts from the object held:
+   * XStreamPersister's AbstractCatalogInfoConverter copies it before reading the body).
+   */
+  private shareLayerFlags(type: CatalogType, id: string, read: Representation): void {
+    const stated = (['enabled', 'advertised'] as const).filter((flag) => typeof read[flag] === 'boolean');
+    if (stated.length === 0) return;
+    const values = Object.fromEntries(stated.map((flag) => [flag, read[flag]]));
+    if (type === 'layer') {
+      const resource = this.objects.layer.get(id)?.resource as { '@class'?: string; name?: string } | undefined;
+      const resourceType = resource?.['@class'] as ResourceType | undefined;
+      const held = resourceType && resource?.name ? this.objects[resourceType]?.get(resource.name) : undefined;
+      if (held) this.objects[resourceType!].set(resource!.name!, { ...held, ...values });
+    } else if ((RESOURCE_TYPES as readonly string[]).includes(type)) {
+      for (const [layerId, layer] of this.objects.layer) {
+        if (nameOf(layer.resource) === id) this.objects.layer.set(layerId, { ...layer, ...values });
+      }
+    }
   }
 
   /**
