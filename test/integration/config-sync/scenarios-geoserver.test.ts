@@ -356,3 +356,38 @@ test('a 300 KiB style reaches every GeoServer as the same bytes', async () => {
   }
 });
 
+
+test('a change set listing a layer group before a layer it holds is refused (400 naming both changes), nothing stored; in dependency order every GeoServer holds the group whole', async () => {
+  const ws = 'ordered';
+  const roadsEntry = { '@type': 'layer', name: `${ws}:roads` };
+  const riversEntry = { '@type': 'layer', name: `${ws}:rivers` };
+  const resource = (name: string): Change[] => [
+    { kind: 'add', object: { type: 'featureType', id: `${ws}:${name}` }, properties: { name, nativeName: name, store: { '@class': 'dataStore', name: `${ws}:pg` } } },
+    { kind: 'add', object: { type: 'layer', id: `${ws}:${name}` }, properties: { name, resource: { '@class': 'featureType', name: `${ws}:${name}` } } },
+  ];
+  const group: Change = { kind: 'add', object: { type: 'layerGroup', id: `${ws}:overview` }, properties: { name: 'overview', mode: 'SINGLE', publishables: { published: [roadsEntry, riversEntry] } } };
+  const base: Change[] = [
+    { kind: 'add', object: { type: 'workspace', id: ws }, properties: { name: ws } },
+    { kind: 'add', object: { type: 'dataStore', id: `${ws}:pg` }, properties: { name: 'pg', type: 'PostGIS', workspace: { name: ws } } },
+    ...resource('roads'),
+  ];
+  const before = (await cluster.status()).head;
+  const refused = await cluster.api('POST', '/config/events', { node: MASTER, json: { changes: [...base, group, ...resource('rivers')] } as never });
+  expect(refused.status).toBe(400);
+  expect(refused.text).toContain('changes[4].properties.publishables');
+  expect(refused.text).toContain(`names layer ${ws}:rivers, which changes[6] adds later in this change set`);
+  expect((await cluster.status()).head).toBe(before);
+
+  const ordered = [...base, ...resource('rivers'), group];
+  const taken = await cluster.api('POST', '/config/events', { node: MASTER, json: { changes: ordered } as never });
+  expect(taken.status).toBe(201);
+  const answer = taken.body as unknown as { firstSequence: number; origin: string; publishedAt: string };
+  ordered.forEach((change, index) => {
+    const sequence = answer.firstSequence + index;
+    cluster.expected.record(change, { sequence, event: { sequence, origin: answer.origin, publishedAt: answer.publishedAt, cluster: cluster.name }, published: true, appliedLocally: false } as never);
+  });
+  await cluster.waitConverged();
+  for (const slave of SLAVES) {
+    expect(JSON.stringify(standIn(slave).catalog.objects.layerGroup.get(`${ws}:overview`)?.publishables)).toMatch(/roads.*rivers/);
+  }
+});
