@@ -13,9 +13,15 @@
  * written: the other object, then the data stores (`linkedChanges`). A node applies the written
  * object's change first, and its own GeoServer makes the same side effects there, so the
  * modifies that follow change nothing on it and bring its copy to the master's.
+ *
+ * A layer and its resource (feature type, coverage, WMS or WMTS layer) are linked the same way: a
+ * layer keeps no `enabled` nor `advertised` of its own (LayerInfoImpl reads and writes its
+ * resource's), so a PUT of either changing them changes the other, which is published after it.
  */
-import type { ConfigChange, ObjectType } from '../events';
-import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
+import { isResourceType, splitObjectId, type ConfigChange, type ObjectType } from '../events';
+import { REST_MAPPING } from '../geoserver/rest-mapping';
+import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
+import { localName, referencedName } from '../representations';
 import type { ManagedPath } from './rest-paths';
 import { mapConcurrently } from '../../shared/concurrency';
 import { MASTER_READ_CONCURRENCY } from './limits';
@@ -47,12 +53,31 @@ export async function dataStoresOf(read: LinkReader, name: string): Promise<{ re
   return (await read.names(collection)).map((store) => ({ type: 'dataStore' as ObjectType, id: `${name}:${store}`, path: `${collection}/${encodeURIComponent(store)}` }));
 }
 
-/** Before a PUT to a namespace or workspace: the other one and the workspace's data stores, as the master holds them. */
+/**
+ * The resource of a layer (named by the layer's `resource`, read through its workspace), or the
+ * layer of a resource (of the same name): where a PUT's `enabled` or `advertised` lands too.
+ */
+async function layerPartner(read: LinkReader, target: ManagedPath & { readonly id: string }): Promise<{ readonly type: ObjectType; readonly id: string; readonly path: string }[]> {
+  const { workspace, name } = splitObjectId(target.id);
+  if (workspace === undefined) return [];
+  if (isResourceType(target.type)) return [{ type: 'layer', id: target.id, path: REST_MAPPING.layer.item({ workspace, name }) }];
+  if (target.type !== 'layer') return [];
+  const resource = (await read.object(target, target.path))?.resource;
+  const type = isJsonObject(resource) && typeof resource['@class'] === 'string' ? (resource['@class'] as ObjectType) : undefined;
+  const resourceName = referencedName(resource);
+  const inWorkspace = type === undefined ? undefined : REST_MAPPING[type]?.inWorkspace;
+  if (type === undefined || !isResourceType(type) || resourceName === undefined || !inWorkspace) return [];
+  return [{ type, id: `${workspace}:${localName(resourceName)}`, path: inWorkspace({ workspace, name: localName(resourceName) }) }];
+}
+
+/**
+ * Before a PUT to a namespace or workspace: the other one and the workspace's data stores, as the
+ * master holds them; before one to a layer or resource, the other of the two.
+ */
 export async function linkedBefore(read: LinkReader, target: ManagedPath, method: string): Promise<LinkedObject[]> {
   if (method !== 'PUT' || !target.id || target.layerStyles) return [];
   const other = linkedPath(target.type, target.id);
-  if (!other) return [];
-  const objects = [other, ...(await dataStoresOf(read, target.id))];
+  const objects = other ? [other, ...(await dataStoresOf(read, target.id))] : await layerPartner(read, { ...target, id: target.id });
   return mapConcurrently(objects, MASTER_READ_CONCURRENCY, async (object) => ({ ...object, before: await read.object(object, object.path) }));
 }
 

@@ -437,6 +437,30 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(published[1]).toMatchObject({ patch: { isolated: false } });
   });
 
+  it("publishes the flags GeoServer holds once for a layer and its resource: a layer PUT's enabled/advertised with its feature type, a resource PUT's with its layer", async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'sf' } });
+    await call('POST', '/workspaces/sf/datastores', { dataStore: { name: 'pg' } });
+    await call('POST', '/workspaces/sf/datastores/pg/featuretypes', { featureType: { name: 'roads', nativeName: 'roads' } });
+    published = [];
+    expect(await call('PUT', '/layers/sf:roads', { layer: { enabled: false } })).toMatchObject({ status: 200, replication: 'published' });
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+      ['modify', 'layer', 'sf:roads'],
+      ['modify', 'featureType', 'sf:roads'],
+    ]);
+    expect(published[1]).toMatchObject({ patch: { enabled: false } });
+    published = [];
+    expect((await call('PUT', '/workspaces/sf/datastores/pg/featuretypes/roads', { featureType: { advertised: false } })).replication).toBe('published');
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([
+      ['modify', 'featureType', 'sf:roads'],
+      ['modify', 'layer', 'sf:roads'],
+    ]);
+    expect(published[1]).toMatchObject({ patch: { advertised: false } });
+    // A PUT changing neither flag publishes the object written alone.
+    published = [];
+    await call('PUT', '/workspaces/sf/layers/roads', { layer: { queryable: false } });
+    expect(published.map((c) => [c.kind, c.object.type, c.object.id])).toEqual([['modify', 'layer', 'sf:roads']]);
+  });
+
   it("publishes a workspace's removal with its namespace's, which GeoServer removes with it, recursive or not", async () => {
     await call('POST', '/workspaces', { workspace: { name: 'sf' } });
     published = [];
