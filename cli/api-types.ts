@@ -663,7 +663,7 @@ export interface components {
             object: components["schemas"]["ObjectRef"];
             recurse?: boolean;
         };
-        /** @description Up to 1000 changes committed all or nothing under one contiguous range of sequences, in order */
+        /** @description Up to 1000 changes committed all or nothing under one contiguous range of sequences, in order. In a cluster with GeoServer nodes they must be in dependency order (400 naming the change that names an object a later change adds) */
         ConfigChangeSet: {
             changes: components["schemas"]["ConfigChange"][];
         };
