@@ -11,7 +11,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 /** DynamoDB's largest item, attribute names and values together. */
 export const DYNAMO_MAX_ITEM_BYTES = 400 * 1024;
-/** TransactWriteItems: at most 100 actions, 4 MB of items in all, no item targeted twice. */
+/** TransactWriteItems: at most 100 actions, 4 MB of items in all, no item targeted twice; TransactGetItems: at most 100 items. */
 export const DYNAMO_MAX_TRANSACTION_ACTIONS = 100;
 export const DYNAMO_MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
 /** BatchGetItem: at most 100 keys; BatchWriteItem: at most 25 requests. */
@@ -118,6 +118,11 @@ export function dynamoProblems(name: string, input: Record<string, unknown>): st
         problems.push(...expressionProblems(where, action));
       });
       if (bytes > DYNAMO_MAX_TRANSACTION_BYTES) problems.push(`TransactWriteItems: ${bytes} bytes of items, over ${DYNAMO_MAX_TRANSACTION_BYTES}`);
+      break;
+    }
+    case 'TransactGetItemsCommand': {
+      const gets = (input.TransactItems ?? []) as unknown[];
+      if (gets.length > DYNAMO_MAX_TRANSACTION_ACTIONS) problems.push(`TransactGetItems: ${gets.length} items, over ${DYNAMO_MAX_TRANSACTION_ACTIONS}`);
       break;
     }
     case 'BatchGetItemCommand': {

@@ -10,7 +10,8 @@
  *   capture's checkpoint lists every layer group it published again and every store it kept,
  *   which grow with the catalog) continues in `#jobs/<id>/record/<part>` items, written in the
  *   same transaction, and its first item counts them (`parts`), so parts a larger earlier save
- *   left are never read. A record is at most JOB_RECORD_MAX_BYTES (within TransactWriteItems'
+ *   left are never read; they are read with it in one TransactGetItems, so a read never joins
+ *   two saves' items (and needs GetItem only, the grant of every function that reads a job). A record is at most JOB_RECORD_MAX_BYTES (within TransactWriteItems'
  *   4 MB); a save of a larger one is refused, naming the job, and a final save of one leaves out
  *   its checkpoint (read by no slice once the job has ended), so the job still ends;
  * - `#jobs/<id>/diff/<chunk>`: the differences its scan found, a chunk per page. A chunk too
@@ -32,6 +33,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   QueryCommand,
+  TransactGetItemsCommand,
   TransactWriteItemsCommand,
   PutItemCommand,
   type QueryCommandInput,
@@ -41,6 +43,7 @@ import {
 import type { DriftEntry } from '../geoserver/drift';
 import { isFinal, jobExpiry, keepsWaitingCapture, replacedStaleError, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
 import { NODE_STORE_TABLE } from '../tables';
+import { AGAIN, retry, type Backoff } from '../../shared/retry';
 import { cancellationCodes, cancellationItem, num, optionalNumber, optionalString, readString, str, type Item } from './dynamo-attributes';
 
 export const JOB_LOCK_KEY = '#job';
@@ -61,6 +64,15 @@ export const JOB_RECORD_ITEM_BYTES = 380 * 1024;
  */
 export const JOB_RECORD_MAX_BYTES = 3 * 1024 * 1024;
 const recordPartKey = (id: string, part: number) => `${jobKey(id)}/record/${String(part).padStart(3, '0')}`;
+/** Reads of a record of several items before giving up (each retry: a save of it in flight, or it grew). */
+const RECORD_READ_ATTEMPTS = 6;
+const RECORD_READ_BACKOFF: Backoff = { baseMs: 10, capMs: 200 };
+
+/** Whether the table's TTL may delete the item (its `expiresAt` is past): TTL deletes items one by one, days late. */
+function expired(item: Item): boolean {
+  const expiresAt = optionalNumber(item, NODE_STORE_TABLE.ttlAttribute);
+  return expiresAt !== undefined && expiresAt * 1000 <= Date.now();
+}
 
 /** A job whose id its node already has: ids are UUIDs the routes make, so this is a bug, never a request's fault; nothing is written. */
 function jobIdTaken(job: Pick<Job, 'node' | 'id'>): Error {
@@ -161,21 +173,50 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
+  /**
+   * The job's record. One of several items is read with its continuations in one TransactGetItems,
+   * which DynamoDB isolates from the transactions that save them: separate reads could join one
+   * save's first item to the next save's later ones (a record mixed from two saves, or no JSON at
+   * all) while a capture saves after every step and GET /nodes reads it. A record whose items
+   * the table's TTL has begun to delete (each item on its own) reads as gone, as an expired one does.
+   */
   async read(node: string, id: string): Promise<Job | undefined> {
     const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key(node, jobKey(id)), ConsistentRead: true }));
     if (!Item) return undefined;
-    const parts = optionalNumber(Item, 'parts') ?? 1;
-    let json = readString(Item, 'job');
-    if (parts > 1) {
-      // Written in the transaction that wrote the first item: read after it, they are at least as new.
-      const continued = new Map((await this.query(node, `${jobKey(id)}/record/`)).map((item) => [readString(item, 'key'), item]));
-      for (let part = 1; part < parts; part += 1) {
-        const stored = continued.get(recordPartKey(id, part));
-        if (!stored) throw new Error(`node ${node}: job ${id}'s record item ${recordPartKey(id, part)} is missing`);
-        json += readString(stored, 'job');
-      }
-    }
-    return JSON.parse(json) as Job;
+    let parts = optionalNumber(Item, 'parts') ?? 1;
+    if (parts === 1) return JSON.parse(readString(Item, 'job')) as Job;
+    return retry(
+      async () => {
+        const keys = Array.from({ length: parts }, (_, part) => this.key(node, part === 0 ? jobKey(id) : recordPartKey(id, part)));
+        const { Responses } = await this.client.send(new TransactGetItemsCommand({ TransactItems: keys.map((Key) => ({ Get: { TableName: this.tableName, Key } })) }));
+        const items = (Responses ?? []).map((response) => response.Item);
+        const first = items[0];
+        if (!first) return undefined;
+        const saved = optionalNumber(first, 'parts') ?? 1;
+        // Saved larger meanwhile: read its parts.
+        if (saved > parts) {
+          parts = saved;
+          return AGAIN;
+        }
+        let json = readString(first, 'job');
+        for (let part = 1; part < saved; part += 1) {
+          const stored = items[part];
+          if (!stored) {
+            if (expired(first)) return undefined;
+            throw new Error(`node ${node}: job ${id}'s record item ${recordPartKey(id, part)} is missing`);
+          }
+          json += readString(stored, 'job');
+        }
+        return JSON.parse(json) as Job;
+      },
+      {
+        maxAttempts: RECORD_READ_ATTEMPTS,
+        backoff: RECORD_READ_BACKOFF,
+        // A save of the same items in flight cancels the read (TransactionConflict): read again.
+        retryable: (error) => cancellationCodes(error)?.some((code) => code === 'TransactionConflict' || code === 'ThrottlingError') ?? false,
+        exhausted: (attempts, last) => (last instanceof Error ? last : new Error(`node ${node}: job ${id}'s record kept growing or changing over ${attempts} reads`)),
+      },
+    );
   }
 
   async latest(node: string): Promise<Job | undefined> {
@@ -350,7 +391,11 @@ export class DynamoJobStore implements JobStore {
       const parts = optionalNumber(item, 'parts') ?? 1;
       for (let part = 0; part < parts; part += 1) {
         const stored = part === 0 ? item : items.get(partKey(key, part));
-        if (!stored) throw new Error(`node ${node}: job ${id}'s differences item ${partKey(key, part)} is missing`);
+        if (!stored) {
+          // The table's TTL deletes a job's items one by one: an expired job's are as good as gone.
+          if (expired(item)) return [];
+          throw new Error(`node ${node}: job ${id}'s differences item ${partKey(key, part)} is missing`);
+        }
         entries.push(...(JSON.parse(readString(stored, 'entries')) as DriftEntry[]));
       }
     }

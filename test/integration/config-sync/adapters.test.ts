@@ -949,6 +949,56 @@ describe('DynamoJobStore', () => {
     expect(await jobs.read('jobs-record', 'job-big')).toEqual(done);
     expect((await jobs.latest('jobs-record'))?.state).toBe('succeeded');
   });
+
+  test("a record of several items read while a save of it lands between its first item and the rest is that save's whole, never a mix of two", async () => {
+    const plain = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const started = { ...job('job-mixed', 'jobs-mixed'), kind: 'capture' as const };
+    expect(await plain.start(started, new Date())).toEqual({ started: true });
+    // Two saves of the same shape and size (three items each), told apart by every group name.
+    const saving = (letter: string, at: number): Job => ({
+      ...started,
+      state: 'running',
+      phase: 'fix',
+      updatedAt: new Date(at).toISOString(),
+      checkpoint: { index: 1, regrouped: Array.from({ length: 3000 }, (_, i) => `ws:${letter.repeat(300)}-${i}`), keptStores: [] },
+    });
+    const before = saving('a', Date.now());
+    const after = saving('b', Date.now() + 1000);
+    expect(await plain.save(before)).toBe('saved');
+    // The later save lands right after the reader's GetItem of the record's first item.
+    let landed = false;
+    const racing = Object.create(aws.dynamo) as typeof aws.dynamo;
+    racing.send = (async (command: Parameters<typeof aws.dynamo.send>[0]) => {
+      const answer = await aws.dynamo.send(command);
+      if (command instanceof GetItemCommand && command.input.Key?.key?.S === '#jobs/job-mixed' && !landed) {
+        landed = true;
+        expect(await plain.save(after)).toBe('saved');
+      }
+      return answer;
+    }) as typeof aws.dynamo.send;
+    expect(await new DynamoJobStore(aws.nodeStoreTable, racing).read('jobs-mixed', 'job-mixed')).toEqual(after);
+    expect(landed).toBe(true);
+  });
+
+  test("a record of several items whose expiry the table's TTL has begun to carry out (one item at a time) reads as gone; one missing an item before its expiry is an error", async () => {
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const started = { ...job('job-expiring', 'jobs-expiring'), kind: 'capture' as const };
+    expect(await jobs.start(started, new Date())).toEqual({ started: true });
+    const big: Job = { ...started, state: 'running', phase: 'fix', checkpoint: { index: 1, regrouped: Array.from({ length: 3000 }, (_, i) => `ws:${'g'.repeat(300)}-${i}`), keptStores: [] } };
+    expect(await jobs.save(big)).toBe('saved');
+    const key = (sortKey: string) => ({ node: { S: 'jobs-expiring' }, key: { S: sortKey } });
+    await aws.dynamo.send(new DeleteItemCommand({ TableName: aws.nodeStoreTable, Key: key('#jobs/job-expiring/record/002') }));
+    await expect(jobs.read('jobs-expiring', 'job-expiring')).rejects.toThrow(/job job-expiring's record item #jobs\/job-expiring\/record\/002 is missing/);
+    await aws.dynamo.send(
+      new UpdateItemCommand({
+        TableName: aws.nodeStoreTable,
+        Key: key('#jobs/job-expiring'),
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': { N: String(Math.floor(Date.now() / 1000) - 60) } },
+      }),
+    );
+    expect(await jobs.read('jobs-expiring', 'job-expiring')).toBeUndefined();
+  });
 });
 
 describe('SQS queues', () => {

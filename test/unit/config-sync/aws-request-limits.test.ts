@@ -132,7 +132,7 @@ describe("a job's differences", () => {
 });
 
 describe('a job record', () => {
-  /** A fake table answering GetItem, Query and the puts of transactions and PutItem, for reading back what was saved. */
+  /** A fake table answering GetItem, TransactGetItems, Query and the puts of transactions and PutItem, for reading back what was saved. */
   function table() {
     const items = new Map<string, Record<string, unknown>>();
     const put = (item: Record<string, unknown>) => items.set((item.key as { S: string }).S, item);
@@ -145,6 +145,14 @@ describe('a job record', () => {
         const key = (input.Key as { key: { S: string } }).key.S;
         // The node's job lock: held by the job these tests save.
         return { Item: key === JOB_LOCK_KEY ? { key: { S: key }, active: { S: 'job-big' } } : items.get(key) };
+      }
+      if (name === 'TransactGetItemsCommand') {
+        const gets = input.TransactItems as { Get: { Key: { key: { S: string } } } }[];
+        return { Responses: gets.map(({ Get }) => ({ Item: items.get(Get.Key.key.S) })) };
+      }
+      if (name === 'TransactGetItemsCommand') {
+        const gets = input.TransactItems as { Get: { Key: { key: { S: string } } } }[];
+        return { Responses: gets.map(({ Get }) => ({ Item: items.get(Get.Key.key.S) })) };
       }
       if (name === 'QueryCommand') {
         const prefix = (input.ExpressionAttributeValues as { ':prefix': { S: string } })[':prefix'].S;
