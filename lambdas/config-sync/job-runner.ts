@@ -34,7 +34,7 @@ import { Liveness, parentsOf } from './liveness';
 import { layerGroupEntries, localName, referencedName } from './representations';
 import { GeoServerUnavailableError } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
-import { GatewayBusyError, UNSERIALIZED, type LeaseHold, type WriteSerializer } from './gateway/write-lease';
+import { GatewayBusyError, UNSERIALIZED, WriteLeaseLostError, type LeaseHold, type WriteSerializer } from './gateway/write-lease';
 import { assertNotHeldByResync, isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import { isJsonObject, wholeStatePatch, type JsonObject, type JsonValue } from './merge-patch';
 import { NodePausedError } from './pause';
@@ -411,7 +411,7 @@ const FIX_BATCH = 100;
  */
 const LEASED_FIX_BATCH = 8;
 /**
- * What each GeoServer call of a master's reconcile under the cluster's write lease asks the lease
+ * What each GeoServer call of a master's reconcile or capture under the cluster's write lease (and each publish of a capture) asks the lease
  * to last for before it is sent (`LeaseHold.keep`, renewing it when less is left): the call's own
  * bound (its client's timeout, 10 s, adapters/geoserver-http.ts) and room for the clocks of two
  * instances to differ. A batch's fixes and the layer groups a cascade changed are written back
@@ -677,9 +677,13 @@ function extraProperties(entry: DriftEntry): JsonObject {
  * Each difference is read and published under the cluster's write lease, as a gateway write is:
  * otherwise a gateway write to the same object between the capture's read and its publish would
  * be logged first and then overwritten by the capture's older state, on every node but the
- * master. One difference at a time, so the lease is held for a few calls (well within its
- * expiry) and gateway writes wait at most that long. A lease another writer holds past the wait
- * ends the step where it is: the next step (or slice) goes on from there.
+ * master. One difference at a time, so gateway writes wait at most that long. Most are a few
+ * calls, but a regroup reads and publishes every group a cascade changed: each read of the
+ * GeoServer and each publish keeps the lease first (`LEASED_CALL_MS`), as a reconcile's calls do,
+ * and a lease another writer took over meanwhile stops the step before anything read under it is
+ * published (`WriteLeaseLostError`, transient: the slice is redone from that difference, its
+ * checkpoint saved with the ones before it). A lease another writer holds past the wait ends the
+ * step where it is: the next step (or slice) goes on from there.
  *
  * A capture publishes as its node, so a paused node's capture publishes nothing: a slice already
  * running when the pause came (the pause switches the queue's consumption off, not a slice in
@@ -694,7 +698,20 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
   const rest = requireRest(deps, job);
   const publish = deps.publish;
   if (!publish) throw new Error(`node ${job.node} cannot publish: only a master's GeoServer can be captured`);
-  const reader = new GeoServerReader(rest);
+  // The lease the entry being captured runs under (each its own, `writes.run`): every read of the
+  // master's GeoServer keeps it for the call's bound first (`LEASED_CALL_MS`), as a reconcile's
+  // calls do. An entry's reads are not bounded in number (a regroup reads every group a cascade
+  // changed), and a slow GeoServer's may outlast the lease: a gateway write could then take it,
+  // change a group the capture read and publish it, and the capture publish its older read after.
+  let hold: LeaseHold | undefined;
+  const reader = new GeoServerReader({
+    url: rest.url,
+    async send(request) {
+      if (!hold) throw new Error(`capture of node ${job.node}: a read of its GeoServer outside the write lease (${request.method} ${request.path})`);
+      await hold.keep(LEASED_CALL_MS);
+      return rest.send(request);
+    },
+  });
   const entries: readonly CaptureEntry[] = await loadFixes(deps, job, cache, (differences) => withPendingRegroups(captureOrder(differences)));
   let index = job.checkpoint.index ?? 0;
   let { fixed, failed, published } = job.progress;
@@ -792,10 +809,15 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     return undefined;
   };
   let paused: NodePausedError | undefined;
+  let lost: WriteLeaseLostError | undefined;
   for (const end = Math.min(entries.length, index + CAPTURE_BATCH); index < end; ) {
     const entry = entries[index]!;
     let outcome: CaptureOutcome;
     const publishing = async (change: ConfigChange): Promise<CaptureOutcome> => {
+      // Kept before the publish too, outside its failure's handling: a lease lost since the read
+      // (`WriteLeaseLostError`) stops the step, as what was read may be older than a gateway
+      // write's, logged meanwhile.
+      await hold?.keep(LEASED_CALL_MS);
       try {
         await publish(change);
         published += 1;
@@ -919,7 +941,8 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     // The sequence of the event that last wrote the entry's stored object (its removal's, for a tombstone).
     let written: number | undefined;
     try {
-      outcome = await writes.run(async () => {
+      outcome = await writes.run(async (entryHold) => {
+        hold = entryHold;
         keptBody = undefined;
         written = undefined;
         if (entry.pendingRegroups) return regroupPending();
@@ -1006,7 +1029,15 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
       });
     } catch (error) {
       if (error instanceof GatewayBusyError) break; // gateway writes hold the lease: this entry again next step
-      throw error;
+      if (!(error instanceof WriteLeaseLostError)) throw error;
+      // Another writer took the lease over during this entry (a call outlived what it was kept
+      // for): nothing more is published under it. The entries before it were each captured under
+      // a lease of their own, so they are saved as done; the slice is thrown out as transient and
+      // redone from this entry, under a new lease.
+      lost = error;
+      break;
+    } finally {
+      hold = undefined;
     }
     if (typeof outcome === 'object' && 'paused' in outcome) {
       paused = outcome.paused;
@@ -1058,6 +1089,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     progress: { ...job.progress, fixed, failed, published, restCalls: job.progress.restCalls + reader.calls },
     failures,
   };
+  if (lost) throw new StepFailedPartWay(progressed, lost);
   if (!paused) return progressed;
   // The differences of the scan: not the regroups, nor a replaced layer's removal before its own difference.
   const differences = entries.filter((entry) => !entry.regroups && !entry.pendingRegroups && entry.replaced === undefined).length;
