@@ -490,6 +490,11 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
       if (failures.length < MAX_JOB_FAILURES) failures.push({ type: 'layerGroup', id: rejection.id, message: rejection.message } as JobFailure);
     }
     if (written.rejected.length > 0) deps.onRejected?.(written.rejected.map(({ outcome }) => outcome));
+    // Left as the master holds them while gateway writes are unpublished: unfixed, each said so.
+    for (const withheld of written.withheld) {
+      failed += 1;
+      if (failures.length < MAX_JOB_FAILURES) failures.push({ type: 'layerGroup', id: withheld.id, message: withheld.message } as JobFailure);
+    }
     index += 1;
   } else if (index < entries.length) {
     // One batch: consecutive entries of one type and kind (independent of each other); a blocking
@@ -1284,6 +1289,13 @@ async function blockingStoreRemoval(
  * left it in the store: while one of the node's own events not yet applied names a group
  * (`ownEventsNotApplied`), the step fails as transient, nothing written, and its slice is delivered
  * again once the node's queue has brought the store on.
+ *
+ * While a gateway write the master took has its changes not in the log (`LeaseHold.unrecovered`,
+ * as for a reconcile's extras), nothing is written back: the store's groups written over the
+ * master's would revert what that write did to one of them before its recovery publishes it, and
+ * its intent need not name every group it changed (a recursive DELETE's cascade, a style rename's
+ * users). The groups are answered `withheld`, reported unfixed, for a reconcile run once those
+ * writes are published.
  */
 async function writeBackGroups(
   deps: JobRunnerDeps,
@@ -1292,11 +1304,24 @@ async function writeBackGroups(
   entries: readonly FixEntry[],
   entry: FixEntry,
   hold: LeaseHold,
-): Promise<{ readonly calls: number; readonly rejected: readonly { readonly id: string; readonly message: string; readonly outcome: GeoServerRejection }[] }> {
+): Promise<{
+  readonly calls: number;
+  readonly rejected: readonly { readonly id: string; readonly message: string; readonly outcome: GeoServerRejection }[];
+  readonly withheld: readonly { readonly id: string; readonly message: string }[];
+}> {
   const ownDifference = new Set(entries.filter((other) => other.type === 'layerGroup' && other.kind !== 'extra').map((other) => other.id));
   let calls = 0;
   const rejected: { id: string; message: string; outcome: GeoServerRejection }[] = [];
   const taken = groupsTakenByCascade(await storedGroups(deps, node), entry.regroups ?? []).filter(({ group }) => !ownDifference.has(group.id));
+  if (hold.unrecovered.length > 0 && taken.length > 0) {
+    const writes = hold.unrecovered.map((intent) => `${intent.method} ${intent.path} (at ${intent.at})`);
+    const shown = writes.slice(0, 3).join(', ') + (writes.length > 3 ? ` and ${writes.length - 3} more` : '');
+    const message =
+      `not written back after the removal of ${entry.type} ${entry.id} with recurse took ${(entry.regroups ?? []).join(', ')} out of it: ` +
+      `gateway writes the master took are not published yet (${shown}), and writing the store's group over the master's could undo one of them; ` +
+      `once the next gateway write or the gateway sweep has published them, reconcile the node again`;
+    return { calls, rejected, withheld: taken.map(({ group }) => ({ id: group.id, message })) };
+  }
   // Written since by the node's own events (the gateway's writes to its GeoServer), which its store
   // applies without sending them back (apply.ts, "Own events"). Such a write changed the group the
   // cascade left, so neither the store's state before it nor the group as it is would do: the step
@@ -1328,7 +1353,7 @@ async function writeBackGroups(
       outcome,
     });
   }
-  return { calls, rejected };
+  return { calls, rejected, withheld: [] };
 }
 
 /** The layer groups the node's store holds (live), in the store's order. */

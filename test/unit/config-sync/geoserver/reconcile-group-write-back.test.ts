@@ -5,7 +5,9 @@
  * meanwhile must not be undone: the write-back runs under the cluster's write lease, reading the
  * store under it, and leaves a group one of the master's own events not yet applied names as that
  * write made it. Calls under the lease that take longer in all than the lease lasts keep it
- * (job-runner.ts, `LEASED_CALL_MS`): no other writer can take it while one of them runs.
+ * (job-runner.ts, `LEASED_CALL_MS`): no other writer can take it while one of them runs. While a
+ * gateway write the master took is unpublished (its intent left with the lease), nothing is written
+ * back: the groups are reported unfixed rather than written over what that write did.
  */
 import { MemoryEventBodyStore, MemoryEventLog, MemoryEventTopic, MemoryJobStore, MemoryNodeStore, MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
@@ -208,4 +210,43 @@ test('a reconcile whose calls under the write lease take longer in all than the 
   expect(leased.filter(({ call }) => call.startsWith('PUT /layergroups/')).length).toBeGreaterThanOrEqual(5);
   expect(leased.filter(({ heldToTheEnd }) => !heldToTheEnd)).toEqual([]);
   expect(m.lease.holder).toBeUndefined();
+});
+
+test("a gateway PUT to a group the master took and nobody published yet (its intent left with the lease) is not undone by the write-back: the groups are reported not written back", async () => {
+  const m = await master();
+  // A job slice recovers no intents (it has no recovery): they stay unrecovered under its lease.
+  const deps = m.deps(standIn.rest, leaseSerializer(m.lease, { waitMs: 100, ttlMs: 35_000, backoff: { baseMs: 5, capMs: 20 } }));
+  let died = false;
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 40 && outcome !== 'done'; slice += 1) {
+    if (!died && (await atWriteBack(deps, (await m.jobs.read(NODE, m.job.id))!))) {
+      died = true;
+      // The cascade took x out of the groups; then a gateway write retitled g2 on the master and
+      // its writer died before the log append: only its intent says so.
+      m.lease.intents.set('dead-writer', {
+        owner: 'dead-writer',
+        at: new Date().toISOString(),
+        method: 'PUT',
+        path: '/layergroups/g2',
+        objects: [{ type: 'layerGroup', id: 'g2', path: '/layergroups/g2' }],
+      });
+      await retitleThroughGateway(async () => 0);
+    }
+    outcome = await runJobSlice(deps, NODE, m.job.id, Date.now() - 1);
+  }
+  expect(outcome).toBe('done');
+  expect(died).toBe(true);
+  // The dead write stands on the master, for its recovery to publish; nothing was written back over it.
+  expect(standIn.geoserver.catalog.get('layerGroup', 'g2')?.title).toBe('user');
+  // The dead write's PUT the only write to a group (the cascade's changes are the layer removal's).
+  expect(standIn.geoserver.requests.filter((request) => request.method !== 'GET' && request.path.includes('/rest/layergroups/')).map((request) => `${request.method} ${request.path}`)).toEqual([
+    'PUT /geoserver/rest/layergroups/g2',
+  ]);
+  const ended = (await m.jobs.read(NODE, m.job.id))!;
+  expect(ended.state).toBe('succeeded');
+  expect(ended.progress.failed).toBe(2);
+  expect(ended.failures.filter((failure) => failure.type === 'layerGroup').map((failure) => failure.id).sort()).toEqual(['g1', 'g2']);
+  expect(ended.failures.find((failure) => failure.id === 'g2')?.message).toEqual(expect.stringContaining('not written back'));
+  expect(ended.failures.find((failure) => failure.id === 'g2')?.message).toEqual(expect.stringContaining('PUT /layergroups/g2'));
+  expect(m.lease.intents.has('dead-writer')).toBe(true);
 });
