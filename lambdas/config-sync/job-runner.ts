@@ -390,6 +390,16 @@ async function extraObjects(store: NodeStore, node: string, refs: readonly Liste
   return extras;
 }
 
+/**
+ * An object with the one GeoServer shares its `enabled` and `advertised` with: a layer's resource
+ * (of any resource type: the layer's id is its resource's), a resource's layer.
+ */
+function withFlagPartner(ref: ObjectRef): ObjectRef[] {
+  if (ref.type === 'layer') return [ref, ...RESOURCE_TYPES.map((type) => ({ type, id: ref.id }) as ObjectRef)];
+  if (isResourceType(ref.type)) return [ref, { type: 'layer', id: ref.id } as ObjectRef];
+  return [ref];
+}
+
 /** What GeoServer creates an object alongside: a workspace's namespace, a resource's layer (same id, any resource type). */
 function impliedBy(ref: ObjectRef): ObjectRef[] {
   if (ref.type === 'namespace') return [{ type: 'workspace', id: ref.id } as ObjectRef];
@@ -543,7 +553,9 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
         // the next gateway write or the sweep publishes (gateway/recovery.ts): the objects they
         // name are left as the master holds them, and, as they may have made objects no intent
         // names (a collection's new member, an upload's resources), no extra is removed meanwhile.
-        const unpublished = new Set(hold.unrecovered.flatMap((intent) => intent.objects.map(objectStorageKey)));
+        // A layer's resource and a resource's layer with it (same id): GeoServer holds their
+        // `enabled` and `advertised` once, so a fix of one would undo that write's flags on the other.
+        const unpublished = new Set(hold.unrecovered.flatMap((intent) => intent.objects.flatMap(withFlagPartner)).map(objectStorageKey));
         return mapConcurrently(batch, deps.concurrency ?? 8, async (entry) => {
           if (entry.kind === 'extra' && (capture !== undefined || hold.unrecovered.length > 0)) return undefined;
           if (unpublished.has(objectStorageKey(entry))) return undefined;

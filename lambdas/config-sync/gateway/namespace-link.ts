@@ -62,7 +62,20 @@ async function layerPartner(read: LinkReader, target: ManagedPath & { readonly i
   if (workspace === undefined) return [];
   if (isResourceType(target.type)) return [{ type: 'layer', id: target.id, path: REST_MAPPING.layer.item({ workspace, name }) }];
   if (target.type !== 'layer') return [];
-  const resource = (await read.object(target, target.path))?.resource;
+  return resourceOfLayer(read, { ...target, id: target.id });
+}
+
+/**
+ * The resource the master's layer `layer` names (read through its workspace), whose `enabled` and
+ * `advertised` are the layer's: none where the layer is not held, or names no resource.
+ */
+export async function resourceOfLayer(
+  read: LinkReader,
+  layer: { readonly type: ObjectType; readonly id: string; readonly path: string },
+): Promise<{ readonly type: ObjectType; readonly id: string; readonly path: string }[]> {
+  const { workspace } = splitObjectId(layer.id);
+  if (workspace === undefined) return [];
+  const resource = (await read.object(layer, layer.path))?.resource;
   const type = isJsonObject(resource) && typeof resource['@class'] === 'string' ? (resource['@class'] as ObjectType) : undefined;
   const resourceName = referencedName(resource);
   const inWorkspace = type === undefined ? undefined : REST_MAPPING[type]?.inWorkspace;

@@ -16,7 +16,8 @@
  * another store is read under that store's path first (resource-store.ts). A style the master no longer
  * holds takes along the layers and layer groups that named it (style-users.ts), as a rename
  * through the gateway does; a recursive DELETE, what its cascade changed around the object
- * (cascade.ts), as the gateway publishes it. Adds and modifies go in dependency order, removals deepest first.
+ * (cascade.ts), as the gateway publishes it; a layer PUT, its resource, which holds the layer's
+ * `enabled` and `advertised` (namespace-link.ts). Adds and modifies go in dependency order, removals deepest first.
  * All of it under the lease, before the new holder's own write: so the recovered change is in
  * the log before any later write, in the master's order. Objects unchanged publish nothing (a
  * write that died before the master applied it, or a recovery done twice).
@@ -31,7 +32,7 @@ import { bodyMember, isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RE
 import { classifyRestPath, memberPath, restBoolean, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import type { ParentRename } from './moved-children';
-import { dataStoresOf, linkedPath } from './namespace-link';
+import { dataStoresOf, linkedPath, resourceOfLayer } from './namespace-link';
 import { movedResourcePath } from './resource-store';
 import type { MasterCatalog } from './master-catalog';
 import type { IntentObject, RefusedIntent, WriteIntent } from './write-lease';
@@ -96,6 +97,7 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
   const renamed = deps.catalog ? await parentRenameOf(deps, intent, [...objects.values()]) : undefined;
   if (renamed) return parentRenamed(deps.read, deps.catalog!, renamed.rename, renamed.after);
   for (const store of await linkedStores(deps, intent)) objects.set(objectStorageKey(store), store);
+  for (const resource of await layerResource(deps, intent)) objects.set(objectStorageKey(resource), resource);
   const upserts: ConfigChange[] = [];
   /** What a recursive DELETE's cascade changed around its object (cascade.ts): before the removals. */
   const cascaded: ConfigChange[] = [];
@@ -158,6 +160,19 @@ async function linkedStores(deps: RecoveryDeps & { readonly read: MasterReader }
   const target = intent.objects.find((object) => object.path === intent.path);
   if (intent.method !== 'PUT' || !target || (target.type !== 'namespace' && target.type !== 'workspace')) return [];
   return dataStoresOf(deps.read, target.id);
+}
+
+/**
+ * A PUT to a layer: its resource, whose `enabled` and `advertised` GeoServer changed with the
+ * layer's (a layer keeps none of its own, namespace-link.ts), compared like the intent's own
+ * objects, as the gateway publishes it. Without it, a dead PUT disabling a layer is recovered as
+ * the layer alone, and the stores keep the resource's `enabled: true`, which a master's reconcile
+ * would then PUT back, enabling the layer again. A PUT to a resource names its layer already.
+ */
+async function layerResource(deps: RecoveryDeps & { readonly read: MasterReader }, intent: WriteIntent): Promise<IntentObject[]> {
+  const target = intent.objects.find((object) => object.path === intent.path);
+  if (intent.method !== 'PUT' || !target || target.type !== 'layer') return [];
+  return resourceOfLayer(deps.read, target);
 }
 
 /**

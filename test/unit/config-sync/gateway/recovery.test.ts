@@ -275,6 +275,21 @@ describe('an unfinished write is published by the next holder of the lease', () 
     expect(lease.intents.size).toBe(0);
   });
 
+  it("a layer PUT that died having disabled the layer: recovery publishes its resource's flags too, which GeoServer changed with it", async () => {
+    const send = gateway();
+    await send(request('POST', '/workspaces', { workspace: { name: 'sf' } }));
+    await send(request('POST', '/workspaces/sf/datastores', { dataStore: { name: 'pg' } }));
+    await send(request('POST', '/workspaces/sf/datastores/pg/featuretypes', { featureType: { name: 'roads', nativeName: 'roads' } }));
+    storing.published.length = 0;
+    await die('PUT', '/layers/sf:roads', { layer: { enabled: false } });
+    await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
+    expect(changes()).toEqual(['modify featureType/sf:roads', 'modify layer/sf:roads', 'add workspace/topp', 'add namespace/topp']);
+    expect(storing.published[0]).toMatchObject({ patch: { enabled: false } });
+    const [resource] = await storing.store.readObjects(MASTER_NODE, [{ type: 'featureType', id: 'sf:roads' }]);
+    expect(resource?.properties.enabled).toBe(false);
+    expect(lease.intents.size).toBe(0);
+  });
+
   it('a style rename that died: its recovery publishes the new style, the layers and groups moved to it, then the old one removed', async () => {
     const send = gateway();
     await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));

@@ -4,7 +4,8 @@
  * the two (an operator's, or a resync's closing one) finds them on the GeoServer and not in the
  * store: it must leave them for that capture (job-runner.ts, `reconcileStep`), not remove them as
  * extras, which would lose the user's upload for good. Extras with no capture waiting are still
- * removed.
+ * removed. Nor does it undo what a gateway write the master took left unpublished (its intent with
+ * the lease), on the objects it names or their flag partners (a layer's resource).
  */
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import { MemoryEventBodyStore, MemoryEventLog, MemoryEventTopic, MemoryJobStore, MemoryNodeStore, MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
@@ -133,5 +134,34 @@ test("a reconcile leaves alone what a gateway write left unpublished (its intent
   expect(standIn.geoserver.catalog.get('dataStore', 'topp:roads')).toBeDefined();
   expect(standIn.geoserver.catalog.get('dataStore', 'topp:pg')).toMatchObject({ description: 'new' });
   expect(m.lease.intents.size).toBe(2);
+  expect(standIn.geoserver.violations).toEqual([]);
+});
+
+test("a reconcile leaves a dead layer PUT's resource alone too: GeoServer holds the layer's enabled on its resource, which a fix would enable again", async () => {
+  const m = await master();
+  await m.publish(add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }));
+  await m.publish(add('featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', title: 'Roads', enabled: true, advertised: true, store: { '@class': 'dataStore', name: 'topp:pg' } }));
+  await m.publish(add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, enabled: true, advertised: true }));
+  standIn.geoserver.catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'PostGIS' });
+  standIn.geoserver.catalog.addResource('featureType', 'topp', 'pg', { name: 'roads', nativeName: 'roads', title: 'Roads', enabled: true, advertised: true });
+  // A PUT disabling the layer that the master applied, whose writer died before its events were in the log.
+  const put = { method: 'PUT', path: '/layers/topp:roads', query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ layer: { enabled: false } })) };
+  const answer = await fetch(`${standIn.geoserver.restUrl}${put.path}`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: put.body });
+  expect(answer.status).toBe(200);
+  expect(standIn.geoserver.catalog.get('featureType', 'topp:roads')?.enabled).toBe(false);
+  const intent = intentOf(classifyRestPath(put.path) as ManagedPath, 'PUT', put);
+  m.lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+
+  const reconcile: Job = newJob({ id: 'reconcile-4', node: NODE, kind: 'reconcile', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+  expect(await m.jobs.start(reconcile, new Date())).toEqual({ started: true });
+  await runToEnd(m.deps, reconcile.id);
+  expect(await m.jobs.read(NODE, reconcile.id)).toMatchObject({ state: 'succeeded' });
+  // The layer stays disabled on the master, for the next lease holder to publish (with its resource).
+  expect(standIn.geoserver.catalog.get('featureType', 'topp:roads')?.enabled).toBe(false);
+  // (Its data store, stated less fully than the stand-in answers it, is fixed as usual.)
+  expect(standIn.geoserver.requests.filter((request) => request.method === 'PUT' && /\/(layers|featuretypes)\//.test(request.path)).map((request) => request.path)).toEqual([
+    '/geoserver/rest/layers/topp:roads',
+  ]);
+  expect(m.lease.intents.size).toBe(1);
   expect(standIn.geoserver.violations).toEqual([]);
 });
