@@ -1,5 +1,6 @@
 /**
- * Lambda's limit on a function's environment (4 KB, its variables' names and values together),
+ * Lambda's limit on a function's environment (4 KB of its variables serialized as JSON, which is
+ * how Lambda measures them: `{"NAME":"value",...}`, quotes, colons, commas and escapes included),
  * checked at synth on the cluster's template with its nested stacks inlined: lists that grow with
  * the cluster (the nodes and their roles, the pause switch's event source mappings) would
  * otherwise pass it unnoticed until CloudFormation's deployment of the function fails. A function
@@ -15,7 +16,7 @@ import * as path from 'node:path';
 import type { IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1, PolicyViolatingResourceBeta1 } from 'aws-cdk-lib';
 import { flattenNestedStacks, type StackTemplate } from '../local/nested-stacks';
 
-/** Lambda's environment variables per function, names and values (AWS Lambda quotas). */
+/** Lambda's environment variables per function, as the JSON of the variables map (AWS Lambda quotas). */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
 const UUID_LENGTH = 36;
 /** At most, as CloudFormation would fill them in (region `ap-southeast-2`, suffix `amazonaws.com.cn`). */
@@ -25,9 +26,19 @@ const REFERENCE_LENGTH = 160;
 
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
 
-/** The length of a template value once deployed, at its longest. */
+/** The bytes `text` takes inside a JSON string: a quote or backslash takes two, a control character its escape. */
+function jsonStringBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+}
+
+/**
+ * The bytes a template value takes once deployed, at its longest, as the value of a JSON string
+ * (escaped, without its quotes): how Lambda measures it. A reference CloudFormation fills in (a
+ * generated name, an ARN, a UUID, a pseudo parameter) has nothing to escape; a literal, such as a
+ * Fn::Join's parts around them (JSON text itself, for the node maps), is escaped.
+ */
 export function deployedLength(value: unknown, template: Template): number {
-  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'string') return jsonStringBytes(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value).length;
   if (value === null || typeof value !== 'object') return 0;
   const node = value as Record<string, unknown>;
@@ -40,20 +51,29 @@ export function deployedLength(value: unknown, template: Template): number {
   if ('Fn::GetAtt' in node) return REFERENCE_LENGTH;
   if ('Fn::Join' in node) {
     const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
-    return parts.reduce<number>((sum, part) => sum + deployedLength(part, template), 0) + separator.length * Math.max(0, parts.length - 1);
+    return parts.reduce<number>((sum, part) => sum + deployedLength(part, template), 0) + jsonStringBytes(separator) * Math.max(0, parts.length - 1);
   }
   throw new Error(`No length estimate for ${JSON.stringify(value).slice(0, 200)}`);
 }
 
-/** Each function of `template` with an environment, and that environment's size once deployed, at its longest. */
+/**
+ * The size of a function's environment as Lambda measures it against its limit: the variables
+ * map serialized as JSON (`{"NAME":"value",...}`), so the braces, each name's and value's quotes,
+ * the colons, the commas and the escaping within values all count, each value at its longest.
+ */
+export function environmentBytes(variables: Record<string, unknown>, template: Template): number {
+  const entries = Object.entries(variables).map(([name, value]) => jsonStringBytes(name) + deployedLength(value, template) + '"":""'.length);
+  return '{}'.length + entries.reduce((sum, bytes) => sum + bytes, 0) + Math.max(0, entries.length - 1);
+}
+
+/** Each function of `template` with an environment, and that environment's size once deployed (environmentBytes). */
 export function environmentSizes(template: Template): { id: string; bytes: number }[] {
   return Object.entries(template.Resources)
     .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
     .flatMap(([id, resource]) => {
       const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
       if (!variables) return [];
-      const bytes = Object.entries(variables).reduce((sum, [name, value]) => sum + Buffer.byteLength(name, 'utf8') + deployedLength(value, template), 0);
-      return [{ id, bytes }];
+      return [{ id, bytes: environmentBytes(variables, template) }];
     });
 }
 
@@ -81,7 +101,7 @@ export class LambdaEnvironmentLimit implements IPolicyValidationPluginBeta1 {
         {
           ruleName: 'LambdaEnvironment4KB',
           description:
-            `A function's environment would be larger than Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes (4 KB, names and values; ` +
+            `A function's environment would be larger than Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes (4 KB, the variables as JSON; ` +
             `references counted at their longest), so CloudFormation could not deploy it: ${sizes.join(', ')}`,
           violatingResources: violating,
           fix:
