@@ -12,6 +12,7 @@
  * - `NODE_NAME`: the node whose queue an apply function consumes
  * - `GEOSERVER_NODES`: JSON node -> GeoServer URL, for GET /nodes; CDK bundles it as a file
  *   beside the function instead (GEOSERVER_NODES_FILE), which is read when the variable is unset
+ *   and must be there when `AWS_LAMBDA_FUNCTION_NAME` is set (in Lambda, or the local runtime)
  * - `GEOSERVER_URL`, `GEOSERVER_CREDENTIALS_SECRET` (Secrets Manager name or ARN): the apply
  *   function's own GeoServer, when its node has one. `GEOSERVER_CREDENTIALS`
  *   (`user:password` or `{"username","password"}`) replaces the secret where there is no
@@ -212,9 +213,13 @@ export function geoServerFromEnv(): HttpGeoServer | undefined {
 }
 
 /**
- * JSON node -> GeoServer URL of the nodes that have one (default none): `GEOSERVER_NODES` when
- * set, else the file CDK bundles beside the function (GEOSERVER_NODES_FILE; `dir` is the bundle's
- * folder), read from local disk once at cold start. Checked by hand rather than with a schema:
+ * JSON node -> GeoServer URL of the nodes that have one: `GEOSERVER_NODES` when set, else the
+ * file CDK bundles beside the function (GEOSERVER_NODES_FILE; `dir` is the bundle's folder), read
+ * from local disk once at cold start. Neither means none only outside Lambda (a handler run from
+ * source); in Lambda (and the local runtime, which runs the same bundles) CDK always bundles the
+ * file beside a function that declares it, so its absence is a broken bundle and fails the cold
+ * start: read as none, PublishEvent would take direct publishes from GeoServer nodes, which must
+ * publish through the gateway. Checked by hand rather than with a schema:
  * PublishEvent reads it at every cold start, where a zod parse of it cost about 0.05 of the
  * cold-import ratio (bench, ad hoc A/B of 31 runs).
  */
@@ -223,7 +228,16 @@ export function geoServerNodesFromEnv(membership: ClusterMembership, dir: string
   const file = path.join(dir, GEOSERVER_NODES_FILE);
   const source = env !== undefined ? `Environment variable ${CONFIG_SYNC_ENV.geoserverNodes}` : `The bundled file ${GEOSERVER_NODES_FILE}`;
   const raw = env ?? (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
-  if (raw === undefined) return {};
+  if (raw === undefined) {
+    // Set by Lambda, and by the local runtime for the bundles it runs (local/lambda-runner.ts).
+    const lambda = optionalEnv('AWS_LAMBDA_FUNCTION_NAME');
+    if (lambda === undefined) return {};
+    throw new Error(
+      `Function ${lambda} has no ${GEOSERVER_NODES_FILE} beside its handler (${file}) and ${CONFIG_SYNC_ENV.geoserverNodes} is unset: ` +
+        'its bundle is broken (CDK bundles the file with every function whose manifest entry lists it in bundledFiles), ' +
+        'so which nodes have a GeoServer is unknown',
+    );
+  }
   const nodes = nodeMapEnv(CONFIG_SYNC_ENV.geoserverNodes, raw, 'GeoServer URLs', source);
   for (const name of Object.keys(nodes)) {
     if (!membership.nodes.some((node) => node.name === name)) {

@@ -12,7 +12,7 @@ afterEach(() => {
   else process.env.GEOSERVER_NODES = saved;
 });
 
-test('node names to GeoServer URLs; none when unset', () => {
+test('node names to GeoServer URLs; none when unset (outside Lambda)', () => {
   delete process.env.GEOSERVER_NODES;
   expect(geoServerNodesFromEnv(membership)).toEqual({});
   process.env.GEOSERVER_NODES = JSON.stringify({ 'gs-main': 'http://10.0.0.1:8080/geoserver', 'gs-1': 'http://10.0.0.2:8080/geoserver' });
@@ -43,6 +43,32 @@ describe('the GeoServer nodes file CDK bundles beside the function in place of G
     expect(geoServerNodesFromEnv(membership, bundle)).toEqual({ 'gs-1': 'https://gs-1.example.org:8443/geoserver' });
     process.env.GEOSERVER_NODES = JSON.stringify({ 'gs-main': 'http://10.0.0.1:8080/geoserver' });
     expect(geoServerNodesFromEnv(membership, bundle)).toEqual({ 'gs-main': 'http://10.0.0.1:8080/geoserver' });
+  });
+
+  describe('when missing, with GEOSERVER_NODES unset', () => {
+    const savedName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+    afterEach(() => {
+      if (savedName === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      else process.env.AWS_LAMBDA_FUNCTION_NAME = savedName;
+    });
+
+    test('means no GeoServer nodes outside Lambda (a handler run from source)', () => {
+      delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      expect(geoServerNodesFromEnv(membership, bundle)).toEqual({});
+    });
+
+    test('fails the cold start in Lambda, where CDK always bundles it: read as none, GeoServer nodes could publish directly', () => {
+      process.env.AWS_LAMBDA_FUNCTION_NAME = 'ConfigSyncPublishEvent';
+      expect(() => geoServerNodesFromEnv(membership, bundle)).toThrow(
+        /Function ConfigSyncPublishEvent has no geoserver-nodes.json beside its handler \(.*\) and GEOSERVER_NODES is unset: its bundle is broken/,
+      );
+      // Either source is enough.
+      process.env.GEOSERVER_NODES = JSON.stringify({ 'gs-1': 'http://10.0.0.2:8080/geoserver' });
+      expect(geoServerNodesFromEnv(membership, bundle)).toEqual({ 'gs-1': 'http://10.0.0.2:8080/geoserver' });
+      delete process.env.GEOSERVER_NODES;
+      writeFileSync(path.join(bundle, GEOSERVER_NODES_FILE), '{}');
+      expect(geoServerNodesFromEnv(membership, bundle)).toEqual({});
+    });
   });
 
   test.each([
