@@ -29,6 +29,7 @@ import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambda
 import { gatewayMaster, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
 import { writeSynthFile, type ClusterFunction } from './cluster-function';
 import { GEOSERVER_NODES_FILE } from '../../lambdas/config-sync/env-names';
+import { nodeEventSourcesValue } from '../../lambdas/config-sync/node-event-sources';
 import { declaredFunction, type ManifestBinding } from './declared-functions';
 import { allow } from './routes';
 
@@ -252,7 +253,7 @@ export class ConfigSyncService extends Construct {
       [CONFIG_SYNC_ENV.clusterOperators]: JSON.stringify(cluster.operators.map((operator) => operator.name)),
       // Resolved at synth, when every apply function's event source mapping exists.
       [CONFIG_SYNC_ENV.nodeEventSources]: Lazy.string({
-        produce: () => stack.toJsonString(Object.fromEntries(Object.entries(this.nodeQueues).map(([node, q]) => [node, q.eventSource.eventSourceMappingId]))),
+        produce: () => nodeEventSourcesValue(Object.keys(this.nodeQueues), (node) => this.nodeQueues[node]!.eventSource.eventSourceMappingId),
       }),
       // Never set: bundled as GEOSERVER_NODES_FILE instead (below), 30 nodes' URLs alone passing Lambda's 4 KB environment.
       [CONFIG_SYNC_ENV.geoserverNodes]: undefined,

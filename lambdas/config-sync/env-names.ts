@@ -40,7 +40,7 @@ export const CONFIG_SYNC_ENV = {
   gatewayAllowedSourceIps: 'GATEWAY_ALLOWED_SOURCE_IPS',
   /** JSON array of the cluster's read-only operators' names (cluster.operators): the gateway refuses their tokens. */
   clusterOperators: 'CLUSTER_OPERATORS',
-  /** JSON object node -> UUID of its apply function's SQS event source mapping (pause and resume). */
+  /** The consuming nodes' apply functions' SQS event source mapping UUIDs (pause and resume), as node-event-sources.ts writes them. */
   nodeEventSources: 'NODE_EVENT_SOURCES',
 } as const;
 export type ConfigSyncEnv = (typeof CONFIG_SYNC_ENV)[keyof typeof CONFIG_SYNC_ENV];

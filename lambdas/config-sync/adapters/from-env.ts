@@ -17,7 +17,8 @@
  *   function's own GeoServer, when its node has one. `GEOSERVER_CREDENTIALS`
  *   (`user:password` or `{"username","password"}`) replaces the secret where there is no
  *   Secrets Manager: the local runtime sets it, CDK never does.
- * - `NODE_EVENT_SOURCES`: JSON object node -> UUID of its apply function's SQS event source mapping
+ * - `NODE_EVENT_SOURCES`: each consuming node's apply function's SQS event source mapping UUID
+ *   (../node-event-sources.ts; read by ./pause-from-env.ts)
  * - Locally: `AWS_ENDPOINT_URL_<SERVICE>` (read by the SDK itself) and `AWS_S3_FORCE_PATH_STYLE=true`
  * Names are CONFIG_SYNC_ENV's (what CDK sets) and CONFIG_SYNC_LOCAL_ENV's (what only local/ sets).
  *
@@ -248,8 +249,8 @@ export function geoServerNodesFromEnv(membership: ClusterMembership, dir: string
 }
 
 /**
- * An environment variable holding a JSON object of node names to strings (`GEOSERVER_NODES`,
- * `NODE_EVENT_SOURCES`), checked by hand at cold start, as `membershipFromEnv` is. `values`
+ * An environment variable holding a JSON object of node names to strings (`GEOSERVER_NODES`),
+ * checked by hand at cold start, as `membershipFromEnv` is. `values`
  * names what the strings are, and `source` where the text came from, for the error.
  */
 export function nodeMapEnv(name: string, raw: string, values: string, source = `Environment variable ${name}`): Readonly<Record<string, string>> {

@@ -6,16 +6,18 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { consumingNodes, type ClusterMembership } from '../cluster';
 import { CONFIG_SYNC_ENV } from '../env-names';
 import type { PauseDeps } from '../pause';
-import { nodeMapEnv, nodePausesFromEnv, switchLeaseFromEnv } from './from-env';
+import { nodePausesFromEnv, switchLeaseFromEnv } from './from-env';
+import { nodeEventSourcesFromValue } from '../node-event-sources';
 import { requireEnv } from '../../shared/env';
 import { EventSourceMappingSwitch } from './lambda-event-sources';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 
-/** Pauses and the consumption switch (`NODE_EVENT_SOURCES`: node -> event source mapping UUID), for every consuming node. */
+/** Pauses and the consumption switch (`NODE_EVENT_SOURCES`: each consuming node's event source mapping UUID, ../node-event-sources.ts). */
 export function pauseDepsFromEnv(membership: ClusterMembership): PauseDeps {
-  const mappings = nodeMapEnv(CONFIG_SYNC_ENV.nodeEventSources, requireEnv(CONFIG_SYNC_ENV.nodeEventSources), 'event source mapping UUIDs');
-  for (const node of consumingNodes(membership)) {
-    if (!Object.hasOwn(mappings, node.name)) throw new Error(`Environment variable ${CONFIG_SYNC_ENV.nodeEventSources} has no mapping for node ${node.name}`);
-  }
+  const mappings = nodeEventSourcesFromValue(
+    CONFIG_SYNC_ENV.nodeEventSources,
+    requireEnv(CONFIG_SYNC_ENV.nodeEventSources),
+    consumingNodes(membership).map((node) => node.name),
+  );
   return { pauses: nodePausesFromEnv(), consumption: new EventSourceMappingSwitch(mappings, withoutSdkLogging(new LambdaClient({}))), lease: switchLeaseFromEnv() };
 }

@@ -1,4 +1,4 @@
-// GEOSERVER_NODES and NODE_EVENT_SOURCES, read by hand at cold start (from-env.ts): what they take and what they refuse.
+// GEOSERVER_NODES (or the file bundled in its place), read by hand at cold start (from-env.ts): what it takes and what it refuses.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -80,15 +80,15 @@ describe('the GeoServer nodes file CDK bundles beside the function in place of G
   });
 });
 
-// NODE_EVENT_SOURCES (the pause switch's node -> event source mapping UUID) is read the same way.
+// The node map reader itself, as GEOSERVER_NODES's text reaches it.
 test.each([
-  ['{"s-1": 7}', /NODE_EVENT_SOURCES must be a JSON object of node names to event source mapping UUIDs, got '\{"s-1": 7\}'/],
+  ['{"s-1": 7}', /GEOSERVER_NODES must be a JSON object of node names to GeoServer URLs, got '\{"s-1": 7\}'/],
   ['[]', /must be a JSON object/],
   ['', /must be a JSON object/],
 ])('a node map refuses %s, naming the variable and what its values are', (value, message) => {
-  expect(() => nodeMapEnv('NODE_EVENT_SOURCES', value, 'event source mapping UUIDs')).toThrow(message);
+  expect(() => nodeMapEnv('GEOSERVER_NODES', value, 'GeoServer URLs')).toThrow(message);
 });
 
 test('a node map reads node names to strings', () => {
-  expect(nodeMapEnv('NODE_EVENT_SOURCES', '{"s-1":"uuid-1","s-2":"uuid-2"}', 'event source mapping UUIDs')).toEqual({ 's-1': 'uuid-1', 's-2': 'uuid-2' });
+  expect(nodeMapEnv('GEOSERVER_NODES', '{"s-1":"http://a","s-2":"http://b"}', 'GeoServer URLs')).toEqual({ 's-1': 'http://a', 's-2': 'http://b' });
 });
