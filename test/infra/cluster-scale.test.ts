@@ -15,7 +15,7 @@ const nodesOf = (consuming: number) => [
   { name: 'hub', role: 'both' },
   ...Array.from({ length: consuming - 1 }, (_, i) => ({ name: `slave-${i + 1}`, role: 'slave' })),
 ];
-/** CloudFormation's resources per stack; Lambda's environment variables per function, names and values. */
+/** CloudFormation's resources per stack; Lambda's environment variables per function, as the JSON of the variables map. */
 const STACK_RESOURCE_LIMIT = 500;
 const ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
 
@@ -101,7 +101,7 @@ describe(`a cluster of ${CONSUMING} consuming nodes, each with a GeoServer, ever
   });
 });
 
-/** The function whose environment is largest once deployed (names and values, references at their longest), and its size. */
+/** The function whose environment is largest once deployed (as JSON, references at their longest), and its size. */
 function largestEnvironment(synth: Synthesized): { id: string; bytes: number } {
   const sizes = environmentSizes(synth.json);
   expect(sizes.length).toBeGreaterThan(20);
@@ -112,9 +112,9 @@ const UUID_LENGTH = 36;
 
 describe("a cluster whose nodes would pass a function environment's 4 KB", () => {
   it('is refused at synth, naming the function, its size and the limit', () => {
-    // 40 consuming nodes of 31-character names: the pause switch names each twice, with its event source mapping.
-    expect(() => synthesize({ name: 'c'.repeat(20), nodes: geoServerNodesOf(40) })).toThrow(
-      /larger than Lambda's 4096 bytes \(4 KB, names and values.*ConfigSyncSwitchConsumption\w*: \d{4} bytes[\s\S]*ConfigSync\/SwitchConsumption/,
+    // 45 consuming nodes of 31-character names (44 fill the 4 KB exactly): the pause switch names each, with its event source mapping.
+    expect(() => synthesize({ name: 'c'.repeat(20), nodes: geoServerNodesOf(45) })).toThrow(
+      /larger than Lambda's 4096 bytes \(4 KB, the variables as JSON.*ConfigSyncSwitchConsumption\w*: \d{4} bytes[\s\S]*ConfigSync\/SwitchConsumption/,
     );
   });
 });

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { OBSERVABILITY_ENV } from '../../cdk/constructs/cluster-function';
 import { CONFIG_SYNC_MANIFEST } from '../../lambdas/config-sync/manifest';
+import { nodeEventSourcesFromValue } from '../../lambdas/config-sync/node-event-sources';
 import { routesOf } from '../../lambdas/shared/manifest';
 import { XRAY_ACTIONS, actionsOfStatement, functionId, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
@@ -548,8 +549,16 @@ describe('pause and resume', () => {
     const resources = asArray(statements[0]!.Resource as unknown).map((r) => JSON.stringify(r));
     expect(resources).toHaveLength(CONSUMERS.length);
     for (const node of CONSUMERS) expect(resources.some((r) => r.includes(`"Ref":"${mappingOf(node)}"`) && r.includes(':event-source-mapping:'))).toBe(true);
-    const environment = JSON.stringify(synth.json.Resources[fn]!.Properties.Environment.Variables.NODE_EVENT_SOURCES);
-    for (const node of CONSUMERS) expect(environment).toContain(`"Ref":"${mappingOf(node)}"`);
+    // Read as the function reads it, each mapping's Ref standing for its UUID: every consumer gets its own mapping.
+    const resolve = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const node = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
+      if (node.Ref !== undefined) return node.Ref;
+      if (node['Fn::Join']) return node['Fn::Join'][1].map(resolve).join(node['Fn::Join'][0]);
+      throw new Error(`unexpected ${JSON.stringify(value)}`);
+    };
+    const environment = resolve(synth.json.Resources[fn]!.Properties.Environment.Variables.NODE_EVENT_SOURCES);
+    expect(nodeEventSourcesFromValue('NODE_EVENT_SOURCES', environment, CONSUMERS)).toEqual(Object.fromEntries(CONSUMERS.map((node) => [node, mappingOf(node)])));
   });
 
   it('writes only store items of declared nodes, and no other DynamoDB, SQS or S3 action', () => {
