@@ -1,9 +1,11 @@
 // NODE_EVENT_SOURCES (lambdas/config-sync/node-event-sources.ts): what the construct writes is what
 // the pause switch reads back, node by node, and a malformed value fails its cold start, named.
+import { createHash } from 'node:crypto';
 import { eventSourceOrder, nodeEventSourcesFromValue, nodeEventSourcesValue } from '../../../lambdas/config-sync/node-event-sources';
 import { environmentBytes } from '../../../cdk/environment-limit';
 
-const uuidOf = (node: string) => `${node.padEnd(8, '0').slice(0, 8).replace(/[^0-9a-f]/g, 'a')}-d9cb-469f-a165-70867728950e`;
+/** A UUID of Lambda's shape (36 characters), its own for each node. */
+const uuidOf = (node: string) => createHash('md5').update(node).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
 
 test('reads back each node with its own mapping, whatever order the nodes come in', () => {
   // `12` is an integer-like name, which a JSON object would move to the front.
