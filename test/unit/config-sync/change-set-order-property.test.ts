@@ -12,18 +12,8 @@ import { namesStyle } from '../../../lambdas/config-sync/gateway/style-users';
 import { parentsOf } from '../../../lambdas/config-sync/liveness';
 import type { JsonObject, JsonValue } from '../../../lambdas/config-sync/merge-patch';
 import { groupEntryName, layerGroupEntries } from '../../../lambdas/config-sync/representations';
+import { pick as pickWith, seededRandom } from '../../support/random';
 import { add, modify, remove } from './fixtures';
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const UNIVERSE: readonly ObjectRef[] = [
   { type: 'workspace', id: 'topp' },
@@ -43,7 +33,7 @@ const UNIVERSE: readonly ObjectRef[] = [
 ] as ObjectRef[];
 
 function randomChange(next: () => number): ConfigChange {
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const pick = <T>(items: readonly T[]): T => pickWith(next, items);
   const object = pick(UNIVERSE);
   const kind = pick(['add', 'add', 'modify', 'remove'] as const);
   if (kind === 'remove') return remove(object.type, object.id);
@@ -128,7 +118,7 @@ function plainIssues(changes: readonly ConfigChange[]): { field: string; message
 }
 
 test('the indexed check finds exactly the issues of the plain definition on 3,000 random sets', () => {
-  const next = random(20261206);
+  const next = seededRandom(20261206);
   let withIssues = 0;
   let withoutIssues = 0;
   for (let run = 0; run < 3000; run += 1) {
