@@ -1590,7 +1590,7 @@ async function applyToGeoServerOrThrow(
  * The properties a GeoServer holds once for a layer and its resource (LayerInfoImpl reads and writes
  * `enabled` and `advertised` on its resource): a change of either object sets them for both.
  */
-const SHARED_LAYER_FLAGS = ['enabled', 'advertised'] as const;
+export const SHARED_LAYER_FLAGS = ['enabled', 'advertised'] as const;
 
 /** The GeoServer calls an event's effect on the store stands for. */
 function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, after: StoredObject): GeoServerStep {

@@ -476,8 +476,14 @@ export interface IdempotencyClaim {
   /** Epoch seconds; an expired claim no longer binds its key. */
   readonly expiresAt: number;
   readonly createdAt: string;
-  /** How many events the claiming request committed (a change set's size). @default 1 */
+  /** How many events the claiming request committed (a change set's size, derived events included). @default 1 */
   readonly count?: number;
+  /**
+   * The offsets in the committed range of the events the publish path derived (a layer's or
+   * resource's partner taking its flags, layer-flags.ts), so that an answer rebuilt from the log
+   * lists them as the first answer did. @default none
+   */
+  readonly derived?: readonly number[];
 }
 
 /** What an earlier request with the same key committed. */

@@ -20,13 +20,14 @@ import { catchUpOnce, type ApplyDeps } from './apply';
 import { nodeMetrics, recordApplied } from './apply-metrics';
 import { consumes, type ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
-import { consecutiveRuns, mustOffload, parseConfigChange, type ConfigChange, type PublishedEvent } from './events';
+import { consecutiveRuns, isOffloaded, isUnreadable, isVoided, mustOffload, parseConfigChange, type ConfigChange, type ObjectRef, type PublishedEvent } from './events';
 import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
 import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
 import { dependencyOrderIssues } from './change-set-order';
+import { withPartnerFlags, type ExpandedChanges } from './layer-flags';
 import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
 import { patchedGroupStylesIssue } from './representations';
-import { HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim } from './ports';
+import { HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim, type IdempotencyRecord } from './ports';
 import type { NodePauses } from './pause';
 
 export interface PublishDeps extends ApplyDeps {
@@ -300,24 +301,41 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /** A claim without a recorded answer younger than this may belong to a request still running (API Gateway waits at most 30 s). */
 const IN_PROGRESS_WINDOW_MS = 60_000;
 
+/**
+ * An event the events API added to a request, right after the change it follows: the layer's or
+ * resource's partner taking the flags GeoServer holds once for both (layer-flags.ts).
+ */
+export interface DerivedEventAnswer {
+  readonly sequence: number;
+  /** The index in the request's `changes` of the change it follows (0 for a single change). */
+  readonly derivedFrom: number;
+  readonly object: ObjectRef;
+  readonly patch: JsonObject;
+}
+
 /** The answer of `POST /config/events` for one change, as JSON; what a retry with the same key gets again. */
 export interface PublishAnswer {
   readonly sequence: number;
   readonly event: unknown;
   readonly published: boolean;
   readonly appliedLocally: boolean;
+  /** The events derived from the change, after it (only when there are any). */
+  readonly derived?: readonly DerivedEventAnswer[];
 }
 
-/** The answer for a change set: its range of sequences (the events are the request's, in order). */
+/** The answer for a change set: its range of sequences (the request's events in order, each derived one right after its change). */
 export interface ChangeSetAnswer {
   readonly firstSequence: number;
   readonly lastSequence: number;
+  /** The events committed: the request's changes plus the derived ones. */
   readonly count: number;
   /** The node that published the set and when (every event of the set carries both). */
   readonly origin: string;
   readonly publishedAt: string;
   readonly published: boolean;
   readonly appliedLocally: boolean;
+  /** The events derived from the set's changes, each right after its change (only when there are any). */
+  readonly derived?: readonly DerivedEventAnswer[];
 }
 
 export type IdempotentPublish<A = PublishAnswer | ChangeSetAnswer> =
@@ -328,9 +346,14 @@ export function answerOf(result: PublishResult): PublishAnswer {
   return { sequence: result.event.sequence, event: result.event, published: result.published, appliedLocally: result.appliedLocally };
 }
 
-function answerFor(request: PublishRequest, result: ChangeSetResult): PublishAnswer | ChangeSetAnswer {
+function answerFor(request: PublishRequest, result: ChangeSetResult, expanded: ExpandedChanges): PublishAnswer | ChangeSetAnswer {
   const first = result.events[0] as PublishedEvent;
-  if (request.form === 'single') return { sequence: first.sequence, event: first, published: result.published, appliedLocally: result.appliedLocally };
+  const derived = expanded.changes.flatMap((change, index): DerivedEventAnswer[] => {
+    const from = expanded.derivedFrom[index];
+    return from === undefined || change.kind !== 'modify' ? [] : [{ sequence: first.sequence + index, derivedFrom: from, object: change.object, patch: change.patch }];
+  });
+  const listed = derived.length === 0 ? {} : { derived };
+  if (request.form === 'single') return { sequence: first.sequence, event: first, published: result.published, appliedLocally: result.appliedLocally, ...listed };
   return {
     firstSequence: first.sequence,
     lastSequence: first.sequence + result.events.length - 1,
@@ -339,7 +362,27 @@ function answerFor(request: PublishRequest, result: ChangeSetResult): PublishAns
     publishedAt: first.publishedAt,
     published: result.published,
     appliedLocally: result.appliedLocally,
+    ...listed,
   };
+}
+
+/**
+ * The derived events of a request whose answer was never recorded, from the offsets its claim
+ * holds and the events the log holds there.
+ */
+async function rebuiltDerived(deps: Pick<PublishDeps, 'log'>, cluster: string, record: IdempotencyRecord): Promise<{ derived?: DerivedEventAnswer[] }> {
+  const offsets = record.derived ?? [];
+  if (offsets.length === 0) return {};
+  const derived: DerivedEventAnswer[] = [];
+  for (const offset of offsets) {
+    const sequence = record.sequence + offset;
+    const [event] = await deps.log.readRange(cluster, sequence, sequence);
+    if (!event || isVoided(event) || isUnreadable(event) || isOffloaded(event) || event.kind !== 'modify') continue;
+    // The request's changes before it: every offset below it that is not derived.
+    const derivedFrom = offset - offsets.filter((other) => other < offset).length - 1;
+    derived.push({ sequence, derivedFrom, object: event.object, patch: event.patch });
+  }
+  return { derived };
 }
 
 /**
@@ -365,31 +408,36 @@ export async function publishIdempotently(
     const [first, ...rest] = dependencyOrderIssues(changes);
     if (first) throw new InvalidConfigEventError([first, ...rest]);
   }
+  // In a cluster with GeoServer nodes, a change stating a layer's or resource's enabled/advertised
+  // takes its partner's along, as GeoServer does (layer-flags.ts); the checks above and below
+  // judge the request's own changes, so their issues name the request's indexes.
+  const expand = (): Promise<ExpandedChanges> =>
+    deps.appliesToGeoServers === true
+      ? withPartnerFlags(deps, context.cluster, context.node.name, changes)
+      : Promise.resolve({ changes, derivedFrom: changes.map(() => undefined) });
   if (!idempotency) {
     await refuseGroupStylesNodesWouldRefuse(deps, context, request.form, changes);
-    const result = await publishChanges(deps, context, changes);
-    return { replayed: false, result, answer: answerFor(request, result) };
+    const expanded = await expand();
+    const result = await publishChanges(deps, context, expanded.changes);
+    return { replayed: false, result, answer: answerFor(request, result, expanded) };
   }
   const now = deps.now();
-  const claim: IdempotencyClaim = {
-    node: context.node.name,
-    key: idempotency.key,
-    bodyHash: idempotency.bodyHash,
-    createdAt: now.toISOString(),
-    expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
-    count: changes.length,
-  };
   try {
     await refuseGroupStylesNodesWouldRefuse(deps, context, request.form, changes);
   } catch (error) {
     // The check reads the group as the master holds it now: a retry of a request already taken
     // (its key claimed) is answered below as the first was (or 422 for another body), not judged
     // against what the group became since, by this request or a later one.
-    if (!(error instanceof InvalidConfigEventError) || (await deps.log.readIdempotencyClaim(context.cluster, claim)) === undefined) throw error;
+    if (!(error instanceof InvalidConfigEventError) || (await deps.log.readIdempotencyClaim(context.cluster, claimOf(context.node.name, idempotency, now, changes.length))) === undefined) throw error;
   }
+  // Derived from the store as it is now: a retry of a request already taken derives what it
+  // may (its append is refused for the key), and is answered from the first request's record.
+  const expanded = await expand();
+  const derivedOffsets = expanded.derivedFrom.flatMap((from, offset) => (from === undefined ? [] : [offset]));
+  const claim: IdempotencyClaim = { ...claimOf(context.node.name, idempotency, now, expanded.changes.length), ...(derivedOffsets.length === 0 ? {} : { derived: derivedOffsets }) };
   let result: ChangeSetResult;
   try {
-    result = await publishChanges(deps, context, changes, claim);
+    result = await publishChanges(deps, context, expanded.changes, claim);
   } catch (error) {
     if (!(error instanceof IdempotencyKeyTakenError)) throw error;
     const record = error.record;
@@ -399,6 +447,7 @@ export async function publishIdempotently(
       throw new IdempotentRequestInProgressError(idempotency.key, record.sequence);
     }
     const [event] = await deps.log.readRange(context.cluster, record.sequence, record.sequence);
+    const derived = await rebuiltDerived(deps, context.cluster, record);
     if (request.form === 'set') {
       const count = record.count ?? changes.length;
       return {
@@ -411,12 +460,13 @@ export async function publishIdempotently(
           publishedAt: event?.publishedAt ?? record.createdAt,
           published: false,
           appliedLocally: false,
+          ...derived,
         },
       };
     }
-    return { replayed: true, answer: { sequence: record.sequence, event, published: false, appliedLocally: false } };
+    return { replayed: true, answer: { sequence: record.sequence, event, published: false, appliedLocally: false, ...derived } };
   }
-  const answer = answerFor(request, result);
+  const answer = answerFor(request, result, expanded);
   try {
     await deps.log.saveIdempotentAnswer(context.cluster, context.node.name, idempotency.key, JSON.stringify(answer));
   } catch (failure) {
@@ -424,6 +474,18 @@ export async function publishIdempotently(
     return { replayed: false, result: { ...result, deferredFailures: [...result.deferredFailures, { stage: 'record-answer', error: failure }] }, answer };
   }
   return { replayed: false, result, answer };
+}
+
+/** The claim of an `Idempotency-Key` for a request committing `count` events. */
+function claimOf(node: string, idempotency: { readonly key: string; readonly bodyHash: string }, now: Date, count: number): IdempotencyClaim {
+  return {
+    node,
+    key: idempotency.key,
+    bodyHash: idempotency.bodyHash,
+    createdAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+    count,
+  };
 }
 
 /**

@@ -461,6 +461,8 @@ export class DynamoEventLog implements EventLog {
         createdAt: str(claim.createdAt),
         expiresAt: num(claim.expiresAt),
         ...(claim.count === undefined ? {} : { eventCount: num(claim.count) }),
+        // Comma-separated offsets: a short string, and none where nothing was derived.
+        ...(claim.derived === undefined || claim.derived.length === 0 ? {} : { derivedOffsets: str(claim.derived.join(',')) }),
       },
       ConditionExpression: 'attribute_not_exists(#bodyHash) OR #expiresAt < :now',
       ExpressionAttributeNames: { '#bodyHash': 'bodyHash', '#expiresAt': 'expiresAt' },
@@ -800,8 +802,10 @@ function claimPartition(cluster: string, node: string, key: string): string {
 function toRecord(item: Item): IdempotencyRecord {
   const answer = optionalString(item, 'answer');
   const count = optionalNumber(item, 'eventCount');
+  const derived = optionalString(item, 'derivedOffsets');
   return {
     ...(count === undefined ? {} : { count }),
+    ...(derived === undefined ? {} : { derived: derived.split(',').map(Number) }),
     node: readString(item, 'node'),
     key: readString(item, 'idempotencyKey'),
     bodyHash: readString(item, 'bodyHash'),

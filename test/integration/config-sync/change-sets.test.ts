@@ -246,6 +246,13 @@ describe('change sets in the DynamoDB event log', () => {
       6,
     ]);
     expect(await log.closeHoles(cluster, 1, 6)).toEqual({ voided: 0, waiting: 0 });
+
+    // The offsets of the events the publish path derived come back with the claim, for an answer
+    // rebuilt from the log to list them as the first did; a claim without any records none.
+    const derivedClaim = { ...claim, key: 'k3', count: 4, derived: [1, 3] };
+    await log.appendAll([draft(cluster, 'a'), draft(cluster, 'b'), draft(cluster, 'c'), draft(cluster, 'd')], derivedClaim);
+    expect(await log.readIdempotencyClaim(cluster, derivedClaim)).toMatchObject({ count: 4, derived: [1, 3] });
+    expect(await log.readIdempotencyClaim(cluster, claim)).not.toHaveProperty('derived');
   });
 
   test('published through SNS in batches: a slave receives a 25-event change set in order and applies it', async () => {

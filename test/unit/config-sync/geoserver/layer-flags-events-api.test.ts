@@ -1,0 +1,165 @@
+/**
+ * `POST /config/events` in a cluster with GeoServer nodes, for the flags GeoServer holds once for a
+ * layer and its resource: a change stating a layer's `enabled` (or a resource's `enabled` or
+ * `advertised`) alone takes the partner's along as a derived modify right after it, listed in the
+ * answer, as the gateway does for a PUT. Without it every slave's GeoServer changed both while
+ * every store kept the partner's old flag, so a slave's drift check found the partner apart (and a
+ * reconcile PUT the stale flag back). End to end: published by a master, applied by a slave to its
+ * stand-in GeoServer, then a drift job on that slave finds no difference.
+ */
+import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory';
+import { catchUp, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
+import type { ConfigChange } from '../../../../lambdas/config-sync/events';
+import { publishIdempotently, type ChangeSetAnswer, type PublishAnswer, type PublishContext, type PublishDeps } from '../../../../lambdas/config-sync/publish';
+import { standInPerTest } from '../../../support/standin-per-test';
+import { add, applyDeps, CLUSTER, harness, modify, ref, type Harness } from '../fixtures';
+import { runJobOn } from './capture-on-a-slave';
+
+const MASTER: PublishContext = { cluster: CLUSTER, node: { name: 'master-1', role: 'master' } };
+const SLAVE = { cluster: CLUSTER, node: 'gs-1' };
+
+/** Roads (a feature type) and elevation (a coverage) with their layers, flags stated as a GeoServer answers them. */
+const CATALOG: ConfigChange[] = [
+  add('workspace', 'topp', { name: 'topp' }),
+  add('dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', workspace: { name: 'topp' } }),
+  add('featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', enabled: true, advertised: true, store: { '@class': 'dataStore', name: 'topp:pg' } }),
+  add('layer', 'topp:roads', { name: 'roads', resource: { '@class': 'featureType', name: 'topp:roads' }, enabled: true, advertised: true }),
+  add('coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', enabled: true, url: 'file:coverages/dem.tif' }),
+  add('coverage', 'topp:elevation', { name: 'elevation', nativeName: 'dem', enabled: true, advertised: true, store: { '@class': 'coverageStore', name: 'topp:dem' } }),
+  add('layer', 'topp:elevation', { name: 'elevation', resource: { '@class': 'coverage', name: 'topp:elevation' }, enabled: true, advertised: true }),
+];
+
+const standIn = standInPerTest();
+
+function slave(h: Harness): ApplyDeps {
+  return { ...applyDeps(h), geoserver: { rest: standIn.rest, options: { sleep: async () => undefined, rejectionAttempts: 1 } }, warn: () => undefined };
+}
+
+/** A master in a cluster with GeoServer nodes; `queued`: its store follows a delivery later (the master-stores queue). */
+function cluster(queued = false): { h: Harness; deps: PublishDeps } {
+  const h = harness();
+  return { h, deps: { ...h.deps, appliesToGeoServers: true, ...(queued ? { masterStoresQueued: true } : {}) } };
+}
+
+async function publish(deps: PublishDeps, body: unknown, key?: string) {
+  const outcome = await publishIdempotently(deps, MASTER, body, key === undefined ? undefined : { key, bodyHash: JSON.stringify(body) });
+  return outcome.answer;
+}
+
+async function stored(h: Harness, node: string, type: 'layer' | 'featureType' | 'coverage', id: string) {
+  const [object] = await h.store.readObjects(node, [ref(type, id)]);
+  return { enabled: object?.properties.enabled, advertised: object?.properties.advertised };
+}
+
+/** The slave applies the log to its GeoServer, then a drift job on it: its differences. */
+async function slaveDrift(h: Harness) {
+  await catchUp(slave(h), SLAVE);
+  expect(await h.store.listParked(SLAVE.node)).toEqual([]);
+  const jobs = new MemoryJobStore();
+  const job = await runJobOn(standIn, h, 'drift', SLAVE.node, 'drift-1', jobs);
+  return jobs.readDifferences(SLAVE.node, job.id);
+}
+
+test("the layer's enabled alone in the log: the slave's GeoServer disables the feature type with it while every store keeps it enabled, which its drift check reports", async () => {
+  const h = harness();
+  await h.appendAll([...CATALOG, modify('layer', 'topp:roads', { enabled: false })]);
+  expect(await slaveDrift(h)).toEqual([expect.objectContaining({ kind: 'different', type: 'featureType', id: 'topp:roads' })]);
+});
+
+test("a layer's enabled stated alone takes its feature type's along: listed in the answer, the slave's drift check finds nothing", async () => {
+  const { h, deps } = cluster();
+  await publish(deps, { changes: CATALOG });
+  const answer = (await publish(deps, modify('layer', 'topp:roads', { enabled: false }))) as PublishAnswer;
+  expect(answer.derived).toEqual([{ sequence: answer.sequence + 1, derivedFrom: 0, object: ref('featureType', 'topp:roads'), patch: { enabled: false } }]);
+  expect(await stored(h, 'master-1', 'featureType', 'topp:roads')).toEqual({ enabled: false, advertised: true });
+  expect(await slaveDrift(h)).toEqual([]);
+  expect(standIn.geoserver.catalog.objects.featureType.get('topp:roads')?.enabled).toBe(false);
+  expect(await stored(h, SLAVE.node, 'featureType', 'topp:roads')).toEqual({ enabled: false, advertised: true });
+});
+
+test("a resource's flags in a set take its layer's along, right after it; a flag the partner already holds derives nothing", async () => {
+  const { h, deps } = cluster();
+  const catalog = (await publish(deps, { changes: CATALOG })) as ChangeSetAnswer;
+  expect(catalog.derived).toBeUndefined();
+  const answer = (await publish(deps, {
+    changes: [
+      modify('coverage', 'topp:elevation', { advertised: false, title: 'Elevation' }),
+      modify('layer', 'topp:roads', { enabled: true }),
+      modify('featureType', 'topp:roads', { enabled: false, advertised: true }),
+    ],
+  })) as ChangeSetAnswer;
+  expect(answer.count).toBe(5);
+  expect(answer.derived).toEqual([
+    { sequence: answer.firstSequence + 1, derivedFrom: 0, object: ref('layer', 'topp:elevation'), patch: { advertised: false } },
+    { sequence: answer.firstSequence + 4, derivedFrom: 2, object: ref('layer', 'topp:roads'), patch: { enabled: false } },
+  ]);
+  expect(await slaveDrift(h)).toEqual([]);
+  expect(await stored(h, SLAVE.node, 'layer', 'topp:elevation')).toEqual({ enabled: true, advertised: false });
+  expect(standIn.geoserver.catalog.objects.layer.get('topp:roads')?.enabled).toBe(false);
+});
+
+test('a layer added earlier in the same set, then disabled: its resource, named by that add, follows', async () => {
+  const { h, deps } = cluster();
+  await publish(deps, { changes: CATALOG });
+  const answer = (await publish(deps, {
+    changes: [
+      add('featureType', 'topp:rivers', { name: 'rivers', nativeName: 'rivers', enabled: true, store: { '@class': 'dataStore', name: 'topp:pg' } }),
+      add('layer', 'topp:rivers', { name: 'rivers', resource: { '@class': 'featureType', name: 'topp:rivers' }, enabled: true }),
+      modify('layer', 'topp:rivers', { enabled: false }),
+    ],
+  })) as ChangeSetAnswer;
+  expect(answer.derived).toEqual([{ sequence: answer.firstSequence + 3, derivedFrom: 2, object: ref('featureType', 'topp:rivers'), patch: { enabled: false } }]);
+  expect(await slaveDrift(h)).toEqual([]);
+});
+
+test("a pure master's store trailing its own publishes: the log's later events are judged, so the next request still takes the partner along", async () => {
+  const { h, deps } = cluster(true);
+  await publish(deps, { changes: CATALOG });
+  await publish(deps, modify('layer', 'topp:roads', { enabled: false }));
+  // Its store has applied nothing yet: re-enabled right after, the feature type follows again.
+  const answer = (await publish(deps, modify('layer', 'topp:roads', { enabled: true }))) as PublishAnswer;
+  expect(answer.derived).toEqual([expect.objectContaining({ object: ref('featureType', 'topp:roads'), patch: { enabled: true } })]);
+  expect(await h.store.readCursor('master-1')).toBe(0);
+  expect(await slaveDrift(h)).toEqual([]);
+  expect(standIn.geoserver.catalog.objects.featureType.get('topp:roads')?.enabled).toBe(true);
+});
+
+test('a replay with the same Idempotency-Key answers the derived events again, after the store caught up', async () => {
+  const { deps } = cluster();
+  await publish(deps, { changes: CATALOG });
+  const body = { changes: [modify('layer', 'topp:elevation', { enabled: false, advertised: false })] };
+  const first = await publish(deps, body, 'k-1');
+  expect((first as ChangeSetAnswer).derived).toHaveLength(1);
+  // The store now holds the coverage disabled: deriving again would find nothing to carry.
+  expect(await publish(deps, body, 'k-1')).toEqual(first);
+});
+
+test('a resource without a layer, or a cluster of stores alone, derives nothing', async () => {
+  const { deps } = cluster();
+  await publish(deps, { changes: CATALOG.slice(0, 3) });
+  expect(await publish(deps, modify('featureType', 'topp:roads', { enabled: false }))).not.toHaveProperty('derived');
+  const alone = harness();
+  await publish(alone.deps, { changes: CATALOG });
+  expect(await publish(alone.deps, modify('layer', 'topp:roads', { enabled: false }))).not.toHaveProperty('derived');
+});
+
+test('an answer never recorded is rebuilt from the log with the same derived events, its range covering them', async () => {
+  const { h, deps } = cluster();
+  await publish(deps, { changes: CATALOG });
+  const body = { changes: [modify('layer', 'topp:roads', { advertised: false }), modify('coverage', 'topp:elevation', { enabled: false })] };
+  const recordAnswer = h.log.saveIdempotentAnswer.bind(h.log);
+  // The first request's function dies after the commit: its answer is never recorded.
+  h.log.saveIdempotentAnswer = async () => {
+    throw new Error('function died');
+  };
+  const first = (await publish(deps, body, 'k-2')) as ChangeSetAnswer;
+  h.log.saveIdempotentAnswer = recordAnswer;
+  const later = { ...deps, now: () => new Date(Date.parse('2025-01-01T00:10:00Z')) };
+  const rebuilt = (await publish(later, body, 'k-2')) as ChangeSetAnswer;
+  expect(first).toMatchObject({ count: 4, lastSequence: first.firstSequence + 3 });
+  expect(rebuilt).toEqual({ ...first, published: false, appliedLocally: false });
+  expect(rebuilt.derived?.map((event) => [event.sequence - rebuilt.firstSequence, event.derivedFrom, event.object.type])).toEqual([
+    [1, 0, 'featureType'],
+    [3, 1, 'layer'],
+  ]);
+});
