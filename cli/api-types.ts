@@ -193,7 +193,7 @@ export interface paths {
         put?: never;
         /**
          * Publish a configuration change, or a change set (master and `both` nodes only)
-         * @description The change gets the next cluster-wide sequence in the event log (the commit point), is published to the SNS FIFO topic for every consuming node's queue, and is applied to the publishing node's own store. Once the log has it, the change is never lost: a publish or local write that fails afterwards is recovered automatically (see `published` and `appliedLocally`), so a 201 must not be retried without an `Idempotency-Key`. A change set (`{"changes": [...]}`, at most 1000) is validated whole and committed all or nothing under one contiguous range of sequences. A change too large for a message (a large style) is carried through S3 transparently. A pure slave is refused (403 PURE_SLAVE) before its body is read; an invalid body is a 400 naming the field (`changes[3].object.type` in a set), and nothing is published.
+         * @description The change gets the next cluster-wide sequence in the event log (the commit point), is published to the SNS FIFO topic for every consuming node's queue, and is applied to the publishing node's own store. Once the log has it, the change is never lost: a publish or local write that fails afterwards is recovered automatically (see `published` and `appliedLocally`), so a 201 must not be retried without an `Idempotency-Key`. A change set (`{"changes": [...]}`, at most 1000) is validated whole and committed all or nothing under one contiguous range of sequences. A change too large for a message (a large style) is carried through S3 transparently. A pure slave is refused (403 PURE_SLAVE) before its body is read; an invalid body is a 400 naming the field (`changes[3].object.type` in a set), and nothing is published. In a cluster with GeoServer nodes, a change stating a layer's or resource's `enabled` or `advertised` that its partner (the resource the layer names, the layer of the same id) holds otherwise takes the partner's along, as GeoServer does: a modify of the partner right after it, in the same range, listed in `derived`.
          */
         post: operations["publishConfigEvent"];
         delete?: never;
@@ -2137,9 +2137,27 @@ export interface operations {
                         published: boolean;
                         /** @description Whether the publishing node's own store held the event when the answer was sent. Always false on a pure master in a cluster with the master-stores queue (every cluster with a pure master): that queue's consumer applies the master's store after the answer, within about a delivery. A `both` node applies it on the request only when its store is right before it; otherwise (other masters' events not applied there yet, a failed write, a resync holding the store) false, and its own queue brings it after the events before it */
                         appliedLocally: boolean;
+                        /** @description The events derived from the request, each right after its change (absent when none) */
+                        derived?: {
+                            /** @description The sequence of the derived event, right after the change it follows */
+                            sequence: number;
+                            /** @description The index in the request's `changes` of the change it follows (0 for a single change) */
+                            derivedFrom: number;
+                            /** @description The partner: a layer, or a feature type, coverage, WMS or WMTS layer */
+                            object: {
+                                /** @enum {string} */
+                                type: "workspace" | "namespace" | "dataStore" | "coverageStore" | "wmsStore" | "wmtsStore" | "featureType" | "coverage" | "wmsLayer" | "wmtsLayer" | "layer" | "layerGroup" | "style" | "global" | "workspaceSettings" | "service" | "logging";
+                                id: string;
+                            };
+                            /** @description The flags taken along: `enabled` and/or `advertised`, as the change stated them */
+                            patch: {
+                                [key: string]: unknown;
+                            };
+                        }[];
                     } | {
                         firstSequence: number;
                         lastSequence: number;
+                        /** @description The events committed: the request's changes plus the derived ones (`derived`) */
                         count: number;
                         /** @description The node that published the set (every event of the set carries it) */
                         origin: string;
@@ -2148,6 +2166,23 @@ export interface operations {
                         published: boolean;
                         /** @description Whether the publishing node's own store held the whole set when the answer was sent (as for one change) */
                         appliedLocally: boolean;
+                        /** @description The events derived from the request, each right after its change (absent when none) */
+                        derived?: {
+                            /** @description The sequence of the derived event, right after the change it follows */
+                            sequence: number;
+                            /** @description The index in the request's `changes` of the change it follows (0 for a single change) */
+                            derivedFrom: number;
+                            /** @description The partner: a layer, or a feature type, coverage, WMS or WMTS layer */
+                            object: {
+                                /** @enum {string} */
+                                type: "workspace" | "namespace" | "dataStore" | "coverageStore" | "wmsStore" | "wmtsStore" | "featureType" | "coverage" | "wmsLayer" | "wmtsLayer" | "layer" | "layerGroup" | "style" | "global" | "workspaceSettings" | "service" | "logging";
+                                id: string;
+                            };
+                            /** @description The flags taken along: `enabled` and/or `advertised`, as the change stated them */
+                            patch: {
+                                [key: string]: unknown;
+                            };
+                        }[];
                     };
                 };
             };

@@ -235,6 +235,21 @@ export const publishedEventSchema = described(
   'An event as the event log stores it and the topic carries it',
 );
 
+export const derivedEventSchema = described(
+  z.object({
+    sequence: described(z.int().check(z.minimum(1)), 'The sequence of the derived event, right after the change it follows'),
+    derivedFrom: described(count(), "The index in the request's `changes` of the change it follows (0 for a single change)"),
+    object: described(z.object({ type: objectType, id: z.string() }), 'The partner: a layer, or a feature type, coverage, WMS or WMTS layer'),
+    patch: described(z.record(z.string(), z.unknown()), 'The flags taken along: `enabled` and/or `advertised`, as the change stated them'),
+  }),
+  "A modify the service added after a change stating a layer's or resource's `enabled` or `advertised` that its partner " +
+    '(the resource the layer names; the layer of the same id) held otherwise: GeoServer holds those flags once for both, so ' +
+    "every GeoServer node's PUT changes both, and the stores follow only by this event. Only in a cluster with GeoServer nodes",
+);
+
+/** Listed on an answer only when the request took partners' flags along. */
+const derivedEvents = () => z.optional(described(z.array(derivedEventSchema), 'The events derived from the request, each right after its change (absent when none)'));
+
 export const publishAnswerSchema = z.object({
   sequence: described(z.int().check(z.minimum(1)), 'The cluster-wide sequence of the event'),
   event: publishedEventSchema,
@@ -247,16 +262,18 @@ export const publishAnswerSchema = z.object({
       "otherwise (other masters' events not applied there yet, a failed write, a resync holding the store) false, and its own " +
       'queue brings it after the events before it',
   ),
+  derived: derivedEvents(),
 });
 
 export const changeSetAnswerSchema = z.object({
   firstSequence: z.int().check(z.minimum(1)),
   lastSequence: z.int().check(z.minimum(1)),
-  count: z.int().check(z.minimum(1)),
+  count: described(z.int().check(z.minimum(1)), "The events committed: the request's changes plus the derived ones (`derived`)"),
   origin: described(z.string(), 'The node that published the set (every event of the set carries it)'),
   publishedAt: dateTime(),
   published: z.boolean(),
   appliedLocally: described(z.boolean(), "Whether the publishing node's own store held the whole set when the answer was sent (as for one change)"),
+  derived: derivedEvents(),
 });
 
 export const eventLogPageSchema = z.object({
@@ -513,7 +530,10 @@ export const CONFIG_SYNC_API = {
       `(\`{"changes": [...]}\`, at most ${MAX_CHANGE_SET_ITEMS}) is validated whole and committed all or nothing under one ` +
       'contiguous range of sequences. A change too large for a message (a large style) is carried through S3 ' +
       'transparently. A pure slave is refused (403 PURE_SLAVE) before its body is read; an invalid body is a 400 naming ' +
-      'the field (`changes[3].object.type` in a set), and nothing is published.',
+      'the field (`changes[3].object.type` in a set), and nothing is published. In a cluster with GeoServer nodes, a change ' +
+      "stating a layer's or resource's `enabled` or `advertised` that its partner (the resource the layer names, the layer of " +
+      "the same id) holds otherwise takes the partner's along, as GeoServer does: a modify of the partner right after it, in " +
+      'the same range, listed in `derived`.',
     tag: TAG,
     headers: z.object({
       'Idempotency-Key': z.optional(

@@ -320,7 +320,7 @@ export interface PublishAnswer {
   readonly published: boolean;
   readonly appliedLocally: boolean;
   /** The events derived from the change, after it (only when there are any). */
-  readonly derived?: readonly DerivedEventAnswer[];
+  readonly derived?: DerivedEventAnswer[];
 }
 
 /** The answer for a change set: its range of sequences (the request's events in order, each derived one right after its change). */
@@ -335,7 +335,7 @@ export interface ChangeSetAnswer {
   readonly published: boolean;
   readonly appliedLocally: boolean;
   /** The events derived from the set's changes, each right after its change (only when there are any). */
-  readonly derived?: readonly DerivedEventAnswer[];
+  readonly derived?: DerivedEventAnswer[];
 }
 
 export type IdempotentPublish<A = PublishAnswer | ChangeSetAnswer> =
