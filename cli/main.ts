@@ -1089,11 +1089,16 @@ async function config(
     const { data, replayed } = await publishSafely(client, changes, 'the change', io);
     // One change sent, so one change's answer (a change set would answer with its range).
     if (!('sequence' in data)) throw new CliError("the API answered with a change set's range, not one change's sequence", EXIT.refused);
-    print(`sequence ${data.sequence}${replayed ? REPLAYED : ''}${data.published ? '' : ' (committed; the topic publish will be retried)'}`, { published: [{ sequence: data.sequence, published: data.published }] });
+    const derived = data.derived ?? [];
+    const taken = derived.map((event) => `\n  ${takenAlong(event, 0)}`).join('');
+    print(`sequence ${data.sequence}${replayed ? REPLAYED : ''}${data.published ? '' : ' (committed; the topic publish will be retried)'}${taken}`, {
+      published: [{ sequence: data.sequence, published: data.published }, ...derived.map((event) => ({ sequence: event.sequence, published: data.published, derivedFrom: 1 }))],
+    });
     return EXIT.ok;
   }
   if (changes.length === 0) throw new CliError(`${file} holds an empty list: nothing to publish`, EXIT.usage);
-  const published: { sequence: number; published: boolean }[] = [];
+  // `derivedFrom`: the place in the file of the change an event the API added follows (takenAlong).
+  const published: { sequence: number; published: boolean; derivedFrom?: number }[] = [];
   for (const set of changeSets(changes)) {
     // "change #3" alone, "changes #3-5" for several: places in the file, counted from 1.
     const range = numbered(set.from + 1, set.from + set.changes.length, 'change', 'changes', '#');
@@ -1101,8 +1106,16 @@ async function config(
     try {
       const { data, replayed } = await publishSafely(client, { changes: set.changes }, range, io);
       if (!('firstSequence' in data)) throw new CliError("the API answered with one change's sequence, not a change set's range", EXIT.refused);
-      for (let offset = 0; offset < data.count; offset++) published.push({ sequence: data.firstSequence + offset, published: data.published });
-      if (!json) io.out(`${range}: ${numbered(data.firstSequence, data.lastSequence, 'sequence')}${replayed ? REPLAYED : ''}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
+      const derived = new Map((data.derived ?? []).map((event) => [event.sequence, event]));
+      for (let offset = 0; offset < data.count; offset++) {
+        const sequence = data.firstSequence + offset;
+        const from = derived.get(sequence)?.derivedFrom;
+        published.push({ sequence, published: data.published, ...(from === undefined ? {} : { derivedFrom: set.from + from + 1 }) });
+      }
+      if (!json) {
+        io.out(`${range}: ${numbered(data.firstSequence, data.lastSequence, 'sequence')}${replayed ? REPLAYED : ''}${data.published ? '' : ' (committed; the topic publish will be retried)'}`);
+        for (const event of derived.values()) io.out(`  ${takenAlong(event, set.from)}`);
+      }
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
       // A success the CLI cannot read: the set was likely committed, so it is not said to be refused.
@@ -1116,8 +1129,21 @@ async function config(
       throw new CliError(`${range} of ${changes.length} refused, ${set.changes.length === 1 ? 'not' : 'none of them'} published (${published.length} published before ${them}): ${message}`, error.exitCode);
     }
   }
-  print(`${counted(published.length, 'change')} published`, { published });
+  const taken = published.filter((event) => event.derivedFrom !== undefined).length;
+  print(`${counted(published.length - taken, 'change')} published${taken === 0 ? '' : `, ${counted(taken, 'partner change')} taken along`}`, { published });
   return EXIT.ok;
+}
+
+/**
+ * An event the API added after a change of the file (`from`: the set's first change's place in
+ * the file, from 0): the partner of a layer or resource taking the `enabled`/`advertised` the
+ * change stated, which GeoServer holds once for both. Said, since the file did not ask for it.
+ */
+function takenAlong(event: NonNullable<Extract<PublishAnswer, { sequence: number }>['derived']>[number], from: number): string {
+  const flags = Object.entries(event.patch)
+    .map(([flag, value]) => `${flag}: ${JSON.stringify(value)}`)
+    .join(', ');
+  return `sequence ${event.sequence}: ${event.object.type} ${event.object.id} takes ${flags} along from change #${from + event.derivedFrom + 1} (GeoServer holds them once for a layer and its resource)`;
 }
 
 /** A JSON object whose only member is a `changes` list: what POST /config/events takes as a change set. */

@@ -53,6 +53,19 @@ describe('config publish', () => {
     expect(await run('config', 'publish', publishFile(count))).toEqual({ code: 0, out: lines.map((line) => `${line}\n`).join(''), err: '' });
   });
 
+  it("says what the API took along: a partner's flags after a change, counted apart from the file's changes", async () => {
+    const derived = [{ sequence: 8, derivedFrom: 0, object: { type: 'featureType', id: 'topp:roads' }, patch: { enabled: false } }];
+    cli.script = { 'POST /config/events': { status: 201, body: { ...published(7, 3).body, derived } } };
+    expect(await run('config', 'publish', publishFile(2))).toEqual({
+      code: 0,
+      out:
+        'changes #1-2: sequences 7-9\n' +
+        '  sequence 8: featureType topp:roads takes enabled: false along from change #1 (GeoServer holds them once for a layer and its resource)\n' +
+        '2 changes published, 1 partner change taken along\n',
+      err: '',
+    });
+  });
+
   it('of one refused change says that change was not published', async () => {
     cli.script = { 'POST /config/events': { status: 400, body: { code: 'INVALID_REQUEST', message: 'changes[0].object.type: unknown type', field: 'changes[0].object.type' } } };
     const { code, err } = await run('config', 'publish', publishFile(1));
