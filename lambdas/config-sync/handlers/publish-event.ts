@@ -9,6 +9,10 @@
  * `Idempotency-Key`: a retry with the same key and body gets the first answer again (201, with
  * `Idempotent-Replayed: true`), the same key with another body a 422; keys bind for 24 hours
  * (publish.ts `publishIdempotently`).
+ *
+ * In a cluster with GeoServer nodes, a change stating a layer's or resource's `enabled` or
+ * `advertised` takes its partner's along (a derived modify right after it, listed in the answer's
+ * `derived`), since every GeoServer holds those flags once for both (layer-flags.ts).
  */
 import { createHash } from 'node:crypto';
 import { ForbiddenError, PayloadTooLargeError, ValidationError } from '../../shared/errors';
