@@ -163,3 +163,12 @@ test('an answer never recorded is rebuilt from the log with the same derived eve
     [3, 1, 'layer'],
   ]);
 });
+
+test("a store held by its resync cannot say what the partner holds: every stated flag is taken along to a partner it holds", async () => {
+  const { h, deps } = cluster();
+  await publish(deps, { changes: CATALOG });
+  await h.store.holdForResync('master-1', 'resync-1', Date.now() + 60_000);
+  // The feature type holds enabled: true already; a known store would derive nothing.
+  const answer = (await publish(deps, modify('layer', 'topp:roads', { enabled: true }))) as PublishAnswer;
+  expect(answer.derived).toEqual([expect.objectContaining({ object: ref('featureType', 'topp:roads'), patch: { enabled: true } })]);
+});
