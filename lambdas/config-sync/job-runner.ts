@@ -529,6 +529,8 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
     const batch = entries.slice(index, end);
     // A missing resource the GeoServer holds under a store of another workspace: not fixable here.
     const unfixable = new Map<DriftEntry, string>();
+    // Left alone while gateway writes the master took are unpublished: why, by entry.
+    const withheld = new Map<DriftEntry, string>();
     // Under the cluster's write lease (a master's, shared with the gateway): a gateway write is
     // either wholly before the batch (on the GeoServer, its events in the log) or wholly after it.
     // What the store is read as, and the node's own events it has not applied yet, are read under
@@ -556,9 +558,22 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
         // A layer's resource and a resource's layer with it (same id): GeoServer holds their
         // `enabled` and `advertised` once, so a fix of one would undo that write's flags on the other.
         const unpublished = new Set(hold.unrecovered.flatMap((intent) => intent.objects.flatMap(withFlagPartner)).map(objectStorageKey));
+        // Left for those writes' recovery, each reported unfixed (a job left quiet about them would
+        // end as if the master were in line): a reconcile after the sweep fixes what is left.
+        const leftFor = (entry: FixEntry) =>
+          `left as the master holds it: gateway writes the master took are not published yet (${unpublishedWrites(hold)}), ` +
+          `and ${entry.kind === 'extra' ? 'they may have made it' : 'fixing it could undo one of them'}; ` +
+          `once the next gateway write or the gateway sweep has published them, reconcile the node again`;
+        // (What follows from another entry, `implied`, is counted with that one, not again.)
+        const leave = (entry: FixEntry) => {
+          if (!entry.implied) withheld.set(entry, leftFor(entry));
+          return undefined;
+        };
+        withheld.clear();
         return mapConcurrently(batch, deps.concurrency ?? 8, async (entry) => {
-          if (entry.kind === 'extra' && (capture !== undefined || hold.unrecovered.length > 0)) return undefined;
-          if (unpublished.has(objectStorageKey(entry))) return undefined;
+          if (entry.kind === 'extra' && hold.unrecovered.length > 0) return leave(entry);
+          if (entry.kind === 'extra' && capture !== undefined) return undefined;
+          if (unpublished.has(objectStorageKey(entry))) return leave(entry);
           // Written since the scan by the node's own events (the gateway's writes to its GeoServer),
           // which its store applies without sending them back (apply.ts, "Own events"): left as is.
           if (written(entry) || (entry.kind === 'extra' && impliedBy(entry).some(written))) return undefined;
@@ -614,7 +629,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
     const rejected: GeoServerRejection[] = [];
     batch.forEach((entry, i) => {
       const outcome = outcomes[i];
-      const why = unfixable.get(entry);
+      const why = unfixable.get(entry) ?? withheld.get(entry);
       if (why !== undefined) {
         failed += 1;
         if (failures.length < MAX_JOB_FAILURES) failures.push({ type: entry.type, id: entry.id, message: why } as JobFailure);
@@ -1326,11 +1341,9 @@ async function writeBackGroups(
   const rejected: { id: string; message: string; outcome: GeoServerRejection }[] = [];
   const taken = groupsTakenByCascade(await storedGroups(deps, node), entry.regroups ?? []).filter(({ group }) => !ownDifference.has(group.id));
   if (hold.unrecovered.length > 0 && taken.length > 0) {
-    const writes = hold.unrecovered.map((intent) => `${intent.method} ${intent.path} (at ${intent.at})`);
-    const shown = writes.slice(0, 3).join(', ') + (writes.length > 3 ? ` and ${writes.length - 3} more` : '');
     const message =
       `not written back after the removal of ${entry.type} ${entry.id} with recurse took ${(entry.regroups ?? []).join(', ')} out of it: ` +
-      `gateway writes the master took are not published yet (${shown}), and writing the store's group over the master's could undo one of them; ` +
+      `gateway writes the master took are not published yet (${unpublishedWrites(hold)}), and writing the store's group over the master's could undo one of them; ` +
       `once the next gateway write or the gateway sweep has published them, reconcile the node again`;
     return { calls, rejected, withheld: taken.map(({ group }) => ({ id: group.id, message })) };
   }
@@ -1366,6 +1379,15 @@ async function writeBackGroups(
     });
   }
   return { calls, rejected, withheld: [] };
+}
+
+/**
+ * The gateway writes the master took whose changes are not in the log yet (`LeaseHold.unrecovered`),
+ * as a job failure names them: an operator sees which writes held the fix back, and when.
+ */
+function unpublishedWrites(hold: LeaseHold): string {
+  const writes = hold.unrecovered.map((intent) => `${intent.method} ${intent.path} (at ${intent.at})`);
+  return writes.slice(0, 3).join(', ') + (writes.length > 3 ? ` and ${writes.length - 3} more` : '');
 }
 
 /** The layer groups the node's store holds (live), in the store's order. */

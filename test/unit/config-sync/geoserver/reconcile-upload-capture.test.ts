@@ -5,7 +5,8 @@
  * store: it must leave them for that capture (job-runner.ts, `reconcileStep`), not remove them as
  * extras, which would lose the user's upload for good. Extras with no capture waiting are still
  * removed. Nor does it undo what a gateway write the master took left unpublished (its intent with
- * the lease), on the objects it names or their flag partners (a layer's resource).
+ * the lease), on the objects it names or their flag partners (a layer's resource), and it reports
+ * each of those it left unfixed, naming the writes, so the job does not end as if all were in line.
  */
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import { MemoryEventBodyStore, MemoryEventLog, MemoryEventTopic, MemoryJobStore, MemoryNodeStore, MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
@@ -129,11 +130,22 @@ test("a reconcile leaves alone what a gateway write left unpublished (its intent
   const reconcile: Job = newJob({ id: 'reconcile-3', node: NODE, kind: 'reconcile', requestedBy: NODE, hasGeoServer: true, now: new Date() });
   expect(await m.jobs.start(reconcile, new Date())).toEqual({ started: true });
   await runToEnd(m.deps, reconcile.id);
-  expect(await m.jobs.read(NODE, reconcile.id)).toMatchObject({ state: 'succeeded' });
+  const ended = (await m.jobs.read(NODE, reconcile.id))!;
+  expect(ended).toMatchObject({ state: 'succeeded' });
   // Neither undone on the master: the next lease holder publishes both from what the master holds.
   expect(standIn.geoserver.catalog.get('dataStore', 'topp:roads')).toBeDefined();
   expect(standIn.geoserver.catalog.get('dataStore', 'topp:pg')).toMatchObject({ description: 'new' });
   expect(m.lease.intents.size).toBe(2);
+  // Each left unfixed and said so, naming the unpublished writes: the job does not end as if the
+  // master were in line, and the operator knows a reconcile after the sweep fixes the rest.
+  expect(ended.progress.fixed).toBe(0);
+  expect(ended.progress.failed).toBe(ended.progress.extra + ended.progress.different + ended.progress.missing);
+  expect(ended.failures.map((failure) => `${failure.type} ${failure.id}`)).toEqual(expect.arrayContaining(['dataStore topp:roads', 'dataStore topp:pg']));
+  for (const failure of ended.failures) {
+    expect(failure.message).toEqual(expect.stringContaining('PUT /workspaces/topp/datastores/pg'));
+    expect(failure.message).toEqual(expect.stringContaining('PUT /workspaces/topp/datastores/roads/external.shp'));
+    expect(failure.message).toEqual(expect.stringContaining('reconcile the node again'));
+  }
   expect(standIn.geoserver.violations).toEqual([]);
 });
 
