@@ -355,7 +355,7 @@ function whatEndsTheHold(node: string, hold: ResyncHoldView, action: string): st
 }
 
 /** What reading a node's resync hold needs: its progress in the store, and the job holding it. */
-type HoldReaders = { readonly store: Pick<NodeStore, 'readProgress'>; readonly jobs: Pick<JobStore, 'read'> };
+export type HoldReaders = { readonly store: Pick<NodeStore, 'readProgress'>; readonly jobs: Pick<JobStore, 'read'> };
 
 /**
  * 409 NODE_HELD_BY_RESYNC: a capture or reconcile (`refusedWhileHeld`) asked for, or about to

@@ -304,12 +304,14 @@ export const GEOSERVER_GATEWAY = {
  * the log append, or the append failed) left on the master, when no later write did. It reads the
  * master's GeoServer with the master node's credentials (`NODE_NAME` is the gateway's master; the
  * stack grants its secret alone and places it in the GeoServer's VPC) and publishes as that master:
- * the gateway's grants to publish, no more (it starts no capture).
+ * the gateway's grants to publish, and, as an upload's intent is recovered by a capture of the
+ * master (recovery.ts), the gateway's to start one (its job items in STORE_WRITE, its first slice
+ * on the master's queue).
  */
 export const GATEWAY_SWEEP = {
   entry: 'config-sync/handlers/recover-gateway-writes.ts',
-  environment: [...COMMON, CONFIG_SYNC_ENV.nodeName, CONFIG_SYNC_ENV.geoserverUrl, CONFIG_SYNC_ENV.geoserverCredentialsSecret],
-  grants: PUBLISH_AS_GATEWAY_MASTER,
+  environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.nodeName, CONFIG_SYNC_ENV.geoserverUrl, CONFIG_SYNC_ENV.geoserverCredentialsSecret],
+  grants: [...PUBLISH_AS_GATEWAY_MASTER, { on: 'queues', actions: ['sqs:SendMessage'], scope: 'ownNode' }],
   schedule: {
     setting: 'republishSchedule',
     description: "Publishes what a gateway write whose process died before its log append left on the master GeoServer, when no later write did",

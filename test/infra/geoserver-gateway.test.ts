@@ -115,6 +115,13 @@ describe('switched on', () => {
     const rules = logicalIdsOf(synth.json, 'AWS::Events::Rule').map((rule) => synth.json.Resources[rule]!.Properties);
     const rule = rules.find((candidate) => JSON.stringify(candidate.Targets).includes(id));
     expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)' });
+    // An upload's intent is recovered by a capture of the master: its first slice goes to the master's queue alone.
+    const sends = statements.filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('sqs:')));
+    expect(sends.flatMap(actionsOfStatement)).toEqual(['sqs:SendMessage']);
+    const queues = sends.flatMap((statement) => [statement.Resource].flat()).map((resource) => JSON.stringify(resource));
+    expect(queues).toHaveLength(1);
+    expect(queues[0]).toMatch(/gsmainqueue/);
+    expect(properties.Environment.Variables.QUEUE_URL_PREFIX).toBeDefined();
   });
 
   test("POST /config/events writes only the store items and object bodies of publishers without a GeoServer: it refuses a GeoServer node before writing (the gateway publishes for it)", () => {

@@ -1079,7 +1079,7 @@ function add(type: ObjectType, id: string, properties: JsonObject): ConfigChange
  * files (datastores.yaml `putDataStoreUpload`, coveragestores.yaml `putCoverageStoreUpload`), and
  * POST harvesting granules into a coverage store (`postCoverageStoreUpload`). A GET there reads.
  */
-function isStoreUpload(classified: ClassifiedPath, method: string): boolean {
+export function isStoreUpload(classified: ClassifiedPath, method: string): boolean {
   if (classified.managed || classified.category !== 'upload') return false;
   // By its segments as the classifier reads them (empty ones dropped, as the master collapses `//`).
   return method === 'PUT' || (method === 'POST' && classified.path.split('/').filter(Boolean)[2] === 'coveragestores');

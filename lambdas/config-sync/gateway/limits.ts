@@ -65,6 +65,18 @@ export const LEASE_WAIT_MS = 10_000;
  */
 export const LEASE_TTL_MS = 35_000;
 
+/**
+ * How long an upload's intent is kept after it was recorded, a capture of the master asked for
+ * by each holder of the lease that finds it (gateway/recovery.ts). An upload answered 504 (it ran
+ * past REQUEST_BUDGET_MS) is still being read by the master GeoServer after its lease was given
+ * back, for as long as the file takes: a capture asked for at once may scan the master before the
+ * upload lands. Kept this long, the intent has a capture asked for after it lands (each sweep, a
+ * minute apart, asks again; one not begun covers the next), and a master's reconcile removes
+ * nothing the master holds and its store lacks meanwhile. An upload that takes the master longer
+ * still lands with no capture after it: a capture of the master then brings it over.
+ */
+export const UPLOAD_SETTLE_MS = 10 * 60_000;
+
 /** 413: a request body over MAX_REQUEST_BODY_BYTES, refused before anything is forwarded. */
 export class GatewayBodyTooLargeError extends AppError {
   constructor(bytes: number) {

@@ -21,6 +21,15 @@
  * All of it under the lease, before the new holder's own write: so the recovered change is in
  * the log before any later write, in the master's order. Objects unchanged publish nothing (a
  * write that died before the master applied it, or a recovery done twice).
+ *
+ * An upload into a store is recovered as it is replicated: by a capture of the master
+ * (`captureUpload`, the job the upload asks for itself), not by reading the master here. What an
+ * upload changes is known only to GeoServer (a re-upload or a mosaic harvest changes resources the
+ * store already holds; its answer may come after the request's budget, the master still reading the
+ * file), and a capture compares all of the master with its store. The intent is kept until a
+ * capture was asked for at least `UPLOAD_SETTLE_MS` after it was recorded (each holder that finds
+ * it asks again; one not begun covers the next): so one scans the master after an upload that
+ * outran its request lands, and a master's reconcile leaves what it made alone until then.
  */
 import { cascadedAfter, cascadedChanges, groupsOfRenamedGroup, groupsOfRenamedLayer } from './cascade';
 import { InvalidConfigEventError } from '../event-errors';
@@ -28,7 +37,22 @@ import { isConfigurationType, isResourceType, isStoreType, objectStorageKey, typ
 import { dependencyRank } from '../geoserver/drift';
 import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
 import type { StoredObject } from '../ports';
-import { bodyMember, isStyleFile, jsonBodyObject, mediaTypeOf, parentRenamed, RENAMABLE_TYPES, styleNameParameter, type ChangePublisher, type GatewayRecovery, type GatewayRequest, type MasterReader } from './gateway';
+import {
+  bodyMember,
+  isStoreUpload,
+  isStyleFile,
+  jsonBodyObject,
+  mediaTypeOf,
+  parentRenamed,
+  RENAMABLE_TYPES,
+  styleNameParameter,
+  type ChangePublisher,
+  type GatewayRecovery,
+  type GatewayRequest,
+  type MasterReader,
+  type UploadCapture,
+} from './gateway';
+import { UPLOAD_SETTLE_MS } from './limits';
 import { classifyRestPath, memberPath, restBoolean, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import type { ParentRename } from './moved-children';
@@ -44,6 +68,15 @@ export interface RecoveryDeps {
   /** The master's store by type: a recovered workspace or store rename publishes what moved with it. */
   readonly catalog?: MasterCatalog;
   readonly publisher: ChangePublisher;
+  /**
+   * Asks for a capture of the master (or finds one not begun that covers it), as an upload through
+   * the gateway does: an upload's intent is recovered by it. Without it, an upload's intent is
+   * recovered by reading the master like any other, which misses what the upload changed in
+   * resources the store already held.
+   */
+  readonly captureUpload?: () => Promise<UploadCapture>;
+  /** The clock an upload's intent is aged by (`UPLOAD_SETTLE_MS`); Date.now without it. */
+  readonly now?: () => number;
 }
 
 export interface Recovered {
@@ -58,6 +91,8 @@ export interface Recovered {
    * object is changed on the master again; the caller logs it as an error.
    */
   readonly refused: RefusedIntent[];
+  /** The captures asked for uploads' intents (the jobs' ids), those intents kept while they settle. */
+  readonly captures: string[];
 }
 
 /** A gateway write's recovery: what it records, and how it publishes what earlier writes left. */
@@ -72,8 +107,18 @@ export function gatewayRecovery(deps: RecoveryDeps): GatewayRecovery {
  * An intent whose changes the cluster refuses is given up (`refused`), and the next one goes on.
  */
 export async function recoverIntents(deps: RecoveryDeps & { readonly read: MasterReader }, intents: readonly WriteIntent[]): Promise<Recovered> {
-  const recovered: Recovered = { owners: [], sequences: [], refused: [] };
+  const recovered: Recovered = { owners: [], sequences: [], refused: [], captures: [] };
+  const now = deps.now ?? Date.now;
   for (const intent of intents) {
+    if (deps.captureUpload && isUploadIntent(intent)) {
+      // Throws (the job store or the queue failing, a resync holding the master) like a master
+      // that fails: the intents stay for the next holder.
+      recovered.captures.push((await deps.captureUpload()).job);
+      // Kept while the upload may still be landing on the master, for a capture after it.
+      // (An intent whose time does not parse is not kept for ever.)
+      if (!(now() - Date.parse(intent.at) < UPLOAD_SETTLE_MS)) recovered.owners.push(intent.owner);
+      continue;
+    }
     try {
       for (const change of await changesOf(deps, intent)) recovered.sequences.push(await deps.publisher.publish(change));
     } catch (error) {
@@ -296,13 +341,20 @@ export function intentOf(target: ManagedPath, method: string, request: GatewayRe
   return info ? { ...base, objects, collections: [target.path.slice(0, target.path.lastIndexOf('/'))] } : { ...base, objects };
 }
 
+/** An upload into a store's intent (`uploadIntentOf`), known by its path as the gateway knows the upload. */
+function isUploadIntent(intent: WriteIntent): boolean {
+  const classified = classifyRestPath(intent.path);
+  return !classified.managed && isStoreUpload(classified, intent.method);
+}
+
 /**
  * What an upload into a store (`/workspaces/{ws}/{datastores|coveragestores}/{store}/{method}.{format}`,
  * gateway.ts) may change on the master: the store, and the resources it makes in it (with their
  * layers), named only once GeoServer has read the file, so listed in the store's resource
- * collection. Left behind (its writer died after the forward, or its capture could not be asked
- * for), the next holder publishes what the master made of it, as for any write: a master's
- * reconcile would otherwise find it an extra, and nothing would ask for its capture.
+ * collection. Left behind (its writer died after the forward, its answer came after the request's
+ * budget, or its capture could not be asked for), the next holder asks for the capture it lacks
+ * (`recoverIntents`): a master's reconcile would otherwise find what it made an extra, and nothing
+ * would publish it. The objects named here are what that reconcile leaves alone meanwhile.
  */
 export function uploadIntentOf(target: UnmanagedPath, method: string): Omit<WriteIntent, 'owner' | 'at'> {
   const [, workspace, collection, store] = target.path.split('/').filter(Boolean);

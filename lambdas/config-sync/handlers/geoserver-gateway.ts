@@ -23,12 +23,12 @@ import { envJson, optionalEnv, requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
 import { operatorNamesFromJson } from '../../shared/cluster-model';
 import { describeError, logger } from '../../shared/observability';
-import { randomUUID } from 'node:crypto';
 import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, jobStoreFromEnv, membershipFromEnv, nodePausesFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { assertNotPaused } from '../pause';
 import { HttpUpstream, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
-import { handleGatewayCall, locationThroughGateway, type ChangePublisher, type UploadCapture } from '../gateway/gateway';
-import { gatewayWriteRefusal, newJob, NodeHeldByResyncError, resyncHoldOf } from '../jobs';
+import { handleGatewayCall, locationThroughGateway, type ChangePublisher } from '../gateway/gateway';
+import { gatewayWriteRefusal } from '../jobs';
+import { uploadCapture } from '../gateway/upload-capture';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import {
   GatewayBodyTooLargeError,
@@ -70,7 +70,14 @@ const styleUsers = styleUsersInStore(deps.store, master.name);
 // A workspace or store rename also publishes what moved with it, found in the master's store.
 const catalog = catalogInStore(deps.store, master.name);
 // Each write records its intent with the lease; the next holder publishes what an unfinished one changed (recovery.ts).
-const recovery = gatewayRecovery({ stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers, catalog, publisher: { publish: (change) => publisher.publish(change) } });
+// An upload's intent is recovered by a capture of the master, as the upload itself is (`captureUpload`, below).
+const recovery = gatewayRecovery({
+  stored: (refs) => deps.store.readObjects(master.name, refs),
+  styleUsers,
+  catalog,
+  publisher: { publish: (change) => publisher.publish(change) },
+  captureUpload: () => captureUpload(),
+});
 // Every write parses the change it publishes.
 buildChangeSchemas();
 /** Methods that never change GeoServer's configuration, forwarded even while the master is paused. */
@@ -109,29 +116,15 @@ const jobs = jobStoreFromEnv();
 const masterQueue = nodeQueuesFromEnv(membership)[master.name]!;
 const sqs = sqsFromEnv(loadSqsSdk);
 
-/**
- * After an upload the master took: the capture of POST /nodes/{master}/capture (start-node-job.ts),
- * asked for by the master, unless one not begun covers it; queued after the master's running job
- * otherwise (jobs.ts, `follow`), whose end starts it (apply-events.ts). Asked for under the
- * write lease the upload was forwarded under (gateway.ts), before it is given back: a master's
- * reconcile then finds it waiting and leaves what the upload made alone (job-runner.ts). An upload
- * sent while a resync holds the master is refused before it is forwarded (the handler below, and
- * again under the lease, under which a resync takes its hold); should a hold of a resync that
- * failed or stopped part way be found here all the same (its store half-copied), none is started
- * (`NodeHeldByResyncError`), and one queued behind a running resync fails as it begins if that
- * resync fails (job-runner.ts).
- */
-async function captureUpload(): Promise<UploadCapture> {
-  const now = new Date();
-  const hold = await resyncHoldOf({ store: deps.store, jobs }, master.name, now);
-  if (hold?.state === 'incomplete') throw new NodeHeldByResyncError(master.name, 'capture', hold);
-  const job = newJob({ id: randomUUID(), node: master.name, kind: 'capture', requestedBy: master.name, hasGeoServer: true, now });
-  const followed = await jobs.follow(job, now);
-  if (followed.outcome === 'covered') return { job: followed.by.id, outcome: 'covered' };
-  if (followed.outcome === 'started') await enqueueJob(sqs, jobs, masterQueue.queueUrl, membership.cluster, job);
-  logger.info('job started', { node: master.name, job: job.id, kind: 'capture', requestedBy: 'gateway upload', ...(followed.outcome === 'queued' ? { after: followed.after.id } : {}) });
-  return { job: job.id, outcome: followed.outcome };
-}
+// After an upload the master took, and for an upload's intent an earlier write left (recovery.ts):
+// a capture of the master (upload-capture.ts), its first slice sent to the master's queue.
+const captureUpload = uploadCapture({
+  store: deps.store,
+  jobs,
+  master: master.name,
+  enqueue: (job) => enqueueJob(sqs, jobs, masterQueue.queueUrl, membership.cluster, job),
+  requestedBy: 'gateway upload',
+});
 
 const clusterNodes = membership.nodes.map((node) => node.name);
 // `CLUSTER_OPERATORS` (cluster.operators' names); unset: none.

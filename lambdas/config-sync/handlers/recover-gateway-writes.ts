@@ -5,8 +5,10 @@
  * unfinished one left before its own. When no write comes, this sweep does it: it reads the
  * lease item, and when intents are left and nobody holds the lease, it takes the lease and
  * publishes what the master's GeoServer holds of their objects, reading it with the master
- * node's own credentials (its secret, as the master's apply function does). An intent whose
- * holder still runs is left to it; a lease held by another write waits for the next run.
+ * node's own credentials (its secret, as the master's apply function does). An upload's intent
+ * is recovered by asking for a capture of the master, as the upload itself does (its first slice
+ * sent to the master's queue), and kept while the upload may still be landing (recovery.ts). An
+ * intent whose holder still runs is left to it; a lease held by another write waits for the next run.
  *
  * A run that finds no intent costs one DynamoDB read.
  */
@@ -15,8 +17,10 @@ import { describeError, instrumented, logger } from '../../shared/observability'
 import { requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
 import { CONFIG_SYNC_ENV } from '../env-names';
-import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, geoServerFromEnv, membershipFromEnv } from '../adapters/from-env';
-import { loadSnsSdk } from '../adapters/deferred-sdk';
+import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, geoServerFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuePairFromEnv, sqsFromEnv } from '../adapters/from-env';
+import { loadSnsSdk, loadSqsSdk } from '../adapters/deferred-sdk';
+import { enqueueJob } from '../adapters/sqs-jobs';
+import { uploadCapture } from '../gateway/upload-capture';
 import { readerFor, type ChangePublisher, type Upstream } from '../gateway/gateway';
 import { recoverIntents, type Recovered } from '../gateway/recovery';
 import { styleUsersInStore } from '../gateway/style-users';
@@ -49,6 +53,17 @@ const publisher: ChangePublisher = {
   },
 };
 
+const jobs = jobStoreFromEnv();
+// Only a run recovering an upload's intent starts a capture: the SQS client loads then.
+const sqs = sqsFromEnv(loadSqsSdk);
+const captureUpload = uploadCapture({
+  store: deps.store,
+  jobs,
+  master: master.name,
+  enqueue: (job) => enqueueJob(sqs, jobs, nodeQueuePairFromEnv(membership.cluster, master.name).queueUrl, membership.cluster, job),
+  requestedBy: 'gateway sweep',
+});
+
 /** How long a run waits for a lease another write holds: that write recovers the intents itself. */
 const LEASE_WAIT_MS = 2_000;
 
@@ -65,14 +80,14 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
   const { heldUntil, intents } = await lease.pending();
   if (intents.length === 0) return { pending: 0, recovered: 0, sequences: [] };
   if (heldUntil !== undefined && heldUntil >= Date.now()) return { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' };
-  let recovered: Recovered = { owners: [], sequences: [], refused: [] };
+  let recovered: Recovered = { owners: [], sequences: [], refused: [], captures: [] };
   let failure: unknown;
   const writes = leaseSerializer(lease, {
     waitMs: LEASE_WAIT_MS,
     ttlMs: LEASE_TTL_MS,
     recover: async (pending) => {
       recovered = await recoverIntents(
-        { read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers: styleUsersInStore(deps.store, master.name), catalog: catalogInStore(deps.store, master.name), publisher },
+        { read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers: styleUsersInStore(deps.store, master.name), catalog: catalogInStore(deps.store, master.name), publisher, captureUpload },
         pending,
       );
       return recovered.owners;
@@ -101,6 +116,7 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
     logger.info('gateway sweep: unpublished gateway writes recovered', {
       recovered: result.recovered,
       sequences: result.sequences,
+      ...(recovered.captures.length > 0 ? { captures: recovered.captures } : {}),
       intents: intents.map(describeIntent),
     });
   }

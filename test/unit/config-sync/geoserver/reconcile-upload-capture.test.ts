@@ -12,8 +12,10 @@ import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver
 import { MemoryEventBodyStore, MemoryEventLog, MemoryEventTopic, MemoryJobStore, MemoryNodeStore, MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { handleGatewayCall, type UploadCapture } from '../../../../lambdas/config-sync/gateway/gateway';
-import { gatewayRecovery, intentOf } from '../../../../lambdas/config-sync/gateway/recovery';
-import { classifyRestPath, type ManagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
+import { UPLOAD_SETTLE_MS } from '../../../../lambdas/config-sync/gateway/limits';
+import { gatewayRecovery, intentOf, uploadIntentOf } from '../../../../lambdas/config-sync/gateway/recovery';
+import { classifyRestPath, type ManagedPath, type UnmanagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
+import { uploadCapture } from '../../../../lambdas/config-sync/gateway/upload-capture';
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
 import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
@@ -63,7 +65,30 @@ async function master() {
       { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: Buffer.from(file) },
       { writes: gatewayWrites, captureUpload: capture, recovery },
     );
-  return { store, jobs, deps, upload, lease, publish };
+  /**
+   * The next gateway write (a PUT of the workspace as it is) as the handler wires it: the intents
+   * left before it recovered first, an upload's by a capture of the master (upload-capture.ts; the
+   * test runs its slices itself), aged by `clock`. Answers the captures its recovery asked for.
+   */
+  async function nextWrite(clock: () => number): Promise<string[]> {
+    const captures: string[] = [];
+    const asked = uploadCapture({ store, jobs, master: NODE, enqueue: async () => undefined, requestedBy: 'test' });
+    const recovering = gatewayRecovery({
+      stored: (refs) => store.readObjects(NODE, refs),
+      publisher: { publish },
+      captureUpload: async () => {
+        const capture = await asked();
+        captures.push(capture.job);
+        return capture;
+      },
+      now: clock,
+    });
+    const put = { method: 'PUT', path: '/workspaces/topp', query: '', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ workspace: { name: 'topp' } })) };
+    const answer = await handleGatewayCall(new HttpUpstream(standIn.geoserver.url, 5000, 6 * 1024 * 1024), { publish }, put, { writes: gatewayWrites, recovery: recovering });
+    expect(answer.status).toBe(200);
+    return captures;
+  }
+  return { store, jobs, deps, upload, lease, publish, nextWrite };
 }
 
 /** Runs job `id` a step per slice (a deadline already past) until it is done. */
@@ -175,5 +200,76 @@ test("a reconcile leaves a dead layer PUT's resource alone too: GeoServer holds 
     '/geoserver/rest/layers/topp:roads',
   ]);
   expect(m.lease.intents.size).toBe(1);
+  expect(standIn.geoserver.violations).toEqual([]);
+});
+
+test("a re-upload into a store the cluster holds, its capture never asked for, is recovered by a capture: the coverage it changed is published, not the store alone", async () => {
+  const m = await master();
+  const path = '/workspaces/topp/coveragestores/dem/external.geotiff';
+  const first = await m.upload(path, '/srv/gis/dem.tif');
+  expect(first).toMatchObject({ status: 201, replication: 'capture', capture: { outcome: 'started' } });
+  await runToEnd(m.deps, first.capture!.job);
+  expect((await m.store.readObjects(NODE, [{ type: 'coverage', id: 'topp:dem' }]))[0]).toMatchObject({ deleted: false });
+
+  // The same coverage uploaded again, its capture not asked for (the job store failed): GeoServer
+  // reads the new file's extent into the coverage it holds (the stand-in moves only the store's
+  // url, so the test sets the coverage as GeoServer leaves it).
+  const failing = async (): Promise<UploadCapture> => {
+    throw new Error('job store unavailable');
+  };
+  expect(await m.upload(path, '/srv/gis/dem-2026.tif', failing)).toMatchObject({ status: 201, replication: 'publish-failed' });
+  const extent = { minx: 5, maxx: 6, miny: 45, maxy: 46, crs: 'EPSG:4326' };
+  standIn.geoserver.catalog.get('coverage', 'topp:dem')!.nativeBoundingBox = extent;
+  const [left] = [...m.lease.intents.values()];
+  expect(left).toMatchObject({ path });
+
+  // The next holder, the upload long settled: a capture asked for, the intent cleared.
+  const captures = await m.nextWrite(() => Date.parse(left!.at) + UPLOAD_SETTLE_MS);
+  expect(captures).toHaveLength(1);
+  expect(m.lease.intents.size).toBe(0);
+  await runToEnd(m.deps, captures[0]!);
+  const [coverage] = await m.store.readObjects(NODE, [{ type: 'coverage', id: 'topp:dem' }]);
+  expect(coverage?.properties.nativeBoundingBox).toEqual(extent);
+  const [store] = await m.store.readObjects(NODE, [{ type: 'coverageStore', id: 'topp:dem' }]);
+  expect(store?.properties.url).toEqual(expect.stringContaining('dem-2026.tif'));
+  expect(standIn.geoserver.violations).toEqual([]);
+});
+
+test("an upload that outran its request (answered 504, the master still reading the file) keeps its intent until a capture after it lands, and a reconcile meanwhile leaves it on the master", async () => {
+  const m = await master();
+  const path = '/workspaces/topp/datastores/roads/external.shp';
+  // The upload's forward gave up before the master's answer: its intent stays with the lease.
+  const at = Date.now();
+  m.lease.intents.set('timed-out', { ...uploadIntentOf(classifyRestPath(path) as UnmanagedPath, 'PUT'), owner: 'timed-out', at: new Date(at).toISOString() });
+
+  // The next holder a minute later: the master has not made anything of it yet. A capture is
+  // asked for and runs, finding nothing; the intent is kept.
+  const early = await m.nextWrite(() => at + 60_000);
+  expect(early).toHaveLength(1);
+  expect(m.lease.intents.has('timed-out')).toBe(true);
+  await runToEnd(m.deps, early[0]!);
+  expect((await m.store.readObjects(NODE, [{ type: 'dataStore', id: 'topp:roads' }]))[0]).toBeUndefined();
+
+  // The master ends reading the file: the upload lands, with nothing asked for after it yet.
+  const landed = await fetch(`${standIn.geoserver.restUrl}${path}`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: '/srv/gis/roads.shp' });
+  expect(landed.status).toBe(201);
+  // A master's reconcile meanwhile removes none of it (the intent is unrecovered), and says so.
+  const reconcile: Job = newJob({ id: 'reconcile-5', node: NODE, kind: 'reconcile', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+  expect(await m.jobs.start(reconcile, new Date())).toEqual({ started: true });
+  await runToEnd(m.deps, reconcile.id);
+  expect(standIn.geoserver.catalog.get('dataStore', 'topp:roads')).toBeDefined();
+  expect((await m.jobs.read(NODE, reconcile.id))!.failures.map((failure) => failure.id)).toEqual(expect.arrayContaining(['topp:roads']));
+
+  // The holder once the upload has settled: a capture after it publishes what it made, the intent cleared.
+  const settled = await m.nextWrite(() => at + UPLOAD_SETTLE_MS);
+  expect(settled).toHaveLength(1);
+  expect(m.lease.intents.size).toBe(0);
+  await runToEnd(m.deps, settled[0]!);
+  const published = await m.store.readObjects(NODE, [
+    { type: 'dataStore', id: 'topp:roads' },
+    { type: 'featureType', id: 'topp:roads' },
+    { type: 'layer', id: 'topp:roads' },
+  ]);
+  expect(published.map((object) => object.deleted)).toEqual([false, false, false]);
   expect(standIn.geoserver.violations).toEqual([]);
 });
