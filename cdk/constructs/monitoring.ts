@@ -20,7 +20,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC, NODE_DIMENSION } from '../../lambdas/shared/metric-names';
-import type { ClusterConfig } from '../cluster-config';
+import { gatewayMaster, type ClusterConfig } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
 
 export interface MonitoringProps {
@@ -203,6 +203,15 @@ export class Monitoring extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: thresholds.republishBacklogMinutes,
       datapointsToAlarm: thresholds.republishBacklogMinutes,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    // The gateway's crash window: intents whose recovery keeps failing (handlers/recover-gateway-writes.ts).
+    if (gatewayMaster(cluster)) alarm(this, 'stale-gateway-intents', 'Gateway writes the master took have stayed unpublished for over 15 minutes: their recovery keeps failing, and master reconciles leave extras meanwhile (docs/operations.md, "When publishing fails").', {
+      metric: custom(METRIC.staleGatewayIntents, 'Maximum'),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 

@@ -33,5 +33,10 @@ export const METRIC = {
   eventsRepublished: 'EventsRepublished',
   /** Events committed to the log that no publish has reached yet (the republish backlog). */
   republishBacklog: 'RepublishBacklog',
+  /**
+   * Gateway writes' intents left with the write lease for longer than STALE_INTENT_MS (gateway/limits.ts)
+   * after the sweep's run: their recovery keeps failing (measured by each sweep that finds intents).
+   */
+  staleGatewayIntents: 'StaleGatewayIntents',
 } as const;
 

@@ -124,6 +124,11 @@ describe('switched on', () => {
     expect(properties.Environment.Variables.QUEUE_URL_PREFIX).toBeDefined();
   });
 
+  test("an alarm goes off when the sweep finds intents whose recovery keeps failing", () => {
+    const alarms = Object.values(synth.json.Resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm').map((resource) => resource.Properties);
+    expect(alarms.find((alarm) => alarm.MetricName === 'StaleGatewayIntents')).toMatchObject({ Threshold: 0, EvaluationPeriods: 1, Statistic: 'Maximum', TreatMissingData: 'notBreaching' });
+  });
+
   test("POST /config/events writes only the store items and object bodies of publishers without a GeoServer: it refuses a GeoServer node before writing (the gateway publishes for it)", () => {
     const id = functionId(synth.json, 'PublishEvent');
     const statements = statementsOf(synth.json, id);
@@ -156,8 +161,9 @@ test('switched on without an allow list: synth warns that every address can reac
 test('switched off (the default): no route and no function', () => {
   const synth = synthesize({ nodes: NODES });
   expect(gatewayFunction(synth.json)).toBeUndefined();
-  // nor its sweep
+  // nor its sweep, nor the alarm on what the sweep reports
   expect(() => functionId(synth.json, 'RecoverGatewayWrites')).toThrow(/No function/);
+  expect(Object.values(synth.json.Resources).filter((resource) => resource.Properties?.MetricName === 'StaleGatewayIntents')).toEqual([]);
   const keys = logicalIdsOf(synth.json, 'AWS::ApiGatewayV2::Route').map((id) => synth.json.Resources[id]!.Properties.RouteKey as string);
   expect(keys.some((key) => key.includes('/geoserver/rest'))).toBe(false);
 });

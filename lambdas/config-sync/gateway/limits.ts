@@ -77,6 +77,16 @@ export const LEASE_TTL_MS = 35_000;
  */
 export const UPLOAD_SETTLE_MS = 10 * 60_000;
 
+/**
+ * An intent older than this is reported by each run of the sweep (handlers/recover-gateway-writes.ts:
+ * an error log line naming it, and the StaleGatewayIntents metric, which alarms). A write's intent
+ * is recovered within a minute or so of its writer's end; one still there after this long has a
+ * recovery that keeps failing (the master answering 500 on one of its paths, say), which nobody
+ * gives up, and meanwhile every master reconcile leaves its extras on the master. Longer than
+ * UPLOAD_SETTLE_MS, which an upload's intent is kept on purpose.
+ */
+export const STALE_INTENT_MS = 15 * 60_000;
+
 /** 413: a request body over MAX_REQUEST_BODY_BYTES, refused before anything is forwarded. */
 export class GatewayBodyTooLargeError extends AppError {
   constructor(bytes: number) {

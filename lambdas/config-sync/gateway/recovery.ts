@@ -52,7 +52,7 @@ import {
   type MasterReader,
   type UploadCapture,
 } from './gateway';
-import { UPLOAD_SETTLE_MS } from './limits';
+import { STALE_INTENT_MS, UPLOAD_SETTLE_MS } from './limits';
 import { classifyRestPath, memberPath, restBoolean, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { styleUserPath, type StyleUsers } from './style-users';
 import type { ParentRename } from './moved-children';
@@ -339,6 +339,15 @@ export function intentOf(target: ManagedPath, method: string, request: GatewayRe
   const mediaType = mediaTypeOf(request);
   const info = /[/+]xml$/.test(mediaType) && !mediaType.startsWith('application/vnd.');
   return info ? { ...base, objects, collections: [target.path.slice(0, target.path.lastIndexOf('/'))] } : { ...base, objects };
+}
+
+/**
+ * The intents older than STALE_INTENT_MS at `now`: their recovery keeps failing (an upload's
+ * intent is kept UPLOAD_SETTLE_MS on purpose, less than that), and nothing gives them up. The
+ * sweep reports them; one whose time does not parse counts as stale.
+ */
+export function staleIntents(intents: readonly WriteIntent[], now: number): WriteIntent[] {
+  return intents.filter((intent) => !(now - Date.parse(intent.at) < STALE_INTENT_MS));
 }
 
 /** An upload into a store's intent (`uploadIntentOf`), known by its path as the gateway knows the upload. */

@@ -10,10 +10,13 @@
  * sent to the master's queue), and kept while the upload may still be landing (recovery.ts). An
  * intent whose holder still runs is left to it; a lease held by another write waits for the next run.
  *
- * A run that finds no intent costs one DynamoDB read.
+ * A run that finds no intent costs one DynamoDB read. One that finds intents older than
+ * STALE_INTENT_MS left after it (their recovery keeps failing, and every master reconcile leaves
+ * its extras meanwhile) logs them as an error and counts them (StaleGatewayIntents, which alarms):
+ * nothing gives them up, an operator does (docs/operations.md, "When publishing fails").
  */
 import type { ScheduledEvent } from 'aws-lambda';
-import { describeError, instrumented, logger } from '../../shared/observability';
+import { describeError, instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
 import { requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
 import { CONFIG_SYNC_ENV } from '../env-names';
@@ -22,11 +25,11 @@ import { loadSnsSdk, loadSqsSdk } from '../adapters/deferred-sdk';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import { uploadCapture } from '../gateway/upload-capture';
 import { readerFor, type ChangePublisher, type Upstream } from '../gateway/gateway';
-import { recoverIntents, type Recovered } from '../gateway/recovery';
+import { recoverIntents, staleIntents, type Recovered } from '../gateway/recovery';
 import { styleUsersInStore } from '../gateway/style-users';
 import { catalogInStore } from '../gateway/master-catalog';
-import { describeIntent, describeRefused, GatewayBusyError, leaseSerializer } from '../gateway/write-lease';
-import { LEASE_TTL_MS } from '../gateway/limits';
+import { describeIntent, describeRefused, GatewayBusyError, leaseSerializer, type WriteIntent } from '../gateway/write-lease';
+import { LEASE_TTL_MS, STALE_INTENT_MS } from '../gateway/limits';
 import { publishChange, type PublishDeps } from '../publish';
 
 const membership = membershipFromEnv();
@@ -76,10 +79,29 @@ export interface SweepResult {
   readonly skipped?: 'held' | 'failed';
 }
 
+/**
+ * Reports the intents left after this run that are older than STALE_INTENT_MS: their recovery
+ * keeps failing, and nothing gives them up. Counted on every run that finds intents (0 too), so
+ * the alarm clears once they are gone.
+ */
+function reportStale(left: readonly WriteIntent[]): void {
+  const stale = staleIntents(left, Date.now());
+  metrics.addMetric(METRIC.staleGatewayIntents, MetricUnit.Count, stale.length);
+  if (stale.length === 0) return;
+  logger.error(
+    `gateway sweep: gateway writes left unpublished for more than ${STALE_INTENT_MS / 60_000} minutes; their recovery keeps failing, and every master reconcile leaves its extras until they are gone. ` +
+      'Fix what fails (see the errors of earlier runs), or publish the change another way (a capture of the master) and clear the intent (docs/operations.md, "When publishing fails")',
+    { intents: stale.map((intent) => ({ owner: intent.owner, ...describeIntent(intent) })) },
+  );
+}
+
 export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 'time'>>): Promise<SweepResult> => {
   const { heldUntil, intents } = await lease.pending();
   if (intents.length === 0) return { pending: 0, recovered: 0, sequences: [] };
-  if (heldUntil !== undefined && heldUntil >= Date.now()) return { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' };
+  if (heldUntil !== undefined && heldUntil >= Date.now()) {
+    reportStale(intents);
+    return { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' };
+  }
   let recovered: Recovered = { owners: [], sequences: [], refused: [], captures: [] };
   let failure: unknown;
   const writes = leaseSerializer(lease, {
@@ -99,8 +121,11 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
     await writes.run(async () => undefined);
   } catch (error) {
     if (!(error instanceof GatewayBusyError)) throw error;
+    reportStale(intents);
     return { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' };
   }
+  const cleared = new Set(recovered.owners);
+  reportStale(intents.filter((intent) => !cleared.has(intent.owner)));
   const result: SweepResult = { pending: intents.length, recovered: recovered.owners.length, sequences: recovered.sequences, ...(failure ? { skipped: 'failed' as const } : {}) };
   if (recovered.refused.length > 0) {
     logger.error('gateway sweep: unpublished gateway writes hold what the cluster refuses; given up, the master differs from the other nodes there', {

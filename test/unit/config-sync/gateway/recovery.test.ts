@@ -8,8 +8,9 @@
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import { MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
 import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
-import { gatewayRecovery, intentOf, uploadIntentOf } from '../../../../lambdas/config-sync/gateway/recovery';
+import { gatewayRecovery, intentOf, staleIntents, uploadIntentOf } from '../../../../lambdas/config-sync/gateway/recovery';
 import { classifyRestPath, type ManagedPath, type UnmanagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
+import { STALE_INTENT_MS, UPLOAD_SETTLE_MS } from '../../../../lambdas/config-sync/gateway/limits';
 import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
 import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
@@ -493,4 +494,11 @@ describe('an unfinished write is published by the next holder of the lease', () 
     await gateway()(request('POST', '/workspaces', { workspace: { name: 'other' } }));
     expect(changes()).toEqual(['add workspace/topp', 'add namespace/topp', 'add workspace/other', 'add namespace/other']);
   });
+});
+
+test('the sweep reports the intents left longer than STALE_INTENT_MS (an upload settling is not one), and one whose time does not parse', () => {
+  const now = Date.parse('2026-12-06T12:00:00.000Z');
+  const intent = (owner: string, minutesAgo: number) => ({ owner, at: new Date(now - minutesAgo * 60_000).toISOString(), method: 'PUT', path: `/workspaces/${owner}`, objects: [] });
+  const left = [intent('fresh', 1), intent('settling-upload', UPLOAD_SETTLE_MS / 60_000), intent('failing', STALE_INTENT_MS / 60_000 + 1), { ...intent('garbled', 0), at: 'yesterday' }];
+  expect(staleIntents(left, now).map((stale) => stale.owner)).toEqual(['failing', 'garbled']);
 });
