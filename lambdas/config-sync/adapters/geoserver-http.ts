@@ -42,6 +42,25 @@ export const MAX_READ_ANSWER_BYTES = 32 * 1024 * 1024;
 /** A GeoServer's answer to a read that is longer than this adapter reads. */
 export class GeoServerAnswerTooLargeError extends Error {}
 
+/** `promise`, or the signal's reason once it aborts first (the promise then settles unheard). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error);
+      },
+    );
+  });
+}
+
 export class HttpGeoServer implements GeoServerRest {
   readonly url: string;
   private readonly base: string;
@@ -52,10 +71,16 @@ export class HttpGeoServer implements GeoServerRest {
   }
 
   async send(request: RestRequest): Promise<RestResponse> {
+    // One bound for the whole call, the credentials' read included (a Secrets Manager read on a
+    // cold start has no timeout of its own): a write under the cluster's write lease keeps the
+    // lease for this bound before it is sent (job-runner.ts, `LEASED_CALL_MS`), so no part of the
+    // call may outlast it.
+    const signal = AbortSignal.timeout(this.options.timeoutMs ?? 10_000);
     let credentials: GeoServerCredentials;
     try {
-      credentials = await this.options.credentials.get();
+      credentials = await untilAborted(this.options.credentials.get(), signal);
     } catch (error) {
+      if (signal.aborted) throw new GeoServerUnreachableError(`could not read the GeoServer credentials: ${describeFailure(error)}`);
       // The node's setup, not the change: the node waits (and says why) until it is fixed.
       throw new GeoServerUnreachableError(`could not read the GeoServer credentials: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -80,7 +105,7 @@ export class HttpGeoServer implements GeoServerRest {
         headers,
         body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        signal,
       });
     } catch (error) {
       throw new GeoServerUnreachableError(describeFailure(error));

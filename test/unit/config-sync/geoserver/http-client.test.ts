@@ -1,7 +1,8 @@
 /**
  * The HTTP adapter of a GeoServer's REST API, against a local HTTP server on 127.0.0.1: Basic
  * authentication, bodies and content types as sent, no answer told from an answer, cached
- * credentials dropped on a 401, and credentials never in an error.
+ * credentials dropped on a 401, credentials never in an error, and one bound for a call with its
+ * credentials' read.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -107,6 +108,14 @@ test('tells no answer (refused, timeout) apart, without the credentials in the m
     }),
   });
   await expect(unreadable.send({ method: 'GET', path: '/about/version' })).rejects.toThrow('could not read the GeoServer credentials');
+});
+
+test("a credentials read that never answers (Secrets Manager on a cold start) ends within the call's one bound, sending nothing", async () => {
+  const stuck = new HttpGeoServer({ url: base, credentials: { get: () => new Promise(() => undefined), invalidate: () => undefined }, timeoutMs: 200 });
+  const error = await stuck.send({ method: 'PUT', path: '/workspaces/topp', body: { json: { workspace: { name: 'topp' } } } }).catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(GeoServerUnreachableError);
+  expect((error as Error).message).toBe('could not read the GeoServer credentials: no answer before the timeout');
+  expect(seen).toEqual([]);
 });
 
 test('caches the credentials, and reads them again after a 401', async () => {
