@@ -33,10 +33,10 @@
  */
 import { SHARED_LAYER_FLAGS } from './apply';
 import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
-import { isOffloaded, isResourceType, isUnreadable, isVoided, parseStoredChange, splitObjectId, type ConfigChange, type DeliveredEvent, type ObjectType } from './events';
-import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
+import { isOffloaded, isResourceType, isUnreadable, isVoided, parseStoredChange, type ConfigChange, type DeliveredEvent, type ObjectType } from './events';
+import { mergePatchObject, type JsonObject } from './merge-patch';
 import { HELD_CURSOR, type EventBodyStore, type EventLog, type NodeStore } from './ports';
-import { localName, referencedName } from './representations';
+import { layerResource } from './representations';
 
 /**
  * Log events a publisher's store may trail by and still be judged exactly (read 100 at a time):
@@ -71,16 +71,6 @@ function statedFlags(change: ConfigChange): Flags {
 }
 
 const keyOf = (type: string, id: string) => `${type}\n${id}`;
-
-/** The resource layer `id` names in `layer` (its `resource`, in the layer's workspace, as the gateway reads it). */
-function resourceOf(id: string, layer: JsonObject | undefined): { readonly type: ObjectType; readonly id: string } | undefined {
-  const resource = layer?.resource;
-  if (!isJsonObject(resource) || typeof resource['@class'] !== 'string' || !isResourceType(resource['@class'] as ObjectType)) return undefined;
-  const name = referencedName(resource);
-  if (name === undefined) return undefined;
-  const { workspace } = splitObjectId(id);
-  return { type: resource['@class'] as ObjectType, id: workspace === undefined ? name : `${workspace}:${localName(name)}` };
-}
 
 /** Where the partners' flags are read: the publishing node's store and the log it follows. */
 export interface PartnerFlagDeps {
@@ -143,7 +133,7 @@ export async function withPartnerFlags(deps: PartnerFlagDeps, cluster: string, n
   // (a layer added earlier in the set, then flagged).
   const layerIds = new Set(flagged.filter((change) => change.object.type === 'layer').map((change) => change.object.id));
   const named = (id: string, layer: JsonObject | undefined) => {
-    const resource = resourceOf(id, layer);
+    const resource = layerResource(id, layer);
     return resource === undefined ? [] : [resource];
   };
   await load([
@@ -183,13 +173,13 @@ export async function withPartnerFlags(deps: PartnerFlagDeps, cluster: string, n
 /** The partner of a layer or resource where it is held (module comment), as held. */
 function partnerOf(type: ObjectType, id: string, view: ReadonlyMap<string, JsonObject | undefined>): { readonly type: ObjectType; readonly id: string; readonly held: JsonObject } | undefined {
   if (type === 'layer') {
-    const resource = resourceOf(id, view.get(keyOf('layer', id)));
+    const resource = layerResource(id, view.get(keyOf('layer', id)));
     const held = resource && view.get(keyOf(resource.type, resource.id));
     return resource && held ? { ...resource, held } : undefined;
   }
   const layer = view.get(keyOf('layer', id));
   // The layer of the same id, unless it names another resource (of another type).
-  const named = resourceOf(id, layer);
+  const named = layerResource(id, layer);
   if (layer === undefined || (named !== undefined && (named.type !== type || named.id !== id))) return undefined;
   return { type: 'layer', id, held: layer };
 }

@@ -26,7 +26,7 @@
  * A patch may not rename (the id would no longer name the object: publish a remove and an
  * add) nor remove any of those fields.
  */
-import { CATALOG_OBJECT_TYPES, isObjectName, namesOneStyleFile, NAME_RULE, splitObjectId, type ObjectType } from './objects';
+import { CATALOG_OBJECT_TYPES, isObjectName, isResourceType, namesOneStyleFile, NAME_RULE, splitObjectId, type ObjectType } from './objects';
 import { isJsonObject, mergePatch, mergePatchObject, type JsonObject, type JsonValue } from './merge-patch';
 
 /** One problem, `path` relative to `properties` (or `patch`). */
@@ -370,6 +370,20 @@ export function referencedName(value: JsonValue | undefined): string | undefined
 export function localName(qualified: string): string {
   const separator = qualified.indexOf(':');
   return separator < 0 ? qualified : qualified.slice(separator + 1);
+}
+
+/**
+ * The resource layer `layerId` publishes, named by its `resource` (`@class` and name) in the
+ * layer's workspace: the object whose `enabled` and `advertised` are the layer's (GeoServer holds
+ * them once for both). Read by the gateway (namespace-link.ts) and the events API (layer-flags.ts).
+ */
+export function layerResource(layerId: string, layer: JsonObject | undefined): { readonly type: ObjectType; readonly id: string } | undefined {
+  const resource = layer?.resource;
+  if (!isJsonObject(resource) || typeof resource['@class'] !== 'string' || !isResourceType(resource['@class'] as ObjectType)) return undefined;
+  const name = referencedName(resource);
+  if (name === undefined) return undefined;
+  const { workspace } = splitObjectId(layerId);
+  return { type: resource['@class'] as ObjectType, id: workspace === undefined ? name : `${workspace}:${localName(name)}` };
 }
 
 function checkName(type: ObjectType, id: string, name: string, properties: JsonObject, issues: RepresentationIssue[]): void {

@@ -20,8 +20,8 @@
  */
 import { isResourceType, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { REST_MAPPING } from '../geoserver/rest-mapping';
-import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
-import { localName, referencedName } from '../representations';
+import { mergePatchBetween, wholeStatePatch, type JsonObject } from '../merge-patch';
+import { layerResource, localName } from '../representations';
 import type { ManagedPath } from './rest-paths';
 import { mapConcurrently } from '../../shared/concurrency';
 import { MASTER_READ_CONCURRENCY } from './limits';
@@ -75,12 +75,10 @@ export async function resourceOfLayer(
 ): Promise<{ readonly type: ObjectType; readonly id: string; readonly path: string }[]> {
   const { workspace } = splitObjectId(layer.id);
   if (workspace === undefined) return [];
-  const resource = (await read.object(layer, layer.path))?.resource;
-  const type = isJsonObject(resource) && typeof resource['@class'] === 'string' ? (resource['@class'] as ObjectType) : undefined;
-  const resourceName = referencedName(resource);
-  const inWorkspace = type === undefined ? undefined : REST_MAPPING[type]?.inWorkspace;
-  if (type === undefined || !isResourceType(type) || resourceName === undefined || !inWorkspace) return [];
-  return [{ type, id: `${workspace}:${localName(resourceName)}`, path: inWorkspace({ workspace, name: localName(resourceName) }) }];
+  const resource = layerResource(layer.id, await read.object(layer, layer.path));
+  const inWorkspace = resource === undefined ? undefined : REST_MAPPING[resource.type]?.inWorkspace;
+  if (!resource || !inWorkspace) return [];
+  return [{ ...resource, path: inWorkspace({ workspace, name: localName(resource.id) }) }];
 }
 
 /**
