@@ -561,9 +561,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
         // Left for those writes' recovery, each reported unfixed (a job left quiet about them would
         // end as if the master were in line): a reconcile after the sweep fixes what is left.
         const leftFor = (entry: FixEntry) =>
-          `left as the master holds it: gateway writes the master took are not published yet (${unpublishedWrites(hold)}), ` +
-          `and ${entry.kind === 'extra' ? 'they may have made it' : 'fixing it could undo one of them'}; ` +
-          `once the next gateway write or the gateway sweep has published them, reconcile the node again`;
+          `left as the master holds it: ${heldBackBy(hold, entry.kind === 'extra' ? 'they may have made it' : 'fixing it could undo one of them')}`;
         // (What follows from another entry, `implied`, is counted with that one, not again.)
         const leave = (entry: FixEntry) => {
           if (!entry.implied) withheld.set(entry, leftFor(entry));
@@ -740,8 +738,7 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
     url: rest.url,
     async send(request) {
       if (!hold) throw new Error(`capture of node ${job.node}: a read of its GeoServer outside the write lease (${request.method} ${request.path})`);
-      await hold.keep(LEASED_CALL_MS);
-      return rest.send(request);
+      return leasedRest(rest, hold).send(request);
     },
   });
   const entries: readonly CaptureEntry[] = await loadFixes(deps, job, cache, (differences) => withPendingRegroups(captureOrder(differences)));
@@ -1343,8 +1340,7 @@ async function writeBackGroups(
   if (hold.unrecovered.length > 0 && taken.length > 0) {
     const message =
       `not written back after the removal of ${entry.type} ${entry.id} with recurse took ${(entry.regroups ?? []).join(', ')} out of it: ` +
-      `gateway writes the master took are not published yet (${unpublishedWrites(hold)}), and writing the store's group over the master's could undo one of them; ` +
-      `once the next gateway write or the gateway sweep has published them, reconcile the node again`;
+      heldBackBy(hold, "writing the store's group over the master's could undo one of them");
     return { calls, rejected, withheld: taken.map(({ group }) => ({ id: group.id, message })) };
   }
   // Written since by the node's own events (the gateway's writes to its GeoServer), which its store
@@ -1382,12 +1378,17 @@ async function writeBackGroups(
 }
 
 /**
- * The gateway writes the master took whose changes are not in the log yet (`LeaseHold.unrecovered`),
- * as a job failure names them: an operator sees which writes held the fix back, and when.
+ * Why a fix was held back, as a job failure says it: the gateway writes the master took whose
+ * changes are not in the log yet (`LeaseHold.unrecovered`), so an operator sees which writes held
+ * it back and when, what the fix could have done to them (`risk`), and what to do.
  */
-function unpublishedWrites(hold: LeaseHold): string {
+function heldBackBy(hold: LeaseHold, risk: string): string {
   const writes = hold.unrecovered.map((intent) => `${intent.method} ${intent.path} (at ${intent.at})`);
-  return writes.slice(0, 3).join(', ') + (writes.length > 3 ? ` and ${writes.length - 3} more` : '');
+  const listed = writes.slice(0, 3).join(', ') + (writes.length > 3 ? ` and ${writes.length - 3} more` : '');
+  return (
+    `gateway writes the master took are not published yet (${listed}), and ${risk}; ` +
+    `once the next gateway write or the gateway sweep has published them, reconcile the node again`
+  );
 }
 
 /** The layer groups the node's store holds (live), in the store's order. */
