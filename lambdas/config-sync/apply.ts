@@ -319,7 +319,7 @@ const MAX_RUN_BYTES = 3 * 1024 * 1024;
  */
 const GEOSERVER_RUN_BUDGET_MS = 1000;
 /** Events applied ahead of the queue for a change set, per invocation (a change set's maximum). */
-const MAX_AHEAD = 1000;
+export const MAX_AHEAD = 1000;
 
 /** Events read from the log per request while filling a gap or catching up. */
 const LOG_PAGE_SIZE = 100;
@@ -400,14 +400,18 @@ export async function applyDeliveredBatch(
   // highest delivered sequence, not after it: that is usually the key of its own log item, and
   // a range starting on a key is one query (one starting after it must also ask for the item
   // before, in case a chunk reaches into the range: two queries in a row, the longest call of
-  // a delivery).
+  // a delivery). It starts at the known cursor when that is higher: a queue still bringing
+  // events a read ahead applied long ago (a change set of a thousand, applied ahead from its
+  // first message) would otherwise read pages the node holds already, and get no further
+  // until its messages caught up with the cursor.
   const highest = events.reduce((max, event) => Math.max(max, event.sequence), 0);
   const redundant = known !== undefined && events.length > 0 && events.every((event) => event.sequence <= known);
   const behind = redundant || (known !== undefined && events.some((event) => event.sequence > known + 1));
+  const readFrom = known === undefined ? highest : Math.max(highest, known);
   const ahead =
     deps.geoserver || events.length === 0 || (options.readAhead === false && !behind)
       ? Promise.resolve<DeliveredEvent[]>([])
-      : deps.log.readRange(context.cluster, highest, highest + LOG_PAGE_SIZE - 1).catch((): DeliveredEvent[] => []);
+      : deps.log.readRange(context.cluster, readFrom, readFrom + LOG_PAGE_SIZE - 1).catch((): DeliveredEvent[] => []);
   if (redundant && parseFailure === undefined && !deps.geoserver) {
     const settled = await aheadOfKnownCursor(deps, context, events, known as number, ahead, options.aheadTo);
     if (settled !== undefined) return settled;

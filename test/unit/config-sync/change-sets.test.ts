@@ -312,6 +312,25 @@ describe("a queue consumer's known cursor", () => {
     expect(store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => [`ws${i}`, i + 1]));
   });
 
+  it('a message far behind the cursor (the queue still bringing a set applied ahead): the log is read from the cursor, not from the message', async () => {
+    const { h, store, reads, deps, messages } = await burstOf(5);
+    // The node applied 1..5 ahead of its queue; 200 more events were published since.
+    const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
+    expect(first.cursor).toBe(5);
+    for (let i = 5; i < 205; i += 1) await deliver(h, `ws${i}`);
+    const before = reads();
+    // The queue brings message 2: a page read from 2 holds nothing past 5, a page from 5 does.
+    const late = await applyDeliveredBatch(deps, SLAVE, [messages[1]!], { knownCursor: first.cursor });
+    expect(late).toMatchObject({ cursor: 104, results: [{ disposition: 'duplicate', sequence: 2 }] });
+    expect(reads()).toBe(before);
+    // The next one goes on from there.
+    const next = await applyDeliveredBatch(deps, SLAVE, [messages[2]!], { knownCursor: late.cursor });
+    expect(next.cursor).toBe(203);
+    expect(reads()).toBe(before);
+    const held = store.allObjects('slave-1').map((object) => [object.id, object.lastSequence]);
+    expect(held.sort(([a], [b]) => Number(String(a).slice(2)) - Number(String(b).slice(2)))).toEqual(Array.from({ length: 203 }, (_, i) => [`ws${i}`, i + 1]));
+  });
+
   it('a burst, with the cursor below what the consumer remembers (a resync on another instance ended there): the lost commit reads it, and the delivered event is applied from the log', async () => {
     const { store, reads, deps, messages } = await burstOf(7);
     await catchUp(deps, SLAVE, 2);
