@@ -47,3 +47,13 @@ export const ORIGIN_ATTRIBUTE = 'origin';
  * time; the later messages then find their events applied.
  */
 export const RANGE_LAST_ATTRIBUTE = 'rangeLast';
+
+/** The highest change-set end a queue batch's messages announce (`RANGE_LAST_ATTRIBUTE`), if any. */
+export function rangeLastOf(records: readonly { readonly messageAttributes?: Readonly<Record<string, { readonly stringValue?: string }>> }[]): number | undefined {
+  let last: number | undefined;
+  for (const record of records) {
+    const value = Number(record.messageAttributes?.[RANGE_LAST_ATTRIBUTE]?.stringValue);
+    if (Number.isSafeInteger(value) && value > 0 && (last === undefined || value > last)) last = value;
+  }
+  return last;
+}

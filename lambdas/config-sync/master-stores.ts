@@ -3,10 +3,10 @@
  * publish requests. A pure master consumes no queue of its own events, so its store gets every
  * event (its own too) from here, run by two callers:
  * - the master-stores queue (subscribed to the topic, every event): its consumer catches every
- *   pure master up to the highest sequence a batch delivered, with the delivered events in hand
- *   (read from the log only when the store is behind them), so a master's store follows the
- *   log within about a delivery, one batch at a time (one message group: never two consumers
- *   racing for a cursor);
+ *   pure master up to the highest sequence a batch delivered, or to the end of a change set it
+ *   belongs to (`deliveryTarget`), with the delivered events in hand (read from the log only
+ *   when the store is behind them), so a master's store follows the log within about a
+ *   delivery, one batch at a time (one message group: never two consumers racing for a cursor);
  * - the republish schedule, to the log head: the backstop when the queue's messages failed.
  * A paused master applies nothing (as a paused consuming node's queue is switched off); it
  * catches up once resumed. (Without the queue, a pure master's publish request applies its own
@@ -16,7 +16,7 @@
  * is an event the topic accepted, so a publish request in a cluster with this queue leaves
  * the mark to it (`PublishDeps.masterStoresQueued`) and answers sooner.
  */
-import { catchUp, catchUpOnce, type ApplyDeps } from './apply';
+import { catchUp, catchUpOnce, MAX_AHEAD, type ApplyDeps } from './apply';
 import { nodeMetrics, recordApplied } from './apply-metrics';
 import { consecutiveRuns, parseEventMessage, type DeliveredEvent } from './events';
 import type { NodePauses } from './pause';
@@ -93,6 +93,20 @@ export async function catchUpMasterStores(
     }),
   );
   return { caughtUp, paused: paused.sort(), failures };
+}
+
+/**
+ * How far a batch brings the stores: its highest sequence, or the last of a change set one of
+ * its events belongs to (`rangeLast`, cluster.ts), at most MAX_AHEAD past that sequence. The
+ * whole set is in the log before any of it is published, so its first delivery applies the
+ * rest from the log in few commits, and the set's later messages find their events applied
+ * (one cursor read each), as a consuming node does; one batch at a time, a store would follow
+ * a set of a thousand a delivery at a time.
+ */
+export function deliveryTarget(sequences: readonly number[], rangeLast: number | undefined): number | undefined {
+  const highest = sequences.length === 0 ? undefined : Math.max(...sequences);
+  if (highest === undefined || rangeLast === undefined || rangeLast <= highest) return highest;
+  return Math.min(rangeLast, highest + MAX_AHEAD);
 }
 
 /**

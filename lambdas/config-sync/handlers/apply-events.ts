@@ -30,7 +30,7 @@ import { loadSqsSdk } from '../adapters/deferred-sdk';
 import { jobIdOfMessage } from '../jobs';
 import { loadJobSlices } from '../deferred-job-slices';
 import type { JobRecordRunner } from '../job-slices';
-import { RANGE_LAST_ATTRIBUTE } from '../cluster';
+import { rangeLastOf } from '../cluster';
 import { buildEventSchemas } from '../events';
 import { QueueBacklog } from '../queue-backlog';
 
@@ -208,12 +208,3 @@ async function delayRetry(entries: { Id: string; ReceiptHandle: string; Visibili
   await client.send(new sdk.ChangeMessageVisibilityBatchCommand({ QueueUrl: queues.queueUrl, Entries: entries }));
 }
 
-/** The highest change-set end the records announce (`rangeLast` attribute), if any. */
-function rangeLastOf(records: SQSEvent['Records']): number | undefined {
-  let last: number | undefined;
-  for (const record of records) {
-    const value = Number(record.messageAttributes?.[RANGE_LAST_ATTRIBUTE]?.stringValue);
-    if (Number.isSafeInteger(value) && value > 0 && (last === undefined || value > last)) last = value;
-  }
-  return last;
-}

@@ -1,8 +1,8 @@
 /**
  * SQS event source of the master-stores queue (one per cluster with pure masters, subscribed
  * to every event of the topic): brings every pure master's store up to the highest sequence
- * the batch delivered (master-stores.ts), its own events too: a pure master's publish request
- * leaves its store to this queue and answers sooner.
+ * the batch delivered, or the end of a change set it belongs to (master-stores.ts), its own
+ * events too: a pure master's publish request leaves its store to this queue and answers sooner.
  *
  * A failed catch-up fails the whole batch: the messages come back and the catch-up runs again
  * from the store's cursor (in sequence order, exactly once in effect: the delivered events are
@@ -18,7 +18,8 @@ import type { SQSEvent } from 'aws-lambda';
 import { describeError, instrumented, logger } from '../../shared/observability';
 import { pureMasters } from '../../shared/cluster-model';
 import { applyDepsFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
-import { catchUpMasterStores, deliveredEvents, markDelivered } from '../master-stores';
+import { catchUpMasterStores, deliveredEvents, deliveryTarget, markDelivered } from '../master-stores';
+import { rangeLastOf } from '../cluster';
 import { buildEventSchemas } from '../events';
 
 const membership = membershipFromEnv();
@@ -30,7 +31,7 @@ buildEventSchemas();
 export const handler = instrumented(async (event: SQSEvent): Promise<void> => {
   const delivered = deliveredEvents(event.Records.map((record) => record.body));
   const sequences = delivered.map((one) => one.sequence);
-  const toSequence = sequences.at(-1);
+  const toSequence = deliveryTarget(sequences, rangeLastOf(event.Records));
   const [result] = await Promise.all([
     catchUpMasterStores(deps, membership.cluster, masters, toSequence, delivered),
     markDelivered(deps.log, membership.cluster, sequences).catch((error: unknown) => {

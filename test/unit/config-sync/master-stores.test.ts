@@ -1,6 +1,6 @@
 import { catchUpOnce } from '../../../lambdas/config-sync/apply';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
-import { catchUpMasterStores, deliveredEvents, markDelivered } from '../../../lambdas/config-sync/master-stores';
+import { catchUpMasterStores, deliveredEvents, deliveryTarget, markDelivered } from '../../../lambdas/config-sync/master-stores';
 import type { NodePauses, PauseState } from '../../../lambdas/config-sync/pause';
 import type { CommitOutcome } from '../../../lambdas/config-sync/ports';
 import { publishChange, publishChanges, republishPending, type PublishContext } from '../../../lambdas/config-sync/publish';
@@ -146,6 +146,32 @@ describe("a pure master's store with the master-stores queue: the publish leaves
     expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, deliveredEvents(bodies))).caughtUp).toEqual({ 'master-1': 3 });
     expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, deliveredEvents(bodies))).caughtUp).toEqual({ 'master-1': 0 });
     expect(h.store.liveObjects('master-1').map((object) => object.lastSequence)).toEqual([1, 2, 3]);
+  });
+
+  it("follows a change set whole from its first delivery (the messages' rangeLast); the set's later messages find their events applied", async () => {
+    const h = harness();
+    const { calls, deps } = counted(h);
+    const changes = Array.from({ length: 250 }, (_, i) => add('workspace', `ws${i}`));
+    const set = await publishChanges({ ...deps, masterStoresQueued: true }, MASTER, changes);
+    const last = set.events.at(-1)!.sequence;
+    const first = deliveredEvents([JSON.stringify(set.events[0])]);
+    expect(await catchUpMasterStores(deps, CLUSTER, ['master-1'], deliveryTarget([1], last), first)).toEqual({ caughtUp: { 'master-1': 250 }, paused: [], failures: [] });
+    expect(await h.store.readCursor('master-1')).toBe(250);
+    calls.logReads = 0;
+    for (const event of set.events.slice(1, 20)) {
+      const batch = deliveredEvents([JSON.stringify(event)]);
+      expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], deliveryTarget([event.sequence], last), batch)).caughtUp).toEqual({ 'master-1': 0 });
+    }
+    expect(calls.logReads).toBe(0);
+    expect(h.store.liveObjects('master-1')).toHaveLength(250);
+  });
+
+  it("takes a batch to its highest sequence, or to its change set's end at most MAX_AHEAD past it", () => {
+    expect(deliveryTarget([], 9)).toBeUndefined();
+    expect(deliveryTarget([3, 7, 5], undefined)).toBe(7);
+    expect(deliveryTarget([3, 7], 6)).toBe(7);
+    expect(deliveryTarget([3, 7], 900)).toBe(900);
+    expect(deliveryTarget([3, 7], 5000)).toBe(1007);
   });
 
   it('without the queue, a pure master publish applies its store itself', async () => {
