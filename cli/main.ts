@@ -1118,20 +1118,31 @@ async function config(
       }
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
+      const before = `${published.length - takenAlongCount(published)} published before ${them}${partnersTaken(published)}`;
       // A success the CLI cannot read: the set was likely committed, so it is not said to be refused.
       if (error instanceof ForeignAnswer) {
-        throw new CliError(`${range} may or may not be published (see geocluster config log; ${published.length} published before ${them}): ${error.message}`, error.exitCode);
+        throw new CliError(`${range} may or may not be published (see geocluster config log; ${before}): ${error.message}`, error.exitCode);
       }
       // No answer at all: the set may have been committed, so it is not said to be refused.
-      if (error.exitCode !== EXIT.refused) throw new CliError(`${error.message} (${published.length} published before ${them})`, error.exitCode);
+      if (error.exitCode !== EXIT.refused) throw new CliError(`${error.message} (${before})`, error.exitCode);
       // The API names a member of the set (`changes[4].object.id`): named here by its place in the file.
       const message = error.message.replace(/changes\[(\d+)\]\.?/g, (_whole, index: string) => `change #${set.from + Number(index) + 1} `);
-      throw new CliError(`${range} of ${changes.length} refused, ${set.changes.length === 1 ? 'not' : 'none of them'} published (${published.length} published before ${them}): ${message}`, error.exitCode);
+      throw new CliError(`${range} of ${changes.length} refused, ${set.changes.length === 1 ? 'not' : 'none of them'} published (${before}): ${message}`, error.exitCode);
     }
   }
-  const taken = published.filter((event) => event.derivedFrom !== undefined).length;
-  print(`${counted(published.length - taken, 'change')} published${taken === 0 ? '' : `, ${counted(taken, 'partner change')} taken along`}`, { published });
+  print(`${counted(published.length - takenAlongCount(published), 'change')} published${partnersTaken(published)}`, { published });
   return EXIT.ok;
+}
+
+/** The events the API added after a change of the file (`takenAlong`), counted apart from the file's changes. */
+function takenAlongCount(published: readonly { derivedFrom?: number }[]): number {
+  return published.filter((event) => event.derivedFrom !== undefined).length;
+}
+
+/** ", 1 partner change taken along" after a count of the file's changes, or nothing when the API took none. */
+function partnersTaken(published: readonly { derivedFrom?: number }[]): string {
+  const taken = takenAlongCount(published);
+  return taken === 0 ? '' : `, ${counted(taken, 'partner change')} taken along`;
 }
 
 /**

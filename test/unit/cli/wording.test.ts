@@ -79,6 +79,20 @@ describe('config publish', () => {
     expect(code).toBe(1);
     expect(err).toMatch(/^geocluster: changes #1-2 of 2 refused, none of them published \(0 published before them\): 400 INVALID_REQUEST: change #2 object\.type/);
   });
+
+  it("of a set refused after one that took a partner along counts the file's changes published before it apart from the partner's", async () => {
+    // 1,001 changes: a first set of 1,000 (its range holding one derived event more), then one refused.
+    const derived = [{ sequence: 8, derivedFrom: 0, object: { type: 'featureType', id: 'topp:roads' }, patch: { enabled: false } }];
+    cli.script = {
+      'POST /config/events': [
+        { status: 201, body: { ...published(7, 1001).body, derived } },
+        { status: 400, body: { code: 'INVALID_REQUEST', message: 'changes[0].object.type: unknown type', field: 'changes[0].object.type' } },
+      ],
+    };
+    const { code, err } = await run('config', 'publish', publishFile(1001));
+    expect(code).toBe(1);
+    expect(err).toMatch(/^geocluster: change #1001 of 1001 refused, not published \(1000 published before it, 1 partner change taken along\): 400 INVALID_REQUEST/);
+  });
 });
 
 describe('executions reindex', () => {
