@@ -17,7 +17,8 @@
  * is, for a link the administrator did not make.
  *
  * The partner: for a layer, the resource it names (in the change itself, else as the publisher's
- * store holds the layer); for a resource, the layer of the same id. Either only where it exists
+ * store holds the layer; named by name alone, the resource of that name of whichever type is
+ * held); for a resource, the layer of the same id. Either only where it exists
  * (the store holds it, or an earlier change of the set adds it): a derived modify of an object
  * no node holds would make a patch-only object everywhere. The set's own changes are carried
  * through in order, so a later change stating the partner's flags itself is derived from in turn
@@ -33,10 +34,10 @@
  */
 import { SHARED_LAYER_FLAGS } from './apply';
 import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
-import { isOffloaded, isResourceType, isUnreadable, isVoided, parseStoredChange, type ConfigChange, type DeliveredEvent, type ObjectType } from './events';
-import { mergePatchObject, type JsonObject } from './merge-patch';
+import { isOffloaded, isResourceType, isUnreadable, isVoided, parseStoredChange, RESOURCE_TYPES, splitObjectId, type ConfigChange, type DeliveredEvent, type ObjectType } from './events';
+import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
 import { HELD_CURSOR, type EventBodyStore, type EventLog, type NodeStore } from './ports';
-import { layerResource } from './representations';
+import { layerResource, localName, referencedName } from './representations';
 
 /**
  * Log events a publisher's store may trail by and still be judged exactly (read 100 at a time):
@@ -71,6 +72,23 @@ function statedFlags(change: ConfigChange): Flags {
 }
 
 const keyOf = (type: string, id: string) => `${type}\n${id}`;
+
+/**
+ * The resources layer `id` may publish: the one its `resource` names with its `@class`, else (a
+ * layer naming it by name alone, `{"name": "topp:roads"}`, as the events API takes it) the one of
+ * that name of each resource type, in the layer's workspace: a GeoServer holds at most one of them,
+ * resource names being unique in a namespace.
+ */
+function resourcesOf(id: string, layer: JsonObject | undefined): { readonly type: ObjectType; readonly id: string }[] {
+  const typed = layerResource(id, layer);
+  if (typed !== undefined) return [typed];
+  const resource = layer?.resource;
+  const name = referencedName(resource);
+  if (!isJsonObject(resource) || resource['@class'] !== undefined || name === undefined) return [];
+  const { workspace } = splitObjectId(id);
+  const resourceId = workspace === undefined ? name : `${workspace}:${localName(name)}`;
+  return RESOURCE_TYPES.map((type) => ({ type, id: resourceId }));
+}
 
 /** Where the partners' flags are read: the publishing node's store and the log it follows. */
 export interface PartnerFlagDeps {
@@ -132,17 +150,13 @@ export async function withPartnerFlags(deps: PartnerFlagDeps, cluster: string, n
   // A layer's resource as the store and the log name it, or as any change of the set names it
   // (a layer added earlier in the set, then flagged).
   const layerIds = new Set(flagged.filter((change) => change.object.type === 'layer').map((change) => change.object.id));
-  const named = (id: string, layer: JsonObject | undefined) => {
-    const resource = layerResource(id, layer);
-    return resource === undefined ? [] : [resource];
-  };
   await load([
     ...flagged.filter((change) => change.object.type !== 'layer').map((change) => change.object),
-    ...[...layerIds].flatMap((id) => named(id, view.get(keyOf('layer', id)))),
+    ...[...layerIds].flatMap((id) => resourcesOf(id, view.get(keyOf('layer', id)))),
     ...changes.flatMap((change) =>
       change.object.type !== 'layer' || !layerIds.has(change.object.id) || change.kind === 'remove'
         ? []
-        : named(change.object.id, change.kind === 'add' ? change.properties : change.patch),
+        : resourcesOf(change.object.id, change.kind === 'add' ? change.properties : change.patch),
     ),
   ]);
 
@@ -173,14 +187,16 @@ export async function withPartnerFlags(deps: PartnerFlagDeps, cluster: string, n
 /** The partner of a layer or resource where it is held (module comment), as held. */
 function partnerOf(type: ObjectType, id: string, view: ReadonlyMap<string, JsonObject | undefined>): { readonly type: ObjectType; readonly id: string; readonly held: JsonObject } | undefined {
   if (type === 'layer') {
-    const resource = layerResource(id, view.get(keyOf('layer', id)));
-    const held = resource && view.get(keyOf(resource.type, resource.id));
-    return resource && held ? { ...resource, held } : undefined;
+    for (const resource of resourcesOf(id, view.get(keyOf('layer', id)))) {
+      const held = view.get(keyOf(resource.type, resource.id));
+      if (held) return { ...resource, held };
+    }
+    return undefined;
   }
   const layer = view.get(keyOf('layer', id));
   // The layer of the same id, unless it names another resource (of another type).
-  const named = layerResource(id, layer);
-  if (layer === undefined || (named !== undefined && (named.type !== type || named.id !== id))) return undefined;
+  const named = resourcesOf(id, layer);
+  if (layer === undefined || (named.length > 0 && !named.some((resource) => resource.type === type && resource.id === id))) return undefined;
   return { type: 'layer', id, held: layer };
 }
 

@@ -172,3 +172,16 @@ test("a store held by its resync cannot say what the partner holds: every stated
   const answer = (await publish(deps, modify('layer', 'topp:roads', { enabled: true }))) as PublishAnswer;
   expect(answer.derived).toEqual([expect.objectContaining({ object: ref('featureType', 'topp:roads'), patch: { enabled: true } })]);
 });
+
+test("a layer naming its resource by name alone, as the events API takes it: its feature type of that name follows, and the slave's drift check finds nothing", async () => {
+  const { h, deps } = cluster();
+  const byName = CATALOG.map((change) =>
+    change.kind === 'add' && change.object.type === 'layer' ? { ...change, properties: { ...change.properties, resource: { name: change.object.id } } } : change,
+  );
+  await publish(deps, { changes: byName });
+  const answer = (await publish(deps, modify('layer', 'topp:roads', { enabled: false }))) as PublishAnswer;
+  expect(answer.derived).toEqual([{ sequence: answer.sequence + 1, derivedFrom: 0, object: ref('featureType', 'topp:roads'), patch: { enabled: false } }]);
+  const elevation = (await publish(deps, modify('layer', 'topp:elevation', { advertised: false }))) as PublishAnswer;
+  expect(elevation.derived).toEqual([expect.objectContaining({ object: ref('coverage', 'topp:elevation'), patch: { advertised: false } })]);
+  expect(await slaveDrift(h)).toEqual([]);
+});
