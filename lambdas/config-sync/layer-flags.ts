@@ -19,10 +19,12 @@
  * The partner: for a layer, the resource it names (in the change itself, else as the publisher's
  * store holds the layer; named by name alone, the resource of that name of whichever type is
  * held); for a resource, the layer of the same id. Either only where it exists
- * (the store holds it, or an earlier change of the set adds it): a derived modify of an object
- * no node holds would make a patch-only object everywhere. The set's own changes are carried
- * through in order, so a later change stating the partner's flags itself is derived from in turn
- * and the last one stated wins on every node, as it does on a GeoServer.
+ * (the store holds it, or an earlier change of the set adds it, and no remove with `recurse` of
+ * what it lives in took it since): a derived modify of an object no node holds would make a
+ * patch-only object everywhere, and one of an object so taken would bring it back in every store.
+ * The set's own changes are carried through in order, so a later change stating the partner's
+ * flags itself is derived from in turn and the last one stated wins on every node, as it does on
+ * a GeoServer.
  *
  * "Holds otherwise" is judged against the log: the publisher's store, plus the events of the log
  * it has not applied yet (a pure master's store follows its own publishes a delivery later, so a
@@ -36,6 +38,7 @@ import { SHARED_LAYER_FLAGS } from './apply';
 import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
 import { isOffloaded, isResourceType, isUnreadable, isVoided, parseStoredChange, RESOURCE_TYPES, splitObjectId, type ConfigChange, type DeliveredEvent, type ObjectType } from './events';
 import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
+import { Liveness, parentsOf } from './liveness';
 import { HELD_CURSOR, type EventBodyStore, type EventLog, type NodeStore } from './ports';
 import { layerResource, localName, referencedName } from './representations';
 
@@ -125,22 +128,50 @@ export async function withPartnerFlags(deps: PartnerFlagDeps, cluster: string, n
 
   /** The objects as the log holds them, as far as read: undefined where none is held. */
   const view = new Map<string, JsonObject | undefined>();
-  const fold = (change: ConfigChange) => {
+  // A remove with `recurse` takes what the object holds (GeoServer's recursive DELETE), which the
+  // stores keep as it was (liveness.ts): each object's last change and each such remove are placed
+  // in one order, the window's events (by index) before the request's, so that what a remove took is
+  // no partner, though a view still holds it, while what was added after the remove is one.
+  const changedAt = new Map<string, number>();
+  const cascadedAt = new Map<string, number>();
+  for (const [index, change] of window.entries()) {
+    if (change.kind === 'remove' && change.recurse === true) cascadedAt.set(keyOf(change.object.type, change.object.id), index);
+  }
+  const fold = (change: ConfigChange, at: number) => {
     const key = keyOf(change.object.type, change.object.id);
+    changedAt.set(key, at);
     if (change.kind === 'add') view.set(key, change.properties);
     else if (change.kind === 'remove') view.set(key, undefined);
     else view.set(key, mergePatchObject(view.get(key), change.patch));
+    if (change.kind === 'remove' && change.recurse === true) cascadedAt.set(key, at);
   };
+  /** Whether something `object` lives in (liveness.ts `parentsOf`) was removed with `recurse` after `since`. */
+  const takenAfter = (object: { readonly type: ObjectType; readonly id: string; readonly properties: JsonObject }, since: number, depth = 0): boolean =>
+    depth <= 3 &&
+    parentsOf(object).some((parent) => {
+      const key = keyOf(parent.type, parent.id);
+      const properties = view.get(key);
+      return (cascadedAt.get(key) ?? -1) > since || (properties !== undefined && takenAfter({ ...parent, properties }, Math.min(since, changedAt.get(key) ?? -1), depth + 1));
+    });
+  /** An object as the view holds it, unless a remove with `recurse` took it. */
+  const held = (type: ObjectType, id: string): JsonObject | undefined => {
+    const key = keyOf(type, id);
+    const properties = view.get(key);
+    return properties === undefined || takenAfter({ type, id, properties }, changedAt.get(key) ?? -1) ? undefined : properties;
+  };
+  const liveness = new Liveness((refs) => deps.store.readObjects(node, refs));
   const load = async (refs: readonly { readonly type: ObjectType; readonly id: string }[]) => {
     const wanted = [...new Map(refs.filter((ref) => !view.has(keyOf(ref.type, ref.id))).map((ref) => [keyOf(ref.type, ref.id), ref])).values()];
     for (const ref of wanted) view.set(keyOf(ref.type, ref.id), undefined);
     for (let start = 0; start < wanted.length; start += READ_OBJECTS_MAX) {
-      for (const object of await deps.store.readObjects(node, wanted.slice(start, start + READ_OBJECTS_MAX))) {
-        view.set(keyOf(object.type, object.id), object.deleted ? undefined : object.properties);
+      const objects = await deps.store.readObjects(node, wanted.slice(start, start + READ_OBJECTS_MAX));
+      const taken = await liveness.taken(objects);
+      for (const [index, object] of objects.entries()) {
+        view.set(keyOf(object.type, object.id), object.deleted || taken[index] === true ? undefined : object.properties);
       }
     }
     const keys = new Set(wanted.map((ref) => keyOf(ref.type, ref.id)));
-    for (const change of window) if (keys.has(keyOf(change.object.type, change.object.id))) fold(change);
+    for (const [index, change] of window.entries()) if (keys.has(keyOf(change.object.type, change.object.id))) fold(change, index);
   };
 
   // First the layers (a resource's partner, or the holder of a layer's resource reference), then
@@ -166,10 +197,10 @@ export async function withPartnerFlags(deps: PartnerFlagDeps, cluster: string, n
     expanded.push(change);
     derivedFrom.push(undefined);
     const key = keyOf(change.object.type, change.object.id);
-    if (view.has(key)) fold(change);
+    if (view.has(key) || (change.kind === 'remove' && change.recurse === true)) fold(change, window.length + index);
     const flags = statedFlags(change);
     if (Object.keys(flags).length === 0) continue;
-    const partner = partnerOf(change.object.type, change.object.id, view);
+    const partner = partnerOf(change.object.type, change.object.id, held);
     if (partner === undefined) continue;
     const patch: JsonObject = {};
     for (const [flag, value] of Object.entries(flags)) {
@@ -179,21 +210,25 @@ export async function withPartnerFlags(deps: PartnerFlagDeps, cluster: string, n
     const derived: ConfigChange = { kind: 'modify', object: { type: partner.type, id: partner.id }, patch };
     expanded.push(derived);
     derivedFrom.push(index);
-    fold(derived);
+    fold(derived, window.length + index);
   }
   return expanded.length === changes.length ? own : { changes: expanded, derivedFrom };
 }
 
 /** The partner of a layer or resource where it is held (module comment), as held. */
-function partnerOf(type: ObjectType, id: string, view: ReadonlyMap<string, JsonObject | undefined>): { readonly type: ObjectType; readonly id: string; readonly held: JsonObject } | undefined {
+function partnerOf(
+  type: ObjectType,
+  id: string,
+  heldAs: (type: ObjectType, id: string) => JsonObject | undefined,
+): { readonly type: ObjectType; readonly id: string; readonly held: JsonObject } | undefined {
   if (type === 'layer') {
-    for (const resource of resourcesOf(id, view.get(keyOf('layer', id)))) {
-      const held = view.get(keyOf(resource.type, resource.id));
+    for (const resource of resourcesOf(id, heldAs('layer', id))) {
+      const held = heldAs(resource.type, resource.id);
       if (held) return { ...resource, held };
     }
     return undefined;
   }
-  const layer = view.get(keyOf('layer', id));
+  const layer = heldAs('layer', id);
   // The layer of the same id, unless it names another resource (of another type).
   const named = resourcesOf(id, layer);
   if (layer === undefined || (named.length > 0 && !named.some((resource) => resource.type === type && resource.id === id))) return undefined;

@@ -185,3 +185,38 @@ test("a layer naming its resource by name alone, as the events API takes it: its
   expect(elevation.derived).toEqual([expect.objectContaining({ object: ref('coverage', 'topp:elevation'), patch: { advertised: false } })]);
   expect(await slaveDrift(h)).toEqual([]);
 });
+
+describe('a layer a remove with recurse took is no partner, though its store keeps it', () => {
+  const workspaceTaken: ConfigChange = { kind: 'remove', object: ref('workspace', 'topp'), recurse: true };
+  /** The workspace, its store and the feature type made again, disabled, without the layer. */
+  const madeAgain = [CATALOG[0], CATALOG[1], add('featureType', 'topp:roads', { ...(CATALOG[2]?.kind === 'add' ? CATALOG[2].properties : {}), enabled: false })] as ConfigChange[];
+
+  test("in the same set: nothing is derived, and the slave's drift check finds nothing", async () => {
+    const { h, deps } = cluster();
+    await publish(deps, { changes: CATALOG });
+    const answer = (await publish(deps, { changes: [workspaceTaken, ...madeAgain] })) as ChangeSetAnswer;
+    expect(answer.derived).toBeUndefined();
+    expect(await slaveDrift(h)).toEqual([]);
+  });
+
+  test('a layer added again after the remove is the partner again', async () => {
+    const { h, deps } = cluster();
+    await publish(deps, { changes: CATALOG });
+    const answer = (await publish(deps, { changes: [workspaceTaken, ...CATALOG.slice(0, 4), modify('layer', 'topp:roads', { enabled: false })] })) as ChangeSetAnswer;
+    expect(answer.derived).toEqual([expect.objectContaining({ derivedFrom: 5, object: ref('featureType', 'topp:roads'), patch: { enabled: false } })]);
+    expect(await slaveDrift(h)).toEqual([]);
+  });
+
+  test.each([
+    ['its store applied the remove', false],
+    ["its store trails the log by it (a pure master's)", true],
+  ])('in an earlier request (%s): nothing is derived', async (_case, queued) => {
+    const { h, deps } = cluster(queued);
+    await publish(deps, { changes: CATALOG });
+    await publish(deps, workspaceTaken);
+    await publish(deps, { changes: madeAgain.map((change) => (change.kind === 'add' && change.object.type === 'featureType' ? add('featureType', 'topp:roads', { ...change.properties, enabled: true }) : change)) });
+    const answer = (await publish(deps, modify('featureType', 'topp:roads', { enabled: false }))) as PublishAnswer;
+    expect(answer.derived).toBeUndefined();
+    expect(await slaveDrift(h)).toEqual([]);
+  });
+});
