@@ -36,7 +36,7 @@
  */
 import { SHARED_LAYER_FLAGS } from './apply';
 import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
-import { isOffloaded, isResourceType, isUnreadable, isVoided, parseStoredChange, RESOURCE_TYPES, splitObjectId, type ConfigChange, type DeliveredEvent, type ObjectType } from './events';
+import { isOffloaded, isResourceType, isUnreadable, isVoided, MAX_ID_BYTES, parseStoredChange, RESOURCE_TYPES, splitObjectId, utf8Bytes, type ConfigChange, type DeliveredEvent, type ObjectRef, type ObjectType } from './events';
 import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
 import { Liveness, parentsOf } from './liveness';
 import { HELD_CURSOR, type EventBodyStore, type EventLog, type NodeStore } from './ports';
@@ -75,6 +75,12 @@ function statedFlags(change: ConfigChange): Flags {
 }
 
 const keyOf = (type: string, id: string) => `${type}\n${id}`;
+
+/**
+ * Whether a store can hold an object of `ref`'s id: a layer names its resource by any name, and
+ * the key of a longer id than any object has is one DynamoDB refuses to read (a 500 for a publish).
+ */
+const storable = (ref: ObjectRef) => utf8Bytes(ref.id) <= MAX_ID_BYTES;
 
 /**
  * The resources layer `id` may publish: the one its `resource` names with its `@class`, else (a
@@ -159,12 +165,13 @@ export async function withPartnerFlags(deps: PartnerFlagDeps, cluster: string, n
     const properties = view.get(key);
     return properties === undefined || takenAfter({ type, id, properties }, changedAt.get(key) ?? -1) ? undefined : properties;
   };
-  const liveness = new Liveness((refs) => deps.store.readObjects(node, refs));
+  const liveness = new Liveness((refs) => deps.store.readObjects(node, refs.filter(storable)));
   const load = async (refs: readonly { readonly type: ObjectType; readonly id: string }[]) => {
     const wanted = [...new Map(refs.filter((ref) => !view.has(keyOf(ref.type, ref.id))).map((ref) => [keyOf(ref.type, ref.id), ref])).values()];
     for (const ref of wanted) view.set(keyOf(ref.type, ref.id), undefined);
-    for (let start = 0; start < wanted.length; start += READ_OBJECTS_MAX) {
-      const objects = await deps.store.readObjects(node, wanted.slice(start, start + READ_OBJECTS_MAX));
+    const read = wanted.filter(storable);
+    for (let start = 0; start < read.length; start += READ_OBJECTS_MAX) {
+      const objects = await deps.store.readObjects(node, read.slice(start, start + READ_OBJECTS_MAX));
       const taken = await liveness.taken(objects);
       for (const [index, object] of objects.entries()) {
         view.set(keyOf(object.type, object.id), object.deleted || taken[index] === true ? undefined : object.properties);

@@ -278,6 +278,30 @@ describe('change sets in the DynamoDB event log', () => {
   });
 });
 
+describe('the events API taking a partner\'s flags along, on the DynamoDB node store', () => {
+  test("a layer naming a resource by a name no object can have (longer than an id) is published, taking nothing along: no key is read that DynamoDB refuses", async () => {
+    const cluster = 'flags-long-name';
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
+    const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(new S3Bucket(aws.s3, aws.bucket)) });
+    const bodies = new S3EventBodyStore(new S3Bucket(aws.s3, aws.bucket));
+    const topic = new SnsEventTopic(snsWith(aws.sns), aws.topicArn);
+    const deps = { store, log, bodies, topic, now: () => new Date('2025-02-01T00:00:00.000Z'), appliesToGeoServers: true };
+    // Its resource's key would be over DynamoDB's 1,024 bytes for a sort key.
+    const resource = { '@class': 'featureType', name: `topp:${'r'.repeat(1100)}` };
+    const changes = [
+      { kind: 'add' as const, object: { type: 'workspace' as const, id: 'topp' }, properties: { name: 'topp' } },
+      { kind: 'add' as const, object: { type: 'layer' as const, id: 'topp:roads' }, properties: { name: 'roads', resource, enabled: false } },
+    ];
+    const node = { name: 'master-1', role: 'master' as const };
+    const outcome = await publishIdempotently(deps, { cluster, node }, { changes });
+    expect(outcome.answer).toMatchObject({ count: 2 });
+    expect(outcome.answer).not.toHaveProperty('derived');
+    // The layer held now, its flags stated again: read through the store's liveness too.
+    const again = await publishIdempotently(deps, { cluster, node }, { kind: 'modify', object: { type: 'layer', id: 'topp:roads' }, patch: { enabled: true } });
+    expect(again.answer).not.toHaveProperty('derived');
+  });
+});
+
 describe('one-call appends', () => {
   const countedClient = () => countedDynamoClient(aws);
   const head = async (cluster: string) =>
