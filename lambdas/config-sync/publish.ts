@@ -20,7 +20,7 @@ import { catchUpOnce, type ApplyDeps } from './apply';
 import { nodeMetrics, recordApplied } from './apply-metrics';
 import { consumes, type ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
-import { consecutiveRuns, isOffloaded, isUnreadable, isVoided, mustOffload, parseConfigChange, type ConfigChange, type ObjectRef, type PublishedEvent } from './events';
+import { consecutiveRuns, isOffloaded, isUnreadable, isVoided, mustOffload, parseConfigChange, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent } from './events';
 import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
 import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
 import { dependencyOrderIssues } from './change-set-order';
@@ -366,17 +366,27 @@ function answerFor(request: PublishRequest, result: ChangeSetResult, expanded: E
   };
 }
 
+/** Events the log's `readRange` is asked for at once. */
+const READ_RANGE_MAX = 100;
+
 /**
  * The derived events of a request whose answer was never recorded, from the offsets its claim
- * holds and the events the log holds there.
+ * holds and the events the log holds there. Read a page at a time: a set may derive as many events
+ * as it has changes, and a read of one event inside a chunk item reads the whole item.
  */
 async function rebuiltDerived(deps: Pick<PublishDeps, 'log'>, cluster: string, record: IdempotencyRecord): Promise<{ derived?: DerivedEventAnswer[] }> {
   const offsets = record.derived ?? [];
   if (offsets.length === 0) return {};
+  const first = record.sequence + Math.min(...offsets);
+  const last = record.sequence + Math.max(...offsets);
+  const events = new Map<number, DeliveredEvent>();
+  for (let from = first; from <= last; from += READ_RANGE_MAX) {
+    for (const event of await deps.log.readRange(cluster, from, Math.min(last, from + READ_RANGE_MAX - 1))) events.set(event.sequence, event);
+  }
   const derived: DerivedEventAnswer[] = [];
   for (const offset of offsets) {
     const sequence = record.sequence + offset;
-    const [event] = await deps.log.readRange(cluster, sequence, sequence);
+    const event = events.get(sequence);
     if (!event || isVoided(event) || isUnreadable(event) || isOffloaded(event) || event.kind !== 'modify') continue;
     // The request's changes before it: every offset below it that is not derived.
     const derivedFrom = offset - offsets.filter((other) => other < offset).length - 1;

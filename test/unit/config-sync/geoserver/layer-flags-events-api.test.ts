@@ -164,6 +164,38 @@ test('an answer never recorded is rebuilt from the log with the same derived eve
   ]);
 });
 
+test('an answer rebuilt for a set deriving an event per change reads the log a page at a time, not once per derived event', async () => {
+  const { h, deps } = cluster();
+  const names = Array.from({ length: 150 }, (_, i) => `road${i}`);
+  await publish(deps, {
+    changes: [
+      ...CATALOG.slice(0, 2),
+      ...names.flatMap((name) => [
+        add('featureType', `topp:${name}`, { name, nativeName: name, enabled: true, store: { '@class': 'dataStore', name: 'topp:pg' } }),
+        add('layer', `topp:${name}`, { name, resource: { '@class': 'featureType', name: `topp:${name}` }, enabled: true }),
+      ]),
+    ],
+  });
+  const body = { changes: names.map((name) => modify('layer', `topp:${name}`, { enabled: false })) };
+  const recordAnswer = h.log.saveIdempotentAnswer.bind(h.log);
+  h.log.saveIdempotentAnswer = async () => {
+    throw new Error('function died');
+  };
+  const first = (await publish(deps, body, 'k-3')) as ChangeSetAnswer;
+  h.log.saveIdempotentAnswer = recordAnswer;
+  expect(first.derived).toHaveLength(names.length);
+  const readRange = h.log.readRange.bind(h.log);
+  let reads = 0;
+  h.log.readRange = async (...args) => {
+    reads += 1;
+    return readRange(...args);
+  };
+  const later = { ...deps, now: () => new Date(Date.parse('2025-01-01T00:10:00Z')) };
+  expect(await publish(later, body, 'k-3')).toEqual({ ...first, published: false, appliedLocally: false });
+  // The set's first event, then its range a page (100 events) at a time.
+  expect(reads).toBeLessThanOrEqual(1 + Math.ceil(first.count / 100));
+});
+
 test("a store held by its resync cannot say what the partner holds: every stated flag is taken along to a partner it holds", async () => {
   const { h, deps } = cluster();
   await publish(deps, { changes: CATALOG });
