@@ -569,16 +569,17 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
         };
         withheld.clear();
         return mapConcurrently(batch, deps.concurrency ?? 8, async (entry) => {
-          if (entry.kind === 'extra' && hold.unrecovered.length > 0) return leave(entry);
-          if (entry.kind === 'extra' && capture !== undefined) return undefined;
-          if (unpublished.has(objectStorageKey(entry))) return leave(entry);
           // Written since the scan by the node's own events (the gateway's writes to its GeoServer),
           // which its store applies without sending them back (apply.ts, "Own events"): left as is.
           if (written(entry) || (entry.kind === 'extra' && impliedBy(entry).some(written))) return undefined;
           // An extra the store holds live now (a gateway write the scan listed before its events were
           // applied): kept. Not one removed for a stored object of another type of its id (`FixEntry`).
+          // Neither is a difference any more: not reported as left for the unpublished writes below.
           const plainExtra = entry.kind === 'extra' && entry.blocking === undefined && entry.implied === undefined;
           if (plainExtra && [entry, ...impliedBy(entry)].some((ref) => live.has(objectStorageKey(ref)))) return undefined;
+          if (entry.kind === 'extra' && hold.unrecovered.length > 0) return leave(entry);
+          if (entry.kind === 'extra' && capture !== undefined) return undefined;
+          if (unpublished.has(objectStorageKey(entry))) return leave(entry);
           return fixEntry(entry, stored, leasedRest(rest, hold));
         });
       });

@@ -273,3 +273,30 @@ test("an upload that outran its request (answered 504, the master still reading 
   expect(published.map((object) => object.deleted)).toEqual([false, false, false]);
   expect(standIn.geoserver.violations).toEqual([]);
 });
+
+test("while a gateway write is unpublished, a reconcile reports no failure for an extra its store has come to hold since the scan: no longer a difference, it is kept, not left", async () => {
+  const m = await master();
+  await m.publish(add('dataStore', 'topp:pg', { name: 'pg', type: 'Shapefile', description: 'old', workspace: { name: 'topp' } }));
+  standIn.geoserver.catalog.addStore('dataStore', 'topp', { name: 'pg', type: 'Shapefile', description: 'old' });
+  // A PUT the master applied whose writer died before its events were in the log.
+  const put = { method: 'PUT', path: '/workspaces/topp/datastores/pg', query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ dataStore: { description: 'new' } })) };
+  standIn.geoserver.catalog.get('dataStore', 'topp:pg')!.description = 'new';
+  m.lease.intents.set('dead', { ...intentOf(classifyRestPath(put.path) as ManagedPath, 'PUT', put), owner: 'dead', at: new Date(0).toISOString() });
+  // On the master only when the reconcile's scan reads it.
+  standIn.geoserver.catalog.addStore('dataStore', 'topp', { name: 'roads', type: 'Shapefile' });
+
+  const reconcile: Job = newJob({ id: 'reconcile-6', node: NODE, kind: 'reconcile', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+  expect(await m.jobs.start(reconcile, new Date())).toEqual({ started: true });
+  for (let slice = 0; slice < 10 && (await m.jobs.read(NODE, reconcile.id))!.phase !== 'fix'; slice += 1) await runJobSlice(m.deps, NODE, reconcile.id, Date.now() - 1);
+  expect(await m.jobs.read(NODE, reconcile.id)).toMatchObject({ phase: 'fix', progress: { extra: 1 } });
+  // Published since the scan (a gateway write that made it): the master's store holds it now.
+  await m.publish(add('dataStore', 'topp:roads', { name: 'roads', type: 'Shapefile', workspace: { name: 'topp' } }));
+  await runToEnd(m.deps, reconcile.id);
+
+  const ended = (await m.jobs.read(NODE, reconcile.id))!;
+  expect(standIn.geoserver.catalog.get('dataStore', 'topp:roads')).toBeDefined();
+  // The dead write's object is left and said so; the store's own object is no failure.
+  expect(ended.failures.map((failure) => `${failure.type} ${failure.id}`)).toEqual(['dataStore topp:pg']);
+  expect(ended.progress.failed).toBe(1);
+  expect(standIn.geoserver.violations).toEqual([]);
+});
