@@ -59,7 +59,7 @@ import type { ParentRename } from './moved-children';
 import { dataStoresOf, linkedPath, resourceOfLayer } from './namespace-link';
 import { movedResourcePath } from './resource-store';
 import type { MasterCatalog } from './master-catalog';
-import type { IntentObject, RefusedIntent, WriteIntent } from './write-lease';
+import { IntentsRecoveredPartWay, type IntentObject, type RefusedIntent, type WriteIntent } from './write-lease';
 
 export interface RecoveryDeps {
   /** The master's store: its objects by type and id. */
@@ -103,16 +103,27 @@ export function gatewayRecovery(deps: RecoveryDeps): GatewayRecovery {
 /**
  * Publishes what the master holds of each intent's objects, oldest intent first, reading the
  * master with `read` (the caller's credentials on a gateway write, the master node's in the
- * sweep); throws (leaving the intents for the next holder) when the master or the log fails.
- * An intent whose changes the cluster refuses is given up (`refused`), and the next one goes on.
+ * sweep); throws (leaving that intent and the later ones for the next holder) when the master or
+ * the log fails, as `IntentsRecoveredPartWay` once intents before it were recovered, so they are
+ * cleared. An intent whose changes the cluster refuses is given up (`refused`), and the next one goes on.
  */
 export async function recoverIntents(deps: RecoveryDeps & { readonly read: MasterReader }, intents: readonly WriteIntent[]): Promise<Recovered> {
   const recovered: Recovered = { owners: [], sequences: [], refused: [], captures: [] };
+  try {
+    await recoverInOrder(deps, intents, recovered);
+  } catch (error) {
+    if (recovered.owners.length === 0) throw error;
+    throw new IntentsRecoveredPartWay(recovered.owners, error);
+  }
+  return recovered;
+}
+
+async function recoverInOrder(deps: RecoveryDeps & { readonly read: MasterReader }, intents: readonly WriteIntent[], recovered: Recovered): Promise<void> {
   const now = deps.now ?? Date.now;
   for (const intent of intents) {
     if (deps.captureUpload && isUploadIntent(intent)) {
       // Throws (the job store or the queue failing, a resync holding the master) like a master
-      // that fails: the intents stay for the next holder.
+      // that fails: this intent and the later ones stay for the next holder.
       recovered.captures.push((await deps.captureUpload()).job);
       // Kept while the upload may still be landing on the master, for a capture after it.
       // (An intent whose time does not parse is not kept for ever.)
@@ -122,14 +133,13 @@ export async function recoverIntents(deps: RecoveryDeps & { readonly read: Maste
     try {
       for (const change of await changesOf(deps, intent)) recovered.sequences.push(await deps.publisher.publish(change));
     } catch (error) {
-      // The master or the log failing passes: the intents stay for the next holder. A refusal
+      // The master or the log failing passes: this intent and the later ones stay for the next holder. A refusal
       // would not pass, and kept it would stop every later intent's recovery behind it.
       if (!(error instanceof InvalidConfigEventError)) throw error;
       recovered.refused.push({ intent, reason: error.message });
     }
     recovered.owners.push(intent.owner);
   }
-  return recovered;
 }
 
 /** The changes that bring the cluster to what the master holds of one intent's objects, in the order they are published. */

@@ -119,6 +119,22 @@ export class WriteLeaseLostError extends Error {
   }
 }
 
+/**
+ * A recovery (`IntentRecovery`) that stopped at an intent it could not recover (the master or the
+ * log failing) after recovering those before it, oldest first: their owners are cleared all the
+ * same, and the rest stay for the next holder. Kept, a recovered upload's intent would have every
+ * later holder ask for its capture again for as long as the failing one stays (recovery.ts).
+ */
+export class IntentsRecoveredPartWay extends Error {
+  constructor(
+    readonly owners: readonly string[],
+    readonly failure: unknown,
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure));
+    this.name = 'IntentsRecoveredPartWay';
+  }
+}
+
 /** What a write under the lease records and when it is done. */
 export interface RunOptions<T> {
   /** Recorded with the lease before `work` runs (the write's `WriteIntent`, less its owner and time). */
@@ -145,7 +161,8 @@ export interface WriteSerializer {
 /**
  * Publishes what the master holds of the objects of intents that earlier holders left (recovery.ts),
  * under the lease, before the new holder's own work; answers the owners whose intents it
- * recovered (their intents are then cleared).
+ * recovered (their intents are then cleared). One that fails part way throws
+ * `IntentsRecoveredPartWay`, naming those it recovered before, which are cleared too.
  */
 export type IntentRecovery = (pending: readonly WriteIntent[]) => Promise<readonly string[]>;
 
@@ -180,7 +197,7 @@ export interface LeaseOptions {
   readonly backoff?: { readonly baseMs: number; readonly capMs: number };
   /** Recovers the intents earlier holders left; without it they stay for a holder that has it. */
   readonly recover?: IntentRecovery;
-  /** Told when a recovery failed (the intents stay; the holder's own work goes on). */
+  /** Told when a recovery failed (the intents it did not recover stay; the holder's own work goes on). */
   readonly onRecoveryFailure?: (error: unknown, pending: readonly WriteIntent[]) => void;
 }
 
@@ -230,7 +247,8 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
           try {
             clear.push(...(await recover(pending)));
           } catch (error) {
-            options.onRecoveryFailure?.(error, pending);
+            if (error instanceof IntentsRecoveredPartWay) clear.push(...error.owners);
+            options.onRecoveryFailure?.(error instanceof IntentsRecoveredPartWay ? error.failure : error, pending);
           }
         }
         let heldUntil = until;

@@ -28,7 +28,7 @@ import { readerFor, type ChangePublisher, type Upstream } from '../gateway/gatew
 import { recoverIntents, staleIntents, type Recovered } from '../gateway/recovery';
 import { styleUsersInStore } from '../gateway/style-users';
 import { catalogInStore } from '../gateway/master-catalog';
-import { describeIntent, describeRefused, GatewayBusyError, leaseSerializer, type WriteIntent } from '../gateway/write-lease';
+import { describeIntent, describeRefused, GatewayBusyError, IntentsRecoveredPartWay, leaseSerializer, type WriteIntent } from '../gateway/write-lease';
 import { LEASE_TTL_MS, STALE_INTENT_MS } from '../gateway/limits';
 import { publishChange, type PublishDeps } from '../publish';
 
@@ -108,10 +108,16 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
     waitMs: LEASE_WAIT_MS,
     ttlMs: LEASE_TTL_MS,
     recover: async (pending) => {
-      recovered = await recoverIntents(
-        { read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers: styleUsersInStore(deps.store, master.name), catalog: catalogInStore(deps.store, master.name), publisher, captureUpload },
-        pending,
-      );
+      try {
+        recovered = await recoverIntents(
+          { read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers: styleUsersInStore(deps.store, master.name), catalog: catalogInStore(deps.store, master.name), publisher, captureUpload },
+          pending,
+        );
+      } catch (error) {
+        // Those recovered before the failure are cleared (write-lease.ts): neither counted nor reported stale below.
+        if (error instanceof IntentsRecoveredPartWay) recovered = { ...recovered, owners: [...error.owners] };
+        throw error;
+      }
       return recovered.owners;
     },
     onRecoveryFailure: (error) => (failure = error),

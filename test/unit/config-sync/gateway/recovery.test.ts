@@ -7,7 +7,7 @@
  */
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import { MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
-import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
+import { handleGatewayCall, readerFor, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
 import { gatewayRecovery, intentOf, staleIntents, uploadIntentOf } from '../../../../lambdas/config-sync/gateway/recovery';
 import { classifyRestPath, type ManagedPath, type UnmanagedPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
 import { STALE_INTENT_MS, UPLOAD_SETTLE_MS } from '../../../../lambdas/config-sync/gateway/limits';
@@ -501,4 +501,35 @@ test('the sweep reports the intents left longer than STALE_INTENT_MS (an upload 
   const intent = (owner: string, minutesAgo: number) => ({ owner, at: new Date(now - minutesAgo * 60_000).toISOString(), method: 'PUT', path: `/workspaces/${owner}`, objects: [] });
   const left = [intent('fresh', 1), intent('settling-upload', UPLOAD_SETTLE_MS / 60_000), intent('failing', STALE_INTENT_MS / 60_000 + 1), { ...intent('garbled', 0), at: 'yesterday' }];
   expect(staleIntents(left, now).map((stale) => stale.owner)).toEqual(['failing', 'garbled']);
+});
+
+test("an upload's intent whose capture was asked for once it settled is cleared though a later intent's recovery fails: the holders after it ask for no capture again", async () => {
+  const lease = new MemoryWriteLease();
+  const upload = uploadIntentOf(classifyRestPath('/workspaces/topp/datastores/roads/external.shp') as UnmanagedPath, 'PUT');
+  lease.intents.set('upload', { ...upload, owner: 'upload', at: new Date(0).toISOString() });
+  // A later write whose path the master answers 500 on: its recovery fails at every holder.
+  lease.intents.set('failing', { owner: 'failing', at: new Date(1).toISOString(), method: 'DELETE', path: '/styles/broken', recurse: false, objects: [{ type: 'style', id: 'broken', path: '/styles/broken' }] });
+  const master: Upstream = { send: async (call) => ({ status: call.path.startsWith('/styles/broken') ? 500 : 404, headers: {}, body: Buffer.alloc(0) }) };
+  const captures: string[] = [];
+  const recovery = gatewayRecovery({
+    stored: async () => [],
+    publisher: { publish: async () => 1 },
+    captureUpload: async () => {
+      captures.push(`capture-${captures.length + 1}`);
+      return { job: captures[captures.length - 1]!, outcome: 'started' };
+    },
+  });
+  const failures: unknown[] = [];
+  const writes = leaseSerializer(lease, {
+    waitMs: 1000,
+    ttlMs: 30_000,
+    recover: async (pending) => (await recovery.recover(pending, readerFor(master, {}))).owners,
+    onRecoveryFailure: (error) => failures.push(error),
+  });
+  // The sweep's next three runs, or three gateway writes.
+  for (let holder = 0; holder < 3; holder += 1) await writes.run(async () => undefined);
+  expect(failures).toHaveLength(3);
+  expect(failures[0]).toEqual(expect.objectContaining({ message: expect.stringContaining('500') }));
+  expect([...lease.intents.keys()]).toEqual(['failing']);
+  expect(captures).toEqual(['capture-1']);
 });
