@@ -407,7 +407,7 @@ export async function applyDeliveredBatch(
   const highest = events.reduce((max, event) => Math.max(max, event.sequence), 0);
   const redundant = known !== undefined && events.length > 0 && events.every((event) => event.sequence <= known);
   const behind = redundant || (known !== undefined && events.some((event) => event.sequence > known + 1));
-  const readFrom = known === undefined ? highest : Math.max(highest, known);
+  const readFrom = known === undefined || known === HELD_CURSOR ? highest : Math.max(highest, known);
   const ahead =
     deps.geoserver || events.length === 0 || (options.readAhead === false && !behind)
       ? Promise.resolve<DeliveredEvent[]>([])
