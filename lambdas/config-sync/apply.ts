@@ -318,7 +318,11 @@ const MAX_RUN_BYTES = 3 * 1024 * 1024;
  * more than this much applied work with it.
  */
 const GEOSERVER_RUN_BUDGET_MS = 1000;
-/** Events applied ahead of the queue for a change set, per invocation (a change set's maximum). */
+/**
+ * Events applied ahead of the queue for a change set, per invocation: a set's most changes
+ * (MAX_CHANGE_SET_ITEMS). A set with partner flags taken along (layer-flags.ts) may hold more;
+ * its later messages bring the rest.
+ */
 export const MAX_AHEAD = 1000;
 
 /** Events read from the log per request while filling a gap or catching up. */
