@@ -114,6 +114,17 @@ export const DISMISSED_EXCEPTION: ExecutionException = {
   message: 'The execution was dismissed by a client before it completed',
 };
 
+/**
+ * What the answer to a dismiss of an execution that had already completed says, in every
+ * protocol: the dismiss removed it and its results (GeoServer's rule). The stored exception, if
+ * any, is the job's own failure and says nothing about the dismiss; "dismissed before it
+ * completed" would be false.
+ */
+export const REMOVED_COMPLETED_JOB: ExecutionException = {
+  code: 'Dismissed',
+  message: 'The job had already completed; dismissing it removed the job and its results',
+};
+
 export interface WriteContext {
   executionId: string;
   /** The authenticated node making the write. */

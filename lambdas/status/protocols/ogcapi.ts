@@ -5,7 +5,7 @@
  * jobList.yaml, exception.yaml, link.yaml, confClasses.yaml, results.yaml).
  */
 import { AppError, GoneError, NotFoundError } from '../../shared/errors';
-import { DISMISSED_EXCEPTION, isCompleted, type ExecutionException, type ExecutionStatus } from '../execution';
+import { DISMISSED_EXCEPTION, isCompleted, type ExecutionStatus } from '../execution';
 // One output name for the recorded result location in every protocol.
 import { RESULT_OUTPUT_ID } from './wps1';
 
@@ -145,15 +145,8 @@ function messageOf(status: ExecutionStatus, ogcStatus: OgcStatusCode): string | 
   return status.task;
 }
 
-/**
- * What the answer to a DELETE of a job that had already completed says: the dismiss removed it
- * and its results (GeoServer's rule). The stored exception, if any, is the job's own failure and
- * says nothing about the dismiss; "dismissed before it completed" would be false.
- */
-export const REMOVED_COMPLETED_JOB: ExecutionException = {
-  code: 'Dismissed',
-  message: 'The job had already completed; dismissing it removed the job and its results',
-};
+// The answer to a DELETE of a job that had already completed: one text for every protocol.
+export { REMOVED_COMPLETED_JOB } from '../execution';
 
 /** `GET /jobs`: the page of jobs with the list's own links (self, next). */
 export function jobList(statuses: readonly ExecutionStatus[], links: readonly OgcLink[], baseUrl: string): JobList {

@@ -3,7 +3,7 @@
  * URL (GeoServer's `GetExecutionStatus`), and OWS 1.1 exception reports.
  * Format: REFERENCE.md 3 and schemas.opengis.net/wps/1.0.0/wpsExecute_response.xsd.
  */
-import { DISMISSED_EXCEPTION, isCompleted, type ExecutionException, type ExecutionStatus } from '../execution';
+import { DISMISSED_EXCEPTION, REMOVED_COMPLETED_JOB, isCompleted, type ExecutionException, type ExecutionStatus } from '../execution';
 import { OwsException, unknownExecution } from './kvp';
 import {
   NS,
@@ -90,13 +90,15 @@ export function executeResponse(status: ExecutionStatus, ctx: Wps1Context): stri
 /**
  * The answer to GeoServer's `Dismiss` vendor operation: the same document, reporting the
  * execution as failed with the dismissal as its exception, which is how a dismissed execution
- * ends (REFERENCE.md 1). Pass the status the dismiss acted on (before removal, for a completed one).
+ * ends (REFERENCE.md 1). Pass the status the dismiss acted on (before removal, for a completed one):
+ * a completed one was removed with its results, which is what its exception then says.
  */
 export function dismissResponse(status: ExecutionStatus, ctx: Wps1Context): string {
+  const { code, message } = isCompleted(status.phase) ? REMOVED_COMPLETED_JOB : DISMISSED_EXCEPTION;
   const failed = el(
     'wps:Status',
     { creationTime: documentTime(status) },
-    el('wps:ProcessFailed', {}, exceptionReportElement(DISMISSED_EXCEPTION.code, undefined, DISMISSED_EXCEPTION.message)),
+    el('wps:ProcessFailed', {}, exceptionReportElement(code, undefined, message)),
   );
   return renderXml(executeResponseElement(status, failed, ctx, undefined));
 }

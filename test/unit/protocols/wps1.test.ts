@@ -165,6 +165,22 @@ describe('dismissResponse', () => {
     expect(xml).toMatch(/<wps:ProcessFailed>\s*<ows:ExceptionReport version="1.1.0">\s*<ows:Exception exceptionCode="Dismissed">/);
     expect(xml).not.toContain('ProcessOutputs');
   });
+
+  // The dismiss of a completed job removes it with its results (GeoServer's rule); its answer
+  // must not claim the client stopped it before it completed, as the OGC API answer does not.
+  it.each([
+    ['succeeded', succeeded],
+    ['failed', failed],
+  ])('says a %s job it removed had already completed, not that it was dismissed before completing', (_label, status) => {
+    const xml = dismissResponse(status, ctx);
+    expectValid(xml, 'wps1-execute-response');
+    expect(xml).not.toContain('before it completed');
+    expect(xml).toMatch(/<ows:ExceptionText>[^<]*already completed[^<]*removed[^<]*<\/ows:ExceptionText>/);
+  });
+
+  it('says a job still running was dismissed before it completed', () => {
+    expect(dismissResponse(dismissing, ctx)).toContain('<ows:ExceptionText>The execution was dismissed by a client before it completed</ows:ExceptionText>');
+  });
 });
 
 describe('OWS 1.1 exception reports', () => {
