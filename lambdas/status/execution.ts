@@ -166,7 +166,9 @@ export function applyWrite(
         task: write.task,
         nodeId: ctx.nodeId,
         userName: write.userName,
-        creationTime: write.creationTime ?? now,
+        // The node's own creation time, as GeoServer records it, but never later than this write:
+        // a node whose clock runs ahead would make a status created after its own last update.
+        creationTime: write.creationTime !== undefined && write.creationTime < now ? write.creationTime : now,
         lastUpdated: now,
         expirationDate: write.expirationDate,
         estimatedCompletion: write.estimatedCompletion,

@@ -73,6 +73,16 @@ describe('phase transitions', () => {
 });
 
 describe('applyWrite', () => {
+  it('keeps a creation time the node sends from its past, and never one later than the creating write', () => {
+    const earlier = later(-60_000).toISOString();
+    expect(applyWrite(undefined, { phase: 'QUEUED', processName: 'gs:Buffer', creationTime: earlier }, ctx()).status.creationTime).toBe(earlier);
+    // A node whose clock runs ahead: the status would be created after its own last update (and
+    // listed ahead of every newer execution), so it is created when the write arrived.
+    const ahead = applyWrite(undefined, { phase: 'QUEUED', processName: 'gs:Buffer', creationTime: later(3_600_000).toISOString() }, ctx()).status;
+    expect(ahead.creationTime).toBe(T0.toISOString());
+    expect(ahead.creationTime <= ahead.lastUpdated).toBe(true);
+  });
+
   it('keeps unsent fields, bumps the version and records the heartbeat and writer', () => {
     const current = status('RUNNING', { task: 'reading', userName: 'alice', progress: 10 });
     const { status: next } = applyWrite(current, { phase: 'RUNNING', progress: 40 }, ctx(later(5000), 'node-b'));
