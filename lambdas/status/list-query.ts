@@ -11,7 +11,23 @@ const DEFAULT_LIMIT = 100;
 /** Parsed on every request: built at cold start. */
 const schema = listQuerySchema();
 
-export function listQueryOf(params: Record<string, string | undefined>): ListQuery {
+/**
+ * Parameters that take one value. API Gateway hands a repeated key over joined with commas, so
+ * `processName=a&processName=b` would read as the one process `a,b`, match nothing and list
+ * nothing, with nothing said. `phase` is a comma-separated list anyway: repeating it adds phases.
+ */
+const SINGLE_VALUED = ['processName', 'userName', 'nodeId', 'completedBefore', 'completedAfter', 'limit', 'cursor'];
+
+/**
+ * The listing query of `params` (API Gateway's `queryStringParameters`). Given the raw query
+ * string, a single-valued parameter sent more than once is refused, naming it.
+ */
+export function listQueryOf(params: Record<string, string | undefined>, rawQueryString?: string): ListQuery {
+  if (rawQueryString !== undefined) {
+    const keys = [...new URLSearchParams(rawQueryString).keys()];
+    const repeated = SINGLE_VALUED.find((name) => keys.filter((key) => key === name).length > 1);
+    if (repeated !== undefined) throw new ValidationError(repeated, 'is given more than once: a listing takes one (only phase takes a comma-separated list)');
+  }
   const query = parseWith(schema, params);
   if (query.completedAfter && query.completedBefore && query.completedAfter >= query.completedBefore) {
     throw new ValidationError('completedAfter', 'must be earlier than completedBefore');

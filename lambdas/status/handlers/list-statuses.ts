@@ -12,6 +12,6 @@ const store = statusStoreFromEnv({ listing: true });
 export const handler = httpHandler(async (event) => {
   // The route has the authorizer; should it ever lose it, this fails closed.
   callerIdentity(event);
-  const page = await store.list(listQueryOf(event.queryStringParameters ?? {}));
+  const page = await store.list(listQueryOf(event.queryStringParameters ?? {}, event.rawQueryString));
   return json(200, { executions: page.items, ...(page.cursor ? { nextCursor: page.cursor } : {}) });
 });

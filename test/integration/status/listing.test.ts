@@ -198,6 +198,18 @@ describe('listing (GET /executions)', () => {
     expect(String(response.body.field)).toMatch(new RegExp(`^${field}`));
   });
 
+  test('400 naming a filter given twice, rather than an empty listing of the comma-joined value', async () => {
+    const { processName } = await seed('repeated', ['RUNNING']);
+    const name = encodeURIComponent(processName);
+    const repeated = await listRaw(`processName=${name}&processName=${name}x`);
+    expect(repeated.status).toBe(400);
+    expect(repeated.body).toMatchObject({ code: 'INVALID_REQUEST', field: 'processName' });
+    // phase is a list: repeating it lists every phase named.
+    const phases = await listRaw(`processName=${name}&phase=QUEUED&phase=RUNNING`);
+    expect(phases.status).toBe(200);
+    expect(phases.body.executions).toHaveLength(1);
+  });
+
   test('400 for a parameter named __proto__, like any other unknown parameter', async () => {
     // Written into the URL by hand: an object literal key __proto__ would set a prototype instead.
     for (const query of ['__proto__=1', 'limit=5&__proto__=x', 'constructor=1']) {

@@ -35,3 +35,26 @@ describe('GET /executions filters', () => {
     expect(largestPartitionBytes({ nodeId: widest, phase: 'SUCCEEDED' })).toBeLessThanOrEqual(DYNAMODB_MAX_PARTITION_KEY_BYTES);
   });
 });
+
+describe('GET /executions repeated parameters', () => {
+  // API Gateway hands a repeated key over joined with commas: `processName=a&processName=b` reads
+  // as the one process `a,b`, which matches nothing, and the listing would come back empty.
+  it.each(['processName', 'userName', 'nodeId', 'limit', 'cursor'])('refuses %s given twice, naming it', (name) => {
+    const raw = `${name}=a&phase=RUNNING&${encodeURIComponent(name)}=b`;
+    let error: unknown;
+    try {
+      listQueryOf({ [name]: 'a,b', phase: 'RUNNING' }, raw);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ status: 400, field: name });
+  });
+
+  it('takes phase repeated, as the comma-separated list it becomes', () => {
+    expect(listQueryOf({ phase: 'RUNNING,FAILED', processName: 'gs:Buffer' }, 'phase=RUNNING&phase=FAILED&processName=gs%3ABuffer')).toMatchObject({
+      phases: ['RUNNING', 'FAILED'],
+      processName: 'gs:Buffer',
+    });
+  });
+});
