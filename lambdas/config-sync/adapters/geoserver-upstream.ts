@@ -20,6 +20,9 @@ export class UpstreamUnavailableError extends Error {
 /** Response headers worth returning to the caller; hop-by-hop and length headers are not. */
 const RETURNED_HEADERS = ['content-type', 'location', 'etag', 'last-modified', 'www-authenticate'];
 
+/** Methods fetch sends without a body. */
+const BODILESS_METHODS = new Set(['GET', 'HEAD']);
+
 export class HttpUpstream implements Upstream {
   /** @param geoserverUrl the master GeoServer's base URL, e.g. `http://10.0.3.21:8080/geoserver` */
   constructor(
@@ -36,7 +39,8 @@ export class HttpUpstream implements Upstream {
       response = await fetch(url, {
         method: request.method,
         headers: request.headers,
-        body: request.body && request.body.length > 0 ? request.body : undefined,
+        // A GET or HEAD may arrive with a body, which GeoServer never reads and fetch refuses to send.
+        body: request.body && request.body.length > 0 && !BODILESS_METHODS.has(request.method.toUpperCase()) ? request.body : undefined,
         redirect: 'manual',
         signal: AbortSignal.timeout(limit),
       });

@@ -149,6 +149,14 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(published).toEqual([]);
   });
 
+  it('forwards a read sent with a body without it: the master answers the read, not a 502 saying it cannot be reached', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    const answer = await call('GET', '/workspaces/topp.json', { ignored: true });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body.toString()).workspace.name).toBe('topp');
+    expect(answer.replication).toBe('read');
+  });
+
   it("passes the caller's credentials through: the master's security decides, nothing is published", async () => {
     const refused = await call('POST', '/workspaces', { workspace: { name: 'topp' } }, 'application/json', 'Basic ' + Buffer.from('admin:wrong').toString('base64'));
     expect(refused.status).toBe(401);
