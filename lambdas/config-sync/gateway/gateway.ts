@@ -495,6 +495,8 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   }
   const encoding = textEncodingProblem(classified, request);
   if (encoding !== undefined) return encoding;
+  const unread = unreadableRepresentation(method, request);
+  if (unread !== undefined) return unread;
   const twice = repeatedJsonMember(request);
   if (twice !== undefined) return `the body names the member ${JSON.stringify(twice)} twice in one object`;
   const problem = (type: ObjectType, id: string, named = '') => {
@@ -575,6 +577,36 @@ function textEncodingProblem(classified: ManagedPath, request: GatewayRequest): 
 }
 
 /**
+ * Why a POSTed or PUT representation the gateway cannot read is not forwarded: GeoServer's
+ * readers take more than JSON and XML. Jettison (its JSON reader) takes single-quoted strings,
+ * bare words and comments, and stops after the first object; XStream stops reading XML at the end
+ * of the root element. The master could so create or rename what the checks before forwarding
+ * never saw, which no other node would follow. An XML body past REPRESENTATION_LIMITS is one too.
+ */
+function unreadableRepresentation(method: string, request: GatewayRequest): string | undefined {
+  const body = request.body;
+  if ((method !== 'POST' && method !== 'PUT') || !body || body.length === 0 || !isRepresentation(request)) return undefined;
+  if (mediaTypeOf(request).includes('json')) {
+    if (parsedJson(body) !== undefined) return undefined;
+    let reason = '';
+    try {
+      JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      reason = (error as Error).message;
+    }
+    return `the body is not JSON the gateway can read (${reason}), while GeoServer's JSON reader takes more (single quotes, bare words, text after the object), so the master could apply what the cluster never checked; send it as JSON`;
+  }
+  if (parsedXml(body) !== undefined) return undefined;
+  let reason = '';
+  try {
+    readXmlDocument(body.toString('utf8'), REPRESENTATION_LIMITS);
+  } catch (error) {
+    reason = (error as Error).message;
+  }
+  return `the body is not XML the gateway can read (${reason}), while GeoServer's XML reader takes more (it stops at the end of the root element), so the master could apply what the cluster never checked; send one well-formed XML document`;
+}
+
+/**
  * A zipped style package's SLD that is not UTF-8: the master keeps the file's bytes as they are
  * (StyleController's package upload writes it raw), while the style's document reaches the other
  * nodes as the UTF-8 text read back from the master, in which such bytes are lost. Only the
@@ -595,7 +627,7 @@ function packagedEncodingProblem(zip: Buffer): string | undefined {
 /**
  * A member name a JSON body repeats within one object (`{"workspace": {"name": "a", "name": "b c"}}`):
  * which one the master's JSON reader takes is its own affair, so the gateway could check one
- * name and the master create another. A body that does not parse is the master's to refuse.
+ * name and the master create another. A body that does not parse is refused before this (unreadableRepresentation).
  */
 function repeatedJsonMember(request: GatewayRequest): string | undefined {
   if (!request.body || request.body.length === 0 || !mediaTypeOf(request).includes('json')) return undefined;
@@ -696,7 +728,7 @@ const REPRESENTATION_LIMITS: XmlReadLimits = {
 /**
  * The name (or namespace prefix, or native name) a JSON or XML representation in the body states
  * (`{"dataStore": {"name": ...}}`, `<dataStore><name>...</name>`), or undefined: no such body,
- * no name, or a body that does not parse (the master refuses that itself).
+ * no name, or a body that does not parse (a POST or PUT of one is refused, unreadableRepresentation).
  */
 function bodyName(request: GatewayRequest, field: NameField): string | undefined {
   const { value } = bodyMember(request, field);
