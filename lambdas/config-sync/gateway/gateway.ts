@@ -525,6 +525,16 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (creates && classified.type === 'workspace' && restBoolean(makeDefault) !== false) {
     return `the query parameter default is ${JSON.stringify(makeDefault)}: which workspace is the default is not replicated, so only the master would change it; create the workspace without it`;
   }
+  // LayerGroupController and StyleController set the path's workspace on what a POST creates only
+  // when the path names one: POSTed to /layergroups or /styles, a representation naming a
+  // workspace is created in it, while the gateway reads back and publishes a global object.
+  if (creates && classified.workspace === undefined && (classified.type === 'layerGroup' || classified.type === 'style') && isRepresentation(request)) {
+    const workspace = bodyMember(request, 'workspace');
+    if (workspace.present && workspace.value !== null) {
+      const collection = classified.path.split('/').filter(Boolean)[0];
+      return `the body names a workspace for the ${classified.type} POSTed to /${collection}, the collection of global ones: GeoServer creates it in that workspace, where the cluster would read and publish a global one; POST it to /workspaces/<workspace>/${collection}, or leave the workspace out`;
+    }
+  }
   if (creates && isStyleFile(classified, request) && styleNameParameter(request) === undefined) {
     return 'a style file or package POSTed without ?name=: GeoServer would name the style from inside it, which the gateway does not read; name the style with ?name=';
   }

@@ -1121,6 +1121,25 @@ describe('the name a POST creates, checked before forwarding', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('refuses a layer group or style POSTed to the global collection with a workspace in its body: GeoServer creates it in that workspace (LayerGroupController, StyleController)', async () => {
+    const { upstream, sent } = recordingMaster();
+    const cases: [string, string, string][] = [
+      ['/layergroups', '{"layerGroup":{"name":"g","workspace":{"name":"topp"},"publishables":{"published":[{"@type":"layer","name":"topp:roads"}]},"styles":{"style":[""]}}}', 'application/json'],
+      ['/styles', '<style><name>s</name><filename>s.sld</filename><workspace><name>topp</name></workspace></style>', 'application/xml'],
+    ];
+    for (const [path, body, contentType] of cases) {
+      await expect(post(upstream, path, body, contentType)).rejects.toMatchObject({
+        status: 400,
+        code: 'NOT_REPLICABLE',
+        message: expect.stringContaining('/workspaces/<workspace>'),
+      });
+    }
+    expect(sent).toEqual([]);
+    // Under a workspace's path, the path's workspace is the one GeoServer creates it in.
+    await post(upstream, '/workspaces/topp/styles', '<style><name>s</name><filename>s.sld</filename><workspace><name>topp</name></workspace></style>', 'application/xml');
+    expect(sent).toHaveLength(1);
+  });
+
   it('refuses a style file or package without ?name=, whose name GeoServer would read from inside it', async () => {
     const { upstream, sent } = recordingMaster();
     const documents: [string | Buffer, string][] = [
