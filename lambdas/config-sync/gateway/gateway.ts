@@ -518,6 +518,8 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (method === 'DELETE' && isConfigurationType(classified.type)) {
     return `a DELETE of ${classified.type} ${JSON.stringify(classified.id)}: the cluster holds settings as configuration every node always has, and only ever modifies it; PUT the values to change instead`;
   }
+  const moved = serviceWorkspaceProblem(classified, method, request);
+  if (moved !== undefined) return moved;
   const creates = method === 'POST' && classified.id === undefined;
   // workspaces.yaml: POST /workspaces?default=true also makes it the catalog's default workspace,
   // a setting of the master's catalog that no event carries.
@@ -547,6 +549,29 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   const named = field === 'nativeName' ? ', named by its nativeName (GeoServer names a resource POSTed without a name after it)' : '';
   const member = memberPath(classified.id === undefined ? classified.path : classified.path.slice(0, classified.path.lastIndexOf('/')), name);
   return member.managed && member.id !== undefined ? problem(member.type, member.id, named) : `${classified.type} ${JSON.stringify(name)}${named} cannot be named in a REST path`;
+}
+
+/**
+ * Service settings whose body names a workspace other than the path's (any, for the global
+ * ones), or none (JSON null): ServiceSettingsController copies the body onto the settings the
+ * master holds (OwsUtils.copy), their workspace too, so the master moves them to that workspace
+ * (or makes the global ones a workspace's), while the gateway reads back, and publishes, the
+ * path's. The path's own workspace, as a read of them answers it, changes nothing.
+ */
+function serviceWorkspaceProblem(classified: ManagedPath, method: string, request: GatewayRequest): string | undefined {
+  if (classified.type !== 'service' || (method !== 'PUT' && method !== 'POST') || !isRepresentation(request)) return undefined;
+  const given = bodyMember(request, 'workspace');
+  if (!given.present) return undefined;
+  const value = given.value as JsonValue | undefined;
+  const named = given.element
+    ? given.element.children.find((child) => child.qualifiedName === 'name')?.text
+    : isJsonObject(value) && typeof value.name === 'string'
+      ? value.name
+      : undefined;
+  if (classified.workspace !== undefined && named === classified.workspace) return undefined;
+  const settings = classified.workspace === undefined ? `the global ${classified.id} settings` : `the ${classified.id} settings of workspace ${JSON.stringify(classified.workspace)}`;
+  const shown = (JSON.stringify(named ?? value ?? null) ?? 'null').slice(0, 80);
+  return `the body gives ${settings} the workspace ${shown}: GeoServer copies it onto them, moving them there, while the cluster reads back and publishes the path's; leave workspace out of the body`;
 }
 
 /**

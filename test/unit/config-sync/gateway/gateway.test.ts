@@ -1140,6 +1140,27 @@ describe('the name a POST creates, checked before forwarding', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("refuses service settings whose body names another workspace than the path: GeoServer copies it onto the settings (OwsUtils.copy), moving them there", async () => {
+    const { upstream, sent } = recordingMaster();
+    const put = (path: string, body: string, contentType = 'application/json') =>
+      handleGatewayCall(upstream, storingPublisher(), { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) });
+    const refused: [string, string, string?][] = [
+      ['/services/wms/settings', '{"wms":{"title":"t","workspace":{"name":"topp"}}}'],
+      ['/services/wfs/workspaces/topp/settings.json', '{"wfs":{"title":"t","workspace":{"name":"other"}}}'],
+      ['/services/wcs/workspaces/topp/settings', '<wcs><title>t</title><workspace><name>other</name></workspace></wcs>', 'application/xml'],
+      ['/services/wmts/workspaces/topp/settings', '{"wmts":{"workspace":null}}'],
+    ];
+    for (const [path, body, contentType] of refused) {
+      await expect(put(path, body, contentType)).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringContaining('workspace') });
+    }
+    expect(sent).toEqual([]);
+    // Its own workspace, as GeoServer answers a read of them, or none: the settings stay where they are.
+    await put('/services/wms/workspaces/topp/settings', '{"wms":{"title":"t","workspace":{"name":"topp"}}}');
+    await put('/services/wms/workspaces/topp/settings', '<wms><title>t</title><workspace><name>topp</name></workspace></wms>', 'application/xml');
+    await put('/services/wms/settings', '{"wms":{"title":"t"}}');
+    expect(sent.filter((call) => call.method === 'PUT')).toHaveLength(3);
+  });
+
   it('refuses a style file or package without ?name=, whose name GeoServer would read from inside it', async () => {
     const { upstream, sent } = recordingMaster();
     const documents: [string | Buffer, string][] = [
