@@ -518,7 +518,7 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (method === 'DELETE' && isConfigurationType(classified.type)) {
     return `a DELETE of ${classified.type} ${JSON.stringify(classified.id)}: the cluster holds settings as configuration every node always has, and only ever modifies it; PUT the values to change instead`;
   }
-  const moved = serviceWorkspaceProblem(classified, method, request);
+  const moved = workspaceMoveProblem(classified, method, request);
   if (moved !== undefined) return moved;
   const creates = method === 'POST' && classified.id === undefined;
   // workspaces.yaml: POST /workspaces?default=true also makes it the catalog's default workspace,
@@ -552,14 +552,16 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
 }
 
 /**
- * Service settings whose body names a workspace other than the path's (any, for the global
- * ones), or none (JSON null): ServiceSettingsController copies the body onto the settings the
- * master holds (OwsUtils.copy), their workspace too, so the master moves them to that workspace
- * (or makes the global ones a workspace's), while the gateway reads back, and publishes, the
- * path's. The path's own workspace, as a read of them answers it, changes nothing.
+ * A body naming a workspace other than the path's (any, for the global service settings), or
+ * none (JSON null), for what GeoServer copies a PUT's body onto, workspace included
+ * (OwsUtils.copy): service settings (ServiceSettingsController sets no workspace back) and stores
+ * (CatalogBuilder.updateDataStore and its kin). The master moves them to that workspace (or makes
+ * the global settings a workspace's), while the gateway reads back, and publishes, the path's.
+ * The path's own workspace, as a read of them answers it, changes nothing.
  */
-function serviceWorkspaceProblem(classified: ManagedPath, method: string, request: GatewayRequest): string | undefined {
-  if (classified.type !== 'service' || (method !== 'PUT' && method !== 'POST') || !isRepresentation(request)) return undefined;
+function workspaceMoveProblem(classified: ManagedPath, method: string, request: GatewayRequest): string | undefined {
+  if (classified.type !== 'service' && !isStoreType(classified.type)) return undefined;
+  if ((method !== 'PUT' && method !== 'POST') || !isRepresentation(request)) return undefined;
   const given = bodyMember(request, 'workspace');
   if (!given.present) return undefined;
   const value = given.value as JsonValue | undefined;
@@ -569,9 +571,14 @@ function serviceWorkspaceProblem(classified: ManagedPath, method: string, reques
       ? value.name
       : undefined;
   if (classified.workspace !== undefined && named === classified.workspace) return undefined;
-  const settings = classified.workspace === undefined ? `the global ${classified.id} settings` : `the ${classified.id} settings of workspace ${JSON.stringify(classified.workspace)}`;
+  const what =
+    classified.type !== 'service'
+      ? `${classified.type}${classified.id === undefined ? '' : ` ${JSON.stringify(classified.id)}`}`
+      : classified.workspace === undefined
+        ? `the global ${classified.id} settings`
+        : `the ${classified.id} settings of workspace ${JSON.stringify(classified.workspace)}`;
   const shown = (JSON.stringify(named ?? value ?? null) ?? 'null').slice(0, 80);
-  return `the body gives ${settings} the workspace ${shown}: GeoServer copies it onto them, moving them there, while the cluster reads back and publishes the path's; leave workspace out of the body`;
+  return `the body gives ${what} the workspace ${shown}, not the path's: GeoServer copies it on, moving it there, while the cluster reads back and publishes the path's; leave workspace out of the body, or name the path's`;
 }
 
 /**

@@ -1161,6 +1161,24 @@ describe('the name a POST creates, checked before forwarding', () => {
     expect(sent.filter((call) => call.method === 'PUT')).toHaveLength(3);
   });
 
+  it("refuses a store PUT whose body names another workspace than the path: GeoServer copies it onto the store (CatalogBuilder.updateDataStore), moving it there", async () => {
+    const { upstream, sent } = recordingMaster();
+    const put = (path: string, body: string, contentType = 'application/json') =>
+      handleGatewayCall(upstream, storingPublisher(), { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) });
+    const refused: [string, string, string?][] = [
+      ['/workspaces/topp/datastores/pg', '{"dataStore":{"workspace":{"name":"other"}}}'],
+      ['/workspaces/topp/coveragestores/dem.xml', '<coverageStore><workspace><name>other</name></workspace></coverageStore>', 'text/xml'],
+      ['/workspaces/topp/wmsstores/remote', '{"wmsStore":{"workspace":{"name":"other"}}}'],
+      ['/workspaces/topp/wmtsstores/tiles', '{"wmtsStore":{"workspace":null}}'],
+    ];
+    for (const [path, body, contentType] of refused) {
+      await expect(put(path, body, contentType)).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringMatching(/Store "topp:\w+" the workspace (null|"other")/) });
+    }
+    expect(sent).toEqual([]);
+    await put('/workspaces/topp/datastores/pg', '{"dataStore":{"description":"d","workspace":{"name":"topp"}}}');
+    expect(sent.filter((call) => call.method === 'PUT')).toHaveLength(1);
+  });
+
   it('refuses a style file or package without ?name=, whose name GeoServer would read from inside it', async () => {
     const { upstream, sent } = recordingMaster();
     const documents: [string | Buffer, string][] = [
