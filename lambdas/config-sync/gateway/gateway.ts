@@ -554,15 +554,19 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
 /**
  * A body naming a workspace other than the path's (any, for the global service settings), or
  * none (JSON null), for what GeoServer copies a PUT's body onto, workspace included
- * (OwsUtils.copy): service settings (ServiceSettingsController sets no workspace back) and stores
- * (CatalogBuilder.updateDataStore and its kin). The master moves them to that workspace (or makes
- * the global settings a workspace's), while the gateway reads back, and publishes, the path's.
- * The path's own workspace, as a read of them answers it, changes nothing.
+ * (OwsUtils.copy): service settings (ServiceSettingsController sets no workspace back), stores
+ * (CatalogBuilder.updateDataStore and its kin), and a resource's namespace (updateFeatureType and
+ * its kin; the namespace is its workspace's). The master moves them to that workspace (or makes
+ * the global settings a workspace's; a resource becomes `other:name`), while the gateway reads
+ * back, and publishes, the path's. The path's own workspace, as a read of them answers it,
+ * changes nothing.
  */
 function workspaceMoveProblem(classified: ManagedPath, method: string, request: GatewayRequest): string | undefined {
-  if (classified.type !== 'service' && !isStoreType(classified.type)) return undefined;
+  const resource = isResourceType(classified.type);
+  if (classified.type !== 'service' && !isStoreType(classified.type) && !(resource && method === 'PUT')) return undefined;
   if ((method !== 'PUT' && method !== 'POST') || !isRepresentation(request)) return undefined;
-  const given = bodyMember(request, 'workspace');
+  const member = resource ? 'namespace' : 'workspace';
+  const given = bodyMember(request, member);
   if (!given.present) return undefined;
   const value = given.value as JsonValue | undefined;
   const named = given.element
@@ -578,7 +582,7 @@ function workspaceMoveProblem(classified: ManagedPath, method: string, request: 
         ? `the global ${classified.id} settings`
         : `the ${classified.id} settings of workspace ${JSON.stringify(classified.workspace)}`;
   const shown = (JSON.stringify(named ?? value ?? null) ?? 'null').slice(0, 80);
-  return `the body gives ${what} the workspace ${shown}, not the path's: GeoServer copies it on, moving it there, while the cluster reads back and publishes the path's; leave workspace out of the body, or name the path's`;
+  return `the body gives ${what} the ${member} ${shown}, not the path's: GeoServer copies it on, moving it there, while the cluster reads back and publishes the path's; leave ${member} out of the body, or name the path's`;
 }
 
 /**

@@ -1179,6 +1179,22 @@ describe('the name a POST creates, checked before forwarding', () => {
     expect(sent.filter((call) => call.method === 'PUT')).toHaveLength(1);
   });
 
+  it("refuses a resource PUT whose body names another namespace than the path's workspace: GeoServer copies it onto the resource (CatalogBuilder.updateFeatureType), renaming it workspace:name", async () => {
+    const { upstream, sent } = recordingMaster();
+    const put = (path: string, body: string, contentType = 'application/json') =>
+      handleGatewayCall(upstream, storingPublisher(), { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) });
+    const refused: [string, string, string?][] = [
+      ['/workspaces/topp/datastores/pg/featuretypes/roads', '{"featureType":{"namespace":{"name":"other"}}}'],
+      ['/workspaces/topp/coveragestores/dem/coverages/dem', '<coverage><namespace><name>other</name></namespace></coverage>', 'application/xml'],
+    ];
+    for (const [path, body, contentType] of refused) {
+      await expect(put(path, body, contentType)).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringContaining('the namespace "other"') });
+    }
+    expect(sent).toEqual([]);
+    await put('/workspaces/topp/datastores/pg/featuretypes/roads', '{"featureType":{"title":"Roads","namespace":{"name":"topp"}}}');
+    expect(sent.filter((call) => call.method === 'PUT')).toHaveLength(1);
+  });
+
   it('refuses a style file or package without ?name=, whose name GeoServer would read from inside it', async () => {
     const { upstream, sent } = recordingMaster();
     const documents: [string | Buffer, string][] = [
