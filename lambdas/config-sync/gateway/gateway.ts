@@ -542,7 +542,7 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   }
   const readsName = creates ? !isStyleFile(classified, request) : method === 'PUT' && classified.id !== undefined && RENAMABLE_TYPES.includes(classified.type);
   const field = creates ? createdNameField(classified, request) : 'name';
-  const unreadable = readsName ? jsonNameNotString(request, field) : undefined;
+  const unreadable = readsName ? (jsonNameNotString(request, field) ?? xmlNameWithElements(request, field)) : undefined;
   if (unreadable !== undefined) return unreadable;
   const name = creates ? createdName(classified, request) : method === 'PUT' && classified.id !== undefined ? renamedTo(classified, request) : undefined;
   if (name === undefined) return undefined;
@@ -756,6 +756,19 @@ function jsonNameNotString(request: GatewayRequest, field: NameField): string | 
   if (value === undefined || typeof value === 'string') return undefined;
   const shown = JSON.stringify(value);
   return `the body's ${field} is not a JSON string (${shown.length > 80 ? `${shown.slice(0, 80)}...` : shown}): GeoServer's JSON reader would take the text inside it, which the cluster does not check`;
+}
+
+/**
+ * An XML body's name (or prefix) element holding elements (`<name>to<x/>pp</name>`): GeoServer's
+ * XML reader (XStream's pull reader) takes the text before the first of them ("to"), the check
+ * the element's own text ("topp"), so the master could create or rename to a name the check
+ * never saw.
+ */
+function xmlNameWithElements(request: GatewayRequest, field: NameField): string | undefined {
+  if (!request.body || request.body.length === 0 || !isRepresentation(request) || mediaTypeOf(request).includes('json')) return undefined;
+  const element = bodyMember(request, field).element;
+  if (element === undefined || element.children.length === 0) return undefined;
+  return `the body's <${field}> holds elements (<${element.children[0]!.qualifiedName}>): GeoServer's XML reader takes only the text before the first of them, which the cluster does not check; give the ${field} as text alone`;
 }
 
 /**

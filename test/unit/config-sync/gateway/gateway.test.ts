@@ -1195,6 +1195,21 @@ describe('the name a POST creates, checked before forwarding', () => {
     expect(sent.filter((call) => call.method === 'PUT')).toHaveLength(1);
   });
 
+  it("refuses an XML name holding elements: GeoServer's XML reader takes only the text before the first, the check all of it", async () => {
+    const { upstream, sent } = recordingMaster();
+    const cases: [string, string, string][] = [
+      // "topp" to the check (no rename), "to" to the master (a rename the gateway would not publish)
+      ['PUT', '/workspaces/topp', '<workspace><name>to<x/>pp</name></workspace>'],
+      ['POST', '/workspaces/topp/datastores', '<dataStore><name>p<b>g</b>g</name></dataStore>'],
+    ];
+    for (const [method, path, body] of cases) {
+      await expect(
+        handleGatewayCall(upstream, storingPublisher(), { method, path, query: '', headers: { authorization: ADMIN, 'content-type': 'application/xml' }, body: Buffer.from(body) }),
+      ).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringContaining('<name> holds elements') });
+    }
+    expect(sent).toEqual([]);
+  });
+
   it('refuses a style file or package without ?name=, whose name GeoServer would read from inside it', async () => {
     const { upstream, sent } = recordingMaster();
     const documents: [string | Buffer, string][] = [
