@@ -569,8 +569,10 @@ function workspaceMoveProblem(classified: ManagedPath, method: string, request: 
   const given = bodyMember(request, member);
   if (!given.present) return undefined;
   const value = given.value as JsonValue | undefined;
+  // An element in the <name> would have GeoServer read only the text before it (xmlNameWithElements).
+  const nameElement = given.element?.children.find((child) => child.qualifiedName === 'name');
   const named = given.element
-    ? given.element.children.find((child) => child.qualifiedName === 'name')?.text
+    ? nameElement?.children.length === 0 ? nameElement.text : undefined
     : isJsonObject(value) && typeof value.name === 'string'
       ? value.name
       : undefined;

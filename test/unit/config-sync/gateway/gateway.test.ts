@@ -1148,6 +1148,7 @@ describe('the name a POST creates, checked before forwarding', () => {
       ['/services/wms/settings', '{"wms":{"title":"t","workspace":{"name":"topp"}}}'],
       ['/services/wfs/workspaces/topp/settings.json', '{"wfs":{"title":"t","workspace":{"name":"other"}}}'],
       ['/services/wcs/workspaces/topp/settings', '<wcs><title>t</title><workspace><name>other</name></workspace></wcs>', 'application/xml'],
+      ['/services/wcs/workspaces/topp/settings', '<wcs><workspace><name>to<x/>pp</name></workspace></wcs>', 'application/xml'],
       ['/services/wmts/workspaces/topp/settings', '{"wmts":{"workspace":null}}'],
     ];
     for (const [path, body, contentType] of refused) {
