@@ -83,7 +83,10 @@ function storeNamed(store: StoreMember): { readonly name: string; readonly works
     const child = (tag: string) => children.find((element) => element.qualifiedName === tag);
     const name = child('name')?.text.trim();
     const workspace = child('workspace');
-    const workspaceName = workspace === undefined ? undefined : (workspace.children.find((element) => element.qualifiedName === 'name') ?? workspace).text.trim();
+    const workspaceElement = workspace === undefined ? undefined : (workspace.children.find((element) => element.qualifiedName === 'name') ?? workspace);
+    const workspaceName = workspaceElement?.text.trim();
+    // GeoServer's XML reader takes a name's text up to the first element in it, not all of it.
+    if ((child('name')?.children.length ?? 0) > 0 || (workspaceElement !== workspace && (workspaceElement?.children.length ?? 0) > 0)) return undefined;
     if (!name || child('id') !== undefined) return undefined;
     return workspaceName === undefined ? { name } : { name, workspace: workspaceName };
   }

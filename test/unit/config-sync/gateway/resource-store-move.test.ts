@@ -117,6 +117,9 @@ describe('which store a body names (resourceStoreProblem)', () => {
     ['another workspace\'s store of the same name', { present: true, value: { name: 'sf:pg' } }],
     ['a workspace apart naming another one', { present: true, value: { name: 'pg', workspace: 'sf' } }],
     ['a store named by id, which the gateway cannot check', xml('<store><id>DataStoreInfoImpl-1</id></store>')],
+    // GeoServer's XML reader takes a name's text up to its first element: "p", not "pg".
+    ['an XML name holding an element', xml('<store><name>p<x/>g</name></store>')],
+    ['an XML workspace name holding an element', xml('<store><name>pg</name><workspace><name>to<x/>pp</name></workspace></store>')],
   ])('refuses %s', (_what, member) => {
     expect(resourceStoreProblem(target, 'PUT', member)).toMatch(/publishes a move of featureType "topp:roads" only to another store of its workspace/);
     expect(movedResourcePath(target, 'PUT', member)).toBeUndefined();
