@@ -212,6 +212,12 @@ export async function handleGatewayCall(
   if (unsafe !== undefined) throw new UnsafePathError(unsafe);
   // Read and forwarded with encoded unreserved characters decoded, as the master reads the path.
   const request: GatewayRequest = { ...sent, path: withUnreservedDecoded(sent.path) };
+  // A header HTTP cannot carry (a character past Latin-1, a line break) cannot be passed on:
+  // the call to the master would fail before it is made, which reads as a master out of reach.
+  const unsendable = Object.entries(forwardedHeaders(request.headers)).find(([, value]) => /[\0\r\n\u0100-\uffff]/.test(value));
+  if (unsendable !== undefined) {
+    throw new ValidationError(unsendable[0], 'the header holds a character HTTP cannot carry (past Latin-1, or a line break), so it cannot be passed on to the master; nothing was sent');
+  }
   const token = parseAuthorizationHeader(request.headers.authorization);
   if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
   if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);

@@ -157,6 +157,13 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(answer.replication).toBe('read');
   });
 
+  it('refuses with 400 naming it a header it cannot pass on (a character past Latin-1), not a 502 blaming the master; nothing is sent', async () => {
+    await expect(call('GET', '/workspaces.json', undefined, 'application/json', 'Basic \u20ac')).rejects.toMatchObject({ status: 400, code: 'INVALID_REQUEST', field: 'authorization' });
+    await expect(call('POST', '/workspaces', { workspace: { name: 'topp' } }, 'application/json; x=\u20ac')).rejects.toMatchObject({ status: 400, code: 'INVALID_REQUEST', field: 'content-type' });
+    expect(master.catalog.objects.workspace.size).toBe(0);
+    expect(published).toEqual([]);
+  });
+
   it("passes the caller's credentials through: the master's security decides, nothing is published", async () => {
     const refused = await call('POST', '/workspaces', { workspace: { name: 'topp' } }, 'application/json', 'Basic ' + Buffer.from('admin:wrong').toString('base64'));
     expect(refused.status).toBe(401);
