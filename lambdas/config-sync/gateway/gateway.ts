@@ -553,6 +553,11 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   const name = creates ? createdName(classified, request) : method === 'PUT' && classified.id !== undefined ? renamedTo(classified, request) : undefined;
   if (name === undefined) return undefined;
   const named = field === 'nativeName' ? ', named by its nativeName (GeoServer names a resource POSTed without a name after it)' : '';
+  // GeoServer keeps a ":" in a global style's or layer group's name, while the cluster's id
+  // `topp:x` is workspace topp's x: the other nodes would make that instead.
+  if ((classified.type === 'style' || classified.type === 'layerGroup') && classified.workspace === undefined && name.includes(':')) {
+    return `a global ${classified.type} named ${JSON.stringify(name)}: GeoServer keeps the ":" in the name, while the cluster reads ${JSON.stringify(name)} as ${name.slice(name.indexOf(':') + 1)} of workspace ${name.slice(0, name.indexOf(':'))}; name it without ":", or create it under /workspaces/{workspace}`;
+  }
   const member = memberPath(classified.id === undefined ? classified.path : classified.path.slice(0, classified.path.lastIndexOf('/')), name);
   return member.managed && member.id !== undefined ? problem(member.type, member.id, named) : `${classified.type} ${JSON.stringify(name)}${named} cannot be named in a REST path`;
 }

@@ -1218,6 +1218,23 @@ describe('the name a POST creates, checked before forwarding', () => {
     expect(sent).toEqual([]);
   });
 
+  it('refuses a global style or layer group named with a ":", which the cluster would take for a workspace\'s (topp:x is style x of topp)', async () => {
+    const { upstream, sent } = recordingMaster();
+    const cases: [string, string, string, string][] = [
+      ['POST', '/styles?name=topp:x', '<StyledLayerDescriptor version="1.0.0"/>', 'application/vnd.ogc.sld+xml'],
+      ['POST', '/styles', '{"style":{"name":"topp:x","filename":"x.sld"}}', 'application/json'],
+      ['POST', '/layergroups', '<layerGroup><name>topp:g</name></layerGroup>', 'application/xml'],
+      ['PUT', '/styles/x', '{"style":{"name":"topp:y"}}', 'application/json'],
+    ];
+    for (const [method, path, body, contentType] of cases) {
+      const [pathPart, query = ''] = path.split('?') as [string, string?];
+      await expect(
+        handleGatewayCall(upstream, storingPublisher(), { method, path: pathPart, query, headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) }),
+      ).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringMatching(/global (style|layerGroup) named "topp:\w"/) });
+    }
+    expect(sent.filter((call) => call.method !== 'GET')).toEqual([]);
+  });
+
   it('refuses a style file or package without ?name=, whose name GeoServer would read from inside it', async () => {
     const { upstream, sent } = recordingMaster();
     const documents: [string | Buffer, string][] = [
