@@ -1028,7 +1028,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description An ETag from this API, or a comma-separated list of them: write only if the stored status still has one of them (strong comparison: a tag from before the id was removed and used again does not hold); `*`: only if the execution exists */
+                /** @description An ETag from this API, or a comma-separated list of them: write only if the stored status still has one of them (strong comparison: a tag from before the id was removed and used again does not hold, nor one made weak, `W/"..."`, as a proxy may pass it on); `*`: only if the execution exists */
                 "If-Match"?: string;
                 /** @description `*`: write only if no execution is stored under this id (create, never overwrite another node's); a list of ETags: only if the stored status has none of them */
                 "If-None-Match"?: string;

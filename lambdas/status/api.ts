@@ -218,7 +218,7 @@ export const STATUS_API = {
       'If-Match': z.optional(
         described(
           z.string(),
-          'An ETag from this API, or a comma-separated list of them: write only if the stored status still has one of them (strong comparison: a tag from before the id was removed and used again does not hold); `*`: only if the execution exists',
+          'An ETag from this API, or a comma-separated list of them: write only if the stored status still has one of them (strong comparison: a tag from before the id was removed and used again does not hold, nor one made weak, `W/"..."`, as a proxy may pass it on); `*`: only if the execution exists',
         ),
       ),
       'If-None-Match': z.optional(

@@ -30,7 +30,7 @@ const MAX_IF_MATCH_TAGS = 16;
  * list of ETags holds when the stored status's own ETag is one of them, compared whole (strong
  * comparison: the version and the update instant, so a tag of an execution since removed and
  * created again under the same id does not pass). Quotes may be left out, as earlier versions
- * of this API accepted. Absent header: `undefined`.
+ * of this API accepted. A weak tag of this API's form never matches (412). Absent header: `undefined`.
  *
  * @throws ValidationError when the header is neither `*` nor ETags this API hands out
  */
@@ -39,13 +39,19 @@ function ifMatchCondition(event: HttpEvent): WriteCondition | undefined {
   if (value === undefined) return undefined;
   const missing = (current: ExecutionStatus | undefined) => (current === undefined ? 'does not exist, so If-Match does not hold' : undefined);
   if (value.trim() === '*') return missing;
-  const tags = value.split(',').map((tag) => tag.trim()).map((tag) => (tag.startsWith('"') ? tag : `"${tag}"`));
-  if (tags.length > MAX_IF_MATCH_TAGS || !tags.every((tag) => STATUS_TAG.test(tag))) {
+  const listed = value.split(',').map((tag) => tag.trim());
+  // A weak tag (`W/"2-abc"`, one a proxy weakened on the way, e.g. by compressing the answer)
+  // never passes the strong comparison: a 412 like any tag of another state, not a 400.
+  const weak = listed.filter((tag) => tag.startsWith('W/')).map((tag) => tag.slice(2));
+  const tags = listed.filter((tag) => !tag.startsWith('W/')).map((tag) => (tag.startsWith('"') ? tag : `"${tag}"`));
+  if (listed.length > MAX_IF_MATCH_TAGS || ![...tags, ...weak].every((tag) => STATUS_TAG.test(tag))) {
     throw new ValidationError('If-Match', 'must be "*" or ETags returned by this API');
   }
-  return (current) =>
-    missing(current) ??
-    (tags.includes(etagOf(current as ExecutionStatus)) ? undefined : `is at version ${current?.version}, which If-Match does not name (send its current ETag)`);
+  const whyNot = (current: ExecutionStatus) =>
+    tags.length === 0
+      ? `is at version ${current.version}; If-Match names weak ETags only, which never match a write (strong comparison): send the ETag this API returned, as it returned it`
+      : `is at version ${current.version}, which If-Match does not name (send its current ETag)`;
+  return (current) => missing(current) ?? (tags.includes(etagOf(current as ExecutionStatus)) ? undefined : whyNot(current as ExecutionStatus));
 }
 
 /**
