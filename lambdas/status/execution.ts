@@ -215,7 +215,9 @@ export function applyWrite(
       phase = 'FAILED';
       exception = DISMISSED_EXCEPTION;
       turnedToFailed = true;
-    } else if (phase === 'FAILED' && write.exception === undefined) {
+    } else if (phase === 'FAILED' && write.exception === undefined && !isCompleted(current.phase)) {
+      // Ending now without a reason of its own: the dismiss is the reason. A FAILED written again
+      // (a node's retried save) keeps the one stored, the job's own failure included.
       exception = DISMISSED_EXCEPTION;
     }
   }

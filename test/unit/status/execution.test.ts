@@ -194,6 +194,13 @@ describe('dismissal', () => {
     const own = { code: 'Cancelled', message: 'stopped at step 3' };
     expect(applyWrite(dismissed, { phase: 'FAILED', exception: own }, ctx()).status.exception).toEqual(own);
   });
+
+  it("a FAILED written again without an exception (a node's retried save) keeps the job's own failure", () => {
+    const own = { code: 'Cancelled', message: 'stopped at step 3' };
+    const failed = applyWrite(status('DISMISSING', { dismissed: true }), { phase: 'FAILED', exception: own }, ctx()).status;
+    const again = applyWrite(failed, { phase: 'FAILED' }, ctx(later(100)));
+    expect(again.status).toMatchObject({ phase: 'FAILED', dismissed: true, exception: own });
+  });
 });
 
 describe('a dismiss a node writes (phase DISMISSING) reads as dismissed to the end', () => {
