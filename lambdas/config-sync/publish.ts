@@ -21,7 +21,7 @@ import { nodeMetrics, recordApplied } from './apply-metrics';
 import { consumes, type ClusterNode } from '../shared/cluster-model';
 import { assertCanPublish } from './cluster';
 import { consecutiveRuns, isOffloaded, isUnreadable, isVoided, mustOffload, parseConfigChange, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent } from './events';
-import { IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
+import { ChangeSetTooLargeError, IdempotencyKeyReusedError, IdempotencyKeyTakenError, IdempotentRequestInProgressError, InvalidConfigEventError, type FieldIssue } from './errors';
 import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
 import { dependencyOrderIssues } from './change-set-order';
 import { withPartnerFlags, type ExpandedChanges } from './layer-flags';
@@ -449,8 +449,16 @@ export async function publishIdempotently(
   try {
     result = await publishChanges(deps, context, expanded.changes, claim);
   } catch (error) {
-    if (!(error instanceof IdempotencyKeyTakenError)) throw error;
-    const record = error.record;
+    let record: IdempotencyRecord;
+    if (error instanceof IdempotencyKeyTakenError) record = error.record;
+    else {
+      // The size is checked before the key: a retry that derives more than the first request did
+      // (a partner's flags changed since, layer-flags.ts) may be refused on it, and is answered
+      // from the first request's record all the same, as above.
+      const claimed = error instanceof ChangeSetTooLargeError ? await deps.log.readIdempotencyClaim(context.cluster, claim) : undefined;
+      if (claimed === undefined) throw error;
+      record = claimed;
+    }
     if (record.bodyHash !== idempotency.bodyHash) throw new IdempotencyKeyReusedError(idempotency.key, record.sequence);
     if (record.answer !== undefined) return { replayed: true, answer: JSON.parse(record.answer) as PublishAnswer | ChangeSetAnswer };
     if (now.getTime() - Date.parse(record.createdAt) < IN_PROGRESS_WINDOW_MS) {

@@ -2,7 +2,7 @@
 // item before anything is written; holes left by a publisher that died after allocating are
 // closed as void and every node moves past them.
 import { applyDeliveredBatch, applyDeliveredEvent, catchUp } from '../../../lambdas/config-sync/apply';
-import { InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
+import { ChangeSetTooLargeError, IdempotencyKeyReusedError, InvalidConfigEventError } from '../../../lambdas/config-sync/errors';
 import { parseEventMessage, type ConfigChange } from '../../../lambdas/config-sync/events';
 import { MAX_CHANGE_SET_ITEMS } from '../../../lambdas/config-sync/change-set-limits';
 import { parsePublishRequest, publishIdempotently, type PublishContext } from '../../../lambdas/config-sync/publish';
@@ -86,6 +86,20 @@ describe('change sets', () => {
     const first = await publishIdempotently(h.deps, MASTER, body, { key: 'set-1', bodyHash: 'h' });
     const again = await publishIdempotently(h.deps, MASTER, body, { key: 'set-1', bodyHash: 'h' });
     expect(again).toEqual({ replayed: true, answer: first.answer });
+    expect(await h.log.head(CLUSTER)).toBe(5);
+  });
+
+  it('answers a retry the log refuses on size (it may derive more than the first did) as a replay when its key is taken, and passes the 413 on when not', async () => {
+    const h = harness();
+    const body = { changes: workspaces(5) };
+    const first = await publishIdempotently(h.deps, MASTER, body, { key: 'set-1', bodyHash: 'h' });
+    // The event log checks a set's stored size before its key (adapters/dynamo-event-log.ts).
+    const tooLarge = () => Promise.reject(new ChangeSetTooLargeError('the change set would be 4,100,000 bytes stored'));
+    const log = Object.assign(Object.create(Object.getPrototypeOf(h.log)) as typeof h.log, h.log, { appendAll: tooLarge });
+    const deps = { ...h.deps, log };
+    expect(await publishIdempotently(deps, MASTER, body, { key: 'set-1', bodyHash: 'h' })).toEqual({ replayed: true, answer: first.answer });
+    await expect(publishIdempotently(deps, MASTER, body, { key: 'set-2', bodyHash: 'h' })).rejects.toBeInstanceOf(ChangeSetTooLargeError);
+    await expect(publishIdempotently(deps, MASTER, body, { key: 'set-1', bodyHash: 'other' })).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
     expect(await h.log.head(CLUSTER)).toBe(5);
   });
 });
