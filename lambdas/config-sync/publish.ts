@@ -396,6 +396,18 @@ async function rebuiltDerived(deps: Pick<PublishDeps, 'log'>, cluster: string, r
 }
 
 /**
+ * A set refused on its stored size with partner changes taken along (layer-flags.ts): the sizes
+ * the log names are of more than the client sent, so the refusal says so.
+ */
+function namingTakenAlong(error: unknown, expanded: ExpandedChanges): unknown {
+  const taken = expanded.derivedFrom.filter((from) => from !== undefined).length;
+  if (!(error instanceof ChangeSetTooLargeError) || taken === 0) return error;
+  return new ChangeSetTooLargeError(
+    `${error.message}. That counts the ${taken} partner change${taken === 1 ? '' : 's'} the set takes along (a layer's or resource's enabled/advertised, stated for one, changes the other too); send the changes in smaller sets`,
+  );
+}
+
+/**
  * A publish request (one change or a change set, `parsePublishRequest`) under an
  * `Idempotency-Key` (when `idempotency` is given): the key is claimed in the log append's own
  * transaction, so a change set is committed with its key or not at all. A retry with the same
@@ -428,7 +440,7 @@ export async function publishIdempotently(
   if (!idempotency) {
     await refuseGroupStylesNodesWouldRefuse(deps, context, request.form, changes);
     const expanded = await expand();
-    const result = await publishChanges(deps, context, expanded.changes);
+    const result = await publishChanges(deps, context, expanded.changes).catch((error: unknown) => Promise.reject(namingTakenAlong(error, expanded)));
     return { replayed: false, result, answer: answerFor(request, result, expanded) };
   }
   const now = deps.now();
@@ -456,7 +468,7 @@ export async function publishIdempotently(
       // (a partner's flags changed since, layer-flags.ts) may be refused on it, and is answered
       // from the first request's record all the same, as above.
       const claimed = error instanceof ChangeSetTooLargeError ? await deps.log.readIdempotencyClaim(context.cluster, claim) : undefined;
-      if (claimed === undefined) throw error;
+      if (claimed === undefined) throw namingTakenAlong(error, expanded);
       record = claimed;
     }
     if (record.bodyHash !== idempotency.bodyHash) throw new IdempotencyKeyReusedError(idempotency.key, record.sequence);

@@ -10,6 +10,7 @@
 import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory';
 import { catchUp, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
+import { ChangeSetTooLargeError } from '../../../../lambdas/config-sync/errors';
 import { publishIdempotently, type ChangeSetAnswer, type PublishAnswer, type PublishContext, type PublishDeps } from '../../../../lambdas/config-sync/publish';
 import { standInPerTest } from '../../../support/standin-per-test';
 import { add, applyDeps, CLUSTER, harness, modify, ref, type Harness } from '../fixtures';
@@ -251,4 +252,20 @@ describe('a layer a remove with recurse took is no partner, though its store kee
     expect(answer.derived).toBeUndefined();
     expect(await slaveDrift(h)).toEqual([]);
   });
+});
+
+test('a set refused on its stored size says the partner changes taken along count in it; one taking none is refused as the log words it', async () => {
+  const { h, deps } = cluster();
+  await publish(deps, { changes: CATALOG });
+  // The event log measures a set's stored form (adapters/dynamo-event-log.ts): refused here whatever its size.
+  const refusing = Object.assign(Object.create(Object.getPrototypeOf(h.log)) as typeof h.log, h.log, {
+    appendAll: () => Promise.reject(new ChangeSetTooLargeError('The change set is 4100000 bytes in 14 log items')),
+  });
+  const tooLarge = { ...deps, log: refusing };
+  const flagged = publish(tooLarge, { changes: [modify('layer', 'topp:roads', { enabled: false }), modify('layer', 'topp:elevation', { enabled: false })] });
+  await expect(flagged).rejects.toThrow(/^The change set is 4100000 bytes in 14 log items\. That counts the 2 partner changes the set takes along/);
+  const plain = publish(tooLarge, { changes: [add('workspace', 'other', { name: 'other' })] });
+  await expect(plain).rejects.toThrow(/^The change set is 4100000 bytes in 14 log items$/);
+  const keyed = publish(tooLarge, modify('layer', 'topp:roads', { enabled: false }), 'key-1');
+  await expect(keyed).rejects.toThrow(/That counts the 1 partner change the set takes along/);
 });
