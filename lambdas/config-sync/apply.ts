@@ -99,7 +99,7 @@ import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject, type JsonObject } from './merge-patch';
 import { localName, referencedName } from './representations';
 import { consoleWarn, type Warn } from '../shared/warn';
-import { HELD_CURSOR, PARKED_LIST_MAX, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
+import { HELD_CURSOR, PARKED_LIST_MAX, READ_RANGE_MAX, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
 import { withoutArns } from '../shared/errors';
 
 export interface ApplyDeps {
@@ -326,7 +326,7 @@ const GEOSERVER_RUN_BUDGET_MS = 1000;
 export const MAX_AHEAD = 1000;
 
 /** Events read from the log per request while filling a gap or catching up. */
-const LOG_PAGE_SIZE = 100;
+const LOG_PAGE_SIZE = READ_RANGE_MAX;
 /** BatchGetItem's limit is 100 keys: the cursor, and an object and its parking record each. */
 const OBJECT_READ_BATCH = 49;
 /** A re-read object is newer than the event, so one retry settles it; more means a faulty store. */

@@ -38,7 +38,7 @@ import { GatewayBusyError, UNSERIALIZED, WriteLeaseLostError, type LeaseHold, ty
 import { assertNotHeldByResync, isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import { isJsonObject, wholeStatePatch, type JsonObject, type JsonValue } from './merge-patch';
 import { NodePausedError } from './pause';
-import { parkedEventsText, type NodeStore, type StoredObject } from './ports';
+import { eventsBetween, parkedEventsText, type NodeStore, type StoredObject } from './ports';
 import { mapConcurrently } from '../shared/concurrency';
 import { withoutArns } from '../shared/errors';
 
@@ -677,12 +677,10 @@ async function ownEventsNotApplied(deps: JobRunnerDeps, node: string, refs: read
     throw Object.assign(new Error(`node ${node}'s store is ${head - cursor} events behind the log: its reconcile waits for it to catch up`), { transient: true });
   }
   const wanted = new Set(refs.map(objectStorageKey));
-  for (let from = cursor + 1; from <= head; from += 100) {
-    for (const event of await deps.apply.log.readRange(deps.cluster, from, Math.min(head, from + 99))) {
-      if (event.object === undefined || event.origin !== node) continue;
-      const key = objectStorageKey(event.object);
-      if (wanted.has(key)) written.add(key);
-    }
+  for await (const event of eventsBetween(deps.apply.log, deps.cluster, cursor + 1, head)) {
+    if (event.object === undefined || event.origin !== node) continue;
+    const key = objectStorageKey(event.object);
+    if (wanted.has(key)) written.add(key);
   }
   return written;
 }

@@ -39,7 +39,7 @@ import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
 import { isOffloaded, isResourceType, isUnreadable, isVoided, MAX_ID_BYTES, parseStoredChange, RESOURCE_TYPES, splitObjectId, utf8Bytes, type ConfigChange, type DeliveredEvent, type ObjectRef, type ObjectType } from './events';
 import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
 import { Liveness, parentsOf } from './liveness';
-import { HELD_CURSOR, type EventBodyStore, type EventLog, type NodeStore } from './ports';
+import { eventsBetween, HELD_CURSOR, type EventBodyStore, type EventLog, type NodeStore } from './ports';
 import { layerResource, localName, referencedName } from './representations';
 
 /**
@@ -120,11 +120,9 @@ export async function withPartnerFlags(deps: PartnerFlagDeps, cluster: string, n
   const window: ConfigChange[] = [];
   if (exact) {
     try {
-      for (let from = cursor + 1; from <= head; from += 100) {
-        for (const event of await deps.log.readRange(cluster, from, Math.min(head, from + 99))) {
-          const change = await changeOf(deps.bodies, event);
-          if (change !== undefined) window.push(change);
-        }
+      for await (const event of eventsBetween(deps.log, cluster, cursor + 1, head)) {
+        const change = await changeOf(deps.bodies, event);
+        if (change !== undefined) window.push(change);
       }
     } catch {
       // A body that cannot be read leaves the window unknown: carry every stated flag instead.

@@ -170,6 +170,16 @@ export interface NodeProgress {
  */
 export const HELD_CURSOR = Number.MAX_SAFE_INTEGER;
 
+/** The most events one `EventLog.readRange` call is asked for. */
+export const READ_RANGE_MAX = 100;
+
+/** The stored events with `from <= sequence <= to`, ascending, read from `log` READ_RANGE_MAX at a time. */
+export async function* eventsBetween(log: EventLog, cluster: string, from: number, to: number): AsyncGenerator<DeliveredEvent> {
+  for (let start = from; start <= to; start += READ_RANGE_MAX) {
+    yield* await log.readRange(cluster, start, Math.min(to, start + READ_RANGE_MAX - 1));
+  }
+}
+
 /**
  * The parked events of one object on one node. The first sequence is the one that failed;
  * every later event of the same object was parked behind it (never applied over it), while
@@ -440,8 +450,9 @@ export interface EventLog {
    */
   readIdempotencyClaim(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined>;
   /**
-   * The stored events with `from <= sequence <= to`, ascending; the caller asks at most 100.
-   * An item that is not a valid event comes back as an `UnreadableEvent` in its place.
+   * The stored events with `from <= sequence <= to`, ascending; the caller asks at most
+   * READ_RANGE_MAX (`eventsBetween` pages a longer range). An item that is not a valid event
+   * comes back as an `UnreadableEvent` in its place.
    */
   readRange(cluster: string, from: number, to: number): Promise<DeliveredEvent[]>;
   /** The highest sequence of the cluster, 0 when the log is empty. */

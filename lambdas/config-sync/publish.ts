@@ -27,7 +27,7 @@ import { dependencyOrderIssues } from './change-set-order';
 import { withPartnerFlags, type ExpandedChanges } from './layer-flags';
 import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
 import { patchedGroupStylesIssue } from './representations';
-import { HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim, type IdempotencyRecord } from './ports';
+import { eventsBetween, HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim, type IdempotencyRecord } from './ports';
 import type { NodePauses } from './pause';
 
 export interface PublishDeps extends ApplyDeps {
@@ -366,9 +366,6 @@ function answerFor(request: PublishRequest, result: ChangeSetResult, expanded: E
   };
 }
 
-/** Events the log's `readRange` is asked for at once. */
-const READ_RANGE_MAX = 100;
-
 /**
  * The derived events of a request whose answer was never recorded, from the offsets its claim
  * holds and the events the log holds there. Read a page at a time: a set may derive as many events
@@ -380,9 +377,7 @@ async function rebuiltDerived(deps: Pick<PublishDeps, 'log'>, cluster: string, r
   const first = record.sequence + Math.min(...offsets);
   const last = record.sequence + Math.max(...offsets);
   const events = new Map<number, DeliveredEvent>();
-  for (let from = first; from <= last; from += READ_RANGE_MAX) {
-    for (const event of await deps.log.readRange(cluster, from, Math.min(last, from + READ_RANGE_MAX - 1))) events.set(event.sequence, event);
-  }
+  for await (const event of eventsBetween(deps.log, cluster, first, last)) events.set(event.sequence, event);
   const derived: DerivedEventAnswer[] = [];
   for (const offset of offsets) {
     const sequence = record.sequence + offset;
