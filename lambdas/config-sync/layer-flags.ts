@@ -36,11 +36,11 @@
  */
 import { SHARED_LAYER_FLAGS } from './apply';
 import { MAX_CHANGE_SET_ITEMS } from './change-set-limits';
-import { isOffloaded, isResourceType, isUnreadable, isVoided, MAX_ID_BYTES, parseStoredChange, RESOURCE_TYPES, splitObjectId, utf8Bytes, type ConfigChange, type DeliveredEvent, type ObjectRef, type ObjectType } from './events';
+import { isOffloaded, isResourceType, isUnreadable, isVoided, MAX_ID_BYTES, parseStoredChange, RESOURCE_TYPES, utf8Bytes, type ConfigChange, type DeliveredEvent, type ObjectRef, type ObjectType } from './events';
 import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
 import { Liveness, parentsOf } from './liveness';
 import { eventsBetween, HELD_CURSOR, type EventBodyStore, type EventLog, type NodeStore } from './ports';
-import { layerResource, localName, referencedName } from './representations';
+import { layerResource, layerResourceId, referencedName } from './representations';
 
 /**
  * Log events a publisher's store may trail by and still be judged exactly (read 100 at a time):
@@ -94,8 +94,7 @@ function resourcesOf(id: string, layer: JsonObject | undefined): { readonly type
   const resource = layer?.resource;
   const name = referencedName(resource);
   if (!isJsonObject(resource) || resource['@class'] !== undefined || name === undefined) return [];
-  const { workspace } = splitObjectId(id);
-  const resourceId = workspace === undefined ? name : `${workspace}:${localName(name)}`;
+  const resourceId = layerResourceId(id, name);
   return RESOURCE_TYPES.map((type) => ({ type, id: resourceId }));
 }
 

@@ -382,8 +382,13 @@ export function layerResource(layerId: string, layer: JsonObject | undefined): {
   if (!isJsonObject(resource) || typeof resource['@class'] !== 'string' || !isResourceType(resource['@class'] as ObjectType)) return undefined;
   const name = referencedName(resource);
   if (name === undefined) return undefined;
+  return { type: resource['@class'] as ObjectType, id: layerResourceId(layerId, name) };
+}
+
+/** The id of the resource a layer names `name`: in the layer's workspace, whatever prefix the name carries. */
+export function layerResourceId(layerId: string, name: string): string {
   const { workspace } = splitObjectId(layerId);
-  return { type: resource['@class'] as ObjectType, id: workspace === undefined ? name : `${workspace}:${localName(name)}` };
+  return workspace === undefined ? name : `${workspace}:${localName(name)}`;
 }
 
 function checkName(type: ObjectType, id: string, name: string, properties: JsonObject, issues: RepresentationIssue[]): void {
