@@ -948,6 +948,23 @@ export interface components {
                 at: string;
             }[];
         };
+        /** @description A modify the service added after a change stating a layer's or resource's `enabled` or `advertised` that its partner (the resource the layer names; the layer of the same id) held otherwise: GeoServer holds those flags once for both, so every GeoServer node's PUT changes both, and the stores follow only by this event. Only in a cluster with GeoServer nodes */
+        DerivedEvent: {
+            /** @description The sequence of the derived event, right after the change it follows */
+            sequence: number;
+            /** @description The index in the request's `changes` of the change it follows (0 for a single change) */
+            derivedFrom: number;
+            /** @description The partner: a layer, or a feature type, coverage, WMS or WMTS layer */
+            object: {
+                /** @enum {string} */
+                type: "workspace" | "namespace" | "dataStore" | "coverageStore" | "wmsStore" | "wmtsStore" | "featureType" | "coverage" | "wmsLayer" | "wmtsLayer" | "layer" | "layerGroup" | "style" | "global" | "workspaceSettings" | "service" | "logging";
+                id: string;
+            };
+            /** @description The flags taken along: `enabled` and/or `advertised`, as the change stated them */
+            patch: {
+                [key: string]: unknown;
+            };
+        };
         /** @description Any JSON value */
         JsonValue: JsonValue;
     };
@@ -2138,22 +2155,7 @@ export interface operations {
                         /** @description Whether the publishing node's own store held the event when the answer was sent. Always false on a pure master in a cluster with the master-stores queue (every cluster with a pure master): that queue's consumer applies the master's store after the answer, within about a delivery. A `both` node applies it on the request only when its store is right before it; otherwise (other masters' events not applied there yet, a failed write, a resync holding the store) false, and its own queue brings it after the events before it */
                         appliedLocally: boolean;
                         /** @description The events derived from the request, each right after its change (absent when none) */
-                        derived?: {
-                            /** @description The sequence of the derived event, right after the change it follows */
-                            sequence: number;
-                            /** @description The index in the request's `changes` of the change it follows (0 for a single change) */
-                            derivedFrom: number;
-                            /** @description The partner: a layer, or a feature type, coverage, WMS or WMTS layer */
-                            object: {
-                                /** @enum {string} */
-                                type: "workspace" | "namespace" | "dataStore" | "coverageStore" | "wmsStore" | "wmtsStore" | "featureType" | "coverage" | "wmsLayer" | "wmtsLayer" | "layer" | "layerGroup" | "style" | "global" | "workspaceSettings" | "service" | "logging";
-                                id: string;
-                            };
-                            /** @description The flags taken along: `enabled` and/or `advertised`, as the change stated them */
-                            patch: {
-                                [key: string]: unknown;
-                            };
-                        }[];
+                        derived?: components["schemas"]["DerivedEvent"][];
                     } | {
                         firstSequence: number;
                         lastSequence: number;
@@ -2167,22 +2169,7 @@ export interface operations {
                         /** @description Whether the publishing node's own store held the whole set when the answer was sent (as for one change) */
                         appliedLocally: boolean;
                         /** @description The events derived from the request, each right after its change (absent when none) */
-                        derived?: {
-                            /** @description The sequence of the derived event, right after the change it follows */
-                            sequence: number;
-                            /** @description The index in the request's `changes` of the change it follows (0 for a single change) */
-                            derivedFrom: number;
-                            /** @description The partner: a layer, or a feature type, coverage, WMS or WMTS layer */
-                            object: {
-                                /** @enum {string} */
-                                type: "workspace" | "namespace" | "dataStore" | "coverageStore" | "wmsStore" | "wmtsStore" | "featureType" | "coverage" | "wmsLayer" | "wmtsLayer" | "layer" | "layerGroup" | "style" | "global" | "workspaceSettings" | "service" | "logging";
-                                id: string;
-                            };
-                            /** @description The flags taken along: `enabled` and/or `advertised`, as the change stated them */
-                            patch: {
-                                [key: string]: unknown;
-                            };
-                        }[];
+                        derived?: components["schemas"]["DerivedEvent"][];
                     };
                 };
             };

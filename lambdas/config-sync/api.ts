@@ -348,6 +348,7 @@ export const CONFIG_SYNC_SCHEMAS = {
   PauseOutcome: pauseOutcomeSchema,
   ParkedEvents: parkedEventsSchema,
   GeoServerState: geoserverStateSchema,
+  DerivedEvent: derivedEventSchema,
 } as const;
 
 /** Descriptions of schemas owned by events.ts and objects.ts, which the document adds to them. */
