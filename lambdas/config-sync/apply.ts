@@ -117,6 +117,11 @@ export interface ApplyDeps {
     readonly options?: GeoServerApplyOptions;
     /** No REST call of a run starts after this many ms of it (`applyRun`). @default 1000 */
     readonly runBudgetMs?: number;
+    /**
+     * No REST call of a batch's read ahead starts after this many ms of the batch
+     * (`applyDeliveredBatch`). @default 5000
+     */
+    readonly aheadBudgetMs?: number;
   };
   /** How long to wait for a young hole in the log (see `readLog`). @default 12000 */
   readonly holeWaitMs?: number;
@@ -289,6 +294,13 @@ export interface BatchResult {
    * read it: the `knownCursor` of the same consumer's next batch.
    */
   readonly cursor?: number;
+  /**
+   * Events applied ahead of the queue (read from the log after the messages' own), in order:
+   * counted and reported here, once, as their own messages come later as duplicates.
+   */
+  readonly readAhead?: readonly AppliedEvent[];
+  /** What ended the read ahead early, when something did (the batch's messages are applied all the same). */
+  readonly readAheadFailure?: unknown;
 }
 
 export interface CatchUpResult {
@@ -318,6 +330,12 @@ const MAX_RUN_BYTES = 3 * 1024 * 1024;
  * more than this much applied work with it.
  */
 const GEOSERVER_RUN_BUDGET_MS = 1000;
+/**
+ * On a GeoServer node the read ahead of a batch (`applyDeliveredBatch`) starts no event after
+ * this many ms of the batch, so an invocation ends within its timeout (30 s): this, a last run's
+ * budget and its REST calls' own timeout (10 s each, geoserver-http.ts).
+ */
+const GEOSERVER_AHEAD_BUDGET_MS = 5000;
 /**
  * Events applied ahead of the queue for a change set, per invocation: a set's most changes
  * (MAX_CHANGE_SET_ITEMS). A set with partner flags taken along (layer-flags.ts) may hold more;
@@ -378,6 +396,7 @@ export async function applyDeliveredBatch(
     readonly readAhead?: boolean;
   } = {},
 ): Promise<BatchResult> {
+  const started = Date.now();
   const events: DeliveredEvent[] = [];
   let parseFailure: BatchResult['failure'];
   for (const [index, message] of messages.entries()) {
@@ -398,8 +417,9 @@ export async function applyDeliveredBatch(
   const applier = new NodeApplier(deps, context, trusted ? known : undefined).fromQueue();
   const results: DeliveryResult[] = [];
   // What the log already holds after these messages (a burst, a change set), read while they
-  // are applied: applied too, it spares the next invocations their writes. Not on a GeoServer
-  // node, whose apply calls the GeoServer per event, nor for a delivery that shows the node
+  // are applied: applied too, it spares the next invocations their writes (and, on a GeoServer
+  // node, an invocation per event: there no event of it starts after `aheadBudgetMs` of the
+  // batch, as its REST calls take time). Not for a delivery that shows the node
   // keeping up (`readAhead`), after which the log holds nothing yet. The read starts at the
   // highest delivered sequence, not after it: that is usually the key of its own log item, and
   // a range starting on a key is one query (one starting after it must also ask for the item
@@ -413,7 +433,7 @@ export async function applyDeliveredBatch(
   const behind = redundant || (known !== undefined && events.some((event) => event.sequence > known + 1));
   const readFrom = known === undefined || known === HELD_CURSOR ? highest : Math.max(highest, known);
   const ahead =
-    deps.geoserver || events.length === 0 || (options.readAhead === false && !behind)
+    events.length === 0 || (options.readAhead === false && !behind)
       ? Promise.resolve<DeliveredEvent[]>([])
       : deps.log.readRange(context.cluster, readFrom, readFrom + LOG_PAGE_SIZE - 1).catch((): DeliveredEvent[] => []);
   if (redundant && parseFailure === undefined && !deps.geoserver) {
@@ -455,26 +475,28 @@ export async function applyDeliveredBatch(
     index = end + 1;
   }
   if (parseFailure) return { results, failure: parseFailure };
-  if (!deps.geoserver) {
-    try {
-      // The events right after the cursor that the log held when this batch began: all
-      // committed (a range is written whole before it is published), in hand, applied at once.
-      const cursor = await applier.cursor();
-      const next = new Map<number, DeliveredEvent>();
-      for (const event of await ahead) if (event.sequence > cursor) next.set(event.sequence, event);
-      let last = cursor;
-      while (next.has(last + 1)) last += 1;
-      if (last > cursor) await applier.advanceTo(last, next);
-      // The rest of a change set the messages announced, from the log.
-      if (options.aheadTo !== undefined && options.aheadTo > last) await applier.advanceTo(Math.min(options.aheadTo, cursor + MAX_AHEAD));
-    } catch (error) {
-      (deps.warn ?? consoleWarn)('applying ahead of the queue failed; the messages will bring the events', { node: context.node, error: String(error) });
-      return { results };
-    }
+  const aheadMark = applier.progressMark();
+  const until = deps.geoserver ? started + (deps.geoserver.aheadBudgetMs ?? GEOSERVER_AHEAD_BUDGET_MS) : undefined;
+  try {
+    // The events right after the cursor that the log held when this batch began: all
+    // committed (a range is written whole before it is published), in hand, applied at once.
+    const cursor = await applier.cursor();
+    const next = new Map<number, DeliveredEvent>();
+    for (const event of await ahead) if (event.sequence > cursor) next.set(event.sequence, event);
+    let last = cursor;
+    while (next.has(last + 1)) last += 1;
+    if (last > cursor) ({ cursor: last } = await applier.advanceTo(last, next, until));
+    // The rest of a change set the messages announced, from the log.
+    if (options.aheadTo !== undefined && options.aheadTo > last) await applier.advanceTo(Math.min(options.aheadTo, cursor + MAX_AHEAD), new Map(), until);
+  } catch (error) {
+    (deps.warn ?? consoleWarn)('applying ahead of the queue failed; the messages will bring the events', { node: context.node, error: String(error) });
+    return { results, ...withReadAhead(applier.progressSince(aheadMark)), readAheadFailure: error };
   }
   const cursor = applier.knownCursorValue();
-  return cursor === undefined ? { results } : { results, cursor };
+  return { results, ...(cursor === undefined ? {} : { cursor }), ...withReadAhead(applier.progressSince(aheadMark)) };
 }
+
+const withReadAhead = (applied: readonly AppliedEvent[]): Pick<BatchResult, 'readAhead'> => (applied.length > 0 ? { readAhead: applied } : {});
 
 /**
  * A batch whose every event is at or below the cursor this consumer last left (`known`): in a
@@ -514,7 +536,11 @@ async function aheadOfKnownCursor(
     (deps.warn ?? consoleWarn)('applying ahead of the queue failed; reading the cursor instead', { node: context.node, error: String(error) });
     return undefined;
   }
-  return { results: resultsOf(events, -1, applier.progressSince(mark), cursor), cursor };
+  const progress = applier.progressSince(mark);
+  const results = resultsOf(events, -1, progress, cursor);
+  // The steps no result lists (those after the last delivered event applied here) are the read ahead's.
+  const listed = results.reduce((count, result) => count + result.applied.length, 0);
+  return { results, cursor, ...withReadAhead(progress.slice(listed)) };
 }
 
 /**
@@ -848,7 +874,12 @@ class NodeApplier {
    * failure counting. When a commit finds the cursor moved (another invocation is applying the
    * same events), it re-reads the cursor and goes on from there.
    */
-  async advanceTo(target: number, inHand: ReadonlyMap<number, DeliveredEvent> = new Map()): Promise<{ applied: AppliedEvent[]; cursor: number }> {
+  async advanceTo(
+    target: number,
+    inHand: ReadonlyMap<number, DeliveredEvent> = new Map(),
+    /** No event starts after this time (epoch ms): the cursor returned may then be below `target`. */
+    until?: number,
+  ): Promise<{ applied: AppliedEvent[]; cursor: number }> {
     const applied: AppliedEvent[] = [];
     const record = (...steps: AppliedEvent[]) => {
       applied.push(...steps);
@@ -862,6 +893,7 @@ class NodeApplier {
       return next;
     };
     while (cursor < target) {
+      if (until !== undefined && Date.now() >= until) break;
       const sequence = cursor + 1;
       fromLog = fromLog.filter((candidate) => candidate.sequence >= sequence);
       let event = inHand.get(sequence);

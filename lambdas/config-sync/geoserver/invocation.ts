@@ -49,13 +49,18 @@ export class GeoServerInvocation {
     private readonly deps: GeoServerInvocationDeps,
   ) {}
 
-  /** After a batch (or a retry of parked events): records the status. Never throws: it is a report. */
-  async after(result: Pick<BatchResult, 'results' | 'failure'>): Promise<void> {
-    const applied = appliedEvents(result.results);
-    const failedSequence = result.failure?.error instanceof GeoServerUnavailableError ? failedSequenceOf(result, applied) : undefined;
+  /**
+   * After a batch (or a retry of parked events): records the status, from the events of its
+   * messages and those it applied ahead of the queue, and from what failed first (a read ahead
+   * fails only after the messages' own events). Never throws: it is a report.
+   */
+  async after(result: Pick<BatchResult, 'results' | 'failure' | 'readAhead' | 'readAheadFailure'>): Promise<void> {
+    const applied = [...appliedEvents(result.results), ...(result.readAhead ?? [])];
+    const failure = result.failure ? result.failure.error : result.readAheadFailure;
+    const failedSequence = failure instanceof GeoServerUnavailableError ? failedSequenceOf(result, applied) : undefined;
     await this.record({
       applied,
-      ...(result.failure ? { failure: result.failure.error } : {}),
+      ...(failure === undefined ? {} : { failure }),
       ...(failedSequence === undefined ? {} : { failedSequence }),
     });
   }

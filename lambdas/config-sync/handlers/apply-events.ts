@@ -119,18 +119,19 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
     { aheadTo: rangeLastOf(records), readAhead, ...(cursorKnown === undefined ? {} : { knownCursor: cursorKnown }) },
   );
   if (!result.failure) knownCursor = result.cursor;
-  const steps = appliedEvents(result.results);
-  const applied = steps.length;
+  // The events applied ahead of the queue count here: their messages come later as duplicates.
+  const steps = [...appliedEvents(result.results), ...(result.readAhead ?? [])];
   const last = result.results[result.results.length - 1];
   recordApplied(ownNodeMetrics, steps);
   recordApplyLatency(result.results, records.map((record) => record.body));
-  recordGeoServerErrors(steps, result.failure?.error);
+  recordGeoServerErrors(steps, result.failure?.error ?? result.readAheadFailure);
   logger.info('batch applied', {
     messages: records.length,
     backlog: readAhead,
     processed: result.results.length,
-    applied,
-    sequence: last?.cursor,
+    applied: steps.length,
+    appliedAhead: result.readAhead?.length ?? 0,
+    sequence: result.readAhead?.[result.readAhead.length - 1]?.sequence ?? last?.cursor,
   });
   if (geoserver) await geoserver.after(result);
   if (!result.failure) return { batchItemFailures: failedRequests.map((itemIdentifier) => ({ itemIdentifier })) };

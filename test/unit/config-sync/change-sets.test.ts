@@ -331,11 +331,14 @@ describe("a queue consumer's known cursor", () => {
     // The node applied 1..5 ahead of its queue; 200 more events were published since.
     const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
     expect(first.cursor).toBe(5);
+    // Reported once, here (the node's metrics count them): their messages come as duplicates.
+    expect(first.readAhead?.map((step) => step.sequence)).toEqual([2, 3, 4, 5]);
     for (let i = 5; i < 205; i += 1) await deliver(h, `ws${i}`);
     const before = reads();
     // The queue brings message 2: a page read from 2 holds nothing past 5, a page from 5 does.
     const late = await applyDeliveredBatch(deps, SLAVE, [messages[1]!], { knownCursor: first.cursor });
     expect(late).toMatchObject({ cursor: 104, results: [{ disposition: 'duplicate', sequence: 2 }] });
+    expect(late.readAhead?.map((step) => step.sequence)).toEqual(Array.from({ length: 99 }, (_, i) => i + 6));
     expect(reads()).toBe(before);
     // The next one goes on from there.
     const next = await applyDeliveredBatch(deps, SLAVE, [messages[2]!], { knownCursor: late.cursor });
@@ -352,6 +355,8 @@ describe("a queue consumer's known cursor", () => {
     const result = await applyDeliveredBatch(deps, SLAVE, [messages[3]!], { knownCursor: 5 });
     expect(result.cursor).toBe(7);
     expect(result.results).toEqual([expect.objectContaining({ disposition: 'applied', sequence: 4 })]);
+    expect(result.results[0]?.applied.map((step) => step.sequence)).toEqual([3, 4]);
+    expect(result.readAhead?.map((step) => step.sequence)).toEqual([5, 6, 7]);
     expect(reads()).toBe(before + 1);
     expect(store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => [`ws${i}`, i + 1]));
   });

@@ -571,6 +571,89 @@ describe('applying events to a GeoServer', () => {
       expect(trace.indexOf('commit 1..1')).toBeLessThan(trace.lastIndexOf('POST /workspaces'));
     });
 
+    it('applies what the log holds after the messages (a backlog) to the GeoServer too, and reports it as applied ahead', async () => {
+      const h = harness();
+      const geoserver = new FakeGeoServer();
+      const events = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('dataStore', 'b:bad', { type: 'Nope' }), add('workspace', 'c'), modify('workspace', 'a', { isolated: true })]);
+      geoserver.refuse((request) => request.method === 'POST' && request.path === '/workspaces/b/datastores', 400, 'Unsupported data store type: Nope');
+      const result = await applyDeliveredBatch(withGeoServer(h, geoserver), SLAVE, [JSON.stringify(events[0])]);
+      expect(result.failure).toBeUndefined();
+      expect(result.readAheadFailure).toBeUndefined();
+      expect(result.results.map((delivery) => delivery.applied.map((step) => step.sequence))).toEqual([[1]]);
+      // The refusal is among them, with GeoServer's answer, for the node's status and metrics.
+      expect(result.readAhead?.map((step) => [step.sequence, step.effect, step.geoserver?.kind])).toEqual([
+        [2, 'created', 'applied'],
+        [3, 'parked', 'rejected'],
+        [4, 'created', 'applied'],
+        [5, 'patched', 'applied'],
+      ]);
+      expect(await h.store.readCursor('slave-1')).toBe(5);
+      expect(result.cursor).toBe(5);
+      expect([...geoserver.objects.entries()]).toEqual([
+        ['/workspaces/a', { workspace: { name: 'a', isolated: true } }],
+        ['/workspaces/b', { workspace: { name: 'b' } }],
+        ['/workspaces/c', { workspace: { name: 'c' } }],
+      ]);
+      // Their messages, delivered later, change nothing and call nothing.
+      const calls = geoserver.requests.length;
+      const later = await applyDeliveredBatch(withGeoServer(h, geoserver), SLAVE, events.slice(1).map((event) => JSON.stringify(event)), { knownCursor: 5 });
+      expect(later.results.map((delivery) => delivery.disposition)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate']);
+      expect(later.readAhead).toBeUndefined();
+      expect(geoserver.requests).toHaveLength(calls);
+    });
+
+    it('starts no event of a read ahead once the batch has spent its time budget, and commits what it applied', async () => {
+      const h = harness();
+      const geoserver = new FakeGeoServer();
+      const events = await h.appendAll(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((name) => add('workspace', name)));
+      // Each REST call takes a second of a clock the test keeps.
+      let now = Date.parse('2026-12-06T12:00:00Z');
+      const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+      const firstCallAt = new Map<string, number>();
+      const send = geoserver.send.bind(geoserver);
+      geoserver.send = async (request) => {
+        const name = request.path.split('/')[2] ?? (request.body as { json: { workspace: { name: string } } }).json.workspace.name;
+        if (!firstCallAt.has(name)) firstCallAt.set(name, now);
+        now += 1000;
+        return send(request);
+      };
+      const started = now;
+      try {
+        const deps: ApplyDeps = { ...withGeoServer(h, geoserver), geoserver: { rest: geoserver, options: { sleep: async () => undefined }, aheadBudgetMs: 4000 } };
+        const result = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[0])]);
+        expect(result.failure).toBeUndefined();
+        const cursor = await h.store.readCursor('slave-1');
+        // Some of the backlog, not all of it: the queue's messages bring the rest.
+        expect(cursor).toBeGreaterThan(1);
+        expect(cursor).toBeLessThan(8);
+        expect(result.readAhead?.map((step) => step.sequence)).toEqual(Array.from({ length: cursor - 1 }, (_, index) => index + 2));
+        // Every event the GeoServer took was committed, and none was begun past the budget.
+        expect([...firstCallAt.keys()]).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].slice(0, cursor));
+        expect(Math.max(...firstCallAt.values()) - started).toBeLessThan(4000);
+      } finally {
+        clock.mockRestore();
+      }
+    });
+
+    it('keeps the messages applied when the GeoServer goes down during the read ahead, and reports the failure', async () => {
+      const h = harness();
+      const geoserver = new FakeGeoServer();
+      const events = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+      const send = geoserver.send.bind(geoserver);
+      geoserver.send = async (request) => {
+        if (request.path === '/workspaces/c' || JSON.stringify(request.body ?? null).includes('"c"')) geoserver.down = 503;
+        return send(request);
+      };
+      const result = await applyDeliveredBatch(withGeoServer(h, geoserver), SLAVE, [JSON.stringify(events[0])]);
+      expect(result.failure).toBeUndefined();
+      expect(result.results.map((delivery) => delivery.disposition)).toEqual(['applied']);
+      expect(result.readAhead?.map((step) => step.sequence)).toEqual([2]);
+      expect(result.readAheadFailure).toBeInstanceOf(GeoServerUnavailableError);
+      expect(await h.store.readCursor('slave-1')).toBe(2);
+      // Not known after a failure: the next batch reads it.
+      expect(result.cursor).toBeUndefined();
+    });
+
     it('applies none of a batch while a resync holds the node', async () => {
       const h = harness();
       const geoserver = new FakeGeoServer();

@@ -169,6 +169,31 @@ describe('GeoServer node status', () => {
     expect(writes[0]).toMatchObject({ reachable: true, version: '2.26.2', rejected: [{ sequence: 6, request: 'POST /workspaces', status: 400, answer: 'no' }], lastError: { status: 400, sequence: 6 } });
   });
 
+  it("records what a batch applied ahead of its queue (a refusal among it), and a GeoServer that went down during that read ahead", async () => {
+    let now = NOW.getTime();
+    const writes: GeoServerStatus[] = [];
+    const invocation = new GeoServerInvocation('slave-1', {
+      rest: { url: URL, send: async () => ({ status: 200, text: JSON.stringify({ about: { resource: [{ '@name': 'GeoServer', Version: '2.26.2' }] } }) }) },
+      status: { read: async () => undefined, write: async (_node, status) => void writes.push(status) },
+      now: () => new Date(now),
+    });
+    const ok = { kind: 'applied', calls: 1, uncleared: [] } as const;
+    await invocation.after({
+      results: [{ disposition: 'applied', sequence: 5, applied: [event(5, ok)], cursor: 7 }],
+      readAhead: [event(6, { kind: 'rejected', request: 'POST /workspaces', status: 400, answer: 'no', attempts: 3 }), event(7, ok)],
+    });
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatchObject({ reachable: true, rejected: [{ sequence: 6, status: 400 }], lastError: { status: 400, sequence: 6 } });
+    now += 1000;
+    await invocation.after({
+      results: [{ disposition: 'applied', sequence: 8, applied: [event(8, ok)], cursor: 9 }],
+      readAhead: [event(9, ok)],
+      readAheadFailure: new GeoServerUnavailableError(URL, 'PUT /workspaces/topp', 503, 'down'),
+    });
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toMatchObject({ reachable: false, lastError: { status: 503, sequence: 10 } });
+  });
+
   it("builds on a status another instance recorded once told to forget its own (the apply function's batches and its job path each have one)", async () => {
     let stored: GeoServerStatus | undefined;
     const store = { read: async () => stored, write: async (_node: string, status: GeoServerStatus) => void (stored = status) };
