@@ -193,10 +193,14 @@ export function parseKvp(query: QueryParameters | QueryPairs): StatusRequest {
   );
 }
 
+/** Parameters whose values are matched case-insensitively (parseKvp), so `WPS` and `wps` are one value. */
+const CASE_INSENSITIVE_VALUES: ReadonlySet<string> = new Set(['service', 'request']);
+
 /**
  * Lower-cases keys and drops empty values: OGC treats `jobID=` like a missing parameter. When a
  * client repeats a key (in any case) with different values, the request is ambiguous; the key is
- * reported so the request is refused rather than silently resolved one way.
+ * reported so the request is refused rather than silently resolved one way. For `service` and
+ * `request`, values differing only in case are the same value, as parseKvp reads them.
  */
 function lowerCaseKeys(query: QueryParameters | QueryPairs): { params: Map<string, string>; conflictingKey?: string } {
   const params = new Map<string, string>();
@@ -207,7 +211,8 @@ function lowerCaseKeys(query: QueryParameters | QueryPairs): { params: Map<strin
     if (value === undefined || value === '') continue;
     const name = key.toLowerCase();
     const previous = params.get(name);
-    if (previous !== undefined && previous !== value) conflictingKey ??= key;
+    const same = previous === value || (CASE_INSENSITIVE_VALUES.has(name) && previous?.toLowerCase() === value.toLowerCase());
+    if (previous !== undefined && !same) conflictingKey ??= key;
     else params.set(name, value);
   }
   return { params, conflictingKey };

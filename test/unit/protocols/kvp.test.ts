@@ -57,6 +57,13 @@ describe('parseKvp: the four operations', () => {
     expect(parseKvp(new URLSearchParams(`service=WPS&request=GetStatus&jobID=${ID}&jobid=${ID}`))).toEqual({ kind: 'wps2-status', jobId: ID });
   });
 
+  it('accepts service and request given twice with values that differ only in case, as it matches those values', () => {
+    expect(parseKvp(new URLSearchParams(`service=WPS&service=wps&request=GetStatus&jobID=${ID}`))).toEqual({ kind: 'wps2-status', jobId: ID });
+    expect(parseKvp(new URLSearchParams(`service=WPS&request=GetStatus&REQUEST=getstatus&jobID=${ID}`))).toEqual({ kind: 'wps2-status', jobId: ID });
+    // Ids are case-sensitive: two ids differing in case are still two ids.
+    expect(() => parseKvp(new URLSearchParams('service=WPS&request=GetStatus&jobID=a&jobID=A'))).toThrow(/jobID is given twice with different values/);
+  });
+
   it('accepts the same key twice in different cases when the values agree', () => {
     expect(parseKvp({ service: 'WPS', SERVICE: 'WPS', request: 'GetStatus', jobID: ID })).toEqual({ kind: 'wps2-status', jobId: ID });
   });
