@@ -70,9 +70,13 @@ function replaceInvalidChars(value: string): string {
   return value.replace(NOT_XML_CHAR, '\uFFFD');
 }
 
-/** Escapes character data. `>` is escaped too so `]]>` can never appear in output. */
+/**
+ * Escapes character data. `>` is escaped too so `]]>` can never appear in output. CR becomes a
+ * character reference: a parser turns a literal CR (and CR LF) into LF (XML 1.0 section 2.11), so
+ * a client would not read the text that was stored.
+ */
 export function escapeText(value: string): string {
-  return replaceInvalidChars(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return replaceInvalidChars(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
 }
 
 /**

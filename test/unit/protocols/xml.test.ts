@@ -1,4 +1,14 @@
+import { SaxesParser } from 'saxes';
 import { el, escapeAttribute, escapeText, renderXml, toXsDateTime, xmlLanguage } from '../../../lambdas/status/protocols/xml';
+
+/** The character data of a document as an XML parser hands it to a client. */
+function parsedText(xml: string): string {
+  const parser = new SaxesParser();
+  let text = '';
+  parser.on('text', (value) => (text += value));
+  parser.write(xml).close();
+  return text;
+}
 
 describe('escaping', () => {
   it('escapes markup in text, including > so ]]> cannot appear', () => {
@@ -11,6 +21,11 @@ describe('escaping', () => {
 
   it('replaces characters XML cannot carry at all', () => {
     expect(escapeText('a\u0000b\u0008c\u000Bd\uFFFEe\uD800f')).toBe('a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\uFFFDf');
+  });
+
+  it('keeps carriage returns in text: a parser would turn a literal one (and CR LF) into LF', () => {
+    const stored = 'line 1\r\nline 2\rline 3\n';
+    expect(parsedText(renderXml(el('t', {}, stored), { declaration: false }).trim())).toBe(stored);
   });
 
   it('keeps characters XML can carry, including astral ones', () => {
