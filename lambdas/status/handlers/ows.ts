@@ -31,6 +31,7 @@ import { OwsException, parseKvp, unknownExecution, type StatusRequest, type WpsV
 import { dismissResponse, executeResponse, isVisibleToWps1, wps1Context } from '../protocols/wps1';
 import { MAX_POST_BODY_CHARS, parseWps2PostBody, resultDocument, statusInfo } from '../protocols/wps2';
 import { XML_CONTENT_TYPE } from '../protocols/xml';
+import { nextPollAt } from '../protocols/http-cache';
 
 const store = statusStoreFromEnv();
 const settings = protocolSettingsFromEnv();
@@ -68,10 +69,16 @@ async function serve(request: StatusRequest, event: HttpEvent): Promise<HttpResu
     case 'wps2-status': {
       const status = await read(request.jobId);
       if (status === undefined) throw unknownExecution(request.jobId, '2.0.0');
-      return pollAnswer(event, status, settings, now, () => ({
-        contentType: XML_CONTENT_TYPE,
-        body: statusInfo(status, { now, defaultNextPollSeconds: settings.defaultRetryAfterSeconds }),
-      }));
+      // The NextPoll the document shows (statusInfo computes the same) is part of its validator.
+      const nextPoll = nextPollAt(status, now, settings.defaultRetryAfterSeconds);
+      return pollAnswer(
+        event,
+        status,
+        settings,
+        now,
+        () => ({ contentType: XML_CONTENT_TYPE, body: statusInfo(status, { now, defaultNextPollSeconds: settings.defaultRetryAfterSeconds }) }),
+        nextPoll,
+      );
     }
     case 'wps2-result': {
       const status = await read(request.jobId);

@@ -23,6 +23,33 @@ export function etagFor(status: ExecutionStatus): string {
 }
 
 /**
+ * The validator of a document that also shows an instant taken from the clock (WPS 2.0's
+ * NextPoll, `now` plus a default when the node gave none): the state's tag with that instant,
+ * in whole seconds, folded in. A cache revalidating such a document would otherwise get 304s
+ * for as long as the state stays the same, and its client would read a NextPoll long past and
+ * poll again at once, in a loop (`shownInstantStillAhead`).
+ */
+export function etagWithInstant(status: ExecutionStatus, instant: Date): string {
+  return `${etagFor(status).slice(0, -1)}:t${Math.floor(instant.getTime() / 1000).toString(36)}"`;
+}
+
+/**
+ * The tag of `If-None-Match` naming a rendering of `status` (`etagWithInstant`) whose instant
+ * is still ahead of `now`, so the cached document is as good as a new one: the 304 names it.
+ * `undefined` when none does: the state changed, or the instant the client holds has passed.
+ */
+export function shownInstantStillAhead(header: string | undefined, status: ExecutionStatus, now: Date): string | undefined {
+  if (header === undefined) return undefined;
+  const state = opaqueTag(etagFor(status))?.slice(0, -1);
+  for (const tag of parseEntityTags(header) ?? []) {
+    if (state === undefined || !tag.startsWith(`${state}:t`)) continue;
+    const seconds = tag.slice(state.length + 2, -1);
+    if (/^[0-9a-z]{1,12}$/.test(seconds) && parseInt(seconds, 36) * 1000 > now.getTime()) return `W/${tag}`;
+  }
+  return undefined;
+}
+
+/**
  * Whether an `If-None-Match` header matches a current ETag, so the answer can be 304.
  * Handles lists, `*` (any current representation) and weak tags, using the weak comparison
  * RFC 9110 13.1.2 prescribes for If-None-Match. A malformed header matches nothing: answering

@@ -10,7 +10,7 @@ import { appendRequestKeys, header, json, requestBaseUrl, textResult, type HttpE
 import { instrumented, logUnhandled } from '../../shared/observability';
 import type { ExecutionStatus } from '../execution';
 import { STATUS_ENV } from '../env-names';
-import { ifNoneMatchMatches, pollHeaders } from './http-cache';
+import { etagWithInstant, ifNoneMatchMatches, pollHeaders, shownInstantStillAhead } from './http-cache';
 import { OwsException, type WpsVersion } from './kvp';
 import { EXCEPTION_TYPES, OGC_JSON_CONTENT_TYPE, OgcApiException } from './ogcapi';
 import { wps1ExceptionResponse } from './wps1';
@@ -87,14 +87,23 @@ export function pollAnswer(
   settings: ProtocolSettings,
   now: Date,
   render: () => RenderedDocument,
+  /**
+   * An instant the document shows that comes from the clock (WPS 2.0's NextPoll): folded into
+   * its ETag, and a cached rendering is matched only while the instant it shows is ahead.
+   */
+  shownInstant?: Date,
 ): HttpResult {
   const headers = pollHeaders(status, {
     now,
     defaultRetryAfterSeconds: settings.defaultRetryAfterSeconds,
     shared: settings.sharedCache,
   });
-  if (event.requestContext.http.method === 'GET' && ifNoneMatchMatches(header(event, 'if-none-match'), headers.etag as string)) {
-    return { statusCode: 304, headers };
+  if (shownInstant !== undefined) headers.etag = etagWithInstant(status, shownInstant);
+  if (event.requestContext.http.method === 'GET') {
+    const ifNoneMatch = header(event, 'if-none-match');
+    if (ifNoneMatchMatches(ifNoneMatch, headers.etag as string)) return { statusCode: 304, headers };
+    const held = shownInstant === undefined ? undefined : shownInstantStillAhead(ifNoneMatch, status, now);
+    if (held !== undefined) return { statusCode: 304, headers: { ...headers, etag: held } };
   }
   const document = render();
   return textResult(200, document.contentType, document.body, headers);

@@ -2,7 +2,7 @@ import { logger } from '../../../lambdas/shared/observability';
 import { AppError, NotFoundError } from '../../../lambdas/shared/errors';
 import type { HttpEvent } from '../../../lambdas/shared/http';
 import type { ExecutionStatus } from '../../../lambdas/status/execution';
-import { etagFor } from '../../../lambdas/status/protocols/http-cache';
+import { etagFor, etagWithInstant } from '../../../lambdas/status/protocols/http-cache';
 import {
   NO_STORE,
   baseUrlOf,
@@ -170,6 +170,27 @@ describe('pollAnswer', () => {
   it('renders a 200 when If-None-Match names another version', () => {
     const result = pollAnswer(event('GET', { 'if-none-match': etagFor({ ...running, version: 3 }) }), running, settings, now, render());
     expect(result.statusCode).toBe(200);
+  });
+
+  it('folds an instant the document shows (WPS 2.0 NextPoll) into the ETag, and answers 304 to a rendering only while the instant it shows is ahead', () => {
+    const shown = new Date(now.getTime() + 7000);
+    const first = pollAnswer(event('GET'), running, settings, now, render(), shown);
+    const tag = first.headers?.etag as string;
+    expect(tag).toBe(etagWithInstant(running, shown));
+    expect(tag).not.toBe(etagFor(running));
+    // A second later the document would show another NextPoll; the one cached is still ahead.
+    const later = new Date(now.getTime() + 1000);
+    const again = pollAnswer(event('GET', { 'if-none-match': tag }), running, settings, later, render(), new Date(later.getTime() + 7000));
+    expect(again.statusCode).toBe(304);
+    expect(again.headers?.etag).toBe(tag);
+    // Once it has passed, a cache reusing the document would show a NextPoll in the past: a fresh one.
+    const past = new Date(now.getTime() + 8000);
+    const fresh = pollAnswer(event('GET', { 'if-none-match': tag }), running, settings, past, render(), new Date(past.getTime() + 7000));
+    expect(fresh.statusCode).toBe(200);
+    expect(fresh.headers?.etag).toBe(etagWithInstant(running, new Date(past.getTime() + 7000)));
+    // Another state, or the tag without an instant, is no match either.
+    expect(pollAnswer(event('GET', { 'if-none-match': tag }), { ...running, version: 3 }, settings, later, render(), shown).statusCode).toBe(200);
+    expect(pollAnswer(event('GET', { 'if-none-match': etagFor(running) }), running, settings, later, render(), shown).statusCode).toBe(200);
   });
 
   it('does not answer 304 to a method other than GET', () => {
