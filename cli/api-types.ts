@@ -1592,7 +1592,7 @@ export interface operations {
                     "text/xml": string;
                 };
             };
-            /** @description NoApplicableCode: the request document is over 256 KiB */
+            /** @description NoApplicableCode: the XML request document is over 256 KiB (a form-encoded body over it gets its OWS 1.1 report with 200, as every WPS 1.0.0 report) */
             413: {
                 headers: {
                     [name: string]: unknown;

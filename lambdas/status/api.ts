@@ -282,7 +282,12 @@ export const STATUS_API = {
       },
     },
     // Conditional requests are for GET: a POST is never answered 304.
-    responses: { ...owsResponses, 413: owsReport('NoApplicableCode: the request document is over 256 KiB') },
+    // A form-encoded body is read as WPS 1.0.0 until it says otherwise, so one over the limit gets
+    // its report with the 200 every WPS 1.0.0 report has (protocols/wps1.ts wps1HttpStatus).
+    responses: {
+      ...owsResponses,
+      413: owsReport('NoApplicableCode: the XML request document is over 256 KiB (a form-encoded body over it gets its OWS 1.1 report with 200, as every WPS 1.0.0 report)'),
+    },
   },
   getJobs: {
     operationId: 'getJobs',
