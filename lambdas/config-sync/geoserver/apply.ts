@@ -29,9 +29,10 @@
  *   the change): `GeoServerUnavailableError`, thrown. The change is not applied and the node
  *   waits (the caller keeps its cursor, and its queue retries with backoff). GeoServer also
  *   answers 403 to refuse a change (a workspace or store not empty, a style a layer uses, a
- *   name taken: its REST controllers' RestException with FORBIDDEN), so a 403 counts as the
+ *   name taken: its REST controllers' RestException with FORBIDDEN), and 401 to refuse the
+ *   removal of a namespace that still holds resources, so a 401 or 403 counts as the
  *   credentials' only when a read with the same credentials (`GET /about/version`) is refused
- *   too; when that read succeeds, the 403 is this change's refusal (below), and the node goes on.
+ *   too; when that read succeeds, it is this change's refusal (below), and the node goes on.
  * - any other 4xx: GeoServer refuses this change. Retried `rejectionAttempts` times in all
  *   (a refusal can be a passing race), then returned as `rejected` with GeoServer's answer:
  *   the caller records it and moves on, so one bad change never stops the node.
@@ -256,7 +257,7 @@ function isSuccess(status: number): boolean {
 
 /**
  * Whether the GeoServer accepts the node's credentials: a read every REST client of it may make.
- * Asked only after a 403, to tell a refused change from refused credentials, and after a 500, to
+ * Asked only after a 401 or 403, to tell a refused change from refused credentials, and after a 500, to
  * tell a GeoServer that fails from one that answers but refuses this change.
  */
 async function credentialsAccepted(rest: GeoServerRest): Promise<boolean> {
@@ -269,10 +270,12 @@ async function classify(rest: GeoServerRest, request: RestRequest, response: Res
   const { status } = response;
   const answer = truncate(response.text, MAX_ANSWER_CHARS);
   // GeoServer refuses some changes with 403 too (the credentials' fault only if a read is refused
-  // as well), and some with 500 (RestControllerAdvice answers a catalog's IllegalArgumentException
-  // so: a name already taken, a style a group still names): this change's refusal when the
-  // GeoServer answers a read meanwhile. Held as unavailable, such a 500 stopped its node for good.
-  if ((status === 403 || status === 500) && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
+  // as well), some with 401 (NamespaceController.namespaceDelete: "Namespace not empty" is an
+  // UNAUTHORIZED RestException), and some with 500 (RestControllerAdvice answers a catalog's
+  // IllegalArgumentException so: a name already taken, a style a group still names): this
+  // change's refusal when the GeoServer answers a read meanwhile. Held as unavailable, such a 401
+  // or 500 stopped its node for good.
+  if ((status === 401 || status === 403 || status === 500) && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
   if (meansUnavailable(status)) {
     const why =
       status === 401 || status === 403

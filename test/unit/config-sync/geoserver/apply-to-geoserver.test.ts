@@ -256,6 +256,22 @@ describe('applying events to a GeoServer', () => {
     expect(geoserver.requests).toContain('GET /about/version');
   });
 
+  it('parks a namespace remove GeoServer refuses with 401 (not empty) while it accepts the credentials, and goes on', async () => {
+    // NamespaceController.namespaceDelete: "Namespace not empty" is thrown with HttpStatus.UNAUTHORIZED.
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.refuse((request) => request.method === 'DELETE' && request.path === '/namespaces/x', 401, 'Namespace not empty');
+    const deps = withGeoServer(h, geoserver);
+    const applied = await deliverInOneBatch(h, deps, [add('namespace', 'x', { uri: 'http://x' }), remove('namespace', 'x'), add('workspace', 'y')]);
+    expect(applied.map((event) => [event.effect, event.geoserver?.kind])).toEqual([
+      ['created', 'applied'],
+      ['parked', 'rejected'],
+      ['created', 'applied'],
+    ]);
+    expect(applied[1]?.geoserver).toMatchObject({ kind: 'rejected', request: 'DELETE /namespaces/x', status: 401, answer: 'Namespace not empty' });
+    expect(await h.store.readCursor('slave-1')).toBe(3);
+  });
+
   it('parks a change a GeoServer that answers reads refuses with 500; waits while the GeoServer answers 500 to reads too', async () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
