@@ -13,6 +13,7 @@ import { HELD_CURSOR, shownObject } from '../../../../lambdas/config-sync/ports'
 import { FakeGeoServer } from './fake-geoserver';
 import { publishChange } from '../../../../lambdas/config-sync/publish';
 import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
+import type { RestRequest } from '../../../../lambdas/config-sync/geoserver/ports';
 
 const SLAVE = { cluster: 'test-cluster', node: 'slave-1' };
 
@@ -292,6 +293,39 @@ describe('applying events to a GeoServer', () => {
     expect(waiting.failure?.error).toBeInstanceOf(GeoServerUnavailableError);
     expect((waiting.failure?.error as GeoServerUnavailableError).geoserverStatus).toBe(500);
     expect(await h.store.readCursor('slave-1')).toBe(3);
+  });
+
+  it('creates a style or layer group its GeoServer answers 500 to a PUT of, when a read finds it absent, and takes a 500 to the DELETE of one it lacks as done', async () => {
+    // StyleController.stylePut and LayerGroupController.layerGroupPut use the entry they look up
+    // without a null check (a NullPointerException: 500, not 404); so does the layer group DELETE.
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const missing = (request: RestRequest) =>
+      (request.method === 'PUT' || request.method === 'DELETE') &&
+      (request.path.startsWith('/styles/') || request.path.startsWith('/layergroups/')) &&
+      !geoserver.objects.has(request.path);
+    geoserver.refuse(missing, 500, 'java.lang.NullPointerException');
+    const deps = withGeoServer(h, geoserver);
+    const applied = await deliverInOneBatch(h, deps, [
+      add('style', 'lines', { format: 'sld', languageVersion: { version: '1.0.0' }, body: SLD }),
+      add('layerGroup', 'base', { mode: 'SINGLE', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } }),
+      remove('layerGroup', 'base'),
+      remove('layerGroup', 'base'),
+    ]);
+    expect(applied.map((event) => [event.effect, event.geoserver?.kind])).toEqual([
+      ['created', 'applied'],
+      ['created', 'applied'],
+      ['removed', 'applied'],
+      ['removed', 'applied'],
+    ]);
+    expect(geoserver.objects.get('/styles/lines#document')).toBe(`application/vnd.ogc.sld+xml\n${SLD}`);
+    expect(geoserver.objects.has('/layergroups/base')).toBe(false);
+    expect(geoserver.requests.filter((request) => request.includes('/styles/lines') || request === 'POST /styles')).toEqual([
+      'PUT /styles/lines',
+      'GET /styles/lines',
+      'POST /styles',
+      'PUT /styles/lines?raw=true',
+    ]);
   });
 
   it('records a long refusal cut short as well-formed text, never half of an emoji', async () => {
