@@ -41,7 +41,7 @@
  */
 import { retry, type Backoff } from '../../shared/retry';
 import { GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';
-import { REST_SERVICES, type ObjectType } from '../events';
+import { isResourceType, isStoreType, REST_SERVICES, type ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
 import type { GeoServerRest, RestRequest, RestResponse } from './ports';
 import { addressed, REST_MAPPING, restBody, restTarget, styleDocument, UnmappableError } from './rest-mapping';
@@ -201,7 +201,7 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
     created = isSuccess((await send(rest, { method: 'POST', path: mapping.collection(target), body: createBody })).status);
   }
   if (created) {
-    // Made whole by the POST: only the style's document is left to send.
+    // Made whole by the POST: only the style's document (and a disabled object's `enabled`, below) is left to send.
   } else if (step.deleted.length > 0 && mapping.recreatable && mapping.collection && !step.incomplete) {
     await call({ method: 'DELETE', path: item }, true);
     await call({ method: 'POST', path: mapping.collection(target), body: createBody });
@@ -230,8 +230,14 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
         );
       }
       await call({ method: 'POST', path: mapping.collection(target), body: createBody });
+      created = true;
       uncleared = [];
     }
+  }
+  if (created && step.properties.enabled === false && (isStoreType(step.type) || isResourceType(step.type))) {
+    // GeoServer enables what a POST creates whatever the body says (DataStoreController and
+    // FeatureTypeController set `enabled` true): a PUT disables it, as the node's store holds it.
+    await call({ method: 'PUT', path: item, body: { json: restBody(step.type, target, { enabled: false }, false, true) } });
   }
   if (step.type === 'style' && typeof step.properties.body === 'string') {
     const document = styleDocument(target, step.properties);

@@ -328,6 +328,33 @@ describe('applying events to a GeoServer', () => {
     ]);
   });
 
+  it('disables a store or resource it creates disabled, which GeoServer enables on POST', async () => {
+    // DataStoreController and FeatureTypeController set `enabled` true on a POST, whatever the body says.
+    const geoserver = new FakeGeoServer();
+    const rest = {
+      url: geoserver.url,
+      async send(request: RestRequest) {
+        const response = await geoserver.send(request);
+        if (request.method === 'POST' && response.status === 201) {
+          const item = `${request.path}/${response.text}`;
+          const [wrapper, inner] = Object.entries(geoserver.objects.get(item) as Record<string, JsonObject>)[0]!;
+          geoserver.objects.set(item, { [wrapper]: { ...inner, enabled: true } } as JsonObject);
+        }
+        return response;
+      },
+    };
+    const dataStore = { name: 'pg', type: 'PostGIS', enabled: false, connectionParameters: { entry: [] } } as JsonObject;
+    const featureType = { name: 'roads', enabled: false, store: { '@class': 'dataStore', name: 'topp:pg' } } as JsonObject;
+    for (const step of [
+      { kind: 'upsert', type: 'dataStore', id: 'topp:pg', properties: dataStore, incomplete: false, deleted: [] },
+      { kind: 'upsert', type: 'featureType', id: 'topp:roads', properties: featureType, incomplete: false, deleted: [], absent: true },
+    ] as const) {
+      expect(await applyToGeoServer(rest, step)).toMatchObject({ kind: 'applied' });
+    }
+    expect(geoserver.objects.get('/workspaces/topp/datastores/pg')).toMatchObject({ dataStore: { enabled: false } });
+    expect(geoserver.objects.get('/workspaces/topp/datastores/pg/featuretypes/roads')).toMatchObject({ featureType: { enabled: false } });
+  });
+
   it('records a long refusal cut short as well-formed text, never half of an emoji', async () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
