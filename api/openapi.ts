@@ -70,9 +70,19 @@ export const ANY_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', '
 /** Methods whose operations declare the route's request body (the others carry none). */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-/** The operations of one route: itself, or one per method of an `ANY` route, its operation id suffixed with the method. */
-export function routeOperations(route: { readonly method: string }, operationId: string): { method: string; operationId: string; body: boolean }[] {
-  if (route.method !== 'ANY') return [{ method: route.method, operationId, body: true }];
+/**
+ * The operations of one route: itself (and its HEAD, for a GET route that answers one: its
+ * answers without content), or one per method of an `ANY` route, its operation id suffixed
+ * with the method.
+ */
+export function routeOperations(
+  route: { readonly method: string; readonly head?: true | { readonly refused: string } },
+  operationId: string,
+): { method: string; operationId: string; body: boolean; headersOnly?: true }[] {
+  if (route.method !== 'ANY') {
+    const own = { method: route.method, operationId, body: true };
+    return route.head ? [own, { method: 'HEAD', operationId: `${operationId}Head`, body: false, headersOnly: true }] : [own];
+  }
   return ANY_METHODS.map((method) => ({
     method,
     operationId: `${operationId}${method.charAt(0)}${method.slice(1).toLowerCase()}`,
@@ -266,11 +276,11 @@ function contentOf(content: Content, schemas: SchemaSet): Json {
   );
 }
 
-function responseOf(response: ResponseDeclaration, schemas: SchemaSet): Json {
+function responseOf(response: ResponseDeclaration, schemas: SchemaSet, withContent = true): Json {
   return {
     description: response.description,
     ...(response.headers ? { headers: Object.fromEntries(response.headers.map((name) => [headerName(name), { $ref: `#/components/headers/${name}` }])) } : {}),
-    ...(response.content ? { content: contentOf(response.content, schemas) } : {}),
+    ...(response.content && withContent ? { content: contentOf(response.content, schemas) } : {}),
   };
 }
 
@@ -333,7 +343,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
   for (const manifest of options.manifests ?? servedManifests(options)) {
     for (const route of routesOf(manifest)) {
       const api = route.api;
-      for (const { method: upper, operationId, body } of routeOperations(route, api.operationId)) {
+      for (const { method: upper, operationId, body, headersOnly } of routeOperations(route, api.operationId)) {
         const method = upper.toLowerCase();
         const key = `${method} ${route.path}`;
         if (seen.has(key)) throw new Error(`Two manifests declare ${upper} ${route.path}`);
@@ -345,7 +355,13 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
           ...(api.description ? { description: api.description } : {}),
           tags: [api.tag],
           ...(api.body && body ? { requestBody: { required: api.body.required, content: contentOf(api.body.content, schemas) } } : {}),
-          responses: Object.fromEntries(Object.entries(api.responses).map(([status, response]) => [status, responseOf(response as ResponseDeclaration, schemas)])),
+          responses: Object.fromEntries(
+            // A HEAD answer is the GET's without its content (or a 405, for what only GET may do).
+            [
+              ...Object.entries(api.responses).map(([status, response]) => [status, responseOf(response as ResponseDeclaration, schemas, !headersOnly)]),
+              ...(headersOnly && typeof route.head === 'object' ? [['405', { description: route.head.refused }]] : []),
+            ],
+          ),
           security,
         };
         // Only the cluster's authorizer answers 401 and 403 of its own (a GeoServer's Basic authentication is GeoServer's).

@@ -20,9 +20,10 @@ export interface paths {
         post?: never;
         /** Dismiss an execution (nodes only) */
         delete: operations["dismissExecution"];
-        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET here */
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET and HEAD here */
         options: operations["preflightExecutionsExecutionId"];
-        head?: never;
+        /** Poll one execution status */
+        head: operations["getExecutionHead"];
         patch?: never;
         trace?: never;
     };
@@ -79,9 +80,13 @@ export interface paths {
         /** WPS 2.0 GetStatus, GetResult and Dismiss as XML request documents (or the KVP form-encoded) */
         post: operations["owsPost"];
         delete?: never;
-        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET and POST here */
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET and HEAD and POST here */
         options: operations["preflightOws"];
-        head?: never;
+        /**
+         * WPS 1.0.0 GetExecutionStatus and Dismiss; WPS 2.0 GetStatus, GetResult and Dismiss (KVP)
+         * @description `request=GetExecutionStatus&executionId=ID` is the statusLocation URL GeoServer hands out (version 1.0.0). `request=GetStatus&jobID=ID`, `request=GetResult&jobID=ID` and `request=Dismiss&jobID=ID` are WPS 2.0; `request=Dismiss&executionId=ID` is GeoServer's 1.0.0 vendor Dismiss. A dismissed execution reads as unknown in 1.0.0 and as Dismissed in 2.0.
+         */
+        head: operations["owsGetHead"];
         patch?: never;
         trace?: never;
     };
@@ -101,9 +106,10 @@ export interface paths {
          * @description A queued or running job is dismissed and stopped by its node; a finished job is removed, so dismissing it again is 404. Dismissing a job that is still stopping after a dismiss is 410.
          */
         delete: operations["dismiss"];
-        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET here */
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET and HEAD here */
         options: operations["preflightJobsJobId"];
-        head?: never;
+        /** Status of a job (OGC API - Processes statusInfo) */
+        head: operations["getStatusHead"];
         patch?: never;
         trace?: never;
     };
@@ -119,9 +125,10 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET here */
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET and HEAD here */
         options: operations["preflightJobsJobIdResults"];
-        head?: never;
+        /** Results of a job: a link to the recorded result location */
+        head: operations["getResultHead"];
         patch?: never;
         trace?: never;
     };
@@ -154,9 +161,10 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET here */
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET and HEAD here */
         options: operations["preflightConformance"];
-        head?: never;
+        /** OGC API conformance classes implemented */
+        head: operations["getConformanceClassesHead"];
         patch?: never;
         trace?: never;
     };
@@ -172,9 +180,10 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET here */
+        /** CORS preflight: browsers on allowed origins (cluster.status.corsAllowedOrigins) may GET and HEAD here */
         options: operations["preflightOpenapiJson"];
-        head?: never;
+        /** This document */
+        head: operations["getOpenApiHead"];
         patch?: never;
         trace?: never;
     };
@@ -1295,6 +1304,58 @@ export interface operations {
             };
         };
     };
+    getExecutionHead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An ETag from an earlier answer: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path: {
+                executionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored status */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified: the If-None-Match tag is current */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The path holds a malformed %-escape (API Gateway); or: The execution id is malformed (INVALID_REQUEST, `field` executionId) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description No such execution */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     listExecutions: {
         parameters: {
             query?: {
@@ -1639,6 +1700,70 @@ export interface operations {
             };
         };
     };
+    owsGetHead: {
+        parameters: {
+            query: {
+                /** @description Must be WPS. Key names are case-insensitive (OWS KVP). */
+                service: string;
+                /** @description 1.0.0 or 2.0.0; defaults from the operation. Key names are case-insensitive (OWS KVP). */
+                version?: "1.0.0" | "2.0.0";
+                /** @description The operation. Key names are case-insensitive (OWS KVP). */
+                request: "GetExecutionStatus" | "GetStatus" | "GetResult" | "Dismiss";
+                /** @description Execution id (WPS 1.0.0 operations). Key names are case-insensitive (OWS KVP). */
+                executionId?: string;
+                /** @description Job id (WPS 2.0 operations). Key names are case-insensitive (OWS KVP). */
+                jobID?: string;
+            };
+            header?: {
+                /** @description An ETag from an earlier answer: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description GetExecutionStatus: wps:ExecuteResponse (WPS 1.0.0). GetStatus: wps:StatusInfo (WPS 2.0). GetResult: wps:Result with the recorded result location as output `result` (WPS 2.0). Dismiss: the ExecuteResponse reporting the dismissal (1.0.0) or StatusInfo with status Dismissed (2.0). Every WPS 1.0.0 exception report (ows:ExceptionReport 1.1: a bad parameter, an unknown, expired or dismissed execution as NoApplicableCode with the id as locator, an operation served by the GeoServer nodes) is sent with 200 as well, as GeoServer does. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified: the If-None-Match tag is current */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description WPS 2.0: MissingParameterValue or InvalidParameterValue naming the parameter, NoSuchJob for an unknown, expired or dismissed job (the id as locator), NoApplicableCode for a body that is not a well-formed request within the limits; GetResult: ResultNotReady while the job is accepted or running, NoApplicableCode with the exception of a failed job */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A Dismiss (WPS 2.0, or the 1.0.0 vendor Dismiss): it changes state, which HEAD never does; send it with GET or POST (`Allow`) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description WPS 2.0: OperationNotSupported: GetCapabilities, DescribeProcess, Execute, ... are served by the GeoServer nodes */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     getStatus: {
         parameters: {
             query?: never;
@@ -1784,6 +1909,58 @@ export interface operations {
             };
         };
     };
+    getStatusHead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An ETag from an earlier answer: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job status */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified: the If-None-Match tag is current */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The path holds a malformed %-escape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description No such job (http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     getResult: {
         parameters: {
             query?: never;
@@ -1884,6 +2061,65 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    getResultHead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An ETag from an earlier answer: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Output id to link */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified: the If-None-Match tag is current */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The path holds a malformed %-escape (API Gateway); or: The job failed: the job's exception code and message */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description No such job (http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job) or not finished yet (http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/result-not-ready, with Retry-After) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The job was dismissed; it has no results */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -2013,6 +2249,24 @@ export interface operations {
             };
         };
     };
+    getConformanceClassesHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Conformance classes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     getOpenApi: {
         parameters: {
             query?: never;
@@ -2059,6 +2313,24 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    getOpenApiHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.0 document, built from the service manifests when the stack is synthesized */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -61,10 +61,14 @@ export function declaredFunction<Env extends string, Resource extends string, Sc
     integration ??= new HttpLambdaIntegration(`${id}Integration`, fn);
     const authorizer = route.access === 'open' || route.access === 'geoserver' ? undefined : binding.authorizers[route.access];
     if (route.access === 'node' && !authorizer) throw new Error(`${id}: ${route.method} ${route.path} is a node route, but its service binds no node authorizer`);
-    const [added] = binding.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration, authorizer });
+    // A GET route that answers HEAD too is a second route (API Gateway routes HEAD to no GET route).
+    const methods = route.head ? [HttpMethod[route.method], HttpMethod.HEAD] : [HttpMethod[route.method]];
+    const added = binding.api.addRoutes({ path: route.path, methods, integration, authorizer });
     // cdk-nag's finding for a route without an authorizer is acknowledged on that route alone,
     // with why its access leaves it open: a route added later is checked again.
-    if (!authorizer && added) Validations.of(added.node.defaultChild ?? added).acknowledge({ id: 'AwsSolutions-APIG4', reason: OPEN_ROUTE_REASONS[route.access as Exclude<RouteAccess, 'node'>] });
+    if (!authorizer) {
+      for (const each of added) Validations.of(each.node.defaultChild ?? each).acknowledge({ id: 'AwsSolutions-APIG4', reason: OPEN_ROUTE_REASONS[route.access as Exclude<RouteAccess, 'node'>] });
+    }
   }
   if (declaration.schedule) {
     if (!binding.schedule) throw new Error(`${id} declares a schedule, but its service binds none`);

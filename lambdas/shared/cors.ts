@@ -30,12 +30,12 @@ const PREFLIGHT_MAX_AGE = '3600';
  * writes stay closed to browsers.
  */
 export const CORS_POLLING_PATHS: ReadonlyArray<{ path: string; methods: string[] }> = [
-  { path: '/executions/{executionId}', methods: ['GET'] },
-  { path: '/ows', methods: ['GET', 'POST'] },
-  { path: '/jobs/{jobId}', methods: ['GET'] },
-  { path: '/jobs/{jobId}/results', methods: ['GET'] },
-  { path: '/conformance', methods: ['GET'] },
-  { path: '/openapi.json', methods: ['GET'] },
+  { path: '/executions/{executionId}', methods: ['GET', 'HEAD'] },
+  { path: '/ows', methods: ['GET', 'HEAD', 'POST'] },
+  { path: '/jobs/{jobId}', methods: ['GET', 'HEAD'] },
+  { path: '/jobs/{jobId}/results', methods: ['GET', 'HEAD'] },
+  { path: '/conformance', methods: ['GET', 'HEAD'] },
+  { path: '/openapi.json', methods: ['GET', 'HEAD'] },
 ];
 
 export type CorsOrigins = readonly string[];

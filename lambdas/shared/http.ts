@@ -164,6 +164,23 @@ export function httpHandler<E extends HttpEvent>(
   });
 }
 
+/**
+ * Serves HEAD with a GET route's function (a route that declares `head`, lambdas/shared/manifest.ts):
+ * the answer GET would get, status and headers, without its body (RFC 9110 9.3.2). The route
+ * sees the request's own method, so a HEAD never does what only GET may (a KVP Dismiss on
+ * /ows refuses it).
+ */
+export function answersHead<E extends HttpEvent>(
+  route: (event: E, context?: Context) => Promise<HttpResult>,
+): (event: E, context?: Context) => Promise<HttpResult> {
+  return async (event, context) => {
+    const result = await route(event, context);
+    if (event.requestContext?.http?.method !== 'HEAD' || result.body === undefined) return result;
+    const { body: _dropped, isBase64Encoded: _encoding, ...rest } = result;
+    return rest;
+  };
+}
+
 /** Correlation keys every API function logs: the API request id, the route and the calling node. */
 export function appendRequestKeys(event: HttpEvent): void {
   const authorizer = (event.requestContext as { authorizer?: { lambda?: Partial<NodeIdentity> } } | undefined)?.authorizer?.lambda;

@@ -24,6 +24,13 @@ export interface RouteDeclaration {
   readonly access: RouteAccess;
   /** What the route takes and answers (lambdas/shared/api.ts): the OpenAPI document is built from it at synth. */
   readonly api: OperationDeclaration;
+  /**
+   * A GET route that answers HEAD too, as RFC 9110 (9.3.2) asks of a resource GET serves: the
+   * same function, whose answer keeps the GET's status and headers and drops its body
+   * (`answersHead` in lambdas/shared/http.ts). API Gateway routes no HEAD to a GET route. A
+   * GET route that also changes state (a KVP Dismiss) names when its HEAD answers 405 instead.
+   */
+  readonly head?: true | { readonly refused: string };
 }
 
 /**

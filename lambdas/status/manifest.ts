@@ -54,7 +54,7 @@ export const STATUS_MANIFEST = {
     // Browsers may poll (lambdas/shared/cors.ts); the preflight route is the polling protocols'.
     environment: [...SERVICE, STATUS_ENV.corsAllowedOrigins],
     grants: READ_ITEM,
-    routes: [{ method: 'GET', path: '/executions/{executionId}', access: 'read', api: API.getExecution }],
+    routes: [{ method: 'GET', path: '/executions/{executionId}', access: 'read', api: API.getExecution, head: true }],
   },
   ListStatuses: {
     entry: 'status/handlers/list-statuses.ts',
@@ -118,7 +118,13 @@ export const POLLING_MANIFEST = {
     environment: [...STORE, ...PROTOCOL],
     grants: DISMISS_ITEM,
     routes: [
-      { method: 'GET', path: '/ows', access: 'read', api: API.owsGet },
+      {
+        method: 'GET',
+        path: '/ows',
+        access: 'read',
+        api: API.owsGet,
+        head: { refused: 'A Dismiss (WPS 2.0, or the 1.0.0 vendor Dismiss): it changes state, which HEAD never does; send it with GET or POST (`Allow`)' },
+      },
       { method: 'POST', path: '/ows', access: 'read', api: API.owsPost },
     ],
   },
@@ -126,13 +132,13 @@ export const POLLING_MANIFEST = {
     entry: 'status/handlers/get-job.ts',
     environment: [...STORE, ...PROTOCOL],
     grants: READ_ITEM,
-    routes: [{ method: 'GET', path: '/jobs/{jobId}', access: 'read', api: API.getStatus }],
+    routes: [{ method: 'GET', path: '/jobs/{jobId}', access: 'read', api: API.getStatus, head: true }],
   },
   JobResults: {
     entry: 'status/handlers/get-job-results.ts',
     environment: [...STORE, ...PROTOCOL],
     grants: READ_ITEM,
-    routes: [{ method: 'GET', path: '/jobs/{jobId}/results', access: 'read', api: API.getResult }],
+    routes: [{ method: 'GET', path: '/jobs/{jobId}/results', access: 'read', api: API.getResult, head: true }],
   },
   JobDismiss: {
     entry: 'status/handlers/dismiss-job.ts',
@@ -150,13 +156,13 @@ export const POLLING_MANIFEST = {
     entry: 'status/handlers/conformance.ts',
     environment: PROTOCOL,
     grants: [],
-    routes: [{ method: 'GET', path: '/conformance', access: 'read', api: API.getConformanceClasses }],
+    routes: [{ method: 'GET', path: '/conformance', access: 'read', api: API.getConformanceClasses, head: true }],
   },
   OpenApiDocument: {
     entry: 'status/handlers/openapi-document.ts',
     environment: PROTOCOL,
     grants: [],
-    routes: [{ method: 'GET', path: '/openapi.json', access: 'read', api: API.getOpenApi }],
+    routes: [{ method: 'GET', path: '/openapi.json', access: 'read', api: API.getOpenApi, head: true }],
   },
   CorsPreflight: {
     entry: 'shared/handlers/cors-preflight.ts',

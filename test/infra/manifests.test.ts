@@ -48,6 +48,8 @@ function templateRoutes(synth: Synthesized) {
 function declaredRoutes(requireAuthForReads: boolean) {
   return [STATUS_MANIFEST, POLLING_MANIFEST]
     .flatMap((manifest) => routesOf(manifest))
+    // A GET route that answers HEAD is two routes of the API.
+    .flatMap((route) => (route.head ? [route, { ...route, method: 'HEAD' }] : [route]))
     .map((route) => ({
       key: `${route.method} ${route.path}`,
       authorized: route.access === 'node' || (route.access === 'read' && requireAuthForReads),

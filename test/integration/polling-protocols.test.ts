@@ -718,6 +718,31 @@ describe('OGC API - Processes', () => {
   });
 });
 
+describe('HEAD on the polling routes', () => {
+  test("answers each GET's status and headers without its body, 304 on a matching If-None-Match, and never dismisses", async () => {
+    const processName = uniqueProcess('head');
+    const id = await create(processName);
+    await write(id, { phase: 'RUNNING', progress: 40 });
+    const paths = [`/executions/${encodeURIComponent(id)}`, wps1Url(id), wps2Url(id), jobUrl(id), `${jobUrl(id)}/results`, '/conformance', '/openapi.json', jobUrl('no-such-job')];
+    for (const path of paths) {
+      const got = await get(path);
+      const head = await api('HEAD', path);
+      expect({ path, status: head.status, text: head.text }).toEqual({ path, status: got.status, text: '' });
+      for (const name of ['content-type', 'cache-control', 'retry-after']) {
+        expect({ path, name, value: head.headers.get(name) }).toEqual({ path, name, value: got.headers.get(name) });
+      }
+      const etag = got.headers.get('etag');
+      if (etag !== null) expect({ path, status: (await api('HEAD', path, { headers: { 'if-none-match': etag } })).status }).toEqual({ path, status: 304 });
+    }
+    // A Dismiss changes state: HEAD does not carry one.
+    for (const path of [`/ows?service=WPS&version=2.0.0&request=Dismiss&jobID=${id}`, `/ows?service=WPS&version=1.0.0&request=Dismiss&executionId=${id}`]) {
+      const refused = await api('HEAD', path);
+      expect({ path, status: refused.status, allow: refused.headers.get('allow') }).toEqual({ path, status: 405, allow: 'GET, POST' });
+    }
+    expect(text(expectXml(await get(wps2Url(id)), 'wps2'), 'wps:Status')).toBe('Running');
+  });
+});
+
 describe('GET /openapi.json', () => {
   test('describes the whole API, with this server as its server', async () => {
     const response = await get('/openapi.json');

@@ -3,6 +3,7 @@
  * 404 result-not-ready (with Retry-After) while it runs; the job's exception once it failed.
  */
 import { corsOriginsFromEnv, withCors } from '../../shared/cors';
+import { answersHead } from '../../shared/http';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { retryAfterSeconds } from '../protocols/http-cache';
 import {
@@ -17,7 +18,7 @@ import { OGC_JSON_CONTENT_TYPE, OgcApiException, noSuchJob, results } from '../p
 const store = statusStoreFromEnv();
 const settings = protocolSettingsFromEnv();
 
-export const handler = withCors(corsOriginsFromEnv(), ogcApiHandler(async (event) => {
+export const handler = answersHead(withCors(corsOriginsFromEnv(), ogcApiHandler(async (event) => {
   const jobId = event.pathParameters?.jobId ?? '';
   const status = isPossibleExecutionId(jobId) ? await store.get(jobId) : undefined;
   if (status === undefined) throw noSuchJob(jobId, event.rawPath);
@@ -34,4 +35,4 @@ export const handler = withCors(corsOriginsFromEnv(), ogcApiHandler(async (event
     contentType: OGC_JSON_CONTENT_TYPE,
     body: JSON.stringify(outputs),
   }));
-}));
+})));

@@ -1,5 +1,6 @@
 /** GET /jobs/{jobId}: OGC API - Processes statusInfo of one execution, from any node's status. */
 import { corsOriginsFromEnv, withCors } from '../../shared/cors';
+import { answersHead } from '../../shared/http';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
 import { baseUrlOf, isPossibleExecutionId, ogcApiHandler, pollAnswer, protocolSettingsFromEnv } from '../protocols/http-edge';
 import { OGC_JSON_CONTENT_TYPE, noSuchJob, statusInfo } from '../protocols/ogcapi';
@@ -7,7 +8,7 @@ import { OGC_JSON_CONTENT_TYPE, noSuchJob, statusInfo } from '../protocols/ogcap
 const store = statusStoreFromEnv();
 const settings = protocolSettingsFromEnv();
 
-export const handler = withCors(corsOriginsFromEnv(), ogcApiHandler(async (event) => {
+export const handler = answersHead(withCors(corsOriginsFromEnv(), ogcApiHandler(async (event) => {
   const jobId = event.pathParameters?.jobId ?? '';
   const status = isPossibleExecutionId(jobId) ? await store.get(jobId) : undefined;
   if (status === undefined) throw noSuchJob(jobId, event.rawPath);
@@ -16,4 +17,4 @@ export const handler = withCors(corsOriginsFromEnv(), ogcApiHandler(async (event
     contentType: OGC_JSON_CONTENT_TYPE,
     body: JSON.stringify(statusInfo(status, baseUrl)),
   }));
-}));
+})));

@@ -12,7 +12,7 @@
  */
 import { GoneError, NotFoundError, PayloadTooLargeError } from '../../shared/errors';
 import { corsOriginsFromEnv, withCors } from '../../shared/cors';
-import { appendRequestKeys, header, readBody, type HttpEvent, type HttpResult } from '../../shared/http';
+import { answersHead, appendRequestKeys, header, readBody, type HttpEvent, type HttpResult } from '../../shared/http';
 import { instrumented, logger } from '../../shared/observability';
 import { sniffXmlEncoding } from '../../shared/xml-encoding';
 import { statusStoreFromEnv } from '../adapters/store-from-env';
@@ -37,7 +37,7 @@ const store = statusStoreFromEnv();
 const settings = protocolSettingsFromEnv();
 
 // Browsers on other origins may poll (lambdas/shared/cors.ts).
-export const handler = withCors(corsOriginsFromEnv(), instrumented(async (event: HttpEvent): Promise<HttpResult> => {
+export const handler = answersHead(withCors(corsOriginsFromEnv(), instrumented(async (event: HttpEvent): Promise<HttpResult> => {
   appendRequestKeys(event);
   const post = event.requestContext.http.method === 'POST';
   // Until the request says otherwise: XML bodies are WPS 2.0, statusLocation URLs are 1.0.0.
@@ -46,11 +46,13 @@ export const handler = withCors(corsOriginsFromEnv(), instrumented(async (event:
     const request = post ? parsePost(event) : parseKvp(new URLSearchParams(event.rawQueryString ?? ''));
     version = request.kind.startsWith('wps1') ? '1.0.0' : '2.0.0';
     logger.appendKeys({ executionId: 'executionId' in request ? request.executionId : request.jobId });
+    // HEAD is safe (RFC 9110 9.2.1): a Dismiss, which GET carries as KVP, is not done for one.
+    if (event.requestContext.http.method === 'HEAD' && request.kind.endsWith('-dismiss')) return { statusCode: 405, headers: { allow: 'GET, POST', ...NO_STORE } };
     return await serve(request, event);
   } catch (error) {
     return owsErrorResponse(error, version);
   }
-}));
+})));
 
 async function serve(request: StatusRequest, event: HttpEvent): Promise<HttpResult> {
   const now = new Date();

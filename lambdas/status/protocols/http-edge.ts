@@ -77,7 +77,7 @@ export interface RenderedDocument {
 
 /**
  * The answer to a poll of one status: 304 with the validators when the client's If-None-Match
- * matches (GET only: on other methods a matching If-None-Match means something else), else 200
+ * matches (GET and HEAD only: on other methods a matching If-None-Match means something else), else 200
  * with the document. Both carry ETag, Cache-Control and, for an active job, Retry-After.
  * `render` runs only when a body is sent.
  */
@@ -99,7 +99,8 @@ export function pollAnswer(
     shared: settings.sharedCache,
   });
   if (shownInstant !== undefined) headers.etag = etagWithInstant(status, shownInstant);
-  if (event.requestContext.http.method === 'GET') {
+  // HEAD asks for the GET's answer without its body (lambdas/shared/http.ts answersHead).
+  if (event.requestContext.http.method === 'GET' || event.requestContext.http.method === 'HEAD') {
     const ifNoneMatch = header(event, 'if-none-match');
     if (ifNoneMatchMatches(ifNoneMatch, headers.etag as string)) return { statusCode: 304, headers };
     const held = shownInstant === undefined ? undefined : shownInstantStillAhead(ifNoneMatch, status, now);

@@ -1,5 +1,6 @@
 import {
   DEFAULT_MAX_BODY_BYTES,
+  answersHead,
   callerIdentity,
   callerNode,
   errorResponse,
@@ -386,5 +387,25 @@ describe('requestBaseUrl', () => {
 
   it('trims whitespace around the host', () => {
     expect(requestBaseUrl(withHeaders({ host: ' api.example.com ' }))).toBe('https://api.example.com');
+  });
+});
+
+describe('answersHead', () => {
+  const withMethod = (method: string): HttpEvent => {
+    const base = event();
+    return { ...base, requestContext: { ...base.requestContext, http: { ...base.requestContext.http, method } } };
+  };
+  const route = answersHead(async (request: HttpEvent) => ({
+    statusCode: 200,
+    headers: { 'content-type': 'application/json', etag: 'W/"a"', seen: request.requestContext.http.method },
+    body: '{"a":1}',
+  }));
+
+  it("answers HEAD with GET's status and headers, no body, and lets the route see the method", async () => {
+    expect(await route(withMethod('HEAD'))).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json', etag: 'W/"a"', seen: 'HEAD' } });
+  });
+
+  it('passes any other method through untouched', async () => {
+    expect(await route(withMethod('GET'))).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json', etag: 'W/"a"', seen: 'GET' }, body: '{"a":1}' });
   });
 });
