@@ -6,7 +6,7 @@
  * stays revoked. The file holds only tokens the table accepts. A new table (first run, --fresh,
  * --in-memory) gets a fresh token for every name.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalStartError } from './errors';
@@ -73,8 +73,15 @@ export async function settleTokens(table: TokenTable, names: readonly string[], 
   return { tokens, elsewhere };
 }
 
-/** Writes the tokens the table accepts to the tokens file, readable by its owner only. */
+/**
+ * Writes the tokens the table accepts to the tokens file, readable by its owner only. The mode
+ * applies only to a file being created: written into an existing file (one made by hand, with the
+ * umask's 0644), the tokens would take its mode. So they go into a new file that replaces it.
+ */
 export function writeTokenFile(tokenFile: string, tokens: Readonly<Record<string, string>>): void {
   mkdirSync(path.dirname(tokenFile), { recursive: true });
-  writeFileSync(tokenFile, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
+  const temporary = `${tokenFile}.${process.pid}.tmp`;
+  rmSync(temporary, { force: true });
+  writeFileSync(temporary, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  renameSync(temporary, tokenFile);
 }

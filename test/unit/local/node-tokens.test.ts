@@ -1,0 +1,37 @@
+/**
+ * The tokens file `npm start` keeps (.local/node-tokens.json): readable by its owner only,
+ * whatever the file it replaces allowed.
+ */
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { readTokenFile, writeTokenFile } from '../../../local/node-tokens';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'node-tokens-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const TOKENS = { 'master-1': `master-1.${'s'.repeat(43)}` };
+const modeOf = (file: string) => statSync(file).mode & 0o777;
+
+test('a new tokens file is readable by its owner only', () => {
+  const file = path.join(dir, '.local', 'node-tokens.json');
+  writeTokenFile(file, TOKENS);
+  expect(modeOf(file)).toBe(0o600);
+  expect(readTokenFile(file)).toEqual(TOKENS);
+});
+
+test('tokens written over a file others could read are readable by its owner only', () => {
+  // A file made by hand (an editor, `echo '{}' >`) gets the umask's 0644; writing into it kept that.
+  const file = path.join(dir, 'node-tokens.json');
+  writeFileSync(file, '{}\n');
+  chmodSync(file, 0o644);
+  writeTokenFile(file, TOKENS);
+  expect(modeOf(file)).toBe(0o600);
+  expect(readTokenFile(file)).toEqual(TOKENS);
+  expect(readFileSync(file, 'utf8')).toBe(`${JSON.stringify(TOKENS, null, 2)}\n`);
+  // Nothing else is left beside it.
+  expect(readdirSync(dir)).toEqual(['node-tokens.json']);
+});
