@@ -34,7 +34,11 @@ export function readTokenFile(tokenFile: string): Record<string, string> {
   try {
     saved = JSON.parse(readFileSync(tokenFile, 'utf8'));
   } catch (error) {
-    throw new LocalStartError(`${tokenFile} is not JSON (${(error as Error).message}): fix it, or start over with --fresh`);
+    // V8 quotes the text around an unexpected token (`Unexpected token 'A', ..."x": ABCDEFGHIJ"... is not
+    // valid JSON`), which here is a token's secret: such a message is not repeated, one naming a position is.
+    const reason = (error as Error).message;
+    const shown = / is not valid JSON$/.test(reason) ? 'an unexpected character' : reason;
+    throw new LocalStartError(`${tokenFile} is not JSON (${shown}): fix it, or start over with --fresh`);
   }
   if (typeof saved !== 'object' || saved === null || Array.isArray(saved) || !Object.values(saved).every((token) => typeof token === 'string')) {
     throw new LocalStartError(`${tokenFile} must be a JSON object from each node or operator name to its token: fix it, or start over with --fresh`);

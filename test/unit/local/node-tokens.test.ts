@@ -35,3 +35,27 @@ test('tokens written over a file others could read are readable by its owner onl
   // Nothing else is left beside it.
   expect(readdirSync(dir)).toEqual(['node-tokens.json']);
 });
+
+test('a tokens file that is not JSON is refused without quoting any of it', () => {
+  // A token pasted without its quotes: the parser's own message quotes the text around it.
+  const secret = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq';
+  const file = path.join(dir, 'node-tokens.json');
+  for (const text of [`{"master-1": ${secret}}`, `{"master-1": "master-1.x",\n "slave-1": ${secret}}`, `slave-1.${secret}`]) {
+    writeFileSync(file, text);
+    let message = '';
+    try {
+      readTokenFile(file);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`${file} is not JSON`);
+    expect(message).not.toContain(secret.slice(0, 4));
+    expect(message).not.toContain('slave-1.');
+  }
+});
+
+test('a tokens file that is not JSON is refused with where the parser stopped, when it says so without quoting', () => {
+  const file = path.join(dir, 'node-tokens.json');
+  writeFileSync(file, '{"master-1": "master-1.x"');
+  expect(() => readTokenFile(file)).toThrow(/is not JSON \(.*position 25.*\): fix it, or start over with --fresh/);
+});
