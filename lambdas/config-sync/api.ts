@@ -829,7 +829,8 @@ export const GATEWAY_API = {
           "the token never reaches the master); or the master GeoServer's own 401",
       ),
       403: gatewayOrGeoServer(
-        "The caller's address is not in cluster.gateway.allowedSourceIps (SOURCE_NOT_ALLOWED; nothing was forwarded); or the master GeoServer's own 403",
+        "The caller's address is not in cluster.gateway.allowedSourceIps (SOURCE_NOT_ALLOWED; nothing was forwarded), or a write a browser sent, which names an `Origin` " +
+          "(BROWSER_WRITE; nothing was forwarded: a browser sends the credentials it keeps with any site's form); or the master GeoServer's own 403",
       ),
       409: gatewayOrGeoServer(
         'A write (uploads included) while the master node is paused (NODE_PAUSED), or while a resync holds it, running or left half-copied ' +

@@ -221,6 +221,10 @@ export async function handleGatewayCall(
   const token = parseAuthorizationHeader(request.headers.authorization);
   if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
   if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);
+  // A browser keeps the Basic credentials it was asked for (the master's WWW-Authenticate is passed
+  // on) and sends them with a form any site posts here. Browsers name an Origin on every write;
+  // the clients of a REST API do not: a write that names one is refused before anything is sent.
+  if (!BROWSABLE_METHODS.has(request.method.toUpperCase()) && request.headers.origin !== undefined) throw new BrowserWriteError();
   // On every path, read or write: the unreplicated ones reach the same master (doctype.ts); in
   // the charset its Content-Type names too, by which GeoServer decodes a style file.
   const prolog = xmlPrologProblem(request.body, mediaTypeOf(request), contentTypeCharset(request.headers['content-type']));
@@ -472,6 +476,19 @@ export class ClusterTokenError extends AppError {
       401,
       'CLUSTER_TOKEN',
       `The gateway passes the caller's credentials to the master GeoServer, which takes its own users' (HTTP Basic); this is ${holder}'s cluster token, which is never sent on: use a GeoServer user's credentials`,
+    );
+  }
+}
+
+/** Methods a browser may send through the gateway: reads, which change nothing. */
+const BROWSABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export class BrowserWriteError extends AppError {
+  constructor() {
+    super(
+      403,
+      'BROWSER_WRITE',
+      "The gateway takes no write from a browser (this request names an Origin): a browser sends the credentials it keeps with any site's form; write with a REST client",
     );
   }
 }

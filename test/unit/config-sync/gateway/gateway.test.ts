@@ -194,6 +194,33 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(published).toEqual([]);
   });
 
+  it("refuses a browser's write (it names an Origin) with 403 BROWSER_WRITE, sending nothing: a browser holding the master's credentials sends them with any site's form", async () => {
+    const send = (method: string, path: string, origin: string, contentType?: string, body?: string) =>
+      handleGatewayCall(new HttpUpstream(master.url, 5000, 6 * 1024 * 1024), publisher, {
+        method,
+        path,
+        query: '',
+        headers: { authorization: ADMIN, origin, ...(contentType === undefined ? {} : { 'content-type': contentType }) },
+        body: body === undefined ? undefined : Buffer.from(body),
+      });
+    const before = master.requests.length;
+    for (const [method, path, contentType, body] of [
+      ['POST', '/workspaces', 'text/plain', '{"workspace":{"name":"evil","x":"="}}'],
+      ['POST', '/workspaces', 'application/json', '{"workspace":{"name":"evil"}}'],
+      ['POST', '/reload', undefined, undefined],
+      ['DELETE', '/workspaces/topp', undefined, undefined],
+    ] as const) {
+      for (const origin of ['https://attacker.example', 'null']) {
+        await expect(send(method, path, origin, contentType, body)).rejects.toMatchObject({ status: 403, code: 'BROWSER_WRITE' });
+      }
+    }
+    expect(master.requests.length).toBe(before);
+    expect(published).toEqual([]);
+    expect(master.catalog.objects.workspace.size).toBe(0);
+    // A browser may still read (GeoServer's REST pages are meant to be browsed).
+    expect((await send('GET', '/workspaces.json', 'https://attacker.example')).status).toBe(200);
+  });
+
   it("answers a write to an existing object with the master's own refusal when the caller may not even read it", async () => {
     await call('POST', '/workspaces', { workspace: { name: 'topp' } });
     published = [];
