@@ -1236,18 +1236,24 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
   const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, '--limit', 1);
   const events: EventSummary[] = [];
   let head = 0;
-  let after = since;
+  // Where the pages start: after --since; for the latest N events where one page (100) cannot
+  // hold them, after the head the log had, less N (the latest-events form otherwise asks once).
+  let from = since;
+  if (since === undefined && limit !== undefined && limit > 100) {
+    from = Math.max(0, (await call(client.GET('/config/events', { params: { query: { limit: 1 } } }))).head - limit);
+  }
+  let after = from;
   // Whether the log goes on past the last page read (its `next`).
   let pagesLeft = false;
   for (;;) {
     // The API bounds a page (100); --since pages on, the latest-events form asks once.
-    const pageLimit = since === undefined ? Math.min(limit ?? 50, 100) : Math.min(limit ?? 100, 100);
+    const pageLimit = from === undefined ? Math.min(limit ?? 50, 100) : Math.min(limit ?? 100, 100);
     const query = { ...(after === undefined ? {} : { since: after }), limit: pageLimit };
     const page = await call(client.GET('/config/events', { params: { query } }));
     head = page.head;
     events.push(...page.events);
     pagesLeft = page.next !== null;
-    if (page.next === null || since === undefined || (limit !== undefined && events.length >= limit) || events.length >= MAX_LOG_EVENTS) break;
+    if (page.next === null || from === undefined || (limit !== undefined && events.length >= limit) || events.length >= MAX_LOG_EVENTS) break;
     if (page.next <= (after ?? 0)) throw stalledPage('GET /config/events', String(page.next), after ?? 0);
     after = page.next;
   }
@@ -1268,12 +1274,12 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
   // A --since run that stopped before the log's end (its --limit, or the run's bound) says so and
   // where to go on: a table ending short of the head would read as "nothing after it".
   const last = shown.at(-1);
-  const stoppedAt = since !== undefined && last !== undefined && (pagesLeft || shown.length < events.length) ? last.sequence : null;
+  const stoppedAt = from !== undefined && last !== undefined && (pagesLeft || shown.length < events.length) ? last.sequence : null;
   const rest =
     stoppedAt === null
       ? ''
       : `\nstopped at sequence ${stoppedAt}, before the end of the log (${limit !== undefined && shown.length >= limit ? `--limit ${limit}` : `at most ${MAX_LOG_EVENTS.toLocaleString('en-US')} events a run`}): the rest with geocluster config log --since ${stoppedAt}`;
-  print(`${logHeadLine(head)}\n${table(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE'], rows)}${rest}`, { head, events: shown, ...(since === undefined ? {} : { next: stoppedAt }) });
+  print(`${logHeadLine(head)}\n${table(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE'], rows)}${rest}`, { head, events: shown, ...(since === undefined && stoppedAt === null ? {} : { next: stoppedAt }) });
   return EXIT.ok;
 }
 

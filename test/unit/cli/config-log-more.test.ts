@@ -55,3 +55,26 @@ describe('config log --since that stops before the head', () => {
     expect(lines.at(-1)).toBe('stopped at sequence 10000, before the end of the log (at most 10,000 events a run): the rest with geocluster config log --since 10000');
   });
 });
+
+describe('config log --limit beyond a page, without --since', () => {
+  it('lists the latest N events asked for, not the one page of 100 the API answers at most', async () => {
+    // The latest page (at most 100), then the pages from 250 - 200 = 50 on.
+    cli.script = { 'GET /config/events': [page(151, 250, 250), page(51, 150, 250), page(151, 250, 250)] };
+    const { code, out } = await run('config', 'log', '--limit', '200');
+    expect(code).toBe(0);
+    const rows = out.trim().split('\n').slice(2);
+    expect(rows).toHaveLength(200);
+    expect(rows[0]).toMatch(/^51 +add +workspace\/ws-51 /);
+    expect(rows.at(-1)).toMatch(/^250 +add +workspace\/ws-250 /);
+    expect(out).not.toContain('stopped at');
+  });
+
+  it('lists the whole log when it holds fewer events than asked for', async () => {
+    cli.script = { 'GET /config/events': [page(21, 120, 120), page(1, 100, 120), page(101, 120, 120)] };
+    const { code, out } = await run('config', 'log', '--limit', '500', '--json');
+    expect(code).toBe(0);
+    const answer = JSON.parse(out) as { head: number; events: { sequence: number }[] };
+    expect(answer.events.map((event) => event.sequence)).toEqual(Array.from({ length: 120 }, (_, index) => index + 1));
+    expect(answer).not.toHaveProperty('next');
+  });
+});
