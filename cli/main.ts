@@ -93,6 +93,11 @@ const UNREACHABLE_REMEDY: Record<UrlSource, string> = {
   default: 'no local cluster of this checkout is running: start one (npm start), or name a running cluster with --url or GEOCLUSTER_URL',
 };
 
+/** The statuses `executions list` shows without --limit: the API's own page (GET /executions `limit`). */
+const DEFAULT_LIST_LIMIT = 100;
+/** The most requests one `executions list` sends for its statuses (a page may come out short). */
+const MAX_LIST_REQUESTS = 20;
+
 /** The most events one `config log --since` run lists. */
 const MAX_LOG_EVENTS = 10_000;
 
@@ -824,8 +829,26 @@ async function executions(
   if (values.phase !== undefined) query.phase = phasesOption(values.phase);
   if (values.process) query.processName = values.process;
   if (values.node) query.nodeId = values.node;
-  if (values.limit !== undefined) query.limit = wholeNumber(values.limit, '--limit', 1, MAX_LIST_LIMIT);
-  const data = await call(client.GET('/executions', { params: { query: query as never } }));
+  const wanted = values.limit === undefined ? DEFAULT_LIST_LIMIT : wholeNumber(values.limit, '--limit', 1, MAX_LIST_LIMIT);
+  // A filtered page may come out short, or empty, with a nextCursor (a second filter dropped most
+  // of what it read): paged on, with the same filters and what is left of the limit, until the
+  // statuses asked for are in or the listing ends (within a run's bound of requests).
+  const listedStatuses: ExecutionStatus[] = [];
+  let cursor: string | undefined;
+  // The last page's other members (one this CLI does not know included), kept in --json.
+  let last: object = {};
+  for (let request = 1; ; request++) {
+    // The first page as asked (the API's own default limit when none is given), then what is left of it.
+    const limit = values.limit === undefined && cursor === undefined ? {} : { limit: wanted - listedStatuses.length };
+    const page = await call(client.GET('/executions', { params: { query: { ...query, ...limit, ...(cursor === undefined ? {} : { cursor }) } as never } }));
+    listedStatuses.push(...page.executions);
+    last = page;
+    if (page.nextCursor !== undefined && page.nextCursor === cursor) throw stalledPage('GET /executions', `'${page.nextCursor}'`, `'${cursor}'`);
+    cursor = page.nextCursor;
+    if (cursor === undefined || listedStatuses.length >= wanted || request >= MAX_LIST_REQUESTS) break;
+  }
+  const { nextCursor: _, ...others } = last as { nextCursor?: string };
+  const data = { ...others, executions: listedStatuses, ...(cursor === undefined ? {} : { nextCursor: cursor }) };
   const rows = data.executions.map((status: ExecutionStatus) => [
     status.executionId,
     status.processName,
@@ -834,7 +857,8 @@ async function executions(
     status.nodeId ?? '-',
     status.lastUpdated ?? '-',
   ]);
-  print(table(['EXECUTION', 'PROCESS', 'PHASE', 'PROGRESS', 'NODE', 'UPDATED'], rows) + (data.nextCursor ? `\n(more: --cursor not shown; narrow with --phase or --limit)` : ''), data);
+  const more = `\n(more match: ${counted(rows.length, 'status', 'statuses')} shown; narrow with --phase, --process or --node${wanted < MAX_LIST_LIMIT ? ', or raise --limit' : ''})`;
+  print(table(['EXECUTION', 'PROCESS', 'PHASE', 'PROGRESS', 'NODE', 'UPDATED'], rows) + (data.nextCursor ? more : ''), data);
   return EXIT.ok;
 }
 
