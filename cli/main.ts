@@ -232,6 +232,13 @@ function consumptionText(consumption: string): string {
 /** The positional arguments of the commands that take a fixed number (the others have subcommands of their own). */
 const ARITY: Readonly<Record<string, number>> = { nodes: 0, pause: 1, resume: 1, redrive: 1, resync: 1, drift: 1, reconcile: 1, capture: 1, job: 2, watch: 1 };
 
+/** The positional arguments of each subcommand, after it (`config publish <file>`: one). */
+const SUBCOMMAND_ARITY: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  executions: { list: 0, get: 1, reindex: 0 },
+  config: { publish: 1, log: 0 },
+  token: { issue: 1, revoke: 1 },
+};
+
 /**
  * What the CLI writes, with every text an answer brought made printable: C0 and C1 control
  * characters (an escape sequence in a task a node wrote, in an exception a WPS client provoked, in
@@ -327,6 +334,15 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
   const arity = ARITY[command];
   if (arity !== undefined && rest.length > arity) {
     io.err(`geocluster: ${command} takes ${arity === 0 ? 'no arguments' : `${arity === 1 ? 'one argument' : `${arity} arguments`}`}; '${rest.slice(arity).join(' ')}' is one too many (one node per call)\n${HELP[command] ?? HELP.main}`);
+    return EXIT.usage;
+  }
+  // A subcommand given more arguments than it takes acts on none of them, rather than on the first
+  // only (`config publish changes/*.json` would publish the first file and say nothing of the others).
+  const [sub, ...subArguments] = rest;
+  const subArity = Object.hasOwn(SUBCOMMAND_ARITY, command) && sub !== undefined && Object.hasOwn(SUBCOMMAND_ARITY[command]!, sub) ? SUBCOMMAND_ARITY[command]![sub] : undefined;
+  if (subArity !== undefined && subArguments.length > subArity) {
+    const extra = subArguments.slice(subArity);
+    io.err(`geocluster: ${command} ${sub} takes ${subArity === 0 ? 'no arguments' : 'one argument'}; '${extra.join(' ')}' ${extra.length === 1 ? 'is one' : 'are'} too many\n${HELP[command]}`);
     return EXIT.usage;
   }
   const misused = nodeOptionMisused(command, rest, values.node);

@@ -16,6 +16,15 @@ test.each([
   [['resume', 'slave-1', 'slave-2'], /resume takes one argument; 'slave-2' is one too many/],
   [['nodes', 'slave-1'], /nodes takes no arguments/],
   [['job', 'slave-1', 'abc', 'def'], /job takes 2 arguments; 'def' is one too many/],
+  // A command with subcommands too: a shell glob (`config publish changes/*.json`) publishes none of the files, not the first only.
+  [['config', 'publish', 'a.json', 'b.json'], /config publish takes one argument; 'b.json' is one too many/],
+  [['config', 'publish', 'a.json', 'b.json', 'c.json'], /config publish takes one argument; 'b.json c.json' are too many/],
+  [['config', 'log', '120'], /config log takes no arguments; '120' is one too many/],
+  [['executions', 'get', 'e-1', 'e-2'], /executions get takes one argument; 'e-2' is one too many/],
+  [['executions', 'list', 'RUNNING'], /executions list takes no arguments; 'RUNNING' is one too many/],
+  [['executions', 'reindex', 'now'], /executions reindex takes no arguments; 'now' is one too many/],
+  [['token', 'issue', 'ops', 'slave-1'], /token issue takes one argument; 'slave-1' is one too many/],
+  [['token', 'revoke', 'ops', 'slave-1'], /token revoke takes one argument; 'slave-1' is one too many/],
   [['resync', 'slave-1', '--source', ''], /--source must name a node/],
   [['resync', 'slave-1', '--source', '  '], /--source must name a node/],
 ])('geocluster %j is a usage error', async (argv, message) => {
