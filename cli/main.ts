@@ -1165,6 +1165,10 @@ async function config(
       }
       // No answer at all: the set may have been committed, so it is not said to be refused.
       if (error.exitCode !== EXIT.refused) throw new CliError(`${error.message} (${before})`, error.exitCode);
+      // Still in progress after every attempt: an earlier attempt committed the set and had not answered yet.
+      if (error instanceof ApiRefusal && error.code === 'IDEMPOTENT_REQUEST_IN_PROGRESS') {
+        throw new CliError(`${range} committed, but the request that committed ${them} had not finished after ${PUBLISH_ATTEMPTS} attempts: see geocluster config log (${before}): ${error.message}`, error.exitCode);
+      }
       // The API names a member of the set (`changes[4].object.id`): named here by its place in the file.
       const message = error.message.replace(/changes\[(\d+)\]\.?/g, (_whole, index: string) => `change #${set.from + Number(index) + 1} `);
       throw new CliError(`${range} of ${changes.length} refused, ${set.changes.length === 1 ? 'not' : 'none of them'} published (${before}): ${message}`, error.exitCode);
