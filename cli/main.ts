@@ -1126,7 +1126,13 @@ async function config(
   // The API's own change-set body (`{"changes": [...]}`) is the list it holds.
   if (isChangeSetBody(changes)) changes = changes.changes;
   if (!Array.isArray(changes)) {
-    const { data, replayed } = await publishSafely(client, changes, 'the change', io);
+    const { data, replayed } = await publishSafely(client, changes, 'the change', io).catch((error: unknown) => {
+      // Still in progress after every attempt: an earlier attempt committed it and had not answered yet.
+      if (error instanceof ApiRefusal && error.code === 'IDEMPOTENT_REQUEST_IN_PROGRESS') {
+        throw new CliError(`the change committed, but the request that committed it had not finished after ${PUBLISH_ATTEMPTS} attempts: see geocluster config log: ${error.message}`, error.exitCode);
+      }
+      throw error;
+    });
     // One change sent, so one change's answer (a change set would answer with its range).
     if (!('sequence' in data)) throw new CliError("the API answered with a change set's range, not one change's sequence", EXIT.refused);
     const derived = data.derived ?? [];

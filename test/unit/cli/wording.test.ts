@@ -90,6 +90,16 @@ describe('config publish', () => {
     expect(err.split('\n').at(-2)).toMatch(/^geocluster: changes #1-2 committed, but the request that committed them had not finished after 5 attempts: see geocluster config log \(0 published before them\): 409 IDEMPOTENT_REQUEST_IN_PROGRESS: /);
   }, 20_000);
 
+  it('of one change (not a list) still being committed after every retry says it was committed, not to send it again', async () => {
+    const inProgress = { code: 'IDEMPOTENT_REQUEST_IN_PROGRESS', message: 'The request with Idempotency-Key k committed sequence 7 and is still finishing; retry in a second', field: 'Idempotency-Key', sequence: 7 };
+    cli.script = { 'POST /config/events': { status: 409, body: inProgress } };
+    const file = path.join(cli.scratch, 'one-change.json');
+    writeFileSync(file, JSON.stringify(change('ws0')));
+    const { code, err } = await run('config', 'publish', file);
+    expect(code).toBe(1);
+    expect(err.split('\n').at(-2)).toMatch(/^geocluster: the change committed, but the request that committed it had not finished after 5 attempts: see geocluster config log: 409 IDEMPOTENT_REQUEST_IN_PROGRESS: /);
+  }, 20_000);
+
   it("of a set refused after one that took a partner along counts the file's changes published before it apart from the partner's", async () => {
     // 1,001 changes: a first set of 1,000 (its range holding one derived event more), then one refused.
     const derived = [{ sequence: 8, derivedFrom: 0, object: { type: 'featureType', id: 'topp:roads' }, patch: { enabled: false } }];
