@@ -323,7 +323,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
-  if (command === undefined || (values.help && !(command in HELP))) {
+  if (command === undefined || (values.help && !Object.hasOwn(HELP, command))) {
     (command === undefined && !values.help ? io.err : io.out)(HELP.main as string);
     return command === undefined && !values.help ? EXIT.usage : EXIT.ok;
   }

@@ -81,3 +81,12 @@ describe('help of redrive', () => {
     expect(redrive).toMatch(/retr(y|ies) its parked events/);
   });
 });
+
+describe('--help after a word that is no command', () => {
+  // The name of an object's own property (constructor, __proto__, toString) is no command either.
+  it.each([['nodse'], ['constructor'], ['__proto__'], ['toString']])('geocluster %s --help prints the main help', async (word) => {
+    const { code, out, err } = await run(word, '--help');
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(out).toMatch(/^Usage: geocluster <command> \[options\]/);
+  });
+});
