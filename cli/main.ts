@@ -331,6 +331,11 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
     io.out(HELP[command] as string);
     return EXIT.ok;
   }
+  // Named before the URL, the token or the local cluster's files are read, whose errors would be about something else.
+  if (!Object.hasOwn(HELP, command) || command === 'main') {
+    io.err(`geocluster: unknown command '${command}'\n${HELP.main}`);
+    return EXIT.usage;
+  }
   const arity = ARITY[command];
   if (arity !== undefined && rest.length > arity) {
     io.err(`geocluster: ${command} takes ${arity === 0 ? 'no arguments' : `${arity === 1 ? 'one argument' : `${arity} arguments`}`}; '${rest.slice(arity).join(' ')}' is one too many (one node per call)\n${HELP[command] ?? HELP.main}`);

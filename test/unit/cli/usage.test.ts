@@ -103,3 +103,16 @@ test.each([
   const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env: { GEOCLUSTER_URL: 'http://127.0.0.1:1', GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: '/nonexistent' };
   expect({ code: await runCli(argv, io), err }).toEqual({ code: 2, err: `geocluster: ${message}` });
 });
+
+// A mistyped command is named as such before the URL, the token or the running npm start's files
+// are read: their errors (a stale .local/cluster.json, a token that cannot be sent) would send the
+// operator after a problem that is not theirs.
+test.each([
+  [{ GEOCLUSTER_URL: 'ftp://example.com' }],
+  [{ GEOCLUSTER_URL: 'http://127.0.0.1:1', GEOCLUSTER_TOKEN: 'not a token' }],
+])('an unknown command is named as such whatever the URL and token (%#)', async (env) => {
+  let err = '';
+  const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env, cwd: '/nonexistent' };
+  expect(await runCli(['nodse'], io)).toBe(2);
+  expect(err).toMatch(/^geocluster: unknown command 'nodse'\nUsage: geocluster <command>/);
+});
