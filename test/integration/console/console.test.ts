@@ -621,6 +621,25 @@ describe('the console at /console', () => {
     }
   });
 
+  it("says what a redrive did to the node's parked events, and that more remain to move", async () => {
+    const record = { object: { type: 'workspace', id: 'topp' }, sequences: [9], reason: 'GeoServer answered 500', attempts: 3, parkedAt: new Date().toISOString() };
+    await page.route('**/nodes/slave-1/redrive', (route) => route.fulfill({ json: { node: 'slave-1', moved: 2, more: true, parked: { cleared: [7, 8], stillParked: [record], more: false } } }));
+    await page.route('**/nodes/slave-2/redrive', (route) =>
+      route.fulfill({ status: 202, json: { node: 'slave-2', moved: 0, more: false, parked: { retriedBy: 'apply function', cleared: [], stillParked: [record], more: false } } }),
+    );
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    try {
+      await page.locator('tr[data-node="slave-1"] button[data-action=redrive]').click();
+      await expectMessage(/^slave-1: 2 events moved back to the queue; 2 parked events applied, 1 record still parked; more remain: redrive again$/);
+      await page.locator('tr[data-node="slave-2"] button[data-action=redrive]').click();
+      await expectMessage(/^slave-2: 0 events moved back to the queue; its apply function retries 1 parked record$/);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
   it('names a pause\'s consumption as the API does when this page does not know it, and says a pure master has no queue', async () => {
     const outcome = (node: string, consumption: string) => ({ node, paused: true, since: new Date().toISOString(), by: node, consumption });
     await page.route('**/nodes/slave-1/pause', (route) => route.fulfill({ json: outcome('slave-1', 'draining') }));
