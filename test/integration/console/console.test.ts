@@ -640,6 +640,28 @@ describe('the console at /console', () => {
     }
   });
 
+  it('offers a redrive for a pure master whose events are parked, as its parked pill asks for one', async () => {
+    const record = { object: { type: 'workspace', id: 'topp' }, sequences: [9], reason: 'store write failed', attempts: 3, parkedAt: new Date().toISOString() };
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'master-1' ? { ...node, parked: [record] } : node)) } });
+    });
+    await page.route('**/nodes/master-1/redrive', (route) => route.fulfill({ json: { node: 'master-1', moved: 0, more: false, parked: { cleared: [9], stillParked: [], more: false } } }));
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    try {
+      await page.locator('tr[data-node="master-1"] .pill', { hasText: '1 parked' }).waitFor();
+      await page.locator('tr[data-node="master-1"] button[data-action=redrive]').click();
+      await expectMessage(/^master-1: 0 events moved back to the queue; 1 parked event applied$/);
+      // A pure master has no queue to resync from: still no resync button.
+      expect(await page.locator('tr[data-node="master-1"] button[data-action=resync]').count()).toBe(0);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
   it('names a pause\'s consumption as the API does when this page does not know it, and says a pure master has no queue', async () => {
     const outcome = (node: string, consumption: string) => ({ node, paused: true, since: new Date().toISOString(), by: node, consumption });
     await page.route('**/nodes/slave-1/pause', (route) => route.fulfill({ json: outcome('slave-1', 'draining') }));
