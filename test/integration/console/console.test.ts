@@ -621,6 +621,25 @@ describe('the console at /console', () => {
     }
   });
 
+  it('says when more executions match the phases than the panel lists', async () => {
+    const now = new Date().toISOString();
+    const execution = (executionId: string) => ({ executionId, processName: 'gs:Buffer', phase: 'RUNNING', progress: 40, nodeId: 'master-1', lastUpdated: now });
+    let more = true;
+    await page.route('**/executions?*', (route) =>
+      route.fulfill({ json: { executions: [execution('exec-1'), execution('exec-2')], ...(more ? { nextCursor: 'signed-cursor' } : {}) } }),
+    );
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    try {
+      await expectText('#executions-updated', /^updated .+; the newest 2 shown: more match the phases ticked$/);
+      more = false;
+      await expectText('#executions-updated', /^updated [^;]+$/);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
   it("says what a redrive did to the node's parked events, and that more remain to move", async () => {
     const record = { object: { type: 'workspace', id: 'topp' }, sequences: [9], reason: 'GeoServer answered 500', attempts: 3, parkedAt: new Date().toISOString() };
     await page.route('**/nodes/slave-1/redrive', (route) => route.fulfill({ json: { node: 'slave-1', moved: 2, more: true, parked: { cleared: [7, 8], stillParked: [record], more: false } } }));
