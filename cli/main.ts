@@ -846,6 +846,9 @@ async function executions(
     io.err(HELP.executions as string);
     return EXIT.usage;
   }
+  // An empty filter (`--node "$NODE"` with NODE unset) is refused: dropped, it would list every execution as that filter's.
+  if (values.node !== undefined && values.node.trim() === '') throw new CliError(`--node must name a node\n${HELP.executions}`, EXIT.usage);
+  if (values.process !== undefined && values.process.trim() === '') throw new CliError(`--process must name a process\n${HELP.executions}`, EXIT.usage);
   const query: Record<string, string | number> = {};
   if (values.phase !== undefined) query.phase = phasesOption(values.phase);
   if (values.process) query.processName = values.process;

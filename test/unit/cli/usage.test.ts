@@ -25,6 +25,9 @@ test.each([
   [['executions', 'reindex', 'now'], /executions reindex takes no arguments; 'now' is one too many/],
   [['token', 'issue', 'ops', 'slave-1'], /token issue takes one argument; 'slave-1' is one too many/],
   [['token', 'revoke', 'ops', 'slave-1'], /token revoke takes one argument; 'slave-1' is one too many/],
+  // An empty filter (`--node "$NODE"` with NODE unset) would list every execution as if they were that node's.
+  [['executions', 'list', '--node', ''], /--node must name a node/],
+  [['executions', 'list', '--process', ''], /--process must name a process/],
   [['resync', 'slave-1', '--source', ''], /--source must name a node/],
   [['resync', 'slave-1', '--source', '  '], /--source must name a node/],
 ])('geocluster %j is a usage error', async (argv, message) => {
