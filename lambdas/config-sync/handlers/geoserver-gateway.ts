@@ -138,6 +138,14 @@ const publisher: ChangePublisher = {
   },
 };
 
+/**
+ * On every answer of the master's passed on: the gateway serves them from the API's origin, the
+ * operator console's too. A document among them (GeoServer's HTML representations, a page that
+ * echoes the request) is sandboxed into an origin of its own, where no script of it reaches the
+ * console's token, and no answer is sniffed into HTML. REST clients read neither header.
+ */
+const CONFINED = { 'content-security-policy': 'sandbox', 'x-content-type-options': 'nosniff' } as const;
+
 /** The master's answer headers with its `Location` leading through the gateway (`locationThroughGateway`); left out when the request names no host to build that from. */
 function withGatewayLocation(headers: Record<string, string>, event: HttpEvent): Record<string, string> {
   const location = headers.location;
@@ -209,7 +217,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
     if (answer.body.length > MAX_RESPONSE_BODY_BYTES) throw new MasterAnswerTooLargeError(answer.body.length);
     return {
       statusCode: answer.status,
-      headers: withGatewayLocation(answer.headers, event),
+      headers: { ...withGatewayLocation(answer.headers, event), ...CONFINED },
       body: answer.body.toString('base64'),
       isBase64Encoded: true,
     };

@@ -81,6 +81,18 @@ test('the cluster serves the gateway in its OpenAPI document: an operation per m
   expect(item.post).toMatchObject({ operationId: 'geoserverRestPost', security: [{ geoserverBasic: [] }] });
 });
 
+test("the master's answers are passed on sandboxed and never sniffed: the API's origin is the console's too", async () => {
+  for (const path of ['/workspaces.json', '/about/version.html', '/workspaces/no-such-workspace.json']) {
+    const answer = await rest('GET', path);
+    expect({ path, status: answer.status < 500, csp: answer.headers.get('content-security-policy'), sniff: answer.headers.get('x-content-type-options') }).toEqual({
+      path,
+      status: true,
+      csp: 'sandbox',
+      sniff: 'nosniff',
+    });
+  }
+});
+
 async function write(method: string, path: string, body?: string | object, contentType?: string) {
   const answer = await rest(method, path, body, contentType);
   if (answer.status < 200 || answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${answer.text}`);
