@@ -332,7 +332,8 @@ function writeResult(res: http.ServerResponse, result: unknown): void {
   const headers: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name.toLowerCase()] = String(value);
   if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
-  if (structured.statusCode !== 304 && structured.statusCode !== 204) headers['content-length'] = body.length;
+  // An answer without a body that states its length (a HEAD answer: the GET's) keeps it.
+  if (structured.statusCode !== 304 && structured.statusCode !== 204 && (body.length > 0 || headers['content-length'] === undefined)) headers['content-length'] = body.length;
   res.writeHead(structured.statusCode, headers);
   res.end(structured.statusCode === 304 ? undefined : body);
 }

@@ -166,9 +166,10 @@ export function httpHandler<E extends HttpEvent>(
 
 /**
  * Serves HEAD with a GET route's function (a route that declares `head`, lambdas/shared/manifest.ts):
- * the answer GET would get, status and headers, without its body (RFC 9110 9.3.2). The route
- * sees the request's own method, so a HEAD never does what only GET may (a KVP Dismiss on
- * /ows refuses it).
+ * the answer GET would get, status and headers, without its body (RFC 9110 9.3.2), and the
+ * `Content-Length` that body has (8.6: a HEAD answer's is the GET's, or none). The route sees
+ * the request's own method, so a HEAD never does what only GET may (a KVP Dismiss on /ows
+ * refuses it).
  */
 export function answersHead<E extends HttpEvent>(
   route: (event: E, context?: Context) => Promise<HttpResult>,
@@ -176,8 +177,9 @@ export function answersHead<E extends HttpEvent>(
   return async (event, context) => {
     const result = await route(event, context);
     if (event.requestContext?.http?.method !== 'HEAD' || result.body === undefined) return result;
-    const { body: _dropped, isBase64Encoded: _encoding, ...rest } = result;
-    return rest;
+    const { body, isBase64Encoded, ...rest } = result;
+    const length = Buffer.byteLength(body, isBase64Encoded ? 'base64' : 'utf8');
+    return { ...rest, headers: { ...rest.headers, 'content-length': String(length) } };
   };
 }
 

@@ -728,6 +728,8 @@ describe('HEAD on the polling routes', () => {
       const got = await get(path);
       const head = await api('HEAD', path);
       expect({ path, status: head.status, text: head.text }).toEqual({ path, status: got.status, text: '' });
+      // Content-Length too: a HEAD answer's is the GET's (RFC 9110 8.6).
+      expect({ path, length: head.headers.get('content-length') }).toEqual({ path, length: String(Buffer.byteLength(got.text)) });
       for (const name of ['content-type', 'cache-control', 'retry-after']) {
         expect({ path, name, value: head.headers.get(name) }).toEqual({ path, name, value: got.headers.get(name) });
       }

@@ -402,7 +402,7 @@ describe('answersHead', () => {
   }));
 
   it("answers HEAD with GET's status and headers, no body, and lets the route see the method", async () => {
-    expect(await route(withMethod('HEAD'))).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json', etag: 'W/"a"', seen: 'HEAD' } });
+    expect(await route(withMethod('HEAD'))).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json', etag: 'W/"a"', seen: 'HEAD', 'content-length': '7' } });
   });
 
   it('passes any other method through untouched', async () => {
