@@ -218,9 +218,14 @@ export async function handleGatewayCall(
   if (unsendable !== undefined) {
     throw new ValidationError(unsendable[0], 'the header holds a character HTTP cannot carry (past Latin-1, or a line break), so it cannot be passed on to the master; nothing was sent');
   }
-  const token = parseAuthorizationHeader(request.headers.authorization);
-  if (token !== undefined && options.clusterNodes?.includes(token.nodeId)) throw new ClusterTokenError(`node ${token.nodeId}`);
-  if (token !== undefined && options.clusterOperators?.includes(token.nodeId)) throw new ClusterTokenError(`operator ${token.nodeId}`);
+  // The header as a whole, and each bearer token it holds among others (a header sent twice
+  // arrives joined with a comma): a cluster token in any of them would reach the master.
+  const authorization = request.headers.authorization;
+  const named = [parseAuthorizationHeader(authorization)?.nodeId, ...bearerNames(authorization)];
+  const node = named.find((name) => name !== undefined && options.clusterNodes?.includes(name));
+  if (node !== undefined) throw new ClusterTokenError(`node ${node}`);
+  const operator = named.find((name) => name !== undefined && options.clusterOperators?.includes(name));
+  if (operator !== undefined) throw new ClusterTokenError(`operator ${operator}`);
   // A browser keeps the Basic credentials it was asked for (the master's WWW-Authenticate is passed
   // on) and sends them with a form any site posts here. Browsers name an Origin on every write;
   // the clients of a REST API do not: a write that names one is refused before anything is sent.
@@ -469,6 +474,11 @@ export class UnreplicableWriteError extends AppError {
  * GeoServer: refused before anything is forwarded, so that the secret never reaches the master
  * (its logs, a proxy in between). GeoServer takes its own users' credentials.
  */
+/** The names of every `Bearer <name>.<secret>` an Authorization header holds, wherever it stands in it. */
+function bearerNames(header: string | undefined): string[] {
+  return [...(header ?? '').matchAll(/(?:^|[\s,])bearer\s+([^.\s,]+)\.[A-Za-z0-9_-]{20,}/gi)].map((match) => match[1] as string);
+}
+
 export class ClusterTokenError extends AppError {
   /** @param holder whose token it is: `node <name>` or `operator <name>` */
   constructor(holder: string) {

@@ -182,7 +182,14 @@ describe('the gateway in front of a master GeoServer', () => {
         nodes,
       );
     const before = master.requests.length;
-    for (const token of [`Bearer slave-1.${'a'.repeat(43)}`, `bearer gs-main.${'b'.repeat(43)}`, `Bearer ops.${'d'.repeat(43)}`]) {
+    for (const token of [
+      `Bearer slave-1.${'a'.repeat(43)}`,
+      `bearer gs-main.${'b'.repeat(43)}`,
+      `Bearer ops.${'d'.repeat(43)}`,
+      // Among other credentials: a header sent twice arrives joined with a comma.
+      `Bearer slave-1.${'a'.repeat(43)}, Basic YWRtaW46Z2Vvc2VydmVy`,
+      `Basic YWRtaW46Z2Vvc2VydmVy, Bearer ops.${'d'.repeat(43)}`,
+    ]) {
       await expect(send(token)).rejects.toMatchObject({ status: 401, code: 'CLUSTER_TOKEN', message: expect.stringMatching(/(node slave-1|node gs-main|operator ops)'s cluster token/) });
     }
     expect(master.requests.length).toBe(before);
