@@ -21,7 +21,7 @@ import { CONFIG_SYNC_ENV, CONFIG_SYNC_LOCAL_ENV, CONFIG_SYNC_LOCAL_PASSTHROUGH_E
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { canPublish } from '../lambdas/shared/cluster-model';
 import { LocalApiServer, type AdminHandler } from './api-server';
-import { readTokenFile, settleTokens, writeTokenFile, type HeldElsewhere } from './node-tokens';
+import { readTokenFile, settleTokens, unquotedJsonError, writePrivateJson, writeTokenFile, type HeldElsewhere } from './node-tokens';
 import { assemblyDirName, removeStaleAssemblies } from './stale-assemblies';
 import { runningClusterFile, writeClusterFile } from './cluster-file';
 import { LocalStartError } from './errors';
@@ -400,17 +400,25 @@ function outputValue(template: { Outputs?: Record<string, { Value: unknown }> },
  * a git-ignored file by persisted runs (so cursors a client holds survive a restart), else new
  * each run.
  */
-function localSecrets(file: string | undefined): (logicalId: string) => string {
-  const secrets: Record<string, string> = file && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+/**
+ * The stack's generated secrets (the listing cursors' key), kept in `file` across restarts when
+ * given: readable by its owner only, and never quoted in an error (node-tokens.ts).
+ */
+export function localSecrets(file: string | undefined): (logicalId: string) => string {
+  let secrets: Record<string, string> = {};
+  if (file && existsSync(file)) {
+    try {
+      secrets = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+    } catch (error) {
+      throw new LocalStartError(`${file} is not JSON (${unquotedJsonError(error)}): fix it, or start over with --fresh`);
+    }
+  }
   return (logicalId) => {
     let value = secrets[logicalId];
     if (value === undefined) {
       value = randomBytes(48).toString('base64url');
       secrets[logicalId] = value;
-      if (file) {
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-      }
+      if (file) writePrivateJson(file, secrets);
     }
     return value;
   };

@@ -27,6 +27,16 @@ export interface StartTokens {
   readonly elsewhere: Record<string, HeldElsewhere>;
 }
 
+/**
+ * Why `JSON.parse` refused a file of secrets, without its text: V8 quotes the text around an
+ * unexpected token (`Unexpected token 'A', ..."x": ABCDEFGHIJ"... is not valid JSON`), which here
+ * is a secret. Such a message is not repeated; one naming a position is.
+ */
+export function unquotedJsonError(error: unknown): string {
+  const reason = (error as Error).message;
+  return / is not valid JSON$/.test(reason) ? 'an unexpected character' : reason;
+}
+
 /** The tokens file of an earlier run: a JSON object from name to token; anything else is refused, naming the file. */
 export function readTokenFile(tokenFile: string): Record<string, string> {
   if (!existsSync(tokenFile)) return {};
@@ -34,11 +44,7 @@ export function readTokenFile(tokenFile: string): Record<string, string> {
   try {
     saved = JSON.parse(readFileSync(tokenFile, 'utf8'));
   } catch (error) {
-    // V8 quotes the text around an unexpected token (`Unexpected token 'A', ..."x": ABCDEFGHIJ"... is not
-    // valid JSON`), which here is a token's secret: such a message is not repeated, one naming a position is.
-    const reason = (error as Error).message;
-    const shown = / is not valid JSON$/.test(reason) ? 'an unexpected character' : reason;
-    throw new LocalStartError(`${tokenFile} is not JSON (${shown}): fix it, or start over with --fresh`);
+    throw new LocalStartError(`${tokenFile} is not JSON (${unquotedJsonError(error)}): fix it, or start over with --fresh`);
   }
   if (typeof saved !== 'object' || saved === null || Array.isArray(saved) || !Object.values(saved).every((token) => typeof token === 'string')) {
     throw new LocalStartError(`${tokenFile} must be a JSON object from each node or operator name to its token: fix it, or start over with --fresh`);
@@ -83,9 +89,14 @@ export async function settleTokens(table: TokenTable, names: readonly string[], 
  * umask's 0644), the tokens would take its mode. So they go into a new file that replaces it.
  */
 export function writeTokenFile(tokenFile: string, tokens: Readonly<Record<string, string>>): void {
-  mkdirSync(path.dirname(tokenFile), { recursive: true });
-  const temporary = `${tokenFile}.${process.pid}.tmp`;
+  writePrivateJson(tokenFile, tokens);
+}
+
+/** A file of secrets as JSON, readable by its owner only, whatever the file it replaces allowed (`writeTokenFile`). */
+export function writePrivateJson(file: string, value: Readonly<Record<string, string>>): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
   rmSync(temporary, { force: true });
-  writeFileSync(temporary, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  renameSync(temporary, tokenFile);
+  writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  renameSync(temporary, file);
 }

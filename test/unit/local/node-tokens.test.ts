@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { readTokenFile, writeTokenFile } from '../../../local/node-tokens';
+import { localSecrets } from '../../../local/cluster';
 
 let dir: string;
 beforeEach(() => {
@@ -58,4 +59,23 @@ test('a tokens file that is not JSON is refused with where the parser stopped, w
   const file = path.join(dir, 'node-tokens.json');
   writeFileSync(file, '{"master-1": "master-1.x"');
   expect(() => readTokenFile(file)).toThrow(/is not JSON \(.*position 25.*\): fix it, or start over with --fresh/);
+});
+
+describe("the stack's generated secrets (.local/secrets.json)", () => {
+  test('written over a file others could read, they are readable by their owner only, and kept across restarts', () => {
+    const file = path.join(dir, 'secrets.json');
+    writeFileSync(file, '{}\n');
+    chmodSync(file, 0o644);
+    const secret = localSecrets(file)('CursorKey');
+    expect(modeOf(file)).toBe(0o600);
+    expect(localSecrets(file)('CursorKey')).toBe(secret);
+    expect(readdirSync(dir)).toEqual(['secrets.json']);
+  });
+
+  test('a file that is not JSON is refused without quoting any of it', () => {
+    const file = path.join(dir, 'secrets.json');
+    writeFileSync(file, '{"CursorKey": ABCDEFGHIJKLMNOP}\n');
+    expect(() => localSecrets(file)).toThrow(/secrets\.json is not JSON \(an unexpected character\)/);
+    expect(() => localSecrets(file)).not.toThrow(/ABCDEF/);
+  });
 });
