@@ -50,7 +50,6 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { AppError, ValidationError } from '../../shared/errors';
-import { parseAuthorizationHeader } from '../../shared/node-token';
 import { duplicateMemberName } from '../../shared/json-names';
 import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits } from '../../shared/xml-reader';
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
@@ -218,13 +217,11 @@ export async function handleGatewayCall(
   if (unsendable !== undefined) {
     throw new ValidationError(unsendable[0], 'the header holds a character HTTP cannot carry (past Latin-1, or a line break), so it cannot be passed on to the master; nothing was sent');
   }
-  // The header as a whole, and each bearer token it holds among others (a header sent twice
-  // arrives joined with a comma): a cluster token in any of them would reach the master.
-  const authorization = request.headers.authorization;
-  const named = [parseAuthorizationHeader(authorization)?.nodeId, ...bearerNames(authorization)];
-  const node = named.find((name) => name !== undefined && options.clusterNodes?.includes(name));
+  // Each bearer token the header holds, alone or among others: a cluster token in any of them would reach the master.
+  const named = bearerNames(request.headers.authorization);
+  const node = named.find((name) => options.clusterNodes?.includes(name));
   if (node !== undefined) throw new ClusterTokenError(`node ${node}`);
-  const operator = named.find((name) => name !== undefined && options.clusterOperators?.includes(name));
+  const operator = named.find((name) => options.clusterOperators?.includes(name));
   if (operator !== undefined) throw new ClusterTokenError(`operator ${operator}`);
   // A browser keeps the Basic credentials it was asked for (the master's WWW-Authenticate is passed
   // on) and sends them with a form any site posts here. Browsers name an Origin on every write;
@@ -468,17 +465,19 @@ export class UnreplicableWriteError extends AppError {
   }
 }
 
-/** 400: a path the master's servlet container would read as another (rest-paths.ts), refused before anything is sent. */
+/**
+ * The names of every `Bearer <name>.<secret>` an Authorization header holds, alone or among other
+ * credentials (a header sent twice arrives joined with a comma).
+ */
+function bearerNames(header: string | undefined): string[] {
+  return [...(header ?? '').matchAll(/(?:^|[\s,])bearer\s+([^.\s,]+)\.[A-Za-z0-9_-]{20,}/gi)].map((match) => match[1] as string);
+}
+
 /**
  * A node's or operator's cluster token sent to the gateway, whose route passes credentials on to the master
  * GeoServer: refused before anything is forwarded, so that the secret never reaches the master
  * (its logs, a proxy in between). GeoServer takes its own users' credentials.
  */
-/** The names of every `Bearer <name>.<secret>` an Authorization header holds, wherever it stands in it. */
-function bearerNames(header: string | undefined): string[] {
-  return [...(header ?? '').matchAll(/(?:^|[\s,])bearer\s+([^.\s,]+)\.[A-Za-z0-9_-]{20,}/gi)].map((match) => match[1] as string);
-}
-
 export class ClusterTokenError extends AppError {
   /** @param holder whose token it is: `node <name>` or `operator <name>` */
   constructor(holder: string) {
@@ -503,6 +502,7 @@ export class BrowserWriteError extends AppError {
   }
 }
 
+/** 400: a path the master's servlet container would read as another (rest-paths.ts), refused before anything is sent. */
 export class UnsafePathError extends AppError {
   constructor(reason: string) {
     super(400, 'INVALID_PATH', `The gateway does not forward this path, read differently by the master than by the cluster: ${reason}`);
