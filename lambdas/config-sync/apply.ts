@@ -303,6 +303,16 @@ export interface BatchResult {
   readonly readAheadFailure?: unknown;
 }
 
+/** Every step a batch applied: its messages' own, then those its read ahead applied (counted here, once). */
+export function batchSteps(result: Pick<BatchResult, 'results' | 'readAhead'>): AppliedEvent[] {
+  return [...appliedEvents(result.results), ...(result.readAhead ?? [])];
+}
+
+/** What failed first in a batch: one of its messages, or else its read ahead (which runs after them). */
+export function batchFailure(result: Pick<BatchResult, 'failure' | 'readAheadFailure'>): unknown {
+  return result.failure ? result.failure.error : result.readAheadFailure;
+}
+
 export interface CatchUpResult {
   readonly fromCursor: number;
   readonly cursor: number;

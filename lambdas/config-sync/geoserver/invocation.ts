@@ -8,7 +8,7 @@
  * again (exponential backoff, so a GeoServer that is down for hours costs one attempt every
  * few minutes, never a spin).
  */
-import { appliedEvents, type AppliedEvent, type BatchResult } from '../apply';
+import { batchFailure, batchSteps, type AppliedEvent, type BatchResult } from '../apply';
 import { GeoServerUnavailableError } from './errors';
 import type { GeoServerRest, GeoServerStatus, GeoServerStatusStore } from './ports';
 import { initialStatus, nextStatus, parseVersion, type InvocationOutcome } from './status';
@@ -55,8 +55,8 @@ export class GeoServerInvocation {
    * fails only after the messages' own events). Never throws: it is a report.
    */
   async after(result: Pick<BatchResult, 'results' | 'failure' | 'readAhead' | 'readAheadFailure'>): Promise<void> {
-    const applied = [...appliedEvents(result.results), ...(result.readAhead ?? [])];
-    const failure = result.failure ? result.failure.error : result.readAheadFailure;
+    const applied = batchSteps(result);
+    const failure = batchFailure(result);
     const failedSequence = failure instanceof GeoServerUnavailableError ? failedSequenceOf(result, applied) : undefined;
     await this.record({
       applied,

@@ -19,7 +19,7 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit, NODE_DIMENSION } from '../../shared/observability';
 import { ownNodeMetrics, recordApplied, recordGeoServerErrors as recordNodeGeoServerErrors } from '../apply-metrics';
-import { applyDeliveredBatch, appliedEvents, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
+import { applyDeliveredBatch, batchFailure, batchSteps, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
 import { consumes } from '../../shared/cluster-model';
 import { GeoServerUnavailableError } from '../geoserver/errors';
 import { BACKOFF_BASE_SECONDS, backoffSeconds, GeoServerInvocation, isRetryParkedMessage } from '../geoserver/invocation';
@@ -120,11 +120,11 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
   );
   if (!result.failure) knownCursor = result.cursor;
   // The events applied ahead of the queue count here: their messages come later as duplicates.
-  const steps = [...appliedEvents(result.results), ...(result.readAhead ?? [])];
+  const steps = batchSteps(result);
   const last = result.results[result.results.length - 1];
   recordApplied(ownNodeMetrics, steps);
   recordApplyLatency(result.results, records.map((record) => record.body));
-  recordGeoServerErrors(steps, result.failure?.error ?? result.readAheadFailure);
+  recordGeoServerErrors(steps, batchFailure(result));
   logger.info('batch applied', {
     messages: records.length,
     backlog: readAhead,
