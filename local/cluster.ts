@@ -398,11 +398,7 @@ function outputValue(template: { Outputs?: Record<string, { Value: unknown }> },
 /**
  * What Secrets Manager's GenerateSecretString does on deploy: a random value per secret, kept in
  * a git-ignored file by persisted runs (so cursors a client holds survive a restart), else new
- * each run.
- */
-/**
- * The stack's generated secrets (the listing cursors' key), kept in `file` across restarts when
- * given: readable by its owner only, and never quoted in an error (node-tokens.ts).
+ * each run. The file is readable by its owner only, and never quoted in an error (node-tokens.ts).
  */
 export function localSecrets(file: string | undefined): (logicalId: string) => string {
   let secrets: Record<string, string> = {};
