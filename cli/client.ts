@@ -48,10 +48,39 @@ export class UnexpectedAnswer extends Error {
   }
 }
 
-export function createClusterClient(baseUrl: string, token?: string) {
+/** How long a request may wait for its answer by default: API Gateway ends every API request within 29 s. */
+export const DEFAULT_REQUEST_TIMEOUT_S = 60;
+
+/**
+ * A request that got no answer within its time (a server that took the connection and never
+ * answered, a network that drops packets): without a bound the CLI would wait for ever.
+ */
+/** The statuses a Response must be built without a body for. */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+export class RequestTimedOut extends Error {
+  constructor(readonly seconds: number) {
+    super(`timed out after ${seconds} s`);
+  }
+}
+
+export function createClusterClient(baseUrl: string, token?: string, timeoutSeconds = DEFAULT_REQUEST_TIMEOUT_S) {
   const client = createClient<paths>({
     baseUrl: baseUrl.replace(/\/+$/, ''),
     headers: token ? { authorization: `Bearer ${token}` } : {},
+    // Each request (a page, a poll, a retry) has the whole bound to itself, its body's reading included.
+    fetch: async (request) => {
+      const timeout = AbortSignal.timeout(timeoutSeconds * 1000);
+      try {
+        const response = await fetch(new Request(request, { signal: AbortSignal.any([request.signal, timeout]) }));
+        // The body is read later (openapi-fetch, the answer check): read it here, under the same bound.
+        const body = await response.arrayBuffer();
+        return new Response(NULL_BODY_STATUSES.has(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      } catch (error) {
+        if (timeout.aborted) throw new RequestTimedOut(timeoutSeconds);
+        throw error;
+      }
+    },
   });
   client.use({
     async onResponse({ request, response, schemaPath }) {

@@ -43,7 +43,7 @@ import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE, MAX_LIST_LIMIT } from '../lamb
 import { writerRuns } from '../local/cluster-file';
 import { processRuns } from '../local/process-runs';
 import type { components, paths } from './api-types';
-import { createClusterClient, NotAnApiAnswer, UnexpectedAnswer, type ClusterApi } from './client';
+import { createClusterClient, DEFAULT_REQUEST_TIMEOUT_S, NotAnApiAnswer, RequestTimedOut, UnexpectedAnswer, type ClusterApi } from './client';
 import { counted, numbered } from './wording';
 
 type NodeState = components['schemas']['NodeState'];
@@ -80,7 +80,11 @@ class ApiRefusal extends CliError {
 
 /** No answer from the API at all; `why` is the socket's error code (ECONNREFUSED, ...) or fetch's message. */
 class Unreachable extends CliError {
-  constructor(readonly why: string) {
+  constructor(
+    readonly why: string,
+    /** The connection was made but no answer came in time (RequestTimedOut): the request may have been acted on. */
+    readonly timedOut = false,
+  ) {
     super(`cannot reach the API (${why}): is the cluster running? Pass --url or set GEOCLUSTER_URL`, EXIT.unreachable);
   }
 }
@@ -130,6 +134,7 @@ Options (every command):
   --token T      node token (env GEOCLUSTER_TOKEN; default: .local/node-tokens.json)
   --as NAME      whose token to take from .local/node-tokens.json (default: the first master; over GEOCLUSTER_TOKEN)
   --json         machine-readable output
+  --timeout S    seconds to wait for each answer of the API (default 60)
   --help         this help, or a command's: geocluster <command> --help
 
 Jobs (resync of a consuming node, drift, reconcile, capture) run in the background: the command waits for
@@ -315,6 +320,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         detach: { type: 'boolean', default: false },
         wait: { type: 'boolean', default: false },
         last: { type: 'boolean', default: false },
+        timeout: { type: 'string' },
       },
     });
   } catch (error) {
@@ -368,8 +374,9 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
     if (command === 'token') return await token(rest, values, io);
     // Read before any request: a job command sends its start before it polls.
     const intervalMs = intervalOf(values);
+    const timeoutSeconds = values.timeout === undefined ? DEFAULT_REQUEST_TIMEOUT_S : wholeNumber(values.timeout, '--timeout (seconds)', 1, 3600);
     target = resolveTarget(values, io);
-    const client = createClusterClient(target.url, target.token);
+    const client = createClusterClient(target.url, target.token, timeoutSeconds);
     const print = (human: string, data: unknown) => io.out(values.json ? JSON.stringify(data, null, 2) : human);
     switch (command) {
       case 'nodes': {
@@ -443,6 +450,10 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         return EXIT.usage;
     }
   } catch (error) {
+    if (error instanceof Unreachable && error.timedOut && target !== undefined) {
+      io.err(`geocluster: the API at ${target.url} did not answer (${error.why}): what was asked may or may not have been done; check, or try again (--timeout sets the wait)`);
+      return error.exitCode;
+    }
     if (error instanceof Unreachable && target !== undefined) {
       io.err(`geocluster: cannot reach the API at ${target.url} (${error.why}): ${UNREACHABLE_REMEDY[target.urlFrom]}`);
       return error.exitCode;
@@ -668,7 +679,7 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
   try {
     result = await pending;
   } catch (error) {
-    throw foreignAnswer(error) ?? new Unreachable(noAnswerCause(error));
+    throw foreignAnswer(error) ?? new Unreachable(noAnswerCause(error), error instanceof RequestTimedOut);
   }
   if (result.error !== undefined || !result.response.ok) {
     // The API's errors are `{code, message, field?}`; API Gateway's own (a throttle, a route it
