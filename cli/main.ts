@@ -1026,7 +1026,9 @@ async function withGeoServerNodes(client: ClusterApi, node: string, error: unkno
       ? `the nodes with a GeoServer are ${withGeoServer.join(', ')}`
       : 'no node of this cluster has a GeoServer: drift, reconcile and capture need one (locally: GEOSERVER_URLS=<node>=<url> npm start, ' +
         'README "Real GeoServers as cluster members"; deployed: a node\'s geoserver in the cluster configuration)';
-  return new ApiRefusal(`${error.message}; ${node} has no GeoServer: ${which}`, error.status, error.code);
+  // NO_GEOSERVER says the node has none, NODE_NOT_FOUND that it is no node at all; a drift report not found says neither.
+  const why = error.code === 'NOT_FOUND' ? `${node} has no GeoServer: ` : '';
+  return new ApiRefusal(`${error.message}; ${why}${which}`, error.status, error.code);
 }
 
 /** `drift <node> --last`: what the node's latest check found, without starting another. */

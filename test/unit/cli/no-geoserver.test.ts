@@ -24,7 +24,7 @@ describe('a job command for a node without a GeoServer', () => {
     cli.script = { [route]: noGeoServer, 'GET /nodes': { status: 200, body: { head: 7, nodes: [node('master-1', 'master'), node('slave-1', 'slave'), node('gs-1', 'slave', true), node('gs-2', 'slave', true)] } } };
     const { code, err } = await cli.run(command, 'slave-1');
     expect(code).toBe(1);
-    expect(err).toBe('geocluster: 409 NO_GEOSERVER: Node slave-1 declares no GeoServer: there is nothing to compare its store with; slave-1 has no GeoServer: the nodes with a GeoServer are gs-1, gs-2\n');
+    expect(err).toBe('geocluster: 409 NO_GEOSERVER: Node slave-1 declares no GeoServer: there is nothing to compare its store with; the nodes with a GeoServer are gs-1, gs-2\n');
     expect(cli.requested()).toEqual([route, 'GET /nodes']);
   });
 
@@ -35,7 +35,7 @@ describe('a job command for a node without a GeoServer', () => {
     };
     const { code, err } = await cli.run('drift', 'gs-1');
     expect(code).toBe(1);
-    expect(err).toMatch(/^geocluster: 404 NODE_NOT_FOUND: Node gs-1 is not a member of cluster geo; gs-1 has no GeoServer: no node of this cluster has a GeoServer: /);
+    expect(err).toMatch(/^geocluster: 404 NODE_NOT_FOUND: Node gs-1 is not a member of cluster geo; no node of this cluster has a GeoServer: /);
     expect(err).toContain('GEOSERVER_URLS=<node>=<url> npm start');
   });
 
