@@ -893,7 +893,9 @@ async function executions(
     status.lastUpdated ?? '-',
   ]);
   const more = `\n(more match: ${counted(rows.length, 'status', 'statuses')} shown; narrow with --phase, --process or --node${wanted < MAX_LIST_LIMIT ? ', or raise --limit' : ''})`;
-  print(table(['EXECUTION', 'PROCESS', 'PHASE', 'PROGRESS', 'NODE', 'UPDATED'], rows) + (data.nextCursor ? more : ''), data);
+  // A table of headings alone reads as output cut short: an empty listing says what it found.
+  const none = Object.keys(query).length > 0 ? 'no execution status matches these filters' : 'no execution statuses stored';
+  print(rows.length === 0 && !data.nextCursor ? none : table(['EXECUTION', 'PROCESS', 'PHASE', 'PROGRESS', 'NODE', 'UPDATED'], rows) + (data.nextCursor ? more : ''), data);
   return EXIT.ok;
 }
 
@@ -1350,7 +1352,8 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
     stoppedAt === null
       ? ''
       : `\nstopped at sequence ${stoppedAt}, before the end of the log (${limit !== undefined && shown.length >= limit ? `--limit ${limit}` : `at most ${MAX_LOG_EVENTS.toLocaleString('en-US')} events a run`}): the rest with geocluster config log --since ${stoppedAt}`;
-  print(`${logHeadLine(head)}\n${table(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE'], rows)}${rest}`, { head, events: shown, ...(since === undefined && stoppedAt === null ? {} : { next: stoppedAt }) });
+  const listed = rows.length > 0 ? table(['SEQ', 'KIND', 'OBJECT', 'ORIGIN', 'PUBLISHED', 'NOTE'], rows) : since === undefined ? 'no events yet' : `no events after sequence ${since} yet`;
+  print(`${logHeadLine(head)}\n${listed}${rest}`, { head, events: shown, ...(since === undefined && stoppedAt === null ? {} : { next: stoppedAt }) });
   return EXIT.ok;
 }
 

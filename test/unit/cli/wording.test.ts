@@ -146,10 +146,25 @@ describe('the log head line', () => {
     expect({ code, out, err }).toEqual({ code: 2, out: '', err: 'geocluster: --since 50 is past the end of the log: it ends at sequence 42 (log head); give --since 42 or lower\n' });
   });
 
-  it('config log --since the head itself is an empty table: nothing after it yet', async () => {
+  it('config log --since the head itself says nothing came after it yet', async () => {
     cli.script = { 'GET /config/events': { status: 200, body: { head: 42, events: [], next: null } } };
     const { code, out } = await run('config', 'log', '--since', '42');
     expect(code).toBe(0);
-    expect(out.split('\n').slice(1, -1)).toEqual(['SEQ  KIND  OBJECT  ORIGIN  PUBLISHED  NOTE']);
+    expect(out.split('\n').slice(1, -1)).toEqual(['no events after sequence 42 yet']);
+  });
+
+  it('config log of an empty log says so, rather than printing headings alone', async () => {
+    cli.script = { 'GET /config/events': { status: 200, body: { head: 0, events: [], next: null } } };
+    const { code, out } = await run('config', 'log');
+    expect({ code, out }).toEqual({ code: 0, out: 'log head 0 (the newest sequence in the configuration event log)\nno events yet\n' });
+  });
+
+  it.each([
+    [[], 'no execution statuses stored'],
+    [['--phase', 'failed'], 'no execution status matches these filters'],
+  ])('executions list %j with nothing to list says so, rather than printing headings alone', async (more, said) => {
+    cli.script = { 'GET /executions': { status: 200, body: { executions: [] } } };
+    const { code, out } = await run('executions', 'list', ...more);
+    expect({ code, out }).toEqual({ code: 0, out: `${said}\n` });
   });
 });
