@@ -153,7 +153,7 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     "  Moves the node's dead-lettered events back to its queue and retries its parked events (the PARKED lines of\n" +
     '  geocluster nodes), each object\'s in order (fix their cause first). Needs the node\'s own or a master\'s token.',
   resync:
-    'Usage: geocluster resync <node> [--source NODE] [--detach] [--json]\n  Rebuilds the node\'s store from a snapshot of another node\'s store plus the log after it.\n' +
+    'Usage: geocluster resync <node> [--source NODE] [--detach] [--interval MS] [--json]\n  Rebuilds the node\'s store from a snapshot of another node\'s store plus the log after it.\n' +
     '  --source: any other node of the cluster, master or slave (default: the first master or both node other than <node>).\n' +
     '  For a consuming node a background job: waits for it to end (exit 4 if it failed).',
   drift:
@@ -243,6 +243,47 @@ const SUBCOMMAND_ARITY: Readonly<Record<string, Readonly<Record<string, number>>
   config: { publish: 1, log: 0 },
   token: { issue: 1, revoke: 1 },
 };
+
+/** The options every command takes. */
+const GLOBAL_OPTIONS: ReadonlySet<string> = new Set(['url', 'token', 'as', 'json', 'help', 'timeout']);
+
+/**
+ * The options each command (or `command subcommand`) takes beyond GLOBAL_OPTIONS. Any other is
+ * refused before a request: ignored, `nodes --phase FAILED` would read as an answer filtered.
+ */
+const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  nodes: [],
+  pause: [],
+  resume: [],
+  redrive: [],
+  resync: ['source', 'detach', 'interval'],
+  drift: ['detach', 'interval', 'last'],
+  reconcile: ['detach', 'interval'],
+  capture: ['detach', 'interval'],
+  job: ['wait', 'interval'],
+  'executions list': ['phase', 'process', 'node', 'limit'],
+  'executions get': [],
+  'executions reindex': [],
+  watch: ['interval'],
+  'config publish': [],
+  'config log': ['since', 'limit'],
+  'token issue': ['table', 'endpoint', 'region'],
+  'token revoke': ['table', 'endpoint', 'region'],
+};
+
+/**
+ * The first option given (a string, or a boolean set) that `command` does not take, with what it
+ * takes; undefined when all apply, or when the subcommand is unknown (refused by its own usage).
+ */
+function optionMisplaced(command: string, sub: string | undefined, values: Record<string, unknown>): string | undefined {
+  const label = Object.hasOwn(SUBCOMMAND_ARITY, command) ? `${command} ${sub ?? ''}` : command;
+  if (!Object.hasOwn(COMMAND_OPTIONS, label)) return undefined;
+  const taken = COMMAND_OPTIONS[label]!;
+  const given = Object.entries(values).find(([name, value]) => !GLOBAL_OPTIONS.has(name) && !taken.includes(name) && value !== undefined && value !== false);
+  if (!given) return undefined;
+  const its = taken.length > 0 ? `its own options are ${taken.map((name) => `--${name}`).join(', ')}` : 'it has no options of its own';
+  return `--${given[0]} does not apply to ${label} (${its}, besides those of every command)`;
+}
 
 /**
  * What the CLI writes, with every text an answer brought made printable: C0 and C1 control
@@ -359,6 +400,11 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
   const misused = nodeOptionMisused(command, rest, values.node);
   if (misused) {
     io.err(`geocluster: ${misused}`);
+    return EXIT.usage;
+  }
+  const misplaced = optionMisplaced(command, sub, values);
+  if (misplaced) {
+    io.err(`geocluster: ${misplaced}\n${HELP[command] ?? HELP.main}`);
     return EXIT.usage;
   }
   if (values.source !== undefined && values.source.trim() === '') {

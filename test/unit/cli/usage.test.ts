@@ -30,6 +30,15 @@ test.each([
   [['executions', 'list', '--process', ''], /--process must name a process/],
   [['resync', 'slave-1', '--source', ''], /--source must name a node/],
   [['resync', 'slave-1', '--source', '  '], /--source must name a node/],
+  // An option the command does not take, ignored, would read as taken: a list filtered, a job detached.
+  [['nodes', '--phase', 'FAILED'], /^geocluster: --phase does not apply to nodes \(it has no options of its own, besides those of every command\)\nUsage: geocluster nodes/],
+  [['config', 'log', '--phase', 'FAILED'], /--phase does not apply to config log \(its own options are --since, --limit, besides those of every command\)/],
+  [['config', 'publish', 'a.json', '--since', '3'], /--since does not apply to config publish/],
+  [['executions', 'get', 'e-1', '--limit', '5'], /--limit does not apply to executions get/],
+  [['pause', 'slave-1', '--detach'], /--detach does not apply to pause/],
+  [['watch', 'e-1', '--wait'], /--wait does not apply to watch \(its own options are --interval/],
+  [['reconcile', 'slave-1', '--last'], /--last does not apply to reconcile/],
+  [['token', 'issue', 'ops', '--source', 'master-1'], /--source does not apply to token issue/],
 ])('geocluster %j is a usage error', async (argv, message) => {
   const { code, err } = await run(...argv);
   expect(code).toBe(2);
@@ -118,4 +127,17 @@ test.each([
   const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env, cwd: '/nonexistent' };
   expect(await runCli(['nodse'], io)).toBe(2);
   expect(err).toMatch(/^geocluster: unknown command 'nodse'\nUsage: geocluster <command>/);
+});
+
+test.each([
+  [['resync', 'slave-1', '--source', 'master-1', '--detach', '--interval', '500']],
+  [['drift', 'slave-1', '--last']],
+  [['job', 'slave-1', 'abc', '--wait', '--interval', '200']],
+  [['executions', 'list', '--phase', 'FAILED', '--process', 'gs:Buffer', '--node', 'slave-1', '--limit', '5']],
+  [['config', 'log', '--since', '3', '--limit', '5']],
+  [['nodes', '--json', '--timeout', '5']],
+])('geocluster %j takes its options (it gets past usage to the request)', async (argv) => {
+  const { code, err } = await run(...argv, '--url', 'http://127.0.0.1:9', '--token', 'master-1.secretAsecretAsecretA');
+  expect(err).not.toMatch(/does not apply/);
+  expect(code).toBe(3);
 });
