@@ -10,7 +10,8 @@
  * - a chunk of a change set: `events` (a JSON array of consecutive events) and `last`;
  * - a void: `voided`, for a sequence allocated to a publisher that never wrote it.
  * Written items carry `committedAt` (epoch ms) and, until the topic accepted them,
- * `unpublished` (which an item the watermark has passed may keep: nothing reads it there).
+ * `unpublished` (which an item the watermark has passed may keep: nothing reads it there,
+ * but for a chunk the watermark stops inside, whose later events are still to publish).
  *
  * Appending a change set of n events:
  * 1. Allocation: one `UpdateItem` `ADD head :n` returning the new head h: the range is
@@ -645,9 +646,12 @@ export class DynamoEventLog implements EventLog {
               TableName: this.options.tableName,
               Key: { cluster: str(cluster), sequence: num(key) },
               UpdateExpression: 'REMOVE #unpublished',
-              // Never create an item for a sequence the log does not hold.
-              ConditionExpression: 'attribute_exists(#sequence)',
-              ExpressionAttributeNames: { '#unpublished': 'unpublished', '#sequence': 'sequence' },
+              // Never create an item for a sequence the log does not hold, and never mark a
+              // chunk whose events go on past the range: its later events are not published yet
+              // (a change set's first delivery, `markDelivered`), and the flag is the item's.
+              ConditionExpression: 'attribute_exists(#sequence) AND (attribute_not_exists(#last) OR #last <= :to)',
+              ExpressionAttributeNames: { '#unpublished': 'unpublished', '#sequence': 'sequence', '#last': 'last' },
+              ExpressionAttributeValues: { ':to': num(to) },
             }),
           );
         } catch (error) {
@@ -675,6 +679,20 @@ export class DynamoEventLog implements EventLog {
     // The published events right above the watermark, which a later run need not read again.
     let publishedPrefix = watermark;
     let prefixOpen = true;
+    // A mark of a chunk's first events (a change set's first delivery) moves the watermark into
+    // the chunk and leaves its flag: the chunk is keyed below the watermark, its later events
+    // above it, still to publish.
+    const straddling = watermark < 1 ? undefined : await this.itemAtOrBelow(cluster, watermark);
+    if (straddling !== undefined && toSpan(straddling).last > watermark) {
+      if (straddling.unpublished?.BOOL === true) {
+        prefixOpen = false;
+        for (const event of expand(straddling, cluster)) {
+          if (event.sequence > watermark && !('voided' in event) && !('unreadable' in event)) unpublished.push(event);
+        }
+      } else {
+        publishedPrefix = toSpan(straddling).last;
+      }
+    }
     const visit = (item: Item) => {
       // The rest of a page is left alone once enough events were found.
       if (unpublished.length >= limit) return;
@@ -737,6 +755,22 @@ export class DynamoEventLog implements EventLog {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       return error.Item ? (optionalNumber(error.Item, 'publishedThrough') ?? 0) : -1;
     }
+  }
+
+  /** The item keyed at `sequence` or the nearest below it (a chunk may reach over `sequence`). */
+  private async itemAtOrBelow(cluster: string, sequence: number): Promise<Item | undefined> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        ConsistentRead: true,
+        KeyConditionExpression: '#cluster = :cluster AND #sequence BETWEEN :one AND :at',
+        ExpressionAttributeNames: { '#cluster': 'cluster', '#sequence': 'sequence' },
+        ExpressionAttributeValues: { ':cluster': str(cluster), ':one': num(1), ':at': num(sequence) },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    return result.Items?.[0];
   }
 
   private async headItem(cluster: string): Promise<Item | undefined> {
