@@ -28,7 +28,7 @@ import { withPartnerFlags, type ExpandedChanges } from './layer-flags';
 import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
 import { patchedGroupStylesIssue } from './representations';
 import { eventsBetween, HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim, type IdempotencyRecord } from './ports';
-import type { NodePauses } from './pause';
+import { NodePausedError, type NodePauses } from './pause';
 
 export interface PublishDeps extends ApplyDeps {
   readonly topic: EventTopic;
@@ -165,8 +165,18 @@ export async function publishChanges(
 ): Promise<ChangeSetResult> {
   assertCanPublish(context.node);
   const metadata = { cluster: context.cluster, origin: context.node.name, publishedAt: deps.now().toISOString() };
-  // A body stored for a log append that then fails is orphaned; the bucket's lifecycle
-  // rule removes it. Storing it first keeps the log append the single commit point.
+  const guard = deps.pauses ? { unlessPaused: context.node.name, pauses: deps.pauses } : undefined;
+  // A body stored for a log append that then fails is orphaned: nothing references it, and the
+  // bucket's lifecycle rules expire only noncurrent versions. Storing it first keeps the log
+  // append the single commit point, so what the append would refuse without committing (a retry
+  // under a taken key, a paused node) is read first when there is a body to store.
+  const offloaded = changes.map((change) => mustOffload(change, metadata));
+  if (offloaded.includes(true)) {
+    const existing = claim ? await deps.log.readIdempotencyClaim(context.cluster, claim) : undefined;
+    if (existing) throw new IdempotencyKeyTakenError(existing);
+    const paused = guard ? await guard.pauses.read(guard.unlessPaused) : undefined;
+    if (guard && paused) throw new NodePausedError(guard.unlessPaused, paused);
+  }
   const drafts: EventDraft[] = new Array(changes.length);
   let next = 0;
   await Promise.all(
@@ -174,13 +184,12 @@ export async function publishChanges(
       while (next < changes.length) {
         const index = next++;
         const change = changes[index] as ConfigChange;
-        drafts[index] = mustOffload(change, metadata)
+        drafts[index] = offloaded[index] === true
           ? { ...metadata, kind: change.kind, object: change.object, bodyRef: await deps.bodies.put(context.cluster, change) }
           : { ...metadata, ...change };
       }
     }),
   );
-  const guard = deps.pauses ? { unlessPaused: context.node.name, pauses: deps.pauses } : undefined;
   const events = await deps.log.appendAll(drafts, claim, guard);
   const first = events[0] as PublishedEvent;
   const last = events[events.length - 1] as PublishedEvent;
