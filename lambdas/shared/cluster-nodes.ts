@@ -12,6 +12,9 @@ import { envJson } from './env';
 export const NODE_ROLES = ['master', 'slave', 'both'] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
 
+/** What a node's dead-letter queue's name adds to its queue's, before `.fifo` (nodeQueueNames). */
+const DEAD_LETTER_SUFFIX = '-dlq';
+
 export interface ClusterNode {
   readonly name: string;
   readonly role: NodeRole;
@@ -39,8 +42,9 @@ export interface NodeListIssue {
 }
 
 /**
- * The rules of the declared nodes as a whole: at least one, names unique, and at least one that
- * can publish, otherwise no change could ever enter the cluster. Applied by the model's schema
+ * The rules of the declared nodes as a whole: at least one, names unique, no consuming node's
+ * queue named as another's dead-letter queue (which no deploy could create), and at least one
+ * that can publish, otherwise no change could ever enter the cluster. Applied by the model's schema
  * (which the CDK app checks the cluster file with) and by `nodesFromRolesJson`.
  */
 export function nodeListIssues(nodes: readonly ClusterNode[]): NodeListIssue[] {
@@ -50,6 +54,15 @@ export function nodeListIssues(nodes: readonly ClusterNode[]): NodeListIssue[] {
   nodes.forEach((node, index) => {
     if (seen.has(node.name)) issues.push({ path: [index, 'name'], message: `duplicate node name '${node.name}'` });
     seen.add(node.name);
+  });
+  // `<cluster>-<node>-dlq.fifo` (nodeQueueNames) is also the queue name of a node named `<node>-dlq`:
+  // two consuming nodes may not be named so, or the second queue could not be created.
+  const consumingNames = new Set(nodes.filter((node) => consumes(node.role)).map((node) => node.name));
+  nodes.forEach((node, index) => {
+    const owner = node.name.endsWith(DEAD_LETTER_SUFFIX) ? node.name.slice(0, -DEAD_LETTER_SUFFIX.length) : undefined;
+    if (owner !== undefined && consumes(node.role) && consumingNames.has(owner)) {
+      issues.push({ path: [index, 'name'], message: `node '${node.name}' would share its queue's name with the dead-letter queue of node '${owner}'` });
+    }
   });
   if (!nodes.some((node) => canPublish(node.role))) issues.push({ path: [], message: 'must include a master or both node' });
   return issues;
@@ -101,7 +114,7 @@ export function operatorNamesFromJson(variable: string, raw: string): string[] {
  * Lambda's 4 KB of environment at about 20 nodes.
  */
 export function nodeQueueNames(cluster: string, node: string): { readonly queue: string; readonly deadLetterQueue: string } {
-  return { queue: `${cluster}-${node}.fifo`, deadLetterQueue: `${cluster}-${node}-dlq.fifo` };
+  return { queue: `${cluster}-${node}.fifo`, deadLetterQueue: `${cluster}-${node}${DEAD_LETTER_SUFFIX}.fifo` };
 }
 
 /**

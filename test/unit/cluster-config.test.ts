@@ -30,6 +30,11 @@ describe('cluster configuration', () => {
     [{ ...valid, status: { retentionMinute: 5 } }, 'cluster.status'],
     [{ ...valid, nodes: [{ name: 'a', role: 'master' }, { name: 'a', role: 'slave' }] }, "cluster.nodes[1].name: duplicate node name 'a'"],
     [{ ...valid, nodes: [{ name: 's', role: 'slave' }] }, 'cluster.nodes: must include a master or both node'],
+    // Node `a`'s dead-letter queue is `<cluster>-a-dlq.fifo`, the very name of node `a-dlq`'s queue: the deploy would fail.
+    [
+      { ...valid, nodes: [{ name: 'master-1', role: 'master' }, { name: 'a', role: 'slave' }, { name: 'a-dlq', role: 'both' }] },
+      "cluster.nodes[2].name: node 'a-dlq' would share its queue's name with the dead-letter queue of node 'a'",
+    ],
     [{ ...valid, operators: [{ name: 'slave-1' }] }, "cluster.operators[0].name: 'slave-1' is already a node or operator name"],
     [{ ...valid, operators: [{ name: 'ops' }, { name: 'ops' }] }, "cluster.operators[1].name: 'ops' is already a node or operator name"],
     [{ ...valid, operators: [{ name: 'Ops Team' }] }, 'cluster.operators[0].name'],
