@@ -105,17 +105,10 @@ export class Monitoring extends Construct {
     const custom = (metricName: string, statistic: string, dimensions: Record<string, string> = {}, period = Duration.minutes(1)) =>
       new Metric({ namespace: metricsNamespace, metricName, statistic, period, dimensionsMap: { service: cluster.name, ...dimensions } });
 
-    // Per node: dead letters, stale queue, lag.
+    // Per consuming node: dead letters, stale queue.
     for (const [node, { queue, deadLetterQueue }] of Object.entries(props.nodeQueues)) {
       alarm(deadLetterQueue, `${node}-dead-letters`, `Node ${node} could not apply events: they are in its dead-letter queue. Fix the cause, then POST /nodes/${node}/redrive.`, {
         metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm(queue, `${node}-parked`, `Node ${node} parked events it could not apply (a change its GeoServer refused, or one its store cannot take): GET /nodes lists them under parked, with the reason. Fix the cause, then POST /nodes/${node}/redrive.`, {
-        metric: custom(METRIC.eventsParked, 'Sum', { [NODE_DIMENSION]: node }, Duration.minutes(5)),
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
@@ -148,6 +141,15 @@ export class Monitoring extends Construct {
       );
     }
     for (const { name: node } of cluster.nodes) {
+      // Every node's store parks what it cannot apply, a pure master's too (its catch-up and its
+      // publishes apply with the same applier, and report EventsParked with the node's dimension).
+      alarm(props.nodeQueues[node]?.queue ?? this, `${node}-parked`, `Node ${node} parked events it could not apply (a change its GeoServer refused, or one its store cannot take): GET /nodes lists them under parked, with the reason. Fix the cause, then POST /nodes/${node}/redrive.`, {
+        metric: custom(METRIC.eventsParked, 'Sum', { [NODE_DIMENSION]: node }, Duration.minutes(5)),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
       alarm(props.nodeQueues[node]?.queue ?? this, `${node}-lag`, `Node ${node} has been more than ${thresholds.lagThreshold} events behind the log for ${thresholds.lagMinutes} minutes.`, {
         metric: custom(METRIC.lag, 'Maximum', { [NODE_DIMENSION]: node }),
         threshold: thresholds.lagThreshold,

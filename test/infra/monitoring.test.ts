@@ -100,6 +100,25 @@ describe('per node alarms', () => {
     });
   });
 
+  it("master-1 (a pure master): any event parked in 5 minutes, which its store's catch-up and publishes report as EventsParked of the node", () => {
+    // A pure master's store is applied by the same applier (master-stores.ts, publish.ts), which
+    // parks what it cannot apply and records EventsParked with the node's dimension; it has no
+    // queue, but its parked events wait for a redrive just the same.
+    expect(alarmNamed(synth.json, 'geo-master-1-parked')).toMatchObject({
+      Namespace: 'GeoServerCluster',
+      MetricName: 'EventsParked',
+      Dimensions: expect.arrayContaining([
+        { Name: 'service', Value: 'geo' },
+        { Name: 'node', Value: 'master-1' },
+      ]),
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmDescription: expect.stringContaining('POST /nodes/master-1/redrive'),
+    });
+  });
+
   it.each(['slave-1', 'slave-2'])('%s: oldest message older than the configured age (default 900 s)', (node) => {
     expect(alarmNamed(synth.json, `geo-${node}-oldest-message`)).toMatchObject({
       MetricName: 'ApproximateAgeOfOldestMessage',
