@@ -125,10 +125,12 @@ export class Monitoring extends Construct {
     if (props.masterStores) {
       // Nothing there needs a redrive (the republish schedule catches the pure masters' stores up
       // to the head), but a batch that failed five times is a fault to look into, not to let age out.
+      // `_`, as in the queue's name (masterStoresQueueNames): no node's alarm (`<node>-dead-letters`,
+      // a node name has no `_`) can take its name.
       const { deadLetterQueue } = props.masterStores;
       alarm(
         deadLetterQueue,
-        'master-stores-dead-letters',
+        'master-stores_dead-letters',
         'CatchUpMasterStores failed a batch five times: it is in the master-stores dead-letter queue. Nothing is lost (the republish schedule catches ' +
           "the pure masters' stores up to the log head); find the cause in the function's log, then purge the queue.",
         {

@@ -144,7 +144,7 @@ describe('per node alarms', () => {
   });
 
   it("the pure masters' catch-up: its dead-letter queue depth above 0, and no such alarm without a pure master", () => {
-    expect(alarmNamed(synth.json, 'geo-master-stores-dead-letters')).toMatchObject({
+    expect(alarmNamed(synth.json, 'geo-master-stores_dead-letters')).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
       Threshold: 0,
@@ -152,8 +152,17 @@ describe('per node alarms', () => {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^ConfigSyncMasterStoresDlq/), 'QueueName'] } }],
     });
     const noPureMaster = synthesize({ nodes: [{ name: 'hub', role: 'both' }, { name: 'slave-1', role: 'slave' }] });
-    expect(alarms(noPureMaster.json).map((alarm) => alarm.AlarmName)).not.toContain('geo-master-stores-dead-letters');
+    expect(alarms(noPureMaster.json).map((alarm) => alarm.AlarmName)).not.toContain('geo-master-stores_dead-letters');
     expect(alarms(noPureMaster.json).map((alarm) => alarm.AlarmName)).toContain('geo-slave-1-dead-letters');
+  });
+
+  it("no two alarms share a name, even beside a consuming node named after the pure masters' catch-up queue", () => {
+    // Node master-stores' dead-letter alarm is `<cluster>-master-stores-dead-letters`: the catch-up
+    // queue's alarm must not take that name too (two resources would manage one alarm).
+    const named = synthesize({ nodes: [{ name: 'master-1', role: 'master' }, { name: 'master-stores', role: 'slave' }] });
+    const names = alarms(named.json).map((alarm) => alarm.AlarmName);
+    expect(names).toEqual(expect.arrayContaining(['geo-master-stores-dead-letters', 'geo-master-stores_dead-letters']));
+    expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
   });
 
   it('thresholds follow the cluster configuration', () => {
