@@ -425,6 +425,8 @@ export class ConfigSyncService extends Construct {
   }
 
   private readonly vpcEndpoints = new Set<string>();
+  /** The DynamoDB and S3 gateway endpoints of each VPC, by VPC id: every node placed there adds its route tables. */
+  private readonly gatewayEndpoints = new Map<string, CfnVPCEndpoint[]>();
 
   /**
    * Runs a node's apply function in its GeoServer's VPC. Lambda needs to create network
@@ -432,7 +434,8 @@ export class ConfigSyncService extends Construct {
    * scoping for these calls). With `reachAws: 'vpc-endpoints'` the stack creates, once per
    * VPC, gateway endpoints for DynamoDB and S3 and interface endpoints for SQS and Secrets
    * Manager, and for SNS once a function placed there publishes (a publishing node's capture,
-   * the gateway and its sweep): everything the functions call.
+   * the gateway and its sweep): everything the functions call. The gateway endpoints are on the
+   * route tables of every node placed in the VPC.
    */
   private placeInVpc(
     fn: ClusterFunction,
@@ -466,16 +469,28 @@ export class ConfigSyncService extends Construct {
       });
     };
     if (publishes) interfaceEndpoint('sns');
-    if (this.vpcEndpoints.has(network.vpcId)) return;
-    this.vpcEndpoints.add(network.vpcId);
-    for (const service of ['dynamodb', 's3']) {
-      new CfnVPCEndpoint(this, `${network.vpcId}-${service}`, {
-        vpcId: network.vpcId,
-        serviceName: `com.amazonaws.${stack.region}.${service}`,
-        vpcEndpointType: 'Gateway',
-        routeTableIds: network.routeTableIds,
-      });
+    // A gateway endpoint serves only the route tables it is on: each node in the VPC adds its own
+    // (a second node's subnets often have their own table, one per zone).
+    const gateways = this.gatewayEndpoints.get(network.vpcId);
+    if (gateways) {
+      for (const endpoint of gateways) {
+        const tables = endpoint.routeTableIds ?? [];
+        endpoint.routeTableIds = [...tables, ...(network.routeTableIds ?? []).filter((table) => !tables.includes(table))];
+      }
+      return;
     }
+    this.gatewayEndpoints.set(
+      network.vpcId,
+      ['dynamodb', 's3'].map(
+        (service) =>
+          new CfnVPCEndpoint(this, `${network.vpcId}-${service}`, {
+            vpcId: network.vpcId,
+            serviceName: `com.amazonaws.${stack.region}.${service}`,
+            vpcEndpointType: 'Gateway',
+            routeTableIds: [...(network.routeTableIds ?? [])],
+          }),
+      ),
+    );
     for (const service of ['sqs', 'secretsmanager']) interfaceEndpoint(service);
   }
 }

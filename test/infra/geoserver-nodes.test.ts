@@ -208,3 +208,27 @@ test('a VPC reaching AWS through endpoints gets an SNS endpoint too when a funct
   expect(services.sort()).toEqual(['dynamodb Gateway', 's3 Gateway', 'secretsmanager Interface', 'sns Interface', 'sqs Interface']);
   for (const endpoint of endpoints) expect(endpoint.VpcId).toBe('vpc-0b1b2c3d');
 });
+
+test("two GeoServer nodes in one VPC reaching AWS through endpoints: the DynamoDB and S3 gateway endpoints are on both nodes' route tables", () => {
+  // Two private subnets with a route table each (one per zone, the usual layout): the second
+  // node's functions reach DynamoDB and S3 only if the gateway endpoints are on its table too.
+  const network = (zone: string) => ({
+    vpcId: 'vpc-0c1b2c3d',
+    subnetIds: [`subnet-0c1b2c3${zone}`],
+    securityGroupIds: ['sg-0c1b2c3d'],
+    reachAws: 'vpc-endpoints',
+    routeTableIds: [`rtb-0c1b2c3${zone}`],
+  });
+  const shared = synthesize({
+    nodes: [
+      { name: 'master-1', role: 'master' },
+      { name: 'gs-a', role: 'slave', geoserver: { url: 'http://10.0.5.20:8080/geoserver', credentialsSecret: 'geo/gs-a', network: network('a') } },
+      { name: 'gs-b', role: 'slave', geoserver: { url: 'http://10.0.6.20:8080/geoserver', credentialsSecret: 'geo/gs-b', network: network('b') } },
+    ],
+  });
+  const gateways = logicalIdsOf(shared.json, 'AWS::EC2::VPCEndpoint')
+    .map((id) => shared.json.Resources[id]!.Properties)
+    .filter((endpoint) => endpoint.VpcEndpointType === 'Gateway');
+  expect(gateways).toHaveLength(2);
+  for (const endpoint of gateways) expect([...endpoint.RouteTableIds].sort()).toEqual(['rtb-0c1b2c3a', 'rtb-0c1b2c3b']);
+});
