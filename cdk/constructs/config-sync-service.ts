@@ -1,5 +1,5 @@
 import { Annotations, ArnFormat, Aws, Duration, Lazy, Names, NestedStack, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';
+import { CfnSecurityGroup, CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { HttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -427,6 +427,8 @@ export class ConfigSyncService extends Construct {
   private readonly vpcEndpoints = new Set<string>();
   /** The DynamoDB and S3 gateway endpoints of each VPC, by VPC id: every node placed there adds its route tables. */
   private readonly gatewayEndpoints = new Map<string, CfnVPCEndpoint[]>();
+  /** The security group of each VPC's interface endpoints, by VPC id: every node placed there may reach them. */
+  private readonly endpointGroups = new Map<string, CfnSecurityGroup>();
 
   /**
    * Runs a node's apply function in its GeoServer's VPC. Lambda needs to create network
@@ -456,6 +458,26 @@ export class ConfigSyncService extends Construct {
       reason: `Lambda creates and deletes the network interfaces of node ${node}'s apply function in its GeoServer's VPC; EC2 offers no resource-level scoping for these calls (the same statement as AWS's AWSLambdaVPCAccessExecutionRole).`,
     });
     if (network.reachAws !== 'vpc-endpoints') return;
+    // The interface endpoints' own security group, which takes HTTPS from the security groups of
+    // every function placed in the VPC: theirs need allow only outbound traffic, and an endpoint
+    // carrying them would refuse the functions unless they also let HTTPS in from themselves.
+    let endpointGroup = this.endpointGroups.get(network.vpcId);
+    if (!endpointGroup) {
+      endpointGroup = new CfnSecurityGroup(this, `${network.vpcId}-endpoints`, {
+        groupDescription: `Interface endpoints of GeoServer cluster functions in ${network.vpcId}: HTTPS from their security groups`,
+        vpcId: network.vpcId,
+        securityGroupIngress: [],
+      });
+      this.endpointGroups.set(network.vpcId, endpointGroup);
+    }
+    const ingress = (endpointGroup.securityGroupIngress ?? []) as CfnSecurityGroup.IngressProperty[];
+    const allowed = new Set(ingress.map((rule) => rule.sourceSecurityGroupId));
+    endpointGroup.securityGroupIngress = [
+      ...ingress,
+      ...network.securityGroupIds
+        .filter((group) => !allowed.has(group))
+        .map((group): CfnSecurityGroup.IngressProperty => ({ ipProtocol: 'tcp', fromPort: 443, toPort: 443, sourceSecurityGroupId: group, description: `HTTPS from the functions of node ${node}` })),
+    ];
     const interfaceEndpoint = (service: string) => {
       if (this.vpcEndpoints.has(`${network.vpcId}/${service}`)) return;
       this.vpcEndpoints.add(`${network.vpcId}/${service}`);
@@ -464,7 +486,7 @@ export class ConfigSyncService extends Construct {
         serviceName: `com.amazonaws.${stack.region}.${service}`,
         vpcEndpointType: 'Interface',
         subnetIds: network.subnetIds,
-        securityGroupIds: network.securityGroupIds,
+        securityGroupIds: [endpointGroup.attrGroupId],
         privateDnsEnabled: true,
       });
     };

@@ -232,3 +232,39 @@ test("two GeoServer nodes in one VPC reaching AWS through endpoints: the DynamoD
   expect(gateways).toHaveLength(2);
   for (const endpoint of gateways) expect([...endpoint.RouteTableIds].sort()).toEqual(['rtb-0c1b2c3a', 'rtb-0c1b2c3b']);
 });
+
+test("the interface endpoints accept HTTPS from the security groups of every node placed in their VPC", () => {
+  // The function's security groups need only allow outbound traffic (docs/operations.md): an
+  // endpoint that carried them would refuse the functions' connections unless they also allowed
+  // inbound HTTPS from themselves. The endpoints have a security group of their own instead.
+  const network = (zone: string) => ({
+    vpcId: 'vpc-0d1b2c3d',
+    subnetIds: [`subnet-0d1b2c3${zone}`],
+    securityGroupIds: [`sg-0d1b2c3${zone}`],
+    reachAws: 'vpc-endpoints',
+    routeTableIds: [`rtb-0d1b2c3${zone}`],
+  });
+  const shared = synthesize({
+    nodes: [
+      { name: 'master-1', role: 'master' },
+      { name: 'gs-a', role: 'both', geoserver: { url: 'http://10.0.7.20:8080/geoserver', credentialsSecret: 'geo/gs-a', network: network('a') } },
+      { name: 'gs-b', role: 'slave', geoserver: { url: 'http://10.0.8.20:8080/geoserver', credentialsSecret: 'geo/gs-b', network: network('b') } },
+    ],
+  });
+  const interfaces = logicalIdsOf(shared.json, 'AWS::EC2::VPCEndpoint')
+    .map((id) => shared.json.Resources[id]!.Properties)
+    .filter((endpoint) => endpoint.VpcEndpointType === 'Interface');
+  expect(interfaces).toHaveLength(3);
+  for (const endpoint of interfaces) {
+    expect(endpoint.SecurityGroupIds).toHaveLength(1);
+    const [group] = endpoint.SecurityGroupIds as { 'Fn::GetAtt'?: [string, string] }[];
+    const resource = shared.json.Resources[group!['Fn::GetAtt']?.[0] ?? '']!;
+    expect(resource?.Type).toBe('AWS::EC2::SecurityGroup');
+    expect(resource.Properties.VpcId).toBe('vpc-0d1b2c3d');
+    const https = (resource.Properties.SecurityGroupIngress as Record<string, unknown>[])
+      .filter((rule) => rule.IpProtocol === 'tcp' && rule.FromPort === 443 && rule.ToPort === 443)
+      .map((rule) => rule.SourceSecurityGroupId)
+      .sort();
+    expect(https).toEqual(['sg-0d1b2c3a', 'sg-0d1b2c3b']);
+  }
+});
