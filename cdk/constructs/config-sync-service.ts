@@ -451,11 +451,14 @@ export class ConfigSyncService extends Construct {
       SecurityGroupIds: network.securityGroupIds,
     });
     fn.addToRolePolicy(
-      allow(['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], ['*']),
+      allow(
+        ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        ['*'],
+      ),
     );
     Validations.of(fn.role ?? fn).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `Lambda creates and deletes the network interfaces of node ${node}'s apply function in its GeoServer's VPC; EC2 offers no resource-level scoping for these calls (the same statement as AWS's AWSLambdaVPCAccessExecutionRole).`,
+      reason: `Lambda creates and deletes the network interfaces of ${fn.node.id} in the VPC of node ${node}'s GeoServer; EC2 offers no resource-level scoping for these calls (the same statement as AWS's AWSLambdaVPCAccessExecutionRole).`,
     });
     if (network.reachAws !== 'vpc-endpoints') return;
     // The interface endpoints' own security group, which takes HTTPS from the security groups of

@@ -141,6 +141,18 @@ test("runs a node's apply function in its GeoServer's VPC, with the endpoints as
   expect(gateway?.RouteTableIds).toEqual(['rtb-0a1b2c3d']);
   const ec2 = statementsOf(synth.json, applyOf(synth.json, 'gs-1')).filter((statement) => actionsOfStatement(statement).includes('ec2:CreateNetworkInterface'));
   expect(ec2).toHaveLength(1);
+  // Exactly the EC2 actions of AWS's AWSLambdaVPCAccessExecutionRole (policy version v3, 2024-01-05),
+  // which the Lambda service uses to manage the function's network interfaces.
+  expect([...actionsOfStatement(ec2[0]!)].sort()).toEqual(
+    [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSubnets',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ].sort(),
+  );
   expect(
     statementsOf(synth.json, applyOf(synth.json, 'gs-2')).some((statement) => actionsOfStatement(statement).includes('ec2:CreateNetworkInterface')),
   ).toBe(false);
