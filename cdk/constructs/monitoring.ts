@@ -23,6 +23,9 @@ import { METRIC, NODE_DIMENSION } from '../../lambdas/shared/metric-names';
 import { gatewayMaster, type ClusterConfig } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
 
+/** The most alarms one alarm status widget of a dashboard may list (the dashboard body's `alarms`: 1-100 ARNs). */
+const MAX_ALARMS_PER_WIDGET = 100;
+
 export interface MonitoringProps {
   readonly cluster: ClusterConfig;
   /** CloudWatch namespace of the functions' custom metrics. */
@@ -226,7 +229,15 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new TextWidget({ markdown: `# GeoServer cluster \`${cluster.name}\`\nAlarms notify the SNS topic \`${cluster.name}-cluster-alarms\`.`, width: 24, height: 2 }),
     );
-    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 }));
+    // An alarm status widget shows at most 100 alarms (CloudWatch refuses a dashboard body with
+    // more in one): a cluster of more than a few consuming nodes has more, so one widget per 100.
+    const alarmPages = Array.from({ length: Math.ceil(this.alarms.length / MAX_ALARMS_PER_WIDGET) }, (_, page) =>
+      this.alarms.slice(page * MAX_ALARMS_PER_WIDGET, (page + 1) * MAX_ALARMS_PER_WIDGET),
+    );
+    for (const [page, alarms] of alarmPages.entries()) {
+      const title = alarmPages.length === 1 ? 'Alarms' : `Alarms (${page + 1} of ${alarmPages.length})`;
+      this.dashboard.addWidgets(new AlarmStatusWidget({ title, alarms, width: 24, height: 6 }));
+    }
     this.dashboard.addWidgets(
       graph('API requests and 5xx', [props.api.metricCount({ statistic: 'Sum', period })], [props.api.metricServerError({ statistic: 'Sum', period })]),
       graph('API 5xx %', [api5xxPercent]),

@@ -228,6 +228,25 @@ describe('dashboard', () => {
   });
 });
 
+describe('the dashboard of a larger cluster', () => {
+  it('shows every alarm in alarm status widgets of at most 100 alarms each (CloudWatch refuses a dashboard with more in one)', () => {
+    const slaves = Array.from({ length: 10 }, (_, i) => ({ name: `slave-${i + 1}`, role: 'slave' }));
+    const large = synthesize({ nodes: [{ name: 'master-1', role: 'master' }, ...slaves] });
+    const total = alarms(large.json).length;
+    expect(total).toBeGreaterThan(100);
+    const ids = logicalIdsOf(large.stacks.cluster, 'AWS::CloudWatch::Dashboard');
+    expect(ids).toHaveLength(1);
+    // The body is a Fn::Join of JSON text around references (the alarms' ARNs): each reference as a placeholder.
+    const [, parts] = large.stacks.cluster.Resources[ids[0]!]!.Properties.DashboardBody['Fn::Join'] as [string, unknown[]];
+    const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'arn')).join('')) as {
+      widgets: { type: string; properties: { alarms?: string[] } }[];
+    };
+    const counts = body.widgets.filter((widget) => widget.type === 'alarm').map((widget) => widget.properties.alarms!.length);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(100);
+    expect(counts.reduce((sum, count) => sum + count, 0)).toBe(total);
+  });
+});
+
 describe('the lag measure', () => {
   it('runs every minute and may only read the log (its head, and its last event when a node is behind) and node cursors', () => {
     const fn = logicalIdsOf(synth.json, 'AWS::Lambda::Function').find((id) => id.includes('MeasureLag'))!;
