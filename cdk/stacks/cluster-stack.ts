@@ -1,6 +1,6 @@
 import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CfnStage, HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnRoute, CfnStage, HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../cluster-config';
@@ -101,12 +101,18 @@ export class ClusterStack extends Stack {
 
     if (props.cluster.gateway.enabled) {
       // The gateway route gets its own, lower throttle than the stage's (cluster.gateway).
+      const routeKey = `ANY ${GATEWAY_ROUTE_PATH}`;
       (stage.node.defaultChild as CfnStage).addPropertyOverride('RouteSettings', {
-        [`ANY ${GATEWAY_ROUTE_PATH}`]: {
+        [routeKey]: {
           ThrottlingRateLimit: props.cluster.gateway.rateLimit,
           ThrottlingBurstLimit: props.cluster.gateway.burstLimit,
         },
       });
+      // API Gateway refuses settings of a route it does not have yet ("Unable to find Route by
+      // key"): the stage waits for the route when both are created or changed in one deployment.
+      const route = this.api.node.findAll().find((child): child is CfnRoute => child instanceof CfnRoute && child.routeKey === routeKey);
+      if (!route) throw new Error(`cluster.gateway is enabled, but the API has no route ${routeKey}`);
+      stage.node.addDependency(route);
     }
     new OperatorConsole(this, 'Console', { api: this.api });
 

@@ -52,6 +52,16 @@ describe('switched on', () => {
     expect(stage.RouteSettings).toEqual({ 'ANY /geoserver/rest/{proxy+}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 } });
   });
 
+  test('the stage is deployed after the route its settings name (API Gateway refuses settings of a route it does not have yet)', () => {
+    // Created in one deployment (a new cluster, or the gateway switched on), a stage whose
+    // RouteSettings name a route not created yet fails: "Unable to find Route by key ...".
+    const [stageId] = logicalIdsOf(synth.json, 'AWS::ApiGatewayV2::Stage');
+    const routeId = logicalIdsOf(synth.json, 'AWS::ApiGatewayV2::Route').find((id) => synth.json.Resources[id]!.Properties.RouteKey === 'ANY /geoserver/rest/{proxy+}');
+    expect(routeId).toBeDefined();
+    const dependsOn = (synth.json.Resources[stageId!] as { DependsOn?: string | string[] }).DependsOn;
+    expect([dependsOn ?? []].flat()).toContain(routeId);
+  });
+
   test("the function knows the master's GeoServer URL and no credentials, and runs in its VPC", () => {
     const id = gatewayFunction(synth.json)!;
     const properties = synth.json.Resources[id]!.Properties;
