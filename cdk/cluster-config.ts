@@ -28,8 +28,10 @@ const geoserverSchema = z
     credentialsSecret: z
       .string()
       .regex(
-        /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/,
-        'must be a Secrets Manager secret name or ARN',
+        // An ARN in full, with the six characters Secrets Manager appends to the name: the grant
+        // is the ARN as given (config-sync-service.ts secretArn), which a partial one never matches.
+        /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}|[A-Za-z0-9/_+=.@-]{1,512})$/,
+        'must be a Secrets Manager secret name or ARN (a full ARN, ending in the six characters Secrets Manager appends to the name)',
       ),
     network: z
       .object({

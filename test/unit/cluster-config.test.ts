@@ -92,6 +92,12 @@ describe('cluster configuration', () => {
     [{ geoserver: { ...geoserver, url: 'http://admin:secret@host/geoserver' } }, 'cluster.nodes[1].geoserver.url: must not carry credentials'],
     [{ geoserver: { url: geoserver.url } }, 'cluster.nodes[1].geoserver.credentialsSecret'],
     [{ geoserver: { ...geoserver, credentialsSecret: 'has spaces' } }, 'cluster.nodes[1].geoserver.credentialsSecret: must be a Secrets Manager secret name or ARN'],
+    // A partial ARN (no six-character suffix) names the secret to the API, but the grant would be
+    // that exact ARN, which the secret's own (suffixed) ARN never matches: denied at run time.
+    [
+      { geoserver: { ...geoserver, credentialsSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:geo/slave-1' } },
+      'cluster.nodes[1].geoserver.credentialsSecret: must be a Secrets Manager secret name or ARN',
+    ],
     [{ geoserver: { ...geoserver, network: { ...geoserver.network, subnetIds: [] } } }, 'cluster.nodes[1].geoserver.network.subnetIds: must name at least one subnet'],
     [{ geoserver: { ...geoserver, network: { ...geoserver.network, securityGroupIds: ['default'] } } }, 'cluster.nodes[1].geoserver.network.securityGroupIds[0]'],
     [{ geoserver: { ...geoserver, network: { ...geoserver.network, reachAws: 'vpc-endpoints' } } }, 'cluster.nodes[1].geoserver.network.routeTableIds: is required'],
