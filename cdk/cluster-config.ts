@@ -17,6 +17,12 @@ const awsId = (prefix: string) =>
  * groups it may leave through) and says how it reaches DynamoDB, SQS, S3 and Secrets Manager
  * from there: through a NAT the VPC already has, or through VPC endpoints the stack creates.
  */
+/**
+ * An EventBridge rate expression in minutes or hours, as EventBridge takes it: a positive value, and
+ * the unit singular for 1 and plural above (`rate(1 minutes)` and `rate(5 minute)` are refused at deploy).
+ */
+const RATE_EXPRESSION = /^rate\((1 (minute|hour)|([2-9]|[1-9]\d+) (minutes|hours))\)$/;
+
 const geoserverSchema = z
   .object({
     /** The GeoServer's base URL; its REST API is under `<url>/rest`. */
@@ -82,8 +88,8 @@ const clusterSchema = z
         retentionMinutes: z.number().int().min(1).max(525600).default(1440),
         /** An active status with no write for this long is failed by the reaper. */
         heartbeatTimeoutSeconds: z.number().int().min(10).max(86400).default(300),
-        cleanupSchedule: z.string().regex(/^rate\(\d+ (minute|minutes|hour|hours)\)$/, "must be like 'rate(5 minutes)'").default('rate(15 minutes)'),
-        reaperSchedule: z.string().regex(/^rate\(\d+ (minute|minutes|hour|hours)\)$/, "must be like 'rate(1 minute)'").default('rate(1 minute)'),
+        cleanupSchedule: z.string().regex(RATE_EXPRESSION, "must be like 'rate(5 minutes)' or 'rate(1 minute)'").default('rate(15 minutes)'),
+        reaperSchedule: z.string().regex(RATE_EXPRESSION, "must be like 'rate(1 minute)' or 'rate(5 minutes)'").default('rate(1 minute)'),
         /** Write shards of the secondary indexes; each shard takes about 1,000 writes/s. */
         indexShards: z.number().int().min(1).max(64).default(8),
         /** When true, polls and client dismisses need a token too (listings always do). */

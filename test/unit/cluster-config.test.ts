@@ -11,6 +11,12 @@ describe('cluster configuration', () => {
     expect(config.status).toMatchObject({ retentionMinutes: 1440, heartbeatTimeoutSeconds: 300, indexShards: 8, requireAuthForReads: false });
   });
 
+  it('accepts the rate expressions EventBridge does', () => {
+    for (const rate of ['rate(1 minute)', 'rate(2 minutes)', 'rate(1 hour)', 'rate(12 hours)', 'rate(10 minutes)']) {
+      expect(parseClusterConfig({ ...valid, status: { cleanupSchedule: rate, reaperSchedule: rate } }).status).toMatchObject({ cleanupSchedule: rate, reaperSchedule: rate });
+    }
+  });
+
   it('declares no operators unless asked', () => {
     expect(parseClusterConfig(valid).operators).toEqual([]);
     expect(parseClusterConfig({ ...valid, operators: [{ name: 'ops' }] }).operators).toEqual([{ name: 'ops' }]);
@@ -27,6 +33,11 @@ describe('cluster configuration', () => {
     [{ ...valid, nodes: [{ name: 'UPPER', role: 'slave' }] }, 'cluster.nodes[0].name'],
     [{ ...valid, status: { indexShards: 0 } }, 'cluster.status.indexShards'],
     [{ ...valid, status: { reaperSchedule: 'every minute' } }, 'cluster.status.reaperSchedule'],
+    // EventBridge refuses these (the unit's number must agree with the value, which must be positive): the deploy would fail.
+    [{ ...valid, status: { cleanupSchedule: 'rate(5 minute)' } }, 'cluster.status.cleanupSchedule'],
+    [{ ...valid, status: { reaperSchedule: 'rate(1 minutes)' } }, 'cluster.status.reaperSchedule'],
+    [{ ...valid, status: { cleanupSchedule: 'rate(1 hours)' } }, 'cluster.status.cleanupSchedule'],
+    [{ ...valid, status: { reaperSchedule: 'rate(0 minutes)' } }, 'cluster.status.reaperSchedule'],
     [{ ...valid, status: { retentionMinute: 5 } }, 'cluster.status'],
     [{ ...valid, nodes: [{ name: 'a', role: 'master' }, { name: 'a', role: 'slave' }] }, "cluster.nodes[1].name: duplicate node name 'a'"],
     [{ ...valid, nodes: [{ name: 's', role: 'slave' }] }, 'cluster.nodes: must include a master or both node'],
