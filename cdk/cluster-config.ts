@@ -42,8 +42,9 @@ const geoserverSchema = z
     network: z
       .object({
         vpcId: awsId('vpc'),
-        subnetIds: z.array(awsId('subnet')).min(1, 'must name at least one subnet'),
-        securityGroupIds: z.array(awsId('sg')).min(1, 'must name at least one security group'),
+        // Lambda's VpcConfig limits: at most 16 subnets and 5 security groups per function.
+        subnetIds: z.array(awsId('subnet')).min(1, 'must name at least one subnet').max(16, 'must name at most 16 subnets (Lambda)'),
+        securityGroupIds: z.array(awsId('sg')).min(1, 'must name at least one security group').max(5, 'must name at most 5 security groups (Lambda)'),
         /**
          * `nat`: the subnets route to the internet through a NAT gateway; `vpc-endpoints`: the
          * stack creates gateway endpoints (DynamoDB, S3) on `routeTableIds` and interface

@@ -111,6 +111,15 @@ describe('cluster configuration', () => {
     ],
     [{ geoserver: { ...geoserver, network: { ...geoserver.network, subnetIds: [] } } }, 'cluster.nodes[1].geoserver.network.subnetIds: must name at least one subnet'],
     [{ geoserver: { ...geoserver, network: { ...geoserver.network, securityGroupIds: ['default'] } } }, 'cluster.nodes[1].geoserver.network.securityGroupIds[0]'],
+    // Lambda's VpcConfig takes at most 5 security groups and 16 subnets: more fail the function's deploy.
+    [
+      { geoserver: { ...geoserver, network: { ...geoserver.network, securityGroupIds: Array.from({ length: 6 }, (_, i) => `sg-0a1b2c3${i}`) } } },
+      'cluster.nodes[1].geoserver.network.securityGroupIds',
+    ],
+    [
+      { geoserver: { ...geoserver, network: { ...geoserver.network, subnetIds: Array.from({ length: 17 }, (_, i) => `subnet-0a1b2c${String(i).padStart(2, '0')}`) } } },
+      'cluster.nodes[1].geoserver.network.subnetIds',
+    ],
     [{ geoserver: { ...geoserver, network: { ...geoserver.network, reachAws: 'vpc-endpoints' } } }, 'cluster.nodes[1].geoserver.network.routeTableIds: is required'],
     [{ geoserver: { ...geoserver, network: { ...geoserver.network, reachAws: 'internet' } } }, 'cluster.nodes[1].geoserver.network.reachAws'],
     [{ geoserver: { ...geoserver, user: 'admin' } }, 'cluster.nodes[1].geoserver'],
