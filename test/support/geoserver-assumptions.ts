@@ -523,6 +523,22 @@ export const ASSUMPTIONS: readonly Assumption[] = [
       return { post: posted.status, info: info.status };
     },
   },
+  {
+    name: 'a DELETE of a namespace a resource still belongs to is refused with 401 ("Namespace not empty"), not 403, and the namespace and the resource are kept',
+    reliedOnBy: ['lambdas/config-sync/geoserver/apply.ts'],
+    note: "read from GeoServer's source (NamespaceController.namespaceDelete answers HttpStatus.UNAUTHORIZED): the apply takes a 401 for this change's refusal only while GET /about/version is accepted, else for refused credentials",
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('roads');
+      await gs.featureType('roads', 'roads');
+      const refused = await gs.call('DELETE', `/namespaces/${gs.ws}`);
+      return {
+        delete: { status: refused.status, notEmpty: refused.text.includes('Namespace not empty') },
+        namespaceAfter: (await gs.call('GET', `/namespaces/${gs.ws}.json`)).status,
+        resourceAfter: await gs.resource(`/workspaces/${gs.ws}/featuretypes/roads`),
+      };
+    },
+  },
 ];
 
 /** The workspace of the n-th assumption's check. */

@@ -20,6 +20,8 @@
  *   one isolation: a PUT changing either's changes the other's; every namespace save (its PUT,
  *   or a workspace PUT changing the isolation) sets the `namespace` connection parameter of the
  *   workspace's data stores that have one to the namespace's URI (handlePostModifyEvent).
+ * - DELETE of a namespace any resource belongs to answers 401 "Namespace not empty"
+ *   (NamespaceController.namespaceDelete: HttpStatus.UNAUTHORIZED), of the `default` one 405.
  * - DELETE of a workspace holding stores answers 403 "Workspace not empty" unless `recurse=true`
  *   (WorkspaceController.workspaceDelete); of a store holding resources 403 (DataStoreController
  *   .dataStoreDelete maps the catalog's IllegalArgumentException to FORBIDDEN, the other store
@@ -260,10 +262,15 @@ export class StandInCatalog {
     }
   }
 
+  /**
+   * NamespaceController.namespaceDelete: a namespace any resource (of any type) still belongs to
+   * is refused with 401 "Namespace not empty" (a RestException with HttpStatus.UNAUTHORIZED, after
+   * catalog.getResourcesByNamespace), not 403; its stores alone do not count.
+   */
   deleteNamespace(prefix: string): void {
     this.require('namespace', prefix);
-    const used = RESOURCE_TYPES.some((type) => [...this.objects[type].keys()].some((id) => workspaceOf(id) === prefix));
-    if (used) throw new GeoServerError(403, 'Namespace not empty');
+    const used = RESOURCE_TYPES.some((type) => [...this.objects[type].values()].some((resource) => nameOf(resource.namespace) === prefix));
+    if (used) throw new GeoServerError(401, 'Namespace not empty');
     this.objects.namespace.delete(prefix);
     // NamespaceWorkspaceConsistencyListener.handleRemoveEvent removes the workspace of that name
     // too; CatalogImpl.remove(WorkspaceInfo) refuses one holding a store, and the listener's

@@ -741,6 +741,8 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         return { kind: 'ok' };
       }
       // DELETE
+      // NamespaceController.namespaceDelete refuses the default namespace (405) before looking further.
+      if (type === 'namespace' && name === 'default') throw new GeoServerError(405, "Can't delete the default namespace");
       if (!existing) throw new GeoServerError(404, `No such ${type}: ${name}`);
       switch (type) {
         case 'workspace':

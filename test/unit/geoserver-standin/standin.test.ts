@@ -474,6 +474,21 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  // NamespaceController.namespaceDelete: HttpStatus.UNAUTHORIZED while catalog.getResourcesByNamespace finds any.
+  it('refuses to delete a namespace a resource belongs to with 401 "Namespace not empty", keeping it; the default one with 405', async () => {
+    await seedFeatureType();
+    expect(await call('DELETE', '/namespaces/topp')).toMatchObject({ status: 401, text: 'Namespace not empty' });
+    expect((await call('GET', '/namespaces/topp')).status).toBe(200);
+    expect((await call('GET', '/workspaces/topp/datastores/pg/featuretypes/roads')).status).toBe(200);
+    expect((await call('DELETE', '/namespaces/default')).status).toBe(405);
+    expect((await call('GET', '/namespaces/topp')).status).toBe(200);
+    // Its resource gone (the store stays), the namespace is removed.
+    expect((await call('DELETE', '/workspaces/topp/datastores/pg/featuretypes/roads?recurse=true')).status).toBe(200);
+    expect((await call('DELETE', '/namespaces/topp')).status).toBe(200);
+    expect((await call('GET', '/namespaces/topp')).status).toBe(404);
+    expect(gs.violations).toEqual([]);
+  });
+
   it('refuses a layer group without layers, and a workspace group holding another workspace\'s layer, as GeoServer does', async () => {
     await seedFeatureType();
     const empty = await call('POST', '/layergroups', { layerGroup: { name: 'empty', mode: 'EO', publishables: { published: [] } } });
