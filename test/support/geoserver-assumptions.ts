@@ -539,6 +539,37 @@ export const ASSUMPTIONS: readonly Assumption[] = [
       };
     },
   },
+  {
+    name: "a PUT of a style's or layer group's info the GeoServer lacks answers 500, not 404, global or of a workspace, while a GET of it answers 404; a PUT of a style document to a style it lacks answers 500 with raw=true and 400 without",
+    reliedOnBy: ['lambdas/config-sync/geoserver/apply.ts'],
+    note: "read from GeoServer's source (StyleController.stylePut, LayerGroupController.layerGroupPut use what they look up without a null check): the apply takes a 500 to such a PUT for a 404 only when a GET of the item answers 404, and then POSTs; a GeoServer answering 404 needs no GET",
+    async observe(gs) {
+      await gs.workspace();
+      const ws = `/workspaces/${gs.ws}`;
+      // Global objects are named after the check's workspace, which no GeoServer holds.
+      const ghost = `${gs.ws}-ghost`;
+      const stylePut = (base: string) => gs.call('PUT', `${base}/styles/${ghost}`, { body: { style: { name: ghost, filename: `${ghost}.sld` } } });
+      const groupPut = (base: string) => gs.call('PUT', `${base}/layergroups/${ghost}`, { body: { layerGroup: { name: ghost, title: 'absent' } } });
+      const documentPut = (raw: boolean) => gs.call('PUT', `${ws}/styles/${ghost}`, { body: Buffer.from(sld(ghost, 'absent')), contentType: SLD_TYPE, ...(raw ? { query: { raw: 'true' } } : {}) });
+      const puts = {
+        globalStyle: (await stylePut('')).status,
+        workspaceStyle: (await stylePut(ws)).status,
+        globalLayerGroup: (await groupPut('')).status,
+        workspaceLayerGroup: (await groupPut(ws)).status,
+        styleDocumentRaw: (await documentPut(true)).status,
+        styleDocument: (await documentPut(false)).status,
+      };
+      return {
+        puts,
+        reads: {
+          globalStyle: (await gs.call('GET', `/styles/${ghost}.json`)).status,
+          workspaceStyle: (await gs.call('GET', `${ws}/styles/${ghost}.json`)).status,
+          globalLayerGroup: (await gs.call('GET', `/layergroups/${ghost}.json`)).status,
+          workspaceLayerGroup: (await gs.call('GET', `${ws}/layergroups/${ghost}.json`)).status,
+        },
+      };
+    },
+  },
 ];
 
 /** The workspace of the n-th assumption's check. */

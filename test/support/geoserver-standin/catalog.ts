@@ -58,13 +58,21 @@
  *   "A layer is never POSTed"); deleting the resource needs `recurse` while the layer exists.
  * - Styles: the catalog entry and the document are separate (fixture README, "How a style body is
  *   uploaded"). An entry POSTed as info needs its `filename`, which nothing fills in (500
- *   without it, as catalog validation refuses it). A PUT with a style media type stores the document; a PUT of a document to a
- *   style with no catalog entry fails with 500, since StyleController.stylePut looks the entry up
- *   without a null check. The stand-in keeps the bytes as sent; a real GeoServer re-encodes an
+ *   without it, as catalog validation refuses it). A PUT with a style media type stores the document. A PUT of a document to a
+ *   style with no catalog entry fails, since StyleController.stylePut (its InputStream form)
+ *   uses the entry it looks up without a null check: with `?raw=true` with 500 (writeStyleRaw
+ *   hands the null to ResourcePool.writeStyle), without it with 400 "Invalid style:..." (the
+ *   NullPointerException is raised in writeStyle, inside the try whose catch answers BAD_REQUEST). The stand-in keeps the bytes as sent; a real GeoServer re-encodes an
  *   SLD 1.0 document unless `?raw=true` (StyleController.writeStyle), so the record says whether
  *   raw was asked for.
  * - Status codes: a missing object is 404 (ResourceNotFoundException ->
- *   RestControllerAdvice.handleResourceNotFound); an existing workspace on POST is 409
+ *   RestControllerAdvice.handleResourceNotFound), except to a PUT of the info of a style or a
+ *   layer group the catalog lacks, global or of a workspace: 500, as StyleController.stylePut
+ *   (its StyleInfo form: CatalogBuilder.updateStyle on the null it looked up) and
+ *   LayerGroupController.layerGroupPut (`original.getName()`, or updateLayerGroup, on null) raise
+ *   a NullPointerException that RestControllerAdvice.handleGeneralException answers so. A GET of
+ *   either still answers 404, and so does any of them under a workspace that does not exist
+ *   (checked first). An existing workspace on POST is 409
  *   (workspacePost); any other duplicate add fails catalog validation, which
  *   RestControllerAdvice.handleGeneralException answers with 500. A resource's name is unique in
  *   its namespace across stores and resource types (CatalogImpl.validate(ResourceInfo)).
@@ -733,8 +741,10 @@ export class StandInCatalog {
 
   putStyleBody(id: string, body: StyleBody): void {
     const info = this.objects.style.get(id);
-    // StyleController.stylePut: no null check before using the entry -> NullPointerException -> 500
-    if (!info) throw new GeoServerError(500, 'java.lang.NullPointerException');
+    // StyleController.stylePut (InputStream form) uses the entry without a null check: with raw,
+    // writeStyleRaw's NullPointerException escapes (500); without, writeStyle raises it inside the
+    // try that answers any exception as BAD_REQUEST "Invalid style:" (400).
+    if (!info) throw body.raw ? new GeoServerError(500, 'java.lang.NullPointerException') : new GeoServerError(400, 'Invalid style:java.lang.NullPointerException');
     this.objects.style.set(id, {
       ...info,
       format: styleFormat(body.contentType),

@@ -167,8 +167,10 @@ describe("the reference's documented example bodies", () => {
     expect(gs.violations).toEqual([]);
     // The catalog is empty: GeoServer answers 404 for the missing workspace or object, and 500
     // for a new global group, whose entries name layers it lacks and so leave it none (see
-    // 'refuses a layer group without layers'); never the body check's 400.
-    expect(answer.status).toBe(method === 'POST' && path === '/layergroups' ? 500 : 404);
+    // 'refuses a layer group without layers'), and for a PUT of a global group or style it lacks
+    // (LayerGroupController.layerGroupPut, StyleController.stylePut); never the body check's 400.
+    const lacked = (method === 'POST' && path === '/layergroups') || (method === 'PUT' && (path === '/layergroups/x' || path === '/styles/x'));
+    expect(answer.status).toBe(lacked ? 500 : 404);
     if (answer.status === 500) expect(answer.text).not.toContain('For input string');
   });
 });
@@ -852,9 +854,35 @@ describe('styles', () => {
     expect(gs.violations).toEqual([]);
   });
 
-  it('fails a document PUT to a style with no entry with 500, as StyleController does', async () => {
-    expect((await call('PUT', '/styles/ghost', sld, 'application/vnd.ogc.sld+xml')).status).toBe(500);
+  // StyleController.stylePut (InputStream form): raw, writeStyleRaw's NullPointerException escapes;
+  // otherwise writeStyle raises it inside the try that answers BAD_REQUEST.
+  it('fails a document PUT to a style with no entry with 500 when raw and 400 otherwise, as StyleController does', async () => {
+    expect((await call('PUT', '/styles/ghost?raw=true', sld, 'application/vnd.ogc.sld+xml')).status).toBe(500);
+    expect(await call('PUT', '/styles/ghost', sld, 'application/vnd.ogc.sld+xml')).toMatchObject({ status: 400, text: expect.stringContaining('Invalid style') });
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    expect((await call('PUT', '/workspaces/topp/styles/ghost?raw=true', sld, 'application/vnd.ogc.sld+xml')).status).toBe(500);
     expect(gs.catalog.objects.style.size).toBe(0);
+    expect(gs.catalog.styleBodies.size).toBe(0);
+    expect(gs.violations).toEqual([]);
+  });
+
+  // StyleController.stylePut and LayerGroupController.layerGroupPut dereference the null they looked up.
+  it('fails an info PUT to a style or layer group it lacks with 500, global or of a workspace, where a GET answers 404 and a missing workspace 404', async () => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    for (const base of ['', '/workspaces/topp']) {
+      expect((await call('PUT', `${base}/styles/ghost`, { style: { name: 'ghost', filename: 'ghost.sld' } })).status).toBe(500);
+      expect((await call('GET', `${base}/styles/ghost`)).status).toBe(404);
+      expect((await call('PUT', `${base}/layergroups/ghost`, { layerGroup: { name: 'ghost', title: 'none' } })).status).toBe(500);
+      expect((await call('GET', `${base}/layergroups/ghost`)).status).toBe(404);
+    }
+    expect((await call('PUT', '/workspaces/nowhere/styles/ghost', { style: { name: 'ghost' } })).status).toBe(404);
+    expect((await call('PUT', '/workspaces/nowhere/layergroups/ghost', { layerGroup: { name: 'ghost' } })).status).toBe(404);
+    // Other types still answer 404 (their controllers check first).
+    expect((await call('PUT', '/workspaces/topp', { workspace: { name: 'topp' } })).status).toBe(200);
+    expect((await call('PUT', '/workspaces/topp/datastores/ghost', { dataStore: { name: 'ghost' } })).status).toBe(404);
+    expect(gs.catalog.objects.style.size).toBe(0);
+    expect(gs.catalog.objects.layerGroup.size).toBe(0);
+    expect(gs.violations).toEqual([]);
   });
 
   it('refuses to delete a style a layer uses unless recurse', async () => {
