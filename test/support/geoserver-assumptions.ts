@@ -570,6 +570,38 @@ export const ASSUMPTIONS: readonly Assumption[] = [
       };
     },
   },
+  {
+    name: 'a POST creating a data store, WMS store, WMTS store, feature type or coverage with "enabled": false creates it enabled; a coverage store so POSTed stays disabled; a PUT of "enabled": false disables it',
+    reliedOnBy: ['lambdas/config-sync/geoserver/apply.ts'],
+    note: "read from GeoServer's source (the POSTs of DataStoreController, WMSStoreController, WMTSStoreController, FeatureTypeController and CoverageController call setEnabled(true); CoverageStoreController's does not): the apply PUTs enabled=false after a POST creating a store or resource the node holds disabled, for a coverage store too, where it changes nothing",
+    async observe(gs) {
+      await gs.workspace();
+      const ws = `/workspaces/${gs.ws}`;
+      const shapefile = { entry: [{ '@key': 'url', $: gs.files.shapefile }] };
+      await gs.setUp('POST', `${ws}/datastores`, { body: { dataStore: { name: 'roads', type: 'Shapefile', enabled: false, connectionParameters: shapefile } } });
+      await gs.setUp('POST', `${ws}/datastores/roads/featuretypes`, { body: { featureType: { name: 'roads', nativeName: fileName(gs.files.shapefile), enabled: false } } });
+      await gs.setUp('POST', `${ws}/coveragestores`, { body: { coverageStore: { name: 'disabled', type: 'ArcGrid', enabled: false, url: gs.files.arcgrid } } });
+      await gs.arcgridStore('grid');
+      const nativeName = fileName(gs.files.arcgrid);
+      await gs.setUp('POST', `${ws}/coveragestores/grid/coverages`, { body: { coverage: { name: 'relief', nativeName, nativeCoverageName: nativeName, enabled: false } } });
+      const wmsStore = await gs.call('POST', `${ws}/wmsstores`, { body: { wmsStore: { name: 'remote', type: 'WMS', enabled: false } } });
+      const wmtsStore = await gs.call('POST', `${ws}/wmtsstores`, { body: { wmtsStore: { name: 'tiles', type: 'WMTS', enabled: false } } });
+      const enabled = async (path: string): Promise<unknown> => {
+        const read = await gs.call('GET', `${path}.json`);
+        return read.status === 200 ? Object.values(JSON.parse(read.text) as Record<string, { enabled?: unknown }>)[0]?.enabled : { status: read.status };
+      };
+      const created = {
+        dataStore: await enabled(`${ws}/datastores/roads`),
+        featureType: await enabled(`${ws}/datastores/roads/featuretypes/roads`),
+        coverageStore: await enabled(`${ws}/coveragestores/disabled`),
+        coverage: await enabled(`${ws}/coveragestores/grid/coverages/relief`),
+        wmsStore: { post: wmsStore.status, enabled: await enabled(`${ws}/wmsstores/remote`) },
+        wmtsStore: { post: wmtsStore.status, enabled: await enabled(`${ws}/wmtsstores/tiles`) },
+      };
+      const disable = await gs.call('PUT', `${ws}/datastores/roads`, { body: { dataStore: { enabled: false } } });
+      return { created, putDisabling: { status: disable.status, dataStore: await enabled(`${ws}/datastores/roads`) } };
+    },
+  },
 ];
 
 /** The workspace of the n-th assumption's check. */

@@ -54,6 +54,9 @@
  *   (movedToStore). A namespace that is not isolated may not take another one's URI
  *   (CatalogImpl.validate(NamespaceInfo), 500), so a renamed workspace's URI is not free for a
  *   new namespace while its namespace exists.
+ * - A POST creating a data, WMS or WMTS store, or any resource, enables it whatever the body
+ *   says (each controller's POST calls setEnabled(true)); a coverage store keeps the body's
+ *   `enabled` (CoverageStoreController.coverageStorePost does not). A PUT disables it.
  * - Publishing a feature type, coverage, WMS or WMTS layer creates its layer (REFERENCE.md §4:
  *   "A layer is never POSTed"); deleting the resource needs `recurse` while the layer exists.
  * - Styles: the catalog entry and the document are separate (fixture README, "How a style body is
@@ -355,7 +358,11 @@ export class StandInCatalog {
     if (STORE_TYPES.some((storeType) => this.objects[storeType].has(id))) {
       throw new GeoServerError(500, `Store '${name}' already exists in workspace '${workspace}'`);
     }
-    this.objects[type].set(id, { enabled: true, ...body, name, workspace: { name: workspace } });
+    // DataStoreController.dataStorePost, WMSStoreController.wmsStorePost and
+    // WMTSStoreController.postStore call setEnabled(true) on what they add, whatever the body says;
+    // CoverageStoreController.coverageStorePost adds the store as read, so it keeps the body's.
+    const enabled = type === 'coverageStore' ? {} : { enabled: true };
+    this.objects[type].set(id, { enabled: true, ...body, ...enabled, name, workspace: { name: workspace } });
     return id;
   }
 
@@ -425,8 +432,11 @@ export class StandInCatalog {
       throw new GeoServerError(500, `Resource named '${name}' already exists in namespace: '${workspace}'`);
     }
     this.objects[type].set(id, {
-      enabled: true,
       ...body,
+      // Every resource POST enables what it adds, whatever the body says: FeatureTypeController
+      // .featureTypePost, and the handleObjectPost of CoverageController, WMSLayerController and
+      // WMTSLayerController call setEnabled(true).
+      enabled: true,
       name,
       nativeName: body.nativeName ?? name,
       namespace: { name: workspace },

@@ -476,6 +476,39 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  // Each of these controllers' POST calls setEnabled(true) on what it adds; CoverageStoreController.coverageStorePost does not.
+  it('enables a data, WMS or WMTS store and any resource a POST creates whatever the body says; a coverage store keeps the body\'s enabled', async () => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    const posts: [string, string, Record<string, unknown>][] = [
+      ['/workspaces/topp/datastores', 'dataStore', { name: 'pg' }],
+      ['/workspaces/topp/datastores/pg/featuretypes', 'featureType', { name: 'roads' }],
+      ['/workspaces/topp/coveragestores', 'coverageStore', { name: 'dem', type: 'GeoTIFF' }],
+      ['/workspaces/topp/coveragestores/dem/coverages', 'coverage', { name: 'dem' }],
+      ['/workspaces/topp/wmsstores', 'wmsStore', { name: 'remote' }],
+      ['/workspaces/topp/wmsstores/remote/wmslayers', 'wmsLayer', { name: 'states' }],
+      ['/workspaces/topp/wmtsstores', 'wmtsStore', { name: 'tiles' }],
+      ['/workspaces/topp/wmtsstores/tiles/layers', 'wmtsLayer', { name: 'osm' }],
+    ];
+    for (const [path, root, body] of posts) {
+      expect((await call('POST', path, { [root]: { ...body, enabled: false } })).status).toBe(201);
+    }
+    expect(gs.violations).toEqual([]);
+    const enabled = (type: keyof typeof gs.catalog.objects, id: string) => gs.catalog.objects[type].get(id)?.enabled;
+    expect({
+      dataStore: enabled('dataStore', 'topp:pg'),
+      featureType: enabled('featureType', 'topp:roads'),
+      coverageStore: enabled('coverageStore', 'topp:dem'),
+      coverage: enabled('coverage', 'topp:dem'),
+      wmsStore: enabled('wmsStore', 'topp:remote'),
+      wmsLayer: enabled('wmsLayer', 'topp:states'),
+      wmtsStore: enabled('wmtsStore', 'topp:tiles'),
+      wmtsLayer: enabled('wmtsLayer', 'topp:osm'),
+    }).toEqual({ dataStore: true, featureType: true, coverageStore: false, coverage: true, wmsStore: true, wmsLayer: true, wmtsStore: true, wmtsLayer: true });
+    // A PUT disables what a POST enabled.
+    expect((await call('PUT', '/workspaces/topp/datastores/pg', { dataStore: { enabled: false } })).status).toBe(200);
+    expect(enabled('dataStore', 'topp:pg')).toBe(false);
+  });
+
   // NamespaceController.namespaceDelete: HttpStatus.UNAUTHORIZED while catalog.getResourcesByNamespace finds any.
   it('refuses to delete a namespace a resource belongs to with 401 "Namespace not empty", keeping it; the default one with 405', async () => {
     await seedFeatureType();
