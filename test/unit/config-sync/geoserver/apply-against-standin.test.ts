@@ -1,0 +1,93 @@
+/**
+ * The apply's handling of three answers GeoServer gives where the REST reference is silent, run
+ * against the stand-in (which answers as GeoServer's controllers do) rather than a fake:
+ * - a PUT of a style or layer group the GeoServer lacks answers 500, not 404
+ *   (StyleController.stylePut, LayerGroupController.layerGroupPut): the object is still created;
+ * - a POST enables the store or resource it creates whatever the body says (DataStoreController,
+ *   FeatureTypeController, WMSStoreController, ...): an object the node holds disabled is
+ *   disabled on the GeoServer too;
+ * - a DELETE of a namespace a resource belongs to answers 401 "Namespace not empty"
+ *   (NamespaceController.namespaceDelete): the change is refused, not taken for refused credentials.
+ */
+import { applyToGeoServer, type GeoServerStep } from '../../../../lambdas/config-sync/geoserver/apply';
+import type { ObjectType } from '../../../../lambdas/config-sync/events';
+import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
+import { standInPerTest } from '../../../support/standin-per-test';
+
+const standIn = standInPerTest();
+const OPTIONS = { sleep: async () => undefined };
+
+const SLD =
+  '<?xml version="1.0" encoding="UTF-8"?><StyledLayerDescriptor version="1.0.0" xmlns="http://www.opengis.net/sld">' +
+  '<NamedLayer><Name>roads</Name><UserStyle><Title>Roads</Title></UserStyle></NamedLayer></StyledLayerDescriptor>';
+
+const upsert = (type: ObjectType, id: string, properties: JsonObject, absent?: boolean): GeoServerStep => ({
+  kind: 'upsert',
+  type,
+  id,
+  properties,
+  incomplete: false,
+  deleted: [],
+  ...(absent === undefined ? {} : { absent }),
+});
+
+async function apply(step: GeoServerStep) {
+  return applyToGeoServer(standIn.rest, step, OPTIONS);
+}
+
+async function seedWorkspaceWithRoads(): Promise<void> {
+  expect(await apply(upsert('workspace', 'topp', { name: 'topp' }))).toMatchObject({ kind: 'applied' });
+  const store = { name: 'pg', type: 'PostGIS', enabled: true, workspace: { name: 'topp' }, connectionParameters: { entry: [{ '@key': 'host', $: 'db' }] } };
+  expect(await apply(upsert('dataStore', 'topp:pg', store))).toMatchObject({ kind: 'applied' });
+  const roads = { name: 'roads', nativeName: 'roads', enabled: true, store: { '@class': 'dataStore', name: 'topp:pg' } };
+  expect(await apply(upsert('featureType', 'topp:roads', roads))).toMatchObject({ kind: 'applied' });
+}
+
+test('a style or layer group the GeoServer lacks, global or of a workspace, is created though its PUT answers 500', async () => {
+  await seedWorkspaceWithRoads();
+  const style = (name: string) => ({ name, format: 'sld', languageVersion: { version: '1.0.0' }, body: SLD });
+  expect(await apply(upsert('style', 'topp:roads', style('roads')))).toMatchObject({ kind: 'applied' });
+  expect(await apply(upsert('style', 'lines', style('lines')))).toMatchObject({ kind: 'applied' });
+  const group = (name: string) => ({ name, publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } });
+  expect(await apply(upsert('layerGroup', 'topp:base', { ...group('base'), workspace: { name: 'topp' } }))).toMatchObject({ kind: 'applied' });
+  expect(await apply(upsert('layerGroup', 'overview', group('overview')))).toMatchObject({ kind: 'applied' });
+
+  const { catalog, requests } = standIn.geoserver;
+  expect([...catalog.objects.style.keys()].sort()).toEqual(['lines', 'topp:roads']);
+  expect(catalog.styleBodies.get('topp:roads')?.bytes.toString('utf8')).toBe(SLD);
+  expect([...catalog.objects.layerGroup.keys()].sort()).toEqual(['overview', 'topp:base']);
+  // Each went PUT (500), GET (404), POST.
+  const statuses = (path: string) => requests.filter((request) => request.path === `/geoserver/rest${path}`).map((request) => `${request.method} ${request.status}`);
+  expect(statuses('/workspaces/topp/layergroups/base')).toEqual(['PUT 500', 'GET 404']);
+  expect(statuses('/styles/lines')).toEqual(['PUT 500', 'GET 404', 'PUT 200']);
+});
+
+test('a layer group or style removal the GeoServer already took is applied', async () => {
+  expect(await apply({ kind: 'remove', type: 'layerGroup', id: 'gone', properties: {}, recurse: false })).toMatchObject({ kind: 'applied' });
+  expect(await apply({ kind: 'remove', type: 'style', id: 'gone', properties: {}, recurse: false })).toMatchObject({ kind: 'applied' });
+});
+
+test.each([false, true])('stores and resources the node holds disabled are disabled on the GeoServer after the POST enables them (absent known: %s)', async (absent) => {
+  expect(await apply(upsert('workspace', 'topp', { name: 'topp' }))).toMatchObject({ kind: 'applied' });
+  const workspace = { name: 'topp' };
+  const steps: [ObjectType, string, JsonObject][] = [
+    ['dataStore', 'topp:pg', { name: 'pg', type: 'PostGIS', enabled: false, workspace, connectionParameters: { entry: [{ '@key': 'host', $: 'db' }] } }],
+    ['featureType', 'topp:roads', { name: 'roads', nativeName: 'roads', enabled: false, store: { '@class': 'dataStore', name: 'topp:pg' } }],
+    ['coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', enabled: false, url: 'file:data/dem.tif', workspace }],
+    ['coverage', 'topp:elevation', { name: 'elevation', enabled: false, store: { '@class': 'coverageStore', name: 'topp:dem' } }],
+    ['wmsStore', 'topp:remote', { name: 'remote', enabled: false, capabilitiesURL: 'https://wms.example.org?request=GetCapabilities', workspace }],
+    ['wmsLayer', 'topp:weather', { name: 'weather', enabled: false, store: { '@class': 'wmsStore', name: 'topp:remote' } }],
+    ['wmtsStore', 'topp:tiles', { name: 'tiles', enabled: false, capabilitiesURL: 'https://wmts.example.org/caps.xml', workspace }],
+    ['wmtsLayer', 'topp:osm', { name: 'osm', enabled: false, store: { '@class': 'wmtsStore', name: 'topp:tiles' } }],
+  ];
+  for (const [type, id, properties] of steps) expect(await apply(upsert(type, id, properties, absent))).toMatchObject({ kind: 'applied' });
+  const { objects } = standIn.geoserver.catalog;
+  expect(steps.map(([type, id]) => [type, objects[type].get(id)?.enabled])).toEqual(steps.map(([type]) => [type, false]));
+});
+
+test('a namespace a resource belongs to is refused removal (401 "Namespace not empty"), not taken for refused credentials', async () => {
+  await seedWorkspaceWithRoads();
+  const outcome = await apply({ kind: 'remove', type: 'namespace', id: 'topp', properties: { prefix: 'topp' }, recurse: false });
+  expect(outcome).toMatchObject({ kind: 'rejected', status: 401, answer: expect.stringContaining('Namespace not empty') });
+  expect(standIn.geoserver.catalog.objects.namespace.has('topp')).toBe(true);
+});
