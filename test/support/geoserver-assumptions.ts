@@ -602,6 +602,28 @@ export const ASSUMPTIONS: readonly Assumption[] = [
       return { created, putDisabling: { status: disable.status, dataStore: await enabled(`${ws}/datastores/roads`) } };
     },
   },
+  {
+    name: 'a DELETE without recurse of a store holding a resource is refused and keeps both: a data store with 403, a coverage store with 401 ("coveragestore not empty")',
+    reliedOnBy: ['lambdas/config-sync/geoserver/apply.ts'],
+    note: "read from GeoServer's source (DataStoreController.dataStoreDelete answers FORBIDDEN; CoverageStoreController.coverageStoreDelete, like the WMS and WMTS store controllers, UNAUTHORIZED): the apply takes either for this change's refusal while GET /about/version is accepted",
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('roads');
+      await gs.featureType('roads', 'roads');
+      await gs.arcgridStore('grid');
+      const coverage = await gs.coverage('grid', 'relief');
+      if (coverage.status !== 201) throw new Error(`setting up on ${gs.target.url}: the coverage POST answered ${coverage.status}: ${coverage.text.slice(0, 500)}`);
+      const ws = `/workspaces/${gs.ws}`;
+      const dataStore = await gs.call('DELETE', `${ws}/datastores/roads`);
+      const coverageStore = await gs.call('DELETE', `${ws}/coveragestores/grid`);
+      return {
+        dataStoreDelete: dataStore.status,
+        coverageStoreDelete: { status: coverageStore.status, notEmpty: coverageStore.text.includes('coveragestore not empty') },
+        featureTypeAfter: await gs.resource(`${ws}/datastores/roads/featuretypes/roads`),
+        coverageAfter: await gs.resource(`${ws}/coveragestores/grid/coverages/relief`),
+      };
+    },
+  },
 ];
 
 /** The workspace of the n-th assumption's check. */

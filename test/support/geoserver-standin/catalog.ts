@@ -23,9 +23,10 @@
  * - DELETE of a namespace any resource belongs to answers 401 "Namespace not empty"
  *   (NamespaceController.namespaceDelete: HttpStatus.UNAUTHORIZED), of the `default` one 405.
  * - DELETE of a workspace holding stores answers 403 "Workspace not empty" unless `recurse=true`
- *   (WorkspaceController.workspaceDelete); of a store holding resources 403 (DataStoreController
- *   .dataStoreDelete maps the catalog's IllegalArgumentException to FORBIDDEN, the other store
- *   controllers do the same); of a style used by a layer 403 "Can't delete style referenced by
+ *   (WorkspaceController.workspaceDelete); of a data store holding resources 403 (DataStoreController
+ *   .dataStoreDelete maps the catalog's IllegalArgumentException to FORBIDDEN), of a coverage, WMS
+ *   or WMTS store holding resources 401 "coveragestore not empty" (and so on: their controllers'
+ *   DELETE answers HttpStatus.UNAUTHORIZED); of a style used by a layer 403 "Can't delete style referenced by
  *   existing layers." (StyleController.styleDelete); of a style a layer group names 500
  *   (CatalogImpl.remove(StyleInfo) throws IllegalArgumentException). `recurse=true` cascades
  *   (CascadeDeleteVisitor): stores, resources, their layers, and group entries naming them.
@@ -370,7 +371,13 @@ export class StandInCatalog {
     this.require(type, id);
     const resourceType = RESOURCE_TYPES.find((resource) => STORE_OF[resource] === type)!;
     const resources = [...this.objects[resourceType].entries()].filter(([, value]) => storeIdOf(value) === id);
-    if (!recurse && resources.length > 0) throw new GeoServerError(403, 'Unable to delete non-empty store.');
+    if (!recurse && resources.length > 0) {
+      // DataStoreController.dataStoreDelete answers the catalog's refusal with FORBIDDEN; the
+      // coverage, WMS and WMTS store controllers look for resources first and answer UNAUTHORIZED
+      // (coverageStoreDelete, wmsStoreDelete, WMTSStoreController.deleteStore).
+      if (type === 'dataStore') throw new GeoServerError(403, 'Unable to delete non-empty store.');
+      throw new GeoServerError(401, `${type.toLowerCase()} not empty`);
+    }
     for (const [resourceId] of resources) this.deleteResource(resourceType, resourceId, true);
     this.objects[type].delete(id);
   }

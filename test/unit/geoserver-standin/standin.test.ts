@@ -509,6 +509,32 @@ describe('catalog behaviour', () => {
     expect(enabled('dataStore', 'topp:pg')).toBe(false);
   });
 
+  // DataStoreController.dataStoreDelete: FORBIDDEN; the coverage, WMS and WMTS store controllers' DELETE: UNAUTHORIZED.
+  it('refuses to delete a store holding resources without recurse: a data store with 403, a coverage, WMS or WMTS store with 401', async () => {
+    expect((await call('POST', '/workspaces', { workspace: { name: 'topp' } })).status).toBe(201);
+    const stores: [string, string, string, string][] = [
+      ['datastores', 'dataStore', 'featuretypes', 'featureType'],
+      ['coveragestores', 'coverageStore', 'coverages', 'coverage'],
+      ['wmsstores', 'wmsStore', 'wmslayers', 'wmsLayer'],
+      ['wmtsstores', 'wmtsStore', 'layers', 'wmtsLayer'],
+    ];
+    const refusals: Record<string, unknown> = {};
+    for (const [collection, root, resources, resourceRoot] of stores) {
+      expect((await call('POST', `/workspaces/topp/${collection}`, { [root]: { name: root } })).status).toBe(201);
+      expect((await call('POST', `/workspaces/topp/${collection}/${root}/${resources}`, { [resourceRoot]: { name: resourceRoot } })).status).toBe(201);
+      const refused = await call('DELETE', `/workspaces/topp/${collection}/${root}`);
+      refusals[root] = { status: refused.status, text: refused.text };
+      expect((await call('DELETE', `/workspaces/topp/${collection}/${root}?recurse=true`)).status).toBe(200);
+    }
+    expect(refusals).toEqual({
+      dataStore: { status: 403, text: 'Unable to delete non-empty store.' },
+      coverageStore: { status: 401, text: 'coveragestore not empty' },
+      wmsStore: { status: 401, text: 'wmsstore not empty' },
+      wmtsStore: { status: 401, text: 'wmtsstore not empty' },
+    });
+    expect(gs.violations).toEqual([]);
+  });
+
   // NamespaceController.namespaceDelete: HttpStatus.UNAUTHORIZED while catalog.getResourcesByNamespace finds any.
   it('refuses to delete a namespace a resource belongs to with 401 "Namespace not empty", keeping it; the default one with 405', async () => {
     await seedFeatureType();

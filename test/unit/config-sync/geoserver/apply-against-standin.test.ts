@@ -91,3 +91,12 @@ test('a namespace a resource belongs to is refused removal (401 "Namespace not e
   expect(outcome).toMatchObject({ kind: 'rejected', status: 401, answer: expect.stringContaining('Namespace not empty') });
   expect(standIn.geoserver.catalog.objects.namespace.has('topp')).toBe(true);
 });
+
+test('a coverage store holding a coverage is refused removal (401 "coveragestore not empty"), not taken for refused credentials', async () => {
+  expect(await apply(upsert('workspace', 'topp', { name: 'topp' }))).toMatchObject({ kind: 'applied' });
+  expect(await apply(upsert('coverageStore', 'topp:dem', { name: 'dem', type: 'GeoTIFF', url: 'file:data/dem.tif', workspace: { name: 'topp' } }))).toMatchObject({ kind: 'applied' });
+  expect(await apply(upsert('coverage', 'topp:elevation', { name: 'elevation', store: { '@class': 'coverageStore', name: 'topp:dem' } }))).toMatchObject({ kind: 'applied' });
+  const outcome = await apply({ kind: 'remove', type: 'coverageStore', id: 'topp:dem', properties: { name: 'dem', workspace: { name: 'topp' } }, recurse: false });
+  expect(outcome).toMatchObject({ kind: 'rejected', status: 401, answer: expect.stringContaining('coveragestore not empty') });
+  expect(standIn.geoserver.catalog.objects.coverageStore.has('topp:dem')).toBe(true);
+});
