@@ -2358,7 +2358,7 @@ export interface operations {
                         /** @description Highest sequence in the event log when the page was read */
                         head: number;
                         events: components["schemas"]["EventSummary"][];
-                        /** @description Pass as `since` for the next page; null when the page reaches the head */
+                        /** @description Pass as `since` for the next page; null when the page reaches the head. The `since` asked for itself when the sequence after it is allocated to a publisher and not yet written (a moment): ask again shortly */
                         next: number | null;
                     };
                 };

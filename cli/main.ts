@@ -102,6 +102,10 @@ const DEFAULT_LIST_LIMIT = 100;
 /** The most requests one `executions list` sends for its statuses (a page may come out short). */
 const MAX_LIST_REQUESTS = 20;
 
+/** How often and how long `config log` waits for a sequence allocated and not yet written (GET /config/events ends a page before it). */
+const WRITING_WAITS = 30;
+const WRITING_WAIT_MS = 500;
+
 /** The most events one `config log --since` run lists. */
 const MAX_LOG_EVENTS = 10_000;
 
@@ -1364,6 +1368,8 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
   let after = from;
   // Whether the log goes on past the last page read (its `next`).
   let pagesLeft = false;
+  // Pages asked for again while the sequence after the last one read is still being written.
+  let waits = 0;
   for (;;) {
     // The API bounds a page (100); --since pages on, the latest-events form asks once.
     const pageLimit = from === undefined ? Math.min(limit ?? 50, 100) : Math.min(limit ?? 100, 100);
@@ -1373,7 +1379,20 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
     events.push(...page.events);
     pagesLeft = page.next !== null;
     if (page.next === null || from === undefined || (limit !== undefined && events.length >= limit) || events.length >= MAX_LOG_EVENTS) break;
-    if (page.next <= (after ?? 0)) throw stalledPage('GET /config/events', String(page.next), after ?? 0);
+    if (page.next === after && page.events.length === 0 && page.head > page.next && waits < WRITING_WAITS) {
+      // The sequence after it is allocated to a publisher that has not written it yet (the API
+      // ends a page there): it is written, or closed as void, within moments.
+      waits += 1;
+      await new Promise((resolve) => setTimeout(resolve, WRITING_WAIT_MS));
+      continue;
+    }
+    if (page.next <= (after ?? 0)) {
+      if (page.next === after && page.head > page.next) {
+        throw new CliError(`sequence ${page.next + 1} is still being written after ${(WRITING_WAITS * WRITING_WAIT_MS) / 1000} s (its publisher may have stopped; the nodes close it as void): the rest with geocluster config log --since ${page.next}`, EXIT.refused);
+      }
+      throw stalledPage('GET /config/events', String(page.next), after ?? 0);
+    }
+    waits = 0;
     after = page.next;
   }
   // A sequence past the head names no event yet (one from another cluster's log, or from before

@@ -279,7 +279,7 @@ export const changeSetAnswerSchema = z.object({
 export const eventLogPageSchema = z.object({
   head: described(count(), 'Highest sequence in the event log when the page was read'),
   events: z.array(eventSummarySchema),
-  next: described(z.nullable(count()), 'Pass as `since` for the next page; null when the page reaches the head'),
+  next: described(z.nullable(count()), 'Pass as `since` for the next page; null when the page reaches the head. The `since` asked for itself when the sequence after it is allocated to a publisher and not yet written (a moment): ask again shortly'),
 });
 
 export const nodeListSchema = z.object({

@@ -37,16 +37,30 @@ export interface EventLogPage {
   /** The log's highest sequence when the page was read. */
   readonly head: number;
   readonly events: EventSummary[];
-  /** Pass as `since` for the next page; `null` when the page reaches the head. */
+  /**
+   * Pass as `since` for the next page; `null` when the page reaches the head. The `since` asked
+   * for itself when the next sequence is allocated and not yet written: ask again in a moment.
+   */
   readonly next: number | null;
 }
 
 export async function readEventLog(log: EventLog, cluster: string, query: EventLogQuery): Promise<EventLogPage> {
-  // The head first: every sequence up to it is stored (the log has no holes).
+  // The head first: every sequence up to it is allocated, and written or about to be (a
+  // publisher under contention commits a moment after it allocated; one that died has its
+  // range closed as void by the next reader that waits it out: EventLog.closeHoles).
   const head = await log.head(cluster);
   const from = query.since === undefined ? Math.max(1, head - query.limit + 1) : query.since + 1;
   const to = Math.min(head, from + query.limit - 1);
   const events = to >= from ? await log.readRange(cluster, from, to) : [];
+  if (query.since !== undefined) {
+    // A page from `since` ends before the first sequence not written yet: passed over with a
+    // `next` beyond it, it would be missed by whoever pages on from there.
+    const written = events.findIndex((event, at) => event.sequence !== from + at);
+    if (written !== -1 || events.length < to - from + 1) {
+      const kept = written === -1 ? events : events.slice(0, written);
+      return { head, events: kept.map(summarize), next: kept.at(-1)?.sequence ?? query.since };
+    }
+  }
   return { head, events: events.map(summarize), next: to < head ? to : null };
 }
 

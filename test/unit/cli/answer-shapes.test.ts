@@ -77,7 +77,8 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
   });
 
   it.each<[string, string[], Script, string]>([
-    ['config log --since', ['config', 'log', '--since', '4'], { 'GET /config/events': ok({ head: 9, events: [], next: 4 }) }, 'GET /config/events answered a page that does not move on: next 4 after 4'],
+    // (next 4 after 4 with nothing listed says the sequence after it is still being written: asked again a while.)
+    ['config log --since', ['config', 'log', '--since', '4'], { 'GET /config/events': ok({ head: 9, events: [], next: 3 }) }, 'GET /config/events answered a page that does not move on: next 3 after 4'],
     [
       'drift --last',
       ['drift', 'slave-1', '--last'],

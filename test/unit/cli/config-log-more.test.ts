@@ -17,6 +17,23 @@ const page = (from: number, to: number, head: number) => ({
   body: { head, events: Array.from({ length: to - from + 1 }, (_, index) => summary(from + index)), next: to < head ? to : null },
 });
 
+describe('config log --since past a sequence still being written', () => {
+  it('asks again where the API ended a page before it, and lists every event once written', async () => {
+    // The API ends a page before a sequence allocated and not yet written, and answers next = since
+    // while it is the very next one (lambdas/config-sync/event-log-view.ts).
+    cli.script = {
+      'GET /config/events': [
+        { status: 200, body: { head: 6, events: [summary(1), summary(2)], next: 2 } },
+        { status: 200, body: { head: 6, events: [], next: 2 } },
+        page(3, 6, 6),
+      ],
+    };
+    const { code, out, err } = await run('config', 'log', '--since', '0', '--json');
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect((JSON.parse(out) as { events: { sequence: number }[] }).events.map((event) => event.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
 describe('config log --since that stops before the head', () => {
   it('names where it stopped, why, and the command for the rest, when --limit ends it', async () => {
     cli.script = { 'GET /config/events': page(1, 2, 5) };

@@ -30,6 +30,25 @@ describe('reading the event log (GET /config/events)', () => {
     expect(await readEventLog(h.log, CLUSTER, { since: 99, limit: 3 })).toEqual({ head: 7, events: [], next: null });
   });
 
+  it('stops a page before a sequence allocated and not yet written, so paging on from next misses nothing', async () => {
+    // A publisher under contention allocates its range (the head moves) and commits it a moment
+    // later: meanwhile the range is a hole, which a page must not pass over with next at the head.
+    const h = await logOf(10);
+    const writing = new Set([4, 5]);
+    const log = Object.assign(Object.create(h.log), {
+      readRange: async (cluster: string, from: number, to: number) => (await h.log.readRange(cluster, from, to)).filter((event) => !writing.has(event.sequence)),
+    }) as typeof h.log;
+    const before = await readEventLog(log, CLUSTER, { since: 0, limit: 20 });
+    expect(before.events.map((event) => event.sequence)).toEqual([1, 2, 3]);
+    expect(before.next).toBe(3);
+    // Right at the hole: nothing yet, and next stays where it was (ask again).
+    expect(await readEventLog(log, CLUSTER, { since: 3, limit: 20 })).toEqual({ head: 10, events: [], next: 3 });
+    writing.clear();
+    const after = await readEventLog(log, CLUSTER, { since: before.next!, limit: 20 });
+    expect(after.events.map((event) => event.sequence)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    expect(after.next).toBeNull();
+  });
+
   it('without since: the latest events', async () => {
     const h = await logOf(5);
     const page = await readEventLog(h.log, CLUSTER, { limit: 2 });
