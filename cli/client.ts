@@ -51,13 +51,13 @@ export class UnexpectedAnswer extends Error {
 /** How long a request may wait for its answer by default: API Gateway ends every API request within 29 s. */
 export const DEFAULT_REQUEST_TIMEOUT_S = 60;
 
+/** The statuses a Response must be built without a body for. */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
 /**
  * A request that got no answer within its time (a server that took the connection and never
  * answered, a network that drops packets): without a bound the CLI would wait for ever.
  */
-/** The statuses a Response must be built without a body for. */
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-
 export class RequestTimedOut extends Error {
   constructor(readonly seconds: number) {
     super(`timed out after ${seconds} s`);
