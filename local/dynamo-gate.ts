@@ -107,7 +107,14 @@ export async function startDynamoGate(
 
   const server = createServer((request, response) => {
     void (async () => {
-      const body = await readBody(request);
+      let body: Buffer;
+      try {
+        body = await readBody(request);
+      } catch {
+        // The caller hung up before its request ended: there is no one to answer.
+        response.destroy();
+        return;
+      }
       const accessKey = CREDENTIAL.exec(request.headers.authorization ?? '')?.[1];
       const functionId = accessKey === undefined ? undefined : functionByKey.get(accessKey);
       const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1];
@@ -116,7 +123,9 @@ export async function startDynamoGate(
         calls.set(counted, (calls.get(counted) ?? 0) + 1);
         let parsed: Record<string, unknown> = {};
         try {
-          parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+          const value: unknown = JSON.parse(body.toString('utf8'));
+          // `null`, an array or a number is as malformed to DynamoDB as a body that is not JSON.
+          if (typeof value === 'object' && value !== null && !Array.isArray(value)) parsed = value as Record<string, unknown>;
         } catch {
           // DynamoDB Local answers the malformed request itself.
         }
@@ -155,11 +164,23 @@ export async function startDynamoGate(
         },
       );
       forwarded.on('error', (error) => {
+        // Once the answer has begun, it cannot become a 502: the caller sees it cut short.
+        if (response.headersSent) {
+          response.destroy();
+          return;
+        }
         response.writeHead(502, { 'content-type': 'text/plain' });
         response.end(`DynamoDB Local did not answer: ${error.message}`);
       });
       forwarded.end(body);
-    })();
+    })().catch((error: unknown) => {
+      // Nothing a caller sends may end the cluster: a request the gate fails on is answered 500.
+      console.error(`DynamoDB IAM gate: ${String(error)}`);
+      if (!response.headersSent) {
+        response.writeHead(500, { 'content-type': 'text/plain' });
+        response.end('The local IAM gate failed on this request');
+      } else response.destroy();
+    });
   });
   server.keepAliveTimeout = 65_000;
   server.listen(0, '127.0.0.1');
