@@ -234,7 +234,14 @@ export class QueuePoller {
         continue;
       }
       if (messages.length === 0) continue;
-      await this.deliver(messages, Date.now());
+      try {
+        await this.deliver(messages, Date.now());
+      } catch (error) {
+        // Deleting or re-timing the batch failed (the emulator did not answer): its messages come
+        // back when their visibility ends, as after a failed delete in AWS, and the polling goes on.
+        console.error(`poller ${this.name}: settling a batch failed: ${String(error)}`);
+        if (this.running) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     }
   }
 

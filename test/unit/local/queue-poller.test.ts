@@ -1,0 +1,69 @@
+/**
+ * The local queue poller (local/messaging.ts) over a stand-in SQS client: an SQS call that fails
+ * after a delivery (the emulator briefly unable to answer) is logged and the polling goes on, as
+ * Lambda's event source retries; it must not end `npm start` with an unhandled rejection.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalFunctionHost } from '../../../local/lambda-runner';
+import { QueuePoller } from '../../../local/messaging';
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+beforeEach(() => {
+  unhandled.length = 0;
+  process.on('unhandledRejection', onUnhandled);
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+});
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+  jest.restoreAllMocks();
+});
+
+it('keeps polling when deleting a delivered batch fails', async () => {
+  let received = 0;
+  let deletes = 0;
+  const sqs = {
+    async send(command: { constructor: { name: string } }) {
+      switch (command.constructor.name) {
+        case 'ReceiveMessageCommand':
+          received += 1;
+          if (received > 2) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return {};
+          }
+          return { Messages: [{ MessageId: `m${received}`, ReceiptHandle: `r${received}`, Body: `body ${received}` }] };
+        case 'DeleteMessageBatchCommand':
+          deletes += 1;
+          if (deletes === 1) throw new Error('connect ECONNREFUSED 127.0.0.1:4566');
+          return { Successful: [], Failed: [] };
+        default:
+          return {};
+      }
+    },
+  } as unknown as SQSClient;
+  const bodies: string[] = [];
+  const host = {
+    fn: { name: 'Apply' },
+    async invoke(event: { Records: { body: string }[] }) {
+      bodies.push(...event.Records.map((record) => record.body));
+      return { batchItemFailures: [] };
+    },
+  } as unknown as LocalFunctionHost;
+  const poller = new QueuePoller(
+    sqs,
+    { logicalId: 'Mapping', queueId: 'Queue', functionId: 'Apply', batchSize: 10, reportBatchItemFailures: true },
+    'http://127.0.0.1:1/000000000000/queue.fifo',
+    'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
+    host,
+  );
+  poller.start();
+  try {
+    const deadline = Date.now() + 5000;
+    while (bodies.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(bodies).toEqual(['body 1', 'body 2']);
+    expect(poller.isRunning).toBe(true);
+    expect(unhandled).toEqual([]);
+  } finally {
+    await poller.stop();
+  }
+});
