@@ -24,6 +24,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+  /** The execution environment running the invocation. */
+  worker: Worker;
 }
 
 export class LocalFunctionHost {
@@ -80,8 +82,9 @@ export class LocalFunctionHost {
           const timer = setTimeout(() => {
             this.pending.delete(id);
             reject(new FunctionError(this.fn.name, `timed out after ${this.fn.timeoutMs} ms`));
+            this.retire(worker);
           }, this.fn.timeoutMs);
-          this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+          this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer, worker });
           worker.postMessage({ id, event, requestId: randomUUID() });
         }),
     );
@@ -90,7 +93,34 @@ export class LocalFunctionHost {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const pending of this.pending.values()) clearTimeout(pending.timer);
-    await this.worker?.terminate();
+    await Promise.all([this.worker, ...this.retired].map((worker) => worker?.terminate()));
+  }
+
+  /** Environments an invocation timed out in, ended once the invocations still running in them end. */
+  private readonly retired = new Set<Worker>();
+
+  /**
+   * Lambda ends an execution environment whose invocation timed out (the next invocation has a
+   * cold start), so a function that blocked its thread or left work running cannot go on. Here
+   * one environment runs a function's concurrent invocations: the others running in it may
+   * still finish (each in Lambda has its own environment), then it ends; new invocations start
+   * a new one.
+   */
+  private retire(worker: Worker): void {
+    if (this.worker === worker) {
+      this.worker = undefined;
+      this.started = undefined;
+      this.retiredCpuMs += this.currentCpuMs;
+      this.currentCpuMs = 0;
+    }
+    this.retired.add(worker);
+    this.endIfIdle(worker);
+  }
+
+  private endIfIdle(worker: Worker): void {
+    if (!this.retired.has(worker) || [...this.pending.values()].some((pending) => pending.worker === worker)) return;
+    this.retired.delete(worker);
+    void worker.terminate();
   }
 
   /**
@@ -137,12 +167,15 @@ export class LocalFunctionHost {
       // (once ready, the rejection changes nothing).
       worker.once('exit', (code) => {
         reject(new FunctionError(fn.name, `its execution environment exited during its init (code ${code})`));
-        if (this.worker !== worker) return;
-        this.worker = undefined;
-        this.started = undefined;
-        this.retiredCpuMs += this.currentCpuMs;
-        this.currentCpuMs = 0;
+        this.retired.delete(worker);
+        if (this.worker === worker) {
+          this.worker = undefined;
+          this.started = undefined;
+          this.retiredCpuMs += this.currentCpuMs;
+          this.currentCpuMs = 0;
+        }
         for (const [id, pending] of this.pending) {
+          if (pending.worker !== worker) continue;
           clearTimeout(pending.timer);
           pending.reject(new FunctionError(fn.name, `its execution environment exited (code ${code})`));
           this.pending.delete(id);
@@ -158,6 +191,7 @@ export class LocalFunctionHost {
         clearTimeout(pending.timer);
         if (message.error) pending.reject(new FunctionError(fn.name, message.error.message));
         else pending.resolve(message.result);
+        this.endIfIdle(worker);
       });
       worker.unref();
     });

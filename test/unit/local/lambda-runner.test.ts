@@ -151,3 +151,54 @@ test("a function's CPU time and invocations are counted across its execution env
   expect(host.usage.cpuMs).toBeGreaterThanOrEqual(afterFirst.cpuMs + 150);
   expect(host.usage.cpuMs).toBeLessThan(afterFirst.cpuMs + 150 + 1_000);
 });
+
+test('an invocation that times out ends its execution environment, as in Lambda: a function that blocked its thread answers again', async () => {
+  const { host } = hostOf(
+    'blocks',
+    `let calls = 0;
+     exports.handler = async (event) => {
+       calls += 1;
+       if (event.block) for (;;) {}
+       return calls;
+     };`,
+    500,
+  );
+  expect(await host.invoke({})).toBe(1);
+  await expect(host.invoke({ block: true })).rejects.toThrow(/Test\/blocks failed: timed out after 500 ms/);
+  // A new environment: its module scope starts again, where the blocked one would time out forever.
+  expect(await host.invoke({})).toBe(1);
+});
+
+test("a timed-out invocation's work does not go on after its timeout", async () => {
+  const late = path.join(dir, 'late.written');
+  const { host } = hostOf(
+    'late',
+    `exports.handler = async () => {
+       await new Promise((resolve) => setTimeout(resolve, 600));
+       require('node:fs').writeFileSync(${JSON.stringify(late)}, 'x');
+       return 'done';
+     };`,
+    200,
+  );
+  await expect(host.invoke({})).rejects.toThrow(/timed out after 200 ms/);
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  expect(existsSync(late)).toBe(false);
+});
+
+test('a timeout leaves the invocations running beside it in their environment to finish', async () => {
+  const { host } = hostOf(
+    'beside',
+    `exports.handler = async (event) => {
+       await new Promise((resolve) => setTimeout(resolve, event.ms));
+       return event.ms;
+     };`,
+    400,
+  );
+  await host.invoke({ ms: 0 });
+  const slow = host.invoke({ ms: 5_000 });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Started 100 ms after the slow one, it ends 100 ms after the slow one timed out.
+  const beside = host.invoke({ ms: 350 });
+  await expect(slow).rejects.toThrow(/timed out/);
+  expect(await beside).toBe(350);
+});
