@@ -74,14 +74,83 @@ export function dynamoDbLocalClasspath(): string {
   return [jar, path.join(libDir, '*')].join(path.delimiter);
 }
 
-export async function startDynamoDbLocal(port: number, dataDir: string | undefined, timeoutMs: number): Promise<StartedService> {
-  const { jar, libDir } = dynamoDbLocalJar();
+/** Restarts of a DynamoDB Local that keeps dying within RESTART_WINDOW_MS of its start before it is given up. */
+const MAX_QUICK_RESTARTS = 3;
+const RESTART_WINDOW_MS = 30_000;
+
+/**
+ * DynamoDB Local on `port`, restarted on the same port (and data folder) when it dies while the
+ * cluster runs (killed, out of memory), as the endpoint every function was given must keep
+ * answering; each death is reported on stderr with its reason and output. One that keeps dying
+ * at once is given up, said so.
+ */
+export async function startDynamoDbLocal(
+  port: number,
+  dataDir: string | undefined,
+  timeoutMs: number,
+  report: (line: string) => void = (line) => console.error(line),
+): Promise<StartedService> {
   const classpath = dynamoDbLocalClasspath();
   const launcher = await loopbackLauncher(classpath);
   // A launcher compiled outside the cache (one it could not write) served this start alone.
   const release = () => {
     if (launcher !== undefined && path.dirname(launcher) !== LAUNCHER_CACHE) rmSync(launcher, { recursive: true, force: true });
   };
+  const endpoint = `http://127.0.0.1:${port}`;
+  let child: ManagedChild;
+  try {
+    child = await launchDynamoDbLocal(port, dataDir, timeoutMs, launcher, classpath);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  /** What happens once the running child exits: its restart, which a stop waits for (and then stops what it started). */
+  let restarting: Promise<void> | undefined;
+  let quickRestarts = 0;
+  const watch = (running: ManagedChild, startedAt: number): void => {
+    restarting = running.whenExited().then(async () => {
+      // Ended by this process (its stop, or the signal hooks killing every child on Ctrl-C): not a death.
+      if (stopping !== undefined || running.endedByUs) return;
+      // Its watchdog (which waits on our end of its stdin) and anything else left in its group go.
+      await running.stop();
+      const data = dataDir === undefined ? ' (in memory: the tables and items it held are gone)' : '';
+      quickRestarts = Date.now() - startedAt < RESTART_WINDOW_MS ? quickRestarts + 1 : 1;
+      if (quickRestarts > MAX_QUICK_RESTARTS) {
+        report(`DynamoDB Local on ${endpoint} ${running.exitReason}${data} and keeps dying at once (last output: ${running.outputTail()}): not restarted again; stop npm start and start it again`);
+        return;
+      }
+      report(`DynamoDB Local on ${endpoint} ${running.exitReason}${data}; last output: ${running.outputTail()}. Restarting it...`);
+      try {
+        const restarted = await launchDynamoDbLocal(port, dataDir, timeoutMs, launcher, classpath);
+        if (stopping !== undefined) {
+          await restarted.stop();
+          return;
+        }
+        child = restarted;
+        report(`DynamoDB Local answers again on ${endpoint}`);
+        watch(restarted, Date.now());
+      } catch (err) {
+        report(`DynamoDB Local on ${endpoint} could not be restarted (${oneLine(err)}): stop npm start and start it again`);
+      }
+    });
+  };
+  watch(child, Date.now());
+  return {
+    endpoint,
+    stop: () =>
+      (stopping ??= (async () => {
+        await child.stop();
+        // A restart in flight finishes, and stops what it started, before the stop is done.
+        await restarting;
+        release();
+      })()),
+  };
+}
+
+/** Starts DynamoDB Local on `port` and waits until it answers. */
+async function launchDynamoDbLocal(port: number, dataDir: string | undefined, timeoutMs: number, launcher: string | undefined, classpath: string): Promise<ManagedChild> {
+  const { jar, libDir } = dynamoDbLocalJar();
   const javaArgs = [
     // C1-only JIT + serial GC cut startup by about a third (1.4 s -> 1.0 s); peak throughput is irrelevant locally.
     '-XX:TieredStopAtLevel=1',
@@ -122,7 +191,6 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
     });
   } catch (err) {
     await child.stop();
-    release();
     // The port was taken after it was checked or picked, or (the jar alone binds every interface,
     // IPv6 included) is held where the IPv4 loopback check does not look. Java names EADDRINUSE
     // so; another BindException (e.g. "Permission denied") is not a busy port.
@@ -133,13 +201,7 @@ export async function startDynamoDbLocal(port: number, dataDir: string | undefin
   } finally {
     client.destroy();
   }
-  return {
-    endpoint,
-    stop: async () => {
-      await child.stop();
-      release();
-    },
-  };
+  return child;
 }
 
 const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';

@@ -38,6 +38,7 @@ export class ManagedChild {
   private readonly exited: Promise<void>;
   private stopping: Promise<void> | undefined;
   private printedListening = false;
+  private ended = false;
 
   /**
    * `listeningLine`: what the command prints once it listens. Until then a readiness probe's
@@ -94,12 +95,19 @@ export class ManagedChild {
     return this.tail.length === 0 ? '(no output)' : this.tail.map((line) => line.trim()).join(' | ');
   }
 
+  /** Whether this process ended the child (stop, or killNow on its way out), rather than the child dying on its own. */
+  get endedByUs(): boolean {
+    return this.ended;
+  }
+
   /** For process exit paths, where only synchronous work runs. */
   killNow(): void {
+    this.ended = true;
     this.signalGroup('SIGKILL');
   }
 
   stop(): Promise<void> {
+    this.ended = true;
     this.stopping ??= this.doStop();
     return this.stopping;
   }
