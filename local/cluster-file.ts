@@ -11,7 +11,7 @@
  * file; a second cluster of the same checkout (an `--in-memory` one) never writes it. The file is
  * removed only while it still records this process: a later run that wrote its own is left alone.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { processRunsAs, processStart } from './process-runs';
 
@@ -66,4 +66,45 @@ export function runningClusterFile(stateDir: string): { url: unknown; pid: numbe
  */
 export function writerRuns(written: { readonly pid?: unknown; readonly pidStart?: unknown }): boolean {
   return typeof written.pid !== 'number' || processRunsAs(written.pid, typeof written.pidStart === 'number' ? written.pidStart : undefined);
+}
+
+export const START_LOCK_FILE = 'cluster.lock';
+
+/**
+ * Takes `stateDir`/cluster.lock for this process, from the first thing a persisted (or --fresh)
+ * start does until its cluster stops: cluster.json is written only once the API listens, and a
+ * second start in the seconds before (synthesizing, starting the emulators) would otherwise wipe
+ * the data under the first (--fresh), rewrite its assembly, or run a second DynamoDB Local on its
+ * data folder. The file is created exclusively; one whose writer has ended (killed) is taken
+ * over. Answers the function that releases it, or the pid of the run that holds it.
+ */
+export function takeStartLock(stateDir: string, pid = process.pid): { release: () => void } | { heldBy: number } {
+  const file = path.join(stateDir, START_LOCK_FILE);
+  mkdirSync(stateDir, { recursive: true });
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      writeFileSync(file, `${JSON.stringify({ pid, pidStart: processStart(pid) })}\n`, { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      let written: { pid?: unknown; pidStart?: unknown } = {};
+      try {
+        written = JSON.parse(readFileSync(file, 'utf8')) as typeof written;
+      } catch {
+        // Being written by the run that just created it, or cut short: read again below.
+      }
+      if (typeof written.pid === 'number' && writerRuns(written)) return { heldBy: written.pid };
+      if (typeof written.pid === 'number' || attempt > 0) rmSync(file, { force: true });
+      continue;
+    }
+    return {
+      release: () => {
+        try {
+          if ((JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid === pid) rmSync(file, { force: true });
+        } catch {
+          // gone already
+        }
+      },
+    };
+  }
+  throw new Error(`Could not take ${file}: remove it if no npm start of this checkout runs`);
 }

@@ -23,7 +23,7 @@ import { canPublish } from '../lambdas/shared/cluster-model';
 import { LocalApiServer, type AdminHandler } from './api-server';
 import { readTokenFile, settleTokens, unquotedJsonError, writePrivateJson, writeTokenFile, type HeldElsewhere } from './node-tokens';
 import { assemblyDirName, removeStaleAssemblies } from './stale-assemblies';
-import { runningClusterFile, writeClusterFile } from './cluster-file';
+import { runningClusterFile, START_LOCK_FILE, takeStartLock, writeClusterFile } from './cluster-file';
 import { LocalStartError } from './errors';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import {
@@ -104,6 +104,39 @@ export function synthesizeTopology(outdir: string, context?: Record<string, unkn
 }
 
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  // A run that keeps its data in stateDir (or wipes it, --fresh) holds it from its first step to its stop.
+  if (!((options.persist ?? true) || options.fresh)) return startUnlocked(options);
+  const running = runningClusterFile(stateDir);
+  if (running === undefined) {
+    const lock = takeStartLock(stateDir);
+    if ('heldBy' in lock) {
+      throw new LocalStartError(
+        `a local cluster of this checkout is already starting or running (pid ${lock.heldBy}; ${path.join(stateDir, START_LOCK_FILE)}) and keeps its data in ${stateDir}: ` +
+          `stop it first (Ctrl-C where it runs, or kill -INT ${lock.heldBy}), or run one that keeps nothing beside it: npm start -- --in-memory --port 0 --dynamo-port 0 --aws-port 0`,
+      );
+    }
+    try {
+      const cluster = await startUnlocked(options);
+      return {
+        ...cluster,
+        stop: async () => {
+          try {
+            await cluster.stop();
+          } finally {
+            lock.release();
+          }
+        },
+      };
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+  return startUnlocked(options);
+}
+
+async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster> {
   const log = options.log ?? (() => undefined);
   const port = options.port ?? 3000;
   const persist = options.persist ?? true;

@@ -67,3 +67,16 @@ test('no cluster.json, or one that is not JSON, names none', () => {
   writeFileSync(path.join(dir, 'cluster.json'), '{');
   expect(runningClusterFile(dir)).toBeUndefined();
 });
+
+test("a --fresh run started while the checkout's persisted cluster is still starting (no cluster.json yet) is refused, and its data is kept", async () => {
+  const outcome = (start: Promise<unknown>) => start.then(() => new Error('started'), (error: unknown) => error as Error);
+  // The first start synthesizes before it yields, then waits on its ports: it is starting, with
+  // no cluster.json written yet (that comes once its API listens). It fails later, on the busy port.
+  const first = outcome(startLocalCluster({ stateDir: dir, port: 0, dynamoPort: busyPort, awsPort: 0, persist: true }));
+  const second = outcome(startLocalCluster({ stateDir: dir, port: 0, dynamoPort: busyPort, awsPort: 0, persist: true, fresh: true }));
+  expect((await second).message).toContain(`a local cluster of this checkout is already starting or running (pid ${process.pid}`);
+  expect(readFileSync(path.join(dir, 'data', 'shared-local-instance.db'), 'utf8')).toBe('the running cluster’s tables');
+  expect((await first).message).toMatch(/in use/);
+  // The first, failed, holds the folder no longer: a start after it gets as far as the ports again.
+  expect((await outcome(startLocalCluster({ stateDir: dir, port: 0, dynamoPort: busyPort, awsPort: 0, persist: true }))).message).toMatch(/in use/);
+}, 120_000);
