@@ -12,7 +12,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createClusterApp, withQuietBundling } from '../cdk/app';
 import { bundleCacheDir } from '../cdk/bundle-cache';
@@ -155,6 +155,10 @@ async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster
   if (port !== 0) await assertPortFree(port, 'API', 'stop the other process or pass --port N');
   if (options.fresh && existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
 
+  // Read before anything starts: a file that cannot be read stops the start with its name.
+  const mappingsFile = path.join(dataDir, 'disabled-event-source-mappings.json');
+  const disabledMappings = persist ? readDisabledMappings(mappingsFile) : new Set<string>();
+
   removeStaleAssemblies(stateDir);
   log('Synthesizing the CDK app (bundling functions with esbuild, or reusing unchanged bundles)...');
   const assemblyDir = path.join(stateDir, persist ? 'cdk.out' : assemblyDirName());
@@ -214,14 +218,12 @@ async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster
     // Pausing a node switches its apply function's event source mapping through the Lambda API.
     // An event source mapping keeps its state in AWS; here the disabled ones are kept with the
     // data (so --fresh forgets them with the pauses), and come back disabled after a restart.
-    const mappingsFile = path.join(dataDir, 'disabled-event-source-mappings.json');
-    const disabledMappings = new Set<string>(persist && existsSync(mappingsFile) ? (JSON.parse(readFileSync(mappingsFile, 'utf8')) as string[]) : []);
     const lambdaApi = await startLocalLambdaApi({
       pollers: () => messaging.pollersByMapping(),
       onSwitched: (uuid, enabled) => {
         if (enabled) disabledMappings.delete(uuid);
         else disabledMappings.add(uuid);
-        if (persist) writeFileSync(mappingsFile, `${JSON.stringify([...disabledMappings])}\n`);
+        if (persist) writeAtomically(mappingsFile, `${JSON.stringify([...disabledMappings])}\n`);
       },
       ...(gate
         ? {
@@ -398,6 +400,33 @@ async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The event source mappings paused (nodes paused) in an earlier run, kept in `file`: none without
+ * the file; one that is not a JSON list of ids stops the start, naming it.
+ */
+function readDisabledMappings(file: string): Set<string> {
+  if (!existsSync(file)) return new Set();
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    value = error;
+  }
+  if (!Array.isArray(value) || !value.every((id) => typeof id === 'string')) {
+    throw new LocalStartError(
+      `${file} is not a JSON list of event source mapping ids (the nodes paused in an earlier run): fix it, remove it (every node starts resumed), or start over with --fresh`,
+    );
+  }
+  return new Set(value as string[]);
+}
+
+/** Replaces `file` whole: a run killed while writing leaves the old contents, not half of the new. */
+function writeAtomically(file: string, contents: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, file);
 }
 
 /** The body of `POST /__local/schedules/{name}`: empty, or `{"time": "<ISO 8601 instant>"}`. */

@@ -80,3 +80,15 @@ test("a --fresh run started while the checkout's persisted cluster is still star
   // The first, failed, holds the folder no longer: a start after it gets as far as the ports again.
   expect((await outcome(startLocalCluster({ stateDir: dir, port: 0, dynamoPort: busyPort, awsPort: 0, persist: true }))).message).toMatch(/in use/);
 }, 120_000);
+
+test.each([
+  ['empty (a write cut short)', ''],
+  ['not a list of mapping ids', '{"Mapping": false}'],
+])('a kept list of paused nodes that is %s is refused before anything starts, naming the file and what to do', async (_name, contents) => {
+  const file = path.join(dir, 'data', 'disabled-event-source-mappings.json');
+  writeFileSync(file, contents);
+  const start = startLocalCluster({ stateDir: dir, port: 0, dynamoPort: busyPort, awsPort: 0, persist: true });
+  await expect(start).rejects.toBeInstanceOf(LocalStartError);
+  await expect(start).rejects.toThrow(`${file} is not a JSON list of event source mapping ids`);
+  expect(readFileSync(file, 'utf8')).toBe(contents);
+}, 120_000);
