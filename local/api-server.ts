@@ -58,6 +58,8 @@ export interface ApiServerOptions {
   admin?: AdminHandler;
   /** Path prefix of the local-only admin endpoints. */
   adminPrefix?: string;
+  /** The most authorizer verdicts cached at once (the oldest go first). @default 10000 */
+  authCacheMaxEntries?: number;
 }
 
 export class LocalApiServer {
@@ -142,6 +144,21 @@ export class LocalApiServer {
     writeResult(res, result);
   }
 
+  /**
+   * Caches a verdict, keeping the cache bounded as API Gateway's is: every request with a token
+   * never seen (any stranger can send them, each up to the header limit) adds one, so the expired
+   * ones go as new ones come, and past the size the oldest go. Map order is insertion order.
+   */
+  private cacheVerdict(key: string, verdict: { expires: number; context: Record<string, unknown> | undefined }): void {
+    const now = Date.now();
+    this.authCache.delete(key);
+    for (const [cachedKey, cached] of this.authCache) {
+      if (cached.expires > now && this.authCache.size < (this.options.authCacheMaxEntries ?? 10_000)) break;
+      this.authCache.delete(cachedKey);
+    }
+    this.authCache.set(key, verdict);
+  }
+
   private match(method: string, pathname: string): { route: CompiledRoute; pathParameters: Record<string, string> } | undefined {
     for (const route of this.routes) {
       if (route.method !== 'ANY' && route.method !== method) continue;
@@ -189,9 +206,7 @@ export class LocalApiServer {
       return { status: 500 };
     }
     const context = verdict.isAuthorized === true ? (verdict.context ?? {}) : undefined;
-    if (authorizer.cacheTtlSeconds > 0) {
-      this.authCache.set(cacheKey, { expires: Date.now() + authorizer.cacheTtlSeconds * 1000, context });
-    }
+    if (authorizer.cacheTtlSeconds > 0) this.cacheVerdict(cacheKey, { expires: Date.now() + authorizer.cacheTtlSeconds * 1000, context });
     return context ? { status: 200, context } : { status: 403 };
   }
 }

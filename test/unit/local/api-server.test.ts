@@ -213,6 +213,29 @@ describe('the Lambda REQUEST authorizer', () => {
     expect(auth.events).toHaveLength(3);
   });
 
+  it('keeps its cache of verdicts bounded: expired ones go, and past its size the oldest, however many tokens strangers send', async () => {
+    const auth = allowOnly('good');
+    const server = new LocalApiServer({
+      routes: [route('GET', '/x', 'target', authorizer(60))],
+      hosts: new Map(Object.entries({ auth, target: fakeHost() })) as unknown as Map<string, LocalFunctionHost>,
+      authCacheMaxEntries: 50,
+    });
+    servers.push(server);
+    const base = `http://127.0.0.1:${await server.listen(0)}`;
+    const cached = () => (server as unknown as { authCache: Map<string, unknown> }).authCache.size;
+    const get = (token: string) => fetch(`${base}/x`, { headers: { authorization: `Bearer ${token}` } }).then((response) => response.status);
+
+    expect(await get('good')).toBe(200);
+    for (let i = 0; i < 120; i += 1) expect(await get(`stranger-${i}-${'x'.repeat(4096)}`)).toBe(403);
+    expect(cached()).toBeLessThanOrEqual(50);
+
+    // Past the TTL, the next verdict cached sweeps the expired ones.
+    const now = Date.now();
+    jest.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+    expect(await get('good')).toBe(200);
+    expect(cached()).toBe(1);
+  });
+
   it('asks the authorizer every time when the TTL is 0', async () => {
     const auth = allowOnly('good');
     const base = await start([route('GET', '/x', 'target', authorizer(0))], { auth, target: fakeHost() });
