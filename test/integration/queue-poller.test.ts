@@ -46,7 +46,7 @@ function backingOff(queueUrl: string, takes: number): { deliveries: number[]; ho
     }
     return { batchItemFailures: deliveries.length < takes ? [{ itemIdentifier: record!.messageId }] : [] };
   };
-  return { deliveries, host: { fn: { name: 'Backoff' }, invoke } as unknown as LocalFunctionHost };
+  return { deliveries, host: { fn: { name: 'Backoff' }, invoke, stop: async () => undefined } as unknown as LocalFunctionHost };
 }
 
 /** Waits until the function took its delivery (20 s at most), then stops the polling. */

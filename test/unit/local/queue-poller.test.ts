@@ -48,6 +48,7 @@ it('keeps polling when deleting a delivered batch fails', async () => {
       bodies.push(...event.Records.map((record) => record.body));
       return { batchItemFailures: [] };
     },
+    async stop() {},
   } as unknown as LocalFunctionHost;
   const poller = new QueuePoller(
     sqs,
@@ -67,3 +68,54 @@ it('keeps polling when deleting a delivered batch fails', async () => {
     await poller.stop();
   }
 });
+
+it("stops at once at the cluster's end, its function's invocation in flight cut short and its batch given back, not waited out", async () => {
+  const changed: unknown[] = [];
+  let received = 0;
+  const sqs = {
+    async send(command: { constructor: { name: string }; input: unknown }) {
+      if (command.constructor.name === 'ReceiveMessageCommand') {
+        received += 1;
+        if (received === 1) return { Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: 'slow' }] };
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return {};
+      }
+      if (command.constructor.name === 'ChangeMessageVisibilityBatchCommand') changed.push(command.input);
+      return {};
+    },
+  } as unknown as SQSClient;
+  // A function whose invocation takes its whole timeout (a GeoServer node's apply while its GeoServer hangs: up to 2 min).
+  let invoked = false;
+  let stopFunction: (error: Error) => void = () => undefined;
+  const host = {
+    fn: { name: 'Apply' },
+    invoke: () =>
+      new Promise((_resolve, reject) => {
+        invoked = true;
+        const timer = setTimeout(() => reject(new Error('timed out after 120000 ms')), 120_000);
+        stopFunction = (error) => {
+          clearTimeout(timer);
+          reject(error);
+        };
+      }),
+    async stop() {
+      stopFunction(new Error('its execution environment exited (code 1)'));
+    },
+  } as unknown as LocalFunctionHost;
+  const poller = new QueuePoller(
+    sqs,
+    { logicalId: 'Mapping', queueId: 'Queue', functionId: 'Apply', batchSize: 10, reportBatchItemFailures: true },
+    'http://127.0.0.1:1/000000000000/queue.fifo',
+    'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
+    host,
+  );
+  poller.start();
+  while (!invoked) await new Promise((resolve) => setTimeout(resolve, 10));
+  const stopping = Date.now();
+  await Promise.race([poller.stop(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  expect(Date.now() - stopping).toBeLessThan(3_000);
+  expect(poller.isRunning).toBe(false);
+  // The batch comes back (after the local retry delay) for the next start, as after a crash.
+  expect(changed).toEqual([{ QueueUrl: 'http://127.0.0.1:1/000000000000/queue.fifo', Entries: [{ Id: '0', ReceiptHandle: 'r1', VisibilityTimeout: 1 }] }]);
+  await host.stop();
+}, 30_000);
