@@ -12,7 +12,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import * as path from 'node:path';
 import { createClusterApp, withQuietBundling } from '../cdk/app';
 import { bundleCacheDir } from '../cdk/bundle-cache';
@@ -24,7 +25,7 @@ import { LocalApiServer, type AdminHandler } from './api-server';
 import { readTokenFile, settleTokens, unquotedJsonError, writePrivateJson, writeTokenFile, type HeldElsewhere } from './node-tokens';
 import { assemblyDirName, removeStaleAssemblies } from './stale-assemblies';
 import { runningClusterFile, START_LOCK_FILE, takeStartLock, writeClusterFile } from './cluster-file';
-import { LocalStartError } from './errors';
+import { LocalStartError, errorCode, oneLine } from './errors';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import {
   assertPortFree,
@@ -169,12 +170,21 @@ async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster
   const artifact = assembly.getStackArtifact(stack.artifactId);
   const template = flattenNestedStacks(artifact.template, assembly.directory) as CfnTemplate & { Outputs?: Record<string, { Value: unknown }> };
 
+  // Opened before anything starts: a file that cannot be written stops the start with its name.
+  const functionLog = options.functionLogFile === undefined ? undefined : openFunctionLog(options.functionLogFile);
+
   log('Starting DynamoDB Local and fauxqs (SNS/SQS/S3)...');
-  const emulators = await startEmulators({
-    dataDir: persist ? dataDir : undefined,
-    dynamoPort: options.dynamoPort ?? 8000,
-    fauxqsPort: options.awsPort ?? 4566,
-  });
+  let emulators: RunningEmulators;
+  try {
+    emulators = await startEmulators({
+      dataDir: persist ? dataDir : undefined,
+      dynamoPort: options.dynamoPort ?? 8000,
+      fauxqsPort: options.awsPort ?? 4566,
+    });
+  } catch (error) {
+    functionLog?.destroy();
+    throw error;
+  }
   const stopped: Array<() => Promise<void>> = [() => emulators.stop()];
   const stopAll = async () => {
     for (const stop of stopped.reverse()) await stop().catch(() => undefined);
@@ -236,16 +246,8 @@ async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster
     // Test tuning of the local runtime (e.g. a shorter retry backoff), when this process was given it.
     const passedThrough = Object.fromEntries(CONFIG_SYNC_LOCAL_PASSTHROUGH_ENV.flatMap((name) => (process.env[name] ? [[name, process.env[name] as string]] : [])));
     const sharedEnvironment = { ...localAwsEnvironment(emulators), AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint, ...passedThrough };
-    let functionOutput: ReturnType<typeof createWriteStream> | undefined;
-    if (options.functionLogFile) {
-      mkdirSync(path.dirname(options.functionLogFile), { recursive: true });
-      const output = createWriteStream(options.functionLogFile, { flags: 'a' });
-      // Every started function pipes its stdout and stderr here, four listeners of each kind per
-      // pipe: past a few functions Node warned of a leak on every start, which it is not.
-      output.setMaxListeners(0);
-      functionOutput = output;
-      stopped.push(() => new Promise<void>((resolve) => output.end(resolve)));
-    }
+    const functionOutput = functionLog;
+    if (functionOutput) stopped.push(() => new Promise<void>((resolve) => functionOutput.end(resolve)));
     const hosts = new Map<string, LocalFunctionHost>();
     for (const fn of topology.functions.values()) {
       const base = gate
@@ -400,6 +402,55 @@ async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The functions' log (`--function-log`, .local/functions.log), opened now, so that one that
+ * cannot be written (a folder, no permission) stops the start naming it. Every started function
+ * pipes its stdout and stderr into what this answers. Should a write fail later (a full disk),
+ * that is said once on stderr and their output dropped from then on: the cluster goes on, where
+ * the file stream's unhandled 'error' ended npm start.
+ */
+function openFunctionLog(file: string): Writable {
+  let fd: number;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    fd = openSync(file, 'a');
+  } catch (error) {
+    throw new LocalStartError(`Cannot write the functions' log ${file} (${errorCode(error) ?? oneLine(error)}): choose another file with --function-log FILE`);
+  }
+  const stream = createWriteStream('', { fd, flags: 'a' });
+  let failed = false;
+  stream.on('error', (error) => {
+    if (failed) return;
+    failed = true;
+    console.error(`The functions' log ${file} cannot be written (${errorCode(error) ?? oneLine(error)}): their output is dropped from now on`);
+  });
+  const output = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (failed) return done();
+      if (stream.write(chunk)) return done();
+      const resume = () => {
+        stream.off('drain', resume);
+        stream.off('error', resume);
+        done();
+      };
+      stream.once('drain', resume);
+      stream.once('error', resume);
+    },
+    final(done) {
+      if (failed) return done();
+      stream.end(() => done());
+    },
+    destroy(error, done) {
+      stream.destroy();
+      done(error);
+    },
+  });
+  // Every started function pipes its stdout and stderr here, four listeners of each kind per
+  // pipe: past a few functions Node warned of a leak on every start, which it is not.
+  output.setMaxListeners(0);
+  return output;
 }
 
 /**

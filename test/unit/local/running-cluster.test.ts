@@ -92,3 +92,9 @@ test.each([
   await expect(start).rejects.toThrow(`${file} is not a JSON list of event source mapping ids`);
   expect(readFileSync(file, 'utf8')).toBe(contents);
 }, 120_000);
+
+test("a functions' log that cannot be written (--function-log naming a folder) is refused before anything starts, naming it", async () => {
+  const start = startLocalCluster({ stateDir: dir, port: 0, dynamoPort: busyPort, awsPort: 0, persist: false, functionLogFile: dir });
+  await expect(start).rejects.toBeInstanceOf(LocalStartError);
+  await expect(start).rejects.toThrow(`Cannot write the functions' log ${dir} (EISDIR): choose another file with --function-log FILE`);
+}, 120_000);
