@@ -160,6 +160,11 @@ export async function startDynamoGate(
         { agent, host: target.hostname, port: target.port, method: request.method, path: request.url, headers: { ...request.headers, host: target.host } },
         (answer) => {
           response.writeHead(answer.statusCode ?? 502, answer.headers);
+          // DynamoDB Local dying in the middle of its answer ends ours too: pipe() alone would
+          // leave the caller waiting for the rest until its function timed out.
+          answer.on('close', () => {
+            if (!answer.complete) response.destroy();
+          });
           answer.pipe(response);
         },
       );

@@ -60,3 +60,28 @@ it('answers a function whose request body is JSON but not an object, with no unh
   const answer = await fetch(gate.endpoint, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
   expect(answer.status).toBe(200);
 });
+
+it('ends its answer at once when DynamoDB Local dies in the middle of its own, instead of leaving the caller waiting', async () => {
+  const dying = http.createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'content-length': '1000' });
+    response.write('{"Items":[');
+    setTimeout(() => response.socket?.destroy(), 50);
+  });
+  await new Promise<void>((resolve) => dying.listen(0, '127.0.0.1', resolve));
+  const dyingGate = await startDynamoGate(`http://127.0.0.1:${(dying.address() as net.AddressInfo).port}`, new Map());
+  try {
+    const started = Date.now();
+    const outcome = await fetch(dyingGate.endpoint, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.Scan' }, body: '{}', signal: AbortSignal.timeout(5_000) })
+      .then((response) => response.text())
+      .then(
+        () => 'answered in full',
+        (error: Error) => (error.name === 'TimeoutError' ? 'still waiting after 5 s' : 'cut short'),
+      );
+    expect(outcome).toBe('cut short');
+    expect(Date.now() - started).toBeLessThan(3_000);
+  } finally {
+    await dyingGate.close();
+    dying.closeAllConnections();
+    await new Promise<void>((resolve) => dying.close(() => resolve()));
+  }
+});
