@@ -153,7 +153,16 @@ async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster
         `stop it first (Ctrl-C where it runs, or kill -INT ${running.pid}), or run one that keeps nothing beside it: npm start -- --in-memory --port 0 --dynamo-port 0 --aws-port 0`,
     );
   }
-  if (port !== 0) await assertPortFree(port, 'API', 'stop the other process or pass --port N');
+  if (port !== 0) {
+    // Free now, the port would be taken by this run's own emulator before the API binds it, and
+    // the API's "in use" would send the developer looking for another process.
+    const shared =
+      port === (options.dynamoPort ?? 8000) ? "DynamoDB Local's (--dynamo-port, 8000 unless given)"
+      : port === (options.awsPort ?? 4566) ? "fauxqs SNS/SQS/S3's (--aws-port, 4566 unless given)"
+      : undefined;
+    if (shared) throw new LocalStartError(`--port ${port} is also ${shared}: the API and the emulators each need a port of their own (0 picks a free one)`);
+    await assertPortFree(port, 'API', 'stop the other process or pass --port N');
+  }
   if (options.fresh && existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
 
   // Read before anything starts: a file that cannot be read stops the start with its name.

@@ -98,3 +98,26 @@ test("a functions' log that cannot be written (--function-log naming a folder) i
   await expect(start).rejects.toBeInstanceOf(LocalStartError);
   await expect(start).rejects.toThrow(`Cannot write the functions' log ${dir} (EISDIR): choose another file with --function-log FILE`);
 }, 120_000);
+
+test.each([
+  ["DynamoDB Local's (--dynamo-port, 8000 unless given)", { dynamoPort: 'same', awsPort: 0 }],
+  ["fauxqs SNS/SQS/S3's (--aws-port, 4566 unless given)", { dynamoPort: 0, awsPort: 'same' }],
+] as const)('an API port that is also %s port is refused before anything starts, naming both', async (option, ports) => {
+  const free = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const pick = (value: 'same' | 0) => (value === 'same' ? free : value);
+  const start = startLocalCluster({ stateDir: dir, port: free, dynamoPort: pick(ports.dynamoPort), awsPort: pick(ports.awsPort), persist: false, runSchedules: false });
+  const outcome = await start.then(
+    async (cluster) => {
+      await cluster.stop();
+      return undefined;
+    },
+    (error: Error) => error,
+  );
+  expect(outcome).toBeInstanceOf(LocalStartError);
+  expect(outcome?.message).toBe(`--port ${free} is also ${option}: the API and the emulators each need a port of their own (0 picks a free one)`);
+}, 120_000);
