@@ -114,9 +114,10 @@ export async function startLocalLambdaApi(options: {
         send(response, 400, { Type: 'User', Message: 'Enabled must be a boolean' }, 'InvalidParameterValueException');
         return;
       }
-      // As in AWS, the answer is the transition; the poller has stopped (its batch in flight finished) when it is sent.
+      // As in AWS, the answer is the transition: when it is sent the poller receives no more, while
+      // a batch it received is still delivered (its function may take minutes with it).
       if (enabled) poller.start();
-      else await poller.pause();
+      else await poller.disable();
       options.onSwitched?.(uuid, enabled);
       send(response, 202, describe(uuid, poller, enabled ? 'Enabling' : 'Disabling'));
     })().catch((error: unknown) => send(response, 500, { Type: 'Service', Message: String(error) }, 'ServiceException'));

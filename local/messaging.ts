@@ -166,6 +166,10 @@ export class QueuePoller {
   private loop: Promise<void> | undefined;
   /** Ends the long poll in flight, so a stop does not wait out its second. */
   private receiving: AbortController | undefined;
+  /** The long poll in flight, settled either way. */
+  private receiveInFlight: Promise<void> | undefined;
+  /** Which start the running loop belongs to: a loop of an earlier one stops after its batch. */
+  private generation = 0;
   readonly name: string;
   readonly mappingId: string;
   readonly functionId: string;
@@ -193,12 +197,30 @@ export class QueuePoller {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    const generation = ++this.generation;
+    const previous = this.loop;
+    // A loop still delivering the batch it received before a disable ends first: one poll at a
+    // time, as a FIFO queue's order needs.
+    this.loop = (async () => {
+      await previous;
+      await this.run(generation);
+    })();
   }
 
   async pause(): Promise<void> {
     this.running = false;
     await this.loop;
+  }
+
+  /**
+   * What disabling an event source mapping does (UpdateEventSourceMapping, `Enabled: false`,
+   * answered "Disabling" at once): no receive once this resolves, at most the long poll in flight
+   * (a second) waited for, while a batch already received is delivered by the function in its own
+   * time, which a pause function with a 10 s timeout must not wait out.
+   */
+  async disable(): Promise<void> {
+    this.running = false;
+    await this.receiveInFlight;
   }
 
   /**
@@ -215,12 +237,13 @@ export class QueuePoller {
     await paused;
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
+  private async run(generation: number): Promise<void> {
+    const live = () => this.running && this.generation === generation;
+    while (live()) {
       let messages: Message[] = [];
       try {
         this.receiving = new AbortController();
-        const received = await this.sqs.send(
+        const receive = this.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: this.queueUrl,
             MaxNumberOfMessages: Math.min(this.source.batchSize, 10),
@@ -230,9 +253,13 @@ export class QueuePoller {
           }),
           { abortSignal: this.receiving.signal },
         );
-        messages = received.Messages ?? [];
+        this.receiveInFlight = receive.then(
+          () => undefined,
+          () => undefined,
+        );
+        messages = (await receive).Messages ?? [];
       } catch (error) {
-        if (!this.running) return;
+        if (!live()) return;
         console.error(`poller ${this.name}: receive failed: ${String(error)}`);
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
@@ -244,7 +271,7 @@ export class QueuePoller {
         // Deleting or re-timing the batch failed (the emulator did not answer): its messages come
         // back when their visibility ends, as after a failed delete in AWS, and the polling goes on.
         console.error(`poller ${this.name}: settling a batch failed: ${String(error)}`);
-        if (this.running) await new Promise((resolve) => setTimeout(resolve, 500));
+        if (live()) await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
   }
