@@ -7,7 +7,7 @@
  * from the last checkpoint; any other error fails the job, so a job never blocks the node's
  * queue. A resync that fails after its copy began leaves the node held (see `bootstrapStep`).
  */
-import { catchUpReporting, isTransientFailure, type AppliedEvent, type ApplyDeps } from './apply';
+import { catchUpReporting, isTransientFailure, MAX_APPLY_ATTEMPTS, type AppliedEvent, type ApplyDeps } from './apply';
 import { isResourceType, isStoreType, objectStorageKey, RESOURCE_OF, RESOURCE_TYPES, splitObjectId, type ConfigChange, type ObjectRef, type ObjectType } from './events';
 import { REST_MAPPING } from './geoserver/rest-mapping';
 import { applyToGeoServer, type GeoServerOutcome } from './geoserver/apply';
@@ -343,7 +343,20 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       const applied = (job.checkpoint.applied ?? 0) + result.applied.length;
       // Where the store stands, shown as the catch-up goes (and where it stopped, if it fails).
       const resync = { snapshotSequence: sequence, cursor: result.cursor, appliedFromLog: applied };
-      if (result.failure) throw new StepFailedPartWay({ ...job, checkpoint: { step: 'catch-up', sequence, applied }, resync }, result.failure.error);
+      if (result.failure) {
+        // An event the node cannot apply, counted by the applier (its failure recorded against
+        // the event after the cursor) and not parked yet: the next step tries it again, and the
+        // applier parks it at its `MAX_APPLY_ATTEMPTS`th failure and goes on, as the queue's
+        // retries would. Failing the job here would end the resync (on a GeoServer node, before
+        // its reconcile) over an event that every other path parks.
+        if (!isTransientFailure(result.failure.error)) {
+          const { failing } = await deps.store.readProgress(node);
+          if (failing !== undefined && failing.sequence === result.cursor + 1 && failing.attempts < MAX_APPLY_ATTEMPTS) {
+            return { ...job, checkpoint: { step: 'catch-up', sequence, applied }, resync };
+          }
+        }
+        throw new StepFailedPartWay({ ...job, checkpoint: { step: 'catch-up', sequence, applied }, resync }, result.failure.error);
+      }
       if (result.cursor < head) return { ...job, checkpoint: { step: 'catch-up', sequence, applied }, resync };
       return { ...job, phase: deps.rest ? 'scan-store' : 'done', checkpoint: {}, resync };
     }

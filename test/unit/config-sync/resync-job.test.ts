@@ -377,10 +377,12 @@ test('a resync whose catch-up fails part way for good records, beside its error,
   const events = await h.appendAll([add('workspace', 'a', { name: 'a' }), add('workspace', 'b', { name: 'b' }), add('workspace', 'c', { name: 'c' })]);
   const jobs = new MemoryJobStore();
   const job = await startResync(jobs, 'resync-fails');
-  // The store refuses the commit of the last event for a reason no retry mends.
+  // The store refuses the commit of the last event for a reason no retry mends, and its parking
+  // too (a refused commit alone is retried, then parked, as the queue's applier would).
   const refusal = new Error('item too large');
   const store = Object.assign(Object.create(h.store) as typeof h.store, {
     commit: (node: string, commit: Parameters<typeof h.store.commit>[1]) => (commit.sequence === events[2]!.sequence ? Promise.reject(refusal) : h.store.commit(node, commit)),
+    park: () => Promise.reject(refusal),
     commitBatch: (node: string, batch: Parameters<typeof h.store.commitBatch>[1]) =>
       batch.sequence >= events[2]!.sequence ? Promise.reject(refusal) : h.store.commitBatch(node, batch),
   });
