@@ -3388,7 +3388,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description SWITCH_IN_PROGRESS: another pause or resume of the node is in progress; nothing was changed, try again */
+            /** @description SWITCH_IN_PROGRESS: another pause or resume of the node is in progress; nothing was changed, try again. CONSUMPTION_SWITCH_BUSY: the node's event source mapping is still changing state from an earlier pause or resume (Retry-After); repeat the call */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3462,7 +3462,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description SWITCH_IN_PROGRESS: another pause or resume of the node is in progress; nothing was changed, try again */
+            /** @description SWITCH_IN_PROGRESS: another pause or resume of the node is in progress; nothing was changed, try again. CONSUMPTION_SWITCH_BUSY: the node's event source mapping is still changing state from an earlier pause or resume (Retry-After); repeat the call */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -516,7 +516,9 @@ const pauseResponses: Readonly<Record<number, ResponseDeclaration>> = {
   400: errorResponse('A body: the route takes none (send none, or {})'),
   403: errorResponse('Neither the node itself nor a master'),
   404: unknownNode,
-  409: errorResponse('SWITCH_IN_PROGRESS: another pause or resume of the node is in progress; nothing was changed, try again'),
+  409: errorResponse(
+    'SWITCH_IN_PROGRESS: another pause or resume of the node is in progress; nothing was changed, try again. CONSUMPTION_SWITCH_BUSY: the node\'s event source mapping is still changing state from an earlier pause or resume (Retry-After); repeat the call',
+  ),
 };
 
 export const CONFIG_SYNC_API = {

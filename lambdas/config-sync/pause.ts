@@ -15,7 +15,7 @@
  * another in progress is refused with 409 SWITCH_IN_PROGRESS and changes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { ConflictError, ForbiddenError } from '../shared/errors';
+import { AppError, ConflictError, ForbiddenError } from '../shared/errors';
 import { canPublish, consumes, type ClusterNode } from '../shared/cluster-nodes';
 
 export interface PauseState {
@@ -61,6 +61,31 @@ export const SWITCH_LEASE_MS = 30_000;
 export class SwitchInProgressError extends ConflictError {
   constructor(node: string) {
     super('SWITCH_IN_PROGRESS', `Node ${node} is being paused or resumed by another request; nothing was changed: try again in a few seconds`);
+  }
+}
+
+/** Seconds after which a refused consumption switch is worth repeating (a mapping's state change takes seconds). */
+const SWITCH_BUSY_RETRY_SECONDS = 5;
+
+/**
+ * 409: the consumption switch refused the change because it is still changing state from an
+ * earlier one (AWS Lambda refuses to update an event source mapping that is `Enabling`,
+ * `Disabling` or `Updating`: a resume right after a pause). Repeating the request finishes it.
+ */
+export class ConsumptionSwitchBusyError extends AppError {
+  constructor(node: string, enabled: boolean, cause: string) {
+    super(
+      409,
+      'CONSUMPTION_SWITCH_BUSY',
+      (enabled
+        ? `Node ${node} is still paused: its queue consumption could not be enabled yet`
+        : `Node ${node}'s pause is recorded (its publishes are refused), but its queue consumption could not be disabled yet`) +
+        ` because its event source mapping is still changing state from an earlier pause or resume (${cause}). ` +
+        `Repeat the ${enabled ? 'resume' : 'pause'} in a few seconds`,
+      undefined,
+      undefined,
+      SWITCH_BUSY_RETRY_SECONDS,
+    );
   }
 }
 

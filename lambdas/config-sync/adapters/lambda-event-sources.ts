@@ -5,7 +5,11 @@
  * the cluster's nodes (cdk/constructs/config-sync-service.ts).
  */
 import { LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import type { ConsumptionSwitch } from '../pause';
+import { ConsumptionSwitchBusyError, type ConsumptionSwitch } from '../pause';
+import { withoutArns } from '../../shared/errors';
+
+/** What Lambda answers an update of a mapping that is still changing state (`Enabling`, `Disabling`, `Updating`). */
+const BUSY_ERRORS = new Set(['ResourceInUseException', 'ResourceConflictException']);
 
 export class EventSourceMappingSwitch implements ConsumptionSwitch {
   constructor(
@@ -17,6 +21,11 @@ export class EventSourceMappingSwitch implements ConsumptionSwitch {
   async setEnabled(node: string, enabled: boolean): Promise<void> {
     const uuid = this.mappings[node];
     if (uuid === undefined) throw new Error(`Node ${node} has no event source mapping in NODE_EVENT_SOURCES`);
-    await this.client.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled }));
+    try {
+      await this.client.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled }));
+    } catch (error) {
+      if (error instanceof Error && BUSY_ERRORS.has(error.name)) throw new ConsumptionSwitchBusyError(node, enabled, withoutArns(`${error.name}: ${error.message}`));
+      throw error;
+    }
   }
 }
