@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { XRAY_ACTIONS, actionsOfStatement, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
@@ -211,6 +213,31 @@ describe('API and publishing alarms', () => {
       Threshold: 0,
       EvaluationPeriods: 10,
     });
+  });
+});
+
+describe('the README', () => {
+  // An operator finds an alarm by the name the README gives it: each alarm the default cluster
+  // has must be named there, as `<cluster>-...` with `<node>` or `<function>` for the part that varies.
+  it('names every alarm the cluster has', () => {
+    const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
+    const nodes: string[] = cdkJson.context.cluster.nodes.map((node: { name: string }) => node.name);
+    const documented = new Set(
+      alarms(synth.json).map((alarm) => {
+        const rest = String(alarm.AlarmName).replace(/^geo-/, '');
+        if (alarm.Namespace === 'AWS/Lambda') return `<cluster>-<function>-${rest.slice(rest.lastIndexOf('-') + 1)}`;
+        const node = nodes.find((name) => rest.startsWith(`${name}-`));
+        return `<cluster>-${node ? `<node>-${rest.slice(node.length + 1)}` : rest}`;
+      }),
+    );
+    expect(documented.size).toBeGreaterThan(5);
+    // The README's examples of a function's place.
+    for (const place of ['Status-PutStatus', 'ConfigSync-slave-1-Apply']) {
+      expect(readme).toContain(`\`${place}\``);
+      alarmNamed(synth.json, `geo-${place}-errors`);
+    }
+    expect([...documented].filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
   });
 });
 
