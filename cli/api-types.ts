@@ -2795,7 +2795,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The token does not verify */
+            /** @description The token does not verify (authorizer); or: A slave acting on another node, or an operator (read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2803,7 +2803,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         message?: string;
-                    };
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description The cluster configuration declares no such node (NODE_NOT_FOUND) */
@@ -2921,7 +2921,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The token does not verify */
+            /** @description The token does not verify (authorizer); or: A slave acting on another node, or an operator (read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2929,7 +2929,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         message?: string;
-                    };
+                    } | components["schemas"]["Error"];
                 };
             };
             /** @description The cluster configuration declares no such node (NODE_NOT_FOUND) */

@@ -662,6 +662,7 @@ export const CONFIG_SYNC_API = {
         content: jsonContent(resyncJobAnswerSchema),
       },
       400: errorResponse('`source` is not another node of the cluster, the body is invalid (`field` names it) or malformed'),
+      403: errorResponse('A slave acting on another node, or an operator (read-only)'),
       404: unknownNode,
       409: errorResponse(
         'No master other than the target to resync from (NO_RESYNC_SOURCE): name a source; events after the snapshot ' +
@@ -743,6 +744,7 @@ export const CONFIG_SYNC_API = {
         content: jsonContent(redriveAnswerSchema),
       },
       400: errorResponse('A body: the route takes none (send none, or {})'),
+      403: errorResponse('A slave acting on another node, or an operator (read-only)'),
       404: unknownNode,
     },
   },
