@@ -352,17 +352,19 @@ export class MemoryEventLog implements EventLog {
   async appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim, guard?: AppendGuard): Promise<PublishedEvent[]> {
     const cluster = drafts[0]?.cluster;
     if (cluster === undefined) return [];
+    // In DynamoEventLog's order: a retry of a committed request is answered as it was (its
+    // key taken) even when the node has been paused since; only then does a pause refuse.
+    if (claim) {
+      const existing = await this.readIdempotencyClaim(cluster, claim);
+      if (existing) throw new IdempotencyKeyTakenError(existing);
+    }
     if (guard) {
       const paused = await guard.pauses.read(guard.unlessPaused);
       if (paused) throw new NodePausedError(guard.unlessPaused, paused);
     }
     const log = this.log(cluster);
     const first = log.events.length;
-    if (claim) {
-      const existing = await this.readIdempotencyClaim(cluster, claim);
-      if (existing) throw new IdempotencyKeyTakenError(existing);
-      this.claims.set(claimId(cluster, claim), { ...claim, sequence: first });
-    }
+    if (claim) this.claims.set(claimId(cluster, claim), { ...claim, sequence: first });
     const events = drafts.map((draft, index): PublishedEvent => ({ ...structuredClone(draft), sequence: first + index }) as PublishedEvent);
     for (const event of events) {
       log.events.push(event);
