@@ -88,7 +88,10 @@ export const handler = instrumented(async (event: SQSEvent, lambdaContext?: Pick
 async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
   const jobRecords = event.Records.filter((record) => jobIdOfMessage(record.body) !== undefined);
   const others = jobRecords.length > 0 ? event.Records.filter((record) => !jobRecords.includes(record)) : event.Records;
-  const retryRequests = geoserver ? others.filter((record) => isRetryParkedMessage(record.body)) : [];
+  // A node's redrive queues this request only when the node has a GeoServer; one queued before
+  // the GeoServer was taken out of the configuration is taken all the same (its parked events
+  // retried against the store), never read as an event that fails every receive.
+  const retryRequests = others.filter((record) => isRetryParkedMessage(record.body));
   const records = retryRequests.length > 0 ? others.filter((record) => !retryRequests.includes(record)) : others;
   const failedRequests: string[] = [];
   const readAhead = backlog.shownBy(records);

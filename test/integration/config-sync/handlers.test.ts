@@ -9,6 +9,7 @@ import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-eve
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { JOB_RETENTION_MS } from '../../../lambdas/config-sync/jobs';
+import { retryParkedMessage } from '../../../lambdas/config-sync/geoserver/invocation';
 import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
@@ -549,5 +550,16 @@ describe('a recursive remove in the catalog', () => {
       next = body(page).next as string | undefined;
     } while (next !== undefined);
     expect(styles.filter((id) => id.startsWith('gone:'))).toEqual(['gone:fill', 'gone:line']);
+  });
+});
+
+describe('a redrive request queued for a node that has no GeoServer (any more)', () => {
+  it('is taken as a retry of its parked events, not read as an event that fails for ever', async () => {
+    // A redrive of a GeoServer node queues this request for its apply function. With the node's
+    // GeoServer taken out of the cluster configuration meanwhile, the request must still not
+    // be parsed as an event: it would fail every receive, then again after each redrive.
+    const apply = await handlers.apply('slave-2');
+    const message: Message = { MessageId: 'retry-parked-1', ReceiptHandle: 'retry-parked-1', Body: retryParkedMessage(new Date()), Attributes: { ApproximateReceiveCount: '1' } };
+    expect(await apply(sqsEvent([message]))).toEqual({ batchItemFailures: [] });
   });
 });
