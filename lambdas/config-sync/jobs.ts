@@ -1,6 +1,6 @@
 /**
- * Background jobs of a node: work that takes longer than an API request may last (29 s in API
- * Gateway): a drift check of its GeoServer, a reconcile, a capture of a master's GeoServer, a
+ * Background jobs of a node: work that takes longer than an API request may last (30 s in API
+ * Gateway, 29 s for the functions behind it): a drift check of its GeoServer, a reconcile, a capture of a master's GeoServer, a
  * resync. The route answers 202 with the job; the node's own apply function runs it in
  * slices, each within its invocation's time, from its own queue:
  *

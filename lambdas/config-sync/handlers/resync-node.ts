@@ -14,7 +14,7 @@
  *
  * A pure master has no queue and no apply function to run a job's slices (and no GeoServer), so
  * its resync is a job whose slices run within the requests that ask for it: each POST runs it
- * for at most `REQUEST_SLICE_MS` (under API Gateway's 29 s) and answers 200 with the outcome
+ * for at most `REQUEST_SLICE_MS` (under its function's 29 s timeout and API Gateway's 30 s) and answers 200 with the outcome
  * once it is done, or 202 with the job while it is not: the same POST again goes on from the
  * job's checkpoint. So a store of any size is resynced, a request at a time, and none outlasts
  * its gateway. Nothing runs between the requests: until the job is done the master's store is

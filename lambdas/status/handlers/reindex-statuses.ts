@@ -17,7 +17,7 @@ import { MAX_REINDEX_ITEMS, reindexRequestSchema } from '../schemas';
 const store = statusStoreFromEnv({ listing: true });
 const requestSchema = reindexRequestSchema();
 
-/** How long one request scans at most (API Gateway ends a request at 29 s). */
+/** How long one request scans at most (API Gateway ends a request at 30 s; the function's own timeout comes first). */
 const REQUEST_SLICE_MS = 20_000;
 /** Time kept back from the function's timeout: the last page started and the answer. */
 const REQUEST_RESERVE_MS = 3_000;
