@@ -53,7 +53,17 @@ export class HttpUpstream implements Upstream {
         timedOut,
       );
     }
-    const body = await this.readCapped(response);
+    // The timeout covers the body too: a master silent part way through its answer times out as one
+    // that never answered (504), and one that breaks the connection off is out of reach (502),
+    // rather than either escaping as an unexpected error (500).
+    const body = await this.readCapped(response).catch((error: unknown) => {
+      if (error instanceof UpstreamUnavailableError) throw error;
+      const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw new UpstreamUnavailableError(`the master GeoServer did not finish its answer to ${request.method} ${request.path} within ${limit} ms`, true);
+      }
+      throw new UpstreamUnavailableError(`the master GeoServer broke off its answer to ${request.method} ${request.path}`, false);
+    });
     const headers: Record<string, string> = {};
     for (const name of RETURNED_HEADERS) {
       const value = response.headers.get(name);

@@ -1,0 +1,45 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpUpstream, UpstreamUnavailableError } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
+
+describe('HttpUpstream', () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    // Answers its status and the first bytes of a body, then goes silent.
+    // `/broken` breaks the connection off instead.
+    server = createServer((request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"workspaces":', () => {
+        if (request.url?.includes('/broken')) response.socket?.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/geoserver`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('a master that goes silent part way through its answer is a timeout (504), not an unexpected error', async () => {
+    const upstream = new HttpUpstream(url, 300, 1024 * 1024);
+    const error = await upstream.send({ method: 'GET', path: '/workspaces.json', query: '', headers: {} }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UpstreamUnavailableError);
+    expect(error).toMatchObject({ timedOut: true });
+  });
+
+  it('a master that breaks the connection off part way through its answer is out of reach (502), not an unexpected error', async () => {
+    const upstream = new HttpUpstream(url, 5000, 1024 * 1024);
+    const error = await upstream.send({ method: 'GET', path: '/broken.json', query: '', headers: {} }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UpstreamUnavailableError);
+    expect(error).toMatchObject({ timedOut: false });
+  });
+
+  it("an answer over the cap is refused as such, not taken for a broken connection", async () => {
+    const upstream = new HttpUpstream(url, 300, 4);
+    const error = await upstream.send({ method: 'GET', path: '/workspaces.json', query: '', headers: {} }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UpstreamUnavailableError);
+    expect((error as Error).message).toContain('over the gateway');
+  });
+});
