@@ -21,6 +21,7 @@ import {
 import {
   API_GATEWAY_MAX_BODY_BYTES,
   LEASE_WAIT_MS,
+  MAX_READ_BACK_BYTES,
   MAX_REPLICATED_WRITE_BYTES,
   MAX_REQUEST_BODY_BYTES,
   MAX_RESPONSE_BODY_BYTES,
@@ -847,8 +848,8 @@ export const GATEWAY_API = {
       ),
       429: { description: "API Gateway's throttle of the route (cluster.gateway.rateLimit, burstLimit)", content: jsonContent(apiGatewayMessageSchema) },
       502: gatewayOrGeoServer(
-        `The master GeoServer cannot be reached (GEOSERVER_UNAVAILABLE), or answered more than ${MAX_RESPONSE_BODY_BYTES} bytes ` +
-          "(GEOSERVER_ANSWER_TOO_LARGE; a write it applied is still published); or the master GeoServer's own 502",
+        `The master GeoServer cannot be reached, broke off its answer, or answered more than ${MAX_READ_BACK_BYTES} bytes (GEOSERVER_UNAVAILABLE), ` +
+          `or answered more than ${MAX_RESPONSE_BODY_BYTES} bytes (GEOSERVER_ANSWER_TOO_LARGE; a write it applied is still published); or the master GeoServer's own 502`,
       ),
       503: {
         ...gatewayOrGeoServer(
