@@ -48,7 +48,7 @@ export class UnexpectedAnswer extends Error {
   }
 }
 
-/** How long a request may wait for its answer by default: API Gateway ends every API request within 29 s. */
+/** How long a request may wait for its answer by default: API Gateway ends every API request within 30 s. */
 export const DEFAULT_REQUEST_TIMEOUT_S = 60;
 
 /** The statuses a Response must be built without a body for. */
