@@ -462,7 +462,7 @@ export interface components {
             progress: number;
             /** @description Text of the current step */
             task?: string;
-            /** @description The node that last wrote the status */
+            /** @description The node running the execution: the writer of every write but a DISMISSING one another node records */
             nodeId: string;
             userName?: string;
             /** Format: date-time */
@@ -1365,7 +1365,7 @@ export interface operations {
                 processName?: string;
                 /** @description Only executions of this owner (served by an index) */
                 userName?: string;
-                /** @description Only executions last written by this node (served by an index) */
+                /** @description Only executions run by this node (served by an index) */
                 nodeId?: string;
                 /** @description Only executions completed before this instant */
                 completedBefore?: string;

@@ -31,7 +31,7 @@ export const executionStatusSchema = z.object({
   phase: z.enum(PHASES),
   progress: z.int().check(z.minimum(0), z.maximum(100)),
   task: z.optional(described(z.string(), 'Text of the current step')),
-  nodeId: described(z.string(), 'The node that last wrote the status'),
+  nodeId: described(z.string(), 'The node running the execution: the writer of every write but a DISMISSING one another node records'),
   userName: z.optional(z.string()),
   creationTime: dateTime(),
   lastUpdated: described(dateTime(), "The node's heartbeat"),

@@ -45,7 +45,7 @@ export interface ExecutionStatus {
   progress: number;
   /** Text of the current step. */
   task?: string;
-  /** The node that last wrote this status (the one running the execution). */
+  /** The node running the execution: the writer of every write but one recording a dismiss. */
   nodeId: string;
   userName?: string;
   creationTime: string;
@@ -229,7 +229,10 @@ export function applyWrite(
     phase,
     progress: phase === 'SUCCEEDED' ? 100 : (write.progress ?? current.progress),
     task: write.task ?? current.task,
-    nodeId: ctx.nodeId,
+    // The node running the execution. A dismiss is recorded by whichever node a client sent it to
+    // (GeoServer's WPSExecutionManager.cancel saves DISMISSING there), which runs nothing: like
+    // DELETE /executions/{id}, it leaves nodeId alone, so the reaper's NodeLost names the right node.
+    nodeId: phase === 'DISMISSING' ? current.nodeId : ctx.nodeId,
     userName: current.userName ?? write.userName,
     lastUpdated: now,
     // Only the move out of QUEUED starts the run: a RUNNING status without a start time was stored

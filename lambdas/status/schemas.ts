@@ -92,7 +92,7 @@ export const listQuerySchema = lazily(() =>
   ),
   processName: doc(z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH))), 'Only executions of this process (served by an index)'),
   userName: doc(z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH))), 'Only executions of this owner (served by an index)'),
-  nodeId: doc(z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH))), 'Only executions last written by this node (served by an index)'),
+  nodeId: doc(z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_NAME_LENGTH))), 'Only executions run by this node (served by an index)'),
   completedBefore: doc(z.optional(instant()), 'Only executions completed before this instant'),
   completedAfter: doc(z.optional(instant()), 'Only executions completed after this instant'),
   limit: z.optional(queryInteger(1, MAX_LIST_LIMIT, `Statuses per page, 1-${MAX_LIST_LIMIT} (default 100)`)),

@@ -230,6 +230,17 @@ describe('a dismiss a node writes (phase DISMISSING) reads as dismissed to the e
     expect(() => dismiss(dismissing, 'exec-1')).toThrow(expect.objectContaining({ status: 410, code: 'ALREADY_DISMISSED' }));
   });
 
+  // GeoServer's WPSExecutionManager.cancel saves DISMISSING from whichever node got the Dismiss,
+  // not the one running the job. nodeId names the node running it: the reaper's NodeLost blames
+  // it, and a listing by node finds its jobs there.
+  it('recorded by another node, it keeps the running node as nodeId, as DELETE /executions/{id} does', () => {
+    const byOther = applyWrite(status('RUNNING', { nodeId: 'node-a' }), { phase: 'DISMISSING' }, ctx(later(1000), 'node-b')).status;
+    expect(byOther).toMatchObject({ phase: 'DISMISSING', dismissed: true, nodeId: 'node-a' });
+    expect(reapIfLost(byOther, later(3_600_000), 60_000)?.exception?.message).toMatch(/^Node node-a /);
+    // The running node's own end of it is still its write.
+    expect(applyWrite(byOther, { phase: 'FAILED' }, ctx(later(2000), 'node-a')).status.nodeId).toBe('node-a');
+  });
+
   // As such a write was stored before the flag: DISMISSING without `dismissed`.
   const storedBefore = status('DISMISSING', { lastUpdated: T0.toISOString() });
 
