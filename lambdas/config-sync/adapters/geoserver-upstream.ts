@@ -23,6 +23,15 @@ const RETURNED_HEADERS = ['content-type', 'location', 'etag', 'last-modified', '
 /** Methods fetch sends without a body. */
 const BODILESS_METHODS = new Set(['GET', 'HEAD']);
 
+/**
+ * A fetch, or the reading of its body, ended by the call's `AbortSignal.timeout`: read by name, as
+ * the DOMException it throws is not an `Error` of every realm (Jest's, for one).
+ */
+function isTimeout(error: unknown): boolean {
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
 export class HttpUpstream implements Upstream {
   /** @param geoserverUrl the master GeoServer's base URL, e.g. `http://10.0.3.21:8080/geoserver` */
   constructor(
@@ -45,7 +54,7 @@ export class HttpUpstream implements Upstream {
         signal: AbortSignal.timeout(limit),
       });
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const timedOut = isTimeout(error);
       throw new UpstreamUnavailableError(
         timedOut
           ? `the master GeoServer did not answer ${request.method} ${request.path} within ${limit} ms`
@@ -58,8 +67,7 @@ export class HttpUpstream implements Upstream {
     // rather than either escaping as an unexpected error (500).
     const body = await this.readCapped(response).catch((error: unknown) => {
       if (error instanceof UpstreamUnavailableError) throw error;
-      const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
-      if (name === 'TimeoutError' || name === 'AbortError') {
+      if (isTimeout(error)) {
         throw new UpstreamUnavailableError(`the master GeoServer did not finish its answer to ${request.method} ${request.path} within ${limit} ms`, true);
       }
       throw new UpstreamUnavailableError(`the master GeoServer broke off its answer to ${request.method} ${request.path}`, false);
