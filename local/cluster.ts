@@ -12,7 +12,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import * as path from 'node:path';
 import { createClusterApp, withQuietBundling } from '../cdk/app';
@@ -23,6 +23,7 @@ import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { canPublish } from '../lambdas/shared/cluster-model';
 import { LocalApiServer, type AdminHandler } from './api-server';
 import { readTokenFile, settleTokens, unquotedJsonError, writePrivateJson, writeTokenFile, type HeldElsewhere } from './node-tokens';
+import { replaceFile } from './replace-file';
 import { assemblyDirName, removeStaleAssemblies } from './stale-assemblies';
 import { runningClusterFile, START_LOCK_FILE, takeStartLock, writeClusterFile } from './cluster-file';
 import { LocalStartError, errorCode, oneLine } from './errors';
@@ -242,7 +243,7 @@ async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster
       onSwitched: (uuid, enabled) => {
         if (enabled) disabledMappings.delete(uuid);
         else disabledMappings.add(uuid);
-        if (persist) writeAtomically(mappingsFile, `${JSON.stringify([...disabledMappings])}\n`);
+        if (persist) replaceFile(mappingsFile, `${JSON.stringify([...disabledMappings])}\n`);
       },
       ...(gate
         ? {
@@ -480,13 +481,6 @@ function readDisabledMappings(file: string): Set<string> {
     );
   }
   return new Set(value as string[]);
-}
-
-/** Replaces `file` whole: a run killed while writing leaves the old contents, not half of the new. */
-function writeAtomically(file: string, contents: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, contents);
-  renameSync(temporary, file);
 }
 
 /** The body of `POST /__local/schedules/{name}`: empty, or `{"time": "<ISO 8601 instant>"}`. */

@@ -6,10 +6,10 @@
  * stays revoked. The file holds only tokens the table accepts. A new table (first run, --fresh,
  * --in-memory) gets a fresh token for every name.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseAuthorizationHeader, secretMatches } from '../lambdas/shared/node-token';
 import { LocalStartError } from './errors';
+import { replaceFile } from './replace-file';
 
 /** The two calls of the credentials table (lambdas/shared/adapters/credentials-store.ts) this needs. */
 export interface TokenTable {
@@ -94,9 +94,5 @@ export function writeTokenFile(tokenFile: string, tokens: Readonly<Record<string
 
 /** A file of secrets as JSON, readable by its owner only, whatever the file it replaces allowed (`writeTokenFile`). */
 export function writePrivateJson(file: string, value: Readonly<Record<string, string>>): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  rmSync(temporary, { force: true });
-  writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  renameSync(temporary, file);
+  replaceFile(file, `${JSON.stringify(value, null, 2)}\n`, 0o600);
 }
