@@ -29,6 +29,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
@@ -994,7 +995,7 @@ async function watch(client: ClusterApi, executionId: string, values: { interval
       else io.out(inline(status.phase === 'SUCCEEDED' ? `succeeded${status.resultLocation ? `: ${status.resultLocation}` : ''}` : `${status.phase === 'FAILED' ? 'failed' : 'dismissed'}: ${status.exception?.code ?? ''} ${status.exception?.message ?? ''}`.trimEnd()));
       return status.phase === 'SUCCEEDED' ? EXIT.ok : EXIT.executionFailed;
     }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs);
   }
 }
 
@@ -1151,7 +1152,7 @@ async function waitForJob(client: ClusterApi, node: string, job: NodeJob, interv
       if (line !== last) io.err(`${last === '' ? `waiting for ${current.kind} job ${current.id} on ${node} (Ctrl-C stops waiting, not the job)\n` : ''}${line}`);
       last = line;
     }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs);
     current = (await call(client.GET('/nodes/{node}/jobs/{id}', { params: { path: { node, id: job.id } } }))).job;
   }
 }
@@ -1299,7 +1300,6 @@ export const PUBLISH_ATTEMPTS = 5;
  * answer (`Idempotent-Replayed: true`) and publishes nothing twice. Other refusals end it.
  */
 async function publishSafely(client: ClusterApi, body: unknown, what: string, io: CliIo): Promise<{ data: PublishAnswer; replayed: boolean }> {
-  const pause = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const key = randomUUID();
   for (let attempt = 1; ; attempt++) {
     let result;
@@ -1312,7 +1312,7 @@ async function publishSafely(client: ClusterApi, body: unknown, what: string, io
       const cause = noAnswerCause(error);
       if (attempt >= PUBLISH_ATTEMPTS) throw new CliError(`${what}: no answer after ${attempt} attempts (${cause}); it may or may not be published: see geocluster config log`, EXIT.unreachable);
       io.err(`${what}: no answer (${cause}); sending it again with the same Idempotency-Key (attempt ${attempt + 1} of ${PUBLISH_ATTEMPTS})`);
-      await pause(attempt);
+      await sleep(attempt * 1000);
       continue;
     }
     const status = result.response.status;
@@ -1320,7 +1320,7 @@ async function publishSafely(client: ClusterApi, body: unknown, what: string, io
     if ((status === 503 || code === 'IDEMPOTENT_REQUEST_IN_PROGRESS') && attempt < PUBLISH_ATTEMPTS) {
       const retryAfter = Number(result.response.headers.get('retry-after') ?? '1');
       io.err(`${what}: ${status}${code ? ` ${code}` : ''}; sending it again with the same Idempotency-Key (attempt ${attempt + 1} of ${PUBLISH_ATTEMPTS})`);
-      await pause(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 30) : 1);
+      await sleep((Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 30) : 1) * 1000);
       continue;
     }
     const data = await call(Promise.resolve(result));
@@ -1383,7 +1383,7 @@ async function configLog(client: ClusterApi, values: { since?: string; limit?: s
       // The sequence after it is allocated to a publisher that has not written it yet (the API
       // ends a page there): it is written, or closed as void, within moments.
       waits += 1;
-      await new Promise((resolve) => setTimeout(resolve, WRITING_WAIT_MS));
+      await sleep(WRITING_WAIT_MS);
       continue;
     }
     if (page.next <= (after ?? 0)) {

@@ -71,14 +71,14 @@ async function serve(request: StatusRequest, event: HttpEvent): Promise<HttpResu
     case 'wps2-status': {
       const status = await read(request.jobId);
       if (status === undefined) throw unknownExecution(request.jobId, '2.0.0');
-      // The NextPoll the document shows (statusInfo computes the same) is part of its validator.
+      // The NextPoll the document shows is part of its validator: computed once, for both.
       const nextPoll = nextPollAt(status, now, settings.defaultRetryAfterSeconds);
       return pollAnswer(
         event,
         status,
         settings,
         now,
-        () => ({ contentType: XML_CONTENT_TYPE, body: statusInfo(status, { now, defaultNextPollSeconds: settings.defaultRetryAfterSeconds }) }),
+        () => ({ contentType: XML_CONTENT_TYPE, body: statusInfo(status, { now, defaultNextPollSeconds: settings.defaultRetryAfterSeconds, nextPoll }) }),
         nextPoll,
       );
     }

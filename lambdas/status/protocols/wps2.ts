@@ -35,6 +35,11 @@ export interface Wps2Context {
   now: Date;
   /** NextPoll distance when the node gave no future `nextPoll`. @default 10 */
   defaultNextPollSeconds?: number;
+  /**
+   * The NextPoll instant when the caller has already computed it (`nextPollAt`), so the document
+   * shows exactly the instant its validator was made from.
+   */
+  nextPoll?: Date;
 }
 
 /**
@@ -51,7 +56,7 @@ export interface Wps2Context {
 export function statusInfo(status: ExecutionStatus, ctx: Wps2Context): string {
   const wpsStatus = wps2StatusOf(status);
   const active = wpsStatus === 'Accepted' || wpsStatus === 'Running';
-  const nextPoll = active ? nextPollAt(status, ctx.now, ctx.defaultNextPollSeconds ?? 10) : undefined;
+  const nextPoll = active ? (ctx.nextPoll ?? nextPollAt(status, ctx.now, ctx.defaultNextPollSeconds ?? 10)) : undefined;
   const percent =
     wpsStatus === 'Running' ? clampPercent(status.progress) : wpsStatus === 'Succeeded' ? 100 : undefined;
   const expiration = toXsDateTime(status.expirationDate);
