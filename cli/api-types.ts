@@ -562,7 +562,6 @@ export interface components {
         confClasses: {
             /**
              * @example [
-             *       "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
              *       "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
              *       "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
              *       "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss"

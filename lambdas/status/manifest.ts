@@ -100,7 +100,8 @@ export const STATUS_MANIFEST = {
  * polling any node's URL gets the standard document (lambdas/status/protocols/):
  * - `GET|POST /ows`: WPS 1.0.0 GetExecutionStatus and Dismiss, WPS 2.0 GetStatus, GetResult and Dismiss;
  * - `/jobs`, `/jobs/{jobId}`, `/jobs/{jobId}/results`, `DELETE /jobs/{jobId}`, `/conformance`:
- *   OGC API - Processes - Part 1: Core 1.0;
+ *   the job resources of OGC API - Processes - Part 1: Core 1.0 (not its `core` class: no
+ *   landing page or /processes, which are the GeoServer nodes');
  * - `GET /openapi.json`: the OpenAPI description of the whole API, built from every manifest at
  *   synth (api/openapi.ts) and bundled with its function as a static document;
  * - `OPTIONS` on exactly the polling paths browsers may use (CORS preflight, always open: a

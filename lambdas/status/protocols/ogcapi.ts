@@ -68,9 +68,14 @@ export const EXCEPTION_TYPES = {
   generic: 'about:blank',
 } as const;
 
-/** Conformance classes of OGC API - Processes - Part 1: Core 1.0 this API implements. */
+/**
+ * Conformance classes of OGC API - Processes - Part 1: Core 1.0 whose resources this API serves.
+ * The `core` class is not declared: it requires a landing page, the process list, process
+ * descriptions and execution (`/processes/...`), which belong to the GeoServer nodes running the
+ * processes, not to the cluster that keeps their jobs' status. The job classes name `core` as
+ * their prerequisite, so this is a partial declaration: what a client may rely on here.
+ */
 export const CONFORMANCE_CLASSES = [
-  'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core',
   'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json',
   'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list',
   'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss',

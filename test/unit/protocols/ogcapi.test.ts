@@ -237,11 +237,10 @@ describe('exceptions', () => {
 });
 
 describe('conformance', () => {
-  it('declares core, json, job-list and dismiss of Processes 1.0 and validates against confClasses.yaml', () => {
+  it('declares json, job-list and dismiss of Processes 1.0, not core (no /processes here), and validates against confClasses.yaml', () => {
     const body = conformance();
     expectValid(body, 'confClasses');
     expect(body.conformsTo).toEqual([
-      'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core',
       'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json',
       'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list',
       'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss',
