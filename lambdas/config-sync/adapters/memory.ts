@@ -340,6 +340,10 @@ export class MemoryEventLog implements EventLog {
   private readonly claims = new Map<string, IdempotencyRecord>();
 
   async readIdempotencyClaim(cluster: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
+    return this.liveClaim(cluster, claim);
+  }
+
+  private liveClaim(cluster: string, claim: IdempotencyClaim): IdempotencyRecord | undefined {
     const existing = this.claims.get(claimId(cluster, claim));
     return existing && existing.expiresAt >= Math.floor(Date.parse(claim.createdAt) / 1000) ? { ...existing } : undefined;
   }
@@ -362,6 +366,11 @@ export class MemoryEventLog implements EventLog {
       const paused = await guard.pauses.read(guard.unlessPaused);
       if (paused) throw new NodePausedError(guard.unlessPaused, paused);
     }
+    // Checked again where the write happens, with no await in between, as DynamoDB's commit
+    // checks the claim's condition: two first attempts that both read the key free above must
+    // not both commit.
+    const taken = claim ? this.liveClaim(cluster, claim) : undefined;
+    if (taken) throw new IdempotencyKeyTakenError(taken);
     const log = this.log(cluster);
     const first = log.events.length;
     if (claim) this.claims.set(claimId(cluster, claim), { ...claim, sequence: first });

@@ -22,6 +22,18 @@ describe('publishing with an Idempotency-Key', () => {
     expect(other.answer).toMatchObject({ sequence: 2 });
   });
 
+  it('two first attempts sent at once under one key commit once: the in-memory log checks the claim at the write, as DynamoDB does', async () => {
+    const h = harness();
+    const change = add('workspace', 'topp', { name: 'topp' });
+    const attempts = await Promise.allSettled([
+      publishIdempotently(h.deps, MASTER, change, { key: 'k-race', bodyHash: 'hash-a' }),
+      publishIdempotently(h.deps, MASTER, change, { key: 'k-race', bodyHash: 'hash-a' }),
+    ]);
+    expect(attempts.filter((attempt) => attempt.status === 'fulfilled' && !attempt.value.replayed)).toHaveLength(1);
+    expect(await h.log.head(CLUSTER)).toBe(1);
+    expect(h.topic.published.map((event) => event.sequence)).toEqual([1]);
+  });
+
   it('answers 409 while the first request has committed but not answered, and rebuilds the answer from the log once it is old', async () => {
     const h = harness();
     const change = add('workspace', 'topp', { name: 'topp' });
