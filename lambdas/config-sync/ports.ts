@@ -427,7 +427,8 @@ export interface EventLog {
    * takes no retry under contention (one atomic counter increment); the write of the range
    * is the commit point. A range whose write never happens (the publisher died in between)
    * is a hole that `closeHoles` fills with void sequences once it is old enough; a write that
-   * finds its range already voided fails with nothing stored.
+   * finds its range already voided fails with nothing stored. Every error known to leave
+   * nothing stored is marked so (`appendStoredNothing`).
    */
   appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim, guard?: AppendGuard): Promise<PublishedEvent[]>;
   /**
@@ -470,6 +471,26 @@ export interface EventLog {
   listUnpublished(cluster: string, limit: number): Promise<PublishedEvent[]>;
 }
 
+/** The errors an append threw knowing it stored nothing (`appendStoredNothing`). */
+const storedNothing = new WeakSet<object>();
+
+/**
+ * Marks `error`, thrown by an append, as one after which the log holds none of the append's
+ * events, nor ever will (refused before any write, a transaction cancelled, a range voided
+ * first), and returns it. A publisher may then remove what it stored for the append alone
+ * (publish.ts: the bodies put in S3 for it). An error not marked (a commit that timed out, or
+ * failed in a way that may follow a write) may have committed: what the append refers to stays.
+ */
+export function appendStoredNothing<E>(error: E): E {
+  if (typeof error === 'object' && error !== null) storedNothing.add(error);
+  return error;
+}
+
+/** Whether an append's error was marked `appendStoredNothing`. */
+export function isAppendStoredNothing(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && storedNothing.has(error);
+}
+
 export interface HoleClosing {
   readonly voided: number;
   /** Allocated, unwritten sequences younger than the grace period: their publisher may still write them. */
@@ -509,10 +530,18 @@ export interface IdempotencyRecord extends IdempotencyClaim {
 
 /** Where changes too large for a message go (S3 in AWS). */
 export interface EventBodyStore {
-  /** Stores the change and returns the reference an `OffloadedEvent` carries. */
+  /**
+   * Stores the change and returns the reference an `OffloadedEvent` carries: a new reference on
+   * every call (never one handed out before, so no two appends ever share a body).
+   */
   put(cluster: string, change: ConfigChange): Promise<string>;
   /** The stored body, unparsed: the domain validates it like any other input. */
   get(bodyRef: string): Promise<unknown>;
+  /**
+   * Removes a body no event refers to: one stored for an append that stored nothing
+   * (`appendStoredNothing`). Removing a body that is not there is no error.
+   */
+  delete(bodyRef: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,8 +27,9 @@ import { dependencyOrderIssues } from './change-set-order';
 import { withPartnerFlags, type ExpandedChanges } from './layer-flags';
 import { isJsonObject, mergePatchObject, type JsonObject } from './merge-patch';
 import { patchedGroupStylesIssue } from './representations';
-import { eventsBetween, HELD_CURSOR, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim, type IdempotencyRecord } from './ports';
+import { eventsBetween, HELD_CURSOR, isAppendStoredNothing, type EventDraft, type EventLog, type EventTopic, type IdempotencyClaim, type IdempotencyRecord } from './ports';
 import { NodePausedError, type NodePauses } from './pause';
+import { consoleWarn } from '../shared/warn';
 
 export interface PublishDeps extends ApplyDeps {
   readonly topic: EventTopic;
@@ -166,10 +167,11 @@ export async function publishChanges(
   assertCanPublish(context.node);
   const metadata = { cluster: context.cluster, origin: context.node.name, publishedAt: deps.now().toISOString() };
   const guard = deps.pauses ? { unlessPaused: context.node.name, pauses: deps.pauses } : undefined;
-  // A body stored for a log append that then fails is orphaned: nothing references it, and the
-  // bucket's lifecycle rules expire only noncurrent versions. Storing it first keeps the log
-  // append the single commit point, so what the append would refuse without committing (a retry
-  // under a taken key, a paused node) is read first when there is a body to store.
+  // A body is stored before the log append, which stays the single commit point. What the append
+  // would refuse without committing (a retry under a taken key, a paused node) is read first
+  // when there is a body to store, so such a request stores none; a body stored for an append
+  // that then fails at write time (a pause taken since, a range voided first, a DynamoDB error)
+  // is deleted (`storedBodiesDropped`).
   const offloaded = changes.map((change) => mustOffload(change, metadata));
   if (offloaded.includes(true)) {
     const existing = claim ? await deps.log.readIdempotencyClaim(context.cluster, claim) : undefined;
@@ -178,19 +180,46 @@ export async function publishChanges(
     if (guard && paused) throw new NodePausedError(guard.unlessPaused, paused);
   }
   const drafts: EventDraft[] = new Array(changes.length);
+  const stored: string[] = [];
   let next = 0;
-  await Promise.all(
+  let failed = false;
+  // Every worker runs to its end (none starts a put after a failure), so the bodies stored
+  // before a put failed are all known, and deleted, before the request answers.
+  const workers = await Promise.allSettled(
     Array.from({ length: Math.min(OFFLOAD_CONCURRENCY, changes.length) }, async () => {
-      while (next < changes.length) {
+      while (next < changes.length && !failed) {
         const index = next++;
         const change = changes[index] as ConfigChange;
-        drafts[index] = offloaded[index] === true
-          ? { ...metadata, kind: change.kind, object: change.object, bodyRef: await deps.bodies.put(context.cluster, change) }
-          : { ...metadata, ...change };
+        if (offloaded[index] !== true) {
+          drafts[index] = { ...metadata, ...change };
+          continue;
+        }
+        try {
+          const bodyRef = await deps.bodies.put(context.cluster, change);
+          stored.push(bodyRef);
+          drafts[index] = { ...metadata, kind: change.kind, object: change.object, bodyRef };
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
       }
     }),
   );
-  const events = await deps.log.appendAll(drafts, claim, guard);
+  const putFailure = workers.find((worker): worker is PromiseRejectedResult => worker.status === 'rejected');
+  if (putFailure) {
+    await storedBodiesDropped(deps, stored);
+    throw putFailure.reason;
+  }
+  let events: PublishedEvent[];
+  try {
+    events = await deps.log.appendAll(drafts, claim, guard);
+  } catch (error) {
+    // Only when the log knows it stored nothing: after a commit that may have gone through (a
+    // timeout), an event may refer to the bodies, and they stay. Each body is this request's
+    // own (a new key per put), so no other request's event refers to it either.
+    if (isAppendStoredNothing(error)) await storedBodiesDropped(deps, stored);
+    throw error;
+  }
   const first = events[0] as PublishedEvent;
   const last = events[events.length - 1] as PublishedEvent;
 
@@ -238,6 +267,20 @@ export async function publishChanges(
     ),
   ]);
   return { events, published, appliedLocally, deferredFailures };
+}
+
+/**
+ * Deletes bodies no event refers to, all at once; one that cannot be deleted is reported, and
+ * stays (the request answers its own failure all the same).
+ */
+async function storedBodiesDropped(deps: Pick<PublishDeps, 'bodies' | 'warn'>, bodyRefs: readonly string[]): Promise<void> {
+  await Promise.all(
+    bodyRefs.map((bodyRef) =>
+      deps.bodies.delete(bodyRef).catch((error: unknown) => {
+        (deps.warn ?? consoleWarn)('event body left after a failed append', { bodyRef, error: String(error) });
+      }),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ import type { Warn } from '../../shared/warn';
 import { retry, type Backoff } from '../../shared/retry';
 import { parseDeliveredEvent, type DeliveredEvent, type PublishedEvent } from '../events';
 import { ChangeSetTooLargeError, IdempotencyKeyTakenError, SequenceRangeAbandonedError } from '../errors';
-import type { AppendGuard, EventDraft, EventLog, HoleClosing, IdempotencyClaim, IdempotencyRecord } from '../ports';
+import { appendStoredNothing, type AppendGuard, type EventDraft, type EventLog, type HoleClosing, type IdempotencyClaim, type IdempotencyRecord } from '../ports';
 import { NodePausedError } from '../pause';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 import { pauseItemKey } from './dynamo-node-pauses';
@@ -133,6 +133,13 @@ interface Span {
 
 const logWarn: Warn = (message, fields) => logger.warn(message, fields);
 
+/** The error of a commit that may have gone through: thrown on as it came, not marked `appendStoredNothing`. */
+class MaybeCommitted extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the commit may have gone through');
+  }
+}
+
 export class DynamoEventLog implements EventLog {
   private readonly client: DynamoDBClient;
   private readonly now: () => number;
@@ -167,7 +174,20 @@ export class DynamoEventLog implements EventLog {
     }
   }
 
+  /**
+   * Every error is marked `appendStoredNothing` but those of a commit that may have gone through
+   * (`MaybeCommitted`), thrown as they came.
+   */
   private async appendOnce(drafts: readonly EventDraft[], claim?: IdempotencyClaim, guard?: AppendGuard): Promise<PublishedEvent[]> {
+    try {
+      return await this.appendOrFail(drafts, claim, guard);
+    } catch (error) {
+      if (error instanceof MaybeCommitted) throw error.cause;
+      throw appendStoredNothing(error);
+    }
+  }
+
+  private async appendOrFail(drafts: readonly EventDraft[], claim?: IdempotencyClaim, guard?: AppendGuard): Promise<PublishedEvent[]> {
     const cluster = drafts[0]?.cluster;
     if (cluster === undefined) return [];
     if (drafts.some((draft) => draft.cluster !== cluster)) throw new Error('A change set belongs to one cluster');
@@ -217,7 +237,11 @@ export class DynamoEventLog implements EventLog {
         // Nothing of ours was written (or, after a timeout, maybe all of it: then the voids
         // below find the range's first key taken and change nothing). Give the range up now
         // rather than make readers wait for the grace period.
-        await this.voidRun(cluster, first, last).catch(() => undefined);
+        const voided = await this.voidRun(cluster, first, last).catch(() => 0);
+        // A cancelled transaction wrote nothing. Otherwise (a timeout, a 5xx) the commit may
+        // have gone through, unless the voids took the range's first key, which the commit
+        // puts: then it never can.
+        if (codes === undefined && voided === 0) throw new MaybeCommitted(error);
       }
       if (claimRefused) {
         const image = cancellationItem(error, items.length - 1);
@@ -277,7 +301,7 @@ export class DynamoEventLog implements EventLog {
       await this.client.send(new TransactWriteItemsCommand({ ClientRequestToken: randomUUID(), TransactItems: items }));
     } catch (error) {
       const codes = cancellationCodes(error);
-      if (codes === undefined) throw error;
+      if (codes === undefined) throw new MaybeCommitted(error);
       if (guard && guardIndex >= 0 && codes[guardIndex] === 'ConditionalCheckFailed') {
         const image = cancellationItem(error, guardIndex);
         const state = image?.since?.S && image.by?.S ? { since: image.since.S, by: image.by.S } : await guard.pauses.read(guard.unlessPaused);

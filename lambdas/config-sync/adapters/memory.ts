@@ -35,7 +35,7 @@ import type {
   StoreCommit,
   StoredObject,
 } from '../ports';
-import { HELD_CURSOR, PARKED_LIST_MAX } from '../ports';
+import { appendStoredNothing, HELD_CURSOR, PARKED_LIST_MAX } from '../ports';
 
 interface NodeState {
   cursor: number;
@@ -354,6 +354,11 @@ export class MemoryEventLog implements EventLog {
   }
 
   async appendAll(drafts: readonly EventDraft[], claim?: IdempotencyClaim, guard?: AppendGuard): Promise<PublishedEvent[]> {
+    // Every refusal comes before the write, which cannot fail part way.
+    return this.appendOrRefuse(drafts, claim, guard).catch((error: unknown) => Promise.reject(appendStoredNothing(error)));
+  }
+
+  private async appendOrRefuse(drafts: readonly EventDraft[], claim?: IdempotencyClaim, guard?: AppendGuard): Promise<PublishedEvent[]> {
     const cluster = drafts[0]?.cluster;
     if (cluster === undefined) return [];
     // In DynamoEventLog's order: a retry of a committed request is answered as it was (its
@@ -469,11 +474,18 @@ export class MemoryEventLog implements EventLog {
 /** Keeps bodies as JSON text, as S3 would, and hands out opaque references. */
 export class MemoryEventBodyStore implements EventBodyStore {
   private readonly bodies = new Map<string, string>();
+  /** Bodies ever stored: a reference is never handed out twice, even after a delete. */
+  private stored = 0;
 
   async put(cluster: string, change: ConfigChange): Promise<string> {
-    const bodyRef = `memory://${cluster}/bodies/${this.bodies.size + 1}.json`;
+    this.stored += 1;
+    const bodyRef = `memory://${cluster}/bodies/${this.stored}.json`;
     this.bodies.set(bodyRef, JSON.stringify(change));
     return bodyRef;
+  }
+
+  async delete(bodyRef: string): Promise<void> {
+    this.bodies.delete(bodyRef);
   }
 
   async get(bodyRef: string): Promise<unknown> {

@@ -2,8 +2,10 @@
  * Large bodies in the S3 bucket `EVENT_BODY_BUCKET_NAME`:
  * - `events/<cluster>/<uuid>.json`: changes too large for an SNS message (`EventBodyStore`).
  *   The body is stored before the log gives the event its sequence (the log append is the
- *   single commit point), so the key is a random id, not the sequence. A body whose append
- *   then failed is never referenced; the bucket's lifecycle rules may expire such orphans.
+ *   single commit point), so the key is a random id, not the sequence: a new key per put, so a
+ *   retry under the same Idempotency-Key stores a body of its own and never shares one. A body
+ *   whose append then stored nothing is never referenced, and the publisher deletes it
+ *   (publish.ts); the bucket's lifecycle rules expire only noncurrent versions.
  * - `objects/<node>/<type>/<id>/<sequence>.json`: a node store object's properties when they
  *   are too large for a DynamoDB item (`ObjectBodies`, used by the node store). One key per
  *   object version, never overwritten, so a slow writer can never replace a newer version's
@@ -101,6 +103,14 @@ export class S3EventBodyStore implements EventBodyStore {
     const text = await this.bucket.getText(key);
     if (text === undefined) throw new Error(`Event body ${bodyRef} does not exist`);
     return JSON.parse(text) as unknown;
+  }
+
+  /**
+   * In the versioned bucket a delete adds a delete marker: the body becomes a noncurrent
+   * version, which the bucket's lifecycle rule expires (30 days).
+   */
+  async delete(bodyRef: string): Promise<void> {
+    await this.bucket.delete(this.keyOf(bodyRef));
   }
 
   /**

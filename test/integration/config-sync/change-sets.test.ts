@@ -389,3 +389,86 @@ describe('one-call appends', () => {
     expect(counted.calls.splice(0)).toEqual(['TransactWriteItems']);
   });
 });
+
+describe("a large change's body when its append fails at write time", () => {
+  /** A client whose `send` runs `hook` for the commands it names, around the real send. */
+  const hookedClient = (hook: (name: string, send: () => Promise<unknown>) => Promise<unknown>) => {
+    const client = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: aws.emulators.dynamoEndpoint });
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    (client as unknown as { send: (command: unknown) => Promise<unknown> }).send = (command: unknown) =>
+      hook((command as { constructor: { name: string } }).constructor.name, () => send(command));
+    return client;
+  };
+  /** S3 bodies that remember the references they handed out. */
+  class RecordedBodies extends S3EventBodyStore {
+    readonly refs: string[] = [];
+    override async put(...args: Parameters<S3EventBodyStore['put']>): Promise<string> {
+      const ref = await super.put(...args);
+      this.refs.push(ref);
+      return ref;
+    }
+  }
+  const sld = `<StyledLayerDescriptor>${'<Rule/>'.repeat(45_000)}</StyledLayerDescriptor>`;
+  const large = { kind: 'add' as const, object: { type: 'style' as const, id: 'topp:big' }, properties: { format: 'sld', body: sld } };
+  const node = { name: 'master-1', role: 'master' as const };
+  const depsWith = (log: DynamoEventLog, bodies: S3EventBodyStore) => ({
+    store: new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(new S3Bucket(aws.s3, aws.bucket)) }),
+    log,
+    bodies,
+    topic: new SnsEventTopic(snsWith(aws.sns), aws.topicArn),
+    now: () => new Date('2025-03-01T00:00:00.000Z'),
+  });
+
+  test('a range voided before the commit (503) or an allocation DynamoDB refused: the body is deleted, nothing is in the log', async () => {
+    const cluster = 'body-abandoned';
+    const clock = 3_000_000;
+    const closer = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo, holeGraceMs: 1_000, now: () => clock + 60_000 });
+    let holdCommit = true;
+    const late = new DynamoEventLog({
+      tableName: aws.eventLogTable,
+      now: () => clock,
+      client: hookedClient(async (name, send) => {
+        if (holdCommit && name === 'TransactWriteItemsCommand') {
+          holdCommit = false;
+          await closer.closeHoles(cluster, 1, 10);
+        }
+        return send();
+      }),
+    });
+    const bodies = new RecordedBodies(new S3Bucket(aws.s3, aws.bucket));
+    await expect(publishIdempotently(depsWith(late, bodies), { cluster, node }, large)).rejects.toBeInstanceOf(SequenceRangeAbandonedError);
+    expect(bodies.refs).toHaveLength(1);
+    await expect(bodies.get(bodies.refs[0]!)).rejects.toThrow('does not exist');
+    expect((await closer.readRange(cluster, 1, 1)).map((event) => 'voided' in event)).toEqual([true]);
+
+    const throttled = new DynamoEventLog({
+      tableName: aws.eventLogTable,
+      client: hookedClient(async (name, send) => {
+        if (name === 'UpdateItemCommand') throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException' });
+        return send();
+      }),
+    });
+    await expect(publishIdempotently(depsWith(throttled, bodies), { cluster, node }, large)).rejects.toThrow('allowed throughput');
+    expect(bodies.refs).toHaveLength(2);
+    await expect(bodies.get(bodies.refs[1]!)).rejects.toThrow('does not exist');
+    expect(await closer.head(cluster)).toBe(1);
+  });
+
+  test('a commit that went through but answered with an error (a timeout) keeps its body: the event refers to it', async () => {
+    const cluster = 'body-timeout';
+    const timedOut = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    const log = new DynamoEventLog({
+      tableName: aws.eventLogTable,
+      client: hookedClient(async (name, send) => {
+        const answer = await send();
+        if (name === 'TransactWriteItemsCommand' && (answer as { $metadata?: unknown }).$metadata !== undefined) throw timedOut;
+        return answer;
+      }),
+    });
+    const bodies = new RecordedBodies(new S3Bucket(aws.s3, aws.bucket));
+    await expect(publishIdempotently(depsWith(log, bodies), { cluster, node }, large)).rejects.toBe(timedOut);
+    const [event] = await new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }).readRange(cluster, 1, 1);
+    expect(event).toMatchObject({ sequence: 1, bodyRef: bodies.refs[0] });
+    await expect(bodies.get(bodies.refs[0]!)).resolves.toMatchObject({ properties: { body: sld } });
+  });
+});
