@@ -18,7 +18,10 @@
  *    h-n+1..h. Concurrent publishers never retry: each increment is atomic and gets its own
  *    range, and ranges follow each other without overlap in allocation order.
  * 2. Commit: one `TransactWriteItems` putting every chunk of the range (each on condition that
- *    its key is free), plus the `Idempotency-Key` claim if any. All or nothing: a change set is
+ *    its key is free), plus the `Idempotency-Key` claim if any, and, for a publisher's guard, a
+ *    `ConditionCheck` that its node is not paused (the pause read before 1 spares a paused node
+ *    the allocation; this check refuses a pause taken since, and the refused range is voided at
+ *    once). All or nothing: a change set is
  *    at most 100 items and 4 MB of stored JSON, which `MAX_CHANGE_SET_*` in publish.ts keep it
  *    well under.
  *
@@ -193,7 +196,8 @@ export class DynamoEventLog implements EventLog {
     if (drafts.some((draft) => draft.cluster !== cluster)) throw new Error('A change set belongs to one cluster');
     const chunks = chunked(drafts.map((draft) => JSON.stringify(draft)));
     const bytes = chunks.reduce((sum, chunk) => sum + chunk.bytes, 0);
-    if (chunks.length + (claim ? 1 : 0) > MAX_TRANSACTION_ITEMS || bytes > MAX_TRANSACTION_BYTES) {
+    const checked = guard !== undefined && this.options.pausesTableName !== undefined ? 1 : 0;
+    if (chunks.length + (claim ? 1 : 0) + checked > MAX_TRANSACTION_ITEMS || bytes > MAX_TRANSACTION_BYTES) {
       throw new ChangeSetTooLargeError(
         `The change set is ${bytes} bytes in ${chunks.length} log items; one commit holds at most ${MAX_TRANSACTION_BYTES} bytes in ${MAX_TRANSACTION_ITEMS} items`,
       );
@@ -223,7 +227,11 @@ export class DynamoEventLog implements EventLog {
     const first = last - drafts.length + 1;
     const events = drafts.map((draft, index) => ({ ...draft, sequence: first + index }) as PublishedEvent);
     const items = this.rangePuts(cluster, first, events, chunks);
-    if (claim) items.push({ Put: this.claimPut(cluster, claim, first) });
+    const claimIndex = claim ? items.push({ Put: this.claimPut(cluster, claim, first) }) - 1 : -1;
+    // The pause read above spares a paused node an allocation; the check in the commit closes
+    // the window after it: a pause taken between the read and the commit refuses the commit,
+    // so no publish reaches the log once its node's pause is recorded.
+    const guardIndex = guard && this.options.pausesTableName !== undefined ? items.push(this.pauseCheck(this.options.pausesTableName, guard)) - 1 : -1;
 
     try {
       await this.commit(items);
@@ -231,7 +239,8 @@ export class DynamoEventLog implements EventLog {
       return events;
     } catch (error) {
       const codes = cancellationCodes(error);
-      const claimRefused = claim !== undefined && codes?.[items.length - 1] === 'ConditionalCheckFailed';
+      const claimRefused = claim !== undefined && claimIndex >= 0 && codes?.[claimIndex] === 'ConditionalCheckFailed';
+      const pauseRefused = guardIndex >= 0 && codes?.[guardIndex] === 'ConditionalCheckFailed';
       const rangeVoided = codes !== undefined && codes.slice(0, chunks.length).some((code) => code === 'ConditionalCheckFailed');
       if (!rangeVoided) {
         // Nothing of ours was written (or, after a timeout, maybe all of it: then the voids
@@ -243,13 +252,39 @@ export class DynamoEventLog implements EventLog {
         // puts: then it never can.
         if (codes === undefined && voided === 0) throw new MaybeCommitted(error);
       }
+      // A retry of a committed request is answered as it was, even from a node paused since.
       if (claimRefused) {
-        const image = cancellationItem(error, items.length - 1);
+        const image = cancellationItem(error, claimIndex);
         throw new IdempotencyKeyTakenError(image ? toRecord(image) : await this.readClaim(cluster, claim));
+      }
+      if (guard && pauseRefused) {
+        const state = await this.refusingPause(error, guardIndex, guard);
+        if (state) throw new NodePausedError(guard.unlessPaused, state);
+        // Resumed since the refusal: the range is given up all the same; the client sends again.
+        throw new SequenceRangeAbandonedError(first, last);
       }
       if (rangeVoided) throw new SequenceRangeAbandonedError(first, last);
       throw error;
     }
+  }
+
+  /** The check, inside a commit, that the guard's node is not paused (its pause item is absent). */
+  private pauseCheck(pausesTableName: string, guard: AppendGuard): TransactWriteItem {
+    return {
+      ConditionCheck: {
+        TableName: pausesTableName,
+        Key: pauseItemKey(guard.unlessPaused),
+        ConditionExpression: 'attribute_not_exists(#since) OR attribute_not_exists(#by)',
+        ExpressionAttributeNames: { '#since': 'since', '#by': 'by' },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /** The pause that refused a commit's `pauseCheck`: from the cancellation's item, else read. */
+  private async refusingPause(error: unknown, index: number, guard: AppendGuard) {
+    const image = cancellationItem(error, index);
+    return image?.since?.S && image.by?.S ? { since: image.since.S, by: image.by.S } : guard.pauses.read(guard.unlessPaused);
   }
 
   /**
@@ -282,18 +317,7 @@ export class DynamoEventLog implements EventLog {
     };
     const items: TransactWriteItem[] = [headUpdate, ...this.rangePuts(cluster, first, events, chunks)];
     const claimIndex = claim ? items.push({ Put: this.claimPut(cluster, claim, first) }) - 1 : -1;
-    const guardIndex =
-      guard && this.options.pausesTableName !== undefined
-        ? items.push({
-            ConditionCheck: {
-              TableName: this.options.pausesTableName,
-              Key: pauseItemKey(guard.unlessPaused),
-              ConditionExpression: 'attribute_not_exists(#since) OR attribute_not_exists(#by)',
-              ExpressionAttributeNames: { '#since': 'since', '#by': 'by' },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-          }) - 1
-        : -1;
+    const guardIndex = guard && this.options.pausesTableName !== undefined ? items.push(this.pauseCheck(this.options.pausesTableName, guard)) - 1 : -1;
     try {
       // A timeout or a 5xx is retried by the SDK with the same token, which DynamoDB answers
       // idempotently; anything else but a cancellation is thrown as it is (committed or not,
@@ -303,8 +327,7 @@ export class DynamoEventLog implements EventLog {
       const codes = cancellationCodes(error);
       if (codes === undefined) throw new MaybeCommitted(error);
       if (guard && guardIndex >= 0 && codes[guardIndex] === 'ConditionalCheckFailed') {
-        const image = cancellationItem(error, guardIndex);
-        const state = image?.since?.S && image.by?.S ? { since: image.since.S, by: image.by.S } : await guard.pauses.read(guard.unlessPaused);
+        const state = await this.refusingPause(error, guardIndex, guard);
         if (state) throw new NodePausedError(guard.unlessPaused, state);
       }
       if (claim && claimIndex >= 0 && codes[claimIndex] === 'ConditionalCheckFailed') {

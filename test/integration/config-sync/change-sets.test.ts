@@ -390,6 +390,58 @@ describe('one-call appends', () => {
   });
 });
 
+describe('a pause taken while a contended append is under way', () => {
+  const node = 'master-1';
+  const pausedState = { since: '2025-01-01T00:00:00.000Z', by: 'operator' };
+
+  test.each([
+    ['between its pause read and its allocation', 'read'],
+    ['between its allocation and its commit', 'commit'],
+  ] as const)('%s: refused with 409 NODE_PAUSED, nothing stored, its range voided (no gap left)', async (_, when) => {
+    const cluster = `pause-race-${when}`;
+    const pauses = new DynamoNodePauses(aws.nodeStoreTable, aws.dynamo);
+    // The operator's pause lands right after the append's own read of it ...
+    const guard = {
+      unlessPaused: node,
+      pauses: {
+        read: async (name: string) => {
+          const state = await pauses.read(name);
+          if (when === 'read') await pauses.write(name, pausedState);
+          return state;
+        },
+        write: (name: string, state: Parameters<DynamoNodePauses['write']>[1]) => pauses.write(name, state),
+      },
+    };
+    // ... or right before its commit, after the allocation.
+    const client = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: aws.emulators.dynamoEndpoint });
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    let pausedAtCommit = false;
+    (client as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
+      if (when === 'commit' && !pausedAtCommit && (command as { constructor: { name: string } }).constructor.name === 'TransactWriteItemsCommand') {
+        pausedAtCommit = true;
+        await pauses.write(node, pausedState);
+      }
+      return send(command);
+    };
+    // A fresh instance knows no head: the two-call path (allocation, then commit).
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client, pausesTableName: aws.nodeStoreTable });
+    try {
+      await expect(log.appendAll([draft(cluster, 'a'), draft(cluster, 'b')], undefined, guard)).rejects.toMatchObject({
+        code: 'NODE_PAUSED',
+        details: { pausedBy: 'operator' },
+      });
+      const reader = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
+      expect(await reader.head(cluster)).toBe(2);
+      expect((await reader.readRange(cluster, 1, 2)).map((event) => 'voided' in event)).toEqual([true, true]);
+      expect(await reader.closeHoles(cluster, 1, 2)).toEqual({ voided: 0, waiting: 0 });
+    } finally {
+      await pauses.write(node, undefined);
+    }
+    // Resumed, the same instance appends after the voided range.
+    expect((await log.appendAll([draft(cluster, 'c')], undefined, { unlessPaused: node, pauses })).map((event) => event.sequence)).toEqual([3]);
+  });
+});
+
 describe("a large change's body when its append fails at write time", () => {
   /** A client whose `send` runs `hook` for the commands it names, around the real send. */
   const hookedClient = (hook: (name: string, send: () => Promise<unknown>) => Promise<unknown>) => {
