@@ -92,7 +92,8 @@ export const CONFIG_SYNC_MANIFEST = {
       // ConditionCheckItem (in STORE_WRITE) also checks the publisher's pause item in the log append's transaction.
       { on: 'nodeStore', actions: STORE_WRITE, scope: 'publishers' },
       { on: 'topic', actions: ['sns:Publish'] },
-      { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
+      // DeleteObject: a body stored for a log append that then stored nothing (publish.ts).
+      { on: 'eventBodies', actions: s3('GetObject', 'PutObject', 'DeleteObject') },
       { on: 'objectBodies', actions: BODY_WRITE, scope: 'publishers' },
     ],
     routes: [{ method: 'POST', path: '/config/events', access: 'node', api: API.publishConfigEvent }],
@@ -283,7 +284,7 @@ const PUBLISH_AS_GATEWAY_MASTER = [
   // Query: a style rename (and a recovery) finds the layers and layer groups that name a style in its master's store.
   { on: 'nodeStore', actions: [...STORE_WRITE, 'dynamodb:Query'], scope: 'ownNode' },
   { on: 'topic', actions: ['sns:Publish'] },
-  { on: 'eventBodies', actions: s3('GetObject', 'PutObject') },
+  { on: 'eventBodies', actions: s3('GetObject', 'PutObject', 'DeleteObject') },
   { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
 ] as const;
 export const GEOSERVER_GATEWAY = {

@@ -11,7 +11,7 @@ import { VOID_ITEM_ATTRIBUTES } from '../../lambdas/config-sync/tables';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { OBSERVABILITY_ENV } from '../../cdk/constructs/cluster-function';
-import { CONFIG_SYNC_MANIFEST } from '../../lambdas/config-sync/manifest';
+import { CONFIG_SYNC_MANIFEST, GEOSERVER_GATEWAY } from '../../lambdas/config-sync/manifest';
 import { nodeEventSourcesFromValue } from '../../lambdas/config-sync/node-event-sources';
 import { routesOf } from '../../lambdas/shared/manifest';
 import { XRAY_ACTIONS, actionsOfStatement, functionId, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
@@ -395,6 +395,14 @@ describe('the other functions', () => {
     const sns = statementsOf(synth.json, fn).filter((s) => actionsOfStatement(s).some((a) => a.startsWith('sns:')));
     expect(sns).toEqual([expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId(synth.json) } })]);
     expect(JSON.stringify(statementsOf(synth.json, fn))).not.toContain('sqs:');
+  });
+
+  it('publishing may delete its own event bodies (one whose append stored nothing), under events/<cluster>/ only', () => {
+    const fn = functionId(synth.json, 'PublishEvent');
+    const deletes = s3Statements(synth.json, fn).filter((statement) => actionsOfStatement(statement).includes('s3:DeleteObject'));
+    expect(deletes.flatMap((statement) => bucketKeys(synth.json, statement))).toContain(`events/${CLUSTER}/*`);
+    // The gateway (and its recovery, and a capture) publishes as its master with the same grants.
+    expect(GEOSERVER_GATEWAY.grants).toContainEqual({ on: 'eventBodies', actions: expect.arrayContaining(['s3:PutObject', 's3:DeleteObject']) });
   });
 
   it("the republish schedule writes only pure masters' stores (the others have queues)", () => {
