@@ -32,6 +32,11 @@ export const handler = instrumented(
       'content-security-policy': CONTENT_SECURITY_POLICY,
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
+      // frame-ancestors for a browser that predates it; no window this page opens or that opens it
+      // keeps a handle on the tab that holds the token; no other origin embeds the page as a resource.
+      'x-frame-options': 'DENY',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
     },
     body: page,
   }),

@@ -51,6 +51,8 @@ describe('the console at /console', () => {
     expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(headers['content-security-policy']).toContain("form-action 'none'");
     expect(headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
+    // Not framed by a browser that predates frame-ancestors either, and no other window keeps a handle on the tab that holds the token.
+    expect(headers).toMatchObject({ 'x-frame-options': 'DENY', 'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin' });
     // The nodes' state needs a token, as GET /nodes does.
     await page.locator('#nodes-hint').waitFor();
     expect(await page.locator('#nodes tbody tr').count()).toBe(0);
