@@ -701,6 +701,57 @@ describe('the console at /console', () => {
   });
 });
 
+describe('the console, for an operator who needs to know what a click does and what an answer means', () => {
+  const now = () => new Date().toISOString();
+  const driftJob = (): NodeJob => ({
+    id: 'job-41', node: 'slave-2', kind: 'drift', state: 'succeeded', phase: 'done', progress: { compared: 12, missing: 3, extra: 0, different: 0 },
+    failures: [], createdAt: now(), updatedAt: now(), finishedAt: now(), error: null,
+  });
+  const withGeoServer = async (name: string, job: NodeJob | null) => {
+    const geoserver: NodeState['geoserver'] = { url: 'http://10.0.3.22:8080/geoserver', reachable: true, version: '2.26.2', checkedAt: now(), lastError: null, rejected: [], unclearedProperties: [] };
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === name ? { ...node, geoserver, job } : node)) } });
+    });
+  };
+  const open = async () => {
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+  };
+
+  it('asks before a resync, saying what it replaces, and sends nothing when the operator declines', async () => {
+    const sent: string[] = [];
+    await withGeoServer('slave-2', null);
+    await page.route('**/nodes/slave-2/resync', (route) => {
+      sent.push(route.request().method());
+      return route.fulfill({ status: 202, json: { node: 'slave-2', source: 'master-1', job: { ...driftJob(), id: 'job-42', kind: 'resync', state: 'queued', phase: 'bootstrap', progress: {} } } });
+    });
+    await open();
+    try {
+      const dialogs: string[] = [];
+      page.once('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await page.locator('tr[data-node="slave-2"] button[data-action=resync]').click();
+      await expectMessage(/^resync slave-2 not started$/, 5_000);
+      expect(dialogs).toHaveLength(1);
+      // What a resync replaces, and that on a GeoServer node it ends with a reconcile that deletes.
+      expect(dialogs[0]).toMatch(/^Resync slave-2: replace its store with a copy of another master's store/);
+      expect(dialogs[0]).toContain('deleted from the GeoServer');
+      expect(sent).toEqual([]);
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.locator('tr[data-node="slave-2"] button[data-action=resync]').click();
+      await expectMessage(/^slave-2: resync started as job job-42$/, 5_000);
+      expect(sent).toEqual(['POST']);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+});
+
 /** The reads of the three panels that refresh on a timer (GET /nodes, /executions, /config/events). */
 const PANEL_READS = /\/(nodes|executions|config\/events)(\?.*)?$/;
 
