@@ -750,6 +750,24 @@ describe('the console, for an operator who needs to know what a click does and w
       await page.unrouteAll({ behavior: 'wait' });
     }
   });
+
+  it('says when to try an action again, and that an action without a clear answer may have been done', async () => {
+    const busy = "Node slave-1's pause is recorded (its publishes are refused), but its queue consumption could not be disabled yet";
+    await page.route('**/nodes/slave-1/pause', (route) => route.fulfill({ status: 409, headers: { 'retry-after': '5' }, json: { code: 'CONSUMPTION_SWITCH_BUSY', message: busy } }));
+    await page.route('**/nodes/slave-1/redrive', (route) => route.fulfill({ status: 502, json: { message: 'Internal Server Error' } }));
+    await page.route('**/nodes/slave-2/redrive', (route) => route.abort('connectionreset'));
+    await open();
+    try {
+      await page.locator('tr[data-node="slave-1"] button[data-action=pause]').click();
+      await expectMessage(new RegExp(`^pause slave-1: 409 CONSUMPTION_SWITCH_BUSY: ${busy.replace(/[()]/g, '\\$&')}; try again in 5 s$`), 5_000);
+      await page.locator('tr[data-node="slave-1"] button[data-action=redrive]').click();
+      await expectMessage(/^redrive slave-1: no clear answer \(502 Internal Server Error\): it may have been done; the nodes table shows the node as it is now$/, 5_000);
+      await page.locator('tr[data-node="slave-2"] button[data-action=redrive]').click();
+      await expectMessage(/^redrive slave-2: no clear answer \(the API could not be reached: .+\): it may have been done; the nodes table shows the node as it is now$/, 5_000);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
 });
 
 /** The reads of the three panels that refresh on a timer (GET /nodes, /executions, /config/events). */
