@@ -351,7 +351,8 @@ describe('the console at /console', () => {
       // a CI run (2026-12-05) it took 15 s, and the pause's answer came with its end.
       await expectMessage(/^slave-1 paused: its queue keeps every event; consumption disabled$/, 30_000);
       await slave1.locator('.pill.paused', { hasText: 'paused' }).waitFor({ timeout: 10_000 });
-      expect(await slave1.locator('.pill.paused').getAttribute('title')).toMatch(/^by slave-1 since \d{4}-/);
+      // Since when, as a time of today.
+      expect(await slave1.locator('.pill.paused').getAttribute('title')).toMatch(/^by slave-1 since \d{1,2}:\d{2}:\d{2}/);
       expect((await api('GET', '/nodes', { node: 'ops' })).body.nodes.find((node: { name: string }) => node.name === 'slave-1')).toMatchObject({ paused: true, pausedBy: 'slave-1' });
       await slave1.locator('button[data-action=resume]').click();
       await expectMessage(/^slave-1 resumed: its queue delivers what accumulated, in order; consumption enabled$/);
@@ -764,6 +765,37 @@ describe('the console, for an operator who needs to know what a click does and w
       await expectMessage(/^redrive slave-1: no clear answer \(502 Internal Server Error\): it may have been done; the nodes table shows the node as it is now$/, 5_000);
       await page.locator('tr[data-node="slave-2"] button[data-action=redrive]').click();
       await expectMessage(/^redrive slave-2: no clear answer \(the API could not be reached: .+\): it may have been done; the nodes table shows the node as it is now$/, 5_000);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
+  it('shows a time of another day with its date, and the time as the API gave it in its tooltip', async () => {
+    const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    await page.route('**/config/events?*', (route) =>
+      route.fulfill({ json: { head: 7, next: null, events: [{ sequence: 7, kind: 'add', object: { type: 'workspace', id: 'topp' }, origin: 'master-1', publishedAt: old, offloaded: false }] } }),
+    );
+    await page.route('**/executions?*', (route) =>
+      route.fulfill({ json: { executions: [{ executionId: 'exec-old', processName: 'gs:Buffer', phase: 'RUNNING', progress: 10, nodeId: 'master-1', lastUpdated: old }] } }),
+    );
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-1' ? { ...node, paused: true, pausedBy: 'master-1', pausedSince: old } : node)) } });
+    });
+    await open();
+    try {
+      const shown = await page.evaluate((iso) => new Date(iso).toLocaleString(), old);
+      const published = page.locator('#events tr[data-sequence="7"] td').nth(4);
+      await published.waitFor({ timeout: 10_000 });
+      expect(await published.textContent()).toBe(shown);
+      expect(await published.locator('span').getAttribute('title')).toBe(old);
+      const updated = page.locator('#executions tr[data-execution="exec-old"] td').nth(6);
+      await updated.waitFor({ timeout: 10_000 });
+      expect(await updated.textContent()).toBe(shown);
+      const paused = page.locator('#nodes tr[data-node="slave-1"] .pill.paused', { hasText: 'paused' });
+      await paused.waitFor({ timeout: 10_000 });
+      expect(await paused.getAttribute('title')).toBe(`by master-1 since ${shown}`);
     } finally {
       await page.unrouteAll({ behavior: 'wait' });
     }
