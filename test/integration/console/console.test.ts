@@ -800,6 +800,32 @@ describe('the console, for an operator who needs to know what a click does and w
       await page.unrouteAll({ behavior: 'wait' });
     }
   });
+
+  it('says when a panel is reading, and when it has nothing to list', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held: Promise<void>[] = [];
+    await page.route('**/executions?*', (route) => {
+      const done = released.then(() => route.fulfill({ json: { executions: [] } }));
+      held.push(done);
+      return done;
+    });
+    await page.route('**/config/events?*', (route) => route.fulfill({ json: { head: 0, next: null, events: [] } }));
+    await open();
+    try {
+      await expectText('#executions-updated', /^reading…$/, 5_000);
+      release();
+      await expectText('#executions tbody', /^No execution is in the phases ticked$/, 5_000);
+      await expectText('#events tbody', /^The event log is empty$/, 5_000);
+      // Every phase unticked (unticking one that is not ticked changes nothing).
+      for (const box of await page.locator('#phases input').all()) await box.uncheck();
+      await expectText('#executions tbody', /^Tick a phase to list its executions$/, 5_000);
+    } finally {
+      release();
+      await Promise.allSettled(held);
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
 });
 
 /** The reads of the three panels that refresh on a timer (GET /nodes, /executions, /config/events). */
