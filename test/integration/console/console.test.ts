@@ -826,6 +826,20 @@ describe('the console, for an operator who needs to know what a click does and w
       await page.unrouteAll({ behavior: 'wait' });
     }
   });
+
+  it('names each action button and progress bar by what it acts on, for a screen reader', async () => {
+    await page.route('**/executions?*', (route) =>
+      route.fulfill({ json: { executions: [{ executionId: 'exec-a11y', processName: 'gs:Buffer', phase: 'RUNNING', progress: 10, nodeId: 'master-1', lastUpdated: now() }] } }),
+    );
+    await open();
+    try {
+      await page.getByRole('button', { name: 'pause slave-1', exact: true }).waitFor({ timeout: 10_000 });
+      expect(await page.getByRole('button', { name: 'redrive slave-2', exact: true }).count()).toBe(1);
+      await page.getByRole('progressbar', { name: 'progress of exec-a11y', exact: true }).waitFor({ timeout: 10_000 });
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
 });
 
 /** The reads of the three panels that refresh on a timer (GET /nodes, /executions, /config/events). */
