@@ -840,6 +840,49 @@ describe('the console, for an operator who needs to know what a click does and w
       await page.unrouteAll({ behavior: 'wait' });
     }
   });
+
+  it('pages through the differences a check found, and through more executions than one page holds', async () => {
+    const job = driftJob();
+    await withGeoServer('slave-2', job);
+    const difference = (id: string) => ({ kind: 'missing', type: 'featureType', id });
+    const driftAsked: string[] = [];
+    await page.route('**/nodes/slave-2/drift?*', (route) => {
+      const url = new URL(route.request().url());
+      driftAsked.push(url.search);
+      return url.searchParams.get('after') === '2'
+        ? route.fulfill({ json: { node: 'slave-2', job, complete: true, counts: { missing: 3 }, differences: [difference('topp:c')] } })
+        : route.fulfill({ json: { node: 'slave-2', job, complete: true, counts: { missing: 3 }, differences: [difference('topp:a'), difference('topp:b')], next: '2' } });
+    });
+    // 120 executions match: a page of `limit`, and a cursor while more follow.
+    const execution = (n: number) => ({ executionId: `exec-${String(n).padStart(3, '0')}`, processName: 'gs:Buffer', phase: 'RUNNING', progress: 10, nodeId: 'master-1', lastUpdated: now() });
+    await page.route('**/executions?*', (route) => {
+      const limit = Number(new URL(route.request().url()).searchParams.get('limit'));
+      const shown = Math.min(limit, 120);
+      return route.fulfill({ json: { executions: Array.from({ length: shown }, (_, n) => execution(n)), ...(shown < 120 ? { nextCursor: 'signed' } : {}) } });
+    });
+    await open();
+    try {
+      await page.locator('tr[data-node="slave-2"] button[data-action=differences]').click();
+      await page.locator('#drift-table tbody tr').nth(1).waitFor({ timeout: 10_000 });
+      await page.locator('#drift-more').click();
+      await page.locator('#drift-table tbody tr').nth(2).waitFor({ timeout: 10_000 });
+      expect(await page.locator('#drift-table tbody tr td:nth-child(3)').allTextContents()).toEqual(['topp:a', 'topp:b', 'topp:c']);
+      expect(await page.locator('#drift-more').isHidden()).toBe(true);
+      expect(driftAsked).toEqual(['?limit=200', '?limit=200&after=2']);
+      expect(await page.locator('#drift-note').textContent()).toBe('drift job job-41 found 3 missing, 0 extra, 0 different');
+
+      await page.locator('#executions tbody tr').nth(49).waitFor({ timeout: 10_000 });
+      await page.locator('#executions-more').click();
+      await page.locator('#executions tbody tr').nth(99).waitFor({ timeout: 10_000 });
+      await page.locator('#executions-more').click();
+      await page.locator('#executions tbody tr').nth(119).waitFor({ timeout: 10_000 });
+      await expectText('#executions-updated', /^updated [^;]+$/, 5_000);
+      expect(await page.locator('#executions-more').isHidden()).toBe(true);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    await page.click('#drift-close');
+  });
 });
 
 /** The reads of the three panels that refresh on a timer (GET /nodes, /executions, /config/events). */
