@@ -462,7 +462,8 @@ describe('the console at /console', () => {
     await page.route('**/nodes', (route) => route.fulfill({ status: 429, json: { message: 'Too Many Requests' } }));
     await page.route('**/config/events?*', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<html>sign in</html>' }));
     try {
-      await expectText('#nodes-updated', /^not refreshed: 429 Too Many Requests$/);
+      // A throttle that names no Retry-After: the panel waits a few seconds all the same.
+      await expectText('#nodes-updated', /^not refreshed: 429 Too Many Requests; next try in 5 s$/);
       await expectText('#events-updated', /^not refreshed: the answer \(200\) is not JSON$/);
     } finally {
       await page.unrouteAll({ behavior: 'wait' });
@@ -882,6 +883,26 @@ describe('the console, for an operator who needs to know what a click does and w
       await page.unrouteAll({ behavior: 'wait' });
     }
     await page.click('#drift-close');
+  });
+
+  it('asks a throttled API again only after the wait its answer names, not every second or two', async () => {
+    let asked = 0;
+    await page.route('**/nodes', (route) => {
+      asked += 1;
+      return route.fulfill({ status: 429, headers: { 'retry-after': '8' }, json: { message: 'Too Many Requests' } });
+    });
+    await open();
+    try {
+      await expectText('#nodes-updated', /^not refreshed: 429 Too Many Requests; next try in 8 s$/, 5_000);
+      // The page's load and the token's save each read once (the second may still be on its way);
+      // the timer (every 2 s) then waits.
+      await page.waitForTimeout(500);
+      const before = asked;
+      await page.waitForTimeout(5_000);
+      expect(asked).toBe(before);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
   });
 });
 
