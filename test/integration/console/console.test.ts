@@ -885,6 +885,35 @@ describe('the console, for an operator who needs to know what a click does and w
     await page.click('#drift-close');
   });
 
+  it("keeps an action's button disabled until its answer, through the table's redraws", async () => {
+    let sent = 0;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/nodes/slave-1/redrive', async (route) => {
+      sent += 1;
+      await released;
+      await route.fulfill({ json: { node: 'slave-1', moved: 0, more: false, parked: { cleared: [], stillParked: [], more: false } } });
+    });
+    await open();
+    try {
+      const button = page.locator('tr[data-node="slave-1"] button[data-action=redrive]');
+      await button.click();
+      // The nodes are redrawn every 2 s while the answer is on its way.
+      await page.waitForTimeout(2_500);
+      expect(await button.isDisabled()).toBe(true);
+      expect(sent).toBe(1);
+      release();
+      await expectMessage(/^slave-1: 0 events moved back to the queue$/, 5_000);
+      await page.waitForFunction(() => {
+        const doc = (globalThis as unknown as { document: { querySelector(selector: string): { disabled: boolean } | null } }).document;
+        return doc.querySelector('tr[data-node="slave-1"] button[data-action=redrive]')?.disabled === false;
+      }, undefined, { timeout: 5_000 });
+    } finally {
+      release();
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
   it('asks a throttled API again only after the wait its answer names, not every second or two', async () => {
     let asked = 0;
     await page.route('**/nodes', (route) => {
