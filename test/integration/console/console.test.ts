@@ -914,6 +914,18 @@ describe('the console, for an operator who needs to know what a click does and w
     }
   });
 
+  it('keeps a token only in the form a token has: "Bearer " before it is dropped, a character no header carries refused', async () => {
+    await open();
+    await page.fill('#token', `Bearer ${tokenOf('slave-1')}`);
+    await page.click('#token-save');
+    await expectMessage(/^token kept for this tab$/, 5_000);
+    expect(await page.evaluate(() => sessionStorage.getItem('geocluster.token'))).toBe(tokenOf('slave-1'));
+    await page.fill('#token', 'ops.sécret');
+    await page.click('#token-save');
+    await expectMessage(/^not a token \(<node>\.<secret>, letters, digits, - and _\): nothing kept$/, 5_000);
+    expect(await page.evaluate(() => sessionStorage.getItem('geocluster.token'))).toBe(tokenOf('slave-1'));
+  });
+
   it('asks a throttled API again only after the wait its answer names, not every second or two', async () => {
     let asked = 0;
     await page.route('**/nodes', (route) => {
