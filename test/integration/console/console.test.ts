@@ -926,6 +926,34 @@ describe('the console, for an operator who needs to know what a click does and w
     expect(await page.evaluate(() => sessionStorage.getItem('geocluster.token'))).toBe(tokenOf('slave-1'));
   });
 
+  it("keeps the keyboard's place in the nodes table through its redraws, and shows a pill's tooltip to the keyboard", async () => {
+    const failing = { sequence: 41, attempts: 3, reason: 'GeoServer answered 503', at: now() };
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-1' ? { ...node, failing } : node)) } });
+    });
+    await open();
+    type Focused = { document: { activeElement: { getAttribute(name: string): string | null; textContent: string | null } | null } };
+    const focused = (attribute: string) => page.evaluate((name) => (globalThis as unknown as Focused).document.activeElement?.getAttribute(name) ?? null, attribute);
+    try {
+      await page.getByRole('button', { name: 'redrive slave-2', exact: true }).focus();
+      // The nodes are redrawn every 2 s: the focus stays on the same button of the same row.
+      await page.waitForTimeout(4_500);
+      expect(await focused('aria-label')).toBe('redrive slave-2');
+      // What holds a node back is in a pill's tooltip: the keyboard reaches it, and it shows its text.
+      const pill = page.locator('#nodes tr[data-node="slave-1"] .pill', { hasText: 'retrying #41' });
+      await pill.focus();
+      const shown = await pill.evaluate((element) =>
+        (globalThis as unknown as { getComputedStyle(element: unknown, pseudo: string): { content: string } }).getComputedStyle(element, '::after').content);
+      expect(shown).toBe('"attempt 3: GeoServer answered 503"');
+      await page.waitForTimeout(2_500);
+      expect(await focused('title')).toBe('attempt 3: GeoServer answered 503');
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
   it('asks a throttled API again only after the wait its answer names, not every second or two', async () => {
     let asked = 0;
     await page.route('**/nodes', (route) => {
