@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
 import { LocalStartError, errorCode } from './errors';
 import type { LocalFunctionHost } from './lambda-runner';
+import { foreignHostMessage, hostName, isLoopbackHost } from './loopback-host.cjs';
 import type { LocalAuthorizer, LocalRoute } from './template';
 
 /** API Gateway's payload limit for HTTP APIs. */
@@ -60,6 +61,12 @@ export interface ApiServerOptions {
   adminPrefix?: string;
   /** The most authorizer verdicts cached at once (the oldest go first). @default 10000 */
   authCacheMaxEntries?: number;
+  /**
+   * Host names besides loopback's (127.0.0.1, localhost, [::1], *.localhost) whose requests the
+   * routes serve (`npm start -- --allow-host`): a proxy or container that calls the API by another
+   * name. The admin endpoints serve loopback names only, whatever this says.
+   */
+  allowedHosts?: readonly string[];
 }
 
 export class LocalApiServer {
@@ -101,11 +108,20 @@ export class LocalApiServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = (req.method ?? 'GET').toUpperCase();
+    const adminPrefix = this.options.adminPrefix ?? '/__local';
+    const isAdmin = this.options.admin !== undefined && url.pathname.startsWith(`${adminPrefix}/`);
+    // DNS rebinding: a page the developer visits can rebind its own name to 127.0.0.1 and call
+    // this server same-origin, reading the answers; its name is in Host. The routes also serve
+    // the names the developer allowed; the admin controls only loopback's.
+    if (!isLoopbackHost(req.headers.host, isAdmin ? [] : (this.options.allowedHosts ?? []))) {
+      req.resume();
+      const hint = isAdmin ? '' : `; to call the API by this name, start it with npm start -- --allow-host ${hostOnly(req.headers.host)}`;
+      return send(res, 403, { message: `${foreignHostMessage(req.headers.host, isAdmin ? `the local ${adminPrefix} controls` : 'the local API')}${hint}` }, true);
+    }
     const body = await readBody(req);
     if (body === undefined) return send(res, 413, { message: 'Request Entity Too Large' });
 
-    const adminPrefix = this.options.adminPrefix ?? '/__local';
-    if (this.options.admin && url.pathname.startsWith(`${adminPrefix}/`)) {
+    if (isAdmin && this.options.admin) {
       // The local runtime's controls (schedules with any clock, pollers, faults) are for the
       // developer's own tools, which send no Origin: a browser does, so a page on any site the
       // developer visits cannot drive them (a simple cross-site POST needs no preflight).
@@ -325,10 +341,16 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
+/** `close`: end the connection after the answer (its request's body is not read). */
+function send(res: http.ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}) });
   res.end(text);
+}
+
+/** The name of a Host header, without its port (what --allow-host takes). */
+function hostOnly(header: string | undefined): string {
+  return hostName(header) ?? '<name>';
 }
 
 /** API Gateway's payload 2.0 response mapping, including its inference for bare values. */

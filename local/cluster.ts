@@ -70,6 +70,11 @@ export interface LocalClusterOptions {
    */
   enforceIam?: boolean;
   /**
+   * Host names besides loopback's that the API's routes answer to (`--allow-host`); every other
+   * name is refused 403, against DNS rebinding (local/loopback-host.cjs). @default none
+   */
+  allowedHosts?: readonly string[];
+  /**
    * Where the functions' own output goes (their JSON log lines and metrics), appended.
    * @default this process's stdout and stderr
    */
@@ -362,7 +367,7 @@ async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster
       return { status: 200, body: { function: fn.name, itemKey: request.itemKey } };
     };
 
-    const server = new LocalApiServer({ routes: topology.routes, hosts, admin });
+    const server = new LocalApiServer({ routes: topology.routes, hosts, admin, allowedHosts: options.allowedHosts });
     const boundPort = await server.listen(port);
     stopped.push(() => server.close());
     if (persist) {

@@ -9,6 +9,7 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import type { AddressInfo } from 'node:net';
 import { LOCAL_ACCOUNT_ID } from './account';
 import { dynamoPermissions, isAllowed, type PolicyStatement } from './iam';
+import { foreignHostMessage, isLoopbackHost } from './loopback-host.cjs';
 
 export interface DynamoGate {
   /** The endpoint functions use instead of DynamoDB Local's. */
@@ -76,9 +77,9 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function deny(response: ServerResponse, message: string): void {
+function deny(response: ServerResponse, message: string, status = 400): void {
   const body = JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#AccessDeniedException', message });
-  response.writeHead(400, {
+  response.writeHead(status, {
     'content-type': 'application/x-amz-json-1.0',
     'x-amzn-errortype': 'AccessDeniedException',
     'content-length': Buffer.byteLength(body),
@@ -106,6 +107,13 @@ export async function startDynamoGate(
   const calls = new Map<string, number>();
 
   const server = createServer((request, response) => {
+    // DNS rebinding (./loopback-host): a request addressed to another name reaches no table.
+    if (!isLoopbackHost(request.headers.host)) {
+      request.resume();
+      response.shouldKeepAlive = false;
+      deny(response, foreignHostMessage(request.headers.host, 'the local DynamoDB IAM gate'), 403);
+      return;
+    }
     void (async () => {
       let body: Buffer;
       try {

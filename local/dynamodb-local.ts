@@ -4,11 +4,12 @@
  * tables, and with telemetry off.
  *
  * The jar binds every interface and has no option to choose one; a small launcher
- * (local/java/LoopbackDynamoDbLocal.java) starts the same server on 127.0.0.1 only. It is
+ * (local/java/LoopbackDynamoDbLocal.java) starts the same server on 127.0.0.1 only, refusing a
+ * request whose Host is not a loopback name (DNS rebinding, see ./loopback-host.cjs). It is
  * compiled once per machine with `javac` into node_modules/.cache (at each start into a temporary
  * folder where that cannot be written). Where there is no `javac`
  * (a Java runtime without its development kit), the jar runs as it is, binding every
- * interface, and a warning says so.
+ * interface and serving any Host, and a warning says so.
  */
 import { createHash } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';

@@ -19,12 +19,17 @@
  *    awsEndpoint, but with a host name (e.g. localhost) it goes virtual-hosted, which needs
  *    <bucket>.localhost DNS that does not exist here.
  *
- * fauxqs hard-codes 0.0.0.0 in startFauxqs(), which we redirect to 127.0.0.1 (see loopbackOnly).
+ * fauxqs hard-codes 0.0.0.0 in startFauxqs(), which we redirect to 127.0.0.1 (see loopbackOnly),
+ * and serves any Host: the same redirect puts ./loopback-host's check in front of its server, so a
+ * request addressed to another name (a web page that rebound its name to 127.0.0.1) is refused 403.
  */
 import { spawn } from 'node:child_process';
+import type { Server as HttpServer } from 'node:http';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { LOCAL_ACCOUNT_ID } from './account';
 import { LocalStartError, errorCode, oneLine } from './errors';
+import { guardServer } from './loopback-host.cjs';
 import { PortInUseError } from './ports';
 import { ManagedChild, waitUntilReady, type StartedService } from './supervisor';
 
@@ -116,9 +121,13 @@ async function startInProcess(fauxqs: FauxqsModule, port: number, dataDir: strin
   }
 }
 
+/** What the refusal of a request addressed to another name calls the emulator. */
+const SERVICE = 'the local SNS/SQS/S3 emulator (fauxqs)';
+
 /**
  * startFauxqs() always listens on 0.0.0.0 and has no host option. While it starts, rewrite that one
- * listen call (matched by its port) to 127.0.0.1 so the emulator is not exposed to the network.
+ * listen call (matched by its port) to 127.0.0.1 so the emulator is not exposed to the network,
+ * and guard that server's requests by their Host (fauxqs has added its request listener by then).
  */
 async function loopbackOnly<T>(port: number, start: () => Promise<T>): Promise<T> {
   const original = net.Server.prototype.listen;
@@ -126,7 +135,10 @@ async function loopbackOnly<T>(port: number, start: () => Promise<T>): Promise<T
     const [first] = args;
     if (typeof first === 'object' && first !== null && 'host' in first && 'port' in first) {
       const options = first as net.ListenOptions;
-      if (options.host === '0.0.0.0' && options.port === port) args[0] = { ...options, host: '127.0.0.1' };
+      if (options.host === '0.0.0.0' && options.port === port) {
+        args[0] = { ...options, host: '127.0.0.1' };
+        if ('listeners' in this) guardServer(this as HttpServer, SERVICE);
+      }
     }
     return (original as (...a: unknown[]) => net.Server).apply(this, args);
   };
@@ -151,13 +163,18 @@ const CHILD_LISTENING = 'fauxqs-child: listening';
 /** Same startup as in-process, for contexts that cannot import() ES modules (see importFauxqs). */
 const FAUXQS_CHILD_SCRIPT = `
 import net from 'node:net';
+import { createRequire } from 'node:module';
+const { port, dataDir, guard } = JSON.parse(process.env.FAUXQS_CHILD_OPTIONS);
+const { guardServer } = createRequire(guard)(guard);
 const listen = net.Server.prototype.listen;
 net.Server.prototype.listen = function (...args) {
-  if (args[0] && typeof args[0] === 'object' && args[0].host === '0.0.0.0') args[0] = { ...args[0], host: '127.0.0.1' };
+  if (args[0] && typeof args[0] === 'object' && args[0].host === '0.0.0.0') {
+    args[0] = { ...args[0], host: '127.0.0.1' };
+    guardServer(this, ${JSON.stringify(SERVICE)});
+  }
   return listen.apply(this, args);
 };
 const { startFauxqs } = await import('fauxqs');
-const { port, dataDir } = JSON.parse(process.env.FAUXQS_CHILD_OPTIONS);
 let server;
 try {
   server = await startFauxqs({ port, logger: false, ...(dataDir ? { dataDir } : {}) });
@@ -187,7 +204,7 @@ function startFauxqsChild(port: number, dataDir: string | undefined): ManagedChi
     spawn(process.execPath, ['--input-type=module', '--eval', FAUXQS_CHILD_SCRIPT], {
       // The eval'd script resolves 'fauxqs' from its working directory, i.e. this package.
       cwd: __dirname,
-      env: { ...process.env, FAUXQS_CHILD_OPTIONS: JSON.stringify({ port, dataDir }) },
+      env: { ...process.env, FAUXQS_CHILD_OPTIONS: JSON.stringify({ port, dataDir, guard: path.join(__dirname, 'loopback-host.cjs') }) },
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     }),

@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAllowed, type PolicyStatement } from './iam';
+import { foreignHostMessage, isLoopbackHost } from './loopback-host.cjs';
 import type { QueuePoller } from './messaging';
 import { LOCAL_ACCOUNT_ID as LOCAL_ACCOUNT, LOCAL_REGION } from './account';
 
@@ -73,6 +74,12 @@ export async function startLocalLambdaApi(options: {
 
   const server = createServer((request, response) => {
     void (async () => {
+      // DNS rebinding (./loopback-host): a request addressed to another name switches nothing.
+      if (!isLoopbackHost(request.headers.host)) {
+        request.resume();
+        send(response, 403, { Type: 'User', Message: foreignHostMessage(request.headers.host, 'the local Lambda API') }, 'AccessDeniedException');
+        return;
+      }
       const match = MAPPING_PATH.exec(request.url ?? '');
       const method = request.method ?? 'GET';
       if (!match || (method !== 'PUT' && method !== 'GET')) {

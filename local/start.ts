@@ -6,6 +6,7 @@
  *   npm start -- --fresh           forget the data of earlier runs first
  *   npm start -- --in-memory       keep nothing
  *   npm start -- --cluster-file c.json   run another cluster than cdk.json's (as cdk synth -c clusterFile=c.json)
+ *   npm start -- --allow-host h    let the API's routes answer requests addressed to h (a proxy's or container's name)
  *   npm start -- --no-iam          do not enforce the functions' IAM policies on DynamoDB (benchmarks)
  *   npm start -- --function-log F  where the functions' JSON log lines go (default .local/functions.log;
  *                                  --in-memory, a file of its own under the temporary folder, named in the
@@ -22,7 +23,7 @@ import { LocalStartError } from './emulators';
 import { functionLogFile } from './function-log';
 import { parseGeoServerUrls, withGeoServerUrls } from './geoserver';
 
-const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--cluster-file FILE] [--function-log FILE]
+const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--allow-host NAME] [--cluster-file FILE] [--function-log FILE]
 
   --port N            the API's port (default 3000, or PORT)
   --dynamo-port N     DynamoDB Local's port (default 8000)
@@ -34,6 +35,10 @@ const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-p
   --in-memory         keep nothing; the tokens are printed, not written to .local/node-tokens.json
   --no-schedules      do not fire the scheduled functions (fire one: POST /__local/schedules/<name>)
   --no-iam            do not enforce the functions' IAM policies on their DynamoDB calls
+  --allow-host NAME   let the API's routes answer requests whose Host is NAME (e.g. a proxy's or a container's
+                      name for this machine; repeat it or give a comma list). Every listener answers only
+                      127.0.0.1, localhost and [::1] otherwise (403), so that no web page can reach it by
+                      rebinding its name to 127.0.0.1; the /__local controls and the emulators take no other name
   --cluster-file FILE run another cluster than cdk.json's (as cdk synth -c clusterFile=FILE)
   --function-log FILE where the functions' JSON log lines go (default .local/functions.log; with --in-memory,
                       a file of this run's own under the temporary folder, which the banner names)`;
@@ -48,6 +53,7 @@ async function main(): Promise<void> {
       'aws-port': { type: 'string', default: '4566' },
       'no-schedules': { type: 'boolean', default: false },
       'no-iam': { type: 'boolean', default: false },
+      'allow-host': { type: 'string', multiple: true, default: [] },
       'ready-json': { type: 'boolean', default: false },
       'cluster-file': { type: 'string' },
       'function-log': { type: 'string' },
@@ -91,6 +97,7 @@ async function main(): Promise<void> {
     awsPort: port('aws-port', values['aws-port']),
     runSchedules: !values['no-schedules'],
     enforceIam: !values['no-iam'],
+    allowedHosts: allowedHosts(values['allow-host']),
     context,
     functionLogFile: functionLog,
     log: quiet ? undefined : (line) => console.log(line),
@@ -114,6 +121,17 @@ async function main(): Promise<void> {
     // process.pid: this process handles SIGINT (under npm and tsx, the node process running this file).
     console.log(banner(cluster, { inMemory: values['in-memory'], functionLog, pid: process.pid, cwd: process.cwd() }));
   }
+}
+
+/** --allow-host's names, each a bare host name (no port, scheme or path), refused otherwise. */
+function allowedHosts(given: readonly string[]): string[] {
+  const names = given.flatMap((value) => value.split(',')).map((name) => name.trim());
+  for (const name of names) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(name)) {
+      throw new LocalStartError(`--allow-host takes host names without port or scheme (e.g. --allow-host geoserver-host), got '${name}'`);
+    }
+  }
+  return names;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 import { startDynamoGate, type DynamoGate } from '../../local/dynamo-gate';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type RunningEmulators } from '../../local/emulators';
 import { tableArn } from '../../local/iam';
+import { requestWithHost } from '../support/host-header';
 
 jest.setTimeout(60_000);
 
@@ -130,4 +131,30 @@ test("the gate counts each function's calls by operation, refused ones too, and 
     nothing: before.nothing,
   });
   expect(gate.callCounts().every((row) => row.functionId === 'Writer' || row.functionId === 'Nothing')).toBe(true);
+});
+
+test('a request addressed to a name that is not loopback (DNS rebinding) is refused 403 and reaches nothing', async () => {
+  const port = new URL(gate.endpoint).port;
+  const put = (host: string, id: string) =>
+    requestWithHost(gate.endpoint, host, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.PutItem',
+        authorization: `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/20260101/${LOCAL_REGION}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: JSON.stringify({ TableName: 'gate-other', Item: item(id) }),
+    });
+  for (const host of ['evil.example', `evil.example:${port}`]) {
+    const refused = await put(host, `rebound-${host}`);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).message).toMatch(new RegExp(`^Host '${host.replace('.', '\\.')}' is not a loopback name: the local DynamoDB IAM gate`));
+  }
+  const admin = clientFor(LOCAL_CREDENTIALS.accessKeyId, emulators.dynamoEndpoint);
+  for (const host of ['evil.example', `evil.example:${port}`]) {
+    expect((await admin.send(new GetItemCommand({ TableName: 'gate-other', Key: { id: { S: `rebound-${host}` } } }))).Item).toBeUndefined();
+  }
+  // The same call addressed to loopback goes through.
+  expect((await put(`localhost:${port}`, 'by-localhost')).status).toBe(200);
+  expect((await admin.send(new GetItemCommand({ TableName: 'gate-other', Key: { id: { S: 'by-localhost' } } }))).Item).toEqual(item('by-localhost'));
 });

@@ -30,6 +30,7 @@ import {
   type RunningEmulators,
 } from '../../local/emulators';
 import { dynamoDbLocalClasspath, loopbackLauncher } from '../../local/dynamodb-local';
+import { requestWithHost } from '../support/host-header';
 
 jest.setTimeout(90_000);
 
@@ -78,6 +79,42 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return check();
+}
+
+/** An unsigned-but-well-formed call of each emulator: ListTables on DynamoDB Local, ListQueues on fauxqs. */
+const DYNAMO_LIST_TABLES = {
+  method: 'POST',
+  headers: {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amz-target': 'DynamoDB_20120810.ListTables',
+    authorization: `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/20260101/${LOCAL_REGION}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+  },
+  body: '{}',
+};
+const SQS_LIST_QUEUES = { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.ListQueues' }, body: '{}' };
+
+/**
+ * DNS rebinding: a page on evil.example that rebinds its name to 127.0.0.1 reaches the emulator
+ * with `Host: evil.example` and, being same-origin, could read the answer. Each emulator refuses
+ * such a request with 403, naming the host, and still answers one addressed to a loopback name.
+ */
+async function expectOnlyLoopbackNames(dynamoEndpoint: string, awsEndpoint: string): Promise<void> {
+  for (const [endpoint, call] of [
+    [dynamoEndpoint, DYNAMO_LIST_TABLES],
+    [awsEndpoint, SQS_LIST_QUEUES],
+  ] as const) {
+    const port = portOf(endpoint);
+    for (const host of ['evil.example', `evil.example:${port}`, '127.0.0.1.evil.example', `localhost.evil.example:${port}`]) {
+      const refused = await requestWithHost(endpoint, host, call);
+      expect({ host, status: refused.status }).toEqual({ host, status: 403 });
+      expect(refused.body).toContain(`'${host}'`);
+      expect(refused.body).toMatch(/not a loopback name/);
+    }
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost', 'LocalHost']) {
+      const answered = await requestWithHost(endpoint, host, call);
+      expect({ host, status: answered.status }).toEqual({ host, status: 200 });
+    }
+  }
 }
 
 describe('startEmulators', () => {
@@ -202,6 +239,11 @@ describe('startEmulators', () => {
     await expect(assertPortFree(portOf(dynamoEndpoint), 'DynamoDB Local')).resolves.toBeUndefined();
     await expect(assertPortFree(portOf(awsEndpoint), 'fauxqs')).resolves.toBeUndefined();
     await expect(new DynamoDBClient({ ...clientConfig(dynamoEndpoint), maxAttempts: 1 }).send(new ListTablesCommand({}))).rejects.toThrow();
+  });
+
+  test('DynamoDB Local and fauxqs refuse a request addressed to a name that is not loopback (DNS rebinding)', async () => {
+    emulators = await startEmulators({ dynamoPort: 0, fauxqsPort: 0 });
+    await expectOnlyLoopbackNames(emulators.dynamoEndpoint, emulators.awsEndpoint);
   });
 
   test('a busy port fails fast with a one-line LocalStartError', async () => {
@@ -340,6 +382,7 @@ describe('startEmulators', () => {
         `http://sqs.${LOCAL_REGION}.localhost:${portOf(started.awsEndpoint)}/${LOCAL_ACCOUNT_ID}/probe`,
       ]);
       sqs.destroy();
+      await expectOnlyLoopbackNames(started.dynamoEndpoint, started.awsEndpoint);
       const external = externalIPv4();
       if (external !== undefined) expect(await canBind(external, portOf(started.awsEndpoint))).toBe(true);
 

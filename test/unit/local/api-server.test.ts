@@ -1,8 +1,9 @@
 import * as net from 'node:net';
-import { LocalApiServer } from '../../../local/api-server';
+import { LocalApiServer, type ApiServerOptions } from '../../../local/api-server';
 import { LocalStartError } from '../../../local/errors';
 import type { LocalFunctionHost } from '../../../local/lambda-runner';
 import type { LocalAuthorizer, LocalRoute } from '../../../local/template';
+import { requestWithHost } from '../../support/host-header';
 
 /** A stand-in for a function host: answers with `respond` and records every event. */
 interface FakeHost {
@@ -23,10 +24,11 @@ function fakeHost(respond: (event: any) => unknown = () => ({ statusCode: 200, b
 }
 
 const servers: LocalApiServer[] = [];
-async function start(routes: LocalRoute[], hosts: Record<string, FakeHost>): Promise<string> {
+async function start(routes: LocalRoute[], hosts: Record<string, FakeHost>, options: Partial<ApiServerOptions> = {}): Promise<string> {
   const server = new LocalApiServer({
     routes,
     hosts: new Map(Object.entries(hosts)) as unknown as Map<string, LocalFunctionHost>,
+    ...options,
   });
   servers.push(server);
   const port = await server.listen(0);
@@ -416,6 +418,50 @@ describe('the payload limit', () => {
     });
     expect(response.status).toBe(204);
     expect(target.events[0].body).toHaveLength(LIMIT);
+  });
+});
+
+describe('the Host a request is addressed to (DNS rebinding)', () => {
+  const adminCalls: string[] = [];
+  const admin = async (request: { path: string }) => {
+    adminCalls.push(request.path);
+    return { status: 200, body: { ok: true } };
+  };
+  beforeEach(() => (adminCalls.length = 0));
+
+  it('refuses 403 a route or /__local request addressed to a name that is not loopback, invoking nothing', async () => {
+    const target = fakeHost();
+    const base = await start([route('ANY', '$default', 'target')], { target }, { admin });
+    const port = new URL(base).port;
+    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.evil.example:${port}`]) {
+      for (const path of ['/jobs', '/__local/health']) {
+        const refused = await requestWithHost(`${base}${path}`, host);
+        expect({ host, path, status: refused.status }).toEqual({ host, path, status: 403 });
+        expect(JSON.parse(refused.body).message).toContain(`Host '${host}' is not a loopback name`);
+      }
+    }
+    expect(JSON.parse((await requestWithHost(`${base}/jobs`, 'evil.example')).body).message).toContain('--allow-host');
+    expect(target.events).toHaveLength(0);
+    expect(adminCalls).toHaveLength(0);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost']) {
+      expect((await requestWithHost(`${base}/jobs`, host)).status).toBe(200);
+      expect((await requestWithHost(`${base}/__local/health`, host)).status).toBe(200);
+    }
+    expect(target.events).toHaveLength(4);
+    expect(adminCalls).toHaveLength(4);
+  });
+
+  it('serves the routes, never /__local, to a name given in allowedHosts (npm start --allow-host)', async () => {
+    const target = fakeHost();
+    const base = await start([route('ANY', '$default', 'target')], { target }, { admin, allowedHosts: ['geoserver-host'] });
+    const port = new URL(base).port;
+    const answered = await requestWithHost(`${base}/jobs`, `GeoServer-Host:${port}`);
+    expect(answered.status).toBe(200);
+    expect(target.events[0].headers.host).toBe(`GeoServer-Host:${port}`);
+    expect((await requestWithHost(`${base}/__local/health`, `geoserver-host:${port}`)).status).toBe(403);
+    expect((await requestWithHost(`${base}/jobs`, 'other-host')).status).toBe(403);
+    expect(adminCalls).toHaveLength(0);
+    expect(target.events).toHaveLength(1);
   });
 });
 

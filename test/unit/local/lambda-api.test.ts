@@ -8,6 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalFunctionHost } from '../../../local/lambda-runner';
 import { startLocalLambdaApi, type LocalLambdaApi } from '../../../local/lambda-api';
 import { QueuePoller } from '../../../local/messaging';
+import { requestWithHost } from '../../support/host-header';
 
 let api: LocalLambdaApi | undefined;
 let poller: QueuePoller | undefined;
@@ -85,3 +86,23 @@ it('disables a mapping at once while its function runs a long batch, which it fi
   expect(receives).toBeGreaterThan(receivedByAnswer);
   expect(mostAtOnce).toBe(1);
 }, 30_000);
+
+it('refuses 403 a request addressed to a name that is not loopback (DNS rebinding), switching nothing', async () => {
+  let started = 0;
+  let disabled = 0;
+  const mapping = { functionId: 'Apply', isRunning: true, start: () => (started += 1), disable: async () => void (disabled += 1) } as unknown as QueuePoller;
+  api = await startLocalLambdaApi({ pollers: () => new Map([['Mapping', mapping]]) });
+  const url = `${api.endpoint}/2015-03-31/event-source-mappings/Mapping`;
+  const port = new URL(api.endpoint).port;
+  for (const host of ['evil.example', `evil.example:${port}`]) {
+    const refused = await requestWithHost(url, host, { method: 'PUT', body: JSON.stringify({ Enabled: false }) });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).Message).toMatch(/^Host 'evil\.example(:\d+)?' is not a loopback name: the local Lambda API/);
+    expect((await requestWithHost(url, host)).status).toBe(403);
+  }
+  expect(disabled).toBe(0);
+  const answered = await requestWithHost(url, `localhost:${port}`, { method: 'PUT', body: JSON.stringify({ Enabled: false }) });
+  expect(answered.status).toBe(202);
+  expect(disabled).toBe(1);
+  expect(started).toBe(0);
+});

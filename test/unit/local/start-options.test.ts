@@ -23,3 +23,10 @@ test.each([
   expect(lines[0]).toContain(named);
   expect(lines[0]).toMatch(/npm start -- --help lists the options$/);
 });
+
+test.each([['http://geoserver-host'], ['geoserver-host:3000'], ['a/b'], ['']])('npm start --allow-host %j (not a bare host name) is refused in one line before anything starts', (name) => {
+  const run = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['local/start.ts', '--in-memory', '--allow-host', name], { cwd: root, encoding: 'utf8' });
+  expect(run.status).toBe(1);
+  expect(run.stdout).toBe('');
+  expect(run.stderr.trimEnd().split('\n')).toEqual([`npm start: --allow-host takes host names without port or scheme (e.g. --allow-host geoserver-host), got '${name}'`]);
+});
