@@ -16,6 +16,13 @@ import type { LocalAuthorizer, LocalRoute } from './template';
 
 /** API Gateway's payload limit for HTTP APIs. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/**
+ * Lambda's limit on a synchronous invocation's event, and on the function's answer, as JSON
+ * (6 MB = 6,291,456 bytes): a body API Gateway takes can make an event over it once base64-encoded
+ * or JSON-escaped. Lambda then refuses to invoke (or to return the answer) and API Gateway answers
+ * its bare 500.
+ */
+const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 export type AdminHandler = (request: { method: string; path: string; body: string }) => Promise<{ status: number; body: unknown }>;
 
@@ -150,11 +157,29 @@ export class LocalApiServer {
 
     const host = this.options.hosts.get(route.functionId);
     if (!host) return send(res, 500, { message: 'Internal Server Error' });
+    const eventBytes = Buffer.byteLength(JSON.stringify(event));
+    if (eventBytes > LAMBDA_SYNC_PAYLOAD_BYTES) {
+      // Lambda's RequestEntityTooLargeException, which API Gateway does not pass on.
+      console.error(
+        `${event.routeKey}: ${eventBytes} byte payload is too large for the RequestResponse invocation type (limit ${LAMBDA_SYNC_PAYLOAD_BYTES} bytes): ` +
+          'Lambda refuses the invocation and API Gateway answers 500',
+      );
+      return send(res, 500, { message: 'Internal Server Error' });
+    }
     let result: unknown;
     try {
       result = await host.invoke(event);
     } catch (error) {
       console.error(String(error));
+      return send(res, 500, { message: 'Internal Server Error' });
+    }
+    const resultBytes = Buffer.byteLength(JSON.stringify(result ?? null));
+    if (resultBytes > LAMBDA_SYNC_PAYLOAD_BYTES) {
+      // Lambda's Function.ResponseSizeTooLarge: the invocation fails, and API Gateway answers 500.
+      console.error(
+        `${event.routeKey}: Response payload size exceeded maximum allowed payload size (${LAMBDA_SYNC_PAYLOAD_BYTES} bytes): the function answered ${resultBytes} bytes, ` +
+          'which Lambda does not return and API Gateway answers with 500',
+      );
       return send(res, 500, { message: 'Internal Server Error' });
     }
     writeResult(res, result);

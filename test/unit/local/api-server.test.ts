@@ -395,6 +395,43 @@ describe('the response mapping', () => {
 
 describe('the payload limit', () => {
   const LIMIT = 10 * 1024 * 1024;
+  /** Lambda's synchronous invocation limit, on the event and on the function's answer (6,291,456 bytes). */
+  const LAMBDA_LIMIT = 6 * 1024 * 1024;
+  const bareInternalError = async (response: Response) => {
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ message: 'Internal Server Error' });
+  };
+
+  // Under API Gateway's 10 MB, over Lambda's 6 MB once in the event: Lambda refuses the invocation
+  // (RequestEntityTooLargeException) and API Gateway answers its bare 500; the function never runs.
+  it.each([
+    ['a text body', 'text/plain', () => 'x'.repeat(LAMBDA_LIMIT)],
+    ['a binary body of 4.5 MiB, 6 MiB once base64-encoded', 'application/octet-stream', () => Buffer.alloc(4.5 * 1024 * 1024, 0xff)],
+    ['a JSON body of 3.5 MiB of quotes, which JSON escaping doubles', 'application/json', () => JSON.stringify('"'.repeat(3.5 * 1024 * 1024))],
+  ])('answers 500 to %s whose event is over 6 MB, without invoking the function, and says why on stderr', async (_what, contentType, body) => {
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const target = fakeHost();
+    const base = await start([route('POST', '/upload', 'target')], { target });
+    await bareInternalError(await fetch(`${base}/upload`, { method: 'POST', headers: { 'content-type': contentType }, body: body() }));
+    expect(target.events).toHaveLength(0);
+    expect(logged.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/byte payload is too large for the RequestResponse invocation type \(limit 6291456 bytes\)/);
+  });
+
+  it("answers 500 when the function's answer is over Lambda's 6 MB, and says why on stderr", async () => {
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const target = fakeHost(() => ({ statusCode: 200, body: 'x'.repeat(LAMBDA_LIMIT) }));
+    const base = await start([route('GET', '/big', 'target')], { target });
+    await bareInternalError(await fetch(`${base}/big`));
+    expect(logged.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/Response payload size exceeded maximum allowed payload size \(6291456 bytes\)/);
+  });
+
+  it("passes on an answer within Lambda's 6 MB", async () => {
+    const target = fakeHost(() => ({ statusCode: 200, body: 'x'.repeat(LAMBDA_LIMIT - 4096) }));
+    const base = await start([route('GET', '/big', 'target')], { target });
+    const response = await fetch(`${base}/big`);
+    expect(response.status).toBe(200);
+    expect((await response.text()).length).toBe(LAMBDA_LIMIT - 4096);
+  });
 
   it('answers 413 to a body over 10 MiB without invoking the function', async () => {
     const target = fakeHost();
@@ -408,16 +445,13 @@ describe('the payload limit', () => {
     expect(target.events).toHaveLength(0);
   });
 
-  it('passes a body of exactly 10 MiB on', async () => {
+  it('passes on a body whose event is within Lambda\'s 6 MB', async () => {
     const target = fakeHost(() => ({ statusCode: 204 }));
     const base = await start([route('POST', '/upload', 'target')], { target });
-    const response = await fetch(`${base}/upload`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: 'x'.repeat(LIMIT),
-    });
+    const body = 'x'.repeat(LAMBDA_LIMIT - 4096);
+    const response = await fetch(`${base}/upload`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
     expect(response.status).toBe(204);
-    expect(target.events[0].body).toHaveLength(LIMIT);
+    expect(target.events[0].body).toBe(body);
   });
 });
 
