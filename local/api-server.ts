@@ -293,12 +293,21 @@ function buildEvent(
   // A text body that is not UTF-8 goes base64-encoded, bytes as sent, so the function can refuse it.
   const isText = body.length === 0 || (TEXT_TYPES.test(contentType) && isUtf8(body));
   const host = headers.host ?? 'localhost';
+  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+  // As API Gateway (payload 2.0): every Cookie header's cookies go to `cookies`, one entry each,
+  // and not in `headers`; the x-forwarded-* headers are the gateway's own, never the client's
+  // (here: plain HTTP, this server's port, the connection's address).
+  const cookies = (req.headersDistinct.cookie ?? []).flatMap((line) => line.split(';')).map((cookie) => cookie.trim()).filter((cookie) => cookie !== '');
+  delete headers.cookie;
+  headers['x-forwarded-for'] = sourceIp;
+  headers['x-forwarded-port'] = String(req.socket.localPort ?? '');
+  headers['x-forwarded-proto'] = 'http';
   return {
     version: '2.0',
     routeKey: route.path === '$default' ? '$default' : `${route.method} ${route.path}`,
     rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
-    cookies: headers.cookie ? headers.cookie.split(';').map((cookie) => cookie.trim()) : undefined,
+    cookies: cookies.length ? cookies : undefined,
     headers,
     queryStringParameters: Object.keys(query).length ? query : undefined,
     pathParameters: Object.keys(pathParameters).length ? pathParameters : undefined,
@@ -313,7 +322,7 @@ function buildEvent(
         method: (req.method ?? 'GET').toUpperCase(),
         path: url.pathname,
         protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        sourceIp,
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),

@@ -13,7 +13,7 @@ export interface HostAnswer {
 export function requestWithHost(
   url: string,
   host: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  options: { method?: string; headers?: Record<string, string | string[]>; body?: string } = {},
 ): Promise<HostAnswer> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {

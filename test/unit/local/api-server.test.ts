@@ -291,6 +291,29 @@ describe('the v2 event', () => {
     expect(target.events[0].rawQueryString).toBe('');
   });
 
+  it("sets x-forwarded-proto, -for and -port itself, as API Gateway does, whatever the client sent", async () => {
+    const port = new URL(base).port;
+    await fetch(`${base}/jobs/e1`, { headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Port': '443' } });
+    await fetch(`${base}/jobs/e1`);
+    for (const { headers, requestContext } of target.events) {
+      expect(headers['x-forwarded-proto']).toBe('http');
+      expect(headers['x-forwarded-port']).toBe(port);
+      expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+      expect(requestContext.http.sourceIp).toBe('127.0.0.1');
+    }
+  });
+
+  it('moves cookies out of headers into the cookies array, one entry per cookie, from every Cookie header', async () => {
+    await fetch(`${base}/jobs/e1`, { headers: { Cookie: 'a=1; b=two words' } });
+    await requestWithHost(`${base}/jobs/e1`, `127.0.0.1:${new URL(base).port}`, { headers: { cookie: ['c=3', 'd=4;e=5'] } });
+    await fetch(`${base}/jobs/e1`);
+    const [single, several, none] = target.events;
+    expect(single.cookies).toEqual(['a=1', 'b=two words']);
+    expect(several.cookies).toEqual(['c=3', 'd=4', 'e=5']);
+    expect(none.cookies).toBeUndefined();
+    for (const event of target.events) expect(event.headers.cookie).toBeUndefined();
+  });
+
   it('lower-cases header names', async () => {
     await fetch(`${base}/jobs/e1`, { headers: { 'X-Custom-Header': 'Value', 'If-None-Match': 'W/"1"' } });
     const { headers } = target.events[0];
