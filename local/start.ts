@@ -15,6 +15,8 @@
  *     (credentials: GEOSERVER_CREDENTIALS_<NODE> or GEOSERVER_CREDENTIALS, default admin:geoserver)
  */
 import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ClusterConfigError } from '../cdk/cluster-config';
 import { banner } from './banner';
@@ -104,10 +106,16 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second Ctrl-C (or SIGTERM) while the stop waits (on a client holding a request open, a
+      // function's batch): the user will not wait, so exit now, as a shell's 128 + signal, saying
+      // what the unfinished stop may leave.
+      console.error(forcedStopMessage(signal, !values['in-memory']));
+      process.exit(128 + (osConstants.signals[signal] ?? 0));
+    }
     stopping = true;
-    if (!quiet) console.log('\nStopping the local cluster...');
+    if (!quiet) console.log('\nStopping the local cluster... (Ctrl-C again stops at once)');
     await cluster.stop();
     process.exit(0);
   };
@@ -121,6 +129,23 @@ async function main(): Promise<void> {
     // process.pid: this process handles SIGINT (under npm and tsx, the node process running this file).
     console.log(banner(cluster, { inMemory: values['in-memory'], functionLog, pid: process.pid, cwd: process.cwd() }));
   }
+}
+
+/**
+ * What a stop cut short by a second signal may leave. The emulators are gone already (the first
+ * signal ended them, local/supervisor.ts); what the stop would have removed stays, and each is
+ * recognised as left by an ended run.
+ */
+function forcedStopMessage(signal: NodeJS.Signals, persisted: boolean): string {
+  const state = path.relative(process.cwd(), DEFAULT_STATE_DIR) || '.';
+  const left = persisted
+    ? [
+        `${path.join(state, 'cluster.json')} and ${path.join(state, 'cluster.lock')} (they name this ended run's pid: the next npm start takes them over, and npx geocluster says the cluster is not running)`,
+        "messages a function was given, back on their queues after their visibility timeout (3 min for a node's apply queue)",
+      ]
+    : [`this run's synthesized app under ${state}/ (the next npm start removes it)`];
+  const what = signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal;
+  return `npm start: a second ${what}: stopped at once, without finishing the stop. May be left: ${left.join('; ')}`;
 }
 
 /** --allow-host's names, each a bare host name (no port, scheme or path), refused otherwise. */

@@ -5,10 +5,11 @@
  * .local/node-tokens.json holding only tokens the table accepts; and the banner names the
  * functions' log file actually written, an --in-memory run's own unless --function-log names one.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import * as net from 'node:net';
 import { createInterface } from 'node:readline';
 import { runCli, type CliIo } from '../../cli/main';
 import { startLocalCluster, type LocalCluster } from '../../local/cluster';
@@ -149,5 +150,62 @@ describe('the banner of an --in-memory run', () => {
     expect(path.relative(path.join(ROOT, '.local'), named as string).startsWith('..')).toBe(true);
     expect(existsSync(named as string)).toBe(true);
     rmSync(path.dirname(named as string), { recursive: true, force: true });
+  });
+});
+
+/** The TCP ports `pid` listens on (from `ss`, which names the process of each socket of this user). */
+function listeningPorts(pid: number): number[] {
+  const listing = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
+  return listing
+    .split('\n')
+    .filter((line) => line.includes(`pid=${pid},`))
+    .map((line) => Number(/:(\d+)\s/.exec(line.split(/\s+/)[3] + ' ')?.[1]))
+    .filter((port) => port > 0);
+}
+
+describe('a second Ctrl-C while npm start stops', () => {
+  it('stops at once, exit 130, saying what may be left, where the first waits for the stop to finish', async () => {
+    // One node process (no tsx wrapper between): the pid signalled is the one that handles SIGINT.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory', '--port', '0', '--dynamo-port', '0', '--aws-port', '0', '--no-schedules'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    let errors = '';
+    child.stderr.on('data', (chunk) => (errors += String(chunk)));
+    const held: net.Socket[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          if (line.startsWith('Ctrl-C')) resolve();
+        });
+        void exited.then(({ code }) => reject(new Error(`npm start exited (${code}) before its banner: ${errors}`)));
+      });
+      // Requests still being read (their bodies never come) on each of its local endpoints: one
+      // whose server waits for its requests to end (the local Lambda API's) holds the stop up, as
+      // a slow client can.
+      for (const port of listeningPorts(child.pid as number)) {
+        const socket = net.connect(port, '127.0.0.1');
+        await new Promise<void>((resolve) => socket.once('connect', resolve));
+        socket.on('error', () => undefined);
+        socket.write(`PUT /2015-03-31/event-source-mappings/held HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+        held.push(socket);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      child.kill('SIGINT');
+      const stillStopping = await Promise.race([exited.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 2_000))]);
+      expect(stillStopping).toBe(true);
+
+      child.kill('SIGINT');
+      const ended = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000))]);
+      expect(ended).toEqual({ code: 130, signal: null });
+      expect(errors).toMatch(/npm start: a second Ctrl-C \(SIGINT\): stopped at once, without finishing the stop\. May be left: /);
+      expect(errors).toContain('.local/');
+    } finally {
+      for (const socket of held) socket.destroy();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    }
   });
 });
