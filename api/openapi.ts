@@ -112,6 +112,7 @@ const HEADERS: Record<string, Json> = {
     description: "Seconds until the request is worth making again: an active job's next poll, or the retry an error answer asks for",
     schema: { type: 'integer' },
   },
+  Allow: { description: 'The methods the resource takes, comma-separated', schema: { type: 'string' } },
   Location: { description: 'The URL of what was created (a job)', schema: { type: 'string' } },
   XClusterReplicated: {
     description:

@@ -841,6 +841,13 @@ export const GATEWAY_API = {
         'A write (uploads included) while the master node is paused (NODE_PAUSED), or while a resync holds it, running or left half-copied ' +
           "(NODE_HELD_BY_RESYNC, with that `resync`; its message says to wait for it or to resync the master again); nothing was forwarded; or the master GeoServer's own 409",
       ),
+      405: {
+        ...gatewayOrGeoServer(
+          "PATCH, or any method but GET, HEAD, OPTIONS, POST, PUT and DELETE (METHOD_NOT_ALLOWED, `Allow` naming those): GeoServer's REST API documents no other, " +
+            "and a change the gateway does not read back would reach no other node; nothing was forwarded. Or the master GeoServer's own 405 (a method a path does not take)",
+        ),
+        headers: ['Allow'],
+      },
       413: gatewayOrGeoServer(
         `A body over ${MAX_REQUEST_BODY_BYTES} bytes, or a write to a replicated path over ${MAX_REPLICATED_WRITE_BYTES} bytes (PAYLOAD_TOO_LARGE, ` +
           `with field \`body\`; nothing was forwarded), or a style document over that as a JSON string; over ${API_GATEWAY_MAX_BODY_BYTES} bytes API Gateway answers itself`,

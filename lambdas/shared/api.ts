@@ -19,7 +19,7 @@ export interface MediaDeclaration {
 export type Content = Readonly<Record<string, MediaDeclaration>>;
 
 /** Response headers the document defines once (api/openapi.ts) and answers name. */
-export type ResponseHeader = 'ETag' | 'CacheControl' | 'RetryAfter' | 'Location' | 'XClusterReplicated' | 'XClusterSequence' | 'XClusterJob';
+export type ResponseHeader = 'ETag' | 'CacheControl' | 'RetryAfter' | 'Allow' | 'Location' | 'XClusterReplicated' | 'XClusterSequence' | 'XClusterJob';
 
 export interface ResponseDeclaration {
   readonly description: string;

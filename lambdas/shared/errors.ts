@@ -68,6 +68,16 @@ export class UnsupportedMediaTypeError extends AppError {
   }
 }
 
+/** 405: a method the resource does not take; answered with `Allow` naming those it does. */
+export class MethodNotAllowedError extends AppError {
+  constructor(
+    readonly allow: readonly string[],
+    message: string,
+  ) {
+    super(405, 'METHOD_NOT_ALLOWED', message);
+  }
+}
+
 export class ForbiddenError extends AppError {
   constructor(message: string) {
     super(403, 'FORBIDDEN', message);

@@ -11,7 +11,7 @@ import type {
 import type { Context } from 'aws-lambda';
 import { assertIJson } from './i-json';
 import { duplicateMemberName } from './json-names';
-import { AppError, ForbiddenError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import { AppError, ForbiddenError, MethodNotAllowedError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
 import { OPERATOR_ROLE } from './node-token';
 import { instrumented, logger, logUnhandled } from './observability';
 
@@ -138,7 +138,10 @@ export function errorResponse(error: unknown): HttpResult {
         message: error.message,
         ...(error.field ? { field: error.field } : {}),
       },
-      error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) },
+      {
+        ...(error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) }),
+        ...(error instanceof MethodNotAllowedError ? { allow: error.allow.join(', ') } : {}),
+      },
     );
   }
   // Unknown failures are logged with their stack and answered without internals.

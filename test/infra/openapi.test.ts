@@ -24,6 +24,7 @@ import { errorResponse } from '../../lambdas/shared/http';
 import { GatewayBodyTooLargeError, MasterAnswerTooLargeError, MasterTimeoutError, ReplicatedWriteTooLargeError } from '../../lambdas/config-sync/gateway/limits';
 import { SourceNotAllowedError } from '../../lambdas/config-sync/gateway/source-allow-list';
 import { GatewayBusyError } from '../../lambdas/config-sync/gateway/write-lease';
+import { assertGatewayMethod } from '../../lambdas/config-sync/gateway/gateway';
 import { NodePausedError } from '../../lambdas/config-sync/pause';
 import { statusWriteSchema } from '../../lambdas/status/schemas';
 import { synthesize, type Synthesized } from '../support/synth';
@@ -299,6 +300,14 @@ describe("the gateway's operations agree with the gateway's own answers", () => 
     ['master timed out', new MasterTimeoutError('the master did not answer POST /workspaces within 23000 ms', 'POST', 'gs-main')],
     ['master paused', new NodePausedError('gs-main', { since: '2026-12-02T07:00:00Z', by: 'gs-main' })],
     ['master unreachable', new AppError(502, 'GEOSERVER_UNAVAILABLE', 'connect ECONNREFUSED')],
+    ['a method GeoServer has not (PATCH)', (() => {
+      try {
+        assertGatewayMethod('PATCH');
+      } catch (error) {
+        return error as AppError;
+      }
+      throw new Error('PATCH was not refused');
+    })()],
   ])('%s: its status is documented on every method, and its JSON body is valid against that answer', (_label, error) => {
     const answer = errorResponse(error);
     for (const method of ANY_METHODS.map((one) => one.toLowerCase())) {
@@ -314,6 +323,7 @@ describe("the gateway's operations agree with the gateway's own answers", () => 
     expect(ajv.compile({ $ref: pointer('post', '413', 'application/json') })({ message: 'Request Entity Too Large' })).toBe(true);
     expect(ajv.compile({ $ref: pointer('post', '429', 'application/json') })({ message: 'Too Many Requests' })).toBe(true);
     expect(Object.keys(post['503']!.headers ?? {})).toEqual(['Retry-After']);
+    expect(Object.keys((doc.paths[GATEWAY_PATH]!.patch!.responses as typeof post)['405']!.headers ?? {})).toEqual(['Allow']);
     expect(Object.keys(post.default!.headers ?? {})).toEqual(['X-Cluster-Replicated', 'X-Cluster-Sequence', 'X-Cluster-Job']);
     expect(Object.keys(post.default!.content ?? {})).toEqual(['*/*']);
     expect(doc.components.headers).toHaveProperty('XClusterReplicated');

@@ -17,8 +17,11 @@ export class UpstreamUnavailableError extends Error {
   }
 }
 
-/** Response headers worth returning to the caller; hop-by-hop and length headers are not. */
-const RETURNED_HEADERS = ['content-type', 'location', 'etag', 'last-modified', 'www-authenticate'];
+/**
+ * Response headers worth returning to the caller; hop-by-hop and length headers are not. `Allow`
+ * is what an OPTIONS asks for, and what the master's own 405 names.
+ */
+const RETURNED_HEADERS = ['content-type', 'location', 'etag', 'last-modified', 'www-authenticate', 'allow'];
 
 /** Methods fetch sends without a body. */
 const BODILESS_METHODS = new Set(['GET', 'HEAD']);

@@ -49,7 +49,7 @@
  * the schedule's sweep) publishes what the master holds of those objects first (recovery.ts).
  */
 import { isUtf8 } from 'node:buffer';
-import { AppError, ValidationError } from '../../shared/errors';
+import { AppError, MethodNotAllowedError, ValidationError } from '../../shared/errors';
 import { duplicateMemberName } from '../../shared/json-names';
 import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits } from '../../shared/xml-reader';
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
@@ -206,6 +206,7 @@ export async function handleGatewayCall(
   sent: GatewayRequest,
   options: GatewayOptions = {},
 ): Promise<GatewayResponse> {
+  assertGatewayMethod(sent.method);
   // Named as sent: a dot segment in any encoding is refused as such.
   const unsafe = unsafePathReason(sent.path);
   if (unsafe !== undefined) throw new UnsafePathError(unsafe);
@@ -487,6 +488,26 @@ export class ClusterTokenError extends AppError {
       `The gateway passes the caller's credentials to the master GeoServer, which takes its own users' (HTTP Basic); this is ${holder}'s cluster token, which is never sent on: use a GeoServer user's credentials`,
     );
   }
+}
+
+/**
+ * The methods the gateway forwards: those of GeoServer's REST reference (GET, HEAD, POST, PUT,
+ * DELETE), and OPTIONS, which asks the master what a path takes and changes nothing. The
+ * reference documents no PATCH (nor any other method): a GeoServer that took one could change
+ * what the gateway never reads back and publishes, the master then differing from every other
+ * node. So any other method is refused before anything is read or sent.
+ */
+export const GATEWAY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'DELETE'] as const;
+
+/** 405 with `Allow`: a method the gateway does not forward (`GATEWAY_METHODS`); nothing was sent to the master. */
+export function assertGatewayMethod(method: string): void {
+  const upper = method.toUpperCase();
+  if ((GATEWAY_METHODS as readonly string[]).includes(upper)) return;
+  throw new MethodNotAllowedError(
+    GATEWAY_METHODS,
+    `${upper} is not a method of GeoServer's REST API, which documents ${GATEWAY_METHODS.filter((one) => one !== 'OPTIONS').join(', ')} only: ` +
+      `the gateway forwards ${GATEWAY_METHODS.join(', ')}, and nothing was sent to the master. To change an object, PUT it`,
+  );
 }
 
 /** Methods a browser may send through the gateway: reads, which change nothing. */

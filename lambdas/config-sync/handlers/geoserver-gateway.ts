@@ -13,7 +13,10 @@
  * cannot be reached is 502; a write that cannot get the cluster's write lease within 10 s is 503
  * with Retry-After.
  *
- * A write (any method but GET, HEAD, OPTIONS; uploads included) is refused before it is forwarded
+ * A method GeoServer's REST API has not (PATCH, any but GET, HEAD, OPTIONS, POST, PUT, DELETE)
+ * is 405 with `Allow`, nothing read or forwarded (gateway.ts, `GATEWAY_METHODS`).
+ *
+ * A write (POST, PUT, DELETE; uploads included) is refused before it is forwarded
  * while the master is paused (409 NODE_PAUSED) or held by a resync, running or left half-copied
  * (409 NODE_HELD_BY_RESYNC, naming the resync and what to do).
  */
@@ -26,7 +29,7 @@ import { describeError, logger } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, jobStoreFromEnv, membershipFromEnv, nodePausesFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { assertNotPaused } from '../pause';
 import { HttpUpstream, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
-import { handleGatewayCall, locationThroughGateway, type ChangePublisher } from '../gateway/gateway';
+import { assertGatewayMethod, handleGatewayCall, locationThroughGateway, type ChangePublisher } from '../gateway/gateway';
 import { gatewayWriteRefusal } from '../jobs';
 import { uploadCapture } from '../gateway/upload-capture';
 import { enqueueJob } from '../adapters/sqs-jobs';
@@ -165,6 +168,9 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
     logger.warn('geoserver gateway call refused: source address not allowed', { sourceIp, method: event.requestContext.http.method });
     throw new SourceNotAllowedError(sourceIp);
   }
+  // A method the gateway never forwards (PATCH) is 405 whatever else holds: not a 409 saying a
+  // resume or a finished resync would let it through.
+  assertGatewayMethod(event.requestContext.http.method);
   const raw = event.body ?? '';
   // Counted as Lambda received it (base64 for binary bodies): that is what its limit applies to.
   const carried = event.isBase64Encoded ? raw.length : Buffer.byteLength(raw, 'utf8');

@@ -308,6 +308,26 @@ test('a write the master refuses publishes nothing; an unmanaged path is forward
   expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
 });
 
+test("a PATCH, which GeoServer's REST API has not, is 405 with Allow before anything is read: nothing reaches the master or the log, paused or not", async () => {
+  const master = geoservers.get(MASTER)!;
+  const requestsBefore = master.requests.length;
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
+  const patched = await rest('PATCH', '/workspaces/topp', { workspace: { name: 'patched' } });
+  expect(patched.status).toBe(405);
+  expect(patched.headers.get('allow')).toBe('GET, HEAD, OPTIONS, POST, PUT, DELETE');
+  expect(JSON.parse(patched.text)).toMatchObject({ code: 'METHOD_NOT_ALLOWED', message: expect.stringContaining("PATCH is not a method of GeoServer's REST API") });
+  // Paused, a PATCH is still 405: no resume would let it through.
+  expect((await cluster.api('POST', `/nodes/${MASTER}/pause`, { node: MASTER })).status).toBe(200);
+  try {
+    expect((await rest('PATCH', '/security/acl/layers', { 'topp.*.r': '*' })).status).toBe(405);
+  } finally {
+    expect((await cluster.api('POST', `/nodes/${MASTER}/resume`, { node: MASTER })).status).toBe(200);
+  }
+  expect(master.requests.length).toBe(requestsBefore);
+  expect(master.catalog.objects.workspace.has('patched')).toBe(false);
+  expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
+});
+
 test('a path with a letter, digit or "-._~" percent-encoded is read as the master reads it, which decodes it before it routes: each is what it says on every node', async () => {
   await write('POST', '/workspaces', { workspace: { name: 'enc' } });
   await write('POST', '/workspaces/enc/datastores', { dataStore: { name: 'pg', type: 'PostGIS' } });

@@ -9,6 +9,11 @@ describe('HttpUpstream', () => {
     // Answers its status and the first bytes of a body, then goes silent.
     // `/broken` breaks the connection off instead.
     server = createServer((request, response) => {
+      if (request.url?.includes('/options')) {
+        response.writeHead(200, { allow: 'GET, HEAD, OPTIONS' });
+        response.end();
+        return;
+      }
       response.writeHead(200, { 'content-type': 'application/json' });
       response.write('{"workspaces":', () => {
         if (request.url?.includes('/broken')) response.socket?.destroy();
@@ -41,5 +46,11 @@ describe('HttpUpstream', () => {
     const error = await upstream.send({ method: 'GET', path: '/workspaces.json', query: '', headers: {} }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect((error as Error).message).toContain('over the gateway');
+  });
+
+  it("passes the master's Allow on (an OPTIONS's answer, the master's own 405)", async () => {
+    const upstream = new HttpUpstream(url, 5000, 1024);
+    const answer = await upstream.send({ method: 'OPTIONS', path: '/options', query: '', headers: {} });
+    expect(answer.headers.allow).toBe('GET, HEAD, OPTIONS');
   });
 });

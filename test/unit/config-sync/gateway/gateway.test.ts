@@ -228,6 +228,31 @@ describe('the gateway in front of a master GeoServer', () => {
     expect((await send('GET', '/workspaces.json', 'https://attacker.example')).status).toBe(200);
   });
 
+  it('refuses with 405 and the methods it takes a PATCH (which GeoServer\'s REST API has not) or any other method, on every path, sending nothing', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    published = [];
+    const before = master.requests.length;
+    for (const [method, path] of [
+      ['PATCH', '/workspaces/topp'],
+      ['patch', '/workspaces/topp.json'],
+      ['PATCH', '/security/acl/layers'],
+      ['PATCH', '/workspaces/topp/datastores/pg/file.shp'],
+      ['TRACE', '/workspaces'],
+      ['PROPPATCH', '/styles/roads'],
+    ] as const) {
+      const refused = await call(method, path, { workspace: { name: 'renamed' } }).catch((caught: unknown) => caught);
+      expect(refused).toMatchObject({
+        status: 405,
+        code: 'METHOD_NOT_ALLOWED',
+        allow: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'DELETE'],
+        message: expect.stringContaining(`${method.toUpperCase()} is not a method of GeoServer's REST API`),
+      });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(master.catalog.objects.workspace.has('renamed')).toBe(false);
+    expect(published).toEqual([]);
+  });
+
   it("answers a write to an existing object with the master's own refusal when the caller may not even read it", async () => {
     await call('POST', '/workspaces', { workspace: { name: 'topp' } });
     published = [];
