@@ -1,9 +1,10 @@
 /**
  * The master GeoServer's REST API over HTTP (Node's fetch): the gateway's Upstream. A call that
  * cannot reach the GeoServer or outlasts its timeout (the call's own, at most the adapter's
- * `timeoutMs`) throws UpstreamUnavailableError, which the
- * gateway answers 502/504 with a JSON error; GeoServer's own answers, errors included, are
- * returned as they are.
+ * `timeoutMs`) throws UpstreamUnavailableError, which the gateway answers 502/504 with a JSON
+ * error; one whose answer is over the adapter's `maxResponseBytes` throws
+ * UpstreamAnswerTooLargeError (502 GEOSERVER_ANSWER_TOO_LARGE). GeoServer's own answers, errors
+ * included, are returned as they are.
  */
 import type { GatewayRequest, Upstream, UpstreamResponse } from '../gateway/gateway';
 
@@ -14,6 +15,23 @@ export class UpstreamUnavailableError extends Error {
   ) {
     super(message);
     this.name = 'UpstreamUnavailableError';
+  }
+}
+
+/**
+ * The master answered more than the adapter reads (`maxResponseBytes`): its Content-Length said
+ * so (`bytes`), or its body went past the cap as it was read (`bytes` unknown). Not a master out
+ * of reach: the gateway answers it 502 GEOSERVER_ANSWER_TOO_LARGE, naming the call.
+ */
+export class UpstreamAnswerTooLargeError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly limit: number,
+    readonly bytes?: number,
+  ) {
+    super(`the master GeoServer's answer to ${method} ${path} (${bytes === undefined ? `more than ${limit}` : bytes} bytes) is over the gateway's ${limit}-byte limit`);
+    this.name = 'UpstreamAnswerTooLargeError';
   }
 }
 
@@ -68,8 +86,8 @@ export class HttpUpstream implements Upstream {
     // The timeout covers the body too: a master silent part way through its answer times out as one
     // that never answered (504), and one that breaks the connection off is out of reach (502),
     // rather than either escaping as an unexpected error (500).
-    const body = await this.readCapped(response).catch((error: unknown) => {
-      if (error instanceof UpstreamUnavailableError) throw error;
+    const body = await this.readCapped(response, request).catch((error: unknown) => {
+      if (error instanceof UpstreamAnswerTooLargeError) throw error;
       if (isTimeout(error)) {
         throw new UpstreamUnavailableError(`the master GeoServer did not finish its answer to ${request.method} ${request.path} within ${limit} ms`, true);
       }
@@ -84,13 +102,12 @@ export class HttpUpstream implements Upstream {
   }
 
   /** The answer's body, refused as soon as it passes the cap rather than buffered whole. */
-  private async readCapped(response: Response): Promise<Buffer> {
-    const tooLarge = (bytes: string) =>
-      new UpstreamUnavailableError(`the master GeoServer's answer (${bytes} bytes) is over the gateway's ${this.maxResponseBytes}-byte limit`, false);
+  private async readCapped(response: Response, request: GatewayRequest): Promise<Buffer> {
+    const tooLarge = (bytes?: number) => new UpstreamAnswerTooLargeError(request.method, request.path, this.maxResponseBytes, bytes);
     const declared = Number(response.headers.get('content-length'));
     if (declared > this.maxResponseBytes) {
       await response.body?.cancel();
-      throw tooLarge(String(declared));
+      throw tooLarge(declared);
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -99,7 +116,7 @@ export class HttpUpstream implements Upstream {
         size += chunk.length;
         if (size > this.maxResponseBytes) {
           await response.body.cancel().catch(() => undefined);
-          throw tooLarge(`more than ${this.maxResponseBytes}`);
+          throw tooLarge();
         }
         chunks.push(Buffer.from(chunk));
       }

@@ -121,14 +121,33 @@ export class ReplicatedWriteTooLargeError extends AppError {
   }
 }
 
-/** 502: the master's answer to the caller's own call is too large to return through Lambda. */
+/** A call to the master whose answer the gateway stopped reading at MAX_READ_BACK_BYTES. */
+export interface UnreadAnswer {
+  readonly method: string;
+  readonly path: string;
+  /** The answer's size as its Content-Length gave it; unknown when it was streamed past the cap. */
+  readonly bytes?: number;
+}
+
+/**
+ * 502: the master's answer is too large: the answer to the caller's own call, over what is
+ * returned through Lambda (`bytes`); or any answer the gateway read for the request, the caller's
+ * or a write's read of its object, over what the gateway reads at all (`unread`, the call it was).
+ */
 export class MasterAnswerTooLargeError extends AppError {
-  constructor(bytes: number) {
+  /** @param method the caller's: a write may have been applied, which recovery then publishes */
+  constructor(answer: number | UnreadAnswer, method = 'GET') {
+    const advice = 'Ask for less (paging, a narrower path), or read it from the master GeoServer directly.';
     super(
       502,
       'GEOSERVER_ANSWER_TOO_LARGE',
-      `The master GeoServer's answer is ${bytes} bytes; the gateway returns at most ${MAX_RESPONSE_BODY_BYTES} bytes (4 MiB, base64-encoded inside Lambda's ${LAMBDA_SYNC_PAYLOAD_BYTES}-byte response). ` +
-        'Ask for less (paging, a narrower path), or read it from the master GeoServer directly.',
+      typeof answer === 'number'
+        ? `The master GeoServer's answer is ${answer} bytes; the gateway returns at most ${MAX_RESPONSE_BODY_BYTES} bytes (4 MiB, base64-encoded inside Lambda's ${LAMBDA_SYNC_PAYLOAD_BYTES}-byte response). ${advice}`
+        : `The master GeoServer's answer to ${answer.method} ${answer.path} is ${answer.bytes === undefined ? 'over' : `${answer.bytes} bytes, over`} the ${MAX_READ_BACK_BYTES} bytes ` +
+            `(20 MiB) the gateway reads of any answer of the master's, which it stopped reading there; it returns at most ${MAX_RESPONSE_BODY_BYTES} bytes (4 MiB). ${advice}` +
+            (isWriteMethod(method)
+              ? ' The master may have applied this write: what the cluster replicates of it is published by the next write through the gateway, or by its sweep within a minute (docs/operations.md, "When publishing fails").'
+              : ''),
     );
   }
 }

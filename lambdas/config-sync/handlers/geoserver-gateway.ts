@@ -7,8 +7,10 @@
  * (gateway/source-allow-list.ts): others get 403 before anything is read or forwarded.
  *
  * Limits (gateway/limits.ts), answered with JSON errors: a request body over 5 MiB is 413 (Lambda
- * takes 6 MB per request, API Gateway 10 MB); a GeoServer answer over 4 MiB is 502 (it travels
- * base64-encoded inside Lambda's 6 MB response; reading a write back may read more); the master's calls of one request share a 26 s
+ * takes 6 MB per request, API Gateway 10 MB); a GeoServer answer over 4 MiB is 502
+ * GEOSERVER_ANSWER_TOO_LARGE (it travels base64-encoded inside Lambda's 6 MB response; reading a
+ * write back may read more), and so is any answer of the master's over the 20 MiB the gateway
+ * reads at all, naming the call it answered; the master's calls of one request share a 26 s
  * budget and running out of it is 504 (API Gateway ends the request at 30 s); a master that
  * cannot be reached is 502; a write that cannot get the cluster's write lease within 10 s is 503
  * with Retry-After.
@@ -28,7 +30,7 @@ import { operatorNamesFromJson } from '../../shared/cluster-model';
 import { describeError, logger } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, jobStoreFromEnv, membershipFromEnv, nodePausesFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { assertNotPaused } from '../pause';
-import { HttpUpstream, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
+import { HttpUpstream, UpstreamAnswerTooLargeError, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
 import { assertGatewayMethod, handleGatewayCall, locationThroughGateway, type ChangePublisher } from '../gateway/gateway';
 import { gatewayWriteRefusal } from '../jobs';
 import { uploadCapture } from '../gateway/upload-capture';
@@ -231,6 +233,12 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
     if (error instanceof GatewayBusyError) {
       logger.warn('geoserver gateway write refused: write lease busy', { method, path, waitedMs: error.waitedMs });
       return errorResponse(error);
+    }
+    // Over what the gateway reads of any answer (the caller's, or a write's read of its object):
+    // the master answered, too much, which is not a master out of reach.
+    if (error instanceof UpstreamAnswerTooLargeError) {
+      logger.error('geoserver gateway call failed: the master answered more than the gateway reads', { method, path, error: error.message });
+      throw new MasterAnswerTooLargeError({ method: error.method, path: error.path, ...(error.bytes === undefined ? {} : { bytes: error.bytes }) }, method.toUpperCase());
     }
     if (error instanceof UpstreamUnavailableError) {
       logger.error('geoserver gateway call failed', { method, path, error: error.message });

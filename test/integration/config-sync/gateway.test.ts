@@ -623,6 +623,28 @@ describe('limits', () => {
     for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.styleBodies.get('big')?.bytes.equals(master.catalog.styleBodies.get('big')!.bytes)).toBe(true);
   });
 
+  test('an answer of the master too large to return is 502 GEOSERVER_ANSWER_TOO_LARGE naming the limit, over the 20 MiB the gateway reads too: not GEOSERVER_UNAVAILABLE', async () => {
+    const master = geoservers.get(MASTER)!;
+    // Style documents uploaded to the master directly (the gateway takes no body that large).
+    const direct = (method: string, path: string, body?: string) =>
+      fetch(`${master.restUrl}${path}`, { method, headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': 'application/vnd.ogc.sld+xml' }) }, body });
+    expect((await direct('POST', '/styles?name=over_returned&raw=true', style(5 * MiB))).status).toBe(201);
+    expect((await direct('POST', '/styles?name=over_read&raw=true', style(21 * MiB))).status).toBe(201);
+    try {
+      const overReturned = await rest('GET', '/styles/over_returned.sld');
+      expect(overReturned.status).toBe(502);
+      expect(JSON.parse(overReturned.text)).toMatchObject({ code: 'GEOSERVER_ANSWER_TOO_LARGE', message: expect.stringContaining(`at most ${4 * MiB} bytes (4 MiB`) });
+      const overRead = await rest('GET', '/styles/over_read.sld');
+      expect(overRead.status).toBe(502);
+      expect(JSON.parse(overRead.text)).toMatchObject({
+        code: 'GEOSERVER_ANSWER_TOO_LARGE',
+        message: expect.stringMatching(new RegExp(`answer to GET /styles/over_read.sld is .*over the ${20 * MiB} bytes \\(20 MiB\\) the gateway reads`)),
+      });
+    } finally {
+      for (const name of ['over_returned', 'over_read']) expect((await direct('DELETE', `/styles/${name}?purge=true`)).status).toBe(200);
+    }
+  }, 60_000);
+
   test('a master that does not answer is 504 with a clear message before API Gateway gives up at 30 s', async () => {
     const master = geoservers.get(MASTER)!;
     const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;

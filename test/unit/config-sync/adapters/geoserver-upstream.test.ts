@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpUpstream, UpstreamUnavailableError } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
+import { HttpUpstream, UpstreamAnswerTooLargeError, UpstreamUnavailableError } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 
 describe('HttpUpstream', () => {
   let server: Server;
@@ -9,6 +9,12 @@ describe('HttpUpstream', () => {
     // Answers its status and the first bytes of a body, then goes silent.
     // `/broken` breaks the connection off instead.
     server = createServer((request, response) => {
+      if (request.url?.includes('/declared')) {
+        // Says its length up front: refused before its body is read.
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        response.end('x'.repeat(1000));
+        return;
+      }
       if (request.url?.includes('/options')) {
         response.writeHead(200, { allow: 'GET, HEAD, OPTIONS' });
         response.end();
@@ -41,11 +47,21 @@ describe('HttpUpstream', () => {
     expect(error).toMatchObject({ timedOut: false });
   });
 
-  it("an answer over the cap is refused as such, not taken for a broken connection", async () => {
+  it('an answer over the cap, streamed without a length, is refused as too large, not taken for a master out of reach (502 GEOSERVER_UNAVAILABLE)', async () => {
     const upstream = new HttpUpstream(url, 300, 4);
     const error = await upstream.send({ method: 'GET', path: '/workspaces.json', query: '', headers: {} }).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(UpstreamUnavailableError);
-    expect((error as Error).message).toContain('over the gateway');
+    expect(error).toBeInstanceOf(UpstreamAnswerTooLargeError);
+    expect(error).not.toBeInstanceOf(UpstreamUnavailableError);
+    expect(error).toMatchObject({ method: 'GET', path: '/workspaces.json', limit: 4 });
+    expect((error as UpstreamAnswerTooLargeError).bytes).toBeUndefined();
+    expect((error as Error).message).toContain('more than 4 bytes');
+  });
+
+  it('an answer whose Content-Length is over the cap is refused as too large with its size, before its body is read', async () => {
+    const upstream = new HttpUpstream(url, 5000, 999);
+    const error = await upstream.send({ method: 'GET', path: '/declared.json', query: '', headers: {} }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UpstreamAnswerTooLargeError);
+    expect(error).toMatchObject({ method: 'GET', path: '/declared.json', limit: 999, bytes: 1000 });
   });
 
   it("passes the master's Allow on (an OPTIONS's answer, the master's own 405)", async () => {
