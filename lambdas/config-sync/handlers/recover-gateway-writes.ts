@@ -8,12 +8,15 @@
  * node's own credentials (its secret, as the master's apply function does). An upload's intent
  * is recovered by asking for a capture of the master, as the upload itself does (its first slice
  * sent to the master's queue), and kept while the upload may still be landing (recovery.ts). An
- * intent whose holder still runs is left to it; a lease held by another write waits for the next run.
+ * intent whose holder still runs is left to it; a lease held by another holder (a write, a job of
+ * the master's) waits for the next run, and so does everything while a resync holds the master
+ * (gateway/sweep.ts).
  *
- * A run that finds no intent costs one DynamoDB read. One that finds intents older than
- * STALE_INTENT_MS left after it (their recovery keeps failing, and every master reconcile leaves
- * its extras meanwhile) logs them as an error and counts them (StaleGatewayIntents, which alarms):
- * nothing gives them up, an operator does (docs/operations.md, "When publishing fails").
+ * A run that finds no intent costs one DynamoDB read. One that tried intents and left some older
+ * than STALE_INTENT_MS (their recovery keeps failing, and every master reconcile leaves its extras
+ * meanwhile) logs them as an error and counts them (StaleGatewayIntents, which alarms): nothing
+ * gives them up, an operator does (docs/operations.md, "When publishing fails"). One that could not
+ * try them counts nothing, and says so in a warning once they are that old.
  */
 import type { ScheduledEvent } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
@@ -25,10 +28,12 @@ import { loadSnsSdk, loadSqsSdk } from '../adapters/deferred-sdk';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import { uploadCapture } from '../gateway/upload-capture';
 import { readerFor, type ChangePublisher, type Upstream } from '../gateway/gateway';
-import { recoverIntents, staleIntents, type Recovered } from '../gateway/recovery';
+import { recoverIntents, staleIntents } from '../gateway/recovery';
+import { sweepGatewayIntents, type SweepResult } from '../gateway/sweep';
+import { gatewayWriteRefusal } from '../jobs';
 import { styleUsersInStore } from '../gateway/style-users';
 import { catalogInStore } from '../gateway/master-catalog';
-import { describeIntent, describeRefused, GatewayBusyError, IntentsRecoveredPartWay, leaseSerializer, type WriteIntent } from '../gateway/write-lease';
+import { describeIntent, describeRefused, type WriteIntent } from '../gateway/write-lease';
 import { LEASE_TTL_MS, STALE_INTENT_MS } from '../gateway/limits';
 import { publishChange, type PublishDeps } from '../publish';
 
@@ -70,22 +75,18 @@ const captureUpload = uploadCapture({
 /** How long a run waits for a lease another write holds: that write recovers the intents itself. */
 const LEASE_WAIT_MS = 2_000;
 
-export interface SweepResult {
-  /** Intents left in the lease item when the run began. */
-  readonly pending: number;
-  readonly recovered: number;
-  readonly sequences: readonly number[];
-  /** Why nothing was recovered although intents were left: `held` (a write holds the lease), `failed`. */
-  readonly skipped?: 'held' | 'failed';
-}
+export type { SweepResult } from '../gateway/sweep';
+
+const styleUsers = styleUsersInStore(deps.store, master.name);
+const catalog = catalogInStore(deps.store, master.name);
 
 /**
- * Reports the intents left after this run that are older than STALE_INTENT_MS: their recovery
- * keeps failing, and nothing gives them up. Counted on every run that finds intents (0 too), so
- * the alarm clears once they are gone.
+ * Reports the intents a run tried and left that are older than STALE_INTENT_MS: their recovery
+ * keeps failing, and nothing gives them up. Counted on every run that tried intents (0 too), so
+ * the alarm clears once they are gone; a run that could not try them (the lease held by another
+ * holder, a resync holding the master) counts nothing (gateway/sweep.ts).
  */
-function reportStale(left: readonly WriteIntent[]): void {
-  const stale = staleIntents(left, Date.now());
+function reportStale(stale: readonly WriteIntent[]): void {
   metrics.addMetric(METRIC.staleGatewayIntents, MetricUnit.Count, stale.length);
   if (stale.length === 0) return;
   logger.error(
@@ -96,43 +97,33 @@ function reportStale(left: readonly WriteIntent[]): void {
 }
 
 export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 'time'>>): Promise<SweepResult> => {
-  const { heldUntil, intents } = await lease.pending();
-  if (intents.length === 0) return { pending: 0, recovered: 0, sequences: [] };
-  if (heldUntil !== undefined && heldUntil >= Date.now()) {
-    reportStale(intents);
-    return { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' };
-  }
-  let recovered: Recovered = { owners: [], sequences: [], refused: [], captures: [] };
-  let failure: unknown;
-  const writes = leaseSerializer(lease, {
+  const outcome = await sweepGatewayIntents({
+    pending: () => lease.pending(),
+    lease,
+    recover: (pending) =>
+      recoverIntents({ read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers, catalog, publisher, captureUpload }, pending),
+    // A resync holding the master: its store is half-copied, which recovery compares the master with.
+    refusal: () => gatewayWriteRefusal({ store: deps.store, jobs }, master.name, new Date()),
     waitMs: LEASE_WAIT_MS,
     ttlMs: LEASE_TTL_MS,
-    recover: async (pending) => {
-      try {
-        recovered = await recoverIntents(
-          { read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers: styleUsersInStore(deps.store, master.name), catalog: catalogInStore(deps.store, master.name), publisher, captureUpload },
-          pending,
-        );
-      } catch (error) {
-        // Those recovered before the failure are cleared (write-lease.ts): neither counted nor reported stale below.
-        if (error instanceof IntentsRecoveredPartWay) recovered = { ...recovered, owners: [...error.owners] };
-        throw error;
-      }
-      return recovered.owners;
-    },
-    onRecoveryFailure: (error) => (failure = error),
     onReleaseFailure: (error) => logger.error('gateway sweep: write lease not released; it ends at its expiry', { error: describeError(error) }),
   });
-  try {
-    await writes.run(async () => undefined);
-  } catch (error) {
-    if (!(error instanceof GatewayBusyError)) throw error;
-    reportStale(intents);
-    return { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' };
+  const { result, intents, recovered, failure } = outcome;
+  if (intents.length === 0) return result;
+  if (outcome.stale !== undefined) reportStale(outcome.stale);
+  else {
+    // Not tried: not counted. Said, when some have waited past STALE_INTENT_MS, so a long wait is seen.
+    const waiting = staleIntents(intents, Date.now());
+    const why = outcome.heldByResync
+      ? `a resync holds the master (${outcome.heldByResync.message}); they are recovered once it has finished`
+      : 'another holder kept the write lease (a gateway write, which recovers them itself, or a capture or reconcile of the master, after which the next run does)';
+    if (waiting.length > 0) {
+      logger.warn(`gateway sweep: gateway writes unpublished for more than ${STALE_INTENT_MS / 60_000} minutes were not tried: ${why}; not counted in StaleGatewayIntents`, {
+        intents: waiting.map((intent) => ({ owner: intent.owner, ...describeIntent(intent) })),
+      });
+    }
+    return result;
   }
-  const cleared = new Set(recovered.owners);
-  reportStale(intents.filter((intent) => !cleared.has(intent.owner)));
-  const result: SweepResult = { pending: intents.length, recovered: recovered.owners.length, sequences: recovered.sequences, ...(failure ? { skipped: 'failed' as const } : {}) };
   if (recovered.refused.length > 0) {
     logger.error('gateway sweep: unpublished gateway writes hold what the cluster refuses; given up, the master differs from the other nodes there', {
       refused: describeRefused(recovered.refused),
