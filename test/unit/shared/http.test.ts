@@ -9,7 +9,7 @@ import {
   type HttpEvent,
 } from '../../../lambdas/shared/http';
 import { logger } from '../../../lambdas/shared/observability';
-import { AppError, ConflictError, NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
+import { AppError, ConflictError, MethodNotAllowedError, NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
 import { IdempotentRequestInProgressError, SequenceRangeAbandonedError } from '../../../lambdas/config-sync/errors';
 import { GatewayBusyError } from '../../../lambdas/config-sync/gateway/write-lease';
 import { nestedListsJson } from '../../support/hostile-json';
@@ -287,6 +287,13 @@ describe('errorResponse', () => {
     const busy = errorResponse(new GatewayBusyError(5000, 3, Date.now() + 3000));
     expect(busy.headers?.['retry-after']).toBe('3');
     expect(JSON.parse(busy.body!)).toMatchObject({ code: 'GATEWAY_BUSY', retryAfterSeconds: 3 });
+  });
+
+  it('answers Allow with a 405, naming the methods the resource takes', () => {
+    const result = errorResponse(new MethodNotAllowedError(['GET', 'PUT'], 'PATCH is not taken here'));
+    expect(result.statusCode).toBe(405);
+    expect(result.headers).toEqual({ 'content-type': 'application/json', allow: 'GET, PUT' });
+    expect(JSON.parse(result.body!)).toEqual({ code: 'METHOD_NOT_ALLOWED', message: 'PATCH is not taken here' });
   });
 
   it('answers an unknown error with a 500 that does not leak its message, and logs it', () => {
