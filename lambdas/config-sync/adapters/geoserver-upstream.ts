@@ -104,7 +104,8 @@ export class HttpUpstream implements Upstream {
   /** The answer's body, refused as soon as it passes the cap rather than buffered whole. */
   private async readCapped(response: Response, request: GatewayRequest): Promise<Buffer> {
     const tooLarge = (bytes?: number) => new UpstreamAnswerTooLargeError(request.method, request.path, this.maxResponseBytes, bytes);
-    const declared = Number(response.headers.get('content-length'));
+    // A HEAD's Content-Length is the size of the GET it stands for: it carries no body to cap.
+    const declared = request.method.toUpperCase() === 'HEAD' ? 0 : Number(response.headers.get('content-length'));
     if (declared > this.maxResponseBytes) {
       await response.body?.cancel();
       throw tooLarge(declared);

@@ -64,6 +64,13 @@ describe('HttpUpstream', () => {
     expect(error).toMatchObject({ method: 'GET', path: '/declared.json', limit: 999, bytes: 1000 });
   });
 
+  it('a HEAD whose Content-Length (of the GET it stands for) is over the cap is answered: it carries no body', async () => {
+    const upstream = new HttpUpstream(url, 5000, 999);
+    const answer = await upstream.send({ method: 'HEAD', path: '/declared.json', query: '', headers: {} });
+    expect(answer.status).toBe(200);
+    expect(answer.body.length).toBe(0);
+  });
+
   it("passes the master's Allow on (an OPTIONS's answer, the master's own 405)", async () => {
     const upstream = new HttpUpstream(url, 5000, 1024);
     const answer = await upstream.send({ method: 'OPTIONS', path: '/options', query: '', headers: {} });
