@@ -296,6 +296,7 @@ describe("the gateway's operations agree with the gateway's own answers", () => 
     ['body over the gateway limit', new GatewayBodyTooLargeError(6_000_000)],
     ['replicated write over the replication limit', new ReplicatedWriteTooLargeError(2_000_000)],
     ['master answer too large', new MasterAnswerTooLargeError(5_000_000)],
+    ['master answer over what the gateway reads', new MasterAnswerTooLargeError({ method: 'GET', path: '/styles/big.sld' }, 'PUT')],
     ['write lease busy', new GatewayBusyError(10_000, 3, Date.now() + 3000)],
     ['master timed out', new MasterTimeoutError('the master did not answer POST /workspaces within 23000 ms', 'POST', 'gs-main')],
     ['master paused', new NodePausedError('gs-main', { since: '2026-12-02T07:00:00Z', by: 'gs-main' })],
