@@ -18,7 +18,12 @@
  * object back into the store, from which the resync's closing reconcile would put it back on the
  * master's GeoServer. Gateway writes are refused meanwhile (jobs.ts, `gatewayWriteRefusal`), and
  * their recovery with them; the intents wait for the hold to end, not counted stale either.
+ *
+ * Nor while the master is paused (`refusal` answers its NodePausedError): a paused master
+ * publishes nothing, as its gateway writes are refused (409 NODE_PAUSED) and so are the direct
+ * publishes of its node; its intents wait for the resume, not counted stale.
  */
+import { NodePausedError } from '../pause';
 import { staleIntents, type Recovered } from './recovery';
 import { GatewayBusyError, IntentsRecoveredPartWay, leaseSerializer, type LeaseStore, type WriteIntent } from './write-lease';
 
@@ -30,9 +35,9 @@ export interface SweepResult {
   /**
    * Why nothing was recovered although intents were left: `held` (another holder kept the lease:
    * a gateway write, which recovers them itself, or a job), `resync` (a resync holds the master),
-   * `failed` (the recovery failed, in part or whole).
+   * `paused` (the master is paused), `failed` (the recovery failed, in part or whole).
    */
-  readonly skipped?: 'held' | 'resync' | 'failed';
+  readonly skipped?: 'held' | 'resync' | 'paused' | 'failed';
 }
 
 export interface SweepOutcome {
@@ -42,12 +47,12 @@ export interface SweepOutcome {
   readonly recovered: Recovered;
   /** Why the recovery failed, when it did (the intents it did not recover stay). */
   readonly failure?: unknown;
-  /** The resync holding the master, when one did (nothing was recovered). */
-  readonly heldByResync?: Error;
+  /** The resync holding the master, or its pause, when one did (nothing was recovered). */
+  readonly heldBy?: Error;
   /**
    * The intents older than STALE_INTENT_MS left after a run that tried to recover them (none: an
    * empty list). Undefined when the run tried nothing (the lease held by another, a resync
-   * holding the master): nothing to count then.
+   * holding the master, the master paused): nothing to count then.
    */
   readonly stale?: readonly WriteIntent[];
 }
@@ -58,7 +63,10 @@ export interface SweepDeps {
   readonly lease: LeaseStore;
   /** Recovers the intents (recovery.ts `recoverIntents`, reading the master with the master node's credentials). */
   readonly recover: (pending: readonly WriteIntent[]) => Promise<Recovered>;
-  /** Read under the lease before any recovery: the resync holding the master (jobs.ts `gatewayWriteRefusal`). */
+  /**
+   * Read under the lease before any recovery: the master's pause (its NodePausedError), else the
+   * resync holding it (jobs.ts `gatewayWriteRefusal`).
+   */
   readonly refusal: () => Promise<Error | undefined>;
   /** How long the run waits for a lease another holder has. */
   readonly waitMs: number;
@@ -78,7 +86,7 @@ export async function sweepGatewayIntents(deps: SweepDeps): Promise<SweepOutcome
   if (heldUntil !== undefined && heldUntil >= now()) return held;
   let recovered: Recovered = NONE;
   let failure: unknown;
-  let heldByResync: Error | undefined;
+  let heldBy: Error | undefined;
   const writes = leaseSerializer(deps.lease, {
     waitMs: deps.waitMs,
     ttlMs: deps.ttlMs,
@@ -100,14 +108,15 @@ export async function sweepGatewayIntents(deps: SweepDeps): Promise<SweepOutcome
   try {
     await writes.run(async () => undefined, {
       refusal: async () => {
-        heldByResync = await deps.refusal();
-        return heldByResync;
+        heldBy = await deps.refusal();
+        return heldBy;
       },
     });
   } catch (error) {
     if (error instanceof GatewayBusyError) return held;
-    if (heldByResync !== undefined && error === heldByResync) {
-      return { result: { pending: intents.length, recovered: 0, sequences: [], skipped: 'resync' }, intents, recovered: NONE, heldByResync };
+    if (heldBy !== undefined && error === heldBy) {
+      const skipped = heldBy instanceof NodePausedError ? ('paused' as const) : ('resync' as const);
+      return { result: { pending: intents.length, recovered: 0, sequences: [], skipped }, intents, recovered: NONE, heldBy };
     }
     throw error;
   }

@@ -9,8 +9,8 @@
  * is recovered by asking for a capture of the master, as the upload itself does (its first slice
  * sent to the master's queue), and kept while the upload may still be landing (recovery.ts). An
  * intent whose holder still runs is left to it; a lease held by another holder (a write, a job of
- * the master's) waits for the next run, and so does everything while a resync holds the master
- * (gateway/sweep.ts).
+ * the master's) waits for the next run, and so does everything while the master is paused or a
+ * resync holds it (gateway/sweep.ts).
  *
  * A run that finds no intent costs one DynamoDB read. One that tried intents and left some older
  * than STALE_INTENT_MS (their recovery keeps failing, and every master reconcile leaves its extras
@@ -23,7 +23,7 @@ import { describeError, instrumented, logger, metrics, METRIC, MetricUnit } from
 import { requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
 import { CONFIG_SYNC_ENV } from '../env-names';
-import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, geoServerFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuePairFromEnv, sqsFromEnv } from '../adapters/from-env';
+import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, geoServerFromEnv, jobStoreFromEnv, membershipFromEnv, nodePausesFromEnv, nodeQueuePairFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { loadSnsSdk, loadSqsSdk } from '../adapters/deferred-sdk';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import { uploadCapture } from '../gateway/upload-capture';
@@ -35,14 +35,17 @@ import { styleUsersInStore } from '../gateway/style-users';
 import { catalogInStore } from '../gateway/master-catalog';
 import { describeIntent, describeRefused, type WriteIntent } from '../gateway/write-lease';
 import { LEASE_TTL_MS, STALE_INTENT_MS } from '../gateway/limits';
+import { NodePausedError } from '../pause';
 import { publishChange, type PublishDeps } from '../publish';
 
 const membership = membershipFromEnv();
 // The gateway's master: this function reads its GeoServer with its credentials and publishes as it.
 const master = findNode(membership, requireEnv(CONFIG_SYNC_ENV.nodeName));
 const lease = gatewayLeaseFromEnv(membership.cluster);
-// Most runs find nothing to recover: the SNS client loads on the first publish.
-const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(loadSnsSdk), now: () => new Date() };
+const pauses = nodePausesFromEnv();
+// Most runs find nothing to recover: the SNS client loads on the first publish. A pause taken
+// after the run's check refuses its publish in the log append itself (`pauses`, publish.ts).
+const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(loadSnsSdk), now: () => new Date(), pauses };
 const rest = geoServerFromEnv();
 if (!rest) throw new Error(`${CONFIG_SYNC_ENV.geoserverUrl} must name the gateway master's GeoServer`);
 const geoserver = rest;
@@ -84,7 +87,7 @@ const catalog = catalogInStore(deps.store, master.name);
  * Reports the intents a run tried and left that are older than STALE_INTENT_MS: their recovery
  * keeps failing, and nothing gives them up. Counted on every run that tried intents (0 too), so
  * the alarm clears once they are gone; a run that could not try them (the lease held by another
- * holder, a resync holding the master) counts nothing (gateway/sweep.ts).
+ * holder, the master paused or held by a resync) counts nothing (gateway/sweep.ts).
  */
 function reportStale(stale: readonly WriteIntent[]): void {
   metrics.addMetric(METRIC.staleGatewayIntents, MetricUnit.Count, stale.length);
@@ -102,8 +105,12 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
     lease,
     recover: (pending) =>
       recoverIntents({ read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers, catalog, publisher, captureUpload }, pending),
-    // A resync holding the master: its store is half-copied, which recovery compares the master with.
-    refusal: () => gatewayWriteRefusal({ store: deps.store, jobs }, master.name, new Date()),
+    // A paused master publishes nothing; a resync holding it has half-copied its store, which
+    // recovery compares the master with.
+    refusal: async () => {
+      const paused = await pauses.read(master.name);
+      return paused ? new NodePausedError(master.name, paused) : gatewayWriteRefusal({ store: deps.store, jobs }, master.name, new Date());
+    },
     waitMs: LEASE_WAIT_MS,
     ttlMs: LEASE_TTL_MS,
     onReleaseFailure: (error) => logger.error('gateway sweep: write lease not released; it ends at its expiry', { error: describeError(error) }),
@@ -114,8 +121,10 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
   else {
     // Not tried: not counted. Said, when some have waited past STALE_INTENT_MS, so a long wait is seen.
     const waiting = staleIntents(intents, Date.now());
-    const why = outcome.heldByResync
-      ? `a resync holds the master (${outcome.heldByResync.message}); they are recovered once it has finished`
+    const why = outcome.heldBy
+      ? outcome.heldBy instanceof NodePausedError
+        ? `${outcome.heldBy.message}; they are recovered once it is resumed`
+        : `a resync holds the master (${outcome.heldBy.message}); they are recovered once it has finished`
       : 'another holder kept the write lease (a gateway write, which recovers them itself, or a capture or reconcile of the master, after which the next run does)';
     if (waiting.length > 0) {
       logger.warn(`gateway sweep: gateway writes unpublished for more than ${STALE_INTENT_MS / 60_000} minutes were not tried: ${why}; not counted in StaleGatewayIntents`, {

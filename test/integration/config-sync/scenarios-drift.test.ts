@@ -508,6 +508,15 @@ test("the gateway's crash window on a quiet cluster: a write whose process died 
     const schedules = (await cluster.api('GET', '/__local/schedules')).body as { name: string }[];
     const sweep = schedules.find((schedule) => schedule.name.includes('RecoverGatewayWrites'));
     expect(sweep).toBeDefined();
+    // A paused master publishes nothing, the sweep's recoveries included: the intent waits.
+    expect((await cluster.api('POST', `/nodes/${MASTER}/pause`, { node: MASTER })).status).toBe(200);
+    try {
+      const whilePaused = await cluster.api('POST', `/__local/schedules/${encodeURIComponent(sweep!.name)}`);
+      expect(whilePaused.body.results).toEqual([{ pending: 1, recovered: 0, sequences: [], skipped: 'paused' }]);
+      expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(headBefore);
+    } finally {
+      expect((await cluster.api('POST', `/nodes/${MASTER}/resume`, { node: MASTER })).status).toBe(200);
+    }
     const fired = await cluster.api('POST', `/__local/schedules/${encodeURIComponent(sweep!.name)}`);
     expect(fired.status).toBe(200);
     expect(fired.body.results).toEqual([{ pending: 1, recovered: 1, sequences: [headBefore + 1, headBefore + 2] }]);

@@ -7,6 +7,7 @@ import { MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memor
 import { STALE_INTENT_MS } from '../../../../lambdas/config-sync/gateway/limits';
 import type { Recovered } from '../../../../lambdas/config-sync/gateway/recovery';
 import { sweepGatewayIntents, type SweepDeps } from '../../../../lambdas/config-sync/gateway/sweep';
+import { NodePausedError } from '../../../../lambdas/config-sync/pause';
 import type { WriteIntent } from '../../../../lambdas/config-sync/gateway/write-lease';
 
 const T0 = Date.parse('2026-12-06T12:00:00Z');
@@ -116,7 +117,7 @@ describe("the gateway sweep's run", () => {
     const outcome = await sweepGatewayIntents(deps);
     expect(tried).toEqual([]);
     expect(outcome.result).toEqual({ pending: 2, recovered: 0, sequences: [], skipped: 'resync' });
-    expect(outcome.heldByResync).toBe(held);
+    expect(outcome.heldBy).toBe(held);
     expect(outcome.stale).toBeUndefined();
     // The lease is given back and the intents stay, for a run after the hold.
     expect(lease.holder).toBeUndefined();
@@ -127,6 +128,23 @@ describe("the gateway sweep's run", () => {
     expect(tried).toEqual([[stale, young]]);
     expect(after.result).toMatchObject({ recovered: 2 });
     expect(lease.intents.size).toBe(0);
+  });
+
+  it('recovers nothing while the master is paused (a paused master publishes nothing), and counts nothing; resumed, it recovers', async () => {
+    const { lease, deps, tried, holdByResync } = setUp([stale]);
+    const paused = new NodePausedError('gs-main', { since: '2026-12-06T11:00:00Z', by: 'gs-main' });
+    holdByResync(paused);
+    const outcome = await sweepGatewayIntents(deps);
+    expect(tried).toEqual([]);
+    expect(outcome.result).toEqual({ pending: 1, recovered: 0, sequences: [], skipped: 'paused' });
+    expect(outcome.heldBy).toBe(paused);
+    expect(outcome.stale).toBeUndefined();
+    expect(lease.holder).toBeUndefined();
+    expect([...lease.intents.keys()]).toEqual([stale.owner]);
+
+    holdByResync(undefined);
+    expect((await sweepGatewayIntents(deps)).result).toMatchObject({ recovered: 1 });
+    expect(tried).toEqual([[stale]]);
   });
 
   it('costs one read when nothing is left', async () => {
