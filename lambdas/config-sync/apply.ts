@@ -282,13 +282,22 @@ export function appliedEvents(results: readonly DeliveryResult[]): AppliedEvent[
 }
 
 export interface BatchResult {
-  /** One result per message processed, in order. */
+  /** One result per message processed, in order; none for a message set aside (`setAside`). */
   readonly results: readonly DeliveryResult[];
   /**
-   * The first message that failed. With FIFO queues, that message and every later one must be
-   * reported as failed (`batchItemFailures`), so they are retried in order.
+   * The first message that failed (its index among the messages). With FIFO queues, that message
+   * and every later one must be reported as failed (`batchItemFailures`), so they are retried in
+   * order.
    */
   readonly failure?: { readonly index: number; readonly error: unknown };
+  /**
+   * The messages before `failure` (all, without one) that are no event of the cluster's log
+   * (`foreignMessageReason`, or numbered past the log's head), by index, with why: no retry can
+   * apply them, so the caller sets them aside (the node's dead-letter queue) instead of retrying
+   * them, which would hold every later message of the queue's one message group. Nothing of
+   * them was applied, and the cursor never moved for them. Absent when there are none.
+   */
+  readonly setAside?: readonly SetAsideMessage[];
   /**
    * The node's cursor after a batch that fully succeeded, as the applier last committed or
    * read it: the `knownCursor` of the same consumer's next batch.
@@ -301,6 +310,29 @@ export interface BatchResult {
   readonly readAhead?: readonly AppliedEvent[];
   /** What ended the read ahead early, when something did (the batch's messages are applied all the same). */
   readonly readAheadFailure?: unknown;
+}
+
+/** A message of a node's queue that carries no event of the cluster's log (`BatchResult.setAside`). */
+export interface SetAsideMessage {
+  readonly index: number;
+  readonly reason: string;
+}
+
+/**
+ * Why a message of the node's queue is no event of its cluster's log, or undefined for one that
+ * may be: it is not JSON, lacks an event's place in the order (sequence, cluster, origin,
+ * publication time), or names another cluster. Our publishers never send such a message (the
+ * topic carries the log's events as they were written), so it came from someone else allowed to
+ * publish to the topic or send to the queue, and no retry can ever apply it.
+ */
+export function foreignMessageReason(message: string, cluster: string): string | undefined {
+  let event: DeliveredEvent;
+  try {
+    event = parseEventMessage(message);
+  } catch (error) {
+    return `not an event: ${describeFailure(error)}`;
+  }
+  return event.cluster === cluster ? undefined : `an event of cluster ${event.cluster}, not of cluster ${cluster}`;
 }
 
 /** Every step a batch applied: its messages' own, then those its read ahead applied (counted here, once). */
@@ -374,7 +406,9 @@ export async function applyDeliveredEvent(
 
 /**
  * Applies an SQS batch (message bodies, in queue order). Stops at the first message that
- * fails, poison messages included, as FIFO partial batch failure requires.
+ * fails, as FIFO partial batch failure requires. A message that is no event of the cluster's
+ * log (`foreignMessageReason`, or numbered past the log's head) is not a failure: it is listed
+ * in `setAside`, with nothing applied for it, and the batch goes on.
  */
 export async function applyDeliveredBatch(
   deps: ApplyDeps,
@@ -408,15 +442,23 @@ export async function applyDeliveredBatch(
 ): Promise<BatchResult> {
   const started = Date.now();
   const events: DeliveredEvent[] = [];
-  let parseFailure: BatchResult['failure'];
+  /** The message index of each event. */
+  const positions: number[] = [];
+  const setAside: SetAsideMessage[] = [];
   for (const [index, message] of messages.entries()) {
-    try {
-      events.push(parseEventMessage(message));
-    } catch (error) {
-      parseFailure = { index, error };
-      break;
+    const reason = foreignMessageReason(message, context.cluster);
+    if (reason !== undefined) {
+      setAside.push({ index, reason });
+      continue;
     }
+    events.push(parseEventMessage(message));
+    positions.push(index);
   }
+  /** The result's failure at event `at` (a message index), with the messages set aside before it only. */
+  const failing = (at: number, error: unknown): BatchResult => {
+    const index = positions[at] ?? messages.length;
+    return { results, failure: { index, error }, ...withSetAside(setAside.filter((message) => message.index < index)) };
+  };
   // A known cursor may only make the applier try a commit (whose compare-and-swap checks it),
   // never drop an event as applied: when a delivered event is at or below it, it is read, or
   // a commit against it proves it (`aheadOfKnownCursor`).
@@ -446,16 +488,16 @@ export async function applyDeliveredBatch(
     events.length === 0 || (options.readAhead === false && !behind)
       ? Promise.resolve<DeliveredEvent[]>([])
       : deps.log.readRange(context.cluster, readFrom, readFrom + LOG_PAGE_SIZE - 1).catch((): DeliveredEvent[] => []);
-  if (redundant && parseFailure === undefined && !deps.geoserver) {
+  if (redundant && !deps.geoserver) {
     const settled = await aheadOfKnownCursor(deps, context, events, known as number, ahead, options.aheadTo);
-    if (settled !== undefined) return settled;
+    if (settled !== undefined) return { ...settled, ...withSetAside(setAside) };
   }
   try {
     // Own events are usually applied already (by their publish request): their objects are
     // read only if they turn out not to be.
     await applier.prefetch(applier.objectsToRead(events.filter((event) => event.origin !== context.node)));
   } catch (error) {
-    return { results, failure: { index: 0, error } };
+    return failing(0, error);
   }
   let index = 0;
   while (index < events.length) {
@@ -480,11 +522,14 @@ export async function applyDeliveredBatch(
       const failed = events.findIndex((event, position) => position >= index && position <= end && event.sequence > cursor);
       const committed = events.slice(index, failed < 0 ? index : failed);
       results.push(...resultsOf(committed, before ?? -1, applier.progressSince(mark), cursor));
-      return { results, failure: { index: failed < 0 ? index : failed, error } };
+      const pastHead = failed < 0 ? undefined : await pastLogHead(deps, context, events.slice(failed, end + 1), error);
+      if (pastHead === undefined) return failing(failed < 0 ? index : failed, error);
+      // Numbered past the head, every event left of the run is no event of the log: none applied.
+      for (let at = failed; at <= end; at += 1) setAside.push({ index: positions[at] as number, reason: pastHead });
+      setAside.sort((a, b) => a.index - b.index);
     }
     index = end + 1;
   }
-  if (parseFailure) return { results, failure: parseFailure };
   const aheadMark = applier.progressMark();
   const until = deps.geoserver ? started + (deps.geoserver.aheadBudgetMs ?? GEOSERVER_AHEAD_BUDGET_MS) : undefined;
   try {
@@ -500,13 +545,31 @@ export async function applyDeliveredBatch(
     if (options.aheadTo !== undefined && options.aheadTo > last) await applier.advanceTo(Math.min(options.aheadTo, cursor + MAX_AHEAD), new Map(), until);
   } catch (error) {
     (deps.warn ?? consoleWarn)('applying ahead of the queue failed; the messages will bring the events', { node: context.node, error: String(error) });
-    return { results, ...withReadAhead(applier.progressSince(aheadMark)), readAheadFailure: error };
+    return { results, ...withReadAhead(applier.progressSince(aheadMark)), readAheadFailure: error, ...withSetAside(setAside) };
   }
   const cursor = applier.knownCursorValue();
-  return { results, ...(cursor === undefined ? {} : { cursor }), ...withReadAhead(applier.progressSince(aheadMark)) };
+  return { results, ...(cursor === undefined ? {} : { cursor }), ...withReadAhead(applier.progressSince(aheadMark)), ...withSetAside(setAside) };
 }
 
 const withReadAhead = (applied: readonly AppliedEvent[]): Pick<BatchResult, 'readAhead'> => (applied.length > 0 ? { readAhead: applied } : {});
+const withSetAside = (messages: readonly SetAsideMessage[]): Pick<BatchResult, 'setAside'> => (messages.length > 0 ? { setAside: messages } : {});
+
+/**
+ * Why the delivered events `run` (consecutive sequences, the first not applied), whose delivery
+ * failed with `error`, are no events of the log, or undefined when they may be (the failure is
+ * then the delivery's, retried as any). A publisher allocates its sequences (the log's head moves
+ * to them) before it publishes their events, and the head never moves back: an event numbered past
+ * the head, read after the failure, was allocated by no publisher. Only a failure to find
+ * sequences in the log (the gap before such an event, or the event itself) can mean that, so
+ * only then is the head read. Every event of `run` is past the head then, or none is judged so.
+ */
+async function pastLogHead(deps: ApplyDeps, context: NodeContext, run: readonly DeliveredEvent[], error: unknown): Promise<string | undefined> {
+  const [first] = run;
+  if (!(error instanceof EventsMissingFromLogError) || first === undefined) return undefined;
+  const head = await deps.log.head(context.cluster).catch((): undefined => undefined);
+  if (head === undefined || first.sequence <= head) return undefined;
+  return `event ${first.sequence} is past the head of the event log (${head}): no publisher allocated it`;
+}
 
 /**
  * A batch whose every event is at or below the cursor this consumer last left (`known`): in a
@@ -840,7 +903,7 @@ class NodeApplier {
         return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor: known };
       case 'next':
       case 'gap': {
-        const { applied, cursor } = await this.advanceTo(event.sequence, new Map([[event.sequence, event]]));
+        const { applied, cursor } = await this.advanceTo(event.sequence, inHandOf([event]));
         // A concurrent invocation may have applied it while this one filled the gap.
         const appliedHere = applied.some((step) => step.sequence === event.sequence);
         return { disposition: appliedHere ? 'applied' : 'duplicate', sequence: event.sequence, applied, cursor };
@@ -861,7 +924,7 @@ class NodeApplier {
     const last = events[events.length - 1];
     if (last === undefined) return [];
     const before = await this.cursor();
-    const { applied, cursor } = await this.advanceTo(last.sequence, new Map(events.map((event) => [event.sequence, event])));
+    const { applied, cursor } = await this.advanceTo(last.sequence, inHandOf(events));
     return resultsOf(events, before, applied, cursor);
   }
 
@@ -1683,6 +1746,17 @@ function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, aft
 /** An event whose result does not depend on its object's stored state: an add or a remove in hand. */
 function writableUnread(event: DeliveredEvent): boolean {
   return !isVoided(event) && !isUnreadable(event) && !isOffloaded(event) && (event.kind === 'add' || event.kind === 'remove');
+}
+
+/**
+ * Delivered events by sequence, to be applied for their sequences, but for one that cannot be
+ * read: a queue's copy is not the log's word on its sequence (anyone allowed to send to the
+ * queue may have made it), so the log's event there is read and applied instead. An event the
+ * log holds unreadable too is parked from the log's copy; a sequence the log does not hold, past
+ * its head, shows the message foreign (`pastLogHead`).
+ */
+function inHandOf(events: readonly DeliveredEvent[]): Map<number, DeliveredEvent> {
+  return new Map(events.flatMap((event): [number, DeliveredEvent][] => (isUnreadable(event) ? [] : [[event.sequence, event]])));
 }
 
 function refOf(event: DeliveredEvent): ObjectRef | undefined {

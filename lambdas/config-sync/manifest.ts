@@ -79,6 +79,8 @@ export const CONFIG_SYNC_MANIFEST = {
       { on: 'eventBodies', actions: s3('GetObject') },
       { on: 'objectBodies', actions: BODY_WRITE, scope: 'ownNode' },
       { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
+      // A message that is no event of the cluster is set aside in its own dead-letter queue at once.
+      { on: 'deadLetterQueues', actions: ['sqs:SendMessage'], scope: 'ownNode' },
     ],
     queueConsumer: true,
   },

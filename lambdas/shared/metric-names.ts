@@ -17,6 +17,11 @@ export const METRIC = {
   applyLatency: 'ApplyLatency',
   /** Per node: deliveries that failed to apply and will be retried (then dead-lettered). */
   applyFailures: 'ApplyFailures',
+  /**
+   * Per node: queue messages that are no event of the cluster's log (not JSON, not an event, of
+   * another cluster, past the log's head), moved to the node's dead-letter queue at once.
+   */
+  messagesSetAside: 'MessagesSetAside',
   /** Per node: events parked (not applied after bounded attempts; GET /nodes lists them). */
   eventsParked: 'EventsParked',
   /** Per node: errors of the node's GeoServer REST calls. */

@@ -306,16 +306,21 @@ describe('apply functions', () => {
     }
   });
 
-  it("may consume its own queue and touch no other node's queue or dead-letter queue", () => {
+  it("may consume its own queue, send to its own dead-letter queue only (a message set aside), and touch no other node's queue or dead-letter queue", () => {
     const allQueues = logicalIdsOf(synth.json, 'AWS::SQS::Queue');
     for (const node of CONSUMERS) {
       const fn = applyOf(synth.json, node);
       const queue = must(queueOf(synth.json, node), node);
+      const dlq = must(dlqOf(synth.json, node), node);
       const sqs = statementsOf(synth.json, fn).filter((s) => actionsOfStatement(s).some((a) => a.startsWith('sqs:')));
       expect(sqs.length).toBeGreaterThan(0);
-      for (const statement of sqs) expect(statement.Resource).toEqual(arnOf(queue));
+      for (const statement of sqs) {
+        if (JSON.stringify(statement.Resource) === JSON.stringify(arnOf(dlq))) expect(actionsOfStatement(statement)).toEqual(['sqs:SendMessage']);
+        else expect(statement.Resource).toEqual(arnOf(queue));
+      }
+      expect(sqs.map((statement) => statement.Resource)).toContainEqual(arnOf(dlq));
       const everything = JSON.stringify(statementsOf(synth.json, fn));
-      for (const other of allQueues.filter((id) => id !== queue)) expect(everything).not.toContain(`"${other}"`);
+      for (const other of allQueues.filter((id) => id !== queue && id !== dlq)) expect(everything).not.toContain(`"${other}"`);
     }
   });
 

@@ -77,20 +77,25 @@ test('an apply function may read only its own secret; no other function reads an
   for (const id of others) expect(secretReads(id)).toEqual([]);
 });
 
-test('an apply function may delay retries on its own queue only, and send only to its own queue (its next job slice)', () => {
+test('an apply function may delay retries on its own queue only, and send only to its own queue (its next job slice) and its own dead-letter queue (a message set aside)', () => {
   const sqsOf = (node: string) =>
     statementsOf(synth.json, applyOf(synth.json, node)).filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('sqs:')));
   const queue = { 'Fn::GetAtt': [queueOf(synth.json, `${CLUSTER}-gs-1.fifo`), 'Arn'] };
+  const dlq = { 'Fn::GetAtt': [queueOf(synth.json, `${CLUSTER}-gs-1-dlq.fifo`), 'Arn'] };
   const gs1 = sqsOf('gs-1');
   // Its event source lets it change visibility on its own queue: the backoff.
   expect(gs1).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:ChangeMessageVisibility']), Resource: queue }));
-  // A job runs in slices through the node's own queue: each slice queues the next, there only.
+  // A job runs in slices through the node's own queue: each slice queues the next, there only;
+  // a message that is no event of the cluster goes to its own dead-letter queue.
   const sends = gs1.filter((statement) => actionsOfStatement(statement).includes('sqs:SendMessage'));
-  expect(sends).toEqual([expect.objectContaining({ Action: 'sqs:SendMessage', Resource: queue })]);
-  for (const statement of gs1) expect(statement.Resource).toEqual(queue);
-  // Every node runs its jobs (a resync) the same way: each sends to its own queue only.
-  const plainQueue = { 'Fn::GetAtt': [queueOf(synth.json, `${CLUSTER}-plain.fifo`), 'Arn'] };
-  for (const statement of sqsOf('plain')) expect(statement.Resource).toEqual(plainQueue);
+  expect(sends).toEqual(
+    expect.arrayContaining([expect.objectContaining({ Action: 'sqs:SendMessage', Resource: queue }), expect.objectContaining({ Action: 'sqs:SendMessage', Resource: dlq })]),
+  );
+  expect(sends).toHaveLength(2);
+  for (const statement of gs1) expect([queue, dlq]).toContainEqual(statement.Resource);
+  // Every node runs its jobs (a resync) the same way: each sends to its own queues only.
+  const plainQueues = [`${CLUSTER}-plain.fifo`, `${CLUSTER}-plain-dlq.fifo`].map((name) => ({ 'Fn::GetAtt': [queueOf(synth.json, name), 'Arn'] }));
+  for (const statement of sqsOf('plain')) expect(plainQueues).toContainEqual(statement.Resource);
 });
 
 test('a GeoServer that is down never sends a change to the dead-letter queue: 1,000 receives with backoff outlast the 14-day retention', () => {

@@ -4,7 +4,7 @@
  * gap-free log, opaque body references) and copy values in and out, so a caller mutating
  * what it passed or got back cannot change stored state, as with a real database.
  */
-import { objectStorageKey, parkingKey, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent, type VoidedEvent } from '../events';
+import { isVoided, objectStorageKey, parkingKey, parseDeliveredEvent, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent, type UnreadableEvent, type VoidedEvent } from '../events';
 import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
@@ -325,7 +325,7 @@ export class MemoryNodeStore implements NodeStore {
 
 interface ClusterLog {
   /** Index = sequence; `undefined` below the retention floor or in a hole. */
-  readonly events: (PublishedEvent | VoidedEvent | undefined)[];
+  readonly events: (PublishedEvent | UnreadableEvent | VoidedEvent | undefined)[];
   readonly unpublished: Set<number>;
   /** Allocated, never written (a publisher that died between allocation and commit). */
   readonly holes: Set<number>;
@@ -385,6 +385,19 @@ export class MemoryEventLog implements EventLog {
       log.unpublished.add(event.sequence);
     }
     return structuredClone(events);
+  }
+
+  /**
+   * Simulates an item an older version or a hand edit left in the log, at the next sequence:
+   * `body` with that sequence, read back as DynamoEventLog reads an item (`parseDeliveredEvent`),
+   * so one that is not a valid event comes back unreadable in its place.
+   */
+  appendAsLogged(cluster: string, body: Record<string, unknown>): DeliveredEvent {
+    const log = this.log(cluster);
+    const event = parseDeliveredEvent({ ...body, cluster, sequence: log.events.length });
+    if (isVoided(event)) throw new Error('appendAsLogged writes events, not voids');
+    log.events.push(event);
+    return structuredClone(event);
   }
 
   /** Simulates a publisher that died after allocating `count` sequences: a hole in the log. */
@@ -447,7 +460,7 @@ export class MemoryEventLog implements EventLog {
       .slice(0, limit)
       .flatMap((sequence) => {
         const event = log.events[sequence];
-        return event && !('voided' in event) ? [structuredClone(event)] : [];
+        return event && !('voided' in event) && !('unreadable' in event) ? [structuredClone(event)] : [];
       });
   }
 

@@ -12,6 +12,15 @@
  * node goes on. A retry request from `POST /nodes/{node}/redrive` retries the parked events,
  * here, where the GeoServer can be reached.
  *
+ * A message that is no event of the cluster's log (not JSON, without an event's sequence,
+ * cluster, origin and time, of another cluster, or numbered past the log's head: apply.ts
+ * `setAside`) can never be applied; retried, it would hold every later message of the queue's
+ * one message group, up to `maxReceiveCount` deliveries (1,000, days, on a GeoServer node). It is
+ * sent to the node's dead-letter queue at once (its dead-letter alarm fires), logged
+ * (`message set aside`) and counted (`MessagesSetAside`), and acknowledged: later messages flow.
+ * Nothing was applied for it and the cursor never moved for it, so no event of the log is
+ * skipped. When the send fails, it is retried with the messages after it, as any failure.
+ *
  * Messages arrive with raw delivery: the body is the event's JSON and the `origin` message
  * attribute the publishing node. A `both` node's own events come too, usually applied already
  * by their publish request (apply.ts, "Own events").
@@ -19,7 +28,8 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit, NODE_DIMENSION } from '../../shared/observability';
 import { ownNodeMetrics, recordApplied, recordGeoServerErrors as recordNodeGeoServerErrors } from '../apply-metrics';
-import { applyDeliveredBatch, batchFailure, batchSteps, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext } from '../apply';
+import { applyDeliveredBatch, batchFailure, batchSteps, retryParked, type AppliedEvent, type ApplyDeps, type DeliveryResult, type NodeContext, type SetAsideMessage } from '../apply';
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { consumes } from '../../shared/cluster-model';
 import { GeoServerUnavailableError } from '../geoserver/errors';
 import { BACKOFF_BASE_SECONDS, backoffSeconds, GeoServerInvocation, isRetryParkedMessage } from '../geoserver/invocation';
@@ -122,14 +132,20 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
     { aheadTo: rangeLastOf(records), readAhead, ...(cursorKnown === undefined ? {} : { knownCursor: cursorKnown }) },
   );
   if (!result.failure) knownCursor = result.cursor;
+  const setAside = new Set((result.setAside ?? []).map((message) => message.index));
+  const notSent = await setAsideMessages(records, result.setAside ?? []);
   // The events applied ahead of the queue count here: their messages come later as duplicates.
   const steps = batchSteps(result);
   const last = result.results[result.results.length - 1];
   recordApplied(ownNodeMetrics, steps);
-  recordApplyLatency(result.results, records.map((record) => record.body));
+  recordApplyLatency(
+    result.results,
+    records.filter((_, index) => !setAside.has(index)).map((record) => record.body),
+  );
   recordGeoServerErrors(steps, batchFailure(result));
   logger.info('batch applied', {
     messages: records.length,
+    setAside: setAside.size,
     backlog: readAhead,
     processed: result.results.length,
     applied: steps.length,
@@ -137,9 +153,11 @@ async function applyRecords(event: SQSEvent, lambdaContext?: Pick<Context, 'getR
     sequence: result.readAhead?.[result.readAhead.length - 1]?.sequence ?? last?.cursor,
   });
   if (geoserver) await geoserver.after(result);
-  if (!result.failure) return { batchItemFailures: failedRequests.map((itemIdentifier) => ({ itemIdentifier })) };
-  const failed = records.slice(result.failure.index);
-  const error = result.failure.error;
+  // A message that could not be set aside fails as the first failed message would, with every later one.
+  const failure = notSent !== undefined && (!result.failure || notSent.index < result.failure.index) ? notSent : result.failure;
+  if (!failure) return { batchItemFailures: failedRequests.map((itemIdentifier) => ({ itemIdentifier })) };
+  const failed = records.slice(failure.index);
+  const error = failure.error;
   const receiveCount = Number(failed[0]?.attributes?.ApproximateReceiveCount ?? '1');
   const waitSeconds = error instanceof GeoServerUnavailableError ? backoffSeconds(receiveCount, Math.random, backoffBaseSeconds) : undefined;
   metrics.addMetric(METRIC.applyFailures, MetricUnit.Count, 1);
@@ -204,6 +222,57 @@ function fieldOf(body: string | undefined, field: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Sends each message set aside (`BatchResult.setAside`) to the node's dead-letter queue, as it
+ * came (body, message group, message attributes), logs and counts it; in order, stopping at
+ * the first send that fails.
+ * @returns the message whose send failed, with the error, or undefined when every one was sent
+ */
+async function setAsideMessages(
+  records: readonly SQSRecord[],
+  setAside: readonly SetAsideMessage[],
+): Promise<{ index: number; error: unknown } | undefined> {
+  for (const { index, reason } of setAside) {
+    const record = records[index];
+    if (record === undefined) continue;
+    const origin = record.messageAttributes?.origin?.stringValue;
+    try {
+      const { sdk, client } = sqs.connect();
+      await client.send(
+        new sdk.SendMessageCommand({
+          QueueUrl: queues.deadLetterQueueUrl,
+          MessageBody: record.body,
+          MessageGroupId: record.attributes?.MessageGroupId ?? context.cluster,
+          // A retry of this batch (a later message failed after the send) sends it once.
+          MessageDeduplicationId: `set-aside-${record.messageId}`.slice(0, 128),
+          MessageAttributes: sendableAttributes(record.messageAttributes),
+        }),
+      );
+    } catch (error) {
+      logger.error('could not move a message that is no event to the dead-letter queue; it will be retried', {
+        messageId: record.messageId,
+        origin,
+        reason,
+        error: describeError(error),
+      });
+      return { index, error };
+    }
+    metrics.addMetric(METRIC.messagesSetAside, MetricUnit.Count, 1);
+    logger.error('message set aside: it is no event of the cluster, moved to the dead-letter queue', { messageId: record.messageId, origin, reason });
+  }
+  return undefined;
+}
+
+/** A delivered message's attributes in the shape SendMessage takes (string and binary values). */
+function sendableAttributes(attributes: SQSRecord['messageAttributes'] | undefined): Record<string, MessageAttributeValue> | undefined {
+  const sendable: Record<string, MessageAttributeValue> = {};
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    if (value.stringValue !== undefined) sendable[name] = { DataType: value.dataType, StringValue: value.stringValue };
+    else if (value.binaryValue !== undefined) sendable[name] = { DataType: value.dataType, BinaryValue: Buffer.from(value.binaryValue, 'base64') };
+  }
+  return Object.keys(sendable).length > 0 ? sendable : undefined;
 }
 
 /** Makes the given messages of the node's queue invisible for a while (ChangeMessageVisibilityBatch, at most 10). */

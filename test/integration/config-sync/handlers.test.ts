@@ -228,14 +228,25 @@ describe('POST /config/events', () => {
     expect(run).toMatchObject({ republished: 0, caughtUp: { 'master-1': 0 } });
   });
 
-  test('a poison message fails with every later one of its batch (FIFO)', async () => {
+  test("a message that is no event of the cluster goes to the node's dead-letter queue at once, and the later messages of its batch are applied", async () => {
     await publishAs('master-1', { kind: 'add', object: { type: 'namespace', id: 'topp' }, properties: { uri: 'http://topp' } });
     const messages = await drain('slave-1', 1);
     expect(messages).toHaveLength(1);
-    const poison: Message = { MessageId: 'poison-1', Body: '{"not":"an event"}', MessageAttributes: {} };
+    const poison: Message = {
+      MessageId: 'poison-1',
+      ReceiptHandle: 'poison-1',
+      Body: '{"not":"an event"}',
+      MessageAttributes: { origin: { DataType: 'String', StringValue: 'intruder' } },
+    };
     const event = sqsEvent([poison, ...messages]);
     const response = await (await handlers.apply('slave-1'))(event);
-    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['poison-1', messages[0]?.MessageId]);
+    // Nothing is retried: the poison message is set aside, the event after it applied.
+    expect(response.batchItemFailures).toEqual([]);
+    const sequence = (JSON.parse(messages[0]?.Body ?? '{}') as { sequence: number }).sequence;
+    const nodes = body(await handlers.listNodes(http({ node: 'slave-1' }))).nodes as { name: string; lastAppliedSequence: number }[];
+    expect(nodes.find((node) => node.name === 'slave-1')?.lastAppliedSequence).toBe(sequence);
+    const deadLetters = await receiveAll(aws.sqs, aws.queues['slave-1']?.deadLetterQueueUrl as string, 1);
+    expect(deadLetters.map((message) => [message.Body, message.MessageAttributes?.origin?.StringValue])).toEqual([['{"not":"an event"}', 'intruder']]);
     await deliverToMasterStores(1);
   });
 });

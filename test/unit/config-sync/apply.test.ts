@@ -629,13 +629,49 @@ describe('applying an SQS batch', () => {
     expect(await store.readCursor('slave-1')).toBe(10);
   });
 
-  it('stops at a poison message: earlier ones applied, it and later ones failed', async () => {
+  it('sets aside at once a message that is not an event of its cluster (no JSON, no sequence, another cluster) and applies every later one', async () => {
     const { store, deps, messages } = await setUp(4);
-    const batch = await applyDeliveredBatch(deps, SLAVE, [messages[0]!, messages[1]!, '{"kind":"add"}', messages[2]!, messages[3]!]);
-    expect(batch.results.map((r) => r.sequence)).toEqual([1, 2]);
-    expect(batch.failure?.index).toBe(2);
-    expect(batch.failure?.error).toBeInstanceOf(InvalidConfigEventError);
+    const foreign = JSON.stringify({ ...(JSON.parse(messages[2]!) as object), cluster: 'other' });
+    const batch = await applyDeliveredBatch(deps, SLAVE, [messages[0]!, 'not json', messages[1]!, '{"kind":"add"}', foreign, messages[2]!, messages[3]!]);
+    expect(batch.failure).toBeUndefined();
+    expect(batch.setAside).toEqual([
+      { index: 1, reason: expect.stringContaining('is not valid JSON') },
+      { index: 3, reason: expect.stringContaining('sequence') },
+      { index: 4, reason: expect.stringContaining('cluster other') },
+    ]);
+    // One result per message applied, in order: the set-aside ones have none.
+    expect(batch.results.map((r) => [r.sequence, r.disposition])).toEqual([[1, 'applied'], [2, 'applied'], [3, 'applied'], [4, 'applied']]);
+    expect(await store.readCursor('slave-1')).toBe(4);
+    expect(await store.listParked('slave-1')).toEqual([]);
+  });
+
+  it('sets aside an event numbered past the log head (no publisher allocated it) without moving the cursor past the head, and applies the real event there later', async () => {
+    const { h, store, deps, messages } = await setUp(2);
+    const forged = JSON.stringify({ ...(JSON.parse(messages[1]!) as object), sequence: 5 });
+    const garbledPastHead = JSON.stringify({ ...(JSON.parse(messages[1]!) as object), sequence: 3, kind: 'rename' });
+    const batch = await applyDeliveredBatch(deps, SLAVE, [messages[0]!, garbledPastHead, forged, messages[1]!]);
+    expect(batch.failure).toBeUndefined();
+    expect(batch.setAside).toEqual([
+      { index: 1, reason: expect.stringContaining('past the head of the event log (2)') },
+      { index: 2, reason: expect.stringContaining('past the head of the event log (2)') },
+    ]);
     expect(await store.readCursor('slave-1')).toBe(2);
+    // The real events 3 to 5 come later, and apply as any.
+    const real = await h.appendAll([add('workspace', 'c'), add('workspace', 'd'), add('workspace', 'e')]);
+    const later = await applyDeliveredBatch(deps, SLAVE, real.map((event) => JSON.stringify(event)));
+    expect({ failure: later.failure, setAside: later.setAside, cursor: await store.readCursor('slave-1') }).toEqual({ failure: undefined, setAside: undefined, cursor: 5 });
+    expect(store.liveObjects('slave-1').map((o) => o.id).sort()).toEqual(['c', 'd', 'e', 'topp:layer1', 'topp:layer2']);
+  });
+
+  it('takes a delivered event it cannot read for the log\'s: a valid event there is applied, nothing parked or counted', async () => {
+    const { store, deps, messages } = await setUp(3);
+    const garbled = JSON.stringify({ ...(JSON.parse(messages[1]!) as object), properties: 'not an object' });
+    const batch = await applyDeliveredBatch(deps, SLAVE, [messages[0]!, garbled, messages[2]!]);
+    expect(batch.failure).toBeUndefined();
+    expect(batch.results.map((r) => [r.sequence, r.disposition])).toEqual([[1, 'applied'], [2, 'applied'], [3, 'applied']]);
+    expect(await store.readCursor('slave-1')).toBe(3);
+    expect(await store.listParked('slave-1')).toEqual([]);
+    expect((await store.readObjects('slave-1', [ref('layer', 'topp:layer2')]))[0]?.properties).toEqual({ i: 1 });
   });
 
   it('stops at the first message that fails to apply', async () => {

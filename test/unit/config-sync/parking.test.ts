@@ -214,7 +214,7 @@ describe('parking', () => {
     expect(await store.listParked(SLAVE.node)).toEqual([]);
   });
 
-  it('parks an unreadable event from the queue (nested beyond any bound) without stopping the batch for good', async () => {
+  it('parks an unreadable event of the log (nested beyond any bound) without stopping the batch for good', async () => {
     const h = harness();
     const deps = applyDeps(h);
     const [before] = await h.appendAll([add('workspace', 'topp')]);
@@ -222,7 +222,8 @@ describe('parking', () => {
     for (let i = 0; i < 50_000; i += 1) deep = `{"a":${deep}}`;
     // As an older version might have logged and sent it: sequence 2, with a valid object.
     const unreadable = `{"sequence":2,"cluster":"${CLUSTER}","origin":"master-1","publishedAt":"2025-01-01T00:00:00.000Z","kind":"add","object":{"type":"layer","id":"topp:deep"},"properties":{"x":${deep}}}`;
-    const after = { ...(before as PublishedEvent), sequence: 3, object: ref('workspace', 'sf'), properties: { name: 'sf' } } as PublishedEvent;
+    h.log.appendAsLogged(CLUSTER, JSON.parse(unreadable) as Record<string, unknown>);
+    const after = await h.append(add('workspace', 'sf'));
     const batch = [JSON.stringify(before), unreadable, JSON.stringify(after)];
     const failures: number[] = [];
     for (let delivery = 1; delivery <= MAX_APPLY_ATTEMPTS; delivery += 1) {
@@ -243,7 +244,8 @@ describe('parking', () => {
     const [before] = await h.appendAll([add('workspace', 'topp')]);
     // 512 characters, 1,024 bytes of UTF-8: as a node's object key or parking key, over DynamoDB's 1,024-byte sort keys.
     const tooLong = { ...(before as PublishedEvent), sequence: 2, object: ref('workspace', 'é'.repeat(512)), properties: { name: 'x' } } as PublishedEvent;
-    const after = { ...(before as PublishedEvent), sequence: 3, object: ref('workspace', 'sf'), properties: { name: 'sf' } } as PublishedEvent;
+    h.log.appendAsLogged(CLUSTER, { ...tooLong });
+    const after = await h.append(add('workspace', 'sf'));
     const batch = [JSON.stringify(before), JSON.stringify(tooLong), JSON.stringify(after)];
     for (let delivery = 1; delivery <= MAX_APPLY_ATTEMPTS; delivery += 1) {
       if (!(await applyDeliveredBatch(deps, SLAVE, batch)).failure) break;
