@@ -47,8 +47,9 @@
  * commute; events of every other object keep flowing. `GET /nodes` lists the records. A
  * redrive (`retryParked`) applies a record's sequences in order, out of cursor order, which is
  * sound because nothing of that object was applied since its first parked sequence and an
- * object's state depends only on its own events; a resync drops the records, the snapshot
- * holding their effect and the log after it replaying the rest. One exception on a GeoServer
+ * object's state depends only on its own events; a resync replaces the records with its
+ * source's (job-runner.ts `carriedParking`), the snapshot holding the effect of the node's own
+ * and the log after it replaying the rest. One exception on a GeoServer
  * node: a parked remove with `recurse` is not redriven over objects the node applied inside its
  * object after it (`appliedInsideAfter`), nor, for a style, over layers and layer groups the node
  * applied after it that name a style of that name (`styleUsersAppliedAfter`), since the

@@ -38,7 +38,7 @@ import { GatewayBusyError, UNSERIALIZED, WriteLeaseLostError, type LeaseHold, ty
 import { assertNotHeldByResync, isFinal, MAX_JOB_FAILURES, STALE_AFTER_MS, type Job, type JobFailure, type JobProgress, type JobStore } from './jobs';
 import { isJsonObject, wholeStatePatch, type JsonObject, type JsonValue } from './merge-patch';
 import { NodePausedError } from './pause';
-import { eventsBetween, parkedEventsText, type NodeStore, type StoredObject } from './ports';
+import { eventsBetween, parkedEventsText, type NodeStore, type ParkedObject, type StoredObject } from './ports';
 import { mapConcurrently } from '../shared/concurrency';
 import { withoutArns } from '../shared/errors';
 
@@ -270,7 +270,9 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
   if (!source) throw new Error('a resync job names no source');
   const node = job.node;
   const limit = deps.pageSize ?? 100;
-  const { step, sequence = 0, after } = job.checkpoint;
+  const { step, sequence = 0, after, parked: carried } = job.checkpoint;
+  /** The source's parking records, carried from step to step until `finish` gives them to the node. */
+  const withCarried = carried === undefined ? {} : { parked: carried };
   const hold = (copying: boolean) => deps.store.holdForResync(node, job.id, Date.now() + STALE_AFTER_MS, copying);
   // Taken under the cluster's write lease (a master's, shared with the gateway), which a gateway
   // write holds from before it reads the hold again until its changes are in the log: a write is
@@ -292,19 +294,13 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       if (taken.heldBy !== undefined) {
         throw new Error(`source node ${source} is being resynced itself (job ${taken.heldBy}): its store is incomplete until that job ends`);
       }
-      // An object with parked events is not as of the source's cursor, and a snapshot carries
-      // neither those events nor their records: the node would lose them for good. Read after
-      // the cursor, every record of an event at or below it is seen (a park moves the cursor in
-      // the same commit).
-      const parked = await deps.store.listParked(source);
-      if (parked.length > 0) {
-        const shown = parked.slice(0, 5).map((record) => `${record.object ? objectStorageKey(record.object) : record.key} (${parkedEventsText(record, 5)})`);
-        throw new Error(
-          `source node ${source} holds parked events, which a snapshot would not carry to ${node}: ${shown.join('; ')}${parked.length > shown.length ? ` and ${parked.length - shown.length} more` : ''}. Redrive ${source} first, or resync from another node`,
-        );
-      }
+      const parked = await carriedParking(deps.store, source, node, taken.cursor);
       if (!(await takeHold(false))) return job;
-      return { ...job, checkpoint: { step: 'copy', sequence: taken.cursor }, progress: { ...job.progress, copied: 0 } };
+      return {
+        ...job,
+        checkpoint: { step: 'copy', sequence: taken.cursor, ...(parked.length > 0 ? { parked } : {}) },
+        progress: { ...job.progress, copied: 0 },
+      };
     }
     case 'copy': {
       const page = await deps.store.listObjects(source, { limit, includeDeleted: true, ...(after === undefined ? {} : { after }) });
@@ -319,7 +315,7 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       await deps.store.putSnapshotObjects(node, page.objects);
       return {
         ...job,
-        checkpoint: page.next === undefined ? { step: 'prune', sequence } : { step: 'copy', sequence, after: page.next },
+        checkpoint: page.next === undefined ? { step: 'prune', sequence, ...withCarried } : { step: 'copy', sequence, after: page.next, ...withCarried },
         progress: { ...job.progress, copied: (job.progress.copied ?? 0) + page.objects.length },
       };
     }
@@ -328,10 +324,13 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       const page = await deps.store.listObjects(node, { limit, includeDeleted: true, ...(after === undefined ? {} : { after }) });
       const inSnapshot = new Set((await deps.store.readObjects(source, page.objects)).map(objectStorageKey));
       await deps.store.removeUnlessNewer(node, page.objects.filter((object) => !inSnapshot.has(objectStorageKey(object))), sequence);
-      return { ...job, checkpoint: page.next === undefined ? { step: 'finish', sequence } : { step: 'prune', sequence, after: page.next } };
+      return {
+        ...job,
+        checkpoint: page.next === undefined ? { step: 'finish', sequence, ...withCarried } : { step: 'prune', sequence, after: page.next, ...withCarried },
+      };
     }
     case 'finish':
-      await deps.store.finishSnapshot(node, sequence);
+      await deps.store.finishSnapshot(node, sequence, carried ?? []);
       return { ...job, checkpoint: { step: 'catch-up', sequence, applied: 0 } };
     case 'catch-up': {
       const head = await deps.apply.log.head(deps.cluster);
@@ -361,6 +360,78 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       return { ...job, phase: deps.rest ? 'scan-store' : 'done', checkpoint: {}, resync };
     }
   }
+}
+
+/** The source's parking records a resync carries at most (in its checkpoint, a store item of 400 KB). */
+const CARRIED_PARKED_RECORDS = 100;
+const CARRIED_PARKED_SEQUENCES = 5000;
+
+/**
+ * The source's parking records that a resync from it gives the node with its snapshot at
+ * `snapshot` (the source's cursor, read first), or an error refusing the resync.
+ *
+ * An object with parked events is not as of the snapshot: the source holds it as it was before
+ * its first parked event, and every later event of it is in the record. Its objects alone would
+ * make the node lose those events for good, so the records come with them, cut to the snapshot
+ * (sequences above it are the catch-up's, which joins them to the record as the source's applier
+ * did). The node then holds exactly the source's state as of the snapshot, parked events
+ * included, and a redrive of the node retries them there. Read after the cursor, every record of
+ * an event at or below it is seen (a park moves the cursor in the same commit); read before the
+ * first object, a redrive of the source in between leaves the node a record of events its copied
+ * object holds already, which the node's redrive finds stale and clears.
+ *
+ * Refused when the node applied such an event itself (its cursor at or past the record's first
+ * event, and no record of its own starting there): it would give up a change it holds for a
+ * parked one. Such an event is parked on the source only; redrive the source, or resync from
+ * another node. A node that has that event parked too (an event every node parks, such as a
+ * patch growing its object past the bound), a node not that far yet (a new one), or a node whose
+ * store a resync left incomplete loses nothing: the event stays parked, as on the source.
+ */
+async function carriedParking(store: NodeStore, source: string, node: string, snapshot: number): Promise<ParkedObject[]> {
+  const records = (await store.listParked(source)).flatMap((record) => {
+    const cut = cutToSnapshot(record, snapshot);
+    return cut === undefined ? [] : [cut];
+  });
+  if (records.length === 0) return [];
+  const named = (list: readonly ParkedObject[]) =>
+    list
+      .slice(0, 5)
+      .map((record) => `${record.object ? objectStorageKey(record.object) : record.key} (${parkedEventsText(record, 5)})`)
+      .join('; ') + (list.length > 5 ? ` and ${list.length - 5} more` : '');
+  const sequences = records.reduce((sum, record) => sum + record.sequences.length, 0);
+  if (records.length > CARRIED_PARKED_RECORDS || sequences > CARRIED_PARKED_SEQUENCES) {
+    throw new Error(
+      `source node ${source} holds more parked events than a resync carries to ${node} (${records.length} records, ${sequences} listed events; at most ${CARRIED_PARKED_RECORDS} and ${CARRIED_PARKED_SEQUENCES}): ${named(records)}. Redrive ${source} first, or resync from another node`,
+    );
+  }
+  const target = await store.readProgress(node);
+  if (target.storeIncomplete === true) return records;
+  const own = new Map((await store.listParked(node)).map((record) => [record.key, firstParked(record)]));
+  const appliedHere = records.filter((record) => {
+    const first = firstParked(record);
+    return target.cursor >= first && own.get(record.key) !== first;
+  });
+  if (appliedHere.length > 0) {
+    throw new Error(
+      `source node ${source} holds parked events that ${node} applied, which its snapshot would replace with parked ones: ${named(appliedHere)}. Redrive ${source} first, or resync from another node`,
+    );
+  }
+  return records;
+}
+
+/** The first event a parking record holds back. */
+function firstParked(record: ParkedObject): number {
+  return record.sequences[0] ?? record.overflow?.from ?? 0;
+}
+
+/** A parking record as of sequence `snapshot`: its events above it left out; undefined when none is left. */
+function cutToSnapshot(record: ParkedObject, snapshot: number): ParkedObject | undefined {
+  const sequences = record.sequences.filter((sequence) => sequence <= snapshot);
+  const overflow =
+    record.overflow === undefined || record.overflow.from > snapshot ? undefined : { from: record.overflow.from, through: Math.min(record.overflow.through, snapshot) };
+  if (sequences.length === 0 && overflow === undefined) return undefined;
+  const { overflow: _overflow, ...rest } = record;
+  return { ...rest, sequences, ...(overflow === undefined ? {} : { overflow }) };
 }
 
 /**

@@ -25,7 +25,7 @@
 import { ConflictError } from '../shared/errors';
 import type { ObjectRef } from './events';
 import type { DriftEntry } from './geoserver/drift';
-import type { NodeStore } from './ports';
+import type { NodeStore, ParkedObject } from './ports';
 
 export const JOB_KINDS = ['drift', 'reconcile', 'capture', 'resync'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -72,13 +72,19 @@ export interface JobCheckpoint {
   readonly chunks?: number;
   /**
    * A resync's bootstrap: `copy` (the source's objects into the store, page by page), `prune`
-   * (the store's objects the source does not hold), `finish` (parking records dropped, cursor
+   * (the store's objects the source does not hold), `finish` (parking records replaced with the source's, cursor
    * set to the snapshot's sequence), `catch-up` (the log after it); absent before the snapshot
    * is taken.
    */
   readonly step?: 'copy' | 'prune' | 'finish' | 'catch-up';
   /** A resync's snapshot sequence: the source's cursor, read before its first object. */
   readonly sequence?: number;
+  /**
+   * A resync's: the source's parking records as of the snapshot (read after its cursor, before
+   * its first object), which `finish` gives the node with the snapshot (job-runner.ts,
+   * `carriedParking`).
+   */
+  readonly parked?: readonly ParkedObject[];
   /** Events a resync's catch-up has applied so far. */
   readonly applied?: number;
   /**

@@ -383,11 +383,12 @@ export interface NodeStore {
    */
   removeUnlessNewer(node: string, objects: readonly ObjectRef[], sequence: number): Promise<number>;
   /**
-   * The last step of a snapshot's replacement: the parking records and the failure record
-   * removed, and the cursor set to `sequence`, which also ends any hold and marks the store
+   * The last step of a snapshot's replacement: the node's parking records replaced with
+   * `parked` (the source's, as of the snapshot: none by default), the failure record removed,
+   * and the cursor set to `sequence`, last, which also ends any hold and marks the store
    * complete.
    */
-  finishSnapshot(node: string, sequence: number): Promise<void>;
+  finishSnapshot(node: string, sequence: number, parked?: readonly ParkedObject[]): Promise<void>;
   listObjects(node: string, query: CatalogQuery): Promise<CatalogPage>;
 }
 

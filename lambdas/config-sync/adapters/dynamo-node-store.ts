@@ -629,12 +629,16 @@ export class DynamoNodeStore implements NodeStore {
     return removed.filter(Boolean).length;
   }
 
-  async finishSnapshot(node: string, sequence: number): Promise<void> {
-    // The snapshot holds the effect of every parked event up to its sequence, and the log
-    // after it replays the rest: the parking records go.
-    await mapConcurrently(await this.listParked(node), CONCURRENCY, (record) =>
-      this.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: { node: str(node), key: str(record.key) } })),
+  async finishSnapshot(node: string, sequence: number, parked: readonly ParkedObject[] = []): Promise<void> {
+    // The node's own parking records go (the snapshot holds their events' effect, or the log
+    // after it replays them); the source's, which the snapshot's objects are as of, come.
+    const carried = new Set(parked.map((record) => record.key));
+    await mapConcurrently(
+      (await this.listParked(node)).filter((record) => !carried.has(record.key)),
+      CONCURRENCY,
+      (record) => this.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: { node: str(node), key: str(record.key) } })),
     );
+    await mapConcurrently(parked, CONCURRENCY, (record) => this.client.send(new PutItemCommand({ TableName: this.options.tableName, Item: parkedItem(node, record) })));
     // Last (a put: the failure record and any hold go too): an interrupted replacement leaves
     // the old cursor, and is simply run again.
     await this.client.send(
@@ -841,6 +845,20 @@ export class DynamoNodeStore implements NodeStore {
     );
     return items;
   }
+}
+
+/** A parking record as `toParked` reads it back. */
+function parkedItem(node: string, record: ParkedObject): Item {
+  return {
+    node: str(node),
+    key: str(record.key),
+    ...(record.object ? { objectType: str(record.object.type), objectId: str(record.object.id) } : {}),
+    sequences: { L: record.sequences.map((sequence) => num(sequence)) },
+    ...(record.overflow ? { overflowFrom: num(record.overflow.from), overflowThrough: num(record.overflow.through) } : {}),
+    reason: str(record.reason),
+    attempts: num(record.attempts),
+    parkedAt: str(record.parkedAt),
+  };
 }
 
 function toParked(item: Item): ParkedObject {

@@ -106,9 +106,10 @@ export class MemoryNodeStore implements NodeStore {
     return removed;
   }
 
-  async finishSnapshot(node: string, sequence: number): Promise<void> {
+  async finishSnapshot(node: string, sequence: number, parked: readonly ParkedObject[] = []): Promise<void> {
     const state = this.state(node);
     state.parked.clear();
+    for (const record of parked) state.parked.set(record.key, structuredClone(record));
     delete state.failing;
     delete state.hold;
     state.cursor = sequence;

@@ -8,7 +8,7 @@
  * `failing` is the event after the cursor that failed and is being retried (with its attempts
  * and last error); `parked` lists the events the node parked (see apply.ts), per object, with
  * why: the node applied everything else, and `POST /nodes/{node}/redrive` (after a fix) or
- * `POST /nodes/{node}/resync` clears them.
+ * `POST /nodes/{node}/resync` clears them (unless its source holds them parked too).
  *
  * A node with a GeoServer also shows `geoserver`: its URL, whether it takes changes
  * (`reachable`), its version, the last error with its time, the changes it refused (each also

@@ -182,3 +182,20 @@ test('a resync that fails after its copy began leaves the node held on DynamoDB,
   expect(await store.readProgress(target)).toEqual({ cursor: head });
   expect(await store.readObjects(target, [{ type: 'workspace', id: 'while-held' }])).toHaveLength(1);
 });
+
+test("a resync's finish replaces the node's own parking records with the source's on DynamoDB, which its applier's later events then join", async () => {
+  const node = 'slave-carried';
+  const cause = { reason: 'refused', attempts: 3, parkedAt: '2026-12-01T00:00:00.000Z' };
+  // The node's own record, which the snapshot's objects hold the effect of: it goes.
+  expect(await store.park(node, { expectedCursor: 0, sequence: 1, key: '#parked/workspace/own', object: { type: 'workspace', id: 'own' }, cause })).toBe('committed');
+  const carried = [
+    { key: '#parked/workspace/big', object: { type: 'workspace' as const, id: 'big' }, sequences: [3, 5], reason: 'would make workspace big too large', attempts: 3, parkedAt: cause.parkedAt },
+    { key: '#parked/workspace/long', object: { type: 'workspace' as const, id: 'long' }, sequences: [4], overflow: { from: 6, through: 8 }, reason: 'refused', attempts: 2, parkedAt: cause.parkedAt },
+  ];
+  await store.finishSnapshot(node, 9, carried);
+  expect(await store.readCursor(node)).toBe(9);
+  expect(await store.listParked(node)).toEqual(carried);
+  // The next event of a carried record's object joins it, as on the source.
+  expect(await store.park(node, { expectedCursor: 9, sequence: 10, key: '#parked/workspace/big', object: { type: 'workspace', id: 'big' } })).toBe('committed');
+  expect((await store.readParked(node, '#parked/workspace/big'))?.sequences).toEqual([3, 5, 10]);
+});

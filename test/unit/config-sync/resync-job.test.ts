@@ -8,7 +8,7 @@
  * it) until a new resync finishes; a failure that passes by itself only delays the slice.
  */
 import { MemoryJobStore } from '../../../lambdas/config-sync/adapters/memory';
-import { applyDeliveredBatch, applyDeliveredEvent, catchUp, type AppliedEvent } from '../../../lambdas/config-sync/apply';
+import { applyDeliveredBatch, applyDeliveredEvent, catchUp, retryParked, type AppliedEvent } from '../../../lambdas/config-sync/apply';
 import type { ConfigChange, PublishedEvent } from '../../../lambdas/config-sync/events';
 import { runJobSlice, type JobRunnerDeps } from '../../../lambdas/config-sync/job-runner';
 import { newJob, resyncHoldView, STALE_AFTER_MS, type Job, type JobStore } from '../../../lambdas/config-sync/jobs';
@@ -184,7 +184,7 @@ test('a source that is being resynced itself is refused: the job fails naming it
   expect((await h.store.readProgress(TARGET)).heldBy).toBeUndefined();
 });
 
-test('a source holding parked events is refused: the job fails naming them, and the node keeps its store', async () => {
+test('a source holding parked events the node applied is refused: the job fails naming them, and the node keeps its store', async () => {
   const h = harness();
   await h.appendAll(history().slice(0, 5));
   await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
@@ -202,12 +202,70 @@ test('a source holding parked events is refused: the job fails naming them, and 
   const job = await startResync(jobs);
   expect(await runJobSlice(jobDeps(h, jobs), TARGET, job.id, Date.now() + 10_000)).toBe('done');
   expect((await jobs.read(TARGET, job.id))?.error).toBe(
-    `Error: source node ${SOURCE} holds parked events, which a snapshot would not carry to ${TARGET}: workspace/ws02 (event 6). Redrive ${SOURCE} first, or resync from another node`,
+    `Error: source node ${SOURCE} holds parked events that ${TARGET} applied, which its snapshot would replace with parked ones: workspace/ws02 (event 6). Redrive ${SOURCE} first, or resync from another node`,
   );
   // Nothing was copied or held: the node keeps the change the source could not apply.
   expect(await h.store.readObjects(TARGET, [ref])).toEqual(before);
   expect(await h.store.readCursor(TARGET)).toBe(6);
   expect((await h.store.readProgress(TARGET)).heldBy).toBeUndefined();
+});
+
+/** Parks `sequence` (the event after `node`'s cursor) on `node`, as its applier does at the last failed attempt. */
+async function parkOn(h: Harness, node: string, sequence: number, id: string): Promise<void> {
+  const outcome = await h.store.park(node, {
+    expectedCursor: sequence - 1,
+    sequence,
+    key: `#parked/workspace/${id}`,
+    object: { type: 'workspace', id },
+    cause: { reason: 'would make workspace too large', attempts: 3, parkedAt: '2025-01-01T00:00:00.000Z' },
+  });
+  expect(outcome).toBe('committed');
+}
+
+test('an event parked on the source and on the node alike (one every node parks) does not block a resync: the node gets the source\'s objects with its parking record, and later events of the object wait behind it', async () => {
+  const h = harness();
+  await h.appendAll(history().slice(0, 5));
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: TARGET });
+  await h.appendAll([modify('workspace', 'ws02', { note: 'too large everywhere' })]);
+  await parkOn(h, SOURCE, 6, 'ws02');
+  await parkOn(h, TARGET, 6, 'ws02');
+  // A later change of the object joins the source's record; another object's applies.
+  await h.appendAll([modify('workspace', 'ws02', { title: 'behind it' }), add('workspace', 'after', { name: 'after' })]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  expect((await h.store.listParked(SOURCE)).map((record) => record.sequences)).toEqual([[6, 7]]);
+
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs);
+  expect(await runJobSlice(jobDeps(h, jobs), TARGET, job.id, Date.now() + 10_000)).toBe('done');
+  expect((await jobs.read(TARGET, job.id))?.error ?? null).toBeNull();
+  expect(await h.store.readCursor(TARGET)).toBe(8);
+  expect(await h.store.listParked(TARGET)).toEqual(await h.store.listParked(SOURCE));
+  expect(await h.store.readObjects(TARGET, [{ type: 'workspace', id: 'ws02' }])).toEqual(await h.store.readObjects(SOURCE, [{ type: 'workspace', id: 'ws02' }]));
+  expect((await h.store.readObjects(TARGET, [{ type: 'workspace', id: 'after' }])).length).toBe(1);
+  // The next change of the object waits behind the carried record, as on the source.
+  await h.appendAll([modify('workspace', 'ws02', { title: 'later still' })]);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: TARGET });
+  expect((await h.store.listParked(TARGET)).map((record) => record.sequences)).toEqual([[6, 7, 9]]);
+});
+
+test('a new node resyncs from a source holding parked events: they come parked, and its redrive applies them there', async () => {
+  const h = harness();
+  await h.appendAll(history().slice(0, 5));
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  await h.appendAll([modify('workspace', 'ws02', { title: 'refused on the source only' })]);
+  await parkOn(h, SOURCE, 6, 'ws02');
+
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs);
+  expect(await runJobSlice(jobDeps(h, jobs), TARGET, job.id, Date.now() + 10_000)).toBe('done');
+  expect((await jobs.read(TARGET, job.id))?.error ?? null).toBeNull();
+  expect(await h.store.readCursor(TARGET)).toBe(6);
+  expect((await h.store.listParked(TARGET)).map((record) => [record.key, record.sequences])).toEqual([['#parked/workspace/ws02', [6]]]);
+  // Nothing of the event is lost: a redrive of the node applies it from the log.
+  const redriven = await retryParked(applyDeps(h), { cluster: CLUSTER, node: TARGET }, Date.now() + 10_000);
+  expect(redriven.cleared).toEqual([6]);
+  expect((await h.store.readObjects(TARGET, [{ type: 'workspace', id: 'ws02' }]))[0]?.properties).toMatchObject({ title: 'refused on the source only' });
 });
 
 test('a resync that fails after its copy began leaves the node held, applying nothing even once the hold would lapse, shown as incomplete, until a new resync finishes', async () => {
