@@ -58,6 +58,18 @@ export class SqsQueueDepths {
   }
 }
 
+/**
+ * The message group of a message the apply function set aside in its node's dead-letter queue
+ * (no event of the cluster's log: handlers/apply-events.ts), followed by its message id: a group
+ * of its own, so a set-aside message held by a receive blocks no other.
+ */
+export const SET_ASIDE_GROUP_PREFIX = 'set-aside-';
+
+/** Whether a dead-letter message was set aside by the apply function (`SET_ASIDE_GROUP_PREFIX`). */
+export function wasSetAside(message: Pick<Message, 'Attributes'>): boolean {
+  return message.Attributes?.MessageGroupId?.startsWith(SET_ASIDE_GROUP_PREFIX) === true;
+}
+
 /** Dead-letter redrive with the SDK's SQS client. */
 export class SqsRedrive {
   constructor(
@@ -74,7 +86,10 @@ export class SqsRedrive {
    * with its message group, its attributes (`origin`) and a new deduplication id (the original
    * one is still remembered by the queue for 5 minutes), then deleted from the dead-letter
    * queue. A crash between the two sends a message twice, which the applier ignores as a
-   * duplicate sequence.
+   * duplicate sequence. A message the apply function set aside (`wasSetAside`: no event of the
+   * cluster's log) stays: back in the queue it would only be set aside again, so a redrive would
+   * move it to and fro until its deadline. Received, it is left in flight (the receive's
+   * visibility timeout) in its own message group, holding back no other message.
    * @param deadline epoch milliseconds after which no new batch is started
    */
   async redrive(node: string, deadline: number): Promise<RedriveResult> {
@@ -102,6 +117,7 @@ export class SqsRedrive {
       }
       emptyReceives = 0;
       for (const message of messages) {
+        if (wasSetAside(message)) continue;
         await client.send(
           new sdk.SendMessageCommand({
             QueueUrl: pair.queueUrl,

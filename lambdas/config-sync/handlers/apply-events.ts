@@ -16,7 +16,8 @@
  * cluster, origin and time, of another cluster, or numbered past the log's head: apply.ts
  * `setAside`) can never be applied; retried, it would hold every later message of the queue's
  * one message group, up to `maxReceiveCount` deliveries (1,000, days, on a GeoServer node). It is
- * sent to the node's dead-letter queue at once (its dead-letter alarm fires), logged
+ * sent to the node's dead-letter queue at once, in a message group of its own that a redrive
+ * leaves there (its dead-letter alarm fires), logged
  * (`message set aside`) and counted (`MessagesSetAside`), and acknowledged: later messages flow.
  * Nothing was applied for it and the cursor never moved for it, so no event of the log is
  * skipped. When the send fails, it is retried with the messages after it, as any failure.
@@ -43,6 +44,7 @@ import type { JobRecordRunner } from '../job-slices';
 import { rangeLastOf } from '../cluster';
 import { buildEventSchemas } from '../events';
 import { QueueBacklog } from '../queue-backlog';
+import { SET_ASIDE_GROUP_PREFIX } from '../adapters/sqs-queues';
 
 const membership = membershipFromEnv();
 const node = ownNodeFromEnv(membership);
@@ -244,9 +246,10 @@ async function setAsideMessages(
         new sdk.SendMessageCommand({
           QueueUrl: queues.deadLetterQueueUrl,
           MessageBody: record.body,
-          MessageGroupId: record.attributes?.MessageGroupId ?? context.cluster,
+          // A group of its own, which a redrive leaves where it is (sqs-queues.ts `wasSetAside`).
+          MessageGroupId: `${SET_ASIDE_GROUP_PREFIX}${record.messageId}`.slice(0, 128),
           // A retry of this batch (a later message failed after the send) sends it once.
-          MessageDeduplicationId: `set-aside-${record.messageId}`.slice(0, 128),
+          MessageDeduplicationId: `${SET_ASIDE_GROUP_PREFIX}${record.messageId}`.slice(0, 128),
           MessageAttributes: sendableAttributes(record.messageAttributes),
         }),
       );
