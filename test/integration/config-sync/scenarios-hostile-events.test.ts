@@ -82,6 +82,21 @@ test('patches that each pass publish but together grow an object past the proper
     expect(kept.body.properties).toEqual({ name: big.id, noteA: note('a') });
     expect((await cluster.objectOf(node, later.type, later.id)).status).toBe(200);
   }
+
+  // Parked on every node, cleared by no redrive, it blocks no resync: the source's record comes
+  // with its snapshot, and the node ends as every node stands, the patch parked there too.
+  for (const target of [SLAVE, GEOSERVER_SLAVE]) {
+    const resync = await cluster.api('POST', `/nodes/${target}/resync`, { node: MASTER, json: { source: MASTER } });
+    expect(resync.status).toBe(202);
+    const job = await cluster.jobEnded(target, resync.body.job!.id, 120_000);
+    expect({ target, state: job.state, error: job.error ?? null }).toEqual({ target, state: 'succeeded', error: null });
+    const status = statusOf(await cluster.status(), target);
+    expect({ target, parked: status.parked }).toEqual({
+      target,
+      parked: [expect.objectContaining({ object: big, sequences: [grow.sequence], reason: expect.stringContaining('over the limit of 1048576') })],
+    });
+    expect((await cluster.objectOf(target, big.type, big.id)).body.properties).toEqual({ name: big.id, noteA: note('a') });
+  }
 });
 
 test('the largest, deepest, busiest and oddest events a master may publish are applied or parked on every node, none stopping', async () => {
