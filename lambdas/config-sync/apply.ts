@@ -293,7 +293,7 @@ export interface BatchResult {
   readonly failure?: { readonly index: number; readonly error: unknown };
   /**
    * The messages before `failure` (all, without one) that are no event of the cluster's log
-   * (`foreignMessageReason`, or numbered past the log's head), by index, with why: no retry can
+   * (`readQueueMessage`, or numbered past the log's head), by index, with why: no retry can
    * apply them, so the caller sets them aside (the node's dead-letter queue) instead of retrying
    * them, which would hold every later message of the queue's one message group. Nothing of
    * them was applied, and the cursor never moved for them. Absent when there are none.
@@ -320,20 +320,20 @@ export interface SetAsideMessage {
 }
 
 /**
- * Why a message of the node's queue is no event of its cluster's log, or undefined for one that
- * may be: it is not JSON, lacks an event's place in the order (sequence, cluster, origin,
- * publication time), or names another cluster. Our publishers never send such a message (the
- * topic carries the log's events as they were written), so it came from someone else allowed to
- * publish to the topic or send to the queue, and no retry can ever apply it.
+ * A message of the node's queue read as an event, or why it is no event of its cluster's log: it
+ * is not JSON, lacks an event's place in the order (sequence, cluster, origin, publication time),
+ * or names another cluster. Our publishers never send such a message (the topic carries the log's
+ * events as they were written), so it came from someone else allowed to publish to the topic or
+ * send to the queue, and no retry can ever apply it. Each message is parsed once, here.
  */
-export function foreignMessageReason(message: string, cluster: string): string | undefined {
+export function readQueueMessage(message: string, cluster: string): { readonly event: DeliveredEvent } | { readonly foreign: string } {
   let event: DeliveredEvent;
   try {
     event = parseEventMessage(message);
   } catch (error) {
-    return `not an event: ${describeFailure(error)}`;
+    return { foreign: `not an event: ${describeFailure(error)}` };
   }
-  return event.cluster === cluster ? undefined : `an event of cluster ${event.cluster}, not of cluster ${cluster}`;
+  return event.cluster === cluster ? { event } : { foreign: `an event of cluster ${event.cluster}, not of cluster ${cluster}` };
 }
 
 /** Every step a batch applied: its messages' own, then those its read ahead applied (counted here, once). */
@@ -408,7 +408,7 @@ export async function applyDeliveredEvent(
 /**
  * Applies an SQS batch (message bodies, in queue order). Stops at the first message that
  * fails, as FIFO partial batch failure requires. A message that is no event of the cluster's
- * log (`foreignMessageReason`, or numbered past the log's head) is not a failure: it is listed
+ * log (`readQueueMessage`, or numbered past the log's head) is not a failure: it is listed
  * in `setAside`, with nothing applied for it, and the batch goes on.
  */
 export async function applyDeliveredBatch(
@@ -447,12 +447,12 @@ export async function applyDeliveredBatch(
   const positions: number[] = [];
   const setAside: SetAsideMessage[] = [];
   for (const [index, message] of messages.entries()) {
-    const reason = foreignMessageReason(message, context.cluster);
-    if (reason !== undefined) {
-      setAside.push({ index, reason });
+    const read = readQueueMessage(message, context.cluster);
+    if ('foreign' in read) {
+      setAside.push({ index, reason: read.foreign });
       continue;
     }
-    events.push(parseEventMessage(message));
+    events.push(read.event);
     positions.push(index);
   }
   /** The result's failure at event `at` (a message index), with the messages set aside before it only. */
