@@ -856,8 +856,10 @@ describe('the console, for an operator who needs to know what a click does and w
     });
     // 120 executions match: a page of `limit`, and a cursor while more follow.
     const execution = (n: number) => ({ executionId: `exec-${String(n).padStart(3, '0')}`, processName: 'gs:Buffer', phase: 'RUNNING', progress: 10, nodeId: 'master-1', lastUpdated: now() });
+    const executionReads: { at: number; limit: number }[] = [];
     await page.route('**/executions?*', (route) => {
       const limit = Number(new URL(route.request().url()).searchParams.get('limit'));
+      executionReads.push({ at: Date.now(), limit });
       const shown = Math.min(limit, 120);
       return route.fulfill({ json: { executions: Array.from({ length: shown }, (_, n) => execution(n)), ...(shown < 120 ? { nextCursor: 'signed' } : {}) } });
     });
@@ -879,6 +881,13 @@ describe('the console, for an operator who needs to know what a click does and w
       await page.locator('#executions tbody tr').nth(119).waitFor({ timeout: 10_000 });
       await expectText('#executions-updated', /^updated [^;]+$/, 5_000);
       expect(await page.locator('#executions-more').isHidden()).toBe(true);
+      // A longer list is read less often (a page's worth a second): 150 asked every 3 s, not every second.
+      const from = Date.now();
+      await page.waitForTimeout(4_500);
+      const reads = executionReads.filter((read) => read.at >= from);
+      expect(reads.every((read) => read.limit === 150)).toBe(true);
+      expect(reads.length).toBeGreaterThanOrEqual(1);
+      expect(reads.length).toBeLessThanOrEqual(2);
     } finally {
       await page.unrouteAll({ behavior: 'wait' });
     }
