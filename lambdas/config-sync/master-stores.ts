@@ -16,9 +16,9 @@
  * is an event the topic accepted, so a publish request in a cluster with this queue leaves
  * the mark to it (`PublishDeps.masterStoresQueued`) and answers sooner.
  */
-import { catchUp, catchUpOnce, MAX_AHEAD, type ApplyDeps } from './apply';
+import { catchUp, catchUpOnce, MAX_AHEAD, readQueueMessage, type ApplyDeps } from './apply';
 import { nodeMetrics, recordApplied } from './apply-metrics';
-import { consecutiveRuns, parseEventMessage, type DeliveredEvent } from './events';
+import { consecutiveRuns, type DeliveredEvent } from './events';
 import type { NodePauses } from './pause';
 import type { EventLog } from './ports';
 
@@ -110,20 +110,18 @@ export function deliveryTarget(sequences: readonly number[], rangeLast: number |
 }
 
 /**
- * A batch's message bodies (events as the topic carries them) as events, ascending by sequence
- * and without repeats. A body that is not an event is skipped: the stores are caught up from
- * the log when the events in hand do not reach, and a mark left undone is the republish
- * schedule's to make.
+ * A batch's message bodies (events as the topic carries them) as events of `cluster`, ascending
+ * by sequence and without repeats. A body that is not an event, or an event of another cluster
+ * (which no publish of this cluster makes: someone else allowed on the topic or the queue sent
+ * it), is skipped: the stores are caught up from the log when the events in hand do not reach,
+ * and a mark left undone is the republish schedule's to make. Taken in hand, another cluster's
+ * event numbered as the log's next would be applied in place of the log's.
  */
-export function deliveredEvents(bodies: readonly string[]): DeliveredEvent[] {
+export function deliveredEvents(bodies: readonly string[], cluster: string): DeliveredEvent[] {
   const bySequence = new Map<number, DeliveredEvent>();
   for (const body of bodies) {
-    try {
-      const event = parseEventMessage(body);
-      bySequence.set(event.sequence, event);
-    } catch {
-      continue;
-    }
+    const read = readQueueMessage(body, cluster);
+    if ('event' in read) bySequence.set(read.event.sequence, read.event);
   }
   return [...bySequence.values()].sort((a, b) => a.sequence - b.sequence);
 }

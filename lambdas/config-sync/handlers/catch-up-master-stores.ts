@@ -29,7 +29,7 @@ const masters = pureMasters(membership.nodes).map((node) => node.name);
 buildEventSchemas();
 
 export const handler = instrumented(async (event: SQSEvent): Promise<void> => {
-  const delivered = deliveredEvents(event.Records.map((record) => record.body));
+  const delivered = deliveredEvents(event.Records.map((record) => record.body), membership.cluster);
   const sequences = delivered.map((one) => one.sequence);
   const toSequence = deliveryTarget(sequences, rangeLastOf(event.Records));
   const [result] = await Promise.all([

@@ -64,8 +64,20 @@ describe("the pure masters' stores' catch-up (the master-stores queue's consumer
     const h = harness();
     const [one, two] = await h.appendAll([add('workspace', 'a'), add('workspace', 'b')]);
     const bodies = [JSON.stringify(two), 'not json', JSON.stringify(one), '{"sequence":12}', 'null', JSON.stringify(two)];
-    expect(deliveredEvents(bodies).map((event) => event.sequence)).toEqual([1, 2]);
-    expect(deliveredEvents(['garbage', '{}'])).toEqual([]);
+    expect(deliveredEvents(bodies, CLUSTER).map((event) => event.sequence)).toEqual([1, 2]);
+    expect(deliveredEvents(['garbage', '{}'], CLUSTER)).toEqual([]);
+  });
+
+  it("ignores an event of another cluster: the store gets the log's event at that sequence, never the stranger's", async () => {
+    const h = harness();
+    const [logged] = await h.appendAll([add('workspace', 'logged')]);
+    // Shaped as ours, numbered as the log's next event, from another cluster's topic or a sender allowed on this queue.
+    const stranger = { ...logged!, cluster: 'other-cluster', object: { type: 'workspace', id: 'stranger' }, properties: { name: 'stranger' } };
+    const delivered = deliveredEvents([JSON.stringify(stranger)], CLUSTER);
+    expect(delivered).toEqual([]);
+    const result = await catchUpMasterStores({ ...h.deps, pauses: { read: async () => undefined, write: async () => undefined } }, CLUSTER, ['master-1'], logged!.sequence, delivered);
+    expect(result.failures).toEqual([]);
+    expect(h.store.allObjects('master-1').map((object) => object.id)).toEqual(['logged']);
   });
 });
 
@@ -106,7 +118,7 @@ describe("a pure master's store with the master-stores queue: the publish leaves
       const result = await publishChange({ ...deps, masterStoresQueued: true }, MASTER, add('workspace', id));
       expect(result).toMatchObject({ published: true, appliedLocally: false, deferredFailures: [] });
       expect(calls.commits).toBe(h.topic.published.length - 1);
-      const batch = deliveredEvents([JSON.stringify(result.event)]);
+      const batch = deliveredEvents([JSON.stringify(result.event)], CLUSTER);
       expect(await catchUpMasterStores(deps, CLUSTER, ['master-1'], result.event.sequence, batch)).toEqual({ caughtUp: { 'master-1': 1 }, paused: [], failures: [] });
     }
     expect(h.store.liveObjects('master-1').map((object) => [object.id, object.lastSequence])).toEqual([
@@ -125,7 +137,7 @@ describe("a pure master's store with the master-stores queue: the publish leaves
     const mine = await publishChange({ ...deps, masterStoresQueued: true }, MASTER, add('workspace', 'mine'));
     expect(mine.appliedLocally).toBe(false);
     // Only the master's own event is delivered here; the other master's is still on its way.
-    const result = await catchUpMasterStores(deps, CLUSTER, ['master-1'], mine.event.sequence, deliveredEvents([JSON.stringify(mine.event)]));
+    const result = await catchUpMasterStores(deps, CLUSTER, ['master-1'], mine.event.sequence, deliveredEvents([JSON.stringify(mine.event)], CLUSTER));
     expect(result.caughtUp).toEqual({ 'master-1': 2 });
     expect(calls.logReads).toBeGreaterThan(0);
     expect(h.store.liveObjects('master-1').map((object) => [object.id, object.lastSequence])).toEqual([
@@ -143,8 +155,8 @@ describe("a pure master's store with the master-stores queue: the publish leaves
     const { deps } = counted(h);
     const set = await publishChanges({ ...deps, masterStoresQueued: true }, MASTER, [add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
     const bodies = set.events.map((event) => JSON.stringify(event));
-    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, deliveredEvents(bodies))).caughtUp).toEqual({ 'master-1': 3 });
-    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, deliveredEvents(bodies))).caughtUp).toEqual({ 'master-1': 0 });
+    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, deliveredEvents(bodies, CLUSTER))).caughtUp).toEqual({ 'master-1': 3 });
+    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, deliveredEvents(bodies, CLUSTER))).caughtUp).toEqual({ 'master-1': 0 });
     expect(h.store.liveObjects('master-1').map((object) => object.lastSequence)).toEqual([1, 2, 3]);
   });
 
@@ -154,12 +166,12 @@ describe("a pure master's store with the master-stores queue: the publish leaves
     const changes = Array.from({ length: 250 }, (_, i) => add('workspace', `ws${i}`));
     const set = await publishChanges({ ...deps, masterStoresQueued: true }, MASTER, changes);
     const last = set.events.at(-1)!.sequence;
-    const first = deliveredEvents([JSON.stringify(set.events[0])]);
+    const first = deliveredEvents([JSON.stringify(set.events[0])], CLUSTER);
     expect(await catchUpMasterStores(deps, CLUSTER, ['master-1'], deliveryTarget([1], last), first)).toEqual({ caughtUp: { 'master-1': 250 }, paused: [], failures: [] });
     expect(await h.store.readCursor('master-1')).toBe(250);
     calls.logReads = 0;
     for (const event of set.events.slice(1, 20)) {
-      const batch = deliveredEvents([JSON.stringify(event)]);
+      const batch = deliveredEvents([JSON.stringify(event)], CLUSTER);
       expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], deliveryTarget([event.sequence], last), batch)).caughtUp).toEqual({ 'master-1': 0 });
     }
     expect(calls.logReads).toBe(0);
@@ -201,7 +213,7 @@ describe('the master-stores queue marks delivered events published, which publis
     expect((await h.log.listUnpublished(CLUSTER, 10)).map((event) => event.sequence)).toEqual([1, 2, 3]);
     // The queue delivers the topic's messages (a batch may hold them out of order).
     const bodies = h.topic.published.map((event) => JSON.stringify(event)).reverse();
-    await markDelivered(h.log, CLUSTER, deliveredEvents(bodies).map((event) => event.sequence));
+    await markDelivered(h.log, CLUSTER, deliveredEvents(bodies, CLUSTER).map((event) => event.sequence));
     expect(await h.log.listUnpublished(CLUSTER, 10)).toEqual([]);
     // Nothing is left for the republish schedule to send again.
     expect(await republishPending(h.deps, CLUSTER)).toEqual([]);
