@@ -7,6 +7,7 @@ import {
 import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
 import type { ConfigChange, ObjectRef, ObjectType, PublishedEvent } from '../../../lambdas/config-sync/events';
 import type { JsonObject } from '../../../lambdas/config-sync/merge-patch';
+import type { NodePauses, PauseState } from '../../../lambdas/config-sync/pause';
 import type { PublishDeps } from '../../../lambdas/config-sync/publish';
 
 export const CLUSTER = 'test-cluster';
@@ -68,6 +69,18 @@ export function harness(): Harness {
 /** The ports an applier needs, from a harness. */
 export function applyDeps(h: Harness): ApplyDeps {
   return { store: h.store, log: h.log, bodies: h.bodies };
+}
+
+/** Node pauses held in memory, as the node store's pause items hold them. */
+export class MemoryNodePauses implements NodePauses {
+  readonly states = new Map<string, PauseState>();
+  async read(node: string): Promise<PauseState | undefined> {
+    return this.states.get(node);
+  }
+  async write(node: string, state: PauseState | undefined): Promise<void> {
+    if (state) this.states.set(node, state);
+    else this.states.delete(node);
+  }
 }
 
 export { pick, seededRandom } from '../../support/random';

@@ -1,21 +1,9 @@
 import { catchUpOnce } from '../../../lambdas/config-sync/apply';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { catchUpMasterStores, deliveredEvents, deliveryTarget, markDelivered } from '../../../lambdas/config-sync/master-stores';
-import type { NodePauses, PauseState } from '../../../lambdas/config-sync/pause';
 import type { CommitOutcome } from '../../../lambdas/config-sync/ports';
 import { publishChange, publishChanges, republishPending, type PublishContext } from '../../../lambdas/config-sync/publish';
-import { add, CLUSTER, harness } from './fixtures';
-
-class Pauses implements NodePauses {
-  readonly states = new Map<string, PauseState>();
-  async read(node: string): Promise<PauseState | undefined> {
-    return this.states.get(node);
-  }
-  async write(node: string, state: PauseState | undefined): Promise<void> {
-    if (state) this.states.set(node, state);
-    else this.states.delete(node);
-  }
-}
+import { add, CLUSTER, harness, MemoryNodePauses as Pauses } from './fixtures';
 
 const MASTER: PublishContext = { cluster: CLUSTER, node: { name: 'master-1', role: 'master' } };
 
@@ -75,7 +63,7 @@ describe("the pure masters' stores' catch-up (the master-stores queue's consumer
     const stranger = { ...logged!, cluster: 'other-cluster', object: { type: 'workspace', id: 'stranger' }, properties: { name: 'stranger' } };
     const delivered = deliveredEvents([JSON.stringify(stranger)], CLUSTER);
     expect(delivered).toEqual([]);
-    const result = await catchUpMasterStores({ ...h.deps, pauses: { read: async () => undefined, write: async () => undefined } }, CLUSTER, ['master-1'], logged!.sequence, delivered);
+    const result = await catchUpMasterStores({ ...h.deps, pauses: new Pauses() }, CLUSTER, ['master-1'], logged!.sequence, delivered);
     expect(result.failures).toEqual([]);
     expect(h.store.allObjects('master-1').map((object) => object.id)).toEqual(['logged']);
   });

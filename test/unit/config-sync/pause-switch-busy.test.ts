@@ -6,23 +6,13 @@
  */
 import { ResourceInUseException, type LambdaClient } from '@aws-sdk/client-lambda';
 import { EventSourceMappingSwitch } from '../../../lambdas/config-sync/adapters/lambda-event-sources';
-import { pauseNode, resumeNode, type NodePauses, type PauseDeps, type PauseState, type SwitchLease } from '../../../lambdas/config-sync/pause';
+import { pauseNode, resumeNode, type PauseDeps, type SwitchLease } from '../../../lambdas/config-sync/pause';
 import { errorResponse } from '../../../lambdas/shared/http';
 import type { ClusterNode } from '../../../lambdas/shared/cluster-nodes';
+import { MemoryNodePauses as Pauses } from './fixtures';
 
 const MASTER = { name: 'master-1', role: 'master' } as ClusterNode;
 const SLAVE = { name: 'slave-1', role: 'slave' } as ClusterNode;
-
-class Pauses implements NodePauses {
-  readonly states = new Map<string, PauseState>();
-  async read(node: string) {
-    return this.states.get(node);
-  }
-  async write(node: string, state: PauseState | undefined) {
-    if (state) this.states.set(node, state);
-    else this.states.delete(node);
-  }
-}
 
 const lease: SwitchLease = { acquire: async () => true, release: async () => undefined };
 
@@ -39,6 +29,11 @@ function body(result: { body?: string }): { code: string; message: string } {
   return JSON.parse(result.body ?? '{}') as { code: string; message: string };
 }
 
+/** The API's answer to the switch's refusal (undefined if it did not refuse). */
+async function answerTo(switching: Promise<unknown>): Promise<ReturnType<typeof errorResponse>> {
+  return errorResponse(await switching.then(() => undefined, (thrown: unknown) => thrown));
+}
+
 describe('a consumption switch refused while the mapping is changing state', () => {
   const deps = (): PauseDeps & { pauses: Pauses } => ({
     pauses: new Pauses(),
@@ -49,11 +44,7 @@ describe('a consumption switch refused while the mapping is changing state', () 
   it('answers a resume with 409 naming the node and telling to repeat it; the node stays paused', async () => {
     const paused = deps();
     await paused.pauses.write('slave-1', { since: '2025-01-01T00:00:00.000Z', by: 'master-1' });
-    const error = await resumeNode(paused, MASTER, SLAVE).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    const answer = errorResponse(error);
+    const answer = await answerTo(resumeNode(paused, MASTER, SLAVE));
     expect(answer.statusCode).toBe(409);
     expect(body(answer).message).toMatch(/slave-1/);
     expect(body(answer).message).toMatch(/repeat/i);
@@ -63,11 +54,7 @@ describe('a consumption switch refused while the mapping is changing state', () 
 
   it('answers a pause the same way', async () => {
     const running = deps();
-    const error = await pauseNode(running, MASTER, SLAVE, new Date()).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    const answer = errorResponse(error);
+    const answer = await answerTo(pauseNode(running, MASTER, SLAVE, new Date()));
     expect(answer.statusCode).toBe(409);
     expect(body(answer).message).toMatch(/slave-1/);
     expect(body(answer).message).toMatch(/repeat/i);

@@ -22,8 +22,9 @@ import type { GeoServerOutcome } from '../../../../lambdas/config-sync/geoserver
 import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 import type { StoredObject } from '../../../../lambdas/config-sync/ports';
 import { MemoryEventBodyStore, MemoryEventLog, MemoryEventTopic } from '../../../../lambdas/config-sync/adapters/memory';
-import type { NodePauses, PauseState } from '../../../../lambdas/config-sync/pause';
+import type { PauseState } from '../../../../lambdas/config-sync/pause';
 import { publishChange, type PublishDeps } from '../../../../lambdas/config-sync/publish';
+import { MemoryNodePauses } from '../fixtures';
 import type { GeoServerStandIn } from '../../../support/geoserver-standin';
 import { standInPerTest } from '../../../support/standin-per-test';
 
@@ -552,11 +553,7 @@ describe('jobs against the stand-in GeoServer', () => {
     // The master's GeoServer holds workspaces its store does not (made in the web UI): each, and
     // the namespace GeoServer made with it, is an add (ten, workspaces first).
     for (const name of workspaces) geoserver.catalog.addWorkspace({ name });
-    const states = new Map<string, PauseState>();
-    const pauses: NodePauses = {
-      read: async (node) => states.get(node),
-      write: async (node, state) => void (state === undefined ? states.delete(node) : states.set(node, state)),
-    };
+    const pauses = new MemoryNodePauses();
     const log = new MemoryEventLog();
     const publishing: PublishDeps = { store, log, bodies: new MemoryEventBodyStore(), topic: new MemoryEventTopic(), now: () => new Date(), pauses };
     const pause: PauseState = { since: '2026-12-01T10:00:00.000Z', by: 'master-1' };
