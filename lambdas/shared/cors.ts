@@ -3,7 +3,9 @@
  * poll; write routes send no CORS headers and have no preflight route, so browsers keep them
  * closed. API Gateway's own CORS (`corsPreflight`) is one setting for the whole API and would
  * open the write routes too, so the polling functions add the headers themselves and one
- * preflight function answers `OPTIONS` on exactly the polling paths.
+ * preflight function answers `OPTIONS` on exactly the polling paths: the routes whose manifest
+ * entry sets `cors` (`CORS_POLLING_PATHS` in lambdas/status/manifest.ts; DELETE /jobs/{jobId}
+ * shares its path with a poll but does not set it: writes stay closed to browsers).
  *
  * The allowed origins come from `cluster.status.corsAllowedOrigins` (environment variable
  * CORS_ALLOWED_ORIGINS, a JSON array): `["*"]` (the default: a poll needs no credentials, the
@@ -23,20 +25,6 @@ const EXPOSED_HEADERS = 'ETag, Retry-After, Location';
 const ALLOWED_HEADERS = 'If-None-Match, Content-Type, Authorization';
 /** How long a browser may cache a preflight answer (seconds). */
 const PREFLIGHT_MAX_AGE = '3600';
-
-/**
- * The paths browsers may poll from other origins, with the methods they may use there
- * (the preflight and the headers below). DELETE /jobs/{jobId} shares its path with a poll but is not listed:
- * writes stay closed to browsers.
- */
-export const CORS_POLLING_PATHS: ReadonlyArray<{ path: string; methods: string[] }> = [
-  { path: '/executions/{executionId}', methods: ['GET', 'HEAD'] },
-  { path: '/ows', methods: ['GET', 'HEAD', 'POST'] },
-  { path: '/jobs/{jobId}', methods: ['GET', 'HEAD'] },
-  { path: '/jobs/{jobId}/results', methods: ['GET', 'HEAD'] },
-  { path: '/conformance', methods: ['GET', 'HEAD'] },
-  { path: '/openapi.json', methods: ['GET', 'HEAD'] },
-];
 
 export type CorsOrigins = readonly string[];
 

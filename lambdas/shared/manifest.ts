@@ -31,6 +31,28 @@ export interface RouteDeclaration {
    * GET route that also changes state (a KVP Dismiss) names when its HEAD answers 405 instead.
    */
   readonly head?: true | { readonly refused: string };
+  /**
+   * Browsers on other origins may use this route (a poll): the polling functions add the CORS
+   * headers, and the preflight function answers `OPTIONS` on its path for this method (and HEAD
+   * where `head` is set). Write routes never set it (lambdas/shared/cors.ts).
+   */
+  readonly cors?: true;
+}
+
+/**
+ * Per path, the methods browsers may use there, from the routes that set `cors`: the paths the
+ * preflight function answers and what it answers on each.
+ */
+export function corsPaths(manifest: Readonly<Record<string, { readonly entry: string; readonly routes?: readonly RouteDeclaration[] }>>): Array<{ path: string; methods: string[] }> {
+  const methods = new Map<string, string[]>();
+  for (const declaration of Object.values(manifest)) {
+    for (const route of declaration.routes ?? []) {
+      if (!route.cors) continue;
+      const own = methods.get(route.path) ?? [];
+      methods.set(route.path, [...own, route.method, ...(route.head ? ['HEAD'] : [])]);
+    }
+  }
+  return [...methods].map(([path, list]) => ({ path, methods: [...new Set(list)] }));
 }
 
 /**

@@ -4,8 +4,7 @@
  * CDK constructs (cdk/constructs/status-service.ts, polling-protocols.ts) build exactly this;
  * the local runtime serves what they synthesize.
  */
-import { CORS_POLLING_PATHS } from '../shared/cors';
-import type { RouteDeclaration, ServiceManifest } from '../shared/manifest';
+import { corsPaths, type RouteDeclaration, type ServiceManifest } from '../shared/manifest';
 import { preflightOperation, STATUS_API as API } from './api';
 import { STATUS_ENV, type StatusEnv } from './env-names';
 
@@ -54,7 +53,7 @@ export const STATUS_MANIFEST = {
     // Browsers may poll (lambdas/shared/cors.ts); the preflight route is the polling protocols'.
     environment: [...SERVICE, STATUS_ENV.corsAllowedOrigins],
     grants: READ_ITEM,
-    routes: [{ method: 'GET', path: '/executions/{executionId}', access: 'read', api: API.getExecution, head: true }],
+    routes: [{ method: 'GET', path: '/executions/{executionId}', access: 'read', api: API.getExecution, head: true, cors: true }],
   },
   ListStatuses: {
     entry: 'status/handlers/list-statuses.ts',
@@ -113,7 +112,7 @@ export const STATUS_MANIFEST = {
  * list hands out ids, so it always needs a token. Reads and dismisses are separate functions so
  * that only the dismissing ones can write; GET /ows carries the KVP Dismiss, so /ows dismisses.
  */
-export const POLLING_MANIFEST = {
+const POLLING_ROUTES = {
   OwsEndpoint: {
     entry: 'status/handlers/ows.ts',
     environment: [...STORE, ...PROTOCOL],
@@ -124,22 +123,23 @@ export const POLLING_MANIFEST = {
         path: '/ows',
         access: 'read',
         api: API.owsGet,
+        cors: true,
         head: { refused: 'A Dismiss (WPS 2.0, or the 1.0.0 vendor Dismiss): it changes state, which HEAD never does; send it with GET or POST (`Allow`)' },
       },
-      { method: 'POST', path: '/ows', access: 'read', api: API.owsPost },
+      { method: 'POST', path: '/ows', access: 'read', api: API.owsPost, cors: true },
     ],
   },
   JobStatus: {
     entry: 'status/handlers/get-job.ts',
     environment: [...STORE, ...PROTOCOL],
     grants: READ_ITEM,
-    routes: [{ method: 'GET', path: '/jobs/{jobId}', access: 'read', api: API.getStatus, head: true }],
+    routes: [{ method: 'GET', path: '/jobs/{jobId}', access: 'read', api: API.getStatus, head: true, cors: true }],
   },
   JobResults: {
     entry: 'status/handlers/get-job-results.ts',
     environment: [...STORE, ...PROTOCOL],
     grants: READ_ITEM,
-    routes: [{ method: 'GET', path: '/jobs/{jobId}/results', access: 'read', api: API.getResult, head: true }],
+    routes: [{ method: 'GET', path: '/jobs/{jobId}/results', access: 'read', api: API.getResult, head: true, cors: true }],
   },
   JobDismiss: {
     entry: 'status/handlers/dismiss-job.ts',
@@ -157,14 +157,21 @@ export const POLLING_MANIFEST = {
     entry: 'status/handlers/conformance.ts',
     environment: PROTOCOL,
     grants: [],
-    routes: [{ method: 'GET', path: '/conformance', access: 'read', api: API.getConformanceClasses, head: true }],
+    routes: [{ method: 'GET', path: '/conformance', access: 'read', api: API.getConformanceClasses, head: true, cors: true }],
   },
   OpenApiDocument: {
     entry: 'status/handlers/openapi-document.ts',
     environment: PROTOCOL,
     grants: [],
-    routes: [{ method: 'GET', path: '/openapi.json', access: 'read', api: API.getOpenApi, head: true }],
+    routes: [{ method: 'GET', path: '/openapi.json', access: 'read', api: API.getOpenApi, head: true, cors: true }],
   },
+} as const satisfies ServiceManifest<StatusEnv, StatusResource, never, never>;
+
+/** The paths browsers may poll from other origins, with their methods: the routes that set `cors`. */
+export const CORS_POLLING_PATHS = corsPaths({ ...STATUS_MANIFEST, ...POLLING_ROUTES });
+
+export const POLLING_MANIFEST = {
+  ...POLLING_ROUTES,
   CorsPreflight: {
     entry: 'shared/handlers/cors-preflight.ts',
     environment: [...PROTOCOL, STATUS_ENV.corsPreflightMethods],

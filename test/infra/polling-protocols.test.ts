@@ -7,7 +7,7 @@ import { parseClusterConfig } from '../../cdk/cluster-config';
 import { POSSIBLE_EXECUTION_ID } from '../../lambdas/status/protocols/http-edge';
 import { EXECUTION_ID_PATTERN } from '../../lambdas/status/schemas';
 import { functionId, statementsOf, synthesize, type Synthesized } from '../support/synth';
-import { CORS_POLLING_PATHS } from '../../lambdas/shared/cors';
+import { CORS_POLLING_PATHS } from '../../lambdas/status/manifest';
 
 let open: Synthesized;
 let locked: Synthesized;
