@@ -133,6 +133,12 @@ export async function startLocalLambdaApi(options: {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // The cluster is stopping: a request a client still holds open (a body it never finishes
+    // sending) or a kept-alive connection must not hold the stop for the server's timeouts.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -4,6 +4,7 @@
  * function is busy with a batch, which it finishes; nothing is received once the answer is sent,
  * and a resume while that batch runs does not start a second poll beside it.
  */
+import * as net from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalFunctionHost } from '../../../local/lambda-runner';
 import { startLocalLambdaApi, type LocalLambdaApi } from '../../../local/lambda-api';
@@ -106,3 +107,26 @@ it('refuses 403 a request addressed to a name that is not loopback (DNS rebindin
   expect(disabled).toBe(1);
   expect(started).toBe(0);
 });
+
+it('closes at once while a client holds a request open (npm start\'s stop waits on this close)', async () => {
+  const mapping = { functionId: 'Apply', isRunning: true, start: () => undefined, disable: async () => undefined } as unknown as QueuePoller;
+  api = await startLocalLambdaApi({ pollers: () => new Map([['Mapping', mapping]]) });
+  const { hostname, port } = new URL(api.endpoint);
+  // A PUT whose body never comes: the server's own timeouts would hold the close for minutes.
+  const client = net.connect(Number(port), hostname);
+  try {
+    await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
+    const ended = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.on('error', () => undefined);
+    client.write(`PUT /2015-03-31/event-source-mappings/Mapping HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 100\r\n\r\n{"Ena`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const asked = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([api.close(), new Promise((resolve) => (timer = setTimeout(resolve, 3_000)))]);
+    clearTimeout(timer);
+    expect(Date.now() - asked).toBeLessThan(2_000);
+    await ended;
+  } finally {
+    client.destroy();
+  }
+}, 10_000);
