@@ -10,6 +10,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
 import { LocalStartError, errorCode } from './errors';
+import { jsonBytesOver } from './json-size';
 import type { LocalFunctionHost } from './lambda-runner';
 import { foreignHostMessage, hostName, isLoopbackHost } from './loopback-host.cjs';
 import type { LocalAuthorizer, LocalRoute } from './template';
@@ -157,8 +158,9 @@ export class LocalApiServer {
 
     const host = this.options.hosts.get(route.functionId);
     if (!host) return send(res, 500, { message: 'Internal Server Error' });
-    const eventBytes = Buffer.byteLength(JSON.stringify(event));
-    if (eventBytes > LAMBDA_SYNC_PAYLOAD_BYTES) {
+    // Measured from a bound of its size; serialized only when that bound is over (local/json-size).
+    const eventBytes = jsonBytesOver(event, LAMBDA_SYNC_PAYLOAD_BYTES);
+    if (eventBytes !== undefined) {
       // Lambda's RequestEntityTooLargeException, which API Gateway does not pass on.
       console.error(
         `${event.routeKey}: ${eventBytes} byte payload is too large for the RequestResponse invocation type (limit ${LAMBDA_SYNC_PAYLOAD_BYTES} bytes): ` +
@@ -173,8 +175,8 @@ export class LocalApiServer {
       console.error(String(error));
       return send(res, 500, { message: 'Internal Server Error' });
     }
-    const resultBytes = Buffer.byteLength(JSON.stringify(result ?? null));
-    if (resultBytes > LAMBDA_SYNC_PAYLOAD_BYTES) {
+    const resultBytes = jsonBytesOver(result ?? null, LAMBDA_SYNC_PAYLOAD_BYTES);
+    if (resultBytes !== undefined) {
       // Lambda's Function.ResponseSizeTooLarge: the invocation fails, and API Gateway answers 500.
       console.error(
         `${event.routeKey}: Response payload size exceeded maximum allowed payload size (${LAMBDA_SYNC_PAYLOAD_BYTES} bytes): the function answered ${resultBytes} bytes, ` +

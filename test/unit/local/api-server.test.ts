@@ -456,6 +456,27 @@ describe('the payload limit', () => {
     expect((await response.text()).length).toBe(LAMBDA_LIMIT - 4096);
   });
 
+  it('measures a small event and answer without serializing them (the 6 MB check stays off the hot path)', async () => {
+    const answer = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"running"}' };
+    let event: unknown;
+    const target = {
+      events: [],
+      async invoke(received: unknown) {
+        event = received;
+        return answer;
+      },
+    };
+    const base = await start([route('POST', '/jobs/{jobId}', 'target')], { target });
+    const stringify = jest.spyOn(JSON, 'stringify');
+    const response = await fetch(`${base}/jobs/j-1?wait=0`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"poll":true}' });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('{"status":"running"}');
+    expect(event).toBeDefined();
+    const serialized = stringify.mock.calls.map(([value]) => value);
+    expect(serialized).not.toContain(event);
+    expect(serialized).not.toContain(answer);
+  });
+
   it('answers 413 to a body over 10 MiB without invoking the function', async () => {
     const target = fakeHost();
     const base = await start([route('POST', '/upload', 'target')], { target });
