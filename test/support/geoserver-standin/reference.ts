@@ -210,6 +210,24 @@ export class RestReference {
    * extension off it, so `pg%2Ejson` is store `pg` asked for as JSON, and `%63overagestores` is
    * `coveragestores`. An encoded "/" is refused, as the servlet container refuses it by default.
    */
+  /**
+   * What GeoServer answers an OPTIONS with on `sentPath`, which no REST controller declares:
+   * Spring MVC's own answer, `Allow` naming the methods the handlers matching the path declare
+   * (here: those the reference documents other than only as 405), HEAD beside GET, then OPTIONS.
+   * A path no handler matches is 404 (and one with an encoded "/" 400) as for any method.
+   */
+  allowedMethods(sentPath: string): { ok: true; allow: string[] } | { ok: false; status: 400 | 404; reason: string } {
+    const allow: string[] = [];
+    for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE']) {
+      const found = this.match(method, sentPath);
+      if (!found.ok && found.status !== 405) return { ok: false, status: found.status, reason: found.reason };
+      if (found.ok) allow.push(method);
+      if (method === 'GET' && found.ok && !allow.includes('HEAD')) allow.push('HEAD');
+    }
+    if (allow.length === 0) return { ok: false, status: 404, reason: `the reference documents no method on ${sentPath} but as not permitted (405)` };
+    return { ok: true, allow: [...new Set(allow), 'OPTIONS'] };
+  }
+
   match(method: string, sentPath: string): Match {
     let restPath: string;
     try {

@@ -4,7 +4,9 @@
  * (./catalog.ts), and checks every request against GeoServer's REST reference (./reference.ts).
  * A request the reference does not describe (path, method, query parameter, content type, JSON
  * body shape) is recorded in `violations` and answered as GeoServer fails it (404 unknown path,
- * 405 method, 415 media type, 400 body); tests assert `violations` is empty.
+ * 405 method, 415 media type, 400 body); tests assert `violations` is empty. OPTIONS, which the
+ * reference lists nowhere but GeoServer answers on every path it serves, is answered as GeoServer
+ * does (200 and `Allow`).
  *
  * TEST CODE ONLY: product code never imports it. GeoServer itself cannot run on this machine.
  * Hand-written because no library emulates GeoServer; Node's http server is all it needs.
@@ -316,6 +318,21 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
       return answer(404, 'Not Found');
     }
     const restPath = url.pathname.slice(prefix.length) || '/';
+
+    // OPTIONS: no REST controller of GeoServer's declares it, and the reference lists it nowhere;
+    // Spring MVC answers it (reference.ts, allowedMethods), reading neither query nor body.
+    // GeoServer's REST security rules (rest.properties) take GET, PUT, DELETE, POST and HEAD
+    // only, so none covers an OPTIONS and it passes without credentials; wrong credentials are
+    // still refused by the Basic filter, before any rule is read.
+    if (method === 'OPTIONS') {
+      const allowed = REFERENCE.allowedMethods(restPath);
+      if (!allowed.ok) violate(allowed.reason);
+      if (req.headers.authorization !== undefined && !authorized(req.headers.authorization, users)) {
+        return answer(401, 'HTTP Status 401 - Unauthorized', { 'www-authenticate': 'Basic realm="GeoServer Realm"' });
+      }
+      if (!allowed.ok) return answer(allowed.status, allowed.reason);
+      return answer(200, '', { allow: allowed.allow.join(',') });
+    }
 
     // 1. Is it described by the reference?
     const match = REFERENCE.match(method, restPath);

@@ -116,6 +116,40 @@ describe('requests the reference does not describe', () => {
   });
 });
 
+describe('OPTIONS, which the reference does not list and GeoServer answers itself', () => {
+  // GeoServer's REST controllers declare no OPTIONS: Spring MVC answers it (200, empty) with
+  // `Allow` naming the methods the path's handlers declare, HEAD beside GET, and OPTIONS. Its
+  // REST security rules (rest.properties) take only GET, PUT, DELETE, POST and HEAD, so none
+  // covers an OPTIONS: it passes without credentials, while wrong ones are still refused.
+  it("answers 200 with the methods the path's handlers take, the ones documented only as 405 left out, recording nothing", async () => {
+    const collection = await call('OPTIONS', '/workspaces');
+    expect(collection.status).toBe(200);
+    expect(collection.headers.get('allow')).toBe('GET,HEAD,POST,OPTIONS');
+    expect(collection.text).toBe('');
+    const item = await call('OPTIONS', '/workspaces/topp.json');
+    expect(item.status).toBe(200);
+    expect(item.headers.get('allow')).toBe('GET,HEAD,PUT,DELETE,OPTIONS');
+    expect(gs.violations).toEqual([]);
+    expect(gs.applied).toEqual([]);
+    expect(gs.catalog.objects.workspace.size).toBe(0);
+  });
+
+  it('takes it without credentials, and refuses wrong ones with 401', async () => {
+    const anonymous = await fetch(gs.restUrl + '/layers', { method: 'OPTIONS' });
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.headers.get('allow')).toContain('GET');
+    const wrong = await call('OPTIONS', '/layers', undefined, undefined, { authorization: 'Basic ' + Buffer.from('admin:nope').toString('base64') });
+    expect(wrong.status).toBe(401);
+    expect(gs.violations).toEqual([]);
+  });
+
+  it('answers 404 on a path the reference does not describe, and records it', async () => {
+    expect((await call('OPTIONS', '/nothing/here')).status).toBe(404);
+    expect(gs.violations).toHaveLength(1);
+    expect(gs.violations[0]).toMatchObject({ method: 'OPTIONS', path: '/geoserver/rest/nothing/here' });
+  });
+});
+
 /**
  * The one-object JSON examples the reference gives for these files' GET answers: each is a body
  * a client may send back with PUT (or POST) to the same kind of path, wrapped as GeoServer wraps it.
