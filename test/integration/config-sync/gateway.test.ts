@@ -308,6 +308,38 @@ test('a write the master refuses publishes nothing; an unmanaged path is forward
   expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
 });
 
+test("an OPTIONS is forwarded to the master, whose answer and Allow come back: nothing reaches a slave or the log", async () => {
+  const master = geoservers.get(MASTER)!;
+  const slaveRequests = SLAVES.map((name) => geoservers.get(name)!.requests.length);
+  const requestsBefore = master.requests.length;
+  const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
+
+  const collection = await rest('OPTIONS', '/workspaces');
+  expect(collection.status).toBe(200);
+  expect(collection.headers.get('allow')).toBe('GET,HEAD,POST,OPTIONS');
+  expect(collection.headers.get('x-cluster-replicated')).toBeNull();
+  expect(collection.text).toBe('');
+  const item = await rest('OPTIONS', '/workspaces/topp.json');
+  expect(item.status).toBe(200);
+  expect(item.headers.get('allow')).toBe('GET,HEAD,PUT,DELETE,OPTIONS');
+  // As the master's security decides: no rule of GeoServer's covers OPTIONS, wrong credentials are refused.
+  const anonymous = await fetch(`${cluster.spawned.url}/geoserver/rest/layers`, { method: 'OPTIONS' });
+  expect(anonymous.status).toBe(200);
+  expect(anonymous.headers.get('allow')).toContain('GET');
+  const wrong = await rest('OPTIONS', '/layers', undefined, undefined, 'Basic ' + Buffer.from('admin:wrong').toString('base64'));
+  expect(wrong.status).toBe(401);
+
+  expect(master.requests.slice(requestsBefore).map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual([
+    'OPTIONS /geoserver/rest/workspaces 200',
+    'OPTIONS /geoserver/rest/workspaces/topp.json 200',
+    'OPTIONS /geoserver/rest/layers 200',
+    'OPTIONS /geoserver/rest/layers 401',
+  ]);
+  expect(SLAVES.map((name) => geoservers.get(name)!.requests.length)).toEqual(slaveRequests);
+  expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
+  for (const geoserver of geoservers.values()) expect(geoserver.violations).toEqual([]);
+});
+
 test("a PATCH, which GeoServer's REST API has not, is 405 with Allow before anything is read: nothing reaches the master or the log, paused or not", async () => {
   const master = geoservers.get(MASTER)!;
   const requestsBefore = master.requests.length;
