@@ -308,9 +308,9 @@ test('a write the master refuses publishes nothing; an unmanaged path is forward
   expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
 });
 
-test("an OPTIONS is forwarded to the master, whose answer and Allow come back: nothing reaches a slave or the log", async () => {
+test("an OPTIONS is forwarded to the master, whose answer and Allow come back: none reaches a slave, nothing the log", async () => {
   const master = geoservers.get(MASTER)!;
-  const slaveRequests = SLAVES.map((name) => geoservers.get(name)!.requests.length);
+  const slaveRequests = new Map(SLAVES.map((name) => [name, geoservers.get(name)!.requests.length]));
   const requestsBefore = master.requests.length;
   const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
 
@@ -335,7 +335,7 @@ test("an OPTIONS is forwarded to the master, whose answer and Allow come back: n
     'OPTIONS /geoserver/rest/layers 200',
     'OPTIONS /geoserver/rest/layers 401',
   ]);
-  expect(SLAVES.map((name) => geoservers.get(name)!.requests.length)).toEqual(slaveRequests);
+  for (const [name, before] of slaveRequests) expect(geoservers.get(name)!.requests.slice(before).filter((request) => request.method === 'OPTIONS')).toEqual([]);
   expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBe(head);
   for (const geoserver of geoservers.values()) expect(geoserver.violations).toEqual([]);
 });
