@@ -63,7 +63,10 @@ export interface JobRunnerDeps {
    * (`reconcileStep`), and writes back the layer groups a removal with recurse changed
    * (`writeBackGroups`), so a gateway write is never undone by a fix read before it. A resync
    * takes its hold of the node under it (`bootstrapStep`), which a gateway write reads again
-   * under it before forwarding. @default none (a cluster without the gateway)
+   * under it before forwarding. The apply function's leaves the lease to the gateway's sweep
+   * between two takes while the sweep's mark asks for it (write-lease.ts `yieldsToRecovery`,
+   * gateway/sweep.ts): a take it waits out ends the step as behind any holder (GatewayBusyError),
+   * the next step going on from there. @default none (a cluster without the gateway)
    */
   readonly writes?: WriteSerializer;
   readonly now: () => Date;

@@ -129,10 +129,13 @@ export function nodeJobRunner(setup: NodeJobSetup): JobRecordRunner {
     ...(publishing
       ? {
           publish: async (change) => (await publishChange(publishing, { cluster, node }, change)).event.sequence,
-          // A capture publishes each difference under the gateway's write lease (job-runner.ts).
+          // A capture publishes each difference under the gateway's write lease (job-runner.ts),
+          // and leaves it between two to the gateway's sweep while its mark asks for it: the
+          // intents a gateway write left are recovered while the job runs (gateway/sweep.ts).
           writes: leaseSerializer(gatewayLeaseFromEnv(cluster), {
             waitMs: LEASE_WAIT_MS,
             ttlMs: LEASE_TTL_MS,
+            yieldsToRecovery: true,
             onReleaseFailure: (error) => log.error('capture: write lease not released; it ends at its expiry', { error: describeError(error) }),
           }),
         }

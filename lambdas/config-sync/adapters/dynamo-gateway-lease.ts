@@ -10,6 +10,10 @@
  * Renewing it (a job step's, gateway/write-lease.ts `LeaseHold`) moves `leaseUntil` on the same
  * condition: an expired lease nobody took over is still the holder's, as no write came between.
  *
+ * A run of the gateway's sweep that finds the lease held while intents are left marks the item
+ * (`recoveryWantedUntil`, epoch ms, gateway/sweep.ts): a take that yields (a job slice's) is
+ * refused while it stands, and a take that recovers intents removes it in the same update.
+ *
  * Each write's intent (gateway/write-lease.ts `WriteIntent`) is an attribute of the same item,
  * `intent_<owner>` (its JSON), set in the same update that takes the lease and removed in the
  * one that gives it back once the write's changes are in the log; the take answers the item as
@@ -17,8 +21,8 @@
  * an intent is a path and a few object ids, and each is cleared by the next holder.
  */
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
-import { num, optionalNumber, str, type Item } from './dynamo-attributes';
+import type { AcquireOptions, LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
+import { num, optionalNumber, optionalString, str, type Item } from './dynamo-attributes';
 import { HEAD_SEQUENCE } from './dynamo-event-log';
 
 export function gatewayLeasePartition(cluster: string): string {
@@ -36,19 +40,22 @@ export class DynamoGatewayLease implements LeaseStore {
     this.key = { cluster: str(gatewayLeasePartition(cluster)), sequence: num(HEAD_SEQUENCE) };
   }
 
-  async tryAcquire(owner: string, now: number, until: number, intent?: WriteIntent): Promise<LeaseAttempt> {
+  async tryAcquire(owner: string, now: number, until: number, intent?: WriteIntent, options: AcquireOptions = {}): Promise<LeaseAttempt> {
+    const free = 'attribute_not_exists(#owner) OR #leaseUntil < :now';
     try {
       const result = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: this.key,
-          UpdateExpression: `SET #owner = :owner, #leaseUntil = :until, #acquiredAt = :at${intent ? ', #intent = :intent' : ''}`,
-          ConditionExpression: 'attribute_not_exists(#owner) OR #leaseUntil < :now',
+          UpdateExpression: `SET #owner = :owner, #leaseUntil = :until, #acquiredAt = :at${intent ? ', #intent = :intent' : ''}${options.recovers ? ' REMOVE #wanted' : ''}`,
+          // A taker that yields is refused while the sweep's mark stands, as while another holds the lease.
+          ConditionExpression: options.yields ? `(${free}) AND (attribute_not_exists(#wanted) OR #wanted < :now)` : free,
           ExpressionAttributeNames: {
             '#owner': 'owner',
             '#leaseUntil': 'leaseUntil',
             '#acquiredAt': 'acquiredAt',
             ...(intent ? { '#intent': intentAttribute(owner) } : {}),
+            ...(options.recovers || options.yields ? { '#wanted': WANTED } : {}),
           },
           ExpressionAttributeValues: {
             ':owner': str(owner),
@@ -66,9 +73,11 @@ export class DynamoGatewayLease implements LeaseStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const held = error.Item ?? (await this.read());
-      const heldUntil = held ? optionalNumber(held, 'leaseUntil') : undefined;
-      // Released between our put and the read: try again at once.
-      return { acquired: false, heldUntil: heldUntil ?? now };
+      const leaseUntil = held ? optionalNumber(held, 'leaseUntil') : undefined;
+      const wanted = held && options.yields ? optionalNumber(held, WANTED) : undefined;
+      // Unavailable until the later of the two; neither (released between our take and the read): try again at once.
+      const standing = [leaseUntil, wanted].filter((at): at is number => at !== undefined && at >= now);
+      return { acquired: false, heldUntil: standing.length > 0 ? Math.max(...standing) : (leaseUntil ?? now) };
     }
   }
 
@@ -109,11 +118,29 @@ export class DynamoGatewayLease implements LeaseStore {
     }
   }
 
-  /** The intents left in the item and, while someone holds the lease, until when (a read, for the sweep). */
-  async pending(): Promise<{ readonly heldUntil?: number; readonly intents: readonly WriteIntent[] }> {
+  /** The intents left in the item and, while someone holds the lease, who and until when (a read, for the sweep). */
+  async pending(): Promise<{ readonly heldUntil?: number; readonly holder?: string; readonly intents: readonly WriteIntent[] }> {
     const item = await this.read();
-    const heldUntil = item?.owner ? optionalNumber(item, 'leaseUntil') : undefined;
-    return { ...(heldUntil === undefined ? {} : { heldUntil }), intents: intentsOf(item) };
+    const holder = item ? optionalString(item, 'owner') : undefined;
+    const heldUntil = holder === undefined ? undefined : optionalNumber(item!, 'leaseUntil');
+    return { ...(heldUntil === undefined ? {} : { heldUntil, holder }), intents: intentsOf(item) };
+  }
+
+  /**
+   * The sweep's mark (gateway/sweep.ts): until `until`, a taker that yields (a job slice of the
+   * master's) is refused; the next take that recovers removes it. One update of the item, whoever
+   * holds the lease.
+   */
+  async wantRecovery(until: number): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key,
+        UpdateExpression: 'SET #wanted = :until',
+        ExpressionAttributeNames: { '#wanted': WANTED },
+        ExpressionAttributeValues: { ':until': num(until) },
+      }),
+    );
   }
 
   private async read(): Promise<Item | undefined> {
@@ -123,6 +150,8 @@ export class DynamoGatewayLease implements LeaseStore {
 }
 
 const INTENT_PREFIX = 'intent_';
+/** The sweep's mark: until when (epoch ms) a taker that yields is refused. */
+const WANTED = 'recoveryWantedUntil';
 
 function intentAttribute(owner: string): string {
   return `${INTENT_PREFIX}${owner}`;

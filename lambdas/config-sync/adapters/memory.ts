@@ -9,7 +9,7 @@ import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
 import { isFinal, keepsWaitingCapture, replacedStaleError, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
-import type { LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
+import type { AcquireOptions, LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
 import type {
   AppendGuard,
   BatchCommit,
@@ -678,16 +678,21 @@ export class MemoryJobStore implements JobStore {
   }
 }
 
-/** The cluster's write lease (gateway/write-lease.ts) in memory, with the DynamoDB adapter's rules: a conditional take, an owner-checked renewal and release. */
+/** The cluster's write lease (gateway/write-lease.ts) in memory, with the DynamoDB adapter's rules: a conditional take (the sweep's mark too), an owner-checked renewal and release. */
 export class MemoryWriteLease implements LeaseStore {
   holder: { owner: string; until: number } | undefined;
+  /** The sweep's mark (`wantRecovery`): until when a taker that `yields` is refused. */
+  recoveryWantedUntil: number | undefined;
   /** The intents recorded and not cleared, by owner. */
   readonly intents = new Map<string, WriteIntent>();
 
-  async tryAcquire(owner: string, now: number, until: number, intent?: WriteIntent): Promise<LeaseAttempt> {
-    if (this.holder && this.holder.until >= now) return { acquired: false, heldUntil: this.holder.until };
+  async tryAcquire(owner: string, now: number, until: number, intent?: WriteIntent, options: AcquireOptions = {}): Promise<LeaseAttempt> {
+    const held = this.holder && this.holder.until >= now ? this.holder.until : undefined;
+    const wanted = options.yields && this.recoveryWantedUntil !== undefined && this.recoveryWantedUntil >= now ? this.recoveryWantedUntil : undefined;
+    if (held !== undefined || wanted !== undefined) return { acquired: false, heldUntil: Math.max(held ?? 0, wanted ?? 0) };
     const pending = [...this.intents.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((left) => structuredClone(left));
     this.holder = { owner, until };
+    if (options.recovers) this.recoveryWantedUntil = undefined;
     if (intent) this.intents.set(owner, structuredClone(intent));
     return pending.length > 0 ? { acquired: true, pending } : { acquired: true };
   }
@@ -702,5 +707,16 @@ export class MemoryWriteLease implements LeaseStore {
     if (this.holder?.owner !== owner) return;
     this.holder = undefined;
     for (const cleared of clear) this.intents.delete(cleared);
+  }
+
+  /** Asks holders that recover no intent to leave the lease to one that does until `until` (the sweep's mark). */
+  async wantRecovery(until: number): Promise<void> {
+    this.recoveryWantedUntil = until;
+  }
+
+  /** The intents left and, while someone holds the lease, who and until when (the sweep's read). */
+  async pending(): Promise<{ readonly heldUntil?: number; readonly holder?: string; readonly intents: readonly WriteIntent[] }> {
+    const intents = [...this.intents.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((left) => structuredClone(left));
+    return { ...(this.holder ? { heldUntil: this.holder.until, holder: this.holder.owner } : {}), intents };
   }
 }

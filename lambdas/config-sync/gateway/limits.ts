@@ -66,6 +66,24 @@ export const LEASE_WAIT_MS = 10_000;
 export const LEASE_TTL_MS = 35_000;
 
 /**
+ * How long a run of the gateway's sweep (gateway/sweep.ts) waits for a write lease another
+ * holder has. A job of the master's (a capture, a reconcile) takes the lease for one difference
+ * or batch at a time, most of them well under this, and is asked to leave it to the sweep between
+ * two (`RECOVERY_WANTED_MS`): the run then recovers as soon as the difference in hand is done. The
+ * sweep's function runs for 29 s, so the recovery keeps the rest.
+ */
+export const SWEEP_LEASE_WAIT_MS = 10_000;
+/**
+ * How long the mark a sweep run leaves when it finds the lease held (`recoveryWantedUntil` on the
+ * lease item) stands: meanwhile a job of the master's takes the lease for no further difference,
+ * and the first holder that recovers intents (this run, the next one, or a gateway write) takes
+ * it and clears the mark. Longer than the sweep's schedule (every minute) and its wait, so a
+ * difference that outlasts this run's wait leaves the lease free for the next run; short enough
+ * that a sweep that stopped running holds a job back no longer than this, once.
+ */
+export const RECOVERY_WANTED_MS = 90_000;
+
+/**
  * How long an upload's intent is kept after it was recorded, a capture of the master asked for
  * by each holder of the lease that finds it (gateway/recovery.ts). An upload answered 504 (it ran
  * past REQUEST_BUDGET_MS) is still being read by the master GeoServer after its lease was given

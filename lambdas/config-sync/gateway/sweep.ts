@@ -4,12 +4,24 @@
  * the lease and recovers them (recovery.ts), as the next gateway write would.
  *
  * The lease is shared with the master's jobs: a capture takes it for each difference, a reconcile
- * for each batch, one after another, and neither recovers intents (a job slice has no recovery,
- * `LeaseHold.unrecovered`). A long one keeps the sweep out for as long as it runs. A run that could
- * not take the lease tried nothing, so the intents it found are not reported stale by it
- * (`stale` undefined): StaleGatewayIntents counts intents whose recovery was tried and left them,
- * not ones that waited for a job to end. The first run after the job ends tries them, and counts
- * them if they are still left.
+ * for each batch, one after another, the next as soon as the last is given back, and neither
+ * recovers intents (a job slice has no recovery, `LeaseHold.unrecovered`). Left alone, a long one
+ * would keep the sweep out for as long as it runs. So a run that finds the lease held leaves a mark
+ * on the lease item (`wantRecovery`, `recoveryWantedUntil`: `RECOVERY_WANTED_MS`) before it waits
+ * for it (`SWEEP_LEASE_WAIT_MS`): a job's take is refused while the mark stands (write-lease.ts,
+ * `AcquireOptions.yields`), so the job leaves the lease free once the difference in hand is done,
+ * and a take that recovers (this run's, the next run's, a gateway write's) clears the mark. The run
+ * recovers then, or, when that difference outlasts its wait, the next run (a minute later) finds
+ * the lease free. The job waits only for that take, and at most as long as the mark stands when
+ * no run comes; a run that took the lease, recovering or not, has cleared the mark, so the job
+ * goes on with its next difference at once.
+ *
+ * The intents left after a run are reported stale (`stale`, StaleGatewayIntents, which alarms)
+ * when they are older than STALE_INTENT_MS, whether the run tried them and their recovery failed
+ * or a holder kept the lease through its wait: the mark bounds the second to a few minutes, so an
+ * intent that old means recovery keeps failing (or is kept from the lease for longer than it should
+ * be). The intents of a live holder (a gateway write whose own intent is the only one in the item)
+ * are its own to clear: no mark, and none of them counted.
  *
  * Nor does it recover anything while a resync holds the master (`refusal`, read under the lease,
  * as a gateway write reads it): recovery compares the master's GeoServer with the master's store,
@@ -33,8 +45,9 @@ export interface SweepResult {
   readonly recovered: number;
   readonly sequences: readonly number[];
   /**
-   * Why nothing was recovered although intents were left: `held` (another holder kept the lease:
-   * a gateway write, which recovers them itself, or a job), `resync` (a resync holds the master),
+   * Why nothing was recovered although intents were left: `held` (another holder kept the lease
+   * through the run's wait: a gateway write, which recovers them itself, or a job's difference that
+   * outlasted it, whose job then leaves the lease to the next run), `resync` (a resync holds the master),
    * `paused` (the master is paused), `failed` (the recovery failed, in part or whole).
    */
   readonly skipped?: 'held' | 'resync' | 'paused' | 'failed';
@@ -50,17 +63,23 @@ export interface SweepOutcome {
   /** The resync holding the master, or its pause, when one did (nothing was recovered). */
   readonly heldBy?: Error;
   /**
-   * The intents older than STALE_INTENT_MS left after a run that tried to recover them (none: an
-   * empty list). Undefined when the run tried nothing (the lease held by another, a resync
-   * holding the master, the master paused): nothing to count then.
+   * The intents older than STALE_INTENT_MS left after the run (none: an empty list), but a live
+   * holder's own. Undefined when a resync holds the master or the master is paused: the intents
+   * wait for it on purpose, nothing to count then.
    */
   readonly stale?: readonly WriteIntent[];
+  /** Until when the mark this run left stands, when it found the lease held and did not get it. */
+  readonly wantedUntil?: number;
 }
 
 export interface SweepDeps {
-  /** The lease item as a consistent read finds it: the intents, and until when someone holds it. */
-  readonly pending: () => Promise<{ readonly heldUntil?: number; readonly intents: readonly WriteIntent[] }>;
+  /** The lease item as a consistent read finds it: the intents, and who holds it until when. */
+  readonly pending: () => Promise<{ readonly heldUntil?: number; readonly holder?: string; readonly intents: readonly WriteIntent[] }>;
   readonly lease: LeaseStore;
+  /** Leaves the mark on the lease item until `until` (epoch ms): a job's take is refused meanwhile. */
+  readonly wantRecovery: (until: number) => Promise<void>;
+  /** How long the mark stands (`RECOVERY_WANTED_MS`). */
+  readonly wantedMs: number;
   /** Recovers the intents (recovery.ts `recoverIntents`, reading the master with the master node's credentials). */
   readonly recover: (pending: readonly WriteIntent[]) => Promise<Recovered>;
   /**
@@ -80,10 +99,20 @@ const NONE: Recovered = { owners: [], sequences: [], refused: [], captures: [] }
 
 export async function sweepGatewayIntents(deps: SweepDeps): Promise<SweepOutcome> {
   const now = deps.now ?? Date.now;
-  const { heldUntil, intents } = await deps.pending();
+  const { heldUntil, holder, intents } = await deps.pending();
   if (intents.length === 0) return { result: { pending: 0, recovered: 0, sequences: [] }, intents, recovered: NONE };
-  const held = { result: { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' as const }, intents, recovered: NONE };
-  if (heldUntil !== undefined && heldUntil >= now()) return held;
+  // A live holder's own intent is its own to clear: the intents left are the others'.
+  const heldNow = heldUntil !== undefined && heldUntil >= now();
+  const left = heldNow && holder !== undefined ? intents.filter((intent) => intent.owner !== holder) : intents;
+  let wantedUntil: number | undefined;
+  const held = (): SweepOutcome => ({
+    result: { pending: intents.length, recovered: 0, sequences: [], skipped: 'held' },
+    intents,
+    recovered: NONE,
+    stale: staleIntents(left, now()),
+    ...(wantedUntil === undefined ? {} : { wantedUntil }),
+  });
+  if (left.length === 0) return held();
   let recovered: Recovered = NONE;
   let failure: unknown;
   let heldBy: Error | undefined;
@@ -103,6 +132,11 @@ export async function sweepGatewayIntents(deps: SweepDeps): Promise<SweepOutcome
       return recovered.owners;
     },
     onRecoveryFailure: (error) => (failure = error),
+    // Found held: the holder's next take leaves the lease to this run, or to the next one.
+    onHeld: async () => {
+      wantedUntil = now() + deps.wantedMs;
+      await deps.wantRecovery(wantedUntil);
+    },
     ...(deps.onReleaseFailure ? { onReleaseFailure: deps.onReleaseFailure } : {}),
   });
   try {
@@ -113,7 +147,7 @@ export async function sweepGatewayIntents(deps: SweepDeps): Promise<SweepOutcome
       },
     });
   } catch (error) {
-    if (error instanceof GatewayBusyError) return held;
+    if (error instanceof GatewayBusyError) return held();
     if (heldBy !== undefined && error === heldBy) {
       const skipped = heldBy instanceof NodePausedError ? ('paused' as const) : ('resync' as const);
       return { result: { pending: intents.length, recovered: 0, sequences: [], skipped }, intents, recovered: NONE, heldBy };

@@ -13,6 +13,11 @@
  * job slice of the apply function, whose timeout is longer) renews it before each step
  * (`LeaseHold`). Waiters retry with jittered, capped backoff
  * and give up after a bounded wait with a 503 and `Retry-After`.
+ *
+ * A job slice of the master's takes the lease difference after difference and recovers no intent;
+ * the gateway's sweep, finding the lease held while intents are left, marks it as wanted
+ * (`AcquireOptions`, gateway/sweep.ts), and the job's takes (`LeaseOptions.yieldsToRecovery`) wait
+ * while the mark stands, so the sweep gets the lease between two differences.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../shared/errors';
@@ -69,13 +74,30 @@ export type LeaseAttempt =
   | { readonly acquired: true; /** Intents that earlier holders left (absent when none). */ readonly pending?: readonly WriteIntent[] }
   | { readonly acquired: false; readonly heldUntil: number };
 
+/**
+ * How a take of the lease treats the mark a run of the gateway's sweep leaves on it when it finds
+ * the lease held (`recoveryWantedUntil`, gateway/sweep.ts): intents are left, and a holder that
+ * recovers none (a job slice of the master's) is asked to leave the lease free between two of its
+ * differences for one that does.
+ */
+export interface AcquireOptions {
+  /** The taker recovers the intents it finds (a gateway write, the sweep): it takes the lease whatever the mark, and clears it. */
+  readonly recovers?: boolean;
+  /**
+   * The taker recovers none (a job slice of the master's): refused while a mark stands, as while
+   * another owner holds the lease, answering the later of the two ends as `heldUntil`.
+   */
+  readonly yields?: boolean;
+}
+
 /** The cluster's write lease (one per cluster), with the intents of the writes made under it. */
 export interface LeaseStore {
   /**
    * Takes the lease for `owner` until `until` (epoch ms) unless another owner holds an unexpired
-   * one at `now`, recording `intent` with it; answers the intents earlier holders left.
+   * one at `now` (or, for a taker that `yields`, a sweep's mark stands), recording `intent` with
+   * it; answers the intents earlier holders left.
    */
-  tryAcquire(owner: string, now: number, until: number, intent?: WriteIntent): Promise<LeaseAttempt>;
+  tryAcquire(owner: string, now: number, until: number, intent?: WriteIntent, options?: AcquireOptions): Promise<LeaseAttempt>;
   /**
    * Gives the lease back if `owner` still holds it, clearing the intents of the owners in `clear`;
    * a no-op otherwise (the intents then stay for the next holder).
@@ -199,6 +221,17 @@ export interface LeaseOptions {
   readonly recover?: IntentRecovery;
   /** Told when a recovery failed (the intents it did not recover stay; the holder's own work goes on). */
   readonly onRecoveryFailure?: (error: unknown, pending: readonly WriteIntent[]) => void;
+  /**
+   * The runs recover no intent and leave the lease to one that does while a sweep's mark asks for
+   * it (`AcquireOptions.yields`): a job slice of the master's, which takes the lease difference
+   * after difference and would otherwise keep the sweep out for as long as it runs.
+   */
+  readonly yieldsToRecovery?: boolean;
+  /**
+   * Told once per run, when its first attempt finds the lease held, before it waits for it: the
+   * sweep leaves its mark there, so the holder's next take leaves the lease to it.
+   */
+  readonly onHeld?: (heldUntil: number) => Promise<void>;
 }
 
 /** A serializer over the cluster's lease. */
@@ -208,16 +241,19 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
   const newOwner = options.newOwner ?? randomUUID;
   const { baseMs, capMs } = options.backoff ?? { baseMs: 20, capMs: 250 };
 
-  async function acquire(draft: RunOptions<unknown>['intent']): Promise<{ owner: string; pending: readonly WriteIntent[]; until: number }> {
+  async function acquire(draft: RunOptions<unknown>['intent'], recovers: boolean): Promise<{ owner: string; pending: readonly WriteIntent[]; until: number }> {
     const owner = newOwner();
     const started = now();
     const giveUpAt = started + options.waitMs;
+    const taking: AcquireOptions = { ...(recovers ? { recovers: true } : {}), ...(options.yieldsToRecovery ? { yields: true } : {}) };
+    const marked = recovers || options.yieldsToRecovery;
     for (let attempt = 0; ; attempt += 1) {
       const at = now();
       const intent = draft ? { ...draft, owner, at: new Date(at).toISOString() } : undefined;
       const until = at + options.ttlMs;
-      const result = await store.tryAcquire(owner, at, until, intent);
+      const result = marked ? await store.tryAcquire(owner, at, until, intent, taking) : await store.tryAcquire(owner, at, until, intent);
       if (result.acquired) return { owner, pending: result.pending ?? [], until };
+      if (attempt === 0) await options.onHeld?.(result.heldUntil);
       const after = now();
       const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 16));
       // Never sleep past the holder's expiry by much: a dead holder's lease is taken over then.
@@ -234,7 +270,8 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
 
   return {
     async run(work, runOptions = {}) {
-      const { owner, pending, until } = await acquire(runOptions.intent);
+      const recover = runOptions.recover ?? options.recover;
+      const { owner, pending, until } = await acquire(runOptions.intent, recover !== undefined);
       const clear: string[] = [];
       try {
         const refused = await runOptions.refusal?.();
@@ -242,7 +279,6 @@ export function leaseSerializer(store: LeaseStore, options: LeaseOptions): Write
           clear.push(owner);
           throw refused;
         }
-        const recover = runOptions.recover ?? options.recover;
         if (pending.length > 0 && recover) {
           try {
             clear.push(...(await recover(pending)));

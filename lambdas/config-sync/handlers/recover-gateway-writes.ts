@@ -8,15 +8,18 @@
  * node's own credentials (its secret, as the master's apply function does). An upload's intent
  * is recovered by asking for a capture of the master, as the upload itself does (its first slice
  * sent to the master's queue), and kept while the upload may still be landing (recovery.ts). An
- * intent whose holder still runs is left to it; a lease held by another holder (a write, a job of
- * the master's) waits for the next run, and so does everything while the master is paused or a
- * resync holds it (gateway/sweep.ts).
+ * intent whose holder still runs is left to it. A lease another holder has (a job of the master's,
+ * difference after difference, or a write) is marked as wanted and waited for (SWEEP_LEASE_WAIT_MS):
+ * the job leaves it to this run after the difference in hand, or to the next run when that one
+ * outlasts the wait (gateway/sweep.ts). Nothing is recovered while the master is paused or a
+ * resync holds it.
  *
- * A run that finds no intent costs one DynamoDB read. One that tried intents and left some older
- * than STALE_INTENT_MS (their recovery keeps failing, and every master reconcile leaves its extras
- * meanwhile) logs them as an error and counts them (StaleGatewayIntents, which alarms): nothing
- * gives them up, an operator does (docs/operations.md, "When publishing fails"). One that could not
- * try them counts nothing, and says so in a warning once they are that old.
+ * A run that finds no intent costs one DynamoDB read. One that leaves intents older than
+ * STALE_INTENT_MS (their recovery keeps failing, or a holder kept the lease through the wait
+ * again, and every master reconcile leaves its extras meanwhile) logs them as an error and counts
+ * them (StaleGatewayIntents, which alarms): nothing gives them up, an operator does
+ * (docs/operations.md, "When publishing fails"). One that a pause or a resync kept from trying
+ * them counts nothing, and says so in a warning once they are that old.
  */
 import type { ScheduledEvent } from 'aws-lambda';
 import { describeError, instrumented, logger, metrics, METRIC, MetricUnit } from '../../shared/observability';
@@ -34,7 +37,7 @@ import { gatewayWriteRefusal } from '../jobs';
 import { styleUsersInStore } from '../gateway/style-users';
 import { catalogInStore } from '../gateway/master-catalog';
 import { describeIntent, describeRefused, type WriteIntent } from '../gateway/write-lease';
-import { LEASE_TTL_MS, STALE_INTENT_MS } from '../gateway/limits';
+import { LEASE_TTL_MS, RECOVERY_WANTED_MS, STALE_INTENT_MS, SWEEP_LEASE_WAIT_MS } from '../gateway/limits';
 import { NodePausedError } from '../pause';
 import { publishChange, type PublishDeps } from '../publish';
 
@@ -75,25 +78,25 @@ const captureUpload = uploadCapture({
   requestedBy: 'gateway sweep',
 });
 
-/** How long a run waits for a lease another write holds: that write recovers the intents itself. */
-const LEASE_WAIT_MS = 2_000;
-
 export type { SweepResult } from '../gateway/sweep';
 
 const styleUsers = styleUsersInStore(deps.store, master.name);
 const catalog = catalogInStore(deps.store, master.name);
 
 /**
- * Reports the intents a run tried and left that are older than STALE_INTENT_MS: their recovery
- * keeps failing, and nothing gives them up. Counted on every run that tried intents (0 too), so
- * the alarm clears once they are gone; a run that could not try them (the lease held by another
- * holder, the master paused or held by a resync) counts nothing (gateway/sweep.ts).
+ * Reports the intents a run left that are older than STALE_INTENT_MS: their recovery keeps
+ * failing (or the lease keeps being held through the run's wait, which the mark bounds to a few
+ * minutes), and nothing gives them up. Counted on every run that finds intents (0 too), so the
+ * alarm clears once they are gone, but those a pause or a resync of the master keeps from trying
+ * them, which count nothing (gateway/sweep.ts).
  */
-function reportStale(stale: readonly WriteIntent[]): void {
+function reportStale(stale: readonly WriteIntent[], held: boolean): void {
   metrics.addMetric(METRIC.staleGatewayIntents, MetricUnit.Count, stale.length);
   if (stale.length === 0) return;
   logger.error(
-    `gateway sweep: gateway writes left unpublished for more than ${STALE_INTENT_MS / 60_000} minutes; their recovery keeps failing, and every master reconcile leaves its extras until they are gone. ` +
+    `gateway sweep: gateway writes left unpublished for more than ${STALE_INTENT_MS / 60_000} minutes; their recovery keeps failing` +
+      (held ? ' (this run found the write lease held through its wait, and left the mark that has the master\'s jobs leave it to the next run)' : '') +
+      '; every master reconcile leaves its extras until they are gone. ' +
       'Fix what fails (see the errors of earlier runs), or publish the change another way (a capture of the master) and clear the intent (docs/operations.md, "When publishing fails")',
     { intents: stale.map((intent) => ({ owner: intent.owner, ...describeIntent(intent) })) },
   );
@@ -103,6 +106,8 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
   const outcome = await sweepGatewayIntents({
     pending: () => lease.pending(),
     lease,
+    wantRecovery: (until) => lease.wantRecovery(until),
+    wantedMs: RECOVERY_WANTED_MS,
     recover: (pending) =>
       recoverIntents({ read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers, catalog, publisher, captureUpload }, pending),
     // A paused master publishes nothing; a resync holding it has half-copied its store, which
@@ -111,21 +116,29 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
       const paused = await pauses.read(master.name);
       return paused ? new NodePausedError(master.name, paused) : gatewayWriteRefusal({ store: deps.store, jobs }, master.name, new Date());
     },
-    waitMs: LEASE_WAIT_MS,
+    waitMs: SWEEP_LEASE_WAIT_MS,
     ttlMs: LEASE_TTL_MS,
     onReleaseFailure: (error) => logger.error('gateway sweep: write lease not released; it ends at its expiry', { error: describeError(error) }),
   });
   const { result, intents, recovered, failure } = outcome;
   if (intents.length === 0) return result;
-  if (outcome.stale !== undefined) reportStale(outcome.stale);
-  else {
+  if (outcome.stale !== undefined) reportStale(outcome.stale, result.skipped === 'held');
+  if (result.skipped === 'held') {
+    if (outcome.wantedUntil !== undefined) {
+      logger.info('gateway sweep: another holder kept the write lease through the wait; the master\'s jobs leave it to the next run', {
+        wantedUntil: new Date(outcome.wantedUntil).toISOString(),
+        intents: intents.map(describeIntent),
+      });
+    }
+    return result;
+  }
+  if (outcome.stale === undefined) {
     // Not tried: not counted. Said, when some have waited past STALE_INTENT_MS, so a long wait is seen.
     const waiting = staleIntents(intents, Date.now());
-    const why = outcome.heldBy
-      ? outcome.heldBy instanceof NodePausedError
+    const why =
+      outcome.heldBy instanceof NodePausedError
         ? `${outcome.heldBy.message}; they are recovered once it is resumed`
-        : `a resync holds the master (${outcome.heldBy.message}); they are recovered once it has finished`
-      : 'another holder kept the write lease (a gateway write, which recovers them itself, or a capture or reconcile of the master, after which the next run does)';
+        : `a resync holds the master (${outcome.heldBy?.message}); they are recovered once it has finished`;
     if (waiting.length > 0) {
       logger.warn(`gateway sweep: gateway writes unpublished for more than ${STALE_INTENT_MS / 60_000} minutes were not tried: ${why}; not counted in StaleGatewayIntents`, {
         intents: waiting.map((intent) => ({ owner: intent.owner, ...describeIntent(intent) })),

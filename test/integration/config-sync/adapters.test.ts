@@ -9,6 +9,8 @@ import { MemoryEventBodyStore, MemoryEventLog } from '../../../lambdas/config-sy
 import { DynamoJobStore, JOB_LOCK_KEY } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoGatewayLease, gatewayLeasePartition } from '../../../lambdas/config-sync/adapters/dynamo-gateway-lease';
 import { leaseSerializer } from '../../../lambdas/config-sync/gateway/write-lease';
+import { sweepGatewayIntents } from '../../../lambdas/config-sync/gateway/sweep';
+import { RECOVERY_WANTED_MS } from '../../../lambdas/config-sync/gateway/limits';
 import { CURSOR_KEY, DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
 import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
@@ -215,6 +217,98 @@ describe('DynamoGatewayLease', () => {
       ),
     );
     expect(most).toBe(1);
+  });
+});
+
+describe("DynamoGatewayLease: the sweep's mark", () => {
+  const leaseKey = (cluster: string) => ({ cluster: { S: gatewayLeasePartition(cluster) }, sequence: { N: '0' } });
+  const leaseItem = async (cluster: string) =>
+    (await aws.dynamo.send(new GetItemCommand({ TableName: aws.eventLogTable, Key: leaseKey(cluster), ConsistentRead: true }))).Item ?? {};
+
+  test("a job's take is refused while it stands, answering its end; a plain take is not; a take that recovers removes it", async () => {
+    const lease = new DynamoGatewayLease(aws.dynamo, aws.eventLogTable, 'lease-mark');
+    const now = Date.now();
+    await lease.wantRecovery(now + 90_000);
+    expect(await lease.tryAcquire('job-1', now, now + 35_000, undefined, { yields: true })).toEqual({ acquired: false, heldUntil: now + 90_000 });
+    // Held by a write and marked: the later of the two ends.
+    expect(await lease.tryAcquire('write-1', now, now + 35_000)).toEqual({ acquired: true });
+    expect(await lease.pending()).toEqual({ heldUntil: now + 35_000, holder: 'write-1', intents: [] });
+    expect(await lease.tryAcquire('job-1', now + 1, now + 35_001, undefined, { yields: true })).toEqual({ acquired: false, heldUntil: now + 90_000 });
+    await lease.release('write-1');
+    expect((await leaseItem('lease-mark')).recoveryWantedUntil?.N).toBe(String(now + 90_000));
+    expect(await lease.tryAcquire('sweep-1', now + 2, now + 35_002, undefined, { recovers: true })).toEqual({ acquired: true });
+    expect((await leaseItem('lease-mark')).recoveryWantedUntil).toBeUndefined();
+    await lease.release('sweep-1');
+    expect(await lease.tryAcquire('job-1', now + 3, now + 35_003, undefined, { yields: true })).toEqual({ acquired: true });
+    await lease.release('job-1');
+    // One left standing lapses by itself.
+    await lease.wantRecovery(now + 10);
+    expect(await lease.tryAcquire('job-2', now + 11, now + 35_011, undefined, { yields: true })).toEqual({ acquired: true });
+  });
+
+  test('a sweep run recovers while a job takes the lease difference after difference, and the job goes on', async () => {
+    const cluster = 'lease-sweep';
+    const lease = new DynamoGatewayLease(aws.dynamo, aws.eventLogTable, cluster);
+    const left = { owner: 'gateway-that-died', at: new Date(Date.now() - 120_000).toISOString(), method: 'DELETE', path: '/styles/old', objects: [{ type: 'style' as const, id: 'old', path: '/styles/old' }] };
+    await aws.dynamo.send(
+      new UpdateItemCommand({
+        TableName: aws.eventLogTable,
+        Key: leaseKey(cluster),
+        UpdateExpression: 'SET #intent = :intent',
+        ExpressionAttributeNames: { '#intent': `intent_${left.owner}` },
+        ExpressionAttributeValues: { ':intent': { S: JSON.stringify(left) } },
+      }),
+    );
+    // A job of the master's instance: differences of 300 ms each, the next taken as soon as the last is given back.
+    const job = leaseSerializer(new DynamoGatewayLease(aws.dynamo, aws.eventLogTable, cluster), { waitMs: 10_000, ttlMs: 35_000, yieldsToRecovery: true });
+    const spans: { from: number; to: number }[] = [];
+    let stop = false;
+    const running = (async () => {
+      while (!stop) {
+        await job.run(async () => {
+          const from = Date.now();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          spans.push({ from, to: Date.now() });
+        });
+      }
+    })();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect((await lease.pending()).holder).toBeDefined();
+      const recoveredAt: number[] = [];
+      let markedAt: number | undefined;
+      const outcome = await sweepGatewayIntents({
+        pending: () => lease.pending(),
+        lease,
+        wantRecovery: async (until) => {
+          await lease.wantRecovery(until);
+          markedAt = Date.now();
+        },
+        wantedMs: RECOVERY_WANTED_MS,
+        recover: async (pending) => {
+          recoveredAt.push(Date.now());
+          return { owners: pending.map((one) => one.owner), sequences: [7], refused: [], captures: [] };
+        },
+        refusal: async () => undefined,
+        waitMs: 5_000,
+        ttlMs: 35_000,
+      });
+      expect(outcome.result).toEqual({ pending: 1, recovered: 1, sequences: [7] });
+      expect(recoveredAt).toHaveLength(1);
+      // Found held, marked; the job began no difference after the mark: the run recovered once the one in hand was done.
+      expect(markedAt).toBeDefined();
+      expect(spans.filter(({ from }) => from > markedAt! && from < recoveredAt[0]!)).toEqual([]);
+      expect(spans.filter(({ from, to }) => from < recoveredAt[0]! && recoveredAt[0]! < to)).toEqual([]);
+      const item = await leaseItem(cluster);
+      expect(Object.keys(item).filter((name) => name.startsWith('intent_') || name === 'recoveryWantedUntil')).toEqual([]);
+      // The job goes on after the run.
+      const after = spans.length;
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(spans.length).toBeGreaterThan(after);
+    } finally {
+      stop = true;
+      await running;
+    }
   });
 });
 

@@ -14,8 +14,10 @@ import {
   MAX_REQUEST_BODY_BYTES,
   MAX_RESPONSE_BODY_BYTES,
   MAX_REPLICATED_WRITE_BYTES,
+  RECOVERY_WANTED_MS,
   REQUEST_BUDGET_MS,
   STALE_INTENT_MS,
+  SWEEP_LEASE_WAIT_MS,
   UPLOAD_SETTLE_MS,
 } from '../../../../lambdas/config-sync/gateway/limits';
 
@@ -75,6 +77,8 @@ describe('docs/operations.md, "The GeoServer REST gateway"', () => {
     expect(flat).toContain(`API Gateway (HTTP API) ends a request after ${API_GATEWAY_TIMEOUT_MS / 1000} s and the function's timeout is ${FUNCTION_TIMEOUT_MS / 1000} s`);
     expect(flat).toContain(`until ${UPLOAD_SETTLE_MS / 60_000} minutes after the upload (\`UPLOAD_SETTLE_MS\`)`);
     expect(flat).toContain(`older than ${STALE_INTENT_MS / 60_000} minutes (\`STALE_INTENT_MS\``);
+    expect(flat).toContain(`(\`recoveryWantedUntil\`, ${RECOVERY_WANTED_MS / 1000} s on, \`RECOVERY_WANTED_MS\`) and waits ${SWEEP_LEASE_WAIT_MS / 1000} s for it (\`SWEEP_LEASE_WAIT_MS\`)`);
+    expect(flat).toContain(`at most the ${RECOVERY_WANTED_MS / 1000} s the mark stands if no run comes`);
   });
 
   it('gives no other time for API Gateway than its 30 s, anywhere in the docs or the README', () => {

@@ -251,3 +251,64 @@ test('a step asking for more than the lease lasts is refused before it runs', as
   await expect(writes.run(async (hold) => hold.keep(30_001))).rejects.toThrow(/at most its 30000 ms/);
   expect(store.holder).toBeUndefined();
 });
+
+describe("the sweep's mark (`recoveryWantedUntil`): asked for by a sweep that found the lease held, honoured by the master's jobs", () => {
+  const intent = { owner: 'died', at: '2026-12-06T11:00:00.000Z', method: 'DELETE', path: '/styles/old', objects: [{ type: 'style' as const, id: 'old', path: '/styles/old' }] };
+
+  test("a job's take is refused while the mark stands, waiting for the mark's end rather than hammering the item, and gives up after its wait as for any holder", async () => {
+    const lease = new MemoryWriteLease();
+    const time = fakeTime();
+    await lease.wantRecovery(time.now() + 90_000);
+    const attempts = jest.spyOn(lease, 'tryAcquire');
+    const job = leaseSerializer(lease, { waitMs: 10_000, ttlMs: 35_000, now: time.now, sleep: time.sleep, yieldsToRecovery: true });
+    let ran = false;
+    const refused = await job.run(async () => (ran = true)).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(GatewayBusyError);
+    expect(ran).toBe(false);
+    expect(lease.holder).toBeUndefined();
+    // Backed off as behind a holder (at most 251 ms a try), not retried every millisecond.
+    expect(attempts.mock.calls.length).toBeGreaterThanOrEqual(10_000 / 251);
+    expect(attempts.mock.calls.length).toBeLessThan(1_000);
+    expect(attempts.mock.calls.every((call) => call[4]?.yields === true && call[4]?.recovers === undefined)).toBe(true);
+    // Once it lapses (no sweep came to take the lease), the job takes it again.
+    time.advance(90_001);
+    expect(await job.run(async () => 'next difference')).toBe('next difference');
+  });
+
+  test('a take that recovers (the sweep, a gateway write) gets the lease whatever the mark and clears it; the job takes the lease after it', async () => {
+    const lease = new MemoryWriteLease();
+    const time = fakeTime();
+    lease.intents.set(intent.owner, intent);
+    await lease.wantRecovery(time.now() + 90_000);
+    const recovered: string[][] = [];
+    const recovering = leaseSerializer(lease, { waitMs: 1_000, ttlMs: 35_000, now: time.now, sleep: time.sleep, recover: async (pending) => (recovered.push(pending.map((one) => one.owner)), pending.map((one) => one.owner)) });
+    await recovering.run(async () => undefined);
+    expect(recovered).toEqual([['died']]);
+    expect(lease.recoveryWantedUntil).toBeUndefined();
+    expect(lease.intents.size).toBe(0);
+    const job = leaseSerializer(lease, { waitMs: 1_000, ttlMs: 35_000, now: time.now, sleep: time.sleep, yieldsToRecovery: true });
+    expect(await job.run(async () => 'next difference')).toBe('next difference');
+  });
+
+  test('a write that neither recovers nor yields (no recovery configured) takes the lease whatever the mark, and leaves it standing', async () => {
+    const lease = new MemoryWriteLease();
+    const time = fakeTime();
+    await lease.wantRecovery(time.now() + 90_000);
+    const plain = leaseSerializer(lease, { waitMs: 1_000, ttlMs: 35_000, now: time.now, sleep: time.sleep });
+    expect(await plain.run(async () => 'written')).toBe('written');
+    expect(lease.recoveryWantedUntil).toBe(time.now() + 90_000);
+  });
+
+  test('a run that finds the lease held is told once, before it waits; one that takes it at once is not told', async () => {
+    const lease = new MemoryWriteLease();
+    const time = fakeTime();
+    const told: number[] = [];
+    const writes = leaseSerializer(lease, { waitMs: 2_000, ttlMs: 35_000, now: time.now, sleep: time.sleep, onHeld: async (heldUntil) => void told.push(heldUntil) });
+    await writes.run(async () => undefined);
+    expect(told).toEqual([]);
+    lease.holder = { owner: 'capture-entry', until: time.now() + 20_000 };
+    const until = lease.holder.until;
+    await expect(writes.run(async () => undefined)).rejects.toBeInstanceOf(GatewayBusyError);
+    expect(told).toEqual([until]);
+  });
+});

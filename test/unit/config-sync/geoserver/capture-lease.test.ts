@@ -33,7 +33,7 @@ const group = (name: string, layers: readonly string[]) => ({
  * published the groups again since (a capture stopped before its regroup): its next capture
  * reads each group from the master's GeoServer and publishes it, one entry, five reads.
  */
-async function master() {
+async function master(options: { readonly yieldsToRecovery?: boolean } = {}) {
   const store = new MemoryNodeStore();
   const log = new MemoryEventLog();
   const bodies = new MemoryEventBodyStore();
@@ -75,7 +75,14 @@ async function master() {
       published.push(change);
       return publish(change);
     },
-    writes: leaseSerializer(lease, { waitMs: 100, ttlMs: 35_000, now: time.now, backoff: { baseMs: 5, capMs: 20 } }),
+    writes: leaseSerializer(lease, {
+      waitMs: 100,
+      ttlMs: 35_000,
+      now: time.now,
+      backoff: { baseMs: 5, capMs: 20 },
+      // As the apply function's (job-slices.ts): its waits move the clock on.
+      ...(options.yieldsToRecovery ? { yieldsToRecovery: true, sleep: async (ms: number) => time.advance(ms) } : {}),
+    }),
   });
   const job = newJob({ id: 'capture-1', node: NODE, kind: 'capture', requestedBy: NODE, hasGeoServer: true, now: new Date() });
   expect(await jobs.start(job, new Date())).toEqual({ started: true });
@@ -159,5 +166,39 @@ test('a capture that finds the write lease taken over after a read publishes not
   // What the capture published of it, it read after that write (its own difference, read again).
   const ofWritten = m.published.filter((change) => change.object.id === written);
   expect(ofWritten.map((change) => (change.kind === 'modify' ? change.patch.title : change.kind === 'add' ? change.properties.title : change.kind))).toEqual(ofWritten.map(() => 'user'));
+  expect(regroupsPublished(m.published).sort()).toEqual(GROUPS);
+});
+
+test("a capture asked by the gateway's sweep to leave it the lease publishes nothing more while the mark stands, fails nothing, and goes on once the sweep has taken the lease", async () => {
+  const m = await master({ yieldsToRecovery: true });
+  m.use(standIn.rest);
+  // A sweep run found the lease held and left its mark (gateway/sweep.ts).
+  await m.lease.wantRecovery(m.time.now() + 90_000);
+  const slice = await runJobSlice(
+    {
+      cluster: CLUSTER,
+      store: m.store,
+      jobs: m.jobs,
+      apply: { store: m.store, log: new MemoryEventLog(), bodies: new MemoryEventBodyStore() },
+      rest: standIn.rest,
+      compareMode: 'both-ways',
+      now: () => new Date(),
+      publish: async () => Promise.reject(new Error('nothing is published while the mark stands')),
+      writes: leaseSerializer(m.lease, { waitMs: 100, ttlMs: 35_000, now: m.time.now, sleep: async (ms) => m.time.advance(ms), backoff: { baseMs: 5, capMs: 20 }, yieldsToRecovery: true }),
+    },
+    NODE,
+    m.job.id,
+    Date.now() - 1,
+  );
+  expect(slice).toBe('more');
+  expect(m.published).toEqual([]);
+  expect(await m.jobs.read(NODE, m.job.id)).toMatchObject({ state: 'running', progress: { failed: 0 }, failures: [] });
+  // The sweep takes the lease (its take clears the mark), recovers, gives it back: the capture goes on to its end.
+  const sweep = leaseSerializer(m.lease, { waitMs: 100, ttlMs: 35_000, now: m.time.now, recover: async () => [] });
+  await sweep.run(async () => undefined);
+  expect(m.lease.recoveryWantedUntil).toBeUndefined();
+  const outcomes = await m.run();
+  expect(outcomes[outcomes.length - 1]).toBe('done');
+  expect(await m.jobs.read(NODE, m.job.id)).toMatchObject({ state: 'succeeded', progress: { failed: 0 } });
   expect(regroupsPublished(m.published).sort()).toEqual(GROUPS);
 });
