@@ -31,7 +31,7 @@ import { writeSynthFile, type ClusterFunction } from './cluster-function';
 import { GEOSERVER_NODES_FILE } from '../../lambdas/config-sync/env-names';
 import { nodeEventSourcesValue } from '../../lambdas/config-sync/node-event-sources';
 import { declaredFunction, type ManifestBinding } from './declared-functions';
-import { allow } from './routes';
+import { allow, allowEach } from './routes';
 
 export interface ConfigSyncServiceProps {
   readonly cluster: ClusterConfig;
@@ -291,18 +291,16 @@ export class ConfigSyncService extends Construct {
         case 'objectBodies':
           // Offloaded object properties live under objects/<node>/; superseded ones are deleted.
           if (nodes === undefined || grant.scope === 'allNodes') return [allow(actions, [this.bodies.arnForObjects('objects/*')])];
-          return nodes.length ? [allow(actions, nodes.map((node) => this.bodies.arnForObjects(`objects/${node}/*`)))] : [];
+          return allowEach(actions, nodes.map((node) => this.bodies.arnForObjects(`objects/${node}/*`)));
         case 'topic':
           return [allow(actions, [this.topic.topicArn])];
         case 'eventSourceMappings': {
           // The consumers come first (below), so every mapping exists when a grant names them.
-          const arns = Object.values(this.nodeQueues).map((q) => q.eventSource.eventSourceMappingArn);
-          return arns.length ? [allow(actions, arns)] : [];
+          return allowEach(actions, Object.values(this.nodeQueues).map((q) => q.eventSource.eventSourceMappingArn));
         }
         case 'queues':
         case 'deadLetterQueues': {
-          const arns = queueArns(grant.on === 'queues' ? 'queue' : 'deadLetterQueue', nodes);
-          return arns.length ? [allow(actions, arns)] : [];
+          return allowEach(actions, queueArns(grant.on === 'queues' ? 'queue' : 'deadLetterQueue', nodes));
         }
       }
     };

@@ -7,6 +7,8 @@
  * at its longest.
  */
 import { environmentSizes } from '../../cdk/environment-limit';
+import { CLOUDFORMATION_MAX_TEMPLATE_BYTES, alarmMathProblems, dashboardProblems, dashboardWidgets, type DashboardWidget } from '../support/dashboard-quotas';
+import { iamPolicyProblems } from '../support/iam-limits';
 import { synthesize, type Synthesized } from '../support/synth';
 
 const CONSUMING = 30;
@@ -37,14 +39,39 @@ const geoServerNodesOf = (consuming: number): { name: string; role: string; geos
   })),
 ];
 
+/** Node names at their shortest, each unique: `0`-`z`, then `00`, `01`, ... */
+const shortName = (i: number) => (i < 36 ? i.toString(36) : (Math.floor(i / 36) - 1).toString(36) + (i % 36).toString(36));
+/** A `both` node, then `masters` pure masters and `slaves` slaves, every name at its shortest. */
+const shortNodesOf = (masters: number, slaves: number) => [
+  { name: shortName(0), role: 'both' },
+  ...Array.from({ length: masters }, (_, i) => ({ name: shortName(1 + i), role: 'master' })),
+  ...Array.from({ length: slaves }, (_, i) => ({ name: shortName(1 + masters + i), role: 'slave' })),
+];
+/**
+ * The largest clusters the synth accepts, one at each of its limits. Most consuming nodes: 69, at
+ * the pause switch's 4 KB environment (a consuming node adds about 54 bytes to it with names this
+ * short). Most nodes: 109, where pure masters (two alarms each in the cluster's stack, about 17
+ * bytes of that environment) fill the cluster stack's 500 resources and consuming nodes (one
+ * nested stack each) that environment.
+ */
+const MOST_CONSUMING = shortNodesOf(0, 68);
+const MOST_NODES = shortNodesOf(60, 48);
+/** What one more consuming node adds to the pause switch's environment, with names this short; what one more pure master adds to the cluster's stack. */
+const CONSUMING_NODE_BYTES = 54;
+const PURE_MASTER_RESOURCES = 2;
+
 let large: Synthesized;
 let small: Synthesized;
 let geoservers: Synthesized;
+let mostConsuming: Synthesized;
+let mostNodes: Synthesized;
 beforeAll(() => {
   large = synthesize({ nodes: nodesOf(CONSUMING) });
   small = synthesize({ nodes: nodesOf(3) });
   geoservers = synthesize({ name: 'c'.repeat(20), nodes: geoServerNodesOf(CONSUMING) });
-}, 300_000);
+  mostConsuming = synthesize({ nodes: MOST_CONSUMING });
+  mostNodes = synthesize({ nodes: MOST_NODES });
+}, 600_000);
 
 const nestedStackIds = (synth: Synthesized) =>
   Object.keys(synth.stacks.cluster.Resources).filter((id) => synth.stacks.cluster.Resources[id]!.Type === 'AWS::CloudFormation::Stack');
@@ -116,5 +143,59 @@ describe("a cluster whose nodes would pass a function environment's 4 KB", () =>
     expect(() => synthesize({ name: 'c'.repeat(20), nodes: geoServerNodesOf(45) })).toThrow(
       /larger than Lambda's 4096 bytes \(4 KB, the variables as JSON.*ConfigSyncSwitchConsumption\w*: \d{4} bytes[\s\S]*ConfigSync\/SwitchConsumption/,
     );
+  });
+});
+
+describe("the largest clusters, within CloudWatch's and IAM's quotas", () => {
+  const clusters = (): [string, Synthesized, number][] => [
+    [`${CONSUMING} consuming nodes`, large, nodesOf(CONSUMING).length],
+    [`${CONSUMING} consuming nodes with GeoServers, every name at its longest`, geoservers, geoServerNodesOf(CONSUMING).length],
+    [`the most consuming nodes the synth accepts (${MOST_CONSUMING.length})`, mostConsuming, MOST_CONSUMING.length],
+    [`the most nodes the synth accepts (${MOST_NODES.length})`, mostNodes, MOST_NODES.length],
+  ];
+
+  it('the largest clusters are at the limits the synth holds them to', () => {
+    // One more consuming node would pass the pause switch's 4 KB; one more pure master, the cluster stack's 500 resources.
+    expect(largestEnvironment(mostConsuming).bytes + CONSUMING_NODE_BYTES).toBeGreaterThan(ENVIRONMENT_LIMIT_BYTES);
+    expect(largestEnvironment(mostNodes).bytes + CONSUMING_NODE_BYTES).toBeGreaterThan(ENVIRONMENT_LIMIT_BYTES);
+    expect(Object.keys(mostNodes.stacks.cluster.Resources).length + PURE_MASTER_RESOURCES).toBeGreaterThan(STACK_RESOURCE_LIMIT);
+  });
+
+  it('draws every node, function and queue, in widgets of at most 500 metrics, 2,500 in all, alarm widgets of at most 100 alarms', () => {
+    for (const [name, synth, nodes] of clusters()) {
+      const widgets = dashboardWidgets(synth.stacks.cluster.Resources);
+      const metricsOf = (title: string) => widgets.filter((widget) => widget.properties.title?.startsWith(title)).reduce((sum, widget) => sum + (widget.properties.metrics?.length ?? 0), 0);
+      const functions = Object.values(synth.json.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function').length;
+      // Nothing left out to stay within them: every node's lag, every function's errors and throttles.
+      expect({ name, lag: metricsOf('Lag'), functions: metricsOf('Function errors and throttles') }).toEqual({ name, lag: nodes, functions: 2 * functions });
+      expect({ name, problems: dashboardProblems(widgets) }).toEqual({ name, problems: [] });
+    }
+  });
+
+  it('keeps every alarm on metric math within 10 metrics, and the cluster stack within CloudFormation\'s 1 MB template', () => {
+    for (const [name, synth] of clusters()) {
+      expect({ name, problems: alarmMathProblems(synth.json.Resources) }).toEqual({ name, problems: [] });
+      expect(JSON.stringify(synth.stacks.cluster).length).toBeLessThan(CLOUDFORMATION_MAX_TEMPLATE_BYTES);
+    }
+  });
+
+  it("keeps every role's policies within IAM's quotas once deployed: 10,240 characters inline, 6,144 a managed policy, 10 managed policies", () => {
+    // A grant naming a resource of every node (their queues, event source mappings, object
+    // prefixes) grows with the cluster: CDK moves statements into managed policies, but cannot split one.
+    for (const [name, synth] of clusters()) expect({ name, problems: iamPolicyProblems(synth.json) }).toEqual({ name, problems: [] });
+  });
+
+  it('the check finds a widget, a dashboard or an expression over a quota', () => {
+    const metric = (i: number) => ['GeoServerCluster', 'Lag', 'node', `n${i}`];
+    const graph = (count: number): DashboardWidget => ({ type: 'metric', properties: { title: 'Lag', metrics: Array.from({ length: count }, (_, i) => metric(i)) } });
+    expect(dashboardProblems([graph(500)])).toEqual([]);
+    expect(dashboardProblems([graph(501)])).toEqual(["metric widget 'Lag': 501 metrics, over 500"]);
+    expect(dashboardProblems(Array.from({ length: 6 }, () => graph(500)))).toEqual(['3000 metrics in all, over 2500']);
+    expect(dashboardProblems([{ type: 'metric', properties: { title: 'Math', metrics: [[{ expression: 'x'.repeat(1025) }]] } }])).toEqual([
+      "metric widget 'Math': an expression of 1025 characters, over 1024",
+    ]);
+    expect(dashboardProblems([{ type: 'alarm', properties: { title: 'Alarms', alarms: Array.from({ length: 101 }, (_, i) => `arn:${i}`) } }])).toEqual([
+      "alarm widget 'Alarms': 101 alarms, not 1-100",
+    ]);
   });
 });
