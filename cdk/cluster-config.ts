@@ -22,6 +22,8 @@ const awsId = (prefix: string) =>
  * the unit singular for 1 and plural above (`rate(1 minutes)` and `rate(5 minute)` are refused at deploy).
  */
 const RATE_EXPRESSION = /^rate\((1 (minute|hour)|([2-9]|[1-9]\d+) (minutes|hours))\)$/;
+/** An Availability Zone's name: `eu-west-1a`, `us-gov-west-1a`, a Local Zone's `us-west-2-lax-1a`. */
+const AVAILABILITY_ZONE = /^[a-z]{2}(-[a-z]+)+-\d+(-[a-z]+-\d+)?[a-z]$/;
 
 const geoserverSchema = z
   .object({
@@ -52,11 +54,43 @@ const geoserverSchema = z
          */
         reachAws: z.enum(['nat', 'vpc-endpoints']),
         routeTableIds: z.array(awsId('rtb')).min(1, 'must name at least one route table').optional(),
+        /**
+         * With `vpc-endpoints`: the subnets of the interface endpoints, by Availability Zone (`{"eu-west-1a":
+         * "subnet-..."}`). EC2 takes at most one subnet per zone for an interface endpoint, and a
+         * subnet id does not say its zone, so the zones are named here. Required when `subnetIds`
+         * names more than one subnet; otherwise that one subnet is taken.
+         */
+        endpointSubnets: z.record(z.string(), awsId('subnet')).optional(),
       })
       .strict()
       .superRefine((network, ctx) => {
         if (network.reachAws === 'vpc-endpoints' && !network.routeTableIds) {
           ctx.addIssue({ code: 'custom', path: ['routeTableIds'], message: "is required with reachAws 'vpc-endpoints': the DynamoDB and S3 gateway endpoints attach to route tables" });
+        }
+        if (network.endpointSubnets === undefined) {
+          if (network.reachAws === 'vpc-endpoints' && network.subnetIds.length > 1) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['endpointSubnets'],
+              message:
+                "is required with reachAws 'vpc-endpoints' and more than one subnet: an interface endpoint takes at most one subnet per Availability Zone, " +
+                'and subnet ids do not say their zones. Name one subnet per zone, e.g. {"eu-west-1a": "subnet-0a1b2c3d", "eu-west-1b": "subnet-0a1b2c3e"}',
+            });
+          }
+          return;
+        }
+        if (network.reachAws !== 'vpc-endpoints') {
+          ctx.addIssue({ code: 'custom', path: ['endpointSubnets'], message: "is only for reachAws 'vpc-endpoints': with 'nat' the stack creates no endpoints" });
+          return;
+        }
+        const zones = Object.entries(network.endpointSubnets);
+        if (zones.length === 0) ctx.addIssue({ code: 'custom', path: ['endpointSubnets'], message: 'must name at least one subnet, by its Availability Zone' });
+        const zoneOf = new Map<string, string>();
+        for (const [zone, subnet] of zones) {
+          if (!AVAILABILITY_ZONE.test(zone)) ctx.addIssue({ code: 'custom', path: ['endpointSubnets', zone], message: "must be an Availability Zone name, e.g. 'eu-west-1a'" });
+          const other = zoneOf.get(subnet);
+          if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['endpointSubnets', zone], message: `${subnet} is named for ${other} too: a subnet is in one zone` });
+          zoneOf.set(subnet, zone);
         }
       })
       .optional(),
@@ -211,6 +245,27 @@ const clusterSchema = z
       }
       vpcs.set(network.vpcId, network.reachAws);
     });
+    // Nodes in one VPC share its interface endpoints (ConfigSyncService.placeInVpc): the subnets
+    // they name for them must still be one per zone.
+    const endpointSubnets = new Map<string, { zones: Map<string, { subnet: string; node: string }>; subnets: Map<string, { zone: string; node: string }> }>();
+    cluster.nodes.forEach((node, index) => {
+      const network = node.geoserver?.network;
+      if (network?.reachAws !== 'vpc-endpoints' || !network.endpointSubnets) return;
+      let vpc = endpointSubnets.get(network.vpcId);
+      if (!vpc) endpointSubnets.set(network.vpcId, (vpc = { zones: new Map(), subnets: new Map() }));
+      for (const [zone, subnet] of Object.entries(network.endpointSubnets)) {
+        const path = ['nodes', index, 'geoserver', 'network', 'endpointSubnets', zone];
+        const byZone = vpc.zones.get(zone);
+        const bySubnet = vpc.subnets.get(subnet);
+        if (byZone && byZone.subnet !== subnet) {
+          ctx.addIssue({ code: 'custom', path, message: `node ${byZone.node} names ${byZone.subnet} for ${zone} in ${network.vpcId}, whose interface endpoints both nodes share (one subnet per zone)` });
+        } else if (bySubnet && bySubnet.zone !== zone) {
+          ctx.addIssue({ code: 'custom', path, message: `node ${bySubnet.node} names ${subnet} for ${bySubnet.zone} in ${network.vpcId}: a subnet is in one zone` });
+        }
+        if (!byZone) vpc.zones.set(zone, { subnet, node: node.name });
+        if (!bySubnet) vpc.subnets.set(subnet, { zone, node: node.name });
+      }
+    });
     // One credentials table keyed by name holds both kinds of token, so the names must differ.
     const seen = new Set(cluster.nodes.map((node) => node.name));
     cluster.operators.forEach((operator, index) => {
@@ -233,6 +288,24 @@ export function gatewayMaster(cluster: ClusterConfig): (ClusterConfigNode & { ge
     (candidate) => candidate.role !== 'slave' && candidate.geoserver && (cluster.gateway.master === undefined || candidate.name === cluster.gateway.master),
   );
   return node?.geoserver ? (node as ClusterConfigNode & { geoserver: NonNullable<ClusterConfigNode['geoserver']> }) : undefined;
+}
+
+/**
+ * The subnets of the interface endpoints the stack creates in `vpcId` (reachAws `vpc-endpoints`),
+ * one per Availability Zone: those the VPC's nodes name in `endpointSubnets` (the schema has held
+ * them to one per zone), in zone order; when none names any, the one subnet of the first node
+ * placed there (a second node's might be in the same zone).
+ */
+export function interfaceEndpointSubnets(cluster: ClusterConfig, vpcId: string): string[] {
+  const networks = cluster.nodes.flatMap((node) => {
+    const network = node.geoserver?.network;
+    return network?.vpcId === vpcId && network.reachAws === 'vpc-endpoints' ? [network] : [];
+  });
+  const byZone = new Map(networks.flatMap((network) => Object.entries(network.endpointSubnets ?? {})));
+  if (byZone.size > 0) return [...byZone.keys()].sort().map((zone) => byZone.get(zone)!);
+  const first = networks[0];
+  if (!first || first.subnetIds.length !== 1) throw new Error(`No interface endpoint subnets for ${vpcId}: the cluster configuration should have required endpointSubnets`);
+  return [...first.subnetIds];
 }
 
 export class ClusterConfigError extends Error {}

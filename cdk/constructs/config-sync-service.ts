@@ -26,7 +26,7 @@ import { EVENT_LOG_TABLE, NODE_STORE_TABLE, VOID_ITEM_ATTRIBUTES } from '../../l
 import type { Grant } from '../../lambdas/shared/manifest';
 import { canPublish, consumes, masterStoresQueueNames, nodeQueueNames, nodeRolesJson, pureMasters, type ClusterNode } from '../../lambdas/shared/cluster-model';
 import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambdas/config-sync/gateway/limits';
-import { gatewayMaster, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
+import { gatewayMaster, interfaceEndpointSubnets, type ClusterConfig, type ClusterConfigNode } from '../cluster-config';
 import { writeSynthFile, type ClusterFunction } from './cluster-function';
 import { GEOSERVER_NODES_FILE } from '../../lambdas/config-sync/env-names';
 import { nodeEventSourcesValue } from '../../lambdas/config-sync/node-event-sources';
@@ -102,9 +102,12 @@ export class ConfigSyncService extends Construct {
   masterStores?: { readonly queue: Queue; readonly deadLetterQueue: Queue };
   readonly functions: Record<string, ClusterFunction> = {};
 
+  private readonly cluster: ClusterConfig;
+
   constructor(scope: Construct, id: string, props: ConfigSyncServiceProps) {
     super(scope, id);
     const { cluster } = props;
+    this.cluster = cluster;
     const stack = Stack.of(this);
     const publishers = cluster.nodes.filter((node) => canPublish(node.role));
     const consumers = cluster.nodes.filter((node) => consumes(node.role));
@@ -435,7 +438,8 @@ export class ConfigSyncService extends Construct {
    * VPC, gateway endpoints for DynamoDB and S3 and interface endpoints for SQS and Secrets
    * Manager, and for SNS once a function placed there publishes (a publishing node's capture,
    * the gateway and its sweep): everything the functions call. The gateway endpoints are on the
-   * route tables of every node placed in the VPC.
+   * route tables of every node placed in the VPC; the interface endpoints are in the subnets the
+   * VPC's nodes name for them, one per zone (interfaceEndpointSubnets).
    */
   private placeInVpc(
     fn: ClusterFunction,
@@ -486,7 +490,8 @@ export class ConfigSyncService extends Construct {
         vpcId: network.vpcId,
         serviceName: `com.amazonaws.${stack.region}.${service}`,
         vpcEndpointType: 'Interface',
-        subnetIds: network.subnetIds,
+        // One subnet per Availability Zone (EC2 refuses two of one zone): those named for them.
+        subnetIds: interfaceEndpointSubnets(this.cluster, network.vpcId),
         securityGroupIds: [endpointGroup.attrGroupId],
         privateDnsEnabled: true,
       });

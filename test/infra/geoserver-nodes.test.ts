@@ -20,7 +20,14 @@ const NODES = [
     geoserver: {
       url: 'http://10.0.3.21:8080/geoserver',
       credentialsSecret: 'geo/gs-1',
-      network: { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d', 'subnet-0a1b2c3e'], securityGroupIds: ['sg-0a1b2c3d'], reachAws: 'vpc-endpoints', routeTableIds: ['rtb-0a1b2c3d'] },
+      network: {
+        vpcId: 'vpc-0a1b2c3d',
+        subnetIds: ['subnet-0a1b2c3d', 'subnet-0a1b2c3e'],
+        securityGroupIds: ['sg-0a1b2c3d'],
+        reachAws: 'vpc-endpoints',
+        routeTableIds: ['rtb-0a1b2c3d'],
+        endpointSubnets: { 'eu-west-1a': 'subnet-0a1b2c3d', 'eu-west-1b': 'subnet-0a1b2c4d' },
+      },
     },
   },
   { name: 'gs-2', role: 'both', geoserver: { url: 'https://maps.example.org/geoserver', credentialsSecret: SECRET_ARN } },
@@ -144,6 +151,9 @@ test("runs a node's apply function in its GeoServer's VPC, with the endpoints as
   for (const endpoint of endpoints) expect(endpoint.VpcId).toBe('vpc-0a1b2c3d');
   const gateway = endpoints.find((endpoint) => endpoint.VpcEndpointType === 'Gateway');
   expect(gateway?.RouteTableIds).toEqual(['rtb-0a1b2c3d']);
+  // The interface endpoints in the subnets named for them, one per zone, not the function's
+  // (two subnets that may share a zone, which an interface endpoint refuses at deploy).
+  for (const endpoint of endpoints.filter((each) => each.VpcEndpointType === 'Interface')) expect(endpoint.SubnetIds).toEqual(['subnet-0a1b2c3d', 'subnet-0a1b2c4d']);
   const ec2 = statementsOf(synth.json, applyOf(synth.json, 'gs-1')).filter((statement) => actionsOfStatement(statement).includes('ec2:CreateNetworkInterface'));
   expect(ec2).toHaveLength(1);
   // Exactly the EC2 actions of AWS's AWSLambdaVPCAccessExecutionRole (policy version v3, 2024-01-05),
@@ -248,6 +258,40 @@ test("two GeoServer nodes in one VPC reaching AWS through endpoints: the DynamoD
     .filter((endpoint) => endpoint.VpcEndpointType === 'Gateway');
   expect(gateways).toHaveLength(2);
   for (const endpoint of gateways) expect([...endpoint.RouteTableIds].sort()).toEqual(['rtb-0c1b2c3a', 'rtb-0c1b2c3b']);
+});
+
+test('nodes in one VPC share its interface endpoints: in the subnets they name by zone, or in the single subnet of the first when none names them', () => {
+  const network = (subnet: string, endpointSubnets?: Record<string, string>) => ({
+    vpcId: 'vpc-0e1b2c3d',
+    subnetIds: [subnet],
+    securityGroupIds: ['sg-0e1b2c3d'],
+    reachAws: 'vpc-endpoints',
+    routeTableIds: ['rtb-0e1b2c3d'],
+    ...(endpointSubnets ? { endpointSubnets } : {}),
+  });
+  const interfaceSubnets = (nodes: { name: string; network: Record<string, unknown> }[]) => {
+    const synthesized = synthesize({
+      nodes: [
+        { name: 'master-1', role: 'master' },
+        ...nodes.map(({ name, network: net }, i) => ({ name, role: 'slave', geoserver: { url: `http://10.0.9.${20 + i}:8080/geoserver`, credentialsSecret: `geo/${name}`, network: net } })),
+      ],
+    });
+    const interfaces = logicalIdsOf(synthesized.json, 'AWS::EC2::VPCEndpoint')
+      .map((id) => synthesized.json.Resources[id]!.Properties)
+      .filter((endpoint) => endpoint.VpcEndpointType === 'Interface');
+    expect(interfaces).toHaveLength(2);
+    return new Set(interfaces.map((endpoint) => JSON.stringify(endpoint.SubnetIds)));
+  };
+  // Each names its own zone's subnet: the endpoints are in both zones.
+  expect(interfaceSubnets([
+    { name: 'gs-a', network: network('subnet-0e1b2c3a', { 'eu-west-1a': 'subnet-0e1b2c3a' }) },
+    { name: 'gs-b', network: network('subnet-0e1b2c3b', { 'eu-west-1b': 'subnet-0e1b2c3b' }) },
+  ])).toEqual(new Set([JSON.stringify(['subnet-0e1b2c3a', 'subnet-0e1b2c3b'])]));
+  // None names them: the first node's one subnet only, since the second's may be in the same zone.
+  expect(interfaceSubnets([
+    { name: 'gs-a', network: network('subnet-0e1b2c3a') },
+    { name: 'gs-b', network: network('subnet-0e1b2c3b') },
+  ])).toEqual(new Set([JSON.stringify(['subnet-0e1b2c3a'])]));
 });
 
 test("the interface endpoints accept HTTPS from the security groups of every node placed in their VPC", () => {

@@ -128,6 +128,50 @@ describe('cluster configuration', () => {
     expect(() => parseClusterConfig(withGeoServer(node))).toThrow(expected);
   });
 
+  describe('the subnets of the interface endpoints (reachAws vpc-endpoints)', () => {
+    const network = (extra: Record<string, unknown> = {}, subnetIds = ['subnet-0a1b2c3d', 'subnet-0a1b2c3e']) => ({
+      ...geoserver.network,
+      subnetIds,
+      reachAws: 'vpc-endpoints',
+      routeTableIds: ['rtb-0a1b2c3d'],
+      ...extra,
+    });
+    const node = (name: string, net: Record<string, unknown>) => ({ name, role: 'slave', geoserver: { ...geoserver, credentialsSecret: `geo/${name}`, network: net } });
+    const twoNodes = (a: Record<string, unknown>, b: Record<string, unknown>) => ({ ...valid, nodes: [valid.nodes[0], node('gs-a', a), node('gs-b', b)] });
+
+    it('accepts one subnet per Availability Zone, named by zone, and a single subnet without them', () => {
+      const endpointSubnets = { 'eu-west-1a': 'subnet-0a1b2c3d', 'eu-west-1b': 'subnet-0b1b2c3d', 'us-west-2-lax-1a': 'subnet-0c1b2c3d' };
+      expect(parseClusterConfig(withGeoServer({ geoserver: { ...geoserver, network: network({ endpointSubnets }) } })).nodes[1]!.geoserver!.network!.endpointSubnets).toEqual(endpointSubnets);
+      expect(() => parseClusterConfig(withGeoServer({ geoserver: { ...geoserver, network: network({}, ['subnet-0a1b2c3d']) } }))).not.toThrow();
+    });
+
+    it.each([
+      // Two subnets may share a zone, which an interface endpoint refuses at deploy; their ids do not say.
+      [network(), "cluster.nodes[1].geoserver.network.endpointSubnets: is required with reachAws 'vpc-endpoints' and more than one subnet"],
+      [network({ endpointSubnets: {} }), 'cluster.nodes[1].geoserver.network.endpointSubnets: must name at least one subnet'],
+      [network({ endpointSubnets: { 'eu-west-1a': 'subnet-0a1b2c3d', 'eu-west-1b': 'subnet-0a1b2c3d' } }), "cluster.nodes[1].geoserver.network.endpointSubnets.eu-west-1b: subnet-0a1b2c3d is named for eu-west-1a too"],
+      [network({ endpointSubnets: { euw1az1: 'subnet-0a1b2c3d' } }), 'cluster.nodes[1].geoserver.network.endpointSubnets.euw1az1: must be an Availability Zone name'],
+      [network({ endpointSubnets: { 'eu-west-1a': 'sub-1' } }), 'cluster.nodes[1].geoserver.network.endpointSubnets.eu-west-1a: must be an id like'],
+      [{ ...geoserver.network, endpointSubnets: { 'eu-west-1a': 'subnet-0a1b2c3d' } }, "cluster.nodes[1].geoserver.network.endpointSubnets: is only for reachAws 'vpc-endpoints'"],
+    ])('names what is wrong with them (%#)', (net, expected) => {
+      expect(() => parseClusterConfig(withGeoServer({ geoserver: { ...geoserver, network: net } }))).toThrow(expected);
+    });
+
+    it("nodes in one VPC share its endpoints: their zones' subnets must agree", () => {
+      const a = network({ endpointSubnets: { 'eu-west-1a': 'subnet-0a1b2c3d' } });
+      expect(() => parseClusterConfig(twoNodes(a, network({ endpointSubnets: { 'eu-west-1b': 'subnet-0b1b2c3d' } })))).not.toThrow();
+      expect(() => parseClusterConfig(twoNodes(a, network({ endpointSubnets: { 'eu-west-1a': 'subnet-0a1b2c3d' } })))).not.toThrow();
+      expect(() => parseClusterConfig(twoNodes(a, network({ endpointSubnets: { 'eu-west-1a': 'subnet-0e1b2c3d' } })))).toThrow(
+        "cluster.nodes[2].geoserver.network.endpointSubnets.eu-west-1a: node gs-a names subnet-0a1b2c3d for eu-west-1a in vpc-0a1b2c3d, whose interface endpoints both nodes share (one subnet per zone)",
+      );
+      expect(() => parseClusterConfig(twoNodes(a, network({ endpointSubnets: { 'eu-west-1b': 'subnet-0a1b2c3d' } })))).toThrow(
+        'cluster.nodes[2].geoserver.network.endpointSubnets.eu-west-1b: node gs-a names subnet-0a1b2c3d for eu-west-1a',
+      );
+      // In another VPC, the same zone may have another subnet.
+      expect(() => parseClusterConfig(twoNodes(a, network({ vpcId: 'vpc-0e1b2c3d', endpointSubnets: { 'eu-west-1a': 'subnet-0e1b2c3d' } })))).not.toThrow();
+    });
+  });
+
   describe('the GeoServer REST gateway', () => {
     const gs = (name: string, role = 'both') => ({ name, role, geoserver: { url: `http://${name}:8080/geoserver`, credentialsSecret: `geo/${name}` } });
 
