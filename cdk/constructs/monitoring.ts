@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -76,6 +76,21 @@ export class Monitoring extends Construct {
       enforceSSL: true,
       masterKey: alarmKey,
     });
+    // The topic's policy (enforceSSL's) replaces SNS's default one, which let the account's
+    // principals publish; CloudWatch publishes as its service principal, which no identity policy
+    // speaks for, so without this the alarms' notifications are refused. Only this account's
+    // alarms of this cluster (all named `<cluster>-...`), in this region.
+    this.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${cluster.name}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
+      }),
+    );
     for (const email of thresholds.alarmEmails) this.alarmTopic.addSubscription(new EmailSubscription(email));
     const notify = new SnsAction(this.alarmTopic);
 

@@ -33,6 +33,31 @@ describe('alarm topic', () => {
     });
   });
 
+  it("lets this account's alarms of the cluster publish to it: its policy replaces SNS's default, so without the grant CloudWatch is refused", () => {
+    // CloudWatch publishes as its service principal, which no identity policy speaks for: a topic
+    // policy with no Allow for it (enforceSSL's Deny alone) refuses every alarm notification.
+    const id = topicId(synth.json);
+    const policy = Object.values(synth.json.Resources).find((r) => r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r.Properties.Topics) === JSON.stringify([{ Ref: id }]));
+    const allows = (policy?.Properties.PolicyDocument.Statement as { Effect: string; Principal?: unknown; Action: unknown; Condition?: Record<string, Record<string, unknown>> }[]).filter(
+      (statement) => statement.Effect === 'Allow',
+    );
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: id },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': expect.anything() },
+        },
+      }),
+    ]);
+    // Only the cluster's alarms (named `<cluster>-...`) of this account and region.
+    expect(JSON.stringify(allows[0]!.Condition!.ArnLike!['aws:SourceArn'])).toBe(
+      JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:geo-*']] }),
+    );
+  });
+
   it("is encrypted with the cluster's own rotated key, whose policy lets CloudWatch alarms publish to it", () => {
     // The AWS managed alias/aws/sns key's policy does not let cloudwatch.amazonaws.com use it:
     // a topic encrypted with it never receives an alarm.
