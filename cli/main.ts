@@ -160,7 +160,8 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
   resync:
     'Usage: geocluster resync <node> [--source NODE] [--detach] [--interval MS] [--json]\n  Rebuilds the node\'s store from a snapshot of another node\'s store plus the log after it.\n' +
     '  --source: any other node of the cluster, master or slave (default: the first master or both node other than <node>).\n' +
-    '  For a consuming node a background job: waits for it to end (exit 4 if it failed).',
+    '  For a consuming node a background job: waits for it to end (exit 4 if it failed, or its GeoServer\'s closing\n' +
+    '  reconcile could not fix every object).',
   drift:
     'Usage: geocluster drift <node> [--detach] [--interval MS] [--json]\n       geocluster drift <node> --last [--json]\n' +
     '  Checks the node\'s GeoServer against its store (a background job) and lists the differences:\n' +
@@ -172,7 +173,8 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '  Exit 4 if the job failed or could not fix every object (each failure is listed).',
   capture:
     'Usage: geocluster capture <node> [--detach] [--interval MS] [--json]\n  Publishes to every node what was changed on the master\'s GeoServer without the cluster (its web UI, say).',
-  job: 'Usage: geocluster job <node> <id> [--wait] [--interval MS] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends (exit 4 if it failed, or is in a state this CLI does not know).',
+  job: 'Usage: geocluster job <node> <id> [--wait] [--interval MS] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends.\n' +
+    '  Exit 4 if it failed or could not fix (or publish) every object; with --wait, also if it is in a state this CLI does not know.',
   executions:
     'Usage: geocluster executions list|get|reindex ... [--json]\n' +
     '\n' +
@@ -468,7 +470,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         }
         const job = await waitForJob(client, node, data.job, intervalMs, io);
         print(describeJob(job), { ...data, job });
-        return job.state === 'succeeded' ? EXIT.ok : EXIT.executionFailed;
+        return endedClean(job) ? EXIT.ok : EXIT.executionFailed;
       }
       case 'drift':
       case 'reconcile':
@@ -488,7 +490,9 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         const shown = values.wait ? await waitForJob(client, node, job, intervalMs, io) : job;
         print(describeJob(shown), { job: shown });
         // Waited for, a job ends succeeded, failed or in a state this CLI does not know (waitForJob).
-        return shown.state === 'failed' || (values.wait && shown.state !== 'succeeded') ? EXIT.executionFailed : EXIT.ok;
+        // One that ended leaving objects unfixed exits as the command that started it would.
+        const unfixed = shown.state === 'succeeded' && shown.failures.length > 0;
+        return shown.state === 'failed' || unfixed || (values.wait && shown.state !== 'succeeded') ? EXIT.executionFailed : EXIT.ok;
       }
       case 'executions':
         return await executions(client, rest, values, io, print);
@@ -1021,7 +1025,7 @@ async function startNodeJob(
   const job = await waitForJob(client, node, started.job, values.intervalMs, io);
   if (kind !== 'drift' || job.state !== 'succeeded') {
     print(describeJob(job), { job });
-    return job.state === 'succeeded' && job.failures.length === 0 ? EXIT.ok : EXIT.executionFailed;
+    return endedClean(job) ? EXIT.ok : EXIT.executionFailed;
   }
   const { differences } = await driftPages(client, node, job.id);
   print(driftReport(node, job, differences), { job, differences });
@@ -1104,6 +1108,16 @@ export function driftReport(node: string, job: NodeJob, differences: readonly Dr
   const counts = kinds.map((kind) => `${differences.filter((entry) => entry.kind === kind).length} ${kind}`).join(', ');
   const rows = differences.map((entry) => [entry.kind, entry.type, entry.id, entry.kind === 'different' ? (entry.properties ?? []).join(', ') : entry.store ? `${entry.kind === 'missing' ? 'held under ' : ''}store ${entry.store}` : '']);
   return `${node}: ${counted(differences.length, 'difference')}: ${counts}${compared}\n${table(['KIND', 'TYPE', 'ID', 'DETAIL'], rows)}`;
+}
+
+/**
+ * Whether a job waited for ended as its command's exit 0 says: succeeded, every object fixed or
+ * published (a reconcile's, a capture's, a GeoServer node's resync's closing reconcile's
+ * `failures` empty). Any other end is exit 4, whichever command waited for it (`resync`, `drift`,
+ * `reconcile`, `capture`, `job`): a script reading 0 would take objects left unfixed for done.
+ */
+function endedClean(job: NodeJob): boolean {
+  return job.state === 'succeeded' && job.failures.length === 0;
 }
 
 /** A job's state and progress, then one line per failed object. */
