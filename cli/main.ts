@@ -1091,6 +1091,15 @@ async function withGeoServerNodes(client: ClusterApi, node: string, error: unkno
 /** `drift <node> --last`: what the node's latest check found, without starting another. */
 async function lastDriftReport(client: ClusterApi, node: string, print: (human: string, data: unknown) => void): Promise<number> {
   const { job, complete, differences } = await driftPages(client, node);
+  // Incomplete and ended: it stopped part way, and there is nothing it is still reading.
+  if (!complete && job.state === 'failed') {
+    print(
+      `${jobLine(job)}\n${node}: the latest check (${job.kind} job ${job.id}) failed before it had compared everything: ${inline(job.error ?? 'no reason recorded')}; ` +
+        `no differences to list; after a fix, check again: geocluster drift ${node}`,
+      { job, complete, differences },
+    );
+    return EXIT.executionFailed;
+  }
   if (!complete) {
     print(`${jobLine(job)}\n${node}: the check is still reading: no differences to list yet (geocluster job ${node} ${job.id} --wait)`, { job, complete, differences });
     return EXIT.ok;

@@ -78,3 +78,29 @@ describe('a job that succeeded but left objects unfixed ends every command that 
     expect((await run(...argv, '--interval', '50')).code).toBe(0);
   });
 });
+
+describe('drift --last of a check that failed before it had compared everything', () => {
+  it('says the check failed and why, not that it is still reading, and exits 4', async () => {
+    const failed = job('drift', {
+      state: 'failed',
+      phase: 'scan-store',
+      progress: { compared: 200, missing: 0, extra: 0, different: 0, toFix: null, fixed: 0, failed: 0, restCalls: 210, published: 0 },
+      failures: [],
+      error: 'GeoServerReadRefusedError: GET /workspaces/topp/datastores/pg.json answered 404',
+    });
+    cli.script = { 'GET /nodes/gs-1/drift': ok({ node: 'gs-1', job: failed, complete: false, counts: { missing: 0, extra: 0, different: 0 }, differences: [] }) };
+    const result = await run('drift', 'gs-1', '--last');
+    expect(result.out).not.toContain('still reading');
+    expect(result.out).toContain('gs-1: the latest check (drift job j-1) failed before it had compared everything: GeoServerReadRefusedError: GET /workspaces/topp/datastores/pg.json answered 404');
+    expect(result.out).toContain('geocluster drift gs-1');
+    expect(result.code).toBe(4);
+  });
+
+  it('a check still reading is said to be so, exit 0', async () => {
+    const running = job('drift', { state: 'running', phase: 'scan-store', finishedAt: null, failures: [] });
+    cli.script = { 'GET /nodes/gs-1/drift': ok({ node: 'gs-1', job: running, complete: false, counts: { missing: 0, extra: 0, different: 0 }, differences: [] }) };
+    const result = await run('drift', 'gs-1', '--last');
+    expect(result.out).toContain('gs-1: the check is still reading: no differences to list yet (geocluster job gs-1 j-1 --wait)');
+    expect(result.code).toBe(0);
+  });
+});
