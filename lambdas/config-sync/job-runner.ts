@@ -1120,6 +1120,9 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
           return { failed: `the GeoServer holds it under store ${unknownStore}, which the cluster does not hold (made after this capture's scan): a capture run again publishes the store, then this` };
         }
         let change: ConfigChange | undefined;
+        // Read as absent, published as removed from every node: only from a GeoServer that
+        // answers its catalog (a URL answering 404 to everything reads every object absent).
+        if (!heldWhole && stored) await reader.assertServesCatalog();
         if (!heldWhole && stored && entry.replacedStore) {
           const replacing = entries.find((other) => other.kind === 'extra' && isStoreType(other.type) && other.id === entry.id)?.type;
           const removal = await replacedStoreRemoval(deps, job.node, reader, stored, replacing);

@@ -81,6 +81,23 @@ export function heldInAnotherWorkspace(id: string, store: string): string {
   );
 }
 
+/**
+ * The catalog-wide listings every GeoServer serves, an empty catalog's too (`{"workspaces": ""}`):
+ * one answered 404 means the URL does not reach a GeoServer's REST API now (`assertServesCatalog`).
+ */
+const CATALOG_LISTINGS: readonly string[] = ['/workspaces', '/namespaces', '/styles', '/layergroups', '/layers'];
+
+/** A catalog-wide listing answered 404: the GeoServer cannot be read now, which a job waits for as for one that is down. */
+function notServingCatalog(url: string, request: string, response: RestResponse): GeoServerUnavailableError {
+  return new GeoServerUnavailableError(
+    url,
+    request,
+    response.status,
+    `every GeoServer serves this listing, so this URL does not reach a GeoServer's REST API now (its web application being deployed, ` +
+      `a proxy without a route to it, or a wrong context path in the node's geoserver.url); nothing is read as absent from it: ${truncate(response.text, 200)}`,
+  );
+}
+
 /** Answers to a style document read that mean "not in the format asked for": 400, 406 Not Acceptable, 415. */
 const NOT_IN_THIS_FORMAT: readonly number[] = [400, 406, 415];
 
@@ -432,10 +449,17 @@ export class GeoServerReader {
     }
   }
 
-  /** Names in a collection listing (`{"workspaces": {"workspace": [{"name": ...}]}}`, or `""` when empty). */
+  /**
+   * Names in a collection listing (`{"workspaces": {"workspace": [{"name": ...}]}}`, or `""` when
+   * empty). A workspace's listing answered 404 is empty (the workspace went since it was listed);
+   * a catalog-wide one (`CATALOG_LISTINGS`) never is: see `assertServesCatalog`.
+   */
   async names(path: string): Promise<string[]> {
     const response = await this.get(`${path}.json`);
-    if (response.status === 404) return [];
+    if (response.status === 404) {
+      if (CATALOG_LISTINGS.includes(path)) throw notServingCatalog(this.rest.url, `GET ${path}.json`, response);
+      return [];
+    }
     const parsed = parse(response, path);
     const outer = isJsonObject(parsed) ? Object.values(parsed)[0] : undefined;
     if (!isJsonObject(outer)) return [];
@@ -480,6 +504,19 @@ export class GeoServerReader {
       }
     }
     return refs;
+  }
+
+  /**
+   * Throws `GeoServerUnavailableError` unless the GeoServer answers its catalog's workspace
+   * listing. Every GeoServer serves it, an empty catalog included; a URL that answers 404 there
+   * (and so to every object read) is a GeoServer that cannot be read now, not one whose objects
+   * are gone: the servlet container while the GeoServer web application is redeployed, a proxy
+   * without a route to it, a wrong context path. Asked before an object read as absent is taken
+   * for removed (a capture publishes such a removal to every node), as the scan's own first read
+   * (`names('/workspaces')`) is.
+   */
+  async assertServesCatalog(): Promise<void> {
+    await this.names('/workspaces');
   }
 
   private async get(path: string, accept?: string): Promise<RestResponse> {

@@ -9,6 +9,9 @@
 import { GeoServerUnreachableError } from '../../../../lambdas/config-sync/geoserver/errors';
 import type { GeoServerRest, RestRequest, RestResponse } from '../../../../lambdas/config-sync/geoserver/ports';
 
+/** The catalog-wide listings every GeoServer serves. */
+const CATALOG_LISTINGS = new Set(['/workspaces.json', '/namespaces.json', '/styles.json', '/layergroups.json', '/layers.json']);
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export class FakeGeoServer implements GeoServerRest {
@@ -42,6 +45,9 @@ export class FakeGeoServer implements GeoServerRest {
     switch (request.method) {
       case 'GET':
         if (path === '/about/version') return { status: 200, text: JSON.stringify({ about: { resource: [{ '@name': 'GeoServer', Version: '2.25.2' }] } }) };
+        // A catalog-wide listing, which every GeoServer serves (a job reads a 404 there as no
+        // GeoServer answering): this fake lists nothing in it, as an empty catalog's (`""`).
+        if (!this.objects.has(path) && CATALOG_LISTINGS.has(path)) return { status: 200, text: JSON.stringify({ [path.slice(1, -'.json'.length)]: '' }) };
         return this.objects.has(path) ? { status: 200, text: JSON.stringify(this.objects.get(path)) } : { status: 404, text: 'No such object' };
       case 'DELETE':
         if (!this.objects.has(path)) return { status: 404, text: `No such object: ${path}` };

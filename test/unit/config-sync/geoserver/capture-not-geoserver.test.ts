@@ -1,0 +1,133 @@
+// A capture of a master whose GeoServer URL answers 404 to every request: its servlet container
+// while the GeoServer web application is being redeployed or upgraded, a proxy in front of it
+// with no route for the path, a `geoserver.url` naming the wrong context path. No GeoServer
+// answers 404 to the catalog's own listings (`/workspaces`) or to `/about/version`, so this is no
+// GeoServer that lost its catalog: it is one that cannot be read now. A capture must publish
+// nothing from it (every stored object, read as absent, would be published as removed from every
+// node: the whole cluster's configuration gone), and wait for it as for a GeoServer that is down.
+import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory';
+import { catchUp } from '../../../../lambdas/config-sync/apply';
+import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
+import type { GeoServerRest } from '../../../../lambdas/config-sync/geoserver/ports';
+import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
+import { newJob } from '../../../../lambdas/config-sync/jobs';
+import { applyDeps, CLUSTER, harness, type Harness } from '../fixtures';
+import { standInPerTest } from '../../../support/standin-per-test';
+import { ROADS_AND_RIVERS, seedRoadsAndRivers } from './capture-on-a-slave';
+
+const standIn = standInPerTest();
+
+/** The master's GeoServer as the job reaches it: the stand-in, or (`down`) a container answering 404 to every path. */
+function switchable(): { rest: GeoServerRest; down: boolean } {
+  const state = {
+    down: false,
+    rest: {
+      get url() {
+        return standIn.rest.url;
+      },
+      send: async (request: Parameters<GeoServerRest['send']>[0]) =>
+        state.down ? { status: 404, text: '<html><body><h1>HTTP Status 404 – Not Found</h1></body></html>' } : standIn.rest.send(request),
+    },
+  };
+  return state;
+}
+
+async function masterInLine(): Promise<Harness> {
+  const h = harness();
+  await h.appendAll(ROADS_AND_RIVERS);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+  const catalog = standIn.geoserver.catalog;
+  seedRoadsAndRivers(catalog);
+  // One edit in the web UI: the capture has one difference to publish.
+  catalog.get('featureType', 'topp:roads')!.title = 'Roads, edited';
+  return h;
+}
+
+function captureDeps(h: Harness, jobs: MemoryJobStore, rest: GeoServerRest, published: string[]): JobRunnerDeps {
+  return {
+    cluster: CLUSTER,
+    store: h.store,
+    jobs,
+    apply: applyDeps(h),
+    rest,
+    compareMode: 'both-ways',
+    now: () => new Date(),
+    publish: async (change) => {
+      const event = await h.append(change, 'master-1');
+      await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+      published.push(`${change.kind} ${change.object.type}/${change.object.id}`);
+      return event.sequence;
+    },
+  };
+}
+
+async function started(jobs: MemoryJobStore, kind: 'capture' | 'drift') {
+  const job = newJob({ id: `${kind}-1`, node: 'master-1', kind, requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
+  expect(await jobs.start(job, new Date())).toEqual({ started: true });
+  return job;
+}
+
+test('a capture scanning a GeoServer URL that answers 404 to everything publishes nothing and waits for it, as for a GeoServer that is down', async () => {
+  const h = await masterInLine();
+  const jobs = new MemoryJobStore();
+  const job = await started(jobs, 'capture');
+  const geoserver = switchable();
+  geoserver.down = true;
+  const published: string[] = [];
+  const deps = captureDeps(h, jobs, geoserver.rest, published);
+
+  for (let slice = 0; slice < 5; slice += 1) {
+    await expect(runJobSlice(deps, 'master-1', job.id, Date.now() + 5_000)).rejects.toBeInstanceOf(GeoServerUnavailableError);
+  }
+  expect(published).toEqual([]);
+  expect(await jobs.read('master-1', job.id)).toMatchObject({ state: 'running', progress: { missing: 0 } });
+
+  // Back: the capture goes on from its checkpoint and publishes the one edit.
+  geoserver.down = false;
+  let outcome = 'more';
+  for (let slice = 0; slice < 20 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 5_000);
+  expect(outcome).toBe('done');
+  // What the GeoServer holds, once it can be read: the edit (and the defaults it adds, both ways), no removal.
+  expect(published).toContain('modify featureType/topp:roads');
+  expect(published.filter((change) => !change.startsWith('modify '))).toEqual([]);
+  expect((await h.store.listObjects('master-1', { limit: 100 })).objects.map((object) => `${object.type}/${object.id}`)).toEqual(
+    expect.arrayContaining(['workspace/topp', 'dataStore/topp:pg', 'featureType/topp:roads', 'featureType/topp:rivers']),
+  );
+});
+
+test('a capture whose GeoServer URL turns to answering 404 to everything after its scan publishes no removal, and goes on once it is back', async () => {
+  const h = await masterInLine();
+  const jobs = new MemoryJobStore();
+  const job = await started(jobs, 'capture');
+  const geoserver = switchable();
+  const published: string[] = [];
+  const deps = captureDeps(h, jobs, geoserver.rest, published);
+
+  let outcome = 'more';
+  for (let slice = 0; slice < 20 && (await jobs.read('master-1', job.id))!.phase !== 'fix'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1);
+  expect({ outcome, phase: (await jobs.read('master-1', job.id))!.phase }).toEqual({ outcome: 'more', phase: 'fix' });
+
+  geoserver.down = true;
+  await expect(runJobSlice(deps, 'master-1', job.id, Date.now() + 5_000)).rejects.toBeInstanceOf(GeoServerUnavailableError);
+  expect(published).toEqual([]);
+
+  geoserver.down = false;
+  for (let slice = 0; slice < 20 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 5_000);
+  expect(outcome).toBe('done');
+  // What the GeoServer holds, once it can be read: the edit (and the defaults it adds, both ways), no removal.
+  expect(published).toContain('modify featureType/topp:roads');
+  expect(published.filter((change) => !change.startsWith('modify '))).toEqual([]);
+});
+
+test('a drift check of a GeoServer URL that answers 404 to everything reports nothing missing: it waits for the GeoServer', async () => {
+  const h = await masterInLine();
+  const jobs = new MemoryJobStore();
+  const job = await started(jobs, 'drift');
+  const geoserver = switchable();
+  geoserver.down = true;
+  const deps = captureDeps(h, jobs, geoserver.rest, []);
+
+  await expect(runJobSlice(deps, 'master-1', job.id, Date.now() + 5_000)).rejects.toBeInstanceOf(GeoServerUnavailableError);
+  expect(await jobs.read('master-1', job.id)).toMatchObject({ state: 'running', progress: { missing: 0 } });
+  expect(await jobs.readDifferences('master-1', job.id)).toEqual([]);
+});
