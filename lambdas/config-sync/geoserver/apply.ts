@@ -162,7 +162,16 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
   const call = async (request: RestRequest, accept404 = false): Promise<RestResponse> => {
     calls += 1;
     const response = await send(rest, request);
-    if (isSuccess(response.status) || (accept404 && response.status === 404)) return response;
+    if (isSuccess(response.status)) return response;
+    if (accept404 && response.status === 404) {
+      // A removal answered 404 is done only where the GeoServer answers at all: a URL answering
+      // 404 to everything (`notAnswering`) still holds the object behind it.
+      if (request.method === 'DELETE') {
+        calls += 1;
+        await assertAnswering(rest, request, response);
+      }
+      return response;
+    }
     // GeoServer answers a PUT or DELETE of a style or layer group it lacks with 500, not 404: its
     // controllers (StyleController.stylePut, LayerGroupController.layerGroupPut and its DELETE)
     // use the object they look up without a null check. A read answering 404 tells it apart from a
@@ -220,6 +229,8 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
     }
     if (updated.status === 404) {
       if (!mapping.collection || step.incomplete) {
+        calls += 1;
+        await assertAnswering(rest, { method: 'PUT', path: item }, updated);
         throw new Refusal(
           `PUT ${item}`,
           404,
@@ -281,10 +292,36 @@ async function credentialsAccepted(rest: GeoServerRest): Promise<boolean> {
   return isSuccess(probe.status);
 }
 
+/**
+ * Why a 404 is no answer of the GeoServer's: its `GET /about/version`, which every GeoServer
+ * serves, answered 404 (or failed) as well. A servlet container while the GeoServer web
+ * application is being deployed, a proxy without a route to it, or a wrong context path in the
+ * node's `geoserver.url` answers 404 to every path: taken as the GeoServer lacking the object, a
+ * removal would be recorded done while the GeoServer keeps the object, and an add or modify
+ * parked on every node, for each event of that window.
+ */
+function notAnswering(rest: GeoServerRest, request: RestRequest, response: RestResponse): GeoServerUnavailableError {
+  return new GeoServerUnavailableError(
+    rest.url,
+    describe(request),
+    response.status,
+    `GET /about/version, which every GeoServer serves, is not answered either: the URL does not reach a GeoServer's REST API now ` +
+      `(its web application being deployed, a proxy without a route to it, or a wrong context path in the node's geoserver.url): ` +
+      truncate(response.text, 200),
+  );
+}
+
+/** Throws `notAnswering` unless the GeoServer answers `GET /about/version`, after a 404 to `request`. */
+async function assertAnswering(rest: GeoServerRest, request: RestRequest, response: RestResponse): Promise<void> {
+  if (!(await credentialsAccepted(rest))) throw notAnswering(rest, request, response);
+}
+
 /** The GeoServer cannot take changes now (retry later), or refuses this one. */
 async function classify(rest: GeoServerRest, request: RestRequest, response: RestResponse): Promise<Error> {
   const { status } = response;
   const answer = truncate(response.text, MAX_ANSWER_CHARS);
+  // A 404 that GeoServer did not give (`notAnswering`): unavailable, as for a GeoServer that is down.
+  if (status === 404) return (await credentialsAccepted(rest)) ? new Refusal(describe(request), status, answer) : notAnswering(rest, request, response);
   // GeoServer refuses some changes with 403 too (the credentials' fault only if a read is refused
   // as well), some with 401 (NamespaceController.namespaceDelete: "Namespace not empty" is an
   // UNAUTHORIZED RestException), and some with 500 (RestControllerAdvice answers a catalog's

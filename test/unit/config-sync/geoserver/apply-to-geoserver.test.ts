@@ -144,7 +144,8 @@ describe('applying events to a GeoServer', () => {
     const geoserver = new FakeGeoServer();
     geoserver.objects.set('/workspaces/sf', { workspace: { name: 'sf', isolated: true } });
     await applyAll(h, withGeoServer(h, geoserver), [add('workspace', 'sf', { isolated: false }), remove('dataStore', 'sf:gone', true)]);
-    expect(geoserver.requests).toEqual(['PUT /workspaces/sf', 'DELETE /workspaces/sf/datastores/gone?recurse=true']);
+    // A 404 to the DELETE is done once the GeoServer is seen answering (a URL answering 404 to everything is not).
+    expect(geoserver.requests).toEqual(['PUT /workspaces/sf', 'DELETE /workspaces/sf/datastores/gone?recurse=true', 'GET /about/version']);
     // The name comes from the id when the master left it out.
     expect(geoserver.objects.get('/workspaces/sf')).toEqual({ workspace: { name: 'sf', isolated: false } });
     expect(await h.store.readCursor('slave-1')).toBe(2);
@@ -219,6 +220,32 @@ describe('applying events to a GeoServer', () => {
     expect(recovered.failure).toBeUndefined();
     expect(await h.store.readCursor('slave-1')).toBe(3);
     expect([...geoserver.objects.keys()]).toEqual(['/workspaces/a', '/workspaces/b', '/workspaces/c']);
+  });
+
+  // A servlet container while the GeoServer web application is redeployed (or a proxy with no
+  // route to it, a wrong context path) answers 404 to every path, /about/version included: no
+  // GeoServer lacking the object, but one that cannot be reached now.
+  it('waits while the GeoServer URL answers 404 to everything, reads included: no add parked, no remove taken as done', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps = withGeoServer(h, geoserver);
+    const events = await h.appendAll([add('workspace', 'a'), remove('workspace', 'a', false), add('workspace', 'b')]);
+    await applyDeliveredEvent(deps, SLAVE, events[0]!);
+    geoserver.refuse(() => true, 404, '<html><body><h1>HTTP Status 404 – Not Found</h1></body></html>');
+
+    const removal = await applyDeliveredBatch(deps, SLAVE, events.slice(1).map((event) => JSON.stringify(event)));
+    expect(removal.failure?.error).toBeInstanceOf(GeoServerUnavailableError);
+    expect((removal.failure?.error as GeoServerUnavailableError).geoserverStatus).toBe(404);
+    const addition = await applyDeliveredBatch(deps, SLAVE, events.slice(2).map((event) => JSON.stringify(event)));
+    expect(addition.failure?.error).toBeInstanceOf(GeoServerUnavailableError);
+    expect(await h.store.readCursor('slave-1')).toBe(1);
+    expect(await h.store.listParked('slave-1')).toEqual([]);
+
+    geoserver.clearRefusals();
+    const recovered = await applyDeliveredBatch(deps, SLAVE, events.slice(1).map((event) => JSON.stringify(event)));
+    expect(recovered.failure).toBeUndefined();
+    expect(await h.store.readCursor('slave-1')).toBe(3);
+    expect([...geoserver.objects.keys()]).toEqual(['/workspaces/b']);
   });
 
   // A 403 counts as the credentials' only when a read with them is refused too (every request here).
@@ -458,7 +485,14 @@ describe('applying events to a GeoServer', () => {
     const retried = await retryParked(deps, SLAVE);
     expect(retried).toEqual({ cleared: [1, 2, 3], stillParked: [] });
     // The modify is tried again (three attempts, refused), then dropped; the remove is sent (a 404 is done), then the add.
-    expect(geoserver.requests.slice(sent)).toEqual([...Array(3).fill('PUT /workspaces/gone'), 'DELETE /workspaces/gone?recurse=true', 'PUT /workspaces/gone', 'POST /workspaces']);
+    // Each 404 is taken as the GeoServer's once it answers GET /about/version.
+    expect(geoserver.requests.slice(sent)).toEqual([
+      ...Array(3).fill(['PUT /workspaces/gone', 'GET /about/version']).flat(),
+      'DELETE /workspaces/gone?recurse=true',
+      'GET /about/version',
+      'PUT /workspaces/gone',
+      'POST /workspaces',
+    ]);
     expect(geoserver.objects.get('/workspaces/gone')).toEqual({ workspace: { name: 'gone' } });
   });
 
