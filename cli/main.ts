@@ -1176,7 +1176,37 @@ async function waitForJob(client: ClusterApi, node: string, job: NodeJob, interv
       last = line;
     }
     await sleep(intervalMs);
-    current = (await call(client.GET('/nodes/{node}/jobs/{id}', { params: { path: { node, id: job.id } } }))).job;
+    current = await pollJob(client, node, current, intervalMs, io);
+  }
+}
+
+/** Polls of a waited-for job in a row that may fail by themselves (`passesByItself`) before the wait ends. */
+const JOB_POLL_RETRIES = 5;
+
+/** An error a poll meets that passes by itself: API Gateway's throttle or 5xx, or no answer at all. */
+function passesByItself(error: unknown): boolean {
+  return error instanceof Unreachable || (error instanceof ApiRefusal && (error.status === 429 || error.status >= 500));
+}
+
+/**
+ * The job's record again. A poll that fails by itself (`passesByItself`) is asked again, up to
+ * JOB_POLL_RETRIES times with a growing wait: the job goes on in the cluster whatever the CLI does,
+ * and a long reconcile would otherwise end its wait at one throttled poll. A wait that ends before
+ * the job says so, with how to follow it, before the poll's error: alone, that reads as the job
+ * refused, and starting it again would be refused 409 JOB_RUNNING.
+ */
+async function pollJob(client: ClusterApi, node: string, job: NodeJob, intervalMs: number, io: CliIo): Promise<NodeJob> {
+  for (let failed = 0; ; failed++) {
+    try {
+      return (await call(client.GET('/nodes/{node}/jobs/{id}', { params: { path: { node, id: job.id } } }))).job;
+    } catch (error) {
+      if (!passesByItself(error) || failed >= JOB_POLL_RETRIES) {
+        // An answer not the API's says nothing of the job: its one line alone (`ForeignAnswer`).
+        if (!(error instanceof ForeignAnswer)) io.err(inline(`geocluster: stopped waiting for ${job.kind} job ${job.id} on ${node}, which goes on in the cluster: follow it with geocluster job ${node} ${job.id} --wait`));
+        throw error;
+      }
+      await sleep(Math.min(intervalMs * 2 ** (failed + 1), 30_000));
+    }
   }
 }
 
