@@ -38,7 +38,7 @@ import { loadJobSlices } from '../deferred-job-slices';
 import type { SliceRunner } from '../job-slices';
 // A consuming node (most nodes) resyncs in a job queued on SQS: the client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
-import { jobView, newJob, noResyncSourceMessage } from '../jobs';
+import { jobRunningMessage, jobView, newJob, noResyncSourceMessage } from '../jobs';
 import { resyncRequestSchema } from '../request-schemas';
 
 const membership = membershipFromEnv();
@@ -63,7 +63,7 @@ export const handler = httpHandler(async (event, context) => {
     const job = newJob({ id: randomUUID(), node: target.name, kind: 'resync', requestedBy: caller.name, source: source.name, hasGeoServer: false, now });
     const started = await jobs.start(job, now);
     if (!started.started) {
-      throw new ConflictError('JOB_RUNNING', `Node ${target.name} is running job ${started.active.id} (${started.active.kind}); wait for it to end`, {
+      throw new ConflictError('JOB_RUNNING', jobRunningMessage(target.name, started.active), {
         job: jobView(started.active),
       });
     }
@@ -86,7 +86,7 @@ async function resyncWithinRequests(caller: ClusterNode, target: ClusterNode, so
   if (!started.started) {
     // The same resync again goes on with it; anything else waits for it.
     if (started.active.kind !== 'resync' || started.active.source !== source.name) {
-      throw new ConflictError('JOB_RUNNING', `Node ${target.name} is running job ${started.active.id} (${started.active.kind}); wait for it to end`, {
+      throw new ConflictError('JOB_RUNNING', jobRunningMessage(target.name, started.active), {
         job: jobView(started.active),
       });
     }

@@ -8,7 +8,7 @@ import type { HttpResult } from '../../../lambdas/shared/http';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
-import { JOB_RETENTION_MS } from '../../../lambdas/config-sync/jobs';
+import { JOB_RETENTION_MS, jobRunningMessage } from '../../../lambdas/config-sync/jobs';
 import { retryParkedMessage } from '../../../lambdas/config-sync/geoserver/invocation';
 import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
@@ -339,6 +339,9 @@ describe('resync and redrive', () => {
     // One job per node at a time.
     const busy = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' } }));
     expect({ status: busy.statusCode, code: body(busy).code }).toEqual({ status: 409, code: 'JOB_RUNNING' });
+    // Queued, it starts only when the node's queue delivers it (a paused node's after the resume):
+    // said, as for the other jobs, not "wait for it to end" alone.
+    expect(body(busy).message).toBe(jobRunningMessage('slave-2', { id: job, kind: 'resync', state: 'queued' }));
     await runJob('slave-2', job);
     const ended = await jobs.read('slave-2', job);
     expect(ended).toMatchObject({ state: 'succeeded', phase: 'done', source: 'master-1', resync: { cursor: 4 }, error: null });
