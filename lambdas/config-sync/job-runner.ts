@@ -95,18 +95,43 @@ export type GeoServerRejection = Extract<GeoServerOutcome, { readonly kind: 'rej
 
 export type SliceOutcome = 'more' | 'done' | 'superseded' | 'not-found';
 
+/**
+ * Slices of a job in a row that may die (their invocation timed out or crashed midway, so never
+ * saved how they ended) without finishing a step, before the job is ended failed.
+ */
+export const MAX_DEAD_SLICES = 3;
+
 export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string, deadline: number): Promise<SliceOutcome> {
   let job = await deps.jobs.read(node, id);
   if (!job) return 'not-found';
   if (isFinal(job.state)) return 'done';
-  const save = async (next: Job): Promise<boolean> => {
-    job = { ...next, updatedAt: deps.now().toISOString() };
-    return (await deps.jobs.save(job)) === 'saved';
+  // A slice that began and never saved how it ended died midway (its invocation timed out or
+  // crashed). Each slice saves the job as it begins, so a job whose step never fits in a slice
+  // would never go stale, and its message, re-delivered for ever in the node's FIFO message group,
+  // would hold the node's events back for good: after MAX_DEAD_SLICES such slices in a row
+  // without a step finished, the job is ended (below).
+  const dead = job.checkpoint.sliceOpen === true ? (job.checkpoint.deadSlices ?? 0) + 1 : 0;
+  /** Slices in a row that died without finishing a step, as this slice saves it: reset by its first step. */
+  let deadSlices = dead;
+  /** The job as last saved. */
+  let saved: Job = job;
+  const save = async (next: Job, open = true): Promise<boolean> => {
+    const { sliceOpen: _open, deadSlices: _dead, ...checkpoint } = next.checkpoint;
+    job = { ...next, checkpoint: { ...checkpoint, ...(open ? { sliceOpen: true } : {}), ...(deadSlices > 0 ? { deadSlices } : {}) }, updatedAt: deps.now().toISOString() };
+    const outcome = await deps.jobs.save(job);
+    if (outcome === 'saved') saved = job;
+    return outcome === 'saved';
   };
   if (!(await save({ ...job, state: 'running', slices: job.slices + 1 }))) return 'superseded';
   if (job.slices === 1) await deps.jobs.pruneDifferences(node, id).catch(() => undefined);
 
   try {
+    if (dead >= MAX_DEAD_SLICES) {
+      throw new Error(
+        `its ${job.phase} phase did not finish a step in ${dead} slices in a row (each ended midway, by its function's timeout or a crash, ` +
+          `without saving why): the job is ended so that the node's queue goes on; the function's log has each slice's start`,
+      );
+    }
     // A capture or reconcile compares the GeoServer with the node's store, which a resync holding
     // the node has half-copied (jobs.ts, `refusedWhileHeld`): checked as every slice begins, as
     // the check at the job's start does not cover one that waited behind a resync (`follow`)
@@ -114,6 +139,7 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
     await assertNotHeldByResync(deps, node, job.kind, deps.now());
     // At least one step per slice, so every slice moves the job on.
     const cache: SliceCache = {};
+    let closing: boolean;
     do {
       const current: Job = job;
       let step: Job;
@@ -123,20 +149,30 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
         // A step that failed after committing part of its work: that part is recorded before the
         // failure is dealt with (the slice thrown out, or the job failed, as for any step).
         if (!(error instanceof StepFailedPartWay)) throw error;
+        deadSlices = 0;
         if (!(await save(error.progressed))) return 'superseded';
         throw error.error;
       }
-      if (!(await save(step))) return 'superseded';
+      deadSlices = 0;
+      // The slice's last step saves that the slice ended: the next slice is no death's redelivery.
+      closing = Date.now() >= deadline;
+      if (!(await save(step, !closing))) return 'superseded';
       // A step that ended the job (a capture whose node was paused) recorded why.
       if (isFinal(step.state)) return 'done';
       if (step.phase === 'done') {
         const finished: Job = { ...step, state: 'succeeded', finishedAt: deps.now().toISOString() };
-        return (await save(finished)) ? 'done' : 'superseded';
+        return (await save(finished, false)) ? 'done' : 'superseded';
       }
-    } while (Date.now() < deadline);
+    } while (!closing);
     return 'more';
   } catch (error) {
-    if (error instanceof GeoServerUnavailableError || isTransientFailure(error)) throw error;
+    if (error instanceof GeoServerUnavailableError || isTransientFailure(error)) {
+      // Ended, not died (a GeoServer that is down, a store throttled): delivered again after the
+      // backoff, however many times, without counting against the job. Best effort: a slice
+      // whose save fails too counts as one that died.
+      await save(saved, false).catch(() => undefined);
+      throw error;
+    }
     deps.onFailure?.(error);
     const failed: Job = {
       ...job,
@@ -145,7 +181,7 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
       // Read by GET /nodes and the job's route: AWS resource names left out (onFailure logs the whole error).
       error: withoutArns(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
     };
-    if (!(await save(failed))) return 'superseded';
+    if (!(await save(failed, false))) return 'superseded';
     // A resync that failed before its copy began gives its node back at once (the hold would
     // lapse in any case), once its failure is recorded: a slice whose save fails is delivered
     // again and goes on under the hold. One that failed after its copy began leaves the store

@@ -105,6 +105,13 @@ export interface JobCheckpoint {
    * capture itself, before a step of it was redone, or by a gateway write): counted fixed (job-runner.ts).
    */
   readonly scanHead?: number;
+  /**
+   * Set by every save of a slice that has not ended (job-runner.ts, `runJobSlice`): found set by
+   * the next slice, the one before it died midway (its invocation timed out or crashed).
+   */
+  readonly sliceOpen?: true;
+  /** Slices in a row that died without finishing a step (`MAX_DEAD_SLICES` ends the job). */
+  readonly deadSlices?: number;
 }
 
 export interface Job {
