@@ -251,7 +251,7 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
     case 'scan-geoserver': {
       const rest = requireRest(deps, job);
       const reader = new GeoServerReader(rest);
-      const refs = await reader.catalog();
+      const refs = await reader.catalog(deps.concurrency ?? 8);
       const extras = await withHeldGroups(reader, await extraObjects(deps.store, job.node, refs), deps.concurrency ?? 8);
       let chunks = job.checkpoint.chunks ?? 0;
       for (let i = 0; i < extras.length; i += 500) {

@@ -474,7 +474,7 @@ export class GeoServerReader {
    * `workspace:name` inside a workspace). Settings are not listed: they always exist, and are
    * compared where the store states them.
    */
-  async catalog(): Promise<ListedObject[]> {
+  async catalog(concurrency = 8): Promise<ListedObject[]> {
     const refs: ListedObject[] = [];
     const push = (type: ObjectType, id: string, store?: string) => refs.push({ type, id, ...(store === undefined ? {} : { store }) } as ListedObject);
     const workspaces = await this.names('/workspaces');
@@ -490,19 +490,34 @@ export class GeoServerReader {
       ['wmsStore', 'wmsstores', 'wmsLayer', 'wmslayers'],
       ['wmtsStore', 'wmtsstores', 'wmtsLayer', 'layers'],
     ];
-    for (const ws of workspaces) {
-      const base = `/workspaces/${seg(ws)}`;
-      for (const name of await this.names(`${base}/styles`)) push('style', `${ws}:${name}`);
-      for (const name of await this.names(`${base}/layergroups`)) push('layerGroup', `${ws}:${name}`);
-      for (const [storeType, storeSegment, resourceType, resourceSegment] of stores) {
-        for (const store of await this.names(`${base}/${storeSegment}`)) {
+    // A listing call per workspace collection, then per GeoServer store: thousands in a large
+    // catalog, all within one step of the job (its function's time). Read `concurrency` at a time,
+    // as the store scan reads objects (`comparePage`), and listed in the order one at a time lists them.
+    const base = (ws: string) => `/workspaces/${seg(ws)}`;
+    const collections = await mapConcurrently(
+      workspaces.flatMap((ws) => [`${base(ws)}/styles`, `${base(ws)}/layergroups`, ...stores.map(([, storeSegment]) => `${base(ws)}/${storeSegment}`)]),
+      concurrency,
+      (path) => this.names(path),
+    );
+    const perWorkspace = 2 + stores.length;
+    const heldStores = workspaces.flatMap((ws, w) =>
+      stores.flatMap(([, storeSegment, , resourceSegment], kind) =>
+        collections[w * perWorkspace + 2 + kind]!.map((store) => `${base(ws)}/${storeSegment}/${seg(store)}/${resourceSegment}`),
+      ),
+    );
+    const resources = await mapConcurrently(heldStores, concurrency, (path) => this.names(path));
+    let held = 0;
+    workspaces.forEach((ws, w) => {
+      for (const name of collections[w * perWorkspace]!) push('style', `${ws}:${name}`);
+      for (const name of collections[w * perWorkspace + 1]!) push('layerGroup', `${ws}:${name}`);
+      stores.forEach(([storeType, , resourceType], kind) => {
+        for (const store of collections[w * perWorkspace + 2 + kind]!) {
           push(storeType, `${ws}:${store}`);
-          for (const resource of await this.names(`${base}/${storeSegment}/${seg(store)}/${resourceSegment}`)) {
-            push(resourceType, `${ws}:${resource}`, store);
-          }
+          for (const resource of resources[held]!) push(resourceType, `${ws}:${resource}`, store);
+          held += 1;
         }
-      }
-    }
+      });
+    });
     return refs;
   }
 
