@@ -23,6 +23,17 @@
  * whose publisher died is closed as void by the log (`EventLog.closeHoles`), which the applier
  * applies by moving its cursor past it.
  *
+ * Delivered copies. A queue's message is a copy of a log event that anyone allowed to publish to
+ * the topic or send to the queue could have made, so a delivery is never applied as it came:
+ * the queue's applier (`fromQueue`) applies every sequence from the log's event there, and
+ * compares each delivered copy with it (`differenceFromLog`: the event as parsed, not its JSON's
+ * formatting; an offloaded event by its reference, no body fetched). A copy that differs is set
+ * aside (`BatchResult.setAside`) and the log's event applied in its place. The log read that
+ * gives the log's events is the batch's read ahead, started at the first delivered sequence the
+ * node may lack; a node keeping up, which reads nothing ahead, reads just its delivered sequences.
+ * Publishers and catch-ups hand the applier events they read from the log or wrote to it
+ * themselves: those are taken as they are.
+ *
  * Own events. A `both` node's queue delivers its own events like any other (its subscription
  * has no filter), so nothing but its queue is needed for its store to get them. Its publish
  * request usually applies them first, when the store is right before them (publish.ts), and
@@ -60,6 +71,7 @@
  * removed later does not hold that removal. Transient failures (throttling,
  * timeouts, 5xx) are never counted: they are retried by the queue and never park an event.
  */
+import { isDeepStrictEqual } from 'node:util';
 import {
   CursorContentionError,
   EventsMissingFromLogError,
@@ -293,7 +305,8 @@ export interface BatchResult {
   readonly failure?: { readonly index: number; readonly error: unknown };
   /**
    * The messages before `failure` (all, without one) that are no event of the cluster's log
-   * (`readQueueMessage`, or numbered past the log's head), by index, with why: no retry can
+   * (`readQueueMessage`, numbered past the log's head, or different from the log's event at their
+   * sequence, which is applied in their place), by index, with why: no retry can
    * apply them, so the caller sets them aside (the node's dead-letter queue) instead of retrying
    * them, which would hold every later message of the queue's one message group. Nothing of
    * them was applied, and the cursor never moved for them. Absent when there are none.
@@ -306,7 +319,8 @@ export interface BatchResult {
   readonly cursor?: number;
   /**
    * Events applied ahead of the queue (read from the log after the messages' own), in order:
-   * counted and reported here, once, as their own messages come later as duplicates.
+   * counted and reported here, once, as their own messages come later as duplicates. Also the
+   * log's events applied for messages set aside as different from them, which no result lists.
    */
   readonly readAhead?: readonly AppliedEvent[];
   /** What ended the read ahead early, when something did (the batch's messages are applied all the same). */
@@ -395,7 +409,9 @@ const MAX_OBJECT_MOVED_RETRIES = 3;
 
 /**
  * Applies one event delivered by the node's queue: ignores it if already applied, fills any
- * gap before it from the log, then applies it.
+ * gap before it from the log, then applies the log's event at its sequence (a delivery that
+ * differs from it is not applied: the step is then `fromLog`; `applyDeliveredBatch` sets such a
+ * message aside).
  */
 export async function applyDeliveredEvent(
   deps: ApplyDeps,
@@ -408,8 +424,9 @@ export async function applyDeliveredEvent(
 /**
  * Applies an SQS batch (message bodies, in queue order). Stops at the first message that
  * fails, as FIFO partial batch failure requires. A message that is no event of the cluster's
- * log (`readQueueMessage`, or numbered past the log's head) is not a failure: it is listed
- * in `setAside`, with nothing applied for it, and the batch goes on.
+ * log (`readQueueMessage`, numbered past the log's head, or different from the log's event at
+ * its sequence) is not a failure: it is listed in `setAside`, with nothing of it applied, and the
+ * batch goes on.
  */
 export async function applyDeliveredBatch(
   deps: ApplyDeps,
@@ -446,6 +463,11 @@ export async function applyDeliveredBatch(
   /** The message index of each event. */
   const positions: number[] = [];
   const setAside: SetAsideMessage[] = [];
+  /**
+   * Steps applied for messages set aside because they differ from the log's event at their
+   * sequence (the log's event there), which no result lists: reported with the read ahead's.
+   */
+  const unlisted: AppliedEvent[] = [];
   for (const [index, message] of messages.entries()) {
     const read = readQueueMessage(message, context.cluster);
     if ('foreign' in read) {
@@ -458,7 +480,7 @@ export async function applyDeliveredBatch(
   /** The result's failure at event `at` (a message index), with the messages set aside before it only. */
   const failing = (at: number, error: unknown): BatchResult => {
     const index = positions[at] ?? messages.length;
-    return { results, failure: { index, error }, ...withSetAside(setAside.filter((message) => message.index < index)) };
+    return { results, failure: { index, error }, ...withReadAhead(unlisted), ...withSetAside(setAside.filter((message) => message.index < index)) };
   };
   // A known cursor may only make the applier try a commit (whose compare-and-swap checks it),
   // never drop an event as applied: when a delivered event is at or below it, it is read, or
@@ -481,14 +503,33 @@ export async function applyDeliveredBatch(
   // events a read ahead applied long ago (a change set of a thousand, applied ahead from its
   // first message) would otherwise read pages the node holds already, and get no further
   // until its messages caught up with the cursor.
+  //
+  // A message is applied only as the log's event at its sequence (`fromQueue`: anyone allowed to
+  // send to the queue could have made it): the same read covers the messages the node may lack
+  // (above the known cursor; its own events are usually applied already, and read only if they
+  // are not), so it starts at the first of them, at the known cursor's next when that is below it
+  // (the gap before them is read as well). A node keeping up, which reads nothing ahead, reads
+  // just their sequences: one Query where it read nothing before.
   const highest = events.reduce((max, event) => Math.max(max, event.sequence), 0);
   const redundant = known !== undefined && events.length > 0 && events.every((event) => event.sequence <= known);
   const behind = redundant || (known !== undefined && events.some((event) => event.sequence > known + 1));
-  const readFrom = known === undefined || known === HELD_CURSOR ? highest : Math.max(highest, known);
+  const cursorHint = known === undefined || known === HELD_CURSOR ? undefined : known;
+  const lacking = events.filter((event) => event.origin !== context.node && (cursorHint === undefined || event.sequence > cursorHint)).map((event) => event.sequence);
+  const readingAhead = events.length > 0 && (options.readAhead !== false || behind);
+  const firstLacking = lacking.length > 0 ? (cursorHint ?? Math.min(...lacking) - 1) + 1 : undefined;
+  // Past a page of gap, the read ahead starts at the highest message as it did (the applier reads
+  // the gap, the messages' sequences with it).
+  const readFrom =
+    firstLacking !== undefined && !(readingAhead && highest - firstLacking >= LOG_PAGE_SIZE)
+      ? firstLacking
+      : cursorHint === undefined
+        ? highest
+        : Math.max(highest, cursorHint);
+  const readTo = readingAhead ? readFrom + LOG_PAGE_SIZE - 1 : Math.min(Math.max(0, ...lacking), readFrom + LOG_PAGE_SIZE - 1);
   const ahead =
-    events.length === 0 || (options.readAhead === false && !behind)
+    readTo < readFrom || (!readingAhead && lacking.length === 0)
       ? Promise.resolve<DeliveredEvent[]>([])
-      : deps.log.readRange(context.cluster, readFrom, readFrom + LOG_PAGE_SIZE - 1).catch((): DeliveredEvent[] => []);
+      : deps.log.readRange(context.cluster, readFrom, readTo).catch((): DeliveredEvent[] => []);
   if (redundant && !deps.geoserver) {
     const settled = await aheadOfKnownCursor(deps, context, events, known as number, ahead, options.aheadTo);
     if (settled !== undefined) return { ...settled, ...withSetAside(setAside) };
@@ -500,6 +541,27 @@ export async function applyDeliveredBatch(
   } catch (error) {
     return failing(0, error);
   }
+  applier.knowLog(await ahead);
+  /**
+   * The results of `run` (consecutive events, from `before`), without the messages that differ from
+   * the log's event at their sequence, which are set aside (their sequences applied from the log).
+   */
+  const settle = (run: readonly DeliveredEvent[], at: number, before: number, steps: readonly AppliedEvent[], cursor: number, delivered?: readonly DeliveryResult[]) => {
+    const kept = run.filter((event, offset) => {
+      const reason = applier.differingFromLog(event);
+      if (reason !== undefined) setAside.push({ index: positions[at + offset] as number, reason });
+      return reason === undefined;
+    });
+    if (delivered !== undefined && kept.length === run.length) {
+      results.push(...delivered);
+      return;
+    }
+    const listed = resultsOf(kept, before, steps, cursor);
+    results.push(...listed);
+    const count = listed.reduce((sum, result) => sum + result.applied.length, 0);
+    unlisted.push(...steps.slice(count));
+    setAside.sort((a, b) => a.index - b.index);
+  };
   let index = 0;
   while (index < events.length) {
     // Messages of consecutive sequences are applied together, so the store can commit them in
@@ -513,16 +575,15 @@ export async function applyDeliveredBatch(
     const before = await applier.cursor().catch(() => undefined);
     const mark = applier.progressMark();
     try {
-      if (end === index) results.push(await applier.deliver(events[index] as DeliveredEvent));
-      else results.push(...(await applier.deliverRun(events.slice(index, end + 1))));
+      const delivered = end === index ? [await applier.deliver(events[index] as DeliveredEvent)] : await applier.deliverRun(events.slice(index, end + 1));
+      settle(events.slice(index, end + 1), index, before ?? -1, applier.progressSince(mark), delivered[delivered.length - 1]?.cursor ?? -1, delivered);
     } catch (error) {
       // The first message of the run not applied yet is the one that failed. The ones before
       // it were committed: each gets the steps committed up to it (a GeoServer's answers too,
       // which the node's status records).
       const cursor = await applier.cursor().catch(() => -1);
       const failed = events.findIndex((event, position) => position >= index && position <= end && event.sequence > cursor);
-      const committed = events.slice(index, failed < 0 ? index : failed);
-      results.push(...resultsOf(committed, before ?? -1, applier.progressSince(mark), cursor));
+      settle(events.slice(index, failed < 0 ? index : failed), index, before ?? -1, applier.progressSince(mark), cursor);
       const pastHead = failed < 0 ? undefined : await pastLogHead(deps, context, events.slice(failed, end + 1), error);
       if (pastHead === undefined) return failing(failed < 0 ? index : failed, error);
       // Numbered past the head, every event left of the run is no event of the log: none applied.
@@ -538,7 +599,7 @@ export async function applyDeliveredBatch(
     // committed (a range is written whole before it is published), in hand, applied at once.
     const cursor = await applier.cursor();
     const next = new Map<number, DeliveredEvent>();
-    for (const event of await ahead) if (event.sequence > cursor) next.set(event.sequence, event);
+    if (readingAhead) for (const event of await ahead) if (event.sequence > cursor) next.set(event.sequence, event);
     let last = cursor;
     while (next.has(last + 1)) last += 1;
     if (last > cursor) ({ cursor: last } = await applier.advanceTo(last, next, until));
@@ -546,10 +607,10 @@ export async function applyDeliveredBatch(
     if (options.aheadTo !== undefined && options.aheadTo > last) await applier.advanceTo(Math.min(options.aheadTo, cursor + MAX_AHEAD), new Map(), until);
   } catch (error) {
     (deps.warn ?? consoleWarn)('applying ahead of the queue failed; the messages will bring the events', { node: context.node, error: String(error) });
-    return { results, ...withReadAhead(applier.progressSince(aheadMark)), readAheadFailure: error, ...withSetAside(setAside) };
+    return { results, ...withReadAhead([...unlisted, ...applier.progressSince(aheadMark)]), readAheadFailure: error, ...withSetAside(setAside) };
   }
   const cursor = applier.knownCursorValue();
-  return { results, ...(cursor === undefined ? {} : { cursor }), ...withReadAhead(applier.progressSince(aheadMark)), ...withSetAside(setAside) };
+  return { results, ...(cursor === undefined ? {} : { cursor }), ...withReadAhead([...unlisted, ...applier.progressSince(aheadMark)]), ...withSetAside(setAside) };
 }
 
 const withReadAhead = (applied: readonly AppliedEvent[]): Pick<BatchResult, 'readAhead'> => (applied.length > 0 ? { readAhead: applied } : {});
@@ -569,7 +630,12 @@ async function pastLogHead(deps: ApplyDeps, context: NodeContext, run: readonly 
   if (!(error instanceof EventsMissingFromLogError) || first === undefined) return undefined;
   const head = await deps.log.head(context.cluster).catch((): undefined => undefined);
   if (head === undefined || first.sequence <= head) return undefined;
-  return `event ${first.sequence} is past the head of the event log (${head}): no publisher allocated it`;
+  return pastHeadReason(first.sequence, head);
+}
+
+/** Why an event numbered `sequence`, past the log's `head` (read after the log was found to lack it), is no event of the log. */
+export function pastHeadReason(sequence: number, head: number): string {
+  return `event ${sequence} is past the head of the event log (${head}): no publisher allocated it`;
 }
 
 /**
@@ -767,6 +833,16 @@ class NodeApplier {
   private ownEventsInGeoServer = false;
   /** Object keys this applier sent REST calls for (`sendsToGeoServer`). */
   private readonly sentToGeoServer = new Set<string>();
+  /**
+   * Set for the queue's deliveries (`fromQueue`): the events in hand are copies anyone allowed to
+   * send to the queue may have made, so every sequence is applied from the log's event, and each
+   * copy is only compared with it (`differingFromLog`).
+   */
+  private checksInHand = false;
+  /** With `checksInHand`: log events read or handed over (`knowLog`), by sequence, above the cursor. */
+  private readonly logCopies = new Map<number, DeliveredEvent>();
+  /** With `checksInHand`: each delivered copy that is not the log's event at its sequence, with why. */
+  private readonly differing = new Map<DeliveredEvent, string>();
 
   constructor(
     private readonly deps: ApplyDeps,
@@ -791,7 +867,58 @@ class NodeApplier {
    */
   fromQueue(): this {
     this.ownEventsInGeoServer = true;
+    this.checksInHand = true;
     return this;
+  }
+
+  /**
+   * Log events read by the caller (`EventLog.readRange`, holes and all), which `advanceTo` takes
+   * instead of reading them again: a batch's one Query serves both the comparison of its
+   * messages with the log and the read ahead.
+   */
+  knowLog(events: readonly DeliveredEvent[]): void {
+    if (!this.checksInHand) return;
+    for (const event of events) this.logCopies.set(event.sequence, event);
+  }
+
+  /** Why a delivered copy was not the log's event at its sequence; undefined when it was, or was never compared. */
+  differingFromLog(event: DeliveredEvent): string | undefined {
+    return this.differing.get(event);
+  }
+
+  /** The events in hand by sequence: on the queue's applier all of them (each only compared with the log's), else `inHandOf`. */
+  private inHand(events: readonly DeliveredEvent[]): Map<number, DeliveredEvent> {
+    return this.checksInHand ? new Map(events.map((event) => [event.sequence, event])) : inHandOf(events);
+  }
+
+  /** Whether the event applied at `sequence` came as a delivered copy (the log's event when compared), rather than from the log alone. */
+  private deliveredAt(inHand: ReadonlyMap<number, DeliveredEvent>, sequence: number): boolean {
+    const delivered = inHand.get(sequence);
+    return delivered !== undefined && !this.differing.has(delivered);
+  }
+
+  /** Compares a delivered copy (if any) with the log's event at its sequence, once (`differingFromLog`). */
+  private compareWithLog(delivered: DeliveredEvent | undefined, logged: DeliveredEvent): void {
+    if (delivered === undefined || delivered === logged || this.differing.has(delivered)) return;
+    const reason = differenceFromLog(delivered, logged);
+    if (reason !== undefined) this.differing.set(delivered, reason);
+  }
+
+  /**
+   * The log's event at `sequence` (with `checksInHand`), from what the applier holds or else read
+   * with what follows up to `wanted`, or undefined when the log lacks it (`readLog`). A page is
+   * read again from `sequence` when it holds nothing after it, so a run is not cut at its end.
+   */
+  private async logEventAt(sequence: number, wanted: number): Promise<DeliveredEvent | undefined> {
+    if (!this.logCopies.has(sequence) || (wanted > sequence && !this.logCopies.has(sequence + 1))) {
+      for (const event of await this.readLog(sequence, wanted)) this.logCopies.set(event.sequence, event);
+    }
+    return this.logCopies.get(sequence);
+  }
+
+  /** Drops the log events at or below `cursor`: they are applied, and a catch-up of thousands must not hold them all. */
+  private forgetLogThrough(cursor: number): void {
+    for (const sequence of this.logCopies.keys()) if (sequence <= cursor) this.logCopies.delete(sequence);
   }
 
   /**
@@ -904,7 +1031,7 @@ class NodeApplier {
         return { disposition: 'duplicate', sequence: event.sequence, applied: [], cursor: known };
       case 'next':
       case 'gap': {
-        const { applied, cursor } = await this.advanceTo(event.sequence, inHandOf([event]));
+        const { applied, cursor } = await this.advanceTo(event.sequence, this.inHand([event]));
         // A concurrent invocation may have applied it while this one filled the gap.
         const appliedHere = applied.some((step) => step.sequence === event.sequence);
         return { disposition: appliedHere ? 'applied' : 'duplicate', sequence: event.sequence, applied, cursor };
@@ -925,7 +1052,7 @@ class NodeApplier {
     const last = events[events.length - 1];
     if (last === undefined) return [];
     const before = await this.cursor();
-    const { applied, cursor } = await this.advanceTo(last.sequence, inHandOf(events));
+    const { applied, cursor } = await this.advanceTo(last.sequence, this.inHand(events));
     return resultsOf(events, before, applied, cursor);
   }
 
@@ -940,8 +1067,9 @@ class NodeApplier {
   }
 
   /**
-   * Moves the cursor to `target`, taking the events `inHand` (delivered by the queue) for their
-   * own sequences and every other event from the log. Consecutive events that need nothing
+   * Moves the cursor to `target`, taking the events `inHand` for their own sequences (on the
+   * queue's applier, the log's events there, each copy in hand compared with it) and every other
+   * event from the log. Consecutive events that need nothing
    * but a store write and, on a GeoServer node, their REST calls (readable, their object not
    * parked) are committed together, up to `MAX_RUN` per transaction (`applyRun`); anything
    * else, or a run the store refuses, goes one event at a time (`applyNext`), with parking and
@@ -961,6 +1089,7 @@ class NodeApplier {
     };
     let fromLog: DeliveredEvent[] = [];
     let cursor = await this.cursor();
+    if (this.checksInHand) this.forgetLogThrough(cursor);
     const nextInHand = (after: number) => {
       let next = Infinity;
       for (const sequence of inHand.keys()) if (sequence > after && sequence < next) next = sequence;
@@ -970,7 +1099,12 @@ class NodeApplier {
       if (until !== undefined && Date.now() >= until) break;
       const sequence = cursor + 1;
       fromLog = fromLog.filter((candidate) => candidate.sequence >= sequence);
-      let event = inHand.get(sequence);
+      if (this.checksInHand && this.logCopies.size > 2 * LOG_PAGE_SIZE) this.forgetLogThrough(cursor);
+      let event = this.checksInHand ? await this.logEventAt(sequence, Math.min(target, sequence + LOG_PAGE_SIZE - 1)) : inHand.get(sequence);
+      if (this.checksInHand && event === undefined) {
+        if (this.once) break;
+        throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
+      }
       if (event === undefined) {
         const wanted = Math.min(target, nextInHand(sequence) - 1, sequence + LOG_PAGE_SIZE - 1);
         // Read a page, or the next one when only this event is left of the last page (so a
@@ -983,12 +1117,14 @@ class NodeApplier {
         if (event === undefined && this.once) break;
         if (event === undefined) throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
       }
+      if (this.checksInHand) this.compareWithLog(inHand.get(sequence), event);
       // The events in hand right after this one, in order.
       const run: DeliveredEvent[] = [event];
       const buffered = new Map(fromLog.map((candidate) => [candidate.sequence, candidate]));
       for (let next = sequence + 1; next <= target && run.length < MAX_RUN; next += 1) {
-        const candidate = inHand.get(next) ?? buffered.get(next);
+        const candidate = this.checksInHand ? this.logCopies.get(next) : (inHand.get(next) ?? buffered.get(next));
         if (candidate === undefined) break;
+        if (this.checksInHand) this.compareWithLog(inHand.get(next), candidate);
         run.push(candidate);
       }
       if (run.length > 1) {
@@ -1007,7 +1143,7 @@ class NodeApplier {
           // The GeoServer failed the event right after the committed prefix: counted, thrown
           // or parked as `applyNext` would, without calling the GeoServer a second time.
           const failing = outcome.failure.event;
-          const step = await this.failed(cursor, failing, refOf(failing), outcome.failure.error, stepOf(failing, !inHand.has(failing.sequence)));
+          const step = await this.failed(cursor, failing, refOf(failing), outcome.failure.error, stepOf(failing, !this.deliveredAt(inHand, failing.sequence)));
           if (step === 'cursor-moved') {
             if (this.once) return { applied, cursor: await this.readCursorAgain() };
             cursor = await this.reReadCursor(cursor, failing.sequence);
@@ -1021,7 +1157,7 @@ class NodeApplier {
       }
       // An assumed cursor is never taken to read objects against: only unread commits check it.
       if (this.unreadOnly && !this.cursorChecked && !this.readsNothing(event)) break;
-      const step = await this.applyNext(cursor, event, !inHand.has(sequence));
+      const step = await this.applyNext(cursor, event, !this.deliveredAt(inHand, sequence));
       if (step === 'unread-refused') break;
       if (step === 'cursor-moved') {
         if (this.once) return { applied, cursor: await this.readCursorAgain() };
@@ -1082,7 +1218,7 @@ class NodeApplier {
     let bytes = 0;
     let failure: { event: DeliveredEvent; error: unknown } | undefined;
     for (const event of run) {
-      const base = { sequence: event.sequence, origin: event.origin, fromLog: !inHand.has(event.sequence) };
+      const base = { sequence: event.sequence, origin: event.origin, fromLog: !this.deliveredAt(inHand, event.sequence) };
       if (isVoided(event)) {
         steps.push({ ...base, effect: 'void' });
         continue;
@@ -1750,14 +1886,45 @@ function writableUnread(event: DeliveredEvent): boolean {
 }
 
 /**
- * Delivered events by sequence, to be applied for their sequences, but for one that cannot be
- * read: a queue's copy is not the log's word on its sequence (anyone allowed to send to the
- * queue may have made it), so the log's event there is read and applied instead. An event the
- * log holds unreadable too is parked from the log's copy; a sequence the log does not hold, past
- * its head, shows the message foreign (`pastLogHead`).
+ * Events in hand by sequence, to be applied for their sequences, but for one that cannot be read
+ * (the log's event there is read and applied instead, parked when unreadable there too). For
+ * events the caller read from the log or wrote to it; the queue's copies are only compared with
+ * the log's (`NodeApplier.inHand`).
  */
 function inHandOf(events: readonly DeliveredEvent[]): Map<number, DeliveredEvent> {
   return new Map(events.flatMap((event): [number, DeliveredEvent][] => (isUnreadable(event) ? [] : [[event.sequence, event]])));
+}
+
+/**
+ * Why a delivered copy is not the log's event at its sequence (naming the first field that
+ * differs), or undefined when it is that event. What is compared is the event as parsed (`parseEventMessage`,
+ * as the log's items are): its JSON formatting (key order, spacing, escapes) does not count. An
+ * offloaded event is compared as the message carries it, its `bodyRef` included: the log's event
+ * names the one body its publisher stored (no body is ever stored twice under one reference), so
+ * neither body is fetched to compare (one of up to 1 MiB, or a stranger's reference, is not
+ * read for that), and the applier fetches the log's as it would have fetched the copy's.
+ */
+export function differenceFromLog(delivered: DeliveredEvent, logged: DeliveredEvent): string | undefined {
+  const field = fieldDifferingFromLog(delivered, logged);
+  return field === undefined
+    ? undefined
+    : `a message numbered ${delivered.sequence} differs from the log's event ${logged.sequence} (${field}): only the log's event is applied at that sequence`;
+}
+
+function fieldDifferingFromLog(delivered: DeliveredEvent, logged: DeliveredEvent): string | undefined {
+  if (isDeepStrictEqual(delivered, logged)) return undefined;
+  // As JSON values only: an adapter's objects may come with another prototype (another realm, a
+  // structured clone), which is no difference of content.
+  const copy = asJson(delivered);
+  const original = asJson(logged);
+  for (const field of new Set([...Object.keys(original), ...Object.keys(copy)])) {
+    if (!isDeepStrictEqual(copy[field], original[field])) return field;
+  }
+  return undefined;
+}
+
+function asJson(event: DeliveredEvent): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
 }
 
 function refOf(event: DeliveredEvent): ObjectRef | undefined {

@@ -13,8 +13,9 @@
  * here, where the GeoServer can be reached.
  *
  * A message that is no event of the cluster's log (not JSON, without an event's sequence,
- * cluster, origin and time, of another cluster, or numbered past the log's head: apply.ts
- * `setAside`) can never be applied; retried, it would hold every later message of the queue's
+ * cluster, origin and time, of another cluster, numbered past the log's head, or different from
+ * the log's event at its sequence, whose event is applied instead: apply.ts `setAside`) can never
+ * be applied; retried, it would hold every later message of the queue's
  * one message group, up to `maxReceiveCount` deliveries (1,000, days, on a GeoServer node). It is
  * sent to the node's dead-letter queue at once, in a message group of its own that a redrive
  * leaves there (its dead-letter alarm fires), logged
@@ -263,7 +264,7 @@ async function setAsideMessages(
       return { index, error };
     }
     metrics.addMetric(METRIC.messagesSetAside, MetricUnit.Count, 1);
-    logger.error('message set aside: it is no event of the cluster, moved to the dead-letter queue', { messageId: record.messageId, origin, reason });
+    logger.error('message set aside: it is no event of the cluster\'s log, moved to the dead-letter queue', { messageId: record.messageId, origin, reason });
   }
   return undefined;
 }

@@ -577,3 +577,29 @@ describe('a redrive request queued for a node that has no GeoServer (any more)',
     expect(await apply(sqsEvent([message]))).toEqual({ batchItemFailures: [] });
   });
 });
+
+/** Drains `queue` up to the message of event `sequence` (earlier tests leave messages there), and returns that one. */
+async function drainUntil(queue: string, sequence: number): Promise<Message | undefined> {
+  for (let tries = 0; tries < 100; tries += 1) {
+    const found = (await drain(queue, 1)).find((message) => (JSON.parse(message.Body ?? '{}') as { sequence?: number }).sequence === sequence);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+describe("a slave's apply function, given a message that is not the log's event", () => {
+  it("a message of the cluster that differs from the log's event at its sequence goes to the dead-letter queue, and the log's event is applied", async () => {
+    const published = await publishAs('master-1', { kind: 'add', object: { type: 'namespace', id: 'genuine' }, properties: { uri: 'http://genuine' } });
+    const real = await drainUntil('slave-1', body(published).sequence as number);
+    const forgedBody = JSON.stringify({ ...(JSON.parse(real?.Body ?? '{}') as object), properties: { uri: 'http://forged' } });
+    const forged: Message = { ...real, MessageId: 'forged-1', ReceiptHandle: 'forged-1', Body: forgedBody, Attributes: { ApproximateReceiveCount: '1' } };
+    const response = await (await handlers.apply('slave-1'))(sqsEvent([forged]));
+    expect(response.batchItemFailures).toEqual([]);
+    const [object] = await new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo }).readObjects('slave-1', [{ type: 'namespace', id: 'genuine' }]);
+    expect(object?.properties).toEqual({ uri: 'http://genuine' });
+    const deadLetters = await receiveAll(aws.sqs, aws.queues['slave-1']?.deadLetterQueueUrl as string, 1);
+    expect(deadLetters.map((message) => message.Body)).toEqual([forgedBody]);
+    // The real message, delivered after, finds its event applied.
+    expect((await (await handlers.apply('slave-1'))(sqsEvent([real!]))).batchItemFailures).toEqual([]);
+  });
+});

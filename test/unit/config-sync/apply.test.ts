@@ -2,6 +2,7 @@ import {
   applyChange,
   applyDeliveredBatch,
   applyDeliveredEvent,
+  batchSteps,
   catchUp,
   catchUpOnce,
   classifyDelivery,
@@ -622,6 +623,7 @@ describe('applying an SQS batch', () => {
     const { store, deps, messages } = await setUp(10);
     const batch = await applyDeliveredBatch(deps, SLAVE, messages);
     expect(batch.failure).toBeUndefined();
+    expect(batch.setAside).toBeUndefined();
     expect(batch.results.map((r) => r.disposition)).toEqual(Array(10).fill('applied'));
     // The cursor comes with the objects' read (readApplyState): no read of its own.
     expect(store.cursorReads).toBe(0);
@@ -663,12 +665,87 @@ describe('applying an SQS batch', () => {
     expect(store.liveObjects('slave-1').map((o) => o.id).sort()).toEqual(['c', 'd', 'e', 'topp:layer1', 'topp:layer2']);
   });
 
-  it('takes a delivered event it cannot read for the log\'s: a valid event there is applied, nothing parked or counted', async () => {
+  describe('a forged message of the cluster, numbered at or below the log head and above the cursor', () => {
+    /** Message `index` of `messages` with its change replaced: what anyone allowed to send to the queue can make. */
+    const forge = (messages: readonly string[], index: number, change: object) => {
+      const { properties: _properties, patch: _patch, kind: _kind, ...metadata } = JSON.parse(messages[index]!) as Record<string, unknown>;
+      return JSON.stringify({ ...metadata, ...change });
+    };
+
+    it('is never applied, alone on a node keeping up (no read ahead): set aside, and the log\'s event at its sequence applied', async () => {
+      const { store, deps, messages } = await setUp(3);
+      await applyDeliveredBatch(deps, SLAVE, [messages[0]!], { knownCursor: 0, readAhead: false });
+      const forged = forge(messages, 1, { kind: 'add', properties: { forged: true } });
+      const batch = await applyDeliveredBatch(deps, SLAVE, [forged], { knownCursor: 1, readAhead: false });
+      expect(batch.failure).toBeUndefined();
+      expect(batch.setAside).toEqual([{ index: 0, reason: expect.stringContaining("differs from the log's event 2") }]);
+      expect(batch.results).toEqual([]);
+      expect(batchSteps(batch).map((step) => [step.sequence, step.fromLog])).toEqual([[2, true]]);
+      expect((await store.readObjects('slave-1', [ref('layer', 'topp:layer2')]))[0]?.properties).toEqual({ i: 1 });
+      expect(await store.readCursor('slave-1')).toBe(2);
+    });
+
+    it('is never applied within a backlog: set aside, the log\'s event applied in its place, the real messages applied around it', async () => {
+      const { store, deps, messages } = await setUp(4);
+      const forged = forge(messages, 1, { kind: 'remove' });
+      const batch = await applyDeliveredBatch(deps, SLAVE, [messages[0]!, forged, messages[2]!]);
+      expect(batch.failure).toBeUndefined();
+      expect(batch.setAside).toEqual([{ index: 1, reason: expect.stringContaining("differs from the log's event 2") }]);
+      expect(batch.results.map((r) => [r.sequence, r.disposition])).toEqual([[1, 'applied'], [3, 'applied']]);
+      expect(batchSteps(batch).map((step) => step.sequence)).toEqual([1, 2, 3, 4]);
+      expect(store.liveObjects('slave-1').map((o) => o.id).sort()).toEqual(['topp:layer1', 'topp:layer2', 'topp:layer3', 'topp:layer4']);
+      expect(await store.readCursor('slave-1')).toBe(4);
+    });
+
+    it('with a gap before it on a trusted cursor, and at the end of a run', async () => {
+      const { store, deps, messages } = await setUp(4);
+      await applyDeliveredBatch(deps, SLAVE, [messages[0]!], { knownCursor: 0, readAhead: false });
+      const forged = forge(messages, 3, { kind: 'modify', patch: { i: 'forged' } });
+      const batch = await applyDeliveredBatch(deps, SLAVE, [messages[2]!, forged], { knownCursor: 1, readAhead: false });
+      expect(batch.setAside).toEqual([{ index: 1, reason: expect.stringContaining("differs from the log's event 4") }]);
+      expect(batch.results.map((r) => [r.sequence, r.disposition])).toEqual([[3, 'applied']]);
+      expect((await store.readObjects('slave-1', [ref('layer', 'topp:layer4')]))[0]?.properties).toEqual({ i: 3 });
+      expect(await store.readCursor('slave-1')).toBe(4);
+    });
+
+    it('differing only in formatting (key order, spacing) from the log\'s event is the log\'s event: applied, nothing set aside', async () => {
+      const { store, deps, messages } = await setUp(2);
+      const reordered = Object.fromEntries(Object.entries(JSON.parse(messages[1]!) as object).reverse());
+      const batch = await applyDeliveredBatch(deps, SLAVE, [messages[0]!, JSON.stringify(reordered, null, 2)]);
+      expect({ setAside: batch.setAside, results: batch.results.map((r) => r.disposition) }).toEqual({ setAside: undefined, results: ['applied', 'applied'] });
+      expect(await store.readCursor('slave-1')).toBe(2);
+    });
+
+    it('of an offloaded event (its body in the body store) is told from the log\'s by what the message carries, without fetching either body', async () => {
+      const h = harness();
+      const reads: string[] = [];
+      const bodies = Object.assign(Object.create(h.bodies) as typeof h.bodies, {
+        get: (key: string) => {
+          reads.push(key);
+          return h.bodies.get(key);
+        },
+      });
+      const deps: ApplyDeps = { store: h.store, log: h.log, bodies };
+      const bodyRef = await h.bodies.put(CLUSTER, { kind: 'add', object: ref('style', 'big'), properties: { body: 'x'.repeat(1000) } });
+      const real = await h.log.append({ cluster: CLUSTER, origin: 'master-1', publishedAt: '2025-01-01T00:00:00.000Z', kind: 'add', object: ref('style', 'big'), bodyRef });
+      const otherRef = await h.bodies.put(CLUSTER, { kind: 'add', object: ref('style', 'big'), properties: { body: 'forged' } });
+      const batch = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify({ ...real, bodyRef: otherRef })]);
+      expect(batch.setAside).toEqual([{ index: 0, reason: expect.stringContaining("differs from the log's event 1 (bodyRef)") }]);
+      expect(reads).toEqual([bodyRef]);
+      expect((await h.store.readObjects('slave-1', [ref('style', 'big')]))[0]?.properties).toEqual({ body: 'x'.repeat(1000) });
+      // The real message, delivered later, is a duplicate.
+      const again = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(real)]);
+      expect({ setAside: again.setAside, results: again.results.map((r) => r.disposition) }).toEqual({ setAside: undefined, results: ['duplicate'] });
+    });
+  });
+
+  it('never takes a delivered event it cannot read for the log\'s: the valid event there is applied, nothing parked or counted, the message set aside', async () => {
     const { store, deps, messages } = await setUp(3);
     const garbled = JSON.stringify({ ...(JSON.parse(messages[1]!) as object), properties: 'not an object' });
     const batch = await applyDeliveredBatch(deps, SLAVE, [messages[0]!, garbled, messages[2]!]);
     expect(batch.failure).toBeUndefined();
-    expect(batch.results.map((r) => [r.sequence, r.disposition])).toEqual([[1, 'applied'], [2, 'applied'], [3, 'applied']]);
+    expect(batch.setAside).toEqual([{ index: 1, reason: expect.stringContaining("differs from the log's event 2") }]);
+    expect(batch.results.map((r) => [r.sequence, r.disposition])).toEqual([[1, 'applied'], [3, 'applied']]);
     expect(await store.readCursor('slave-1')).toBe(3);
     expect(await store.listParked('slave-1')).toEqual([]);
     expect((await store.readObjects('slave-1', [ref('layer', 'topp:layer2')]))[0]?.properties).toEqual({ i: 1 });

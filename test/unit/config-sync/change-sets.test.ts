@@ -188,17 +188,24 @@ describe('applying ahead of the queue', () => {
     return () => reads;
   };
 
-  it('reads nothing ahead when the queue showed no backlog: the delivered event alone, the later ones left to their messages', async () => {
+  it('reads nothing ahead when the queue showed no backlog: the delivered event alone (its one read of the log: its own sequence, to apply the log\'s event), the later ones left to their messages', async () => {
     const h = harness();
     const events = await h.appendAll(workspaces(3));
     const reads = countingLog(h);
+    const ranges: [number, number][] = [];
+    const counted = h.log.readRange.bind(h.log);
+    h.log.readRange = async (cluster, from, to) => {
+      ranges.push([from, to]);
+      return counted(cluster, from, to);
+    };
     const deps = { store: new MemoryNodeStore(), log: h.log, bodies: h.bodies };
     const first = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[0])], { knownCursor: 0, readAhead: false });
     expect(first).toMatchObject({ cursor: 1, results: [{ disposition: 'applied', sequence: 1 }] });
-    expect(reads()).toBe(0);
+    expect(reads()).toBe(1);
     const second = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[1])], { knownCursor: 1, readAhead: false });
     expect(second).toMatchObject({ cursor: 2, results: [{ disposition: 'applied', sequence: 2 }] });
-    expect(reads()).toBe(0);
+    expect(reads()).toBe(2);
+    expect(ranges).toEqual([[1, 1], [2, 2]]);
     expect(deps.store.allObjects('slave-1').map((object) => object.id)).toEqual(['ws0', 'ws1']);
   });
 
