@@ -495,8 +495,9 @@ export async function applyDeliveredBatch(
   // are applied: applied too, it spares the next invocations their writes (and, on a GeoServer
   // node, an invocation per event: there no event of it starts after `aheadBudgetMs` of the
   // batch, as its REST calls take time). Not for a delivery that shows the node
-  // keeping up (`readAhead`), after which the log holds nothing yet. The read starts at the
-  // highest delivered sequence, not after it: that is usually the key of its own log item, and
+  // keeping up (`readAhead`), after which the log holds nothing yet. With no message the node
+  // lacks (below), the read starts at the highest delivered sequence, not after it: that is
+  // usually the key of its own log item, and
   // a range starting on a key is one query (one starting after it must also ask for the item
   // before, in case a chunk reaches into the range: two queries in a row, the longest call of
   // a delivery). It starts at the known cursor when that is higher: a queue still bringing
@@ -508,8 +509,8 @@ export async function applyDeliveredBatch(
   // send to the queue could have made it): the same read covers the messages the node may lack
   // (above the known cursor; its own events are usually applied already, and read only if they
   // are not), so it starts at the first of them, at the known cursor's next when that is below it
-  // (the gap before them is read as well). A node keeping up, which reads nothing ahead, reads
-  // just their sequences: one Query where it read nothing before.
+  // (the gap before them is read as well), unless that gap is a page or more. A node keeping up,
+  // which reads nothing ahead, reads just their sequences: one Query where it read nothing before.
   const highest = events.reduce((max, event) => Math.max(max, event.sequence), 0);
   const redundant = known !== undefined && events.length > 0 && events.every((event) => event.sequence <= known);
   const behind = redundant || (known !== undefined && events.some((event) => event.sequence > known + 1));
