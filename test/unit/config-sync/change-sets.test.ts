@@ -209,6 +209,16 @@ describe('applying ahead of the queue', () => {
     expect(deps.store.allObjects('slave-1').map((object) => object.id)).toEqual(['ws0', 'ws1']);
   });
 
+  it('after a gap of a page or more, still reads ahead from the highest delivered event (the gap, the event with it, read by the applier)', async () => {
+    const h = harness();
+    const events = await h.appendAll(workspaces(200));
+    const deps = { store: new MemoryNodeStore(), log: h.log, bodies: h.bodies };
+    await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[0])], { knownCursor: 0, readAhead: false });
+    const far = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(events[149])], { knownCursor: 1 });
+    expect(far).toMatchObject({ cursor: 200, results: [{ disposition: 'applied', sequence: 150 }] });
+    expect(far.setAside).toBeUndefined();
+  });
+
   it('reads ahead all the same when the delivered events show the node behind the log: past the next sequence, or at or below the known cursor', async () => {
     const h = harness();
     const events = await h.appendAll(workspaces(6));

@@ -82,6 +82,19 @@ async function applyAll(h: Harness, deps: ApplyDeps, changes: readonly ConfigCha
 }
 
 describe('applying events to a GeoServer', () => {
+  it("sends the log's event, never a delivered copy that differs from it: the copy is set aside", async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    const deps = withGeoServer(h, geoserver);
+    const [real] = await h.appendAll([add('workspace', 'topp', { name: 'topp' })]);
+    const forged = JSON.stringify({ ...real!, object: { type: 'workspace', id: 'evil' }, properties: { name: 'evil' } });
+    const result = await applyDeliveredBatch(deps, SLAVE, [forged]);
+    expect(result.setAside).toEqual([{ index: 0, reason: expect.stringContaining("differs from the log's event 1 (object)") }]);
+    expect(geoserver.requests.filter((request) => request.includes('evil'))).toEqual([]);
+    expect(geoserver.requests.some((request) => request.includes('topp'))).toBe(true);
+    expect(h.store.liveObjects('slave-1').map((object) => object.id)).toEqual(['topp']);
+  });
+
   it('maps every type to its REST calls, creating what the GeoServer lacks', async () => {
     const h = harness();
     const geoserver = new FakeGeoServer();
