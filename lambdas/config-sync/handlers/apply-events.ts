@@ -2,7 +2,10 @@
  * SQS event source of one consuming node (`NODE_NAME`): applies the batch to the node's
  * store (and, for a node with a GeoServer, to the GeoServer first) in order and reports, as
  * FIFO requires, the first failed message and every later one (`batchItemFailures`), so
- * they are retried in order. An event that keeps failing is parked (apply.ts).
+ * they are retried in order. An event that keeps failing is parked (apply.ts). The batch's job
+ * slices run before its events, and a failed slice is reported alone, the events after it
+ * applied: it comes back after them, as if queued after them (docs/architecture.md, "Job slices
+ * and events in one batch", says why no job needs the events queued ahead of it).
  *
  * A node with a GeoServer (`GEOSERVER_URL`): when the GeoServer cannot take changes
  * (unreachable, timeout, 5xx, refused credentials), the failed messages are made invisible
