@@ -15,7 +15,6 @@
  *     (credentials: GEOSERVER_CREDENTIALS_<NODE> or GEOSERVER_CREDENTIALS, default admin:geoserver)
  */
 import { readFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ClusterConfigError } from '../cdk/cluster-config';
@@ -24,6 +23,7 @@ import { DEFAULT_STATE_DIR, startLocalCluster } from './cluster';
 import { LocalStartError } from './emulators';
 import { functionLogFile } from './function-log';
 import { parseGeoServerUrls, withGeoServerUrls } from './geoserver';
+import { stopOnSignals } from './stop-signals';
 
 const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-port N] [--aws-port N] [--no-schedules] [--no-iam] [--allow-host NAME] [--cluster-file FILE] [--function-log FILE]
 
@@ -105,20 +105,11 @@ async function main(): Promise<void> {
     log: quiet ? undefined : (line) => console.log(line),
   });
 
-  let stopping = false;
-  const shutdown = async (signal: NodeJS.Signals) => {
-    if (stopping) {
-      // A second Ctrl-C (or SIGTERM) while the stop waits (on a client holding a request open, a
-      // function's batch): the user will not wait, so exit now, as a shell's 128 + signal, saying
-      // what the unfinished stop may leave.
-      console.error(forcedStopMessage(signal, !values['in-memory']));
-      process.exit(128 + (osConstants.signals[signal] ?? 0));
-    }
-    stopping = true;
-    if (!quiet) console.log('\nStopping the local cluster... (Ctrl-C again stops at once)');
-    await cluster.stop();
-    process.exit(0);
-  };
+  const shutdown = stopOnSignals({
+    stop: () => cluster.stop(),
+    announce: quiet ? undefined : () => console.log('\nStopping the local cluster... (Ctrl-C again stops at once)'),
+    forcedMessage: (signal) => forcedStopMessage(signal, !values['in-memory']),
+  });
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 

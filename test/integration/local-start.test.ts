@@ -163,8 +163,9 @@ function listeningPorts(pid: number): number[] {
     .filter((port) => port > 0);
 }
 
-describe('a second Ctrl-C while npm start stops', () => {
-  it('stops at once, exit 130, saying what may be left, where the first waits for the stop to finish', async () => {
+// A second Ctrl-C while the stop runs is local/stop-signals.ts's (test/unit/local/stop-signals.test.ts).
+describe('Ctrl-C while clients hold requests open', () => {
+  it('stops npm start, exit 0: a request whose body never comes does not hold the stop up', async () => {
     // One node process (no tsx wrapper between): the pid signalled is the one that handles SIGINT.
     const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory', '--port', '0', '--dynamo-port', '0', '--aws-port', '0', '--no-schedules'], {
       cwd: ROOT,
@@ -181,10 +182,13 @@ describe('a second Ctrl-C while npm start stops', () => {
         });
         void exited.then(({ code }) => reject(new Error(`npm start exited (${code}) before its banner: ${errors}`)));
       });
-      // Requests still being read (their bodies never come) on each of its local endpoints: one
-      // whose server waits for its requests to end (the local Lambda API's) holds the stop up, as
-      // a slow client can.
-      for (const port of listeningPorts(child.pid as number)) {
+      // Requests still being read (their bodies never come) on each of its local endpoints, as a
+      // slow or stuck client leaves them: a server that waits for its requests to end before it
+      // closes would hold the stop up (the local Lambda API's did, about 6 s here; now about 0.1 s,
+      // test/unit/local/lambda-api.test.ts). The bound is what a user would call a hang.
+      const ports = listeningPorts(child.pid as number);
+      expect(ports.length).toBeGreaterThan(0);
+      for (const port of ports) {
         const socket = net.connect(port, '127.0.0.1');
         await new Promise<void>((resolve) => socket.once('connect', resolve));
         socket.on('error', () => undefined);
@@ -194,14 +198,9 @@ describe('a second Ctrl-C while npm start stops', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
 
       child.kill('SIGINT');
-      const stillStopping = await Promise.race([exited.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 2_000))]);
-      expect(stillStopping).toBe(true);
-
-      child.kill('SIGINT');
       const ended = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000))]);
-      expect(ended).toEqual({ code: 130, signal: null });
-      expect(errors).toMatch(/npm start: a second Ctrl-C \(SIGINT\): stopped at once, without finishing the stop\. May be left: /);
-      expect(errors).toContain('.local/');
+      expect(ended).toEqual({ code: 0, signal: null });
+      expect(errors).not.toContain('a second Ctrl-C');
     } finally {
       for (const socket of held) socket.destroy();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
