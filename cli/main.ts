@@ -120,7 +120,7 @@ Commands:
   redrive <node>                move the node's dead-lettered events back to its queue and retry its parked events
   resync <node> [--source N]    rebuild the node's store from a snapshot of another node (default: a master) and the log
   drift <node>                  compare the node's GeoServer with its store; list what differs
-  reconcile <node>              make the node's GeoServer match its store again
+  reconcile <node> [--yes]      make the node's GeoServer match its store again (--yes: a master's or both node's)
   capture <node>                publish what was changed on a master's GeoServer behind the cluster
   job <node> <id> [--wait]      a node job's state and progress (resync, drift, reconcile, capture)
   executions list [--phase P] [--process NAME] [--node N] [--limit N]
@@ -169,7 +169,10 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '  --last: lists what the node\'s latest check (a drift, reconcile or capture job) found, without checking again.\n' +
     '  Then `geocluster reconcile <node>` repairs a slave\'s GeoServer; `geocluster capture <master>` publishes a master\'s.',
   reconcile:
-    'Usage: geocluster reconcile <node> [--detach] [--interval MS] [--json]\n  Makes the node\'s GeoServer match its store: creates what is missing, removes what is extra, rewrites what differs.\n' +
+    'Usage: geocluster reconcile <node> [--yes] [--detach] [--interval MS] [--json]\n  Makes the node\'s GeoServer match its store: creates what is missing, removes what is extra, rewrites what differs.\n' +
+    '  --yes: needed for a node that publishes (role master or both, with a GeoServer; read from geocluster nodes): the\n' +
+    '  objects its GeoServer holds and the store lacks (made in its web UI and never captured) are deleted, and no node\n' +
+    '  holds them. List them first (geocluster drift <node>: extra), or publish them instead (geocluster capture <node>).\n' +
     '  Exit 4 if the job failed or could not fix every object (each failure is listed).',
   capture:
     'Usage: geocluster capture <node> [--detach] [--interval MS] [--json]\n  Publishes to every node what was changed on the master\'s GeoServer without the cluster (its web UI, say).',
@@ -265,7 +268,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   redrive: [],
   resync: ['source', 'detach', 'interval'],
   drift: ['detach', 'interval', 'last'],
-  reconcile: ['detach', 'interval'],
+  reconcile: ['yes', 'detach', 'interval'],
   capture: ['detach', 'interval'],
   job: ['wait', 'interval'],
   'executions list': ['phase', 'process', 'node', 'limit'],
@@ -368,6 +371,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         detach: { type: 'boolean', default: false },
         wait: { type: 'boolean', default: false },
         last: { type: 'boolean', default: false },
+        yes: { type: 'boolean', default: false },
         timeout: { type: 'string' },
       },
     });
@@ -476,11 +480,13 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       case 'reconcile':
       case 'capture': {
         const node = nodeArgument(rest[0], command);
+        // The nodes read to tell whether a reconcile needs --yes, kept to name those with a GeoServer if it is refused.
+        const nodes = command === 'reconcile' && !values.yes ? await reconcileWithoutYes(client, node) : undefined;
         try {
           if (command === 'drift' && values.last) return await lastDriftReport(client, node, print);
           return await startNodeJob(client, command, node, { ...values, intervalMs }, io, print);
         } catch (error) {
-          throw await withGeoServerNodes(client, node, error);
+          throw await withGeoServerNodes(client, node, error, nodes);
         }
       }
       case 'job': {
@@ -1067,11 +1073,11 @@ async function driftPages(
  * with the nodes that have one, from GET /nodes: or, when none has, how to run a cluster with
  * GeoServer nodes. Any other error (or a GET /nodes that fails too) is left as it was.
  */
-async function withGeoServerNodes(client: ClusterApi, node: string, error: unknown): Promise<unknown> {
+async function withGeoServerNodes(client: ClusterApi, node: string, error: unknown, known?: NodeState[]): Promise<unknown> {
   if (!(error instanceof ApiRefusal) || !(error.code === 'NO_GEOSERVER' || (error.status === 404 && (error.code === 'NODE_NOT_FOUND' || error.code === 'NOT_FOUND')))) return error;
   let nodes: NodeState[];
   try {
-    nodes = (await call(client.GET('/nodes'))).nodes as NodeState[];
+    nodes = known ?? ((await call(client.GET('/nodes'))).nodes as NodeState[]);
   } catch {
     return error;
   }
@@ -1086,6 +1092,44 @@ async function withGeoServerNodes(client: ClusterApi, node: string, error: unkno
   // NO_GEOSERVER says the node has none, NODE_NOT_FOUND that it is no node at all; a drift report not found says neither.
   const why = error.code === 'NOT_FOUND' ? `${node} has no GeoServer: ` : '';
   return new ApiRefusal(`${error.message}; ${why}${which}`, error.status, error.code);
+}
+
+/** The roles of a node that does not publish: its GeoServer holds nothing the cluster's store lacks but what drifted. */
+const NON_PUBLISHING_ROLES: ReadonlySet<string> = new Set(['slave']);
+
+/**
+ * `reconcile <node>` without --yes: the cluster's nodes (GET /nodes) when the reconcile may go
+ * ahead; refused (exit 2) for a node that publishes, with a GeoServer (role master or both, or a
+ * role this CLI does not know, which may publish). Its reconcile deletes from that GeoServer every
+ * object the store lacks: one made in its web UI and never captured is held by no node, and would
+ * be lost for good. A node without a GeoServer, or one GET /nodes does not list, goes ahead (the
+ * API names the problem). A GET /nodes that fails starts nothing: whether the node publishes is
+ * not known.
+ */
+async function reconcileWithoutYes(client: ClusterApi, node: string): Promise<NodeState[]> {
+  let nodes: NodeState[];
+  try {
+    nodes = (await call(client.GET('/nodes'))).nodes as NodeState[];
+  } catch (error) {
+    // A token refused or an API out of reach: the runCli's own words say what to check, and the reconcile would meet them too.
+    if (error instanceof TokenRefused || (error instanceof Unreachable && !error.timedOut)) throw error;
+    const why = error instanceof Unreachable ? `no answer (${error.why})` : error instanceof CliError ? error.message : String(error);
+    throw new CliError(
+      `reconcile ${node} not started: GET /nodes, which tells whether ${node} publishes, failed: ${why}. ` +
+        `A reconcile of a node that publishes deletes from its GeoServer what the cluster's store lacks: try again, or, if you mean that, geocluster reconcile ${node} --yes`,
+      error instanceof CliError ? error.exitCode : EXIT.refused,
+    );
+  }
+  const member = nodes.find((entry) => entry.name === node);
+  if (member === undefined || member.geoserver === undefined || NON_PUBLISHING_ROLES.has(member.role)) return nodes;
+  const known = member.role === 'master' || member.role === 'both';
+  const what = known ? `${node} is a ${member.role} node:` : `${node} is a node of role ${inline(member.role)}, which this geocluster does not know: it may publish, and`;
+  throw new CliError(
+    `${what} a reconcile deletes from its GeoServer every object the cluster's store lacks, such as those made in its web UI and never captured; ` +
+      `no other node holds them, so they are lost for good. First list them: geocluster drift ${node} (each one "extra"); ` +
+      `to keep them, publish them to the cluster instead: geocluster capture ${node}. To delete them: geocluster reconcile ${node} --yes`,
+    EXIT.usage,
+  );
 }
 
 /** `drift <node> --last`: what the node's latest check found, without starting another. */

@@ -41,7 +41,7 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
     ['redrive', ['redrive', 'slave-1'], { 'POST /nodes/slave-1/redrive': ok({ node: 'slave-1', moved: 1, more: false }) }, 'POST /nodes/slave-1/redrive answered 200 with an unexpected body: parked: is required'],
     ['resync: a job of null', ['resync', 'slave-1'], { 'POST /nodes/slave-1/resync': { status: 202, body: { node: 'slave-1', source: 'master-1', job: null } } }, 'POST /nodes/slave-1/resync answered 202 with an unexpected body: job: Invalid input: expected object, received null'],
     ['drift: a job without its id', ['drift', 'slave-1'], { 'POST /nodes/slave-1/drift': { status: 202, body: { job: {} } } }, 'POST /nodes/slave-1/drift answered 202 with an unexpected body: job.id: is required'],
-    ['reconcile --detach', ['reconcile', 'slave-1', '--detach'], { 'POST /nodes/slave-1/reconcile': { status: 202, body: { job: [] } } }, 'POST /nodes/slave-1/reconcile answered 202 with an unexpected body: job: Invalid input: expected object, received array'],
+    ['reconcile --detach', ['reconcile', 'slave-1', '--yes', '--detach'], { 'POST /nodes/slave-1/reconcile': { status: 202, body: { job: [] } } }, 'POST /nodes/slave-1/reconcile answered 202 with an unexpected body: job: Invalid input: expected object, received array'],
     [
       'capture: the job it waits for, in a state that is not a string',
       ['capture', 'slave-1', '--interval', '50'],
@@ -68,7 +68,7 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
     ['watch: no phase (it polled for ever)', ['watch', 'e-1', '--interval', '50'], { 'GET /executions/e-1': ok({ ...execution, phase: undefined }) }, 'GET /executions/e-1 answered 200 with an unexpected body: phase: is required'],
     ['config log', ['config', 'log'], { 'GET /config/events': ok({ head: 1, events: null, next: null }) }, 'GET /config/events answered 200 with an unexpected body: events: Invalid input: expected array, received null'],
     ['config log --since', ['config', 'log', '--since', '1'], { 'GET /config/events': ok({ head: 1, events: [{ sequence: 2 }], next: null }) }, 'GET /config/events answered 200 with an unexpected body: events.0.kind: is required'],
-    ['reconcile: a status the route does not answer with', ['reconcile', 'slave-1', '--detach'], { 'POST /nodes/slave-1/reconcile': ok({ job: {} }) }, 'POST /nodes/slave-1/reconcile answered 200 with an unexpected body: the route answers 202, not 200'],
+    ['reconcile: a status the route does not answer with', ['reconcile', 'slave-1', '--yes', '--detach'], { 'POST /nodes/slave-1/reconcile': ok({ job: {} }) }, 'POST /nodes/slave-1/reconcile answered 200 with an unexpected body: the route answers 202, not 200'],
     ['config publish: a status the route does not answer with', ['config', 'publish', 'change.json'], { 'POST /config/events': ok({}) }, 'POST /config/events answered 200 with an unexpected body: the route answers 201, not 200'],
   ])('%s: one line naming the route and the member, exit 1', async (_case, argv, answers, message) => {
     cli.script = answers;

@@ -27,11 +27,14 @@ const job = (kind: string, extra: Record<string, unknown> = {}) => ({
   error: null,
   ...extra,
 });
+/** gs-1 as GET /nodes lists it: a slave, whose reconcile needs no --yes (the CLI asks its role first). */
+const slaveGs1 = ok({ head: 7, nodes: [{ name: 'gs-1', role: 'slave', lastAppliedSequence: 7, lag: 0, queueDepth: 0, deadLetterDepth: 0, paused: false, geoserver: { url: 'http://127.0.0.1:1/gs-1', reachable: true, version: '2.26.2', checkedAt: at, lastError: null, rejected: [], unclearedProperties: [] } }] });
 const clean = (kind: string) => job(kind, { progress: { compared: 4, missing: 1, toFix: 1, fixed: 1, failed: 0, restCalls: 3 }, failures: [] });
 
 describe('a job that succeeded but left objects unfixed ends every command that reads it with exit 4', () => {
   it.each(['reconcile', 'capture'])('%s: exit 4, each failure listed', async (kind) => {
     cli.script = {
+      'GET /nodes': slaveGs1,
       [`POST /nodes/gs-1/${kind}`]: { status: 202, body: { job: job(kind, { state: 'queued', phase: 'scan-store', finishedAt: null }) } },
       'GET /nodes/gs-1/jobs/j-1': ok({ job: job(kind) }),
     };
@@ -71,6 +74,7 @@ describe('a job that succeeded but left objects unfixed ends every command that 
   ])('a %s that fixed everything: %j exits 0', async (kind, argv) => {
     const done = clean(kind);
     cli.script = {
+      'GET /nodes': slaveGs1,
       'POST /nodes/gs-1/reconcile': { status: 202, body: { job: { ...done, state: 'queued', phase: 'scan-store', finishedAt: null } } },
       'POST /nodes/gs-1/resync': { status: 202, body: { node: 'gs-1', source: 'master-1', job: { ...done, state: 'queued', phase: 'bootstrap', finishedAt: null } } },
       'GET /nodes/gs-1/jobs/j-1': ok({ job: done }),

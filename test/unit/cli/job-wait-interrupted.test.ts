@@ -26,7 +26,7 @@ it('a poll throttled or answered 503 is asked again: the wait goes on to the job
     'POST /nodes/gs-1/reconcile': started,
     'GET /nodes/gs-1/jobs/j-1': [throttled, unavailable, { status: 200, body: { job: job('succeeded', 'done') } }],
   };
-  const result = await run('reconcile', 'gs-1', '--interval', '50');
+  const result = await run('reconcile', 'gs-1', '--yes', '--interval', '50');
   expect(result).toMatchObject({ code: 0, err: '' });
   expect(result.out).toContain('gs-1: reconcile job j-1 succeeded');
   expect(requested()).toEqual(['POST /nodes/gs-1/reconcile', ...Array(3).fill('GET /nodes/gs-1/jobs/j-1')]);
@@ -34,7 +34,7 @@ it('a poll throttled or answered 503 is asked again: the wait goes on to the job
 
 it('a wait that gives up on its polls says the job goes on, and how to follow it', async () => {
   cli.script = { 'POST /nodes/gs-1/reconcile': started, 'GET /nodes/gs-1/jobs/j-1': unavailable };
-  const result = await run('reconcile', 'gs-1', '--interval', '50');
+  const result = await run('reconcile', 'gs-1', '--yes', '--interval', '50');
   expect(result.code).toBe(1);
   expect(result.err).toContain('503 Service Unavailable');
   expect(result.err).toContain('stopped waiting for reconcile job j-1 on gs-1, which goes on in the cluster: follow it with geocluster job gs-1 j-1 --wait');
@@ -42,7 +42,7 @@ it('a wait that gives up on its polls says the job goes on, and how to follow it
 
 it('a poll refused for good (the token revoked meanwhile) ends the wait at once, saying the job goes on', async () => {
   cli.script = { 'POST /nodes/gs-1/reconcile': started, 'GET /nodes/gs-1/jobs/j-1': { status: 403, body: { message: 'Forbidden' } } };
-  const result = await run('reconcile', 'gs-1', '--interval', '50');
+  const result = await run('reconcile', 'gs-1', '--yes', '--interval', '50');
   expect(result.code).toBe(1);
   expect(result.err).toContain('stopped waiting for reconcile job j-1 on gs-1, which goes on in the cluster');
   expect(requested()).toEqual(['POST /nodes/gs-1/reconcile', 'GET /nodes/gs-1/jobs/j-1']);
