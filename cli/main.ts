@@ -166,7 +166,8 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     'Usage: geocluster drift <node> [--detach] [--interval MS] [--json]\n       geocluster drift <node> --last [--json]\n' +
     '  Checks the node\'s GeoServer against its store (a background job) and lists the differences:\n' +
     '  missing (in the store, not in the GeoServer), extra (the reverse), different (with the properties that differ).\n' +
-    '  --last: lists what the node\'s latest check (a drift, reconcile or capture job) found, without checking again.\n' +
+    '  --last: lists what the node\'s latest check (a drift, reconcile or capture job) found, without checking again\n' +
+    '  (it starts no job, so --detach and --interval do not apply to it).\n' +
     '  Then `geocluster reconcile <node>` repairs a slave\'s GeoServer; `geocluster capture <master>` publishes a master\'s.',
   reconcile:
     'Usage: geocluster reconcile <node> [--yes] [--detach] [--interval MS] [--json]\n  Makes the node\'s GeoServer match its store: creates what is missing, removes what is extra, rewrites what differs.\n' +
@@ -176,7 +177,7 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '  Exit 4 if the job failed or could not fix every object (each failure is listed).',
   capture:
     'Usage: geocluster capture <node> [--detach] [--interval MS] [--json]\n  Publishes to every node what was changed on the master\'s GeoServer without the cluster (its web UI, say).',
-  job: 'Usage: geocluster job <node> <id> [--wait] [--interval MS] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends.\n' +
+  job: 'Usage: geocluster job <node> <id> [--wait [--interval MS]] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends, polling it every --interval MS (default 1000).\n' +
     '  Exit 4 if it failed or could not fix (or publish) every object; with --wait, also if it is in a state this CLI does not know.',
   executions:
     'Usage: geocluster executions list|get|reindex ... [--json]\n' +
@@ -293,6 +294,22 @@ function optionMisplaced(command: string, sub: string | undefined, values: Recor
   if (!given) return undefined;
   const its = taken.length > 0 ? `its own options are ${taken.map((name) => `--${name}`).join(', ')}` : 'it has no options of its own';
   return `--${given[0]} does not apply to ${label} (${its}, besides those of every command)`;
+}
+
+/**
+ * The first option `command` takes that does nothing with the others given, with why: ignored,
+ * `drift --last --detach` would read as a check started and detached, `job --interval` without
+ * --wait as a job followed. Undefined when every option given applies.
+ */
+function optionIdle(command: string, values: { last?: boolean; detach?: boolean; interval?: string; wait?: boolean }): string | undefined {
+  if (command === 'drift' && values.last) {
+    if (values.detach) return "--detach does not apply to drift --last (it starts no job: it lists the latest check's report)";
+    if (values.interval !== undefined) return "--interval does not apply to drift --last (it waits for no job: it lists the latest check's report)";
+  }
+  if (command === 'job' && !values.wait && values.interval !== undefined) {
+    return '--interval does not apply to job without --wait (it sets how often --wait polls the job; without --wait the job is read once)';
+  }
+  return undefined;
 }
 
 /**
@@ -413,7 +430,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
     io.err(`geocluster: ${misused}`);
     return EXIT.usage;
   }
-  const misplaced = optionMisplaced(command, sub, values);
+  const misplaced = optionMisplaced(command, sub, values) ?? optionIdle(command, values);
   if (misplaced) {
     io.err(`geocluster: ${misplaced}\n${HELP[command] ?? HELP.main}`);
     return EXIT.usage;

@@ -67,10 +67,10 @@ describe('a job that succeeded but left objects unfixed ends every command that 
   });
 
   it.each([
-    ['reconcile', ['reconcile', 'gs-1']],
-    ['reconcile', ['job', 'gs-1', 'j-1', '--wait']],
+    ['reconcile', ['reconcile', 'gs-1', '--interval', '50']],
+    ['reconcile', ['job', 'gs-1', 'j-1', '--wait', '--interval', '50']],
     ['reconcile', ['job', 'gs-1', 'j-1']],
-    ['resync', ['resync', 'gs-1']],
+    ['resync', ['resync', 'gs-1', '--interval', '50']],
   ])('a %s that fixed everything: %j exits 0', async (kind, argv) => {
     const done = clean(kind);
     cli.script = {
@@ -79,7 +79,7 @@ describe('a job that succeeded but left objects unfixed ends every command that 
       'POST /nodes/gs-1/resync': { status: 202, body: { node: 'gs-1', source: 'master-1', job: { ...done, state: 'queued', phase: 'bootstrap', finishedAt: null } } },
       'GET /nodes/gs-1/jobs/j-1': ok({ job: done }),
     };
-    expect((await run(...argv, '--interval', '50')).code).toBe(0);
+    expect((await run(...argv)).code).toBe(0);
   });
 });
 

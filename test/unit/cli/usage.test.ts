@@ -39,6 +39,11 @@ test.each([
   [['watch', 'e-1', '--wait'], /--wait does not apply to watch \(its own options are --interval/],
   [['reconcile', 'slave-1', '--last'], /--last does not apply to reconcile/],
   [['token', 'issue', 'ops', '--source', 'master-1'], /--source does not apply to token issue/],
+  // An option the command takes, but that does nothing with the others given: ignored, it would read as taken too.
+  [['drift', 'slave-1', '--last', '--detach'], /^geocluster: --detach does not apply to drift --last \(it starts no job: it lists the latest check's report\)\nUsage: geocluster drift/],
+  [['drift', 'slave-1', '--last', '--interval', '200'], /^geocluster: --interval does not apply to drift --last \(it waits for no job: it lists the latest check's report\)\nUsage: geocluster drift/],
+  [['drift', 'slave-1', '--interval', '200', '--last', '--json'], /^geocluster: --interval does not apply to drift --last/],
+  [['job', 'slave-1', 'j-1', '--interval', '200'], /^geocluster: --interval does not apply to job without --wait \(it sets how often --wait polls the job; without --wait the job is read once\)\nUsage: geocluster job/],
 ])('geocluster %j is a usage error', async (argv, message) => {
   const { code, err } = await run(...argv);
   expect(code).toBe(2);
