@@ -306,7 +306,7 @@ function geocluster(args: string[]): Promise<CliRun> {
   return runCliCollected(args, { tty: false, env: { GEOCLUSTER_URL: cluster.spawned.url, GEOCLUSTER_TOKEN: cluster.spawned.tokens[MASTER] }, cwd: cliDir });
 }
 
-test('the operator CLI: drift lists the differences, reconcile repairs them, a detached job is followed by id, --last lists a report again', async () => {
+test('the operator CLI: drift lists the differences, reconcile repairs them (a master\'s only with --yes), a detached job is followed by id, --last lists a report again', async () => {
   const gs2 = geoservers.get('gs-2')!;
   await write(gs2.restUrl, 'DELETE', '/workspaces/ui/datastores/shapes/featuretypes/points?recurse=true');
   await write(gs2.restUrl, 'PUT', '/workspaces/topp/datastores/states_pg/featuretypes/parcels', { featureType: { title: 'edited by hand' } });
@@ -322,6 +322,17 @@ test('the operator CLI: drift lists the differences, reconcile repairs them, a d
     ['missing', 'layer', 'ui:points'],
   ]);
 
+  // A reconcile of the master (both, with a GeoServer) would delete what its store lacks, which no
+  // other node holds: without --yes the CLI reads its role from GET /nodes and starts nothing.
+  const masterJob = async () => ((await cluster.api('GET', '/nodes', cluster.reader)).body.nodes.find((node: { name: string }) => node.name === MASTER)!.job as { id: string } | null)?.id ?? null;
+  const jobBefore = await masterJob();
+  const unconfirmed = await geocluster(['reconcile', MASTER, '--detach', '--json']);
+  expect({ code: unconfirmed.code, out: unconfirmed.out }).toEqual({ code: 2, out: '' });
+  expect(unconfirmed.err).toMatch(new RegExp(`^geocluster: ${MASTER} is a both node: a reconcile deletes from its GeoServer every object the cluster's store lacks`));
+  expect(unconfirmed.err).toContain(`geocluster capture ${MASTER}`);
+  expect(await masterJob()).toBe(jobBefore);
+
+  // A slave's reconcile needs no --yes.
   const detached = await geocluster(['reconcile', 'gs-2', '--detach', '--json']);
   expect(detached.code).toBe(0);
   const { job } = JSON.parse(detached.out) as { job: { id: string; kind: string; state: string } };

@@ -7,6 +7,9 @@
  * role comes from GET /nodes, asked only when --yes is absent; a GET /nodes that fails starts
  * nothing. A slave's GeoServer holds nothing of its own: its reconcile needs no --yes.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runCliCollected } from '../../support/run-cli';
 import { scriptedCli } from '../../support/scripted-cli';
 
 const cli = scriptedCli('geocluster-reconcile-publishing-');
@@ -115,6 +118,28 @@ describe('a GET /nodes that fails: nothing is reconciled blindly', () => {
     expect(result.err).toMatch(why);
     expect(result.err).toContain('--yes');
   });
+});
+
+describe('a GET /nodes without an answer: nothing is reconciled', () => {
+  it('no answer within --timeout: not started, saying so (GET /nodes changed nothing), exit 3, no reconcile sent', async () => {
+    const paths: string[] = [];
+    // Takes each request and answers none.
+    const silent = createServer((request) => void paths.push(`${request.method} ${request.url}`));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const result = await runCliCollected(['reconcile', 'gs-1', '--timeout', '1'], { tty: false, env: { GEOCLUSTER_URL: url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: cli.scratch });
+      expect(result.code).toBe(3);
+      expect(result.err).toMatch(/^geocluster: reconcile gs-1 not started: GET \/nodes, which tells whether gs-1 publishes, failed: no answer \(timed out after 1 s\)/);
+      expect(paths).toEqual(['GET /nodes']);
+    } finally {
+      await new Promise<void>((resolve) => {
+        silent.close(() => resolve());
+        silent.closeAllConnections();
+      });
+    }
+    // The CLI's own --timeout (1 s) bounds it; a loaded machine may take longer than Jest's 5 s default to get there.
+  }, 15_000);
 });
 
 it('--yes applies to reconcile only', async () => {
