@@ -119,6 +119,7 @@ Commands:
   resume <node>                 restart it
   redrive <node>                move the node's dead-lettered events back to its queue and retry its parked events
   resync <node> [--source N]    rebuild the node's store from a snapshot of another node (default: a master) and the log
+                                (--yes: a both node's with a GeoServer, whose closing reconcile deletes what it alone holds)
   drift <node>                  compare the node's GeoServer with its store; list what differs
   reconcile <node> [--yes]      make the node's GeoServer match its store again (--yes: a master's or both node's)
   capture <node>                publish what was changed on a master's GeoServer behind the cluster
@@ -159,6 +160,9 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '  geocluster nodes), each object\'s in order (fix their cause first). Needs the node\'s own or a master\'s token.',
   resync:
     'Usage: geocluster resync <node> [--source NODE] [--detach] [--interval MS] [--json]\n  Rebuilds the node\'s store from a snapshot of another node\'s store plus the log after it.\n' +
+    '  --yes: needed for a node that publishes with a GeoServer (role both): its resync ends with a reconcile, which deletes\n' +
+    '  from its GeoServer the objects the store lacks (made in its web UI and never captured), and no node holds them.\n' +
+    '  List them first (geocluster drift <node>: extra), or publish them instead (geocluster capture <node>).\n' +
     '  --source: any other node of the cluster, master or slave (default: the first master or both node other than <node>).\n' +
     '  For a consuming node a background job: waits for it to end (exit 4 if it failed, or its GeoServer\'s closing\n' +
     '  reconcile could not fix every object).',
@@ -267,7 +271,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   pause: [],
   resume: [],
   redrive: [],
-  resync: ['source', 'detach', 'interval'],
+  resync: ['source', 'yes', 'detach', 'interval'],
   drift: ['detach', 'interval', 'last'],
   reconcile: ['yes', 'detach', 'interval'],
   capture: ['detach', 'interval'],
@@ -476,6 +480,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       }
       case 'resync': {
         const node = nodeArgument(rest[0], command);
+        if (!values.yes) await withoutYes(client, node, 'resync');
         const resync = () => call(client.POST('/nodes/{node}/resync', { params: { path: { node } }, body: values.source ? { source: values.source } : undefined }));
         // A consuming node resyncs in a background job (202, queued); a pure master's job runs
         // within the requests that ask for it (202 while it runs, 200 once done): ask again.
@@ -498,7 +503,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       case 'capture': {
         const node = nodeArgument(rest[0], command);
         // The nodes read to tell whether a reconcile needs --yes, kept to name those with a GeoServer if it is refused.
-        const nodes = command === 'reconcile' && !values.yes ? await reconcileWithoutYes(client, node) : undefined;
+        const nodes = command === 'reconcile' && !values.yes ? await withoutYes(client, node, 'reconcile') : undefined;
         try {
           if (command === 'drift' && values.last) return await lastDriftReport(client, node, print);
           return await startNodeJob(client, command, node, { ...values, intervalMs }, io, print);
@@ -1115,25 +1120,26 @@ async function withGeoServerNodes(client: ClusterApi, node: string, error: unkno
 const NON_PUBLISHING_ROLES: ReadonlySet<string> = new Set(['slave']);
 
 /**
- * `reconcile <node>` without --yes: the cluster's nodes (GET /nodes) when the reconcile may go
- * ahead; refused (exit 2) for a node that publishes, with a GeoServer (role master or both, or a
- * role this CLI does not know, which may publish). Its reconcile deletes from that GeoServer every
- * object the store lacks: one made in its web UI and never captured is held by no node, and would
- * be lost for good. A node without a GeoServer, or one GET /nodes does not list, goes ahead (the
- * API names the problem). A GET /nodes that fails starts nothing: whether the node publishes is
- * not known.
+ * `reconcile <node>` or `resync <node>` without --yes: the cluster's nodes (GET /nodes) when the
+ * command may go ahead; refused (exit 2) for a node that publishes, with a GeoServer (role master
+ * or both, or a role this CLI does not know, which may publish). A reconcile, and the reconcile a
+ * GeoServer node's resync ends with, deletes from that GeoServer every object the store lacks:
+ * one made in its web UI and never captured is held by no node, and would be lost for good. A
+ * node without a GeoServer, or one GET /nodes does not list, goes ahead (the API names the
+ * problem). A GET /nodes that fails starts nothing: whether the node publishes is not known.
  */
-async function reconcileWithoutYes(client: ClusterApi, node: string): Promise<NodeState[]> {
+async function withoutYes(client: ClusterApi, node: string, command: 'reconcile' | 'resync'): Promise<NodeState[]> {
+  const deletes = command === 'reconcile' ? 'a reconcile deletes' : 'its resync ends with a reconcile, which deletes';
   let nodes: NodeState[];
   try {
     nodes = (await call(client.GET('/nodes'))).nodes as NodeState[];
   } catch (error) {
-    // A token refused or an API out of reach: the runCli's own words say what to check, and the reconcile would meet them too.
+    // A token refused or an API out of reach: the runCli's own words say what to check, and the command would meet them too.
     if (error instanceof TokenRefused || (error instanceof Unreachable && !error.timedOut)) throw error;
     const why = error instanceof Unreachable ? `no answer (${error.why})` : error instanceof CliError ? error.message : String(error);
     throw new CliError(
-      `reconcile ${node} not started: GET /nodes, which tells whether ${node} publishes, failed: ${why}. ` +
-        `A reconcile of a node that publishes deletes from its GeoServer what the cluster's store lacks: try again, or, if you mean that, geocluster reconcile ${node} --yes`,
+      `${command} ${node} not started: GET /nodes, which tells whether ${node} publishes, failed: ${why}. ` +
+        `For a node that publishes, ${deletes} from its GeoServer what the cluster's store lacks: try again, or, if you mean that, geocluster ${command} ${node} --yes`,
       error instanceof CliError ? error.exitCode : EXIT.refused,
     );
   }
@@ -1142,9 +1148,9 @@ async function reconcileWithoutYes(client: ClusterApi, node: string): Promise<No
   const known = member.role === 'master' || member.role === 'both';
   const what = known ? `${node} is a ${member.role} node:` : `${node} is a node of role ${inline(member.role)}, which this geocluster does not know: it may publish, and`;
   throw new CliError(
-    `${what} a reconcile deletes from its GeoServer every object the cluster's store lacks, such as those made in its web UI and never captured; ` +
+    `${what} ${deletes} from its GeoServer every object the cluster's store lacks, such as those made in its web UI and never captured; ` +
       `no other node holds them, so they are lost for good. First list them: geocluster drift ${node} (each one "extra"); ` +
-      `to keep them, publish them to the cluster instead: geocluster capture ${node}. To delete them: geocluster reconcile ${node} --yes`,
+      `to keep them, publish them to the cluster instead: geocluster capture ${node}. To delete them: geocluster ${command} ${node} --yes`,
     EXIT.usage,
   );
 }

@@ -58,6 +58,7 @@ describe('a job that succeeded but left objects unfixed ends every command that 
   it("resync of a GeoServer node whose closing reconcile left objects unfixed: exit 4", async () => {
     const resync = job('resync', { source: 'master-1', resync: { snapshotSequence: 9, cursor: 9, appliedFromLog: 0 } });
     cli.script = {
+      'GET /nodes': slaveGs1,
       'POST /nodes/gs-1/resync': { status: 202, body: { node: 'gs-1', source: 'master-1', job: { ...resync, state: 'queued', phase: 'bootstrap', finishedAt: null } } },
       'GET /nodes/gs-1/jobs/j-1': ok({ job: resync }),
     };

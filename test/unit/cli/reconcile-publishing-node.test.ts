@@ -154,3 +154,39 @@ it('the help of reconcile names --yes and what it confirms', async () => {
   expect(out).toMatch(/^Usage: geocluster reconcile <node> \[--yes\]/);
   expect(out).toMatch(/--yes: .*master or both/);
 });
+
+describe('resync of a node that publishes with a GeoServer, without --yes', () => {
+  const resyncJob = (name: string) => ({ ...job(name, 'succeeded'), kind: 'resync', source: 'master-1', resync: { snapshotSequence: 7, cursor: 7, appliedFromLog: 0 } });
+  const resyncStarted = (name: string) => ({
+    [`POST /nodes/${name}/resync`]: { status: 202, body: { node: name, source: 'master-1', job: { ...resyncJob(name), state: 'queued', phase: 'bootstrap', finishedAt: null } } },
+    [`GET /nodes/${name}/jobs/j-1`]: ok({ job: resyncJob(name) }),
+  });
+
+  it('a both node: refused, exit 2, nothing started, naming the closing reconcile and what to run first', async () => {
+    cli.script = { 'GET /nodes': cluster, ...resyncStarted('gs-both') };
+    const result = await run('resync', 'gs-both', '--interval', '50');
+    expect({ code: result.code, out: result.out }).toEqual({ code: 2, out: '' });
+    expect(requested()).toEqual(['GET /nodes']);
+    expect(result.err).toMatch(/^geocluster: gs-both is a both node: its resync ends with a reconcile, which deletes from its GeoServer every object the cluster's store lacks/);
+    expect(result.err).toContain('geocluster drift gs-both');
+    expect(result.err).toContain('geocluster capture gs-both');
+    expect(result.err).toContain('geocluster resync gs-both --yes');
+  });
+
+  it.each([
+    ['a slave with a GeoServer', 'gs-1'],
+    ['a pure master (no GeoServer)', 'master-1'],
+  ])('%s: goes ahead after the role read', async (_, name) => {
+    cli.script = { 'GET /nodes': cluster, ...resyncStarted(name) };
+    const result = await run('resync', name, '--interval', '50');
+    expect(result.code).toBe(0);
+    expect(requested()).toEqual(['GET /nodes', `POST /nodes/${name}/resync`, `GET /nodes/${name}/jobs/j-1`]);
+  });
+
+  it('--yes: resynced without reading the roles', async () => {
+    cli.script = { 'GET /nodes': cluster, ...resyncStarted('gs-both') };
+    const result = await run('resync', 'gs-both', '--yes', '--interval', '50');
+    expect(result.code).toBe(0);
+    expect(requested()).toEqual(['POST /nodes/gs-both/resync', 'GET /nodes/gs-both/jobs/j-1']);
+  });
+});
