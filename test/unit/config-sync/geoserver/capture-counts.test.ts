@@ -7,18 +7,14 @@ import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync
 import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
 import { applyDeps, CLUSTER, harness, modify, remove, type Harness } from '../fixtures';
 import { standInPerTest } from '../../../support/standin-per-test';
-import { DyingJobStore, ROADS_AND_RIVERS, seedRoadsAndRivers } from './capture-on-a-slave';
+import { DyingJobStore, masterWithRoadsRetitled, ROADS_AND_RIVERS, seedRoadsAndRivers } from './capture-on-a-slave';
 
 const standIn = standInPerTest();
 
 /** The master's store as `ROADS_AND_RIVERS` leaves it; its GeoServer the same, then roads retitled, lakes made and rivers removed in its web UI. */
 async function masterWithThreeEdits(): Promise<Harness> {
-  const h = harness();
-  await h.appendAll(ROADS_AND_RIVERS);
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
   const catalog = standIn.geoserver.catalog;
-  seedRoadsAndRivers(catalog);
-  catalog.get('featureType', 'topp:roads')!.title = 'Roads, edited';
+  const h = await masterWithRoadsRetitled(catalog);
   catalog.addResource('featureType', 'topp', 'pg', { name: 'lakes', nativeName: 'lakes', title: 'Lakes' });
   catalog.deleteResource('featureType', 'topp:rivers', true);
   return h;

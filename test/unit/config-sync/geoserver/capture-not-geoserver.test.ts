@@ -11,9 +11,9 @@ import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geose
 import type { GeoServerRest } from '../../../../lambdas/config-sync/geoserver/ports';
 import { runJobSlice, type JobRunnerDeps } from '../../../../lambdas/config-sync/job-runner';
 import { newJob } from '../../../../lambdas/config-sync/jobs';
-import { applyDeps, CLUSTER, harness, type Harness } from '../fixtures';
+import { applyDeps, CLUSTER, type Harness } from '../fixtures';
 import { standInPerTest } from '../../../support/standin-per-test';
-import { ROADS_AND_RIVERS, seedRoadsAndRivers } from './capture-on-a-slave';
+import { masterWithRoadsRetitled } from './capture-on-a-slave';
 
 const standIn = standInPerTest();
 
@@ -32,16 +32,8 @@ function switchable(): { rest: GeoServerRest; down: boolean } {
   return state;
 }
 
-async function masterInLine(): Promise<Harness> {
-  const h = harness();
-  await h.appendAll(ROADS_AND_RIVERS);
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
-  const catalog = standIn.geoserver.catalog;
-  seedRoadsAndRivers(catalog);
-  // One edit in the web UI: the capture has one difference to publish.
-  catalog.get('featureType', 'topp:roads')!.title = 'Roads, edited';
-  return h;
-}
+/** One edit in the web UI: the capture has one difference to publish. */
+const masterInLine = (): Promise<Harness> => masterWithRoadsRetitled(standIn.geoserver.catalog);
 
 function captureDeps(h: Harness, jobs: MemoryJobStore, rest: GeoServerRest, published: string[]): JobRunnerDeps {
   return {

@@ -198,6 +198,19 @@ export function seedRoadsAndRivers(catalog: GeoServerStandIn['catalog']): void {
 }
 
 /**
+ * A master whose store is `ROADS_AND_RIVERS` applied and whose GeoServer holds the same, with
+ * roads retitled in its web UI: a capture's one difference, which tests edit further.
+ */
+export async function masterWithRoadsRetitled(catalog: GeoServerStandIn['catalog']): Promise<Harness> {
+  const h = harness();
+  await h.appendAll(ROADS_AND_RIVERS);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: 'master-1' });
+  seedRoadsAndRivers(catalog);
+  catalog.get('featureType', 'topp:roads')!.title = 'Roads, edited';
+  return h;
+}
+
+/**
  * A job store whose first save of a checkpoint past the first entry fails, as when the step's
  * invocation died before saving it: transient, as the store's timeout would be, so the slice is
  * delivered again and redone from the checkpoint before, the job not failed.
