@@ -484,7 +484,8 @@ describe('job slices', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: job.MessageId }]);
     const sequence = (JSON.parse(messages[0]?.Body ?? '{}') as { sequence: number }).sequence;
     const nodes = body(await handlers.listNodes(http({ node }))).nodes as { name: string; lastAppliedSequence: number }[];
-    expect(nodes.find((listed) => listed.name === node)?.lastAppliedSequence).toBe(sequence);
+    // Applied (the read ahead may have taken the node further, to events of earlier tests in the log).
+    expect(nodes.find((listed) => listed.name === node)?.lastAppliedSequence).toBeGreaterThanOrEqual(sequence);
     await deliverToMasterStores(1);
   });
 });
