@@ -717,6 +717,21 @@ describe('the console, for an operator who needs to know what a click does and w
       await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === name ? { ...node, geoserver, job } : node)) } });
     });
   };
+  /**
+   * GET /nodes answered with `change` applied to each read's nodes and slave-2's lag counting the
+   * reads, so that every read differs and the table is drawn again (a read that brings what the
+   * table shows is not drawn).
+   */
+  const changingNodes = async (change: (node: NodeState) => NodeState = (node) => node) => {
+    let reads = 0;
+    await page.route('**/nodes', async (route) => {
+      reads += 1;
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      const nodes = answer.nodes.map(change).map((node) => (node.name === 'slave-2' ? { ...node, lag: reads } : node));
+      await route.fulfill({ response, json: { ...answer, nodes } });
+    });
+  };
   const open = async () => {
     await page.goto(`${clusterUrl()}/console`);
     await page.fill('#token', tokenOf('ops'));
@@ -903,6 +918,7 @@ describe('the console, for an operator who needs to know what a click does and w
       await released;
       await route.fulfill({ json: { node: 'slave-1', moved: 0, more: false, parked: { cleared: [], stillParked: [], more: false } } });
     });
+    await changingNodes();
     await open();
     try {
       const button = page.locator('tr[data-node="slave-1"] button[data-action=redrive]');
@@ -935,13 +951,28 @@ describe('the console, for an operator who needs to know what a click does and w
     expect(await page.evaluate(() => sessionStorage.getItem('geocluster.token'))).toBe(tokenOf('slave-1'));
   });
 
+  it('draws the nodes table again only when a read brings something new, so a click is not lost to a redraw', async () => {
+    await open();
+    const button = page.locator('tr[data-node="slave-1"] button[data-action=redrive]');
+    await button.waitFor();
+    const handle = await button.elementHandle();
+    const attached = () => handle!.evaluate((element) => (element as unknown as { isConnected: boolean }).isConnected);
+    const updated = await page.locator('#nodes-updated').textContent();
+    // Two reads (every 2 s) of a cluster that does not change: the same button, still in the page.
+    await page.waitForTimeout(4_500);
+    expect(await page.locator('#nodes-updated').textContent()).not.toBe(updated);
+    expect(await attached()).toBe(true);
+    // A read that brings a change is drawn: the row's buttons are new ones.
+    await changingNodes();
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
+      .querySelector('tr[data-node="slave-2"] td:nth-child(4)')?.textContent !== '0', undefined, { timeout: 10_000 });
+    expect(await attached()).toBe(false);
+    await page.unrouteAll({ behavior: 'wait' });
+  });
+
   it("keeps the keyboard's place in the nodes table through its redraws, and shows a pill's tooltip to the keyboard", async () => {
     const failing = { sequence: 41, attempts: 3, reason: 'GeoServer answered 503', at: now() };
-    await page.route('**/nodes', async (route) => {
-      const response = await route.fetch();
-      const answer = (await response.json()) as { nodes: NodeState[] };
-      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-1' ? { ...node, failing } : node)) } });
-    });
+    await changingNodes((node) => (node.name === 'slave-1' ? { ...node, failing } : node));
     await open();
     type Focused = { document: { activeElement: { getAttribute(name: string): string | null; textContent: string | null } | null } };
     const focused = (attribute: string) => page.evaluate((name) => (globalThis as unknown as Focused).document.activeElement?.getAttribute(name) ?? null, attribute);
