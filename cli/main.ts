@@ -1120,10 +1120,23 @@ async function withGeoServerNodes(client: ClusterApi, node: string, error: unkno
 const NON_PUBLISHING_ROLES: ReadonlySet<string> = new Set(['slave']);
 
 /**
+ * Whether `command` of the node deletes from its GeoServer objects no other node holds, so the
+ * CLI runs it only with --yes: a node that publishes (master or both, or a role this CLI does not
+ * know, which may publish) with a GeoServer, whose objects made in its web UI and never captured
+ * the store lacks. A reconcile deletes them; so does the reconcile a consuming node's resync ends
+ * with, while a master's resync (no queue: it runs within the requests) copies its store and
+ * ends there, its GeoServer untouched.
+ */
+function deletesUnpublished(member: Pick<NodeState, 'role' | 'geoserver'>, command: 'reconcile' | 'resync'): boolean {
+  if (member.geoserver === undefined || NON_PUBLISHING_ROLES.has(member.role)) return false;
+  return command === 'reconcile' || member.role !== 'master';
+}
+
+/**
  * `reconcile <node>` or `resync <node>` without --yes: the cluster's nodes (GET /nodes) when the
- * command may go ahead; refused (exit 2) for a node that publishes, with a GeoServer (role master
- * or both, or a role this CLI does not know, which may publish). A reconcile, and the reconcile a
- * GeoServer node's resync ends with, deletes from that GeoServer every object the store lacks:
+ * command may go ahead; refused (exit 2) where it deletes what only the node's GeoServer holds
+ * (`deletesUnpublished`). A reconcile, and the reconcile a consuming GeoServer node's resync ends
+ * with, deletes from that GeoServer every object the store lacks:
  * one made in its web UI and never captured is held by no node, and would be lost for good. A
  * node without a GeoServer, or one GET /nodes does not list, goes ahead (the API names the
  * problem). A GET /nodes that fails starts nothing: whether the node publishes is not known.
@@ -1144,7 +1157,7 @@ async function withoutYes(client: ClusterApi, node: string, command: 'reconcile'
     );
   }
   const member = nodes.find((entry) => entry.name === node);
-  if (member === undefined || member.geoserver === undefined || NON_PUBLISHING_ROLES.has(member.role)) return nodes;
+  if (member === undefined || !deletesUnpublished(member, command)) return nodes;
   const known = member.role === 'master' || member.role === 'both';
   const what = known ? `${node} is a ${member.role} node:` : `${node} is a node of role ${inline(member.role)}, which this geocluster does not know: it may publish, and`;
   throw new CliError(

@@ -176,6 +176,9 @@ describe('resync of a node that publishes with a GeoServer, without --yes', () =
   it.each([
     ['a slave with a GeoServer', 'gs-1'],
     ['a pure master (no GeoServer)', 'master-1'],
+    // A master has no queue: its resync runs within the requests, copies its store and ends there,
+    // with no reconcile of its GeoServer (resync-node.ts), so nothing of that GeoServer is deleted.
+    ['a master with a GeoServer (its resync ends with no reconcile)', 'gs-main'],
   ])('%s: goes ahead after the role read', async (_, name) => {
     cli.script = { 'GET /nodes': cluster, ...resyncStarted(name) };
     const result = await run('resync', name, '--interval', '50');
