@@ -831,7 +831,7 @@ export function nodesTable(nodes: NodeState[], head: number): string {
  */
 function nodeNotes(node: NodeState): string[] {
   const notes: string[] = [];
-  if (node.resync) notes.push(resyncLine(node.name, node.resync));
+  if (node.resync) notes.push(resyncLine(node, node.resync));
   if (node.failing) notes.push(`${node.name}: retrying event ${node.failing.sequence} (attempt ${node.failing.attempts}): ${inline(node.failing.reason)}`);
   for (const entry of node.parked ?? []) {
     const object = entry.object ? inline(`${entry.object.type}/${entry.object.id}`) : 'an unreadable event';
@@ -840,8 +840,8 @@ function nodeNotes(node: NodeState): string[] {
   if (node.geoserver?.reachable === false) notes.push(`${node.name}: GeoServer ${node.geoserver.url} unreachable${node.geoserver.lastError ? `: ${inline(node.geoserver.lastError.message)}` : ''}`);
   if (node.job && (node.job.state === 'queued' || node.job.state === 'running' || !knownJobState(node.job.state))) notes.push(jobLine(node.job));
   // A failed resync that holds the node is named by its resync line already.
-  if (node.job?.state === 'failed' && node.resync?.job !== node.job.id) notes.push(failedJobLine(node.job));
-  if (node.job?.state === 'succeeded' && node.job.failures.length > 0) notes.push(unfixedJobLine(node.job));
+  if (node.job?.state === 'failed' && node.resync?.job !== node.job.id) notes.push(failedJobLine(node, node.job));
+  if (node.job?.state === 'succeeded' && node.job.failures.length > 0) notes.push(unfixedJobLine(node, node.job));
   return notes;
 }
 
@@ -851,14 +851,27 @@ function nodeNotes(node: NodeState): string[] {
  * command that lists them all, and the one that tries again once their cause is dealt with (a
  * resync's GeoServer leftovers are a reconcile's to fix).
  */
-function unfixedJobLine(job: NodeJob): string {
+function unfixedJobLine(member: NodeState, job: NodeJob): string {
   const count = Math.max(job.progress.failed ?? 0, job.failures.length);
   const again = job.kind === 'resync' ? 'reconcile' : commandOf(job.kind);
   const listed = unlistedFailures(job) > 0 ? `the first ${job.failures.length} listed` : 'all of them';
   return (
     `${job.node}: ${job.kind} job ${job.id} succeeded but left ${counted(count, 'object')} unfixed, first ${failureText(job.failures[0]!)}; ` +
-    `${listed}: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: geocluster ${again} ${job.node}`}`
+    `${listed}: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: ${commandLine(member, again)}`}`
   );
+}
+
+/**
+ * The command line that runs `command` on the node, as the CLI takes it: where it deletes what
+ * only the node's GeoServer holds (`deletesUnpublished`), with --yes and what it deletes (for a
+ * reconcile, with the commands that list them and that publish them instead; a resync's closing
+ * reconcile runs once its hold has ended, when a drift check or capture of a held node would not).
+ */
+function commandLine(member: NodeState, command: string): string {
+  const line = `geocluster ${command} ${member.name}`;
+  if ((command !== 'reconcile' && command !== 'resync') || !deletesUnpublished(member, command)) return line;
+  const instead = command === 'reconcile' ? `: geocluster drift ${member.name} lists them, geocluster capture ${member.name} publishes them instead` : '';
+  return `${line} --yes (${command === 'reconcile' ? 'it deletes' : 'its closing reconcile deletes'} ${DELETED}, held by no other node${instead})`;
 }
 
 /** The objects a job could not fix beyond those it lists (it keeps the first MAX_JOB_FAILURES; `progress.failed` counts all). */
@@ -886,18 +899,19 @@ function failureText(failure: NodeJob['failures'][number]): string {
  * and the command that runs it again once the cause is dealt with (a new job of the same kind
  * replaces this one, and the note with it).
  */
-function failedJobLine(job: NodeJob): string {
+function failedJobLine(member: NodeState, job: NodeJob): string {
   const again = commandOf(job.kind);
-  return `${job.node}: ${job.kind} job ${job.id} FAILED: ${inline(job.error ?? 'no reason recorded')}; details: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: geocluster ${again} ${job.node}`}`;
+  return `${job.node}: ${job.kind} job ${job.id} FAILED: ${inline(job.error ?? 'no reason recorded')}; details: geocluster job ${job.node} ${job.id}${again === undefined ? '' : `; after a fix: ${commandLine(member, again)}`}`;
 }
 
 /** A node a resync holds: running, or left half-copied (it applies nothing until a resync finishes). */
-function resyncLine(name: string, hold: NonNullable<NodeState['resync']>): string {
+function resyncLine(member: NodeState, hold: NonNullable<NodeState['resync']>): string {
+  const name = member.name;
   const partial = hold.storeIncomplete ? '; its store holds part of a snapshot and it applies no events until a resync finishes' : '';
   if (hold.state === 'running') return `${name}: held by resync job ${hold.job} (running)`;
   // A hold this CLI does not know (a newer cluster's): in the API's words, not read as stopped.
   if (hold.state !== 'incomplete') return `${name}: held by resync job ${hold.job} (${inline(`${hold.state}${hold.error ? `: ${hold.error}` : ''}`)})${partial}`;
-  return `${name}: RESYNC INCOMPLETE (job ${hold.job}: ${inline(hold.error ?? 'stopped')})${partial}; resume: geocluster resync ${name}`;
+  return `${name}: RESYNC INCOMPLETE (job ${hold.job}: ${inline(hold.error ?? 'stopped')})${partial}; resume: ${commandLine(member, 'resync')}`;
 }
 
 /** A GeoServer node's reachability as its apply function last saw it (events or jobs); `-` for a node without one. */
@@ -1116,6 +1130,9 @@ async function withGeoServerNodes(client: ClusterApi, node: string, error: unkno
   return new ApiRefusal(`${error.message}; ${why}${which}`, error.status, error.code);
 }
 
+/** What a reconcile of a node that publishes deletes, as every message of the CLI names it. */
+const DELETED = "from its GeoServer every object the cluster's store lacks";
+
 /** The roles of a node that does not publish: its GeoServer holds nothing the cluster's store lacks but what drifted. */
 const NON_PUBLISHING_ROLES: ReadonlySet<string> = new Set(['slave']);
 
@@ -1142,7 +1159,7 @@ function deletesUnpublished(member: Pick<NodeState, 'role' | 'geoserver'>, comma
  * problem). A GET /nodes that fails starts nothing: whether the node publishes is not known.
  */
 async function withoutYes(client: ClusterApi, node: string, command: 'reconcile' | 'resync'): Promise<NodeState[]> {
-  const deletes = command === 'reconcile' ? 'a reconcile deletes' : 'its resync ends with a reconcile, which deletes';
+  const deletes = `${command === 'reconcile' ? 'a reconcile deletes' : 'its resync ends with a reconcile, which deletes'} ${DELETED}`;
   let nodes: NodeState[];
   try {
     nodes = (await call(client.GET('/nodes'))).nodes as NodeState[];
@@ -1152,7 +1169,7 @@ async function withoutYes(client: ClusterApi, node: string, command: 'reconcile'
     const why = error instanceof Unreachable ? `no answer (${error.why})` : error instanceof CliError ? error.message : String(error);
     throw new CliError(
       `${command} ${node} not started: GET /nodes, which tells whether ${node} publishes, failed: ${why}. ` +
-        `For a node that publishes, ${deletes} from its GeoServer what the cluster's store lacks: try again, or, if you mean that, geocluster ${command} ${node} --yes`,
+        `For a node that publishes, ${deletes}: try again, or, if you mean that, geocluster ${command} ${node} --yes`,
       error instanceof CliError ? error.exitCode : EXIT.refused,
     );
   }
@@ -1161,7 +1178,7 @@ async function withoutYes(client: ClusterApi, node: string, command: 'reconcile'
   const known = member.role === 'master' || member.role === 'both';
   const what = known ? `${node} is a ${member.role} node:` : `${node} is a node of role ${inline(member.role)}, which this geocluster does not know: it may publish, and`;
   throw new CliError(
-    `${what} ${deletes} from its GeoServer every object the cluster's store lacks, such as those made in its web UI and never captured; ` +
+    `${what} ${deletes}, such as those made in its web UI and never captured; ` +
       `no other node holds them, so they are lost for good. First list them: geocluster drift ${node} (each one "extra"); ` +
       `to keep them, publish them to the cluster instead: geocluster capture ${node}. To delete them: geocluster ${command} ${node} --yes`,
     EXIT.usage,

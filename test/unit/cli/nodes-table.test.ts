@@ -115,6 +115,38 @@ describe('geocluster nodes table', () => {
     ]);
   });
 
+  it('names the command that works after a fix on a node that publishes with a GeoServer: --yes where it deletes what only that GeoServer holds, and what it deletes', () => {
+    const at = '2026-12-04T03:00:00.000Z';
+    const failures = [{ type: 'layer', id: 'topp:roads', message: 'PUT /rest/layers/topp:roads: 400 no such style' }];
+    const job = (node: string, kind: 'reconcile' | 'resync', state: 'failed' | 'succeeded') =>
+      ({ id: 'j-1', node, kind, state, phase: 'done', progress: {}, failures: state === 'succeeded' ? failures : [], createdAt: at, updatedAt: at, finishedAt: at, error: state === 'failed' ? 'Error: boom' : null }) as NonNullable<NodeState['job']>;
+    const publisher = (name: string, role: 'master' | 'both', extra: Partial<NodeState>) => node(name, { role, geoserver: geoserver(true, '2.26.2'), ...extra });
+    const lines = nodesTable(
+      [
+        publisher('gs-main', 'master', { queueDepth: null, deadLetterDepth: null, job: job('gs-main', 'reconcile', 'failed') }),
+        publisher('gs-m2', 'master', { queueDepth: null, deadLetterDepth: null, job: job('gs-m2', 'reconcile', 'succeeded') }),
+        publisher('gs-both', 'both', { job: job('gs-both', 'resync', 'succeeded') }),
+        publisher('gs-b2', 'both', { job: job('gs-b2', 'resync', 'failed') }),
+        publisher('gs-b3', 'both', { resync: { job: 'j-9', state: 'incomplete', storeIncomplete: true, error: 'Error: source unreadable', resume: 'POST /nodes/gs-b3/resync' } }),
+        // A master's resync ends with no reconcile: no --yes.
+        publisher('gs-m3', 'master', { queueDepth: null, deadLetterDepth: null, job: job('gs-m3', 'resync', 'failed') }),
+      ],
+      7,
+    ).split('\n');
+    const reconcileYes = (name: string) =>
+      `geocluster reconcile ${name} --yes (it deletes from its GeoServer every object the cluster's store lacks, held by no other node: ` +
+      `geocluster drift ${name} lists them, geocluster capture ${name} publishes them instead)`;
+    const resyncYes = (name: string) => `geocluster resync ${name} --yes (its closing reconcile deletes from its GeoServer every object the cluster's store lacks, held by no other node)`;
+    expect(lines.slice(8)).toEqual([
+      `gs-main: reconcile job j-1 FAILED: Error: boom; details: geocluster job gs-main j-1; after a fix: ${reconcileYes('gs-main')}`,
+      `gs-m2: reconcile job j-1 succeeded but left 1 object unfixed, first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style; all of them: geocluster job gs-m2 j-1; after a fix: ${reconcileYes('gs-m2')}`,
+      `gs-both: resync job j-1 succeeded but left 1 object unfixed, first layer/topp:roads: PUT /rest/layers/topp:roads: 400 no such style; all of them: geocluster job gs-both j-1; after a fix: ${reconcileYes('gs-both')}`,
+      `gs-b2: resync job j-1 FAILED: Error: boom; details: geocluster job gs-b2 j-1; after a fix: ${resyncYes('gs-b2')}`,
+      `gs-b3: RESYNC INCOMPLETE (job j-9: Error: source unreadable); its store holds part of a snapshot and it applies no events until a resync finishes; resume: ${resyncYes('gs-b3')}`,
+      'gs-m3: resync job j-1 FAILED: Error: boom; details: geocluster job gs-m3 j-1; after a fix: geocluster resync gs-m3',
+    ]);
+  });
+
   it("prints a role, a job's kind or state and a resync hold that a newer cluster has and this CLI does not know as they are, with no command this CLI lacks", () => {
     const at = '2026-12-04T03:00:00.000Z';
     const job = (kind: string, state: string) =>
