@@ -491,7 +491,7 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
           return EXIT.ok;
         }
         if (values.detach) {
-          print(`${node}: resync from ${data.source} started as job ${data.job.id} (${data.job.state}); follow it: geocluster job ${node} ${data.job.id} --wait`, data);
+          print(`${node}: resync job ${data.job.id} ${data.job.state} (from ${data.source}); ${followIt(node, data.job.id)}`, data);
           return EXIT.ok;
         }
         const job = await waitForJob(client, node, data.job, intervalMs, io);
@@ -1045,6 +1045,11 @@ async function watch(client: ClusterApi, executionId: string, values: { interval
   }
 }
 
+/** How to follow a job the command does not wait for (any longer): one wording wherever it is said. */
+function followIt(node: string, id: string): string {
+  return `follow it: geocluster job ${node} ${id} --wait`;
+}
+
 const JOB_ROUTES = { drift: '/nodes/{node}/drift', reconcile: '/nodes/{node}/reconcile', capture: '/nodes/{node}/capture' } as const;
 
 /**
@@ -1061,7 +1066,7 @@ async function startNodeJob(
 ): Promise<number> {
   const started = await call(client.POST(JOB_ROUTES[kind], { params: { path: { node } } }));
   if (values.detach) {
-    print(`${node}: ${kind} job ${started.job.id} ${started.job.state}; follow it: geocluster job ${node} ${started.job.id} --wait`, started);
+    print(`${node}: ${kind} job ${started.job.id} ${started.job.state}; ${followIt(node, started.job.id)}`, started);
     return EXIT.ok;
   }
   const job = await waitForJob(client, node, started.job, values.intervalMs, io);
@@ -1299,7 +1304,7 @@ async function pollJob(client: ClusterApi, node: string, job: NodeJob, intervalM
     } catch (error) {
       if (!passesByItself(error) || failed >= JOB_POLL_RETRIES) {
         // An answer not the API's says nothing of the job: its one line alone (`ForeignAnswer`).
-        if (!(error instanceof ForeignAnswer)) io.err(inline(`geocluster: stopped waiting for ${job.kind} job ${job.id} on ${node}, which goes on in the cluster: follow it with geocluster job ${node} ${job.id} --wait`));
+        if (!(error instanceof ForeignAnswer)) io.err(inline(`geocluster: stopped waiting for ${job.kind} job ${job.id} on ${node}, which goes on in the cluster; ${followIt(node, job.id)}`));
         throw error;
       }
       await sleep(Math.min(intervalMs * 2 ** (failed + 1), 30_000));

@@ -37,7 +37,7 @@ it('a wait that gives up on its polls says the job goes on, and how to follow it
   const result = await run('reconcile', 'gs-1', '--yes', '--interval', '50');
   expect(result.code).toBe(1);
   expect(result.err).toContain('503 Service Unavailable');
-  expect(result.err).toContain('stopped waiting for reconcile job j-1 on gs-1, which goes on in the cluster: follow it with geocluster job gs-1 j-1 --wait');
+  expect(result.err).toContain('stopped waiting for reconcile job j-1 on gs-1, which goes on in the cluster; follow it: geocluster job gs-1 j-1 --wait');
 });
 
 it('a poll refused for good (the token revoked meanwhile) ends the wait at once, saying the job goes on', async () => {
