@@ -23,6 +23,14 @@ import { METRIC, NODE_DIMENSION } from '../../lambdas/shared/metric-names';
 import { gatewayMaster, type ClusterConfig } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
 
+/**
+ * Between the cluster's name and an alarm's in the alarms' names (`<cluster>_<alarm>`): a
+ * character no cluster name holds (CLUSTER_NAME_PATTERN: letters, digits and dashes), so the
+ * alarm topic's grant (`<cluster>_*`) matches this cluster's alarms alone. With a dash, cluster
+ * `geo`'s `geo-*` also matched every alarm of a cluster `geo-test` in the same account and region.
+ */
+export const ALARM_NAME_SEPARATOR = '_';
+
 /** The most alarms one alarm status widget of a dashboard may list (the dashboard body's `alarms`: 1-100 ARNs). */
 const MAX_ALARMS_PER_WIDGET = 100;
 
@@ -79,7 +87,7 @@ export class Monitoring extends Construct {
     // The topic's policy (enforceSSL's) replaces SNS's default one, which let the account's
     // principals publish; CloudWatch publishes as its service principal, which no identity policy
     // speaks for, so without this the alarms' notifications are refused. Only this account's
-    // alarms of this cluster (all named `<cluster>-...`), in this region.
+    // alarms of this cluster (all named `<cluster>_...`: ALARM_NAME_SEPARATOR), in this region.
     this.alarmTopic.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -87,7 +95,7 @@ export class Monitoring extends Construct {
         resources: [this.alarmTopic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${cluster.name}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${cluster.name}${ALARM_NAME_SEPARATOR}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
         },
       }),
     );
@@ -110,7 +118,7 @@ export class Monitoring extends Construct {
       settings: Omit<ConstructorParameters<typeof Alarm>[2], 'alarmDescription' | 'alarmName'>,
     ) => {
       const created = new Alarm(homeOf(watched), alarmId, {
-        alarmName: `${cluster.name}-${alarmId}`,
+        alarmName: `${cluster.name}${ALARM_NAME_SEPARATOR}${alarmId}`,
         alarmDescription: description,
         ...settings,
       });

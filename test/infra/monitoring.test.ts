@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import { ALARM_NAME_SEPARATOR } from '../../cdk/constructs/monitoring';
+import { CLUSTER_NAME_PATTERN } from '../../lambdas/shared/cluster-model';
 import { XRAY_ACTIONS, actionsOfStatement, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
 let synth: Synthesized;
@@ -16,8 +18,8 @@ const alarmNamed = (json: Synthesized['json'], name: string) => {
   if (!found) throw new Error(`No alarm named ${name}; have ${alarms(json).map((a) => a.AlarmName).join(', ')}`);
   return found;
 };
-const topicId = (json: Synthesized['json']) =>
-  logicalIdsOf(json, 'AWS::SNS::Topic').find((id) => json.Resources[id]!.Properties.TopicName === 'geo-cluster-alarms')!;
+const topicId = (json: Synthesized['json'], cluster = 'geo') =>
+  logicalIdsOf(json, 'AWS::SNS::Topic').find((id) => json.Resources[id]!.Properties.TopicName === `${cluster}-cluster-alarms`)!;
 
 describe('alarm topic', () => {
   it('is encrypted and refuses anything but TLS', () => {
@@ -52,10 +54,36 @@ describe('alarm topic', () => {
         },
       }),
     ]);
-    // Only the cluster's alarms (named `<cluster>-...`) of this account and region.
+    // Only the cluster's alarms (named `<cluster>_...`) of this account and region.
     expect(JSON.stringify(allows[0]!.Condition!.ArnLike!['aws:SourceArn'])).toBe(
-      JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:geo-*']] }),
+      JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:geo_*']] }),
     );
+  });
+
+  it("lets every alarm of its cluster publish, and none of another cluster whose name starts with this one's and a dash (geo, geo-test)", () => {
+    // The ArnLike pattern of the topic's grant, over the ARN of an alarm in one account and region.
+    const resolved = { 'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '123456789012' } as Record<string, string>;
+    const grantPattern = (json: Synthesized['json'], cluster: string) => {
+      const topic = topicId(json, cluster);
+      expect(topic).toBeDefined();
+      const policy = Object.values(json.Resources).find((r) => r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r.Properties.Topics) === JSON.stringify([{ Ref: topic }]));
+      const allow = (policy!.Properties.PolicyDocument.Statement as { Effect: string; Condition?: { ArnLike?: Record<string, unknown> } }[]).find((statement) => statement.Effect === 'Allow')!;
+      const [separator, parts] = (allow.Condition!.ArnLike!['aws:SourceArn'] as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+      const glob = parts.map((part) => (typeof part === 'string' ? part : resolved[(part as { Ref: string }).Ref]!)).join(separator);
+      // ArnLike: `*` any run of characters, `?` any one, the rest as it is.
+      return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    };
+    const alarmArns = (json: Synthesized['json']) => alarms(json).map((alarm) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${alarm.AlarmName as string}`);
+    const other = synthesize({ name: 'geo-test' });
+    const own = grantPattern(synth.json, 'geo');
+    const others = grantPattern(other.json, 'geo-test');
+    expect(alarmArns(synth.json).filter((arn) => !own.test(arn))).toEqual([]);
+    expect(alarmArns(other.json).length).toBeGreaterThan(0);
+    expect(alarmArns(other.json).filter((arn) => !others.test(arn))).toEqual([]);
+    expect(alarmArns(other.json).filter((arn) => own.test(arn))).toEqual([]);
+    expect(alarmArns(synth.json).filter((arn) => others.test(arn))).toEqual([]);
+    // Which holds as long as no cluster name can hold the separator.
+    expect(CLUSTER_NAME_PATTERN.test(`geo${ALARM_NAME_SEPARATOR}test`)).toBe(false);
   });
 
   it("is encrypted with the cluster's own rotated key, whose policy lets CloudWatch alarms publish to it", () => {
@@ -101,7 +129,7 @@ describe('alarm topic', () => {
 
 describe('per node alarms', () => {
   it.each(['slave-1', 'slave-2'])('%s: dead-letter queue depth above 0', (node) => {
-    const alarm = alarmNamed(synth.json, `geo-${node}-dead-letters`);
+    const alarm = alarmNamed(synth.json, `geo_${node}-dead-letters`);
     expect(alarm).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
@@ -112,7 +140,7 @@ describe('per node alarms', () => {
   });
 
   it.each(['slave-1', 'slave-2'])('%s: any event parked in 5 minutes (the custom EventsParked metric the apply function emits)', (node) => {
-    expect(alarmNamed(synth.json, `geo-${node}-parked`)).toMatchObject({
+    expect(alarmNamed(synth.json, `geo_${node}-parked`)).toMatchObject({
       Namespace: 'GeoServerCluster',
       MetricName: 'EventsParked',
       Dimensions: expect.arrayContaining([
@@ -131,7 +159,7 @@ describe('per node alarms', () => {
     // A pure master's store is applied by the same applier (master-stores.ts, publish.ts), which
     // parks what it cannot apply and records EventsParked with the node's dimension; it has no
     // queue, but its parked events wait for a redrive just the same.
-    expect(alarmNamed(synth.json, 'geo-master-1-parked')).toMatchObject({
+    expect(alarmNamed(synth.json, 'geo_master-1-parked')).toMatchObject({
       Namespace: 'GeoServerCluster',
       MetricName: 'EventsParked',
       Dimensions: expect.arrayContaining([
@@ -147,7 +175,7 @@ describe('per node alarms', () => {
   });
 
   it.each(['slave-1', 'slave-2'])('%s: oldest message older than the configured age (default 900 s)', (node) => {
-    expect(alarmNamed(synth.json, `geo-${node}-oldest-message`)).toMatchObject({
+    expect(alarmNamed(synth.json, `geo_${node}-oldest-message`)).toMatchObject({
       MetricName: 'ApproximateAgeOfOldestMessage',
       Threshold: 900,
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/queue/), 'QueueName'] } }],
@@ -155,7 +183,7 @@ describe('per node alarms', () => {
   });
 
   it.each(['master-1', 'slave-1', 'slave-2'])('%s: lag above the threshold for the configured minutes (the custom Lag metric)', (node) => {
-    expect(alarmNamed(synth.json, `geo-${node}-lag`)).toMatchObject({
+    expect(alarmNamed(synth.json, `geo_${node}-lag`)).toMatchObject({
       Namespace: 'GeoServerCluster',
       MetricName: 'Lag',
       Dimensions: expect.arrayContaining([
@@ -171,7 +199,7 @@ describe('per node alarms', () => {
   });
 
   it("the pure masters' catch-up: its dead-letter queue depth above 0, and no such alarm without a pure master", () => {
-    expect(alarmNamed(synth.json, 'geo-master-stores_dead-letters')).toMatchObject({
+    expect(alarmNamed(synth.json, 'geo_master-stores_dead-letters')).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
       Threshold: 0,
@@ -179,16 +207,16 @@ describe('per node alarms', () => {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^ConfigSyncMasterStoresDlq/), 'QueueName'] } }],
     });
     const noPureMaster = synthesize({ nodes: [{ name: 'hub', role: 'both' }, { name: 'slave-1', role: 'slave' }] });
-    expect(alarms(noPureMaster.json).map((alarm) => alarm.AlarmName)).not.toContain('geo-master-stores_dead-letters');
-    expect(alarms(noPureMaster.json).map((alarm) => alarm.AlarmName)).toContain('geo-slave-1-dead-letters');
+    expect(alarms(noPureMaster.json).map((alarm) => alarm.AlarmName)).not.toContain('geo_master-stores_dead-letters');
+    expect(alarms(noPureMaster.json).map((alarm) => alarm.AlarmName)).toContain('geo_slave-1-dead-letters');
   });
 
   it("no two alarms share a name, even beside a consuming node named after the pure masters' catch-up queue", () => {
-    // Node master-stores' dead-letter alarm is `<cluster>-master-stores-dead-letters`: the catch-up
+    // Node master-stores' dead-letter alarm is `<cluster>_master-stores-dead-letters`: the catch-up
     // queue's alarm must not take that name too (two resources would manage one alarm).
     const named = synthesize({ nodes: [{ name: 'master-1', role: 'master' }, { name: 'master-stores', role: 'slave' }] });
     const names = alarms(named.json).map((alarm) => alarm.AlarmName);
-    expect(names).toEqual(expect.arrayContaining(['geo-master-stores-dead-letters', 'geo-master-stores_dead-letters']));
+    expect(names).toEqual(expect.arrayContaining(['geo_master-stores-dead-letters', 'geo_master-stores_dead-letters']));
     expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
   });
 
@@ -196,10 +224,10 @@ describe('per node alarms', () => {
     const tuned = synthesize({
       observability: { lagThreshold: 7, lagMinutes: 3, oldestMessageAgeSeconds: 120, api5xxPercent: 2.5, republishBacklogMinutes: 4 },
     });
-    expect(alarmNamed(tuned.json, 'geo-slave-1-lag')).toMatchObject({ Threshold: 7, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
-    expect(alarmNamed(tuned.json, 'geo-slave-1-oldest-message')).toMatchObject({ Threshold: 120 });
-    expect(alarmNamed(tuned.json, 'geo-api-5xx')).toMatchObject({ Threshold: 2.5 });
-    expect(alarmNamed(tuned.json, 'geo-republish-backlog')).toMatchObject({ EvaluationPeriods: 4, DatapointsToAlarm: 4 });
+    expect(alarmNamed(tuned.json, 'geo_slave-1-lag')).toMatchObject({ Threshold: 7, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    expect(alarmNamed(tuned.json, 'geo_slave-1-oldest-message')).toMatchObject({ Threshold: 120 });
+    expect(alarmNamed(tuned.json, 'geo_api-5xx')).toMatchObject({ Threshold: 2.5 });
+    expect(alarmNamed(tuned.json, 'geo_republish-backlog')).toMatchObject({ EvaluationPeriods: 4, DatapointsToAlarm: 4 });
   });
 });
 
@@ -218,7 +246,7 @@ describe('per function alarms', () => {
 
 describe('API and publishing alarms', () => {
   it('the API alarms on its 5xx percentage (default above 1%)', () => {
-    const alarm = alarmNamed(synth.json, 'geo-api-5xx');
+    const alarm = alarmNamed(synth.json, 'geo_api-5xx');
     expect(alarm.Threshold).toBe(1);
     const expression = alarm.Metrics.find((m: { Expression?: string }) => m.Expression);
     expect(expression.Expression).toBe('IF(requests > 0, 100 * errors / requests, 0)');
@@ -232,7 +260,7 @@ describe('API and publishing alarms', () => {
   });
 
   it('the republish backlog alarms when it stays above zero', () => {
-    expect(alarmNamed(synth.json, 'geo-republish-backlog')).toMatchObject({
+    expect(alarmNamed(synth.json, 'geo_republish-backlog')).toMatchObject({
       Namespace: 'GeoServerCluster',
       MetricName: 'RepublishBacklog',
       Threshold: 0,
@@ -243,24 +271,24 @@ describe('API and publishing alarms', () => {
 
 describe('the README', () => {
   // An operator finds an alarm by the name the README gives it: each alarm the default cluster
-  // has must be named there, as `<cluster>-...` with `<node>` or `<function>` for the part that varies.
+  // has must be named there, as `<cluster>_...` with `<node>` or `<function>` for the part that varies.
   it('names every alarm the cluster has', () => {
     const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
     const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
     const nodes: string[] = cdkJson.context.cluster.nodes.map((node: { name: string }) => node.name);
     const documented = new Set(
       alarms(synth.json).map((alarm) => {
-        const rest = String(alarm.AlarmName).replace(/^geo-/, '');
-        if (alarm.Namespace === 'AWS/Lambda') return `<cluster>-<function>-${rest.slice(rest.lastIndexOf('-') + 1)}`;
+        const rest = String(alarm.AlarmName).replace(/^geo_/, '');
+        if (alarm.Namespace === 'AWS/Lambda') return `<cluster>_<function>-${rest.slice(rest.lastIndexOf('-') + 1)}`;
         const node = nodes.find((name) => rest.startsWith(`${name}-`));
-        return `<cluster>-${node ? `<node>-${rest.slice(node.length + 1)}` : rest}`;
+        return `<cluster>_${node ? `<node>-${rest.slice(node.length + 1)}` : rest}`;
       }),
     );
     expect(documented.size).toBeGreaterThan(5);
     // The README's examples of a function's place.
     for (const place of ['Status-PutStatus', 'ConfigSync-slave-1-Apply']) {
       expect(readme).toContain(`\`${place}\``);
-      alarmNamed(synth.json, `geo-${place}-errors`);
+      alarmNamed(synth.json, `geo_${place}-errors`);
     }
     expect([...documented].filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
   });
