@@ -21,6 +21,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
   type Message,
+  type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './account';
 import { withoutSdkLogging } from '../lambdas/shared/sdk-client';
@@ -283,12 +284,7 @@ export class QueuePoller {
         receiptHandle: message.ReceiptHandle,
         body: message.Body ?? '',
         attributes: message.Attributes ?? {},
-        messageAttributes: Object.fromEntries(
-          Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [
-            key,
-            { stringValue: value.StringValue, binaryValue: value.BinaryValue, stringListValues: [], binaryListValues: [], dataType: value.DataType },
-          ]),
-        ),
+        messageAttributes: Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [key, lambdaMessageAttribute(value)])),
         md5OfBody: message.MD5OfBody,
         eventSource: 'aws:sqs',
         eventSourceARN: this.queueArn,
@@ -356,4 +352,19 @@ export class QueuePoller {
       return deadline === undefined || Math.abs(deadline - (receivedAt + timeoutMs)) <= DEADLINE_TOLERANCE_MS;
     });
   }
+}
+
+/**
+ * A message attribute as Lambda's SQS event carries it: the event is JSON, so a Binary
+ * attribute's value (bytes from ReceiveMessage) is its base64 text, and a member the attribute
+ * lacks is absent rather than undefined.
+ */
+function lambdaMessageAttribute(value: MessageAttributeValue): Record<string, unknown> {
+  return {
+    ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
+    ...(value.BinaryValue === undefined ? {} : { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+    stringListValues: [],
+    binaryListValues: [],
+    dataType: value.DataType,
+  };
 }

@@ -119,3 +119,59 @@ it("stops at once at the cluster's end, its function's invocation in flight cut 
   expect(changed).toEqual([{ QueueUrl: 'http://127.0.0.1:1/000000000000/queue.fifo', Entries: [{ Id: '0', ReceiptHandle: 'r1', VisibilityTimeout: 1 }] }]);
   await host.stop();
 }, 30_000);
+
+it("hands the function each message attribute as Lambda's SQS event does: a Binary one's value base64-encoded, a String one's as it is", async () => {
+  // ReceiveMessage (the SDK) gives a Binary attribute's value as bytes; Lambda's SQS event carries
+  // `binaryValue` as a base64 string (the event is JSON), and no member an attribute lacks.
+  const bytes = Uint8Array.from([0, 1, 2, 250, 255]);
+  let received = 0;
+  const sqs = {
+    async send(command: { constructor: { name: string } }) {
+      if (command.constructor.name !== 'ReceiveMessageCommand') return { Successful: [], Failed: [] };
+      received += 1;
+      if (received > 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return {};
+      }
+      return {
+        Messages: [
+          {
+            MessageId: 'm1',
+            ReceiptHandle: 'r1',
+            Body: 'body',
+            MessageAttributes: { blob: { DataType: 'Binary', BinaryValue: bytes }, origin: { DataType: 'String', StringValue: 'master-1' } },
+          },
+        ],
+      };
+    },
+  } as unknown as SQSClient;
+  const attributes: unknown[] = [];
+  const host = {
+    fn: { name: 'Apply' },
+    async invoke(event: { Records: { messageAttributes: unknown }[] }) {
+      attributes.push(...event.Records.map((record) => record.messageAttributes));
+      return { batchItemFailures: [] };
+    },
+    async stop() {},
+  } as unknown as LocalFunctionHost;
+  const poller = new QueuePoller(
+    sqs,
+    { logicalId: 'Mapping', queueId: 'Queue', functionId: 'Apply', batchSize: 10, reportBatchItemFailures: true },
+    'http://127.0.0.1:1/000000000000/queue.fifo',
+    'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
+    host,
+  );
+  poller.start();
+  try {
+    const deadline = Date.now() + 5000;
+    while (attributes.length < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(attributes).toStrictEqual([
+      {
+        blob: { binaryValue: Buffer.from(bytes).toString('base64'), stringListValues: [], binaryListValues: [], dataType: 'Binary' },
+        origin: { stringValue: 'master-1', stringListValues: [], binaryListValues: [], dataType: 'String' },
+      },
+    ]);
+  } finally {
+    await poller.stop();
+  }
+});
