@@ -625,11 +625,7 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
   const readJson = (file: string): Record<string, string> | undefined => {
     const full = path.join(local, file);
     if (!existsSync(full)) return undefined;
-    try {
-      return JSON.parse(readFileSync(full, 'utf8')) as Record<string, string>;
-    } catch {
-      throw new CliError(`${full} is not valid JSON`, EXIT.usage);
-    }
+    return parseJsonFile(full, readFileSync(full, 'utf8')) as Record<string, string>;
   };
   // Where a running `npm start` is: read once, for its URL and its masters' names, and only where
   // they are needed (a stale file is refused, which --url and a token given make irrelevant).
@@ -1345,13 +1341,8 @@ async function config(
   } catch (error) {
     throw new CliError(`cannot read ${full}: ${(error as Error).message}`, EXIT.usage);
   }
-  let changes: unknown;
-  try {
-    // A byte order mark (some editors save JSON with one) is no part of the JSON.
-    changes = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (error) {
-    throw new CliError(`${file} is not JSON: ${(error as Error).message}`, EXIT.usage);
-  }
+  // A byte order mark (some editors save JSON with one) is no part of the JSON.
+  let changes = parseJsonFile(full, text.replace(/^\uFEFF/, ''));
   // The API's own change-set body (`{"changes": [...]}`) is the list it holds.
   if (isChangeSetBody(changes)) changes = changes.changes;
   if (!Array.isArray(changes)) {
@@ -1650,6 +1641,15 @@ async function token(rest: string[], values: { table?: string; endpoint?: string
   }
 }
 
+/** A file the CLI reads as JSON (.local's, a change list), refused in one wording when it is not: which, and where the parser stopped. */
+function parseJsonFile(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`, EXIT.usage);
+  }
+}
+
 /** What a stale cluster.json's error offers beside starting the cluster again, for the API commands. */
 const RUNNING_CLUSTER_ELSE = ', or name a running cluster with --url or GEOCLUSTER_URL and its token with --token or GEOCLUSTER_TOKEN (npm start -- --in-memory prints both)';
 
@@ -1664,12 +1664,7 @@ const RUNNING_CLUSTER_ELSE = ', or name a running cluster with --url or GEOCLUST
 function readLocalCluster(cwd: string, otherwise: string): { url?: string; credentialsTable?: string; dynamoEndpoint?: string; masters?: unknown; names?: unknown } | undefined {
   const file = path.join(cwd, '.local', 'cluster.json');
   if (!existsSync(file)) return undefined;
-  let local: { url?: string; credentialsTable?: string; dynamoEndpoint?: string; masters?: unknown; names?: unknown; pid?: unknown; pidStart?: unknown };
-  try {
-    local = JSON.parse(readFileSync(file, 'utf8')) as typeof local;
-  } catch {
-    throw new CliError(`${file} is not valid JSON`, EXIT.usage);
-  }
+  const local = parseJsonFile(file, readFileSync(file, 'utf8')) as { url?: string; credentialsTable?: string; dynamoEndpoint?: string; masters?: unknown; names?: unknown; pid?: unknown; pidStart?: unknown };
   if (typeof local.pid === 'number' && !writerRuns(local)) {
     // A pid held by a process that started at another time was handed on after the writer ended.
     const reused = processRuns(local.pid) ? ` (pid ${local.pid} now belongs to another process)` : '';
