@@ -719,8 +719,7 @@ describe('the console, for an operator who needs to know what a click does and w
   };
   /**
    * GET /nodes answered with `change` applied to each read's nodes and slave-2's lag counting the
-   * reads, so that every read differs and the table is drawn again (a read that brings what the
-   * table shows is not drawn).
+   * reads, so that every read brings a change to the table.
    */
   const changingNodes = async (change: (node: NodeState) => NodeState = (node) => node) => {
     let reads = 0;
@@ -909,7 +908,7 @@ describe('the console, for an operator who needs to know what a click does and w
     await page.click('#drift-close');
   });
 
-  it("keeps an action's button disabled until its answer, through the table's redraws", async () => {
+  it("keeps an action's button disabled until its answer, through reads that change the table", async () => {
     let sent = 0;
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -923,7 +922,7 @@ describe('the console, for an operator who needs to know what a click does and w
     try {
       const button = page.locator('tr[data-node="slave-1"] button[data-action=redrive]');
       await button.click();
-      // The nodes are redrawn every 2 s while the answer is on its way.
+      // The nodes are read, changed, every 2 s while the answer is on its way.
       await page.waitForTimeout(2_500);
       expect(await button.isDisabled()).toBe(true);
       expect(sent).toBe(1);
@@ -951,34 +950,86 @@ describe('the console, for an operator who needs to know what a click does and w
     expect(await page.evaluate(() => sessionStorage.getItem('geocluster.token'))).toBe(tokenOf('slave-1'));
   });
 
-  it('draws the nodes table again only when a read brings something new, so a click is not lost to a redraw', async () => {
+  it("patches the nodes table in place: a node's row and buttons stay the same elements through reads that change them, a row comes and goes with its node", async () => {
+    // slave-1's lag counts the reads (each read changes the row); slave-2 is left out of the reads while `dropped`.
+    let reads = 0;
+    let dropped = false;
+    await page.route('**/nodes', async (route) => {
+      reads += 1;
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      const nodes = answer.nodes.filter((node) => !(dropped && node.name === 'slave-2')).map((node) => (node.name === 'slave-1' ? { ...node, lag: reads } : node));
+      await route.fulfill({ response, json: { ...answer, nodes } });
+    });
     await open();
-    const button = page.locator('tr[data-node="slave-1"] button[data-action=redrive]');
-    await button.waitFor();
-    const handle = await button.elementHandle();
-    const attached = () => handle!.evaluate((element) => (element as unknown as { isConnected: boolean }).isConnected);
-    const updated = await page.locator('#nodes-updated').textContent();
-    // Two reads (every 2 s) of a cluster that does not change: the same button, still in the page.
-    await page.waitForTimeout(4_500);
-    expect(await page.locator('#nodes-updated').textContent()).not.toBe(updated);
-    expect(await attached()).toBe(true);
-    // A read that brings a change is drawn: the row's buttons are new ones.
-    await changingNodes();
-    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
-      .querySelector('tr[data-node="slave-2"] td:nth-child(4)')?.textContent !== '0', undefined, { timeout: 10_000 });
-    expect(await attached()).toBe(false);
-    await page.unrouteAll({ behavior: 'wait' });
+    try {
+      await page.locator('tr[data-node="slave-2"]').waitFor({ timeout: 10_000 });
+      const handles = {
+        master1: await page.locator('tr[data-node="master-1"]').elementHandle(),
+        slave1: await page.locator('tr[data-node="slave-1"]').elementHandle(),
+        slave2: await page.locator('tr[data-node="slave-2"]').elementHandle(),
+        redrive: await page.locator('tr[data-node="slave-1"] button[data-action=redrive]').elementHandle(),
+        lag: await page.locator('tr[data-node="slave-1"] td').nth(3).elementHandle(),
+      };
+      const attached = async (name: keyof typeof handles) => handles[name]!.evaluate((element) => (element as unknown as { isConnected: boolean }).isConnected);
+      // Two reads that change slave-1's lag: shown, in the same row, cell and button as before.
+      await nextLag('slave-1');
+      await nextLag('slave-1');
+      for (const name of Object.keys(handles) as (keyof typeof handles)[]) expect([name, await attached(name)]).toEqual([name, true]);
+      // A node left out of a read loses its row, and only it.
+      dropped = true;
+      await page.locator('tr[data-node="slave-2"]').waitFor({ state: 'detached', timeout: 10_000 });
+      expect([await attached('master1'), await attached('slave1'), await attached('redrive'), await attached('slave2')]).toEqual([true, true, true, false]);
+      // Back in a read: a row of its own again, in the order the API lists the nodes.
+      dropped = false;
+      await page.locator('tr[data-node="slave-2"]').waitFor({ timeout: 10_000 });
+      expect(await page.locator('#nodes tbody tr').evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { node: string } }).dataset.node))).toEqual([
+        'master-1',
+        'slave-1',
+        'slave-2',
+      ]);
+      expect([await attached('master1'), await attached('slave1'), await attached('redrive')]).toEqual([true, true, true]);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
   });
 
-  it("keeps the keyboard's place in the nodes table through its redraws, and shows a pill's tooltip to the keyboard", async () => {
+  it('acts on a click whose press and release fall on either side of a read that changes the table, and keeps a focused button focused', async () => {
+    let sent = 0;
+    await page.route('**/nodes/slave-1/redrive', (route) => {
+      sent += 1;
+      return route.fulfill({ json: { node: 'slave-1', moved: 0, more: false, parked: { cleared: [], stillParked: [], more: false } } });
+    });
+    // slave-2's lag counts the reads: every read (every 2 s) changes the table.
+    await changingNodes();
+    await open();
+    try {
+      const button = page.locator('tr[data-node="slave-1"] button[data-action=redrive]');
+      await button.hover();
+      await page.mouse.down();
+      await nextLag('slave-2');
+      await page.mouse.up();
+      await expectMessage(/^slave-1: 0 events moved back to the queue$/, 5_000);
+      expect(sent).toBe(1);
+      // Focused, the same button keeps the focus through reads that change the table.
+      await button.focus();
+      const handle = await button.elementHandle();
+      await nextLag('slave-2');
+      await nextLag('slave-2');
+      expect(await handle!.evaluate((element) => element === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
+  it("keeps the keyboard's place in the nodes table through reads that change it, and shows a pill's tooltip to the keyboard", async () => {
     const failing = { sequence: 41, attempts: 3, reason: 'GeoServer answered 503', at: now() };
     await changingNodes((node) => (node.name === 'slave-1' ? { ...node, failing } : node));
     await open();
-    type Focused = { document: { activeElement: { getAttribute(name: string): string | null; textContent: string | null } | null } };
     const focused = (attribute: string) => page.evaluate((name) => (globalThis as unknown as Focused).document.activeElement?.getAttribute(name) ?? null, attribute);
     try {
       await page.getByRole('button', { name: 'redrive slave-2', exact: true }).focus();
-      // The nodes are redrawn every 2 s: the focus stays on the same button of the same row.
+      // The nodes are read, changed, every 2 s: the focus stays on the same button of the same row.
       await page.waitForTimeout(4_500);
       expect(await focused('aria-label')).toBe('redrive slave-2');
       // What holds a node back is in a pill's tooltip: the keyboard reaches it, and it shows its text.
@@ -1056,10 +1107,25 @@ async function pillColours(pill: ReturnType<Page['locator']>): Promise<[string, 
 // Page-side predicates run in the browser (as functions: the page's CSP forbids evaluating
 // strings); this project compiles without DOM types, hence the casts.
 type Doc = { querySelector(selector: string): { getAttribute(name: string): string | null; textContent: string | null } | null };
+type Focused = { document: { activeElement: { getAttribute(name: string): string | null; textContent: string | null } | null } };
 async function expectAttribute(id: string, value: string): Promise<void> {
   await page.waitForFunction(
     ([selector, expected]) => (globalThis as unknown as { document: Doc }).document.querySelector(selector)?.getAttribute('aria-valuenow') === expected,
     [`tr[data-execution="${id}"] [role=progressbar]`, value] as const,
+    { timeout: 10_000 },
+  );
+}
+
+/** Waits for a read that changes the Lag the nodes table shows for `node`. */
+async function nextLag(node: string): Promise<void> {
+  const selector = `#nodes tr[data-node="${node}"] td:nth-child(4)`;
+  const before = await page.locator(selector).textContent();
+  await page.waitForFunction(
+    ([where, shown]) => {
+      const now = (globalThis as unknown as { document: Doc }).document.querySelector(where)?.textContent;
+      return now !== undefined && now !== shown;
+    },
+    [selector, before] as const,
     { timeout: 10_000 },
   );
 }
