@@ -5,7 +5,7 @@
 // CONSOLE_SCREENSHOT=docs/console.png also saves a screenshot of the page (for the README).
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Dialog, type Page } from 'playwright-core';
 import type { components } from '../../../cli/api-types';
 import { api, clusterUrl, tokenOf, type JsonBody } from '../../support/cluster-client';
 
@@ -344,6 +344,8 @@ describe('the console at /console', () => {
     const slave1 = page.locator('tr[data-node="slave-1"]');
     // A pure master has no queue: pause and resume only.
     expect(await page.locator('tr[data-node="master-1"] button').allTextContents()).toEqual(['pause']);
+    // A pause asks first (the test after "asks before a pause" holds what it asks).
+    page.once('dialog', (dialog) => void dialog.accept());
     await slave1.locator('button[data-action=pause]').click();
     try {
       // A pause is answered once the node's batch in flight has finished (as in AWS). Right after
@@ -382,6 +384,7 @@ describe('the console at /console', () => {
     try {
       for (const deadline = Date.now() + 10_000; held === undefined && Date.now() < deadline; ) await page.waitForTimeout(50);
       expect(held).toBeDefined();
+      page.once('dialog', (dialog) => void dialog.accept());
       await slave1.locator('button[data-action=pause]').click();
       await expectMessage(/^slave-1 paused: /, 30_000);
       // Read after the pause, while the read from before it is still on its way.
@@ -693,8 +696,10 @@ describe('the console at /console', () => {
     await page.fill('#token', tokenOf('ops'));
     await page.click('#token-save');
     try {
+      page.once('dialog', (dialog) => void dialog.accept());
       await page.locator('tr[data-node="slave-1"] button[data-action=pause]').click();
       await expectMessage(/^slave-1 paused; consumption draining$/);
+      page.once('dialog', (dialog) => void dialog.accept());
       await page.locator('tr[data-node="master-1"] button[data-action=pause]').click();
       await expectMessage(/^master-1 paused: a pure master has no queue to stop or restart: a pause refuses its publishes only; consumption none$/);
     } finally {
@@ -767,6 +772,76 @@ describe('the console, for an operator who needs to know what a click does and w
     }
   });
 
+  it('asks before a pause, naming the node and what a pause stops, and sends nothing when the operator declines; a resume asks nothing', async () => {
+    const sent: string[] = [];
+    const outcome = (node: string, paused: boolean, consumption: string) => ({ node, paused, since: now(), by: node, consumption });
+    await page.route('**/nodes/*/pause', (route) => {
+      const node = new URL(route.request().url()).pathname.split('/').at(-2)!;
+      sent.push(`pause ${node}`);
+      return route.fulfill({ json: outcome(node, true, node === 'master-1' ? 'none' : 'disabled') });
+    });
+    await page.route('**/nodes/slave-1/resume', (route) => {
+      sent.push('resume slave-1');
+      return route.fulfill({ json: outcome('slave-1', false, 'enabled') });
+    });
+    // The nodes as the pause and resume sent above leave them (the cluster itself is not paused).
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      const paused = (name: string) => sent.filter((action) => action.endsWith(` ${name}`)).at(-1) === `pause ${name}`;
+      // slave-2 a `both` node with a GeoServer: it consumes, and publishes through its GeoServer.
+      const geoserver: NodeState['geoserver'] = { url: 'http://10.0.3.22:8080/geoserver', reachable: true, version: '2.26.2', checkedAt: now(), lastError: null, rejected: [], unclearedProperties: [] };
+      const nodes = answer.nodes
+        .map((node) => (node.name === 'slave-2' ? { ...node, role: 'both' as const, geoserver } : node))
+        .map((node) => (paused(node.name) ? { ...node, paused: true, pausedBy: node.name, pausedSince: now() } : node));
+      await route.fulfill({ response, json: { ...answer, nodes } });
+    });
+    const dialogs: string[] = [];
+    let accept = false;
+    const answer = (dialog: Dialog) => {
+      dialogs.push(dialog.message());
+      void (accept ? dialog.accept() : dialog.dismiss());
+    };
+    page.on('dialog', answer);
+    await open();
+    try {
+      const slave1 = page.locator('tr[data-node="slave-1"]');
+      await slave1.locator('button[data-action=pause]').click();
+      await expectMessage(/^pause slave-1 not sent$/, 5_000);
+      expect(sent).toEqual([]);
+      // The node, what stops and what its queue does meanwhile.
+      expect(dialogs).toEqual([
+        'Pause slave-1: stop it applying events until a resume?\n\nIts queue keeps every event meanwhile; the resume delivers what accumulated, in order.',
+      ]);
+      accept = true;
+      await slave1.locator('button[data-action=pause]').click();
+      await expectMessage(/^slave-1 paused: its queue keeps every event; consumption disabled$/, 5_000);
+      expect(sent).toEqual(['pause slave-1']);
+      expect(dialogs).toHaveLength(2);
+      // A pure master's pause stops its publishes: the question says so, and that it has no queue.
+      accept = false;
+      await page.locator('tr[data-node="master-1"] button[data-action=pause]').click();
+      await expectMessage(/^pause master-1 not sent$/, 5_000);
+      expect(dialogs[2]).toBe('Pause master-1: refuse its publishes until a resume?\n\nIt has no queue to stop. Its publishes (POST /config/events) are refused (409 NODE_PAUSED).');
+      // A `both` node with a GeoServer: both, and what its GeoServer's writes and capture do.
+      await page.locator('tr[data-node="slave-2"] button[data-action=pause]').click();
+      await expectMessage(/^pause slave-2 not sent$/, 5_000);
+      expect(dialogs[3]).toBe(
+        'Pause slave-2: stop it applying events and refuse its publishes until a resume?\n\n' +
+          'Its queue keeps every event meanwhile; the resume delivers what accumulated, in order. Its publishes are refused (409 NODE_PAUSED): ' +
+          'a write sent through the GeoServer REST gateway is not forwarded, and a capture job it is running stops where it got to (a capture after the resume publishes the rest).',
+      );
+      // A resume is sent at once.
+      await slave1.locator('button[data-action=resume]').click();
+      await expectMessage(/^slave-1 resumed: its queue delivers what accumulated, in order; consumption enabled$/, 5_000);
+      expect(sent).toEqual(['pause slave-1', 'resume slave-1']);
+      expect(dialogs).toHaveLength(4);
+    } finally {
+      page.off('dialog', answer);
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
   it('says when to try an action again, and that an action without a clear answer may have been done', async () => {
     const busy = "Node slave-1's pause is recorded (its publishes are refused), but its queue consumption could not be disabled yet";
     await page.route('**/nodes/slave-1/pause', (route) => route.fulfill({ status: 409, headers: { 'retry-after': '5' }, json: { code: 'CONSUMPTION_SWITCH_BUSY', message: busy } }));
@@ -774,6 +849,7 @@ describe('the console, for an operator who needs to know what a click does and w
     await page.route('**/nodes/slave-2/redrive', (route) => route.abort('connectionreset'));
     await open();
     try {
+      page.once('dialog', (dialog) => void dialog.accept());
       await page.locator('tr[data-node="slave-1"] button[data-action=pause]').click();
       await expectMessage(new RegExp(`^pause slave-1: 409 CONSUMPTION_SWITCH_BUSY: ${busy.replace(/[()]/g, '\\$&')}; try again in 5 s$`), 5_000);
       await page.locator('tr[data-node="slave-1"] button[data-action=redrive]').click();
