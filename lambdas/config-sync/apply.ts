@@ -631,7 +631,12 @@ async function pastLogHead(deps: ApplyDeps, context: NodeContext, run: readonly 
   if (!(error instanceof EventsMissingFromLogError) || first === undefined) return undefined;
   const head = await deps.log.head(context.cluster).catch((): undefined => undefined);
   if (head === undefined || first.sequence <= head) return undefined;
-  return `event ${first.sequence} is past the head of the event log (${head}): no publisher allocated it`;
+  return pastHeadReason(first.sequence, head);
+}
+
+/** Why an event numbered `sequence`, past the log's `head` (read after the log was found to lack it), is no event of the log. */
+export function pastHeadReason(sequence: number, head: number): string {
+  return `event ${sequence} is past the head of the event log (${head}): no publisher allocated it`;
 }
 
 /**
@@ -1900,7 +1905,7 @@ function inHandOf(events: readonly DeliveredEvent[]): Map<number, DeliveredEvent
  * neither body is fetched to compare (one of up to 1 MiB, or a stranger's reference, is not
  * read for that), and the applier fetches the log's as it would have fetched the copy's.
  */
-function differenceFromLog(delivered: DeliveredEvent, logged: DeliveredEvent): string | undefined {
+export function differenceFromLog(delivered: DeliveredEvent, logged: DeliveredEvent): string | undefined {
   const field = fieldDifferingFromLog(delivered, logged);
   return field === undefined
     ? undefined

@@ -4,7 +4,8 @@
  * event (its own too) from here, run by two callers:
  * - the master-stores queue (subscribed to the topic, every event): its consumer catches every
  *   pure master up to the highest sequence a batch delivered, or to the end of a change set it
- *   belongs to (`deliveryTarget`), with the delivered events in hand (read from the log only
+ *   belongs to (`deliveryTarget`), with the delivered events in hand as the log holds them
+ *   (`readDelivered`: one read of the log per batch, for every master; the log read further only
  *   when the store is behind them), so a master's store follows the log within about a
  *   delivery, one batch at a time (one message group: never two consumers racing for a cursor);
  * - the republish schedule, to the log head: the backstop when the queue's messages failed.
@@ -16,11 +17,11 @@
  * is an event the topic accepted, so a publish request in a cluster with this queue leaves
  * the mark to it (`PublishDeps.masterStoresQueued`) and answers sooner.
  */
-import { catchUp, catchUpOnce, MAX_AHEAD, readQueueMessage, type ApplyDeps } from './apply';
+import { catchUp, catchUpOnce, differenceFromLog, MAX_AHEAD, pastHeadReason, readQueueMessage, type ApplyDeps } from './apply';
 import { nodeMetrics, recordApplied } from './apply-metrics';
 import { consecutiveRuns, type DeliveredEvent } from './events';
 import type { NodePauses } from './pause';
-import type { EventLog } from './ports';
+import { READ_RANGE_MAX, type EventLog } from './ports';
 
 export interface MasterStoresDeps extends ApplyDeps {
   readonly pauses: NodePauses;
@@ -43,7 +44,7 @@ const lastFoundNext = new WeakMap<MasterStoresDeps, Map<string, boolean>>();
  * Catches every master of `masters` up to `toSequence` (default: the log head), each on its
  * own, in parallel: one master's failure is reported and does not hold the others.
  *
- * `delivered`: the events a batch brought, ascending. When the store is right before them
+ * `delivered`: the log's events a batch brought (`readDelivered`), ascending. When the store is right before them
  * they are applied from hand (`catchUpOnce` with `onlyWhenNext`); when the last delivery found
  * it so, first on that assumption, in one commit whose compare-and-swap checks it and with
  * nothing read first (`assumeNext`). Otherwise, and for what a pass leaves, the log.
@@ -109,21 +110,68 @@ export function deliveryTarget(sequences: readonly number[], rangeLast: number |
   return Math.min(rangeLast, highest + MAX_AHEAD);
 }
 
+/** A batch of the master-stores queue, read against the event log (`readDelivered`). */
+export interface DeliveredBatch {
+  /**
+   * The log's events the batch's messages carried, ascending by sequence, once each: what the
+   * stores take in hand, how far the batch brings them (`deliveryTarget`), and what is marked published.
+   */
+  readonly events: readonly DeliveredEvent[];
+  /** The messages (by index) that carry no event of the log, with why: skipped. */
+  readonly skipped: readonly { readonly index: number; readonly reason: string }[];
+}
+
 /**
- * A batch's message bodies (events as the topic carries them) as events of `cluster`, ascending
- * by sequence and without repeats. A body that is not an event, or an event of another cluster
- * (which no publish of this cluster makes: someone else allowed on the topic or the queue sent
- * it), is skipped: the stores are caught up from the log when the events in hand do not reach,
- * and a mark left undone is the republish schedule's to make. Taken in hand, another cluster's
- * event numbered as the log's next would be applied in place of the log's.
+ * A batch's message bodies (events as the topic carries them) as the log's events. Our publishers
+ * publish only what the log holds, so a body that is not the log's event at its sequence came
+ * from someone else allowed to publish to the topic or send to the queue, and is skipped:
+ * - not an event, or an event of another cluster (`readQueueMessage`);
+ * - one that differs from the log's event at its sequence (`differenceFromLog`): taken in hand,
+ *   it would be applied in place of the log's, and marked published for it;
+ * - one the log lacks: numbered past its head (no publisher allocated it; taken for the batch's
+ *   target, it would fail every catch-up until the queue's receive limit, and move the published
+ *   watermark past the head), or at a sequence not written (no publisher publishes before its
+ *   write).
+ * The bodies are compared with one read of the log for every `READ_RANGE_MAX` sequences from the
+ * lowest (a batch's ten at most are usually one read), and the log's head is read only when that
+ * read lacks a sequence (consistently, as every read of the log), so the usual batch reads it
+ * never. What a skipped message would have brought, the stores get from the log all the same
+ * (the catch-up reads what is not in hand; the republish schedule marks and catches up the rest).
  */
-export function deliveredEvents(bodies: readonly string[], cluster: string): DeliveredEvent[] {
-  const bySequence = new Map<number, DeliveredEvent>();
-  for (const body of bodies) {
+export async function readDelivered(log: Pick<EventLog, 'readRange' | 'head'>, cluster: string, bodies: readonly string[]): Promise<DeliveredBatch> {
+  const skipped: { index: number; reason: string }[] = [];
+  const candidates: { index: number; event: DeliveredEvent }[] = [];
+  for (const [index, body] of bodies.entries()) {
     const read = readQueueMessage(body, cluster);
-    if ('event' in read) bySequence.set(read.event.sequence, read.event);
+    if ('foreign' in read) skipped.push({ index, reason: read.foreign });
+    else candidates.push({ index, event: read.event });
   }
-  return [...bySequence.values()].sort((a, b) => a.sequence - b.sequence);
+  const sequences = [...new Set(candidates.map(({ event }) => event.sequence))].sort((a, b) => a - b);
+  const logged = new Map<number, DeliveredEvent>();
+  for (let at = 0; at < sequences.length; ) {
+    const from = sequences[at] as number;
+    let last = at;
+    while (last + 1 < sequences.length && (sequences[last + 1] as number) < from + READ_RANGE_MAX) last += 1;
+    for (const event of await log.readRange(cluster, from, sequences[last] as number)) logged.set(event.sequence, event);
+    at = last + 1;
+  }
+  let head: number | undefined;
+  const events = new Map<number, DeliveredEvent>();
+  for (const { index, event } of candidates) {
+    const original = logged.get(event.sequence);
+    if (original === undefined) {
+      head ??= await log.head(cluster);
+      skipped.push({
+        index,
+        reason: event.sequence > head ? pastHeadReason(event.sequence, head) : `the event log holds no event ${event.sequence} (below its head, ${head}): no publisher published it`,
+      });
+      continue;
+    }
+    const difference = differenceFromLog(event, original);
+    if (difference !== undefined) skipped.push({ index, reason: difference });
+    else events.set(original.sequence, original);
+  }
+  return { events: [...events.values()].sort((a, b) => a.sequence - b.sequence), skipped: skipped.sort((a, b) => a.index - b.index) };
 }
 
 /**

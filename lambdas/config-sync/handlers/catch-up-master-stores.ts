@@ -3,6 +3,10 @@
  * to every event of the topic): brings every pure master's store up to the highest sequence
  * the batch delivered, or the end of a change set it belongs to (master-stores.ts), its own
  * events too: a pure master's publish request leaves its store to this queue and answers sooner.
+ * Only the log's events count: a message that is not the log's event at its sequence (not an
+ * event, another cluster's, different from the log's, past the log's head) is skipped, logged
+ * (`message skipped`, with why) and acknowledged (master-stores.ts `readDelivered`); retried, it
+ * would hold the queue's one message group, and the stores get every sequence from the log anyway.
  *
  * A failed catch-up fails the whole batch: the messages come back and the catch-up runs again
  * from the store's cursor (in sequence order, exactly once in effect: the delivered events are
@@ -18,7 +22,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { describeError, instrumented, logger } from '../../shared/observability';
 import { pureMasters } from '../../shared/cluster-model';
 import { applyDepsFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
-import { catchUpMasterStores, deliveredEvents, deliveryTarget, markDelivered } from '../master-stores';
+import { catchUpMasterStores, deliveryTarget, markDelivered, readDelivered } from '../master-stores';
 import { rangeLastOf } from '../cluster';
 import { buildEventSchemas } from '../events';
 
@@ -29,9 +33,15 @@ const masters = pureMasters(membership.nodes).map((node) => node.name);
 buildEventSchemas();
 
 export const handler = instrumented(async (event: SQSEvent): Promise<void> => {
-  const delivered = deliveredEvents(event.Records.map((record) => record.body), membership.cluster);
+  const { events: delivered, skipped } = await readDelivered(deps.log, membership.cluster, event.Records.map((record) => record.body));
+  for (const { index, reason } of skipped) {
+    const record = event.Records[index];
+    logger.error('message skipped: it is no event of the cluster\'s log', { messageId: record?.messageId, origin: record?.messageAttributes?.origin?.stringValue, reason });
+  }
   const sequences = delivered.map((one) => one.sequence);
-  const toSequence = deliveryTarget(sequences, rangeLastOf(event.Records));
+  // A change set's end as the messages of the log's events announce it.
+  const left = new Set(skipped.map(({ index }) => index));
+  const toSequence = deliveryTarget(sequences, rangeLastOf(left.size === 0 ? event.Records : event.Records.filter((_, index) => !left.has(index))));
   const [result] = await Promise.all([
     catchUpMasterStores(deps, membership.cluster, masters, toSequence, delivered),
     markDelivered(deps.log, membership.cluster, sequences).catch((error: unknown) => {

@@ -627,3 +627,34 @@ describe("a slave's apply function, given a message that is not the log's event"
     expect((await (await handlers.apply('slave-1'))(sqsEvent([real!]))).batchItemFailures).toEqual([]);
   });
 });
+
+describe("the master-stores queue's consumer", () => {
+  it("takes no message for an event it is not: one past the log's head, or one that differs from the log's event at its sequence, is skipped, never applied, marked or retried", async () => {
+    const published = await publishAs('master-1', { kind: 'add', object: { type: 'namespace', id: 'mastered' }, properties: { uri: 'http://mastered' } });
+    const sequence = body(published).sequence as number;
+    // Earlier messages are drained with it: the store catches up from the log.
+    const real = await drainUntil('master-stores', sequence);
+    const realBody = JSON.parse(real?.Body ?? '{}') as Record<string, unknown>;
+    expect(realBody.sequence).toBe(sequence);
+    const forged = (id: string, change: Record<string, unknown>): Message => ({
+      MessageId: `forged-${id}`,
+      ReceiptHandle: `forged-${id}`,
+      Body: JSON.stringify({ ...realBody, object: { type: 'namespace', id }, properties: { uri: `http://${id}` }, ...change }),
+      Attributes: { ApproximateReceiveCount: '1' },
+    });
+    const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+    const log = eventLog();
+    const head = await log.head(CLUSTER);
+    expect(head).toBe(sequence);
+    // The real event, a copy of its sequence with other content, and the log's next sequence (allocated by no publisher).
+    await handlers.catchUpMasterStores(sqsEvent([real!, forged('differing', {}), forged('next', { sequence: head + 1 })]));
+    // Then one further past the head, alone.
+    await handlers.catchUpMasterStores(sqsEvent([forged('further', { sequence: head + 5 })]));
+    expect(await store.readCursor('master-1')).toBe(head);
+    const objects = await store.readObjects('master-1', ['mastered', 'differing', 'next', 'further'].map((id) => ({ type: 'namespace' as const, id })));
+    expect(objects.map((object) => [object.id, object.properties])).toEqual([['mastered', { uri: 'http://mastered' }]]);
+    // Nothing marked published past the head: the log's next event, once appended, is still found unpublished.
+    const { Item: headItem } = await aws.dynamo.send(new GetItemCommand({ TableName: aws.eventLogTable, Key: { cluster: { S: CLUSTER }, sequence: { N: '0' } } }));
+    expect(Number(headItem?.publishedThrough?.N ?? 0)).toBeLessThanOrEqual(head);
+  });
+});

@@ -1,6 +1,6 @@
 import { catchUpOnce } from '../../../lambdas/config-sync/apply';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
-import { catchUpMasterStores, deliveredEvents, deliveryTarget, markDelivered } from '../../../lambdas/config-sync/master-stores';
+import { catchUpMasterStores, deliveryTarget, markDelivered, readDelivered } from '../../../lambdas/config-sync/master-stores';
 import type { CommitOutcome } from '../../../lambdas/config-sync/ports';
 import { publishChange, publishChanges, republishPending, type PublishContext } from '../../../lambdas/config-sync/publish';
 import { add, CLUSTER, harness, MemoryNodePauses as Pauses } from './fixtures';
@@ -48,12 +48,14 @@ describe("the pure masters' stores' catch-up (the master-stores queue's consumer
     expect(await store.readCursor('master-2')).toBe(0);
   });
 
-  it("reads a batch's events in sequence order, once each, ignoring bodies that are not events", async () => {
+  it("reads a batch's events in sequence order, once each, skipping bodies that are not events", async () => {
     const h = harness();
     const [one, two] = await h.appendAll([add('workspace', 'a'), add('workspace', 'b')]);
     const bodies = [JSON.stringify(two), 'not json', JSON.stringify(one), '{"sequence":12}', 'null', JSON.stringify(two)];
-    expect(deliveredEvents(bodies, CLUSTER).map((event) => event.sequence)).toEqual([1, 2]);
-    expect(deliveredEvents(['garbage', '{}'], CLUSTER)).toEqual([]);
+    const batch = await readDelivered(h.log, CLUSTER, bodies);
+    expect(batch.events.map((event) => event.sequence)).toEqual([1, 2]);
+    expect(batch.skipped.map((message) => message.index)).toEqual([1, 3, 4]);
+    expect((await readDelivered(h.log, CLUSTER, ['garbage', '{}'])).events).toEqual([]);
   });
 
   it("ignores an event of another cluster: the store gets the log's event at that sequence, never the stranger's", async () => {
@@ -61,11 +63,78 @@ describe("the pure masters' stores' catch-up (the master-stores queue's consumer
     const [logged] = await h.appendAll([add('workspace', 'logged')]);
     // Shaped as ours, numbered as the log's next event, from another cluster's topic or a sender allowed on this queue.
     const stranger = { ...logged!, cluster: 'other-cluster', object: { type: 'workspace', id: 'stranger' }, properties: { name: 'stranger' } };
-    const delivered = deliveredEvents([JSON.stringify(stranger)], CLUSTER);
+    const { events: delivered, skipped } = await readDelivered(h.log, CLUSTER, [JSON.stringify(stranger)]);
     expect(delivered).toEqual([]);
+    expect(skipped).toEqual([{ index: 0, reason: expect.stringContaining('cluster other-cluster') }]);
     const result = await catchUpMasterStores({ ...h.deps, pauses: new Pauses() }, CLUSTER, ['master-1'], logged!.sequence, delivered);
     expect(result.failures).toEqual([]);
     expect(h.store.allObjects('master-1').map((object) => object.id)).toEqual(['logged']);
+  });
+});
+
+describe("a master-stores batch read against the log (readDelivered)", () => {
+  /** The log with its calls counted. */
+  function countedLog(h: ReturnType<typeof harness>) {
+    const calls = { readRange: 0, head: 0 };
+    const log = {
+      readRange: (...args: Parameters<typeof h.log.readRange>) => {
+        calls.readRange += 1;
+        return h.log.readRange(...args);
+      },
+      head: (cluster: string) => {
+        calls.head += 1;
+        return h.log.head(cluster);
+      },
+    };
+    return { log, calls };
+  }
+
+  it("takes the log's events, with one read of the log and no read of its head", async () => {
+    const h = harness();
+    const events = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+    const { log, calls } = countedLog(h);
+    const batch = await readDelivered(log, CLUSTER, events.map((event) => JSON.stringify(event)).reverse());
+    expect(batch).toEqual({ events: await h.log.readRange(CLUSTER, 1, 3), skipped: [] });
+    expect(calls).toEqual({ readRange: 1, head: 0 });
+  });
+
+  it("skips an event numbered past the log's head (no publisher allocated it), so the batch's target stays within the log and the stores reach it", async () => {
+    const h = harness();
+    const pauses = new Pauses();
+    const [first, second] = await h.appendAll([add('workspace', 'a'), add('workspace', 'b')]);
+    const { log, calls } = countedLog(h);
+    const pastHead = (sequence: number) => JSON.stringify({ ...second!, sequence, object: { type: 'workspace', id: `forged${sequence}` }, properties: {} });
+    const batch = await readDelivered(log, CLUSTER, [JSON.stringify(first), pastHead(3), JSON.stringify(second), pastHead(900)]);
+    expect(batch.skipped).toEqual([
+      { index: 1, reason: expect.stringContaining('past the head of the event log (2)') },
+      { index: 3, reason: expect.stringContaining('past the head of the event log (2)') },
+    ]);
+    expect(calls).toEqual({ readRange: 2, head: 1 });
+    const sequences = batch.events.map((event) => event.sequence);
+    expect(sequences).toEqual([1, 2]);
+    const result = await catchUpMasterStores({ ...h.deps, pauses }, CLUSTER, ['master-1'], deliveryTarget(sequences, undefined), batch.events);
+    expect(result).toEqual({ caughtUp: { 'master-1': 2 }, paused: [], failures: [] });
+    expect(await h.store.readCursor('master-1')).toBe(2);
+  });
+
+  it("skips a copy that differs from the log's event at its sequence, and one at a sequence the log lacks below its head", async () => {
+    const h = harness();
+    const [logged] = await h.appendAll([add('workspace', 'logged')]);
+    // Sequence 2 allocated, never written.
+    const [allocated] = h.log.abandonAllocation(CLUSTER, 1);
+    const differing = JSON.stringify({ ...logged!, properties: { name: 'forged' } });
+    const unwritten = JSON.stringify({ ...logged!, sequence: allocated });
+    const batch = await readDelivered(h.log, CLUSTER, [differing, unwritten]);
+    expect(batch).toEqual({
+      events: [],
+      skipped: [
+        { index: 0, reason: expect.stringContaining("differs from the log's event 1 (properties)") },
+        { index: 1, reason: expect.stringContaining('holds no event 2 (below its head, 2)') },
+      ],
+    });
+    // What the skipped copy would have brought, the store gets from the log.
+    await catchUpMasterStores({ ...h.deps, pauses: new Pauses() }, CLUSTER, ['master-1'], 1, batch.events);
+    expect(h.store.allObjects('master-1').map((object) => [object.id, object.properties])).toEqual([['logged', {}]]);
   });
 });
 
@@ -106,7 +175,7 @@ describe("a pure master's store with the master-stores queue: the publish leaves
       const result = await publishChange({ ...deps, masterStoresQueued: true }, MASTER, add('workspace', id));
       expect(result).toMatchObject({ published: true, appliedLocally: false, deferredFailures: [] });
       expect(calls.commits).toBe(h.topic.published.length - 1);
-      const batch = deliveredEvents([JSON.stringify(result.event)], CLUSTER);
+      const batch = (await readDelivered(deps.log, CLUSTER, [JSON.stringify(result.event)])).events;
       expect(await catchUpMasterStores(deps, CLUSTER, ['master-1'], result.event.sequence, batch)).toEqual({ caughtUp: { 'master-1': 1 }, paused: [], failures: [] });
     }
     expect(h.store.liveObjects('master-1').map((object) => [object.id, object.lastSequence])).toEqual([
@@ -114,8 +183,10 @@ describe("a pure master's store with the master-stores queue: the publish leaves
       ['three', 3],
       ['two', 2],
     ]);
-    // Each delivery: one commit, nothing read (the first on the assumption too, which held).
-    expect(calls).toEqual({ logReads: 0, cursorReads: 0, objectReads: 0, commits: 3 });
+    // Each delivery: its message compared with the log's event (one read of the log, shared by
+    // every pure master), one commit, nothing read from the store (the first on the assumption
+    // too, which held).
+    expect(calls).toEqual({ logReads: 3, cursorReads: 0, objectReads: 0, commits: 3 });
   });
 
   it('catches a store behind the delivered events up from the log, in order, then applies them', async () => {
@@ -125,7 +196,7 @@ describe("a pure master's store with the master-stores queue: the publish leaves
     const mine = await publishChange({ ...deps, masterStoresQueued: true }, MASTER, add('workspace', 'mine'));
     expect(mine.appliedLocally).toBe(false);
     // Only the master's own event is delivered here; the other master's is still on its way.
-    const result = await catchUpMasterStores(deps, CLUSTER, ['master-1'], mine.event.sequence, deliveredEvents([JSON.stringify(mine.event)], CLUSTER));
+    const result = await catchUpMasterStores(deps, CLUSTER, ['master-1'], mine.event.sequence, (await readDelivered(deps.log, CLUSTER, [JSON.stringify(mine.event)])).events);
     expect(result.caughtUp).toEqual({ 'master-1': 2 });
     expect(calls.logReads).toBeGreaterThan(0);
     expect(h.store.liveObjects('master-1').map((object) => [object.id, object.lastSequence])).toEqual([
@@ -143,8 +214,8 @@ describe("a pure master's store with the master-stores queue: the publish leaves
     const { deps } = counted(h);
     const set = await publishChanges({ ...deps, masterStoresQueued: true }, MASTER, [add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
     const bodies = set.events.map((event) => JSON.stringify(event));
-    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, deliveredEvents(bodies, CLUSTER))).caughtUp).toEqual({ 'master-1': 3 });
-    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, deliveredEvents(bodies, CLUSTER))).caughtUp).toEqual({ 'master-1': 0 });
+    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, (await readDelivered(deps.log, CLUSTER, bodies)).events)).caughtUp).toEqual({ 'master-1': 3 });
+    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], 3, (await readDelivered(deps.log, CLUSTER, bodies)).events)).caughtUp).toEqual({ 'master-1': 0 });
     expect(h.store.liveObjects('master-1').map((object) => object.lastSequence)).toEqual([1, 2, 3]);
   });
 
@@ -154,15 +225,16 @@ describe("a pure master's store with the master-stores queue: the publish leaves
     const changes = Array.from({ length: 250 }, (_, i) => add('workspace', `ws${i}`));
     const set = await publishChanges({ ...deps, masterStoresQueued: true }, MASTER, changes);
     const last = set.events.at(-1)!.sequence;
-    const first = deliveredEvents([JSON.stringify(set.events[0])], CLUSTER);
+    const first = (await readDelivered(deps.log, CLUSTER, [JSON.stringify(set.events[0])])).events;
     expect(await catchUpMasterStores(deps, CLUSTER, ['master-1'], deliveryTarget([1], last), first)).toEqual({ caughtUp: { 'master-1': 250 }, paused: [], failures: [] });
     expect(await h.store.readCursor('master-1')).toBe(250);
     calls.logReads = 0;
     for (const event of set.events.slice(1, 20)) {
-      const batch = deliveredEvents([JSON.stringify(event)], CLUSTER);
+      const batch = (await readDelivered(deps.log, CLUSTER, [JSON.stringify(event)])).events;
       expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'], deliveryTarget([event.sequence], last), batch)).caughtUp).toEqual({ 'master-1': 0 });
     }
-    expect(calls.logReads).toBe(0);
+    // One read each: the message compared with the log's event; the catch-up reads nothing more.
+    expect(calls.logReads).toBe(19);
     expect(h.store.liveObjects('master-1')).toHaveLength(250);
   });
 
@@ -201,7 +273,7 @@ describe('the master-stores queue marks delivered events published, which publis
     expect((await h.log.listUnpublished(CLUSTER, 10)).map((event) => event.sequence)).toEqual([1, 2, 3]);
     // The queue delivers the topic's messages (a batch may hold them out of order).
     const bodies = h.topic.published.map((event) => JSON.stringify(event)).reverse();
-    await markDelivered(h.log, CLUSTER, deliveredEvents(bodies, CLUSTER).map((event) => event.sequence));
+    await markDelivered(h.log, CLUSTER, (await readDelivered(h.log, CLUSTER, bodies)).events.map((event) => event.sequence));
     expect(await h.log.listUnpublished(CLUSTER, 10)).toEqual([]);
     // Nothing is left for the republish schedule to send again.
     expect(await republishPending(h.deps, CLUSTER)).toEqual([]);
