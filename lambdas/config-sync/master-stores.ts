@@ -17,7 +17,9 @@
  * is an event the topic accepted, so a publish request in a cluster with this queue leaves
  * the mark to it (`PublishDeps.masterStoresQueued`) and answers sooner.
  */
-import { catchUp, catchUpOnce, differenceFromLog, MAX_AHEAD, pastHeadReason, readQueueMessage, type ApplyDeps } from './apply';
+import { catchUp, catchUpOnce, differenceFromLog, MAX_AHEAD, pastHeadReason, readQueueMessage, type ApplyDeps, type CatchUpResult, type NodeContext } from './apply';
+import { EventsMissingFromLogError } from './errors';
+import { consoleWarn } from '../shared/warn';
 import { nodeMetrics, recordApplied } from './apply-metrics';
 import { consecutiveRuns, type DeliveredEvent } from './events';
 import type { NodePauses } from './pause';
@@ -84,7 +86,7 @@ export async function catchUpMasterStores(
             return;
           }
         }
-        const result = await catchUp(deps, context, toSequence, delivered);
+        const result = await catchUpWithinLog(deps, context, toSequence, delivered);
         if (result.applied.length > 0) recordApplied(record, result.applied);
         caughtUp[node] = applied + result.applied.length;
       } catch (error) {
@@ -94,6 +96,26 @@ export async function catchUpMasterStores(
     }),
   );
   return { caughtUp, paused: paused.sort(), failures };
+}
+
+/**
+ * `catchUp` to `toSequence`, or to the log's head when that is below it. A batch's target comes
+ * from its messages, the log's events, but also from a change set's end one of them announces
+ * (`rangeLast`, a message attribute, which anyone allowed to send to the queue can set): past the
+ * head, no catch-up could reach it, and the batch would fail every receive until the queue's
+ * limit. The head is read (consistently) only once the log turns out to lack the sequences up
+ * to the target, so a catch-up that reaches it costs nothing more.
+ */
+async function catchUpWithinLog(deps: MasterStoresDeps, context: NodeContext, toSequence: number | undefined, delivered: readonly DeliveredEvent[]): Promise<CatchUpResult> {
+  try {
+    return await catchUp(deps, context, toSequence, delivered);
+  } catch (error) {
+    if (!(error instanceof EventsMissingFromLogError) || toSequence === undefined) throw error;
+    const head = await deps.log.head(context.cluster);
+    if (toSequence <= head) throw error;
+    (deps.warn ?? consoleWarn)(`a batch's target: ${pastHeadReason(toSequence, head)}; the store is caught up to the head`, { node: context.node });
+    return catchUp(deps, context, head, delivered.filter((event) => event.sequence <= head));
+  }
 }
 
 /**

@@ -117,6 +117,19 @@ describe("a master-stores batch read against the log (readDelivered)", () => {
     expect(await h.store.readCursor('master-1')).toBe(2);
   });
 
+  it("catches up to the log's head when a batch's target is past it (a change set's end announced by no publisher's message), instead of failing the batch", async () => {
+    const h = harness();
+    const events = await h.appendAll([add('workspace', 'a'), add('workspace', 'b')]);
+    const warnings: string[] = [];
+    const deps = { ...h.deps, pauses: new Pauses(), warn: (message: string) => warnings.push(message) };
+    // A real message, with a `rangeLast` attribute no publisher set.
+    const batch = await readDelivered(h.log, CLUSTER, [JSON.stringify(events[0])]);
+    const result = await catchUpMasterStores(deps, CLUSTER, ['master-1', 'master-2'], deliveryTarget([1], 50), batch.events);
+    expect(result).toEqual({ caughtUp: { 'master-1': expect.any(Number), 'master-2': expect.any(Number) }, paused: [], failures: [] });
+    expect([await h.store.readCursor('master-1'), await h.store.readCursor('master-2')]).toEqual([2, 2]);
+    expect(warnings).toEqual([expect.stringContaining('past the head of the event log'), expect.stringContaining('past the head of the event log')]);
+  });
+
   it("skips a copy that differs from the log's event at its sequence, and one at a sequence the log lacks below its head", async () => {
     const h = harness();
     const [logged] = await h.appendAll([add('workspace', 'logged')]);
