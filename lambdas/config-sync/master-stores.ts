@@ -5,9 +5,12 @@
  * - the master-stores queue (subscribed to the topic, every event): its consumer catches every
  *   pure master up to the highest sequence a batch delivered, or to the end of a change set it
  *   belongs to (`deliveryTarget`), with the delivered events in hand as the log holds them
- *   (`readDelivered`: one read of the log per batch, for every master; the log read further only
- *   when the store is behind them), so a master's store follows the log within about a
- *   delivery, one batch at a time (one message group: never two consumers racing for a cursor);
+ *   (`readDelivered`: one read of the log per batch, for every master, or none when the last
+ *   read held them; the log read further only when the store is behind them), so a master's
+ *   store follows the log within about a delivery, one batch at a time (one message group:
+ *   never two consumers racing for a cursor). A batch the store had already (the queue's
+ *   backlog behind a change set) or with skipped messages takes the store on to what the log
+ *   holds (`followLog`), so the store never waits for the queue to drain;
  * - the republish schedule, to the log head: the backstop when the queue's messages failed.
  * A paused master applies nothing (as a paused consuming node's queue is switched off); it
  * catches up once resumed. (Without the queue, a pure master's publish request applies its own
@@ -23,7 +26,7 @@ import { consoleWarn } from '../shared/warn';
 import { nodeMetrics, recordApplied } from './apply-metrics';
 import { consecutiveRuns, type DeliveredEvent } from './events';
 import type { NodePauses } from './pause';
-import { READ_RANGE_MAX, type EventLog } from './ports';
+import { HELD_CURSOR, READ_RANGE_MAX, type EventLog } from './ports';
 
 export interface MasterStoresDeps extends ApplyDeps {
   readonly pauses: NodePauses;
@@ -57,12 +60,25 @@ export async function catchUpMasterStores(
   masters: readonly string[],
   toSequence?: number,
   delivered: readonly DeliveredEvent[] = [],
+  options: {
+    /**
+     * The batch had messages `readDelivered` skipped: what one of them stood for (a real event
+     * whose own message a copy may have taken the place of, as a FIFO queue keeps the first of
+     * two messages with one deduplication id) may be in the log past the batch's target, and no
+     * later message may come for it. The stores then follow the log.
+     */
+    readonly skipped?: boolean;
+  } = {},
 ): Promise<MasterStoresResult> {
   const caughtUp: Record<string, number> = {};
   const paused: string[] = [];
   const failures: { node: string; error: unknown }[] = [];
   const foundNext = lastFoundNext.get(deps) ?? new Map<string, boolean>();
   lastFoundNext.set(deps, foundNext);
+  // The log's head, read once for every master that follows the log (`followLog`).
+  let head: Promise<number> | undefined;
+  const logHead = () => (head ??= deps.log.head(cluster));
+  const skipped = options.skipped === true;
   await Promise.all(
     masters.map(async (node) => {
       try {
@@ -76,19 +92,30 @@ export async function catchUpMasterStores(
         // what it committed before the failure uncounted: undercounted, never counted twice.
         const record = nodeMetrics(node);
         let applied = 0;
-        if (toSequence !== undefined && delivered.length > 0) {
+        let cursor: number | undefined;
+        let settled = false;
+        // Whether the store stood at or past the batch's first event already (a backlog of the
+        // queue: a change set's first message brought the store to the set's end, or `followLog`
+        // further, and the set's later messages find their events applied).
+        let ahead = false;
+        const [first] = delivered;
+        if (toSequence !== undefined && first !== undefined) {
           const pass = await catchUpOnce(deps, context, toSequence, delivered, { onlyWhenNext: true, assumeNext: foundNext.get(node) !== false });
           foundNext.set(node, pass.settled);
           applied = pass.applied.length;
           if (applied > 0) recordApplied(record, pass.applied);
-          if (pass.settled) {
-            caughtUp[node] = applied;
-            return;
-          }
+          ({ cursor, settled } = pass);
+          ahead = applied === 0 && pass.cursor !== HELD_CURSOR && pass.cursor >= first.sequence;
         }
-        const result = await catchUpWithinLog(deps, context, toSequence, delivered);
-        if (result.applied.length > 0) recordApplied(record, result.applied);
-        caughtUp[node] = applied + result.applied.length;
+        // A batch of skipped messages alone has no target: the log's head, by `followLog` below.
+        if (!settled && (toSequence !== undefined || !skipped)) {
+          const result = await catchUpWithinLog(deps, context, toSequence, delivered);
+          if (result.applied.length > 0) recordApplied(record, result.applied);
+          applied += result.applied.length;
+          cursor = result.cursor;
+        }
+        if (skipped || ahead) applied += await followLog(deps, context, cursor, await logHead());
+        caughtUp[node] = applied;
       } catch (error) {
         foundNext.set(node, false);
         failures.push({ node, error });
@@ -96,6 +123,26 @@ export async function catchUpMasterStores(
     }),
   );
   return { caughtUp, paused: paused.sort(), failures };
+}
+
+/**
+ * Brings a store from `cursor` (read when unknown) towards the log's `head`, as far as the log
+ * holds events, at most MAX_AHEAD past the cursor: one pass (`catchUpOnce`), which stops at a
+ * sequence not written yet (a publisher's range in flight, whose messages will come) instead
+ * of waiting for it, and at a store held by its resync. For a batch with skipped messages, and
+ * for one the store stood past already: the queue's backlog (a change set's thousand messages,
+ * each only found applied) then does not hold the store back from what the log has since, as
+ * a consuming node's read ahead does not (apply.ts). One read of the head per batch, shared by
+ * the masters; the log is read only when the store is behind it.
+ * @returns the events applied
+ */
+async function followLog(deps: MasterStoresDeps, context: NodeContext, cursor: number | undefined, head: number): Promise<number> {
+  if (cursor === HELD_CURSOR || (cursor !== undefined && cursor >= head)) return 0;
+  const from = cursor ?? (await deps.store.readCursor(context.node));
+  if (from === HELD_CURSOR || from >= head) return 0;
+  const pass = await catchUpOnce(deps, context, Math.min(head, from + MAX_AHEAD), []);
+  if (pass.applied.length > 0) recordApplied(nodeMetrics(context.node), pass.applied);
+  return pass.applied.length;
 }
 
 /**
@@ -132,6 +179,17 @@ export function deliveryTarget(sequences: readonly number[], rangeLast: number |
   return Math.min(rangeLast, highest + MAX_AHEAD);
 }
 
+/**
+ * Per log (one per function instance): the events of the last window `readDelivered` read. A
+ * sequence's item in the log is written once and never changed (a void takes only a sequence
+ * never written), so an event read once is the log's event at its sequence for good; a sequence
+ * the window lacked is read again. A change set's messages, delivered one batch after another
+ * (a FIFO queue may hand them over one at a time), then cost one read per READ_RANGE_MAX
+ * sequences, not one each: each read of a sequence inside a large set's item fetches and
+ * parses the whole item, hundreds of KB for a set of a thousand.
+ */
+const lastRead = new WeakMap<object, { readonly cluster: string; readonly events: ReadonlyMap<number, DeliveredEvent> }>();
+
 /** A batch of the master-stores queue, read against the event log (`readDelivered`). */
 export interface DeliveredBatch {
   /**
@@ -157,8 +215,10 @@ export interface DeliveredBatch {
  * The bodies are compared with one read of the log for every `READ_RANGE_MAX` sequences from the
  * lowest (a batch's ten at most are usually one read), and the log's head is read only when that
  * read lacks a sequence (consistently, as every read of the log), so the usual batch reads it
- * never. What a skipped message would have brought, the stores get from the log all the same
- * (the catch-up reads what is not in hand; the republish schedule marks and catches up the rest).
+ * never (the window's events are kept for the next batch: `lastRead`). What a skipped message
+ * would have brought, the stores get from the log all the same: the catch-up reads what is not
+ * in hand, and a batch with a skipped message takes the stores on to what the log holds
+ * (`catchUpMasterStores`' `skipped`); the republish schedule marks the rest.
  */
 export async function readDelivered(log: Pick<EventLog, 'readRange' | 'head'>, cluster: string, bodies: readonly string[]): Promise<DeliveredBatch> {
   const skipped: { index: number; reason: string }[] = [];
@@ -169,12 +229,21 @@ export async function readDelivered(log: Pick<EventLog, 'readRange' | 'head'>, c
     else candidates.push({ index, event: read.event });
   }
   const sequences = [...new Set(candidates.map(({ event }) => event.sequence))].sort((a, b) => a - b);
+  const known = lastRead.get(log);
   const logged = new Map<number, DeliveredEvent>();
   for (let at = 0; at < sequences.length; ) {
     const from = sequences[at] as number;
     let last = at;
     while (last + 1 < sequences.length && (sequences[last + 1] as number) < from + READ_RANGE_MAX) last += 1;
-    for (const event of await log.readRange(cluster, from, sequences[last] as number)) logged.set(event.sequence, event);
+    const wanted = sequences.slice(at, last + 1);
+    if (known?.cluster === cluster && wanted.every((sequence) => known.events.has(sequence))) {
+      for (const sequence of wanted) logged.set(sequence, known.events.get(sequence) as DeliveredEvent);
+    } else {
+      // The whole window: the messages after these (a change set's, a backlog's) are usually in it.
+      const read = await log.readRange(cluster, from, from + READ_RANGE_MAX - 1);
+      lastRead.set(log, { cluster, events: new Map(read.map((event) => [event.sequence, event])) });
+      for (const event of read) logged.set(event.sequence, event);
+    }
     at = last + 1;
   }
   let head: number | undefined;

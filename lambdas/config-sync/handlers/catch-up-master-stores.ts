@@ -6,7 +6,9 @@
  * Only the log's events count: a message that is not the log's event at its sequence (not an
  * event, another cluster's, different from the log's, past the log's head) is skipped, logged
  * (`message skipped`, with why) and acknowledged (master-stores.ts `readDelivered`); retried, it
- * would hold the queue's one message group, and the stores get every sequence from the log anyway.
+ * would hold the queue's one message group. The stores get every sequence from the log anyway: a
+ * batch with a skipped message catches them up to what the log holds, as the message may have
+ * taken the place of a real event's own (one deduplication id).
  *
  * A failed catch-up fails the whole batch: the messages come back and the catch-up runs again
  * from the store's cursor (in sequence order, exactly once in effect: the delivered events are
@@ -43,7 +45,7 @@ export const handler = instrumented(async (event: SQSEvent): Promise<void> => {
   const left = new Set(skipped.map(({ index }) => index));
   const toSequence = deliveryTarget(sequences, rangeLastOf(left.size === 0 ? event.Records : event.Records.filter((_, index) => !left.has(index))));
   const [result] = await Promise.all([
-    catchUpMasterStores(deps, membership.cluster, masters, toSequence, delivered),
+    catchUpMasterStores(deps, membership.cluster, masters, toSequence, delivered, { skipped: skipped.length > 0 }),
     markDelivered(deps.log, membership.cluster, sequences).catch((error: unknown) => {
       logger.warn('delivered events could not be marked published; the republish schedule will', { sequences: sequences.length, error: describeError(error) });
     }),
