@@ -30,7 +30,12 @@
  * formatting; an offloaded event by its reference, no body fetched). A copy that differs is set
  * aside (`BatchResult.setAside`) and the log's event applied in its place. The log read that
  * gives the log's events is the batch's read ahead, started at the first delivered sequence the
- * node may lack; a node keeping up, which reads nothing ahead, reads just its delivered sequences.
+ * node may lack. A node keeping up, which reads nothing ahead, reads nothing of the log either when
+ * its store's commit can check the log's item (`NodeStore.checksLog`, not on a GeoServer node, whose
+ * REST calls come before the commit): each delivered copy is applied in a commit that holds only if
+ * the log's item at its sequence carries the copy's digest (`eventDigest`, stored by its publisher;
+ * `LogItemCheck`). Any other outcome (a copy that differs, a log item without a digest, an event
+ * that cannot be applied as it is) reads the log's event, compares and applies it as above.
  * Publishers and catch-ups hand the applier events they read from the log or wrote to it
  * themselves: those are taken as they are.
  *
@@ -82,6 +87,7 @@ import {
 } from './errors';
 import {
   CATALOG_OBJECT_TYPES,
+  eventDigest,
   isConfigurationType,
   isOffloaded,
   isResourceType,
@@ -112,7 +118,7 @@ import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject, type JsonObject } from './merge-patch';
 import { localName, referencedName } from './representations';
 import { consoleWarn, type Warn } from '../shared/warn';
-import { HELD_CURSOR, PARKED_LIST_MAX, READ_RANGE_MAX, type CommitOutcome, type EventBodyStore, type EventLog, type NodeStore, type ParkedObject, type StoredObject } from './ports';
+import { HELD_CURSOR, PARKED_LIST_MAX, READ_RANGE_MAX, type CheckedCommitOutcome, type CommitOutcome, type EventBodyStore, type EventLog, type LogItemCheck, type NodeStore, type ParkedObject, type StoredObject } from './ports';
 import { withoutArns } from '../shared/errors';
 
 export interface ApplyDeps {
@@ -527,8 +533,12 @@ export async function applyDeliveredBatch(
         ? highest
         : Math.max(highest, cursorHint);
   const readTo = readingAhead ? readFrom + LOG_PAGE_SIZE - 1 : Math.min(Math.max(0, ...lacking), readFrom + LOG_PAGE_SIZE - 1);
+  // Keeping up, with a store whose commit checks the log's item: the copies are applied as they
+  // came, each in a commit that proves it the log's event (`checkInCommit`), and nothing is read.
+  const checkedInCommit = !readingAhead && lacking.length > 0 && deps.store.checksLog === true && !deps.geoserver && events.every(checkableInCommit);
+  if (checkedInCommit) applier.checkInCommit(events);
   const ahead =
-    readTo < readFrom || (!readingAhead && lacking.length === 0)
+    readTo < readFrom || (!readingAhead && lacking.length === 0) || checkedInCommit
       ? Promise.resolve<DeliveredEvent[]>([])
       : deps.log.readRange(context.cluster, readFrom, readTo).catch((): DeliveredEvent[] => []);
   if (redundant && !deps.geoserver) {
@@ -844,6 +854,11 @@ class NodeApplier {
   private readonly logCopies = new Map<number, DeliveredEvent>();
   /** With `checksInHand`: each delivered copy that is not the log's event at its sequence, with why. */
   private readonly differing = new Map<DeliveredEvent, string>();
+  /**
+   * With `checksInHand`: delivered copies, by sequence, applied without reading the log's event, in
+   * a commit that checks the log's item (`checkInCommit`); dropped once that fails.
+   */
+  private readonly toCheckInCommit = new Map<number, DeliveredEvent>();
 
   constructor(
     private readonly deps: ApplyDeps,
@@ -880,6 +895,18 @@ class NodeApplier {
   knowLog(events: readonly DeliveredEvent[]): void {
     if (!this.checksInHand) return;
     for (const event of events) this.logCopies.set(event.sequence, event);
+  }
+
+  /**
+   * Delivered copies (`checkableInCommit`, on a store that `checksLog`) to apply without reading
+   * the log: each is committed alone, on condition that the log's item at its sequence carries its
+   * digest. When that fails (a forged copy, an item written before digests), or the copy cannot be
+   * committed as it is (its object parked, its change refused), the log's event is read and
+   * compared, and applied in the copy's place, as for any copy.
+   */
+  checkInCommit(events: readonly DeliveredEvent[]): void {
+    if (!this.checksInHand || !this.deps.store.checksLog || this.deps.geoserver) return;
+    for (const event of events) if (checkableInCommit(event)) this.toCheckInCommit.set(event.sequence, event);
   }
 
   /** Why a delivered copy was not the log's event at its sequence; undefined when it was, or was never compared. */
@@ -1101,7 +1128,11 @@ class NodeApplier {
       const sequence = cursor + 1;
       fromLog = fromLog.filter((candidate) => candidate.sequence >= sequence);
       if (this.checksInHand && this.logCopies.size > 2 * LOG_PAGE_SIZE) this.forgetLogThrough(cursor);
-      let event = this.checksInHand ? await this.logEventAt(sequence, Math.min(target, sequence + LOG_PAGE_SIZE - 1)) : inHand.get(sequence);
+      // A copy to check in its commit, when the applier holds no log event there.
+      const unchecked = this.checksInHand && !this.logCopies.has(sequence) ? this.toCheckInCommit.get(sequence) : undefined;
+      const logCheck: LogItemCheck | undefined =
+        unchecked !== undefined && inHand.get(sequence) === unchecked ? { cluster: this.context.cluster, sequence, digest: eventDigest(unchecked) } : undefined;
+      let event = logCheck ? unchecked : this.checksInHand ? await this.logEventAt(sequence, Math.min(target, sequence + LOG_PAGE_SIZE - 1)) : inHand.get(sequence);
       if (this.checksInHand && event === undefined) {
         if (this.once) break;
         throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
@@ -1118,11 +1149,11 @@ class NodeApplier {
         if (event === undefined && this.once) break;
         if (event === undefined) throw new EventsMissingFromLogError(this.context.cluster, this.context.node, [sequence]);
       }
-      if (this.checksInHand) this.compareWithLog(inHand.get(sequence), event);
-      // The events in hand right after this one, in order.
+      if (this.checksInHand && !logCheck) this.compareWithLog(inHand.get(sequence), event);
+      // The events in hand right after this one, in order (none after a copy checked in its own commit).
       const run: DeliveredEvent[] = [event];
       const buffered = new Map(fromLog.map((candidate) => [candidate.sequence, candidate]));
-      for (let next = sequence + 1; next <= target && run.length < MAX_RUN; next += 1) {
+      for (let next = sequence + 1; next <= target && run.length < MAX_RUN && !logCheck; next += 1) {
         const candidate = this.checksInHand ? this.logCopies.get(next) : (inHand.get(next) ?? buffered.get(next));
         if (candidate === undefined) break;
         if (this.checksInHand) this.compareWithLog(inHand.get(next), candidate);
@@ -1158,7 +1189,12 @@ class NodeApplier {
       }
       // An assumed cursor is never taken to read objects against: only unread commits check it.
       if (this.unreadOnly && !this.cursorChecked && !this.readsNothing(event)) break;
-      const step = await this.applyNext(cursor, event, !this.deliveredAt(inHand, sequence));
+      const step = await this.applyNext(cursor, event, !this.deliveredAt(inHand, sequence), logCheck);
+      if (step === 'log-differs') {
+        // Read the log's event at this sequence, compare the copy with it, and apply it.
+        this.toCheckInCommit.delete(sequence);
+        continue;
+      }
       if (step === 'unread-refused') break;
       if (step === 'cursor-moved') {
         if (this.once) return { applied, cursor: await this.readCursorAgain() };
@@ -1295,20 +1331,30 @@ class NodeApplier {
     return failure ? { steps, failure } : { steps };
   }
 
+  /**
+   * With `logCheck` (`event` a delivered copy, not read from the log), the commit holds only if the
+   * log's item carries the copy's digest; `log-differs` when it does not, and also, with nothing
+   * written or counted, whenever the copy would not simply be committed (its object parked, its
+   * change failing): the caller then reads the log's event and applies that.
+   */
   private async applyNext(
     cursor: number,
     event: DeliveredEvent,
     fromLog: boolean,
-  ): Promise<AppliedEvent | 'cursor-moved' | 'unread-refused'> {
+    logCheck?: LogItemCheck,
+  ): Promise<AppliedEvent | 'cursor-moved' | 'unread-refused' | 'log-differs'> {
     const ref = refOf(event);
     const step = stepOf(event, fromLog);
     let geoserver: GeoServerOutcome | undefined;
+    if (logCheck && (this.deps.geoserver || !checkableInCommit(event))) return 'log-differs';
     for (let attempt = 1; ; attempt += 1) {
       // An add or a remove whose object was not read is written unread: the commit checks what
       // the read would have shown (no parking record, an older version, inline properties).
       const unread = this.readsNothing(event);
       if (ref && !unread) await this.prefetch([ref]);
       if (ref && !unread && this.parked.get(objectStorageKey(ref)) === true) {
+        // Only the log's event is parked.
+        if (logCheck) return 'log-differs';
         // An earlier event of this object is parked here: this one waits behind it.
         const outcome = await this.deps.store.park(this.context.node, {
           expectedCursor: cursor,
@@ -1334,7 +1380,7 @@ class NodeApplier {
         return step('void');
       }
       let change: ObjectChange;
-      let outcome: CommitOutcome;
+      let outcome: CheckedCommitOutcome;
       try {
         if (isUnreadable(event)) throw new InvalidConfigEventError([{ field: 'event', message: event.reason }]);
         const complete = await resolveBody(this.deps.bodies, event);
@@ -1354,10 +1400,14 @@ class NodeApplier {
           sequence: complete.sequence,
           object: change.object,
           ...(unread ? { unread: true } : {}),
+          ...(logCheck ? { logCheck } : {}),
         });
       } catch (error) {
+        // A copy's failure is never counted (it may be no event of the log): the log's event is read.
+        if (logCheck && !isTransientFailure(error)) return 'log-differs';
         return this.failed(cursor, event, ref, error, step);
       }
+      if (outcome === 'log-differs') return 'log-differs';
       if (outcome === 'object-moved') {
         // A bootstrap stored a newer version meanwhile, or (written unread) the object is parked
         // or has its properties in the body store: read it, and apply the event as usual.
@@ -1882,6 +1932,15 @@ function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, aft
 }
 
 /** An event whose result does not depend on its object's stored state: an add or a remove in hand. */
+/**
+ * A delivered copy that may be applied as it came in a commit checking the log's item
+ * (`NodeApplier.checkInCommit`): an inline event (an offloaded one's body would be fetched by a
+ * reference nothing has checked yet), neither void nor unreadable.
+ */
+function checkableInCommit(event: DeliveredEvent): boolean {
+  return !isVoided(event) && !isUnreadable(event) && !isOffloaded(event);
+}
+
 function writableUnread(event: DeliveredEvent): boolean {
   return !isVoided(event) && !isUnreadable(event) && !isOffloaded(event) && (event.kind === 'add' || event.kind === 'remove');
 }

@@ -14,6 +14,8 @@
  * always exists, so it is only ever modified; a style carries its document (the SLD, or the
  * format `properties.format` names) as the string `properties.body`.
  */
+import { createHash } from 'node:crypto';
+import stableStringify from 'fast-json-stable-stringify';
 import * as z from 'zod/mini';
 import { clusterNameSchema, nodeNameSchema } from '../shared/cluster-model';
 import { InvalidConfigEventError, type FieldIssue } from './event-errors';
@@ -506,6 +508,17 @@ export function objectRefProblem(ref: { readonly type: string; readonly id: stri
   if (result.success) return undefined;
   const [first] = fieldIssues(result.error);
   return first === undefined ? 'is not an object reference' : `${first.field}: ${first.message}`;
+}
+
+/**
+ * The digest of an event's content: SHA-256 (base64) of its canonical JSON (keys sorted, no
+ * spacing). Two events as parsed (`parseDeliveredEvent`) have the same digest exactly when they
+ * are the same JSON value, whatever the formatting of the text they were parsed from: the event
+ * log stores it on the item of a lone event, and a node keeping up checks a delivered copy
+ * against it inside its commit (apply.ts, `LogItemCheck`) instead of reading the log's event.
+ */
+export function eventDigest(event: DeliveredEvent): string {
+  return createHash('sha256').update(stableStringify(event), 'utf8').digest('base64');
 }
 
 /** Parses the text of an SQS message (raw SNS delivery: the event's JSON). */

@@ -65,7 +65,9 @@ export const CONFIG_SYNC_MANIFEST = {
     entry: 'config-sync/handlers/apply-events.ts',
     environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.nodeName],
     grants: [
-      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      // ConditionCheckItem: a delivery to a node keeping up is committed on condition that the
+      // log's item carries its digest (apply.ts, `checkInCommit`), instead of reading the item.
+      { on: 'eventLog', actions: ddb('GetItem', 'Query', 'ConditionCheckItem') },
       { on: 'eventLogVoids', actions: ddb('PutItem') },
       // ConditionCheckItem (in STORE_WRITE) also checks its node's own pause item in a capture's
       // log append (the append and the topic: the gateway's grants, which the construct adds for a

@@ -66,6 +66,23 @@ export interface StoreCommit {
   readonly object?: StoredObject;
   /** `object` was not read first: as `BatchCommit`'s `unread`. */
   readonly unread?: boolean;
+  /**
+   * Commit only if the event log holds this event's item (`NodeStore.checksLog`): the applier
+   * took a delivered copy for the log's event without reading the log, and the commit proves it
+   * (else `log-differs`, nothing written).
+   */
+  readonly logCheck?: LogItemCheck;
+}
+
+/**
+ * The event log's item at `sequence` of `cluster` is a lone event whose content has `digest`
+ * (`eventDigest`), as its publisher stored it. An item of a change set's chunk, a void, or one
+ * written before items carried a digest fails the check.
+ */
+export interface LogItemCheck {
+  readonly cluster: string;
+  readonly sequence: number;
+  readonly digest: string;
 }
 
 /** A run of consecutive events committed together (`NodeStore.commitBatch`). */
@@ -100,6 +117,13 @@ export interface BatchCommit {
  * written, and the applier reads the object again, which makes the event stale for it.
  */
 export type CommitOutcome = 'committed' | 'cursor-moved' | 'object-moved';
+
+/**
+ * `NodeStore.commit`'s outcome: also `log-differs` when its `logCheck` failed (the log's item is
+ * not the event checked, or has no digest); nothing was written. A commit whose cursor or object
+ * condition failed too answers `log-differs` all the same: the caller reads the log first.
+ */
+export type CheckedCommitOutcome = CommitOutcome | 'log-differs';
 
 /**
  * Everything up to and including `sequence` is reflected in `objects`. A snapshot may be
@@ -338,7 +362,13 @@ export interface NodeStore {
    * commits (DynamoDB) also conditions the object put on the stored version being older than
    * `commit.sequence`, and answers `object-moved` when it is not.
    */
-  commit(node: string, commit: StoreCommit): Promise<CommitOutcome>;
+  commit(node: string, commit: StoreCommit): Promise<CheckedCommitOutcome>;
+  /**
+   * Whether `commit` takes a `logCheck`: the store's commit can check an item of the event log
+   * (DynamoDB: a `ConditionCheck` on the log table in the commit's transaction). Without it, the
+   * applier reads the log's event before the commit.
+   */
+  readonly checksLog?: boolean;
   /**
    * Several consecutive events' effect at once: every object of `commit.objects` written
    * (each only over a version older than `since`, else `object-moved`) and the cursor moved

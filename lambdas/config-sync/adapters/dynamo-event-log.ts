@@ -6,7 +6,8 @@
  * the last allocation) and `publishedThrough` (every event up to it is published: where the
  * search for unpublished events starts, so it never reads the whole log). Then one item per
  * written range, keyed by its first sequence:
- * - one event: `event` (its JSON);
+ * - one event: `event` (its JSON) and `digest` (`eventDigest` of it as parsed back; items written
+ *   before digests were stored have none);
  * - a chunk of a change set: `events` (a JSON array of consecutive events) and `last`;
  * - a void: `voided`, for a sequence allocated to a publisher that never wrote it.
  * Written items carry `committedAt` (epoch ms) and, until the topic accepted them,
@@ -59,7 +60,7 @@ import { queryAll } from '../../shared/adapters/query-all';
 import { logger } from '../../shared/observability';
 import type { Warn } from '../../shared/warn';
 import { retry, type Backoff } from '../../shared/retry';
-import { parseDeliveredEvent, type DeliveredEvent, type PublishedEvent } from '../events';
+import { eventDigest, parseDeliveredEvent, type DeliveredEvent, type PublishedEvent } from '../events';
 import { ChangeSetTooLargeError, IdempotencyKeyTakenError, SequenceRangeAbandonedError } from '../errors';
 import { appendStoredNothing, type AppendGuard, type EventDraft, type EventLog, type HoleClosing, type IdempotencyClaim, type IdempotencyRecord } from '../ports';
 import { NodePausedError } from '../pause';
@@ -363,7 +364,7 @@ export class DynamoEventLog implements EventLog {
         committedAt: num(committedAt),
         unpublished: { BOOL: true },
         ...(chunk.count === 1
-          ? { event: str(JSON.stringify(chunkEvents[0])) }
+          ? loneEventAttributes(JSON.stringify(chunkEvents[0]))
           : { events: str(JSON.stringify(chunkEvents)), last: num(start + chunk.count - 1) }),
       };
       items.push({
@@ -857,6 +858,15 @@ function expand(item: Item, cluster: string): DeliveredEvent[] {
     return parsed.map((event) => parseDeliveredEvent(event));
   }
   return [parseDeliveredEvent(JSON.parse(readString(item, 'event')) as unknown)];
+}
+
+/**
+ * The item attributes of a lone event: its JSON, and the digest of the event as a reader parses
+ * it back (`eventDigest`), which a node keeping up checks its delivered copy against inside its
+ * commit (dynamo-node-store.ts, `logCheck`) instead of reading the item.
+ */
+function loneEventAttributes(json: string): Item {
+  return { event: str(json), digest: str(eventDigest(parseDeliveredEvent(JSON.parse(json) as unknown))) };
 }
 
 /** Drafts packed into chunk items of consecutive events, each at most `CHUNK_BYTES` of JSON. */

@@ -42,7 +42,9 @@ import type {
   ApplyFailure,
   CatalogPage,
   CatalogQuery,
+  CheckedCommitOutcome,
   CommitOutcome,
+  LogItemCheck,
   NodeProgress,
   NodeStore,
   ParkCommit,
@@ -104,6 +106,11 @@ export interface DynamoNodeStoreOptions {
    * a function's job path, a module of its own (job-slices.ts), passes the function's.
    */
   readonly warn?: Warn;
+  /**
+   * The event log table: with it, `commit` takes a `logCheck` (a `ConditionCheck` on the log's
+   * item in the commit's transaction; the caller needs `dynamodb:ConditionCheckItem` on it).
+   */
+  readonly logTableName?: string;
 }
 
 const logWarn: Warn = (message, fields) => logger.warn(message, fields);
@@ -117,8 +124,11 @@ export class DynamoNodeStore implements NodeStore {
    */
   private readonly knownBodies = new Map<string, string>();
 
+  readonly checksLog: boolean;
+
   constructor(private readonly options: DynamoNodeStoreOptions) {
     this.client = options.client ?? withoutSdkLogging(new DynamoDBClient({}));
+    this.checksLog = options.logTableName !== undefined;
   }
 
   async readCursor(node: string): Promise<number> {
@@ -505,12 +515,14 @@ export class DynamoNodeStore implements NodeStore {
     return 'committed';
   }
 
-  async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+  async commit(node: string, commit: StoreCommit): Promise<CheckedCommitOutcome> {
     if (commit.sequence !== commit.expectedCursor + 1) {
       throw new Error(`commit must advance the cursor by one (from ${commit.expectedCursor} to ${commit.sequence})`);
     }
     const cursorUpdate = this.cursorUpdate(node, commit.expectedCursor, commit.sequence);
-    if (!commit.object) {
+    // Last in the transaction: its cancellation reason is the last one.
+    const logChecks = commit.logCheck ? [this.logItemCheck(commit.logCheck)] : [];
+    if (!commit.object && logChecks.length === 0) {
       try {
         await this.client.send(new UpdateItemCommand(cursorUpdate));
         return 'committed';
@@ -520,18 +532,36 @@ export class DynamoNodeStore implements NodeStore {
       }
     }
 
-    const item = await this.toItem(node, commit.object);
-    const checks = commit.unread ? [this.unparkedCheck(node, commit.object)] : [];
-    const moved = await this.transact([{ Update: cursorUpdate }, { Put: this.versionPut(item, commit.object.lastSequence, 'older', commit.unread) }, ...checks], (codes) => {
+    const item = commit.object ? await this.toItem(node, commit.object) : undefined;
+    const writes = commit.object && item ? [{ Put: this.versionPut(item, commit.object.lastSequence, 'older', commit.unread) }] : [];
+    const checks = commit.object && commit.unread ? [this.unparkedCheck(node, commit.object)] : [];
+    const moved = await this.transact([{ Update: cursorUpdate }, ...writes, ...checks, ...logChecks], (codes) => {
       // Nothing was written. The body stored for this version stays: a concurrent invocation
-      // committing the same sequence records the same key.
+      // committing the same sequence records the same key. A failed log check is answered
+      // first, whatever else failed: the caller reads the log's event before anything else.
+      if (logChecks.length > 0 && codes[codes.length - 1] === 'ConditionalCheckFailed') return 'log-differs' as const;
       if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved' as const;
       if (codes.slice(1).includes('ConditionalCheckFailed')) return 'object-moved' as const;
       return undefined;
     });
     if (moved !== undefined) return moved;
-    await this.supersede(node, item);
+    if (item) await this.supersede(node, item);
     return 'committed';
+  }
+
+  /** `check` as a `ConditionCheck` of the event log's item (its `digest` attribute, absent on items written before digests). */
+  private logItemCheck(check: LogItemCheck) {
+    const tableName = this.options.logTableName;
+    if (tableName === undefined) throw new Error('This node store checks no log item: it was made without logTableName');
+    return {
+      ConditionCheck: {
+        TableName: tableName,
+        Key: { cluster: str(check.cluster), sequence: num(check.sequence) },
+        ConditionExpression: '#digest = :digest',
+        ExpressionAttributeNames: { '#digest': 'digest' },
+        ExpressionAttributeValues: { ':digest': str(check.digest) },
+      },
+    };
   }
 
   async replaceWithSnapshot(node: string, snapshot: Snapshot): Promise<void> {

@@ -123,13 +123,18 @@ export function gatewayLeaseFromEnv(cluster: string): DynamoGatewayLease {
   return new DynamoGatewayLease(dynamoClient(), requireEnv(CONFIG_SYNC_ENV.eventLogTable), cluster);
 }
 
-/** `warn`: where it reports a superseded body it could not delete (default: the module's logger). */
-export function nodeStoreFromEnv(options: { warn?: Warn } = {}): DynamoNodeStore {
+/**
+ * `warn`: where it reports a superseded body it could not delete (default: the module's logger).
+ * `checksLog`: its commits can check an item of the event log (`StoreCommit.logCheck`), which
+ * needs `dynamodb:ConditionCheckItem` on the log table.
+ */
+export function nodeStoreFromEnv(options: { warn?: Warn; checksLog?: boolean } = {}): DynamoNodeStore {
   return new DynamoNodeStore({
     tableName: requireEnv(CONFIG_SYNC_ENV.nodeStoreTable),
     client: dynamoClient(),
     bodies: new S3ObjectBodies(bodyBucket()),
     ...(options.warn ? { warn: options.warn } : {}),
+    ...(options.checksLog ? { logTableName: requireEnv(CONFIG_SYNC_ENV.eventLogTable) } : {}),
   });
 }
 
@@ -148,13 +153,20 @@ export function eventBodiesFromEnv(): S3EventBodyStore {
 }
 
 /**
- * What applying events to a store needs: the store, the log, the event bodies. `warn`: where
+ * What applying events to a store needs: the store, the log, the event bodies. `checksLog`: as
+ * `nodeStoreFromEnv`'s (a queue consumer's, which checks delivered copies in its commits). `warn`: where
  * they all report (default: the module's logger; a module bundled on its own, job-slices.ts,
  * passes the function's, whose lines carry the node and the invocation's request id).
  */
-export function applyDepsFromEnv(options: { pausesInLog?: boolean; warn?: Warn } = {}): ApplyDeps {
+export function applyDepsFromEnv(options: { pausesInLog?: boolean; checksLog?: boolean; warn?: Warn } = {}): ApplyDeps {
   const warn: Warn = options.warn ?? ((message, fields) => logger.warn(message, fields));
-  return { store: nodeStoreFromEnv({ warn }), log: eventLogFromEnv({ ...options, warn }), bodies: eventBodiesFromEnv(), warn };
+  const { checksLog, ...logOptions } = options;
+  return {
+    store: nodeStoreFromEnv({ warn, ...(checksLog ? { checksLog } : {}) }),
+    log: eventLogFromEnv({ ...logOptions, warn }),
+    bodies: eventBodiesFromEnv(),
+    warn,
+  };
 }
 
 export function eventTopicFromEnv(source: SdkSource<SnsSdk>): SnsEventTopic {

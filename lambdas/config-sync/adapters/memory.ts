@@ -4,7 +4,7 @@
  * gap-free log, opaque body references) and copy values in and out, so a caller mutating
  * what it passed or got back cannot change stored state, as with a real database.
  */
-import { isVoided, objectStorageKey, parkingKey, parseDeliveredEvent, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent, type UnreadableEvent, type VoidedEvent } from '../events';
+import { eventDigest, isVoided, objectStorageKey, parkingKey, parseDeliveredEvent, type ConfigChange, type DeliveredEvent, type ObjectRef, type PublishedEvent, type UnreadableEvent, type VoidedEvent } from '../events';
 import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
@@ -18,7 +18,9 @@ import type {
   IdempotencyRecord,
   CatalogPage,
   CatalogQuery,
+  CheckedCommitOutcome,
   CommitOutcome,
+  LogItemCheck,
   NodeProgress,
   ParkCommit,
   ParkedApply,
@@ -48,6 +50,12 @@ interface NodeState {
 
 export class MemoryNodeStore implements NodeStore {
   private readonly nodes = new Map<string, NodeState>();
+  /** With a log: `commit` takes a `logCheck`, checked against it (as DynamoNodeStore with `logTableName`). */
+  readonly checksLog: boolean;
+
+  constructor(private readonly options: { readonly log?: MemoryEventLog } = {}) {
+    this.checksLog = options.log !== undefined;
+  }
   /** Object keys whose writes this store refuses, per node (a test's stand-in for a refused write). */
   private readonly refusedWrites = new Map<string, Set<string>>();
 
@@ -242,7 +250,8 @@ export class MemoryNodeStore implements NodeStore {
     });
   }
 
-  async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+  async commit(node: string, commit: StoreCommit): Promise<CheckedCommitOutcome> {
+    if (commit.logCheck && !this.logHolds(commit.logCheck)) return 'log-differs';
     const state = this.state(node);
     if (state.cursor !== commit.expectedCursor || this.heldBy(state) !== undefined) return 'cursor-moved';
     if (commit.sequence !== commit.expectedCursor + 1) {
@@ -259,6 +268,12 @@ export class MemoryNodeStore implements NodeStore {
     }
     state.cursor = commit.sequence;
     return 'committed';
+  }
+
+  private logHolds(check: LogItemCheck): boolean {
+    const { log } = this.options;
+    if (!log) throw new Error('This store checks no log item: it was made without a log');
+    return log.itemDigest(check.cluster, check.sequence) === check.digest;
   }
 
   async commitBatch(node: string, commit: BatchCommit): Promise<CommitOutcome> {
@@ -330,6 +345,8 @@ interface ClusterLog {
   readonly unpublished: Set<number>;
   /** Allocated, never written (a publisher that died between allocation and commit). */
   readonly holes: Set<number>;
+  /** The digest (`eventDigest`) of each lone event appended, as DynamoEventLog stores it on its item. */
+  readonly digests: Map<number, string>;
 }
 
 /** Where MemoryEventLog keeps the claim of an `Idempotency-Key`. */
@@ -385,7 +402,17 @@ export class MemoryEventLog implements EventLog {
       log.events.push(event);
       log.unpublished.add(event.sequence);
     }
+    // As DynamoEventLog: the item of a lone event carries its digest, as read back (parsed from its JSON).
+    const [lone] = events;
+    if (events.length === 1 && lone) log.digests.set(lone.sequence, eventDigest(parseDeliveredEvent(JSON.parse(JSON.stringify(lone)))));
     return structuredClone(events);
+  }
+
+  /** The digest the log's item at `sequence` carries: none for a void, a trimmed or missing event, or one `appendAsLogged` wrote. */
+  itemDigest(cluster: string, sequence: number): string | undefined {
+    const log = this.log(cluster);
+    const event = log.events[sequence];
+    return event === undefined || isVoided(event) ? undefined : log.digests.get(sequence);
   }
 
   /**
@@ -478,7 +505,7 @@ export class MemoryEventLog implements EventLog {
     let log = this.clusters.get(cluster);
     if (!log) {
       // Index 0 is a placeholder so that `events[sequence]` is the event: sequences start at 1.
-      log = { events: [undefined], unpublished: new Set(), holes: new Set() };
+      log = { events: [undefined], unpublished: new Set(), holes: new Set(), digests: new Map() };
       this.clusters.set(cluster, log);
     }
     return log;

@@ -55,7 +55,8 @@ const node = ownNodeFromEnv(membership);
 if (!consumes(node.role)) throw new Error(`Node ${node.name} is a pure ${node.role}: it has no queue to apply`);
 const context: NodeContext = { cluster: membership.cluster, node: node.name };
 const rest = geoServerFromEnv();
-const base = applyDepsFromEnv();
+// A delivery to a node keeping up is checked against the log's item inside its commit (apply.ts).
+const base = applyDepsFromEnv({ checksLog: true });
 const deps: ApplyDeps = rest ? { ...base, geoserver: { rest } } : base;
 const queues = nodeQueuePairFromEnv(membership.cluster, node.name);
 // SQS only delays a failed batch: it loads on first use, out of the cold start of every node's

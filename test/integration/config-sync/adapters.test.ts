@@ -168,6 +168,54 @@ describe('DynamoEventLog', () => {
   });
 });
 
+describe('a consuming node keeping up, on DynamoDB', () => {
+  const cluster = 'keeping-up';
+  const node = 'keeper-1';
+  const draft = (id: string, properties: Record<string, string>) => ({
+    cluster,
+    origin: 'master-1',
+    publishedAt: '2025-01-01T00:00:00.000Z',
+    kind: 'add' as const,
+    object: { type: 'workspace' as const, id },
+    properties,
+  });
+
+  it("commits a delivery that is the log's event in one transaction, checking the log's item there; reads the item only when that check fails", async () => {
+    const events = [await log.append(draft('k1', { name: 'k1' })), await log.append(draft('k2', { name: 'k2' })), await log.append(draft('k3', { name: 'k3' }))];
+    const { client, calls } = countedDynamoClient(aws);
+    const deps: ApplyDeps = {
+      store: new DynamoNodeStore({ tableName: aws.nodeStoreTable, client, bodies: new S3ObjectBodies(bucket), logTableName: aws.eventLogTable }),
+      log: new DynamoEventLog({ tableName: aws.eventLogTable, client }),
+      bodies,
+    };
+    const context = { cluster, node };
+    const outcome = (batch: Awaited<ReturnType<typeof applyDeliveredBatch>>) => ({
+      failure: batch.failure,
+      setAside: batch.setAside?.map((message) => message.reason),
+      results: batch.results.map((result) => result.disposition),
+    });
+
+    // The log's event: one call, no read of the log.
+    const first = await applyDeliveredBatch(deps, context, [JSON.stringify(events[0])], { knownCursor: 0, readAhead: false });
+    expect(outcome(first)).toEqual({ failure: undefined, setAside: undefined, results: ['applied'] });
+    expect(calls.splice(0)).toEqual(['TransactWriteItems']);
+
+    // A forged copy: the commit's check fails, the log's item is read, the copy set aside, the log's event applied.
+    const forged = JSON.stringify({ ...events[1], properties: { name: 'forged' } });
+    const second = await applyDeliveredBatch(deps, context, [forged], { knownCursor: 1, readAhead: false });
+    expect(outcome(second)).toEqual({ failure: undefined, setAside: [expect.stringContaining("differs from the log's event 2")], results: [] });
+    expect(calls.splice(0)).toEqual(['TransactWriteItems', 'Query', 'TransactWriteItems']);
+    expect((await store.readObjects(node, [{ type: 'workspace', id: 'k2' }]))[0]?.properties).toEqual({ name: 'k2' });
+
+    // An item written before items carried a digest: read, found equal, applied.
+    await aws.dynamo.send(new UpdateItemCommand({ TableName: aws.eventLogTable, Key: { cluster: { S: cluster }, sequence: { N: '3' } }, UpdateExpression: 'REMOVE digest' }));
+    const third = await applyDeliveredBatch(deps, context, [JSON.stringify(events[2])], { knownCursor: 2, readAhead: false });
+    expect(outcome(third)).toEqual({ failure: undefined, setAside: undefined, results: ['applied'] });
+    expect(calls.splice(0)).toEqual(['TransactWriteItems', 'Query', 'TransactWriteItems']);
+    expect(await store.readCursor(node)).toBe(3);
+  });
+});
+
 describe('DynamoGatewayLease', () => {
   test('one holder at a time; an expired lease is taken over; only its owner releases it', async () => {
     const lease = (cluster = 'lease-test') => new DynamoGatewayLease(aws.dynamo, aws.eventLogTable, cluster);

@@ -20,7 +20,7 @@ import {
   WrongClusterError,
 } from '../../../lambdas/config-sync/errors';
 import { parkingKey, type ConfigEvent, type ObjectRef } from '../../../lambdas/config-sync/events';
-import type { BatchCommit, CommitOutcome, StoreCommit, StoredObject } from '../../../lambdas/config-sync/ports';
+import type { BatchCommit, CheckedCommitOutcome, CommitOutcome, StoreCommit, StoredObject } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, ref, remove } from './fixtures';
 
 const SLAVE: NodeContext = { cluster: CLUSTER, node: 'slave-1' };
@@ -404,7 +404,7 @@ describe('concurrent application', () => {
   /** A store that lets `interloper` run to completion just before the first commit. */
   class InterleavingStore extends MemoryNodeStore {
     interloper: (() => Promise<unknown>) | undefined;
-    override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+    override async commit(node: string, commit: StoreCommit): Promise<CheckedCommitOutcome> {
       const run = this.interloper;
       this.interloper = undefined;
       if (run) await run();
@@ -446,7 +446,7 @@ describe('concurrent application', () => {
 
   it('gives up with a conflict when the store refuses a commit without the cursor moving', async () => {
     class StuckStore extends MemoryNodeStore {
-      override async commit(): Promise<CommitOutcome> {
+      override async commit(): Promise<CheckedCommitOutcome> {
         return 'cursor-moved';
       }
     }
@@ -473,7 +473,7 @@ describe('a lone add or remove, written without reading its object', () => {
       this.calls.push('readApplyState');
       return super.readApplyState(...args);
     }
-    override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+    override async commit(node: string, commit: StoreCommit): Promise<CheckedCommitOutcome> {
       const outcome = await super.commit(node, commit);
       this.calls.push(`commit${commit.unread ? ' unread' : ''} ${outcome}`);
       return outcome;
@@ -601,7 +601,7 @@ describe('applying an SQS batch', () => {
       this.cursorReads += 1;
       return super.readCursor(node);
     }
-    override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+    override async commit(node: string, commit: StoreCommit): Promise<CheckedCommitOutcome> {
       if (commit.sequence === this.failCommitOf) throw new Error('DynamoDB is unavailable');
       return super.commit(node, commit);
     }
@@ -614,10 +614,58 @@ describe('applying an SQS batch', () => {
 
   async function setUp(count: number) {
     const h = harness();
-    const store = new CountingStore();
+    const store = new CountingStore({ log: h.log });
     const events = await h.appendAll(Array.from({ length: count }, (_, i) => add('layer', `topp:layer${i + 1}`, { i })));
     return { h, store, deps: { store, log: h.log, bodies: h.bodies } as ApplyDeps, messages: events.map((e) => JSON.stringify(e)) };
   }
+
+  /** `h`'s log, counting the ranges read from it. */
+  const countingLog = (h: ReturnType<typeof harness>) => {
+    const reads: [number, number][] = [];
+    const log = Object.assign(Object.create(h.log) as typeof h.log, {
+      readRange: (cluster: string, from: number, to: number) => {
+        reads.push([from, to]);
+        return h.log.readRange(cluster, from, to);
+      },
+    });
+    return { log, reads };
+  };
+
+  it("reads nothing of the log on a node keeping up whose deliveries are the log's events: each commit checks the log's item instead", async () => {
+    const { h, store, messages } = await setUp(3);
+    const [modified] = await h.appendAll([modify('layer', 'topp:layer1', { i: 'changed' })]);
+    const { log, reads } = countingLog(h);
+    const deps: ApplyDeps = { store, log, bodies: h.bodies };
+    let cursor = 0;
+    for (const message of [...messages, JSON.stringify(modified)]) {
+      const batch = await applyDeliveredBatch(deps, SLAVE, [message], { knownCursor: cursor, readAhead: false });
+      expect({ failure: batch.failure, setAside: batch.setAside, results: batch.results.map((r) => [r.sequence, r.disposition]) }).toEqual({
+        failure: undefined,
+        setAside: undefined,
+        results: [[cursor + 1, 'applied']],
+      });
+      expect(batchSteps(batch).map((step) => step.fromLog)).toEqual([false]);
+      cursor = batch.cursor!;
+    }
+    expect(reads).toEqual([]);
+    expect(await store.readCursor('slave-1')).toBe(4);
+    expect((await store.readObjects('slave-1', [ref('layer', 'topp:layer1')]))[0]?.properties).toEqual({ i: 'changed' });
+  });
+
+  it("reads the log's item when its commit's check fails for a delivery that is the log's event (an item written before items carried a digest)", async () => {
+    const { h, store, messages } = await setUp(1);
+    await applyDeliveredBatch({ store, log: h.log, bodies: h.bodies }, SLAVE, [messages[0]!], { knownCursor: 0, readAhead: false });
+    const old = h.log.appendAsLogged(CLUSTER, { origin: 'master-1', publishedAt: '2025-01-01T00:00:00.000Z', kind: 'add', object: ref('layer', 'topp:old'), properties: { old: true } });
+    const { log, reads } = countingLog(h);
+    const batch = await applyDeliveredBatch({ store, log, bodies: h.bodies }, SLAVE, [JSON.stringify(old)], { knownCursor: 1, readAhead: false });
+    expect({ failure: batch.failure, setAside: batch.setAside, results: batch.results.map((r) => [r.sequence, r.disposition]) }).toEqual({
+      failure: undefined,
+      setAside: undefined,
+      results: [[2, 'applied']],
+    });
+    expect(reads).toEqual([[2, 2]]);
+    expect((await store.readObjects('slave-1', [ref('layer', 'topp:old')]))[0]?.properties).toEqual({ old: true });
+  });
 
   it('applies a batch of 10 with one read (the objects and the cursor together)', async () => {
     const { store, deps, messages } = await setUp(10);

@@ -8,7 +8,7 @@ import { MAX_CHANGE_SET_ITEMS } from '../../../lambdas/config-sync/change-set-li
 import { parsePublishRequest, publishIdempotently, type PublishContext } from '../../../lambdas/config-sync/publish';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { parkingKey } from '../../../lambdas/config-sync/events';
-import type { BatchCommit, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
+import type { BatchCommit, CheckedCommitOutcome, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, ref, remove, type Harness } from './fixtures';
 
 const MASTER: PublishContext = { cluster: CLUSTER, node: { name: 'master-1', role: 'master' } };
@@ -108,7 +108,7 @@ describe('applying runs of events in few store writes', () => {
   class CountingStore extends MemoryNodeStore {
     commits = 0;
     batches: number[] = [];
-    override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+    override async commit(node: string, commit: StoreCommit): Promise<CheckedCommitOutcome> {
       this.commits += 1;
       return super.commit(node, commit);
     }

@@ -21,7 +21,7 @@ import {
   type ObjectType,
 } from '../../../lambdas/config-sync/events';
 import { mergePatchObject, type JsonObject, type JsonValue } from '../../../lambdas/config-sync/merge-patch';
-import type { BatchCommit, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
+import type { BatchCommit, CheckedCommitOutcome, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
 import { publishChange, republishPending, type PublishDeps } from '../../../lambdas/config-sync/publish';
 import { CLUSTER, harness, pick, seededRandom } from './fixtures';
 
@@ -36,7 +36,7 @@ const LATE_JOINER = 'slave-4';
 /** Counts every committed (node, sequence), to prove each event is applied once per node. */
 class RecordingStore extends MemoryNodeStore {
   readonly commits = new Map<string, number[]>();
-  override async commit(node: string, commit: StoreCommit): Promise<CommitOutcome> {
+  override async commit(node: string, commit: StoreCommit): Promise<CheckedCommitOutcome> {
     const outcome = await super.commit(node, commit);
     if (outcome === 'committed') this.commits.set(node, [...(this.commits.get(node) ?? []), commit.sequence]);
     return outcome;

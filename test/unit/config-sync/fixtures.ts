@@ -50,8 +50,9 @@ export interface Harness {
 }
 
 export function harness(): Harness {
-  const store = new MemoryNodeStore();
   const log = new MemoryEventLog();
+  // Its commits check the log's item as the apply function's do (a copy delivered to a node keeping up).
+  const store = new MemoryNodeStore({ log });
   const bodies = new MemoryEventBodyStore();
   const topic = new MemoryEventTopic();
   const now = steppingClock();

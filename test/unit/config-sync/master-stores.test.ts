@@ -1,7 +1,7 @@
 import { catchUpOnce } from '../../../lambdas/config-sync/apply';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { catchUpMasterStores, deliveryTarget, markDelivered, readDelivered } from '../../../lambdas/config-sync/master-stores';
-import type { CommitOutcome } from '../../../lambdas/config-sync/ports';
+import type { CheckedCommitOutcome } from '../../../lambdas/config-sync/ports';
 import { publishChange, publishChanges, republishPending, type PublishContext } from '../../../lambdas/config-sync/publish';
 import { add, CLUSTER, harness, MemoryNodePauses as Pauses } from './fixtures';
 
@@ -34,7 +34,7 @@ describe("the pure masters' stores' catch-up (the master-stores queue's consumer
     const pauses = new Pauses();
     await pauses.write('master-2', { since: '2025-01-01T00:00:00.000Z', by: 'master-2' });
     class FailingFor extends MemoryNodeStore {
-      override async commit(node: string, ...rest: Parameters<MemoryNodeStore['commit']> extends [string, ...infer R] ? R : never): Promise<CommitOutcome> {
+      override async commit(node: string, ...rest: Parameters<MemoryNodeStore['commit']> extends [string, ...infer R] ? R : never): Promise<CheckedCommitOutcome> {
         if (node === 'master-3') throw new Error('throttled');
         return super.commit(node, ...rest);
       }

@@ -3,7 +3,7 @@ import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import type { ClusterNode } from '../../../lambdas/shared/cluster-model';
 import { InvalidConfigEventError, PureSlavePublishError } from '../../../lambdas/config-sync/errors';
 import { isOffloaded, parseEventMessage, serializedBytes } from '../../../lambdas/config-sync/events';
-import type { CommitOutcome } from '../../../lambdas/config-sync/ports';
+import type { CheckedCommitOutcome, CommitOutcome } from '../../../lambdas/config-sync/ports';
 import { publishChange, republishPending, type PublishContext } from '../../../lambdas/config-sync/publish';
 import * as observability from '../../../lambdas/shared/observability';
 import { add, applyDeps, CLUSTER, harness, modify } from './fixtures';
@@ -18,7 +18,7 @@ const SNS_MESSAGE_LIMIT = 256 * 1024;
 /** A node store whose single-event commits fail (throttled) until told otherwise. */
 class FailingStore extends MemoryNodeStore {
   failing = true;
-  override async commit(...args: Parameters<MemoryNodeStore['commit']>): Promise<CommitOutcome> {
+  override async commit(...args: Parameters<MemoryNodeStore['commit']>): Promise<CheckedCommitOutcome> {
     if (this.failing) throw new Error('throttled');
     return super.commit(...args);
   }
@@ -264,7 +264,7 @@ describe("a pure master's own store on the publish request: one pass, never wait
       this.beforeFirstCommit = undefined;
       if (run) await run();
     }
-    override async commit(...args: Parameters<MemoryNodeStore['commit']>): Promise<CommitOutcome> {
+    override async commit(...args: Parameters<MemoryNodeStore['commit']>): Promise<CheckedCommitOutcome> {
       await this.observe();
       return super.commit(...args);
     }
