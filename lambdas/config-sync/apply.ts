@@ -1404,7 +1404,11 @@ class NodeApplier {
         });
       } catch (error) {
         // A copy's failure is never counted (it may be no event of the log): the log's event is read.
-        if (logCheck && !isTransientFailure(error)) return 'log-differs';
+        // Reported, as a commit that fails for the check itself (a missing grant) would cost every delivery a read again.
+        if (logCheck && !isTransientFailure(error)) {
+          (this.deps.warn ?? consoleWarn)("a delivered copy's commit failed; applying the log's event instead", { node: this.context.node, sequence: event.sequence, error: describeFailure(error) });
+          return 'log-differs';
+        }
         return this.failed(cursor, event, ref, error, step);
       }
       if (outcome === 'log-differs') return 'log-differs';

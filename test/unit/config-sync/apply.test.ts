@@ -667,6 +667,26 @@ describe('applying an SQS batch', () => {
     expect((await store.readObjects('slave-1', [ref('layer', 'topp:old')]))[0]?.properties).toEqual({ old: true });
   });
 
+  it("reads the log's event, reporting why, when a commit checking the log's item fails outright (a grant missing): nothing counted or parked", async () => {
+    const h = harness();
+    class RefusingCheck extends MemoryNodeStore {
+      override async commit(node: string, commit: StoreCommit): Promise<CheckedCommitOutcome> {
+        if (commit.logCheck) throw Object.assign(new Error('not authorized to perform: dynamodb:ConditionCheckItem'), { name: 'AccessDeniedException' });
+        return super.commit(node, commit);
+      }
+    }
+    const store = new RefusingCheck({ log: h.log });
+    const [event] = await h.appendAll([add('layer', 'topp:layer1', { i: 1 })]);
+    const { log, reads } = countingLog(h);
+    const warnings: unknown[] = [];
+    const deps: ApplyDeps = { store, log, bodies: h.bodies, warn: (message, fields) => warnings.push({ message, ...fields }) };
+    const batch = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(event)], { knownCursor: 0, readAhead: false });
+    expect({ failure: batch.failure, setAside: batch.setAside, results: batch.results.map((r) => r.disposition) }).toEqual({ failure: undefined, setAside: undefined, results: ['applied'] });
+    expect(reads).toEqual([[1, 1]]);
+    expect(warnings).toEqual([expect.objectContaining({ sequence: 1, error: expect.stringContaining('ConditionCheckItem') })]);
+    expect(await store.readProgress('slave-1')).toEqual({ cursor: 1 });
+  });
+
   it('applies a batch of 10 with one read (the objects and the cursor together)', async () => {
     const { store, deps, messages } = await setUp(10);
     const batch = await applyDeliveredBatch(deps, SLAVE, messages);
