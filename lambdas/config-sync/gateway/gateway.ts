@@ -151,6 +151,8 @@ export interface GatewayRecovery {
   recover(
     pending: readonly WriteIntent[],
     read: MasterReader,
+    /** `read` is a gateway caller's view of the master: its GeoServer user name (undefined when it sent none). */
+    caller: { readonly name: string | undefined },
   ): Promise<{ readonly owners: readonly string[]; readonly sequences: readonly number[]; readonly refused: readonly RefusedIntent[] }>;
 }
 
@@ -259,12 +261,13 @@ export async function handleGatewayCall(
   const leased = (intent: Omit<WriteIntent, 'owner' | 'at'> | undefined): RunOptions<GatewayResponse> => {
     const recovery = options.recovery;
     if (!recovery || intent === undefined) return refusal;
+    const by = basicUserName(headers.authorization);
     return {
       ...refusal,
-      intent,
+      intent: by === undefined ? intent : { ...intent, by },
       finished: (result) => result.replication !== 'publish-failed',
       recover: async (pending) => {
-        const result = await recovery.recover(pending, readerFor(budgeted, headers));
+        const result = await recovery.recover(pending, readerFor(budgeted, headers), { name: basicUserName(headers.authorization) });
         recovered = {
           intents: result.owners.length,
           sequences: [...result.sequences],
@@ -464,6 +467,18 @@ export class UnreplicableWriteError extends AppError {
   constructor(reason: string) {
     super(400, 'NOT_REPLICABLE', `The cluster cannot replicate this write, so it was not sent to the master: ${reason}`);
   }
+}
+
+/**
+ * The user name of an HTTP Basic Authorization header (RFC 7617: before the first ":" of the
+ * decoded credentials), or undefined for any other header or none. The password is never kept.
+ */
+export function basicUserName(header: string | undefined): string | undefined {
+  const match = /^\s*basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? decoded.slice(0, colon) : undefined;
 }
 
 /**

@@ -97,7 +97,40 @@ export interface Recovered {
 
 /** A gateway write's recovery: what it records, and how it publishes what earlier writes left. */
 export function gatewayRecovery(deps: RecoveryDeps): GatewayRecovery {
-  return { intentOf, uploadIntentOf, recover: (pending, read) => recoverIntents({ ...deps, read }, pending) };
+  return { intentOf, uploadIntentOf, recover: (pending, read, caller) => recoverIntents({ ...deps, read, caller }, pending) };
+}
+
+/**
+ * How recovery reads the master: `read`, and, on a gateway write, whose view of the master that
+ * is (`caller`, its GeoServer user name); none for the sweep, which reads with the master node's
+ * own credentials. GeoServer's REST API serves its secured catalog: with data security in its
+ * default HIDE mode, an object a user may not read is answered 404 and left out of collection
+ * listings, as one that does not exist is. So another user's view proves no absence: publishing
+ * an intent's object as removed, or clearing its intent as if its write had made nothing, would
+ * take from every node (and, by a master's reconcile, from the master) what the master still
+ * holds. Absence is read only through the view of the user who made the write (`WriteIntent.by`),
+ * who saw what it changed, or the sweep's; an intent that needs it otherwise is left, with the
+ * later ones, for such a holder (`HiddenFromCallerError`).
+ */
+export interface RecoveryReader {
+  readonly read: MasterReader;
+  readonly caller?: { readonly name: string | undefined };
+}
+
+/** Recovery through another user's view needs an absence that view cannot prove: left for the writer or the sweep. */
+export class HiddenFromCallerError extends Error {
+  constructor(what: string, intent: WriteIntent) {
+    super(
+      `${what}, which GeoServer also answers for what data security hides from a user; the ${intent.method} ${intent.path} ` +
+        `was made ${intent.by === undefined ? 'by a user not known' : `as ${intent.by}`}, so this caller's view cannot show what it changed: ` +
+        "left for its own user's next write or the gateway's sweep (the master node's credentials)",
+    );
+  }
+}
+
+/** Whether `deps` reads the master as a view in which the intent's objects may be hidden. */
+function mayHide(deps: RecoveryReader, intent: WriteIntent): boolean {
+  return deps.caller !== undefined && (deps.caller.name === undefined || deps.caller.name !== intent.by);
 }
 
 /**
@@ -107,7 +140,7 @@ export function gatewayRecovery(deps: RecoveryDeps): GatewayRecovery {
  * the log fails, as `IntentsRecoveredPartWay` once intents before it were recovered, so they are
  * cleared. An intent whose changes the cluster refuses is given up (`refused`), and the next one goes on.
  */
-export async function recoverIntents(deps: RecoveryDeps & { readonly read: MasterReader }, intents: readonly WriteIntent[]): Promise<Recovered> {
+export async function recoverIntents(deps: RecoveryDeps & RecoveryReader, intents: readonly WriteIntent[]): Promise<Recovered> {
   const recovered: Recovered = { owners: [], sequences: [], refused: [], captures: [] };
   try {
     await recoverInOrder(deps, intents, recovered);
@@ -118,7 +151,7 @@ export async function recoverIntents(deps: RecoveryDeps & { readonly read: Maste
   return recovered;
 }
 
-async function recoverInOrder(deps: RecoveryDeps & { readonly read: MasterReader }, intents: readonly WriteIntent[], recovered: Recovered): Promise<void> {
+async function recoverInOrder(deps: RecoveryDeps & RecoveryReader, intents: readonly WriteIntent[], recovered: Recovered): Promise<void> {
   const now = deps.now ?? Date.now;
   for (const intent of intents) {
     if (deps.captureUpload && isUploadIntent(intent)) {
@@ -143,10 +176,12 @@ async function recoverInOrder(deps: RecoveryDeps & { readonly read: MasterReader
 }
 
 /** The changes that bring the cluster to what the master holds of one intent's objects, in the order they are published. */
-export async function changesOf(deps: RecoveryDeps & { readonly read: MasterReader }, intent: WriteIntent): Promise<ConfigChange[]> {
+export async function changesOf(deps: RecoveryDeps & RecoveryReader, intent: WriteIntent): Promise<ConfigChange[]> {
   const objects = new Map<string, IntentObject>();
   for (const object of intent.objects) objects.set(objectStorageKey(object), object);
   for (const collection of intent.collections ?? []) {
+    // Another user's listing leaves out the members hidden from that user.
+    if (mayHide(deps, intent)) throw new HiddenFromCallerError(`the members of ${collection} are listed only as far as the caller may see them`, intent);
     for (const member of await newMembers(deps, collection)) objects.set(objectStorageKey(member), member);
   }
   const renamed = deps.catalog ? await parentRenameOf(deps, intent, [...objects.values()]) : undefined;
@@ -169,6 +204,7 @@ export async function changesOf(deps: RecoveryDeps & { readonly read: MasterRead
       if (change) upserts.push(change);
       continue;
     }
+    if (mayHide(deps, intent)) throw new HiddenFromCallerError(`${object.type} ${object.id}: reading ${object.path} with the caller's credentials answered 404`, intent);
     if (!stored) continue;
     const recurse = intent.method === 'DELETE' && intent.recurse === true && object.path === intent.path;
     removals.push({ kind: 'remove', object: { type: object.type, id: object.id }, recurse } as ConfigChange);
@@ -240,13 +276,15 @@ async function layerResource(deps: RecoveryDeps & { readonly read: MasterReader 
  * published), and what is published again is the same state again.
  */
 async function parentRenameOf(
-  deps: RecoveryDeps & { readonly read: MasterReader },
+  deps: RecoveryDeps & RecoveryReader,
   intent: WriteIntent,
   objects: readonly IntentObject[],
 ): Promise<{ rename: ParentRename; after: JsonObject } | undefined> {
   const target = objects.find((object) => object.path === intent.path);
   if (intent.method !== 'PUT' || !target || (target.type !== 'workspace' && !isStoreType(target.type))) return undefined;
   if (await deps.read.object(target, target.path)) return undefined;
+  // A rename is told by the old object's absence, which another user's view does not prove.
+  if (mayHide(deps, intent)) throw new HiddenFromCallerError(`${target.type} ${target.id}: reading ${target.path} with the caller's credentials answered 404`, intent);
   for (const candidate of objects) {
     if (candidate.type !== target.type || candidate.id === target.id) continue;
     const after = await deps.read.object(candidate, candidate.path);

@@ -1,7 +1,8 @@
 /**
  * ANY /geoserver/rest/{proxy+}: the cluster as a GeoServer REST endpoint (gateway/gateway.ts).
  * The route has no authorizer: the caller's HTTP Basic credentials go to the master's GeoServer,
- * whose security decides, and are never stored or logged.
+ * whose security decides, and are never stored or logged (a write keeps the user name alone with its
+ * intent, never the password: gateway/recovery.ts).
  *
  * Only callers from `cluster.gateway.allowedSourceIps` pass, when it is set
  * (gateway/source-allow-list.ts): others get 403 before anything is read or forwarded.

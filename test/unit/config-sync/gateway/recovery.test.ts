@@ -136,7 +136,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const init = { method, headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body };
     expect((await fetch(`${master.restUrl}${path}`, init)).status).toBeLessThan(300);
     lease.holder = { owner: 'dead', until: 0 };
-    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString(), by: 'admin' });
   };
 
   it('a write whose log append failed keeps its intent; the next write publishes its change first, then its own', async () => {
@@ -197,7 +197,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, 'POST', dead);
     expect((await fetch(`${master.restUrl}/workspaces/topp/datastores/pg/featuretypes`, { method: 'POST', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body })).status).toBe(201);
     lease.holder = { owner: 'dead', until: 0 };
-    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString(), by: 'admin' });
 
     await send(request('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { title: 'Main roads' } }));
     // the dead write's feature type and layer, as the master holds them now, then this write's change
@@ -303,7 +303,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const dead = request('PUT', '/styles/roads', { style: { name: 'streets' } });
     const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, 'PUT', dead);
     expect((await fetch(`${master.restUrl}/styles/roads`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body })).status).toBe(200);
-    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString(), by: 'admin' });
 
     await send(request('POST', '/workspaces', { workspace: { name: 'later' } }));
     expect(changes()).toEqual([
@@ -326,7 +326,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const dead = request('PUT', '/workspaces/topp', { workspace: { name: 'tipp' } });
     const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, 'PUT', dead);
     expect((await fetch(`${master.restUrl}/workspaces/topp`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body })).status).toBe(200);
-    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString(), by: 'admin' });
 
     await send(request('POST', '/workspaces', { workspace: { name: 'later' } }));
     expect(changes()).toEqual([
@@ -382,14 +382,14 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const send = gateway();
     await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
     storing.published.length = 0;
-    lease.intents.set('never', { owner: 'never', at: new Date(0).toISOString(), method: 'POST', path: '/workspaces', objects: [{ type: 'workspace', id: 'ghost', path: '/workspaces/ghost' }] });
+    lease.intents.set('never', { owner: 'never', at: new Date(0).toISOString(), by: 'admin', method: 'POST', path: '/workspaces', objects: [{ type: 'workspace', id: 'ghost', path: '/workspaces/ghost' }] });
     await send(request('PUT', '/workspaces/topp', { workspace: { name: 'topp' } }));
     expect(changes()).toEqual([]);
     expect(lease.intents.size).toBe(0);
 
     // A caller the master refuses reads: the recovery fails, the intent stays for the next holder.
     master.catalog.objects.workspace.set('ghost', { name: 'ghost' });
-    lease.intents.set('left', { owner: 'left', at: new Date(0).toISOString(), method: 'POST', path: '/workspaces', objects: [{ type: 'workspace', id: 'ghost', path: '/workspaces/ghost' }] });
+    lease.intents.set('left', { owner: 'left', at: new Date(0).toISOString(), by: 'admin', method: 'POST', path: '/workspaces', objects: [{ type: 'workspace', id: 'ghost', path: '/workspaces/ghost' }] });
     const stranger = await send(request('POST', '/workspaces', { workspace: { name: 'x' } }, 'application/json', 'Basic ' + Buffer.from('admin:wrong').toString('base64')));
     expect(stranger).toMatchObject({ status: 401, replication: 'refused' });
     expect(failures).toHaveLength(1);
@@ -406,7 +406,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     storing.published.length = 0;
     // A style the master holds under a name no object id can carry (made there directly), whose write died.
     master.catalog.addStyleWithBody(undefined, 'my style', { bytes: Buffer.from(SLD), contentType: 'application/vnd.ogc.sld+xml', raw: true });
-    lease.intents.set('poison', { owner: 'poison', at: new Date(0).toISOString(), method: 'POST', path: '/styles', objects: [{ type: 'style', id: 'my style', path: '/styles/my%20style' }] });
+    lease.intents.set('poison', { owner: 'poison', at: new Date(0).toISOString(), by: 'admin', method: 'POST', path: '/styles', objects: [{ type: 'style', id: 'my style', path: '/styles/my%20style' }] });
     // The next write, whose own log append fails: its recovery gives the poisoned intent up, and reports it.
     storing.failing = new Error('log unavailable');
     expect(await send(request('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: 'kept' } }))).toMatchObject({
@@ -417,7 +417,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     expect([...lease.intents.values()].map((intent) => intent.path)).toEqual(['/workspaces/topp/datastores/pg']);
 
     // Another poisoned intent left before the failed one: given up, and the failed one behind it is recovered.
-    lease.intents.set('poison-2', { owner: 'poison-2', at: new Date(0).toISOString(), method: 'POST', path: '/styles', objects: [{ type: 'style', id: 'my style', path: '/styles/my%20style' }] });
+    lease.intents.set('poison-2', { owner: 'poison-2', at: new Date(0).toISOString(), by: 'admin', method: 'POST', path: '/styles', objects: [{ type: 'style', id: 'my style', path: '/styles/my%20style' }] });
     const next = await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'other' } }));
     expect(next).toMatchObject({ replication: 'published', recovered: { intents: 2, refused: [{ path: '/styles' }] } });
     expect(changes()).toEqual(['modify dataStore/topp:pg', 'add dataStore/topp:other']);
@@ -471,7 +471,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const intent = uploadIntentOf(classifyRestPath(dead.path) as UnmanagedPath, 'PUT');
     expect((await fetch(`${master.restUrl}${dead.path}`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: dead.body })).status).toBe(201);
     lease.holder = { owner: 'dead', until: 0 };
-    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString(), by: 'admin' });
 
     await send(request('PUT', '/workspaces/topp', { workspace: { name: 'topp' } }));
     expect(changes()).toEqual(['add coverageStore/topp:dem', 'add coverage/topp:dem', 'add layer/topp:dem']);
@@ -506,7 +506,7 @@ test('the sweep reports the intents left longer than STALE_INTENT_MS (an upload 
 test("an upload's intent whose capture was asked for once it settled is cleared though a later intent's recovery fails: the holders after it ask for no capture again", async () => {
   const lease = new MemoryWriteLease();
   const upload = uploadIntentOf(classifyRestPath('/workspaces/topp/datastores/roads/external.shp') as UnmanagedPath, 'PUT');
-  lease.intents.set('upload', { ...upload, owner: 'upload', at: new Date(0).toISOString() });
+  lease.intents.set('upload', { ...upload, owner: 'upload', at: new Date(0).toISOString(), by: 'admin' });
   // A later write whose path the master answers 500 on: its recovery fails at every holder.
   lease.intents.set('failing', { owner: 'failing', at: new Date(1).toISOString(), method: 'DELETE', path: '/styles/broken', recurse: false, objects: [{ type: 'style', id: 'broken', path: '/styles/broken' }] });
   const master: Upstream = { send: async (call) => ({ status: call.path.startsWith('/styles/broken') ? 500 : 404, headers: {}, body: Buffer.alloc(0) }) };
@@ -523,7 +523,7 @@ test("an upload's intent whose capture was asked for once it settled is cleared 
   const writes = leaseSerializer(lease, {
     waitMs: 1000,
     ttlMs: 30_000,
-    recover: async (pending) => (await recovery.recover(pending, readerFor(master, {}))).owners,
+    recover: async (pending) => (await recovery.recover(pending, readerFor(master, {}), { name: 'admin' })).owners,
     onRecoveryFailure: (error) => failures.push(error),
   });
   // The sweep's next three runs, or three gateway writes.
