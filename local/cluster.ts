@@ -268,8 +268,11 @@ async function startUnlocked(options: LocalClusterOptions): Promise<LocalCluster
       const base = gate
         ? { ...sharedEnvironment, AWS_ENDPOINT_URL_DYNAMODB: gate.endpoint, AWS_ACCESS_KEY_ID: gate.accessKeyOf(fn.logicalId) }
         : sharedEnvironment;
-      // No Secrets Manager here: a GeoServer node's credentials come from this process's environment.
-      const geoserverNode = fn.environment[CONFIG_SYNC_ENV.geoserverCredentialsSecret] ? fn.environment[CONFIG_SYNC_ENV.nodeName] : undefined;
+      // No Secrets Manager here: a GeoServer node's credentials come from this process's environment
+      // (for the gateway, which reads its writes back with them, its master's).
+      const geoserverNode = fn.environment[CONFIG_SYNC_ENV.geoserverCredentialsSecret]
+        ? (fn.environment[CONFIG_SYNC_ENV.nodeName] ?? fn.environment[CONFIG_SYNC_ENV.gatewayMasterNode])
+        : undefined;
       const environment = geoserverNode ? { ...base, [CONFIG_SYNC_LOCAL_ENV.geoserverCredentials]: localGeoServerCredentials(geoserverNode) } : base;
       hosts.set(fn.logicalId, new LocalFunctionHost(fn, environment, functionOutput, options.onInvocation));
     }

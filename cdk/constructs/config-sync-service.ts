@@ -395,10 +395,14 @@ export class ConfigSyncService extends Construct {
     const master = gatewayMaster(cluster);
     if (master) {
       // Its timeout is what the gateway's time budget and its write lease's expiry are sized against.
+      // It reads back what a write changed with the master node's own secret, as the sweep does
+      // (a caller's credentials see only its part of a secured catalog: lambdas/config-sync/manifest.ts).
       const gateway = declaredFunction(this, 'GeoServerGateway', GATEWAY_MANIFEST.GeoServerGateway, binding(master.name), {
         ...options('GeoServerGateway'),
         timeout: Duration.millis(GATEWAY_FUNCTION_TIMEOUT_MS),
+        environment: { [CONFIG_SYNC_ENV.geoserverCredentialsSecret]: master.geoserver.credentialsSecret },
       });
+      gateway.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, master.geoserver.credentialsSecret)]));
       if (master.geoserver.network) this.placeInVpc(gateway, master.name, master.geoserver.network, { publishes: true });
       if (cluster.gateway.allowedSourceIps === undefined) {
         // Allowed (GeoServer's own authentication still decides), but rarely what an operator meant.

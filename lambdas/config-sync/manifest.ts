@@ -277,9 +277,10 @@ export const MASTER_STORES_CONSUMER = {
  * The GeoServer REST gateway, built only when `cluster.gateway` switches it on, so a manifest of
  * its own: the stack builds it, and the OpenAPI document includes its route, only then. Its route
  * `ANY /geoserver/rest/{proxy+}` has no authorizer of the cluster's (`geoserver` access): the
- * caller's HTTP Basic credentials go to the master GeoServer, whose security decides. It publishes
- * as that master (`ownNode` is the gateway's master), so it may do what PublishEvent does for
- * that node only.
+ * caller's HTTP Basic credentials go to the master GeoServer, whose security decides the write;
+ * what the write changed is read back with the master node's own credentials (its secret, below).
+ * It publishes as that master (`ownNode` is the gateway's master), so it may do what PublishEvent
+ * does for that node only.
  */
 export const GATEWAY_ROUTE_PATH = '/geoserver/rest/{proxy+}';
 /** What publishing as the gateway's master takes (the gateway's writes, and its sweep's). */
@@ -293,7 +294,21 @@ const PUBLISH_AS_GATEWAY_MASTER = [
 ] as const;
 export const GEOSERVER_GATEWAY = {
   entry: 'config-sync/handlers/geoserver-gateway.ts',
-  environment: [...WITH_QUEUES, CONFIG_SYNC_ENV.gatewayMasterNode, CONFIG_SYNC_ENV.gatewayGeoserverUrl, CONFIG_SYNC_ENV.gatewayAllowedSourceIps, CONFIG_SYNC_ENV.clusterOperators],
+  environment: [
+    ...WITH_QUEUES,
+    CONFIG_SYNC_ENV.gatewayMasterNode,
+    CONFIG_SYNC_ENV.gatewayGeoserverUrl,
+    CONFIG_SYNC_ENV.gatewayAllowedSourceIps,
+    CONFIG_SYNC_ENV.clusterOperators,
+    // The master node's own GeoServer secret (the stack grants GetSecretValue on it alone): a write
+    // is forwarded with its caller's credentials, but read back with the master's. GeoServer's REST
+    // API serves its secured catalog (data security, HIDE mode): read with a restricted caller's
+    // credentials, a layer group hidden from it answers 404 and one it sees partly comes back without
+    // the entries it may not see, and publishing those would remove them from every node. The
+    // function can already publish any change as the master to every node, so reading the master's
+    // whole catalog adds little to what it may do.
+    CONFIG_SYNC_ENV.geoserverCredentialsSecret,
+  ],
   grants: [
     ...PUBLISH_AS_GATEWAY_MASTER,
     // An upload into a store starts a capture of the master (its job lock and job items, in

@@ -62,15 +62,22 @@ describe('switched on', () => {
     expect([dependsOn ?? []].flat()).toContain(routeId);
   });
 
-  test("the function knows the master's GeoServer URL and no credentials, and runs in its VPC", () => {
+  test("the function knows the master's GeoServer URL and its secret's name (no credentials), may read that secret alone (its read-backs), and runs in its VPC", () => {
     const id = gatewayFunction(synth.json)!;
     const properties = synth.json.Resources[id]!.Properties;
-    expect(properties.Environment.Variables).toMatchObject({ GATEWAY_MASTER_NODE: 'gs-main', GATEWAY_GEOSERVER_URL: 'http://10.0.3.20:8080/geoserver' });
-    expect(JSON.stringify(properties.Environment.Variables)).not.toMatch(/CREDENTIALS|password/i);
+    const variables = properties.Environment.Variables as Record<string, string>;
+    expect(variables).toMatchObject({ GATEWAY_MASTER_NODE: 'gs-main', GATEWAY_GEOSERVER_URL: 'http://10.0.3.20:8080/geoserver', GEOSERVER_CREDENTIALS_SECRET: 'geo/gs-main' });
+    // The secret's name, never credentials themselves.
+    const { GEOSERVER_CREDENTIALS_SECRET: _, ...others } = variables;
+    expect(JSON.stringify(others)).not.toMatch(/CREDENTIALS|password/i);
     expect(properties.VpcConfig).toEqual({ SubnetIds: ['subnet-0a1b2c3d'], SecurityGroupIds: ['sg-0a1b2c3d'] });
-    const actions = statementsOf(synth.json, id).flatMap(actionsOfStatement);
-    expect(actions.some((action) => action.startsWith('secretsmanager:'))).toBe(false);
-    expect(actions).toContain('sns:Publish');
+    const statements = statementsOf(synth.json, id);
+    const secrets = statements.filter((statement) => actionsOfStatement(statement).some((action) => action.startsWith('secretsmanager:')));
+    expect(secrets).toHaveLength(1);
+    expect(actionsOfStatement(secrets[0]!)).toEqual(['secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(secrets[0]!.Resource)).toContain('geo/gs-main');
+    expect(JSON.stringify(secrets[0]!.Resource)).not.toContain('geo/gs-1');
+    expect(statements.flatMap(actionsOfStatement)).toContain('sns:Publish');
   });
 
   test('its allow list reaches the function, which checks each caller against it', () => {

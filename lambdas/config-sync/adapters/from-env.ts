@@ -214,6 +214,15 @@ export function geoServerFromEnv(): HttpGeoServer | undefined {
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new Error(`Environment variable GEOSERVER_URL must be an http(s) URL, got '${url}'`);
   }
+  return new HttpGeoServer({ url, credentials: geoServerCredentialsFromEnv() });
+}
+
+/**
+ * A GeoServer node's own credentials, cached per instance (`CachedCredentials`): its secret
+ * (`GEOSERVER_CREDENTIALS_SECRET`, read from Secrets Manager when first needed), or, in the local
+ * runtime, `GEOSERVER_CREDENTIALS` itself.
+ */
+export function geoServerCredentialsFromEnv(): CachedCredentials {
   const inline = optionalEnv(CONFIG_SYNC_LOCAL_ENV.geoserverCredentials);
   let load: () => Promise<GeoServerCredentials>;
   if (inline !== undefined) {
@@ -222,7 +231,7 @@ export function geoServerFromEnv(): HttpGeoServer | undefined {
   } else {
     load = secretsManagerCredentials(requireEnv(CONFIG_SYNC_ENV.geoserverCredentialsSecret));
   }
-  return new HttpGeoServer({ url, credentials: new CachedCredentials(load) });
+  return new CachedCredentials(load);
 }
 
 /**

@@ -2,8 +2,8 @@
  * The cluster's GeoServer REST endpoint: every call to `/geoserver/rest/...` is forwarded, with
  * the caller's own HTTP Basic credentials, to the master's GeoServer, whose security decides; its
  * status, content type and body come back unchanged. After a successful write (POST, PUT, DELETE)
- * to a path of a replicated type, the gateway reads what the master now holds, with the same
- * credentials, and publishes it to the cluster as the master's change:
+ * to a path of a replicated type, the gateway reads what the master now holds, with the master
+ * node's own credentials (`readBack`), and publishes it to the cluster as the master's change:
  * - POST to a collection: `add` of the created object (GeoServer answers its name, or for a
  *   feature type names it in the `Location` alone), plus the
  *   layer GeoServer creates when a resource is published, the namespace it creates with a
@@ -92,6 +92,19 @@ export interface Upstream {
 }
 
 export interface GatewayOptions {
+  /**
+   * The master's GeoServer as the gateway reads it back, with the master node's own credentials
+   * (its secret; the call's `authorization` is replaced): everything a write reads to decide what
+   * to publish (the object before and after, what GeoServer changed along, a cascade's groups, a
+   * style's users, the recovery of earlier writes). GeoServer's REST API serves its secured catalog:
+   * with data security in its default HIDE mode, an object hidden from the caller answers 404 and a
+   * layer group comes back without the entries the caller may not see, so a read with the caller's
+   * credentials would publish those as removed on every node. The write itself is forwarded with
+   * the caller's credentials, for GeoServer's security to decide. Without it (unit tests), the
+   * caller's credentials read back too, and recovery trusts an absence only through the view of
+   * the user who made the write (recovery.ts).
+   */
+  readonly readBack?: Upstream;
   /** Serializes the writes to replicated paths; default none. */
   readonly writes?: WriteSerializer;
   /** When the request must be answered by (epoch ms); calls to the master get what is left. */
@@ -151,8 +164,11 @@ export interface GatewayRecovery {
   recover(
     pending: readonly WriteIntent[],
     read: MasterReader,
-    /** `read` is a gateway caller's view of the master: its GeoServer user name (undefined when it sent none). */
-    caller: { readonly name: string | undefined },
+    /**
+     * `read` is a gateway caller's view of the master: its GeoServer user name (undefined when it
+     * sent none). Undefined when `read` is the master node's own view (`GatewayOptions.readBack`).
+     */
+    caller: { readonly name: string | undefined } | undefined,
   ): Promise<{ readonly owners: readonly string[]; readonly sequences: readonly number[]; readonly refused: readonly RefusedIntent[] }>;
 }
 
@@ -249,6 +265,10 @@ export async function handleGatewayCall(
   const remaining = (reserve = 0): number | undefined =>
     options.deadline === undefined ? undefined : Math.max(1, options.deadline - now() - reserve);
   const budgeted: Upstream = { send: (call) => upstream.send(call, remaining()) };
+  // What a write reads back: the master node's view when the gateway has its credentials, else the caller's.
+  const readBack = options.readBack;
+  const read = readBack ? readerFor({ send: (call) => readBack.send(call, remaining()) }, {}) : readerFor(budgeted, headers);
+  const caller = readBack ? undefined : { name: basicUserName(headers.authorization) };
   const forward = (reserve = 0): Promise<UpstreamResponse> => upstream.send({ ...request, method, headers }, remaining(reserve));
   let recovered: GatewayResponse['recovered'];
   const refusal = options.refusal ? { refusal: options.refusal } : {};
@@ -256,7 +276,7 @@ export async function handleGatewayCall(
    * How a write (an upload too) runs under the lease: its intent recorded with it when the
    * gateway has a recovery, kept when its changes did not reach the log or its capture was not
    * asked for (or the work threw), for the next holder to recover; the intents earlier holders
-   * left recovered first, reading the master with the caller's credentials.
+   * left recovered first, reading the master as the write reads it back (`readBack`).
    */
   const leased = (intent: Omit<WriteIntent, 'owner' | 'at'> | undefined): RunOptions<GatewayResponse> => {
     const recovery = options.recovery;
@@ -267,7 +287,7 @@ export async function handleGatewayCall(
       intent: by === undefined ? intent : { ...intent, by },
       finished: (result) => result.replication !== 'publish-failed',
       recover: async (pending) => {
-        const result = await recovery.recover(pending, readerFor(budgeted, headers), { name: basicUserName(headers.authorization) });
+        const result = await recovery.recover(pending, read, caller);
         recovered = {
           intents: result.owners.length,
           sequences: [...result.sequences],
@@ -356,7 +376,7 @@ export async function handleGatewayCall(
     throw new ValidationError('store', `the body moves ${classified.type} ${JSON.stringify(classified.id)} to another store and renames it: move it and rename it in two writes`);
   }
   const answer = await (options.writes ?? UNSERIALIZED).run(
-    () => write(budgeted, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, headers, request, options),
+    () => write(read, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, request, options),
     leased(options.recovery?.intentOf(classified, method, request)),
   );
   return withRecovered(answer);
@@ -364,18 +384,16 @@ export async function handleGatewayCall(
 
 /** A write to a replicated path, under the cluster's write lease: forward, read back, publish. */
 async function write(
-  upstream: Upstream,
+  read: MasterReader,
   forward: () => Promise<UpstreamResponse>,
   publisher: ChangePublisher,
   classified: ManagedPath,
   method: string,
-  headers: Record<string, string>,
   request: GatewayRequest,
   lookups: Pick<GatewayOptions, 'styleUsers' | 'catalog'>,
 ): Promise<GatewayResponse> {
-  const read = readerFor(upstream, headers);
-  // What the object was, to tell a change from nothing. A master that will not show it (the
-  // caller's credentials do not allow reading it, say) is left to decide on the write itself.
+  // What the object was, to tell a change from nothing. A master that will not show it (a read
+  // with the caller's credentials that do not allow it, say) is left to decide on the write itself.
   // `/layers/{layer}/styles` is a list, not the object: the layer is read after the write.
   const before =
     method !== 'DELETE' && classified.id && !classified.layerStyles

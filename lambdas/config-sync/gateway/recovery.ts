@@ -101,9 +101,10 @@ export function gatewayRecovery(deps: RecoveryDeps): GatewayRecovery {
 }
 
 /**
- * How recovery reads the master: `read`, and, on a gateway write, whose view of the master that
- * is (`caller`, its GeoServer user name); none for the sweep, which reads with the master node's
- * own credentials. GeoServer's REST API serves its secured catalog: with data security in its
+ * How recovery reads the master: `read`, and, when that is a gateway caller's view of the master,
+ * whose (`caller`, its GeoServer user name); none when it reads with the master node's own
+ * credentials, as the sweep and the gateway function do (gateway.ts, `GatewayOptions.readBack`):
+ * a gateway built without those (unit tests) reads with its caller's. GeoServer's REST API serves its secured catalog: with data security in its
  * default HIDE mode, an object a user may not read is answered 404 and left out of collection
  * listings, as one that does not exist is. So another user's view proves no absence: publishing
  * an intent's object as removed, or clearing its intent as if its write had made nothing, would

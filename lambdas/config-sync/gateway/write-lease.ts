@@ -168,7 +168,7 @@ export interface RunOptions<T> {
   readonly intent?: Omit<WriteIntent, 'owner' | 'at'>;
   /** Whether `work`'s result means its changes are in the log (or there were none): its intent is cleared. @default always */
   readonly finished?: (result: T) => boolean;
-  /** Recovers the intents earlier holders left, for this run (a gateway write reads the master with its caller's credentials). @default the serializer's */
+  /** Recovers the intents earlier holders left, for this run (a gateway write reads the master as it reads its own write back, with the master node's credentials). @default the serializer's */
   readonly recover?: IntentRecovery;
   /**
    * Read once the lease is held, before the recovery and `work`: an error refuses the run, thrown

@@ -2,7 +2,11 @@
  * ANY /geoserver/rest/{proxy+}: the cluster as a GeoServer REST endpoint (gateway/gateway.ts).
  * The route has no authorizer: the caller's HTTP Basic credentials go to the master's GeoServer,
  * whose security decides, and are never stored or logged (a write keeps the user name alone with its
- * intent, never the password: gateway/recovery.ts).
+ * intent, never the password: gateway/recovery.ts). What a write changed is read back with the
+ * master node's own credentials (`GEOSERVER_CREDENTIALS_SECRET`, cached per instance), as the
+ * sweep and a capture read the master: GeoServer's data security shows a restricted caller only
+ * part of the catalog (HIDE mode: what it may not see answers 404, a layer group comes back
+ * without those entries), and publishing that part would remove the rest from every node.
  *
  * Only callers from `cluster.gateway.allowedSourceIps` pass, when it is set
  * (gateway/source-allow-list.ts): others get 403 before anything is read or forwarded.
@@ -29,10 +33,10 @@ import { envJson, optionalEnv, requireEnv } from '../../shared/env';
 import { findNode } from '../cluster';
 import { operatorNamesFromJson } from '../../shared/cluster-model';
 import { describeError, logger } from '../../shared/observability';
-import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, jobStoreFromEnv, membershipFromEnv, nodePausesFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
+import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, geoServerCredentialsFromEnv, jobStoreFromEnv, membershipFromEnv, nodePausesFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { assertNotPaused } from '../pause';
 import { HttpUpstream, UpstreamAnswerTooLargeError, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
-import { assertGatewayMethod, handleGatewayCall, locationThroughGateway, type ChangePublisher } from '../gateway/gateway';
+import { assertGatewayMethod, handleGatewayCall, locationThroughGateway, type ChangePublisher, type Upstream } from '../gateway/gateway';
 import { gatewayWriteRefusal } from '../jobs';
 import { uploadCapture } from '../gateway/upload-capture';
 import { enqueueJob } from '../adapters/sqs-jobs';
@@ -69,6 +73,43 @@ const membership = membershipFromEnv();
 const master = findNode(membership, requireEnv(CONFIG_SYNC_ENV.gatewayMasterNode));
 const masterUrl = requireEnv(CONFIG_SYNC_ENV.gatewayGeoserverUrl);
 const upstream = new HttpUpstream(masterUrl, UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_BACK_BYTES);
+// The master node's own credentials (its secret, read on the first write and cached per instance):
+// every read-back of a write is made with them, the write itself with its caller's (gateway.ts, `readBack`).
+const masterCredentials = geoServerCredentialsFromEnv();
+const readBack: Upstream = {
+  async send(call, timeoutMs) {
+    let credentials: Awaited<ReturnType<typeof masterCredentials.get>>;
+    try {
+      credentials = await withinBudget(masterCredentials.get(), timeoutMs);
+    } catch (error) {
+      throw new UpstreamUnavailableError(
+        `could not read the master node's GeoServer credentials (${CONFIG_SYNC_ENV.geoserverCredentialsSecret}) to read the write back: ${error instanceof Error ? error.message : String(error)}`,
+        error instanceof CredentialsTimeoutError,
+      );
+    }
+    const authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
+    const answer = await upstream.send({ ...call, headers: { ...call.headers, authorization } }, timeoutMs);
+    // Rotated since they were cached: read again on the next call.
+    if (answer.status === 401) masterCredentials.invalidate();
+    return answer;
+  },
+};
+
+class CredentialsTimeoutError extends Error {}
+
+/** `promise`, or a CredentialsTimeoutError once `timeoutMs` (the request's budget left) has passed. */
+async function withinBudget<T>(promise: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CredentialsTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(snsSdk), now: () => new Date() };
 const pauses = nodePausesFromEnv();
 // A style rename also publishes the layers and groups that name the style, found in the master's store.
@@ -199,7 +240,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       upstream,
       publisher,
       { method, path, query: event.rawQueryString ?? '', headers: event.headers as Record<string, string>, body },
-      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes, clusterOperators, captureUpload, refusal },
+      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes, clusterOperators, captureUpload, refusal, readBack },
     );
     const log = {
       method,

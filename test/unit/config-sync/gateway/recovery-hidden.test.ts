@@ -1,5 +1,7 @@
 /**
- * Recovery on a gateway write reads the master with the caller's credentials. GeoServer's REST
+ * Recovery on a gateway write reads the master as the write reads itself back: in the gateway
+ * function with the master node's own credentials (`GatewayOptions.readBack`, the third case
+ * below), and in a gateway built without them with the caller's. GeoServer's REST
  * API serves its secured catalog: with data security in its default HIDE mode, an object the
  * caller may not read is answered 404 and left out of listings, exactly as one that does not
  * exist. So what a caller's credentials find absent is no proof of absence: an unfinished write's
@@ -74,10 +76,13 @@ describe('recovery with the credentials of a caller the master hides objects fro
       catalog: catalogInStore(storing.store, MASTER_NODE),
       publisher: storing,
     });
-  function gateway() {
+  /** A gateway reading back with its caller's credentials; with `masterNode`, with the master node's own (as the gateway function does). */
+  function gateway(masterNode = false) {
     const writes = leaseSerializer(lease, { waitMs: 1000, ttlMs: 30_000, onRecoveryFailure: (error) => failures.push(error) });
-    const options = { writes, styleUsers: styleUsersInStore(storing.store, MASTER_NODE), catalog: catalogInStore(storing.store, MASTER_NODE), recovery: recovery() };
-    return (call: GatewayRequest) => handleGatewayCall(securedMaster(master), storing, call, options);
+    const secured = securedMaster(master);
+    const readBack = masterNode ? { readBack: { send: (call: GatewayRequest, timeoutMs?: number) => secured.send({ ...call, headers: { ...call.headers, authorization: ADMIN } }, timeoutMs) } } : {};
+    const options = { writes, styleUsers: styleUsersInStore(storing.store, MASTER_NODE), catalog: catalogInStore(storing.store, MASTER_NODE), recovery: recovery(), ...readBack };
+    return (call: GatewayRequest) => handleGatewayCall(secured, storing, call, options);
   }
   const changes = () => storing.published.map((change) => `${change.kind} ${change.object.type}/${change.object.id}`);
   /** A write that reached the master and died there: its intent left under an expired lease. */
@@ -115,6 +120,18 @@ describe('recovery with the credentials of a caller the master hides objects fro
     );
     expect(swept.owners).toEqual(['dead']);
     expect(changes()).toEqual(['add dataStore/sf:shp', 'modify dataStore/topp:pg']);
+  });
+
+  it("with the master node's credentials, the caller's write recovers a dead PUT to an object hidden from it, in order before its own", async () => {
+    const send = gateway(true);
+    await setUp(send);
+    await die('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: 'changed' } });
+
+    const own = await send(request('POST', '/workspaces/sf/datastores', { dataStore: { name: 'shp' } }, SF_EDITOR));
+    expect(own).toMatchObject({ status: 201, replication: 'published', recovered: { intents: 1 } });
+    expect(changes()).toEqual(['modify dataStore/topp:pg', 'add dataStore/sf:shp']);
+    expect(lease.intents.size).toBe(0);
+    expect(failures).toEqual([]);
   });
 
   it('a dead POST into a collection hidden from the caller: its intent is not cleared as if nothing was made; its own user recovers it', async () => {
