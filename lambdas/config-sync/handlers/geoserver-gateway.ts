@@ -17,7 +17,7 @@
  * write back may read more), and so is any answer of the master's over the 20 MiB the gateway
  * reads at all, naming the call it answered; the master's calls of one request share a 26 s
  * budget and running out of it is 504 (API Gateway ends the request at 30 s); a master that
- * cannot be reached is 502; a write that cannot get the cluster's write lease within 10 s is 503
+ * cannot be reached, or whose secret cannot be read for the read-backs (gateway/master-read-back.ts), is 502; a write that cannot get the cluster's write lease within 10 s is 503
  * with Retry-After.
  *
  * A method GeoServer's REST API has not (PATCH, any but GET, HEAD, OPTIONS, POST, PUT, DELETE)
@@ -36,7 +36,8 @@ import { describeError, logger } from '../../shared/observability';
 import { applyDepsFromEnv, eventTopicFromEnv, gatewayLeaseFromEnv, geoServerCredentialsFromEnv, jobStoreFromEnv, membershipFromEnv, nodePausesFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { assertNotPaused } from '../pause';
 import { HttpUpstream, UpstreamAnswerTooLargeError, UpstreamUnavailableError } from '../adapters/geoserver-upstream';
-import { assertGatewayMethod, handleGatewayCall, locationThroughGateway, type ChangePublisher, type Upstream } from '../gateway/gateway';
+import { assertGatewayMethod, handleGatewayCall, locationThroughGateway, type ChangePublisher } from '../gateway/gateway';
+import { masterReadBack } from '../gateway/master-read-back';
 import { gatewayWriteRefusal } from '../jobs';
 import { uploadCapture } from '../gateway/upload-capture';
 import { enqueueJob } from '../adapters/sqs-jobs';
@@ -75,41 +76,7 @@ const masterUrl = requireEnv(CONFIG_SYNC_ENV.gatewayGeoserverUrl);
 const upstream = new HttpUpstream(masterUrl, UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_BACK_BYTES);
 // The master node's own credentials (its secret, read on the first write and cached per instance):
 // every read-back of a write is made with them, the write itself with its caller's (gateway.ts, `readBack`).
-const masterCredentials = geoServerCredentialsFromEnv();
-const readBack: Upstream = {
-  async send(call, timeoutMs) {
-    let credentials: Awaited<ReturnType<typeof masterCredentials.get>>;
-    try {
-      credentials = await withinBudget(masterCredentials.get(), timeoutMs);
-    } catch (error) {
-      throw new UpstreamUnavailableError(
-        `could not read the master node's GeoServer credentials (${CONFIG_SYNC_ENV.geoserverCredentialsSecret}) to read the write back: ${error instanceof Error ? error.message : String(error)}`,
-        error instanceof CredentialsTimeoutError,
-      );
-    }
-    const authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
-    const answer = await upstream.send({ ...call, headers: { ...call.headers, authorization } }, timeoutMs);
-    // Rotated since they were cached: read again on the next call.
-    if (answer.status === 401) masterCredentials.invalidate();
-    return answer;
-  },
-};
-
-class CredentialsTimeoutError extends Error {}
-
-/** `promise`, or a CredentialsTimeoutError once `timeoutMs` (the request's budget left) has passed. */
-async function withinBudget<T>(promise: Promise<T>, timeoutMs: number | undefined): Promise<T> {
-  if (timeoutMs === undefined) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CredentialsTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const readBack = masterReadBack(upstream, geoServerCredentialsFromEnv());
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(snsSdk), now: () => new Date() };
 const pauses = nodePausesFromEnv();
 // A style rename also publishes the layers and groups that name the style, found in the master's store.

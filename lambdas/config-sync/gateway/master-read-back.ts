@@ -1,0 +1,52 @@
+/**
+ * The master's GeoServer as the gateway reads its writes back (gateway.ts, `GatewayOptions.readBack`):
+ * every call made with the master node's own credentials (its secret, cached by the provider),
+ * in place of any the call carries, as the sweep and a capture read the master. A caller's
+ * credentials would show only the part of the catalog GeoServer's data security lets that user
+ * see, and what it hides would be published as removed.
+ *
+ * The credentials' read shares the call's time (`timeoutMs`, what is left of the request's
+ * budget); one that fails or runs out is the master out of reach (UpstreamUnavailableError,
+ * timed out or not), its message naming the secret's variable, never its value. A 401 drops the
+ * cached credentials (rotated since they were read): the next call reads them again.
+ */
+import { UpstreamUnavailableError } from '../adapters/geoserver-upstream';
+import type { CredentialsProvider, GeoServerCredentials } from '../adapters/geoserver-http';
+import { CONFIG_SYNC_ENV } from '../env-names';
+import type { Upstream } from './gateway';
+
+export function masterReadBack(upstream: Upstream, credentials: CredentialsProvider): Upstream {
+  return {
+    async send(call, timeoutMs) {
+      let held: GeoServerCredentials;
+      try {
+        held = await withinTime(credentials.get(), timeoutMs);
+      } catch (error) {
+        throw new UpstreamUnavailableError(
+          `could not read the master node's GeoServer credentials (${CONFIG_SYNC_ENV.geoserverCredentialsSecret}) to read the write back: ${error instanceof Error ? error.message : String(error)}`,
+          error instanceof CredentialsTimeoutError,
+        );
+      }
+      const authorization = `Basic ${Buffer.from(`${held.username}:${held.password}`, 'utf8').toString('base64')}`;
+      const answer = await upstream.send({ ...call, headers: { ...call.headers, authorization } }, timeoutMs);
+      if (answer.status === 401) credentials.invalidate();
+      return answer;
+    },
+  };
+}
+
+class CredentialsTimeoutError extends Error {}
+
+/** `promise`, or a CredentialsTimeoutError once `timeoutMs` has passed. */
+async function withinTime<T>(promise: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CredentialsTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
