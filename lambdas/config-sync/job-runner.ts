@@ -144,7 +144,7 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
       const current: Job = job;
       let step: Job;
       try {
-        step = await runStep(deps, current, cache);
+        step = await runStep(deps, current, cache, deadline);
       } catch (error) {
         // A step that failed after committing part of its work: that part is recorded before the
         // failure is dealt with (the slice thrown out, or the job failed, as for any step).
@@ -215,11 +215,11 @@ interface SliceCache {
 }
 
 /**
- * One page of work (a page of store objects, the GeoServer's listing, or one batch of fixes):
+ * One page of work (a page of store objects, a step of the GeoServer's listing, or one batch of fixes):
  * returns the job with its progress and checkpoint moved on. The slice saves it after every
  * step, so a slice that dies loses at most one step's work, which its redelivery redoes.
  */
-async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promise<Job> {
+async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache, deadline: number): Promise<Job> {
   const progress = (changes: Partial<JobProgress>): JobProgress => ({ ...job.progress, ...changes });
   switch (job.phase) {
     case 'bootstrap':
@@ -251,24 +251,31 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
     case 'scan-geoserver': {
       const rest = requireRest(deps, job);
       const reader = new GeoServerReader(rest);
-      const refs = await reader.catalog(deps.concurrency ?? 8);
-      const extras = await withHeldGroups(reader, await extraObjects(deps.store, job.node, refs), deps.concurrency ?? 8);
+      const concurrency = deps.concurrency ?? 8;
+      // The catalog listed a step at a time (`listCatalog`), each within the slice's time, and what
+      // it listed compared with the store as it goes: a catalog too large (or a GeoServer too slow)
+      // for one invocation is listed across slices, the listing going on where the last saved step left it.
+      const listed = await reader.listCatalog(job.checkpoint.listing, { concurrency, calls: concurrency * LISTING_STEP_ROUNDS, until: deadline });
+      const extras = await withHeldGroups(reader, await extraObjects(deps.store, job.node, listed.objects), concurrency);
       let chunks = job.checkpoint.chunks ?? 0;
       for (let i = 0; i < extras.length; i += 500) {
         await deps.jobs.putDifferences(job.node, job.id, chunks, extras.slice(i, i + 500));
         chunks += 1;
       }
+      const extra = job.progress.extra + extras.length;
+      const restCalls = job.progress.restCalls + reader.calls;
+      if (listed.next !== undefined) return { ...job, checkpoint: { chunks, listing: listed.next }, progress: progress({ extra, restCalls }) };
       // A capture notes the log's head once its scan has compared everything (`JobCheckpoint.scanHead`):
       // an event below it may have come before a difference was found, never one above it.
       const scanHead = job.kind === 'capture' ? await deps.apply.log.head(deps.cluster) : undefined;
       const fixes = job.kind === 'reconcile' || job.kind === 'resync' || job.kind === 'capture';
-      const total = job.progress.missing + job.progress.different + extras.length;
+      const total = job.progress.missing + job.progress.different + extra;
       return {
         ...job,
         // A capture with no difference still publishes again the groups a stopped capture's cascade left (`PENDING_REGROUPS`).
         phase: fixes && (total > 0 || job.kind === 'capture') ? 'fix' : 'done',
         checkpoint: { chunks, index: 0, ...(scanHead === undefined ? {} : { scanHead }) },
-        progress: progress({ extra: extras.length, toFix: fixes ? total : null, restCalls: job.progress.restCalls + reader.calls }),
+        progress: progress({ extra, toFix: fixes ? total : null, restCalls }),
       };
     }
     case 'fix':
@@ -277,6 +284,12 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Promis
       return job;
   }
 }
+
+/**
+ * Rounds of `concurrency` listing calls a step of the `scan-geoserver` phase makes (about: it ends
+ * sooner at the slice's deadline): its checkpoint saved that often, a slice that dies loses that many.
+ */
+const LISTING_STEP_ROUNDS = 8;
 
 /**
  * Events a resync's catch-up applies per step (and per checkpoint: the node's cursor is one).

@@ -24,7 +24,7 @@
  */
 import { ConflictError } from '../shared/errors';
 import type { ObjectRef } from './events';
-import type { DriftEntry } from './geoserver/drift';
+import type { CatalogCursor, DriftEntry } from './geoserver/drift';
 import type { NodeStore, ParkedObject } from './ports';
 
 export const JOB_KINDS = ['drift', 'reconcile', 'capture', 'resync'] as const;
@@ -98,6 +98,12 @@ export interface JobCheckpoint {
    * replaced them is published (job-runner.ts, `replacedStoreRemoval`).
    */
   readonly keptStores?: readonly string[];
+  /**
+   * The `scan-geoserver` phase's: how far its listing of the GeoServer's catalog has got (the
+   * extras of what it listed before are stored with the differences), for its next step to go on
+   * from there; absent before its first step.
+   */
+  readonly listing?: CatalogCursor;
   /**
    * A capture's: the log's head when its scan had compared everything (noted as it ends, so that no
    * event above it came before a difference was found). A difference the fix finds no longer standing

@@ -104,6 +104,40 @@ const NOT_IN_THIS_FORMAT: readonly number[] = [400, 406, 415];
 /** An object a GeoServer lists; a resource with the store it is listed under. */
 export type ListedObject = ObjectRef & { readonly store?: string };
 
+/**
+ * Where a listing of the GeoServer's catalog stands between two steps (`GeoServerReader.listCatalog`),
+ * kept in a job's checkpoint (jobs.ts `JobCheckpoint.listing`) as JSON: what is listed and not yet
+ * returned, of a few workspaces at most.
+ */
+export interface CatalogCursor {
+  /** The GeoServer's workspaces, as the listing's first call named them. */
+  readonly workspaces: readonly string[];
+  /** Workspaces (of `workspaces`, in order) whose collections are listed. */
+  readonly listed: number;
+  /** Workspaces whose objects are all returned (at most `listed`). */
+  readonly done: number;
+  /** The collections of the workspaces from `done` to `listed`: for each, its styles, its layer groups and its stores of each kind (`CATALOG_STORES`). */
+  readonly collections: readonly (readonly string[])[];
+  /** The resources of those workspaces' stores listed so far, a listing per store, in the order of `collections`. */
+  readonly resources: readonly (readonly string[])[];
+}
+
+/** A step of the catalog's listing: the objects it listed, and the cursor the next step starts from (none when the listing is done). */
+export interface CatalogStep {
+  readonly objects: ListedObject[];
+  readonly next?: CatalogCursor;
+}
+
+/** A workspace's store collections: the store type and its REST segment, its resource type and theirs. */
+const CATALOG_STORES: readonly (readonly [ObjectType, string, ObjectType, string])[] = [
+  ['dataStore', 'datastores', 'featureType', 'featuretypes'],
+  ['coverageStore', 'coveragestores', 'coverage', 'coverages'],
+  ['wmsStore', 'wmsstores', 'wmsLayer', 'wmslayers'],
+  ['wmtsStore', 'wmtsstores', 'wmtsLayer', 'layers'],
+];
+/** Collections listed per workspace: its styles, its layer groups, its stores of each kind. */
+const PER_WORKSPACE = 2 + CATALOG_STORES.length;
+
 /** Paths kept per different object: enough to see what changed, bounded for the report. */
 export const MAX_PATHS = 20;
 
@@ -472,53 +506,104 @@ export class GeoServerReader {
   /**
    * Every catalog object the GeoServer holds, by type and id (ids as the cluster writes them:
    * `workspace:name` inside a workspace). Settings are not listed: they always exist, and are
-   * compared where the store states them.
+   * compared where the store states them. The listing of `listCatalog`, every step of it at once.
    */
   async catalog(concurrency = 8): Promise<ListedObject[]> {
     const refs: ListedObject[] = [];
-    const push = (type: ObjectType, id: string, store?: string) => refs.push({ type, id, ...(store === undefined ? {} : { store }) } as ListedObject);
-    const workspaces = await this.names('/workspaces');
-    for (const ws of workspaces) push('workspace', ws);
-    for (const prefix of await this.names('/namespaces')) push('namespace', prefix);
-    for (const name of await this.names('/styles')) push('style', name);
-    for (const name of await this.names('/layergroups')) push('layerGroup', name);
-    // /layers lists every layer, qualified.
-    for (const name of await this.names('/layers')) if (name.includes(':')) push('layer', name);
-    const stores: [ObjectType, string, ObjectType, string][] = [
-      ['dataStore', 'datastores', 'featureType', 'featuretypes'],
-      ['coverageStore', 'coveragestores', 'coverage', 'coverages'],
-      ['wmsStore', 'wmsstores', 'wmsLayer', 'wmslayers'],
-      ['wmtsStore', 'wmtsstores', 'wmtsLayer', 'layers'],
-    ];
-    // A listing call per workspace collection, then per GeoServer store: thousands in a large
-    // catalog, all within one step of the job (its function's time). Read `concurrency` at a time,
-    // as the store scan reads objects (`comparePage`), and listed in the order one at a time lists them.
-    const base = (ws: string) => `/workspaces/${seg(ws)}`;
-    const collections = await mapConcurrently(
-      workspaces.flatMap((ws) => [`${base(ws)}/styles`, `${base(ws)}/layergroups`, ...stores.map(([, storeSegment]) => `${base(ws)}/${storeSegment}`)]),
-      concurrency,
-      (path) => this.names(path),
-    );
-    const perWorkspace = 2 + stores.length;
-    const heldStores = workspaces.flatMap((ws, w) =>
-      stores.flatMap(([, storeSegment, , resourceSegment], kind) =>
-        collections[w * perWorkspace + 2 + kind]!.map((store) => `${base(ws)}/${storeSegment}/${seg(store)}/${resourceSegment}`),
-      ),
-    );
-    const resources = await mapConcurrently(heldStores, concurrency, (path) => this.names(path));
-    let held = 0;
-    workspaces.forEach((ws, w) => {
-      for (const name of collections[w * perWorkspace]!) push('style', `${ws}:${name}`);
-      for (const name of collections[w * perWorkspace + 1]!) push('layerGroup', `${ws}:${name}`);
-      stores.forEach(([storeType, , resourceType], kind) => {
-        for (const store of collections[w * perWorkspace + 2 + kind]!) {
-          push(storeType, `${ws}:${store}`);
-          for (const resource of resources[held]!) push(resourceType, `${ws}:${resource}`, store);
-          held += 1;
-        }
-      });
-    });
+    let cursor: CatalogCursor | undefined;
+    do {
+      const step = await this.listCatalog(cursor, { concurrency, calls: Number.POSITIVE_INFINITY });
+      refs.push(...step.objects);
+      cursor = step.next;
+    } while (cursor !== undefined);
     return refs;
+  }
+
+  /**
+   * One step of the catalog's listing, from `from` (none: the listing's start): the objects it
+   * listed, and where the next step goes on (`next`; none when the listing is done). Listed in the
+   * order one at a time lists them: the workspaces, namespaces, global styles and layer groups and
+   * every layer first, then workspace by workspace its styles, its layer groups and its stores of
+   * each kind, each followed by its resources. A listing call per workspace collection and per
+   * GeoServer store, thousands in a large catalog: more than one invocation of the job's function
+   * may make (its time), so a job lists it a step at a time, saving the cursor between steps. A step
+   * makes `limits.calls` calls or so (a round of `concurrency` calls at a time, several rounds a
+   * unit), and starts no unit past `limits.until` (epoch ms); it always makes one. A workspace's
+   * objects are returned once all its stores' resources are listed, so the cursor holds what is
+   * listed of at most a few workspaces (their collections, their stores' resources).
+   */
+  async listCatalog(from: CatalogCursor | undefined, limits: { readonly concurrency: number; readonly calls: number; readonly until?: number }): Promise<CatalogStep> {
+    const { concurrency } = limits;
+    const first = this.calls;
+    const objects: ListedObject[] = [];
+    const push = (type: ObjectType, id: string, store?: string) => objects.push({ type, id, ...(store === undefined ? {} : { store }) } as ListedObject);
+    /** Calls per unit of a step: a few rounds of parallel calls, the most a step goes past `until`. */
+    const unit = Math.max(1, concurrency) * 4;
+    let cursor: CatalogCursor;
+    if (from === undefined) {
+      const workspaces = await this.names('/workspaces');
+      for (const ws of workspaces) push('workspace', ws);
+      // /layers lists every layer, qualified.
+      const [namespaces, styles, groups, layers] = await mapConcurrently(['/namespaces', '/styles', '/layergroups', '/layers'], concurrency, (path) => this.names(path));
+      for (const prefix of namespaces!) push('namespace', prefix);
+      for (const name of styles!) push('style', name);
+      for (const name of groups!) push('layerGroup', name);
+      for (const name of layers!) if (name.includes(':')) push('layer', name);
+      cursor = { workspaces, listed: 0, done: 0, collections: [], resources: [] };
+    } else {
+      cursor = from;
+    }
+    const base = (ws: string) => `/workspaces/${seg(ws)}`;
+    /** The resource listings of the stores of the workspaces whose collections are listed and objects not yet returned, in order. */
+    const storeListings = (at: CatalogCursor): string[] =>
+      at.workspaces.slice(at.done, at.listed).flatMap((ws, w) =>
+        CATALOG_STORES.flatMap(([, storeSegment, , resourceSegment], kind) =>
+          at.collections[w * PER_WORKSPACE + 2 + kind]!.map((store) => `${base(ws)}/${storeSegment}/${seg(store)}/${resourceSegment}`),
+        ),
+      );
+    /** Returns the objects of each workspace, in order, whose stores' resources are all listed. */
+    const returnListed = (at: CatalogCursor): CatalogCursor => {
+      let { done, collections, resources } = at;
+      while (done < at.listed) {
+        const ws = at.workspaces[done]!;
+        const storeCount = CATALOG_STORES.reduce((sum, _, kind) => sum + collections[2 + kind]!.length, 0);
+        if (resources.length < storeCount) break;
+        for (const name of collections[0]!) push('style', `${ws}:${name}`);
+        for (const name of collections[1]!) push('layerGroup', `${ws}:${name}`);
+        let held = 0;
+        CATALOG_STORES.forEach(([storeType, , resourceType], kind) => {
+          for (const store of collections[2 + kind]!) {
+            push(storeType, `${ws}:${store}`);
+            for (const resource of resources[held]!) push(resourceType, `${ws}:${resource}`, store);
+            held += 1;
+          }
+        });
+        done += 1;
+        collections = collections.slice(PER_WORKSPACE);
+        resources = resources.slice(storeCount);
+      }
+      return { ...at, done, collections, resources };
+    };
+    for (let units = 0; ; units += 1) {
+      cursor = returnListed(cursor);
+      if (cursor.done === cursor.workspaces.length) return { objects };
+      if (units > 0 && (this.calls - first >= limits.calls || (limits.until !== undefined && Date.now() >= limits.until))) return { objects, next: cursor };
+      const pending = storeListings(cursor);
+      if (cursor.resources.length < pending.length) {
+        const page = pending.slice(cursor.resources.length, cursor.resources.length + unit);
+        const listed = await mapConcurrently(page, concurrency, (path) => this.names(path));
+        cursor = { ...cursor, resources: [...cursor.resources, ...listed] };
+      } else {
+        // Every workspace listed so far is returned: the collections of the next few.
+        const batch = cursor.workspaces.slice(cursor.listed, cursor.listed + Math.max(1, Math.floor(unit / PER_WORKSPACE)));
+        const listed = await mapConcurrently(
+          batch.flatMap((ws) => [`${base(ws)}/styles`, `${base(ws)}/layergroups`, ...CATALOG_STORES.map(([, storeSegment]) => `${base(ws)}/${storeSegment}`)]),
+          concurrency,
+          (path) => this.names(path),
+        );
+        cursor = { ...cursor, listed: cursor.listed + batch.length, collections: [...cursor.collections, ...listed] };
+      }
+    }
   }
 
   /**
