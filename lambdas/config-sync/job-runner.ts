@@ -1171,7 +1171,21 @@ async function captureStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): Pr
         let change: ConfigChange | undefined;
         // Read as absent, published as removed from every node: only from a GeoServer that
         // answers its catalog (a URL answering 404 to everything reads every object absent).
-        if (!heldWhole && stored) await reader.assertServesCatalog();
+        if (!heldWhole && stored) {
+          await reader.assertServesCatalog();
+          // And read again once it does: a GeoServer back between the read above and the listing
+          // (its redeploy ending) held the object all along. Redone from this entry, after the
+          // queue's backoff, as for a GeoServer that is down.
+          const again = await heldNow(reader, entry, stored.properties);
+          if ('storeOfAnotherWorkspace' in again || again.object !== undefined) {
+            throw new GeoServerUnavailableError(
+              deps.rest?.url ?? '',
+              `GET ${entry.type} ${entry.id}`,
+              404,
+              `${entry.type} ${entry.id} read as absent while the GeoServer answered no catalog listing, then found once it did: it was coming back`,
+            );
+          }
+        }
         if (!heldWhole && stored && entry.replacedStore) {
           const replacing = entries.find((other) => other.kind === 'extra' && isStoreType(other.type) && other.id === entry.id)?.type;
           const removal = await replacedStoreRemoval(deps, job.node, reader, stored, replacing);

@@ -17,16 +17,23 @@ import { masterWithRoadsRetitled } from './capture-on-a-slave';
 
 const standIn = standInPerTest();
 
-/** The master's GeoServer as the job reaches it: the stand-in, or (`down`) a container answering 404 to every path. */
-function switchable(): { rest: GeoServerRest; down: boolean } {
+/**
+ * The master's GeoServer as the job reaches it: the stand-in, or (`down`) a container answering
+ * 404 to every path. With `backAtListing`, a `down` GeoServer comes back as the catalog's
+ * workspace listing is asked for (its redeploy ends between an object's read and that check).
+ */
+function switchable(): { rest: GeoServerRest; down: boolean; backAtListing: boolean } {
   const state = {
     down: false,
+    backAtListing: false,
     rest: {
       get url() {
         return standIn.rest.url;
       },
-      send: async (request: Parameters<GeoServerRest['send']>[0]) =>
-        state.down ? { status: 404, text: '<html><body><h1>HTTP Status 404 – Not Found</h1></body></html>' } : standIn.rest.send(request),
+      send: async (request: Parameters<GeoServerRest['send']>[0]) => {
+        if (state.down && state.backAtListing && request.path === '/workspaces.json') state.down = false;
+        return state.down ? { status: 404, text: '<html><body><h1>HTTP Status 404 – Not Found</h1></body></html>' } : standIn.rest.send(request);
+      },
     },
   };
   return state;
@@ -109,6 +116,35 @@ test('a capture whose GeoServer URL turns to answering 404 to everything after i
   // What the GeoServer holds, once it can be read: the edit (and the defaults it adds, both ways), no removal.
   expect(published).toContain('modify featureType/topp:roads');
   expect(published.filter((change) => !change.startsWith('modify '))).toEqual([]);
+});
+
+test('a capture whose GeoServer comes back between an object read as absent and its catalog listing publishes no removal: it reads the object again', async () => {
+  const h = await masterInLine();
+  const jobs = new MemoryJobStore();
+  const job = await started(jobs, 'capture');
+  const geoserver = switchable();
+  const published: string[] = [];
+  const deps = captureDeps(h, jobs, geoserver.rest, published);
+
+  let outcome = 'more';
+  for (let slice = 0; slice < 20 && (await jobs.read('master-1', job.id))!.phase !== 'fix'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1);
+  expect((await jobs.read('master-1', job.id))!.phase).toBe('fix');
+
+  // Down for the difference's read, back for the listing that checks it answers its catalog.
+  geoserver.down = true;
+  geoserver.backAtListing = true;
+  for (let slice = 0; slice < 20 && outcome !== 'done'; slice += 1) {
+    try {
+      outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() + 5_000);
+    } catch (error) {
+      expect(error).toBeInstanceOf(GeoServerUnavailableError);
+    }
+  }
+  expect(geoserver.down).toBe(false);
+  expect(outcome).toBe('done');
+  expect(published).toContain('modify featureType/topp:roads');
+  expect(published.filter((change) => !change.startsWith('modify '))).toEqual([]);
+  expect((await h.store.listObjects('master-1', { limit: 100 })).objects.map((object) => `${object.type}/${object.id}`)).toContain('featureType/topp:roads');
 });
 
 test('a drift check of a GeoServer URL that answers 404 to everything reports nothing missing: it waits for the GeoServer', async () => {
