@@ -42,25 +42,9 @@ it('keeps polling when deleting a delivered batch fails', async () => {
     },
   } as unknown as SQSClient;
   const bodies: string[] = [];
-  const host = {
-    fn: { name: 'Apply' },
-    async invoke(event: { Records: { body: string }[] }) {
-      bodies.push(...event.Records.map((record) => record.body));
-      return { batchItemFailures: [] };
-    },
-    async stop() {},
-  } as unknown as LocalFunctionHost;
-  const poller = new QueuePoller(
-    sqs,
-    { logicalId: 'Mapping', queueId: 'Queue', functionId: 'Apply', batchSize: 10, reportBatchItemFailures: true },
-    'http://127.0.0.1:1/000000000000/queue.fifo',
-    'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
-    host,
-  );
-  poller.start();
+  const poller = pollerInvoking(sqs, (records) => bodies.push(...records.map((record) => record.body)));
   try {
-    const deadline = Date.now() + 5000;
-    while (bodies.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => bodies.length >= 2);
     expect(bodies).toEqual(['body 1', 'body 2']);
     expect(poller.isRunning).toBe(true);
     expect(unhandled).toEqual([]);
@@ -102,14 +86,7 @@ it("stops at once at the cluster's end, its function's invocation in flight cut 
       stopFunction(new Error('its execution environment exited (code 1)'));
     },
   } as unknown as LocalFunctionHost;
-  const poller = new QueuePoller(
-    sqs,
-    { logicalId: 'Mapping', queueId: 'Queue', functionId: 'Apply', batchSize: 10, reportBatchItemFailures: true },
-    'http://127.0.0.1:1/000000000000/queue.fifo',
-    'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
-    host,
-  );
-  poller.start();
+  const poller = startedPoller(sqs, host);
   while (!invoked) await new Promise((resolve) => setTimeout(resolve, 10));
   const stopping = Date.now();
   await Promise.race([poller.stop(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
@@ -146,25 +123,9 @@ it("hands the function each message attribute as Lambda's SQS event does: a Bina
     },
   } as unknown as SQSClient;
   const attributes: unknown[] = [];
-  const host = {
-    fn: { name: 'Apply' },
-    async invoke(event: { Records: { messageAttributes: unknown }[] }) {
-      attributes.push(...event.Records.map((record) => record.messageAttributes));
-      return { batchItemFailures: [] };
-    },
-    async stop() {},
-  } as unknown as LocalFunctionHost;
-  const poller = new QueuePoller(
-    sqs,
-    { logicalId: 'Mapping', queueId: 'Queue', functionId: 'Apply', batchSize: 10, reportBatchItemFailures: true },
-    'http://127.0.0.1:1/000000000000/queue.fifo',
-    'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
-    host,
-  );
-  poller.start();
+  const poller = pollerInvoking(sqs, (records) => attributes.push(...records.map((record) => record.messageAttributes)));
   try {
-    const deadline = Date.now() + 5000;
-    while (attributes.length < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => attributes.length >= 1);
     expect(attributes).toStrictEqual([
       {
         blob: { binaryValue: Buffer.from(bytes).toString('base64'), stringListValues: [], binaryListValues: [], dataType: 'Binary' },
@@ -175,3 +136,35 @@ it("hands the function each message attribute as Lambda's SQS event does: a Bina
     await poller.stop();
   }
 });
+
+/** A started poller of one FIFO queue whose function hands each batch's records to `take` and fails none. */
+function pollerInvoking(sqs: SQSClient, take: (records: { body: string; messageAttributes: unknown }[]) => void): QueuePoller {
+  const host = {
+    fn: { name: 'Apply' },
+    async invoke(event: { Records: { body: string; messageAttributes: unknown }[] }) {
+      take(event.Records);
+      return { batchItemFailures: [] };
+    },
+    async stop() {},
+  } as unknown as LocalFunctionHost;
+  return startedPoller(sqs, host);
+}
+
+/** A started poller of one FIFO queue, delivering to `host` in batches of 10, reporting batch item failures. */
+function startedPoller(sqs: SQSClient, host: LocalFunctionHost): QueuePoller {
+  const poller = new QueuePoller(
+    sqs,
+    { logicalId: 'Mapping', queueId: 'Queue', functionId: 'Apply', batchSize: 10, reportBatchItemFailures: true },
+    'http://127.0.0.1:1/000000000000/queue.fifo',
+    'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
+    host,
+  );
+  poller.start();
+  return poller;
+}
+
+/** Waits until `done` holds, for at most 5 s (the test's expectations then say what is missing). */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}

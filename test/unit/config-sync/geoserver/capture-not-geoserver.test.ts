@@ -60,6 +60,25 @@ function captureDeps(h: Harness, jobs: MemoryJobStore, rest: GeoServerRest, publ
   };
 }
 
+/** A capture of the master with one edit to publish, its GeoServer switchable, run to the end of its scan. */
+async function captureScanned() {
+  const h = await masterInLine();
+  const jobs = new MemoryJobStore();
+  const job = await started(jobs, 'capture');
+  const geoserver = switchable();
+  const published: string[] = [];
+  const deps = captureDeps(h, jobs, geoserver.rest, published);
+  return { h, jobs, job, geoserver, published, deps };
+}
+
+/** Runs slices with no time left in each (a step per slice) until the job reaches its fix phase, the scan done. */
+async function scannedToFix(deps: JobRunnerDeps, jobs: MemoryJobStore, id: string): Promise<string> {
+  let outcome = 'more';
+  for (let slice = 0; slice < 20 && (await jobs.read('master-1', id))!.phase !== 'fix'; slice += 1) outcome = await runJobSlice(deps, 'master-1', id, Date.now() - 1);
+  expect({ outcome, phase: (await jobs.read('master-1', id))!.phase }).toEqual({ outcome: 'more', phase: 'fix' });
+  return outcome;
+}
+
 async function started(jobs: MemoryJobStore, kind: 'capture' | 'drift') {
   const job = newJob({ id: `${kind}-1`, node: 'master-1', kind, requestedBy: 'master-1', hasGeoServer: true, now: new Date() });
   expect(await jobs.start(job, new Date())).toEqual({ started: true });
@@ -95,16 +114,8 @@ test('a capture scanning a GeoServer URL that answers 404 to everything publishe
 });
 
 test('a capture whose GeoServer URL turns to answering 404 to everything after its scan publishes no removal, and goes on once it is back', async () => {
-  const h = await masterInLine();
-  const jobs = new MemoryJobStore();
-  const job = await started(jobs, 'capture');
-  const geoserver = switchable();
-  const published: string[] = [];
-  const deps = captureDeps(h, jobs, geoserver.rest, published);
-
-  let outcome = 'more';
-  for (let slice = 0; slice < 20 && (await jobs.read('master-1', job.id))!.phase !== 'fix'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1);
-  expect({ outcome, phase: (await jobs.read('master-1', job.id))!.phase }).toEqual({ outcome: 'more', phase: 'fix' });
+  const { jobs, job, geoserver, published, deps } = await captureScanned();
+  let outcome = await scannedToFix(deps, jobs, job.id);
 
   geoserver.down = true;
   await expect(runJobSlice(deps, 'master-1', job.id, Date.now() + 5_000)).rejects.toBeInstanceOf(GeoServerUnavailableError);
@@ -119,16 +130,8 @@ test('a capture whose GeoServer URL turns to answering 404 to everything after i
 });
 
 test('a capture whose GeoServer comes back between an object read as absent and its catalog listing publishes no removal: it reads the object again', async () => {
-  const h = await masterInLine();
-  const jobs = new MemoryJobStore();
-  const job = await started(jobs, 'capture');
-  const geoserver = switchable();
-  const published: string[] = [];
-  const deps = captureDeps(h, jobs, geoserver.rest, published);
-
-  let outcome = 'more';
-  for (let slice = 0; slice < 20 && (await jobs.read('master-1', job.id))!.phase !== 'fix'; slice += 1) outcome = await runJobSlice(deps, 'master-1', job.id, Date.now() - 1);
-  expect((await jobs.read('master-1', job.id))!.phase).toBe('fix');
+  const { h, jobs, job, geoserver, published, deps } = await captureScanned();
+  let outcome = await scannedToFix(deps, jobs, job.id);
 
   // Down for the difference's read, back for the listing that checks it answers its catalog.
   geoserver.down = true;
