@@ -46,6 +46,9 @@ beforeAll(async () => {
     GEOSERVER_NODES: JSON.stringify({ [MASTER]: geoserver.url }),
     GATEWAY_MASTER_NODE: MASTER,
     GATEWAY_GEOSERVER_URL: geoserver.url,
+    // The master node's own credentials, with which the gateway reads a write back (the local
+    // runtime's form of its secret).
+    GEOSERVER_CREDENTIALS: 'admin:geoserver',
   });
   // Loaded after the environment is set: handlers read it at cold start.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
