@@ -516,7 +516,8 @@ export async function applyDeliveredBatch(
   // (above the known cursor; its own events are usually applied already, and read only if they
   // are not), so it starts at the first of them, at the known cursor's next when that is below it
   // (the gap before them is read as well), unless that gap is a page or more. A node keeping up,
-  // which reads nothing ahead, reads just their sequences: one Query where it read nothing before.
+  // which reads nothing ahead, reads nothing of the log either when its commits can check the
+  // log's items (`checkInCommit`, below), and else just their sequences.
   const highest = events.reduce((max, event) => Math.max(max, event.sequence), 0);
   const redundant = known !== undefined && events.length > 0 && events.every((event) => event.sequence <= known);
   const behind = redundant || (known !== undefined && events.some((event) => event.sequence > known + 1));
@@ -535,8 +536,7 @@ export async function applyDeliveredBatch(
   const readTo = readingAhead ? readFrom + LOG_PAGE_SIZE - 1 : Math.min(Math.max(0, ...lacking), readFrom + LOG_PAGE_SIZE - 1);
   // Keeping up, with a store whose commit checks the log's item: the copies are applied as they
   // came, each in a commit that proves it the log's event (`checkInCommit`), and nothing is read.
-  const checkedInCommit = !readingAhead && lacking.length > 0 && deps.store.checksLog === true && !deps.geoserver && events.every(checkableInCommit);
-  if (checkedInCommit) applier.checkInCommit(events);
+  const checkedInCommit = !readingAhead && lacking.length > 0 && applier.checkInCommit(events);
   const ahead =
     readTo < readFrom || (!readingAhead && lacking.length === 0) || checkedInCommit
       ? Promise.resolve<DeliveredEvent[]>([])
@@ -902,11 +902,14 @@ class NodeApplier {
    * the log: each is committed alone, on condition that the log's item at its sequence carries its
    * digest. When that fails (a forged copy, an item written before digests), or the copy cannot be
    * committed as it is (its object parked, its change refused), the log's event is read and
-   * compared, and applied in the copy's place, as for any copy.
+   * compared, and applied in the copy's place, as for any copy. Takes them all or none: only on
+   * a store that `checksLog`, a node without a GeoServer, and every copy `checkableInCommit`;
+   * answers whether it took them (the caller then reads nothing of the log for them).
    */
-  checkInCommit(events: readonly DeliveredEvent[]): void {
-    if (!this.checksInHand || !this.deps.store.checksLog || this.deps.geoserver) return;
-    for (const event of events) if (checkableInCommit(event)) this.toCheckInCommit.set(event.sequence, event);
+  checkInCommit(events: readonly DeliveredEvent[]): boolean {
+    if (!this.checksInHand || !this.deps.store.checksLog || this.deps.geoserver || !events.every(checkableInCommit)) return false;
+    for (const event of events) this.toCheckInCommit.set(event.sequence, event);
+    return true;
   }
 
   /** Why a delivered copy was not the log's event at its sequence; undefined when it was, or was never compared. */
@@ -1935,7 +1938,6 @@ function geoServerStep(event: ConfigEvent, before: StoredObject | undefined, aft
   };
 }
 
-/** An event whose result does not depend on its object's stored state: an add or a remove in hand. */
 /**
  * A delivered copy that may be applied as it came in a commit checking the log's item
  * (`NodeApplier.checkInCommit`): an inline event (an offloaded one's body would be fetched by a
@@ -1945,6 +1947,7 @@ function checkableInCommit(event: DeliveredEvent): boolean {
   return !isVoided(event) && !isUnreadable(event) && !isOffloaded(event);
 }
 
+/** An event whose result does not depend on its object's stored state: an add or a remove in hand. */
 function writableUnread(event: DeliveredEvent): boolean {
   return !isVoided(event) && !isUnreadable(event) && !isOffloaded(event) && (event.kind === 'add' || event.kind === 'remove');
 }
