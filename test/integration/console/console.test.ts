@@ -984,7 +984,7 @@ describe('the console, for an operator who needs to know what a click does and w
     await page.click('#drift-close');
   });
 
-  it("keeps an action's button disabled until its answer, through reads that change the table", async () => {
+  it("keeps an action's button unavailable and focused until its answer, through reads that change the table", async () => {
     let sent = 0;
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -995,19 +995,32 @@ describe('the console, for an operator who needs to know what a click does and w
     });
     await changingNodes();
     await open();
+    const isFocused = (handle: { evaluate<R>(fn: (element: unknown) => R): Promise<R> }) =>
+      handle.evaluate((element) => element === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement);
     try {
       const button = page.locator('tr[data-node="slave-1"] button[data-action=redrive]');
-      await button.click();
+      const handle = (await button.elementHandle())!;
+      // Sent from the keyboard: the button has the focus when its action starts.
+      await button.focus();
+      await page.keyboard.press('Enter');
       // The nodes are read, changed, every 2 s while the answer is on its way.
       await page.waitForTimeout(2_500);
-      expect(await button.isDisabled()).toBe(true);
+      // It keeps the focus while its action is pending (a `disabled` button loses it), shows as
+      // unavailable, and a second press sends nothing more.
+      expect(await isFocused(handle)).toBe(true);
+      expect(await button.getAttribute('aria-disabled')).toBe('true');
+      await page.keyboard.press('Enter');
+      await button.click({ force: true }); // Playwright holds an aria-disabled button unavailable too: the click is forced
+      await page.waitForTimeout(300);
       expect(sent).toBe(1);
       release();
       await expectMessage(/^slave-1: 0 events moved back to the queue$/, 5_000);
       await page.waitForFunction(() => {
-        const doc = (globalThis as unknown as { document: { querySelector(selector: string): { disabled: boolean } | null } }).document;
-        return doc.querySelector('tr[data-node="slave-1"] button[data-action=redrive]')?.disabled === false;
+        const doc = (globalThis as unknown as { document: { querySelector(selector: string): { getAttribute(name: string): string | null } | null } }).document;
+        const answered = doc.querySelector('tr[data-node="slave-1"] button[data-action=redrive]');
+        return answered !== null && answered.getAttribute('aria-disabled') === null;
       }, undefined, { timeout: 5_000 });
+      expect(await isFocused(handle)).toBe(true);
     } finally {
       release();
       await page.unrouteAll({ behavior: 'wait' });
