@@ -21,8 +21,9 @@
  * 2. Commit: one `TransactWriteItems` putting every chunk of the range (each on condition that
  *    its key is free), plus the `Idempotency-Key` claim if any, and, for a publisher's guard, a
  *    `ConditionCheck` that its node is not paused (the pause read before 1 spares a paused node
- *    the allocation; this check refuses a pause taken since, and the refused range is voided at
- *    once). All or nothing: a change set is
+ *    the allocation, and is skipped within `PAUSE_READ_REUSE_MS` of the instance last knowing
+ *    the node unpaused; this check refuses a pause taken since, and the refused range is voided
+ *    at once). All or nothing: a change set is
  *    at most 100 items and 4 MB of stored JSON, which `MAX_CHANGE_SET_*` in publish.ts keep it
  *    well under.
  *
@@ -77,6 +78,12 @@ const MAX_MARKED_ABOVE = 1000;
 const CHUNK_BYTES = 300 * 1024;
 /** One transaction: 100 items and 4 MB; leave room for keys, attributes and the claim. */
 const MAX_TRANSACTION_ITEMS = 100;
+/**
+ * How long a contended publisher allocates without reading its node's pause after it last knew
+ * the node unpaused (`knownNotPaused`). A pause taken in that time refuses the commit all the
+ * same, at the price of one voided range.
+ */
+export const PAUSE_READ_REUSE_MS = 1_000;
 const MAX_TRANSACTION_BYTES = 3_900_000;
 /** Void items per transaction (DynamoDB's limit of items per transaction). */
 const VOID_BATCH = 100;
@@ -153,6 +160,12 @@ export class DynamoEventLog implements EventLog {
   /** The last guess was wrong: the next append allocates first (contention is likely). */
   private lastGuessMissed = false;
   /**
+   * Per guarded node, when this instance last knew it unpaused: a pause read that found none, or
+   * a commit whose pause check passed. An allocation within `PAUSE_READ_REUSE_MS` of it skips the
+   * pause read (the commit checks the pause all the same); a refusal forgets it.
+   */
+  private readonly notPausedAt = new Map<string, number>();
+  /**
    * Per cluster, the ranges (first -> last) this instance marked published by their items'
    * flags because the watermark could not move over them yet (`markPublished`): when a later
    * mark brings the watermark up to one, it moves it over the range too.
@@ -220,9 +233,10 @@ export class DynamoEventLog implements EventLog {
       if (appended) return appended;
     }
     this.lastGuessMissed = false;
-    if (guard) {
+    if (guard && !this.knownNotPaused(guard)) {
       const paused = await guard.pauses.read(guard.unlessPaused);
       if (paused) throw new NodePausedError(guard.unlessPaused, paused);
+      this.notPausedAt.set(guard.unlessPaused, this.now());
     }
     const last = await this.allocate(cluster, drafts.length);
     const first = last - drafts.length + 1;
@@ -237,9 +251,11 @@ export class DynamoEventLog implements EventLog {
     try {
       await this.commit(items);
       this.sawHead(cluster, last);
+      if (guard && guardIndex >= 0) this.notPausedAt.set(guard.unlessPaused, this.now());
       return events;
     } catch (error) {
       const codes = cancellationCodes(error);
+      if (guard) this.notPausedAt.delete(guard.unlessPaused);
       const claimRefused = claim !== undefined && claimIndex >= 0 && codes?.[claimIndex] === 'ConditionalCheckFailed';
       const pauseRefused = guardIndex >= 0 && codes?.[guardIndex] === 'ConditionalCheckFailed';
       const rangeVoided = codes !== undefined && codes.slice(0, chunks.length).some((code) => code === 'ConditionalCheckFailed');
@@ -267,6 +283,19 @@ export class DynamoEventLog implements EventLog {
       if (rangeVoided) throw new SequenceRangeAbandonedError(first, last);
       throw error;
     }
+  }
+
+  /**
+   * Whether the guard's node is known unpaused recently enough to allocate without reading its
+   * pause: only when the commit checks the pause itself (`pausesTableName`), so a pause taken
+   * since refuses the commit and its range is voided, as for a pause taken between a read and
+   * the commit. What it spares is the read before each allocation of a contended publisher (a
+   * burst from several instances misses most guesses).
+   */
+  private knownNotPaused(guard: AppendGuard): boolean {
+    if (this.options.pausesTableName === undefined) return false;
+    const at = this.notPausedAt.get(guard.unlessPaused);
+    return at !== undefined && this.now() - at < PAUSE_READ_REUSE_MS;
   }
 
   /** The check, inside a commit, that the guard's node is not paused (its pause item is absent). */
@@ -328,6 +357,7 @@ export class DynamoEventLog implements EventLog {
       const codes = cancellationCodes(error);
       if (codes === undefined) throw new MaybeCommitted(error);
       if (guard && guardIndex >= 0 && codes[guardIndex] === 'ConditionalCheckFailed') {
+        this.notPausedAt.delete(guard.unlessPaused);
         const state = await this.refusingPause(error, guardIndex, guard);
         if (state) throw new NodePausedError(guard.unlessPaused, state);
       }
@@ -342,6 +372,7 @@ export class DynamoEventLog implements EventLog {
       return undefined;
     }
     this.sawHead(cluster, last);
+    if (guard && guardIndex >= 0) this.notPausedAt.set(guard.unlessPaused, this.now());
     return events;
   }
 

@@ -390,6 +390,65 @@ describe('one-call appends', () => {
   });
 });
 
+describe("a contended publisher's pause read", () => {
+  const node = 'master-1';
+  const pausedState = { since: '2025-01-01T00:00:00.000Z', by: 'operator' };
+
+  /** A second writer moves the head, so `log`'s next guess misses and it allocates. */
+  const contend = (cluster: string, id: string) => new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo }).append(draft(cluster, id));
+
+  test('is made once a second, not before every allocation: the commit checks the pause all the same', async () => {
+    const cluster = 'pause-read-reused';
+    const counted = countedDynamoClient(aws);
+    const pauses = new DynamoNodePauses(aws.nodeStoreTable, counted.client);
+    const guard = { unlessPaused: node, pauses };
+    let now = 1_000_000;
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: counted.client, pausesTableName: aws.nodeStoreTable, now: () => now });
+    expect((await log.appendAll([draft(cluster, 'a')], undefined, guard)).map((event) => event.sequence)).toEqual([1]);
+    expect(counted.calls.splice(0)).toEqual(['GetItem', 'UpdateItem', 'TransactWriteItems']); // nothing known: the pause read, allocate, commit
+    await contend(cluster, 'b');
+    now += 500;
+    expect((await log.appendAll([draft(cluster, 'c')], undefined, guard)).map((event) => event.sequence)).toEqual([3]);
+    // The guess misses; the allocation follows without a read: the last commit passed the pause check half a second ago.
+    expect(counted.calls.splice(0)).toEqual(['TransactWriteItems', 'UpdateItem', 'TransactWriteItems']);
+    await contend(cluster, 'd');
+    now += 1_500;
+    expect((await log.appendAll([draft(cluster, 'e')], undefined, guard)).map((event) => event.sequence)).toEqual([5]);
+    expect(counted.calls.splice(0)).toEqual(['TransactWriteItems', 'GetItem', 'UpdateItem', 'TransactWriteItems']); // over a second: read again
+  });
+
+  test('a pause taken within that second still refuses the publish that allocates without reading it, voiding its range', async () => {
+    const cluster = 'pause-read-stale';
+    const counted = countedDynamoClient(aws);
+    const pauses = new DynamoNodePauses(aws.nodeStoreTable, counted.client);
+    const guard = { unlessPaused: node, pauses };
+    const log = new DynamoEventLog({ tableName: aws.eventLogTable, client: counted.client, pausesTableName: aws.nodeStoreTable });
+    expect((await log.appendAll([draft(cluster, 'a')], undefined, guard)).map((event) => event.sequence)).toEqual([1]);
+    await pauses.write(node, pausedState);
+    counted.calls.splice(0);
+    try {
+      // Two appends of one instance at once: the first guesses the head (its transaction checks
+      // the pause), the second allocates, without a read (the first commit's check passed
+      // within the second); the commit's check refuses it and its range is voided.
+      const refused = await Promise.allSettled([log.appendAll([draft(cluster, 'b')], undefined, guard), log.appendAll([draft(cluster, 'c')], undefined, guard)]);
+      expect(refused.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { code?: string }).code : 'appended'))).toEqual(['NODE_PAUSED', 'NODE_PAUSED']);
+      expect(counted.calls.splice(0).filter((call) => call === 'GetItem')).toEqual([]);
+      const reader = new DynamoEventLog({ tableName: aws.eventLogTable, client: aws.dynamo });
+      expect(await reader.head(cluster)).toBe(2);
+      expect((await reader.readRange(cluster, 2, 2)).map((event) => 'voided' in event)).toEqual([true]);
+      // Refused, the instance trusts no earlier check: the next allocation reads the pause first.
+      await contend(cluster, 'd');
+      const [first, second] = await Promise.allSettled([log.appendAll([draft(cluster, 'e')], undefined, guard), log.appendAll([draft(cluster, 'f')], undefined, guard)]);
+      expect([first.status, second.status]).toEqual(['rejected', 'rejected']);
+      expect(counted.calls.splice(0).filter((call) => call !== 'TransactWriteItems')).toEqual(['GetItem']);
+      expect(await reader.head(cluster)).toBe(3);
+    } finally {
+      await pauses.write(node, undefined);
+    }
+    expect((await log.appendAll([draft(cluster, 'g')], undefined, guard)).map((event) => event.sequence)).toEqual([4]);
+  });
+});
+
 describe('a pause taken while a contended append is under way', () => {
   const node = 'master-1';
   const pausedState = { since: '2025-01-01T00:00:00.000Z', by: 'operator' };
