@@ -100,11 +100,9 @@ export interface GatewayOptions {
    * with data security in its default HIDE mode, an object hidden from the caller answers 404 and a
    * layer group comes back without the entries the caller may not see, so a read with the caller's
    * credentials would publish those as removed on every node. The write itself is forwarded with
-   * the caller's credentials, for GeoServer's security to decide. Without it (unit tests), the
-   * caller's credentials read back too, and recovery trusts an absence only through the view of
-   * the user who made the write (recovery.ts).
+   * the caller's credentials, for GeoServer's security to decide (`upstream`).
    */
-  readonly readBack?: Upstream;
+  readonly readBack: Upstream;
   /** Serializes the writes to replicated paths; default none. */
   readonly writes?: WriteSerializer;
   /** When the request must be answered by (epoch ms); calls to the master get what is left. */
@@ -160,15 +158,10 @@ export interface GatewayRecovery {
   intentOf(target: ManagedPath, method: string, request: GatewayRequest): Omit<WriteIntent, 'owner' | 'at'>;
   /** What an upload into a store records before it is forwarded: the store, and its resource collection. */
   uploadIntentOf(target: UnmanagedPath, method: string): Omit<WriteIntent, 'owner' | 'at'>;
-  /** Publishes what the master holds of the intents' objects, read with `read`; answers what it recovered. */
+  /** Publishes what the master holds of the intents' objects, read with `read` (the master node's view, `readBack`); answers what it recovered. */
   recover(
     pending: readonly WriteIntent[],
     read: MasterReader,
-    /**
-     * `read` is a gateway caller's view of the master: its GeoServer user name (undefined when it
-     * sent none). Undefined when `read` is the master node's own view (`GatewayOptions.readBack`).
-     */
-    caller: { readonly name: string | undefined } | undefined,
   ): Promise<{ readonly owners: readonly string[]; readonly sequences: readonly number[]; readonly refused: readonly RefusedIntent[] }>;
 }
 
@@ -222,7 +215,7 @@ export async function handleGatewayCall(
   upstream: Upstream,
   publisher: ChangePublisher,
   sent: GatewayRequest,
-  options: GatewayOptions = {},
+  options: GatewayOptions,
 ): Promise<GatewayResponse> {
   assertGatewayMethod(sent.method);
   // Named as sent: a dot segment in any encoding is refused as such.
@@ -264,11 +257,8 @@ export async function handleGatewayCall(
   /** What is left of the request's budget, less `reserve`; at least 1 ms so the call fails fast. */
   const remaining = (reserve = 0): number | undefined =>
     options.deadline === undefined ? undefined : Math.max(1, options.deadline - now() - reserve);
-  const budgeted: Upstream = { send: (call) => upstream.send(call, remaining()) };
-  // What a write reads back: the master node's view when the gateway has its credentials, else the caller's.
-  const readBack = options.readBack;
-  const read = readBack ? readerFor({ send: (call) => readBack.send(call, remaining()) }, {}) : readerFor(budgeted, headers);
-  const caller = readBack ? undefined : { name: basicUserName(headers.authorization) };
+  // What a write reads back, and recovery reads: the master node's view, whoever the caller is.
+  const read = readerFor({ send: (call) => options.readBack.send(call, remaining()) });
   const forward = (reserve = 0): Promise<UpstreamResponse> => upstream.send({ ...request, method, headers }, remaining(reserve));
   let recovered: GatewayResponse['recovered'];
   const refusal = options.refusal ? { refusal: options.refusal } : {};
@@ -281,13 +271,12 @@ export async function handleGatewayCall(
   const leased = (intent: Omit<WriteIntent, 'owner' | 'at'> | undefined): RunOptions<GatewayResponse> => {
     const recovery = options.recovery;
     if (!recovery || intent === undefined) return refusal;
-    const by = basicUserName(headers.authorization);
     return {
       ...refusal,
-      intent: by === undefined ? intent : { ...intent, by },
+      intent,
       finished: (result) => result.replication !== 'publish-failed',
       recover: async (pending) => {
-        const result = await recovery.recover(pending, read, caller);
+        const result = await recovery.recover(pending, read);
         recovered = {
           intents: result.owners.length,
           sequences: [...result.sequences],
@@ -392,8 +381,8 @@ async function write(
   request: GatewayRequest,
   lookups: Pick<GatewayOptions, 'styleUsers' | 'catalog'>,
 ): Promise<GatewayResponse> {
-  // What the object was, to tell a change from nothing. A master that will not show it (a read
-  // with the caller's credentials that do not allow it, say) is left to decide on the write itself.
+  // What the object was, to tell a change from nothing. A master that will not show it (its answer
+  // is not the object's representation) is left to decide on the write itself.
   // `/layers/{layer}/styles` is a list, not the object: the layer is read after the write.
   const before =
     method !== 'DELETE' && classified.id && !classified.layerStyles
@@ -485,18 +474,6 @@ export class UnreplicableWriteError extends AppError {
   constructor(reason: string) {
     super(400, 'NOT_REPLICABLE', `The cluster cannot replicate this write, so it was not sent to the master: ${reason}`);
   }
-}
-
-/**
- * The user name of an HTTP Basic Authorization header (RFC 7617: before the first ":" of the
- * decoded credentials), or undefined for any other header or none. The password is never kept.
- */
-export function basicUserName(header: string | undefined): string | undefined {
-  const match = /^\s*basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(header ?? '');
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon > 0 ? decoded.slice(0, colon) : undefined;
 }
 
 /**
@@ -949,10 +926,12 @@ function parsedXml(body: Buffer): ParsedElement | undefined {
 
 export type MasterReader = ReturnType<typeof readerFor>;
 
-/** The master's JSON representation of what a path addresses, or undefined when it has none. */
-export function readerFor(upstream: Upstream, headers: Record<string, string>) {
-  const get = (path: string, accept: string) =>
-    upstream.send({ method: 'GET', path, query: '', headers: { ...pick(headers, 'authorization'), accept } });
+/**
+ * The master's JSON representation of what a path addresses, or undefined when it has none, read
+ * through `upstream`, which gives each call its credentials (the master node's own, `readBack`).
+ */
+export function readerFor(upstream: Upstream) {
+  const get = (path: string, accept: string) => upstream.send({ method: 'GET', path, query: '', headers: { accept } });
   return {
     async object(target: { type: ObjectType }, path: string): Promise<JsonObject | undefined> {
       const answer = await get(`${path}.json`, 'application/json');
@@ -1334,8 +1313,4 @@ function renamedTo(target: ManagedPath, request: GatewayRequest): string | undef
   const name = bodyName(request, 'name');
   const current = target.id!.slice(target.id!.indexOf(':') + 1);
   return name !== undefined && name !== current ? name : undefined;
-}
-
-function pick(headers: Record<string, string>, name: string): Record<string, string> {
-  return headers[name] === undefined ? {} : { [name]: headers[name] };
 }

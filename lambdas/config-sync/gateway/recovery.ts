@@ -97,47 +97,25 @@ export interface Recovered {
 
 /** A gateway write's recovery: what it records, and how it publishes what earlier writes left. */
 export function gatewayRecovery(deps: RecoveryDeps): GatewayRecovery {
-  return { intentOf, uploadIntentOf, recover: (pending, read, caller) => recoverIntents({ ...deps, read, caller }, pending) };
+  return { intentOf, uploadIntentOf, recover: (pending, read) => recoverIntents({ ...deps, read }, pending) };
 }
 
 /**
- * How recovery reads the master: `read`, and, when that is a gateway caller's view of the master,
- * whose (`caller`, its GeoServer user name); none when it reads with the master node's own
- * credentials, as the sweep and the gateway function do (gateway.ts, `GatewayOptions.readBack`):
- * a gateway built without those (unit tests) reads with its caller's. GeoServer's REST API serves its secured catalog: with data security in its
- * default HIDE mode, an object a user may not read is answered 404 and left out of collection
- * listings, as one that does not exist is. So another user's view proves no absence: publishing
- * an intent's object as removed, or clearing its intent as if its write had made nothing, would
- * take from every node (and, by a master's reconcile, from the master) what the master still
- * holds. Absence is read only through the view of the user who made the write (`WriteIntent.by`),
- * who saw what it changed, or the sweep's; an intent that needs it otherwise is left, with the
- * later ones, for such a holder (`HiddenFromCallerError`).
+ * How recovery reads the master: `read`, with the master node's own credentials, as the sweep and
+ * the gateway function do (gateway.ts, `GatewayOptions.readBack`). GeoServer's REST API serves its
+ * secured catalog: with data security in its default HIDE mode, an object a user may not read is
+ * answered 404 and left out of collection listings, as one that does not exist is. So a gateway
+ * caller's view would prove no absence: publishing an intent's object as removed, or clearing its
+ * intent as if its write had made nothing, would take from every node (and, by a master's
+ * reconcile, from the master) what the master still holds.
  */
 export interface RecoveryReader {
   readonly read: MasterReader;
-  readonly caller?: { readonly name: string | undefined };
-}
-
-/** Recovery through another user's view needs an absence that view cannot prove: left for the writer or the sweep. */
-export class HiddenFromCallerError extends Error {
-  constructor(what: string, intent: WriteIntent) {
-    super(
-      `${what}, which GeoServer also answers for what data security hides from a user; the ${intent.method} ${intent.path} ` +
-        `was made ${intent.by === undefined ? 'by a user not known' : `as ${intent.by}`}, so this caller's view cannot show what it changed: ` +
-        "left for its own user's next write or the gateway's sweep (the master node's credentials)",
-    );
-  }
-}
-
-/** Whether `deps` reads the master as a view in which the intent's objects may be hidden. */
-function mayHide(deps: RecoveryReader, intent: WriteIntent): boolean {
-  return deps.caller !== undefined && (deps.caller.name === undefined || deps.caller.name !== intent.by);
 }
 
 /**
  * Publishes what the master holds of each intent's objects, oldest intent first, reading the
- * master with `read` (the caller's credentials on a gateway write, the master node's in the
- * sweep); throws (leaving that intent and the later ones for the next holder) when the master or
+ * master with `read` (the master node's credentials); throws (leaving that intent and the later ones for the next holder) when the master or
  * the log fails, as `IntentsRecoveredPartWay` once intents before it were recovered, so they are
  * cleared. An intent whose changes the cluster refuses is given up (`refused`), and the next one goes on.
  */
@@ -181,8 +159,6 @@ export async function changesOf(deps: RecoveryDeps & RecoveryReader, intent: Wri
   const objects = new Map<string, IntentObject>();
   for (const object of intent.objects) objects.set(objectStorageKey(object), object);
   for (const collection of intent.collections ?? []) {
-    // Another user's listing leaves out the members hidden from that user.
-    if (mayHide(deps, intent)) throw new HiddenFromCallerError(`the members of ${collection} are listed only as far as the caller may see them`, intent);
     for (const member of await newMembers(deps, collection)) objects.set(objectStorageKey(member), member);
   }
   const renamed = deps.catalog ? await parentRenameOf(deps, intent, [...objects.values()]) : undefined;
@@ -205,7 +181,6 @@ export async function changesOf(deps: RecoveryDeps & RecoveryReader, intent: Wri
       if (change) upserts.push(change);
       continue;
     }
-    if (mayHide(deps, intent)) throw new HiddenFromCallerError(`${object.type} ${object.id}: reading ${object.path} with the caller's credentials answered 404`, intent);
     if (!stored) continue;
     const recurse = intent.method === 'DELETE' && intent.recurse === true && object.path === intent.path;
     removals.push({ kind: 'remove', object: { type: object.type, id: object.id }, recurse } as ConfigChange);
@@ -284,8 +259,6 @@ async function parentRenameOf(
   const target = objects.find((object) => object.path === intent.path);
   if (intent.method !== 'PUT' || !target || (target.type !== 'workspace' && !isStoreType(target.type))) return undefined;
   if (await deps.read.object(target, target.path)) return undefined;
-  // A rename is told by the old object's absence, which another user's view does not prove.
-  if (mayHide(deps, intent)) throw new HiddenFromCallerError(`${target.type} ${target.id}: reading ${target.path} with the caller's credentials answered 404`, intent);
   for (const candidate of objects) {
     if (candidate.type !== target.type || candidate.id === target.id) continue;
     const after = await deps.read.object(candidate, candidate.path);

@@ -44,11 +44,6 @@ export interface WriteIntent {
   readonly objects: readonly IntentObject[];
   /** Collections in which the write may have created (or renamed to) a member it did not name beforehand. */
   readonly collections?: readonly string[];
-  /**
-   * The GeoServer user the write was sent as (its HTTP Basic user name, never its password), when
-   * it named one: the user whose view of the master shows what the write changed (recovery.ts).
-   */
-  readonly by?: string;
 }
 
 /** What a log line or an answer says of an intent: the write, and when it was recorded. */

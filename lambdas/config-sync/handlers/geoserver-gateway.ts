@@ -1,8 +1,7 @@
 /**
  * ANY /geoserver/rest/{proxy+}: the cluster as a GeoServer REST endpoint (gateway/gateway.ts).
  * The route has no authorizer: the caller's HTTP Basic credentials go to the master's GeoServer,
- * whose security decides, and are never stored or logged (a write keeps the user name alone with its
- * intent, never the password: gateway/recovery.ts). What a write changed is read back with the
+ * whose security decides, and are never stored or logged. What a write changed is read back with the
  * master node's own credentials (`GEOSERVER_CREDENTIALS_SECRET`, cached per instance), as the
  * sweep and a capture read the master: GeoServer's data security shows a restricted caller only
  * part of the catalog (HIDE mode: what it may not see answers 404, a layer group comes back

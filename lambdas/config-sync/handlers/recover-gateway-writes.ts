@@ -109,7 +109,7 @@ export const handler = instrumented(async (_event: Partial<Pick<ScheduledEvent, 
     wantRecovery: (until) => lease.wantRecovery(until),
     wantedMs: RECOVERY_WANTED_MS,
     recover: (pending) =>
-      recoverIntents({ read: readerFor(upstream, {}), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers, catalog, publisher, captureUpload }, pending),
+      recoverIntents({ read: readerFor(upstream), stored: (refs) => deps.store.readObjects(master.name, refs), styleUsers, catalog, publisher, captureUpload }, pending),
     // A paused master publishes nothing; a resync holding it has half-copied its store, which
     // recovery compares the master with.
     refusal: async () => {

@@ -11,6 +11,7 @@ import { classifyRestPath } from '../../../../lambdas/config-sync/gateway/rest-p
 import { namesStyle, styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
 import type { JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
+import { masterView } from './master-view';
 import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 import { zipOf } from '../../../support/zip';
@@ -137,7 +138,8 @@ describe('the gateway in front of a master GeoServer', () => {
       headers: { authorization, ...(body === undefined ? {} : { 'content-type': contentType }), 'x-forwarded-for': '10.0.0.1' },
       body: body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
     };
-    return handleGatewayCall(new HttpUpstream(master.url, 5000, 6 * 1024 * 1024), publisher, request);
+    const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+    return handleGatewayCall(upstream, publisher, request, { readBack: masterView(upstream) });
   };
 
   it('forwards an unmanaged path unchanged and flags it as not replicated', async () => {
@@ -173,10 +175,11 @@ describe('the gateway in front of a master GeoServer', () => {
   });
 
   it("refuses a cluster node's token with 401 CLUSTER_TOKEN, sending nothing to the master; other bearer tokens are the master's to judge", async () => {
-    const nodes = { clusterNodes: ['gs-main', 'slave-1'], clusterOperators: ['ops'] };
+    const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+    const nodes = { clusterNodes: ['gs-main', 'slave-1'], clusterOperators: ['ops'], readBack: masterView(upstream) };
     const send = (authorization: string) =>
       handleGatewayCall(
-        new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
+        upstream,
         publisher,
         { method: 'GET', path: '/workspaces.json', query: '', headers: { authorization } },
         nodes,
@@ -202,14 +205,20 @@ describe('the gateway in front of a master GeoServer', () => {
   });
 
   it("refuses a browser's write (it names an Origin) with 403 BROWSER_WRITE, sending nothing: a browser holding the master's credentials sends them with any site's form", async () => {
+    const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
     const send = (method: string, path: string, origin: string, contentType?: string, body?: string) =>
-      handleGatewayCall(new HttpUpstream(master.url, 5000, 6 * 1024 * 1024), publisher, {
-        method,
-        path,
-        query: '',
-        headers: { authorization: ADMIN, origin, ...(contentType === undefined ? {} : { 'content-type': contentType }) },
-        body: body === undefined ? undefined : Buffer.from(body),
-      });
+      handleGatewayCall(
+        upstream,
+        publisher,
+        {
+          method,
+          path,
+          query: '',
+          headers: { authorization: ADMIN, origin, ...(contentType === undefined ? {} : { 'content-type': contentType }) },
+          body: body === undefined ? undefined : Buffer.from(body),
+        },
+        { readBack: masterView(upstream) },
+      );
     const before = master.requests.length;
     for (const [method, path, contentType, body] of [
       ['POST', '/workspaces', 'text/plain', '{"workspace":{"name":"evil","x":"="}}'],
@@ -654,8 +663,9 @@ describe('the gateway in front of a master GeoServer', () => {
     const published = storing.published;
     const send = (method: string, path: string, body?: unknown, contentType = 'application/json') => {
       const [pathPart, query = ''] = path.split('?') as [string, string?];
+      const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
       return handleGatewayCall(
-        new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
+        upstream,
         storing,
         {
           method,
@@ -664,7 +674,7 @@ describe('the gateway in front of a master GeoServer', () => {
           headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': contentType }) },
           body: body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
         },
-        { styleUsers: styleUsersInStore(store, MASTER_NODE) },
+        { styleUsers: styleUsersInStore(store, MASTER_NODE), readBack: masterView(upstream) },
       );
     };
     const sld = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
@@ -705,8 +715,9 @@ describe('the gateway in front of a master GeoServer', () => {
     let storing: ReturnType<typeof storingPublisher>;
     const send = (method: string, path: string, body?: unknown, contentType = 'application/json') => {
       const [pathPart, query = ''] = path.split('?') as [string, string?];
+      const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
       return handleGatewayCall(
-        new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
+        upstream,
         storing,
         {
           method,
@@ -715,7 +726,7 @@ describe('the gateway in front of a master GeoServer', () => {
           headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': contentType }) },
           body: body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
         },
-        { styleUsers: styleUsersInStore(storing.store, MASTER_NODE), catalog: catalogInStore(storing.store, MASTER_NODE) },
+        { styleUsers: styleUsersInStore(storing.store, MASTER_NODE), catalog: catalogInStore(storing.store, MASTER_NODE), readBack: masterView(upstream) },
       );
     };
     const group = (name: string, published: { type: 'layer' | 'layerGroup'; name: string }[], styles?: string[]) =>
@@ -903,13 +914,13 @@ describe('the gateway in front of a master GeoServer', () => {
     const storing = storingPublisher();
     const send = (method: string, path: string, body: string, contentType: string) => {
       const [pathPart, query = ''] = path.split('?') as [string, string?];
-      return handleGatewayCall(new HttpUpstream(master.url, 5000, 6 * 1024 * 1024), storing, {
-        method,
-        path: pathPart,
-        query,
-        headers: { authorization: ADMIN, 'content-type': contentType },
-        body: Buffer.from(body),
-      });
+      const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+      return handleGatewayCall(
+        upstream,
+        storing,
+        { method, path: pathPart, query, headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) },
+        { readBack: masterView(upstream) },
+      );
     };
     const sld = (rules: number) =>
       `<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name>\n${'<x a="1"/>\n'.repeat(rules)}</NamedLayer></StyledLayerDescriptor>`;
@@ -932,12 +943,13 @@ describe('the gateway in front of a master GeoServer', () => {
 
   it("publishes a PUT as the whole object against what the cluster holds too: what the master lost outside the gateway goes from every node", async () => {
     const storing = storingPublisher();
+    const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
     const send = (method: string, path: string, body: unknown) =>
       handleGatewayCall(
-        new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
+        upstream,
         storing,
         { method, path, query: '', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) },
-        { catalog: catalogInStore(storing.store, MASTER_NODE) },
+        { catalog: catalogInStore(storing.store, MASTER_NODE), readBack: masterView(upstream) },
       );
     const stored = async () => (await storing.store.readObjects(MASTER_NODE, [{ type: 'dataStore', id: 'topp:pg' }]))[0]?.properties;
     await send('POST', '/workspaces', { workspace: { name: 'topp' } });
@@ -999,13 +1011,13 @@ describe('the gateway in front of a master GeoServer', () => {
 
   it('answers with the master\'s status when publishing fails, flagged as failed', async () => {
     const failing = { publish: async () => Promise.reject(new Error('log unavailable')) };
-    const answer = await handleGatewayCall(new HttpUpstream(master.url, 5000, 1024 * 1024), failing, {
-      method: 'POST',
-      path: '/workspaces',
-      query: '',
-      headers: { authorization: ADMIN, 'content-type': 'application/json' },
-      body: Buffer.from(JSON.stringify({ workspace: { name: 'x' } })),
-    });
+    const upstream = new HttpUpstream(master.url, 5000, 1024 * 1024);
+    const answer = await handleGatewayCall(
+      upstream,
+      failing,
+      { method: 'POST', path: '/workspaces', query: '', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ workspace: { name: 'x' } })) },
+      { readBack: masterView(upstream) },
+    );
     expect(answer).toMatchObject({ status: 201, replication: 'publish-failed', error: 'log unavailable' });
     expect(answer.headers['x-cluster-replicated']).toBe('failed');
   });
@@ -1056,6 +1068,7 @@ describe('a zipped style package', () => {
       upstream,
       { publish: async (change) => published.push(change) },
       { method: 'POST', path: '/styles', query: 'name=poi', headers: { authorization: ADMIN, 'content-type': 'application/zip' }, body: ZIP },
+      { readBack: masterView(upstream) },
     );
     expect(calls[0]).toMatchObject({ method: 'POST', path: '/styles', query: 'name=poi', headers: { authorization: ADMIN, 'content-type': 'application/zip' } });
     expect(calls[0]!.body?.equals(ZIP)).toBe(true);
@@ -1073,6 +1086,7 @@ describe('a zipped style package', () => {
       refusing,
       { publish: async (change) => published.push(change) },
       { method: 'POST', path: '/styles', query: 'name=poi', headers: { authorization: ADMIN, 'content-type': 'application/zip' }, body: ZIP },
+      { readBack: masterView(refusing) },
     );
     expect(answer).toMatchObject({ status: 400, replication: 'refused' });
     expect(answer.headers['x-cluster-replicated']).toBeUndefined();
@@ -1091,13 +1105,12 @@ describe('the name check of an XML body', () => {
     };
     const bodies = ['<dataStore><type>PostGIS</type></dataStore>', '<dataStore><x:name xmlns:x="urn:x">a b</x:name></dataStore>'];
     for (const body of bodies) {
-      const answer = await handleGatewayCall(upstream, storingPublisher(), {
-        method: 'POST',
-        path: '/workspaces/topp/datastores',
-        query: '',
-        headers: { authorization: ADMIN, 'content-type': 'application/xml' },
-        body: Buffer.from(body),
-      });
+      const answer = await handleGatewayCall(
+        upstream,
+        storingPublisher(),
+        { method: 'POST', path: '/workspaces/topp/datastores', query: '', headers: { authorization: ADMIN, 'content-type': 'application/xml' }, body: Buffer.from(body) },
+        { readBack: masterView(upstream) },
+      );
       expect(answer.status).toBe(400);
     }
     expect(sent).toEqual(bodies);
@@ -1115,7 +1128,7 @@ describe('the name check of an XML body', () => {
     ];
     for (const [method, path, body, contentType] of cases) {
       await expect(
-        handleGatewayCall(upstream, storingPublisher(), { method, path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) }),
+        handleGatewayCall(upstream, storingPublisher(), { method, path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) }, { readBack: masterView(upstream) }),
       ).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringMatching(/the body is not (JSON|XML) the gateway can read/) });
     }
     expect(sent).toEqual([]);
@@ -1143,13 +1156,12 @@ function recordingMaster() {
 describe('the name a POST creates, checked before forwarding', () => {
   const post = (upstream: Upstream, path: string, body: string | Buffer, contentType: string) => {
     const [pathPart, query = ''] = path.split('?') as [string, string?];
-    return handleGatewayCall(upstream, storingPublisher(), {
-      method: 'POST',
-      path: pathPart,
-      query,
-      headers: { authorization: ADMIN, 'content-type': contentType },
-      body: Buffer.from(body),
-    });
+    return handleGatewayCall(
+      upstream,
+      storingPublisher(),
+      { method: 'POST', path: pathPart, query, headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) },
+      { readBack: masterView(upstream) },
+    );
   };
 
   it("judges a representation's own name, not a ?name= GeoServer ignores for it", async () => {
@@ -1209,7 +1221,7 @@ describe('the name a POST creates, checked before forwarding', () => {
   it("refuses service settings whose body names another workspace than the path: GeoServer copies it onto the settings (OwsUtils.copy), moving them there", async () => {
     const { upstream, sent } = recordingMaster();
     const put = (path: string, body: string, contentType = 'application/json') =>
-      handleGatewayCall(upstream, storingPublisher(), { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) });
+      handleGatewayCall(upstream, storingPublisher(), { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) }, { readBack: masterView(upstream) });
     const refused: [string, string, string?][] = [
       ['/services/wms/settings', '{"wms":{"title":"t","workspace":{"name":"topp"}}}'],
       ['/services/wfs/workspaces/topp/settings.json', '{"wfs":{"title":"t","workspace":{"name":"other"}}}'],
@@ -1231,7 +1243,7 @@ describe('the name a POST creates, checked before forwarding', () => {
   it("refuses a store PUT whose body names another workspace than the path: GeoServer copies it onto the store (CatalogBuilder.updateDataStore), moving it there", async () => {
     const { upstream, sent } = recordingMaster();
     const put = (path: string, body: string, contentType = 'application/json') =>
-      handleGatewayCall(upstream, storingPublisher(), { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) });
+      handleGatewayCall(upstream, storingPublisher(), { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) }, { readBack: masterView(upstream) });
     const refused: [string, string, string?][] = [
       ['/workspaces/topp/datastores/pg', '{"dataStore":{"workspace":{"name":"other"}}}'],
       ['/workspaces/topp/coveragestores/dem.xml', '<coverageStore><workspace><name>other</name></workspace></coverageStore>', 'text/xml'],
@@ -1249,7 +1261,7 @@ describe('the name a POST creates, checked before forwarding', () => {
   it("refuses a resource PUT whose body names another namespace than the path's workspace: GeoServer copies it onto the resource (CatalogBuilder.updateFeatureType), renaming it workspace:name", async () => {
     const { upstream, sent } = recordingMaster();
     const put = (path: string, body: string, contentType = 'application/json') =>
-      handleGatewayCall(upstream, storingPublisher(), { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) });
+      handleGatewayCall(upstream, storingPublisher(), { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) }, { readBack: masterView(upstream) });
     const refused: [string, string, string?][] = [
       ['/workspaces/topp/datastores/pg/featuretypes/roads', '{"featureType":{"namespace":{"name":"other"}}}'],
       ['/workspaces/topp/coveragestores/dem/coverages/dem', '<coverage><namespace><name>other</name></namespace></coverage>', 'application/xml'],
@@ -1271,7 +1283,7 @@ describe('the name a POST creates, checked before forwarding', () => {
     ];
     for (const [method, path, body] of cases) {
       await expect(
-        handleGatewayCall(upstream, storingPublisher(), { method, path, query: '', headers: { authorization: ADMIN, 'content-type': 'application/xml' }, body: Buffer.from(body) }),
+        handleGatewayCall(upstream, storingPublisher(), { method, path, query: '', headers: { authorization: ADMIN, 'content-type': 'application/xml' }, body: Buffer.from(body) }, { readBack: masterView(upstream) }),
       ).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringContaining('<name> holds elements') });
     }
     expect(sent).toEqual([]);
@@ -1288,7 +1300,7 @@ describe('the name a POST creates, checked before forwarding', () => {
     for (const [method, path, body, contentType] of cases) {
       const [pathPart, query = ''] = path.split('?') as [string, string?];
       await expect(
-        handleGatewayCall(upstream, storingPublisher(), { method, path: pathPart, query, headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) }),
+        handleGatewayCall(upstream, storingPublisher(), { method, path: pathPart, query, headers: { authorization: ADMIN, 'content-type': contentType }, body: Buffer.from(body) }, { readBack: masterView(upstream) }),
       ).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringMatching(/global (style|layerGroup) named "topp:\w"/) });
     }
     expect(sent.filter((call) => call.method !== 'GET')).toEqual([]);
@@ -1320,13 +1332,12 @@ describe('the name a POST creates, checked before forwarding', () => {
 describe('a body read as the master reads it', () => {
   const write = (upstream: Upstream, method: string, path: string, body: string | Buffer, contentType: string) => {
     const [pathPart, query = ''] = path.split('?') as [string, string?];
-    return handleGatewayCall(upstream, storingPublisher(), {
-      method,
-      path: pathPart,
-      query,
-      headers: { authorization: ADMIN, 'content-type': contentType },
-      body: typeof body === 'string' ? Buffer.from(body) : body,
-    });
+    return handleGatewayCall(
+      upstream,
+      storingPublisher(),
+      { method, path: pathPart, query, headers: { authorization: ADMIN, 'content-type': contentType }, body: typeof body === 'string' ? Buffer.from(body) : body },
+      { readBack: masterView(upstream) },
+    );
   };
 
   it('reads an XML name by its tag as written, as a namespace-unaware reader does, whatever default namespace the body declares', async () => {
@@ -1391,13 +1402,12 @@ describe('a body with a DOCTYPE', () => {
   const send = (upstream: Upstream, method: string, path: string, body: string | Buffer, contentType: string) => {
     const [pathPart, query = ''] = path.split('?') as [string, string?];
     const publisher = storingPublisher();
-    const answer = handleGatewayCall(upstream, publisher, {
-      method,
-      path: pathPart,
-      query,
-      headers: { authorization: ADMIN, 'content-type': contentType },
-      body: typeof body === 'string' ? Buffer.from(body) : body,
-    });
+    const answer = handleGatewayCall(
+      upstream,
+      publisher,
+      { method, path: pathPart, query, headers: { authorization: ADMIN, 'content-type': contentType }, body: typeof body === 'string' ? Buffer.from(body) : body },
+      { readBack: masterView(upstream) },
+    );
     return { answer, published: publisher.published };
   };
   const laughs = '<!DOCTYPE StyledLayerDescriptor [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>';

@@ -16,6 +16,7 @@ import { mentionsWorkspace, movedChildren } from '../../../../lambdas/config-syn
 import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
 import { mergePatchObject, type JsonObject } from '../../../../lambdas/config-sync/merge-patch';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
+import { masterView } from './master-view';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
@@ -78,9 +79,11 @@ function send(method: string, path: string, body?: unknown, contentType = 'appli
     headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': contentType }) },
     body: body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
   };
-  return handleGatewayCall(new HttpUpstream(master.url, 5000, 6 * 1024 * 1024), publisher, request, {
+  const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+  return handleGatewayCall(upstream, publisher, request, {
     styleUsers: styleUsersInStore(storing.store, MASTER_NODE),
     catalog: catalogInStore(storing.store, MASTER_NODE),
+    readBack: masterView(upstream),
   });
 }
 
@@ -168,13 +171,13 @@ describe('a workspace rename', () => {
 
   it('without the lookup (the former behaviour) the other GeoServer refuses the removal of the old, non-empty workspace (403 Workspace not empty)', async () => {
     await seed();
-    const bare = await handleGatewayCall(new HttpUpstream(master.url, 5000, 6 * 1024 * 1024), publisher, {
-      method: 'PUT',
-      path: '/workspaces/topp',
-      query: '',
-      headers: { authorization: ADMIN, 'content-type': 'application/json' },
-      body: Buffer.from(JSON.stringify({ workspace: { name: 'tipp' } })),
-    });
+    const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+    const bare = await handleGatewayCall(
+      upstream,
+      publisher,
+      { method: 'PUT', path: '/workspaces/topp', query: '', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ workspace: { name: 'tipp' } })) },
+      { readBack: masterView(upstream) },
+    );
     expect({ replication: bare.replication, error: bare.error }).toEqual({ replication: 'publish-failed', error: expect.stringContaining('refused remove workspace topp: 403 Workspace not empty') });
   });
 });

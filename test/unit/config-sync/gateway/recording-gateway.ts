@@ -1,12 +1,14 @@
 /**
  * The gateway in front of a stand-in master for the unit tests of its refusals: every request it
- * forwards is kept (`sent`), and what it publishes is kept in a master's store (storing-publisher).
+ * sends the master (its forwards, and its read-backs with the master node's credentials) is kept
+ * (`sent`), and what it publishes is kept in a master's store (storing-publisher).
  */
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import { handleGatewayCall, type GatewayRequest } from '../../../../lambdas/config-sync/gateway/gateway';
 import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-catalog';
 import type { GeoServerStandIn } from '../../../support/geoserver-standin';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
+import { masterView } from './master-view';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 
@@ -21,6 +23,6 @@ export function recordingGateway(master: GeoServerStandIn) {
   const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
   const sent: GatewayRequest[] = [];
   const recording = { send: (call: GatewayRequest, timeoutMs?: number) => (sent.push(call), upstream.send(call, timeoutMs)) };
-  const send = (call: GatewayRequest) => handleGatewayCall(recording, storing, call, { catalog: catalogInStore(storing.store, MASTER_NODE) });
+  const send = (call: GatewayRequest) => handleGatewayCall(recording, storing, call, { catalog: catalogInStore(storing.store, MASTER_NODE), readBack: masterView(recording) });
   return { storing, sent, send, master };
 }

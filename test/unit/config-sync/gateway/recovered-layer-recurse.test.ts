@@ -11,6 +11,7 @@ import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-c
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
 import { standInPerTest } from '../../../support/standin-per-test';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
+import { masterView } from './master-view';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 function request(method: string, path: string, body?: unknown): GatewayRequest {
@@ -29,7 +30,7 @@ function setUp() {
   const catalog = catalogInStore(storing.store, MASTER_NODE);
   const recovery = gatewayRecovery({ stored: (refs) => storing.store.readObjects(MASTER_NODE, refs), styleUsers, catalog, publisher: storing });
   const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
-  const send = (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery });
+  const send = (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery, readBack: masterView(upstream) });
   return { master, storing, send };
 }
 

@@ -16,6 +16,7 @@ import { catalogInStore } from '../../../../lambdas/config-sync/gateway/master-c
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
+import { masterView } from './master-view';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 const SLD = '<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>roads</Name></NamedLayer></StyledLayerDescriptor>';
@@ -126,7 +127,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const styleUsers = styleUsersInStore(storing.store, MASTER_NODE);
     const catalog = catalogInStore(storing.store, MASTER_NODE);
     const recovery = gatewayRecovery({ stored: (refs) => storing.store.readObjects(MASTER_NODE, refs), styleUsers, catalog, publisher: storing });
-    return (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery });
+    return (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery, readBack: masterView(upstream) });
   }
   const changes = () => storing.published.map((change) => `${change.kind} ${change.object.type}/${change.object.id}`);
   /** A write that reached the master and died there: its intent left under an expired lease. */
@@ -136,7 +137,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const init = { method, headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body };
     expect((await fetch(`${master.restUrl}${path}`, init)).status).toBeLessThan(300);
     lease.holder = { owner: 'dead', until: 0 };
-    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString(), by: 'admin' });
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
   };
 
   it('a write whose log append failed keeps its intent; the next write publishes its change first, then its own', async () => {
@@ -197,7 +198,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, 'POST', dead);
     expect((await fetch(`${master.restUrl}/workspaces/topp/datastores/pg/featuretypes`, { method: 'POST', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body })).status).toBe(201);
     lease.holder = { owner: 'dead', until: 0 };
-    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString(), by: 'admin' });
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
 
     await send(request('PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', { featureType: { title: 'Main roads' } }));
     // the dead write's feature type and layer, as the master holds them now, then this write's change
@@ -303,7 +304,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const dead = request('PUT', '/styles/roads', { style: { name: 'streets' } });
     const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, 'PUT', dead);
     expect((await fetch(`${master.restUrl}/styles/roads`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body })).status).toBe(200);
-    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString(), by: 'admin' });
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
 
     await send(request('POST', '/workspaces', { workspace: { name: 'later' } }));
     expect(changes()).toEqual([
@@ -326,7 +327,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const dead = request('PUT', '/workspaces/topp', { workspace: { name: 'tipp' } });
     const intent = intentOf(classifyRestPath(dead.path) as ManagedPath, 'PUT', dead);
     expect((await fetch(`${master.restUrl}/workspaces/topp`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: dead.body })).status).toBe(200);
-    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString(), by: 'admin' });
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
 
     await send(request('POST', '/workspaces', { workspace: { name: 'later' } }));
     expect(changes()).toEqual([
@@ -382,20 +383,21 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const send = gateway();
     await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
     storing.published.length = 0;
-    lease.intents.set('never', { owner: 'never', at: new Date(0).toISOString(), by: 'admin', method: 'POST', path: '/workspaces', objects: [{ type: 'workspace', id: 'ghost', path: '/workspaces/ghost' }] });
+    lease.intents.set('never', { owner: 'never', at: new Date(0).toISOString(), method: 'POST', path: '/workspaces', objects: [{ type: 'workspace', id: 'ghost', path: '/workspaces/ghost' }] });
     await send(request('PUT', '/workspaces/topp', { workspace: { name: 'topp' } }));
     expect(changes()).toEqual([]);
     expect(lease.intents.size).toBe(0);
 
-    // A caller the master refuses reads: the recovery fails, the intent stays for the next holder.
+    // A master that fails the recovery's read: the recovery fails, the intent stays for the next holder, and the write goes on.
     master.catalog.objects.workspace.set('ghost', { name: 'ghost' });
-    lease.intents.set('left', { owner: 'left', at: new Date(0).toISOString(), by: 'admin', method: 'POST', path: '/workspaces', objects: [{ type: 'workspace', id: 'ghost', path: '/workspaces/ghost' }] });
-    const stranger = await send(request('POST', '/workspaces', { workspace: { name: 'x' } }, 'application/json', 'Basic ' + Buffer.from('admin:wrong').toString('base64')));
-    expect(stranger).toMatchObject({ status: 401, replication: 'refused' });
+    lease.intents.set('left', { owner: 'left', at: new Date(0).toISOString(), method: 'POST', path: '/workspaces', objects: [{ type: 'workspace', id: 'ghost', path: '/workspaces/ghost' }] });
+    master.rejectNext((call) => call.method === 'GET' && call.path.endsWith('/workspaces/ghost.json'), 500, 'Internal error');
+    const next = await send(request('POST', '/workspaces', { workspace: { name: 'x' } }));
+    expect(next).toMatchObject({ status: 201, replication: 'published' });
     expect(failures).toHaveLength(1);
     expect([...lease.intents.keys()]).toEqual(['left']);
     await send(request('PUT', '/workspaces/topp', { workspace: { name: 'topp' } }));
-    expect(changes()).toEqual(['add workspace/ghost']);
+    expect(changes()).toEqual(['add workspace/x', 'add namespace/x', 'add workspace/ghost']);
     expect(lease.intents.size).toBe(0);
   });
 
@@ -406,7 +408,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     storing.published.length = 0;
     // A style the master holds under a name no object id can carry (made there directly), whose write died.
     master.catalog.addStyleWithBody(undefined, 'my style', { bytes: Buffer.from(SLD), contentType: 'application/vnd.ogc.sld+xml', raw: true });
-    lease.intents.set('poison', { owner: 'poison', at: new Date(0).toISOString(), by: 'admin', method: 'POST', path: '/styles', objects: [{ type: 'style', id: 'my style', path: '/styles/my%20style' }] });
+    lease.intents.set('poison', { owner: 'poison', at: new Date(0).toISOString(), method: 'POST', path: '/styles', objects: [{ type: 'style', id: 'my style', path: '/styles/my%20style' }] });
     // The next write, whose own log append fails: its recovery gives the poisoned intent up, and reports it.
     storing.failing = new Error('log unavailable');
     expect(await send(request('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: 'kept' } }))).toMatchObject({
@@ -417,7 +419,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     expect([...lease.intents.values()].map((intent) => intent.path)).toEqual(['/workspaces/topp/datastores/pg']);
 
     // Another poisoned intent left before the failed one: given up, and the failed one behind it is recovered.
-    lease.intents.set('poison-2', { owner: 'poison-2', at: new Date(0).toISOString(), by: 'admin', method: 'POST', path: '/styles', objects: [{ type: 'style', id: 'my style', path: '/styles/my%20style' }] });
+    lease.intents.set('poison-2', { owner: 'poison-2', at: new Date(0).toISOString(), method: 'POST', path: '/styles', objects: [{ type: 'style', id: 'my style', path: '/styles/my%20style' }] });
     const next = await send(request('POST', '/workspaces/topp/datastores', { dataStore: { name: 'other' } }));
     expect(next).toMatchObject({ replication: 'published', recovered: { intents: 2, refused: [{ path: '/styles' }] } });
     expect(changes()).toEqual(['modify dataStore/topp:pg', 'add dataStore/topp:other']);
@@ -434,7 +436,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const captureUpload = async (): Promise<never> => {
       throw new Error('job store unavailable');
     };
-    const send = (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery, captureUpload });
+    const send = (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, styleUsers, catalog, recovery, captureUpload, readBack: masterView(upstream) });
     await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
     storing.published.length = 0;
 
@@ -455,7 +457,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const recovery = gatewayRecovery({ stored: (refs) => storing.store.readObjects(MASTER_NODE, refs), publisher: storing });
     const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
     const captureUpload = async () => ({ job: 'capture-1', outcome: 'started' as const });
-    const send = (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, recovery, captureUpload });
+    const send = (call: GatewayRequest) => handleGatewayCall(upstream, storing, call, { writes, recovery, captureUpload, readBack: masterView(upstream) });
     await send(request('POST', '/workspaces', { workspace: { name: 'topp' } }));
     expect(await send(request('PUT', '/workspaces/topp/datastores/roads/external.shp', 'not/absolute', 'text/plain'))).toMatchObject({ status: 400, replication: 'not-replicated' });
     expect(lease.intents.size).toBe(0);
@@ -471,7 +473,7 @@ describe('an unfinished write is published by the next holder of the lease', () 
     const intent = uploadIntentOf(classifyRestPath(dead.path) as UnmanagedPath, 'PUT');
     expect((await fetch(`${master.restUrl}${dead.path}`, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: dead.body })).status).toBe(201);
     lease.holder = { owner: 'dead', until: 0 };
-    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString(), by: 'admin' });
+    lease.intents.set('dead', { ...intent, owner: 'dead', at: new Date(0).toISOString() });
 
     await send(request('PUT', '/workspaces/topp', { workspace: { name: 'topp' } }));
     expect(changes()).toEqual(['add coverageStore/topp:dem', 'add coverage/topp:dem', 'add layer/topp:dem']);
@@ -506,7 +508,7 @@ test('the sweep reports the intents left longer than STALE_INTENT_MS (an upload 
 test("an upload's intent whose capture was asked for once it settled is cleared though a later intent's recovery fails: the holders after it ask for no capture again", async () => {
   const lease = new MemoryWriteLease();
   const upload = uploadIntentOf(classifyRestPath('/workspaces/topp/datastores/roads/external.shp') as UnmanagedPath, 'PUT');
-  lease.intents.set('upload', { ...upload, owner: 'upload', at: new Date(0).toISOString(), by: 'admin' });
+  lease.intents.set('upload', { ...upload, owner: 'upload', at: new Date(0).toISOString() });
   // A later write whose path the master answers 500 on: its recovery fails at every holder.
   lease.intents.set('failing', { owner: 'failing', at: new Date(1).toISOString(), method: 'DELETE', path: '/styles/broken', recurse: false, objects: [{ type: 'style', id: 'broken', path: '/styles/broken' }] });
   const master: Upstream = { send: async (call) => ({ status: call.path.startsWith('/styles/broken') ? 500 : 404, headers: {}, body: Buffer.alloc(0) }) };
@@ -523,7 +525,7 @@ test("an upload's intent whose capture was asked for once it settled is cleared 
   const writes = leaseSerializer(lease, {
     waitMs: 1000,
     ttlMs: 30_000,
-    recover: async (pending) => (await recovery.recover(pending, readerFor(master, {}), { name: 'admin' })).owners,
+    recover: async (pending) => (await recovery.recover(pending, readerFor(master))).owners,
     onRecoveryFailure: (error) => failures.push(error),
   });
   // The sweep's next three runs, or three gateway writes.

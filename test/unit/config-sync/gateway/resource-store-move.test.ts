@@ -14,6 +14,7 @@ import { classifyRestPath, type ManagedPath } from '../../../../lambdas/config-s
 import { readXmlDocument } from '../../../../lambdas/shared/xml-reader';
 import { styleUsersInStore } from '../../../../lambdas/config-sync/gateway/style-users';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
+import { masterView } from './master-view';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
@@ -39,9 +40,11 @@ function send(method: string, path: string, body?: unknown, contentType = 'appli
     headers: { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': contentType }) },
     body: body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
   };
-  return handleGatewayCall(new HttpUpstream(master.url, 5000, 6 * 1024 * 1024), storing, request, {
+  const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+  return handleGatewayCall(upstream, storing, request, {
     styleUsers: styleUsersInStore(storing.store, MASTER_NODE),
     catalog: catalogInStore(storing.store, MASTER_NODE),
+    readBack: masterView(upstream),
   });
 }
 

@@ -15,6 +15,7 @@ import { gatewayWriteRefusal, newJob, type Job } from '../../../../lambdas/confi
 import { standInPerTest } from '../../../support/standin-per-test';
 import { adminRequest } from './recording-gateway';
 import { MASTER_NODE, storingPublisher } from './storing-publisher';
+import { masterView } from './master-view';
 
 const standIn = standInPerTest();
 const SOURCE = 'gs-other';
@@ -58,7 +59,8 @@ function setUp() {
     },
   };
   const refusal = () => gatewayWriteRefusal({ store: storing.store, jobs }, MASTER_NODE, new Date());
-  const write = (call: GatewayRequest, options: GatewayOptions = {}) => handleGatewayCall(recording, storing, call, { writes: gatewayWrites, refusal, ...options });
+  const write = (call: GatewayRequest, options: Partial<GatewayOptions> = {}) =>
+    handleGatewayCall(recording, storing, call, { writes: gatewayWrites, refusal, readBack: masterView(recording), ...options });
   async function startResync(): Promise<Job> {
     const job = newJob({ id: 'resync-1', node: MASTER_NODE, kind: 'resync', requestedBy: MASTER_NODE, source: SOURCE, hasGeoServer: true, now: new Date() });
     expect(await jobs.start(job, new Date())).toEqual({ started: true });

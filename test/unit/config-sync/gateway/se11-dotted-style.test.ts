@@ -6,6 +6,7 @@ import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
 import { standInPerTest } from '../../../support/standin-per-test';
+import { masterView } from './master-view';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 const SE11 = '<StyledLayerDescriptor version="1.1.0"><NamedLayer><se:Name>roads</se:Name></NamedLayer></StyledLayerDescriptor>';
@@ -27,13 +28,12 @@ test('the gateway publishes an SE 1.1 style named roads.v2 with the document the
   };
   const published: ConfigChange[] = [];
   const publisher = { publish: async (change: ConfigChange) => published.push(change) };
-  const response = await handleGatewayCall(upstream, publisher, {
-    method: 'POST',
-    path: '/styles',
-    query: 'name=roads.v2&raw=true',
-    headers: { authorization: ADMIN, 'content-type': 'application/vnd.ogc.se+xml' },
-    body: Buffer.from(SE11),
-  });
+  const response = await handleGatewayCall(
+    upstream,
+    publisher,
+    { method: 'POST', path: '/styles', query: 'name=roads.v2&raw=true', headers: { authorization: ADMIN, 'content-type': 'application/vnd.ogc.se+xml' }, body: Buffer.from(SE11) },
+    { readBack: masterView(upstream) },
+  );
   expect(response.status).toBe(201);
   expect(published.map((c) => [c.kind, c.object.id, c.kind === 'add' ? c.properties.body : undefined])).toEqual([['add', 'roads.v2', SE11]]);
 });

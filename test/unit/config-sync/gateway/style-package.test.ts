@@ -7,6 +7,7 @@
 import { handleGatewayCall, type GatewayRequest, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
 import { MAX_COMPRESSION_RATIO, MAX_PACKAGE_ENTRIES, MAX_PACKAGE_SLD_BYTES } from '../../../../lambdas/config-sync/gateway/style-package';
 import { storingPublisher } from './storing-publisher';
+import { masterView } from './master-view';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { descriptorOf, zipOf, type ZipEntry } from '../../../support/zip';
 import { ebcdic } from '../../../support/ebcdic';
@@ -35,7 +36,7 @@ function recordingMaster() {
 
 function send(upstream: Upstream, zip: Buffer, method = 'POST', path = '/styles', query = 'name=poi') {
   const publisher = storingPublisher();
-  const answer = handleGatewayCall(upstream, publisher, { method, path, query, headers: { authorization: ADMIN, 'content-type': 'application/zip' }, body: zip });
+  const answer = handleGatewayCall(upstream, publisher, { method, path, query, headers: { authorization: ADMIN, 'content-type': 'application/zip' }, body: zip }, { readBack: masterView(upstream) });
   return { answer, published: publisher.published };
 }
 

@@ -8,9 +8,10 @@
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
 import { MemoryJobStore } from '../../../../lambdas/config-sync/adapters/memory';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
-import { handleGatewayCall, type UploadCapture } from '../../../../lambdas/config-sync/gateway/gateway';
+import { handleGatewayCall, type UploadCapture, type Upstream } from '../../../../lambdas/config-sync/gateway/gateway';
 import { newJob, type Job, type JobKind } from '../../../../lambdas/config-sync/jobs';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../../support/geoserver-standin';
+import { masterView } from './master-view';
 
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 const NODE = 'gs-main';
@@ -44,13 +45,15 @@ describe('an upload through the gateway', () => {
     return answer;
   }
 
-  const call = (method: string, path: string, body: string) =>
-    handleGatewayCall(
-      new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
+  const call = (method: string, path: string, body: string) => {
+    const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+    return handleGatewayCall(
+      upstream,
       { publish: async (change) => published.push(change) },
       { method, path: path.split('?')[0]!, query: path.split('?')[1] ?? '', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: Buffer.from(body) },
-      { captureUpload },
+      { captureUpload, readBack: masterView(upstream) },
     );
+  };
 
   it('that the master took starts a capture, named in the answer, and publishes nothing itself', async () => {
     master.catalog.addWorkspace({ name: 'topp' });
@@ -90,11 +93,12 @@ describe('an upload through the gateway', () => {
   // match), as the gateway classifies its other paths: the upload is the same one.
   it('with a trailing slash on its path starts a capture too', async () => {
     const sent: string[] = [];
+    const upstream: Upstream = { send: async (call) => (sent.push(`${call.method} ${call.path}`), { status: 201, headers: {}, body: Buffer.alloc(0) }) };
     const answer = await handleGatewayCall(
-      { send: async (call) => (sent.push(`${call.method} ${call.path}`), { status: 201, headers: {}, body: Buffer.alloc(0) }) },
+      upstream,
       { publish: async (change) => published.push(change) },
       { method: 'PUT', path: '/workspaces/topp/datastores/roads/external.shp/', query: 'configure=all', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: Buffer.from('/srv/gis/roads.shp') },
-      { captureUpload },
+      { captureUpload, readBack: masterView(upstream) },
     );
     expect(sent).toEqual(['PUT /workspaces/topp/datastores/roads/external.shp/']);
     expect(captures).toEqual([{ job: expect.any(String), outcome: 'started' }]);
@@ -109,11 +113,12 @@ describe('an upload through the gateway', () => {
     for (const path of ['/workspaces//topp/coveragestores/mosaic/external.imagemosaic', '//workspaces/topp/coveragestores/mosaic/external.imagemosaic']) {
       captures = [];
       jobs = new MemoryJobStore();
+      const upstream: Upstream = { send: async () => ({ status: 202, headers: {}, body: Buffer.alloc(0) }) };
       const answer = await handleGatewayCall(
-        { send: async () => ({ status: 202, headers: {}, body: Buffer.alloc(0) }) },
+        upstream,
         { publish: async (change) => published.push(change) },
         { method: 'POST', path, query: '', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: Buffer.from('/srv/gis/mosaic/granule_2.tif') },
-        { captureUpload },
+        { captureUpload, readBack: masterView(upstream) },
       );
       expect({ path, replicated: answer.headers['x-cluster-replicated'], captures }).toEqual({ path, replicated: 'capture', captures: [{ job: expect.any(String), outcome: 'started' }] });
     }
@@ -121,11 +126,12 @@ describe('an upload through the gateway', () => {
 
   it('whose capture cannot be started is answered as the master answered, marked failed', async () => {
     master.catalog.addWorkspace({ name: 'topp' });
+    const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
     const answer = await handleGatewayCall(
-      new HttpUpstream(master.url, 5000, 6 * 1024 * 1024),
+      upstream,
       { publish: async () => 1 },
       { method: 'PUT', path: '/workspaces/topp/datastores/roads/external.shp', query: '', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: Buffer.from('/srv/roads.shp') },
-      { captureUpload: () => Promise.reject(new Error('throttled')) },
+      { captureUpload: () => Promise.reject(new Error('throttled')), readBack: masterView(upstream) },
     );
     expect(answer.status).toBe(201);
     expect(answer.headers['x-cluster-replicated']).toBe('failed');

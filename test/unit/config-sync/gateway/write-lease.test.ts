@@ -8,6 +8,7 @@
 import { GatewayBusyError, leaseSerializer, type LeaseAttempt, type LeaseHold, type LeaseStore } from '../../../../lambdas/config-sync/gateway/write-lease';
 import { MemoryWriteLease } from '../../../../lambdas/config-sync/adapters/memory';
 import { handleGatewayCall, type GatewayRequest, type Upstream, type UpstreamResponse } from '../../../../lambdas/config-sync/gateway/gateway';
+import { masterView } from './master-view';
 
 class MemoryLease implements LeaseStore {
   holder: { owner: string; until: number } | undefined;
@@ -154,6 +155,7 @@ describe('which calls the gateway serializes, and their time budget', () => {
       return answer;
     },
   };
+  const readBack = masterView(upstream);
   const serialized: string[] = [];
   const writes = { run: <T>(work: (hold: LeaseHold) => Promise<T>) => (serialized.push('run'), work({ keep: async () => undefined, unrecovered: [] })) };
   const publisher = { publish: async () => 7 };
@@ -165,17 +167,17 @@ describe('which calls the gateway serializes, and their time budget', () => {
   });
 
   test('reads and unmanaged paths are not serialized; a write to a replicated path is, and so is an upload into a store', async () => {
-    await handleGatewayCall(upstream, publisher, request('GET', '/about/version.json'), { writes });
-    await handleGatewayCall(upstream, publisher, request('POST', '/security/acl/layers'), { writes });
-    await handleGatewayCall(upstream, publisher, request('GET', '/workspaces.json'), { writes });
+    await handleGatewayCall(upstream, publisher, request('GET', '/about/version.json'), { writes, readBack });
+    await handleGatewayCall(upstream, publisher, request('POST', '/security/acl/layers'), { writes, readBack });
+    await handleGatewayCall(upstream, publisher, request('GET', '/workspaces.json'), { writes, readBack });
     expect(serialized).toEqual([]);
-    const created = await handleGatewayCall(upstream, publisher, request('POST', '/workspaces'), { writes });
+    const created = await handleGatewayCall(upstream, publisher, request('POST', '/workspaces'), { writes, readBack });
     expect(created.sequences).toEqual([7]);
     expect(serialized).toEqual(['run']);
     // The upload's capture is started inside the run, before the lease is given back.
     const captured: string[] = [];
     const captureUpload = async () => (captured.push(serialized.join()), { job: 'capture-1', outcome: 'started' as const });
-    const uploaded = await handleGatewayCall(upstream, publisher, request('PUT', '/workspaces/topp/datastores/roads/external.shp'), { writes, captureUpload });
+    const uploaded = await handleGatewayCall(upstream, publisher, request('PUT', '/workspaces/topp/datastores/roads/external.shp'), { writes, captureUpload, readBack });
     expect(uploaded).toMatchObject({ status: 201, replication: 'capture', capture: { job: 'capture-1' } });
     expect(serialized).toEqual(['run', 'run']);
     expect(captured).toEqual(['run,run']);
@@ -183,24 +185,24 @@ describe('which calls the gateway serializes, and their time budget', () => {
 
   test('a write to a replicated path larger than the cluster replicates is refused before anything is sent; an unmanaged one is not', async () => {
     const big = Buffer.alloc(1024 * 1024 + 1, 'a');
-    const refused = await handleGatewayCall(upstream, publisher, { ...request('POST', '/workspaces'), body: big }, { writes }).catch((error: unknown) => error);
+    const refused = await handleGatewayCall(upstream, publisher, { ...request('POST', '/workspaces'), body: big }, { writes, readBack }).catch((error: unknown) => error);
     expect(refused).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'body', message: expect.stringContaining('at most 1048576 bytes') });
     expect(calls).toEqual([]);
     expect(serialized).toEqual([]);
-    const unmanaged = await handleGatewayCall(upstream, publisher, { ...request('POST', '/security/acl/layers'), body: big }, { writes });
+    const unmanaged = await handleGatewayCall(upstream, publisher, { ...request('POST', '/security/acl/layers'), body: big }, { writes, readBack });
     expect(unmanaged.status).toBe(200);
   });
 
   test("every call gets what is left of the request's budget; a write's forward leaves the publish reserve", async () => {
     const now = 50_000;
-    await handleGatewayCall(upstream, publisher, request('POST', '/workspaces'), { deadline: now + 10_000, publishReserveMs: 3000, now: () => now });
+    await handleGatewayCall(upstream, publisher, request('POST', '/workspaces'), { deadline: now + 10_000, publishReserveMs: 3000, now: () => now, readBack });
     expect(calls).toEqual([
       { call: 'POST /workspaces', timeoutMs: 7000 },
       { call: 'GET /workspaces/topp.json', timeoutMs: 10_000 },
       { call: 'GET /namespaces/topp.json', timeoutMs: 10_000 },
     ]);
     calls.length = 0;
-    await handleGatewayCall(upstream, publisher, request('GET', '/about/version.json'), { deadline: now - 5, now: () => now });
+    await handleGatewayCall(upstream, publisher, request('GET', '/about/version.json'), { deadline: now - 5, now: () => now, readBack });
     expect(calls).toEqual([{ call: 'GET /about/version.json', timeoutMs: 1 }]); // out of budget: fails fast
   });
 });

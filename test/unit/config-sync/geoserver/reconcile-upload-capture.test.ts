@@ -22,6 +22,7 @@ import { newJob, type Job } from '../../../../lambdas/config-sync/jobs';
 import { publishChange, type PublishDeps } from '../../../../lambdas/config-sync/publish';
 import { standInPerTest } from '../../../support/standin-per-test';
 import { add } from '../fixtures';
+import { masterView } from '../gateway/master-view';
 
 const CLUSTER = 'test-cluster';
 const NODE = 'gs-main';
@@ -58,13 +59,15 @@ async function master() {
     return followed.outcome === 'covered' ? { job: followed.by.id, outcome: 'covered' } : { job: capture.id, outcome: followed.outcome };
   }
   const recovery = gatewayRecovery({ stored: (refs) => store.readObjects(NODE, refs), publisher: { publish } });
-  const upload = (path: string, file: string, capture: () => Promise<UploadCapture> = captureUpload) =>
-    handleGatewayCall(
-      new HttpUpstream(standIn.geoserver.url, 5000, 6 * 1024 * 1024),
+  const upload = (path: string, file: string, capture: () => Promise<UploadCapture> = captureUpload) => {
+    const upstream = new HttpUpstream(standIn.geoserver.url, 5000, 6 * 1024 * 1024);
+    return handleGatewayCall(
+      upstream,
       { publish: async () => 0 },
       { method: 'PUT', path, query: '', headers: { authorization: ADMIN, 'content-type': 'text/plain' }, body: Buffer.from(file) },
-      { writes: gatewayWrites, captureUpload: capture, recovery },
+      { writes: gatewayWrites, captureUpload: capture, recovery, readBack: masterView(upstream) },
     );
+  };
   /**
    * The next gateway write (a PUT of the workspace as it is) as the handler wires it: the intents
    * left before it recovered first, an upload's by a capture of the master (upload-capture.ts; the
@@ -84,7 +87,8 @@ async function master() {
       now: clock,
     });
     const put = { method: 'PUT', path: '/workspaces/topp', query: '', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ workspace: { name: 'topp' } })) };
-    const answer = await handleGatewayCall(new HttpUpstream(standIn.geoserver.url, 5000, 6 * 1024 * 1024), { publish }, put, { writes: gatewayWrites, recovery: recovering });
+    const upstream = new HttpUpstream(standIn.geoserver.url, 5000, 6 * 1024 * 1024);
+    const answer = await handleGatewayCall(upstream, { publish }, put, { writes: gatewayWrites, recovery: recovering, readBack: masterView(upstream) });
     expect(answer.status).toBe(200);
     return captures;
   }
