@@ -803,6 +803,7 @@ export const GATEWAY_API = {
       'stores, resources, layers, layer groups, styles, global, service and workspace settings, logging) the gateway reads the object ' +
       'back from the master and publishes it as the master\'s events, with what GeoServer created, changed or removed along with it (a workspace\'s namespace, ' +
       'a namespace\'s workspace, the isolation they share, the namespace connection parameter of the workspace\'s data stores, a resource\'s layer): `X-Cluster-Replicated: true` and `X-Cluster-Sequence` name them. ' +
+      'A POST, PUT or DELETE the master answers with a 5xx (GeoServer may fail part way through a write) is read back too, and what the master holds of it published, the 5xx passed on. ' +
       'A successful upload into a store (PUT .../datastores/{store}/{method}.{format}, the coverage store equivalents) starts a capture of ' +
       'the master, which publishes what GeoServer made of it: `X-Cluster-Replicated: capture` and `X-Cluster-Job` name that job. ' +
       'Other paths (security, GeoWebCache, the importer, resources, reload) are forwarded and answered with ' +

@@ -24,7 +24,8 @@
  * and harvesting POST) makes catalog objects on the master that only a read of its whole GeoServer
  * finds: a successful one starts a capture of the master (`captureUpload`, the job of POST
  * /nodes/{master}/capture), answered `X-Cluster-Replicated: capture` with the job's id.
- * A refused write publishes nothing. A body with a DOCTYPE is refused on every path before
+ * A refused write (a 4xx) publishes nothing; one answered with a 5xx publishes what the master
+ * holds of it, read back as recovery reads an unfinished write (`publishedAfterError`). A body with a DOCTYPE is refused on every path before
  * anything is forwarded (doctype.ts), and so is a zipped style package whose SLD has one, or that
  * cannot be read within bounds (style-package.ts). A path the cluster does not replicate is forwarded, logged
  * and answered with `X-Cluster-Replicated: false`. A write that carries something the cluster does
@@ -123,7 +124,9 @@ export interface GatewayOptions {
   readonly catalog?: MasterCatalog;
   /**
    * Closes the crash window (recovery.ts): each write records its intent with the lease, and
-   * publishes the intents earlier writes left before its own. Without it, nothing is recorded.
+   * publishes the intents earlier writes left before its own; a write the master answers with a
+   * 5xx publishes what the master holds of it through it (`publishedAfterError`). Without it,
+   * nothing is recorded, and a 5xx publishes nothing.
    */
   readonly recovery?: GatewayRecovery;
   /**
@@ -265,8 +268,9 @@ export async function handleGatewayCall(
   /**
    * How a write (an upload too) runs under the lease: its intent recorded with it when the
    * gateway has a recovery, kept when its changes did not reach the log or its capture was not
-   * asked for (or the work threw), for the next holder to recover; the intents earlier holders
-   * left recovered first, reading the master as the write reads it back (`readBack`).
+   * asked for (or the work threw), or the master answered it with a 5xx (`publishedAfterError`),
+   * for the next holder to recover; the intents earlier holders left recovered first, reading
+   * the master as the write reads it back (`readBack`).
    */
   const leased = (intent: Omit<WriteIntent, 'owner' | 'at'> | undefined): RunOptions<GatewayResponse> => {
     const recovery = options.recovery;
@@ -274,7 +278,7 @@ export async function handleGatewayCall(
     return {
       ...refusal,
       intent,
-      finished: (result) => result.replication !== 'publish-failed',
+      finished: (result) => result.replication !== 'publish-failed' && !isServerError(result.status),
       recover: async (pending) => {
         const result = await recovery.recover(pending, read);
         recovered = {
@@ -316,7 +320,10 @@ export async function handleGatewayCall(
     const answer = await (options.writes ?? UNSERIALIZED).run(
       async () => {
         const answer = await forward();
-        if (options.captureUpload && answer.status >= 200 && answer.status < 300) return uploadCaptured(answer, classified, options.captureUpload);
+        // A 5xx does not say the master made nothing of the upload (`publishedAfterError`): the capture finds what it made.
+        if (options.captureUpload && ((answer.status >= 200 && answer.status < 300) || isServerError(answer.status))) {
+          return uploadCaptured(answer, classified, options.captureUpload);
+        }
         return notReplicated(answer);
       },
       leased(options.recovery?.uploadIntentOf(classified, method)),
@@ -364,9 +371,12 @@ export async function handleGatewayCall(
   if (movedResourcePath(classified, method, bodyMember(request, 'store')) !== undefined && renamedTo(classified, request) !== undefined) {
     throw new ValidationError('store', `the body moves ${classified.type} ${JSON.stringify(classified.id)} to another store and renames it: move it and rename it in two writes`);
   }
+  const intent = options.recovery?.intentOf(classified, method, request);
+  const recovery = options.recovery;
+  const afterError = recovery && intent ? (answer: UpstreamResponse) => publishedAfterError(answer, method, recovery, intent, read) : undefined;
   const answer = await (options.writes ?? UNSERIALIZED).run(
-    () => write(read, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, request, options),
-    leased(options.recovery?.intentOf(classified, method, request)),
+    () => write(read, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, request, options, afterError),
+    leased(intent),
   );
   return withRecovered(answer);
 }
@@ -380,6 +390,8 @@ async function write(
   method: string,
   request: GatewayRequest,
   lookups: Pick<GatewayOptions, 'styleUsers' | 'catalog'>,
+  /** What a 5xx answer publishes (`publishedAfterError`); without it (no recovery), nothing. */
+  afterError?: (answer: UpstreamResponse) => Promise<GatewayResponse>,
 ): Promise<GatewayResponse> {
   // What the object was, to tell a change from nothing. A master that will not show it (its answer
   // is not the object's representation) is left to decide on the write itself.
@@ -398,6 +410,7 @@ async function write(
     throw error;
   });
   const answer = await forward();
+  if (afterError && isServerError(answer.status)) return afterError(answer);
   if (answer.status < 200 || answer.status >= 300) {
     return { ...answer, replication: 'refused', sequences: [] };
   }
@@ -443,6 +456,52 @@ function unreplicatedPart(classified: ManagedPath, request: GatewayRequest): str
     return "the zipped style package's icons and other files (data-directory resources, not replicated)";
   }
   return undefined;
+}
+
+/** A 5xx: the master failed the call, which says nothing of what it applied before it failed. */
+function isServerError(status: number): boolean {
+  return status >= 500 && status < 600;
+}
+
+/** The owner a write's own intent is recovered under when its answer was a 5xx (`publishedAfterError`); its intent in the lease keeps the lease's owner. */
+const OWN_INTENT = 'this-write';
+
+/**
+ * A write the master answered with a 5xx. GeoServer's REST controllers change the catalog step
+ * by step (a resource, then its layer; an object, then what it cascades to) and answer 500 for an
+ * exception after some of them: the master may hold all, part or none of the write. So what it
+ * holds of the write's objects is published as recovery publishes an unfinished write's
+ * (recovery.ts: read back with the master node's credentials, against the master's store), and
+ * the caller gets the master's answer, with `X-Cluster-Replicated: true` and the sequences when
+ * something was published (logged as a warning), as a refusal when nothing was. A 5xx may also
+ * come from something between the gateway and the master (a proxy's 502 or 504) while the
+ * master still works on the write: the write's intent is kept (`leased`, `finished`), and the
+ * next holder of the lease reads those objects again and publishes what landed since. A master
+ * that cannot be read back, or a log that fails, is answered `X-Cluster-Replicated: failed`.
+ */
+async function publishedAfterError(
+  answer: UpstreamResponse,
+  method: string,
+  recovery: GatewayRecovery,
+  intent: Omit<WriteIntent, 'owner' | 'at'>,
+  read: MasterReader,
+): Promise<GatewayResponse> {
+  let result: Awaited<ReturnType<GatewayRecovery['recover']>>;
+  try {
+    result = await recovery.recover([{ ...intent, owner: OWN_INTENT, at: new Date().toISOString() }], read);
+  } catch (error) {
+    return publishFailure(answer, error);
+  }
+  const refused = result.refused[0];
+  if (refused !== undefined) return publishFailure(answer, new Error(`the master answered ${answer.status} to the ${method}, and holds a change the cluster refuses: ${refused.reason}`));
+  if (result.sequences.length === 0) return { ...answer, replication: 'refused', sequences: [] };
+  return {
+    ...answer,
+    headers: { ...answer.headers, [REPLICATED_HEADER]: 'true', [SEQUENCE_HEADER]: result.sequences.join(',') },
+    replication: 'published',
+    sequences: [...result.sequences],
+    warning: `the master answered ${answer.status} to the ${method} but holds a change it made (read back): published`,
+  };
 }
 
 function publishFailure(answer: UpstreamResponse, error: unknown): GatewayResponse {
