@@ -16,7 +16,8 @@ export interface GeoServerCredentials {
 }
 
 export interface CredentialsProvider {
-  get(): Promise<GeoServerCredentials>;
+  /** @param signal aborted when the caller gives up waiting (its call's time ran out): a read in progress is cancelled */
+  get(signal?: AbortSignal): Promise<GeoServerCredentials>;
   /** Forget cached credentials (they were refused). */
   invalidate(): void;
 }
@@ -78,7 +79,7 @@ export class HttpGeoServer implements GeoServerRest {
     const signal = AbortSignal.timeout(this.options.timeoutMs ?? 10_000);
     let credentials: GeoServerCredentials;
     try {
-      credentials = await untilAborted(this.options.credentials.get(), signal);
+      credentials = await untilAborted(this.options.credentials.get(signal), signal);
     } catch (error) {
       if (signal.aborted) throw new GeoServerUnreachableError(`could not read the GeoServer credentials: ${describeFailure(error)}`);
       // The node's setup, not the change: the node waits (and says why) until it is fixed.
@@ -153,19 +154,20 @@ function describeFailure(error: unknown): string {
 
 /**
  * Credentials cached for `ttlMs`: a Secrets Manager read per invocation would cost latency
- * and money, and a rotation is picked up within the TTL (or at once after a 401).
+ * and money, and a rotation is picked up within the TTL (or at once after a 401). Each read is
+ * its caller's own (none is shared), so the caller's signal cancels it (`load`'s `signal`).
  */
 export class CachedCredentials implements CredentialsProvider {
   private cached: { value: GeoServerCredentials; until: number } | undefined;
 
   constructor(
-    private readonly load: () => Promise<GeoServerCredentials>,
+    private readonly load: (signal?: AbortSignal) => Promise<GeoServerCredentials>,
     private readonly ttlMs = 5 * 60_000,
   ) {}
 
-  async get(): Promise<GeoServerCredentials> {
+  async get(signal?: AbortSignal): Promise<GeoServerCredentials> {
     if (this.cached && this.cached.until > Date.now()) return this.cached.value;
-    const value = await this.load();
+    const value = await this.load(signal);
     this.cached = { value, until: Date.now() + this.ttlMs };
     return value;
   }

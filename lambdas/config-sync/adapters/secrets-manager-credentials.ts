@@ -14,12 +14,13 @@ import { withoutSdkLogging } from '../../shared/sdk-client';
 type SecretsManagerSdk = typeof import('./secrets-manager-sdk');
 
 /** @param client the client to read with; by default one created on the first read */
-export function secretsManagerCredentials(secretId: string, client?: SecretsManagerClient): () => Promise<GeoServerCredentials> {
-  return async () => {
+export function secretsManagerCredentials(secretId: string, client?: SecretsManagerClient): (signal?: AbortSignal) => Promise<GeoServerCredentials> {
+  // `signal`: the caller gave up waiting (its call's time ran out); the SDK then cancels the request.
+  return async (signal) => {
     // The specifier is DEFERRED_MODULES' (cdk/constructs/cluster-function.ts): keep them alike.
     const sdk = require('./secrets-manager-sdk') as SecretsManagerSdk;
     client ??= withoutSdkLogging(new sdk.SecretsManagerClient({}));
-    const { SecretString } = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
+    const { SecretString } = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }), signal ? { abortSignal: signal } : {});
     if (SecretString === undefined) throw new Error(`Secret ${secretId} has no string value`);
     return parseCredentials(SecretString, `Secret ${secretId}`);
   };

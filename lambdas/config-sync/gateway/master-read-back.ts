@@ -6,8 +6,9 @@
  * see, and what it hides would be published as removed.
  *
  * The credentials' read shares the call's time (`timeoutMs`, what is left of the request's
- * budget); one that fails or runs out is the master out of reach (UpstreamUnavailableError,
- * timed out or not), its message naming the secret's variable, never its value. A 401 drops the
+ * budget), and is cancelled when that runs out (not left running past the request); one that
+ * fails or runs out is the master out of reach (UpstreamUnavailableError, timed out or not), its
+ * message naming the secret's variable, never its value. A 401 drops the
  * cached credentials (rotated since they were read): the next call reads them again.
  */
 import { UpstreamUnavailableError } from '../adapters/geoserver-upstream';
@@ -20,7 +21,7 @@ export function masterReadBack(upstream: Upstream, credentials: CredentialsProvi
     async send(call, timeoutMs) {
       let held: GeoServerCredentials;
       try {
-        held = await withinTime(credentials.get(), timeoutMs);
+        held = await withinTime((signal) => credentials.get(signal), timeoutMs);
       } catch (error) {
         throw new UpstreamUnavailableError(
           `could not read the master node's GeoServer credentials (${CONFIG_SYNC_ENV.geoserverCredentialsSecret}) to read the write back: ${error instanceof Error ? error.message : String(error)}`,
@@ -37,15 +38,20 @@ export function masterReadBack(upstream: Upstream, credentials: CredentialsProvi
 
 class CredentialsTimeoutError extends Error {}
 
-/** `promise`, or a CredentialsTimeoutError once `timeoutMs` has passed. */
-async function withinTime<T>(promise: Promise<T>, timeoutMs: number | undefined): Promise<T> {
-  if (timeoutMs === undefined) return promise;
+/** What `start` answers, or a CredentialsTimeoutError once `timeoutMs` has passed, when `start`'s signal is aborted. */
+async function withinTime<T>(start: (signal?: AbortSignal) => Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return start();
+  const giveUp = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CredentialsTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => {
+      const error = new CredentialsTimeoutError(`no answer within ${timeoutMs} ms`);
+      reject(error); // first, so the call fails with it rather than with the cancelled read's error
+      giveUp.abort(error);
+    }, timeoutMs);
   });
   try {
-    return await Promise.race([promise, timeout]);
+    return await Promise.race([start(giveUp.signal), timeout]);
   } finally {
     clearTimeout(timer);
   }

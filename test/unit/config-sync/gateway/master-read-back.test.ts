@@ -64,3 +64,20 @@ test("a secret that cannot be read is the master out of reach, naming the variab
   await expect(slow.send(read('/workspaces/topp.json'), 20)).rejects.toMatchObject({ timedOut: true, message: expect.stringContaining('no answer within 20 ms') });
   expect(got).toEqual([]);
 });
+
+test("a secret read that outlasts the call's time is cancelled, not left running past the request's deadline", async () => {
+  const { upstream, got } = master(() => 200);
+  let cancelled: unknown;
+  // A Secrets Manager read that answers only when its signal aborts it (as the SDK's send does with `abortSignal`).
+  const load = (signal?: AbortSignal) =>
+    new Promise<never>((_, reject) => {
+      signal?.addEventListener('abort', () => {
+        cancelled = signal.reason;
+        reject(new Error('Request aborted'));
+      });
+    });
+  const slow = masterReadBack(upstream, new CachedCredentials(load));
+  await expect(slow.send(read('/workspaces/topp.json'), 20)).rejects.toMatchObject({ timedOut: true, message: expect.stringContaining('no answer within 20 ms') });
+  expect(cancelled).toBeInstanceOf(Error);
+  expect(got).toEqual([]);
+});

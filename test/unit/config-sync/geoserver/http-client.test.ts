@@ -118,6 +118,15 @@ test("a credentials read that never answers (Secrets Manager on a cold start) en
   expect(seen).toEqual([]);
 });
 
+test("a credentials read that outlasts the call's bound is cancelled (its signal aborted), not left running", async () => {
+  let cancelled = false;
+  const load = (signal?: AbortSignal) => new Promise<never>((_, reject) => signal?.addEventListener('abort', () => ((cancelled = true), reject(signal.reason))));
+  const stuck = new HttpGeoServer({ url: base, credentials: new CachedCredentials(load), timeoutMs: 50 });
+  await expect(stuck.send({ method: 'GET', path: '/about/version' })).rejects.toThrow('could not read the GeoServer credentials: no answer before the timeout');
+  expect(cancelled).toBe(true);
+  expect(seen).toEqual([]);
+});
+
 test('caches the credentials, and reads them again after a 401', async () => {
   const { provider, loads } = credentials();
   const geoserver = new HttpGeoServer({ url: base, credentials: provider });
