@@ -305,6 +305,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/nodes/{node}/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The messages of a node's dead-letter queue, read without consuming them
+         * @description Each message is received, held for the request and made visible again: a redrive run meanwhile does not see it. Shown for each: whether the apply function set it aside as no event of the cluster's log (forged, of another cluster, past the log's head, or differing from the log's event) and why, or whether it is an event that failed (redrive it). The node itself, a master or an operator may list.
+         */
+        get: operations["listNodeDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes/{node}/dead-letters/discard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete from a node's dead-letter queue the named messages its apply function set aside
+         * @description Only a message set aside as no event of the cluster's log is deleted (a redrive leaves those where they are, and its dead-letter alarm would stay on for the queue's 14-day retention); an event that failed is kept (NOT_SET_ASIDE): a redrive moves it back to the queue, and deleting it could lose a change. At most 100 ids per request. The node itself or a master may discard.
+         */
+        post: operations["discardNodeDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/nodes/{node}/drift": {
         parameters: {
             query?: never;
@@ -972,6 +1012,29 @@ export interface components {
             patch: {
                 [key: string]: unknown;
             };
+        };
+        DeadLetter: {
+            messageId: string;
+            /** @description Set aside by the node's apply function (message group `set-aside-<message id>`): no event of the cluster's log, which a redrive leaves where it is and a discard may delete. False: an event that failed, which a redrive moves back to the queue */
+            setAside: boolean;
+            /** @description Why it was set aside, as the apply function recorded it; null for any other message, and for one set aside before reasons were recorded */
+            reason: string | null;
+            messageGroupId: string | null;
+            /** @description The `origin` message attribute: the publishing node, as the message's sender said */
+            origin: string | null;
+            /**
+             * Format: date-time
+             * @description When it was sent to the queue it was received from
+             */
+            sentAt: string | null;
+            /** @description How many times it was received from the dead-letter queue, listings included */
+            receiveCount: number | null;
+            /** @description The body's size in bytes (UTF-8) */
+            size: number;
+            /** @description The first 1000 characters of the body */
+            body: string;
+            /** @description The body is longer than what `body` shows */
+            bodyTruncated: boolean;
         };
         /** @description Any JSON value */
         JsonValue: JsonValue;
@@ -2933,6 +2996,179 @@ export interface operations {
             };
             /** @description The cluster configuration declares no such node (NODE_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listNodeDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description Messages to list, at most 100 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A node declared in the cluster configuration */
+                node: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up to `limit` messages, oldest sent first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        node: string;
+                        /** @description Messages in the dead-letter queue, listed or not (approximate, as SQS counts them); null for a pure master */
+                        deadLetterDepth: number | null;
+                        /** @description Oldest sent first */
+                        messages: components["schemas"]["DeadLetter"][];
+                        /** @description The listing stopped at `limit` or its time before the queue had no other message to show. Of the events that failed (which share one message group) only the oldest are shown: redrive them to see the rest */
+                        more: boolean;
+                    };
+                };
+            };
+            /** @description The path holds a malformed %-escape (API Gateway); or: `limit` out of range, or another query parameter (INVALID_REQUEST, `field` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify (authorizer); or: A slave asking about another node */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description The cluster configuration declares no such node (NODE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    discardNodeDeadLetters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node declared in the cluster configuration */
+                node: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The ids of the messages to discard (from GET /nodes/{node}/dead-letters), at most 100 */
+                    messageIds: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description What was discarded, and what was kept and why */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        node: string;
+                        /** @description The message ids deleted from the dead-letter queue */
+                        discarded: string[];
+                        /** @description The message ids named and not deleted, each with why */
+                        kept: {
+                            messageId: string;
+                            /**
+                             * @description NOT_SET_ASIDE: an event that failed (redrive it instead); NOT_FOUND: not in the queue (discarded or redriven already), held by another reader at the time, or not reached in time (`more`)
+                             * @enum {string}
+                             */
+                            cause: "NOT_SET_ASIDE" | "NOT_FOUND";
+                            reason: string;
+                        }[];
+                        /** @description The request's time ran out before the queue was read through: a message NOT_FOUND may still be in it (send the discard again) */
+                        more: boolean;
+                    };
+                };
+            };
+            /** @description The path holds a malformed %-escape (API Gateway); or: No body, malformed JSON, or `messageIds` missing, empty, too long, with an id twice or a value that is no message id (`field` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify (authorizer); or: A slave acting on another node, or an operator (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description The cluster configuration declares no such node (NODE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

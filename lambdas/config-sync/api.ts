@@ -29,10 +29,19 @@ import {
 } from './gateway/limits';
 import { JOB_KINDS, JOB_STATES } from './jobs';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from './change-set-limits';
-import { catalogQuerySchema, driftQuerySchema, eventLogQuerySchema, resyncRequestSchema } from './request-schemas';
+import {
+  catalogQuerySchema,
+  deadLettersQuerySchema,
+  discardRequestSchema,
+  driftQuerySchema,
+  eventLogQuerySchema,
+  MAX_DISCARD_IDS,
+  resyncRequestSchema,
+} from './request-schemas';
+import { DEAD_LETTER_BODY_PREVIEW_CHARS, SET_ASIDE_GROUP_PREFIX } from './adapters/sqs-queues';
 import { PARKED_LIST_MAX } from './ports';
 
-export { resyncRequestSchema };
+export { discardRequestSchema, resyncRequestSchema };
 
 const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description)) as T;
 const count = () => z.int().check(z.minimum(0));
@@ -333,6 +342,51 @@ export const redriveAnswerSchema = z.object({
   }),
 });
 
+export const deadLetterSchema = z.object({
+  messageId: z.string(),
+  setAside: described(
+    z.boolean(),
+    `Set aside by the node's apply function (message group \`${SET_ASIDE_GROUP_PREFIX}<message id>\`): no event of the cluster's log, which a redrive leaves where it is and a discard may delete. False: an event that failed, which a redrive moves back to the queue`,
+  ),
+  reason: described(z.nullable(z.string()), 'Why it was set aside, as the apply function recorded it; null for any other message, and for one set aside before reasons were recorded'),
+  messageGroupId: z.nullable(z.string()),
+  origin: described(z.nullable(z.string()), "The `origin` message attribute: the publishing node, as the message's sender said"),
+  sentAt: described(z.nullable(dateTime()), 'When it was sent to the queue it was received from'),
+  receiveCount: described(z.nullable(z.int()), "How many times it was received from the dead-letter queue, listings included"),
+  size: described(count(), "The body's size in bytes (UTF-8)"),
+  body: described(z.string(), `The first ${DEAD_LETTER_BODY_PREVIEW_CHARS} characters of the body`),
+  bodyTruncated: described(z.boolean(), 'The body is longer than what `body` shows'),
+});
+
+export const deadLettersAnswerSchema = z.object({
+  node: z.string(),
+  deadLetterDepth: described(z.nullable(count()), 'Messages in the dead-letter queue, listed or not (approximate, as SQS counts them); null for a pure master'),
+  messages: described(z.array(deadLetterSchema), 'Oldest sent first'),
+  more: described(
+    z.boolean(),
+    "The listing stopped at `limit` or its time before the queue had no other message to show. Of the events that failed (which share one message group) only the oldest are shown: redrive them to see the rest",
+  ),
+});
+
+export const discardAnswerSchema = z.object({
+  node: z.string(),
+  discarded: described(z.array(z.string()), 'The message ids deleted from the dead-letter queue'),
+  kept: described(
+    z.array(
+      z.object({
+        messageId: z.string(),
+        cause: described(
+          z.enum(['NOT_SET_ASIDE', 'NOT_FOUND']),
+          'NOT_SET_ASIDE: an event that failed (redrive it instead); NOT_FOUND: not in the queue (discarded or redriven already), held by another reader at the time, or not reached in time (`more`)',
+        ),
+        reason: z.string(),
+      }),
+    ),
+    'The message ids named and not deleted, each with why',
+  ),
+  more: described(z.boolean(), "The request's time ran out before the queue was read through: a message NOT_FOUND may still be in it (send the discard again)"),
+});
+
 /** Config sync's named schemas in the document (components/schemas). */
 export const CONFIG_SYNC_SCHEMAS = {
   ObjectRef: objectRefSchema(),
@@ -350,6 +404,7 @@ export const CONFIG_SYNC_SCHEMAS = {
   ParkedEvents: parkedEventsSchema,
   GeoServerState: geoserverStateSchema,
   DerivedEvent: derivedEventSchema,
+  DeadLetter: deadLetterSchema,
 } as const;
 
 /** Descriptions of schemas owned by events.ts and objects.ts, which the document adds to them. */
@@ -747,6 +802,43 @@ export const CONFIG_SYNC_API = {
       400: errorResponse('A body: the route takes none (send none, or {})'),
       403: errorResponse('A slave acting on another node, or an operator (read-only)'),
       404: unknownNode,
+    },
+  },
+  listNodeDeadLetters: {
+    operationId: 'listNodeDeadLetters',
+    summary: "The messages of a node's dead-letter queue, read without consuming them",
+    description:
+      'Each message is received, held for the request and made visible again: a redrive run meanwhile does not see it. ' +
+      'Shown for each: whether the apply function set it aside as no event of the cluster\'s log (forged, of another cluster, ' +
+      "past the log's head, or differing from the log's event) and why, or whether it is an event that failed (redrive it). " +
+      'The node itself, a master or an operator may list.',
+    tag: TAG,
+    path: nodePath,
+    query: deadLettersQuerySchema(),
+    responses: {
+      200: { description: 'Up to `limit` messages, oldest sent first', content: jsonContent(deadLettersAnswerSchema) },
+      400: errorResponse('`limit` out of range, or another query parameter (INVALID_REQUEST, `field` names it)'),
+      403: errorResponse('A slave asking about another node'),
+      404: unknownNode,
+    },
+  },
+  discardNodeDeadLetters: {
+    operationId: 'discardNodeDeadLetters',
+    summary: "Delete from a node's dead-letter queue the named messages its apply function set aside",
+    description:
+      'Only a message set aside as no event of the cluster\'s log is deleted (a redrive leaves those where they are, and its ' +
+      "dead-letter alarm would stay on for the queue's 14-day retention); an event that failed is kept (NOT_SET_ASIDE): a redrive " +
+      `moves it back to the queue, and deleting it could lose a change. At most ${MAX_DISCARD_IDS} ids per request. ` +
+      'The node itself or a master may discard.',
+    tag: TAG,
+    path: nodePath,
+    body: { required: true, content: jsonContent(discardRequestSchema()) },
+    responses: {
+      200: { description: 'What was discarded, and what was kept and why', content: jsonContent(discardAnswerSchema) },
+      400: errorResponse('No body, malformed JSON, or `messageIds` missing, empty, too long, with an id twice or a value that is no message id (`field` names it)'),
+      403: errorResponse('A slave acting on another node, or an operator (read-only)'),
+      404: unknownNode,
+      415: errorResponse('The body is not JSON'),
     },
   },
   pauseNode: {

@@ -181,6 +181,23 @@ export const CONFIG_SYNC_MANIFEST = {
     ],
     routes: [{ method: 'POST', path: '/nodes/{node}/redrive', access: 'node', api: API.redriveNode }],
   },
+  /**
+   * A node's dead-letter messages, read without consuming them: received, held for the request and
+   * made visible again (ChangeMessageVisibility). Operators may list. Dead-letter queues only.
+   */
+  ListDeadLetters: {
+    entry: 'config-sync/handlers/list-dead-letters.ts',
+    environment: WITH_QUEUES,
+    grants: [{ on: 'deadLetterQueues', actions: ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility'] }],
+    routes: [{ method: 'GET', path: '/nodes/{node}/dead-letters', access: 'node', api: API.listNodeDeadLetters }],
+  },
+  /** Deletes the named set-aside messages of a node's dead-letter queue (the node itself or a master). Dead-letter queues only. */
+  DiscardDeadLetters: {
+    entry: 'config-sync/handlers/discard-dead-letters.ts',
+    environment: WITH_QUEUES,
+    grants: [{ on: 'deadLetterQueues', actions: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'] }],
+    routes: [{ method: 'POST', path: '/nodes/{node}/dead-letters/discard', access: 'node', api: API.discardNodeDeadLetters }],
+  },
   /** Starts a drift check, reconcile or capture job on a GeoServer node (jobs.ts): its apply function runs it. */
   StartNodeJob: {
     entry: 'config-sync/handlers/start-node-job.ts',

@@ -82,3 +82,34 @@ export const driftQuerySchema = lazily(() =>
     after: queryIntegerOr(0, 0, 999_999_999, 'The `next` of the previous page'),
   }),
 );
+
+/** The most dead-letter messages one GET /nodes/{node}/dead-letters lists, and one discard names. */
+export const MAX_DEAD_LETTER_PAGE = 100;
+export const MAX_DISCARD_IDS = 100;
+/** An SQS message id as a listing shows it: letters, digits and hyphens (a UUID on AWS and on the emulator). */
+const MESSAGE_ID_PATTERN = /^[A-Za-z0-9-]{1,128}$/;
+
+/** Query of GET /nodes/{node}/dead-letters (handlers/list-dead-letters.ts). */
+export const deadLettersQuerySchema = lazily(() =>
+  z.strictObject({
+    limit: queryIntegerOr(20, 1, MAX_DEAD_LETTER_PAGE, `Messages to list, at most ${MAX_DEAD_LETTER_PAGE}`),
+  }),
+);
+
+/** Body of POST /nodes/{node}/dead-letters/discard (handlers/discard-dead-letters.ts). */
+export const discardRequestSchema = lazily(() =>
+  z.strictObject({
+    messageIds: z
+      .array(
+        z.string().check(
+          z.regex(MESSAGE_ID_PATTERN, 'is not a message id: letters, digits and hyphens, as GET /nodes/{node}/dead-letters lists them'),
+        ),
+      )
+      .check(
+        z.minLength(1, 'must name at least one message id'),
+        z.maxLength(MAX_DISCARD_IDS, `names more than ${MAX_DISCARD_IDS} message ids: send them in several requests`),
+        z.refine((ids) => new Set(ids).size === ids.length, 'names a message id twice'),
+        z.describe(`The ids of the messages to discard (from GET /nodes/{node}/dead-letters), at most ${MAX_DISCARD_IDS}`),
+      ),
+  }),
+);

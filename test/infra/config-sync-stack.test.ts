@@ -483,6 +483,20 @@ describe('the other functions', () => {
     }
   });
 
+  it.each([
+    ['ListDeadLetters', ['sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']],
+    ['DiscardDeadLetters', ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']],
+  ])('%s acts on the consuming nodes\' dead-letter queues only, with exactly %j', (name, expected) => {
+    const statements = statementsOf(synth.json, functionId(synth.json, name));
+    const own = statements.filter((s) => actionsOfStatement(s).some((action) => !action.startsWith('logs:') && !XRAY_ACTIONS.includes(action)));
+    expect([...new Set(own.flatMap(actionsOfStatement))].sort()).toEqual(expected);
+    const dlqs = CONSUMERS.map((node) => JSON.stringify(arnOf(must(dlqOf(synth.json, node), node)))).sort();
+    // Every statement of its own names the dead-letter queues, and no other queue, table or bucket.
+    for (const statement of own) expect(asArray(statement.Resource as unknown).map((resource) => JSON.stringify(resource)).sort()).toEqual(dlqs);
+    const queues = CONSUMERS.map((node) => JSON.stringify(arnOf(must(queueOf(synth.json, node), node))));
+    expect(own.flatMap((s) => asArray(s.Resource as unknown)).map((resource) => JSON.stringify(resource)).filter((resource) => queues.includes(resource))).toEqual([]);
+  });
+
   it.each(['ListNodes', 'GetCatalog', 'GetCatalogObject'])('%s only reads', (name) => {
     const actions = statementsOf(synth.json, functionId(synth.json, name))
       .flatMap(actionsOfStatement)
@@ -592,6 +606,8 @@ describe('routes', () => {
     ['POST /config/events', 'PublishEvent', true],
     ['POST /nodes/{node}/resync', 'ResyncNode', true],
     ['POST /nodes/{node}/redrive', 'RedriveNode', true],
+    ['GET /nodes/{node}/dead-letters', 'ListDeadLetters', true],
+    ['POST /nodes/{node}/dead-letters/discard', 'DiscardDeadLetters', true],
     ['GET /nodes', 'ListNodes', true],
     ['GET /nodes/{node}/catalog', 'GetCatalog', true],
     ['GET /nodes/{node}/catalog/{type}/{id}', 'GetCatalogObject', true],

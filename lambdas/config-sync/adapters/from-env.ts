@@ -52,7 +52,7 @@ import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
 import { SnsEventTopic } from './sns-event-topic';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 import type { Warn } from '../../shared/warn';
-import { SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from './sqs-queues';
+import { SqsDeadLetters, SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from './sqs-queues';
 
 /**
  * The cluster's name and declared nodes (`CLUSTER_NAME`, `CLUSTER_NODES`), checked by the cluster
@@ -205,6 +205,10 @@ export function queueDepthsFromEnv(membership: ClusterMembership, sqs: Sqs): Sqs
 
 export function redriveFromEnv(membership: ClusterMembership, sqs: Sqs): SqsRedrive {
   return new SqsRedrive(nodeQueuesFromEnv(membership), sqs);
+}
+
+export function deadLettersFromEnv(membership: ClusterMembership, sqs: Sqs): SqsDeadLetters {
+  return new SqsDeadLetters(nodeQueuesFromEnv(membership), sqs);
 }
 
 /** The node's GeoServer (`GEOSERVER_URL`), or undefined when the node has none. */

@@ -21,7 +21,9 @@
  * be applied; retried, it would hold every later message of the queue's
  * one message group, up to `maxReceiveCount` deliveries (1,000, days, on a GeoServer node). It is
  * sent to the node's dead-letter queue at once, in a message group of its own that a redrive
- * leaves there (its dead-letter alarm fires), logged
+ * leaves there (its dead-letter alarm fires) and with its reason (`setAsideReason`), where
+ * `GET /nodes/{node}/dead-letters` lists it and `POST /nodes/{node}/dead-letters/discard` deletes
+ * it, logged
  * (`message set aside`) and counted (`MessagesSetAside`), and acknowledged: later messages flow.
  * Nothing was applied for it and the cursor never moved for it, so no event of the log is
  * skipped. When the send fails, it is retried with the messages after it, as any failure.
@@ -48,7 +50,7 @@ import type { JobRecordRunner } from '../job-slices';
 import { rangeLastOf } from '../cluster';
 import { buildEventSchemas } from '../events';
 import { QueueBacklog } from '../queue-backlog';
-import { SET_ASIDE_GROUP_PREFIX } from '../adapters/sqs-queues';
+import { SET_ASIDE_GROUP_PREFIX, withSetAsideReason } from '../adapters/sqs-queues';
 
 const membership = membershipFromEnv();
 const node = ownNodeFromEnv(membership);
@@ -233,7 +235,8 @@ function fieldOf(body: string | undefined, field: string): unknown {
 
 /**
  * Sends each message set aside (`BatchResult.setAside`) to the node's dead-letter queue, as it
- * came (body, message group, message attributes), logs and counts it; in order, stopping at
+ * came (body, message attributes) with its reason as one more attribute, in a message group of
+ * its own; logs and counts it; in order, stopping at
  * the first send that fails.
  * @returns the message whose send failed, with the error, or undefined when every one was sent
  */
@@ -255,7 +258,8 @@ async function setAsideMessages(
           MessageGroupId: `${SET_ASIDE_GROUP_PREFIX}${record.messageId}`.slice(0, 128),
           // A retry of this batch (a later message failed after the send) sends it once.
           MessageDeduplicationId: `${SET_ASIDE_GROUP_PREFIX}${record.messageId}`.slice(0, 128),
-          MessageAttributes: sendableAttributes(record.messageAttributes),
+          // With its reason, which GET /nodes/{node}/dead-letters shows (sqs-queues.ts `withSetAsideReason`).
+          MessageAttributes: withSetAsideReason(record.body, sendableAttributes(record.messageAttributes), reason),
         }),
       );
     } catch (error) {
