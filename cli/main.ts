@@ -37,6 +37,7 @@ import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
 import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../lambdas/config-sync/change-set-limits';
 import { JOB_ID_PATTERN, JOB_ID_RULE, JOB_KINDS, JOB_STATES } from '../lambdas/config-sync/jobs';
 import { parkedEventsText } from '../lambdas/config-sync/ports';
+import { MAX_DEAD_LETTER_PAGE } from '../lambdas/config-sync/request-schemas';
 import { parseAuthorizationHeader } from '../lambdas/shared/node-token';
 import { lazily } from '../lambdas/shared/lazily';
 import { PHASES } from '../lambdas/status/execution';
@@ -118,6 +119,10 @@ Commands:
   pause <node>                  stop a node's consumption and refuse its publishes
   resume <node>                 restart it
   redrive <node>                move the node's dead-lettered events back to its queue and retry its parked events
+  dead-letters list <node> [--limit N]
+                                the node's dead-letter messages (not consumed): set aside as no event, or events that failed
+  dead-letters discard <node> <id>[,<id>...] --yes
+                                delete the named messages the node's apply function set aside (never an event that failed)
   resync <node> [--source N]    rebuild the node's store from a snapshot of another node (default: a master) and the log
                                 (--yes: a both node's with a GeoServer, whose closing reconcile deletes what it alone holds)
   drift <node>                  compare the node's GeoServer with its store; list what differs
@@ -158,6 +163,19 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     'Usage: geocluster redrive <node> [--json]\n' +
     "  Moves the node's dead-lettered events back to its queue and retries its parked events (the PARKED lines of\n" +
     '  geocluster nodes), each object\'s in order (fix their cause first). Needs the node\'s own or a master\'s token.',
+  'dead-letters':
+    'Usage: geocluster dead-letters list|discard ... [--json]\n' +
+    '\n' +
+    '  geocluster dead-letters list <node> [--limit N] [--json]\n' +
+    "    Lists the messages of the node's dead-letter queue, oldest first, without consuming them (each is held for the\n" +
+    '    request and made visible again): its id, whether its apply function set it aside as no event of the cluster\'s log\n' +
+    '    (and why) or it is an event that failed (geocluster redrive moves those back), when it was sent, its size and the\n' +
+    `    start of its body. --limit: 1-${MAX_DEAD_LETTER_PAGE} messages (default 20). Needs the node's own, a master's or an operator's token.\n` +
+    '\n' +
+    '  geocluster dead-letters discard <node> <id>[,<id>...] --yes [--json]\n' +
+    '    Deletes for good the named messages (ids from dead-letters list, comma-separated) that the node\'s apply function\n' +
+    '    set aside; any other is kept, with why (an event that failed: redrive it instead). Needs --yes, and the node\'s own\n' +
+    "    or a master's token. Exit 1 if any named message was kept.",
   resync:
     'Usage: geocluster resync <node> [--source NODE] [--detach] [--interval MS] [--json]\n  Rebuilds the node\'s store from a snapshot of another node\'s store plus the log after it.\n' +
     '  --yes: needed for a node that publishes with a GeoServer (role both): its resync ends with a reconcile, which deletes\n' +
@@ -256,6 +274,7 @@ const ARITY: Readonly<Record<string, number>> = { nodes: 0, pause: 1, resume: 1,
 const SUBCOMMAND_ARITY: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   executions: { list: 0, get: 1, reindex: 0 },
   config: { publish: 1, log: 0 },
+  'dead-letters': { list: 1, discard: 2 },
   token: { issue: 1, revoke: 1 },
 };
 
@@ -282,6 +301,8 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   watch: ['interval'],
   'config publish': [],
   'config log': ['since', 'limit'],
+  'dead-letters list': ['limit'],
+  'dead-letters discard': ['yes'],
   'token issue': ['table', 'endpoint', 'region'],
   'token revoke': ['table', 'endpoint', 'region'],
 };
@@ -426,7 +447,8 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
   const subArity = Object.hasOwn(SUBCOMMAND_ARITY, command) && sub !== undefined && Object.hasOwn(SUBCOMMAND_ARITY[command]!, sub) ? SUBCOMMAND_ARITY[command]![sub] : undefined;
   if (subArity !== undefined && subArguments.length > subArity) {
     const extra = subArguments.slice(subArity);
-    io.err(`geocluster: ${command} ${sub} takes ${subArity === 0 ? 'no arguments' : 'one argument'}; '${extra.join(' ')}' ${extra.length === 1 ? 'is one' : 'are'} too many\n${HELP[command]}`);
+    const takes = subArity === 0 ? 'no arguments' : subArity === 1 ? 'one argument' : `${subArity} arguments`;
+    io.err(`geocluster: ${command} ${sub} takes ${takes}; '${extra.join(' ')}' ${extra.length === 1 ? 'is one' : 'are'} too many\n${HELP[command]}`);
     return EXIT.usage;
   }
   const misused = nodeOptionMisused(command, rest, values.node);
@@ -524,6 +546,8 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
       }
       case 'executions':
         return await executions(client, rest, values, io, print);
+      case 'dead-letters':
+        return await deadLetters(client, rest, values, io, print);
       case 'watch':
         return await watch(client, executionIdArgument(rest[0], command), { json: values.json, intervalMs }, io);
       case 'config':
@@ -990,6 +1014,68 @@ async function executions(
   const none = Object.keys(query).length > 0 ? 'no execution status matches these filters' : 'no execution statuses stored';
   print(rows.length === 0 && !data.nextCursor ? none : table(['EXECUTION', 'PROCESS', 'PHASE', 'PROGRESS', 'NODE', 'UPDATED'], rows) + (data.nextCursor ? more : ''), data);
   return EXIT.ok;
+}
+
+/** The characters of a dead letter's body shown on its line (the API sends its first 1,000). */
+const DEAD_LETTER_BODY_SHOWN = 200;
+
+/** `dead-letters list <node>` and `dead-letters discard <node> <ids> --yes`. */
+async function deadLetters(
+  client: ClusterApi,
+  rest: string[],
+  values: { limit?: string; yes?: boolean },
+  io: CliIo,
+  print: (human: string, data: unknown) => void,
+): Promise<number> {
+  const [sub, nodeName, ids] = rest;
+  if (sub !== 'list' && sub !== 'discard') {
+    io.err(HELP['dead-letters'] as string);
+    return EXIT.usage;
+  }
+  const node = nodeArgument(nodeName, 'dead-letters');
+  if (sub === 'list') {
+    const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, '--limit', 1, MAX_DEAD_LETTER_PAGE);
+    const data = await call(client.GET('/nodes/{node}/dead-letters', { params: { path: { node }, query: limit === undefined ? {} : { limit } } }));
+    print(deadLettersText(node, data), data);
+    return EXIT.ok;
+  }
+  const messageIds = required(ids, 'dead-letters', '<id>[,<id>...] (from geocluster dead-letters list)').split(',').map((id) => id.trim());
+  if (messageIds.some((id) => id === '')) throw new CliError(`dead-letters discard: an empty message id in '${ids}' (ids are comma-separated)`, EXIT.usage);
+  if (!values.yes) {
+    throw new CliError(
+      `dead-letters discard deletes ${counted(messageIds.length, 'message')} of ${node}'s dead-letter queue for good: if you mean that, ` +
+        `geocluster dead-letters discard ${node} ${messageIds.join(',')} --yes (only those its apply function set aside are deleted)`,
+      EXIT.usage,
+    );
+  }
+  const data = await call(client.POST('/nodes/{node}/dead-letters/discard', { params: { path: { node } }, body: { messageIds } }));
+  const lines = [
+    `${node}: ${counted(data.discarded.length, 'message')} discarded${data.discarded.length > 0 ? ` (${data.discarded.join(', ')})` : ''}` +
+      (data.kept.length > 0 ? `, ${counted(data.kept.length, 'message')} kept` : ''),
+    ...data.kept.map((entry) => inline(`  kept ${entry.messageId}: ${entry.reason}`)),
+  ];
+  print(lines.join('\n'), data);
+  return data.kept.length > 0 ? EXIT.refused : EXIT.ok;
+}
+
+type DeadLettersAnswer = paths['/nodes/{node}/dead-letters']['get']['responses'][200]['content']['application/json'];
+
+function deadLettersText(node: string, data: DeadLettersAnswer): string {
+  if (data.deadLetterDepth === null) return `${node} consumes no queue (a pure master): it has no dead-letter queue`;
+  if (data.messages.length === 0) return `${node}: no dead-letter messages${data.deadLetterDepth > 0 ? ` listed (the queue counts ${data.deadLetterDepth}, held by another reader meanwhile: list again)` : ''}`;
+  const lines = [`${node}: ${counted(data.messages.length, 'message')} listed of ${data.deadLetterDepth} in the dead-letter queue${data.more ? ' (more: raise --limit, or redrive the events that failed)' : ''}`];
+  for (const message of data.messages) {
+    const body = message.body.length > DEAD_LETTER_BODY_SHOWN ? `${message.body.slice(0, DEAD_LETTER_BODY_SHOWN)}…` : `${message.body}${message.bodyTruncated ? '…' : ''}`;
+    lines.push(
+      inline(`${message.messageId}  ${message.setAside ? 'SET ASIDE' : 'FAILED EVENT'}  sent ${message.sentAt ?? '-'}  ${counted(message.size, 'byte')}  origin ${message.origin ?? '-'}`),
+      ...(message.setAside ? [inline(`  reason: ${message.reason ?? '(not recorded)'}`)] : []),
+      inline(`  body: ${body}`),
+    );
+  }
+  const setAside = data.messages.filter((message) => message.setAside).map((message) => message.messageId);
+  if (setAside.length > 0) lines.push(`to delete those set aside: geocluster dead-letters discard ${node} ${setAside.join(',')} --yes`);
+  if (data.messages.some((message) => !message.setAside)) lines.push(`events that failed go back to the queue (after a fix): geocluster redrive ${node}`);
+  return lines.join('\n');
 }
 
 function describeExecution(status: ExecutionStatus): string {
