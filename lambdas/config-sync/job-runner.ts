@@ -24,7 +24,7 @@ import {
   objectDifferences,
   outerGroupsFirst,
   storeOfAnotherWorkspace,
-  withHeldGroups,
+  withHeldGroupsWithin,
   type CompareMode,
   type DriftEntry,
   type FixEntry,
@@ -255,8 +255,21 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache, deadlin
       // The catalog listed a step at a time (`listCatalog`), each within the slice's time, and what
       // it listed compared with the store as it goes: a catalog too large (or a GeoServer too slow)
       // for one invocation is listed across slices, the listing going on where the last saved step left it.
-      const listed = await reader.listCatalog(job.checkpoint.listing, { concurrency, calls: concurrency * LISTING_STEP_ROUNDS, until: deadline });
-      const extras = await withHeldGroups(reader, await extraObjects(deps.store, job.node, listed.objects), concurrency);
+      // Each extra layer group is read too (for the groups it holds), as many calls again as the
+      // GeoServer holds groups the store lacks: bounded like the listing, what a step could not
+      // read is carried to the next (`extrasLeft`), which reads it before it lists more.
+      const stepCalls = concurrency * LISTING_STEP_ROUNDS;
+      const carried = job.checkpoint.extrasLeft ?? [];
+      let listingDone = job.checkpoint.listingDone === true;
+      let listing = job.checkpoint.listing;
+      let found: readonly DriftEntry[] = carried;
+      if (carried.length === 0) {
+        const listed = await reader.listCatalog(listing, { concurrency, calls: stepCalls, until: deadline });
+        found = await extraObjects(deps.store, job.node, listed.objects);
+        listing = listed.next;
+        listingDone = listed.next === undefined;
+      }
+      const { done: extras, left } = await withHeldGroupsWithin(reader, found, { concurrency, calls: stepCalls, until: deadline, progress: carried.length > 0 });
       let chunks = job.checkpoint.chunks ?? 0;
       for (let i = 0; i < extras.length; i += 500) {
         await deps.jobs.putDifferences(job.node, job.id, chunks, extras.slice(i, i + 500));
@@ -264,7 +277,10 @@ async function runStep(deps: JobRunnerDeps, job: Job, cache: SliceCache, deadlin
       }
       const extra = job.progress.extra + extras.length;
       const restCalls = job.progress.restCalls + reader.calls;
-      if (listed.next !== undefined) return { ...job, checkpoint: { chunks, listing: listed.next }, progress: progress({ extra, restCalls }) };
+      if (left.length > 0 || !listingDone) {
+        const checkpoint = { chunks, ...(listing === undefined ? {} : { listing }), ...(left.length > 0 ? { extrasLeft: left } : {}), ...(listingDone ? { listingDone: true as const } : {}) };
+        return { ...job, checkpoint, progress: progress({ extra, restCalls }) };
+      }
       // A capture notes the log's head once its scan has compared everything (`JobCheckpoint.scanHead`):
       // an event below it may have come before a difference was found, never one above it.
       const scanHead = job.kind === 'capture' ? await deps.apply.log.head(deps.cluster) : undefined;

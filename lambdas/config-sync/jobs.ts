@@ -105,6 +105,15 @@ export interface JobCheckpoint {
    */
   readonly listing?: CatalogCursor;
   /**
+   * The `scan-geoserver` phase's: the extras a step listed and could not finish within its calls
+   * and time, from the first extra layer group not yet read for the groups it holds
+   * (`withHeldGroupsWithin`), in the listing's order: the next step reads them before it lists
+   * more. Absent when none is left.
+   */
+  readonly extrasLeft?: readonly DriftEntry[];
+  /** The `scan-geoserver` phase's: the listing has ended, and only `extrasLeft` remain. */
+  readonly listingDone?: true;
+  /**
    * A capture's: the log's head when its scan had compared everything (noted as it ends, so that no
    * event above it came before a difference was found). A difference the fix finds no longer standing
    * whose stored object an event above it wrote was made good on the nodes after the scan (by the

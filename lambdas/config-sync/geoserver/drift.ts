@@ -368,6 +368,37 @@ export async function withHeldGroups(reader: GeoServerReader, extras: readonly D
   });
 }
 
+/**
+ * `withHeldGroups` for as many of `extras` as a step of the scan may read: one GET per extra layer
+ * group, `concurrency` at a time, none started once `limits.calls` are made or past `limits.until`
+ * (epoch ms), one round at least when `limits.progress` (a step that lists nothing must move on).
+ * `done`: the extras up to the first group left unread, in order, read; `left`: the rest, in
+ * order, for the next step. A listing step returns every layer group of the catalog (the global
+ * ones in its first step) or of a few workspaces: read all at once, as many extras as the
+ * GeoServer holds would be as many calls in one step, whatever the slice's time.
+ */
+export async function withHeldGroupsWithin(
+  reader: GeoServerReader,
+  extras: readonly DriftEntry[],
+  limits: { readonly concurrency: number; readonly calls: number; readonly until?: number; readonly progress: boolean },
+): Promise<{ done: DriftEntry[]; left: DriftEntry[] }> {
+  const concurrency = Math.max(1, limits.concurrency);
+  const groups = extras.flatMap((entry, index) => (entry.kind === 'extra' && entry.type === 'layerGroup' ? [index] : []));
+  if (groups.length === 0) return { done: [...extras], left: [] };
+  const done: DriftEntry[] = extras.slice(0, groups[0]);
+  let from = groups[0]!;
+  let read = 0;
+  while (read < groups.length) {
+    if ((read > 0 || !limits.progress) && (read >= limits.calls || (limits.until !== undefined && Date.now() >= limits.until))) break;
+    const taken = Math.min(concurrency, groups.length - read);
+    const end = read + taken < groups.length ? groups[read + taken]! : extras.length;
+    done.push(...(await withHeldGroups(reader, extras.slice(from, end), concurrency)));
+    from = end;
+    read += taken;
+  }
+  return { done, left: extras.slice(from) };
+}
+
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

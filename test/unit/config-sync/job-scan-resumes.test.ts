@@ -184,8 +184,11 @@ test('a slice that dies part way through the listing: the next goes on from the 
     if (outcome !== 'more' || (job.phase === 'scan-geoserver' && 'listing' in job.checkpoint)) break;
   }
   expect(outcome).toBe('more');
-  // The invocation ends a few calls into the slice: after its first save, before its step ends.
-  expect(await slice(h, jobs, gate, 'drift-dies', 5 * COST_MS)).toBe('died');
+  // The invocation ends a few calls into the slice's listing: after its first save, before its step
+  // ends. A step first reads the extra layer groups the last one left (`extrasLeft`), a call each.
+  const left = (await jobs.read(NODE, 'drift-dies'))!.checkpoint.extrasLeft ?? [];
+  const groupsLeft = left.filter((entry) => entry.type === 'layerGroup').length;
+  expect(await slice(h, jobs, gate, 'drift-dies', (groupsLeft + 5) * COST_MS)).toBe('died');
   const lost = gate.paths.slice(savedAt.at(-1)!);
   expect(lost.length).toBeGreaterThan(0);
 
@@ -211,4 +214,28 @@ test('a slice that dies part way through the listing: the next goes on from the 
   expect(repeated.length).toBeGreaterThan(0);
   expect(lost).toEqual(expect.arrayContaining(repeated));
   expect(gate.paths.length).toBeLessThanOrEqual(one.paths.length + lost.length);
+}, 60_000);
+
+test('a catalog with more extra layer groups than one slice can read is scanned across slices too, their reads bounded as the listing is', async () => {
+  const h = await node();
+  // Layer groups the store lacks, each read (for the groups it holds) once listed: more reads than an invocation makes.
+  for (let g = 0; g < 200; g += 1) {
+    standIn.geoserver.catalog.addLayerGroup(undefined, { name: `global${g}`, publishables: { published: [{ '@type': 'layer', name: 'ws0:t0_0' }] } });
+  }
+  const one = await inOneSlice(h);
+  expect(one.job.progress.extra).toBeGreaterThan(200);
+
+  const jobs = new MemoryJobStore();
+  const gate = slow();
+  await startDrift(jobs, 'drift-groups');
+  const outcomes: (SliceOutcome | 'died')[] = [];
+  for (let n = 0; n < 30 && outcomes.at(-1) !== 'done'; n += 1) outcomes.push(await slice(h, jobs, gate, 'drift-groups'));
+  expect(outcomes).not.toContain('died');
+  const job = (await jobs.read(NODE, 'drift-groups'))!;
+  expect(job).toMatchObject({ state: 'succeeded', error: null });
+  expect(job.progress).toEqual(one.job.progress);
+  expect(await jobs.readDifferences(NODE, 'drift-groups')).toEqual(one.differences);
+  // Each call made once: no group read, nor listing, again.
+  expect([...gate.paths].sort()).toEqual([...one.paths].sort());
+  expect(job.checkpoint).not.toHaveProperty('extrasLeft');
 }, 60_000);
