@@ -629,9 +629,18 @@ export function messageGroupId(cluster: string): string {
   return cluster;
 }
 
-/** SNS FIFO deduplication id: a republished event is recognised as the same message. */
-export function deduplicationId(event: EventMetadata): string {
-  return `${event.cluster}-${event.sequence}`;
+/**
+ * SNS FIFO deduplication id: the cluster, the sequence and a digest of the event's canonical JSON
+ * (128 bits of SHA-256, base64url; at most 59 characters of SNS's 128). The same event gives the
+ * same id, so a republished one is recognised as the same message. The digest binds it to the
+ * event's content: an id of the sequence alone could be taken ahead by anyone else allowed to
+ * publish to the topic or send to a queue (a message numbered as the log's next event, sent
+ * first), and the topic and every queue would then drop the real event for five minutes as its
+ * duplicate, leaving a node that keeps up without it until a later message came.
+ */
+export function deduplicationId(event: PublishedEvent): string {
+  const digest = createHash('sha256').update(stableStringify(event), 'utf8').digest('base64url').slice(0, 22);
+  return `${event.cluster}-${event.sequence}-${digest}`;
 }
 
 /**

@@ -350,9 +350,19 @@ describe('published events', () => {
     expect(rejection(() => parseEventMessage('{"sequence": 1,'))).toMatchObject({ field: 'body', message: 'body: is not valid JSON' });
   });
 
-  it('derives the FIFO group from the cluster and the deduplication id from the sequence', () => {
+  it('derives the FIFO group from the cluster and the deduplication id from the sequence and the event itself', () => {
     expect(messageGroupId('prod')).toBe('prod');
-    expect(deduplicationId(metadata)).toBe('prod-7');
+    const event = parsePublishedEvent({ ...metadata, kind: 'modify', object: { type: 'workspace', id: 'topp' }, patch: { isolated: true } });
+    const id = deduplicationId(event);
+    expect(id).toMatch(/^prod-7-[A-Za-z0-9_-]{22}$/);
+    // A republish of the event (read back from the log) is the same message, within SNS's 128 characters.
+    expect(deduplicationId(parsePublishedEvent(JSON.parse(JSON.stringify(event)) as unknown))).toBe(id);
+    expect(deduplicationId(parsePublishedEvent({ ...metadata, sequence: 9_007_199_254_740_991, cluster: 'a'.repeat(20), kind: 'remove', object: { type: 'workspace', id: 'x' } })).length).toBeLessThanOrEqual(128);
+    // A message made by anyone else allowed on the topic, numbered as the log's next event, cannot
+    // take that event's id: sent first, it would have the topic and every queue drop the real one
+    // for five minutes as its duplicate.
+    expect(deduplicationId(parsePublishedEvent({ ...metadata, kind: 'remove', object: { type: 'workspace', id: 'topp' } }))).not.toBe(id);
+    expect(deduplicationId(parsePublishedEvent({ ...metadata, publishedAt: '2025-01-01T00:00:00.001Z', kind: 'modify', object: { type: 'workspace', id: 'topp' }, patch: { isolated: true } }))).not.toBe(id);
   });
 
   it('offloads a change only when the event would not fit in a message', () => {
