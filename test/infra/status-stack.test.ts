@@ -167,8 +167,8 @@ describe('functions', () => {
     // 16 for execution status (with the reindex), polling protocols (with the CORS preflight) and the authorizer; 9 for
     // configuration sync plus one apply function per consuming node (cdk.json declares two slaves),
     // with pause/resume, the lag measure and the event log reader, and the consumer of the pure
-    // masters' stores' queue (cdk.json declares a pure master); the console.
-    expect(functions.length).toBe(32);
+    // masters' stores' queue (cdk.json declares a pure master), the dead letters' listing and discard; the console.
+    expect(functions.length).toBe(34);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
