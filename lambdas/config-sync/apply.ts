@@ -825,6 +825,35 @@ export async function catchUpOnce(
 }
 
 /**
+ * A delivered copy of an event (a queue's message read as one, compared with nothing) committed
+ * to a store assumed right before it, with nothing read first, in one commit that holds only if
+ * the event log's item at its sequence carries the copy's digest (`LogItemCheck`, as a consuming
+ * node keeping up commits its deliveries: `checkInCommit`). What the master-stores consumer makes
+ * of a lone change delivered to a store that took the one before it, instead of reading the log's
+ * event to compare the copy with. Only on a store that `checksLog`, without a GeoServer, for a lone
+ * add or remove in hand (`copyCheckable`); the commit's compare-and-swap checks the assumed cursor.
+ * - `committed`: the copy is the log's event at its sequence, applied to the store;
+ * - else nothing was applied: the store was not right before the copy (`cursor`, read after the
+ *   lost commit), or the commit could not prove the copy the log's event (another item there, one
+ *   without a digest, a void, a change set's chunk; an object that must be read first, parked or
+ *   newer). The caller then compares the copy with the log's event before taking it.
+ */
+export async function commitCheckedCopy(deps: ApplyDeps, context: NodeContext, copy: DeliveredEvent): Promise<{ readonly committed?: AppliedEvent; readonly cursor?: number }> {
+  const applier = new NodeApplier(deps, context, copy.sequence - 1, true, true);
+  if (!copyCheckable(deps, copy) || !applier.checkCopyInCommit(copy)) return {};
+  const { applied } = await applier.advanceTo(copy.sequence, new Map([[copy.sequence, copy]]));
+  const [step] = applied;
+  if (step?.sequence === copy.sequence) return { committed: step };
+  const cursor = applier.cursorFromStore();
+  return cursor === undefined ? {} : { cursor };
+}
+
+/** Whether `commitCheckedCopy` can commit `copy` checking the log's item: a lone add or remove, inline, on a store that `checksLog`, without a GeoServer. */
+export function copyCheckable(deps: Pick<ApplyDeps, 'store' | 'geoserver'>, copy: DeliveredEvent): boolean {
+  return deps.store.checksLog === true && !deps.geoserver && writableUnread(copy);
+}
+
+/**
  * One applier per invocation: it remembers the cursor and the objects it has read, so a
  * batch costs one cursor read, one batched object read and one commit per event.
  */
@@ -909,6 +938,19 @@ class NodeApplier {
   checkInCommit(events: readonly DeliveredEvent[]): boolean {
     if (!this.checksInHand || !this.deps.store.checksLog || this.deps.geoserver || !events.every(checkableInCommit)) return false;
     for (const event of events) this.toCheckInCommit.set(event.sequence, event);
+    return true;
+  }
+
+  /**
+   * On an applier that takes its events in hand as they are (not `fromQueue`): `copy`, a delivered
+   * copy nothing compared with the log, is committed only on condition that the log's item at its
+   * sequence carries its digest, and never otherwise: a commit that cannot check it, or whose check
+   * fails, ends the pass there (`commitCheckedCopy`). Only on a store that `checksLog`, a node
+   * without a GeoServer, and for a copy `checkableInCommit`; answers whether it was taken.
+   */
+  checkCopyInCommit(copy: DeliveredEvent): boolean {
+    if (this.checksInHand || !this.deps.store.checksLog || this.deps.geoserver || !checkableInCommit(copy)) return false;
+    this.toCheckInCommit.set(copy.sequence, copy);
     return true;
   }
 
@@ -1132,7 +1174,7 @@ class NodeApplier {
       fromLog = fromLog.filter((candidate) => candidate.sequence >= sequence);
       if (this.checksInHand && this.logCopies.size > 2 * LOG_PAGE_SIZE) this.forgetLogThrough(cursor);
       // A copy to check in its commit, when the applier holds no log event there.
-      const unchecked = this.checksInHand && !this.logCopies.has(sequence) ? this.toCheckInCommit.get(sequence) : undefined;
+      const unchecked = !this.checksInHand || !this.logCopies.has(sequence) ? this.toCheckInCommit.get(sequence) : undefined;
       const logCheck: LogItemCheck | undefined =
         unchecked !== undefined && inHand.get(sequence) === unchecked ? { cluster: this.context.cluster, sequence, digest: eventDigest(unchecked) } : undefined;
       let event = logCheck ? unchecked : this.checksInHand ? await this.logEventAt(sequence, Math.min(target, sequence + LOG_PAGE_SIZE - 1)) : inHand.get(sequence);
@@ -1194,6 +1236,8 @@ class NodeApplier {
       if (this.unreadOnly && !this.cursorChecked && !this.readsNothing(event)) break;
       const step = await this.applyNext(cursor, event, !this.deliveredAt(inHand, sequence), logCheck);
       if (step === 'log-differs') {
+        // Not proved the log's event (`checkCopyInCommit`): the caller compares it with the log.
+        if (!this.checksInHand) break;
         // Read the log's event at this sequence, compare the copy with it, and apply it.
         this.toCheckInCommit.delete(sequence);
         continue;

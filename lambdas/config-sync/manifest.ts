@@ -282,7 +282,9 @@ export const MASTER_STORES_CONSUMER = {
   environment: COMMON,
   grants: [
     // UpdateItem: marking the delivered events published (master-stores.ts markDelivered).
-    { on: 'eventLog', actions: ddb('GetItem', 'Query', 'UpdateItem') },
+    // ConditionCheckItem: a lone change delivered to a store right before it is committed on
+    // condition that the log's item carries its digest (master-stores.ts catchUpFromQueue).
+    { on: 'eventLog', actions: ddb('GetItem', 'Query', 'UpdateItem', 'ConditionCheckItem') },
     { on: 'eventLogVoids', actions: ddb('PutItem') },
     { on: 'eventBodies', actions: s3('GetObject') },
     { on: 'nodeStore', actions: STORE_WRITE, scope: 'pureMasters' },

@@ -6,7 +6,8 @@
  *   pure master up to the highest sequence a batch delivered, or to the end of a change set it
  *   belongs to (`deliveryTarget`), with the delivered events in hand as the log holds them
  *   (`readDelivered`: one read of the log per batch, for every master, or none when the last
- *   read held them; the log read further only when the store is behind them), so a master's
+ *   read held them, or when a commit that checks the log's item proved a lone change the log's
+ *   event: `catchUpFromQueue`; the log read further only when the store is behind them), so a master's
  *   store follows the log within about a delivery, one batch at a time (one message group:
  *   never two consumers racing for a cursor). A batch the store had already (the queue's
  *   backlog behind a change set) or with skipped messages takes the store on to what the log
@@ -20,7 +21,8 @@
  * is an event the topic accepted, so a publish request in a cluster with this queue leaves
  * the mark to it (`PublishDeps.masterStoresQueued`) and answers sooner.
  */
-import { catchUp, catchUpOnce, differenceFromLog, MAX_AHEAD, pastHeadReason, readQueueMessage, type ApplyDeps, type CatchUpResult, type NodeContext } from './apply';
+import { catchUp, catchUpOnce, commitCheckedCopy, copyCheckable, differenceFromLog, MAX_AHEAD, pastHeadReason, readQueueMessage, type ApplyDeps, type CatchUpResult, type NodeContext } from './apply';
+import { rangeLastOf } from './cluster';
 import { EventsMissingFromLogError } from './errors';
 import { consoleWarn } from '../shared/warn';
 import { nodeMetrics, recordApplied } from './apply-metrics';
@@ -68,6 +70,8 @@ export async function catchUpMasterStores(
      * later message may come for it. The stores then follow the log.
      */
     readonly skipped?: boolean;
+    /** Masters whose pause the caller has just read, and found them running: not read again. */
+    readonly running?: ReadonlySet<string>;
   } = {},
 ): Promise<MasterStoresResult> {
   const caughtUp: Record<string, number> = {};
@@ -82,7 +86,7 @@ export async function catchUpMasterStores(
   await Promise.all(
     masters.map(async (node) => {
       try {
-        if (await deps.pauses.read(node)) {
+        if (options.running?.has(node) !== true && (await deps.pauses.read(node))) {
           paused.push(node);
           return;
         }
@@ -221,13 +225,36 @@ export interface DeliveredBatch {
  * (`catchUpMasterStores`' `skipped`); the republish schedule marks the rest.
  */
 export async function readDelivered(log: Pick<EventLog, 'readRange' | 'head'>, cluster: string, bodies: readonly string[]): Promise<DeliveredBatch> {
-  const skipped: { index: number; reason: string }[] = [];
+  return compareWithLog(log, cluster, readMessages(bodies, cluster));
+}
+
+/** A batch's messages as parsed (`readQueueMessage`), each once: the events they carry, and those that carry none (not an event, another cluster's). */
+interface ReadMessages {
+  readonly candidates: readonly { readonly index: number; readonly event: DeliveredEvent }[];
+  readonly foreign: readonly { readonly index: number; readonly reason: string }[];
+}
+
+function readMessages(bodies: readonly string[], cluster: string): ReadMessages {
+  const foreign: { index: number; reason: string }[] = [];
   const candidates: { index: number; event: DeliveredEvent }[] = [];
   for (const [index, body] of bodies.entries()) {
     const read = readQueueMessage(body, cluster);
-    if ('foreign' in read) skipped.push({ index, reason: read.foreign });
+    if ('foreign' in read) foreign.push({ index, reason: read.foreign });
     else candidates.push({ index, event: read.event });
   }
+  return { candidates, foreign };
+}
+
+/** Whether the window `readDelivered` read last holds the log's event at `sequence`: a comparison with it costs no call. */
+function lastReadHolds(log: object, cluster: string, sequence: number): boolean {
+  const known = lastRead.get(log);
+  return known?.cluster === cluster && known.events.has(sequence);
+}
+
+/** `readDelivered` of messages already parsed. */
+async function compareWithLog(log: Pick<EventLog, 'readRange' | 'head'>, cluster: string, read: ReadMessages): Promise<DeliveredBatch> {
+  const skipped = [...read.foreign];
+  const { candidates } = read;
   const sequences = [...new Set(candidates.map(({ event }) => event.sequence))].sort((a, b) => a - b);
   const known = lastRead.get(log);
   const logged = new Map<number, DeliveredEvent>();
@@ -263,6 +290,107 @@ export async function readDelivered(log: Pick<EventLog, 'readRange' | 'head'>, c
     else events.set(original.sequence, original);
   }
   return { events: [...events.values()].sort((a, b) => a.sequence - b.sequence), skipped: skipped.sort((a, b) => a.index - b.index) };
+}
+
+/** A message of the master-stores queue, as its consumer reads it (of an SQS record: the body and the attributes). */
+export interface MasterStoresMessage {
+  readonly body: string;
+  readonly messageAttributes?: Readonly<Record<string, { readonly stringValue?: string }>>;
+}
+
+/** What a batch of the master-stores queue did (`catchUpFromQueue`). */
+export interface MasterStoresBatchResult extends MasterStoresResult {
+  /** The batch's messages as the log's events (what was marked published), and those skipped. */
+  readonly batch: DeliveredBatch;
+  /** How far the batch brought the stores (`deliveryTarget`); none for a batch of skipped messages. */
+  readonly toSequence: number | undefined;
+}
+
+/**
+ * A batch of the master-stores queue, from its messages to the stores: its events read against
+ * the log (`readDelivered`), the pure masters caught up to its target (`catchUpMasterStores`), and
+ * `mark` called with the sequences of the log's events it carried (in parallel with the catch-up).
+ *
+ * A lone change delivered to stores that took the one before it (a master publishing one change
+ * after another: each master's last delivery found its store right before its events, and the
+ * message is one add or remove, no change set's) is not compared with the log first: each running
+ * master commits it in one commit that holds only if the log's item at its sequence carries the
+ * message's digest (`commitCheckedCopy`), and one commit that holds proves the message the log's
+ * event, so nothing of the log is read: the pause read, the commit and the mark, three calls. Only
+ * then is the mark made, after the commit (never for a message nothing proved). When no commit
+ * holds (a message that is no event of the log, a log item without a digest, a store not right
+ * before it, every master paused), the batch is read against the log as any other, nothing having
+ * been written, and goes on from there; a message the window `readDelivered` read last holds is
+ * compared with it, which costs nothing.
+ */
+export async function catchUpFromQueue(
+  deps: MasterStoresDeps,
+  cluster: string,
+  masters: readonly string[],
+  messages: readonly MasterStoresMessage[],
+  mark: (sequences: readonly number[]) => Promise<void>,
+): Promise<MasterStoresBatchResult> {
+  const read = readMessages(
+    messages.map((message) => message.body),
+    cluster,
+  );
+  const foundNext = lastFoundNext.get(deps) ?? new Map<string, boolean>();
+  lastFoundNext.set(deps, foundNext);
+  const committed = new Map<string, number>();
+  const running = new Set<string>();
+  const paused: string[] = [];
+  const failures: { node: string; error: unknown }[] = [];
+  const [only] = read.candidates;
+  const rangeLast = rangeLastOf(messages);
+  if (
+    messages.length === 1 &&
+    only !== undefined &&
+    copyCheckable(deps, only.event) &&
+    (rangeLast === undefined || rangeLast <= only.event.sequence) &&
+    !lastReadHolds(deps.log, cluster, only.event.sequence) &&
+    masters.every((node) => foundNext.get(node) !== false)
+  ) {
+    const copy = only.event;
+    await Promise.all(
+      masters.map(async (node) => {
+        try {
+          if (await deps.pauses.read(node)) {
+            paused.push(node);
+            return;
+          }
+          running.add(node);
+          const attempt = await commitCheckedCopy(deps, { cluster, node }, copy);
+          if (attempt.committed) {
+            committed.set(node, 1);
+            recordApplied(nodeMetrics(node), [attempt.committed]);
+          } else if (attempt.cursor !== undefined) {
+            // Not right before it: the pass below reads the cursor instead of assuming it again.
+            foundNext.set(node, false);
+          }
+        } catch (error) {
+          foundNext.set(node, false);
+          failures.push({ node, error });
+        }
+      }),
+    );
+  }
+  const batch: DeliveredBatch = committed.size > 0 && only ? { events: [only.event], skipped: [] } : await compareWithLog(deps.log, cluster, read);
+  const sequences = batch.events.map((event) => event.sequence);
+  // A change set's end as the messages of the log's events announce it.
+  const left = new Set(batch.skipped.map(({ index }) => index));
+  const toSequence = deliveryTarget(sequences, rangeLastOf(left.size === 0 ? messages : messages.filter((_, index) => !left.has(index))));
+  const rest = masters.filter((node) => !committed.has(node) && !paused.includes(node) && !failures.some((failure) => failure.node === node));
+  const [result] = await Promise.all([
+    rest.length === 0 ? { caughtUp: {}, paused: [], failures: [] } : catchUpMasterStores(deps, cluster, rest, toSequence, batch.events, { skipped: batch.skipped.length > 0, running }),
+    mark(sequences),
+  ]);
+  return {
+    batch,
+    toSequence,
+    caughtUp: { ...Object.fromEntries(committed), ...result.caughtUp },
+    paused: [...paused, ...result.paused].sort(),
+    failures: [...failures, ...result.failures],
+  };
 }
 
 /**

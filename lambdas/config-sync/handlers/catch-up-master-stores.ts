@@ -5,7 +5,9 @@
  * events too: a pure master's publish request leaves its store to this queue and answers sooner.
  * Only the log's events count: a message that is not the log's event at its sequence (not an
  * event, another cluster's, different from the log's, past the log's head) is skipped, logged
- * (`message skipped`, with why) and acknowledged (master-stores.ts `readDelivered`); retried, it
+ * (`message skipped`, with why) and acknowledged (master-stores.ts `catchUpFromQueue`: a lone
+ * change delivered to a store right before it is proved the log's event by a commit that checks
+ * the log's item, anything else compared with the log's events, `readDelivered`); retried, it
  * would hold the queue's one message group. The stores get every sequence from the log anyway: a
  * batch with a skipped message catches them up to what the log holds, as the message may have
  * taken the place of a real event's own (one deduplication id).
@@ -17,43 +19,39 @@
  * republish schedule catches the stores up to the log head every run.
  *
  * Alongside, it marks the delivered events published in the log (master-stores.ts
- * `markDelivered`), which publish requests leave to it. A mark that fails is logged, not
+ * `markDelivered`), which publish requests leave to it (after the commit, when that commit is
+ * what proved the message the log's event). A mark that fails is logged, not
  * retried with the batch: the republish schedule resends and marks what is left unmarked.
  */
 import type { SQSEvent } from 'aws-lambda';
 import { describeError, instrumented, logger } from '../../shared/observability';
 import { pureMasters } from '../../shared/cluster-model';
 import { applyDepsFromEnv, membershipFromEnv, nodePausesFromEnv } from '../adapters/from-env';
-import { catchUpMasterStores, deliveryTarget, markDelivered, readDelivered } from '../master-stores';
-import { rangeLastOf } from '../cluster';
+import { catchUpFromQueue, markDelivered } from '../master-stores';
 import { buildEventSchemas } from '../events';
 
 const membership = membershipFromEnv();
-const deps = { ...applyDepsFromEnv(), pauses: nodePausesFromEnv() };
+// checksLog: a lone change delivered to a store right before it is committed on condition that
+// the log's item carries its digest, instead of reading the item (master-stores.ts).
+const deps = { ...applyDepsFromEnv({ checksLog: true }), pauses: nodePausesFromEnv() };
 const masters = pureMasters(membership.nodes).map((node) => node.name);
 // Every batch parses its messages as events.
 buildEventSchemas();
 
 export const handler = instrumented(async (event: SQSEvent): Promise<void> => {
-  const { events: delivered, skipped } = await readDelivered(deps.log, membership.cluster, event.Records.map((record) => record.body));
-  for (const { index, reason } of skipped) {
-    const record = event.Records[index];
-    logger.error('message skipped: it is no event of the cluster\'s log', { messageId: record?.messageId, origin: record?.messageAttributes?.origin?.stringValue, reason });
-  }
-  const sequences = delivered.map((one) => one.sequence);
-  // A change set's end as the messages of the log's events announce it.
-  const left = new Set(skipped.map(({ index }) => index));
-  const toSequence = deliveryTarget(sequences, rangeLastOf(left.size === 0 ? event.Records : event.Records.filter((_, index) => !left.has(index))));
-  const [result] = await Promise.all([
-    catchUpMasterStores(deps, membership.cluster, masters, toSequence, delivered, { skipped: skipped.length > 0 }),
+  const result = await catchUpFromQueue(deps, membership.cluster, masters, event.Records, (sequences) =>
     markDelivered(deps.log, membership.cluster, sequences).catch((error: unknown) => {
       logger.warn('delivered events could not be marked published; the republish schedule will', { sequences: sequences.length, error: describeError(error) });
     }),
-  ]);
+  );
+  for (const { index, reason } of result.batch.skipped) {
+    const record = event.Records[index];
+    logger.error('message skipped: it is no event of the cluster\'s log', { messageId: record?.messageId, origin: record?.messageAttributes?.origin?.stringValue, reason });
+  }
   for (const failure of result.failures) {
     logger.error('catch-up of a pure master store failed; the batch is retried', { subject: failure.node, error: describeError(failure.error) });
   }
   const [first] = result.failures;
   if (first) throw first.error;
-  logger.debug('pure master stores caught up', { toSequence, caughtUp: result.caughtUp, paused: result.paused });
+  logger.debug('pure master stores caught up', { toSequence: result.toSequence, caughtUp: result.caughtUp, paused: result.paused });
 });

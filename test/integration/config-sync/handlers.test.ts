@@ -657,4 +657,49 @@ describe("the master-stores queue's consumer", () => {
     const { Item: headItem } = await aws.dynamo.send(new GetItemCommand({ TableName: aws.eventLogTable, Key: { cluster: { S: CLUSTER }, sequence: { N: '0' } } }));
     expect(Number(headItem?.publishedThrough?.N ?? 0)).toBeLessThanOrEqual(head);
   });
+
+  it("applies a master's changes one after another with three calls each, reading nothing of the log: its commit checks the log's item; a forged next event is still skipped", async () => {
+    const change = (id: string) => ({ kind: 'add', object: { type: 'namespace', id }, properties: { uri: `http://${id}` } });
+    // The store brought up to the head first (from the log, the earlier messages dropped), then
+    // one delivery that finds it right before its event, as the deliveries below do.
+    const first = body(await publishAs('master-1', change('keeping-up-0'))).sequence as number;
+    await handlers.catchUpMasterStores(sqsEvent([(await drainUntil('master-stores', first))!]));
+    const second = body(await publishAs('master-1', change('keeping-up-00'))).sequence as number;
+    await handlers.catchUpMasterStores(sqsEvent(await drain('master-stores', 1)));
+    const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+    expect(await store.readCursor('master-1')).toBe(second);
+    const send = jest.spyOn(DynamoDBClient.prototype, 'send');
+    const callsOf = async (deliver: () => Promise<void>): Promise<string[]> => {
+      send.mockClear();
+      await deliver();
+      return send.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, '')).sort();
+    };
+    try {
+      for (const id of ['keeping-up-1', 'keeping-up-2', 'keeping-up-3']) {
+        const sequence = body(await publishAs('master-1', change(id))).sequence as number;
+        const [message] = await drain('master-stores', 1);
+        expect(JSON.parse(message?.Body ?? '{}')).toMatchObject({ sequence });
+        // The pause read, the commit (with the log item's check), the published mark (two writes
+        // when the log's watermark is held back by an event earlier tests of this file left unmarked).
+        const calls = await callsOf(() => handlers.catchUpMasterStores(sqsEvent([message!])));
+        expect(calls.filter((call) => call !== 'UpdateItem')).toEqual(['GetItem', 'TransactWriteItems']);
+        expect(calls).toContain('UpdateItem');
+        expect(await store.readCursor('master-1')).toBe(sequence);
+        expect((await eventLog().listUnpublished(CLUSTER, 1000)).map((event) => event.sequence)).not.toContain(sequence);
+      }
+    } finally {
+      send.mockRestore();
+    }
+    // A copy of the next event with other content, delivered before the real one: never applied or marked.
+    const next = body(await publishAs('master-1', change('genuine-next'))).sequence as number;
+    const real = (await drain('master-stores', 1))[0]!;
+    const forged: Message = { ...real, MessageId: 'forged-next', ReceiptHandle: 'forged-next', Body: JSON.stringify({ ...(JSON.parse(real.Body ?? '{}') as object), properties: { uri: 'http://forged' } }) };
+    await handlers.catchUpMasterStores(sqsEvent([forged]));
+    const [object] = await store.readObjects('master-1', [{ type: 'namespace', id: 'genuine-next' }]);
+    expect(object?.properties).toEqual({ uri: 'http://genuine-next' });
+    expect((await eventLog().listUnpublished(CLUSTER, 1000)).map((event) => event.sequence)).toContain(next);
+    await handlers.catchUpMasterStores(sqsEvent([real]));
+    expect((await eventLog().listUnpublished(CLUSTER, 1000)).map((event) => event.sequence)).not.toContain(next);
+    expect(await store.readCursor('master-1')).toBe(next);
+  });
 });

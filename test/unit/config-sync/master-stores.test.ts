@@ -1,6 +1,6 @@
 import { catchUpOnce } from '../../../lambdas/config-sync/apply';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
-import { catchUpMasterStores, deliveryTarget, markDelivered, readDelivered } from '../../../lambdas/config-sync/master-stores';
+import { catchUpFromQueue, catchUpMasterStores, deliveryTarget, markDelivered, readDelivered, type MasterStoresMessage } from '../../../lambdas/config-sync/master-stores';
 import type { CheckedCommitOutcome } from '../../../lambdas/config-sync/ports';
 import { publishChange, publishChanges, republishPending, type PublishContext } from '../../../lambdas/config-sync/publish';
 import { add, CLUSTER, harness, MemoryNodePauses as Pauses } from './fixtures';
@@ -355,5 +355,124 @@ describe('the master-stores queue marks delivered events published, which publis
       [5, 6],
     ]);
     expect((await h.log.listUnpublished(CLUSTER, 10)).map((event) => event.sequence)).toEqual([4]);
+  });
+});
+
+describe("a batch of the master-stores queue, from its messages (catchUpFromQueue)", () => {
+  /** The consumer's ports with the log's reads, the store's reads and commits and the marks counted, in order. */
+  function consumer(h: ReturnType<typeof harness>) {
+    const calls: string[] = [];
+    const log = h.log;
+    const countingLog = Object.assign(Object.create(Object.getPrototypeOf(log)) as typeof log, log, {
+      readRange: async (...args: Parameters<typeof log.readRange>) => {
+        calls.push('readRange');
+        return log.readRange(...args);
+      },
+      head: async (cluster: string) => {
+        calls.push('head');
+        return log.head(cluster);
+      },
+    });
+    const store = h.store;
+    for (const name of ['readCursor', 'readApplyState', 'commit', 'commitBatch'] as const) {
+      const original = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
+      (store as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+        calls.push(name);
+        return original(...args);
+      };
+    }
+    const pauses = new Pauses();
+    const read = pauses.read.bind(pauses);
+    pauses.read = async (node: string) => {
+      calls.push('pause');
+      return read(node);
+    };
+    const marked: number[][] = [];
+    const mark = async (sequences: readonly number[]) => {
+      calls.push('mark');
+      marked.push([...sequences]);
+      await markDelivered(h.log, CLUSTER, sequences);
+    };
+    const deps = { ...h.deps, log: countingLog, pauses };
+    const deliver = (messages: readonly (MasterStoresMessage | string)[]) =>
+      catchUpFromQueue(deps, CLUSTER, ['master-1'], messages.map((message) => (typeof message === 'string' ? { body: message } : message)), mark);
+    return { calls, marked, deliver, pauses };
+  }
+
+  it("commits a lone change delivered to a store right before it checking the log's item, reading nothing of the log, and marks it after the commit", async () => {
+    const h = harness();
+    const { calls, marked, deliver } = consumer(h);
+    for (const id of ['one', 'two', 'three']) {
+      const event = await h.append(add('workspace', id));
+      calls.splice(0);
+      expect(await deliver([JSON.stringify(event)])).toMatchObject({ caughtUp: { 'master-1': 1 }, paused: [], failures: [], batch: { events: [event], skipped: [] }, toSequence: event.sequence });
+      // The first delivery too: a store never applied to is taken as right before the log's first event.
+      expect(calls).toEqual(['pause', 'commit', 'mark']);
+    }
+    expect(marked).toEqual([[1], [2], [3]]);
+    expect(await h.log.listUnpublished(CLUSTER, 10)).toEqual([]);
+    expect(h.store.liveObjects('master-1').map((object) => [object.id, object.lastSequence])).toEqual([
+      ['one', 1],
+      ['three', 3],
+      ['two', 2],
+    ]);
+  });
+
+  it("skips a forged copy of the next event, which its commit's check refuses: nothing written or marked for it, the log's event applied", async () => {
+    const h = harness();
+    const { calls, marked, deliver } = consumer(h);
+    const real = await h.append(add('workspace', 'real'));
+    const forged = JSON.stringify({ ...real, properties: { name: 'forged' } });
+    const result = await deliver([forged]);
+    expect(result.batch).toEqual({ events: [], skipped: [{ index: 0, reason: expect.stringContaining("differs from the log's event 1 (properties)") }] });
+    expect(result.failures).toEqual([]);
+    // The refused commit, then the batch read against the log as any other: the store follows the log.
+    expect(calls.slice(0, 3)).toEqual(['pause', 'commit', 'readRange']);
+    expect(marked).toEqual([[]]);
+    expect((await h.log.listUnpublished(CLUSTER, 10)).map((event) => event.sequence)).toEqual([1]);
+    expect(h.store.liveObjects('master-1').map((object) => [object.id, object.properties])).toEqual([['real', {}]]);
+    // The real message, delivered after, finds its event applied, and marks it.
+    expect((await deliver([JSON.stringify(real)])).batch.events).toEqual([real]);
+    expect(await h.log.listUnpublished(CLUSTER, 10)).toEqual([]);
+  });
+
+  it('reads the batch against the log first for a change set\'s message, a batch of several, a store not right before it, or a paused master', async () => {
+    const h = harness();
+    const { calls, deliver, pauses } = consumer(h);
+    const set = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+    // A change set's first message: its item is a chunk, which no check could pass.
+    calls.splice(0);
+    await deliver([{ body: JSON.stringify(set[0]), messageAttributes: { rangeLast: { stringValue: '3' } } }]);
+    expect(calls[0]).toBe('readRange');
+    expect(await h.store.readCursor('master-1')).toBe(3);
+    // The set's later message: the window read for the first holds its event, so comparing it costs nothing.
+    calls.splice(0);
+    await deliver([JSON.stringify(set[1])]);
+    expect(calls).not.toContain('readRange');
+    expect(await h.store.readCursor('master-1')).toBe(3);
+    // A message past the store's next event: the checked commit loses to the cursor, the batch is
+    // read against the log, and the store caught up from it.
+    const [fourth, fifth] = await h.appendAll([add('workspace', 'd'), add('workspace', 'e')]);
+    calls.splice(0);
+    expect((await deliver([JSON.stringify(fifth)])).caughtUp).toEqual({ 'master-1': 2 });
+    expect(calls.slice(0, 4)).toEqual(['pause', 'commit', 'readCursor', 'readRange']);
+    // The next delivery, after one that found the store behind: read against the log first.
+    calls.splice(0);
+    await deliver([JSON.stringify(fourth)]);
+    expect(calls[0]).toBe('readRange');
+    expect(await h.store.readCursor('master-1')).toBe(5);
+    // Two messages in one batch.
+    const two = await h.appendAll([add('workspace', 'f'), add('workspace', 'g')]);
+    calls.splice(0);
+    await deliver(two.map((event) => JSON.stringify(event)));
+    expect(calls[0]).toBe('readRange');
+    expect(await h.store.readCursor('master-1')).toBe(7);
+    // A paused master: nothing committed, the batch read against the log and marked.
+    await pauses.write('master-1', { since: '2025-01-01T00:00:00.000Z', by: 'master-1' });
+    const [later] = await h.appendAll([add('workspace', 'h')]);
+    calls.splice(0);
+    expect(await deliver([JSON.stringify(later)])).toMatchObject({ caughtUp: {}, paused: ['master-1'], batch: { events: [later] } });
+    expect(calls).toEqual(['pause', 'readRange', 'mark']);
+    expect(await h.store.readCursor('master-1')).toBe(7);
   });
 });
