@@ -9,9 +9,10 @@
  *   read held them, or when a commit that checks the log's item proved a lone change the log's
  *   event: `catchUpFromQueue`; the log read further only when the store is behind them), so a master's
  *   store follows the log within about a delivery, one batch at a time (one message group:
- *   never two consumers racing for a cursor). A batch the store had already (the queue's
- *   backlog behind a change set) or with skipped messages takes the store on to what the log
- *   holds (`followLog`), so the store never waits for the queue to drain;
+ *   never two consumers racing for a cursor). A batch the store had already, more than a batch
+ *   of the queue before its cursor (the queue's backlog behind a change set: `FOLLOW_PAST`), or
+ *   with skipped messages takes the store on to what the log holds (`followLog`), so the store
+ *   never waits for the queue to drain;
  * - the republish schedule, to the log head: the backstop when the queue's messages failed.
  * A paused master applies nothing (as a paused consuming node's queue is switched off); it
  * catches up once resumed. (Without the queue, a pure master's publish request applies its own
@@ -118,7 +119,11 @@ export async function catchUpMasterStores(
           applied += result.applied.length;
           cursor = result.cursor;
         }
-        if (skipped || ahead) applied += await followLog(deps, context, cursor, await logHead());
+        // A store found past the batch by more than a batch of the queue: the queue may hold a
+        // backlog of messages it has (a change set's) before any of an event it lacks.
+        const highest = delivered[delivered.length - 1]?.sequence;
+        const backlog = ahead && cursor !== undefined && highest !== undefined && cursor - highest > FOLLOW_PAST;
+        if (skipped || backlog) applied += await followLog(deps, context, cursor, await logHead());
         caughtUp[node] = applied;
       } catch (error) {
         foundNext.set(node, false);
@@ -130,11 +135,23 @@ export async function catchUpMasterStores(
 }
 
 /**
+ * How far past a batch's highest sequence a store must be found for the batch to follow the log
+ * (`followLog`): the queue's event source hands over batches of 10 (cdk/constructs/config-sync-service.ts),
+ * and a message per sequence brought the events up to the store's cursor. A store at most 10
+ * past the batch is reached by the queue's messages within about one more batch, as a store right
+ * behind its queue is; past that, the messages still to come may be a backlog (a change set of a
+ * thousand), which the store must not wait for. Concurrent publishers put messages in the queue a
+ * few sequences out of order, and each such late message found the store a few past it: reading
+ * the head for each cost the consumer a call per event of a burst.
+ */
+const FOLLOW_PAST = 10;
+
+/**
  * Brings a store from `cursor` (read when unknown) towards the log's `head`, as far as the log
  * holds events, at most MAX_AHEAD past the cursor: one pass (`catchUpOnce`), which stops at a
  * sequence not written yet (a publisher's range in flight, whose messages will come) instead
  * of waiting for it, and at a store held by its resync. For a batch with skipped messages, and
- * for one the store stood past already: the queue's backlog (a change set's thousand messages,
+ * for one the store stood past already by more than `FOLLOW_PAST`: the queue's backlog (a change set's thousand messages,
  * each only found applied) then does not hold the store back from what the log has since, as
  * a consuming node's read ahead does not (apply.ts). One read of the head per batch, shared by
  * the masters; the log is read only when the store is behind it.

@@ -258,17 +258,17 @@ describe("a pure master's store with the master-stores queue: the publish leaves
   it("follows the log past a change set's end while the queue still delivers the set's messages, found applied", async () => {
     const h = harness();
     const deps = { ...h.deps, pauses: new Pauses() };
-    const set = await h.appendAll(Array.from({ length: 5 }, (_, i) => add('workspace', `ws${i}`)));
+    const set = await h.appendAll(Array.from({ length: 20 }, (_, i) => add('workspace', `ws${i}`)));
     const deliver = async (event: (typeof set)[number]) => {
       const batch = await readDelivered(h.log, CLUSTER, [JSON.stringify(event)]);
-      return catchUpMasterStores(deps, CLUSTER, ['master-1'], deliveryTarget([event.sequence], 5), batch.events);
+      return catchUpMasterStores(deps, CLUSTER, ['master-1'], deliveryTarget([event.sequence], 20), batch.events);
     };
     await deliver(set[0]!);
-    expect(await h.store.readCursor('master-1')).toBe(5);
-    // Published after the set: its message waits behind the set's four others in the queue's one group.
+    expect(await h.store.readCursor('master-1')).toBe(20);
+    // Published after the set: its message waits behind the set's 19 others in the queue's one group.
     await h.append(add('workspace', 'after'));
     expect(await deliver(set[1]!)).toEqual({ caughtUp: { 'master-1': 1 }, paused: [], failures: [] });
-    expect(await h.store.readCursor('master-1')).toBe(6);
+    expect(await h.store.readCursor('master-1')).toBe(21);
     expect(h.store.liveObjects('master-1').map((object) => object.id)).toContain('after');
   });
 
@@ -416,6 +416,24 @@ describe("a batch of the master-stores queue, from its messages (catchUpFromQueu
       ['three', 3],
       ['two', 2],
     ]);
+  });
+
+  it("reads no head for a batch found applied with the store at most a batch of the queue past it, which the queue's next messages reach", async () => {
+    const h = harness();
+    const { calls, deliver } = consumer(h);
+    // Three publishers' events, their messages in the queue out of sequence order.
+    const [one, two, three] = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+    await deliver([JSON.stringify(three)]);
+    expect(await h.store.readCursor('master-1')).toBe(3);
+    // Found applied, the store 1 and 2 past them: the queue's later messages bring what follows.
+    for (const late of [two, one]) {
+      calls.splice(0);
+      expect((await deliver([JSON.stringify(late)])).caughtUp).toEqual({ 'master-1': 0 });
+      expect(calls).not.toContain('head');
+    }
+    const [four] = await h.appendAll([add('workspace', 'd')]);
+    expect((await deliver([JSON.stringify(four)])).caughtUp).toEqual({ 'master-1': 1 });
+    expect(await h.store.readCursor('master-1')).toBe(4);
   });
 
   it("skips a forged copy of the next event, which its commit's check refuses: nothing written or marked for it, the log's event applied", async () => {
