@@ -838,12 +838,23 @@ export async function catchUpOnce(
  *   without a digest, a void, a change set's chunk; an object that must be read first, parked or
  *   newer). The caller then compares the copy with the log's event before taking it.
  */
-export async function commitCheckedCopy(deps: ApplyDeps, context: NodeContext, copy: DeliveredEvent): Promise<{ readonly committed?: AppliedEvent; readonly cursor?: number }> {
+export async function commitCheckedCopy(
+  deps: ApplyDeps,
+  context: NodeContext,
+  copy: DeliveredEvent,
+  options: {
+    /** The commit also checks that the node is not paused (only on a store that `checksPauses`): `paused` when it is, nothing applied. */
+    readonly unlessPaused?: boolean;
+  } = {},
+): Promise<{ readonly committed?: AppliedEvent; readonly cursor?: number; readonly paused?: true }> {
   const applier = new NodeApplier(deps, context, copy.sequence - 1, true, true);
-  if (!copyCheckable(deps, copy) || !applier.checkCopyInCommit(copy)) return {};
+  const unlessPaused = options.unlessPaused === true;
+  if (unlessPaused && deps.store.checksPauses !== true) throw new Error('commitCheckedCopy: unlessPaused on a store that checks no pause');
+  if (!copyCheckable(deps, copy) || !applier.checkCopyInCommit(copy, unlessPaused)) return {};
   const { applied } = await applier.advanceTo(copy.sequence, new Map([[copy.sequence, copy]]));
   const [step] = applied;
   if (step?.sequence === copy.sequence) return { committed: step };
+  if (applier.foundPaused()) return { paused: true };
   const cursor = applier.cursorFromStore();
   return cursor === undefined ? {} : { cursor };
 }
@@ -888,6 +899,10 @@ class NodeApplier {
    * a commit that checks the log's item (`checkInCommit`); dropped once that fails.
    */
   private readonly toCheckInCommit = new Map<number, DeliveredEvent>();
+  /** With `checkCopyInCommit`: that copy's commit also checks that the node is not paused (`StoreCommit.unlessPaused`). */
+  private copyUnlessPaused = false;
+  /** Whether a commit was refused because the node is paused. */
+  private pausedSeen = false;
 
   constructor(
     private readonly deps: ApplyDeps,
@@ -947,11 +962,18 @@ class NodeApplier {
    * sequence carries its digest, and never otherwise: a commit that cannot check it, or whose check
    * fails, ends the pass there (`commitCheckedCopy`). Only on a store that `checksLog`, a node
    * without a GeoServer, and for a copy `checkableInCommit`; answers whether it was taken.
+   * `unlessPaused`: the commit also checks that the node is not paused (`NodeStore.checksPauses`).
    */
-  checkCopyInCommit(copy: DeliveredEvent): boolean {
+  checkCopyInCommit(copy: DeliveredEvent, unlessPaused: boolean): boolean {
     if (this.checksInHand || !this.deps.store.checksLog || this.deps.geoserver || !checkableInCommit(copy)) return false;
     this.toCheckInCommit.set(copy.sequence, copy);
+    this.copyUnlessPaused = unlessPaused;
     return true;
+  }
+
+  /** Whether a commit found the node paused (`checkCopyInCommit` with `unlessPaused`). */
+  foundPaused(): boolean {
+    return this.pausedSeen;
   }
 
   /** Why a delivered copy was not the log's event at its sequence; undefined when it was, or was never compared. */
@@ -1243,6 +1265,11 @@ class NodeApplier {
         continue;
       }
       if (step === 'unread-refused') break;
+      if (step === 'paused') {
+        // Only a copy committed `unlessPaused` (`commitCheckedCopy`) is refused so.
+        this.pausedSeen = true;
+        break;
+      }
       if (step === 'cursor-moved') {
         if (this.once) return { applied, cursor: await this.readCursorAgain() };
         cursor = await this.reReadCursor(cursor, sequence);
@@ -1389,7 +1416,7 @@ class NodeApplier {
     event: DeliveredEvent,
     fromLog: boolean,
     logCheck?: LogItemCheck,
-  ): Promise<AppliedEvent | 'cursor-moved' | 'unread-refused' | 'log-differs'> {
+  ): Promise<AppliedEvent | 'cursor-moved' | 'unread-refused' | 'log-differs' | 'paused'> {
     const ref = refOf(event);
     const step = stepOf(event, fromLog);
     let geoserver: GeoServerOutcome | undefined;
@@ -1448,6 +1475,7 @@ class NodeApplier {
           object: change.object,
           ...(unread ? { unread: true } : {}),
           ...(logCheck ? { logCheck } : {}),
+          ...(logCheck && this.copyUnlessPaused ? { unlessPaused: true } : {}),
         });
       } catch (error) {
         // A copy's failure is never counted (it may be no event of the log): the log's event is read.
@@ -1458,7 +1486,7 @@ class NodeApplier {
         }
         return this.failed(cursor, event, ref, error, step);
       }
-      if (outcome === 'log-differs') return 'log-differs';
+      if (outcome === 'log-differs' || outcome === 'paused') return outcome;
       if (outcome === 'object-moved') {
         // A bootstrap stored a newer version meanwhile, or (written unread) the object is parked
         // or has its properties in the body store: read it, and apply the event as usual.

@@ -287,6 +287,7 @@ export const MASTER_STORES_CONSUMER = {
     { on: 'eventLog', actions: ddb('GetItem', 'Query', 'UpdateItem', 'ConditionCheckItem') },
     { on: 'eventLogVoids', actions: ddb('PutItem') },
     { on: 'eventBodies', actions: s3('GetObject') },
+    // ConditionCheckItem (in STORE_WRITE) also checks the master's pause item in that commit.
     { on: 'nodeStore', actions: STORE_WRITE, scope: 'pureMasters' },
     { on: 'objectBodies', actions: BODY_WRITE, scope: 'pureMasters' },
   ],

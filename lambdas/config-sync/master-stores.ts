@@ -330,10 +330,11 @@ export interface MasterStoresBatchResult extends MasterStoresResult {
  *
  * A lone change delivered to stores that took the one before it (a master publishing one change
  * after another: each master's last delivery found its store right before its events, and the
- * message is one add or remove, no change set's) is not compared with the log first: each running
- * master commits it in one commit that holds only if the log's item at its sequence carries the
- * message's digest (`commitCheckedCopy`), and one commit that holds proves the message the log's
- * event, so nothing of the log is read: the pause read, the commit and the mark, three calls. Only
+ * message is one add or remove, no change set's) is not compared with the log first: each master
+ * commits it in one commit that holds only if the log's item at its sequence carries the
+ * message's digest (`commitCheckedCopy`) and the master is not paused (checked in the same commit
+ * on a store that holds the pauses, `checksPauses`; else read first), and one commit that holds
+ * proves the message the log's event, so nothing is read: the commit and the mark, two calls. Only
  * then is the mark made, after the commit (never for a message nothing proved). When no commit
  * holds (a message that is no event of the log, a log item without a digest, a store not right
  * before it, every master paused), the batch is read against the log as any other, nothing having
@@ -368,18 +369,24 @@ export async function catchUpFromQueue(
     masters.every((node) => foundNext.get(node) !== false)
   ) {
     const copy = only.event;
+    // A store that holds the pauses checks the master's in the commit, instead of a read first.
+    const unlessPaused = deps.store.checksPauses === true;
     await Promise.all(
       masters.map(async (node) => {
         try {
-          if (await deps.pauses.read(node)) {
-            paused.push(node);
-            return;
+          if (!unlessPaused) {
+            if (await deps.pauses.read(node)) {
+              paused.push(node);
+              return;
+            }
+            running.add(node);
           }
-          running.add(node);
-          const attempt = await commitCheckedCopy(deps, { cluster, node }, copy);
+          const attempt = await commitCheckedCopy(deps, { cluster, node }, copy, { unlessPaused });
           if (attempt.committed) {
             committed.set(node, 1);
             recordApplied(nodeMetrics(node), [attempt.committed]);
+          } else if (attempt.paused) {
+            paused.push(node);
           } else if (attempt.cursor !== undefined) {
             // Not right before it: the pass below reads the cursor instead of assuming it again.
             foundNext.set(node, false);

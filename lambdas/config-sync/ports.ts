@@ -72,6 +72,11 @@ export interface StoreCommit {
    * (else `log-differs`, nothing written).
    */
   readonly logCheck?: LogItemCheck;
+  /**
+   * Commit only if the node is not paused (`NodeStore.checksPauses`: its pause item absent), else
+   * `paused`, nothing written: for a caller that would otherwise read the pause before the commit.
+   */
+  readonly unlessPaused?: boolean;
 }
 
 /**
@@ -121,9 +126,11 @@ export type CommitOutcome = 'committed' | 'cursor-moved' | 'object-moved';
 /**
  * `NodeStore.commit`'s outcome: also `log-differs` when its `logCheck` failed (the log's item is
  * not the event checked, or has no digest); nothing was written. A commit whose cursor or object
- * condition failed too answers `log-differs` all the same: the caller reads the log first.
+ * condition failed too answers `log-differs` all the same: the caller reads the log first. Then
+ * `paused` when it was `unlessPaused` and the node is paused (whatever else failed but the log's
+ * check); nothing was written.
  */
-export type CheckedCommitOutcome = CommitOutcome | 'log-differs';
+export type CheckedCommitOutcome = CommitOutcome | 'log-differs' | 'paused';
 
 /**
  * Everything up to and including `sequence` is reflected in `objects`. A snapshot may be
@@ -369,6 +376,8 @@ export interface NodeStore {
    * applier reads the log's event before the commit.
    */
   readonly checksLog?: boolean;
+  /** Whether `commit` takes `unlessPaused`: the store holds its nodes' pauses (DynamoDB: the node's pause item, checked in the commit's transaction). */
+  readonly checksPauses?: boolean;
   /**
    * Several consecutive events' effect at once: every object of `commit.objects` written
    * (each only over a version older than `since`, else `object-moved`) and the cursor moved

@@ -74,6 +74,7 @@ import type { Warn } from '../../shared/warn';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 import type { ObjectBodies } from './s3-body-store';
 import { NODE_STORE_TABLE } from '../tables';
+import { pauseItemKey } from './dynamo-node-pauses';
 
 /** Sort key of a node's cursor item. */
 export const CURSOR_KEY = NODE_STORE_TABLE.cursorKey;
@@ -125,6 +126,8 @@ export class DynamoNodeStore implements NodeStore {
   private readonly knownBodies = new Map<string, string>();
 
   readonly checksLog: boolean;
+  /** The node's pause item is in this table (dynamo-node-pauses.ts): `commit` checks it in its transaction. */
+  readonly checksPauses = true;
 
   constructor(private readonly options: DynamoNodeStoreOptions) {
     this.client = options.client ?? withoutSdkLogging(new DynamoDBClient({}));
@@ -522,7 +525,8 @@ export class DynamoNodeStore implements NodeStore {
     const cursorUpdate = this.cursorUpdate(node, commit.expectedCursor, commit.sequence);
     // Last in the transaction: its cancellation reason is the last one.
     const logChecks = commit.logCheck ? [this.logItemCheck(commit.logCheck)] : [];
-    if (!commit.object && logChecks.length === 0) {
+    const pauseChecks = commit.unlessPaused ? [this.unpausedCheck(node)] : [];
+    if (!commit.object && logChecks.length === 0 && pauseChecks.length === 0) {
       try {
         await this.client.send(new UpdateItemCommand(cursorUpdate));
         return 'committed';
@@ -535,11 +539,14 @@ export class DynamoNodeStore implements NodeStore {
     const item = commit.object ? await this.toItem(node, commit.object) : undefined;
     const writes = commit.object && item ? [{ Put: this.versionPut(item, commit.object.lastSequence, 'older', commit.unread) }] : [];
     const checks = commit.object && commit.unread ? [this.unparkedCheck(node, commit.object)] : [];
-    const moved = await this.transact([{ Update: cursorUpdate }, ...writes, ...checks, ...logChecks], (codes) => {
+    const pauseAt = pauseChecks.length > 0 ? 1 + writes.length + checks.length : -1;
+    const moved = await this.transact([{ Update: cursorUpdate }, ...writes, ...checks, ...pauseChecks, ...logChecks], (codes) => {
       // Nothing was written. The body stored for this version stays: a concurrent invocation
       // committing the same sequence records the same key. A failed log check is answered
-      // first, whatever else failed: the caller reads the log's event before anything else.
+      // first, whatever else failed: the caller reads the log's event before anything else;
+      // then a pause.
       if (logChecks.length > 0 && codes[codes.length - 1] === 'ConditionalCheckFailed') return 'log-differs' as const;
+      if (pauseAt >= 0 && codes[pauseAt] === 'ConditionalCheckFailed') return 'paused' as const;
       if (codes[0] === 'ConditionalCheckFailed') return 'cursor-moved' as const;
       if (codes.slice(1).includes('ConditionalCheckFailed')) return 'object-moved' as const;
       return undefined;
@@ -547,6 +554,18 @@ export class DynamoNodeStore implements NodeStore {
     if (moved !== undefined) return moved;
     if (item) await this.supersede(node, item);
     return 'committed';
+  }
+
+  /** That `node` is not paused: its pause item (dynamo-node-pauses.ts) has no `since`, as when absent. */
+  private unpausedCheck(node: string) {
+    return {
+      ConditionCheck: {
+        TableName: this.options.tableName,
+        Key: pauseItemKey(node),
+        ConditionExpression: 'attribute_not_exists(#since)',
+        ExpressionAttributeNames: { '#since': 'since' },
+      },
+    };
   }
 
   /** `check` as a `ConditionCheck` of the event log's item (its `digest` attribute, absent on items written before digests). */

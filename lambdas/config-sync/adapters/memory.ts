@@ -52,9 +52,12 @@ export class MemoryNodeStore implements NodeStore {
   private readonly nodes = new Map<string, NodeState>();
   /** With a log: `commit` takes a `logCheck`, checked against it (as DynamoNodeStore with `logTableName`). */
   readonly checksLog: boolean;
+  /** With `paused` (whether a node is paused, as its pause item says): `commit` takes `unlessPaused`, as DynamoNodeStore's does. */
+  readonly checksPauses: boolean;
 
-  constructor(private readonly options: { readonly log?: MemoryEventLog } = {}) {
+  constructor(private readonly options: { readonly log?: MemoryEventLog; readonly paused?: (node: string) => boolean } = {}) {
     this.checksLog = options.log !== undefined;
+    this.checksPauses = options.paused !== undefined;
   }
   /** Object keys whose writes this store refuses, per node (a test's stand-in for a refused write). */
   private readonly refusedWrites = new Map<string, Set<string>>();
@@ -252,6 +255,10 @@ export class MemoryNodeStore implements NodeStore {
 
   async commit(node: string, commit: StoreCommit): Promise<CheckedCommitOutcome> {
     if (commit.logCheck && !this.logHolds(commit.logCheck)) return 'log-differs';
+    if (commit.unlessPaused) {
+      if (!this.options.paused) throw new Error('This memory store checks no pause: it was made without `paused`');
+      if (this.options.paused(node)) return 'paused';
+    }
     const state = this.state(node);
     if (state.cursor !== commit.expectedCursor || this.heldBy(state) !== undefined) return 'cursor-moved';
     if (commit.sequence !== commit.expectedCursor + 1) {

@@ -12,6 +12,7 @@ import { leaseSerializer } from '../../../lambdas/config-sync/gateway/write-leas
 import { sweepGatewayIntents } from '../../../lambdas/config-sync/gateway/sweep';
 import { RECOVERY_WANTED_MS } from '../../../lambdas/config-sync/gateway/limits';
 import { CURSOR_KEY, DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
+import { DynamoNodePauses } from '../../../lambdas/config-sync/adapters/dynamo-node-pauses';
 import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from '../../../lambdas/config-sync/adapters/s3-body-store';
 import { SnsEventTopic } from '../../../lambdas/config-sync/adapters/sns-event-topic';
 import { sqsFromEnv } from '../../../lambdas/config-sync/adapters/from-env';
@@ -19,7 +20,7 @@ import { loadSqsSdk, snsWith, sqsWith } from '../../../lambdas/config-sync/adapt
 import { SqsQueueDepths, SqsRedrive } from '../../../lambdas/config-sync/adapters/sqs-queues';
 import { applyDeliveredBatch, applyDeliveredEvent, retryParked } from '../../../lambdas/config-sync/apply';
 import { resyncFrom } from '../../../lambdas/config-sync/bootstrap';
-import { deduplicationId, objectStorageKey, parkingKey, type ConfigChange, type ObjectType, type PublishedEvent } from '../../../lambdas/config-sync/events';
+import { deduplicationId, eventDigest, objectStorageKey, parkingKey, type ConfigChange, type ObjectType, type PublishedEvent } from '../../../lambdas/config-sync/events';
 import type { ApplyDeps } from '../../../lambdas/config-sync/apply';
 import { PARKED_LIST_MAX, type StoredObject } from '../../../lambdas/config-sync/ports';
 import { publishChange } from '../../../lambdas/config-sync/publish';
@@ -213,6 +214,27 @@ describe('a consuming node keeping up, on DynamoDB', () => {
     expect(outcome(third)).toEqual({ failure: undefined, setAside: undefined, results: ['applied'] });
     expect(calls.splice(0)).toEqual(['TransactWriteItems', 'Query', 'TransactWriteItems']);
     expect(await store.readCursor(node)).toBe(3);
+  });
+});
+
+describe("a node store's commit that checks the node's pause (unlessPaused), on DynamoDB", () => {
+  it("is refused while the node's pause item is there, writing nothing; a failed check of the log's item is answered first", async () => {
+    const cluster = 'pause-checked';
+    const node = 'pure-master-1';
+    const event = await log.append({ cluster, origin: node, publishedAt: '2025-01-01T00:00:00.000Z', kind: 'add', object: { type: 'workspace', id: 'p1' }, properties: {} });
+    const checking = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: new S3ObjectBodies(bucket), logTableName: aws.eventLogTable });
+    expect(checking.checksPauses).toBe(true);
+    const pauses = new DynamoNodePauses(aws.nodeStoreTable, aws.dynamo);
+    const commit = (digest: string) =>
+      checking.commit(node, { expectedCursor: 0, sequence: 1, object: stored('workspace', 'p1', 1), unread: true, unlessPaused: true, logCheck: { cluster, sequence: 1, digest } });
+    await pauses.write(node, { since: '2025-01-01T00:00:00.000Z', by: node });
+    expect(await commit(eventDigest(event))).toBe('paused');
+    expect(await commit('another digest')).toBe('log-differs');
+    expect(await checking.readCursor(node)).toBe(0);
+    expect(await checking.readObjects(node, [{ type: 'workspace', id: 'p1' }])).toEqual([]);
+    await pauses.write(node, undefined);
+    expect(await commit(eventDigest(event))).toBe('committed');
+    expect(await checking.readCursor(node)).toBe(1);
   });
 });
 

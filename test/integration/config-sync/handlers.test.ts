@@ -7,6 +7,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { HttpResult } from '../../../lambdas/shared/http';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
 import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
+import { DynamoNodePauses } from '../../../lambdas/config-sync/adapters/dynamo-node-pauses';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { JOB_RETENTION_MS, jobRunningMessage } from '../../../lambdas/config-sync/jobs';
 import { retryParkedMessage } from '../../../lambdas/config-sync/geoserver/invocation';
@@ -658,7 +659,7 @@ describe("the master-stores queue's consumer", () => {
     expect(Number(headItem?.publishedThrough?.N ?? 0)).toBeLessThanOrEqual(head);
   });
 
-  it("applies a master's changes one after another with three calls each, reading nothing of the log: its commit checks the log's item; a forged next event is still skipped", async () => {
+  it("applies a master's changes one after another with two calls each, reading nothing first: its commit checks the log's item and the pause; a forged next event is still skipped", async () => {
     const change = (id: string) => ({ kind: 'add', object: { type: 'namespace', id }, properties: { uri: `http://${id}` } });
     // The store brought up to the head first (from the log, the earlier messages dropped), then
     // one delivery that finds it right before its event, as the deliveries below do.
@@ -679,10 +680,11 @@ describe("the master-stores queue's consumer", () => {
         const sequence = body(await publishAs('master-1', change(id))).sequence as number;
         const [message] = await drain('master-stores', 1);
         expect(JSON.parse(message?.Body ?? '{}')).toMatchObject({ sequence });
-        // The pause read, the commit (with the log item's check), the published mark (two writes
-        // when the log's watermark is held back by an event earlier tests of this file left unmarked).
+        // The commit (with the checks of the log's item and of the master's pause), the published
+        // mark (two writes when the log's watermark is held back by an event earlier tests of this
+        // file left unmarked).
         const calls = await callsOf(() => handlers.catchUpMasterStores(sqsEvent([message!])));
-        expect(calls.filter((call) => call !== 'UpdateItem')).toEqual(['GetItem', 'TransactWriteItems']);
+        expect(calls.filter((call) => call !== 'UpdateItem')).toEqual(['TransactWriteItems']);
         expect(calls).toContain('UpdateItem');
         expect(await store.readCursor('master-1')).toBe(sequence);
         expect((await eventLog().listUnpublished(CLUSTER, 1000)).map((event) => event.sequence)).not.toContain(sequence);
@@ -690,6 +692,13 @@ describe("the master-stores queue's consumer", () => {
     } finally {
       send.mockRestore();
     }
+    // Paused since its last delivery: the commit refuses the next change, and the store keeps its cursor.
+    const pauses = new DynamoNodePauses(aws.nodeStoreTable, aws.dynamo);
+    await pauses.write('master-1', { since: new Date().toISOString(), by: 'master-1' });
+    const whilePaused = body(await publishAs('master-2', change('while-paused'))).sequence as number;
+    await handlers.catchUpMasterStores(sqsEvent([(await drainUntil('master-stores', whilePaused))!]));
+    expect(await store.readCursor('master-1')).toBe(whilePaused - 1);
+    await pauses.write('master-1', undefined);
     // A copy of the next event with other content, delivered before the real one: never applied or marked.
     const next = body(await publishAs('master-1', change('genuine-next'))).sequence as number;
     const real = (await drain('master-stores', 1))[0]!;

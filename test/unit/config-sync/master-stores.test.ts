@@ -418,6 +418,37 @@ describe("a batch of the master-stores queue, from its messages (catchUpFromQueu
     ]);
   });
 
+  it("reads no pause first on a store whose commit checks it: one commit per change, refused while the master is paused", async () => {
+    const h = harness();
+    const pauses = new Pauses();
+    const store = new MemoryNodeStore({ log: h.log, paused: (node) => pauses.states.has(node) });
+    const calls: string[] = [];
+    const read = pauses.read.bind(pauses);
+    pauses.read = async (node: string) => {
+      calls.push('pause');
+      return read(node);
+    };
+    const commit = store.commit.bind(store);
+    store.commit = async (...args) => {
+      calls.push('commit');
+      return commit(...args);
+    };
+    const deps = { ...h.deps, store, pauses };
+    const deliver = (event: unknown) => catchUpFromQueue(deps, CLUSTER, ['master-1'], [{ body: JSON.stringify(event) }], async () => undefined);
+    const [one, two] = await h.appendAll([add('workspace', 'one'), add('workspace', 'two')]);
+    expect(await deliver(one)).toMatchObject({ caughtUp: { 'master-1': 1 }, paused: [] });
+    expect(calls).toEqual(['commit']);
+    await pauses.write('master-1', { since: '2025-01-01T00:00:00.000Z', by: 'master-1' });
+    calls.splice(0);
+    expect(await deliver(two)).toMatchObject({ caughtUp: {}, paused: ['master-1'], failures: [] });
+    expect(calls).toEqual(['commit']);
+    expect(await store.readCursor('master-1')).toBe(1);
+    // Resumed, it catches up from the log (the republish schedule's run, or a later delivery).
+    await pauses.write('master-1', undefined);
+    expect((await catchUpMasterStores(deps, CLUSTER, ['master-1'])).caughtUp).toEqual({ 'master-1': 1 });
+    expect(store.liveObjects('master-1').map((object) => object.id)).toEqual(['one', 'two']);
+  });
+
   it("reads no head for a batch found applied with the store at most a batch of the queue past it, which the queue's next messages reach", async () => {
     const h = harness();
     const { calls, deliver } = consumer(h);
