@@ -16,6 +16,7 @@ import { assertCanOperate, findNode } from '../cluster';
 import { deadLettersFromEnv, membershipFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { discardAnswer } from '../dead-letters';
 import { discardRequestSchema } from '../request-schemas';
+import { requestBudgetMs } from '../request-budget';
 // Every discard receives from the dead-letter queue: the SQS client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
 
@@ -24,8 +25,7 @@ const deadLetters = deadLettersFromEnv(membership, sqsFromEnv(sqsSdk));
 /** Parsed on every request: built at cold start. */
 const body = discardRequestSchema();
 
-/** Time kept back from the function's timeout to answer. */
-const RESERVE_MS = 5_000;
+/** A discard's time without a Lambda context. */
 const DEFAULT_BUDGET_MS = 20_000;
 
 export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
@@ -36,7 +36,7 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
   if ((request.body ?? '').trim() === '') throw new ValidationError('body', 'a JSON object {"messageIds": [...]} is required: the ids from GET /nodes/{node}/dead-letters');
   const { messageIds } = parseWith(body, parseJsonBody(request));
   const hasQueue = deadLetters.hasQueues(node.name);
-  const budget = Math.max(1_000, context ? context.getRemainingTimeInMillis() - RESERVE_MS : DEFAULT_BUDGET_MS);
+  const budget = requestBudgetMs(context, DEFAULT_BUDGET_MS);
   const result = await deadLetters.discard(node.name, messageIds, Date.now() + budget);
   const answer = discardAnswer(node.name, result, hasQueue);
   logger.info('dead letters discarded', { discarded: answer.discarded, kept: answer.kept.map(({ messageId, cause }) => ({ messageId, cause })), more: answer.more });

@@ -16,6 +16,7 @@ import { logger } from '../../shared/observability';
 import { assertCanOperate, findNode } from '../cluster';
 import { deadLettersFromEnv, membershipFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { deadLettersQuerySchema } from '../request-schemas';
+import { requestBudgetMs } from '../request-budget';
 // Every listing receives from the dead-letter queue: the SQS client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
 
@@ -24,9 +25,8 @@ const deadLetters = deadLettersFromEnv(membership, sqsFromEnv(sqsSdk));
 /** Parsed on every request: built at cold start. */
 const query = deadLettersQuerySchema();
 
-/** A listing's time at most, and what is kept back from the function's timeout to answer. */
+/** A listing's time at most. */
 const BUDGET_MS = 8_000;
-const RESERVE_MS = 5_000;
 
 export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
   const caller = callerIdentity(request);
@@ -38,7 +38,7 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
   if (!deadLetters.hasQueues(node.name)) {
     return json(200, { node: node.name, deadLetterDepth: null, messages: [], more: false }, { 'cache-control': 'no-store' });
   }
-  const budget = Math.max(1_000, Math.min(BUDGET_MS, context ? context.getRemainingTimeInMillis() - RESERVE_MS : BUDGET_MS));
+  const budget = requestBudgetMs(context, BUDGET_MS, BUDGET_MS);
   const deadLetterDepth = await deadLetters.depth(node.name);
   const page = await deadLetters.list(node.name, limit, Date.now() + budget);
   logger.info('dead letters listed', { listed: page.messages.length, setAside: page.messages.filter((message) => message.setAside).length, more: page.more });

@@ -17,6 +17,7 @@ import { assertNoBody, callerNode, httpHandler, json, pathParam, type HttpEvent 
 import { retryParked } from '../apply';
 import { logger } from '../../shared/observability';
 import { assertCanOperate, findNode } from '../cluster';
+import { requestBudgetMs } from '../request-budget';
 import {
   applyDepsFromEnv,
   geoServerNodesFromEnv,
@@ -37,8 +38,7 @@ const redrive = redriveFromEnv(membership, sqs);
 const applyDeps = applyDepsFromEnv();
 const geoservers = geoServerNodesFromEnv(membership);
 
-/** Time kept back from the function's timeout to answer. */
-const RESERVE_MS = 5_000;
+/** A redrive's time without a Lambda context. */
 const DEFAULT_BUDGET_MS = 20_000;
 
 export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
@@ -49,7 +49,7 @@ export const handler = httpHandler(async (request: HttpEvent, context?: Pick<Con
   assertNoBody(request);
   let moved = 0;
   let more = false;
-  const deadline = () => Date.now() + Math.max(1_000, context ? context.getRemainingTimeInMillis() - RESERVE_MS : DEFAULT_BUDGET_MS);
+  const deadline = () => Date.now() + requestBudgetMs(context, DEFAULT_BUDGET_MS);
   if (redrive.hasQueues(node.name)) ({ moved, more } = await redrive.redrive(node.name, deadline()));
   if (Object.hasOwn(geoservers, node.name)) {
     const queues = nodeQueuesFromEnv(membership);
