@@ -66,7 +66,7 @@ import { ChangeSetTooLargeError, IdempotencyKeyTakenError, SequenceRangeAbandone
 import { appendStoredNothing, type AppendGuard, type EventDraft, type EventLog, type HoleClosing, type IdempotencyClaim, type IdempotencyRecord } from '../ports';
 import { NodePausedError } from '../pause';
 import { withoutSdkLogging } from '../../shared/sdk-client';
-import { pauseItemKey } from './dynamo-node-pauses';
+import { notPausedCheck } from './dynamo-node-pauses';
 import { cancellationCodes, cancellationItem, num, optionalNumber, optionalString, readNumber, readString, str, type Item } from './dynamo-attributes';
 
 /** Sort key of the head item. Events start at 1. */
@@ -246,7 +246,7 @@ export class DynamoEventLog implements EventLog {
     // The pause read above spares a paused node an allocation; the check in the commit closes
     // the window after it: a pause taken between the read and the commit refuses the commit,
     // so no publish reaches the log once its node's pause is recorded.
-    const guardIndex = guard && this.options.pausesTableName !== undefined ? items.push(this.pauseCheck(this.options.pausesTableName, guard)) - 1 : -1;
+    const guardIndex = guard && this.options.pausesTableName !== undefined ? items.push(notPausedCheck(this.options.pausesTableName, guard.unlessPaused)) - 1 : -1;
 
     try {
       await this.commit(items);
@@ -298,20 +298,7 @@ export class DynamoEventLog implements EventLog {
     return at !== undefined && this.now() - at < PAUSE_READ_REUSE_MS;
   }
 
-  /** The check, inside a commit, that the guard's node is not paused (its pause item is absent). */
-  private pauseCheck(pausesTableName: string, guard: AppendGuard): TransactWriteItem {
-    return {
-      ConditionCheck: {
-        TableName: pausesTableName,
-        Key: pauseItemKey(guard.unlessPaused),
-        ConditionExpression: 'attribute_not_exists(#since) OR attribute_not_exists(#by)',
-        ExpressionAttributeNames: { '#since': 'since', '#by': 'by' },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    };
-  }
-
-  /** The pause that refused a commit's `pauseCheck`: from the cancellation's item, else read. */
+  /** The pause that refused a commit's `notPausedCheck`: from the cancellation's item, else read. */
   private async refusingPause(error: unknown, index: number, guard: AppendGuard) {
     const image = cancellationItem(error, index);
     return image?.since?.S && image.by?.S ? { since: image.since.S, by: image.by.S } : guard.pauses.read(guard.unlessPaused);
@@ -347,7 +334,7 @@ export class DynamoEventLog implements EventLog {
     };
     const items: TransactWriteItem[] = [headUpdate, ...this.rangePuts(cluster, first, events, chunks)];
     const claimIndex = claim ? items.push({ Put: this.claimPut(cluster, claim, first) }) - 1 : -1;
-    const guardIndex = guard && this.options.pausesTableName !== undefined ? items.push(this.pauseCheck(this.options.pausesTableName, guard)) - 1 : -1;
+    const guardIndex = guard && this.options.pausesTableName !== undefined ? items.push(notPausedCheck(this.options.pausesTableName, guard.unlessPaused)) - 1 : -1;
     try {
       // A timeout or a 5xx is retried by the SDK with the same token, which DynamoDB answers
       // idempotently; anything else but a cancellation is thrown as it is (committed or not,

@@ -11,6 +11,23 @@ export const PAUSE_KEY = NODE_STORE_TABLE.pauseKey;
 /** The key of a node's pause item (also checked inside the event log's append transaction). */
 export const pauseItemKey = (node: string) => ({ [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: PAUSE_KEY } });
 const keyOf = pauseItemKey;
+
+/**
+ * A transaction's check that `node` is not paused, as `DynamoNodePauses.read` reads a pause (an
+ * item with both `since` and `by`): the event log's append and a store's commit that checks the
+ * pause (`StoreCommit.unlessPaused`) both use it. A refusal returns the pause item.
+ */
+export function notPausedCheck(tableName: string, node: string) {
+  return {
+    ConditionCheck: {
+      TableName: tableName,
+      Key: keyOf(node),
+      ConditionExpression: 'attribute_not_exists(#since) OR attribute_not_exists(#by)',
+      ExpressionAttributeNames: { '#since': 'since', '#by': 'by' },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    },
+  };
+}
 const switchItemKey = (node: string) => ({ [NODE_STORE_TABLE.partitionKey]: { S: node }, [NODE_STORE_TABLE.sortKey]: { S: NODE_STORE_TABLE.switchKey } });
 
 export class DynamoNodePauses implements NodePauses {

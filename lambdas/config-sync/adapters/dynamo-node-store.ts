@@ -74,7 +74,7 @@ import type { Warn } from '../../shared/warn';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 import type { ObjectBodies } from './s3-body-store';
 import { NODE_STORE_TABLE } from '../tables';
-import { pauseItemKey } from './dynamo-node-pauses';
+import { notPausedCheck } from './dynamo-node-pauses';
 
 /** Sort key of a node's cursor item. */
 export const CURSOR_KEY = NODE_STORE_TABLE.cursorKey;
@@ -525,7 +525,7 @@ export class DynamoNodeStore implements NodeStore {
     const cursorUpdate = this.cursorUpdate(node, commit.expectedCursor, commit.sequence);
     // Last in the transaction: its cancellation reason is the last one.
     const logChecks = commit.logCheck ? [this.logItemCheck(commit.logCheck)] : [];
-    const pauseChecks = commit.unlessPaused ? [this.unpausedCheck(node)] : [];
+    const pauseChecks = commit.unlessPaused ? [notPausedCheck(this.options.tableName, node)] : [];
     if (!commit.object && logChecks.length === 0 && pauseChecks.length === 0) {
       try {
         await this.client.send(new UpdateItemCommand(cursorUpdate));
@@ -554,18 +554,6 @@ export class DynamoNodeStore implements NodeStore {
     if (moved !== undefined) return moved;
     if (item) await this.supersede(node, item);
     return 'committed';
-  }
-
-  /** That `node` is not paused: its pause item (dynamo-node-pauses.ts) has no `since`, as when absent. */
-  private unpausedCheck(node: string) {
-    return {
-      ConditionCheck: {
-        TableName: this.options.tableName,
-        Key: pauseItemKey(node),
-        ConditionExpression: 'attribute_not_exists(#since)',
-        ExpressionAttributeNames: { '#since': 'since' },
-      },
-    };
   }
 
   /** `check` as a `ConditionCheck` of the event log's item (its `digest` attribute, absent on items written before digests). */
