@@ -14,6 +14,16 @@
  */
 export const NODE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,30}$/;
 export const NODE_NAME_RULE = 'must be 1-31 lowercase letters, digits or dashes, starting with a letter or digit';
-/** Cluster names prefix stack, table, topic and queue names. */
-export const CLUSTER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
-export const CLUSTER_NAME_RULE = 'must be 1-20 lowercase letters, digits or dashes, starting with a letter';
+/**
+ * The message group of a message a node's apply function set aside in its dead-letter queue (no
+ * event of the cluster's log), followed by the message's id: a group of its own, which a redrive
+ * leaves where it is and a discard may delete (config-sync/adapters/sqs-queues.ts `wasSetAside`).
+ */
+export const SET_ASIDE_GROUP_PREFIX = 'set-aside-';
+/**
+ * Cluster names prefix stack, table, topic and queue names, and are the message group of the
+ * cluster's events and jobs. So no cluster name starts with `SET_ASIDE_GROUP_PREFIX`: each failed
+ * event of such a cluster would read as set aside, never redriven and open to a discard.
+ */
+export const CLUSTER_NAME_PATTERN = new RegExp(`^(?!${SET_ASIDE_GROUP_PREFIX})[a-z][a-z0-9-]{0,19}$`);
+export const CLUSTER_NAME_RULE = `must be 1-20 lowercase letters, digits or dashes, starting with a letter, and not with "${SET_ASIDE_GROUP_PREFIX}"`;

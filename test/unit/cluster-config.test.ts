@@ -30,6 +30,8 @@ describe('cluster configuration', () => {
     [{ ...valid, nodes: [{ name: 'a', role: 'boss' }] }, 'cluster.nodes[0].role'],
     [{ ...valid, nodes: [] }, 'cluster.nodes: must declare at least one node'],
     [{ ...valid, name: 'Geo Cluster' }, 'cluster.name'],
+    // The cluster's name is its messages' group, and a dead letter whose group starts so is one the apply function set aside.
+    [{ ...valid, name: 'set-aside-prod' }, 'cluster.name: must be 1-20 lowercase letters, digits or dashes, starting with a letter, and not with "set-aside-"'],
     [{ ...valid, nodes: [{ name: 'UPPER', role: 'slave' }] }, 'cluster.nodes[0].name'],
     [{ ...valid, status: { indexShards: 0 } }, 'cluster.status.indexShards'],
     [{ ...valid, status: { reaperSchedule: 'every minute' } }, 'cluster.status.reaperSchedule'],

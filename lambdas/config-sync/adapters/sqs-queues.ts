@@ -7,6 +7,7 @@
  * All go through the SDK's SQS client and its own retry strategy.
  */
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
+import { SET_ASIDE_GROUP_PREFIX } from '../../shared/cluster-names';
 import type { Sqs, SqsSdk } from './deferred-sdk';
 
 export interface QueuePair {
@@ -63,9 +64,10 @@ export class SqsQueueDepths {
 /**
  * The message group of a message the apply function set aside in its node's dead-letter queue
  * (no event of the cluster's log: handlers/apply-events.ts), followed by its message id: a group
- * of its own, so a set-aside message held by a receive blocks no other.
+ * of its own, so a set-aside message held by a receive blocks no other. Defined with the cluster
+ * names, none of which may start with it (the cluster's name is its events' group).
  */
-export const SET_ASIDE_GROUP_PREFIX = 'set-aside-';
+export { SET_ASIDE_GROUP_PREFIX };
 
 /** Whether a dead-letter message was set aside by the apply function (`SET_ASIDE_GROUP_PREFIX`). */
 export function wasSetAside(message: Pick<Message, 'Attributes'>): boolean {

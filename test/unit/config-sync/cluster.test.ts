@@ -139,8 +139,9 @@ describe('membership', () => {
     });
 
     it('refuses a cluster name the model does not allow', () => {
-      expect(() => read('Prod', '{"m":"master"}')).toThrow(/CLUSTER_NAME must be 1-20 lowercase letters, digits or dashes, starting with a letter, got 'Prod'/);
+      expect(() => read('Prod', '{"m":"master"}')).toThrow(/CLUSTER_NAME must be 1-20 lowercase letters, digits or dashes, starting with a letter, and not with "set-aside-", got 'Prod'/);
       expect(() => read('', '{"m":"master"}')).toThrow(/CLUSTER_NAME is required/);
+      expect(() => read('set-aside-prod', '{"m":"master"}')).toThrow(/CLUSTER_NAME .*and not with "set-aside-", got 'set-aside-prod'/);
     });
   });
 });

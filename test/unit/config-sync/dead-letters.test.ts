@@ -10,9 +10,12 @@ import {
   SET_ASIDE_REASON_ATTRIBUTE,
   SET_ASIDE_REASON_MAX_CHARS,
   deadLetterView,
+  SET_ASIDE_GROUP_PREFIX,
   discardDecision,
+  wasSetAside,
   withSetAsideReason,
 } from '../../../lambdas/config-sync/adapters/sqs-queues';
+import { CLUSTER_NAME_PATTERN } from '../../../lambdas/shared/cluster-names';
 import { discardAnswer } from '../../../lambdas/config-sync/dead-letters';
 import { deadLettersQuerySchema, discardRequestSchema } from '../../../lambdas/config-sync/request-schemas';
 import { parseQuery } from '../../../lambdas/shared/query';
@@ -157,5 +160,20 @@ describe('validation', () => {
     expect(body({ messageIds: [7] })).toThrow('messageIds.0');
     expect(body({ messageIds: id })).toThrow('messageIds');
     expect(body({ messageIds: [id], all: true })).toThrow('all: is not a known field');
+  });
+});
+
+describe("a cluster's own messages never read as set aside", () => {
+  // Events and jobs take the cluster's name as their message group. Were a cluster named with the
+  // set-aside prefix, each of its failed events would look set aside: a redrive would leave it in
+  // the dead-letter queue for good, and a discard could delete a change.
+  test.each(['set-aside-prod', 'set-aside-', `${SET_ASIDE_GROUP_PREFIX}a`])('the cluster name %s is refused', (name) => {
+    expect(CLUSTER_NAME_PATTERN.test(name)).toBe(false);
+  });
+
+  test.each(['set-asidex', 'set', 'aside-set-aside-x', 'prod'])('the cluster name %s is allowed and its group is no set-aside one', (name) => {
+    expect(CLUSTER_NAME_PATTERN.test(name)).toBe(true);
+    expect(wasSetAside({ Attributes: { MessageGroupId: name } })).toBe(false);
+    expect(discardDecision({ Attributes: { MessageGroupId: name } })).toBe('NOT_SET_ASIDE');
   });
 });
