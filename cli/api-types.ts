@@ -796,7 +796,7 @@ export interface components {
             lag: number;
             /** @description Messages waiting in its queue; null for a pure master */
             queueDepth: number | null;
-            /** @description Messages it could not read as events (redrive them); null for a pure master */
+            /** @description Messages in its dead-letter queue: events it could not apply (redrive them after a fix) or messages set aside as no event of the cluster's log (discard them); GET /nodes/{node}/dead-letters lists them. Null for a pure master */
             deadLetterDepth: number | null;
             /** @description The event after its cursor that failed and is being retried */
             failing?: {

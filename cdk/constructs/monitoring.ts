@@ -111,15 +111,21 @@ export class Monitoring extends Construct {
       if (!home) homes.set(stack, (home = new Construct(stack, 'Monitoring')));
       return home;
     };
+    /**
+     * @param runbook the alarm's entry in docs/operations.md, "When an alarm fires" (its heading,
+     * e.g. `<node>-dead-letters`), which the description names last: what a person paged by it
+     * reads first.
+     */
     const alarm = (
       watched: Construct,
       alarmId: string,
       description: string,
+      runbook: string,
       settings: Omit<ConstructorParameters<typeof Alarm>[2], 'alarmDescription' | 'alarmName'>,
     ) => {
       const created = new Alarm(homeOf(watched), alarmId, {
         alarmName: `${cluster.name}${ALARM_NAME_SEPARATOR}${alarmId}`,
-        alarmDescription: description,
+        alarmDescription: `${description} Runbook: docs/operations.md, "When an alarm fires", ${runbook}.`,
         ...settings,
       });
       created.addAlarmAction(notify);
@@ -133,14 +139,21 @@ export class Monitoring extends Construct {
 
     // Per consuming node: dead letters, stale queue.
     for (const [node, { queue, deadLetterQueue }] of Object.entries(props.nodeQueues)) {
-      alarm(deadLetterQueue, `${node}-dead-letters`, `Node ${node} could not apply events: they are in its dead-letter queue. Fix the cause, then POST /nodes/${node}/redrive.`, {
-        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm(queue, `${node}-oldest-message`, `Node ${node} has a queued event older than ${thresholds.oldestMessageAgeSeconds} s: it is down, paused or failing.`, {
+      alarm(
+        deadLetterQueue,
+        `${node}-dead-letters`,
+        `Node ${node}'s dead-letter queue holds messages: events it could not apply, or messages set aside as no event of the cluster's log. ` +
+          `List them: GET /nodes/${node}/dead-letters. An event: fix the cause, then POST /nodes/${node}/redrive. Set aside: POST /nodes/${node}/dead-letters/discard.`,
+        '<node>-dead-letters',
+        {
+          metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        },
+      );
+      alarm(queue, `${node}-oldest-message`, `Node ${node} has a queued event older than ${thresholds.oldestMessageAgeSeconds} s: it is down, paused or failing.`, '<node>-oldest-message', {
         metric: queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(1) }),
         threshold: thresholds.oldestMessageAgeSeconds,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -159,6 +172,7 @@ export class Monitoring extends Construct {
         'master-stores_dead-letters',
         'CatchUpMasterStores failed a batch five times: it is in the master-stores dead-letter queue. Nothing is lost (the republish schedule catches ' +
           "the pure masters' stores up to the log head); find the cause in the function's log, then purge the queue.",
+        'master-stores_dead-letters',
         {
           metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
           threshold: 0,
@@ -171,14 +185,14 @@ export class Monitoring extends Construct {
     for (const { name: node } of cluster.nodes) {
       // Every node's store parks what it cannot apply, a pure master's too (its catch-up and its
       // publishes apply with the same applier, and report EventsParked with the node's dimension).
-      alarm(props.nodeQueues[node]?.queue ?? this, `${node}-parked`, `Node ${node} parked events it could not apply (a change its GeoServer refused, or one its store cannot take): GET /nodes lists them under parked, with the reason. Fix the cause, then POST /nodes/${node}/redrive.`, {
+      alarm(props.nodeQueues[node]?.queue ?? this, `${node}-parked`, `Node ${node} parked events it could not apply (a change its GeoServer refused, or one its store cannot take): GET /nodes lists them under parked, with the reason. Fix the cause, then POST /nodes/${node}/redrive.`, '<node>-parked', {
         metric: custom(METRIC.eventsParked, 'Sum', { [NODE_DIMENSION]: node }, Duration.minutes(5)),
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
-      alarm(props.nodeQueues[node]?.queue ?? this, `${node}-lag`, `Node ${node} has been more than ${thresholds.lagThreshold} events behind the log for ${thresholds.lagMinutes} minutes.`, {
+      alarm(props.nodeQueues[node]?.queue ?? this, `${node}-lag`, `Node ${node} has been more than ${thresholds.lagThreshold} events behind the log for ${thresholds.lagMinutes} minutes.`, '<node>-lag', {
         metric: custom(METRIC.lag, 'Maximum', { [NODE_DIMENSION]: node }),
         threshold: thresholds.lagThreshold,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -191,14 +205,14 @@ export class Monitoring extends Construct {
 
     // Per function: errors and throttles.
     for (const [name, fn] of Object.entries(props.functions)) {
-      alarm(fn, `${name}-errors`, `Function ${name} failed (an unhandled error, a timeout or a failed batch).`, {
+      alarm(fn, `${name}-errors`, `Function ${name} failed (an unhandled error, a timeout or a failed batch).`, '<function>-errors', {
         metric: fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }),
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
-      alarm(fn, `${name}-throttles`, `Function ${name} was throttled: raise its concurrency or the account limit.`, {
+      alarm(fn, `${name}-throttles`, `Function ${name} was throttled: raise its concurrency or the account limit.`, '<function>-throttles', {
         metric: fn.metricThrottles({ statistic: 'Sum', period: Duration.minutes(5) }),
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -218,7 +232,7 @@ export class Monitoring extends Construct {
       period,
       label: 'API 5xx %',
     });
-    alarm(this, 'api-5xx', `More than ${thresholds.api5xxPercent}% of API requests answered 5xx in 5 minutes.`, {
+    alarm(this, 'api-5xx', `More than ${thresholds.api5xxPercent}% of API requests answered 5xx in 5 minutes.`, 'api-5xx', {
       metric: api5xxPercent,
       threshold: thresholds.api5xxPercent,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -227,7 +241,7 @@ export class Monitoring extends Construct {
     });
 
     // Publishing: events committed but not on the topic.
-    alarm(this, 'republish-backlog', `Committed configuration events have stayed unpublished for ${thresholds.republishBacklogMinutes} minutes: SNS publishes keep failing.`, {
+    alarm(this, 'republish-backlog', `Committed configuration events have stayed unpublished for ${thresholds.republishBacklogMinutes} minutes: SNS publishes keep failing.`, 'republish-backlog', {
       metric: custom(METRIC.republishBacklog, 'Maximum'),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -237,7 +251,7 @@ export class Monitoring extends Construct {
     });
 
     // The gateway's crash window: intents whose recovery keeps failing (handlers/recover-gateway-writes.ts).
-    if (gatewayMaster(cluster)) alarm(this, 'stale-gateway-intents', 'Gateway writes the master took have stayed unpublished for over 15 minutes: their recovery keeps failing, and master reconciles leave extras meanwhile (docs/operations.md, "When publishing fails").', {
+    if (gatewayMaster(cluster)) alarm(this, 'stale-gateway-intents', 'Gateway writes the master took have stayed unpublished for over 15 minutes: their recovery keeps failing, and master reconciles leave extras meanwhile (docs/operations.md, "When publishing fails").', 'stale-gateway-intents', {
       metric: custom(METRIC.staleGatewayIntents, 'Maximum'),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -175,7 +175,10 @@ export const nodeStateSchema = z.object({
   lastAppliedSequence: count(),
   lag: described(count(), "Sequences after the node's cursor up to the log's last event: what it has yet to apply (voids and never-written sequences at the log's end, which hold nothing, are not counted)"),
   queueDepth: described(z.nullable(count()), 'Messages waiting in its queue; null for a pure master'),
-  deadLetterDepth: described(z.nullable(count()), 'Messages it could not read as events (redrive them); null for a pure master'),
+  deadLetterDepth: described(
+    z.nullable(count()),
+    "Messages in its dead-letter queue: events it could not apply (redrive them after a fix) or messages set aside as no event of the cluster's log (discard them); GET /nodes/{node}/dead-letters lists them. Null for a pure master",
+  ),
   failing: z.optional(
     described(
       z.nullable(z.object({ sequence: z.int().check(z.minimum(1)), attempts: z.int().check(z.minimum(1)), reason: z.string(), at: dateTime() })),

@@ -11,6 +11,7 @@ import {
   PUBLISH_RESERVE_MS,
   REQUEST_BUDGET_MS,
 } from '../../lambdas/config-sync/gateway/limits';
+import { runbookEntries, runbookEntryOf } from '../support/runbook';
 import { actionsOfStatement, functionId, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
 const NODES = [
@@ -162,6 +163,13 @@ describe('switched on', () => {
 
   test('cdk-nag finds nothing unacknowledged', () => {
     for (const report of synth.validationReport.pluginReports) expect(report.conclusion).toBe('success');
+  });
+
+  test("the runbook has an entry for each kind of alarm of a cluster that has every kind (nodes, a pure master, GeoServers, the gateway), and none for a kind no stack makes", () => {
+    const named = Object.values(synth.json.Resources)
+      .filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm')
+      .map((resource) => runbookEntryOf(resource.Properties.AlarmDescription));
+    expect([...new Set(named)].sort()).toEqual([...runbookEntries()].sort());
   });
 
   test('with an allow list, synth warns about nothing of the gateway', () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ALARM_NAME_SEPARATOR } from '../../cdk/constructs/monitoring';
 import { CLUSTER_NAME_PATTERN } from '../../lambdas/shared/cluster-model';
+import { runbookEntries, runbookEntryOf } from '../support/runbook';
 import { XRAY_ACTIONS, actionsOfStatement, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
 let synth: Synthesized;
@@ -124,6 +125,26 @@ describe('alarm topic', () => {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId(synth.json) }]);
       expect(alarm.OKActions).toEqual([{ Ref: topicId(synth.json) }]);
     }
+  });
+});
+
+describe("each alarm's runbook", () => {
+  // A person paged by an alarm reads its description first: it names the runbook's entry
+  // (docs/operations.md, "When an alarm fires"). test/infra/geoserver-gateway.test.ts checks
+  // that every kind of alarm has an entry, on a cluster that has every kind.
+  it("names an entry of the runbook that exists, within CloudWatch's 1,024 characters", () => {
+    const entries = runbookEntries();
+    expect(entries.length).toBeGreaterThan(0);
+    const all = alarms(synth.json);
+    expect(all.length).toBeGreaterThan(0);
+    const unfit = all
+      .map((alarm) => ({ alarm: alarm.AlarmName as string, length: String(alarm.AlarmDescription).length, entry: runbookEntryOf(alarm.AlarmDescription) }))
+      .filter(({ length, entry }) => length > 1024 || entry === undefined || !entries.includes(entry));
+    expect(unfit).toEqual([]);
+  });
+
+  it("a node's dead-letter alarm says how to list what is there, as a redrive leaves what was set aside", () => {
+    expect(alarmNamed(synth.json, 'geo_slave-1-dead-letters').AlarmDescription).toEqual(expect.stringContaining('GET /nodes/slave-1/dead-letters'));
   });
 });
 
