@@ -28,6 +28,8 @@ declare global {
   type PauseAnswer = Answer<'/nodes/{node}/pause', 'post'>;
   type JobAnswer = Answer<'/nodes/{node}/drift', 'post'>;
   type DriftAnswer = Answer<'/nodes/{node}/drift', 'get'>;
+  type DeadLettersAnswer = Answer<'/nodes/{node}/dead-letters', 'get'>;
+  type DiscardAnswer = Answer<'/nodes/{node}/dead-letters/discard', 'post'>;
 }
 export {};
 `;
@@ -70,11 +72,17 @@ test('a field the API does not answer fails the check', () => {
     .replace('node.deadLetterDepth,', 'node.deadLetters,')
     // In what holds a node back, and in a parking record's events.
     .replace("'retrying #' + node.failing.sequence", "'retrying #' + node.failing.sequenc")
-    .replace('entry.overflow.through', 'entry.overflow.thru');
+    .replace('entry.overflow.through', 'entry.overflow.thru')
+    // In the dead letters panel: a message's kind, and what a discard kept.
+    .replace('letter.setAside ?', 'letter.setAsid ?')
+    .replace('result.kept.map(', 'result.keep.map(');
   expect(wrong).not.toBe(script);
   const errors = typeErrors(wrong);
   expect(errors).toEqual(
-    expect.arrayContaining([expect.stringContaining("'progres'"), expect.stringContaining("'deadLetters'"), expect.stringContaining("'sequenc'"), expect.stringContaining("'thru'")]),
+    expect.arrayContaining([
+      expect.stringContaining("'progres'"), expect.stringContaining("'deadLetters'"), expect.stringContaining("'sequenc'"), expect.stringContaining("'thru'"),
+      expect.stringContaining("'setAsid'"), expect.stringContaining("'keep'"),
+    ]),
   );
 }, 60_000);
 

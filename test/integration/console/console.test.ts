@@ -1,10 +1,12 @@
 // The operator console in a real headless browser (Debian's chromium, driven by playwright-core)
 // against the local cluster: the page loads and shows the nodes, executions are listed once a
 // token is entered (listings need one) and a progress bar follows what a node writes, and a
-// redrive works with a node's token and is refused without one or with the read-only operator's.
+// redrive works with a node's token and is refused without one or with the read-only operator's;
+// a message set aside in a node's dead-letter queue is listed and discarded from the page.
 // CONSOLE_SCREENSHOT=docs/console.png also saves a screenshot of the page (for the README).
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { chromium, type Browser, type Dialog, type Page } from 'playwright-core';
 import type { components } from '../../../cli/api-types';
 import { api, clusterUrl, tokenOf, type JsonBody } from '../../support/cluster-client';
@@ -1149,6 +1151,230 @@ describe('the console, for an operator who needs to know what a click does and w
       const before = asked;
       await page.waitForTimeout(5_000);
       expect(asked).toBe(before);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+});
+
+describe("the console's dead letters: what a node's dead-letter queue holds, a discard of those set aside, a redrive for the events that failed", () => {
+  // slave-2's queue and dead-letter queue on the emulator, as test/integration/config-sync/dead-letters.test.ts reaches them.
+  const NODE = 'slave-2';
+  // A message no publisher of the cluster sends, with markup that must be shown as text.
+  const FORGED = '{"this is": <img src=x id=forged-markup> not an event';
+  let sqs: SQSClient;
+  let queueUrl: string;
+  let deadLetterQueueUrl: string;
+  let sent = 0;
+
+  beforeAll(async () => {
+    sqs = new SQSClient({
+      endpoint: process.env.CLUSTER_AWS_ENDPOINT,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      useQueueUrlAsEndpoint: false,
+    });
+    const queues = await api('GET', '/__local/queues');
+    const named = (name: string) => (queues.body as { url: string }[]).find((queue) => queue.url.endsWith(`/${name}`))?.url;
+    queueUrl = named(`geo-${NODE}.fifo`)!;
+    deadLetterQueueUrl = named(`geo-${NODE}-dlq.fifo`)!;
+    expect({ queueUrl, deadLetterQueueUrl }).toEqual({ queueUrl: expect.any(String), deadLetterQueueUrl: expect.any(String) });
+  });
+
+  afterAll(async () => {
+    await api('POST', `/nodes/${NODE}/resume`, { node: 'master-1' });
+    sqs?.destroy();
+  });
+
+  /** slave-2 as GET /nodes answers it, once `done` holds (or fails naming what it waited for). */
+  async function waitForNode(what: string, done: (node: NodeState) => boolean): Promise<NodeState> {
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const answer = await api('GET', '/nodes', { node: 'master-1' });
+      const node = answer.body.nodes.find((candidate) => candidate.name === NODE)!;
+      if (done(node)) return node;
+      if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(node)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  /** A forged message sent to slave-2's queue, which its apply function sets aside in its dead-letter queue. */
+  async function forge(): Promise<void> {
+    sent += 1;
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: FORGED,
+        MessageGroupId: 'geo',
+        MessageDeduplicationId: `console-dead-letters-${sent}-${Date.now()}`,
+        MessageAttributes: { origin: { DataType: 'String', StringValue: 'master-1' } },
+      }),
+    );
+  }
+  const openAs = async (node: string) => {
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf(node));
+    await page.click('#token-save');
+  };
+  const deadLettersButton = () => page.locator(`tr[data-node="${NODE}"] button[data-action="dead-letters"]`);
+  const rows = () => page.locator('#dead-letters-table tbody tr');
+
+  it("offers a node's dead letters once its queue holds some, lists one set aside with its reason and its body as text, and refuses the operator's discard", async () => {
+    await waitForNode(`${NODE} has an empty dead-letter queue`, (node) => node.deadLetterDepth === 0 && node.queueDepth === 0);
+    await openAs('ops');
+    await page.locator(`tr[data-node="${NODE}"] button[data-action=pause]`).waitFor({ timeout: 10_000 });
+    // Nothing to look at: no button.
+    expect(await deadLettersButton().count()).toBe(0);
+    await forge();
+    await waitForNode(`${NODE} set the forged message aside`, (node) => node.deadLetterDepth === 1 && node.queueDepth === 0);
+    await deadLettersButton().waitFor({ timeout: 10_000 });
+    expect(await deadLettersButton().getAttribute('aria-label')).toBe(`dead letters ${NODE}`);
+    await deadLettersButton().click();
+
+    await expectText('#dead-letters-title', new RegExp(`^${NODE}$`));
+    await expectText('#dead-letters-updated', /^read \d/);
+    await expectText('#dead-letters-note', /^1 message listed of 1 in the dead-letter queue$/);
+    expect(await rows().count()).toBe(1);
+    const cells = await rows().first().locator('td').allTextContents();
+    // Sent, kind, why or which event, size, origin, body.
+    expect(cells[1]).toBe('set aside');
+    expect(cells[2]).toMatch(/^not an event: /);
+    expect(cells[3]).toBe(`${Buffer.byteLength(FORGED)} bytes`);
+    expect(cells[4]).toBe('master-1');
+    // The body in full on request, as text: its markup is not drawn.
+    await rows().first().locator('summary').click();
+    expect(await rows().first().locator('pre').textContent()).toBe(FORGED);
+    expect(await page.locator('#forged-markup').count()).toBe(0);
+    // The time it was sent as the API gave it, in its tooltip.
+    expect(Date.now() - Date.parse((await rows().first().locator('td').first().locator('span').getAttribute('title'))!)).toBeLessThan(60_000);
+
+    // The operator's token reads but writes nothing: the confirmation, then the API's refusal said as such.
+    const discard = page.locator('#dead-letters-discard');
+    expect(await discard.textContent()).toBe('discard 1 set aside');
+    const dialogs: string[] = [];
+    page.once('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+    await discard.click();
+    await expectMessage(new RegExp(`^discard of ${NODE}'s dead letters refused: 403 FORBIDDEN: ops is a read-only operator`));
+    expect(dialogs).toEqual([expect.stringMatching(new RegExp(`^Discard 1 message of ${NODE}'s dead-letter queue, set aside by its apply function`))]);
+    expect(await discard.getAttribute('aria-disabled')).toBeNull();
+    expect((await waitForNode('nothing discarded', () => true)).deadLetterDepth).toBe(1);
+    expect(await rows().count()).toBe(1);
+  });
+
+  it('discards the set-aside messages with the node\'s token after a confirmation naming the node and how many, and the depth goes back to 0', async () => {
+    await waitForNode(`${NODE} holds the forged message`, (node) => node.deadLetterDepth === 1);
+    await openAs(NODE);
+    await deadLettersButton().click();
+    await expectText('#dead-letters-note', /^1 message listed of 1 in the dead-letter queue$/);
+    const discard = page.locator('#dead-letters-discard');
+
+    // Declined: nothing is sent.
+    const posted: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/dead-letters/discard')) posted.push(request.postData() ?? '');
+    });
+    const dialogs: string[] = [];
+    page.once('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await discard.click();
+    await expectMessage(new RegExp(`^discard of ${NODE}'s dead letters not sent$`), 5_000);
+    expect(posted).toEqual([]);
+    expect(dialogs[0]).toMatch(new RegExp(`^Discard 1 message of ${NODE}'s dead-letter queue, set aside by its apply function \\(no event of the cluster's log\\)\\?`));
+    expect(dialogs[0]).toContain('deleted for good');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await discard.click();
+    await expectMessage(new RegExp(`^${NODE}: 1 message discarded$`));
+    expect(posted).toHaveLength(1);
+    expect(JSON.parse(posted[0]!)).toEqual({ messageIds: [expect.any(String)] });
+    // The panel is read again, and the nodes table follows: depth 0, nothing more to look at.
+    await expectText('#dead-letters-table tbody', /^The dead-letter queue is empty$/);
+    expect(await discard.isHidden()).toBe(true);
+    await waitForNode(`${NODE}'s dead-letter queue emptied`, (node) => node.deadLetterDepth === 0);
+    await expectText(`#nodes tr[data-node="${NODE}"] td:nth-child(6)`, /^0$/);
+    await deadLettersButton().waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  it('lists an event that failed by its sequence and object, offers no discard for it, and points to the redrive button', async () => {
+    await waitForNode(`${NODE} has an empty dead-letter queue`, (node) => node.deadLetterDepth === 0 && node.queueDepth === 0);
+    // The event's message moved to the dead-letter queue as the queue's redrive policy moves one
+    // that failed maxReceiveCount times: same body, message group and attributes.
+    expect((await api('POST', `/nodes/${NODE}/pause`, { node: 'master-1' })).status).toBe(200);
+    const id = `console-dead-letter-${Date.now()}`;
+    let sequence = 0;
+    try {
+      const published = await api('POST', '/config/events', {
+        node: 'master-1',
+        json: { kind: 'add', object: { type: 'style', id }, properties: { format: 'sld', body: '<StyledLayerDescriptor version="1.0.0"/>' } },
+      });
+      expect(published.status).toBe(201);
+      sequence = (published.body as { sequence: number }).sequence;
+      let event: Message | undefined;
+      for (let attempt = 0; attempt < 20 && !event; attempt += 1) {
+        const { Messages: messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: 60, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['MessageGroupId'] }),
+        );
+        event = messages[0];
+      }
+      expect(JSON.parse(event!.Body!)).toMatchObject({ sequence });
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: deadLetterQueueUrl,
+          MessageBody: event!.Body!,
+          MessageGroupId: event!.Attributes!.MessageGroupId!,
+          MessageDeduplicationId: `console-dead-letters-event-${sequence}`,
+          MessageAttributes: { origin: { DataType: 'String', StringValue: event!.MessageAttributes!.origin!.StringValue! } },
+        }),
+      );
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: event!.ReceiptHandle }));
+    } finally {
+      expect((await api('POST', `/nodes/${NODE}/resume`, { node: 'master-1' })).status).toBe(200);
+    }
+    await waitForNode(`${NODE} holds the failed event`, (node) => node.deadLetterDepth === 1 && node.queueDepth === 0);
+
+    await openAs(NODE);
+    await deadLettersButton().click();
+    await expectText('#dead-letters-note', /^1 message listed of 1 in the dead-letter queue; events that failed go back to the queue with the redrive button, after a fix$/);
+    const cells = await rows().first().locator('td').allTextContents();
+    expect(cells[1]).toBe('failed event');
+    expect(cells[2]).toBe(`#${sequence} style/${id}`);
+    // Nothing set aside: no discard.
+    expect(await page.locator('#dead-letters-discard').isHidden()).toBe(true);
+
+    // The redrive the panel points to moves it back, and it is applied.
+    await page.locator(`tr[data-node="${NODE}"] button[data-action=redrive]`).click();
+    await expectMessage(new RegExp(`^${NODE}: 1 event moved back to the queue`));
+    await waitForNode(`${NODE} applied the redriven event`, (node) => node.deadLetterDepth === 0 && node.lastAppliedSequence >= sequence);
+  });
+
+  it('says when more are in the queue than listed, and waits out a throttle before reading again', async () => {
+    const message = { messageId: 'm-1', setAside: true, reason: 'not an event: x', messageGroupId: 'set-aside-m-1', origin: null, sentAt: new Date().toISOString(), receiveCount: 1, size: 1, body: 'x', bodyTruncated: false };
+    let reads = 0;
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === NODE ? { ...node, deadLetterDepth: 250 } : node)) } });
+    });
+    await page.route(`**/nodes/${NODE}/dead-letters?*`, (route) => {
+      reads += 1;
+      return reads === 1
+        ? route.fulfill({ json: { node: NODE, deadLetterDepth: 250, messages: [message], more: true } })
+        : route.fulfill({ status: 429, headers: { 'retry-after': '30' }, json: { message: 'Too Many Requests' } });
+    });
+    await openAs('ops');
+    try {
+      await deadLettersButton().click();
+      await expectText('#dead-letters-note', /^1 message listed of 250 in the dead-letter queue; more are in it than listed/);
+      await page.locator('#dead-letters-read').click();
+      await expectText('#dead-letters-updated', /^not read: 429 Too Many Requests; read again in 30 s$/);
+      // The wait it names is kept: another press sends nothing.
+      await page.locator('#dead-letters-read').click();
+      await page.waitForTimeout(500);
+      expect(reads).toBe(2);
     } finally {
       await page.unrouteAll({ behavior: 'wait' });
     }
