@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { chromium, type Browser, type Dialog, type Page } from 'playwright-core';
+import { chromium, type Browser, type Dialog, type Page, type Request } from 'playwright-core';
 import type { components } from '../../../cli/api-types';
 import { api, clusterUrl, tokenOf, type JsonBody } from '../../support/cluster-client';
 
@@ -1272,31 +1272,36 @@ describe("the console's dead letters: what a node's dead-letter queue holds, a d
 
     // Declined: nothing is sent.
     const posted: string[] = [];
-    page.on('request', (request) => {
+    const watch = (request: Request) => {
       if (request.method() === 'POST' && request.url().endsWith('/dead-letters/discard')) posted.push(request.postData() ?? '');
-    });
-    const dialogs: string[] = [];
-    page.once('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    await discard.click();
-    await expectMessage(new RegExp(`^discard of ${NODE}'s dead letters not sent$`), 5_000);
-    expect(posted).toEqual([]);
-    expect(dialogs[0]).toMatch(new RegExp(`^Discard 1 message of ${NODE}'s dead-letter queue, set aside by its apply function \\(no event of the cluster's log\\)\\?`));
-    expect(dialogs[0]).toContain('deleted for good');
+    };
+    page.on('request', watch);
+    try {
+      const dialogs: string[] = [];
+      page.once('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await discard.click();
+      await expectMessage(new RegExp(`^discard of ${NODE}'s dead letters not sent$`), 5_000);
+      expect(posted).toEqual([]);
+      expect(dialogs[0]).toMatch(new RegExp(`^Discard 1 message of ${NODE}'s dead-letter queue, set aside by its apply function \\(no event of the cluster's log\\)\\?`));
+      expect(dialogs[0]).toContain('deleted for good');
 
-    page.once('dialog', (dialog) => void dialog.accept());
-    await discard.click();
-    await expectMessage(new RegExp(`^${NODE}: 1 message discarded$`));
-    expect(posted).toHaveLength(1);
-    expect(JSON.parse(posted[0]!)).toEqual({ messageIds: [expect.any(String)] });
-    // The panel is read again, and the nodes table follows: depth 0, nothing more to look at.
-    await expectText('#dead-letters-table tbody', /^The dead-letter queue is empty$/);
-    expect(await discard.isHidden()).toBe(true);
-    await waitForNode(`${NODE}'s dead-letter queue emptied`, (node) => node.deadLetterDepth === 0);
-    await expectText(`#nodes tr[data-node="${NODE}"] td:nth-child(6)`, /^0$/);
-    await deadLettersButton().waitFor({ state: 'detached', timeout: 10_000 });
+      page.once('dialog', (dialog) => void dialog.accept());
+      await discard.click();
+      await expectMessage(new RegExp(`^${NODE}: 1 message discarded$`));
+      expect(posted).toHaveLength(1);
+      expect(JSON.parse(posted[0]!)).toEqual({ messageIds: [expect.any(String)] });
+      // The panel is read again, and the nodes table follows: depth 0, nothing more to look at.
+      await expectText('#dead-letters-table tbody', /^The dead-letter queue is empty$/);
+      expect(await discard.isHidden()).toBe(true);
+      await waitForNode(`${NODE}'s dead-letter queue emptied`, (node) => node.deadLetterDepth === 0);
+      await expectText(`#nodes tr[data-node="${NODE}"] td:nth-child(6)`, /^0$/);
+      await deadLettersButton().waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      page.off('request', watch);
+    }
   });
 
   it('lists an event that failed by its sequence and object, offers no discard for it, and points to the redrive button', async () => {
@@ -1351,7 +1356,7 @@ describe("the console's dead letters: what a node's dead-letter queue holds, a d
     await waitForNode(`${NODE} applied the redriven event`, (node) => node.deadLetterDepth === 0 && node.lastAppliedSequence >= sequence);
   });
 
-  it('says when more are in the queue than listed, and waits out a throttle before reading again', async () => {
+  it('says when more are in the queue than listed, keeps the discard button unavailable and focused until its answer, and waits out a throttle before reading again', async () => {
     const message = { messageId: 'm-1', setAside: true, reason: 'not an event: x', messageGroupId: 'set-aside-m-1', origin: null, sentAt: new Date().toISOString(), receiveCount: 1, size: 1, body: 'x', bodyTruncated: false };
     let reads = 0;
     await page.route('**/nodes', async (route) => {
@@ -1365,17 +1370,39 @@ describe("the console's dead letters: what a node's dead-letter queue holds, a d
         ? route.fulfill({ json: { node: NODE, deadLetterDepth: 250, messages: [message], more: true } })
         : route.fulfill({ status: 429, headers: { 'retry-after': '30' }, json: { message: 'Too Many Requests' } });
     });
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let discards = 0;
+    await page.route(`**/nodes/${NODE}/dead-letters/discard`, async (route) => {
+      discards += 1;
+      await released;
+      await route.fulfill({ json: { node: NODE, discarded: [], kept: [{ messageId: 'm-1', cause: 'NOT_FOUND', reason: 'not in the node\'s dead-letter queue' }], more: false } });
+    });
     await openAs('ops');
     try {
       await deadLettersButton().click();
       await expectText('#dead-letters-note', /^1 message listed of 250 in the dead-letter queue; more are in it than listed/);
-      await page.locator('#dead-letters-read').click();
+      // A discard on its way: its button is unavailable, keeps the focus, and a second press sends nothing.
+      const discard = page.locator('#dead-letters-discard');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await discard.focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => (globalThis as unknown as { document: Doc }).document.querySelector('#dead-letters-discard')?.getAttribute('aria-disabled') === 'true', undefined, { timeout: 5_000 });
+      await page.keyboard.press('Enter');
+      expect(await page.evaluate(() => (globalThis as unknown as Focused).document.activeElement?.getAttribute('id'))).toBe('dead-letters-discard');
+      release();
+      // What it kept is named with the API's cause and reason.
+      await expectMessage(new RegExp(`^${NODE}: 0 messages discarded; 1 message kept: m-1 NOT_FOUND: not in the node's dead-letter queue$`));
+      expect(discards).toBe(1);
       await expectText('#dead-letters-updated', /^not read: 429 Too Many Requests; read again in 30 s$/);
-      // The wait it names is kept: another press sends nothing.
+      // Read again after the discard: throttled, and the wait it names is kept.
+      expect(reads).toBe(2);
       await page.locator('#dead-letters-read').click();
+      await expectText('#dead-letters-updated', /^not read: the API asked for a wait; read again in \d+ s$/);
       await page.waitForTimeout(500);
       expect(reads).toBe(2);
     } finally {
+      release();
       await page.unrouteAll({ behavior: 'wait' });
     }
   });
