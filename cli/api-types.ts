@@ -1035,6 +1035,16 @@ export interface components {
             body: string;
             /** @description The body is longer than what `body` shows */
             bodyTruncated: boolean;
+            /** @description Of an event that failed (`setAside` false): its sequence, kind and object as its whole body gives them, unchecked against the log. Null for a message set aside, or a body that reads as no event */
+            event: {
+                sequence: number;
+                /** @enum {string} */
+                kind: "add" | "modify" | "remove";
+                object: {
+                    type: string;
+                    id: string;
+                };
+            } | null;
         };
         /** @description Any JSON value */
         JsonValue: JsonValue;

@@ -1069,6 +1069,7 @@ function deadLettersText(node: string, data: DeadLettersAnswer): string {
     lines.push(
       inline(`${message.messageId}  ${message.setAside ? 'SET ASIDE' : 'FAILED EVENT'}  sent ${message.sentAt ?? '-'}  ${counted(message.size, 'byte')}  origin ${message.origin ?? '-'}`),
       ...(message.setAside ? [inline(`  reason: ${message.reason ?? '(not recorded)'}`)] : []),
+      ...(message.event ? [inline(`  event: #${message.event.sequence} ${message.event.kind} ${message.event.object.type}/${message.event.object.id}`)] : []),
       inline(`  body: ${body}`),
     );
   }

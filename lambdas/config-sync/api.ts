@@ -359,6 +359,16 @@ export const deadLetterSchema = z.object({
   size: described(count(), "The body's size in bytes (UTF-8)"),
   body: described(z.string(), `The first ${DEAD_LETTER_BODY_PREVIEW_CHARS} characters of the body`),
   bodyTruncated: described(z.boolean(), 'The body is longer than what `body` shows'),
+  event: described(
+    z.nullable(
+      z.object({
+        sequence: z.int().check(z.minimum(1)),
+        kind: z.enum(['add', 'modify', 'remove']),
+        object: z.object({ type: z.string(), id: z.string() }),
+      }),
+    ),
+    "Of an event that failed (`setAside` false): its sequence, kind and object as its whole body gives them, unchecked against the log. Null for a message set aside, or a body that reads as no event",
+  ),
 });
 
 export const deadLettersAnswerSchema = z.object({

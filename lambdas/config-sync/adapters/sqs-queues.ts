@@ -226,6 +226,45 @@ export interface DeadLetterView {
   /** Its first DEAD_LETTER_BODY_PREVIEW_CHARS characters. */
   readonly body: string;
   readonly bodyTruncated: boolean;
+  /**
+   * Of a message not set aside (an event that failed), what its whole body says of the event it
+   * carries, unchecked against the log; null for a message set aside (its `reason` says why it is
+   * none of the log's) or a body that reads as no event.
+   */
+  readonly event: DeadLetterEvent | null;
+}
+
+/** A failed event's sequence, kind and object, as its message's body gives them. */
+export interface DeadLetterEvent {
+  readonly sequence: number;
+  readonly kind: 'add' | 'modify' | 'remove';
+  readonly object: { readonly type: string; readonly id: string };
+}
+
+const EVENT_KINDS: ReadonlySet<unknown> = new Set(['add', 'modify', 'remove']);
+
+/**
+ * The event a body carries, read leniently (a message of the queue is at most 256 KiB, so the
+ * parse is bounded): a positive integer `sequence`, a known `kind`, and an `object` whose `type`
+ * and `id` are strings no longer than what a listing shows of a body. Nothing else is checked:
+ * the listing only names the event.
+ */
+function eventOfBody(body: string): DeadLetterEvent | null {
+  if (!body.trimStart().startsWith('{')) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+  const { sequence, kind, object } = parsed as Record<string, unknown>;
+  if (!Number.isSafeInteger(sequence) || (sequence as number) < 1 || !EVENT_KINDS.has(kind)) return null;
+  if (typeof object !== 'object' || object === null) return null;
+  const { type, id } = object as Record<string, unknown>;
+  const shown = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= DEAD_LETTER_BODY_PREVIEW_CHARS;
+  if (!shown(type) || !shown(id)) return null;
+  return { sequence: sequence as number, kind: kind as DeadLetterEvent['kind'], object: { type, id } };
 }
 
 export function deadLetterView(message: Message): DeadLetterView {
@@ -245,6 +284,7 @@ export function deadLetterView(message: Message): DeadLetterView {
     size: utf8(body),
     body: characters.length > DEAD_LETTER_BODY_PREVIEW_CHARS ? characters.slice(0, DEAD_LETTER_BODY_PREVIEW_CHARS).join('') : body,
     bodyTruncated: characters.length > DEAD_LETTER_BODY_PREVIEW_CHARS,
+    event: setAside ? null : eventOfBody(body),
   };
 }
 

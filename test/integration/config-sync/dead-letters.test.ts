@@ -112,6 +112,7 @@ test('a forged message is set aside with its reason, listed without being consum
         size: Buffer.byteLength(FORGED),
         body: FORGED,
         bodyTruncated: false,
+        event: null,
       },
     ],
   });
@@ -186,7 +187,8 @@ test('an event that failed is listed as one, refused for discard, and goes back 
   const failed = listed.body.messages.find((message: { setAside: boolean }) => !message.setAside);
   const forged = listed.body.messages.find((message: { setAside: boolean }) => message.setAside);
   expect(failed).toMatchObject({ setAside: false, reason: null, messageGroupId: 'geo', origin: MASTER, body: event!.Body, size: Buffer.byteLength(event!.Body!) });
-  expect(forged).toMatchObject({ setAside: true, body: FORGED, reason: expect.stringMatching(/^not an event: /) });
+  expect(failed.event).toEqual({ sequence: sequence!, kind: 'add', object: { type: 'style', id: JSON.parse(event!.Body!).object.id } });
+  expect(forged).toMatchObject({ setAside: true, body: FORGED, reason: expect.stringMatching(/^not an event: /), event: null });
   // A listing bounded to one message says more remain.
   const one = await list({ node: MASTER }, '?limit=1');
   expect({ status: one.status, listed: one.body.messages.length, more: one.body.more }).toEqual({ status: 200, listed: 1, more: true });

@@ -19,8 +19,18 @@ const setAside = {
   size: 24,
   body: '{"this is": not an event',
   bodyTruncated: false,
+  event: null,
 };
-const failed = { ...setAside, messageId: 'bbbb-2', setAside: false, reason: null, messageGroupId: 'geo', body: '{"sequence":7,\n"cluster":"geo"}', size: 29 };
+const failed = {
+  ...setAside,
+  messageId: 'bbbb-2',
+  setAside: false,
+  reason: null,
+  messageGroupId: 'geo',
+  body: '{"sequence":7,\n"cluster":"geo"}',
+  size: 29,
+  event: { sequence: 7, kind: 'modify', object: { type: 'workspace', id: 'topp' } },
+};
 
 test('list: each message with its kind, reason, time, size and body, then what to run', async () => {
   cli.script = { 'GET /nodes/slave-1/dead-letters': { status: 200, body: { node: 'slave-1', deadLetterDepth: 2, messages: [setAside, failed], more: false } } };
@@ -33,6 +43,7 @@ test('list: each message with its kind, reason, time, size and body, then what t
     '  reason: not an event: Unexpected token n',
     '  body: {"this is": not an event',
     'bbbb-2  FAILED EVENT  sent 2026-12-07T08:00:00.000Z  29 bytes  origin master-1',
+    '  event: #7 modify workspace/topp',
     // A line feed of the body stays on its line.
     '  body: {"sequence":7,\\u000a"cluster":"geo"}',
     'to delete those set aside: geocluster dead-letters discard slave-1 aaaa-1 --yes',

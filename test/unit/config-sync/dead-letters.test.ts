@@ -80,7 +80,34 @@ describe('deadLetterView', () => {
       size: 24,
       body: '{"this is": not an event',
       bodyTruncated: false,
+      event: null,
     });
+  });
+
+  test('an event that failed: the sequence, kind and object its body carries, read from the whole body however long', () => {
+    const event = { sequence: 42, cluster: 'geo', origin: 'master-1', publishedAt: '2026-01-02T03:04:05.000Z', kind: 'add', object: { type: 'style', id: 'topp:roads' }, properties: { body: 'x'.repeat(5_000) } };
+    const view = deadLetterView(received({ Body: JSON.stringify(event), Attributes: { MessageGroupId: 'geo' } }));
+    expect(view.bodyTruncated).toBe(true);
+    expect(view.event).toEqual({ sequence: 42, kind: 'add', object: { type: 'style', id: 'topp:roads' } });
+  });
+
+  test.each([
+    ['not JSON', '{"sequence": 4'],
+    ['no sequence', JSON.stringify({ kind: 'add', object: { type: 'workspace', id: 'a' } })],
+    ['a sequence of 0', JSON.stringify({ sequence: 0, kind: 'add', object: { type: 'workspace', id: 'a' } })],
+    ['a fractional sequence', JSON.stringify({ sequence: 1.5, kind: 'add', object: { type: 'workspace', id: 'a' } })],
+    ['an unknown kind', JSON.stringify({ sequence: 3, kind: 'rename', object: { type: 'workspace', id: 'a' } })],
+    ['no object', JSON.stringify({ sequence: 3, kind: 'remove' })],
+    ['an object id of numbers', JSON.stringify({ sequence: 3, kind: 'remove', object: { type: 'workspace', id: 7 } })],
+    ['an object id longer than any', JSON.stringify({ sequence: 3, kind: 'remove', object: { type: 'workspace', id: 'a'.repeat(2_000) } })],
+    ['a list', '[1,2,3]'],
+  ])('a failed message whose body is no event (%s) names none', (_case, body) => {
+    expect(deadLetterView(received({ Body: body, Attributes: { MessageGroupId: 'geo' } })).event).toBeNull();
+  });
+
+  test('a message set aside names no event, whatever its body claims: its reason says why it is none of the log', () => {
+    const forged = JSON.stringify({ sequence: 9, cluster: 'geo', origin: 'master-1', publishedAt: '2026-01-02T03:04:05.000Z', kind: 'remove', object: { type: 'workspace', id: 'a' } });
+    expect(deadLetterView(received({ Body: forged })).event).toBeNull();
   });
 
   test("an event that failed is no set-aside message, whatever reason attribute its sender put on it", () => {
@@ -91,7 +118,7 @@ describe('deadLetterView', () => {
   test('a set-aside message from before reasons were recorded, and one without any attribute', () => {
     expect(deadLetterView(received({ MessageAttributes: undefined })).reason).toBeNull();
     const bare = deadLetterView({ MessageId: 'id-2' });
-    expect(bare).toEqual({ messageId: 'id-2', setAside: false, reason: null, messageGroupId: null, origin: null, sentAt: null, receiveCount: null, size: 0, body: '', bodyTruncated: false });
+    expect(bare).toEqual({ messageId: 'id-2', setAside: false, reason: null, messageGroupId: null, origin: null, sentAt: null, receiveCount: null, size: 0, body: '', bodyTruncated: false, event: null });
   });
 
   test('a long body: its first characters (never half a character), its whole size in bytes', () => {
