@@ -34,11 +34,16 @@ beforeAll(() => {
   outdir = mkdtempSync(path.join(tmpdir(), 'sgc-deferred-'));
   const app = new App({ outdir });
   const stack = new Stack(app, 'Deferred');
-  const functions = Object.entries(ENTRIES).map(([name, entry]) => [name, new ClusterFunction(stack, name, { entry })] as const);
   const file = path.join(outdir, 'geoserver-nodes-test.json');
   writeFileSync(file, JSON.stringify({ 'gs-9': 'https://gs-9.example.org/geoserver' }));
-  const withFile = new ClusterFunction(stack, 'listNodesWithFile', { entry: ENTRIES.listNodes, bundledFiles: { [GEOSERVER_NODES_FILE]: file } });
-  withQuietBundling(() => app.synth());
+  // A function is bundled as it is built (CDK stages its asset in the constructor), so the
+  // builds are quiet too, not only the synth: no "Bundling asset ..." line per function.
+  const { functions, withFile } = withQuietBundling(() => {
+    const built = Object.entries(ENTRIES).map(([name, entry]) => [name, new ClusterFunction(stack, name, { entry })] as const);
+    const listNodesWithFile = new ClusterFunction(stack, 'listNodesWithFile', { entry: ENTRIES.listNodes, bundledFiles: { [GEOSERVER_NODES_FILE]: file } });
+    app.synth();
+    return { functions: built, withFile: listNodesWithFile };
+  });
   const dirOf = (fn: ClusterFunction) => {
     const asset = stack.resolve((fn.node.defaultChild as CfnFunction).code) as { s3Key: string };
     return path.join(outdir, `asset.${asset.s3Key.replace(/\.zip$/, '')}`);
