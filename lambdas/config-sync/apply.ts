@@ -452,6 +452,8 @@ export async function applyDeliveredBatch(
      * cursor only ever moves forward otherwise, so if it still holds this value when a commit
      * compares it, it held it all along, and every object read since is as of it, as when the
      * cursor is read first. A stale value fails the commit's compare-and-swap, which re-reads it.
+     * A batch whose every event is at or below it, with nothing in the log after it, is taken as
+     * duplicates on its word (`droppedUnread` says why that leaves no gap).
      */
     readonly knownCursor?: number;
     /**
@@ -488,9 +490,10 @@ export async function applyDeliveredBatch(
     const index = positions[at] ?? messages.length;
     return { results, failure: { index, error }, ...withReadAhead(unlisted), ...withSetAside(setAside.filter((message) => message.index < index)) };
   };
-  // A known cursor may only make the applier try a commit (whose compare-and-swap checks it),
-  // never drop an event as applied: when a delivered event is at or below it, it is read, or
-  // a commit against it proves it (`aheadOfKnownCursor`).
+  // A known cursor makes the applier try a commit (whose compare-and-swap checks it). It drops an
+  // event as applied only when every delivered event is at or below it: a commit against it
+  // proves it, or, when the log holds nothing after it, it is taken as it is (`aheadOfKnownCursor`,
+  // `droppedUnread`, which say why a cursor this consumer left is never above the store's for good).
   const known = options.knownCursor;
   // The node's own publish requests move its cursor without this consumer knowing: a batch
   // with an own event reads the cursor (its events are usually applied already).
@@ -657,9 +660,10 @@ export function pastHeadReason(sequence: number, head: number): string {
  * the cursor held it, so every delivered event was applied already. A commit that finds the
  * cursor elsewhere (a resync job ran on another instance meanwhile) reads it and applies from
  * it, the delivered events included when they are above it, as the cursor read would have.
- * `undefined` (read the cursor, as for any batch) when the log holds nothing after `known` or
- * a step failed: only a commit proves the cursor, and a cursor left below a delivered event
- * (a resync that ended early) must still get it from this delivery.
+ *
+ * When the log holds nothing after `known` (the read ahead applied all it had), the messages are
+ * dropped as duplicates with nothing read but that log read (`droppedUnread`). `undefined` (read
+ * the cursor, as for any batch) when a step failed, or when the messages cannot be dropped so.
  */
 async function aheadOfKnownCursor(
   deps: ApplyDeps,
@@ -670,10 +674,14 @@ async function aheadOfKnownCursor(
   aheadTo: number | undefined,
 ): Promise<BatchResult | undefined> {
   const next = new Map<number, DeliveredEvent>();
-  for (const event of await ahead) if (event.sequence > known) next.set(event.sequence, event);
+  let knownInLog = false;
+  for (const event of await ahead) {
+    if (event.sequence > known) next.set(event.sequence, event);
+    else if (event.sequence === known) knownInLog = true;
+  }
   let last = known;
   while (next.has(last + 1)) last += 1;
-  if (last === known) return undefined;
+  if (last === known) return droppedUnread(events, known, knownInLog, aheadTo);
   const applier = new NodeApplier(deps, context, known);
   const mark = applier.progressMark();
   let cursor: number;
@@ -692,6 +700,36 @@ async function aheadOfKnownCursor(
   // The steps no result lists (those after the last delivered event applied here) are the read ahead's.
   const listed = results.reduce((count, result) => count + result.applied.length, 0);
   return { results, cursor, ...withReadAhead(progress.slice(listed)) };
+}
+
+/**
+ * The messages of a batch whose every event is at or below `known`, the cursor this consumer's
+ * last batch committed or read, taken as duplicates without reading the cursor: the log holds
+ * nothing after `known` (a burst's duplicates, once the read ahead applied all the log had).
+ *
+ * Sound because the cursor this consumer knows can be wrong only one way that matters. Commits
+ * only ever move a cursor up (a compare-and-swap to a higher sequence: the node's own publish
+ * requests, a parking, another instance of this function), which leaves every event at or below
+ * `known` applied. It moves down only when a resync's finish sets it to its snapshot's sequence
+ * (`NodeStore.finishSnapshot`; a resync is a job of this queue, which may have run on another
+ * instance); that resync's catch-up then applies the log up to a head it reads after the finish,
+ * which is at or past `known` (a sequence is in the log before any store holds it), before the
+ * job ends. So an event dropped here that the store lacks is the running resync's to apply, and
+ * no gap is left unfilled: a resync whose catch-up fails for good (a log that lacks the events,
+ * which no delivery could apply either) leaves the node to another resync, and the next event
+ * past `known` fills the gap as any stale known cursor's lost commit does (so does it after a
+ * reset of the store behind the function's back, which nothing in the cluster does). A hold makes
+ * every event a duplicate anyway: a batch under it applies nothing either way.
+ *
+ * Not when `known` is no sequence of the log (`knownInLog`: the read, which starts at `known`,
+ * did not find it): the hold's marker (`HELD_CURSOR`, a read under a hold), a known cursor past
+ * the log's head, or a log read that failed; nor for a change set's rest past `known` (`aheadTo`),
+ * which the log holds since the set is written whole before it is published. `undefined` then:
+ * the caller reads the cursor.
+ */
+function droppedUnread(events: readonly DeliveredEvent[], known: number, knownInLog: boolean, aheadTo: number | undefined): BatchResult | undefined {
+  if (!knownInLog || known === HELD_CURSOR || (aheadTo !== undefined && aheadTo > known)) return undefined;
+  return { results: resultsOf(events, -1, [], known), cursor: known };
 }
 
 /**

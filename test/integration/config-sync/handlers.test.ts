@@ -29,8 +29,10 @@ interface Handlers {
   readJobs: HttpHandler;
   republish: (event: { time?: string }) => Promise<{ republished: number; caughtUp: Record<string, number> }>;
   catchUpMasterStores: (event: SQSEvent) => Promise<void>;
-  apply: (node: string) => Promise<(event: SQSEvent) => Promise<SQSBatchResponse>>;
+  apply: (node: string) => Promise<ApplyHandler>;
 }
+/** A node's apply function, with the DynamoDB client class of its own module registry (whose `send` a test may count). */
+type ApplyHandler = ((event: SQSEvent) => Promise<SQSBatchResponse>) & { readonly dynamoClient: typeof DynamoDBClient };
 
 let aws: EmulatedAws;
 let handlers: Handlers;
@@ -56,17 +58,20 @@ beforeAll(async () => {
     // NODE_NAME is read at cold start: one module instance per node.
     apply: async (node) => {
       let handler: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
+      let dynamoClient: typeof DynamoDBClient | undefined;
       process.env.NODE_NAME = node;
       jest.isolateModules(() => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         handler = (require('../../../lambdas/config-sync/handlers/apply-events') as { handler: typeof handler }).handler;
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        dynamoClient = (require('@aws-sdk/client-dynamodb') as { DynamoDBClient: typeof DynamoDBClient }).DynamoDBClient;
       });
       delete process.env.NODE_NAME;
-      if (!handler) throw new Error('apply handler not loaded');
+      if (!handler || !dynamoClient) throw new Error('apply handler not loaded');
       const loaded = handler;
       // Its job path reads the environment when the first job record comes (job-slices.ts): the
       // node's, as in Lambda, for the whole call.
-      return async (event) => {
+      const apply = async (event: SQSEvent) => {
         process.env.NODE_NAME = node;
         try {
           return await loaded(event);
@@ -74,6 +79,7 @@ beforeAll(async () => {
           delete process.env.NODE_NAME;
         }
       };
+      return Object.assign(apply, { dynamoClient });
     },
   };
 });
@@ -522,6 +528,46 @@ describe("a slave's apply function", () => {
     // d waited in the queue behind c's batch: a backlog, so the log is read ahead (e too).
     expect(await apply(delivery(d, beforeC))).toEqual({ batchItemFailures: [] });
     expect(await cursor()).toBe(e.sequence);
+  });
+
+  test("drops the messages of events its read ahead applied (a burst's duplicates) with one read of the log each and no read of the cursor", async () => {
+    const publish = async (id: string) => {
+      const created = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id }, properties: { name: id } });
+      expect(created.statusCode).toBe(201);
+      return body(created).event as { sequence: number };
+    };
+    const delivery = (event: { sequence: number }) =>
+      sqsEvent([{ MessageId: `burst-${event.sequence}`, ReceiptHandle: `burst-${event.sequence}`, Body: JSON.stringify(event), Attributes: { SentTimestamp: String(Date.now()) } }]);
+    const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+    const apply = await handlers.apply('slave-2');
+    const [a, b, c] = [await publish('burst-a'), await publish('burst-b'), await publish('burst-c')];
+    // The instance's first batch: c, its gap filled from the log. The queue still holds a and b.
+    expect(await apply(delivery(c!))).toEqual({ batchItemFailures: [] });
+    expect(await store.readCursor('slave-2')).toBe(c!.sequence);
+
+    // The handler's own module registry (one per node) has its own client class.
+    const send = jest.spyOn(apply.dynamoClient.prototype, 'send');
+    const callsOf = async (deliver: () => Promise<SQSBatchResponse>): Promise<string[]> => {
+      send.mockClear();
+      expect(await deliver()).toEqual({ batchItemFailures: [] });
+      return send.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, '')).sort();
+    };
+    let later: { sequence: number } | undefined;
+    try {
+      // The cursor this instance committed is past them, and the log holds nothing after it: dropped.
+      expect(await callsOf(() => apply(delivery(a!)))).toEqual(['Query']);
+      expect(await callsOf(() => apply(delivery(b!)))).toEqual(['Query']);
+      // Published since: the duplicate's read of the log finds them, and one read of their objects
+      // (not of the cursor) and one commit against that cursor apply them.
+      await publish('burst-d');
+      later = await publish('burst-e');
+      expect(await callsOf(() => apply(delivery(c!)))).toEqual(['BatchGetItem', 'Query', 'TransactWriteItems']);
+    } finally {
+      send.mockRestore();
+    }
+    expect(await store.readCursor('slave-2')).toBe(later.sequence);
+    const objects = await store.readObjects('slave-2', ['a', 'b', 'c', 'd', 'e'].map((id) => ({ type: 'workspace' as const, id: `burst-${id}` })));
+    expect(objects.map((object) => object.id).sort()).toEqual(['burst-a', 'burst-b', 'burst-c', 'burst-d', 'burst-e']);
   });
 });
 

@@ -8,7 +8,7 @@ import { MAX_CHANGE_SET_ITEMS } from '../../../lambdas/config-sync/change-set-li
 import { parsePublishRequest, publishIdempotently, type PublishContext } from '../../../lambdas/config-sync/publish';
 import { MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
 import { parkingKey } from '../../../lambdas/config-sync/events';
-import type { BatchCommit, CheckedCommitOutcome, CommitOutcome, StoreCommit } from '../../../lambdas/config-sync/ports';
+import { HELD_CURSOR, type BatchCommit, type CheckedCommitOutcome, type CommitOutcome, type StoreCommit } from '../../../lambdas/config-sync/ports';
 import { add, applyDeps, CLUSTER, harness, modify, ref, remove, type Harness } from './fixtures';
 
 const MASTER: PublishContext = { cluster: CLUSTER, node: { name: 'master-1', role: 'master' } };
@@ -378,13 +378,48 @@ describe("a queue consumer's known cursor", () => {
     expect(store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => [`ws${i}`, i + 1]));
   });
 
-  it('is never taken to drop an event: one at or below it is checked against the stored cursor', async () => {
+  it('a burst: messages the read ahead applied, with nothing in the log after the cursor it left, are dropped with no cursor read', async () => {
+    const { store, reads, deps, messages } = await burstOf(5);
+    const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
+    expect(first.cursor).toBe(5);
+    const before = reads();
+    for (const message of messages.slice(1)) {
+      const late = await applyDeliveredBatch(deps, SLAVE, [message], { knownCursor: first.cursor });
+      expect(late).toMatchObject({ cursor: 5, results: [{ disposition: 'duplicate' }] });
+      expect(late.readAhead).toBeUndefined();
+    }
+    expect(reads()).toBe(before);
+    expect(store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4].map((i) => [`ws${i}`, i + 1]));
+  });
+
+  it('is never taken to drop an event when it is no sequence of the log: past its head, or the hold marker a read under a hold gave', async () => {
     const h = harness();
     await deliver(h, 'ws0');
-    // The store is below what the consumer remembers (as after a reset of its table).
+    // The consumer remembers a cursor the log never reached (a log started over): checked against the stored cursor.
     const result = await applyDeliveredBatch(applyDeps(h), SLAVE, [await deliver(h, 'ws1')], { knownCursor: 3 });
     expect(result).toMatchObject({ cursor: 2, results: [{ disposition: 'applied', sequence: 2 }] });
     expect(await h.store.readCursor('slave-1')).toBe(2);
     expect(h.store.allObjects('slave-1').map((object) => object.id)).toEqual(['ws0', 'ws1']);
+    // Its last batch ran under a resync's hold, which has ended since: every event is at or below the marker.
+    const ws2 = await deliver(h, 'ws2');
+    const afterHold = await applyDeliveredBatch(applyDeps(h), SLAVE, [ws2], { knownCursor: HELD_CURSOR });
+    expect(afterHold).toMatchObject({ cursor: 3, results: [{ disposition: 'applied', sequence: 3 }] });
+    expect(h.store.allObjects('slave-1').map((object) => object.id)).toEqual(['ws0', 'ws1', 'ws2']);
+  });
+
+  it('a store set below the cursor it knows behind its back: the duplicates are dropped, and the next event past it fills the gap', async () => {
+    const { h, store, deps, messages } = await burstOf(4);
+    const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
+    expect(first.cursor).toBe(4);
+    // Set back to 1 (as a resync's finish does, on another instance of the function).
+    await store.finishSnapshot('slave-1', 1);
+    const late = await applyDeliveredBatch(deps, SLAVE, [messages[2]!], { knownCursor: first.cursor });
+    expect(late).toMatchObject({ cursor: 4, results: [{ disposition: 'duplicate', sequence: 3 }] });
+    expect(await store.readCursor('slave-1')).toBe(1);
+    // The next event's commit against 4 fails, the cursor is read, and 2..5 are applied from the log.
+    const next = await applyDeliveredBatch(deps, SLAVE, [await deliver(h, 'ws4')], { knownCursor: late.cursor });
+    expect(next).toMatchObject({ cursor: 5, results: [{ disposition: 'applied', sequence: 5 }] });
+    expect(next.results[0]?.applied.map((step) => step.sequence)).toEqual([2, 3, 4, 5]);
+    expect(await store.readCursor('slave-1')).toBe(5);
   });
 });

@@ -5,7 +5,9 @@
  * slice that dies before its checkpoint is redone from the last one, a resync that fails
  * before its copy writes gives its node back at once, and one that fails or stops after it
  * leaves the node held (applying nothing, shown as `incomplete` with the request that resumes
- * it) until a new resync finishes; a failure that passes by itself only delays the slice.
+ * it) until a new resync finishes; a failure that passes by itself only delays the slice; and a
+ * resync from a source behind the node applies, in its catch-up, the events a consumer that knew
+ * the node's cursor from before took as duplicates meanwhile.
  */
 import { MemoryJobStore } from '../../../lambdas/config-sync/adapters/memory';
 import { applyDeliveredBatch, applyDeliveredEvent, catchUp, retryParked, type AppliedEvent } from '../../../lambdas/config-sync/apply';
@@ -108,6 +110,36 @@ test('a snapshot larger than one slice is copied page by page; events delivered 
   await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
   expect(h.store.allObjects(TARGET)).toEqual(h.store.allObjects(SOURCE));
   expect(h.store.allObjects(TARGET).map((object) => object.id)).not.toContain('stale');
+});
+
+test("a resync from a source behind the node takes its cursor below events a consumer drops as duplicates on the cursor it knows: the resync's catch-up applies them", async () => {
+  const h = harness();
+  const events = await h.appendAll(history());
+  const head = events[events.length - 1]!.sequence;
+  // The source is 15 behind; the node's consumer (another instance) applied the whole log and knows its cursor.
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE }, head - 15);
+  const known = (await catchUp(applyDeps(h), { cluster: CLUSTER, node: TARGET })).cursor;
+  expect(known).toBe(head);
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs);
+  const deps = jobDeps(h, jobs);
+  for (let slice = 0; slice < 100 && (await jobs.read(TARGET, job.id))?.checkpoint.step !== 'catch-up'; slice += 1) {
+    expect(await runJobSlice(deps, TARGET, job.id, Date.now() - 1)).toBe('more');
+  }
+  // Finished: the cursor is the snapshot's, below the one the consumer knows.
+  expect(await h.store.readCursor(TARGET)).toBe(head - 15);
+  // The queue brings messages of events after the snapshot: taken as duplicates, nothing read but the log.
+  const late = events.slice(-10, -5);
+  const batch = await applyDeliveredBatch(applyDeps(h), { cluster: CLUSTER, node: TARGET }, late.map((event) => JSON.stringify(event)), { knownCursor: known });
+  expect(batch.results.map((result) => result.disposition)).toEqual(late.map(() => 'duplicate'));
+  expect(await h.store.readCursor(TARGET)).toBe(head - 15);
+  // The resync goes on to the log's head, which is at or past any cursor a consumer knew before its finish.
+  let outcome = 'more';
+  for (let slice = 0; slice < 100 && outcome === 'more'; slice += 1) outcome = await runJobSlice(deps, TARGET, job.id, Date.now() - 1);
+  expect(await jobs.read(TARGET, job.id)).toMatchObject({ state: 'succeeded', resync: { snapshotSequence: head - 15, cursor: head, appliedFromLog: 15 } });
+  expect(await h.store.readProgress(TARGET)).toEqual({ cursor: head });
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  expect(h.store.allObjects(TARGET)).toEqual(h.store.allObjects(SOURCE));
 });
 
 test('a slice that dies before its checkpoint is redone from the last one: the copy counts each object once and the store ends equal to its source', async () => {
