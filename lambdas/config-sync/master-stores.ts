@@ -262,12 +262,6 @@ function readMessages(bodies: readonly string[], cluster: string): ReadMessages 
   return { candidates, foreign };
 }
 
-/** Whether the window `readDelivered` read last holds the log's event at `sequence`: a comparison with it costs no call. */
-function lastReadHolds(log: object, cluster: string, sequence: number): boolean {
-  const known = lastRead.get(log);
-  return known?.cluster === cluster && known.events.has(sequence);
-}
-
 /** `readDelivered` of messages already parsed. */
 async function compareWithLog(log: Pick<EventLog, 'readRange' | 'head'>, cluster: string, read: ReadMessages): Promise<DeliveredBatch> {
   const skipped = [...read.foreign];
@@ -335,11 +329,13 @@ export interface MasterStoresBatchResult extends MasterStoresResult {
  * message's digest (`commitCheckedCopy`) and the master is not paused (checked in the same commit
  * on a store that holds the pauses, `checksPauses`; else read first), and one commit that holds
  * proves the message the log's event, so nothing is read: the commit and the mark, two calls. Only
- * then is the mark made, after the commit (never for a message nothing proved). When no commit
- * holds (a message that is no event of the log, a log item without a digest, a store not right
- * before it, every master paused), the batch is read against the log as any other, nothing having
- * been written, and goes on from there; a message the window `readDelivered` read last holds is
- * compared with it, which costs nothing.
+ * then is the mark made, after the commit (never for a message nothing proved). So also when the
+ * window `readDelivered` read last holds the message (a burst's, after a batch of several), which
+ * would compare it for nothing: the way through the comparison reads each master's pause before
+ * its commit, where this commit checks it. When no commit holds (a message that is no event of the
+ * log, a log item without a digest, a store not right before it, every master paused), the batch
+ * is read against the log as any other, nothing having been written, and goes on from there; a
+ * message that window holds is compared with it, which costs nothing.
  */
 export async function catchUpFromQueue(
   deps: MasterStoresDeps,
@@ -365,7 +361,6 @@ export async function catchUpFromQueue(
     only !== undefined &&
     copyCheckable(deps, only.event) &&
     (rangeLast === undefined || rangeLast <= only.event.sequence) &&
-    !lastReadHolds(deps.log, cluster, only.event.sequence) &&
     masters.every((node) => foundNext.get(node) !== false)
   ) {
     const copy = only.event;

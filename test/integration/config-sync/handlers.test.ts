@@ -757,4 +757,31 @@ describe("the master-stores queue's consumer", () => {
     expect((await eventLog().listUnpublished(CLUSTER, 1000)).map((event) => event.sequence)).not.toContain(next);
     expect(await store.readCursor('master-1')).toBe(next);
   });
+
+  it("commits a lone change with the pause checked in the commit also when the log's window it read last holds the change (a burst, after a batch of several): no read of the pause", async () => {
+    const change = (id: string) => ({ kind: 'add', object: { type: 'namespace', id }, properties: { uri: `http://${id}` } });
+    const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+    // The store brought up to the head first (from the log, the earlier messages dropped).
+    const start = body(await publishAs('master-1', change('window-0'))).sequence as number;
+    await handlers.catchUpMasterStores(sqsEvent([(await drainUntil('master-stores', start))!]));
+    expect(await store.readCursor('master-1')).toBe(start);
+    const sequences: number[] = [];
+    for (const id of ['window-1', 'window-2', 'window-3']) sequences.push(body(await publishAs('master-1', change(id))).sequence as number);
+    const messages = await drain('master-stores', 3);
+    expect(messages.map((message) => (JSON.parse(message.Body ?? '{}') as { sequence: number }).sequence)).toEqual(sequences);
+    // Two messages in one batch: compared with the log, whose window read from the first holds the third too.
+    await handlers.catchUpMasterStores(sqsEvent(messages.slice(0, 2)));
+    expect(await store.readCursor('master-1')).toBe(sequences[1]);
+    const send = jest.spyOn(DynamoDBClient.prototype, 'send');
+    try {
+      await handlers.catchUpMasterStores(sqsEvent(messages.slice(2)));
+      const calls = send.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, '')).sort();
+      // The commit (with the checks of the log's item and of the master's pause) and the published mark.
+      expect(calls.filter((call) => call !== 'UpdateItem')).toEqual(['TransactWriteItems']);
+    } finally {
+      send.mockRestore();
+    }
+    expect(await store.readCursor('master-1')).toBe(sequences[2]);
+    expect((await eventLog().listUnpublished(CLUSTER, 1000)).map((event) => event.sequence)).not.toContain(sequences[2]);
+  });
 });
