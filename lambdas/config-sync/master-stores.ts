@@ -47,6 +47,28 @@ export interface MasterStoresResult {
  * right before the events it brought. A master publishing one change after another keeps it so.
  */
 const lastFoundNext = new WeakMap<MasterStoresDeps, Map<string, boolean>>();
+/**
+ * Per `deps` and master: the store's cursor as this instance's last batch committed or read it. A
+ * message at or below it came late (concurrent publishers' messages reach the queue a few sequences
+ * out of order, and the store took its event from the log with a later one's): no commit assuming
+ * the store right before it is tried (`catchUpFromQueue`), which would fail and then read the
+ * cursor. Only ever a guess of where to start: every commit checks the cursor.
+ */
+const lastCursor = new WeakMap<MasterStoresDeps, Map<string, number>>();
+
+/** Whether a message at `sequence` came late to a master's store: at or below the cursor this instance last knew (`lastCursor`). */
+function cameLate(deps: MasterStoresDeps, node: string, sequence: number): boolean {
+  const cursor = lastCursor.get(deps)?.get(node);
+  return cursor !== undefined && sequence <= cursor;
+}
+
+/** Notes the cursor a batch left a master's store at (`lastCursor`); forgotten when unknown or held. */
+function noteCursor(deps: MasterStoresDeps, node: string, cursor: number | undefined): void {
+  const cursors = lastCursor.get(deps) ?? new Map<string, number>();
+  lastCursor.set(deps, cursors);
+  if (cursor === undefined || cursor === HELD_CURSOR) cursors.delete(node);
+  else cursors.set(node, cursor);
+}
 
 /**
  * Catches every master of `masters` up to `toSequence` (default: the log head), each on its
@@ -105,7 +127,7 @@ export async function catchUpMasterStores(
         let ahead = false;
         const [first] = delivered;
         if (toSequence !== undefined && first !== undefined) {
-          const pass = await catchUpOnce(deps, context, toSequence, delivered, { onlyWhenNext: true, assumeNext: foundNext.get(node) !== false });
+          const pass = await catchUpOnce(deps, context, toSequence, delivered, { onlyWhenNext: true, assumeNext: foundNext.get(node) !== false && !cameLate(deps, node, first.sequence) });
           foundNext.set(node, pass.settled);
           applied = pass.applied.length;
           if (applied > 0) recordApplied(record, pass.applied);
@@ -123,10 +145,17 @@ export async function catchUpMasterStores(
         // backlog of messages it has (a change set's) before any of an event it lacks.
         const highest = delivered[delivered.length - 1]?.sequence;
         const backlog = ahead && cursor !== undefined && highest !== undefined && cursor - highest > FOLLOW_PAST;
-        if (skipped || backlog) applied += await followLog(deps, context, cursor, await logHead());
+        if (skipped || backlog) {
+          const followed = await followLog(deps, context, cursor, await logHead());
+          applied += followed;
+          // Followed on: further than the cursor known here.
+          if (followed > 0) cursor = undefined;
+        }
+        noteCursor(deps, node, cursor);
         caughtUp[node] = applied;
       } catch (error) {
         foundNext.set(node, false);
+        noteCursor(deps, node, undefined);
         failures.push({ node, error });
       }
     }),
@@ -361,7 +390,7 @@ export async function catchUpFromQueue(
     only !== undefined &&
     copyCheckable(deps, only.event) &&
     (rangeLast === undefined || rangeLast <= only.event.sequence) &&
-    masters.every((node) => foundNext.get(node) !== false)
+    masters.every((node) => foundNext.get(node) !== false && !cameLate(deps, node, only.event.sequence))
   ) {
     const copy = only.event;
     // A store that holds the pauses checks the master's in the commit, instead of a read first.
@@ -379,6 +408,7 @@ export async function catchUpFromQueue(
           const attempt = await commitCheckedCopy(deps, { cluster, node }, copy, { unlessPaused });
           if (attempt.committed) {
             committed.set(node, 1);
+            noteCursor(deps, node, copy.sequence);
             recordApplied(nodeMetrics(node), [attempt.committed]);
           } else if (attempt.paused) {
             paused.push(node);
@@ -388,6 +418,7 @@ export async function catchUpFromQueue(
           }
         } catch (error) {
           foundNext.set(node, false);
+          noteCursor(deps, node, undefined);
           failures.push({ node, error });
         }
       }),

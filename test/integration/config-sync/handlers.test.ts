@@ -784,4 +784,29 @@ describe("the master-stores queue's consumer", () => {
     expect(await store.readCursor('master-1')).toBe(sequences[2]);
     expect((await eventLog().listUnpublished(CLUSTER, 1000)).map((event) => event.sequence)).not.toContain(sequences[2]);
   });
+
+  it('tries no commit for a message that comes late (its event applied from the log with a later one delivered first): it is found applied', async () => {
+    const change = (id: string) => ({ kind: 'add', object: { type: 'namespace', id }, properties: { uri: `http://${id}` } });
+    const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+    const start = body(await publishAs('master-1', change('late-0'))).sequence as number;
+    await handlers.catchUpMasterStores(sqsEvent([(await drainUntil('master-stores', start))!]));
+    const sequences: number[] = [];
+    for (const id of ['late-1', 'late-2', 'late-3', 'late-4']) sequences.push(body(await publishAs('master-1', change(id))).sequence as number);
+    const [first, second, third, fourth] = await drain('master-stores', 4);
+    // As concurrent publishers' messages come: the first, then the fourth (the store takes the
+    // second and third from the log with it), then the second and the third, late.
+    for (const message of [first, fourth, second]) await handlers.catchUpMasterStores(sqsEvent([message!]));
+    expect(await store.readCursor('master-1')).toBe(sequences[3]);
+    const send = jest.spyOn(DynamoDBClient.prototype, 'send');
+    try {
+      await handlers.catchUpMasterStores(sqsEvent([third!]));
+      expect(send.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, ''))).not.toContain('TransactWriteItems');
+    } finally {
+      send.mockRestore();
+    }
+    expect(await store.readCursor('master-1')).toBe(sequences[3]);
+    const objects = await store.readObjects('master-1', ['late-1', 'late-2', 'late-3', 'late-4'].map((id) => ({ type: 'namespace' as const, id })));
+    expect(objects).toHaveLength(4);
+    expect((await eventLog().listUnpublished(CLUSTER, 1000)).map((event) => event.sequence).filter((sequence) => sequences.includes(sequence))).toEqual([]);
+  });
 });
