@@ -62,6 +62,27 @@ function cameLate(deps: MasterStoresDeps, node: string, sequence: number): boole
   return cursor !== undefined && sequence <= cursor;
 }
 
+/**
+ * Whether a batch that brings a master's store to `toSequence` (its highest delivered sequence
+ * `highest`) came late to it: the store was at or past `toSequence` when this instance's last
+ * batch committed or read its cursor (`lastCursor`), and not more than a batch of the queue past
+ * `highest` (further, the store follows the log: `FOLLOW_PAST`). Such a batch is taken as found
+ * applied with nothing read, neither the cursor nor the master's pause (read only so that a
+ * paused master applies nothing).
+ *
+ * Sound because commits only move a cursor up, and the one thing that moves a pure master's cursor
+ * down, its resync's finish (the snapshot's sequence: job-runner.ts, run by the requests that ask
+ * for it), is followed by that resync's catch-up to a log head read after the finish, at or past
+ * any cursor known before it; the republish schedule catches every pure master's store up to the
+ * log's head on each run; and the next message past the cursor known here fails its commit's
+ * compare-and-swap and catches the store up from the log, as any stale assumption does. So
+ * nothing a late message stood for is left unapplied.
+ */
+function foundApplied(deps: MasterStoresDeps, node: string, toSequence: number, highest: number): boolean {
+  const cursor = lastCursor.get(deps)?.get(node);
+  return cursor !== undefined && toSequence <= cursor && cursor - highest <= FOLLOW_PAST;
+}
+
 /** Notes the cursor a batch left a master's store at (`lastCursor`); forgotten when unknown or held. */
 function noteCursor(deps: MasterStoresDeps, node: string, cursor: number | undefined): void {
   const cursors = lastCursor.get(deps) ?? new Map<string, number>();
@@ -77,7 +98,8 @@ function noteCursor(deps: MasterStoresDeps, node: string, cursor: number | undef
  * `delivered`: the log's events a batch brought (`readDelivered`), ascending. When the store is right before them
  * they are applied from hand (`catchUpOnce` with `onlyWhenNext`); when the last delivery found
  * it so, first on that assumption, in one commit whose compare-and-swap checks it and with
- * nothing read first (`assumeNext`). Otherwise, and for what a pass leaves, the log.
+ * nothing read first (`assumeNext`). Otherwise, and for what a pass leaves, the log. A batch
+ * that came late to a master's store (`foundApplied`) costs that master nothing.
  */
 export async function catchUpMasterStores(
   deps: MasterStoresDeps,
@@ -106,9 +128,16 @@ export async function catchUpMasterStores(
   let head: Promise<number> | undefined;
   const logHead = () => (head ??= deps.log.head(cluster));
   const skipped = options.skipped === true;
+  const highest = delivered[delivered.length - 1]?.sequence;
   await Promise.all(
     masters.map(async (node) => {
       try {
+        if (!skipped && toSequence !== undefined && highest !== undefined && foundApplied(deps, node, toSequence, highest)) {
+          // Came late: nothing to apply, nor any pause or cursor to read (`foundApplied`).
+          foundNext.set(node, true);
+          caughtUp[node] = 0;
+          return;
+        }
         if (options.running?.has(node) !== true && (await deps.pauses.read(node))) {
           paused.push(node);
           return;
@@ -143,7 +172,6 @@ export async function catchUpMasterStores(
         }
         // A store found past the batch by more than a batch of the queue: the queue may hold a
         // backlog of messages it has (a change set's) before any of an event it lacks.
-        const highest = delivered[delivered.length - 1]?.sequence;
         const backlog = ahead && cursor !== undefined && highest !== undefined && cursor - highest > FOLLOW_PAST;
         if (skipped || backlog) {
           const followed = await followLog(deps, context, cursor, await logHead());

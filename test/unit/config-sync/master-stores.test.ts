@@ -467,6 +467,39 @@ describe("a batch of the master-stores queue, from its messages (catchUpFromQueu
     expect(await h.store.readCursor('master-1')).toBe(4);
   });
 
+  it('takes a message that came late (at or below the cursor its last batch left the store at) as found applied, reading neither the store nor the pause', async () => {
+    const h = harness();
+    const { calls, marked, deliver } = consumer(h);
+    const [one, two, three] = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+    await deliver([JSON.stringify(one)]);
+    await deliver([JSON.stringify(three)]);
+    expect(await h.store.readCursor('master-1')).toBe(3);
+    calls.splice(0);
+    expect(await deliver([JSON.stringify(two)])).toMatchObject({ caughtUp: { 'master-1': 0 }, paused: [], failures: [], batch: { events: [two], skipped: [] } });
+    // Compared with the log (the message must be the log's event to be marked), and marked: nothing else.
+    expect(calls.filter((call) => call !== 'readRange')).toEqual(['mark']);
+    expect(marked[marked.length - 1]).toEqual([2]);
+    // The next one goes the usual way: one commit assuming the store right before it.
+    const [four] = await h.appendAll([add('workspace', 'd')]);
+    calls.splice(0);
+    expect((await deliver([JSON.stringify(four)])).caughtUp).toEqual({ 'master-1': 1 });
+    expect(calls).toEqual(['pause', 'commit', 'mark']);
+  });
+
+  it("a store set below the cursor the consumer knows behind its back (a pure master's resync's finish): a late message is taken as found applied, and the next one fills the gap from the log", async () => {
+    const h = harness();
+    const { deliver } = consumer(h);
+    const [one, two, three] = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+    await deliver([JSON.stringify(one)]);
+    await deliver([JSON.stringify(three)]);
+    await h.store.finishSnapshot('master-1', 1);
+    expect((await deliver([JSON.stringify(two)])).caughtUp).toEqual({ 'master-1': 0 });
+    expect(await h.store.readCursor('master-1')).toBe(1);
+    const [four] = await h.appendAll([add('workspace', 'd')]);
+    expect((await deliver([JSON.stringify(four)])).caughtUp).toEqual({ 'master-1': 3 });
+    expect(await h.store.readCursor('master-1')).toBe(4);
+  });
+
   it("skips a forged copy of the next event, which its commit's check refuses: nothing written or marked for it, the log's event applied", async () => {
     const h = harness();
     const { calls, marked, deliver } = consumer(h);
