@@ -569,6 +569,52 @@ describe("a slave's apply function", () => {
     const objects = await store.readObjects('slave-2', ['a', 'b', 'c', 'd', 'e'].map((id) => ({ type: 'workspace' as const, id: `burst-${id}` })));
     expect(objects.map((object) => object.id).sort()).toEqual(['burst-a', 'burst-b', 'burst-c', 'burst-d', 'burst-e']);
   });
+
+  test("after a resync's finish on another instance set its store below the cursor it knows, drops the duplicates, and its next event (no backlog, checked in its commit) fills the gap from the log", async () => {
+    const publish = async (id: string) => {
+      const created = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id }, properties: { name: id } });
+      expect(created.statusCode).toBe(201);
+      return body(created).event as { sequence: number };
+    };
+    const delivery = (event: { sequence: number }) =>
+      sqsEvent([{ MessageId: `lowered-${event.sequence}`, ReceiptHandle: `lowered-${event.sequence}`, Body: JSON.stringify(event), Attributes: { SentTimestamp: String(Date.now()) } }]);
+    const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
+    const apply = await handlers.apply('slave-2');
+    const [a, b, c] = [await publish('lowered-a'), await publish('lowered-b'), await publish('lowered-c')];
+    expect(await apply(delivery(c!))).toEqual({ batchItemFailures: [] });
+    expect(await store.readCursor('slave-2')).toBe(c!.sequence);
+    // A resync from a source that holds only a: its prune takes b and c, its finish sets the cursor to a.
+    const ref = (id: string) => ({ type: 'workspace' as const, id });
+    await store.removeUnlessNewer('slave-2', [ref('lowered-b'), ref('lowered-c')], c!.sequence);
+    await store.finishSnapshot('slave-2', a!.sequence);
+    // b's message, at or below the cursor this instance knows, with nothing in the log after it: dropped.
+    const send = jest.spyOn(apply.dynamoClient.prototype, 'send');
+    try {
+      expect(await apply(delivery(b!))).toEqual({ batchItemFailures: [] });
+      expect(send.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, ''))).toEqual(['Query']);
+    } finally {
+      send.mockRestore();
+    }
+    expect(await store.readCursor('slave-2')).toBe(a!.sequence);
+    // The next event, one message after the last batch ended: its commit against c fails, and the gap is filled.
+    const d = await publish('lowered-d');
+    const sendD = jest.spyOn(apply.dynamoClient.prototype, 'send');
+    try {
+      expect(await apply(delivery(d))).toEqual({ batchItemFailures: [] });
+      // The copy's commit against c, checking the log's item (no read first), fails on the cursor; then the cursor, the gap and its objects are read, and committed.
+      expect(sendD.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, ''))).toEqual(['TransactWriteItems', 'GetItem', 'Query', 'BatchGetItem', 'TransactWriteItems']);
+    } finally {
+      sendD.mockRestore();
+    }
+    expect(await store.readCursor('slave-2')).toBe(d.sequence);
+    const objects = await store.readObjects('slave-2', ['a', 'b', 'c', 'd'].map((id) => ref(`lowered-${id}`)));
+    expect(objects.map((object) => [object.id, object.lastSequence, object.deleted]).sort()).toEqual([
+      ['lowered-a', a!.sequence, false],
+      ['lowered-b', b!.sequence, false],
+      ['lowered-c', c!.sequence, false],
+      ['lowered-d', d.sequence, false],
+    ]);
+  });
 });
 
 describe('a recursive remove in the catalog', () => {

@@ -422,4 +422,51 @@ describe("a queue consumer's known cursor", () => {
     expect(next.results[0]?.applied.map((step) => step.sequence)).toEqual([2, 3, 4, 5]);
     expect(await store.readCursor('slave-1')).toBe(5);
   });
+
+  it("a store set below it behind its back, then a consumer keeping up (no backlog, each copy checked in its commit): the next event's lost commit fills the gap the dropped duplicates left", async () => {
+    const h = harness();
+    const messages: string[] = [];
+    for (let i = 0; i < 4; i += 1) messages.push(await deliver(h, `ws${i}`));
+    // The log's store checks its items in the commit, as DynamoDB's does: the path of a node keeping up.
+    const deps = applyDeps(h);
+    expect(h.store.checksLog).toBe(true);
+    const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
+    expect(first.cursor).toBe(4);
+    // Another instance's resync finishes at a snapshot below it, and its catch-up has not run yet.
+    await h.store.finishSnapshot('slave-1', 1);
+    for (const message of messages.slice(1)) {
+      const late = await applyDeliveredBatch(deps, SLAVE, [message], { knownCursor: first.cursor, readAhead: false });
+      expect(late).toMatchObject({ cursor: 4, results: [{ disposition: 'duplicate' }] });
+    }
+    expect(await h.store.readCursor('slave-1')).toBe(1);
+    // One message, the queue showing no backlog: no read ahead, the copy committed against 4 with the log's item checked.
+    const next = await applyDeliveredBatch(deps, SLAVE, [await deliver(h, 'ws4')], { knownCursor: first.cursor, readAhead: false });
+    expect(next).toMatchObject({ cursor: 5, results: [{ disposition: 'applied', sequence: 5 }] });
+    expect(next.results[0]?.applied.map((step) => step.sequence)).toEqual([2, 3, 4, 5]);
+    expect(h.store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4].map((i) => [`ws${i}`, i + 1]));
+  });
+
+  it('a store left held and incomplete by a resync that failed part way: the duplicates it drops apply nothing either way, and a new resync brings the node to the head', async () => {
+    const { h, deps, messages } = await burstOf(4);
+    const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
+    expect(first.cursor).toBe(4);
+    // A resync job (on another instance) took the hold and began its copy, then failed: the hold stays.
+    await deps.store.holdForResync('slave-1', 'resync-1', Date.now() - 1, true);
+    await deps.store.releaseResyncHold('slave-1', 'resync-1');
+    expect(await deps.store.readCursor('slave-1')).toBe(HELD_CURSOR);
+    const late = await applyDeliveredBatch(deps, SLAVE, [messages[2]!], { knownCursor: first.cursor });
+    expect(late).toMatchObject({ cursor: 4, results: [{ disposition: 'duplicate', sequence: 3 }] });
+    // Past it, under the hold: read, held, nothing applied; the marker is not kept as a cursor to drop on.
+    const held = await applyDeliveredBatch(deps, SLAVE, [await deliver(h, 'ws4')], { knownCursor: late.cursor });
+    expect(held.results.map((result) => result.disposition)).toEqual(['duplicate']);
+    expect(held.cursor).toBe(HELD_CURSOR);
+    expect(deps.store.allObjects('slave-1').map((object) => object.id)).not.toContain('ws4');
+    // A new resync finishes (its snapshot below every cursor known), and its catch-up goes to the head.
+    await deps.store.finishSnapshot('slave-1', 2);
+    await catchUp(deps, SLAVE);
+    const after = await applyDeliveredBatch(deps, SLAVE, [messages[3]!], { knownCursor: held.cursor });
+    expect(after).toMatchObject({ results: [{ disposition: 'duplicate', sequence: 4 }] });
+    expect(await deps.store.readCursor('slave-1')).toBe(5);
+    expect(deps.store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4].map((i) => [`ws${i}`, i + 1]));
+  });
 });

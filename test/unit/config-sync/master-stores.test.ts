@@ -500,6 +500,48 @@ describe("a batch of the master-stores queue, from its messages (catchUpFromQueu
     expect(await h.store.readCursor('master-1')).toBe(4);
   });
 
+  it('a paused master: a message that came late is taken as found applied and writes nothing, one past the cursor known is refused for the pause, and once resumed the next one catches the store up', async () => {
+    const h = harness();
+    const { calls, deliver, pauses } = consumer(h);
+    const [one, two, three] = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+    await deliver([JSON.stringify(one)]);
+    await deliver([JSON.stringify(three)]);
+    expect(await h.store.readCursor('master-1')).toBe(3);
+    await pauses.write('master-1', { since: '2026-12-07T00:00:00.000Z', by: 'master-1' });
+    const objects = h.store.allObjects('master-1');
+    calls.splice(0);
+    expect(await deliver([JSON.stringify(two)])).toMatchObject({ caughtUp: { 'master-1': 0 }, failures: [] });
+    expect(calls.filter((call) => call !== 'readRange')).toEqual(['mark']);
+    // Past the cursor known: the pause is read, and nothing is written.
+    const [four, five] = await h.appendAll([add('workspace', 'd'), add('workspace', 'e')]);
+    expect(await deliver([JSON.stringify(four)])).toMatchObject({ caughtUp: {}, paused: ['master-1'], failures: [] });
+    expect(calls).toContain('pause');
+    expect(calls).not.toContain('commit');
+    expect(h.store.allObjects('master-1')).toEqual(objects);
+    expect(await h.store.readCursor('master-1')).toBe(3);
+    // Resumed: the next message finds the store behind it and applies 4 and 5 from the log.
+    await pauses.write('master-1', undefined);
+    expect((await deliver([JSON.stringify(five)])).caughtUp).toEqual({ 'master-1': 2 });
+    expect(await h.store.readCursor('master-1')).toBe(5);
+  });
+
+  it("a pure master's resync that stopped after its finish (a store below the cursor the consumer knows, and no message after): the late messages taken as found applied are the republish schedule's, which catches the store up to the head", async () => {
+    const h = harness();
+    const { deliver } = consumer(h);
+    const [one, two, three] = await h.appendAll([add('workspace', 'a'), add('workspace', 'b'), add('workspace', 'c')]);
+    await deliver([JSON.stringify(one)]);
+    await deliver([JSON.stringify(three)]);
+    const whole = h.store.allObjects('master-1');
+    // Its snapshot (from a source at 1) written and finished; the requests that would go on with the catch-up never came.
+    await h.store.finishSnapshot('master-1', 1);
+    expect((await deliver([JSON.stringify(two)])).caughtUp).toEqual({ 'master-1': 0 });
+    expect(await h.store.readCursor('master-1')).toBe(1);
+    // The schedule's run (its own function: another consumer of the stores, to the log head).
+    expect(await catchUpMasterStores({ ...h.deps, pauses: new Pauses() }, CLUSTER, ['master-1'])).toEqual({ caughtUp: { 'master-1': 2 }, paused: [], failures: [] });
+    expect(await h.store.readCursor('master-1')).toBe(3);
+    expect(h.store.allObjects('master-1')).toEqual(whole);
+  });
+
   it("skips a forged copy of the next event, which its commit's check refuses: nothing written or marked for it, the log's event applied", async () => {
     const h = harness();
     const { calls, marked, deliver } = consumer(h);
