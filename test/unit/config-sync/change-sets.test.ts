@@ -446,6 +446,31 @@ describe("a queue consumer's known cursor", () => {
     expect(h.store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4].map((i) => [`ws${i}`, i + 1]));
   });
 
+  it("a store set below it behind its back: a batch whose log read fails, or that announces a change set's end past it, is not dropped on it: the cursor is read and the gap filled", async () => {
+    const { h, store, deps, messages } = await burstOf(4);
+    const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
+    expect(first.cursor).toBe(4);
+    await store.finishSnapshot('slave-1', 1);
+    // The read of the log from the known cursor fails once: nothing shows 4 a sequence of the log.
+    let failures = 1;
+    const log = Object.assign(Object.create(h.log) as typeof h.log, {
+      readRange: (...args: Parameters<typeof h.log.readRange>) => (failures-- > 0 ? Promise.reject(new Error('log unreadable')) : h.log.readRange(...args)),
+    });
+    const unread = await applyDeliveredBatch({ ...deps, log }, SLAVE, [messages[2]!], { knownCursor: first.cursor });
+    // 2 read as the gap before it; 4 is its own message's (the read ahead failed).
+    expect(unread).toMatchObject({ cursor: 3, results: [{ disposition: 'applied', sequence: 3 }] });
+    expect(unread.results[0]?.applied.map((step) => step.sequence)).toEqual([2, 3]);
+    expect(await store.readCursor('slave-1')).toBe(3);
+    // Set back again; a message of a change set whose end (6) is past the known cursor.
+    await store.finishSnapshot('slave-1', 1);
+    await deliver(h, 'ws4');
+    await deliver(h, 'ws5');
+    const set = await applyDeliveredBatch(deps, SLAVE, [messages[1]!], { knownCursor: unread.cursor, aheadTo: 6 });
+    expect(set.failure).toBeUndefined();
+    expect(await store.readCursor('slave-1')).toBe(6);
+    expect(store.allObjects('slave-1').map((object) => [object.id, object.lastSequence])).toEqual([0, 1, 2, 3, 4, 5].map((i) => [`ws${i}`, i + 1]));
+  });
+
   it('a store left held and incomplete by a resync that failed part way: the duplicates it drops apply nothing either way, and a new resync brings the node to the head', async () => {
     const { h, deps, messages } = await burstOf(4);
     const first = await applyDeliveredBatch(deps, SLAVE, [messages[0]!]);
