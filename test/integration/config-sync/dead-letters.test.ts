@@ -5,14 +5,9 @@
  * the cluster's log), never an event that failed, which a redrive moves back to the queue.
  * On the integration cluster (master-1, slave-1, slave-2, operator ops): slave-2's queues.
  */
-import {
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { api, tokenOf } from '../../support/cluster-client';
+import { deadLetterEvent } from '../../support/dead-letter-event';
 
 jest.setTimeout(120_000);
 
@@ -157,23 +152,7 @@ test('an event that failed is listed as one, refused for discard, and goes back 
     });
     expect({ status: published.status, text: published.status === 201 ? '' : published.text }).toEqual({ status: 201, text: '' });
     sequence = (published.body as { sequence: number }).sequence;
-    for (let attempt = 0; attempt < 20 && !event; attempt += 1) {
-      const { Messages: messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: 60, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['MessageGroupId'] }),
-      );
-      event = messages[0];
-    }
-    expect(JSON.parse(event!.Body!)).toMatchObject({ sequence });
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: deadLetterQueueUrl,
-        MessageBody: event!.Body!,
-        MessageGroupId: event!.Attributes!.MessageGroupId!,
-        MessageDeduplicationId: `dead-letters-test-event-${sequence}`,
-        MessageAttributes: { origin: { DataType: 'String', StringValue: event!.MessageAttributes!.origin!.StringValue! } },
-      }),
-    );
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: event!.ReceiptHandle }));
+    event = await deadLetterEvent(sqs, { queueUrl, deadLetterQueueUrl }, sequence, 'dead-letters-test-event');
   } finally {
     expect((await api('POST', `/nodes/${NODE}/resume`, { node: MASTER })).status).toBe(200);
   }

@@ -6,10 +6,11 @@
 // CONSOLE_SCREENSHOT=docs/console.png also saves a screenshot of the page (for the README).
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { chromium, type Browser, type Dialog, type Page, type Request } from 'playwright-core';
 import type { components } from '../../../cli/api-types';
 import { api, clusterUrl, tokenOf, type JsonBody } from '../../support/cluster-client';
+import { deadLetterEvent } from '../../support/dead-letter-event';
 
 type NodeState = components['schemas']['NodeState'];
 type NodeJob = components['schemas']['NodeJob'];
@@ -1319,24 +1320,7 @@ describe("the console's dead letters: what a node's dead-letter queue holds, a d
       });
       expect(published.status).toBe(201);
       sequence = (published.body as { sequence: number }).sequence;
-      let event: Message | undefined;
-      for (let attempt = 0; attempt < 20 && !event; attempt += 1) {
-        const { Messages: messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: 60, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['MessageGroupId'] }),
-        );
-        event = messages[0];
-      }
-      expect(JSON.parse(event!.Body!)).toMatchObject({ sequence });
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: deadLetterQueueUrl,
-          MessageBody: event!.Body!,
-          MessageGroupId: event!.Attributes!.MessageGroupId!,
-          MessageDeduplicationId: `console-dead-letters-event-${sequence}`,
-          MessageAttributes: { origin: { DataType: 'String', StringValue: event!.MessageAttributes!.origin!.StringValue! } },
-        }),
-      );
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: event!.ReceiptHandle }));
+      await deadLetterEvent(sqs, { queueUrl, deadLetterQueueUrl }, sequence, 'console-dead-letters-event');
     } finally {
       expect((await api('POST', `/nodes/${NODE}/resume`, { node: 'master-1' })).status).toBe(200);
     }
