@@ -8,6 +8,7 @@
  */
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import { SET_ASIDE_GROUP_PREFIX } from '../../shared/cluster-names';
+import type { ChangeKind } from '../events';
 import type { Sqs, SqsSdk } from './deferred-sdk';
 
 export interface QueuePair {
@@ -237,11 +238,12 @@ export interface DeadLetterView {
 /** A failed event's sequence, kind and object, as its message's body gives them. */
 export interface DeadLetterEvent {
   readonly sequence: number;
-  readonly kind: 'add' | 'modify' | 'remove';
+  readonly kind: ChangeKind;
   readonly object: { readonly type: string; readonly id: string };
 }
 
-const EVENT_KINDS: ReadonlySet<unknown> = new Set(['add', 'modify', 'remove']);
+/** Every change kind (the type `ChangeKind` checks that none is missing). */
+const EVENT_KINDS = { add: true, modify: true, remove: true } as const satisfies Record<ChangeKind, true>;
 
 /**
  * The event a body carries, read leniently (a message of the queue is at most 256 KiB, so the
@@ -259,12 +261,12 @@ function eventOfBody(body: string): DeadLetterEvent | null {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
   const { sequence, kind, object } = parsed as Record<string, unknown>;
-  if (!Number.isSafeInteger(sequence) || (sequence as number) < 1 || !EVENT_KINDS.has(kind)) return null;
+  if (!Number.isSafeInteger(sequence) || (sequence as number) < 1 || typeof kind !== 'string' || !Object.hasOwn(EVENT_KINDS, kind)) return null;
   if (typeof object !== 'object' || object === null) return null;
   const { type, id } = object as Record<string, unknown>;
   const shown = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= DEAD_LETTER_BODY_PREVIEW_CHARS;
   if (!shown(type) || !shown(id)) return null;
-  return { sequence: sequence as number, kind: kind as DeadLetterEvent['kind'], object: { type, id } };
+  return { sequence: sequence as number, kind: kind as ChangeKind, object: { type, id } };
 }
 
 export function deadLetterView(message: Message): DeadLetterView {
