@@ -715,11 +715,13 @@ async function aheadOfKnownCursor(
  * instance); that resync's catch-up then applies the log up to a head it reads after the finish,
  * which is at or past `known` (a sequence is in the log before any store holds it), before the
  * job ends. So an event dropped here that the store lacks is the running resync's to apply, and
- * no gap is left unfilled: a resync whose catch-up fails for good (a log that lacks the events,
- * which no delivery could apply either) leaves the node to another resync, and the next event
- * past `known` fills the gap as any stale known cursor's lost commit does (so does it after a
- * reset of the store behind the function's back, which nothing in the cluster does). A hold makes
- * every event a duplicate anyway: a batch under it applies nothing either way.
+ * the next event past `known` fills any gap as any stale known cursor's lost commit does (so does
+ * it after a reset of the store behind the function's back, which nothing in the cluster does).
+ * Given up: a resync that stops for good after its finish (its slices died, its message went to
+ * the dead-letter queue, or the log lacks the events) leaves the node behind until that next event
+ * or another resync, where a duplicate used to catch it up; its cursor stays below what it lacks,
+ * so nothing is skipped. A hold makes every event a duplicate anyway: a batch under it applies
+ * nothing either way.
  *
  * Not when `known` is no sequence of the log (`knownInLog`: the read, which starts at `known`,
  * did not find it): the hold's marker (`HELD_CURSOR`, a read under a hold), a known cursor past

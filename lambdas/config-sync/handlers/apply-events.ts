@@ -90,8 +90,8 @@ metrics.setDefaultDimensions({ [NODE_DIMENSION]: node.name });
  * hands out one batch at a time (one message group), so no resync of the node runs meanwhile.
  * Forgotten whenever anything but a fully applied batch ran (a job, a redrive, a failure). A
  * batch of events all at or below it (a burst's duplicates) is dropped on its word when the log
- * holds nothing after it: apply.ts `droppedUnread` says why that leaves no gap, a resync run by
- * another instance in between included.
+ * holds nothing after it: apply.ts `droppedUnread` says why that skips nothing, a resync run by
+ * another instance in between included, and what it gives up.
  */
 let knownCursor: number | undefined;
 /** A retry of parked events without a Lambda context (tests, the local runtime without one): its time at most. */
