@@ -1,10 +1,33 @@
 /**
- * Moves an event's message from a node's queue to its dead-letter queue as the queue's redrive
- * policy moves one that failed maxReceiveCount times: the same body, message group and `origin`
- * attribute. For tests of the dead letters' listing (API and console), on the emulator; the node's
- * consumption must be paused so that its apply function does not take the message first.
+ * For tests of the dead letters' listing (API and console) on the integration cluster's emulator:
+ * a node's queue and dead-letter queue, and an event's message moved from one to the other as the
+ * queue's redrive policy moves one that failed maxReceiveCount times.
  */
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { api } from './cluster-client';
+
+/** An SQS client of the integration cluster's emulator, and `node`'s queue and dead-letter queue there (cluster `geo`). */
+export async function nodeQueues(node: string): Promise<{ sqs: SQSClient; queueUrl: string; deadLetterQueueUrl: string }> {
+  const queues = await api('GET', '/__local/queues');
+  if (queues.status !== 200) throw new Error(`GET /__local/queues answered ${queues.status}`);
+  const named = (name: string) => (queues.body as { url: string }[]).find((queue) => queue.url.endsWith(`/${name}`))?.url;
+  const queueUrl = named(`geo-${node}.fifo`);
+  const deadLetterQueueUrl = named(`geo-${node}-dlq.fifo`);
+  if (!queueUrl || !deadLetterQueueUrl) throw new Error(`no queue or dead-letter queue of ${node} in GET /__local/queues`);
+  const sqs = new SQSClient({
+    endpoint: process.env.CLUSTER_AWS_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    useQueueUrlAsEndpoint: false,
+  });
+  return { sqs, queueUrl, deadLetterQueueUrl };
+}
+
+/**
+ * Moves an event's message from a node's queue to its dead-letter queue, with the same body,
+ * message group and `origin` attribute. The node's consumption must be paused so that its apply
+ * function does not take the message first.
+ */
 
 /** Returns the message as it was received from the node's queue. */
 export async function deadLetterEvent(sqs: SQSClient, queues: { queueUrl: string; deadLetterQueueUrl: string }, sequence: number, deduplicationPrefix: string): Promise<Message> {

@@ -5,9 +5,9 @@
  * the cluster's log), never an event that failed, which a redrive moves back to the queue.
  * On the integration cluster (master-1, slave-1, slave-2, operator ops): slave-2's queues.
  */
-import { SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { api, tokenOf } from '../../support/cluster-client';
-import { deadLetterEvent } from '../../support/dead-letter-event';
+import { deadLetterEvent, nodeQueues } from '../../support/dead-letter-event';
 
 jest.setTimeout(120_000);
 
@@ -28,18 +28,7 @@ interface NodeView {
 }
 
 beforeAll(async () => {
-  sqs = new SQSClient({
-    endpoint: process.env.CLUSTER_AWS_ENDPOINT,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    useQueueUrlAsEndpoint: false,
-  });
-  const queues = await api('GET', '/__local/queues');
-  expect(queues.status).toBe(200);
-  const named = (name: string) => (queues.body as { url: string }[]).find((queue) => queue.url.endsWith(`/${name}`))?.url;
-  queueUrl = named(`geo-${NODE}.fifo`)!;
-  deadLetterQueueUrl = named(`geo-${NODE}-dlq.fifo`)!;
-  expect({ queueUrl, deadLetterQueueUrl }).toEqual({ queueUrl: expect.any(String), deadLetterQueueUrl: expect.any(String) });
+  ({ sqs, queueUrl, deadLetterQueueUrl } = await nodeQueues(NODE));
 });
 
 afterAll(async () => {

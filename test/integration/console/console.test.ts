@@ -6,11 +6,11 @@
 // CONSOLE_SCREENSHOT=docs/console.png also saves a screenshot of the page (for the README).
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { chromium, type Browser, type Dialog, type Page, type Request } from 'playwright-core';
 import type { components } from '../../../cli/api-types';
 import { api, clusterUrl, tokenOf, type JsonBody } from '../../support/cluster-client';
-import { deadLetterEvent } from '../../support/dead-letter-event';
+import { deadLetterEvent, nodeQueues } from '../../support/dead-letter-event';
 
 type NodeState = components['schemas']['NodeState'];
 type NodeJob = components['schemas']['NodeJob'];
@@ -1169,17 +1169,7 @@ describe("the console's dead letters: what a node's dead-letter queue holds, a d
   let sent = 0;
 
   beforeAll(async () => {
-    sqs = new SQSClient({
-      endpoint: process.env.CLUSTER_AWS_ENDPOINT,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      useQueueUrlAsEndpoint: false,
-    });
-    const queues = await api('GET', '/__local/queues');
-    const named = (name: string) => (queues.body as { url: string }[]).find((queue) => queue.url.endsWith(`/${name}`))?.url;
-    queueUrl = named(`geo-${NODE}.fifo`)!;
-    deadLetterQueueUrl = named(`geo-${NODE}-dlq.fifo`)!;
-    expect({ queueUrl, deadLetterQueueUrl }).toEqual({ queueUrl: expect.any(String), deadLetterQueueUrl: expect.any(String) });
+    ({ sqs, queueUrl, deadLetterQueueUrl } = await nodeQueues(NODE));
   });
 
   afterAll(async () => {
