@@ -58,6 +58,7 @@ import { isConfigurationType, isResourceType, isStoreType, objectRefProblem, RES
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, storeCollectionType, unsafePathReason, withUnreservedDecoded, type ClassifiedPath, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { linkedBefore, linkedChanges, linkedPath, linkedRemoval } from './namespace-link';
+import { CALLER_CHECK_PATH, type CallerCheck } from './caller-check';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { cascadedAfter, cascadedChanges, groupsOfRenamedGroup, groupsOfRenamedLayer } from './cascade';
@@ -106,6 +107,11 @@ export interface GatewayOptions {
   readonly readBack: Upstream;
   /** Serializes the writes to replicated paths; default none. */
   readonly writes?: WriteSerializer;
+  /**
+   * Asks the master whether it accepts a write's caller before the write takes the lease
+   * (./caller-check.ts): one it refuses gets the master's 401 and holds nothing. Default: none.
+   */
+  readonly callers?: Pick<CallerCheck, 'refusal'>;
   /** When the request must be answered by (epoch ms); calls to the master get what is left. */
   readonly deadline?: number;
   /** Kept back from a write's forward for reading it back and publishing it. */
@@ -291,6 +297,13 @@ export async function handleGatewayCall(
     };
   };
   const withRecovered = (answer: GatewayResponse): GatewayResponse => (recovered ? { ...answer, recovered } : answer);
+  /** The master's refusal of the caller, asked before the lease is taken (./caller-check.ts). */
+  const callerRefused = async (): Promise<GatewayResponse | undefined> => {
+    const refused = await options.callers?.refusal(request, remaining());
+    if (!refused) return undefined;
+    const warning = `the master refused the caller's credentials (GET ${CALLER_CHECK_PATH} answered ${refused.status}): the write was not forwarded`;
+    return { ...refused, replication: 'refused', sequences: [], warning };
+  };
 
   if (!classified.managed) {
     const notReplicated = (answer: UpstreamResponse): GatewayResponse => ({
@@ -307,6 +320,8 @@ export async function handleGatewayCall(
     if (ambiguousUpload !== undefined) throw new UnsafePathError(ambiguousUpload);
     const unnamed = uploadStoreNameProblem(classified);
     if (unnamed !== undefined) throw new UnreplicableWriteError(unnamed);
+    const refusedCaller = await callerRefused();
+    if (refusedCaller) return refusedCaller;
     // Forwarded under the cluster's write lease, as a write to a replicated path is, with the
     // resync hold read again under it (`refusal`): a resync takes its hold under the lease, so the
     // upload is either refused or wholly before the hold. Its capture is started (or joined)
@@ -374,6 +389,8 @@ export async function handleGatewayCall(
   const intent = options.recovery?.intentOf(classified, method, request);
   const recovery = options.recovery;
   const afterError = recovery && intent ? (answer: UpstreamResponse) => publishedAfterError(answer, method, recovery, intent, read) : undefined;
+  const refusedCaller = await callerRefused();
+  if (refusedCaller) return refusedCaller;
   const answer = await (options.writes ?? UNSERIALIZED).run(
     () => write(read, () => forward(options.publishReserveMs ?? 0), publisher, classified, method, request, options, afterError),
     leased(intent),

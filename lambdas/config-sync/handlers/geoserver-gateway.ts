@@ -22,6 +22,10 @@
  * A method GeoServer's REST API has not (PATCH, any but GET, HEAD, OPTIONS, POST, PUT, DELETE)
  * is 405 with `Allow`, nothing read or forwarded (gateway.ts, `GATEWAY_METHODS`).
  *
+ * A write to a replicated path, or an upload, whose caller the master does not accept (none, or
+ * wrong credentials: its `GET /about/version` answers 401) gets that 401 before the cluster's
+ * write lease is taken, so such callers cannot keep other writes waiting (gateway/caller-check.ts).
+ *
  * A write (POST, PUT, DELETE; uploads included) is refused before it is forwarded
  * while the master is paused (409 NODE_PAUSED) or held by a resync, running or left half-copied
  * (409 NODE_HELD_BY_RESYNC, naming the resync and what to do).
@@ -58,6 +62,7 @@ import { describeIntent, GatewayBusyError, leaseSerializer } from '../gateway/wr
 import { styleUsersInStore } from '../gateway/style-users';
 import { catalogInStore } from '../gateway/master-catalog';
 import { gatewayRecovery } from '../gateway/recovery';
+import { CallerCheck } from '../gateway/caller-check';
 import { CONFIG_SYNC_ENV } from '../env-names';
 import { publishChange, type PublishDeps } from '../publish';
 import { buildChangeSchemas } from '../events';
@@ -76,6 +81,8 @@ const upstream = new HttpUpstream(masterUrl, UPSTREAM_CALL_TIMEOUT_MS, MAX_READ_
 // The master node's own credentials (its secret, read on the first write and cached per instance):
 // every read-back of a write is made with them, the write itself with its caller's (gateway.ts, `readBack`).
 const readBack = masterReadBack(upstream, geoServerCredentialsFromEnv());
+// A write's caller is shown to the master before the write lease is taken: one it refuses holds nothing (gateway/caller-check.ts).
+const callers = new CallerCheck(upstream);
 const deps: PublishDeps = { ...applyDepsFromEnv(), topic: eventTopicFromEnv(snsSdk), now: () => new Date() };
 const pauses = nodePausesFromEnv();
 // A style rename also publishes the layers and groups that name the style, found in the master's store.
@@ -206,7 +213,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       upstream,
       publisher,
       { method, path, query: event.rawQueryString ?? '', headers: event.headers as Record<string, string>, body },
-      { writes, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes, clusterOperators, captureUpload, refusal, readBack },
+      { writes, callers, deadline: arrived + REQUEST_BUDGET_MS, publishReserveMs: PUBLISH_RESERVE_MS, styleUsers, catalog, recovery, clusterNodes, clusterOperators, captureUpload, refusal, readBack },
     );
     const log = {
       method,

@@ -593,6 +593,42 @@ describe("the cluster's write lease", () => {
     for (const slave of SLAVES) expect(geoservers.get(slave)!.catalog.objects.dataStore.has('mvr:other')).toBe(true);
   });
 
+  test("while a write holds the lease, callers the master refuses (wrong credentials, none) get its 401 at once and hold nothing: the write after them runs", async () => {
+    const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
+    const master = geoservers.get(MASTER)!;
+    await deadHolder(Date.now() + 60_000);
+    try {
+      const requestsBefore = master.requests.length;
+      const started = Date.now();
+      const strangers = await Promise.all(
+        ['Basic ' + Buffer.from('admin:wrong').toString('base64'), 'Basic ' + Buffer.from('nobody:x').toString('base64'), undefined].map(async (authorization) => {
+          const response = await fetch(`${cluster.spawned.url}/geoserver/rest/workspaces`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+            body: JSON.stringify({ workspace: { name: 'stranger' } }),
+          });
+          const text = await response.text();
+          await expectDocumented('POST', '/geoserver/rest/workspaces', response.status, response.headers.get('content-type'), text);
+          return { status: response.status, challenge: response.headers.get('www-authenticate') };
+        }),
+      );
+      // Answered before the held lease's wait (10 s) would have refused them with 503.
+      expect(Date.now() - started).toBeLessThan(5000);
+      for (const stranger of strangers) expect(stranger).toEqual({ status: 401, challenge: 'Basic realm="GeoServer Realm"' });
+      // What reached the master: the check alone, with the caller's credentials; the object was never read.
+      expect(new Set(master.requests.slice(requestsBefore).map((call) => `${call.method} ${call.path} ${call.status}`))).toEqual(new Set(['GET /geoserver/rest/about/version.json 401']));
+      expect(master.catalog.objects.workspace.has('stranger')).toBe(false);
+      // The lease is the dead holder's still: none of them took it or waited on it.
+      const lease = await dynamo.send(new GetItemCommand({ TableName: table, Key: key(), ConsistentRead: true }));
+      expect(lease.Item?.owner?.S).toBe('gateway-instance-that-crashed');
+    } finally {
+      await dynamo.send(new DeleteItemCommand({ TableName: table, Key: key() }));
+    }
+    const created = await write('POST', '/workspaces', { workspace: { name: 'after-strangers' } });
+    expect(created.status).toBe(201);
+    expect((await cluster.api('GET', '/nodes', cluster.reader)).body.head).toBeGreaterThan(head);
+  });
+
   test('a write that cannot get the lease in time is refused with 503 and Retry-After and reaches nothing; reads are not held up', async () => {
     const head = (await cluster.api('GET', '/nodes', cluster.reader)).body.head as number;
     const master = geoservers.get(MASTER)!;
@@ -606,7 +642,8 @@ describe("the cluster's write lease", () => {
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(5);
       expect(JSON.parse(refused.text)).toMatchObject({ code: 'GATEWAY_BUSY', message: expect.stringContaining('write lease') });
-      expect(master.requests.length).toBe(requestsBefore);
+      // Nothing but the caller check, made before the lease (by an instance that had not asked yet).
+      expect(master.requests.slice(requestsBefore).filter((call) => call.path !== '/geoserver/rest/about/version.json')).toEqual([]);
       expect(master.catalog.objects.workspace.has('blocked')).toBe(false);
     } finally {
       await dynamo.send(new DeleteItemCommand({ TableName: table, Key: key() }));
