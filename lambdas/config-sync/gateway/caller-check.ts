@@ -28,7 +28,26 @@
  * GeoServer that lets anonymous callers write a REST path but not read `/about/version`.
  */
 import { createHash } from 'node:crypto';
-import type { GatewayRequest, Upstream, UpstreamResponse } from './gateway';
+
+// The shapes of ./gateway.ts's `GatewayRequest`, `UpstreamResponse` and `Upstream` this check
+// uses, written here: the gateway imports this module, and a module cycle is refused
+// (test/unit/import-cycles.test.ts).
+interface CheckedRequest {
+  readonly query: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+interface MasterCall extends CheckedRequest {
+  readonly method: string;
+  readonly path: string;
+}
+interface MasterAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+interface Master {
+  send(request: MasterCall, timeoutMs?: number): Promise<MasterAnswer>;
+}
 
 /** The read every GeoServer serves (its REST API's version), under `<geoserver>/rest`. */
 export const CALLER_CHECK_PATH = '/about/version.json';
@@ -51,7 +70,7 @@ export class CallerCheck {
   private readonly now: () => number;
 
   constructor(
-    private readonly upstream: Upstream,
+    private readonly upstream: Master,
     options: CallerCheckOptions = {},
   ) {
     this.ttlMs = options.ttlMs ?? CALLER_CHECK_TTL_MS;
@@ -63,7 +82,7 @@ export class CallerCheck {
    * may go on to the lease.
    * @param timeoutMs what is left of the request's budget for the read
    */
-  async refusal(request: Pick<GatewayRequest, 'query' | 'headers'>, timeoutMs?: number): Promise<UpstreamResponse | undefined> {
+  async refusal(request: CheckedRequest, timeoutMs?: number): Promise<MasterAnswer | undefined> {
     const authorization = request.headers.authorization;
     const key = new URLSearchParams(request.query).get(AUTH_KEY_PARAMETER) ?? undefined;
     const digest = createHash('sha256')
