@@ -52,7 +52,7 @@ import { S3Bucket, S3EventBodyStore, S3ObjectBodies } from './s3-body-store';
 import { SnsEventTopic } from './sns-event-topic';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 import type { Warn } from '../../shared/warn';
-import { SqsDeadLetters, SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from './sqs-queues';
+import { SqsCatchUpNudges, SqsDeadLetters, SqsQueueDepths, SqsRedrive, type NodeQueueMap, type QueuePair } from './sqs-queues';
 
 /**
  * The cluster's name and declared nodes (`CLUSTER_NAME`, `CLUSTER_NODES`), checked by the cluster
@@ -201,6 +201,11 @@ export function nodeQueuePairFromEnv(cluster: string, node: string): QueuePair {
 
 export function queueDepthsFromEnv(membership: ClusterMembership, sqs: Sqs): SqsQueueDepths {
   return new SqsQueueDepths(nodeQueuesFromEnv(membership), sqs);
+}
+
+/** The lag measure's catch-up nudges of the consuming nodes (../catch-up-nudge.ts). */
+export function catchUpNudgesFromEnv(membership: ClusterMembership, sqs: Sqs): SqsCatchUpNudges {
+  return new SqsCatchUpNudges(nodeQueuesFromEnv(membership), sqs);
 }
 
 export function redriveFromEnv(membership: ClusterMembership, sqs: Sqs): SqsRedrive {

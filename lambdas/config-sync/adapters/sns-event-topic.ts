@@ -24,7 +24,7 @@ export class SnsEventTopic implements EventTopic {
 
   async publish(event: PublishedEvent): Promise<void> {
     const { sdk, client } = this.sns.connect();
-    await client.send(new sdk.PublishCommand({ TopicArn: this.topicArn, ...message(event) }));
+    await client.send(new sdk.PublishCommand({ TopicArn: this.topicArn, ...topicMessage(event) }));
   }
 
   async publishBatch(events: readonly PublishedEvent[]): Promise<void> {
@@ -32,10 +32,10 @@ export class SnsEventTopic implements EventTopic {
     const rangeLast = events.length > 1 ? events[events.length - 1]?.sequence : undefined;
     for (const batch of batches(events)) {
       if (batch.length === 1) {
-        await client.send(new sdk.PublishCommand({ TopicArn: this.topicArn, ...message(batch[0] as PublishedEvent, rangeLast) }));
+        await client.send(new sdk.PublishCommand({ TopicArn: this.topicArn, ...topicMessage(batch[0] as PublishedEvent, rangeLast) }));
         continue;
       }
-      const entries: PublishBatchRequestEntry[] = batch.map((event, index) => ({ Id: String(index), ...message(event, rangeLast) }));
+      const entries: PublishBatchRequestEntry[] = batch.map((event, index) => ({ Id: String(index), ...topicMessage(event, rangeLast) }));
       const result = await client.send(new sdk.PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: entries }));
       const failed = result.Failed ?? [];
       if (failed.length > 0) {
@@ -74,8 +74,12 @@ function batches(events: readonly PublishedEvent[]): PublishedEvent[][] {
   return result;
 }
 
-/** One event's message; `rangeLast` (a change set's last sequence) as an attribute when given. */
-function message(event: PublishedEvent, rangeLast?: number) {
+/**
+ * One event's message; `rangeLast` (a change set's last sequence) as an attribute when given. The
+ * queues subscribe with raw delivery, so each gets `Message` as its body and these attributes:
+ * the catch-up nudge (../catch-up-nudge.ts) sends the same to a node's queue.
+ */
+export function topicMessage(event: PublishedEvent, rangeLast?: number) {
   return {
     Message: JSON.stringify(event),
     MessageGroupId: messageGroupId(event.cluster),

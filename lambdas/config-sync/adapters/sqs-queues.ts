@@ -2,14 +2,15 @@
  * The consuming nodes' SQS FIFO queues and dead-letter queues: their depths (`GET /nodes`), the
  * redrive of a node's dead-letter queue (`POST /nodes/{node}/redrive`), and its listing and the
  * discard of the messages set aside in it (`GET /nodes/{node}/dead-letters`, `POST
- * /nodes/{node}/dead-letters/discard`).
+ * /nodes/{node}/dead-letters/discard`), and the lag measure's catch-up nudge (../catch-up-nudge.ts).
  *
  * All go through the SDK's SQS client and its own retry strategy.
  */
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import { SET_ASIDE_GROUP_PREFIX } from '../../shared/cluster-names';
-import type { ChangeKind } from '../events';
+import type { ChangeKind, PublishedEvent } from '../events';
 import type { Sqs, SqsSdk } from './deferred-sdk';
+import { topicMessage } from './sns-event-topic';
 
 export interface QueuePair {
   readonly queueUrl: string;
@@ -17,9 +18,9 @@ export interface QueuePair {
 }
 
 export interface QueueDepths {
-  /** Messages waiting or in flight in the node's queue. */
+  /** Messages waiting (delayed included) or in flight in the node's queue. */
   readonly queueDepth: number;
-  /** Messages in the node's dead-letter queue. */
+  /** Messages in the node's dead-letter queue (visible, held or delayed). */
   readonly deadLetterDepth: number;
 }
 
@@ -40,25 +41,61 @@ export function queuesOf(queues: NodeQueueMap, node: string): QueuePair | undefi
 export class SqsQueueDepths {
   constructor(
     private readonly queues: NodeQueueMap,
-    private readonly sqs: Sqs,
+    protected readonly sqs: Sqs,
   ) {}
 
   async depths(node: string): Promise<QueueDepths | undefined> {
     const pair = queuesOf(this.queues, node);
     if (!pair) return undefined;
-    const [queueDepth, deadLetterDepth] = await Promise.all([this.depth(pair.queueUrl), this.depth(pair.deadLetterQueueUrl)]);
+    const [queueDepth, deadLetterDepth] = await Promise.all([queueMessages(this.sqs, pair.queueUrl), queueMessages(this.sqs, pair.deadLetterQueueUrl)]);
     return { queueDepth, deadLetterDepth };
   }
 
-  private async depth(queueUrl: string): Promise<number> {
+  protected queueUrlOf(node: string): string {
+    const pair = queuesOf(this.queues, node);
+    if (!pair) throw new Error(`Node ${node} has no queue`);
+    return pair.queueUrl;
+  }
+}
+
+/** Every message of a queue, as SQS approximates it: visible, in flight (not visible) and delayed. */
+async function queueMessages(sqs: Sqs, queueUrl: string): Promise<number> {
+  const { sdk, client } = sqs.connect();
+  const { Attributes: attributes = {} } = await client.send(
+    new sdk.GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
+  );
+  return (
+    Number(attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+}
+
+/**
+ * The lag measure's catch-up nudge (../catch-up-nudge.ts): the depths of a node's queues, and an
+ * event sent to its queue as the topic delivers it (raw delivery: sns-event-topic.ts
+ * `topicMessage`'s body, message group and attributes), with a deduplication id of its own.
+ */
+export class SqsCatchUpNudges extends SqsQueueDepths {
+  backlog(node: string): Promise<QueueDepths | undefined> {
+    return this.depths(node);
+  }
+
+  async nudge(node: string, event: PublishedEvent, deduplicationId: string): Promise<void> {
     const { sdk, client } = this.sqs.connect();
-    const { Attributes: attributes = {} } = await client.send(
-      new sdk.GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    const message = topicMessage(event);
+    await client.send(
+      new sdk.SendMessageCommand({
+        QueueUrl: this.queueUrlOf(node),
+        MessageBody: message.Message,
+        MessageGroupId: message.MessageGroupId,
+        MessageDeduplicationId: deduplicationId,
+        MessageAttributes: message.MessageAttributes,
       }),
     );
-    return Number(attributes.ApproximateNumberOfMessages ?? 0) + Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
   }
 }
 
