@@ -258,16 +258,30 @@ export const CONFIG_SYNC_MANIFEST = {
       { method: 'POST', path: '/nodes/{node}/resume', access: 'node', api: API.resumeNode },
     ],
   },
-  /** Every minute: each node's lag behind the log head as a metric (the apply functions of a stopped node cannot report it). */
+  /**
+   * Every minute: each node's lag behind the log head as a metric (the apply functions of a stopped
+   * node cannot report it); then a nudge, on its own queue, of each consuming node that is behind
+   * and will get nothing on its own (catch-up-nudge.ts).
+   */
   MeasureLag: {
     entry: 'config-sync/handlers/measure-lag.ts',
-    environment: COMMON,
+    environment: WITH_QUEUES,
     grants: [
-      // Query: the last event, when a node is behind the head (lag.ts).
+      // Query: the last event, when a node is behind the head (lag.ts), and a lagging node's first
+      // missing event and the log's last one (the nudge's age and message).
       { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      // Every node's cursor and resync hold; a lagging node's pause and its latest job (its job
+      // lock and record; TransactGetItems of a record in parts takes GetItem).
       { on: 'nodeStore', actions: ddb('GetItem'), scope: 'allNodes' },
+      // A lagging node's queue depths (a nudge only into an empty queue), and the nudge itself.
+      // The queues are SQS-managed encrypted: no KMS key to grant.
+      { on: 'queues', actions: ['sqs:GetQueueAttributes', 'sqs:SendMessage'] },
+      { on: 'deadLetterQueues', actions: ['sqs:GetQueueAttributes'] },
     ],
-    schedule: { setting: 'lagSchedule', description: "Records every node's lag behind the event log as a metric, for the lag alarms" },
+    schedule: {
+      setting: 'lagSchedule',
+      description: "Records every node's lag behind the event log as a metric, for the lag alarms, and nudges each consuming node left behind with nothing queued",
+    },
   },
 } as const satisfies ServiceManifest<ConfigSyncEnv, ConfigSyncResource, ConfigSyncScope, ConfigSyncSchedule>;
 

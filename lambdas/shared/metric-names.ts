@@ -13,6 +13,13 @@ export const METRIC = {
   eventsApplied: 'EventsApplied',
   /** Per node: sequences the node's cursor is behind the log head (measured every minute). */
   lag: 'Lag',
+  /**
+   * Consuming nodes the lag measure nudged in a run: behind, with nothing queued to bring them up,
+   * sent the log's last event on their queue (lambdas/config-sync/catch-up-nudge.ts).
+   */
+  nodesNudged: 'NodesNudged',
+  /** Nudges of lagging nodes the lag measure could not make in a run (facts unread or send refused); the next run tries again. */
+  nudgeFailures: 'NudgeFailures',
   /** Per node: ms from a publish to its apply on the node. */
   applyLatency: 'ApplyLatency',
   /** Per node: deliveries that failed to apply and will be retried (then dead-lettered). */

@@ -483,6 +483,18 @@ describe('the other functions', () => {
     }
   });
 
+  it("the lag measure reads the tables, and of the queues only the consuming nodes' depths, sending only to their own queues (a catch-up nudge)", () => {
+    const statements = statementsOf(synth.json, functionId(synth.json, 'MeasureLag'));
+    const own = statements.filter((s) => actionsOfStatement(s).some((action) => !action.startsWith('logs:') && !XRAY_ACTIONS.includes(action)));
+    const resourcesOf = (action: string) => own.filter((s) => actionsOfStatement(s).includes(action)).flatMap((s) => asArray(s.Resource as unknown));
+    const sorted = (values: unknown[]) => values.map((v) => JSON.stringify(v)).sort();
+    const dlqs = CONSUMERS.map((node) => arnOf(must(dlqOf(synth.json, node), node)));
+    const queues = CONSUMERS.map((node) => arnOf(must(queueOf(synth.json, node), node)));
+    expect([...new Set(own.flatMap(actionsOfStatement))].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'sqs:GetQueueAttributes', 'sqs:SendMessage']);
+    expect(sorted(resourcesOf('sqs:SendMessage'))).toEqual(sorted(queues));
+    expect(sorted(resourcesOf('sqs:GetQueueAttributes'))).toEqual(sorted([...queues, ...dlqs]));
+  });
+
   it.each([
     ['ListDeadLetters', ['sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']],
     ['DiscardDeadLetters', ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']],

@@ -15,7 +15,7 @@ import { withQuietBundling } from '../../cdk/app';
 import { ClusterFunction, DEFERRED_MODULES } from '../../cdk/constructs/cluster-function';
 import { CONFIG_SYNC_ENV, GEOSERVER_NODES_FILE } from '../../lambdas/config-sync/env-names';
 
-type Fn = 'catalogObject' | 'getStatus' | 'apply' | 'publish' | 'listNodes' | 'resync';
+type Fn = 'catalogObject' | 'getStatus' | 'apply' | 'publish' | 'listNodes' | 'resync' | 'measureLag';
 const ENTRIES: Record<Fn, string> = {
   catalogObject: 'config-sync/handlers/get-catalog-object.ts',
   resync: 'config-sync/handlers/resync-node.ts',
@@ -23,6 +23,7 @@ const ENTRIES: Record<Fn, string> = {
   apply: 'config-sync/handlers/apply-events.ts',
   publish: 'config-sync/handlers/publish-event.ts',
   listNodes: 'config-sync/handlers/list-nodes.ts',
+  measureLag: 'config-sync/handlers/measure-lag.ts',
 };
 
 let outdir: string;
@@ -96,6 +97,14 @@ test("the SQS client is bundled beside the apply function, not into it, and the 
   ]);
 });
 
+test('the SQS client is bundled beside the lag measure, which sends only to nudge a node that is behind, not into it', () => {
+  const index = indexOf('measureLag');
+  expect(index).toContain('require("./sqs-sdk")');
+  expect(index).not.toContain('AmazonSQS');
+  expect(readFileSync(chunkOf('measureLag', 'sqs-sdk'), 'utf8')).toContain('AmazonSQS');
+  for (const other of ['sns-sdk', 'job-slices']) expect(existsSync(chunkOf('measureLag', other))).toBe(false);
+});
+
 test('a function whose every request sends with SNS or SQS has the client in index.js', () => {
   expect(indexOf('publish')).toContain('AmazonSimpleNotificationService');
   expect(existsSync(chunkOf('publish', 'sns-sdk'))).toBe(false);
@@ -149,6 +158,7 @@ test('no cold start loads a deferred module', () => {
   expect(loadedAtColdStart('publish')).toEqual([]);
   expect(loadedAtColdStart('listNodes')).toEqual([]);
   expect(loadedAtColdStart('resync')).toEqual([]);
+  expect(loadedAtColdStart('measureLag')).toEqual([]);
 });
 
 test('a function reads the GeoServer nodes file bundled beside its index.js at cold start', () => {
