@@ -718,10 +718,13 @@ async function aheadOfKnownCursor(
  * the next event past `known` fills any gap as any stale known cursor's lost commit does (so does
  * it after a reset of the store behind the function's back, which nothing in the cluster does).
  * Given up: a resync that stops for good after its finish (its slices died, its message went to
- * the dead-letter queue, or the log lacks the events) leaves the node behind until that next event
- * or another resync, where a duplicate used to catch it up; its cursor stays below what it lacks,
- * so nothing is skipped. A hold makes every event a duplicate anyway: a batch under it applies
- * nothing either way.
+ * the dead-letter queue, or the log lacks the events) leaves the node behind until that next event,
+ * another resync or the lag measure's nudge (catch-up-nudge.ts: the log's last event on the node's
+ * queue, once the queue and its dead-letter queue are empty and no job of the node runs), where a
+ * duplicate used to catch it up; its cursor stays below what it lacks, so nothing is skipped. The
+ * nudge never comes while the dead-letter queue holds the resync's message: that case stays the
+ * operator's (a redrive or discard, or another resync). A hold makes every event a duplicate
+ * anyway: a batch under it applies nothing either way.
  *
  * Not when `known` is no sequence of the log (`knownInLog`: the read, which starts at `known`,
  * did not find it): the hold's marker (`HELD_CURSOR`, a read under a hold), a known cursor past
