@@ -201,6 +201,40 @@ test('duplicated and reordered deliveries have no effect', async () => {
   expect(final.body).toMatchObject({ lastSequence: answers[answers.length - 1]!.sequence, properties: { step: 7, history: ['re-added at 7'] } });
 });
 
+test('a slave whose deliveries were lost (its queue emptied while it was down) stays behind until the lag measure nudges it, then reaches the head from the log', async () => {
+  const node = 'slave-2';
+  await cluster.waitConverged();
+  await cluster.pause(node);
+  await cluster.publishAll(MASTER, new ChangeStream(2102).take(6), 1);
+  await cluster.waitConverged(); // every other node
+  // Its deliveries lost: the queue emptied behind its poller's back (a purge by hand, a delivery that never landed).
+  await cluster.drain(node);
+  await cluster.resume(node);
+  const behind = await cluster.nodeStatus(node);
+  expect(behind.lag).toBeGreaterThan(0);
+  expect(behind.queueDepth).toBe(0);
+  // Nothing comes its way on its own.
+  await sleep(1_500);
+  expect((await cluster.nodeStatus(node)).lastAppliedSequence).toBe(behind.lastAppliedSequence);
+
+  // The lag measure, a few minutes on (the schedule's clock): its missing events are no longer in flight.
+  const schedules = (await cluster.api('GET', '/__local/schedules')).body as { name: string }[];
+  const measure = schedules.find((schedule) => schedule.name.includes('MeasureLag'));
+  expect(measure).toBeDefined();
+  const fired = await cluster.api('POST', `/__local/schedules/${encodeURIComponent(measure!.name)}`, {
+    body: JSON.stringify({ time: new Date(Date.now() + 3 * 60_000).toISOString() }),
+    headers: { 'content-type': 'application/json' },
+  });
+  expect(fired.status).toBe(200);
+  const head = (await cluster.status()).head;
+  expect(fired.body.results).toEqual([expect.objectContaining({ nudged: { [node]: head }, failed: [] })]);
+  await cluster.waitForNodes(`${node} caught up`, (answer) => {
+    const current = answer.nodes.find((candidate) => candidate.name === node)!;
+    return current.lastAppliedSequence === answer.head && current.queueDepth === 0;
+  });
+  await expectSameStore(node);
+});
+
 test("a both node's own events: its request applies them when its store is right before them, its queue brings them otherwise", async () => {
   await cluster.waitConverged();
   // The `both` node's consumer is down: whatever reaches its queue stays there to be counted.
