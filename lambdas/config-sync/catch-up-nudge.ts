@@ -93,7 +93,8 @@ export function nudgeDecision(facts: NudgeFacts, now: number): NudgeDecision {
   if (facts.queues.queueDepth > 0) return { kind: 'skip', reason: 'queue-not-empty' };
   if (facts.queues.deadLetterDepth > 0) return { kind: 'skip', reason: 'dead-letters' };
   if (facts.missing === undefined) return { kind: 'read', fact: 'missing' };
-  if (now - facts.missing.firstWrittenAt < NUDGE_MIN_AGE_MS) return { kind: 'skip', reason: 'in-flight' };
+  // Written so that an age that cannot be told (NaN) counts as young.
+  if (!(now - facts.missing.firstWrittenAt >= NUDGE_MIN_AGE_MS)) return { kind: 'skip', reason: 'in-flight' };
   if (facts.latestJob === undefined) return { kind: 'read', fact: 'latestJob' };
   if (facts.latestJob !== null && jobRunning(facts.latestJob, now)) return { kind: 'skip', reason: 'job-running' };
   if (facts.missing.nudge === undefined) return { kind: 'skip', reason: 'nothing-to-send' };

@@ -42,8 +42,10 @@ export interface MeasureResult {
 }
 
 export const handler = instrumented(async (event: Partial<Pick<ScheduledEvent, 'time'>>): Promise<MeasureResult> => {
-  // The run's clock (the schedule's time): the age of a node's missing events, and its nudge's deduplication id.
-  const now = event.time ? Date.parse(event.time) : Date.now();
+  // The run's clock (the schedule's time): the age of a node's missing events, and its nudge's
+  // deduplication id. A time that is no instant is not taken: no age could be told from it.
+  const scheduled = event.time ? Date.parse(event.time) : Number.NaN;
+  const now = Number.isFinite(scheduled) ? scheduled : Date.now();
   // The head first, as GET /nodes does: a cursor read after it is never ahead of it. The
   // stored cursor, so a node held by a resync shows the lag it has until the resync catches up.
   const head = await log.head(membership.cluster);

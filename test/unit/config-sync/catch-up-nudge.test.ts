@@ -57,6 +57,8 @@ describe('whether the lag measure nudges a node', () => {
       [{ missing: { firstWrittenAt: NOW - NUDGE_MIN_AGE_MS, nudge: undefined } }, 'nothing-to-send'],
     ];
     for (const [change, reason] of cases) expect(nudgeDecision({ ...nudgeable, ...change }, NOW)).toEqual({ kind: 'skip', reason });
+    // An age that cannot be told (a clock that is no instant) is taken as young.
+    expect(nudgeDecision(nudgeable, Number.NaN)).toEqual({ kind: 'skip', reason: 'in-flight' });
   });
 
   it('skips a node whose latest job is running or queued, not one whose job ended or went stale', () => {
