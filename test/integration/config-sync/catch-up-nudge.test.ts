@@ -7,15 +7,17 @@
 import { DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { HttpResult } from '../../../lambdas/shared/http';
+import { DynamoJobStore } from '../../../lambdas/config-sync/adapters/dynamo-jobs';
 import { DynamoNodePauses } from '../../../lambdas/config-sync/adapters/dynamo-node-pauses';
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
+import { newJob } from '../../../lambdas/config-sync/jobs';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(120_000);
 
 const CLUSTER = 'nudges';
-const NODES = { 'master-1': 'master', 'slave-1': 'slave', 'slave-2': 'slave', 'slave-3': 'slave', 'slave-4': 'slave' };
-const SLAVES = ['slave-1', 'slave-2', 'slave-3', 'slave-4'] as const;
+const NODES = { 'master-1': 'master', 'slave-1': 'slave', 'slave-2': 'slave', 'slave-3': 'slave', 'slave-4': 'slave', 'slave-5': 'slave', 'slave-6': 'slave' };
+const SLAVES = ['slave-1', 'slave-2', 'slave-3', 'slave-4', 'slave-5', 'slave-6'] as const;
 
 type HttpHandler = (event: unknown) => Promise<HttpResult>;
 interface MeasureResult {
@@ -198,7 +200,8 @@ describe("the lag measure's catch-up nudge", () => {
     try {
       const result = await measureAt(5);
       expect(result.lag).toMatchObject({ 'slave-1': 1, 'slave-2': 1, 'slave-3': 1, 'slave-4': 0 });
-      expect(result.skipped).toEqual({ 'slave-1': 'queue-not-empty', 'slave-2': 'paused', 'slave-3': 'dead-letters' });
+      expect(result.skipped).toMatchObject({ 'slave-1': 'queue-not-empty', 'slave-2': 'paused', 'slave-3': 'dead-letters' });
+      expect(result.skipped).not.toHaveProperty('slave-4');
       expect(result.nudged).toEqual({});
       // slave-1's queue holds its delivery alone; slave-2's and slave-3's nothing.
       expect((await received(aws.queues['slave-1']!.queueUrl)).map((message) => JSON.parse(message.Body ?? '').sequence)).toEqual([result.head]);
@@ -213,5 +216,24 @@ describe("the lag measure's catch-up nudge", () => {
     await settle();
     const caughtUp = await measureAt(7);
     expect(caughtUp.lag).toMatchObject({ 'slave-1': 0, 'slave-2': 0, 'slave-3': 0, 'slave-4': 0 });
+  });
+
+  // Last: it leaves slave-5 held and slave-6 with a job that never ends.
+  it('nudges no node held by a resync (the resync applies the log after its snapshot) or running a job (its slices share the queue)', async () => {
+    await publishWorkspace('jobs-a');
+    await loseDeliveries('slave-5');
+    await loseDeliveries('slave-6');
+    await store.holdForResync('slave-5', 'resync-holding', Date.now() + 10 * 60_000);
+    const jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const started = newJob({ id: 'drift-running', node: 'slave-6', kind: 'drift', requestedBy: 'master-1', hasGeoServer: false, now: new Date() });
+    expect(await jobs.start(started, new Date())).toEqual({ started: true });
+
+    const result = await measureAt(5);
+    expect(result.lag).toMatchObject({ 'slave-5': 1, 'slave-6': 1 });
+    expect(result.skipped).toMatchObject({ 'slave-5': 'held', 'slave-6': 'job-running' });
+    expect(Object.keys(result.nudged)).not.toContain('slave-5');
+    expect(Object.keys(result.nudged)).not.toContain('slave-6');
+    expect(await received(aws.queues['slave-5']!.queueUrl)).toEqual([]);
+    expect(await received(aws.queues['slave-6']!.queueUrl)).toEqual([]);
   });
 });
