@@ -20,6 +20,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC, NODE_DIMENSION } from '../../lambdas/shared/metric-names';
+import { consumes } from '../../lambdas/shared/cluster-model';
 import { gatewayMaster, type ClusterConfig } from '../cluster-config';
 import type { ClusterFunction } from './cluster-function';
 
@@ -285,6 +286,18 @@ export class Monitoring extends Construct {
       graph('Events applied', perNode(METRIC.eventsApplied, 'Sum')),
       graph('Apply latency p99 (ms)', perNode(METRIC.applyLatency, 'p99')),
     );
+    // What keeps a consuming node from applying: deliveries that failed (retried, then
+    // dead-lettered), messages set aside as no event of the log, events parked; and, for a node
+    // with a GeoServer, its GeoServer's REST errors.
+    const consuming = cluster.nodes.filter((node) => consumes(node.role));
+    const perConsumingNode = (metricName: string, statistic: string, nodes = consuming, suffix = '') =>
+      nodes.map(({ name }) => custom(metricName, statistic, { [NODE_DIMENSION]: name }).with({ label: `${name}${suffix}`, period: Duration.minutes(1) }));
+    const withGeoServer = consuming.filter((node) => node.geoserver !== undefined);
+    this.dashboard.addWidgets(
+      graph('Apply failures', perConsumingNode(METRIC.applyFailures, 'Sum')),
+      graph('Parked and set aside', perConsumingNode(METRIC.eventsParked, 'Sum', consuming, ' parked'), perConsumingNode(METRIC.messagesSetAside, 'Sum', consuming, ' set aside')),
+      ...(withGeoServer.length > 0 ? [graph('GeoServer REST errors', perConsumingNode(METRIC.geoServerErrors, 'Sum', withGeoServer))] : []),
+    );
     // The pure masters' catch-up queue is drawn beside the nodes' queues, under its own label.
     const queues = [...Object.entries(props.nodeQueues), ...(props.masterStores ? [['master-stores', props.masterStores] as const] : [])];
     this.dashboard.addWidgets(
@@ -301,8 +314,15 @@ export class Monitoring extends Construct {
       ),
       graph(
         'Publishing',
-        [METRIC.eventsPublished, METRIC.eventsRepublished, METRIC.republishBacklog].map((name) => custom(name, name === METRIC.republishBacklog ? 'Maximum' : 'Sum', {}, period).with({ label: name })),
-        [custom(METRIC.publishLatency, 'p99', {}, period).with({ label: 'publish latency p99 (ms)' })],
+        // With the lag measure's catch-up nudges (catch-up-nudge.ts): nodes sent one, and nudges that failed.
+        [METRIC.eventsPublished, METRIC.eventsRepublished, METRIC.republishBacklog, METRIC.nodesNudged, METRIC.nudgeFailures].map((name) =>
+          custom(name, name === METRIC.republishBacklog ? 'Maximum' : 'Sum', {}, period).with({ label: name }),
+        ),
+        [
+          custom(METRIC.publishLatency, 'p99', {}, period).with({ label: 'publish latency p99 (ms)' }),
+          // The gateway's writes whose recovery keeps failing (their alarm above).
+          ...(gatewayMaster(cluster) ? [custom(METRIC.staleGatewayIntents, 'Maximum', {}, period).with({ label: METRIC.staleGatewayIntents })] : []),
+        ],
       ),
       graph(
         'Function errors and throttles',

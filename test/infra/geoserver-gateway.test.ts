@@ -12,6 +12,7 @@ import {
   REQUEST_BUDGET_MS,
 } from '../../lambdas/config-sync/gateway/limits';
 import { runbookEntries, runbookEntryOf } from '../support/runbook';
+import { METRIC } from '../../lambdas/shared/metric-names';
 import { actionsOfStatement, functionId, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
 const NODES = [
@@ -170,6 +171,12 @@ describe('switched on', () => {
       .filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm')
       .map((resource) => runbookEntryOf(resource.Properties.AlarmDescription));
     expect([...new Set(named)].sort()).toEqual([...runbookEntries()].sort());
+  });
+
+  test("its dashboard draws every custom metric the functions emit, the GeoServers' REST errors and the gateway's stale intents among them", () => {
+    const [dashboard] = logicalIdsOf(synth.json, 'AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(synth.json.Resources[dashboard!]!.Properties.DashboardBody).replace(/\\/g, '');
+    expect(Object.values(METRIC).filter((name) => !body.includes(`"GeoServerCluster","${name}"`))).toEqual([]);
   });
 
   test('with an allow list, synth warns about nothing of the gateway', () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ALARM_NAME_SEPARATOR } from '../../cdk/constructs/monitoring';
 import { CLUSTER_NAME_PATTERN } from '../../lambdas/shared/cluster-model';
+import { METRIC } from '../../lambdas/shared/metric-names';
 import { runbookEntries, runbookEntryOf } from '../support/runbook';
 import { XRAY_ACTIONS, actionsOfStatement, logicalIdsOf, statementsOf, synthesize, type Synthesized } from '../support/synth';
 
@@ -326,6 +327,14 @@ describe('dashboard', () => {
     }
     for (const node of ['master-1', 'slave-1', 'slave-2']) expect(body).toContain(`"GeoServerCluster","Lag","node","${node}"`);
     expect(body).toContain('"label":"master-stores"');
+  });
+
+  it('draws every custom metric the functions emit', () => {
+    const ids = logicalIdsOf(synth.json, 'AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(synth.json.Resources[ids[0]!]!.Properties.DashboardBody).replace(/\\/g, '');
+    // A GeoServer node's REST errors and the gateway's stale intents are drawn in a cluster that has them (geoserver-gateway.test.ts).
+    const missing = Object.values(METRIC).filter((name) => !body.includes(`"GeoServerCluster","${name}"`));
+    expect(missing).toEqual([METRIC.geoServerErrors, METRIC.staleGatewayIntents]);
   });
 });
 
