@@ -64,23 +64,51 @@ export class RequestTimedOut extends Error {
   }
 }
 
+/**
+ * `request` fetched and its body read within `timeoutSeconds`, or `RequestTimedOut`. The bound is
+ * a timer raced against the work, not only an abort signal given to fetch: Node's fetch (undici)
+ * loses the signal of a Request copied from another once the signal's holder is garbage collected
+ * (nodejs/undici#4068), and a server that sent its headers and no body then held the CLI for good.
+ * The signal still asks the fetch to stop, which frees its connection where it is honoured.
+ */
+async function bounded(request: Request, timeoutSeconds: number): Promise<Response> {
+  const stop = new AbortController();
+  const passOn = () => stop.abort(request.signal.reason);
+  if (request.signal.aborted) passOn();
+  else request.signal.addEventListener('abort', passOn, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new RequestTimedOut(timeoutSeconds);
+      stop.abort(error);
+      reject(error);
+    }, timeoutSeconds * 1000);
+  });
+  const answered = (async () => {
+    const response = await fetch(new Request(request, { signal: stop.signal }));
+    // The body is read later (openapi-fetch, the answer check): read it here, under the same bound.
+    const body = await response.arrayBuffer();
+    return new Response(NULL_BODY_STATUSES.has(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  })();
+  // Lost to the timer, the work's own failure (the abort it asked for) is no one's to report.
+  answered.catch(() => undefined);
+  try {
+    return await Promise.race([answered, timedOut]);
+  } catch (error) {
+    if (stop.signal.reason instanceof RequestTimedOut) throw stop.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    request.signal.removeEventListener('abort', passOn);
+  }
+}
+
 export function createClusterClient(baseUrl: string, token?: string, timeoutSeconds = DEFAULT_REQUEST_TIMEOUT_S) {
   const client = createClient<paths>({
     baseUrl: baseUrl.replace(/\/+$/, ''),
     headers: token ? { authorization: `Bearer ${token}` } : {},
     // Each request (a page, a poll, a retry) has the whole bound to itself, its body's reading included.
-    fetch: async (request) => {
-      const timeout = AbortSignal.timeout(timeoutSeconds * 1000);
-      try {
-        const response = await fetch(new Request(request, { signal: AbortSignal.any([request.signal, timeout]) }));
-        // The body is read later (openapi-fetch, the answer check): read it here, under the same bound.
-        const body = await response.arrayBuffer();
-        return new Response(NULL_BODY_STATUSES.has(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
-      } catch (error) {
-        if (timeout.aborted) throw new RequestTimedOut(timeoutSeconds);
-        throw error;
-      }
-    },
+    fetch: (request) => bounded(request, timeoutSeconds),
   });
   client.use({
     async onResponse({ request, response, schemaPath }) {
