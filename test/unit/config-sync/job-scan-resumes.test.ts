@@ -111,11 +111,20 @@ async function slice(h: Harness, jobs: MemoryJobStore, gate: ReturnType<typeof s
   const start = Date.now();
   const invocation = gate.invocation(start + ends);
   const outcome = runJobSlice(deps(h, jobs, invocation.rest), NODE, id, start + SLICE_MS);
+  // Watched until the race is settled: a watch left running after a slice that ended kept the
+  // test's worker from exiting ("A worker process has failed to exit gracefully").
+  let settled = false;
   const died = new Promise<'died'>((resolve) => {
-    const check = () => (invocation.died() ? resolve('died') : setTimeout(check, 2));
+    const check = () => {
+      if (settled) return;
+      if (invocation.died()) resolve('died');
+      else setTimeout(check, 2);
+    };
     check();
   });
-  return Promise.race([outcome, died]);
+  return Promise.race([outcome, died]).finally(() => {
+    settled = true;
+  });
 }
 
 /** The job run to its end in a single slice, with no deadline and no timeout: what the scan finds, and its calls. */
