@@ -12,6 +12,7 @@ import { DynamoNodePauses } from '../../../lambdas/config-sync/adapters/dynamo-n
 import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-node-store';
 import { newJob } from '../../../lambdas/config-sync/jobs';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { sqsEvent } from '../../support/sqs-event';
 
 jest.setTimeout(120_000);
 
@@ -76,23 +77,6 @@ function applier(node: string): (event: SQSEvent) => Promise<SQSBatchResponse> {
   return apply;
 }
 
-function sqsEvent(messages: readonly Message[]): SQSEvent {
-  return {
-    Records: messages.map((message) => ({
-      messageId: message.MessageId ?? '',
-      receiptHandle: message.ReceiptHandle ?? '',
-      body: message.Body ?? '',
-      attributes: message.Attributes as never,
-      messageAttributes: Object.fromEntries(
-        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, { dataType: value.DataType ?? 'String', stringValue: value.StringValue }]),
-      ),
-      md5OfBody: message.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
 
 async function publishWorkspace(id: string): Promise<number> {
   const answer = await publish({

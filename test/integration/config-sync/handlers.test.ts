@@ -12,6 +12,7 @@ import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-no
 import { JOB_RETENTION_MS, jobRunningMessage } from '../../../lambdas/config-sync/jobs';
 import { retryParkedMessage } from '../../../lambdas/config-sync/geoserver/invocation';
 import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { sqsEvent } from '../../support/sqs-event';
 
 jest.setTimeout(120_000);
 
@@ -129,26 +130,6 @@ async function deliverToMasterStores(count: number): Promise<void> {
   await handlers.catchUpMasterStores(sqsEvent(await drain('master-stores', count)));
 }
 
-function sqsEvent(messages: readonly Message[]): SQSEvent {
-  return {
-    Records: messages.map((message) => ({
-      messageId: message.MessageId ?? '',
-      receiptHandle: message.ReceiptHandle ?? '',
-      body: message.Body ?? '',
-      attributes: message.Attributes as never,
-      messageAttributes: Object.fromEntries(
-        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-          name,
-          { dataType: value.DataType ?? 'String', stringValue: value.StringValue },
-        ]),
-      ),
-      md5OfBody: message.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:queue.fifo',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
 
 describe('POST /config/events', () => {
   test('refuses pure slaves, undeclared nodes, non-JSON, bad fields and oversized bodies, writing nothing', async () => {
