@@ -624,6 +624,25 @@ export const ASSUMPTIONS: readonly Assumption[] = [
       };
     },
   },
+  {
+    name: "GET /about/version.json answers 401 to wrong HTTP Basic credentials and to a caller without any, and 200 to an administrator's: the read by which the gateway asks the master about a write's caller before the write lease",
+    reliedOnBy: ['lambdas/config-sync/gateway/caller-check.ts'],
+    note:
+      "GeoServer's Basic filter refuses wrong credentials before any rule is read; its default REST rules (rest.properties, /**;GET=ADMIN) keep the path from anonymous callers. " +
+      'A GeoServer whose rules let anonymous callers read it answers 200 there: the gateway then lets such writes wait for the lease as before, and the master refuses them under it. ' +
+      "With brute-force protection on (the default), the wrong credentials' 401 comes after a delay of 1 to 5 s",
+    async observe(gs) {
+      const asked = async (authorization?: string) =>
+        (await fetch(`${gs.target.url}/rest/about/version.json`, { headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) }, signal: AbortSignal.timeout(60_000) })).status;
+      const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      return {
+        administrator: await asked(basic(gs.target.user, gs.target.password)),
+        wrongPassword: await asked(basic(gs.target.user, `${gs.target.password}-wrong`)),
+        unknownUser: await asked(basic('cluster-it-nobody', 'x')),
+        none: await asked(),
+      };
+    },
+  },
 ];
 
 /** The workspace of the n-th assumption's check. */
