@@ -963,7 +963,7 @@ export const GATEWAY_API = {
       429: { description: "API Gateway's throttle of the route (cluster.gateway.rateLimit, burstLimit)", content: jsonContent(apiGatewayMessageSchema) },
       502: gatewayOrGeoServer(
         `The master GeoServer cannot be reached or broke off its answer (GEOSERVER_UNAVAILABLE), ` +
-          `or answered more than ${MAX_RESPONSE_BODY_BYTES} bytes (GEOSERVER_ANSWER_TOO_LARGE; a write it applied is still published), ` +
+          `or answered more than ${MAX_RESPONSE_BODY_BYTES} bytes (GEOSERVER_ANSWER_TOO_LARGE; a write it applied is still published, and the message gives the master's status and the sequences published), ` +
           `or more than the ${MAX_READ_BACK_BYTES} bytes the gateway reads of any answer (GEOSERVER_ANSWER_TOO_LARGE, naming the call; a write it may have applied is left to recovery); or the master GeoServer's own 502`,
       ),
       503: {

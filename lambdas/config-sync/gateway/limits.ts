@@ -153,14 +153,24 @@ export interface UnreadAnswer {
  * or a write's read of its object, over what the gateway reads at all (`unread`, the call it was).
  */
 export class MasterAnswerTooLargeError extends AppError {
-  /** @param method the caller's: a write may have been applied, which recovery then publishes */
-  constructor(answer: number | UnreadAnswer, method = 'GET') {
+  /**
+   * @param method the caller's: a write may have been applied, which recovery then publishes
+   * @param written for an answer read whole (a number) to a write: what the master answered and the
+   *   sequences the cluster published of it, which the caller would otherwise send again
+   */
+  constructor(answer: number | UnreadAnswer, method = 'GET', written?: { readonly status: number; readonly sequences: readonly number[] }) {
     const advice = 'Ask for less (paging, a narrower path), or read it from the master GeoServer directly.';
+    const applied =
+      written === undefined || !isWriteMethod(method)
+        ? ''
+        : ` The master answered this ${method} with ${written.status}` +
+          (written.sequences.length > 0 ? `, and the cluster published what it changed (sequence ${written.sequences.join(', ')})` : '') +
+          ': only its answer is not returned. Read the object from the gateway to see it rather than sending the write again.';
     super(
       502,
       'GEOSERVER_ANSWER_TOO_LARGE',
       typeof answer === 'number'
-        ? `The master GeoServer's answer is ${answer} bytes; the gateway returns at most ${MAX_RESPONSE_BODY_BYTES} bytes (4 MiB, base64-encoded inside Lambda's ${LAMBDA_SYNC_PAYLOAD_BYTES}-byte response). ${advice}`
+        ? `The master GeoServer's answer is ${answer} bytes; the gateway returns at most ${MAX_RESPONSE_BODY_BYTES} bytes (4 MiB, base64-encoded inside Lambda's ${LAMBDA_SYNC_PAYLOAD_BYTES}-byte response).${applied || ` ${advice}`}`
         : `The master GeoServer's answer to ${answer.method} ${answer.path} is ${answer.bytes === undefined ? 'over' : `${answer.bytes} bytes, over`} the ${MAX_READ_BACK_BYTES} bytes ` +
             `(20 MiB) the gateway reads of any answer of the master's, which it stopped reading there; it returns at most ${MAX_RESPONSE_BODY_BYTES} bytes (4 MiB). ${advice}` +
             (isWriteMethod(method)

@@ -237,7 +237,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
     else if (answer.notReplicated || answer.warning) logger.warn('geoserver gateway call', log);
     else logger.info('geoserver gateway call', log);
     // Checked after publishing: what the master applied is published whatever it answered.
-    if (answer.body.length > MAX_RESPONSE_BODY_BYTES) throw new MasterAnswerTooLargeError(answer.body.length);
+    if (answer.body.length > MAX_RESPONSE_BODY_BYTES) throw new MasterAnswerTooLargeError(answer.body.length, method.toUpperCase(), answer);
     return {
       statusCode: answer.status,
       headers: { ...withGatewayLocation(answer.headers, event), ...CONFINED },
