@@ -13,6 +13,7 @@ import { DynamoNodeStore } from '../../../lambdas/config-sync/adapters/dynamo-no
 import { newJob } from '../../../lambdas/config-sync/jobs';
 import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
 import { sqsEvent } from '../../support/sqs-event';
+import { applyInProcess } from './apply-in-process';
 
 jest.setTimeout(120_000);
 
@@ -56,23 +57,7 @@ afterAll(async () => {
 function applier(node: string): (event: SQSEvent) => Promise<SQSBatchResponse> {
   const existing = appliers.get(node);
   if (existing) return existing;
-  let handler: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
-  process.env.NODE_NAME = node;
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    handler = (require('../../../lambdas/config-sync/handlers/apply-events') as { handler: typeof handler }).handler;
-  });
-  delete process.env.NODE_NAME;
-  if (!handler) throw new Error('apply handler not loaded');
-  const loaded = handler;
-  const apply = async (event: SQSEvent) => {
-    process.env.NODE_NAME = node;
-    try {
-      return await loaded(event);
-    } finally {
-      delete process.env.NODE_NAME;
-    }
-  };
+  const apply = applyInProcess({ NODE_NAME: node });
   appliers.set(node, apply);
   return apply;
 }
