@@ -28,26 +28,7 @@
  * GeoServer that lets anonymous callers write a REST path but not read `/about/version`.
  */
 import { createHash } from 'node:crypto';
-
-// The shapes of ./gateway.ts's `GatewayRequest`, `UpstreamResponse` and `Upstream` this check
-// uses, written here: the gateway imports this module, and a module cycle is refused
-// (test/unit/import-cycles.test.ts).
-interface CheckedRequest {
-  readonly query: string;
-  readonly headers: Readonly<Record<string, string>>;
-}
-interface MasterCall extends CheckedRequest {
-  readonly method: string;
-  readonly path: string;
-}
-interface MasterAnswer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer;
-}
-interface Master {
-  send(request: MasterCall, timeoutMs?: number): Promise<MasterAnswer>;
-}
+import type { CallerRefusal, Callers, GatewayRequest, Upstream } from './gateway';
 
 /** The read every GeoServer serves (its REST API's version), under `<geoserver>/rest`. */
 export const CALLER_CHECK_PATH = '/about/version.json';
@@ -63,14 +44,14 @@ export interface CallerCheckOptions {
   readonly now?: () => number;
 }
 
-export class CallerCheck {
+export class CallerCheck implements Callers {
   /** Digest of the caller's credentials -> until when it is not asked again. */
   private readonly accepted = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly now: () => number;
 
   constructor(
-    private readonly upstream: Master,
+    private readonly upstream: Upstream,
     options: CallerCheckOptions = {},
   ) {
     this.ttlMs = options.ttlMs ?? CALLER_CHECK_TTL_MS;
@@ -82,7 +63,7 @@ export class CallerCheck {
    * may go on to the lease.
    * @param timeoutMs what is left of the request's budget for the read
    */
-  async refusal(request: CheckedRequest, timeoutMs?: number): Promise<MasterAnswer | undefined> {
+  async refusal(request: Pick<GatewayRequest, 'query' | 'headers'>, timeoutMs?: number): Promise<CallerRefusal | undefined> {
     const authorization = request.headers.authorization;
     const key = new URLSearchParams(request.query).get(AUTH_KEY_PARAMETER) ?? undefined;
     const digest = createHash('sha256')
@@ -100,7 +81,9 @@ export class CallerCheck {
       },
       timeoutMs,
     );
-    if (answer.status === 401) return answer;
+    if (answer.status === 401) {
+      return { answer, reason: `the master refused the caller's credentials (GET ${CALLER_CHECK_PATH} answered ${answer.status}): the write was not forwarded` };
+    }
     // Remembered only when the master accepted the credentials: a 5xx says nothing of them.
     if ((answer.status >= 200 && answer.status < 300) || answer.status === 403) this.remember(digest);
     return undefined;

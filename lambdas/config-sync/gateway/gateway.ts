@@ -58,7 +58,6 @@ import { isConfigurationType, isResourceType, isStoreType, objectRefProblem, RES
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, storeCollectionType, unsafePathReason, withUnreservedDecoded, type ClassifiedPath, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { linkedBefore, linkedChanges, linkedPath, linkedRemoval } from './namespace-link';
-import { CALLER_CHECK_PATH, type CallerCheck } from './caller-check';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
 import { cascadedAfter, cascadedChanges, groupsOfRenamedGroup, groupsOfRenamedLayer } from './cascade';
@@ -93,6 +92,18 @@ export interface Upstream {
   send(request: GatewayRequest, timeoutMs?: number): Promise<UpstreamResponse>;
 }
 
+/** Whether the master accepts a write's caller, asked before the write takes the lease (./caller-check.ts). */
+export interface Callers {
+  /** The master's refusal of the caller, or `undefined` when the write may go on to the lease. */
+  refusal(request: Pick<GatewayRequest, 'query' | 'headers'>, timeoutMs?: number): Promise<CallerRefusal | undefined>;
+}
+
+/** The master's answer refusing a caller, to pass on as the write's, and why (logged). */
+export interface CallerRefusal {
+  readonly answer: UpstreamResponse;
+  readonly reason: string;
+}
+
 export interface GatewayOptions {
   /**
    * The master's GeoServer as the gateway reads it back, with the master node's own credentials
@@ -111,7 +122,7 @@ export interface GatewayOptions {
    * Asks the master whether it accepts a write's caller before the write takes the lease
    * (./caller-check.ts): one it refuses gets the master's 401 and holds nothing. Default: none.
    */
-  readonly callers?: Pick<CallerCheck, 'refusal'>;
+  readonly callers?: Callers;
   /** When the request must be answered by (epoch ms); calls to the master get what is left. */
   readonly deadline?: number;
   /** Kept back from a write's forward for reading it back and publishing it. */
@@ -300,9 +311,7 @@ export async function handleGatewayCall(
   /** The master's refusal of the caller, asked before the lease is taken (./caller-check.ts). */
   const callerRefused = async (): Promise<GatewayResponse | undefined> => {
     const refused = await options.callers?.refusal(request, remaining());
-    if (!refused) return undefined;
-    const warning = `the master refused the caller's credentials (GET ${CALLER_CHECK_PATH} answered ${refused.status}): the write was not forwarded`;
-    return { ...refused, replication: 'refused', sequences: [], warning };
+    return refused ? { ...refused.answer, replication: 'refused', sequences: [], warning: refused.reason } : undefined;
   };
 
   if (!classified.managed) {

@@ -12,6 +12,8 @@ import { masterView } from './master-view';
 const ADMIN = 'Basic ' + Buffer.from('admin:geoserver').toString('base64');
 const WRONG = 'Basic ' + Buffer.from('admin:wrong').toString('base64');
 const REFUSED: UpstreamResponse = { status: 401, headers: { 'www-authenticate': 'Basic realm="GeoServer Realm"', 'content-type': 'text/html' }, body: Buffer.from('HTTP Status 401 - Unauthorized') };
+/** The check's refusal of such a caller: the master's answer as it gave it, and why. */
+const REFUSED_CALLER = { answer: REFUSED, reason: "the master refused the caller's credentials (GET /about/version.json answered 401): the write was not forwarded" };
 
 /** A master that accepts ADMIN (and the key "k1") and refuses every other caller with 401, recording each call. */
 function master(extra: Record<string, UpstreamResponse> = {}) {
@@ -42,14 +44,14 @@ describe('CallerCheck', () => {
   test('wrong credentials, or none, get the master\'s 401 as it answered it; the read carries the caller\'s Authorization and nothing else of the write', async () => {
     const { upstream, calls } = master();
     const check = new CallerCheck(upstream);
-    expect(await check.refusal(write(WRONG), 900)).toEqual(REFUSED);
-    expect(await check.refusal(write(undefined))).toEqual(REFUSED);
+    expect(await check.refusal(write(WRONG), 900)).toEqual(REFUSED_CALLER);
+    expect(await check.refusal(write(undefined))).toEqual(REFUSED_CALLER);
     expect(calls).toEqual([
       { method: 'GET', path: CALLER_CHECK_PATH, query: '', headers: { accept: 'application/json', authorization: WRONG } },
       { method: 'GET', path: CALLER_CHECK_PATH, query: '', headers: { accept: 'application/json' } },
     ]);
     // A refusal is not remembered: the same caller is asked again (its user may have been made since).
-    expect(await check.refusal(write(WRONG))).toEqual(REFUSED);
+    expect(await check.refusal(write(WRONG))).toEqual(REFUSED_CALLER);
     expect(calls).toHaveLength(3);
   });
 
@@ -61,7 +63,7 @@ describe('CallerCheck', () => {
     expect(await check.refusal(write(ADMIN))).toBeUndefined();
     expect(calls).toHaveLength(1);
     // Other credentials are other callers.
-    expect(await check.refusal(write(WRONG))).toEqual(REFUSED);
+    expect(await check.refusal(write(WRONG))).toEqual(REFUSED_CALLER);
     expect(calls).toHaveLength(2);
     now += 60_001;
     expect(await check.refusal(write(ADMIN))).toBeUndefined();
@@ -75,7 +77,7 @@ describe('CallerCheck', () => {
     const check = new CallerCheck(upstream);
     expect(await check.refusal(write(undefined, 'authkey=k1&recurse=true'))).toBeUndefined();
     expect(calls[0]).toMatchObject({ path: CALLER_CHECK_PATH, query: 'authkey=k1', headers: { accept: 'application/json' } });
-    expect(await check.refusal(write(undefined, 'authkey=k2'))).toEqual(REFUSED);
+    expect(await check.refusal(write(undefined, 'authkey=k2'))).toEqual(REFUSED_CALLER);
   });
 
   test('a 403 (a user kept from that path only) or a 5xx lets the write go on; only a 403 or 2xx is remembered', async () => {
