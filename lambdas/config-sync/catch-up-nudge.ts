@@ -139,7 +139,7 @@ export interface NudgeDeps {
   readonly jobs: { latest(node: string): Promise<Pick<Job, 'state' | 'updatedAt'> | undefined> };
   readonly queues: {
     /** Messages waiting, in flight or delayed in the node's queue and its dead-letter queue; undefined for a node without queues. */
-    backlog(node: string): Promise<QueueDepths | undefined>;
+    depths(node: string): Promise<QueueDepths | undefined>;
     /** Sends `event` to the node's queue as the topic delivers it, with `deduplicationId`. */
     nudge(node: string, event: PublishedEvent, deduplicationId: string): Promise<void>;
   };
@@ -202,7 +202,7 @@ async function readFact(deps: NudgeDeps, cluster: string, node: MeasuredNode, fa
     case 'paused':
       return { paused: (await deps.pauses.read(node.name)) !== undefined };
     case 'queues': {
-      const queues = await deps.queues.backlog(node.name);
+      const queues = await deps.queues.depths(node.name);
       if (queues === undefined) throw new Error(`Node ${node.name} consumes but has no queues`);
       return { queues };
     }

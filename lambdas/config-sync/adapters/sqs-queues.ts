@@ -80,10 +80,6 @@ async function queueMessages(sqs: Sqs, queueUrl: string): Promise<number> {
  * `topicMessage`'s body, message group and attributes), with a deduplication id of its own.
  */
 export class SqsCatchUpNudges extends SqsQueueDepths {
-  backlog(node: string): Promise<QueueDepths | undefined> {
-    return this.depths(node);
-  }
-
   async nudge(node: string, event: PublishedEvent, deduplicationId: string): Promise<void> {
     const { sdk, client } = this.sqs.connect();
     const message = topicMessage(event);

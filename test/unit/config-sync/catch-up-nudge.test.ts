@@ -131,7 +131,7 @@ describe('a run of nudges', () => {
       pauses: { read: async (node) => (reads.push(`pause:${node}`), node === 'paused' ? { since: at(1000), by: 'master-1' } : undefined) },
       jobs: { latest: async (node) => (reads.push(`job:${node}`), undefined) },
       queues: {
-        backlog: async (node) => {
+        depths: async (node) => {
           reads.push(`queues:${node}`);
           if (node === 'broken') throw new Error('GetQueueAttributes refused');
           return { queueDepth: 0, deadLetterDepth: 0 };
