@@ -262,8 +262,9 @@ export class Monitoring extends Construct {
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${cluster.name}-cluster` });
     const graph = (title: string, left: IMetric[], right: IMetric[] = []) => new GraphWidget({ title, left, right, width: 8, height: 6 });
-    const perNode = (metricName: string, statistic: string) =>
-      cluster.nodes.map(({ name }) => custom(metricName, statistic, { [NODE_DIMENSION]: name }).with({ label: name, period: Duration.minutes(1) }));
+    /** One line per node of `nodes` (default: every node), labelled with its name and `suffix`. */
+    const perNode = (metricName: string, statistic: string, nodes: readonly { readonly name: string }[] = cluster.nodes, suffix = '') =>
+      nodes.map(({ name }) => custom(metricName, statistic, { [NODE_DIMENSION]: name }).with({ label: `${name}${suffix}`, period: Duration.minutes(1) }));
     this.dashboard.addWidgets(
       new TextWidget({ markdown: `# GeoServer cluster \`${cluster.name}\`\nAlarms notify the SNS topic \`${cluster.name}-cluster-alarms\`.`, width: 24, height: 2 }),
     );
@@ -290,13 +291,11 @@ export class Monitoring extends Construct {
     // dead-lettered), messages set aside as no event of the log, events parked; and, for a node
     // with a GeoServer, its GeoServer's REST errors.
     const consuming = cluster.nodes.filter((node) => consumes(node.role));
-    const perConsumingNode = (metricName: string, statistic: string, nodes = consuming, suffix = '') =>
-      nodes.map(({ name }) => custom(metricName, statistic, { [NODE_DIMENSION]: name }).with({ label: `${name}${suffix}`, period: Duration.minutes(1) }));
     const withGeoServer = consuming.filter((node) => node.geoserver !== undefined);
     this.dashboard.addWidgets(
-      graph('Apply failures', perConsumingNode(METRIC.applyFailures, 'Sum')),
-      graph('Parked and set aside', perConsumingNode(METRIC.eventsParked, 'Sum', consuming, ' parked'), perConsumingNode(METRIC.messagesSetAside, 'Sum', consuming, ' set aside')),
-      ...(withGeoServer.length > 0 ? [graph('GeoServer REST errors', perConsumingNode(METRIC.geoServerErrors, 'Sum', withGeoServer))] : []),
+      graph('Apply failures', perNode(METRIC.applyFailures, 'Sum', consuming)),
+      graph('Parked and set aside', perNode(METRIC.eventsParked, 'Sum', consuming, ' parked'), perNode(METRIC.messagesSetAside, 'Sum', consuming, ' set aside')),
+      ...(withGeoServer.length > 0 ? [graph('GeoServer REST errors', perNode(METRIC.geoServerErrors, 'Sum', withGeoServer))] : []),
     );
     // The pure masters' catch-up queue is drawn beside the nodes' queues, under its own label.
     const queues = [...Object.entries(props.nodeQueues), ...(props.masterStores ? [['master-stores', props.masterStores] as const] : [])];
