@@ -478,16 +478,22 @@ describe('job slices', () => {
   });
 });
 
+/** The DynamoDB commands a spied client's calls sent, named as the API names them. */
+function commandsOf(calls: readonly (readonly unknown[])[]): string[] {
+  return calls.map(([command]) => (command as object).constructor.name.replace(/Command$/, ''));
+}
+
 describe("a slave's apply function", () => {
+  /** A workspace master-1 publishes: its event. */
+  const publish = async (id: string) => {
+    const created = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id }, properties: { name: id } });
+    expect(created.statusCode).toBe(201);
+    return body(created).event as { sequence: number };
+  };
+  /** The event's message as the topic put it in the queue at `sentAt` (its SentTimestamp). */
+  const delivery = (event: { sequence: number }, sentAt = Date.now()) =>
+    sqsEvent([{ MessageId: `delivery-${event.sequence}`, ReceiptHandle: `delivery-${event.sequence}`, Body: JSON.stringify(event), Attributes: { SentTimestamp: String(sentAt) } }]);
   test('reads the log ahead of its queue only when the delivery shows a backlog (a message the queue held when its previous batch ended)', async () => {
-    const publish = async (id: string) => {
-      const created = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id }, properties: { name: id } });
-      expect(created.statusCode).toBe(201);
-      return body(created).event as { sequence: number };
-    };
-    // The message the topic put in the queue at `sentAt` (its SentTimestamp).
-    const delivery = (event: { sequence: number }, sentAt: number) =>
-      sqsEvent([{ MessageId: `ahead-${event.sequence}`, ReceiptHandle: `ahead-${event.sequence}`, Body: JSON.stringify(event), Attributes: { SentTimestamp: String(sentAt) } }]);
     const cursor = async () =>
       (body(await handlers.listNodes(http({ node: 'slave-1' }))).nodes as { name: string; lastAppliedSequence: number }[]).find((node) => node.name === 'slave-1')?.lastAppliedSequence;
     const apply = await handlers.apply('slave-1');
@@ -512,13 +518,6 @@ describe("a slave's apply function", () => {
   });
 
   test("drops the messages of events its read ahead applied (a burst's duplicates) with one read of the log each and no read of the cursor", async () => {
-    const publish = async (id: string) => {
-      const created = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id }, properties: { name: id } });
-      expect(created.statusCode).toBe(201);
-      return body(created).event as { sequence: number };
-    };
-    const delivery = (event: { sequence: number }) =>
-      sqsEvent([{ MessageId: `burst-${event.sequence}`, ReceiptHandle: `burst-${event.sequence}`, Body: JSON.stringify(event), Attributes: { SentTimestamp: String(Date.now()) } }]);
     const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
     const apply = await handlers.apply('slave-2');
     const [a, b, c] = [await publish('burst-a'), await publish('burst-b'), await publish('burst-c')];
@@ -531,7 +530,7 @@ describe("a slave's apply function", () => {
     const callsOf = async (deliver: () => Promise<SQSBatchResponse>): Promise<string[]> => {
       send.mockClear();
       expect(await deliver()).toEqual({ batchItemFailures: [] });
-      return send.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, '')).sort();
+      return commandsOf(send.mock.calls).sort();
     };
     let later: { sequence: number } | undefined;
     try {
@@ -552,13 +551,6 @@ describe("a slave's apply function", () => {
   });
 
   test("after a resync's finish on another instance set its store below the cursor it knows, drops the duplicates, and its next event (no backlog, checked in its commit) fills the gap from the log", async () => {
-    const publish = async (id: string) => {
-      const created = await publishAs('master-1', { kind: 'add', object: { type: 'workspace', id }, properties: { name: id } });
-      expect(created.statusCode).toBe(201);
-      return body(created).event as { sequence: number };
-    };
-    const delivery = (event: { sequence: number }) =>
-      sqsEvent([{ MessageId: `lowered-${event.sequence}`, ReceiptHandle: `lowered-${event.sequence}`, Body: JSON.stringify(event), Attributes: { SentTimestamp: String(Date.now()) } }]);
     const store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
     const apply = await handlers.apply('slave-2');
     const [a, b, c] = [await publish('lowered-a'), await publish('lowered-b'), await publish('lowered-c')];
@@ -572,7 +564,7 @@ describe("a slave's apply function", () => {
     const send = jest.spyOn(apply.dynamoClient.prototype, 'send');
     try {
       expect(await apply(delivery(b!))).toEqual({ batchItemFailures: [] });
-      expect(send.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, ''))).toEqual(['Query']);
+      expect(commandsOf(send.mock.calls)).toEqual(['Query']);
     } finally {
       send.mockRestore();
     }
@@ -583,7 +575,7 @@ describe("a slave's apply function", () => {
     try {
       expect(await apply(delivery(d))).toEqual({ batchItemFailures: [] });
       // The copy's commit against c, checking the log's item (no read first), fails on the cursor; then the cursor, the gap and its objects are read, and committed.
-      expect(sendD.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, ''))).toEqual(['TransactWriteItems', 'GetItem', 'Query', 'BatchGetItem', 'TransactWriteItems']);
+      expect(commandsOf(sendD.mock.calls)).toEqual(['TransactWriteItems', 'GetItem', 'Query', 'BatchGetItem', 'TransactWriteItems']);
     } finally {
       sendD.mockRestore();
     }
@@ -746,7 +738,7 @@ describe("the master-stores queue's consumer", () => {
     const callsOf = async (deliver: () => Promise<void>): Promise<string[]> => {
       send.mockClear();
       await deliver();
-      return send.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, '')).sort();
+      return commandsOf(send.mock.calls).sort();
     };
     try {
       for (const id of ['keeping-up-1', 'keeping-up-2', 'keeping-up-3']) {
@@ -802,7 +794,7 @@ describe("the master-stores queue's consumer", () => {
     const send = jest.spyOn(DynamoDBClient.prototype, 'send');
     try {
       await handlers.catchUpMasterStores(sqsEvent(messages.slice(2)));
-      const calls = send.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, '')).sort();
+      const calls = commandsOf(send.mock.calls).sort();
       // The commit (with the checks of the log's item and of the master's pause) and the published mark.
       expect(calls.filter((call) => call !== 'UpdateItem')).toEqual(['TransactWriteItems']);
     } finally {
@@ -828,7 +820,7 @@ describe("the master-stores queue's consumer", () => {
     try {
       await handlers.catchUpMasterStores(sqsEvent([third!]));
       // Compared with the log (its window, read for the second, holds it: no call) and marked, nothing else.
-      const calls = send.mock.calls.map(([command]) => command.constructor.name.replace(/Command$/, ''));
+      const calls = commandsOf(send.mock.calls);
       expect(calls.filter((call) => call !== 'UpdateItem')).toEqual([]);
       expect(calls).toContain('UpdateItem');
     } finally {
