@@ -527,7 +527,6 @@ export class ConfigSyncService extends Construct {
   }
 }
 
-/** The function side's filter policy (SNS's JSON form) as CDK subscription filters. */
 /**
  * The ARN to grant for a secret named by name or ARN. A name gets Secrets Manager's random
  * six-character suffix (`-??????`), so the grant matches that secret and no other.
