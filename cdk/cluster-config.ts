@@ -12,12 +12,6 @@ const awsId = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be an id like '${prefix}-0123456789abcdef0'`);
 
 /**
- * A consuming node's own GeoServer, which its apply function changes through the REST API.
- * `network` puts the function in the GeoServer's VPC (subnets that route to it, security
- * groups it may leave through) and says how it reaches DynamoDB, SQS, S3 and Secrets Manager
- * from there: through a NAT the VPC already has, or through VPC endpoints the stack creates.
- */
-/**
  * An EventBridge rate expression in minutes or hours, as EventBridge takes it: a positive value, and
  * the unit singular for 1 and plural above (`rate(1 minutes)` and `rate(5 minute)` are refused at deploy).
  */
@@ -25,6 +19,12 @@ const RATE_EXPRESSION = /^rate\((1 (minute|hour)|([2-9]|[1-9]\d+) (minutes|hours
 /** An Availability Zone's name: `eu-west-1a`, `us-gov-west-1a`, a Local Zone's `us-west-2-lax-1a`. */
 const AVAILABILITY_ZONE = /^[a-z]{2}(-[a-z]+)+-\d+(-[a-z]+-\d+)?[a-z]$/;
 
+/**
+ * A consuming node's own GeoServer, which its apply function changes through the REST API.
+ * `network` puts the function in the GeoServer's VPC (subnets that route to it, security
+ * groups it may leave through) and says how it reaches DynamoDB, SQS, S3 and Secrets Manager
+ * from there: through a NAT the VPC already has, or through VPC endpoints the stack creates.
+ */
 const geoserverSchema = z
   .object({
     /** The GeoServer's base URL; its REST API is under `<url>/rest`. */

@@ -441,10 +441,6 @@ export type EventDraft = WithoutSequence<ConfigEvent> | WithoutSequence<Offloade
 type WithoutSequence<T> = T extends unknown ? Omit<T, 'sequence'> : never;
 
 /**
- * The cluster's durable, gap-free event log: the source of truth a node fills gaps from and
- * bootstraps from.
- */
-/**
  * A publisher's precondition: the append is refused (`NodePausedError`, nothing stored) while
  * `unlessPaused` is paused. A log that can checks it in the append's own atomic write; any
  * other reads `pauses` before it allocates.
@@ -454,6 +450,10 @@ export interface AppendGuard {
   readonly pauses: NodePauses;
 }
 
+/**
+ * The cluster's durable, gap-free event log: the source of truth a node fills gaps from and
+ * bootstraps from.
+ */
 export interface EventLog {
   /**
    * Gives the draft the next sequence of its cluster and stores it, in one atomic write

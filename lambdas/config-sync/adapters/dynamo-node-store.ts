@@ -745,8 +745,7 @@ export class DynamoNodeStore implements NodeStore {
    * A put that replaces only an older version of the object (or none). A snapshot also
    * replaces the same version: in a sound store it is identical, and a store in doubt is
    * repaired. An applier never does: the same version means the event is already applied.
-   */
-  /**
+   *
    * `unread`: the caller wrote the object without reading it, so the version it replaces must
    * also hold its properties inline: the reference to a body in S3, which must be deleted once
    * superseded, is what a read would have given (`supersede`); and it must not carry a

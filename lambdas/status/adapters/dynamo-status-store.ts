@@ -579,7 +579,6 @@ function filterOf(
   return { expression: clauses.length ? clauses.join(' AND ') : undefined, names, values };
 }
 
-/** Whether a status read from the table still answers the listing. */
 /** Whether a status read from the table still belongs to the listing (the processes worked out once per listing). */
 function matcher(query: ListQuery): (status: ExecutionStatus) => boolean {
   const processes = processNamesOf(query);

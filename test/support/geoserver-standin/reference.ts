@@ -204,13 +204,6 @@ export class RestReference {
   }
 
   /**
-   * Finds what documents `method` on `restPath` (the path after `/geoserver/rest`, as sent). As
-   * GeoServer, it routes the decoded path: RestConfiguration's path helper decodes the whole path
-   * (java.net.URLDecoder, so "+" is a space) before Spring matches it and reads a representation
-   * extension off it, so `pg%2Ejson` is store `pg` asked for as JSON, and `%63overagestores` is
-   * `coveragestores`. An encoded "/" is refused, as the servlet container refuses it by default.
-   */
-  /**
    * What GeoServer answers an OPTIONS with on `sentPath`, which no REST controller declares:
    * Spring MVC's own answer, `Allow` naming the methods the handlers matching the path declare
    * (here: those the reference documents other than only as 405), HEAD beside GET, then OPTIONS.
@@ -228,6 +221,13 @@ export class RestReference {
     return { ok: true, allow: [...new Set(allow), 'OPTIONS'] };
   }
 
+  /**
+   * Finds what documents `method` on `restPath` (the path after `/geoserver/rest`, as sent). As
+   * GeoServer, it routes the decoded path: RestConfiguration's path helper decodes the whole path
+   * (java.net.URLDecoder, so "+" is a space) before Spring matches it and reads a representation
+   * extension off it, so `pg%2Ejson` is store `pg` asked for as JSON, and `%63overagestores` is
+   * `coveragestores`. An encoded "/" is refused, as the servlet container refuses it by default.
+   */
   match(method: string, sentPath: string): Match {
     let restPath: string;
     try {

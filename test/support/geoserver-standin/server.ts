@@ -849,7 +849,6 @@ function authorized(header: string | undefined, users: { name: string; password:
   return users.some((user) => user.name === name && user.password === password);
 }
 
-/** The wrapper a JSON body for this operation carries (XStream's alias of the object). */
 /**
  * The style media type a GET of a style asks for: by its extension (`.sld` is SLD 1.0), else by
  * `Accept`; undefined when it asks for the style's info.
