@@ -44,8 +44,6 @@ export interface ConfigSyncServiceProps {
   readonly maxReceiveCount?: number;
   /** How long a node that is down keeps receiving into its queue. @default Duration.days(14), the SQS maximum */
   readonly queueRetention?: Duration;
-  /** How often committed but unpublished events are published again. @default rate(1 minute) */
-  readonly republishSchedule?: string;
 }
 
 export interface NodeQueues {
@@ -310,8 +308,10 @@ export class ConfigSyncService extends Construct {
     const binding = (ownNode?: string): ManifestBinding<ConfigSyncEnv, ConfigSyncResource, ConfigSyncScope, ConfigSyncSchedule> => ({
       environment: (name) => environment[name],
       grant: (grant) => statements(grant, ownNode),
-      // The lag is measured every minute: the lag alarm counts minutes (cluster.observability.lagMinutes).
-      schedule: (setting) => (setting === 'lagSchedule' ? 'rate(1 minute)' : (props.republishSchedule ?? 'rate(1 minute)')),
+      // Both run every minute, which is not a setting: the lag alarm counts minutes
+      // (cluster.observability.lagMinutes), and the gateway's sweep bounds its waits by it
+      // (RECOVERY_WANTED_MS and UPLOAD_SETTLE_MS in gateway/limits.ts).
+      schedule: () => 'rate(1 minute)',
       api: props.api,
       authorizers: { node: props.nodeAuthorizer, read: props.readAuthorizer, open: undefined },
       bundledFiles,

@@ -38,7 +38,7 @@ export type ConfigSyncResource =
  * functions bring up to date themselves, with no GeoServer's apply function), all.
  */
 export type ConfigSyncScope = 'ownNode' | 'publishers' | 'pureMasters' | 'geoserverNodes' | 'nodesWithoutGeoServer' | 'allNodes';
-/** `republishSchedule`: cluster setting (default every minute); `lagSchedule`: every minute, the lag alarms' period. */
+/** `republishSchedule` (also the gateway's sweep) and `lagSchedule` (the lag alarms' period): both every minute. */
 export type ConfigSyncSchedule = 'republishSchedule' | 'lagSchedule';
 
 const ddb = (...actions: string[]) => actions.map((action) => `dynamodb:${action}`);
