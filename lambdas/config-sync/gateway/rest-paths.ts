@@ -126,6 +126,10 @@ export function withUnreservedDecoded(rawPath: string): string {
  *   GeoServer routes the request, and resolves what is left;
  * - a dot segment, in any encoding (`..`, `%2e%2E`): the HTTP client resolves it before sending
  *   (WHATWG URL), so `/rest/workspaces/%2e%2e/%2e%2e/manager` leaves GeoServer's REST API;
+ * - a `#` or `?` as itself (an escaped path holds them only as `%23`, `%3F`; a path that reaches
+ *   the gateway decoded holds them as sent): the HTTP client ends the path there, so
+ *   `DELETE .../datastores/pg#old` would remove store `pg` on the master while the cluster
+ *   published the removal of `pg#old`;
  * - an encoded `/` or `\`, a control character, or a malformed `%` escape: read differently by
  *   the container than by this classifier.
  * A letter, digit, `-`, `.`, `_` or `~` percent-encoded is not among them: the gateway reads the
@@ -134,6 +138,8 @@ export function withUnreservedDecoded(rawPath: string): string {
 export function unsafePathReason(rawPath: string): string | undefined {
   for (const raw of rawPath.split('/')) {
     if (raw.includes(';')) return `a ";" (a path parameter, which the master's servlet container strips) in "${raw}"`;
+    const delimiter = /[#?]/.exec(raw)?.[0];
+    if (delimiter !== undefined) return `a "${delimiter}" as itself in "${raw}", where the master's path would end (send it as ${delimiter === '#' ? '%23' : '%3F'} in a name)`;
     let segment: string;
     try {
       segment = decodeURIComponent(raw);

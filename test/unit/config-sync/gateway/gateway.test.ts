@@ -348,6 +348,35 @@ describe('the gateway in front of a master GeoServer', () => {
     expect((await call('GET', '/workspaces/a%3Bb.json')).status).toBe(404);
   });
 
+  it('refuses, before anything is sent, a path holding a "#" or "?" as itself (an escaped path never does): the HTTP client would end the path there, and the master act on another object', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    published = [];
+    const before = master.requests.length;
+    // The path as given, with no query split off it (`call` takes a "?" for the query's start).
+    const send = (method: string, path: string, body?: unknown) => {
+      const upstream = new HttpUpstream(master.url, 5000, 6 * 1024 * 1024);
+      const headers = { authorization: ADMIN, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+      return handleGatewayCall(upstream, publisher, { method, path, query: '', headers, ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }) }, { readBack: masterView(upstream) });
+    };
+    // Each read by the cluster as an object named with the "#" or "?"; sent, the master would
+    // remove store pg, or change it with a feature type's body.
+    for (const [method, path, body, character] of [
+      ['DELETE', '/workspaces/topp/datastores/pg#old', undefined, '#'],
+      ['DELETE', '/workspaces/topp/datastores/pg?old', undefined, '?'],
+      ['PUT', '/workspaces/topp/datastores/pg#/featuretypes/roads', { featureType: { title: 'x' } }, '#'],
+      ['GET', '/workspaces/topp#x/datastores', undefined, '#'],
+    ] as const) {
+      await expect(send(method, path, body)).rejects.toMatchObject({ status: 400, code: 'INVALID_PATH', message: expect.stringContaining(`a "${character}"`) });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(master.catalog.objects.dataStore.has('topp:pg')).toBe(true);
+    expect(published).toEqual([]);
+    // Escaped, "#" and "?" are a name's characters like any other.
+    expect((await send('GET', '/workspaces/topp/datastores/pg%23old.json')).status).toBe(404);
+    expect((await send('GET', '/workspaces/topp/datastores/pg%3Fold.json')).status).toBe(404);
+  });
+
   it('reads a letter, digit or "-._~" percent-encoded as itself, as the master does: a client that encodes "~" (Java\'s URLEncoder) is served, and an encoded extension is one', async () => {
     await call('POST', '/workspaces', { workspace: { name: 'topp' } });
     await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
