@@ -926,7 +926,7 @@ export const GATEWAY_API = {
           'a query parameter given twice or a `recurse` GeoServer reads as neither true nor false, a JSON body naming a member twice in one object ' +
           'or a name that is not a string, a style file POSTed without `?name=`, `POST /workspaces?default=true`, a write under the workspace `default` (GeoServer\'s alias for its default workspace), a DELETE of settings, a body that is not UTF-8 ' +
           'or XML declaring another encoding), or a path the master would read as another (INVALID_PATH: a `;` path parameter, a dot ' +
-          "segment in any encoding, an encoded `/` or `\\`, a `+` in a replicated path, a write ending in `.yaml`, `.ysld` or `.mbstyle`), or a body with " +
+          "segment in any encoding, a `#` or `?` not escaped, an encoded `/` or `\\`, a `+` in a replicated path, a write ending in `.yaml`, `.ysld` or `.mbstyle`), or a body with " +
           'a DOCTYPE declaration, on any path, or a zipped style package whose SLD has one (XML_DOCTYPE, field `body`: its entities could be fetched or expanded by the master), ' +
           'or an XML body, on any path, in an encoding the DOCTYPE check cannot read (XML_ENCODING, field `body`: EBCDIC, or a declared encoding whose markup is not ASCII bytes), ' +
           'or a namespace POSTed without a `uri` or PUT with a blank one, which GeoServer would refuse with a 500 (INVALID_REQUEST, field `uri`), ' +
@@ -938,7 +938,8 @@ export const GATEWAY_API = {
       401: gatewayOrGeoServer(
         "A cluster node's or operator's token (`Bearer <name>.<secret>`) instead of a GeoServer user's credentials (CLUSTER_TOKEN; nothing was forwarded, " +
           "the token never reaches the master); or the master GeoServer's own 401 (to a write to a replicated path or an upload, its answer to " +
-          "`GET /rest/about/version.json` with the caller's `Authorization`, asked before the write waits for the write lease: the write was not forwarded)",
+          "`GET /rest/about/version.json` with the caller's `Authorization`, asked before the write waits for the write lease: the write was not forwarded); " +
+          'or, to such a write carrying no credentials at all where the master serves that read to anyone, CREDENTIALS_REQUIRED with `WWW-Authenticate: Basic` (nothing was forwarded)',
       ),
       403: gatewayOrGeoServer(
         "The caller's address is not in cluster.gateway.allowedSourceIps (SOURCE_NOT_ALLOWED; nothing was forwarded), or a write a browser sent, which names an `Origin` " +

@@ -20,6 +20,15 @@
  * 504), nothing leased. A caller the master accepted is not asked again within
  * `ttlMs`, per function instance: its credentials are kept as a SHA-256 digest, never as sent.
  *
+ * A caller with no credentials at all (no `Authorization`, no `authkey`) is refused with 401 also
+ * when the master serves the read: GeoServer's REST rules may let anonymous callers read
+ * (`/**;GET=IS_AUTHENTICATED_ANONYMOUSLY`, its documentation's "anonymous read-only access") while
+ * keeping writes for administrators, and such a caller's writes would otherwise hold the lease
+ * each until the master refused them, as strangers with wrong credentials did. The answer asks
+ * for credentials as GeoServer does (`WWW-Authenticate: Basic realm="GeoServer Realm"`), so a
+ * client that sends them only when challenged sends them next. A GeoServer that takes anonymous
+ * REST writes has them refused through the gateway.
+ *
  * The read carries what the write would authenticate with: its `Authorization` header (the only
  * header of the caller's the gateway passes on, gateway.ts `forwardedHeaders`) and an `authkey`
  * query parameter (the name GeoServer's key authentication reads by default). A GeoServer whose
@@ -28,7 +37,8 @@
  * GeoServer that lets anonymous callers write a REST path but not read `/about/version`.
  */
 import { createHash } from 'node:crypto';
-import type { CallerRefusal, Callers, GatewayRequest, Upstream } from './gateway';
+import { AppError } from '../../shared/errors';
+import type { CallerRefusal, Callers, GatewayRequest, Upstream, UpstreamResponse } from './gateway';
 
 /** The read every GeoServer serves (its REST API's version), under `<geoserver>/rest`. */
 export const CALLER_CHECK_PATH = '/about/version.json';
@@ -38,6 +48,31 @@ export const AUTH_KEY_PARAMETER = 'authkey';
 export const CALLER_CHECK_TTL_MS = 60_000;
 /** Callers remembered per instance; the oldest is forgotten first. */
 const MAX_REMEMBERED = 1000;
+
+/** 401: a write without credentials (answered with GeoServer's HTTP Basic challenge, `credentialsRequired`). */
+export class CredentialsRequiredError extends AppError {
+  constructor() {
+    super(
+      401,
+      'CREDENTIALS_REQUIRED',
+      "The write carries no credentials, and the gateway forwards writes only with a GeoServer user's (HTTP Basic, or an authkey parameter); nothing was sent to the master",
+    );
+  }
+}
+
+/** The answer to a write without credentials: the error's JSON, asking for HTTP Basic as GeoServer does. */
+function credentialsRequired(): UpstreamResponse {
+  const error = new CredentialsRequiredError();
+  return {
+    status: error.status,
+    headers: { 'www-authenticate': 'Basic realm="GeoServer Realm"', 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify({ code: error.code, message: error.message })),
+  };
+}
+
+function isServerError(status: number): boolean {
+  return status >= 500 && status < 600;
+}
 
 export interface CallerCheckOptions {
   readonly ttlMs?: number;
@@ -83,6 +118,9 @@ export class CallerCheck implements Callers {
     );
     if (answer.status === 401) {
       return { answer, reason: `the master refused the caller's credentials (GET ${CALLER_CHECK_PATH} answered ${answer.status}): the write was not forwarded` };
+    }
+    if (authorization === undefined && key === undefined && !isServerError(answer.status)) {
+      return { answer: credentialsRequired(), reason: `the write carries no credentials (the master answered ${answer.status} to an anonymous GET ${CALLER_CHECK_PATH}, which says nothing of writes): it was not forwarded` };
     }
     // Remembered only when the master accepted the credentials: a 5xx says nothing of them.
     if ((answer.status >= 200 && answer.status < 300) || answer.status === 403) this.remember(digest);

@@ -94,6 +94,28 @@ describe('CallerCheck', () => {
     }
   });
 
+  test("a caller without credentials is refused 401 at once also where the master serves REST reads to anonymous callers (GeoServer's anonymous read-only rules), and is not remembered", async () => {
+    // `/**;GET=IS_AUTHENTICATED_ANONYMOUSLY`: the read answers 200 to anyone, which says nothing of writes.
+    const calls: GatewayRequest[] = [];
+    const publicReads: Upstream = {
+      async send(request) {
+        calls.push(request);
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"about":{}}') };
+      },
+    };
+    const check = new CallerCheck(publicReads);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const refused = await check.refusal(write(undefined));
+      expect(refused?.answer).toMatchObject({ status: 401, headers: { 'www-authenticate': 'Basic realm="GeoServer Realm"', 'content-type': 'application/json' } });
+      expect(JSON.parse(refused!.answer.body.toString())).toEqual({ code: 'CREDENTIALS_REQUIRED', message: expect.stringContaining('carries no credentials') });
+      expect(refused?.reason).toContain('no credentials');
+    }
+    expect(calls).toHaveLength(2);
+    // With credentials, the master's 200 lets the write go on as before.
+    expect(await check.refusal(write(ADMIN))).toBeUndefined();
+    expect(await check.refusal(write(undefined, 'authkey=k1'))).toBeUndefined();
+  });
+
   test('a master out of reach fails the check as it would fail the write', async () => {
     const check = new CallerCheck({ send: async () => Promise.reject(new Error('connect ECONNREFUSED')) });
     await expect(check.refusal(write(ADMIN))).rejects.toThrow('ECONNREFUSED');
@@ -147,6 +169,26 @@ describe('the gateway asks before it takes the lease', () => {
     // A caller the master accepts waits for the lease as before, and is refused 503 when it stays busy.
     await expect(handleGatewayCall(upstream, publisher, write(ADMIN), options)).rejects.toBeInstanceOf(GatewayBusyError);
     expect(lease.attempts).toBeGreaterThan(0);
+  });
+
+  test("while another write holds the lease, a write without credentials is answered 401 at once even where the master serves REST reads to anyone; nothing leased or published", async () => {
+    const calls: string[] = [];
+    const publicReads: Upstream = {
+      async send(request) {
+        calls.push(`${request.method} ${request.path}`);
+        if (request.method === 'GET') return { status: 200, headers: {}, body: Buffer.from('{"about":{}}') };
+        return request.headers.authorization === undefined ? REFUSED : { status: 201, headers: {}, body: Buffer.from('topp') };
+      },
+    };
+    const lease = new HeldLease();
+    const writes = leaseSerializer(lease, { waitMs: 50, ttlMs: 30_000, backoff: { baseMs: 1, capMs: 5 } });
+    const published: unknown[] = [];
+    const options = { writes, callers: new CallerCheck(publicReads), readBack: masterView(publicReads) };
+    const answer = await handleGatewayCall(publicReads, { publish: async (change) => (published.push(change), 1) }, write(undefined), options);
+    expect(answer).toMatchObject({ status: 401, replication: 'refused', sequences: [] });
+    expect(lease.attempts).toBe(0);
+    expect(calls).toEqual(['GET /about/version.json']);
+    expect(published).toEqual([]);
   });
 
   test('reads and unreplicated paths are not asked: the master decides on them as it always did', async () => {
