@@ -27,7 +27,9 @@
  * each until the master refused them, as strangers with wrong credentials did. The answer asks
  * for credentials as GeoServer does (`WWW-Authenticate: Basic realm="GeoServer Realm"`), so a
  * client that sends them only when challenged sends them next. A GeoServer that takes anonymous
- * REST writes has them refused through the gateway.
+ * REST writes has them refused through the gateway. On a master that serves the read to anyone,
+ * credentials GeoServer ignores rather than refuses (a scheme it has no filter for, an unknown
+ * `authkey`) read as anonymous and are answered 200 too: such writes still go on to the lease.
  *
  * The read carries what the write would authenticate with: its `Authorization` header (the only
  * header of the caller's the gateway passes on, gateway.ts `forwardedHeaders`) and an `authkey`
