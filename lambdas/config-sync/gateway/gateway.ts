@@ -702,7 +702,15 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
     return `a global ${classified.type} named ${JSON.stringify(name)}: GeoServer keeps the ":" in the name, while the cluster reads ${JSON.stringify(name)} as ${name.slice(name.indexOf(':') + 1)} of workspace ${name.slice(0, name.indexOf(':'))}; name it without ":", or create it under /workspaces/{workspace}`;
   }
   const member = memberPath(classified.id === undefined ? classified.path : classified.path.slice(0, classified.path.lastIndexOf('/')), name);
-  return member.managed && member.id !== undefined ? problem(member.type, member.id, named) : `${classified.type} ${JSON.stringify(name)}${named} cannot be named in a REST path`;
+  if (!member.managed || member.id === undefined) return `${classified.type} ${JSON.stringify(name)}${named} cannot be named in a REST path`;
+  const refused = problem(member.type, member.id, named);
+  if (refused !== undefined) return refused;
+  // A name the cluster's ids carry but no path the gateway forwards can hold (a "\", refused
+  // encoded): the object would stay on every node, never to be changed or removed through it.
+  const unaddressable = unsafePathReason(encodeURIComponent(name));
+  return unaddressable === undefined
+    ? undefined
+    : `${classified.type} ${JSON.stringify(name)}${named} could not be addressed again: its path would hold ${unaddressable}, which the gateway does not forward, so the object could never be changed or removed through it`;
 }
 
 /**

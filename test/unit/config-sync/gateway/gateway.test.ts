@@ -322,6 +322,27 @@ describe('the gateway in front of a master GeoServer', () => {
     expect((await call('PUT', '/layers/topp:roads', { layer: { queryable: false } })).replication).toBe('published');
   });
 
+  it('refuses, before the master sees it, a name holding a "\\" (created or renamed to), which no path the gateway forwards can address again: the object could never be changed or removed through it', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    published = [];
+    const before = master.requests.length;
+    for (const [method, path, body, contentType] of [
+      ['POST', '/workspaces/topp/datastores', { dataStore: { name: 'a\\b' } }, 'application/json'],
+      ['PUT', '/workspaces/topp/datastores/pg', { dataStore: { name: 'pg\\old' } }, 'application/json'],
+      ['POST', '/workspaces/topp/datastores', '<dataStore><name>a\\b</name></dataStore>', 'application/xml'],
+      ['POST', '/styles?name=a%5Cb&raw=true', '<StyledLayerDescriptor version="1.0.0"/>', 'application/vnd.ogc.sld+xml'],
+    ] as const) {
+      await expect(call(method, path, body, contentType)).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringContaining('"\\"') });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(master.catalog.objects.dataStore.has('topp:a\\b')).toBe(false);
+    expect(master.catalog.objects.dataStore.has('topp:pg')).toBe(true);
+    expect(published).toEqual([]);
+    // Why: such an object's path is one the gateway refuses to forward.
+    await expect(call('DELETE', '/workspaces/topp/datastores/a%5Cb')).rejects.toMatchObject({ status: 400, code: 'INVALID_PATH' });
+  });
+
   it('refuses, before anything is sent, a path the master would read as another: path parameters, dot segments in any encoding, encoded separators', async () => {
     const before = master.requests.length;
     const refusals: [string, string, RegExp][] = [
