@@ -35,8 +35,7 @@
  * header of the caller's the gateway passes on, gateway.ts `forwardedHeaders`) and an `authkey`
  * query parameter (the name GeoServer's key authentication reads by default). A GeoServer whose
  * key authentication reads another parameter name refuses such a read: its callers use HTTP Basic
- * through the gateway. Refused too, in the one setup where the read and the write disagree: a
- * GeoServer that lets anonymous callers write a REST path but not read `/about/version`.
+ * through the gateway. Anonymous writes are refused whatever the master's rules (above).
  */
 import { createHash } from 'node:crypto';
 import { AppError } from '../../shared/errors';
