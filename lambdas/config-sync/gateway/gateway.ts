@@ -54,7 +54,7 @@ import { AppError, MethodNotAllowedError, ValidationError } from '../../shared/e
 import { duplicateMemberName } from '../../shared/json-names';
 import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits } from '../../shared/xml-reader';
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
-import { isConfigurationType, isResourceType, isStoreType, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
+import { isConfigurationType, isResourceType, isStoreType, jsonDepth, MAX_PROPERTIES_DEPTH, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
 import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, storeCollectionType, unsafePathReason, withUnreservedDecoded, type ClassifiedPath, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { linkedBefore, linkedChanges, linkedPath, linkedRemoval } from './namespace-link';
@@ -646,6 +646,8 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (encoding !== undefined) return encoding;
   const unread = unreadableRepresentation(method, request);
   if (unread !== undefined) return unread;
+  const nested = nestedRepresentation(method, request);
+  if (nested !== undefined) return nested;
   const twice = repeatedJsonMember(request);
   if (twice !== undefined) return `the body names the member ${JSON.stringify(twice)} twice in one object`;
   const problem = (type: ObjectType, id: string, named = '') => {
@@ -814,6 +816,20 @@ function unreadableRepresentation(method: string, request: GatewayRequest): stri
     reason = (error as Error).message;
   }
   return `the body is not XML the gateway can read (${reason}), while GeoServer's XML reader takes more (it stops at the end of the root element), so the master could apply what the cluster never checked; send one well-formed XML document`;
+}
+
+/**
+ * A JSON representation nested deeper than any object the cluster carries (MAX_PROPERTIES_DEPTH
+ * levels, inside its wrapper): the master would apply it, and no event could carry what it then
+ * holds (events.ts refuses it), so the master would differ from every other node. An XML one is
+ * bounded alike where it is read (REPRESENTATION_LIMITS).
+ */
+function nestedRepresentation(method: string, request: GatewayRequest): string | undefined {
+  if ((method !== 'POST' && method !== 'PUT') || !request.body || request.body.length === 0 || !isRepresentation(request) || !mediaTypeOf(request).includes('json')) return undefined;
+  const parsed = parsedJson(request.body);
+  const limit = MAX_PROPERTIES_DEPTH + 1;
+  if (parsed === undefined || jsonDepth(parsed.value, limit) <= limit) return undefined;
+  return `the body is nested deeper than ${limit} levels (an object's ${MAX_PROPERTIES_DEPTH}, inside its wrapper), deeper than any object the cluster carries, so no other node could take what the master would hold`;
 }
 
 /**

@@ -4,7 +4,7 @@
  * applied a write.
  */
 import { HttpUpstream } from '../../../../lambdas/config-sync/adapters/geoserver-upstream';
-import type { ConfigChange } from '../../../../lambdas/config-sync/events';
+import { parseConfigChange, type ConfigChange } from '../../../../lambdas/config-sync/events';
 import { handleGatewayCall, type GatewayRequest, type Upstream, type UpstreamResponse } from '../../../../lambdas/config-sync/gateway/gateway';
 import { mergePatchBetween, wholeStatePatch } from '../../../../lambdas/config-sync/merge-patch';
 import { classifyRestPath } from '../../../../lambdas/config-sync/gateway/rest-paths';
@@ -341,6 +341,27 @@ describe('the gateway in front of a master GeoServer', () => {
     expect(published).toEqual([]);
     // Why: such an object's path is one the gateway refuses to forward.
     await expect(call('DELETE', '/workspaces/topp/datastores/a%5Cb')).rejects.toMatchObject({ status: 400, code: 'INVALID_PATH' });
+  });
+
+  it('refuses, before the master sees it, a JSON representation nested deeper than an object the cluster carries: the master would apply what no other node could take', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    published = [];
+    const before = master.requests.length;
+    // 70 levels inside the store's object (its wrapper one more): past MAX_PROPERTIES_DEPTH.
+    let deep: unknown = 'x';
+    for (let level = 0; level < 69; level += 1) deep = [deep];
+    const body = { dataStore: { description: 'nested', metadata: { entry: deep } } };
+    // What the cluster would be asked to publish (the master's object read back) is refused by it.
+    expect(() => parseConfigChange({ kind: 'modify', object: { type: 'dataStore', id: 'topp:pg' }, patch: body.dataStore })).toThrow(/nests deeper than 64 levels/);
+    await expect(call('PUT', '/workspaces/topp/datastores/pg', body)).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringContaining('nested') });
+    expect(master.requests.length).toBe(before);
+    expect(master.catalog.get('dataStore', 'topp:pg')).not.toHaveProperty('description');
+    expect(published).toEqual([]);
+    // 64 levels in all is an object the cluster carries.
+    let shallow: unknown = 'x';
+    for (let level = 0; level < 60; level += 1) shallow = [shallow];
+    expect((await call('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: 'nested', metadata: { entry: shallow } } })).replication).toBe('published');
   });
 
   it('refuses, before anything is sent, a path the master would read as another: path parameters, dot segments in any encoding, encoded separators', async () => {
