@@ -924,7 +924,7 @@ export const GATEWAY_API = {
       400: gatewayOrGeoServer(
         'A write the cluster could not replicate (NOT_REPLICABLE: a name its ids cannot carry, or one holding a `\\` its paths cannot, a resource\'s `nativeName` when it is POSTed without a `name`, a layer named without its workspace, ' +
           'a query parameter given twice or a `recurse` GeoServer reads as neither true nor false, a JSON body naming a member twice in one object ' +
-          'or a name that is not a string, a JSON body nested deeper than 65 levels, a style file POSTed without `?name=`, `POST /workspaces?default=true`, a write under the workspace `default` (GeoServer\'s alias for its default workspace), a DELETE of settings, a body that is not UTF-8 ' +
+          'or a name that is not a string, a JSON body nested deeper than 65 levels or holding a lone UTF-16 surrogate, a style file POSTed without `?name=`, `POST /workspaces?default=true`, a write under the workspace `default` (GeoServer\'s alias for its default workspace), a DELETE of settings, a body that is not UTF-8 ' +
           'or XML declaring another encoding), or a path the master would read as another (INVALID_PATH: a `;` path parameter, a dot ' +
           "segment in any encoding, a `#` or `?` not escaped, an encoded `/` or `\\`, a `+` in a replicated path, a write ending in `.yaml`, `.ysld` or `.mbstyle`), or a body with " +
           'a DOCTYPE declaration, on any path, or a zipped style package whose SLD has one (XML_DOCTYPE, field `body`: its entities could be fetched or expanded by the master), ' +

@@ -646,6 +646,8 @@ function unreplicableWrite(classified: ManagedPath, method: string, request: Gat
   if (encoding !== undefined) return encoding;
   const unread = unreadableRepresentation(method, request);
   if (unread !== undefined) return unread;
+  const lone = loneSurrogateIn(request);
+  if (lone !== undefined) return lone;
   const nested = nestedRepresentation(method, request);
   if (nested !== undefined) return nested;
   const twice = repeatedJsonMember(request);
@@ -816,6 +818,31 @@ function unreadableRepresentation(method: string, request: GatewayRequest): stri
     reason = (error as Error).message;
   }
   return `the body is not XML the gateway can read (${reason}), while GeoServer's XML reader takes more (it stops at the end of the root element), so the master could apply what the cluster never checked; send one well-formed XML document`;
+}
+
+/**
+ * A string of a JSON body (a member's name or value) holding a lone UTF-16 surrogate, which JSON
+ * writes as an escape (`"\ud800"`) in a body that is UTF-8 all the same: the cluster carries text
+ * as UTF-8, which cannot hold one (it would reach the other nodes as U+FFFD), and a name holding
+ * one cannot be put in a path at all. Walked without recursion, as the body may be nested deep.
+ * A style file (an MBStyle's JSON) is kept as the text sent, escapes and all: not walked.
+ */
+function loneSurrogateIn(request: GatewayRequest): string | undefined {
+  if (!request.body || request.body.length === 0 || !isRepresentation(request) || !mediaTypeOf(request).includes('json')) return undefined;
+  const parsed = parsedJson(request.body);
+  if (parsed === undefined) return undefined;
+  const pending: unknown[] = [parsed.value];
+  while (pending.length > 0) {
+    const current = pending.pop();
+    const strings = typeof current === 'string' ? [current] : typeof current === 'object' && current !== null && !Array.isArray(current) ? Object.keys(current) : [];
+    const lone = strings.find((text) => !text.isWellFormed());
+    if (lone !== undefined) {
+      const shown = JSON.stringify(lone);
+      return `the body holds a lone UTF-16 surrogate in the string ${shown.length > 80 ? `${shown.slice(0, 80)}...` : shown}, which UTF-8, in which the cluster carries text, cannot hold; send the character whole (a surrogate pair) or not at all`;
+    }
+    if (typeof current === 'object' && current !== null) for (const child of Array.isArray(current) ? current : Object.values(current)) pending.push(child);
+  }
+  return undefined;
 }
 
 /**

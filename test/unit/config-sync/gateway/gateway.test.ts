@@ -364,6 +364,27 @@ describe('the gateway in front of a master GeoServer', () => {
     expect((await call('PUT', '/workspaces/topp/datastores/pg', { dataStore: { description: 'nested', metadata: { entry: shallow } } })).replication).toBe('published');
   });
 
+  it('refuses with 400, before the master sees it, a JSON body holding a lone UTF-16 surrogate (an escape such as \\ud800 with no pair), which UTF-8 cannot carry: not a 500', async () => {
+    await call('POST', '/workspaces', { workspace: { name: 'topp' } });
+    await call('POST', '/workspaces/topp/datastores', { dataStore: { name: 'pg' } });
+    await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'roads' } });
+    published = [];
+    const before = master.requests.length;
+    for (const [method, path, body] of [
+      ['POST', '/workspaces', '{"workspace":{"name":"\\ud800"}}'],
+      ['POST', '/workspaces/topp/datastores', '{"dataStore":{"name":"a\\udc00b"}}'],
+      ['PUT', '/workspaces/topp', '{"workspace":{"name":"x\\ud800"}}'],
+      ['PUT', '/workspaces/topp/datastores/pg/featuretypes/roads', '{"featureType":{"store":{"name":"\\ud800"}}}'],
+      ['PUT', '/workspaces/topp/datastores/pg', '{"dataStore":{"description":"\\ud800"}}'],
+    ] as const) {
+      await expect(call(method, path, body)).rejects.toMatchObject({ status: 400, code: 'NOT_REPLICABLE', message: expect.stringContaining('lone UTF-16 surrogate') });
+    }
+    expect(master.requests.length).toBe(before);
+    expect(published).toEqual([]);
+    // A pair (an astral character escaped) is text like any other.
+    expect((await call('PUT', '/workspaces/topp/datastores/pg', '{"dataStore":{"description":"\\ud83d\\ude00"}}')).replication).toBe('published');
+  });
+
   it('refuses, before anything is sent, a path the master would read as another: path parameters, dot segments in any encoding, encoded separators', async () => {
     const before = master.requests.length;
     const refusals: [string, string, RegExp][] = [
