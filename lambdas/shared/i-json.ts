@@ -36,13 +36,19 @@ const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 /** Whitespace then a colon: the string before it was a member name (sticky). */
 const NAME_COLON = /\s*:/y;
 
+/**
+ * Where `text` (valid JSON, parsed as `value`) holds a lone surrogate: the member name or list
+ * index of the first string or member name holding one (`''` at the top), or undefined for none.
+ */
+export function loneSurrogateAt(text: string, value: unknown): string | undefined {
+  return SURROGATE_ESCAPE.test(text) || !text.isWellFormed() ? firstLoneSurrogate(value) : undefined;
+}
+
 /** Throws a 400 INVALID_JSON naming the first value of `text` (valid JSON, parsed as `value`) that breaks an I-JSON rule. */
 export function assertIJson(text: string, value: unknown): void {
-  if (SURROGATE_ESCAPE.test(text) || !text.isWellFormed()) {
-    const lone = firstLoneSurrogate(value);
-    if (lone !== undefined) {
-      throw new AppError(400, 'INVALID_JSON', `Request body holds a lone surrogate${at(lone)}: a \\uD800-\\uDFFF escape that is not half of a pair is not Unicode text (RFC 7493)`, 'body');
-    }
+  const lone = loneSurrogateAt(text, value);
+  if (lone !== undefined) {
+    throw new AppError(400, 'INVALID_JSON', `Request body holds a lone surrogate${atMember(lone)}: a \\uD800-\\uDFFF escape that is not half of a pair is not Unicode text (RFC 7493)`, 'body');
   }
   if (MAY_ROUND.test(text)) {
     const inexact = firstInexactNumber(text);
@@ -50,7 +56,7 @@ export function assertIJson(text: string, value: unknown): void {
       throw new AppError(
         400,
         'INVALID_JSON',
-        `Request body holds the number ${inexact.source}${at(inexact.key)}, which JSON numbers, read as doubles, cannot carry exactly: it would be stored as ${inexact.value} (RFC 7493); send it as a string`,
+        `Request body holds the number ${inexact.source}${atMember(inexact.key)}, which JSON numbers, read as doubles, cannot carry exactly: it would be stored as ${inexact.value} (RFC 7493); send it as a string`,
         'body',
       );
     }
@@ -58,7 +64,7 @@ export function assertIJson(text: string, value: unknown): void {
 }
 
 /** Where, for a message: the member name or list index of the value refused (none at the top). */
-function at(key: string): string {
+export function atMember(key: string): string {
   return key === '' ? '' : ` (at "${key.toWellFormed()}")`;
 }
 

@@ -52,6 +52,7 @@
 import { isUtf8 } from 'node:buffer';
 import { AppError, MethodNotAllowedError, ValidationError } from '../../shared/errors';
 import { duplicateMemberName } from '../../shared/json-names';
+import { atMember, loneSurrogateAt } from '../../shared/i-json';
 import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits } from '../../shared/xml-reader';
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, isStoreType, jsonDepth, MAX_PROPERTIES_DEPTH, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
@@ -821,28 +822,19 @@ function unreadableRepresentation(method: string, request: GatewayRequest): stri
 }
 
 /**
- * A string of a JSON body (a member's name or value) holding a lone UTF-16 surrogate, which JSON
- * writes as an escape (`"\ud800"`) in a body that is UTF-8 all the same: the cluster carries text
- * as UTF-8, which cannot hold one (it would reach the other nodes as U+FFFD), and a name holding
- * one cannot be put in a path at all. Walked without recursion, as the body may be nested deep.
- * A style file (an MBStyle's JSON) is kept as the text sent, escapes and all: not walked.
+ * A JSON representation holding a lone UTF-16 surrogate in a string or member name (an escape
+ * such as `"\\ud800"` without its pair, in a body that is UTF-8 all the same): not Unicode text
+ * (RFC 7493, which POST /config/events refuses too, shared/i-json.ts), so no UTF-8 the cluster
+ * carries text in can hold it, and a name holding one cannot be put in a path at all. A style
+ * file (an MBStyle's JSON) is kept as the text sent, escapes and all: not read.
  */
 function loneSurrogateIn(request: GatewayRequest): string | undefined {
   if (!request.body || request.body.length === 0 || !isRepresentation(request) || !mediaTypeOf(request).includes('json')) return undefined;
   const parsed = parsedJson(request.body);
-  if (parsed === undefined) return undefined;
-  const pending: unknown[] = [parsed.value];
-  while (pending.length > 0) {
-    const current = pending.pop();
-    const strings = typeof current === 'string' ? [current] : typeof current === 'object' && current !== null && !Array.isArray(current) ? Object.keys(current) : [];
-    const lone = strings.find((text) => !text.isWellFormed());
-    if (lone !== undefined) {
-      const shown = JSON.stringify(lone);
-      return `the body holds a lone UTF-16 surrogate in the string ${shown.length > 80 ? `${shown.slice(0, 80)}...` : shown}, which UTF-8, in which the cluster carries text, cannot hold; send the character whole (a surrogate pair) or not at all`;
-    }
-    if (typeof current === 'object' && current !== null) for (const child of Array.isArray(current) ? current : Object.values(current)) pending.push(child);
-  }
-  return undefined;
+  const lone = parsed === undefined ? undefined : loneSurrogateAt(parsed.text, parsed.value);
+  return lone === undefined
+    ? undefined
+    : `the body holds a lone UTF-16 surrogate${atMember(lone)} (a \\uD800-\\uDFFF escape that is not half of a pair), which is not Unicode text and no UTF-8 the cluster carries text in can hold; send the character whole (a surrogate pair) or not at all`;
 }
 
 /**
