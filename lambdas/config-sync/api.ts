@@ -939,7 +939,7 @@ export const GATEWAY_API = {
         "A cluster node's or operator's token (`Bearer <name>.<secret>`) instead of a GeoServer user's credentials (CLUSTER_TOKEN; nothing was forwarded, " +
           "the token never reaches the master); or the master GeoServer's own 401 (to a write to a replicated path or an upload, its answer to " +
           "`GET /rest/about/version.json` with the caller's `Authorization`, asked before the write waits for the write lease: the write was not forwarded); " +
-          'or, to such a write carrying no credentials at all where the master serves that read to anyone, CREDENTIALS_REQUIRED with `WWW-Authenticate: Basic` (nothing was forwarded)',
+          'or, to such a write carrying no credentials at all, CREDENTIALS_REQUIRED with `WWW-Authenticate: Basic` (the master was not asked, nothing was forwarded)',
       ),
       403: gatewayOrGeoServer(
         "The caller's address is not in cluster.gateway.allowedSourceIps (SOURCE_NOT_ALLOWED; nothing was forwarded), or a write a browser sent, which names an `Origin` " +

@@ -158,7 +158,7 @@ describe.each([
       if (route.path === GATEWAY_PATH) {
         expect(operation?.security).toEqual([{ geoserverBasic: [] }]);
         // Its 401 is the master GeoServer's, or its own refusal of a cluster token: no authorizer's.
-        expect((operation?.responses?.['401'] as { description?: string } | undefined)?.description).toMatch(/^A cluster node's or operator's token .*CLUSTER_TOKEN.*or the master GeoServer's own 401( \(to a write [^)]*GET \/rest\/about\/version\.json[^)]*\))?(; or, to such a write carrying no credentials at all .*CREDENTIALS_REQUIRED.*)?$/);
+        expect((operation?.responses?.['401'] as { description?: string } | undefined)?.description).toMatch(/^A cluster node's or operator's token .*CLUSTER_TOKEN.*or the master GeoServer's own 401( \(to a write [^)]*GET \/rest\/about\/version\.json[^)]*\))?(; or, to such a write carrying no credentials at all\b.*CREDENTIALS_REQUIRED.*)?$/);
       }
     }
     if (gateway) expect(doc.components.securitySchemes.geoserverBasic).toEqual(expect.objectContaining({ type: 'http', scheme: 'basic' }));

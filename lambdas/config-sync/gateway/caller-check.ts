@@ -11,8 +11,8 @@
  * So before its first write, a caller's credentials are shown to the master with a read every
  * GeoServer serves, `GET /about/version` (a REST path its default security keeps for
  * administrators). A 401 is the master refusing the credentials themselves: GeoServer's HTTP
- * Basic filter answers it to wrong credentials before any rule is read, and its REST security to a
- * caller without any, so the write would be refused the same way. It is passed on as the
+ * Basic filter answers it to wrong credentials before any rule is read, so the write would be
+ * refused the same way. It is passed on as the
  * write's answer, and nothing was leased, read or written. Anything else lets the write go on to
  * the lease, where the master's security decides on the write itself as before: a 403 (a user
  * the rules keep from that path but who may write elsewhere) and a 2xx, or a 5xx, which says
@@ -20,8 +20,9 @@
  * 504), nothing leased. A caller the master accepted is not asked again within
  * `ttlMs`, per function instance: its credentials are kept as a SHA-256 digest, never as sent.
  *
- * A caller with no credentials at all (no `Authorization`, no `authkey`) is refused with 401 also
- * when the master serves the read: GeoServer's REST rules may let anonymous callers read
+ * A caller with no credentials at all (no `Authorization`, no `authkey`) is refused with 401 at
+ * once, the master not asked (its read could not say more): GeoServer's default REST security
+ * refuses such a caller every path, and its rules may let anonymous callers read
  * (`/**;GET=IS_AUTHENTICATED_ANONYMOUSLY`, its documentation's "anonymous read-only access") while
  * keeping writes for administrators, and such a caller's writes would otherwise hold the lease
  * each until the master refused them, as strangers with wrong credentials did. The answer asks
@@ -71,10 +72,6 @@ function credentialsRequired(): UpstreamResponse {
   };
 }
 
-function isServerError(status: number): boolean {
-  return status >= 500 && status < 600;
-}
-
 export interface CallerCheckOptions {
   readonly ttlMs?: number;
   readonly now?: () => number;
@@ -102,6 +99,10 @@ export class CallerCheck implements Callers {
   async refusal(request: Pick<GatewayRequest, 'query' | 'headers'>, timeoutMs?: number): Promise<CallerRefusal | undefined> {
     const authorization = request.headers.authorization;
     const key = new URLSearchParams(request.query).get(AUTH_KEY_PARAMETER) ?? undefined;
+    // Refused whatever the master's rules (above): nothing to ask it.
+    if (authorization === undefined && key === undefined) {
+      return { answer: credentialsRequired(), reason: 'the write carries no credentials: it was not forwarded' };
+    }
     const digest = createHash('sha256')
       .update(JSON.stringify([authorization ?? null, key ?? null]))
       .digest('base64');
@@ -119,9 +120,6 @@ export class CallerCheck implements Callers {
     );
     if (answer.status === 401) {
       return { answer, reason: `the master refused the caller's credentials (GET ${CALLER_CHECK_PATH} answered ${answer.status}): the write was not forwarded` };
-    }
-    if (authorization === undefined && key === undefined && !isServerError(answer.status)) {
-      return { answer: credentialsRequired(), reason: `the write carries no credentials (the master answered ${answer.status} to an anonymous GET ${CALLER_CHECK_PATH}, which says nothing of writes): it was not forwarded` };
     }
     // Remembered only when the master accepted the credentials: a 5xx says nothing of them.
     if ((answer.status >= 200 && answer.status < 300) || answer.status === 403) this.remember(digest);

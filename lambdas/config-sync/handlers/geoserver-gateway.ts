@@ -22,10 +22,10 @@
  * A method GeoServer's REST API has not (PATCH, any but GET, HEAD, OPTIONS, POST, PUT, DELETE)
  * is 405 with `Allow`, nothing read or forwarded (gateway.ts, `GATEWAY_METHODS`).
  *
- * A write to a replicated path, or an upload, whose caller the master does not accept (none, or
- * wrong credentials: its `GET /about/version` answers 401) gets that 401 before the cluster's
- * write lease is taken, so such callers cannot keep other writes waiting (gateway/caller-check.ts);
- * so does one with no credentials at all where the master serves that read to anyone.
+ * A write to a replicated path, or an upload, whose caller the master does not accept (wrong
+ * credentials: its `GET /about/version` answers 401) gets that 401 before the cluster's write
+ * lease is taken, so such callers cannot keep other writes waiting (gateway/caller-check.ts); one
+ * with no credentials at all is answered 401 without asking the master.
  *
  * A write (POST, PUT, DELETE; uploads included) is refused before it is forwarded
  * while the master is paused (409 NODE_PAUSED) or held by a resync, running or left half-copied
