@@ -4,6 +4,7 @@
  */
 import { ValidationError } from '../shared/errors';
 import { parseWith } from '../shared/validation';
+import { PHASES } from './execution';
 import type { ListQuery } from './ports';
 import { listQuerySchema } from './schemas';
 
@@ -28,6 +29,7 @@ export function listQueryOf(params: Record<string, string | undefined>, rawQuery
     const repeated = SINGLE_VALUED.find((name) => keys.filter((key) => key === name).length > 1);
     if (repeated !== undefined) throw new ValidationError(repeated, 'is given more than once: a listing takes one (only phase takes a comma-separated list)');
   }
+  if (params.phase !== undefined) checkPhases(params.phase);
   const query = parseWith(schema, params);
   if (query.completedAfter && query.completedBefore && query.completedAfter >= query.completedBefore) {
     throw new ValidationError('completedAfter', 'must be earlier than completedBefore');
@@ -42,4 +44,18 @@ export function listQueryOf(params: Record<string, string | undefined>, rawQuery
     limit: query.limit ?? DEFAULT_LIMIT,
     cursor: query.cursor,
   };
+}
+
+/**
+ * `phase` is split and upper-cased before the schema sees it, so the schema's own refusal would
+ * name an item of the list it made (`phase.0`), and, as that item is absent from the query
+ * parameters, call it missing. A phase it does not know is named here, with the phases there are.
+ */
+function checkPhases(given: string): void {
+  const known: readonly string[] = PHASES;
+  const phases = given.split(',').map((phase) => phase.trim().toUpperCase());
+  const unknown = phases.find((phase) => !known.includes(phase));
+  if (unknown === undefined) return;
+  const expected = `${PHASES.join(', ')} (comma-separated, any case)`;
+  throw new ValidationError('phase', unknown === '' ? `names no phase: give one or more of ${expected}` : `'${unknown}' is not a phase: give one or more of ${expected}`);
 }

@@ -58,3 +58,39 @@ describe('GET /executions repeated parameters', () => {
     });
   });
 });
+
+describe('GET /executions phase filter', () => {
+  function refusal(phase: string): AppError {
+    try {
+      listQueryOf({ phase });
+    } catch (error) {
+      expect(error).toBeInstanceOf(AppError);
+      return error as AppError;
+    }
+    throw new Error(`phase=${phase} was taken`);
+  }
+
+  // `phase=DONE` is a plausible typo: the answer names the parameter, the value and the phases
+  // there are, never "is required" of a parameter that was given.
+  it.each([
+    ['DONE', 'DONE'],
+    ['RUNNING,DONE', 'DONE'],
+    ['running,finished', 'FINISHED'],
+  ])('refuses phase=%s naming the parameter, the unknown phase and the known ones', (phase, named) => {
+    const error = refusal(phase);
+    expect(error).toMatchObject({ status: 400, field: 'phase' });
+    expect(error.message).toContain(`'${named}'`);
+    expect(error.message).toContain('QUEUED, RUNNING, SUCCEEDED, DISMISSING, FAILED');
+    expect(error.message).not.toContain('required');
+  });
+
+  it('refuses an empty phase, saying a phase is needed', () => {
+    const error = refusal('');
+    expect(error).toMatchObject({ status: 400, field: 'phase' });
+    expect(error.message).toContain('QUEUED, RUNNING, SUCCEEDED, DISMISSING, FAILED');
+  });
+
+  it('takes phases in any case', () => {
+    expect(listQueryOf({ phase: 'running, Failed' }).phases).toEqual(['RUNNING', 'FAILED']);
+  });
+});
