@@ -292,7 +292,7 @@ export class DynamoStatusStore implements StatusStore {
    */
   async reindex(options: { cursor?: string; maxItems: number; deadline: number }): Promise<ReindexRun> {
     const fingerprint = fingerprintOf('reindex');
-    let next = options.cursor === undefined ? undefined : keyOf(this.readCursor(options.cursor, fingerprint));
+    let next = options.cursor === undefined ? undefined : keyOf(this.readReindexCursor(options.cursor, fingerprint));
     const totals = { scanned: 0, rewritten: 0, skipped: 0 };
     do {
       const page = await this.reindexPage(Math.min(REINDEX_PAGE_ITEMS, options.maxItems - totals.scanned), next);
@@ -487,6 +487,22 @@ export class DynamoStatusStore implements StatusStore {
       throw new ValidationError('cursor', 'is not a cursor this listing issued');
     }
     return payload.p;
+  }
+
+  /**
+   * A reindex's position, said in the reindex's own terms when refused: its answers carry a
+   * `cursor`, neither a listing's `nextCursor` nor its filters.
+   */
+  private readReindexCursor(cursor: string, fingerprint: string): string {
+    try {
+      return this.readCursor(cursor, fingerprint);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      throw new ValidationError(
+        'cursor',
+        'is not a cursor a reindex answered: send the `cursor` of the previous reindex answer (202) as given, or none to start the pass again',
+      );
+    }
   }
 
   private signer(): CursorSigner {
