@@ -136,11 +136,20 @@ export async function provisionMessaging(topology: LocalTopology, emulators: Run
       if (method === 'GET' && path === '/pollers') {
         return { status: 200, body: pollers.map((poller) => poller.describe()) };
       }
-      const action = /^\/pollers\/([^/]+)\/(pause|resume)$/.exec(path);
+      // A poller's name holds slashes (`ConfigSync/slave-2/Apply`): taken URL-encoded or as it reads.
+      const action = /^\/pollers\/(.+)\/(pause|resume)$/.exec(path);
       if (method === 'POST' && action) {
-        const name = decodeURIComponent(action[1] as string);
+        let name: string;
+        try {
+          name = decodeURIComponent(action[1] as string);
+        } catch {
+          return { status: 400, body: { code: 'INVALID_REQUEST', message: `Queue poller name '${action[1]}' is not valid URL encoding` } };
+        }
         const poller = pollers.find((candidate) => candidate.name === name);
-        if (!poller) return { status: 404, body: { code: 'NOT_FOUND', message: `No queue poller named '${name}'` } };
+        if (!poller) {
+          const names = pollers.map((candidate) => candidate.name).join(', ') || 'none';
+          return { status: 404, body: { code: 'NOT_FOUND', message: `No queue poller named '${name}' (have: ${names})` } };
+        }
         if (action[2] === 'pause') await poller.pause();
         else poller.start();
         return { status: 200, body: poller.describe() };

@@ -104,3 +104,41 @@ test('the pollers the local cluster provisions keep the backoff a function set t
   const [first, second] = deliveries as [number, number];
   expect(second - first).toBeGreaterThanOrEqual(3900);
 });
+
+test('a poller is paused and resumed by its name, URL-encoded or as is; an unknown name is answered with the names there are', async () => {
+  const name = 'admin-named.fifo';
+  const topology: LocalTopology = {
+    tables: [],
+    functions: new Map(),
+    routes: [],
+    schedules: [],
+    topics: [],
+    queues: [{ logicalId: 'Queue', queueName: name, fifo: true, attributes: { FifoQueue: 'true', VisibilityTimeout: '30' } }],
+    subscriptions: [],
+    queueSources: [{ logicalId: 'Mapping', queueId: 'Queue', functionId: 'Apply', batchSize: 10, reportBatchItemFailures: true }],
+    buckets: [],
+  };
+  const messaging = await provisionMessaging(topology, { dynamoEndpoint: 'unused', awsEndpoint: fauxqs.endpoint, fauxqsMode: 'child', stop: async () => undefined });
+  const host = { fn: { name: 'ConfigSync/slave-2/Apply' }, invoke: async () => ({ batchItemFailures: [] }), stop: async () => undefined } as unknown as LocalFunctionHost;
+  await messaging.start(new Map([['Apply', host]]));
+  const admin = (path: string) => messaging.admin({ method: 'POST', path } as never) as Promise<{ status: number; body: { running?: boolean; message?: string } }>;
+  try {
+    // As the docs write it, URL-encoded.
+    expect(await admin('/pollers/ConfigSync%2Fslave-2%2FApply/pause')).toMatchObject({ status: 200, body: { running: false } });
+    expect(await admin('/pollers/ConfigSync%2Fslave-2%2FApply/resume')).toMatchObject({ status: 200, body: { running: true } });
+    // As the name reads in GET /__local/pollers, slashes and all.
+    expect(await admin('/pollers/ConfigSync/slave-2/Apply/pause')).toMatchObject({ status: 200, body: { running: false } });
+    expect(await admin('/pollers/ConfigSync/slave-2/Apply/resume')).toMatchObject({ status: 200, body: { running: true } });
+    // The node's name alone is not a poller's: the answer lists the pollers.
+    const unknown = await admin('/pollers/slave-2/pause');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toContain("'slave-2'");
+    expect(unknown.body.message).toContain('ConfigSync/slave-2/Apply');
+    // A broken percent-encoding is the request's fault, not the runtime's.
+    const garbled = await admin('/pollers/%E0/pause');
+    expect(garbled.status).toBe(400);
+    expect(garbled.body.message).toContain('%E0');
+  } finally {
+    await messaging.stop();
+  }
+});
