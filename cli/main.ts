@@ -177,7 +177,7 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
     '    set aside; any other is kept, with why (an event that failed: redrive it instead). Needs --yes, and the node\'s own\n' +
     "    or a master's token. Exit 1 if any named message was kept.",
   resync:
-    'Usage: geocluster resync <node> [--source NODE] [--detach] [--interval MS] [--json]\n  Rebuilds the node\'s store from a snapshot of another node\'s store plus the log after it.\n' +
+    'Usage: geocluster resync <node> [--source NODE] [--yes] [--detach] [--interval MS] [--json]\n  Rebuilds the node\'s store from a snapshot of another node\'s store plus the log after it.\n' +
     '  --yes: needed for a node that publishes with a GeoServer (role both): its resync ends with a reconcile, which deletes\n' +
     '  from its GeoServer the objects the store lacks (made in its web UI and never captured), and no node holds them.\n' +
     '  List them first (geocluster drift <node>: extra), or publish them instead (geocluster capture <node>).\n' +

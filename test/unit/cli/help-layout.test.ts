@@ -90,3 +90,41 @@ describe('--help after a word that is no command', () => {
     expect(out).toMatch(/^Usage: geocluster <command> \[options\]/);
   });
 });
+
+describe("a command's usage names every option it takes", () => {
+  /** The options `argv` takes, as the CLI says when given one it does not take. */
+  async function optionsTaken(argv: string[]): Promise<string[]> {
+    const probe = argv.includes('log') ? '--phase' : '--since';
+    const { err } = await run(...argv, probe, '1');
+    const listed = /its own options are ((?:--[a-z]+(?:, )?)+)/.exec(err);
+    if (/has no options of its own/.test(err)) return [];
+    expect({ argv, err }).toEqual({ argv, err: expect.stringMatching(/its own options are/) });
+    return listed![1]!.split(', ');
+  }
+
+  it.each([
+    ['resync', ['resync', 'n']],
+    ['drift', ['drift', 'n']],
+    ['reconcile', ['reconcile', 'n']],
+    ['capture', ['capture', 'n']],
+    ['job', ['job', 'n', 'id']],
+    ['watch', ['watch', 'id']],
+    ['dead-letters list', ['dead-letters', 'list', 'n']],
+    ['dead-letters discard', ['dead-letters', 'discard', 'n', 'id']],
+    ['executions list', ['executions', 'list']],
+    ['config log', ['config', 'log']],
+    ['token issue', ['token', 'issue', 'n']],
+  ])('geocluster %s --help', async (label, argv) => {
+    const taken = await optionsTaken(argv);
+    expect(taken.length).toBeGreaterThan(0);
+    const [command, sub] = label.split(' ');
+    const help = (await run(command!, '--help')).out;
+    // The usage lines of this command, or of its subcommand (`geocluster token issue|revoke <name> ...` is one of both).
+    const usage = help.split('\n').filter((line) => {
+      const match = new RegExp(`^\\s*(?:Usage: )?geocluster ${command}(?: ([\\w|-]+))?`).exec(line);
+      return match !== null && (sub === undefined || (match[1] ?? '').split('|').includes(sub));
+    });
+    expect(usage.length).toBeGreaterThan(0);
+    for (const option of taken) expect({ label, option, named: usage.some((line) => line.includes(`[${option}`) || line.includes(` ${option}`)) }).toEqual({ label, option, named: true });
+  });
+});
