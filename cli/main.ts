@@ -38,7 +38,7 @@ import { MAX_CHANGE_SET_BYTES, MAX_CHANGE_SET_ITEMS } from '../lambdas/config-sy
 import { JOB_ID_PATTERN, JOB_ID_RULE, JOB_KINDS, JOB_STATES } from '../lambdas/config-sync/jobs';
 import { parkedEventsText } from '../lambdas/config-sync/ports';
 import { MAX_DEAD_LETTER_PAGE } from '../lambdas/config-sync/request-schemas';
-import { parseAuthorizationHeader } from '../lambdas/shared/node-token';
+import { MIN_SECRET_LENGTH, MINTED_SECRET_LENGTH, parseAuthorizationHeader } from '../lambdas/shared/node-token';
 import { lazily } from '../lambdas/shared/lazily';
 import { PHASES } from '../lambdas/status/execution';
 import { EXECUTION_ID_PATTERN, EXECUTION_ID_RULE, MAX_LIST_LIMIT } from '../lambdas/status/schemas';
@@ -712,9 +712,26 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
   }
   // The authorizer's own reading of a token: anything else could only come back 403.
   if (token !== undefined && parseAuthorizationHeader(`Bearer ${token.trim()}`) === undefined) {
-    throw new CliError(`the token in ${from} is not <name>.<secret> (a node or operator name, a dot, then the secret), as geocluster token issue prints it`, EXIT.usage);
+    throw new CliError(`the token in ${from} is not <name>.<secret> (a node or operator name, a dot, then the secret), as geocluster token issue prints it: ${tokenFlaw(token.trim())}`, EXIT.usage);
   }
   return { url, urlFrom, token: token?.trim(), cwd: io.cwd, localTokenOf, elsewhere };
+}
+
+/**
+ * Which part of a token the authorizer could not read is wrong (a paste cut short, a name
+ * mistyped), so the refusal points at it; the secret itself is never quoted.
+ */
+function tokenFlaw(token: string): string {
+  const dot = token.indexOf('.');
+  if (dot < 0) return "it has no '.': a token is the node or operator name, a dot, then the secret";
+  const name = token.slice(0, dot);
+  const secret = token.slice(dot + 1);
+  if (!isNodeName(name)) return `its name '${name}' ${NODE_NAME_RULE}`;
+  if (/[^A-Za-z0-9_-]/.test(secret)) return 'its secret holds a character other than letters, digits, - and _';
+  if (secret.length < MIN_SECRET_LENGTH) {
+    return `its secret is ${secret.length} characters: a token's secret is at least ${MIN_SECRET_LENGTH} (token issue prints ${MINTED_SECRET_LENGTH}); was it cut short?`;
+  }
+  return 'its secret is not one the authorizer reads';
 }
 
 function required(value: string | undefined, command: string, what: string): string {

@@ -13,8 +13,13 @@ export interface ParsedToken {
   secret: string;
 }
 
+/** The fewest characters of a secret the authorizer reads; a minted one has 43 (32 random bytes, base64url). */
+export const MIN_SECRET_LENGTH = 20;
+const SECRET_BYTES = 32;
+export const MINTED_SECRET_LENGTH = Math.ceil((SECRET_BYTES * 4) / 3);
+
 export function generateToken(nodeId: string): { token: string; secretHash: string } {
-  const secret = randomBytes(32).toString('base64url');
+  const secret = randomBytes(SECRET_BYTES).toString('base64url');
   return { token: `${nodeId}.${secret}`, secretHash: hashSecret(secret) };
 }
 
@@ -22,11 +27,13 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
+const TOKEN_HEADER = new RegExp(`^[Bb][Ee][Aa][Rr][Ee][Rr]\\s+([^.\\s]+)\\.([A-Za-z0-9_-]{${MIN_SECRET_LENGTH},})$`);
+
 /** Accepts `Bearer <token>` (case-insensitive scheme); undefined for anything else. */
 export function parseAuthorizationHeader(header: string | undefined): ParsedToken | undefined {
   // Only the scheme is case-insensitive: the node name must follow the cluster model's rule
   // (which allows no dot) and the secret is exact.
-  const match = /^[Bb][Ee][Aa][Rr][Ee][Rr]\s+([^.\s]+)\.([A-Za-z0-9_-]{20,})$/.exec(header?.trim() ?? '');
+  const match = TOKEN_HEADER.exec(header?.trim() ?? '');
   if (!match || !NODE_NAME_PATTERN.test(match[1] as string)) return undefined;
   return { nodeId: match[1] as string, secret: match[2] as string };
 }

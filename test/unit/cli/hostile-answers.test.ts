@@ -197,6 +197,23 @@ describe('what the CLI says and refuses, beyond control characters', () => {
     expect(server.requests).toEqual([]);
   });
 
+  // A token pasted short, or a name mistyped, reads as a token to the eye: the refusal says which
+  // part is wrong, never the secret itself.
+  it.each([
+    ['cut short', 'master-1.abc', /secret is 3 characters: a token's secret is at least 20 \(token issue prints 43\); was it cut short\?/],
+    ['without the name', 'tJMv8bGMhKn1VR23sYGfB256z9b3Dx25LvIVCpQ46U', /has no '\.': a token is the node or operator name, a dot, then the secret/],
+    ['with a name no node can have', 'Master_1.tJMv8bGMhKn1VR23sYGfB256z9b3Dx25LvIVCpQ46U', /name 'Master_1' must be 1-31 lowercase letters/],
+    ['with a character no secret holds', 'master-1.tJMv8bGMhKn1VR23sYGfB256z9b3Dx25+vIVCpQ46U', /secret holds a character other than letters, digits, - and _/],
+  ])('says what is wrong with a token %s, without sending or printing it', async (_label, token, reason) => {
+    let err = '';
+    const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env: { GEOCLUSTER_URL: url }, cwd: scratch };
+    expect(await runCli(['nodes', '--token', token], io)).toBe(2);
+    expect(err).toMatch(/the token in --token is not <name>\.<secret>/);
+    expect(err).toMatch(reason);
+    expect(err).not.toContain(token.slice(token.indexOf('.') + 1, token.indexOf('.') + 12));
+    expect(server.requests).toEqual([]);
+  });
+
   it("says what a pause did to the node's queue, a pure master's included", async () => {
     const since = '2026-12-05T10:00:00.000Z';
     answer = (_method, where) => json(200, where.endsWith('/pause') ? { node: 'master-1', paused: true, since, by: 'master-1', consumption: 'none' } : { node: 'slave-1', paused: false, consumption: 'enabled' });
