@@ -14,15 +14,22 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseArgs } from 'node:util';
 import { CredentialsStore } from '../lambdas/shared/adapters/credentials-store';
 import { isNodeName, NODE_NAME_RULE } from '../lambdas/shared/cluster-model';
+import { tableErrorText } from './table-errors';
+
+const USAGE = 'Usage: npm run node-token -- <node-name> --table <CredentialsTableName> [--endpoint URL] [--region R]';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { table: { type: 'string' }, endpoint: { type: 'string' }, region: { type: 'string' } },
+    options: { table: { type: 'string' }, endpoint: { type: 'string' }, region: { type: 'string' }, help: { type: 'boolean' } },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const [nodeId] = positionals;
   if (!nodeId || !values.table) {
-    console.error('Usage: npm run node-token -- <node-name> --table <CredentialsTableName> [--endpoint URL] [--region R]');
+    console.error(USAGE);
     process.exit(2);
   }
   if (!isNodeName(nodeId)) {
@@ -33,7 +40,11 @@ async function main(): Promise<void> {
     region: values.region,
     ...(values.endpoint ? { endpoint: values.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, region: values.region ?? 'us-east-1' } : {}),
   });
-  console.log(await new CredentialsStore(client, values.table).issue(nodeId));
+  try {
+    console.log(await new CredentialsStore(client, values.table).issue(nodeId));
+  } catch (error) {
+    throw new Error(tableErrorText(error, values.table, 'CredentialsTableName'));
+  }
 }
 
 main().catch((error: unknown) => {

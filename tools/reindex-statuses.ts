@@ -19,6 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { clusterConfigFromContext } from '../cdk/cluster-config';
 import { DynamoStatusStore } from '../lambdas/status/adapters/dynamo-status-store';
+import { tableErrorText } from './table-errors';
 
 const USAGE =
   'Usage: npm run reindex-statuses -- --table <StatusTableName> [--cluster-file F] [--endpoint URL] [--region R] [--page N]';
@@ -31,8 +32,13 @@ async function main(): Promise<void> {
       endpoint: { type: 'string' },
       region: { type: 'string' },
       page: { type: 'string', default: '100' },
+      help: { type: 'boolean' },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   if (!values.table) {
     console.error(USAGE);
     process.exit(2);
@@ -48,11 +54,14 @@ async function main(): Promise<void> {
     region: values.region,
     ...(values.endpoint ? { endpoint: values.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, region: values.region ?? 'us-east-1' } : {}),
   });
-  const store = new DynamoStatusStore({ tableName: values.table, shards: cluster.status.indexShards, ttlBackstopSeconds: 0, client });
+  const table = values.table;
+  const store = new DynamoStatusStore({ tableName: table, shards: cluster.status.indexShards, ttlBackstopSeconds: 0, client });
   const totals = { scanned: 0, rewritten: 0, skipped: 0 };
   let next: Record<string, AttributeValue> | undefined;
   do {
-    const result = await store.reindexPage(page, next);
+    const result = await store.reindexPage(page, next).catch((error: unknown) => {
+      throw new Error(tableErrorText(error, table, 'StatusTableName'));
+    });
     totals.scanned += result.scanned;
     totals.rewritten += result.rewritten;
     totals.skipped += result.skipped;
