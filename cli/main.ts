@@ -1138,11 +1138,17 @@ async function watch(client: ClusterApi, executionId: string, values: { interval
       if (io.tty && !values.json) io.out('\n');
       if (values.json) io.out(JSON.stringify(status));
       else if (unknown) io.out(`stopped watching: phase ${inline(status.phase)} is not one this geocluster knows (geocluster executions get ${executionId})`);
-      else io.out(inline(status.phase === 'SUCCEEDED' ? `succeeded${status.resultLocation ? `: ${status.resultLocation}` : ''}` : `${status.phase === 'FAILED' ? 'failed' : 'dismissed'}: ${status.exception?.code ?? ''} ${status.exception?.message ?? ''}`.trimEnd()));
+      else io.out(inline(status.phase === 'SUCCEEDED' ? `succeeded${status.resultLocation ? `: ${status.resultLocation}` : ''}` : endedText(status.phase === 'FAILED' ? 'failed' : 'dismissed', status.exception)));
       return status.phase === 'SUCCEEDED' ? EXIT.ok : EXIT.executionFailed;
     }
     await sleep(intervalMs);
   }
+}
+
+/** How an execution that did not succeed ended, with its exception when its node recorded one. */
+function endedText(how: 'failed' | 'dismissed', exception: { code?: string; message?: string } | undefined): string {
+  const error = `${exception?.code ?? ''} ${exception?.message ?? ''}`.trim();
+  return error === '' ? `${how} (no error recorded)` : `${how}: ${error}`;
 }
 
 /** How to follow a job the command does not wait for (any longer): one wording wherever it is said. */

@@ -1,7 +1,8 @@
 /**
  * `geocluster executions get <id>` prints an execution's times as the API holds them: created and
  * updated always, started once it ran (the API leaves startTime out while it is queued) and
- * finished once it ended, each on its own line beside the node and the task.
+ * finished once it ended, each on its own line beside the node and the task; and how `watch` says
+ * an execution ended.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,4 +58,17 @@ it('a finished execution: created, started, updated and finished, each as the AP
     '  finished: 2026-12-04T03:01:29.000Z',
     '  result: https://example.org/result',
   ]);
+});
+
+// A node may write FAILED (or a dismissed execution end) without an exception: watch's closing
+// line then says how it ended, not "failed:" with nothing after the colon.
+it.each([
+  ['FAILED', {}, 'failed (no error recorded)'],
+  ['FAILED', { exception: { code: 'NoApplicableCode', message: 'bad geometry' } }, 'failed: NoApplicableCode bad geometry'],
+  ['DISMISSING', { dismissed: true }, 'dismissed (no error recorded)'],
+])('watch of an execution ended %s %j closes with %p', async (phase, extra, closing) => {
+  status = { ...base, phase, progress: 10, creationTime: '2026-12-04T03:00:00.000Z', lastUpdated: '2026-12-04T03:00:01.000Z', ...extra };
+  const got = await runCliCollected(['watch', 'e-1'], { tty: false, env: { GEOCLUSTER_URL: server.url, GEOCLUSTER_TOKEN: 'master-1.abcdefghijklmnopqrstuvwxyz' }, cwd: scratch });
+  expect(got.code).toBe(4);
+  expect(got.out.trimEnd().split('\n').at(-1)).toBe(closing);
 });
