@@ -696,6 +696,16 @@ function resolveTarget(values: { url?: string; token?: string; as?: string }, io
         // The names it does hold are what --as can take (a name's token only, never the token).
         const names = Object.keys(tokens);
         const held = names.length === 0 ? 'it holds no tokens' : `it holds those of ${names.join(', ')}`;
+        // A name the running cluster declares was left out of the file by a persisted restart:
+        // its token was minted or revoked since (local/node-tokens.ts; the banner said which).
+        const declared = (cluster() as { names?: unknown } | undefined)?.names;
+        if (Array.isArray(declared) && declared.includes(values.as)) {
+          throw new CliError(
+            `.local/node-tokens.json has no token for '${values.as}' (--as): npm start leaves out a name whose token was minted or revoked since npm start wrote it (geocluster token issue|revoke); ` +
+              `pass the token geocluster token issue printed with --token, or mint a new one: geocluster token issue ${values.as} (${held})`,
+            EXIT.usage,
+          );
+        }
         throw new CliError(`.local/node-tokens.json has no token for '${values.as}' (--as): ${held}`, EXIT.usage);
       }
       if (token !== undefined && typeof token !== 'string') throw new CliError(`.local/node-tokens.json: the token of node '${node}' is not a string`, EXIT.usage);

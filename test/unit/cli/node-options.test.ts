@@ -73,6 +73,24 @@ test('--as a name node-tokens.json has no token for is a usage error naming it a
   expect(requests).toEqual([]);
 });
 
+// A persisted restart leaves out of the file a name the running cluster declares whose token was
+// minted or revoked since (the banner says `kept` or `revoked`): --as that name says so, and
+// where its token is to be had, rather than only that the file lacks it.
+test('--as a name the running cluster declares, left out of node-tokens.json, says why and how to pass its token', async () => {
+  const declared = mkdtempSync(path.join(tmpdir(), 'geocluster-node-options-'));
+  mkdirSync(path.join(declared, '.local'));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  writeFileSync(path.join(declared, '.local', 'cluster.json'), JSON.stringify({ url, masters: ['master-1'], names: ['master-1', 'slave-1', 'ops'] }));
+  writeFileSync(path.join(declared, '.local', 'node-tokens.json'), JSON.stringify({ 'master-1': TOKENS['master-1'] }));
+  let err = '';
+  const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env: {}, cwd: declared };
+  expect(await runCli(['nodes', '--as', 'ops'], io)).toBe(2);
+  expect(err).toMatch(/^geocluster: \.local\/node-tokens\.json has no token for 'ops' \(--as\)/);
+  expect(err).toMatch(/minted or revoked since npm start wrote it \(geocluster token issue\|revoke\)/);
+  expect(err).toMatch(/pass the token geocluster token issue printed with --token, or mint a new one: geocluster token issue ops/);
+  expect(requests).toEqual([]);
+});
+
 // `--node ops` picked the token on every command before: refused there, rather than ignored
 // (the command would run under another token than the one asked for).
 test.each([
