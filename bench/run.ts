@@ -65,24 +65,54 @@ import { parseJsonBody, type HttpEvent } from '../lambdas/shared/http';
 import { MAX_CHANGE_SET_BYTES } from '../lambdas/config-sync/change-set-limits';
 import { parseConfigChange } from '../lambdas/config-sync/events';
 
-const { values: args } = parseArgs({
-  options: {
-    requests: { type: 'string', default: '2000' },
-    concurrency: { type: 'string', default: '16' },
-    rounds: { type: 'string', default: '3' },
-    'import-runs': { type: 'string', default: '7' },
-    only: { type: 'string' },
-    nodes: { type: 'string', default: '3,10,30' },
-    'propagation-events': { type: 'string', default: '30' },
-    'propagation-burst': { type: 'string', default: '100' },
-    'change-set': { type: 'string', default: '1000' },
-    'profile-requests': { type: 'string', default: '30' },
-    'listing-sizes': { type: 'string', default: '1000,100000' },
-    'listing-runs': { type: 'string', default: '15' },
-    'geoserver-events': { type: 'string', default: '300' },
-    'reconcile-objects': { type: 'string', default: '20000' },
-  },
-});
+/** What `--only` takes; the default run is DEFAULT_PARTS. */
+const PARTS = ['status', 'bundles', 'import-parts', 'propagation', 'calls', 'sdk', 'profile', 'publish-profile', 'publish-timeline', 'status-profile', 'listing', 'xml', 'geoserver', 'geoserver-profile'];
+const DEFAULT_PARTS = ['status', 'bundles', 'propagation', 'sdk', 'profile', 'listing', 'xml', 'geoserver'];
+
+const USAGE = `Usage: npm run bench -- [--only PART[,PART...]] [--nodes 3,10,30] [--requests N] [--concurrency N] [--rounds N] [--import-runs N]
+         [--propagation-events N] [--propagation-burst N] [--change-set N] [--profile-requests N]
+         [--listing-sizes 1000,100000] [--listing-runs N] [--geoserver-events N] [--reconcile-objects N]
+  Without --only: ${DEFAULT_PARTS.join(', ')} (8-20 minutes). Parts: ${PARTS.join(', ')}.
+  What each measures: the opening comment of bench/run.ts, and README "Performance".`;
+
+/** A usage mistake: said on stderr with where the usage is, exit 2, before anything runs. */
+function refuse(message: string): never {
+  console.error(`bench: ${message} (npm run bench -- --help)`);
+  process.exit(2);
+}
+
+const { values: args } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        requests: { type: 'string', default: '2000' },
+        concurrency: { type: 'string', default: '16' },
+        rounds: { type: 'string', default: '3' },
+        'import-runs': { type: 'string', default: '7' },
+        only: { type: 'string' },
+        nodes: { type: 'string', default: '3,10,30' },
+        'propagation-events': { type: 'string', default: '30' },
+        'propagation-burst': { type: 'string', default: '100' },
+        'change-set': { type: 'string', default: '1000' },
+        'profile-requests': { type: 'string', default: '30' },
+        'listing-sizes': { type: 'string', default: '1000,100000' },
+        'listing-runs': { type: 'string', default: '15' },
+        'geoserver-events': { type: 'string', default: '300' },
+        'reconcile-objects': { type: 'string', default: '20000' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    return refuse((error as Error).message.split('. To specify')[0] as string);
+  }
+})();
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+// A part it does not have would be skipped without a word, and the run end at once, exit 0.
+const unknownPart = args.only?.split(',').find((part) => !PARTS.includes(part));
+if (unknownPart !== undefined) refuse(`--only: '${unknownPart}' is not a part of the bench (parts: ${PARTS.join(', ')})`);
 const REQUESTS = Number(args.requests);
 const CONCURRENCY = Number(args.concurrency);
 const ROUNDS = Number(args.rounds);
@@ -259,7 +289,7 @@ async function bundleSource(dir: string, name: string, source: string, external:
 }
 
 async function main(): Promise<void> {
-  const parts = args.only ? new Set(args.only.split(',')) : new Set(['status', 'bundles', 'propagation', 'sdk', 'profile', 'listing', 'xml', 'geoserver']);
+  const parts = new Set(args.only !== undefined ? args.only.split(',') : DEFAULT_PARTS);
   console.log(`Node ${process.version}; ${REQUESTS} requests per round, ${CONCURRENCY} in flight, median of ${ROUNDS} rounds; local IAM gate off (npm start -- --no-iam)\n`);
   const scratch = mkdtempSync(path.join(tmpdir(), 'sgc-bench-'));
   try {
