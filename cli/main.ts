@@ -436,6 +436,16 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
     io.err(`geocluster: unknown command '${command}'\n${HELP.main}`);
     return EXIT.usage;
   }
+  // A subcommand missing or mistyped, named too before anything is read.
+  if (Object.hasOwn(SUBCOMMAND_ARITY, command)) {
+    const subs = Object.keys(SUBCOMMAND_ARITY[command]!);
+    const choices = `${subs.slice(0, -1).join(', ')} or ${subs.at(-1)}`;
+    const given = rest[0];
+    if (given === undefined || !Object.hasOwn(SUBCOMMAND_ARITY[command]!, given)) {
+      io.err(`geocluster: ${given === undefined ? `${command} needs a subcommand: ${choices}` : `unknown ${command} subcommand '${given}' (${choices})`}\n${HELP[command]}`);
+      return EXIT.usage;
+    }
+  }
   const arity = ARITY[command];
   if (arity !== undefined && rest.length > arity) {
     io.err(`geocluster: ${command} takes ${arity === 0 ? 'no arguments' : `${arity === 1 ? 'one argument' : `${arity} arguments`}`}; '${rest.slice(arity).join(' ')}' is one too many (one node per call)\n${HELP[command] ?? HELP.main}`);

@@ -134,6 +134,22 @@ test.each([
   expect(err).toMatch(/^geocluster: unknown command 'nodse'\nUsage: geocluster <command>/);
 });
 
+// So is a mistyped subcommand, or a missing one: the usage alone left the operator to spot which
+// word was wrong.
+test.each([
+  [['dead-letters', 'purge', 'slave-1'], "unknown dead-letters subcommand 'purge' (list or discard)", 'dead-letters list|discard'],
+  [['executions', 'lst'], "unknown executions subcommand 'lst' (list, get or reindex)", 'executions list|get|reindex'],
+  [['config', 'show'], "unknown config subcommand 'show' (publish or log)", 'config publish|log'],
+  [['token', 'mint', 'ops'], "unknown token subcommand 'mint' (issue or revoke)", 'token issue|revoke'],
+  [['executions'], 'executions needs a subcommand: list, get or reindex', 'executions list|get|reindex'],
+  [['token'], 'token needs a subcommand: issue or revoke', 'token issue|revoke'],
+])('geocluster %j names the subcommand it lacks, then its usage, whatever the URL and token', async (argv, message, usage) => {
+  let err = '';
+  const io: CliIo = { out: () => undefined, err: (text) => (err += text), tty: false, env: { GEOCLUSTER_URL: 'ftp://example.com', GEOCLUSTER_TOKEN: 'not a token' }, cwd: '/nonexistent' };
+  expect(await runCli(argv, io)).toBe(2);
+  expect(err.startsWith(`geocluster: ${message}\nUsage: geocluster ${usage} `)).toBe(true);
+});
+
 test.each([
   [['resync', 'slave-1', '--source', 'master-1', '--detach', '--interval', '500']],
   [['drift', 'slave-1', '--last']],
