@@ -35,7 +35,7 @@ function isLoopbackHost(header, allowed = []) {
 function foreignHostMessage(header, service) {
   const given = typeof header === 'string' ? `Host '${header}'` : 'A request without a Host header';
   return (
-    `${given} is not a loopback name: ${service} serves only requests addressed to 127.0.0.1, localhost or [::1] ` +
+    `${given} is not a loopback name: ${service} serves only requests addressed to 127.0.0.1, localhost, [::1] or a name under .localhost ` +
     '(with or without the port), so that a web page cannot reach it by rebinding its own name to this machine (DNS rebinding)'
   );
 }

@@ -39,7 +39,7 @@ const HELP = `Usage: npm start -- [--port N] [--fresh] [--in-memory] [--dynamo-p
   --no-iam            do not enforce the functions' IAM policies on their DynamoDB calls
   --allow-host NAME   let the API's routes answer requests whose Host is NAME (e.g. a proxy's or a container's
                       name for this machine; repeat it or give a comma list). Every listener answers only
-                      127.0.0.1, localhost and [::1] otherwise (403), so that no web page can reach it by
+                      127.0.0.1, localhost, [::1] and *.localhost otherwise (403), so that no web page can reach it by
                       rebinding its name to 127.0.0.1; the /__local controls and the emulators take no other name
   --cluster-file FILE run another cluster than cdk.json's (as cdk synth -c clusterFile=FILE)
   --function-log FILE where the functions' JSON log lines go (default .local/functions.log; with --in-memory,

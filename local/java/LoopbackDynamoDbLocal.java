@@ -74,7 +74,7 @@ public final class LoopbackDynamoDbLocal {
       String given = host == null ? "A request without a Host header" : "Host '" + host + "'";
       String message =
           given
-              + " is not a loopback name: DynamoDB Local serves only requests addressed to 127.0.0.1, localhost or [::1]"
+              + " is not a loopback name: DynamoDB Local serves only requests addressed to 127.0.0.1, localhost, [::1] or a name under .localhost"
               + " (with or without the port), so that a web page cannot reach it by rebinding its own name to this machine (DNS rebinding)";
       byte[] body = ("{\"__type\":\"com.amazonaws.dynamodb.v20120810#AccessDeniedException\",\"message\":\"" + message.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}").getBytes(StandardCharsets.UTF_8);
       response.setStatus(403);

@@ -33,6 +33,6 @@ test('names given besides loopback are taken, case-insensitively, with or withou
 });
 
 test('the refusal names the Host it got, or says there was none', () => {
-  expect(foreignHostMessage('evil.example', 'the local API')).toMatch(/^Host 'evil\.example' is not a loopback name: the local API serves only requests addressed to 127\.0\.0\.1, localhost or \[::1\]/);
+  expect(foreignHostMessage('evil.example', 'the local API')).toMatch(/^Host 'evil\.example' is not a loopback name: the local API serves only requests addressed to 127\.0\.0\.1, localhost, \[::1\] or a name under \.localhost/);
   expect(foreignHostMessage(undefined, 'the local API')).toMatch(/^A request without a Host header is not a loopback name/);
 });
