@@ -2241,7 +2241,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid limit, status or cursor */
+            /** @description Invalid limit, status, datetime, duration or cursor, or a parameter the list does not take (names are case-sensitive: `processId` is not `processID`) */
             400: {
                 headers: {
                     [name: string]: unknown;

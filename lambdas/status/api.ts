@@ -299,7 +299,7 @@ export const STATUS_API = {
     responses: {
       200: { description: 'One page of jobs, with `self` and (when more exist) `next` links', content: jsonContent(jobListSchema) },
       304: NOT_MODIFIED,
-      400: ogcError('Invalid limit, status or cursor'),
+      400: ogcError('Invalid limit, status, datetime, duration or cursor, or a parameter the list does not take (names are case-sensitive: `processId` is not `processID`)'),
     },
   },
   getStatus: {

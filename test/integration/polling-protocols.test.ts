@@ -674,6 +674,8 @@ describe('OGC API - Processes', () => {
     ['datetime=notadate', 'datetime'],
     ['minDuration=-5', 'minDuration'],
     ['maxDuration=abc', 'maxDuration'],
+    // A misspelt filter (parameter names are case-sensitive) listed every job as if filtered.
+    ['processId=gs:Buffer', 'processId'],
   ])('GET /jobs?%s is a 400 naming the parameter', async (query, name) => {
     const body = expectOgc(await get(`/jobs?${query}`), 'exception', 400);
     expect(body.title).toContain(name);

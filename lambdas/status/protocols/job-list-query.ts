@@ -64,9 +64,17 @@ export interface ParsedJobListQuery extends JobListQuery {
  * The job list's query, parsed with jobListQuerySchema; a bad value is a 400 OGC exception
  * naming the parameter. A limit above the maximum is served as the maximum (Processes 1.0 lets a
  * server serve fewer jobs than asked), as is the limit of an empty value the default.
+ * A parameter the schema does not name is refused, as GET /executions refuses one: names are
+ * case-sensitive, and a misspelt filter (`processId`) dropped without a word would hand the
+ * caller every job as if it were filtered.
  */
 export function parseJobListQuery(query: QueryParameters, instance?: string): ParsedJobListQuery {
   const params = query ?? {};
+  const known = Object.keys(jobListQuerySchema.shape);
+  const unknown = Object.keys(params).find((name) => !known.includes(name));
+  if (unknown !== undefined) {
+    throw invalidParameter(unknown, `${unknown} is not a parameter of GET /jobs (${known.join(', ')}); parameter names are case-sensitive`, instance);
+  }
   const limit = params['limit']?.trim();
   const text = (name: string): string | undefined => params[name]?.trim() || undefined;
   const candidate = {

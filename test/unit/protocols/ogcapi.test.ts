@@ -320,6 +320,10 @@ describe('parseJobListQuery', () => {
     ['minDuration', { minDuration: '-5' }, /whole number of seconds/],
     ['maxDuration', { maxDuration: 'abc' }, /whole number of seconds/],
     ['minDuration', { minDuration: '60', maxDuration: '5' }, /more than maxDuration/],
+    // A parameter the list does not take: a misspelt filter (names are case-sensitive) would
+    // otherwise be dropped without a word, and the caller handed every job as if filtered.
+    ['processId', { processId: 'gs:Buffer' }, /is not a parameter of GET \/jobs \(limit, processID, status, type, datetime, minDuration, maxDuration, cursor\)/],
+    ['next', { status: 'running', next: 'abc' }, /is not a parameter of GET \/jobs/],
   ])('refuses a bad %s with a 400 naming it: %j', (name, params, detail) => {
     const error = caught(() => parseJobListQuery(params, '/jobs'));
     expect(error.status).toBe(400);
