@@ -1276,7 +1276,7 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionStatus"];
                 };
             };
-            /** @description The path holds a malformed %-escape (API Gateway); or: The execution id is malformed (INVALID_REQUEST, `field` executionId) */
+            /** @description The path holds a malformed %-escape (API Gateway); or: The execution id is malformed (INVALID_REQUEST, `field` executionId), or a body was sent: the dismiss takes none (send none, or {}; `field` body); nothing is dismissed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1329,6 +1329,15 @@ export interface operations {
             };
             /** @description Already dismissed */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body over 1 KiB: the dismiss takes none; nothing is dismissed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

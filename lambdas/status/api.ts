@@ -251,10 +251,11 @@ export const STATUS_API = {
     responses: {
       200: { description: 'The execution had completed and its status was removed', content: jsonContent(removedExecutionSchema) },
       202: { description: 'The execution is DISMISSING until its node stops it', content: jsonContent(executionStatusSchema) },
-      400: errorResponse('The execution id is malformed (INVALID_REQUEST, `field` executionId)'),
+      400: errorResponse('The execution id is malformed (INVALID_REQUEST, `field` executionId), or a body was sent: the dismiss takes none (send none, or {}; `field` body); nothing is dismissed'),
       404: errorResponse('No such execution'),
       409: errorResponse('The status kept changing under concurrent writes (WRITE_CONTENTION): retry'),
       410: errorResponse('Already dismissed'),
+      413: errorResponse('A body over 1 KiB: the dismiss takes none; nothing is dismissed'),
     },
   },
   owsGet: {

@@ -175,6 +175,17 @@ describe('error statuses of the other status routes, as documented', () => {
     expect([response.status, response.body.code, response.body.field]).toEqual([400, 'INVALID_REQUEST', 'executionId']);
   });
 
+  // A dismiss takes no body: one sent (a reason, an option) was ignored and the execution
+  // dismissed all the same, the caller left to believe what it sent was taken.
+  test('400 for DELETE with a body: nothing is dismissed', async () => {
+    const { id, status } = await executionIn('RUNNING');
+    const response = await api('DELETE', executionPath(id), { node: 'master-1', invalidJson: { reason: 'cancelled by its user' } });
+    expect([response.status, response.body.code, response.body.field]).toEqual([400, 'INVALID_REQUEST', 'body']);
+    await expectUnchanged(id, status);
+    // No body, or the empty object a client sends for "no options", dismisses as before.
+    expect((await api('DELETE', executionPath(id), { node: 'master-1', invalidJson: {} })).status).toBe(202);
+  });
+
   test('413 for a WPS request document over the size limit', async () => {
     const body = `<?xml version="1.0"?><wps:GetStatus xmlns:wps="http://www.opengis.net/wps/2.0" service="WPS" version="2.0.0"><wps:JobID>${'x'.repeat(300 * 1024)}</wps:JobID></wps:GetStatus>`;
     const response = await api('POST', '/ows', { body, headers: { 'content-type': 'text/xml' } });
