@@ -50,7 +50,7 @@ function shownAs(schema: z.ZodMiniType): Readonly<Record<string, unknown>> | und
 const NAMED_DESCRIPTIONS: Readonly<Record<string, string | undefined>> = { ...CONFIG_SYNC_SCHEMA_DESCRIPTIONS, JsonValue: 'Any JSON value' };
 
 export interface OpenApiOptions {
-  /** cluster.status.requireAuthForReads: whether polls, catalog reads and client dismisses need a node token. */
+  /** cluster.status.requireAuthForReads: whether polls and client dismisses need a token (catalog reads always do). */
   readonly requireAuthForReads: boolean;
   /** Defaults to {@link SERVER_URL_PLACEHOLDER}. */
   readonly serverUrl?: string;
@@ -409,8 +409,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
         'through WPS 1.0.0, WPS 2.0 and OGC API - Processes; and configuration sync, where master nodes publish catalog and ' +
         "configuration changes that every other node's store applies in one total order. " +
         (options.requireAuthForReads
-          ? 'Every route needs a node token.'
-          : "Writes need a node token and listings a node or operator token; polls, catalog reads and client dismisses are open to whoever knows the ids, as GeoServer's statusLocation URLs are.") +
+          ? 'Every route but the CORS preflights and the console page needs a token: writes a node token; polls, client dismisses, listings and catalog reads a node or operator token.'
+          : "Writes need a node token, and listings and catalog reads a node or operator token; polls and client dismisses are open to whoever knows the ids, as GeoServer's statusLocation URLs are.") +
         (used.tags.has('GeoServer REST gateway')
           ? " `/geoserver/rest/...` is the master GeoServer's REST API, authenticated by that GeoServer (cluster.gateway)."
           : ''),

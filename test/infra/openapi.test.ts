@@ -68,6 +68,7 @@ interface Operation {
 }
 type Doc = {
   openapi: string;
+  info: { description: string };
   servers: { url: string }[];
   paths: Record<string, Record<string, Operation>>;
   components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, unknown> } & Record<string, unknown>;
@@ -162,6 +163,25 @@ describe.each([
       }
     }
     if (gateway) expect(doc.components.securitySchemes.geoserverBasic).toEqual(expect.objectContaining({ type: 'http', scheme: 'basic' }));
+  });
+
+  // The summary a reader of the document takes the access rules from: it named catalog reads
+  // among the routes open to anyone, and with requireAuthForReads every route as needing a
+  // token, where the catalog routes always have the authorizer and the preflights and the
+  // console page never do.
+  it("says in its summary which routes are open as the stack's routes are", () => {
+    const description = doc.info.description;
+    const catalog = routes.filter((route) => route.path.startsWith('/nodes/{node}/catalog'));
+    expect(catalog.length).toBeGreaterThan(0);
+    expect(catalog.every((route) => route.authorized)).toBe(true);
+    expect(description).not.toMatch(/catalog reads[^.;]* open/);
+    const open = routes.filter((route) => !route.authorized && route.path !== GATEWAY_PATH).map((route) => `${route.method.toUpperCase()} ${route.path}`);
+    expect(open).toContain('GET /console');
+    if (requireAuthForReads) {
+      expect(open.every((route) => route.startsWith('OPTIONS ') || route === 'GET /console')).toBe(true);
+      expect(description).not.toMatch(/Every route needs/);
+      expect(description).toMatch(/CORS preflights and the console page/);
+    }
   });
 
   it('is OpenAPI 3.0 with unique operation ids, path parameters that match the path, and no dangling $ref', () => {
