@@ -62,13 +62,21 @@ function utf8Text(bytes: Buffer): string {
   }
 }
 
+/** Past this many characters (as sent, or base64), what a no-body route was sent is no `{}` with white space around. */
+const NO_BODY_MAX_CHARS = 1024;
+
 /**
  * For a route that takes no body: none, or `{}` (what a client sends for "no options"), is
- * accepted; anything else is a 400, so a caller never believes an option it sent was taken.
+ * accepted; anything else is a 400, so a caller never believes an option it sent was taken. A
+ * long body is the same mistake: a 400 too, not a 413 these routes would otherwise have to
+ * declare. It is refused on its length before anything is decoded.
  */
 export function assertNoBody(event: HttpEvent): void {
-  const text = readBody(event, 1024).trim();
-  if (text !== '' && text !== '{}') throw new ValidationError('body', 'this route takes no body: send none (or {})');
+  const refused = new ValidationError('body', 'this route takes no body: send none (or {})');
+  if ((event.body ?? '').length > NO_BODY_MAX_CHARS) throw refused;
+  // Each of those characters is at most 3 bytes of UTF-8: the byte bound never refuses first.
+  const text = readBody(event, NO_BODY_MAX_CHARS * 3).trim();
+  if (text !== '' && text !== '{}') throw refused;
 }
 
 /** Parses a JSON request body: 415 unless it is JSON, 413 when too large, 400 when malformed. */

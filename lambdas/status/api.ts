@@ -255,7 +255,6 @@ export const STATUS_API = {
       404: errorResponse('No such execution'),
       409: errorResponse('The status kept changing under concurrent writes (WRITE_CONTENTION): retry'),
       410: errorResponse('Already dismissed'),
-      413: errorResponse('A body over 1 KiB: the dismiss takes none; nothing is dismissed'),
     },
   },
   owsGet: {

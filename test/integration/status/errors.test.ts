@@ -182,6 +182,9 @@ describe('error statuses of the other status routes, as documented', () => {
     const response = await api('DELETE', executionPath(id), { node: 'master-1', invalidJson: { reason: 'cancelled by its user' } });
     expect([response.status, response.body.code, response.body.field]).toEqual([400, 'INVALID_REQUEST', 'body']);
     await expectUnchanged(id, status);
+    const long = await api('DELETE', executionPath(id), { node: 'master-1', invalidJson: { reason: 'x'.repeat(2000) } });
+    expect([long.status, long.body.code, long.body.field]).toEqual([400, 'INVALID_REQUEST', 'body']);
+    await expectUnchanged(id, status);
     // No body, or the empty object a client sends for "no options", dismisses as before.
     expect((await api('DELETE', executionPath(id), { node: 'master-1', invalidJson: {} })).status).toBe(202);
   });

@@ -1,4 +1,5 @@
 import {
+  assertNoBody,
   DEFAULT_MAX_BODY_BYTES,
   answersHead,
   callerIdentity,
@@ -221,6 +222,34 @@ describe('parseJsonBody', () => {
     ['the whole body', '12345678901234567890', /the number 12345678901234567890, which/],
   ])('names where an inexact number stands: %s', (_, body, message) => {
     expect(thrown(() => parseJsonBody(jsonEvent(body))).message).toMatch(message);
+  });
+});
+
+describe('assertNoBody', () => {
+  it.each([
+    ['none', undefined],
+    ['an empty object', ' {} '],
+    ['an empty object, base64-encoded', Buffer.from('{}').toString('base64')],
+  ])('accepts %s', (_label, body) => {
+    expect(() => assertNoBody(event(body === undefined ? {} : { body, isBase64Encoded: body === 'e30=' }))).not.toThrow();
+  });
+
+  // A 413 the no-body routes do not declare: a long body is the same mistake as a short one.
+  it.each([
+    ['an option', '{"reason":"maintenance"}'],
+    ['a long body', JSON.stringify({ reason: 'x'.repeat(5000) })],
+    ['fewer characters than the bound but more bytes', JSON.stringify({ reason: 'é'.repeat(1000) })],
+  ])('refuses %s with a 400 naming body', (_label, body) => {
+    const error = (() => {
+      try {
+        assertNoBody(event({ body }));
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ status: 400, field: 'body' });
   });
 });
 
