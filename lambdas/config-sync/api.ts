@@ -851,6 +851,7 @@ export const CONFIG_SYNC_API = {
       400: errorResponse('No body, malformed JSON, or `messageIds` missing, empty, too long, with an id twice or a value that is no message id (`field` names it)'),
       403: errorResponse('A slave acting on another node, or an operator (read-only)'),
       404: unknownNode,
+      413: errorResponse('The body is larger than 64 KiB (nothing is deleted)'),
       415: errorResponse('The body is not JSON'),
     },
   },
