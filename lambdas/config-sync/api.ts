@@ -738,6 +738,7 @@ export const CONFIG_SYNC_API = {
           'are missing from the log (RESYNC_REQUIRED); the node runs another job (JOB_RUNNING, with that `job`); or a pure ' +
           "master's resync job failed (RESYNC_FAILED, with the `job` and its `error`)",
       ),
+      413: errorResponse('The body is larger than 64 KiB (no job is started)'),
       415: errorResponse('A body was sent that is not JSON'),
     },
   },
