@@ -234,6 +234,36 @@ describe('the console at /console', () => {
     await page.locator('#nodes-hint').waitFor();
   });
 
+  // The CLI writes these characters as \u escapes (cli/main.ts `printable`); the page wrote them
+  // into its tooltips as they came, where an object id ending in U+202E showed the page's own
+  // " #38: refused" after it right to left.
+  it("shows the characters that reorder text in what an answer brought as escapes: none turns the page's own words around", async () => {
+    const now = new Date().toISOString();
+    const slave1: Partial<NodeState> = {
+      failing: { sequence: 41, attempts: 3, reason: 'GeoServer answered \u2067503\u2069 \u200fok', at: now },
+      parked: [{ object: { type: 'layer', id: 'topp:roads\u202e' }, sequences: [38], reason: 'refused', attempts: 3, parkedAt: now }],
+    };
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-1' ? { ...node, ...slave1 } : node)) } });
+    });
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    try {
+      const state = page.locator('#nodes tr[data-node="slave-1"] td').nth(6);
+      await state.locator('.pill', { hasText: 'parked' }).waitFor({ timeout: 10_000 });
+      const title = async (text: string) => state.locator('.pill', { hasText: text }).getAttribute('title');
+      expect(await title('parked')).toBe('layer/topp:roads\\u202e #38: refused\nredrive after a fix');
+      expect(await title('retrying')).toBe('attempt 3: GeoServer answered \\u2067503\\u2069 \\u200fok');
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    await page.click('#token-clear');
+    await page.locator('#nodes-hint').waitFor();
+  });
+
   it('lists executions once an operator token is entered, and a progress bar moves as the node writes progress', async () => {
     const id = randomUUID();
     await put(id, { processName: 'gs:Buffer', phase: 'QUEUED' });
