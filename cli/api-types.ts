@@ -2214,6 +2214,8 @@ export interface operations {
                 maxDuration?: number;
                 /** @description Opaque page position, as found in a `next` link; signed by the server, any other value is a 400 */
                 cursor?: string;
+                /** @description The answer's format, as OGC API's `f` parameter names it: `json`, the only one served (as with no `f`) */
+                f?: "json";
             };
             header?: {
                 /** @description An ETag from an earlier answer: 304 with no body while it is current */

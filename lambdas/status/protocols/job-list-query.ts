@@ -54,6 +54,11 @@ export const jobListQuerySchema = z.object({
         z.describe('Opaque page position, as found in a `next` link; signed by the server, any other value is a 400'),
       ),
   ),
+  f: z.optional(
+    z.enum(['json'], { error: (issue) => `the job list is served as json only (got '${String(issue.input)}')` }).check(
+      z.describe("The answer's format, as OGC API's `f` parameter names it: `json`, the only one served (as with no `f`)"),
+    ),
+  ),
 });
 
 export interface ParsedJobListQuery extends JobListQuery {
@@ -87,6 +92,7 @@ export function parseJobListQuery(query: QueryParameters, instance?: string): Pa
     minDuration: wholeNumber(text('minDuration')),
     maxDuration: wholeNumber(text('maxDuration')),
     cursor: text('cursor'),
+    f: text('f'),
   };
   const result = jobListQuerySchema.safeParse(candidate);
   if (!result.success) {

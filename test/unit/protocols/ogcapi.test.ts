@@ -322,14 +322,20 @@ describe('parseJobListQuery', () => {
     ['minDuration', { minDuration: '60', maxDuration: '5' }, /more than maxDuration/],
     // A parameter the list does not take: a misspelt filter (names are case-sensitive) would
     // otherwise be dropped without a word, and the caller handed every job as if filtered.
-    ['processId', { processId: 'gs:Buffer' }, /is not a parameter of GET \/jobs \(limit, processID, status, type, datetime, minDuration, maxDuration, cursor\)/],
+    ['processId', { processId: 'gs:Buffer' }, /is not a parameter of GET \/jobs \(limit, processID, status, type, datetime, minDuration, maxDuration, cursor, f\)/],
     ['next', { status: 'running', next: 'abc' }, /is not a parameter of GET \/jobs/],
+    // OGC API's format parameter: the list is JSON only.
+    ['f', { f: 'html' }, /json/],
   ])('refuses a bad %s with a 400 naming it: %j', (name, params, detail) => {
     const error = caught(() => parseJobListQuery(params, '/jobs'));
     expect(error.status).toBe(400);
     expect(error.body).toMatchObject({ title: `Invalid parameter ${name}`, instance: '/jobs' });
     expect(error.body.detail).toMatch(detail);
     expectValid(error.body, 'exception');
+  });
+
+  it("takes OGC API's format parameter f=json, which clients add, as asking for what it serves", () => {
+    expect(parseJobListQuery({ f: 'json', status: 'running' })).toEqual(parseJobListQuery({ status: 'running' }));
   });
 
   it('is the schema the OpenAPI document publishes for GET /jobs', () => {
