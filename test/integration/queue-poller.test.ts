@@ -81,18 +81,7 @@ test('a failed message returns when the visibility the function set ends; one it
 
 test('the pollers the local cluster provisions keep the backoff a function set too (their queue URLs reach the emulator)', async () => {
   const name = 'provisioned-backoff.fifo';
-  const topology: LocalTopology = {
-    tables: [],
-    functions: new Map(),
-    routes: [],
-    schedules: [],
-    topics: [],
-    queues: [{ logicalId: 'Queue', queueName: name, fifo: true, attributes: { FifoQueue: 'true', VisibilityTimeout: '30' } }],
-    subscriptions: [],
-    queueSources: [{ logicalId: 'Mapping', queueId: 'Queue', functionId: 'Backoff', batchSize: 10, reportBatchItemFailures: true }],
-    buckets: [],
-  };
-  const messaging = await provisionMessaging(topology, { dynamoEndpoint: 'unused', awsEndpoint: fauxqs.endpoint, fauxqsMode: 'child', stop: async () => undefined });
+  const messaging = await oneQueueCluster(name, 'Backoff');
   // The queue URL the local cluster hands out, as its functions and pollers get it.
   const [described] = ((await messaging.admin({ method: 'GET', path: '/queues' } as never)) as { body: { url: string }[] }).body;
   const queueUrl = described!.url;
@@ -107,18 +96,7 @@ test('the pollers the local cluster provisions keep the backoff a function set t
 
 test('a poller is paused and resumed by its name, URL-encoded or as is; an unknown name is answered with the names there are', async () => {
   const name = 'admin-named.fifo';
-  const topology: LocalTopology = {
-    tables: [],
-    functions: new Map(),
-    routes: [],
-    schedules: [],
-    topics: [],
-    queues: [{ logicalId: 'Queue', queueName: name, fifo: true, attributes: { FifoQueue: 'true', VisibilityTimeout: '30' } }],
-    subscriptions: [],
-    queueSources: [{ logicalId: 'Mapping', queueId: 'Queue', functionId: 'Apply', batchSize: 10, reportBatchItemFailures: true }],
-    buckets: [],
-  };
-  const messaging = await provisionMessaging(topology, { dynamoEndpoint: 'unused', awsEndpoint: fauxqs.endpoint, fauxqsMode: 'child', stop: async () => undefined });
+  const messaging = await oneQueueCluster(name, 'Apply');
   const host = { fn: { name: 'ConfigSync/slave-2/Apply' }, invoke: async () => ({ batchItemFailures: [] }), stop: async () => undefined } as unknown as LocalFunctionHost;
   await messaging.start(new Map([['Apply', host]]));
   const admin = (path: string) => messaging.admin({ method: 'POST', path } as never) as Promise<{ status: number; body: { running?: boolean; message?: string } }>;
@@ -142,3 +120,19 @@ test('a poller is paused and resumed by its name, URL-encoded or as is; an unkno
     await messaging.stop();
   }
 });
+
+/** The local cluster's messaging with one FIFO queue, `name`, whose messages go to function `functionId`. */
+async function oneQueueCluster(name: string, functionId: string) {
+  const topology: LocalTopology = {
+    tables: [],
+    functions: new Map(),
+    routes: [],
+    schedules: [],
+    topics: [],
+    queues: [{ logicalId: 'Queue', queueName: name, fifo: true, attributes: { FifoQueue: 'true', VisibilityTimeout: '30' } }],
+    subscriptions: [],
+    queueSources: [{ logicalId: 'Mapping', queueId: 'Queue', functionId, batchSize: 10, reportBatchItemFailures: true }],
+    buckets: [],
+  };
+  return provisionMessaging(topology, { dynamoEndpoint: 'unused', awsEndpoint: fauxqs.endpoint, fauxqsMode: 'child', stop: async () => undefined });
+}

@@ -1,35 +1,18 @@
 // The workstation tools the deploy steps name (`npm run node-token`, `npm run reindex-statuses`)
 // as separate processes against the local cluster's DynamoDB Local: their --help, and what a
 // mistyped --table answers (the stack output to take), with nothing written.
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { runProcess, type ProcessRun } from '../../support/run-process';
 
 // Each run starts a Node process that compiles the tool with tsx: seconds on a busy machine.
 jest.setTimeout(60_000);
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function tool(name: 'node-token' | 'reindex-statuses', args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [path.join(ROOT, 'tools', `${name}.ts`), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function tool(name: 'node-token' | 'reindex-statuses', args: string[], env: Record<string, string> = {}): Promise<ProcessRun> {
+  return runProcess(TSX, [path.join(ROOT, 'tools', `${name}.ts`), ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } });
 }
 
 async function tableNames(): Promise<string[]> {

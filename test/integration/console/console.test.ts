@@ -188,6 +188,18 @@ describe('the console at /console', () => {
     await page.locator('#nodes-hint').waitFor();
   });
 
+  /** Opens the console as an operator, with slave-1's row of GET /nodes answered as `slave1` says; waits for its parked pill. */
+  async function showSlave1As(slave1: Partial<NodeState>): Promise<void> {
+    await page.route('**/nodes', async (route) => {
+      const response = await route.fetch();
+      const answer = (await response.json()) as { nodes: NodeState[] };
+      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-1' ? { ...node, ...slave1 } : node)) } });
+    });
+    await page.goto(`${clusterUrl()}/console`);
+    await page.fill('#token', tokenOf('ops'));
+    await page.click('#token-save');
+    await page.locator('#nodes tr[data-node="slave-1"] td').nth(6).locator('.pill', { hasText: 'parked' }).waitFor({ timeout: 10_000 });
+  }
   it("shows text a GeoServer, a node or a master wrote as text: its markup is not drawn, and its line breaks start no line of a node's tooltip", async () => {
     const now = new Date().toISOString();
     // Markup that would draw an element and run a handler if the page built HTML from it.
@@ -206,17 +218,9 @@ describe('the console at /console', () => {
       failing: { sequence: 41, attempts: 3, reason: `GeoServer answered 503 ${markup}\rattempt 1: fine`, at: now },
       parked: [{ object: { type: 'layer', id: `topp:${markup}` }, sequences: [38], reason: 'refused\nlayer/topp:lakes #39: nothing to redrive', attempts: 3, parkedAt: now }],
     };
-    await page.route('**/nodes', async (route) => {
-      const response = await route.fetch();
-      const answer = (await response.json()) as { nodes: NodeState[] };
-      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-1' ? { ...node, ...slave1 } : node)) } });
-    });
-    await page.goto(`${clusterUrl()}/console`);
-    await page.fill('#token', tokenOf('ops'));
-    await page.click('#token-save');
     try {
+      await showSlave1As(slave1);
       const state = page.locator('#nodes tr[data-node="slave-1"] td').nth(6);
-      await state.locator('.pill', { hasText: 'parked' }).waitFor({ timeout: 10_000 });
       expect(await page.locator('#injected, main img').count()).toBe(0);
       expect(await page.title()).toBe('GeoServer cluster console');
       const title = async (cell: ReturnType<Page['locator']>, text: string) => cell.locator('.pill', { hasText: text }).getAttribute('title');
@@ -243,17 +247,9 @@ describe('the console at /console', () => {
       failing: { sequence: 41, attempts: 3, reason: 'GeoServer answered \u2067503\u2069 \u200fok', at: now },
       parked: [{ object: { type: 'layer', id: 'topp:roads\u202e' }, sequences: [38], reason: 'refused', attempts: 3, parkedAt: now }],
     };
-    await page.route('**/nodes', async (route) => {
-      const response = await route.fetch();
-      const answer = (await response.json()) as { nodes: NodeState[] };
-      await route.fulfill({ response, json: { ...answer, nodes: answer.nodes.map((node) => (node.name === 'slave-1' ? { ...node, ...slave1 } : node)) } });
-    });
-    await page.goto(`${clusterUrl()}/console`);
-    await page.fill('#token', tokenOf('ops'));
-    await page.click('#token-save');
     try {
+      await showSlave1As(slave1);
       const state = page.locator('#nodes tr[data-node="slave-1"] td').nth(6);
-      await state.locator('.pill', { hasText: 'parked' }).waitFor({ timeout: 10_000 });
       const title = async (text: string) => state.locator('.pill', { hasText: text }).getAttribute('title');
       expect(await title('parked')).toBe('layer/topp:roads\\u202e #38: refused\nredrive after a fix');
       expect(await title('retrying')).toBe('attempt 3: GeoServer answered \\u2067503\\u2069 \\u200fok');

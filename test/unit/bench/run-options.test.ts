@@ -3,27 +3,15 @@
  * an `--only` part it does not have (a typo) or an option it does not take is refused before
  * anything runs, naming it, rather than a run that measures nothing and exits 0, or a stack trace.
  */
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { runProcess, type ProcessRun } from '../../support/run-process';
 
 // Each run starts a Node process that compiles the bench with tsx: seconds on a busy machine.
 jest.setTimeout(60_000);
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
-function bench(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'bench', 'run.ts'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function bench(...args: string[]): Promise<ProcessRun> {
+  return runProcess(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'bench', 'run.ts'), ...args], { cwd: ROOT, env: { PATH: process.env.PATH } });
 }
 
 it('--help prints the usage, with every part --only takes, and runs nothing', async () => {

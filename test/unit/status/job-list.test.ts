@@ -2,7 +2,7 @@ import type { ExecutionStatus, Phase } from '../../../lambdas/status/execution';
 import { MAX_PROCESS_NAMES, type ListQuery, type Page, type StatusStore } from '../../../lambdas/status/ports';
 import { MAX_PAGE_SIZE, listJobs } from '../../../lambdas/status/protocols/job-list';
 import type { JobListQuery, OgcStatusCode } from '../../../lambdas/status/protocols/ogcapi';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { oneItemPerScanPage } from '../../support/one-item-scan';
 import { DynamoStatusStore } from '../../../lambdas/status/adapters/dynamo-status-store';
 import { statusAttributes } from '../../../lambdas/status/adapters/status-item';
 import { parseJobListQuery } from '../../../lambdas/status/protocols/job-list-query';
@@ -250,14 +250,7 @@ describe('listJobs: a next link is bound to the filters of its listing', () => {
     (item) => statusAttributes({ ...item, startTime: item.creationTime, completionTime: item.creationTime }),
   );
   /** A table of these two, one per Scan page (as a Scan with Limit 1 answers). */
-  const client = {
-    send: async (command: { input: { ExclusiveStartKey?: { executionId?: { S?: string } } } }) => {
-      const start = command.input.ExclusiveStartKey?.executionId?.S;
-      const index = start === undefined ? 0 : stored.findIndex((item) => item.executionId?.S === start) + 1;
-      const item = stored[index];
-      return { Items: item ? [item] : [], LastEvaluatedKey: item && index < stored.length - 1 ? { executionId: item.executionId } : undefined };
-    },
-  } as unknown as DynamoDBClient;
+  const client = oneItemPerScanPage(stored);
   const store = new DynamoStatusStore({ tableName: 't', shards: 8, ttlBackstopSeconds: 86_400, client, cursors: new CursorSigner('k'.repeat(48)) });
   const pageOf = (params: Record<string, string>, cursor?: string) => {
     const { cursor: _none, ...parsed } = parseJobListQuery(params);

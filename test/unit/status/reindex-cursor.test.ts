@@ -5,7 +5,7 @@
  * wording ("nextCursor", "the filters of the page") would send an operator looking for what a
  * reindex answer does not have.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { oneItemPerScanPage } from '../../support/one-item-scan';
 import { ValidationError } from '../../../lambdas/shared/errors';
 import { CursorSigner } from '../../../lambdas/shared/signed-cursor';
 import { DynamoStatusStore } from '../../../lambdas/status/adapters/dynamo-status-store';
@@ -26,15 +26,7 @@ const stored = ['exec-1', 'exec-2'].map((executionId) =>
   }),
 );
 const sent: unknown[] = [];
-const client = {
-  send: async (command: { input: { ExclusiveStartKey?: { executionId?: { S?: string } } } }) => {
-    sent.push(command);
-    const start = command.input.ExclusiveStartKey?.executionId?.S;
-    const index = start === undefined ? 0 : stored.findIndex((item) => item.executionId?.S === start) + 1;
-    const item = stored[index];
-    return { Items: item ? [item] : [], LastEvaluatedKey: item && index < stored.length - 1 ? { executionId: item.executionId } : undefined };
-  },
-} as unknown as DynamoDBClient;
+const client = oneItemPerScanPage(stored, sent);
 const store = new DynamoStatusStore({ tableName: 't', shards: 8, ttlBackstopSeconds: 86_400, client, cursors: new CursorSigner('k'.repeat(48)) });
 
 async function refusal(cursor: string): Promise<ValidationError> {
