@@ -120,6 +120,11 @@ export async function runJobSlice(deps: JobRunnerDeps, node: string, id: string,
     job = { ...next, checkpoint: { ...checkpoint, ...(open ? { sliceOpen: true } : {}), ...(deadSlices > 0 ? { deadSlices } : {}) }, updatedAt: deps.now().toISOString() };
     const outcome = await deps.jobs.save(job);
     if (outcome === 'saved') saved = job;
+    // A resync no longer the node's job (finished by another slice of it running beside this one,
+    // or replaced) gives back a hold this slice took before the copy began (one that lapses by
+    // itself, in `STALE_AFTER_MS`: meanwhile the node would apply nothing). One taken by another
+    // job, or marking a half-copied store, stays (`releaseResyncHold`).
+    else if (next.kind === 'resync') await deps.store.releaseResyncHold(node, id);
     return outcome === 'saved';
   };
   if (!(await save({ ...job, state: 'running', slices: job.slices + 1 }))) return 'superseded';
@@ -342,14 +347,23 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
   /** The source's parking records, carried from step to step until `finish` gives them to the node. */
   const withCarried = carried === undefined ? {} : { parked: carried };
   const hold = (copying: boolean) => deps.store.holdForResync(node, job.id, Date.now() + STALE_AFTER_MS, copying);
+  // The copy's steps renew the hold only while it is this job's (`NodeStore.renewResyncHold`): a
+  // slice running late beside another of the job (two requests resyncing a pure master at once)
+  // whose other slice has finished the resync would otherwise hold the node again, its store
+  // marked incomplete and applying nothing, after a resync that succeeded. It stops instead.
+  const renew = async (copying: boolean): Promise<void> => {
+    if (!(await deps.store.renewResyncHold(node, job.id, Date.now() + STALE_AFTER_MS, copying))) {
+      throw new Error(`resync job ${job.id} no longer holds node ${node}: another slice of it finished or failed it, or another resync took the node; this slice stops`);
+    }
+  };
   // Taken under the cluster's write lease (a master's, shared with the gateway), which a gateway
   // write holds from before it reads the hold again until its changes are in the log: a write is
   // then either refused by the hold or wholly before it, never forwarded to the GeoServer once the
   // copy may have begun. Renewals need not be: the hold is already there. Another holder past the
   // wait leaves the step where it is, for the next one.
-  const takeHold = async (copying: boolean): Promise<boolean> => {
+  const takeHold = async (take: () => Promise<void>): Promise<boolean> => {
     try {
-      await (deps.writes ?? UNSERIALIZED).run(() => hold(copying));
+      await (deps.writes ?? UNSERIALIZED).run(take);
       return true;
     } catch (error) {
       if (error instanceof GatewayBusyError) return false;
@@ -363,7 +377,7 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
         throw new Error(`source node ${source} is being resynced itself (job ${taken.heldBy}): its store is incomplete until that job ends`);
       }
       const parked = await carriedParking(deps.store, source, node, taken.cursor);
-      if (!(await takeHold(false))) return job;
+      if (!(await takeHold(() => hold(false)))) return job;
       return {
         ...job,
         checkpoint: { step: 'copy', sequence: taken.cursor, ...(parked.length > 0 ? { parked } : {}) },
@@ -376,9 +390,9 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       // under the lease too: a job that saved nothing for `STALE_AFTER_MS` since its hold was taken
       // finds it lapsed, and takes it again here.
       if (after === undefined) {
-        if (!(await takeHold(page.objects.length > 0))) return job;
+        if (!(await takeHold(() => renew(page.objects.length > 0)))) return job;
       } else {
-        await hold(page.objects.length > 0);
+        await renew(page.objects.length > 0);
       }
       await deps.store.putSnapshotObjects(node, page.objects);
       return {
@@ -388,7 +402,7 @@ async function bootstrapStep(deps: JobRunnerDeps, job: Job): Promise<Job> {
       };
     }
     case 'prune': {
-      await hold(true);
+      await renew(true);
       const page = await deps.store.listObjects(node, { limit, includeDeleted: true, ...(after === undefined ? {} : { after }) });
       const inSnapshot = new Set((await deps.store.readObjects(source, page.objects)).map(objectStorageKey));
       await deps.store.removeUnlessNewer(node, page.objects.filter((object) => !inSnapshot.has(objectStorageKey(object))), sequence);

@@ -406,6 +406,15 @@ export interface NodeStore {
    */
   holdForResync(node: string, job: string, until: number, copying?: boolean): Promise<void>;
   /**
+   * `holdForResync`, only while the node's hold is job `job`'s (lapsed or not): false, writing
+   * nothing, once it is not (a `finishSnapshot` ended it, or another resync took the node). The
+   * copy's steps renew the hold with it, so a slice running late beside another of its job (two
+   * requests resyncing a pure master at once) cannot hold a node again once the other has
+   * finished the resync: its store would be left incomplete, applying nothing, after a resync
+   * that succeeded.
+   */
+  renewResyncHold(node: string, job: string, until: number, copying: boolean): Promise<boolean>;
+  /**
    * Ends job `job`'s hold (a failed resync), unless the store is incomplete (a copy began):
    * that hold stays until a resync finishes. Another job's hold stays.
    */

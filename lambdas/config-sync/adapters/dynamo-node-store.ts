@@ -590,15 +590,30 @@ export class DynamoNodeStore implements NodeStore {
   }
 
   async holdForResync(node: string, job: string, until: number, copying = false): Promise<void> {
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.options.tableName,
-        Key: { node: str(node), key: str(CURSOR_KEY) },
-        UpdateExpression: copying ? 'SET #holdJob = :job, #holdUntil = :until, #holdIncomplete = :incomplete' : 'SET #holdJob = :job, #holdUntil = :until',
-        ExpressionAttributeNames: { '#holdJob': 'holdJob', '#holdUntil': 'holdUntil', ...(copying ? { '#holdIncomplete': 'holdIncomplete' } : {}) },
-        ExpressionAttributeValues: { ':job': str(job), ':until': num(until), ...(copying ? { ':incomplete': { BOOL: true } } : {}) },
-      }),
-    );
+    await this.client.send(this.holdUpdate(node, job, until, copying, false));
+  }
+
+  async renewResyncHold(node: string, job: string, until: number, copying: boolean): Promise<boolean> {
+    try {
+      await this.client.send(this.holdUpdate(node, job, until, copying, true));
+      return true;
+    } catch (error) {
+      // No hold (a finish ended it) or another job's: nothing of this job's to renew.
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** The cursor item's update that holds the node for `job`; `renewal`: only while the hold is that job's. */
+  private holdUpdate(node: string, job: string, until: number, copying: boolean, renewal: boolean): UpdateItemCommand {
+    return new UpdateItemCommand({
+      TableName: this.options.tableName,
+      Key: { node: str(node), key: str(CURSOR_KEY) },
+      UpdateExpression: copying ? 'SET #holdJob = :job, #holdUntil = :until, #holdIncomplete = :incomplete' : 'SET #holdJob = :job, #holdUntil = :until',
+      ...(renewal ? { ConditionExpression: '#holdJob = :job' } : {}),
+      ExpressionAttributeNames: { '#holdJob': 'holdJob', '#holdUntil': 'holdUntil', ...(copying ? { '#holdIncomplete': 'holdIncomplete' } : {}) },
+      ExpressionAttributeValues: { ':job': str(job), ':until': num(until), ...(copying ? { ':incomplete': { BOOL: true } } : {}) },
+    });
   }
 
   async releaseResyncHold(node: string, job: string): Promise<void> {

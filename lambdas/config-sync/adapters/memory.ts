@@ -88,6 +88,12 @@ export class MemoryNodeStore implements NodeStore {
     state.hold = { job, until, ...(copying || state.hold?.incomplete === true ? { incomplete: true } : {}) };
   }
 
+  async renewResyncHold(node: string, job: string, until: number, copying: boolean): Promise<boolean> {
+    if (this.state(node).hold?.job !== job) return false;
+    await this.holdForResync(node, job, until, copying);
+    return true;
+  }
+
   async releaseResyncHold(node: string, job: string): Promise<void> {
     const state = this.state(node);
     if (state.hold?.job === job && state.hold.incomplete !== true) delete state.hold;

@@ -201,3 +201,20 @@ test("a resync's finish replaces the node's own parking records with the source'
   expect(await store.park(node, { expectedCursor: 9, sequence: 10, key: '#parked/workspace/big', object: { type: 'workspace', id: 'big' } })).toBe('committed');
   expect((await store.readParked(node, '#parked/workspace/big'))?.sequences).toEqual([3, 5, 10]);
 });
+
+test("a resync's copy renews the node's hold on DynamoDB only while it is its job's: once a finish ended it, or another resync took it, the renewal writes nothing", async () => {
+  const node = 'slave-renewed';
+  await store.finishSnapshot(node, 2);
+  await store.holdForResync(node, 'resync-a', Date.now() + 60_000, false);
+  // The job's own hold, lapsed or not, is renewed, and marked incomplete once the copy writes.
+  expect(await store.renewResyncHold(node, 'resync-a', Date.now() - 1, true)).toBe(true);
+  expect(await store.readProgress(node)).toEqual({ cursor: 2, heldBy: 'resync-a', storeIncomplete: true });
+  // Its finish (another slice's) ends the hold: a late slice's renewal does not bring it back.
+  await store.finishSnapshot(node, 7);
+  expect(await store.renewResyncHold(node, 'resync-a', Date.now() + 60_000, true)).toBe(false);
+  expect(await store.readProgress(node)).toEqual({ cursor: 7 });
+  // Another resync's hold stays that job's.
+  await store.holdForResync(node, 'resync-b', Date.now() + 60_000, false);
+  expect(await store.renewResyncHold(node, 'resync-a', Date.now() + 60_000, true)).toBe(false);
+  expect(await store.readProgress(node)).toEqual({ cursor: 7, heldBy: 'resync-b' });
+});

@@ -173,6 +173,46 @@ test('a slice that dies before its checkpoint is redone from the last one: the c
   expect(await h.store.readCursor(TARGET)).toBe(55);
 });
 
+test.each([
+  ['on its first page', 'listObjects'],
+  ['taking the snapshot', 'readProgress'],
+] as const)('a slice that runs beside another of the same job (two requests resyncing a pure master at once), stalled %s, never leaves the node held once the other has finished it', async (_when, stalling) => {
+  const h = harness();
+  await h.appendAll(history());
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  await storeInDoubt(h);
+  const jobs = new MemoryJobStore();
+  const job = await startResync(jobs);
+  // The late slice stalls on a read of the source (a slow read) while the other runs the job to its end.
+  let stalled!: () => void;
+  const reached = new Promise<void>((resolve) => (stalled = resolve));
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const slow = Object.create(h.store) as typeof h.store;
+  const read = h.store[stalling].bind(h.store) as (node: string, ...rest: unknown[]) => Promise<unknown>;
+  Object.assign(slow, {
+    [stalling]: async (node: string, ...rest: unknown[]) => {
+      if (node === SOURCE) {
+        stalled();
+        await gate;
+      }
+      return read(node, ...rest);
+    },
+  });
+  const late = runJobSlice({ ...jobDeps(h, jobs), store: slow }, TARGET, job.id, Date.now() + 10_000);
+  await reached;
+  let outcome: string | undefined;
+  for (let slice = 0; slice < 100 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(jobDeps(h, jobs), TARGET, job.id, Date.now() + 10_000);
+  expect(await jobs.read(TARGET, job.id)).toMatchObject({ state: 'succeeded', resync: { cursor: 55 } });
+  release();
+  expect(await late).toBe('superseded');
+  // The finished resync's node applies events again: nothing of the late slice holds it.
+  expect(await h.store.readProgress(TARGET)).toEqual({ cursor: 55 });
+  expect(h.store.allObjects(TARGET)).toEqual(h.store.allObjects(SOURCE));
+  const next = await h.append(add('workspace', 'after-both'));
+  expect(await applyDeliveredEvent(applyDeps(h), { cluster: CLUSTER, node: TARGET }, next)).toMatchObject({ disposition: 'applied', cursor: next.sequence });
+});
+
 test('a resync that fails before its copy wrote anything gives its node back at once; such a hold its job stopped renewing lapses by itself', async () => {
   const h = harness();
   await h.appendAll(history().slice(0, 10));
