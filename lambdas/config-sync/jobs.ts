@@ -477,6 +477,23 @@ export function jobRunningMessage(node: string, active: Pick<Job, 'id' | 'kind' 
 }
 
 /**
+ * 409 JOB_RUNNING's message for a pure master's resync asked for while another of its resyncs
+ * (another source) runs. Nothing runs that job between requests (handlers/resync-node.ts): it
+ * goes on only while its own resync is sent again, so "wait for it to end" alone had the caller
+ * wait on a job nobody may be continuing. Says how to finish it, and from when a new resync may
+ * replace it (`STALE_AFTER_MS` after its last save).
+ */
+export function resyncWithinRequestsRunningMessage(node: string, active: Pick<Job, 'id' | 'source' | 'updatedAt'>): string {
+  const source = active.source ?? '<node>';
+  const replaceable = new Date(Date.parse(active.updatedAt) + STALE_AFTER_MS).toISOString();
+  return (
+    `Node ${node} is running job ${active.id} (resync from ${source}), which goes on only while its resync is sent again: ` +
+    `POST /nodes/${node}/resync with {"source": "${source}"} (geocluster resync ${node} --source ${source}) until it answers 200; ` +
+    `nobody continuing it, a new resync may replace it once it has saved nothing for ${STALE_AFTER_MS / 60000} minutes (from ${replaceable})`
+  );
+}
+
+/**
  * GET /nodes/{node}/drift before any check: 404 NOT_FOUND's message. "drift check of node X does
  * not exist" left the caller to guess that a check has to be started first (and that a node
  * without a GeoServer never has one).

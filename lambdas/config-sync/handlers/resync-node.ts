@@ -38,7 +38,7 @@ import { loadJobSlices } from '../deferred-job-slices';
 import type { SliceRunner } from '../job-slices';
 // A consuming node (most nodes) resyncs in a job queued on SQS: the client is bundled and created at cold start.
 import * as sqsSdk from '../adapters/sqs-sdk';
-import { jobRunningMessage, jobView, newJob, noResyncSourceMessage } from '../jobs';
+import { jobRunningMessage, jobView, newJob, noResyncSourceMessage, resyncWithinRequestsRunningMessage } from '../jobs';
 import { resyncRequestSchema } from '../request-schemas';
 
 const membership = membershipFromEnv();
@@ -86,7 +86,8 @@ async function resyncWithinRequests(caller: ClusterNode, target: ClusterNode, so
   if (!started.started) {
     // The same resync again goes on with it; anything else waits for it.
     if (started.active.kind !== 'resync' || started.active.source !== source.name) {
-      throw new ConflictError('JOB_RUNNING', jobRunningMessage(target.name, started.active), {
+      const message = started.active.kind === 'resync' ? resyncWithinRequestsRunningMessage(target.name, started.active) : jobRunningMessage(target.name, started.active);
+      throw new ConflictError('JOB_RUNNING', message, {
         job: jobView(started.active),
       });
     }

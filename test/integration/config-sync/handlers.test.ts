@@ -386,6 +386,14 @@ describe('resync and redrive', () => {
     // Another resync of the node (another source) waits for this one.
     const other = await handlers.resync(http({ node: 'master-1', path: { node: 'master-1' }, body: { source: 'slave-1' }, contentType: 'application/json' }));
     expect({ status: other.statusCode, code: body(other).code }).toEqual({ status: 409, code: 'JOB_RUNNING' });
+    // Nothing runs a pure master's job between requests: "wait for it to end" alone had the caller
+    // wait on a job that moves only when its own resync is sent again, or may be replaced once stale.
+    const saved = (body(other).job as { updatedAt: string }).updatedAt;
+    expect(body(other).message).toBe(
+      `Node master-1 is running job ${id} (resync from master-2), which goes on only while its resync is sent again: ` +
+        `POST /nodes/master-1/resync with {"source": "master-2"} (geocluster resync master-1 --source master-2) until it answers 200; ` +
+        `nobody continuing it, a new resync may replace it once it has saved nothing for 15 minutes (from ${new Date(Date.parse(saved) + 15 * 60_000).toISOString()})`,
+    );
     // The same call again goes on with the job, from its checkpoint, until it is done.
     const answers = [first];
     while (answers.length < 20 && answers[answers.length - 1]!.statusCode === 202) answers.push(await resync());
