@@ -25,6 +25,7 @@
 import { ConflictError } from '../shared/errors';
 import type { ObjectRef } from './events';
 import type { CatalogCursor, DriftEntry } from './geoserver/drift';
+import type { PauseState } from './pause';
 import type { NodeStore, ParkedObject } from './ports';
 
 export const JOB_KINDS = ['drift', 'reconcile', 'capture', 'resync'] as const;
@@ -467,13 +468,17 @@ export async function resyncHoldOf(
  * Why a node cannot start another job: 409 JOB_RUNNING's message. A queued job has not begun: it
  * starts when the node's queue delivers it, which a paused node's queue does only after the
  * resume, so "wait for it to end" alone would have the caller wait on a job that cannot move.
+ * A running job of a node paused meanwhile (`paused`, read by the caller) cannot move either: its
+ * next slice waits in the paused queue, which the message says.
  */
-export function jobRunningMessage(node: string, active: Pick<Job, 'id' | 'kind' | 'state'>): string {
-  const queued =
+export function jobRunningMessage(node: string, active: Pick<Job, 'id' | 'kind' | 'state'>, paused?: PauseState): string {
+  const waits =
     active.state === 'queued'
       ? `; it is queued, and starts when the node's queue delivers it (a paused node's only after POST /nodes/${node}/resume)`
-      : '';
-  return `Node ${node} is running job ${active.id} (${active.kind})${queued}; wait for it to end`;
+      : paused
+        ? `; the node is paused (since ${paused.since}, by ${paused.by}), so the job goes on only after POST /nodes/${node}/resume`
+        : '';
+  return `Node ${node} is running job ${active.id} (${active.kind})${waits}; wait for it to end`;
 }
 
 /**

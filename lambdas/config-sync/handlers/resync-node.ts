@@ -32,7 +32,7 @@ import { canPublish, consumes, type ClusterNode } from '../../shared/cluster-mod
 import { assertCanOperate, findNode } from '../cluster';
 import { fieldIssues } from '../events';
 import { logger } from '../../shared/observability';
-import { jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
+import { jobStoreFromEnv, membershipFromEnv, nodePausesFromEnv, nodeQueuesFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { enqueueJob } from '../adapters/sqs-jobs';
 import { loadJobSlices } from '../deferred-job-slices';
 import type { SliceRunner } from '../job-slices';
@@ -44,6 +44,7 @@ import { resyncRequestSchema } from '../request-schemas';
 const membership = membershipFromEnv();
 const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
+const pauses = nodePausesFromEnv();
 const sqs = sqsFromEnv(sqsSdk);
 /**
  * A pure master's resync job, run within requests (no GeoServer: the bootstrap only). The job
@@ -63,7 +64,8 @@ export const handler = httpHandler(async (event, context) => {
     const job = newJob({ id: randomUUID(), node: target.name, kind: 'resync', requestedBy: caller.name, source: source.name, hasGeoServer: false, now });
     const started = await jobs.start(job, now);
     if (!started.started) {
-      throw new ConflictError('JOB_RUNNING', jobRunningMessage(target.name, started.active), {
+      // Read only on this refusal: a paused node's running job goes on only after the resume, which the message says.
+      throw new ConflictError('JOB_RUNNING', jobRunningMessage(target.name, started.active, await pauses.read(target.name)), {
         job: jobView(started.active),
       });
     }

@@ -18,7 +18,7 @@ import { assertNoBody, callerNode, httpHandler, json, pathParam, type HttpEvent 
 import { canPublish } from '../../shared/cluster-model';
 import { logger } from '../../shared/observability';
 import { assertCanOperate, findNode } from '../cluster';
-import { geoServerNodesFromEnv, jobStoreFromEnv, membershipFromEnv, nodeQueuesFromEnv, nodeStoreFromEnv, sqsFromEnv } from '../adapters/from-env';
+import { geoServerNodesFromEnv, jobStoreFromEnv, membershipFromEnv, nodePausesFromEnv, nodeQueuesFromEnv, nodeStoreFromEnv, sqsFromEnv } from '../adapters/from-env';
 import { assertNotHeldByResync, jobRunningMessage, jobView, newJob, type JobKind } from '../jobs';
 import { enqueueJob } from '../adapters/sqs-jobs';
 // Every job starts with a message on SQS: the client is bundled (see `sqs` below for when it is created).
@@ -30,6 +30,7 @@ const queues = nodeQueuesFromEnv(membership);
 const jobs = jobStoreFromEnv();
 // Read for the node's resync hold only (its cursor item), before a reconcile or capture starts.
 const store = nodeStoreFromEnv();
+const pauses = nodePausesFromEnv();
 // Jobs run only on nodes with a GeoServer. A cluster that declares one sends a job's first
 // message on every accepted request: its client is created at cold start. A cluster that
 // declares none refuses every request (409 NO_GEOSERVER) before anything is sent, so creating
@@ -54,7 +55,8 @@ export const handler = httpHandler(async (event: HttpEvent) => {
   const job = newJob({ id: randomUUID(), node: target.name, kind, requestedBy: caller.name, hasGeoServer: true, now });
   const started = await jobs.start(job, now);
   if (!started.started) {
-    throw new ConflictError('JOB_RUNNING', jobRunningMessage(target.name, started.active), {
+    // Read only on this refusal: a paused node's running job goes on only after the resume, which the message says.
+    throw new ConflictError('JOB_RUNNING', jobRunningMessage(target.name, started.active, await pauses.read(target.name)), {
       job: jobView(started.active),
     });
   }

@@ -374,6 +374,31 @@ describe('resync and redrive', () => {
     expect(slave2(body(await handlers.listNodes(http({ node: 'slave-1' }))))).toMatchObject({ resync: null, job: { kind: 'resync', state: 'succeeded', error: null } });
   });
 
+  test("a job started while a paused node runs one (its next slice waits in the paused queue) is 409 JOB_RUNNING saying the job goes on only after the resume", async () => {
+    const started = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' } }));
+    expect(started.statusCode).toBe(202);
+    const job = body(started).job as { id: string; kind: 'resync'; state: 'running' };
+    // Its first slice ran, then the node was paused: its next slice's message waits in the queue.
+    const store = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);
+    const record = (await store.read('slave-2', job.id))!;
+    expect(await store.save({ ...record, state: 'running', slices: 1, updatedAt: new Date().toISOString() })).toBe('saved');
+    const pauses = new DynamoNodePauses(aws.nodeStoreTable, aws.dynamo);
+    await pauses.write('slave-2', { since: '2026-12-07T10:00:00.000Z', by: 'master-1' });
+    try {
+      const busy = await handlers.resync(http({ node: 'master-1', path: { node: 'slave-2' } }));
+      expect({ status: busy.statusCode, code: body(busy).code }).toEqual({ status: 409, code: 'JOB_RUNNING' });
+      // "wait for it to end" alone had the caller wait on a job that cannot move until the resume.
+      expect(body(busy).message).toBe(
+        `Node slave-2 is running job ${job.id} (resync); the node is paused (since 2026-12-07T10:00:00.000Z, by master-1), ` +
+          "so the job goes on only after POST /nodes/slave-2/resume; wait for it to end",
+      );
+    } finally {
+      await pauses.write('slave-2', undefined);
+    }
+    await runJob('slave-2', job.id);
+    expect(await jobs.read('slave-2', job.id)).toMatchObject({ state: 'succeeded' });
+  });
+
   test("a pure master's resync is a job whose slices run within the requests asking for it: 202 while it goes on, 200 once done", async () => {
     // A request with only 5 s left keeps them all for its answer: one step of the job each.
     const short = { getRemainingTimeInMillis: () => 5_000 };

@@ -10,6 +10,13 @@ describe('409 JOB_RUNNING message', () => {
     );
   });
 
+  it("tells the caller that a running job of a node paused meanwhile goes on only after the resume", () => {
+    // Its next slice waits in the paused queue: "wait for it to end" alone had the caller wait on a job that cannot move.
+    expect(jobRunningMessage('gs-1', { id: 'j3', kind: 'reconcile', state: 'running' }, { since: '2026-12-07T10:00:00.000Z', by: 'master-1' })).toBe(
+      'Node gs-1 is running job j3 (reconcile); the node is paused (since 2026-12-07T10:00:00.000Z, by master-1), so the job goes on only after POST /nodes/gs-1/resume; wait for it to end',
+    );
+  });
+
   it('keeps the short message for a job already running', () => {
     expect(jobRunningMessage('gs-1', { id: 'j2', kind: 'drift', state: 'running' })).toBe('Node gs-1 is running job j2 (drift); wait for it to end');
   });
