@@ -398,7 +398,7 @@ export interface NodeStore {
   // A resync in slices (job-runner.ts): `replaceWithSnapshot` in steps a job can checkpoint.
   /**
    * Holds the node for resync job `job` until `until` (epoch ms): `readCursor` answers
-   * `HELD_CURSOR` meanwhile. Renewed by every step of the copy. `copying`: the job is about to
+   * `HELD_CURSOR` meanwhile. Renewed by every step of the copy (`renewResyncHold`). `copying`: the job is about to
    * write the snapshot into the store, which is incomplete from then until `finishSnapshot`;
    * the hold then stays past `until`, whatever becomes of the job (a half-copied store must not
    * apply events from its old cursor: its objects are partly the snapshot's and a GeoServer
