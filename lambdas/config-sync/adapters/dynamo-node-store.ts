@@ -823,13 +823,24 @@ export class DynamoNodeStore implements NodeStore {
       this.knownBodies.delete(bodyKey(node, key));
       properties = JSON.parse(readString(item, 'properties')) as JsonObject;
     } else {
-      const text = await this.options.bodies?.get(ref);
+      // A body deleted since the item was read answers 404 NoSuchKey (`undefined`) only to a
+      // caller that may list the bucket; the functions may not (s3:GetObject on object keys
+      // alone), so in AWS it is a 403 AccessDenied: either way the item is read again.
+      let text: string | undefined;
+      let failure: unknown;
+      try {
+        text = await this.options.bodies?.get(ref);
+      } catch (error) {
+        failure = error;
+      }
       if (text === undefined) {
         // Replaced by a newer version between reading the item and its body: read again.
         const fresh = await this.client.send(
           new GetItemCommand({ TableName: this.options.tableName, Key: { node: str(node), key: str(key) }, ConsistentRead: true }),
         );
         if (!fresh.Item || optionalString(fresh.Item, 'propertiesRef') === ref) {
+          // Still this body: a refusal is what it says (a missing grant, a KMS or network error).
+          if (failure !== undefined) throw failure;
           throw new Error(`Properties of ${key} on node ${node} are missing from S3 (${ref})`);
         }
         return this.toObject(node, fresh.Item);

@@ -130,7 +130,10 @@ export class S3EventBodyStore implements EventBodyStore {
 export interface ObjectBodies {
   /** Stores the properties' JSON text; returns the key the item records. */
   put(node: string, objectKey: string, sequence: number, json: string): Promise<string>;
-  /** The JSON text, or `undefined` when the key no longer exists (a newer version replaced it). */
+  /**
+   * The JSON text, or `undefined` when the key no longer exists (a newer version replaced it) and
+   * the caller may list the bucket; the functions may not, so in AWS that is a 403 AccessDenied.
+   */
   get(key: string): Promise<string | undefined>;
   delete(key: string): Promise<void>;
 }

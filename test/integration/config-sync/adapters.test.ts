@@ -799,6 +799,41 @@ describe('large bodies through S3', () => {
     expect(after.Contents ?? []).toEqual([]);
   });
 
+  test('a reader whose body was replaced meanwhile follows the new version, also where S3 answers 403 for a deleted key (no s3:ListBucket)', async () => {
+    // The functions are granted s3:GetObject on object keys and no s3:ListBucket on the bucket,
+    // so in AWS a key that no longer exists answers 403 AccessDenied, never 404 NoSuchKey.
+    const node = 'offload-race';
+    const properties = (version: number) => ({ format: 'sld', body: `${'x'.repeat(300 * KIB)}${version}` });
+    const first = stored('style', 'topp:race', 1, properties(1));
+    expect(await store.commit(node, { expectedCursor: 0, sequence: 1, object: first })).toBe('committed');
+    const newer = stored('style', 'topp:race', 2, properties(2));
+    const objects = new S3ObjectBodies(bucket);
+    let replaced = false;
+    const asInAws = {
+      put: (owner: string, objectKey: string, sequence: number, json: string) => objects.put(owner, objectKey, sequence, json),
+      delete: (key: string) => objects.delete(key),
+      async get(key: string): Promise<string | undefined> {
+        if (!replaced) {
+          // Another function commits a newer version between this reader's item and its body.
+          replaced = true;
+          expect(await store.commit(node, { expectedCursor: 1, sequence: 2, object: newer })).toBe('committed');
+        }
+        const text = await objects.get(key);
+        if (text === undefined) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+        return text;
+      },
+    };
+    const reader = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo, bodies: asInAws });
+    expect(await reader.readObjects(node, [{ type: 'style', id: 'topp:race' }])).toEqual([newer]);
+    // A body that is refused while the item still names it is an error, not an absent object.
+    const refusing = new DynamoNodeStore({
+      tableName: aws.nodeStoreTable,
+      client: aws.dynamo,
+      bodies: { ...asInAws, get: () => Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })) },
+    });
+    await expect(refusing.readObjects(node, [{ type: 'style', id: 'topp:race' }])).rejects.toThrow('Access Denied');
+  });
+
   test("the longest id whose characters all encode offloads under a hashed key, within S3's 1,024 bytes and DynamoDB's key limits", async () => {
     // 511 bytes of UTF-8: the URI-encoded id alone would be 1,525 characters.
     const id = `topp:${'é'.repeat(253)}`;
