@@ -281,8 +281,14 @@ export class ConfigSyncService extends Construct {
         case 'eventLog':
           return [allow(actions, [this.eventLog.tableArn])];
         case 'eventLogVoids':
-          // Void items only (dynamo-event-log.ts closeHoles): never an event.
-          return [allow(actions, [this.eventLog.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...VOID_ITEM_ATTRIBUTES] } })];
+          // Void items only (dynamo-event-log.ts closeHoles): never an event. In the cluster's log
+          // partition only: a put replaces a whole item, and the table's other partitions (the
+          // gateway's write lease, Idempotency-Key claims) are no hole's.
+          return [
+            allow(actions, [this.eventLog.tableArn], {
+              'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...VOID_ITEM_ATTRIBUTES], 'dynamodb:LeadingKeys': [cluster.name] },
+            }),
+          ];
         case 'nodeStore':
           // Store items of these nodes only (the partition key is the node name).
           if (nodes === undefined) return [allow(actions, [this.nodeStore.tableArn])];

@@ -13,8 +13,9 @@ export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
 /**
  * - `eventLog`, `nodeStore`: the tables (lambdas/config-sync/tables.ts); node store grants with a
  *   scope are limited to those nodes' partitions (`dynamodb:LeadingKeys`).
- * - `eventLogVoids`: the event log, for items of the void attributes only (`dynamodb:Attributes`):
- *   a reader closing a hole (`EventLog.closeHoles`) may write voids, never an event.
+ * - `eventLogVoids`: the event log, for items of the void attributes only (`dynamodb:Attributes`)
+ *   in the cluster's own log partition (`dynamodb:LeadingKeys`): a reader closing a hole
+ *   (`EventLog.closeHoles`) may write voids, never an event, the gateway's lease or a claim.
  * - `eventBodies`: `events/<cluster>/*` of the bodies bucket; `objectBodies`: `objects/<node>/*`
  *   of the scoped nodes, `objects/*` for `allNodes`.
  * - `topic`; `queues`, `deadLetterQueues`: every consuming node's (named by nodeQueueNames), or the

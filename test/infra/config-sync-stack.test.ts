@@ -30,6 +30,8 @@ const ADDED = { name: 'edge-3', role: 'slave' };
 
 const RETENTION_SECONDS = 14 * 24 * 3600;
 const MAX_RECEIVE_COUNT = 5;
+/** The event log grant of a function that may only close holes: void items of the cluster's own log partition. */
+const VOIDS_ONLY = { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...VOID_ITEM_ATTRIBUTES], 'dynamodb:LeadingKeys': [CLUSTER] } };
 
 let synth: Synthesized;
 let grown: Synthesized;
@@ -344,6 +346,17 @@ describe('apply functions', () => {
     }
   });
 
+  it("every void writer may put void items in the cluster's log partition only: never the gateway's write lease or an Idempotency-Key claim", () => {
+    // A put replaces a whole item: a grant of void attributes alone would still let it overwrite
+    // an item of another partition of the table (`<cluster>#gateway-lease`, `<cluster>#idempotency#...`).
+    const writers = [...CONSUMERS.map((node) => applyOf(synth.json, node)), ...['ResyncNode', 'RedriveNode', 'RepublishPending', 'CatchUpMasterStores'].map((name) => functionId(synth.json, name))];
+    for (const fn of writers) {
+      const voids = statementsOn(synth.json, fn, tableId(synth.json, 'EventLog')).filter((statement) => JSON.stringify(statement.Condition ?? {}).includes('dynamodb:Attributes'));
+      expect({ fn, count: voids.length }).toEqual({ fn, count: 1 });
+      expect({ fn, leadingKeys: (voids[0]!.Condition as Record<string, Record<string, unknown>>)['ForAllValues:StringEquals']!['dynamodb:LeadingKeys'] }).toEqual({ fn, leadingKeys: [CLUSTER] });
+    }
+  });
+
   it('reads the event log and checks its items in a commit, and writes nothing to it but void items (closing a hole)', () => {
     for (const node of CONSUMERS) {
       const statements = statementsOn(synth.json, applyOf(synth.json, node), tableId(synth.json, 'EventLog'));
@@ -354,7 +367,7 @@ describe('apply functions', () => {
       const writes = statements.filter((statement) => statement.Condition !== undefined);
       expect(writes.flatMap(actionsOfStatement)).toEqual(['dynamodb:PutItem']);
       for (const statement of writes) {
-        expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...VOID_ITEM_ATTRIBUTES] } });
+        expect(statement.Condition).toEqual(VOIDS_ONLY);
       }
     }
   });
@@ -479,7 +492,7 @@ describe('the other functions', () => {
     );
     for (const statement of logWrites) {
       expect(actionsOfStatement(statement)).toEqual(['dynamodb:PutItem']);
-      expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...VOID_ITEM_ATTRIBUTES] } });
+      expect(statement.Condition).toEqual(VOIDS_ONLY);
     }
   });
 
