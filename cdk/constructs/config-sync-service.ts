@@ -280,6 +280,9 @@ export class ConfigSyncService extends Construct {
       switch (grant.on) {
         case 'eventLog':
           return [allow(actions, [this.eventLog.tableArn])];
+        case 'clusterLog':
+          // The cluster's log partition (events and head item): not the gateway's write lease or a claim.
+          return [allow(actions, [this.eventLog.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [cluster.name] } })];
         case 'eventLogVoids':
           // Void items only (dynamo-event-log.ts closeHoles): never an event. In the cluster's log
           // partition only: a put replaces a whole item, and the table's other partitions (the

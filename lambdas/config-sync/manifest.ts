@@ -13,6 +13,9 @@ export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
 /**
  * - `eventLog`, `nodeStore`: the tables (lambdas/config-sync/tables.ts); node store grants with a
  *   scope are limited to those nodes' partitions (`dynamodb:LeadingKeys`).
+ * - `clusterLog`: the event log, the cluster's own log partition only (`dynamodb:LeadingKeys`):
+ *   its events and head item, never the table's other partitions (the gateway's write lease,
+ *   Idempotency-Key claims).
  * - `eventLogVoids`: the event log, for items of the void attributes only (`dynamodb:Attributes`)
  *   in the cluster's own log partition (`dynamodb:LeadingKeys`): a reader closing a hole
  *   (`EventLog.closeHoles`) may write voids, never an event, the gateway's lease or a claim.
@@ -24,6 +27,7 @@ export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
  */
 export type ConfigSyncResource =
   | 'eventLog'
+  | 'clusterLog'
   | 'eventLogVoids'
   | 'nodeStore'
   | 'eventBodies'
@@ -230,7 +234,9 @@ export const CONFIG_SYNC_MANIFEST = {
     entry: 'config-sync/handlers/republish-pending.ts',
     environment: COMMON,
     grants: [
-      { on: 'eventLog', actions: ddb('GetItem', 'Query', 'UpdateItem') },
+      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      // Marking events published and advancing the watermark (the head item).
+      { on: 'clusterLog', actions: ddb('UpdateItem') },
       { on: 'eventLogVoids', actions: ddb('PutItem') },
       { on: 'topic', actions: ['sns:Publish'] },
       { on: 'eventBodies', actions: s3('GetObject') },
@@ -296,10 +302,11 @@ export const MASTER_STORES_CONSUMER = {
   entry: 'config-sync/handlers/catch-up-master-stores.ts',
   environment: COMMON,
   grants: [
-    // UpdateItem: marking the delivered events published (master-stores.ts markDelivered).
     // ConditionCheckItem: a lone change delivered to a store right before it is committed on
     // condition that the log's item carries its digest (master-stores.ts catchUpFromQueue).
-    { on: 'eventLog', actions: ddb('GetItem', 'Query', 'UpdateItem', 'ConditionCheckItem') },
+    { on: 'eventLog', actions: ddb('GetItem', 'Query', 'ConditionCheckItem') },
+    // UpdateItem: marking the delivered events published (master-stores.ts markDelivered).
+    { on: 'clusterLog', actions: ddb('UpdateItem') },
     { on: 'eventLogVoids', actions: ddb('PutItem') },
     { on: 'eventBodies', actions: s3('GetObject') },
     // ConditionCheckItem (in STORE_WRITE) also checks the master's pause item in that commit.

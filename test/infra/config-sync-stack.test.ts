@@ -357,6 +357,15 @@ describe('apply functions', () => {
     }
   });
 
+  it("the republish schedule and the master stores' consumer update the log only in the cluster's partition (marks, the watermark): never the gateway's write lease or a claim", () => {
+    for (const fn of ['RepublishPending', 'CatchUpMasterStores'].map((name) => functionId(synth.json, name))) {
+      const updates = statementsOn(synth.json, fn, tableId(synth.json, 'EventLog')).filter((statement) => actionsOfStatement(statement).includes('dynamodb:UpdateItem'));
+      expect({ fn, count: updates.length }).toEqual({ fn, count: 1 });
+      expect({ fn, condition: updates[0]!.Condition }).toEqual({ fn, condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CLUSTER] } } });
+      expect({ fn, actions: actionsOfStatement(updates[0]!) }).toEqual({ fn, actions: ['dynamodb:UpdateItem'] });
+    }
+  });
+
   it('reads the event log and checks its items in a commit, and writes nothing to it but void items (closing a hole)', () => {
     for (const node of CONSUMERS) {
       const statements = statementsOn(synth.json, applyOf(synth.json, node), tableId(synth.json, 'EventLog'));
