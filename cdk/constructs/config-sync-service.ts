@@ -22,7 +22,7 @@ import {
   type ConfigSyncSchedule,
   type ConfigSyncScope,
 } from '../../lambdas/config-sync/manifest';
-import { EVENT_LOG_TABLE, NODE_STORE_TABLE, VOID_ITEM_ATTRIBUTES } from '../../lambdas/config-sync/tables';
+import { EVENT_LOG_TABLE, idempotencyClaimPartition, NODE_STORE_TABLE, VOID_ITEM_ATTRIBUTES } from '../../lambdas/config-sync/tables';
 import type { Grant } from '../../lambdas/shared/manifest';
 import { canPublish, consumes, masterStoresQueueNames, nodeQueueNames, nodeRolesJson, pureMasters, type ClusterNode } from '../../lambdas/shared/cluster-model';
 import { FUNCTION_TIMEOUT_MS as GATEWAY_FUNCTION_TIMEOUT_MS } from '../../lambdas/config-sync/gateway/limits';
@@ -283,6 +283,14 @@ export class ConfigSyncService extends Construct {
         case 'clusterLog':
           // The cluster's log partition (events and head item): not the gateway's write lease or a claim.
           return [allow(actions, [this.eventLog.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [cluster.name] } })];
+        case 'publisherLog':
+          // The cluster's log partition and these nodes' Idempotency-Key claims' partitions.
+          if (nodes === undefined || nodes.length === 0) return [];
+          return [
+            allow(actions, [this.eventLog.tableArn], {
+              'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [cluster.name, ...nodes.map((node) => idempotencyClaimPartition(cluster.name, node, '*'))] },
+            }),
+          ];
         case 'eventLogVoids':
           // Void items only (dynamo-event-log.ts closeHoles): never an event. In the cluster's log
           // partition only: a put replaces a whole item, and the table's other partitions (the

@@ -15,7 +15,8 @@ export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
  *   scope are limited to those nodes' partitions (`dynamodb:LeadingKeys`).
  * - `clusterLog`: the event log, the cluster's own log partition only (`dynamodb:LeadingKeys`):
  *   its events and head item, never the table's other partitions (the gateway's write lease,
- *   Idempotency-Key claims).
+ *   Idempotency-Key claims). `publisherLog`: that partition and the scoped nodes' Idempotency-Key
+ *   claims (`<cluster>#idempotency#<node>#*`), what POST /config/events writes for its caller.
  * - `eventLogVoids`: the event log, for items of the void attributes only (`dynamodb:Attributes`)
  *   in the cluster's own log partition (`dynamodb:LeadingKeys`): a reader closing a hole
  *   (`EventLog.closeHoles`) may write voids, never an event, the gateway's lease or a claim.
@@ -28,6 +29,7 @@ export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
 export type ConfigSyncResource =
   | 'eventLog'
   | 'clusterLog'
+  | 'publisherLog'
   | 'eventLogVoids'
   | 'nodeStore'
   | 'eventBodies'
@@ -97,7 +99,9 @@ export const CONFIG_SYNC_MANIFEST = {
     environment: COMMON,
     bundledFiles: [GEOSERVER_NODES_FILE],
     grants: [
-      { on: 'eventLog', actions: ddb('GetItem', 'Query', 'PutItem', 'UpdateItem') },
+      { on: 'eventLog', actions: ddb('GetItem', 'Query') },
+      // Its events, the head, and its callers' Idempotency-Key claims: never the gateway's write lease.
+      { on: 'publisherLog', actions: ddb('PutItem', 'UpdateItem'), scope: 'publishers' },
       // ConditionCheckItem (in STORE_WRITE) also checks the publisher's pause item in the log append's transaction.
       { on: 'nodeStore', actions: STORE_WRITE, scope: 'publishers' },
       { on: 'topic', actions: ['sns:Publish'] },

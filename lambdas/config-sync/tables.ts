@@ -6,6 +6,13 @@
  */
 export const EVENT_LOG_TABLE = { partitionKey: 'cluster', sortKey: 'sequence' } as const;
 /**
+ * The event log partition of an `Idempotency-Key` claim (adapters/dynamo-event-log.ts); with
+ * `key` `*`, the pattern of a node's claims its publishers' grants name (`dynamodb:LeadingKeys`).
+ */
+export function idempotencyClaimPartition(cluster: string, node: string, key: string): string {
+  return `${cluster}#idempotency#${node}#${key}`;
+}
+/**
  * The node store's TTL attribute (epoch seconds): only job records and their differences carry
  * it (adapters/dynamo-jobs.ts), so jobs do not pile up; catalog objects never do.
  */

@@ -425,6 +425,19 @@ describe('the other functions', () => {
     expect(JSON.stringify(statementsOf(synth.json, fn))).not.toContain('sqs:');
   });
 
+  it("publishing writes the log only in the cluster's partition and its publishers' Idempotency-Key claims: never the gateway's write lease", () => {
+    const fn = functionId(synth.json, 'PublishEvent');
+    const writes = statementsOn(synth.json, fn, tableId(synth.json, 'EventLog')).filter((statement) =>
+      actionsOfStatement(statement).some((action) => ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].includes(action)),
+    );
+    expect(writes).toHaveLength(1);
+    expect(actionsOfStatement(writes[0]!).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // The claims' partitions: `<cluster>#idempotency#<node>#<key>` (dynamo-event-log.ts claimPartition).
+    expect(writes[0]!.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [CLUSTER, ...PUBLISHERS.map((node) => `${CLUSTER}#idempotency#${node}#*`)] },
+    });
+  });
+
   it('publishing may delete its own event bodies (one whose append stored nothing), under events/<cluster>/ only', () => {
     const fn = functionId(synth.json, 'PublishEvent');
     const deletes = s3Statements(synth.json, fn).filter((statement) => actionsOfStatement(statement).includes('s3:DeleteObject'));

@@ -67,6 +67,7 @@ import { appendStoredNothing, type AppendGuard, type EventDraft, type EventLog, 
 import { NodePausedError } from '../pause';
 import { withoutSdkLogging } from '../../shared/sdk-client';
 import { notPausedCheck } from './dynamo-node-pauses';
+import { idempotencyClaimPartition } from '../tables';
 import { cancellationCodes, cancellationItem, num, optionalNumber, optionalString, readNumber, readString, str, type Item } from './dynamo-attributes';
 
 /** Sort key of the head item. Events start at 1. */
@@ -905,7 +906,7 @@ function chunked(serialized: readonly string[]): { count: number; bytes: number 
 }
 
 function claimPartition(cluster: string, node: string, key: string): string {
-  return `${cluster}#idempotency#${node}#${key}`;
+  return idempotencyClaimPartition(cluster, node, key);
 }
 
 function toRecord(item: Item): IdempotencyRecord {
