@@ -283,12 +283,12 @@ export class ConfigSyncService extends Construct {
         case 'clusterLog':
           // The cluster's log partition (events and head item): not the gateway's write lease or a claim.
           return [allow(actions, [this.eventLog.tableArn], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [cluster.name] } })];
-        case 'publisherLog':
-          // The cluster's log partition and these nodes' Idempotency-Key claims' partitions.
-          if (nodes === undefined || nodes.length === 0) return [];
+        case 'publishLog':
+          // The cluster's log partition and the Idempotency-Key claims' partitions: one pattern for
+          // every publisher's claims, so the grant does not grow with the cluster.
           return [
             allow(actions, [this.eventLog.tableArn], {
-              'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [cluster.name, ...nodes.map((node) => idempotencyClaimPartition(cluster.name, node, '*'))] },
+              'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [cluster.name, idempotencyClaimPartition(cluster.name, '*', '*')] },
             }),
           ];
         case 'eventLogVoids':

@@ -15,8 +15,8 @@ export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
  *   scope are limited to those nodes' partitions (`dynamodb:LeadingKeys`).
  * - `clusterLog`: the event log, the cluster's own log partition only (`dynamodb:LeadingKeys`):
  *   its events and head item, never the table's other partitions (the gateway's write lease,
- *   Idempotency-Key claims). `publisherLog`: that partition and the scoped nodes' Idempotency-Key
- *   claims (`<cluster>#idempotency#<node>#*`), what POST /config/events writes for its caller.
+ *   Idempotency-Key claims). `publishLog`: that partition and the Idempotency-Key claims'
+ *   (`<cluster>#idempotency#*#*`), what POST /config/events writes.
  * - `eventLogVoids`: the event log, for items of the void attributes only (`dynamodb:Attributes`)
  *   in the cluster's own log partition (`dynamodb:LeadingKeys`): a reader closing a hole
  *   (`EventLog.closeHoles`) may write voids, never an event, the gateway's lease or a claim.
@@ -29,7 +29,7 @@ export { CONFIG_SYNC_ENV, type ConfigSyncEnv };
 export type ConfigSyncResource =
   | 'eventLog'
   | 'clusterLog'
-  | 'publisherLog'
+  | 'publishLog'
   | 'eventLogVoids'
   | 'nodeStore'
   | 'eventBodies'
@@ -101,7 +101,7 @@ export const CONFIG_SYNC_MANIFEST = {
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query') },
       // Its events, the head, and its callers' Idempotency-Key claims: never the gateway's write lease.
-      { on: 'publisherLog', actions: ddb('PutItem', 'UpdateItem'), scope: 'publishers' },
+      { on: 'publishLog', actions: ddb('PutItem', 'UpdateItem') },
       // ConditionCheckItem (in STORE_WRITE) also checks the publisher's pause item in the log append's transaction.
       { on: 'nodeStore', actions: STORE_WRITE, scope: 'publishers' },
       { on: 'topic', actions: ['sns:Publish'] },

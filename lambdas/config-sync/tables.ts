@@ -7,7 +7,7 @@
 export const EVENT_LOG_TABLE = { partitionKey: 'cluster', sortKey: 'sequence' } as const;
 /**
  * The event log partition of an `Idempotency-Key` claim (adapters/dynamo-event-log.ts); with
- * `key` `*`, the pattern of a node's claims its publishers' grants name (`dynamodb:LeadingKeys`).
+ * `node` and `key` `*`, the pattern of every claim, which the publishing grants name (`dynamodb:LeadingKeys`).
  */
 export function idempotencyClaimPartition(cluster: string, node: string, key: string): string {
   return `${cluster}#idempotency#${node}#${key}`;
