@@ -2,13 +2,14 @@
  * The part of IAM the local runtime enforces: whether a function's role policy allows a
  * DynamoDB call, evaluated from the synthesized template's policy statements the way IAM
  * evaluates identity policies (an explicit Deny wins, then any Allow, else denied), with `*`
- * and `?` wildcards in actions and resources. Of conditions, the two this stack's roles use to
- * scope DynamoDB writes and reads are evaluated as IAM does: `ForAllValues:StringEquals` on
- * `dynamodb:LeadingKeys` (the partition key values a call touches: a node's apply function may
- * only touch its own partition) and `dynamodb:Attributes` (the attributes a put writes). Any
- * other condition, or one of these where the gate cannot tell the request's values, counts as
- * holding on an Allow and as not holding on a Deny: the local check can still miss a refusal,
- * never refuse a call AWS would allow.
+ * and `?` wildcards in actions and resources. Of conditions, the ones this stack's roles use to
+ * scope DynamoDB writes and reads are evaluated as IAM does: `ForAllValues:StringEquals` and
+ * `ForAllValues:StringLike` (patterns with `*` and `?`) on `dynamodb:LeadingKeys` (the partition
+ * key values a call touches: a node's apply function may only touch its own partition, a
+ * publisher the log's and the Idempotency-Key claims') and `dynamodb:Attributes` (the attributes
+ * a put writes). Any other condition, or one of these where the gate cannot tell the request's
+ * values, counts as holding on an Allow and as not holding on a Deny: the local check can still
+ * miss a refusal, never refuse a call AWS would allow.
  */
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './account';
 
@@ -28,7 +29,7 @@ export interface Permission {
   readonly context?: Readonly<Partial<Record<EvaluatedKey, readonly string[]>>>;
 }
 
-/** The condition keys evaluated (with `ForAllValues:StringEquals`); others count as unknown. */
+/** The condition keys evaluated (with `ForAllValues:StringEquals` or `ForAllValues:StringLike`); others count as unknown. */
 const EVALUATED_KEYS = ['dynamodb:LeadingKeys', 'dynamodb:Attributes'] as const;
 type EvaluatedKey = (typeof EVALUATED_KEYS)[number];
 
@@ -64,12 +65,15 @@ function conditionHolds(statement: PolicyStatement, permission: Permission): boo
     for (const [key, allowed] of Object.entries(keys)) {
       const evaluated = EVALUATED_KEYS.find((name) => name.toLowerCase() === key.toLowerCase());
       const values = evaluated === undefined ? undefined : permission.context?.[evaluated];
-      if (operator !== 'ForAllValues:StringEquals' || values === undefined) {
+      const like = operator === 'ForAllValues:StringLike';
+      if ((operator !== 'ForAllValues:StringEquals' && !like) || values === undefined) {
         holds = holds === false ? false : undefined;
         continue;
       }
-      // ForAllValues: every value of the request must be among the condition's values.
-      if (!values.every((value) => allowed.includes(value))) holds = false;
+      // ForAllValues: every value of the request must be among the condition's values (StringLike:
+      // match one of them, with `*` and `?` wildcards, case-sensitively).
+      const among = (value: string) => (like ? allowed.some((pattern) => wildcard(pattern).test(value)) : allowed.includes(value));
+      if (!values.every(among)) holds = false;
     }
   }
   return holds;

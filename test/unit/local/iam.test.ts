@@ -118,6 +118,29 @@ describe('conditions the stack scopes DynamoDB with', () => {
     expect(allowed('TransactWriteItems', { TransactItems: [{ Put: { TableName: 'geo-event-log', Item: { ...voided, body: { S: '{}' } } } }] })).toBe(false);
   });
 
+  it("ForAllValues:StringLike on dynamodb:LeadingKeys: every partition a call touches must match a pattern (* and ?), as publishing's grant names the log's and the Idempotency-Key claims' partitions", () => {
+    const publish: PolicyStatement[] = [
+      {
+        effect: 'Allow',
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [LOG],
+        condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['geo', 'geo#idempotency#*#*'] } },
+      },
+    ];
+    const put = (cluster: string) =>
+      dynamoPermissions('PutItem', { TableName: 'geo-event-log', Item: { cluster: { S: cluster }, sequence: { N: '0' } } }, partitionKeyOf).every((permission) => isAllowed(publish, permission));
+    expect(put('geo')).toBe(true);
+    expect(put('geo#idempotency#master-1#k-1')).toBe(true);
+    expect(put('geo#gateway-lease')).toBe(false);
+    expect(put('Geo')).toBe(false);
+    const transact = dynamoPermissions(
+      'TransactWriteItems',
+      { TransactItems: [{ Put: { TableName: 'geo-event-log', Item: { cluster: { S: 'geo' }, sequence: { N: '8' } } } }, { Put: { TableName: 'geo-event-log', Item: { cluster: { S: 'other' }, sequence: { N: '0' } } } }] },
+      partitionKeyOf,
+    );
+    expect(transact.every((permission) => isAllowed(publish, permission))).toBe(false);
+  });
+
   it('a condition the gate does not evaluate counts as holding on an Allow and not on a Deny', () => {
     const other: PolicyStatement[] = [
       { effect: 'Allow', actions: ['dynamodb:GetItem'], resources: [STORE], condition: { StringEquals: { 'aws:PrincipalTag/team': ['geo'] } } },
