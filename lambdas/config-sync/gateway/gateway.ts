@@ -829,8 +829,7 @@ function unreadableRepresentation(method: string, request: GatewayRequest): stri
  * file (an MBStyle's JSON) is kept as the text sent, escapes and all: not read.
  */
 function loneSurrogateIn(request: GatewayRequest): string | undefined {
-  if (!request.body || request.body.length === 0 || !isRepresentation(request) || !mediaTypeOf(request).includes('json')) return undefined;
-  const parsed = parsedJson(request.body);
+  const parsed = jsonRepresentation(request);
   const lone = parsed === undefined ? undefined : loneSurrogateAt(parsed.text, parsed.value);
   return lone === undefined
     ? undefined
@@ -844,8 +843,8 @@ function loneSurrogateIn(request: GatewayRequest): string | undefined {
  * bounded alike where it is read (REPRESENTATION_LIMITS).
  */
 function nestedRepresentation(method: string, request: GatewayRequest): string | undefined {
-  if ((method !== 'POST' && method !== 'PUT') || !request.body || request.body.length === 0 || !isRepresentation(request) || !mediaTypeOf(request).includes('json')) return undefined;
-  const parsed = parsedJson(request.body);
+  if (method !== 'POST' && method !== 'PUT') return undefined;
+  const parsed = jsonRepresentation(request);
   const limit = MAX_PROPERTIES_DEPTH + 1;
   if (parsed === undefined || jsonDepth(parsed.value, limit) <= limit) return undefined;
   return `the body is nested deeper than ${limit} levels (an object's ${MAX_PROPERTIES_DEPTH}, inside its wrapper), deeper than any object the cluster carries, so no other node could take what the master would hold`;
@@ -878,6 +877,12 @@ function repeatedJsonMember(request: GatewayRequest): string | undefined {
   if (!request.body || request.body.length === 0 || !mediaTypeOf(request).includes('json')) return undefined;
   const parsed = parsedJson(request.body);
   return parsed && duplicateMemberName(parsed.text, parsed.value);
+}
+
+/** A JSON representation's text and value (not a style file's JSON, kept as sent); undefined for anything else. */
+function jsonRepresentation(request: GatewayRequest): { readonly text: string; readonly value: JsonValue } | undefined {
+  if (!request.body || request.body.length === 0 || !isRepresentation(request) || !mediaTypeOf(request).includes('json')) return undefined;
+  return parsedJson(request.body);
 }
 
 /** Each body parsed as JSON once (null: it does not parse), for the checks, the names and the intent. */
