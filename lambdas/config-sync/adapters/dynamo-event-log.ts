@@ -502,7 +502,7 @@ export class DynamoEventLog implements EventLog {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.options.tableName,
-        Key: { cluster: str(claimPartition(cluster, node, key)), sequence: num(HEAD_SEQUENCE) },
+        Key: { cluster: str(idempotencyClaimPartition(cluster, node, key)), sequence: num(HEAD_SEQUENCE) },
         UpdateExpression: 'SET #answer = :answer',
         ConditionExpression: 'attribute_exists(#bodyHash)',
         ExpressionAttributeNames: { '#answer': 'answer', '#bodyHash': 'bodyHash' },
@@ -520,7 +520,7 @@ export class DynamoEventLog implements EventLog {
     return {
       TableName: this.options.tableName,
       Item: {
-        cluster: str(claimPartition(cluster, claim.node, claim.key)),
+        cluster: str(idempotencyClaimPartition(cluster, claim.node, claim.key)),
         sequence: num(HEAD_SEQUENCE),
         node: str(claim.node),
         idempotencyKey: str(claim.key),
@@ -549,7 +549,7 @@ export class DynamoEventLog implements EventLog {
     const result = await this.client.send(
       new GetItemCommand({
         TableName: this.options.tableName,
-        Key: { cluster: str(claimPartition(cluster, claim.node, claim.key)), sequence: num(HEAD_SEQUENCE) },
+        Key: { cluster: str(idempotencyClaimPartition(cluster, claim.node, claim.key)), sequence: num(HEAD_SEQUENCE) },
         ConsistentRead: true,
       }),
     );
@@ -560,7 +560,7 @@ export class DynamoEventLog implements EventLog {
     const result = await this.client.send(
       new GetItemCommand({
         TableName: this.options.tableName,
-        Key: { cluster: str(claimPartition(cluster, claim.node, claim.key)), sequence: num(HEAD_SEQUENCE) },
+        Key: { cluster: str(idempotencyClaimPartition(cluster, claim.node, claim.key)), sequence: num(HEAD_SEQUENCE) },
         ConsistentRead: true,
       }),
     );
@@ -903,10 +903,6 @@ function chunked(serialized: readonly string[]): { count: number; bytes: number 
   }
   if (current.count > 0) chunks.push(current);
   return chunks;
-}
-
-function claimPartition(cluster: string, node: string, key: string): string {
-  return idempotencyClaimPartition(cluster, node, key);
 }
 
 function toRecord(item: Item): IdempotencyRecord {
