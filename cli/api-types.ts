@@ -1912,7 +1912,7 @@ export interface operations {
                     "application/json": components["schemas"]["statusInfo"];
                 };
             };
-            /** @description The path holds a malformed %-escape */
+            /** @description The path holds a malformed %-escape (API Gateway); or: A body was sent: the dismiss takes none (or `{}`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1920,7 +1920,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         message?: string;
-                    };
+                    } | components["schemas"]["exception"];
                 };
             };
             /** @description No such job (http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job) */

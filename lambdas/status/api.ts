@@ -324,6 +324,7 @@ export const STATUS_API = {
     path: jobIdPath,
     responses: {
       200: { description: 'The job, now dismissed', content: jsonContent(statusInfoSchema) },
+      400: ogcError('A body was sent: the dismiss takes none (or `{}`)'),
       404: ogcError(`No such job (${EXCEPTION_TYPES.noSuchJob})`),
       410: ogcError('The job was already dismissed'),
     },

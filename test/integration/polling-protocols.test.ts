@@ -706,6 +706,20 @@ describe('OGC API - Processes', () => {
     expect((await get(`${jobUrl(id)}/results`, { 'if-none-match': ready.headers.get('etag')! })).status).toBe(304);
   });
 
+  // The dismiss takes no body, as DELETE /executions/{id}: one sent (a reason, an option) was
+  // ignored and the job dismissed all the same, the client left to believe it was taken.
+  test('DELETE of a job with a body is 400 naming the body, and dismisses nothing', async () => {
+    const id = await create(uniqueProcess('delete-body'));
+    await write(id, { phase: 'RUNNING', progress: 40 });
+    for (const body of [{ reason: 'cancelled by its user' }, { reason: 'x'.repeat(2000) }]) {
+      const refused = expectOgc(await api('DELETE', jobUrl(id), { invalidJson: body }), 'exception', 400);
+      expect([refused.title, refused.detail]).toEqual(['Invalid parameter body', 'body: this route takes no body: send none (or {})']);
+      expect(expectOgc(await get(jobUrl(id)), 'statusInfo')).toMatchObject({ status: 'running', progress: 40 });
+    }
+    // No body, or the empty object a client sends for "no options", dismisses as before.
+    expect(expectOgc(await api('DELETE', jobUrl(id), { invalidJson: {} }), 'statusInfo')).toMatchObject({ status: 'dismissed' });
+  });
+
   test('DELETE of a finished job removes it: a second DELETE is 404', async () => {
     const id = await create(uniqueProcess('delete-done'));
     await write(id, { phase: 'FAILED', exception: { code: 'X', message: 'y' } });
