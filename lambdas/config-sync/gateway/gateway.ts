@@ -57,7 +57,7 @@ import { readXmlDocument, XmlReadError, type ParsedElement, type XmlReadLimits }
 import { addressed, styleContentType, styleExtension, styleFormat } from '../geoserver/rest-mapping';
 import { isConfigurationType, isResourceType, isStoreType, jsonDepth, MAX_PROPERTIES_DEPTH, objectRefProblem, RESOURCE_TYPES, serializedBytes, splitObjectId, type ConfigChange, type ObjectType } from '../events';
 import { isJsonObject, mergePatchBetween, wholeStatePatch, type JsonObject, type JsonValue } from '../merge-patch';
-import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, storeCollectionType, unsafePathReason, withUnreservedDecoded, type ClassifiedPath, type ManagedPath, type UnmanagedPath } from './rest-paths';
+import { ambiguousManagedPathReason, classifyRestPath, isWriteMethod, memberPath, restBoolean, storeCollectionType, unsafePathReason, withDecodedCharactersEncoded, withUnreservedDecoded, type ClassifiedPath, type ManagedPath, type UnmanagedPath } from './rest-paths';
 import { linkedBefore, linkedChanges, linkedPath, linkedRemoval } from './namespace-link';
 import { MAX_REPLICATED_WRITE_BYTES, ReplicatedWriteTooLargeError, STYLE_FIELDS_ALLOWANCE_BYTES, StyleDocumentTooLargeError } from './limits';
 import { describeRefused, UNSERIALIZED, type RefusedIntent, type RunOptions, type WriteIntent, type WriteSerializer } from './write-lease';
@@ -239,11 +239,12 @@ export async function handleGatewayCall(
   options: GatewayOptions,
 ): Promise<GatewayResponse> {
   assertGatewayMethod(sent.method);
-  // Named as sent: a dot segment in any encoding is refused as such.
-  const unsafe = unsafePathReason(sent.path);
+  // Named as sent, with what an HTTP API decoded encoded again: a dot segment in any encoding is refused as such.
+  const canonical = withDecodedCharactersEncoded(sent.path);
+  const unsafe = unsafePathReason(canonical);
   if (unsafe !== undefined) throw new UnsafePathError(unsafe);
   // Read and forwarded with encoded unreserved characters decoded, as the master reads the path.
-  const request: GatewayRequest = { ...sent, path: withUnreservedDecoded(sent.path) };
+  const request: GatewayRequest = { ...sent, path: withUnreservedDecoded(canonical) };
   // A header HTTP cannot carry (a character past Latin-1, a line break) cannot be passed on:
   // the call to the master would fail before it is made, which reads as a master out of reach.
   const unsendable = Object.entries(forwardedHeaders(request.headers)).find(([, value]) => /[\0\r\n\u0100-\uffff]/.test(value));
