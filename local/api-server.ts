@@ -138,17 +138,20 @@ export class LocalApiServer {
       return send(res, answer.status, answer.body);
     }
 
+    const paths = httpApiPaths(url.pathname);
+    // A malformed %-escape in the path, as sent or once decoded.
+    if (paths === undefined) return send(res, 400, { message: 'Bad Request' });
     let match: ReturnType<LocalApiServer['match']>;
     try {
-      match = this.match(method, url.pathname);
+      match = this.match(method, paths.routed);
     } catch {
-      return send(res, 400, { message: 'Bad Request' }); // a malformed %-escape in the path
+      return send(res, 400, { message: 'Bad Request' });
     }
     if (!match) return send(res, 404, { message: 'Not Found' });
     const { route, pathParameters } = match;
 
     const headers = headerMap(req);
-    const event = buildEvent(req, url, route, pathParameters, headers, body);
+    const event = buildEvent(req, url, paths.delivered, route, pathParameters, headers, body);
 
     if (route.authorizer) {
       const verdict = await this.authorize(route.authorizer, event);
@@ -280,9 +283,29 @@ interface V2Event {
   };
 }
 
+/**
+ * The path as an API Gateway HTTP API routes it and hands it to the function, from live AWS
+ * captures (the ingress probe of hotsock/voker, vokerhttp/testdata/ingress-paths.json; REST APIs,
+ * function URLs and load balancers pass the path as sent instead): decoded once and cut at a `?`
+ * that decoding made (`routed`: `%2F` is a segment break there, and a parameter's value is decoded
+ * once more), then decoded again (`delivered`: `rawPath` and `requestContext.http.path`;
+ * `%2525` arrives as `%`). `undefined` where either decoding fails, which API Gateway answers
+ * with 400 before any function runs.
+ */
+export function httpApiPaths(sent: string): { routed: string; delivered: string } | undefined {
+  try {
+    const decoded = decodeURIComponent(sent);
+    const routed = decoded.includes('?') ? decoded.slice(0, decoded.indexOf('?')) : decoded;
+    return { routed, delivered: decodeURIComponent(routed) };
+  } catch {
+    return undefined;
+  }
+}
+
 function buildEvent(
   req: http.IncomingMessage,
   url: URL,
+  deliveredPath: string,
   route: CompiledRoute,
   pathParameters: Record<string, string>,
   headers: Record<string, string>,
@@ -307,7 +330,7 @@ function buildEvent(
   return {
     version: '2.0',
     routeKey: route.path === '$default' ? '$default' : `${route.method} ${route.path}`,
-    rawPath: url.pathname,
+    rawPath: deliveredPath,
     rawQueryString: url.search.replace(/^\?/, ''),
     cookies: cookies.length ? cookies : undefined,
     headers,
@@ -322,7 +345,7 @@ function buildEvent(
       domainPrefix: host.split('.')[0] ?? host,
       http: {
         method: (req.method ?? 'GET').toUpperCase(),
-        path: url.pathname,
+        path: deliveredPath,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp,
         userAgent: headers['user-agent'] ?? '',

@@ -114,10 +114,11 @@ export function restBoolean(value: string | null): boolean | undefined {
  * as text, a decoded "#" or "?" would end the path there, so the master acted on another object
  * than the cluster; encoded again, the name is the one the client sent, for both. A path that
  * arrives as sent holds none of these characters (an HTTP request line cannot), so it passes
- * unchanged. What the decoding loses for good is left as it arrives, and documented in
- * docs/architecture.md ("The gateway behind an HTTP API"): a `%2F` that became "/", a `%` (HTTP
- * APIs decode what is left of an escape a second time), and everything after a `%3F` (they end
- * the path there).
+ * unchanged (the unit tests call the gateway with such paths; the local runtime decodes as an HTTP
+ * API does, local/api-server.ts). What the decoding loses for good is left as it arrives, and
+ * documented in docs/architecture.md ("The gateway behind an HTTP API"): a `%2F` that became "/",
+ * a `%2B` that became "+" (refused as ambiguous), a `%` (HTTP APIs decode what follows it a
+ * second time), and everything after a `%3F` (they end the path there).
  */
 export function withDecodedCharactersEncoded(rawPath: string): string {
   return rawPath.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]+/gu, (run) => encodeURIComponent(run));
@@ -175,12 +176,13 @@ export function unsafePathReason(rawPath: string): string | undefined {
  * which GeoServer decodes as a space (RestConfiguration's path helper uses java.net.URLDecoder,
  * "compatibility with old Restlet based config") while a URL path, and so the cluster, reads it as
  * itself: `/workspaces/topp/datastores/a+b` would be store `a b` on the master and `topp:a+b`
- * in the cluster (`%2B` is `+` for both); or a write ending in an extension GeoServer releases
+ * in the cluster (`%2B` would be `+` for both, but API Gateway's HTTP API hands it on decoded, as
+ * `+`: withDecodedCharactersEncoded); or a write ending in an extension GeoServer releases
  * read differently (RELEASE_DEPENDENT_EXTENSIONS).
  */
 export function ambiguousManagedPathReason(rawPath: string, write: boolean): string | undefined {
   const segment = rawPath.split('/').find((raw) => raw.includes('+'));
-  if (segment !== undefined) return `a "+" in "${segment}", which the master decodes as a space and the cluster as "+" (send a space as %20, a "+" as %2B)`;
+  if (segment !== undefined) return `a "+" in "${segment}", which the master decodes as a space and the cluster as "+" (send a space as %20; a name holding "+" cannot be addressed through the gateway, as API Gateway hands %2B on as "+")`;
   const extension = write ? RELEASE_DEPENDENT_EXTENSIONS.exec(rawPath.replace(/\/+$/, ''))?.[0] : undefined;
   return extension === undefined
     ? undefined

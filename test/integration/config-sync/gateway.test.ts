@@ -377,6 +377,30 @@ test('a path with a letter, digit or "-._~" percent-encoded is read as the maste
   }
 });
 
+// The local API hands functions the path as an API Gateway HTTP API does: decoded. A name with
+// "#" sent as %23 arrives as "#", and the gateway encodes it again for the master; a "+" sent as
+// %2B arrives as "+", which the master would read as a space: refused, nothing sent.
+test('a name with "#" (sent as %23, handed on decoded) is created, changed and removed on every node; one with "+" is refused, as %2B arrives as "+"', async () => {
+  await write('POST', '/workspaces', { workspace: { name: 'dec' } });
+  await write('POST', '/workspaces/dec/datastores', { dataStore: { name: 'pg#old', type: 'PostGIS' } });
+  await converged();
+  const changed = await rest('PUT', '/workspaces/dec/datastores/pg%23old', { dataStore: { description: 'kept for a month' } });
+  expect([changed.status, changed.headers.get('x-cluster-replicated')]).toEqual([200, 'true']);
+  await converged();
+  for (const node of [MASTER, ...SLAVES]) {
+    expect({ node, description: (geoservers.get(node)!.catalog.objects.dataStore.get('dec:pg#old') as { description?: string } | undefined)?.description }).toEqual({ node, description: 'kept for a month' });
+  }
+  expect((await rest('DELETE', '/workspaces/dec/datastores/pg%23old')).status).toBe(200);
+  await converged();
+  for (const node of [MASTER, ...SLAVES]) expect({ node, held: geoservers.get(node)!.catalog.objects.dataStore.has('dec:pg#old') }).toEqual({ node, held: false });
+
+  const sent = geoservers.get(MASTER)!.requests.length;
+  const refused = await rest('DELETE', '/workspaces/dec/datastores/a%2Bb');
+  expect([refused.status, JSON.parse(refused.text).code]).toEqual([400, 'INVALID_PATH']);
+  expect(JSON.parse(refused.text).message).toContain('a "+" in "a+b"');
+  expect(geoservers.get(MASTER)!.requests.length).toBe(sent);
+});
+
 test("a style's filename the master would read as empty, or that names a file outside the styles folder, is 400 naming filename; every slave keeps the master's file name and document", async () => {
   const sld = '<?xml version="1.0"?>\n<StyledLayerDescriptor version="1.0.0"><NamedLayer><Name>coast</Name></NamedLayer></StyledLayerDescriptor>\n';
   expect((await rest('POST', '/styles', { style: { name: 'coast', filename: 'coast-v2.sld', format: 'sld' } })).status).toBe(201);

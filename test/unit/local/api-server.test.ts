@@ -98,10 +98,18 @@ describe('route matching', () => {
   });
 
   it('passes path parameters decoded, and the greedy parameter with its slashes', async () => {
-    await fetch(`${base}/jobs/a%20b%2Fc%3A1`);
-    expect(hosts.job.events[0].pathParameters).toEqual({ jobId: 'a b/c:1' });
+    await fetch(`${base}/jobs/a%20b%3A1`);
+    expect(hosts.job.events[0].pathParameters).toEqual({ jobId: 'a b:1' });
     await fetch(`${base}/files/dir/sub/file.txt`);
     expect(hosts.proxy.events[0].pathParameters).toEqual({ path: 'dir/sub/file.txt' });
+  });
+
+  // An HTTP API routes the path decoded: an encoded "/" separates segments like any other, and
+  // a parameter's value is decoded once more (what it routed on still held `%2F` for a `%252F`).
+  it('routes on the decoded path, as an HTTP API does: %2F is a segment break, %252F a "/" in a parameter', async () => {
+    expect(await routeOf('/jobs/a%2Fresults')).toBe('results');
+    expect(await routeOf('/jobs/a%252Fb')).toBe('job');
+    expect(hosts.job.events[0].pathParameters).toEqual({ jobId: 'a/b' });
   });
 
   it('answers 404 Not Found when no route matches', async () => {
@@ -277,6 +285,30 @@ describe('the v2 event', () => {
       rawQueryString: 'status=running&limit=5',
       requestContext: { routeKey: 'ANY /jobs/{jobId}', stage: '$default', http: { method: 'GET', path: '/jobs/e1' } },
     });
+  });
+
+  // What an HTTP API puts in rawPath and requestContext.http.path, from live AWS captures (the
+  // ingress probe of hotsock/voker, vokerhttp/testdata/ingress-paths.json): the path decoded, cut
+  // at a "?" the decoding made, and decoded again; where that fails, 400 before any function.
+  it.each([
+    ['/jobs/plain', '/jobs/plain'],
+    ['/jobs/space%20value', '/jobs/space value'],
+    ['/jobs/question%3Fvalue', '/jobs/question'],
+    ['/jobs/hash%23value', '/jobs/hash#value'],
+    ['/jobs/unicode-%CE%BB-%E4%B8%96%E7%95%8C', '/jobs/unicode-λ-世界'],
+    ['/jobs/literal%253Fvalue', '/jobs/literal?value'],
+    ['/jobs/literal%2525value', '/jobs/literal%value'],
+  ])('delivers %s as rawPath %s, as an HTTP API does', async (sent, delivered) => {
+    await fetch(`${base}${sent}?marker=path-probe&value=a%3Fb%25c%23d`);
+    expect(target.events).toHaveLength(1);
+    expect([target.events[0].rawPath, target.events[0].requestContext.http.path]).toEqual([delivered, delivered]);
+    expect(target.events[0].rawQueryString).toBe('marker=path-probe&value=a%3Fb%25c%23d');
+  });
+
+  it('answers 400 where the second decoding fails (%25 before what is no escape), as an HTTP API does', async () => {
+    const response = await fetch(`${base}/jobs/percent%25done`);
+    expect([response.status, await response.json()]).toEqual([400, { message: 'Bad Request' }]);
+    expect(target.events).toHaveLength(0);
   });
 
   it('joins repeated query parameters with commas', async () => {
