@@ -970,7 +970,7 @@ export interface components {
                 /** Format: date-time */
                 at: string;
             } | null;
-            /** @description Changes the GeoServer refused (4xx), as the queue delivered them or a resync's catch-up applied them, most recent first, at most 20; each is parked on the node (see parked) */
+            /** @description Changes the GeoServer refused (4xx), or never answered while it answered others (timed out), as the queue delivered them or a resync's catch-up applied them, most recent first, at most 20; each is parked on the node (see parked) */
             rejected: {
                 sequence: number;
                 /** @enum {string} */
@@ -978,8 +978,9 @@ export interface components {
                 id: string;
                 /** @description The refused call, e.g. POST /workspaces/topp/datastores */
                 request: string;
+                /** @description GeoServer's HTTP status; null when no REST call could express the change, or when the GeoServer never answered its call (timed out on every attempt while it answered GET /about/version) */
                 status: number | null;
-                /** @description GeoServer's answer */
+                /** @description GeoServer's answer, or why there is none */
                 answer: string;
                 /** Format: date-time */
                 at: string;

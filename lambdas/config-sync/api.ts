@@ -110,12 +110,15 @@ export const geoserverStateSchema = described(
         z.object({
           ...geoserverChange,
           request: described(z.string(), 'The refused call, e.g. POST /workspaces/topp/datastores'),
-          status: z.nullable(z.int()),
-          answer: described(z.string(), "GeoServer's answer"),
+          status: described(
+            z.nullable(z.int()),
+            "GeoServer's HTTP status; null when no REST call could express the change, or when the GeoServer never answered its call (timed out on every attempt while it answered GET /about/version)",
+          ),
+          answer: described(z.string(), "GeoServer's answer, or why there is none"),
           at: dateTime(),
         }),
       ),
-      "Changes the GeoServer refused (4xx), as the queue delivered them or a resync's catch-up applied them, most recent first, at most 20; each is parked on the node (see parked)",
+      "Changes the GeoServer refused (4xx), or never answered while it answered others (timed out), as the queue delivered them or a resync's catch-up applied them, most recent first, at most 20; each is parked on the node (see parked)",
     ),
     unclearedProperties: described(
       z.array(

@@ -113,7 +113,7 @@ import { applyToGeoServer, deletedPaths, type GeoServerApplyOptions, type GeoSer
 import { catalogInStore, type CatalogObject } from './gateway/master-catalog';
 import { styleUsersInStore } from './gateway/style-users';
 import { Liveness, parentsOf } from './liveness';
-import { GeoServerRejectedError, truncate } from './geoserver/errors';
+import { GeoServerCallTimedOutError, GeoServerRejectedError, truncate } from './geoserver/errors';
 import type { GeoServerRest } from './geoserver/ports';
 import { mergePatchObject, type JsonObject } from './merge-patch';
 import { localName, referencedName } from './representations';
@@ -1591,7 +1591,10 @@ class NodeApplier {
     (this.deps.warn ?? consoleWarn)('event parked', { node, sequence: event.sequence, object: ref, attempts, reason });
     this.knownCursor = event.sequence;
     if (ref) this.parked.set(objectStorageKey(ref), true);
-    return error instanceof GeoServerRejectedError ? { ...step('parked'), geoserver: error.outcome } : step('parked');
+    if (error instanceof GeoServerRejectedError) return { ...step('parked'), geoserver: error.outcome };
+    // Shown with the changes the GeoServer refused (GET /nodes), though it never answered this one.
+    if (error instanceof GeoServerCallTimedOutError) return { ...step('parked'), geoserver: { ...error.outcome, attempts } };
+    return step('parked');
   }
 
   /**

@@ -109,7 +109,7 @@ export class HttpGeoServer implements GeoServerRest {
         signal,
       });
     } catch (error) {
-      throw new GeoServerUnreachableError(describeFailure(error));
+      throw new GeoServerUnreachableError(describeFailure(error), signal.aborted);
     }
     if (response.status === 401) this.options.credentials.invalidate();
     const read = request.method === 'GET';
@@ -117,7 +117,8 @@ export class HttpGeoServer implements GeoServerRest {
     try {
       answer = await readLimited(response, read ? MAX_READ_ANSWER_BYTES : MAX_WRITE_ANSWER_BYTES);
     } catch (error) {
-      throw new GeoServerUnreachableError(describeFailure(error));
+      // An answer begun and not finished within the bound (a body dripped slowly) times out as one never begun.
+      throw new GeoServerUnreachableError(describeFailure(error), signal.aborted);
     }
     if (read && answer.cut) {
       throw new GeoServerAnswerTooLargeError(`the GeoServer's answer to GET ${request.path} is longer than ${MAX_READ_ANSWER_BYTES} bytes, more than this node reads`);

@@ -27,7 +27,7 @@
  * which ones (`uncleared`), which GET /nodes reports.
  *
  * Failures are told apart, because they call for opposite responses:
- * - no answer, a timeout, 5xx, 408, 429, or 401/403 (credentials: the GeoServer's setup, not
+ * - no answer, a timeout (but see the last case), 5xx, 408, 429, or 401/403 (credentials: the GeoServer's setup, not
  *   the change): `GeoServerUnavailableError`, thrown. The change is not applied and the node
  *   waits (the caller keeps its cursor, and its queue retries with backoff). GeoServer also
  *   answers 403 to refuse a change (a workspace or store not empty, a style a layer uses, a
@@ -38,9 +38,13 @@
  * - any other 4xx: GeoServer refuses this change. Retried `rejectionAttempts` times in all
  *   (a refusal can be a passing race), then returned as `rejected` with GeoServer's answer:
  *   the caller records it and moves on, so one bad change never stops the node.
+ * - a call that times out while the GeoServer answers `GET /about/version` at once after it: this
+ *   change keeps the GeoServer busy (`GeoServerCallTimedOutError`, thrown, not transient): the
+ *   caller counts it as a failure of the event and parks it after its attempts, one per delivery,
+ *   rather than waiting for it forever as for a GeoServer that is down.
  */
 import { retry, type Backoff } from '../../shared/retry';
-import { GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';
+import { GeoServerCallTimedOutError, GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';
 import { isResourceType, isStoreType, REST_SERVICES, type ObjectType } from '../events';
 import type { JsonObject } from '../merge-patch';
 import type { GeoServerRest, RestRequest, RestResponse } from './ports';
@@ -272,9 +276,29 @@ async function send(rest: GeoServerRest, request: RestRequest): Promise<RestResp
     return await rest.send(request);
   } catch (error) {
     if (error instanceof GeoServerUnreachableError) {
+      if (error.timedOut && !isVersionRead(request) && (await answersVersion(rest))) throw new GeoServerCallTimedOutError(rest.url, describe(request));
       throw new GeoServerUnavailableError(rest.url, describe(request), null, error.message);
     }
     throw error;
+  }
+}
+
+const VERSION_READ: RestRequest = { method: 'GET', path: '/about/version' };
+
+function isVersionRead(request: RestRequest): boolean {
+  return request.method === VERSION_READ.method && request.path === VERSION_READ.path;
+}
+
+/**
+ * Whether the GeoServer answers `GET /about/version` (with success), asked after a call of it
+ * timed out: then the call's change keeps it busy (`GeoServerCallTimedOutError`), not the
+ * GeoServer being down. Any failure of the read itself is a no.
+ */
+async function answersVersion(rest: GeoServerRest): Promise<boolean> {
+  try {
+    return isSuccess((await rest.send(VERSION_READ)).status);
+  } catch {
+    return false;
   }
 }
 
@@ -288,7 +312,7 @@ function isSuccess(status: number): boolean {
  * tell a GeoServer that fails from one that answers but refuses this change.
  */
 async function credentialsAccepted(rest: GeoServerRest): Promise<boolean> {
-  const probe = await send(rest, { method: 'GET', path: '/about/version' });
+  const probe = await send(rest, VERSION_READ);
   return isSuccess(probe.status);
 }
 

@@ -6,7 +6,15 @@ import { AppError } from '../../shared/errors';
 
 /** No HTTP answer at all: connection refused or reset, DNS failure, timeout. */
 export class GeoServerUnreachableError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /**
+     * The GeoServer took the call (a connection, perhaps headers) but did not answer it whole
+     * within the call's bound: unlike a refused connection, that can be this call's fault alone
+     * (apply.ts, `GeoServerCallTimedOutError`).
+     */
+    readonly timedOut = false,
+  ) {
     super(message);
     this.name = 'GeoServerUnreachableError';
   }
@@ -34,6 +42,30 @@ export class GeoServerUnavailableError extends AppError {
       undefined,
       { url, request, status: geoserverStatus },
     );
+  }
+}
+
+/**
+ * A call the node's GeoServer took and did not answer within its bound, while the GeoServer
+ * answered `GET /about/version` at once after it: this change keeps it busy (a store whose data
+ * source hangs, a resource on a slow share), not the GeoServer being down. Not transient: it
+ * counts toward parking as any failure of the event does (apply.ts, `MAX_APPLY_ATTEMPTS`, one
+ * attempt per delivery, so a slow moment of the GeoServer does not park it), and is then parked
+ * and shown as a change the GeoServer did not take (`outcome`). Held as unavailability, it was
+ * retried with backoff forever, every later event of the node behind it.
+ */
+export class GeoServerCallTimedOutError extends Error {
+  readonly transient = false;
+  readonly outcome: { readonly kind: 'rejected'; readonly request: string; readonly status: null; readonly answer: string; readonly attempts: number };
+
+  constructor(
+    readonly url: string,
+    request: string,
+  ) {
+    const answer = 'no answer within the call\'s time, while the GeoServer answers GET /about/version: the change itself keeps it busy';
+    super(`GeoServer ${url} did not answer ${request}: ${answer}`);
+    this.name = 'GeoServerCallTimedOutError';
+    this.outcome = { kind: 'rejected', request, status: null, answer, attempts: 1 };
   }
 }
 

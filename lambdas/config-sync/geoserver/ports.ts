@@ -39,7 +39,10 @@ export interface RejectedChange {
   readonly id: string;
   /** The refused call, e.g. `POST /workspaces/topp/datastores`. */
   readonly request: string;
-  /** GeoServer's status and answer; `null` when no REST call could express the change. */
+  /**
+   * GeoServer's status and answer; `null` when no REST call could express the change, or the
+   * GeoServer never answered its call while it answered others (`GeoServerCallTimedOutError`).
+   */
   readonly status: number | null;
   readonly answer: string;
   readonly at: string;

@@ -4,7 +4,7 @@
  * missing one, a crash before the commit), styles, merge-patch deletions, and the two kinds of
  * failure (unavailable: the node waits; refused: recorded and the node goes on).
  */
-import { applyDeliveredBatch, applyDeliveredEvent, catchUp, retryParked, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
+import { applyDeliveredBatch, applyDeliveredEvent, catchUp, MAX_APPLY_ATTEMPTS, retryParked, type AppliedEvent, type ApplyDeps } from '../../../../lambdas/config-sync/apply';
 import type { ConfigChange, PublishedEvent } from '../../../../lambdas/config-sync/events';
 import { applyToGeoServer } from '../../../../lambdas/config-sync/geoserver/apply';
 import { GeoServerUnavailableError, truncate } from '../../../../lambdas/config-sync/geoserver/errors';
@@ -333,6 +333,58 @@ describe('applying events to a GeoServer', () => {
     expect(waiting.failure?.error).toBeInstanceOf(GeoServerUnavailableError);
     expect((waiting.failure?.error as GeoServerUnavailableError).geoserverStatus).toBe(500);
     expect(await h.store.readCursor('slave-1')).toBe(3);
+  });
+
+  // A change GeoServer works on past the call's bound (a store whose data source hangs, a slow
+  // proxy route): the GeoServer itself answers. Held as unavailable, such a change was retried
+  // with backoff forever, and every later event of the node waited behind it.
+  it('parks a change whose call the GeoServer never answers while it answers its version, after the counted attempts, and goes on', async () => {
+    const h = harness();
+    const geoserver = new FakeGeoServer();
+    geoserver.hang((request) => request.method === 'POST' && request.path === '/workspaces/x/datastores');
+    const deps = withGeoServer(h, geoserver);
+    const events = await h.appendAll([add('workspace', 'x'), add('dataStore', 'x:slow', { type: 'PostGIS' }), add('workspace', 'y')]);
+    let bodies = events.map((event) => JSON.stringify(event));
+    const failures: unknown[] = [];
+    const applied: AppliedEvent[] = [];
+    for (let delivery = 1; delivery <= MAX_APPLY_ATTEMPTS && bodies.length > 0; delivery += 1) {
+      const result = await applyDeliveredBatch(deps, SLAVE, bodies);
+      applied.push(...result.results.flatMap((outcome) => ('applied' in outcome ? outcome.applied : [])));
+      if (!result.failure) break;
+      failures.push(result.failure.error);
+      bodies = bodies.slice(result.failure.index);
+    }
+    // Counted like any failure that is not transient (no backoff of a GeoServer that is down),
+    // then parked, shown as a change the GeoServer did not take, with why.
+    expect(failures).toHaveLength(MAX_APPLY_ATTEMPTS - 1);
+    for (const failure of failures) expect(failure).not.toBeInstanceOf(GeoServerUnavailableError);
+    expect(applied.map((event) => [event.sequence, event.effect])).toEqual([
+      [1, 'created'],
+      [2, 'parked'],
+      [3, 'created'],
+    ]);
+    expect(applied[1]?.geoserver).toEqual({
+      kind: 'rejected',
+      request: 'POST /workspaces/x/datastores',
+      status: null,
+      answer: expect.stringContaining('GET /about/version'),
+      attempts: MAX_APPLY_ATTEMPTS,
+    });
+    expect(await h.store.listParked('slave-1')).toEqual([
+      expect.objectContaining({ object: { type: 'dataStore', id: 'x:slow' }, sequences: [2], reason: expect.stringContaining('POST /workspaces/x/datastores') }),
+    ]);
+    expect(await h.store.readCursor('slave-1')).toBe(3);
+    expect(geoserver.objects.has('/workspaces/y')).toBe(true);
+
+    // Its version unanswered too, the GeoServer is what does not answer: the node waits, nothing counted.
+    geoserver.hang(() => true);
+    const [next] = await h.appendAll([add('workspace', 'z')]);
+    for (let delivery = 1; delivery <= MAX_APPLY_ATTEMPTS + 1; delivery += 1) {
+      const waiting = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(next)]);
+      expect(waiting.failure?.error).toBeInstanceOf(GeoServerUnavailableError);
+    }
+    expect(await h.store.readCursor('slave-1')).toBe(3);
+    expect(await h.store.listParked('slave-1')).toHaveLength(1);
   });
 
   it('creates a style or layer group its GeoServer answers 500 to a PUT of, when a read finds it absent, and takes a 500 to the DELETE of one it lacks as done', async () => {

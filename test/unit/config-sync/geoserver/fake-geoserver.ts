@@ -2,7 +2,7 @@
  * An in-memory fake of a GeoServer's REST API for the unit tests of the apply: it keeps
  * objects by path, answers 404 for what it does not hold, 201 on POST (409 if it exists),
  * ignores null and absent fields on PUT (GeoServer's CatalogBuilder), and can be told to be
- * down or to refuse a call. The stand-in GeoServer of the end-to-end tests
+ * down or to refuse a call, or to leave one unanswered. The stand-in GeoServer of the end-to-end tests
  * (test/support/geoserver-standin) checks requests against the REST reference; this fake only
  * records them.
  */
@@ -20,15 +20,22 @@ export class FakeGeoServer implements GeoServerRest {
   readonly objects = new Map<string, Json>();
   readonly requests: string[] = [];
   down: 'refuse' | 503 | null = null;
+  private readonly hangs: ((request: RestRequest) => boolean)[] = [];
   private refusals: { match: (request: RestRequest) => boolean; status: number; text: string; times: number }[] = [];
 
   refuse(match: (request: RestRequest) => boolean, status: number, text: string, times = Infinity): void {
     this.refusals.push({ match, status, text, times });
   }
 
-  /** Forgets every refusal not yet spent. */
+  /** Calls matching `match` get no answer within their bound (the adapter's timeout). */
+  hang(match: (request: RestRequest) => boolean): void {
+    this.hangs.push(match);
+  }
+
+  /** Forgets every refusal not yet spent, and every hang. */
   clearRefusals(): void {
     this.refusals = [];
+    this.hangs.length = 0;
   }
 
   async send(request: RestRequest): Promise<RestResponse> {
@@ -36,6 +43,7 @@ export class FakeGeoServer implements GeoServerRest {
     this.requests.push(`${request.method} ${request.path}${query}`);
     if (this.down === 'refuse') throw new GeoServerUnreachableError('ECONNREFUSED');
     if (this.down === 503) return { status: 503, text: 'Service Unavailable' };
+    if (this.hangs.some((match) => match(request))) throw new GeoServerUnreachableError('no answer before the timeout', true);
     const refusal = this.refusals.find((candidate) => candidate.times > 0 && candidate.match(request));
     if (refusal) {
       refusal.times -= 1;

@@ -98,9 +98,10 @@ test('tells no answer (refused, timeout) apart, without the credentials in the m
   const error = await refused.send({ method: 'GET', path: '/about/version' }).catch((caught: unknown) => caught);
   expect(error).toBeInstanceOf(GeoServerUnreachableError);
   expect(String((error as Error).message)).not.toContain('topsecret');
+  expect((error as GeoServerUnreachableError).timedOut).toBe(false);
   answer = { status: 200, text: '', hang: true };
   const slow = new HttpGeoServer({ url: base, credentials: credentials().provider, timeoutMs: 200 });
-  await expect(slow.send({ method: 'GET', path: '/about/version' })).rejects.toThrow('no answer before the timeout');
+  await expect(slow.send({ method: 'GET', path: '/about/version' })).rejects.toMatchObject({ message: 'no answer before the timeout', timedOut: true });
   const unreadable = new HttpGeoServer({
     url: base,
     credentials: new CachedCredentials(async () => {
@@ -108,6 +109,51 @@ test('tells no answer (refused, timeout) apart, without the credentials in the m
     }),
   });
   await expect(unreadable.send({ method: 'GET', path: '/about/version' })).rejects.toThrow('could not read the GeoServer credentials');
+});
+
+test('an answer dripped slowly times out within the same bound as one never begun', async () => {
+  const drip = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const timer = setInterval(() => res.write(' '), 20);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((resolve) => drip.listen(0, '127.0.0.1', resolve));
+  try {
+    const geoserver = new HttpGeoServer({ url: `http://127.0.0.1:${(drip.address() as AddressInfo).port}/geoserver`, credentials: credentials().provider, timeoutMs: 200 });
+    const started = Date.now();
+    for (const method of ['GET', 'PUT'] as const) {
+      await expect(geoserver.send({ method, path: '/workspaces/topp', ...(method === 'PUT' ? { body: { json: {} } } : {}) })).rejects.toMatchObject({
+        constructor: GeoServerUnreachableError,
+        timedOut: true,
+      });
+    }
+    expect(Date.now() - started).toBeLessThan(2_000);
+  } finally {
+    drip.closeAllConnections();
+    await new Promise((resolve) => drip.close(resolve));
+  }
+});
+
+test("a GeoServer's redirect is not followed: the credentials never reach the other address, and the 3xx comes back as it is", async () => {
+  const elsewhere: (string | undefined)[] = [];
+  const other = createServer((req, res) => {
+    elsewhere.push(req.headers.authorization);
+    res.end('taken');
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  try {
+    const redirecting = createServer((_req, res) => res.writeHead(307, { location: `http://127.0.0.1:${(other.address() as AddressInfo).port}/steal` }).end());
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const geoserver = new HttpGeoServer({ url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/geoserver`, credentials: credentials().provider });
+    expect(await geoserver.send({ method: 'PUT', path: '/workspaces/topp', body: { json: {} } })).toEqual({ status: 307, text: '' });
+    expect(await geoserver.send({ method: 'GET', path: '/about/version' })).toEqual({ status: 307, text: '' });
+    redirecting.closeAllConnections();
+    await new Promise((resolve) => redirecting.close(resolve));
+    expect(elsewhere).toEqual([]);
+  } finally {
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
+  }
 });
 
 test("a credentials read that never answers (Secrets Manager on a cold start) ends within the call's one bound, sending nothing", async () => {
