@@ -10,7 +10,7 @@
 import { catchUpReporting, isTransientFailure, MAX_APPLY_ATTEMPTS, type AppliedEvent, type ApplyDeps } from './apply';
 import { isResourceType, isStoreType, objectStorageKey, RESOURCE_OF, RESOURCE_TYPES, splitObjectId, type ConfigChange, type ObjectRef, type ObjectType } from './events';
 import { REST_MAPPING } from './geoserver/rest-mapping';
-import { applyToGeoServer, type GeoServerOutcome } from './geoserver/apply';
+import { applyToGeoServer, type GeoServerApplyOptions, type GeoServerOutcome } from './geoserver/apply';
 import {
   comparePage,
   fixOrder,
@@ -579,6 +579,14 @@ async function loadFixes(deps: JobRunnerDeps, job: Job, cache: SliceCache, order
   return cache.fixes;
 }
 
+/**
+ * How a job sends each fix: tried once (a refused fix is reported unfixed and the job goes on; the
+ * next reconcile tries it again), and a fix the GeoServer does not answer in time while it answers
+ * `GET /about/version` is reported so too, rather than ending the slice as a GeoServer that is
+ * down, which redelivered it for as long as that one change kept the GeoServer busy.
+ */
+const JOB_FIX_OPTIONS: GeoServerApplyOptions = { rejectionAttempts: 1, timedOutAsRejected: true };
+
 /** Differences fixed per step (one checkpoint each): consecutive entries of one type and kind, fixed in parallel. */
 const FIX_BATCH = 100;
 /**
@@ -774,7 +782,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
           }
           recurse = removal.recurse;
         }
-        return applyToGeoServer(rest, { kind: 'remove', type: entry.type, id: entry.id, properties, recurse }, { rejectionAttempts: 1 });
+        return applyToGeoServer(rest, { kind: 'remove', type: entry.type, id: entry.id, properties, recurse }, JOB_FIX_OPTIONS);
       }
       const object = stored.get(objectStorageKey(entry));
       if (!object || object.deleted) return undefined; // changed since the scan: its events apply it
@@ -788,7 +796,7 @@ async function reconcileStep(deps: JobRunnerDeps, job: Job, cache: SliceCache): 
       return applyToGeoServer(
         rest,
         { kind: 'upsert', type: entry.type, id: entry.id, properties: object.properties, incomplete: object.incomplete, deleted: [], absent, ...(formerStore === undefined ? {} : { formerStore }) },
-        { rejectionAttempts: 1 },
+        JOB_FIX_OPTIONS,
       );
     }
     const rejected: GeoServerRejection[] = [];
@@ -1543,7 +1551,7 @@ async function writeBackGroups(
     const outcome = await applyToGeoServer(
       leased,
       { kind: 'upsert', type: 'layerGroup', id: group.id, properties: group.properties, incomplete: group.incomplete, deleted: [] },
-      { rejectionAttempts: 1 },
+      JOB_FIX_OPTIONS,
     );
     if (outcome.kind === 'applied') {
       calls += outcome.calls;

@@ -108,6 +108,12 @@ export interface GeoServerApplyOptions {
   readonly rejectionAttempts?: number;
   /** For tests: how to wait between attempts. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * A call that timed out while the GeoServer answers (`GeoServerCallTimedOutError`) is returned
+   * as `rejected` rather than thrown: a job's fix, which reports it unfixed and goes on, where the
+   * apply path counts it toward parking the event. @default false
+   */
+  readonly timedOutAsRejected?: boolean;
 }
 
 /**
@@ -154,6 +160,7 @@ export async function applyToGeoServer(
       },
     );
   } catch (error) {
+    if (error instanceof GeoServerCallTimedOutError && options.timedOutAsRejected === true) return { ...error.outcome, attempts: tried };
     if (!(error instanceof Refusal)) throw error;
     return { kind: 'rejected', request: error.request, status: error.status, answer: error.answer, attempts: tried };
   }

@@ -10,7 +10,7 @@ import { MemoryJobStore, MemoryNodeStore, MemoryWriteLease } from '../../../../l
 import { leaseSerializer } from '../../../../lambdas/config-sync/gateway/write-lease';
 import type { ConfigChange } from '../../../../lambdas/config-sync/events';
 import type { GeoServerRest } from '../../../../lambdas/config-sync/geoserver/ports';
-import type { HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
+import { CachedCredentials, HttpGeoServer } from '../../../../lambdas/config-sync/adapters/geoserver-http';
 import { differingPaths, fixOrder, type DriftEntry } from '../../../../lambdas/config-sync/geoserver/drift';
 import { GeoServerUnavailableError } from '../../../../lambdas/config-sync/geoserver/errors';
 import { AnswerWatchingRest } from '../../../../lambdas/config-sync/geoserver/answer-watch';
@@ -252,6 +252,27 @@ describe('jobs against the stand-in GeoServer', () => {
     expect(refused).toHaveLength(ended.progress.failed);
     expect(refused.every((rejection) => rejection.kind === 'rejected')).toBe(true);
     expect(refused.filter((rejection) => rejection.kind === 'rejected' && rejection.status === 400 && rejection.answer.includes('refused'))).toHaveLength(25);
+  });
+
+  test('a reconcile fix the GeoServer does not answer in time, while it answers its version, is reported unfixed and the job goes on', async () => {
+    const objects = catalog(1, 3);
+    const { deps, jobs } = await setUp(objects);
+    // A feature type whose write the GeoServer applies but does not answer within the call's bound.
+    const slow = new HttpGeoServer({ url: geoserver.url, credentials: new CachedCredentials(async () => ({ username: 'admin', password: 'geoserver' })), timeoutMs: 300 });
+    geoserver.setWriteAnswerDelay((write) => (write.path.includes('/featuretypes') && write.body.includes('"t1"') ? 1_000 : 0));
+    const refused: GeoServerOutcome[] = [];
+    const reporting: JobRunnerDeps = { ...deps, rest: slow, onRejected: (rejected) => void refused.push(...rejected) };
+    const job = await start(jobs, 'reconcile');
+    let outcome: string | undefined;
+    for (let slice = 0; slice < 100 && outcome !== 'done'; slice += 1) outcome = await runJobSlice(reporting, NODE, job.id, Date.now() + 10_000);
+    geoserver.setWriteAnswerDelay(null);
+    const ended = (await jobs.read(NODE, job.id))!;
+    expect(ended.state).toBe('succeeded');
+    expect(ended.failures).toEqual([expect.objectContaining({ type: 'featureType', id: 'ws0:t1', message: expect.stringContaining('GET /about/version') })]);
+    expect(refused).toEqual([expect.objectContaining({ kind: 'rejected', status: null, request: expect.stringContaining('/featuretypes') })]);
+    // Every other object was fixed.
+    expect(geoserver.catalog.get('featureType', 'ws0:t2')).toBeDefined();
+    expect(geoserver.catalog.get('layer', 'ws0:t0')).toBeDefined();
   });
 
   test('a store or resource a master named without its workspace is not drift where GeoServer answers it qualified', async () => {
