@@ -970,7 +970,7 @@ export interface components {
                 /** Format: date-time */
                 at: string;
             } | null;
-            /** @description Changes the GeoServer refused (4xx), or never answered while it answered others (timed out), as the queue delivered them or a resync's catch-up applied them, most recent first, at most 20; each is parked on the node (see parked) */
+            /** @description Changes the GeoServer refused (4xx), or never answered while it answered others (timed out, or a proxy's 504), as the queue delivered them or a resync's catch-up applied them, most recent first, at most 20; each is parked on the node (see parked) */
             rejected: {
                 sequence: number;
                 /** @enum {string} */
@@ -978,7 +978,7 @@ export interface components {
                 id: string;
                 /** @description The refused call, e.g. POST /workspaces/topp/datastores */
                 request: string;
-                /** @description GeoServer's HTTP status; null when no REST call could express the change, or when the GeoServer never answered its call (timed out on every attempt while it answered GET /about/version) */
+                /** @description GeoServer's HTTP status; null when no REST call could express the change, or when the GeoServer never answered its call (timed out on every attempt while it answered GET /about/version; 504 when a proxy before it answered so) */
                 status: number | null;
                 /** @description GeoServer's answer, or why there is none */
                 answer: string;

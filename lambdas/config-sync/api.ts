@@ -112,13 +112,13 @@ export const geoserverStateSchema = described(
           request: described(z.string(), 'The refused call, e.g. POST /workspaces/topp/datastores'),
           status: described(
             z.nullable(z.int()),
-            "GeoServer's HTTP status; null when no REST call could express the change, or when the GeoServer never answered its call (timed out on every attempt while it answered GET /about/version)",
+            "GeoServer's HTTP status; null when no REST call could express the change, or when the GeoServer never answered its call (timed out on every attempt while it answered GET /about/version; 504 when a proxy before it answered so)",
           ),
           answer: described(z.string(), "GeoServer's answer, or why there is none"),
           at: dateTime(),
         }),
       ),
-      "Changes the GeoServer refused (4xx), or never answered while it answered others (timed out), as the queue delivered them or a resync's catch-up applied them, most recent first, at most 20; each is parked on the node (see parked)",
+      "Changes the GeoServer refused (4xx), or never answered while it answered others (timed out, or a proxy's 504), as the queue delivered them or a resync's catch-up applied them, most recent first, at most 20; each is parked on the node (see parked)",
     ),
     unclearedProperties: described(
       z.array(

@@ -38,8 +38,8 @@
  * - any other 4xx: GeoServer refuses this change. Retried `rejectionAttempts` times in all
  *   (a refusal can be a passing race), then returned as `rejected` with GeoServer's answer:
  *   the caller records it and moves on, so one bad change never stops the node.
- * - a call that times out while the GeoServer answers `GET /about/version` at once after it: this
- *   change keeps the GeoServer busy (`GeoServerCallTimedOutError`, thrown, not transient): the
+ * - a call that times out (or that a proxy answers 504) while the GeoServer answers
+ *   `GET /about/version` at once after it: this change keeps the GeoServer busy (`GeoServerCallTimedOutError`, thrown, not transient): the
  *   caller counts it as a failure of the event and parks it after its attempts, one per delivery,
  *   rather than waiting for it forever as for a GeoServer that is down.
  */
@@ -360,6 +360,9 @@ async function classify(rest: GeoServerRest, request: RestRequest, response: Res
   // change's refusal when the GeoServer answers a read meanwhile. Held as unavailable, such a 401
   // or 500 stopped its node for good.
   if ((status === 401 || status === 403 || status === 500) && (await credentialsAccepted(rest))) return new Refusal(describe(request), status, answer);
+  // A proxy's timeout (504) while the GeoServer answers a read: this change keeps it busy, as a
+  // timeout of the call itself would (`send`); held as unavailable, the node waited for it forever.
+  if (status === 504 && (await credentialsAccepted(rest))) return new GeoServerCallTimedOutError(rest.url, describe(request), { status, answer });
   if (meansUnavailable(status)) {
     const why =
       status === 401 || status === 403

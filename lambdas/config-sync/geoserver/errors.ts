@@ -46,8 +46,9 @@ export class GeoServerUnavailableError extends AppError {
 }
 
 /**
- * A call the node's GeoServer took and did not answer within its bound, while the GeoServer
- * answered `GET /about/version` at once after it: this change keeps it busy (a store whose data
+ * A call the node's GeoServer took and did not answer within its bound (or that a proxy in front
+ * of it answered 504, its own timeout, `proxied`), while the GeoServer answered
+ * `GET /about/version` at once after it: this change keeps it busy (a store whose data
  * source hangs, a resource on a slow share), not the GeoServer being down. Not transient: it
  * counts toward parking as any failure of the event does (apply.ts, `MAX_APPLY_ATTEMPTS`, one
  * attempt per delivery, so a slow moment of the GeoServer does not park it), and is then parked
@@ -56,16 +57,18 @@ export class GeoServerUnavailableError extends AppError {
  */
 export class GeoServerCallTimedOutError extends Error {
   readonly transient = false;
-  readonly outcome: { readonly kind: 'rejected'; readonly request: string; readonly status: null; readonly answer: string; readonly attempts: number };
+  readonly outcome: { readonly kind: 'rejected'; readonly request: string; readonly status: number | null; readonly answer: string; readonly attempts: number };
 
   constructor(
     readonly url: string,
     request: string,
+    proxied?: { readonly status: number; readonly answer: string },
   ) {
-    const answer = 'no answer within the call\'s time, while the GeoServer answers GET /about/version: the change itself keeps it busy';
-    super(`GeoServer ${url} did not answer ${request}: ${answer}`);
+    const why = 'while the GeoServer answers GET /about/version: the change itself keeps it busy';
+    const answer = proxied === undefined ? `no answer within the call's time, ${why}` : `${proxied.answer} (a timeout of a proxy before the GeoServer, ${why})`;
+    super(`GeoServer ${url} did not answer ${request}${proxied === undefined ? '' : ` (${proxied.status})`}: ${answer}`);
     this.name = 'GeoServerCallTimedOutError';
-    this.outcome = { kind: 'rejected', request, status: null, answer, attempts: 1 };
+    this.outcome = { kind: 'rejected', request, status: proxied?.status ?? null, answer, attempts: 1 };
   }
 }
 

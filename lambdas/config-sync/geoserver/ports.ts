@@ -41,7 +41,8 @@ export interface RejectedChange {
   readonly request: string;
   /**
    * GeoServer's status and answer; `null` when no REST call could express the change, or the
-   * GeoServer never answered its call while it answered others (`GeoServerCallTimedOutError`).
+   * GeoServer never answered its call while it answered others (`GeoServerCallTimedOutError`; a
+   * proxy's 504 keeps its status).
    */
   readonly status: number | null;
   readonly answer: string;

@@ -337,11 +337,15 @@ describe('applying events to a GeoServer', () => {
 
   // A change GeoServer works on past the call's bound (a store whose data source hangs, a slow
   // proxy route): the GeoServer itself answers. Held as unavailable, such a change was retried
-  // with backoff forever, and every later event of the node waited behind it.
-  it('parks a change whose call the GeoServer never answers while it answers its version, after the counted attempts, and goes on', async () => {
+  // with backoff forever, and every later event of the node waited behind it. A proxy in front of
+  // the GeoServer whose own timeout is shorter answers such a call 504 instead.
+  it.each([
+    ['no answer within the call\'s bound', null, (geoserver: FakeGeoServer, match: (request: RestRequest) => boolean) => geoserver.hang(match)],
+    ['a proxy\'s 504', 504, (geoserver: FakeGeoServer, match: (request: RestRequest) => boolean) => geoserver.refuse(match, 504, '<html><body><h1>504 Gateway Time-out</h1></body></html>')],
+  ])('parks a change whose call gets %s while the GeoServer answers its version, after the counted attempts, and goes on', async (_, status, unanswered) => {
     const h = harness();
     const geoserver = new FakeGeoServer();
-    geoserver.hang((request) => request.method === 'POST' && request.path === '/workspaces/x/datastores');
+    unanswered(geoserver, (request) => request.method === 'POST' && request.path === '/workspaces/x/datastores');
     const deps = withGeoServer(h, geoserver);
     const events = await h.appendAll([add('workspace', 'x'), add('dataStore', 'x:slow', { type: 'PostGIS' }), add('workspace', 'y')]);
     let bodies = events.map((event) => JSON.stringify(event));
@@ -366,7 +370,7 @@ describe('applying events to a GeoServer', () => {
     expect(applied[1]?.geoserver).toEqual({
       kind: 'rejected',
       request: 'POST /workspaces/x/datastores',
-      status: null,
+      status,
       answer: expect.stringContaining('GET /about/version'),
       attempts: MAX_APPLY_ATTEMPTS,
     });
@@ -377,7 +381,7 @@ describe('applying events to a GeoServer', () => {
     expect(geoserver.objects.has('/workspaces/y')).toBe(true);
 
     // Its version unanswered too, the GeoServer is what does not answer: the node waits, nothing counted.
-    geoserver.hang(() => true);
+    unanswered(geoserver, () => true);
     const [next] = await h.appendAll([add('workspace', 'z')]);
     for (let delivery = 1; delivery <= MAX_APPLY_ATTEMPTS + 1; delivery += 1) {
       const waiting = await applyDeliveredBatch(deps, SLAVE, [JSON.stringify(next)]);
