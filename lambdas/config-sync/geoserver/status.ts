@@ -79,8 +79,25 @@ export function nextStatus(previous: GeoServerStatus, outcome: InvocationOutcome
   };
 }
 
-/** `{"about": {"resource": [{"@name": "GeoServer", "Version": "2.25.2", ...}]}}` → `2.25.2`. */
+/**
+ * Longest version taken: GeoServer's are `2.25.2`, `2.27-SNAPSHOT`. Whatever answers on the
+ * GeoServer's address states it, and it is written into the node's status record (a DynamoDB
+ * item of at most 400 KB, whose strings must be UTF-8): one past these bounds would fail every
+ * write of the status, which GET /nodes would then show as it last was, for good.
+ */
+export const MAX_VERSION_CHARS = 64;
+
+/**
+ * `{"about": {"resource": [{"@name": "GeoServer", "Version": "2.25.2", ...}]}}` → `2.25.2`;
+ * undefined for none a GeoServer states (empty, longer than `MAX_VERSION_CHARS`, a control
+ * character, or a lone surrogate, which a JSON escape can make and UTF-8 cannot hold).
+ */
 export function parseVersion(text: string): string | undefined {
+  const version = statedVersion(text);
+  return version !== undefined && version.length > 0 && version.length <= MAX_VERSION_CHARS && version.isWellFormed() && !/\p{Cc}/u.test(version) ? version : undefined;
+}
+
+function statedVersion(text: string): string | undefined {
   try {
     const about = (JSON.parse(text) as { about?: { resource?: unknown } }).about;
     const resources = Array.isArray(about?.resource) ? about.resource : [about?.resource];

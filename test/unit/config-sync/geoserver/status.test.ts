@@ -67,6 +67,18 @@ describe('GeoServer node status', () => {
     expect(parseVersion('<html>')).toBeUndefined();
   });
 
+  // Whatever answers on the GeoServer's address writes this into the node's status record (a
+  // DynamoDB item of at most 400 KB, whose strings must be UTF-8) and GET /nodes: a version no
+  // GeoServer states would fail every write of the status, which then stayed as it was for good.
+  it('takes no version that no GeoServer states: too long, a control character, or not UTF-8', () => {
+    const about = (version: unknown) => JSON.stringify({ about: { resource: [{ '@name': 'GeoServer', Version: version }] } });
+    expect(parseVersion(about('2.27-SNAPSHOT'))).toBe('2.27-SNAPSHOT');
+    expect(parseVersion(about('2'.repeat(300 * 1024)))).toBeUndefined();
+    expect(parseVersion(about('2.25.2\u0000'))).toBeUndefined();
+    expect(parseVersion('{"about":{"resource":{"@name":"GeoServer","Version":"2.25\\ud800"}}}')).toBeUndefined();
+    expect(parseVersion(about(''))).toBeUndefined();
+  });
+
   it('backs off from 10 s, doubling per delivery, to at most 25 minutes (never a spin)', () => {
     const noJitter = () => 0;
     expect([1, 2, 3, 4].map((count) => backoffSeconds(count, noJitter))).toEqual([10, 20, 40, 80]);
