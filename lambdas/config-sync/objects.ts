@@ -78,22 +78,38 @@ export interface ObjectRef {
 
 export const ID_SEPARATOR = ':';
 /**
- * A name: no `:` (the qualifier), `/`, white space or control characters, nor U+FFFE or U+FFFF,
+ * A name: no `:` (the qualifier), `/`, `\`, white space or control characters, nor U+FFFE or U+FFFF,
  * which XML 1.0 cannot hold (its `Char` production): GeoServer keeps its catalog as XML files,
- * and names every object in its XML answers. And not `.` or `..`. Those two are dot segments:
+ * and names every object in its XML answers. A `\` is sent as `%5C`, which a servlet container
+ * may read as `/` (Tomcat's `allowBackslash`) before it resolves dot segments: a removal of style
+ * `a\..\..\workspaces\topp` would remove workspace `topp` there. And not `.` or `..`. Those two are dot segments:
  * in a URL path they mean "this folder" and "the parent folder",
  * and every HTTP client resolves them (WHATWG URL, `%2E%2E` included) before GeoServer sees the
  * request, so `DELETE /rest/styles/..:point` would reach `/rest/styles/point`. No GeoServer
  * object so named could be addressed through its REST API.
  */
-const NAME = String.raw`(?!\.\.?(?::|$))[^:/\s\p{Cc}\uFFFE\uFFFF]+`;
+const NAME = String.raw`(?!\.\.?(?::|$))[^:/\\\s\p{Cc}\uFFFE\uFFFF]+`;
 /** What NAME allows, for messages. */
-export const NAME_RULE = 'without ":", "/", white space or a character XML cannot hold, and not "." or ".."';
+export const NAME_RULE = 'without ":", "/", "\\", white space or a character XML cannot hold, and not "." or ".."';
 const NAME_ONLY = new RegExp(`^${NAME}$`, 'u');
 
 /** Whether `name` is `.` or `..`, the dot segments a URL path resolves away (see NAME). */
 export function isDotSegment(name: string): boolean {
   return name === '.' || name === '..';
+}
+
+/**
+ * Why `name` cannot be one segment of a REST path, or undefined: a dot segment, or a `/` or `\`
+ * in it, which the path would read as more than one segment (see NAME). For names other sources
+ * give (a GeoServer's own listing, an event logged before a rule of NAME).
+ */
+export function pathSegmentProblem(name: string): string | undefined {
+  if (isDotSegment(name)) return `the name "${name}" is a dot segment, which a REST path cannot address`;
+  const separator = /[/\\]/.exec(name)?.[0];
+  if (separator !== undefined) {
+    return `the name "${name}" holds ${separator === '/' ? 'a "/"' : 'a backslash, which a servlet container may read as "/"'}: a REST path would read it as more than one segment`;
+  }
+  return undefined;
 }
 
 /**

@@ -22,7 +22,7 @@
  * Only the objects the store holds (liveness.ts) are compared: what a recursive remove took is
  * gone from the GeoServer too (GeoServer's recursive DELETE cascades), not missing.
  */
-import { isDotSegment, isResourceType, isStoreType, RESOURCE_OF, REST_SERVICES, splitObjectId, type ObjectRef, type ObjectType, type StoreType } from '../events';
+import { isResourceType, pathSegmentProblem, isStoreType, RESOURCE_OF, REST_SERVICES, splitObjectId, type ObjectRef, type ObjectType, type StoreType } from '../events';
 import { isJsonObject, type JsonObject, type JsonValue } from '../merge-patch';
 import type { StoredObject } from '../ports';
 import { layerGroupEntries, localName, referencedName, withRootLayerStyleByReference, withStylePerEntry, withStylesByReference } from '../representations';
@@ -530,8 +530,8 @@ export class GeoServerReader {
     if (!isJsonObject(outer)) return [];
     const inner = Object.values(outer)[0];
     const items = Array.isArray(inner) ? inner : inner === undefined ? [] : [inner];
-    // A name "." or ".." cannot be a segment of the paths below (rest-mapping.ts, `seg`).
-    return items.flatMap((item) => (isJsonObject(item) && typeof item.name === 'string' && !isDotSegment(item.name) ? [item.name] : []));
+    // A name "." or "..", or one with a "/" or "\\", cannot be a segment of the paths below (rest-mapping.ts, `seg`).
+    return items.flatMap((item) => (isJsonObject(item) && typeof item.name === 'string' && pathSegmentProblem(item.name) === undefined ? [item.name] : []));
   }
 
   /**

@@ -14,7 +14,7 @@
  * representations.ts requires). A style also has its document, uploaded after its info with
  * the content type of its format (`styleDocument`).
  */
-import { isDotSegment, splitObjectId, type ObjectType } from '../events';
+import { pathSegmentProblem, splitObjectId, type ObjectType } from '../events';
 import { isJsonObject, type JsonObject } from '../merge-patch';
 import { localName, referencedName, withStylePerEntry, type StyleFormat } from '../representations';
 
@@ -53,12 +53,15 @@ export interface TypeMapping {
 
 /**
  * One path segment. A name `.` or `..` is refused: an HTTP client resolves such a dot segment
- * (also as `%2E%2E`) before sending, so the call would reach another object's path. Ids and
- * store references are validated against both (objects.ts), so only a name another source
- * gives (a GeoServer's own listing, an event logged before that rule) can meet this.
+ * (also as `%2E%2E`) before sending, so the call would reach another object's path; so is one
+ * holding a `/` or `\`, which a servlet container may read as more than one segment (`%2F`,
+ * `%5C` read as `/`) and then resolve. Ids and store references are validated against these
+ * (objects.ts), so only a name another source gives (a GeoServer's own listing, an event logged
+ * before that rule) can meet this.
  */
 export function seg(name: string): string {
-  if (isDotSegment(name)) throw new UnmappableError(`the name "${name}" is a dot segment, which a REST path cannot address`);
+  const problem = pathSegmentProblem(name);
+  if (problem !== undefined) throw new UnmappableError(problem);
   return encodeURIComponent(name);
 }
 

@@ -88,6 +88,11 @@ describe('object ids', () => {
     ['layer', 'topp:.'],
     ['layerGroup', '..:tasmania'],
     ['service', '..:WMS'],
+    // A backslash: a servlet container may read it as "/" (Tomcat's allowBackslash), so that
+    // `DELETE /styles/a%5C..%5C..%5Cworkspaces%5Ctopp` would remove workspace topp.
+    ['style', 'a\\..\\..\\workspaces\\topp'],
+    ['dataStore', 'topp:a\\b'],
+    ['workspace', '\\'],
   ];
 
   it.each(invalid)('rejects a %s with id "%s", naming object.id', (type, id) => {
@@ -164,7 +169,7 @@ describe('object ids', () => {
 
   it('says why a dot segment is refused', () => {
     expect(rejection(() => parseConfigChange({ kind: 'remove', object: { type: 'style', id: '..:point' }, recurse: true })).message).toMatch(
-      /object\.id: must be "name" or "workspace:name" \(names without ":", "\/", white space or a character XML cannot hold, and not "\." or "\.\."\)/,
+      /object\.id: must be "name" or "workspace:name" \(names without ":", "\/", "\\", white space or a character XML cannot hold, and not "\." or "\.\."\)/,
     );
   });
 

@@ -293,7 +293,7 @@ describe('the gateway in front of a master GeoServer', () => {
     const refusals: [string, string, unknown, RegExp][] = [
       ['POST', '/workspaces/topp/datastores', { dataStore: { name: 'my store', type: 'PostGIS' } }, /dataStore "topp:my store": id: must be "workspace:name"/],
       ['POST', '/styles?name=my%20style&raw=true', '<StyledLayerDescriptor/>', /style "my style": id: must be "name" or "workspace:name"/],
-      ['PUT', '/workspaces/topp/datastores/pg', { dataStore: { name: '..' } }, /dataStore "topp:..": id: must be "workspace:name" \(names without ":", "\/", white space or a character XML cannot hold, and not "\." or "\.\."\)/],
+      ['PUT', '/workspaces/topp/datastores/pg', { dataStore: { name: '..' } }, /dataStore "topp:..": id: must be "workspace:name" \(names without ":", "\/", "\\", white space or a character XML cannot hold, and not "\." or "\.\."\)/],
       // GeoServer finds an unqualified layer in whichever workspace holds it; the cluster names layers workspace:name.
       ['PUT', '/layers/roads', { layer: { queryable: false } }, /layer "roads": id: must be "workspace:name".*; name it with its workspace: \/layers\/<workspace>:roads$/],
       ['DELETE', '/workspaces/topp?recurse=false&recurse=true', undefined, /the query parameter recurse is given more than once/],

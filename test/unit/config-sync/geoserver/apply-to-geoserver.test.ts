@@ -882,6 +882,22 @@ describe('applying events to a GeoServer', () => {
     expect(geoserver.requests).toEqual([]);
   });
 
+  it('refuses a name with a backslash without calling the GeoServer, where a servlet container may read it as "/"', async () => {
+    // Ids and store references are validated against it (objects.ts); a step can still carry one
+    // from an event logged before that rule. Tomcat with allowBackslash (and other containers)
+    // reads `%5C` as "/", then resolves the dot segments: this removal would take workspace topp.
+    const geoserver = new FakeGeoServer();
+    const steps = [
+      { kind: 'remove', type: 'style', id: 'a\\..\\..\\workspaces\\topp', properties: {}, recurse: true },
+      { kind: 'upsert', type: 'featureType', id: 'topp:roads', properties: { name: 'roads', store: { name: 'topp:..\\..\\coveragestores\\dem' } }, incomplete: false, deleted: [] },
+    ] as const;
+    for (const step of steps) {
+      const outcome = await applyToGeoServer(geoserver, step, { sleep: async () => undefined });
+      expect(outcome).toMatchObject({ kind: 'rejected', status: null, attempts: 1, answer: expect.stringContaining('a backslash') });
+    }
+    expect(geoserver.requests).toEqual([]);
+  });
+
   it("names a style's file after it only when creating it: a PUT without a filename keeps the GeoServer's", async () => {
     const geoserver = new FakeGeoServer();
     // A modify of a style this node never saw added: its GeoServer holds the master's file name.

@@ -62,3 +62,19 @@ test('the catalog is listed several listings at a time, within the concurrency, 
   expect(listed.filter((ref) => ref.type === 'dataStore')).toHaveLength(20);
   expect(listed.filter((ref) => ref.type === 'featureType').map((ref) => `${ref.id}@${ref.store}`)).toContain('ws3:t4_1@pg4');
 });
+
+// What a GeoServer lists is read as names of paths the job then builds (each name one segment):
+// a name with "/" or "\" (a servlet container may read "\" as "/") or a dot segment would address
+// another object (`/styles/a%5C..%5C..%5Cworkspaces%5Ctopp`), so it is no name a job reads, fixes
+// or captures, as the cluster could not carry it (objects.ts).
+test('a listing name a path cannot hold as one segment is left out', async () => {
+  const rest: GeoServerRest = {
+    url: 'http://geoserver.test/geoserver',
+    async send(request: RestRequest) {
+      if (request.path !== '/styles.json') return { status: 404, text: '' };
+      const names = ['point', 'a\\..\\..\\workspaces\\topp', 'b/c', '..', 'v1.2'];
+      return { status: 200, text: JSON.stringify({ styles: { style: names.map((name) => ({ name })) } }) };
+    },
+  };
+  expect(await new GeoServerReader(rest).names('/styles')).toEqual(['point', 'v1.2']);
+});
