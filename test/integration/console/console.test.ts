@@ -101,7 +101,12 @@ describe('the console at /console', () => {
       job,
     };
     const slave2: Partial<NodeState> = {
-      geoserver: { url: 'http://10.0.3.22:8080/geoserver', reachable: true, version: '2.26.2', checkedAt: now, lastError: null, rejected: [], unclearedProperties: [] },
+      geoserver: {
+        url: 'http://10.0.3.22:8080/geoserver', reachable: true, version: '2.26.2', checkedAt: now, lastError: null,
+        // A change whose call the GeoServer never answered (no status), as a refused one is listed.
+        rejected: [{ sequence: 7, type: 'dataStore', id: 'topp:slow', request: 'POST /workspaces/topp/datastores', status: null, answer: 'no answer within the call\'s time', at: now }],
+        unclearedProperties: [],
+      },
       job: { ...job, id: 'job-8', node: 'slave-2', kind: 'drift', state: 'succeeded', phase: 'done', progress: { compared: 12, missing: 2, extra: 0, different: 1 }, finishedAt: now },
       resync: { job: 'job-9', state: 'incomplete', storeIncomplete: true, error: 'source unreachable', resume: 'POST /nodes/slave-2/resync' },
     };
@@ -132,7 +137,8 @@ describe('the console at /console', () => {
       expect(await row('slave-1').nth(7).textContent()).toBe('unreachable reconcile running (fix) 2/6');
       expect(await row('slave-1').nth(7).locator('.pill').getAttribute('title')).toBe('http://10.0.3.21:8080/geoserver: connect ECONNREFUSED 10.0.3.21:8080');
       expect(await row('slave-2').nth(6).textContent()).toBe('active resync incomplete');
-      expect(await row('slave-2').nth(7).textContent()).toBe('reachable 2.26.2 drift succeeded · 2 missing, 0 extra, 1 different');
+      expect(await row('slave-2').nth(7).textContent()).toBe('reachable 2.26.2 1 refused drift succeeded · 2 missing, 0 extra, 1 different');
+      expect(await row('slave-2').nth(7).locator('.pill', { hasText: 'refused' }).getAttribute('title')).toBe("#7 POST /workspaces/topp/datastores: no answer within the call's time");
       expect(await row('master-1').nth(6).textContent()).toBe('active resync failed');
       expect(await row('master-1').nth(6).locator('.pill').nth(1).getAttribute('title')).toBe(
         'job job-6: Error: source node master-2 is being resynced itself (job job-5)\nafter a fix: resync again',
