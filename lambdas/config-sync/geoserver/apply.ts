@@ -27,9 +27,9 @@
  * which ones (`uncleared`), which GET /nodes reports.
  *
  * Failures are told apart, because they call for opposite responses:
- * - no answer, a timeout (but see the last case), 5xx, 408, 429, or 401/403 (credentials: the GeoServer's setup, not
- *   the change): `GeoServerUnavailableError`, thrown. The change is not applied and the node
- *   waits (the caller keeps its cursor, and its queue retries with backoff). GeoServer also
+ * - no answer, a timeout (but see the last case), 5xx, 408, 429, or 401/403 (credentials: the
+ *   GeoServer's setup, not the change): `GeoServerUnavailableError`, thrown. The change is not
+ *   applied and the node waits (the caller keeps its cursor, and its queue retries with backoff). GeoServer also
  *   answers 403 to refuse a change (a workspace or store not empty, a style a layer uses, a
  *   name taken: its REST controllers' RestException with FORBIDDEN), and 401 to refuse the
  *   removal of a namespace that still holds resources, so a 401 or 403 counts as the
@@ -39,9 +39,10 @@
  *   (a refusal can be a passing race), then returned as `rejected` with GeoServer's answer:
  *   the caller records it and moves on, so one bad change never stops the node.
  * - a call that times out (or that a proxy answers 504) while the GeoServer answers
- *   `GET /about/version` at once after it: this change keeps the GeoServer busy (`GeoServerCallTimedOutError`, thrown, not transient): the
- *   caller counts it as a failure of the event and parks it after its attempts, one per delivery,
- *   rather than waiting for it forever as for a GeoServer that is down.
+ *   `GET /about/version` at once after it: this change keeps the GeoServer busy
+ *   (`GeoServerCallTimedOutError`, thrown, not transient): the caller counts it as a failure of
+ *   the event and parks it after its attempts, one per delivery, rather than waiting for it
+ *   forever as for a GeoServer that is down (a job's fix: `timedOutAsRejected`).
  */
 import { retry, type Backoff } from '../../shared/retry';
 import { GeoServerCallTimedOutError, GeoServerUnavailableError, GeoServerUnreachableError, meansUnavailable, truncate } from './errors';

@@ -9,9 +9,9 @@ export class GeoServerUnreachableError extends Error {
   constructor(
     message: string,
     /**
-     * The GeoServer took the call (a connection, perhaps headers) but did not answer it whole
-     * within the call's bound: unlike a refused connection, that can be this call's fault alone
-     * (apply.ts, `GeoServerCallTimedOutError`).
+     * The call's bound ran out before a whole answer came (its connection, its headers or its
+     * body): unlike a refused connection, that can be this call's fault alone, which a read the
+     * GeoServer answers meanwhile tells (geoserver/apply.ts, `GeoServerCallTimedOutError`).
      */
     readonly timedOut = false,
   ) {
@@ -76,7 +76,7 @@ export class GeoServerCallTimedOutError extends Error {
  * Whether an answer other than the one asked for means the GeoServer cannot take changes now:
  * a 5xx, 408, 429, refused credentials (401, 403: a read is refused only for them), or no error
  * at all where one was expected (a 3xx). Any other 4xx is the GeoServer up and refusing this
- * request. Shared by the apply (apply.ts, after its 403/500 probe) and the drift reader.
+ * request. Shared by the apply (apply.ts, after its 401/403/500/504 probe) and the drift reader.
  */
 export function meansUnavailable(status: number): boolean {
   return status >= 500 || status === 408 || status === 429 || status === 401 || status === 403 || status < 400;
