@@ -9,11 +9,16 @@
 import type { GatewayRequest, Upstream, UpstreamResponse } from '../gateway/gateway';
 
 export class UpstreamUnavailableError extends Error {
+  /**
+   * @param message the gateway's answer to its caller: names no AWS resource
+   * @param cause what failed, whole, for the function's log alone
+   */
   constructor(
     message: string,
     readonly timedOut: boolean,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'UpstreamUnavailableError';
   }
 }

@@ -8,12 +8,14 @@
  * The credentials' read shares the call's time (`timeoutMs`, what is left of the request's
  * budget), and is cancelled when that runs out (not left running past the request); one that
  * fails or runs out is the master out of reach (UpstreamUnavailableError, timed out or not), its
- * message naming the secret's variable, never its value. A 401 drops the
+ * message naming the secret's variable, never its value, nor an AWS resource (the caller reads it;
+ * the function's log has them, from its `cause`). A 401 drops the
  * cached credentials (rotated since they were read): the next call reads them again.
  */
 import { UpstreamUnavailableError } from '../adapters/geoserver-upstream';
 import type { CredentialsProvider, GeoServerCredentials } from '../adapters/geoserver-http';
 import { CONFIG_SYNC_ENV } from '../env-names';
+import { withoutArns } from '../../shared/errors';
 import type { Upstream } from './gateway';
 
 export function masterReadBack(upstream: Upstream, credentials: CredentialsProvider): Upstream {
@@ -23,9 +25,12 @@ export function masterReadBack(upstream: Upstream, credentials: CredentialsProvi
       try {
         held = await withinTime((signal) => credentials.get(signal), timeoutMs);
       } catch (error) {
+        // The message is the caller's 502: IAM's refusal names the function's role and the secret
+        // with the account id, which stay in the function's log (`cause`).
         throw new UpstreamUnavailableError(
-          `could not read the master node's GeoServer credentials (${CONFIG_SYNC_ENV.geoserverCredentialsSecret}) to read the write back: ${error instanceof Error ? error.message : String(error)}`,
+          `could not read the master node's GeoServer credentials (${CONFIG_SYNC_ENV.geoserverCredentialsSecret}) to read the write back: ${withoutArns(error instanceof Error ? error.message : String(error))}`,
           error instanceof CredentialsTimeoutError,
+          error,
         );
       }
       const authorization = `Basic ${Buffer.from(`${held.username}:${held.password}`, 'utf8').toString('base64')}`;

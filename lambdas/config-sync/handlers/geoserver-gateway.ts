@@ -257,7 +257,7 @@ export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult>
       throw new MasterAnswerTooLargeError({ method: error.method, path: error.path, ...(error.bytes === undefined ? {} : { bytes: error.bytes }) }, method.toUpperCase());
     }
     if (error instanceof UpstreamUnavailableError) {
-      logger.error('geoserver gateway call failed', { method, path, error: error.message });
+      logger.error('geoserver gateway call failed', { method, path, error: error.message, ...(error.cause === undefined ? {} : { cause: describeError(error.cause) }) });
       throw error.timedOut ? new MasterTimeoutError(error.message, method.toUpperCase(), master.name) : new AppError(502, 'GEOSERVER_UNAVAILABLE', error.message);
     }
     throw error;

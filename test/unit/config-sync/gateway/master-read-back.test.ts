@@ -65,6 +65,22 @@ test("a secret that cannot be read is the master out of reach, naming the variab
   expect(got).toEqual([]);
 });
 
+// The message is the gateway's 502 answer to its caller, any GeoServer user: AWS resource names
+// (the function's role, the secret, the account) stay in the function's log (`cause`), as they stay
+// out of what GET /nodes and the jobs show (withoutArns).
+test("a secret refused by IAM names no AWS resource to the caller; the error's cause keeps them for the log", async () => {
+  const { upstream } = master(() => 200);
+  const denied = new Error(
+    'User: arn:aws:sts::123456789012:assumed-role/geo-GatewayRole-X1/geo-Gateway is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:eu-west-1:123456789012:secret:geo/master-AbCdEf',
+  );
+  const failing = masterReadBack(upstream, new CachedCredentials(async () => Promise.reject(denied)));
+  const error = (await failing.send(read('/workspaces/topp.json'), 1000).catch((caught: unknown) => caught)) as UpstreamUnavailableError;
+  expect(error).toBeInstanceOf(UpstreamUnavailableError);
+  expect(error.message).toContain('is not authorized to perform: secretsmanager:GetSecretValue');
+  expect(error.message).not.toMatch(/arn:aws|123456789012/);
+  expect(error.cause).toBe(denied);
+});
+
 test("a secret read that outlasts the call's time is cancelled, not left running past the request's deadline", async () => {
   const { upstream, got } = master(() => 200);
   let cancelled: unknown;
