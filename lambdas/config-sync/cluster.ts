@@ -21,7 +21,7 @@ export function assertCanPublish(node: ClusterNode): void {
  * Who may resync or redrive a node: the node itself, or a master (which owns the
  * configuration). A slave acting on another slave's store is refused.
  */
-export function assertCanOperate(caller: ClusterNode, target: ClusterNode, action: 'resync' | 'redrive' | 'reconcile' | 'capture' | 'check the drift of' | 'read the jobs of' | 'list the dead letters of' | 'discard the dead letters of'): void {
+export function assertCanOperate(caller: ClusterNode, target: ClusterNode, action: 'resync' | 'redrive' | 'reconcile' | 'capture' | 'check the drift of' | 'read the jobs of' | 'cancel the jobs of' | 'list the dead letters of' | 'discard the dead letters of'): void {
   if (caller.name !== target.name && !canPublish(caller.role)) {
     throw new ForbiddenError(`Node ${caller.name} may not ${action} node ${target.name}: only the node itself or a master may`);
   }

@@ -21,6 +21,10 @@
  *   have not saved anything for `STALE_AFTER_MS` (its messages lost) may be replaced, so no
  *   request can block a node's jobs for good; the replaced job is failed as the new one starts
  *   (`replacedStaleError`), and its late slices find they are no longer the node's job and stop.
+ * - A job is cancelled (`JobStore.cancel`) the same way: one conditional write ends it
+ *   `cancelled` and gives the node back (to the capture waiting to follow it, if any); a slice
+ *   running then finds at its next save that it is no longer the node's job and stops, saving
+ *   nothing. A resync whose copy began is refused (`ResyncCopyingError`): its store is half-copied.
  */
 import { ConflictError } from '../shared/errors';
 import type { ObjectRef } from './events';
@@ -30,7 +34,8 @@ import type { NodeStore, ParkedObject } from './ports';
 
 export const JOB_KINDS = ['drift', 'reconcile', 'capture', 'resync'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
-export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed'] as const;
+/** `cancelled`: ended by POST /nodes/{node}/jobs/{id}/cancel (`JobStore.cancel`), its `error` naming who cancelled it. */
+export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 /**
  * `bootstrap`: a resync's store snapshot (copied page by page) and log catch-up; `scan-store`: the store's objects
@@ -247,6 +252,51 @@ export function replacedStaleError(replacing: Pick<Job, 'id' | 'kind'>): string 
   return `saved nothing for ${STALE_AFTER_MS / 60000} minutes (its slices stopped) and was replaced by job ${replacing.id} (${replacing.kind}); start it again if it is still needed`;
 }
 
+/**
+ * What `JobStore.cancel` made of a cancel of job `id`: `cancelled` now, or already (`again`: an
+ * earlier cancel's job, unchanged), with the job the node was handed to (`successor`, the capture
+ * waiting to follow it, whose first slice the caller queues); `ended` otherwise (succeeded or
+ * failed); `copying`: a resync whose copy began (its store half-copied), left running; `not-found`.
+ */
+export type CancelOutcome =
+  | { readonly outcome: 'cancelled'; readonly job: Job; readonly again: boolean; readonly successor?: Job }
+  | { readonly outcome: 'ended'; readonly job: Job }
+  | { readonly outcome: 'copying'; readonly job: Job }
+  | { readonly outcome: 'not-found' };
+
+/** The error a cancelled job records: who cancelled it, and what is left of its work. */
+export function cancelledError(job: Pick<Job, 'id' | 'node'>, by: string): string {
+  return `cancelled by ${by} (POST /nodes/${job.node}/jobs/${job.id}/cancel); what it did before stays done: a drift check or reconcile shows what is left`;
+}
+
+/** 409 JOB_ENDED: a cancel of a job that had already ended otherwise (succeeded or failed). */
+export class JobEndedError extends ConflictError {
+  constructor(job: Job) {
+    super('JOB_ENDED', `Job ${job.id} (${job.kind}) of node ${job.node} has already ended (${job.state} at ${job.finishedAt ?? job.updatedAt}): there is nothing to cancel`, {
+      job: jobView(job),
+    });
+  }
+}
+
+/**
+ * 409 RESYNC_COPYING: a cancel of a resync whose copy began. The node's store then holds part of
+ * the snapshot and part of what it held before, and the node applies no event until a resync
+ * finishes: cancelled, the resync would leave it so (the next one copying again from the start).
+ * Its copy and catch-up are left to end; its closing reconcile (a GeoServer node's) may be cancelled.
+ */
+export class ResyncCopyingError extends ConflictError {
+  constructor(job: Job) {
+    super(
+      'RESYNC_COPYING',
+      `Resync job ${job.id} of node ${job.node} has begun replacing its store with ${job.source ?? 'its source'}'s snapshot (${job.progress.copied ?? 0} objects copied): ` +
+        `cancelled now, it would leave the store half-copied and the node applying no event until another resync finished. ` +
+        `It is not cancelled: wait for it to finish (geocluster job ${job.node} ${job.id} --wait); once it has reached its catch-up of the log ` +
+        `or its closing reconcile, a cancel is taken`,
+      { job: jobView(job) },
+    );
+  }
+}
+
 /** Where jobs and the differences they found are kept (the node store table in AWS). */
 export interface JobStore {
   /**
@@ -284,6 +334,16 @@ export interface JobStore {
    * the node's next job (`follow`), whose first slice the caller then queues (`successor`).
    */
   save(job: Job): Promise<'saved' | 'superseded'>;
+  /**
+   * Ends job `id` of `node` `cancelled` (`cancelledError`, naming `by`), in one write conditioned
+   * on the job's last save being the one read (a slice's save meanwhile: read again), that gives
+   * the node back: released, or handed to the capture waiting to follow the job (`follow`), as a
+   * final save does. A capture waiting to follow (the lock's next job) is cancelled and taken off
+   * it. A resync's hold of the node is given back in the same write, unless its copy began
+   * (`copying`, nothing written); a hold it takes later (a slice running beside the cancel) its
+   * slice gives back as a replaced resync's (job-runner.ts). Cancelling a cancelled job writes nothing.
+   */
+  cancel(node: string, id: string, by: string, now: Date): Promise<CancelOutcome>;
   /** Stores chunk `index` of the differences a scan found (idempotent: a redone page writes the same chunk). */
   putDifferences(node: string, id: string, index: number, entries: readonly DriftEntry[]): Promise<void>;
   /** Every difference of the job, in chunk order. */
@@ -522,7 +582,7 @@ export function noResyncSourceMessage(cluster: string, node: string): string {
 }
 
 export function isFinal(state: JobState): boolean {
-  return state === 'succeeded' || state === 'failed';
+  return state === 'succeeded' || state === 'failed' || state === 'cancelled';
 }
 
 export const JOB_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;

@@ -22,7 +22,11 @@
  * job's late slice writes nothing; a final save hands the lock to `next` in the same transaction,
  * so a waiting job is never left behind a released lock; a `start` that replaces a stale job marks
  * it failed in its transaction (jobs.ts, `replacedStaleError`), and keeps the capture waiting in
- * `next` as its own next job or fails it and clears it (`keepsWaitingCapture`).
+ * `next` as its own next job or fails it and clears it (`keepsWaitingCapture`); a cancel
+ * (`cancel`) ends the job `cancelled` and releases or hands over the lock as a final save does,
+ * on condition that the lock's heartbeat is the one read before the job (no save came between),
+ * and for a resync gives back its hold on the node's cursor item (`holdJob`, dynamo-node-store.ts)
+ * in the same transaction, on condition that its copy has not begun (`holdIncomplete`).
  * The job and its differences carry the table's TTL attribute
  * (`expiresAt`, JOB_RETENTION_MS after each save), so finished and abandoned jobs expire; the
  * lock item, which only names jobs, does not.
@@ -41,7 +45,20 @@ import {
   type Update,
 } from '@aws-sdk/client-dynamodb';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, jobExpiry, keepsWaitingCapture, replacedStaleError, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
+import {
+  cancelledError,
+  isFinal,
+  jobExpiry,
+  keepsWaitingCapture,
+  replacedStaleError,
+  STALE_AFTER_MS,
+  staleFollowError,
+  type CancelOutcome,
+  type FollowOutcome,
+  type Job,
+  type JobStore,
+  type StartOutcome,
+} from '../jobs';
 import { NODE_STORE_TABLE } from '../tables';
 import { AGAIN, retry, type Backoff } from '../../shared/retry';
 import { cancellationCodes, cancellationItem, num, optionalNumber, optionalString, readString, str, type Item } from './dynamo-attributes';
@@ -360,6 +377,97 @@ export class DynamoJobStore implements JobStore {
       }
     }
     throw new Error(`node ${job.node}: job ${job.id}'s final save was refused ${START_ATTEMPTS} times, the node's next job changing meanwhile`);
+  }
+
+  async cancel(node: string, id: string, by: string, now: Date): Promise<CancelOutcome> {
+    for (let attempt = 1; attempt <= START_ATTEMPTS; attempt += 1) {
+      // The lock first, then the job: a save between the two moves the lock's heartbeat, which the write's condition names.
+      const lock = await this.lock(node);
+      const job = await this.read(node, id);
+      if (!job) return { outcome: 'not-found' };
+      if (job.state === 'cancelled') return { outcome: 'cancelled', job, again: true };
+      if (isFinal(job.state)) return { outcome: 'ended', job };
+      const active = lock ? optionalString(lock, 'active') : undefined;
+      const next = lock ? optionalString(lock, 'next') : undefined;
+      let lockWrite: TransactWriteItem;
+      let successor: Job | undefined;
+      if (active === id) {
+        // As a final save: the node handed to the capture waiting to follow the job, or released.
+        const waiting = next === undefined ? undefined : await this.read(node, next);
+        const handOver = waiting !== undefined && !isFinal(waiting.state);
+        if (handOver && waiting.state === 'queued' && waiting.slices === 0) successor = waiting;
+        const held = { held: '#active = :id AND #heartbeat = :heartbeat', values: { ':id': str(id), ':heartbeat': num(optionalNumber(lock!, 'heartbeat') ?? 0) } };
+        lockWrite = {
+          Update: this.lockUpdate(
+            node,
+            next,
+            handOver
+              ? {
+                  update: 'SET #active = :next, #last = :next, #lastScan = :next, #heartbeat = :now, #promotedFrom = :id REMOVE #next',
+                  ...held,
+                  names: { '#active': 'active', '#last': 'last', '#lastScan': 'lastScan', '#heartbeat': 'heartbeat', '#promotedFrom': 'promotedFrom' },
+                  values: { ...held.values, ':now': num(now.getTime()) },
+                }
+              : { update: `REMOVE #active${next === undefined ? '' : ', #next'}`, ...held, names: { '#active': 'active', '#heartbeat': 'heartbeat' } },
+          ),
+        };
+      } else if (next === id) {
+        // The capture waiting to follow the running job: taken off the lock, the running job left as it is.
+        lockWrite = { Update: this.lockUpdate(node, next, { update: 'REMOVE #next', held: 'attribute_exists(#next)', names: {}, values: {} }) };
+      } else {
+        // Neither the node's job nor waiting for it (no write leaves a job so): ended on condition it still is neither.
+        lockWrite = {
+          ConditionCheck: {
+            TableName: this.tableName,
+            Key: this.key(node, JOB_LOCK_KEY),
+            ConditionExpression: '(attribute_not_exists(#active) OR #active <> :id) AND (attribute_not_exists(#next) OR #next <> :id)',
+            ExpressionAttributeNames: { '#active': 'active', '#next': 'next' },
+            ExpressionAttributeValues: { ':id': str(id) },
+          },
+        };
+      }
+      let holdWrite: TransactWriteItem[] = [];
+      if (job.kind === 'resync') {
+        const { Item: cursor } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key(node, NODE_STORE_TABLE.cursorKey), ConsistentRead: true }));
+        const holds = cursor !== undefined && optionalString(cursor, 'holdJob') === id;
+        if (holds && cursor.holdIncomplete !== undefined) return { outcome: 'copying', job };
+        const names = { '#holdJob': 'holdJob', '#holdIncomplete': 'holdIncomplete' };
+        holdWrite = [
+          holds
+            ? {
+                Update: {
+                  TableName: this.tableName,
+                  Key: this.key(node, NODE_STORE_TABLE.cursorKey),
+                  UpdateExpression: 'REMOVE #holdJob, #holdUntil',
+                  ConditionExpression: '#holdJob = :job AND attribute_not_exists(#holdIncomplete)',
+                  ExpressionAttributeNames: { ...names, '#holdUntil': 'holdUntil' },
+                  ExpressionAttributeValues: { ':job': str(id) },
+                },
+              }
+            : {
+                // Not held by the job (not taken yet, or another's): a hold it takes meanwhile fails this write, and the cancel reads again.
+                ConditionCheck: {
+                  TableName: this.tableName,
+                  Key: this.key(node, NODE_STORE_TABLE.cursorKey),
+                  ConditionExpression: 'attribute_not_exists(#holdJob) OR #holdJob <> :job',
+                  ExpressionAttributeNames: { '#holdJob': 'holdJob' },
+                  ExpressionAttributeValues: { ':job': str(id) },
+                },
+              },
+        ];
+      }
+      const at = now.toISOString();
+      const cancelled: Job = { ...job, state: 'cancelled', updatedAt: at, finishedAt: at, error: cancelledError(job, by) };
+      try {
+        await this.client.send(new TransactWriteItemsCommand({ TransactItems: [lockWrite, ...this.jobPuts(cancelled, 'attribute_exists(#key)'), ...holdWrite] }));
+        return { outcome: 'cancelled', job: cancelled, again: false, ...(successor ? { successor } : {}) };
+      } catch (error) {
+        // A save, a hold, or another cancel came between the reads and the write: read again.
+        const codes = cancellationCodes(error);
+        if (!codes?.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict')) throw error;
+      }
+    }
+    throw new Error(`node ${node}: the cancel of job ${id} was refused ${START_ATTEMPTS} times, the job saving or the node's jobs changing meanwhile`);
   }
 
   async putDifferences(node: string, id: string, index: number, entries: readonly DriftEntry[]): Promise<void> {

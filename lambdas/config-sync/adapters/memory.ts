@@ -8,7 +8,7 @@ import { eventDigest, isVoided, objectStorageKey, parkingKey, parseDeliveredEven
 import { IdempotencyKeyTakenError } from '../errors';
 import { NodePausedError } from '../pause';
 import type { DriftEntry } from '../geoserver/drift';
-import { isFinal, keepsWaitingCapture, replacedStaleError, STALE_AFTER_MS, staleFollowError, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
+import { cancelledError, isFinal, keepsWaitingCapture, replacedStaleError, STALE_AFTER_MS, staleFollowError, type CancelOutcome, type FollowOutcome, type Job, type JobStore, type StartOutcome } from '../jobs';
 import type { AcquireOptions, LeaseAttempt, LeaseStore, WriteIntent } from '../gateway/write-lease';
 import type {
   AppendGuard,
@@ -600,6 +600,12 @@ function compareStrings(a: string, b: string): number {
 
 /** Jobs in memory, with the DynamoDB adapter's lock rules (one running job per node, replaced only when stale). */
 export class MemoryJobStore implements JobStore {
+  /**
+   * @param holds the node store whose resync holds a cancel of a resync gives back (`cancel`), as
+   * DynamoJobStore's does on the node store table's cursor item. Without it, a resync is not cancelled.
+   */
+  constructor(private readonly holds?: Pick<NodeStore, 'readProgress' | 'releaseResyncHold'>) {}
+
   private readonly jobs = new Map<string, Job>();
   private readonly locks = new Map<string, { active?: string; last?: string; lastScan?: string; heartbeat: number; next?: string; promotedFrom?: string }>();
   private readonly differences = new Map<string, Map<number, DriftEntry[]>>();
@@ -699,6 +705,33 @@ export class MemoryJobStore implements JobStore {
     else lock.heartbeat = Date.parse(job.updatedAt);
     this.jobs.set(`${job.node}/${job.id}`, structuredClone(job));
     return 'saved';
+  }
+
+  async cancel(node: string, id: string, by: string, now: Date): Promise<CancelOutcome> {
+    const job = this.jobs.get(`${node}/${id}`);
+    if (!job) return { outcome: 'not-found' };
+    if (job.state === 'cancelled') return { outcome: 'cancelled', job: structuredClone(job), again: true };
+    if (isFinal(job.state)) return { outcome: 'ended', job: structuredClone(job) };
+    if (job.kind === 'resync') {
+      if (!this.holds) throw new Error('MemoryJobStore: a resync is cancelled only with the node store holding it (new MemoryJobStore(store))');
+      const progress = await this.holds.readProgress(node);
+      if (progress.heldBy === id && progress.storeIncomplete === true) return { outcome: 'copying', job: structuredClone(job) };
+      await this.holds.releaseResyncHold(node, id);
+    }
+    const lock = this.locks.get(node);
+    let successor: Job | undefined;
+    if (lock?.active === id) {
+      const waiting = lock.next === undefined ? undefined : this.jobs.get(`${node}/${lock.next}`);
+      if (waiting && !isFinal(waiting.state)) {
+        Object.assign(lock, { active: waiting.id, last: waiting.id, lastScan: waiting.id, heartbeat: now.getTime(), promotedFrom: id });
+        if (waiting.state === 'queued' && waiting.slices === 0) successor = structuredClone(waiting);
+      } else delete lock.active;
+      delete lock.next;
+    } else if (lock?.next === id) delete lock.next;
+    const at = now.toISOString();
+    const cancelled: Job = { ...job, state: 'cancelled', updatedAt: at, finishedAt: at, error: cancelledError(job, by) };
+    this.jobs.set(`${node}/${id}`, structuredClone(cancelled));
+    return { outcome: 'cancelled', job: cancelled, again: false, ...(successor ? { successor } : {}) };
   }
 
   async putDifferences(node: string, id: string, index: number, entries: readonly DriftEntry[]): Promise<void> {
