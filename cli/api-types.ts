@@ -285,6 +285,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/nodes/{node}/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a queued or running job of the node: it ends `cancelled`, and the node takes a new job at once
+         * @description One conditional write ends the job and gives the node back (to the capture waiting to follow it, if an upload asked for one, whose first slice is queued); a slice running then stops at its next checkpoint, saving nothing. What the job did before (each fix or publish a whole REST call or event) stays done: a drift check shows what is left. A resync is cancelled before its copy of the snapshot begins (its hold of the node given back) and during its catch-up or closing reconcile, never while the copy leaves the store half-copied (409 RESYNC_COPYING). Sent again, the same answer. The node itself or a master may cancel.
+         */
+        post: operations["cancelNodeJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/nodes/{node}/redrive": {
         parameters: {
             query?: never;
@@ -841,8 +861,11 @@ export interface components {
             node: string;
             /** @enum {string} */
             kind: "drift" | "reconcile" | "capture" | "resync";
-            /** @enum {string} */
-            state: "queued" | "running" | "succeeded" | "failed";
+            /**
+             * @description `cancelled`: ended by POST /nodes/{node}/jobs/{id}/cancel, `error` naming who cancelled it (`phase` and `progress` as it stopped)
+             * @enum {string}
+             */
+            state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /** @enum {string} */
             phase: "bootstrap" | "scan-store" | "scan-geoserver" | "fix" | "done";
             requestedBy?: string;
@@ -2910,6 +2933,83 @@ export interface operations {
             };
             /** @description A body was sent that is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelNodeJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node declared in the cluster configuration */
+                node: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, cancelled (now, or by an earlier cancel) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        job: components["schemas"]["NodeJob"];
+                    };
+                };
+            };
+            /** @description The path holds a malformed %-escape (API Gateway); or: A body: the route takes none (send none, or {}) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description No Authorization header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            /** @description The token does not verify (authorizer); or: A slave acting on another node, or an operator (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message?: string;
+                    } | components["schemas"]["Error"];
+                };
+            };
+            /** @description No such node (NODE_NOT_FOUND) or job (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The job had already ended otherwise (JOB_ENDED, with that `job`), or it is a resync copying its snapshot into the store (RESYNC_COPYING, with that `job`: cancelled, it would leave the store half-copied; wait for it to finish). Nothing was written */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -129,6 +129,7 @@ Commands:
   reconcile <node> [--yes]      make the node's GeoServer match its store again (--yes: a master's or both node's)
   capture <node>                publish what was changed on a master's GeoServer behind the cluster
   job <node> <id> [--wait]      a node job's state and progress (resync, drift, reconcile, capture)
+  cancel <node> <id>            cancel a node's queued or running job: it stops at its next checkpoint, the node free at once
   executions list [--phase P] [--process NAME] [--node N] [--limit N]
                                 execution statuses, newest first, filtered by phase, process or node
   executions get <id>           one execution's status: phase, progress, task, node, result or error
@@ -149,7 +150,7 @@ Options (every command):
   --help         this help, or a command's: geocluster <command> --help
 
 Jobs (resync of a consuming node, drift, reconcile, capture) run in the background: the command waits for
-the job to end (--detach: print its id and return; Ctrl-C stops the waiting, not the job).
+the job to end (--detach: print its id and return; Ctrl-C stops the waiting, not the job: geocluster cancel does).
 
 Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watched execution or job failed
 (or stopped in a phase or state this CLI does not know).`,
@@ -200,7 +201,13 @@ Exit codes: 0 done, 1 refused by the API, 2 bad usage, 3 API unreachable, 4 watc
   capture:
     'Usage: geocluster capture <node> [--detach] [--interval MS] [--json]\n  Publishes to every node what was changed on the master\'s GeoServer without the cluster (its web UI, say).',
   job: 'Usage: geocluster job <node> <id> [--wait [--interval MS]] [--json]\n  A node job\'s state, phase and progress; --wait: until it ends, polling it every --interval MS (default 1000).\n' +
-    '  Exit 4 if it failed or could not fix (or publish) every object; with --wait, also if it is in a state this CLI does not know.',
+    '  Exit 4 if it failed, was cancelled or could not fix (or publish) every object; with --wait, also if it is in a state this CLI does not know.',
+  cancel:
+    'Usage: geocluster cancel <node> <id> [--json]\n' +
+    "  Cancels the node's queued or running job (resync, drift, reconcile, capture): it ends cancelled, and the node takes a new\n" +
+    '  job at once. A slice running then stops at its next checkpoint; what the job did before stays done (a drift check\n' +
+    "  shows what is left). A resync copying its snapshot is refused (its store would be left half-copied): wait for it.\n" +
+    "  Sent again, the same answer. Needs the node's own or a master's token; exit 1 if the job had ended otherwise.",
   executions:
     'Usage: geocluster executions list|get|reindex ... [--json]\n' +
     '\n' +
@@ -268,7 +275,7 @@ function consumptionText(consumption: string): string {
 }
 
 /** The positional arguments of the commands that take a fixed number (the others have subcommands of their own). */
-const ARITY: Readonly<Record<string, number>> = { nodes: 0, pause: 1, resume: 1, redrive: 1, resync: 1, drift: 1, reconcile: 1, capture: 1, job: 2, watch: 1 };
+const ARITY: Readonly<Record<string, number>> = { nodes: 0, pause: 1, resume: 1, redrive: 1, resync: 1, drift: 1, reconcile: 1, capture: 1, job: 2, cancel: 2, watch: 1 };
 
 /** The positional arguments of each subcommand, after it (`config publish <file>`: one). */
 const SUBCOMMAND_ARITY: Readonly<Record<string, Readonly<Record<string, number>>>> = {
@@ -295,6 +302,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   reconcile: ['yes', 'detach', 'interval'],
   capture: ['detach', 'interval'],
   job: ['wait', 'interval'],
+  cancel: [],
   'executions list': ['phase', 'process', 'node', 'limit'],
   'executions get': [],
   'executions reindex': [],
@@ -552,7 +560,14 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
         // Waited for, a job ends succeeded, failed or in a state this CLI does not know (waitForJob).
         // One that ended leaving objects unfixed exits as the command that started it would.
         const unfixed = shown.state === 'succeeded' && shown.failures.length > 0;
-        return shown.state === 'failed' || unfixed || (values.wait && shown.state !== 'succeeded') ? EXIT.executionFailed : EXIT.ok;
+        return shown.state === 'failed' || shown.state === 'cancelled' || unfixed || (values.wait && shown.state !== 'succeeded') ? EXIT.executionFailed : EXIT.ok;
+      }
+      case 'cancel': {
+        const node = nodeArgument(rest[0], command);
+        const id = jobIdArgument(rest[1], command);
+        const { job } = await call(client.POST('/nodes/{node}/jobs/{id}/cancel', { params: { path: { node, id } } }));
+        print(describeJob(job), { job });
+        return EXIT.ok;
       }
       case 'executions':
         return await executions(client, rest, values, io, print);
@@ -1379,7 +1394,7 @@ function jobLine(job: NodeJob): string {
     .map(([key, value]) => `${key} ${String(value)}`)
     .join(', ');
   const outcome = job.resync ? `; store at sequence ${job.resync.cursor} (snapshot ${job.resync.snapshotSequence}, ${job.resync.appliedFromLog} from the log)` : '';
-  // The phase of a job not known to have ended (a state this CLI does not know included).
+  // The phase of a job not known to have ended (a state this CLI does not know included), and where a cancelled one stopped.
   const phase = job.state === 'succeeded' || job.state === 'failed' ? '' : ` (${job.phase})`;
   return inline(`${job.node}: ${job.kind} job ${job.id} ${job.state}${phase}${progress ? `: ${progress}` : ''}${outcome}`);
 }

@@ -140,7 +140,7 @@ export const nodeJobSchema = described(
     id: z.string(),
     node: z.string(),
     kind: z.enum(JOB_KINDS),
-    state: z.enum(JOB_STATES),
+    state: described(z.enum(JOB_STATES), '`cancelled`: ended by POST /nodes/{node}/jobs/{id}/cancel, `error` naming who cancelled it (`phase` and `progress` as it stopped)'),
     phase: z.enum(['bootstrap', 'scan-store', 'scan-geoserver', 'fix', 'done']),
     requestedBy: z.optional(z.string()),
     source: z.optional(described(z.string(), "A resync's source node")),
@@ -800,6 +800,28 @@ export const CONFIG_SYNC_API = {
       200: { description: 'The job', content: jsonContent(jobAnswerSchema) },
       403: errorResponse('A slave asking about another node'),
       404: errorResponse('No such node (NODE_NOT_FOUND) or job (NOT_FOUND)'),
+    },
+  },
+  cancelNodeJob: {
+    operationId: 'cancelNodeJob',
+    summary: 'Cancel a queued or running job of the node: it ends `cancelled`, and the node takes a new job at once',
+    description:
+      'One conditional write ends the job and gives the node back (to the capture waiting to follow it, if an upload asked for one, ' +
+      'whose first slice is queued); a slice running then stops at its next checkpoint, saving nothing. What the job did before ' +
+      '(each fix or publish a whole REST call or event) stays done: a drift check shows what is left. A resync is cancelled ' +
+      'before its copy of the snapshot begins (its hold of the node given back) and during its catch-up or closing reconcile, ' +
+      'never while the copy leaves the store half-copied (409 RESYNC_COPYING). Sent again, the same answer. The node itself or a master may cancel.',
+    tag: TAG,
+    path: z.object({ node: nodePath.shape.node, id: z.string().check(z.maxLength(64)) }),
+    responses: {
+      200: { description: 'The job, cancelled (now, or by an earlier cancel)', content: jsonContent(jobAnswerSchema) },
+      400: errorResponse('A body: the route takes none (send none, or {})'),
+      403: errorResponse('A slave acting on another node, or an operator (read-only)'),
+      404: errorResponse('No such node (NODE_NOT_FOUND) or job (NOT_FOUND)'),
+      409: errorResponse(
+        'The job had already ended otherwise (JOB_ENDED, with that `job`), or it is a resync copying its snapshot into the store ' +
+          '(RESYNC_COPYING, with that `job`: cancelled, it would leave the store half-copied; wait for it to finish). Nothing was written',
+      ),
     },
   },
   redriveNode: {

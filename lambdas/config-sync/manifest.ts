@@ -158,18 +158,24 @@ export const CONFIG_SYNC_MANIFEST = {
     // which has no queue, is resynced within the request.
     // So it rewrites only pure masters' stores and object bodies; for any other node it reads
     // (a source's snapshot) and starts the job (the node's job lock and job items).
-    // ConditionCheckItem: a pure master's catch-up after its copy commits lone events unread.
+    // ConditionCheckItem: a pure master's catch-up after its copy commits lone events unread; a
+    // cancel (job-cancel.ts) checks any node's job lock or resync hold in its transaction.
+    // It serves POST /nodes/{node}/jobs/{id}/cancel too, with these grants: the job lock, job
+    // items and cursor item (a resync's hold) of any node, and the queue of the capture that waited.
     grants: [
       { on: 'eventLog', actions: ddb('GetItem', 'Query') },
       { on: 'eventLogVoids', actions: ddb('PutItem') },
-      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'), scope: 'allNodes' },
-      { on: 'nodeStore', actions: ddb('DeleteItem', 'ConditionCheckItem'), scope: 'pureMasters' },
+      { on: 'nodeStore', actions: ddb('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'ConditionCheckItem'), scope: 'allNodes' },
+      { on: 'nodeStore', actions: ddb('DeleteItem'), scope: 'pureMasters' },
       { on: 'eventBodies', actions: s3('GetObject') },
       { on: 'objectBodies', actions: s3('GetObject'), scope: 'allNodes' },
       { on: 'objectBodies', actions: BODY_WRITE, scope: 'pureMasters' },
       { on: 'queues', actions: ['sqs:SendMessage'] },
     ],
-    routes: [{ method: 'POST', path: '/nodes/{node}/resync', access: 'node', api: API.resyncNode }],
+    routes: [
+      { method: 'POST', path: '/nodes/{node}/resync', access: 'node', api: API.resyncNode },
+      { method: 'POST', path: '/nodes/{node}/jobs/{id}/cancel', access: 'node', api: API.cancelNodeJob },
+    ],
   },
   RedriveNode: {
     entry: 'config-sync/handlers/redrive-node.ts',

@@ -50,14 +50,15 @@ const shortNodesOf = (masters: number, slaves: number) => [
 /**
  * The largest clusters the synth accepts, one at each of its limits. Most consuming nodes: 69, at
  * the pause switch's 4 KB environment (a consuming node adds about 54 bytes to it with names this
- * short). Most nodes: 102, where pure masters (two alarms each in the cluster's stack, about 17
+ * short). Most nodes: 101, where pure masters (two alarms each in the cluster's stack, about 17
  * bytes of that environment) fill the cluster stack's 500 resources and consuming nodes (one
  * nested stack each) that environment. (103 before the lag measure's catch-up nudge: its grants on
  * every consuming node's queue and dead-letter queue take two overflow managed policies in the
- * cluster's stack at 53 consuming nodes, as GET /nodes' grants do.)
+ * cluster's stack at 53 consuming nodes, as GET /nodes' grants do; 102 before the job cancel
+ * route, a route and a Lambda permission.)
  */
 const MOST_CONSUMING = shortNodesOf(0, 68);
-const MOST_NODES = shortNodesOf(49, 52);
+const MOST_NODES = shortNodesOf(48, 52);
 /** What one more consuming node adds to the pause switch's environment, with names this short; what one more pure master adds to the cluster's stack. */
 const CONSUMING_NODE_BYTES = 54;
 const PURE_MASTER_RESOURCES = 2;

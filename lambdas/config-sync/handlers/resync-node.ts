@@ -23,6 +23,9 @@
  *
  * The node's queue may keep delivering meanwhile: the job holds the node while it copies the
  * snapshot (job-runner.ts), and the store only ever replaces an object by a newer version.
+ *
+ * The function also serves POST /nodes/{node}/jobs/{id}/cancel (job-cancel.ts): it holds the
+ * grants a cancel needs on every node's store and queue.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
@@ -40,6 +43,7 @@ import type { SliceRunner } from '../job-slices';
 import * as sqsSdk from '../adapters/sqs-sdk';
 import { jobRunningMessage, jobView, newJob, noResyncSourceMessage, resyncWithinRequestsRunningMessage } from '../jobs';
 import { resyncRequestSchema } from '../request-schemas';
+import { cancelJob, isJobCancel } from '../job-cancel';
 
 const membership = membershipFromEnv();
 const queues = nodeQueuesFromEnv(membership);
@@ -54,6 +58,8 @@ const sqs = sqsFromEnv(sqsSdk);
 let masterSlices: SliceRunner | undefined;
 
 export const handler = httpHandler(async (event, context) => {
+  // This function serves POST /nodes/{node}/jobs/{id}/cancel too (job-cancel.ts).
+  if (isJobCancel(event)) return cancelJob({ membership, queues, jobs, sqs }, event);
   const caller = findNode(membership, callerNode(event).nodeId);
   const target = findNode(membership, pathParam(event, 'node'));
   assertCanOperate(caller, target, 'resync');

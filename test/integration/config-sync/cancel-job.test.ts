@@ -1,6 +1,6 @@
 /**
  * POST /nodes/{node}/jobs/{id}/cancel against DynamoDB Local and the SQS emulator (started by this
- * file), through the CancelNodeJob and StartNodeJob handlers and the job runner the apply
+ * file), through the ResyncNode function (which serves the cancel) and the StartNodeJob handler and the job runner the apply
  * function runs: a running job ends `cancelled` and the node takes a new job at once; a slice
  * running as the cancel lands stops at its next checkpoint, saving nothing; two cancels at once
  * answer the same; a cancel racing the job's own end leaves exactly one outcome; a resync is
@@ -48,7 +48,7 @@ beforeAll(async () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const load = (path: string): HttpHandler => (require(path) as { handler: HttpHandler }).handler;
   startJob = load('../../../lambdas/config-sync/handlers/start-node-job');
-  cancelJob = load('../../../lambdas/config-sync/handlers/cancel-node-job');
+  cancelJob = load('../../../lambdas/config-sync/handlers/resync-node');
   readJobs = load('../../../lambdas/config-sync/handlers/read-node-jobs');
   store = new DynamoNodeStore({ tableName: aws.nodeStoreTable, client: aws.dynamo });
   jobs = new DynamoJobStore(aws.nodeStoreTable, aws.dynamo);

@@ -112,7 +112,7 @@ describe('a value the CLI does not know where the API declares a set of them', (
   it.each<[string, string[], Script, string]>([
     ['nodes: a role that is not a string', ['nodes'], { 'GET /nodes': ok({ head: 7, nodes: [{ ...node, role: 7 }] }) }, 'GET /nodes answered 200 with an unexpected body: nodes.0.role: Invalid option: expected one of "master"|"slave"|"both"'],
     ['pause: no consumption', ['pause', 'slave-1'], { 'POST /nodes/slave-1/pause': ok({ node: 'slave-1', paused: true }) }, 'POST /nodes/slave-1/pause answered 200 with an unexpected body: consumption: is required'],
-    ['job: a state of null', ['job', 'gs-1', 'j-1'], { 'GET /nodes/gs-1/jobs/j-1': ok({ job: { ...auditJob, state: null } }) }, 'GET /nodes/gs-1/jobs/j-1 answered 200 with an unexpected body: job.state: Invalid option: expected one of "queued"|"running"|"succeeded"|"failed"'],
+    ['job: a state of null', ['job', 'gs-1', 'j-1'], { 'GET /nodes/gs-1/jobs/j-1': ok({ job: { ...auditJob, state: null } }) }, 'GET /nodes/gs-1/jobs/j-1 answered 200 with an unexpected body: job.state: Invalid option: expected one of "queued"|"running"|"succeeded"|"failed"|"cancelled"'],
     ['job: a phase it does not know beside an id that is not a string', ['job', 'gs-1', 'j-1'], { 'GET /nodes/gs-1/jobs/j-1': ok({ job: { ...auditJob, id: 1 } }) }, 'GET /nodes/gs-1/jobs/j-1 answered 200 with an unexpected body: job.id: Invalid input: expected string, received number'],
     ['executions list: a phase that is not a string', ['executions', 'list'], { 'GET /executions': ok({ executions: [{ ...execution, phase: 5 }] }) }, 'GET /executions answered 200 with an unexpected body: executions.0.phase: Invalid option: expected one of "QUEUED"|"RUNNING"|"SUCCEEDED"|"DISMISSING"|"FAILED"'],
     [
