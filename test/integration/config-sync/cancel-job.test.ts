@@ -6,7 +6,7 @@
  * answer the same; a cancel racing the job's own end leaves exactly one outcome; a resync is
  * cancelled (its hold given back) before its copy began, and refused with 409 once it has.
  */
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { HttpResult } from '../../../lambdas/shared/http';
 import { CachedCredentials, HttpGeoServer } from '../../../lambdas/config-sync/adapters/geoserver-http';
 import { DynamoEventLog } from '../../../lambdas/config-sync/adapters/dynamo-event-log';
@@ -19,7 +19,7 @@ import { jobView, newJob, type Job } from '../../../lambdas/config-sync/jobs';
 import type { CatalogQuery } from '../../../lambdas/config-sync/ports';
 import { startGeoServerStandIn, type GeoServerStandIn } from '../../support/geoserver-standin';
 import { seedObjects, writeStoredObjects } from '../../support/seed-catalog';
-import { startEmulatedAws, type EmulatedAws } from './emulated-aws';
+import { receiveAll, startEmulatedAws, type EmulatedAws } from './emulated-aws';
 
 jest.setTimeout(180_000);
 
@@ -106,6 +106,8 @@ async function drainQueue(): Promise<string[]> {
     const { Messages = [] } = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.queues[NODE]!.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     if (Messages.length === 0) return bodies;
     bodies.push(...Messages.map((message) => message.Body ?? ''));
+    // Deleted: a FIFO queue delivers nothing more of the message group while one is in flight.
+    for (const message of Messages) await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: aws.queues[NODE]!.queueUrl, ReceiptHandle: message.ReceiptHandle }));
   }
 }
 
@@ -273,6 +275,38 @@ test('a resync is cancelled before its copy began, its hold given back; once the
   }
   expect(await cancel(second.id)).toMatchObject({ status: 200, body: { job: { state: 'cancelled' } } });
   expect(await store.readProgress(NODE)).toEqual({ cursor: 0 });
+  const after = await startDrift();
+  expect(after.status).toBe(202);
+  expect(await cancel((after.body.job as Job).id)).toMatchObject({ status: 200 });
+  await drainQueue();
+});
+
+test('the capture waiting to follow a cancelled job gets the node and its first slice is queued; a waiting capture cancelled itself leaves the running job as it is', async () => {
+  await drainQueue();
+  const started = await startDrift();
+  const drift = (started.body.job as Job).id;
+  expect(started.status).toBe(202);
+  expect((await receiveAll(aws.sqs, aws.queues[NODE]!.queueUrl, 1)).map((message) => message.Body)).toEqual([JSON.stringify({ runJob: drift })]);
+  // An upload's capture waiting for the drift check (JobStore.follow), then the check cancelled.
+  const capture = newJob({ id: 'waiting-capture', node: NODE, kind: 'capture', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+  expect(await jobs.follow(capture, new Date())).toMatchObject({ outcome: 'queued', after: { id: drift } });
+  expect(await cancel(drift)).toMatchObject({ status: 200, body: { job: { id: drift, state: 'cancelled' } } });
+  expect(await jobs.latest(NODE)).toMatchObject({ id: capture.id, state: 'queued' });
+  expect((await receiveAll(aws.sqs, aws.queues[NODE]!.queueUrl, 1)).map((message) => message.Body)).toEqual([JSON.stringify({ runJob: capture.id })]);
+  // That capture is the node's job now: a new one is refused until it ends.
+  expect(await startDrift()).toMatchObject({ status: 409, body: { code: 'JOB_RUNNING', job: { id: capture.id } } });
+  expect(await cancel(capture.id)).toMatchObject({ status: 200, body: { job: { id: capture.id, state: 'cancelled' } } });
+
+  // A capture waiting behind a running check, cancelled: off the lock, the check goes on and ends without handing the node on.
+  const next = await startDrift();
+  const running = (next.body.job as Job).id;
+  const waiting = newJob({ id: 'waiting-capture-2', node: NODE, kind: 'capture', requestedBy: NODE, hasGeoServer: true, now: new Date() });
+  expect(await jobs.follow(waiting, new Date())).toMatchObject({ outcome: 'queued' });
+  expect(await cancel(waiting.id)).toMatchObject({ status: 200, body: { job: { id: waiting.id, state: 'cancelled' } } });
+  expect(await jobs.follower(NODE, running)).toBeUndefined();
+  expect(await runToEnd(running)).toBe('done');
+  expect(await jobs.read(NODE, running)).toMatchObject({ state: 'succeeded' });
+  expect(await jobs.successor(NODE, running)).toBeUndefined();
   expect((await startDrift()).status).toBe(202);
   await drainQueue();
 });
