@@ -46,7 +46,7 @@ describe('a 2xx answer not of the shape the API declares for its route', () => {
       'capture: the job it waits for, in a state that is not a string',
       ['capture', 'slave-1', '--interval', '50'],
       { 'POST /nodes/slave-1/capture': { status: 202, body: { job: { ...runningJob, kind: 'capture' } } }, 'GET /nodes/slave-1/jobs/j-1': ok({ job: { ...runningJob, state: 3 } }) },
-      'GET /nodes/slave-1/jobs/j-1 answered 200 with an unexpected body: job.state: Invalid option: expected one of "queued"|"running"|"succeeded"|"failed"',
+      'GET /nodes/slave-1/jobs/j-1 answered 200 with an unexpected body: job.state: Invalid option: expected one of "queued"|"running"|"succeeded"|"failed"|"cancelled"',
     ],
     [
       'drift: a page of differences that is not a list',

@@ -1,0 +1,60 @@
+/**
+ * The memory job store's `cancel` (jobs.ts, `JobStore.cancel`), as the DynamoDB store's does it
+ * (test/integration/config-sync/cancel-job.test.ts): the job ends `cancelled` and the node is free
+ * at once, or handed to the capture waiting to follow it; a cancel again answers the same; a job
+ * that ended otherwise is `ended`; a resync gives back its hold before its copy began and is
+ * refused (`copying`) once it has, nothing changed.
+ */
+import { MemoryJobStore, MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
+import { cancelledError, newJob, STALE_AFTER_MS, type JobKind } from '../../../lambdas/config-sync/jobs';
+
+const NODE = 'gs-main';
+const NOW = new Date('2026-03-01T10:00:00Z');
+const LATER = new Date(NOW.getTime() + 1000);
+const job = (id: string, kind: JobKind) => newJob({ id, node: NODE, kind, requestedBy: NODE, source: kind === 'resync' ? 'master-1' : undefined, hasGeoServer: true, now: NOW });
+
+it('a running job ends cancelled, the node free at once; again, the same answer; a job that ended otherwise is refused', async () => {
+  const jobs = new MemoryJobStore();
+  await jobs.start(job('running', 'reconcile'), NOW);
+  const first = await jobs.cancel(NODE, 'running', 'master-1', LATER);
+  expect(first).toEqual({
+    outcome: 'cancelled',
+    again: false,
+    job: expect.objectContaining({ id: 'running', state: 'cancelled', finishedAt: LATER.toISOString(), error: cancelledError({ id: 'running', node: NODE }, 'master-1') }),
+  });
+  expect(await jobs.cancel(NODE, 'running', 'gs-main', LATER)).toEqual({ ...first, again: true });
+  // Its late slice's save is refused: no longer the node's job.
+  expect(await jobs.save({ ...job('running', 'reconcile'), state: 'running' })).toBe('superseded');
+  // Well within STALE_AFTER_MS: the node takes another job.
+  expect(await jobs.start(job('next', 'drift'), LATER)).toEqual({ started: true });
+  const at = LATER.toISOString();
+  expect(await jobs.save({ ...job('next', 'drift'), state: 'succeeded', updatedAt: at, finishedAt: at })).toBe('saved');
+  expect(await jobs.cancel(NODE, 'next', 'gs-main', LATER)).toMatchObject({ outcome: 'ended', job: { state: 'succeeded' } });
+  expect(await jobs.cancel(NODE, 'unknown', 'gs-main', LATER)).toEqual({ outcome: 'not-found' });
+});
+
+it('the capture waiting to follow a cancelled job is handed the node, to be queued by the caller', async () => {
+  const jobs = new MemoryJobStore();
+  await jobs.start(job('running', 'drift'), NOW);
+  await jobs.follow(job('waiting', 'capture'), NOW);
+  expect(await jobs.cancel(NODE, 'running', 'gs-main', LATER)).toMatchObject({ outcome: 'cancelled', successor: { id: 'waiting', state: 'queued' } });
+  expect(await jobs.latest(NODE)).toMatchObject({ id: 'waiting' });
+  expect(await jobs.start(job('other', 'drift'), LATER)).toMatchObject({ started: false, active: { id: 'waiting' } });
+});
+
+it("a resync gives back its hold before its copy began; once it began, it is refused and nothing changes", async () => {
+  const store = new MemoryNodeStore();
+  const jobs = new MemoryJobStore(store);
+  await jobs.start(job('resync', 'resync'), NOW);
+  await store.holdForResync(NODE, 'resync', NOW.getTime() + STALE_AFTER_MS, false);
+  expect(await jobs.cancel(NODE, 'resync', 'gs-main', LATER)).toMatchObject({ outcome: 'cancelled' });
+  expect((await store.readProgress(NODE)).heldBy).toBeUndefined();
+
+  await jobs.start(job('copying', 'resync'), LATER);
+  await store.holdForResync(NODE, 'copying', LATER.getTime() + STALE_AFTER_MS, true);
+  const before = await jobs.read(NODE, 'copying');
+  expect(await jobs.cancel(NODE, 'copying', 'gs-main', LATER)).toMatchObject({ outcome: 'copying', job: { id: 'copying' } });
+  expect(await jobs.read(NODE, 'copying')).toEqual(before);
+  expect(await store.readProgress(NODE)).toMatchObject({ heldBy: 'copying', storeIncomplete: true });
+  expect(await jobs.start(job('other', 'drift'), LATER)).toMatchObject({ started: false, active: { id: 'copying' } });
+});
