@@ -3008,7 +3008,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The job had already ended otherwise (JOB_ENDED, with that `job`), or it is a resync copying its snapshot into the store (RESYNC_COPYING, with that `job`: cancelled, it would leave the store half-copied; wait for it to finish). Nothing was written */
+            /** @description The job had already ended otherwise (JOB_ENDED, with that `job`); it is a resync copying its snapshot into the store (RESYNC_COPYING, with that `job`: cancelled, it would leave the store half-copied; wait for it to finish); or it is the capture an upload asked for, waiting to follow the node's running job (CAPTURE_WAITING, with that `job`: a reconcile leaves the upload alone only while it waits; cancel the running job instead, or the capture once it runs). Nothing was written */
             409: {
                 headers: {
                     [name: string]: unknown;

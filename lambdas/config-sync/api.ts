@@ -819,8 +819,10 @@ export const CONFIG_SYNC_API = {
       403: errorResponse('A slave acting on another node, or an operator (read-only)'),
       404: errorResponse('No such node (NODE_NOT_FOUND) or job (NOT_FOUND)'),
       409: errorResponse(
-        'The job had already ended otherwise (JOB_ENDED, with that `job`), or it is a resync copying its snapshot into the store ' +
-          '(RESYNC_COPYING, with that `job`: cancelled, it would leave the store half-copied; wait for it to finish). Nothing was written',
+        'The job had already ended otherwise (JOB_ENDED, with that `job`); it is a resync copying its snapshot into the store ' +
+          '(RESYNC_COPYING, with that `job`: cancelled, it would leave the store half-copied; wait for it to finish); or it is the capture ' +
+          "an upload asked for, waiting to follow the node's running job (CAPTURE_WAITING, with that `job`: a reconcile leaves the upload " +
+          'alone only while it waits; cancel the running job instead, or the capture once it runs). Nothing was written',
       ),
     },
   },

@@ -9,7 +9,8 @@
  * the job (an upload through the gateway) gets the node, and its first slice is queued here.
  * The node itself or a master may cancel, as either may start a job. A cancel sent again answers
  * the same; 409 JOB_ENDED for a job that ended otherwise; 409 RESYNC_COPYING for a resync whose
- * copy began (cancelled, it would leave the store half-copied: it is left to finish); 404 for a
+ * copy began (cancelled, it would leave the store half-copied: it is left to finish); 409
+ * CAPTURE_WAITING for an upload's capture waiting to follow the running job; 404 for a
  * job the node does not have; 400 for a body. Nothing is written on a refusal.
  */
 import { NotFoundError } from '../shared/errors';
@@ -18,7 +19,7 @@ import { logger } from '../shared/observability';
 import { assertCanOperate, findNode, type ClusterMembership } from './cluster';
 import type { Sqs } from './adapters/deferred-sdk';
 import { enqueueJob } from './adapters/sqs-jobs';
-import { JOB_ID_PATTERN, JobEndedError, jobView, ResyncCopyingError, type JobStore } from './jobs';
+import { CaptureWaitingError, JOB_ID_PATTERN, JobEndedError, jobView, ResyncCopyingError, type JobStore } from './jobs';
 
 /** Whether the request is a cancel (the one route of its function that ends so). */
 export function isJobCancel(event: HttpEvent): boolean {
@@ -50,6 +51,8 @@ export async function cancelJob(deps: JobCancelDeps, event: HttpEvent): Promise<
       throw new JobEndedError(outcome.job);
     case 'copying':
       throw new ResyncCopyingError(outcome.job);
+    case 'waiting':
+      throw new CaptureWaitingError(outcome.job, outcome.after);
     case 'cancelled':
       break;
   }

@@ -256,12 +256,14 @@ export function replacedStaleError(replacing: Pick<Job, 'id' | 'kind'>): string 
  * What `JobStore.cancel` made of a cancel of job `id`: `cancelled` now, or already (`again`: an
  * earlier cancel's job, unchanged), with the job the node was handed to (`successor`, the capture
  * waiting to follow it, whose first slice the caller queues); `ended` otherwise (succeeded or
- * failed); `copying`: a resync whose copy began (its store half-copied), left running; `not-found`.
+ * failed); `copying`: a resync whose copy began (its store half-copied), left running; `waiting`:
+ * the capture waiting to follow the node's running job `after` (`follow`), left waiting; `not-found`.
  */
 export type CancelOutcome =
   | { readonly outcome: 'cancelled'; readonly job: Job; readonly again: boolean; readonly successor?: Job }
   | { readonly outcome: 'ended'; readonly job: Job }
   | { readonly outcome: 'copying'; readonly job: Job }
+  | { readonly outcome: 'waiting'; readonly job: Job; readonly after: string }
   | { readonly outcome: 'not-found' };
 
 /** The error a cancelled job records: who cancelled it, and what is left of its work. */
@@ -292,6 +294,25 @@ export class ResyncCopyingError extends ConflictError {
         `cancelled now, it would leave the store half-copied and the node applying no event until another resync finished. ` +
         `It is not cancelled: wait for it to finish (geocluster job ${job.node} ${job.id} --wait); once it has reached its catch-up of the log ` +
         `or its closing reconcile, a cancel is taken`,
+      { job: jobView(job) },
+    );
+  }
+}
+
+/**
+ * 409 CAPTURE_WAITING: a cancel of the capture waiting to follow the node's running job (an upload
+ * through the gateway asked for it, `follow`). While it waits, a reconcile of the master (the
+ * running job, or a resync's closing one) leaves alone what the GeoServer holds and the store
+ * lacks, so as not to delete the upload before it is published; cancelled, the reconcile's next
+ * batch would delete it from the master's GeoServer, with no node holding it.
+ */
+export class CaptureWaitingError extends ConflictError {
+  constructor(job: Job, after: string) {
+    super(
+      'CAPTURE_WAITING',
+      `Capture job ${job.id} of node ${job.node} is waiting to publish what an upload through the gateway made, after job ${after}: cancelled now, ` +
+        `a reconcile of the node (job ${after}, or a later one) would delete what the upload made from its GeoServer. It is not cancelled: ` +
+        `cancel job ${after} instead (the capture then starts at once), or cancel this capture once it runs`,
       { job: jobView(job) },
     );
   }
@@ -338,8 +359,8 @@ export interface JobStore {
    * Ends job `id` of `node` `cancelled` (`cancelledError`, naming `by`), in one write conditioned
    * on the job's last save being the one read (a slice's save meanwhile: read again), that gives
    * the node back: released, or handed to the capture waiting to follow the job (`follow`), as a
-   * final save does. A capture waiting to follow (the lock's next job) is cancelled and taken off
-   * it. A resync's hold of the node is given back in the same write, unless its copy began
+   * final save does. A capture waiting to follow (the lock's next job) is not cancelled (`waiting`,
+   * `CaptureWaitingError`). A resync's hold of the node is given back in the same write, unless its copy began
    * (`copying`, nothing written); a hold it takes later (a slice running beside the cancel) its
    * slice gives back as a replaced resync's (job-runner.ts). Cancelling a cancelled job writes nothing.
    */

@@ -23,7 +23,8 @@
  * so a waiting job is never left behind a released lock; a `start` that replaces a stale job marks
  * it failed in its transaction (jobs.ts, `replacedStaleError`), and keeps the capture waiting in
  * `next` as its own next job or fails it and clears it (`keepsWaitingCapture`); a cancel
- * (`cancel`) ends the job `cancelled` and releases or hands over the lock as a final save does,
+ * (`cancel`) ends the job `cancelled` and releases or hands over the lock as a final save does
+ * (never the capture waiting in `next`),
  * on condition that the lock's heartbeat is the one read before the job (no save came between),
  * and for a resync gives back its hold on the node's cursor item (`holdJob`, dynamo-node-store.ts)
  * in the same transaction, on condition that its copy has not begun (`holdIncomplete`).
@@ -411,9 +412,9 @@ export class DynamoJobStore implements JobStore {
               : { update: `REMOVE #active${next === undefined ? '' : ', #next'}`, ...held, names: { '#active': 'active', '#heartbeat': 'heartbeat' } },
           ),
         };
-      } else if (next === id) {
-        // The capture waiting to follow the running job: taken off the lock, the running job left as it is.
-        lockWrite = { Update: this.lockUpdate(node, next, { update: 'REMOVE #next', held: 'attribute_exists(#next)', names: {}, values: {} }) };
+      } else if (next === id && active !== undefined) {
+        // The capture an upload asked for, waiting to follow the running job: left waiting (jobs.ts, `CaptureWaitingError`).
+        return { outcome: 'waiting', job, after: active };
       } else {
         // Neither the node's job nor waiting for it (no write leaves a job so): ended on condition it still is neither.
         lockWrite = {

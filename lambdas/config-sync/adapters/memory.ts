@@ -712,6 +712,8 @@ export class MemoryJobStore implements JobStore {
     if (!job) return { outcome: 'not-found' };
     if (job.state === 'cancelled') return { outcome: 'cancelled', job: structuredClone(job), again: true };
     if (isFinal(job.state)) return { outcome: 'ended', job: structuredClone(job) };
+    const held = this.locks.get(node);
+    if (held?.next === id && held.active !== undefined) return { outcome: 'waiting', job: structuredClone(job), after: held.active };
     if (job.kind === 'resync') {
       if (!this.holds) throw new Error('MemoryJobStore: a resync is cancelled only with the node store holding it (new MemoryJobStore(store))');
       const progress = await this.holds.readProgress(node);
@@ -727,7 +729,7 @@ export class MemoryJobStore implements JobStore {
         if (waiting.state === 'queued' && waiting.slices === 0) successor = structuredClone(waiting);
       } else delete lock.active;
       delete lock.next;
-    } else if (lock?.next === id) delete lock.next;
+    }
     const at = now.toISOString();
     const cancelled: Job = { ...job, state: 'cancelled', updatedAt: at, finishedAt: at, error: cancelledError(job, by) };
     this.jobs.set(`${node}/${id}`, structuredClone(cancelled));

@@ -28,7 +28,7 @@ test('a queued resync of a paused slave is cancelled over HTTP, the node free at
   expect((await api('POST', '/nodes/slave-1/pause', { node: 'master-1' })).status).toBe(200);
   const started = await api('POST', '/nodes/slave-1/resync', { node: 'master-1' });
   expect(started.status).toBe(202);
-  const id: string = started.body.job.id;
+  const id: string = started.body.job!.id;
   const path = `/nodes/slave-1/jobs/${id}/cancel` as const;
 
   expect(await api('POST', path, { node: 'slave-2' })).toMatchObject({ status: 403 });
@@ -46,10 +46,10 @@ test('a queued resync of a paused slave is cancelled over HTTP, the node free at
   const next = await api('POST', '/nodes/slave-1/resync', { node: 'master-1' });
   expect(next.status).toBe(202);
   expect((await api('POST', '/nodes/slave-1/resume', { node: 'master-1' })).status).toBe(200);
-  const ended = await eventually('the new resync', async () => (await api('GET', `/nodes/slave-1/jobs/${next.body.job.id}`, { node: 'ops' })).body.job, (job) => job.state !== 'queued' && job.state !== 'running');
+  const ended = await eventually('the new resync', async () => (await api('GET', `/nodes/slave-1/jobs/${next.body.job!.id}`, { node: 'ops' })).body.job, (job) => job.state !== 'queued' && job.state !== 'running');
   expect(ended.state).toBe('succeeded');
   // The cancelled job's message, delivered after the resume, changed nothing.
   expect((await api('GET', `/nodes/slave-1/jobs/${id}`, { node: 'ops' })).body.job).toEqual(cancelled.body.job);
   // A job that ended otherwise: 409, nothing written.
-  expect(await api('POST', `/nodes/slave-1/jobs/${next.body.job.id}/cancel`, { node: 'master-1' })).toMatchObject({ status: 409, body: { code: 'JOB_ENDED', job: { state: 'succeeded' } } });
+  expect(await api('POST', `/nodes/slave-1/jobs/${next.body.job!.id}/cancel`, { node: 'master-1' })).toMatchObject({ status: 409, body: { code: 'JOB_ENDED', job: { state: 'succeeded' } } });
 });

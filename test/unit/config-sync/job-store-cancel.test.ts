@@ -42,6 +42,14 @@ it('the capture waiting to follow a cancelled job is handed the node, to be queu
   expect(await jobs.start(job('other', 'drift'), LATER)).toMatchObject({ started: false, active: { id: 'waiting' } });
 });
 
+it('a capture waiting to follow the running job is not cancelled: it names that job, and nothing changes', async () => {
+  const jobs = new MemoryJobStore();
+  await jobs.start(job('running', 'reconcile'), NOW);
+  await jobs.follow(job('waiting', 'capture'), NOW);
+  expect(await jobs.cancel(NODE, 'waiting', 'gs-main', LATER)).toMatchObject({ outcome: 'waiting', after: 'running', job: { id: 'waiting', state: 'queued' } });
+  expect(await jobs.follower(NODE, 'running')).toMatchObject({ id: 'waiting', state: 'queued' });
+});
+
 it("a resync gives back its hold before its copy began; once it began, it is refused and nothing changes", async () => {
   const store = new MemoryNodeStore();
   const jobs = new MemoryJobStore(store);
