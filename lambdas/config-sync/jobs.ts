@@ -290,7 +290,9 @@ export class ResyncCopyingError extends ConflictError {
   constructor(job: Job) {
     super(
       'RESYNC_COPYING',
-      `Resync job ${job.id} of node ${job.node} has begun replacing its store with ${job.source ?? 'its source'}'s snapshot (${job.progress.copied ?? 0} objects copied): ` +
+      ((job.progress.copied ?? 0) > 0
+        ? `Resync job ${job.id} of node ${job.node} has begun replacing its store with ${job.source ?? 'its source'}'s snapshot (${job.progress.copied} objects copied): `
+        : `Resync job ${job.id} of node ${job.node} holds a store an earlier resync left half-copied, which it is to replace with ${job.source ?? 'its source'}'s snapshot: `) +
         `cancelled now, it would leave the store half-copied and the node applying no event until another resync finished. ` +
         `It is not cancelled: wait for it to finish (geocluster job ${job.node} ${job.id} --wait); once it has reached its catch-up of the log ` +
         `or its closing reconcile, a cancel is taken`,

@@ -6,7 +6,7 @@
  * refused (`copying`) once it has, nothing changed.
  */
 import { MemoryJobStore, MemoryNodeStore } from '../../../lambdas/config-sync/adapters/memory';
-import { cancelledError, newJob, STALE_AFTER_MS, type JobKind } from '../../../lambdas/config-sync/jobs';
+import { cancelledError, newJob, ResyncCopyingError, STALE_AFTER_MS, type JobKind } from '../../../lambdas/config-sync/jobs';
 
 const NODE = 'gs-main';
 const NOW = new Date('2026-03-01T10:00:00Z');
@@ -61,7 +61,12 @@ it("a resync gives back its hold before its copy began; once it began, it is ref
   await jobs.start(job('copying', 'resync'), LATER);
   await store.holdForResync(NODE, 'copying', LATER.getTime() + STALE_AFTER_MS, true);
   const before = await jobs.read(NODE, 'copying');
-  expect(await jobs.cancel(NODE, 'copying', 'gs-main', LATER)).toMatchObject({ outcome: 'copying', job: { id: 'copying' } });
+  const refused = await jobs.cancel(NODE, 'copying', 'gs-main', LATER);
+  expect(refused).toMatchObject({ outcome: 'copying', job: { id: 'copying' } });
+  // Nothing copied by this one yet: the store is an earlier resync's half-copied one, which the message says.
+  const { job: copying } = refused as { job: NonNullable<Awaited<ReturnType<typeof jobs.read>>> };
+  expect(new ResyncCopyingError(copying).message).toMatch(/^Resync job copying of node gs-main holds a store an earlier resync left half-copied, which it is to replace with master-1's snapshot: cancelled now/);
+  expect(new ResyncCopyingError({ ...copying, progress: { ...copying.progress, copied: 200 } }).message).toMatch(/^Resync job copying of node gs-main has begun replacing its store with master-1's snapshot \(200 objects copied\)/);
   expect(await jobs.read(NODE, 'copying')).toEqual(before);
   expect(await store.readProgress(NODE)).toMatchObject({ heldBy: 'copying', storeIncomplete: true });
   expect(await jobs.start(job('other', 'drift'), LATER)).toMatchObject({ started: false, active: { id: 'copying' } });
