@@ -158,6 +158,15 @@ async function groupStyles(gs: Client, path: string): Promise<number | { status:
   return Array.isArray(style) ? style.length : 1;
 }
 
+/** The names of a layer group's entries, as its JSON answer lists them, or the status of a read that did not find it. */
+async function groupEntries(gs: Client, path: string): Promise<string[] | { status: number }> {
+  const read = await gs.call('GET', `${path}.json`);
+  if (read.status !== 200) return { status: read.status };
+  const published = (JSON.parse(read.text) as { layerGroup: { publishables?: { published?: unknown } } }).layerGroup.publishables?.published;
+  const entries = Array.isArray(published) ? published : published === undefined ? [] : [published];
+  return entries.map((entry) => String((entry as { name?: unknown }).name));
+}
+
 /** A POST's answer as the gateway reads the created name: the body's text, and the `Location`'s last segment, decoded. */
 function createdName(answer: Answer): { status: number; body: string; locationName?: string } {
   const segment = answer.location === undefined ? undefined : new URL(answer.location, 'http://geoserver.invalid').pathname.split('/').pop();
@@ -325,6 +334,40 @@ export const ASSUMPTIONS: readonly Assumption[] = [
         innerAfterRefusal: kept.status,
         outerDelete: outer.status,
         innerDeleteAfter: inner.status,
+      };
+    },
+  },
+  {
+    name: "a recursive DELETE of a feature type or coverage whose layer a layer group names is refused (500, naming the group) and keeps the resource, its layer and the group; a recursive DELETE of the layer takes it out of the group, and the resource with it",
+    reliedOnBy: ['lambdas/config-sync/gateway/cascade.ts', 'lambdas/config-sync/gateway/gateway.ts', 'lambdas/config-sync/geoserver/drift.ts', 'test/support/geoserver-standin/catalog.ts'],
+    note:
+      "read from GeoServer's source only (FeatureTypeController.featureTypeDelete and CoverageController.coverageDelete remove each layer with catalog.remove, which CatalogImpl refuses for a layer a group names; LayerController.layerDelete runs CascadeDeleteVisitor.visit(LayerInfo)): " +
+      'renames and reconciles take a resource\'s layer out of its groups (or remove the layer with recurse) before the resource goes; a GeoServer cascading a resource DELETE would change groups the cluster does not publish',
+    async observe(gs) {
+      const { groups, roads } = await roadsForGroups(gs);
+      await gs.arcgridStore('grid');
+      const coverage = await gs.coverage('grid', 'relief');
+      if (coverage.status !== 201) throw new Error(`setting up on ${gs.target.url}: the coverage POST answered ${coverage.status}: ${coverage.text.slice(0, 500)}`);
+      const relief = { '@type': 'layer', name: `${gs.ws}:relief` };
+      await gs.setUp('POST', groups, { body: { layerGroup: { name: 'base', publishables: { published: [roads, relief] } } } });
+      const ws = `/workspaces/${gs.ws}`;
+      const featureType = await gs.call('DELETE', `${ws}/datastores/roads/featuretypes/roads`, { query: { recurse: 'true' } });
+      const coverageDelete = await gs.call('DELETE', `${ws}/coveragestores/grid/coverages/relief`, { query: { recurse: 'true' } });
+      const refused = (answer: Answer) => ({ status: answer.status, namesTheGroup: answer.text.includes("referenced by layer group 'base'") });
+      const kept = {
+        featureType: await gs.resource(`${ws}/datastores/roads/featuretypes/roads`),
+        featureTypeLayer: (await gs.call('GET', `/layers/${gs.ws}:roads.json`)).status,
+        coverage: await gs.resource(`${ws}/coveragestores/grid/coverages/relief`),
+        coverageLayer: (await gs.call('GET', `/layers/${gs.ws}:relief.json`)).status,
+        entries: await groupEntries(gs, `${groups}/base`),
+      };
+      const layerDelete = await gs.call('DELETE', `/layers/${gs.ws}:roads`, { query: { recurse: 'true' } });
+      return {
+        featureTypeDelete: refused(featureType),
+        coverageDelete: refused(coverageDelete),
+        kept,
+        layerDelete: layerDelete.status,
+        afterLayerDelete: { featureType: await gs.resource(`${ws}/datastores/roads/featuretypes/roads`), entries: await groupEntries(gs, `${groups}/base`) },
       };
     },
   },

@@ -6,7 +6,11 @@
  * catalog): removing a layer takes it out of every layer group, and removes a group it leaves
  * empty (and that group from the groups holding it); removing a style resets the default style
  * of the layers that had it and takes it out of their other styles and of the groups' styles.
- * A store, resource or workspace removed with `recurse` removes its layers that way. The nodes
+ * A store or workspace removed with `recurse` removes its layers that way. A resource's own DELETE
+ * does not: it removes its layers with catalog.remove, which GeoServer refuses for a layer a group
+ * names (FeatureTypeController.featureTypeDelete, CoverageController.coverageDelete), so the master
+ * refuses it and nothing is published; where no group names the layer there is nothing to publish
+ * before it. The nodes
  * apply the removal with `recurse` too, so their GeoServers do the same; but every store (the
  * master's, which the gateway keeps as its GeoServer answers, and the DynamoDB copies) would keep
  * the groups and layers as they were, naming what is gone: a drift check of the master would

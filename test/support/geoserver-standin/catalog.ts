@@ -29,7 +29,11 @@
  *   DELETE answers HttpStatus.UNAUTHORIZED); of a style used by a layer 403 "Can't delete style referenced by
  *   existing layers." (StyleController.styleDelete); of a style a layer group names 500
  *   (CatalogImpl.remove(StyleInfo) throws IllegalArgumentException). `recurse=true` cascades
- *   (CascadeDeleteVisitor): stores, resources, their layers, and group entries naming them.
+ *   (CascadeDeleteVisitor): stores, resources, their layers, and group entries naming them; but
+ *   a resource's own DELETE (403 "feature type referenced by layer(s)" and so on without
+ *   `recurse`) removes its layers with catalog.remove, no cascade, so with `recurse` it is refused
+ *   (500) while a group names its layer (FeatureTypeController.featureTypeDelete,
+ *   CoverageController.coverageDelete, the WMS and WMTS layer controllers; deleteResource).
  *   DELETE of a layer a group names answers 500 "Unable to delete layer referenced by layer
  *   group '<name>'" unless `recurse=true` (LayerController.layerDelete, CatalogImpl.remove).
  *   DELETE of a layer group another group holds answers 500 "Unable to delete layer group
@@ -124,6 +128,9 @@ export const STORE_TYPES = ['dataStore', 'coverageStore', 'wmsStore', 'wmtsStore
 export const RESOURCE_TYPES = ['featureType', 'coverage', 'wmsLayer', 'wmtsLayer'] as const;
 export type StoreType = (typeof STORE_TYPES)[number];
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+/** How each resource controller's DELETE names its type when a layer still publishes it ("<this> referenced by layer(s)"). */
+const REFERENCED_BY_LAYERS: Record<ResourceType, string> = { featureType: 'feature type', coverage: 'coverage', wmsLayer: 'wms layer', wmtsLayer: 'wmts layer' };
 
 /** Which store type holds each resource type. */
 export const STORE_OF: Record<ResourceType, StoreType> = {
@@ -481,13 +488,20 @@ export class StandInCatalog {
     }
   }
 
-  deleteResource(type: ResourceType, id: string, recurse: boolean): void {
+  /**
+   * A resource and, with `recurse`, its layers. `layersGo` says how: `cascade` as
+   * CascadeDeleteVisitor.visitStore takes them (out of the groups holding them first), for a store
+   * or workspace removed with `recurse`; `removed` as the resource controllers' own DELETE does
+   * (FeatureTypeController.featureTypeDelete, CoverageController.coverageDelete,
+   * WMSLayerController and WMTSLayerController): `catalog.remove(layer)` for each, no cascade, so
+   * CatalogImpl.remove(LayerInfo) refuses a layer a group names, as an entry or its root layer
+   * (500, "Unable to delete layer referenced by layer group '<name>'"), and nothing changes.
+   */
+  deleteResource(type: ResourceType, id: string, recurse: boolean, layersGo: 'cascade' | 'removed' = 'cascade'): void {
     this.require(type, id);
     const layers = [...this.objects.layer.entries()].filter(([, layer]) => nameOf(layer.resource) === id);
-    if (!recurse && layers.length > 0) {
-      throw new GeoServerError(403, `Resource ${id} is published as a layer: delete with recurse=true`);
-    }
-    for (const [layerId] of layers) this.deleteLayer(layerId, true);
+    if (!recurse && layers.length > 0) throw new GeoServerError(403, `${REFERENCED_BY_LAYERS[type]} referenced by layer(s)`);
+    for (const [layerId] of layers) this.deleteLayer(layerId, layersGo === 'cascade');
     this.objects[type].delete(id);
   }
 

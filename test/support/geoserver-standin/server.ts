@@ -781,7 +781,7 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
         case 'coverage':
         case 'wmsLayer':
         case 'wmtsLayer':
-          catalog.deleteResource(type as ResourceType, id, recurse);
+          catalog.deleteResource(type as ResourceType, id, recurse, 'removed');
           break;
         case 'layer':
           catalog.deleteLayer(id, recurse);

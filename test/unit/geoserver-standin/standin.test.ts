@@ -420,6 +420,34 @@ describe('catalog behaviour', () => {
     expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ publishables: { published: [{ '@type': 'layer', name: 'topp:rivers' }] } });
   });
 
+  // FeatureTypeController.featureTypeDelete (and the coverage, WMS layer and WMTS layer controllers'
+  // DELETE): without recurse, 403 "<type> referenced by layer(s)"; with it, catalog.remove(layer) for
+  // each layer, no cascade, so CatalogImpl.remove(LayerInfo) refuses a layer a group names (500).
+  it('refuses a recursive resource delete whose layer a group names (500, naming the group), changing nothing; it takes no group entry out', async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/workspaces/topp/datastores/pg/featuretypes', { featureType: { name: 'rivers' } })).status).toBe(201);
+    expect((await call('POST', '/workspaces/topp/coveragestores', { coverageStore: { name: 'dem', type: 'GeoTIFF' } })).status).toBe(201);
+    expect((await call('POST', '/workspaces/topp/coveragestores/dem/coverages', { coverage: { name: 'relief' } })).status).toBe(201);
+    const published = ['topp:roads', 'topp:rivers', 'topp:relief'].map((name) => ({ '@type': 'layer', name }));
+    expect((await call('POST', '/layergroups', { layerGroup: { name: 'base', publishables: { published } } })).status).toBe(201);
+    const unrecursed = await call('DELETE', '/workspaces/topp/datastores/pg/featuretypes/roads');
+    expect({ status: unrecursed.status, text: unrecursed.text }).toEqual({ status: 403, text: 'feature type referenced by layer(s)' });
+    const featureType = await call('DELETE', '/workspaces/topp/datastores/pg/featuretypes/roads?recurse=true');
+    const coverage = await call('DELETE', '/workspaces/topp/coveragestores/dem/coverages/relief?recurse=true');
+    expect([featureType, coverage].map(({ status, text }) => ({ status, text }))).toEqual([
+      { status: 500, text: "Unable to delete layer referenced by layer group 'base'" },
+      { status: 500, text: "Unable to delete layer referenced by layer group 'base'" },
+    ]);
+    expect(['topp:roads', 'topp:relief'].map((id) => gs.catalog.objects.layer.has(id))).toEqual([true, true]);
+    expect([gs.catalog.objects.featureType.has('topp:roads'), gs.catalog.objects.coverage.has('topp:relief')]).toEqual([true, true]);
+    expect(gs.catalog.objects.layerGroup.get('base')).toMatchObject({ publishables: { published } });
+    // A resource whose layer no group names goes with it.
+    expect((await call('PUT', '/layergroups/base', { layerGroup: { publishables: { published: [published[1]] }, styles: { style: [''] } } })).status).toBe(200);
+    expect((await call('DELETE', '/workspaces/topp/datastores/pg/featuretypes/roads?recurse=true')).status).toBe(200);
+    expect([gs.catalog.objects.featureType.has('topp:roads'), gs.catalog.objects.layer.has('topp:roads')]).toEqual([false, false]);
+    expect(gs.violations).toEqual([]);
+  });
+
   // CatalogImpl.remove(LayerGroupInfo) refuses a group another holds. LayerGroupController.layerGroupDelete
   // takes no recurse (GeoServer ignores one sent); the reference documents none, so the stand-in refuses it as undocumented.
   it('refuses to delete a layer group another group holds (500), global or of a workspace, changing nothing', async () => {

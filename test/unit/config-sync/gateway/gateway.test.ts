@@ -896,17 +896,14 @@ describe('the gateway in front of a master GeoServer', () => {
       expect(storing.published[3]).toMatchObject({ recurse: true });
     });
 
-    it('a resource: the groups that lose its layer, those it leaves empty removed (outer ones first), then the resource', async () => {
-      expect((await send('DELETE', '/workspaces/topp/datastores/pg/featuretypes/rivers?recurse=true')).status).toBe(200);
-      await expectPublished(
-        [
-          ['modify', 'layerGroup', 'both'],
-          ['modify', 'layerGroup', 'outer'],
-          ['remove', 'layerGroup', 'alone'],
-          ['remove', 'featureType', 'topp:rivers'],
-        ],
-        [['layerGroup', 'both'], ['layerGroup', 'outer'], ['layerGroup', 'alone']],
-      );
+    // FeatureTypeController.featureTypeDelete removes a resource's layers with catalog.remove, not
+    // with the cascade a layer's, store's or workspace's recursive DELETE runs: GeoServer refuses a
+    // layer a group names (CatalogImpl.remove(LayerInfo)), and the master keeps everything.
+    it('a resource whose layer groups name: the master refuses it (500, naming a group), and nothing is published', async () => {
+      const refused = await send('DELETE', '/workspaces/topp/datastores/pg/featuretypes/rivers?recurse=true');
+      expect({ status: refused.status, namesTheGroup: /Unable to delete layer referenced by layer group '(alone|both)'/.test(String(refused.body)) }).toEqual({ status: 500, namesTheGroup: true });
+      expect([master.catalog.get('featureType', 'topp:rivers') !== undefined, master.catalog.get('layer', 'topp:rivers') !== undefined]).toEqual([true, true]);
+      await expectPublished([], [['layerGroup', 'both'], ['layerGroup', 'outer'], ['layerGroup', 'alone']]);
     });
 
     it('a layer: the groups that lose it, then its removal, then its resource, which GeoServer removes with it', async () => {
