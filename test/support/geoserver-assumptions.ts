@@ -583,9 +583,9 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     },
   },
   {
-    name: "a PUT of a style's or layer group's info the GeoServer lacks answers 500, not 404, global or of a workspace, while a GET of it answers 404; a PUT of a style document to a style it lacks answers 500 with raw=true and 400 without",
+    name: "a PUT of a style's or layer group's info the GeoServer lacks answers 500, not 404, global or of a workspace, and so does a PUT of a layer it lacks (by its qualified name or through its workspace), while a GET of it answers 404; a PUT of a style document to a style it lacks answers 500 with raw=true and 400 without",
     reliedOnBy: ['lambdas/config-sync/geoserver/apply.ts'],
-    note: "read from GeoServer's source (StyleController.stylePut, LayerGroupController.layerGroupPut use what they look up without a null check): the apply takes a 500 to such a PUT for a 404 only when a GET of the item answers 404, and then POSTs; a GeoServer answering 404 needs no GET",
+    note: "read from GeoServer's source (StyleController.stylePut, LayerGroupController.layerGroupPut and LayerController.layerPut use what they look up without a null check): the apply takes a 500 to such a PUT for a 404 only when a GET of the item answers 404, and then POSTs (a layer, which cannot be POSTed, is refused as missing); a GeoServer answering 404 needs no GET",
     async observe(gs) {
       await gs.workspace();
       const ws = `/workspaces/${gs.ws}`;
@@ -601,6 +601,8 @@ export const ASSUMPTIONS: readonly Assumption[] = [
         workspaceLayerGroup: (await groupPut(ws)).status,
         styleDocumentRaw: (await documentPut(true)).status,
         styleDocument: (await documentPut(false)).status,
+        globalLayer: (await gs.call('PUT', `/layers/${gs.ws}:ghost`, { body: { layer: { defaultStyle: { name: 'line' } } } })).status,
+        workspaceLayer: (await gs.call('PUT', `${ws}/layers/ghost`, { body: { layer: { defaultStyle: { name: 'line' } } } })).status,
       };
       return {
         puts,
@@ -609,6 +611,8 @@ export const ASSUMPTIONS: readonly Assumption[] = [
           workspaceStyle: (await gs.call('GET', `${ws}/styles/${ghost}.json`)).status,
           globalLayerGroup: (await gs.call('GET', `/layergroups/${ghost}.json`)).status,
           workspaceLayerGroup: (await gs.call('GET', `${ws}/layergroups/${ghost}.json`)).status,
+          globalLayer: (await gs.call('GET', `/layers/${gs.ws}:ghost.json`)).status,
+          workspaceLayer: (await gs.call('GET', `${ws}/layers/ghost.json`)).status,
         },
       };
     },

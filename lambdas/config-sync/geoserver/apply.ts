@@ -18,7 +18,7 @@
  *   which saves the PUT; should the POST not succeed, the PUT-then-POST path follows;
  * - a remove DELETEs, and a 404 is success;
  * - a 500 to a PUT or DELETE of an object a read then finds absent counts as that 404 (GeoServer's
- *   style and layer group controllers answer so for an object they lack);
+ *   style, layer group and layer controllers answer so for an object they lack);
  * - a style's document follows its info: PUT with its format's content type and `raw=true`.
  *
  * GeoServer ignores absent and null fields in a PUT, so a merge patch that deletes a property
@@ -184,13 +184,16 @@ async function applyOnce(rest: GeoServerRest, step: GeoServerStep): Promise<GeoS
       }
       return response;
     }
-    // GeoServer answers a PUT or DELETE of a style or layer group it lacks with 500, not 404: its
-    // controllers (StyleController.stylePut, LayerGroupController.layerGroupPut and its DELETE)
-    // use the object they look up without a null check. A read answering 404 tells it apart from a
+    // GeoServer answers a PUT or DELETE of a style or layer group it lacks with 500, not 404, and a
+    // PUT of a layer it lacks: its controllers (StyleController.stylePut,
+    // LayerGroupController.layerGroupPut and its DELETE, LayerController.layerPut) use the object
+    // they look up without a null check. A read answering 404 tells it apart from a
     // refusal: the object is absent, as a 404 would have said.
     if (accept404 && response.status === 500 && request.method !== 'GET') {
       calls += 1;
-      if ((await send(rest, { method: 'GET', path: request.path })).status === 404) return { status: 404, text: response.text };
+      // Its answer names the exception (a NullPointerException), not the object: a refusal built on
+      // this 404 says which object the GeoServer lacks instead.
+      if ((await send(rest, { method: 'GET', path: request.path })).status === 404) return { status: 404, text: '' };
     }
     throw await classify(rest, request, response);
   };

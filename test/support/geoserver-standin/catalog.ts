@@ -75,10 +75,11 @@
  *   raw was asked for.
  * - Status codes: a missing object is 404 (ResourceNotFoundException ->
  *   RestControllerAdvice.handleResourceNotFound), except to a PUT of the info of a style or a
- *   layer group the catalog lacks, global or of a workspace: 500, as StyleController.stylePut
- *   (its StyleInfo form: CatalogBuilder.updateStyle on the null it looked up) and
- *   LayerGroupController.layerGroupPut (`original.getName()`, or updateLayerGroup, on null) raise
- *   a NullPointerException that RestControllerAdvice.handleGeneralException answers so. A GET of
+ *   layer group the catalog lacks, global or of a workspace, or of a layer it lacks: 500, as
+ *   StyleController.stylePut (its StyleInfo form: CatalogBuilder.updateStyle on the null it looked
+ *   up), LayerGroupController.layerGroupPut (`original.getName()`, or updateLayerGroup, on null)
+ *   and LayerController.layerPut (`original.getResource()` on null) raise a NullPointerException
+ *   that RestControllerAdvice.handleGeneralException answers so. A GET of
  *   either still answers 404, and so does any of them under a workspace that does not exist
  *   (checked first). An existing workspace on POST is 409
  *   (workspacePost); any other duplicate add fails catalog validation, which

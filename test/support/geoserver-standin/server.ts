@@ -753,9 +753,10 @@ export async function startGeoServerStandIn(options: StandInOptions = {}): Promi
           return { kind: 'ok' };
         }
         if (type === 'style' && request.bodyMediaType === 'application/zip') return { kind: 'unsupported', reason: 'zipped style packages' };
-        // StyleController.stylePut and LayerGroupController.layerGroupPut use what they look up
-        // without a null check: a NullPointerException, which RestControllerAdvice answers with 500.
-        if (!existing && (type === 'style' || type === 'layerGroup')) throw new GeoServerError(500, 'java.lang.NullPointerException');
+        // StyleController.stylePut, LayerGroupController.layerGroupPut and LayerController.layerPut
+        // (`original.getResource()`) use what they look up without a null check: a
+        // NullPointerException, which RestControllerAdvice answers with 500.
+        if (!existing && (type === 'style' || type === 'layerGroup' || type === 'layer')) throw new GeoServerError(500, 'java.lang.NullPointerException');
         if (!existing) throw new GeoServerError(404, `No such ${type}: ${name}`);
         catalog.update(type, id, request.inner!);
         return { kind: 'ok' };

@@ -201,9 +201,10 @@ describe("the reference's documented example bodies", () => {
     expect(gs.violations).toEqual([]);
     // The catalog is empty: GeoServer answers 404 for the missing workspace or object, and 500
     // for a new global group, whose entries name layers it lacks and so leave it none (see
-    // 'refuses a layer group without layers'), and for a PUT of a global group or style it lacks
-    // (LayerGroupController.layerGroupPut, StyleController.stylePut); never the body check's 400.
-    const lacked = (method === 'POST' && path === '/layergroups') || (method === 'PUT' && (path === '/layergroups/x' || path === '/styles/x'));
+    // 'refuses a layer group without layers'), and for a PUT of a global group, style or layer it
+    // lacks (LayerGroupController.layerGroupPut, StyleController.stylePut, LayerController.layerPut);
+    // never the body check's 400.
+    const lacked = (method === 'POST' && path === '/layergroups') || (method === 'PUT' && ['/layergroups/x', '/styles/x', '/layers/x'].includes(path));
     expect(answer.status).toBe(lacked ? 500 : 404);
     if (answer.status === 500) expect(answer.text).not.toContain('For input string');
   });
@@ -445,6 +446,18 @@ describe('catalog behaviour', () => {
     expect((await call('PUT', '/layergroups/base', { layerGroup: { publishables: { published: [published[1]] }, styles: { style: [''] } } })).status).toBe(200);
     expect((await call('DELETE', '/workspaces/topp/datastores/pg/featuretypes/roads?recurse=true')).status).toBe(200);
     expect([gs.catalog.objects.featureType.has('topp:roads'), gs.catalog.objects.layer.has('topp:roads')]).toEqual([false, false]);
+    expect(gs.violations).toEqual([]);
+  });
+
+  // LayerController.layerPut looks the layer up and calls original.getResource() without a null check.
+  it('fails a PUT to a layer it lacks with 500, global or through its workspace, where a GET answers 404, creating nothing', async () => {
+    await seedFeatureType();
+    const body = { layer: { defaultStyle: { name: 'generic' } } };
+    const puts = await Promise.all(['/layers/topp:ghost', '/workspaces/topp/layers/ghost'].map(async (path) => (await call('PUT', path, body)).status));
+    const reads = await Promise.all(['/layers/topp:ghost', '/workspaces/topp/layers/ghost'].map(async (path) => (await call('GET', path)).status));
+    expect({ puts, reads }).toEqual({ puts: [500, 500], reads: [404, 404] });
+    expect([...gs.catalog.objects.layer.keys()]).toEqual(['topp:roads']);
+    expect((await call('PUT', '/workspaces/topp/layers/roads', body)).status).toBe(200);
     expect(gs.violations).toEqual([]);
   });
 

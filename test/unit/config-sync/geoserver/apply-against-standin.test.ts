@@ -1,8 +1,11 @@
 /**
- * The apply's handling of three answers GeoServer gives where the REST reference is silent, run
+ * The apply's handling of answers GeoServer gives where the REST reference is silent, run
  * against the stand-in (which answers as GeoServer's controllers do) rather than a fake:
  * - a PUT of a style or layer group the GeoServer lacks answers 500, not 404
  *   (StyleController.stylePut, LayerGroupController.layerGroupPut): the object is still created;
+ *   of a layer (LayerController.layerPut) too: the modify is refused as one of a missing layer;
+ * - a resource's recursive DELETE whose layer a group names answers 500 (FeatureTypeController
+ *   removes the layer without the cascade): refused, not taken for an unavailable GeoServer;
  * - a POST enables the store or resource it creates whatever the body says (DataStoreController,
  *   FeatureTypeController, WMSStoreController, ...): an object the node holds disabled is
  *   disabled on the GeoServer too;
@@ -99,4 +102,26 @@ test('a coverage store holding a coverage is refused removal (401 "coveragestore
   const outcome = await apply({ kind: 'remove', type: 'coverageStore', id: 'topp:dem', properties: { name: 'dem', workspace: { name: 'topp' } }, recurse: false });
   expect(outcome).toMatchObject({ kind: 'rejected', status: 401, answer: expect.stringContaining('coveragestore not empty') });
   expect(standIn.geoserver.catalog.objects.coverageStore.has('topp:dem')).toBe(true);
+});
+
+// LayerController.layerPut dereferences the layer it looked up: a PUT of one the GeoServer lacks
+// answers 500. A layer cannot be POSTed, so the modify is refused as one of a missing layer, not
+// held as a GeoServer that fails.
+test('a layer modify the GeoServer lacks the layer for is refused as missing (its PUT answers 500, a GET 404), not taken for an unavailable GeoServer', async () => {
+  await seedWorkspaceWithRoads();
+  const outcome = await apply(upsert('layer', 'topp:ghost', { name: 'ghost', defaultStyle: { name: 'line' } }));
+  expect(outcome).toMatchObject({ kind: 'rejected', status: 404, answer: 'the GeoServer has no layer topp:ghost' });
+  expect([...standIn.geoserver.catalog.objects.layer.keys()]).toEqual(['topp:roads']);
+});
+
+// FeatureTypeController.featureTypeDelete removes the layers with catalog.remove, no cascade:
+// CatalogImpl.remove(LayerInfo) refuses a layer a group names (500). The change is refused, not
+// taken for an unavailable GeoServer, and nothing is removed.
+test("a feature type's recursive removal whose layer a group names is refused (500, naming the group), not taken for an unavailable GeoServer", async () => {
+  await seedWorkspaceWithRoads();
+  expect(await apply(upsert('layerGroup', 'base', { name: 'base', publishables: { published: [{ '@type': 'layer', name: 'topp:roads' }] } }))).toMatchObject({ kind: 'applied' });
+  const outcome = await apply({ kind: 'remove', type: 'featureType', id: 'topp:roads', properties: { name: 'roads', store: { '@class': 'dataStore', name: 'topp:pg' } }, recurse: true });
+  expect(outcome).toMatchObject({ kind: 'rejected', status: 500, answer: expect.stringContaining("Unable to delete layer referenced by layer group 'base'") });
+  const { objects } = standIn.geoserver.catalog;
+  expect([objects.featureType.has('topp:roads'), objects.layer.has('topp:roads'), objects.layerGroup.has('base')]).toEqual([true, true, true]);
 });
