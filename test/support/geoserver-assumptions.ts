@@ -372,6 +372,37 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     },
   },
   {
+    name: "a layer group PUT naming another name, or another workspace, is refused (403) and changes nothing: a layer group cannot be renamed or moved through REST",
+    reliedOnBy: ['lambdas/config-sync/gateway/gateway.ts', 'lambdas/config-sync/gateway/cascade.ts', 'test/support/geoserver-standin/catalog.ts'],
+    note: "read from GeoServer's source only (LayerGroupController.layerGroupPut: \"ensure not a name change\", \"ensure not a workspace change\"): the gateway's rename of a group (the new group, its holders, the old one's removal) then never runs; a GeoServer that renames answers 200 here, and the gateway publishes that rename",
+    async observe(gs) {
+      const { roads } = await roadsForGroups(gs);
+      const ws = `/workspaces/${gs.ws}`;
+      await gs.setUp('POST', `${ws}/layergroups`, { body: { layerGroup: { name: 'base', title: 'Base', publishables: { published: [roads] } } } });
+      // A second workspace the group could be moved to: the check's own name with a suffix, removed after.
+      const other = `${gs.ws}-other`;
+      await gs.call('DELETE', `/workspaces/${other}`, { query: { recurse: 'true' } });
+      await gs.setUp('POST', '/workspaces', { body: { workspace: { name: other } } });
+      try {
+        const renamed = await gs.call('PUT', `${ws}/layergroups/base`, { body: { layerGroup: { name: 'renamed', title: 'Renamed' } } });
+        const moved = await gs.call('PUT', `${ws}/layergroups/base`, { body: { layerGroup: { workspace: { name: other }, title: 'Moved' } } });
+        const title = async (path: string) => {
+          const read = await gs.call('GET', `${path}.json`);
+          return read.status === 200 ? (JSON.parse(read.text) as { layerGroup: { title?: unknown } }).layerGroup.title : { status: read.status };
+        };
+        return {
+          rename: { status: renamed.status, refusedAsRename: renamed.text.includes("Can't change name of a layer group") },
+          move: { status: moved.status, refusedAsMove: moved.text.includes("Can't change the workspace of a layer group") },
+          base: await title(`${ws}/layergroups/base`),
+          renamed: await title(`${ws}/layergroups/renamed`),
+          inOther: await title(`/workspaces/${other}/layergroups/base`),
+        };
+      } finally {
+        await gs.call('DELETE', `/workspaces/${other}`, { query: { recurse: 'true' } });
+      }
+    },
+  },
+  {
     name: 'a layer group POST or PUT whose entry (with a default style) names a layer group GeoServer lacks is accepted (201, 200) with that entry dropped; one naming only what it lacks is refused (500, "Layer group must not be empty") and writes nothing',
     reliedOnBy: ['lambdas/config-sync/job-runner.ts', 'lambdas/config-sync/geoserver/drift.ts', 'test/support/geoserver-standin/catalog.ts'],
     note: 'captures write a group after the adds of the groups it names (captureOrder, innerGroupsFirst); a GeoServer refusing such an entry instead parks the write rather than losing the entry',

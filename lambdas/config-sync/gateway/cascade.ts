@@ -123,7 +123,8 @@ export async function groupsOfRenamedLayer(catalog: MasterCatalog, oldLayerId: s
 }
 
 /**
- * A layer group renamed through the gateway: GeoServer holds a group's entries by reference, so on
+ * A layer group renamed through the gateway (which GeoServer's layer group PUT refuses, 403,
+ * LayerGroupController.layerGroupPut: should a master take one): GeoServer holds a group's entries by reference, so on
  * the master every group that held the renamed one names the new name, while the other nodes'
  * still name the old one and would refuse its removal ("Unable to delete layer group referenced
  * by layer group", CatalogImpl.remove(LayerGroupInfo)). So, between the new group's add and the

@@ -1196,7 +1196,9 @@ async function changesOf(
       return parentRenamed(read, catalog, { type: target.type, from: target.id, to: moved.id }, after);
     }
     if (target.type === 'layerGroup') {
-      // The new group first, then the groups that held the old one naming the new one (as the
+      // GeoServer's layer group PUT refuses another name (403, LayerGroupController.layerGroupPut):
+      // no GeoServer known answers such a PUT with success. Should a master take one all the same,
+      // the new group first, then the groups that held the old one naming the new one (as the
       // master's now do), then the old one's removal, which by then no group names on any node.
       return [
         add(moved.type, moved.id, after),

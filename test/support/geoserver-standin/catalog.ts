@@ -895,6 +895,7 @@ export class StandInCatalog {
     if (type === 'style' && body.filename !== undefined && body.filename !== null) requireStyleFilename(body);
     const nameKey = type === 'namespace' ? 'prefix' : 'name';
     const newName = body[nameKey];
+    if (type === 'layerGroup') requireSameGroupNameAndWorkspace(id, body, (workspace) => this.objects.workspace.has(workspace));
     let currentId = id;
     if (typeof newName === 'string' && newName !== localName(id)) {
       if (newName === '') throw new GeoServerError(403, `The ${type} name cannot be empty`);
@@ -1037,24 +1038,21 @@ export class StandInCatalog {
       case 'dataStore':
       case 'coverageStore':
       case 'wmsStore':
-      case 'wmtsStore':
-      case 'layerGroup': {
+      case 'wmtsStore': {
         const to = qualified(workspaceOf(id), newName);
         if (this.objects[type].has(to)) throw new GeoServerError(500, `${type} named '${newName}' already exists`);
         const value = this.objects[type].get(id)!;
         this.objects[type].delete(id);
         this.objects[type].set(to, { ...value, name: newName });
-        if (type === 'layerGroup') this.renameInGroups('layerGroup', id, to);
-        else {
-          const resourceType = RESOURCE_TYPES.find((resource) => STORE_OF[resource] === type)!;
-          for (const [resourceId, resource] of this.objects[resourceType]) {
-            if (storeIdOf(resource) === id) this.objects[resourceType].set(resourceId, { ...resource, store: { '@class': type, name: to } });
-          }
+        const resourceType = RESOURCE_TYPES.find((resource) => STORE_OF[resource] === type)!;
+        for (const [resourceId, resource] of this.objects[resourceType]) {
+          if (storeIdOf(resource) === id) this.objects[resourceType].set(resourceId, { ...resource, store: { '@class': type, name: to } });
         }
         return to;
       }
       default:
-        // a layer's name is its resource's; a namespace prefix follows its workspace
+        // a layer's name is its resource's; a namespace prefix follows its workspace; a layer
+        // group's PUT refuses another name first (requireSameGroupNameAndWorkspace)
         throw new GeoServerError(403, `Renaming a ${type} through REST is not supported`);
     }
   }
@@ -1230,6 +1228,23 @@ const STYLE_EXTENSIONS: Record<string, string> = Object.fromEntries(
 const styleFormat = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.format ?? 'sld';
 const styleVersion = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.version ?? '1.0.0';
 const styleExtension = (contentType: string): string => STYLE_MEDIA_TYPES[contentType]?.extension ?? 'sld';
+
+/**
+ * LayerGroupController.layerGroupPut refuses, before it copies anything, a body naming the group
+ * otherwise ("ensure not a name change": a stated name other than the held one, "" included) or
+ * naming another workspace ("ensure not a workspace change"), each a RestException with
+ * FORBIDDEN. So a layer group cannot be renamed or moved through REST: its web UI does it.
+ * (Read in geoserver/geoserver src/restconfig/.../rest/catalog/LayerGroupController.java,
+ * layerGroupPut, alike in every version stored, the Restlet LayerGroupResource before it too.)
+ */
+function requireSameGroupNameAndWorkspace(id: string, body: Representation, held: (workspace: string) => boolean): void {
+  if (typeof body.name === 'string' && body.name !== localName(id)) throw new GeoServerError(403, "Can't change name of a layer group");
+  // A workspace the catalog lacks is read as none (XStreamPersister's ReferenceConverter), so not checked.
+  const workspace = nameOf(body.workspace);
+  if (workspace !== undefined && held(workspace) && workspace !== workspaceOf(id)) {
+    throw new GeoServerError(403, "Can't change the workspace of a layer group, instead DELETE from existing workspace and POST to new workspace");
+  }
+}
 
 /**
  * CatalogImpl.validate(NamespaceInfo): a namespace without a URI, or with a blank one, is refused

@@ -461,6 +461,27 @@ describe('catalog behaviour', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  // LayerGroupController.layerGroupPut: "ensure not a name change" and "ensure not a workspace
+  // change", each a RestException with FORBIDDEN, before anything is copied.
+  it('refuses a layer group PUT changing its name or its workspace (403), changing nothing', async () => {
+    await seedFeatureType();
+    expect((await call('POST', '/workspaces', { workspace: { name: 'sf' } })).status).toBe(201);
+    const published = { published: [{ '@type': 'layer', name: 'topp:roads' }] };
+    expect((await call('POST', '/workspaces/topp/layergroups', { layerGroup: { name: 'base', title: 'Base', publishables: published } })).status).toBe(201);
+    const renamed = await call('PUT', '/workspaces/topp/layergroups/base', { layerGroup: { name: 'other', title: 'Renamed' } });
+    const moved = await call('PUT', '/workspaces/topp/layergroups/base', { layerGroup: { workspace: { name: 'sf' }, title: 'Moved' } });
+    expect([renamed, moved].map(({ status, text }) => ({ status, text }))).toEqual([
+      { status: 403, text: "Can't change name of a layer group" },
+      { status: 403, text: "Can't change the workspace of a layer group, instead DELETE from existing workspace and POST to new workspace" },
+    ]);
+    expect([...gs.catalog.objects.layerGroup.keys()]).toEqual(['topp:base']);
+    expect(gs.catalog.objects.layerGroup.get('topp:base')).toMatchObject({ title: 'Base' });
+    // Its own name and workspace are taken.
+    expect((await call('PUT', '/workspaces/topp/layergroups/base', { layerGroup: { name: 'base', workspace: { name: 'topp' }, title: 'Kept' } })).status).toBe(200);
+    expect(gs.catalog.objects.layerGroup.get('topp:base')).toMatchObject({ title: 'Kept' });
+    expect(gs.violations).toEqual([]);
+  });
+
   // CatalogImpl.remove(LayerGroupInfo) refuses a group another holds. LayerGroupController.layerGroupDelete
   // takes no recurse (GeoServer ignores one sent); the reference documents none, so the stand-in refuses it as undocumented.
   it('refuses to delete a layer group another group holds (500), global or of a workspace, changing nothing', async () => {
