@@ -403,6 +403,39 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     },
   },
   {
+    name: "a style PUT with a new name renames it in place (the old name answers 404, a layer whose default style it was names the new one), and one naming another workspace is refused (403) and changes nothing",
+    reliedOnBy: ['lambdas/config-sync/gateway/gateway.ts', 'lambdas/config-sync/gateway/style-users.ts', 'test/support/geoserver-standin/catalog.ts'],
+    note: "read from GeoServer's source only (StyleController.stylePut checks no name, refuses another workspace: \"ensure no workspace change\"; layers hold their styles by reference): the gateway publishes a style rename as the new style, its users as the master holds them, then the old one's removal",
+    async observe(gs) {
+      const { roads } = await roadsForGroups(gs);
+      const ws = `/workspaces/${gs.ws}`;
+      await gs.setUp('POST', `${ws}/styles`, { body: sld('lines', 'cluster-it lines'), contentType: SLD_TYPE, query: { name: 'lines' } });
+      await gs.setUp('PUT', `/layers/${roads.name}`, { body: { layer: { defaultStyle: { name: `${gs.ws}:lines` } } } });
+      const other = `${gs.ws}-other`;
+      await gs.call('DELETE', `/workspaces/${other}`, { query: { recurse: 'true' } });
+      await gs.setUp('POST', '/workspaces', { body: { workspace: { name: other } } });
+      try {
+        const moved = await gs.call('PUT', `${ws}/styles/lines`, { body: { style: { workspace: { name: other } } } });
+        const afterMove = { here: (await gs.call('GET', `${ws}/styles/lines.json`)).status, inOther: (await gs.call('GET', `/workspaces/${other}/styles/lines.json`)).status };
+        const renamed = await gs.call('PUT', `${ws}/styles/lines`, { body: { style: { name: 'streets' } } });
+        const layer = await gs.call('GET', `/layers/${roads.name}.json`);
+        // By its own name: whether a reference to a workspace's style carries its prefix is not what is checked.
+        const styleName = layer.status === 200 ? String((JSON.parse(layer.text) as { layer: { defaultStyle?: { name?: unknown } } }).layer.defaultStyle?.name) : undefined;
+        const defaultStyle = styleName === undefined ? { status: layer.status } : styleName.slice(styleName.indexOf(':') + 1);
+        return {
+          move: { status: moved.status, refusedAsMove: moved.text.includes("Can't change the workspace of a style") },
+          afterMove,
+          rename: renamed.status,
+          oldName: (await gs.call('GET', `${ws}/styles/lines.json`)).status,
+          newName: (await gs.call('GET', `${ws}/styles/streets.json`)).status,
+          layerDefaultStyle: defaultStyle,
+        };
+      } finally {
+        await gs.call('DELETE', `/workspaces/${other}`, { query: { recurse: 'true' } });
+      }
+    },
+  },
+  {
     name: 'a layer group POST or PUT whose entry (with a default style) names a layer group GeoServer lacks is accepted (201, 200) with that entry dropped; one naming only what it lacks is refused (500, "Layer group must not be empty") and writes nothing',
     reliedOnBy: ['lambdas/config-sync/job-runner.ts', 'lambdas/config-sync/geoserver/drift.ts', 'test/support/geoserver-standin/catalog.ts'],
     note: 'captures write a group after the adds of the groups it names (captureOrder, innerGroupsFirst); a GeoServer refusing such an entry instead parks the write rather than losing the entry',

@@ -895,7 +895,7 @@ export class StandInCatalog {
     if (type === 'style' && body.filename !== undefined && body.filename !== null) requireStyleFilename(body);
     const nameKey = type === 'namespace' ? 'prefix' : 'name';
     const newName = body[nameKey];
-    if (type === 'layerGroup') requireSameGroupNameAndWorkspace(id, body, (workspace) => this.objects.workspace.has(workspace));
+    if (type === 'layerGroup' || type === 'style') refuseRenameOrMove(type, id, body, (workspace) => this.objects.workspace.has(workspace));
     let currentId = id;
     if (typeof newName === 'string' && newName !== localName(id)) {
       if (newName === '') throw new GeoServerError(403, `The ${type} name cannot be empty`);
@@ -1052,7 +1052,7 @@ export class StandInCatalog {
       }
       default:
         // a layer's name is its resource's; a namespace prefix follows its workspace; a layer
-        // group's PUT refuses another name first (requireSameGroupNameAndWorkspace)
+        // group's PUT refuses another name first (refuseRenameOrMove)
         throw new GeoServerError(403, `Renaming a ${type} through REST is not supported`);
     }
   }
@@ -1234,15 +1234,18 @@ const styleExtension = (contentType: string): string => STYLE_MEDIA_TYPES[conten
  * otherwise ("ensure not a name change": a stated name other than the held one, "" included) or
  * naming another workspace ("ensure not a workspace change"), each a RestException with
  * FORBIDDEN. So a layer group cannot be renamed or moved through REST: its web UI does it.
- * (Read in geoserver/geoserver src/restconfig/.../rest/catalog/LayerGroupController.java,
- * layerGroupPut, alike in every version stored, the Restlet LayerGroupResource before it too.)
+ * StyleController.stylePut refuses another workspace alike ("ensure no workspace change") but
+ * takes a new name. (Read in geoserver/geoserver src/restconfig/.../rest/catalog/
+ * LayerGroupController.java layerGroupPut and StyleController.java stylePut, alike in every
+ * version stored, the Restlet LayerGroupResource and StyleResource before them too.)
  */
-function requireSameGroupNameAndWorkspace(id: string, body: Representation, held: (workspace: string) => boolean): void {
-  if (typeof body.name === 'string' && body.name !== localName(id)) throw new GeoServerError(403, "Can't change name of a layer group");
+function refuseRenameOrMove(type: 'layerGroup' | 'style', id: string, body: Representation, held: (workspace: string) => boolean): void {
+  const what = type === 'style' ? 'a style' : 'a layer group';
+  if (type === 'layerGroup' && typeof body.name === 'string' && body.name !== localName(id)) throw new GeoServerError(403, "Can't change name of a layer group");
   // A workspace the catalog lacks is read as none (XStreamPersister's ReferenceConverter), so not checked.
   const workspace = nameOf(body.workspace);
   if (workspace !== undefined && held(workspace) && workspace !== workspaceOf(id)) {
-    throw new GeoServerError(403, "Can't change the workspace of a layer group, instead DELETE from existing workspace and POST to new workspace");
+    throw new GeoServerError(403, `Can't change the workspace of ${what}, instead DELETE from existing workspace and POST to new workspace`);
   }
 }
 

@@ -1040,6 +1040,19 @@ describe('styles', () => {
     expect(gs.violations).toEqual([]);
   });
 
+  // StyleController.stylePut: "ensure no workspace change", a RestException with FORBIDDEN; a new name is taken.
+  it('refuses a style PUT naming another workspace (403), global or of a workspace, changing nothing', async () => {
+    for (const name of ['topp', 'sf']) expect((await call('POST', '/workspaces', { workspace: { name } })).status).toBe(201);
+    for (const base of ['', '/workspaces/topp']) {
+      expect((await call('POST', `${base}/styles`, { style: { name: 'roads', filename: 'roads.sld' } })).status).toBe(201);
+      const moved = await call('PUT', `${base}/styles/roads`, { style: { workspace: { name: 'sf' }, filename: 'moved.sld' } });
+      expect({ status: moved.status, text: moved.text }).toEqual({ status: 403, text: "Can't change the workspace of a style, instead DELETE from existing workspace and POST to new workspace" });
+    }
+    expect([...gs.catalog.objects.style.entries()].map(([id, style]) => [id, style.filename])).toEqual([['roads', 'roads.sld'], ['topp:roads', 'roads.sld']]);
+    expect((await call('PUT', '/workspaces/topp/styles/roads', { style: { workspace: { name: 'topp' }, filename: 'kept.sld' } })).status).toBe(200);
+    expect(gs.violations).toEqual([]);
+  });
+
   it('refuses to delete a style a layer uses unless recurse', async () => {
     await seedFeatureType();
     await call('POST', '/styles?name=roads&raw=true', sld, 'application/vnd.ogc.sld+xml');
