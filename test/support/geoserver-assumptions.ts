@@ -8,7 +8,8 @@
  * Real GeoServers cannot make a feature type or a coverage from nothing, so the checks publish
  * them from files a GeoServer holds (`GeoServerFiles`): by default the sample data of the
  * official image's data directory (a shapefile and an ArcGrid coverage). Each check works in a
- * workspace of its own, `cluster-it-assume-<n>`, removed (recursively) before and after.
+ * workspace of its own, `cluster-it-assume-<n>`, removed (recursively) before and after; one that
+ * moves something to another workspace makes `cluster-it-assume-<n>-other`, and removes it too.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { ebcdic } from './ebcdic';
