@@ -41,6 +41,9 @@
  *   (LayerGroupController.layerGroupDelete, CatalogImpl.remove(LayerGroupInfo)). A workspace
  *   deleted with `recurse` takes its groups out of the groups holding them, a group left empty
  *   going too (CascadeDeleteVisitor.visit(WorkspaceInfo), visit(LayerGroupInfo)).
+ * - A layer group PUT naming another name or workspace is refused (403), and so is a style PUT
+ *   naming another workspace (LayerGroupController.layerGroupPut, StyleController.stylePut;
+ *   refuseRenameOrMove): a group is renamed only in the web UI.
  * - Renaming a style (PUT of its info with a new name) moves every reference to it: a layer's
  *   `defaultStyle` and `styles`, a layer group's `styles` and `rootLayerStyle` name it by the new
  *   name. The catalog persists them as references to the style object by its id
