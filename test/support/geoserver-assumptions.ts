@@ -437,6 +437,26 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     },
   },
   {
+    name: 'a data store PUT with a new name renames it in place: its feature type is read under the new name (200), the old name answers 404',
+    reliedOnBy: ['lambdas/config-sync/gateway/gateway.ts', 'lambdas/config-sync/gateway/moved-children.ts', 'test/support/geoserver-standin/catalog.ts'],
+    note:
+      "GeoServer's source differs by version: one DataStoreController.dataStorePut refuses another name (403, \"can not change name of a datastore\"), another copies it: " +
+      'where this GeoServer refuses, the gateway passes the refusal on and publishes nothing, and a store can be renamed only by making the new one, moving its resources and removing the old',
+    async observe(gs) {
+      await gs.workspace();
+      await gs.shapefileStore('first');
+      await gs.featureType('first', 'roads');
+      const ws = `/workspaces/${gs.ws}`;
+      const renamed = await gs.call('PUT', `${ws}/datastores/first`, { body: { dataStore: { name: 'renamed' } } });
+      return {
+        put: renamed.status,
+        newName: (await gs.call('GET', `${ws}/datastores/renamed.json`)).status,
+        oldName: (await gs.call('GET', `${ws}/datastores/first.json`)).status,
+        featureTypeUnderNew: await gs.resource(`${ws}/datastores/renamed/featuretypes/roads`),
+      };
+    },
+  },
+  {
     name: 'a layer group POST or PUT whose entry (with a default style) names a layer group GeoServer lacks is accepted (201, 200) with that entry dropped; one naming only what it lacks is refused (500, "Layer group must not be empty") and writes nothing',
     reliedOnBy: ['lambdas/config-sync/job-runner.ts', 'lambdas/config-sync/geoserver/drift.ts', 'test/support/geoserver-standin/catalog.ts'],
     note: 'captures write a group after the adds of the groups it names (captureOrder, innerGroupsFirst); a GeoServer refusing such an entry instead parks the write rather than losing the entry',
