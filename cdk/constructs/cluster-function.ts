@@ -150,8 +150,9 @@ export class ClusterFunction extends NodejsFunction {
   }
 
   /**
-   * Points the function's Powertools logger and metrics at the cluster and sets its log level,
-   * both Powertools' own (read locally) and Lambda's log filter (which Powertools follows in AWS).
+   * Points the function's Powertools logger and metrics at the cluster and sets its log level:
+   * Powertools' own (POWERTOOLS_LOG_LEVEL, which lambdas/shared/observability.ts holds the logger
+   * to) and Lambda's log filter, which is never above INFO (lambdaLogFilter).
    */
   observe(settings: FunctionObservability): void {
     const [service, namespace, level] = OBSERVABILITY_ENV;
@@ -159,8 +160,19 @@ export class ClusterFunction extends NodejsFunction {
     this.addEnvironment(namespace, settings.metricsNamespace);
     this.addEnvironment(level, settings.logLevel);
     const cfn = this.node.defaultChild as CfnFunction;
-    cfn.loggingConfig = { ...(cfn.loggingConfig as CfnFunction.LoggingConfigProperty), applicationLogLevel: settings.logLevel };
+    cfn.loggingConfig = { ...(cfn.loggingConfig as CfnFunction.LoggingConfigProperty), applicationLogLevel: lambdaLogFilter(settings.logLevel) };
   }
+}
+
+/**
+ * Lambda's application log filter for a cluster log level: the level itself up to INFO, INFO
+ * above it. Powertools' metric lines (embedded metric format, written straight to stdout) carry
+ * no `level`, and Lambda files a JSON line without one as INFO: a filter at WARN or ERROR drops
+ * every custom metric, and with them the alarms on lag, parked events and the republish backlog,
+ * which would then never fire. The logger keeps to the cluster's level itself.
+ */
+export function lambdaLogFilter(level: FunctionObservability['logLevel']): 'DEBUG' | 'INFO' {
+  return level === 'DEBUG' ? 'DEBUG' : 'INFO';
 }
 
 /**

@@ -14,7 +14,25 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { NODE_DIMENSION } from './metric-names';
 
-export const logger = new Logger();
+export const logger = atClusterLevel(() => new Logger());
+
+/**
+ * A logger at the cluster's level (POWERTOOLS_LOG_LEVEL). In Lambda, Powertools takes Lambda's
+ * log filter (AWS_LAMBDA_LOG_LEVEL) over its own level, and the stack keeps that filter at INFO
+ * even when the cluster logs at WARN or ERROR, for the metric lines it would otherwise drop
+ * (cdk/constructs/cluster-function.ts, lambdaLogFilter): so the logger is created without it,
+ * and the variable is put back as Lambda set it.
+ */
+function atClusterLevel(create: () => Logger): Logger {
+  const lambdaFilter = process.env.AWS_LAMBDA_LOG_LEVEL;
+  if (lambdaFilter === undefined || process.env.POWERTOOLS_LOG_LEVEL === undefined) return create();
+  delete process.env.AWS_LAMBDA_LOG_LEVEL;
+  try {
+    return create();
+  } finally {
+    process.env.AWS_LAMBDA_LOG_LEVEL = lambdaFilter;
+  }
+}
 
 /**
  * The metrics buffer, created when a function first records a metric. Most functions never

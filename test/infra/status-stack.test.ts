@@ -196,6 +196,19 @@ describe('functions', () => {
     }
   });
 
+  it("never set Lambda's log filter above INFO, which would drop every metric line: WARN and ERROR are Powertools' level alone", () => {
+    // Powertools' embedded-metric-format lines carry no `level`, which Lambda reads as INFO: with
+    // its application log filter at WARN, every custom metric (lag, parked, republish backlog) and
+    // so every alarm on one would be dropped in AWS, where the local runtime filters nothing.
+    const warn = synthesize({ observability: { logLevel: 'WARN' } });
+    const functions = Object.values(warn.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) {
+      expect(fn.Properties.LoggingConfig.ApplicationLogLevel).toBe('INFO');
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('WARN');
+    }
+  });
+
   it('the API writes JSON access logs naming the request id, route, status and calling node', () => {
     const stage = Object.values(synth.json.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage')!;
     const format = JSON.parse(stage.Properties.AccessLogSettings.Format);

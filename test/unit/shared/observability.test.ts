@@ -4,13 +4,14 @@ const savedEnv = { ...process.env };
 
 /**
  * Loads a fresh copy of the HTTP edge and its observability module with Powertools writing (the
- * environment a deployed function has, until the test ends), and captures stdout.
+ * environment a deployed function has, until the test ends), and captures stdout and stderr.
  */
-function loadInstrumented() {
+function loadInstrumented(env: Record<string, string> = {}) {
   Object.assign(process.env, {
     POWERTOOLS_LOG_LEVEL: 'INFO',
     POWERTOOLS_SERVICE_NAME: 'test-cluster',
     POWERTOOLS_METRICS_NAMESPACE: 'GeoServerCluster',
+    ...env,
   });
   delete process.env.POWERTOOLS_METRICS_DISABLED;
   let modules!: { http: typeof import('../../../lambdas/shared/http'); observability: typeof import('../../../lambdas/shared/observability') };
@@ -18,10 +19,13 @@ function loadInstrumented() {
     modules = { http: require('../../../lambdas/shared/http'), observability: require('../../../lambdas/shared/observability') };
   });
   const lines: Record<string, any>[] = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-    return true;
-  });
+  // Lambda reads both streams (Powertools writes warnings and errors to stderr).
+  for (const stream of [process.stdout, process.stderr]) {
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      return true;
+    });
+  }
   return { ...modules, lines };
 }
 
@@ -86,6 +90,24 @@ describe('instrumented handlers', () => {
     expect(lag).toMatchObject({ node: 'slave-1', [METRIC.lag]: 7 });
     expect(lag?._aws.CloudWatchMetrics[0].Dimensions[0]).toEqual(expect.arrayContaining(['service', 'node']));
     expect(created).not.toHaveProperty('node');
+  });
+
+  it("log at the cluster's level (POWERTOOLS_LOG_LEVEL) under Lambda's log filter, which the stack keeps at INFO so that metric lines pass", async () => {
+    // As Lambda runs a function whose LoggingConfig has ApplicationLogLevel INFO (cluster-function.ts observe).
+    const { observability, lines } = loadInstrumented({ POWERTOOLS_LOG_LEVEL: 'WARN', AWS_LAMBDA_LOG_LEVEL: 'INFO' });
+    await observability.instrumented(async () => {
+      observability.logger.info('below the cluster level');
+      observability.logger.warn('at the cluster level');
+      observability.metrics.addMetric(observability.METRIC.executionsCreated, observability.MetricUnit.Count, 1);
+    })({}, context('lambda-5'));
+
+    expect(lines.filter((line) => line.message !== undefined).map((line) => [line.level, line.message])).toEqual([['WARN', 'at the cluster level']]);
+    // The metric line has no level: Lambda files it as INFO, so its filter must let INFO through.
+    const emf = lines.filter((line) => line._aws);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).not.toHaveProperty('level');
+    // Lambda's own variable is left as Lambda set it.
+    expect(process.env.AWS_LAMBDA_LOG_LEVEL).toBe('INFO');
   });
 
   it('write nothing when nothing was recorded', async () => {
