@@ -19,6 +19,11 @@ const RATE_EXPRESSION = /^rate\((1 (minute|hour)|([2-9]|[1-9]\d+) (minutes|hours
 /** An Availability Zone's name: `eu-west-1a`, `us-gov-west-1a`, a Local Zone's `us-west-2-lax-1a`. */
 const AVAILABILITY_ZONE = /^[a-z]{2}(-[a-z]+)+-\d+(-[a-z]+-\d+)?[a-z]$/;
 
+/** A KMS key's ARN: a key id (a UUID, or `mrk-` and 32 hex digits for a multi-Region key), never an alias. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/** The Region of an ARN. */
+const REGION_OF_ARN = /^arn:[^:]+:[^:]+:([^:]+):/;
+
 /**
  * A consuming node's own GeoServer, which its apply function changes through the REST API.
  * `network` puts the function in the GeoServer's VPC (subnets that route to it, security
@@ -41,6 +46,21 @@ const geoserverSchema = z
         /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}|[A-Za-z0-9/_+=.@-]{1,512})$/,
         'must be a Secrets Manager secret name or ARN (a full ARN, ending in the six characters Secrets Manager appends to the name)',
       ),
+    /**
+     * The customer managed KMS key the secret is encrypted with, by its key ARN; absent for the AWS
+     * managed key (`aws/secretsmanager`). The secret's readers are granted `kms:Decrypt` on this
+     * key, through Secrets Manager and for this secret only (config-sync-service.ts secretKeyGrant).
+     */
+    credentialsSecretKey: z
+      .string()
+      // IAM matches a grant against the key's own ARN: an alias (or its ARN) names the key to KMS
+      // calls, never in a policy's Resource.
+      .refine((value) => !/^alias\/|^arn:[^:]*:kms:[^:]*:[^:]*:alias\//.test(value), {
+        message: "is an alias: name the key's ARN, e.g. from `aws kms describe-key --key-id <alias> --query KeyMetadata.Arn`",
+        abort: true,
+      })
+      .regex(KMS_KEY_ARN, "must be the KMS key's full ARN, e.g. arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+      .optional(),
     network: z
       .object({
         vpcId: awsId('vpc'),
@@ -95,7 +115,15 @@ const geoserverSchema = z
       })
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((geoserver, ctx) => {
+    // Secrets Manager encrypts a secret with a key of the secret's own Region: any other never decrypts it.
+    const secretRegion = REGION_OF_ARN.exec(geoserver.credentialsSecret)?.[1];
+    const keyRegion = geoserver.credentialsSecretKey === undefined ? undefined : REGION_OF_ARN.exec(geoserver.credentialsSecretKey)?.[1];
+    if (secretRegion !== undefined && keyRegion !== undefined && secretRegion !== keyRegion) {
+      ctx.addIssue({ code: 'custom', path: ['credentialsSecretKey'], message: `is in ${keyRegion}, the secret in ${secretRegion}: a secret's KMS key is in the secret's Region` });
+    }
+  });
 
 /** A declared node: the cluster model's name and role, and optionally its own GeoServer. */
 const nodeSchema = z.object({ name: nodeNameSchema, role: nodeRoleSchema, geoserver: geoserverSchema.optional() }).strict();

@@ -130,6 +130,40 @@ describe('cluster configuration', () => {
     expect(() => parseClusterConfig(withGeoServer(node))).toThrow(expected);
   });
 
+  describe("the secret's KMS key (credentialsSecretKey)", () => {
+    const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const withKey = (credentialsSecretKey: unknown, credentialsSecret = geoserver.credentialsSecret) =>
+      withGeoServer({ geoserver: { ...geoserver, credentialsSecret, credentialsSecretKey } });
+
+    it('is optional, and kept as given: a key ARN, a multi-Region key ARN, in any partition', () => {
+      expect(parseClusterConfig(withGeoServer({ geoserver })).nodes[1]?.geoserver?.credentialsSecretKey).toBeUndefined();
+      expect(parseClusterConfig(withKey(KEY)).nodes[1]?.geoserver?.credentialsSecretKey).toBe(KEY);
+      for (const key of ['arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab', 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab']) {
+        expect(parseClusterConfig(withKey(key)).nodes[1]?.geoserver?.credentialsSecretKey).toBe(key);
+      }
+      // A secret named by ARN, with its key in the same Region.
+      expect(() => parseClusterConfig(withKey(KEY, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:geo/slave-1-AbCdEf'))).not.toThrow();
+    });
+
+    it.each([
+      // An alias names a key to KMS calls, but IAM matches a grant against the key's own ARN: never an alias's.
+      ['arn:aws:kms:eu-west-1:123456789012:alias/geoserver', 'cluster.nodes[1].geoserver.credentialsSecretKey: is an alias'],
+      ['alias/geoserver', 'cluster.nodes[1].geoserver.credentialsSecretKey: is an alias'],
+      ['1234abcd-12ab-34cd-56ef-1234567890ab', "cluster.nodes[1].geoserver.credentialsSecretKey: must be the KMS key's full ARN"],
+      ['arn:aws:kms:eu-west-1:123456789012:key/*', "cluster.nodes[1].geoserver.credentialsSecretKey: must be the KMS key's full ARN"],
+      ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:geo/slave-1-AbCdEf', "cluster.nodes[1].geoserver.credentialsSecretKey: must be the KMS key's full ARN"],
+      [42, 'cluster.nodes[1].geoserver.credentialsSecretKey'],
+    ])('refuses %p, naming the key', (key, expected) => {
+      expect(() => parseClusterConfig(withKey(key))).toThrow(expected);
+    });
+
+    it("refuses a key in another Region than the secret's ARN: Secrets Manager encrypts a secret with a key of its own Region", () => {
+      expect(() => parseClusterConfig(withKey(KEY, 'arn:aws:secretsmanager:us-east-1:123456789012:secret:geo/slave-1-AbCdEf'))).toThrow(
+        "cluster.nodes[1].geoserver.credentialsSecretKey: is in eu-west-1, the secret in us-east-1",
+      );
+    });
+  });
+
   describe('the subnets of the interface endpoints (reachAws vpc-endpoints)', () => {
     const network = (extra: Record<string, unknown> = {}, subnetIds = ['subnet-0a1b2c3d', 'subnet-0a1b2c3e']) => ({
       ...geoserver.network,
