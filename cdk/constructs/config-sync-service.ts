@@ -360,7 +360,7 @@ export class ConfigSyncService extends Construct {
           // Its own secret only; it retries its own parked events on a redrive's request
           // (listing and clearing records); the event source already grants
           // ChangeMessageVisibility on its queue (the backoff).
-          apply.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, geoserver.credentialsSecret)]));
+          for (const statement of secretReads(stack, geoserver)) apply.addToRolePolicy(statement);
           if (canPublish(node.role)) {
             // A capture publishes the master GeoServer's differences as this node's events,
             // through the publish path: exactly what the gateway may do for its master (its
@@ -419,7 +419,7 @@ export class ConfigSyncService extends Construct {
         timeout: Duration.millis(GATEWAY_FUNCTION_TIMEOUT_MS),
         environment: { [CONFIG_SYNC_ENV.geoserverCredentialsSecret]: master.geoserver.credentialsSecret },
       });
-      gateway.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, master.geoserver.credentialsSecret)]));
+      for (const statement of secretReads(stack, master.geoserver)) gateway.addToRolePolicy(statement);
       if (master.geoserver.network) this.placeInVpc(gateway, master.name, master.geoserver.network, { publishes: true });
       if (cluster.gateway.allowedSourceIps === undefined) {
         // Allowed (GeoServer's own authentication still decides), but rarely what an operator meant.
@@ -440,7 +440,7 @@ export class ConfigSyncService extends Construct {
           [CONFIG_SYNC_ENV.geoserverCredentialsSecret]: master.geoserver.credentialsSecret,
         },
       });
-      sweep.addToRolePolicy(allow(['secretsmanager:GetSecretValue'], [secretArn(stack, master.geoserver.credentialsSecret)]));
+      for (const statement of secretReads(stack, master.geoserver)) sweep.addToRolePolicy(statement);
       if (master.geoserver.network) this.placeInVpc(sweep, master.name, master.geoserver.network, { publishes: true });
       this.functions.RecoverGatewayWrites = sweep;
     }
@@ -542,6 +542,28 @@ export class ConfigSyncService extends Construct {
     );
     for (const service of ['sqs', 'secretsmanager']) interfaceEndpoint(service);
   }
+}
+
+/**
+ * What a function needs to read a GeoServer node's secret: `secretsmanager:GetSecretValue` on it
+ * and, for a secret under a customer managed key (`credentialsSecretKey`), `kms:Decrypt` on that
+ * key, which Secrets Manager calls as the reader to decrypt the secret's data key. Scoped as the
+ * Secrets Manager guide's key policies are ("Secret encryption and decryption"): only through
+ * Secrets Manager in the stack's Region (`kms:ViaService`) and only for this secret (its ARN is
+ * the `SecretARN` of every encryption context Secrets Manager passes; StringLike, as a secret named
+ * by name is granted by its ARN with the `-??????` suffix). The AWS managed key needs no grant.
+ */
+function secretReads(stack: Stack, geoserver: NonNullable<ClusterConfigNode['geoserver']>): PolicyStatement[] {
+  const secret = secretArn(stack, geoserver.credentialsSecret);
+  const read = allow(['secretsmanager:GetSecretValue'], [secret]);
+  if (geoserver.credentialsSecretKey === undefined) return [read];
+  return [
+    read,
+    allow(['kms:Decrypt'], [geoserver.credentialsSecretKey], {
+      StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+      StringLike: { 'kms:EncryptionContext:SecretARN': secret },
+    }),
+  ];
 }
 
 /**
