@@ -3,8 +3,8 @@
  * CloudFormation's and Lambda's limits: each consuming node's resources are in a nested stack of
  * their own, so the cluster's stack grows by one resource per node (500 resources per stack),
  * and no function's environment outgrows Lambda's 4 KB however many nodes there are to name,
- * even when every consuming node has a GeoServer of a long URL and a secret ARN, and every name is
- * at its longest.
+ * even when every consuming node has a GeoServer of a long URL and a secret ARN (under a customer
+ * managed key, whose grant its readers' policies carry too), and every name is at its longest.
  */
 import { environmentSizes } from '../../cdk/environment-limit';
 import { CLOUDFORMATION_MAX_TEMPLATE_BYTES, alarmMathProblems, dashboardProblems, dashboardWidgets, type DashboardWidget } from '../support/dashboard-quotas';
@@ -25,9 +25,9 @@ const ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
 const longName = (prefix: string, i: number) => `${prefix}-${String(i).padStart(2, '0')}-`.padEnd(31, 'x');
 /**
  * The worst case: the longest cluster name, every name at its longest, and every consuming node with
- * its own GeoServer, named by a long URL, and a secret named by its ARN.
+ * its own GeoServer, named by a long URL, and a secret named by its ARN, under a customer managed key.
  */
-const geoServerNodesOf = (consuming: number): { name: string; role: string; geoserver?: { url: string; credentialsSecret: string } }[] => [
+const geoServerNodesOf = (consuming: number): { name: string; role: string; geoserver?: { url: string; credentialsSecret: string; credentialsSecretKey: string } }[] => [
   { name: longName('master', 0), role: 'master' },
   ...Array.from({ length: consuming }, (_, i) => ({
     name: longName('geoserver-node', i),
@@ -35,6 +35,7 @@ const geoServerNodesOf = (consuming: number): { name: string; role: string; geos
     geoserver: {
       url: `https://geoserver-node-${i}.internal.example-company.com:8443/geoserver`,
       credentialsSecret: `arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:geoserver/${longName('geoserver-node', i)}/admin-credentials-AbCdEf`,
+      credentialsSecretKey: `arn:aws:kms:ap-southeast-2:123456789012:key/mrk-${String(i).padStart(32, '0')}`,
     },
   })),
 ];
