@@ -6,18 +6,10 @@
  * resumed, the cancelled job's message finds it ended and a new resync starts and finishes.
  */
 import { api } from '../../support/cluster-client';
+import { eventually } from '../../support/eventually';
 
 jest.setTimeout(120_000);
 
-async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 afterEach(async () => {
   // Never leave the shared cluster paused, whatever failed.
@@ -46,7 +38,7 @@ test('a queued resync of a paused slave is cancelled over HTTP, the node free at
   const next = await api('POST', '/nodes/slave-1/resync', { node: 'master-1' });
   expect(next.status).toBe(202);
   expect((await api('POST', '/nodes/slave-1/resume', { node: 'master-1' })).status).toBe(200);
-  const ended = await eventually('the new resync', async () => (await api('GET', `/nodes/slave-1/jobs/${next.body.job!.id}`, { node: 'ops' })).body.job, (job) => job.state !== 'queued' && job.state !== 'running');
+  const ended = await eventually('the new resync', async () => (await api('GET', `/nodes/slave-1/jobs/${next.body.job!.id}`, { node: 'ops' })).body.job, (job) => job.state !== 'queued' && job.state !== 'running', 60_000);
   expect(ended.state).toBe('succeeded');
   // The cancelled job's message, delivered after the resume, changed nothing.
   expect((await api('GET', `/nodes/slave-1/jobs/${id}`, { node: 'ops' })).body.job).toEqual(cancelled.body.job);

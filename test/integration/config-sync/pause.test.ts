@@ -4,6 +4,7 @@
 // through the Lambda API endpoint the runtime serves (local/lambda-api.ts).
 import { randomUUID } from 'node:crypto';
 import { api, tokenOf } from '../../support/cluster-client';
+import { eventually } from '../../support/eventually';
 
 interface NodeView {
   name: string;
@@ -19,15 +20,6 @@ interface NodeView {
 const nodes = async (): Promise<{ head: number; nodes: NodeView[] }> => (await api('GET', '/nodes', { node: 'ops' })).body;
 const nodeView = async (name: string) => (await nodes()).nodes.find((node) => node.name === name)!;
 
-async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 const style = (id: string) => ({
   kind: 'add' as const,
