@@ -351,18 +351,7 @@ export class DynamoJobStore implements JobStore {
       // node, it would hold it with nothing to run it until it went stale. The node is released,
       // and that `next` cleared, on condition that it is still the lock's.
       const waiting = next === undefined ? undefined : await this.read(job.node, next);
-      const handOver = this.lockUpdate(
-        job.node,
-        next,
-        !waiting || isFinal(waiting.state)
-          ? { update: `REMOVE #active${next === undefined ? '' : ', #next'}`, held: '#active = :id', names: { '#active': 'active' }, values: { ':id': str(job.id) } }
-          : {
-              update: 'SET #active = :next, #last = :next, #lastScan = :next, #heartbeat = :now, #promotedFrom = :id REMOVE #next',
-              held: '#active = :id',
-              names: { '#active': 'active', '#last': 'last', '#lastScan': 'lastScan', '#heartbeat': 'heartbeat', '#promotedFrom': 'promotedFrom' },
-              values: { ':id': str(job.id), ':now': num(Date.parse(job.updatedAt)) },
-            },
-      );
+      const handOver = this.endingLockUpdate(job.node, job.id, next, waiting, Date.parse(job.updatedAt));
       try {
         await this.client.send(
           new TransactWriteItemsCommand({
@@ -395,23 +384,8 @@ export class DynamoJobStore implements JobStore {
       if (active === id) {
         // As a final save: the node handed to the capture waiting to follow the job, or released.
         const waiting = next === undefined ? undefined : await this.read(node, next);
-        const handOver = waiting !== undefined && !isFinal(waiting.state);
-        if (handOver && waiting.state === 'queued' && waiting.slices === 0) successor = waiting;
-        const held = { held: '#active = :id AND #heartbeat = :heartbeat', values: { ':id': str(id), ':heartbeat': num(optionalNumber(lock!, 'heartbeat') ?? 0) } };
-        lockWrite = {
-          Update: this.lockUpdate(
-            node,
-            next,
-            handOver
-              ? {
-                  update: 'SET #active = :next, #last = :next, #lastScan = :next, #heartbeat = :now, #promotedFrom = :id REMOVE #next',
-                  ...held,
-                  names: { '#active': 'active', '#last': 'last', '#lastScan': 'lastScan', '#heartbeat': 'heartbeat', '#promotedFrom': 'promotedFrom' },
-                  values: { ...held.values, ':now': num(now.getTime()) },
-                }
-              : { update: `REMOVE #active${next === undefined ? '' : ', #next'}`, ...held, names: { '#active': 'active', '#heartbeat': 'heartbeat' } },
-          ),
-        };
+        if (waiting !== undefined && !isFinal(waiting.state) && waiting.state === 'queued' && waiting.slices === 0) successor = waiting;
+        lockWrite = { Update: this.endingLockUpdate(node, id, next, waiting, now.getTime(), optionalNumber(lock!, 'heartbeat') ?? 0) };
       } else if (next === id && active !== undefined) {
         // The capture an upload asked for, waiting to follow the running job: left waiting (jobs.ts, `CaptureWaitingError`).
         return { outcome: 'waiting', job, after: active };
@@ -555,6 +529,31 @@ export class DynamoJobStore implements JobStore {
    * each decide from a read of the lock what to write; this is the one place that makes the write
    * hold only while `next` is what was read (`:next` names it in `update` too).
    */
+  /**
+   * The lock's write at the end of its job `id` (a final save, a cancel): hands the node to the job
+   * waiting in `next` (`waiting`, read by the caller) unless that one has ended or its record is
+   * gone, else releases the node and clears `next`; on condition that the lock is still `id`'s
+   * with that `next`, and, given `heartbeat`, at that heartbeat (no save came between).
+   */
+  private endingLockUpdate(node: string, id: string, next: string | undefined, waiting: Job | undefined, now: number, heartbeat?: number): Update {
+    const held: { held: string; names: Record<string, string>; values: Item } =
+      heartbeat === undefined
+        ? { held: '#active = :id', names: { '#active': 'active' }, values: { ':id': str(id) } }
+        : { held: '#active = :id AND #heartbeat = :heartbeat', names: { '#active': 'active', '#heartbeat': 'heartbeat' }, values: { ':id': str(id), ':heartbeat': num(heartbeat) } };
+    return this.lockUpdate(
+      node,
+      next,
+      !waiting || isFinal(waiting.state)
+        ? { update: `REMOVE #active${next === undefined ? '' : ', #next'}`, ...held }
+        : {
+            update: 'SET #active = :next, #last = :next, #lastScan = :next, #heartbeat = :now, #promotedFrom = :id REMOVE #next',
+            held: held.held,
+            names: { ...held.names, '#last': 'last', '#lastScan': 'lastScan', '#heartbeat': 'heartbeat', '#promotedFrom': 'promotedFrom' },
+            values: { ...held.values, ':now': num(now) },
+          },
+    );
+  }
+
   private lockUpdate(node: string, next: string | undefined, write: { update: string; held: string; names: Record<string, string>; values: Item }): Update {
     return {
       TableName: this.tableName,

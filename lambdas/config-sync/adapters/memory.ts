@@ -598,6 +598,16 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
+/** A node's job lock, as the DynamoDB adapter's lock item. */
+interface JobLock {
+  active?: string;
+  last?: string;
+  lastScan?: string;
+  heartbeat: number;
+  next?: string;
+  promotedFrom?: string;
+}
+
 /** Jobs in memory, with the DynamoDB adapter's lock rules (one running job per node, replaced only when stale). */
 export class MemoryJobStore implements JobStore {
   /**
@@ -607,7 +617,7 @@ export class MemoryJobStore implements JobStore {
   constructor(private readonly holds?: Pick<NodeStore, 'readProgress' | 'releaseResyncHold'>) {}
 
   private readonly jobs = new Map<string, Job>();
-  private readonly locks = new Map<string, { active?: string; last?: string; lastScan?: string; heartbeat: number; next?: string; promotedFrom?: string }>();
+  private readonly locks = new Map<string, JobLock>();
   private readonly differences = new Map<string, Map<number, DriftEntry[]>>();
 
   async start(job: Job, now: Date): Promise<StartOutcome> {
@@ -693,18 +703,24 @@ export class MemoryJobStore implements JobStore {
   async save(job: Job): Promise<'saved' | 'superseded'> {
     const lock = this.locks.get(job.node);
     if (lock?.active !== job.id) return 'superseded';
-    // A next job whose record is gone or that has ended is not handed the node: it is released.
-    const waiting = lock.next === undefined ? undefined : this.jobs.get(`${job.node}/${lock.next}`);
-    if (isFinal(job.state) && waiting && !isFinal(waiting.state)) {
-      Object.assign(lock, { active: lock.next, last: lock.next, lastScan: lock.next, heartbeat: Date.parse(job.updatedAt), promotedFrom: job.id });
-      delete lock.next;
-    } else if (isFinal(job.state)) {
-      delete lock.active;
-      delete lock.next;
-    }
+    if (isFinal(job.state)) this.endActive(job.node, lock, job.id, Date.parse(job.updatedAt));
     else lock.heartbeat = Date.parse(job.updatedAt);
     this.jobs.set(`${job.node}/${job.id}`, structuredClone(job));
     return 'saved';
+  }
+
+  /**
+   * Ends the lock's job `id` (a final save, a cancel): hands the node to the job waiting in `next`
+   * unless that one has ended or its record is gone, else releases it; `next` is cleared either
+   * way. Returns the job handed the node.
+   */
+  private endActive(node: string, lock: JobLock, id: string, at: number): Job | undefined {
+    const waiting = lock.next === undefined ? undefined : this.jobs.get(`${node}/${lock.next}`);
+    const handed = waiting !== undefined && !isFinal(waiting.state) ? waiting : undefined;
+    if (handed) Object.assign(lock, { active: handed.id, last: handed.id, lastScan: handed.id, heartbeat: at, promotedFrom: id });
+    else delete lock.active;
+    delete lock.next;
+    return handed;
   }
 
   async cancel(node: string, id: string, by: string, now: Date): Promise<CancelOutcome> {
@@ -723,12 +739,8 @@ export class MemoryJobStore implements JobStore {
     const lock = this.locks.get(node);
     let successor: Job | undefined;
     if (lock?.active === id) {
-      const waiting = lock.next === undefined ? undefined : this.jobs.get(`${node}/${lock.next}`);
-      if (waiting && !isFinal(waiting.state)) {
-        Object.assign(lock, { active: waiting.id, last: waiting.id, lastScan: waiting.id, heartbeat: now.getTime(), promotedFrom: id });
-        if (waiting.state === 'queued' && waiting.slices === 0) successor = structuredClone(waiting);
-      } else delete lock.active;
-      delete lock.next;
+      const handed = this.endActive(node, lock, id, now.getTime());
+      if (handed?.state === 'queued' && handed.slices === 0) successor = structuredClone(handed);
     }
     const at = now.toISOString();
     const cancelled: Job = { ...job, state: 'cancelled', updatedAt: at, finishedAt: at, error: cancelledError(job, by) };
