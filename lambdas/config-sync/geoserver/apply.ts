@@ -306,11 +306,7 @@ function isVersionRead(request: RestRequest): boolean {
  * GeoServer being down. Any failure of the read itself is a no.
  */
 async function answersVersion(rest: GeoServerRest): Promise<boolean> {
-  try {
-    return isSuccess((await rest.send(VERSION_READ)).status);
-  } catch {
-    return false;
-  }
+  return credentialsAccepted(rest).catch(() => false);
 }
 
 function isSuccess(status: number): boolean {
