@@ -45,6 +45,13 @@ async function storeInDoubt(h: Harness): Promise<void> {
   });
 }
 
+/** The source caught up with `changes` appended to the log, and the target's store in doubt (`storeInDoubt`): where each resync here starts. */
+async function sourceAheadTargetInDoubt(h: Harness, changes = history()): Promise<void> {
+  await h.appendAll(changes);
+  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
+  await storeInDoubt(h);
+}
+
 function jobDeps(h: Harness, jobs: JobStore): JobRunnerDeps {
   return { cluster: CLUSTER, store: h.store, jobs, apply: applyDeps(h), compareMode: 'stored-properties', now: () => new Date(), pageSize: PAGE };
 }
@@ -67,9 +74,7 @@ class CrashingJobStore extends MemoryJobStore {
 
 test('a snapshot larger than one slice is copied page by page; events delivered meanwhile wait for the catch-up; the store ends equal to its source', async () => {
   const h = harness();
-  await h.appendAll(history());
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
-  await storeInDoubt(h);
+  await sourceAheadTargetInDoubt(h);
   const jobs = new MemoryJobStore();
   const job = await startResync(jobs);
   const deps = jobDeps(h, jobs);
@@ -144,9 +149,7 @@ test("a resync from a source behind the node takes its cursor below events a con
 
 test('a slice that dies before its checkpoint is redone from the last one: the copy counts each object once and the store ends equal to its source', async () => {
   const h = harness();
-  await h.appendAll(history());
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
-  await storeInDoubt(h);
+  await sourceAheadTargetInDoubt(h);
   const jobs = new CrashingJobStore();
   const job = await startResync(jobs);
   const deps = jobDeps(h, jobs);
@@ -178,9 +181,7 @@ test.each([
   ['taking the snapshot', 'readProgress'],
 ] as const)('a slice that runs beside another of the same job (two requests resyncing a pure master at once), stalled %s, never leaves the node held once the other has finished it', async (_when, stalling) => {
   const h = harness();
-  await h.appendAll(history());
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
-  await storeInDoubt(h);
+  await sourceAheadTargetInDoubt(h);
   const jobs = new MemoryJobStore();
   const job = await startResync(jobs);
   // The late slice stalls on a read of the source (a slow read) while the other runs the job to its end.
@@ -215,9 +216,7 @@ test.each([
 
 test('a resync that fails before its copy wrote anything gives its node back at once; such a hold its job stopped renewing lapses by itself', async () => {
   const h = harness();
-  await h.appendAll(history().slice(0, 10));
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
-  await storeInDoubt(h);
+  await sourceAheadTargetInDoubt(h, history().slice(0, 10));
   const jobs = new MemoryJobStore();
   const job = await startResync(jobs);
   const deps = jobDeps(h, jobs);
@@ -344,9 +343,7 @@ test('a new node resyncs from a source holding parked events: they come parked, 
 
 test('a resync that fails after its copy began leaves the node held, applying nothing even once the hold would lapse, shown as incomplete, until a new resync finishes', async () => {
   const h = harness();
-  await h.appendAll(history());
-  await catchUp(applyDeps(h), { cluster: CLUSTER, node: SOURCE });
-  await storeInDoubt(h);
+  await sourceAheadTargetInDoubt(h);
   const jobs = new MemoryJobStore();
   const job = await startResync(jobs);
   const deps = jobDeps(h, jobs);
